@@ -1,0 +1,85 @@
+"""make_app: the URL table of a chatroom server."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import tornado.web
+
+from .backend import Backend
+from .config import Settings
+from .fanout import FlushScheduler
+from .handlers import (
+    ChatSocketHandler,
+    ConnectionCounter,
+    HealthHandler,
+    IndexHandler,
+    MessagesHandler,
+    MetricsHandler,
+    NotFoundHandler,
+    RoomsHandler,
+)
+
+access_log = logging.getLogger("chatroom.access")
+
+
+def asset_dir(name: str) -> Path:
+    """templates/ or static/: beside the package in a checkout, else installed data."""
+    beside_package = Path(__file__).resolve().parent.parent / name
+    if beside_package.is_dir():
+        return beside_package
+    return Path(sys.prefix) / "share" / "chatroom" / name
+
+
+def log_request(handler: tornado.web.RequestHandler) -> None:
+    """One access line per HTTP request, without the query string.
+
+    The query string can carry a token, so it never reaches the log.
+    WebSocket sessions log their own line when they end.
+    """
+    status = handler.get_status()
+    if status == 101:
+        return
+    request = handler.request
+    level = logging.INFO if status < 500 else logging.ERROR
+    access_log.log(
+        level,
+        "%d %s %s %s %.1fms",
+        status,
+        request.method,
+        request.path,
+        request.remote_ip,
+        1000.0 * request.request_time(),
+    )
+
+
+def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
+    """The chatroom Application for ``settings``, storing through ``backend``."""
+    api = {"config": settings, "backend": backend}
+    socket = {
+        "config": settings,
+        "backend": backend,
+        "scheduler": FlushScheduler(),
+        "connections": ConnectionCounter(),
+    }
+    return tornado.web.Application(
+        [
+            (r"/", IndexHandler, {"config": settings}),
+            (r"/ws", ChatSocketHandler, socket),
+            (r"/healthz", HealthHandler, api),
+            (r"/metrics", MetricsHandler),
+            (r"/api/rooms", RoomsHandler, api),
+            (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+        ],
+        template_path=str(asset_dir("templates")),
+        static_path=str(asset_dir("static")),
+        default_handler_class=NotFoundHandler,
+        default_handler_args=api,
+        log_function=log_request,
+        websocket_max_message_size=settings.max_frame_bytes,
+        websocket_ping_interval=settings.ping_interval,
+        websocket_ping_timeout=settings.ping_timeout,
+        xsrf_cookies=False,
+    )

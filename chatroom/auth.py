@@ -1,0 +1,53 @@
+"""Who may connect: origin check, JWT verification, API-key comparison."""
+
+from __future__ import annotations
+
+import hmac
+import urllib.parse
+
+import jwt
+
+
+class AuthError(Exception):
+    """A token or key that does not let its bearer in."""
+
+
+def normalize_origin(origin: str) -> str:
+    """An origin as browsers send it: lower-case scheme and host, no trailing slash."""
+    parts = urllib.parse.urlsplit(origin.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def origin_allowed(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
+    """Whether a browser on ``origin`` may open a WebSocket to this server.
+
+    The server's own host (the ``Host`` header) is always allowed, whatever
+    the scheme, so the page works behind a TLS-terminating proxy; any other
+    origin must be listed exactly, scheme included.
+    """
+    netloc = urllib.parse.urlsplit(origin).netloc.lower()
+    if netloc and netloc == host.lower():
+        return True
+    return normalize_origin(origin) in {normalize_origin(item) for item in allowed}
+
+
+def verify_token(token: str, secret: str) -> str:
+    """Return the nick (``sub``) of a valid, unexpired HS256 token, else raise AuthError."""
+    try:
+        claims = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["sub"], "verify_exp": True}
+        )
+    except jwt.PyJWTError as error:
+        raise AuthError(str(error)) from None
+    subject = claims.get("sub")
+    if not isinstance(subject, str):
+        raise AuthError("the token's sub is not a string")
+    return subject
+
+
+def bearer_matches(authorization: str | None, api_key: str) -> bool:
+    """Whether an ``Authorization: Bearer`` header carries ``api_key`` (constant time)."""
+    scheme, _, credentials = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(credentials.strip().encode(), api_key.encode())

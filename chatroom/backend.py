@@ -1,0 +1,148 @@
+"""The backend seam: history, presence and fan-out between processes.
+
+Handlers talk to a :class:`Backend` and nothing else, so the same handler code
+runs on the embedded SQLite store (LocalBackend) and on Redis (RedisBackend).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class BackendError(Exception):
+    """The store or the broker cannot do what was asked right now."""
+
+
+class StartupError(BackendError):
+    """The backend cannot start (the database cannot be opened, say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    """A chat message once it is durably stored and has its id."""
+
+    id: int
+    room: str
+    nick: str
+    text: str
+    ts: int
+
+    def frame(self) -> dict[str, Any]:
+        """The ``user`` frame for this message."""
+        return {
+            "type": "user",
+            "id": self.id,
+            "room": self.room,
+            "nick": self.nick,
+            "message": self.text,
+            "ts": self.ts,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PresenceEvent:
+    """Someone joined or left a room; ``users`` is the count after the event."""
+
+    event: str
+    room: str
+    nick: str
+    users: int
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
+class TypingEvent:
+    """Someone in a room is typing."""
+
+    room: str
+    nick: str
+
+
+Event = StoredMessage | PresenceEvent | TypingEvent
+# Receives the events of one room, in order; stored messages in id order.
+EventSink = Callable[[Sequence[Event]], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RoomInfo:
+    """A room with someone online or some history."""
+
+    room: str
+    online: int
+    last_id: int
+
+
+class Backend(Protocol):
+    """What the handlers need from a store-and-broker."""
+
+    async def start(self) -> None:
+        """Open the store; raise StartupError when it cannot be used."""
+
+    async def close(self) -> None:
+        """Finish pending writes and release everything."""
+
+    def publish(self, room: str, nick: str, text: str) -> Awaitable[StoredMessage]:
+        """Store a message and broadcast it to the room's subscribers.
+
+        Calls made in order are stored in that order. The awaitable resolves
+        once the message is durable, or raises BackendError.
+        """
+        ...
+
+    async def history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages with after < id < before, oldest first.
+
+        With ``newest`` the most recent such messages, else the oldest.
+        """
+        ...
+
+    async def last_id(self, room: str) -> int:
+        """The id of the room's latest message, 0 when it has none."""
+        ...
+
+    async def epoch(self, room: str) -> str:
+        """A string that changes only when the room's id sequence starts over."""
+        ...
+
+    async def reserve(self, room: str, nick: str) -> list[str] | None:
+        """Hold ``nick`` in ``room``: the members, it included, or None if taken."""
+        ...
+
+    async def announce_join(self, room: str, nick: str) -> None:
+        """Broadcast that a reserved nick has joined."""
+
+    async def release(self, room: str, nick: str, *, announce: bool) -> None:
+        """Free a nick; with ``announce`` broadcast that it left."""
+
+    async def typing(self, room: str, nick: str) -> None:
+        """Broadcast that ``nick`` is typing."""
+
+    async def subscribe(self, room: str, sink: EventSink) -> None:
+        """Deliver the room's events to ``sink`` from now on."""
+
+    async def unsubscribe(self, room: str) -> None:
+        """Stop delivering the room's events to this process."""
+
+    async def rooms(self) -> list[RoomInfo]:
+        """Rooms with anyone online or any history."""
+        ...
+
+    async def healthy(self) -> bool:
+        """Whether the store and the broker can be reached and written."""
+        ...
+
+
+def now_ms() -> int:
+    """Server time in milliseconds since the epoch, as frames carry it."""
+    return time.time_ns() // 1_000_000

@@ -1,0 +1,327 @@
+"""The command line: flags and CHATROOM_* variables, start-up, graceful stop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+import urllib.parse
+from collections.abc import Callable, Sequence
+from typing import Any, NoReturn
+
+import tornado.httpserver
+import tornado.netutil
+
+from . import __version__, protocol
+from .app import make_app
+from .backend import Backend, StartupError
+from .config import Settings
+from .handlers import ChatSocketHandler
+from .local_backend import SYNCHRONOUS_MODES, LocalBackend
+
+log = logging.getLogger("chatroom.server")
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+SHUTDOWN_LIMIT = 4.0
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Reports a bad flag in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high]."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use a number {bounds}")
+        return value
+
+    return convert
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of at least 0")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def non_empty(text: str) -> str:
+    """An argparse type: any text but the empty string."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def redis_url(text: str) -> str:
+    """An argparse type: a redis://, rediss:// or unix:// URL."""
+    if urllib.parse.urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a redis://, rediss:// or unix:// URL")
+    return text
+
+
+def origin(text: str) -> str:
+    """An argparse type: scheme://host[:port], as browsers send Origin."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an origin like https://chat.example.com")
+    return text.rstrip("/")
+
+
+def boolean(text: str) -> bool:
+    """An argparse type for CHATROOM_* switches: 1/0, true/false, yes/no, on/off."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+
+
+def build_parser() -> ArgumentParser:
+    """Every flag of PROTOCOL.md's command-line table, and a few of our own."""
+    parser = ArgumentParser(
+        prog="chatroom",
+        description="A real-time, multi-room web chat server. Every flag can also "
+        "come from CHATROOM_<FLAG> (upper case, '-' as '_').",
+    )
+    add = parser.add_argument
+    d = Settings()
+    add("--port", type=bounded_int(0, 65535), default=d.port, help="TCP port (0: any free port)")
+    add("--address", type=non_empty, default=d.address, help="address to bind (0.0.0.0 for all)")
+    add("--db", type=non_empty, default=d.db, help="SQLite file for history; :memory: keeps none")
+    add(
+        "--redis-url",
+        type=redis_url,
+        default=None,
+        help="Redis for fan-out, history and presence across processes",
+    )
+    add(
+        "--processes",
+        type=bounded_int(1, 512),
+        default=d.processes,
+        help="worker processes sharing the port (needs --redis-url above 1)",
+    )
+    add(
+        "--origin",
+        type=origin,
+        action="append",
+        default=None,
+        help="an extra allowed browser origin; may be repeated",
+    )
+    add("--api-key", type=non_empty, default=None, help="enables POST /api/rooms/{room}/messages")
+    add("--jwt-secret", type=non_empty, default=None, help="require HS256 tokens on /ws")
+    add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")
+    add(
+        "--max-message-length",
+        type=bounded_int(1, 1_000_000),
+        default=d.max_message_length,
+        help="characters",
+    )
+    add(
+        "--max-frame-bytes",
+        type=bounded_int(128, 64 * 1024 * 1024),
+        default=d.max_frame_bytes,
+        help="larger frames close 1009",
+    )
+    add("--rate", type=positive_float, default=d.rate, help="messages a second per connection")
+    add("--burst", type=bounded_int(1), default=d.burst, help="messages a connection may send at once")
+    add(
+        "--ping-interval",
+        type=non_negative_float,
+        default=d.ping_interval,
+        help="seconds between pings (0: none)",
+    )
+    add(
+        "--ping-timeout",
+        type=non_negative_float,
+        default=d.ping_timeout,
+        help="seconds to wait for a pong; at most the interval",
+    )
+    add(
+        "--max-backlog-bytes",
+        type=bounded_int(1024),
+        default=d.max_backlog_bytes,
+        help="unsent bytes before a slow client is cut off (1013)",
+    )
+    add(
+        "--max-connections-per-ip",
+        type=bounded_int(0),
+        default=d.max_connections_per_ip,
+        help="concurrent WebSockets per address (0: no limit)",
+    )
+    add(
+        "--xheaders",
+        action="store_true",
+        default=d.xheaders,
+        help="trust X-Forwarded-For / X-Real-IP from a reverse proxy",
+    )
+    add("--log-level", choices=LOG_LEVELS, default=d.log_level, help="default info")
+    add(
+        "--sqlite-synchronous",
+        choices=SYNCHRONOUS_MODES,
+        default=d.sqlite_synchronous,
+        help="full: acked messages survive power loss; normal: survive a crash of the process",
+    )
+    add("--version", action="version", version=f"chatroom {__version__}")
+    return parser
+
+
+def environment_defaults(parser: ArgumentParser, environ: dict[str, str]) -> dict[str, Any]:
+    """Defaults taken from CHATROOM_* variables, checked like the flags."""
+    defaults: dict[str, Any] = {}
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help", "version"):
+            continue
+        flag = action.option_strings[0]
+        variable = "CHATROOM_" + flag.lstrip("-").upper().replace("-", "_")
+        if variable not in environ:
+            continue
+        defaults[action.dest] = _convert_environment(parser, action, flag, variable, environ[variable])
+    return defaults
+
+
+def _convert_environment(
+    parser: ArgumentParser, action: argparse.Action, flag: str, variable: str, text: str
+) -> Any:
+    convert: Callable[[str], Any] = boolean if action.nargs == 0 else (action.type or str)  # type: ignore[assignment]
+    try:
+        value = convert(text)
+    except argparse.ArgumentTypeError as error:
+        parser.error(f"{variable} (argument {flag}): {error}")
+    if action.choices is not None and value not in action.choices:
+        parser.error(
+            f"{variable} (argument {flag}): {text!r} is not one of {', '.join(map(str, action.choices))}"
+        )
+    return [value] if isinstance(action, argparse._AppendAction) else value
+
+
+def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the command line over CHATROOM_* variables over defaults."""
+    parser = build_parser()
+    parser.set_defaults(**environment_defaults(parser, dict(os.environ if environ is None else environ)))
+    args = parser.parse_args(argv)
+    if args.ping_interval and args.ping_timeout > args.ping_interval:
+        parser.error("argument --ping-timeout: may not exceed --ping-interval")
+    if args.processes > 1 and not args.redis_url:
+        parser.error("argument --processes: more than 1 process needs --redis-url")
+    options = vars(args)
+    options["origins"] = tuple(options.pop("origin") or ())
+    return Settings(**options)
+
+
+def configure_logging(level: str) -> None:
+    """Log lines to stderr, one event a line."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def make_backend(settings: Settings) -> Backend:
+    """The backend the settings ask for."""
+    if settings.redis_url:
+        raise StartupError("--redis-url: the Redis backend is not part of this version yet")
+    return LocalBackend(settings.db, settings.sqlite_synchronous)
+
+
+def page_url(settings: Settings, port: int) -> str:
+    """The address a person opens in a browser."""
+    host = settings.address
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+async def serve(settings: Settings) -> None:
+    """Run one server until SIGTERM or SIGINT, then stop gracefully."""
+    backend = make_backend(settings)
+    await backend.start()
+    try:
+        sockets = tornado.netutil.bind_sockets(
+            settings.port, settings.address, reuse_port=settings.processes > 1
+        )
+    except OSError as error:
+        await backend.close()
+        raise StartupError(f"cannot listen on {settings.address}:{settings.port}: {error.strerror}") from None
+    server = tornado.httpserver.HTTPServer(make_app(settings, backend), xheaders=settings.xheaders)
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
+    await wait_for_stop_signal()
+    await shutdown(server, backend, settings)
+
+
+async def wait_for_stop_signal() -> None:
+    """Return once SIGTERM or SIGINT arrives."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.remove_signal_handler(signum)
+
+
+async def shutdown(server: tornado.httpserver.HTTPServer, backend: Backend, settings: Settings) -> None:
+    """Stop accepting, close every member with 1001, flush history."""
+    log.info("shutting down: closing %d sessions", len(ChatSocketHandler.sessions))
+    server.stop()
+    ChatSocketHandler.close_all(protocol.CLOSE_GOING_AWAY, "server shutting down")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.shutdown_grace
+    while ChatSocketHandler.sessions and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    await backend.close()
+    try:
+        await asyncio.wait_for(
+            server.close_all_connections(), timeout=SHUTDOWN_LIMIT - settings.shutdown_grace
+        )
+    except TimeoutError:
+        log.warning("some connections did not close in time")
+    log.info("stopped")
+
+
+def fail(message: str, status: int) -> NoReturn:
+    """Print one line to stderr and exit."""
+    print(f"chatroom: error: {message}", file=sys.stderr)
+    sys.exit(status)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m chatroom``."""
+    settings = parse_settings(argv)
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as error:
+        fail(str(error), 1)
+    except KeyboardInterrupt:
+        pass

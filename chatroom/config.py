@@ -1,0 +1,37 @@
+"""Settings: every option of the server, with PROTOCOL.md's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server can be told, from flags, environment or tests."""
+
+    port: int = 8888
+    address: str = "127.0.0.1"
+    db: str = "chatroom.db"
+    redis_url: str | None = None
+    processes: int = 1
+    origins: tuple[str, ...] = ()
+    api_key: str | None = None
+    jwt_secret: str | None = None
+    history: int = 50
+    max_message_length: int = 4000
+    max_frame_bytes: int = 65536
+    rate: float = 10.0
+    burst: int = 20
+    ping_interval: float = 20.0
+    ping_timeout: float = 10.0
+    max_backlog_bytes: int = 1048576
+    max_connections_per_ip: int = 0
+    xheaders: bool = False
+    log_level: str = "info"
+    sqlite_synchronous: str = "full"
+    # Refusals tolerated from one connection within refusal_window seconds
+    # before it is closed 1008 (PROTOCOL.md: more than 20 within 10 s).
+    max_refusals: int = 20
+    refusal_window: float = 10.0
+    # How long members are given to receive close 1001 on shutdown.
+    shutdown_grace: float = 2.0

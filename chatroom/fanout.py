@@ -1,0 +1,145 @@
+"""Fan-out: encode a frame once, write it to every member, bound each backlog.
+
+Tornado's ``write_message`` builds and writes a WebSocket frame per call. A
+broadcast here builds the frame bytes once and appends them to each member's
+:class:`Outbox`; a :class:`FlushScheduler` then hands every dirty outbox's
+pending bytes to its stream in one write per loop tick. A member whose unsent
+backlog passes its bound is cut off instead of holding the others up.
+
+Tornado internals this relies on (guarded by tests/test_fanout.py):
+``WebSocketHandler.ws_connection.stream`` is the connection's IOStream, and a
+server-to-client text frame is the RFC 6455 header (FIN + opcode 1, unmasked
+length) followed by the payload, as ``WebSocketProtocol13._write_frame`` builds
+it when no compression was negotiated (the handlers never offer compression).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tornado.iostream import IOStream, StreamClosedError
+
+from . import protocol
+
+FIN_TEXT = 0x81
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A complete unmasked WebSocket text frame carrying ``payload``."""
+    length = len(payload)
+    if length < 126:
+        return bytes((FIN_TEXT, length)) + payload
+    if length <= 0xFFFF:
+        return struct.pack("!BBH", FIN_TEXT, 126, length) + payload
+    return struct.pack("!BBQ", FIN_TEXT, 127, length) + payload
+
+
+def encode_frames(frames: Iterable[dict[str, Any]]) -> bytes:
+    """JSON-encode server frames and wrap each as a WebSocket frame, once."""
+    return b"".join(text_frame(protocol.encode(frame)) for frame in frames)
+
+
+class FlushScheduler:
+    """Flushes every outbox that got data during this loop tick, once."""
+
+    def __init__(self) -> None:
+        self._dirty: dict[Outbox, None] = {}
+        self._scheduled_on: asyncio.AbstractEventLoop | None = None
+
+    def mark(self, outbox: Outbox) -> None:
+        """Flush ``outbox`` at the end of this tick."""
+        self._dirty[outbox] = None
+        loop = asyncio.get_running_loop()
+        if self._scheduled_on is not loop:
+            self._scheduled_on = loop
+            loop.call_soon(self.flush_all)
+
+    def flush_all(self) -> None:
+        """Hand every dirty outbox's pending bytes to its stream."""
+        self._scheduled_on = None
+        dirty, self._dirty = self._dirty, {}
+        for outbox in dirty:
+            outbox.flush()
+
+
+class Outbox:
+    """One member's queue of frames not yet handed to its socket."""
+
+    __slots__ = (
+        "_in_flight",
+        "_max_backlog",
+        "_on_overflow",
+        "_pending",
+        "_pending_bytes",
+        "_scheduler",
+        "_stream",
+        "closed",
+    )
+
+    def __init__(
+        self,
+        stream: IOStream,
+        scheduler: FlushScheduler,
+        max_backlog: int,
+        on_overflow: Callable[[], None],
+    ) -> None:
+        self._stream = stream
+        self._scheduler = scheduler
+        self._max_backlog = max_backlog
+        self._on_overflow = on_overflow
+        self._pending: list[bytes] = []
+        self._pending_bytes = 0
+        # Bytes handed to the stream and not yet on the socket: at most one
+        # write is in flight, so the stream's own buffer stays bounded too.
+        self._in_flight = 0
+        self.closed = False
+
+    @property
+    def backlog(self) -> int:
+        """Bytes queued for this member that its socket has not taken yet."""
+        return self._pending_bytes + self._in_flight
+
+    def send(self, data: bytes) -> None:
+        """Queue complete WebSocket frames; they go out at the end of the tick."""
+        if self.closed:
+            return
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self.backlog > self._max_backlog:
+            self.cut_off()
+            self._on_overflow()
+            return
+        if self._in_flight == 0:
+            self._scheduler.mark(self)
+
+    def flush(self) -> None:
+        """Write everything pending in one write, unless a write is in flight."""
+        if self.closed or self._in_flight or not self._pending:
+            return
+        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
+        self._pending.clear()
+        self._pending_bytes = 0
+        try:
+            written = self._stream.write(data)
+        except StreamClosedError:
+            self.cut_off()
+            return
+        if not written.done():
+            self._in_flight = len(data)
+            written.add_done_callback(self._on_written)
+
+    def _on_written(self, written: asyncio.Future[None]) -> None:
+        self._in_flight = 0
+        if written.cancelled() or written.exception() is not None:
+            self.cut_off()
+        else:
+            self.flush()
+
+    def cut_off(self) -> None:
+        """Drop everything pending and accept nothing more."""
+        self.closed = True
+        self._pending.clear()
+        self._pending_bytes = 0

@@ -1,0 +1,610 @@
+"""HTTP and WebSocket handlers: the page, the chat socket, the JSON API."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import secrets
+import time
+from collections import Counter as Tally
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import orjson
+import tornado.web
+import tornado.websocket
+
+from . import auth, metrics, protocol
+from .backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
+from .config import Settings
+from .fanout import FlushScheduler, Outbox, encode_frames
+from .limits import RefusalWindow, TokenBucket
+from .protocol import ProtocolError
+
+access_log = logging.getLogger("chatroom.access")
+log = logging.getLogger("chatroom.ws")
+
+MAX_REPLAY = 1000
+MAX_API_LIMIT = 500
+TYPING_INTERVAL = 1.0
+GUEST_ATTEMPTS = 20
+CLOSE_CODE_FOR = {
+    protocol.BAD_NAME: protocol.CLOSE_BAD_NAME,
+    protocol.UNAUTHORIZED: protocol.CLOSE_UNAUTHORIZED,
+    protocol.NICK_TAKEN: protocol.CLOSE_NICK_TAKEN,
+}
+
+
+def event_frame(event: Event) -> dict[str, Any]:
+    """The server frame that carries a backend event."""
+    if isinstance(event, StoredMessage):
+        return event.frame()
+    if isinstance(event, PresenceEvent):
+        return protocol.sys_frame(event.event, event.room, event.nick, event.users, event.ts)
+    return protocol.typing_frame(event.room, event.nick)
+
+
+class IndexHandler(tornado.web.RequestHandler):
+    """Renders the chat page for ``?room=`` (default ``lobby``)."""
+
+    def initialize(self, config: Settings) -> None:
+        self.config = config
+
+    def set_default_headers(self) -> None:
+        self.set_header(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+            " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        )
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+    def get(self) -> None:
+        room = self.get_argument("room", "lobby")
+        self.render("index.html", room=room, jwt_required=self.config.jwt_secret is not None)
+
+
+class ConnectionCounter:
+    """Concurrent WebSockets per client address, for --max-connections-per-ip."""
+
+    def __init__(self) -> None:
+        self._open: Tally[str] = Tally()
+
+    def acquire(self, address: str, limit: int) -> bool:
+        """Count one more connection from ``address`` unless it is at ``limit``."""
+        if limit and self._open[address] >= limit:
+            return False
+        self._open[address] += 1
+        return True
+
+    def release(self, address: str) -> None:
+        """Forget one connection from ``address``."""
+        self._open[address] -= 1
+        if self._open[address] <= 0:
+            del self._open[address]
+
+
+class ChatSocketHandler(tornado.websocket.WebSocketHandler):
+    """One member's WebSocket session in one room.
+
+    ``clients`` is the class-level registry of this process's members, per
+    room; ``send_to_all`` writes frames to every live member of a room.
+    """
+
+    clients: ClassVar[dict[str, set[ChatSocketHandler]]] = {}
+    sessions: ClassVar[set[ChatSocketHandler]] = set()
+    _subscriptions: ClassVar[dict[str, asyncio.Future[None]]] = {}
+    _background: ClassVar[set[asyncio.Future[Any]]] = set()
+
+    def initialize(
+        self,
+        config: Settings,
+        backend: Backend,
+        scheduler: FlushScheduler,
+        connections: ConnectionCounter,
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.scheduler = scheduler
+        self.connections = connections
+        self.room = ""
+        self.nick = ""
+        self.live = False
+        self.outbox: Outbox | None = None
+        self._members: list[str] | None = None
+        self._held: list[Event] = []
+        self._last_sent_id = 0
+        self._reserved = False
+        self._announced = False
+        self._in_registry = False
+        self._closed = False
+        self._server_close_code: int | None = None
+        self._opened_at = time.monotonic()
+        self._frames_in = 0
+        self._bucket = TokenBucket(config.rate, config.burst)
+        self._refusals = RefusalWindow(config.max_refusals, config.refusal_window)
+        self._last_typing = 0.0
+
+    # --- the registry (class-level, shared by every session) ------------
+
+    @classmethod
+    def reset_registry(cls) -> None:
+        """Forget every session: tests call this between cases."""
+        cls.clients.clear()
+        cls.sessions.clear()
+        cls._subscriptions.clear()
+
+    @classmethod
+    def send_to_all(
+        cls, room: str, frames: Sequence[dict[str, Any]], exclude_nick: str | None = None
+    ) -> None:
+        """Encode ``frames`` once and queue them for every live member of ``room``."""
+        members = cls.clients.get(room)
+        if not members or not frames:
+            return
+        started = time.perf_counter()
+        data = encode_frames(frames)
+        skip = protocol.nick_key(exclude_nick) if exclude_nick is not None else None
+        delivered = 0
+        for client in tuple(members):
+            if client.live and client.outbox is not None and client._nick_key != skip:
+                client.outbox.send(data)
+                delivered += 1
+        metrics.MESSAGES_DELIVERED.inc(delivered * len(frames))
+        metrics.BROADCAST_SECONDS.observe(time.perf_counter() - started)
+
+    @classmethod
+    def deliver(cls, room: str, events: Sequence[Event]) -> None:
+        """Take a room's events from the backend to this process's members."""
+        members = cls.clients.get(room)
+        if not members:
+            return
+        for client in members:
+            if not client.live:
+                client._held.extend(events)
+        chat = [event_frame(e) for e in events if not isinstance(e, TypingEvent)]
+        cls.send_to_all(room, chat)
+        for event in events:
+            if isinstance(event, TypingEvent):
+                cls.send_to_all(room, [event_frame(event)], exclude_nick=event.nick)
+
+    @classmethod
+    def close_all(cls, code: int, reason: str) -> None:
+        """Close every session of this process (on shutdown)."""
+        for client in tuple(cls.sessions):
+            client.close_with(code, reason)
+
+    @property
+    def _nick_key(self) -> str:
+        return protocol.nick_key(self.nick)
+
+    # --- opening ----------------------------------------------------------
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """Refuse the upgrade with 429 when the address has too many sockets."""
+        address = self.request.remote_ip or ""
+        if not self.connections.acquire(address, self.config.max_connections_per_ip):
+            self.set_status(429)
+            self.set_header("Content-Type", "application/json")
+            self.finish(api_error_body("too_many_connections", "too many connections from this address"))
+            return
+        try:
+            await super().get(*args, **kwargs)
+        finally:
+            self.connections.release(address)
+
+    def check_origin(self, origin: str) -> bool:
+        """The server's own host, or an origin given with --origin."""
+        return auth.origin_allowed(origin, self.request.host, self.config.origins)
+
+    async def open(self) -> None:
+        """Identify the member, send welcome and history, announce the join."""
+        assert self.ws_connection is not None and self.ws_connection.stream is not None
+        self.set_nodelay(True)
+        self.outbox = Outbox(
+            self.ws_connection.stream,
+            self.scheduler,
+            self.config.max_backlog_bytes,
+            self._on_backlog_overflow,
+        )
+        self.sessions.add(self)
+        metrics.CONNECTIONS_OPEN.inc()
+        try:
+            self.room, nick = self._requested_identity()
+            await self._reserve_nick(nick)
+            if not self._closed:
+                await self._join()
+        except ProtocolError as error:
+            self._refuse_session(error)
+        except BackendError as error:
+            log.warning("cannot admit a member to %r: %s", self.room, error)
+            self.send_frames(
+                [protocol.error_frame(protocol.UNAVAILABLE, "the chat store is unavailable, try again")]
+            )
+            self.close_with(protocol.CLOSE_TRY_AGAIN_LATER, "unavailable")
+        if self._closed:
+            await self._leave()
+
+    def _requested_identity(self) -> tuple[str, str | None]:
+        room = protocol.normalize_room(self.get_argument("room", "lobby"))
+        if self.config.jwt_secret is None:
+            nick = self.get_argument("nick", "").strip()
+            return room, protocol.normalize_nick(nick) if nick else None
+        try:
+            subject = auth.verify_token(self.get_argument("token", ""), self.config.jwt_secret)
+        except auth.AuthError as error:
+            raise ProtocolError(protocol.UNAUTHORIZED, f"a valid token is required: {error}") from None
+        return room, protocol.normalize_nick(subject)
+
+    async def _reserve_nick(self, nick: str | None) -> None:
+        candidates = (
+            [nick] if nick else [f"guest-{secrets.randbelow(10000):04d}" for _ in range(GUEST_ATTEMPTS)]
+        )
+        for candidate in candidates:
+            self._members = await self.backend.reserve(self.room, candidate)
+            if self._members is not None:
+                self.nick = candidate
+                self._reserved = True
+                return
+        raise ProtocolError(protocol.NICK_TAKEN, f"the nick {nick or 'guest'!r} is in use in this room")
+
+    async def _join(self) -> None:
+        await self._enter_registry()
+        since = self._since()
+        last_id = await self.backend.last_id(self.room)
+        epoch = await self.backend.epoch(self.room)
+        if since is None:
+            messages, truncated = await self._newest(before=None, limit=self.config.history)
+        else:
+            messages, truncated = await self._newest(before=None, limit=MAX_REPLAY, after=since)
+        if self._closed:
+            return
+        last_id = max([last_id] + [m.id for m in messages])
+        members = self._members or [self.nick]
+        self.send_frames(
+            [
+                protocol.welcome_frame(self.room, self.nick, members, last_id, epoch),
+                protocol.history_frame(self.room, [m.frame() for m in messages], truncated),
+            ]
+        )
+        self._go_live(messages[-1].id if messages else (since or 0))
+        await self.backend.announce_join(self.room, self.nick)
+        self._announced = True
+
+    def _since(self) -> int | None:
+        raw = self.get_argument("since", "")
+        return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+
+    async def _newest(
+        self, before: int | None, limit: int, after: int | None = None
+    ) -> tuple[list[StoredMessage], bool]:
+        """The newest ``limit`` messages in range, and whether older ones were left out."""
+        messages = await self.backend.history(self.room, after=after, before=before, limit=limit + 1)
+        return messages[-limit:] if limit else [], len(messages) > limit
+
+    async def _enter_registry(self) -> None:
+        room = self.room
+        self.clients.setdefault(room, set()).add(self)
+        self._in_registry = True
+        metrics.ROOMS_ACTIVE.set(len(self.clients))
+        if room not in self._subscriptions:
+            sink = functools.partial(ChatSocketHandler.deliver, room)
+            self._subscriptions[room] = asyncio.ensure_future(self.backend.subscribe(room, sink))
+        await asyncio.shield(self._subscriptions[room])
+
+    def _go_live(self, last_sent_id: int) -> None:
+        """Pass on what arrived while history was read, without repeats."""
+        held, self._held = self._held, []
+        fresh = [e for e in held if not isinstance(e, StoredMessage) or e.id > last_sent_id]
+        self.live = True
+        self.send_frames([event_frame(e) for e in fresh if not self._is_own_typing(e)])
+
+    def _is_own_typing(self, event: Event) -> bool:
+        return isinstance(event, TypingEvent) and protocol.nick_key(event.nick) == self._nick_key
+
+    # --- frames from the client ----------------------------------------
+
+    def on_message(self, message: str | bytes) -> None:
+        """Parse one frame and act on it; refusals become error frames."""
+        self._frames_in += 1
+        try:
+            if isinstance(message, bytes):
+                raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
+            frame = protocol.parse_frame(message, self.config.max_message_length)
+            if isinstance(frame, protocol.MessageFrame):
+                self._send_chat(frame)
+            elif isinstance(frame, protocol.TypingFrame):
+                self._send_typing()
+            else:
+                self._spawn(self._answer_history(frame))
+        except ProtocolError as error:
+            self._refuse_frame(error)
+
+    def _send_chat(self, frame: protocol.MessageFrame) -> None:
+        metrics.MESSAGES_RECEIVED.inc()
+        if not self._bucket.take():
+            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
+        started = time.perf_counter()
+        stored = self.backend.publish(self.room, self.nick, frame.text)
+        asyncio.ensure_future(stored).add_done_callback(
+            functools.partial(self._on_stored, frame.ref, started)
+        )
+
+    def _on_stored(self, ref: str | None, started: float, stored: asyncio.Future[StoredMessage]) -> None:
+        if stored.cancelled():
+            return
+        error = stored.exception()
+        if error is not None:
+            metrics.REFUSALS.labels(protocol.UNAVAILABLE).inc()
+            message = "the message could not be stored; try again"
+            self.send_frames([protocol.error_frame(protocol.UNAVAILABLE, message, ref)])
+            return
+        metrics.MESSAGES_STORED.inc()
+        metrics.STORE_SECONDS.observe(time.perf_counter() - started)
+        if ref is not None:
+            self.send_frames([protocol.ack_frame(ref, stored.result().id)])
+
+    def _send_typing(self) -> None:
+        # Typing is a hint: extra frames are dropped quietly, never refused.
+        now = time.monotonic()
+        if now - self._last_typing >= TYPING_INTERVAL:
+            self._last_typing = now
+            self._spawn(self.backend.typing(self.room, self.nick))
+
+    async def _answer_history(self, request: protocol.HistoryRequest) -> None:
+        try:
+            messages, truncated = await self._newest(request.before, request.limit)
+        except BackendError:
+            self._refuse_frame(ProtocolError(protocol.UNAVAILABLE, "history is unavailable, try again"))
+            return
+        self.send_frames([protocol.history_frame(self.room, [m.frame() for m in messages], truncated)])
+
+    def _refuse_frame(self, error: ProtocolError) -> None:
+        metrics.REFUSALS.labels(error.code).inc()
+        self.send_frames([protocol.error_frame(error.code, error.message, error.ref)])
+        if error.code != protocol.UNAVAILABLE and self._refusals.record():
+            self.close_with(protocol.CLOSE_POLICY_VIOLATION, "too many refused frames")
+
+    def _refuse_session(self, error: ProtocolError) -> None:
+        metrics.REFUSALS.labels(error.code).inc()
+        self.send_frames([protocol.error_frame(error.code, error.message)])
+        self.close_with(CLOSE_CODE_FOR.get(error.code, protocol.CLOSE_POLICY_VIOLATION), error.code)
+
+    # --- frames to the client --------------------------------------------
+
+    def send_frames(self, frames: Sequence[dict[str, Any]]) -> None:
+        """Queue frames for this member only, behind whatever is queued already."""
+        if self.outbox is not None and frames:
+            self.outbox.send(encode_frames(frames))
+
+    def close_with(self, code: int, reason: str) -> None:
+        """Send what is queued, then close with ``code``."""
+        if self._server_close_code is None:
+            self._server_close_code = code
+        if self.outbox is not None:
+            self.outbox.flush()
+            self.outbox.cut_off()
+        self.close(code, reason)
+
+    def _on_backlog_overflow(self) -> None:
+        metrics.SLOW_CLIENTS_DISCONNECTED.inc()
+        log.info(
+            "cut off %r in %r: backlog over %d bytes", self.nick, self.room, self.config.max_backlog_bytes
+        )
+        self._server_close_code = protocol.CLOSE_TRY_AGAIN_LATER
+        self.close(protocol.CLOSE_TRY_AGAIN_LATER, "too slow: backlog bound passed")
+
+    # --- closing ----------------------------------------------------------
+
+    def on_close(self) -> None:
+        """Leave the room once, whatever ended the session."""
+        self._closed = True
+        self.live = False
+        if self.outbox is not None:
+            self.outbox.cut_off()
+        self.sessions.discard(self)
+        metrics.CONNECTIONS_OPEN.dec()
+        code = self._server_close_code or self.close_code or 1006
+        metrics.CLOSES.labels(str(code)).inc()
+        access_log.info(
+            "ws %s room=%s nick=%s close=%d frames_in=%d %.1fs",
+            self.request.remote_ip,
+            self.room or "-",
+            self.nick or "-",
+            code,
+            self._frames_in,
+            time.monotonic() - self._opened_at,
+        )
+        self._spawn(self._leave())
+
+    async def _leave(self) -> None:
+        if self._in_registry:
+            self._in_registry = False
+            await self._exit_registry()
+        if self._reserved:
+            self._reserved = False
+            announced, self._announced = self._announced, False
+            try:
+                await self.backend.release(self.room, self.nick, announce=announced)
+            except BackendError as error:
+                log.warning("cannot release %r in %r: %s", self.nick, self.room, error)
+
+    async def _exit_registry(self) -> None:
+        members = self.clients.get(self.room)
+        if members is None:
+            return
+        members.discard(self)
+        if not members:
+            del self.clients[self.room]
+            self._subscriptions.pop(self.room, None)
+            await self.backend.unsubscribe(self.room)
+        metrics.ROOMS_ACTIVE.set(len(self.clients))
+
+    @classmethod
+    def _spawn(cls, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        cls._background.add(task)
+        task.add_done_callback(cls._background.discard)
+
+
+# --- the JSON API -----------------------------------------------------------
+
+
+def api_error_body(code: str, message: str) -> bytes:
+    """The JSON body of every API error."""
+    return orjson.dumps({"error": code, "message": message})
+
+
+class ApiError(tornado.web.HTTPError):
+    """An API refusal with its error code, answered as JSON."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(status, reason=None)
+        self.code = code
+        self.message = message
+
+
+class JsonHandler(tornado.web.RequestHandler):
+    """Base of the API handlers: JSON bodies, JSON errors, never a traceback."""
+
+    def initialize(self, config: Settings, backend: Backend) -> None:
+        self.config = config
+        self.backend = backend
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+
+    def send_json(self, body: dict[str, Any], status: int = 200) -> None:
+        """Answer with ``body`` as JSON."""
+        self.set_status(status)
+        self.finish(orjson.dumps(body))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, ApiError):
+            code, message = error.code, error.message
+        elif status_code == 404:
+            code, message = "not_found", "no such endpoint"
+        elif status_code == 405:
+            code, message = "method_not_allowed", "this endpoint does not take that method"
+        elif status_code < 500:
+            code, message = "bad_request", self._reason
+        else:
+            code, message = "internal", "the server could not answer this request"
+        self.set_header("Content-Type", "application/json")
+        self.finish(api_error_body(code, message))
+
+    def room_argument(self, raw: str) -> str:
+        """A room name from the URL, or 400 bad_name."""
+        try:
+            return protocol.normalize_room(tornado.escape.url_unescape(raw))
+        except ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
+
+    def int_argument(self, name: str) -> int | None:
+        """A non-negative integer query argument, or 400 bad_request."""
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+            raise ApiError(400, protocol.BAD_REQUEST, f"{name} must be a non-negative integer")
+        return int(raw)
+
+
+class NotFoundHandler(JsonHandler):
+    """Answers every unknown path with a JSON 404."""
+
+    def prepare(self) -> None:
+        raise ApiError(404, "not_found", "no such page or endpoint")
+
+
+class HealthHandler(JsonHandler):
+    """``GET /healthz``: 200 when the store (and broker) answer, else 503."""
+
+    async def get(self) -> None:
+        healthy = await self.backend.healthy()
+        body = {
+            "status": "ok" if healthy else "degraded",
+            "backend": type(self.backend).__name__,
+            "connections": len(ChatSocketHandler.sessions),
+        }
+        self.send_json(body, 200 if healthy else 503)
+
+
+class MetricsHandler(tornado.web.RequestHandler):
+    """``GET /metrics`` in Prometheus text format."""
+
+    def get(self) -> None:
+        body, content_type = metrics.render()
+        self.set_header("Content-Type", content_type)
+        self.finish(body)
+
+
+class RoomsHandler(JsonHandler):
+    """``GET /api/rooms``: rooms with anyone online or any history."""
+
+    async def get(self) -> None:
+        try:
+            rooms = await self.backend.rooms()
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        body = [{"room": r.room, "online": r.online, "last_id": r.last_id} for r in rooms]
+        self.send_json({"rooms": body})
+
+
+class MessagesHandler(JsonHandler):
+    """``GET`` a room's history page; ``POST`` a message as a bot."""
+
+    async def get(self, raw_room: str) -> None:
+        room = self.room_argument(raw_room)
+        after, before = self.int_argument("after"), self.int_argument("before")
+        limit = self.int_argument("limit")
+        limit = 50 if limit is None else min(limit, MAX_API_LIMIT)
+        if limit < 1:
+            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        # With only "after", page forwards from it; otherwise show the newest.
+        newest = after is None or before is not None
+        try:
+            messages = await self.backend.history(
+                room, after=after, before=before, limit=limit, newest=newest
+            )
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        self.send_json({"room": room, "messages": [m.frame() for m in messages]})
+
+    async def post(self, raw_room: str) -> None:
+        if self.config.api_key is None:
+            raise ApiError(403, "forbidden", "publishing is off: start the server with --api-key")
+        if not auth.bearer_matches(self.request.headers.get("Authorization"), self.config.api_key):
+            raise ApiError(
+                401, protocol.UNAUTHORIZED, "a valid 'Authorization: Bearer <api key>' is required"
+            )
+        room = self.room_argument(raw_room)
+        nick, text = self._read_post_body()
+        metrics.MESSAGES_RECEIVED.inc()
+        try:
+            stored = await self.backend.publish(room, nick, text)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
+        metrics.MESSAGES_STORED.inc()
+        self.send_json(stored.frame(), 201)
+
+    def _read_post_body(self) -> tuple[str, str]:
+        try:
+            body = orjson.loads(self.request.body)
+        except orjson.JSONDecodeError:
+            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("nick"), str)
+            or not isinstance(body.get("message"), str)
+        ):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"nick": string, "message": string}')
+        try:
+            nick = protocol.normalize_nick(body["nick"])
+            text = protocol.clean_text(body["message"], self.config.max_message_length)
+        except ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
+        return nick, text
