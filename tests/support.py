@@ -1,0 +1,143 @@
+"""Helpers the tests share: free ports, tools that must exist, real servers.
+
+A test that needs a program the machine lacks fails under CI (CI=true) and
+skips elsewhere, saying what to install.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def require_program(path_or_name: str, install_hint: str) -> str:
+    """The program's path; fail under CI, skip elsewhere, when it is missing."""
+    found = shutil.which(path_or_name)
+    if found is None:
+        message = f"{path_or_name} is missing: {install_hint}"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+def wait_until(condition: object, timeout: float = 10.0, interval: float = 0.05) -> None:
+    """Poll ``condition()`` until it is true, or fail the test."""
+    assert callable(condition)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval)
+    pytest.fail(f"condition not met within {timeout}s")
+
+
+def http_status(url: str) -> int | None:
+    """The HTTP status of GET ``url``, or None when nothing answers."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return int(error.code)
+    except OSError:
+        return None
+
+
+class ServerProcess:
+    """``python -m chatroom`` as a real subprocess, on a port of its own."""
+
+    def __init__(self, db: str | Path = ":memory:", *extra: str, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.db = str(db)
+        self.extra: Sequence[str] = extra
+        self.process: subprocess.Popen[str] | None = None
+        self.log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws"
+
+    def start(self, timeout: float = 15.0) -> ServerProcess:
+        """Start the server and wait until /healthz answers 200."""
+        command = [sys.executable, "-m", "chatroom", "--port", str(self.port), "--db", self.db, *self.extra]
+        log_file = open(self._log_file(), "a")  # noqa: SIM115 - the child keeps it
+        self.process = subprocess.Popen(
+            command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, text=True
+        )
+        log_file.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited {self.process.returncode}:\n{self.log()}")
+            if http_status(self.url + "/healthz") == 200:
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
+
+    def _log_file(self) -> Path:
+        if self.log_path is None:
+            directory = Path(os.environ.get("CHATROOM_TEST_LOGS", "/tmp"))
+            self.log_path = directory / f"chatroom-test-{self.port}-{os.getpid()}.log"
+            self.log_path.unlink(missing_ok=True)
+        return self.log_path
+
+    def log(self) -> str:
+        """Everything the server printed so far."""
+        return self.log_path.read_text() if self.log_path and self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        """Send ``sig`` and return the exit status."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+            raise
+
+    def kill(self) -> int:
+        """SIGKILL: no chance to flush or say goodbye."""
+        return self.stop(signal.SIGKILL)
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.stop()
+
+
+@contextlib.contextmanager
+def running_server(*args: str, db: str | Path = ":memory:") -> Iterator[ServerProcess]:
+    """A started ServerProcess, stopped with SIGTERM afterwards."""
+    with ServerProcess(db, *args) as server:
+        yield server
