@@ -226,13 +226,22 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if self._closed:
             await self._leave()
 
+    def query(self, name: str, default: str = "") -> str:
+        """A query argument exactly as sent.
+
+        Tornado's get_argument turns control characters into spaces and trims;
+        names must be judged on what the client really sent.
+        """
+        values = self.request.query_arguments.get(name)
+        return values[-1].decode("utf-8", errors="replace") if values else default
+
     def _requested_identity(self) -> tuple[str, str | None]:
-        room = protocol.normalize_room(self.get_argument("room", "lobby"))
+        room = protocol.normalize_room(self.query("room", "lobby"))
         if self.config.jwt_secret is None:
-            nick = self.get_argument("nick", "").strip()
-            return room, protocol.normalize_nick(nick) if nick else None
+            nick = self.query("nick")
+            return room, protocol.normalize_nick(nick) if nick.strip() else None
         try:
-            subject = auth.verify_token(self.get_argument("token", ""), self.config.jwt_secret)
+            subject = auth.verify_token(self.query("token"), self.config.jwt_secret)
         except auth.AuthError as error:
             raise ProtocolError(protocol.UNAUTHORIZED, f"a valid token is required: {error}") from None
         return room, protocol.normalize_nick(subject)
@@ -273,7 +282,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self._announced = True
 
     def _since(self) -> int | None:
-        raw = self.get_argument("since", "")
+        raw = self.query("since")
         return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
 
     async def _newest(

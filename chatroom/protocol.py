@@ -7,6 +7,7 @@ error code that PROTOCOL.md names.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,9 @@ MAX_REF_LENGTH = 64
 DEFAULT_MESSAGE_LENGTH = 4000
 MAX_HISTORY_REQUEST = 200
 NAME_PUNCTUATION = frozenset("-_.")
+MAX_JSON_DEPTH = 32
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 class ProtocolError(Exception):
@@ -171,15 +175,32 @@ def parse_frame(data: str, max_length: int = DEFAULT_MESSAGE_LENGTH) -> ClientFr
 
 
 def _load_object(data: str) -> dict[str, Any]:
+    if _nesting_depth(data) > MAX_JSON_DEPTH:
+        raise ProtocolError(BAD_JSON, f"the frame nests deeper than {MAX_JSON_DEPTH} levels")
     try:
         obj = orjson.loads(data)
     except orjson.JSONDecodeError:
-        # orjson refuses nesting deeper than 1024 and numbers it cannot hold,
-        # so neither can exhaust the stack or the CPU.
+        # orjson also refuses numbers it cannot hold rather than spending
+        # CPU on them, so a 5,000-digit number is simply bad JSON.
         raise ProtocolError(BAD_JSON, "the frame is not valid JSON") from None
     if not isinstance(obj, dict):
         raise ProtocolError(BAD_JSON, "the frame is not a JSON object")
     return obj
+
+
+def _nesting_depth(data: str) -> int:
+    """How deeply brackets nest outside strings (an upper bound when in doubt).
+
+    Client frames are flat, so this only does real work for the rare frame
+    with many brackets; it keeps pathological nesting away from the parser.
+    """
+    if data.count("[") + data.count("{") <= MAX_JSON_DEPTH:
+        return 0
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(_STRINGS.sub("", data)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def _read_ref(obj: dict[str, Any]) -> str | None:

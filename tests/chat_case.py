@@ -1,0 +1,121 @@
+"""ChatTestCase: an AsyncHTTPTestCase with a chat server and WebSocket helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import tornado.web
+import tornado.websocket
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.testing import AsyncHTTPTestCase
+
+from chatroom.app import make_app
+from chatroom.config import Settings
+from chatroom.handlers import ChatSocketHandler
+from chatroom.local_backend import LocalBackend
+
+Frame = dict[str, Any]
+Client = tornado.websocket.WebSocketClientConnection
+
+
+class ChatTestCase(AsyncHTTPTestCase):
+    """A chat server on an in-memory store; each test gets a fresh one.
+
+    Override ``settings`` (a Settings) to change options for a test class.
+    tearDown closes every client and clears the class-level registry, so one
+    test's dead sockets never reach the next test's broadcasts.
+    """
+
+    settings = Settings(db=":memory:", ping_interval=0, ping_timeout=0)
+
+    def get_app(self) -> tornado.web.Application:
+        ChatSocketHandler.reset_registry()
+        self.backend = LocalBackend(":memory:")
+        self.io_loop.run_sync(self.backend.start)
+        self.clients: list[Client] = []
+        return make_app(self.settings, self.backend)
+
+    def tearDown(self) -> None:
+        for client in self.clients:
+            client.close()
+        for session in tuple(ChatSocketHandler.sessions):
+            session.close()
+        self.io_loop.run_sync(self.backend.close)
+        ChatSocketHandler.reset_registry()
+        super().tearDown()
+
+    # --- WebSocket helpers ---------------------------------------------------
+
+    def ws_url(self, **params: str | int) -> str:
+        query = "&".join(f"{key}={tornado.escape.url_escape(str(value))}" for key, value in params.items())
+        return f"ws://127.0.0.1:{self.get_http_port()}/ws?{query}"
+
+    async def connect(self, headers: dict[str, str] | None = None, **params: str | int) -> Client:
+        """Open a WebSocket with these query parameters."""
+        request = HTTPRequest(self.ws_url(**params), headers=headers)
+        client = await tornado.websocket.websocket_connect(request, max_message_size=16 * 1024 * 1024)
+        self.clients.append(client)
+        return client
+
+    async def join(self, nick: str, room: str = "lobby", **params: str | int) -> tuple[Client, Frame, Frame]:
+        """Connect and read welcome, history and one's own join frame."""
+        client = await self.connect(room=room, nick=nick, **params)
+        welcome = await self.recv(client)
+        history = await self.recv(client)
+        joined = await self.recv(client)
+        assert welcome["type"] == "welcome", welcome
+        assert history["type"] == "history", history
+        assert (joined["type"], joined["event"], joined["nick"]) == ("sys", "join", welcome["nick"]), joined
+        return client, welcome, history
+
+    async def recv(self, client: Client, timeout: float = 5.0) -> Frame:
+        """The next frame, decoded; fails if the connection closes instead."""
+        raw = await asyncio.wait_for(client.read_message(), timeout)
+        assert raw is not None, f"connection closed: {client.close_code} {client.close_reason}"
+        assert isinstance(raw, str)
+        frame = json.loads(raw)
+        assert isinstance(frame, dict)
+        return frame
+
+    async def recv_type(self, client: Client, kind: str, timeout: float = 5.0) -> Frame:
+        """Skip frames until one of type ``kind`` arrives."""
+        while True:
+            frame = await self.recv(client, timeout)
+            if frame["type"] == kind:
+                return frame
+
+    async def closed(self, client: Client, timeout: float = 8.0) -> int | None:
+        """Read until the server closes the connection; the close code."""
+        while await asyncio.wait_for(client.read_message(), timeout) is not None:
+            pass
+        return client.close_code
+
+    async def nothing_more(self, client: Client, wait: float = 0.2) -> None:
+        """Assert no frame arrives within ``wait`` seconds."""
+        try:
+            raw = await asyncio.wait_for(client.read_message(), wait)
+        except TimeoutError:
+            return
+        raise AssertionError(f"unexpected frame: {raw!r}")
+
+    async def send(self, client: Client, frame: Frame | str) -> None:
+        """Send a JSON frame, or raw text."""
+        await client.write_message(frame if isinstance(frame, str) else json.dumps(frame))
+
+    async def chat(self, client: Client, text: str, ref: str | None = None) -> None:
+        """Send a message frame."""
+        frame: Frame = {"type": "message", "message": text}
+        if ref is not None:
+            frame["ref"] = ref
+        await self.send(client, frame)
+
+    async def fetch_json(self, path: str, **kwargs: Any) -> tuple[int, Any]:
+        """Status and decoded JSON body of an HTTP request, errors included."""
+        try:
+            response = await self.http_client.fetch(self.get_url(path), **kwargs)
+        except HTTPClientError as error:
+            assert error.response is not None
+            response = error.response
+        return response.code, json.loads(response.body) if response.body else None

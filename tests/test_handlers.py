@@ -1,0 +1,620 @@
+"""Handler tests through real sockets: every frame type and every refusal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from dataclasses import replace
+
+import pytest
+from tornado.testing import gen_test
+
+from chatroom import protocol
+from chatroom.handlers import ChatSocketHandler
+from tests.chat_case import ChatTestCase
+
+
+class PageTest(ChatTestCase):
+    """The page and the static files."""
+
+    def test_index_renders_the_room(self) -> None:
+        """GET /?room=NAME renders the chat page for that room, escaped."""
+        response = self.fetch("/?room=" + "dev%3Cb%3E")
+        assert response.code == 200
+        body = response.body.decode()
+        assert 'data-room="dev&lt;b&gt;"' in body
+        assert "<b>" not in body.split("<body", 1)[1].split(">", 1)[0]
+
+    def test_index_defaults_to_lobby_and_forbids_inline_script(self) -> None:
+        """Without ?room= the page is the lobby's, under a CSP without inline script."""
+        response = self.fetch("/")
+        assert 'data-room="lobby"' in response.body.decode()
+        policy = response.headers["Content-Security-Policy"]
+        assert "script-src 'self'" in policy
+        assert "unsafe-inline" not in policy
+
+    def test_static_files_are_served(self) -> None:
+        """chat.js and chat.css are served from /static/."""
+        for name, kind in (("chat.js", "javascript"), ("chat.css", "css")):
+            response = self.fetch(f"/static/{name}")
+            assert response.code == 200
+            assert kind in response.headers["Content-Type"]
+
+
+FAST = replace(ChatTestCase.settings, rate=1000.0, burst=1000)
+
+
+class JoiningTest(ChatTestCase):
+    """Welcome, history and join frames, in that order."""
+
+    settings = FAST
+
+    @gen_test
+    async def test_first_member_gets_welcome_history_and_join(self) -> None:
+        """A new member sees welcome, an empty history, then its own join."""
+        client = await self.connect(room="lobby", nick="ann")
+        welcome, history, joined = [await self.recv(client) for _ in range(3)]
+        assert welcome == {
+            "type": "welcome",
+            "room": "lobby",
+            "nick": "ann",
+            "users": ["ann"],
+            "last_id": 0,
+            "epoch": welcome["epoch"],
+        }
+        assert isinstance(welcome["epoch"], str) and welcome["epoch"]
+        assert history == {"type": "history", "room": "lobby", "messages": [], "truncated": False}
+        assert joined["type"] == "sys" and joined["event"] == "join"
+        assert (joined["nick"], joined["users"], joined["message"]) == ("ann", 1, "ann has joined")
+        assert isinstance(joined["ts"], int)
+
+    @gen_test
+    async def test_others_see_the_join_and_the_list_is_sorted(self) -> None:
+        """Members already there receive the sys join; the newcomer's list is sorted."""
+        bob, _, _ = await self.join("bob")
+        _, welcome, _ = await self.join("Ann")
+        assert welcome["users"] == ["Ann", "bob"]
+        joined = await self.recv(bob)
+        assert (joined["event"], joined["nick"], joined["users"]) == ("join", "Ann", 2)
+
+    @gen_test
+    async def test_without_nick_the_server_picks_a_guest(self) -> None:
+        """No nick parameter: the server names the member guest-XXXX."""
+        client = await self.connect(room="lobby")
+        welcome = await self.recv(client)
+        assert welcome["nick"].startswith("guest-") and len(welcome["nick"]) == 10
+
+    @gen_test
+    async def test_nick_is_trimmed_and_normalized(self) -> None:
+        """The server uses the nick after trimming and NFC normalisation."""
+        _, welcome, _ = await self.join("  Zoe\u0308 ")
+        assert welcome["nick"] == "Zo\u00eb"
+
+    @gen_test
+    async def test_history_on_join_is_the_latest_messages(self) -> None:
+        """A newcomer receives the last --history messages, oldest first, with truncated."""
+        ann, _, _ = await self.join("ann")
+        for number in range(55):
+            await self.chat(ann, f"m{number}")
+        for _ in range(55):
+            await self.recv_type(ann, "user")
+        _, welcome, history = await self.join("bob")
+        texts = [m["message"] for m in history["messages"]]
+        assert texts == [f"m{n}" for n in range(5, 55)]
+        assert history["truncated"] is True
+        assert welcome["last_id"] == 55
+
+    @gen_test
+    async def test_since_replays_exactly_what_was_missed(self) -> None:
+        """since=ID gives every message with a larger id, then the live stream."""
+        ann, _, _ = await self.join("ann")
+        for number in range(1, 8):
+            await self.chat(ann, f"m{number}")
+            await self.recv_type(ann, "user")
+        bob, welcome, history = await self.join("bob", since=4)
+        assert [m["id"] for m in history["messages"]] == [5, 6, 7]
+        assert history["truncated"] is False and welcome["last_id"] == 7
+        await self.chat(ann, "live")
+        live = await self.recv_type(bob, "user")
+        assert (live["id"], live["message"]) == (8, "live")
+
+    @gen_test
+    async def test_rooms_are_separate(self) -> None:
+        """A message in one room never reaches another room."""
+        ann, _, _ = await self.join("ann", room="one")
+        bob, _, _ = await self.join("bob", room="two")
+        await self.chat(ann, "only for one")
+        assert (await self.recv_type(ann, "user"))["room"] == "one"
+        await self.nothing_more(bob)
+
+    @gen_test
+    async def test_same_nick_in_another_room_is_fine(self) -> None:
+        """Nicks are unique per room, not per server."""
+        await self.join("ann", room="one")
+        _, welcome, _ = await self.join("ann", room="two")
+        assert welcome["nick"] == "ann"
+
+
+class MessagingTest(ChatTestCase):
+    """User frames, acks, plain text, typing, history requests."""
+
+    settings = FAST
+
+    @gen_test
+    async def test_message_reaches_everyone_with_increasing_ids(self) -> None:
+        """Both members receive each user frame, ids increasing, sender included."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)  # bob's join
+        await self.chat(ann, "hello")
+        await self.chat(bob, "hi ann")
+        for client in (ann, bob):
+            first, second = await self.recv_type(client, "user"), await self.recv_type(client, "user")
+            assert (first["nick"], first["message"], first["room"]) == ("ann", "hello", "lobby")
+            assert (second["nick"], second["message"]) == ("bob", "hi ann")
+            assert second["id"] == first["id"] + 1
+            assert isinstance(first["ts"], int) and first["ts"] > 1_600_000_000_000
+
+    @gen_test
+    async def test_ack_goes_to_the_sender_only(self) -> None:
+        """A message with a ref is acked to its sender with the stored id."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        await self.chat(ann, "hello", ref="r-1")
+        frames = [await self.recv(ann), await self.recv(ann)]
+        user = next(f for f in frames if f["type"] == "user")
+        ack = next(f for f in frames if f["type"] == "ack")
+        assert ack == {"type": "ack", "ref": "r-1", "id": user["id"]}
+        assert (await self.recv(bob))["type"] == "user"
+        await self.nothing_more(bob)
+
+    @gen_test
+    async def test_no_ack_without_ref(self) -> None:
+        """Without a ref there is no ack."""
+        ann, _, _ = await self.join("ann")
+        await self.chat(ann, "hello")
+        assert (await self.recv(ann))["type"] == "user"
+        await self.nothing_more(ann)
+
+    @gen_test
+    async def test_plain_text_frames_are_messages(self) -> None:
+        """A frame not starting with '{' is chat text, as a terminal client sends."""
+        ann, _, _ = await self.join("ann")
+        for text in ("hello from a terminal", "[1,2]", "42"):
+            await self.send(ann, text)
+            assert (await self.recv(ann))["message"] == text
+
+    @gen_test
+    async def test_forged_fields_are_ignored(self) -> None:
+        """Identity, room, id and time come from the server, whatever the client says."""
+        ann, _, _ = await self.join("ann")
+        forged = {"type": "message", "message": "hi", "nick": "admin", "id": 999, "ts": 1, "room": "x"}
+        await self.send(ann, forged)
+        user = await self.recv(ann)
+        assert (user["nick"], user["room"], user["id"]) == ("ann", "lobby", 1)
+        assert user["ts"] > 1
+
+    @gen_test
+    async def test_typing_reaches_the_others_only(self) -> None:
+        """A typing frame goes to everyone but the typist."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        await self.send(ann, {"type": "typing"})
+        assert await self.recv(bob) == {"type": "typing", "room": "lobby", "nick": "ann"}
+        await self.nothing_more(ann)
+
+    @gen_test
+    async def test_typing_is_throttled_quietly(self) -> None:
+        """A burst of typing frames makes one typing frame, and no error."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        for _ in range(5):
+            await self.send(ann, {"type": "typing"})
+        assert (await self.recv(bob))["type"] == "typing"
+        await self.nothing_more(bob)
+        await self.nothing_more(ann)
+
+    @gen_test
+    async def test_history_request_pages_backwards(self) -> None:
+        """A history request returns up to N messages older than ID, oldest first."""
+        ann, _, _ = await self.join("ann")
+        for number in range(1, 11):
+            await self.chat(ann, f"m{number}")
+            await self.recv(ann)
+        await self.send(ann, {"type": "history", "before": 6, "limit": 3})
+        page = await self.recv(ann)
+        assert page["type"] == "history" and page["room"] == "lobby"
+        assert [m["id"] for m in page["messages"]] == [3, 4, 5]
+        assert page["truncated"] is True
+        await self.send(ann, {"type": "history", "before": 3, "limit": 5})
+        last_page = await self.recv(ann)
+        assert [m["id"] for m in last_page["messages"]] == [1, 2]
+        assert last_page["truncated"] is False
+
+    @gen_test
+    async def test_leaving_is_announced_once(self) -> None:
+        """When a member closes, the others receive one sys leave with the new count."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        bob.close()
+        left = await self.recv(ann)
+        assert (left["type"], left["event"], left["nick"], left["users"]) == ("sys", "leave", "bob", 1)
+        assert left["message"] == "bob has left"
+        await self.nothing_more(ann, 0.3)
+
+    @gen_test
+    async def test_nick_is_free_again_after_leaving(self) -> None:
+        """A nick can be taken again once its holder left."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        bob.close()
+        await self.recv_type(ann, "sys")
+        _, welcome, _ = await self.join("BOB")
+        assert welcome["nick"] == "BOB"
+
+
+class RefusalTest(ChatTestCase):
+    """Every refusal: the code, the connection's fate, the others unaffected."""
+
+    async def assert_refused(self, payload: str | bytes, code: str, ref: str | None = None) -> None:
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        await ann.write_message(payload, binary=isinstance(payload, bytes))
+        error = await self.recv(ann)
+        assert (error["type"], error["code"]) == ("error", code), error
+        assert isinstance(error["message"], str) and error["message"]
+        assert error.get("ref") == ref
+        await self.chat(ann, "still here")
+        assert (await self.recv(ann))["message"] == "still here"
+        assert (await self.recv(bob))["message"] == "still here"
+        await self.chat(bob, "bob too")
+        assert (await self.recv(ann))["message"] == "bob too"
+
+    @gen_test
+    async def test_bad_json(self) -> None:
+        """A frame starting with '{' that is not JSON is refused bad_json."""
+        await self.assert_refused("{not json", protocol.BAD_JSON)
+
+    @gen_test
+    async def test_deeply_nested_json(self) -> None:
+        """JSON nested 100,000 deep is refused bad_json, the server unharmed."""
+        await self.assert_refused('{"a":' + "[" * 30000 + "]" * 30000 + "}", protocol.BAD_JSON)
+
+    @gen_test
+    async def test_huge_number(self) -> None:
+        """A 5,000-digit number is refused bad_json."""
+        await self.assert_refused('{"type":"message","message":' + "7" * 5000 + "}", protocol.BAD_JSON)
+
+    @gen_test
+    async def test_unknown_type(self) -> None:
+        """An unknown frame type is refused bad_request, ref echoed."""
+        await self.assert_refused('{"type":"dance","ref":"x1"}', protocol.BAD_REQUEST, "x1")
+
+    @gen_test
+    async def test_client_cannot_send_sys(self) -> None:
+        """A client frame of type sys is refused, not broadcast."""
+        await self.assert_refused('{"type":"sys","event":"join","nick":"admin"}', protocol.BAD_REQUEST)
+
+    @gen_test
+    async def test_wrong_field_type(self) -> None:
+        """A message that is not a string is refused bad_request."""
+        await self.assert_refused('{"type":"message","message":["x"],"ref":"r"}', protocol.BAD_REQUEST, "r")
+
+    @gen_test
+    async def test_empty(self) -> None:
+        """White space only is refused empty."""
+        await self.assert_refused('{"type":"message","message":" \\n ","ref":"e"}', protocol.EMPTY, "e")
+
+    @gen_test
+    async def test_too_long(self) -> None:
+        """A message over 4000 characters is refused too_long."""
+        await self.assert_refused("x" * 4001, protocol.TOO_LONG)
+
+    @gen_test
+    async def test_binary(self) -> None:
+        """Binary frames are refused binary."""
+        await self.assert_refused(b"\x00\x01binary", protocol.BINARY)
+
+    @gen_test
+    async def test_rate_limited(self) -> None:
+        """Past the burst, messages are refused rate_limited and not stored."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        for number in range(25):
+            await self.chat(ann, f"m{number}", ref=f"r{number}")
+        frames = [await self.recv(ann) for _ in range(20 * 2 + 5)]
+        refused = [f for f in frames if f["type"] == "error"]
+        assert {f["code"] for f in refused} == {protocol.RATE_LIMITED}
+        assert len(refused) >= 4
+        assert all(f["ref"].startswith("r") for f in refused)
+        stored = [f for f in frames if f["type"] == "user"]
+        assert len(stored) == 25 - len(refused)
+        bob_users = [await self.recv(bob) for _ in stored]
+        assert [f["id"] for f in bob_users] == [f["id"] for f in stored]
+        await self.nothing_more(bob)
+
+    @gen_test
+    async def test_too_many_refusals_close_1008(self) -> None:
+        """More than 20 refused frames within 10 s close the connection 1008."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        for _ in range(21):
+            await self.send(ann, "{bad")
+        assert await self.closed(ann) == protocol.CLOSE_POLICY_VIOLATION
+        left = await self.recv(bob)
+        assert (left["event"], left["nick"]) == ("leave", "ann")
+        await self.chat(bob, "bob carries on")
+        assert (await self.recv(bob))["message"] == "bob carries on"
+
+    @gen_test
+    async def test_frame_over_the_maximum_closes_1009(self) -> None:
+        """A frame over --max-frame-bytes closes the connection 1009."""
+        ann, _, _ = await self.join("ann")
+        bob, _, _ = await self.join("bob")
+        await self.recv(ann)
+        await self.send(ann, "x" * (self.settings.max_frame_bytes + 1))
+        assert await self.closed(ann) == protocol.CLOSE_TOO_BIG
+        assert (await self.recv(bob))["event"] == "leave"
+        await self.chat(bob, "fine")
+        assert (await self.recv(bob))["message"] == "fine"
+
+    @gen_test
+    async def test_bad_room_closes_4400(self) -> None:
+        """A bad room name gets error bad_name and close 4400."""
+        for room in ("a/b", "..", "", "x" * 65):
+            client = await self.connect(room=room, nick="ann")
+            error = await self.recv(client)
+            assert (error["type"], error["code"]) == ("error", protocol.BAD_NAME)
+            assert await self.closed(client) == protocol.CLOSE_BAD_NAME
+
+    @gen_test
+    async def test_bad_nick_closes_4400(self) -> None:
+        """A nick with a bidi override, a control character or symbols is refused 4400."""
+        for nick in ("ann\u202e", "ann\x07", "<script>", "a  b", "x" * 33):
+            client = await self.connect(room="lobby", nick=nick)
+            assert (await self.recv(client))["code"] == protocol.BAD_NAME
+            assert await self.closed(client) == protocol.CLOSE_BAD_NAME
+
+    @gen_test
+    async def test_nick_taken_closes_4409_and_the_holder_stays(self) -> None:
+        """A nick in use (case-insensitively) gets nick_taken and 4409; its holder sees nothing."""
+        ann, _, _ = await self.join("ann")
+        client = await self.connect(room="lobby", nick="ANN")
+        assert (await self.recv(client))["code"] == protocol.NICK_TAKEN
+        assert await self.closed(client) == protocol.CLOSE_NICK_TAKEN
+        await self.nothing_more(ann)
+        await self.chat(ann, "still mine")
+        assert (await self.recv(ann))["nick"] == "ann"
+
+    @gen_test
+    async def test_invalid_utf8_drops_only_that_connection(self) -> None:
+        """A text frame that is not UTF-8 ends that connection; the others carry on."""
+        ann, _, _ = await self.join("ann")
+        raw = await self.raw_socket(nick="eve")
+        raw.sendall(masked_frame(0x1, b"\xff\xfe bad utf-8"))
+        assert (await self.recv_type(ann, "sys"))["event"] == "join"
+        left = await self.recv_type(ann, "sys")
+        assert (left["event"], left["nick"]) == ("leave", "eve")
+        raw.close()
+        await self.chat(ann, "fine")
+        assert (await self.recv(ann))["message"] == "fine"
+
+    async def raw_socket(self, nick: str) -> socket.socket:
+        """A bare TCP WebSocket client that has done the upgrade and nothing else."""
+        sock = socket.create_connection(("127.0.0.1", self.get_http_port()))
+        sock.sendall(
+            f"GET /ws?room=lobby&nick={nick} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        sock.setblocking(False)
+        await asyncio.sleep(0.2)
+        return sock
+
+
+def masked_frame(opcode: int, payload: bytes) -> bytes:
+    """A client-to-server WebSocket frame (masked), payload under 126 bytes."""
+    mask = b"\x01\x02\x03\x04"
+    body = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + mask + body
+
+
+class VanishingTest(ChatTestCase):
+    """Pings find members that vanished without a close frame."""
+
+    settings = replace(ChatTestCase.settings, ping_interval=0.2, ping_timeout=0.2)
+
+    @gen_test(timeout=20)
+    async def test_vanished_member_leaves(self) -> None:
+        """A client that stops answering pings is announced as left."""
+        ann, _, _ = await self.join("ann")
+        raw = await RefusalTest.raw_socket(self, nick="ghost")  # type: ignore[arg-type]
+        assert (await self.recv_type(ann, "sys"))["nick"] == "ghost"
+        left = await self.recv_type(ann, "sys", timeout=15)
+        assert (left["event"], left["nick"]) == ("leave", "ghost")
+        raw.close()
+
+
+SECRET = "a-test-secret-that-is-long-enough-for-hs256"
+
+
+class TokenTest(ChatTestCase):
+    """With --jwt-secret, the nick comes from a valid token."""
+
+    settings = replace(ChatTestCase.settings, jwt_secret=SECRET)
+
+    @gen_test
+    async def test_valid_token_names_the_member(self) -> None:
+        """The token's sub is the nick; a nick parameter is ignored."""
+        import jwt
+
+        token = jwt.encode({"sub": "ann"}, SECRET, algorithm="HS256")
+        client = await self.connect(room="lobby", nick="mallory", token=token)
+        assert (await self.recv(client))["nick"] == "ann"
+
+    @gen_test
+    async def test_missing_or_bad_token_closes_4401(self) -> None:
+        """No token, or one signed with another key, gets unauthorized and 4401."""
+        import jwt
+
+        forged = jwt.encode({"sub": "ann"}, "another-secret-also-long-enough-for-hs256", algorithm="HS256")
+        for params in ({"nick": "ann"}, {"token": forged}, {"token": "garbage"}):
+            client = await self.connect(room="lobby", **params)
+            assert (await self.recv(client))["code"] == protocol.UNAUTHORIZED
+            assert await self.closed(client) == protocol.CLOSE_UNAUTHORIZED
+
+
+class OriginTest(ChatTestCase):
+    """Browsers from foreign origins are refused before the upgrade."""
+
+    settings = replace(ChatTestCase.settings, origins=("https://chat.example.com",))
+
+    @gen_test
+    async def test_origins(self) -> None:
+        """Own host and listed origins pass; others get 403; no Origin passes."""
+        own = f"http://127.0.0.1:{self.get_http_port()}"
+        for origin in (own, "https://chat.example.com", None):
+            headers = {"Origin": origin} if origin else None
+            client = await self.connect(headers=headers, room="lobby")
+            assert (await self.recv(client))["type"] == "welcome"
+        for origin in ("https://evil.example", "http://chat.example.com"):
+            with pytest.raises(Exception, match="403"):
+                await self.connect(headers={"Origin": origin}, room="lobby")
+
+
+class ApiTest(ChatTestCase):
+    """The JSON API and health endpoints."""
+
+    settings = replace(ChatTestCase.settings, api_key="k3y")
+
+    @gen_test
+    async def test_healthz(self) -> None:
+        """/healthz answers 200 with status ok."""
+        status, body = await self.fetch_json("/healthz")
+        assert status == 200 and body["status"] == "ok"
+
+    @gen_test
+    async def test_rooms_lists_online_and_history(self) -> None:
+        """/api/rooms lists rooms with members online or history."""
+        ann, _, _ = await self.join("ann", room="busy")
+        await self.chat(ann, "x")
+        await self.recv(ann)
+        await self.join("bob", room="quiet")
+        status, body = await self.fetch_json("/api/rooms")
+        assert status == 200
+        assert body == {
+            "rooms": [
+                {"room": "busy", "online": 1, "last_id": 1},
+                {"room": "quiet", "online": 1, "last_id": 0},
+            ]
+        }
+
+    @gen_test
+    async def test_messages_paging(self) -> None:
+        """GET messages pages with after, before and limit, oldest first."""
+        ann, _, _ = await self.join("ann")
+        for number in range(1, 8):
+            await self.chat(ann, f"m{number}")
+            await self.recv(ann)
+        cases = {
+            "": [1, 2, 3, 4, 5, 6, 7],
+            "?limit=2": [6, 7],
+            "?before=4&limit=2": [2, 3],
+            "?after=5": [6, 7],
+            "?after=1&limit=2": [2, 3],
+            "?after=2&before=5": [3, 4],
+        }
+        for query, ids in cases.items():
+            status, body = await self.fetch_json(f"/api/rooms/lobby/messages{query}")
+            assert status == 200 and body["room"] == "lobby"
+            assert [m["id"] for m in body["messages"]] == ids, query
+            assert body["messages"][0]["type"] == "user"
+
+    @gen_test
+    async def test_bad_api_input_is_a_json_400(self) -> None:
+        """Bad parameters and room names answer 400 with a JSON error."""
+        for path in (
+            "/api/rooms/lobby/messages?limit=x",
+            "/api/rooms/lobby/messages?after=-1",
+            "/api/rooms/lobby/messages?limit=0",
+            "/api/rooms/..bad/messages",
+        ):
+            status, body = await self.fetch_json(path)
+            assert status == 400, path
+            assert set(body) == {"error", "message"}
+
+    @gen_test
+    async def test_unknown_paths_are_json_404(self) -> None:
+        """Unknown endpoints answer 404 JSON, never a traceback page."""
+        status, body = await self.fetch_json("/api/nothing")
+        assert status == 404 and body["error"] == "not_found"
+
+    @gen_test
+    async def test_publish_reaches_members(self) -> None:
+        """POST with the API key stores the message and members receive it."""
+        ann, _, _ = await self.join("ann")
+        status, body = await self.fetch_json(
+            "/api/rooms/lobby/messages",
+            method="POST",
+            headers={"Authorization": "Bearer k3y"},
+            body=json.dumps({"nick": "bot", "message": "deploy done"}),
+        )
+        assert status == 201
+        assert (body["type"], body["nick"], body["message"], body["id"]) == ("user", "bot", "deploy done", 1)
+        assert await self.recv(ann) == body
+
+    @gen_test
+    async def test_publish_refusals(self) -> None:
+        """Wrong key 401, bad body 400, as JSON."""
+        for headers, payload, expected in (
+            ({"Authorization": "Bearer nope"}, {"nick": "bot", "message": "x"}, 401),
+            ({}, {"nick": "bot", "message": "x"}, 401),
+            ({"Authorization": "Bearer k3y"}, {"nick": "bot"}, 400),
+            ({"Authorization": "Bearer k3y"}, {"nick": "b@d", "message": "x"}, 400),
+            ({"Authorization": "Bearer k3y"}, {"nick": "bot", "message": " "}, 400),
+        ):
+            status, body = await self.fetch_json(
+                "/api/rooms/lobby/messages", method="POST", headers=headers, body=json.dumps(payload)
+            )
+            assert status == expected, (headers, payload)
+            assert set(body) == {"error", "message"}
+
+
+class NoApiKeyTest(ChatTestCase):
+    """Without --api-key, publishing is off."""
+
+    @gen_test
+    async def test_publish_is_forbidden(self) -> None:
+        """POST answers 403 when no API key is configured."""
+        status, body = await self.fetch_json(
+            "/api/rooms/lobby/messages",
+            method="POST",
+            headers={"Authorization": "Bearer anything"},
+            body=json.dumps({"nick": "bot", "message": "x"}),
+        )
+        assert status == 403 and body["error"] == "forbidden"
+
+
+class RegistryTest(ChatTestCase):
+    """The class-level registry holds live sessions per room."""
+
+    @gen_test
+    async def test_registry_tracks_members(self) -> None:
+        """Members appear in ChatSocketHandler.clients under their room and go when they leave."""
+        ann, _, _ = await self.join("ann", room="r1")
+        assert {c.nick for c in ChatSocketHandler.clients["r1"]} == {"ann"}
+        ann.close()
+        for _ in range(50):
+            if "r1" not in ChatSocketHandler.clients:
+                break
+            await asyncio.sleep(0.02)
+        assert "r1" not in ChatSocketHandler.clients
