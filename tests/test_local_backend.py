@@ -1,0 +1,364 @@
+"""LocalBackend: durable group commit, ids, paging, faults and a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from chatroom.backend import BackendError, Event, StartupError, StoredMessage
+from chatroom.local_backend import LocalBackend
+
+T = TypeVar("T")
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run one test's coroutine on a fresh event loop."""
+    return asyncio.run(asyncio.wait_for(coroutine, 20))
+
+
+def stored_rows(path: Path, room: str = "lobby") -> list[tuple[int, str, str]]:
+    """What another connection reads from the file: (id, nick, message)."""
+    with sqlite3.connect(path) as conn:
+        rows = conn.execute("SELECT id, nick, message FROM messages WHERE room = ? ORDER BY id", (room,))
+        return [(int(i), str(n), str(m)) for i, n, m in rows]
+
+
+async def started(path: Path | str, **options: Any) -> LocalBackend:
+    backend = LocalBackend(str(path), **options)
+    await backend.start()
+    return backend
+
+
+async def on_writer(backend: LocalBackend, job: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``job`` on the writer's connection, between two batches."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[T] = loop.create_future()
+    backend._jobs.put(lambda conn: loop.call_soon_threadsafe(done.set_result, job(conn)))
+    return await done
+
+
+class WriterGate:
+    """Holds the writer thread inside a job until opened, so work queues up."""
+
+    def __init__(self, backend: LocalBackend) -> None:
+        self.entered = threading.Event()
+        self.opened = threading.Event()
+        backend._jobs.put(self._hold)
+
+    def _hold(self, conn: sqlite3.Connection) -> None:
+        self.entered.set()
+        self.opened.wait(10)
+
+    async def wait_entered(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.entered.wait, 10)
+
+    def open(self) -> None:
+        self.opened.set()
+
+
+def count_commits(backend: LocalBackend) -> list[str]:
+    """Record every COMMIT the writer runs from now on."""
+    commits: list[str] = []
+    assert backend._write_conn is not None
+    backend._write_conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    return commits
+
+
+def test_a_message_is_readable_from_the_file_before_its_publish_resolves(tmp_path: Path) -> None:
+    """When publish resolves and the room hears of a message, another connection already reads it."""
+    db = tmp_path / "chat.db"
+    seen_at_delivery: list[list[tuple[int, str, str]]] = []
+
+    async def scenario() -> tuple[StoredMessage, list[tuple[int, str, str]]]:
+        backend = await started(db)
+        await backend.subscribe("lobby", lambda events: seen_at_delivery.append(stored_rows(db)))
+        message = await backend.publish("lobby", "ann", "hello")
+        rows_at_resolve = stored_rows(db)
+        await backend.close()
+        return message, rows_at_resolve
+
+    message, rows_at_resolve = run(scenario())
+    assert (message.id, message.nick, message.text) == (1, "ann", "hello")
+    assert rows_at_resolve == [(1, "ann", "hello")]
+    assert seen_at_delivery == [[(1, "ann", "hello")]]
+
+
+@pytest.mark.parametrize("synchronous", ["full", "normal"])
+def test_a_burst_is_stored_in_one_transaction(tmp_path: Path, synchronous: str) -> None:
+    """Messages that queue while the writer is busy go to disk in a single commit, ids in order."""
+
+    async def scenario() -> tuple[list[int], int]:
+        backend = await started(tmp_path / "chat.db", synchronous=synchronous)
+        gate = WriterGate(backend)
+        await gate.wait_entered()
+        commits = count_commits(backend)
+        futures = [backend.publish("lobby", "ann", f"m{n}") for n in range(500)]
+        gate.open()
+        ids = [message.id for message in await asyncio.gather(*futures)]
+        await backend.close()
+        return ids, len(commits)
+
+    ids, commits = run(scenario())
+    assert ids == list(range(1, 501))
+    assert commits == 1
+    assert [row[0] for row in stored_rows(tmp_path / "chat.db")] == ids
+
+
+def test_the_baseline_commits_each_message_on_its_own(tmp_path: Path) -> None:
+    """With max_batch=1 (the benchmark's baseline) every message is its own transaction."""
+
+    async def scenario() -> int:
+        backend = await started(tmp_path / "chat.db", max_batch=1)
+        gate = WriterGate(backend)
+        await gate.wait_entered()
+        commits = count_commits(backend)
+        futures = [backend.publish("lobby", "ann", f"m{n}") for n in range(20)]
+        gate.open()
+        await asyncio.gather(*futures)
+        await backend.close()
+        return len(commits)
+
+    assert run(scenario()) == 20
+
+
+def test_the_event_loop_goes_on_while_the_disk_is_busy(tmp_path: Path) -> None:
+    """With the writer stuck, publish still returns at once and history still answers."""
+
+    async def scenario() -> tuple[bool, list[StoredMessage], StoredMessage]:
+        backend = await started(tmp_path / "chat.db")
+        await backend.publish("lobby", "ann", "before")
+        gate = WriterGate(backend)
+        await gate.wait_entered()
+        pending = backend.publish("lobby", "ann", "while stuck")
+        await asyncio.sleep(0.05)
+        was_pending = not pending.done()
+        history = await backend.history("lobby")
+        gate.open()
+        message = await pending
+        await backend.close()
+        return was_pending, history, message
+
+    was_pending, history, message = run(scenario())
+    assert was_pending
+    assert [m.text for m in history] == ["before"]
+    assert (message.id, message.text) == (2, "while stuck")
+
+
+def test_the_room_receives_messages_in_id_order_after_they_are_stored(tmp_path: Path) -> None:
+    """A subscribed room gets every stored message once, in id order, across rooms and batches."""
+    received: dict[str, list[int]] = {"a": [], "b": []}
+
+    def sink_for(room: str) -> Callable[[Sequence[Event]], None]:
+        return lambda events: received[room].extend(e.id for e in events if isinstance(e, StoredMessage))
+
+    async def scenario() -> None:
+        backend = await started(tmp_path / "chat.db")
+        await backend.subscribe("a", sink_for("a"))
+        await backend.subscribe("b", sink_for("b"))
+        futures = [backend.publish("ab"[n % 2], "ann", str(n)) for n in range(300)]
+        await asyncio.gather(*futures)
+        await backend.close()
+
+    run(scenario())
+    assert received == {"a": list(range(1, 151)), "b": list(range(1, 151))}
+
+
+def test_close_stores_every_queued_message_and_refuses_later_ones(tmp_path: Path) -> None:
+    """Messages queued before close are in the file afterwards; a publish after close fails."""
+    db = tmp_path / "chat.db"
+
+    async def scenario() -> tuple[list[int], BaseException | None]:
+        backend = await started(db)
+        gate = WriterGate(backend)
+        await gate.wait_entered()
+        futures = [backend.publish("lobby", "ann", f"m{n}") for n in range(300)]
+        closing = asyncio.ensure_future(backend.close())
+        await asyncio.sleep(0.01)
+        late = backend.publish("lobby", "ann", "too late")
+        gate.open()
+        await closing
+        ids = [message.id for message in await asyncio.gather(*futures)]
+        return ids, late.exception()
+
+    ids, late_error = run(scenario())
+    assert ids == list(range(1, 301))
+    assert isinstance(late_error, BackendError)
+    assert [row[2] for row in stored_rows(db)] == [f"m{n}" for n in range(300)]
+
+
+def test_ids_and_epoch_survive_a_reopen_and_a_new_file_starts_over(tmp_path: Path) -> None:
+    """Reopening the same file continues the ids and keeps the epoch; a new file gets a new epoch."""
+
+    async def scenario() -> tuple[list[int], list[int], str, str, str, int]:
+        first = await started(tmp_path / "chat.db")
+        before = [(await first.publish("lobby", "ann", str(n))).id for n in range(3)]
+        epoch = await first.epoch("lobby")
+        await first.close()
+        again = await started(tmp_path / "chat.db")
+        after = [(await again.publish("lobby", "bob", str(n))).id for n in range(3)]
+        epoch_again, last = await again.epoch("lobby"), await again.last_id("lobby")
+        await again.close()
+        other = await started(tmp_path / "other.db")
+        other_epoch = await other.epoch("lobby")
+        await other.close()
+        return before, after, epoch, epoch_again, other_epoch, last
+
+    before, after, epoch, epoch_again, other_epoch, last = run(scenario())
+    assert before == [1, 2, 3]
+    assert after == [4, 5, 6]
+    assert last == 6
+    assert epoch == epoch_again != other_epoch
+
+
+def test_history_pages_by_after_before_and_limit(tmp_path: Path) -> None:
+    """history() returns the newest or oldest ``limit`` ids inside (after, before), oldest first."""
+
+    async def scenario() -> dict[str, list[int]]:
+        backend = await started(tmp_path / "chat.db")
+        await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(30)))
+        await backend.publish("other", "ann", "elsewhere")
+        pages = {
+            "newest": await backend.history("lobby", limit=5),
+            "before": await backend.history("lobby", before=10, limit=3),
+            "after": await backend.history("lobby", after=25),
+            "oldest after": await backend.history("lobby", after=5, limit=3, newest=False),
+            "between": await backend.history("lobby", after=10, before=14),
+            "none": await backend.history("lobby", after=30),
+        }
+        await backend.close()
+        return {name: [m.id for m in page] for name, page in pages.items()}
+
+    assert run(scenario()) == {
+        "newest": [26, 27, 28, 29, 30],
+        "before": [7, 8, 9],
+        "after": [26, 27, 28, 29, 30],
+        "oldest after": [6, 7, 8],
+        "between": [11, 12, 13],
+        "none": [],
+    }
+
+
+def test_memory_database_is_shared_by_writer_and_readers() -> None:
+    """With ":memory:" the reader threads see what the writer stored."""
+
+    async def scenario() -> tuple[list[str], list[tuple[str, int, int]]]:
+        backend = await started(":memory:")
+        await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(5)))
+        history = await backend.history("lobby")
+        rooms = await backend.rooms()
+        await backend.close()
+        return [m.text for m in history], [(r.room, r.online, r.last_id) for r in rooms]
+
+    texts, rooms = run(scenario())
+    assert texts == ["0", "1", "2", "3", "4"]
+    assert rooms == [("lobby", 0, 5)]
+
+
+def test_a_file_that_is_not_a_database_is_refused_at_start(tmp_path: Path) -> None:
+    """Garbage in the --db file gives a StartupError that names the file."""
+    db = tmp_path / "garbage.db"
+    db.write_bytes(b"this is not a database, just some text " * 200)
+    with pytest.raises(StartupError, match=r"garbage\.db.*not a database"):
+        run(started(db))
+
+
+def test_a_database_of_another_program_is_refused_at_start(tmp_path: Path) -> None:
+    """A SQLite file whose messages table has other columns is refused before anyone chats."""
+    db = tmp_path / "foreign.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE messages (subject TEXT, body TEXT)")
+    with pytest.raises(StartupError, match=r"foreign\.db"):
+        run(started(db))
+
+
+async def fill_the_disk(backend: LocalBackend) -> None:
+    """Let the database grow no more, as a full disk would."""
+    await on_writer(backend, lambda conn: conn.execute("PRAGMA max_page_count = 1"))
+
+
+async def free_the_disk(backend: LocalBackend) -> None:
+    await on_writer(backend, lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))
+
+
+def test_a_full_disk_fails_publishes_keeps_what_was_stored_and_recovers(tmp_path: Path) -> None:
+    """Once writes fail, publish raises and health is bad; stored messages stay; freeing space heals it."""
+    db = tmp_path / "chat.db"
+
+    async def scenario() -> dict[str, Any]:
+        backend = await started(db)
+        acked = [(await backend.publish("lobby", "ann", f"kept {n}")).id for n in range(20)]
+        await fill_the_disk(backend)
+        failures = await attempt_until_failure(backend)
+        outcome: dict[str, Any] = {"acked": acked, "failures": failures}
+        outcome["healthy while full"] = await backend.healthy()
+        outcome["history while full"] = [m.id for m in await backend.history("lobby", limit=500)]
+        await free_the_disk(backend)
+        outcome["healthy again"] = await backend.healthy()
+        outcome["next id"] = (await backend.publish("lobby", "ann", "after")).id
+        await backend.close()
+        return outcome
+
+    outcome = run(scenario())
+    stored_before_failure = outcome["history while full"]
+    assert outcome["failures"] and outcome["healthy while full"] is False
+    assert set(outcome["acked"]) <= set(stored_before_failure)
+    assert stored_before_failure == list(range(1, len(stored_before_failure) + 1))
+    assert outcome["healthy again"] is True
+    assert outcome["next id"] == len(stored_before_failure) + 1
+    assert [row[0] for row in stored_rows(db)] == [*stored_before_failure, outcome["next id"]]
+
+
+async def attempt_until_failure(backend: LocalBackend) -> list[str]:
+    """Publish long messages until the store refuses one; the refusals' text."""
+    for attempt in range(200):
+        try:
+            await backend.publish("lobby", "ann", f"{attempt} " + "x" * 3000)
+        except BackendError as error:
+            return [str(error)]
+    return []
+
+
+def test_a_failed_commit_gives_no_id_twice(tmp_path: Path) -> None:
+    """After a batch fails, the next stored message takes the next free id, never one already used."""
+
+    async def scenario() -> list[int]:
+        backend = await started(tmp_path / "chat.db")
+        ids = [(await backend.publish("lobby", "ann", "one")).id]
+        await on_writer(backend, lambda conn: conn.set_authorizer(refuse_inserts))
+        with pytest.raises(BackendError):
+            await backend.publish("lobby", "ann", "refused")
+        await on_writer(backend, lambda conn: conn.set_authorizer(None))
+        ids.append((await backend.publish("lobby", "ann", "two")).id)
+        await backend.close()
+        return ids
+
+    assert run(scenario()) == [1, 2]
+    assert [row[2] for row in stored_rows(tmp_path / "chat.db")] == ["one", "two"]
+
+
+def refuse_inserts(action: int, *args: object) -> int:
+    """An sqlite3 authorizer that makes every INSERT fail, as a broken disk would."""
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_INSERT else sqlite3.SQLITE_OK
+
+
+def test_history_and_health_after_close_fail_cleanly(tmp_path: Path) -> None:
+    """A closed store answers reads with BackendError and reports itself unhealthy."""
+
+    async def scenario() -> tuple[bool, bool]:
+        backend = await started(tmp_path / "chat.db")
+        await backend.close()
+        try:
+            await backend.history("lobby")
+        except BackendError:
+            refused = True
+        else:
+            refused = False
+        return refused, await backend.healthy()
+
+    assert run(scenario()) == (True, False)
