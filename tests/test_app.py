@@ -1,0 +1,68 @@
+"""make_app through pytest-tornado's fixtures: the URL table answers as documented."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+import tornado.web
+import tornado.websocket
+from tornado.httpclient import AsyncHTTPClient
+from tornado.ioloop import IOLoop
+
+from chatroom.app import make_app
+from chatroom.config import Settings
+from chatroom.local_backend import LocalBackend
+
+
+@pytest.fixture
+def backend(io_loop: IOLoop) -> Iterator[LocalBackend]:
+    """An in-memory store, started and closed on the test's loop."""
+    store = LocalBackend(":memory:")
+    io_loop.run_sync(store.start)
+    yield store
+    io_loop.run_sync(store.close)
+
+
+@pytest.fixture
+def app(backend: LocalBackend) -> tornado.web.Application:
+    """The application pytest-tornado serves for each test."""
+    return make_app(Settings(db=":memory:", ping_interval=0, ping_timeout=0), backend)
+
+
+@pytest.mark.gen_test
+async def test_healthz(http_client: AsyncHTTPClient, base_url: str) -> None:
+    """/healthz answers 200 with the backend's name."""
+    response = await http_client.fetch(base_url + "/healthz")
+    body = json.loads(response.body)
+    assert (response.code, body["status"], body["backend"]) == (200, "ok", "LocalBackend")
+
+
+@pytest.mark.gen_test
+async def test_metrics_are_prometheus_text(http_client: AsyncHTTPClient, base_url: str) -> None:
+    """/metrics is Prometheus text with the documented series."""
+    response = await http_client.fetch(base_url + "/metrics")
+    text = response.body.decode()
+    assert response.headers["Content-Type"].startswith("text/plain")
+    for series in (
+        "chatroom_connections_open",
+        "chatroom_messages_received_total",
+        "chatroom_messages_delivered_total",
+        "chatroom_slow_clients_disconnected_total",
+    ):
+        assert series in text
+
+
+@pytest.mark.gen_test
+async def test_chat_over_the_fixture_server(http_server: object, base_url: str) -> None:
+    """A WebSocket to the fixture server chats like any other."""
+    url = base_url.replace("http://", "ws://") + "/ws?room=fixture&nick=ann"
+    client = await tornado.websocket.websocket_connect(url)
+    kinds = [json.loads(await client.read_message())["type"] for _ in range(3)]  # type: ignore[arg-type]
+    assert kinds == ["welcome", "history", "sys"]
+    await client.write_message("hello")
+    user = json.loads(await client.read_message())  # type: ignore[arg-type]
+    assert (user["type"], user["id"], user["message"]) == ("user", 1, "hello")
+    client.close()
+    assert await client.read_message() is None

@@ -1,0 +1,262 @@
+"""The command line, and the real server process talked to by an independent client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import websockets
+
+from chatroom import protocol
+from chatroom.cli import parse_settings
+from tests.support import REPO, ServerProcess, http_status
+
+PROTOCOL_FLAGS = (
+    "--port",
+    "--address",
+    "--db",
+    "--redis-url",
+    "--processes",
+    "--origin",
+    "--api-key",
+    "--jwt-secret",
+    "--history",
+    "--max-message-length",
+    "--max-frame-bytes",
+    "--rate",
+    "--burst",
+    "--ping-interval",
+    "--ping-timeout",
+    "--max-backlog-bytes",
+    "--max-connections-per-ip",
+    "--xheaders",
+    "--log-level",
+)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m chatroom`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatroom", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+    )
+
+
+# --- flags -------------------------------------------------------------------
+
+
+def test_help_lists_every_flag() -> None:
+    """--help names every flag of PROTOCOL.md's table and the CHATROOM_ variables."""
+    result = run_cli("--help")
+    assert result.returncode == 0
+    for flag in PROTOCOL_FLAGS:
+        assert flag in result.stdout
+    assert "CHATROOM_" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--port", "abc"], "--port"),
+        (["--port", "70000"], "--port"),
+        (["--rate", "0"], "--rate"),
+        (["--burst", "-1"], "--burst"),
+        (["--history", "lots"], "--history"),
+        (["--max-frame-bytes", "1"], "--max-frame-bytes"),
+        (["--ping-interval", "5", "--ping-timeout", "10"], "--ping-timeout"),
+        (["--processes", "2"], "--processes"),
+        (["--log-level", "loud"], "--log-level"),
+        (["--origin", "chat.example.com"], "--origin"),
+        (["--redis-url", "http://x"], "--redis-url"),
+        (["--no-such-flag"], "--no-such-flag"),
+    ],
+)
+def test_bad_flags_exit_2_with_one_line(args: list[str], named: str) -> None:
+    """A bad flag or value prints one line naming the flag and exits 2."""
+    result = run_cli(*args)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert named in lines[0]
+
+
+def test_bad_environment_value_names_variable_and_flag() -> None:
+    """A bad CHATROOM_ value exits 2 naming the variable and its flag."""
+    result = run_cli(env={"CHATROOM_PORT": "eighty"})
+    assert result.returncode == 2
+    assert "CHATROOM_PORT" in result.stderr and "--port" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_environment_supplies_every_flag() -> None:
+    """Each flag can come from its CHATROOM_ variable; the command line wins."""
+    environ = {
+        "CHATROOM_PORT": "9001",
+        "CHATROOM_ADDRESS": "0.0.0.0",
+        "CHATROOM_DB": ":memory:",
+        "CHATROOM_ORIGIN": "https://chat.example.com",
+        "CHATROOM_API_KEY": "key",
+        "CHATROOM_JWT_SECRET": "secret",
+        "CHATROOM_HISTORY": "5",
+        "CHATROOM_MAX_MESSAGE_LENGTH": "100",
+        "CHATROOM_MAX_FRAME_BYTES": "4096",
+        "CHATROOM_RATE": "2.5",
+        "CHATROOM_BURST": "3",
+        "CHATROOM_PING_INTERVAL": "30",
+        "CHATROOM_PING_TIMEOUT": "15",
+        "CHATROOM_MAX_BACKLOG_BYTES": "2048",
+        "CHATROOM_MAX_CONNECTIONS_PER_IP": "7",
+        "CHATROOM_XHEADERS": "true",
+        "CHATROOM_LOG_LEVEL": "warning",
+    }
+    settings = parse_settings(["--port", "9002"], environ)
+    assert settings.port == 9002
+    assert (settings.address, settings.db, settings.origins) == (
+        "0.0.0.0",
+        ":memory:",
+        ("https://chat.example.com",),
+    )
+    assert (settings.api_key, settings.jwt_secret, settings.history) == ("key", "secret", 5)
+    assert (settings.max_message_length, settings.max_frame_bytes) == (100, 4096)
+    assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (2.5, 3, 30, 15)
+    assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (2048, 7)
+    assert settings.xheaders is True and settings.log_level == "warning"
+
+
+def test_defaults_are_protocols() -> None:
+    """With nothing set, the settings are PROTOCOL.md's defaults."""
+    settings = parse_settings([], {})
+    assert (settings.port, settings.address, settings.db, settings.processes) == (
+        8888,
+        "127.0.0.1",
+        "chatroom.db",
+        1,
+    )
+    assert (settings.history, settings.max_message_length, settings.max_frame_bytes) == (50, 4000, 65536)
+    assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (10, 20, 20, 10)
+    assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (1048576, 0)
+    assert settings.redis_url is None and settings.xheaders is False and settings.log_level == "info"
+
+
+def test_origin_may_repeat() -> None:
+    """--origin can be given several times."""
+    settings = parse_settings(["--origin", "https://a.example", "--origin", "http://b.example:8080/"], {})
+    assert settings.origins == ("https://a.example", "http://b.example:8080")
+
+
+def test_unwritable_database_exits_1_with_one_line(tmp_path: Path) -> None:
+    """A --db the server cannot open gives one clear line and exit 1."""
+    result = run_cli("--port", "0", "--db", str(tmp_path / "missing-dir" / "chat.db"))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "chat.db" in result.stderr
+
+
+# --- the real process ----------------------------------------------------------
+
+
+async def join(url: str, room: str, nick: str) -> tuple[websockets.ClientConnection, dict[str, object]]:
+    """Connect with the websockets library; read welcome, history and own join."""
+    client = await websockets.connect(f"{url}?room={room}&nick={nick}")
+    welcome = json.loads(await client.recv())
+    history = json.loads(await client.recv())
+    joined = json.loads(await client.recv())
+    assert (welcome["type"], history["type"], joined["event"]) == ("welcome", "history", "join")
+    return client, welcome
+
+
+async def next_frame(client: websockets.ClientConnection) -> dict[str, object]:
+    """The next frame, decoded, within 5 s."""
+    frame = json.loads(await asyncio.wait_for(client.recv(), 5))
+    assert isinstance(frame, dict)
+    return frame
+
+
+def test_ready_line_says_which_url_to_open(tmp_path: Path) -> None:
+    """When ready, the server logs the URL to open."""
+    with ServerProcess(tmp_path / "chat.db") as server:
+        assert f"open http://127.0.0.1:{server.port}/ in a browser" in server.log()
+        assert http_status(server.url + "/") == 200
+
+
+def test_two_independent_clients_chat_through_the_real_server(tmp_path: Path) -> None:
+    """Two websockets clients see each other's messages, ids increasing, each join and leave once."""
+
+    async def conversation(url: str) -> None:
+        ann, _ = await join(url, "lobby", "ann")
+        bob, welcome = await join(url, "lobby", "bob")
+        assert welcome["users"] == ["ann", "bob"]
+        assert (await next_frame(ann))["nick"] == "bob"
+        await ann.send(json.dumps({"type": "message", "message": "hi bob", "ref": "a1"}))
+        await bob.send("hi ann, from a terminal")
+        ids = []
+        for client in (ann, bob):
+            users = [
+                f
+                for f in [await next_frame(client) for _ in range(2 + (client is ann))]
+                if f["type"] == "user"
+            ]
+            assert [u["message"] for u in users] == ["hi bob", "hi ann, from a terminal"]
+            ids.append([u["id"] for u in users])
+        assert ids[0] == ids[1] and ids[0][0] < ids[0][1]
+        await bob.close()
+        left = await next_frame(ann)
+        assert (left["event"], left["nick"], left["users"]) == ("leave", "bob", 1)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ann.recv(), 0.3)
+        await ann.close()
+
+    with ServerProcess(tmp_path / "chat.db") as server:
+        asyncio.run(conversation(server.ws_url))
+
+
+def test_sigterm_closes_1001_exits_0_and_history_survives(tmp_path: Path) -> None:
+    """SIGTERM sends 1001 to every client and exits 0 in time; a restart keeps history and ids."""
+    db = tmp_path / "chat.db"
+
+    async def before(url: str) -> websockets.ClientConnection:
+        ann, _ = await join(url, "lobby", "ann")
+        for number in range(3):
+            await ann.send(json.dumps({"type": "message", "message": f"m{number}", "ref": str(number)}))
+        frames = [await next_frame(ann) for _ in range(6)]
+        assert sorted(f["id"] for f in frames if f["type"] == "ack") == [1, 2, 3]
+        return ann
+
+    async def after(url: str) -> None:
+        ann, welcome = await join(url, "lobby", "ann")
+        assert welcome["last_id"] == 3
+        await ann.send("after restart")
+        assert (await next_frame(ann))["id"] == 4
+        await ann.close()
+
+    server = ServerProcess(db).start()
+    loop = asyncio.new_event_loop()
+    try:
+        ann = loop.run_until_complete(before(server.ws_url))
+        started = time.monotonic()
+        assert server.stop(signal.SIGTERM) == 0
+        assert time.monotonic() - started < 5
+        with pytest.raises(websockets.ConnectionClosed):
+            loop.run_until_complete(asyncio.wait_for(ann.recv(), 5))
+        assert ann.close_code == protocol.CLOSE_GOING_AWAY
+    finally:
+        loop.close()
+    with ServerProcess(db, port=server.port) as restarted:
+        asyncio.run(after(restarted.ws_url))
+
+
+def test_sigint_stops_gracefully_too(tmp_path: Path) -> None:
+    """SIGINT (Ctrl-C) stops the server like SIGTERM, exit 0."""
+    server = ServerProcess(tmp_path / "chat.db").start()
+    assert server.stop(signal.SIGINT) == 0
+    assert "Traceback" not in server.log()
