@@ -317,6 +317,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def on_message(self, message: str | bytes) -> None:
         """Parse one frame and act on it; refusals become error frames."""
         self._frames_in += 1
+        if self._server_close_code is not None:
+            return  # frames already buffered behind a close are not acted on
         try:
             if isinstance(message, bytes):
                 raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
