@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+import socket
 import sys
+import time
 import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -26,6 +29,10 @@ log = logging.getLogger("chatroom.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 SHUTDOWN_LIMIT = 4.0
+# A worker that dies sooner than this after its start is not restarted.
+WORKER_MIN_UPTIME = 5.0
+# How long the parent waits for its workers' graceful stop before SIGKILL.
+WORKER_STOP_LIMIT = SHUTDOWN_LIMIT + 2.0
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -244,10 +251,25 @@ def configure_logging(level: str) -> None:
 
 
 def make_backend(settings: Settings) -> Backend:
-    """The backend the settings ask for."""
-    if settings.redis_url:
-        raise StartupError("--redis-url: the Redis backend is not part of this version yet")
-    return LocalBackend(settings.db, settings.sqlite_synchronous)
+    """The backend the settings ask for.
+
+    CHATROOM_REDIS_PRESENCE_TTL (seconds, default 15) bounds how long the
+    members of a node that died stay listed; nodes refresh every third of it.
+    """
+    if not settings.redis_url:
+        return LocalBackend(settings.db, settings.sqlite_synchronous)
+    try:
+        from .redis_backend import DEFAULT_PRESENCE_TTL, RedisBackend
+    except ImportError:
+        raise StartupError("--redis-url needs the redis package: pip install 'chatroom[redis]'") from None
+    raw_ttl = os.environ.get("CHATROOM_REDIS_PRESENCE_TTL", "")
+    try:
+        ttl = float(raw_ttl) if raw_ttl else DEFAULT_PRESENCE_TTL
+    except ValueError:
+        ttl = -1.0
+    if not 0 < ttl < float("inf"):
+        raise StartupError(f"CHATROOM_REDIS_PRESENCE_TTL: {raw_ttl!r} is not a number of seconds above 0")
+    return RedisBackend(settings.redis_url, presence_ttl=ttl)
 
 
 def page_url(settings: Settings, port: int) -> str:
@@ -260,23 +282,44 @@ def page_url(settings: Settings, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
-async def serve(settings: Settings) -> None:
-    """Run one server until SIGTERM or SIGINT, then stop gracefully."""
+async def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+    """Run one server until SIGTERM or SIGINT, then stop gracefully.
+
+    A worker of ``--processes`` gets its listening sockets from the parent.
+    """
     backend = make_backend(settings)
     await backend.start()
-    try:
-        sockets = tornado.netutil.bind_sockets(
-            settings.port, settings.address, reuse_port=settings.processes > 1
-        )
-    except OSError as error:
-        await backend.close()
-        raise StartupError(f"cannot listen on {settings.address}:{settings.port}: {error.strerror}") from None
+    if sockets is None:
+        try:
+            sockets = tornado.netutil.bind_sockets(settings.port, settings.address)
+        except OSError as error:
+            await backend.close()
+            raise StartupError(
+                f"cannot listen on {settings.address}:{settings.port}: {error.strerror}"
+            ) from None
     server = tornado.httpserver.HTTPServer(make_app(settings, backend), xheaders=settings.xheaders)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
-    await wait_for_stop_signal()
+    if settings.processes > 1:
+        await wait_for_worker_stop()
+    else:
+        await wait_for_stop_signal()
     await shutdown(server, backend, settings)
+
+
+async def wait_for_worker_stop() -> None:
+    """Return once SIGTERM or SIGINT arrives, and keep catching them.
+
+    A stop signal reaches a worker twice (from the terminal or the service
+    manager, and from the parent): the second one must not kill it halfway
+    through its graceful stop, so the handlers stay until the loop closes.
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
 
 
 async def wait_for_stop_signal() -> None:
@@ -319,9 +362,129 @@ def main(argv: Sequence[str] | None = None) -> None:
     """``python -m chatroom``."""
     settings = parse_settings(argv)
     configure_logging(settings.log_level)
+    if settings.processes > 1:
+        sys.exit(WorkerPool(settings).run())
     try:
         asyncio.run(serve(settings))
     except StartupError as error:
         fail(str(error), 1)
     except KeyboardInterrupt:
         pass
+
+
+def run_worker(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
+    """The body of a forked worker: one full server on the inherited sockets."""
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    status = 0
+    try:
+        asyncio.run(serve(settings, sockets))
+    except StartupError as error:
+        print(f"chatroom: error: {error}", file=sys.stderr)
+        status = 1
+    except BaseException:
+        log.exception("worker %d failed", os.getpid())
+        status = 1
+    finally:
+        logging.shutdown()
+        sys.stderr.flush()
+        sys.stdout.flush()
+    # The parent's state (atexit, buffers) is not the worker's to run.
+    os._exit(status)
+
+
+class WorkerPool:
+    """The parent of ``--processes N``: forks the workers, restarts, stops them.
+
+    Each worker gets listening sockets of its own, bound with SO_REUSEPORT
+    before the fork, so the kernel spreads new connections over the workers.
+    A worker that dies after running a while is replaced; one that dies at
+    start (Redis unreachable, say) stops them all, and the parent exits 1.
+    SIGTERM or SIGINT: every worker is told to stop, each closes its clients
+    with 1001, and the parent exits 0 when all of them exited 0.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = settings.port
+        self.workers: dict[int, float] = {}
+        self.stopping_since: float | None = None
+        self.failed = False
+
+    def run(self) -> int:
+        """Fork the workers and supervise them until they have all stopped."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_stop_signal)
+        try:
+            for _ in range(self.settings.processes):
+                self._spawn()
+        except OSError as error:
+            print(
+                f"chatroom: error: cannot listen on {self.settings.address}:{self.port}: {error}",
+                file=sys.stderr,
+            )
+            self.failed = True
+            self._stop_all()
+        log.info("%d workers on port %d", len(self.workers), self.port)
+        while self.workers:
+            self._reap_one()
+        return 1 if self.failed else 0
+
+    def _bind(self) -> list[socket.socket]:
+        sockets = tornado.netutil.bind_sockets(self.port, self.settings.address, reuse_port=True)
+        self.port = sockets[0].getsockname()[1]
+        return sockets
+
+    def _spawn(self) -> None:
+        sockets = self._bind()
+        pid = os.fork()
+        if pid == 0:
+            run_worker(self.settings, sockets)
+        for sock in sockets:
+            sock.close()
+        self.workers[pid] = time.monotonic()
+
+    def _on_stop_signal(self, signum: int, frame: object) -> None:
+        if self.stopping_since is None:
+            log.info("stopping %d workers", len(self.workers))
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        self.stopping_since = time.monotonic()
+        for pid in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def _reap_one(self) -> None:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            self.workers.clear()
+            return
+        if pid == 0:
+            self._kill_stragglers()
+            time.sleep(0.05)
+            return
+        started = self.workers.pop(pid, None)
+        if started is None:
+            return
+        code = os.waitstatus_to_exitcode(status)
+        if self.stopping_since is not None:
+            self.failed |= code != 0
+            return
+        log.error("worker %d exited with %d", pid, code)
+        if time.monotonic() - started < WORKER_MIN_UPTIME:
+            self.failed = True
+            self._stop_all()
+        else:
+            self._spawn()
+
+    def _kill_stragglers(self) -> None:
+        if self.stopping_since is None or time.monotonic() - self.stopping_since < WORKER_STOP_LIMIT:
+            return
+        for pid in self.workers:
+            log.error("worker %d did not stop in time: killing it", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.failed = True
+        self.stopping_since = time.monotonic()

@@ -1,0 +1,784 @@
+"""RedisBackend: history, presence and fan-out shared by every process and node.
+
+Keys (``prefix`` defaults to ``chatroom:``):
+
+- ``room:R`` a hash: ``last_id`` (the room's counter) and ``epoch``. They live
+  and die together, so a Redis that lost the room starts a new epoch.
+- ``room:R:log`` a stream of the room's messages, entry id ``<id>-0``, trimmed
+  to about ``max_history`` entries (Redis trims whole stream nodes, so a few
+  more may stay).
+- ``room:R:members`` a hash: nick key -> ``<node>\\n<nick>``.
+- ``room:R:events`` the pub/sub channel of the room: messages, join/leave,
+  typing, in the one order Redis executed them.
+- ``node:N`` expires ``presence_ttl`` seconds after node N last refreshed it;
+  ``node:N:members`` lists its members; ``nodes`` lists the nodes.
+- ``rooms`` (rooms with history) and ``online`` (rooms with members).
+
+One Lua script assigns a batch of ids, appends the messages to the stream and
+PUBLISHes them, atomically: every subscriber on every node sees one id order
+with no gap. A single publisher task sends the queued messages in order, one
+pipeline per batch (a group commit), and resolves each message's future only
+once Redis has replied, i.e. after its AOF write when Redis is configured so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.asyncio.client import Pipeline, PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError, RedisError
+
+from .backend import (
+    BackendError,
+    Event,
+    EventSink,
+    PresenceEvent,
+    RoomInfo,
+    StartupError,
+    StoredMessage,
+    TypingEvent,
+    now_ms,
+)
+from .protocol import nick_key
+
+log = logging.getLogger("chatroom.redis")
+
+T = TypeVar("T")
+
+DEFAULT_MAX_HISTORY = 10_000
+DEFAULT_PRESENCE_TTL = 15.0
+MAX_BATCH = 500
+CATCH_UP_PAGE = 1000
+SUBSCRIBE_TIMEOUT = 5.0
+RECONNECT_MIN, RECONNECT_MAX = 0.1, 5.0
+
+# A new hash means the room's sequence starts over: old entries of its stream
+# (a partial loss, or keys deleted by hand) must not clash with the new ids.
+_ENSURE_EPOCH = """
+local function ensure_epoch(hash, stream, candidate)
+  if redis.call('HSETNX', hash, 'epoch', candidate) == 1 then
+    redis.call('DEL', stream)
+  end
+end
+"""
+
+# KEYS: room hash, stream, rooms set.
+# ARGV: channel, epoch candidate, max history, room, payload, count, then
+# nick, text, ts of each message.
+PUBLISH_SCRIPT = (
+    _ENSURE_EPOCH
+    + """
+ensure_epoch(KEYS[1], KEYS[2], ARGV[2])
+local count = tonumber(ARGV[6])
+local last = redis.call('HINCRBY', KEYS[1], 'last_id', count)
+local first = last - count + 1
+for i = 0, count - 1 do
+  local at = 7 + i * 3
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], (first + i) .. '-0',
+             'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2])
+end
+redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n' .. ARGV[5])
+return first
+"""
+)
+
+# KEYS: room hash, stream. ARGV: epoch candidate. -> {epoch, last_id}
+POSITION_SCRIPT = (
+    _ENSURE_EPOCH
+    + """
+ensure_epoch(KEYS[1], KEYS[2], ARGV[1])
+return redis.call('HMGET', KEYS[1], 'epoch', 'last_id')
+"""
+)
+
+# Shared by the presence scripts: remove a member owned by ``node`` and tell
+# the room, so that a leave is published once, by whoever removes it.
+_REMOVE_MEMBER = """
+local function owner_of(value)
+  return string.match(value, '^([^\\n]*)\\n')
+end
+
+local function nick_of(value)
+  return string.match(value, '^[^\\n]*\\n(.*)$')
+end
+
+local function remove_member(prefix, room, key, node, announce, ts)
+  local members = prefix .. 'room:' .. room .. ':members'
+  local value = redis.call('HGET', members, key)
+  if not value or owner_of(value) ~= node then
+    return false
+  end
+  redis.call('HDEL', members, key)
+  redis.call('SREM', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
+  local users = redis.call('HLEN', members)
+  if users == 0 then
+    redis.call('SREM', prefix .. 'online', room)
+  end
+  if announce then
+    redis.call('PUBLISH', prefix .. 'room:' .. room .. ':events',
+               'pleave\\n' .. users .. '\\n' .. ts .. '\\n' .. nick_of(value))
+  end
+  return true
+end
+
+local function node_alive(prefix, node)
+  return redis.call('EXISTS', prefix .. 'node:' .. node) == 1
+end
+
+-- Take ``key`` for ``node`` unless a live node holds it; a dead node's member
+-- leaves first. Returns 0 taken, 1 already ours, 2 claimed now.
+local function claim(prefix, room, key, node, nick, ts)
+  local members = prefix .. 'room:' .. room .. ':members'
+  local value = redis.call('HGET', members, key)
+  if value then
+    local owner = owner_of(value)
+    if owner == node then
+      return 1
+    end
+    if node_alive(prefix, owner) then
+      return 0
+    end
+    remove_member(prefix, room, key, owner, true, ts)
+  end
+  redis.call('HSET', members, key, node .. '\\n' .. nick)
+  redis.call('SADD', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
+  redis.call('SADD', prefix .. 'online', room)
+  return 2
+end
+"""
+
+# ARGV: prefix, room, key, node, nick, ts, ours_ok -> member values, or false
+# when taken. With ours_ok a member this node already holds may be reused.
+RESERVE_SCRIPT = (
+    _REMOVE_MEMBER
+    + """
+local state = claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
+if state == 0 or (state == 1 and ARGV[7] ~= '1') then
+  return false
+end
+if state == 1 then
+  local members = ARGV[1] .. 'room:' .. ARGV[2] .. ':members'
+  redis.call('HSET', members, ARGV[3], ARGV[4] .. '\\n' .. ARGV[5])
+end
+return redis.call('HVALS', ARGV[1] .. 'room:' .. ARGV[2] .. ':members')
+"""
+)
+
+# ARGV: prefix, room, key, node, nick, ts -> 0 taken, 1 still ours, 2 claimed.
+REASSERT_SCRIPT = _REMOVE_MEMBER + "return claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+
+# ARGV: prefix, room, key, node, announce (0/1), ts -> 1 when removed.
+RELEASE_SCRIPT = (
+    _REMOVE_MEMBER
+    + """
+if remove_member(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]) then
+  return 1
+end
+return 0
+"""
+)
+
+# KEYS: members hash. ARGV: channel, nick, ts.
+JOIN_SCRIPT = """
+local users = redis.call('HLEN', KEYS[1])
+redis.call('PUBLISH', ARGV[1], 'pjoin\\n' .. users .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[2])
+return users
+"""
+
+# ARGV: prefix, ts. Every node whose liveness key expired: its members leave.
+REAP_SCRIPT = (
+    _REMOVE_MEMBER
+    + """
+local reaped = 0
+for _, node in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'nodes')) do
+  if not node_alive(ARGV[1], node) then
+    local index = ARGV[1] .. 'node:' .. node .. ':members'
+    for _, entry in ipairs(redis.call('SMEMBERS', index)) do
+      local room, key = string.match(entry, '^([^\\n]*)\\n(.*)$')
+      if remove_member(ARGV[1], room, key, node, true, ARGV[2]) then
+        reaped = reaped + 1
+      end
+    end
+    redis.call('DEL', index)
+    redis.call('SREM', ARGV[1] .. 'nodes', node)
+  end
+end
+return reaped
+"""
+)
+
+
+@dataclass(slots=True)
+class _Pending:
+    room: str
+    nick: str
+    text: str
+    ts: int
+    future: asyncio.Future[StoredMessage]
+
+
+@dataclass(slots=True)
+class _Feed:
+    """One subscribed room: where its delivery stands, to repair a gap."""
+
+    sink: EventSink
+    epoch: str = ""
+    last_id: int = 0
+    catching_up: bool = False
+    held: list[Event] = field(default_factory=list)
+
+
+class RedisBackend:
+    """Redis as store and broker: any number of processes and nodes, one order."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "chatroom:",
+        max_history: int = DEFAULT_MAX_HISTORY,
+        presence_ttl: float = DEFAULT_PRESENCE_TTL,
+        presence_refresh: float | None = None,
+    ) -> None:
+        if presence_ttl <= 0 or max_history < 1:
+            raise ValueError("presence_ttl and max_history must be positive")
+        self.url = url
+        self.prefix = prefix
+        self.max_history = max_history
+        self.presence_ttl = presence_ttl
+        self.presence_refresh = presence_refresh or presence_ttl / 3
+        self.node_id = secrets.token_hex(6)
+        self._client: aioredis.Redis | None = None
+        self._scripts: dict[str, AsyncScript] = {}
+        self._queue: deque[_Pending] = deque()
+        self._queued = asyncio.Event()
+        self._closing = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub: PubSub | None = None
+        self._subscribed = False
+        self._feeds: dict[str, _Feed] = {}
+        self._confirmations: dict[bytes, list[asyncio.Future[None]]] = defaultdict(list)
+        self._members: dict[tuple[str, str], str] = {}
+        # Members whose release failed (Redis away): released at the next
+        # presence refresh, with or without a leave announcement.
+        self._unreleased: dict[tuple[str, str], bool] = {}
+        self._presence_failed = False
+
+    # --- keys --------------------------------------------------------------
+
+    def _room_key(self, room: str, suffix: str = "") -> str:
+        return f"{self.prefix}room:{room}{suffix}"
+
+    def _channel(self, room: str) -> bytes:
+        return self._room_key(room, ":events").encode()
+
+    def _room_of_channel(self, channel: bytes) -> str:
+        return channel.decode()[len(self.prefix) + len("room:") : -len(":events")]
+
+    # --- lifecycle ---------------------------------------------------------
+
+    async def start(self) -> None:
+        """Connect, register this node, and start the publisher and presence loops."""
+        # No automatic retries: a publish whose reply was lost may have run,
+        # and running it again would store the message twice.
+        self._client = aioredis.Redis.from_url(
+            self.url,
+            socket_connect_timeout=2.0,
+            socket_timeout=5.0,
+            retry=Retry(NoBackoff(), 0),
+            client_name=f"chatroom-{self.node_id}",
+        )
+        scripts = {
+            "publish": PUBLISH_SCRIPT,
+            "position": POSITION_SCRIPT,
+            "reserve": RESERVE_SCRIPT,
+            "reassert": REASSERT_SCRIPT,
+            "release": RELEASE_SCRIPT,
+            "join": JOIN_SCRIPT,
+            "reap": REAP_SCRIPT,
+        }
+        self._scripts = {name: self._client.register_script(body) for name, body in scripts.items()}
+        try:
+            await self._client.ping()
+            await self._refresh_presence()
+            await self._connect_pubsub()
+        except (RedisError, OSError) as error:
+            await self._client.aclose()
+            raise StartupError(f"cannot use Redis at {self.url}: {error}") from None
+        self._tasks = [
+            asyncio.create_task(self._publish_loop(), name="chatroom-redis-publish"),
+            asyncio.create_task(self._read_loop(), name="chatroom-redis-subscribe"),
+            asyncio.create_task(self._presence_loop(), name="chatroom-redis-presence"),
+        ]
+
+    async def close(self) -> None:
+        """Store what is queued, let this node's members leave, disconnect."""
+        if self._closing:
+            return
+        self._closing = True
+        self._queued.set()
+        if self._tasks:
+            publisher, *others = self._tasks
+            await publisher
+            for task in others:
+                task.cancel()
+            for task in others:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        with contextlib.suppress(RedisError, OSError):
+            await self._leave_cluster()
+        if self._pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _leave_cluster(self) -> None:
+        leaving = {member: True for member in self._members} | self._unreleased
+        for (room, key), announce in leaving.items():
+            await self._release(room, key, announce=announce)
+        assert self._client is not None
+        node = f"{self.prefix}node:{self.node_id}"
+        await self._client.delete(node, node + ":members")
+        await self._client.srem(self.prefix + "nodes", self.node_id)
+
+    # --- publishing --------------------------------------------------------
+
+    def publish(self, room: str, nick: str, text: str) -> asyncio.Future[StoredMessage]:
+        """Queue a message for the next batch; resolves once Redis has stored it."""
+        future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
+        if self._closing or self._client is None:
+            future.set_exception(BackendError("the store is closed"))
+            return future
+        self._queue.append(_Pending(room, nick, text, now_ms(), future))
+        self._queued.set()
+        return future
+
+    async def _publish_loop(self) -> None:
+        while True:
+            await self._queued.wait()
+            self._queued.clear()
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))]
+                await self._store_batch(batch)
+            if self._closing:
+                return
+
+    async def _store_batch(self, batch: list[_Pending]) -> None:
+        by_room: dict[str, list[_Pending]] = defaultdict(list)
+        for pending in batch:
+            by_room[pending.room].append(pending)
+        groups = list(by_room.values())
+        try:
+            firsts = await self._run_publish_pipeline(groups)
+        except (RedisError, OSError) as error:
+            self._fail_batch(batch, error)
+            return
+        for group, first in zip(groups, firsts, strict=True):
+            if isinstance(first, Exception):
+                self._fail_batch(group, first)
+                continue
+            for offset, pending in enumerate(group):
+                message = StoredMessage(
+                    int(first) + offset, pending.room, pending.nick, pending.text, pending.ts
+                )
+                if not pending.future.done():
+                    pending.future.set_result(message)
+
+    async def _run_publish_pipeline(self, groups: list[list[_Pending]]) -> list[Any]:
+        """One EVALSHA per room, in one round trip; loads the script if Redis forgot it."""
+        assert self._client is not None
+        script = self._scripts["publish"]
+        for attempt in (1, 2):
+            pipe: Pipeline = self._client.pipeline(transaction=False)
+            for group in groups:
+                keys, args = self._publish_call(group)
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            results: list[Any] = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+                # A restarted Redis has an empty script cache; nothing ran.
+                await self._client.script_load(PUBLISH_SCRIPT)
+                continue
+            return results
+        raise AssertionError("unreachable")
+
+    def _publish_call(self, group: list[_Pending]) -> tuple[list[str], list[Any]]:
+        room = group[0].room
+        payload = orjson.dumps([[p.nick, p.text, p.ts] for p in group])
+        args: list[Any] = [
+            self._channel(room),
+            secrets.token_hex(8),
+            self.max_history,
+            room,
+            payload,
+            len(group),
+        ]
+        for pending in group:
+            args.extend((pending.nick, pending.text, pending.ts))
+        keys = [self._room_key(room), self._room_key(room, ":log"), self.prefix + "rooms"]
+        return keys, args
+
+    @staticmethod
+    def _fail_batch(batch: Sequence[_Pending], error: BaseException) -> None:
+        log.warning("cannot store %d messages in Redis: %s", len(batch), error)
+        for pending in batch:
+            if not pending.future.done():
+                pending.future.set_exception(BackendError(f"cannot store the message: {error}"))
+
+    # --- reading -----------------------------------------------------------
+
+    async def _call(self, work: Awaitable[T]) -> T:
+        """Await a Redis call; Redis trouble becomes BackendError."""
+        if self._client is None or self._closing:
+            raise BackendError("the store is closed")
+        try:
+            return await work
+        except (RedisError, OSError) as error:
+            raise BackendError(f"Redis: {error}") from None
+
+    async def history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages with after < id < before, oldest first."""
+        if limit <= 0 or (before is not None and before <= 1):
+            return []
+        assert self._client is not None
+        low = f"({after}-0" if after is not None else "-"
+        high = f"({before}-0" if before is not None else "+"
+        stream = self._room_key(room, ":log")
+        entries: list[tuple[bytes, dict[bytes, bytes]]]
+        if newest:
+            entries = await self._call(self._client.xrevrange(stream, high, low, count=limit))  # type: ignore[arg-type]
+            entries.reverse()
+        else:
+            entries = await self._call(self._client.xrange(stream, low, high, count=limit))  # type: ignore[arg-type]
+        return [self._message(room, entry_id, fields) for entry_id, fields in entries]
+
+    @staticmethod
+    def _message(room: str, entry_id: bytes, fields: dict[bytes, bytes]) -> StoredMessage:
+        return StoredMessage(
+            int(entry_id.split(b"-", 1)[0]),
+            room,
+            fields[b"nick"].decode(),
+            fields[b"text"].decode(),
+            int(fields[b"ts"]),
+        )
+
+    async def last_id(self, room: str) -> int:
+        """The room's counter: the id of its latest message."""
+        assert self._client is not None
+        value = await self._call(self._client.hget(self._room_key(room), "last_id"))
+        return int(value) if value else 0
+
+    async def epoch(self, room: str) -> str:
+        """The room's epoch, created when Redis has none for it."""
+        epoch, _last_id = await self._position(room)
+        return epoch
+
+    async def _position(self, room: str) -> tuple[str, int]:
+        keys = [self._room_key(room), self._room_key(room, ":log")]
+        epoch, last_id = await self._call(self._scripts["position"](keys, [secrets.token_hex(8)]))
+        return epoch.decode(), int(last_id or 0)
+
+    async def rooms(self) -> list[RoomInfo]:
+        """Rooms with history or anyone online, by name."""
+        assert self._client is not None
+        names: set[bytes] = await self._call(
+            self._client.sunion([self.prefix + "rooms", self.prefix + "online"])  # type: ignore[arg-type]
+        )
+        rooms = sorted(name.decode() for name in names)
+        pipe = self._client.pipeline(transaction=False)
+        for room in rooms:
+            pipe.hlen(self._room_key(room, ":members"))
+            pipe.hget(self._room_key(room), "last_id")
+        values = await self._call(pipe.execute())
+        return [
+            RoomInfo(room, int(values[2 * i]), int(values[2 * i + 1] or 0)) for i, room in enumerate(rooms)
+        ]
+
+    async def healthy(self) -> bool:
+        """Redis answers, and this node's subscription is up."""
+        if self._client is None or self._closing or not self._subscribed:
+            return False
+        try:
+            await asyncio.wait_for(self._client.ping(), timeout=2.0)
+        except (RedisError, OSError, TimeoutError):
+            return False
+        return True
+
+    # --- presence ----------------------------------------------------------
+
+    def _presence_args(self, room: str, key: str, last: object) -> list[Any]:
+        return [self.prefix, room, key, self.node_id, last, now_ms()]
+
+    async def reserve(self, room: str, nick: str) -> list[str] | None:
+        """Hold a nick in a room across every node, unless a live member has it."""
+        key = nick_key(nick)
+        # A member of ours whose release failed may be taken over by its nick.
+        ours_ok = "1" if (room, key) in self._unreleased else "0"
+        args = [*self._presence_args(room, key, nick), ours_ok]
+        values = await self._call(self._scripts["reserve"](args=args))
+        if values is None:
+            return None
+        self._unreleased.pop((room, key), None)
+        self._members[(room, key)] = nick
+        return [value.split(b"\n", 1)[1].decode() for value in values]
+
+    async def announce_join(self, room: str, nick: str) -> None:
+        """Tell every node's members of the room that ``nick`` joined."""
+        members = self._room_key(room, ":members")
+        await self._call(self._scripts["join"]([members], [self._channel(room), nick, now_ms()]))
+
+    async def release(self, room: str, nick: str, *, announce: bool) -> None:
+        """Free the nick; with ``announce`` every node's members see it leave."""
+        key = nick_key(nick)
+        if self._members.pop((room, key), None) is None:
+            return
+        try:
+            await self._call(self._release(room, key, announce=announce))
+        except BackendError:
+            self._unreleased[(room, key)] = announce
+            raise
+
+    async def _release(self, room: str, key: str, *, announce: bool) -> None:
+        await self._scripts["release"](args=self._presence_args(room, key, "1" if announce else "0"))
+
+    async def _release_unreleased(self) -> None:
+        for (room, key), announce in list(self._unreleased.items()):
+            await self._release(room, key, announce=announce)
+            del self._unreleased[(room, key)]
+
+    async def typing(self, room: str, nick: str) -> None:
+        """Tell the room's members on every node that ``nick`` is typing."""
+        assert self._client is not None
+        await self._call(self._client.publish(self._channel(room), b"t" + nick.encode()))
+
+    async def _presence_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.presence_refresh)
+            try:
+                await self._refresh_presence()
+            except (RedisError, OSError, BackendError) as error:
+                if not self._presence_failed:
+                    log.warning("cannot refresh presence in Redis: %s", error)
+                self._presence_failed = True
+
+    async def _refresh_presence(self) -> None:
+        """Keep this node alive in Redis, and let dead nodes' members leave."""
+        assert self._client is not None
+        node = f"{self.prefix}node:{self.node_id}"
+        pipe = self._client.pipeline(transaction=False)
+        pipe.set(node, now_ms(), px=int(self.presence_ttl * 1000), get=True)
+        pipe.sadd(self.prefix + "nodes", self.node_id)
+        previous, _added = await pipe.execute()
+        if previous is None and self._members:
+            await self._reassert_members()
+        await self._release_unreleased()
+        reaped = await self._scripts["reap"](args=[self.prefix, now_ms()])
+        if reaped:
+            log.info("%d members of unresponsive nodes left their rooms", reaped)
+        if self._presence_failed:
+            log.warning("presence refreshes in Redis again")
+            self._presence_failed = False
+
+    async def _reassert_members(self) -> None:
+        """Redis forgot this node (it lost data, or we stalled): hold our members again."""
+        lost = 0
+        for (room, key), nick in list(self._members.items()):
+            state = await self._scripts["reassert"](args=self._presence_args(room, key, nick))
+            if state == 2:
+                await self.announce_join(room, nick)
+            elif state == 0:
+                lost += 1
+                log.warning("%r in %r is now held by another node", nick, room)
+        log.warning("Redis had no presence for this node: %d members held again", len(self._members) - lost)
+
+    # --- subscriptions -----------------------------------------------------
+
+    async def subscribe(self, room: str, sink: EventSink) -> None:
+        """Deliver the room's events to ``sink`` once Redis confirms the subscription."""
+        feed = self._feeds.get(room)
+        if feed is None:
+            feed = self._feeds[room] = _Feed(sink)
+            feed.epoch, feed.last_id = await self._position(room)
+        feed.sink = sink
+        if not self._subscribed or self._pubsub is None:
+            raise BackendError("the Redis subscription is down")
+        await self._call(self._subscribe_and_confirm(self._pubsub, [room]))
+
+    async def unsubscribe(self, room: str) -> None:
+        """Stop delivering the room's events to this node."""
+        if self._feeds.pop(room, None) is None or self._pubsub is None or not self._subscribed:
+            return
+        with contextlib.suppress(RedisError, OSError):
+            await self._pubsub.unsubscribe(self._channel(room))
+
+    async def _subscribe_and_confirm(self, pubsub: PubSub, rooms: Sequence[str]) -> None:
+        loop = asyncio.get_running_loop()
+        waiting = []
+        for room in rooms:
+            confirmed: asyncio.Future[None] = loop.create_future()
+            self._confirmations[self._channel(room)].append(confirmed)
+            waiting.append(confirmed)
+        await pubsub.subscribe(*(self._channel(room) for room in rooms))
+        try:
+            await asyncio.wait_for(asyncio.gather(*waiting), SUBSCRIBE_TIMEOUT)
+        except TimeoutError:
+            raise BackendError("Redis did not confirm the subscription") from None
+
+    async def _connect_pubsub(self) -> None:
+        assert self._client is not None
+        self._pubsub = self._client.pubsub()
+        # A subscription to a channel of our own makes the connection, so that
+        # the reader has something to read before any room is subscribed.
+        await self._pubsub.subscribe(f"{self.prefix}node:{self.node_id}:events")
+        self._subscribed = True
+
+    async def _read_loop(self) -> None:
+        delay = RECONNECT_MIN
+        lost_at: float | None = None
+        while True:
+            try:
+                if self._pubsub is None:
+                    await self._connect_pubsub()
+                    assert lost_at is not None
+                    await self._resume(lost_at)
+                    lost_at, delay = None, RECONNECT_MIN
+                await self._read_messages()
+            except (RedisError, OSError, BackendError) as error:
+                if lost_at is None:
+                    lost_at = time.monotonic()
+                    log.error("lost the Redis subscription: %s; delivery paused", error)
+                await self._drop_pubsub()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX)
+
+    async def _drop_pubsub(self) -> None:
+        self._subscribed = False
+        for futures in self._confirmations.values():
+            for future in futures:
+                if not future.done():
+                    future.set_exception(BackendError("the Redis subscription was lost"))
+        self._confirmations.clear()
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with contextlib.suppress(RedisError, OSError):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _read_messages(self) -> None:
+        assert self._pubsub is not None
+        pubsub = self._pubsub
+        while True:
+            message = await pubsub.get_message(timeout=None)
+            if message is not None:
+                self._on_pubsub(message)
+
+    def _on_pubsub(self, message: dict[str, Any]) -> None:
+        channel: bytes = message["channel"]
+        if message["type"] == "subscribe":
+            for future in self._confirmations.pop(channel, []):
+                if not future.done():
+                    future.set_result(None)
+            return
+        if message["type"] != "message":
+            return
+        feed = self._feeds.get(self._room_of_channel(channel))
+        if feed is None:
+            return
+        events = self._decode(self._room_of_channel(channel), message["data"])
+        if feed.catching_up:
+            feed.held.extend(events)
+        else:
+            self._deliver(feed, events)
+
+    @staticmethod
+    def _decode(room: str, data: bytes) -> list[Event]:
+        kind, body = data[:1], data[1:]
+        if kind == b"m":
+            head, payload = body.split(b"\n", 1)
+            first = int(head)
+            rows = orjson.loads(payload)
+            return [StoredMessage(first + i, room, nick, text, ts) for i, (nick, text, ts) in enumerate(rows)]
+        if kind == b"p":
+            event, users, ts, nick = body.split(b"\n", 3)
+            return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
+        return [TypingEvent(room, body.decode())]
+
+    @staticmethod
+    def _deliver(feed: _Feed, events: Sequence[Event]) -> None:
+        ids = [e.id for e in events if isinstance(e, StoredMessage)]
+        if ids:
+            if ids[0] == 1 and feed.last_id > 1:
+                log.warning("a room's ids started over at 1: Redis lost its data")
+                feed.last_id = 0
+            feed.last_id = max(feed.last_id, ids[-1])
+        feed.sink(events)
+
+    async def _resume(self, lost_at: float) -> None:
+        """Resubscribe every room and deliver what was stored while we were away."""
+        assert self._pubsub is not None
+        rooms = list(self._feeds)
+        for room in rooms:
+            self._feeds[room].catching_up = True
+        try:
+            if rooms:
+                await self._subscribe_and_confirm(self._pubsub, rooms)
+            caught_up = 0
+            for room in rooms:
+                caught_up += await self._catch_up(room)
+        finally:
+            for feed in self._feeds.values():
+                feed.catching_up = False
+        log.warning(
+            "Redis subscription back after %.1fs: %d rooms resubscribed, %d missed messages delivered",
+            time.monotonic() - lost_at,
+            len(rooms),
+            caught_up,
+        )
+
+    async def _catch_up(self, room: str) -> int:
+        feed = self._feeds.get(room)
+        if feed is None:
+            return 0
+        epoch, _last = await self._position(room)
+        if epoch != feed.epoch:
+            log.warning("room %r has a new epoch: Redis lost its data; ids start over", room)
+            feed.epoch, feed.last_id = epoch, 0
+        missed: list[StoredMessage] = []
+        cursor = feed.last_id
+        while True:
+            page = await self.history(room, after=cursor, limit=CATCH_UP_PAGE, newest=False)
+            missed.extend(page)
+            if len(page) < CATCH_UP_PAGE:
+                break
+            cursor = page[-1].id
+        if room not in self._feeds:
+            return 0
+        held, feed.held = feed.held, []
+        last = missed[-1].id if missed else feed.last_id
+        fresh = [e for e in held if not isinstance(e, StoredMessage) or e.id > last]
+        if missed:
+            self._deliver(feed, missed)
+        if fresh:
+            self._deliver(feed, fresh)
+        return len(missed)

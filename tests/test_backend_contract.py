@@ -1,0 +1,272 @@
+"""The Backend contract, held against LocalBackend(":memory:") and RedisBackend alike.
+
+Whatever the handlers can observe — ids, history pages, events, presence —
+must not depend on which backend a deployment runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from chatroom.backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
+from chatroom.local_backend import LocalBackend
+from chatroom.redis_backend import RedisBackend
+
+from .redis_server import RedisServer
+
+Scenario = Callable[[Backend], Awaitable[None]]
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """One redis-server for the module; each test keeps to a key prefix of its own."""
+    server = RedisServer(Path(tmp_path_factory.mktemp("redis"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["local", "redis"])
+def make_backend(request: pytest.FixtureRequest) -> Callable[[], Backend]:
+    """A factory of unstarted backends of one kind."""
+    if request.param == "local":
+        return lambda: LocalBackend(":memory:")
+    server: RedisServer = request.getfixturevalue("redis_server")
+    prefix = f"test-{secrets.token_hex(4)}:"
+    return lambda: RedisBackend(server.url, prefix=prefix)
+
+
+def run(backend: Backend, scenario: Scenario) -> None:
+    """Start the backend, play the scenario, close the backend."""
+
+    async def main() -> None:
+        await backend.start()
+        try:
+            await scenario(backend)
+        finally:
+            await backend.close()
+
+    asyncio.run(main())
+
+
+class Collector:
+    """An event sink that remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+    def messages(self) -> list[StoredMessage]:
+        return [e for e in self.events if isinstance(e, StoredMessage)]
+
+    def presence(self) -> list[tuple[str, str, int]]:
+        return [(e.event, e.nick, e.users) for e in self.events if isinstance(e, PresenceEvent)]
+
+    async def wait_for(self, condition: Callable[[Collector], bool], timeout: float = 10.0) -> None:
+        """Wait until ``condition(self)`` holds (delivery may cross a network)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition(self):
+            if loop.time() > deadline:
+                raise AssertionError(f"not delivered in {timeout}s: {self.events}")
+            await asyncio.sleep(0.01)
+
+
+def test_ids_start_at_one_and_follow_call_order(make_backend: Callable[[], Backend]) -> None:
+    """Messages published in order get ids 1, 2, 3... in that order, and last_id follows."""
+
+    async def scenario(backend: Backend) -> None:
+        assert await backend.last_id("lobby") == 0
+        pending = [backend.publish("lobby", "alice", f"m{i}") for i in range(5)]
+        stored = await asyncio.gather(*pending)
+        assert [(m.id, m.text) for m in stored] == [(i + 1, f"m{i}") for i in range(5)]
+        assert await backend.last_id("lobby") == 5
+        assert await backend.last_id("elsewhere") == 0
+
+    run(make_backend(), scenario)
+
+
+def test_rooms_count_separately(make_backend: Callable[[], Backend]) -> None:
+    """Each room has its own id sequence."""
+
+    async def scenario(backend: Backend) -> None:
+        first = await backend.publish("a", "alice", "one")
+        second = await backend.publish("b", "alice", "one")
+        third = await backend.publish("a", "alice", "two")
+        assert (first.id, second.id, third.id) == (1, 1, 2)
+
+    run(make_backend(), scenario)
+
+
+def test_history_pages_like_the_handlers_use_them(make_backend: Callable[[], Backend]) -> None:
+    """Newest pages, pages before an id, and forward pages after an id hold the same messages."""
+
+    async def scenario(backend: Backend) -> None:
+        await asyncio.gather(*[backend.publish("lobby", "bob", f"text {i}") for i in range(1, 31)])
+
+        def ids(messages: list[StoredMessage]) -> list[int]:
+            return [m.id for m in messages]
+
+        assert ids(await backend.history("lobby", limit=10)) == list(range(21, 31))
+        assert ids(await backend.history("lobby", before=21, limit=10)) == list(range(11, 21))
+        assert ids(await backend.history("lobby", after=5, limit=3, newest=False)) == [6, 7, 8]
+        assert ids(await backend.history("lobby", after=5, before=9)) == [6, 7, 8]
+        assert ids(await backend.history("lobby", after=28)) == [29, 30]
+        assert ids(await backend.history("lobby", before=1)) == []
+        assert ids(await backend.history("lobby", after=30)) == []
+        assert await backend.history("nowhere") == []
+        message = (await backend.history("lobby", after=6, before=8))[0]
+        assert (message.id, message.room, message.nick, message.text) == (7, "lobby", "bob", "text 7")
+        assert message.ts > 0
+
+    run(make_backend(), scenario)
+
+
+def test_history_keeps_any_unicode_text(make_backend: Callable[[], Backend]) -> None:
+    """Text comes back exactly as stored: scripts, emoji, newlines, tabs."""
+
+    async def scenario(backend: Backend) -> None:
+        text = "héllo 世界 🎉\nline two\tand a tab"
+        await backend.publish("salle-1", "Zoë", text)
+        [message] = await backend.history("salle-1")
+        assert (message.nick, message.text) == ("Zoë", text)
+
+    run(make_backend(), scenario)
+
+
+def test_subscriber_gets_every_message_once_in_id_order(make_backend: Callable[[], Backend]) -> None:
+    """Concurrent senders: the subscriber sees ids 1..N once each, every sender's own in order."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+
+        async def sender(nick: str) -> None:
+            for i in range(10):
+                backend.publish("lobby", nick, str(i))
+                await asyncio.sleep(0)
+
+        await asyncio.gather(*[sender(f"user{n}") for n in range(4)])
+        await sink.wait_for(lambda s: len(s.messages()) >= 40)
+        messages = sink.messages()
+        assert [m.id for m in messages] == list(range(1, 41))
+        for n in range(4):
+            own = [m.text for m in messages if m.nick == f"user{n}"]
+            assert own == [str(i) for i in range(10)]
+
+    run(make_backend(), scenario)
+
+
+def test_presence_is_case_insensitive_and_announced(make_backend: Callable[[], Backend]) -> None:
+    """A nick is taken whatever its case; joins and leaves carry the count after them."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        assert await backend.reserve("lobby", "Alice") == ["Alice"]
+        assert await backend.reserve("lobby", "ALICE") is None
+        assert sorted(await backend.reserve("lobby", "bob") or []) == ["Alice", "bob"]
+        assert await backend.reserve("other", "alice") == ["alice"]
+        await backend.announce_join("lobby", "Alice")
+        await backend.announce_join("lobby", "bob")
+        await backend.release("lobby", "bob", announce=True)
+        await backend.release("lobby", "Alice", announce=False)
+        await backend.reserve("lobby", "carol")
+        await backend.announce_join("lobby", "carol")
+        await sink.wait_for(lambda s: len(s.presence()) >= 4)
+        assert sink.presence() == [
+            ("join", "Alice", 2),
+            ("join", "bob", 2),
+            ("leave", "bob", 1),
+            ("join", "carol", 1),
+        ]
+        assert await backend.reserve("lobby", "alice") is not None
+
+    run(make_backend(), scenario)
+
+
+def test_typing_reaches_subscribers(make_backend: Callable[[], Backend]) -> None:
+    """Typing goes to the room's subscribers and is not stored."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        await backend.typing("lobby", "alice")
+        await sink.wait_for(lambda s: bool(s.events))
+        assert sink.events == [TypingEvent("lobby", "alice")]
+        assert await backend.last_id("lobby") == 0
+
+    run(make_backend(), scenario)
+
+
+def test_unsubscribed_room_is_not_delivered(make_backend: Callable[[], Backend]) -> None:
+    """After unsubscribe the old sink hears nothing; a new subscription hears what follows."""
+
+    async def scenario(backend: Backend) -> None:
+        old, new = Collector(), Collector()
+        await backend.subscribe("lobby", old)
+        await backend.publish("lobby", "alice", "one")
+        await old.wait_for(lambda s: len(s.messages()) == 1)
+        await backend.unsubscribe("lobby")
+        await backend.publish("lobby", "alice", "two")
+        await backend.subscribe("lobby", new)
+        await backend.publish("lobby", "alice", "three")
+        await new.wait_for(lambda s: len(s.messages()) >= 1)
+        assert [m.text for m in old.messages()] == ["one"]
+        assert [m.text for m in new.messages()] == ["three"]
+
+    run(make_backend(), scenario)
+
+
+def test_epoch_is_stable(make_backend: Callable[[], Backend]) -> None:
+    """A room's epoch does not change while its sequence goes on."""
+
+    async def scenario(backend: Backend) -> None:
+        before = await backend.epoch("lobby")
+        await backend.publish("lobby", "alice", "hi")
+        assert before and await backend.epoch("lobby") == before
+
+    run(make_backend(), scenario)
+
+
+def test_rooms_lists_history_and_presence(make_backend: Callable[[], Backend]) -> None:
+    """Rooms with history or members are listed, with their counts and last ids."""
+
+    async def scenario(backend: Backend) -> None:
+        await backend.publish("alpha", "alice", "hi")
+        await backend.publish("alpha", "alice", "again")
+        await backend.reserve("beta", "bob")
+        rooms = [(r.room, r.online, r.last_id) for r in await backend.rooms()]
+        assert rooms == [("alpha", 0, 2), ("beta", 1, 0)]
+        await backend.release("beta", "bob", announce=False)
+        assert [r.room for r in await backend.rooms()] == ["alpha"]
+
+    run(make_backend(), scenario)
+
+
+def test_publish_after_close_is_refused(make_backend: Callable[[], Backend]) -> None:
+    """A closed backend refuses to store with BackendError rather than losing the message."""
+
+    async def scenario() -> None:
+        backend = make_backend()
+        await backend.start()
+        await backend.close()
+        with pytest.raises(BackendError):
+            await backend.publish("lobby", "alice", "too late")
+
+    asyncio.run(scenario())
+
+
+def test_healthy_when_running(make_backend: Callable[[], Backend]) -> None:
+    """A started backend reports itself healthy."""
+
+    async def scenario(backend: Backend) -> None:
+        assert await backend.healthy()
+
+    run(make_backend(), scenario)
