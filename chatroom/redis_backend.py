@@ -316,6 +316,7 @@ class RedisBackend:
             await self._client.ping()
             await self._refresh_presence()
             await self._connect_pubsub()
+            self._subscribed = True
         except (RedisError, OSError) as error:
             await self._client.aclose()
             raise StartupError(f"cannot use Redis at {self.url}: {error}") from None
@@ -641,10 +642,11 @@ class RedisBackend:
             self._confirmations[self._channel(room)].append(confirmed)
             waiting.append(confirmed)
         await pubsub.subscribe(*(self._channel(room) for room in rooms))
-        try:
-            await asyncio.wait_for(asyncio.gather(*waiting), SUBSCRIBE_TIMEOUT)
-        except TimeoutError:
-            raise BackendError("Redis did not confirm the subscription") from None
+        done, pending = await asyncio.wait(waiting, timeout=SUBSCRIBE_TIMEOUT)
+        for future in pending:
+            future.cancel()
+        if pending or any(future.exception() for future in done):
+            raise BackendError("Redis did not confirm the subscription")
 
     async def _connect_pubsub(self) -> None:
         assert self._client is not None
@@ -652,7 +654,6 @@ class RedisBackend:
         # A subscription to a channel of our own makes the connection, so that
         # the reader has something to read before any room is subscribed.
         await self._pubsub.subscribe(f"{self.prefix}node:{self.node_id}:events")
-        self._subscribed = True
 
     async def _read_loop(self) -> None:
         delay = RECONNECT_MIN
@@ -662,9 +663,10 @@ class RedisBackend:
                 if self._pubsub is None:
                     await self._connect_pubsub()
                     assert lost_at is not None
-                    await self._resume(lost_at)
+                    await self._resume_while_reading(lost_at)
                     lost_at, delay = None, RECONNECT_MIN
-                await self._read_messages()
+                else:
+                    await self._read_messages()
             except (RedisError, OSError, BackendError) as error:
                 if lost_at is None:
                     lost_at = time.monotonic()
@@ -673,13 +675,28 @@ class RedisBackend:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RECONNECT_MAX)
 
-    async def _drop_pubsub(self) -> None:
-        self._subscribed = False
+    async def _resume_while_reading(self, lost_at: float) -> None:
+        """Resubscribe (the reader must run to see the confirmations), then keep reading."""
+        reader = asyncio.create_task(self._read_messages())
+        reader.add_done_callback(lambda _: self._fail_confirmations())
+        try:
+            await self._resume(lost_at)
+        except BaseException:
+            reader.cancel()
+            raise
+        self._subscribed = True
+        await reader
+
+    def _fail_confirmations(self) -> None:
         for futures in self._confirmations.values():
             for future in futures:
                 if not future.done():
                     future.set_exception(BackendError("the Redis subscription was lost"))
         self._confirmations.clear()
+
+    async def _drop_pubsub(self) -> None:
+        self._subscribed = False
+        self._fail_confirmations()
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):

@@ -1,0 +1,261 @@
+"""RedisBackend beyond the shared contract: several nodes, dead nodes, Redis going away.
+
+Each "node" here is a RedisBackend of its own in this process, with its own
+connections, as a separate server process would have.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from chatroom.backend import BackendError, StoredMessage
+from chatroom.redis_backend import RedisBackend
+
+from .redis_server import RedisServer
+from .test_backend_contract import Collector
+
+
+@pytest.fixture(scope="module")
+def shared_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A redis-server for the tests that do not stop it; each test has its own prefix."""
+    server = RedisServer(Path(tmp_path_factory.mktemp("redis"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server that the test may stop and restart."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def nodes(url: str, count: int, **options: float) -> list[RedisBackend]:
+    """``count`` backends on one Redis and one key prefix, as nodes of one deployment."""
+    prefix = f"test-{secrets.token_hex(4)}:"
+    return [RedisBackend(url, prefix=prefix, **options) for _ in range(count)]  # type: ignore[arg-type]
+
+
+def run_nodes(backends: list[RedisBackend], scenario: Callable[..., Awaitable[None]]) -> None:
+    """Start the nodes, play the scenario with them, close them."""
+
+    async def main() -> None:
+        for backend in backends:
+            await backend.start()
+        try:
+            await scenario(*backends)
+        finally:
+            for backend in backends:
+                await backend.close()
+
+    asyncio.run(main())
+
+
+async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
+    """Wait until the async ``condition`` holds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not await condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not met in {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+def test_concurrent_senders_on_two_nodes_see_one_order(shared_redis: RedisServer) -> None:
+    """Both nodes deliver ids 1..N once each, in the same order, with every sender's order kept."""
+
+    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+        seen_left, seen_right = Collector(), Collector()
+        await left.subscribe("lobby", seen_left)
+        await right.subscribe("lobby", seen_right)
+
+        async def sender(node: RedisBackend, nick: str) -> None:
+            for i in range(50):
+                node.publish("lobby", nick, str(i))
+                if i % 7 == 0:
+                    await asyncio.sleep(0)
+
+        await asyncio.gather(
+            sender(left, "ann"), sender(right, "ben"), sender(left, "cat"), sender(right, "dan")
+        )
+        for seen in (seen_left, seen_right):
+            await seen.wait_for(lambda s: len(s.messages()) >= 200)
+        order = [(m.id, m.nick, m.text) for m in seen_left.messages()]
+        assert [m[0] for m in order] == list(range(1, 201))
+        assert order == [(m.id, m.nick, m.text) for m in seen_right.messages()]
+        for nick in ("ann", "ben", "cat", "dan"):
+            assert [text for _, who, text in order if who == nick] == [str(i) for i in range(50)]
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_nick_is_taken_across_nodes(shared_redis: RedisServer) -> None:
+    """A nick held on one node is taken on the other, whatever its case, until released."""
+
+    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+        assert await left.reserve("lobby", "Alice") == ["Alice"]
+        assert await right.reserve("lobby", "alice") is None
+        assert sorted(await right.reserve("lobby", "bob") or []) == ["Alice", "bob"]
+        await left.release("lobby", "Alice", announce=False)
+        assert sorted(await right.reserve("lobby", "ALICE") or []) == ["ALICE", "bob"]
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_joins_and_leaves_reach_every_node(shared_redis: RedisServer) -> None:
+    """A join and a leave on one node reach the other node's subscribers with the room's count."""
+
+    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+        seen = Collector()
+        await right.subscribe("lobby", seen)
+        await right.reserve("lobby", "bob")
+        await left.reserve("lobby", "alice")
+        await left.announce_join("lobby", "alice")
+        await left.release("lobby", "alice", announce=True)
+        await seen.wait_for(lambda s: len(s.presence()) >= 2)
+        assert seen.presence() == [("join", "alice", 2), ("leave", "alice", 1)]
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+async def crash(node: RedisBackend) -> None:
+    """Stop a node as SIGKILL would: no release, no goodbye; its key just expires."""
+    node._closing = True
+    for task in node._tasks:
+        task.cancel()
+    await asyncio.gather(*node._tasks, return_exceptions=True)
+    if node._pubsub is not None:
+        await node._pubsub.aclose()  # type: ignore[no-untyped-call]
+    assert node._client is not None
+    await node._client.aclose()
+
+
+def test_dead_nodes_members_leave_once(shared_redis: RedisServer) -> None:
+    """When a node stops refreshing, the others announce each of its members' leave exactly once."""
+
+    async def scenario(dead: RedisBackend, left: RedisBackend, right: RedisBackend) -> None:
+        seen_left, seen_right = Collector(), Collector()
+        await left.subscribe("lobby", seen_left)
+        await right.subscribe("lobby", seen_right)
+        await left.reserve("lobby", "carol")
+        await dead.reserve("lobby", "alice")
+        await dead.reserve("lobby", "bob")
+        await crash(dead)
+        for seen in (seen_left, seen_right):
+            await seen.wait_for(lambda s: len(s.presence()) >= 2)
+        await asyncio.sleep(1.0)  # more refreshes: nobody announces them again
+        leaves = sorted(seen_left.presence())
+        assert leaves == [("leave", "alice", 2), ("leave", "bob", 1)] or leaves == [
+            ("leave", "alice", 1),
+            ("leave", "bob", 2),
+        ]
+        assert sorted(seen_right.presence()) == leaves
+        assert await right.reserve("lobby", "alice") is not None
+
+    run_nodes(nodes(shared_redis.url, 3, presence_ttl=0.6, presence_refresh=0.2), scenario)
+
+
+def test_nick_of_a_dead_node_can_be_taken_at_once(shared_redis: RedisServer) -> None:
+    """A member reconnecting elsewhere gets its nick back as soon as its old node's key expired."""
+
+    async def scenario(dead: RedisBackend, other: RedisBackend) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        await dead.reserve("lobby", "alice")
+        await crash(dead)
+        await eventually(lambda: _reserve(other))
+        await seen.wait_for(lambda s: bool(s.presence()))
+        assert seen.presence() == [("leave", "alice", 0)]
+
+    async def _reserve(node: RedisBackend) -> bool:
+        return await node.reserve("lobby", "Alice") is not None
+
+    run_nodes(nodes(shared_redis.url, 2, presence_ttl=0.5, presence_refresh=60), scenario)
+
+
+def test_history_is_trimmed_to_the_configured_length(shared_redis: RedisServer) -> None:
+    """A room keeps at least its newest max_history messages, and not all of a long past."""
+
+    async def scenario(node: RedisBackend) -> None:
+        await asyncio.gather(*[node.publish("lobby", "bob", str(i)) for i in range(1, 1001)])
+        kept = await node.history("lobby", after=0, limit=1000, newest=False)
+        assert 100 <= len(kept) < 1000
+        assert [m.id for m in kept] == list(range(1001 - len(kept), 1001))
+
+    run_nodes(nodes(shared_redis.url, 1, max_history=100), scenario)
+
+
+def test_redis_away_refuses_then_recovers(own_redis: RedisServer) -> None:
+    """Without Redis the node is unhealthy and refuses messages; when Redis returns, delivery resumes."""
+
+    async def scenario(node: RedisBackend) -> None:
+        seen = Collector()
+        await node.subscribe("lobby", seen)
+        await node.publish("lobby", "alice", "before")
+        await asyncio.to_thread(own_redis.stop)
+        await eventually(lambda: _not(node.healthy()))
+        with pytest.raises(BackendError):
+            await node.publish("lobby", "alice", "lost")
+        with pytest.raises(BackendError):
+            await node.reserve("lobby", "bob")
+        with pytest.raises(BackendError):
+            await node.history("lobby")
+        await asyncio.to_thread(own_redis.start)
+        await eventually(node.healthy)
+        stored = await node.publish("lobby", "alice", "after")
+        await seen.wait_for(lambda s: len(s.messages()) >= 2)
+        assert [(m.id, m.text) for m in seen.messages()] == [(1, "before"), (stored.id, "after")]
+        assert stored.id == 2
+
+    run_nodes(nodes(own_redis.url, 1), scenario)
+
+
+async def _not(check: Awaitable[bool]) -> bool:
+    return not await check
+
+
+def test_lost_subscription_is_repaired_without_a_gap(shared_redis: RedisServer) -> None:
+    """Messages stored while a node's subscription was cut are delivered to it, in order, once."""
+
+    async def scenario(listener: RedisBackend, sender: RedisBackend) -> None:
+        seen = Collector()
+        await listener.subscribe("lobby", seen)
+        await sender.publish("lobby", "bob", "1")
+        await seen.wait_for(lambda s: len(s.messages()) == 1)
+        admin = shared_redis.client()
+        admin.client_kill_filter(_type="pubsub")
+        admin.close()
+        for i in range(2, 41):
+            await sender.publish("lobby", "bob", str(i))
+            await asyncio.sleep(0.005)
+        await seen.wait_for(lambda s: len(s.messages()) >= 40)
+        await asyncio.sleep(0.2)
+        assert [m.text for m in seen.messages()] == [str(i) for i in range(1, 41)]
+        assert [m.id for m in seen.messages()] == list(range(1, 41))
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_lost_data_gives_a_new_epoch(shared_redis: RedisServer) -> None:
+    """When Redis loses a room, its epoch changes and ids start over at 1."""
+
+    async def scenario(node: RedisBackend) -> None:
+        await node.publish("lobby", "bob", "one")
+        await node.publish("lobby", "bob", "two")
+        before = await node.epoch("lobby")
+        admin = shared_redis.client()
+        admin.delete(f"{node.prefix}room:lobby")
+        admin.close()
+        stored = await node.publish("lobby", "bob", "three")
+        assert stored.id == 1
+        assert await node.epoch("lobby") != before
+        assert [m.text for m in await node.history("lobby")] == ["three"]
+        assert isinstance(stored, StoredMessage)
+
+    run_nodes(nodes(shared_redis.url, 1), scenario)
