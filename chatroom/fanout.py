@@ -1,16 +1,27 @@
 """Fan-out: encode a frame once, write it to every member, bound each backlog.
 
-Tornado's ``write_message`` builds and writes a WebSocket frame per call. A
-broadcast here builds the frame bytes once and appends them to each member's
-:class:`Outbox`; a :class:`FlushScheduler` then hands every dirty outbox's
-pending bytes to its stream in one write per loop tick. A member whose unsent
-backlog passes its bound is cut off instead of holding the others up.
+Tornado's ``write_message`` builds a WebSocket frame and goes through the
+IOStream's buffer and a Future for every call. A broadcast here builds the
+frame bytes once and appends them to each member's :class:`Outbox`; a
+:class:`FlushScheduler` then writes every dirty outbox's pending bytes in one
+write per loop tick. When the stream has nothing buffered, that write goes
+straight to the socket: one ``send`` system call and no Future. Only what the
+kernel does not take goes through ``IOStream.write``, so frames stay in order
+behind it. A member whose unsent backlog passes its bound is cut off instead of
+holding the others up.
 
 Tornado internals this relies on (guarded by tests/test_fanout.py):
-``WebSocketHandler.ws_connection.stream`` is the connection's IOStream, and a
-server-to-client text frame is the RFC 6455 header (FIN + opcode 1, unmasked
-length) followed by the payload, as ``WebSocketProtocol13._write_frame`` builds
-it when no compression was negotiated (the handlers never offer compression).
+
+- ``WebSocketHandler.ws_connection.stream`` is the connection's ``IOStream``,
+  whose ``socket`` is the non-blocking connected socket, and ``writing()`` is
+  false exactly when the stream has no bytes of its own waiting, so a direct
+  ``socket.send`` cannot overtake them;
+- a server-to-client text frame is the RFC 6455 header (FIN + opcode 1,
+  unmasked length) followed by the payload, as
+  ``WebSocketProtocol13._write_frame`` builds it when no compression was
+  negotiated (the handlers never offer compression).
+
+A stream of another class (TLS, say) is written only through ``write``.
 """
 
 from __future__ import annotations
@@ -46,21 +57,21 @@ class FlushScheduler:
     """Flushes every outbox that got data during this loop tick, once."""
 
     def __init__(self) -> None:
-        self._dirty: dict[Outbox, None] = {}
+        self._dirty: list[Outbox] = []
         self._scheduled_on: asyncio.AbstractEventLoop | None = None
 
     def mark(self, outbox: Outbox) -> None:
         """Flush ``outbox`` at the end of this tick."""
-        self._dirty[outbox] = None
+        self._dirty.append(outbox)
         loop = asyncio.get_running_loop()
         if self._scheduled_on is not loop:
             self._scheduled_on = loop
             loop.call_soon(self.flush_all)
 
     def flush_all(self) -> None:
-        """Hand every dirty outbox's pending bytes to its stream."""
+        """Hand every dirty outbox's pending bytes to its socket."""
         self._scheduled_on = None
-        dirty, self._dirty = self._dirty, {}
+        dirty, self._dirty = self._dirty, []
         for outbox in dirty:
             outbox.flush()
 
@@ -69,6 +80,7 @@ class Outbox:
     """One member's queue of frames not yet handed to its socket."""
 
     __slots__ = (
+        "_direct",
         "_in_flight",
         "_max_backlog",
         "_on_overflow",
@@ -87,6 +99,8 @@ class Outbox:
         on_overflow: Callable[[], None],
     ) -> None:
         self._stream = stream
+        # Only a plain IOStream's socket carries the frames as they are.
+        self._direct = type(stream) is IOStream
         self._scheduler = scheduler
         self._max_backlog = max_backlog
         self._on_overflow = on_overflow
@@ -106,22 +120,46 @@ class Outbox:
         """Queue complete WebSocket frames; they go out at the end of the tick."""
         if self.closed:
             return
-        self._pending.append(data)
+        pending = self._pending
+        pending.append(data)
         self._pending_bytes += len(data)
-        if self.backlog > self._max_backlog:
+        if self._pending_bytes + self._in_flight > self._max_backlog:
             self.cut_off()
             self._on_overflow()
-            return
-        if self._in_flight == 0:
+        elif len(pending) == 1 and not self._in_flight:
+            # The first frame of the tick: later ones ride on the same flush.
             self._scheduler.mark(self)
 
     def flush(self) -> None:
         """Write everything pending in one write, unless a write is in flight."""
-        if self.closed or self._in_flight or not self._pending:
+        pending = self._pending
+        if self.closed or self._in_flight or not pending:
             return
-        data = b"".join(self._pending) if len(self._pending) > 1 else self._pending[0]
-        self._pending.clear()
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
         self._pending_bytes = 0
+        stream = self._stream
+        if stream.closed():
+            self.cut_off()
+        elif self._direct and not stream.writing():
+            self._send_now(data)
+        else:
+            self._write_through_stream(data)
+
+    def _send_now(self, data: bytes) -> None:
+        try:
+            sent = self._stream.socket.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            # The stream sees the broken connection on its next read and
+            # closes the session; nothing more is worth queueing till then.
+            self.cut_off()
+            return
+        if sent < len(data):
+            self._write_through_stream(memoryview(data)[sent:])
+
+    def _write_through_stream(self, data: bytes | memoryview) -> None:
         try:
             written = self._stream.write(data)
         except StreamClosedError:

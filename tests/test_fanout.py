@@ -1,0 +1,322 @@
+"""Fan-out: the Tornado internals it relies on, and the Outbox's promises."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+import tornado.websocket
+from tornado.httpclient import HTTPRequest
+from tornado.iostream import IOStream
+
+from chatroom import protocol
+from chatroom.fanout import FlushScheduler, Outbox, encode_frames, text_frame
+from chatroom.handlers import ChatSocketHandler
+
+from .chat_case import ChatTestCase
+
+# --- the Tornado internals fanout.py writes through --------------------------
+
+
+class RecordingStream:
+    """Stands in for an IOStream: keeps what a protocol object writes."""
+
+    def __init__(self) -> None:
+        self.written = b""
+
+    def write(self, data: bytes) -> asyncio.Future[None]:
+        self.written += data
+        future: asyncio.Future[None] = asyncio.get_event_loop_policy().get_event_loop().create_future()
+        future.set_result(None)
+        return future
+
+
+@pytest.mark.parametrize("length", [0, 1, 125, 126, 127, 65535, 65536, 70000])
+def test_frame_bytes_match_tornados_own_text_frames(length: int) -> None:
+    """Our frames equal, byte for byte, what WebSocketProtocol13._write_frame sends."""
+    payload = bytes(range(256)) * (length // 256) + bytes(range(length % 256))
+    stream = RecordingStream()
+    handler: Any = object.__new__(tornado.websocket.WebSocketHandler)
+    wire = tornado.websocket.WebSocketProtocol13(handler, mask_outgoing=False, params=_params())
+    wire.stream = stream  # type: ignore[assignment]
+    loop = asyncio.new_event_loop()
+    try:
+        asyncio.set_event_loop(loop)
+        wire._write_frame(True, 0x1, payload)
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+    assert stream.written == text_frame(payload)
+
+
+def _params() -> tornado.websocket._WebSocketParams:
+    return tornado.websocket._WebSocketParams()
+
+
+def test_encode_frames_joins_json_frames_in_order() -> None:
+    """Several server frames become consecutive text frames with their JSON payloads."""
+    frames = [{"type": "typing", "room": "r", "nick": "a"}, {"type": "typing", "room": "r", "nick": "b"}]
+    expected = b"".join(text_frame(protocol.encode(frame)) for frame in frames)
+    assert encode_frames(frames) == expected
+
+
+def test_the_chat_handler_offers_no_compression() -> None:
+    """ChatSocketHandler keeps Tornado's default of no compression, so frames go out as built."""
+    handler = object.__new__(ChatSocketHandler)
+    assert handler.get_compression_options() is None
+
+
+def test_iostream_writing_reports_buffered_bytes() -> None:
+    """IOStream.writing() is true while bytes wait in its buffer and false once the socket took them."""
+
+    async def scenario() -> None:
+        ours, theirs = socket.socketpair()
+        ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+        theirs.setblocking(False)
+        stream = IOStream(ours)
+        try:
+            assert not stream.writing()
+            stream.write(b"x" * 4_000_000)
+            assert stream.writing()
+            while stream.writing():
+                _drain(theirs)
+                await asyncio.sleep(0.001)
+        finally:
+            stream.close()
+            theirs.close()
+
+    asyncio.run(scenario())
+
+
+class TornadoConnectionTest(ChatTestCase):
+    """The real server's sessions, as fanout.py sees them."""
+
+    def test_session_stream_is_a_plain_iostream_with_its_socket(self) -> None:
+        """ws_connection.stream is an IOStream whose socket is the member's connection."""
+
+        async def scenario() -> None:
+            client, _, _ = await self.join("ann")
+            (session,) = ChatSocketHandler.sessions
+            assert session.ws_connection is not None
+            stream = session.ws_connection.stream
+            assert type(stream) is IOStream
+            assert isinstance(stream.socket, socket.socket)
+            assert stream.socket.getpeername()[1] == client.protocol.stream.socket.getsockname()[1]  # type: ignore[union-attr]
+
+        self.io_loop.run_sync(scenario)
+
+    def test_no_compression_is_negotiated_when_a_client_asks(self) -> None:
+        """A client offering permessage-deflate gets no extension back."""
+
+        async def scenario() -> None:
+            request = HTTPRequest(self.ws_url(room="lobby", nick="bea"))
+            client = await tornado.websocket.websocket_connect(request, compression_options={})
+            self.clients.append(client)
+            assert client.headers.get("Sec-WebSocket-Extensions") is None
+            assert client.protocol._compressor is None  # type: ignore[union-attr]
+            welcome = await self.recv(client)
+            assert welcome["type"] == "welcome"
+
+        self.io_loop.run_sync(scenario)
+
+    def test_members_receive_a_burst_in_order(self) -> None:
+        """Frames broadcast in one tick reach a member complete and in order."""
+
+        async def scenario() -> None:
+            client, _, _ = await self.join("cat")
+            frames = [protocol.typing_frame("lobby", f"n{i}") for i in range(50)]
+            for frame in frames:
+                ChatSocketHandler.send_to_all("lobby", [frame])
+            received = [await self.recv(client) for _ in frames]
+            assert [f["nick"] for f in received] == [f["nick"] for f in frames]
+
+        self.io_loop.run_sync(scenario)
+
+
+# --- Outbox ---------------------------------------------------------------------
+
+
+class CountingSocket:
+    """Wraps a socket and counts the send calls made on it."""
+
+    def __init__(self, inner: socket.socket) -> None:
+        self.inner = inner
+        self.sends = 0
+
+    def send(self, data: bytes) -> int:
+        self.sends += 1
+        return self.inner.send(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _drain(sock: socket.socket) -> bytes:
+    received = b""
+    while True:
+        try:
+            chunk = sock.recv(1 << 20)
+        except BlockingIOError:
+            return received
+        if not chunk:
+            return received
+        received += chunk
+
+
+def run_with_pair(
+    scenario: Callable[[IOStream, socket.socket, CountingSocket], Awaitable[None]], sndbuf: int = 0
+) -> None:
+    """Run ``scenario`` with an IOStream on one end of a socket pair and the raw other end."""
+
+    async def main() -> None:
+        ours, theirs = socket.socketpair()
+        if sndbuf:
+            ours.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, sndbuf)
+            theirs.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, sndbuf)
+        theirs.setblocking(False)
+        stream = IOStream(ours)
+        counting = CountingSocket(ours)
+        stream.socket = counting  # type: ignore[assignment]
+        try:
+            await scenario(stream, theirs, counting)
+        finally:
+            stream.close()
+            theirs.close()
+
+    asyncio.run(main())
+
+
+async def next_tick() -> None:
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+
+
+def make_outbox(stream: IOStream, max_backlog: int = 1 << 20) -> tuple[Outbox, list[str]]:
+    overflows: list[str] = []
+    return Outbox(stream, FlushScheduler(), max_backlog, lambda: overflows.append("cut")), overflows
+
+
+def test_frames_sent_in_one_tick_go_out_in_one_write_in_order() -> None:
+    """Three frames queued in one tick leave in one socket write, in the order sent."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        outbox, _ = make_outbox(stream)
+        for data in (b"first|", b"second|", b"third|"):
+            outbox.send(data)
+        assert _drain(peer) == b""
+        await next_tick()
+        assert _drain(peer) == b"first|second|third|"
+        assert counting.sends == 1
+
+    run_with_pair(scenario)
+
+
+def test_one_scheduler_flushes_every_member_once_per_tick() -> None:
+    """Each member gets its pending frames at the end of the tick, one write each."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler()
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(3)]
+        for outbox in outboxes:
+            outbox.send(b"a")
+            outbox.send(b"b")
+        await next_tick()
+        assert _drain(peer) == b"ababab"
+        assert counting.sends == 3
+
+    run_with_pair(scenario)
+
+
+def test_order_is_kept_when_the_socket_pushes_back() -> None:
+    """A member whose socket is full still receives every byte, in order, once it reads."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        outbox, overflows = make_outbox(stream, max_backlog=64 << 20)
+        chunks = [bytes([65 + i % 26]) * 50_000 for i in range(40)]
+        for chunk in chunks:
+            outbox.send(chunk)
+            await next_tick()
+        assert outbox.backlog > 0
+        received = b""
+        for _ in range(2000):
+            received += _drain(peer)
+            if len(received) == sum(map(len, chunks)):
+                break
+            await asyncio.sleep(0.001)
+        assert received == b"".join(chunks)
+        assert outbox.backlog == 0
+        assert overflows == []
+
+    run_with_pair(scenario, sndbuf=8192)
+
+
+def test_a_member_past_its_backlog_bound_is_cut_off_once() -> None:
+    """A member that never reads is cut off once its backlog passes the bound, then gets nothing."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        outbox, overflows = make_outbox(stream, max_backlog=100_000)
+        for _ in range(200):
+            outbox.send(b"x" * 10_000)
+            await next_tick()
+            if outbox.closed:
+                break
+        assert overflows == ["cut"]
+        assert outbox.closed
+        sends = counting.sends
+        outbox.send(b"more")
+        outbox.flush()
+        await next_tick()
+        assert counting.sends == sends
+        assert overflows == ["cut"]
+
+    run_with_pair(scenario, sndbuf=8192)
+
+
+def test_backlog_counts_bytes_the_socket_has_not_taken() -> None:
+    """The backlog grows with queued frames and falls to zero once they are written."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        outbox, _ = make_outbox(stream)
+        outbox.send(b"12345")
+        outbox.send(b"678")
+        assert outbox.backlog == 8
+        await next_tick()
+        assert outbox.backlog == 0
+        assert _drain(peer) == b"12345678"
+
+    run_with_pair(scenario)
+
+
+def test_a_closed_stream_is_skipped() -> None:
+    """Frames for a member whose stream closed are dropped without an error and without a write."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        outbox, overflows = make_outbox(stream)
+        outbox.send(b"queued before the close")
+        stream.close()
+        await next_tick()
+        outbox.send(b"after")
+        await next_tick()
+        assert counting.sends == 0
+        assert outbox.closed
+        assert overflows == []
+
+    run_with_pair(scenario)
+
+
+def test_a_cut_off_outbox_sends_nothing() -> None:
+    """After cut_off, queued and new frames are dropped."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        outbox, _ = make_outbox(stream)
+        outbox.send(b"dropped")
+        outbox.cut_off()
+        outbox.send(b"also dropped")
+        await next_tick()
+        assert _drain(peer) == b""
+        assert outbox.backlog == 0
+
+    run_with_pair(scenario)
