@@ -1,0 +1,538 @@
+/*
+ * loadgen: a WebSocket load generator for the chatroom protocol.
+ *
+ * One thread, epoll, non-blocking sockets. N members join one room
+ * (GET /ws?room=R&nick=mI); the first S of them also send. Each message text
+ * carries the send time, so every receiver measures end-to-end latency.
+ * Senders run flat out with W messages in flight each (a message is in flight
+ * until its sender receives it back) or at a fixed total rate.
+ *
+ * Prints one JSON object: deliveries/s, latency percentiles, server CPU and
+ * RSS (from /proc/<server-pid>), client CPU, error frames, close codes.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_HANDSHAKES 64          /* upgrades in progress at once */
+#define READ_CHUNK (256 * 1024)
+#define BUCKET_NS 10000ULL         /* latency histogram: 10 us buckets ... */
+#define BUCKETS 500000             /* ... up to 5 s, beyond that clamped */
+#define MARKER "\"bench "          /* start of a benchmark message text */
+
+enum state { IDLE, CONNECTING, UPGRADING, OPEN, CLOSED };
+
+struct conn {
+    int fd;
+    int index;
+    enum state state;
+    int slow;        /* never reads after the upgrade */
+    int welcomed;
+    int in_flight;   /* sender only: own messages not yet received back */
+    uint64_t seq;
+    char *rbuf;
+    size_t rlen, rcap;
+    char *wbuf;
+    size_t wlen, wcap, woff;
+};
+
+static struct {
+    const char *host, *room;
+    int port, members, senders, window, size, slow, server_pid, rooms;
+    double rate, duration, warmup, settle_max;
+    int idle;
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0};
+
+static struct conn *conns;
+static int epfd;
+static uint64_t hist[BUCKETS];
+static uint64_t lat_max, lat_count, deliveries, error_frames, sent_total, sent_measured;
+static uint64_t close_codes[5000], frames_in, last_frame_ns;
+static int measuring, handshakes, opened, welcomed, closed_count, failed_connects;
+static char first_error[512];
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+static void *grow(void *buf, size_t *cap, size_t need) {
+    if (need <= *cap) return buf;
+    size_t cap2 = *cap ? *cap : 4096;
+    while (cap2 < need) cap2 *= 2;
+    buf = realloc(buf, cap2);
+    if (!buf) die("realloc");
+    *cap = cap2;
+    return buf;
+}
+
+/* --- output ------------------------------------------------------------ */
+
+static void arm(struct conn *c) {
+    struct epoll_event ev = {0};
+    ev.data.ptr = c;
+    if (!c->slow || c->state != OPEN) ev.events |= EPOLLIN;
+    if (c->wlen > c->woff || c->state == CONNECTING) ev.events |= EPOLLOUT;
+    epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void close_conn(struct conn *c) {
+    if (c->state == CLOSED) return;
+    if (c->state != OPEN && c->state != IDLE) handshakes--;
+    if (c->state == OPEN) opened--;
+    c->state = CLOSED;
+    closed_count++;
+    epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+}
+
+static void flush_out(struct conn *c) {
+    while (c->woff < c->wlen) {
+        ssize_t n = write(c->fd, c->wbuf + c->woff, c->wlen - c->woff);
+        if (n < 0) {
+            if (errno == EAGAIN) break;
+            close_conn(c);
+            return;
+        }
+        c->woff += (size_t)n;
+    }
+    int was_pending = c->woff < c->wlen;
+    if (!was_pending) c->wlen = c->woff = 0;
+    arm(c);
+}
+
+static void queue_out(struct conn *c, const void *data, size_t len) {
+    c->wbuf = grow(c->wbuf, &c->wcap, c->wlen + len);
+    memcpy(c->wbuf + c->wlen, data, len);
+    c->wlen += len;
+}
+
+/* A masked client frame with opcode ``op``. */
+static void queue_frame(struct conn *c, int op, const char *payload, size_t len) {
+    unsigned char head[14];
+    size_t h = 0;
+    static const unsigned char mask[4] = {0x37, 0xfa, 0x21, 0x3d};
+    head[h++] = (unsigned char)(0x80 | op);
+    if (len < 126) {
+        head[h++] = (unsigned char)(0x80 | len);
+    } else {
+        head[h++] = 0x80 | 126;
+        head[h++] = (unsigned char)(len >> 8);
+        head[h++] = (unsigned char)len;
+    }
+    memcpy(head + h, mask, 4);
+    h += 4;
+    queue_out(c, head, h);
+    c->wbuf = grow(c->wbuf, &c->wcap, c->wlen + len);
+    for (size_t i = 0; i < len; i++) c->wbuf[c->wlen + i] = (char)(payload[i] ^ mask[i & 3]);
+    c->wlen += len;
+}
+
+static void send_message(struct conn *c, uint64_t stamp) {
+    char text[4096];
+    int n = snprintf(text, sizeof text, "bench %llu %d %llu ", (unsigned long long)stamp, c->index,
+                     (unsigned long long)c->seq++);
+    while (n < opt.size && n < (int)sizeof text) text[n++] = 'x';
+    queue_frame(c, 1, text, (size_t)n);
+    c->in_flight++;
+    sent_total++;
+    if (measuring) sent_measured++;
+}
+
+/* --- input ------------------------------------------------------------- */
+
+static void record_latency(uint64_t ns) {
+    uint64_t b = ns / BUCKET_NS;
+    hist[b < BUCKETS ? b : BUCKETS - 1]++;
+    if (ns > lat_max) lat_max = ns;
+    lat_count++;
+}
+
+static void on_text(struct conn *c, const char *p, size_t len, uint64_t now) {
+    frames_in++;
+    last_frame_ns = now;
+    if (!c->welcomed) {
+        c->welcomed = 1;
+        welcomed++;
+    }
+    const char *m = memmem(p, len, MARKER, sizeof MARKER - 1);
+    if (m) {
+        char *end;
+        uint64_t stamp = strtoull(m + sizeof MARKER - 1, &end, 10);
+        int sender = (int)strtol(end, NULL, 10);
+        if (sender >= 0 && sender < opt.members && sender == c->index) c->in_flight--;
+        if (measuring) {
+            deliveries++;
+            record_latency(now > stamp ? now - stamp : 0);
+        }
+        return;
+    }
+    if (memmem(p, len, "\"type\":\"error\"", 14) || memmem(p, len, "\"type\": \"error\"", 15)) {
+        if (!error_frames) snprintf(first_error, sizeof first_error, "%.*s", (int)(len < 400 ? len : 400), p);
+        error_frames++;
+    }
+}
+
+/* Parse complete server frames out of c->rbuf; returns bytes consumed. */
+static size_t parse_frames(struct conn *c, uint64_t now) {
+    size_t off = 0;
+    const unsigned char *b = (const unsigned char *)c->rbuf;
+    while (c->rlen - off >= 2) {
+        int op = b[off] & 0x0f;
+        uint64_t len = b[off + 1] & 0x7f;
+        size_t h = 2;
+        if (len == 126) {
+            if (c->rlen - off < 4) break;
+            len = ((uint64_t)b[off + 2] << 8) | b[off + 3];
+            h = 4;
+        } else if (len == 127) {
+            if (c->rlen - off < 10) break;
+            len = 0;
+            for (int i = 0; i < 8; i++) len = (len << 8) | b[off + 2 + i];
+            h = 10;
+        }
+        if (c->rlen - off < h + len) break;
+        const char *payload = c->rbuf + off + h;
+        if (op == 1) {
+            on_text(c, payload, len, now);
+        } else if (op == 8) {
+            int code = len >= 2 ? ((unsigned char)payload[0] << 8) | (unsigned char)payload[1] : 1005;
+            if (code >= 0 && code < 5000) close_codes[code]++;
+            off += h + len;
+            close_conn(c);
+            return off;
+        } else if (op == 9) {
+            queue_frame(c, 10, payload, len);
+            flush_out(c);
+        }
+        off += h + len;
+    }
+    return off;
+}
+
+static void read_frames(struct conn *c) {
+    for (;;) {
+        c->rbuf = grow(c->rbuf, &c->rcap, c->rlen + READ_CHUNK);
+        ssize_t n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+        if (n == 0 || (n < 0 && errno != EAGAIN)) {
+            close_conn(c);
+            return;
+        }
+        if (n < 0) return;
+        c->rlen += (size_t)n;
+        size_t used = parse_frames(c, now_ns());
+        if (c->state == CLOSED) return;
+        memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+        c->rlen -= used;
+        if ((size_t)n < READ_CHUNK) return;
+    }
+}
+
+/* --- connecting ------------------------------------------------------------ */
+
+static void start_connect(struct conn *c) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port)};
+    inet_pton(AF_INET, opt.host, &addr.sin_addr);
+    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (c->fd < 0) die("socket (raise ulimit -n)");
+    int one = 1;
+    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS) die("connect");
+    c->state = CONNECTING;
+    handshakes++;
+    struct epoll_event ev = {.events = EPOLLOUT | EPOLLIN, .data.ptr = c};
+    epoll_ctl(epfd, EPOLL_CTL_ADD, c->fd, &ev);
+}
+
+static void send_upgrade(struct conn *c) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
+    if (err) {
+        failed_connects++;
+        close_conn(c);
+        return;
+    }
+    char req[512];
+    const char *room = opt.room;
+    char room_buf[128];
+    if (opt.rooms > 1) {
+        snprintf(room_buf, sizeof room_buf, "%s%d", opt.room, c->index % opt.rooms);
+        room = room_buf;
+    }
+    int n = snprintf(req, sizeof req,
+                     "GET /ws?room=%s&nick=m%d HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n",
+                     room, c->index, opt.host, opt.port);
+    c->state = UPGRADING;
+    queue_out(c, req, (size_t)n);
+    flush_out(c);
+}
+
+static void read_upgrade(struct conn *c) {
+    c->rbuf = grow(c->rbuf, &c->rcap, c->rlen + 4096);
+    ssize_t n = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+    if (n <= 0) {
+        if (n < 0 && errno == EAGAIN) return;
+        failed_connects++;
+        close_conn(c);
+        return;
+    }
+    c->rlen += (size_t)n;
+    char *end = memmem(c->rbuf, c->rlen, "\r\n\r\n", 4);
+    if (!end) return;
+    if (c->rlen < 12 || memcmp(c->rbuf + 9, "101", 3) != 0) {
+        fprintf(stderr, "upgrade refused: %.*s\n", (int)(end - c->rbuf), c->rbuf);
+        failed_connects++;
+        close_conn(c);
+        return;
+    }
+    size_t head = (size_t)(end + 4 - c->rbuf);
+    memmove(c->rbuf, c->rbuf + head, c->rlen - head);
+    c->rlen -= head;
+    c->state = OPEN;
+    handshakes--;
+    opened++;
+    size_t used = parse_frames(c, now_ns());
+    if (c->state == CLOSED) return;
+    memmove(c->rbuf, c->rbuf + used, c->rlen - used);
+    c->rlen -= used;
+    if (c->slow && !c->welcomed) {
+        c->welcomed = 1;
+        welcomed++;
+    }
+    arm(c);
+}
+
+static void on_event(struct conn *c, uint32_t events) {
+    if (c->state == CONNECTING) {
+        if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) send_upgrade(c);
+        return;
+    }
+    if (events & EPOLLOUT) flush_out(c);
+    if (c->state == CLOSED) return;
+    if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+        if (c->state == UPGRADING)
+            read_upgrade(c);
+        else if (c->state == OPEN)
+            read_frames(c);
+    }
+}
+
+/* --- the run ------------------------------------------------------------- */
+
+static int next_to_connect;
+
+static void poll_once(int timeout_ms) {
+    struct epoll_event events[1024];
+    int n = epoll_wait(epfd, events, 1024, timeout_ms);
+    for (int i = 0; i < n; i++) on_event(events[i].data.ptr, events[i].events);
+    while (next_to_connect < opt.members && handshakes < MAX_HANDSHAKES) start_connect(&conns[next_to_connect++]);
+}
+
+static void top_up_senders(void) {
+    for (int i = 0; i < opt.senders; i++) {
+        struct conn *c = &conns[i];
+        if (c->state != OPEN) continue;
+        int queued = 0;
+        while (c->in_flight < opt.window) {
+            send_message(c, now_ns());
+            queued = 1;
+        }
+        if (queued) flush_out(c);
+    }
+}
+
+static void send_at_rate(uint64_t start, uint64_t now, int *next_sender) {
+    uint64_t due = (uint64_t)((double)(now - start) * opt.rate / 1e9);
+    uint64_t interval = (uint64_t)(1e9 / opt.rate);
+    while (sent_total < due) {
+        struct conn *c = &conns[*next_sender];
+        *next_sender = (*next_sender + 1) % opt.senders;
+        if (c->state != OPEN) {
+            sent_total++;
+            continue;
+        }
+        /* The scheduled time, not the actual one: a client that falls behind
+           shows up as latency instead of hiding it. */
+        send_message(c, start + sent_total * interval);
+        flush_out(c);
+    }
+}
+
+struct proc_sample {
+    double cpu_s;
+    long rss_kib, hwm_kib;
+};
+
+static struct proc_sample sample_server(void) {
+    struct proc_sample s = {0};
+    if (!opt.server_pid) return s;
+    char path[64], buf[4096];
+    snprintf(path, sizeof path, "/proc/%d/stat", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (fgets(buf, sizeof buf, f)) {
+            char *p = strrchr(buf, ')');
+            unsigned long ut = 0, st = 0;
+            if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+                s.cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+        }
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/%d/status", opt.server_pid);
+    f = fopen(path, "r");
+    if (f) {
+        while (fgets(buf, sizeof buf, f)) {
+            sscanf(buf, "VmRSS: %ld", &s.rss_kib);
+            sscanf(buf, "VmHWM: %ld", &s.hwm_kib);
+        }
+        fclose(f);
+    }
+    return s;
+}
+
+static double client_cpu(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+static double percentile(double q) {
+    if (!lat_count) return 0;
+    uint64_t want = (uint64_t)(q * (double)lat_count), seen = 0;
+    for (int b = 0; b < BUCKETS; b++) {
+        seen += hist[b];
+        if (seen > want) return (double)(b + 1) * BUCKET_NS / 1e6;
+    }
+    return (double)lat_max / 1e6;
+}
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
+            "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
+            "               [--room NAME] [--rooms K] [--idle]\n");
+    exit(2);
+}
+
+static void parse_args(int argc, char **argv) {
+    static struct option longs[] = {
+        {"host", 1, 0, 'h'},    {"port", 1, 0, 'p'},     {"members", 1, 0, 'n'}, {"senders", 1, 0, 's'},
+        {"window", 1, 0, 'w'},  {"rate", 1, 0, 'r'},     {"size", 1, 0, 'b'},    {"duration", 1, 0, 'd'},
+        {"warmup", 1, 0, 'u'},  {"slow", 1, 0, 'k'},     {"server-pid", 1, 0, 'P'}, {"room", 1, 0, 'R'},
+        {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {0, 0, 0, 0}};
+    int ch;
+    while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
+        switch (ch) {
+        case 'h': opt.host = optarg; break;
+        case 'p': opt.port = atoi(optarg); break;
+        case 'n': opt.members = atoi(optarg); break;
+        case 's': opt.senders = atoi(optarg); break;
+        case 'w': opt.window = atoi(optarg); break;
+        case 'r': opt.rate = atof(optarg); break;
+        case 'b': opt.size = atoi(optarg); break;
+        case 'd': opt.duration = atof(optarg); break;
+        case 'u': opt.warmup = atof(optarg); break;
+        case 'k': opt.slow = atoi(optarg); break;
+        case 'P': opt.server_pid = atoi(optarg); break;
+        case 'R': opt.room = optarg; break;
+        case 'K': opt.rooms = atoi(optarg); break;
+        case 'I': opt.idle = 1; break;
+        case 'M': opt.settle_max = atof(optarg); break;
+        default: usage();
+        }
+    }
+    if (opt.members < 1 || opt.senders < 0 || opt.senders + opt.slow > opt.members) usage();
+}
+
+int main(int argc, char **argv) {
+    parse_args(argc, argv);
+    conns = calloc((size_t)opt.members, sizeof *conns);
+    for (int i = 0; i < opt.members; i++) {
+        conns[i].index = i;
+        conns[i].slow = i >= opt.members - opt.slow;
+    }
+    epfd = epoll_create1(0);
+    struct proc_sample before_join = sample_server();
+    uint64_t t0 = now_ns();
+    double limit = opt.settle_max * 1e9;
+
+    /* join everyone, then wait for the join announcements to die down */
+    while (welcomed < opt.members - failed_connects && (double)(now_ns() - t0) < limit) poll_once(10);
+    double join_s = (double)(now_ns() - t0) / 1e9;
+    while ((double)(now_ns() - t0) < limit && now_ns() - last_frame_ns < 500000000ULL) poll_once(10);
+    double settle_s = (double)(now_ns() - t0) / 1e9 - join_s;
+    struct proc_sample joined = sample_server();
+
+    struct proc_sample s0 = joined, s1 = joined;
+    double c0 = client_cpu(), c1 = c0, measured_s = 0;
+    if (!opt.idle) {
+        uint64_t start = now_ns(), warm_end = start + (uint64_t)(opt.warmup * 1e9);
+        uint64_t end = warm_end + (uint64_t)(opt.duration * 1e9);
+        int next_sender = 0;
+        uint64_t now = start;
+        while (now < end) {
+            if (!measuring && now >= warm_end) {
+                measuring = 1;
+                s0 = sample_server();
+                c0 = client_cpu();
+            }
+            if (opt.rate > 0)
+                send_at_rate(start, now, &next_sender);
+            else
+                top_up_senders();
+            poll_once(opt.rate > 0 ? 1 : 5);
+            now = now_ns();
+        }
+        measured_s = (double)(now - warm_end) / 1e9;
+        s1 = sample_server();
+        c1 = client_cpu();
+    }
+
+    int still_open = 0;
+    for (int i = 0; i < opt.members; i++) still_open += conns[i].state == OPEN;
+    printf("{\"members\": %d, \"senders\": %d, \"window\": %d, \"rate\": %.1f, \"size\": %d, \"slow\": %d, "
+           "\"rooms\": %d, \"join_s\": %.2f, \"settle_s\": %.2f, \"measured_s\": %.3f, "
+           "\"deliveries\": %llu, \"deliveries_per_s\": %.0f, \"messages_sent\": %llu, "
+           "\"p50_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f, "
+           "\"server_cpu\": %.3f, \"client_cpu\": %.3f, "
+           "\"server_rss_kib_before_join\": %ld, \"server_rss_kib_joined\": %ld, \"server_rss_kib\": %ld, "
+           "\"server_hwm_kib\": %ld, \"error_frames\": %llu, \"failed_connects\": %d, \"still_open\": %d, "
+           "\"closed_1013\": %llu, \"closed_other\": %llu",
+           opt.members, opt.senders, opt.window, opt.rate, opt.size, opt.slow, opt.rooms, join_s, settle_s,
+           measured_s, (unsigned long long)deliveries, measured_s > 0 ? (double)deliveries / measured_s : 0,
+           (unsigned long long)sent_measured, percentile(0.50), percentile(0.99), (double)lat_max / 1e6,
+           measured_s > 0 ? (s1.cpu_s - s0.cpu_s) / measured_s : 0, measured_s > 0 ? (c1 - c0) / measured_s : 0,
+           before_join.rss_kib, joined.rss_kib, s1.rss_kib, s1.hwm_kib, (unsigned long long)error_frames,
+           failed_connects, still_open, (unsigned long long)close_codes[1013],
+           (unsigned long long)(closed_count - close_codes[1013]));
+    if (first_error[0]) {
+        printf(", \"first_error\": \"");
+        for (const char *p = first_error; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+        printf("\"");
+    }
+    printf("}\n");
+    return 0;
+}

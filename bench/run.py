@@ -1,0 +1,292 @@
+"""Measure several chat servers side by side with the C load generator.
+
+Every server runs pinned to one core and the load generator to the other.
+Repetitions alternate the servers (rep 1: A B C, rep 2: A B C, ...) so slow
+drift on a shared machine hits them all alike; the summary prints medians and,
+for each server, its ratio to the tutorial Tornado baseline measured in the
+same repetitions.
+
+    python bench/run.py --servers product,tornado,fastapi,node --members 1000 --window 20
+    python bench/run.py --servers product --members 100,1000 --deliveries-rate 50000
+    python bench/run.py --servers product --members 10000 --idle --rooms 100
+    python bench/run.py --servers product --members 1000 --slow 0,10 --window 20
+
+Raw results go to bench/results/<time>.jsonl (one line per run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import itertools
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+LOADGEN = BENCH / "build" / "loadgen"
+BASELINE = "tornado"
+SERVER_CORE, CLIENT_CORE = "0", "1"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One load shape: how many members, how many of them never read."""
+
+    members: int
+    slow: int
+
+
+def server_command(name: str, port: int, db_dir: str, args: argparse.Namespace) -> list[str]:
+    """The command line that starts server ``name`` on ``port``."""
+    if name == "product":
+        return [
+            sys.executable,
+            "-m",
+            "chatroom",
+            "--port",
+            str(port),
+            "--db",
+            os.path.join(db_dir, "bench.db"),
+            "--rate",
+            "1000000",
+            "--burst",
+            "1000000",
+            "--max-backlog-bytes",
+            str(args.max_backlog_bytes),
+            "--log-level",
+            "warning",
+            *args.product_arg,
+        ]
+    if name == "node":
+        return ["node", str(BENCH / "peers" / "node" / "server.js"), "--port", str(port)]
+    script = {"tornado": "tornado_tutorial.py", "fastapi": "fastapi_manager.py"}[name]
+    return [sys.executable, str(BENCH / "peers" / script), "--port", str(port)]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Return once the server accepts connections (the product: /healthz 200)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        with contextlib.suppress(OSError):
+            if name == "product":
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
+                    if answer.status == 200:
+                        return
+            else:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{name} not ready on port {port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def running(name: str, args: argparse.Namespace) -> Iterator[tuple[int, int]]:
+    """Start server ``name`` pinned to the server core; yield (port, pid)."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="chatroom-bench-") as db_dir:
+        command = ["taskset", "-c", SERVER_CORE, *server_command(name, port, db_dir, args)]
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        log = open(os.path.join(db_dir, "server.log"), "wb")  # noqa: SIM115 - the child keeps it
+        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_ready(name, port, process)
+            yield port, process.pid
+        finally:
+            stop(process)
+            log.close()
+            tail = Path(db_dir, "server.log").read_text(errors="replace")[-2000:]
+            if process.returncode not in (0, -signal.SIGTERM, -signal.SIGKILL) and tail:
+                print(f"--- {name} log tail ---\n{tail}", file=sys.stderr)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL if the server lingers."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def loadgen_command(port: int, pid: int, case: Case, args: argparse.Namespace) -> list[str]:
+    """The load generator's command line for one run."""
+    command = [
+        "taskset", "-c", CLIENT_CORE, str(LOADGEN),
+        "--port", str(port), "--server-pid", str(pid),
+        "--members", str(case.members), "--slow", str(case.slow),
+        "--senders", str(args.senders), "--window", str(args.window),
+        "--size", str(args.size), "--duration", str(args.duration),
+        "--warmup", str(args.warmup), "--rooms", str(args.rooms),
+        "--settle-max", str(args.settle_max),
+    ]  # fmt: skip
+    rate = message_rate(case, args)
+    if rate:
+        command += ["--rate", str(rate)]
+    if args.idle:
+        command.append("--idle")
+    return command
+
+
+def message_rate(case: Case, args: argparse.Namespace) -> float:
+    """Messages a second for fixed-rate runs (0: flat out)."""
+    if args.deliveries_rate:
+        return args.deliveries_rate / (case.members - case.slow)
+    return float(args.rate)
+
+
+def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object]:
+    """One run of the load generator against a fresh server."""
+    with running(name, args) as (port, pid):
+        command = loadgen_command(port, pid, case, args)
+        limit = args.settle_max + args.warmup + args.duration + 30
+        done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
+    if done.returncode != 0 or not done.stdout.strip():
+        raise RuntimeError(f"loadgen failed for {name}: {done.stderr.strip()}")
+    result: dict[str, object] = json.loads(done.stdout)
+    result["server"] = name
+    result["command"] = " ".join(command)
+    return result
+
+
+def summarize(results: list[dict[str, object]], servers: list[str], cases: list[Case]) -> None:
+    """Medians per server and case; ratios to the baseline from the same repetitions."""
+    for case in cases:
+        print(f"\n== members={case.members} slow={case.slow}")
+        header = (
+            "server",
+            "deliv/s med",
+            "min..max",
+            "p50 ms",
+            "p99 ms",
+            "max ms",
+            "srv cpu",
+            "rss MiB",
+            "x base",
+        )
+        print("{:<9} {:>12} {:>22} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}".format(*header))
+        runs = {s: [r for r in results if r["server"] == s and r["case"] == case.__dict__] for s in servers}
+        base = runs.get(BASELINE, [])
+        for server in servers:
+            mine = runs[server]
+            if not mine:
+                continue
+            rate = [float(r["deliveries_per_s"]) for r in mine]  # type: ignore[arg-type]
+            ratios = [
+                float(m["deliveries_per_s"]) / float(b["deliveries_per_s"])  # type: ignore[arg-type]
+                for m, b in zip(mine, base, strict=False)
+                if float(b["deliveries_per_s"])  # type: ignore[arg-type]
+            ]
+            print(
+                "{:<9} {:>12,.0f} {:>22} {:>8.2f} {:>8.2f} {:>8.1f} {:>7.2f} {:>8.1f} {:>8}".format(
+                    server,
+                    statistics.median(rate),
+                    f"{min(rate):,.0f}..{max(rate):,.0f}",
+                    median(mine, "p50_ms"),
+                    median(mine, "p99_ms"),
+                    median(mine, "max_ms"),
+                    median(mine, "server_cpu"),
+                    median(mine, "server_rss_kib") / 1024,
+                    f"{statistics.median(ratios):.1f}" if ratios else "-",
+                )
+            )
+            errors = sum(int(r["error_frames"]) for r in mine)  # type: ignore[call-overload]
+            if errors:
+                print(f"          {errors} error frames, e.g. {mine[0].get('first_error')}")
+
+
+def median(runs: list[dict[str, object]], key: str) -> float:
+    """The median of one field over runs."""
+    return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
+
+
+def parse_args() -> argparse.Namespace:
+    """The runner's flags."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--servers", default="product,tornado,fastapi,node")
+    parser.add_argument("--members", default="1000", help="comma-separated list")
+    parser.add_argument("--slow", default="0", help="members that never read; comma-separated list")
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--senders", type=int, default=1)
+    parser.add_argument("--window", type=int, default=20, help="messages in flight per sender (flat out)")
+    parser.add_argument("--rate", type=float, default=0, help="messages a second in total (0: flat out)")
+    parser.add_argument("--deliveries-rate", type=float, default=0, help="deliveries a second in total")
+    parser.add_argument("--size", type=int, default=100, help="message text bytes")
+    parser.add_argument("--duration", type=float, default=5)
+    parser.add_argument("--warmup", type=float, default=1)
+    parser.add_argument("--settle-max", type=float, default=60, help="seconds allowed for joining")
+    parser.add_argument("--rooms", type=int, default=1, help="spread members over this many rooms")
+    parser.add_argument("--idle", action="store_true", help="join, settle, report memory; send nothing")
+    parser.add_argument("--max-backlog-bytes", type=int, default=1048576)
+    parser.add_argument("--product-arg", action="append", default=[], help="extra flag for the product")
+    parser.add_argument("--out", type=Path, default=None, help="JSON lines file for raw results")
+    return parser.parse_args()
+
+
+def raise_fd_limit() -> None:
+    """10,000 members need more descriptors than the usual 1024."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def main() -> None:
+    args = parse_args()
+    raise_fd_limit()
+    if not LOADGEN.exists() or LOADGEN.stat().st_mtime < (BENCH / "loadgen.c").stat().st_mtime:
+        subprocess.run(["make", "-s", "-C", str(BENCH)], check=True)
+    if not shutil.which("taskset"):
+        sys.exit("taskset is missing (util-linux)")
+    servers = args.servers.split(",")
+    cases = [
+        Case(int(m), int(k)) for m, k in itertools.product(args.members.split(","), args.slow.split(","))
+    ]
+    out = args.out or BENCH / "results" / time.strftime("%Y%m%d-%H%M%S.jsonl")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    results: list[dict[str, object]] = []
+    with out.open("a") as sink:
+        for rep in range(1, args.reps + 1):
+            for case in cases:
+                for server in servers:
+                    result = measure(server, case, args)
+                    result.update(rep=rep, case=case.__dict__)
+                    results.append(result)
+                    sink.write(json.dumps(result) + "\n")
+                    sink.flush()
+                    print(
+                        f"rep {rep} {server:<8} members={case.members} slow={case.slow}:"
+                        f" {result['deliveries_per_s']:>10,} deliv/s p99 {result['p99_ms']} ms"
+                        f" rss {int(result['server_rss_kib']) // 1024} MiB",  # type: ignore[call-overload]
+                        flush=True,
+                    )
+    summarize(results, servers, cases)
+    print(f"\nraw results: {out}")
+
+
+if __name__ == "__main__":
+    main()
