@@ -7,6 +7,11 @@ import urllib.parse
 
 import jwt
 
+# RFC 7518 3.2: an HS256 key has at least as many bits as the hash.
+MIN_SECRET_BYTES = 32
+TOKEN_ALGORITHMS = ["HS256"]
+REQUIRED_CLAIMS = ["sub", "exp"]
+
 
 class AuthError(Exception):
     """A token or key that does not let its bearer in."""
@@ -31,11 +36,24 @@ def origin_allowed(origin: str, host: str, allowed: tuple[str, ...]) -> bool:
     return normalize_origin(origin) in {normalize_origin(item) for item in allowed}
 
 
+def secret_too_short(secret: str) -> bool:
+    """Whether an HS256 secret is shorter than the 32 bytes RFC 7518 asks for."""
+    return len(secret.encode()) < MIN_SECRET_BYTES
+
+
 def verify_token(token: str, secret: str) -> str:
-    """Return the nick (``sub``) of a valid, unexpired HS256 token, else raise AuthError."""
+    """Return the nick (``sub``) of a valid, unexpired HS256 token, else raise AuthError.
+
+    Only HS256 is accepted (never ``none``, never a public-key algorithm that
+    would treat the secret as a key), and ``exp`` is required: a token
+    without an expiry would be a password that can never be revoked.
+    """
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["sub"], "verify_exp": True}
+            token,
+            secret,
+            algorithms=TOKEN_ALGORITHMS,
+            options={"require": REQUIRED_CLAIMS, "verify_exp": True, "verify_signature": True},
         )
     except jwt.PyJWTError as error:
         raise AuthError(str(error)) from None

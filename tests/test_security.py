@@ -1,0 +1,766 @@
+"""Safe by default, through real sockets: a ``python -m chatroom`` subprocess and
+an independent client (the ``websockets`` library, or raw sockets where a
+well-behaved client cannot misbehave enough).
+
+Every refusal of PROTOCOL.md is checked for its exact error code, the fate of
+the offending connection, and that another member of the room carries on.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import os
+import socket
+import struct
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import jwt
+import pytest
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from tests.support import ServerProcess
+
+API_KEY = "k3y-for-tests-0123456789abcdef"
+JWT_SECRET = "jwt-secret-for-tests-" + "0123456789abcdef" * 3
+ALLOWED_ORIGIN = "https://chat.example.com"
+MAX_FRAME = 262144
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_names = itertools.count()
+
+
+def unique(prefix: str) -> str:
+    """A room or nick no other test uses."""
+    return f"{prefix}{next(_names)}"
+
+
+# --- servers ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """A server with an extra origin, an API key and a roomy frame limit."""
+    flags = ("--origin", ALLOWED_ORIGIN, "--api-key", API_KEY, "--max-frame-bytes", str(MAX_FRAME))
+    with ServerProcess(":memory:", *flags) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def jwt_server() -> Iterator[ServerProcess]:
+    """A server that requires tokens and has no API key."""
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def strict_server() -> Iterator[ServerProcess]:
+    """A server whose rate limit is spent after three messages."""
+    with ServerProcess(":memory:", "--rate", "0.01", "--burst", "3") as running:
+        yield running
+
+
+# --- a small client ---------------------------------------------------------
+
+
+def ws_url(server: ServerProcess, **params: str) -> str:
+    return f"{server.ws_url}?{urllib.parse.urlencode(params)}"
+
+
+def open_ws(server: ServerProcess, max_queue: int | None = 16, **params: str) -> ClientConnection:
+    """A WebSocket to ``server`` with these query parameters; no Origin header.
+
+    The client reads ahead up to ``max_queue`` frames (None: everything).
+    """
+    url = ws_url(server, **params)
+    return connect(url, proxy=None, open_timeout=10, max_size=None, max_queue=max_queue, legacy=True)
+
+
+def receive(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    frame: dict[str, Any] = json.loads(ws.recv(timeout=timeout))
+    return frame
+
+
+def next_of(
+    ws: ClientConnection, kind: str, timeout: float = 10, skip: tuple[str, ...] = ("sys", "typing")
+) -> dict[str, Any]:
+    """The next frame of type ``kind``, skipping frames of the ``skip`` types only."""
+    while True:
+        frame = receive(ws, timeout)
+        if frame["type"] == kind:
+            return frame
+        assert frame["type"] in skip, f"expected {kind}, got {frame}"
+
+
+def own_next(ws: ClientConnection, kind: str) -> dict[str, Any]:
+    """The sender's next ``kind`` frame: its own messages' echoes and acks come in any order."""
+    return next_of(ws, kind, skip=("sys", "typing", "user", "ack"))
+
+
+def join(server: ServerProcess, room: str, nick: str, max_queue: int | None = 16) -> ClientConnection:
+    """A member that has read its welcome, history and own join frame."""
+    ws = open_ws(server, max_queue, room=room, nick=nick)
+    assert receive(ws)["type"] == "welcome"
+    assert receive(ws)["type"] == "history"
+    assert next_of(ws, "sys")["nick"] == nick
+    return ws
+
+
+def close_code(ws: ClientConnection, timeout: float = 10) -> int | None:
+    """Read until the server closes; the close code it sent (None: dropped)."""
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.recv(timeout=timeout)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except TimeoutError:
+        pytest.fail("the server did not close the connection")
+    pytest.fail("the server did not close the connection")
+
+
+def refused_on_open(server: ServerProcess, **params: str) -> tuple[dict[str, Any], int | None]:
+    """The error frame and close code a refused session gets."""
+    with open_ws(server, **params) as ws:
+        error = receive(ws)
+        return error, close_code(ws)
+
+
+def next_leave(ws: ClientConnection) -> str:
+    """The nick of the next member who leaves, skipping chat and joins."""
+    while True:
+        frame = next_of(ws, "sys", skip=("typing", "user"))
+        if frame["event"] == "leave":
+            return str(frame["nick"])
+
+
+def say(ws: ClientConnection, text: str) -> None:
+    ws.send(json.dumps({"type": "message", "message": text}))
+
+
+def assert_room_carries_on(watcher: ClientConnection, speaker: ClientConnection) -> None:
+    """The next chat the watcher sees is a fresh message: nothing refused got through."""
+    text = unique("still here ")
+    say(speaker, text)
+    assert next_of(watcher, "user")["message"] == text
+
+
+def handshake_status(server: ServerProcess, headers: dict[str, str], **params: str) -> int:
+    """The HTTP status of an upgrade with these headers: 101 when it is accepted."""
+    try:
+        with connect(ws_url(server, **params), proxy=None, additional_headers=headers):
+            return 101
+    except InvalidStatus as refused:
+        return refused.response.status_code
+
+
+# --- 1. origins -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["{own}", ALLOWED_ORIGIN, ALLOWED_ORIGIN.upper(), ALLOWED_ORIGIN + "/"],
+    ids=["own-host", "listed", "listed-upper-case", "listed-trailing-slash"],
+)
+def test_allowed_origins_may_connect(server: ServerProcess, origin: str) -> None:
+    """The server's own host and each --origin open a WebSocket."""
+    origin = origin.format(own=server.url)
+    assert handshake_status(server, {"Origin": origin}, room=unique("o")) == 101
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://chat.example.com",
+        "https://chat.example.com:8443",
+        "https://evil.example.com",
+        "https://chat.example.com.evil.example",
+        "https://evil.example/chat.example.com",
+        "null",
+        "{own_https_other_port}",
+    ],
+)
+def test_foreign_origin_gets_403_before_upgrade(server: ServerProcess, origin: str) -> None:
+    """An origin that is neither the server's host nor listed (scheme and port included) gets HTTP 403."""
+    origin = origin.format(own_https_other_port=f"https://127.0.0.1:{server.port + 1}")
+    assert handshake_status(server, {"Origin": origin}, room=unique("o")) == 403
+
+
+def test_no_origin_is_a_non_browser_client(server: ServerProcess) -> None:
+    """A client that sends no Origin header (a bot, a terminal client) is let in."""
+    with join(server, unique("o"), "bot") as ws:
+        say(ws, "hello")
+        assert next_of(ws, "user")["message"] == "hello"
+
+
+@pytest.mark.parametrize(
+    ("site", "origin", "status"),
+    [
+        ("cross-site", "https://evil.example.com", 403),
+        ("same-site", "https://evil.chat.example.com", 403),
+        ("cross-site", ALLOWED_ORIGIN, 101),
+        ("cross-site", None, 403),
+        ("same-origin", None, 101),
+    ],
+)
+def test_sec_fetch_site(server: ServerProcess, site: str, origin: str | None, status: int) -> None:
+    """A browser's Sec-Fetch-Site is honoured: cross-site needs a listed Origin, same-origin passes."""
+    headers = {"Sec-Fetch-Site": site}
+    if origin is not None:
+        headers["Origin"] = origin
+    assert handshake_status(server, headers, room=unique("o")) == status
+
+
+# --- 2. tokens --------------------------------------------------------------
+
+
+def token(sub: object = "alice", secret: str = JWT_SECRET, algorithm: str = "HS256", **claims: Any) -> str:
+    payload: dict[str, Any] = {"sub": sub, "exp": int(time.time()) + 600, **claims}
+    return jwt.encode(payload, secret, algorithm=algorithm)
+
+
+def test_valid_token_names_the_member(jwt_server: ServerProcess) -> None:
+    """With --jwt-secret the nick is the token's sub, and a nick parameter is ignored."""
+    with open_ws(jwt_server, room=unique("t"), nick="mallory", token=token("alice")) as ws:
+        welcome = receive(ws)
+        assert (welcome["type"], welcome["nick"]) == ("welcome", "alice")
+
+
+def _unsigned(payload: dict[str, Any]) -> str:
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
+
+
+BAD_TOKENS: dict[str, Callable[[], str | None]] = {
+    "missing": lambda: None,
+    "empty": lambda: "",
+    "garbage": lambda: "not.a.token",
+    "bad-signature": lambda: token(secret="another-secret-" + "0123456789abcdef" * 3),
+    "expired": lambda: token(exp=int(time.time()) - 60),
+    "alg-none": lambda: _unsigned({"sub": "alice", "exp": int(time.time()) + 600}),
+    "wrong-alg": lambda: token(algorithm="HS512"),
+    "no-sub": lambda: jwt.encode({"exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256"),
+    "sub-not-string": lambda: token(sub=42),
+    "no-exp": lambda: jwt.encode({"sub": "alice"}, JWT_SECRET, algorithm="HS256"),
+    "not-yet-valid": lambda: token(nbf=int(time.time()) + 600),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_TOKENS)
+def test_bad_token_is_unauthorized_4401(jwt_server: ServerProcess, kind: str) -> None:
+    """Any token failure gets an unauthorized error frame and close 4401, and nobody joins."""
+    room = unique("t")
+    params = {"room": room, "nick": "mallory"}
+    bad = BAD_TOKENS[kind]()
+    if bad is not None:
+        params["token"] = bad
+    error, code = refused_on_open(jwt_server, **params)
+    assert (error["type"], error["code"], code) == ("error", "unauthorized", 4401)
+    with open_ws(jwt_server, room=room, token=token("bob")) as ws:
+        assert receive(ws)["users"] == ["bob"]
+
+
+# --- 3. the publish API -----------------------------------------------------
+
+
+def post(server: ServerProcess, room: str, body: bytes, authorization: str | None) -> tuple[int, Any]:
+    """POST a message as a bot; the status and the JSON answer."""
+    request = urllib.request.Request(
+        f"{server.url}/api/rooms/{urllib.parse.quote(room, safe='')}/messages", data=body, method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    if authorization is not None:
+        request.add_header("Authorization", authorization)
+    try:
+        with NO_PROXY.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+GOOD_BODY = json.dumps({"nick": "bot", "message": "deploy finished"}).encode()
+
+
+def test_publish_reaches_connected_members(server: ServerProcess) -> None:
+    """A POST with the API key is stored and broadcast: a member in the room receives it."""
+    room = unique("api")
+    with join(server, room, "watcher") as watcher:
+        status, stored = post(server, room, GOOD_BODY, f"Bearer {API_KEY}")
+        assert status == 201
+        assert (stored["type"], stored["nick"], stored["room"]) == ("user", "bot", room)
+        assert next_of(watcher, "user") == stored
+
+
+def test_publish_without_configured_key_is_403(jwt_server: ServerProcess) -> None:
+    """A server started without --api-key refuses every publish with 403."""
+    status, body = post(jwt_server, "lobby", GOOD_BODY, f"Bearer {API_KEY}")
+    assert (status, body["error"]) == (403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "", "Bearer", "Bearer wrong", f"Basic {API_KEY}", f"Bearer {API_KEY}x", f"Bearer {API_KEY[:-1]}"],
+)
+def test_publish_with_wrong_key_is_401(server: ServerProcess, authorization: str | None) -> None:
+    """A missing or wrong key gets 401 and stores nothing."""
+    room = unique("api")
+    status, body = post(server, room, GOOD_BODY, authorization)
+    assert (status, body["error"]) == (401, "unauthorized")
+    history = json.loads(NO_PROXY.open(f"{server.url}/api/rooms/{room}/messages").read())
+    assert history["messages"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"not json", "bad_json"),
+        (b"[1, 2]", "bad_request"),
+        (b'{"nick": "bot"}', "bad_request"),
+        (b'{"nick": 7, "message": "hi"}', "bad_request"),
+        (b'{"nick": "a/b", "message": "hi"}', "bad_name"),
+        (b'{"nick": "bot", "message": "   "}', "empty"),
+        (json.dumps({"nick": "bot", "message": "x" * 4001}).encode(), "too_long"),
+    ],
+)
+def test_publish_bad_body_is_400(server: ServerProcess, body: bytes, code: str) -> None:
+    """A body that is not {"nick": name, "message": text} gets 400 with its error code."""
+    status, answer = post(server, unique("api"), body, f"Bearer {API_KEY}")
+    assert (status, answer["error"]) == (400, code)
+
+
+def test_publish_to_bad_room_is_400(server: ServerProcess) -> None:
+    """A room name with a slash or dots is refused with bad_name."""
+    for room in ("a/b", "..", "../etc"):
+        status, answer = post(server, room, GOOD_BODY, f"Bearer {API_KEY}")
+        assert (status, answer["error"]) == (400, "bad_name")
+
+
+# --- 4. abuse ---------------------------------------------------------------
+
+
+def test_rate_limited_refusal_carries_ref(strict_server: ServerProcess) -> None:
+    """Past the burst, a message is refused rate_limited with its ref, and is not broadcast."""
+    room = unique("rate")
+    with join(strict_server, room, "watcher") as watcher, join(strict_server, room, "chatty") as chatty:
+        for n in range(3):
+            chatty.send(json.dumps({"type": "message", "message": f"m{n}", "ref": f"r{n}"}))
+            assert own_next(chatty, "ack")["ref"] == f"r{n}"
+        chatty.send(json.dumps({"type": "message", "message": "one too many", "ref": "r3"}))
+        error = own_next(chatty, "error")
+        assert (error["code"], error["ref"]) == ("rate_limited", "r3")
+        seen = [next_of(watcher, "user")["message"] for _ in range(3)]
+        assert seen == ["m0", "m1", "m2"]
+        with join(strict_server, room, "other") as other:
+            assert_room_carries_on(watcher, other)
+
+
+def test_flooding_after_refusals_closes_1008(strict_server: ServerProcess) -> None:
+    """A connection that keeps sending after 20 refusals within 10 s is closed 1008; others stay."""
+    room = unique("rate")
+    with join(strict_server, room, "watcher") as watcher, join(strict_server, room, "flood") as flood:
+        for n in range(3 + 20):
+            say(flood, f"flood {n}")
+        errors = [own_next(flood, "error")["code"] for _ in range(20)]
+        assert errors == ["rate_limited"] * 20
+        say(flood, "the 21st refusal")
+        assert own_next(flood, "error")["code"] == "rate_limited"
+        assert close_code(flood) == 1008
+        assert next_leave(watcher) == "flood"
+        with join(strict_server, room, "other") as other:
+            assert_room_carries_on(watcher, other)
+
+
+def test_bad_frames_close_1008_on_the_21st(server: ServerProcess) -> None:
+    """Twenty bad frames are answered and tolerated; the 21st within 10 s closes 1008."""
+    room = unique("bad")
+    with join(server, room, "watcher") as watcher, join(server, room, "noisy") as noisy:
+        for _ in range(20):
+            noisy.send("{not json")
+        assert [own_next(noisy, "error")["code"] for _ in range(20)] == ["bad_json"] * 20
+        assert_room_carries_on(watcher, noisy)
+        noisy.send("{not json")
+        assert own_next(noisy, "error")["code"] == "bad_json"
+        assert close_code(noisy) == 1008
+        with join(server, room, "other") as other:
+            assert_room_carries_on(watcher, other)
+
+
+@pytest.fixture(scope="module")
+def per_ip_server() -> Iterator[ServerProcess]:
+    """Two WebSockets per address, addresses taken from X-Forwarded-For."""
+    with ServerProcess(":memory:", "--max-connections-per-ip", "2", "--xheaders") as running:
+        yield running
+
+
+def upgrade_from(server: ServerProcess, forwarded_for: str | None) -> ClientConnection:
+    headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
+    return connect(ws_url(server, room="ip"), proxy=None, additional_headers=headers, legacy=True)
+
+
+def test_max_connections_per_forwarded_ip(per_ip_server: ServerProcess) -> None:
+    """With --xheaders the forwarded address counts: its third socket gets 429, others are unaffected."""
+    first, second = upgrade_from(per_ip_server, "203.0.113.7"), upgrade_from(per_ip_server, "203.0.113.7")
+    with pytest.raises(InvalidStatus) as refused:
+        upgrade_from(per_ip_server, "203.0.113.7")
+    assert refused.value.response.status_code == 429
+    assert json.loads(refused.value.response.body or b"{}")["error"] == "too_many_connections"
+    upgrade_from(per_ip_server, "198.51.100.1").close()
+    first.close()
+    # The slot frees when the session ends on the server, a moment after the client's close.
+    for _ in range(100):
+        try:
+            upgrade_from(per_ip_server, "203.0.113.7").close()
+            break
+        except InvalidStatus:
+            time.sleep(0.05)
+    else:
+        pytest.fail("a closed connection's slot was never freed")
+    second.close()
+
+
+def test_forwarded_for_is_ignored_without_xheaders() -> None:
+    """Without --xheaders a client cannot dodge the limit by forging X-Forwarded-For."""
+    with ServerProcess(":memory:", "--max-connections-per-ip", "1") as server:
+        with upgrade_from(server, "203.0.113.1"), pytest.raises(InvalidStatus) as refused:
+            upgrade_from(server, "203.0.113.2")
+        assert refused.value.response.status_code == 429
+
+
+# --- 9. every refusal in PROTOCOL.md, through a real socket -------------------
+
+STAYS_OPEN = {
+    "bad_json-syntax": ('{"type": "message", "message": ', "bad_json"),
+    "bad_json-array-brace": ("{[1, 2]}", "bad_json"),
+    "bad_json-5000-digit-number": (
+        '{"type": "message", "message": "hi", "n": ' + "9" * 5000 + "}",
+        "bad_json",
+    ),
+    "bad_request-unknown-type": ('{"type": "shout", "message": "hi"}', "bad_request"),
+    "bad_request-no-type": ('{"message": "hi"}', "bad_request"),
+    "bad_request-sys": (
+        '{"type": "sys", "event": "join", "nick": "admin", "message": "admin has joined"}',
+        "bad_request",
+    ),
+    "bad_request-user": ('{"type": "user", "id": 1, "nick": "admin", "message": "hi"}', "bad_request"),
+    "bad_request-message-not-string": ('{"type": "message", "message": 42}', "bad_request"),
+    "bad_request-ref-too-long": (
+        json.dumps({"type": "message", "message": "hi", "ref": "r" * 65}),
+        "bad_request",
+    ),
+    "bad_request-ref-not-string": ('{"type": "message", "message": "hi", "ref": 5}', "bad_request"),
+    "bad_request-history-before": ('{"type": "history", "before": "10"}', "bad_request"),
+    "bad_request-history-limit": ('{"type": "history", "limit": 0}', "bad_request"),
+    "bad_request-control-character": ('{"type": "message", "message": "ring \\u0007 bell"}', "bad_request"),
+    "empty-plain": ("   \n\t ", "empty"),
+    "empty-json": ('{"type": "message", "message": "  "}', "empty"),
+    "too_long-plain": ("x" * 4001, "too_long"),
+    "too_long-json": (json.dumps({"type": "message", "message": "x" * 4001}), "too_long"),
+}
+
+
+@pytest.mark.parametrize("case", STAYS_OPEN)
+def test_refused_frame_keeps_connection_open(server: ServerProcess, case: str) -> None:
+    """A refused frame gets its exact error code; nothing is broadcast; both members carry on."""
+    frame, code = STAYS_OPEN[case]
+    room = unique("refuse")
+    with join(server, room, "watcher") as watcher, join(server, room, "offender") as offender:
+        offender.send(frame)
+        error = next_of(offender, "error")
+        assert (error["code"], isinstance(error["message"], str)) == (code, True)
+        assert_room_carries_on(watcher, offender)
+
+
+def test_error_frame_carries_the_offending_ref(server: ServerProcess) -> None:
+    """A refused JSON frame with a valid ref gets that ref back in its error frame."""
+    with join(server, unique("refuse"), "sender") as ws:
+        ws.send(json.dumps({"type": "message", "message": " ", "ref": "abc-1"}))
+        error = next_of(ws, "error")
+        assert (error["code"], error["ref"]) == ("empty", "abc-1")
+
+
+def test_binary_frame_is_refused(server: ServerProcess) -> None:
+    """A binary frame gets error binary; the connection stays open."""
+    room = unique("refuse")
+    with join(server, room, "watcher") as watcher, join(server, room, "offender") as offender:
+        offender.send(b'{"type": "message", "message": "hi"}')
+        assert next_of(offender, "error")["code"] == "binary"
+        assert_room_carries_on(watcher, offender)
+
+
+def test_json_array_is_plain_text(server: ServerProcess) -> None:
+    """Only a leading '{' makes a frame JSON: '[1,2]' is chat text."""
+    with join(server, unique("refuse"), "sender") as ws:
+        ws.send("[1,2]")
+        assert next_of(ws, "user")["message"] == "[1,2]"
+
+
+def test_deeply_nested_arrays_are_bad_json(server: ServerProcess) -> None:
+    """A JSON frame nested 100,000 deep is refused bad_json, and the connection stays open."""
+    frame = '{"type": "message", "message": "hi", "x": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    room = unique("deep")
+    with join(server, room, "watcher") as watcher, join(server, room, "offender") as offender:
+        offender.send(frame)
+        assert next_of(offender, "error")["code"] == "bad_json"
+        assert_room_carries_on(watcher, offender)
+
+
+def test_deeply_nested_objects_do_not_crash_the_server() -> None:
+    """100,000 nested objects in one frame are refused bad_json; the server keeps serving."""
+    nested = '{"type": "message", "message": "hi", "x": ' + '{"a": ' * 100_000 + "1" + "}" * 100_001
+    with ServerProcess(":memory:", "--max-frame-bytes", str(1 << 20)) as server:
+        room = unique("deep")
+        with join(server, room, "watcher") as watcher, join(server, room, "offender") as offender:
+            offender.send(nested)
+            assert next_of(offender, "error")["code"] == "bad_json"
+            assert_room_carries_on(watcher, offender)
+
+
+def test_frame_over_max_frame_bytes_closes_1009(server: ServerProcess) -> None:
+    """A frame larger than --max-frame-bytes closes its connection 1009; the room carries on."""
+    room = unique("big")
+    with join(server, room, "watcher") as watcher, join(server, room, "offender") as offender:
+        offender.send("x" * (MAX_FRAME + 1))
+        assert close_code(offender) == 1009
+        with join(server, room, "other") as other:
+            assert_room_carries_on(watcher, other)
+
+
+def test_invalid_utf8_fails_the_connection(server: ServerProcess) -> None:
+    """A text frame that is not UTF-8 ends its connection (1007 or dropped); the room carries on."""
+    room = unique("utf8")
+    with join(server, room, "watcher") as watcher, join(server, room, "offender") as offender:
+        offender.send(b"caf\xe9 \xff\xfe", text=True)
+        assert close_code(offender) in (1007, None)
+        with join(server, room, "other") as other:
+            assert_room_carries_on(watcher, other)
+
+
+@pytest.mark.parametrize("room", ["a/b", "..", "../etc", ".hidden", "", "x" * 65, "a b", "a\u202eb"])
+def test_bad_room_is_bad_name_4400(server: ServerProcess, room: str) -> None:
+    """A room with a slash, dots first, spaces or a bidi override gets bad_name and close 4400."""
+    error, code = refused_on_open(server, room=room, nick=unique("n"))
+    assert (error["code"], code) == ("bad_name", 4400)
+
+
+@pytest.mark.parametrize(
+    "nick",
+    [
+        "evil\u202etxt.exe",
+        "\u2067alice",
+        "zero\u200bwidth",
+        "bell\u0007",
+        "tab\there",
+        "two  spaces",
+        "-dash",
+        "x" * 33,
+    ],
+)
+def test_bad_nick_is_bad_name_4400(server: ServerProcess, nick: str) -> None:
+    """A nick with a bidi override, an invisible or control character, or a bad shape gets 4400."""
+    room = unique("nick")
+    with join(server, room, "watcher") as watcher:
+        error, code = refused_on_open(server, room=room, nick=nick)
+        assert (error["code"], code) == ("bad_name", 4400)
+        with join(server, room, "other") as other:
+            assert_room_carries_on(watcher, other)
+
+
+def test_taken_nick_is_4409(server: ServerProcess) -> None:
+    """A nick in use in the room, in any case, gets nick_taken and close 4409; its owner stays."""
+    room = unique("nick")
+    with join(server, room, "Alice") as alice, join(server, room, "bob") as bob:
+        error, code = refused_on_open(server, room=room, nick="aLICE")
+        assert (error["code"], code) == ("nick_taken", 4409)
+        assert_room_carries_on(alice, bob)
+
+
+def test_forged_fields_are_ignored(server: ServerProcess) -> None:
+    """Identity, room, id and time come from the server, whatever the client puts in its frame."""
+    room = unique("forge")
+    with join(server, room, "watcher") as watcher, join(server, room, "mallory") as mallory:
+        say(mallory, "before")
+        before = next_of(watcher, "user")
+        forged = {
+            "type": "message",
+            "message": "forged",
+            "nick": "admin",
+            "id": 10**9,
+            "ts": 1,
+            "room": "other",
+        }
+        mallory.send(json.dumps(forged))
+        got = next_of(watcher, "user")
+        assert (got["nick"], got["room"], got["id"]) == ("mallory", room, before["id"] + 1)
+        assert got["ts"] >= before["ts"]
+
+
+# --- 5. slow consumers --------------------------------------------------------
+
+
+def raw_upgrade(port: int, room: str, nick: str, receive_buffer: int = 4096) -> socket.socket:
+    """A WebSocket handshake on a raw socket with a small receive buffer; reads only the 101."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect(("127.0.0.1", port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        f"GET /ws?room={room}&nick={nick} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return sock
+
+
+def read_until_end(sock: socket.socket, timeout: float = 30) -> tuple[int, int | None]:
+    """Read a server's frames to the end of the stream: (text frames, close code or None)."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while chunk := sock.recv(1 << 20):
+            data += chunk
+            texts, code = parse_server_frames(data)
+            if code is not None:
+                return texts, code
+    except ConnectionResetError:
+        pass
+    return parse_server_frames(data)
+
+
+def parse_server_frames(data: bytes) -> tuple[int, int | None]:
+    """Count text frames in unmasked server data, and find a close frame's code."""
+    texts, at = 0, 0
+    while at + 2 <= len(data):
+        opcode, length = data[at] & 0x0F, data[at + 1] & 0x7F
+        header = 2
+        if length == 126:
+            if at + 4 > len(data):
+                break
+            (length,) = struct.unpack_from("!H", data, at + 2)
+            header = 4
+        elif length == 127:
+            if at + 10 > len(data):
+                break
+            (length,) = struct.unpack_from("!Q", data, at + 2)
+            header = 10
+        if at + header + length > len(data):
+            break
+        payload = data[at + header : at + header + length]
+        if opcode == 0x1:
+            texts += 1
+        elif opcode == 0x8:
+            return texts, struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+        at += header + length
+    return texts, None
+
+
+def test_slow_consumer_is_cut_1013_and_others_get_everything() -> None:
+    """A member that never reads is cut off (1013) while a fast reader receives every message in order."""
+    count, batch, text = 1500, 20, "x" * 4000
+    flags = ("--max-backlog-bytes", "131072", "--rate", "100000", "--burst", "100000")
+    with ServerProcess(":memory:", *flags) as server:
+        with (
+            join(server, "flood", "fast") as fast,
+            join(server, "flood", "flooder", max_queue=None) as flooder,
+        ):
+            assert next_of(fast, "sys")["nick"] == "flooder"
+            slow = raw_upgrade(server.port, "flood", "slow")
+            assert next_of(fast, "sys")["nick"] == "slow"
+            reader = FastReader(fast)
+            reader.start()
+            for sent in range(batch, count + 1, batch):
+                for _ in range(batch):
+                    flooder.send(text)
+                # The fast reader keeps up by construction: one batch behind at most.
+                assert reader.wait_for(sent), f"the fast reader stopped at {len(reader.ids)}"
+            assert reader.ids == list(range(reader.ids[0], reader.ids[0] + count))
+            assert reader.wait_for_leave("slow")
+            texts, code = read_until_end(slow)
+            slow.close()
+            assert texts < count
+            assert code in (1013, None)
+            reader.stop()
+        metrics = NO_PROXY.open(f"{server.url}/metrics").read().decode()
+        assert "chatroom_slow_clients_disconnected_total 1.0" in metrics
+
+
+class FastReader(threading.Thread):
+    """Reads a member's frames as they come, noting user frame ids and leaves."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        super().__init__(daemon=True)
+        self.ws = ws
+        self.ids: list[int] = []
+        self.left: list[str] = []
+        self.changed = threading.Condition()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for raw in self.ws:
+                frame = json.loads(raw)
+                with self.changed:
+                    if frame["type"] == "user":
+                        self.ids.append(frame["id"])
+                    elif frame["type"] == "sys" and frame["event"] == "leave":
+                        self.left.append(frame["nick"])
+                    self.changed.notify_all()
+        except ConnectionClosed as closed:
+            self.error = closed
+        with self.changed:
+            self.changed.notify_all()
+
+    def wait_for(self, count: int) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: len(self.ids) >= count or self.error is not None, 30) and (
+                self.error is None
+            )
+
+    def wait_for_leave(self, nick: str) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: nick in self.left or self.error is not None, 30)
+
+    def stop(self) -> None:
+        self.ws.close()
+        self.join(10)
+
+
+# --- 6. secrets never logged --------------------------------------------------
+
+
+def test_secrets_never_reach_the_log() -> None:
+    """At --log-level debug, tokens, API keys and the JWT secret appear in no log line."""
+    good, expired = token("alice"), token("carol", exp=int(time.time()) - 60)
+    wrong_key = "wrong-key-that-must-not-be-logged-42"
+    flags = ("--log-level", "debug", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY)
+    server = ServerProcess(":memory:", *flags).start()
+    try:
+        with open_ws(server, room="logs", token=good) as ws:
+            assert receive(ws)["type"] == "welcome"
+            assert receive(ws)["type"] == "history"
+            ws.send("hello")
+            post(server, "logs", GOOD_BODY, f"Bearer {API_KEY}")
+            post(server, "logs", GOOD_BODY, f"Bearer {wrong_key}")
+            next_of(ws, "user")
+        refused_on_open(server, room="logs", token=expired)
+        NO_PROXY.open(f"{server.url}/api/rooms/logs/messages?token={good}&key={API_KEY}").read()
+    finally:
+        assert server.stop() == 0
+    log = server.log()
+    assert "ws 127.0.0.1 room=logs nick=alice close=" in log
+    assert "/api/rooms/logs/messages" in log
+    for secret in (good, expired, API_KEY, wrong_key, JWT_SECRET, good.split(".")[2]):
+        assert secret not in log
+    assert "Traceback" not in log
