@@ -1,0 +1,279 @@
+"""Several real ``python -m chatroom`` nodes on one real Redis, as a deployment runs them.
+
+Clients are the independent ``websockets`` library. Each test starts its own
+redis-server on a free port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from .redis_server import RedisServer
+from .support import ServerProcess, free_port, http_status, require_program, wait_until
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def node(redis_server: RedisServer, *extra: str) -> ServerProcess:
+    """An unstarted chatroom node on ``redis_server``."""
+    return ServerProcess(":memory:", "--redis-url", redis_server.url, *extra)
+
+
+async def join(ws_url: str, nick: str, room: str = "lobby") -> tuple[ClientConnection, dict[str, Any]]:
+    """Connect, and read up to our own join: the welcome frame is returned."""
+    client = await websockets.connect(f"{ws_url}?room={room}&nick={nick}")
+    welcome = json.loads(await client.recv())
+    assert welcome["type"] == "welcome", welcome
+    while True:
+        frame = json.loads(await client.recv())
+        if frame["type"] == "sys" and frame["nick"] == nick:
+            return client, welcome
+
+
+async def next_frame(client: ClientConnection, kind: str, timeout: float = 15.0) -> dict[str, Any]:
+    """The next frame of type ``kind``, skipping others."""
+    async with asyncio.timeout(timeout):
+        while True:
+            frame = json.loads(await client.recv())
+            if frame["type"] == kind:
+                return dict(frame)
+
+
+async def user_frames(client: ClientConnection, count: int) -> list[dict[str, Any]]:
+    """The next ``count`` chat messages this client receives."""
+    return [await next_frame(client, "user") for _ in range(count)]
+
+
+def test_two_nodes_deliver_one_order_without_gaps(redis_server: RedisServer) -> None:
+    """Concurrent senders on two nodes: members of both see ids 1..N in the same order."""
+    with node(redis_server) as left, node(redis_server) as right:
+
+        async def scenario() -> None:
+            watch_left, _ = await join(left.ws_url, "watcher-left")
+            watch_right, _ = await join(right.ws_url, "watcher-right")
+            senders = [
+                (await join(server.ws_url, f"s{i}"))[0] for i, server in enumerate((left, right, left, right))
+            ]
+
+            async def send(client: ClientConnection, name: int) -> None:
+                for i in range(20):
+                    await client.send(json.dumps({"type": "message", "message": f"{name}:{i}"}))
+
+            got_left = asyncio.ensure_future(user_frames(watch_left, 80))
+            got_right = asyncio.ensure_future(user_frames(watch_right, 80))
+            await asyncio.gather(*[send(client, n) for n, client in enumerate(senders)])
+            seen_left, seen_right = await got_left, await got_right
+            assert [f["id"] for f in seen_left] == list(range(1, 81))
+            assert [(f["id"], f["message"]) for f in seen_left] == [
+                (f["id"], f["message"]) for f in seen_right
+            ]
+            for n in range(4):
+                own = [f["message"] for f in seen_left if f["message"].startswith(f"{n}:")]
+                assert own == [f"{n}:{i}" for i in range(20)]
+
+        asyncio.run(scenario())
+
+
+def test_nick_is_taken_across_nodes(redis_server: RedisServer) -> None:
+    """A nick in use on one node is refused on another with nick_taken and 4409, whatever its case."""
+    with node(redis_server) as left, node(redis_server) as right:
+
+        async def scenario() -> None:
+            alice, _ = await join(left.ws_url, "Alice")
+            other = await websockets.connect(f"{right.ws_url}?room=lobby&nick=ALICE")
+            error = json.loads(await other.recv())
+            assert error["code"] == "nick_taken"
+            with pytest.raises(websockets.ConnectionClosed):
+                await other.recv()
+            assert other.close_code == 4409
+            bob, welcome = await join(right.ws_url, "bob")
+            assert welcome["users"] == ["Alice", "bob"]
+            await alice.close()
+            await bob.close()
+
+        asyncio.run(scenario())
+
+
+def test_killed_node_members_leave_on_the_others(
+    redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGKILL one node: members elsewhere see each of its members leave, once."""
+    monkeypatch.setenv("CHATROOM_REDIS_PRESENCE_TTL", "1")
+    with node(redis_server) as doomed, node(redis_server) as survivor:
+
+        async def scenario() -> None:
+            alice, _ = await join(doomed.ws_url, "alice")
+            bob, _ = await join(survivor.ws_url, "bob")
+            doomed.kill()
+            leave = await next_frame(bob, "sys")
+            assert (leave["event"], leave["nick"], leave["users"]) == ("leave", "alice", 1)
+            await bob.send("still here")
+            mine = await next_frame(bob, "user")
+            assert mine["message"] == "still here"
+            again, welcome = await join(survivor.ws_url, "alice")
+            assert welcome["users"] == ["alice", "bob"]
+            frame = await next_frame(bob, "sys")
+            assert (frame["event"], frame["nick"]) == ("join", "alice")
+            await again.close()
+            await bob.close()
+            alice.transport.abort()
+
+        asyncio.run(scenario())
+
+
+def test_delivery_resumes_after_redis_restarts(redis_server: RedisServer) -> None:
+    """While Redis is down senders get 'unavailable' and /healthz 503; after its restart chat goes on."""
+    with node(redis_server) as left, node(redis_server) as right:
+
+        async def scenario() -> None:
+            alice, _ = await join(left.ws_url, "alice")
+            bob, _ = await join(right.ws_url, "bob")
+            await alice.send(json.dumps({"type": "message", "message": "before", "ref": "a"}))
+            assert (await next_frame(bob, "user"))["message"] == "before"
+            await asyncio.to_thread(redis_server.stop)
+            await asyncio.to_thread(wait_until, lambda: http_status(left.url + "/healthz") == 503)
+            await alice.send(json.dumps({"type": "message", "message": "lost", "ref": "b"}))
+            refusal = await next_frame(alice, "error")
+            assert (refusal["code"], refusal["ref"]) == ("unavailable", "b")
+            await asyncio.to_thread(redis_server.start)
+            for server in (left, right):
+                await asyncio.to_thread(
+                    wait_until, lambda s=server: http_status(s.url + "/healthz") == 200, 20
+                )
+            await alice.send(json.dumps({"type": "message", "message": "after", "ref": "c"}))
+            ack = await next_frame(alice, "ack")
+            after = await next_frame(bob, "user")
+            assert (after["message"], after["id"]) == ("after", 2) and ack["id"] == 2
+            await alice.close()
+            await bob.close()
+
+        asyncio.run(scenario())
+
+
+def worker_connections(parent: int, port: int) -> dict[int, int]:
+    """How many established connections to ``port`` each worker of ``parent`` holds (Linux /proc)."""
+    established: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            for row in list(rows)[1:]:
+                fields = row.split()
+                if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    established.add(fields[9])
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    counts = {}
+    for child in map(int, children):
+        inodes = set()
+        for fd in Path(f"/proc/{child}/fd").iterdir():
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        counts[child] = len(inodes & established)
+    return counts
+
+
+def test_processes_share_the_port_and_stop_together(redis_server: RedisServer) -> None:
+    """--processes 2: clients land on both workers and chat; SIGTERM closes them all with 1001, exit 0."""
+    server = node(redis_server, "--processes", "2").start()
+    try:
+        assert server.process is not None
+
+        async def scenario() -> None:
+            clients = [(await join(server.ws_url, f"user{i}"))[0] for i in range(16)]
+            counts = worker_connections(server.process.pid, server.port)  # type: ignore[union-attr]
+            assert len(counts) == 2 and all(counts.values()), counts
+            await clients[0].send("hello all")
+            for client in clients:
+                assert (await next_frame(client, "user"))["message"] == "hello all"
+            server.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+            for client in clients:
+                with pytest.raises(websockets.ConnectionClosed):
+                    while True:
+                        await client.recv()
+                assert client.close_code == 1001
+
+        asyncio.run(scenario())
+        assert server.process.wait(15) == 0
+    finally:
+        if server.process is not None and server.process.poll() is None:
+            server.stop()
+
+
+NGINX_CONF = """
+    daemon off;
+    worker_processes 1;
+    pid {tmp}/nginx.pid;
+    error_log {tmp}/error.log warn;
+    events {{ worker_connections 256; }}
+    http {{
+        access_log off;
+        client_body_temp_path {tmp}/body;
+        proxy_temp_path {tmp}/proxy;
+        fastcgi_temp_path {tmp}/fastcgi;
+        uwsgi_temp_path {tmp}/uwsgi;
+        scgi_temp_path {tmp}/scgi;
+        map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+        upstream chatroom {{ server 127.0.0.1:{upstream}; }}
+        server {{
+            listen 127.0.0.1:{port};
+            location / {{
+                proxy_pass http://chatroom;
+                proxy_http_version 1.1;
+                proxy_set_header Upgrade $http_upgrade;
+                proxy_set_header Connection $connection_upgrade;
+                proxy_set_header Host $host;
+                proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                proxy_set_header X-Real-IP $remote_addr;
+                proxy_read_timeout 3600s;
+                proxy_send_timeout 3600s;
+                proxy_buffering off;
+            }}
+        }}
+    }}
+"""
+
+
+def test_nginx_in_front_of_a_node(redis_server: RedisServer, tmp_path: Path) -> None:
+    """A client through nginx (the docs' recipe) chats with a client connected to another node directly."""
+    nginx = require_program("nginx", "apt-get install nginx")
+    with node(redis_server, "--xheaders") as behind, node(redis_server) as direct:
+        port = free_port()
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(textwrap.dedent(NGINX_CONF.format(tmp=tmp_path, upstream=behind.port, port=port)))
+        command = [nginx, "-e", str(tmp_path / "error.log"), "-p", str(tmp_path), "-c", str(conf)]
+        proxy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: http_status(f"http://127.0.0.1:{port}/healthz") == 200)
+
+            async def scenario() -> None:
+                far, _ = await join(f"ws://127.0.0.1:{port}/ws", "through-nginx")
+                near, _ = await join(direct.ws_url, "direct")
+                await far.send("hello from behind the proxy")
+                assert (await next_frame(near, "user"))["message"] == "hello from behind the proxy"
+                await near.send("hello back")
+                heard = [(await next_frame(far, "user"))["message"] for _ in range(2)]
+                assert heard == ["hello from behind the proxy", "hello back"]
+                await far.close()
+                await near.close()
+
+            asyncio.run(scenario())
+        finally:
+            proxy.terminate()
+            proxy.wait(10)
