@@ -1,0 +1,471 @@
+"""The chat page (templates/index.html, static/chat.js) in Debian's Chromium.
+
+Every test drives real pages against a real ``python -m chatroom`` process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+
+from tests.support import ServerProcess, require_program
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+API_KEY = "page-test-key"
+JWT_SECRET = "page-test-secret-long-enough-for-hs256"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 740}
+WAIT_MS = 10_000
+
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One Chromium for the module; every test opens its own contexts."""
+    require_program(CHROMIUM, "apt-get install chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A chat server with an API key, shared by the tests that use their own rooms."""
+    db = tmp_path_factory.mktemp("page") / "chat.db"
+    with ServerProcess(db, "--api-key", API_KEY) as running:
+        yield running
+
+
+@dataclass
+class Watched:
+    """What a page did that a user would notice: dialogs, script errors."""
+
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Pages:
+    """Opens pages in fresh browser contexts and checks them afterwards."""
+
+    browser: Browser
+    opened: list[tuple[Page, Watched]] = field(default_factory=list)
+
+    def open(self, url: str, viewport: dict[str, int] | None = None, **options: Any) -> Page:
+        """A new page (own storage, like another person's browser) at ``url``."""
+        context = self.browser.new_context(viewport=viewport or DESKTOP, **options)
+        page = context.new_page()
+        watched = Watched()
+
+        def on_dialog(dialog: Dialog) -> None:
+            watched.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.on("pageerror", lambda error: watched.errors.append(str(error)))
+        self.opened.append((page, watched))
+        page.goto(url)
+        return page
+
+    def join(
+        self, base: str, room: str, nick: str, viewport: dict[str, int] | None = None, **options: Any
+    ) -> Page:
+        """A page in ``room`` whose user typed ``nick`` into the nick prompt."""
+        page = self.open(f"{base}/?room={room}", viewport, **options)
+        choose_nick(page, nick)
+        expect_online(page)
+        return page
+
+    def close(self) -> None:
+        for page, _ in self.opened:
+            page.context.close()
+
+
+@pytest.fixture
+def pages(browser: Browser) -> Iterator[Pages]:
+    """Pages for one test; no page may raise a script error or open a dialog."""
+    opened = Pages(browser)
+    yield opened
+    problems = [(w.errors, w.dialogs) for _, w in opened.opened if w.errors or w.dialogs]
+    opened.close()
+    assert not problems, f"script errors or dialogs: {problems}"
+
+
+# --- helpers ------------------------------------------------------------------
+
+
+def choose_nick(page: Page, nick: str) -> None:
+    """Answer the nick prompt the way a person does: type, press Enter."""
+    field_ = page.locator("#nick")
+    expect(field_).to_be_visible()
+    field_.fill(nick)
+    field_.press("Enter")
+
+
+def expect_online(page: Page) -> None:
+    expect(page.locator("#status")).to_have_attribute("data-state", "online")
+
+
+def say(page: Page, text: str) -> None:
+    """Type ``text`` into the message box and press Enter; wait until it is stored."""
+    box = page.locator("#text")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
+
+
+def texts(page: Page) -> list[str]:
+    return page.locator("#messages .msg .text").all_text_contents()
+
+
+def message_ids(page: Page) -> list[str]:
+    return page.eval_on_selector_all("#messages .msg", "items => items.map(i => i.dataset.id)")
+
+
+def post(server: ServerProcess, room: str, nick: str, message: str) -> dict[str, Any]:
+    """Publish through the HTTP API, as a bot would."""
+    request = urllib.request.Request(
+        f"{server.url}/api/rooms/{urllib.request.quote(room)}/messages",
+        data=json.dumps({"nick": nick, "message": message}).encode(),
+        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return dict(json.load(response))
+
+
+def token_for(nick: str) -> str:
+    """A valid HS256 token whose subject is ``nick``."""
+    return jwt.encode({"sub": nick, "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
+
+
+def scroll_to_top(page: Page) -> None:
+    page.eval_on_selector("#scroller", "s => { s.scrollTop = 0; }")
+
+
+# --- chatting -----------------------------------------------------------------
+
+
+def test_two_pages_chat_with_each_other(server: ServerProcess, pages: Pages) -> None:
+    """Two people in one room see each other's messages, names and presence."""
+    ann = pages.join(server.url, "talk", "ann")
+    bob = pages.join(server.url, "talk", "bob")
+    expect(ann.locator("#messages .line.join")).to_contain_text("bob joined")
+    say(ann, "hi bob 👋")
+    expect(bob.locator("#messages .msg .text")).to_have_text(["hi bob 👋"])
+    say(bob, "你好 ann, good to see you")
+    expect(ann.locator("#messages .msg .text")).to_have_text(["hi bob 👋", "你好 ann, good to see you"])
+    kinds = ann.eval_on_selector_all("#messages > li", "items => items.map(i => i.className)")
+    assert kinds == ["line sys join", "msg own", "msg"]  # in the order things happened
+    expect(ann.locator("#messages .msg.own .text")).to_have_text(["hi bob 👋"])
+    expect(bob.locator("#messages .msg.own .text")).to_have_text(["你好 ann, good to see you"])
+    expect(bob.locator("#messages .msg").first.locator(".nick")).to_have_text("ann")
+    expect(bob.locator("#messages .msg time").first).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
+    for page in (ann, bob):
+        expect(page.locator("#users .nick")).to_have_text(["ann", "bob"])
+        expect(page.locator("#online-count")).to_have_text("2")
+    bob.context.close()
+    expect(ann.locator("#messages .line.leave")).to_contain_text("bob left")
+    expect(ann.locator("#users .nick")).to_have_text(["ann"])
+
+
+HOSTILE = [
+    '<img src=x onerror="window.__pwned=1">',
+    "<script>window.__pwned=1</script>",
+    "javascript:window.__pwned=1",
+    "[click me](javascript:window.__pwned=1)",
+    "see https://example.com/a?b=<c>&d=1 and javascript:alert(1)",
+    "\u202egnp.exe with an override",
+    ("<b>bold</b><iframe src=javascript:window.__pwned=1></iframe>" * 80)[:4000],
+]
+
+
+def test_hostile_text_is_shown_as_text(server: ServerProcess, pages: Pages) -> None:
+    """Markup, script, javascript: links, bidi overrides and 4000 characters stay plain text."""
+    ann = pages.join(server.url, "hostile", "ann")
+    bob = pages.join(server.url, "hostile", "bob")
+    for text in HOSTILE:
+        say(ann, text)
+    for page in (ann, bob):
+        expect(page.locator("#messages .msg")).to_have_count(len(HOSTILE))
+        assert texts(page) == HOSTILE
+        assert page.locator("#messages img, #messages script, #messages iframe, #messages b").count() == 0
+        assert page.evaluate("window.__pwned") is None
+        links = page.locator("#messages a")
+        expect(links).to_have_count(1)
+        expect(links).to_have_attribute("href", "https://example.com/a?b=")
+        expect(links).to_have_attribute("rel", "noopener noreferrer")
+        expect(page.locator("#messages .msg").first.locator(".nick")).to_have_text("ann")
+    # The override stays inside its own message: the next line reads normally.
+    override = bob.locator("#messages .msg .text").nth(5)
+    assert override.evaluate("e => getComputedStyle(e).unicodeBidi") == "isolate"
+
+
+def test_history_is_shown_on_join(server: ServerProcess, pages: Pages) -> None:
+    """Someone joining sees what was said before, oldest first, with who said it."""
+    for nick, text in [("ann", "first"), ("bob", "second"), ("李雷", "第三 🎉")]:
+        post(server, "history", nick, text)
+    carol = pages.join(server.url, "history", "carol")
+    expect(carol.locator("#messages .msg .text")).to_have_text(["first", "second", "第三 🎉"])
+    expect(carol.locator("#messages .msg .nick")).to_have_text(["ann", "bob", "李雷"])
+    expect(carol.locator("#history-start")).to_be_visible()
+    expect(carol.locator("#load-earlier")).to_be_hidden()
+
+
+def test_earlier_messages_load_at_the_top(server: ServerProcess, pages: Pages) -> None:
+    """Scrolling to the top (or the button) pages back through history, in order, once each."""
+    everything = [f"m{n:03d}" for n in range(1, 131)]
+    for text in everything:
+        post(server, "paging", "bot", text)
+    page = pages.join(server.url, "paging", "reader")
+    expect(page.locator("#messages .msg")).to_have_count(50)
+    assert texts(page) == everything[-50:]
+    expect(page.locator("#load-earlier")).to_be_visible()
+    scroll_to_top(page)
+    expect(page.locator("#messages .msg")).to_have_count(100)
+    page.locator("#load-earlier").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages .msg")).to_have_count(130)
+    assert texts(page) == everything
+    expect(page.locator("#history-start")).to_be_visible()
+    expect(page.locator("#load-earlier")).to_be_hidden()
+
+
+def test_scrolled_up_reader_gets_a_new_messages_pill(server: ServerProcess, pages: Pages) -> None:
+    """A reader who scrolled up stays put and is told of new messages; at the bottom it follows."""
+    for n in range(40):
+        post(server, "pill", "bot", f"line {n}\nwith a second line")
+    page = pages.join(server.url, "pill", "reader")
+    expect(page.locator("#messages .msg")).to_have_count(40)
+    page.eval_on_selector("#scroller", "s => { s.scrollTop = s.scrollHeight / 2; }")
+    page.wait_for_function("document.querySelector('#scroller').scrollTop > 0")
+    before = page.eval_on_selector("#scroller", "s => s.scrollTop")
+    post(server, "pill", "bot", "news while you read")
+    expect(page.locator("#new-pill")).to_have_text("1 new message ↓")
+    assert page.eval_on_selector("#scroller", "s => s.scrollTop") == before
+    page.locator("#new-pill").click()
+    expect(page.locator("#new-pill")).to_be_hidden()
+    post(server, "pill", "bot", "followed")
+    expect(page.locator("#messages .msg .text").last).to_have_text("followed")
+    expect(page.locator("#messages .msg").last).to_be_in_viewport()
+    expect(page.locator("#new-pill")).to_be_hidden()
+
+
+def test_typing_indicator_shows_then_goes(server: ServerProcess, pages: Pages) -> None:
+    """Typing shows "bob is typing…" to the others; it goes when he stops or sends."""
+    ann = pages.join(server.url, "typing", "ann")
+    bob = pages.join(server.url, "typing", "bob")
+    bob.locator("#text").press_sequentially("hel")
+    expect(ann.locator("#typing")).to_have_text("bob is typing…")
+    expect(bob.locator("#typing")).to_have_text("")
+    expect(ann.locator("#typing")).to_have_text("")  # expires after a few quiet seconds
+    bob.locator("#text").press_sequentially("lo")
+    expect(ann.locator("#typing")).to_have_text("bob is typing…")
+    bob.locator("#text").press("Enter")
+    expect(ann.locator("#messages .msg .text")).to_have_text(["hello"])
+    expect(ann.locator("#typing")).to_have_text("")
+
+
+# --- connection trouble -----------------------------------------------------------
+
+
+def test_reconnects_after_a_restart_without_repeats(tmp_path: Path, browser: Browser, pages: Pages) -> None:
+    """After the server restarts the pages reconnect, catch up, and show nothing twice."""
+    db = tmp_path / "chat.db"
+    first = ServerProcess(db, "--api-key", API_KEY).start()
+    try:
+        ann = pages.join(first.url, "resilient", "ann")
+        bob = pages.join(first.url, "resilient", "bob")
+        say(ann, "before the restart")
+        say(bob, "me too")
+        first.stop()
+        expect(ann.locator("#status")).to_have_attribute("data-state", "offline")
+        second = ServerProcess(db, "--api-key", API_KEY, port=first.port).start()
+    finally:
+        first.stop()
+    try:
+        post(second, "resilient", "bot", "said while you were away")
+        expect_online(ann)
+        expect_online(bob)
+        say(ann, "after the restart")
+        expected = ["before the restart", "me too", "said while you were away", "after the restart"]
+        for page in (ann, bob):
+            expect(page.locator("#messages .msg .text")).to_have_text(expected)
+            ids = message_ids(page)
+            assert len(ids) == len(set(ids)) == 4
+            expect(page.locator("#users .nick")).to_have_text(["ann", "bob"])
+    finally:
+        second.stop()
+
+
+def test_a_new_database_clears_what_the_page_held(tmp_path: Path, pages: Pages) -> None:
+    """When the server's ids start over (new epoch), old messages go and new ones show."""
+    first = ServerProcess(tmp_path / "old.db").start()
+    try:
+        ann = pages.join(first.url, "epochs", "ann")
+        say(ann, "from the old database")
+    finally:
+        first.stop()
+    second = ServerProcess(tmp_path / "new.db", "--api-key", API_KEY, port=first.port).start()
+    try:
+        post(second, "epochs", "bot", "from the new database")
+        expect(ann.locator("#messages .line.notice")).to_contain_text("history was reset")
+        expect(ann.locator("#messages .msg .text")).to_have_text(["from the new database"])
+        say(ann, "hello again")
+        expect(ann.locator("#messages .msg .text")).to_have_text(["from the new database", "hello again"])
+    finally:
+        second.stop()
+
+
+def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProcess, pages: Pages) -> None:
+    """Joining with a nick in use says so in words and lets the user pick another."""
+    pages.join(server.url, "nicks", "ann")
+    second = pages.open(f"{server.url}/?room=nicks")
+    choose_nick(second, "ANN")
+    expect(second.locator("#join-error")).to_contain_text("already uses that nick")
+    expect(second.locator("#status")).to_contain_text("pick another name")
+    choose_nick(second, "ann 2")
+    expect_online(second)
+    expect(second.locator("#users .nick")).to_have_text(["ann", "ann 2"])
+    second.reload()  # the nick that worked is remembered
+    expect_online(second)
+    expect(second.locator("#me-nick")).to_have_text("ann 2")
+
+
+def test_refused_messages_are_explained_and_kept(tmp_path: Path, pages: Pages) -> None:
+    """A message the server refuses stays in the box, with the reason in words."""
+    strict = ServerProcess(":memory:", "--max-message-length", "20", "--rate", "0.2", "--burst", "1")
+    with strict:
+        page = pages.join(strict.url, "strict", "ann")
+        box = page.locator("#text")
+        box.fill("this message is far too long for this server")
+        box.press("Enter")
+        expect(page.locator("#send-error")).to_contain_text("too long")
+        expect(box).to_have_value("this message is far too long for this server")
+        say(page, "short one")
+        box.fill("and another")
+        box.press("Enter")
+        expect(page.locator("#send-error")).to_contain_text("too fast")
+        expect(box).to_have_value("and another")
+        expect(page.locator("#messages .msg .text")).to_have_text(["short one"])
+
+
+def test_token_from_the_address_is_used_and_hidden(pages: Pages) -> None:
+    """With tokens required, ?token= signs the user in as the token's subject and leaves the URL."""
+    good = token_for("dora")
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as secured:
+        page = pages.open(f"{secured.url}/?room=vault&token={good}")
+        expect_online(page)
+        expect(page.locator("#me-nick")).to_have_text("dora")
+        assert "token" not in page.url
+        say(page, "signed in")
+        stranger = pages.open(f"{secured.url}/?room=vault&token=not-a-token")
+        expect(stranger.locator("#join-error")).to_contain_text("token was refused")
+        expect(stranger.locator("#nick-field")).to_be_hidden()
+        stranger.locator("#token").fill(token_for("eve"))
+        stranger.locator("#token").press("Enter")
+        expect_online(stranger)
+        expect(stranger.locator("#me-nick")).to_have_text("eve")
+        expect(stranger.locator("#messages .msg .text")).to_have_text(["signed in"])
+
+
+# --- phones and keyboards ---------------------------------------------------------
+
+
+def test_usable_on_a_phone(server: ServerProcess, pages: Pages) -> None:
+    """At 375x740 nothing scrolls sideways; the online list opens from the header."""
+    page = pages.join(server.url, "phone", "ann", viewport=PHONE)
+    say(page, "x" * 300)
+    say(page, "https://example.com/" + "very-long-path/" * 20)
+    say(page, "日本語のメッセージもちゃんと折り返されますか？😀")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    for selector in ("#text", "#send", "#room-picker", "#people-toggle"):
+        expect(page.locator(selector)).to_be_in_viewport()
+    expect(page.locator("#users")).not_to_be_in_viewport()
+    page.locator("#people-toggle").click()
+    expect(page.locator("#users .nick")).to_have_text(["ann"])
+    expect(page.locator("#users")).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(page.locator("#people-toggle")).to_be_focused()
+    expect(page.locator("#people-toggle")).to_have_attribute("aria-expanded", "false")
+
+
+def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -> None:
+    """Focus starts in the nick prompt; Tab reaches labelled controls; Enter sends, Shift+Enter breaks."""
+    page = pages.open(f"{server.url}/?room=keys")
+    expect(page.get_by_label("Your nick")).to_be_focused()
+    page.keyboard.type("kim")
+    page.keyboard.press("Enter")
+    expect_online(page)
+    expect(page.get_by_role("textbox", name="Message")).to_be_focused()
+    page.keyboard.type("line one")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("line two")
+    page.keyboard.press("Enter")
+    expect(page.locator("#messages .msg .text")).to_have_text(["line one\nline two"])
+    assert page.locator("#announcer").get_attribute("aria-live") == "polite"
+    order: list[str] = []
+    page.locator("#room-picker").focus()
+    while len(order) < 40 and (not order or order[-1] != "send"):
+        here = page.evaluate("(e => e.id || e.className || e.textContent)(document.activeElement)")
+        if not order or here != order[-1]:  # one entry for the run of room links
+            order.append(here)
+        page.keyboard.press("Tab")
+    assert order == ["room-picker", "me", "scroller", "room-link", "room-name", "Go", "text", "send"]
+
+
+# --- screenshots for the README ---------------------------------------------------
+
+
+CONVERSATION = [
+    ("ann", "Morning all! Did the deploy go out?"),
+    ("bob", "Yes, 09:12. Dashboards are green 🎉"),
+    ("李雷", "我这边也正常，延迟大约 40 毫秒。"),
+    ("ann", "Great. Release notes: https://example.com/releases/2.4"),
+    ("bob", "One thing: the reconnect banner shows twice on Safari?"),
+    ("bob", "Repro: close the laptop lid, wait a minute, open it again."),
+    ("سارا", "I can reproduce that on iPad too — سأرسل لقطة شاشة"),
+    ("ann", "Thanks! I'll take it. 🙏"),
+]
+
+
+def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """A conversation reads well at desktop and phone sizes (saved as PNGs for the README)."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    for nick, text in CONVERSATION[:-1]:
+        post(server, "team", nick, text)
+    desktop = pages.join(server.url, "team", "ann")
+    others = [pages.join(server.url, "team", nick) for nick in ("bob", "李雷")]
+    phone = pages.join(server.url, "team", "سارا", viewport=PHONE, color_scheme="dark")
+    say(desktop, CONVERSATION[-1][1])
+    others[0].locator("#text").press_sequentially("On it")
+    for page in (desktop, phone):
+        expect(page.locator("#typing")).to_have_text("bob is typing…")
+        expect(page.locator("#messages .msg")).to_have_count(len(CONVERSATION))
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
+    desktop.screenshot(path=str(out / "screenshot-desktop.png"))
+    phone.screenshot(path=str(out / "screenshot-phone.png"))
+    assert (out / "screenshot-phone.png").stat().st_size > 0
