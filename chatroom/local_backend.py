@@ -70,6 +70,20 @@ class _PendingMessage:
 _Job = _PendingMessage | Callable[[sqlite3.Connection], None] | None
 
 
+def storable(*texts: str) -> bool:
+    """Whether SQLite can take these strings (a lone surrogate it cannot).
+
+    Checked before queueing: in the writer, such a value would fail the whole
+    batch, other members' messages with it.
+    """
+    try:
+        for text in texts:
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class LocalBackend:
     """The embedded default: one process, history in a SQLite file."""
 
@@ -168,6 +182,8 @@ class LocalBackend:
         future: asyncio.Future[StoredMessage] = self._loop.create_future()
         if self._writer is None or self._closing:
             future.set_exception(BackendError("the store is closed"))
+        elif not storable(room, nick, text):
+            future.set_exception(BackendError("the message has characters that cannot be stored"))
         else:
             self._jobs.put(_PendingMessage(room, nick, text, now_ms(), future))
         return future

@@ -362,3 +362,23 @@ def test_history_and_health_after_close_fail_cleanly(tmp_path: Path) -> None:
         return refused, await backend.healthy()
 
     assert run(scenario()) == (True, False)
+
+
+def test_text_sqlite_cannot_store_is_refused_without_harming_the_batch(tmp_path: Path) -> None:
+    """A lone surrogate fails only its own publish; messages queued beside it are stored."""
+
+    async def scenario() -> tuple[BaseException | None, list[int]]:
+        backend = await started(tmp_path / "chat.db")
+        gate = WriterGate(backend)
+        await gate.wait_entered()
+        before = backend.publish("lobby", "ann", "before")
+        broken = backend.publish("lobby", "ann", "half a pair \ud800")
+        after = backend.publish("lobby", "ann", "after")
+        gate.open()
+        ids = [(await before).id, (await after).id]
+        await backend.close()
+        return broken.exception(), ids
+
+    error, ids = run(scenario())
+    assert isinstance(error, BackendError)
+    assert ids == [1, 2]
