@@ -31,8 +31,7 @@ from chatroom.app import make_app
 from chatroom.backend import StoredMessage
 from chatroom.config import Settings
 from chatroom.local_backend import LocalBackend
-
-from .support import REPO, ServerProcess, free_port, http_status, require_program
+from tests.support import REPO, ServerProcess, free_port, http_status, require_program
 
 T = TypeVar("T")
 Frame = dict[str, Any]
