@@ -12,6 +12,11 @@ MESSAGES_DELIVERED = Counter(
     "chatroom_messages_delivered", "Frames handed to members' connections by broadcasts"
 )
 REFUSALS = Counter("chatroom_refusals", "Client frames refused or dropped, by error code", ["reason"])
+UPGRADES_REFUSED = Counter(
+    "chatroom_upgrades_refused",
+    "WebSocket upgrades refused before the handshake: origin (403), too_many_connections (429)",
+    ["reason"],
+)
 SLOW_CLIENTS_DISCONNECTED = Counter(
     "chatroom_slow_clients_disconnected", "Members cut off with 1013 for falling behind"
 )
@@ -26,6 +31,19 @@ BROADCAST_SECONDS = Histogram(
     "Time to hand one broadcast to every local member",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
+
+
+# Close codes worth a label of their own. A client chooses the code of the
+# close frame it sends, so any other code is counted as "other": otherwise
+# each invented code would add a time series for as long as the process runs.
+NAMED_CLOSE_CODES = frozenset(
+    {1000, 1001, 1002, 1003, 1005, 1006, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 4400, 4401, 4409}
+)
+
+
+def close_label(code: int) -> str:
+    """The ``code`` label of chatroom_closes for a session that ended with ``code``."""
+    return str(code) if code in NAMED_CLOSE_CODES else "other"
 
 
 def render() -> tuple[bytes, str]:

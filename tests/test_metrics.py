@@ -1,0 +1,260 @@
+"""/metrics and /healthz of a real ``python -m chatroom``: the figures move as users act.
+
+Each test reads the metrics before and after what a user does, and checks the
+difference, so tests sharing a server do not depend on one another.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+import tornado.web
+from prometheus_client.parser import text_string_to_metric_families
+from tornado.testing import AsyncHTTPTestCase, gen_test
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from chatroom import metrics
+from chatroom.app import make_app
+from chatroom.config import Settings
+from chatroom.handlers import ChatSocketHandler
+from chatroom.local_backend import LocalBackend
+from tests.support import ServerProcess, wait_until
+
+API_KEY = "metrics-test-key-0123456789abcdef"
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """A server of its own: its counters start at zero."""
+    with ServerProcess(":memory:", "--api-key", API_KEY, "--max-connections-per-ip", "50") as running:
+        yield running
+
+
+def scrape(server: ServerProcess) -> Samples:
+    """Every sample of /metrics, by name and labels."""
+    text = NO_PROXY.open(f"{server.url}/metrics", timeout=5).read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
+    """How much a sample changed between two scrapes."""
+    return value(after, name, **labels) - value(before, name, **labels)
+
+
+def member(server: ServerProcess, room: str, nick: str) -> ClientConnection:
+    """A member that has read its welcome, history and own join."""
+    ws = connect(f"{server.ws_url}?room={room}&nick={nick}", proxy=None, legacy=True)
+    kinds = [json.loads(ws.recv(timeout=10))["type"] for _ in range(3)]
+    assert kinds == ["welcome", "history", "sys"]
+    return ws
+
+
+def next_of(ws: ClientConnection, kind: str) -> dict[str, object]:
+    while True:
+        frame: dict[str, object] = json.loads(ws.recv(timeout=10))
+        if frame["type"] == kind:
+            return frame
+
+
+def test_metrics_are_prometheus_text(server: ServerProcess) -> None:
+    """/metrics answers in Prometheus text format and lists every chatroom metric."""
+    with NO_PROXY.open(f"{server.url}/metrics", timeout=5) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        names = {family.name for family in text_string_to_metric_families(response.read().decode())}
+    expected = {
+        "chatroom_connections_open",
+        "chatroom_rooms_active",
+        "chatroom_messages_received",
+        "chatroom_messages_stored",
+        "chatroom_messages_delivered",
+        "chatroom_refusals",
+        "chatroom_upgrades_refused",
+        "chatroom_slow_clients_disconnected",
+        "chatroom_closes",
+        "chatroom_store_seconds",
+        "chatroom_broadcast_seconds",
+    }
+    assert expected <= names
+
+
+def test_connection_and_room_gauges_follow_members(server: ServerProcess) -> None:
+    """Open connections and active rooms rise as members join and fall when they leave."""
+    before = scrape(server)
+    with member(server, "g1", "ann"), member(server, "g1", "bob"), member(server, "g2", "cy"):
+        during = scrape(server)
+        assert moved(before, during, "chatroom_connections_open") == 3
+        assert moved(before, during, "chatroom_rooms_active") == 2
+    wait_until(
+        lambda: (
+            value(scrape(server), "chatroom_connections_open") == value(before, "chatroom_connections_open")
+        )
+    )
+    wait_until(
+        lambda: value(scrape(server), "chatroom_rooms_active") == value(before, "chatroom_rooms_active")
+    )
+
+
+def test_a_message_moves_received_stored_delivered_and_timings(server: ServerProcess) -> None:
+    """One message to a room of two: received 1, stored 1, delivered 2, one store and broadcast timed."""
+    with member(server, "m", "ann") as ann, member(server, "m", "bob") as bob:
+        next_of(ann, "sys")
+        before = scrape(server)
+        ann.send(json.dumps({"type": "message", "message": "hello", "ref": "r1"}))
+        next_of(ann, "ack")
+        next_of(bob, "user")
+        after = scrape(server)
+    assert moved(before, after, "chatroom_messages_received_total") == 1
+    assert moved(before, after, "chatroom_messages_stored_total") == 1
+    assert moved(before, after, "chatroom_messages_delivered_total") == 2
+    assert moved(before, after, "chatroom_store_seconds_count") == 1
+    assert moved(before, after, "chatroom_broadcast_seconds_count") >= 1
+
+
+def test_refusals_are_counted_by_code(server: ServerProcess) -> None:
+    """Each refused frame counts once under its error code."""
+    with member(server, "r", "ann") as ann:
+        before = scrape(server)
+        for frame in ("   ", "{oops", '{"type": "nope"}', "{oops"):
+            ann.send(frame)
+            next_of(ann, "error")
+        after = scrape(server)
+    assert moved(before, after, "chatroom_refusals_total", reason="empty") == 1
+    assert moved(before, after, "chatroom_refusals_total", reason="bad_json") == 2
+    assert moved(before, after, "chatroom_refusals_total", reason="bad_request") == 1
+
+
+def test_closes_are_counted_by_code(server: ServerProcess) -> None:
+    """A polite goodbye counts under 1000, a taken nick under 4409."""
+    before = scrape(server)
+    with (
+        member(server, "c", "ann"),
+        connect(f"{server.ws_url}?room=c&nick=ANN", proxy=None, legacy=True) as twin,
+    ):
+        assert next_of(twin, "error")["code"] == "nick_taken"
+        with pytest.raises(ConnectionClosed):
+            twin.recv(timeout=10)
+
+    def counted() -> bool:
+        after = scrape(server)
+        return (
+            moved(before, after, "chatroom_closes_total", code="1000") == 1
+            and moved(before, after, "chatroom_closes_total", code="4409") == 1
+        )
+
+    wait_until(counted)
+
+
+@pytest.mark.xfail(strict=True, reason="handlers.py labels closes with the raw code (diff in the report)")
+def test_invented_close_codes_do_not_add_labels(server: ServerProcess) -> None:
+    """Close codes a client makes up are counted as "other", so the metric's labels stay few."""
+    before = scrape(server)
+    for code in (3001, 4999):
+        member(server, "c", f"inventor{code}").close(code)
+    for code in (999, 5000):  # not even valid on the wire; the library would refuse to send them
+        ws = member(server, "c", f"inventor{code}")
+        raw_close(ws, code)
+        ws.close()
+
+    def all_counted() -> bool:
+        after = scrape(server)
+        total = sum(v for (name, _), v in after.items() if name == "chatroom_closes_total")
+        return total - sum(v for (name, _), v in before.items() if name == "chatroom_closes_total") == 4
+
+    wait_until(all_counted)
+    codes = {dict(labels).get("code") for name, labels in scrape(server) if name == "chatroom_closes_total"}
+    assert not {"999", "3001", "4999", "5000"} & codes
+
+
+def raw_close(ws: ClientConnection, code: int) -> None:
+    """Send a close frame with any code, bypassing the library's checks."""
+    payload = struct.pack("!H", code)
+    ws.socket.sendall(bytes((0x88, 0x80 | len(payload), 0, 0, 0, 0)) + payload)
+
+
+@pytest.mark.xfail(strict=True, reason="handlers.py does not count refused upgrades yet (diff in the report)")
+def test_refused_upgrades_are_counted(server: ServerProcess) -> None:
+    """A foreign Origin (403) counts as a refused upgrade under "origin"."""
+    before = scrape(server)
+    with pytest.raises(InvalidStatus):
+        connect(f"{server.ws_url}?room=u", proxy=None, origin="https://evil.example", legacy=True)
+    after = scrape(server)
+    assert moved(before, after, "chatroom_upgrades_refused_total", reason="origin") == 1
+
+
+def test_publish_api_counts_received_and_stored(server: ServerProcess) -> None:
+    """A message posted through the API counts as received and stored."""
+    before = scrape(server)
+    request = urllib.request.Request(
+        f"{server.url}/api/rooms/api/messages",
+        data=json.dumps({"nick": "bot", "message": "hi"}).encode(),
+        headers={"Authorization": f"Bearer {API_KEY}"},
+        method="POST",
+    )
+    assert NO_PROXY.open(request, timeout=5).status == 201
+    after = scrape(server)
+    assert moved(before, after, "chatroom_messages_received_total") == 1
+    assert moved(before, after, "chatroom_messages_stored_total") == 1
+
+
+def test_healthz_reports_the_backend(server: ServerProcess) -> None:
+    """/healthz says ok, names the backend and counts connections."""
+    with member(server, "h", "ann"):
+        body = json.loads(NO_PROXY.open(f"{server.url}/healthz", timeout=5).read())
+    assert body["status"] == "ok"
+    assert body["backend"] == "LocalBackend"
+    assert body["connections"] >= 1
+
+
+class UnreachableStore(LocalBackend):
+    """A store whose health check fails, as a lost disk or database would."""
+
+    async def healthy(self) -> bool:
+        return False
+
+
+class DegradedHealthTest(AsyncHTTPTestCase):
+    """/healthz when the store cannot be reached."""
+
+    def get_app(self) -> tornado.web.Application:
+        ChatSocketHandler.reset_registry()
+        self.backend = UnreachableStore(":memory:")
+        self.io_loop.run_sync(self.backend.start)
+        return make_app(Settings(db=":memory:", ping_interval=0, ping_timeout=0), self.backend)
+
+    def tearDown(self) -> None:
+        self.io_loop.run_sync(self.backend.close)
+        super().tearDown()
+
+    @gen_test
+    async def test_healthz_is_503_degraded(self) -> None:
+        """A store that does not answer makes /healthz 503 with status degraded."""
+        response = await self.http_client.fetch(self.get_url("/healthz"), raise_error=False)
+        assert response.code == 503
+        assert json.loads(response.body)["status"] == "degraded"
+
+
+def test_close_label_keeps_known_codes_and_folds_the_rest() -> None:
+    """Codes the protocol names keep their label; anything else is "other"."""
+    assert [metrics.close_label(code) for code in (1000, 1013, 4409, 3000, 4999, 65535)] == [
+        "1000",
+        "1013",
+        "4409",
+        "other",
+        "other",
+        "other",
+    ]
