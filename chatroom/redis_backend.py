@@ -29,7 +29,7 @@ import logging
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -61,6 +61,8 @@ T = TypeVar("T")
 DEFAULT_MAX_HISTORY = 10_000
 DEFAULT_PRESENCE_TTL = 15.0
 MAX_BATCH = 500
+MAX_CONNECTIONS = 32
+POOL_TIMEOUT = 5.0
 CATCH_UP_PAGE = 1000
 SUBSCRIBE_TIMEOUT = 5.0
 RECONNECT_MIN, RECONNECT_MAX = 0.1, 5.0
@@ -295,13 +297,18 @@ class RedisBackend:
         """Connect, register this node, and start the publisher and presence loops."""
         # No automatic retries: a publish whose reply was lost may have run,
         # and running it again would store the message twice.
-        self._client = aioredis.Redis.from_url(
+        # A join storm asks for many connections at once: they wait for one of
+        # the pool's instead of failing.
+        pool = aioredis.BlockingConnectionPool.from_url(
             self.url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=POOL_TIMEOUT,
             socket_connect_timeout=2.0,
             socket_timeout=5.0,
             retry=Retry(NoBackoff(), 0),
             client_name=f"chatroom-{self.node_id}",
         )
+        self._client = aioredis.Redis(connection_pool=pool)
         scripts = {
             "publish": PUBLISH_SCRIPT,
             "position": POSITION_SCRIPT,
@@ -445,6 +452,8 @@ class RedisBackend:
     async def _call(self, work: Awaitable[T]) -> T:
         """Await a Redis call; Redis trouble becomes BackendError."""
         if self._client is None or self._closing:
+            if isinstance(work, Coroutine):
+                work.close()
             raise BackendError("the store is closed")
         try:
             return await work
@@ -553,7 +562,8 @@ class RedisBackend:
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
         """Free the nick; with ``announce`` every node's members see it leave."""
         key = nick_key(nick)
-        if self._members.pop((room, key), None) is None:
+        if self._closing or self._members.pop((room, key), None) is None:
+            # Closing releases (and announces) every member still held.
             return
         try:
             await self._call(self._release(room, key, announce=announce))
