@@ -630,8 +630,10 @@ class RedisBackend:
         """Deliver the room's events to ``sink`` once Redis confirms the subscription."""
         feed = self._feeds.get(room)
         if feed is None:
-            feed = self._feeds[room] = _Feed(sink)
-            feed.epoch, feed.last_id = await self._position(room)
+            # Where delivery starts: a repair after a lost subscription
+            # resumes from here, so it is known before the feed exists.
+            epoch, last_id = await self._position(room)
+            feed = self._feeds.setdefault(room, _Feed(sink, epoch, last_id))
         feed.sink = sink
         if not self._subscribed or self._pubsub is None:
             raise BackendError("the Redis subscription is down")
