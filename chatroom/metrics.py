@@ -2,7 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    Counter,
+    Gauge,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+
+# One series per counter, not two: the *_created timestamps add nothing a
+# scraper needs (process_start_time_seconds says when counting began).
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 CONNECTIONS_OPEN = Gauge("chatroom_connections_open", "WebSocket connections open")
 ROOMS_ACTIVE = Gauge("chatroom_rooms_active", "Rooms with a member connected to this process")
