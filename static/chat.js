@@ -6,7 +6,7 @@
   const MAX_MESSAGE_CHARS = 4000;
   const PAGE_SIZE = 50;
   const TYPING_SEND_EVERY_MS = 2500;
-  const TYPING_SHOWN_FOR_MS = 5000;
+  const TYPING_SHOWN_FOR_MS = 4000;
   const BACKOFF_FIRST_MS = 500;
   const BACKOFF_MAX_MS = 30000;
   const GROUP_WITHIN_MS = 5 * 60 * 1000;
@@ -41,6 +41,8 @@
     status: $("status"),
     statusText: $("status-text"),
     retry: $("retry"),
+    banner: $("connection-banner"),
+    bannerText: $("connection-detail"),
     me: $("me"),
     meNick: $("me-nick"),
     peopleToggle: $("people-toggle"),
@@ -101,6 +103,7 @@
     lastTypingSent: 0,
     users: [],
     rooms: [],
+    roomsDrawn: "",
     stick: true,
     unseen: 0,
     unseenWhileHidden: 0,
@@ -597,9 +600,13 @@
 
   // --- the connection -----------------------------------------------------------
 
-  function setStatus(kind, text) {
+  // The header says it in a word; the banner under it says what is going on.
+  function setStatus(kind, word, detail) {
     ui.status.dataset.state = kind;
-    ui.statusText.textContent = text;
+    ui.statusText.textContent = word;
+    ui.bannerText.textContent = detail || "";
+    ui.banner.hidden = !detail;
+    ui.banner.dataset.state = kind;
     ui.retry.hidden = kind !== "offline" || state.mustAct;
   }
 
@@ -618,7 +625,8 @@
     clearInterval(state.countdownTimer);
     dropSocket();
     state.mustAct = false;
-    setStatus("connecting", state.attempt ? "Reconnecting…" : "Connecting…");
+    if (state.attempt) setStatus("connecting", "Reconnecting…", "Reconnecting…");
+    else setStatus("connecting", "Connecting…");
     const socket = new WebSocket(socketUrl());
     state.socket = socket;
     socket.addEventListener("message", (event) => {
@@ -646,7 +654,8 @@
     updateEdges();
     if (event.code === CLOSE_NICK_TAKEN || event.code === CLOSE_BAD_NAME || event.code === CLOSE_UNAUTHORIZED) {
       state.mustAct = true;
-      setStatus("offline", event.code === CLOSE_UNAUTHORIZED ? "Not connected: token needed" : "Not connected: pick another name");
+      const why = event.code === CLOSE_UNAUTHORIZED ? "a valid token is needed" : "pick another name";
+      setStatus("offline", "Offline", `Not connected: ${why}.`);
       if (!ui.dialog.open) askForIdentity(HELP[{4400: "bad_name", 4401: "unauthorized", 4409: "nick_taken"}[event.code]]());
       return;
     }
@@ -667,7 +676,8 @@
 
   function showCountdown() {
     const seconds = Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000));
-    setStatus("offline", seconds > 0 ? `Offline, retrying in ${seconds} s` : "Offline, retrying…");
+    const when = seconds > 0 ? `in ${seconds} s` : "now";
+    setStatus("offline", "Offline", `Connection lost. Trying again ${when}; anything you type stays in the box.`);
   }
 
   function retryNow() {
@@ -738,6 +748,13 @@
     const names = new Map(rooms.map((r) => [r.room, r.online]));
     if (state.connected || !names.has(state.room)) names.set(state.room, state.users.length);
     const sorted = [...names].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    // Redraw only on change, and keep focus, so a refresh never pulls the
+    // rug from under someone tabbing through the list.
+    const drawn = JSON.stringify(sorted);
+    if (drawn === state.roomsDrawn) return;
+    state.roomsDrawn = drawn;
+    const focused = document.activeElement && document.activeElement.closest("#rooms a");
+    const focusedRoom = focused ? focused.dataset.room : null;
     ui.picker.replaceChildren(
       ...sorted.map(([name, online]) => {
         const option = element("option", "", online ? `#${name} (${online})` : `#${name}`);
@@ -751,6 +768,7 @@
         const item = element("li");
         const link = element("a", "room-link");
         link.href = roomUrl(name);
+        link.dataset.room = name;
         link.append(element("bdi", "", "#" + name), element("span", "count", String(online)));
         link.setAttribute("aria-label", `#${name}, ${online} online`);
         if (name === state.room) link.setAttribute("aria-current", "page");
@@ -758,6 +776,8 @@
         return item;
       }),
     );
+    const again = [...ui.rooms.querySelectorAll("a")].find((a) => a.dataset.room === focusedRoom);
+    if (again) again.focus();
   }
 
   async function refreshRooms() {
@@ -869,7 +889,7 @@
     updateTitle();
     const problem = roomProblem(state.room);
     if (problem) {
-      setStatus("offline", "Not connected: bad room name");
+      setStatus("offline", "Offline", "Not connected: this room name cannot be used.");
       ui.roomError.textContent = `“${state.room}” cannot be a room: ${problem}. Pick another one.`;
       toggleSidebar(true);
       ui.roomName.focus();
@@ -880,7 +900,7 @@
     else state.nick = localStorage.getItem(NICK_KEY);
     if (jwtRequired ? state.token : state.nick !== null) return connect();
     state.mustAct = true;
-    setStatus("offline", jwtRequired ? "Not connected: token needed" : "Not connected: choose a nick");
+    setStatus("offline", "Offline", jwtRequired ? "Not connected: a token is needed." : "Not connected: choose a nick.");
     askForIdentity("");
   }
 

@@ -74,10 +74,14 @@ class Pages:
     browser: Browser
     opened: list[tuple[Page, Watched]] = field(default_factory=list)
 
-    def open(self, url: str, viewport: dict[str, int] | None = None, **options: Any) -> Page:
+    def open(
+        self, url: str, viewport: dict[str, int] | None = None, fake_clock: bool = False, **options: Any
+    ) -> Page:
         """A new page (own storage, like another person's browser) at ``url``."""
         context = self.browser.new_context(viewport=viewport or DESKTOP, **options)
         page = context.new_page()
+        if fake_clock:  # the test moves time on instead of waiting for it
+            page.clock.install()
         watched = Watched()
 
         def on_dialog(dialog: Dialog) -> None:
@@ -91,10 +95,16 @@ class Pages:
         return page
 
     def join(
-        self, base: str, room: str, nick: str, viewport: dict[str, int] | None = None, **options: Any
+        self,
+        base: str,
+        room: str,
+        nick: str,
+        viewport: dict[str, int] | None = None,
+        fake_clock: bool = False,
+        **options: Any,
     ) -> Page:
         """A page in ``room`` whose user typed ``nick`` into the nick prompt."""
-        page = self.open(f"{base}/?room={room}", viewport, **options)
+        page = self.open(f"{base}/?room={room}", viewport, fake_clock, **options)
         choose_nick(page, nick)
         expect_online(page)
         return page
@@ -157,6 +167,12 @@ def post(server: ServerProcess, room: str, nick: str, message: str) -> dict[str,
         return dict(json.load(response))
 
 
+def brightness(css_colour: str) -> float:
+    """The mean of the red, green and blue channels of an ``rgb(...)`` colour."""
+    channels = [float(c) for c in re.findall(r"[\d.]+", css_colour)[:3]]
+    return sum(channels) / 3
+
+
 def token_for(nick: str) -> str:
     """A valid HS256 token whose subject is ``nick``."""
     return jwt.encode({"sub": nick, "exp": int(time.time()) + 600}, JWT_SECRET, algorithm="HS256")
@@ -176,6 +192,7 @@ def test_two_pages_chat_with_each_other(server: ServerProcess, pages: Pages) -> 
     expect(ann.locator("#messages .line.join")).to_contain_text("bob joined")
     say(ann, "hi bob 👋")
     expect(bob.locator("#messages .msg .text")).to_have_text(["hi bob 👋"])
+    expect(bob.locator("#announcer")).to_have_text("ann: hi bob 👋")  # what a screen reader says
     say(bob, "你好 ann, good to see you")
     expect(ann.locator("#messages .msg .text")).to_have_text(["hi bob 👋", "你好 ann, good to see you"])
     kinds = ann.eval_on_selector_all("#messages > li", "items => items.map(i => i.className)")
@@ -275,18 +292,22 @@ def test_scrolled_up_reader_gets_a_new_messages_pill(server: ServerProcess, page
 
 
 def test_typing_indicator_shows_then_goes(server: ServerProcess, pages: Pages) -> None:
-    """Typing shows "bob is typing…" to the others; it goes when he stops or sends."""
-    ann = pages.join(server.url, "typing", "ann")
+    """Typing shows "bob is typing…" to the others; it goes when he stops, or sends."""
+    ann = pages.join(server.url, "typing", "ann", fake_clock=True)
     bob = pages.join(server.url, "typing", "bob")
     bob.locator("#text").press_sequentially("hel")
     expect(ann.locator("#typing")).to_have_text("bob is typing…")
     expect(bob.locator("#typing")).to_have_text("")
-    expect(ann.locator("#typing")).to_have_text("")  # expires after a few quiet seconds
-    bob.locator("#text").press_sequentially("lo")
-    expect(ann.locator("#typing")).to_have_text("bob is typing…")
-    bob.locator("#text").press("Enter")
+    ann.clock.fast_forward(2000)
+    expect(ann.locator("#typing")).to_have_text("bob is typing…")  # still within a few seconds
+    ann.clock.fast_forward(3000)
+    expect(ann.locator("#typing")).to_have_text("")  # then it expires
+    carol = pages.join(server.url, "typing", "carol")
+    carol.locator("#text").press_sequentially("hello")
+    expect(ann.locator("#typing")).to_have_text("carol is typing…")
+    carol.locator("#text").press("Enter")
     expect(ann.locator("#messages .msg .text")).to_have_text(["hello"])
-    expect(ann.locator("#typing")).to_have_text("")
+    expect(ann.locator("#typing")).to_have_text("")  # a sent message ends the typing
 
 
 # --- connection trouble -----------------------------------------------------------
@@ -303,6 +324,7 @@ def test_reconnects_after_a_restart_without_repeats(tmp_path: Path, browser: Bro
         say(bob, "me too")
         first.stop()
         expect(ann.locator("#status")).to_have_attribute("data-state", "offline")
+        expect(ann.locator("#connection-banner")).to_contain_text("Connection lost")
         second = ServerProcess(db, "--api-key", API_KEY, port=first.port).start()
     finally:
         first.stop()
@@ -346,13 +368,25 @@ def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProce
     second = pages.open(f"{server.url}/?room=nicks")
     choose_nick(second, "ANN")
     expect(second.locator("#join-error")).to_contain_text("already uses that nick")
-    expect(second.locator("#status")).to_contain_text("pick another name")
+    expect(second.locator("#connection-banner")).to_contain_text("pick another name")
     choose_nick(second, "ann 2")
     expect_online(second)
     expect(second.locator("#users .nick")).to_have_text(["ann", "ann 2"])
     second.reload()  # the nick that worked is remembered
     expect_online(second)
     expect(second.locator("#me-nick")).to_have_text("ann 2")
+
+
+def test_a_bad_room_name_in_the_address_is_explained(server: ServerProcess, pages: Pages) -> None:
+    """A room name the server would refuse is explained next to the field for another one."""
+    page = pages.open(f"{server.url}/?room=no%20spaces!")
+    expect(page.locator("#room-error")).to_contain_text("cannot be a room")
+    expect(page.locator("#room-name")).to_be_focused()
+    page.locator("#room-name").fill("spaces-are-out")
+    page.locator("#room-name").press("Enter")
+    choose_nick(page, "ann")
+    expect_online(page)
+    assert page.url.endswith("?room=spaces-are-out")
 
 
 def test_refused_messages_are_explained_and_kept(tmp_path: Path, pages: Pages) -> None:
@@ -426,7 +460,7 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
     page.keyboard.type("line two")
     page.keyboard.press("Enter")
     expect(page.locator("#messages .msg .text")).to_have_text(["line one\nline two"])
-    assert page.locator("#announcer").get_attribute("aria-live") == "polite"
+    expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
     order: list[str] = []
     page.locator("#room-picker").focus()
     while len(order) < 40 and (not order or order[-1] != "send"):
@@ -466,6 +500,8 @@ def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Page
         expect(page.locator("#typing")).to_have_text("bob is typing…")
         expect(page.locator("#messages .msg")).to_have_count(len(CONVERSATION))
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
+    light, dark = (p.evaluate("getComputedStyle(document.body).backgroundColor") for p in (desktop, phone))
+    assert brightness(light) > 200 > 50 > brightness(dark)  # each follows its colour scheme
     desktop.screenshot(path=str(out / "screenshot-desktop.png"))
     phone.screenshot(path=str(out / "screenshot-phone.png"))
     assert (out / "screenshot-phone.png").stat().st_size > 0
