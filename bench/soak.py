@@ -65,7 +65,7 @@ class Tally:
     closes: dict[int, int] = field(default_factory=dict)
 
     def closed(self, code: int | None) -> None:
-        key = code if code is not None else 1006
+        key = int(code) if code is not None else 1006
         self.closes[key] = self.closes.get(key, 0) + 1
 
 

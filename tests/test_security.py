@@ -786,3 +786,19 @@ def test_oversized_body_is_refused_before_it_is_read(server: ServerProcess) -> N
         except TimeoutError:
             answer = b""
     assert answer.split(b" ")[1:2] in ([b"400"], [b"413"])
+
+
+# --- the page ---------------------------------------------------------------
+
+
+def test_page_escapes_the_room_and_forbids_framing(server: ServerProcess) -> None:
+    """A room name in the page URL is shown as text, and the page sets CSP and nosniff."""
+    attack = '"><script>alert(1)</script>'
+    with NO_PROXY.open(f"{server.url}/?room={urllib.parse.quote(attack)}", timeout=5) as response:
+        page = response.read().decode()
+        headers = response.headers
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
