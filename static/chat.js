@@ -687,8 +687,12 @@
   // --- nick, token and room -------------------------------------------------------
 
   function rememberIdentity() {
-    if (!jwtRequired && state.nick !== null) localStorage.setItem(NICK_KEY, state.nick);
-    if (jwtRequired && state.token) sessionStorage.setItem(TOKEN_KEY, state.token);
+    try {
+      if (!jwtRequired && state.nick !== null) localStorage.setItem(NICK_KEY, state.nick);
+      if (jwtRequired && state.token) sessionStorage.setItem(TOKEN_KEY, state.token);
+    } catch {
+      // Storage can be full or switched off (private windows): then we ask again next time.
+    }
   }
 
   function askForIdentity(problem) {
