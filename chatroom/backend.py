@@ -61,7 +61,18 @@ class TypingEvent:
     nick: str
 
 
-Event = StoredMessage | PresenceEvent | TypingEvent
+@dataclass(frozen=True, slots=True)
+class RoomReset:
+    """The room's ids started over (its store lost its data): a new epoch.
+
+    Members still connected hold ids from the old sequence; they must
+    reconnect, see the new epoch and drop what they remember.
+    """
+
+    room: str
+
+
+Event = StoredMessage | PresenceEvent | TypingEvent | RoomReset
 # Receives the events of one room, in order; stored messages in id order.
 EventSink = Callable[[Sequence[Event]], None]
 

@@ -16,7 +16,7 @@ import tornado.web
 import tornado.websocket
 
 from . import auth, metrics, protocol
-from .backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
+from .backend import Backend, BackendError, Event, PresenceEvent, RoomReset, StoredMessage, TypingEvent
 from .config import Settings
 from .fanout import FlushScheduler, Outbox, encode_frames
 from .limits import RefusalWindow, TokenBucket
@@ -36,7 +36,7 @@ CLOSE_CODE_FOR = {
 }
 
 
-def event_frame(event: Event) -> dict[str, Any]:
+def event_frame(event: StoredMessage | PresenceEvent | TypingEvent) -> dict[str, Any]:
     """The server frame that carries a backend event."""
     if isinstance(event, StoredMessage):
         return event.frame()
@@ -160,14 +160,24 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         members = cls.clients.get(room)
         if not members:
             return
+        if any(isinstance(e, RoomReset) for e in events):
+            cls._restart_room(room)
+            return
         for client in members:
             if not client.live:
                 client._held.extend(events)
-        chat = [event_frame(e) for e in events if not isinstance(e, TypingEvent)]
+        chat = [event_frame(e) for e in events if isinstance(e, StoredMessage | PresenceEvent)]
         cls.send_to_all(room, chat)
         for event in events:
             if isinstance(event, TypingEvent):
                 cls.send_to_all(room, [event_frame(event)], exclude_nick=event.nick)
+
+    @classmethod
+    def _restart_room(cls, room: str) -> None:
+        """The room's ids started over: members reconnect to learn the new epoch."""
+        log.warning("room %r was reset by its store: closing its members so they resync", room)
+        for client in tuple(cls.clients.get(room, ())):
+            client.close_with(protocol.CLOSE_SERVICE_RESTART, "the room's history was reset; reconnect")
 
     @classmethod
     def close_all(cls, code: int, reason: str) -> None:
@@ -305,12 +315,17 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def _go_live(self, last_sent_id: int) -> None:
         """Pass on what arrived while history was read, without repeats."""
         held, self._held = self._held, []
-        fresh = [e for e in held if not isinstance(e, StoredMessage) or e.id > last_sent_id]
         self.live = True
-        self.send_frames([event_frame(e) for e in fresh if not self._is_own_typing(e)])
+        news = [e for e in held if not isinstance(e, RoomReset) and self._still_news(e, last_sent_id)]
+        self.send_frames([event_frame(e) for e in news])
 
-    def _is_own_typing(self, event: Event) -> bool:
-        return isinstance(event, TypingEvent) and protocol.nick_key(event.nick) == self._nick_key
+    def _still_news(self, event: StoredMessage | PresenceEvent | TypingEvent, last_sent_id: int) -> bool:
+        """Whether a held event should still reach this member."""
+        if isinstance(event, StoredMessage):
+            return event.id > last_sent_id
+        if isinstance(event, TypingEvent):
+            return protocol.nick_key(event.nick) != self._nick_key
+        return True
 
     # --- frames from the client ----------------------------------------
 

@@ -47,6 +47,7 @@ from .backend import (
     EventSink,
     PresenceEvent,
     RoomInfo,
+    RoomReset,
     StartupError,
     StoredMessage,
     TypingEvent,
@@ -760,6 +761,7 @@ class RedisBackend:
             if ids[0] == 1 and feed.last_id > 1:
                 log.warning("a room's ids started over at 1: Redis lost its data")
                 feed.last_id = 0
+                feed.sink([RoomReset(events[0].room)])
             feed.last_id = max(feed.last_id, ids[-1])
         feed.sink(events)
 
@@ -793,6 +795,7 @@ class RedisBackend:
         if epoch != feed.epoch:
             log.warning("room %r has a new epoch: Redis lost its data; ids start over", room)
             feed.epoch, feed.last_id = epoch, 0
+            feed.sink([RoomReset(room)])
         missed: list[StoredMessage] = []
         cursor = feed.last_id
         while True:

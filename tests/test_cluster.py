@@ -277,3 +277,26 @@ def test_nginx_in_front_of_a_node(redis_server: RedisServer, tmp_path: Path) -> 
         finally:
             proxy.terminate()
             proxy.wait(10)
+
+
+def test_members_resync_when_redis_loses_its_data(redis_server: RedisServer) -> None:
+    """If Redis loses a room's ids, connected members are closed 1012 and reconnect to a new epoch."""
+    with node(redis_server, "--rate", "100", "--burst", "100") as server:
+
+        async def scenario() -> None:
+            alice, welcome = await join(server.ws_url, "alice")
+            for number in range(3):
+                await alice.send(f"before {number}")
+                await next_frame(alice, "user")
+            await asyncio.to_thread(redis_server.client().flushall)
+            await alice.send("after the loss")
+            with pytest.raises(websockets.ConnectionClosed):
+                async with asyncio.timeout(10):
+                    while True:
+                        await alice.recv()
+            assert alice.close_code == 1012
+            again, new_welcome = await join(server.ws_url, "alice2")
+            assert new_welcome["epoch"] != welcome["epoch"]
+            await again.close()
+
+        asyncio.run(scenario())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+import time
 from dataclasses import replace
 
 import pytest
@@ -457,7 +458,7 @@ class TokenTest(ChatTestCase):
         """The token's sub is the nick; a nick parameter is ignored."""
         import jwt
 
-        token = jwt.encode({"sub": "ann"}, SECRET, algorithm="HS256")
+        token = jwt.encode({"sub": "ann", "exp": time.time() + 60}, SECRET, algorithm="HS256")
         client = await self.connect(room="lobby", nick="mallory", token=token)
         assert (await self.recv(client))["nick"] == "ann"
 
