@@ -323,14 +323,16 @@ async def wait_for_worker_stop() -> None:
 
 
 async def wait_for_stop_signal() -> None:
-    """Return once SIGTERM or SIGINT arrives."""
+    """Return once SIGTERM or SIGINT arrives.
+
+    The handlers stay installed until the loop closes: a second signal while
+    stopping must not kill the process before queued messages are stored.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.remove_signal_handler(signum)
 
 
 async def shutdown(server: tornado.httpserver.HTTPServer, backend: Backend, settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -260,3 +261,20 @@ def test_sigint_stops_gracefully_too(tmp_path: Path) -> None:
     server = ServerProcess(tmp_path / "chat.db").start()
     assert server.stop(signal.SIGINT) == 0
     assert "Traceback" not in server.log()
+
+
+def test_a_second_stop_signal_does_not_cut_the_shutdown_short(tmp_path: Path) -> None:
+    """SIGTERM twice (as systemd and impatient people do) still exits 0 with history written."""
+    server = ServerProcess(tmp_path / "chat.db").start()
+    with socket.create_connection(("127.0.0.1", server.port)) as silent:
+        # A member that never answers the close handshake keeps the shutdown busy.
+        silent.sendall(
+            b"GET /ws?room=lobby&nick=mute HTTP/1.1\r\nHost: x\r\n"
+            b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        silent.recv(4096)
+        assert server.process is not None
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        assert server.stop(signal.SIGTERM) == 0
