@@ -794,12 +794,14 @@ def test_secrets_never_reach_the_log() -> None:
             post(server, "logs", GOOD_BODY, f"Bearer {wrong_key}")
             next_of(ws, "user")
         refused_on_open(server, room="logs", token=expired)
+        assert handshake_status(server, {"Origin": "https://evil.example"}, room="logs", token=good) == 403
         NO_PROXY.open(f"{server.url}/api/rooms/logs/messages?token={good}&key={API_KEY}").read()
     finally:
         assert server.stop() == 0
     log = server.log()
     assert "ws 127.0.0.1 room=logs nick=alice close=" in log
     assert "/api/rooms/logs/messages" in log
+    assert "403 GET /ws" in log
     for secret in (good, expired, API_KEY, wrong_key, JWT_SECRET, good.split(".")[2]):
         assert secret not in log
     assert "Traceback" not in log
