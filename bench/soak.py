@@ -62,10 +62,10 @@ class Tally:
     errors: int = 0
     refused_upgrades: int = 0
     order_errors: int = 0
-    closes: dict[int, int] = field(default_factory=dict)
+    closes: dict[str, int] = field(default_factory=dict)
 
-    def closed(self, code: int | None) -> None:
-        key = int(code) if code is not None else 1006
+    def closed(self, role: str, code: int | None) -> None:
+        key = f"{role} {int(code) if code is not None else 1006}"
         self.closes[key] = self.closes.get(key, 0) + 1
 
 
@@ -168,7 +168,7 @@ async def steady_member(
             leaver.cancel()
             if sender:
                 sender.cancel()
-        tally.closed(ws.close_code)
+        tally.closed("steady", ws.close_code)
 
 
 async def close_on(stop: asyncio.Event, ws: ClientConnection) -> None:
@@ -211,7 +211,7 @@ async def churner(port: int, rooms: list[str], worker: int, stop: asyncio.Event,
                     reader.cancel()
                     continue
                 reader.cancel()
-            tally.closed(ws.close_code)
+            tally.closed("churner", ws.close_code)
         except InvalidStatus:
             tally.refused_upgrades += 1
         except (ConnectionClosed, OSError):
