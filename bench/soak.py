@@ -59,6 +59,7 @@ class Tally:
     slow_cut: int = 0
     slow_sessions: int = 0
     aborted: int = 0
+    gaps: int = 0
     errors: int = 0
     refused_upgrades: int = 0
     order_errors: int = 0
@@ -155,12 +156,17 @@ async def steady_member(
         try:
             async for raw in ws:
                 frame = orjson.loads(raw)
-                if frame.get("type") == "history" and frame["messages"]:
-                    last_id = frame["messages"][-1]["id"]
+                if frame.get("type") == "welcome":
+                    last_id = frame["last_id"]
+                elif frame.get("type") == "history" and frame["messages"]:
+                    last_id = max(last_id, frame["messages"][-1]["id"])
                 elif frame.get("type") == "user":
                     tally.received += 1
+                    # A member receives every message of its room: ids go up by one.
                     if frame["id"] <= last_id:
                         tally.order_errors += 1
+                    elif frame["id"] != last_id + 1:
+                        tally.gaps += 1
                     last_id = frame["id"]
         except ConnectionClosed:
             pass
@@ -319,7 +325,8 @@ def summarize(tally: Tally, samples: list[Sample], baseline: Sample) -> str:
         f"sessions opened        {tally.sessions} (+ {tally.slow_sessions} slow readers,"
         f" {tally.slow_cut} of them cut off by the server)",
         f"messages sent          {tally.sent}",
-        f"user frames received   {tally.received} by steady members; order errors {tally.order_errors}",
+        f"user frames received   {tally.received} by steady members;"
+        f" out of order {tally.order_errors}, gaps {tally.gaps}",
         f"close codes seen       {dict(sorted(tally.closes.items()))};"
         f" {tally.aborted} churners dropped TCP; {tally.errors} sessions failed",
         f"upgrades refused       {tally.refused_upgrades}",
