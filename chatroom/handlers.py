@@ -110,6 +110,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.connections = connections
         self.room = ""
         self.nick = ""
+        self.nick_key = ""
         self.live = False
         self.outbox: Outbox | None = None
         self._members: list[str] | None = None
@@ -148,8 +149,11 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         skip = protocol.nick_key(exclude_nick) if exclude_nick is not None else None
         delivered = 0
         for client in tuple(members):
-            if client.live and client.outbox is not None and client._nick_key != skip:
-                client.outbox.send(data)
+            # Nick keys are compared only for typing, so an ordinary
+            # broadcast does no string work per member.
+            outbox = client.outbox
+            if client.live and outbox is not None and (skip is None or client.nick_key != skip):
+                outbox.send(data)
                 delivered += 1
         metrics.MESSAGES_DELIVERED.inc(delivered * len(frames))
         metrics.BROADCAST_SECONDS.observe(time.perf_counter() - started)
@@ -184,10 +188,6 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         """Close every session of this process (on shutdown)."""
         for client in tuple(cls.sessions):
             client.close_with(code, reason)
-
-    @property
-    def _nick_key(self) -> str:
-        return protocol.nick_key(self.nick)
 
     # --- opening ----------------------------------------------------------
 
@@ -264,6 +264,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             self._members = await self.backend.reserve(self.room, candidate)
             if self._members is not None:
                 self.nick = candidate
+                self.nick_key = protocol.nick_key(candidate)
                 self._reserved = True
                 return
         raise ProtocolError(protocol.NICK_TAKEN, f"the nick {nick or 'guest'!r} is in use in this room")
@@ -324,7 +325,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if isinstance(event, StoredMessage):
             return event.id > last_sent_id
         if isinstance(event, TypingEvent):
-            return protocol.nick_key(event.nick) != self._nick_key
+            return protocol.nick_key(event.nick) != self.nick_key
         return True
 
     # --- frames from the client ----------------------------------------
