@@ -45,6 +45,16 @@ def event_frame(event: StoredMessage | PresenceEvent | TypingEvent) -> dict[str,
     return protocol.typing_frame(event.room, event.nick)
 
 
+def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage]:
+    """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
+    total = 0
+    for index in range(len(messages) - 1, -1, -1):
+        total += len(protocol.encode(messages[index].frame())) + 1
+        if total > budget:
+            return messages[index + 1 :]
+    return messages
+
+
 class IndexHandler(tornado.web.RequestHandler):
     """Renders the chat page for ``?room=`` (default ``lobby``)."""
 
@@ -299,9 +309,15 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     async def _newest(
         self, before: int | None, limit: int, after: int | None = None
     ) -> tuple[list[StoredMessage], bool]:
-        """The newest ``limit`` messages in range, and whether older ones were left out."""
+        """The newest ``limit`` messages in range, and whether older ones were left out.
+
+        A page never takes more than half the member's backlog bound, or a
+        member coming back after a long absence would be cut off (1013) by
+        its own replay, again on every reconnect; it pages back for the rest.
+        """
         messages = await self.backend.history(self.room, after=after, before=before, limit=limit + 1)
-        return messages[-limit:] if limit else [], len(messages) > limit
+        fitting = fit_newest(messages[-limit:] if limit else [], self.config.max_backlog_bytes // 2)
+        return fitting, len(fitting) < len(messages)
 
     async def _enter_registry(self) -> None:
         room = self.room
@@ -344,6 +360,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             elif isinstance(frame, protocol.TypingFrame):
                 self._send_typing()
             else:
+                # A history page costs the store a read: it spends a token too.
+                if not self._bucket.take():
+                    raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
                 self._spawn(self._answer_history(frame))
         except ProtocolError as error:
             self._refuse_frame(error)

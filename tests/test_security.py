@@ -374,9 +374,6 @@ def test_rate_limited_refusal_carries_ref(strict_server: ServerProcess) -> None:
             assert_room_carries_on(watcher, other)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="handlers.py answers history requests without a limit (diff in the report)"
-)
 def test_history_requests_are_rate_limited(strict_server: ServerProcess) -> None:
     """History requests (up to 200 messages each) spend the same tokens as messages."""
     with join(strict_server, unique("rate"), "pager") as pager:
@@ -729,9 +726,6 @@ def test_slow_consumer_is_cut_1013_and_others_get_everything() -> None:
         assert "chatroom_slow_clients_disconnected_total 1.0" in metrics
 
 
-@pytest.mark.xfail(
-    strict=True, reason="handlers.py replays more than the backlog bound holds (diff in the report)"
-)
 def test_big_replay_is_truncated_not_cut_off(server: ServerProcess) -> None:
     """A member back after missing over 1 MiB of messages gets the newest of them, truncated, not 1013."""
     room = unique("replay")
