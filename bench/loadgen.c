@@ -364,7 +364,8 @@ static void top_up_senders(void) {
 }
 
 static void send_at_rate(uint64_t start, uint64_t now, int *next_sender) {
-    uint64_t due = (uint64_t)((double)(now - start) * opt.rate / 1e9);
+    /* Message k is due at start + k * interval: k = 0 goes out at once. */
+    uint64_t due = (uint64_t)((double)(now - start) * opt.rate / 1e9) + 1;
     uint64_t interval = (uint64_t)(1e9 / opt.rate);
     while (sent_total < due) {
         struct conn *c = &conns[*next_sender];

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import struct
+import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -36,6 +38,10 @@ from tornado.iostream import IOStream, StreamClosedError
 from . import protocol
 
 FIN_TEXT = 0x81
+# How long one slice of a flush round may hold the loop, and how many members
+# are flushed between two looks at the clock.
+FLUSH_SLICE_SECONDS = 0.002
+SLICE_CHECK_EVERY = 32
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -54,26 +60,49 @@ def encode_frames(frames: Iterable[dict[str, Any]]) -> bytes:
 
 
 class FlushScheduler:
-    """Flushes every outbox that got data during this loop tick, once."""
+    """Flushes every outbox that got data, once per round, in slices.
 
-    def __init__(self) -> None:
-        self._dirty: list[Outbox] = []
+    A round over a thousand members takes milliseconds of ``send`` calls.
+    Done in one go, it would hold up everything else the loop has to do: the
+    sender's next frames stay unread and the store's next batch waits. So a
+    round stops after ``slice_seconds`` and goes on in a later loop iteration,
+    after whatever became ready meanwhile. Frames that arrive in between join
+    the pending bytes of members not yet flushed, so those get them in the
+    same write.
+    """
+
+    def __init__(self, slice_seconds: float = FLUSH_SLICE_SECONDS) -> None:
+        self._dirty: deque[Outbox] = deque()
+        self._slice_seconds = slice_seconds
         self._scheduled_on: asyncio.AbstractEventLoop | None = None
 
     def mark(self, outbox: Outbox) -> None:
-        """Flush ``outbox`` at the end of this tick."""
+        """Flush ``outbox`` in the current or the next round."""
         self._dirty.append(outbox)
-        loop = asyncio.get_running_loop()
-        if self._scheduled_on is not loop:
-            self._scheduled_on = loop
-            loop.call_soon(self.flush_all)
+        scheduled_on = self._scheduled_on
+        # Looking the running loop up costs a system call (getpid) in
+        # Python 3.11: only do it when no live loop has a round scheduled.
+        if scheduled_on is None or scheduled_on.is_closed():
+            self._schedule(asyncio.get_running_loop())
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._scheduled_on = loop
+        loop.call_soon(self.flush_all)
 
     def flush_all(self) -> None:
-        """Hand every dirty outbox's pending bytes to its socket."""
+        """Hand dirty outboxes' pending bytes to their sockets until the slice ends."""
+        dirty = self._dirty
+        deadline = time.perf_counter() + self._slice_seconds
+        done = 0
+        while dirty:
+            dirty.popleft().flush()
+            done += 1
+            if done % SLICE_CHECK_EVERY == 0 and dirty and time.perf_counter() > deadline:
+                loop = self._scheduled_on
+                if loop is not None and not loop.is_closed():
+                    self._schedule(loop)
+                    return
         self._scheduled_on = None
-        dirty, self._dirty = self._dirty, []
-        for outbox in dirty:
-            outbox.flush()
 
 
 class Outbox:

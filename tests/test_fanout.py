@@ -13,7 +13,7 @@ from tornado.httpclient import HTTPRequest
 from tornado.iostream import IOStream
 
 from chatroom import protocol
-from chatroom.fanout import FlushScheduler, Outbox, encode_frames, text_frame
+from chatroom.fanout import SLICE_CHECK_EVERY, FlushScheduler, Outbox, encode_frames, text_frame
 from chatroom.handlers import ChatSocketHandler
 
 from .chat_case import ChatTestCase
@@ -115,6 +115,7 @@ class TornadoConnectionTest(ChatTestCase):
             request = HTTPRequest(self.ws_url(room="lobby", nick="bea"))
             client = await tornado.websocket.websocket_connect(request, compression_options={})
             self.clients.append(client)
+            assert client.headers is not None
             assert client.headers.get("Sec-WebSocket-Extensions") is None
             assert client.protocol._compressor is None  # type: ignore[union-attr]
             welcome = await self.recv(client)
@@ -226,6 +227,43 @@ def test_one_scheduler_flushes_every_member_once_per_tick() -> None:
         await next_tick()
         assert _drain(peer) == b"ababab"
         assert counting.sends == 3
+
+    run_with_pair(scenario)
+
+
+def test_a_long_round_lets_other_work_run_and_still_reaches_everyone() -> None:
+    """A round past its time slice lets queued callbacks run, then finishes every member in order."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        members = SLICE_CHECK_EVERY * 3
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(members)]
+        for index, outbox in enumerate(outboxes):
+            outbox.send(b"%d," % index)
+        sends_when_other_work_ran: list[int] = []
+        asyncio.get_running_loop().call_soon(lambda: sends_when_other_work_ran.append(counting.sends))
+        for _ in range(6):
+            await asyncio.sleep(0)
+        assert sends_when_other_work_ran == [SLICE_CHECK_EVERY]
+        assert _drain(peer) == b"".join(b"%d," % index for index in range(members))
+
+    run_with_pair(scenario)
+
+
+def test_frames_queued_between_slices_ride_on_the_same_write() -> None:
+    """A member not yet reached when a new frame arrives gets both frames in one write."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
+        for outbox in outboxes:
+            outbox.send(b"a")
+        last = outboxes[-1]
+        asyncio.get_running_loop().call_soon(last.send, b"b")
+        for _ in range(4):
+            await asyncio.sleep(0)
+        assert _drain(peer) == b"a" * SLICE_CHECK_EVERY + b"ab"
+        assert counting.sends == SLICE_CHECK_EVERY + 1
 
     run_with_pair(scenario)
 
