@@ -18,7 +18,7 @@ from typing import Any, NoReturn
 import tornado.httpserver
 import tornado.netutil
 
-from . import __version__, protocol
+from . import __version__, auth, protocol
 from .app import make_app
 from .backend import Backend, StartupError
 from .config import Settings
@@ -29,6 +29,8 @@ log = logging.getLogger("chatroom.server")
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 SHUTDOWN_LIMIT = 4.0
+MAX_BODY_BYTES = 64 * 1024
+IDLE_CONNECTION_SECONDS = 60.0
 # A worker that dies sooner than this after its start is not restarted.
 WORKER_MIN_UPTIME = 5.0
 # How long the parent waits for its workers' graceful stop before SIGKILL.
@@ -81,6 +83,16 @@ def non_empty(text: str) -> str:
     """An argparse type: any text but the empty string."""
     if not text.strip():
         raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def jwt_secret(text: str) -> str:
+    """An argparse type: an HS256 secret of at least 32 bytes (RFC 7518)."""
+    if auth.secret_too_short(text):
+        raise argparse.ArgumentTypeError(
+            f"must be at least {auth.MIN_SECRET_BYTES} bytes; make one with:"
+            " python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
     return text
 
 
@@ -141,7 +153,7 @@ def build_parser() -> ArgumentParser:
         help="an extra allowed browser origin; may be repeated",
     )
     add("--api-key", type=non_empty, default=None, help="enables POST /api/rooms/{room}/messages")
-    add("--jwt-secret", type=non_empty, default=None, help="require HS256 tokens on /ws")
+    add("--jwt-secret", type=jwt_secret, default=None, help="require HS256 tokens on /ws")
     add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")
     add(
         "--max-message-length",
@@ -297,7 +309,15 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
             raise StartupError(
                 f"cannot listen on {settings.address}:{settings.port}: {error.strerror}"
             ) from None
-    server = tornado.httpserver.HTTPServer(make_app(settings, backend), xheaders=settings.xheaders)
+    server = tornado.httpserver.HTTPServer(
+        make_app(settings, backend),
+        xheaders=settings.xheaders,
+        # The API takes one short message: refuse bigger bodies before
+        # reading them, and drop clients that dawdle over headers or bodies.
+        max_body_size=MAX_BODY_BYTES,
+        idle_connection_timeout=IDLE_CONNECTION_SECONDS,
+        body_timeout=IDLE_CONNECTION_SECONDS,
+    )
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))

@@ -205,6 +205,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         """Refuse the upgrade with 429 when the address has too many sockets."""
         address = self.request.remote_ip or ""
         if not self.connections.acquire(address, self.config.max_connections_per_ip):
+            metrics.UPGRADES_REFUSED.labels("too_many_connections").inc()
             self.set_status(429)
             self.set_header("Content-Type", "application/json")
             self.finish(api_error_body("too_many_connections", "too many connections from this address"))
@@ -216,7 +217,10 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
 
     def check_origin(self, origin: str) -> bool:
         """The server's own host, or an origin given with --origin."""
-        return auth.origin_allowed(origin, self.request.host, self.config.origins)
+        allowed = auth.origin_allowed(origin, self.request.host, self.config.origins)
+        if not allowed:
+            metrics.UPGRADES_REFUSED.labels("origin").inc()
+        return allowed
 
     async def open(self) -> None:
         """Identify the member, send welcome and history, announce the join."""
@@ -452,7 +456,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.sessions.discard(self)
         metrics.CONNECTIONS_OPEN.dec()
         code = self._server_close_code or self.close_code or 1006
-        metrics.CLOSES.labels(str(code)).inc()
+        metrics.CLOSES.labels(metrics.close_label(code)).inc()
         access_log.info(
             "ws %s room=%s nick=%s close=%d frames_in=%d %.1fs",
             self.request.remote_ip,

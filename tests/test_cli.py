@@ -107,7 +107,7 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_DB": ":memory:",
         "CHATROOM_ORIGIN": "https://chat.example.com",
         "CHATROOM_API_KEY": "key",
-        "CHATROOM_JWT_SECRET": "secret",
+        "CHATROOM_JWT_SECRET": "s" * 32,
         "CHATROOM_HISTORY": "5",
         "CHATROOM_MAX_MESSAGE_LENGTH": "100",
         "CHATROOM_MAX_FRAME_BYTES": "4096",
@@ -127,7 +127,7 @@ def test_environment_supplies_every_flag() -> None:
         ":memory:",
         ("https://chat.example.com",),
     )
-    assert (settings.api_key, settings.jwt_secret, settings.history) == ("key", "secret", 5)
+    assert (settings.api_key, settings.jwt_secret, settings.history) == ("key", "s" * 32, 5)
     assert (settings.max_message_length, settings.max_frame_bytes) == (100, 4096)
     assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (2.5, 3, 30, 15)
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (2048, 7)

@@ -166,7 +166,6 @@ def test_closes_are_counted_by_code(server: ServerProcess) -> None:
     wait_until(counted)
 
 
-@pytest.mark.xfail(strict=True, reason="handlers.py labels closes with the raw code (diff in the report)")
 def test_invented_close_codes_do_not_add_labels(server: ServerProcess) -> None:
     """Close codes a client makes up are counted as "other", so the metric's labels stay few."""
     before = scrape(server)
@@ -193,7 +192,6 @@ def raw_close(ws: ClientConnection, code: int) -> None:
     ws.socket.sendall(bytes((0x88, 0x80 | len(payload), 0, 0, 0, 0)) + payload)
 
 
-@pytest.mark.xfail(strict=True, reason="handlers.py does not count refused upgrades yet (diff in the report)")
 def test_refused_upgrades_are_counted(server: ServerProcess) -> None:
     """A foreign Origin (403) counts as a refused upgrade under "origin"."""
     before = scrape(server)
