@@ -45,6 +45,11 @@ def event_frame(event: StoredMessage | PresenceEvent | TypingEvent) -> dict[str,
     return protocol.typing_frame(event.room, event.nick)
 
 
+def _last(messages: list[StoredMessage]) -> int:
+    """The id of the last message, 0 for none."""
+    return messages[-1].id if messages else 0
+
+
 def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage]:
     """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
     total = 0
@@ -294,15 +299,16 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             messages, truncated = await self._newest(before=None, limit=MAX_REPLAY, after=since)
         if self._closed:
             return
-        last_id = max([last_id] + [m.id for m in messages])
         members = self._members or [self.nick]
         self.send_frames(
             [
-                protocol.welcome_frame(self.room, self.nick, members, last_id, epoch),
+                protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(messages)), epoch),
                 protocol.history_frame(self.room, [m.frame() for m in messages], truncated),
             ]
         )
-        self._go_live(messages[-1].id if messages else (since or 0))
+        # A since beyond the room's last id (from another epoch, say) must not
+        # make the live stream skip the room's next messages.
+        self._go_live(_last(messages) or min(last_id, since if since is not None else last_id))
         await self.backend.announce_join(self.room, self.nick)
         self._announced = True
 

@@ -619,3 +619,20 @@ class RegistryTest(ChatTestCase):
                 break
             await asyncio.sleep(0.02)
         assert "r1" not in ChatSocketHandler.clients
+
+
+class StaleSinceTest(ChatTestCase):
+    """A since from another epoch does not swallow the live stream."""
+
+    @gen_test
+    async def test_since_beyond_the_last_id_still_gets_new_messages(self) -> None:
+        """A client claiming since=500 in a room at id 2 still receives message 3 live."""
+        ann, _, _ = await self.join("ann")
+        for text in ("one", "two"):
+            await self.chat(ann, text)
+            await self.recv(ann)
+        bob, welcome, history = await self.join("bob", since=500)
+        assert (welcome["last_id"], history["messages"]) == (2, [])
+        await self.chat(ann, "three")
+        live = await self.recv_type(bob, "user")
+        assert (live["id"], live["message"]) == (3, "three")
