@@ -299,7 +299,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             messages, truncated = await self._newest(before=None, limit=MAX_REPLAY, after=since)
         if self._closed:
             return
-        members = self._members or [self.nick]
+        # The member list is only needed for the welcome frame; kept, it would
+        # cost every member memory in proportion to the room's size.
+        members, self._members = self._members or [self.nick], None
         self.send_frames(
             [
                 protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(messages)), epoch),
