@@ -113,6 +113,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     """
 
     clients: ClassVar[dict[str, set[ChatSocketHandler]]] = {}
+    # Members of a room that do not take plain broadcasts yet: joining (their
+    # events are held while history is read) or catching up (see _go_live).
+    _unsettled: ClassVar[dict[str, set[ChatSocketHandler]]] = {}
     sessions: ClassVar[set[ChatSocketHandler]] = set()
     _subscriptions: ClassVar[dict[str, asyncio.Future[None]]] = {}
     _background: ClassVar[set[asyncio.Future[Any]]] = set()
@@ -135,7 +138,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.outbox: Outbox | None = None
         self._members: list[str] | None = None
         self._held: list[Event] = []
-        self._last_sent_id = 0
+        self._joining = True
+        self._skip_through = 0
         self._reserved = False
         self._announced = False
         self._in_registry = False
@@ -153,6 +157,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def reset_registry(cls) -> None:
         """Forget every session: tests call this between cases."""
         cls.clients.clear()
+        cls._unsettled.clear()
         cls.sessions.clear()
         cls._subscriptions.clear()
 
@@ -160,7 +165,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def send_to_all(
         cls, room: str, frames: Sequence[dict[str, Any]], exclude_nick: str | None = None
     ) -> None:
-        """Encode ``frames`` once and queue them for every live member of ``room``."""
+        """Encode ``frames`` once and queue them for every settled member of ``room``."""
         members = cls.clients.get(room)
         if not members or not frames:
             return
@@ -187,14 +192,14 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if any(isinstance(e, RoomReset) for e in events):
             cls._restart_room(room)
             return
-        for client in members:
-            if not client.live:
-                client._held.extend(events)
         chat = [event_frame(e) for e in events if isinstance(e, StoredMessage | PresenceEvent)]
         cls.send_to_all(room, chat)
         for event in events:
             if isinstance(event, TypingEvent):
                 cls.send_to_all(room, [event_frame(event)], exclude_nick=event.nick)
+        # After the broadcasts: a member that settles here must not get them twice.
+        for client in tuple(cls._unsettled.get(room, ())):
+            client._take(events)
 
     @classmethod
     def _restart_room(cls, room: str) -> None:
@@ -352,6 +357,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     async def _enter_registry(self) -> None:
         room = self.room
         self.clients.setdefault(room, set()).add(self)
+        self._unsettled.setdefault(room, set()).add(self)
         self._in_registry = True
         metrics.ROOMS_ACTIVE.set(len(self.clients))
         if room not in self._subscriptions:
@@ -360,11 +366,35 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         await asyncio.shield(self._subscriptions[room])
 
     def _go_live(self, last_sent_id: int) -> None:
-        """Pass on what arrived while history was read, without repeats."""
+        """Pass on what arrived while history was read, without repeats.
+
+        History can show a message that is stored but not yet delivered to
+        this process (the store commits, then hands the batch to the loop).
+        Until such a message arrives, this member takes its events one by one,
+        skipping what history already showed; then it takes plain broadcasts.
+        """
         held, self._held = self._held, []
-        self.live = True
-        news = [e for e in held if not isinstance(e, RoomReset) and self._still_news(e, last_sent_id)]
+        self._joining = False
+        self._skip_through = last_sent_id
+        self._take(held)
+        delivered = max((e.id for e in held if isinstance(e, StoredMessage)), default=0)
+        if delivered >= last_sent_id:
+            self._settle()
+
+    def _take(self, events: Sequence[Event]) -> None:
+        """Events for an unsettled member: held while joining, filtered while catching up."""
+        if self._joining:
+            self._held.extend(events)
+            return
+        news = [e for e in events if not isinstance(e, RoomReset) and self._still_news(e, self._skip_through)]
         self.send_frames([event_frame(e) for e in news])
+        if any(isinstance(e, StoredMessage) and e.id >= self._skip_through for e in events):
+            self._settle()
+
+    def _settle(self) -> None:
+        """From now on this member takes the room's plain broadcasts."""
+        self._unsettled.get(self.room, set()).discard(self)
+        self.live = True
 
     def _still_news(self, event: StoredMessage | PresenceEvent | TypingEvent, last_sent_id: int) -> bool:
         """Whether a held event should still reach this member."""
@@ -511,8 +541,10 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if members is None:
             return
         members.discard(self)
+        self._unsettled.get(self.room, set()).discard(self)
         if not members:
             del self.clients[self.room]
+            self._unsettled.pop(self.room, None)
             self._subscriptions.pop(self.room, None)
             await self.backend.unsubscribe(self.room)
         metrics.ROOMS_ACTIVE.set(len(self.clients))

@@ -29,10 +29,11 @@ class ChatTestCase(AsyncHTTPTestCase):
     """
 
     settings = Settings(db=":memory:", ping_interval=0, ping_timeout=0)
+    backend_class: type[LocalBackend] = LocalBackend
 
     def get_app(self) -> tornado.web.Application:
         ChatSocketHandler.reset_registry()
-        self.backend = LocalBackend(":memory:")
+        self.backend = self.backend_class(":memory:")
         self.io_loop.run_sync(self.backend.start)
         self.clients: list[Client] = []
         return make_app(self.settings, self.backend)

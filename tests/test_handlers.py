@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import socket
 import time
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from chatroom.backend import StoredMessage
 from chatroom.handlers import ChatSocketHandler
+from chatroom.local_backend import LocalBackend
 from tests.chat_case import ChatTestCase
 
 
@@ -636,3 +640,32 @@ class StaleSinceTest(ChatTestCase):
         await self.chat(ann, "three")
         live = await self.recv_type(bob, "user")
         assert (live["id"], live["message"]) == (3, "three")
+
+
+class LateDeliveryBackend(LocalBackend):
+    """A store whose commits reach the loop 0.3 s after they are visible to readers."""
+
+    def _stored(self, messages: list[Any], stored: list[StoredMessage]) -> None:
+        deliver = functools.partial(LocalBackend._stored, self, messages, stored)
+        asyncio.get_running_loop().call_later(0.3, deliver)
+
+
+class LateDeliveryTest(ChatTestCase):
+    """History may show a message before its broadcast reaches the process."""
+
+    backend_class = LateDeliveryBackend
+
+    @gen_test
+    async def test_a_message_in_history_is_not_broadcast_again(self) -> None:
+        """A member whose history already holds a message does not get it again live."""
+        ann, _, _ = await self.join("ann")
+        await self.chat(ann, "stored, not yet delivered")
+        while await self.backend.last_id("lobby") < 1:
+            await asyncio.sleep(0.01)
+        bob, _, history = await self.join("bob")
+        assert [m["id"] for m in history["messages"]] == [1]
+        assert (await self.recv_type(ann, "user"))["id"] == 1
+        await self.nothing_more(bob, 0.5)
+        await self.chat(ann, "next")
+        assert (await self.recv_type(bob, "user"))["id"] == 2
+        await self.nothing_more(bob)
