@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import ServerProcess
+from tests.support import ServerProcess, upgrade_request
 
 WARM_UP = 200
 ROOMS = 100
@@ -38,11 +38,7 @@ def open_members(port: int, count: int, first: int) -> list[socket.socket]:
     members = []
     for number in range(first, first + count):
         member = socket.create_connection(("127.0.0.1", port))
-        member.sendall(
-            f"GET /ws?room=r{number % ROOMS}&nick=m{number} HTTP/1.1\r\nHost: bench\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
+        member.sendall(upgrade_request(port, f"r{number % ROOMS}", f"m{number}"))
         members.append(member)
     return members
 

@@ -6,6 +6,7 @@ skips elsewhere, saying what to install.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import os
 import shutil
@@ -41,6 +42,16 @@ def require_program(path_or_name: str, install_hint: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return found
+
+
+def upgrade_request(port: int, room: str, nick: str, key: str | None = None) -> bytes:
+    """The bytes of a WebSocket upgrade to /ws, for raw-socket clients that misbehave."""
+    key = key or base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET /ws?room={room}&nick={nick} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
 
 
 def wait_until(condition: object, timeout: float = 10.0, interval: float = 0.05) -> None:

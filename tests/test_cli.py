@@ -16,7 +16,7 @@ import websockets
 
 from chatroom import protocol
 from chatroom.cli import parse_settings
-from tests.support import REPO, ServerProcess, http_status
+from tests.support import REPO, ServerProcess, http_status, upgrade_request
 
 PROTOCOL_FLAGS = (
     "--port",
@@ -268,11 +268,7 @@ def test_a_second_stop_signal_does_not_cut_the_shutdown_short(tmp_path: Path) ->
     server = ServerProcess(tmp_path / "chat.db").start()
     with socket.create_connection(("127.0.0.1", server.port)) as silent:
         # A member that never answers the close handshake keeps the shutdown busy.
-        silent.sendall(
-            b"GET /ws?room=lobby&nick=mute HTTP/1.1\r\nHost: x\r\n"
-            b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        )
+        silent.sendall(upgrade_request(server.port, "lobby", "mute"))
         silent.recv(4096)
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)

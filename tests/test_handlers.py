@@ -18,6 +18,7 @@ from chatroom.backend import StoredMessage
 from chatroom.handlers import ChatSocketHandler
 from chatroom.local_backend import LocalBackend
 from tests.chat_case import ChatTestCase
+from tests.support import upgrade_request
 
 
 class PageTest(ChatTestCase):
@@ -416,11 +417,7 @@ class RefusalTest(ChatTestCase):
     async def raw_socket(self, nick: str) -> socket.socket:
         """A bare TCP WebSocket client that has done the upgrade and nothing else."""
         sock = socket.create_connection(("127.0.0.1", self.get_http_port()))
-        sock.sendall(
-            f"GET /ws?room=lobby&nick={nick} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
-            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-        )
+        sock.sendall(upgrade_request(self.get_http_port(), "lobby", nick))
         sock.setblocking(False)
         await asyncio.sleep(0.2)
         return sock

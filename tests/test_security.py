@@ -12,7 +12,6 @@ import base64
 import inspect
 import itertools
 import json
-import os
 import socket
 import struct
 import threading
@@ -30,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from chatroom.cli import parse_settings
-from tests.support import ServerProcess
+from tests.support import ServerProcess, upgrade_request
 
 # Connect straight to the server (no proxy from the environment), outside a
 # with-block if need be: options websockets 15 and 17 added, when present.
@@ -639,12 +638,7 @@ def raw_upgrade(port: int, room: str, nick: str, receive_buffer: int = 4096) -> 
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        f"GET /ws?room={room}&nick={nick} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
+    sock.sendall(upgrade_request(port, room, nick))
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(1)

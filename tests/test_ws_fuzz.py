@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 import pytest
 from websockets.sync.client import connect
 
-from tests.support import ServerProcess, wait_until
+from tests.support import ServerProcess, upgrade_request, wait_until
 
 # Connect straight to the server (no proxy from the environment), outside a
 # with-block if need be: options websockets 15 and 17 added, when present.
@@ -124,11 +124,7 @@ def upgraded_socket(port: int, rng: random.Random) -> socket.socket:
     sock = socket.create_connection(("127.0.0.1", port), timeout=5)
     key = base64.b64encode(rng.randbytes(16)).decode()
     nick = f"fz{rng.randint(0, 10**9)}"
-    sock.sendall(
-        f"GET /ws?room=fuzz&nick={nick} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
+    sock.sendall(upgrade_request(port, "fuzz", nick, key))
     head = b""
     while b"\r\n\r\n" not in head:
         chunk = sock.recv(1)
