@@ -2,13 +2,14 @@
 
 Tornado's ``write_message`` builds a WebSocket frame and goes through the
 IOStream's buffer and a Future for every call. A broadcast here builds the
-frame bytes once and appends them to each member's :class:`Outbox`; a
-:class:`FlushScheduler` then writes every dirty outbox's pending bytes in one
-write per loop tick. When the stream has nothing buffered, that write goes
-straight to the socket: one ``send`` system call and no Future. Only what the
-kernel does not take goes through ``IOStream.write``, so frames stay in order
-behind it. A member whose unsent backlog passes its bound is cut off instead of
-holding the others up.
+frame bytes once. The first broadcast of a loop tick writes them straight to
+every idle member's socket (one ``send`` system call, no Future) for one
+slice of time; members it does not reach in that slice, and every member in
+later broadcasts of the same tick, get the bytes appended to their
+:class:`Outbox`, and a :class:`FlushScheduler` writes each dirty outbox's
+pending bytes in one write per tick. Only what the kernel does not take goes
+through ``IOStream.write``, so frames stay in order behind it. A member whose
+unsent backlog passes its bound is cut off instead of holding the others up.
 
 Tornado internals this relies on (guarded by tests/test_fanout.py):
 
@@ -30,7 +31,7 @@ import asyncio
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from tornado.iostream import IOStream, StreamClosedError
@@ -42,6 +43,9 @@ FIN_TEXT = 0x81
 # are flushed between two looks at the clock.
 FLUSH_SLICE_SECONDS = 0.002
 SLICE_CHECK_EVERY = 32
+# A broadcast that finds no flush round in progress may write this many
+# slices' worth before it queues the rest.
+IDLE_SLICE_FACTOR = 5
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -60,37 +64,82 @@ def encode_frames(frames: Iterable[dict[str, Any]]) -> bytes:
 
 
 class FlushScheduler:
-    """Flushes every outbox that got data, once per round, in slices.
+    """Writes broadcasts to members, and flushes what could not go at once.
 
     A round over a thousand members takes milliseconds of ``send`` calls.
     Done in one go, it would hold up everything else the loop has to do: the
     sender's next frames stay unread and the store's next batch waits. So a
-    round stops after ``slice_seconds`` and goes on in a later loop iteration,
-    after whatever became ready meanwhile. Frames that arrive in between join
-    the pending bytes of members not yet flushed, so those get them in the
-    same write.
+    broadcast writes straight to sockets for one slice, queues the members it
+    did not reach, and a flush round goes on in later loop iterations, one
+    slice each, after whatever became ready meanwhile. Frames that arrive in
+    between join the pending bytes of members not yet flushed, so those get
+    them in the same write.
     """
 
     def __init__(self, slice_seconds: float = FLUSH_SLICE_SECONDS) -> None:
         self._dirty: deque[Outbox] = deque()
         self._slice_seconds = slice_seconds
-        self._scheduled_on: asyncio.AbstractEventLoop | None = None
+        self._idle_slice_seconds = IDLE_SLICE_FACTOR * slice_seconds
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._round_scheduled = False
+        # Set by a broadcast that wrote straight to sockets, until the next
+        # loop tick: later broadcasts of this tick queue, so each member
+        # still gets one write per tick however many broadcasts there are.
+        self._wrote_this_tick = False
+
+    def broadcast(self, outboxes: Iterable[Outbox], data: bytes) -> int:
+        """Give ``data`` to every outbox, at once where possible; return how many."""
+        loop = self._running_loop()
+        if self._wrote_this_tick:
+            return self._queue_all(iter(outboxes), data)
+        loop.call_soon(self._next_tick)
+        self._wrote_this_tick = True
+        # With no round in progress the loop has little else to do (a room
+        # at a steady rate): a longer slice spares most members the queue.
+        slice_seconds = self._slice_seconds if self._dirty else self._idle_slice_seconds
+        deadline = time.perf_counter() + slice_seconds
+        members = iter(outboxes)
+        count = 0
+        for outbox in members:
+            outbox.write(data)
+            count += 1
+            if count % SLICE_CHECK_EVERY == 0 and time.perf_counter() > deadline:
+                break
+        return count + self._queue_all(members, data)
+
+    @staticmethod
+    def _queue_all(outboxes: Iterator[Outbox], data: bytes) -> int:
+        count = 0
+        for outbox in outboxes:
+            outbox.send(data)
+            count += 1
+        return count
+
+    def _next_tick(self) -> None:
+        self._wrote_this_tick = False
 
     def mark(self, outbox: Outbox) -> None:
         """Flush ``outbox`` in the current or the next round."""
         self._dirty.append(outbox)
-        scheduled_on = self._scheduled_on
-        # Looking the running loop up costs a system call (getpid) in
-        # Python 3.11: only do it when no live loop has a round scheduled.
-        if scheduled_on is None or scheduled_on.is_closed():
-            self._schedule(asyncio.get_running_loop())
+        if not self._round_scheduled or self._loop is None or self._loop.is_closed():
+            self._schedule_round()
 
-    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._scheduled_on = loop
-        loop.call_soon(self.flush_all)
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        # Looking the running loop up costs a system call (getpid) in
+        # Python 3.11: keep it while it lives (tests run one loop per case).
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            loop = self._loop = asyncio.get_running_loop()
+            self._round_scheduled = self._wrote_this_tick = False
+        return loop
+
+    def _schedule_round(self) -> None:
+        self._running_loop().call_soon(self.flush_all)
+        self._round_scheduled = True
 
     def flush_all(self) -> None:
         """Hand dirty outboxes' pending bytes to their sockets until the slice ends."""
+        self._round_scheduled = False
         dirty = self._dirty
         deadline = time.perf_counter() + self._slice_seconds
         done = 0
@@ -98,11 +147,8 @@ class FlushScheduler:
             dirty.popleft().flush()
             done += 1
             if done % SLICE_CHECK_EVERY == 0 and dirty and time.perf_counter() > deadline:
-                loop = self._scheduled_on
-                if loop is not None and not loop.is_closed():
-                    self._schedule(loop)
-                    return
-        self._scheduled_on = None
+                self._schedule_round()
+                return
 
 
 class Outbox:
@@ -144,6 +190,18 @@ class Outbox:
     def backlog(self) -> int:
         """Bytes queued for this member that its socket has not taken yet."""
         return self._pending_bytes + self._in_flight
+
+    def write(self, data: bytes) -> None:
+        """Hand complete WebSocket frames to the socket now, unless others wait."""
+        if self._pending or self._in_flight or not self._direct or len(data) > self._max_backlog:
+            self.send(data)
+            return
+        stream = self._stream
+        if self.closed or stream.closed() or stream.writing():
+            # The flush writes behind the stream's bytes, or cuts off.
+            self.send(data)
+        else:
+            self._send_now(data)
 
     def send(self, data: bytes) -> None:
         """Queue complete WebSocket frames; they go out at the end of the tick."""

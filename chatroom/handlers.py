@@ -165,21 +165,24 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def send_to_all(
         cls, room: str, frames: Sequence[dict[str, Any]], exclude_nick: str | None = None
     ) -> None:
-        """Encode ``frames`` once and queue them for every settled member of ``room``."""
+        """Encode ``frames`` once and write them to every settled member of ``room``."""
         members = cls.clients.get(room)
         if not members or not frames:
             return
         started = time.perf_counter()
         data = encode_frames(frames)
         skip = protocol.nick_key(exclude_nick) if exclude_nick is not None else None
-        delivered = 0
-        for client in tuple(members):
-            # Nick keys are compared only for typing, so an ordinary
-            # broadcast does no string work per member.
-            outbox = client.outbox
-            if client.live and outbox is not None and (skip is None or client.nick_key != skip):
-                outbox.send(data)
-                delivered += 1
+        # Nick keys are compared only for typing, so an ordinary broadcast
+        # does no string work per member.
+        outboxes = [
+            client.outbox
+            for client in members
+            if client.live and client.outbox is not None and (skip is None or client.nick_key != skip)
+        ]
+        if not outboxes:
+            return
+        # Every member of this process was opened by one application.
+        delivered = next(iter(members)).scheduler.broadcast(outboxes, data)
         metrics.MESSAGES_DELIVERED.inc(delivered * len(frames))
         metrics.BROADCAST_SECONDS.observe(time.perf_counter() - started)
 

@@ -358,3 +358,106 @@ def test_a_cut_off_outbox_sends_nothing() -> None:
         assert outbox.backlog == 0
 
     run_with_pair(scenario)
+
+
+# --- broadcast -------------------------------------------------------------------
+
+
+def test_a_broadcast_reaches_idle_members_before_the_tick_ends() -> None:
+    """The first broadcast of a tick is on every idle member's socket when it returns, one write each."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler()
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(3)]
+        assert scheduler.broadcast(outboxes, b"hi|") == 3
+        assert _drain(peer) == b"hi|hi|hi|"
+        assert counting.sends == 3
+
+    run_with_pair(scenario)
+
+
+def test_later_broadcasts_of_a_tick_ride_on_one_write_per_member() -> None:
+    """Broadcasts after the first in one tick are queued and leave in one write per member, in order."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler()
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(3)]
+        for data in (b"a", b"b", b"c"):
+            scheduler.broadcast(outboxes, data)
+        assert _drain(peer) == b"aaa"
+        await next_tick()
+        assert _drain(peer) == b"bcbcbc"
+        assert counting.sends == 6
+        scheduler.broadcast(outboxes, b"d")
+        assert _drain(peer) == b"ddd", "the next tick writes at once again"
+
+    run_with_pair(scenario)
+
+
+def test_a_broadcast_past_its_slice_queues_the_rest_in_order() -> None:
+    """Members a broadcast does not reach within its slice get the frame in the next round, in order."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        members = SLICE_CHECK_EVERY * 2 + 5
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(members)]
+        assert scheduler.broadcast(outboxes, b"x") == members
+        assert _drain(peer) == b"x" * SLICE_CHECK_EVERY
+        for _ in range(8):
+            await asyncio.sleep(0)
+        assert _drain(peer) == b"x" * (members - SLICE_CHECK_EVERY)
+        assert counting.sends == members
+
+    run_with_pair(scenario)
+
+
+def test_a_broadcast_waits_behind_frames_already_queued_for_a_member() -> None:
+    """A member with frames pending gets the broadcast after them, in the same write."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler()
+        outbox = Outbox(stream, scheduler, 1 << 20, lambda: None)
+        outbox.send(b"history|")
+        scheduler.broadcast([outbox], b"live|")
+        assert _drain(peer) == b""
+        await next_tick()
+        assert _drain(peer) == b"history|live|"
+        assert counting.sends == 1
+
+    run_with_pair(scenario)
+
+
+def test_a_broadcast_waits_behind_bytes_the_stream_still_holds() -> None:
+    """Bytes Tornado's stream still buffers (a ping, say) go out before a broadcast."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler()
+        outbox = Outbox(stream, scheduler, 64 << 20, lambda: None)
+        held = b"p" * 200_000
+        stream.write(held)
+        assert stream.writing()
+        scheduler.broadcast([outbox], b"after")
+        received = b""
+        for _ in range(2000):
+            received += _drain(peer)
+            if len(received) == len(held) + 5:
+                break
+            await asyncio.sleep(0.001)
+        assert received == held + b"after"
+
+    run_with_pair(scenario, sndbuf=8192)
+
+
+def test_a_broadcast_larger_than_the_bound_cuts_the_member_off() -> None:
+    """A broadcast bigger than a member's whole backlog bound cuts it off instead of writing it."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        overflows: list[str] = []
+        scheduler = FlushScheduler()
+        outbox = Outbox(stream, scheduler, 100, lambda: overflows.append("cut"))
+        scheduler.broadcast([outbox], b"y" * 101)
+        await next_tick()
+        assert overflows == ["cut"]
+        assert counting.sends == 0
+
+    run_with_pair(scenario)
