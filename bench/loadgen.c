@@ -53,8 +53,8 @@ static struct {
     const char *host, *room;
     int port, members, senders, window, size, slow, server_pid, rooms;
     double rate, duration, warmup, settle_max;
-    int idle;
-} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0};
+    int idle, slow_rcvbuf;
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0};
 
 static struct conn *conns;
 static int epfd;
@@ -256,6 +256,11 @@ static void start_connect(struct conn *c) {
     if (c->fd < 0) die("socket (raise ulimit -n)");
     int one = 1;
     setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    /* A small receive buffer (set before connect, so the window is small
+       from the start) stands for a phone on a bad link: the kernel stops
+       soaking up what the server sends, and the server's own backlog grows. */
+    if (c->slow && opt.slow_rcvbuf > 0)
+        setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &opt.slow_rcvbuf, sizeof opt.slow_rcvbuf);
     if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS) die("connect");
     c->state = CONNECTING;
     handshakes++;
@@ -434,7 +439,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
             "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
-            "               [--room NAME] [--rooms K] [--idle]\n");
+            "               [--room NAME] [--rooms K] [--idle] [--slow-rcvbuf BYTES]\n");
     exit(2);
 }
 
@@ -443,7 +448,7 @@ static void parse_args(int argc, char **argv) {
         {"host", 1, 0, 'h'},    {"port", 1, 0, 'p'},     {"members", 1, 0, 'n'}, {"senders", 1, 0, 's'},
         {"window", 1, 0, 'w'},  {"rate", 1, 0, 'r'},     {"size", 1, 0, 'b'},    {"duration", 1, 0, 'd'},
         {"warmup", 1, 0, 'u'},  {"slow", 1, 0, 'k'},     {"server-pid", 1, 0, 'P'}, {"room", 1, 0, 'R'},
-        {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {0, 0, 0, 0}};
+        {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -462,6 +467,7 @@ static void parse_args(int argc, char **argv) {
         case 'K': opt.rooms = atoi(optarg); break;
         case 'I': opt.idle = 1; break;
         case 'M': opt.settle_max = atof(optarg); break;
+        case 'B': opt.slow_rcvbuf = atoi(optarg); break;
         default: usage();
         }
     }

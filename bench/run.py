@@ -142,7 +142,7 @@ def loadgen_command(port: int, pid: int, case: Case, args: argparse.Namespace) -
         "--senders", str(args.senders), "--window", str(args.window),
         "--size", str(args.size), "--duration", str(args.duration),
         "--warmup", str(args.warmup), "--rooms", str(args.rooms),
-        "--settle-max", str(args.settle_max),
+        "--settle-max", str(args.settle_max), "--slow-rcvbuf", str(args.slow_rcvbuf),
     ]  # fmt: skip
     rate = message_rate(case, args)
     if rate:
@@ -165,12 +165,27 @@ def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object
         command = loadgen_command(port, pid, case, args)
         limit = args.settle_max + args.warmup + args.duration + 30
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
+        cut_off = slow_clients_cut_off(port) if name == "product" else None
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"loadgen failed for {name}: {done.stderr.strip()}")
     result: dict[str, object] = json.loads(done.stdout)
     result["server"] = name
     result["command"] = " ".join(command)
+    # Members that never read cannot see their 1013: the server's count says.
+    result["slow_cut_off"] = cut_off
     return result
+
+
+def slow_clients_cut_off(port: int) -> int | None:
+    """The product's count of members cut off with 1013, from /metrics."""
+    with (
+        contextlib.suppress(OSError),
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer,
+    ):
+        for line in answer.read().decode().splitlines():
+            if line.startswith("chatroom_slow_clients_disconnected_total "):
+                return int(float(line.split()[1]))
+    return None
 
 
 def summarize(results: list[dict[str, object]], servers: list[str], cases: list[Case]) -> None:
@@ -214,6 +229,9 @@ def summarize(results: list[dict[str, object]], servers: list[str], cases: list[
                     f"{statistics.median(ratios):.1f}" if ratios else "-",
                 )
             )
+            cut_off = [r.get("slow_cut_off") for r in mine]
+            if case.slow and any(count is not None for count in cut_off):
+                print(f"          members cut off with 1013, per run: {cut_off}")
             errors = sum(int(r["error_frames"]) for r in mine)  # type: ignore[call-overload]
             if errors:
                 print(f"          {errors} error frames, e.g. {mine[0].get('first_error')}")
@@ -244,6 +262,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rooms", type=int, default=1, help="spread members over this many rooms")
     parser.add_argument("--idle", action="store_true", help="join, settle, report memory; send nothing")
     parser.add_argument("--max-backlog-bytes", type=int, default=1048576)
+    parser.add_argument(
+        "--slow-rcvbuf",
+        type=int,
+        default=0,
+        help="receive buffer of the members that never read (0: the kernel's default)",
+    )
     parser.add_argument("--product-arg", action="append", default=[], help="extra flag for the product")
     parser.add_argument("--out", type=Path, default=None, help="JSON lines file for raw results")
     return parser.parse_args()
@@ -281,7 +305,8 @@ def main() -> None:
                     print(
                         f"rep {rep} {server:<8} members={case.members} slow={case.slow}:"
                         f" {result['deliveries_per_s']:>10,} deliv/s p99 {result['p99_ms']} ms"
-                        f" rss {int(result['server_rss_kib']) // 1024} MiB",  # type: ignore[call-overload]
+                        f" rss {int(result['server_rss_kib']) // 1024} MiB"  # type: ignore[call-overload]
+                        + (f" cut off {result['slow_cut_off']}" if case.slow else ""),
                         flush=True,
                     )
     summarize(results, servers, cases)
