@@ -3,13 +3,13 @@
 Tornado's ``write_message`` builds a WebSocket frame and goes through the
 IOStream's buffer and a Future for every call. A broadcast here builds the
 frame bytes once. The first broadcast of a loop tick writes them straight to
-every idle member's socket (one ``send`` system call, no Future) for one
-slice of time; members it does not reach in that slice, and every member in
-later broadcasts of the same tick, get the bytes appended to their
-:class:`Outbox`, and a :class:`FlushScheduler` writes each dirty outbox's
-pending bytes in one write per tick. Only what the kernel does not take goes
-through ``IOStream.write``, so frames stay in order behind it. A member whose
-unsent backlog passes its bound is cut off instead of holding the others up.
+each idle member's socket (one ``send`` system call, no Future), a slice of
+time at a time; bytes for a member that has frames waiting, and every member
+in later broadcasts of the same tick, are appended to its :class:`Outbox`,
+and a :class:`FlushScheduler` writes each dirty outbox's pending bytes in one
+write per tick. Only what the kernel does not take goes through
+``IOStream.write``, so frames stay in order behind it. A member whose unsent
+backlog passes its bound is cut off instead of holding the others up.
 
 Tornado internals this relies on (guarded by tests/test_fanout.py):
 
@@ -31,7 +31,7 @@ import asyncio
 import struct
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from tornado.iostream import IOStream, StreamClosedError
@@ -43,9 +43,6 @@ FIN_TEXT = 0x81
 # are flushed between two looks at the clock.
 FLUSH_SLICE_SECONDS = 0.002
 SLICE_CHECK_EVERY = 32
-# A broadcast that finds no flush round in progress may write this many
-# slices' worth before it queues the rest.
-IDLE_SLICE_FACTOR = 5
 
 
 def text_frame(payload: bytes) -> bytes:
@@ -69,51 +66,70 @@ class FlushScheduler:
     A round over a thousand members takes milliseconds of ``send`` calls.
     Done in one go, it would hold up everything else the loop has to do: the
     sender's next frames stay unread and the store's next batch waits. So a
-    broadcast writes straight to sockets for one slice, queues the members it
-    did not reach, and a flush round goes on in later loop iterations, one
-    slice each, after whatever became ready meanwhile. Frames that arrive in
-    between join the pending bytes of members not yet flushed, so those get
-    them in the same write.
+    broadcast writes straight to sockets for one slice and goes on with the
+    members it did not reach in later loop iterations, one slice each, after
+    whatever became ready meanwhile. If anything else comes for those members
+    first (another broadcast, a frame for one of them), the unfinished
+    broadcast's bytes are queued in their outboxes at once, so every member
+    still gets its frames in order; queued bytes are flushed in rounds of the
+    same slices, and frames that arrive in between ride on the same write.
     """
 
     def __init__(self, slice_seconds: float = FLUSH_SLICE_SECONDS) -> None:
         self._dirty: deque[Outbox] = deque()
         self._slice_seconds = slice_seconds
-        self._idle_slice_seconds = IDLE_SLICE_FACTOR * slice_seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._round_scheduled = False
+        # The broadcast still being written: its members, the first not yet
+        # reached, and its bytes.
+        self.unfinished: tuple[Sequence[Outbox], int, bytes] | None = None
+        self._unfinished_scheduled = False
         # Set by a broadcast that wrote straight to sockets, until the next
         # loop tick: later broadcasts of this tick queue, so each member
         # still gets one write per tick however many broadcasts there are.
         self._wrote_this_tick = False
 
-    def broadcast(self, outboxes: Iterable[Outbox], data: bytes) -> int:
-        """Give ``data`` to every outbox, at once where possible; return how many."""
+    def broadcast(self, outboxes: Sequence[Outbox], data: bytes) -> None:
+        """Give ``data`` to every outbox, straight to the socket where possible."""
         loop = self._running_loop()
+        self.queue_unfinished()
         if self._wrote_this_tick:
-            return self._queue_all(iter(outboxes), data)
+            for outbox in outboxes:
+                outbox.send(data)
+            return
         loop.call_soon(self._next_tick)
         self._wrote_this_tick = True
-        # With no round in progress the loop has little else to do (a room
-        # at a steady rate): a longer slice spares most members the queue.
-        slice_seconds = self._slice_seconds if self._dirty else self._idle_slice_seconds
-        deadline = time.perf_counter() + slice_seconds
-        members = iter(outboxes)
-        count = 0
-        for outbox in members:
-            outbox.write(data)
-            count += 1
-            if count % SLICE_CHECK_EVERY == 0 and time.perf_counter() > deadline:
-                break
-        return count + self._queue_all(members, data)
+        self._write_from(outboxes, 0, data)
 
-    @staticmethod
-    def _queue_all(outboxes: Iterator[Outbox], data: bytes) -> int:
-        count = 0
-        for outbox in outboxes:
-            outbox.send(data)
-            count += 1
-        return count
+    def _write_from(self, outboxes: Sequence[Outbox], start: int, data: bytes) -> None:
+        """Write to members from ``start`` on for one slice; leave the rest for later."""
+        deadline = time.perf_counter() + self._slice_seconds
+        end = len(outboxes)
+        index = start
+        while index < end:
+            outboxes[index].write(data)
+            index += 1
+            if (index - start) % SLICE_CHECK_EVERY == 0 and time.perf_counter() > deadline:
+                break
+        if index < end:
+            self.unfinished = (outboxes, index, data)
+            if not self._unfinished_scheduled:
+                self._running_loop().call_soon(self._write_unfinished)
+                self._unfinished_scheduled = True
+
+    def _write_unfinished(self) -> None:
+        self._unfinished_scheduled = False
+        unfinished, self.unfinished = self.unfinished, None
+        if unfinished is not None:
+            self._write_from(*unfinished)
+
+    def queue_unfinished(self) -> None:
+        """Queue the unfinished broadcast's bytes for every member it has not reached."""
+        unfinished, self.unfinished = self.unfinished, None
+        if unfinished is not None:
+            outboxes, start, data = unfinished
+            for index in range(start, len(outboxes)):
+                outboxes[index].send(data)
 
     def _next_tick(self) -> None:
         self._wrote_this_tick = False
@@ -130,7 +146,7 @@ class FlushScheduler:
         loop = self._loop
         if loop is None or loop.is_closed():
             loop = self._loop = asyncio.get_running_loop()
-            self._round_scheduled = self._wrote_this_tick = False
+            self._round_scheduled = self._wrote_this_tick = self._unfinished_scheduled = False
         return loop
 
     def _schedule_round(self) -> None:
@@ -207,6 +223,9 @@ class Outbox:
         """Queue complete WebSocket frames; they go out at the end of the tick."""
         if self.closed:
             return
+        if self._scheduler.unfinished is not None:
+            # This member may not have the broadcast being written yet.
+            self._scheduler.queue_unfinished()
         pending = self._pending
         pending.append(data)
         self._pending_bytes += len(data)

@@ -182,8 +182,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if not outboxes:
             return
         # Every member of this process was opened by one application.
-        delivered = next(iter(members)).scheduler.broadcast(outboxes, data)
-        metrics.MESSAGES_DELIVERED.inc(delivered * len(frames))
+        next(iter(members)).scheduler.broadcast(outboxes, data)
+        metrics.MESSAGES_DELIVERED.inc(len(outboxes) * len(frames))
         metrics.BROADCAST_SECONDS.observe(time.perf_counter() - started)
 
     @classmethod

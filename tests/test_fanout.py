@@ -369,7 +369,7 @@ def test_a_broadcast_reaches_idle_members_before_the_tick_ends() -> None:
     async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
         scheduler = FlushScheduler()
         outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(3)]
-        assert scheduler.broadcast(outboxes, b"hi|") == 3
+        scheduler.broadcast(outboxes, b"hi|")
         assert _drain(peer) == b"hi|hi|hi|"
         assert counting.sends == 3
 
@@ -394,19 +394,54 @@ def test_later_broadcasts_of_a_tick_ride_on_one_write_per_member() -> None:
     run_with_pair(scenario)
 
 
-def test_a_broadcast_past_its_slice_queues_the_rest_in_order() -> None:
-    """Members a broadcast does not reach within its slice get the frame in the next round, in order."""
+def test_a_broadcast_past_its_slice_goes_on_in_the_next_iterations() -> None:
+    """Members a broadcast does not reach within its slice get the frame in later loop iterations."""
 
     async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
         scheduler = FlushScheduler(slice_seconds=0.0)
         members = SLICE_CHECK_EVERY * 2 + 5
         outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(members)]
-        assert scheduler.broadcast(outboxes, b"x") == members
+        scheduler.broadcast(outboxes, b"x")
         assert _drain(peer) == b"x" * SLICE_CHECK_EVERY
+        other_work_saw: list[bytes] = []
+        asyncio.get_running_loop().call_soon(lambda: other_work_saw.append(_drain(peer)))
         for _ in range(8):
             await asyncio.sleep(0)
-        assert _drain(peer) == b"x" * (members - SLICE_CHECK_EVERY)
+        assert other_work_saw == [b"x" * SLICE_CHECK_EVERY], "one slice per loop iteration"
+        assert _drain(peer) == b"x" * (members - 2 * SLICE_CHECK_EVERY)
         assert counting.sends == members
+
+    run_with_pair(scenario)
+
+
+def test_a_frame_for_a_member_not_yet_reached_waits_for_the_broadcast() -> None:
+    """A frame sent to a member an unfinished broadcast has not reached goes out after that broadcast."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
+        scheduler.broadcast(outboxes, b"x")
+        outboxes[-1].send(b"|after")
+        for _ in range(4):
+            await asyncio.sleep(0)
+        assert _drain(peer) == b"x" * SLICE_CHECK_EVERY + b"x|after"
+        assert counting.sends == SLICE_CHECK_EVERY + 1
+
+    run_with_pair(scenario)
+
+
+def test_a_second_broadcast_keeps_behind_an_unfinished_one() -> None:
+    """Members an unfinished broadcast has not reached get it before the next one, in one write."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
+        scheduler.broadcast(outboxes, b"a")
+        scheduler.broadcast(outboxes, b"b")
+        for _ in range(4):
+            await asyncio.sleep(0)
+        assert _drain(peer) == b"a" * SLICE_CHECK_EVERY + b"ab" + b"b" * SLICE_CHECK_EVERY
+        assert counting.sends == 2 * SLICE_CHECK_EVERY + 1
 
     run_with_pair(scenario)
 
@@ -461,3 +496,29 @@ def test_a_broadcast_larger_than_the_bound_cuts_the_member_off() -> None:
         assert counting.sends == 0
 
     run_with_pair(scenario)
+
+
+def test_every_member_gets_broadcasts_in_order_when_they_overlap_across_ticks() -> None:
+    """A broadcast that starts while another is still being written reaches each member after it."""
+
+    async def main() -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        pairs = [socket.socketpair() for _ in range(SLICE_CHECK_EVERY * 3)]
+        streams = [IOStream(ours) for ours, _ in pairs]
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for stream in streams]
+        try:
+            scheduler.broadcast(outboxes, b"a")
+            # Runs in the next iteration, after the first slice of the rest.
+            asyncio.get_running_loop().call_soon(scheduler.broadcast, outboxes, b"b")
+            for _ in range(12):
+                await asyncio.sleep(0)
+            for _, theirs in pairs:
+                theirs.setblocking(False)
+                assert _drain(theirs) == b"ab"
+        finally:
+            for stream in streams:
+                stream.close()
+            for _, theirs in pairs:
+                theirs.close()
+
+    asyncio.run(main())
