@@ -8,6 +8,7 @@ from pathlib import Path
 
 import tornado.web
 
+from . import metrics
 from .backend import Backend
 from .config import Settings
 from .fanout import FlushScheduler
@@ -61,7 +62,7 @@ def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
     socket = {
         "config": settings,
         "backend": backend,
-        "scheduler": FlushScheduler(),
+        "scheduler": FlushScheduler(on_broadcast=metrics.BROADCAST_SECONDS.observe),
         "connections": ConnectionCounter(),
     }
     return tornado.web.Application(

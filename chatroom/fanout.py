@@ -75,14 +75,20 @@ class FlushScheduler:
     same slices, and frames that arrive in between ride on the same write.
     """
 
-    def __init__(self, slice_seconds: float = FLUSH_SLICE_SECONDS) -> None:
+    def __init__(
+        self,
+        slice_seconds: float = FLUSH_SLICE_SECONDS,
+        on_broadcast: Callable[[float], None] | None = None,
+    ) -> None:
         self._dirty: deque[Outbox] = deque()
         self._slice_seconds = slice_seconds
+        # Told how long each broadcast took to reach every member.
+        self._on_broadcast = on_broadcast
         self._loop: asyncio.AbstractEventLoop | None = None
         self._round_scheduled = False
         # The broadcast still being written: its members, the first not yet
-        # reached, and its bytes.
-        self.unfinished: tuple[Sequence[Outbox], int, bytes] | None = None
+        # reached, its bytes, and when it started.
+        self.unfinished: tuple[Sequence[Outbox], int, bytes, float] | None = None
         self._unfinished_scheduled = False
         # Set by a broadcast that wrote straight to sockets, until the next
         # loop tick: later broadcasts of this tick queue, so each member
@@ -93,15 +99,17 @@ class FlushScheduler:
         """Give ``data`` to every outbox, straight to the socket where possible."""
         loop = self._running_loop()
         self.queue_unfinished()
+        started = time.perf_counter()
         if self._wrote_this_tick:
             for outbox in outboxes:
                 outbox.send(data)
+            self._done(started)
             return
         loop.call_soon(self._next_tick)
         self._wrote_this_tick = True
-        self._write_from(outboxes, 0, data)
+        self._write_from(outboxes, 0, data, started)
 
-    def _write_from(self, outboxes: Sequence[Outbox], start: int, data: bytes) -> None:
+    def _write_from(self, outboxes: Sequence[Outbox], start: int, data: bytes, started: float) -> None:
         """Write to members from ``start`` on for one slice; leave the rest for later."""
         deadline = time.perf_counter() + self._slice_seconds
         end = len(outboxes)
@@ -111,11 +119,13 @@ class FlushScheduler:
             index += 1
             if (index - start) % SLICE_CHECK_EVERY == 0 and time.perf_counter() > deadline:
                 break
-        if index < end:
-            self.unfinished = (outboxes, index, data)
-            if not self._unfinished_scheduled:
-                self._running_loop().call_soon(self._write_unfinished)
-                self._unfinished_scheduled = True
+        if index == end:
+            self._done(started)
+            return
+        self.unfinished = (outboxes, index, data, started)
+        if not self._unfinished_scheduled:
+            self._running_loop().call_soon(self._write_unfinished)
+            self._unfinished_scheduled = True
 
     def _write_unfinished(self) -> None:
         self._unfinished_scheduled = False
@@ -127,9 +137,14 @@ class FlushScheduler:
         """Queue the unfinished broadcast's bytes for every member it has not reached."""
         unfinished, self.unfinished = self.unfinished, None
         if unfinished is not None:
-            outboxes, start, data = unfinished
+            outboxes, start, data, started = unfinished
             for index in range(start, len(outboxes)):
                 outboxes[index].send(data)
+            self._done(started)
+
+    def _done(self, started: float) -> None:
+        if self._on_broadcast is not None:
+            self._on_broadcast(time.perf_counter() - started)
 
     def _next_tick(self) -> None:
         self._wrote_this_tick = False

@@ -169,7 +169,6 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         members = cls.clients.get(room)
         if not members or not frames:
             return
-        started = time.perf_counter()
         data = encode_frames(frames)
         skip = protocol.nick_key(exclude_nick) if exclude_nick is not None else None
         # Nick keys are compared only for typing, so an ordinary broadcast
@@ -184,7 +183,6 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         # Every member of this process was opened by one application.
         next(iter(members)).scheduler.broadcast(outboxes, data)
         metrics.MESSAGES_DELIVERED.inc(len(outboxes) * len(frames))
-        metrics.BROADCAST_SECONDS.observe(time.perf_counter() - started)
 
     @classmethod
     def deliver(cls, room: str, events: Sequence[Event]) -> None:

@@ -39,7 +39,7 @@ STORE_SECONDS = Histogram(
 )
 BROADCAST_SECONDS = Histogram(
     "chatroom_broadcast_seconds",
-    "Time to hand one broadcast to every local member",
+    "Time from a broadcast's first write until every local member has it written or queued",
     buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1),
 )
 

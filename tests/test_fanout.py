@@ -522,3 +522,22 @@ def test_every_member_gets_broadcasts_in_order_when_they_overlap_across_ticks() 
                 theirs.close()
 
     asyncio.run(main())
+
+
+def test_a_broadcast_is_timed_once_when_its_last_member_has_it() -> None:
+    """A broadcast written over several slices is reported once, after its last member."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        durations: list[float] = []
+        scheduler = FlushScheduler(slice_seconds=0.0, on_broadcast=durations.append)
+        members = SLICE_CHECK_EVERY * 2 + 1
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(members)]
+        scheduler.broadcast(outboxes, b"x")
+        assert durations == []
+        for _ in range(6):
+            await asyncio.sleep(0)
+        assert counting.sends == members
+        assert len(durations) == 1
+        assert durations[0] >= 0
+
+    run_with_pair(scenario)
