@@ -32,7 +32,7 @@
 #define READ_CHUNK (256 * 1024)
 #define BUCKET_NS 10000ULL         /* latency histogram: 10 us buckets ... */
 #define BUCKETS 500000             /* ... up to 5 s, beyond that clamped */
-#define MS 1000000ULL               /* nanoseconds */
+#define MS 1000000ULL              /* one millisecond, in nanoseconds */
 #define MARKER "\"bench "          /* start of a benchmark message text */
 
 enum state { IDLE, CONNECTING, UPGRADING, OPEN, CLOSED };
