@@ -555,7 +555,6 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             return
         members.discard(self)
         self._unsettled.get(self.room, set()).discard(self)
-        self._live_outboxes.pop(self.room, None)
         if not members:
             del self.clients[self.room]
             self._unsettled.pop(self.room, None)
