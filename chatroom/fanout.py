@@ -251,6 +251,12 @@ class Outbox:
             # The first frame of the tick: later ones ride on the same flush.
             self._scheduler.mark(self)
 
+    def finish(self) -> None:
+        """Hand over everything meant for this member, before its stream closes."""
+        if self._scheduler.unfinished is not None:
+            self._scheduler.queue_unfinished()
+        self.flush()
+
     def flush(self) -> None:
         """Write everything pending in one write, unless a write is in flight."""
         pending = self._pending

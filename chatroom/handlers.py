@@ -501,7 +501,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if self._server_close_code is None:
             self._server_close_code = code
         if self.outbox is not None:
-            self.outbox.flush()
+            self.outbox.finish()
             self.outbox.cut_off()
         self.close(code, reason)
 

@@ -541,3 +541,18 @@ def test_a_broadcast_is_timed_once_when_its_last_member_has_it() -> None:
         assert durations[0] >= 0
 
     run_with_pair(scenario)
+
+
+def test_a_member_closed_mid_broadcast_gets_the_broadcast_first() -> None:
+    """Finishing an outbox (before a close) hands it the broadcast still being written."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
+        scheduler.broadcast(outboxes, b"x")
+        assert _drain(peer) == b"x" * SLICE_CHECK_EVERY
+        outboxes[-1].finish()
+        outboxes[-1].cut_off()
+        assert _drain(peer) == b"x"
+
+    run_with_pair(scenario)
