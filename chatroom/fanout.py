@@ -101,9 +101,7 @@ class FlushScheduler:
         self.queue_unfinished()
         started = time.perf_counter()
         if self._wrote_this_tick:
-            for outbox in outboxes:
-                outbox.send(data)
-            self._done(started)
+            self._queue_from(outboxes, 0, data, started)
             return
         loop.call_soon(self._next_tick)
         self._wrote_this_tick = True
@@ -137,10 +135,12 @@ class FlushScheduler:
         """Queue the unfinished broadcast's bytes for every member it has not reached."""
         unfinished, self.unfinished = self.unfinished, None
         if unfinished is not None:
-            outboxes, start, data, started = unfinished
-            for index in range(start, len(outboxes)):
-                outboxes[index].send(data)
-            self._done(started)
+            self._queue_from(*unfinished)
+
+    def _queue_from(self, outboxes: Sequence[Outbox], start: int, data: bytes, started: float) -> None:
+        for index in range(start, len(outboxes)):
+            outboxes[index].send(data)
+        self._done(started)
 
     def _done(self, started: float) -> None:
         if self._on_broadcast is not None:
@@ -224,12 +224,18 @@ class Outbox:
 
     def write(self, data: bytes) -> None:
         """Hand complete WebSocket frames to the socket now, unless others wait."""
-        if self._pending or self._in_flight or not self._direct or len(data) > self._max_backlog:
-            self.send(data)
-            return
         stream = self._stream
-        if self.closed or stream.closed() or stream.writing():
-            # The flush writes behind the stream's bytes, or cuts off.
+        if (
+            self._pending
+            or self._in_flight
+            or self.closed
+            or not self._direct
+            or len(data) > self._max_backlog
+            or stream.closed()
+            or stream.writing()
+        ):
+            # Queued behind what waits; the flush writes through the stream,
+            # or cuts off a closed or overfull member.
             self.send(data)
         else:
             self._send_now(data)
@@ -253,8 +259,7 @@ class Outbox:
 
     def finish(self) -> None:
         """Hand over everything meant for this member, before its stream closes."""
-        if self._scheduler.unfinished is not None:
-            self._scheduler.queue_unfinished()
+        self._scheduler.queue_unfinished()
         self.flush()
 
     def flush(self) -> None:
