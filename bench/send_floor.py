@@ -39,9 +39,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+# Pinned exactly as the runner pins a server and its load generator.
+from run import CLIENT_CORE, SERVER_CORE, free_port
+
 BENCH = Path(__file__).resolve().parent
 SINK = BENCH / "build" / "sink"
-SENDER_CORE, READER_CORE = 0, 1
 FRAME = b"\x81\x7e\x00\xdc" + b"x" * 220  # about a user frame with 100 bytes of text
 
 
@@ -54,10 +56,8 @@ def percentile(values: list[float], q: float) -> float:
 @contextlib.contextmanager
 def sink() -> Iterator[int]:
     """Run the discarding reader on the reader core; yield its port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
-    process = subprocess.Popen(["taskset", "-c", str(READER_CORE), str(SINK), str(port)])
+    port = free_port()
+    process = subprocess.Popen(["taskset", "-c", CLIENT_CORE, str(SINK), str(port)])
     try:
         for _ in range(100):
             with contextlib.suppress(OSError):
@@ -137,7 +137,7 @@ def main() -> None:
         subprocess.run(["make", "-s", "-C", str(BENCH)], check=True)
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    os.sched_setaffinity(0, {SENDER_CORE})
+    os.sched_setaffinity(0, {int(SERVER_CORE)})
     commits = commit_times(args.commits, args.gap)
     print(summary("commit", commits))
     with sink() as port:
