@@ -9,19 +9,11 @@ from pathlib import Path
 import tornado.web
 
 from . import metrics
+from .api import HealthHandler, MessagesHandler, MetricsHandler, NotFoundHandler, RoomsHandler
 from .backend import Backend
 from .config import Settings
 from .fanout import FlushScheduler
-from .handlers import (
-    ChatSocketHandler,
-    ConnectionCounter,
-    HealthHandler,
-    IndexHandler,
-    MessagesHandler,
-    MetricsHandler,
-    NotFoundHandler,
-    RoomsHandler,
-)
+from .handlers import ChatSocketHandler, ConnectionCounter, IndexHandler
 
 access_log = logging.getLogger("chatroom.access")
 

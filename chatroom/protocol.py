@@ -287,3 +287,8 @@ def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, An
     if ref is not None:
         frame["ref"] = ref
     return frame
+
+
+def api_error_body(code: str, message: str) -> bytes:
+    """The JSON body of every HTTP API error."""
+    return orjson.dumps({"error": code, "message": message})

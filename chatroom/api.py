@@ -1,0 +1,171 @@
+"""The JSON API and the operational endpoints: health, metrics, rooms, history, publish."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import tornado.escape
+import tornado.web
+
+from . import auth, metrics, protocol
+from .backend import Backend, BackendError
+from .config import Settings
+from .handlers import ChatSocketHandler
+from .protocol import ProtocolError, api_error_body
+
+MAX_API_LIMIT = 500
+
+
+class ApiError(tornado.web.HTTPError):
+    """An API refusal with its error code, answered as JSON."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(status, reason=None)
+        self.code = code
+        self.message = message
+
+
+class JsonHandler(tornado.web.RequestHandler):
+    """Base of the API handlers: JSON bodies, JSON errors, never a traceback."""
+
+    def initialize(self, config: Settings, backend: Backend) -> None:
+        self.config = config
+        self.backend = backend
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Cache-Control", "no-store")
+
+    def send_json(self, body: dict[str, Any], status: int = 200) -> None:
+        """Answer with ``body`` as JSON."""
+        self.set_status(status)
+        self.finish(orjson.dumps(body))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, ApiError):
+            code, message = error.code, error.message
+        elif status_code == 404:
+            code, message = "not_found", "no such endpoint"
+        elif status_code == 405:
+            code, message = "method_not_allowed", "this endpoint does not take that method"
+        elif status_code < 500:
+            code, message = "bad_request", self._reason
+        else:
+            code, message = "internal", "the server could not answer this request"
+        self.set_header("Content-Type", "application/json")
+        self.finish(api_error_body(code, message))
+
+    def room_argument(self, raw: str) -> str:
+        """A room name from the URL, or 400 bad_name."""
+        try:
+            return protocol.normalize_room(tornado.escape.url_unescape(raw))
+        except ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
+
+    def int_argument(self, name: str) -> int | None:
+        """A non-negative integer query argument, or 400 bad_request."""
+        raw = self.get_argument(name, None)
+        if raw is None:
+            return None
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+            raise ApiError(400, protocol.BAD_REQUEST, f"{name} must be a non-negative integer")
+        return int(raw)
+
+
+class NotFoundHandler(JsonHandler):
+    """Answers every unknown path with a JSON 404."""
+
+    def prepare(self) -> None:
+        raise ApiError(404, "not_found", "no such page or endpoint")
+
+
+class HealthHandler(JsonHandler):
+    """``GET /healthz``: 200 when the store (and broker) answer, else 503."""
+
+    async def get(self) -> None:
+        healthy = await self.backend.healthy()
+        body = {
+            "status": "ok" if healthy else "degraded",
+            "backend": type(self.backend).__name__,
+            "connections": len(ChatSocketHandler.sessions),
+        }
+        self.send_json(body, 200 if healthy else 503)
+
+
+class MetricsHandler(tornado.web.RequestHandler):
+    """``GET /metrics`` in Prometheus text format."""
+
+    def get(self) -> None:
+        body, content_type = metrics.render()
+        self.set_header("Content-Type", content_type)
+        self.finish(body)
+
+
+class RoomsHandler(JsonHandler):
+    """``GET /api/rooms``: rooms with anyone online or any history."""
+
+    async def get(self) -> None:
+        try:
+            rooms = await self.backend.rooms()
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        body = [{"room": r.room, "online": r.online, "last_id": r.last_id} for r in rooms]
+        self.send_json({"rooms": body})
+
+
+class MessagesHandler(JsonHandler):
+    """``GET`` a room's history page; ``POST`` a message as a bot."""
+
+    async def get(self, raw_room: str) -> None:
+        room = self.room_argument(raw_room)
+        after, before = self.int_argument("after"), self.int_argument("before")
+        limit = self.int_argument("limit")
+        limit = 50 if limit is None else min(limit, MAX_API_LIMIT)
+        if limit < 1:
+            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        # With only "after", page forwards from it; otherwise show the newest.
+        newest = after is None or before is not None
+        try:
+            messages = await self.backend.history(
+                room, after=after, before=before, limit=limit, newest=newest
+            )
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        self.send_json({"room": room, "messages": [m.frame() for m in messages]})
+
+    async def post(self, raw_room: str) -> None:
+        if self.config.api_key is None:
+            raise ApiError(403, "forbidden", "publishing is off: start the server with --api-key")
+        if not auth.bearer_matches(self.request.headers.get("Authorization"), self.config.api_key):
+            raise ApiError(
+                401, protocol.UNAUTHORIZED, "a valid 'Authorization: Bearer <api key>' is required"
+            )
+        room = self.room_argument(raw_room)
+        nick, text = self._read_post_body()
+        metrics.MESSAGES_RECEIVED.inc()
+        try:
+            stored = await self.backend.publish(room, nick, text)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
+        metrics.MESSAGES_STORED.inc()
+        self.send_json(stored.frame(), 201)
+
+    def _read_post_body(self) -> tuple[str, str]:
+        try:
+            body = orjson.loads(self.request.body)
+        except orjson.JSONDecodeError:
+            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("nick"), str)
+            or not isinstance(body.get("message"), str)
+        ):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"nick": string, "message": string}')
+        try:
+            nick = protocol.normalize_nick(body["nick"])
+            text = protocol.clean_text(body["message"], self.config.max_message_length)
+        except ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
+        return nick, text
