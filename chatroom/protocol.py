@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from . import names
+
 # Close codes (PROTOCOL.md, "Closing").
 CLOSE_GOING_AWAY = 1001
 CLOSE_POLICY_VIOLATION = 1008
@@ -36,15 +38,16 @@ BAD_NAME = "bad_name"
 NICK_TAKEN = "nick_taken"
 UNAUTHORIZED = "unauthorized"
 
-MAX_ROOM_LENGTH = 64
-MAX_NICK_LENGTH = 32
 MAX_REF_LENGTH = 64
 DEFAULT_MESSAGE_LENGTH = 4000
 MAX_HISTORY_REQUEST = 200
-NAME_PUNCTUATION = frozenset("-_.")
 MAX_JSON_DEPTH = 32
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
-_BRACKETS = re.compile(r"[\[\]{}]")
+# Ids and limits travel to the store as signed 64-bit integers.
+MAX_CLIENT_INT = 2**63 - 1
+# One token per match: a JSON string (possessive, so an unterminated one ends
+# the scan instead of being retried from every later quote) or a bracket.
+# Every character is looked at once, whatever the frame holds.
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]++|\\.)*+"?|[\[\]{}]', re.DOTALL)
 
 
 class ProtocolError(Exception):
@@ -81,55 +84,29 @@ class HistoryRequest:
 ClientFrame = MessageFrame | TypingFrame | HistoryRequest
 
 
-# --- names -----------------------------------------------------------------
-
-
-def _is_letter_or_digit(char: str) -> bool:
-    category = unicodedata.category(char)
-    return category[0] == "L" or category == "Nd"
-
-
-def _is_name_char(char: str) -> bool:
-    # Combining marks are part of how many scripts (Devanagari, Thai...) spell
-    # letters, so they are allowed after the first character.
-    return _is_letter_or_digit(char) or unicodedata.category(char)[0] == "M" or char in NAME_PUNCTUATION
+# --- names (the rules live in names.py) ------------------------------------
 
 
 def normalize_room(raw: str) -> str:
-    """Return the room name in NFC, or raise ProtocolError(bad_name)."""
-    room = unicodedata.normalize("NFC", raw)
-    if not 1 <= len(room) <= MAX_ROOM_LENGTH:
-        raise ProtocolError(BAD_NAME, f"a room name has 1 to {MAX_ROOM_LENGTH} characters")
-    if not _is_letter_or_digit(room[0]) or not all(map(_is_name_char, room)):
-        raise ProtocolError(
-            BAD_NAME,
-            "a room name is letters, digits, '-', '_' and '.', starting with a letter or digit",
-        )
-    return room
+    """The room name after PRECIS enforcement, or raise ProtocolError(bad_name)."""
+    try:
+        return names.normalize_room(raw)
+    except names.BadNameError as error:
+        raise ProtocolError(BAD_NAME, str(error)) from None
 
 
 def normalize_nick(raw: str) -> str:
-    """Return the nick trimmed and in NFC, or raise ProtocolError(bad_name)."""
-    nick = unicodedata.normalize("NFC", raw.strip())
-    if not 1 <= len(nick) <= MAX_NICK_LENGTH:
-        raise ProtocolError(BAD_NAME, f"a nick has 1 to {MAX_NICK_LENGTH} characters")
-    words = nick.split(" ")
-    valid = (
-        _is_letter_or_digit(nick[0])
-        and all(words)  # no double spaces
-        and all(_is_name_char(char) for word in words for char in word)
-    )
-    if not valid:
-        raise ProtocolError(
-            BAD_NAME,
-            "a nick is letters, digits, single spaces, '-', '_' and '.', starting with a letter or digit",
-        )
-    return nick
+    """The nick after PRECIS enforcement (NFKC, spaces mapped and trimmed), or raise ProtocolError."""
+    try:
+        return names.normalize_nick(raw)
+    except names.BadNameError as error:
+        raise ProtocolError(BAD_NAME, str(error)) from None
 
 
-def nick_key(nick: str) -> str:
-    """The form in which nicks are compared: two nicks clash when keys match."""
-    return nick.casefold()
+MAX_ROOM_LENGTH = names.MAX_ROOM_LENGTH
+MAX_NICK_LENGTH = names.MAX_NICK_LENGTH
+nick_key = names.nick_key
+room_key = names.room_key
 
 
 def sort_nicks(nicks: list[str]) -> list[str]:
@@ -198,9 +175,12 @@ def _nesting_depth(data: str) -> int:
     if data.count("[") + data.count("{") <= MAX_JSON_DEPTH:
         return 0
     depth = deepest = 0
-    for bracket in _BRACKETS.findall(_STRINGS.sub("", data)):
-        depth += 1 if bracket in "[{" else -1
-        deepest = max(deepest, depth)
+    for token in _JSON_TOKENS.findall(data):
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token in "]}":
+            depth -= 1
     return deepest
 
 
@@ -216,15 +196,16 @@ def _read_ref(obj: dict[str, Any]) -> str | None:
 def _parse_history_request(obj: dict[str, Any], ref: str | None) -> HistoryRequest:
     before = obj.get("before")
     limit = obj.get("limit", 50)
-    if before is not None and not _is_int(before):
-        raise ProtocolError(BAD_REQUEST, '"before" must be an integer id', ref)
-    if not _is_int(limit) or limit < 1:
-        raise ProtocolError(BAD_REQUEST, '"limit" must be a positive integer', ref)
+    if before is not None and not _is_int_in(before, 0):
+        raise ProtocolError(BAD_REQUEST, f'"before" must be an id from 0 to {MAX_CLIENT_INT}', ref)
+    if not _is_int_in(limit, 1):
+        raise ProtocolError(BAD_REQUEST, f'"limit" must be an integer from 1 to {MAX_CLIENT_INT}', ref)
     return HistoryRequest(before, min(limit, MAX_HISTORY_REQUEST))
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _is_int_in(value: object, low: int) -> bool:
+    """An integer (not a bool) from ``low`` to what the store can hold."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= MAX_CLIENT_INT
 
 
 # --- server frames ---------------------------------------------------------
