@@ -11,7 +11,7 @@ import tornado.web
 from . import auth, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
-from .handlers import ChatSocketHandler
+from .handlers import ChatSocketHandler, look_alike_room_message
 from .protocol import ProtocolError, api_error_body
 
 MAX_API_LIMIT = 500
@@ -144,6 +144,7 @@ class MessagesHandler(JsonHandler):
             )
         room = self.room_argument(raw_room)
         nick, text = self._read_post_body()
+        await self._claim_room(room)
         metrics.MESSAGES_RECEIVED.inc()
         try:
             stored = await self.backend.publish(room, nick, text)
@@ -151,6 +152,14 @@ class MessagesHandler(JsonHandler):
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
         self.send_json(stored.frame(), 201)
+
+    async def _claim_room(self, room: str) -> None:
+        try:
+            holder = await self.backend.claim_room(room)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        if holder is not None:
+            raise ApiError(400, protocol.BAD_NAME, look_alike_room_message(room, holder))
 
     def _read_post_body(self) -> tuple[str, str]:
         try:

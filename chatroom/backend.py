@@ -153,6 +153,16 @@ class Backend(Protocol):
         """Whether the store and the broker can be reached and written."""
         ...
 
+    async def claim_room(self, room: str) -> str | None:
+        """Hold the room's look-alike key (protocol.room_key) across the deployment.
+
+        Returns None when ``room`` holds it (now or already), else the name of
+        the other room that does: the two look alike and cannot both exist.
+        An empty room without history lets go of its key when its last member
+        leaves.
+        """
+        ...
+
 
 def now_ms() -> int:
     """Server time in milliseconds since the epoch, as frames carry it."""

@@ -63,6 +63,13 @@ def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage
     return messages
 
 
+def look_alike_room_message(room: str, holder: str) -> str:
+    """Why a room name that looks like an existing room is refused."""
+    return (
+        f"the room name {room!r} looks like the existing room {holder!r}: join that one or pick another name"
+    )
+
+
 class IndexHandler(tornado.web.RequestHandler):
     """Renders the chat page for ``?room=`` (default ``lobby``)."""
 
@@ -262,6 +269,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         metrics.CONNECTIONS_OPEN.inc()
         try:
             self.room, nick = self._requested_identity()
+            await self._claim_room()
             await self._reserve_nick(nick)
             if not self._closed:
                 await self._join()
@@ -295,6 +303,11 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         except auth.AuthError as error:
             raise ProtocolError(protocol.UNAUTHORIZED, f"a valid token is required: {error}") from None
         return room, protocol.normalize_nick(subject)
+
+    async def _claim_room(self) -> None:
+        holder = await self.backend.claim_room(self.room)
+        if holder is not None:
+            raise ProtocolError(protocol.BAD_NAME, look_alike_room_message(self.room, holder))
 
     async def _reserve_nick(self, nick: str | None) -> None:
         candidates = (

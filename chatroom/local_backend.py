@@ -35,7 +35,7 @@ from .backend import (
     TypingEvent,
     now_ms,
 )
-from .protocol import nick_key
+from .protocol import nick_key, room_key
 
 log = logging.getLogger("chatroom.store")
 
@@ -115,6 +115,10 @@ class LocalBackend:
         self._write_failed = False
         self._members: dict[str, dict[str, str]] = defaultdict(dict)
         self._sinks: dict[str, EventSink] = {}
+        # Look-alike keys of rooms in use (protocol.room_key -> room), and
+        # the rooms with history, whose names stay held; loaded on first use.
+        self._room_claims: dict[str, str] | None = None
+        self._rooms_with_history: set[str] = set()
 
     # --- lifecycle -------------------------------------------------------
 
@@ -283,6 +287,7 @@ class LocalBackend:
             if not pending.future.done():
                 pending.future.set_result(message)
             by_room[message.room].append(message)
+        self._rooms_with_history.update(by_room)
         for room, events in by_room.items():
             self._deliver(room, events)
 
@@ -423,6 +428,7 @@ class LocalBackend:
             return
         if not members:
             del self._members[room]
+            self._drop_unused_claim(room)
         if announce:
             self._announce("leave", room, nick)
 
@@ -446,3 +452,24 @@ class LocalBackend:
         sink = self._sinks.get(room)
         if sink is not None:
             sink(events)
+
+    # --- look-alike room names -------------------------------------------
+
+    async def claim_room(self, room: str) -> str | None:
+        """Hold ``room``'s look-alike key; the other room that already holds it, if any."""
+        if self._room_claims is None:
+            rows = await self._read(lambda conn: conn.execute("SELECT room FROM rooms").fetchall())
+            self._rooms_with_history.update(str(name) for (name,) in rows)
+            claims = {room_key(name): name for name in sorted(self._rooms_with_history)}
+            if self._room_claims is None:
+                self._room_claims = claims
+        holder = self._room_claims.setdefault(room_key(room), room)
+        return None if holder == room else holder
+
+    def _drop_unused_claim(self, room: str) -> None:
+        """An empty room without history no longer holds its name."""
+        if self._room_claims is None or room in self._rooms_with_history:
+            return
+        key = room_key(room)
+        if self._room_claims.get(key) == room:
+            del self._room_claims[key]

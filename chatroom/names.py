@@ -65,9 +65,11 @@ def nick_key(nick: str) -> str:
     """The form in which nicks are compared: two nicks clash when their keys match.
 
     Case-insensitive (casefold) and confusable-insensitive (TR39 skeleton):
-    ``Alice``, ``ALICE``, ``аlice`` (Cyrillic а) and ``a1ice`` share a key.
+    ``Alice``, ``ALICE``, ``аlice`` (Cyrillic а), ``a1ice`` and ``b0b``/``bob``
+    share keys. The second casefold is there because some prototypes are
+    capitals (``0`` looks like ``O``).
     """
-    return skeleton(nick.casefold())
+    return skeleton(nick.casefold()).casefold()
 
 
 def room_key(room: str) -> str:

@@ -53,7 +53,7 @@ from .backend import (
     TypingEvent,
     now_ms,
 )
-from .protocol import nick_key
+from .protocol import nick_key, room_key
 
 log = logging.getLogger("chatroom.redis")
 
@@ -98,6 +98,23 @@ redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n' .. ARGV[5])
 return first
 """
 )
+
+# KEYS: room-claims hash. ARGV: look-alike key, room. -> the room holding the key
+CLAIM_ROOM_SCRIPT = """
+redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGET', KEYS[1], ARGV[1])
+"""
+
+# KEYS: room-claims hash, rooms set (rooms with history), room members hash.
+# ARGV: look-alike key, room. An empty room without history lets go of its name.
+DROP_ROOM_CLAIM_SCRIPT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2]
+   and redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0
+   and redis.call('HLEN', KEYS[3]) == 0 then
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0
+"""
 
 # KEYS: room hash, stream. ARGV: epoch candidate. -> {epoch, last_id}
 POSITION_SCRIPT = (
@@ -318,6 +335,8 @@ class RedisBackend:
             "release": RELEASE_SCRIPT,
             "join": JOIN_SCRIPT,
             "reap": REAP_SCRIPT,
+            "claim_room": CLAIM_ROOM_SCRIPT,
+            "drop_room_claim": DROP_ROOM_CLAIM_SCRIPT,
         }
         self._scripts = {name: self._client.register_script(body) for name, body in scripts.items()}
         try:
@@ -571,6 +590,7 @@ class RedisBackend:
         except BackendError:
             self._unreleased[(room, key)] = announce
             raise
+        await self._call(self._drop_unused_claim(room))
 
     async def _release(self, room: str, key: str, *, announce: bool) -> None:
         await self._scripts["release"](args=self._presence_args(room, key, "1" if announce else "0"))
@@ -814,3 +834,15 @@ class RedisBackend:
         if fresh:
             self._deliver(feed, fresh)
         return len(missed)
+
+    # --- look-alike room names -----------------------------------------------
+
+    async def claim_room(self, room: str) -> str | None:
+        """Hold ``room``'s look-alike key on every node; the other room holding it, if any."""
+        keys = [self.prefix + "room-claims"]
+        holder: bytes = await self._call(self._scripts["claim_room"](keys, [room_key(room), room]))
+        return None if holder.decode() == room else holder.decode()
+
+    async def _drop_unused_claim(self, room: str) -> None:
+        keys = [self.prefix + "room-claims", self.prefix + "rooms", self._room_key(room, ":members")]
+        await self._scripts["drop_room_claim"](keys, [room_key(room), room])

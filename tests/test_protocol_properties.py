@@ -6,6 +6,7 @@ names that pass the rules are stable and really follow them.
 from __future__ import annotations
 
 import json
+import time
 import unicodedata
 from typing import Any
 
@@ -68,6 +69,10 @@ def assert_frame_or_refusal(data: str) -> None:
 @example("{" + "[" * 100_000 + "]" * 100_000 + "}")
 @example('{"n": ' + "9" * 5000 + "}")
 @example('{"type": "message", "message": "\\ud800"}')
+@example("{" + "[" * 40 + '"\\' * 32_000)
+@example("{" + "[" * 40 + '"' + '\\"' * 32_000)
+@example('{"type": "history", "before": 9223372036854775808}')
+@example('{"type": "history", "before": -1, "limit": 18446744073709551615}')
 def test_any_text_is_a_frame_or_a_refusal(data: str) -> None:
     """Any string at all parses to a client frame or a ProtocolError with a documented code."""
     assert_frame_or_refusal(data)
@@ -202,3 +207,25 @@ def test_room_normalization_is_idempotent_and_follows_the_rules(raw: str) -> Non
     assert protocol.normalize_room(room) == room
     assert name_rule_violations(room, protocol.MAX_ROOM_LENGTH, spaces=False) == []
     assert "/" not in room and not room.startswith(".")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet='[]{}"\\:,a ', min_size=1, max_size=12), st.integers(min_value=0, max_value=40))
+def test_parsing_is_linear_in_the_frame(unit: str, opening: int) -> None:
+    """Any repeated pattern filling a 64 KiB frame is answered in well under half a second."""
+    data = "{" + "[" * opening + unit * (65_000 // len(unit))
+    started = time.perf_counter()
+    parse_or_refusal(data)
+    assert time.perf_counter() - started < 0.5
+
+
+@FAST
+@given(st.integers(), st.integers())
+def test_history_numbers_reach_the_store_only_in_range(before: int, limit: int) -> None:
+    """Every accepted history request has an id and a limit the store can hold."""
+    answer = parse_or_refusal(json.dumps({"type": "history", "before": before, "limit": limit}))
+    if isinstance(answer, HistoryRequest):
+        assert answer.before is not None and 0 <= answer.before < 2**63
+        assert 1 <= answer.limit <= protocol.MAX_HISTORY_REQUEST
+    else:
+        assert isinstance(answer, ProtocolError) and answer.code in ("bad_request", "bad_json")
