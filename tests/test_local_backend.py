@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from chatroom.backend import BackendError, Event, StartupError, StoredMessage
 from chatroom import local_backend
+from chatroom.backend import BackendError, Event, StartupError, StoredMessage
 from chatroom.local_backend import LocalBackend
 
 T = TypeVar("T")
