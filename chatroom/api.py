@@ -143,11 +143,12 @@ class MessagesHandler(JsonHandler):
                 401, protocol.UNAUTHORIZED, "a valid 'Authorization: Bearer <api key>' is required"
             )
         room = self.room_argument(raw_room)
-        nick, text = self._read_post_body()
+        nick, text, ref = self._read_post_body()
         await self._claim_room(room)
         metrics.MESSAGES_RECEIVED.inc()
         try:
-            stored = await self.backend.publish(room, nick, text)
+            # A retry after a lost response, with the same ref, is stored once.
+            stored = await self.backend.publish(room, nick, text, ref=ref)
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
@@ -161,7 +162,7 @@ class MessagesHandler(JsonHandler):
         if holder is not None:
             raise ApiError(400, protocol.BAD_NAME, look_alike_room_message(room, holder))
 
-    def _read_post_body(self) -> tuple[str, str]:
+    def _read_post_body(self) -> tuple[str, str, str | None]:
         try:
             body = orjson.loads(self.request.body)
         except orjson.JSONDecodeError:
@@ -177,4 +178,16 @@ class MessagesHandler(JsonHandler):
             text = protocol.clean_text(body["message"], self.config.max_message_length)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
-        return nick, text
+        return nick, text, self._post_ref(body)
+
+    @staticmethod
+    def _post_ref(body: dict[str, Any]) -> str | None:
+        """The body's optional "ref", as a message frame's."""
+        ref = body.get("ref")
+        if ref is not None and (not isinstance(ref, str) or len(ref) > protocol.MAX_REF_LENGTH):
+            raise ApiError(
+                400,
+                protocol.BAD_REQUEST,
+                f'"ref" must be a string of at most {protocol.MAX_REF_LENGTH} characters',
+            )
+        return ref

@@ -6,6 +6,7 @@ runs on the embedded SQLite store (LocalBackend) and on Redis (RedisBackend).
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -95,11 +96,14 @@ class Backend(Protocol):
     async def close(self) -> None:
         """Finish pending writes and release everything."""
 
-    def publish(self, room: str, nick: str, text: str) -> Awaitable[StoredMessage]:
+    def publish(self, room: str, nick: str, text: str, *, ref: str | None = None) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
         Calls made in order are stored in that order. The awaitable resolves
-        once the message is durable, or raises BackendError.
+        once the message is durable, or raises BackendError. With ``ref``, a
+        message the same sender (by nick key) sent to the room with the same
+        ref and text within DEDUPE_WINDOW_MS is not stored or broadcast
+        again: the awaitable resolves to the message first stored.
         """
         ...
 
@@ -162,6 +166,22 @@ class Backend(Protocol):
         leaves.
         """
         ...
+
+
+# How long a sent message's ref is remembered: a resend within this window
+# (a page that lost its ack, say) is stored once.
+DEDUPE_WINDOW_MS = 10 * 60 * 1000
+
+
+def dedupe_digest(room: str, sender: str, ref: str, text: str) -> bytes:
+    """What identifies one sent message for deduplication: room, sender, ref and text."""
+    hashed = hashlib.sha256()
+    for part in (room, sender, ref, text):
+        # Length-prefixed, so that no two tuples share an encoding.
+        data = part.encode("utf-8", errors="surrogatepass")
+        hashed.update(len(data).to_bytes(4, "big"))
+        hashed.update(data)
+    return hashed.digest()
 
 
 def now_ms() -> int:

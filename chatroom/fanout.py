@@ -260,7 +260,15 @@ class Outbox:
     def finish(self) -> None:
         """Hand over everything meant for this member, before its stream closes."""
         self._scheduler.queue_unfinished()
-        self.flush()
+        if self._in_flight and self._pending and not self.closed:
+            # The stream keeps writes in order: these go out behind the one
+            # in flight and ahead of the close frame that follows.
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._pending_bytes = 0
+            self._write_through_stream(data)
+        else:
+            self.flush()
 
     def flush(self) -> None:
         """Write everything pending in one write, unless a write is in flight."""

@@ -32,6 +32,10 @@ _NO_ARGUMENTS: dict[str, list[bytes]] = {}
 MAX_REPLAY = 1000
 TYPING_INTERVAL = 1.0
 GUEST_ATTEMPTS = 20
+# How long a server-initiated close waits for the member's messages in the
+# store to resolve, so that their acks go out before the close frame. Within
+# the shutdown grace: a stop still takes under five seconds.
+ACK_WAIT_SECONDS = 1.0
 CLOSE_CODE_FOR = {
     protocol.BAD_NAME: protocol.CLOSE_BAD_NAME,
     protocol.UNAUTHORIZED: protocol.CLOSE_UNAUTHORIZED,
@@ -159,6 +163,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self._bucket = TokenBucket(config.rate, config.burst)
         self._refusals = RefusalWindow(config.max_refusals, config.refusal_window)
         self._last_typing = 0.0
+        # Accepted messages whose store outcome (ack or error) is still owed.
+        self._owed: set[asyncio.Future[StoredMessage]] = set()
 
     # --- the registry (class-level, shared by every session) ------------
 
@@ -457,12 +463,13 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if not self._bucket.take():
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
         started = time.perf_counter()
-        stored = self.backend.publish(self.room, self.nick, frame.text)
-        asyncio.ensure_future(stored).add_done_callback(
-            functools.partial(self._on_stored, frame.ref, started)
-        )
+        stored = asyncio.ensure_future(self.backend.publish(self.room, self.nick, frame.text, ref=frame.ref))
+        if not stored.done():
+            self._owed.add(stored)
+        stored.add_done_callback(functools.partial(self._on_stored, frame.ref, started))
 
     def _on_stored(self, ref: str | None, started: float, stored: asyncio.Future[StoredMessage]) -> None:
+        self._owed.discard(stored)
         if stored.cancelled():
             return
         error = stored.exception()
@@ -510,9 +517,30 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             self.outbox.send(encode_frames(frames))
 
     def close_with(self, code: int, reason: str) -> None:
-        """Send what is queued, then close with ``code``."""
-        if self._server_close_code is None:
-            self._server_close_code = code
+        """Send what is queued and the acks still owed, then close with ``code``.
+
+        From the first call on, frames from the client are not acted on. A
+        client that resends after the close must learn which messages were
+        stored; a resend with the same ref is deduplicated anyway, but one
+        without a ref would be stored twice.
+        """
+        if self._server_close_code is not None:
+            return
+        self._server_close_code = code
+        if self._owed:
+            self._spawn(self._close_after_acks(code, reason))
+        else:
+            self._close_now(code, reason)
+
+    async def _close_after_acks(self, code: int, reason: str) -> None:
+        """Wait (bounded) for the owed acks to be queued, then close."""
+        await asyncio.wait(tuple(self._owed), timeout=ACK_WAIT_SECONDS)
+        # The acks are queued by the futures' own callbacks, which ran first.
+        self._close_now(code, reason)
+
+    def _close_now(self, code: int, reason: str) -> None:
+        if self._closed:
+            return
         if self.outbox is not None:
             self.outbox.finish()
             self.outbox.cut_off()

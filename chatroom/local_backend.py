@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .backend import (
+    DEDUPE_WINDOW_MS,
     BackendError,
     Event,
     EventSink,
@@ -33,6 +34,7 @@ from .backend import (
     StartupError,
     StoredMessage,
     TypingEvent,
+    dedupe_digest,
     now_ms,
 )
 from .protocol import nick_key, room_key
@@ -52,7 +54,16 @@ CREATE TABLE IF NOT EXISTS messages (
     ts INTEGER NOT NULL,
     PRIMARY KEY (room, id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sent (
+    digest BLOB PRIMARY KEY,
+    room TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    ts INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sent_by_ts ON sent (ts);
 """
+# Expired ``sent`` rows are deleted at most this often, inside a batch.
+SENT_CLEANUP_MS = 60_000
 MAX_BATCH = 2000
 SYNCHRONOUS_MODES = ("full", "normal", "off")
 PROBE_BYTES = 256 * 1024
@@ -65,6 +76,8 @@ class _PendingMessage:
     text: str
     ts: int
     future: asyncio.Future[StoredMessage]
+    # Identifies a message sent with a ref (see dedupe_digest); None: never deduplicated.
+    digest: bytes | None = None
 
 
 _Job = _PendingMessage | Callable[[sqlite3.Connection], None] | None
@@ -119,6 +132,7 @@ class LocalBackend:
         # the rooms with history, whose names stay held; loaded on first use.
         self._room_claims: dict[str, str] | None = None
         self._rooms_with_history: set[str] = set()
+        self._sent_cleaned_at = 0
 
     # --- lifecycle -------------------------------------------------------
 
@@ -175,13 +189,16 @@ class LocalBackend:
         # better refuse it now than fail on the first message.
         conn.execute("SELECT room, id, nick, message, ts FROM messages LIMIT 0")
         conn.execute("SELECT room, last_id FROM rooms LIMIT 0")
+        conn.execute("SELECT digest, room, id, ts FROM sent LIMIT 0")
         row = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
         return str(row[0])
 
     # --- writing ---------------------------------------------------------
 
-    def publish(self, room: str, nick: str, text: str) -> asyncio.Future[StoredMessage]:
-        """Queue a message for the next group commit."""
+    def publish(
+        self, room: str, nick: str, text: str, *, ref: str | None = None
+    ) -> asyncio.Future[StoredMessage]:
+        """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the backend first"
         future: asyncio.Future[StoredMessage] = self._loop.create_future()
         if self._writer is None or self._closing:
@@ -189,7 +206,8 @@ class LocalBackend:
         elif not storable(room, nick, text):
             future.set_exception(BackendError("the message has characters that cannot be stored"))
         else:
-            self._jobs.put(_PendingMessage(room, nick, text, now_ms(), future))
+            digest = None if ref is None else dedupe_digest(room, nick_key(nick), ref, text)
+            self._jobs.put(_PendingMessage(room, nick, text, now_ms(), future, digest))
         return future
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
@@ -241,13 +259,23 @@ class LocalBackend:
 
     def _store(
         self, conn: sqlite3.Connection, messages: list[_PendingMessage], last_ids: dict[str, int]
-    ) -> list[StoredMessage]:
-        stored = []
+    ) -> list[tuple[StoredMessage, bool]]:
+        """Store a batch in one transaction: each message, and whether it is new."""
+        results: list[tuple[StoredMessage, bool]] = []
+        sent: dict[bytes, StoredMessage] = {}
         conn.execute("BEGIN IMMEDIATE")
         try:
             for pending in messages:
+                earlier = self._earlier_send(conn, pending, sent)
+                if earlier is not None:
+                    results.append((earlier, False))
+                    continue
                 msg_id = self._next_id(conn, pending.room, last_ids)
-                stored.append(StoredMessage(msg_id, pending.room, pending.nick, pending.text, pending.ts))
+                message = StoredMessage(msg_id, pending.room, pending.nick, pending.text, pending.ts)
+                results.append((message, True))
+                if pending.digest is not None:
+                    sent[pending.digest] = message
+            stored = [message for message, new in results if new]
             conn.executemany(
                 "INSERT INTO messages (room, id, nick, message, ts) VALUES (?, ?, ?, ?, ?)",
                 [(m.room, m.id, m.nick, m.text, m.ts) for m in stored],
@@ -257,12 +285,39 @@ class LocalBackend:
                 " ON CONFLICT (room) DO UPDATE SET last_id = excluded.last_id",
                 [(room, last_ids[room]) for room in {m.room for m in stored}],
             )
+            self._record_sent(conn, sent, messages[-1].ts)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        return stored
+        return results
+
+    @staticmethod
+    def _earlier_send(
+        conn: sqlite3.Connection, pending: _PendingMessage, sent: dict[bytes, StoredMessage]
+    ) -> StoredMessage | None:
+        """The message this one repeats (same room, sender, ref, text, within the window)."""
+        if pending.digest is None:
+            return None
+        if pending.digest in sent:
+            return sent[pending.digest]
+        row = conn.execute(
+            "SELECT m.id, m.nick, m.message, m.ts FROM sent s JOIN messages m"
+            " ON m.room = s.room AND m.id = s.id WHERE s.digest = ? AND s.ts > ?",
+            (pending.digest, pending.ts - DEDUPE_WINDOW_MS),
+        ).fetchone()
+        return None if row is None else StoredMessage(row[0], pending.room, row[1], row[2], row[3])
+
+    def _record_sent(self, conn: sqlite3.Connection, sent: dict[bytes, StoredMessage], now: int) -> None:
+        """Remember this batch's refs; now and then forget those past the window."""
+        conn.executemany(
+            "INSERT OR REPLACE INTO sent (digest, room, id, ts) VALUES (?, ?, ?, ?)",
+            [(digest, m.room, m.id, m.ts) for digest, m in sent.items()],
+        )
+        if now - self._sent_cleaned_at >= SENT_CLEANUP_MS:
+            conn.execute("DELETE FROM sent WHERE ts <= ?", (now - DEDUPE_WINDOW_MS,))
+            self._sent_cleaned_at = now
 
     @staticmethod
     def _next_id(conn: sqlite3.Connection, room: str, last_ids: dict[str, int]) -> int:
@@ -278,15 +333,17 @@ class LocalBackend:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(callback, *args)
 
-    def _stored(self, messages: list[_PendingMessage], stored: list[StoredMessage]) -> None:
+    def _stored(self, messages: list[_PendingMessage], stored: list[tuple[StoredMessage, bool]]) -> None:
         if self._write_failed:
             log.warning("the store accepts writes again")
             self._write_failed = False
         by_room: dict[str, list[Event]] = defaultdict(list)
-        for pending, message in zip(messages, stored, strict=True):
+        for pending, (message, new) in zip(messages, stored, strict=True):
             if not pending.future.done():
                 pending.future.set_result(message)
-            by_room[message.room].append(message)
+            # A resend resolves to the first message, which the room has seen.
+            if new:
+                by_room[message.room].append(message)
         self._rooms_with_history.update(by_room)
         for room, events in by_room.items():
             self._deliver(room, events)

@@ -7,6 +7,10 @@ Keys (``prefix`` defaults to ``chatroom:``):
 - ``room:R:log`` a stream of the room's messages, entry id ``<id>-0``, trimmed
   to about ``max_history`` entries (Redis trims whole stream nodes, so a few
   more may stay).
+- ``room:R:sent:D`` ``<epoch>\\n<id>\\n<ts>\\n<nick>`` of a message sent with a
+  ref, D the hex digest of room, sender's nick key, ref and text; expires
+  after the deduplication window (ten minutes): a resend within it is not
+  stored again.
 - ``room:R:members`` a hash: nick key -> ``<node>\\n<nick>``.
 - ``room:R:events`` the pub/sub channel of the room: messages, join/leave,
   typing, in the one order Redis executed them.
@@ -42,6 +46,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, RedisError
 
 from .backend import (
+    DEDUPE_WINDOW_MS,
     BackendError,
     Event,
     EventSink,
@@ -51,6 +56,7 @@ from .backend import (
     StartupError,
     StoredMessage,
     TypingEvent,
+    dedupe_digest,
     now_ms,
 )
 from .protocol import nick_key, room_key
@@ -79,23 +85,67 @@ end
 """
 
 # KEYS: room hash, stream, rooms set.
-# ARGV: channel, epoch candidate, max history, room, payload, count, then
-# nick, text, ts of each message.
+# ARGV: channel, epoch candidate, max history, room, count, dedupe window (ms),
+# then nick, text, ts, JSON row and dedupe key ('' for none) of each message.
+# Returns per message its new id, or {id, ts, nick} of the message it repeats
+# (same dedupe key within the window, in this epoch): that one is neither
+# stored nor published again.
 PUBLISH_SCRIPT = (
     _ENSURE_EPOCH
     + """
 ensure_epoch(KEYS[1], KEYS[2], ARGV[2])
-local count = tonumber(ARGV[6])
-local last = redis.call('HINCRBY', KEYS[1], 'last_id', count)
-local first = last - count + 1
+local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local count, window = tonumber(ARGV[5]), tonumber(ARGV[6])
+local results, fresh, first_of, copy_of, id_of = {}, {}, {}, {}, {}
 for i = 0, count - 1 do
-  local at = 7 + i * 3
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], (first + i) .. '-0',
+  local at = 7 + i * 5
+  local key = ARGV[at + 4]
+  local value = false
+  if key ~= '' and not first_of[key] then
+    value = redis.call('GET', key)
+  end
+  local e, id, ts, nick
+  if value then
+    e, id, ts, nick = string.match(value, '^([^\\n]*)\\n(%d+)\\n(%d+)\\n(.*)$')
+  end
+  if key ~= '' and first_of[key] then
+    copy_of[i] = first_of[key]
+  elseif e == epoch and tonumber(ARGV[at + 2]) - tonumber(ts) < window then
+    results[i + 1] = {tonumber(id), tonumber(ts), nick}
+  else
+    fresh[#fresh + 1] = i
+    if key ~= '' then
+      first_of[key] = i
+    end
+  end
+end
+if #fresh == 0 then
+  return results
+end
+local last = redis.call('HINCRBY', KEYS[1], 'last_id', #fresh)
+local first = last - #fresh + 1
+local rows = {}
+for n, i in ipairs(fresh) do
+  local at = 7 + i * 5
+  local id = first + n - 1
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id .. '-0',
              'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2])
+  rows[n] = ARGV[at + 3]
+  results[i + 1] = id
+  id_of[i] = id
+  if ARGV[at + 4] ~= '' then
+    redis.call('SET', ARGV[at + 4], epoch .. '\\n' .. id .. '\\n' .. ARGV[at + 2] .. '\\n' .. ARGV[at],
+               'PX', window)
+  end
+end
+-- A message repeated later in the same batch repeats the one stored above.
+for i, original in pairs(copy_of) do
+  local at = 7 + original * 5
+  results[i + 1] = {id_of[original], tonumber(ARGV[at + 2]), ARGV[at]}
 end
 redis.call('SADD', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n' .. ARGV[5])
-return first
+redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n[' .. table.concat(rows, ',') .. ']')
+return results
 """
 )
 
@@ -249,6 +299,8 @@ class _Pending:
     text: str
     ts: int
     future: asyncio.Future[StoredMessage]
+    # The key remembering a message sent with a ref; "" for none.
+    sent_key: str = ""
 
 
 @dataclass(slots=True)
@@ -386,15 +438,25 @@ class RedisBackend:
 
     # --- publishing --------------------------------------------------------
 
-    def publish(self, room: str, nick: str, text: str) -> asyncio.Future[StoredMessage]:
+    def publish(
+        self, room: str, nick: str, text: str, *, ref: str | None = None
+    ) -> asyncio.Future[StoredMessage]:
         """Queue a message for the next batch; resolves once Redis has stored it."""
         future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         if self._closing or self._client is None:
             future.set_exception(BackendError("the store is closed"))
             return future
-        self._queue.append(_Pending(room, nick, text, now_ms(), future))
+        self._queue.append(
+            _Pending(room, nick, text, now_ms(), future, self._sent_key(room, nick, ref, text))
+        )
         self._queued.set()
         return future
+
+    def _sent_key(self, room: str, nick: str, ref: str | None, text: str) -> str:
+        """The key that remembers a message sent with ``ref`` (see PUBLISH_SCRIPT)."""
+        if ref is None:
+            return ""
+        return self._room_key(room, ":sent:" + dedupe_digest(room, nick_key(nick), ref, text).hex())
 
     async def _publish_loop(self) -> None:
         while True:
@@ -416,16 +478,21 @@ class RedisBackend:
         except (RedisError, OSError) as error:
             self._fail_batch(batch, error)
             return
-        for group, first in zip(groups, firsts, strict=True):
-            if isinstance(first, Exception):
-                self._fail_batch(group, first)
+        for group, results in zip(groups, firsts, strict=True):
+            if isinstance(results, Exception):
+                self._fail_batch(group, results)
                 continue
-            for offset, pending in enumerate(group):
-                message = StoredMessage(
-                    int(first) + offset, pending.room, pending.nick, pending.text, pending.ts
-                )
+            for pending, result in zip(group, results, strict=True):
                 if not pending.future.done():
-                    pending.future.set_result(message)
+                    pending.future.set_result(self._stored_message(pending, result))
+
+    @staticmethod
+    def _stored_message(pending: _Pending, result: int | list[Any]) -> StoredMessage:
+        """The message PUBLISH_SCRIPT stored: a new id, or the [id, ts, nick] it repeats."""
+        if isinstance(result, int):
+            return StoredMessage(result, pending.room, pending.nick, pending.text, pending.ts)
+        msg_id, ts, nick = result
+        return StoredMessage(int(msg_id), pending.room, nick.decode(), pending.text, int(ts))
 
     async def _run_publish_pipeline(self, groups: list[list[_Pending]]) -> list[Any]:
         """One EVALSHA per room, in one round trip; loads the script if Redis forgot it."""
@@ -446,17 +513,16 @@ class RedisBackend:
 
     def _publish_call(self, group: list[_Pending]) -> tuple[list[str], list[Any]]:
         room = group[0].room
-        payload = orjson.dumps([[p.nick, p.text, p.ts] for p in group])
         args: list[Any] = [
             self._channel(room),
             secrets.token_hex(8),
             self.max_history,
             room,
-            payload,
             len(group),
+            DEDUPE_WINDOW_MS,
         ]
-        for pending in group:
-            args.extend((pending.nick, pending.text, pending.ts))
+        for p in group:
+            args.extend((p.nick, p.text, p.ts, orjson.dumps([p.nick, p.text, p.ts]), p.sent_key))
         keys = [self._room_key(room), self._room_key(room, ":log"), self.prefix + "rooms"]
         return keys, args
 

@@ -108,6 +108,9 @@
     unseen: 0,
     unseenWhileHidden: 0,
     refCounter: 0,
+    // The last message given back unacked: sent again unchanged, it keeps its
+    // ref, so the server stores it once even if the first send got through.
+    unacked: null,
   };
 
   // --- names (the rules of PROTOCOL.md, checked before the server does) ---
@@ -561,8 +564,14 @@
     if (!socketOpen()) {
       return showSendError("Not connected right now: your message stays in the box. Press Enter again once the status says Online.");
     }
-    state.refCounter += 1;
-    const ref = `m${Date.now().toString(36)}-${state.refCounter}`;
+    let ref;
+    if (state.unacked && state.unacked.raw === raw) {
+      ref = state.unacked.ref;
+    } else {
+      state.refCounter += 1;
+      ref = `m${Date.now().toString(36)}-${state.refCounter}`;
+    }
+    state.unacked = null;
     state.pending = {ref, raw, text};
     clearSendError();
     ui.composer.classList.add("sending");
@@ -588,6 +597,7 @@
 
   function givePendingBack() {
     if (!state.pending) return;
+    state.unacked = {ref: state.pending.ref, raw: state.pending.raw};
     state.pending = null;
     ui.composer.classList.remove("sending");
     showSendError("Your last message was not sent before the connection dropped. It is still in the box: press Enter to send it.");

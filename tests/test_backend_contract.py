@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from chatroom import local_backend, redis_backend
 from chatroom.backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
 from chatroom.local_backend import LocalBackend
 from chatroom.redis_backend import RedisBackend
@@ -270,3 +271,137 @@ def test_healthy_when_running(make_backend: Callable[[], Backend]) -> None:
         assert await backend.healthy()
 
     run(make_backend(), scenario)
+
+
+@pytest.fixture(params=["local", "redis"])
+def make_durable_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Backend]:
+    """A factory of unstarted backends that all open the same store (a file, a key prefix)."""
+    if request.param == "local":
+        path = str(tmp_path / "chat.db")
+        return lambda: LocalBackend(path)
+    server: RedisServer = request.getfixturevalue("redis_server")
+    prefix = f"test-{secrets.token_hex(4)}:"
+    return lambda: RedisBackend(server.url, prefix=prefix)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The backends' time in milliseconds, moved forward by the test instead of sleeping."""
+    now = [1_700_000_000_000]
+    for module in (local_backend, redis_backend):
+        monkeypatch.setattr(module, "now_ms", lambda: now[0])
+    return now
+
+
+def test_resent_ref_and_text_is_stored_once(make_backend: Callable[[], Backend]) -> None:
+    """The same sender, ref and text again: the first message (id, ts), not stored or broadcast again."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        first = await backend.publish("lobby", "alice", "hello", ref="1")
+        again = await backend.publish("lobby", "alice", "hello", ref="1")
+        later = await backend.publish("lobby", "alice", "after", ref="2")
+        assert again == first
+        assert (first.id, later.id) == (1, 2)
+        assert [(m.id, m.text) for m in await backend.history("lobby")] == [(1, "hello"), (2, "after")]
+        assert await backend.last_id("lobby") == 2
+        await sink.wait_for(lambda c: len(c.messages()) >= 2)
+        assert [m.id for m in sink.messages()] == [1, 2]
+
+    run(make_backend(), scenario)
+
+
+def test_same_ref_with_other_text_is_a_new_message(make_backend: Callable[[], Backend]) -> None:
+    """A later guest reusing a nick and starting at ref 1 loses nothing."""
+
+    async def scenario(backend: Backend) -> None:
+        first = await backend.publish("lobby", "alice", "hello", ref="1")
+        other = await backend.publish("lobby", "alice", "something else", ref="1")
+        assert (first.id, other.id) == (1, 2)
+        # Both are remembered: either one resent is still one message.
+        assert await backend.publish("lobby", "alice", "hello", ref="1") == first
+        assert await backend.publish("lobby", "alice", "something else", ref="1") == other
+        assert await backend.last_id("lobby") == 2
+
+    run(make_backend(), scenario)
+
+
+def test_no_ref_or_other_sender_or_room_is_never_a_repeat(make_backend: Callable[[], Backend]) -> None:
+    """Only the same room, sender (by nick key) and ref collapse; no ref never does."""
+
+    async def scenario(backend: Backend) -> None:
+        await backend.publish("lobby", "alice", "hi")
+        await backend.publish("lobby", "alice", "hi")
+        a = await backend.publish("lobby", "alice", "hi", ref="7")
+        b = await backend.publish("lobby", "bob", "hi", ref="7")
+        c = await backend.publish("other", "alice", "hi", ref="7")
+        # The sender is the nick key: a case variant of the nick is the same sender.
+        d = await backend.publish("lobby", "ALICE", "hi", ref="7")
+        assert [m.id for m in (a, b, c)] == [3, 4, 1]
+        assert d == a
+        assert await backend.last_id("lobby") == 4
+
+    run(make_backend(), scenario)
+
+
+def test_repeat_after_ten_minutes_is_a_new_message(
+    make_backend: Callable[[], Backend], clock: list[int]
+) -> None:
+    """The window is ten minutes from the first send."""
+
+    async def scenario(backend: Backend) -> None:
+        first = await backend.publish("lobby", "alice", "hello", ref="1")
+        clock[0] += 10 * 60 * 1000 - 1
+        assert await backend.publish("lobby", "alice", "hello", ref="1") == first
+        clock[0] += 1
+        later = await backend.publish("lobby", "alice", "hello", ref="1")
+        assert (later.id, later.ts) == (2, first.ts + 10 * 60 * 1000)
+        # The window restarts at the new message.
+        clock[0] += 1000
+        assert await backend.publish("lobby", "alice", "hello", ref="1") == later
+
+    run(make_backend(), scenario)
+
+
+def test_repeat_within_one_batch_is_stored_once(make_backend: Callable[[], Backend]) -> None:
+    """Sends queued together (one group commit) still collapse onto the first."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        pending = [
+            backend.publish("lobby", "alice", "one", ref="1"),
+            backend.publish("lobby", "alice", "one", ref="1"),
+            backend.publish("lobby", "bob", "one", ref="1"),
+            backend.publish("lobby", "alice", "one", ref="1"),
+            backend.publish("lobby", "alice", "two", ref="2"),
+        ]
+        stored = await asyncio.gather(*pending)
+        assert [m.id for m in stored] == [1, 1, 2, 1, 3]
+        assert stored[1] == stored[0] and stored[3] == stored[0]
+        await sink.wait_for(lambda c: len(c.messages()) >= 3)
+        assert [(m.id, m.nick, m.text) for m in sink.messages()] == [
+            (1, "alice", "one"),
+            (2, "bob", "one"),
+            (3, "alice", "two"),
+        ]
+        assert [m.id for m in await backend.history("lobby")] == [1, 2, 3]
+
+    run(make_backend(), scenario)
+
+
+def test_repeat_is_recognised_after_a_restart(make_durable_backend: Callable[[], Backend]) -> None:
+    """What was sent is remembered by the store, not by the process."""
+    first: list[StoredMessage] = []
+
+    async def before(backend: Backend) -> None:
+        first.append(await backend.publish("lobby", "alice", "hello", ref="1"))
+
+    async def after(backend: Backend) -> None:
+        assert await backend.publish("lobby", "alice", "hello", ref="1") == first[0]
+        assert (await backend.publish("lobby", "alice", "new", ref="2")).id == 2
+        assert await backend.last_id("lobby") == 2
+
+    run(make_durable_backend(), before)
+    run(make_durable_backend(), after)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from chatroom import local_backend
 from chatroom.backend import BackendError, Event, StartupError, StoredMessage
 from chatroom.local_backend import LocalBackend
 
@@ -382,3 +383,48 @@ def test_text_sqlite_cannot_store_is_refused_without_harming_the_batch(tmp_path:
     error, ids = run(scenario())
     assert isinstance(error, BackendError)
     assert ids == [1, 2]
+
+
+def test_a_database_without_the_sent_table_opens_and_deduplicates(tmp_path: Path) -> None:
+    """A file written before resends were remembered keeps its messages and gains the table."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE rooms (room TEXT PRIMARY KEY, last_id INTEGER NOT NULL);"
+            "CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, nick TEXT NOT NULL,"
+            " message TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;"
+            "INSERT INTO meta VALUES ('epoch', 'old');"
+            "INSERT INTO rooms VALUES ('lobby', 1);"
+            "INSERT INTO messages VALUES ('lobby', 1, 'ann', 'before', 1);"
+        )
+    conn.close()
+
+    async def scenario() -> list[int]:
+        backend = await started(path)
+        ids = [(await backend.publish("lobby", "ann", "again", ref="1")).id for _ in range(3)]
+        await backend.close()
+        return ids
+
+    assert run(scenario()) == [2, 2, 2]
+    assert stored_rows(path) == [(1, "ann", "before"), (2, "ann", "again")]
+
+
+def test_expired_resend_records_are_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Records older than the window go, so the table stays as small as ten minutes of sends."""
+    now = [1_700_000_000_000]
+    monkeypatch.setattr(local_backend, "now_ms", lambda: now[0])
+
+    async def scenario() -> None:
+        backend = await started(tmp_path / "chat.db")
+        for n in range(5):
+            await backend.publish("lobby", "ann", "text", ref=str(n))
+        now[0] += 11 * 60 * 1000
+        await backend.publish("lobby", "ann", "text", ref="new")
+        await backend.close()
+
+    run(scenario())
+    with sqlite3.connect(tmp_path / "chat.db") as conn:
+        refs = conn.execute("SELECT id FROM sent ORDER BY id").fetchall()
+    conn.close()
+    assert refs == [(6,)]
