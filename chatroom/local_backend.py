@@ -6,6 +6,10 @@ fsync per batch and the event loop never waits on the disk. Ids are assigned
 inside that transaction: a batch that fails to commit gives its ids back, so
 ids stay gapless. Reads go to their own connections on a small thread pool
 (WAL lets them run beside the writer).
+
+Whether the store can be written is known before anyone writes: a write probe
+runs at start and then every few seconds in the background, and the health
+check reports its last result together with the last real write's.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from . import metrics
 from .backend import (
     DEDUPE_WINDOW_MS,
     BackendError,
@@ -67,6 +72,9 @@ SENT_CLEANUP_MS = 60_000
 MAX_BATCH = 2000
 SYNCHRONOUS_MODES = ("full", "normal", "off")
 PROBE_BYTES = 256 * 1024
+# Seconds between write probes: how long a disk that fills up while nobody
+# writes, or frees space again, takes to show in /healthz.
+PROBE_INTERVAL = 5.0
 
 
 @dataclass(slots=True)
@@ -101,12 +109,19 @@ class LocalBackend:
     """The embedded default: one process, history in a SQLite file."""
 
     def __init__(
-        self, path: str = "chatroom.db", synchronous: str = "full", max_batch: int = MAX_BATCH
+        self,
+        path: str = "chatroom.db",
+        synchronous: str = "full",
+        max_batch: int = MAX_BATCH,
+        probe_interval: float = PROBE_INTERVAL,
     ) -> None:
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if probe_interval <= 0:
+            raise ValueError("probe_interval must be positive")
+        self.probe_interval = probe_interval
         self.path = path
         self.synchronous = synchronous
         # 1 gives one transaction (one fsync) per message: the baseline the
@@ -125,7 +140,11 @@ class LocalBackend:
         self._local = threading.local()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = ""
+        # The last real write's outcome and the last write probe's: the
+        # store is healthy when neither failed.
         self._write_failed = False
+        self._probe_failed = False
+        self._prober: asyncio.Task[None] | None = None
         self._members: dict[str, dict[str, str]] = defaultdict(dict)
         self._sinks: dict[str, EventSink] = {}
         # Look-alike keys of rooms in use (protocol.room_key -> room), and
@@ -145,6 +164,9 @@ class LocalBackend:
             target=self._write_loop, args=(self._write_conn,), name="chatroom-write", daemon=True
         )
         self._writer.start()
+        # A server started on a full disk must say so from its first /healthz.
+        await self._probe_write()
+        self._prober = asyncio.create_task(self._probe_loop(), name="chatroom-store-probe")
 
     def _open(self) -> tuple[sqlite3.Connection, str]:
         """The writer's connection and the epoch, or StartupError."""
@@ -165,6 +187,11 @@ class LocalBackend:
         # From here on publish() refuses: nothing may queue behind the stop.
         self._closing = True
         loop = asyncio.get_running_loop()
+        if self._prober is not None:
+            self._prober.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._prober
+            self._prober = None
         if self._writer is not None:
             self._jobs.put(None)
             await loop.run_in_executor(None, self._writer.join)
@@ -334,9 +361,7 @@ class LocalBackend:
             self._loop.call_soon_threadsafe(callback, *args)
 
     def _stored(self, messages: list[_PendingMessage], stored: list[tuple[StoredMessage, bool]]) -> None:
-        if self._write_failed:
-            log.warning("the store accepts writes again")
-            self._write_failed = False
+        self._record_writes(write_failed=False, probe_failed=self._probe_failed)
         by_room: dict[str, list[Event]] = defaultdict(list)
         for pending, (message, new) in zip(messages, stored, strict=True):
             if not pending.future.done():
@@ -349,9 +374,7 @@ class LocalBackend:
             self._deliver(room, events)
 
     def _fail(self, messages: list[_PendingMessage], error: sqlite3.Error) -> None:
-        if not self._write_failed:
-            log.error("cannot store messages: %s", error)
-        self._write_failed = True
+        self._record_writes(write_failed=True, probe_failed=self._probe_failed, reason=str(error))
         for pending in messages:
             if not pending.future.done():
                 pending.future.set_exception(BackendError(f"cannot store the message: {error}"))
@@ -414,33 +437,54 @@ class LocalBackend:
         ]
 
     async def healthy(self) -> bool:
-        """Readable, and writable again if the last write failed."""
+        """Readable, and neither the last write nor the last write probe failed."""
         try:
             await self._read(lambda conn: conn.execute("SELECT 1").fetchone())
         except BackendError:
             return False
         if self._writer is None or self._closing:
             return False
-        if self._write_failed:
+        return self._writable
+
+    @property
+    def _writable(self) -> bool:
+        return not (self._write_failed or self._probe_failed)
+
+    def _record_writes(self, *, write_failed: bool, probe_failed: bool, reason: str = "") -> None:
+        """Note how the last write and probe went; say so once each time the answer changes."""
+        was_writable = self._writable
+        self._write_failed, self._probe_failed = write_failed, probe_failed
+        if was_writable and not self._writable:
+            log.error(
+                "the store cannot be written: %s; /healthz answers 503 until %s can be written",
+                reason,
+                self.path,
+            )
+        elif self._writable and not was_writable:
+            log.warning("the store accepts writes again")
+        metrics.STORE_WRITABLE.set(1 if self._writable else 0)
+
+    async def _probe_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.probe_interval)
             await self._probe_write()
-        return not self._write_failed
 
     async def _probe_write(self) -> None:
+        """Try a write the size of a busy batch on the writer thread; record the outcome."""
+        if self._writer is None or self._closing:
+            return
         assert self._loop is not None
-        done: asyncio.Future[None] = self._loop.create_future()
-
-        def probe(conn: sqlite3.Connection) -> None:
-            if self._write_probe_passes(conn):
-                self._call_on_loop(self._probe_passed, done)
-            else:
-                self._call_on_loop(done.set_result, None)
-
-        self._jobs.put(probe)
-        await done
+        done: asyncio.Future[str | None] = self._loop.create_future()
+        self._jobs.put(lambda conn: self._call_on_loop(done.set_result, self._write_probe_error(conn)))
+        error = await done
+        metrics.STORE_WRITE_PROBES.labels("failed" if error else "ok").inc()
+        # Room for a busy batch means room for any write: an older failure is past.
+        write_failed = self._write_failed and error is not None
+        self._record_writes(write_failed=write_failed, probe_failed=error is not None, reason=error or "")
 
     @staticmethod
-    def _write_probe_passes(conn: sqlite3.Connection) -> bool:
-        """Whether the database can grow again by about a batch of messages.
+    def _write_probe_error(conn: sqlite3.Connection) -> str | None:
+        """None if the database can grow by about a batch of messages, else why not.
 
         A tiny write can fit in a page that already exists while a full disk
         still refuses every message, so the probe stores (then deletes) a row
@@ -452,16 +496,12 @@ class LocalBackend:
                 " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (PROBE_BYTES,),
             )
-        except sqlite3.Error:
-            return False
+        except sqlite3.Error as error:
+            return str(error)
         # The space is known to be there; failing to give it back is harmless.
         with contextlib.suppress(sqlite3.Error):
             conn.execute("DELETE FROM meta WHERE key = 'probe'")
-        return True
-
-    def _probe_passed(self, done: asyncio.Future[None]) -> None:
-        self._write_failed = False
-        done.set_result(None)
+        return None
 
     # --- presence and fan-out -------------------------------------------
 

@@ -32,6 +32,12 @@ SLOW_CLIENTS_DISCONNECTED = Counter(
     "chatroom_slow_clients_disconnected", "Members cut off with 1013 for falling behind"
 )
 CLOSES = Counter("chatroom_closes", "WebSocket sessions ended, by close code", ["code"])
+STORE_WRITABLE = Gauge(
+    "chatroom_store_writable", "1 while the SQLite store's last write or write probe succeeded, else 0"
+)
+STORE_WRITE_PROBES = Counter(
+    "chatroom_store_write_probes", "Write probes of the SQLite store, by result", ["result"]
+)
 STORE_SECONDS = Histogram(
     "chatroom_store_seconds",
     "Time from receiving a message to its durable storage",

@@ -16,6 +16,11 @@ Keys (``prefix`` defaults to ``chatroom:``):
   typing, in the one order Redis executed them.
 - ``node:N`` expires ``presence_ttl`` seconds after node N last refreshed it;
   ``node:N:members`` lists its members; ``nodes`` lists the nodes.
+- ``node:N:done`` a hash, expiring a minute after node N last wrote it: what
+  its last write of each kind did (``m\\n<room>`` -> ``<token> <first id>`` for
+  the last batch published to a room, ``j\\n<room>\\n<nick key>`` -> token for
+  a join announced), so that a write retried after a lost reply runs once.
+- ``node:N:health`` the last health check's token (it expires).
 - ``rooms`` (rooms with history) and ``online`` (rooms with members).
 
 One Lua script assigns a batch of ids, appends the messages to the stream and
@@ -23,6 +28,12 @@ PUBLISHes them, atomically: every subscriber on every node sees one id order
 with no gap. A single publisher task sends the queued messages in order, one
 pipeline per batch (a group commit), and resolves each message's future only
 once Redis has replied, i.e. after its AOF write when Redis is configured so.
+
+A command that fails because its connection did (Redis restarted and the
+pool's connections are stale, a reset socket, a timeout) is sent once more on
+a fresh connection. Reads and most writes may simply run twice; the two that
+may not carry a token that the script checks first (``node:N:done``), and a
+nick claimed by a call whose reply was lost is the caller's on its retry.
 """
 
 from __future__ import annotations
@@ -33,7 +44,7 @@ import logging
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -43,7 +54,9 @@ from redis.asyncio.client import Pipeline, PubSub
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.commands.core import AsyncScript
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import NoScriptError, RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .backend import (
     DEDUPE_WINDOW_MS,
@@ -73,6 +86,13 @@ POOL_TIMEOUT = 5.0
 CATCH_UP_PAGE = 1000
 SUBSCRIBE_TIMEOUT = 5.0
 RECONNECT_MIN, RECONNECT_MAX = 0.1, 5.0
+HEALTH_TIMEOUT = 2.0
+# How long a write's token is kept for its retry: far longer than a retry takes.
+DONE_TTL_MS = 60_000
+
+# The connection failed, not the command: worth one more try on a fresh one.
+# (redis-py's BusyLoadingError, Redis still loading its data, is one of them.)
+CONNECTION_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 
 # A new hash means the room's sequence starts over: old entries of its stream
 # (a partial loss, or keys deleted by hand) must not clash with the new ids.
@@ -84,21 +104,37 @@ local function ensure_epoch(hash, stream, candidate)
 end
 """
 
-# KEYS: room hash, stream, rooms set.
+# KEYS: room hash, stream, rooms set, this node's done hash.
 # ARGV: channel, epoch candidate, max history, room, count, dedupe window (ms),
-# then nick, text, ts, JSON row and dedupe key ('' for none) of each message.
+# token, done ttl (ms), then nick, text, ts, JSON row and dedupe key ('' for
+# none) of each message.
 # Returns per message its new id, or {id, ts, nick} of the message it repeats
 # (same dedupe key within the window, in this epoch): that one is neither
-# stored nor published again.
+# stored nor published again. A batch whose token is already recorded ran
+# before (its reply was lost): its answer is given again and nothing is
+# stored or published twice.
 PUBLISH_SCRIPT = (
     _ENSURE_EPOCH
     + """
+local field = 'm\\n' .. ARGV[4]
+local done = redis.call('HGET', KEYS[4], field)
+if done then
+  local token, answer = string.match(done, '^(%S+) (.*)$')
+  if token == ARGV[7] then
+    return cjson.decode(answer)
+  end
+end
+local function remember(results)
+  redis.call('HSET', KEYS[4], field, ARGV[7] .. ' ' .. cjson.encode(results))
+  redis.call('PEXPIRE', KEYS[4], ARGV[8])
+  return results
+end
 ensure_epoch(KEYS[1], KEYS[2], ARGV[2])
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local count, window = tonumber(ARGV[5]), tonumber(ARGV[6])
 local results, fresh, first_of, copy_of, id_of = {}, {}, {}, {}, {}
 for i = 0, count - 1 do
-  local at = 7 + i * 5
+  local at = 9 + i * 5
   local key = ARGV[at + 4]
   local value = false
   if key ~= '' and not first_of[key] then
@@ -120,13 +156,13 @@ for i = 0, count - 1 do
   end
 end
 if #fresh == 0 then
-  return results
+  return remember(results)
 end
 local last = redis.call('HINCRBY', KEYS[1], 'last_id', #fresh)
 local first = last - #fresh + 1
 local rows = {}
 for n, i in ipairs(fresh) do
-  local at = 7 + i * 5
+  local at = 9 + i * 5
   local id = first + n - 1
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id .. '-0',
              'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2])
@@ -140,12 +176,12 @@ for n, i in ipairs(fresh) do
 end
 -- A message repeated later in the same batch repeats the one stored above.
 for i, original in pairs(copy_of) do
-  local at = 7 + original * 5
+  local at = 9 + original * 5
   results[i + 1] = {id_of[original], tonumber(ARGV[at + 2]), ARGV[at]}
 end
 redis.call('SADD', KEYS[3], ARGV[4])
 redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n[' .. table.concat(rows, ',') .. ']')
-return results
+return remember(results)
 """
 )
 
@@ -194,6 +230,7 @@ local function remove_member(prefix, room, key, node, announce, ts)
   end
   redis.call('HDEL', members, key)
   redis.call('SREM', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
+  redis.call('HDEL', prefix .. 'node:' .. node .. ':done', 'j\\n' .. room .. '\\n' .. key)
   local users = redis.call('HLEN', members)
   if users == 0 then
     redis.call('SREM', prefix .. 'online', room)
@@ -262,11 +299,24 @@ return 0
 """
 )
 
-# KEYS: members hash. ARGV: channel, nick, ts.
+# KEYS: members hash, this node's done hash. ARGV: channel, nick, ts, done
+# field, token, done ttl (ms). A join whose token is recorded was announced.
 JOIN_SCRIPT = """
 local users = redis.call('HLEN', KEYS[1])
+if redis.call('HGET', KEYS[2], ARGV[4]) == ARGV[5] then
+  return users
+end
 redis.call('PUBLISH', ARGV[1], 'pjoin\\n' .. users .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[6])
 return users
+"""
+
+# KEYS: health key. ARGV: token, ttl (ms), this node's own channel.
+# -> how many subscribers heard it (0: Redis does not know our subscription).
+HEALTH_SCRIPT = """
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return redis.call('PUBLISH', ARGV[3], 'h' .. ARGV[1])
 """
 
 # ARGV: prefix, ts. Every node whose liveness key expired: its members leave.
@@ -283,7 +333,7 @@ for _, node in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'nodes')) do
         reaped = reaped + 1
       end
     end
-    redis.call('DEL', index)
+    redis.call('DEL', index, ARGV[1] .. 'node:' .. node .. ':done')
     redis.call('SREM', ARGV[1] .. 'nodes', node)
   end
 end
@@ -349,6 +399,11 @@ class RedisBackend:
         # presence refresh, with or without a leave announcement.
         self._unreleased: dict[tuple[str, str], bool] = {}
         self._presence_failed = False
+        # Nicks this node is claiming right now: a retried claim may take
+        # over what Redis says is ours only when nobody else here is asking.
+        self._claiming: set[tuple[str, str]] = set()
+        # Health checks waiting to hear their token on our own channel.
+        self._echoes: dict[bytes, asyncio.Future[None]] = {}
 
     # --- keys --------------------------------------------------------------
 
@@ -361,12 +416,16 @@ class RedisBackend:
     def _room_of_channel(self, channel: bytes) -> str:
         return channel.decode()[len(self.prefix) + len("room:") : -len(":events")]
 
+    def _node_key(self, suffix: str = "") -> str:
+        return f"{self.prefix}node:{self.node_id}{suffix}"
+
     # --- lifecycle ---------------------------------------------------------
 
     async def start(self) -> None:
         """Connect, register this node, and start the publisher and presence loops."""
-        # No automatic retries: a publish whose reply was lost may have run,
-        # and running it again would store the message twice.
+        # No retries inside redis-py: it would send every command again the
+        # same way, and a publish or a join whose reply was lost may have run.
+        # _call retries once, with each write made safe to repeat.
         # A join storm asks for many connections at once: they wait for one of
         # the pool's instead of failing.
         pool = aioredis.BlockingConnectionPool.from_url(
@@ -389,6 +448,7 @@ class RedisBackend:
             "reap": REAP_SCRIPT,
             "claim_room": CLAIM_ROOM_SCRIPT,
             "drop_room_claim": DROP_ROOM_CLAIM_SCRIPT,
+            "health": HEALTH_SCRIPT,
         }
         self._scripts = {name: self._client.register_script(body) for name, body in scripts.items()}
         try:
@@ -432,8 +492,8 @@ class RedisBackend:
         for (room, key), announce in leaving.items():
             await self._release(room, key, announce=announce)
         assert self._client is not None
-        node = f"{self.prefix}node:{self.node_id}"
-        await self._client.delete(node, node + ":members")
+        node = self._node_key()
+        await self._client.delete(node, node + ":members", node + ":done", node + ":health")
         await self._client.srem(self.prefix + "nodes", self.node_id)
 
     # --- publishing --------------------------------------------------------
@@ -473,8 +533,10 @@ class RedisBackend:
         for pending in batch:
             by_room[pending.room].append(pending)
         groups = list(by_room.values())
+        # One token for the batch: its retry must be recognised as the same.
+        calls = [self._publish_call(group, secrets.token_hex(8)) for group in groups]
         try:
-            firsts = await self._run_publish_pipeline(groups)
+            firsts = await self._retrying(lambda: self._run_publish_pipeline(calls))
         except (RedisError, OSError) as error:
             self._fail_batch(batch, error)
             return
@@ -494,14 +556,13 @@ class RedisBackend:
         msg_id, ts, nick = result
         return StoredMessage(int(msg_id), pending.room, nick.decode(), pending.text, int(ts))
 
-    async def _run_publish_pipeline(self, groups: list[list[_Pending]]) -> list[Any]:
+    async def _run_publish_pipeline(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """One EVALSHA per room, in one round trip; loads the script if Redis forgot it."""
         assert self._client is not None
         script = self._scripts["publish"]
         for attempt in (1, 2):
             pipe: Pipeline = self._client.pipeline(transaction=False)
-            for group in groups:
-                keys, args = self._publish_call(group)
+            for keys, args in calls:
                 pipe.evalsha(script.sha, len(keys), *keys, *args)
             results: list[Any] = await pipe.execute(raise_on_error=False)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
@@ -511,7 +572,7 @@ class RedisBackend:
             return results
         raise AssertionError("unreachable")
 
-    def _publish_call(self, group: list[_Pending]) -> tuple[list[str], list[Any]]:
+    def _publish_call(self, group: list[_Pending], token: str) -> tuple[list[str], list[Any]]:
         room = group[0].room
         args: list[Any] = [
             self._channel(room),
@@ -520,10 +581,17 @@ class RedisBackend:
             room,
             len(group),
             DEDUPE_WINDOW_MS,
+            token,
+            DONE_TTL_MS,
         ]
         for p in group:
             args.extend((p.nick, p.text, p.ts, orjson.dumps([p.nick, p.text, p.ts]), p.sent_key))
-        keys = [self._room_key(room), self._room_key(room, ":log"), self.prefix + "rooms"]
+        keys = [
+            self._room_key(room),
+            self._room_key(room, ":log"),
+            self.prefix + "rooms",
+            self._node_key(":done"),
+        ]
         return keys, args
 
     @staticmethod
@@ -535,16 +603,41 @@ class RedisBackend:
 
     # --- reading -----------------------------------------------------------
 
-    async def _call(self, work: Awaitable[T]) -> T:
-        """Await a Redis call; Redis trouble becomes BackendError."""
+    async def _call(
+        self, command: Callable[[], Awaitable[T]], retry: Callable[[], Awaitable[T]] | None = None
+    ) -> T:
+        """Run a Redis command (``retry`` after a lost connection); trouble becomes BackendError."""
         if self._client is None or self._closing:
-            if isinstance(work, Coroutine):
-                work.close()
             raise BackendError("the store is closed")
         try:
-            return await work
+            return await self._retrying(command, retry)
         except (RedisError, OSError) as error:
             raise BackendError(f"Redis: {error}") from None
+
+    async def _retrying(
+        self, command: Callable[[], Awaitable[T]], retry: Callable[[], Awaitable[T]] | None = None
+    ) -> T:
+        """Run ``command``; if its connection fails, run ``retry`` (or it again) on a fresh one.
+
+        The command may have run before its connection failed: only a command
+        that is safe to run twice, or a ``retry`` that makes it so, belongs here.
+        """
+        try:
+            return await command()
+        except CONNECTION_ERRORS as error:
+            log.info("a Redis connection failed (%s); trying once more on a fresh one", error)
+            await self._drop_idle_connections()
+            return await (retry or command)()
+
+    async def _drop_idle_connections(self) -> None:
+        """Disconnect the pool's idle connections: they reconnect when next used.
+
+        One connection failing usually means all of them did (Redis restarted):
+        the others would fail their next command too.
+        """
+        assert self._client is not None
+        with contextlib.suppress(RedisError, OSError):
+            await self._client.connection_pool.disconnect(inuse_connections=False)
 
     async def history(
         self,
@@ -558,16 +651,17 @@ class RedisBackend:
         """Up to ``limit`` messages with after < id < before, oldest first."""
         if limit <= 0 or (before is not None and before <= 1):
             return []
-        assert self._client is not None
+        client = self._client
+        assert client is not None
         low = f"({after}-0" if after is not None else "-"
         high = f"({before}-0" if before is not None else "+"
         stream = self._room_key(room, ":log")
         entries: list[tuple[bytes, dict[bytes, bytes]]]
         if newest:
-            entries = await self._call(self._client.xrevrange(stream, high, low, count=limit))  # type: ignore[arg-type]
+            entries = await self._call(lambda: client.xrevrange(stream, high, low, count=limit))  # type: ignore[arg-type,return-value]
             entries.reverse()
         else:
-            entries = await self._call(self._client.xrange(stream, low, high, count=limit))  # type: ignore[arg-type]
+            entries = await self._call(lambda: client.xrange(stream, low, high, count=limit))  # type: ignore[arg-type,return-value]
         return [self._message(room, entry_id, fields) for entry_id, fields in entries]
 
     @staticmethod
@@ -582,8 +676,9 @@ class RedisBackend:
 
     async def last_id(self, room: str) -> int:
         """The room's counter: the id of its latest message."""
-        assert self._client is not None
-        value = await self._call(self._client.hget(self._room_key(room), "last_id"))
+        client = self._client
+        assert client is not None
+        value = await self._call(lambda: client.hget(self._room_key(room), "last_id"))
         return int(value) if value else 0
 
     async def epoch(self, room: str) -> str:
@@ -593,34 +688,74 @@ class RedisBackend:
 
     async def _position(self, room: str) -> tuple[str, int]:
         keys = [self._room_key(room), self._room_key(room, ":log")]
-        epoch, last_id = await self._call(self._scripts["position"](keys, [secrets.token_hex(8)]))
+        # Running it twice is harmless: the second finds the epoch the first set.
+        epoch, last_id = await self._call(lambda: self._scripts["position"](keys, [secrets.token_hex(8)]))
         return epoch.decode(), int(last_id or 0)
 
     async def rooms(self) -> list[RoomInfo]:
         """Rooms with history or anyone online, by name."""
-        assert self._client is not None
+        client = self._client
+        assert client is not None
         names: set[bytes] = await self._call(
-            self._client.sunion([self.prefix + "rooms", self.prefix + "online"])  # type: ignore[arg-type]
+            lambda: client.sunion([self.prefix + "rooms", self.prefix + "online"])  # type: ignore[arg-type,return-value]
         )
         rooms = sorted(name.decode() for name in names)
-        pipe = self._client.pipeline(transaction=False)
-        for room in rooms:
-            pipe.hlen(self._room_key(room, ":members"))
-            pipe.hget(self._room_key(room), "last_id")
-        values = await self._call(pipe.execute())
+
+        def counts() -> Awaitable[list[Any]]:
+            pipe = client.pipeline(transaction=False)
+            for room in rooms:
+                pipe.hlen(self._room_key(room, ":members"))
+                pipe.hget(self._room_key(room), "last_id")
+            return pipe.execute()
+
+        values = await self._call(counts)
         return [
             RoomInfo(room, int(values[2 * i]), int(values[2 * i + 1] or 0)) for i, room in enumerate(rooms)
         ]
 
     async def healthy(self) -> bool:
-        """Redis answers, and this node's subscription is up."""
+        """Redis takes a write, and this node's subscription hears what it publishes.
+
+        A PING proves little: a fresh pooled connection answers it while the
+        subscription is dead, or while Redis refuses writes.
+        """
         if self._client is None or self._closing or not self._subscribed:
             return False
+        token = secrets.token_hex(8)
+        heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._echoes[token.encode()] = heard
         try:
-            await asyncio.wait_for(self._client.ping(), timeout=2.0)
-        except (RedisError, OSError, TimeoutError):
-            return False
+            try:
+                async with asyncio.timeout(HEALTH_TIMEOUT):
+                    listeners = await self._call(lambda: self._check_health(token))
+            except (BackendError, TimeoutError):
+                return False
+            try:
+                if listeners == 0:
+                    raise BackendError("Redis has no subscription of this node")
+                async with asyncio.timeout(HEALTH_TIMEOUT):
+                    await heard
+            except (BackendError, TimeoutError):
+                await self._reconnect_deaf_subscription()
+                return False
+        finally:
+            self._echoes.pop(token.encode(), None)
         return True
+
+    def _check_health(self, token: str) -> Awaitable[int]:
+        keys = [self._node_key(":health")]
+        return self._scripts["health"](
+            keys, [token, int(self.presence_ttl * 1000), self._node_key(":events")]
+        )
+
+    async def _reconnect_deaf_subscription(self) -> None:
+        """The subscription missed our own message, so it is dead: let the read loop reconnect it."""
+        pubsub = self._pubsub
+        if not self._subscribed or pubsub is None or pubsub.connection is None:
+            return
+        log.warning("the Redis subscription did not hear this node's health check: reconnecting it")
+        with contextlib.suppress(RedisError, OSError):
+            await pubsub.connection.disconnect()
 
     # --- presence ----------------------------------------------------------
 
@@ -630,20 +765,38 @@ class RedisBackend:
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold a nick in a room across every node, unless a live member has it."""
         key = nick_key(nick)
-        # A member of ours whose release failed may be taken over by its nick.
-        ours_ok = "1" if (room, key) in self._unreleased else "0"
-        args = [*self._presence_args(room, key, nick), ours_ok]
-        values = await self._call(self._scripts["reserve"](args=args))
+        if (room, key) in self._claiming:
+            # Another connection to this node is taking it right now.
+            return None
+        self._claiming.add((room, key))
+        try:
+            values = await self._call(
+                lambda: self._claim(room, key, nick, retried=False),
+                lambda: self._claim(room, key, nick, retried=True),
+            )
+        finally:
+            self._claiming.discard((room, key))
         if values is None:
             return None
         self._unreleased.pop((room, key), None)
         self._members[(room, key)] = nick
         return [value.split(b"\n", 1)[1].decode() for value in values]
 
+    def _claim(self, room: str, key: str, nick: str, *, retried: bool) -> Awaitable[list[bytes] | None]:
+        # A member of ours whose release failed may be taken over by its nick;
+        # so, on the retry, may one that the first try claimed before its reply
+        # was lost (no other connection here holds or is claiming it).
+        ours_ok = (room, key) in self._unreleased or (retried and (room, key) not in self._members)
+        args = [*self._presence_args(room, key, nick), "1" if ours_ok else "0"]
+        return self._scripts["reserve"](args=args)
+
     async def announce_join(self, room: str, nick: str) -> None:
         """Tell every node's members of the room that ``nick`` joined."""
-        members = self._room_key(room, ":members")
-        await self._call(self._scripts["join"]([members], [self._channel(room), nick, now_ms()]))
+        keys = [self._room_key(room, ":members"), self._node_key(":done")]
+        # The token makes a retry after a lost reply announce nothing twice.
+        field, token = f"j\n{room}\n{nick_key(nick)}", secrets.token_hex(8)
+        args: list[Any] = [self._channel(room), nick, now_ms(), field, token, DONE_TTL_MS]
+        await self._call(lambda: self._scripts["join"](keys, args))
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
         """Free the nick; with ``announce`` every node's members see it leave."""
@@ -652,11 +805,12 @@ class RedisBackend:
             # Closing releases (and announces) every member still held.
             return
         try:
-            await self._call(self._release(room, key, announce=announce))
+            # Safe to run twice: a member already removed is not announced again.
+            await self._call(lambda: self._release(room, key, announce=announce))
         except BackendError:
             self._unreleased[(room, key)] = announce
             raise
-        await self._call(self._drop_unused_claim(room))
+        await self._call(lambda: self._drop_unused_claim(room))
 
     async def _release(self, room: str, key: str, *, announce: bool) -> None:
         await self._scripts["release"](args=self._presence_args(room, key, "1" if announce else "0"))
@@ -668,8 +822,10 @@ class RedisBackend:
 
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room's members on every node that ``nick`` is typing."""
-        assert self._client is not None
-        await self._call(self._client.publish(self._channel(room), b"t" + nick.encode()))
+        client = self._client
+        assert client is not None
+        # Twice is harmless: "typing" is a state, not an event.
+        await self._call(lambda: client.publish(self._channel(room), b"t" + nick.encode()))
 
     async def _presence_loop(self) -> None:
         while True:
@@ -684,7 +840,7 @@ class RedisBackend:
     async def _refresh_presence(self) -> None:
         """Keep this node alive in Redis, and let dead nodes' members leave."""
         assert self._client is not None
-        node = f"{self.prefix}node:{self.node_id}"
+        node = self._node_key()
         pipe = self._client.pipeline(transaction=False)
         pipe.set(node, now_ms(), px=int(self.presence_ttl * 1000), get=True)
         pipe.sadd(self.prefix + "nodes", self.node_id)
@@ -724,7 +880,10 @@ class RedisBackend:
         feed.sink = sink
         if not self._subscribed or self._pubsub is None:
             raise BackendError("the Redis subscription is down")
-        await self._call(self._subscribe_and_confirm(self._pubsub, [room]))
+        try:
+            await self._subscribe_and_confirm(self._pubsub, [room])
+        except (RedisError, OSError) as error:
+            raise BackendError(f"Redis: {error}") from None
 
     async def unsubscribe(self, room: str) -> None:
         """Stop delivering the room's events to this node."""
@@ -752,7 +911,7 @@ class RedisBackend:
         self._pubsub = self._client.pubsub()
         # A subscription to a channel of our own makes the connection, so that
         # the reader has something to read before any room is subscribed.
-        await self._pubsub.subscribe(f"{self.prefix}node:{self.node_id}:events")
+        await self._pubsub.subscribe(self._node_key(":events"))
 
     async def _read_loop(self) -> None:
         delay = RECONNECT_MIN
@@ -787,10 +946,10 @@ class RedisBackend:
         await reader
 
     def _fail_confirmations(self) -> None:
-        for futures in self._confirmations.values():
-            for future in futures:
-                if not future.done():
-                    future.set_exception(BackendError("the Redis subscription was lost"))
+        waiting = [future for futures in self._confirmations.values() for future in futures]
+        for future in [*waiting, *self._echoes.values()]:
+            if not future.done():
+                future.set_exception(BackendError("the Redis subscription was lost"))
         self._confirmations.clear()
 
     async def _drop_pubsub(self) -> None:
@@ -811,6 +970,9 @@ class RedisBackend:
 
     def _on_pubsub(self, message: dict[str, Any]) -> None:
         channel: bytes = message["channel"]
+        if channel == self._node_key(":events").encode():
+            self._on_own_channel(message)
+            return
         if message["type"] == "subscribe":
             for future in self._confirmations.pop(channel, []):
                 if not future.done():
@@ -826,6 +988,14 @@ class RedisBackend:
             feed.held.extend(events)
         else:
             self._deliver(feed, events)
+
+    def _on_own_channel(self, message: dict[str, Any]) -> None:
+        """A health check's token came back: the subscription hears us."""
+        data = message["data"]
+        if message["type"] == "message" and data[:1] == b"h":
+            heard = self._echoes.get(data[1:])
+            if heard is not None and not heard.done():
+                heard.set_result(None)
 
     @staticmethod
     def _decode(room: str, data: bytes) -> list[Event]:
@@ -906,7 +1076,8 @@ class RedisBackend:
     async def claim_room(self, room: str) -> str | None:
         """Hold ``room``'s look-alike key on every node; the other room holding it, if any."""
         keys = [self.prefix + "room-claims"]
-        holder: bytes = await self._call(self._scripts["claim_room"](keys, [room_key(room), room]))
+        # Both scripts are safe to run twice (a retry after a lost reply).
+        holder: bytes = await self._call(lambda: self._scripts["claim_room"](keys, [room_key(room), room]))
         return None if holder.decode() == room else holder.decode()
 
     async def _drop_unused_claim(self, room: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tornado.httpclient
 import websockets
 from websockets.asyncio.client import ClientConnection
 
@@ -162,6 +163,43 @@ def test_delivery_resumes_after_redis_restarts(redis_server: RedisServer) -> Non
             ack = await next_frame(alice, "ack")
             after = await next_frame(bob, "user")
             assert (after["message"], after["id"]) == ("after", 2) and ack["id"] == 2
+            await alice.close()
+            await bob.close()
+
+        asyncio.run(scenario())
+
+
+async def history_statuses(url: str, count: int) -> list[int]:
+    """The statuses of ``count`` concurrent GETs of ``url``."""
+    client = tornado.httpclient.AsyncHTTPClient(max_clients=64)
+    responses = await asyncio.gather(*[client.fetch(url, raise_error=False) for _ in range(count)])
+    return [response.code for response in responses]
+
+
+def test_requests_after_a_redis_restart_all_succeed(redis_server: RedisServer) -> None:
+    """After Redis restarts 200 history requests all answer 200; /healthz is 503 only while Redis is away."""
+    with node(redis_server) as server:
+        history = server.url + "/api/rooms/lobby/messages"
+
+        async def scenario() -> None:
+            alice, _ = await join(server.ws_url, "alice")
+            await alice.send("before")
+            await next_frame(alice, "user")
+            # Concurrent requests open many pooled connections: all stale after the restart.
+            assert set(await history_statuses(history, 64)) == {200}
+            await asyncio.to_thread(redis_server.restart)
+            assert await history_statuses(history, 200) == [200] * 200
+            await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 200)
+            await alice.send(json.dumps({"type": "message", "message": "after", "ref": "a"}))
+            ack = await next_frame(alice, "ack")
+            assert ack["id"] == 2
+            await asyncio.to_thread(redis_server.stop)
+            assert http_status(server.url + "/healthz") == 503
+            assert http_status(history) == 503
+            await asyncio.to_thread(redis_server.start)
+            await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 200)
+            assert await history_statuses(history, 50) == [200] * 50
+            bob, _ = await join(server.ws_url, "bob")
             await alice.close()
             await bob.close()
 

@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 import urllib.request
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -496,7 +497,8 @@ def test_a_full_disk_refuses_messages_keeps_the_stored_ones_and_recovers(tmp_pat
         outcome["refused"] = await send_refused(ws, "x" * 4000)
         outcome["health while full"] = await asyncio.to_thread(http_status, server.url + "/healthz")
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
-        outcome["health after"] = await asyncio.to_thread(http_status, server.url + "/healthz")
+        # The background write probe (every few seconds) finds the space again.
+        outcome["health after"] = await asyncio.to_thread(health_settles, server, 200)
         outcome["after"] = await send_acked(ws, [f"later {n}" for n in range(5)])
         await ws.close()
         return outcome
@@ -516,3 +518,115 @@ def test_a_full_disk_refuses_messages_keeps_the_stored_ones_and_recovers(tmp_pat
     with ServerProcess(db, *FAST) as restarted:
         stored = all_messages(restarted)
     assert stored == {n + 1: f"kept {n}" for n in range(50)} | {51 + n: f"later {n}" for n in range(5)}
+
+
+def health_settles(server: ServerProcess, wanted: int, timeout: float = 20) -> int | None:
+    """Poll /healthz until it answers ``wanted`` (a generous guard); its last answer."""
+    deadline = time.monotonic() + timeout
+    while (status := http_status(server.url + "/healthz")) != wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return status
+
+
+def start_on_a_full_disk(server: ServerProcess, limit: int) -> int | None:
+    """Start ``server`` unable to write any file past ``limit`` bytes; its first /healthz status.
+
+    Reading the database and opening it need no growth (the WAL starts empty,
+    its index is 32 KiB): only new writes fail, as on a disk that filled up.
+    """
+
+    def cap_file_size() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+    command = [sys.executable, "-m", "chatroom", "--port", str(server.port), "--db", server.db, *server.extra]
+    with open(server._log_file(), "a") as log_file:
+        server.process = subprocess.Popen(
+            command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, text=True, preexec_fn=cap_file_size
+        )
+    deadline = time.monotonic() + 15
+    while (status := http_status(server.url + "/healthz")) is None and time.monotonic() < deadline:
+        assert server.process.poll() is None, server.log()
+        time.sleep(0.05)
+    return status
+
+
+def store_writable_metric(server: ServerProcess) -> str:
+    """The chatroom_store_writable line of /metrics."""
+    with urllib.request.urlopen(server.url + "/metrics", timeout=5) as response:
+        lines = response.read().decode().splitlines()
+    return str(next(line for line in lines if line.startswith("chatroom_store_writable ")))
+
+
+def test_a_server_restarted_on_a_full_disk_is_degraded_from_the_start_and_recovers(tmp_path: Path) -> None:
+    """Started where nothing fits: /healthz 503 from its first answer, logged once; 200 once space returns."""
+    db = tmp_path / "chat.db"
+    with ServerProcess(db, *FAST) as first:
+        assert all_messages(first) == {}
+        run(stored_once(first))
+    server = ServerProcess(db, *FAST)
+    first_health = start_on_a_full_disk(server, 64 * 1024)
+    assert server.process is not None
+    try:
+        outcome: dict[str, Any] = {"first health": first_health, "metric full": store_writable_metric(server)}
+
+        async def scenario() -> None:
+            ws, _, history = await join(server.ws_url.removesuffix("/ws"), "bob")
+            outcome["history"] = [frame["message"] for frame in history["messages"]]
+            outcome["refused"] = await refused_before_long(ws)
+            outcome["health full"] = await asyncio.to_thread(http_status, server.url + "/healthz")
+            resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)  # type: ignore[union-attr]
+            outcome["health freed"] = await asyncio.to_thread(health_settles, server, 200)
+            outcome["acked"] = list((await send_acked(ws, ["after"])).values())
+            await ws.close()
+
+        run(scenario())
+        outcome["metric freed"] = store_writable_metric(server)
+        assert server.stop() == 0
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+    acked = outcome.pop("acked")
+    assert outcome == {
+        "first health": 503,
+        "metric full": "chatroom_store_writable 0.0",
+        "history": ["before"],
+        "refused": "unavailable",
+        "health full": 503,
+        "health freed": 200,
+        "metric freed": "chatroom_store_writable 1.0",
+    }
+    (after,) = acked
+    with ServerProcess(db, *FAST) as restarted:
+        stored = all_messages(restarted)
+    assert sorted(stored) == list(range(1, after + 1))
+    assert (stored[1], stored[after]) == ("before", "after")
+    said = server.log()
+    assert said.count("the store cannot be written") == 1, said
+    assert said.count("the store accepts writes again") == 1, said
+
+
+async def refused_before_long(ws: ClientConnection) -> str | None:
+    """Send long messages until the store refuses one (what fits in the last free bytes is stored)."""
+    for attempt in range(100):
+        answer = await send_refused(ws, f"{attempt} " + "x" * 3990)
+        if answer["type"] == "error":
+            return str(answer["code"])
+    return None
+
+
+async def stored_once(server: ServerProcess) -> None:
+    ws, _, _ = await join(server.ws_url.removesuffix("/ws"), "ann")
+    await send_acked(ws, ["before"])
+    await ws.close()
+
+
+def test_an_idle_server_whose_disk_fills_turns_degraded_without_a_write(tmp_path: Path) -> None:
+    """Nobody sends anything: /healthz still turns 503 when the disk fills, and 200 when it empties."""
+    with ServerProcess(tmp_path / "chat.db", *FAST) as server:
+        assert server.process is not None
+        pid = server.process.pid
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
+        full = health_settles(server, 503)
+        resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        freed = health_settles(server, 200)
+    assert (full, freed) == (503, 200)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -11,9 +12,9 @@ from typing import Any, TypeVar
 
 import pytest
 
-from chatroom import local_backend
+from chatroom import local_backend, metrics
 from chatroom.backend import BackendError, Event, StartupError, StoredMessage
-from chatroom.local_backend import LocalBackend
+from chatroom.local_backend import PROBE_BYTES, LocalBackend
 
 T = TypeVar("T")
 
@@ -292,7 +293,7 @@ def test_a_full_disk_fails_publishes_keeps_what_was_stored_and_recovers(tmp_path
     db = tmp_path / "chat.db"
 
     async def scenario() -> dict[str, Any]:
-        backend = await started(db)
+        backend = await started(db, probe_interval=0.05)
         acked = [(await backend.publish("lobby", "ann", f"kept {n}")).id for n in range(20)]
         await fill_the_disk(backend)
         failures = await attempt_until_failure(backend)
@@ -300,7 +301,7 @@ def test_a_full_disk_fails_publishes_keeps_what_was_stored_and_recovers(tmp_path
         outcome["healthy while full"] = await backend.healthy()
         outcome["history while full"] = [m.id for m in await backend.history("lobby", limit=500)]
         await free_the_disk(backend)
-        outcome["healthy again"] = await backend.healthy()
+        outcome["healthy again"] = await health_becomes(backend, True)
         outcome["next id"] = (await backend.publish("lobby", "ann", "after")).id
         await backend.close()
         return outcome
@@ -313,6 +314,61 @@ def test_a_full_disk_fails_publishes_keeps_what_was_stored_and_recovers(tmp_path
     assert outcome["healthy again"] is True
     assert outcome["next id"] == len(stored_before_failure) + 1
     assert [row[0] for row in stored_rows(db)] == [*stored_before_failure, outcome["next id"]]
+
+
+async def health_becomes(backend: LocalBackend, wanted: bool, timeout: float = 10) -> bool:
+    """Poll healthy() until it answers ``wanted`` (a guard, not a deadline); its last answer."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (healthy := await backend.healthy()) != wanted and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    return healthy
+
+
+async def use_up_the_space(backend: LocalBackend) -> None:
+    """Fill the file's free pages (left by earlier probes) and let it grow no more: no room for a batch."""
+
+    def fill(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('filler', zeroblob(?))", (PROBE_BYTES,))
+        conn.execute("PRAGMA max_page_count = 1")
+
+    await on_writer(backend, fill)
+
+
+def test_an_idle_store_whose_disk_fills_turns_unhealthy_by_itself_and_heals(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody writes: the background probe still finds the full disk, logs it once, and sees it freed."""
+
+    async def scenario() -> dict[str, Any]:
+        backend = await started(tmp_path / "chat.db", probe_interval=0.05)
+        outcome: dict[str, Any] = {"at start": await backend.healthy()}
+        await use_up_the_space(backend)
+        outcome["while full"] = await health_becomes(backend, False)
+        await asyncio.sleep(0.3)  # several more probes fail: still one log line
+        outcome["still full"] = await backend.healthy()
+        outcome["gauge while full"] = metrics.STORE_WRITABLE._value.get()
+        await on_writer(backend, lambda conn: conn.execute("DELETE FROM meta WHERE key = 'filler'"))
+        await free_the_disk(backend)
+        outcome["freed"] = await health_becomes(backend, True)
+        outcome["gauge freed"] = metrics.STORE_WRITABLE._value.get()
+        outcome["stored"] = (await backend.publish("lobby", "ann", "after")).id
+        await backend.close()
+        return outcome
+
+    with caplog.at_level(logging.WARNING, "chatroom.store"):
+        outcome = run(scenario())
+    assert outcome == {
+        "at start": True,
+        "while full": False,
+        "still full": False,
+        "gauge while full": 0,
+        "freed": True,
+        "gauge freed": 1,
+        "stored": 1,
+    }
+    said = [record.getMessage() for record in caplog.records]
+    assert len([line for line in said if "cannot be written" in line]) == 1, said
+    assert said[-1] == "the store accepts writes again"
 
 
 async def attempt_until_failure(backend: LocalBackend) -> list[str]:

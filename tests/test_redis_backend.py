@@ -259,3 +259,166 @@ def test_lost_data_gives_a_new_epoch(shared_redis: RedisServer) -> None:
         assert isinstance(stored, StoredMessage)
 
     run_nodes(nodes(shared_redis.url, 1), scenario)
+
+
+class CuttingProxy:
+    """A TCP proxy in front of Redis that can lose a reply, or go deaf, like a failing network.
+
+    ``lose_reply_to(marker)``: the next command whose bytes contain ``marker``
+    reaches Redis and runs, but its connection is cut before the reply gets
+    back. ``deafen_subscribers()``: connections that subscribed stop receiving
+    anything, while Redis still counts them as subscribed.
+    """
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = 0
+        self.cuts = 0
+        self._marker: bytes | None = None
+        self._subscribers: list[dict[str, bool]] = []
+        self._server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def close(self) -> None:
+        assert self._server is not None
+        self._server.close()
+
+    def lose_reply_to(self, marker: bytes) -> None:
+        self._marker = marker
+
+    def deafen_subscribers(self) -> None:
+        for state in self._subscribers:
+            state["deaf"] = True
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        state = {"cut": False, "deaf": False}
+
+        async def upstream() -> None:
+            while data := await reader.read(65536):
+                if b"SUBSCRIBE" in data and state not in self._subscribers:
+                    self._subscribers.append(state)
+                if self._marker is not None and self._marker in data:
+                    self._marker, state["cut"] = None, True
+                up_writer.write(data)
+                await up_writer.drain()
+
+        async def downstream() -> None:
+            while data := await up_reader.read(65536):
+                if state["cut"]:
+                    self.cuts += 1
+                    break
+                if not state["deaf"]:
+                    writer.write(data)
+                    await writer.drain()
+            writer.transport.abort()
+            up_writer.transport.abort()
+
+        await asyncio.gather(upstream(), downstream(), return_exceptions=True)
+
+
+def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awaitable[None]]) -> None:
+    """Play ``scenario(proxy, *nodes)``: the first node reaches Redis through the proxy."""
+
+    async def main() -> None:
+        proxy = CuttingProxy(redis.port)
+        await proxy.start()
+        prefix = f"test-{secrets.token_hex(4)}:"
+        backends = [RedisBackend(proxy.url if i == 0 else redis.url, prefix=prefix) for i in range(count)]
+        for backend in backends:
+            await backend.start()
+        try:
+            await scenario(proxy, *backends)
+        finally:
+            for backend in backends:
+                await backend.close()
+            proxy.close()
+
+    asyncio.run(main())
+
+
+def test_publish_whose_reply_is_lost_is_stored_once(shared_redis: RedisServer) -> None:
+    """A batch that ran but whose reply was lost is retried: acked with its id, stored and delivered once."""
+
+    async def scenario(proxy: CuttingProxy, node: RedisBackend, other: RedisBackend) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        await node.publish("lobby", "alice", "first")
+        proxy.lose_reply_to(b"second, reply lost")
+        stored = await node.publish("lobby", "alice", "second, reply lost")
+        assert proxy.cuts == 1
+        assert stored.id == 2
+        assert (await node.publish("lobby", "alice", "third")).id == 3
+        await seen.wait_for(lambda s: len(s.messages()) >= 3)
+        await asyncio.sleep(0.2)
+        expected = [(1, "first"), (2, "second, reply lost"), (3, "third")]
+        assert [(m.id, m.text) for m in seen.messages()] == expected
+        assert [(m.id, m.text) for m in await other.history("lobby")] == expected
+
+    run_behind_proxy(shared_redis, 2, scenario)
+
+
+def test_nick_claimed_by_a_lost_reply_is_the_claimers(shared_redis: RedisServer) -> None:
+    """A reserve or join whose reply was lost still gives the caller its nick and announces one join."""
+
+    async def scenario(proxy: CuttingProxy, node: RedisBackend, other: RedisBackend) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        proxy.lose_reply_to(b"carol")
+        assert await node.reserve("lobby", "carol") == ["carol"]
+        assert proxy.cuts == 1
+        assert await other.reserve("lobby", "Carol") is None
+        proxy.lose_reply_to(b"carol")
+        await node.announce_join("lobby", "carol")
+        assert proxy.cuts == 2
+        await node.release("lobby", "carol", announce=True)
+        await seen.wait_for(lambda s: len(s.presence()) >= 2)
+        await asyncio.sleep(0.2)
+        assert seen.presence() == [("join", "carol", 1), ("leave", "carol", 0)]
+        assert await other.reserve("lobby", "carol") == ["carol"]
+
+    run_behind_proxy(shared_redis, 2, scenario)
+
+
+def test_deaf_subscription_is_unhealthy_then_repaired(shared_redis: RedisServer) -> None:
+    """A subscription that hears nothing while Redis answers is unhealthy, reconnected, and loses nothing."""
+
+    async def scenario(proxy: CuttingProxy, node: RedisBackend, other: RedisBackend) -> None:
+        seen = Collector()
+        await node.subscribe("lobby", seen)
+        assert await node.healthy()
+        proxy.deafen_subscribers()
+        await other.publish("lobby", "bob", "while deaf")
+        assert not await node.healthy()
+        await eventually(node.healthy)
+        await other.publish("lobby", "bob", "after")
+        await seen.wait_for(lambda s: len(s.messages()) >= 2)
+        assert [(m.id, m.text) for m in seen.messages()] == [(1, "while deaf"), (2, "after")]
+
+    run_behind_proxy(shared_redis, 2, scenario)
+
+
+def test_stale_pooled_connections_are_retried_after_a_restart(own_redis: RedisServer) -> None:
+    """After Redis restarts under a node, every read and write answers on a fresh connection, none fails."""
+
+    async def scenario(node: RedisBackend) -> None:
+        await node.publish("lobby", "alice", "before")
+        # Many concurrent reads: the pool holds many connections, all stale after the restart.
+        await asyncio.gather(*[node.history("lobby") for _ in range(64)])
+        await asyncio.to_thread(own_redis.restart)
+        pages = await asyncio.gather(*[node.history("lobby") for _ in range(200)])
+        assert all([m.text for m in page] == ["before"] for page in pages)
+        await asyncio.to_thread(own_redis.restart)
+        assert await node.reserve("lobby", "bob") == ["bob"]
+        await asyncio.to_thread(own_redis.restart)
+        assert (await node.publish("lobby", "alice", "after")).id == 2
+        assert [m.text for m in await node.history("lobby")] == ["before", "after"]
+
+    run_nodes(nodes(own_redis.url, 1), scenario)
