@@ -12,7 +12,10 @@ Keys (``prefix`` defaults to ``chatroom:``):
   typing, in the one order Redis executed them.
 - ``node:N`` expires ``presence_ttl`` seconds after node N last refreshed it;
   ``node:N:members`` lists its members; ``nodes`` lists the nodes.
-- ``rooms`` (rooms with history) and ``online`` (rooms with members).
+- ``room-names`` (rooms with history) and ``online-names`` (rooms with
+  members): sorted sets, every score 0, so that a page of the rooms list is a
+  ZRANGEBYLEX from where it starts. A room that only ever had members leaves
+  no key behind once the last one leaves.
 
 One Lua script assigns a batch of ids, appends the messages to the stream and
 PUBLISHes them, atomically: every subscriber on every node sees one id order
@@ -51,6 +54,7 @@ from .backend import (
     StartupError,
     StoredMessage,
     TypingEvent,
+    first_names,
     now_ms,
 )
 from .protocol import nick_key
@@ -78,7 +82,7 @@ local function ensure_epoch(hash, stream, candidate)
 end
 """
 
-# KEYS: room hash, stream, rooms set.
+# KEYS: room hash, stream, room names (sorted set).
 # ARGV: channel, epoch candidate, max history, room, payload, count, then
 # nick, text, ts of each message.
 PUBLISH_SCRIPT = (
@@ -93,7 +97,7 @@ for i = 0, count - 1 do
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], (first + i) .. '-0',
              'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2])
 end
-redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
 redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n' .. ARGV[5])
 return first
 """
@@ -129,7 +133,12 @@ local function remove_member(prefix, room, key, node, announce, ts)
   redis.call('SREM', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
   local users = redis.call('HLEN', members)
   if users == 0 then
-    redis.call('SREM', prefix .. 'online', room)
+    redis.call('ZREM', prefix .. 'online-names', room)
+    -- A room joined but never written to keeps nothing: its epoch goes too.
+    local hash = prefix .. 'room:' .. room
+    if not redis.call('HGET', hash, 'last_id') then
+      redis.call('DEL', hash, hash .. ':log')
+    end
   end
   if announce then
     redis.call('PUBLISH', prefix .. 'room:' .. room .. ':events',
@@ -159,7 +168,7 @@ local function claim(prefix, room, key, node, nick, ts)
   end
   redis.call('HSET', members, key, node .. '\\n' .. nick)
   redis.call('SADD', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
-  redis.call('SADD', prefix .. 'online', room)
+  redis.call('ZADD', prefix .. 'online-names', 0, room)
   return 2
 end
 """
@@ -322,6 +331,7 @@ class RedisBackend:
         self._scripts = {name: self._client.register_script(body) for name, body in scripts.items()}
         try:
             await self._client.ping()
+            await self._migrate_room_sets()
             await self._refresh_presence()
             await self._connect_pubsub()
             self._subscribed = True
@@ -438,7 +448,7 @@ class RedisBackend:
         ]
         for pending in group:
             args.extend((pending.nick, pending.text, pending.ts))
-        keys = [self._room_key(room), self._room_key(room, ":log"), self.prefix + "rooms"]
+        keys = [self._room_key(room), self._room_key(room, ":log"), self.prefix + "room-names"]
         return keys, args
 
     @staticmethod
@@ -511,21 +521,60 @@ class RedisBackend:
         epoch, last_id = await self._call(self._scripts["position"](keys, [secrets.token_hex(8)]))
         return epoch.decode(), int(last_id or 0)
 
-    async def rooms(self) -> list[RoomInfo]:
-        """Rooms with history or anyone online, by name."""
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomInfo]:
+        """A page of the rooms with history or anyone online, by name: two ZRANGEBYLEX and a pipeline."""
         assert self._client is not None
-        names: set[bytes] = await self._call(
-            self._client.sunion([self.prefix + "rooms", self.prefix + "online"])  # type: ignore[arg-type]
+        if limit <= 0:
+            return []
+        if after and after >= prefix:
+            low = b"(" + after.encode()
+        else:
+            low = b"[" + prefix.encode() if prefix else b"-"
+        # UTF-8 never holds the byte 0xff: every name with the prefix sorts below this.
+        high = b"(" + prefix.encode() + b"\xff" if prefix else b"+"
+        ranges = self._client.pipeline(transaction=False)
+        for key in ("room-names", "online-names"):
+            ranges.zrangebylex(self.prefix + key, low, high, 0, limit)
+        stored, online = await self._call(ranges.execute())
+        names = first_names(
+            (name.decode() for name in stored), (name.decode() for name in online), limit=limit
         )
-        rooms = sorted(name.decode() for name in names)
         pipe = self._client.pipeline(transaction=False)
-        for room in rooms:
+        for room in names:
             pipe.hlen(self._room_key(room, ":members"))
             pipe.hget(self._room_key(room), "last_id")
-        values = await self._call(pipe.execute())
+        values = await self._call(pipe.execute()) if names else []
         return [
-            RoomInfo(room, int(values[2 * i]), int(values[2 * i + 1] or 0)) for i, room in enumerate(rooms)
+            RoomInfo(room, int(values[2 * i]), int(values[2 * i + 1] or 0)) for i, room in enumerate(names)
         ]
+
+    async def room_exists(self, room: str) -> bool:
+        """Whether anyone on any node is in the room, or it has a stored message."""
+        assert self._client is not None
+        pipe = self._client.pipeline(transaction=False)
+        pipe.exists(self._room_key(room, ":members"))
+        pipe.hget(self._room_key(room), "last_id")
+        members, last_id = await self._call(pipe.execute())
+        return bool(members) or bool(last_id and int(last_id) > 0)
+
+    async def _migrate_room_sets(self) -> None:
+        """Move the name sets of an older version (plain sets) into the sorted sets."""
+        assert self._client is not None
+        for old, new in (("rooms", "room-names"), ("online", "online-names")):
+            key, names = self.prefix + old, self.prefix + new
+            if await self._client.type(key) != b"set":
+                continue
+            cursor = 0
+            while True:
+                cursor, batch = await self._client.sscan(key, cursor, count=1000)
+                if batch:
+                    scores = {
+                        bytes(name) if isinstance(name, bytes) else name.encode(): 0.0 for name in batch
+                    }
+                    await self._client.zadd(names, scores)
+                if cursor == 0:
+                    break
+            await self._client.delete(key)
 
     async def healthy(self) -> bool:
         """Redis answers, and this node's subscription is up."""
