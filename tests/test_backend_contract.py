@@ -251,7 +251,7 @@ def test_rooms_lists_history_and_presence(make_backend: Callable[[], Backend]) -
 
 
 def test_rooms_page_by_name_from_a_cursor(make_backend: Callable[[], Backend]) -> None:
-    """Pages of the rooms list follow name order from ``after``, mixing rooms with history and with members."""
+    """Pages follow name order from ``after``, mixing rooms with history and rooms with members."""
 
     async def scenario(backend: Backend) -> None:
         await asyncio.gather(*[backend.publish(f"r{i:02d}", "alice", "hi") for i in range(0, 20, 2)])
