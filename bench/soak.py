@@ -369,7 +369,17 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="chatroom-soak-") as scratch:
         log = Path(scratch) / "server.log"
-        extra = ["--max-backlog-bytes", "65536", "--rate", "50", "--burst", "100"]
+        # The churn creates rooms from one address: no limit on new rooms.
+        extra = [
+            "--max-backlog-bytes",
+            "65536",
+            "--rate",
+            "50",
+            "--burst",
+            "100",
+            "--new-rooms-per-minute",
+            "0",
+        ]
         extra += ["--log-level", "warning", *args.server_arg]
         server = start_server(port, Path(scratch) / "soak.db", log, extra)
         try:

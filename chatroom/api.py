@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import orjson
@@ -15,6 +16,8 @@ from .handlers import ChatSocketHandler, look_alike_room_message
 from .protocol import ProtocolError, api_error_body
 
 MAX_API_LIMIT = 500
+DEFAULT_ROOMS_LIMIT = 50
+MAX_ROOMS_LIMIT = 200
 
 
 class ApiError(tornado.web.HTTPError):
@@ -104,15 +107,47 @@ class MetricsHandler(tornado.web.RequestHandler):
 
 
 class RoomsHandler(JsonHandler):
-    """``GET /api/rooms``: rooms with anyone online or any history."""
+    """``GET /api/rooms?prefix=&after=&limit=``: a page of the rooms, by name.
+
+    Rooms with anyone online or any history, in code point order of their
+    names; ``next`` is the URL of the following page, null on the last one.
+    """
 
     async def get(self) -> None:
+        prefix = self.name_argument("prefix")
+        after = self.name_argument("after")
+        limit = self.int_argument("limit")
+        limit = DEFAULT_ROOMS_LIMIT if limit is None else min(limit, MAX_ROOMS_LIMIT)
+        if limit < 1:
+            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
         try:
-            rooms = await self.backend.rooms()
+            # One more than asked says whether another page follows.
+            rooms = await self.backend.rooms(prefix=prefix, after=after, limit=limit + 1)
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
-        body = [{"room": r.room, "online": r.online, "last_id": r.last_id} for r in rooms]
-        self.send_json({"rooms": body})
+        page = rooms[:limit]
+        body = [{"room": r.room, "online": r.online, "last_id": r.last_id} for r in page]
+        more = len(rooms) > limit
+        self.send_json(
+            {"rooms": body, "next": self._next_url(prefix, page[-1].room, limit) if more else None}
+        )
+
+    def name_argument(self, name: str) -> str:
+        """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""
+        raw = self.get_argument(name, "", strip=False)
+        if not raw:
+            return ""
+        try:
+            return protocol.normalize_room(raw)
+        except ProtocolError as error:
+            raise ApiError(400, protocol.BAD_REQUEST, f"{name}: {error.message}") from None
+
+    @staticmethod
+    def _next_url(prefix: str, last: str, limit: int) -> str:
+        query = {"after": last, "limit": str(limit)}
+        if prefix:
+            query = {"prefix": prefix, **query}
+        return "/api/rooms?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
 
 
 class MessagesHandler(JsonHandler):

@@ -14,6 +14,7 @@ from .backend import Backend
 from .config import Settings
 from .fanout import FlushScheduler
 from .handlers import ChatSocketHandler, ConnectionCounter, IndexHandler
+from .limits import KeyedTokenBuckets
 
 access_log = logging.getLogger("chatroom.access")
 
@@ -56,6 +57,7 @@ def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
         "backend": backend,
         "scheduler": FlushScheduler(on_broadcast=metrics.BROADCAST_SECONDS.observe),
         "connections": ConnectionCounter(),
+        "new_rooms": KeyedTokenBuckets(settings.new_rooms_per_minute),
     }
     return tornado.web.Application(
         [

@@ -7,8 +7,10 @@ runs on the embedded SQLite store (LocalBackend) and on Redis (RedisBackend).
 from __future__ import annotations
 
 import hashlib
+import heapq
+import itertools
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -149,8 +151,16 @@ class Backend(Protocol):
     async def unsubscribe(self, room: str) -> None:
         """Stop delivering the room's events to this process."""
 
-    async def rooms(self) -> list[RoomInfo]:
-        """Rooms with anyone online or any history."""
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomInfo]:
+        """Up to ``limit`` rooms with anyone online or any history, by name.
+
+        Only names that start with ``prefix`` and sort after ``after`` (code
+        point order); the cost follows ``limit``, never the number of rooms.
+        """
+        ...
+
+    async def room_exists(self, room: str) -> bool:
+        """Whether the room has any history or anyone online (anywhere)."""
         ...
 
     async def healthy(self) -> bool:
@@ -182,6 +192,23 @@ def dedupe_digest(room: str, sender: str, ref: str, text: str) -> bytes:
         hashed.update(len(data).to_bytes(4, "big"))
         hashed.update(data)
     return hashed.digest()
+
+
+# Above every code point a room name can hold: the exclusive upper end of a
+# name prefix's range. UTF-8 keeps code point order, so byte-wise comparisons
+# (SQLite's BINARY collation, Redis ZRANGEBYLEX) agree with Python's.
+_ABOVE_NAMES = "\U0010ffff"
+
+
+def prefix_end(prefix: str) -> str | None:
+    """The exclusive upper bound of names starting with ``prefix``; None for no bound."""
+    return prefix + _ABOVE_NAMES if prefix else None
+
+
+def first_names(*sorted_names: Iterable[str], limit: int) -> list[str]:
+    """The first ``limit`` distinct names of several sorted sequences, in order."""
+    merged = (name for name, _ in itertools.groupby(heapq.merge(*sorted_names)))
+    return list(itertools.islice(merged, limit))
 
 
 def now_ms() -> int:

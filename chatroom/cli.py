@@ -194,6 +194,12 @@ def build_parser() -> ArgumentParser:
         help="concurrent WebSockets per address (0: no limit)",
     )
     add(
+        "--new-rooms-per-minute",
+        type=bounded_int(0),
+        default=d.new_rooms_per_minute,
+        help="rooms an address may create a minute by joining them; more get HTTP 429 (0: no limit)",
+    )
+    add(
         "--xheaders",
         action="store_true",
         default=d.xheaders,

@@ -26,6 +26,8 @@ class Settings:
     ping_timeout: float = 10.0
     max_backlog_bytes: int = 1048576
     max_connections_per_ip: int = 0
+    # Rooms one address may create a minute by joining them (0: no limit).
+    new_rooms_per_minute: int = 20
     xheaders: bool = False
     log_level: str = "info"
     sqlite_synchronous: str = "full"

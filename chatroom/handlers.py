@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import math
 import secrets
 import time
 from collections import Counter as Tally
@@ -15,11 +16,11 @@ import tornado.httputil
 import tornado.web
 import tornado.websocket
 
-from . import auth, metrics, protocol
+from . import auth, limits, metrics, protocol
 from .backend import Backend, BackendError, Event, PresenceEvent, RoomReset, StoredMessage, TypingEvent
 from .config import Settings
 from .fanout import FlushScheduler, Outbox, encode_frames
-from .limits import RefusalWindow, TokenBucket
+from .limits import KeyedTokenBuckets, RefusalWindow, TokenBucket
 from .protocol import ProtocolError
 
 access_log = logging.getLogger("chatroom.access")
@@ -139,11 +140,13 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         backend: Backend,
         scheduler: FlushScheduler,
         connections: ConnectionCounter,
+        new_rooms: KeyedTokenBuckets,
     ) -> None:
         self.config = config
         self.backend = backend
         self.scheduler = scheduler
         self.connections = connections
+        self.new_rooms = new_rooms
         self.room = ""
         self.nick = ""
         self.nick_key = ""
@@ -250,9 +253,49 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             )
             return
         try:
+            if await self._new_room_refused(address):
+                return
             await super().get(*args, **kwargs)
         finally:
             self.connections.release(address)
+
+    async def _new_room_refused(self, address: str) -> bool:
+        """Answer 429 too_many_rooms when this upgrade would create a room over the limit.
+
+        Creating is joining a room with no history and nobody in it. Only
+        upgrades that Tornado will accept count, so a page of another origin
+        cannot spend a visitor's allowance.
+        """
+        per_minute = self.config.new_rooms_per_minute
+        if not per_minute or not self._upgrade_would_pass():
+            return False
+        try:
+            room = protocol.normalize_room(self.query("room", "lobby"))
+            if await self.backend.room_exists(room):
+                return False
+        except (ProtocolError, BackendError):
+            return False  # open() answers a bad name or a store away, after the upgrade
+        if self.new_rooms.take(limits.address_key(address)):
+            metrics.ROOMS_CREATED.inc()
+            return False
+        metrics.UPGRADES_REFUSED.labels("too_many_rooms").inc()
+        self.set_status(429)
+        self.set_header("Content-Type", "application/json")
+        self.set_header("Retry-After", str(math.ceil(60 / per_minute)))
+        message = (
+            f"too many new rooms from this address (at most {per_minute} a minute):"
+            " join an existing room, or try again later"
+        )
+        self.finish(protocol.api_error_body("too_many_rooms", message))
+        return True
+
+    def _upgrade_would_pass(self) -> bool:
+        """Whether this request is a WebSocket upgrade from an allowed origin, as Tornado judges."""
+        headers = self.request.headers
+        if headers.get("Upgrade", "").lower() != "websocket":
+            return False
+        origin = headers.get("Origin") if "Origin" in headers else headers.get("Sec-Websocket-Origin")
+        return origin is None or auth.origin_allowed(origin, self.request.host, self.config.origins)
 
     def check_origin(self, origin: str) -> bool:
         """The server's own host, or an origin given with --origin."""

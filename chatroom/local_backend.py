@@ -15,6 +15,7 @@ check reports its last result together with the last real write's.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import functools
 import logging
@@ -40,7 +41,9 @@ from .backend import (
     StoredMessage,
     TypingEvent,
     dedupe_digest,
+    first_names,
     now_ms,
+    prefix_end,
 )
 from .protocol import nick_key, room_key
 
@@ -146,6 +149,9 @@ class LocalBackend:
         self._probe_failed = False
         self._prober: asyncio.Task[None] | None = None
         self._members: dict[str, dict[str, str]] = defaultdict(dict)
+        # The rooms with members, sorted: a page of the rooms list is a
+        # bisection here, not a sort of every room on every request.
+        self._online: list[str] = []
         self._sinks: dict[str, EventSink] = {}
         # Look-alike keys of rooms in use (protocol.room_key -> room), and
         # the rooms with history, whose names stay held; loaded on first use.
@@ -427,14 +433,35 @@ class LocalBackend:
         """One epoch for the whole database: a new file starts every room over."""
         return self._epoch
 
-    async def rooms(self) -> list[RoomInfo]:
-        """Rooms with history or anyone online, by name."""
-        rows = await self._read(lambda conn: conn.execute("SELECT room, last_id FROM rooms").fetchall())
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomInfo]:
+        """A page of the rooms with history or anyone online, by name.
+
+        Both sources are read in name order from where the page starts (the
+        rooms table through its primary key index), ``limit`` names at most.
+        """
+        end = prefix_end(prefix)
+        sql = "SELECT room, last_id FROM rooms WHERE room > ? AND room >= ?"
+        params: list[object] = [after, prefix]
+        if end is not None:
+            sql += " AND room < ?"
+            params.append(end)
+        sql += " ORDER BY room LIMIT ?"
+        params.append(limit)
+        rows = await self._read(lambda conn: conn.execute(sql, params).fetchall())
         last_ids = {str(room): int(last_id) for room, last_id in rows}
-        names = set(last_ids) | {room for room, members in self._members.items() if members}
-        return [
-            RoomInfo(room, len(self._members.get(room, ())), last_ids.get(room, 0)) for room in sorted(names)
-        ]
+        names = first_names(last_ids, self._online_page(prefix, after, end, limit), limit=limit)
+        return [RoomInfo(room, len(self._members.get(room, ())), last_ids.get(room, 0)) for room in names]
+
+    def _online_page(self, prefix: str, after: str, end: str | None, limit: int) -> list[str]:
+        start = max(bisect.bisect_right(self._online, after), bisect.bisect_left(self._online, prefix))
+        page = self._online[start : start + limit]
+        return page if end is None else [room for room in page if room < end]
+
+    async def room_exists(self, room: str) -> bool:
+        """Whether someone is in the room or it has a stored message."""
+        if self._members.get(room):
+            return True
+        return await self.last_id(room) > 0
 
     async def healthy(self) -> bool:
         """Readable, and neither the last write nor the last write probe failed."""
@@ -512,6 +539,8 @@ class LocalBackend:
         if key in members:
             return None
         members[key] = nick
+        if len(members) == 1:
+            bisect.insort(self._online, room)
         return list(members.values())
 
     async def announce_join(self, room: str, nick: str) -> None:
@@ -525,6 +554,7 @@ class LocalBackend:
             return
         if not members:
             del self._members[room]
+            del self._online[bisect.bisect_left(self._online, room)]
             self._drop_unused_claim(room)
         if announce:
             self._announce("leave", room, nick)

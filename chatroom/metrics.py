@@ -25,8 +25,12 @@ MESSAGES_DELIVERED = Counter(
 REFUSALS = Counter("chatroom_refusals", "Client frames refused or dropped, by error code", ["reason"])
 UPGRADES_REFUSED = Counter(
     "chatroom_upgrades_refused",
-    "WebSocket upgrades refused before the handshake: origin (403), too_many_connections (429)",
+    "WebSocket upgrades refused before the handshake: origin (403), too_many_connections (429),"
+    " too_many_rooms (429)",
     ["reason"],
+)
+ROOMS_CREATED = Counter(
+    "chatroom_rooms_created", "Joins that created a room: it had no history and nobody in it"
 )
 SLOW_CLIENTS_DISCONNECTED = Counter(
     "chatroom_slow_clients_disconnected", "Members cut off with 1013 for falling behind"

@@ -21,7 +21,10 @@ Keys (``prefix`` defaults to ``chatroom:``):
   the last batch published to a room, ``j\\n<room>\\n<nick key>`` -> token for
   a join announced), so that a write retried after a lost reply runs once.
 - ``node:N:health`` the last health check's token (it expires).
-- ``rooms`` (rooms with history) and ``online`` (rooms with members).
+- ``room-names`` (rooms with history) and ``online-names`` (rooms with
+  members): sorted sets, every score 0, so that a page of the rooms list is a
+  ZRANGEBYLEX from where it starts. A room that only ever had members leaves
+  no key behind once the last one leaves.
 
 One Lua script assigns a batch of ids, appends the messages to the stream and
 PUBLISHes them, atomically: every subscriber on every node sees one id order
@@ -70,6 +73,7 @@ from .backend import (
     StoredMessage,
     TypingEvent,
     dedupe_digest,
+    first_names,
     now_ms,
 )
 from .protocol import nick_key, room_key
@@ -104,7 +108,7 @@ local function ensure_epoch(hash, stream, candidate)
 end
 """
 
-# KEYS: room hash, stream, rooms set, this node's done hash.
+# KEYS: room hash, stream, room names (sorted set), this node's done hash.
 # ARGV: channel, epoch candidate, max history, room, count, dedupe window (ms),
 # token, done ttl (ms), then nick, text, ts, JSON row and dedupe key ('' for
 # none) of each message.
@@ -179,7 +183,7 @@ for i, original in pairs(copy_of) do
   local at = 9 + original * 5
   results[i + 1] = {id_of[original], tonumber(ARGV[at + 2]), ARGV[at]}
 end
-redis.call('SADD', KEYS[3], ARGV[4])
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
 redis.call('PUBLISH', ARGV[1], 'm' .. first .. '\\n[' .. table.concat(rows, ',') .. ']')
 return remember(results)
 """
@@ -191,11 +195,11 @@ redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 return redis.call('HGET', KEYS[1], ARGV[1])
 """
 
-# KEYS: room-claims hash, rooms set (rooms with history), room members hash.
+# KEYS: room-claims hash, room names (sorted set of rooms with history), room members hash.
 # ARGV: look-alike key, room. An empty room without history lets go of its name.
 DROP_ROOM_CLAIM_SCRIPT = """
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2]
-   and redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0
+   and not redis.call('ZSCORE', KEYS[2], ARGV[2])
    and redis.call('HLEN', KEYS[3]) == 0 then
   redis.call('HDEL', KEYS[1], ARGV[1])
 end
@@ -233,7 +237,12 @@ local function remove_member(prefix, room, key, node, announce, ts)
   redis.call('HDEL', prefix .. 'node:' .. node .. ':done', 'j\\n' .. room .. '\\n' .. key)
   local users = redis.call('HLEN', members)
   if users == 0 then
-    redis.call('SREM', prefix .. 'online', room)
+    redis.call('ZREM', prefix .. 'online-names', room)
+    -- A room joined but never written to keeps nothing: its epoch goes too.
+    local hash = prefix .. 'room:' .. room
+    if not redis.call('HGET', hash, 'last_id') then
+      redis.call('DEL', hash, hash .. ':log')
+    end
   end
   if announce then
     redis.call('PUBLISH', prefix .. 'room:' .. room .. ':events',
@@ -263,7 +272,7 @@ local function claim(prefix, room, key, node, nick, ts)
   end
   redis.call('HSET', members, key, node .. '\\n' .. nick)
   redis.call('SADD', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
-  redis.call('SADD', prefix .. 'online', room)
+  redis.call('ZADD', prefix .. 'online-names', 0, room)
   return 2
 end
 """
@@ -453,6 +462,7 @@ class RedisBackend:
         self._scripts = {name: self._client.register_script(body) for name, body in scripts.items()}
         try:
             await self._client.ping()
+            await self._migrate_room_sets()
             await self._refresh_presence()
             await self._connect_pubsub()
             self._subscribed = True
@@ -589,7 +599,7 @@ class RedisBackend:
         keys = [
             self._room_key(room),
             self._room_key(room, ":log"),
-            self.prefix + "rooms",
+            self.prefix + "room-names",
             self._node_key(":done"),
         ]
         return keys, args
@@ -692,26 +702,74 @@ class RedisBackend:
         epoch, last_id = await self._call(lambda: self._scripts["position"](keys, [secrets.token_hex(8)]))
         return epoch.decode(), int(last_id or 0)
 
-    async def rooms(self) -> list[RoomInfo]:
-        """Rooms with history or anyone online, by name."""
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomInfo]:
+        """A page of the rooms with history or anyone online, by name: two ZRANGEBYLEX and a pipeline."""
         client = self._client
         assert client is not None
-        names: set[bytes] = await self._call(
-            lambda: client.sunion([self.prefix + "rooms", self.prefix + "online"])  # type: ignore[arg-type,return-value]
+        if limit <= 0:
+            return []
+        if after and after >= prefix:
+            low = b"(" + after.encode()
+        else:
+            low = b"[" + prefix.encode() if prefix else b"-"
+        # UTF-8 never holds the byte 0xff: every name with the prefix sorts below this.
+        high = b"(" + prefix.encode() + b"\xff" if prefix else b"+"
+
+        def ranges() -> Awaitable[list[Any]]:
+            pipe = client.pipeline(transaction=False)
+            for key in ("room-names", "online-names"):
+                pipe.zrangebylex(self.prefix + key, low, high, 0, limit)
+            return pipe.execute()
+
+        stored, online = await self._call(ranges)
+        names = first_names(
+            (name.decode() for name in stored), (name.decode() for name in online), limit=limit
         )
-        rooms = sorted(name.decode() for name in names)
 
         def counts() -> Awaitable[list[Any]]:
             pipe = client.pipeline(transaction=False)
-            for room in rooms:
+            for room in names:
                 pipe.hlen(self._room_key(room, ":members"))
                 pipe.hget(self._room_key(room), "last_id")
             return pipe.execute()
 
-        values = await self._call(counts)
+        values = await self._call(counts) if names else []
         return [
-            RoomInfo(room, int(values[2 * i]), int(values[2 * i + 1] or 0)) for i, room in enumerate(rooms)
+            RoomInfo(room, int(values[2 * i]), int(values[2 * i + 1] or 0)) for i, room in enumerate(names)
         ]
+
+    async def room_exists(self, room: str) -> bool:
+        """Whether anyone on any node is in the room, or it has a stored message."""
+        client = self._client
+        assert client is not None
+
+        def look() -> Awaitable[list[Any]]:
+            pipe = client.pipeline(transaction=False)
+            pipe.exists(self._room_key(room, ":members"))
+            pipe.hget(self._room_key(room), "last_id")
+            return pipe.execute()
+
+        members, last_id = await self._call(look)
+        return bool(members) or bool(last_id and int(last_id) > 0)
+
+    async def _migrate_room_sets(self) -> None:
+        """Move the name sets of an older version (plain sets) into the sorted sets."""
+        assert self._client is not None
+        for old, new in (("rooms", "room-names"), ("online", "online-names")):
+            key, names = self.prefix + old, self.prefix + new
+            if await self._client.type(key) != b"set":
+                continue
+            cursor = 0
+            while True:
+                cursor, batch = await self._client.sscan(key, cursor, count=1000)
+                if batch:
+                    scores = {
+                        bytes(name) if isinstance(name, bytes) else name.encode(): 0.0 for name in batch
+                    }
+                    await self._client.zadd(names, scores)
+                if cursor == 0:
+                    break
+            await self._client.delete(key)
 
     async def healthy(self) -> bool:
         """Redis takes a write, and this node's subscription hears what it publishes.
@@ -1081,5 +1139,5 @@ class RedisBackend:
         return None if holder.decode() == room else holder.decode()
 
     async def _drop_unused_claim(self, room: str) -> None:
-        keys = [self.prefix + "room-claims", self.prefix + "rooms", self._room_key(room, ":members")]
+        keys = [self.prefix + "room-claims", self.prefix + "room-names", self._room_key(room, ":members")]
         await self._scripts["drop_room_claim"](keys, [room_key(room), room])

@@ -13,6 +13,8 @@
   const NEAR_BOTTOM_PX = 48;
   const NEAR_TOP_PX = 80;
   const ROOMS_REFRESH_MS = 30000;
+  const ROOMS_SHOWN = 50; // one page of GET /api/rooms: the list stays this short
+  const ROOM_SEARCH_DELAY_MS = 250;
   const NICK_KEY = "chatroom.nick";
   const TOKEN_KEY = "chatroom.token";
   const NICK_COLOURS = 8;
@@ -58,6 +60,8 @@
     sidebarClose: $("sidebar-close"),
     users: $("users"),
     rooms: $("rooms"),
+    roomSearch: $("room-search"),
+    roomsNote: $("rooms-note"),
     roomForm: $("room-form"),
     roomName: $("room-name"),
     roomError: $("room-error"),
@@ -104,6 +108,10 @@
     users: [],
     rooms: [],
     roomsDrawn: "",
+    roomsMore: false, // the server has rooms beyond the page shown
+    roomsPrefix: "", // what the search box asked the server for
+    roomsAsked: 0, // numbers the rooms requests, so that a late answer is dropped
+    roomSearchTimer: 0,
     stick: true,
     unseen: 0,
     unseenWhileHidden: 0,
@@ -756,29 +764,41 @@
     location.assign(roomUrl(room));
   }
 
-  // The current room's count comes from our own online list, which is live.
-  function showRooms(rooms) {
-    state.rooms = rooms;
+  // The list holds one page of rooms in name order (the server's), those
+  // starting with the search box's text when it has some: never thousands of
+  // elements, however many rooms the server has. The current room is always
+  // in the dropdown; its count comes from our own online list, which is live.
+  function roomEntries(rooms) {
     const names = new Map(rooms.map((r) => [r.room, r.online]));
     if (state.connected || !names.has(state.room)) names.set(state.room, state.users.length);
-    const sorted = [...names].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    return [...names].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  }
+
+  function showRooms(rooms) {
+    state.rooms = rooms;
+    const entries = roomEntries(rooms);
+    const listed = entries.filter(([name]) => name.startsWith(state.roomsPrefix));
     // Redraw only on change, and keep focus, so a refresh never pulls the
     // rug from under someone tabbing through the list.
-    const drawn = JSON.stringify(sorted);
+    const drawn = JSON.stringify([entries, state.roomsPrefix, state.roomsMore]);
     if (drawn === state.roomsDrawn) return;
     state.roomsDrawn = drawn;
     const focused = document.activeElement && document.activeElement.closest("#rooms a");
     const focusedRoom = focused ? focused.dataset.room : null;
-    ui.picker.replaceChildren(
-      ...sorted.map(([name, online]) => {
-        const option = element("option", "", online ? `#${name} (${online})` : `#${name}`);
-        option.value = name;
-        option.selected = name === state.room;
-        return option;
-      }),
-    );
+    const options = entries.map(([name, online]) => {
+      const option = element("option", "", online ? `#${name} (${online})` : `#${name}`);
+      option.value = name;
+      option.selected = name === state.room;
+      return option;
+    });
+    if (state.roomsMore || state.roomsPrefix) {
+      const more = element("option", "", "Find another room…");
+      more.value = ""; // no room has an empty name
+      options.push(more);
+    }
+    ui.picker.replaceChildren(...options);
     ui.rooms.replaceChildren(
-      ...sorted.map(([name, online]) => {
+      ...listed.map(([name, online]) => {
         const item = element("li");
         const link = element("a", "room-link");
         link.href = roomUrl(name);
@@ -790,19 +810,55 @@
         return item;
       }),
     );
+    ui.roomsNote.textContent = roomsNote(listed.length);
     const again = [...ui.rooms.querySelectorAll("a")].find((a) => a.dataset.room === focusedRoom);
     if (again) again.focus();
   }
 
+  function roomsNote(shown) {
+    const prefix = state.roomsPrefix;
+    if (prefix && !shown) return `No room starts with “${prefix}”. You can create it below.`;
+    if (state.roomsMore && prefix) return `Showing the first ${ROOMS_SHOWN} rooms starting with “${prefix}”: type more to narrow it.`;
+    if (state.roomsMore) return `Showing the first ${ROOMS_SHOWN} rooms: search to find the others.`;
+    return "";
+  }
+
+  // One page of rooms, from the search box's prefix; an answer that comes
+  // after a newer question is dropped.
   async function refreshRooms() {
+    const prefix = ui.roomSearch.value.trim().normalize("NFC");
+    const asked = ++state.roomsAsked;
+    if (prefix && roomProblem(prefix)) {
+      // No room name starts like that: nothing to ask the server.
+      state.roomsPrefix = prefix;
+      state.roomsMore = false;
+      return showRooms([]);
+    }
+    const query = new URLSearchParams({limit: String(ROOMS_SHOWN)});
+    if (prefix) query.set("prefix", prefix);
     try {
-      const response = await fetch("/api/rooms", {headers: {Accept: "application/json"}});
+      const response = await fetch("/api/rooms?" + query, {headers: {Accept: "application/json"}});
       if (!response.ok) return;
       const body = await response.json();
-      if (Array.isArray(body.rooms)) showRooms(body.rooms);
+      if (asked !== state.roomsAsked || !Array.isArray(body.rooms)) return;
+      state.roomsPrefix = prefix;
+      state.roomsMore = Boolean(body.next);
+      showRooms(body.rooms);
     } catch {
       // The list is a convenience; the chat works without it.
     }
+  }
+
+  function searchRoomsSoon() {
+    clearTimeout(state.roomSearchTimer);
+    state.roomSearchTimer = setTimeout(refreshRooms, ROOM_SEARCH_DELAY_MS);
+  }
+
+  function onPickerChange() {
+    if (ui.picker.value) return goToRoom(ui.picker.value);
+    ui.picker.value = state.room;
+    toggleSidebar(true);
+    ui.roomSearch.focus();
   }
 
   function toggleSidebar(open) {
@@ -855,7 +911,14 @@
     ui.dialog.addEventListener("cancel", (event) => {
       if (!state.connected) event.preventDefault(); // someone must be chosen first
     });
-    ui.picker.addEventListener("change", () => goToRoom(ui.picker.value));
+    ui.picker.addEventListener("change", onPickerChange);
+    ui.roomSearch.addEventListener("input", searchRoomsSoon);
+    ui.roomSearch.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter") return;
+      event.preventDefault();
+      clearTimeout(state.roomSearchTimer);
+      refreshRooms();
+    });
     ui.picker.addEventListener("focus", refreshRooms);
     ui.roomForm.addEventListener("submit", (event) => {
       event.preventDefault();

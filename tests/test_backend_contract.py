@@ -251,6 +251,83 @@ def test_rooms_lists_history_and_presence(make_backend: Callable[[], Backend]) -
     run(make_backend(), scenario)
 
 
+def test_rooms_page_by_name_from_a_cursor(make_backend: Callable[[], Backend]) -> None:
+    """Pages follow name order from ``after``, mixing rooms with history and rooms with members."""
+
+    async def scenario(backend: Backend) -> None:
+        await asyncio.gather(*[backend.publish(f"r{i:02d}", "alice", "hi") for i in range(0, 20, 2)])
+        for i in range(1, 20, 2):
+            await backend.reserve(f"r{i:02d}", "bob")
+        await backend.reserve("r04", "carol")  # history and a member: listed once
+        pages, after = [], ""
+        while True:
+            page = await backend.rooms(after=after, limit=6)
+            pages.append([r.room for r in page])
+            if len(page) < 6:
+                break
+            after = page[-1].room
+        assert pages == [
+            [f"r{i:02d}" for i in range(0, 6)],
+            [f"r{i:02d}" for i in range(6, 12)],
+            [f"r{i:02d}" for i in range(12, 18)],
+            ["r18", "r19"],
+        ]
+        first = {r.room: (r.online, r.last_id) for r in await backend.rooms(limit=5)}
+        assert first == {"r00": (0, 1), "r01": (1, 0), "r02": (0, 1), "r03": (1, 0), "r04": (1, 1)}
+        assert await backend.rooms(after="r19") == []
+        assert [r.room for r in await backend.rooms(after="r105", limit=2)] == ["r11", "r12"]
+
+    run(make_backend(), scenario)
+
+
+def test_rooms_filter_by_prefix(make_backend: Callable[[], Backend]) -> None:
+    """A prefix keeps the names that start with it, case-sensitively, in any script, with the cursor."""
+
+    async def scenario(backend: Backend) -> None:
+        names = ["dev", "dev-ops", "dev.web", "Dev", "deva", "de", "design", "développeurs", "d", "été", "zz"]
+        await asyncio.gather(*[backend.publish(name, "alice", "hi") for name in names[:6]])
+        for name in names[6:]:
+            await backend.reserve(name, "bob")
+
+        async def listed(**query: str | int) -> list[str]:
+            return [r.room for r in await backend.rooms(**query)]  # type: ignore[arg-type]
+
+        assert await listed(prefix="dev") == ["dev", "dev-ops", "dev.web", "deva"]
+        assert await listed(prefix="dev", after="dev-ops") == ["dev.web", "deva"]
+        assert await listed(prefix="dev", after="a") == ["dev", "dev-ops", "dev.web", "deva"]
+        assert await listed(prefix="dev", after="deva") == []
+        assert await listed(prefix="dev", limit=2) == ["dev", "dev-ops"]
+        assert await listed(prefix="Dev") == ["Dev"]
+        assert await listed(prefix="dé") == ["développeurs"]
+        assert await listed(prefix="é") == ["été"]
+        assert await listed(prefix="x") == []
+        assert await listed(prefix="d", limit=3) == ["d", "de", "design"]
+
+    run(make_backend(), scenario)
+
+
+def test_rooms_joined_without_history_leave_the_list_once_empty(make_backend: Callable[[], Backend]) -> None:
+    """A room that only had members is listed while someone is in it, then exists no more."""
+
+    async def scenario(backend: Backend) -> None:
+        assert not await backend.room_exists("fresh")
+        await backend.reserve("fresh", "alice")
+        await backend.epoch("fresh")  # what a join reads
+        await backend.reserve("fresh", "bob")
+        assert await backend.room_exists("fresh")
+        assert [r.room for r in await backend.rooms(prefix="fresh")] == ["fresh"]
+        await backend.release("fresh", "alice", announce=True)
+        assert await backend.room_exists("fresh")
+        await backend.release("fresh", "bob", announce=True)
+        assert not await backend.room_exists("fresh")
+        assert await backend.rooms() == []
+        await backend.publish("kept", "alice", "hi")
+        assert await backend.room_exists("kept")
+        assert [r.room for r in await backend.rooms()] == ["kept"]
+
+    run(make_backend(), scenario)
+
+
 def test_publish_after_close_is_refused(make_backend: Callable[[], Backend]) -> None:
     """A closed backend refuses to store with BackendError rather than losing the message."""
 

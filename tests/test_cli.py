@@ -79,6 +79,7 @@ def test_help_lists_every_flag() -> None:
         (["--log-level", "loud"], "--log-level"),
         (["--origin", "chat.example.com"], "--origin"),
         (["--redis-url", "http://x"], "--redis-url"),
+        (["--new-rooms-per-minute", "-1"], "--new-rooms-per-minute"),
         (["--no-such-flag"], "--no-such-flag"),
     ],
 )
@@ -119,6 +120,7 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_MAX_CONNECTIONS_PER_IP": "7",
         "CHATROOM_XHEADERS": "true",
         "CHATROOM_LOG_LEVEL": "warning",
+        "CHATROOM_NEW_ROOMS_PER_MINUTE": "0",
     }
     settings = parse_settings(["--port", "9002"], environ)
     assert settings.port == 9002
@@ -132,6 +134,7 @@ def test_environment_supplies_every_flag() -> None:
     assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (2.5, 3, 30, 15)
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (2048, 7)
     assert settings.xheaders is True and settings.log_level == "warning"
+    assert settings.new_rooms_per_minute == 0
 
 
 def test_defaults_are_protocols() -> None:
@@ -146,6 +149,7 @@ def test_defaults_are_protocols() -> None:
     assert (settings.history, settings.max_message_length, settings.max_frame_bytes) == (50, 4000, 65536)
     assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (10, 20, 20, 10)
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (1048576, 0)
+    assert settings.new_rooms_per_minute == 20
     assert settings.redis_url is None and settings.xheaders is False and settings.log_level == "info"
 
 

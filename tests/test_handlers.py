@@ -11,6 +11,8 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import tornado.escape
+from tornado.httpclient import HTTPClientError
 from tornado.testing import gen_test
 
 from chatroom import protocol
@@ -517,7 +519,8 @@ class ApiTest(ChatTestCase):
             "rooms": [
                 {"room": "busy", "online": 1, "last_id": 1},
                 {"room": "quiet", "online": 1, "last_id": 0},
-            ]
+            ],
+            "next": None,
         }
 
     @gen_test
@@ -589,6 +592,221 @@ class ApiTest(ChatTestCase):
             )
             assert status == expected, (headers, payload)
             assert set(body) == {"error", "message"}
+
+
+class RoomsListTest(ChatTestCase):
+    """GET /api/rooms pages by name, filters by prefix, and refuses bad parameters."""
+
+    async def rooms_page(self, query: str) -> dict[str, Any]:
+        status, body = await self.fetch_json("/api/rooms" + query)
+        assert status == 200, body
+        assert set(body) == {"rooms", "next"}
+        return dict(body)
+
+    @gen_test
+    async def test_next_links_walk_every_room_once(self) -> None:
+        """Following ``next`` from the first page visits every room once, in name order, then stops."""
+        names = [f"room-{i:03d}" for i in range(23)]
+        await asyncio.gather(*[self.backend.publish(name, "bot", "hi") for name in names[::2]])
+        for name in names[1::2]:
+            await self.join("ann", room=name)
+        seen: list[str] = []
+        query, pages = "?limit=5", 0
+        while query:
+            body = await self.rooms_page(query)
+            seen.extend(r["room"] for r in body["rooms"])
+            pages += 1
+            query = body["next"] and body["next"].removeprefix("/api/rooms")
+        assert seen == names and pages == 5
+        first = (await self.rooms_page("?limit=2"))["rooms"]
+        assert first == [
+            {"room": "room-000", "online": 0, "last_id": 1},
+            {"room": "room-001", "online": 1, "last_id": 0},
+        ]
+        assert (await self.rooms_page("?limit=2"))["next"] == "/api/rooms?after=room-001&limit=2"
+
+    @gen_test
+    async def test_default_and_largest_page(self) -> None:
+        """Without limit a page holds 50 rooms; a limit over 200 counts as 200."""
+        await asyncio.gather(*[self.backend.publish(f"r{i:04d}", "bot", "hi") for i in range(450)])
+        default = await self.rooms_page("")
+        assert [r["room"] for r in default["rooms"]] == [f"r{i:04d}" for i in range(50)]
+        assert default["next"] == "/api/rooms?after=r0049&limit=50"
+        largest = await self.rooms_page("?limit=100000")
+        assert len(largest["rooms"]) == 200 and largest["next"] == "/api/rooms?after=r0199&limit=200"
+        last = await self.rooms_page("?after=r0399&limit=200")
+        assert len(last["rooms"]) == 50 and last["next"] is None
+
+    @gen_test
+    async def test_prefix_finds_rooms_and_keeps_to_them_across_pages(self) -> None:
+        """``prefix`` keeps names that start with it (case-sensitive, any script); ``next`` carries it."""
+        names = ["dev", "dev-1", "dev-2", "dev-3", "Dev", "design", "développeurs", "ops"]
+        await asyncio.gather(*[self.backend.publish(name, "bot", "hi") for name in names])
+        page = await self.rooms_page("?prefix=dev&limit=3")
+        assert [r["room"] for r in page["rooms"]] == ["dev", "dev-1", "dev-2"]
+        assert page["next"] == "/api/rooms?prefix=dev&after=dev-2&limit=3"
+        rest = await self.rooms_page(page["next"].removeprefix("/api/rooms"))
+        assert [r["room"] for r in rest["rooms"]] == ["dev-3"] and rest["next"] is None
+        accented = await self.rooms_page("?prefix=" + tornado.escape.url_escape("dé"))
+        assert [r["room"] for r in accented["rooms"]] == ["développeurs"]
+        assert (await self.rooms_page("?prefix=nothing"))["rooms"] == []
+
+    @gen_test
+    async def test_bad_parameters_are_a_json_400(self) -> None:
+        """A bad limit, prefix or cursor answers 400 bad_request with a message naming it."""
+        for query, named in (
+            ("?limit=x", "limit"),
+            ("?limit=-1", "limit"),
+            ("?limit=0", "limit"),
+            ("?limit=1e3", "limit"),
+            ("?prefix=-dev", "prefix"),
+            ("?prefix=a%20b", "prefix"),
+            ("?prefix=" + "a" * 65, "prefix"),
+            ("?after=..", "after"),
+            ("?after=a%00", "after"),
+        ):
+            status, body = await self.fetch_json("/api/rooms" + query)
+            assert status == 400, query
+            assert body["error"] == "bad_request" and set(body) == {"error", "message"}, query
+            assert named in body["message"], (query, body)
+
+    @gen_test
+    async def test_a_room_only_joined_leaves_the_list_when_emptied(self) -> None:
+        """A room created by joining is listed while someone is in it and gone once the last one leaves."""
+        ann, _, _ = await self.join("ann", room="kept")
+        await self.chat(ann, "hi")
+        await self.recv(ann)
+        bob, _, _ = await self.join("bob", room="passing")
+        cat, _, _ = await self.join("cat", room="passing")
+        assert [r["room"] for r in (await self.rooms_page(""))["rooms"]] == ["kept", "passing"]
+        bob.close()
+        await self.recv_type(cat, "sys")
+        assert [r["room"] for r in (await self.rooms_page(""))["rooms"]] == ["kept", "passing"]
+        cat.close()
+        ann.close()
+        for _ in range(100):
+            listed = [r["room"] for r in (await self.rooms_page(""))["rooms"]]
+            if listed == ["kept"]:
+                break
+            await asyncio.sleep(0.02)
+        assert listed == ["kept"]
+
+
+NEW_ROOMS = replace(FAST, new_rooms_per_minute=3, origins=("https://chat.example.com",))
+
+
+class NewRoomLimitTest(ChatTestCase):
+    """--new-rooms-per-minute: joining rooms that do not exist yet is limited per address."""
+
+    settings = NEW_ROOMS
+
+    def get_httpserver_options(self) -> dict[str, Any]:
+        return {"xheaders": True}  # so that a test can speak from several addresses
+
+    async def refused_upgrade(self, room: str, address: str = "127.0.0.1") -> tuple[int, dict[str, str], Any]:
+        """Status, headers and JSON body of an upgrade the server refuses."""
+        headers = {
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+            "Sec-WebSocket-Version": "13",
+            "X-Real-IP": address,
+        }
+        try:
+            path = f"/ws?room={tornado.escape.url_escape(room)}&nick=x"
+            response = await self.http_client.fetch(self.get_url(path), headers=headers)
+        except HTTPClientError as error:
+            assert error.response is not None
+            response = error.response
+        return response.code, dict(response.headers), json.loads(response.body)
+
+    async def join_from(self, address: str, nick: str, room: str) -> Any:
+        client, _, _ = await self.join(nick, room=room, headers={"X-Real-IP": address})
+        return client
+
+    async def refused_count(self) -> float:
+        """chatroom_upgrades_refused_total{reason="too_many_rooms"} as /metrics shows it."""
+        response = await self.http_client.fetch(self.get_url("/metrics"))
+        sample = 'chatroom_upgrades_refused_total{reason="too_many_rooms"} '
+        lines = [line for line in response.body.decode().splitlines() if line.startswith(sample)]
+        return float(lines[0].removeprefix(sample)) if lines else 0.0
+
+    @gen_test
+    async def test_the_room_over_the_limit_is_refused_429_and_nobody_else_notices(self) -> None:
+        """The 4th new room in a minute gets 429 too_many_rooms; members and other addresses carry on."""
+        refused_before = await self.refused_count()
+        ann = await self.join_from("203.0.113.5", "ann", "first")
+        await self.join_from("203.0.113.5", "ann", "second")
+        await self.join_from("203.0.113.5", "ann", "third")
+        status, headers, body = await self.refused_upgrade("fourth", "203.0.113.5")
+        assert status == 429
+        assert body == {
+            "error": "too_many_rooms",
+            "message": "too many new rooms from this address (at most 3 a minute):"
+            " join an existing room, or try again later",
+        }
+        assert headers["Content-Type"] == "application/json" and headers["Retry-After"] == "20"
+        assert await self.refused_count() == refused_before + 1
+        # Nothing was created, and the address's members carry on.
+        status, listed = await self.fetch_json("/api/rooms")
+        assert [r["room"] for r in listed["rooms"]] == ["first", "second", "third"]
+        bob = await self.join_from("203.0.113.5", "bob", "first")  # joining an existing room is no creation
+        await self.recv_type(ann, "sys")
+        await self.chat(bob, "still here")
+        assert (await self.recv_type(ann, "user"))["message"] == "still here"
+        # Another address creates rooms as before.
+        await self.join_from("198.51.100.7", "cat", "fourth")
+
+    @gen_test
+    async def test_a_room_with_history_is_no_creation(self) -> None:
+        """Rooms with stored messages can be joined by anyone, even with no allowance left."""
+        await asyncio.gather(*[self.backend.publish(f"old-{i}", "bot", "hi") for i in range(5)])
+        for i in range(5):
+            client = await self.join_from("203.0.113.5", "ann", f"old-{i}")
+            client.close()
+        for name in ("a", "b", "c"):
+            await self.join_from("203.0.113.5", "ann", name)
+        assert (await self.refused_upgrade("d", "203.0.113.5"))[0] == 429
+
+    @gen_test
+    async def test_refused_upgrades_do_not_spend_the_allowance(self) -> None:
+        """Upgrades from a foreign origin (403) or with a bad room name (4400) do not count as creations."""
+        for i in range(5):
+            with pytest.raises(Exception, match="403"):
+                await self.connect(
+                    headers={"Origin": "https://evil.example", "X-Real-IP": "203.0.113.5"}, room=f"o{i}"
+                )
+            client = await self.connect(headers={"X-Real-IP": "203.0.113.5"}, room=f"-bad{i}", nick="ann")
+            assert (await self.recv(client))["code"] == "bad_name"
+            assert await self.closed(client) == protocol.CLOSE_BAD_NAME
+        for name in ("a", "b", "c"):
+            await self.join_from("203.0.113.5", "ann", name)
+        assert (await self.refused_upgrade("d", "203.0.113.5"))[0] == 429
+
+    @gen_test
+    async def test_one_ipv6_network_counts_as_one_address(self) -> None:
+        """Addresses of one IPv6 /64 share the allowance; another /64 has its own."""
+        for i, name in enumerate(("a", "b", "c")):
+            await self.join_from(f"2001:db8:1:2::{i + 1}", "ann", name)
+        assert (await self.refused_upgrade("d", "2001:db8:1:2:ffff::9"))[0] == 429
+        await self.join_from("2001:db8:1:3::1", "ann", "d")
+
+
+class NewRoomLimitOffTest(ChatTestCase):
+    """--new-rooms-per-minute 0 lets one address create rooms without limit."""
+
+    settings = replace(FAST, new_rooms_per_minute=0)
+
+    @gen_test
+    async def test_no_limit(self) -> None:
+        """Forty new rooms from one address in a moment are all admitted."""
+        for i in range(40):
+            client = await self.join_from_here(f"n{i}")
+            client.close()
+
+    async def join_from_here(self, room: str) -> Any:
+        client, _, _ = await self.join("ann", room=room)
+        return client
 
 
 class NoApiKeyTest(ChatTestCase):

@@ -468,7 +468,57 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
         if not order or here != order[-1]:  # one entry for the run of room links
             order.append(here)
         page.keyboard.press("Tab")
-    assert order == ["room-picker", "me", "scroller", "room-link", "room-name", "Go", "text", "send"]
+    assert order == [
+        "room-picker",
+        "me",
+        "scroller",
+        "room-search",
+        "room-link",
+        "room-name",
+        "Go",
+        "text",
+        "send",
+    ]
+
+
+# --- the rooms list ------------------------------------------------------------------
+
+
+def test_many_rooms_show_a_short_list_and_the_search_finds_one(pages: Pages) -> None:
+    """With 600 rooms the list and the dropdown hold one page; the search box asks the server by prefix."""
+    with ServerProcess(":memory:", "--api-key", API_KEY) as crowded:
+        for number in range(600):
+            post(crowded, f"room-{number:04d}", "bot", "hi")
+        post(crowded, "zebra-crossing", "bot", "hi")
+        page = pages.join(crowded.url, "room-0000", "ann")
+        links = page.locator("#rooms .room-link")
+        expect(links).to_have_count(50)
+        expect(links.first).to_have_attribute("aria-current", "page")
+        assert page.locator("#room-picker option").count() == 51  # the page, and "Find another room…"
+        expect(page.locator("#rooms-note")).to_have_text(
+            "Showing the first 50 rooms: search to find the others."
+        )
+
+        page.locator("#room-picker").select_option("")  # "Find another room…"
+        search = page.get_by_label("Search rooms by the start of their name")
+        expect(search).to_be_focused()
+        search.press_sequentially("zeb")
+        expect(links).to_have_count(1)
+        expect(links).to_have_attribute("aria-label", "#zebra-crossing, 0 online")
+        expect(page.locator("#rooms-note")).to_have_text("")
+        search.fill("room-059")
+        expect(links).to_have_count(10)
+        search.fill("-nothing")
+        expect(links).to_have_count(0)
+        expect(page.locator("#rooms-note")).to_have_text(
+            "No room starts with “-nothing”. You can create it below."
+        )
+        search.fill("zebra")
+        expect(links).to_have_count(1)
+        links.first.click()
+        page.wait_for_url("**/?room=zebra-crossing")
+        expect_online(page)
+        expect(page.locator("#messages .msg .text")).to_have_text(["hi"])
 
 
 # --- screenshots for the README ---------------------------------------------------

@@ -422,3 +422,49 @@ def test_stale_pooled_connections_are_retried_after_a_restart(own_redis: RedisSe
         assert [m.text for m in await node.history("lobby")] == ["before", "after"]
 
     run_nodes(nodes(own_redis.url, 1), scenario)
+
+
+def test_a_room_only_joined_leaves_no_key_behind(shared_redis: RedisServer) -> None:
+    """Joining a room and leaving it keeps nothing in Redis; a room with history keeps its keys."""
+
+    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+        await left.reserve("fresh", "alice")
+        await left.epoch("fresh")
+        await right.reserve("fresh", "bob")
+        await right.subscribe("fresh", Collector())
+        await left.publish("kept", "alice", "hi")
+        await left.release("fresh", "alice", announce=True)
+        admin = shared_redis.client()
+        try:
+            assert admin.exists(f"{left.prefix}room:fresh") == 1  # bob is still there
+            await right.release("fresh", "bob", announce=True)
+            assert sorted(admin.keys(f"{left.prefix}room:*")) == [
+                f"{left.prefix}room:kept".encode(),
+                f"{left.prefix}room:kept:log".encode(),
+            ]
+            assert admin.zrange(f"{left.prefix}online-names", 0, -1) == []
+            assert admin.zrange(f"{left.prefix}room-names", 0, -1) == [b"kept"]
+        finally:
+            admin.close()
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_room_sets_of_an_older_version_are_carried_over(shared_redis: RedisServer) -> None:
+    """Plain ``rooms``/``online`` sets left by an older version become the sorted name sets at start."""
+    prefix = f"test-{secrets.token_hex(4)}:"
+    admin = shared_redis.client()
+    admin.sadd(f"{prefix}rooms", *[f"old{i:04d}" for i in range(2500)])
+    admin.hset(f"{prefix}room:old0001", "last_id", 7)
+
+    async def scenario(node: RedisBackend) -> None:
+        page = await node.rooms(limit=3)
+        assert [(r.room, r.last_id) for r in page] == [("old0000", 0), ("old0001", 7), ("old0002", 0)]
+        assert [r.room for r in await node.rooms(after="old2497")] == ["old2498", "old2499"]
+
+    try:
+        run_nodes([RedisBackend(shared_redis.url, prefix=prefix)], scenario)
+        assert admin.exists(f"{prefix}rooms") == 0
+        assert admin.zcard(f"{prefix}room-names") == 2500
+    finally:
+        admin.close()

@@ -29,7 +29,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from chatroom.cli import parse_settings
-from tests.support import ServerProcess, upgrade_request
+from tests.support import ServerProcess, upgrade_request, wait_until
 
 # Connect straight to the server (no proxy from the environment), outside a
 # with-block if need be: options websockets 15 and 17 added, when present.
@@ -452,6 +452,47 @@ def test_max_connections_per_forwarded_ip(per_ip_server: ServerProcess) -> None:
     else:
         pytest.fail("a closed connection's slot was never freed")
     second.close()
+
+
+@pytest.fixture
+def new_rooms_server() -> Iterator[ServerProcess]:
+    """A server that lets one address create five rooms a minute."""
+    with ServerProcess(":memory:", "--new-rooms-per-minute", "5") as running:
+        yield running
+
+
+def test_a_flood_of_new_rooms_from_one_address_is_refused_429(new_rooms_server: ServerProcess) -> None:
+    """Creating rooms flat out: five a minute get in, the rest 429 too_many_rooms; the room chats on."""
+    server = new_rooms_server
+    with join(server, "lobby", "watcher") as watcher, join(server, "lobby", "speaker") as speaker:
+        created, refused = [], []
+        for number in range(100):
+            try:
+                with open_ws(server, room=f"flood{number}", nick="bot") as ws:
+                    assert receive(ws)["type"] == "welcome"
+                created.append(number)
+            except InvalidStatus as error:
+                refused.append(error.response)
+        assert created == [0, 1, 2, 3]  # the lobby was the first new room
+        assert {response.status_code for response in refused} == {429} and len(refused) == 96
+        assert json.loads(refused[0].body or b"{}") == {
+            "error": "too_many_rooms",
+            "message": "too many new rooms from this address (at most 5 a minute):"
+            " join an existing room, or try again later",
+        }
+        assert refused[0].headers["Retry-After"] == "12"
+        assert_room_carries_on(watcher, speaker)
+        join(server, "lobby", "third").close()  # joining a room that exists is no creation
+        metrics = NO_PROXY.open(f"{server.url}/metrics", timeout=5).read().decode()
+        assert 'chatroom_upgrades_refused_total{reason="too_many_rooms"} 96.0' in metrics
+
+        def listed() -> Any:
+            return json.loads(NO_PROXY.open(f"{server.url}/api/rooms", timeout=5).read())
+
+        # The flood's rooms had no history: they left the list with their last member.
+        wait_until(
+            lambda: listed() == {"rooms": [{"room": "lobby", "online": 2, "last_id": 1}], "next": None}
+        )
 
 
 def test_forwarded_for_is_ignored_without_xheaders() -> None:
