@@ -134,7 +134,9 @@ class RoomsHandler(JsonHandler):
 
     def name_argument(self, name: str) -> str:
         """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""
-        raw = self.get_argument(name, "", strip=False)
+        # Judged on what was sent: get_argument turns control characters into spaces.
+        values = self.request.query_arguments.get(name)
+        raw = values[-1].decode("utf-8", errors="replace") if values else ""
         if not raw:
             return ""
         try:
