@@ -119,14 +119,16 @@ def test_running_out_of_descriptors_pauses_accepting_and_recovers() -> None:
     """Out of descriptors to idle sockets, the server pauses accepting, keeps serving, and recovers."""
     with ServerProcess(":memory:", nofile=(256, 256)) as server:
         assert server.process is not None
+        pid = server.process.pid
         ann, bob = member(server, "busy", "ann"), member(server, "busy", "bob")
         health = http_connection(server)
         assert get(health, "/healthz")[0] == 200
         with many_idle_sockets(server, 400):
-            wait_until(lambda: "cannot accept connections: EMFILE" in server.log())
-            started, cpu_before = time.monotonic(), cpu_seconds(server.process.pid)
+            wait_until(lambda: len(os.listdir(f"/proc/{pid}/fd")) >= 250)
+            started, cpu_before = time.monotonic(), cpu_seconds(pid)
             time.sleep(3)
-            cpu_used = cpu_seconds(server.process.pid) - cpu_before
+            cpu_used = cpu_seconds(pid) - cpu_before
+            log_health(server)
             # A spinning accept loop burns a whole core: 3 s of CPU in 3 s.
             assert cpu_used < 1.0, f"{cpu_used:.2f} s of CPU in 3 s while out of descriptors"
             assert get(health, "/healthz")[0] == 200
@@ -160,9 +162,10 @@ def test_the_idle_socket_attack_is_refused_per_address() -> None:
     """300 idle sockets from one address under a limit of 5: the rest get 429, others are served."""
     with ServerProcess(":memory:", "--max-connections-per-ip", "5", nofile=(256, 256)) as server:
         assert server.process is not None
+        pid = server.process.pid
         ann = member(server, "attack", "ann", source=OTHER_ADDRESS)
         bob = member(server, "attack", "bob", source=OTHER_ADDRESS)
-        cpu_before = cpu_seconds(server.process.pid)
+        cpu_before = cpu_seconds(pid)
         sockets = [raw_socket(server) for _ in range(5)]
         try:
             # Over the limit, one that sends a request is answered 429...
@@ -173,7 +176,7 @@ def test_the_idle_socket_attack_is_refused_per_address() -> None:
             health = http_connection(server, OTHER_ADDRESS)
             assert get(health, "/healthz")[0] == 200
             assert_chat_carries_on(ann, bob, "unbothered")
-            assert cpu_seconds(server.process.pid) - cpu_before < 3.0
+            assert cpu_seconds(pid) - cpu_before < 3.0
         finally:
             for sock in sockets:
                 sock.close()
