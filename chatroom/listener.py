@@ -8,8 +8,9 @@ the failure, reports it once per interval, and resumes by itself; the
 connections waiting meanwhile stay in the kernel's backlog.
 
 It also counts every accepted connection against ``--max-connections-per-ip``
-(an address at its limit is answered 429 and closed before anything is read)
-and closes a connection that has not sent a complete request head within
+(a connection over it never reaches the HTTP server: it is answered 429 once
+its request head has come, unparsed, and closed; see Refusal) and closes a
+connection that has not sent a complete request head within
 ``REQUEST_HEAD_SECONDS``, so idle sockets cannot hold descriptors for long.
 """
 
