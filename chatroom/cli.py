@@ -23,6 +23,7 @@ from .app import make_app
 from .backend import Backend, StartupError
 from .config import Settings
 from .handlers import ChatSocketHandler
+from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
 from .local_backend import SYNCHRONOUS_MODES, LocalBackend
 
 log = logging.getLogger("chatroom.server")
@@ -191,7 +192,7 @@ def build_parser() -> ArgumentParser:
         "--max-connections-per-ip",
         type=bounded_int(0),
         default=d.max_connections_per_ip,
-        help="concurrent WebSockets per address (0: no limit)",
+        help="concurrent connections per address, HTTP and WebSocket (0: no limit)",
     )
     add(
         "--new-rooms-per-minute",
@@ -305,6 +306,9 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
 
     A worker of ``--processes`` gets its listening sockets from the parent.
     """
+    before, now = raise_descriptor_limit()
+    if now > before:
+        log.info("descriptor limit raised from %d to %d", before, now)
     backend = make_backend(settings)
     await backend.start()
     if sockets is None:
@@ -315,7 +319,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
             raise StartupError(
                 f"cannot listen on {settings.address}:{settings.port}: {error.strerror}"
             ) from None
-    server = tornado.httpserver.HTTPServer(
+    server = GuardedHTTPServer(
         make_app(settings, backend),
         xheaders=settings.xheaders,
         # The API takes one short message: refuse bigger bodies before
@@ -324,13 +328,15 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
         idle_connection_timeout=IDLE_CONNECTION_SECONDS,
         body_timeout=IDLE_CONNECTION_SECONDS,
     )
-    server.add_sockets(sockets)
+    listener = Listener(server, sockets, settings.max_connections_per_ip, count_peers=not settings.xheaders)
+    listener.start()
     port = sockets[0].getsockname()[1]
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     if settings.processes > 1:
         await wait_for_worker_stop()
     else:
         await wait_for_stop_signal()
+    listener.stop()
     await shutdown(server, backend, settings)
 
 

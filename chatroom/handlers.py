@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 import math
 import secrets
@@ -96,23 +97,47 @@ class IndexHandler(tornado.web.RequestHandler):
 
 
 class ConnectionCounter:
-    """Concurrent WebSockets per client address, for --max-connections-per-ip."""
+    """Concurrent connections per client, for --max-connections-per-ip.
+
+    An IPv6 client is counted by its /64 network, which one subscriber
+    usually holds whole: otherwise every address of it would have a limit of
+    its own. An IPv4-mapped IPv6 address counts as its IPv4 address.
+    """
 
     def __init__(self) -> None:
         self._open: Tally[str] = Tally()
 
+    @staticmethod
+    def client(address: str) -> str:
+        """The key ``address`` is counted under."""
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return address
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.IPv6Network((ip, 64), strict=False))
+        return str(ip)
+
     def acquire(self, address: str, limit: int) -> bool:
-        """Count one more connection from ``address`` unless it is at ``limit``."""
-        if limit and self._open[address] >= limit:
+        """Count one more connection from ``address`` unless its client is at ``limit``."""
+        key = self.client(address)
+        if limit and self._open[key] >= limit:
             return False
-        self._open[address] += 1
+        self._open[key] += 1
         return True
 
     def release(self, address: str) -> None:
         """Forget one connection from ``address``."""
-        self._open[address] -= 1
-        if self._open[address] <= 0:
-            del self._open[address]
+        key = self.client(address)
+        self._open[key] -= 1
+        if self._open[key] <= 0:
+            del self._open[key]
+
+    def total(self) -> int:
+        """Connections counted now, from every client."""
+        return sum(self._open.values())
 
 
 class ChatSocketHandler(tornado.websocket.WebSocketHandler):
@@ -242,7 +267,13 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     # --- opening ----------------------------------------------------------
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse the upgrade with 429 when the address has too many sockets."""
+        """Refuse the upgrade with 429 when the client has too many WebSockets.
+
+        This counts what the listener cannot: behind a proxy (--xheaders)
+        every connection comes from the proxy, so here the forwarded address
+        is counted. Without --xheaders the listener has already counted this
+        connection among all of its address's, so this check never refuses.
+        """
         address = self.request.remote_ip or ""
         if not self.connections.acquire(address, self.config.max_connections_per_ip):
             metrics.UPGRADES_REFUSED.labels("too_many_connections").inc()

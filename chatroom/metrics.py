@@ -32,6 +32,23 @@ UPGRADES_REFUSED = Counter(
 ROOMS_CREATED = Counter(
     "chatroom_rooms_created", "Joins that created a room: it had no history and nobody in it"
 )
+TCP_CONNECTIONS_OPEN = Gauge(
+    "chatroom_tcp_connections_open", "Accepted connections open: HTTP, WebSocket, and not yet identified"
+)
+ACCEPT_FAILURES = Counter(
+    "chatroom_accept_failures",
+    "accept() failures that paused accepting, by errno name (EMFILE: out of descriptors)",
+    ["reason"],
+)
+CONNECTIONS_REFUSED = Counter(
+    "chatroom_connections_refused",
+    "Connections answered 429 and closed at once: too_many_connections (--max-connections-per-ip)",
+    ["reason"],
+)
+REQUEST_HEAD_TIMEOUTS = Counter(
+    "chatroom_request_head_timeouts",
+    "Connections closed for sending no complete request head in time after being accepted",
+)
 SLOW_CLIENTS_DISCONNECTED = Counter(
     "chatroom_slow_clients_disconnected", "Members cut off with 1013 for falling behind"
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -79,8 +80,16 @@ def http_status(url: str) -> int | None:
 class ServerProcess:
     """``python -m chatroom`` as a real subprocess, on a port of its own."""
 
-    def __init__(self, db: str | Path = ":memory:", *extra: str, port: int | None = None) -> None:
+    def __init__(
+        self,
+        db: str | Path = ":memory:",
+        *extra: str,
+        port: int | None = None,
+        nofile: tuple[int, int] | None = None,
+    ) -> None:
+        """``nofile``: the (soft, hard) descriptor limits the server starts with."""
         self.port = port or free_port()
+        self.nofile = nofile
         self.db = str(db)
         self.extra: Sequence[str] = extra
         self.process: subprocess.Popen[str] | None = None
@@ -104,7 +113,12 @@ class ServerProcess:
         command += self.extra
         log_file = open(self._log_file(), "a")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(
-            command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, text=True
+            command,
+            cwd=REPO,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            text=True,
+            preexec_fn=self._limit_descriptors if self.nofile else None,
         )
         log_file.close()
         deadline = time.monotonic() + timeout
@@ -115,6 +129,10 @@ class ServerProcess:
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
+
+    def _limit_descriptors(self) -> None:
+        assert self.nofile is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, self.nofile)
 
     def _log_file(self) -> Path:
         if self.log_path is None:

@@ -17,7 +17,7 @@ from tornado.testing import gen_test
 
 from chatroom import protocol
 from chatroom.backend import StoredMessage
-from chatroom.handlers import ChatSocketHandler
+from chatroom.handlers import ChatSocketHandler, ConnectionCounter
 from chatroom.local_backend import LocalBackend
 from tests.chat_case import ChatTestCase
 from tests.support import upgrade_request
@@ -884,3 +884,15 @@ class LateDeliveryTest(ChatTestCase):
         await self.chat(ann, "next")
         assert (await self.recv_type(bob, "user"))["id"] == 2
         await self.nothing_more(bob)
+
+
+def test_connection_counter_counts_an_ipv6_client_by_its_64() -> None:
+    """Addresses of one IPv6 /64 share a limit; another /64 and IPv4-mapped addresses count apart."""
+    counter = ConnectionCounter()
+    assert counter.acquire("2001:db8::1", 2) and counter.acquire("2001:db8::ffff:2", 2)
+    assert not counter.acquire("2001:db8::3", 2)
+    assert counter.acquire("2001:db8:0:1::1", 2)
+    assert counter.acquire("::ffff:192.0.2.7", 1) and not counter.acquire("192.0.2.7", 1)
+    counter.release("2001:db8::1")
+    assert counter.acquire("2001:db8::3", 2)
+    assert counter.total() == 4

@@ -91,6 +91,8 @@ def test_metrics_are_prometheus_text(server: ServerProcess) -> None:
         "chatroom_messages_delivered",
         "chatroom_refusals",
         "chatroom_upgrades_refused",
+        "chatroom_tcp_connections_open",
+        "chatroom_request_head_timeouts",
         "chatroom_slow_clients_disconnected",
         "chatroom_closes",
         "chatroom_store_seconds",

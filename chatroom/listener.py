@@ -1,0 +1,367 @@
+"""The accept loop: admits connections to the HTTP server, survives running out of descriptors.
+
+Tornado's own accept loop logs a traceback and tries again at once when
+``accept`` fails for want of descriptors (EMFILE, ENFILE): the listening
+socket stays readable, so the process spins and floods its log while every
+descriptor is taken. This loop instead stops accepting for a moment, counts
+the failure, reports it once per interval, and resumes by itself; the
+connections waiting meanwhile stay in the kernel's backlog.
+
+It also counts every accepted connection against ``--max-connections-per-ip``
+(a connection over it never reaches the HTTP server: it is answered 429 once
+its request head has come, unparsed, and closed; see Refusal) and closes a
+connection that has not sent a complete request head within
+``REQUEST_HEAD_SECONDS``, so idle sockets cannot hold descriptors for long.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import resource
+import socket
+import time
+from collections.abc import Awaitable, Callable
+
+import tornado.httpserver
+import tornado.httputil
+import tornado.iostream
+from tornado.ioloop import IOLoop
+
+from . import metrics, protocol
+from .handlers import ConnectionCounter
+
+log = logging.getLogger("chatroom.server")
+
+# A connection must send its first request head (request line and headers)
+# within this many seconds of being accepted. Later requests on a kept-alive
+# connection wait under the HTTP server's idle timeout instead.
+REQUEST_HEAD_SECONDS = 5.0
+# accept() errors that mean "no resources right now": stop accepting a while.
+EXHAUSTION_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+# Network errors of one pending connection that Linux reports through
+# accept() (accept(2), "Error handling"): skip that connection, go on.
+TRANSIENT_ERRNOS = frozenset(
+    {
+        errno.ECONNABORTED,
+        errno.EPROTO,
+        errno.ENOPROTOOPT,
+        errno.EHOSTDOWN,
+        errno.ENONET,
+        errno.EHOSTUNREACH,
+        errno.EOPNOTSUPP,
+        errno.ENETDOWN,
+        errno.ENETUNREACH,
+        errno.EPERM,
+    }
+)
+FIRST_PAUSE = 0.05
+LONGEST_PAUSE = 1.0
+REPORT_INTERVAL = 10.0
+# Connections taken from one listening socket per readiness event, so that
+# a burst of them does not starve the members already connected.
+ACCEPTS_PER_EVENT = 128
+# A connection over the per-address limit is kept until it has sent its
+# request head (then answered 429) and closed its end, for at most
+# LINGER_SECONDS; never more than MAX_LINGERING of them at once, beyond
+# that they are closed at once without an answer.
+LINGER_SECONDS = 2.0
+MAX_LINGERING = 64
+MAX_REFUSED_HEAD = 16 * 1024
+TOO_MANY = (
+    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
+    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
+)
+
+
+def raise_descriptor_limit() -> tuple[int, int]:
+    """Raise this process's soft limit on open descriptors to its hard limit.
+
+    Returns the soft limit before and after. Where the hard limit is
+    unlimited (macOS) and the kernel refuses that, the soft limit stays.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft == resource.RLIM_INFINITY or soft >= hard:
+        return soft, soft
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError) as error:
+        log.warning("cannot raise the descriptor limit from %d to %d: %s", soft, hard, error)
+        return soft, soft
+    return soft, hard
+
+
+def too_many_response() -> bytes:
+    """The whole HTTP response to a connection over the per-address limit."""
+    body = protocol.api_error_body("too_many_connections", "too many connections from this address")
+    return TOO_MANY % (len(body), body)
+
+
+class ThrottledReport:
+    """Logs a recurring condition at most once per interval, with how often it happened."""
+
+    def __init__(self, interval: float = REPORT_INTERVAL) -> None:
+        self.interval = interval
+        self._last = float("-inf")
+        self._since_last = 0
+
+    def due(self) -> int:
+        """Note one occurrence; the count to report now, or 0 when it is not yet time."""
+        self._since_last += 1
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return 0
+        count, self._since_last, self._last = self._since_last, 0, now
+        return count
+
+
+class AdmittedStream(tornado.iostream.IOStream):
+    """An accepted connection's stream that gives back its address's slot when it closes."""
+
+    def __init__(
+        self,
+        connection: socket.socket,
+        on_close: Callable[[], None],
+        max_buffer_size: int | None,
+        read_chunk_size: int | None,
+    ) -> None:
+        super().__init__(connection, max_buffer_size=max_buffer_size, read_chunk_size=read_chunk_size)
+        self._on_close = on_close
+        self.awaiting_head = True
+
+    def close_fd(self) -> None:
+        try:
+            super().close_fd()
+        finally:
+            self._on_close()
+
+
+class _HeadWatch(tornado.httputil.HTTPMessageDelegate):
+    """Passes one request through, noting when its head has arrived."""
+
+    def __init__(self, inner: tornado.httputil.HTTPMessageDelegate, stream: AdmittedStream) -> None:
+        self.inner = inner
+        self.stream = stream
+
+    def headers_received(
+        self,
+        start_line: tornado.httputil.RequestStartLine | tornado.httputil.ResponseStartLine,
+        headers: tornado.httputil.HTTPHeaders,
+    ) -> Awaitable[None] | None:
+        self.stream.awaiting_head = False
+        return self.inner.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        return self.inner.data_received(chunk)
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+    def on_connection_close(self) -> None:
+        self.inner.on_connection_close()
+
+
+class GuardedHTTPServer(tornado.httpserver.HTTPServer):
+    """An HTTPServer that tells an AdmittedStream when its first request head has arrived."""
+
+    def start_request(
+        self, server_conn: object, request_conn: tornado.httputil.HTTPConnection
+    ) -> tornado.httputil.HTTPMessageDelegate:
+        delegate = super().start_request(server_conn, request_conn)
+        stream = getattr(server_conn, "stream", None)
+        if isinstance(stream, AdmittedStream) and stream.awaiting_head:
+            return _HeadWatch(delegate, stream)
+        return delegate
+
+
+class Refusal:
+    """A connection over the per-address limit: answered 429, then closed.
+
+    Answering before the client has sent its request confuses clients, and
+    closing with its bytes unread sends a reset that can make it lose the
+    answer: so the 429 waits for the request head, and what follows is read
+    and dropped until the client closes, for at most LINGER_SECONDS.
+    """
+
+    def __init__(self, connection: socket.socket, loop: IOLoop, on_end: Callable[[Refusal], None]) -> None:
+        self.connection = connection
+        self.loop = loop
+        self.on_end = on_end
+        self.head = bytearray()
+        self.answered = False
+        connection.setblocking(False)
+        self.timeout = loop.call_later(LINGER_SECONDS, self.end)
+        loop.add_handler(connection, self._on_readable, IOLoop.READ)
+
+    def _on_readable(self, fd: socket.socket, events: int) -> None:
+        try:
+            more = self.connection.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError:
+            more = b""
+        if not more:
+            self.end()
+        elif not self.answered:
+            self.head += more
+            if b"\r\n\r\n" in self.head or len(self.head) > MAX_REFUSED_HEAD:
+                self._answer()
+
+    def _answer(self) -> None:
+        self.answered = True
+        # A client that went away meanwhile is no concern: it is closed anyway.
+        with contextlib.suppress(OSError):
+            self.connection.send(too_many_response())
+            self.connection.shutdown(socket.SHUT_WR)
+
+    def end(self) -> None:
+        """Close the connection (once)."""
+        if self.connection.fileno() < 0:
+            return
+        self.loop.remove_timeout(self.timeout)
+        self.loop.remove_handler(self.connection)
+        self.connection.close()
+        self.on_end(self)
+
+
+class Listener:
+    """Accepts connections on listening sockets and hands each to ``server``.
+
+    ``limit`` is --max-connections-per-ip (0: none). With ``count_peers``
+    false (behind a proxy, --xheaders) the TCP peer is the proxy, so
+    accepted connections are not counted per address here; the chat socket
+    counts its forwarded address instead.
+    """
+
+    def __init__(
+        self,
+        server: tornado.httpserver.HTTPServer,
+        sockets: list[socket.socket],
+        limit: int,
+        count_peers: bool,
+    ) -> None:
+        self.server = server
+        self.sockets = sockets
+        self.limit = limit if count_peers else 0
+        self.counter = ConnectionCounter()
+        self.loop = IOLoop.current()
+        self._accepting = False
+        self._stopped = False
+        self._pause = FIRST_PAUSE
+        self._resume_handle: object | None = None
+        self._exhaustion_report = ThrottledReport()
+        self._refusal_report = ThrottledReport()
+        self._refusals: set[Refusal] = set()
+
+    def start(self) -> None:
+        """Begin accepting."""
+        self._watch()
+
+    def stop(self) -> None:
+        """Stop accepting for good and close the listening sockets."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._unwatch()
+        if self._resume_handle is not None:
+            self.loop.remove_timeout(self._resume_handle)
+        for sock in self.sockets:
+            sock.close()
+
+    def _watch(self) -> None:
+        for sock in self.sockets:
+            self.loop.add_handler(sock, self._on_readable, IOLoop.READ)
+        self._accepting = True
+
+    def _unwatch(self) -> None:
+        if self._accepting:
+            for sock in self.sockets:
+                self.loop.remove_handler(sock)
+        self._accepting = False
+
+    def _on_readable(self, sock: socket.socket, events: int) -> None:
+        for _ in range(ACCEPTS_PER_EVENT):
+            if not self._accepting:
+                return
+            try:
+                connection, address = sock.accept()
+            except BlockingIOError:
+                return
+            except OSError as error:
+                if error.errno in TRANSIENT_ERRNOS:
+                    continue
+                self._back_off(error)
+                return
+            self._pause = FIRST_PAUSE
+            self._admit(connection, address)
+
+    def _back_off(self, error: OSError) -> None:
+        """Stop accepting for a moment; longer each time it fails again, at most LONGEST_PAUSE."""
+        name = errno.errorcode.get(error.errno or 0, "other")
+        metrics.ACCEPT_FAILURES.labels(name).inc()
+        count = self._exhaustion_report.due()
+        if count:
+            soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+            log.warning(
+                "cannot accept connections: %s (%s; descriptor limit %d, %d accepted connections open);"
+                " pausing new connections for up to %.0f s at a time (%d failures since the last report)",
+                name,
+                error.strerror,
+                soft,
+                self.counter.total(),
+                LONGEST_PAUSE,
+                count,
+            )
+        self._unwatch()
+        self._resume_handle = self.loop.call_later(self._pause, self._resume)
+        self._pause = min(self._pause * 2, LONGEST_PAUSE)
+
+    def _resume(self) -> None:
+        self._resume_handle = None
+        if not self._stopped:
+            self._watch()
+
+    def _admit(self, connection: socket.socket, address: tuple[str, int]) -> None:
+        peer = address[0] if isinstance(address, tuple) else ""
+        if not self.counter.acquire(peer, self.limit):
+            self._refuse(connection, peer)
+            return
+        metrics.TCP_CONNECTIONS_OPEN.inc()
+        stream = AdmittedStream(
+            connection,
+            on_close=lambda: self._release(peer),
+            max_buffer_size=self.server.max_buffer_size,
+            read_chunk_size=self.server.read_chunk_size,
+        )
+        self.server.handle_stream(stream, address)
+        self.loop.call_later(REQUEST_HEAD_SECONDS, self._check_head, stream)
+
+    def _release(self, peer: str) -> None:
+        self.counter.release(peer)
+        metrics.TCP_CONNECTIONS_OPEN.dec()
+
+    def _check_head(self, stream: AdmittedStream) -> None:
+        """Close a connection that sent no complete request head in time."""
+        if stream.awaiting_head and not stream.closed():
+            metrics.REQUEST_HEAD_TIMEOUTS.inc()
+            stream.close()
+
+    def _refuse(self, connection: socket.socket, peer: str) -> None:
+        """Answer 429 once the request has arrived, or close at once when many wait already."""
+        metrics.CONNECTIONS_REFUSED.labels("too_many_connections").inc()
+        count = self._refusal_report.due()
+        if count:
+            log.warning(
+                "refused %d connections over --max-connections-per-ip %d (the latest from %s)",
+                count,
+                self.limit,
+                peer,
+            )
+        if len(self._refusals) >= MAX_LINGERING:
+            connection.close()
+            return
+        self._refusals.add(Refusal(connection, self.loop, self._forget_refusal))
+
+    def _forget_refusal(self, refusal: Refusal) -> None:
+        self._refusals.discard(refusal)
