@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import ipaddress
 import logging
 import math
 import secrets
@@ -110,15 +109,8 @@ class ConnectionCounter:
     @staticmethod
     def client(address: str) -> str:
         """The key ``address`` is counted under."""
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            return address
-        if isinstance(ip, ipaddress.IPv6Address):
-            if ip.ipv4_mapped is not None:
-                return str(ip.ipv4_mapped)
-            return str(ipaddress.IPv6Network((ip, 64), strict=False))
-        return str(ip)
+        # A zone id (fe80::1%eth0) names the link, not the client.
+        return limits.address_key(address.split("%", 1)[0])
 
     def acquire(self, address: str, limit: int) -> bool:
         """Count one more connection from ``address`` unless its client is at ``limit``."""
