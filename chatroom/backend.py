@@ -32,10 +32,12 @@ class StoredMessage:
     nick: str
     text: str
     ts: int
+    # Posted through the API by a bot or an integration, not typed by a person.
+    bot: bool = False
 
     def frame(self) -> dict[str, Any]:
-        """The ``user`` frame for this message."""
-        return {
+        """The ``user`` frame for this message (``bot`` only when true: v1 clients see no change)."""
+        frame = {
             "type": "user",
             "id": self.id,
             "room": self.room,
@@ -43,6 +45,9 @@ class StoredMessage:
             "message": self.text,
             "ts": self.ts,
         }
+        if self.bot:
+            frame["bot"] = True
+        return frame
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,3 +17,7 @@ def clean_registry() -> Iterator[None]:
     # Sessions still listed belong to a loop that is already closed; tests
     # close their own clients while their loop runs (see ChatTestCase).
     ChatSocketHandler.reset_registry()
+
+
+# Shared fixtures that parametrise tests over every store.
+from .stores import store_factory  # noqa: E402,F401

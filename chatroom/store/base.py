@@ -1,0 +1,127 @@
+"""The Store seam: everything durable, behind one contract.
+
+Rules every implementation keeps (tests/test_store_contract.py holds each
+of them to it, on SQLite and on PostgreSQL):
+
+- Ids are assigned inside the storing transaction: per room they start at 1
+  and increase by one with no gap, across every process and node that share
+  the database. A transaction that fails gives its ids back.
+- ``append`` resolves only once the message is committed (durable), and
+  calls made in order are stored in that order.
+- A resend (same room, same sender's nick key, same ``ref``, same text, within
+  DEDUPE_WINDOW_MS) is not stored again: it resolves to the first message,
+  marked as not new, so that nobody broadcasts it twice.
+- The epoch changes only when the database is new: it is created with the
+  schema and never changes after.
+- A store never imports the web layer and never delivers anything: the caller
+  publishes what was stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..backend import StoredMessage
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked right now (the caller may retry)."""
+
+
+class StoreStartupError(StoreError):
+    """The store cannot be opened or used at all: the server must not start."""
+
+
+class SchemaTooNewError(StoreStartupError):
+    """The database was written by a newer chatroom than this one."""
+
+
+@dataclass(frozen=True, slots=True)
+class Appended:
+    """The outcome of one append: the stored message, and whether it is new.
+
+    ``new`` is False for a resend that resolved to the message first stored.
+    """
+
+    message: StoredMessage
+    new: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRow:
+    """A room with history, as the rooms list pages it."""
+
+    room: str
+    last_id: int
+
+
+class Store(Protocol):
+    """What the server needs from its database."""
+
+    async def start(self) -> None:
+        """Open the database and bring its schema up to date.
+
+        Raises StoreStartupError (SchemaTooNewError for a newer schema) when
+        the database cannot be used.
+        """
+
+    async def close(self) -> None:
+        """Commit what is queued, then release every connection."""
+
+    def append(
+        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+    ) -> Awaitable[Appended]:
+        """Queue a message for the next group commit; resolves once committed.
+
+        Raises StoreError when it cannot be stored.
+        """
+        ...
+
+    async def history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages with after < id < before, oldest first.
+
+        With ``newest`` the most recent such messages, else the oldest.
+        """
+        ...
+
+    async def last_id(self, room: str) -> int:
+        """The id of the room's latest message, 0 when it has none."""
+        ...
+
+    async def epoch(self) -> str:
+        """The database's epoch: a new database starts every room over."""
+        ...
+
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
+        """Up to ``limit`` rooms with history whose names start with ``prefix``
+        and sort after ``after`` (code point order), in name order."""
+        ...
+
+    async def room_holding(self, key: str) -> str | None:
+        """The room with history whose look-alike key (protocol.room_key) is ``key``."""
+        ...
+
+    async def healthy(self) -> bool:
+        """Whether the database answers and the last write and write probe worked."""
+        ...
+
+    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
+        """Messages of ``room`` with id > ``after``, oldest first (for export)."""
+        ...
+
+    async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
+        """Store messages with their own ids and times (for import); returns how many.
+
+        Refuses (StoreError) a message whose id is not above its room's last id.
+        """
+        ...

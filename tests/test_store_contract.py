@@ -1,0 +1,216 @@
+"""The Store contract, held against every store: what the server can observe must not depend on which."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from chatroom.backend import StoredMessage
+from chatroom.names import room_key
+from chatroom.store import migrations
+from chatroom.store.base import SchemaTooNewError, Store, StoreError
+from chatroom.store.sqlite import SQLiteStore
+
+from .stores import StoreFactory
+
+Scenario = Callable[[Store], Awaitable[None]]
+
+
+def run(store: Store, scenario: Scenario) -> None:
+    """Start the store, play the scenario, close it."""
+
+    async def main() -> None:
+        await store.start()
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def test_ids_start_at_one_and_follow_call_order(store_factory: StoreFactory) -> None:
+    """Messages appended in order get ids 1, 2, 3... in that order, per room."""
+
+    async def scenario(store: Store) -> None:
+        assert await store.last_id("lobby") == 0
+        results = await asyncio.gather(*[store.append("lobby", "alice", f"m{i}") for i in range(5)])
+        assert [(r.message.id, r.message.text, r.new) for r in results] == [
+            (i + 1, f"m{i}", True) for i in range(5)
+        ]
+        other = await store.append("elsewhere", "alice", "x")
+        assert other.message.id == 1
+        assert await store.last_id("lobby") == 5
+
+    run(store_factory(), scenario)
+
+
+def test_history_pages(store_factory: StoreFactory) -> None:
+    """Newest pages, pages before an id and forward pages after an id hold the same messages."""
+
+    async def scenario(store: Store) -> None:
+        await asyncio.gather(*[store.append("lobby", "bob", f"text {i}") for i in range(1, 31)])
+
+        def ids(messages: list[StoredMessage]) -> list[int]:
+            return [m.id for m in messages]
+
+        assert ids(await store.history("lobby", limit=10)) == list(range(21, 31))
+        assert ids(await store.history("lobby", before=21, limit=10)) == list(range(11, 21))
+        assert ids(await store.history("lobby", after=5, limit=3, newest=False)) == [6, 7, 8]
+        assert ids(await store.history("lobby", after=5, before=9)) == [6, 7, 8]
+        assert (await store.history("lobby", limit=1))[0].text == "text 30"
+
+    run(store_factory(), scenario)
+
+
+def test_a_resend_is_stored_once(store_factory: StoreFactory) -> None:
+    """The same room, sender (case-insensitively), ref and text resolve to the first message."""
+
+    async def scenario(store: Store) -> None:
+        first = await store.append("lobby", "Alice", "hi", ref="1")
+        again = await store.append("lobby", "alice", "hi", ref="1")
+        other_text = await store.append("lobby", "alice", "hello", ref="1")
+        no_ref = await store.append("lobby", "alice", "hi")
+        assert (again.message, again.new) == (first.message, False)
+        assert other_text.new and other_text.message.id == 2
+        assert no_ref.new and no_ref.message.id == 3
+        together = await asyncio.gather(
+            store.append("lobby", "bob", "x", ref="r"), store.append("lobby", "bob", "x", ref="r")
+        )
+        assert together[0].message == together[1].message and [r.new for r in together] == [True, False]
+
+    run(store_factory(), scenario)
+
+
+def test_bot_messages_keep_their_mark(store_factory: StoreFactory) -> None:
+    """A bot's message is stored with its mark; a person's has none."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ci", "build passed", bot=True)
+        await store.append("lobby", "ann", "thanks")
+        assert [(m.nick, m.bot) for m in await store.history("lobby")] == [("ci", True), ("ann", False)]
+        assert (await store.history("lobby"))[0].frame()["bot"] is True
+        assert "bot" not in (await store.history("lobby"))[1].frame()
+
+    run(store_factory(), scenario)
+
+
+def test_rooms_page_by_name_and_prefix(store_factory: StoreFactory) -> None:
+    """The rooms list is paged in code point order, filtered by prefix."""
+
+    async def scenario(store: Store) -> None:
+        for room in ["b", "a", "ab", "é", "ac"]:
+            await store.append(room, "ann", "x")
+        assert [r.room for r in await store.rooms()] == ["a", "ab", "ac", "b", "é"]
+        assert [r.room for r in await store.rooms(prefix="a", after="a", limit=1)] == ["ab"]
+        assert [(r.room, r.last_id) for r in await store.rooms(prefix="é")] == [("é", 1)]
+
+    run(store_factory(), scenario)
+
+
+def test_look_alike_keys_of_rooms_with_history(store_factory: StoreFactory) -> None:
+    """A room with history holds its look-alike key."""
+
+    async def scenario(store: Store) -> None:
+        assert await store.room_holding(room_key("lobby")) is None
+        await store.append("lobby", "ann", "x")
+        assert await store.room_holding(room_key("Iobby")) == "lobby"
+
+    run(store_factory(), scenario)
+
+
+def test_import_keeps_ids_and_refuses_overlap(store_factory: StoreFactory) -> None:
+    """Imported messages keep their ids and times; new ones continue after them."""
+
+    async def scenario(store: Store) -> None:
+        old = [StoredMessage(i, "lobby", "ann", f"t{i}", 1000 + i, i == 2) for i in (1, 2, 5)]
+        assert await store.import_messages(old) == 3
+        assert await store.export_messages("lobby", 0, 10) == old
+        assert (await store.append("lobby", "ann", "next")).message.id == 6
+        with pytest.raises(StoreError):
+            await store.import_messages([StoredMessage(6, "lobby", "ann", "again", 1, False)])
+
+    run(store_factory(), scenario)
+
+
+def test_closed_store_refuses(store_factory: StoreFactory) -> None:
+    """After close, appends fail with StoreError rather than hang."""
+
+    async def main() -> None:
+        store = store_factory()
+        await store.start()
+        await store.close()
+        with pytest.raises(StoreError):
+            await store.append("lobby", "ann", "late")
+
+    asyncio.run(main())
+
+
+# --- SQLite files: the release format, epochs, newer schemas -------------------
+
+
+RELEASE_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE rooms (room TEXT PRIMARY KEY, last_id INTEGER NOT NULL);
+CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, nick TEXT NOT NULL,
+    message TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;
+CREATE TABLE sent (digest BLOB PRIMARY KEY, room TEXT NOT NULL, id INTEGER NOT NULL,
+    ts INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX sent_by_ts ON sent (ts);
+INSERT INTO meta VALUES ('epoch', 'release-epoch');
+INSERT INTO rooms VALUES ('lobby', 2);
+INSERT INTO messages VALUES ('lobby', 1, 'ann', 'first', 1000), ('lobby', 2, 'bob', 'second', 2000);
+"""
+
+
+def test_a_release_database_keeps_its_history(tmp_path: Path) -> None:
+    """A chatroom.db written before schema versions opens, keeps history and epoch, and goes on."""
+    path = tmp_path / "chatroom.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(RELEASE_SCHEMA)
+
+    async def scenario(store: Store) -> None:
+        assert await store.epoch() == "release-epoch"
+        assert [(m.id, m.text, m.bot) for m in await store.history("lobby")] == [
+            (1, "first", False),
+            (2, "second", False),
+        ]
+        assert (await store.append("lobby", "ann", "third")).message.id == 3
+        assert await store.room_holding(room_key("lobby")) == "lobby"
+
+    run(SQLiteStore(str(path)), scenario)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            str(migrations.LATEST),
+        )
+
+
+def test_a_newer_database_refuses_to_start(tmp_path: Path) -> None:
+    """A database from a newer chatroom is refused with a one-line reason."""
+    path = tmp_path / "chatroom.db"
+    run(SQLiteStore(str(path)), lambda store: asyncio.sleep(0))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(migrations.LATEST + 1),))
+
+    async def main() -> None:
+        with pytest.raises(SchemaTooNewError, match="newer than this chatroom"):
+            await SQLiteStore(str(path)).start()
+
+    asyncio.run(main())
+
+
+def test_the_epoch_survives_a_restart(tmp_path: Path) -> None:
+    """The epoch is the database's: the same after reopening, different for a new file."""
+    epochs: list[str] = []
+
+    async def remember(store: Store) -> None:
+        epochs.append(await store.epoch())
+
+    run(SQLiteStore(str(tmp_path / "a.db")), remember)
+    run(SQLiteStore(str(tmp_path / "a.db")), remember)
+    run(SQLiteStore(str(tmp_path / "b.db")), remember)
+    assert epochs[0] == epochs[1] != epochs[2]
