@@ -1,6 +1,7 @@
 """Storage benchmark: messages stored and acked per second, and the ack latency storage adds.
 
-Runs LocalBackend directly in this process (no network, no JSON), and with
+Runs the embedded service (SQLite store, in-process bus) in this process (no
+network, no JSON), and with
 ``--server`` also the real ``python -m chatroom`` over WebSockets. Each case
 is measured ``--runs`` times in turn and the median is reported:
 
@@ -46,7 +47,7 @@ sys.path.insert(0, str(REPO))
 
 from websockets.asyncio.client import ClientConnection, connect  # noqa: E402
 
-from chatroom.local_backend import LocalBackend  # noqa: E402
+from chatroom.service import ChatService, embedded  # noqa: E402
 
 TEXT = "a chat message of about the usual length, " * 2
 SHAPES = {
@@ -96,16 +97,17 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * pct / 100))]
 
 
-# --- LocalBackend in this process ---------------------------------------------
+# --- the embedded service in this process ---------------------------------------------
 
 
 async def measure_backend(path: str, synchronous: str, max_batch: int, shape: str) -> Sample:
-    """Store one shape's messages through a fresh LocalBackend."""
-    backend = LocalBackend(path, synchronous, max_batch=max_batch)
+    """Store one shape's messages through a fresh embedded service."""
+    backend = embedded(path, synchronous=synchronous, max_batch=max_batch)
     await backend.start()
     commits: list[None] = []
-    assert backend._write_conn is not None
-    backend._write_conn.set_trace_callback(lambda sql: commits.append(None) if sql == "COMMIT" else None)
+    conn = backend.store._write_conn  # type: ignore[attr-defined]
+    assert conn is not None
+    conn.set_trace_callback(lambda sql: commits.append(None) if sql == "COMMIT" else None)
     senders, count, wait = SHAPES[shape]
     started = time.perf_counter()
     if wait:
@@ -118,7 +120,7 @@ async def measure_backend(path: str, synchronous: str, max_batch: int, shape: st
     return Sample(senders * count, seconds, latencies, len(commits))
 
 
-async def one_at_a_time(backend: LocalBackend, sender: int, count: int) -> list[float]:
+async def one_at_a_time(backend: ChatService, sender: int, count: int) -> list[float]:
     latencies = []
     for _ in range(count):
         sent = time.perf_counter()
@@ -127,7 +129,7 @@ async def one_at_a_time(backend: LocalBackend, sender: int, count: int) -> list[
     return latencies
 
 
-async def burst(backend: LocalBackend, count: int) -> list[float]:
+async def burst(backend: ChatService, count: int) -> list[float]:
     latencies: list[float] = []
     sent = time.perf_counter()
     futures = [backend.publish("bench", "sender", TEXT) for _ in range(count)]
@@ -330,7 +332,7 @@ def main() -> None:
         print(f"run {run + 1}/{args.runs} done", file=sys.stderr)
     if args.dir is None:
         shutil.rmtree(directory)
-    print(f"LocalBackend in one process, median of {args.runs} runs ({os.cpu_count()} cores):\n")
+    print(f"SQLite store in one process, median of {args.runs} runs ({os.cpu_count()} cores):\n")
     print(table(cases))
     print("\nGroup commit against the naive baseline, same runs:\n")
     print(ratios(cases))
@@ -345,7 +347,7 @@ def main() -> None:
 async def one_burst(db: Path, count: int, max_batch: int, synchronous: str) -> None:
     """Start on a fresh ``db``, store ``count`` messages at once, close."""
     remove_database(db)
-    backend = LocalBackend(str(db), synchronous, max_batch=max_batch)
+    backend = embedded(str(db), synchronous=synchronous, max_batch=max_batch)
     await backend.start()
     await burst(backend, count)
     await backend.close()

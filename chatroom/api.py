@@ -91,7 +91,8 @@ class HealthHandler(JsonHandler):
         healthy = await self.backend.healthy()
         body = {
             "status": "ok" if healthy else "degraded",
-            "backend": type(self.backend).__name__,
+            "store": getattr(self.backend, "store_kind", "unknown"),
+            "bus": getattr(self.backend, "bus_kind", "unknown"),
             "connections": len(ChatSocketHandler.sessions),
         }
         self.send_json(body, 200 if healthy else 503)

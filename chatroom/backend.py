@@ -1,7 +1,9 @@
-"""The backend seam: history, presence and fan-out between processes.
+"""What the handlers need: history, presence and delivery, whatever the deployment.
 
-Handlers talk to a :class:`Backend` and nothing else, so the same handler code
-runs on the embedded SQLite store (LocalBackend) and on Redis (RedisBackend).
+Handlers talk to a :class:`Backend` and nothing else. The one implementation,
+service.ChatService, is made of a Store (store/: SQLite or PostgreSQL) and a
+Bus (bus/: in-process or Redis); this module also holds the events and
+messages they all pass around.
 """
 
 from __future__ import annotations

@@ -21,10 +21,14 @@ import tornado.netutil
 from . import __version__, auth, protocol
 from .app import make_app
 from .backend import Backend, StartupError
+from .bus.local import LocalBus
 from .config import Settings
 from .handlers import ChatSocketHandler
 from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
-from .local_backend import SYNCHRONOUS_MODES, LocalBackend
+from .service import ChatService
+from .store import is_private_database, open_store, sqlite_path
+from .store.base import StoreStartupError
+from .store.sqlite import SYNCHRONOUS_MODES
 
 log = logging.getLogger("chatroom.server")
 
@@ -97,6 +101,15 @@ def jwt_secret(text: str) -> str:
     return text
 
 
+def database_url(text: str) -> str:
+    """An argparse type: a SQLite path, sqlite:///path, :memory: or postgresql:// URL."""
+    try:
+        sqlite_path(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return non_empty(text)
+
+
 def redis_url(text: str) -> str:
     """An argparse type: a redis://, rediss:// or unix:// URL."""
     if urllib.parse.urlsplit(text).scheme not in ("redis", "rediss", "unix"):
@@ -133,12 +146,20 @@ def build_parser() -> ArgumentParser:
     d = Settings()
     add("--port", type=bounded_int(0, 65535), default=d.port, help="TCP port (0: any free port)")
     add("--address", type=non_empty, default=d.address, help="address to bind (0.0.0.0 for all)")
-    add("--db", type=non_empty, default=d.db, help="SQLite file for history; :memory: keeps none")
+    add(
+        "--database",
+        "--db",
+        dest="database",
+        type=database_url,
+        default=d.database,
+        help="where history is kept: a SQLite file (path or sqlite:///path), :memory: (kept nowhere),"
+        " or postgresql://user@host/dbname",
+    )
     add(
         "--redis-url",
         type=redis_url,
         default=None,
-        help="Redis for fan-out, history and presence across processes",
+        help="Redis for delivery and presence across processes and nodes (history stays in --database)",
     )
     add(
         "--processes",
@@ -223,11 +244,13 @@ def environment_defaults(parser: ArgumentParser, environ: dict[str, str]) -> dic
     for action in parser._actions:
         if not action.option_strings or action.dest in ("help", "version"):
             continue
-        flag = action.option_strings[0]
-        variable = "CHATROOM_" + flag.lstrip("-").upper().replace("-", "_")
-        if variable not in environ:
-            continue
-        defaults[action.dest] = _convert_environment(parser, action, flag, variable, environ[variable])
+        for flag in action.option_strings:
+            variable = "CHATROOM_" + flag.lstrip("-").upper().replace("-", "_")
+            if variable in environ:
+                defaults[action.dest] = _convert_environment(
+                    parser, action, flag, variable, environ[variable]
+                )
+                break
     return defaults
 
 
@@ -255,6 +278,11 @@ def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | 
         parser.error("argument --ping-timeout: may not exceed --ping-interval")
     if args.processes > 1 and not args.redis_url:
         parser.error("argument --processes: more than 1 process needs --redis-url")
+    if args.redis_url and is_private_database(args.database):
+        parser.error(
+            "argument --database: :memory: is private to one process; with --redis-url use a SQLite file"
+            " or postgresql://"
+        )
     options = vars(args)
     options["origins"] = tuple(options.pop("origin") or ())
     return Settings(**options)
@@ -270,15 +298,19 @@ def configure_logging(level: str) -> None:
 
 
 def make_backend(settings: Settings) -> Backend:
-    """The backend the settings ask for.
+    """The store and the bus the settings ask for, as one service.
 
     CHATROOM_REDIS_PRESENCE_TTL (seconds, default 15) bounds how long the
     members of a node that died stay listed; nodes refresh every third of it.
     """
-    if not settings.redis_url:
-        return LocalBackend(settings.db, settings.sqlite_synchronous)
     try:
-        from .redis_backend import DEFAULT_PRESENCE_TTL, RedisBackend
+        store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    except StoreStartupError as error:
+        raise StartupError(str(error)) from None
+    if not settings.redis_url:
+        return ChatService(store, LocalBus())
+    try:
+        from .bus.redis import DEFAULT_PRESENCE_TTL, RedisBus
     except ImportError:
         raise StartupError("--redis-url needs the redis package: pip install 'chatroom[redis]'") from None
     raw_ttl = os.environ.get("CHATROOM_REDIS_PRESENCE_TTL", "")
@@ -288,7 +320,7 @@ def make_backend(settings: Settings) -> Backend:
         ttl = -1.0
     if not 0 < ttl < float("inf"):
         raise StartupError(f"CHATROOM_REDIS_PRESENCE_TTL: {raw_ttl!r} is not a number of seconds above 0")
-    return RedisBackend(settings.redis_url, presence_ttl=ttl)
+    return ChatService(store, RedisBus(settings.redis_url, presence_ttl=ttl))
 
 
 def page_url(settings: Settings, port: int) -> str:

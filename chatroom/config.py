@@ -11,7 +11,8 @@ class Settings:
 
     port: int = 8888
     address: str = "127.0.0.1"
-    db: str = "chatroom.db"
+    # sqlite:///path, a bare path, :memory:, or postgresql://...
+    database: str = "chatroom.db"
     redis_url: str | None = None
     processes: int = 1
     origins: tuple[str, ...] = ()

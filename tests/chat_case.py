@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any
 
 import tornado.web
@@ -14,7 +15,7 @@ from tornado.testing import AsyncHTTPTestCase
 from chatroom.app import make_app
 from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
-from chatroom.local_backend import LocalBackend
+from chatroom.service import ChatService, embedded
 
 Frame = dict[str, Any]
 Client = tornado.websocket.WebSocketClientConnection
@@ -28,8 +29,8 @@ class ChatTestCase(AsyncHTTPTestCase):
     test's dead sockets never reach the next test's broadcasts.
     """
 
-    settings = Settings(db=":memory:", ping_interval=0, ping_timeout=0)
-    backend_class: type[LocalBackend] = LocalBackend
+    settings = Settings(database=":memory:", ping_interval=0, ping_timeout=0)
+    backend_class: Callable[[str], ChatService] = staticmethod(embedded)
 
     def get_app(self) -> tornado.web.Application:
         ChatSocketHandler.reset_registry()

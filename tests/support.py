@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -90,6 +91,9 @@ class ServerProcess:
         """``nofile``: the (soft, hard) descriptor limits the server starts with."""
         self.port = port or free_port()
         self.nofile = nofile
+        if str(db) == ":memory:" and "--redis-url" in extra:
+            # Processes that share a bus share a database: a private file here.
+            db = Path(tempfile.mkdtemp(prefix="chatroom-test-db-")) / "chat.db"
         self.db = str(db)
         self.extra: Sequence[str] = extra
         self.process: subprocess.Popen[str] | None = None

@@ -7,10 +7,12 @@ any node, and the room still sees the message once.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
+import sqlite3
 import struct
 import time
 import urllib.request
@@ -212,7 +214,8 @@ def test_sigterm_with_messages_in_flight_acks_them_then_closes_1001(redis_server
         assert server.stop() == 0
         assert code == 1001
         assert sorted(acks(frames).values()) == list(range(1, 11))
-        assert admin.hget("chatroom:room:lobby", "last_id") == b"10"
+        with contextlib.closing(sqlite3.connect(server.db)) as db:
+            assert db.execute("SELECT last_id FROM rooms WHERE room = 'lobby'").fetchone() == (10,)
 
 
 def test_a_resend_to_the_other_node_is_stored_once(redis_server: RedisServer) -> None:

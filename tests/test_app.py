@@ -13,22 +13,22 @@ from tornado.ioloop import IOLoop
 
 from chatroom.app import make_app
 from chatroom.config import Settings
-from chatroom.local_backend import LocalBackend
+from chatroom.service import ChatService, embedded
 
 
 @pytest.fixture
-def backend(io_loop: IOLoop) -> Iterator[LocalBackend]:
+def backend(io_loop: IOLoop) -> Iterator[ChatService]:
     """An in-memory store, started and closed on the test's loop."""
-    store = LocalBackend(":memory:")
+    store = embedded(":memory:")
     io_loop.run_sync(store.start)
     yield store
     io_loop.run_sync(store.close)
 
 
 @pytest.fixture
-def app(backend: LocalBackend) -> tornado.web.Application:
+def app(backend: ChatService) -> tornado.web.Application:
     """The application pytest-tornado serves for each test."""
-    return make_app(Settings(db=":memory:", ping_interval=0, ping_timeout=0), backend)
+    return make_app(Settings(database=":memory:", ping_interval=0, ping_timeout=0), backend)
 
 
 @pytest.mark.gen_test
@@ -36,7 +36,7 @@ async def test_healthz(http_client: AsyncHTTPClient, base_url: str) -> None:
     """/healthz answers 200 with the backend's name."""
     response = await http_client.fetch(base_url + "/healthz")
     body = json.loads(response.body)
-    assert (response.code, body["status"], body["backend"]) == (200, "ok", "LocalBackend")
+    assert (response.code, body["status"], body["store"], body["bus"]) == (200, "ok", "sqlite", "local")
 
 
 @pytest.mark.gen_test

@@ -1,4 +1,4 @@
-"""The Backend contract, held against LocalBackend(":memory:") and RedisBackend alike.
+"""The Backend contract, held against the in-process bus and the Redis bus alike.
 
 Whatever the handlers can observe — ids, history pages, events, presence —
 must not depend on which backend a deployment runs.
@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from chatroom import local_backend, redis_backend
 from chatroom.backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
-from chatroom.local_backend import LocalBackend
-from chatroom.redis_backend import RedisBackend
+from chatroom.bus.redis import RedisBus
+from chatroom.service import ChatService, embedded
+from chatroom.store import sqlite as sqlite_store
+from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
 
@@ -35,10 +36,10 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 def make_backend(request: pytest.FixtureRequest) -> Callable[[], Backend]:
     """A factory of unstarted backends of one kind."""
     if request.param == "local":
-        return lambda: LocalBackend(":memory:")
+        return lambda: embedded(":memory:")
     server: RedisServer = request.getfixturevalue("redis_server")
     prefix = f"test-{secrets.token_hex(4)}:"
-    return lambda: RedisBackend(server.url, prefix=prefix)
+    return lambda: ChatService(SQLiteStore(":memory:"), RedisBus(server.url, prefix=prefix))
 
 
 def run(backend: Backend, scenario: Scenario) -> None:
@@ -355,18 +356,18 @@ def make_durable_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Call
     """A factory of unstarted backends that all open the same store (a file, a key prefix)."""
     if request.param == "local":
         path = str(tmp_path / "chat.db")
-        return lambda: LocalBackend(path)
+        return lambda: embedded(path)
     server: RedisServer = request.getfixturevalue("redis_server")
     prefix = f"test-{secrets.token_hex(4)}:"
-    return lambda: RedisBackend(server.url, prefix=prefix)
+    path = str(tmp_path / "chat.db")
+    return lambda: ChatService(SQLiteStore(path), RedisBus(server.url, prefix=prefix))
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The backends' time in milliseconds, moved forward by the test instead of sleeping."""
     now = [1_700_000_000_000]
-    for module in (local_backend, redis_backend):
-        monkeypatch.setattr(module, "now_ms", lambda: now[0])
+    monkeypatch.setattr(sqlite_store, "now_ms", lambda: now[0])
     return now
 
 

@@ -124,7 +124,7 @@ def test_environment_supplies_every_flag() -> None:
     }
     settings = parse_settings(["--port", "9002"], environ)
     assert settings.port == 9002
-    assert (settings.address, settings.db, settings.origins) == (
+    assert (settings.address, settings.database, settings.origins) == (
         "0.0.0.0",
         ":memory:",
         ("https://chat.example.com",),
@@ -140,7 +140,7 @@ def test_environment_supplies_every_flag() -> None:
 def test_defaults_are_protocols() -> None:
     """With nothing set, the settings are PROTOCOL.md's defaults."""
     settings = parse_settings([], {})
-    assert (settings.port, settings.address, settings.db, settings.processes) == (
+    assert (settings.port, settings.address, settings.database, settings.processes) == (
         8888,
         "127.0.0.1",
         "chatroom.db",

@@ -31,7 +31,7 @@ from websockets.exceptions import ConnectionClosed
 from chatroom.app import make_app
 from chatroom.backend import StoredMessage
 from chatroom.config import Settings
-from chatroom.local_backend import LocalBackend
+from chatroom.service import ChatService, embedded
 from tests.support import REPO, ServerProcess, free_port, http_status, require_program
 
 T = TypeVar("T")
@@ -99,7 +99,7 @@ class SlowReplayBackend:
     the replay and also reach the member live).
     """
 
-    def __init__(self, inner: LocalBackend, read_first: bool) -> None:
+    def __init__(self, inner: ChatService, read_first: bool) -> None:
         self.inner = inner
         self.read_first = read_first
         self.replay_started = asyncio.Event()
@@ -126,7 +126,7 @@ class SlowReplayBackend:
 async def app_server(backend: Any) -> AsyncIterator[str]:
     """Serve the real app over ``backend`` on a free port: yields ws://host:port."""
     await backend.start()
-    settings = Settings(db=":memory:", rate=100000, burst=100000, ping_interval=0, ping_timeout=0)
+    settings = Settings(database=":memory:", rate=100000, burst=100000, ping_interval=0, ping_timeout=0)
     server = tornado.httpserver.HTTPServer(make_app(settings, backend))
     port = free_port()
     server.listen(port, "127.0.0.1")
@@ -151,7 +151,7 @@ def test_messages_stored_during_the_replay_arrive_exactly_once(read_first: bool)
     """Reconnecting with since gives every later id once, in order, though messages land mid-replay."""
 
     async def scenario() -> tuple[list[int], list[int]]:
-        backend = SlowReplayBackend(LocalBackend(":memory:"), read_first)
+        backend = SlowReplayBackend(embedded(":memory:"), read_first)
         async with app_server(backend) as base:
             sender, _, _ = await join(base, "ann")
             await send_acked(sender, [f"early {n}" for n in range(10)])
@@ -176,7 +176,7 @@ def test_a_long_absence_replays_the_newest_thousand_and_says_truncated() -> None
     """Over 1000 missed gives the newest 1000 with truncated; exactly 1000 is not truncated."""
 
     async def scenario() -> tuple[Frame, Frame]:
-        backend = LocalBackend(":memory:")
+        backend = embedded(":memory:")
         async with app_server(backend) as base:
             await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(1005)))
             far, _, far_history = await join(base, "bob", since=2)
@@ -199,7 +199,7 @@ def test_history_requests_page_backwards() -> None:
     """A history request answers the N messages before ID, with truncated when older ones remain."""
 
     async def scenario() -> list[Frame]:
-        backend = LocalBackend(":memory:")
+        backend = embedded(":memory:")
         async with app_server(backend) as base:
             await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(300)))
             ws, _, _ = await join(base, "bob")
@@ -245,7 +245,7 @@ def test_the_messages_api_pages_and_refuses_bad_values_with_json() -> None:
     bad = ["?limit=0", "?limit=abc", "?after=-1", "?before=1.5", "?after=99999999999999999999"]
 
     async def scenario() -> tuple[dict[str, list[int]], list[tuple[int, Any]], tuple[int, Any]]:
-        backend = LocalBackend(":memory:")
+        backend = embedded(":memory:")
         async with app_server(backend) as base:
             http = base.replace("ws://", "http://")
             await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(600)))

@@ -16,9 +16,10 @@ from tornado.httpclient import HTTPClientError
 from tornado.testing import gen_test
 
 from chatroom import protocol
-from chatroom.backend import StoredMessage
+from chatroom.bus.local import LocalBus
 from chatroom.handlers import ChatSocketHandler, ConnectionCounter
-from chatroom.local_backend import LocalBackend
+from chatroom.service import ChatService
+from chatroom.store.sqlite import SQLiteStore
 from tests.chat_case import ChatTestCase
 from tests.support import upgrade_request
 
@@ -857,18 +858,22 @@ class StaleSinceTest(ChatTestCase):
         assert (live["id"], live["message"]) == (3, "three")
 
 
-class LateDeliveryBackend(LocalBackend):
-    """A store whose commits reach the loop 0.3 s after they are visible to readers."""
+class LateDeliveryBackend(ChatService):
+    """A service whose commits reach the loop 0.3 s after they are visible to readers."""
 
-    def _stored(self, messages: list[Any], stored: list[StoredMessage]) -> None:
-        deliver = functools.partial(LocalBackend._stored, self, messages, stored)
+    def _on_appended(self, done: Any, stored: Any) -> None:
+        deliver = functools.partial(ChatService._on_appended, self, done, stored)
         asyncio.get_running_loop().call_later(0.3, deliver)
+
+
+def late_delivery(path: str) -> ChatService:
+    return LateDeliveryBackend(SQLiteStore(path), LocalBus())
 
 
 class LateDeliveryTest(ChatTestCase):
     """History may show a message before its broadcast reaches the process."""
 
-    backend_class = LateDeliveryBackend
+    backend_class = staticmethod(late_delivery)
 
     @gen_test
     async def test_a_message_in_history_is_not_broadcast_again(self) -> None:

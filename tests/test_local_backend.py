@@ -12,9 +12,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from chatroom import local_backend, metrics
+from chatroom import metrics
 from chatroom.backend import BackendError, Event, StartupError, StoredMessage
-from chatroom.local_backend import PROBE_BYTES, LocalBackend
+from chatroom.service import ChatService, embedded
+from chatroom.store import sqlite as sqlite_store
+from chatroom.store.sqlite import PROBE_BYTES
 
 T = TypeVar("T")
 
@@ -31,27 +33,27 @@ def stored_rows(path: Path, room: str = "lobby") -> list[tuple[int, str, str]]:
         return [(int(i), str(n), str(m)) for i, n, m in rows]
 
 
-async def started(path: Path | str, **options: Any) -> LocalBackend:
-    backend = LocalBackend(str(path), **options)
+async def started(path: Path | str, **options: Any) -> ChatService:
+    backend = embedded(str(path), **options)
     await backend.start()
     return backend
 
 
-async def on_writer(backend: LocalBackend, job: Callable[[sqlite3.Connection], T]) -> T:
+async def on_writer(backend: ChatService, job: Callable[[sqlite3.Connection], T]) -> T:
     """Run ``job`` on the writer's connection, between two batches."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
-    backend._jobs.put(lambda conn: loop.call_soon_threadsafe(done.set_result, job(conn)))
+    backend.store._jobs.put(lambda conn: loop.call_soon_threadsafe(done.set_result, job(conn)))
     return await done
 
 
 class WriterGate:
     """Holds the writer thread inside a job until opened, so work queues up."""
 
-    def __init__(self, backend: LocalBackend) -> None:
+    def __init__(self, backend: ChatService) -> None:
         self.entered = threading.Event()
         self.opened = threading.Event()
-        backend._jobs.put(self._hold)
+        backend.store._jobs.put(self._hold)
 
     def _hold(self, conn: sqlite3.Connection) -> None:
         self.entered.set()
@@ -64,11 +66,11 @@ class WriterGate:
         self.opened.set()
 
 
-def count_commits(backend: LocalBackend) -> list[str]:
+def count_commits(backend: ChatService) -> list[str]:
     """Record every COMMIT the writer runs from now on."""
     commits: list[str] = []
-    assert backend._write_conn is not None
-    backend._write_conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    assert backend.store._write_conn is not None
+    backend.store._write_conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
     return commits
 
 
@@ -279,12 +281,12 @@ def test_a_database_of_another_program_is_refused_at_start(tmp_path: Path) -> No
         run(started(db))
 
 
-async def fill_the_disk(backend: LocalBackend) -> None:
+async def fill_the_disk(backend: ChatService) -> None:
     """Let the database grow no more, as a full disk would."""
     await on_writer(backend, lambda conn: conn.execute("PRAGMA max_page_count = 1"))
 
 
-async def free_the_disk(backend: LocalBackend) -> None:
+async def free_the_disk(backend: ChatService) -> None:
     await on_writer(backend, lambda conn: conn.execute("PRAGMA max_page_count = 1073741823"))
 
 
@@ -316,7 +318,7 @@ def test_a_full_disk_fails_publishes_keeps_what_was_stored_and_recovers(tmp_path
     assert [row[0] for row in stored_rows(db)] == [*stored_before_failure, outcome["next id"]]
 
 
-async def health_becomes(backend: LocalBackend, wanted: bool, timeout: float = 10) -> bool:
+async def health_becomes(backend: ChatService, wanted: bool, timeout: float = 10) -> bool:
     """Poll healthy() until it answers ``wanted`` (a guard, not a deadline); its last answer."""
     deadline = asyncio.get_running_loop().time() + timeout
     while (healthy := await backend.healthy()) != wanted and asyncio.get_running_loop().time() < deadline:
@@ -324,7 +326,7 @@ async def health_becomes(backend: LocalBackend, wanted: bool, timeout: float = 1
     return healthy
 
 
-async def use_up_the_space(backend: LocalBackend) -> None:
+async def use_up_the_space(backend: ChatService) -> None:
     """Fill the file's free pages (left by earlier probes) and let it grow no more: no room for a batch."""
 
     def fill(conn: sqlite3.Connection) -> None:
@@ -371,7 +373,7 @@ def test_an_idle_store_whose_disk_fills_turns_unhealthy_by_itself_and_heals(
     assert said[-1] == "the store accepts writes again"
 
 
-async def attempt_until_failure(backend: LocalBackend) -> list[str]:
+async def attempt_until_failure(backend: ChatService) -> list[str]:
     """Publish long messages until the store refuses one; the refusals' text."""
     for attempt in range(200):
         try:
@@ -469,7 +471,7 @@ def test_a_database_without_the_sent_table_opens_and_deduplicates(tmp_path: Path
 def test_expired_resend_records_are_deleted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Records older than the window go, so the table stays as small as ten minutes of sends."""
     now = [1_700_000_000_000]
-    monkeypatch.setattr(local_backend, "now_ms", lambda: now[0])
+    monkeypatch.setattr(sqlite_store, "now_ms", lambda: now[0])
 
     async def scenario() -> None:
         backend = await started(tmp_path / "chat.db")

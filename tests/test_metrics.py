@@ -21,9 +21,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from chatroom import metrics
 from chatroom.app import make_app
+from chatroom.bus.local import LocalBus
 from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
-from chatroom.local_backend import LocalBackend
+from chatroom.service import ChatService
+from chatroom.store.sqlite import SQLiteStore
 from tests.support import ServerProcess, wait_until
 
 # Connect straight to the server (no proxy from the environment), outside a
@@ -223,11 +225,11 @@ def test_healthz_reports_the_backend(server: ServerProcess) -> None:
     with member(server, "h", "ann"):
         body = json.loads(NO_PROXY.open(f"{server.url}/healthz", timeout=5).read())
     assert body["status"] == "ok"
-    assert body["backend"] == "LocalBackend"
+    assert (body["store"], body["bus"]) == ("sqlite", "local")
     assert body["connections"] >= 1
 
 
-class UnreachableStore(LocalBackend):
+class UnreachableStore(ChatService):
     """A store whose health check fails, as a lost disk or database would."""
 
     async def healthy(self) -> bool:
@@ -239,9 +241,9 @@ class DegradedHealthTest(AsyncHTTPTestCase):
 
     def get_app(self) -> tornado.web.Application:
         ChatSocketHandler.reset_registry()
-        self.backend = UnreachableStore(":memory:")
+        self.backend = UnreachableStore(SQLiteStore(":memory:"), LocalBus())
         self.io_loop.run_sync(self.backend.start)
-        return make_app(Settings(db=":memory:", ping_interval=0, ping_timeout=0), self.backend)
+        return make_app(Settings(database=":memory:", ping_interval=0, ping_timeout=0), self.backend)
 
     def tearDown(self) -> None:
         self.io_loop.run_sync(self.backend.close)

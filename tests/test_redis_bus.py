@@ -1,20 +1,24 @@
-"""RedisBackend beyond the shared contract: several nodes, dead nodes, Redis going away.
+"""The Redis bus beyond the shared contract: several nodes, dead nodes, Redis going away.
 
-Each "node" here is a RedisBackend of its own in this process, with its own
-connections, as a separate server process would have.
+Each "node" here is a ChatService of its own in this process (a SQLite store
+on one shared file, a RedisBus with its own connections), as a separate
+server process would have.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
+import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from chatroom.backend import BackendError, StoredMessage
-from chatroom.redis_backend import RedisBackend
+from chatroom.bus.redis import RedisBus
+from chatroom.service import ChatService
+from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
 from .test_backend_contract import Collector
@@ -36,13 +40,22 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.stop()
 
 
-def nodes(url: str, count: int, **options: float) -> list[RedisBackend]:
-    """``count`` backends on one Redis and one key prefix, as nodes of one deployment."""
+Node = ChatService
+
+
+def nodes(url: str, count: int, **options: float) -> list[Node]:
+    """``count`` nodes on one Redis and key prefix and one database file, as one deployment."""
     prefix = f"test-{secrets.token_hex(4)}:"
-    return [RedisBackend(url, prefix=prefix, **options) for _ in range(count)]  # type: ignore[arg-type]
+    path = str(Path(tempfile.mkdtemp(prefix="chatroom-test-nodes-")) / "chat.db")
+    return [node(path, url, prefix, **options) for _ in range(count)]
 
 
-def run_nodes(backends: list[RedisBackend], scenario: Callable[..., Awaitable[None]]) -> None:
+def node(path: str, url: str, prefix: str, **options: float) -> Node:
+    """One node: its own store connections on the shared file, its own bus."""
+    return ChatService(SQLiteStore(path), RedisBus(url, prefix=prefix, **options))  # type: ignore[arg-type]
+
+
+def run_nodes(backends: list[Node], scenario: Callable[..., Awaitable[None]]) -> None:
     """Start the nodes, play the scenario with them, close them."""
 
     async def main() -> None:
@@ -70,12 +83,12 @@ async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 
 def test_concurrent_senders_on_two_nodes_see_one_order(shared_redis: RedisServer) -> None:
     """Both nodes deliver ids 1..N once each, in the same order, with every sender's order kept."""
 
-    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+    async def scenario(left: Node, right: Node) -> None:
         seen_left, seen_right = Collector(), Collector()
         await left.subscribe("lobby", seen_left)
         await right.subscribe("lobby", seen_right)
 
-        async def sender(node: RedisBackend, nick: str) -> None:
+        async def sender(node: Node, nick: str) -> None:
             for i in range(50):
                 node.publish("lobby", nick, str(i))
                 if i % 7 == 0:
@@ -98,7 +111,7 @@ def test_concurrent_senders_on_two_nodes_see_one_order(shared_redis: RedisServer
 def test_nick_is_taken_across_nodes(shared_redis: RedisServer) -> None:
     """A nick held on one node is taken on the other, whatever its case, until released."""
 
-    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+    async def scenario(left: Node, right: Node) -> None:
         assert await left.reserve("lobby", "Alice") == ["Alice"]
         assert await right.reserve("lobby", "alice") is None
         assert sorted(await right.reserve("lobby", "bob") or []) == ["Alice", "bob"]
@@ -111,7 +124,7 @@ def test_nick_is_taken_across_nodes(shared_redis: RedisServer) -> None:
 def test_joins_and_leaves_reach_every_node(shared_redis: RedisServer) -> None:
     """A join and a leave on one node reach the other node's subscribers with the room's count."""
 
-    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+    async def scenario(left: Node, right: Node) -> None:
         seen = Collector()
         await right.subscribe("lobby", seen)
         await right.reserve("lobby", "bob")
@@ -124,22 +137,24 @@ def test_joins_and_leaves_reach_every_node(shared_redis: RedisServer) -> None:
     run_nodes(nodes(shared_redis.url, 2), scenario)
 
 
-async def crash(node: RedisBackend) -> None:
+async def crash(service: Node) -> None:
     """Stop a node as SIGKILL would: no release, no goodbye; its key just expires."""
-    node._closing = True
-    for task in node._tasks:
+    bus = service.bus
+    assert isinstance(bus, RedisBus)
+    bus._closing = True
+    for task in bus._tasks:
         task.cancel()
-    await asyncio.gather(*node._tasks, return_exceptions=True)
-    if node._pubsub is not None:
-        await node._pubsub.aclose()  # type: ignore[no-untyped-call]
-    assert node._client is not None
-    await node._client.aclose()
+    await asyncio.gather(*bus._tasks, return_exceptions=True)
+    if bus._pubsub is not None:
+        await bus._pubsub.aclose()  # type: ignore[no-untyped-call]
+    assert bus._client is not None
+    await bus._client.aclose()
 
 
 def test_dead_nodes_members_leave_once(shared_redis: RedisServer) -> None:
     """When a node stops refreshing, the others announce each of its members' leave exactly once."""
 
-    async def scenario(dead: RedisBackend, left: RedisBackend, right: RedisBackend) -> None:
+    async def scenario(dead: Node, left: Node, right: Node) -> None:
         seen_left, seen_right = Collector(), Collector()
         await left.subscribe("lobby", seen_left)
         await right.subscribe("lobby", seen_right)
@@ -164,7 +179,7 @@ def test_dead_nodes_members_leave_once(shared_redis: RedisServer) -> None:
 def test_nick_of_a_dead_node_can_be_taken_at_once(shared_redis: RedisServer) -> None:
     """A member reconnecting elsewhere gets its nick back as soon as its old node's key expired."""
 
-    async def scenario(dead: RedisBackend, other: RedisBackend) -> None:
+    async def scenario(dead: Node, other: Node) -> None:
         seen = Collector()
         await other.subscribe("lobby", seen)
         await dead.reserve("lobby", "alice")
@@ -173,47 +188,38 @@ def test_nick_of_a_dead_node_can_be_taken_at_once(shared_redis: RedisServer) -> 
         await seen.wait_for(lambda s: bool(s.presence()))
         assert seen.presence() == [("leave", "alice", 0)]
 
-    async def _reserve(node: RedisBackend) -> bool:
+    async def _reserve(node: Node) -> bool:
         return await node.reserve("lobby", "Alice") is not None
 
     run_nodes(nodes(shared_redis.url, 2, presence_ttl=0.5, presence_refresh=60), scenario)
 
 
-def test_history_is_trimmed_to_the_configured_length(shared_redis: RedisServer) -> None:
-    """A room keeps at least its newest max_history messages, and not all of a long past."""
+def test_redis_away_pauses_other_nodes_then_catches_up(own_redis: RedisServer) -> None:
+    """Without Redis a node is unhealthy and takes no new members, but stores and delivers its own
+    messages; the other node gets what it missed, in order, once Redis is back."""
 
-    async def scenario(node: RedisBackend) -> None:
-        await asyncio.gather(*[node.publish("lobby", "bob", str(i)) for i in range(1, 1001)])
-        kept = await node.history("lobby", after=0, limit=1000, newest=False)
-        assert 100 <= len(kept) < 1000
-        assert [m.id for m in kept] == list(range(1001 - len(kept), 1001))
-
-    run_nodes(nodes(shared_redis.url, 1, max_history=100), scenario)
-
-
-def test_redis_away_refuses_then_recovers(own_redis: RedisServer) -> None:
-    """Without Redis the node is unhealthy and refuses messages; when Redis returns, delivery resumes."""
-
-    async def scenario(node: RedisBackend) -> None:
-        seen = Collector()
+    async def scenario(node: Node, other: Node) -> None:
+        seen, seen_other = Collector(), Collector()
         await node.subscribe("lobby", seen)
+        await other.subscribe("lobby", seen_other)
         await node.publish("lobby", "alice", "before")
         await asyncio.to_thread(own_redis.stop)
         await eventually(lambda: _not(node.healthy()))
-        with pytest.raises(BackendError):
-            await node.publish("lobby", "alice", "lost")
+        while_away = await node.publish("lobby", "alice", "while Redis is away")
         with pytest.raises(BackendError):
             await node.reserve("lobby", "bob")
-        with pytest.raises(BackendError):
-            await node.history("lobby")
+        assert [m.text for m in await node.history("lobby")] == ["before", "while Redis is away"]
+        await seen.wait_for(lambda s: len(s.messages()) >= 2)
         await asyncio.to_thread(own_redis.start)
         await eventually(node.healthy)
         stored = await node.publish("lobby", "alice", "after")
-        await seen.wait_for(lambda s: len(s.messages()) >= 2)
-        assert [(m.id, m.text) for m in seen.messages()] == [(1, "before"), (stored.id, "after")]
-        assert stored.id == 2
+        await seen.wait_for(lambda s: len(s.messages()) >= 3)
+        await seen_other.wait_for(lambda s: len(s.messages()) >= 3)
+        expected = [(1, "before"), (while_away.id, "while Redis is away"), (stored.id, "after")]
+        assert [(m.id, m.text) for m in seen.messages()] == expected
+        assert [(m.id, m.text) for m in seen_other.messages()] == expected
 
-    run_nodes(nodes(own_redis.url, 1), scenario)
+    run_nodes(nodes(own_redis.url, 2), scenario)
 
 
 async def _not(check: Awaitable[bool]) -> bool:
@@ -223,7 +229,7 @@ async def _not(check: Awaitable[bool]) -> bool:
 def test_lost_subscription_is_repaired_without_a_gap(shared_redis: RedisServer) -> None:
     """Messages stored while a node's subscription was cut are delivered to it, in order, once."""
 
-    async def scenario(listener: RedisBackend, sender: RedisBackend) -> None:
+    async def scenario(listener: Node, sender: Node) -> None:
         seen = Collector()
         await listener.subscribe("lobby", seen)
         await sender.publish("lobby", "bob", "1")
@@ -242,23 +248,28 @@ def test_lost_subscription_is_repaired_without_a_gap(shared_redis: RedisServer) 
     run_nodes(nodes(shared_redis.url, 2), scenario)
 
 
-def test_lost_data_gives_a_new_epoch(shared_redis: RedisServer) -> None:
-    """When Redis loses a room, its epoch changes and ids start over at 1."""
+def test_redis_losing_its_data_loses_no_message(own_redis: RedisServer) -> None:
+    """Redis restarted empty: history, ids and the epoch go on; the node holds its members again."""
 
-    async def scenario(node: RedisBackend) -> None:
+    async def scenario(node: Node) -> None:
         await node.publish("lobby", "bob", "one")
         await node.publish("lobby", "bob", "two")
+        assert await node.reserve("lobby", "bob") == ["bob"]
         before = await node.epoch("lobby")
-        admin = shared_redis.client()
-        admin.delete(f"{node.prefix}room:lobby")
+        admin = own_redis.client()
+        admin.flushall()
         admin.close()
         stored = await node.publish("lobby", "bob", "three")
-        assert stored.id == 1
-        assert await node.epoch("lobby") != before
-        assert [m.text for m in await node.history("lobby")] == ["three"]
+        assert stored.id == 3
+        assert await node.epoch("lobby") == before
+        assert [m.text for m in await node.history("lobby")] == ["one", "two", "three"]
         assert isinstance(stored, StoredMessage)
+        await eventually(lambda: _taken(node, "lobby", "BOB"))
 
-    run_nodes(nodes(shared_redis.url, 1), scenario)
+    async def _taken(service: Node, room: str, nick: str) -> bool:
+        return (await service.bus.online_counts([room])) == [1] and await service.reserve(room, nick) is None
+
+    run_nodes(nodes(own_redis.url, 1, presence_ttl=0.6, presence_refresh=0.2), scenario)
 
 
 class CuttingProxy:
@@ -331,7 +342,8 @@ def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awa
         proxy = CuttingProxy(redis.port)
         await proxy.start()
         prefix = f"test-{secrets.token_hex(4)}:"
-        backends = [RedisBackend(proxy.url if i == 0 else redis.url, prefix=prefix) for i in range(count)]
+        path = str(Path(tempfile.mkdtemp(prefix="chatroom-test-nodes-")) / "chat.db")
+        backends = [node(path, proxy.url if i == 0 else redis.url, prefix) for i in range(count)]
         for backend in backends:
             await backend.start()
         try:
@@ -345,19 +357,19 @@ def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awa
 
 
 def test_publish_whose_reply_is_lost_is_stored_once(shared_redis: RedisServer) -> None:
-    """A batch that ran but whose reply was lost is retried: acked with its id, stored and delivered once."""
+    """A hand-over whose reply was lost is sent again: stored once, delivered once to the other node."""
 
-    async def scenario(proxy: CuttingProxy, node: RedisBackend, other: RedisBackend) -> None:
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
         seen = Collector()
         await other.subscribe("lobby", seen)
         await node.publish("lobby", "alice", "first")
         proxy.lose_reply_to(b"second, reply lost")
         stored = await node.publish("lobby", "alice", "second, reply lost")
-        assert proxy.cuts == 1
         assert stored.id == 2
         assert (await node.publish("lobby", "alice", "third")).id == 3
         await seen.wait_for(lambda s: len(s.messages()) >= 3)
         await asyncio.sleep(0.2)
+        assert proxy.cuts == 1
         expected = [(1, "first"), (2, "second, reply lost"), (3, "third")]
         assert [(m.id, m.text) for m in seen.messages()] == expected
         assert [(m.id, m.text) for m in await other.history("lobby")] == expected
@@ -368,7 +380,7 @@ def test_publish_whose_reply_is_lost_is_stored_once(shared_redis: RedisServer) -
 def test_nick_claimed_by_a_lost_reply_is_the_claimers(shared_redis: RedisServer) -> None:
     """A reserve or join whose reply was lost still gives the caller its nick and announces one join."""
 
-    async def scenario(proxy: CuttingProxy, node: RedisBackend, other: RedisBackend) -> None:
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
         seen = Collector()
         await other.subscribe("lobby", seen)
         proxy.lose_reply_to(b"carol")
@@ -390,7 +402,7 @@ def test_nick_claimed_by_a_lost_reply_is_the_claimers(shared_redis: RedisServer)
 def test_deaf_subscription_is_unhealthy_then_repaired(shared_redis: RedisServer) -> None:
     """A subscription that hears nothing while Redis answers is unhealthy, reconnected, and loses nothing."""
 
-    async def scenario(proxy: CuttingProxy, node: RedisBackend, other: RedisBackend) -> None:
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
         seen = Collector()
         await node.subscribe("lobby", seen)
         assert await node.healthy()
@@ -408,7 +420,7 @@ def test_deaf_subscription_is_unhealthy_then_repaired(shared_redis: RedisServer)
 def test_stale_pooled_connections_are_retried_after_a_restart(own_redis: RedisServer) -> None:
     """After Redis restarts under a node, every read and write answers on a fresh connection, none fails."""
 
-    async def scenario(node: RedisBackend) -> None:
+    async def scenario(node: Node) -> None:
         await node.publish("lobby", "alice", "before")
         # Many concurrent reads: the pool holds many connections, all stale after the restart.
         await asyncio.gather(*[node.history("lobby") for _ in range(64)])
@@ -425,10 +437,12 @@ def test_stale_pooled_connections_are_retried_after_a_restart(own_redis: RedisSe
 
 
 def test_a_room_only_joined_leaves_no_key_behind(shared_redis: RedisServer) -> None:
-    """Joining a room and leaving it keeps nothing in Redis; a room with history keeps its keys."""
+    """Joining a room and leaving it keeps nothing in Redis, history or not: Redis holds nothing durable."""
 
-    async def scenario(left: RedisBackend, right: RedisBackend) -> None:
+    async def scenario(left: Node, right: Node) -> None:
+        prefix = left.bus.prefix  # type: ignore[attr-defined]
         await left.reserve("fresh", "alice")
+        await left.claim_room("fresh")
         await left.epoch("fresh")
         await right.reserve("fresh", "bob")
         await right.subscribe("fresh", Collector())
@@ -436,35 +450,12 @@ def test_a_room_only_joined_leaves_no_key_behind(shared_redis: RedisServer) -> N
         await left.release("fresh", "alice", announce=True)
         admin = shared_redis.client()
         try:
-            assert admin.exists(f"{left.prefix}room:fresh") == 1  # bob is still there
+            assert admin.exists(f"{prefix}room:fresh:members") == 1  # bob is still there
             await right.release("fresh", "bob", announce=True)
-            assert sorted(admin.keys(f"{left.prefix}room:*")) == [
-                f"{left.prefix}room:kept".encode(),
-                f"{left.prefix}room:kept:log".encode(),
-            ]
-            assert admin.zrange(f"{left.prefix}online-names", 0, -1) == []
-            assert admin.zrange(f"{left.prefix}room-names", 0, -1) == [b"kept"]
+            assert admin.keys(f"{prefix}room:*") == []
+            assert admin.zrange(f"{prefix}online-names", 0, -1) == []
+            assert admin.hgetall(f"{prefix}room-claims") == {}
         finally:
             admin.close()
 
     run_nodes(nodes(shared_redis.url, 2), scenario)
-
-
-def test_room_sets_of_an_older_version_are_carried_over(shared_redis: RedisServer) -> None:
-    """Plain ``rooms``/``online`` sets left by an older version become the sorted name sets at start."""
-    prefix = f"test-{secrets.token_hex(4)}:"
-    admin = shared_redis.client()
-    admin.sadd(f"{prefix}rooms", *[f"old{i:04d}" for i in range(2500)])
-    admin.hset(f"{prefix}room:old0001", "last_id", 7)
-
-    async def scenario(node: RedisBackend) -> None:
-        page = await node.rooms(limit=3)
-        assert [(r.room, r.last_id) for r in page] == [("old0000", 0), ("old0001", 7), ("old0002", 0)]
-        assert [r.room for r in await node.rooms(after="old2497")] == ["old2498", "old2499"]
-
-    try:
-        run_nodes([RedisBackend(shared_redis.url, prefix=prefix)], scenario)
-        assert admin.exists(f"{prefix}rooms") == 0
-        assert admin.zcard(f"{prefix}room-names") == 2500
-    finally:
-        admin.close()

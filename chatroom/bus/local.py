@@ -1,0 +1,106 @@
+"""LocalBus: one process, so the bus is a dictionary.
+
+Members and look-alike claims are held here; presence and typing go straight
+to the room's sink; there are no other processes to hand messages to.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+
+from ..backend import EventSink, PresenceEvent, StoredMessage, TypingEvent, now_ms
+from ..names import nick_key, room_key
+
+
+class LocalBus:
+    """The in-process bus of the embedded default."""
+
+    def __init__(self) -> None:
+        self.on_resume: Callable[[], Awaitable[None]] | None = None
+        self._members: dict[str, dict[str, str]] = defaultdict(dict)
+        # The rooms with members, sorted: a page of the rooms list is a
+        # bisection here, not a sort of every room on every request.
+        self._online: list[str] = []
+        self._sinks: dict[str, EventSink] = {}
+        self._claims: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Nothing to connect to."""
+
+    async def close(self) -> None:
+        """Nothing to release: the process is the deployment."""
+
+    async def subscribe(self, room: str, sink: EventSink) -> None:
+        """Give the room's presence and typing to ``sink``."""
+        self._sinks[room] = sink
+
+    async def unsubscribe(self, room: str) -> None:
+        """Stop giving the room's events."""
+        self._sinks.pop(room, None)
+
+    async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
+        """No other process to tell."""
+
+    async def reserve(self, room: str, nick: str) -> list[str] | None:
+        """Hold a nick in a room unless someone has it (by its look-alike key)."""
+        members = self._members[room]
+        key = nick_key(nick)
+        if key in members:
+            return None
+        members[key] = nick
+        if len(members) == 1:
+            bisect.insort(self._online, room)
+        return list(members.values())
+
+    async def announce_join(self, room: str, nick: str) -> None:
+        """Tell the room that ``nick`` joined."""
+        self._announce("join", room, nick)
+
+    async def release(self, room: str, nick: str, *, announce: bool) -> None:
+        """Free the nick; tell the room it left when it had been announced."""
+        members = self._members.get(room)
+        if members is None or members.pop(nick_key(nick), None) is None:
+            return
+        if not members:
+            del self._members[room]
+            del self._online[bisect.bisect_left(self._online, room)]
+            if self._claims.get(room_key(room)) == room:
+                del self._claims[room_key(room)]
+        if announce:
+            self._announce("leave", room, nick)
+
+    def _announce(self, event: str, room: str, nick: str) -> None:
+        users = len(self._members.get(room, ()))
+        self._deliver(room, PresenceEvent(event, room, nick, users, now_ms()))
+
+    async def typing(self, room: str, nick: str) -> None:
+        """Tell the room that ``nick`` is typing."""
+        self._deliver(room, TypingEvent(room, nick))
+
+    def _deliver(self, room: str, event: PresenceEvent | TypingEvent) -> None:
+        sink = self._sinks.get(room)
+        if sink is not None:
+            sink([event])
+
+    async def online_rooms(self, *, prefix: str, after: str, limit: int) -> list[str]:
+        """A page of the rooms with members, by bisection."""
+        start = max(bisect.bisect_right(self._online, after), bisect.bisect_left(self._online, prefix))
+        return [room for room in self._online[start : start + limit] if room.startswith(prefix)]
+
+    async def online_counts(self, rooms: Sequence[str]) -> list[int]:
+        """Members per room."""
+        return [len(self._members.get(room, ())) for room in rooms]
+
+    async def claim_room(self, room: str) -> str | None:
+        """Hold ``room``'s look-alike key while it has members."""
+        holder = self._claims.setdefault(room_key(room), room)
+        if holder != room and not self._members.get(holder):
+            # The holder emptied before anyone joined it: its claim is stale.
+            self._claims[room_key(room)] = holder = room
+        return None if holder == room else holder
+
+    async def healthy(self) -> bool:
+        """Always: there is nothing to reach."""
+        return True

@@ -1,0 +1,135 @@
+"""Delivery of one room's messages in id order, with gaps repaired from the store.
+
+Messages reach a process by two roads: its own, straight from its store
+writer, and other processes', over the bus. Either may be late, and the bus
+may lose some (a publisher that died between commit and publish, a bus that
+was down). A RoomFeed passes on each message once, in id order: one whose
+predecessor has not arrived is held back; if the gap is still there after a
+short wait, the missing ids are read from the store, where they must be
+(an id is assigned only after every lower id of the room was committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from .backend import Event, EventSink, StoredMessage
+
+log = logging.getLogger("chatroom.delivery")
+
+# How long a message waits for its predecessor before the store is asked.
+REPAIR_WAIT = 0.25
+REPAIR_PAGE = 1000
+
+# Reads messages of the room with id > after, oldest first, at most limit.
+ReadAfter = Callable[[int, int], Awaitable[list[StoredMessage]]]
+
+
+class RoomFeed:
+    """One subscribed room: what was delivered last, and what waits for a gap."""
+
+    def __init__(
+        self, room: str, sink: EventSink, read_after: ReadAfter, *, repair_wait: float = REPAIR_WAIT
+    ) -> None:
+        self.room = room
+        self.sink = sink
+        self._read_after = read_after
+        self._repair_wait = repair_wait
+        # None until the starting point is known (see start): events are held.
+        self.last_id: int | None = None
+        self._priming: list[Event] = []
+        self._held: dict[int, StoredMessage] = {}
+        self._repair: asyncio.TimerHandle | None = None
+        self._repairing: asyncio.Future[int] | None = None
+        self.closed = False
+
+    def start(self, last_id: int) -> None:
+        """Delivery starts after ``last_id`` (what the store had when the subscription began)."""
+        self.last_id = last_id
+        priming, self._priming = self._priming, []
+        self.take(priming)
+
+    def take(self, events: Sequence[Event]) -> None:
+        """Pass on what is next in order; hold back what comes early."""
+        if self.closed:
+            return
+        if self.last_id is None:
+            self._priming.extend(events)
+            return
+        ready: list[Event] = []
+        for event in events:
+            if isinstance(event, StoredMessage):
+                self._take_message(event, ready)
+            else:
+                ready.append(event)
+        if ready:
+            self.sink(ready)
+        self._watch_gap()
+
+    def _take_message(self, message: StoredMessage, ready: list[Event]) -> None:
+        assert self.last_id is not None
+        if message.id <= self.last_id:
+            return
+        if message.id != self.last_id + 1:
+            self._held[message.id] = message
+            return
+        ready.append(message)
+        self.last_id = message.id
+        while self.last_id + 1 in self._held:
+            self.last_id += 1
+            ready.append(self._held.pop(self.last_id))
+
+    def _watch_gap(self) -> None:
+        if not self._held:
+            if self._repair is not None:
+                self._repair.cancel()
+                self._repair = None
+            return
+        if self._repair is None and self._repairing is None:
+            loop = asyncio.get_running_loop()
+            self._repair = loop.call_later(self._repair_wait, self._start_repair)
+
+    def _start_repair(self) -> None:
+        self._repair = None
+        self._repairing = asyncio.ensure_future(self.catch_up())
+        self._repairing.add_done_callback(self._repaired)
+
+    def _repaired(self, task: asyncio.Future[int]) -> None:
+        self._repairing = None
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("cannot repair a gap in room %r yet: %s", self.room, task.exception())
+        if not self.closed:
+            self._watch_gap()
+
+    async def catch_up(self) -> int:
+        """Read from the store everything after the last delivered id; how many were missed."""
+        missed = 0
+        while not self.closed and self.last_id is not None:
+            page = await self._read_after(self.last_id, REPAIR_PAGE)
+            fresh = [m for m in page if self.last_id is not None and m.id > self.last_id]
+            missed += len(fresh) - sum(1 for m in fresh if m.id in self._held)
+            self.take(fresh)
+            if len(page) < REPAIR_PAGE:
+                break
+        self._skip_unrepairable()
+        return missed
+
+    def _skip_unrepairable(self) -> None:
+        """Held messages whose predecessors the store does not have: pass them on rather than stall."""
+        if not self._held or self.last_id is None:
+            return
+        log.error(
+            "room %r: ids after %d are missing from the store; delivering past them", self.room, self.last_id
+        )
+        self.last_id = min(self._held) - 1
+        self.take([])
+
+    def close(self) -> None:
+        """Stop: nothing more is delivered or repaired."""
+        self.closed = True
+        if self._repair is not None:
+            self._repair.cancel()
+        if self._repairing is not None:
+            self._repairing.cancel()

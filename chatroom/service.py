@@ -1,0 +1,248 @@
+"""ChatService: the Backend the handlers use, made of a Store and a Bus.
+
+A message is appended to the store; once committed (and only if new) it is
+delivered to this process's members and handed to the bus for the others.
+Each subscribed room's delivery goes through a RoomFeed (sequencer.py), which
+keeps id order and repairs gaps from the store. Presence and typing come
+from the bus. Nothing is broadcast before it is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import TypeVar
+
+from .backend import BackendError, Event, EventSink, RoomInfo, StartupError, StoredMessage, first_names
+from .bus.base import Bus, BusError, BusStartupError
+from .bus.local import LocalBus
+from .names import room_key
+from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
+from .store.base import Appended, Store, StoreError, StoreStartupError
+from .store.sqlite import SQLiteStore
+
+log = logging.getLogger("chatroom.service")
+
+T = TypeVar("T")
+
+
+class ChatService:
+    """History from a store, members and delivery across processes from a bus."""
+
+    def __init__(self, store: Store, bus: Bus, *, repair_wait: float = REPAIR_WAIT) -> None:
+        self.store = store
+        self.bus = bus
+        self.repair_wait = repair_wait
+        self._feeds: dict[str, RoomFeed] = {}
+        self._background: set[asyncio.Future[None]] = set()
+
+    @property
+    def store_kind(self) -> str:
+        """What /healthz reports as the store: sqlite or postgres."""
+        return type(self.store).__name__.removesuffix("Store").lower()
+
+    @property
+    def bus_kind(self) -> str:
+        """What /healthz reports as the bus: local or redis."""
+        return type(self.bus).__name__.removesuffix("Bus").lower()
+
+    # --- lifecycle -------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open the store, then connect the bus; StartupError when either cannot be used."""
+        try:
+            await self.store.start()
+        except StoreStartupError as error:
+            raise StartupError(str(error)) from None
+        try:
+            await self.bus.start()
+        except BusStartupError as error:
+            await self.store.close()
+            raise StartupError(str(error)) from None
+        self.bus.on_resume = self._catch_up_all
+
+    async def close(self) -> None:
+        """Commit what is queued (delivering it), then let members go and disconnect."""
+        await self.store.close()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
+        for feed in self._feeds.values():
+            feed.close()
+        await self.bus.close()
+
+    # --- messages ----------------------------------------------------------
+
+    def publish(
+        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+    ) -> asyncio.Future[StoredMessage]:
+        """Store a message; once committed, deliver it here and hand it to the bus."""
+        stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
+        appended = asyncio.ensure_future(self.store.append(room, nick, text, ref=ref, bot=bot))
+        appended.add_done_callback(lambda done: self._on_appended(done, stored))
+        return stored
+
+    def _on_appended(self, done: asyncio.Future[Appended], stored: asyncio.Future[StoredMessage]) -> None:
+        error = done.exception()
+        if error is not None:
+            if not stored.done():
+                stored.set_exception(BackendError(str(error)) if isinstance(error, StoreError) else error)
+            return
+        result = done.result()
+        if result.new:
+            self._deliver_own(result.message)
+        if not stored.done():
+            stored.set_result(result.message)
+
+    def _deliver_own(self, message: StoredMessage) -> None:
+        feed = self._feeds.get(message.room)
+        if feed is not None:
+            feed.take([message])
+        task = asyncio.ensure_future(self._hand_to_bus(message))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _hand_to_bus(self, message: StoredMessage) -> None:
+        try:
+            await self.bus.publish_messages(message.room, [message])
+        except BusError as error:
+            # Receivers repair the gap from the store once the bus is back.
+            log.debug("cannot hand message %d of %r to the bus: %s", message.id, message.room, error)
+
+    async def history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` stored messages with after < id < before, oldest first."""
+        return await self._store_call(
+            self.store.history(room, after=after, before=before, limit=limit, newest=newest)
+        )
+
+    async def last_id(self, room: str) -> int:
+        """The id of the room's latest message."""
+        return await self._store_call(self.store.last_id(room))
+
+    async def epoch(self, room: str) -> str:
+        """The database's epoch: every room starts over only with a new database."""
+        return await self._store_call(self.store.epoch())
+
+    @staticmethod
+    async def _store_call(call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except StoreError as error:
+            raise BackendError(str(error)) from None
+
+    # --- delivery ----------------------------------------------------------
+
+    async def subscribe(self, room: str, sink: EventSink) -> None:
+        """Deliver the room's events to ``sink``, messages in id order from now on."""
+        feed = self._feeds.get(room)
+        if feed is not None and not feed.closed:
+            feed.sink = sink
+            return
+        feed = RoomFeed(room, sink, self._reader(room), repair_wait=self.repair_wait)
+        self._feeds[room] = feed
+        try:
+            await self._bus_call(self.bus.subscribe(room, feed.take))
+            # Read after the subscription is in effect: anything committed
+            # later reaches the feed, anything earlier is history.
+            feed.start(await self.last_id(room))
+        except BackendError:
+            feed.close()
+            if self._feeds.get(room) is feed:
+                del self._feeds[room]
+            raise
+
+    def _reader(self, room: str) -> ReadAfter:
+        async def read_after(after: int, limit: int) -> list[StoredMessage]:
+            return await self.store.history(room, after=after, limit=limit, newest=False)
+
+        return read_after
+
+    async def unsubscribe(self, room: str) -> None:
+        """Stop delivering the room's events here."""
+        feed = self._feeds.pop(room, None)
+        if feed is not None:
+            feed.close()
+        await self._bus_call(self.bus.unsubscribe(room))
+
+    async def _catch_up_all(self) -> None:
+        """The bus was away: read from the store what every subscribed room missed."""
+        missed = 0
+        for feed in list(self._feeds.values()):
+            try:
+                missed += await feed.catch_up()
+            except StoreError as error:
+                log.warning("cannot catch up room %r: %s", feed.room, error)
+        log.warning(
+            "caught up %d rooms after the bus came back: %d missed messages delivered",
+            len(self._feeds),
+            missed,
+        )
+
+    # --- presence, rooms, health ------------------------------------------------
+
+    async def reserve(self, room: str, nick: str) -> list[str] | None:
+        """Hold ``nick`` in ``room`` across the deployment."""
+        return await self._bus_call(self.bus.reserve(room, nick))
+
+    async def announce_join(self, room: str, nick: str) -> None:
+        """Tell the room that ``nick`` joined."""
+        await self._bus_call(self.bus.announce_join(room, nick))
+
+    async def release(self, room: str, nick: str, *, announce: bool) -> None:
+        """Free the nick; with ``announce`` tell the room it left."""
+        await self._bus_call(self.bus.release(room, nick, announce=announce))
+
+    async def typing(self, room: str, nick: str) -> None:
+        """Tell the room that ``nick`` is typing."""
+        await self._bus_call(self.bus.typing(room, nick))
+
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomInfo]:
+        """A page of the rooms with history (the store) or members (the bus), by name."""
+        stored = await self._store_call(self.store.rooms(prefix=prefix, after=after, limit=limit))
+        online = await self._bus_call(self.bus.online_rooms(prefix=prefix, after=after, limit=limit))
+        last_ids = {row.room: row.last_id for row in stored}
+        names = first_names(last_ids, online, limit=limit)
+        counts = await self._bus_call(self.bus.online_counts(names))
+        return [
+            RoomInfo(room, count, last_ids.get(room, 0)) for room, count in zip(names, counts, strict=True)
+        ]
+
+    async def room_exists(self, room: str) -> bool:
+        """Whether the room has members anywhere or any history."""
+        (count,) = await self._bus_call(self.bus.online_counts([room]))
+        return count > 0 or await self.last_id(room) > 0
+
+    async def claim_room(self, room: str) -> str | None:
+        """Hold the room's look-alike key: None, or the other room holding it."""
+        holder = await self._store_call(self.store.room_holding(room_key(room)))
+        if holder is not None and holder != room:
+            return holder
+        return await self._bus_call(self.bus.claim_room(room))
+
+    async def healthy(self) -> bool:
+        """Whether the store can be written and the bus delivers."""
+        store_ok, bus_ok = await asyncio.gather(self.store.healthy(), self.bus.healthy())
+        return store_ok and bus_ok
+
+    @staticmethod
+    async def _bus_call(call: Awaitable[T]) -> T:
+        try:
+            return await call
+        except BusError as error:
+            raise BackendError(str(error)) from None
+
+
+def embedded(path: str = ":memory:", **store_options: object) -> ChatService:
+    """The embedded default: a SQLite store and the in-process bus."""
+    return ChatService(SQLiteStore(path, **store_options), LocalBus())  # type: ignore[arg-type]
+
+
+__all__ = ["BusStartupError", "ChatService", "Event", "embedded"]
