@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
+import importlib.resources
 import logging
-import sys
 from pathlib import Path
 
 import tornado.web
@@ -18,13 +21,24 @@ from .limits import KeyedTokenBuckets
 
 access_log = logging.getLogger("chatroom.access")
 
+# Where as_file had to make the page's files real (a zipped package), they stay
+# until the process exits: every Application of the process serves from them.
+_asset_files = contextlib.ExitStack()
+atexit.register(_asset_files.close)
 
+
+@functools.cache
 def asset_dir(name: str) -> Path:
-    """templates/ or static/: beside the package in a checkout, else installed data."""
-    beside_package = Path(__file__).resolve().parent.parent / name
-    if beside_package.is_dir():
-        return beside_package
-    return Path(sys.prefix) / "share" / "chatroom" / name
+    """The page's ``templates`` or ``static`` directory, as a path Tornado can read.
+
+    Installed, it is part of the package (setup.cfg maps it in). A checkout, or
+    an editable install that imports from one, has it at the repository's top
+    level, beside the package's own directory.
+    """
+    packaged = importlib.resources.files("chatroom") / name
+    if packaged.is_dir():
+        return _asset_files.enter_context(importlib.resources.as_file(packaged))
+    return Path(__file__).resolve().parent.parent / name
 
 
 def log_request(handler: tornado.web.RequestHandler) -> None:

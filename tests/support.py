@@ -87,13 +87,23 @@ class ServerProcess:
         *extra: str,
         port: int | None = None,
         nofile: tuple[int, int] | None = None,
+        python: str | Path = sys.executable,
+        cwd: Path = REPO,
+        env: dict[str, str] | None = None,
     ) -> None:
-        """``nofile``: the (soft, hard) descriptor limits the server starts with."""
+        """``nofile``: the (soft, hard) descriptor limits the server starts with.
+
+        ``python``, ``cwd`` and ``env``: the interpreter (an installed copy's,
+        say), the directory and the environment it runs with.
+        """
         self.port = port or free_port()
         self.nofile = nofile
         if str(db) == ":memory:" and "--redis-url" in extra:
             # Processes that share a bus share a database: a private file here.
             db = Path(tempfile.mkdtemp(prefix="chatroom-test-db-")) / "chat.db"
+        self.python = python
+        self.cwd = cwd
+        self.env = env
         self.db = str(db)
         self.extra: Sequence[str] = extra
         self.process: subprocess.Popen[str] | None = None
@@ -109,7 +119,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 15.0) -> ServerProcess:
         """Start the server and wait until /healthz answers 200."""
-        command = [sys.executable, "-m", "chatroom", "--port", str(self.port), "--db", self.db]
+        command = [str(self.python), "-m", "chatroom", "--port", str(self.port), "--db", self.db]
         if "--new-rooms-per-minute" not in self.extra:
             # Tests make a fresh room each from 127.0.0.1, many a minute; the
             # tests of that limit pass the flag themselves.
@@ -118,7 +128,8 @@ class ServerProcess:
         log_file = open(self._log_file(), "a")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(
             command,
-            cwd=REPO,
+            cwd=self.cwd,
+            env=self.env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
             text=True,
