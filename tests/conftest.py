@@ -19,5 +19,6 @@ def clean_registry() -> Iterator[None]:
     ChatSocketHandler.reset_registry()
 
 
-# Shared fixtures that parametrise tests over every store.
+# Shared fixtures that parametrise tests over every store, and the tests' PostgreSQL.
+from .pg_server import postgres_server  # noqa: E402,F401
 from .stores import store_factory  # noqa: E402,F401

@@ -7,12 +7,19 @@ from collections.abc import Callable
 import pytest
 
 from chatroom.store.base import Store
+from chatroom.store.postgres import PostgresStore
 from chatroom.store.sqlite import SQLiteStore
+
+from .pg_server import PostgresServer
 
 StoreFactory = Callable[[], Store]
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
     """A factory of unstarted stores of one kind, each with a database of its own."""
-    return lambda: SQLiteStore(":memory:")
+    if request.param == "sqlite":
+        return lambda: SQLiteStore(":memory:")
+    # The cluster is started only when a PostgreSQL test runs, once per session.
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    return lambda: PostgresStore(server.new_schema())
