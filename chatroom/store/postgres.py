@@ -1,128 +1,52 @@
 """PostgresStore: the store that every process and node of a deployment shares.
 
 One writer task per process drains the queue of pending appends into one
-transaction per batch (group commit: one WAL flush for a burst). Ids are
-assigned inside that transaction. The batch first locks its rooms' rows in
-one fixed order, the rooms' names in code point order, so two nodes storing
-into the same rooms wait for each other and never deadlock; then it looks up
-resends, takes ids from the locked last ids, and stores the messages, the new
-last ids and the sent digests. Whatever its size a batch costs three round
-trips: the pool's check of the connection, the lock with the resend lookup,
-and the writes with the COMMIT (pipelined, arrays unnested on the server). A
-batch that fails rolls back, which gives its ids back.
+transaction per batch (group commit: one WAL flush for a burst); how a batch
+takes its ids, locks and resends is chatroom/store/pg_batch.py. The schema
+is brought up to date at start (chatroom/store/pg_schema.py).
 
-Connections come from a pool that checks each one before handing it out, so
-the connections a server restart broke are replaced without restarting
-chatroom. Every wait is bounded by ``timeout``: while the server is away
-appends fail with StoreError (the chat says ``unavailable``) instead of
-hanging, and ``healthy`` says so. The schema is brought up to date at start
-(chatroom/store/pg_schema.py).
+Connections come from a pool that checks each one before handing it out (one
+more round trip per batch), so the connections a server restart broke are
+replaced without restarting chatroom. Every wait is bounded by ``timeout``:
+while the server is away or stops answering, appends fail with StoreError
+(the chat says ``unavailable``) instead of hanging, and ``healthy`` says so.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, LiteralString
+from collections.abc import Coroutine, Iterable, Sequence
+from typing import Any, LiteralString, TypeVar
 
 import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, now_ms, prefix_end
-from ..names import nick_key, room_key
+from ..names import nick_key
 from . import pg_schema
 from .base import Appended, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
+from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
 
 log = logging.getLogger("chatroom.store")
+
+T = TypeVar("T")
 
 MAX_BATCH = 2000
 PROBE_INTERVAL = 5.0
 POOL_SIZE = 4
 # Seconds: the longest an append, a read or a probe waits for the server.
 TIMEOUT = 5.0
-# Expired ``sent`` rows are deleted at most this often, at most this many at a time.
+# Expired ``sent`` rows are deleted at most this often, in a batch.
 SENT_CLEANUP_MS = 60_000
-SENT_CLEANUP_ROWS = 10_000
 
-_Connection = psycopg.AsyncConnection[TupleRow]
-
-# Taking the rooms' rows in one order is what keeps two nodes from
-# deadlocking: INSERT locks the rows in the order its SELECT yields them.
-# A new room's row (last id 0) only outlives the transaction with a message.
-_LOCK_ROOMS = """
-INSERT INTO rooms (room, last_id, key)
-SELECT room, 0, key FROM unnest(%s::text[], %s::text[]) AS batch (room, key)
-ORDER BY room COLLATE "C"
-ON CONFLICT (room) DO UPDATE SET last_id = rooms.last_id
-RETURNING room, last_id
-"""
-# Runs after the lock, in a statement of its own: it then sees what another
-# node committed for the same rooms while this batch waited.
-_EARLIER_SENDS = """
-SELECT s.digest, s.ts, m.id, m.nick, m.message, m.ts, m.bot
-FROM sent s JOIN messages m ON m.room = s.room AND m.id = s.id
-WHERE s.digest = ANY(%s::bytea[]) AND s.ts > %s
-"""
-_INSERT_MESSAGES = """
-INSERT INTO messages (room, id, nick, message, ts, bot)
-SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::boolean[])
-"""
-_SET_LAST_IDS = """
-UPDATE rooms SET last_id = batch.last_id
-FROM unnest(%s::text[], %s::bigint[]) AS batch (room, last_id)
-WHERE rooms.room = batch.room
-"""
-_RECORD_SENT = """
-INSERT INTO sent (digest, room, id, ts)
-SELECT * FROM unnest(%s::bytea[], %s::text[], %s::bigint[], %s::bigint[])
-ON CONFLICT (digest) DO UPDATE SET room = excluded.room, id = excluded.id, ts = excluded.ts
-"""
-# SKIP LOCKED: the cleanup never waits for another batch, so it cannot close
-# a cycle of waits with one.
-_FORGET_SENT = """
-DELETE FROM sent WHERE digest IN
-(SELECT digest FROM sent WHERE ts <= %s LIMIT %s FOR UPDATE SKIP LOCKED)
-"""
 _PROBE = (
     "INSERT INTO meta (key, value) VALUES ('probe', %s)"
-    " ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key"
 )
 _COLUMNS = "id, nick, message, ts, bot"
-
-
-@dataclass(slots=True)
-class _Pending:
-    room: str
-    nick: str
-    text: str
-    ts: int
-    bot: bool
-    future: asyncio.Future[Appended]
-    # Identifies a message sent with a ref (see dedupe_digest); None: never deduplicated.
-    digest: bytes | None = None
-
-
-def storable(*texts: str) -> bool:
-    """Whether PostgreSQL can take these strings: UTF-8 (no lone surrogate) and no NUL.
-
-    Checked before queueing: in the writer, such a value would fail the whole
-    batch, other members' messages with it.
-    """
-    try:
-        for text in texts:
-            text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return not any("\x00" in text for text in texts)
-
-
-def _message(room: str, row: Sequence[Any]) -> StoredMessage:
-    msg_id, nick, text, ts, bot = row
-    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot))
 
 
 class PostgresStore:
@@ -147,13 +71,15 @@ class PostgresStore:
         self.max_batch = max_batch
         self.pool_size = pool_size
         self.timeout = timeout
-        self._pool: AsyncConnectionPool[_Connection] | None = None
-        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._pool: AsyncConnectionPool[Connection] | None = None
+        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = ""
         self._sent_cleaned_at = 0
+        # Work that timed out and is being cancelled (see _bounded).
+        self._settling: set[asyncio.Future[Any]] = set()
         self.health = WriteHealth(self.target.where, probe_interval, self._probe_write)
 
     # --- lifecycle -------------------------------------------------------
@@ -163,7 +89,7 @@ class PostgresStore:
         self._loop = asyncio.get_running_loop()
         # The migration's fix hooks are synchronous: one plain connection, off the loop.
         self._epoch = await asyncio.to_thread(pg_schema.migrate, self.target)
-        pool: AsyncConnectionPool[_Connection] = AsyncConnectionPool(
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.target.conninfo,
             min_size=1,
             max_size=self.pool_size,
@@ -197,6 +123,8 @@ class PostgresStore:
             self._queue.put_nowait(None)
             await self._writer
             self._writer = None
+        if self._settling:
+            await asyncio.wait(self._settling, timeout=self.timeout)
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -215,7 +143,7 @@ class PostgresStore:
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, nick_key(nick), ref, text)
-            self._queue.put_nowait(_Pending(room, nick, text, now_ms(), bot, future, digest))
+            self._queue.put_nowait(Pending(room, nick, text, now_ms(), bot, future, digest))
         return future
 
     async def _write_loop(self) -> None:
@@ -226,8 +154,8 @@ class PostgresStore:
             if stop:
                 return
 
-    def _collect_batch(self, first: _Pending | None) -> tuple[list[_Pending], bool]:
-        batch: list[_Pending] = []
+    def _collect_batch(self, first: Pending | None) -> tuple[list[Pending], bool]:
+        batch: list[Pending] = []
         job = first
         while job is not None:
             batch.append(job)
@@ -236,10 +164,9 @@ class PostgresStore:
             job = self._queue.get_nowait()
         return batch, True
 
-    async def _run_batch(self, batch: list[_Pending]) -> None:
+    async def _run_batch(self, batch: list[Pending]) -> None:
         try:
-            async with asyncio.timeout(self.timeout):
-                results = await self._store(batch)
+            results = await self._bounded(self._store(batch))
         except (psycopg.Error, TimeoutError) as error:
             reason = self._reason(error)
             self.health.record_write(reason)
@@ -252,48 +179,37 @@ class PostgresStore:
             if not pending.future.done():
                 pending.future.set_result(result)
 
-    async def _store(self, batch: list[_Pending]) -> list[Appended]:
-        """Store a batch in one transaction: each message, and whether it is new."""
+    async def _store(self, batch: list[Pending]) -> list[Appended]:
         assert self._pool is not None
-        rooms = sorted({pending.room for pending in batch})
-        digests = [pending.digest for pending in batch if pending.digest is not None]
-        async with self._pool.connection() as conn, conn.pipeline() as pipeline:
-            await conn.execute("BEGIN")
-            locked = await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
-            since = min(pending.ts for pending in batch) - DEDUPE_WINDOW_MS
-            found = await conn.execute(_EARLIER_SENDS, (digests, since)) if digests else None
-            await pipeline.sync()
-            last_ids = {str(room): int(last_id) for room, last_id in await locked.fetchall()}
-            earlier = {bytes(row[0]): row for row in await found.fetchall()} if found is not None else {}
-            results, sent = _assign_ids(batch, last_ids, earlier)
-            await self._write(conn, results, sent, last_ids)
-            await conn.execute("COMMIT")
+        now = now_ms()
+        forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
+        async with self._pool.connection() as conn:
+            results = await store_batch(conn, batch, now - DEDUPE_WINDOW_MS if forget else None)
+        if forget:
+            self._sent_cleaned_at = now
         return results
 
-    async def _write(
-        self,
-        conn: _Connection,
-        results: list[Appended],
-        sent: dict[bytes, StoredMessage],
-        last_ids: dict[str, int],
-    ) -> None:
-        """Queue the batch's writes on the pipeline."""
-        stored = [result.message for result in results if result.new]
-        if stored:
-            columns = zip(*((m.room, m.id, m.nick, m.text, m.ts, m.bot) for m in stored), strict=True)
-            await conn.execute(_INSERT_MESSAGES, [list(column) for column in columns])
-            rooms = sorted({m.room for m in stored})
-            await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
-        if sent:
-            messages = list(sent.values())
-            await conn.execute(
-                _RECORD_SENT,
-                (list(sent), [m.room for m in messages], [m.id for m in messages], [m.ts for m in messages]),
-            )
-        now = now_ms()
-        if now - self._sent_cleaned_at >= SENT_CLEANUP_MS:
-            await conn.execute(_FORGET_SENT, (now - DEDUPE_WINDOW_MS, SENT_CLEANUP_ROWS))
-            self._sent_cleaned_at = now
+    async def _bounded(self, work: Coroutine[Any, Any, T]) -> T:
+        """The outcome of ``work``, or TimeoutError after ``timeout`` seconds.
+
+        psycopg answers a cancelled query by asking the server to cancel it,
+        which takes up to ten seconds more from a server that does not answer:
+        that goes on in the background, not in the caller's wait.
+        """
+        task = asyncio.ensure_future(work)
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await asyncio.shield(task)
+        finally:
+            if not task.done():
+                task.cancel()
+                self._settling.add(task)
+                task.add_done_callback(self._settled)
+
+    def _settled(self, task: asyncio.Future[Any]) -> None:
+        self._settling.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: it was reported as a timeout
 
     def _reason(self, error: BaseException) -> str:
         if isinstance(error, TimeoutError):
@@ -306,10 +222,16 @@ class PostgresStore:
         if self._pool is None or self._closing:
             raise StoreError("the store is closed")
         try:
-            async with asyncio.timeout(self.timeout), self._pool.connection() as conn:
-                return await (await conn.execute(sql, params)).fetchall()
+            return await self._bounded(self._query(self._pool, sql, params))
         except (psycopg.Error, TimeoutError) as error:
             raise StoreError(f"cannot read the store: {self._reason(error)}") from None
+
+    @staticmethod
+    async def _query(
+        pool: AsyncConnectionPool[Connection], sql: LiteralString, params: Sequence[object]
+    ) -> list[TupleRow]:
+        async with pool.connection() as conn:
+            return await (await conn.execute(sql, params)).fetchall()
 
     async def history(
         self,
@@ -327,7 +249,7 @@ class PostgresStore:
         )
         low = after if after is not None else 0
         high = before if before is not None else 2**62
-        messages = [_message(room, row) for row in await self._fetch(sql, (room, low, high, limit))]
+        messages = [message_from_row(room, row) for row in await self._fetch(sql, (room, low, high, limit))]
         return messages[::-1] if newest else messages
 
     async def last_id(self, room: str) -> int:
@@ -385,27 +307,10 @@ class PostgresStore:
             raise StoreError("cannot import: a message has characters that cannot be stored")
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                await self._import(conn, batch)
+                await import_batch(conn, batch)
         except psycopg.Error as error:
             raise StoreError(f"cannot import: {self.target.say(error)}") from None
         return len(batch)
-
-    @staticmethod
-    async def _import(conn: _Connection, batch: list[StoredMessage]) -> None:
-        rooms = sorted({m.room for m in batch})
-        locked = await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
-        last_ids = {str(room): int(last_id) for room, last_id in await locked.fetchall()}
-        for message in batch:
-            if message.id <= last_ids[message.room]:
-                raise StoreError(f"room {message.room!r} already has message {message.id}")
-            last_ids[message.room] = message.id
-        async with (
-            conn.cursor() as cursor,
-            cursor.copy("COPY messages (room, id, nick, message, ts, bot) FROM STDIN") as copy,
-        ):
-            for m in batch:
-                await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot))
-        await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
 
     # --- the write probe ---------------------------------------------------
 
@@ -418,43 +323,7 @@ class PostgresStore:
         if self._pool is None or self._closing:
             return None
         try:
-            async with asyncio.timeout(self.timeout), self._pool.connection() as conn:
-                await conn.execute(_PROBE, (str(now_ms()),))
+            await self._bounded(self._query(self._pool, _PROBE, (str(now_ms()),)))
         except (psycopg.Error, TimeoutError) as error:
             return self._reason(error)
         return None
-
-
-def _assign_ids(
-    batch: list[_Pending], last_ids: dict[str, int], earlier: dict[bytes, TupleRow]
-) -> tuple[list[Appended], dict[bytes, StoredMessage]]:
-    """Each message's outcome, ids taken from ``last_ids`` (updated); the digests to record."""
-    results: list[Appended] = []
-    sent: dict[bytes, StoredMessage] = {}
-    for pending in batch:
-        first = _earlier_send(pending, sent, earlier)
-        if first is not None:
-            results.append(Appended(first, False))
-            continue
-        last_ids[pending.room] += 1
-        message = StoredMessage(
-            last_ids[pending.room], pending.room, pending.nick, pending.text, pending.ts, pending.bot
-        )
-        results.append(Appended(message, True))
-        if pending.digest is not None:
-            sent[pending.digest] = message
-    return results, sent
-
-
-def _earlier_send(
-    pending: _Pending, sent: dict[bytes, StoredMessage], earlier: dict[bytes, TupleRow]
-) -> StoredMessage | None:
-    """The message this one repeats (same room, sender, ref, text, within the window)."""
-    if pending.digest is None:
-        return None
-    if pending.digest in sent:
-        return sent[pending.digest]
-    row = earlier.get(pending.digest)
-    if row is None or row[1] <= pending.ts - DEDUPE_WINDOW_MS:
-        return None
-    return _message(pending.room, row[2:])
