@@ -20,6 +20,7 @@ import os
 import pwd
 import secrets
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -164,8 +165,31 @@ class PostgresServer:
         self.stop()
         return self.start()
 
+    def pause(self) -> None:
+        """Stop the server's processes (SIGSTOP): connections stay open and nothing answers."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let paused processes run again (SIGCONT)."""
+        for pid in self._processes():
+            os.kill(pid, signal.SIGCONT)
+
+    def _processes(self) -> list[int]:
+        """The postmaster and its children, found through /proc."""
+        postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # The fields after the command's closing parenthesis: state, ppid...
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                    children.append(int(stat.parent.name))
+        return [postmaster, *children]
+
     def remove(self) -> None:
         """Stop the cluster and delete its directory."""
+        with contextlib.suppress(OSError, ValueError):
+            self.resume()
         with contextlib.suppress(RuntimeError):
             self.stop("immediate")
         shutil.rmtree(self.directory, ignore_errors=True)

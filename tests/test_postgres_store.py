@@ -206,7 +206,7 @@ def test_an_outage_fails_appends_then_the_store_follows_the_server_back(
 
     async def main(server: PostgresServer) -> None:
         url = f"postgresql://postgres:{secret}@127.0.0.1:{server.port}/postgres"
-        store = PostgresStore(url, timeout=1.5, probe_interval=0.2)
+        store = PostgresStore(url, timeout=1.0, probe_interval=0.2)
         await store.start()
         acked: list[StoredMessage] = []
         errors: list[str] = []
@@ -252,6 +252,34 @@ def test_an_outage_fails_appends_then_the_store_follows_the_server_back(
     with running_postgres() as server:
         asyncio.run(main(server))
     assert secret not in caplog.text
+
+
+def test_a_server_that_stops_answering_fails_appends_within_the_timeout() -> None:
+    """A paused server (connections open, no answer): appends fail after the timeout, not later; then work."""
+
+    async def main(server: PostgresServer) -> None:
+        store = PostgresStore(server.url(), timeout=1.0, probe_interval=0.2)
+        await store.start()
+        try:
+            assert (await store.append("lobby", "ann", "before")).message.id == 1
+            server.pause()
+            try:
+                started = time.monotonic()
+                with pytest.raises(StoreError, match="no answer"):
+                    await store.append("lobby", "ann", "lost")
+                assert time.monotonic() - started < 2.0
+                started = time.monotonic()
+                assert not await store.healthy()
+                assert time.monotonic() - started < 1.5
+            finally:
+                server.resume()
+            assert (await store.append("lobby", "ann", "after")).message.text == "after"
+            await wait_for_healthy(store)
+        finally:
+            await store.close()
+
+    with running_postgres() as server:
+        asyncio.run(main(server))
 
 
 async def wait_for(condition: object, timeout: float = 5.0) -> None:

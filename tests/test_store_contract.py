@@ -175,6 +175,21 @@ def test_closed_store_refuses(store_factory: StoreFactory) -> None:
     asyncio.run(main())
 
 
+def test_a_started_store_is_healthy_until_closed(store_factory: StoreFactory) -> None:
+    """Once started (the write probe ran) the store is healthy; once closed it is not."""
+
+    async def main() -> None:
+        store = store_factory()
+        await store.start()
+        assert await store.healthy()
+        await store.append("lobby", "ann", "x")
+        assert await store.healthy()
+        await store.close()
+        assert not await store.healthy()
+
+    asyncio.run(main())
+
+
 # --- SQLite files: the release format, epochs, newer schemas -------------------
 
 
