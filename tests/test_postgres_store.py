@@ -117,6 +117,34 @@ def test_a_failing_batch_fails_every_message_and_gives_its_ids_back(postgres_ser
     asyncio.run(main())
 
 
+def test_text_postgresql_cannot_hold_fails_alone(postgres_server: PostgresServer) -> None:
+    """A NUL or a lone surrogate fails its own message, not the batch it would have joined."""
+
+    async def main() -> None:
+        store = PostgresStore(postgres_server.new_schema())
+        await store.start()
+        try:
+            outcomes = await asyncio.gather(
+                store.append("lobby", "ann", "one"),
+                store.append("lobby", "ann", "nul \x00 inside"),
+                store.append("lobby", "ann\ud800", "surrogate"),
+                store.append("lobby", "ann", "two"),
+                return_exceptions=True,
+            )
+            assert [type(o).__name__ for o in outcomes] == [
+                "Appended",
+                "StoreError",
+                "StoreError",
+                "Appended",
+            ]
+            assert [m.text for m in await store.history("lobby")] == ["one", "two"]
+            assert await store.healthy()
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
 def test_a_newer_schema_refuses_to_start(postgres_server: PostgresServer) -> None:
     """A database migrated by a newer chatroom is refused with a one-line reason."""
     url = postgres_server.new_schema()
