@@ -178,7 +178,7 @@ async def history_statuses(url: str, count: int) -> list[int]:
 
 
 def test_requests_after_a_redis_restart_all_succeed(redis_server: RedisServer) -> None:
-    """History requests all answer 200 across Redis restarts and outages; /healthz is 503 only while Redis is away."""
+    """History requests answer 200 across Redis restarts and outages; /healthz is 503 while Redis is away."""
     with node(redis_server) as server:
         history = server.url + "/api/rooms/lobby/messages"
 
