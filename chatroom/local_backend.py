@@ -41,6 +41,7 @@ from .backend import (
     StoredMessage,
     TypingEvent,
     dedupe_digest,
+    dedupe_sender,
     first_names,
     now_ms,
     prefix_end,
@@ -60,6 +61,7 @@ CREATE TABLE IF NOT EXISTS messages (
     nick TEXT NOT NULL,
     message TEXT NOT NULL,
     ts INTEGER NOT NULL,
+    bot INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (room, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sent (
@@ -70,6 +72,10 @@ CREATE TABLE IF NOT EXISTS sent (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sent_by_ts ON sent (ts);
 """
+# Columns added after a table was first created: (table, column, definition).
+# A database of an older version gets them at start; its rows keep their
+# values and take the column's default.
+ADDED_COLUMNS = (("messages", "bot", "INTEGER NOT NULL DEFAULT 0"),)
 # Expired ``sent`` rows are deleted at most this often, inside a batch.
 SENT_CLEANUP_MS = 60_000
 MAX_BATCH = 2000
@@ -89,6 +95,7 @@ class _PendingMessage:
     future: asyncio.Future[StoredMessage]
     # Identifies a message sent with a ref (see dedupe_digest); None: never deduplicated.
     digest: bytes | None = None
+    bot: bool = False
 
 
 _Job = _PendingMessage | Callable[[sqlite3.Connection], None] | None
@@ -217,19 +224,30 @@ class LocalBackend:
     @staticmethod
     def _init_schema(conn: sqlite3.Connection) -> str:
         conn.executescript(SCHEMA)
+        LocalBackend._add_columns(conn)
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),))
         # A database of another program may have tables of the same names:
         # better refuse it now than fail on the first message.
-        conn.execute("SELECT room, id, nick, message, ts FROM messages LIMIT 0")
+        conn.execute("SELECT room, id, nick, message, ts, bot FROM messages LIMIT 0")
         conn.execute("SELECT room, last_id FROM rooms LIMIT 0")
         conn.execute("SELECT digest, room, id, ts FROM sent LIMIT 0")
         row = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
         return str(row[0])
 
+    @staticmethod
+    def _add_columns(conn: sqlite3.Connection) -> None:
+        """Give a database of an older version the columns it lacks (ADDED_COLUMNS)."""
+        for table, column, definition in ADDED_COLUMNS:
+            present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                log.info("upgrading the database: adding the column %s.%s", table, column)
+                # Only the schema changes: SQLite does not rewrite the rows.
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
     # --- writing ---------------------------------------------------------
 
     def publish(
-        self, room: str, nick: str, text: str, *, ref: str | None = None
+        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
     ) -> asyncio.Future[StoredMessage]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the backend first"
@@ -239,8 +257,8 @@ class LocalBackend:
         elif not storable(room, nick, text):
             future.set_exception(BackendError("the message has characters that cannot be stored"))
         else:
-            digest = None if ref is None else dedupe_digest(room, nick_key(nick), ref, text)
-            self._jobs.put(_PendingMessage(room, nick, text, now_ms(), future, digest))
+            digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
+            self._jobs.put(_PendingMessage(room, nick, text, now_ms(), future, digest, bot))
         return future
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
@@ -304,14 +322,16 @@ class LocalBackend:
                     results.append((earlier, False))
                     continue
                 msg_id = self._next_id(conn, pending.room, last_ids)
-                message = StoredMessage(msg_id, pending.room, pending.nick, pending.text, pending.ts)
+                message = StoredMessage(
+                    msg_id, pending.room, pending.nick, pending.text, pending.ts, pending.bot
+                )
                 results.append((message, True))
                 if pending.digest is not None:
                     sent[pending.digest] = message
             stored = [message for message, new in results if new]
             conn.executemany(
-                "INSERT INTO messages (room, id, nick, message, ts) VALUES (?, ?, ?, ?, ?)",
-                [(m.room, m.id, m.nick, m.text, m.ts) for m in stored],
+                "INSERT INTO messages (room, id, nick, message, ts, bot) VALUES (?, ?, ?, ?, ?, ?)",
+                [(m.room, m.id, m.nick, m.text, m.ts, m.bot) for m in stored],
             )
             conn.executemany(
                 "INSERT INTO rooms (room, last_id) VALUES (?, ?)"
@@ -336,11 +356,13 @@ class LocalBackend:
         if pending.digest in sent:
             return sent[pending.digest]
         row = conn.execute(
-            "SELECT m.id, m.nick, m.message, m.ts FROM sent s JOIN messages m"
+            "SELECT m.id, m.nick, m.message, m.ts, m.bot FROM sent s JOIN messages m"
             " ON m.room = s.room AND m.id = s.id WHERE s.digest = ? AND s.ts > ?",
             (pending.digest, pending.ts - DEDUPE_WINDOW_MS),
         ).fetchone()
-        return None if row is None else StoredMessage(row[0], pending.room, row[1], row[2], row[3])
+        return (
+            None if row is None else StoredMessage(row[0], pending.room, row[1], row[2], row[3], bool(row[4]))
+        )
 
     def _record_sent(self, conn: sqlite3.Connection, sent: dict[bytes, StoredMessage], now: int) -> None:
         """Remember this batch's refs; now and then forget those past the window."""
@@ -413,13 +435,13 @@ class LocalBackend:
         """Up to ``limit`` messages with after < id < before, oldest first."""
         order = "DESC" if newest else "ASC"
         sql = (
-            "SELECT id, nick, message, ts FROM messages WHERE room = ? AND id > ? AND id < ?"
+            "SELECT id, nick, message, ts, bot FROM messages WHERE room = ? AND id > ? AND id < ?"
             f" ORDER BY id {order} LIMIT ?"
         )
         low = after if after is not None else 0
         high = before if before is not None else 2**62
         rows = await self._read(lambda conn: conn.execute(sql, (room, low, high, limit)).fetchall())
-        messages = [StoredMessage(row[0], room, row[1], row[2], row[3]) for row in rows]
+        messages = [StoredMessage(row[0], room, row[1], row[2], row[3], bool(row[4])) for row in rows]
         return messages[::-1] if newest else messages
 
     async def last_id(self, room: str) -> int:
@@ -531,6 +553,10 @@ class LocalBackend:
         return None
 
     # --- presence and fan-out -------------------------------------------
+
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member of the room holds the nick (as reserve compares nicks)."""
+        return nick_key(nick) in self._members.get(room, {})
 
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold a nick in a room unless someone has it (case-insensitively)."""

@@ -4,9 +4,10 @@ Keys (``prefix`` defaults to ``chatroom:``):
 
 - ``room:R`` a hash: ``last_id`` (the room's counter) and ``epoch``. They live
   and die together, so a Redis that lost the room starts a new epoch.
-- ``room:R:log`` a stream of the room's messages, entry id ``<id>-0``, trimmed
-  to about ``max_history`` entries (Redis trims whole stream nodes, so a few
-  more may stay).
+- ``room:R:log`` a stream of the room's messages, entry id ``<id>-0``, fields
+  ``nick``, ``text``, ``ts`` and, for a message posted through the HTTP API,
+  ``bot`` = ``1``; trimmed to about ``max_history`` entries (Redis trims whole
+  stream nodes, so a few more may stay).
 - ``room:R:sent:D`` ``<epoch>\\n<id>\\n<ts>\\n<nick>`` of a message sent with a
   ref, D the hex digest of room, sender's nick key, ref and text; expires
   after the deduplication window (ten minutes): a resend within it is not
@@ -73,6 +74,7 @@ from .backend import (
     StoredMessage,
     TypingEvent,
     dedupe_digest,
+    dedupe_sender,
     first_names,
     now_ms,
 )
@@ -110,8 +112,8 @@ end
 
 # KEYS: room hash, stream, room names (sorted set), this node's done hash.
 # ARGV: channel, epoch candidate, max history, room, count, dedupe window (ms),
-# token, done ttl (ms), then nick, text, ts, JSON row and dedupe key ('' for
-# none) of each message.
+# token, done ttl (ms), then nick, text, ts, JSON row, dedupe key ('' for
+# none) and bot ('1', or '' for a person) of each message.
 # Returns per message its new id, or {id, ts, nick} of the message it repeats
 # (same dedupe key within the window, in this epoch): that one is neither
 # stored nor published again. A batch whose token is already recorded ran
@@ -138,7 +140,7 @@ local epoch = redis.call('HGET', KEYS[1], 'epoch')
 local count, window = tonumber(ARGV[5]), tonumber(ARGV[6])
 local results, fresh, first_of, copy_of, id_of = {}, {}, {}, {}, {}
 for i = 0, count - 1 do
-  local at = 9 + i * 5
+  local at = 9 + i * 6
   local key = ARGV[at + 4]
   local value = false
   if key ~= '' and not first_of[key] then
@@ -166,10 +168,15 @@ local last = redis.call('HINCRBY', KEYS[1], 'last_id', #fresh)
 local first = last - #fresh + 1
 local rows = {}
 for n, i in ipairs(fresh) do
-  local at = 9 + i * 5
+  local at = 9 + i * 6
   local id = first + n - 1
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id .. '-0',
-             'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2])
+  if ARGV[at + 5] == '1' then
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id .. '-0',
+               'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2], 'bot', '1')
+  else
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], id .. '-0',
+               'nick', ARGV[at], 'text', ARGV[at + 1], 'ts', ARGV[at + 2])
+  end
   rows[n] = ARGV[at + 3]
   results[i + 1] = id
   id_of[i] = id
@@ -180,7 +187,7 @@ for n, i in ipairs(fresh) do
 end
 -- A message repeated later in the same batch repeats the one stored above.
 for i, original in pairs(copy_of) do
-  local at = 9 + original * 5
+  local at = 9 + original * 6
   results[i + 1] = {id_of[original], tonumber(ARGV[at + 2]), ARGV[at]}
 end
 redis.call('ZADD', KEYS[3], 0, ARGV[4])
@@ -360,6 +367,7 @@ class _Pending:
     future: asyncio.Future[StoredMessage]
     # The key remembering a message sent with a ref; "" for none.
     sent_key: str = ""
+    bot: bool = False
 
 
 @dataclass(slots=True)
@@ -509,24 +517,23 @@ class RedisBackend:
     # --- publishing --------------------------------------------------------
 
     def publish(
-        self, room: str, nick: str, text: str, *, ref: str | None = None
+        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
     ) -> asyncio.Future[StoredMessage]:
         """Queue a message for the next batch; resolves once Redis has stored it."""
         future: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         if self._closing or self._client is None:
             future.set_exception(BackendError("the store is closed"))
             return future
-        self._queue.append(
-            _Pending(room, nick, text, now_ms(), future, self._sent_key(room, nick, ref, text))
-        )
+        sent_key = self._sent_key(room, dedupe_sender(nick, bot), ref, text)
+        self._queue.append(_Pending(room, nick, text, now_ms(), future, sent_key, bot))
         self._queued.set()
         return future
 
-    def _sent_key(self, room: str, nick: str, ref: str | None, text: str) -> str:
+    def _sent_key(self, room: str, sender: str, ref: str | None, text: str) -> str:
         """The key that remembers a message sent with ``ref`` (see PUBLISH_SCRIPT)."""
         if ref is None:
             return ""
-        return self._room_key(room, ":sent:" + dedupe_digest(room, nick_key(nick), ref, text).hex())
+        return self._room_key(room, ":sent:" + dedupe_digest(room, sender, ref, text).hex())
 
     async def _publish_loop(self) -> None:
         while True:
@@ -560,11 +567,14 @@ class RedisBackend:
 
     @staticmethod
     def _stored_message(pending: _Pending, result: int | list[Any]) -> StoredMessage:
-        """The message PUBLISH_SCRIPT stored: a new id, or the [id, ts, nick] it repeats."""
+        """The message PUBLISH_SCRIPT stored: a new id, or the [id, ts, nick] it repeats.
+
+        A repeat has the same sender, bot or not (dedupe_sender), as this one.
+        """
         if isinstance(result, int):
-            return StoredMessage(result, pending.room, pending.nick, pending.text, pending.ts)
+            return StoredMessage(result, pending.room, pending.nick, pending.text, pending.ts, pending.bot)
         msg_id, ts, nick = result
-        return StoredMessage(int(msg_id), pending.room, nick.decode(), pending.text, int(ts))
+        return StoredMessage(int(msg_id), pending.room, nick.decode(), pending.text, int(ts), pending.bot)
 
     async def _run_publish_pipeline(self, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
         """One EVALSHA per room, in one round trip; loads the script if Redis forgot it."""
@@ -595,7 +605,9 @@ class RedisBackend:
             DONE_TTL_MS,
         ]
         for p in group:
-            args.extend((p.nick, p.text, p.ts, orjson.dumps([p.nick, p.text, p.ts]), p.sent_key))
+            # A bot's row has a fourth element (see _decode); a person's stays as it was.
+            row = [p.nick, p.text, p.ts, 1] if p.bot else [p.nick, p.text, p.ts]
+            args.extend((p.nick, p.text, p.ts, orjson.dumps(row), p.sent_key, "1" if p.bot else ""))
         keys = [
             self._room_key(room),
             self._room_key(room, ":log"),
@@ -682,6 +694,7 @@ class RedisBackend:
             fields[b"nick"].decode(),
             fields[b"text"].decode(),
             int(fields[b"ts"]),
+            fields.get(b"bot") == b"1",
         )
 
     async def last_id(self, room: str) -> int:
@@ -819,6 +832,19 @@ class RedisBackend:
 
     def _presence_args(self, room: str, key: str, last: object) -> list[Any]:
         return [self.prefix, room, key, self.node_id, last, now_ms()]
+
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member on any node holds the nick in the room.
+
+        A member of a node that died still counts until it is reaped (within
+        the presence TTL): a bot may be refused a little too long, but never
+        let in under a live member's nick.
+        """
+        client = self._client
+        assert client is not None
+        members = self._room_key(room, ":members")
+        held = await self._call(lambda: client.hexists(members, nick_key(nick)))
+        return bool(held)
 
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold a nick in a room across every node, unless a live member has it."""
@@ -1062,7 +1088,10 @@ class RedisBackend:
             head, payload = body.split(b"\n", 1)
             first = int(head)
             rows = orjson.loads(payload)
-            return [StoredMessage(first + i, room, nick, text, ts) for i, (nick, text, ts) in enumerate(rows)]
+            return [
+                StoredMessage(first + i, room, row[0], row[1], row[2], len(row) > 3 and bool(row[3]))
+                for i, row in enumerate(rows)
+            ]
         if kind == b"p":
             event, users, ts, nick = body.split(b"\n", 3)
             return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
