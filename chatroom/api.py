@@ -6,7 +6,6 @@ import urllib.parse
 from typing import Any
 
 import orjson
-import tornado.escape
 import tornado.web
 
 from . import auth, metrics, protocol
@@ -61,9 +60,13 @@ class JsonHandler(tornado.web.RequestHandler):
         self.finish(api_error_body(code, message))
 
     def room_argument(self, raw: str) -> str:
-        """A room name from the URL, or 400 bad_name."""
+        """A room name from the URL path, or 400 bad_name.
+
+        Tornado has percent-decoded the path argument already; decoding it
+        again would make ``%2541`` name the room ``A``.
+        """
         try:
-            return protocol.normalize_room(tornado.escape.url_unescape(raw))
+            return protocol.normalize_room(raw)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
 
