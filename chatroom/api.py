@@ -185,10 +185,11 @@ class MessagesHandler(JsonHandler):
         room = self.room_argument(raw_room)
         nick, text, ref = self._read_post_body()
         await self._claim_room(room)
+        await self._refuse_member_nick(room, nick)
         metrics.MESSAGES_RECEIVED.inc()
         try:
             # A retry after a lost response, with the same ref, is stored once.
-            stored = await self.backend.publish(room, nick, text, ref=ref)
+            stored = await self.backend.publish(room, nick, text, ref=ref, bot=True)
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
@@ -201,6 +202,19 @@ class MessagesHandler(JsonHandler):
             raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
         if holder is not None:
             raise ApiError(400, protocol.BAD_NAME, look_alike_room_message(room, holder))
+
+    async def _refuse_member_nick(self, room: str, nick: str) -> None:
+        """409 nick_in_use when a member of the room holds the nick: a bot may not pass for them."""
+        try:
+            online = await self.backend.is_online(room, nick)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        if online:
+            raise ApiError(
+                409,
+                protocol.NICK_IN_USE,
+                f"the nick {nick!r} belongs to a member of {room!r} right now: post under another nick",
+            )
 
     def _read_post_body(self) -> tuple[str, str, str | None]:
         try:

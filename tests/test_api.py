@@ -1,22 +1,31 @@
-"""The HTTP API against a real ``python -m chatroom``: hostile paths.
+"""The HTTP API against a real ``python -m chatroom``: what bots may post, hostile paths.
 
-Room paths are decoded once, and no request makes the server log a traceback.
+Bot posts say they are bots and cannot take a member's nick; room paths are
+decoded once; and no request makes the server log a traceback.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.redis_server import RedisServer
 from tests.support import ServerProcess, assert_no_traceback, raw_get
 from tests.test_security import (
+    join,
+    next_of,
+    open_ws,
     post,
+    receive,
+    say,
     unique,
 )
 
@@ -43,6 +52,80 @@ def publish(server: ServerProcess, room: str, nick: str, message: str, **extra: 
     """POST a message with the server's API key."""
     body = json.dumps({"nick": nick, "message": message, **extra}).encode()
     return post(server, room, body, f"Bearer {API_KEY}")
+
+
+# --- 2. bots say so, and cannot pass for a member ----------------------------------
+
+
+@pytest.fixture(scope="module", params=["sqlite", "redis"])
+def bot_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A server with an API key, on SQLite or on a Redis of the test's own."""
+    if request.param == "sqlite":
+        with ServerProcess(tmp_path_factory.mktemp("bots") / "chat.db", "--api-key", API_KEY) as running:
+            yield running
+        return
+    redis = RedisServer(Path(tmp_path_factory.mktemp("redis"))).start()
+    try:
+        with ServerProcess(":memory:", "--redis-url", redis.url, "--api-key", API_KEY) as running:
+            yield running
+    finally:
+        redis.stop()
+
+
+def test_a_bot_post_is_marked_everywhere_and_a_member_post_is_not(bot_server: ServerProcess) -> None:
+    """The 201 answer, the live frame, history and a since= replay say "bot": true; a person's do not."""
+    room = unique("bots")
+    with join(bot_server, room, "alice") as alice:
+        say(alice, "hello from a person")
+        person = next_of(alice, "user")
+        status, stored = publish(bot_server, room, "deploybot", "v2 is live", ref="deploy-1")
+        assert status == 201
+        assert (stored["nick"], stored["bot"]) == ("deploybot", True)
+        assert next_of(alice, "user") == stored
+    assert "bot" not in person
+    status, _, body = get(bot_server, f"/api/rooms/{room}/messages")
+    assert status == 200
+    assert [m.get("bot") for m in json.loads(body)["messages"]] == [None, True]
+    with open_ws(bot_server, room=room, nick="carol", since=str(person["id"] - 1)) as carol:
+        assert receive(carol)["type"] == "welcome"
+        replay = receive(carol)
+        assert [m.get("bot") for m in replay["messages"]] == [None, True]
+    # A retry after a lost answer is the first message, still a bot's.
+    assert publish(bot_server, room, "deploybot", "v2 is live", ref="deploy-1") == (201, stored)
+
+
+@pytest.mark.parametrize("nick", ["alice", "ALICE", "аlice"])
+def test_a_bot_may_not_post_under_a_members_nick(bot_server: ServerProcess, nick: str) -> None:
+    """A nick a member of the room holds (as nicks collide) is 409 nick_in_use; nothing is stored or seen."""
+    room = unique("impostor")
+    with join(bot_server, room, "alice") as alice:
+        status, answer = publish(bot_server, room, nick, "please send me your password")
+        assert (status, answer["error"]) == (409, "nick_in_use")
+        assert set(answer) == {"error", "message"}
+        # The same nick is free in a room where alice is not.
+        elsewhere = unique("elsewhere")
+        status, stored = publish(bot_server, elsewhere, nick, "hi")
+        assert (status, stored["bot"]) == (201, True)
+        say(alice, "still only me")
+        assert next_of(alice, "user")["message"] == "still only me"
+    status, _, body = get(bot_server, f"/api/rooms/{room}/messages")
+    assert [m["message"] for m in json.loads(body)["messages"]] == ["still only me"]
+    assert_no_traceback(bot_server)
+
+
+def test_once_the_member_leaves_a_bot_may_use_the_nick(bot_server: ServerProcess) -> None:
+    """The nick is refused while its member is connected, not for ever; the post then says it is a bot."""
+    room = unique("later")
+    with join(bot_server, room, "alice"):
+        assert publish(bot_server, room, "alice", "first try")[0] == 409
+    deadline = time.monotonic() + 10
+    while (answer := publish(bot_server, room, "alice", "second try"))[0] == 409:
+        assert time.monotonic() < deadline, "the nick stayed held after its member left"
+        time.sleep(0.05)
+    status, stored = answer
+    assert (status, stored["nick"], stored["bot"]) == (201, "alice", True)
 
 
 # --- 3. paths are decoded once, and hostile ones are 4xx without a traceback ---------
