@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import tornado.web
@@ -19,21 +19,62 @@ DEFAULT_ROOMS_LIMIT = 50
 MAX_ROOMS_LIMIT = 200
 
 
-class ApiError(tornado.web.HTTPError):
-    """An API refusal with its error code, answered as JSON."""
+ALL_METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+
+class ApiError(tornado.web.HTTPError):
+    """An API refusal with its error code, answered as JSON (with ``headers``, if any)."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(status, reason=None)
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 class JsonHandler(tornado.web.RequestHandler):
-    """Base of the API handlers: JSON bodies, JSON errors, never a traceback."""
+    """Base of the API handlers: JSON bodies, JSON errors, never a traceback.
+
+    When the server requires tokens (--jwt-secret), every request must carry
+    a valid one, checked by prepare() before any handler method runs: a new
+    handler is guarded without doing anything. A handler that answers anyone
+    lists those methods in ``public_methods``; one that overrides prepare()
+    calls this one first.
+    """
+
+    # Methods answered without a token under --jwt-secret: none, unless a handler says so.
+    public_methods: ClassVar[frozenset[str]] = frozenset()
 
     def initialize(self, config: Settings, backend: Backend) -> None:
         self.config = config
         self.backend = backend
+
+    def prepare(self) -> None:
+        if self.request.method not in self.public_methods:
+            self.require_token()
+
+    def require_token(self) -> None:
+        """Answer 401 unless tokens are off or the request carries a valid one.
+
+        The socket's check (auth.verify_token): ``Authorization: Bearer
+        <token>``, or, as on /ws, a ``token`` query argument.
+        """
+        secret = self.config.jwt_secret
+        if secret is None:
+            return
+        token = auth.bearer_credentials(self.request.headers.get("Authorization"))
+        if token is None:
+            values = self.request.query_arguments.get("token")
+            token = values[-1].decode("utf-8", errors="replace") if values else ""
+        try:
+            auth.verify_token(token, secret)
+        except auth.AuthError as error:
+            raise ApiError(
+                401,
+                protocol.UNAUTHORIZED,
+                f"a valid token is required ('Authorization: Bearer <token>'): {error}",
+                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
+            ) from None
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
@@ -48,6 +89,8 @@ class JsonHandler(tornado.web.RequestHandler):
         error = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(error, ApiError):
             code, message = error.code, error.message
+            for name, value in error.headers.items():
+                self.set_header(name, value)
         elif status_code == 404:
             code, message = "not_found", "no such endpoint"
         elif status_code == 405:
@@ -81,14 +124,21 @@ class JsonHandler(tornado.web.RequestHandler):
 
 
 class NotFoundHandler(JsonHandler):
-    """Answers every unknown path with a JSON 404."""
+    """Answers every unknown path with a JSON 404 (which says nothing a token guards)."""
+
+    public_methods = ALL_METHODS
 
     def prepare(self) -> None:
         raise ApiError(404, "not_found", "no such page or endpoint")
 
 
 class HealthHandler(JsonHandler):
-    """``GET /healthz``: 200 when the store (and broker) answer, else 503."""
+    """``GET /healthz``: 200 when the store (and broker) answer, else 503.
+
+    Public: load balancers and supervisors hold no token.
+    """
+
+    public_methods = ALL_METHODS
 
     async def get(self) -> None:
         healthy = await self.backend.healthy()
@@ -156,7 +206,10 @@ class RoomsHandler(JsonHandler):
 
 
 class MessagesHandler(JsonHandler):
-    """``GET`` a room's history page; ``POST`` a message as a bot."""
+    """``GET`` a room's history page (a reader's token under --jwt-secret); ``POST`` a message as a bot."""
+
+    # POST checks the API key itself: a bot holds a key, not a member's token.
+    public_methods = frozenset({"POST"})
 
     async def get(self, raw_room: str) -> None:
         room = self.room_argument(raw_room)

@@ -845,10 +845,14 @@
       state.roomsMore = false;
       return showRooms([]);
     }
+    // With tokens required the API answers only to one: until we have it, there is nothing to ask.
+    if (jwtRequired && !state.token) return;
     const query = new URLSearchParams({limit: String(ROOMS_SHOWN)});
     if (prefix) query.set("prefix", prefix);
+    const headers = {Accept: "application/json"};
+    if (jwtRequired) headers.Authorization = `Bearer ${state.token}`;
     try {
-      const response = await fetch("/api/rooms?" + query, {headers: {Accept: "application/json"}});
+      const response = await fetch("/api/rooms?" + query, {headers});
       if (!response.ok) return;
       const body = await response.json();
       if (asked !== state.roomsAsked || !Array.isArray(body.rooms)) return;
@@ -983,9 +987,9 @@
       ui.roomName.focus();
       return;
     }
-    refreshRooms();
     if (jwtRequired) state.token = takeTokenFromAddress();
     else state.nick = localStorage.getItem(NICK_KEY);
+    refreshRooms();
     if (jwtRequired ? state.token : state.nick !== null) return connect();
     state.mustAct = true;
     setStatus("offline", "Offline", jwtRequired ? "Not connected: a token is needed." : "Not connected: choose a nick.");

@@ -436,6 +436,16 @@ def test_token_from_the_address_is_used_and_hidden(pages: Pages) -> None:
         expect(stranger.locator("#messages .msg .text")).to_have_text(["signed in"])
 
 
+def test_with_tokens_the_rooms_list_still_fills(pages: Pages) -> None:
+    """Under --jwt-secret the API wants a token: the page sends its own, and the rooms list fills."""
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY) as secured:
+        post(secured, "archive", "bot", "kept for later")
+        page = pages.open(f"{secured.url}/?room=vault&token={token_for('dora')}")
+        expect_online(page)
+        expect(page.locator("#rooms .room-link")).to_have_text(["#archive0", "#vault1"])
+        assert secured.log().count("401 GET /api/rooms") == 0
+
+
 # --- bots -----------------------------------------------------------------------------
 
 
