@@ -95,6 +95,9 @@ class JsonHandler(tornado.web.RequestHandler):
             code, message = "not_found", "no such endpoint"
         elif status_code == 405:
             code, message = "method_not_allowed", "this endpoint does not take that method"
+        elif status_code == 400:
+            # Tornado's own 400: it could not decode a path or query argument.
+            code, message = "bad_request", "the path or a query argument is not valid UTF-8"
         elif status_code < 500:
             code, message = "bad_request", self._reason
         else:

@@ -373,7 +373,8 @@ def test_hostile_api_paths_are_400_json_without_a_traceback(server: ServerProces
     assert 400 <= status < 500, (target, status, body)
     answer = json.loads(body)
     assert set(answer) == {"error", "message"}
-    assert "Traceback" not in answer["message"]
+    assert answer["error"] in ("bad_request", "bad_name", "not_found")
+    assert answer["message"] not in ("", "Bad Request")
     assert_no_traceback(server, logged)
 
 
