@@ -67,6 +67,8 @@ class JsonHandler(tornado.web.RequestHandler):
             values = self.request.query_arguments.get("token")
             token = values[-1].decode("utf-8", errors="replace") if values else ""
         try:
+            if not token:
+                raise auth.AuthError("none was sent")
             auth.verify_token(token, secret)
         except auth.AuthError as error:
             raise ApiError(
