@@ -1088,6 +1088,8 @@ class RedisBackend:
             head, payload = body.split(b"\n", 1)
             first = int(head)
             rows = orjson.loads(payload)
+            # [nick, text, ts] or [nick, text, ts, bot]; what follows is ignored,
+            # so that a later field does not break a node that does not know it.
             return [
                 StoredMessage(first + i, room, row[0], row[1], row[2], len(row) > 3 and bool(row[3]))
                 for i, row in enumerate(rows)
