@@ -17,8 +17,7 @@ from .protocol import ProtocolError, api_error_body
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
 MAX_ROOMS_LIMIT = 200
-
-
+# For a handler whose every method answers without a token (JsonHandler.public_methods).
 ALL_METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
 
 
