@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import urllib.parse
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
-import tornado.escape
 import tornado.web
 
 from . import auth, metrics, protocol
@@ -18,23 +17,65 @@ from .protocol import ProtocolError, api_error_body
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
 MAX_ROOMS_LIMIT = 200
+# For a handler whose every method answers without a token (JsonHandler.public_methods).
+ALL_METHODS = frozenset(tornado.web.RequestHandler.SUPPORTED_METHODS)
 
 
 class ApiError(tornado.web.HTTPError):
-    """An API refusal with its error code, answered as JSON."""
+    """An API refusal with its error code, answered as JSON (with ``headers``, if any)."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(status, reason=None)
         self.code = code
         self.message = message
+        self.headers = headers or {}
 
 
 class JsonHandler(tornado.web.RequestHandler):
-    """Base of the API handlers: JSON bodies, JSON errors, never a traceback."""
+    """Base of the API handlers: JSON bodies, JSON errors, never a traceback.
+
+    When the server requires tokens (--jwt-secret), every request must carry
+    a valid one, checked by prepare() before any handler method runs: a new
+    handler is guarded without doing anything. A handler that answers anyone
+    lists those methods in ``public_methods``; one that overrides prepare()
+    calls this one first.
+    """
+
+    # Methods answered without a token under --jwt-secret: none, unless a handler says so.
+    public_methods: ClassVar[frozenset[str]] = frozenset()
 
     def initialize(self, config: Settings, backend: Backend) -> None:
         self.config = config
         self.backend = backend
+
+    def prepare(self) -> None:
+        if self.request.method not in self.public_methods:
+            self.require_token()
+
+    def require_token(self) -> None:
+        """Answer 401 unless tokens are off or the request carries a valid one.
+
+        The socket's check (auth.verify_token): ``Authorization: Bearer
+        <token>``, or, as on /ws, a ``token`` query argument.
+        """
+        secret = self.config.jwt_secret
+        if secret is None:
+            return
+        token = auth.bearer_credentials(self.request.headers.get("Authorization"))
+        if token is None:
+            values = self.request.query_arguments.get("token")
+            token = values[-1].decode("utf-8", errors="replace") if values else ""
+        try:
+            if not token:
+                raise auth.AuthError("none was sent")
+            auth.verify_token(token, secret)
+        except auth.AuthError as error:
+            raise ApiError(
+                401,
+                protocol.UNAUTHORIZED,
+                f"a valid token is required ('Authorization: Bearer <token>'): {error}",
+                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
+            ) from None
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
@@ -49,10 +90,15 @@ class JsonHandler(tornado.web.RequestHandler):
         error = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(error, ApiError):
             code, message = error.code, error.message
+            for name, value in error.headers.items():
+                self.set_header(name, value)
         elif status_code == 404:
             code, message = "not_found", "no such endpoint"
         elif status_code == 405:
             code, message = "method_not_allowed", "this endpoint does not take that method"
+        elif status_code == 400:
+            # Tornado's own 400: it could not decode a path or query argument.
+            code, message = "bad_request", "the path or a query argument is not valid UTF-8"
         elif status_code < 500:
             code, message = "bad_request", self._reason
         else:
@@ -61,9 +107,13 @@ class JsonHandler(tornado.web.RequestHandler):
         self.finish(api_error_body(code, message))
 
     def room_argument(self, raw: str) -> str:
-        """A room name from the URL, or 400 bad_name."""
+        """A room name from the URL path, or 400 bad_name.
+
+        Tornado has percent-decoded the path argument already; decoding it
+        again would make ``%2541`` name the room ``A``.
+        """
         try:
-            return protocol.normalize_room(tornado.escape.url_unescape(raw))
+            return protocol.normalize_room(raw)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
 
@@ -78,14 +128,21 @@ class JsonHandler(tornado.web.RequestHandler):
 
 
 class NotFoundHandler(JsonHandler):
-    """Answers every unknown path with a JSON 404."""
+    """Answers every unknown path with a JSON 404 (which says nothing a token guards)."""
+
+    public_methods = ALL_METHODS
 
     def prepare(self) -> None:
         raise ApiError(404, "not_found", "no such page or endpoint")
 
 
 class HealthHandler(JsonHandler):
-    """``GET /healthz``: 200 when the store (and broker) answer, else 503."""
+    """``GET /healthz``: 200 when the store (and broker) answer, else 503.
+
+    Public: load balancers and supervisors hold no token.
+    """
+
+    public_methods = ALL_METHODS
 
     async def get(self) -> None:
         healthy = await self.backend.healthy()
@@ -154,7 +211,10 @@ class RoomsHandler(JsonHandler):
 
 
 class MessagesHandler(JsonHandler):
-    """``GET`` a room's history page; ``POST`` a message as a bot."""
+    """``GET`` a room's history page (a reader's token under --jwt-secret); ``POST`` a message as a bot."""
+
+    # POST checks the API key itself: a bot holds a key, not a member's token.
+    public_methods = frozenset({"POST"})
 
     async def get(self, raw_room: str) -> None:
         room = self.room_argument(raw_room)
@@ -183,10 +243,11 @@ class MessagesHandler(JsonHandler):
         room = self.room_argument(raw_room)
         nick, text, ref = self._read_post_body()
         await self._claim_room(room)
+        await self._refuse_member_nick(room, nick)
         metrics.MESSAGES_RECEIVED.inc()
         try:
             # A retry after a lost response, with the same ref, is stored once.
-            stored = await self.backend.publish(room, nick, text, ref=ref)
+            stored = await self.backend.publish(room, nick, text, ref=ref, bot=True)
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
@@ -199,6 +260,19 @@ class MessagesHandler(JsonHandler):
             raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
         if holder is not None:
             raise ApiError(400, protocol.BAD_NAME, look_alike_room_message(room, holder))
+
+    async def _refuse_member_nick(self, room: str, nick: str) -> None:
+        """409 nick_in_use when a member of the room holds the nick: a bot may not pass for them."""
+        try:
+            online = await self.backend.is_online(room, nick)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        if online:
+            raise ApiError(
+                409,
+                protocol.NICK_IN_USE,
+                f"the nick {nick!r} belongs to a member of {room!r} right now: post under another nick",
+            )
 
     def _read_post_body(self) -> tuple[str, str, str | None]:
         try:

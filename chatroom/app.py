@@ -18,6 +18,7 @@ from .config import Settings
 from .fanout import FlushScheduler
 from .handlers import ChatSocketHandler, ConnectionCounter, IndexHandler
 from .limits import KeyedTokenBuckets
+from .static_files import StaticHandler
 
 access_log = logging.getLogger("chatroom.access")
 
@@ -84,6 +85,7 @@ def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
         ],
         template_path=str(asset_dir("templates")),
         static_path=str(asset_dir("static")),
+        static_handler_class=StaticHandler,
         default_handler_class=NotFoundHandler,
         default_handler_args=api,
         log_function=log_request,

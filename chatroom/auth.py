@@ -63,9 +63,17 @@ def verify_token(token: str, secret: str) -> str:
     return subject
 
 
-def bearer_matches(authorization: str | None, api_key: str) -> bool:
-    """Whether an ``Authorization: Bearer`` header carries ``api_key`` (constant time)."""
+def bearer_credentials(authorization: str | None) -> str | None:
+    """What an ``Authorization: Bearer <credentials>`` header carries; None for another scheme."""
     scheme, _, credentials = (authorization or "").partition(" ")
     if scheme.lower() != "bearer":
+        return None
+    return credentials.strip()
+
+
+def bearer_matches(authorization: str | None, api_key: str) -> bool:
+    """Whether an ``Authorization: Bearer`` header carries ``api_key`` (constant time)."""
+    credentials = bearer_credentials(authorization)
+    if credentials is None:
         return False
-    return hmac.compare_digest(credentials.strip().encode(), api_key.encode())
+    return hmac.compare_digest(credentials.encode(), api_key.encode())

@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from . import protocol
+
 
 class BackendError(Exception):
     """The store or the broker cannot do what was asked right now."""
@@ -34,22 +36,12 @@ class StoredMessage:
     nick: str
     text: str
     ts: int
-    # Posted through the API by a bot or an integration, not typed by a person.
+    # Posted through the HTTP API (a bot), not by a member on a socket.
     bot: bool = False
 
     def frame(self) -> dict[str, Any]:
-        """The ``user`` frame for this message (``bot`` only when true: v1 clients see no change)."""
-        frame = {
-            "type": "user",
-            "id": self.id,
-            "room": self.room,
-            "nick": self.nick,
-            "message": self.text,
-            "ts": self.ts,
-        }
-        if self.bot:
-            frame["bot"] = True
-        return frame
+        """The ``user`` frame for this message."""
+        return protocol.user_frame(self.id, self.room, self.nick, self.text, self.ts, bot=self.bot)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,14 +97,18 @@ class Backend(Protocol):
     async def close(self) -> None:
         """Finish pending writes and release everything."""
 
-    def publish(self, room: str, nick: str, text: str, *, ref: str | None = None) -> Awaitable[StoredMessage]:
+    def publish(
+        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+    ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
         Calls made in order are stored in that order. The awaitable resolves
         once the message is durable, or raises BackendError. With ``ref``, a
-        message the same sender (by nick key) sent to the room with the same
-        ref and text within DEDUPE_WINDOW_MS is not stored or broadcast
-        again: the awaitable resolves to the message first stored.
+        message the same sender (by nick key, and bot or not: see
+        dedupe_sender) sent to the room with the same ref and text within
+        DEDUPE_WINDOW_MS is not stored or broadcast again: the awaitable
+        resolves to the message first stored. ``bot`` is stored with the
+        message and comes back with it from history and subscriptions.
         """
         ...
 
@@ -137,6 +133,10 @@ class Backend(Protocol):
 
     async def epoch(self, room: str) -> str:
         """A string that changes only when the room's id sequence starts over."""
+        ...
+
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member of the room holds ``nick`` (by nick key), on any node."""
         ...
 
     async def reserve(self, room: str, nick: str) -> list[str] | None:
@@ -188,6 +188,16 @@ class Backend(Protocol):
 # How long a sent message's ref is remembered: a resend within this window
 # (a page that lost its ack, say) is stored once.
 DEDUPE_WINDOW_MS = 10 * 60 * 1000
+
+
+def dedupe_sender(nick: str, bot: bool) -> str:
+    """Who sent a message, for deduplication: a bot and a person of one nick are two senders.
+
+    A nick key holds no control character, so the bot's marker cannot be
+    spelled by a person's nick.
+    """
+    key = protocol.nick_key(nick)
+    return "\x01bot\n" + key if bot else key
 
 
 def dedupe_digest(room: str, sender: str, ref: str, text: str) -> bytes:

@@ -37,6 +37,8 @@ UNAVAILABLE = "unavailable"
 BAD_NAME = "bad_name"
 NICK_TAKEN = "nick_taken"
 UNAUTHORIZED = "unauthorized"
+# HTTP API only: a bot may not post under a nick a connected member holds.
+NICK_IN_USE = "nick_in_use"
 
 MAX_REF_LENGTH = 64
 DEFAULT_MESSAGE_LENGTH = 4000
@@ -216,9 +218,18 @@ def encode(frame: dict[str, Any]) -> bytes:
     return orjson.dumps(frame)
 
 
-def user_frame(msg_id: int, room: str, nick: str, message: str, ts: int) -> dict[str, Any]:
-    """A stored chat message."""
-    return {"type": "user", "id": msg_id, "room": room, "nick": nick, "message": message, "ts": ts}
+def user_frame(
+    msg_id: int, room: str, nick: str, message: str, ts: int, *, bot: bool = False
+) -> dict[str, Any]:
+    """A stored chat message; one posted through the HTTP API carries ``"bot": true``.
+
+    A person's message has no ``bot`` field at all, so version 1 clients see
+    the frame they always saw.
+    """
+    frame = {"type": "user", "id": msg_id, "room": room, "nick": nick, "message": message, "ts": ts}
+    if bot:
+        frame["bot"] = True
+    return frame
 
 
 def sys_frame(event: str, room: str, nick: str, users: int, ts: int) -> dict[str, Any]:

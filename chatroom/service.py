@@ -188,6 +188,10 @@ class ChatService:
 
     # --- presence, rooms, health ------------------------------------------------
 
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member of the room holds ``nick``, on any process."""
+        return await self._bus_call(self.bus.is_online(room, nick))
+
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold ``nick`` in ``room`` across the deployment."""
         return await self._bus_call(self.bus.reserve(room, nick))

@@ -249,14 +249,23 @@
     return state.myNick !== "" && nickKey(nick) === nickKey(state.myNick);
   }
 
+  // A message posted through the HTTP API says "bot": it is never ours, even
+  // under our nick, and it is marked as a bot's.
+  function isOwnMessage(frame) {
+    return frame.bot !== true && isOwn(frame.nick);
+  }
+
   function messageItem(frame) {
     const item = element("li", "msg");
     item.dataset.id = String(frame.id);
     item.dataset.nick = nickKey(frame.nick);
     item.dataset.ts = String(frame.ts);
-    if (isOwn(frame.nick)) item.classList.add("own");
+    if (frame.bot === true) item.dataset.bot = "1";
+    if (isOwnMessage(frame)) item.classList.add("own");
     const meta = element("div", "meta");
-    meta.append(nickElement(frame.nick), document.createTextNode(" "), timeElement(frame.ts));
+    meta.append(nickElement(frame.nick));
+    if (frame.bot === true) meta.append(document.createTextNode(" "), element("span", "badge", "bot"));
+    meta.append(document.createTextNode(" "), timeElement(frame.ts));
     const body = element("p", "text");
     body.dir = "auto";
     appendLinkified(body, frame.message);
@@ -285,6 +294,7 @@
         before !== null &&
         before.classList.contains("msg") &&
         before.dataset.nick === node.dataset.nick &&
+        before.dataset.bot === node.dataset.bot &&
         Number(node.dataset.ts) - Number(before.dataset.ts) < GROUP_WITHIN_MS;
       node.classList.toggle("cont", continues);
     }
@@ -364,7 +374,7 @@
     ui.me.hidden = false;
     ui.meNick.textContent = frame.nick;
     for (const item of ui.list.querySelectorAll(".msg")) {
-      item.classList.toggle("own", item.dataset.nick === nickKey(frame.nick));
+      item.classList.toggle("own", !item.dataset.bot && item.dataset.nick === nickKey(frame.nick));
     }
     updateEdges();
     refreshRooms();
@@ -401,13 +411,14 @@
   function onUser(frame) {
     const wasAtBottom = state.stick;
     if (!addMessage(frame)) return;
-    const own = isOwn(frame.nick);
+    const own = isOwnMessage(frame);
     settlePendingBy(frame);
     forgetTyper(frame.nick);
     if (own || wasAtBottom) scrollToBottom();
     else noteUnseen();
     if (!own) {
-      ui.announcer.textContent = `${frame.nick}: ${frame.message.slice(0, 300)}`;
+      const who = frame.bot === true ? `${frame.nick} (bot)` : frame.nick;
+      ui.announcer.textContent = `${who}: ${frame.message.slice(0, 300)}`;
       if (document.hidden) {
         state.unseenWhileHidden += 1;
         updateTitle();
@@ -600,7 +611,7 @@
   }
 
   function settlePendingBy(frame) {
-    if (state.pending && isOwn(frame.nick) && frame.message === state.pending.text) settlePending();
+    if (state.pending && isOwnMessage(frame) && frame.message === state.pending.text) settlePending();
   }
 
   function givePendingBack() {
@@ -834,10 +845,14 @@
       state.roomsMore = false;
       return showRooms([]);
     }
+    // With tokens required the API answers only to one: until we have it, there is nothing to ask.
+    if (jwtRequired && !state.token) return;
     const query = new URLSearchParams({limit: String(ROOMS_SHOWN)});
     if (prefix) query.set("prefix", prefix);
+    const headers = {Accept: "application/json"};
+    if (jwtRequired) headers.Authorization = `Bearer ${state.token}`;
     try {
-      const response = await fetch("/api/rooms?" + query, {headers: {Accept: "application/json"}});
+      const response = await fetch("/api/rooms?" + query, {headers});
       if (!response.ok) return;
       const body = await response.json();
       if (asked !== state.roomsAsked || !Array.isArray(body.rooms)) return;
@@ -972,9 +987,9 @@
       ui.roomName.focus();
       return;
     }
-    refreshRooms();
     if (jwtRequired) state.token = takeTokenFromAddress();
     else state.nick = localStorage.getItem(NICK_KEY);
+    refreshRooms();
     if (jwtRequired ? state.token : state.nick !== null) return connect();
     state.mustAct = true;
     setStatus("offline", "Offline", jwtRequired ? "Not connected: a token is needed." : "Not connected: choose a nick.");

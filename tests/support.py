@@ -190,3 +190,22 @@ def running_server(*args: str, db: str | Path = ":memory:") -> Iterator[ServerPr
     """A started ServerProcess, stopped with SIGTERM afterwards."""
     with ServerProcess(db, *args) as server:
         yield server
+
+
+def raw_get(server: ServerProcess, target: str) -> tuple[int, bytes]:
+    """Send ``GET target`` byte for byte (no client normalises it): the status and body."""
+    request = f"GET {target} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nConnection: close\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request.encode("latin-1"))
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def assert_no_traceback(server: ServerProcess, since: int = 0) -> None:
+    """Nothing the server logged (from offset ``since`` on) is a traceback or a 500."""
+    log = server.log()[since:]
+    assert "Traceback" not in log
+    assert " 500 " not in log

@@ -132,6 +132,21 @@ def test_anything_else_does_not_match(header: str | None) -> None:
     assert not auth.bearer_matches(header, KEY)
 
 
+@pytest.mark.parametrize(
+    ("header", "credentials"),
+    [
+        ("Bearer abc.def", "abc.def"),
+        ("bearer  abc ", "abc"),
+        ("Bearer", ""),
+        ("Basic abc", None),
+        (None, None),
+    ],
+)
+def test_bearer_credentials_are_what_follows_the_scheme(header: str | None, credentials: str | None) -> None:
+    """A token comes from 'Bearer <token>' only: another scheme or no header gives nothing."""
+    assert auth.bearer_credentials(header) == credentials
+
+
 def test_non_ascii_header_does_not_raise() -> None:
     """A header with characters outside ASCII is simply no match."""
     assert not auth.bearer_matches("Bearer clé-ünïcode", KEY)

@@ -483,3 +483,74 @@ def test_repeat_is_recognised_after_a_restart(make_durable_backend: Callable[[],
 
     run(make_durable_backend(), before)
     run(make_durable_backend(), after)
+
+
+# --- bot messages --------------------------------------------------------------
+
+
+def test_bot_messages_say_so_in_history_and_delivery(make_durable_backend: Callable[[], Backend]) -> None:
+    """A bot's message is marked wherever it comes back, after a restart too; a person's is not."""
+
+    def marks(messages: Sequence[StoredMessage]) -> list[tuple[int, str, bool]]:
+        return [(m.id, m.nick, m.bot) for m in messages]
+
+    expected = [(1, "alice", False), (2, "deploybot", True), (3, "alice", False)]
+
+    async def publish(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        stored = [
+            await backend.publish("lobby", "alice", "hi"),
+            await backend.publish("lobby", "deploybot", "v2 is live", bot=True),
+            await backend.publish("lobby", "alice", "thanks"),
+        ]
+        assert marks(stored) == expected
+        await sink.wait_for(lambda c: len(c.messages()) >= 3)
+        assert marks(sink.messages()) == expected
+        assert marks(await backend.history("lobby")) == expected
+        assert marks(await backend.history("lobby", after=1, newest=False)) == expected[1:]
+
+    async def reopened(backend: Backend) -> None:
+        assert marks(await backend.history("lobby")) == expected
+        frames = [m.frame() for m in await backend.history("lobby")]
+        assert [f.get("bot") for f in frames] == [None, True, None]
+        assert "bot" not in frames[0]
+
+    run(make_durable_backend(), publish)
+    run(make_durable_backend(), reopened)
+
+
+def test_a_bot_resend_is_stored_once_and_apart_from_a_person(make_backend: Callable[[], Backend]) -> None:
+    """A bot's retry with its ref is its first message; a person of that nick is another sender."""
+
+    async def scenario(backend: Backend) -> None:
+        first = await backend.publish("lobby", "deploybot", "done", ref="r1", bot=True)
+        again = await backend.publish("lobby", "deploybot", "done", ref="r1", bot=True)
+        person = await backend.publish("lobby", "deploybot", "done", ref="r1")
+        batch = await asyncio.gather(
+            backend.publish("lobby", "deploybot", "batch", ref="r2", bot=True),
+            backend.publish("lobby", "deploybot", "batch", ref="r2", bot=True),
+        )
+        assert again == first and first.bot
+        assert (person.id, person.bot) == (2, False)
+        assert batch[0] == batch[1] and (batch[0].id, batch[0].bot) == (3, True)
+        assert await backend.last_id("lobby") == 3
+
+    run(make_backend(), scenario)
+
+
+def test_is_online_follows_the_members(make_backend: Callable[[], Backend]) -> None:
+    """A nick is online in its room while reserved, compared as nicks are; not elsewhere or after."""
+
+    async def scenario(backend: Backend) -> None:
+        assert not await backend.is_online("lobby", "alice")
+        assert await backend.reserve("lobby", "alice") is not None
+        assert await backend.is_online("lobby", "alice")
+        assert await backend.is_online("lobby", "ALICE")
+        assert await backend.is_online("lobby", "аlice")  # Cyrillic а
+        assert not await backend.is_online("other", "alice")
+        assert not await backend.is_online("lobby", "bob")
+        await backend.release("lobby", "alice", announce=False)
+        assert not await backend.is_online("lobby", "alice")
+
+    run(make_backend(), scenario)

@@ -113,6 +113,36 @@ def test_nick_is_taken_across_nodes(redis_server: RedisServer) -> None:
         asyncio.run(scenario())
 
 
+def test_a_bot_post_on_one_node_is_a_bots_on_the_other_and_may_not_take_its_members_nick(
+    redis_server: RedisServer,
+) -> None:
+    """Posted on one node, a member of the other sees "bot": true; her own nick is 409 from either node."""
+    key = "cluster-test-key-0123456789"
+    with node(redis_server, "--api-key", key) as left, node(redis_server, "--api-key", key) as right:
+
+        async def post(server: ServerProcess, nick: str) -> tuple[int, dict[str, Any]]:
+            request = tornado.httpclient.HTTPRequest(
+                f"{server.url}/api/rooms/lobby/messages",
+                method="POST",
+                headers={"Authorization": f"Bearer {key}"},
+                body=json.dumps({"nick": nick, "message": f"from {nick}"}),
+            )
+            response = await tornado.httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+            return response.code, json.loads(response.body)
+
+        async def scenario() -> None:
+            alice, _ = await join(right.ws_url, "alice")
+            for server in (left, right):
+                status, answer = await post(server, "Alice")
+                assert (status, answer["error"]) == (409, "nick_in_use")
+            status, stored = await post(left, "deploybot")
+            assert (status, stored["bot"]) == (201, True)
+            assert await next_frame(alice, "user") == stored
+            await alice.close()
+
+        asyncio.run(scenario())
+
+
 def test_killed_node_members_leave_on_the_others(
     redis_server: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

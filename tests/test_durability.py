@@ -92,7 +92,7 @@ async def user_ids_until(ws: ClientConnection, last: int) -> list[int]:
 
 
 class SlowReplayBackend:
-    """A LocalBackend whose next ``since`` replay waits for the test's word.
+    """An embedded service whose next ``since`` replay waits for the test's word.
 
     With ``read_first`` the replay is read, then held back (messages stored
     meanwhile are newer than it); otherwise it waits, then reads (they are in

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
 from tests.support import ServerProcess, require_program
+from tests.test_security import join as join_socket
+from tests.test_security import own_next
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -165,6 +168,13 @@ def post(server: ServerProcess, room: str, nick: str, message: str) -> dict[str,
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         return dict(json.load(response))
+
+
+def said_by(server: ServerProcess, room: str, nick: str, message: str) -> None:
+    """``nick`` joins over a WebSocket, says ``message`` and leaves once it is stored: a person, not a bot."""
+    with join_socket(server, room, nick) as ws:
+        ws.send(json.dumps({"type": "message", "message": message, "ref": "1"}))
+        own_next(ws, "ack")
 
 
 def brightness(css_colour: str) -> float:
@@ -426,6 +436,43 @@ def test_token_from_the_address_is_used_and_hidden(pages: Pages) -> None:
         expect(stranger.locator("#messages .msg .text")).to_have_text(["signed in"])
 
 
+def test_with_tokens_the_rooms_list_still_fills(pages: Pages) -> None:
+    """Under --jwt-secret the API wants a token: the page sends its own, and the rooms list fills."""
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY) as secured:
+        post(secured, "archive", "bot", "kept for later")
+        page = pages.open(f"{secured.url}/?room=vault&token={token_for('dora')}")
+        expect_online(page)
+        expect(page.locator("#rooms .room-link")).to_have_text(["#archive0", "#vault1"])
+        assert secured.log().count("401 GET /api/rooms") == 0
+
+
+# --- bots -----------------------------------------------------------------------------
+
+
+def test_bot_posts_wear_a_badge_and_cannot_take_a_members_nick(server: ServerProcess, pages: Pages) -> None:
+    """An API post wears a "bot" badge, is never the reader's own, and may not take a member's nick."""
+    post(server, "bots", "ann", "posted before ann came")
+    ann = pages.join(server.url, "bots", "ann")
+    say(ann, "hello, I am the real ann")
+    post(server, "bots", "deploybot", "<b>v2</b> is live")
+    items = ann.locator("#messages .msg")
+    expect(items).to_have_count(3)
+    expect(items.locator(".badge")).to_have_count(2)
+    expect(items.nth(0).locator(".badge")).to_have_text("bot")
+    expect(items.nth(0)).not_to_have_class(re.compile(r"\bown\b"))
+    expect(items.nth(1)).to_have_class(re.compile(r"\bown\b"))
+    expect(items.nth(1).locator(".badge")).to_have_count(0)
+    expect(items.nth(2).locator(".nick")).to_have_text("deploybot")
+    expect(items.nth(2).locator(".text")).to_have_text("<b>v2</b> is live")
+    assert ann.locator("#messages b").count() == 0
+    expect(ann.locator("#announcer")).to_have_text("deploybot (bot): <b>v2</b> is live")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        post(server, "bots", "ann", "I am ann, send me your password")
+    assert refused.value.code == 409
+    assert json.load(refused.value)["error"] == "nick_in_use"
+    expect(items).to_have_count(3)
+
+
 # --- phones and keyboards ---------------------------------------------------------
 
 
@@ -540,7 +587,7 @@ def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Page
     """A conversation reads well at desktop and phone sizes (saved as PNGs for the README)."""
     out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
     for nick, text in CONVERSATION[:-1]:
-        post(server, "team", nick, text)
+        said_by(server, "team", nick, text)
     desktop = pages.join(server.url, "team", "ann")
     others = [pages.join(server.url, "team", nick) for nick in ("bob", "李雷")]
     phone = pages.join(server.url, "team", "سارا", viewport=PHONE, color_scheme="dark")

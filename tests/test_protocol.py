@@ -218,6 +218,12 @@ def test_welcome_lists_users_sorted() -> None:
     assert protocol.welcome_frame("r", "b", ["bob", "Ann", "carl"], 0, "e")["users"] == ["Ann", "bob", "carl"]
 
 
+def test_user_frame_says_bot_only_for_a_bot() -> None:
+    """A bot's message carries "bot": true; a person's has no bot field, as in version 1."""
+    assert "bot" not in protocol.user_frame(1, "r", "ann", "hi", 0)
+    assert protocol.user_frame(1, "r", "deploybot", "hi", 0, bot=True)["bot"] is True
+
+
 def test_error_frame_has_ref_only_when_given() -> None:
     """ref appears in an error frame only when the offending frame had one."""
     assert "ref" not in protocol.error_frame("empty", "m")

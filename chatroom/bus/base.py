@@ -54,6 +54,10 @@ class Bus(Protocol):
     async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
         """Hand stored messages to the other processes with members in the room."""
 
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member of the room holds ``nick`` (by its look-alike key), on any process."""
+        ...
+
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold ``nick`` in ``room``: the members, it included, or None if a live member has it."""
         ...

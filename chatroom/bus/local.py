@@ -43,6 +43,10 @@ class LocalBus:
     async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
         """No other process to tell."""
 
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member of the room holds ``nick``."""
+        return nick_key(nick) in self._members.get(room, {})
+
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold a nick in a room unless someone has it (by its look-alike key)."""
         members = self._members[room]

@@ -336,6 +336,13 @@ class RedisBus:
     def _presence_args(self, room: str, key: str, last: object) -> list[Any]:
         return [self.prefix, room, key, self.node_id, last, now_ms()]
 
+    async def is_online(self, room: str, nick: str) -> bool:
+        """Whether a member on any node holds ``nick`` in the room: one HEXISTS."""
+        client = self._client
+        assert client is not None
+        members = self._room_key(room, ":members")
+        return bool(await self._call(lambda: client.hexists(members, nick_key(nick))))
+
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold a nick in a room across every node, unless a live member has it."""
         key = nick_key(nick)

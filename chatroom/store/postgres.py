@@ -23,8 +23,7 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, now_ms, prefix_end
-from ..names import nick_key
+from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from . import pg_schema
 from .base import Appended, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
@@ -142,7 +141,7 @@ class PostgresStore:
         elif not storable(room, nick, text):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
-            digest = None if ref is None else dedupe_digest(room, nick_key(nick), ref, text)
+            digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._queue.put_nowait(Pending(room, nick, text, now_ms(), bot, future, digest))
         return future
 

@@ -28,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
-from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, now_ms, prefix_end
-from ..names import nick_key, room_key
+from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
+from ..names import room_key
 from . import migrations
 from .base import Appended, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
@@ -225,7 +225,7 @@ class SQLiteStore:
         elif not storable(room, nick, text, ref or ""):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
-            digest = None if ref is None else dedupe_digest(room, nick_key(nick), ref, text)
+            digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._jobs.put(_Pending(room, nick, text, now_ms(), bot, future, digest))
         return future
 

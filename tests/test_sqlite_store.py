@@ -1,4 +1,4 @@
-"""LocalBackend: durable group commit, ids, paging, faults and a clean stop."""
+"""The embedded service on its SQLite store: durable group commit, ids, paging, faults and a clean stop."""
 
 from __future__ import annotations
 
@@ -486,3 +486,43 @@ def test_expired_resend_records_are_deleted(tmp_path: Path, monkeypatch: pytest.
         refs = conn.execute("SELECT id FROM sent ORDER BY id").fetchall()
     conn.close()
     assert refs == [(6,)]
+
+
+def test_a_database_without_the_bot_column_keeps_its_history_and_gains_it(tmp_path: Path) -> None:
+    """A file written before bot messages were marked keeps every message (as a person's) and stores bots."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE rooms (room TEXT PRIMARY KEY, last_id INTEGER NOT NULL);"
+            "CREATE TABLE messages (room TEXT NOT NULL, id INTEGER NOT NULL, nick TEXT NOT NULL,"
+            " message TEXT NOT NULL, ts INTEGER NOT NULL, PRIMARY KEY (room, id)) WITHOUT ROWID;"
+            "CREATE TABLE sent (digest BLOB PRIMARY KEY, room TEXT NOT NULL, id INTEGER NOT NULL,"
+            " ts INTEGER NOT NULL) WITHOUT ROWID;"
+            "INSERT INTO meta VALUES ('epoch', 'old');"
+            "INSERT INTO rooms VALUES ('lobby', 2);"
+            "INSERT INTO messages VALUES ('lobby', 1, 'ann', 'before', 1), ('lobby', 2, 'bob', 'me too', 2);"
+        )
+    conn.close()
+
+    async def first_start() -> tuple[list[StoredMessage], StoredMessage]:
+        backend = await started(path)
+        before = await backend.history("lobby")
+        bot = await backend.publish("lobby", "deploybot", "v2 is live", bot=True)
+        await backend.close()
+        return before, bot
+
+    async def second_start() -> tuple[list[tuple[int, str, bool]], str]:
+        backend = await started(path)
+        messages = await backend.history("lobby")
+        epoch = await backend.epoch("lobby")
+        await backend.close()
+        return [(m.id, m.nick, m.bot) for m in messages], epoch
+
+    before, bot = run(first_start())
+    assert [(m.id, m.nick, m.text, m.ts, m.bot) for m in before] == [
+        (1, "ann", "before", 1, False),
+        (2, "bob", "me too", 2, False),
+    ]
+    assert (bot.id, bot.bot) == (3, True)
+    assert run(second_start()) == ([(1, "ann", False), (2, "bob", False), (3, "deploybot", True)], "old")

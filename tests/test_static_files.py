@@ -1,0 +1,72 @@
+"""/static/ against a real ``python -m chatroom``: our files; a hostile path is 4xx, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from chatroom.static_files import plain_static_path
+from tests.support import ServerProcess, assert_no_traceback, raw_get
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    with ServerProcess(":memory:") as running:
+        yield running
+
+
+HOSTILE = [
+    "/static/chat.js%00.png",
+    "/static/%00",
+    "/static/chat.js%00",
+    "/static/..%2f..%2fetc%2fpasswd",
+    "/static/..%2F..%2Fetc%2Fpasswd",
+    "/static/%2e%2e/chatroom/api.py",
+    "/static/%2e%2e%2fchatroom%2fapi.py",
+    "/static/../chatroom/api.py",
+    "/static/./chat.js",
+    "/static/.hidden",
+    "/static//etc/passwd",
+    "/static/chat.js/",
+    "/static/chat.js%2f",
+    "/static/%5c..%5c..%5cetc%5cpasswd",
+    "/static/..%5cchat.js",
+    "/static/%c0%ae%c0%ae/chatroom/api.py",
+    "/static/%ff",
+    "/static/%e2%80",
+    "/static/%",
+    "/static/%zz",
+    "/static/%252e%252e/chatroom/api.py",
+    "/static/chat.js%0a",
+    "/static/ch%01at.js",
+    "/static/chat%20.js",
+    "/static/" + "a" * 5000,
+    "/static/" + "a/" * 500 + "chat.js",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE)
+def test_a_hostile_static_path_is_4xx_without_a_traceback(server: ServerProcess, target: str) -> None:
+    """NUL, dot segments, encoded slashes, overlong names, bad percent-encoding or UTF-8: 400 or 404."""
+    logged = len(server.log())
+    status, body = raw_get(server, target)
+    assert status in (400, 404), (target, status)
+    assert b"root" not in body and b"Traceback" not in body
+    assert_no_traceback(server, logged)
+
+
+@pytest.mark.parametrize("target", ["/static/chat.js", "/static/chat.css", "/static/chat.js?v=abc%ff"])
+def test_the_pages_files_are_served(server: ServerProcess, target: str) -> None:
+    """The script and the style sheet are still there, whatever version argument a cache adds."""
+    status, body = raw_get(server, target)
+    assert status == 200
+    assert len(body) > 1000
+
+
+def test_plain_names_pass_and_others_do_not() -> None:
+    """The shape check: file names of ours pass; dots first, empty segments and odd characters do not."""
+    for good in ("chat.js", "chat.css", "icons/bot.png", "a_b-c.1.js"):
+        assert plain_static_path(good), good
+    for bad in ("", ".", "..", "../x", "a//b", "a/", "/a", "a\\b", "a\x00b", "a b", ".env", "a/../b", "é.js"):
+        assert not plain_static_path(bad), bad
