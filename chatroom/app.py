@@ -57,7 +57,7 @@ def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
         "backend": backend,
         "scheduler": FlushScheduler(on_broadcast=metrics.BROADCAST_SECONDS.observe),
         "connections": ConnectionCounter(),
-        "new_rooms": KeyedTokenBuckets(settings.new_rooms_per_minute),
+        "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
     }
     return tornado.web.Application(
         [
