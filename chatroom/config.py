@@ -28,6 +28,10 @@ class Settings:
     max_connections_per_ip: int = 0
     # Rooms one address may create a minute by joining them (0: no limit).
     new_rooms_per_minute: int = 20
+    # Joins an address may make a second, and at once (0: no limit); a room
+    # takes ten times as many from all addresses together.
+    join_rate: float = 5.0
+    join_burst: int = 30
     xheaders: bool = False
     log_level: str = "info"
     sqlite_synchronous: str = "full"

@@ -20,7 +20,7 @@ from . import auth, limits, metrics, protocol
 from .backend import Backend, BackendError, Event, PresenceEvent, RoomReset, StoredMessage, TypingEvent
 from .config import Settings
 from .fanout import FlushScheduler, Outbox, encode_frames
-from .limits import KeyedTokenBuckets, RefusalWindow, TokenBucket
+from .limits import JoinLimit, KeyedTokenBuckets, RefusalWindow, TokenBucket
 from .protocol import ProtocolError
 
 access_log = logging.getLogger("chatroom.access")
@@ -158,12 +158,14 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         scheduler: FlushScheduler,
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
+        joins: JoinLimit,
     ) -> None:
         self.config = config
         self.backend = backend
         self.scheduler = scheduler
         self.connections = connections
         self.new_rooms = new_rooms
+        self.joins = joins
         self.room = ""
         self.nick = ""
         self.nick_key = ""
@@ -268,15 +270,10 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         """
         address = self.request.remote_ip or ""
         if not self.connections.acquire(address, self.config.max_connections_per_ip):
-            metrics.UPGRADES_REFUSED.labels("too_many_connections").inc()
-            self.set_status(429)
-            self.set_header("Content-Type", "application/json")
-            self.finish(
-                protocol.api_error_body("too_many_connections", "too many connections from this address")
-            )
+            self._refuse_upgrade("too_many_connections", "too many connections from this address")
             return
         try:
-            if await self._new_room_refused(address):
+            if self._join_refused(address) or await self._new_room_refused(address):
                 return
             await super().get(*args, **kwargs)
         finally:
@@ -301,16 +298,37 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if self.new_rooms.take(limits.address_key(address)):
             metrics.ROOMS_CREATED.inc()
             return False
-        metrics.UPGRADES_REFUSED.labels("too_many_rooms").inc()
-        self.set_status(429)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Retry-After", str(math.ceil(60 / per_minute)))
         message = (
             f"too many new rooms from this address (at most {per_minute} a minute):"
             " join an existing room, or try again later"
         )
-        self.finish(protocol.api_error_body("too_many_rooms", message))
+        self._refuse_upgrade("too_many_rooms", message, retry_after=60 / per_minute)
         return True
+
+    def _join_refused(self, address: str) -> bool:
+        """Answer 429 too_many_joins when the address or the room joins faster than allowed.
+
+        Like room creation, only upgrades that Tornado will accept count.
+        """
+        if not self.joins.enabled or not self._upgrade_would_pass():
+            return False
+        try:
+            room: str | None = protocol.normalize_room(self.query("room", "lobby"))
+        except ProtocolError:
+            room = None  # open() refuses the name; the attempt still counts for the address
+        refusal = self.joins.admit(limits.address_key(address), room)
+        if refusal is not None:
+            self._refuse_upgrade("too_many_joins", refusal.message, retry_after=refusal.retry_after)
+        return refusal is not None
+
+    def _refuse_upgrade(self, code: str, message: str, retry_after: float | None = None) -> None:
+        """Answer 429 with a JSON error instead of the upgrade; Retry-After in whole seconds."""
+        metrics.UPGRADES_REFUSED.labels(code).inc()
+        self.set_status(429)
+        self.set_header("Content-Type", "application/json")
+        if retry_after is not None:
+            self.set_header("Retry-After", str(max(1, math.ceil(retry_after))))
+        self.finish(protocol.api_error_body(code, message))
 
     def _upgrade_would_pass(self) -> bool:
         """Whether this request is a WebSocket upgrade from an allowed origin, as Tornado judges."""

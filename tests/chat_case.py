@@ -28,7 +28,9 @@ class ChatTestCase(AsyncHTTPTestCase):
     test's dead sockets never reach the next test's broadcasts.
     """
 
-    settings = Settings(db=":memory:", ping_interval=0, ping_timeout=0)
+    # Tests connect many members from 127.0.0.1 at once: no join limit, but
+    # for the tests of it, which set one.
+    settings = Settings(db=":memory:", ping_interval=0, ping_timeout=0, join_rate=0)
     backend_class: type[LocalBackend] = LocalBackend
 
     def get_app(self) -> tornado.web.Application:

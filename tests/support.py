@@ -110,6 +110,9 @@ class ServerProcess:
             # Tests make a fresh room each from 127.0.0.1, many a minute; the
             # tests of that limit pass the flag themselves.
             command += ["--new-rooms-per-minute", "0"]
+        if "--join-rate" not in self.extra:
+            # Likewise, they connect many members from 127.0.0.1 at once.
+            command += ["--join-rate", "0"]
         command += self.extra
         log_file = open(self._log_file(), "a")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(
