@@ -39,5 +39,9 @@ class Settings:
     # before it is closed 1008 (PROTOCOL.md: more than 20 within 10 s).
     max_refusals: int = 20
     refusal_window: float = 10.0
+    # Join and leave notices a room's members get at once, then a second;
+    # beyond that they are coalesced (chatroom/presence.py). A rate of 0: never.
+    presence_burst: int = 10
+    presence_rate: float = 4.0
     # How long members are given to receive close 1001 on shutdown.
     shutdown_grace: float = 2.0

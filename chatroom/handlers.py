@@ -21,6 +21,7 @@ from .backend import Backend, BackendError, Event, PresenceEvent, RoomReset, Sto
 from .config import Settings
 from .fanout import FlushScheduler, Outbox, encode_frames
 from .limits import JoinLimit, KeyedTokenBuckets, RefusalWindow, TokenBucket
+from .presence import Delivered, PresenceBatch, RoomNotices
 from .protocol import ProtocolError
 
 access_log = logging.getLogger("chatroom.access")
@@ -44,9 +45,9 @@ CLOSE_CODE_FOR = {
 }
 
 
-def event_frame(event: StoredMessage | PresenceEvent | TypingEvent) -> dict[str, Any]:
-    """The server frame that carries a backend event."""
-    if isinstance(event, StoredMessage):
+def event_frame(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
+    """The server frame that carries a backend event, or a batch of joins and leaves."""
+    if isinstance(event, StoredMessage | PresenceBatch):
         return event.frame()
     if isinstance(event, PresenceEvent):
         return protocol.sys_frame(event.event, event.room, event.nick, event.users, event.ts)
@@ -148,6 +149,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     # in a room of 1000 saves more than half a millisecond of cache misses.
     _live_outboxes: ClassVar[dict[str, list[Outbox]]] = {}
     sessions: ClassVar[set[ChatSocketHandler]] = set()
+    # Join and leave notices per room, coalesced under churn (chatroom/presence.py).
+    _notices: ClassVar[RoomNotices] = RoomNotices()
     _subscriptions: ClassVar[dict[str, asyncio.Future[None]]] = {}
     _background: ClassVar[set[asyncio.Future[Any]]] = set()
 
@@ -172,7 +175,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.live = False
         self.outbox: Outbox | None = None
         self._members: list[str] | None = None
-        self._held: list[Event] = []
+        self._held: list[Delivered] = []
         self._joining = True
         self._skip_through = 0
         self._reserved = False
@@ -198,6 +201,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         cls._live_outboxes.clear()
         cls.sessions.clear()
         cls._subscriptions.clear()
+        cls._notices.clear()
 
     @classmethod
     def send_to_all(
@@ -236,10 +240,22 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if any(isinstance(e, RoomReset) for e in events):
             cls._restart_room(room)
             return
-        chat = [event_frame(e) for e in events if isinstance(e, StoredMessage | PresenceEvent)]
+        config = next(iter(members)).config
+        rate, burst = config.presence_rate, config.presence_burst
+        cls._broadcast(room, cls._notices.admit(room, events, rate, burst, cls._broadcast))
+
+    @classmethod
+    def _broadcast(cls, room: str, events: Sequence[Delivered]) -> None:
+        """Send a room's events to this process's members; a join goes to all but the joiner."""
+        chat = [
+            event_frame(e)
+            for e in events
+            if isinstance(e, StoredMessage | PresenceBatch)
+            or (isinstance(e, PresenceEvent) and e.event != "join")
+        ]
         cls.send_to_all(room, chat)
         for event in events:
-            if isinstance(event, TypingEvent):
+            if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
                 cls.send_to_all(room, [event_frame(event)], exclude_nick=event.nick)
         # After the broadcasts: a member that settles here must not get them twice.
         for client in tuple(cls._unsettled.get(room, ())):
@@ -435,9 +451,14 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
         self._go_live(_last(messages) or min(last_id, since if since is not None else last_id))
+        # Our own join comes to us at once, whether or not the others get it coalesced.
+        self._notices.await_join(self.room, self.nick, self._greet)
         await self.backend.announce_join(self.room, self.nick)
         self._announced = True
         self._forget_handshake()
+
+    def _greet(self, joined: PresenceEvent) -> None:
+        self.send_frames([event_frame(joined)])
 
     def _forget_handshake(self) -> None:
         """Drop the upgrade request's headers and arguments, needed no more.
@@ -495,7 +516,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if delivered >= last_sent_id:
             self._settle()
 
-    def _take(self, events: Sequence[Event]) -> None:
+    def _take(self, events: Sequence[Delivered]) -> None:
         """Events for an unsettled member: held while joining, filtered while catching up."""
         if self._joining:
             self._held.extend(events)
@@ -511,11 +532,11 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.live = True
         self._live_outboxes.pop(self.room, None)
 
-    def _still_news(self, event: StoredMessage | PresenceEvent | TypingEvent, last_sent_id: int) -> bool:
-        """Whether a held event should still reach this member."""
+    def _still_news(self, event: Delivered, last_sent_id: int) -> bool:
+        """Whether a held event should still reach this member (its own join came apart)."""
         if isinstance(event, StoredMessage):
             return event.id > last_sent_id
-        if isinstance(event, TypingEvent):
+        if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
             return protocol.nick_key(event.nick) != self.nick_key
         return True
 
@@ -663,6 +684,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self._spawn(self._leave())
 
     async def _leave(self) -> None:
+        self._notices.stop_awaiting(self.room, self.nick, self._greet)
         if self._in_registry:
             self._in_registry = False
             await self._exit_registry()
@@ -684,6 +706,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             del self.clients[self.room]
             self._unsettled.pop(self.room, None)
             self._subscriptions.pop(self.room, None)
+            self._notices.forget(self.room)
             await self.backend.unsubscribe(self.room)
         metrics.ROOMS_ACTIVE.set(len(self.clients))
 

@@ -97,7 +97,10 @@ def receive(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
 
 
 def next_of(
-    ws: ClientConnection, kind: str, timeout: float = 10, skip: tuple[str, ...] = ("sys", "typing")
+    ws: ClientConnection,
+    kind: str,
+    timeout: float = 10,
+    skip: tuple[str, ...] = ("sys", "presence", "typing"),
 ) -> dict[str, Any]:
     """The next frame of type ``kind``, skipping frames of the ``skip`` types only."""
     while True:
@@ -109,7 +112,7 @@ def next_of(
 
 def own_next(ws: ClientConnection, kind: str) -> dict[str, Any]:
     """The sender's next ``kind`` frame: its own messages' echoes and acks come in any order."""
-    return next_of(ws, kind, skip=("sys", "typing", "user", "ack"))
+    return next_of(ws, kind, skip=("sys", "presence", "typing", "user", "ack"))
 
 
 def join(server: ServerProcess, room: str, nick: str, max_queue: int | None = 16) -> ClientConnection:
