@@ -161,7 +161,9 @@ class RoomNotices:
         if self._joiners.get((room, nick)) == greet:
             del self._joiners[(room, nick)]
 
-    def admit(self, room: str, events: Sequence[Event], rate: float, burst: int, emit: Emit) -> list[Event]:
+    def admit(
+        self, room: str, events: Sequence[Event], rate: float, burst: int, emit: Emit
+    ) -> Sequence[Event]:
         """``events`` without the join and leave notices held for later.
 
         A member waiting for its own join gets it first, whatever happens to
@@ -169,10 +171,10 @@ class RoomNotices:
         their time comes. A ``rate`` of 0 turns coalescing off.
         """
         if not any(isinstance(e, PresenceEvent) for e in events):
-            return list(events)
+            return events
         self._greet_joiners(room, events)
         if not rate:
-            return list(events)
+            return events
         now = self._clock()
         coalescer = self._rooms.get(room)
         if coalescer is None:
