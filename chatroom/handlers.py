@@ -448,13 +448,14 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
                 protocol.history_frame(self.room, [m.frame() for m in messages], truncated),
             ]
         )
-        # A since beyond the room's last id (from another epoch, say) must not
-        # make the live stream skip the room's next messages.
-        self._go_live(_last(messages) or min(last_id, since if since is not None else last_id))
-        # Our own join comes to us at once, whether or not the others get it coalesced.
+        # Our own join comes to us as soon as it is out, whether or not the
+        # others get it coalesced; what arrived meanwhile follows it.
         self._notices.await_join(self.room, self.nick, self._greet)
         await self.backend.announce_join(self.room, self.nick)
         self._announced = True
+        # A since beyond the room's last id (from another epoch, say) must not
+        # make the live stream skip the room's next messages.
+        self._go_live(_last(messages) or min(last_id, since if since is not None else last_id))
         self._forget_handshake()
 
     def _greet(self, joined: PresenceEvent) -> None:
