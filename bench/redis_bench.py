@@ -102,6 +102,7 @@ def run_once(
         "--redis-url", f"redis://127.0.0.1:{redis_port}/0", "--processes", str(processes),
         "--log-level", "warning", "--rate", "100000", "--burst", "100000",
         "--new-rooms-per-minute", "0",  # the load generator's rooms are new, all from 127.0.0.1
+        "--join-rate", "0",  # and it connects thousands of members from there
     ]  # fmt: skip
     server = subprocess.Popen(command, cwd=REPO)
     try:

@@ -72,6 +72,8 @@ def server_command(name: str, port: int, db_dir: str, args: argparse.Namespace) 
             # Every member comes from 127.0.0.1 and the rooms are new.
             "--new-rooms-per-minute",
             "0",
+            "--join-rate",
+            "0",
             *args.product_arg,
         ]
     if name == "node":

@@ -369,7 +369,7 @@ def main() -> None:
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="chatroom-soak-") as scratch:
         log = Path(scratch) / "server.log"
-        # The churn creates rooms from one address: no limit on new rooms.
+        # The churn creates rooms and joins them from one address: no limit on either.
         extra = [
             "--max-backlog-bytes",
             "65536",
@@ -378,6 +378,8 @@ def main() -> None:
             "--burst",
             "100",
             "--new-rooms-per-minute",
+            "0",
+            "--join-rate",
             "0",
         ]
         extra += ["--log-level", "warning", *args.server_arg]

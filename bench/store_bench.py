@@ -185,6 +185,8 @@ def chat_server(db: str, synchronous: str, port: int) -> Iterator[str]:
         "1000000",
         "--new-rooms-per-minute",
         "0",
+        "--join-rate",
+        "0",
         "--log-level",
         "warning",
     ]

@@ -17,7 +17,7 @@ from .backend import Backend
 from .config import Settings
 from .fanout import FlushScheduler
 from .handlers import ChatSocketHandler, ConnectionCounter, IndexHandler
-from .limits import KeyedTokenBuckets
+from .limits import JoinLimit, KeyedTokenBuckets
 from .static_files import StaticHandler
 
 access_log = logging.getLogger("chatroom.access")
@@ -72,7 +72,8 @@ def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
         "backend": backend,
         "scheduler": FlushScheduler(on_broadcast=metrics.BROADCAST_SECONDS.observe),
         "connections": ConnectionCounter(),
-        "new_rooms": KeyedTokenBuckets(settings.new_rooms_per_minute),
+        "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
+        "joins": JoinLimit(settings.join_rate, settings.join_burst),
     }
     return tornado.web.Application(
         [

@@ -222,6 +222,18 @@ def build_parser() -> ArgumentParser:
         help="rooms an address may create a minute by joining them; more get HTTP 429 (0: no limit)",
     )
     add(
+        "--join-rate",
+        type=non_negative_float,
+        default=d.join_rate,
+        help="joins an address may make a second (a room: 10 times as many); more get HTTP 429 (0: no limit)",
+    )
+    add(
+        "--join-burst",
+        type=bounded_int(0),
+        default=d.join_burst,
+        help="joins an address may make at once (0: no limit)",
+    )
+    add(
         "--xheaders",
         action="store_true",
         default=d.xheaders,

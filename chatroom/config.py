@@ -29,6 +29,10 @@ class Settings:
     max_connections_per_ip: int = 0
     # Rooms one address may create a minute by joining them (0: no limit).
     new_rooms_per_minute: int = 20
+    # Joins an address may make a second, and at once (0: no limit); a room
+    # takes ten times as many from all addresses together.
+    join_rate: float = 5.0
+    join_burst: int = 30
     xheaders: bool = False
     log_level: str = "info"
     sqlite_synchronous: str = "full"
@@ -36,5 +40,9 @@ class Settings:
     # before it is closed 1008 (PROTOCOL.md: more than 20 within 10 s).
     max_refusals: int = 20
     refusal_window: float = 10.0
+    # Join and leave notices a room's members get at once, then a second;
+    # beyond that they are coalesced (chatroom/presence.py). A rate of 0: never.
+    presence_burst: int = 10
+    presence_rate: float = 4.0
     # How long members are given to receive close 1001 on shutdown.
     shutdown_grace: float = 2.0

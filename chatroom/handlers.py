@@ -20,7 +20,8 @@ from . import auth, limits, metrics, protocol
 from .backend import Backend, BackendError, Event, PresenceEvent, RoomReset, StoredMessage, TypingEvent
 from .config import Settings
 from .fanout import FlushScheduler, Outbox, encode_frames
-from .limits import KeyedTokenBuckets, RefusalWindow, TokenBucket
+from .limits import JoinLimit, KeyedTokenBuckets, RefusalWindow, TokenBucket
+from .presence import Delivered, PresenceBatch, RoomNotices
 from .protocol import ProtocolError
 
 access_log = logging.getLogger("chatroom.access")
@@ -44,9 +45,9 @@ CLOSE_CODE_FOR = {
 }
 
 
-def event_frame(event: StoredMessage | PresenceEvent | TypingEvent) -> dict[str, Any]:
-    """The server frame that carries a backend event."""
-    if isinstance(event, StoredMessage):
+def event_frame(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
+    """The server frame that carries a backend event, or a batch of joins and leaves."""
+    if isinstance(event, StoredMessage | PresenceBatch):
         return event.frame()
     if isinstance(event, PresenceEvent):
         return protocol.sys_frame(event.event, event.room, event.nick, event.users, event.ts)
@@ -148,6 +149,8 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     # in a room of 1000 saves more than half a millisecond of cache misses.
     _live_outboxes: ClassVar[dict[str, list[Outbox]]] = {}
     sessions: ClassVar[set[ChatSocketHandler]] = set()
+    # Join and leave notices per room, coalesced under churn (chatroom/presence.py).
+    _notices: ClassVar[RoomNotices] = RoomNotices()
     _subscriptions: ClassVar[dict[str, asyncio.Future[None]]] = {}
     _background: ClassVar[set[asyncio.Future[Any]]] = set()
 
@@ -158,19 +161,21 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         scheduler: FlushScheduler,
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
+        joins: JoinLimit,
     ) -> None:
         self.config = config
         self.backend = backend
         self.scheduler = scheduler
         self.connections = connections
         self.new_rooms = new_rooms
+        self.joins = joins
         self.room = ""
         self.nick = ""
         self.nick_key = ""
         self.live = False
         self.outbox: Outbox | None = None
         self._members: list[str] | None = None
-        self._held: list[Event] = []
+        self._held: list[Delivered] = []
         self._joining = True
         self._skip_through = 0
         self._reserved = False
@@ -196,6 +201,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         cls._live_outboxes.clear()
         cls.sessions.clear()
         cls._subscriptions.clear()
+        cls._notices.clear()
 
     @classmethod
     def send_to_all(
@@ -234,10 +240,22 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if any(isinstance(e, RoomReset) for e in events):
             cls._restart_room(room)
             return
-        chat = [event_frame(e) for e in events if isinstance(e, StoredMessage | PresenceEvent)]
+        config = next(iter(members)).config
+        rate, burst = config.presence_rate, config.presence_burst
+        cls._broadcast(room, cls._notices.admit(room, events, rate, burst, cls._broadcast))
+
+    @classmethod
+    def _broadcast(cls, room: str, events: Sequence[Delivered]) -> None:
+        """Send a room's events to this process's members; a join goes to all but the joiner."""
+        chat = [
+            event_frame(e)
+            for e in events
+            if isinstance(e, StoredMessage | PresenceBatch)
+            or (isinstance(e, PresenceEvent) and e.event != "join")
+        ]
         cls.send_to_all(room, chat)
         for event in events:
-            if isinstance(event, TypingEvent):
+            if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
                 cls.send_to_all(room, [event_frame(event)], exclude_nick=event.nick)
         # After the broadcasts: a member that settles here must not get them twice.
         for client in tuple(cls._unsettled.get(room, ())):
@@ -268,15 +286,10 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         """
         address = self.request.remote_ip or ""
         if not self.connections.acquire(address, self.config.max_connections_per_ip):
-            metrics.UPGRADES_REFUSED.labels("too_many_connections").inc()
-            self.set_status(429)
-            self.set_header("Content-Type", "application/json")
-            self.finish(
-                protocol.api_error_body("too_many_connections", "too many connections from this address")
-            )
+            self._refuse_upgrade("too_many_connections", "too many connections from this address")
             return
         try:
-            if await self._new_room_refused(address):
+            if self._join_refused(address) or await self._new_room_refused(address):
                 return
             await super().get(*args, **kwargs)
         finally:
@@ -301,16 +314,37 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if self.new_rooms.take(limits.address_key(address)):
             metrics.ROOMS_CREATED.inc()
             return False
-        metrics.UPGRADES_REFUSED.labels("too_many_rooms").inc()
-        self.set_status(429)
-        self.set_header("Content-Type", "application/json")
-        self.set_header("Retry-After", str(math.ceil(60 / per_minute)))
         message = (
             f"too many new rooms from this address (at most {per_minute} a minute):"
             " join an existing room, or try again later"
         )
-        self.finish(protocol.api_error_body("too_many_rooms", message))
+        self._refuse_upgrade("too_many_rooms", message, retry_after=60 / per_minute)
         return True
+
+    def _join_refused(self, address: str) -> bool:
+        """Answer 429 too_many_joins when the address or the room joins faster than allowed.
+
+        Like room creation, only upgrades that Tornado will accept count.
+        """
+        if not self.joins.enabled or not self._upgrade_would_pass():
+            return False
+        try:
+            room: str | None = protocol.normalize_room(self.query("room", "lobby"))
+        except ProtocolError:
+            room = None  # open() refuses the name; the attempt still counts for the address
+        refusal = self.joins.admit(limits.address_key(address), room)
+        if refusal is not None:
+            self._refuse_upgrade("too_many_joins", refusal.message, retry_after=refusal.retry_after)
+        return refusal is not None
+
+    def _refuse_upgrade(self, code: str, message: str, retry_after: float | None = None) -> None:
+        """Answer 429 with a JSON error instead of the upgrade; Retry-After in whole seconds."""
+        metrics.UPGRADES_REFUSED.labels(code).inc()
+        self.set_status(429)
+        self.set_header("Content-Type", "application/json")
+        if retry_after is not None:
+            self.set_header("Retry-After", str(max(1, math.ceil(retry_after))))
+        self.finish(protocol.api_error_body(code, message))
 
     def _upgrade_would_pass(self) -> bool:
         """Whether this request is a WebSocket upgrade from an allowed origin, as Tornado judges."""
@@ -414,12 +448,18 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
                 protocol.history_frame(self.room, [m.frame() for m in messages], truncated),
             ]
         )
+        # Our own join comes to us as soon as it is out, whether or not the
+        # others get it coalesced; what arrived meanwhile follows it.
+        self._notices.await_join(self.room, self.nick, self._greet)
+        await self.backend.announce_join(self.room, self.nick)
+        self._announced = True
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
         self._go_live(_last(messages) or min(last_id, since if since is not None else last_id))
-        await self.backend.announce_join(self.room, self.nick)
-        self._announced = True
         self._forget_handshake()
+
+    def _greet(self, joined: PresenceEvent) -> None:
+        self.send_frames([event_frame(joined)])
 
     def _forget_handshake(self) -> None:
         """Drop the upgrade request's headers and arguments, needed no more.
@@ -477,7 +517,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         if delivered >= last_sent_id:
             self._settle()
 
-    def _take(self, events: Sequence[Event]) -> None:
+    def _take(self, events: Sequence[Delivered]) -> None:
         """Events for an unsettled member: held while joining, filtered while catching up."""
         if self._joining:
             self._held.extend(events)
@@ -493,11 +533,11 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.live = True
         self._live_outboxes.pop(self.room, None)
 
-    def _still_news(self, event: StoredMessage | PresenceEvent | TypingEvent, last_sent_id: int) -> bool:
-        """Whether a held event should still reach this member."""
+    def _still_news(self, event: Delivered, last_sent_id: int) -> bool:
+        """Whether a held event should still reach this member (its own join came apart)."""
         if isinstance(event, StoredMessage):
             return event.id > last_sent_id
-        if isinstance(event, TypingEvent):
+        if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
             return protocol.nick_key(event.nick) != self.nick_key
         return True
 
@@ -645,6 +685,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self._spawn(self._leave())
 
     async def _leave(self) -> None:
+        self._notices.stop_awaiting(self.room, self.nick, self._greet)
         if self._in_registry:
             self._in_registry = False
             await self._exit_registry()
@@ -666,6 +707,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             del self.clients[self.room]
             self._unsettled.pop(self.room, None)
             self._subscriptions.pop(self.room, None)
+            self._notices.forget(self.room)
             await self.backend.unsubscribe(self.room)
         metrics.ROOMS_ACTIVE.set(len(self.clients))
 

@@ -1,12 +1,15 @@
-"""Limits: token buckets for messages and new rooms, a window of refusals."""
+"""Limits: token buckets for messages, joins and new rooms, a window of refusals."""
 
 from __future__ import annotations
 
 import ipaddress
 import time
 from collections import deque
+from dataclasses import dataclass
 
 SWEEP_AT_LEAST = 1024
+# A room takes this many times an address's joins, from all addresses together.
+ROOM_JOINS_PER_ADDRESS = 10
 
 
 class TokenBucket:
@@ -68,20 +71,25 @@ def address_key(address: str) -> str:
 
 
 class KeyedTokenBuckets:
-    """A token bucket per key (a client address): ``per_minute`` a minute, bursts as big.
+    """A token bucket per key (a client address, a room): ``rate`` a second, bursts of ``burst``.
 
     A bucket that has filled up again is the same as no bucket, so such
-    buckets are forgotten now and then: memory follows the addresses active
-    in the last minute, not every address ever seen.
+    buckets are forgotten now and then: memory follows the keys active
+    in the time a bucket takes to fill, not every key ever seen.
     """
 
     __slots__ = ("_buckets", "_next_sweep", "burst", "rate")
 
-    def __init__(self, per_minute: int) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = per_minute
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
         self._buckets: dict[str, tuple[float, float]] = {}
         self._next_sweep = SWEEP_AT_LEAST
+
+    @classmethod
+    def per_minute(cls, per_minute: int) -> KeyedTokenBuckets:
+        """``per_minute`` a minute, in bursts of as many."""
+        return cls(per_minute / 60.0, per_minute)
 
     def take(self, key: str, now: float | None = None) -> bool:
         """Spend one of ``key``'s tokens if it has one."""
@@ -93,6 +101,11 @@ class KeyedTokenBuckets:
         if len(self._buckets) >= self._next_sweep:
             self._sweep(now)
         return True
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` has a token: 0 when it has one now."""
+        now = time.monotonic() if now is None else now
+        return max(0.0, (1 - self._tokens(key, now)) / self.rate)
 
     def _tokens(self, key: str, now: float) -> float:
         held = self._buckets.get(key)
@@ -110,3 +123,53 @@ class KeyedTokenBuckets:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+@dataclass(frozen=True, slots=True)
+class JoinRefusal:
+    """Why a join must wait: whose limit (``address`` or ``room``), how many a second, how long."""
+
+    scope: str
+    rate: float
+    retry_after: float
+
+    @property
+    def message(self) -> str:
+        """The refusal in words, for the 429's JSON body."""
+        whose = "from this address" if self.scope == "address" else "into this room"
+        return f"too many joins {whose} (at most {self.rate:g} a second): wait a moment, then connect again"
+
+
+class JoinLimit:
+    """Joins per address (--join-rate a second, --join-burst at once) and per room.
+
+    A room takes ROOM_JOINS_PER_ADDRESS times an address's allowance from
+    all addresses together, so that many addresses cannot churn one room
+    either. A join is counted only when both allow it.
+    """
+
+    __slots__ = ("by_address", "by_room", "enabled")
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.enabled = rate > 0 and burst > 0
+        self.by_address = KeyedTokenBuckets(rate, burst)
+        self.by_room = KeyedTokenBuckets(rate * ROOM_JOINS_PER_ADDRESS, burst * ROOM_JOINS_PER_ADDRESS)
+
+    def admit(self, address: str, room: str | None, now: float | None = None) -> JoinRefusal | None:
+        """Count a join from ``address`` (a key of address_key) to ``room``; None if allowed.
+
+        ``room`` None (a name the server will refuse anyway) counts for the address alone.
+        """
+        if not self.enabled:
+            return None
+        now = time.monotonic() if now is None else now
+        wait = self.by_address.wait(address, now)
+        if wait > 0:
+            return JoinRefusal("address", self.by_address.rate, wait)
+        if room is not None:
+            wait = self.by_room.wait(room, now)
+            if wait > 0:
+                return JoinRefusal("room", self.by_room.rate, wait)
+            self.by_room.take(room, now)
+        self.by_address.take(address, now)
+        return None

@@ -26,7 +26,7 @@ REFUSALS = Counter("chatroom_refusals", "Client frames refused or dropped, by er
 UPGRADES_REFUSED = Counter(
     "chatroom_upgrades_refused",
     "WebSocket upgrades refused before the handshake: origin (403), too_many_connections (429),"
-    " too_many_rooms (429)",
+    " too_many_rooms (429), too_many_joins (429)",
     ["reason"],
 )
 ROOMS_CREATED = Counter(

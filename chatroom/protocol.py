@@ -246,6 +246,16 @@ def sys_frame(event: str, room: str, nick: str, users: int, ts: int) -> dict[str
     }
 
 
+def presence_frame(room: str, joined: list[str], left: list[str], users: int, ts: int) -> dict[str, Any]:
+    """Several joins and leaves at once (version 2): who is in and who is out after them.
+
+    A nick is in at most one list, except one that left and came back spelt
+    otherwise (``Bob`` out, ``bob`` in): a client removes ``left``, then adds
+    ``joined``. ``users`` is the count online after the last of them.
+    """
+    return {"type": "presence", "room": room, "joined": joined, "left": left, "users": users, "ts": ts}
+
+
 def welcome_frame(room: str, nick: str, users: list[str], last_id: int, epoch: str) -> dict[str, Any]:
     """The first frame of every session."""
     return {

@@ -1,4 +1,5 @@
-// The chat page: one WebSocket per room, speaking PROTOCOL.md version 1.
+// The chat page: one WebSocket per room, speaking PROTOCOL.md version 1 and
+// the presence frame of docs/protocol.md (joins and leaves, coalesced).
 // User text is only ever put on the page as text nodes (textContent), never
 // parsed as HTML; links are built with DOM APIs and only for http(s).
 "use strict";
@@ -12,6 +13,10 @@
   const GROUP_WITHIN_MS = 5 * 60 * 1000;
   const NEAR_BOTTOM_PX = 48;
   const NEAR_TOP_PX = 80;
+  // Messages and notices kept on the page: however long or busy the session,
+  // the page holds this many, and scrolling brings back what was let go.
+  const MAX_ITEMS = 300;
+  const NAMES_IN_TITLE = 20;
   const ROOMS_REFRESH_MS = 30000;
   const ROOMS_SHOWN = 50; // one page of GET /api/rooms: the list stays this short
   const ROOM_SEARCH_DELAY_MS = 250;
@@ -94,6 +99,10 @@
     lastId: 0,
     byId: new Map(),
     hasEarlier: false,
+    // Newer messages were let go while the reader was far up: the list ends
+    // at cutAfter, and reaching the bottom loads the newest again.
+    newerCut: false,
+    cutAfter: 0,
     paging: false,
     historyPurposes: [],
     pending: null,
@@ -215,6 +224,7 @@
   }
 
   function scrollToBottom() {
+    if (state.newerCut) loadNewest();
     ui.scroller.scrollTop = ui.scroller.scrollHeight;
     state.stick = true;
     state.unseen = 0;
@@ -230,8 +240,10 @@
   function onScroll() {
     state.stick = nearBottom();
     if (state.stick) {
+      if (state.newerCut) loadNewest();
       state.unseen = 0;
       ui.pill.hidden = true;
+      boundList();
     }
     if (ui.scroller.scrollTop < NEAR_TOP_PX) requestEarlier();
   }
@@ -302,6 +314,11 @@
 
   function addMessage(frame) {
     if (typeof frame.id !== "number" || state.byId.has(frame.id)) return false;
+    if (state.newerCut && frame.id > state.cutAfter) {
+      // Beyond the end of what the list holds: it comes back with the newest.
+      state.lastId = Math.max(state.lastId, frame.id);
+      return false;
+    }
     const item = messageItem(frame);
     state.byId.set(frame.id, item);
     placeById(item, frame.id);
@@ -311,6 +328,7 @@
   }
 
   function addLine(className, nodes, ts) {
+    if (state.newerCut) return null;
     const item = element("li", "line " + className);
     item.append(...nodes);
     if (ts) item.append(document.createTextNode(" "), timeElement(ts));
@@ -339,6 +357,55 @@
     state.byId.clear();
     state.lastId = 0;
     state.hasEarlier = false;
+    state.newerCut = false;
+  }
+
+  // --- keeping the list short ---------------------------------------------
+
+  // At most MAX_ITEMS items: the end farther from what the reader looks at
+  // goes. Older ones come back with a history request when the reader
+  // scrolls to the top; newer ones when the reader scrolls to the bottom.
+  function boundList() {
+    const excess = ui.list.childElementCount - MAX_ITEMS;
+    if (excess <= 0) return;
+    const s = ui.scroller;
+    const readingOlder = !state.stick && s.scrollTop + s.clientHeight / 2 < s.scrollHeight / 2;
+    if (readingOlder) trimNewest(excess);
+    else keepingScrollPosition(() => trimOldest(excess));
+  }
+
+  function removeItem(item) {
+    if (item.dataset.id) state.byId.delete(Number(item.dataset.id));
+    item.remove();
+  }
+
+  function trimOldest(count) {
+    for (let i = 0; i < count && ui.list.firstElementChild; i += 1) {
+      if (ui.list.firstElementChild.dataset.id) state.hasEarlier = true;
+      removeItem(ui.list.firstElementChild);
+    }
+    if (ui.list.firstElementChild) regroup(ui.list.firstElementChild);
+    updateEdges();
+  }
+
+  function trimNewest(count) {
+    for (let i = 0; i < count && ui.list.lastElementChild; i += 1) removeItem(ui.list.lastElementChild);
+    let newest = 0;
+    for (const id of state.byId.keys()) newest = Math.max(newest, id);
+    state.cutAfter = newest;
+    state.newerCut = true;
+    ui.pill.textContent = "Newer messages ↓";
+    ui.pill.hidden = false;
+  }
+
+  // Back at the bottom after newer messages were let go: the newest page again.
+  function loadNewest() {
+    if (!socketOpen()) return;
+    state.newerCut = false;
+    ui.list.replaceChildren();
+    state.byId.clear();
+    state.stick = true;
+    sendHistoryRequest(state.lastId + 1, "fresh");
   }
 
   function updateEdges() {
@@ -393,6 +460,7 @@
         // More was missed than the server replays: drop what is now cut off.
         dropMessages(() => false);
         state.hasEarlier = true;
+        state.newerCut = false;
       } else if (purpose === "fresh") {
         state.hasEarlier = Boolean(frame.truncated);
       }
@@ -405,12 +473,16 @@
       if (purpose === "replay") givePendingBack();
     }
     updateEdges();
+    boundList();
     fillViewport();
   }
 
   function onUser(frame) {
     const wasAtBottom = state.stick;
-    if (!addMessage(frame)) return;
+    if (!addMessage(frame)) {
+      if (state.newerCut && isOwnMessage(frame)) scrollToBottom(); // to see what one sent
+      return;
+    }
     const own = isOwnMessage(frame);
     settlePendingBy(frame);
     forgetTyper(frame.nick);
@@ -425,6 +497,7 @@
       }
     }
     updateEdges();
+    boundList();
   }
 
   function onSys(frame) {
@@ -439,6 +512,44 @@
     const verb = frame.event === "join" ? " joined" : " left";
     addLine("sys " + (frame.event === "join" ? "join" : "leave"), [nickElement(frame.nick), document.createTextNode(verb)], frame.ts);
     if (wasAtBottom) scrollToBottom();
+    boundList();
+  }
+
+  // Several joins and leaves at once (a busy room): the online list takes
+  // them all; one line says what changed in it, names in its tooltip.
+  function onPresence(frame) {
+    const names = (list) => (Array.isArray(list) ? list.filter((n) => typeof n === "string") : []);
+    const joined = names(frame.joined);
+    const left = names(frame.left);
+    const had = new Set(state.users.map(nickKey));
+    const joinedKeys = new Set(joined.map(nickKey));
+    const leftKeys = new Set(left.map(nickKey));
+    const arrived = joined.filter((n) => !had.has(nickKey(n)) && !isOwn(n));
+    const departed = [...new Map(left.filter((n) => had.has(nickKey(n)) && !joinedKeys.has(nickKey(n))).map((n) => [nickKey(n), n])).values()];
+    setUsers([...state.users.filter((n) => !leftKeys.has(nickKey(n)) && !joinedKeys.has(nickKey(n))), ...joined]);
+    departed.forEach(forgetTyper);
+    if (arrived.length + departed.length === 0) return;
+    const wasAtBottom = state.stick;
+    if (arrived.length + departed.length === 1) {
+      const [nick, verb, kind] = arrived.length ? [arrived[0], " joined", "join"] : [departed[0], " left", "leave"];
+      addLine("sys " + kind, [nickElement(nick), document.createTextNode(verb)], frame.ts);
+    } else {
+      const parts = [];
+      if (arrived.length) parts.push(`${arrived.length} joined`);
+      if (departed.length) parts.push(`${departed.length} left`);
+      const line = addLine("sys presence", [document.createTextNode(parts.join(", "))], frame.ts);
+      if (line) line.title = presenceTitle(arrived, departed);
+    }
+    if (wasAtBottom) scrollToBottom();
+    boundList();
+  }
+
+  function presenceTitle(arrived, departed) {
+    const some = (list) => list.slice(0, NAMES_IN_TITLE).join(", ") + (list.length > NAMES_IN_TITLE ? ", …" : "");
+    const parts = [];
+    if (arrived.length) parts.push("Joined: " + some(arrived));
+    if (departed.length) parts.push("Left: " + some(departed));
+    return parts.join("\n");
   }
 
   function onTyping(frame) {
@@ -470,6 +581,7 @@
     history: onHistory,
     user: onUser,
     sys: onSys,
+    presence: onPresence,
     typing: onTyping,
     ack: onAck,
     error: onError,

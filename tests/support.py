@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import inspect
 import os
 import resource
 import shutil
@@ -21,8 +22,16 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.sync.client import ClientConnection, connect
+
+# Connect straight to the server (no proxy from the environment), outside a
+# with-block if need be: options websockets 15 and 17 added, when present.
+_CONNECT_OPTIONS = inspect.signature(connect).parameters
+DIRECT: dict[str, object] = {"proxy": None} if "proxy" in _CONNECT_OPTIONS else {}
+DIRECT |= {"legacy": True} if "legacy" in _CONNECT_OPTIONS else {}
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -54,6 +63,11 @@ def upgrade_request(port: int, room: str, nick: str, key: str | None = None) -> 
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     ).encode()
+
+
+def ws_connect(url: str, **options: Any) -> ClientConnection:
+    """A WebSocket client (the ``websockets`` library) to ``url``, straight to the server."""
+    return connect(url, open_timeout=10, **DIRECT, **options)
 
 
 def wait_until(condition: object, timeout: float = 10.0, interval: float = 0.05) -> None:
@@ -124,6 +138,9 @@ class ServerProcess:
             # Tests make a fresh room each from 127.0.0.1, many a minute; the
             # tests of that limit pass the flag themselves.
             command += ["--new-rooms-per-minute", "0"]
+        if "--join-rate" not in self.extra:
+            # Likewise, they connect many members from 127.0.0.1 at once.
+            command += ["--join-rate", "0"]
         command += self.extra
         log_file = open(self._log_file(), "a")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(

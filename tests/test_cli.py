@@ -80,6 +80,8 @@ def test_help_lists_every_flag() -> None:
         (["--origin", "chat.example.com"], "--origin"),
         (["--redis-url", "http://x"], "--redis-url"),
         (["--new-rooms-per-minute", "-1"], "--new-rooms-per-minute"),
+        (["--join-rate", "-1"], "--join-rate"),
+        (["--join-burst", "many"], "--join-burst"),
         (["--no-such-flag"], "--no-such-flag"),
     ],
 )
@@ -121,6 +123,8 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_XHEADERS": "true",
         "CHATROOM_LOG_LEVEL": "warning",
         "CHATROOM_NEW_ROOMS_PER_MINUTE": "0",
+        "CHATROOM_JOIN_RATE": "0.5",
+        "CHATROOM_JOIN_BURST": "0",
     }
     settings = parse_settings(["--port", "9002"], environ)
     assert settings.port == 9002
@@ -135,6 +139,7 @@ def test_environment_supplies_every_flag() -> None:
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (2048, 7)
     assert settings.xheaders is True and settings.log_level == "warning"
     assert settings.new_rooms_per_minute == 0
+    assert (settings.join_rate, settings.join_burst) == (0.5, 0)
 
 
 def test_defaults_are_protocols() -> None:
@@ -150,6 +155,7 @@ def test_defaults_are_protocols() -> None:
     assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (10, 20, 20, 10)
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (1048576, 0)
     assert settings.new_rooms_per_minute == 20
+    assert (settings.join_rate, settings.join_burst) == (5, 30)
     assert settings.redis_url is None and settings.xheaders is False and settings.log_level == "info"
 
 

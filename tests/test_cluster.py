@@ -140,6 +140,52 @@ def test_a_bot_post_on_one_node_is_a_bots_on_the_other_and_may_not_take_its_memb
             assert await next_frame(alice, "user") == stored
             await alice.close()
 
+
+def test_churn_through_one_node_reaches_another_as_a_few_notices(redis_server: RedisServer) -> None:
+    """Members connecting and closing flat out on one node: a member of the other gets a few
+    join/leave notices a second, and ends with the right list and count."""
+    with node(redis_server) as left, node(redis_server) as right:
+
+        async def churn(name: str) -> None:
+            for n in range(100):
+                client = await websockets.connect(f"{right.ws_url}?room=churn&nick={name}{n}")
+                await client.recv()
+                await client.close()
+
+        async def scenario() -> None:
+            watcher, welcome = await join(left.ws_url, "watcher", room="churn")
+            notices: list[dict[str, Any]] = []
+
+            async def read() -> None:
+                async for raw in watcher:
+                    frame = json.loads(raw)
+                    if frame["type"] in ("sys", "presence"):
+                        notices.append(frame)
+
+            reader = asyncio.ensure_future(read())
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            churning = asyncio.gather(churn("a"), churn("b"))
+            await asyncio.sleep(0.3)
+            stayer, _ = await join(right.ws_url, "stayer", room="churn")
+            await churning
+            elapsed = loop.time() - started
+            await asyncio.sleep(1.0)
+            # 400 joins and leaves; without coalescing the watcher would get each of them.
+            assert len(notices) <= 10 + 4 * (elapsed + 1.0) + 1, len(notices)
+            view = set(welcome["users"])
+            for frame in notices:
+                if frame["type"] == "sys":
+                    (view.add if frame["event"] == "join" else view.discard)(frame["nick"])
+                else:
+                    view.difference_update(frame["left"])
+                    view.update(frame["joined"])
+            assert view == {"watcher", "stayer"}
+            assert notices[-1]["users"] == 2
+            reader.cancel()
+            await stayer.close()
+            await watcher.close()
+
         asyncio.run(scenario())
 
 

@@ -1,13 +1,15 @@
-"""The limits of chatroom/limits.py: per-address buckets for new rooms, and whom they count."""
+"""The limits of chatroom/limits.py: per-address buckets for new rooms and joins, and whom they count."""
 
 from __future__ import annotations
 
-from chatroom.limits import KeyedTokenBuckets, address_key
+import pytest
+
+from chatroom.limits import JoinLimit, KeyedTokenBuckets, address_key
 
 
 def test_each_address_has_its_own_allowance_that_refills() -> None:
     """Three a minute: the fourth is refused, another address is not, and 20 s give one back."""
-    buckets = KeyedTokenBuckets(3)
+    buckets = KeyedTokenBuckets.per_minute(3)
     assert [buckets.take("a", now=100.0) for _ in range(4)] == [True, True, True, False]
     assert buckets.take("b", now=100.0)
     assert not buckets.take("a", now=119.0)
@@ -17,7 +19,7 @@ def test_each_address_has_its_own_allowance_that_refills() -> None:
 
 def test_memory_follows_active_addresses_not_every_address_seen() -> None:
     """A million addresses, one new room each over many minutes, leave a bounded table."""
-    buckets = KeyedTokenBuckets(10)
+    buckets = KeyedTokenBuckets.per_minute(10)
     now = 0.0
     for number in range(1_000_000):
         now += 0.001  # 1000 addresses a second, each seen once
@@ -38,3 +40,46 @@ def test_address_key_groups_an_ipv6_network() -> None:
     assert address_key("2001:db8:1:3::1") != address_key("2001:db8:1:2::1")
     assert address_key("::ffff:203.0.113.5") == "203.0.113.5"
     assert address_key("not an address") == "not an address"
+
+
+def test_joins_per_address_then_one_per_token() -> None:
+    """Bursts of 30 from one address, then 5 a second; the refusal says how long to wait."""
+    joins = JoinLimit(5, 30)
+    assert all(joins.admit("198.51.100.1", "lobby", now=10.0) is None for _ in range(30))
+    refusal = joins.admit("198.51.100.1", "lobby", now=10.0)
+    assert refusal is not None and (refusal.scope, refusal.rate) == ("address", 5)
+    assert refusal.retry_after == pytest.approx(0.2)
+    assert refusal.message == (
+        "too many joins from this address (at most 5 a second): wait a moment, then connect again"
+    )
+    assert joins.admit("198.51.100.2", "lobby", now=10.0) is None  # another address
+    assert joins.admit("198.51.100.1", "lobby", now=10.21) is None
+    assert joins.admit("198.51.100.1", "lobby", now=10.21) is not None
+
+
+def test_a_room_takes_ten_times_an_address_from_all_of_them() -> None:
+    """300 joins at once into one room from many addresses, then 50 a second; other rooms are open."""
+    joins = JoinLimit(5, 30)
+    addresses = [f"10.0.{n // 250}.{n % 250}" for n in range(400)]
+    admitted = [joins.admit(address, "hot", now=0.0) is None for address in addresses]
+    assert admitted.count(True) == 300
+    refusal = joins.admit(addresses[-1], "hot", now=0.0)
+    assert refusal is not None and (refusal.scope, refusal.rate) == ("room", 50)
+    assert refusal.message.startswith("too many joins into this room (at most 50 a second)")
+    assert joins.admit(addresses[-1], "calm", now=0.0) is None
+    # A refusal by the room spent nothing of the address's allowance.
+    assert all(joins.admit(addresses[-1], "calm", now=0.0) is None for _ in range(29))
+
+
+def test_a_bad_room_name_counts_for_the_address_alone() -> None:
+    """A join the server will refuse for its name still spends the address's token."""
+    joins = JoinLimit(1, 2)
+    assert joins.admit("198.51.100.1", None, now=0.0) is None
+    assert joins.admit("198.51.100.1", None, now=0.0) is None
+    assert joins.admit("198.51.100.1", "lobby", now=0.0) is not None
+
+
+def test_zero_turns_the_join_limit_off() -> None:
+    """--join-rate 0 or --join-burst 0: no limit at all, as the benchmark needs."""
+    for joins in (JoinLimit(0, 30), JoinLimit(5, 0)):
+        assert all(joins.admit("127.0.0.1", "lobby", now=0.0) is None for _ in range(10_000))

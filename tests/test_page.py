@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,7 +21,7 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
-from tests.support import ServerProcess, require_program
+from tests.support import ServerProcess, require_program, ws_connect
 from tests.test_security import join as join_socket
 from tests.test_security import own_next
 
@@ -192,6 +193,18 @@ def scroll_to_top(page: Page) -> None:
     page.eval_on_selector("#scroller", "s => { s.scrollTop = 0; }")
 
 
+def items(page: Page) -> int:
+    """Messages and notices on the page."""
+    return int(page.eval_on_selector("#messages", "list => list.childElementCount"))
+
+
+def come_and_go(server: ServerProcess, room: str, loops: int) -> None:
+    """Members who connect, read their welcome and close, one after another."""
+    for n in range(loops):
+        with ws_connect(f"{server.ws_url}?room={room}&nick=passer{n}") as ws:
+            ws.recv(timeout=10)
+
+
 # --- chatting -----------------------------------------------------------------
 
 
@@ -279,6 +292,65 @@ def test_earlier_messages_load_at_the_top(server: ServerProcess, pages: Pages) -
     assert texts(page) == everything
     expect(page.locator("#history-start")).to_be_visible()
     expect(page.locator("#load-earlier")).to_be_hidden()
+
+
+MAX_ITEMS = 300  # static/chat.js
+
+
+def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: Pages) -> None:
+    """700 messages and hundreds of joins and leaves: at most 300 items, a quick page, all of it reachable."""
+    page = pages.join(server.url, "busy", "reader")
+    churn = threading.Thread(target=come_and_go, args=(server, "busy", 300))
+    churn.start()
+    for n in range(700):
+        post(server, "busy", "bot", f"b{n:03d}")
+    churn.join()
+    expect(page.locator("#messages .msg .text").last).to_have_text("b699")
+    expect(page.locator("#online-count")).to_have_text("1")
+    assert items(page) <= MAX_ITEMS
+    started = time.monotonic()
+    page.evaluate("1")
+    assert time.monotonic() - started < 1.0
+    say(page, "still quick")
+    expect(page.locator("#messages .msg .text").last).to_have_text("still quick")
+    assert items(page) <= MAX_ITEMS
+    # Scrolling up brings back every older message, a page at a time, the list staying short.
+    for _ in range(30):
+        if page.locator("#history-start").is_visible():
+            break
+        first = message_ids(page)[0]
+        scroll_to_top(page)
+        page.wait_for_function(
+            "first => document.querySelector('#messages .msg').dataset.id !== first", arg=first
+        )
+        assert items(page) <= MAX_ITEMS
+    assert texts(page)[0] == "b000"
+    ids = [int(i) for i in message_ids(page)]
+    assert ids == list(range(1, len(ids) + 1))
+    # Back down, the newest again.
+    expect(page.locator("#new-pill")).to_have_text("Newer messages ↓")
+    page.locator("#new-pill").click()
+    expect(page.locator("#messages .msg .text").last).to_have_text("still quick")
+    expect(page.locator("#messages .msg").last).to_be_in_viewport()
+    assert items(page) <= MAX_ITEMS
+    ids = [int(i) for i in message_ids(page)]
+    assert ids == list(range(ids[0], 702))
+
+
+def test_a_crowd_arriving_and_leaving_at_once_is_a_line_each_way(server: ServerProcess, pages: Pages) -> None:
+    """Twenty members joining within a moment: the list has them all, one line counts them; then leaving."""
+    page = pages.join(server.url, "crowd", "ann")
+    crowd = [ws_connect(f"{server.ws_url}?room=crowd&nick=guest{n:02d}") for n in range(20)]
+    expect(page.locator("#online-count")).to_have_text("21")
+    expect(page.locator("#users .nick")).to_have_count(21)
+    joined = page.locator("#messages .line.presence", has_text=re.compile(r"^\d+ joined"))
+    expect(joined).not_to_have_count(0)  # one line, or two if the crowd spanned two batches
+    assert (joined.first.get_attribute("title") or "").startswith("Joined: guest")
+    for ws in crowd:
+        ws.close()
+    expect(page.locator("#online-count")).to_have_text("1")
+    expect(page.locator("#users .nick")).to_have_text(["ann"])
+    expect(page.locator("#messages .line.presence", has_text=re.compile(r"^\d+ left"))).not_to_have_count(0)
 
 
 def test_scrolled_up_reader_gets_a_new_messages_pill(server: ServerProcess, pages: Pages) -> None:

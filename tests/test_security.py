@@ -97,7 +97,10 @@ def receive(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
 
 
 def next_of(
-    ws: ClientConnection, kind: str, timeout: float = 10, skip: tuple[str, ...] = ("sys", "typing")
+    ws: ClientConnection,
+    kind: str,
+    timeout: float = 10,
+    skip: tuple[str, ...] = ("sys", "presence", "typing"),
 ) -> dict[str, Any]:
     """The next frame of type ``kind``, skipping frames of the ``skip`` types only."""
     while True:
@@ -109,7 +112,7 @@ def next_of(
 
 def own_next(ws: ClientConnection, kind: str) -> dict[str, Any]:
     """The sender's next ``kind`` frame: its own messages' echoes and acks come in any order."""
-    return next_of(ws, kind, skip=("sys", "typing", "user", "ack"))
+    return next_of(ws, kind, skip=("sys", "presence", "typing", "user", "ack"))
 
 
 def join(server: ServerProcess, room: str, nick: str, max_queue: int | None = 16) -> ClientConnection:
@@ -501,6 +504,95 @@ def test_forwarded_for_is_ignored_without_xheaders() -> None:
         with upgrade_from(server, "203.0.113.1"), pytest.raises(InvalidStatus) as refused:
             upgrade_from(server, "203.0.113.2")
         assert refused.value.response.status_code == 429
+
+
+# --- joins per address and per room ------------------------------------------
+
+
+def open_ws_from(server: ServerProcess, source: str, **params: str) -> ClientConnection:
+    """A WebSocket whose TCP connection comes from ``source``, another loopback address."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(source, 0))
+    return connect(ws_url(server, **params), sock=sock, open_timeout=10, max_size=None, **DIRECT)
+
+
+def join_from(server: ServerProcess, source: str, room: str, nick: str) -> ClientConnection:
+    """A member from ``source`` that has read its welcome, history and own join."""
+    ws = open_ws_from(server, source, room=room, nick=nick)
+    assert [receive(ws)["type"] for _ in range(3)] == ["welcome", "history", "sys"]
+    return ws
+
+
+def join_and_leave(server: ServerProcess, source: str, room: str, nick: str) -> Any:
+    """Connect, read the welcome, close, as the flood did: None when let in, else the refusal."""
+    try:
+        with open_ws_from(server, source, room=room, nick=nick) as ws:
+            assert receive(ws)["type"] == "welcome"
+    except InvalidStatus as refused:
+        return refused.response
+    return None
+
+
+def join_refusals(server: ServerProcess) -> str:
+    metrics = NO_PROXY.open(f"{server.url}/metrics", timeout=5).read().decode()
+    return next(
+        line.rsplit(" ", 1)[1]
+        for line in metrics.splitlines()
+        if line.startswith('chatroom_upgrades_refused_total{reason="too_many_joins"}')
+    )
+
+
+def test_a_connect_close_loop_from_one_address_is_refused_429_after_the_burst() -> None:
+    """The default limit (5 a second, bursts of 30): then 429 too_many_joins; others join and chat."""
+    with ServerProcess(":memory:", "--join-rate", "5", "--join-burst", "30") as server:
+        watcher = join_from(server, "127.0.0.3", "lobby", "watcher")
+        speaker = join_from(server, "127.0.0.4", "lobby", "speaker")
+        # Upgrades a browser would refuse (another site's page) spend nothing.
+        for _ in range(40):
+            assert handshake_status(server, {"Origin": "https://evil.example"}, room="lobby") == 403
+        started = time.monotonic()
+        outcomes = [join_and_leave(server, "127.0.0.1", "lobby", f"loop{n}") for n in range(150)]
+        elapsed = time.monotonic() - started
+        admitted = outcomes.count(None)
+        refused = [response for response in outcomes if response is not None]
+        assert 30 <= admitted <= 30 + 5 * elapsed + 1, (admitted, elapsed)
+        assert {response.status_code for response in refused} == {429}
+        assert json.loads(refused[0].body or b"{}") == {
+            "error": "too_many_joins",
+            "message": "too many joins from this address (at most 5 a second):"
+            " wait a moment, then connect again",
+        }
+        assert refused[0].headers["Retry-After"] == "1"
+        assert join_refusals(server) == f"{len(refused)}.0"
+        # Another address joins the same room at once, and the room chats on.
+        join_from(server, "127.0.0.2", "lobby", "neighbour").close()
+        assert_room_carries_on(watcher, speaker)
+        # A second later the address may join again.
+        time.sleep(1.0)
+        assert join_and_leave(server, "127.0.0.1", "lobby", "back") is None
+        watcher.close()
+        speaker.close()
+
+
+def test_many_addresses_churning_one_room_meet_the_rooms_limit() -> None:
+    """A room takes 10 times an address's joins from all addresses: past that 429; other rooms are open."""
+    with ServerProcess(":memory:", "--join-rate", "1", "--join-burst", "2") as server:
+        started = time.monotonic()
+        outcomes = [
+            join_and_leave(server, f"127.0.1.{address}", "hot", f"n{address}-{n}")
+            for address in range(1, 41)
+            for n in range(2)  # within each address's own burst
+        ]
+        elapsed = time.monotonic() - started
+        admitted = outcomes.count(None)
+        refused = [response for response in outcomes if response is not None]
+        assert 20 <= admitted <= 20 + 10 * elapsed + 1, (admitted, elapsed)
+        assert json.loads(refused[0].body or b"{}") == {
+            "error": "too_many_joins",
+            "message": "too many joins into this room (at most 10 a second):"
+            " wait a moment, then connect again",
+        }
+        assert refused[0].status_code == 429 and refused[0].headers["Retry-After"] == "1"
+        join_from(server, "127.0.2.1", "calm", "ann").close()
 
 
 # --- 9. every refusal in PROTOCOL.md, through a real socket -------------------
