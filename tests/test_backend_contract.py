@@ -1,4 +1,4 @@
-"""The Backend contract, held against the in-process bus and the Redis bus alike.
+"""The Backend contract, held against every store with every bus.
 
 Whatever the handlers can observe — ids, history pages, events, presence —
 must not depend on which backend a deployment runs.
@@ -14,9 +14,14 @@ from pathlib import Path
 import pytest
 
 from chatroom.backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
+from chatroom.bus.base import Bus
+from chatroom.bus.local import LocalBus
 from chatroom.bus.redis import RedisBus
-from chatroom.service import ChatService, embedded
+from chatroom.service import ChatService
+from chatroom.store import postgres as postgres_store
 from chatroom.store import sqlite as sqlite_store
+from chatroom.store.base import Store
+from chatroom.store.postgres import PostgresStore
 from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
@@ -32,14 +37,33 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
     server.stop()
 
 
-@pytest.fixture(params=["local", "redis"])
-def make_backend(request: pytest.FixtureRequest) -> Callable[[], Backend]:
-    """A factory of unstarted backends of one kind."""
-    if request.param == "local":
-        return lambda: embedded(":memory:")
+COMBINATIONS = ["sqlite+local", "sqlite+redis", "postgres+local", "postgres+redis"]
+
+
+def store_maker(request: pytest.FixtureRequest, kind: str, sqlite_path: str) -> Callable[[], Store]:
+    """Stores of ``kind`` that all open one database (a SQLite path, or one PostgreSQL schema)."""
+    if kind == "sqlite":
+        return lambda: SQLiteStore(sqlite_path)
+    url = request.getfixturevalue("postgres_server").new_schema()
+    return lambda: PostgresStore(url)
+
+
+def bus_maker(request: pytest.FixtureRequest, kind: str) -> Callable[[], Bus]:
+    """Buses of ``kind`` that all belong to one deployment (one Redis key prefix)."""
+    if kind == "local":
+        return LocalBus
     server: RedisServer = request.getfixturevalue("redis_server")
     prefix = f"test-{secrets.token_hex(4)}:"
-    return lambda: ChatService(SQLiteStore(":memory:"), RedisBus(server.url, prefix=prefix))
+    return lambda: RedisBus(server.url, prefix=prefix)
+
+
+@pytest.fixture(params=COMBINATIONS)
+def make_backend(request: pytest.FixtureRequest) -> Callable[[], Backend]:
+    """A factory of unstarted services of one store and one bus."""
+    store_kind, bus_kind = request.param.split("+")
+    make_store = store_maker(request, store_kind, ":memory:")
+    make_bus = bus_maker(request, bus_kind)
+    return lambda: ChatService(make_store(), make_bus())
 
 
 def run(backend: Backend, scenario: Scenario) -> None:
@@ -351,23 +375,21 @@ def test_healthy_when_running(make_backend: Callable[[], Backend]) -> None:
     run(make_backend(), scenario)
 
 
-@pytest.fixture(params=["local", "redis"])
+@pytest.fixture(params=COMBINATIONS)
 def make_durable_backend(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Backend]:
-    """A factory of unstarted backends that all open the same store (a file, a key prefix)."""
-    if request.param == "local":
-        path = str(tmp_path / "chat.db")
-        return lambda: embedded(path)
-    server: RedisServer = request.getfixturevalue("redis_server")
-    prefix = f"test-{secrets.token_hex(4)}:"
-    path = str(tmp_path / "chat.db")
-    return lambda: ChatService(SQLiteStore(path), RedisBus(server.url, prefix=prefix))
+    """A factory of unstarted services that all open the same database and deployment."""
+    store_kind, bus_kind = request.param.split("+")
+    make_store = store_maker(request, store_kind, str(tmp_path / "chat.db"))
+    make_bus = bus_maker(request, bus_kind)
+    return lambda: ChatService(make_store(), make_bus())
 
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The backends' time in milliseconds, moved forward by the test instead of sleeping."""
     now = [1_700_000_000_000]
-    monkeypatch.setattr(sqlite_store, "now_ms", lambda: now[0])
+    for module in (sqlite_store, postgres_store):
+        monkeypatch.setattr(module, "now_ms", lambda: now[0])
     return now
 
 
