@@ -25,6 +25,8 @@ class RedisServer:
         self.directory = directory
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
+        # The database that the chatroom nodes of a test on this Redis share.
+        self.database = ""
 
     @property
     def url(self) -> str:

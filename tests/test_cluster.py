@@ -25,17 +25,22 @@ from .redis_server import RedisServer
 from .support import ServerProcess, free_port, http_status, require_program, wait_until
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
-    """A redis-server of this test's own."""
+@pytest.fixture(params=["sqlite", "postgres"])
+def redis_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, and the database its nodes share: a SQLite file
+    (several processes on one machine) or a PostgreSQL schema (many nodes)."""
     server = RedisServer(tmp_path).start()
+    if request.param == "sqlite":
+        server.database = str(tmp_path / "chat.db")
+    else:
+        server.database = request.getfixturevalue("postgres_server").new_schema()
     yield server
     server.stop()
 
 
 def node(redis_server: RedisServer, *extra: str) -> ServerProcess:
-    """An unstarted chatroom node on ``redis_server``, sharing the test's one database file."""
-    return ServerProcess(redis_server.directory / "chat.db", "--redis-url", redis_server.url, *extra)
+    """An unstarted chatroom node on ``redis_server``, sharing the test's one database."""
+    return ServerProcess(redis_server.database, "--redis-url", redis_server.url, *extra)
 
 
 async def join(ws_url: str, nick: str, room: str = "lobby") -> tuple[ClientConnection, dict[str, Any]]:

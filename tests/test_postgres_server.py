@@ -1,0 +1,116 @@
+"""The real server on a PostgreSQL of the test's own: outages under traffic, SIGKILL, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from .pg_server import PostgresServer, running_postgres
+from .support import ServerProcess, http_status, wait_until
+
+
+@pytest.fixture
+def postgres() -> Iterator[PostgresServer]:
+    """A cluster of this test's own: the test stops and starts it."""
+    with running_postgres() as server:
+        yield server
+
+
+async def join(server: ServerProcess, nick: str) -> ClientConnection:
+    """A member of the lobby, past its welcome, history and own join."""
+    client = await websockets.connect(f"{server.ws_url}?room=lobby&nick={nick}")
+    while True:
+        frame = json.loads(await client.recv())
+        if frame["type"] == "sys" and frame["nick"] == nick:
+            return client
+
+
+async def answer(client: ClientConnection, ref: str) -> dict[str, Any]:
+    """The ack or error that answers the message sent with ``ref``."""
+    async with asyncio.timeout(20):
+        while True:
+            frame = json.loads(await client.recv())
+            if frame["type"] in ("ack", "error") and frame.get("ref") == ref:
+                return dict(frame)
+
+
+async def send(client: ClientConnection, text: str, ref: str) -> dict[str, Any]:
+    await client.send(json.dumps({"type": "message", "message": text, "ref": ref}))
+    return await answer(client, ref)
+
+
+def history(server: ServerProcess) -> list[tuple[int, str]]:
+    with urllib.request.urlopen(f"{server.url}/api/rooms/lobby/messages?limit=500", timeout=10) as response:
+        return [(m["id"], m["message"]) for m in json.loads(response.read())["messages"]]
+
+
+def test_an_outage_refuses_then_recovers_by_itself(postgres: PostgresServer) -> None:
+    """PostgreSQL stopped under traffic: `unavailable` and 503, the member stays; back: acks resume,
+    ids go on without a gap, and no acked message is lost."""
+    with ServerProcess(postgres.url()) as server:
+
+        async def scenario() -> None:
+            ann = await join(server, "ann")
+            acked = {}
+            for n in range(5):
+                acked[f"a{n}"] = (await send(ann, f"before {n}", f"a{n}"))["id"]
+            await asyncio.to_thread(postgres.stop)
+            await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 503, 20)
+            refusal = await send(ann, "while away", "b")
+            assert (refusal["type"], refusal["code"]) == ("error", "unavailable")
+            await asyncio.to_thread(postgres.start)
+            await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 200, 30)
+            for n in range(5):
+                reply = await send(ann, f"after {n}", f"c{n}")
+                assert reply["type"] == "ack", reply
+                acked[f"c{n}"] = reply["id"]
+            assert sorted(acked.values()) == list(range(1, 11))
+            stored = await asyncio.to_thread(history, server)
+            assert [i for i, _ in stored] == list(range(1, 11))
+            assert "while away" not in [text for _, text in stored]
+            await ann.close()
+
+        asyncio.run(scenario())
+
+
+def test_sigkill_after_acks_loses_nothing(postgres: PostgresServer) -> None:
+    """Every acked message is in PostgreSQL when the server is killed; a new server goes on after it."""
+    url = postgres.url()
+    first = ServerProcess(url, "--rate", "1000", "--burst", "1000").start()
+
+    async def send_some() -> list[int]:
+        ann = await join(first, "ann")
+        ids = [(await send(ann, f"m{n}", str(n)))["id"] for n in range(50)]
+        return ids
+
+    ids = asyncio.run(send_some())
+    first.kill()
+    with ServerProcess(url) as second:
+        assert [i for i, _ in history(second)] == ids == list(range(1, 51))
+
+        async def more() -> int:
+            bob = await join(second, "bob")
+            return int((await send(bob, "after the crash", "x"))["id"])
+
+        assert asyncio.run(more()) == 51
+
+
+def test_a_newer_database_refuses_to_start(postgres: PostgresServer) -> None:
+    """A database written by a newer chatroom: one line on stderr and exit 1."""
+    url = postgres.url()
+    with ServerProcess(url):
+        pass
+    with postgres.connect() as conn:
+        conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
+    server = ServerProcess(url)
+    with pytest.raises(RuntimeError, match="exited 1") as failure:
+        server.start()
+    assert "newer than this chatroom" in str(failure.value)
+    assert "Traceback" not in str(failure.value)
