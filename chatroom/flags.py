@@ -139,6 +139,12 @@ def build_parser() -> ArgumentParser:
         help="Redis for delivery and presence across processes and nodes (history stays in --database)",
     )
     add(
+        "--redis-presence-ttl",
+        type=positive_float,
+        default=d.redis_presence_ttl,
+        help="seconds before the members of a node that died are shown leaving; nodes refresh every third",
+    )
+    add(
         "--processes",
         type=bounded_int(1, 512),
         default=d.processes,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 import socket
 
@@ -30,11 +29,7 @@ IDLE_CONNECTION_SECONDS = 60.0
 
 
 def make_service(settings: Settings) -> ChatService:
-    """The store and the bus the settings ask for, as one service.
-
-    CHATROOM_REDIS_PRESENCE_TTL (seconds, default 15) bounds how long the
-    members of a node that died stay listed; nodes refresh every third of it.
-    """
+    """The store and the bus the settings ask for, as one service."""
     try:
         store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
     except StoreStartupError as error:
@@ -42,17 +37,10 @@ def make_service(settings: Settings) -> ChatService:
     if not settings.redis_url:
         return ChatService(store, LocalBus())
     try:
-        from .bus.redis import DEFAULT_PRESENCE_TTL, RedisBus
+        from .bus.redis import RedisBus
     except ImportError:
         raise StartupError("--redis-url needs the redis package: pip install 'chatroom[redis]'") from None
-    raw_ttl = os.environ.get("CHATROOM_REDIS_PRESENCE_TTL", "")
-    try:
-        ttl = float(raw_ttl) if raw_ttl else DEFAULT_PRESENCE_TTL
-    except ValueError:
-        ttl = -1.0
-    if not 0 < ttl < float("inf"):
-        raise StartupError(f"CHATROOM_REDIS_PRESENCE_TTL: {raw_ttl!r} is not a number of seconds above 0")
-    return ChatService(store, RedisBus(settings.redis_url, presence_ttl=ttl))
+    return ChatService(store, RedisBus(settings.redis_url, presence_ttl=settings.redis_presence_ttl))
 
 
 def page_url(settings: Settings, port: int) -> str:
