@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 import os
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from . import __version__, auth
@@ -112,26 +113,33 @@ def boolean(text: str) -> bool:
     raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
 
 
+def add_database(parser: ArgumentParser) -> None:
+    """--database (or --db): the server's, the export's and the import's."""
+    parser.add_argument(
+        "--database",
+        "--db",
+        dest="database",
+        type=database_url,
+        default=Settings().database,
+        help="where history is kept: a SQLite file (path or sqlite:///path), :memory: (kept nowhere),"
+        " or postgresql://user@host/dbname",
+    )
+
+
 def build_parser() -> ArgumentParser:
     """Every flag of PROTOCOL.md's command-line table, and a few of our own."""
     parser = ArgumentParser(
         prog="chatroom",
         description="A real-time, multi-room web chat server. Every flag can also "
         "come from CHATROOM_<FLAG> (upper case, '-' as '_').",
+        epilog="Commands: 'chatroom export' writes a database's history as JSON Lines (a backup);"
+        " 'chatroom import' stores such a file into a database. Each has --help.",
     )
     add = parser.add_argument
     d = Settings()
     add("--port", type=bounded_int(0, 65535), default=d.port, help="TCP port (0: any free port)")
     add("--address", type=non_empty, default=d.address, help="address to bind (0.0.0.0 for all)")
-    add(
-        "--database",
-        "--db",
-        dest="database",
-        type=database_url,
-        default=d.database,
-        help="where history is kept: a SQLite file (path or sqlite:///path), :memory: (kept nowhere),"
-        " or postgresql://user@host/dbname",
-    )
+    add_database(parser)
     add(
         "--redis-url",
         type=redis_url,
@@ -233,11 +241,15 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def environment_defaults(parser: ArgumentParser, environ: dict[str, str]) -> dict[str, Any]:
-    """Defaults taken from CHATROOM_* variables, checked like the flags."""
+def environment_defaults(
+    parser: ArgumentParser, environ: dict[str, str], only: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Defaults taken from CHATROOM_* variables, checked like the flags (``only``: of these dests)."""
     defaults: dict[str, Any] = {}
     for action in parser._actions:
         if not action.option_strings or action.dest in ("help", "version"):
+            continue
+        if only is not None and action.dest not in only:
             continue
         for flag in action.option_strings:
             variable = "CHATROOM_" + flag.lstrip("-").upper().replace("-", "_")
@@ -281,3 +293,61 @@ def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | 
     options = vars(args)
     options["origins"] = tuple(options.pop("origin") or ())
     return Settings(**options)
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    """An export or an import: its settings (the database), its file, and whether to keep the epoch."""
+
+    settings: Settings
+    # None: standard output for an export, standard input for an import.
+    path: str | None
+    keep_epoch: bool = False
+
+
+def build_transfer_parser(command: str) -> ArgumentParser:
+    """The flags of ``chatroom export`` or ``chatroom import``."""
+    if command == "export":
+        parser = ArgumentParser(
+            prog="chatroom export",
+            description="Write the database's history as JSON Lines (docs/storage.md has the format).",
+        )
+        add_database(parser)
+        parser.add_argument(
+            "--output",
+            "-o",
+            type=non_empty,
+            default=None,
+            help="the file to write, whole or not at all (default: standard output)",
+        )
+        return parser
+    parser = ArgumentParser(
+        prog="chatroom import",
+        description="Store an export's messages, with their ids and times, into a database"
+        " that does not have them yet (a new one, say).",
+    )
+    add_database(parser)
+    parser.add_argument(
+        "--input", "-i", type=non_empty, default=None, help="the export to read (default: standard input)"
+    )
+    parser.add_argument(
+        "--keep-epoch",
+        action="store_true",
+        help="take the export's epoch, so that clients keep their place (a move to another database);"
+        " the database must hold no message",
+    )
+    return parser
+
+
+def parse_transfer(
+    command: str, argv: Sequence[str], environ: dict[str, str] | None = None
+) -> TransferOptions:
+    """An export's or import's options from its flags over CHATROOM_DATABASE over the default."""
+    parser = build_transfer_parser(command)
+    environ = dict(os.environ if environ is None else environ)
+    parser.set_defaults(**environment_defaults(parser, environ, only=("database",)))
+    args = parser.parse_args(argv)
+    if is_private_database(args.database):
+        parser.error("argument --database: :memory: holds nothing: name a SQLite file or postgresql://")
+    path = args.output if command == "export" else args.input
+    return TransferOptions(Settings(database=args.database), path, getattr(args, "keep_epoch", False))
