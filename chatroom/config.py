@@ -14,6 +14,8 @@ class Settings:
     # sqlite:///path, a bare path, :memory:, or postgresql://...
     database: str = "chatroom.db"
     redis_url: str | None = None
+    # Seconds a dead node's members stay listed on the others; nodes refresh a third of it.
+    redis_presence_ttl: float = 15.0
     processes: int = 1
     origins: tuple[str, ...] = ()
     api_key: str | None = None

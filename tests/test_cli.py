@@ -82,6 +82,7 @@ def test_help_lists_every_flag() -> None:
         (["--new-rooms-per-minute", "-1"], "--new-rooms-per-minute"),
         (["--join-rate", "-1"], "--join-rate"),
         (["--join-burst", "many"], "--join-burst"),
+        (["--redis-presence-ttl", "0"], "--redis-presence-ttl"),
         (["--no-such-flag"], "--no-such-flag"),
     ],
 )
@@ -125,6 +126,7 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_NEW_ROOMS_PER_MINUTE": "0",
         "CHATROOM_JOIN_RATE": "0.5",
         "CHATROOM_JOIN_BURST": "0",
+        "CHATROOM_REDIS_PRESENCE_TTL": "1.5",
     }
     settings = parse_settings(["--port", "9002"], environ)
     assert settings.port == 9002
@@ -140,6 +142,7 @@ def test_environment_supplies_every_flag() -> None:
     assert settings.xheaders is True and settings.log_level == "warning"
     assert settings.new_rooms_per_minute == 0
     assert (settings.join_rate, settings.join_burst) == (0.5, 0)
+    assert settings.redis_presence_ttl == 1.5
 
 
 def test_defaults_are_protocols() -> None:
@@ -156,7 +159,18 @@ def test_defaults_are_protocols() -> None:
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (1048576, 0)
     assert settings.new_rooms_per_minute == 20
     assert (settings.join_rate, settings.join_burst) == (5, 30)
+    assert settings.redis_presence_ttl == 15
     assert settings.redis_url is None and settings.xheaders is False and settings.log_level == "info"
+
+
+def test_only_flags_reads_the_environment() -> None:
+    """Every setting comes through the flags' parser: no other module reads os.environ."""
+    readers = [
+        path.name
+        for path in (REPO / "chatroom").rglob("*.py")
+        if any(word in path.read_text() for word in ("os.environ", "getenv"))
+    ]
+    assert readers == ["flags.py"]
 
 
 def test_origin_may_repeat() -> None:

@@ -162,6 +162,37 @@ def test_import_keeps_ids_and_refuses_overlap(store_factory: StoreFactory) -> No
     run(store_factory(), scenario)
 
 
+def test_room_names_page_through_rooms_with_history(store_factory: StoreFactory) -> None:
+    """Export pages room names in code point order after a cursor, non-ASCII names included."""
+
+    async def scenario(store: Store) -> None:
+        names = ["Zed", "café", "lobby", "日本語", "кухня", "a-1"]
+        for name in names:
+            await store.append(name, "ann", "x")
+        pages: list[list[str]] = []
+        after = ""
+        while page := await store.room_names(after, 4):
+            pages.append(page)
+            after = page[-1]
+        assert pages == [sorted(names)[:4], sorted(names)[4:]]
+
+    run(store_factory(), scenario)
+
+
+def test_an_empty_database_may_adopt_an_epoch(store_factory: StoreFactory) -> None:
+    """A database without messages takes another epoch; once it holds one it refuses and keeps its own."""
+
+    async def scenario(store: Store) -> None:
+        await store.adopt_epoch("kept-epoch")
+        assert await store.epoch() == "kept-epoch"
+        await store.append("lobby", "ann", "x")
+        with pytest.raises(StoreError):
+            await store.adopt_epoch("another")
+        assert await store.epoch() == "kept-epoch"
+
+    run(store_factory(), scenario)
+
+
 def test_closed_store_refuses(store_factory: StoreFactory) -> None:
     """After close, appends fail with StoreError rather than hang."""
 

@@ -12,7 +12,8 @@ of them to it, on SQLite and on PostgreSQL):
   DEDUPE_WINDOW_MS) is not stored again: it resolves to the first message,
   marked as not new, so that nobody broadcasts it twice.
 - The epoch changes only when the database is new: it is created with the
-  schema and never changes after.
+  schema and never changes after, except that a database without messages may
+  adopt another (an import keeping its export's epoch).
 - A store never imports the web layer and never delivers anything: the caller
   publishes what was stored.
 """
@@ -115,6 +116,10 @@ class Store(Protocol):
         """Whether the database answers and the last write and write probe worked."""
         ...
 
+    async def room_names(self, after: str, limit: int) -> list[str]:
+        """Up to ``limit`` names of rooms with history after ``after``, in code point order (for export)."""
+        ...
+
     async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
         """Messages of ``room`` with id > ``after``, oldest first (for export)."""
         ...
@@ -125,3 +130,9 @@ class Store(Protocol):
         Refuses (StoreError) a message whose id is not above its room's last id.
         """
         ...
+
+    async def adopt_epoch(self, epoch: str) -> None:
+        """Make ``epoch`` the database's own, for good (an import keeping its export's epoch).
+
+        Refuses (StoreError) once the database holds any message.
+        """

@@ -311,6 +311,25 @@ class PostgresStore:
             raise StoreError(f"cannot import: {self.target.say(error)}") from None
         return len(batch)
 
+    async def adopt_epoch(self, epoch: str) -> None:
+        """Make ``epoch`` the database's own; refuses once it holds any message.
+
+        The lock on rooms waits for, and then holds off, every transaction
+        that stores messages: they all take their rooms' rows first.
+        """
+        if self._pool is None or self._closing:
+            raise StoreError("the store is closed")
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                await conn.execute("LOCK TABLE rooms IN SHARE ROW EXCLUSIVE MODE")
+                held = await (await conn.execute("SELECT EXISTS (SELECT 1 FROM messages)")).fetchone()
+                if held is None or held[0]:
+                    raise StoreError("cannot keep the epoch: the database already holds messages")
+                await conn.execute("UPDATE meta SET value = %s WHERE key = 'epoch'", (epoch,))
+        except psycopg.Error as error:
+            raise StoreError(f"cannot keep the epoch: {self.target.say(error)}") from None
+        self._epoch = epoch
+
     # --- the write probe ---------------------------------------------------
 
     async def _probe_write(self) -> str | None:

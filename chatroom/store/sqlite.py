@@ -450,21 +450,43 @@ class SQLiteStore:
     async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
         """Store messages with their own ids and times, in one transaction."""
         batch = list(messages)
-        assert self._loop is not None
-        done: asyncio.Future[int | str] = self._loop.create_future()
+        return await self._on_writer(lambda conn: self._import(conn, batch), "cannot import")
+
+    async def adopt_epoch(self, epoch: str) -> None:
+        """Make ``epoch`` the database's own; refuses once it holds any message."""
+        await self._on_writer(lambda conn: self._set_epoch(conn, epoch), "cannot keep the epoch")
+        self._epoch = epoch
+
+    async def _on_writer(self, work: Callable[[sqlite3.Connection], T], failing: str) -> T:
+        """The outcome of ``work`` run on the writer thread between batches; StoreError when it fails."""
+        assert self._loop is not None, "start() the store first"
+        if self._writer is None or self._closing:
+            raise StoreError("the store is closed")
+        done: asyncio.Future[T] = self._loop.create_future()
 
         def run(conn: sqlite3.Connection) -> None:
             try:
-                outcome: int | str = self._import(conn, batch)
+                result = work(conn)
             except (sqlite3.Error, StoreError) as error:
-                outcome = str(error)
-            self._call_on_loop(done.set_result, outcome)
+                self._call_on_loop(done.set_exception, StoreError(f"{failing}: {error}"))
+            else:
+                self._call_on_loop(done.set_result, result)
 
         self._jobs.put(run)
-        outcome = await done
-        if isinstance(outcome, str):
-            raise StoreError(f"cannot import: {outcome}")
-        return outcome
+        return await done
+
+    @staticmethod
+    def _set_epoch(conn: sqlite3.Connection, epoch: str) -> None:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is not None:
+                raise StoreError("the database already holds messages")
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
 
     @staticmethod
     def _import(conn: sqlite3.Connection, batch: list[StoredMessage]) -> int:

@@ -1,0 +1,353 @@
+"""Flags and CHATROOM_* variables: how the command line and the environment become Settings.
+
+This module is the only one that reads the environment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import urllib.parse
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from . import __version__, auth
+from .config import Settings
+from .store import is_private_database, sqlite_path
+from .store.sqlite import SYNCHRONOUS_MODES
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """Reports a bad flag in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer in [low, high]."""
+
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low or (high is not None and value > high):
+            bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use a number {bounds}")
+        return value
+
+    return convert
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of at least 0")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    value = non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def non_empty(text: str) -> str:
+    """An argparse type: any text but the empty string."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def jwt_secret(text: str) -> str:
+    """An argparse type: an HS256 secret of at least 32 bytes (RFC 7518)."""
+    if auth.secret_too_short(text):
+        raise argparse.ArgumentTypeError(
+            f"must be at least {auth.MIN_SECRET_BYTES} bytes; make one with:"
+            " python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    return text
+
+
+def database_url(text: str) -> str:
+    """An argparse type: a SQLite path, sqlite:///path, :memory: or postgresql:// URL."""
+    try:
+        sqlite_path(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return non_empty(text)
+
+
+def redis_url(text: str) -> str:
+    """An argparse type: a redis://, rediss:// or unix:// URL."""
+    if urllib.parse.urlsplit(text).scheme not in ("redis", "rediss", "unix"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a redis://, rediss:// or unix:// URL")
+    return text
+
+
+def origin(text: str) -> str:
+    """An argparse type: scheme://host[:port], as browsers send Origin."""
+    parts = urllib.parse.urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.path not in ("", "/"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an origin like https://chat.example.com")
+    return text.rstrip("/")
+
+
+def boolean(text: str) -> bool:
+    """An argparse type for CHATROOM_* switches: 1/0, true/false, yes/no, on/off."""
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise argparse.ArgumentTypeError(f"{text!r} is not true or false")
+
+
+def add_database(parser: ArgumentParser) -> None:
+    """--database (or --db): the server's, the export's and the import's."""
+    parser.add_argument(
+        "--database",
+        "--db",
+        dest="database",
+        type=database_url,
+        default=Settings().database,
+        help="where history is kept: a SQLite file (path or sqlite:///path), :memory: (kept nowhere),"
+        " or postgresql://user@host/dbname",
+    )
+
+
+def build_parser() -> ArgumentParser:
+    """Every flag of PROTOCOL.md's command-line table, and a few of our own."""
+    parser = ArgumentParser(
+        prog="chatroom",
+        description="A real-time, multi-room web chat server. Every flag can also "
+        "come from CHATROOM_<FLAG> (upper case, '-' as '_').",
+        epilog="Commands: 'chatroom export' writes a database's history as JSON Lines (a backup);"
+        " 'chatroom import' stores such a file into a database. Each has --help.",
+    )
+    add = parser.add_argument
+    d = Settings()
+    add("--port", type=bounded_int(0, 65535), default=d.port, help="TCP port (0: any free port)")
+    add("--address", type=non_empty, default=d.address, help="address to bind (0.0.0.0 for all)")
+    add_database(parser)
+    add(
+        "--redis-url",
+        type=redis_url,
+        default=None,
+        help="Redis for delivery and presence across processes and nodes (history stays in --database)",
+    )
+    add(
+        "--redis-presence-ttl",
+        type=positive_float,
+        default=d.redis_presence_ttl,
+        help="seconds before the members of a node that died are shown leaving; nodes refresh every third",
+    )
+    add(
+        "--processes",
+        type=bounded_int(1, 512),
+        default=d.processes,
+        help="worker processes sharing the port (needs --redis-url above 1)",
+    )
+    add(
+        "--origin",
+        type=origin,
+        action="append",
+        default=None,
+        help="an extra allowed browser origin; may be repeated",
+    )
+    add("--api-key", type=non_empty, default=None, help="enables POST /api/rooms/{room}/messages")
+    add("--jwt-secret", type=jwt_secret, default=None, help="require HS256 tokens on /ws")
+    add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")
+    add(
+        "--max-message-length",
+        type=bounded_int(1, 1_000_000),
+        default=d.max_message_length,
+        help="characters",
+    )
+    add(
+        "--max-frame-bytes",
+        type=bounded_int(128, 64 * 1024 * 1024),
+        default=d.max_frame_bytes,
+        help="larger frames close 1009",
+    )
+    add("--rate", type=positive_float, default=d.rate, help="messages a second per connection")
+    add("--burst", type=bounded_int(1), default=d.burst, help="messages a connection may send at once")
+    add(
+        "--ping-interval",
+        type=non_negative_float,
+        default=d.ping_interval,
+        help="seconds between pings (0: none)",
+    )
+    add(
+        "--ping-timeout",
+        type=non_negative_float,
+        default=d.ping_timeout,
+        help="seconds to wait for a pong; at most the interval",
+    )
+    add(
+        "--max-backlog-bytes",
+        type=bounded_int(1024),
+        default=d.max_backlog_bytes,
+        help="unsent bytes before a slow client is cut off (1013)",
+    )
+    add(
+        "--max-connections-per-ip",
+        type=bounded_int(0),
+        default=d.max_connections_per_ip,
+        help="concurrent connections per address, HTTP and WebSocket (0: no limit)",
+    )
+    add(
+        "--new-rooms-per-minute",
+        type=bounded_int(0),
+        default=d.new_rooms_per_minute,
+        help="rooms an address may create a minute by joining them; more get HTTP 429 (0: no limit)",
+    )
+    add(
+        "--join-rate",
+        type=non_negative_float,
+        default=d.join_rate,
+        help="joins an address may make a second (a room: 10 times as many); more get HTTP 429 (0: no limit)",
+    )
+    add(
+        "--join-burst",
+        type=bounded_int(0),
+        default=d.join_burst,
+        help="joins an address may make at once (0: no limit)",
+    )
+    add(
+        "--xheaders",
+        action="store_true",
+        default=d.xheaders,
+        help="trust X-Forwarded-For / X-Real-IP from a reverse proxy",
+    )
+    add("--log-level", choices=LOG_LEVELS, default=d.log_level, help="default info")
+    add(
+        "--sqlite-synchronous",
+        choices=SYNCHRONOUS_MODES,
+        default=d.sqlite_synchronous,
+        help="full: acked messages survive power loss; normal: survive a crash of the process",
+    )
+    add("--version", action="version", version=f"chatroom {__version__}")
+    return parser
+
+
+def environment_defaults(
+    parser: ArgumentParser, environ: dict[str, str], only: Collection[str] | None = None
+) -> dict[str, Any]:
+    """Defaults taken from CHATROOM_* variables, checked like the flags (``only``: of these dests)."""
+    defaults: dict[str, Any] = {}
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help", "version"):
+            continue
+        if only is not None and action.dest not in only:
+            continue
+        for flag in action.option_strings:
+            variable = "CHATROOM_" + flag.lstrip("-").upper().replace("-", "_")
+            if variable in environ:
+                defaults[action.dest] = _convert_environment(
+                    parser, action, flag, variable, environ[variable]
+                )
+                break
+    return defaults
+
+
+def _convert_environment(
+    parser: ArgumentParser, action: argparse.Action, flag: str, variable: str, text: str
+) -> Any:
+    convert: Callable[[str], Any] = boolean if action.nargs == 0 else (action.type or str)  # type: ignore[assignment]
+    try:
+        value = convert(text)
+    except argparse.ArgumentTypeError as error:
+        parser.error(f"{variable} (argument {flag}): {error}")
+    if action.choices is not None and value not in action.choices:
+        parser.error(
+            f"{variable} (argument {flag}): {text!r} is not one of {', '.join(map(str, action.choices))}"
+        )
+    return [value] if isinstance(action, argparse._AppendAction) else value
+
+
+def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the command line over CHATROOM_* variables over defaults."""
+    parser = build_parser()
+    parser.set_defaults(**environment_defaults(parser, dict(os.environ if environ is None else environ)))
+    args = parser.parse_args(argv)
+    if args.ping_interval and args.ping_timeout > args.ping_interval:
+        parser.error("argument --ping-timeout: may not exceed --ping-interval")
+    if args.processes > 1 and not args.redis_url:
+        parser.error("argument --processes: more than 1 process needs --redis-url")
+    if args.redis_url and is_private_database(args.database):
+        parser.error(
+            "argument --database: :memory: is private to one process; with --redis-url use a SQLite file"
+            " or postgresql://"
+        )
+    options = vars(args)
+    options["origins"] = tuple(options.pop("origin") or ())
+    return Settings(**options)
+
+
+@dataclass(frozen=True)
+class TransferOptions:
+    """An export or an import: its settings (the database), its file, and whether to keep the epoch."""
+
+    settings: Settings
+    # None: standard output for an export, standard input for an import.
+    path: str | None
+    keep_epoch: bool = False
+
+
+def build_transfer_parser(command: str) -> ArgumentParser:
+    """The flags of ``chatroom export`` or ``chatroom import``."""
+    if command == "export":
+        parser = ArgumentParser(
+            prog="chatroom export",
+            description="Write the database's history as JSON Lines (docs/storage.md has the format).",
+        )
+        add_database(parser)
+        parser.add_argument(
+            "--output",
+            "-o",
+            type=non_empty,
+            default=None,
+            help="the file to write, whole or not at all (default: standard output)",
+        )
+        return parser
+    parser = ArgumentParser(
+        prog="chatroom import",
+        description="Store an export's messages, with their ids and times, into a database"
+        " that does not have them yet (a new one, say).",
+    )
+    add_database(parser)
+    parser.add_argument(
+        "--input", "-i", type=non_empty, default=None, help="the export to read (default: standard input)"
+    )
+    parser.add_argument(
+        "--keep-epoch",
+        action="store_true",
+        help="take the export's epoch, so that clients keep their place (a move to another database);"
+        " the database must hold no message",
+    )
+    return parser
+
+
+def parse_transfer(
+    command: str, argv: Sequence[str], environ: dict[str, str] | None = None
+) -> TransferOptions:
+    """An export's or import's options from its flags over CHATROOM_DATABASE over the default."""
+    parser = build_transfer_parser(command)
+    environ = dict(os.environ if environ is None else environ)
+    parser.set_defaults(**environment_defaults(parser, environ, only=("database",)))
+    args = parser.parse_args(argv)
+    if is_private_database(args.database):
+        parser.error("argument --database: :memory: holds nothing: name a SQLite file or postgresql://")
+    path = args.output if command == "export" else args.input
+    return TransferOptions(Settings(database=args.database), path, getattr(args, "keep_epoch", False))

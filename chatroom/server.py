@@ -1,0 +1,123 @@
+"""One server: the service its settings name, serving until a stop signal, the graceful stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+
+import tornado.httpserver
+import tornado.netutil
+
+from . import __version__, protocol
+from .app import make_app
+from .backend import Backend, StartupError
+from .bus.local import LocalBus
+from .config import Settings
+from .handlers import ChatSocketHandler
+from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
+from .service import ChatService
+from .store import open_store
+from .store.base import StoreStartupError
+
+log = logging.getLogger("chatroom.server")
+
+SHUTDOWN_LIMIT = 4.0
+MAX_BODY_BYTES = 64 * 1024
+IDLE_CONNECTION_SECONDS = 60.0
+
+
+def make_service(settings: Settings) -> ChatService:
+    """The store and the bus the settings ask for, as one service."""
+    try:
+        store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    except StoreStartupError as error:
+        raise StartupError(str(error)) from None
+    if not settings.redis_url:
+        return ChatService(store, LocalBus())
+    try:
+        from .bus.redis import RedisBus
+    except ImportError:
+        raise StartupError("--redis-url needs the redis package: pip install 'chatroom[redis]'") from None
+    return ChatService(store, RedisBus(settings.redis_url, presence_ttl=settings.redis_presence_ttl))
+
+
+def page_url(settings: Settings, port: int) -> str:
+    """The address a person opens in a browser."""
+    host = settings.address
+    if host in ("0.0.0.0", "::", ""):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/"
+
+
+async def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+    """Run one server until SIGTERM or SIGINT, then stop gracefully.
+
+    A worker of ``--processes`` gets its listening sockets from the parent.
+    """
+    before, now = raise_descriptor_limit()
+    if now > before:
+        log.info("descriptor limit raised from %d to %d", before, now)
+    backend = make_service(settings)
+    await backend.start()
+    if sockets is None:
+        try:
+            sockets = tornado.netutil.bind_sockets(settings.port, settings.address)
+        except OSError as error:
+            await backend.close()
+            raise StartupError(
+                f"cannot listen on {settings.address}:{settings.port}: {error.strerror}"
+            ) from None
+    server = GuardedHTTPServer(
+        make_app(settings, backend),
+        xheaders=settings.xheaders,
+        # The API takes one short message: refuse bigger bodies before
+        # reading them, and drop clients that dawdle over headers or bodies.
+        max_body_size=MAX_BODY_BYTES,
+        idle_connection_timeout=IDLE_CONNECTION_SECONDS,
+        body_timeout=IDLE_CONNECTION_SECONDS,
+    )
+    listener = Listener(server, sockets, settings.max_connections_per_ip, count_peers=not settings.xheaders)
+    listener.start()
+    port = sockets[0].getsockname()[1]
+    log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
+    await wait_for_stop_signal()
+    listener.stop()
+    await shutdown(server, backend, settings)
+
+
+async def wait_for_stop_signal() -> None:
+    """Return once SIGTERM or SIGINT arrives, and keep catching them.
+
+    The handlers stay installed until the loop closes: a second signal while
+    stopping must not kill the process before queued messages are stored. (A
+    worker of ``--processes`` gets every stop signal twice: from the terminal
+    or the service manager, and from its parent.)
+    """
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    await stop.wait()
+
+
+async def shutdown(server: tornado.httpserver.HTTPServer, backend: Backend, settings: Settings) -> None:
+    """Stop accepting, close every member with 1001, flush history."""
+    log.info("shutting down: closing %d sessions", len(ChatSocketHandler.sessions))
+    server.stop()
+    ChatSocketHandler.close_all(protocol.CLOSE_GOING_AWAY, "server shutting down")
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + settings.shutdown_grace
+    while ChatSocketHandler.sessions and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    await backend.close()
+    try:
+        await asyncio.wait_for(
+            server.close_all_connections(), timeout=SHUTDOWN_LIMIT - settings.shutdown_grace
+        )
+    except TimeoutError:
+        log.warning("some connections did not close in time")
+    log.info("stopped")

@@ -1,0 +1,144 @@
+"""The supervisor of ``--processes N``: forked workers sharing the port."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from typing import NoReturn
+
+import tornado.netutil
+
+from .backend import StartupError
+from .config import Settings
+from .server import SHUTDOWN_LIMIT, serve
+
+log = logging.getLogger("chatroom.workers")
+
+# A worker that dies sooner than this after its start is not restarted.
+WORKER_MIN_UPTIME = 5.0
+# How long the parent waits for its workers' graceful stop before SIGKILL.
+WORKER_STOP_LIMIT = SHUTDOWN_LIMIT + 2.0
+
+
+def run_worker(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
+    """The body of a forked worker: one full server on the inherited sockets.
+
+    It ends with os._exit: the parent's state (atexit, buffers, the stack
+    that forked it) is not the worker's to run.
+    """
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_DFL)
+    status = 0
+    try:
+        asyncio.run(serve(settings, sockets))
+    except StartupError as error:
+        log.error("worker %d cannot start: %s", os.getpid(), error)
+        status = 1
+    except BaseException:
+        log.exception("worker %d failed", os.getpid())
+        status = 1
+    finally:
+        logging.shutdown()
+        sys.stderr.flush()
+        sys.stdout.flush()
+    os._exit(status)
+
+
+class WorkerPool:
+    """The parent of ``--processes N``: forks the workers, restarts, stops them.
+
+    Each worker gets listening sockets of its own, bound with SO_REUSEPORT
+    before the fork, so the kernel spreads new connections over the workers.
+    A worker that dies after running a while is replaced; one that dies at
+    start (Redis unreachable, say) stops them all, and ``run`` returns 1.
+    SIGTERM or SIGINT: every worker is told to stop, each closes its clients
+    with 1001, and ``run`` returns 0 when all of them exited 0.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = settings.port
+        self.workers: dict[int, float] = {}
+        self.stopping_since: float | None = None
+        self.failed = False
+
+    def run(self) -> int:
+        """Fork the workers and supervise them until they have all stopped."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_stop_signal)
+        try:
+            for _ in range(self.settings.processes):
+                self._spawn()
+        except OSError as error:
+            log.error("cannot listen on %s:%d: %s", self.settings.address, self.port, error)
+            self.failed = True
+            self._stop_all()
+        log.info("%d workers on port %d", len(self.workers), self.port)
+        while self.workers:
+            self._reap_one()
+        return 1 if self.failed else 0
+
+    def _bind(self) -> list[socket.socket]:
+        sockets = tornado.netutil.bind_sockets(self.port, self.settings.address, reuse_port=True)
+        self.port = sockets[0].getsockname()[1]
+        return sockets
+
+    def _spawn(self) -> None:
+        sockets = self._bind()
+        pid = os.fork()
+        if pid == 0:
+            run_worker(self.settings, sockets)
+        for sock in sockets:
+            sock.close()
+        self.workers[pid] = time.monotonic()
+
+    def _on_stop_signal(self, signum: int, frame: object) -> None:
+        if self.stopping_since is None:
+            log.info("stopping %d workers", len(self.workers))
+            self._stop_all()
+
+    def _stop_all(self) -> None:
+        self.stopping_since = time.monotonic()
+        for pid in self.workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def _reap_one(self) -> None:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            self.workers.clear()
+            return
+        if pid == 0:
+            self._kill_stragglers()
+            time.sleep(0.05)
+            return
+        started = self.workers.pop(pid, None)
+        if started is None:
+            return
+        code = os.waitstatus_to_exitcode(status)
+        if self.stopping_since is not None:
+            self.failed |= code != 0
+            return
+        log.error("worker %d exited with %d", pid, code)
+        if time.monotonic() - started < WORKER_MIN_UPTIME:
+            self.failed = True
+            self._stop_all()
+        else:
+            self._spawn()
+
+    def _kill_stragglers(self) -> None:
+        if self.stopping_since is None or time.monotonic() - self.stopping_since < WORKER_STOP_LIMIT:
+            return
+        for pid in self.workers:
+            log.error("worker %d did not stop in time: killing it", pid)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.failed = True
+        self.stopping_since = time.monotonic()

@@ -1,0 +1,311 @@
+"""`python -m chatroom export` and `import`: JSON Lines that carry a database's history, whole, to another."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from chatroom.backend import StoredMessage
+from chatroom.store import migrations
+from chatroom.store.sqlite import SQLiteStore
+
+from .pg_server import PostgresServer
+from .support import REPO, free_port
+
+# Rooms and texts a byte-for-byte copy must keep: other scripts, combining
+# characters, emoji, JSON's own special characters, line breaks.
+ODD_ROOMS = ["кухня", "日本語", "café", "Ωmega", "a.b_c-d", "Zed"]
+ODD_TEXTS = [
+    "héllo 👋",
+    'quotes " and \\ backslashes',
+    "two\nlines\tand a tab",
+    "</script><b>not markup</b>",
+    "مرحبا بالعالم",
+    "e\u0301 decomposed",
+]
+
+
+def chatroom(
+    *args: str, stdin: bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m chatroom ARGS`` to completion."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatroom", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", **(env or {})},
+    )
+
+
+def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
+    """The single line a command printed on stderr."""
+    lines = result.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, result.stderr.decode()
+    return lines[0]
+
+
+def fill(path: Path) -> list[StoredMessage]:
+    """A SQLite database with many rooms, one of them long, odd names and texts: every message in it."""
+
+    async def main() -> list[StoredMessage]:
+        store = SQLiteStore(str(path))
+        await store.start()
+        try:
+            sends = [store.append(f"room-{n:03}", f"nick{n % 7}", f"message {n}") for n in range(150)]
+            sends += [store.append("long", "ann", f"line {n}", bot=n % 3 == 0) for n in range(2500)]
+            for room in ODD_ROOMS:
+                sends += [store.append(room, "Zoë", text, bot=room == "Zed") for text in ODD_TEXTS]
+            await asyncio.gather(*sends)
+            return await everything(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+async def everything(store: SQLiteStore) -> list[StoredMessage]:
+    """Every message of the store, rooms by name, ids in order."""
+    messages: list[StoredMessage] = []
+    for room in await store.room_names("", 10_000):
+        messages += await store.export_messages(room, 0, 10_000)
+    return messages
+
+
+def read_back(path: Path) -> list[StoredMessage]:
+    """Every message of a SQLite database."""
+
+    async def main() -> list[StoredMessage]:
+        store = SQLiteStore(str(path))
+        await store.start()
+        try:
+            return await everything(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def empty_sqlite(path: Path) -> str:
+    """Create an empty SQLite database: its epoch."""
+
+    async def main() -> str:
+        store = SQLiteStore(str(path))
+        await store.start()
+        epoch = await store.epoch()
+        await store.close()
+        return epoch
+
+    return asyncio.run(main())
+
+
+def header(export: bytes) -> dict[str, object]:
+    """The first line of an export, decoded."""
+    decoded = orjson.loads(export.split(b"\n", 1)[0])
+    assert isinstance(decoded, dict)
+    return decoded
+
+
+# --- a round trip ------------------------------------------------------------------
+
+
+def test_sqlite_to_postgres_and_back_keeps_every_message(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """SQLite → JSONL → PostgreSQL → JSONL → SQLite: the same ids, nicks, texts, times and bot marks."""
+    source, copy, first = tmp_path / "source.db", tmp_path / "copy.db", tmp_path / "first.jsonl"
+    original = fill(source)
+    postgres = postgres_server.new_schema()
+
+    exported = chatroom("export", "--database", str(source), "--output", str(first))
+    assert exported.returncode == 0, exported.stderr
+    assert one_line(exported) == "chatroom: exported 2686 messages in 157 rooms"
+    imported = chatroom("import", "--database", postgres, "--keep-epoch", stdin=first.read_bytes())
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 2686 messages in 157 rooms" in one_line(imported)
+    second = chatroom("export", "--database", postgres)
+    assert second.returncode == 0, second.stderr
+    back = chatroom("import", "--db", str(copy), "--input", str(first), "--keep-epoch")
+    assert back.returncode == 0, back.stderr
+    third = chatroom("export", "--db", str(copy))
+
+    assert second.stdout == first.read_bytes() == third.stdout
+    assert read_back(copy) == original
+    lines = first.read_bytes().splitlines()
+    assert len(lines) == 1 + len(original)
+    rooms = [orjson.loads(line)["room"] for line in lines[1:]]
+    assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
+    assert orjson.loads(lines[1]) == {
+        "type": "message",
+        "room": original[0].room,
+        "id": original[0].id,
+        "nick": original[0].nick,
+        "message": original[0].text,
+        "ts": original[0].ts,
+        "bot": original[0].bot,
+    }
+
+
+def test_an_import_keeps_the_databases_epoch_unless_told_to_keep_the_exports(tmp_path: Path) -> None:
+    """Without --keep-epoch the new database has its own epoch (clients start over); with it, the export's."""
+    export = tmp_path / "chat.jsonl"
+    fill(tmp_path / "source.db")
+    assert chatroom("export", "--db", str(tmp_path / "source.db"), "-o", str(export)).returncode == 0
+    exported_epoch = header(export.read_bytes())["epoch"]
+
+    own_epoch = empty_sqlite(tmp_path / "own.db")
+    assert chatroom("import", "--db", str(tmp_path / "own.db"), "-i", str(export)).returncode == 0
+    assert header(chatroom("export", "--db", str(tmp_path / "own.db")).stdout)["epoch"] == own_epoch
+    assert own_epoch != exported_epoch
+
+    assert (
+        chatroom("import", "--db", str(tmp_path / "kept.db"), "-i", str(export), "--keep-epoch").returncode
+        == 0
+    )
+    assert header(chatroom("export", "--db", str(tmp_path / "kept.db")).stdout)["epoch"] == exported_epoch
+
+
+def test_keep_epoch_into_a_database_with_messages_is_refused(tmp_path: Path) -> None:
+    """--keep-epoch needs a database without messages: exit 1, one line, nothing imported."""
+    fill(tmp_path / "other.db")
+    before = read_back(tmp_path / "other.db")
+    export = tmp_path / "chat.jsonl"
+    export.write_bytes(
+        b'{"type":"chatroom-export","version":1,"schema":2,"epoch":"e"}\n'
+        b'{"type":"message","room":"fresh","id":1,"nick":"ann","message":"hi","ts":5,"bot":false}\n'
+    )
+    result = chatroom("import", "--db", str(tmp_path / "other.db"), "-i", str(export), "--keep-epoch")
+    assert result.returncode == 1
+    assert "--keep-epoch" in one_line(result)
+    assert read_back(tmp_path / "other.db") == before
+
+
+# --- refusals ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_importing_twice_fails_and_changes_nothing(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """The second import of the same export exits 1 with one line naming a room; the database is as it was."""
+    fill(tmp_path / "source.db")
+    export = chatroom("export", "--db", str(tmp_path / "source.db")).stdout
+    if kind == "sqlite":
+        target = str(tmp_path / "target.db")
+    else:
+        target = request.getfixturevalue("postgres_server").new_schema()
+    assert chatroom("import", "--db", target, stdin=export).returncode == 0
+
+    again = chatroom("import", "--db", target, stdin=export)
+    assert again.returncode == 1
+    line = one_line(again)
+    assert line.startswith("chatroom: error: the database already has messages of room")
+    assert "nothing was imported" in line
+    after = chatroom("export", "--db", target).stdout
+    assert after.splitlines()[1:] == export.splitlines()[1:]
+
+
+GOOD_HEADER = b'{"type":"chatroom-export","version":1,"schema":2,"epoch":"e1"}'
+GOOD_MESSAGE = b'{"type":"message","room":"lobby","id":1,"nick":"ann","message":"hi","ts":5,"bot":false}'
+
+
+@pytest.mark.parametrize(
+    ("lines", "number", "says"),
+    [
+        ([GOOD_HEADER, GOOD_MESSAGE, b"not json"], 3, "not JSON"),
+        (
+            [GOOD_HEADER, GOOD_MESSAGE, b'{"type":"reaction","room":"lobby"}'],
+            3,
+            "unknown record type 'reaction'",
+        ),
+        ([GOOD_HEADER, b"[1, 2]"], 2, "not a JSON object"),
+        ([GOOD_HEADER, GOOD_MESSAGE.replace(b'"nick":"ann",', b"")], 2, "'nick'"),
+        ([GOOD_HEADER, GOOD_MESSAGE.replace(b'"id":1', b'"id":"1"')], 2, "'id'"),
+        ([GOOD_HEADER, GOOD_MESSAGE.replace(b'"bot":false', b'"bot":0')], 2, "'bot'"),
+        ([GOOD_HEADER, GOOD_MESSAGE, GOOD_MESSAGE], 3, "must increase"),
+        ([GOOD_HEADER, GOOD_MESSAGE, GOOD_HEADER], 3, "second header"),
+        ([GOOD_MESSAGE], 1, "not a chatroom export"),
+        ([GOOD_HEADER.replace(b'"version":1', b'"version":2'), GOOD_MESSAGE], 1, "version 2"),
+        ([], 1, "empty"),
+    ],
+)
+def test_a_bad_line_fails_with_its_number_and_imports_nothing(
+    tmp_path: Path, lines: list[bytes], number: int, says: str
+) -> None:
+    """A malformed line or an unknown record type exits 2 naming the line; no database is made."""
+    export = tmp_path / "bad.jsonl"
+    export.write_bytes(b"".join(line + b"\n" for line in lines))
+    target = tmp_path / "target.db"
+    result = chatroom("import", "--db", str(target), "--input", str(export))
+    assert result.returncode == 2
+    line = one_line(result)
+    assert f"{export}, line {number}:" in line and says in line
+    assert not target.exists()
+
+
+def test_unknown_fields_are_ignored_and_blank_lines_skipped(tmp_path: Path) -> None:
+    """Fields a later chatroom may add do not stop an import; neither do blank lines."""
+    extended = GOOD_MESSAGE.replace(b'"bot":false', b'"bot":false,"edited":null')
+    result = chatroom(
+        "import", "--db", str(tmp_path / "t.db"), stdin=GOOD_HEADER + b"\n\n" + extended + b"\n\n"
+    )
+    assert result.returncode == 0, result.stderr
+    assert read_back(tmp_path / "t.db") == [StoredMessage(1, "lobby", "ann", "hi", 5, False)]
+
+
+# --- the export itself ----------------------------------------------------------------
+
+
+def test_export_of_an_empty_database_is_just_the_header(tmp_path: Path) -> None:
+    """An empty database exports one line: the header with the schema and the database's epoch."""
+    epoch = empty_sqlite(tmp_path / "empty.db")
+    result = chatroom("export", env={"CHATROOM_DATABASE": str(tmp_path / "empty.db")})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count(b"\n") == 1
+    assert header(result.stdout) == {
+        "type": "chatroom-export",
+        "version": 1,
+        "schema": migrations.LATEST,
+        "epoch": epoch,
+    }
+    assert one_line(result) == "chatroom: exported 0 messages in 0 rooms"
+
+
+def test_export_of_a_missing_database_fails_and_creates_none(tmp_path: Path) -> None:
+    """A --database that does not exist is an error (exit 1), not an empty export of a new file."""
+    result = chatroom("export", "--db", str(tmp_path / "typo.db"))
+    assert result.returncode == 1
+    assert "typo.db" in one_line(result)
+    assert result.stdout == b""
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_a_failed_export_leaves_no_file(tmp_path: Path) -> None:
+    """An export that fails (the database cannot be reached) exits 1 and leaves no half-written --output."""
+    unreachable = f"postgresql://postgres@127.0.0.1:{free_port()}/chat"
+    result = chatroom("export", "--db", unreachable, "-o", str(tmp_path / "backup.jsonl"))
+    assert result.returncode == 1
+    assert "cannot connect" in one_line(result)
+    assert list(tmp_path.iterdir()) == []
+    missing = chatroom("export", "--db", unreachable, "-o", str(tmp_path / "no" / "backup.jsonl"))
+    assert missing.returncode == 1
+    assert f"cannot write {tmp_path / 'no' / 'backup.jsonl'}" in one_line(missing)
+
+
+def test_the_commands_have_their_own_help_and_flags() -> None:
+    """--help of the server names both commands; each command lists its flags; a bad one exits 2."""
+    assert b"chatroom export" in chatroom("--help").stdout
+    for command, flag in (("export", b"--output"), ("import", b"--keep-epoch")):
+        result = chatroom(command, "--help")
+        assert result.returncode == 0 and flag in result.stdout and b"--database" in result.stdout
+    bad = chatroom("import", "--no-such-flag")
+    assert bad.returncode == 2
+    assert "--no-such-flag" in one_line(bad)
+    memory = chatroom("export", "--db", ":memory:")
+    assert memory.returncode == 2 and ":memory:" in one_line(memory)
