@@ -83,6 +83,11 @@ def test_help_lists_every_flag() -> None:
         (["--join-rate", "-1"], "--join-rate"),
         (["--join-burst", "many"], "--join-burst"),
         (["--redis-presence-ttl", "0"], "--redis-presence-ttl"),
+        # Combinations that could not keep one gapless id order per room.
+        (["--database", ":memory:", "--redis-url", "redis://127.0.0.1:1/0"], "--database"),
+        (["--db", "sqlite:///:memory:", "--redis-url", "redis://127.0.0.1:1/0"], "--database"),
+        (["--database", "mysql://chat@db/chat"], "--database"),
+        (["--database", "sqlite://"], "--database"),
         (["--no-such-flag"], "--no-such-flag"),
     ],
 )
