@@ -16,7 +16,7 @@ from chatroom import metrics
 from chatroom.backend import BackendError, Event, StartupError, StoredMessage
 from chatroom.service import ChatService, embedded
 from chatroom.store import sqlite as sqlite_store
-from chatroom.store.sqlite import PROBE_BYTES
+from chatroom.store.sqlite_sql import PROBE_BYTES
 
 T = TypeVar("T")
 

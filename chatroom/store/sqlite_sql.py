@@ -1,0 +1,209 @@
+"""What the SQLite store runs on its writer's connection: functions of a connection, no threads.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction (``transaction``): SQLite's
+write lock is taken at the start, so ids read inside it are the file's
+latest even when other processes share the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from ..backend import DEDUPE_WINDOW_MS, StoredMessage
+from ..names import room_key
+from . import migrations
+from .base import Appended, StoreError
+
+PROBE_BYTES = 256 * 1024
+COLUMNS = "id, nick, message, ts, bot"
+
+
+@dataclass(slots=True)
+class PendingMessage:
+    """A message queued for the next batch."""
+
+    room: str
+    nick: str
+    text: str
+    ts: int
+    bot: bool
+    future: asyncio.Future[Appended]
+    # Identifies a message sent with a ref (see backend.dedupe_digest); None: never deduplicated.
+    digest: bytes | None = None
+
+
+def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
+    """A stored message from a row of COLUMNS."""
+    msg_id, nick, text, ts, bot = row
+    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot))  # type: ignore[call-overload]
+
+
+@contextlib.contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+class _Cursor:
+    """migrations.Cursor over a sqlite3 connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[tuple[object, ...]]:
+        return self.conn.execute(sql, params).fetchall()
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[object]]) -> None:
+        self.conn.executemany(sql, rows)
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> str:
+    """Apply the missing schema steps; the database's epoch."""
+    with transaction(conn):
+        conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        for step in migrations.pending_steps(int(row[0]) if row else 0, where):
+            for sql in step.sqlite:
+                conn.execute(sql)
+            if step.fix is not None:
+                step.fix(_Cursor(conn))
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (str(step.version),),
+            )
+        conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),))
+        # A database of another program may have tables of the same names:
+        # better refuse it now than fail on the first message.
+        conn.execute("SELECT room, id, nick, message, ts, bot FROM messages LIMIT 0")
+        conn.execute("SELECT room, last_id, key FROM rooms LIMIT 0")
+        epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
+    return str(epoch)
+
+
+def store_batch(
+    conn: sqlite3.Connection, messages: list[PendingMessage], *, forget_sent: bool
+) -> list[Appended]:
+    """Store a batch in one transaction: each message, and whether it is new.
+
+    With ``forget_sent`` the refs past the deduplication window are deleted too.
+    """
+    results: list[Appended] = []
+    sent: dict[bytes, StoredMessage] = {}
+    last_ids: dict[str, int] = {}
+    with transaction(conn):
+        for pending in messages:
+            earlier = _earlier_send(conn, pending, sent)
+            if earlier is not None:
+                results.append(Appended(earlier, False))
+                continue
+            msg_id = _next_id(conn, pending.room, last_ids)
+            message = StoredMessage(msg_id, pending.room, pending.nick, pending.text, pending.ts, pending.bot)
+            results.append(Appended(message, True))
+            if pending.digest is not None:
+                sent[pending.digest] = message
+        _insert(conn, [result.message for result in results if result.new], last_ids)
+        conn.executemany(
+            "INSERT OR REPLACE INTO sent (digest, room, id, ts) VALUES (?, ?, ?, ?)",
+            [(digest, m.room, m.id, m.ts) for digest, m in sent.items()],
+        )
+        if forget_sent:
+            conn.execute("DELETE FROM sent WHERE ts <= ?", (messages[-1].ts - DEDUPE_WINDOW_MS,))
+    return results
+
+
+def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
+    conn.executemany(
+        "INSERT INTO messages (room, id, nick, message, ts, bot) VALUES (?, ?, ?, ?, ?, ?)",
+        [(m.room, m.id, m.nick, m.text, m.ts, int(m.bot)) for m in messages],
+    )
+    conn.executemany(
+        "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"
+        " ON CONFLICT (room) DO UPDATE SET last_id = excluded.last_id",
+        [(room, last_id, room_key(room)) for room, last_id in last_ids.items()],
+    )
+
+
+def _earlier_send(
+    conn: sqlite3.Connection, pending: PendingMessage, sent: dict[bytes, StoredMessage]
+) -> StoredMessage | None:
+    """The message this one repeats (same room, sender, ref, text, within the window)."""
+    if pending.digest is None:
+        return None
+    if pending.digest in sent:
+        return sent[pending.digest]
+    row = conn.execute(
+        "SELECT m.id, m.nick, m.message, m.ts, m.bot FROM sent s JOIN messages m"
+        " ON m.room = s.room AND m.id = s.id WHERE s.digest = ? AND s.ts > ?",
+        (pending.digest, pending.ts - DEDUPE_WINDOW_MS),
+    ).fetchone()
+    return None if row is None else message_from_row(pending.room, row)
+
+
+def _last_id(conn: sqlite3.Connection, room: str) -> int:
+    row = conn.execute("SELECT last_id FROM rooms WHERE room = ?", (room,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _next_id(conn: sqlite3.Connection, room: str, last_ids: dict[str, int]) -> int:
+    # Read inside the transaction, never cached across batches: another
+    # process sharing the file may have stored since.
+    if room not in last_ids:
+        last_ids[room] = _last_id(conn, room)
+    last_ids[room] += 1
+    return last_ids[room]
+
+
+def set_epoch(conn: sqlite3.Connection, epoch: str) -> None:
+    """Make ``epoch`` the database's own; StoreError once it holds any message."""
+    with transaction(conn):
+        if conn.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is not None:
+            raise StoreError("the database already holds messages")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
+
+
+def import_batch(conn: sqlite3.Connection, batch: list[StoredMessage]) -> int:
+    """Store messages with their own ids and times; StoreError for an id not above its room's last."""
+    with transaction(conn):
+        last_ids: dict[str, int] = {}
+        for message in batch:
+            if message.room not in last_ids:
+                last_ids[message.room] = _last_id(conn, message.room)
+            if message.id <= last_ids[message.room]:
+                raise StoreError(f"room {message.room!r} already has message {message.id}")
+            last_ids[message.room] = message.id
+        _insert(conn, batch, last_ids)
+    return len(batch)
+
+
+def write_probe_error(conn: sqlite3.Connection) -> str | None:
+    """None if the database can grow by about a batch of messages, else why not.
+
+    A tiny write can fit in a page that already exists while a full disk
+    still refuses every message, so the probe stores (then deletes) a row
+    the size of a busy batch.
+    """
+    try:
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('probe', zeroblob(?))"
+            " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (PROBE_BYTES,),
+        )
+    except sqlite3.Error as error:
+        return str(error)
+    # The space is known to be there; failing to give it back is harmless.
+    with contextlib.suppress(sqlite3.Error):
+        conn.execute("DELETE FROM meta WHERE key = 'probe'")
+    return None
