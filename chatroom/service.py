@@ -36,6 +36,8 @@ class ChatService:
         self.repair_wait = repair_wait
         self._feeds: dict[str, RoomFeed] = {}
         self._background: set[asyncio.Future[None]] = set()
+        # Appends not yet resolved: close() waits for them to be handed on.
+        self._appending: set[asyncio.Future[Appended]] = set()
 
     @property
     def store_kind(self) -> str:
@@ -65,6 +67,10 @@ class ChatService:
     async def close(self) -> None:
         """Commit what is queued (delivering it), then let members go and disconnect."""
         await self.store.close()
+        # The store resolved every queued append; their hand-over to the bus
+        # must go out before the bus closes, or other nodes wait for a gap repair.
+        if self._appending:
+            await asyncio.gather(*self._appending, return_exceptions=True)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         for feed in self._feeds.values():
@@ -79,6 +85,8 @@ class ChatService:
         """Store a message; once committed, deliver it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         appended = asyncio.ensure_future(self.store.append(room, nick, text, ref=ref, bot=bot))
+        self._appending.add(appended)
+        appended.add_done_callback(self._appending.discard)
         appended.add_done_callback(lambda done: self._on_appended(done, stored))
         return stored
 
