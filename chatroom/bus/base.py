@@ -1,6 +1,7 @@
 """The Bus seam: delivery between processes, and presence across nodes.
 
-Rules every implementation keeps (tests/test_bus_contract.py holds both to them):
+Rules every implementation keeps (tests/test_backend_contract.py holds both to them,
+with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
 
 - A bus holds nothing that must survive it: history lives in the store. A bus
   that restarts loses presence for a moment, never a message.
