@@ -141,14 +141,7 @@ async def crash(service: Node) -> None:
     """Stop a node as SIGKILL would: no release, no goodbye; its key just expires."""
     bus = service.bus
     assert isinstance(bus, RedisBus)
-    bus._closing = True
-    for task in bus._tasks:
-        task.cancel()
-    await asyncio.gather(*bus._tasks, return_exceptions=True)
-    if bus._pubsub is not None:
-        await bus._pubsub.aclose()  # type: ignore[no-untyped-call]
-    assert bus._client is not None
-    await bus._client.aclose()
+    await bus.abandon()
 
 
 def test_dead_nodes_members_leave_once(shared_redis: RedisServer) -> None:
