@@ -270,7 +270,9 @@ class CuttingProxy:
 
     ``lose_reply_to(marker)``: the next command whose bytes contain ``marker``
     reaches Redis and runs, but its connection is cut before the reply gets
-    back. ``deafen_subscribers()``: connections that subscribed stop receiving
+    back. ``hold_reply_to(marker)``: the same, but the connection stays open
+    and its reply never comes (``holding`` is set once the command was sent).
+    ``deafen_subscribers()``: connections that subscribed stop receiving
     anything, while Redis still counts them as subscribed.
     """
 
@@ -279,6 +281,8 @@ class CuttingProxy:
         self.port = 0
         self.cuts = 0
         self._marker: bytes | None = None
+        self._hold: bytes | None = None
+        self.holding = asyncio.Event()
         self._subscribers: list[dict[str, bool]] = []
         self._server: asyncio.Server | None = None
 
@@ -297,6 +301,9 @@ class CuttingProxy:
     def lose_reply_to(self, marker: bytes) -> None:
         self._marker = marker
 
+    def hold_reply_to(self, marker: bytes) -> None:
+        self._hold = marker
+
     def deafen_subscribers(self) -> None:
         for state in self._subscribers:
             state["deaf"] = True
@@ -313,6 +320,10 @@ class CuttingProxy:
                     self._marker, state["cut"] = None, True
                 up_writer.write(data)
                 await up_writer.drain()
+                if self._hold is not None and self._hold in data:
+                    self._hold, state["deaf"] = None, True
+                    self.holding.set()
+            up_writer.transport.abort()
 
         async def downstream() -> None:
             while data := await up_reader.read(65536):
@@ -452,3 +463,54 @@ def test_a_room_only_joined_leaves_no_key_behind(shared_redis: RedisServer) -> N
             admin.close()
 
     run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def connections_of(redis: RedisServer, bus: RedisBus) -> int:
+    """How many connections Redis has from the node of ``bus`` right now."""
+    admin = redis.client()
+    try:
+        return sum(client["name"] == f"chatroom-{bus.node_id}" for client in admin.client_list())
+    finally:
+        admin.close()
+
+
+def test_a_closed_node_leaves_no_connection_open(shared_redis: RedisServer) -> None:
+    """Closing a node closes every connection it made, and nothing asked of it later opens one."""
+
+    async def scenario(node: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        await node.subscribe("lobby", Collector())
+        await asyncio.gather(*[node.reserve("lobby", f"user{i}") for i in range(8)])
+        assert connections_of(shared_redis, bus) > 1
+        await node.close()
+        await node.unsubscribe("lobby")
+        async with asyncio.timeout(1):
+            with pytest.raises(BackendError):
+                await node.subscribe("hall", Collector())
+        await eventually(lambda: _none_left(bus), timeout=3)
+
+    async def _none_left(bus: RedisBus) -> bool:
+        return connections_of(shared_redis, bus) == 0
+
+    run_nodes(nodes(shared_redis.url, 1), scenario)
+
+
+def test_a_call_cut_off_by_closing_is_not_sent_again(shared_redis: RedisServer) -> None:
+    """A command still waiting for its reply when its node closes fails, and opens no connection."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        proxy.hold_reply_to(b"held up")
+        typing = asyncio.ensure_future(node.typing("lobby", "held up"))
+        await proxy.holding.wait()
+        await node.close()
+        with pytest.raises(BackendError):
+            await typing
+        await eventually(lambda: _none_left(bus), timeout=3)
+
+    async def _none_left(bus: RedisBus) -> bool:
+        return connections_of(shared_redis, bus) == 0
+
+    run_behind_proxy(shared_redis, 2, scenario)

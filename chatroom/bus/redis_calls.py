@@ -102,10 +102,11 @@ class RedisCalls:
         self.closing = True
 
     async def close(self) -> None:
-        """Refuse every call, and disconnect."""
+        """Refuse every call, and close every connection, those in use too."""
         self.stop()
         if self._client is not None:
-            await self._client.aclose()
+            # The client closes only a pool it made itself: this one is ours.
+            await self._client.aclose(close_connection_pool=True)
 
     async def call(
         self, command: Callable[[], Awaitable[T]], retry: Callable[[], Awaitable[T]] | None = None
@@ -125,6 +126,9 @@ class RedisCalls:
         try:
             return await command()
         except CONNECTION_ERRORS as error:
+            if self.closing:
+                # Cut off by close(): a fresh connection would outlive the bus.
+                raise
             log.info("a Redis connection failed (%s); trying once more on a fresh one", error)
             await self._drop_idle_connections()
             return await (retry or command)()

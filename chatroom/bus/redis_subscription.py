@@ -103,7 +103,8 @@ class RedisSubscription:
         self._reader = asyncio.create_task(self._read_loop(), name="chatroom-redis-subscribe")
 
     async def stop(self) -> None:
-        """Stop reading: nothing more reaches the sinks."""
+        """Stop reading: nothing more reaches the sinks, no room is subscribed or unsubscribed."""
+        self._subscribed = False
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
