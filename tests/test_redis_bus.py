@@ -514,3 +514,47 @@ def test_a_call_cut_off_by_closing_is_not_sent_again(shared_redis: RedisServer) 
         return connections_of(shared_redis, bus) == 0
 
     run_behind_proxy(shared_redis, 2, scenario)
+
+
+def subscribers(redis: RedisServer, bus: RedisBus, room: str) -> int:
+    """How many connections Redis has subscribed to the room's channel."""
+    admin = redis.client()
+    try:
+        [(_channel, count)] = admin.pubsub_numsub(f"{bus.prefix}room:{room}:events")
+        return int(count)
+    finally:
+        admin.close()
+
+
+def test_rooms_joined_and_left_while_catching_up(shared_redis: RedisServer) -> None:
+    """While a node reads what it missed after its subscription came back, a room it leaves goes
+    quiet for good and a room it joins delivers."""
+
+    async def scenario(node: Node, other: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        catching_up, go_on = asyncio.Event(), asyncio.Event()
+        catch_up = bus.on_resume
+        assert catch_up is not None
+
+        async def slow_catch_up() -> None:
+            catching_up.set()
+            await go_on.wait()
+            await catch_up()
+
+        bus.on_resume = slow_catch_up
+        await node.subscribe("lobby", Collector())
+        admin = shared_redis.client()
+        admin.client_kill_filter(_type="pubsub")
+        admin.close()
+        await catching_up.wait()
+        await node.unsubscribe("lobby")
+        hall = Collector()
+        await node.subscribe("hall", hall)
+        go_on.set()
+        await other.publish("hall", "bob", "hi")
+        await hall.wait_for(lambda s: len(s.messages()) == 1)
+        await eventually(node.healthy)
+        assert subscribers(shared_redis, bus, "lobby") == 0
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import secrets
 import time
@@ -41,6 +42,20 @@ log = logging.getLogger("chatroom.redis")
 SUBSCRIBE_TIMEOUT = 5.0
 RECONNECT_MIN, RECONNECT_MAX = 0.1, 5.0
 HEALTH_TIMEOUT = 2.0
+
+
+class Link(enum.Enum):
+    """Where the subscription stands, and so what may be asked of it."""
+
+    DOWN = "down"  # not connected: before start, or lost (the read loop reconnects)
+    RESUBSCRIBING = "resubscribing"  # connected again: every room is being subscribed again
+    CATCHING_UP = "catching up"  # every room is back: on_resume reads from the store what was missed
+    LIVE = "live"
+    STOPPED = "stopped"
+
+
+# Rooms may come and go: a subscribe is confirmed on the connection that is read.
+TAKING_ROOMS = (Link.CATCHING_UP, Link.LIVE)
 
 
 def message_frame(node_tag: bytes, messages: Sequence[StoredMessage]) -> bytes:
@@ -87,7 +102,7 @@ class RedisSubscription:
         self._health_ttl_ms = health_ttl_ms
         self._on_resume = on_resume
         self._pubsub: PubSub | None = None
-        self._subscribed = False
+        self._link = Link.DOWN
         self._sinks: dict[str, EventSink] = {}
         self._confirmations: dict[bytes, list[asyncio.Future[None]]] = defaultdict(list)
         # Health checks waiting to hear their token on our own channel.
@@ -99,12 +114,12 @@ class RedisSubscription:
     async def start(self) -> None:
         """Connect, then keep reading (and reconnecting) until stopped."""
         await self._connect()
-        self._subscribed = True
+        self._link = Link.LIVE
         self._reader = asyncio.create_task(self._read_loop(), name="chatroom-redis-subscribe")
 
     async def stop(self) -> None:
         """Stop reading: nothing more reaches the sinks, no room is subscribed or unsubscribed."""
-        self._subscribed = False
+        self._link = Link.STOPPED
         if self._reader is not None:
             self._reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -121,8 +136,9 @@ class RedisSubscription:
     async def subscribe(self, room: str, sink: EventSink) -> None:
         """Give the room's events to ``sink`` once Redis confirms the subscription."""
         self._sinks[room] = sink
-        if not self._subscribed or self._pubsub is None:
+        if self._link not in TAKING_ROOMS:
             raise BusError("the Redis subscription is down")
+        assert self._pubsub is not None
         try:
             await self._subscribe_and_confirm(self._pubsub, [room])
         except (RedisError, OSError) as error:
@@ -130,10 +146,17 @@ class RedisSubscription:
 
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this node the room's events."""
-        if self._sinks.pop(room, None) is None or self._pubsub is None or not self._subscribed:
+        # While resubscribing, the rooms left meanwhile are unsubscribed once
+        # every room is back; while down, they are not subscribed again.
+        if self._sinks.pop(room, None) is None or self._link not in TAKING_ROOMS:
             return
+        assert self._pubsub is not None
+        await self._unsubscribe([room])
+
+    async def _unsubscribe(self, rooms: Sequence[str]) -> None:
+        assert self._pubsub is not None
         with contextlib.suppress(RedisError, OSError):
-            await self._pubsub.unsubscribe(self._keys.channel(room))
+            await self._pubsub.unsubscribe(*(self._keys.channel(room) for room in rooms))
 
     async def _subscribe_and_confirm(self, pubsub: PubSub, rooms: Sequence[str]) -> None:
         loop = asyncio.get_running_loop()
@@ -157,7 +180,7 @@ class RedisSubscription:
         A PING proves little: a fresh pooled connection answers it while the
         subscription is dead, or while Redis refuses writes.
         """
-        if self._calls.closing or not self._subscribed:
+        if self._calls.closing or self._link is not Link.LIVE:
             return False
         token = secrets.token_hex(8)
         heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -187,7 +210,7 @@ class RedisSubscription:
     async def _reconnect_deaf_subscription(self) -> None:
         """The subscription missed our own message, so it is dead: let the read loop reconnect it."""
         pubsub = self._pubsub
-        if not self._subscribed or pubsub is None or pubsub.connection is None:
+        if self._link is not Link.LIVE or pubsub is None or pubsub.connection is None:
             return
         log.warning("the Redis subscription did not hear this node's health check: reconnecting it")
         with contextlib.suppress(RedisError, OSError):
@@ -206,7 +229,7 @@ class RedisSubscription:
         lost_at: float | None = None
         while True:
             try:
-                if self._pubsub is None:
+                if self._link is Link.DOWN:
                     await self._connect()
                     assert lost_at is not None
                     await self._resume_while_reading(lost_at)
@@ -222,29 +245,43 @@ class RedisSubscription:
                 delay = min(delay * 2, RECONNECT_MAX)
 
     async def _resume_while_reading(self, lost_at: float) -> None:
-        """Resubscribe (the reader must run to see the confirmations), then keep reading."""
+        """Resubscribe (the reader must run to see the confirmations), catch up, keep reading."""
         reader = asyncio.create_task(self._read_messages())
-        reader.add_done_callback(lambda _: self._fail_confirmations())
+        reader.add_done_callback(lambda _: self._lose())
         try:
-            await self._resume(lost_at)
+            await self._resubscribe(lost_at)
+            await self._on_resume()
         except BaseException:
             reader.cancel()
             raise
-        self._subscribed = True
+        if self._link is Link.CATCHING_UP:
+            self._link = Link.LIVE
         await reader
 
-    async def _resume(self, lost_at: float) -> None:
-        """Resubscribe every room, then let the caller read what was missed from the store."""
+    async def _resubscribe(self, lost_at: float) -> None:
+        """Subscribe every room again; from then on rooms come and go while the store is read."""
+        self._link = Link.RESUBSCRIBING
         assert self._pubsub is not None
         rooms = list(self._sinks)
         if rooms:
             await self._subscribe_and_confirm(self._pubsub, rooms)
+        if self._link is not Link.RESUBSCRIBING:
+            raise BusError("the Redis subscription was lost")
+        self._link = Link.CATCHING_UP
+        left = [room for room in rooms if room not in self._sinks]
+        if left:
+            await self._unsubscribe(left)
         log.warning(
             "Redis subscription back after %.1fs: %d rooms resubscribed",
             time.monotonic() - lost_at,
-            len(rooms),
+            len(rooms) - len(left),
         )
-        await self._on_resume()
+
+    def _lose(self) -> None:
+        """The reader stopped: nothing more will be confirmed or heard."""
+        if self._link is not Link.STOPPED:
+            self._link = Link.DOWN
+        self._fail_confirmations()
 
     def _fail_confirmations(self) -> None:
         waiting = [future for futures in self._confirmations.values() for future in futures]
@@ -254,8 +291,7 @@ class RedisSubscription:
         self._confirmations.clear()
 
     async def _drop_pubsub(self) -> None:
-        self._subscribed = False
-        self._fail_confirmations()
+        self._lose()
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
