@@ -558,3 +558,22 @@ def test_rooms_joined_and_left_while_catching_up(shared_redis: RedisServer) -> N
         assert subscribers(shared_redis, bus, "lobby") == 0
 
     run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_a_failed_subscribe_leaves_no_subscription_behind(own_redis: RedisServer) -> None:
+    """A room whose subscribe failed while Redis was away is not subscribed once Redis is back."""
+
+    async def scenario(node: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        await node.subscribe("lobby", Collector())
+        await asyncio.to_thread(own_redis.stop)
+        await eventually(lambda: _not(node.healthy()))
+        with pytest.raises(BackendError):
+            await node.subscribe("hall", Collector())
+        await asyncio.to_thread(own_redis.start)
+        await eventually(node.healthy)
+        assert subscribers(own_redis, bus, "lobby") == 1
+        assert subscribers(own_redis, bus, "hall") == 0
+
+    run_nodes(nodes(own_redis.url, 1), scenario)

@@ -135,14 +135,18 @@ class RedisSubscription:
 
     async def subscribe(self, room: str, sink: EventSink) -> None:
         """Give the room's events to ``sink`` once Redis confirms the subscription."""
-        self._sinks[room] = sink
         if self._link not in TAKING_ROOMS:
             raise BusError("the Redis subscription is down")
         assert self._pubsub is not None
+        self._sinks[room] = sink
         try:
             await self._subscribe_and_confirm(self._pubsub, [room])
-        except (RedisError, OSError) as error:
-            raise BusError(f"Redis: {error}") from None
+        except (RedisError, OSError, BusError) as error:
+            # Not in effect, so not to be subscribed again after a reconnect
+            # either (nor to land later, if only its confirmation was late).
+            if self._sinks.get(room) is sink:
+                await self.unsubscribe(room)
+            raise error if isinstance(error, BusError) else BusError(f"Redis: {error}") from None
 
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this node the room's events."""
