@@ -8,6 +8,7 @@ server process would have.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -265,25 +266,37 @@ def test_redis_losing_its_data_loses_no_message(own_redis: RedisServer) -> None:
     run_nodes(nodes(own_redis.url, 1, presence_ttl=0.6, presence_refresh=0.2), scenario)
 
 
+@dataclasses.dataclass(eq=False)
+class Relayed:
+    """One client connection through the proxy, and what happens to what Redis sends it."""
+
+    writer: asyncio.StreamWriter
+    cut: bool = False
+    deaf: bool = False
+    held: list[bytes] | None = None
+
+
 class CuttingProxy:
     """A TCP proxy in front of Redis that can lose a reply, or go deaf, like a failing network.
 
     ``lose_reply_to(marker)``: the next command whose bytes contain ``marker``
     reaches Redis and runs, but its connection is cut before the reply gets
     back. ``hold_reply_to(marker)``: the same, but the connection stays open
-    and its reply never comes (``holding`` is set once the command was sent).
-    ``deafen_subscribers()``: connections that subscribed stop receiving
-    anything, while Redis still counts them as subscribed.
+    and its replies wait (``holding`` is set once the command was sent) until
+    ``let_go()``. Each marker is for the next command that holds it, in the
+    order they were given. ``deafen_subscribers()``: connections that
+    subscribed stop receiving anything, while Redis still counts them as
+    subscribed.
     """
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.port = 0
         self.cuts = 0
-        self._marker: bytes | None = None
-        self._hold: bytes | None = None
         self.holding = asyncio.Event()
-        self._subscribers: list[dict[str, bool]] = []
+        self._plan: list[tuple[bytes, str]] = []
+        self._subscribers: list[Relayed] = []
+        self._held: list[Relayed] = []
         self._server: asyncio.Server | None = None
 
     @property
@@ -299,38 +312,53 @@ class CuttingProxy:
         self._server.close()
 
     def lose_reply_to(self, marker: bytes) -> None:
-        self._marker = marker
+        self._plan.append((marker, "cut"))
 
     def hold_reply_to(self, marker: bytes) -> None:
-        self._hold = marker
+        self._plan.append((marker, "hold"))
+
+    def let_go(self) -> None:
+        for relayed in self._held:
+            held, relayed.held = relayed.held or [], None
+            relayed.writer.writelines(held)
+        self._held.clear()
 
     def deafen_subscribers(self) -> None:
-        for state in self._subscribers:
-            state["deaf"] = True
+        for relayed in self._subscribers:
+            relayed.deaf = True
+
+    def _follow_plan(self, relayed: Relayed, data: bytes) -> None:
+        if not self._plan or self._plan[0][0] not in data:
+            return
+        _marker, action = self._plan.pop(0)
+        if action == "cut":
+            relayed.cut = True
+        else:
+            relayed.held = []
+            self._held.append(relayed)
+            self.holding.set()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        state = {"cut": False, "deaf": False}
+        relayed = Relayed(writer)
 
         async def upstream() -> None:
             while data := await reader.read(65536):
-                if b"SUBSCRIBE" in data and state not in self._subscribers:
-                    self._subscribers.append(state)
-                if self._marker is not None and self._marker in data:
-                    self._marker, state["cut"] = None, True
+                if b"SUBSCRIBE" in data and relayed not in self._subscribers:
+                    self._subscribers.append(relayed)
+                self._follow_plan(relayed, data)
                 up_writer.write(data)
                 await up_writer.drain()
-                if self._hold is not None and self._hold in data:
-                    self._hold, state["deaf"] = None, True
-                    self.holding.set()
             up_writer.transport.abort()
 
         async def downstream() -> None:
             while data := await up_reader.read(65536):
-                if state["cut"]:
+                if relayed.cut:
                     self.cuts += 1
                     break
-                if not state["deaf"]:
+                if relayed.held is not None:
+                    relayed.held.append(data)
+                elif not relayed.deaf:
                     writer.write(data)
                     await writer.drain()
             writer.transport.abort()
@@ -339,7 +367,9 @@ class CuttingProxy:
         await asyncio.gather(upstream(), downstream(), return_exceptions=True)
 
 
-def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awaitable[None]]) -> None:
+def run_behind_proxy(
+    redis: RedisServer, count: int, scenario: Callable[..., Awaitable[None]], **options: float
+) -> None:
     """Play ``scenario(proxy, *nodes)``: the first node reaches Redis through the proxy."""
 
     async def main() -> None:
@@ -347,7 +377,7 @@ def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awa
         await proxy.start()
         prefix = f"test-{secrets.token_hex(4)}:"
         path = str(Path(tempfile.mkdtemp(prefix="chatroom-test-nodes-")) / "chat.db")
-        backends = [node(path, proxy.url if i == 0 else redis.url, prefix) for i in range(count)]
+        backends = [node(path, proxy.url if i == 0 else redis.url, prefix, **options) for i in range(count)]
         for backend in backends:
             await backend.start()
         try:
@@ -577,3 +607,28 @@ def test_a_failed_subscribe_leaves_no_subscription_behind(own_redis: RedisServer
         assert subscribers(own_redis, bus, "hall") == 0
 
     run_nodes(nodes(own_redis.url, 1), scenario)
+
+
+def test_a_nick_taken_again_while_its_late_release_runs_stays_held(shared_redis: RedisServer) -> None:
+    """A member whose leave failed, back under its nick just as the node frees it at last, keeps it:
+    the node stays alive and nobody else can take the nick."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        assert await node.reserve("lobby", "alice") == ["alice"]
+        proxy.lose_reply_to(b"alice")
+        proxy.lose_reply_to(b"alice")
+        proxy.hold_reply_to(b"alice")  # the presence refresh frees the nick at last
+        with pytest.raises(BackendError):
+            await node.release("lobby", "alice", announce=True)
+        await proxy.holding.wait()
+        back = await node.reserve("lobby", "alice")
+        proxy.let_go()
+        if back is None:  # refused while the release ran: once it is done, the nick is free
+            await eventually(lambda: _reserve(node))
+        await asyncio.sleep(1.5)  # longer than the presence TTL
+        assert await other.reserve("lobby", "Alice") is None
+
+    async def _reserve(node: Node) -> bool:
+        return await node.reserve("lobby", "alice") is not None
+
+    run_behind_proxy(shared_redis, 2, scenario, presence_ttl=1.0, presence_refresh=0.2)

@@ -43,9 +43,11 @@ class RedisPresence:
         # presence refresh, with or without a leave announcement.
         self._unreleased: dict[tuple[str, str], bool] = {}
         self._failing = False
-        # Nicks this node is claiming right now: a retried claim may take
-        # over what Redis says is ours only when nobody else here is asking.
-        self._claiming: set[tuple[str, str]] = set()
+        # Nicks this node is claiming or releasing right now. A retried claim
+        # may take over what Redis says is ours only when nothing else here
+        # is at it; a claim while the nick is being released is refused, as
+        # the nick is still held, lest the release land after it.
+        self._busy: set[tuple[str, str]] = set()
         self._loop: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------
@@ -82,17 +84,16 @@ class RedisPresence:
     async def reserve(self, room: str, nick: str) -> list[str] | None:
         """Hold a nick in a room across every node, unless a live member has it."""
         key = nick_key(nick)
-        if (room, key) in self._claiming:
-            # Another connection to this node is taking it right now.
+        if (room, key) in self._busy:
             return None
-        self._claiming.add((room, key))
+        self._busy.add((room, key))
         try:
             values = await self._calls.call(
                 lambda: self._claim(room, key, nick, retried=False),
                 lambda: self._claim(room, key, nick, retried=True),
             )
         finally:
-            self._claiming.discard((room, key))
+            self._busy.discard((room, key))
         if values is None:
             return None
         self._unreleased.pop((room, key), None)
@@ -121,12 +122,15 @@ class RedisPresence:
         if self._calls.closing or self._members.pop((room, key), None) is None:
             # Closing releases (and announces) every member still held.
             return False
+        self._busy.add((room, key))
         try:
             # Safe to run twice: a member already removed is not announced again.
             await self._calls.call(lambda: self._release(room, key, announce=announce))
         except BusError:
             self._unreleased[(room, key)] = announce
             raise
+        finally:
+            self._busy.discard((room, key))
         return True
 
     async def _release(self, room: str, key: str, *, announce: bool) -> None:
@@ -164,9 +168,16 @@ class RedisPresence:
             self._failing = False
 
     async def _release_unreleased(self) -> None:
-        for (room, key), announce in list(self._unreleased.items()):
-            await self._release(room, key, announce=announce)
-            del self._unreleased[(room, key)]
+        for member, announce in list(self._unreleased.items()):
+            if member in self._busy or member not in self._unreleased:
+                # Being claimed again: if that fails, the next refresh frees it.
+                continue
+            self._busy.add(member)
+            try:
+                await self._release(*member, announce=announce)
+            finally:
+                self._busy.discard(member)
+            del self._unreleased[member]
 
     async def _reassert_members(self) -> None:
         """Redis forgot this node (it lost data, or we stalled): hold our members again."""
