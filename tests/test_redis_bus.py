@@ -632,3 +632,29 @@ def test_a_nick_taken_again_while_its_late_release_runs_stays_held(shared_redis:
         return await node.reserve("lobby", "alice") is not None
 
     run_behind_proxy(shared_redis, 2, scenario, presence_ttl=1.0, presence_refresh=0.2)
+
+
+def test_a_member_leaving_while_its_node_holds_its_members_again_is_gone(shared_redis: RedisServer) -> None:
+    """After Redis lost its data, a member that leaves while its node holds its members again is
+    not held again: its nick is free and nobody sees it join."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        assert await node.reserve("lobby", "alice") == ["alice"]
+        assert sorted(await node.reserve("lobby", "bob") or []) == ["alice", "bob"]
+        proxy.hold_reply_to(b"alice")  # the node holds alice again, and then bob
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        admin = shared_redis.client()
+        admin.delete(f"{bus.prefix}node:{bus.node_id}", f"{bus.prefix}room:lobby:members")
+        admin.close()
+        await proxy.holding.wait()
+        await node.release("lobby", "bob", announce=False)
+        proxy.let_go()
+        await seen.wait_for(lambda s: len(s.presence()) >= 1)
+        await asyncio.sleep(0.5)  # more refreshes
+        assert seen.presence() == [("join", "alice", 1)]
+        assert await other.reserve("lobby", "bob") == ["alice", "bob"]
+
+    run_behind_proxy(shared_redis, 2, scenario, presence_ttl=3.0, presence_refresh=0.2)

@@ -181,12 +181,16 @@ class RedisPresence:
 
     async def _reassert_members(self) -> None:
         """Redis forgot this node (it lost data, or we stalled): hold our members again."""
-        lost = 0
+        held = 0
         for (room, key), nick in list(self._members.items()):
+            if self._members.get((room, key)) != nick:
+                # It left while the members before it were held again.
+                continue
             state = await self._calls.script("reassert")(args=self._member_args(room, key, nick))
-            if state == 2:
-                await self.announce_join(room, nick)
-            elif state == 0:
-                lost += 1
+            if state == 0:
                 log.warning("%r in %r is now held by another node", nick, room)
-        log.warning("Redis had no presence for this node: %d members held again", len(self._members) - lost)
+                continue
+            held += 1
+            if state == 2 and self._members.get((room, key)) == nick:
+                await self.announce_join(room, nick)
+        log.warning("Redis had no presence for this node: %d members held again", held)
