@@ -154,7 +154,6 @@ class RedisSubscription:
         # every room is back; while down, they are not subscribed again.
         if self._sinks.pop(room, None) is None or self._link not in TAKING_ROOMS:
             return
-        assert self._pubsub is not None
         await self._unsubscribe([room])
 
     async def _unsubscribe(self, rooms: Sequence[str]) -> None:
@@ -190,21 +189,25 @@ class RedisSubscription:
         heard: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._echoes[token.encode()] = heard
         try:
-            try:
-                async with asyncio.timeout(HEALTH_TIMEOUT):
-                    listeners = await self._calls.call(lambda: self._check_health(token))
-            except (BusError, TimeoutError):
-                return False
-            try:
-                if listeners == 0:
-                    raise BusError("Redis has no subscription of this node")
-                async with asyncio.timeout(HEALTH_TIMEOUT):
-                    await heard
-            except (BusError, TimeoutError):
-                await self._reconnect_deaf_subscription()
-                return False
+            return await self._echo(token, heard)
         finally:
             self._echoes.pop(token.encode(), None)
+
+    async def _echo(self, token: str, heard: asyncio.Future[None]) -> bool:
+        """Publish ``token`` on our own channel; whether the subscription heard it in time."""
+        try:
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                listeners = await self._calls.call(lambda: self._check_health(token))
+        except (BusError, TimeoutError):
+            return False
+        try:
+            if listeners == 0:
+                raise BusError("Redis has no subscription of this node")
+            async with asyncio.timeout(HEALTH_TIMEOUT):
+                await heard
+        except (BusError, TimeoutError):
+            await self._reconnect_deaf_subscription()
+            return False
         return True
 
     def _check_health(self, token: str) -> Awaitable[int]:
