@@ -8,6 +8,7 @@ server process would have.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -141,14 +142,7 @@ async def crash(service: Node) -> None:
     """Stop a node as SIGKILL would: no release, no goodbye; its key just expires."""
     bus = service.bus
     assert isinstance(bus, RedisBus)
-    bus._closing = True
-    for task in bus._tasks:
-        task.cancel()
-    await asyncio.gather(*bus._tasks, return_exceptions=True)
-    if bus._pubsub is not None:
-        await bus._pubsub.aclose()  # type: ignore[no-untyped-call]
-    assert bus._client is not None
-    await bus._client.aclose()
+    await bus.abandon()
 
 
 def test_dead_nodes_members_leave_once(shared_redis: RedisServer) -> None:
@@ -272,21 +266,37 @@ def test_redis_losing_its_data_loses_no_message(own_redis: RedisServer) -> None:
     run_nodes(nodes(own_redis.url, 1, presence_ttl=0.6, presence_refresh=0.2), scenario)
 
 
+@dataclasses.dataclass(eq=False)
+class Relayed:
+    """One client connection through the proxy, and what happens to what Redis sends it."""
+
+    writer: asyncio.StreamWriter
+    cut: bool = False
+    deaf: bool = False
+    held: list[bytes] | None = None
+
+
 class CuttingProxy:
     """A TCP proxy in front of Redis that can lose a reply, or go deaf, like a failing network.
 
     ``lose_reply_to(marker)``: the next command whose bytes contain ``marker``
     reaches Redis and runs, but its connection is cut before the reply gets
-    back. ``deafen_subscribers()``: connections that subscribed stop receiving
-    anything, while Redis still counts them as subscribed.
+    back. ``hold_reply_to(marker)``: the same, but the connection stays open
+    and its replies wait (``holding`` is set once the command was sent) until
+    ``let_go()``. Each marker is for the next command that holds it, in the
+    order they were given. ``deafen_subscribers()``: connections that
+    subscribed stop receiving anything, while Redis still counts them as
+    subscribed.
     """
 
     def __init__(self, target_port: int) -> None:
         self.target_port = target_port
         self.port = 0
         self.cuts = 0
-        self._marker: bytes | None = None
-        self._subscribers: list[dict[str, bool]] = []
+        self.holding = asyncio.Event()
+        self._plan: list[tuple[bytes, str]] = []
+        self._subscribers: list[Relayed] = []
+        self._held: list[Relayed] = []
         self._server: asyncio.Server | None = None
 
     @property
@@ -302,31 +312,53 @@ class CuttingProxy:
         self._server.close()
 
     def lose_reply_to(self, marker: bytes) -> None:
-        self._marker = marker
+        self._plan.append((marker, "cut"))
+
+    def hold_reply_to(self, marker: bytes) -> None:
+        self._plan.append((marker, "hold"))
+
+    def let_go(self) -> None:
+        for relayed in self._held:
+            held, relayed.held = relayed.held or [], None
+            relayed.writer.writelines(held)
+        self._held.clear()
 
     def deafen_subscribers(self) -> None:
-        for state in self._subscribers:
-            state["deaf"] = True
+        for relayed in self._subscribers:
+            relayed.deaf = True
+
+    def _follow_plan(self, relayed: Relayed, data: bytes) -> None:
+        if not self._plan or self._plan[0][0] not in data:
+            return
+        _marker, action = self._plan.pop(0)
+        if action == "cut":
+            relayed.cut = True
+        else:
+            relayed.held = []
+            self._held.append(relayed)
+            self.holding.set()
 
     async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        state = {"cut": False, "deaf": False}
+        relayed = Relayed(writer)
 
         async def upstream() -> None:
             while data := await reader.read(65536):
-                if b"SUBSCRIBE" in data and state not in self._subscribers:
-                    self._subscribers.append(state)
-                if self._marker is not None and self._marker in data:
-                    self._marker, state["cut"] = None, True
+                if b"SUBSCRIBE" in data and relayed not in self._subscribers:
+                    self._subscribers.append(relayed)
+                self._follow_plan(relayed, data)
                 up_writer.write(data)
                 await up_writer.drain()
+            up_writer.transport.abort()
 
         async def downstream() -> None:
             while data := await up_reader.read(65536):
-                if state["cut"]:
+                if relayed.cut:
                     self.cuts += 1
                     break
-                if not state["deaf"]:
+                if relayed.held is not None:
+                    relayed.held.append(data)
+                elif not relayed.deaf:
                     writer.write(data)
                     await writer.drain()
             writer.transport.abort()
@@ -335,7 +367,9 @@ class CuttingProxy:
         await asyncio.gather(upstream(), downstream(), return_exceptions=True)
 
 
-def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awaitable[None]]) -> None:
+def run_behind_proxy(
+    redis: RedisServer, count: int, scenario: Callable[..., Awaitable[None]], **options: float
+) -> None:
     """Play ``scenario(proxy, *nodes)``: the first node reaches Redis through the proxy."""
 
     async def main() -> None:
@@ -343,7 +377,7 @@ def run_behind_proxy(redis: RedisServer, count: int, scenario: Callable[..., Awa
         await proxy.start()
         prefix = f"test-{secrets.token_hex(4)}:"
         path = str(Path(tempfile.mkdtemp(prefix="chatroom-test-nodes-")) / "chat.db")
-        backends = [node(path, proxy.url if i == 0 else redis.url, prefix) for i in range(count)]
+        backends = [node(path, proxy.url if i == 0 else redis.url, prefix, **options) for i in range(count)]
         for backend in backends:
             await backend.start()
         try:
@@ -459,3 +493,168 @@ def test_a_room_only_joined_leaves_no_key_behind(shared_redis: RedisServer) -> N
             admin.close()
 
     run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def connections_of(redis: RedisServer, bus: RedisBus) -> int:
+    """How many connections Redis has from the node of ``bus`` right now."""
+    admin = redis.client()
+    try:
+        return sum(client["name"] == f"chatroom-{bus.node_id}" for client in admin.client_list())
+    finally:
+        admin.close()
+
+
+def test_a_closed_node_leaves_no_connection_open(shared_redis: RedisServer) -> None:
+    """Closing a node closes every connection it made, and nothing asked of it later opens one."""
+
+    async def scenario(node: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        await node.subscribe("lobby", Collector())
+        await asyncio.gather(*[node.reserve("lobby", f"user{i}") for i in range(8)])
+        assert connections_of(shared_redis, bus) > 1
+        await node.close()
+        await node.unsubscribe("lobby")
+        async with asyncio.timeout(1):
+            with pytest.raises(BackendError):
+                await node.subscribe("hall", Collector())
+        await eventually(lambda: _none_left(bus), timeout=3)
+
+    async def _none_left(bus: RedisBus) -> bool:
+        return connections_of(shared_redis, bus) == 0
+
+    run_nodes(nodes(shared_redis.url, 1), scenario)
+
+
+def test_a_call_cut_off_by_closing_is_not_sent_again(shared_redis: RedisServer) -> None:
+    """A command still waiting for its reply when its node closes fails, and opens no connection."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        proxy.hold_reply_to(b"held up")
+        typing = asyncio.ensure_future(node.typing("lobby", "held up"))
+        await proxy.holding.wait()
+        await node.close()
+        with pytest.raises(BackendError):
+            await typing
+        await eventually(lambda: _none_left(bus), timeout=3)
+
+    async def _none_left(bus: RedisBus) -> bool:
+        return connections_of(shared_redis, bus) == 0
+
+    run_behind_proxy(shared_redis, 2, scenario)
+
+
+def subscribers(redis: RedisServer, bus: RedisBus, room: str) -> int:
+    """How many connections Redis has subscribed to the room's channel."""
+    admin = redis.client()
+    try:
+        [(_channel, count)] = admin.pubsub_numsub(f"{bus.prefix}room:{room}:events")
+        return int(count)
+    finally:
+        admin.close()
+
+
+def test_rooms_joined_and_left_while_catching_up(shared_redis: RedisServer) -> None:
+    """While a node reads what it missed after its subscription came back, a room it leaves goes
+    quiet for good and a room it joins delivers."""
+
+    async def scenario(node: Node, other: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        catching_up, go_on = asyncio.Event(), asyncio.Event()
+        catch_up = bus.on_resume
+        assert catch_up is not None
+
+        async def slow_catch_up() -> None:
+            catching_up.set()
+            await go_on.wait()
+            await catch_up()
+
+        bus.on_resume = slow_catch_up
+        await node.subscribe("lobby", Collector())
+        admin = shared_redis.client()
+        admin.client_kill_filter(_type="pubsub")
+        admin.close()
+        await catching_up.wait()
+        await node.unsubscribe("lobby")
+        hall = Collector()
+        await node.subscribe("hall", hall)
+        go_on.set()
+        await other.publish("hall", "bob", "hi")
+        await hall.wait_for(lambda s: len(s.messages()) == 1)
+        await eventually(node.healthy)
+        assert subscribers(shared_redis, bus, "lobby") == 0
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_a_failed_subscribe_leaves_no_subscription_behind(own_redis: RedisServer) -> None:
+    """A room whose subscribe failed while Redis was away is not subscribed once Redis is back."""
+
+    async def scenario(node: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        await node.subscribe("lobby", Collector())
+        await asyncio.to_thread(own_redis.stop)
+        await eventually(lambda: _not(node.healthy()))
+        with pytest.raises(BackendError):
+            await node.subscribe("hall", Collector())
+        await asyncio.to_thread(own_redis.start)
+        await eventually(node.healthy)
+        assert subscribers(own_redis, bus, "lobby") == 1
+        assert subscribers(own_redis, bus, "hall") == 0
+
+    run_nodes(nodes(own_redis.url, 1), scenario)
+
+
+def test_a_nick_taken_again_while_its_late_release_runs_stays_held(shared_redis: RedisServer) -> None:
+    """A member whose leave failed, back under its nick just as the node frees it at last, keeps it:
+    the node stays alive and nobody else can take the nick."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        assert await node.reserve("lobby", "alice") == ["alice"]
+        proxy.lose_reply_to(b"alice")
+        proxy.lose_reply_to(b"alice")
+        proxy.hold_reply_to(b"alice")  # the presence refresh frees the nick at last
+        with pytest.raises(BackendError):
+            await node.release("lobby", "alice", announce=True)
+        await proxy.holding.wait()
+        back = await node.reserve("lobby", "alice")
+        proxy.let_go()
+        if back is None:  # refused while the release ran: once it is done, the nick is free
+            await eventually(lambda: _reserve(node))
+        await asyncio.sleep(1.5)  # longer than the presence TTL
+        assert await other.reserve("lobby", "Alice") is None
+
+    async def _reserve(node: Node) -> bool:
+        return await node.reserve("lobby", "alice") is not None
+
+    run_behind_proxy(shared_redis, 2, scenario, presence_ttl=1.0, presence_refresh=0.2)
+
+
+def test_a_member_leaving_while_its_node_holds_its_members_again_is_gone(shared_redis: RedisServer) -> None:
+    """After Redis lost its data, a member that leaves while its node holds its members again is
+    not held again: its nick is free and nobody sees it join."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        assert await node.reserve("lobby", "alice") == ["alice"]
+        assert sorted(await node.reserve("lobby", "bob") or []) == ["alice", "bob"]
+        proxy.hold_reply_to(b"alice")  # the node holds alice again, and then bob
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        admin = shared_redis.client()
+        admin.delete(f"{bus.prefix}node:{bus.node_id}", f"{bus.prefix}room:lobby:members")
+        admin.close()
+        await proxy.holding.wait()
+        await node.release("lobby", "bob", announce=False)
+        proxy.let_go()
+        await seen.wait_for(lambda s: len(s.presence()) >= 1)
+        await asyncio.sleep(0.5)  # more refreshes
+        assert seen.presence() == [("join", "alice", 1)]
+        assert await other.reserve("lobby", "bob") == ["alice", "bob"]
+
+    run_behind_proxy(shared_redis, 2, scenario, presence_ttl=3.0, presence_refresh=0.2)

@@ -1,0 +1,53 @@
+"""The names of the Redis bus's keys and channels (redis.py's docstring says what each holds).
+
+The Lua scripts in redis_scripts.py build the same names from the prefix:
+a name changed here must change there too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RedisKeys:
+    """Every name under one deployment's ``prefix``, for the node ``node_id``."""
+
+    prefix: str
+    node_id: str
+
+    def room(self, room: str, suffix: str = "") -> str:
+        """``room:R`` and the keys beside it (``:members``)."""
+        return f"{self.prefix}room:{room}{suffix}"
+
+    def channel(self, room: str) -> bytes:
+        """The room's pub/sub channel."""
+        return self.room(room, ":events").encode()
+
+    def room_of_channel(self, channel: bytes) -> str:
+        """The room whose channel this is."""
+        return channel.decode()[len(self.prefix) + len("room:") : -len(":events")]
+
+    def node(self, suffix: str = "") -> str:
+        """``node:N`` (this node's liveness key) and the keys beside it."""
+        return f"{self.prefix}node:{self.node_id}{suffix}"
+
+    @property
+    def own_channel(self) -> bytes:
+        """This node's own channel: only its health checks are published there."""
+        return self.node(":events").encode()
+
+    @property
+    def nodes(self) -> str:
+        """The set of the deployment's nodes."""
+        return self.prefix + "nodes"
+
+    @property
+    def online_names(self) -> str:
+        """The rooms with members, sorted by name."""
+        return self.prefix + "online-names"
+
+    @property
+    def room_claims(self) -> str:
+        """Look-alike key -> the room with members holding it."""
+        return self.prefix + "room-claims"
