@@ -11,7 +11,7 @@ import tornado.web
 from . import auth, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
-from .handlers import ChatSocketHandler, look_alike_room_message
+from .handlers import ChatSocketHandler
 from .protocol import ProtocolError, api_error_body
 
 MAX_API_LIMIT = 500
@@ -231,7 +231,7 @@ class MessagesHandler(JsonHandler):
             )
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
-        self.send_json({"room": room, "messages": [m.frame() for m in messages]})
+        self.send_json({"room": room, "messages": [protocol.frame_of(m) for m in messages]})
 
     async def post(self, raw_room: str) -> None:
         if self.config.api_key is None:
@@ -251,7 +251,7 @@ class MessagesHandler(JsonHandler):
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
-        self.send_json(stored.frame(), 201)
+        self.send_json(protocol.frame_of(stored), 201)
 
     async def _claim_room(self, room: str) -> None:
         try:
@@ -259,7 +259,7 @@ class MessagesHandler(JsonHandler):
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
         if holder is not None:
-            raise ApiError(400, protocol.BAD_NAME, look_alike_room_message(room, holder))
+            raise ApiError(400, protocol.BAD_NAME, protocol.look_alike_room_message(room, holder))
 
     async def _refuse_member_nick(self, room: str, nick: str) -> None:
         """409 nick_in_use when a member of the room holds the nick: a bot may not pass for them."""

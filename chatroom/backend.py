@@ -2,8 +2,8 @@
 
 Handlers talk to a :class:`Backend` and nothing else. The one implementation,
 service.ChatService, is made of a Store (store/: SQLite or PostgreSQL) and a
-Bus (bus/: in-process or Redis); this module also holds the events and
-messages they all pass around.
+Bus (bus/: in-process or Redis); the events and messages they all pass around
+are events.py's, and can be imported from here too.
 """
 
 from __future__ import annotations
@@ -14,9 +14,14 @@ import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from . import protocol
+from .events import Event as Event
+from .events import PresenceEvent as PresenceEvent
+from .events import RoomReset as RoomReset
+from .events import StoredMessage as StoredMessage
+from .events import TypingEvent as TypingEvent
 
 
 class BackendError(Exception):
@@ -27,54 +32,6 @@ class StartupError(BackendError):
     """The backend cannot start (the database cannot be opened, say)."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    """A chat message once it is durably stored and has its id."""
-
-    id: int
-    room: str
-    nick: str
-    text: str
-    ts: int
-    # Posted through the HTTP API (a bot), not by a member on a socket.
-    bot: bool = False
-
-    def frame(self) -> dict[str, Any]:
-        """The ``user`` frame for this message."""
-        return protocol.user_frame(self.id, self.room, self.nick, self.text, self.ts, bot=self.bot)
-
-
-@dataclass(frozen=True, slots=True)
-class PresenceEvent:
-    """Someone joined or left a room; ``users`` is the count after the event."""
-
-    event: str
-    room: str
-    nick: str
-    users: int
-    ts: int
-
-
-@dataclass(frozen=True, slots=True)
-class TypingEvent:
-    """Someone in a room is typing."""
-
-    room: str
-    nick: str
-
-
-@dataclass(frozen=True, slots=True)
-class RoomReset:
-    """The room's ids started over (its store lost its data): a new epoch.
-
-    Members still connected hold ids from the old sequence; they must
-    reconnect, see the new epoch and drop what they remember.
-    """
-
-    room: str
-
-
-Event = StoredMessage | PresenceEvent | TypingEvent | RoomReset
 # Receives the events of one room, in order; stored messages in id order.
 EventSink = Callable[[Sequence[Event]], None]
 

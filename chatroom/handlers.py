@@ -17,11 +17,12 @@ import tornado.web
 import tornado.websocket
 
 from . import auth, limits, metrics, protocol
-from .backend import Backend, BackendError, Event, PresenceEvent, RoomReset, StoredMessage, TypingEvent
+from .backend import Backend, BackendError
 from .config import Settings
+from .events import Delivered, Event, PresenceBatch, PresenceEvent, RoomReset, StoredMessage, TypingEvent
 from .fanout import FlushScheduler, Outbox, encode_frames
 from .limits import JoinLimit, KeyedTokenBuckets, RefusalWindow, TokenBucket
-from .presence import Delivered, PresenceBatch, RoomNotices
+from .presence import RoomNotices
 from .protocol import ProtocolError
 
 access_log = logging.getLogger("chatroom.access")
@@ -45,15 +46,6 @@ CLOSE_CODE_FOR = {
 }
 
 
-def event_frame(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
-    """The server frame that carries a backend event, or a batch of joins and leaves."""
-    if isinstance(event, StoredMessage | PresenceBatch):
-        return event.frame()
-    if isinstance(event, PresenceEvent):
-        return protocol.sys_frame(event.event, event.room, event.nick, event.users, event.ts)
-    return protocol.typing_frame(event.room, event.nick)
-
-
 def _last(messages: list[StoredMessage]) -> int:
     """The id of the last message, 0 for none."""
     return messages[-1].id if messages else 0
@@ -63,17 +55,10 @@ def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage
     """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
     total = 0
     for index in range(len(messages) - 1, -1, -1):
-        total += len(protocol.encode(messages[index].frame())) + 1
+        total += len(protocol.encode(protocol.frame_of(messages[index]))) + 1
         if total > budget:
             return messages[index + 1 :]
     return messages
-
-
-def look_alike_room_message(room: str, holder: str) -> str:
-    """Why a room name that looks like an existing room is refused."""
-    return (
-        f"the room name {room!r} looks like the existing room {holder!r}: join that one or pick another name"
-    )
 
 
 class IndexHandler(tornado.web.RequestHandler):
@@ -248,7 +233,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     def _broadcast(cls, room: str, events: Sequence[Delivered]) -> None:
         """Send a room's events to this process's members; a join goes to all but the joiner."""
         chat = [
-            event_frame(e)
+            protocol.frame_of(e)
             for e in events
             if isinstance(e, StoredMessage | PresenceBatch)
             or (isinstance(e, PresenceEvent) and e.event != "join")
@@ -256,7 +241,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         cls.send_to_all(room, chat)
         for event in events:
             if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
-                cls.send_to_all(room, [event_frame(event)], exclude_nick=event.nick)
+                cls.send_to_all(room, [protocol.frame_of(event)], exclude_nick=event.nick)
         # After the broadcasts: a member that settles here must not get them twice.
         for client in tuple(cls._unsettled.get(room, ())):
             client._take(events)
@@ -413,7 +398,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
     async def _claim_room(self) -> None:
         holder = await self.backend.claim_room(self.room)
         if holder is not None:
-            raise ProtocolError(protocol.BAD_NAME, look_alike_room_message(self.room, holder))
+            raise ProtocolError(protocol.BAD_NAME, protocol.look_alike_room_message(self.room, holder))
 
     async def _reserve_nick(self, nick: str | None) -> None:
         candidates = (
@@ -445,7 +430,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self.send_frames(
             [
                 protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(messages)), epoch),
-                protocol.history_frame(self.room, [m.frame() for m in messages], truncated),
+                protocol.history_frame(self.room, [protocol.frame_of(m) for m in messages], truncated),
             ]
         )
         # Our own join comes to us as soon as it is out, whether or not the
@@ -459,7 +444,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         self._forget_handshake()
 
     def _greet(self, joined: PresenceEvent) -> None:
-        self.send_frames([event_frame(joined)])
+        self.send_frames([protocol.frame_of(joined)])
 
     def _forget_handshake(self) -> None:
         """Drop the upgrade request's headers and arguments, needed no more.
@@ -523,7 +508,7 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
             self._held.extend(events)
             return
         news = [e for e in events if not isinstance(e, RoomReset) and self._still_news(e, self._skip_through)]
-        self.send_frames([event_frame(e) for e in news])
+        self.send_frames([protocol.frame_of(e) for e in news])
         if any(isinstance(e, StoredMessage) and e.id >= self._skip_through for e in events):
             self._settle()
 
@@ -602,7 +587,9 @@ class ChatSocketHandler(tornado.websocket.WebSocketHandler):
         except BackendError:
             self._refuse_frame(ProtocolError(protocol.UNAVAILABLE, "history is unavailable, try again"))
             return
-        self.send_frames([protocol.history_frame(self.room, [m.frame() for m in messages], truncated)])
+        self.send_frames(
+            [protocol.history_frame(self.room, [protocol.frame_of(m) for m in messages], truncated)]
+        )
 
     def _refuse_frame(self, error: ProtocolError) -> None:
         metrics.REFUSALS.labels(error.code).inc()

@@ -21,31 +21,13 @@ import asyncio
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from . import protocol
-from .backend import Event, PresenceEvent
+from .events import Delivered, Event, PresenceBatch, PresenceEvent
 
 TOKEN_SLACK = 1e-6
 
 
-@dataclass(frozen=True, slots=True)
-class PresenceBatch:
-    """Several joins and leaves of a room, folded: who is in, who is out."""
-
-    room: str
-    joined: tuple[str, ...]
-    left: tuple[str, ...]
-    users: int
-    ts: int
-
-    def frame(self) -> dict[str, Any]:
-        """The ``presence`` frame for this batch."""
-        return protocol.presence_frame(self.room, list(self.joined), list(self.left), self.users, self.ts)
-
-
-# What reaches a room's members: the backend's events, and batches.
-Delivered = Event | PresenceBatch
 Notice = PresenceEvent | PresenceBatch
 
 

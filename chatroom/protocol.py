@@ -2,7 +2,7 @@
 
 Pure functions and constants only: no Tornado, no I/O. Everything a client can
 send is parsed here, and every refusal is a :class:`ProtocolError` carrying the
-error code that PROTOCOL.md names.
+error code that PROTOCOL.md names. Every frame the server sends is built here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from . import names
+from .events import PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
 
 # Close codes (PROTOCOL.md, "Closing").
 CLOSE_GOING_AWAY = 1001
@@ -256,6 +257,17 @@ def presence_frame(room: str, joined: list[str], left: list[str], users: int, ts
     return {"type": "presence", "room": room, "joined": joined, "left": left, "users": users, "ts": ts}
 
 
+def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
+    """The frame that carries a room's event to its members: user, sys, typing or presence."""
+    if isinstance(event, StoredMessage):
+        return user_frame(event.id, event.room, event.nick, event.text, event.ts, bot=event.bot)
+    if isinstance(event, PresenceEvent):
+        return sys_frame(event.event, event.room, event.nick, event.users, event.ts)
+    if isinstance(event, PresenceBatch):
+        return presence_frame(event.room, list(event.joined), list(event.left), event.users, event.ts)
+    return typing_frame(event.room, event.nick)
+
+
 def welcome_frame(room: str, nick: str, users: list[str], last_id: int, epoch: str) -> dict[str, Any]:
     """The first frame of every session."""
     return {
@@ -289,6 +301,13 @@ def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, An
     if ref is not None:
         frame["ref"] = ref
     return frame
+
+
+def look_alike_room_message(room: str, holder: str) -> str:
+    """Why a room name that looks like an existing room is refused (bad_name)."""
+    return (
+        f"the room name {room!r} looks like the existing room {holder!r}: join that one or pick another name"
+    )
 
 
 def api_error_body(code: str, message: str) -> bytes:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from chatroom import protocol
 from chatroom.backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
 from chatroom.bus.base import Bus
 from chatroom.bus.local import LocalBus
@@ -534,7 +535,7 @@ def test_bot_messages_say_so_in_history_and_delivery(make_durable_backend: Calla
 
     async def reopened(backend: Backend) -> None:
         assert marks(await backend.history("lobby")) == expected
-        frames = [m.frame() for m in await backend.history("lobby")]
+        frames = [protocol.frame_of(m) for m in await backend.history("lobby")]
         assert [f.get("bot") for f in frames] == [None, True, None]
         assert "bot" not in frames[0]
 

@@ -14,6 +14,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection
 
+from chatroom import protocol
 from chatroom.backend import PresenceEvent, TypingEvent
 from chatroom.presence import Coalescer, PresenceBatch, RoomNotices
 from tests.support import ServerProcess, ws_connect
@@ -96,7 +97,7 @@ def test_a_batch_says_where_each_nick_ended() -> None:
         assert not coalescer.admit(event, now=0.0)
     batch = coalescer.flush(1.0)
     assert batch == PresenceBatch("lobby", ("ann", "cat", "dan"), ("bob", "Cat", "eve"), 10, events[-1].ts)
-    assert batch.frame() == {
+    assert protocol.frame_of(batch) == {
         "type": "presence",
         "room": "lobby",
         "joined": list(batch.joined),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from chatroom import protocol
 from chatroom.backend import StoredMessage
 from chatroom.names import room_key
 from chatroom.store import migrations
@@ -94,8 +95,8 @@ def test_bot_messages_keep_their_mark(store_factory: StoreFactory) -> None:
         await store.append("lobby", "ci", "build passed", bot=True)
         await store.append("lobby", "ann", "thanks")
         assert [(m.nick, m.bot) for m in await store.history("lobby")] == [("ci", True), ("ann", False)]
-        assert (await store.history("lobby"))[0].frame()["bot"] is True
-        assert "bot" not in (await store.history("lobby"))[1].frame()
+        assert protocol.frame_of((await store.history("lobby"))[0])["bot"] is True
+        assert "bot" not in protocol.frame_of((await store.history("lobby"))[1])
 
     run(store_factory(), scenario)
 
