@@ -16,9 +16,10 @@ from .api import HealthHandler, MessagesHandler, MetricsHandler, NotFoundHandler
 from .backend import Backend
 from .config import Settings
 from .fanout import FlushScheduler
-from .handlers import ChatSocketHandler, ConnectionCounter, IndexHandler
+from .handlers import ChatSocketHandler, IndexHandler
 from .limits import JoinLimit, KeyedTokenBuckets
 from .static_files import StaticHandler
+from .upgrade import ConnectionCounter
 
 access_log = logging.getLogger("chatroom.access")
 

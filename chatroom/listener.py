@@ -30,7 +30,7 @@ import tornado.iostream
 from tornado.ioloop import IOLoop
 
 from . import metrics, protocol
-from .handlers import ConnectionCounter
+from .upgrade import ConnectionCounter
 
 log = logging.getLogger("chatroom.server")
 

@@ -17,9 +17,10 @@ from tornado.testing import gen_test
 
 from chatroom import protocol
 from chatroom.bus.local import LocalBus
-from chatroom.handlers import ChatSocketHandler, ConnectionCounter
+from chatroom.handlers import ChatSocketHandler
 from chatroom.service import ChatService
 from chatroom.store.sqlite import SQLiteStore
+from chatroom.upgrade import ConnectionCounter
 from tests.chat_case import ChatTestCase
 from tests.support import upgrade_request
 
