@@ -11,7 +11,7 @@ import tornado.web
 from . import auth, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
-from .handlers import ChatSocketHandler
+from .hub import Hub
 from .protocol import ProtocolError, api_error_body
 
 MAX_API_LIMIT = 500
@@ -144,13 +144,18 @@ class HealthHandler(JsonHandler):
 
     public_methods = ALL_METHODS
 
+    def initialize(self, config: Settings, backend: Backend, hub: Hub[Any] | None = None) -> None:
+        super().initialize(config, backend)
+        # The chat sockets' hub, which counts the connections open.
+        self.hub = hub
+
     async def get(self) -> None:
         healthy = await self.backend.healthy()
         body = {
             "status": "ok" if healthy else "degraded",
             "store": getattr(self.backend, "store_kind", "unknown"),
             "bus": getattr(self.backend, "bus_kind", "unknown"),
-            "connections": len(ChatSocketHandler.sessions),
+            "connections": self.hub.connections if self.hub is not None else 0,
         }
         self.send_json(body, 200 if healthy else 503)
 

@@ -8,15 +8,15 @@ import functools
 import importlib.resources
 import logging
 from pathlib import Path
+from typing import Any
 
 import tornado.web
 
-from . import metrics
 from .api import HealthHandler, MessagesHandler, MetricsHandler, NotFoundHandler, RoomsHandler
 from .backend import Backend
 from .config import Settings
-from .fanout import FlushScheduler
 from .handlers import ChatSocketHandler, IndexHandler
+from .hub import Hub
 from .limits import JoinLimit, KeyedTokenBuckets
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
@@ -65,22 +65,33 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     )
 
 
-def make_app(settings: Settings, backend: Backend) -> tornado.web.Application:
+class ChatApplication(tornado.web.Application):
+    """The chatroom's Application, with the hub its chat sockets share (the server closes them through it)."""
+
+    def __init__(self, hub: Hub[ChatSocketHandler], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.hub = hub
+
+
+def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     """The chatroom Application for ``settings``, storing through ``backend``."""
+    # The hub fills the card's class-level registry of members per room.
+    hub = Hub(settings, backend, members=ChatSocketHandler.clients)
     api = {"config": settings, "backend": backend}
     socket = {
         "config": settings,
         "backend": backend,
-        "scheduler": FlushScheduler(on_broadcast=metrics.BROADCAST_SECONDS.observe),
+        "hub": hub,
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
     }
-    return tornado.web.Application(
+    return ChatApplication(
+        hub,
         [
             (r"/", IndexHandler, {"config": settings}),
             (r"/ws", ChatSocketHandler, socket),
-            (r"/healthz", HealthHandler, api),
+            (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
             (r"/api/rooms", RoomsHandler, api),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),

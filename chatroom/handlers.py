@@ -12,15 +12,14 @@ from typing import Any, ClassVar
 
 import tornado.httputil
 import tornado.web
-import tornado.websocket
 
 from . import auth, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
-from .events import Delivered, Event, PresenceBatch, PresenceEvent, RoomReset, StoredMessage, TypingEvent
-from .fanout import FlushScheduler, Outbox, encode_frames
+from .events import Delivered, PresenceEvent, RoomReset, StoredMessage, TypingEvent
+from .fanout import Outbox, encode_frames
+from .hub import Hub
 from .limits import JoinLimit, KeyedTokenBuckets, RefusalWindow, TokenBucket
-from .presence import RoomNotices
 from .protocol import ProtocolError
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 
@@ -84,42 +83,30 @@ class ChatSocketHandler(GuardedSocketHandler):
     """One member's WebSocket session in one room.
 
     ``clients`` is the class-level registry of this process's members, per
-    room; ``send_to_all`` writes frames to every live member of a room.
+    room: the hub's own, which it fills and empties. ``send_to_all`` writes
+    frames to every live member of a room, through the hub.
     """
 
     clients: ClassVar[dict[str, set[ChatSocketHandler]]] = {}
-    # Members of a room that do not take plain broadcasts yet: joining (their
-    # events are held while history is read) or catching up (see _go_live).
-    _unsettled: ClassVar[dict[str, set[ChatSocketHandler]]] = {}
-    # Per room, the outboxes of its live members, built on the first
-    # broadcast after a change: a broadcast then touches no handler, which
-    # in a room of 1000 saves more than half a millisecond of cache misses.
-    _live_outboxes: ClassVar[dict[str, list[Outbox]]] = {}
-    sessions: ClassVar[set[ChatSocketHandler]] = set()
-    # Join and leave notices per room, coalesced under churn (chatroom/presence.py).
-    _notices: ClassVar[RoomNotices] = RoomNotices()
-    _subscriptions: ClassVar[dict[str, asyncio.Future[None]]] = {}
-    _background: ClassVar[set[asyncio.Future[Any]]] = set()
 
     def initialize(
         self,
         config: Settings,
         backend: Backend,
-        scheduler: FlushScheduler,
+        hub: Hub[ChatSocketHandler],
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
         joins: JoinLimit,
     ) -> None:
         self.config = config
         self.backend = backend
-        self.scheduler = scheduler
+        self.hub = hub
         self.connections = connections
         self.new_rooms = new_rooms
         self.joins = joins
         self.room = ""
         self.nick = ""
         self.nick_key = ""
-        self.live = False
         self.outbox: Outbox | None = None
         self._members: list[str] | None = None
         self._held: list[Delivered] = []
@@ -142,13 +129,8 @@ class ChatSocketHandler(GuardedSocketHandler):
 
     @classmethod
     def reset_registry(cls) -> None:
-        """Forget every session: tests call this between cases."""
+        """Forget every member: tests call this between cases."""
         cls.clients.clear()
-        cls._unsettled.clear()
-        cls._live_outboxes.clear()
-        cls.sessions.clear()
-        cls._subscriptions.clear()
-        cls._notices.clear()
 
     @classmethod
     def send_to_all(
@@ -156,70 +138,9 @@ class ChatSocketHandler(GuardedSocketHandler):
     ) -> None:
         """Encode ``frames`` once and write them to every settled member of ``room``."""
         members = cls.clients.get(room)
-        if not members or not frames:
-            return
-        data = encode_frames(frames)
-        if exclude_nick is None:
-            outboxes = cls._outboxes_of(room, members)
-        else:
-            skip = protocol.nick_key(exclude_nick)
-            outboxes = [c.outbox for c in members if c.live and c.outbox is not None and c.nick_key != skip]
-        if not outboxes:
-            return
-        # Every member of this process was opened by one application.
-        next(iter(members)).scheduler.broadcast(outboxes, data)
-        metrics.MESSAGES_DELIVERED.inc(len(outboxes) * len(frames))
-
-    @classmethod
-    def _outboxes_of(cls, room: str, members: set[ChatSocketHandler]) -> list[Outbox]:
-        outboxes = cls._live_outboxes.get(room)
-        if outboxes is None:
-            outboxes = [c.outbox for c in members if c.live and c.outbox is not None]
-            cls._live_outboxes[room] = outboxes
-        return outboxes
-
-    @classmethod
-    def deliver(cls, room: str, events: Sequence[Event]) -> None:
-        """Take a room's events from the backend to this process's members."""
-        members = cls.clients.get(room)
-        if not members:
-            return
-        if any(isinstance(e, RoomReset) for e in events):
-            cls._restart_room(room)
-            return
-        config = next(iter(members)).config
-        rate, burst = config.presence_rate, config.presence_burst
-        cls._broadcast(room, cls._notices.admit(room, events, rate, burst, cls._broadcast))
-
-    @classmethod
-    def _broadcast(cls, room: str, events: Sequence[Delivered]) -> None:
-        """Send a room's events to this process's members; a join goes to all but the joiner."""
-        chat = [
-            protocol.frame_of(e)
-            for e in events
-            if isinstance(e, StoredMessage | PresenceBatch)
-            or (isinstance(e, PresenceEvent) and e.event != "join")
-        ]
-        cls.send_to_all(room, chat)
-        for event in events:
-            if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
-                cls.send_to_all(room, [protocol.frame_of(event)], exclude_nick=event.nick)
-        # After the broadcasts: a member that settles here must not get them twice.
-        for client in tuple(cls._unsettled.get(room, ())):
-            client._take(events)
-
-    @classmethod
-    def _restart_room(cls, room: str) -> None:
-        """The room's ids started over: members reconnect to learn the new epoch."""
-        log.warning("room %r was reset by its store: closing its members so they resync", room)
-        for client in tuple(cls.clients.get(room, ())):
-            client.close_with(protocol.CLOSE_SERVICE_RESTART, "the room's history was reset; reconnect")
-
-    @classmethod
-    def close_all(cls, code: int, reason: str) -> None:
-        """Close every session of this process (on shutdown)."""
-        for client in tuple(cls.sessions):
-            client.close_with(code, reason)
+        if members:
+            # Every member of this process was opened by one application, with one hub.
+            next(iter(members)).hub.send_to_all(room, frames, exclude_nick)
 
     # --- opening ----------------------------------------------------------
 
@@ -229,12 +150,11 @@ class ChatSocketHandler(GuardedSocketHandler):
         self.set_nodelay(True)
         self.outbox = Outbox(
             self.ws_connection.stream,
-            self.scheduler,
+            self.hub.scheduler,
             self.config.max_backlog_bytes,
             self._on_backlog_overflow,
         )
-        self.sessions.add(self)
-        metrics.CONNECTIONS_OPEN.inc()
+        self.hub.opened(self)
         try:
             self.room, nick = self._requested_identity()
             await self._claim_room()
@@ -303,7 +223,7 @@ class ChatSocketHandler(GuardedSocketHandler):
         )
         # Our own join comes to us as soon as it is out, whether or not the
         # others get it coalesced; what arrived meanwhile follows it.
-        self._notices.await_join(self.room, self.nick, self._greet)
+        self.hub.await_join(self)
         await self.backend.announce_join(self.room, self.nick)
         self._announced = True
         # A since beyond the room's last id (from another epoch, say) must not
@@ -311,7 +231,8 @@ class ChatSocketHandler(GuardedSocketHandler):
         self._go_live(_last(messages) or min(last_id, since if since is not None else last_id))
         self._forget_handshake()
 
-    def _greet(self, joined: PresenceEvent) -> None:
+    def greet(self, joined: PresenceEvent) -> None:
+        """This member's own join is out."""
         self.send_frames([protocol.frame_of(joined)])
 
     def _forget_handshake(self) -> None:
@@ -344,15 +265,8 @@ class ChatSocketHandler(GuardedSocketHandler):
         return fitting, len(fitting) < len(messages)
 
     async def _enter_registry(self) -> None:
-        room = self.room
-        self.clients.setdefault(room, set()).add(self)
-        self._unsettled.setdefault(room, set()).add(self)
         self._in_registry = True
-        metrics.ROOMS_ACTIVE.set(len(self.clients))
-        if room not in self._subscriptions:
-            sink = functools.partial(ChatSocketHandler.deliver, room)
-            self._subscriptions[room] = asyncio.ensure_future(self.backend.subscribe(room, sink))
-        await asyncio.shield(self._subscriptions[room])
+        await self.hub.enter(self)
 
     def _go_live(self, last_sent_id: int) -> None:
         """Pass on what arrived while history was read, without repeats.
@@ -365,12 +279,12 @@ class ChatSocketHandler(GuardedSocketHandler):
         held, self._held = self._held, []
         self._joining = False
         self._skip_through = last_sent_id
-        self._take(held)
+        self.take(held)
         delivered = max((e.id for e in held if isinstance(e, StoredMessage)), default=0)
         if delivered >= last_sent_id:
             self._settle()
 
-    def _take(self, events: Sequence[Delivered]) -> None:
+    def take(self, events: Sequence[Delivered]) -> None:
         """Events for an unsettled member: held while joining, filtered while catching up."""
         if self._joining:
             self._held.extend(events)
@@ -382,9 +296,7 @@ class ChatSocketHandler(GuardedSocketHandler):
 
     def _settle(self) -> None:
         """From now on this member takes the room's plain broadcasts."""
-        self._unsettled.get(self.room, set()).discard(self)
-        self.live = True
-        self._live_outboxes.pop(self.room, None)
+        self.hub.settle(self)
 
     def _still_news(self, event: Delivered, last_sent_id: int) -> bool:
         """Whether a held event should still reach this member (its own join came apart)."""
@@ -413,7 +325,7 @@ class ChatSocketHandler(GuardedSocketHandler):
                 # A history page costs the store a read: it spends a token too.
                 if not self._bucket.take():
                     raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
-                self._spawn(self._answer_history(frame))
+                self.hub.spawn(self._answer_history(frame))
         except ProtocolError as error:
             self._refuse_frame(error)
 
@@ -447,7 +359,7 @@ class ChatSocketHandler(GuardedSocketHandler):
         now = time.monotonic()
         if now - self._last_typing >= TYPING_INTERVAL:
             self._last_typing = now
-            self._spawn(self.backend.typing(self.room, self.nick))
+            self.hub.spawn(self.backend.typing(self.room, self.nick))
 
     async def _answer_history(self, request: protocol.HistoryRequest) -> None:
         try:
@@ -489,7 +401,7 @@ class ChatSocketHandler(GuardedSocketHandler):
             return
         self._server_close_code = code
         if self._owed:
-            self._spawn(self._close_after_acks(code, reason))
+            self.hub.spawn(self._close_after_acks(code, reason))
         else:
             self._close_now(code, reason)
 
@@ -520,12 +432,9 @@ class ChatSocketHandler(GuardedSocketHandler):
     def on_close(self) -> None:
         """Leave the room once, whatever ended the session."""
         self._closed = True
-        self.live = False
-        self._live_outboxes.pop(self.room, None)
         if self.outbox is not None:
             self.outbox.cut_off()
-        self.sessions.discard(self)
-        metrics.CONNECTIONS_OPEN.dec()
+        self.hub.closed(self)
         code = self._server_close_code or self.close_code or 1006
         metrics.CLOSES.labels(metrics.close_label(code)).inc()
         access_log.info(
@@ -537,13 +446,12 @@ class ChatSocketHandler(GuardedSocketHandler):
             self._frames_in,
             time.monotonic() - self._opened_at,
         )
-        self._spawn(self._leave())
+        self.hub.spawn(self._leave())
 
     async def _leave(self) -> None:
-        self._notices.stop_awaiting(self.room, self.nick, self._greet)
         if self._in_registry:
             self._in_registry = False
-            await self._exit_registry()
+            await self.hub.leave(self)
         if self._reserved:
             self._reserved = False
             announced, self._announced = self._announced, False
@@ -551,23 +459,3 @@ class ChatSocketHandler(GuardedSocketHandler):
                 await self.backend.release(self.room, self.nick, announce=announced)
             except BackendError as error:
                 log.warning("cannot release %r in %r: %s", self.nick, self.room, error)
-
-    async def _exit_registry(self) -> None:
-        members = self.clients.get(self.room)
-        if members is None:
-            return
-        members.discard(self)
-        self._unsettled.get(self.room, set()).discard(self)
-        if not members:
-            del self.clients[self.room]
-            self._unsettled.pop(self.room, None)
-            self._subscriptions.pop(self.room, None)
-            self._notices.forget(self.room)
-            await self.backend.unsubscribe(self.room)
-        metrics.ROOMS_ACTIVE.set(len(self.clients))
-
-    @classmethod
-    def _spawn(cls, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        cls._background.add(task)
-        task.add_done_callback(cls._background.discard)

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import socket
+from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
@@ -15,7 +16,7 @@ from .app import make_app
 from .backend import Backend, StartupError
 from .bus.local import LocalBus
 from .config import Settings
-from .handlers import ChatSocketHandler
+from .hub import Hub
 from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
 from .service import ChatService
 from .store import open_store
@@ -71,8 +72,9 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
             raise StartupError(
                 f"cannot listen on {settings.address}:{settings.port}: {error.strerror}"
             ) from None
+    app = make_app(settings, backend)
     server = GuardedHTTPServer(
-        make_app(settings, backend),
+        app,
         xheaders=settings.xheaders,
         # The API takes one short message: refuse bigger bodies before
         # reading them, and drop clients that dawdle over headers or bodies.
@@ -86,7 +88,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()
-    await shutdown(server, backend, settings)
+    await shutdown(server, app.hub, backend, settings)
 
 
 async def wait_for_stop_signal() -> None:
@@ -104,14 +106,16 @@ async def wait_for_stop_signal() -> None:
     await stop.wait()
 
 
-async def shutdown(server: tornado.httpserver.HTTPServer, backend: Backend, settings: Settings) -> None:
+async def shutdown(
+    server: tornado.httpserver.HTTPServer, hub: Hub[Any], backend: Backend, settings: Settings
+) -> None:
     """Stop accepting, close every member with 1001, flush history."""
-    log.info("shutting down: closing %d sessions", len(ChatSocketHandler.sessions))
+    log.info("shutting down: closing %d sessions", hub.connections)
     server.stop()
-    ChatSocketHandler.close_all(protocol.CLOSE_GOING_AWAY, "server shutting down")
+    hub.close_all(protocol.CLOSE_GOING_AWAY, "server shutting down")
     loop = asyncio.get_running_loop()
     deadline = loop.time() + settings.shutdown_grace
-    while ChatSocketHandler.sessions and loop.time() < deadline:
+    while hub.sessions and loop.time() < deadline:
         await asyncio.sleep(0.05)
     await backend.close()
     try:

@@ -39,12 +39,13 @@ class ChatTestCase(AsyncHTTPTestCase):
         self.backend = self.backend_class(":memory:")
         self.io_loop.run_sync(self.backend.start)
         self.clients: list[Client] = []
-        return make_app(self.settings, self.backend)
+        self.app = make_app(self.settings, self.backend)
+        return self.app
 
     def tearDown(self) -> None:
         for client in self.clients:
             client.close()
-        for session in tuple(ChatSocketHandler.sessions):
+        for session in tuple(self.app.hub.sessions):
             session.close()
         self.io_loop.run_sync(self.backend.close)
         ChatSocketHandler.reset_registry()

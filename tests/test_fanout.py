@@ -99,7 +99,7 @@ class TornadoConnectionTest(ChatTestCase):
 
         async def scenario() -> None:
             client, _, _ = await self.join("ann")
-            (session,) = ChatSocketHandler.sessions
+            (session,) = self.app.hub.sessions
             assert session.ws_connection is not None
             stream = session.ws_connection.stream
             assert type(stream) is IOStream
