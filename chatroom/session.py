@@ -1,0 +1,399 @@
+"""One member's chat session as a Sans-I/O state machine: inputs in, effects out.
+
+The session decides and its adapter (handlers.ChatSocketHandler) acts. Every
+input (the upgrade's query, an answer from the backend, a frame from the
+client, events of the room, the end of the connection) is a method call that
+returns the effects to carry out, in order (effects.py): frames to send, a
+message to store, a join to announce, a close... Nothing here touches a
+socket, the store, the bus or the loop, and the clock is given:
+tests/test_session.py drives a session with none of them.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from . import auth, effects, metrics, protocol
+from .config import Settings
+from .effects import Effect, Effects
+from .events import Delivered, PresenceEvent, RoomReset, StoredMessage, TypingEvent
+from .limits import RefusalWindow, TokenBucket
+from .protocol import ProtocolError
+
+MAX_REPLAY = 1000
+TYPING_INTERVAL = 1.0
+GUEST_ATTEMPTS = 20
+# How long a server-initiated close waits for the member's messages in the
+# store to resolve, so that their acks go out before the close frame. Within
+# the shutdown grace: a stop still takes under five seconds.
+ACK_WAIT_SECONDS = 1.0
+CLOSE_CODE_FOR = {
+    protocol.BAD_NAME: protocol.CLOSE_BAD_NAME,
+    protocol.UNAUTHORIZED: protocol.CLOSE_UNAUTHORIZED,
+    protocol.NICK_TAKEN: protocol.CLOSE_NICK_TAKEN,
+}
+
+
+class State(enum.IntEnum):
+    """Where a session is. The first five come in this order; any state may end in the last two."""
+
+    # The names are checked, the room's look-alike key claimed, a nick reserved.
+    OPENING = 1
+    # In the hub: the room's last id, epoch and history are read; events are held.
+    JOINING = 2
+    # Welcome and history are sent, the join is being announced; events are still held.
+    ANNOUNCING = 3
+    # Events are passed on batch by batch, without what history showed,
+    # until the room's stream has passed the last message history showed.
+    CATCHING_UP = 4
+    # The hub writes the room's broadcasts straight to the member.
+    LIVE = 5
+    # The server closes the session: frames from the client are not acted
+    # on; the close goes out once the owed acks have (within a second).
+    CLOSING = 6
+    # The connection is gone: the nick is released, with a leave notice
+    # when the join was announced.
+    CLOSED = 7
+
+
+def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage]:
+    """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
+    total = 0
+    for index in range(len(messages) - 1, -1, -1):
+        total += len(protocol.encode(protocol.frame_of(messages[index]))) + 1
+        if total > budget:
+            return messages[index + 1 :]
+    return messages
+
+
+def requested_nick(settings: Settings, nick: str, token: str) -> str | None:
+    """The nick a member asks for (its token's, under --jwt-secret); None: pick a guest's."""
+    if settings.jwt_secret is None:
+        return protocol.normalize_nick(nick) if nick.strip() else None
+    try:
+        subject = auth.verify_token(token, settings.jwt_secret)
+    except auth.AuthError as error:
+        raise ProtocolError(protocol.UNAUTHORIZED, f"a valid token is required: {error}") from None
+    return protocol.normalize_nick(subject)
+
+
+def newest_page(messages: list[StoredMessage], limit: int, backlog: int) -> tuple[list[StoredMessage], bool]:
+    """The newest ``limit`` of ``messages`` (read one more), and whether older ones were left out.
+
+    A page never takes more than half the member's ``backlog`` bound, or a
+    member coming back after a long absence would be cut off (1013) by its
+    own replay, again on every reconnect; it pages back for the rest.
+    """
+    fitting = fit_newest(messages[-limit:] if limit else [], backlog // 2)
+    return fitting, len(fitting) < len(messages)
+
+
+def _last(messages: list[StoredMessage]) -> int:
+    """The id of the last message, 0 for none."""
+    return messages[-1].id if messages else 0
+
+
+class Session:
+    """One member's session: its state, what it holds back, what it owes."""
+
+    def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self._clock = clock
+        self.state = State.OPENING
+        # How far into the room the member got, whatever the state: what
+        # leaving must undo (the nick once reserved, the join once announced).
+        self.standing = State.OPENING
+        self.room = ""
+        self.nick = ""
+        self.nick_key = ""
+        # The server's close code, once it decided to close.
+        self.close_code: int | None = None
+        self.frames_in = 0
+        self._since: int | None = None
+        self._wanted: str | None = None
+        self._candidates: list[str] = []
+        self._members: list[str] = []
+        self._held: list[Delivered] = []
+        self._skip_through = 0
+        self._owed: set[int] = set()
+        self._tokens = itertools.count(1)
+        self._closing: effects.Close | None = None
+        self._bucket = TokenBucket(settings.rate, settings.burst, now=clock())
+        self._refusals = RefusalWindow(settings.max_refusals, settings.refusal_window)
+        self._last_typing = float("-inf")
+        self._backlog = settings.max_backlog_bytes
+
+    # --- opening ---------------------------------------------------------------
+
+    def open(self, room: str, nick: str = "", token: str = "", since: str = "") -> Effects:
+        """The upgrade's query, as sent: the room, the nick or token, the last id seen."""
+        try:
+            self.room = protocol.normalize_room(room)
+            self._wanted = requested_nick(self.settings, nick, token)
+        except ProtocolError as error:
+            return self._refuse_session(error)
+        self._since = int(since) if since.isascii() and since.isdigit() and len(since) < 19 else None
+        self._candidates = (
+            [self._wanted]
+            if self._wanted
+            else [f"guest-{secrets.randbelow(10000):04d}" for _ in range(GUEST_ATTEMPTS)]
+        )
+        return [effects.ClaimRoom(self.room)]
+
+    def room_claimed(self, holder: str | None) -> Effects:
+        """The claim's answer: None, or the look-alike room that holds the key."""
+        if self.state is not State.OPENING:
+            return []
+        if holder is not None:
+            error = ProtocolError(protocol.BAD_NAME, protocol.look_alike_room_message(self.room, holder))
+            return self._refuse_session(error)
+        return [effects.Reserve(self._candidates.pop(0))]
+
+    def reserved(self, nick: str, members: list[str] | None) -> Effects:
+        """The reservation's answer: the room's members, ``nick`` included, or None if taken."""
+        if members is None:
+            if self.state is not State.OPENING:
+                return []
+            if self._candidates:
+                return [effects.Reserve(self._candidates.pop(0))]
+            taken = f"the nick {self._wanted or 'guest'!r} is in use in this room"
+            return self._refuse_session(ProtocolError(protocol.NICK_TAKEN, taken))
+        self.nick, self.nick_key, self._members = nick, protocol.nick_key(nick), members
+        if self.state is State.CLOSED:
+            return [effects.Release(announce=False)]
+        self.standing = State.JOINING
+        if self.state is State.CLOSING:
+            return []
+        self.state = State.JOINING
+        return [effects.EnterHub()]
+
+    def entered(self) -> Effects:
+        """The member is in the hub: read what the welcome and history need."""
+        if self.state is not State.JOINING:
+            return []
+        if self._since is None:
+            return [effects.ReadRoom(None, self.settings.history)]
+        return [effects.ReadRoom(self._since, MAX_REPLAY)]
+
+    def room_read(
+        self, request: effects.ReadRoom, last_id: int, epoch: str, messages: list[StoredMessage]
+    ) -> Effects:
+        """The room's last id, epoch and messages: welcome and history, then the join."""
+        if self.state is not State.JOINING:
+            return []
+        shown, truncated = newest_page(messages, request.limit, self._backlog)
+        # The member list is only needed for the welcome frame; kept, it would
+        # cost every member memory in proportion to the room's size.
+        members, self._members = self._members or [self.nick], []
+        welcome = protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(shown)), epoch)
+        history = self._history(shown, truncated)
+        # A since beyond the room's last id (from another epoch, say) must not
+        # make the live stream skip the room's next messages.
+        since = self._since
+        self._skip_through = _last(shown) or min(last_id, since if since is not None else last_id)
+        self.state = self.standing = State.ANNOUNCING
+        # Our own join comes to us as soon as it is out, whether or not the
+        # others get it coalesced; what arrived meanwhile follows it.
+        return [effects.Send((welcome, history)), effects.AnnounceJoin()]
+
+    def join_announced(self) -> Effects:
+        """The join is out: pass on what arrived meanwhile, without repeats."""
+        if self.state is State.CLOSED:
+            return [effects.Release(announce=True)]
+        self.standing = State.CATCHING_UP
+        if self.state is State.CLOSING:
+            return []
+        self.state = State.CATCHING_UP
+        held, self._held = self._held, []
+        out = self._catch_up(held)
+        delivered = max((e.id for e in held if isinstance(e, StoredMessage)), default=0)
+        if delivered >= self._skip_through and self.standing is State.CATCHING_UP:
+            out += self._settle()
+        return out
+
+    def failed(self, effect: Effect) -> Effects:
+        """The backend could not carry out ``effect`` (one of the opening's)."""
+        if isinstance(effect, effects.AnnounceJoin):
+            self.standing = State.JOINING
+            if self.state is State.CLOSED:
+                return [effects.Release(announce=False)]
+        if self.state in (State.CLOSING, State.CLOSED):
+            return []
+        unavailable = protocol.error_frame(protocol.UNAVAILABLE, "the chat store is unavailable, try again")
+        return [effects.Send((unavailable,)), *self.close(protocol.CLOSE_TRY_AGAIN_LATER, "unavailable")]
+
+    def greeted(self, joined: PresenceEvent) -> Effects:
+        """The member's own join is out."""
+        return [] if self.state is State.CLOSED else [effects.Send((protocol.frame_of(joined),))]
+
+    # --- the room's events, until settled ----------------------------------------
+
+    def take(self, events: Sequence[Delivered]) -> Effects:
+        """Events of the room: held while joining, filtered while catching up."""
+        if self.state is State.CLOSED:
+            return []
+        if self.standing < State.CATCHING_UP:
+            self._held.extend(events)
+            return []
+        return self._catch_up(events)
+
+    def _catch_up(self, events: Sequence[Delivered]) -> Effects:
+        """Pass on what history did not show; settle once the stream has passed it.
+
+        History can show a message that is stored but not yet delivered to
+        this process (the store commits, then hands the batch to the loop).
+        Until such a message arrives, the member takes its events batch by
+        batch, skipping what history showed; then it takes plain broadcasts.
+        """
+        news = [e for e in events if not isinstance(e, RoomReset) and self._still_news(e)]
+        out: Effects = [effects.Send([protocol.frame_of(e) for e in news])] if news else []
+        if self.standing is State.CATCHING_UP and any(
+            isinstance(e, StoredMessage) and e.id >= self._skip_through for e in events
+        ):
+            out += self._settle()
+        return out
+
+    def _still_news(self, event: Delivered) -> bool:
+        """Whether a held event should still reach this member (its own join came apart)."""
+        if isinstance(event, StoredMessage):
+            return event.id > self._skip_through
+        if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
+            return protocol.nick_key(event.nick) != self.nick_key
+        return True
+
+    def _settle(self) -> Effects:
+        self.standing = State.LIVE
+        if self.state is State.CATCHING_UP:
+            self.state = State.LIVE
+        return [effects.Settle()]
+
+    # --- frames from the client --------------------------------------------------
+
+    def received(self, message: str | bytes) -> Effects:
+        """One frame from the client; refusals become error frames."""
+        self.frames_in += 1
+        if self.state >= State.CLOSING:
+            return []  # frames already buffered behind a close are not acted on
+        try:
+            if isinstance(message, bytes):
+                raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
+            frame = protocol.parse_frame(message, self.settings.max_message_length)
+            if isinstance(frame, protocol.MessageFrame):
+                return self._message(frame)
+            if isinstance(frame, protocol.TypingFrame):
+                return self._typing()
+            # A history page costs the store a read: it spends a token too.
+            if not self._bucket.take(self._clock()):
+                raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
+            return [effects.ReadPage(frame.before, frame.limit)]
+        except ProtocolError as error:
+            return self._refuse_frame(error)
+
+    def _message(self, frame: protocol.MessageFrame) -> Effects:
+        metrics.MESSAGES_RECEIVED.inc()
+        if not self._bucket.take(self._clock()):
+            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
+        token = next(self._tokens)
+        self._owed.add(token)
+        return [effects.Publish(frame.text, frame.ref, token)]
+
+    def _typing(self) -> Effects:
+        # Typing is a hint: extra frames are dropped quietly, never refused.
+        now = self._clock()
+        if now - self._last_typing < TYPING_INTERVAL:
+            return []
+        self._last_typing = now
+        return [effects.Typing()]
+
+    def stored(self, publish: effects.Publish, message_id: int) -> Effects:
+        """The message of ``publish`` is durable as ``message_id``: its ack, if it had a ref."""
+        self._owed.discard(publish.token)
+        if publish.ref is None or self.state is State.CLOSED:
+            return self._close_when_paid()
+        return [effects.Send((protocol.ack_frame(publish.ref, message_id),)), *self._close_when_paid()]
+
+    def store_failed(self, publish: effects.Publish) -> Effects:
+        """The message of ``publish`` could not be stored: the member may retry."""
+        self._owed.discard(publish.token)
+        metrics.REFUSALS.labels(protocol.UNAVAILABLE).inc()
+        if self.state is State.CLOSED:
+            return []
+        message = "the message could not be stored; try again"
+        error = protocol.error_frame(protocol.UNAVAILABLE, message, publish.ref)
+        return [effects.Send((error,)), *self._close_when_paid()]
+
+    def store_abandoned(self, publish: effects.Publish) -> Effects:
+        """The outcome of ``publish`` will never be known (its store call was cancelled)."""
+        self._owed.discard(publish.token)
+        return self._close_when_paid()
+
+    def page_read(self, request: effects.ReadPage, messages: list[StoredMessage]) -> Effects:
+        """A history request's messages, read as ``request`` asked."""
+        if self.state is State.CLOSED:
+            return []
+        return [effects.Send((self._history(*newest_page(messages, request.limit, self._backlog)),))]
+
+    def _history(self, shown: list[StoredMessage], truncated: bool) -> dict[str, Any]:
+        return protocol.history_frame(self.room, [protocol.frame_of(m) for m in shown], truncated)
+
+    def page_failed(self) -> Effects:
+        """A history request could not be read."""
+        return self._refuse_frame(ProtocolError(protocol.UNAVAILABLE, "history is unavailable, try again"))
+
+    def _refuse_frame(self, error: ProtocolError) -> Effects:
+        metrics.REFUSALS.labels(error.code).inc()
+        out: Effects = [effects.Send((protocol.error_frame(error.code, error.message, error.ref),))]
+        if error.code != protocol.UNAVAILABLE and self._refusals.record(self._clock()):
+            out += self.close(protocol.CLOSE_POLICY_VIOLATION, "too many refused frames")
+        return out
+
+    def _refuse_session(self, error: ProtocolError) -> Effects:
+        metrics.REFUSALS.labels(error.code).inc()
+        code = CLOSE_CODE_FOR.get(error.code, protocol.CLOSE_POLICY_VIOLATION)
+        refusal = protocol.error_frame(error.code, error.message)
+        return [effects.Send((refusal,)), *self.close(code, error.code)]
+
+    # --- closing -------------------------------------------------------------------
+
+    def close(self, code: int, reason: str) -> Effects:
+        """The server closes the session: the owed acks go out first (within ACK_WAIT_SECONDS).
+
+        A client that resends after the close must learn which messages were
+        stored: a resend with a ref is deduplicated, but one without is not.
+        """
+        if self.state >= State.CLOSING:
+            return []
+        self.state, self.close_code = State.CLOSING, code
+        if not self._owed:
+            return [effects.Close(code, reason)]
+        self._closing = effects.Close(code, reason)
+        return [effects.AwaitAcks(ACK_WAIT_SECONDS)]
+
+    def acks_overdue(self) -> Effects:
+        """The wait for owed acks is over: close now."""
+        closing, self._closing = self._closing, None
+        return [closing] if closing is not None and self.state is State.CLOSING else []
+
+    def _close_when_paid(self) -> Effects:
+        return self.acks_overdue() if self._closing is not None and not self._owed else []
+
+    def overflowed(self) -> Effects:
+        """The member's backlog passed its bound: it is cut off at once, acks or not."""
+        if self.state is State.CLOSED:
+            return []
+        self.state, self.close_code, self._closing = State.CLOSING, protocol.CLOSE_TRY_AGAIN_LATER, None
+        return [effects.Close(protocol.CLOSE_TRY_AGAIN_LATER, "too slow: backlog bound passed", at_once=True)]
+
+    def transport_closed(self) -> Effects:
+        """The connection is gone, whoever closed it: leave the room once."""
+        standing, self.state, self._held = self.standing, State.CLOSED, []
+        if standing is State.OPENING:
+            return []  # a reservation still under way is released when it answers
+        if standing is State.ANNOUNCING:
+            return [effects.LeaveHub()]  # released when the announcement answers, announced or not
+        return [effects.LeaveHub(), effects.Release(announce=standing >= State.CATCHING_UP)]
