@@ -1,7 +1,9 @@
 """What a chat session asks of its adapter: the effects session.Session returns.
 
 The adapter carries them out in the order given. Those that ask the backend
-something name the session's method that takes the answer.
+something name the session's method that takes the answer. They are not
+frozen: one is built for every message a member sends, and a frozen
+dataclass takes three times as long to build.
 """
 
 from __future__ import annotations
@@ -11,14 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Send:
     """Queue these frames for the member, behind what is queued already."""
 
     frames: Sequence[dict[str, Any]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Publish:
     """Store and broadcast a message; answer with stored, store_failed or store_abandoned."""
 
@@ -27,12 +29,12 @@ class Publish:
     token: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Typing:
     """Tell the room the member is typing."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReadPage:
     """Read the newest ``limit`` + 1 messages before ``before``; answer with page_read or page_failed.
 
@@ -43,7 +45,7 @@ class ReadPage:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Close:
     """Hand over what is queued, then close the connection with ``code``.
 
@@ -56,33 +58,33 @@ class Close:
     at_once: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AwaitAcks:
     """Call acks_overdue after ``seconds``, unless the owed acks come first."""
 
     seconds: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ClaimRoom:
     """Claim the room's look-alike key; answer with room_claimed."""
 
     room: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Reserve:
     """Reserve ``nick`` in the room; answer with reserved."""
 
     nick: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class EnterHub:
     """Put the member in the hub, not settled, its room subscribed; answer with entered."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ReadRoom:
     """Read the room's last id, epoch and newest ``limit`` + 1 messages after ``after`` (room_read)."""
 
@@ -90,22 +92,22 @@ class ReadRoom:
     limit: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AnnounceJoin:
     """Greet the member with its own join once it is out (greeted); announce it (join_announced)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Settle:
     """From now on the hub writes the room's broadcasts straight to the member."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LeaveHub:
     """Take the member out of the hub."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Release:
     """Release the member's nick; with ``announce`` the room is told it left."""
 
