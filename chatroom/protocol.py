@@ -40,6 +40,12 @@ NICK_TAKEN = "nick_taken"
 UNAUTHORIZED = "unauthorized"
 # HTTP API only: a bot may not post under a nick a connected member holds.
 NICK_IN_USE = "nick_in_use"
+# The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.
+CLOSE_CODE_FOR = {
+    BAD_NAME: CLOSE_BAD_NAME,
+    UNAUTHORIZED: CLOSE_UNAUTHORIZED,
+    NICK_TAKEN: CLOSE_NICK_TAKEN,
+}
 
 MAX_REF_LENGTH = 64
 DEFAULT_MESSAGE_LENGTH = 4000
@@ -283,6 +289,28 @@ def welcome_frame(room: str, nick: str, users: list[str], last_id: int, epoch: s
 def history_frame(room: str, messages: list[dict[str, Any]], truncated: bool) -> dict[str, Any]:
     """A page of stored messages, oldest first."""
     return {"type": "history", "room": room, "messages": messages, "truncated": truncated}
+
+
+def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage]:
+    """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
+    total = 0
+    for index in range(len(messages) - 1, -1, -1):
+        total += len(encode(frame_of(messages[index]))) + 1
+        if total > budget:
+            return messages[index + 1 :]
+    return messages
+
+
+def newest_page(messages: list[StoredMessage], limit: int, backlog: int) -> tuple[list[StoredMessage], bool]:
+    """The newest ``limit`` of ``messages`` (read one more), and whether older ones were left out.
+
+    A page never takes more than half the member's ``backlog`` bound
+    (docs/protocol.md), or a member coming back after a long absence would be
+    cut off (1013) by its own replay, again on every reconnect; it pages back
+    for the rest.
+    """
+    fitting = fit_newest(messages[-limit:] if limit else [], backlog // 2)
+    return fitting, len(fitting) < len(messages)
 
 
 def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:

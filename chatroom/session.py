@@ -32,11 +32,6 @@ GUEST_ATTEMPTS = 20
 # store to resolve, so that their acks go out before the close frame. Within
 # the shutdown grace: a stop still takes under five seconds.
 ACK_WAIT_SECONDS = 1.0
-CLOSE_CODE_FOR = {
-    protocol.BAD_NAME: protocol.CLOSE_BAD_NAME,
-    protocol.UNAUTHORIZED: protocol.CLOSE_UNAUTHORIZED,
-    protocol.NICK_TAKEN: protocol.CLOSE_NICK_TAKEN,
-}
 
 
 class State(enum.IntEnum):
@@ -61,16 +56,6 @@ class State(enum.IntEnum):
     CLOSED = 7
 
 
-def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage]:
-    """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
-    total = 0
-    for index in range(len(messages) - 1, -1, -1):
-        total += len(protocol.encode(protocol.frame_of(messages[index]))) + 1
-        if total > budget:
-            return messages[index + 1 :]
-    return messages
-
-
 def requested_nick(settings: Settings, nick: str, token: str) -> str | None:
     """The nick a member asks for (its token's, under --jwt-secret); None: pick a guest's."""
     if settings.jwt_secret is None:
@@ -82,15 +67,13 @@ def requested_nick(settings: Settings, nick: str, token: str) -> str | None:
     return protocol.normalize_nick(subject)
 
 
-def newest_page(messages: list[StoredMessage], limit: int, backlog: int) -> tuple[list[StoredMessage], bool]:
-    """The newest ``limit`` of ``messages`` (read one more), and whether older ones were left out.
-
-    A page never takes more than half the member's ``backlog`` bound, or a
-    member coming back after a long absence would be cut off (1013) by its
-    own replay, again on every reconnect; it pages back for the rest.
-    """
-    fitting = fit_newest(messages[-limit:] if limit else [], backlog // 2)
-    return fitting, len(fitting) < len(messages)
+def still_news(event: Delivered, shown_through: int, nick_key: str) -> bool:
+    """Whether an event should still reach a member catching up: not shown by history, not its own."""
+    if isinstance(event, StoredMessage):
+        return event.id > shown_through
+    if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
+        return protocol.nick_key(event.nick) != nick_key
+    return True
 
 
 def _last(messages: list[StoredMessage]) -> int:
@@ -186,7 +169,7 @@ class Session:
         """The room's last id, epoch and messages: welcome and history, then the join."""
         if self.state is not State.JOINING:
             return []
-        shown, truncated = newest_page(messages, request.limit, self._backlog)
+        shown, truncated = protocol.newest_page(messages, request.limit, self._backlog)
         # The member list is only needed for the welcome frame; kept, it would
         # cost every member memory in proportion to the room's size.
         members, self._members = self._members or [self.nick], []
@@ -250,21 +233,17 @@ class Session:
         Until such a message arrives, the member takes its events batch by
         batch, skipping what history showed; then it takes plain broadcasts.
         """
-        news = [e for e in events if not isinstance(e, RoomReset) and self._still_news(e)]
+        news = [
+            e
+            for e in events
+            if not isinstance(e, RoomReset) and still_news(e, self._skip_through, self.nick_key)
+        ]
         out: Effects = [effects.Send([protocol.frame_of(e) for e in news])] if news else []
         if self.standing is State.CATCHING_UP and any(
             isinstance(e, StoredMessage) and e.id >= self._skip_through for e in events
         ):
             out += self._settle()
         return out
-
-    def _still_news(self, event: Delivered) -> bool:
-        """Whether a held event should still reach this member (its own join came apart)."""
-        if isinstance(event, StoredMessage):
-            return event.id > self._skip_through
-        if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
-            return protocol.nick_key(event.nick) != self.nick_key
-        return True
 
     def _settle(self) -> Effects:
         self.standing = State.LIVE
@@ -336,7 +315,7 @@ class Session:
         """A history request's messages, read as ``request`` asked."""
         if self.state is State.CLOSED:
             return []
-        return [effects.Send((self._history(*newest_page(messages, request.limit, self._backlog)),))]
+        return [effects.Send((self._history(*protocol.newest_page(messages, request.limit, self._backlog)),))]
 
     def _history(self, shown: list[StoredMessage], truncated: bool) -> dict[str, Any]:
         return protocol.history_frame(self.room, [protocol.frame_of(m) for m in shown], truncated)
@@ -354,7 +333,7 @@ class Session:
 
     def _refuse_session(self, error: ProtocolError) -> Effects:
         metrics.REFUSALS.labels(error.code).inc()
-        code = CLOSE_CODE_FOR.get(error.code, protocol.CLOSE_POLICY_VIOLATION)
+        code = protocol.CLOSE_CODE_FOR.get(error.code, protocol.CLOSE_POLICY_VIOLATION)
         refusal = protocol.error_frame(error.code, error.message)
         return [effects.Send((refusal,)), *self.close(code, error.code)]
 
