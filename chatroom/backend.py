@@ -19,7 +19,6 @@ from typing import Protocol
 from . import protocol
 from .events import Event as Event
 from .events import PresenceEvent as PresenceEvent
-from .events import RoomReset as RoomReset
 from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
 

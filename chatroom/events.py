@@ -42,17 +42,6 @@ class TypingEvent:
 
 
 @dataclass(frozen=True, slots=True)
-class RoomReset:
-    """The room's ids started over (its store lost its data): a new epoch.
-
-    Members still connected hold ids from the old sequence; they must
-    reconnect, see the new epoch and drop what they remember.
-    """
-
-    room: str
-
-
-@dataclass(frozen=True, slots=True)
 class PresenceBatch:
     """Several joins and leaves of a room, folded: who is in, who is out."""
 
@@ -64,6 +53,6 @@ class PresenceBatch:
 
 
 # What the backend delivers for a room, in order; stored messages in id order.
-Event = StoredMessage | PresenceEvent | TypingEvent | RoomReset
+Event = StoredMessage | PresenceEvent | TypingEvent
 # What reaches a room's members: the backend's events, and batches of joins and leaves.
 Delivered = Event | PresenceBatch

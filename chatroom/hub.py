@@ -25,7 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from . import metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
-from .events import Delivered, Event, PresenceBatch, PresenceEvent, RoomReset, StoredMessage, TypingEvent
+from .events import Delivered, Event, PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
 from .fanout import FlushScheduler, Outbox, encode_frames
 from .presence import RoomNotices
 
@@ -171,9 +171,6 @@ class Hub(Generic[M]):
         """Take a room's events from the backend to this process's members."""
         if not self.members.get(room):
             return
-        if any(isinstance(e, RoomReset) for e in events):
-            self._restart_room(room)
-            return
         rate, burst = self.settings.presence_rate, self.settings.presence_burst
         self._broadcast(room, self.notices.admit(room, events, rate, burst, self._broadcast))
 
@@ -223,12 +220,6 @@ class Hub(Generic[M]):
                 (m.nick_key, m.outbox) for m in members if m.outbox is not None
             ]
         return keyed
-
-    def _restart_room(self, room: str) -> None:
-        """The room's ids started over: members reconnect to learn the new epoch."""
-        log.warning("room %r was reset by its store: closing its members so they resync", room)
-        for member in tuple(self.members.get(room, ())):
-            member.close_with(protocol.CLOSE_SERVICE_RESTART, "the room's history was reset; reconnect")
 
     # --- everyone ------------------------------------------------------------------
 

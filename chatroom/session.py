@@ -21,7 +21,7 @@ from typing import Any
 from . import auth, effects, metrics, protocol
 from .config import Settings
 from .effects import Effect, Effects
-from .events import Delivered, PresenceEvent, RoomReset, StoredMessage, TypingEvent
+from .events import Delivered, PresenceEvent, StoredMessage, TypingEvent
 from .limits import RefusalWindow, TokenBucket
 from .protocol import ProtocolError
 
@@ -233,11 +233,7 @@ class Session:
         Until such a message arrives, the member takes its events batch by
         batch, skipping what history showed; then it takes plain broadcasts.
         """
-        news = [
-            e
-            for e in events
-            if not isinstance(e, RoomReset) and still_news(e, self._skip_through, self.nick_key)
-        ]
+        news = [e for e in events if still_news(e, self._skip_through, self.nick_key)]
         out: Effects = [effects.Send([protocol.frame_of(e) for e in news])] if news else []
         if self.standing is State.CATCHING_UP and any(
             isinstance(e, StoredMessage) and e.id >= self._skip_through for e in events
