@@ -341,7 +341,7 @@ def test_a_close_without_owed_acks_is_immediate_and_happens_once() -> None:
     """A server close with nothing owed closes at once; a second close asks nothing more."""
     session = live()
     assert session.close(1001, "server shutting down") == [Close(1001, "server shutting down")]
-    assert session.close(1012, "reset") == []
+    assert session.close(1008, "too many refused frames") == []
     assert session.close_code == 1001
 
 
