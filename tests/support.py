@@ -1,4 +1,6 @@
-"""Helpers the tests share: free ports, tools that must exist, real servers.
+"""Helpers the tests share: free ports, tools that must exist, real servers, raw HTTP.
+
+WebSocket clients are tests/clients.py's and tests/raw_ws.py's.
 
 A test that needs a program the machine lacks fails under CI (CI=true) and
 skips elsewhere, saying what to install.
@@ -9,6 +11,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import inspect
+import itertools
+import json
 import os
 import resource
 import shutil
@@ -19,6 +23,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -35,6 +40,14 @@ DIRECT |= {"legacy": True} if "legacy" in _CONNECT_OPTIONS else {}
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# HTTP straight to the server, whatever proxy the environment names.
+NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+_names = itertools.count()
+
+
+def unique(prefix: str) -> str:
+    """A room or nick no other test in this process uses."""
+    return f"{prefix}{next(_names)}"
 
 
 def free_port() -> int:
@@ -219,6 +232,30 @@ def raw_get(server: ServerProcess, target: str) -> tuple[int, bytes]:
             data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     return int(head.split(b" ", 2)[1]), body
+
+
+def post_message(server: ServerProcess, room: str, body: bytes, authorization: str | None) -> tuple[int, Any]:
+    """POST ``body`` to a room's messages as a bot would: the status and the JSON answer."""
+    request = urllib.request.Request(
+        f"{server.url}/api/rooms/{urllib.parse.quote(room, safe='')}/messages", data=body, method="POST"
+    )
+    request.add_header("Content-Type", "application/json")
+    if authorization is not None:
+        request.add_header("Authorization", authorization)
+    try:
+        with NO_PROXY.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def unsigned_token(payload: dict[str, Any]) -> str:
+    """A JWT that says it needs no signature (alg none), as an attacker would make one."""
+
+    def part(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(payload)}."
 
 
 def assert_no_traceback(server: ServerProcess, since: int = 0) -> None:
