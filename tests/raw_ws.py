@@ -91,6 +91,9 @@ class RawMember:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self.sock.close()
 
     def send(self, data: bytes) -> None:

@@ -29,22 +29,20 @@ from chatroom.api import JsonHandler
 from chatroom.app import make_app
 from chatroom.config import Settings
 from chatroom.service import embedded
+from tests.clients import join, next_of, refused_on_open, say, welcomed
 from tests.redis_server import RedisServer
-from tests.support import ServerProcess, assert_no_traceback, raw_get
-from tests.test_security import (
-    _unsigned,
-    join,
-    next_of,
-    open_ws,
-    post,
-    receive,
-    say,
+from tests.support import (
+    NO_PROXY,
+    ServerProcess,
+    assert_no_traceback,
+    post_message,
+    raw_get,
     unique,
+    unsigned_token,
 )
 
 API_KEY = "api-test-key-0123456789abcdef"
 JWT_SECRET = "api-test-jwt-secret-" + "0123456789abcdef" * 3
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 SECRET_ROOM = "vault-7"
 SECRET_TEXT = "the door code is 0451"
 
@@ -64,7 +62,7 @@ def get(
 def publish(server: ServerProcess, room: str, nick: str, message: str, **extra: str) -> tuple[int, Any]:
     """POST a message with the server's API key."""
     body = json.dumps({"nick": nick, "message": message, **extra}).encode()
-    return post(server, room, body, f"Bearer {API_KEY}")
+    return post_message(server, room, body, f"Bearer {API_KEY}")
 
 
 # --- 1. reading needs a token under --jwt-secret ---------------------------------
@@ -165,7 +163,7 @@ BAD_CREDENTIALS: dict[str, Callable[[], dict[str, str]]] = {
     "expired": lambda: bearer(token_for("eve", exp=int(time.time()) - 60)),
     "not-yet-valid": lambda: bearer(token_for("eve", nbf=int(time.time()) + 600)),
     "wrong-alg": lambda: bearer(token_for("eve", algorithm="HS512")),
-    "alg-none": lambda: bearer(_unsigned({"sub": "eve", "exp": int(time.time()) + 600})),
+    "alg-none": lambda: bearer(unsigned_token({"sub": "eve", "exp": int(time.time()) + 600})),
     "no-exp": lambda: bearer(jwt.encode({"sub": "eve"}, JWT_SECRET, algorithm="HS256")),
     "basic-scheme": lambda: {"Authorization": f"Basic {token_for('eve')}"},
     "api-key": lambda: bearer(API_KEY),
@@ -228,8 +226,8 @@ def test_an_unknown_path_is_404_with_or_without_a_token(jwt_server: ServerProces
 
 def test_the_socket_still_wants_its_token(jwt_server: ServerProcess) -> None:
     """The same rule on /ws: no token, close 4401."""
-    with open_ws(jwt_server, room=SECRET_ROOM, nick="eve") as ws:
-        assert receive(ws)["code"] == "unauthorized"
+    error, code = refused_on_open(jwt_server, room=SECRET_ROOM, nick="eve")
+    assert (error["code"], code) == ("unauthorized", 4401)
 
 
 def test_without_jwt_secret_the_api_reads_without_a_token() -> None:
@@ -276,9 +274,8 @@ def test_a_bot_post_is_marked_everywhere_and_a_member_post_is_not(bot_server: Se
     status, _, body = get(bot_server, f"/api/rooms/{room}/messages")
     assert status == 200
     assert [m.get("bot") for m in json.loads(body)["messages"]] == [None, True]
-    with open_ws(bot_server, room=room, nick="carol", since=str(person["id"] - 1)) as carol:
-        assert receive(carol)["type"] == "welcome"
-        replay = receive(carol)
+    carol, _, replay = welcomed(bot_server, room=room, nick="carol", since=str(person["id"] - 1))
+    with carol:
         assert [m.get("bot") for m in replay["messages"]] == [None, True]
     # A retry after a lost answer is the first message, still a bot's.
     assert publish(bot_server, room, "deploybot", "v2 is live", ref="deploy-1") == (201, stored)
@@ -332,7 +329,7 @@ def test_a_room_path_is_decoded_once(server: ServerProcess) -> None:
     status, body = raw_get(server, "/api/rooms/%2541BC/messages")
     assert (status, json.loads(body)["error"]) == (400, "bad_name")
     assert b"only in ABC" not in body
-    status, answer = post(
+    status, answer = post_message(
         server, "%41BC", json.dumps({"nick": "bot", "message": "x"}).encode(), f"Bearer {API_KEY}"
     )
     assert (status, answer["error"]) == (400, "bad_name")
@@ -385,7 +382,7 @@ def test_hostile_api_paths_are_400_json_without_a_traceback(server: ServerProces
 def test_hostile_post_bodies_are_400_json(server: ServerProcess, body: bytes) -> None:
     """A lone surrogate or bytes that are not UTF-8 in the body: 400, nothing stored, no traceback."""
     room = unique("bodies")
-    status, answer = post(server, room, body, f"Bearer {API_KEY}")
+    status, answer = post_message(server, room, body, f"Bearer {API_KEY}")
     assert status == 400 and answer["error"] in ("bad_json", "bad_request")
     status, _, history = get(server, f"/api/rooms/{room}/messages")
     assert (status, json.loads(history)["messages"]) == (200, [])

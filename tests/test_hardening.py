@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support import ServerProcess
-from tests.test_security import (
+from tests.clients import (
     assert_room_carries_on,
     join,
     next_of,
@@ -24,10 +22,9 @@ from tests.test_security import (
     own_next,
     receive,
     refused_on_open,
-    unique,
 )
+from tests.support import NO_PROXY, ServerProcess, unique
 
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 FRAME_LIMIT = 65536
 # Work that takes milliseconds; far below the 15 s the attack once cost.
 STALL_BOUND = 2.0
