@@ -9,36 +9,33 @@ docs/security.md ("WebSocket framing beyond Tornado") says why.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 import json
-import os
-import socket
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
 
-from tests.support import ServerProcess, upgrade_request
+from tests.clients import Frame, frames_until, join, send_message
+from tests.raw_ws import (
+    OP_CONTINUATION,
+    OP_PING,
+    OP_PONG,
+    OP_TEXT,
+    Ending,
+    RawMember,
+    client_frame,
+    close_frame,
+)
+from tests.support import ServerProcess
 
-# Connect straight to the server (no proxy from the environment): options
-# websockets 15 and 17 added, when present.
-_OPTIONS = inspect.signature(connect).parameters
-DIRECT: dict[str, Any] = {"proxy": None} if "proxy" in _OPTIONS else {}
-DIRECT |= {"legacy": True} if "legacy" in _OPTIONS else {}
-
-OP_CONTINUATION, OP_TEXT, OP_CLOSE, OP_PING = 0x0, 0x1, 0x8, 0x9
 RSV1, RSV2, RSV3 = 4, 2, 1
-NO_STATUS = 1005  # what a close frame without a code reports (RFC 6455 §7.1.5)
 PROTOCOL_ERROR, INVALID_DATA = 1002, 1007
 VALID_CLOSE_CODES = (1000, 1001, 3000, 4000)
 INVALID_CLOSE_CODES = (0, 999, 1004, 1005, 1006, 1016, 1100, 2000, 2999)
 SMUGGLED = json.dumps({"type": "message", "message": "smuggled"}).encode()
 ROOMS = itertools.count()
-Frame = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
@@ -48,107 +45,8 @@ def server() -> Iterator[ServerProcess]:
         yield running
 
 
-def client_frame(opcode: int, payload: bytes, fin: bool = True, rsv: int = 0, masked: bool = True) -> bytes:
-    """One client frame, honest or not."""
-    first = (0x80 if fin else 0) | (rsv << 4) | opcode
-    mask_bit = 0x80 if masked else 0
-    if len(payload) < 126:
-        header = struct.pack("!BB", first, mask_bit | len(payload))
-    else:
-        header = struct.pack("!BBH", first, mask_bit | 126, len(payload))
-    if not masked:
-        return header + payload
-    key = os.urandom(4)
-    return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
-
-
-def close_frame(payload: bytes) -> bytes:
-    return client_frame(OP_CLOSE, payload)
-
-
-@dataclass
-class Ending:
-    """How the server ended a raw connection: its close frame's code, and whether the stream ended."""
-
-    close_code: int | None  # None: no close frame at all; NO_STATUS: a close frame without a code
-    stream_ended: bool
-
-
-class RawMember:
-    """A member on a raw socket: sends any bytes, reads the server's frames as they are."""
-
-    def __init__(self, port: int, room: str, nick: str) -> None:
-        self.nick = nick
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        self.sock.sendall(upgrade_request(port, room, nick))
-        self.buffer = b""
-        while b"\r\n\r\n" not in self.buffer:
-            chunk = self.sock.recv(4096)
-            assert chunk, "the server closed during the handshake"
-            self.buffer += chunk
-        head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"HTTP/1.1 101"), head
-
-    def next_frame(self) -> tuple[int, bytes] | None:
-        """The server's next frame (opcode, payload); None when the stream ends."""
-        while (parsed := self._parse()) is None:
-            try:
-                chunk = self.sock.recv(65536)
-            except ConnectionResetError:
-                chunk = b""
-            if not chunk:
-                return None
-            self.buffer += chunk
-        return parsed
-
-    def _parse(self) -> tuple[int, bytes] | None:
-        data = self.buffer
-        if len(data) < 2:
-            return None
-        opcode, length, at = data[0] & 0x0F, data[1] & 0x7F, 2
-        if length == 126:
-            if len(data) < 4:
-                return None
-            (length,), at = struct.unpack_from("!H", data, 2), 4
-        elif length == 127:
-            if len(data) < 10:
-                return None
-            (length,), at = struct.unpack_from("!Q", data, 2), 10
-        if len(data) < at + length:
-            return None
-        self.buffer = data[at + length :]
-        return opcode, data[at : at + length]
-
-    def join(self) -> None:
-        """Read welcome and history up to this member's own join."""
-        while (frame := self.next_frame()) is not None:
-            if frame[0] == OP_TEXT and is_presence(json.loads(frame[1]), "join", self.nick):
-                return
-        pytest.fail("the server closed before the join")
-
-    def ending(self) -> Ending:
-        """Read to the end of the stream (or a 5 s quiet spell): the close code and whether it ended."""
-        close_code: int | None = None
-        try:
-            while (frame := self.next_frame()) is not None:
-                opcode, payload = frame
-                if opcode == OP_CLOSE and close_code is None:
-                    close_code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else NO_STATUS
-        except TimeoutError:
-            return Ending(close_code, stream_ended=False)
-        return Ending(close_code, stream_ended=True)
-
-
 def is_presence(frame: Frame, event: str, nick: str) -> bool:
     return (frame.get("type"), frame.get("event"), frame.get("nick")) == ("sys", event, nick)
-
-
-def frames_until(watcher: ClientConnection, last: Callable[[Frame], bool]) -> list[Frame]:
-    """The watcher's frames up to and including the first for which ``last`` holds."""
-    frames: list[Frame] = []
-    while not frames or not last(frames[-1]):
-        frames.append(json.loads(watcher.recv(timeout=10)))
-    return frames
 
 
 @dataclass
@@ -162,19 +60,15 @@ class Outcome:
 def misbehave(server: ServerProcess, data: bytes) -> Outcome:
     """A rogue sends ``data`` after joining; a watcher in the room must still chat afterwards."""
     room = f"framing{next(ROOMS)}"
-    with connect(f"{server.ws_url}?room={room}&nick=watcher", **DIRECT) as watcher:
-        frames_until(watcher, lambda f: is_presence(f, "join", "watcher"))
-        rogue = RawMember(server.port, room, "rogue")
-        with rogue.sock:
+    with join(server, room, "watcher") as watcher:
+        with RawMember(server.port, room, "rogue") as rogue:
             rogue.join()
             frames_until(watcher, lambda f: is_presence(f, "join", "rogue"))
-            rogue.sock.sendall(data)
+            rogue.send(data)
             ending = rogue.ending()
         # The socket is closed by now, so a leave comes even if the server kept it open.
         seen = frames_until(watcher, lambda f: is_presence(f, "leave", "rogue"))
-        watcher.send(json.dumps({"type": "message", "message": "still here", "ref": "w1"}))
-        ack = next(f for f in frames_until(watcher, lambda f: f["type"] == "ack") if f["type"] == "ack")
-        assert ack["ref"] == "w1"
+        assert send_message(watcher, "still here", "w1")["type"] == "ack"
     assert "Traceback" not in server.log(), server.log()[-3000:]
     return Outcome(ending, seen)
 
@@ -282,16 +176,14 @@ def test_text_that_is_not_utf8_fails_only_that_connection(server: ServerProcess,
 def test_ping_is_answered_with_its_payload(server: ServerProcess) -> None:
     """A ping (up to 125 bytes) between fragments of a message gets a pong; the message still arrives."""
     room = f"framing{next(ROOMS)}"
-    with connect(f"{server.ws_url}?room={room}&nick=watcher", **DIRECT) as watcher:
-        frames_until(watcher, lambda f: is_presence(f, "join", "watcher"))
-        rogue = RawMember(server.port, room, "pinger")
-        with rogue.sock:
+    with join(server, room, "watcher") as watcher:
+        with RawMember(server.port, room, "pinger") as rogue:
             rogue.join()
-            rogue.sock.sendall(
+            rogue.send(
                 client_frame(OP_TEXT, SMUGGLED[:10], fin=False)
                 + client_frame(OP_PING, b"q" * 125)
                 + client_frame(OP_CONTINUATION, SMUGGLED[10:])
             )
-            assert rogue.next_frame() == (0xA, b"q" * 125)
+            assert rogue.next_frame() == (OP_PONG, b"q" * 125)
         got = frames_until(watcher, lambda f: f["type"] == "user")
         assert (got[-1]["nick"], got[-1]["message"]) == ("pinger", "smuggled")
