@@ -4,28 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import inspect
 import json
 import os
 import re
 import socket
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from chatroom.listener import REQUEST_HEAD_SECONDS
-from tests.support import ServerProcess, wait_until
+from tests.clients import frames_until, join, open_ws, say
+from tests.support import NO_PROXY, ServerProcess, wait_until
 
-_OPTIONS = inspect.signature(connect).parameters
-DIRECT: dict[str, object] = {"proxy": None} if "proxy" in _OPTIONS else {}
-DIRECT |= {"legacy": True} if "legacy" in _OPTIONS else {}
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 # A second loopback address (Linux routes all of 127/8 to lo): another client.
 OTHER_ADDRESS = "127.0.0.2"
 
@@ -60,22 +55,10 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
-def member(server: ServerProcess, room: str, nick: str, source: str = "127.0.0.1") -> ClientConnection:
-    """A member that has read its welcome, history and own join."""
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(source, 0))
-    ws = connect(f"{server.ws_url}?room={room}&nick={nick}", sock=sock, **DIRECT)
-    kinds = [json.loads(ws.recv(timeout=10))["type"] for _ in range(3)]
-    assert kinds == ["welcome", "history", "sys"]
-    return ws
-
-
 def assert_chat_carries_on(speaker: ClientConnection, listener: ClientConnection, text: str) -> None:
     """``listener`` receives what ``speaker`` says (earlier messages skipped)."""
-    speaker.send(json.dumps({"type": "message", "message": text}))
-    while True:
-        frame = json.loads(listener.recv(timeout=10))
-        if frame["type"] == "user" and frame["message"] == text:
-            return
+    say(speaker, text)
+    frames_until(listener, lambda frame: frame["type"] == "user" and frame["message"] == text)
 
 
 def metric(server: ServerProcess, name: str, **labels: str) -> float:
@@ -90,9 +73,8 @@ def metric(server: ServerProcess, name: str, **labels: str) -> float:
 
 def refused_upgrade(server: ServerProcess, source: str = "127.0.0.1") -> InvalidStatus:
     """The refusal a WebSocket upgrade from ``source`` gets."""
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10, source_address=(source, 0))
     with pytest.raises(InvalidStatus) as refused:
-        connect(f"{server.ws_url}?room=limit&nick=late", sock=sock, **DIRECT)
+        open_ws(server, source=source, room="limit", nick="late")
     return refused.value
 
 
@@ -120,7 +102,7 @@ def test_running_out_of_descriptors_pauses_accepting_and_recovers() -> None:
     with ServerProcess(":memory:", nofile=(256, 256)) as server:
         assert server.process is not None
         pid = server.process.pid
-        ann, bob = member(server, "busy", "ann"), member(server, "busy", "bob")
+        ann, bob = join(server, "busy", "ann"), join(server, "busy", "bob")
         health = http_connection(server)
         assert get(health, "/healthz")[0] == 200
         with many_idle_sockets(server, 400):
@@ -140,7 +122,7 @@ def test_running_out_of_descriptors_pauses_accepting_and_recovers() -> None:
         assert metric(server, "chatroom_accept_failures_total", reason="EMFILE") >= 1
         # Accepting resumes by itself: a new client connects and joins.
         wait_until(lambda: get_status(server) == 200, timeout=20)
-        with member(server, "busy", "cy") as cy:
+        with join(server, "busy", "cy") as cy:
             assert_chat_carries_on(cy, ann, "welcome back")
         ann.close()
         bob.close()
@@ -163,8 +145,8 @@ def test_the_idle_socket_attack_is_refused_per_address() -> None:
     with ServerProcess(":memory:", "--max-connections-per-ip", "5", nofile=(256, 256)) as server:
         assert server.process is not None
         pid = server.process.pid
-        ann = member(server, "attack", "ann", source=OTHER_ADDRESS)
-        bob = member(server, "attack", "bob", source=OTHER_ADDRESS)
+        ann = join(server, "attack", "ann", source=OTHER_ADDRESS)
+        bob = join(server, "attack", "bob", source=OTHER_ADDRESS)
         cpu_before = cpu_seconds(pid)
         sockets = [raw_socket(server) for _ in range(5)]
         try:
@@ -191,13 +173,13 @@ def test_every_connection_counts_against_the_per_address_limit() -> None:
         idle = raw_socket(server)
         page = http_connection(server)
         assert get(page, "/")[0] == 200
-        ws = member(server, "limit", "ann")
+        ws = join(server, "limit", "ann")
         refused = refused_upgrade(server)
         assert refused.response.status_code == 429
         assert json.loads(refused.response.body or b"{}")["error"] == "too_many_connections"
         assert get_status(server) == 429
         # Another address is unaffected, and so are the three connections open.
-        with member(server, "limit", "bob", source=OTHER_ADDRESS) as bob:
+        with join(server, "limit", "bob", source=OTHER_ADDRESS) as bob:
             assert_chat_carries_on(bob, ws, "hello")
         assert get(page, "/healthz")[0] == 200
         # Closing one connection frees its slot.
@@ -224,7 +206,7 @@ def test_a_connection_that_sends_no_request_is_closed() -> None:
         dripping.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
         kept_alive = http_connection(server)
         assert get(kept_alive, "/healthz")[0] == 200
-        ann, bob = member(server, "idle", "ann"), member(server, "idle", "bob")
+        ann, bob = join(server, "idle", "ann"), join(server, "idle", "bob")
         started = time.monotonic()
         silent.settimeout(30)
         dripping.settimeout(30)

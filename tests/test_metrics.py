@@ -6,7 +6,6 @@ difference, so tests sharing a server do not depend on one another.
 
 from __future__ import annotations
 
-import inspect
 import json
 import struct
 import urllib.request
@@ -16,8 +15,8 @@ import pytest
 import tornado.web
 from prometheus_client.parser import text_string_to_metric_families
 from tornado.testing import AsyncHTTPTestCase, gen_test
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection
 
 from chatroom import metrics
 from chatroom.app import make_app
@@ -26,16 +25,10 @@ from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
 from chatroom.service import ChatService
 from chatroom.store.sqlite import SQLiteStore
-from tests.support import ServerProcess, wait_until
-
-# Connect straight to the server (no proxy from the environment), outside a
-# with-block if need be: options websockets 15 and 17 added, when present.
-_OPTIONS = inspect.signature(connect).parameters
-DIRECT: dict[str, object] = {"proxy": None} if "proxy" in _OPTIONS else {}
-DIRECT |= {"legacy": True} if "legacy" in _OPTIONS else {}
+from tests.clients import ANY_TYPE, join, next_of, open_ws, refused_on_open
+from tests.support import NO_PROXY, ServerProcess, wait_until
 
 API_KEY = "metrics-test-key-0123456789abcdef"
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -65,21 +58,6 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
-def member(server: ServerProcess, room: str, nick: str) -> ClientConnection:
-    """A member that has read its welcome, history and own join."""
-    ws = connect(f"{server.ws_url}?room={room}&nick={nick}", **DIRECT)
-    kinds = [json.loads(ws.recv(timeout=10))["type"] for _ in range(3)]
-    assert kinds == ["welcome", "history", "sys"]
-    return ws
-
-
-def next_of(ws: ClientConnection, kind: str) -> dict[str, object]:
-    while True:
-        frame: dict[str, object] = json.loads(ws.recv(timeout=10))
-        if frame["type"] == kind:
-            return frame
-
-
 def test_metrics_are_prometheus_text(server: ServerProcess) -> None:
     """/metrics answers in Prometheus text format and lists every chatroom metric."""
     with NO_PROXY.open(f"{server.url}/metrics", timeout=5) as response:
@@ -106,7 +84,7 @@ def test_metrics_are_prometheus_text(server: ServerProcess) -> None:
 def test_connection_and_room_gauges_follow_members(server: ServerProcess) -> None:
     """Open connections and active rooms rise as members join and fall when they leave."""
     before = scrape(server)
-    with member(server, "g1", "ann"), member(server, "g1", "bob"), member(server, "g2", "cy"):
+    with join(server, "g1", "ann"), join(server, "g1", "bob"), join(server, "g2", "cy"):
         during = scrape(server)
         assert moved(before, during, "chatroom_connections_open") == 3
         assert moved(before, during, "chatroom_rooms_active") == 2
@@ -122,12 +100,12 @@ def test_connection_and_room_gauges_follow_members(server: ServerProcess) -> Non
 
 def test_a_message_moves_received_stored_delivered_and_timings(server: ServerProcess) -> None:
     """One message to a room of two: received 1, stored 1, delivered 2, one store and broadcast timed."""
-    with member(server, "m", "ann") as ann, member(server, "m", "bob") as bob:
-        next_of(ann, "sys")
+    with join(server, "m", "ann") as ann, join(server, "m", "bob") as bob:
+        next_of(ann, "sys", skip=ANY_TYPE)
         before = scrape(server)
         ann.send(json.dumps({"type": "message", "message": "hello", "ref": "r1"}))
-        next_of(ann, "ack")
-        next_of(bob, "user")
+        next_of(ann, "ack", skip=ANY_TYPE)
+        next_of(bob, "user", skip=ANY_TYPE)
         after = scrape(server)
     assert moved(before, after, "chatroom_messages_received_total") == 1
     assert moved(before, after, "chatroom_messages_stored_total") == 1
@@ -138,11 +116,11 @@ def test_a_message_moves_received_stored_delivered_and_timings(server: ServerPro
 
 def test_refusals_are_counted_by_code(server: ServerProcess) -> None:
     """Each refused frame counts once under its error code."""
-    with member(server, "r", "ann") as ann:
+    with join(server, "r", "ann") as ann:
         before = scrape(server)
         for frame in ("   ", "{oops", '{"type": "nope"}', "{oops"):
             ann.send(frame)
-            next_of(ann, "error")
+            next_of(ann, "error", skip=ANY_TYPE)
         after = scrape(server)
     assert moved(before, after, "chatroom_refusals_total", reason="empty") == 1
     assert moved(before, after, "chatroom_refusals_total", reason="bad_json") == 2
@@ -152,13 +130,9 @@ def test_refusals_are_counted_by_code(server: ServerProcess) -> None:
 def test_closes_are_counted_by_code(server: ServerProcess) -> None:
     """A polite goodbye counts under 1000, a taken nick under 4409."""
     before = scrape(server)
-    with (
-        member(server, "c", "ann"),
-        connect(f"{server.ws_url}?room=c&nick=ANN", **DIRECT) as twin,
-    ):
-        assert next_of(twin, "error")["code"] == "nick_taken"
-        with pytest.raises(ConnectionClosed):
-            twin.recv(timeout=10)
+    with join(server, "c", "ann"):
+        error, code = refused_on_open(server, room="c", nick="ANN")
+        assert (error["code"], code) == ("nick_taken", 4409)
 
     def counted() -> bool:
         after = scrape(server)
@@ -174,9 +148,9 @@ def test_invented_close_codes_do_not_add_labels(server: ServerProcess) -> None:
     """Close codes a client makes up are counted as "other", so the metric's labels stay few."""
     before = scrape(server)
     for code in (3001, 4999):
-        member(server, "c", f"inventor{code}").close(code)
+        join(server, "c", f"inventor{code}").close(code)
     for code in (999, 5000):  # not even valid on the wire; the library would refuse to send them
-        ws = member(server, "c", f"inventor{code}")
+        ws = join(server, "c", f"inventor{code}")
         raw_close(ws, code)
         ws.close()
 
@@ -200,7 +174,7 @@ def test_refused_upgrades_are_counted(server: ServerProcess) -> None:
     """A foreign Origin (403) counts as a refused upgrade under "origin"."""
     before = scrape(server)
     with pytest.raises(InvalidStatus):
-        connect(f"{server.ws_url}?room=u", origin="https://evil.example", **DIRECT)
+        open_ws(server, headers={"Origin": "https://evil.example"}, room="u")
     after = scrape(server)
     assert moved(before, after, "chatroom_upgrades_refused_total", reason="origin") == 1
 
@@ -222,7 +196,7 @@ def test_publish_api_counts_received_and_stored(server: ServerProcess) -> None:
 
 def test_healthz_reports_the_backend(server: ServerProcess) -> None:
     """/healthz says ok, names the backend and counts connections."""
-    with member(server, "h", "ann"):
+    with join(server, "h", "ann"):
         body = json.loads(NO_PROXY.open(f"{server.url}/healthz", timeout=5).read())
     assert body["status"] == "ok"
     assert (body["store"], body["bus"]) == ("sqlite", "local")

@@ -10,31 +10,22 @@ client, hold no leftover sessions, and have logged no traceback.
 from __future__ import annotations
 
 import base64
-import inspect
 import json
 import random
 import re
-import socket
 import struct
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 
 import pytest
-from websockets.sync.client import connect
 
-from tests.support import ServerProcess, upgrade_request, wait_until
-
-# Connect straight to the server (no proxy from the environment), outside a
-# with-block if need be: options websockets 15 and 17 added, when present.
-_OPTIONS = inspect.signature(connect).parameters
-DIRECT: dict[str, object] = {"proxy": None} if "proxy" in _OPTIONS else {}
-DIRECT |= {"legacy": True} if "legacy" in _OPTIONS else {}
+from tests.clients import join, receive
+from tests.raw_ws import RawMember
+from tests.support import NO_PROXY, ServerProcess, wait_until
 
 SEED = 20261122
 CONNECTIONS = 250
 TIME_BOUND = 8.0  # seconds: the fuzz stops early on a slow machine, never fails for it
-NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 OP_CONTINUATION, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 BAD_CLOSE_CODES = (0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535)
@@ -119,28 +110,15 @@ def fuzz_frames(rng: random.Random) -> bytes:
     return b"".join(rng.choice(makers)() for _ in range(rng.randint(1, 5)))
 
 
-def upgraded_socket(port: int, rng: random.Random) -> socket.socket:
-    """A raw socket past the WebSocket handshake (or refused, for a bad room)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    key = base64.b64encode(rng.randbytes(16)).decode()
-    nick = f"fz{rng.randint(0, 10**9)}"
-    sock.sendall(upgrade_request(port, "fuzz", nick, key))
-    head = b""
-    while b"\r\n\r\n" not in head:
-        chunk = sock.recv(1)
-        if not chunk:
-            break
-        head += chunk
-    return sock
-
-
 def fuzz_one(port: int, rng: random.Random) -> None:
     """One connection's worth of abuse; whatever the server answers is read and dropped."""
-    with upgraded_socket(port, rng) as sock:
-        sock.settimeout(0.05)
+    key = base64.b64encode(rng.randbytes(16)).decode()
+    nick = f"fz{rng.randint(0, 10**9)}"
+    with RawMember(port, "fuzz", nick, key=key) as member:
+        member.sock.settimeout(0.05)
         try:
-            sock.sendall(fuzz_frames(rng))
-            while sock.recv(65536):
+            member.send(fuzz_frames(rng))
+            while member.sock.recv(65536):
                 pass
         except (TimeoutError, ConnectionError):
             pass
@@ -163,10 +141,9 @@ def test_server_survives_a_raw_socket_fuzz(server: ServerProcess) -> None:
             break
     assert server.process is not None and server.process.poll() is None
     wait_until(lambda: open_connections(server) == 0, timeout=20)
-    with connect(f"{server.ws_url}?room=fuzz&nick=normal", **DIRECT) as ws:
-        assert json.loads(ws.recv(timeout=10))["type"] == "welcome"
+    with join(server, "fuzz", "normal") as ws:
         ws.send(json.dumps({"type": "message", "message": "still standing", "ref": "r1"}))
-        frames = [json.loads(ws.recv(timeout=10)) for _ in range(4)]
+        frames = [receive(ws) for _ in range(2)]  # its echo and its ack, in either order
         assert {"type": "ack", "ref": "r1"}.items() <= next(f for f in frames if f["type"] == "ack").items()
     log = server.log()
     assert "Traceback" not in log, log[-3000:]
