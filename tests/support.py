@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import inspect
 import itertools
 import json
 import os
@@ -30,13 +29,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from websockets.sync.client import ClientConnection, connect
-
-# Connect straight to the server (no proxy from the environment), outside a
-# with-block if need be: options websockets 15 and 17 added, when present.
-_CONNECT_OPTIONS = inspect.signature(connect).parameters
-DIRECT: dict[str, object] = {"proxy": None} if "proxy" in _CONNECT_OPTIONS else {}
-DIRECT |= {"legacy": True} if "legacy" in _CONNECT_OPTIONS else {}
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -76,11 +68,6 @@ def upgrade_request(port: int, room: str, nick: str, key: str | None = None) -> 
         "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
     ).encode()
-
-
-def ws_connect(url: str, **options: Any) -> ClientConnection:
-    """A WebSocket client (the ``websockets`` library) to ``url``, straight to the server."""
-    return connect(url, open_timeout=10, **DIRECT, **options)
 
 
 def wait_until(condition: object, timeout: float = 10.0, interval: float = 0.05) -> None:

@@ -21,9 +21,9 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
-from tests.support import ServerProcess, require_program, ws_connect
-from tests.test_security import join as join_socket
-from tests.test_security import own_next
+from tests.clients import join as join_socket
+from tests.clients import open_ws, receive, send_message
+from tests.support import ServerProcess, require_program
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -174,8 +174,7 @@ def post(server: ServerProcess, room: str, nick: str, message: str) -> dict[str,
 def said_by(server: ServerProcess, room: str, nick: str, message: str) -> None:
     """``nick`` joins over a WebSocket, says ``message`` and leaves once it is stored: a person, not a bot."""
     with join_socket(server, room, nick) as ws:
-        ws.send(json.dumps({"type": "message", "message": message, "ref": "1"}))
-        own_next(ws, "ack")
+        assert send_message(ws, message, "1")["type"] == "ack"
 
 
 def brightness(css_colour: str) -> float:
@@ -201,8 +200,8 @@ def items(page: Page) -> int:
 def come_and_go(server: ServerProcess, room: str, loops: int) -> None:
     """Members who connect, read their welcome and close, one after another."""
     for n in range(loops):
-        with ws_connect(f"{server.ws_url}?room={room}&nick=passer{n}") as ws:
-            ws.recv(timeout=10)
+        with open_ws(server, room=room, nick=f"passer{n}") as ws:
+            receive(ws)
 
 
 # --- chatting -----------------------------------------------------------------
@@ -340,7 +339,7 @@ def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: 
 def test_a_crowd_arriving_and_leaving_at_once_is_a_line_each_way(server: ServerProcess, pages: Pages) -> None:
     """Twenty members joining within a moment: the list has them all, one line counts them; then leaving."""
     page = pages.join(server.url, "crowd", "ann")
-    crowd = [ws_connect(f"{server.ws_url}?room=crowd&nick=guest{n:02d}") for n in range(20)]
+    crowd = [open_ws(server, room="crowd", nick=f"guest{n:02d}") for n in range(20)]
     expect(page.locator("#online-count")).to_have_text("21")
     expect(page.locator("#users .nick")).to_have_count(21)
     joined = page.locator("#messages .line.presence", has_text=re.compile(r"^\d+ joined"))

@@ -17,7 +17,8 @@ from websockets.sync.client import ClientConnection
 from chatroom import protocol
 from chatroom.backend import PresenceEvent, TypingEvent
 from chatroom.presence import Coalescer, PresenceBatch, RoomNotices
-from tests.support import ServerProcess, ws_connect
+from tests.clients import open_ws, own_join, receive, welcomed
+from tests.support import ServerProcess
 
 RATE, BURST = 4.0, 10
 _ts = itertools.count(1)
@@ -200,12 +201,8 @@ def server() -> Iterator[ServerProcess]:
 
 def member(server: ServerProcess, room: str, nick: str) -> tuple[ClientConnection, list[str]]:
     """A member that has read its welcome, history and own join; the users its welcome listed."""
-    ws = ws_connect(f"{server.ws_url}?room={room}&nick={nick}", max_queue=None)
-    welcome = json.loads(ws.recv(timeout=10))
-    assert welcome["type"] == "welcome", welcome
-    assert json.loads(ws.recv(timeout=10))["type"] == "history"
-    own = json.loads(ws.recv(timeout=10))
-    assert (own["type"], own["event"], own["nick"]) == ("sys", "join", nick), own
+    ws, welcome, _ = welcomed(server, max_queue=None, room=room, nick=nick)
+    own_join(ws, nick)
     return ws, list(welcome["users"])
 
 
@@ -231,8 +228,8 @@ class Watcher(threading.Thread):
 def churn(server: ServerProcess, room: str, loops: int, name: str) -> None:
     """Connect, read the welcome, close: as fast as one client can."""
     for n in range(loops):
-        with ws_connect(f"{server.ws_url}?room={room}&nick={name}{n}") as ws:
-            json.loads(ws.recv(timeout=10))
+        with open_ws(server, room=room, nick=f"{name}{n}") as ws:
+            receive(ws)
 
 
 def view_of(users: list[str], notices: list[tuple[float, dict[str, Any]]]) -> set[str]:
@@ -271,8 +268,8 @@ def test_churn_reaches_a_watching_member_as_a_few_frames_a_second(server: Server
     time.sleep(BURST / RATE)
     before = len(watcher.notices())
     sent = time.monotonic()
-    with ws_connect(f"{server.ws_url}?room=churn&nick=late") as late:
-        json.loads(late.recv(timeout=10))
+    with open_ws(server, room="churn", nick="late") as late:
+        receive(late)
         time.sleep(0.5)
     deadline = time.monotonic() + 5
     while len(watcher.notices()) < before + 2 and time.monotonic() < deadline:
@@ -293,10 +290,10 @@ def test_a_quiet_room_hears_each_join_and_leave_at_once(server: ServerProcess) -
     started = time.monotonic()
     bob, users = member(server, "quiet", "bob")
     assert users == ["ann", "bob"]
-    frame = json.loads(ann.recv(timeout=2))
+    frame = receive(ann, timeout=2)
     assert (frame["type"], frame["event"], frame["nick"], frame["users"]) == ("sys", "join", "bob", 2)
     bob.close()
-    frame = json.loads(ann.recv(timeout=2))
+    frame = receive(ann, timeout=2)
     assert (frame["type"], frame["event"], frame["nick"], frame["users"]) == ("sys", "leave", "bob", 1)
     assert time.monotonic() - started < 2.0
     ann.close()
