@@ -57,9 +57,10 @@ ANY_TYPE: Container[str] = _AnyType()
 
 
 def ws_url(target: Target, **params: Any) -> str:
-    """The URL of ``target``'s /ws with these query parameters."""
+    """The URL of ``target``'s /ws with these query parameters (those that are None left out)."""
     base = target.ws_url if isinstance(target, ServerProcess) else target
-    return f"{base}?{urllib.parse.urlencode(params)}"
+    query = {name: value for name, value in params.items() if value is not None}
+    return f"{base}?{urllib.parse.urlencode(query)}"
 
 
 def _decode(raw: str | bytes) -> Frame:
@@ -80,9 +81,12 @@ def _assert_welcome_and_history(welcome: Frame, history: Frame) -> None:
     assert (welcome["type"], history["type"]) == ("welcome", "history"), (welcome, history)
 
 
-def _assert_own_join(frame: Frame, nick: str) -> None:
-    own = (frame["type"], frame.get("event"), frame.get("nick"))
-    assert own == ("sys", "join", nick), f"expected {nick}'s own join, got {frame}"
+def _is_own_join(frame: Frame, nick: str, skip: Container[str]) -> bool:
+    """Whether ``frame`` is ``nick``'s own join; any other frame must be of a ``skip`` type."""
+    if (frame["type"], frame.get("event"), frame.get("nick")) == ("sys", "join", nick):
+        return True
+    assert frame["type"] in skip, f"expected {nick}'s own join, got {frame}"
+    return False
 
 
 def _message(text: str, ref: str) -> str:
@@ -165,19 +169,28 @@ def welcomed(
     return ws, welcome, history
 
 
-def own_join(ws: ClientConnection, nick: str) -> Frame:
-    """The frame after the history: this member's own join, as the protocol promises."""
-    frame = receive(ws)
-    _assert_own_join(frame, nick)
-    return frame
+def own_join(ws: ClientConnection, nick: str, skip: Container[str] = ()) -> Frame:
+    """This member's own join: the frame after the history, as the protocol promises, unless
+    frames of the ``skip`` types may come first."""
+    deadline = _Deadline(10)
+    while True:
+        frame = receive(ws, deadline.left())
+        if _is_own_join(frame, nick, skip):
+            return frame
 
 
 def join(
-    target: Target, room: str, nick: str, *, max_queue: int | None = 16, source: str | None = None
+    target: Target,
+    room: str,
+    nick: str,
+    *,
+    max_queue: int | None = 16,
+    source: str | None = None,
+    skip: Container[str] = (),
 ) -> ClientConnection:
-    """A member that has read its welcome, history and own join, in that order."""
+    """A member that has read its welcome, history and own join (``skip``: as own_join)."""
     ws, _, _ = welcomed(target, max_queue=max_queue, source=source, room=room, nick=nick)
-    own_join(ws, nick)
+    own_join(ws, nick, skip)
     return ws
 
 
@@ -283,12 +296,14 @@ async def awelcomed(
 
 
 async def ajoin(
-    target: Target, room: str, nick: str, *, max_queue: int | None = 16
+    target: Target, room: str, nick: str, *, max_queue: int | None = 16, skip: Container[str] = ()
 ) -> tuple[AsyncConnection, Frame]:
-    """A member that has read its welcome, history and own join, in that order: it and its welcome."""
+    """A member that has read its welcome, history and own join, as join: it and its welcome."""
     ws, welcome, _ = await awelcomed(target, max_queue=max_queue, room=room, nick=nick)
-    _assert_own_join(await areceive(ws), nick)
-    return ws, welcome
+    async with asyncio.timeout(10):
+        while True:
+            if _is_own_join(_decode(await ws.recv()), nick, skip):
+                return ws, welcome
 
 
 async def auser_frames(
