@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-import websockets
+from websockets.asyncio.client import ClientConnection
 
 from chatroom import protocol
 from chatroom.cli import parse_settings
-from tests.support import REPO, ServerProcess, http_status, upgrade_request
+from tests.clients import aclose_code, ajoin, areceive
+from tests.raw_ws import RawMember
+from tests.support import REPO, ServerProcess, http_status
 
 PROTOCOL_FLAGS = (
     "--port",
@@ -195,23 +196,6 @@ def test_unwritable_database_exits_1_with_one_line(tmp_path: Path) -> None:
 # --- the real process ----------------------------------------------------------
 
 
-async def join(url: str, room: str, nick: str) -> tuple[websockets.ClientConnection, dict[str, object]]:
-    """Connect with the websockets library; read welcome, history and own join."""
-    client = await websockets.connect(f"{url}?room={room}&nick={nick}")
-    welcome = json.loads(await client.recv())
-    history = json.loads(await client.recv())
-    joined = json.loads(await client.recv())
-    assert (welcome["type"], history["type"], joined["event"]) == ("welcome", "history", "join")
-    return client, welcome
-
-
-async def next_frame(client: websockets.ClientConnection) -> dict[str, object]:
-    """The next frame, decoded, within 5 s."""
-    frame = json.loads(await asyncio.wait_for(client.recv(), 5))
-    assert isinstance(frame, dict)
-    return frame
-
-
 def test_ready_line_says_which_url_to_open(tmp_path: Path) -> None:
     """When ready, the server logs the URL to open."""
     with ServerProcess(tmp_path / "chat.db") as server:
@@ -223,27 +207,27 @@ def test_two_independent_clients_chat_through_the_real_server(tmp_path: Path) ->
     """Two websockets clients see each other's messages, ids increasing, each join and leave once."""
 
     async def conversation(url: str) -> None:
-        ann, _ = await join(url, "lobby", "ann")
-        bob, welcome = await join(url, "lobby", "bob")
+        ann, _ = await ajoin(url, "lobby", "ann")
+        bob, welcome = await ajoin(url, "lobby", "bob")
         assert welcome["users"] == ["ann", "bob"]
-        assert (await next_frame(ann))["nick"] == "bob"
+        assert (await areceive(ann, 5))["nick"] == "bob"
         await ann.send(json.dumps({"type": "message", "message": "hi bob", "ref": "a1"}))
         await bob.send("hi ann, from a terminal")
         ids = []
         for client in (ann, bob):
             users = [
                 f
-                for f in [await next_frame(client) for _ in range(2 + (client is ann))]
+                for f in [await areceive(client, 5) for _ in range(2 + (client is ann))]
                 if f["type"] == "user"
             ]
             assert [u["message"] for u in users] == ["hi bob", "hi ann, from a terminal"]
             ids.append([u["id"] for u in users])
         assert ids[0] == ids[1] and ids[0][0] < ids[0][1]
         await bob.close()
-        left = await next_frame(ann)
+        left = await areceive(ann, 5)
         assert (left["event"], left["nick"], left["users"]) == ("leave", "bob", 1)
         with pytest.raises(TimeoutError):
-            await asyncio.wait_for(ann.recv(), 0.3)
+            await areceive(ann, 0.3)
         await ann.close()
 
     with ServerProcess(tmp_path / "chat.db") as server:
@@ -254,19 +238,19 @@ def test_sigterm_closes_1001_exits_0_and_history_survives(tmp_path: Path) -> Non
     """SIGTERM sends 1001 to every client and exits 0 in time; a restart keeps history and ids."""
     db = tmp_path / "chat.db"
 
-    async def before(url: str) -> websockets.ClientConnection:
-        ann, _ = await join(url, "lobby", "ann")
+    async def before(url: str) -> ClientConnection:
+        ann, _ = await ajoin(url, "lobby", "ann")
         for number in range(3):
             await ann.send(json.dumps({"type": "message", "message": f"m{number}", "ref": str(number)}))
-        frames = [await next_frame(ann) for _ in range(6)]
+        frames = [await areceive(ann, 5) for _ in range(6)]
         assert sorted(f["id"] for f in frames if f["type"] == "ack") == [1, 2, 3]
         return ann
 
     async def after(url: str) -> None:
-        ann, welcome = await join(url, "lobby", "ann")
+        ann, welcome = await ajoin(url, "lobby", "ann")
         assert welcome["last_id"] == 3
         await ann.send("after restart")
-        assert (await next_frame(ann))["id"] == 4
+        assert (await areceive(ann, 5))["id"] == 4
         await ann.close()
 
     server = ServerProcess(db).start()
@@ -276,9 +260,7 @@ def test_sigterm_closes_1001_exits_0_and_history_survives(tmp_path: Path) -> Non
         started = time.monotonic()
         assert server.stop(signal.SIGTERM) == 0
         assert time.monotonic() - started < 5
-        with pytest.raises(websockets.ConnectionClosed):
-            loop.run_until_complete(asyncio.wait_for(ann.recv(), 5))
-        assert ann.close_code == protocol.CLOSE_GOING_AWAY
+        assert loop.run_until_complete(aclose_code(ann, 5, skip=())) == protocol.CLOSE_GOING_AWAY
     finally:
         loop.close()
     with ServerProcess(db, port=server.port) as restarted:
@@ -295,10 +277,9 @@ def test_sigint_stops_gracefully_too(tmp_path: Path) -> None:
 def test_a_second_stop_signal_does_not_cut_the_shutdown_short(tmp_path: Path) -> None:
     """SIGTERM twice (as systemd and impatient people do) still exits 0 with history written."""
     server = ServerProcess(tmp_path / "chat.db").start()
-    with socket.create_connection(("127.0.0.1", server.port)) as silent:
+    with RawMember(server.port, "lobby", "mute") as silent:
         # A member that never answers the close handshake keeps the shutdown busy.
-        silent.sendall(upgrade_request(server.port, "lobby", "mute"))
-        silent.recv(4096)
+        silent.join()
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)
         time.sleep(0.3)

@@ -6,14 +6,15 @@ import asyncio
 import json
 import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-import websockets
-from websockets.asyncio.client import ClientConnection
 
+from .clients import ajoin, asend_message
 from .pg_server import PostgresServer, running_postgres
 from .support import ServerProcess, http_status, wait_until
+
+# How long a message's ack or error may take, PostgreSQL restarting included.
+ANSWER = 20.0
 
 
 @pytest.fixture
@@ -21,29 +22,6 @@ def postgres() -> Iterator[PostgresServer]:
     """A cluster of this test's own: the test stops and starts it."""
     with running_postgres() as server:
         yield server
-
-
-async def join(server: ServerProcess, nick: str) -> ClientConnection:
-    """A member of the lobby, past its welcome, history and own join."""
-    client = await websockets.connect(f"{server.ws_url}?room=lobby&nick={nick}")
-    while True:
-        frame = json.loads(await client.recv())
-        if frame["type"] == "sys" and frame["nick"] == nick:
-            return client
-
-
-async def answer(client: ClientConnection, ref: str) -> dict[str, Any]:
-    """The ack or error that answers the message sent with ``ref``."""
-    async with asyncio.timeout(20):
-        while True:
-            frame = json.loads(await client.recv())
-            if frame["type"] in ("ack", "error") and frame.get("ref") == ref:
-                return dict(frame)
-
-
-async def send(client: ClientConnection, text: str, ref: str) -> dict[str, Any]:
-    await client.send(json.dumps({"type": "message", "message": text, "ref": ref}))
-    return await answer(client, ref)
 
 
 def history(server: ServerProcess) -> list[tuple[int, str]]:
@@ -57,18 +35,18 @@ def test_an_outage_refuses_then_recovers_by_itself(postgres: PostgresServer) -> 
     with ServerProcess(postgres.url()) as server:
 
         async def scenario() -> None:
-            ann = await join(server, "ann")
+            ann, _ = await ajoin(server, "lobby", "ann")
             acked = {}
             for n in range(5):
-                acked[f"a{n}"] = (await send(ann, f"before {n}", f"a{n}"))["id"]
+                acked[f"a{n}"] = (await asend_message(ann, f"before {n}", f"a{n}", ANSWER))["id"]
             await asyncio.to_thread(postgres.stop)
             await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 503, 20)
-            refusal = await send(ann, "while away", "b")
+            refusal = await asend_message(ann, "while away", "b", ANSWER)
             assert (refusal["type"], refusal["code"]) == ("error", "unavailable")
             await asyncio.to_thread(postgres.start)
             await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 200, 30)
             for n in range(5):
-                reply = await send(ann, f"after {n}", f"c{n}")
+                reply = await asend_message(ann, f"after {n}", f"c{n}", ANSWER)
                 assert reply["type"] == "ack", reply
                 acked[f"c{n}"] = reply["id"]
             assert sorted(acked.values()) == list(range(1, 11))
@@ -86,8 +64,8 @@ def test_sigkill_after_acks_loses_nothing(postgres: PostgresServer) -> None:
     first = ServerProcess(url, "--rate", "1000", "--burst", "1000").start()
 
     async def send_some() -> list[int]:
-        ann = await join(first, "ann")
-        ids = [(await send(ann, f"m{n}", str(n)))["id"] for n in range(50)]
+        ann, _ = await ajoin(first, "lobby", "ann")
+        ids = [(await asend_message(ann, f"m{n}", str(n), ANSWER))["id"] for n in range(50)]
         return ids
 
     ids = asyncio.run(send_some())
@@ -96,8 +74,8 @@ def test_sigkill_after_acks_loses_nothing(postgres: PostgresServer) -> None:
         assert [i for i, _ in history(second)] == ids == list(range(1, 51))
 
         async def more() -> int:
-            bob = await join(second, "bob")
-            return int((await send(bob, "after the crash", "x"))["id"])
+            bob, _ = await ajoin(second, "lobby", "bob")
+            return int((await asend_message(bob, "after the crash", "x", ANSWER))["id"])
 
         assert asyncio.run(more()) == 51
 
