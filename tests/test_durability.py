@@ -25,67 +25,33 @@ from typing import Any, TypeVar
 import pytest
 import tornado.httpclient
 import tornado.httpserver
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from chatroom.app import make_app
 from chatroom.backend import StoredMessage
 from chatroom.config import Settings
 from chatroom.service import ChatService, embedded
+from tests.clients import (
+    ANY_TYPE,
+    Frame,
+    aclose_code,
+    aframes_until,
+    anext_of,
+    areceive,
+    asend_acked,
+    asend_message,
+    awelcomed,
+)
 from tests.support import REPO, ServerProcess, free_port, http_status, require_program
 
 T = TypeVar("T")
-Frame = dict[str, Any]
 FAST = ("--rate", "100000", "--burst", "100000", "--log-level", "warning")
 
 
 def run(coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
     """Run one test's coroutine on a fresh event loop."""
     return asyncio.run(asyncio.wait_for(coroutine, timeout))
-
-
-# --- WebSocket clients --------------------------------------------------------
-
-
-async def receive(ws: ClientConnection, timeout: float = 10) -> Frame:
-    """The next frame, decoded."""
-    frame = json.loads(await asyncio.wait_for(ws.recv(), timeout))
-    assert isinstance(frame, dict)
-    return frame
-
-
-async def join(
-    base: str, nick: str, room: str = "lobby", since: int | None = None
-) -> tuple[ClientConnection, Frame, Frame]:
-    """Connect and read the welcome and history frames."""
-    query = f"room={room}&nick={nick}" + ("" if since is None else f"&since={since}")
-    ws = await connect(f"{base}/ws?{query}", max_size=None, max_queue=None)
-    welcome, history = await receive(ws), await receive(ws)
-    assert (welcome["type"], history["type"]) == ("welcome", "history"), (welcome, history)
-    return ws, welcome, history
-
-
-async def send_acked(ws: ClientConnection, texts: list[str]) -> dict[str, int]:
-    """Send every text with a ref and wait for all acks: ref -> id."""
-    for n, text in enumerate(texts):
-        await ws.send(json.dumps({"type": "message", "message": text, "ref": str(n)}))
-    acks: dict[str, int] = {}
-    while len(acks) < len(texts):
-        frame = await receive(ws)
-        assert frame["type"] != "error", frame
-        if frame["type"] == "ack":
-            acks[frame["ref"]] = frame["id"]
-    return acks
-
-
-async def user_ids_until(ws: ClientConnection, last: int) -> list[int]:
-    """Ids of the user frames received up to and including id ``last``."""
-    ids: list[int] = []
-    while not ids or ids[-1] < last:
-        frame = await receive(ws)
-        if frame["type"] == "user":
-            ids.append(frame["id"])
-    return ids
 
 
 # --- the app in this process -----------------------------------------------------
@@ -124,14 +90,14 @@ class SlowReplayBackend:
 
 @asynccontextmanager
 async def app_server(backend: Any) -> AsyncIterator[str]:
-    """Serve the real app over ``backend`` on a free port: yields ws://host:port."""
+    """Serve the real app over ``backend`` on a free port: yields ws://host:port/ws."""
     await backend.start()
     settings = Settings(database=":memory:", rate=100000, burst=100000, ping_interval=0, ping_timeout=0)
     server = tornado.httpserver.HTTPServer(make_app(settings, backend))
     port = free_port()
     server.listen(port, "127.0.0.1")
     try:
-        yield f"ws://127.0.0.1:{port}"
+        yield f"ws://127.0.0.1:{port}/ws"
     finally:
         server.stop()
         await backend.close()
@@ -152,17 +118,20 @@ def test_messages_stored_during_the_replay_arrive_exactly_once(read_first: bool)
 
     async def scenario() -> tuple[list[int], list[int]]:
         backend = SlowReplayBackend(embedded(":memory:"), read_first)
-        async with app_server(backend) as base:
-            sender, _, _ = await join(base, "ann")
-            await send_acked(sender, [f"early {n}" for n in range(10)])
-            reconnecting = asyncio.ensure_future(join(base, "bob", since=3))
+        async with app_server(backend) as url:
+            sender, _, _ = await awelcomed(url, max_queue=None, room="lobby", nick="ann")
+            await asend_acked(sender, [f"early {n}" for n in range(10)])
+            reconnecting = asyncio.ensure_future(
+                awelcomed(url, max_queue=None, room="lobby", nick="bob", since=3)
+            )
             await asyncio.wait_for(backend.replay_started.wait(), 10)
-            acks = await send_acked(sender, [f"during {n}" for n in range(15)])
+            acks = await asend_acked(sender, [f"during {n}" for n in range(15)])
             backend.release.set()
             reader, _, history = await reconnecting
             replayed = [m["id"] for m in history["messages"]]
             await sender.send("after the replay")
-            live = await user_ids_until(reader, 26)
+            frames = await aframes_until(reader, lambda f: f["type"] == "user" and f["id"] >= 26)
+            live = [f["id"] for f in frames if f["type"] == "user"]
             await reader.close()
             await sender.close()
             return replayed + live, sorted(acks.values())
@@ -177,10 +146,10 @@ def test_a_long_absence_replays_the_newest_thousand_and_says_truncated() -> None
 
     async def scenario() -> tuple[Frame, Frame]:
         backend = embedded(":memory:")
-        async with app_server(backend) as base:
+        async with app_server(backend) as url:
             await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(1005)))
-            far, _, far_history = await join(base, "bob", since=2)
-            near, _, near_history = await join(base, "cy", since=5)
+            far, _, far_history = await awelcomed(url, max_queue=None, room="lobby", nick="bob", since=2)
+            near, _, near_history = await awelcomed(url, max_queue=None, room="lobby", nick="cy", since=5)
             await far.close()
             await near.close()
         return far_history, near_history
@@ -200,9 +169,9 @@ def test_history_requests_page_backwards() -> None:
 
     async def scenario() -> list[Frame]:
         backend = embedded(":memory:")
-        async with app_server(backend) as base:
+        async with app_server(backend) as url:
             await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(300)))
-            ws, _, _ = await join(base, "bob")
+            ws, _, _ = await awelcomed(url, max_queue=None, room="lobby", nick="bob")
             answers = []
             for request in (
                 {"before": 40, "limit": 5},
@@ -211,7 +180,7 @@ def test_history_requests_page_backwards() -> None:
                 {"before": 40, "limit": 0},
             ):
                 await ws.send(json.dumps({"type": "history", **request}))
-                answers.append(await next_frame_of(ws, ("history", "error")))
+                answers.append(await anext_of(ws, ("history", "error"), skip=ANY_TYPE))
             await ws.close()
         return answers
 
@@ -222,14 +191,6 @@ def test_history_requests_page_backwards() -> None:
     assert oldest["truncated"] is False
     assert [m["id"] for m in capped["messages"]] == list(range(101, 301))
     assert (refused["type"], refused["code"]) == ("error", "bad_request")
-
-
-async def next_frame_of(ws: ClientConnection, types: tuple[str, ...]) -> Frame:
-    """The next frame of one of ``types``, skipping the rest (join notices)."""
-    while True:
-        frame = await receive(ws)
-        if frame["type"] in types:
-            return frame
 
 
 def test_the_messages_api_pages_and_refuses_bad_values_with_json() -> None:
@@ -246,8 +207,8 @@ def test_the_messages_api_pages_and_refuses_bad_values_with_json() -> None:
 
     async def scenario() -> tuple[dict[str, list[int]], list[tuple[int, Any]], tuple[int, Any]]:
         backend = embedded(":memory:")
-        async with app_server(backend) as base:
-            http = base.replace("ws://", "http://")
+        async with app_server(backend) as url:
+            http = url.replace("ws://", "http://").removesuffix("/ws")
             await asyncio.gather(*(backend.publish("lobby", "ann", str(n)) for n in range(600)))
             pages = {}
             for name, query in queries.items():
@@ -280,33 +241,36 @@ def test_the_messages_api_pages_and_refuses_bad_values_with_json() -> None:
 def test_reconnecting_while_a_sender_floods_misses_and_repeats_nothing(tmp_path: Path) -> None:
     """A reader reconnecting with since while another member floods sees every id once, in order."""
 
-    async def flood(base: str, count: int) -> int:
-        ws, _, _ = await join(base, "flood")
+    async def flood(url: str, count: int) -> int:
+        ws, _, _ = await awelcomed(url, max_queue=None, room="lobby", nick="flood")
         acks = {}
         for start in range(0, count, 25):
-            acks.update(await send_acked(ws, [f"flood {n}" for n in range(start, start + 25)]))
+            acks.update(await asend_acked(ws, [f"flood {n}" for n in range(start, start + 25)]))
         await ws.close()
         return max(acks.values())
 
-    async def read_in_short_sessions(base: str, flooding: asyncio.Future[int]) -> list[int]:
+    async def read_in_short_sessions(url: str, flooding: asyncio.Future[int]) -> list[int]:
         seen: list[int] = []
         session = 0
         while not flooding.done() or not seen or seen[-1] < flooding.result():
             session += 1
-            ws, _, history = await join(base, f"reader-{session}", since=seen[-1] if seen else 0)
+            since = seen[-1] if seen else 0
+            ws, _, history = await awelcomed(
+                url, max_queue=None, room="lobby", nick=f"reader-{session}", since=since
+            )
             assert history["truncated"] is False
             seen.extend(m["id"] for m in history["messages"])
             seen.extend(await live_ids(ws, 10, flooding))
             await ws.close()
         return seen
 
-    async def scenario(base: str) -> tuple[list[int], int]:
-        flooding = asyncio.ensure_future(flood(base, 1500))
-        seen = await read_in_short_sessions(base, flooding)
+    async def scenario(url: str) -> tuple[list[int], int]:
+        flooding = asyncio.ensure_future(flood(url, 1500))
+        seen = await read_in_short_sessions(url, flooding)
         return seen, await flooding
 
     with ServerProcess(tmp_path / "chat.db", *FAST) as server:
-        seen, last = run(scenario(server.ws_url.removesuffix("/ws")), timeout=45)
+        seen, last = run(scenario(server.ws_url), timeout=45)
     assert seen == list(range(1, last + 1))
 
 
@@ -314,7 +278,7 @@ async def live_ids(ws: ClientConnection, wanted: int, flooding: asyncio.Future[i
     """Ids of up to ``wanted`` live user frames, fewer once the flood is over."""
     ids: list[int] = []
     while len(ids) < wanted and not flooding.done():
-        receiving = asyncio.ensure_future(next_frame_of(ws, ("user",)))
+        receiving = asyncio.ensure_future(anext_of(ws, "user", skip=ANY_TYPE))
         await asyncio.wait({receiving, flooding}, return_when=asyncio.FIRST_COMPLETED)
         if receiving.done():
             ids.append(receiving.result()["id"])
@@ -328,26 +292,22 @@ async def live_ids(ws: ClientConnection, wanted: int, flooding: asyncio.Future[i
 
 async def flood_then_signal(server: ServerProcess, signum: int) -> tuple[dict[str, int], list[int | None]]:
     """Acks collected while the server is signalled mid-flood, and the clients' close codes."""
-    base = server.ws_url.removesuffix("/ws")
-    listener, _, _ = await join(base, "listener")
-    sender, _, _ = await join(base, "sender")
+    listener, _, _ = await awelcomed(server, max_queue=None, room="lobby", nick="listener")
+    sender, _, _ = await awelcomed(server, max_queue=None, room="lobby", nick="sender")
     for n in range(400):
         await sender.send(json.dumps({"type": "message", "message": f"msg {n}", "ref": str(n)}))
     acks: dict[str, int] = {}
     assert server.process is not None
     try:
         while True:
-            frame = await receive(sender)
+            frame = await areceive(sender)
             if frame["type"] == "ack":
                 acks[frame["ref"]] = frame["id"]
                 if len(acks) == 100:
                     server.process.send_signal(signum)
     except ConnectionClosed:
         pass
-    with pytest.raises(ConnectionClosed):
-        while True:
-            await receive(listener)
-    return acks, [sender.close_code, listener.close_code]
+    return acks, [sender.close_code, await aclose_code(listener)]
 
 
 def messages_in(db: Path, room: str = "lobby") -> dict[int, str]:
@@ -381,13 +341,12 @@ def test_a_stop_signal_closes_every_member_with_1001_and_keeps_every_acked_messa
 
 async def acks_until_killed(server: ServerProcess, count: int, kill_after: int) -> tuple[dict[str, int], str]:
     """Send ``count`` messages, SIGKILL the server once ``kill_after`` are acked: the acks and the epoch."""
-    base = server.ws_url.removesuffix("/ws")
-    sender, welcome, _ = await join(base, "sender")
+    sender, welcome, _ = await awelcomed(server, max_queue=None, room="lobby", nick="sender")
     for n in range(count):
         await sender.send(json.dumps({"type": "message", "message": f"msg {n}", "ref": str(n)}))
     acks: dict[str, int] = {}
     while len(acks) < kill_after:
-        frame = await receive(sender)
+        frame = await areceive(sender)
         if frame["type"] == "ack":
             acks[frame["ref"]] = frame["id"]
     server.kill()
@@ -418,8 +377,8 @@ def test_acked_messages_survive_sigkill_with_their_ids_and_ids_go_on(tmp_path: P
         stored = all_messages(restarted)
 
         async def after_restart() -> tuple[Frame, dict[str, int]]:
-            ws, welcome, _ = await join(restarted.ws_url.removesuffix("/ws"), "sender")
-            new_acks = await send_acked(ws, ["after the crash"])
+            ws, welcome, _ = await awelcomed(restarted, max_queue=None, room="lobby", nick="sender")
+            new_acks = await asend_acked(ws, ["after the crash"])
             await ws.close()
             return welcome, new_acks
 
@@ -475,31 +434,24 @@ def test_a_db_in_a_directory_nobody_may_write_stops_the_server_with_one_line(tmp
         locked.chmod(0o700)
 
 
-async def send_refused(ws: ClientConnection, text: str) -> Frame:
-    """Send with a ref; the answer: ack or error for that ref."""
-    await ws.send(json.dumps({"type": "message", "message": text, "ref": "probe"}))
-    return await next_frame_of(ws, ("ack", "error"))
-
-
 def test_a_full_disk_refuses_messages_keeps_the_stored_ones_and_recovers(tmp_path: Path) -> None:
     """A full disk: error unavailable and /healthz 503, nothing stored is lost, then it recovers."""
     db = tmp_path / "chat.db"
     server = ServerProcess(db, *FAST).start()
     assert server.process is not None
     pid = server.process.pid
-    base = server.ws_url.removesuffix("/ws")
 
     async def scenario() -> dict[str, Any]:
-        ws, _, _ = await join(base, "ann")
-        outcome: dict[str, Any] = {"before": await send_acked(ws, [f"kept {n}" for n in range(50)])}
+        ws, _, _ = await awelcomed(server, max_queue=None, room="lobby", nick="ann")
+        outcome: dict[str, Any] = {"before": await asend_acked(ws, [f"kept {n}" for n in range(50)])}
         # The kernel now refuses any write past the first byte of any file, as a full disk would.
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, resource.RLIM_INFINITY))
-        outcome["refused"] = await send_refused(ws, "x" * 4000)
+        outcome["refused"] = await asend_message(ws, "x" * 4000, "probe")
         outcome["health while full"] = await asyncio.to_thread(http_status, server.url + "/healthz")
         resource.prlimit(pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
         # The background write probe (every few seconds) finds the space again.
         outcome["health after"] = await asyncio.to_thread(health_settles, server, 200)
-        outcome["after"] = await send_acked(ws, [f"later {n}" for n in range(5)])
+        outcome["after"] = await asend_acked(ws, [f"later {n}" for n in range(5)])
         await ws.close()
         return outcome
 
@@ -570,13 +522,13 @@ def test_a_server_restarted_on_a_full_disk_is_degraded_from_the_start_and_recove
         outcome: dict[str, Any] = {"first health": first_health, "metric full": store_writable_metric(server)}
 
         async def scenario() -> None:
-            ws, _, history = await join(server.ws_url.removesuffix("/ws"), "bob")
+            ws, _, history = await awelcomed(server, max_queue=None, room="lobby", nick="bob")
             outcome["history"] = [frame["message"] for frame in history["messages"]]
             outcome["refused"] = await refused_before_long(ws)
             outcome["health full"] = await asyncio.to_thread(http_status, server.url + "/healthz")
             resource.prlimit(server.process.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)  # type: ignore[union-attr]
             outcome["health freed"] = await asyncio.to_thread(health_settles, server, 200)
-            outcome["acked"] = list((await send_acked(ws, ["after"])).values())
+            outcome["acked"] = list((await asend_acked(ws, ["after"])).values())
             await ws.close()
 
         run(scenario())
@@ -608,15 +560,15 @@ def test_a_server_restarted_on_a_full_disk_is_degraded_from_the_start_and_recove
 async def refused_before_long(ws: ClientConnection) -> str | None:
     """Send long messages until the store refuses one (what fits in the last free bytes is stored)."""
     for attempt in range(100):
-        answer = await send_refused(ws, f"{attempt} " + "x" * 3990)
+        answer = await asend_message(ws, f"{attempt} " + "x" * 3990, "probe")
         if answer["type"] == "error":
             return str(answer["code"])
     return None
 
 
 async def stored_once(server: ServerProcess) -> None:
-    ws, _, _ = await join(server.ws_url.removesuffix("/ws"), "ann")
-    await send_acked(ws, ["before"])
+    ws, _, _ = await awelcomed(server, max_queue=None, room="lobby", nick="ann")
+    await asend_acked(ws, ["before"])
     await ws.close()
 
 
