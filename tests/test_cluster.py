@@ -130,6 +130,8 @@ def test_a_bot_post_on_one_node_is_a_bots_on_the_other_and_may_not_take_its_memb
             assert await anext_of(alice, "user", WAIT, skip=ANY_TYPE) == stored
             await alice.close()
 
+        asyncio.run(scenario())
+
 
 def test_churn_through_one_node_reaches_another_as_a_few_notices(redis_server: RedisServer) -> None:
     """Members connecting and closing flat out on one node: a member of the other gets a few
