@@ -7,13 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 import tornado.web
-import tornado.websocket
 from tornado.httpclient import AsyncHTTPClient
 from tornado.ioloop import IOLoop
 
 from chatroom.app import make_app
 from chatroom.config import Settings
 from chatroom.service import ChatService, embedded
+from tests.clients import aclose_code, ajoin, areceive
 
 
 @pytest.fixture
@@ -57,12 +57,9 @@ async def test_metrics_are_prometheus_text(http_client: AsyncHTTPClient, base_ur
 @pytest.mark.gen_test
 async def test_chat_over_the_fixture_server(http_server: object, base_url: str) -> None:
     """A WebSocket to the fixture server chats like any other."""
-    url = base_url.replace("http://", "ws://") + "/ws?room=fixture&nick=ann"
-    client = await tornado.websocket.websocket_connect(url)
-    kinds = [json.loads(await client.read_message())["type"] for _ in range(3)]  # type: ignore[arg-type]
-    assert kinds == ["welcome", "history", "sys"]
-    await client.write_message("hello")
-    user = json.loads(await client.read_message())  # type: ignore[arg-type]
+    client, _ = await ajoin(base_url.replace("http://", "ws://") + "/ws", "fixture", "ann")
+    await client.send("hello")
+    user = await areceive(client)
     assert (user["type"], user["id"], user["message"]) == ("user", 1, "hello")
-    client.close()
-    assert await client.read_message() is None
+    await client.close()
+    assert await aclose_code(client, skip=()) == 1000
