@@ -1,4 +1,4 @@
-"""Helpers the tests share: free ports, tools that must exist, real servers, raw HTTP.
+"""Helpers the tests share: free ports, tools that must exist, real servers, raw HTTP, event sinks.
 
 WebSocket clients are tests/clients.py's and tests/raw_ws.py's.
 
@@ -8,6 +8,7 @@ skips elsewhere, saying what to install.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import itertools
@@ -24,11 +25,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from chatroom.backend import Event, PresenceEvent, StoredMessage
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -250,3 +253,28 @@ def assert_no_traceback(server: ServerProcess, since: int = 0) -> None:
     log = server.log()[since:]
     assert "Traceback" not in log
     assert " 500 " not in log
+
+
+class Collector:
+    """An event sink that remembers what it was given."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, events: Sequence[Event]) -> None:
+        self.events.extend(events)
+
+    def messages(self) -> list[StoredMessage]:
+        return [e for e in self.events if isinstance(e, StoredMessage)]
+
+    def presence(self) -> list[tuple[str, str, int]]:
+        return [(e.event, e.nick, e.users) for e in self.events if isinstance(e, PresenceEvent)]
+
+    async def wait_for(self, condition: Callable[[Collector], bool], timeout: float = 10.0) -> None:
+        """Wait until ``condition(self)`` holds (delivery may cross a network)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not condition(self):
+            if loop.time() > deadline:
+                raise AssertionError(f"not delivered in {timeout}s: {self.events}")
+            await asyncio.sleep(0.01)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from chatroom import protocol
-from chatroom.backend import Backend, BackendError, Event, PresenceEvent, StoredMessage, TypingEvent
+from chatroom.backend import Backend, BackendError, StoredMessage, TypingEvent
 from chatroom.bus.base import Bus
 from chatroom.bus.local import LocalBus
 from chatroom.bus.redis import RedisBus
@@ -26,6 +26,7 @@ from chatroom.store.postgres import PostgresStore
 from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
+from .support import Collector
 
 Scenario = Callable[[Backend], Awaitable[None]]
 
@@ -78,31 +79,6 @@ def run(backend: Backend, scenario: Scenario) -> None:
             await backend.close()
 
     asyncio.run(main())
-
-
-class Collector:
-    """An event sink that remembers what it was given."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, events: Sequence[Event]) -> None:
-        self.events.extend(events)
-
-    def messages(self) -> list[StoredMessage]:
-        return [e for e in self.events if isinstance(e, StoredMessage)]
-
-    def presence(self) -> list[tuple[str, str, int]]:
-        return [(e.event, e.nick, e.users) for e in self.events if isinstance(e, PresenceEvent)]
-
-    async def wait_for(self, condition: Callable[[Collector], bool], timeout: float = 10.0) -> None:
-        """Wait until ``condition(self)`` holds (delivery may cross a network)."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not condition(self):
-            if loop.time() > deadline:
-                raise AssertionError(f"not delivered in {timeout}s: {self.events}")
-            await asyncio.sleep(0.01)
 
 
 def test_ids_start_at_one_and_follow_call_order(make_backend: Callable[[], Backend]) -> None:

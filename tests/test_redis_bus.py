@@ -22,7 +22,7 @@ from chatroom.service import ChatService
 from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
-from .test_backend_contract import Collector
+from .support import Collector
 
 
 @pytest.fixture(scope="module")
