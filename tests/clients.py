@@ -1,11 +1,12 @@
 """WebSocket clients for the tests: the ``websockets`` library, straight to the server.
 
-Every helper comes twice: for tests that run in threads (``websockets.sync``),
-and, its name starting with an ``a``, for tests on an event loop
-(``websockets.asyncio``). A ``target`` is a ServerProcess or the ws:// URL of
+Helpers for tests that run in threads use ``websockets.sync``; those for tests
+on an event loop, their names starting with an ``a`` (``ajoin`` for ``join``),
+use ``websockets.asyncio``. A ``target`` is a ServerProcess or the ws:// URL of
 a server's /ws; query parameters are keyword arguments. A ``timeout`` bounds
-the whole call unless the docstring says otherwise. A member that sends frames
-no library would is tests/raw_ws.py's RawMember.
+the whole call unless the docstring says otherwise; a ``skip`` names the frame
+types that may come before the one awaited (any other fails the test). A
+member that sends frames no library would is tests/raw_ws.py's RawMember.
 """
 
 from __future__ import annotations
@@ -170,8 +171,7 @@ def welcomed(
 
 
 def own_join(ws: ClientConnection, nick: str, skip: Container[str] = ()) -> Frame:
-    """This member's own join: the frame after the history, as the protocol promises, unless
-    frames of the ``skip`` types may come first."""
+    """This member's own join, the frame after its history (unless frames of ``skip`` types come first)."""
     deadline = _Deadline(10)
     while True:
         frame = receive(ws, deadline.left())
