@@ -14,7 +14,7 @@ import tornado.httputil
 import tornado.web
 
 from . import effects, metrics
-from .backend import Backend, BackendError, StoredMessage
+from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent
@@ -29,6 +29,9 @@ log = logging.getLogger("chatroom.ws")
 
 # Read-only stand-ins for what a live member no longer needs (see
 # ChatSocketHandler._forget_handshake); never written to.
+# How long a member's own join may take to come back over the bus before the
+# member is greeted with one made here (the bus lost it, say).
+JOIN_ECHO_WAIT = 2.0
 _NO_HEADERS = tornado.httputil.HTTPHeaders()
 _NO_ARGUMENTS: dict[str, list[bytes]] = {}
 # Effects carried out on the spot; the others wait for the backend.
@@ -194,6 +197,9 @@ class ChatSocketHandler(GuardedSocketHandler):
         """This member's own join is out."""
         self._apply(self.session.greeted(joined))
 
+    def _join_overdue(self) -> None:
+        self._apply(self.session.join_overdue(now_ms()))
+
     def close_with(self, code: int, reason: str) -> None:
         """Send what is queued and the acks still owed, then close with ``code``."""
         self._apply(self.session.close(code, reason))
@@ -253,6 +259,7 @@ class ChatSocketHandler(GuardedSocketHandler):
         if isinstance(effect, effects.AnnounceJoin):
             self.hub.await_join(self)
             await backend.announce_join(room, self.nick)
+            asyncio.get_running_loop().call_later(JOIN_ECHO_WAIT, self._join_overdue)
             return session.join_announced()
         if isinstance(effect, effects.LeaveHub):
             await self.hub.leave(self)

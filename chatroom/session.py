@@ -102,6 +102,10 @@ class Session:
         self._candidates: list[str] = []
         self._members: list[str] = []
         self._held: list[Delivered] = []
+        # The member has its own join frame: until then (PROTOCOL.md: welcome,
+        # history, then its join) what arrived meanwhile is held.
+        self._greeted = False
+        self._welcome_users = 0
         self._skip_through = 0
         self._owed: set[int] = set()
         self._tokens = itertools.count(1)
@@ -173,6 +177,7 @@ class Session:
         # The member list is only needed for the welcome frame; kept, it would
         # cost every member memory in proportion to the room's size.
         members, self._members = self._members or [self.nick], []
+        self._welcome_users = len(members)
         welcome = protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(shown)), epoch)
         history = self._history(shown, truncated)
         # A since beyond the room's last id (from another epoch, say) must not
@@ -192,6 +197,9 @@ class Session:
         if self.state is State.CLOSING:
             return []
         self.state = State.CATCHING_UP
+        return self._pass_on_held() if self._greeted else []
+
+    def _pass_on_held(self) -> Effects:
         held, self._held = self._held, []
         out = self._catch_up(held)
         delivered = max((e.id for e in held if isinstance(e, StoredMessage)), default=0)
@@ -211,8 +219,16 @@ class Session:
         return [effects.Send((unavailable,)), *self.close(protocol.CLOSE_TRY_AGAIN_LATER, "unavailable")]
 
     def greeted(self, joined: PresenceEvent) -> Effects:
-        """The member's own join is out."""
-        return [] if self.state is State.CLOSED else [effects.Send((protocol.frame_of(joined),))]
+        """The member's own join is out: it comes before what arrived meanwhile."""
+        if self.state is State.CLOSED or self._greeted:
+            return []
+        self._greeted = True
+        out: Effects = [effects.Send((protocol.frame_of(joined),))]
+        return out + self._pass_on_held() if self.state is State.CATCHING_UP else out
+
+    def join_overdue(self, ts: int) -> Effects:
+        """The bus never brought the member's own join back: greet it with one of our own."""
+        return self.greeted(PresenceEvent("join", self.room, self.nick, self._welcome_users, ts))
 
     # --- the room's events, until settled ----------------------------------------
 
@@ -220,7 +236,7 @@ class Session:
         """Events of the room: held while joining, filtered while catching up."""
         if self.state is State.CLOSED:
             return []
-        if self.standing < State.CATCHING_UP:
+        if self.standing < State.CATCHING_UP or not self._greeted:
             self._held.extend(events)
             return []
         return self._catch_up(events)
