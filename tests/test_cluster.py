@@ -36,8 +36,6 @@ from .support import ServerProcess, free_port, http_status, require_program, wai
 
 # Nodes pass messages through Redis, and some tests restart it: a generous wait.
 WAIT = 15.0
-# Through Redis, others' joins and leaves may reach a joining member before its
-# own join (PROTOCOL.md has it third): joins let notices come first.
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -63,10 +61,10 @@ def test_two_nodes_deliver_one_order_without_gaps(redis_server: RedisServer) -> 
     with node(redis_server) as left, node(redis_server) as right:
 
         async def scenario() -> None:
-            watch_left, _ = await ajoin(left, "lobby", "watcher-left", skip=NOTICES)
-            watch_right, _ = await ajoin(right, "lobby", "watcher-right", skip=NOTICES)
+            watch_left, _ = await ajoin(left, "lobby", "watcher-left")
+            watch_right, _ = await ajoin(right, "lobby", "watcher-right")
             senders = [
-                (await ajoin(server, "lobby", f"s{i}", skip=NOTICES))[0]
+                (await ajoin(server, "lobby", f"s{i}"))[0]
                 for i, server in enumerate((left, right, left, right))
             ]
 
@@ -94,10 +92,10 @@ def test_nick_is_taken_across_nodes(redis_server: RedisServer) -> None:
     with node(redis_server) as left, node(redis_server) as right:
 
         async def scenario() -> None:
-            alice, _ = await ajoin(left, "lobby", "Alice", skip=NOTICES)
+            alice, _ = await ajoin(left, "lobby", "Alice")
             error, code = await arefused_on_open(right, room="lobby", nick="ALICE")
             assert (error["code"], code) == ("nick_taken", 4409)
-            bob, welcome = await ajoin(right, "lobby", "bob", skip=NOTICES)
+            bob, welcome = await ajoin(right, "lobby", "bob")
             assert welcome["users"] == ["Alice", "bob"]
             await alice.close()
             await bob.close()
@@ -123,7 +121,7 @@ def test_a_bot_post_on_one_node_is_a_bots_on_the_other_and_may_not_take_its_memb
             return response.code, json.loads(response.body)
 
         async def scenario() -> None:
-            alice, _ = await ajoin(right, "lobby", "alice", skip=NOTICES)
+            alice, _ = await ajoin(right, "lobby", "alice")
             for server in (left, right):
                 status, answer = await post(server, "Alice")
                 assert (status, answer["error"]) == (409, "nick_in_use")
@@ -147,7 +145,7 @@ def test_churn_through_one_node_reaches_another_as_a_few_notices(redis_server: R
                 await client.close()
 
         async def scenario() -> None:
-            watcher, welcome = await ajoin(left, "churn", "watcher", skip=NOTICES)
+            watcher, welcome = await ajoin(left, "churn", "watcher")
             notices: list[dict[str, Any]] = []
 
             async def read() -> None:
@@ -161,6 +159,7 @@ def test_churn_through_one_node_reaches_another_as_a_few_notices(redis_server: R
             started = loop.time()
             churning = asyncio.gather(churn("a"), churn("b"))
             await asyncio.sleep(0.3)
+            # Through Redis, joins of the churn may reach the stayer before its own.
             stayer, _ = await ajoin(right, "churn", "stayer", skip=NOTICES)
             await churning
             elapsed = loop.time() - started
@@ -191,15 +190,15 @@ def test_killed_node_members_leave_on_the_others(
     with node(redis_server) as doomed, node(redis_server) as survivor:
 
         async def scenario() -> None:
-            alice, _ = await ajoin(doomed, "lobby", "alice", skip=NOTICES)
-            bob, _ = await ajoin(survivor, "lobby", "bob", skip=NOTICES)
+            alice, _ = await ajoin(doomed, "lobby", "alice")
+            bob, _ = await ajoin(survivor, "lobby", "bob")
             doomed.kill()
             leave = await anext_of(bob, "sys", WAIT, skip=ANY_TYPE)
             assert (leave["event"], leave["nick"], leave["users"]) == ("leave", "alice", 1)
             await bob.send("still here")
             mine = await anext_of(bob, "user", WAIT, skip=ANY_TYPE)
             assert mine["message"] == "still here"
-            again, welcome = await ajoin(survivor, "lobby", "alice", skip=NOTICES)
+            again, welcome = await ajoin(survivor, "lobby", "alice")
             assert welcome["users"] == ["alice", "bob"]
             frame = await anext_of(bob, "sys", WAIT, skip=ANY_TYPE)
             assert (frame["event"], frame["nick"]) == ("join", "alice")
@@ -216,8 +215,8 @@ def test_delivery_resumes_after_redis_restarts(redis_server: RedisServer) -> Non
     with node(redis_server) as left, node(redis_server) as right:
 
         async def scenario() -> None:
-            alice, _ = await ajoin(left, "lobby", "alice", skip=NOTICES)
-            bob, _ = await ajoin(right, "lobby", "bob", skip=NOTICES)
+            alice, _ = await ajoin(left, "lobby", "alice")
+            bob, _ = await ajoin(right, "lobby", "bob")
             await alice.send(json.dumps({"type": "message", "message": "before", "ref": "a"}))
             assert (await anext_of(alice, "ack", WAIT, skip=ANY_TYPE))["id"] == 1
             assert (await anext_of(bob, "user", WAIT, skip=ANY_TYPE))["message"] == "before"
@@ -253,7 +252,7 @@ def test_requests_after_a_redis_restart_all_succeed(redis_server: RedisServer) -
         history = server.url + "/api/rooms/lobby/messages"
 
         async def scenario() -> None:
-            alice, _ = await ajoin(server, "lobby", "alice", skip=NOTICES)
+            alice, _ = await ajoin(server, "lobby", "alice")
             await alice.send("before")
             await anext_of(alice, "user", WAIT, skip=ANY_TYPE)
             # Concurrent requests open many pooled connections: all stale after the restart.
@@ -271,7 +270,7 @@ def test_requests_after_a_redis_restart_all_succeed(redis_server: RedisServer) -
             await asyncio.to_thread(redis_server.start)
             await asyncio.to_thread(wait_until, lambda: http_status(server.url + "/healthz") == 200)
             assert await history_statuses(history, 50) == [200] * 50
-            bob, _ = await ajoin(server, "lobby", "bob", skip=NOTICES)
+            bob, _ = await ajoin(server, "lobby", "bob")
             await alice.close()
             await bob.close()
 
@@ -306,7 +305,7 @@ def test_processes_share_the_port_and_stop_together(redis_server: RedisServer) -
         assert server.process is not None
 
         async def scenario() -> None:
-            clients = [(await ajoin(server, "lobby", f"user{i}", skip=NOTICES))[0] for i in range(16)]
+            clients = [(await ajoin(server, "lobby", f"user{i}"))[0] for i in range(16)]
             counts = worker_connections(server.process.pid, server.port)  # type: ignore[union-attr]
             assert len(counts) == 2 and all(counts.values()), counts
             await clients[0].send("hello all")
@@ -370,8 +369,8 @@ def test_nginx_in_front_of_a_node(redis_server: RedisServer, tmp_path: Path) -> 
             wait_until(lambda: http_status(f"http://127.0.0.1:{port}/healthz") == 200)
 
             async def scenario() -> None:
-                far, _ = await ajoin(f"ws://127.0.0.1:{port}/ws", "lobby", "through-nginx", skip=NOTICES)
-                near, _ = await ajoin(direct, "lobby", "direct", skip=NOTICES)
+                far, _ = await ajoin(f"ws://127.0.0.1:{port}/ws", "lobby", "through-nginx")
+                near, _ = await ajoin(direct, "lobby", "direct")
                 await far.send("hello from behind the proxy")
                 from_far = await anext_of(near, "user", WAIT, skip=ANY_TYPE)
                 assert from_far["message"] == "hello from behind the proxy"
@@ -392,7 +391,7 @@ def test_redis_losing_its_data_loses_no_message(redis_server: RedisServer) -> No
     with node(redis_server, "--rate", "100", "--burst", "100") as server:
 
         async def scenario() -> None:
-            alice, welcome = await ajoin(server, "lobby", "alice", skip=NOTICES)
+            alice, welcome = await ajoin(server, "lobby", "alice")
             for number in range(3):
                 await alice.send(f"before {number}")
                 await anext_of(alice, "user", WAIT, skip=ANY_TYPE)
@@ -400,7 +399,7 @@ def test_redis_losing_its_data_loses_no_message(redis_server: RedisServer) -> No
             await alice.send("after the loss")
             after = await anext_of(alice, "user", WAIT, skip=ANY_TYPE)
             assert (after["id"], after["message"]) == (4, "after the loss")
-            again, new_welcome = await ajoin(server, "lobby", "alice2", skip=NOTICES)
+            again, new_welcome = await ajoin(server, "lobby", "alice2")
             assert (new_welcome["epoch"], new_welcome["last_id"]) == (welcome["epoch"], 4)
             await again.close()
             await alice.close()
