@@ -173,3 +173,18 @@ class JoinLimit:
             self.by_room.take(room, now)
         self.by_address.take(address, now)
         return None
+
+
+class Throttle:
+    """At most one event per ``interval`` seconds; the others are dropped."""
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._last = float("-inf")
+
+    def allow(self, now: float) -> bool:
+        """Whether an event at ``now`` goes through."""
+        if now - self._last < self.interval:
+            return False
+        self._last = now
+        return True

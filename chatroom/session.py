@@ -22,7 +22,7 @@ from . import auth, effects, metrics, protocol
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent, StoredMessage, TypingEvent
-from .limits import RefusalWindow, TokenBucket
+from .limits import RefusalWindow, Throttle, TokenBucket
 from .protocol import ProtocolError
 
 MAX_REPLAY = 1000
@@ -76,6 +76,11 @@ def still_news(event: Delivered, shown_through: int, nick_key: str) -> bool:
     return True
 
 
+def history_frame(room: str, shown: list[StoredMessage], truncated: bool) -> dict[str, Any]:
+    """A history frame of these messages."""
+    return protocol.history_frame(room, [protocol.frame_of(m) for m in shown], truncated)
+
+
 def _last(messages: list[StoredMessage]) -> int:
     """The id of the last message, 0 for none."""
     return messages[-1].id if messages else 0
@@ -102,8 +107,7 @@ class Session:
         self._candidates: list[str] = []
         self._members: list[str] = []
         self._held: list[Delivered] = []
-        # The member has its own join frame: until then (PROTOCOL.md: welcome,
-        # history, then its join) what arrived meanwhile is held.
+        # PROTOCOL.md: welcome, history, own join; what arrives before that is held.
         self._greeted = False
         self._welcome_users = 0
         self._skip_through = 0
@@ -112,7 +116,7 @@ class Session:
         self._closing: effects.Close | None = None
         self._bucket = TokenBucket(settings.rate, settings.burst, now=clock())
         self._refusals = RefusalWindow(settings.max_refusals, settings.refusal_window)
-        self._last_typing = float("-inf")
+        self._typing = Throttle(TYPING_INTERVAL)
         self._backlog = settings.max_backlog_bytes
 
     # --- opening ---------------------------------------------------------------
@@ -179,7 +183,7 @@ class Session:
         members, self._members = self._members or [self.nick], []
         self._welcome_users = len(members)
         welcome = protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(shown)), epoch)
-        history = self._history(shown, truncated)
+        history = history_frame(self.room, shown, truncated)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
         since = self._since
@@ -277,7 +281,8 @@ class Session:
             if isinstance(frame, protocol.MessageFrame):
                 return self._message(frame)
             if isinstance(frame, protocol.TypingFrame):
-                return self._typing()
+                # A hint: extra frames are dropped quietly, never refused.
+                return [effects.Typing()] if self._typing.allow(self._clock()) else []
             # A history page costs the store a read: it spends a token too.
             if not self._bucket.take(self._clock()):
                 raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
@@ -292,14 +297,6 @@ class Session:
         token = next(self._tokens)
         self._owed.add(token)
         return [effects.Publish(frame.text, frame.ref, token)]
-
-    def _typing(self) -> Effects:
-        # Typing is a hint: extra frames are dropped quietly, never refused.
-        now = self._clock()
-        if now - self._last_typing < TYPING_INTERVAL:
-            return []
-        self._last_typing = now
-        return [effects.Typing()]
 
     def stored(self, publish: effects.Publish, message_id: int) -> Effects:
         """The message of ``publish`` is durable as ``message_id``: its ack, if it had a ref."""
@@ -327,10 +324,11 @@ class Session:
         """A history request's messages, read as ``request`` asked."""
         if self.state is State.CLOSED:
             return []
-        return [effects.Send((self._history(*protocol.newest_page(messages, request.limit, self._backlog)),))]
-
-    def _history(self, shown: list[StoredMessage], truncated: bool) -> dict[str, Any]:
-        return protocol.history_frame(self.room, [protocol.frame_of(m) for m in shown], truncated)
+        return [
+            effects.Send(
+                (history_frame(self.room, *protocol.newest_page(messages, request.limit, self._backlog)),)
+            )
+        ]
 
     def page_failed(self) -> Effects:
         """A history request could not be read."""
