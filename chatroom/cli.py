@@ -76,7 +76,7 @@ def run_server(argv: Sequence[str]) -> None:
 
 
 def run_export(argv: Sequence[str]) -> None:
-    """``python -m chatroom export``: the database's history as JSON Lines."""
+    """``python -m chatroom export``: the database's accounts, rooms and messages as JSON Lines."""
     options = parse_transfer("export", argv)
     configure_logging("warning")
     _require_database(options.settings.database)
@@ -93,11 +93,11 @@ def run_export(argv: Sequence[str]) -> None:
         fail(f"cannot write {options.path or 'standard output'}: {error.strerror or error}", 1)
     except KeyboardInterrupt:
         fail("interrupted: the export is not whole", 130)
-    say(f"exported {summary.messages} messages in {summary.rooms} rooms")
+    say(f"exported {summary.messages} messages in {summary.rooms} rooms, and {summary.accounts} accounts")
 
 
 def run_import(argv: Sequence[str]) -> None:
-    """``python -m chatroom import``: store an export's messages into a database."""
+    """``python -m chatroom import``: store an export's accounts, rooms and messages into a database."""
     options = parse_transfer("import", argv)
     configure_logging("warning")
     source_name = options.path or "standard input"
@@ -113,7 +113,10 @@ def run_import(argv: Sequence[str]) -> None:
     except KeyboardInterrupt:
         fail("interrupted: the import is not whole", 130)
     epoch = "the export's epoch" if options.keep_epoch else "the database's own epoch"
-    say(f"imported {summary.messages} messages in {summary.rooms} rooms, with {epoch}")
+    say(
+        f"imported {summary.messages} messages in {summary.rooms} rooms, and {summary.accounts} accounts,"
+        f" with {epoch}"
+    )
 
 
 def run_admin(argv: Sequence[str]) -> None:

@@ -40,7 +40,8 @@ def build_transfer_parser(command: str) -> ArgumentParser:
     if command == "export":
         parser = ArgumentParser(
             prog="chatroom export",
-            description="Write the database's history as JSON Lines (docs/storage.md has the format).",
+            description="Write the database's accounts, rooms and messages as JSON Lines"
+            " (docs/storage.md has the format). The file holds password hashes: keep it private.",
         )
         add_database(parser)
         parser.add_argument(
@@ -53,8 +54,8 @@ def build_transfer_parser(command: str) -> ArgumentParser:
         return parser
     parser = ArgumentParser(
         prog="chatroom import",
-        description="Store an export's messages, with their ids and times, into a database"
-        " that does not have them yet (a new one, say).",
+        description="Store an export's accounts, rooms and messages, with their ids and times,"
+        " into a database that does not have them yet (a new one, say).",
     )
     add_database(parser)
     parser.add_argument(
