@@ -110,7 +110,7 @@ def test_ten_characters_of_any_script_are_enough() -> None:
 def test_the_event_loop_stays_responsive_during_20_hashes() -> None:
     """Twenty real hashes run on the pool while a ticker on the loop keeps ticking every few ms."""
 
-    async def main() -> tuple[float, float]:
+    async def main() -> tuple[float, list[float]]:
         hasher = Passwords()
         started = time.perf_counter()
         await hasher.hash("one to measure")
@@ -132,11 +132,14 @@ def test_the_event_loop_stays_responsive_during_20_hashes() -> None:
         await ticker
         hasher.close()
         assert len(set(hashes)) == 20
-        return one_hash, max(gaps)
+        return one_hash, gaps
 
-    one_hash, longest_gap = asyncio.run(main())
-    # On the loop, every hash would stall it for a whole hash.
-    assert longest_gap < one_hash / 2, (longest_gap, one_hash)
+    one_hash, gaps = asyncio.run(main())
+    # On the loop, each of the 20 hashes would stall it for a whole hash; off
+    # it, a busy machine may still hold the loop's thread back once or twice.
+    stalls = [gap for gap in gaps if gap >= one_hash / 2]
+    assert len(stalls) <= 2, (stalls, one_hash)
+    assert len(gaps) >= 50
 
 
 def test_no_password_reaches_the_log(caplog: pytest.LogCaptureFixture) -> None:
