@@ -1,4 +1,4 @@
-"""The command line: argv to Settings to a server, and the export and import commands.
+"""The command line: argv to Settings to a server, and the export, import and admin commands.
 
 The one place that reads sys.argv, prints to the terminal or exits.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import getpass
 import logging
 import os
 import shutil
@@ -16,11 +18,16 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
+from . import admin
 from .backend import StartupError
+from .command_flags import AdminOptions, parse_admin, parse_transfer
 from .export import ExportFileError, ImportRefusedError, export_database, import_database
-from .flags import parse_settings, parse_transfer
+from .flags import parse_settings
+from .names import BadNameError, normalize_nick
+from .passwords import PasswordRuleError, check_new
 from .server import serve
 from .store import sqlite_path
+from .store.accounts_base import RefusedError
 from .store.base import StoreError
 from .workers import WorkerPool
 
@@ -46,7 +53,7 @@ def say(message: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m chatroom [export|import] [flags]``."""
+    """``python -m chatroom [export|import|admin] [flags]``."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
         COMMANDS[args[0]](args[1:])
@@ -69,12 +76,10 @@ def run_server(argv: Sequence[str]) -> None:
 
 
 def run_export(argv: Sequence[str]) -> None:
-    """``python -m chatroom export``: the database's history as JSON Lines."""
+    """``python -m chatroom export``: the database's accounts, rooms and messages as JSON Lines."""
     options = parse_transfer("export", argv)
     configure_logging("warning")
-    path = sqlite_path(options.settings.database)
-    if path is not None and not Path(path).exists():
-        fail(f"there is no database at {path}", 1)
+    _require_database(options.settings.database)
     try:
         with _output(options.path) as out:
             summary = asyncio.run(export_database(options.settings, out))
@@ -88,11 +93,11 @@ def run_export(argv: Sequence[str]) -> None:
         fail(f"cannot write {options.path or 'standard output'}: {error.strerror or error}", 1)
     except KeyboardInterrupt:
         fail("interrupted: the export is not whole", 130)
-    say(f"exported {summary.messages} messages in {summary.rooms} rooms")
+    say(f"exported {summary.messages} messages in {summary.rooms} rooms, and {summary.accounts} accounts")
 
 
 def run_import(argv: Sequence[str]) -> None:
-    """``python -m chatroom import``: store an export's messages into a database."""
+    """``python -m chatroom import``: store an export's accounts, rooms and messages into a database."""
     options = parse_transfer("import", argv)
     configure_logging("warning")
     source_name = options.path or "standard input"
@@ -108,7 +113,78 @@ def run_import(argv: Sequence[str]) -> None:
     except KeyboardInterrupt:
         fail("interrupted: the import is not whole", 130)
     epoch = "the export's epoch" if options.keep_epoch else "the database's own epoch"
-    say(f"imported {summary.messages} messages in {summary.rooms} rooms, with {epoch}")
+    say(
+        f"imported {summary.messages} messages in {summary.rooms} rooms, and {summary.accounts} accounts,"
+        f" with {epoch}"
+    )
+
+
+def run_admin(argv: Sequence[str]) -> None:
+    """``python -m chatroom admin ACTION``: accounts, bots and reset links, on the database directly."""
+    options = parse_admin(argv)
+    configure_logging("warning")
+    try:
+        ADMIN_ACTIONS[options.action](options)
+    except (BadNameError, PasswordRuleError, RefusedError, admin.AdminError) as error:
+        fail(str(error), 2)
+    except StoreError as error:
+        fail(str(error), 1)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+def _create_user(options: AdminOptions) -> None:
+    assert options.name is not None
+    name = normalize_nick(options.name)
+    password = _new_password(name)
+    account = asyncio.run(admin.create_user(options.settings, name, password, admin=options.admin))
+    print(f"created {'administrator' if account.is_admin else 'account'} {account.name}")
+
+
+def _new_password(name: str) -> str:
+    """The new password: asked twice, hidden, on a terminal; else the first line of standard input."""
+    if sys.stdin.isatty():
+        password = check_new(getpass.getpass(f"Password for {name}: "))
+        if getpass.getpass("The same password again: ") != password:
+            fail("the two passwords differ", 2)
+        return password
+    line = sys.stdin.readline()
+    if not line:
+        fail("no password on standard input: pipe one line, or run on a terminal", 2)
+    return check_new(line.removesuffix("\n").removesuffix("\r"))
+
+
+def _create_bot(options: AdminOptions) -> None:
+    assert options.name is not None
+    bot, key = asyncio.run(admin.create_bot(options.settings, options.name))
+    say(f"created bot {bot.name}; its API key follows, shown this once (only its hash is kept)")
+    print(key)
+
+
+def _reset_link(options: AdminOptions) -> None:
+    assert options.name is not None
+    _require_database(options.settings.database)
+    account, link, expires_at = asyncio.run(admin.reset_link(options.settings, options.name, options.url))
+    until = datetime.datetime.fromtimestamp(expires_at / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    say(f"a new password for {account.name}: the link works once, until {until}")
+    print(link)
+
+
+def _list_users(options: AdminOptions) -> None:
+    _require_database(options.settings.database)
+    for account in asyncio.run(admin.list_users(options.settings)):
+        marks = [account.kind]
+        marks += ["administrator"] if account.is_admin else []
+        marks += ["external"] if account.external else []
+        marks += ["deactivated"] if not account.active else []
+        print(f"{account.id:>6}  {account.name:<32}  {', '.join(marks)}")
+
+
+def _require_database(database: str) -> None:
+    """Exit 1 unless the SQLite file exists: reading a database must not create an empty one."""
+    path = sqlite_path(database)
+    if path is not None and not Path(path).exists():
+        fail(f"there is no database at {path}", 1)
 
 
 @contextlib.contextmanager
@@ -148,6 +224,16 @@ def _input(path: str | None) -> Iterator[IO[bytes]]:
         yield spool
 
 
-COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {"export": run_export, "import": run_import}
+ADMIN_ACTIONS: dict[str, Callable[[AdminOptions], None]] = {
+    "create-user": _create_user,
+    "create-bot": _create_bot,
+    "reset-link": _reset_link,
+    "list-users": _list_users,
+}
+COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {
+    "export": run_export,
+    "import": run_import,
+    "admin": run_admin,
+}
 
 __all__ = ["main", "parse_settings"]

@@ -1,62 +1,50 @@
-"""The export format: a database's history as JSON Lines, written from a store and read back into one.
+"""Export and import: a database's accounts, rooms and history as JSON Lines, and back into a database.
 
-Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
-"epoch": E}``; every further line is one record, a JSON object whose ``type``
-says what it holds. Version 1 has one kind, ``message``, one line per stored
-message, rooms in code point order and each room's messages in id order.
-Later kinds (accounts, memberships...) come as new types: a reader refuses a
-type it does not know rather than drop what it holds, and ignores fields it
-does not know. docs/storage.md describes the format for people.
+The format, line by line, is export_format.py's. An export writes the header,
+the accounts in id order (each followed by its bot keys), then every room in
+code point order: its record, its memberships, its messages in id order.
 
-An import reads its file twice: first to check every line and that the
-database holds none of its messages, then to store them in batches, each in
-one transaction with its ids and times. So a bad file or a database that
-already has the messages changes nothing.
+An import reads its file twice: first to check every line, that each record
+refers only to what the file brought before it, and that the database holds
+none of its messages (nor any account, when the file brings accounts); then
+to store it in batches, each in one transaction with its ids and times. So a
+bad file or a database that already has the messages changes nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
-
-import orjson
+from typing import IO
 
 from .backend import StoredMessage
 from .config import Settings
-from .store import migrations, open_store
+from .export_format import (
+    ExportFileError,
+    Header,
+    Record,
+    account_line,
+    bot_key_line,
+    header_line,
+    membership_line,
+    message_line,
+    read_lines,
+    room_line,
+)
+from .store import open_store
 from .store.base import Store
+from .store.records import Account, BotKey, Membership, RoomRecord
 
-FORMAT = "chatroom-export"
-VERSION = 1
 # Pages and batches: memory stays bounded whatever the database holds.
 ROOMS_PAGE = 100
 MESSAGES_PAGE = 1000
+ACCOUNTS_PAGE = 500
 IMPORT_BATCH = 1000
-# Ids below the bound the stores page with; times that fit a 64-bit integer.
-MAX_ID = 2**62 - 1
-MAX_TS = 2**63 - 1
 
-
-class ExportFileError(Exception):
-    """A line of the file is not what an export holds: the file is wrong, not the database."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line = line
+__all__ = ["ExportFileError", "ImportRefusedError", "Summary", "export_database", "import_database"]
 
 
 class ImportRefusedError(Exception):
     """The database cannot take the file as it is (it holds some of its messages, say)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Header:
-    """What line 1 says: the format's version, the schema it was written from, the epoch."""
-
-    version: int
-    schema: int
-    epoch: str
 
 
 @dataclass(slots=True)
@@ -65,56 +53,62 @@ class Summary:
 
     rooms: int = 0
     messages: int = 0
+    accounts: int = 0
 
 
 @dataclass(slots=True)
 class Checked:
-    """A file whose every line was checked: its header, and each room's first id."""
+    """A file whose every line was checked: its header, what it brings, each room's first message id."""
 
     header: Header
     first_ids: dict[str, int] = field(default_factory=dict)
+    last_ids: dict[str, int] = field(default_factory=dict)
     messages: int = 0
+    account_ids: set[int] = field(default_factory=set)
+    name_keys: dict[str, str] = field(default_factory=dict)
+    key_hashes: set[bytes] = field(default_factory=set)
+    room_records: set[str] = field(default_factory=set)
+    memberships: set[tuple[str, int]] = field(default_factory=set)
+
+    @property
+    def rooms(self) -> int:
+        """How many rooms the file brings, with a record or with messages."""
+        return len(self.room_records | set(self.first_ids))
 
 
 # --- writing ---------------------------------------------------------------
 
 
-def header_line(epoch: str) -> bytes:
-    """Line 1 of an export."""
-    record = {"type": FORMAT, "version": VERSION, "schema": migrations.LATEST, "epoch": epoch}
-    return orjson.dumps(record) + b"\n"
-
-
-def message_line(message: StoredMessage) -> bytes:
-    """The line of one stored message."""
-    record = {
-        "type": "message",
-        "room": message.room,
-        "id": message.id,
-        "nick": message.nick,
-        "message": message.text,
-        "ts": message.ts,
-        "bot": message.bot,
-    }
-    return orjson.dumps(record) + b"\n"
-
-
 async def export_history(store: Store, out: IO[bytes]) -> Summary:
-    """Write the header, then every room's messages, a page at a time."""
+    """Write the header, the accounts, then every room, a page at a time."""
     summary = Summary()
     out.write(header_line(await store.epoch()))
+    summary.accounts = await _export_accounts(store, out)
     after = ""
     while rooms := await store.room_names(after, ROOMS_PAGE):
         for room in rooms:
-            written = await _export_room(store, room, out)
-            if written:
-                summary.rooms += 1
-                summary.messages += written
+            summary.messages += await _export_room(store, room, out)
+            summary.rooms += 1
         after = rooms[-1]
     return summary
 
 
+async def _export_accounts(store: Store, out: IO[bytes]) -> int:
+    written, after = 0, 0
+    while page := await store.accounts.list_accounts(after_id=after, limit=ACCOUNTS_PAGE):
+        for account in page:
+            out.write(account_line(account))
+            out.write(b"".join(bot_key_line(key) for key in await store.accounts.bot_keys_of(account.id)))
+        written += len(page)
+        after = page[-1].id
+    return written
+
+
 async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
+    record = await store.accounts.room_record(room)
+    if record is not None:
+        out.write(room_line(record))
+    out.write(b"".join(membership_line(m) for m in await store.accounts.members_of(room)))
     written, after = 0, 0
     while page := await store.export_messages(room, after, MESSAGES_PAGE):
         out.write(b"".join(message_line(message) for message in page))
@@ -123,110 +117,89 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
     return written
 
 
-# --- reading ---------------------------------------------------------------
-
-
-def read_lines(source: IO[bytes]) -> Iterator[tuple[int, Header | StoredMessage]]:
-    """Each record with its line number, the header first; ExportFileError at the first bad line.
-
-    Blank lines are skipped.
-    """
-    header_seen = False
-    for number, line in enumerate(source, start=1):
-        if not line.strip():
-            continue
-        data = _object(number, line)
-        kind = data.get("type")
-        if not header_seen:
-            header_seen = True
-            yield number, _header(number, data)
-        elif kind == "message":
-            yield number, _message(number, data)
-        elif kind == FORMAT:
-            raise ExportFileError(number, "a second header: an export has one, on its first line")
-        else:
-            raise ExportFileError(number, f"unknown record type {kind!r} (this chatroom reads: message)")
-    if not header_seen:
-        raise ExportFileError(1, "the file is empty: it is not a chatroom export")
-
-
-def _object(number: int, line: bytes) -> dict[str, Any]:
-    try:
-        data = orjson.loads(line)
-    except orjson.JSONDecodeError as error:
-        raise ExportFileError(number, f"not JSON ({error.msg} at column {error.colno})") from None
-    if not isinstance(data, dict):
-        raise ExportFileError(number, "not a JSON object")
-    return data
-
-
-def _header(number: int, data: dict[str, Any]) -> Header:
-    if data.get("type") != FORMAT:
-        raise ExportFileError(number, f"not a chatroom export (no {FORMAT!r} header)")
-    version = _whole(number, data, "version", 1, MAX_ID)
-    if version != VERSION:
-        raise ExportFileError(
-            number, f"export format version {version}: this chatroom reads version {VERSION}"
-        )
-    return Header(version, _whole(number, data, "schema", 0, MAX_ID), _text(number, data, "epoch"))
-
-
-def _message(number: int, data: dict[str, Any]) -> StoredMessage:
-    bot = data.get("bot")
-    if not isinstance(bot, bool):
-        raise ExportFileError(number, "'bot' must be true or false")
-    return StoredMessage(
-        id=_whole(number, data, "id", 1, MAX_ID),
-        room=_text(number, data, "room"),
-        nick=_text(number, data, "nick"),
-        text=_text(number, data, "message"),
-        ts=_whole(number, data, "ts", 0, MAX_TS),
-        bot=bot,
-    )
-
-
-def _whole(number: int, data: dict[str, Any], name: str, low: int, high: int) -> int:
-    value = data.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise ExportFileError(number, f"{name!r} must be a whole number from {low} to {high}")
-    return value
-
-
-def _text(number: int, data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str) or not value:
-        raise ExportFileError(number, f"{name!r} must be a string that is not empty")
-    return value
+# --- checking a file -----------------------------------------------------------
 
 
 def check_file(source: IO[bytes]) -> Checked:
-    """Read every line: the header, and each room's first id; ids of a room must increase."""
+    """Read every line and check how records refer to each other; ExportFileError at the first bad one."""
     checked: Checked | None = None
-    last_ids: dict[str, int] = {}
     for number, record in read_lines(source):
         if isinstance(record, Header):
             checked = Checked(record)
             continue
         assert checked is not None
-        previous = last_ids.get(record.room)
-        if previous is not None and record.id <= previous:
-            raise ExportFileError(
-                number,
-                f"message {record.id} of room {record.room!r} after message {previous}:"
-                " the ids of a room must increase",
-            )
-        last_ids[record.room] = record.id
-        checked.first_ids.setdefault(record.room, record.id)
-        checked.messages += 1
+        problem = _problem(checked, record)
+        if problem is not None:
+            raise ExportFileError(number, problem)
     assert checked is not None
     return checked
+
+
+def _problem(checked: Checked, record: Record) -> str | None:
+    """What is wrong with the record given what came before it (noting it when nothing is)."""
+    if isinstance(record, StoredMessage):
+        return _message_problem(checked, record)
+    if isinstance(record, Account):
+        return _account_problem(checked, record)
+    if isinstance(record, BotKey):
+        if record.account_id not in checked.account_ids:
+            return f"a bot key of account {record.account_id}, which no line before it brings"
+        if record.key_hash in checked.key_hashes:
+            return "a bot key that an earlier line already brings"
+        checked.key_hashes.add(record.key_hash)
+        return None
+    if isinstance(record, RoomRecord):
+        if record.room in checked.room_records:
+            return f"room {record.room!r} a second time"
+        if record.creator_id is not None and record.creator_id not in checked.account_ids:
+            return (
+                f"room {record.room!r} created by account {record.creator_id}, which no line before it brings"
+            )
+        checked.room_records.add(record.room)
+        return None
+    return _membership_problem(checked, record)
+
+
+def _message_problem(checked: Checked, message: StoredMessage) -> str | None:
+    previous = checked.last_ids.get(message.room)
+    if previous is not None and message.id <= previous:
+        return (
+            f"message {message.id} of room {message.room!r} after message {previous}:"
+            " the ids of a room must increase"
+        )
+    checked.last_ids[message.room] = message.id
+    checked.first_ids.setdefault(message.room, message.id)
+    checked.messages += 1
+    return None
+
+
+def _account_problem(checked: Checked, account: Account) -> str | None:
+    if account.id in checked.account_ids:
+        return f"account {account.id} a second time"
+    holder = checked.name_keys.get(account.name_key)
+    if holder is not None:
+        return f"account {account.name!r}, whose name is too like {holder!r}'s"
+    checked.account_ids.add(account.id)
+    checked.name_keys[account.name_key] = account.name
+    return None
+
+
+def _membership_problem(checked: Checked, membership: Membership) -> str | None:
+    if membership.room not in checked.room_records:
+        return f"a membership of room {membership.room!r}, which no line before it brings"
+    if membership.account_id not in checked.account_ids:
+        return f"a membership of account {membership.account_id}, which no line before it brings"
+    if (membership.room, membership.account_id) in checked.memberships:
+        return f"account {membership.account_id}'s membership of room {membership.room!r} a second time"
+    checked.memberships.add((membership.room, membership.account_id))
+    return None
 
 
 # --- importing ---------------------------------------------------------------
 
 
 async def import_history(store: Store, source: IO[bytes], *, keep_epoch: bool = False) -> Summary:
-    """Check the file and the database, then store the file's messages in batches.
+    """Check the file and the database, then store the file's records in batches.
 
     ``source`` is read twice (it must be seekable). With ``keep_epoch`` the
     database takes the export's epoch: it must hold no message yet.
@@ -234,28 +207,61 @@ async def import_history(store: Store, source: IO[bytes], *, keep_epoch: bool = 
     return await _import_checked(store, source, check_file(source), keep_epoch=keep_epoch)
 
 
+@dataclass(slots=True)
+class _Batch:
+    """Records waiting to be stored, stored in the order that lets each find what it refers to."""
+
+    accounts: list[Account] = field(default_factory=list)
+    bot_keys: list[BotKey] = field(default_factory=list)
+    rooms: list[RoomRecord] = field(default_factory=list)
+    memberships: list[Membership] = field(default_factory=list)
+    messages: list[StoredMessage] = field(default_factory=list)
+    size: int = 0
+
+    def add(self, record: Record) -> None:
+        if isinstance(record, Account):
+            self.accounts.append(record)
+        elif isinstance(record, BotKey):
+            self.bot_keys.append(record)
+        elif isinstance(record, RoomRecord):
+            self.rooms.append(record)
+        elif isinstance(record, Membership):
+            self.memberships.append(record)
+        else:
+            self.messages.append(record)
+        self.size += 1
+
+    async def store(self, store: Store) -> None:
+        if self.accounts or self.bot_keys:
+            await store.accounts.import_accounts(self.accounts, self.bot_keys)
+        if self.rooms or self.memberships:
+            await store.accounts.import_rooms(self.rooms, self.memberships)
+        if self.messages:
+            await store.import_messages(self.messages)
+
+
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:
     await _check_database(store, checked, keep_epoch=keep_epoch)
     if keep_epoch and await store.epoch() != checked.header.epoch:
         await store.adopt_epoch(checked.header.epoch)
     source.seek(0)
-    batch: list[StoredMessage] = []
+    batch = _Batch()
     for _, record in read_lines(source):
-        if isinstance(record, StoredMessage):
-            batch.append(record)
-        if len(batch) >= IMPORT_BATCH:
-            await store.import_messages(batch)
-            batch = []
-    if batch:
-        await store.import_messages(batch)
-    return Summary(len(checked.first_ids), checked.messages)
+        if not isinstance(record, Header):
+            batch.add(record)
+        if batch.size >= IMPORT_BATCH:
+            await batch.store(store)
+            batch = _Batch()
+    await batch.store(store)
+    return Summary(checked.rooms, checked.messages, len(checked.account_ids))
 
 
 async def _check_database(store: Store, checked: Checked, *, keep_epoch: bool) -> None:
-    """Refuse (ImportRefusedError) a database with ids the file brings; with ``keep_epoch``, any message."""
+    """Refuse (ImportRefusedError) a database with ids the file brings; with ``keep_epoch``, any message;
+    with accounts in the file, any account."""
     after = ""
     while rooms := await store.rooms(after=after, limit=ROOMS_PAGE):
-        if keep_epoch:
+        if keep_epoch and any(row.last_id for row in rooms):
             raise ImportRefusedError(
                 "--keep-epoch needs a database without messages, and this one has some:"
                 " import into a new database, or without --keep-epoch"
@@ -268,6 +274,11 @@ async def _check_database(store: Store, checked: Checked, *, keep_epoch: bool) -
                     f" and the file starts it at id {first}: nothing was imported"
                 )
         after = rooms[-1].room
+    if checked.account_ids and await store.accounts.count_accounts():
+        raise ImportRefusedError(
+            f"the database already has accounts, and the file brings {len(checked.account_ids)}:"
+            " import accounts into a new database; nothing was imported"
+        )
 
 
 # --- a database ----------------------------------------------------------------

@@ -9,7 +9,6 @@ import argparse
 import os
 import urllib.parse
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from . import __version__, auth
@@ -133,7 +132,8 @@ def build_parser() -> ArgumentParser:
         description="A real-time, multi-room web chat server. Every flag can also "
         "come from CHATROOM_<FLAG> (upper case, '-' as '_').",
         epilog="Commands: 'chatroom export' writes a database's history as JSON Lines (a backup);"
-        " 'chatroom import' stores such a file into a database. Each has --help.",
+        " 'chatroom import' stores such a file into a database; 'chatroom admin' creates accounts"
+        " and bots and issues password reset links. Each has --help.",
     )
     add = parser.add_argument
     d = Settings()
@@ -276,10 +276,15 @@ def _convert_environment(
     return [value] if isinstance(action, argparse._AppendAction) else value
 
 
+def environment() -> dict[str, str]:
+    """The process's environment variables (read here and nowhere else)."""
+    return dict(os.environ)
+
+
 def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Settings from the command line over CHATROOM_* variables over defaults."""
     parser = build_parser()
-    parser.set_defaults(**environment_defaults(parser, dict(os.environ if environ is None else environ)))
+    parser.set_defaults(**environment_defaults(parser, environment() if environ is None else environ))
     args = parser.parse_args(argv)
     if args.ping_interval and args.ping_timeout > args.ping_interval:
         parser.error("argument --ping-timeout: may not exceed --ping-interval")
@@ -293,61 +298,3 @@ def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | 
     options = vars(args)
     options["origins"] = tuple(options.pop("origin") or ())
     return Settings(**options)
-
-
-@dataclass(frozen=True)
-class TransferOptions:
-    """An export or an import: its settings (the database), its file, and whether to keep the epoch."""
-
-    settings: Settings
-    # None: standard output for an export, standard input for an import.
-    path: str | None
-    keep_epoch: bool = False
-
-
-def build_transfer_parser(command: str) -> ArgumentParser:
-    """The flags of ``chatroom export`` or ``chatroom import``."""
-    if command == "export":
-        parser = ArgumentParser(
-            prog="chatroom export",
-            description="Write the database's history as JSON Lines (docs/storage.md has the format).",
-        )
-        add_database(parser)
-        parser.add_argument(
-            "--output",
-            "-o",
-            type=non_empty,
-            default=None,
-            help="the file to write, whole or not at all (default: standard output)",
-        )
-        return parser
-    parser = ArgumentParser(
-        prog="chatroom import",
-        description="Store an export's messages, with their ids and times, into a database"
-        " that does not have them yet (a new one, say).",
-    )
-    add_database(parser)
-    parser.add_argument(
-        "--input", "-i", type=non_empty, default=None, help="the export to read (default: standard input)"
-    )
-    parser.add_argument(
-        "--keep-epoch",
-        action="store_true",
-        help="take the export's epoch, so that clients keep their place (a move to another database);"
-        " the database must hold no message",
-    )
-    return parser
-
-
-def parse_transfer(
-    command: str, argv: Sequence[str], environ: dict[str, str] | None = None
-) -> TransferOptions:
-    """An export's or import's options from its flags over CHATROOM_DATABASE over the default."""
-    parser = build_transfer_parser(command)
-    environ = dict(os.environ if environ is None else environ)
-    parser.set_defaults(**environment_defaults(parser, environ, only=("database",)))
-    args = parser.parse_args(argv)
-    if is_private_database(args.database):
-        parser.error("argument --database: :memory: holds nothing: name a SQLite file or postgresql://")
-    path = args.output if command == "export" else args.input
-    return TransferOptions(Settings(database=args.database), path, getattr(args, "keep_epoch", False))

@@ -21,4 +21,4 @@ def clean_registry() -> Iterator[None]:
 
 # Shared fixtures that parametrise tests over every store, and the tests' PostgreSQL.
 from .pg_server import postgres_server  # noqa: E402,F401
-from .stores import store_factory  # noqa: E402,F401
+from .stores import shared_store_factory, store_factory  # noqa: E402,F401

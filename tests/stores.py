@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -23,3 +24,17 @@ def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
     # The cluster is started only when a PostgreSQL test runs, once per session.
     server: PostgresServer = request.getfixturevalue("postgres_server")
     return lambda: PostgresStore(server.new_schema())
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> StoreFactory:
+    """A factory of unstarted stores that all share one database, as the nodes of a deployment do.
+
+    SQLite: one file that every store opens; PostgreSQL: one schema.
+    """
+    if request.param == "sqlite":
+        path = str(tmp_path / "shared.db")
+        return lambda: SQLiteStore(path)
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    url = server.new_schema()
+    return lambda: PostgresStore(url)

@@ -12,7 +12,19 @@ import pytest
 
 from chatroom.backend import StoredMessage
 from chatroom.store import migrations
+from chatroom.store.records import (
+    BOT,
+    CLOSED,
+    DIRECT,
+    OPEN,
+    PERSON,
+    Account,
+    BotKey,
+    Membership,
+    RoomRecord,
+)
 from chatroom.store.sqlite import SQLiteStore
+from chatroom.tokens import new_token, token_hash
 
 from .pg_server import PostgresServer
 from .support import REPO, free_port
@@ -28,6 +40,10 @@ ODD_TEXTS = [
     "مرحبا بالعالم",
     "e\u0301 decomposed",
 ]
+
+
+# A password hash as argon2 writes them; an export carries it as it is.
+HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$aGFzaA"
 
 
 def chatroom(
@@ -52,7 +68,8 @@ def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
 
 
 def fill(path: Path) -> list[StoredMessage]:
-    """A SQLite database with many rooms, one of them long, odd names and texts: every message in it."""
+    """A SQLite database with many rooms, one of them long, odd names and texts, accounts, bots,
+    rooms of every kind with members: every message in it."""
 
     async def main() -> list[StoredMessage]:
         store = SQLiteStore(str(path))
@@ -63,11 +80,48 @@ def fill(path: Path) -> list[StoredMessage]:
             for room in ODD_ROOMS:
                 sends += [store.append(room, "Zoë", text, bot=room == "Zed") for text in ODD_TEXTS]
             await asyncio.gather(*sends)
+            await add_access(store)
             return await everything(store)
         finally:
             await store.close()
 
     return asyncio.run(main())
+
+
+async def add_access(store: SQLiteStore) -> None:
+    """Accounts of each kind (hashed passwords, bot keys, one deactivated), created rooms of each kind
+    (one archived, one empty) and memberships, one in a room that only has history."""
+    accounts = store.accounts
+    ann = await accounts.create_account("Ann", PERSON, is_admin=True, password_hash=HASH)
+    zoe = await accounts.create_account("Zoë", PERSON, password_hash=HASH.replace("aGFzaA", "b3RoZXI"))
+    outsider = await accounts.create_account("sso.user", PERSON, external=True)
+    await accounts.deactivate_account(outsider.id)
+    ci = await accounts.create_account("ci", BOT)
+    await accounts.create_bot_key(ci.id, token_hash(new_token()))
+    old_key = token_hash(new_token())
+    await accounts.create_bot_key(ci.id, old_key)
+    await accounts.revoke_bot_key(old_key)
+    await accounts.create_room(
+        "team", CLOSED, title="The “Team” ✨", creator_id=ann.id, members=[zoe.id, ci.id]
+    )
+    await store.append("team", "Ann", "closed talk")
+    await accounts.create_room("dm-ann-zoe", DIRECT, members=[ann.id, zoe.id])
+    await accounts.create_room("quiet", OPEN, creator_id=zoe.id)
+    await accounts.archive_room("quiet")
+    await accounts.add_member("long", ann.id)
+
+
+Access = tuple[list[Account], list[BotKey], list[RoomRecord], list[Membership]]
+
+
+async def access_of(store: SQLiteStore) -> Access:
+    """Every account, bot key, room record and membership of the store."""
+    accounts = await store.accounts.list_accounts(limit=10_000)
+    keys = [key for account in accounts for key in await store.accounts.bot_keys_of(account.id)]
+    rooms = await store.room_names("", 10_000)
+    records = [record for room in rooms if (record := await store.accounts.room_record(room))]
+    members = [m for room in rooms for m in await store.accounts.members_of(room)]
+    return accounts, keys, records, members
 
 
 async def everything(store: SQLiteStore) -> list[StoredMessage]:
@@ -86,6 +140,20 @@ def read_back(path: Path) -> list[StoredMessage]:
         await store.start()
         try:
             return await everything(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+def read_access(path: Path) -> Access:
+    """Every account, bot key, room record and membership of a SQLite database."""
+
+    async def main() -> Access:
+        store = SQLiteStore(str(path))
+        await store.start()
+        try:
+            return await access_of(store)
         finally:
             await store.close()
 
@@ -125,10 +193,10 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
 
     exported = chatroom("export", "--database", str(source), "--output", str(first))
     assert exported.returncode == 0, exported.stderr
-    assert one_line(exported) == "chatroom: exported 2686 messages in 157 rooms"
+    assert one_line(exported) == "chatroom: exported 2687 messages in 160 rooms, and 4 accounts"
     imported = chatroom("import", "--database", postgres, "--keep-epoch", stdin=first.read_bytes())
     assert imported.returncode == 0, imported.stderr
-    assert "imported 2686 messages in 157 rooms" in one_line(imported)
+    assert "imported 2687 messages in 160 rooms, and 4 accounts" in one_line(imported)
     second = chatroom("export", "--database", postgres)
     assert second.returncode == 0, second.stderr
     back = chatroom("import", "--db", str(copy), "--input", str(first), "--keep-epoch")
@@ -137,11 +205,16 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
 
     assert second.stdout == first.read_bytes() == third.stdout
     assert read_back(copy) == original
-    lines = first.read_bytes().splitlines()
-    assert len(lines) == 1 + len(original)
-    rooms = [orjson.loads(line)["room"] for line in lines[1:]]
+    assert read_access(copy) == read_access(source)
+    records = [orjson.loads(line) for line in first.read_bytes().splitlines()[1:]]
+    kinds = [record["type"] for record in records]
+    assert kinds[:6] == ["account", "account", "account", "account", "bot_key", "bot_key"]
+    assert kinds.count("room") == 160 and kinds.count("membership") == 7
+    messages = [record for record in records if record["type"] == "message"]
+    assert len(messages) == len(original)
+    rooms = [record["room"] for record in records[6:]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
-    assert orjson.loads(lines[1]) == {
+    assert messages[0] == {
         "type": "message",
         "room": original[0].room,
         "id": original[0].id,
@@ -213,6 +286,18 @@ def test_importing_twice_fails_and_changes_nothing(
 
 GOOD_HEADER = b'{"type":"chatroom-export","version":1,"schema":2,"epoch":"e1"}'
 GOOD_MESSAGE = b'{"type":"message","room":"lobby","id":1,"nick":"ann","message":"hi","ts":5,"bot":false}'
+GOOD_ACCOUNT = (
+    b'{"type":"account","id":1,"name":"ann","kind":"person","admin":true,"external":false,'
+    b'"password_hash":null,"color":"#b71c1c","created_at":5,"deactivated_at":null}'
+)
+GOOD_BOT_KEY = (
+    b'{"type":"bot_key","account":1,"key_hash":"' + b"ab" * 32 + b'","created_at":5,"revoked_at":null}'
+)
+GOOD_ROOM = (
+    b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
+    b'"created_at":5,"archived_at":null}'
+)
+GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
 
 
 @pytest.mark.parametrize(
@@ -233,6 +318,20 @@ GOOD_MESSAGE = b'{"type":"message","room":"lobby","id":1,"nick":"ann","message":
         ([GOOD_MESSAGE], 1, "not a chatroom export"),
         ([GOOD_HEADER.replace(b'"version":1', b'"version":2'), GOOD_MESSAGE], 1, "version 2"),
         ([], 1, "empty"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_MEMBERSHIP], 3, "room 'lobby', which no line before it brings"),
+        ([GOOD_HEADER, GOOD_ROOM], 2, "account 1, which no line before it brings"),
+        ([GOOD_HEADER, GOOD_BOT_KEY], 2, "account 1, which no line before it brings"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_ROOM], 4, "a second time"),
+        (
+            [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ACCOUNT.replace(b'"id":1', b'"id":2').replace(b"ann", b"ANN")],
+            3,
+            "too like",
+        ),
+        ([GOOD_HEADER, GOOD_ACCOUNT.replace(b'"ann"', b'"\xef\xbc\xa1nn"')], 2, "normal form"),
+        ([GOOD_HEADER, GOOD_ACCOUNT.replace(b'"person"', b'"robot"')], 2, "'kind'"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY.replace(b"abab", b"zz")], 3, "'key_hash'"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"secret"')], 3, "'kind'"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MEMBERSHIP.replace(b"owner", b"king")], 4, "'role'"),
     ],
 )
 def test_a_bad_line_fails_with_its_number_and_imports_nothing(
@@ -274,7 +373,7 @@ def test_export_of_an_empty_database_is_just_the_header(tmp_path: Path) -> None:
         "schema": migrations.LATEST,
         "epoch": epoch,
     }
-    assert one_line(result) == "chatroom: exported 0 messages in 0 rooms"
+    assert one_line(result) == "chatroom: exported 0 messages in 0 rooms, and 0 accounts"
 
 
 def test_export_of_a_missing_database_fails_and_creates_none(tmp_path: Path) -> None:
@@ -309,3 +408,49 @@ def test_the_commands_have_their_own_help_and_flags() -> None:
     assert "--no-such-flag" in one_line(bad)
     memory = chatroom("export", "--db", ":memory:")
     assert memory.returncode == 2 and ":memory:" in one_line(memory)
+
+
+def test_accounts_rooms_and_memberships_import_into_a_new_database(tmp_path: Path) -> None:
+    """A hand-written file with every record type imports, and exports back line for line."""
+    lines = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY, GOOD_ROOM, GOOD_MEMBERSHIP, GOOD_MESSAGE]
+    result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr
+    assert "imported 1 messages in 1 rooms, and 1 accounts" in one_line(result)
+    exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
+    assert [orjson.loads(line) for line in exported[1:]] == [orjson.loads(line) for line in lines[1:]]
+
+
+def test_accounts_into_a_database_with_accounts_are_refused(tmp_path: Path) -> None:
+    """A file that brings accounts is refused by a database that has some: exit 1, nothing imported."""
+    fill(tmp_path / "source.db")
+    export = chatroom("export", "--db", str(tmp_path / "source.db")).stdout
+    target = tmp_path / "target.db"
+
+    async def one_account() -> None:
+        store = SQLiteStore(str(target))
+        await store.start()
+        await store.accounts.create_account("admin", PERSON, is_admin=True)
+        await store.close()
+
+    asyncio.run(one_account())
+    result = chatroom("import", "--db", str(target), stdin=export)
+    assert result.returncode == 1
+    assert "already has accounts" in one_line(result) and "nothing was imported" in one_line(result)
+    assert read_back(target) == []
+    assert [a.name for a in read_access(target)[0]] == ["admin"]
+
+
+def test_keep_epoch_into_a_database_with_empty_rooms_is_allowed(tmp_path: Path) -> None:
+    """Rooms without messages do not stop --keep-epoch: only messages do."""
+    target = tmp_path / "target.db"
+
+    async def empty_room() -> None:
+        store = SQLiteStore(str(target))
+        await store.start()
+        await store.accounts.create_room("waiting", OPEN)
+        await store.close()
+
+    asyncio.run(empty_room())
+    result = chatroom("import", "--db", str(target), "--keep-epoch", stdin=GOOD_HEADER + b"\n" + GOOD_MESSAGE)
+    assert result.returncode == 0, result.stderr
+    assert header(chatroom("export", "--db", str(target)).stdout)["epoch"] == "e1"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..backend import StoredMessage
+from .accounts_base import AccountStore
 
 
 class StoreError(Exception):
@@ -60,6 +61,11 @@ class RoomRow:
 
 class Store(Protocol):
     """What the server needs from its database."""
+
+    @property
+    def accounts(self) -> AccountStore:
+        """Accounts, sessions, bot keys, links, rooms with access and secrets (accounts_base.py)."""
+        ...
 
     async def start(self) -> None:
         """Open the database and bring its schema up to date.

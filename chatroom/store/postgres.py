@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -27,6 +27,7 @@ from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sen
 from . import pg_schema
 from .base import Appended, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
+from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
 
 log = logging.getLogger("chatroom.store")
@@ -80,6 +81,7 @@ class PostgresStore:
         # Work that timed out and is being cancelled (see _bounded).
         self._settling: set[asyncio.Future[Any]] = set()
         self.health = WriteHealth(self.target.where, probe_interval, self._probe_write)
+        self.accounts = PostgresAccounts(self._run)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -214,6 +216,22 @@ class PostgresStore:
         if isinstance(error, TimeoutError):
             return f"no answer from PostgreSQL within {self.timeout:g} s"
         return self.target.say(error)
+
+    async def _run(self, work: Callable[[Connection], Awaitable[T]], failing: str) -> T:
+        """The outcome of ``work`` on a pooled connection within ``timeout``; StoreError when it fails."""
+        if self._pool is None or self._closing:
+            raise StoreError("the store is closed")
+        try:
+            return await self._bounded(self._on_connection(self._pool, work))
+        except (psycopg.Error, TimeoutError) as error:
+            raise StoreError(f"{failing}: {self._reason(error)}") from None
+
+    @staticmethod
+    async def _on_connection(
+        pool: AsyncConnectionPool[Connection], work: Callable[[Connection], Awaitable[T]]
+    ) -> T:
+        async with pool.connection() as conn:
+            return await work(conn)
 
     # --- reading ---------------------------------------------------------
 

@@ -29,8 +29,10 @@ from typing import TypeVar
 
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from . import sqlite_sql as sql
+from .accounts_base import RefusedError
 from .base import Appended, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
+from .sqlite_accounts import SQLiteAccounts
 from .sqlite_sql import PendingMessage
 
 log = logging.getLogger("chatroom.store")
@@ -95,6 +97,7 @@ class SQLiteStore:
         self._epoch = ""
         self._sent_cleaned_at = 0
         self.health = WriteHealth(path, probe_interval, self._probe_write)
+        self.accounts = SQLiteAccounts(self._read, self._on_writer)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -146,6 +149,8 @@ class SQLiteStore:
         if write and self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
+        # Off by default in SQLite; PostgreSQL always holds memberships, sessions... to their accounts.
+        conn.execute("PRAGMA foreign_keys=ON")
         return conn
 
     # --- writing ---------------------------------------------------------
@@ -336,6 +341,9 @@ class SQLiteStore:
                 result = work(conn)
             except (sqlite3.Error, StoreError) as error:
                 self._call_on_loop(done.set_exception, StoreError(f"{failing}: {error}"))
+            except RefusedError as error:
+                # The work's own answer (a name taken...): the caller's to handle, not a failure.
+                self._call_on_loop(done.set_exception, error)
             else:
                 self._call_on_loop(done.set_result, result)
 

@@ -1,0 +1,95 @@
+"""Administration on the database directly: create people and bots, issue reset links, list accounts.
+
+What ``python -m chatroom admin`` does, without its terminal: cli.py reads
+the password and prints. Works with or without a server running on the same
+database: everything goes through the store and its rules (names unique up
+to look-alikes, secrets stored hashed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from .backend import now_ms
+from .config import Settings
+from .passwords import Passwords
+from .store import open_store
+from .store.base import Store
+from .store.records import BOT, DAY_MS, PERSON, RESET, Account
+from .tokens import new_token, token_hash
+
+RESET_LINK_MS = DAY_MS
+LIST_PAGE = 500
+
+
+class AdminError(Exception):
+    """The database cannot do what was asked as it stands (no such account, say); ``str()`` says why."""
+
+
+@contextlib.asynccontextmanager
+async def opened(settings: Settings) -> AsyncIterator[Store]:
+    """The started store the settings name, closed afterwards (StoreError when it cannot be used)."""
+    store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    await store.start()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def create_user(settings: Settings, name: str, password: str, *, admin: bool = False) -> Account:
+    """A new person's account with that password.
+
+    PasswordRuleError (before the database is opened), BadNameError, NameTakenError.
+    """
+    hasher = Passwords()
+    try:
+        password_hash = await hasher.hash(password)
+    finally:
+        hasher.close()
+    async with opened(settings) as store:
+        return await store.accounts.create_account(name, PERSON, is_admin=admin, password_hash=password_hash)
+
+
+async def create_bot(settings: Settings, name: str) -> tuple[Account, str]:
+    """A new bot account and its API key, which only its hash is kept of."""
+    key = new_token()
+    async with opened(settings) as store:
+        bot = await store.accounts.create_account(name, BOT)
+        await store.accounts.create_bot_key(bot.id, token_hash(key))
+    return bot, key
+
+
+async def reset_link(settings: Settings, name: str, url: str) -> tuple[Account, str, int]:
+    """A one-time link for the account to choose a new password, and when it expires (ms).
+
+    The account's earlier reset links stop working. AdminError for a name
+    without an account, a bot, or a deactivated account.
+    """
+    async with opened(settings) as store:
+        account = await store.accounts.account_by_name(name)
+        if account is None:
+            raise AdminError(f"there is no account named {name!r}")
+        if account.is_bot:
+            raise AdminError(f"{account.name!r} is a bot: it has API keys, not a password")
+        if not account.active:
+            raise AdminError(f"{account.name!r} is deactivated: reactivate it first")
+        token = new_token()
+        expires_at = now_ms() + RESET_LINK_MS
+        await store.accounts.revoke_links(RESET, account_id=account.id)
+        await store.accounts.create_link(
+            RESET, token_hash(token), account_id=account.id, expires_at=expires_at
+        )
+    return account, f"{url}/reset?token={token}", expires_at
+
+
+async def list_users(settings: Settings) -> list[Account]:
+    """Every account, in id order."""
+    accounts: list[Account] = []
+    async with opened(settings) as store:
+        while page := await store.accounts.list_accounts(
+            after_id=accounts[-1].id if accounts else 0, limit=LIST_PAGE
+        ):
+            accounts += page
+    return accounts

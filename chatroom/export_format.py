@@ -1,0 +1,308 @@
+"""The export format, line by line: records to JSON Lines and back, each line checked on its own.
+
+Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
+"epoch": E}``; every further line is one record, a JSON object whose ``type``
+says what it holds: ``account``, ``bot_key``, ``room``, ``membership`` or
+``message``. A reader refuses a type it does not know rather than drop what
+it holds, and ignores fields it does not know. How records refer to each
+other (a membership to its room and account...) is checked by export.py;
+docs/storage.md describes the format for people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+import orjson
+
+from .backend import StoredMessage
+from .names import BadNameError, nick_key, normalize_nick
+from .store import migrations
+from .store.records import ACCOUNT_KINDS, ROLES, ROOM_KINDS, Account, BotKey, Membership, RoomRecord
+
+FORMAT = "chatroom-export"
+VERSION = 1
+# Ids below the bound the stores page with; times that fit a 64-bit integer.
+MAX_ID = 2**62 - 1
+MAX_TS = 2**63 - 1
+HASH_BYTES = 32
+
+Record = StoredMessage | Account | BotKey | RoomRecord | Membership
+
+
+class ExportFileError(Exception):
+    """A line of the file is not what an export holds: the file is wrong, not the database."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What line 1 says: the format's version, the schema it was written from, the epoch."""
+
+    version: int
+    schema: int
+    epoch: str
+
+
+# --- writing ---------------------------------------------------------------------
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record) + b"\n"
+
+
+def header_line(epoch: str) -> bytes:
+    """Line 1 of an export."""
+    return _line({"type": FORMAT, "version": VERSION, "schema": migrations.LATEST, "epoch": epoch})
+
+
+def message_line(message: StoredMessage) -> bytes:
+    """The line of one stored message."""
+    return _line(
+        {
+            "type": "message",
+            "room": message.room,
+            "id": message.id,
+            "nick": message.nick,
+            "message": message.text,
+            "ts": message.ts,
+            "bot": message.bot,
+        }
+    )
+
+
+def account_line(account: Account) -> bytes:
+    """The line of one account, its password hash included (the file is as secret as the database)."""
+    return _line(
+        {
+            "type": "account",
+            "id": account.id,
+            "name": account.name,
+            "kind": account.kind,
+            "admin": account.is_admin,
+            "external": account.external,
+            "password_hash": account.password_hash,
+            "color": account.color,
+            "created_at": account.created_at,
+            "deactivated_at": account.deactivated_at,
+        }
+    )
+
+
+def bot_key_line(key: BotKey) -> bytes:
+    """The line of one bot key: its SHA-256, in hex (the key itself is nowhere)."""
+    return _line(
+        {
+            "type": "bot_key",
+            "account": key.account_id,
+            "key_hash": key.key_hash.hex(),
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
+        }
+    )
+
+
+def room_line(room: RoomRecord) -> bytes:
+    """The line of one room's record (its messages follow it)."""
+    return _line(
+        {
+            "type": "room",
+            "room": room.room,
+            "kind": room.kind,
+            "title": room.title,
+            "creator": room.creator_id,
+            "created_at": room.created_at,
+            "archived_at": room.archived_at,
+        }
+    )
+
+
+def membership_line(membership: Membership) -> bytes:
+    """The line of one account's membership of a room."""
+    return _line(
+        {
+            "type": "membership",
+            "room": membership.room,
+            "account": membership.account_id,
+            "role": membership.role,
+            "added_at": membership.added_at,
+        }
+    )
+
+
+# --- reading ----------------------------------------------------------------------
+
+
+def read_lines(source: IO[bytes]) -> Iterator[tuple[int, Header | Record]]:
+    """Each record with its line number, the header first; ExportFileError at the first bad line.
+
+    Blank lines are skipped.
+    """
+    header_seen = False
+    for number, line in enumerate(source, start=1):
+        if not line.strip():
+            continue
+        data = _object(number, line)
+        kind = data.get("type")
+        if not header_seen:
+            header_seen = True
+            yield number, _header(number, data)
+        elif isinstance(kind, str) and kind in _READERS:
+            yield number, _READERS[kind](_Fields(number, data))
+        elif kind == FORMAT:
+            raise ExportFileError(number, "a second header: an export has one, on its first line")
+        else:
+            known = ", ".join(_READERS)
+            raise ExportFileError(number, f"unknown record type {kind!r} (this chatroom reads: {known})")
+    if not header_seen:
+        raise ExportFileError(1, "the file is empty: it is not a chatroom export")
+
+
+def _object(number: int, line: bytes) -> dict[str, Any]:
+    try:
+        data = orjson.loads(line)
+    except orjson.JSONDecodeError as error:
+        raise ExportFileError(number, f"not JSON ({error.msg} at column {error.colno})") from None
+    if not isinstance(data, dict):
+        raise ExportFileError(number, "not a JSON object")
+    return data
+
+
+def _header(number: int, data: dict[str, Any]) -> Header:
+    if data.get("type") != FORMAT:
+        raise ExportFileError(number, f"not a chatroom export (no {FORMAT!r} header)")
+    fields = _Fields(number, data)
+    version = fields.whole("version", 1, MAX_ID)
+    if version != VERSION:
+        raise ExportFileError(
+            number, f"export format version {version}: this chatroom reads version {VERSION}"
+        )
+    return Header(version, fields.whole("schema", 0, MAX_ID), fields.text("epoch"))
+
+
+class _Fields:
+    """The fields of one line, each taken with its check; ExportFileError names the line."""
+
+    def __init__(self, number: int, data: dict[str, Any]) -> None:
+        self.number = number
+        self.data = data
+
+    def fail(self, reason: str) -> ExportFileError:
+        return ExportFileError(self.number, reason)
+
+    def whole(self, name: str, low: int, high: int) -> int:
+        value = self.data.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise self.fail(f"{name!r} must be a whole number from {low} to {high}")
+        return value
+
+    def time(self, name: str) -> int | None:
+        return None if self.data.get(name) is None else self.whole(name, 0, MAX_TS)
+
+    def text(self, name: str) -> str:
+        value = self.data.get(name)
+        if not isinstance(value, str) or not value:
+            raise self.fail(f"{name!r} must be a string that is not empty")
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        return None if self.data.get(name) is None else self.text(name)
+
+    def flag(self, name: str) -> bool:
+        value = self.data.get(name)
+        if not isinstance(value, bool):
+            raise self.fail(f"{name!r} must be true or false")
+        return value
+
+    def choice(self, name: str, choices: tuple[str, ...]) -> str:
+        value = self.data.get(name)
+        if value not in choices:
+            raise self.fail(f"{name!r} must be one of {', '.join(choices)}")
+        return str(value)
+
+    def digest(self, name: str) -> bytes:
+        value = self.text(name)
+        try:
+            digest = bytes.fromhex(value)
+        except ValueError:
+            digest = b""
+        if len(digest) != HASH_BYTES:
+            raise self.fail(f"{name!r} must be {HASH_BYTES} bytes in hex")
+        return digest
+
+
+def _message(fields: _Fields) -> StoredMessage:
+    return StoredMessage(
+        id=fields.whole("id", 1, MAX_ID),
+        room=fields.text("room"),
+        nick=fields.text("nick"),
+        text=fields.text("message"),
+        ts=fields.whole("ts", 0, MAX_TS),
+        bot=fields.flag("bot"),
+    )
+
+
+def _account(fields: _Fields) -> Account:
+    name = fields.text("name")
+    try:
+        normalized = normalize_nick(name)
+    except BadNameError as error:
+        raise fields.fail(f"'name' {name!r}: {error}") from None
+    if normalized != name:
+        raise fields.fail(f"'name' {name!r} is not in its normal form ({normalized!r})")
+    return Account(
+        id=fields.whole("id", 1, MAX_ID),
+        name=name,
+        name_key=nick_key(name),
+        kind=fields.choice("kind", ACCOUNT_KINDS),
+        is_admin=fields.flag("admin"),
+        external=fields.flag("external"),
+        password_hash=fields.optional_text("password_hash"),
+        color=fields.text("color"),
+        created_at=fields.whole("created_at", 0, MAX_TS),
+        deactivated_at=fields.time("deactivated_at"),
+    )
+
+
+def _bot_key(fields: _Fields) -> BotKey:
+    return BotKey(
+        key_hash=fields.digest("key_hash"),
+        account_id=fields.whole("account", 1, MAX_ID),
+        created_at=fields.whole("created_at", 0, MAX_TS),
+        revoked_at=fields.time("revoked_at"),
+    )
+
+
+def _room(fields: _Fields) -> RoomRecord:
+    creator = fields.data.get("creator")
+    return RoomRecord(
+        room=fields.text("room"),
+        kind=fields.choice("kind", ROOM_KINDS),
+        title=fields.optional_text("title"),
+        creator_id=None if creator is None else fields.whole("creator", 1, MAX_ID),
+        created_at=fields.time("created_at"),
+        archived_at=fields.time("archived_at"),
+    )
+
+
+def _membership(fields: _Fields) -> Membership:
+    return Membership(
+        room=fields.text("room"),
+        account_id=fields.whole("account", 1, MAX_ID),
+        role=fields.choice("role", ROLES),
+        added_at=fields.whole("added_at", 0, MAX_TS),
+    )
+
+
+_READERS: dict[str, Callable[[_Fields], Record]] = {
+    "account": _account,
+    "bot_key": _bot_key,
+    "room": _room,
+    "membership": _membership,
+    "message": _message,
+}

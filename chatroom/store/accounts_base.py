@@ -1,0 +1,281 @@
+"""The AccountStore contract: accounts, sessions, bot keys, links, rooms with access, shared secrets.
+
+Every store has one, as ``store.accounts``. The rules each implementation
+keeps (tests/test_account_store.py holds SQLite and PostgreSQL to them, with
+two stores sharing one database where it matters):
+
+- Names are unique up to look-alikes: two account names clash when their keys
+  (names.nick_key: case, width and confusable characters folded) match, and
+  two room names when their room_key does; the later one is refused with
+  NameTakenError or RoomTakenError, also when two nodes try at once.
+- Secrets are never stored in the clear: sessions, bot keys and links are
+  looked up by the SHA-256 of their token (chatroom/tokens.py), passwords by
+  their argon2 hash (chatroom/passwords.py).
+- A session or a bot key of a deactivated account opens nothing; neither does
+  a revoked or expired one.
+- A one-time link (setup, reset) is consumed once: of two nodes consuming it
+  at the same moment, one gets it and the other None.
+- ``get_or_create_secret`` gives every node the same value: the first one
+  stored wins.
+- Nothing is deleted: accounts are deactivated, sessions, keys and links
+  revoked, rooms archived; a membership is the one thing removed.
+- Methods that take ``now`` (milliseconds) use the clock when it is None.
+
+Failures of the database raise StoreError, as everywhere in the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from .records import MEMBER, Account, BotKey, Link, Membership, RoomRecord
+
+
+class RefusedError(Exception):
+    """The store will not do this, whenever asked (unlike StoreError, retrying will not help)."""
+
+
+class NameTakenError(RefusedError):
+    """The account name, or a look-alike of it, belongs to another account."""
+
+    def __init__(self, name: str, holder: str) -> None:
+        super().__init__(
+            f"the name {name!r} is taken" if name == holder else f"the name {name!r} is too like {holder!r}"
+        )
+        self.name = name
+        self.holder = holder
+
+
+class RoomTakenError(RefusedError):
+    """The room, or one whose name looks like it, exists already."""
+
+    def __init__(self, room: str, holder: str) -> None:
+        super().__init__(
+            f"the room {room!r} exists" if room == holder else f"the room {room!r} is too like {holder!r}"
+        )
+        self.room = room
+        self.holder = holder
+
+
+class UnknownAccountError(RefusedError):
+    """An account named by its id does not exist."""
+
+    def __init__(self, account_id: int) -> None:
+        super().__init__(f"there is no account {account_id}")
+        self.account_id = account_id
+
+
+class AccountStore(Protocol):
+    """What the server needs to know who is who, and who may see what."""
+
+    # --- accounts ------------------------------------------------------------
+
+    async def create_account(
+        self,
+        name: str,
+        kind: str,
+        *,
+        is_admin: bool = False,
+        password_hash: str | None = None,
+        external: bool = False,
+    ) -> Account:
+        """A new account, its colour picked from its name.
+
+        ``name`` is normalised (names.normalize_nick; BadNameError). Raises
+        NameTakenError when the name or a look-alike belongs to another account.
+        """
+        ...
+
+    async def account_by_id(self, account_id: int) -> Account | None:
+        """The account with that id, deactivated or not."""
+        ...
+
+    async def account_by_name(self, name: str) -> Account | None:
+        """The account whose name has the same key as ``name`` (``ALICE`` finds ``alice``)."""
+        ...
+
+    async def count_accounts(self) -> int:
+        """How many accounts there are, deactivated ones and bots included (0: the first run)."""
+        ...
+
+    async def list_accounts(self, *, after_id: int = 0, limit: int = 100) -> list[Account]:
+        """Up to ``limit`` accounts with an id above ``after_id``, in id order."""
+        ...
+
+    async def set_password_hash(self, account_id: int, password_hash: str | None) -> bool:
+        """Store a new password hash; whether the account exists."""
+        ...
+
+    async def rename_account(self, account_id: int, name: str) -> Account | None:
+        """Give the account a new name (normalised; BadNameError); None when there is no such account.
+
+        Raises NameTakenError when another account holds the name or a look-alike.
+        """
+        ...
+
+    async def set_admin(self, account_id: int, is_admin: bool) -> bool:
+        """Make the account an administrator or not; whether it exists."""
+        ...
+
+    async def deactivate_account(self, account_id: int) -> bool:
+        """Deactivate the account and revoke every session of it; whether it exists.
+
+        Its bot keys stop working while it is deactivated and work again once
+        it is reactivated; its sessions do not come back.
+        """
+        ...
+
+    async def reactivate_account(self, account_id: int) -> bool:
+        """Let a deactivated account in again; whether it exists."""
+        ...
+
+    # --- sessions --------------------------------------------------------------
+
+    async def create_session(self, account_id: int, id_hash: bytes) -> None:
+        """Record a new session of the account."""
+        ...
+
+    async def session_account(self, id_hash: bytes, *, now: int | None = None) -> Account | None:
+        """The account signed in with this session; None when the session is unknown,
+        revoked, unused for SESSION_IDLE_MS, or its account deactivated.
+
+        Notes the session's use, at most once every SESSION_TOUCH_MS.
+        """
+        ...
+
+    async def revoke_session(self, id_hash: bytes) -> bool:
+        """End a session (sign out); whether it was open."""
+        ...
+
+    async def revoke_sessions_of(self, account_id: int) -> int:
+        """End every open session of the account (sign out everywhere); how many."""
+        ...
+
+    # --- bot keys --------------------------------------------------------------
+
+    async def create_bot_key(self, account_id: int, key_hash: bytes) -> None:
+        """Record a new API key of a bot."""
+        ...
+
+    async def bot_key_account(self, key_hash: bytes) -> Account | None:
+        """The bot that holds this key; None when the key is unknown, revoked or the bot deactivated."""
+        ...
+
+    async def bot_keys_of(self, account_id: int) -> list[BotKey]:
+        """Every key of the bot, revoked ones too, oldest first."""
+        ...
+
+    async def revoke_bot_key(self, key_hash: bytes) -> bool:
+        """Revoke one key; whether it was in force."""
+        ...
+
+    async def revoke_bot_keys_of(self, account_id: int) -> int:
+        """Revoke every key of the bot; how many were in force."""
+        ...
+
+    # --- links -------------------------------------------------------------------
+
+    async def create_link(
+        self, kind: str, token_hash: bytes, *, account_id: int | None = None, expires_at: int | None = None
+    ) -> Link:
+        """Record a new setup, join or reset link."""
+        ...
+
+    async def consume_link(self, token_hash: bytes, kind: str, *, now: int | None = None) -> Link | None:
+        """The link of that kind if it is usable, consuming it if it is one-time; else None.
+
+        Atomic: a one-time link is given to one caller only, across every node.
+        """
+        ...
+
+    async def revoke_link(self, token_hash: bytes) -> bool:
+        """Revoke one link; whether it was not revoked already."""
+        ...
+
+    async def revoke_links(self, kind: str, *, account_id: int | None = None) -> int:
+        """Revoke every link of that kind (and that account, when given) not revoked yet; how many."""
+        ...
+
+    async def active_links(self, kind: str | None = None, *, now: int | None = None) -> list[Link]:
+        """The links still usable at ``now``, of one kind or all, oldest first."""
+        ...
+
+    # --- rooms and memberships -------------------------------------------------
+
+    async def create_room(
+        self,
+        room: str,
+        kind: str,
+        *,
+        title: str | None = None,
+        creator_id: int | None = None,
+        members: Sequence[int] = (),
+    ) -> RoomRecord:
+        """Create a room (normalised: names.normalize_room, BadNameError), with its members, at once.
+
+        The creator becomes its owner; ``members`` become members. Raises
+        RoomTakenError when the room or a look-alike exists, with history or
+        without; UnknownAccountError when a member does not exist; ValueError
+        for a direct room of fewer than two accounts.
+        """
+        ...
+
+    async def room_record(self, room: str) -> RoomRecord | None:
+        """The room's record; None when it does not exist."""
+        ...
+
+    async def rename_room(self, room: str, title: str | None) -> RoomRecord | None:
+        """Set (or, with None, clear) the room's title; None when the room does not exist."""
+        ...
+
+    async def archive_room(self, room: str, *, archived: bool = True) -> RoomRecord | None:
+        """Archive the room (or bring it back); None when it does not exist.
+
+        Archiving an archived room keeps its first archiving time.
+        """
+        ...
+
+    async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:
+        """Make the account a member of the room with ``role`` (a member already keeps
+        its time of joining and takes the role); None when the room or the account does not exist."""
+        ...
+
+    async def remove_member(self, room: str, account_id: int) -> bool:
+        """Take the account out of the room; whether it was a member."""
+        ...
+
+    async def membership(self, room: str, account_id: int) -> Membership | None:
+        """The account's membership of the room, if any."""
+        ...
+
+    async def members_of(self, room: str) -> list[Membership]:
+        """The room's members, in account id order."""
+        ...
+
+    async def rooms_of(self, account_id: int) -> list[RoomRecord]:
+        """The rooms the account is a member of, in code point order of their names."""
+        ...
+
+    # --- shared secrets -----------------------------------------------------------
+
+    async def get_or_create_secret(self, name: str, generate: Callable[[], str]) -> str:
+        """The secret called ``name``; made with ``generate`` and stored if there is none.
+
+        Atomic across nodes: whoever stores first, every node gets the same value.
+        """
+        ...
+
+    # --- export and import -----------------------------------------------------------
+
+    async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
+        """Store accounts with their own ids (new accounts get ids above them) and bot keys, at once.
+
+        Refuses (StoreError) an id or a name key the database already has.
+        """
+        ...
+
+    async def import_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
+        """Store the rooms' records (a room that exists takes the record's kind and settings)
+        and memberships, at once. A record's ``last_id`` is left to the messages imported."""
+        ...

@@ -1,0 +1,223 @@
+"""PostgresAccounts: the AccountStore of a PostgresStore (chatroom/store/accounts_base.py has the rules).
+
+The SQL is account_sql's, with ``%s`` placeholders. What must hold across
+nodes holds in the database: a name is taken by ``ON CONFLICT (name_key) DO
+NOTHING`` (a concurrent insert of the same key is waited for, then loses),
+a one-time link is consumed by one UPDATE whose condition is checked again
+on the row once a concurrent consumer commits (READ COMMITTED), a room's
+look-alike check and its creation run under an advisory lock on its
+look-alike key, and a secret is read by a statement of its own after its
+``INSERT ... ON CONFLICT DO NOTHING``, so that it sees whichever node won.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from ..backend import now_ms
+from ..names import nick_key, normalize_nick, room_key
+from . import account_sql as sql
+from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
+from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
+from .sql_accounts import SQLAccounts
+
+Connection = psycopg.AsyncConnection[TupleRow]
+T = TypeVar("T")
+Rows = list[TupleRow]
+
+# The advisory lock class under which rooms are created, one lock per look-alike key.
+ROOM_LOCK_CLASS = int.from_bytes(b"room", "big")
+
+
+class Runner(Protocol):
+    """Runs work on a pooled connection within the store's timeout; StoreError saying ``failing``."""
+
+    def __call__(self, work: Callable[[Connection], Awaitable[T]], failing: str, /) -> Awaitable[T]: ...
+
+
+@functools.cache
+def _pg(statement: str) -> str:
+    """The statement with PostgreSQL's placeholders."""
+    assert "%" not in statement
+    return statement.replace("?", "%s")
+
+
+async def _all(conn: Connection, statement: str, params: Sequence[Any]) -> Rows:
+    cursor = await conn.execute(_pg(statement), params)
+    return await cursor.fetchall() if cursor.description is not None else []
+
+
+async def _first(conn: Connection, statement: str, params: Sequence[Any]) -> TupleRow | None:
+    return await (await conn.execute(_pg(statement), params)).fetchone()
+
+
+class PostgresAccounts(SQLAccounts):
+    """Accounts, sessions, bot keys, links, rooms with access and secrets in PostgreSQL."""
+
+    def __init__(self, run: Runner) -> None:
+        self._run = run
+
+    async def _rows(self, statement: str, *params: object) -> Rows:
+        return await self._run(lambda conn: _all(conn, statement, params), "cannot read the store")
+
+    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
+        return await self._run(lambda conn: _all(conn, statement, params), failing)
+
+    # --- accounts ------------------------------------------------------------
+
+    async def create_account(
+        self,
+        name: str,
+        kind: str,
+        *,
+        is_admin: bool = False,
+        password_hash: str | None = None,
+        external: bool = False,
+    ) -> Account:
+        """A new account; NameTakenError when the name or a look-alike is another's."""
+        values = sql.new_account(name, kind, is_admin, password_hash, external, now_ms())
+        return await self._run(lambda conn: _create_account(conn, values), "cannot create the account")
+
+    async def rename_account(self, account_id: int, name: str) -> Account | None:
+        """Give the account a new name; NameTakenError when another holds it or a look-alike."""
+        name = normalize_nick(name)
+        return await self._run(lambda conn: _rename_account(conn, account_id, name), "cannot rename")
+
+    async def deactivate_account(self, account_id: int) -> bool:
+        """Deactivate the account and end its sessions, at once."""
+        return await self._run(lambda conn: _deactivate(conn, account_id, now_ms()), "cannot deactivate")
+
+    # --- rooms and memberships -------------------------------------------------
+
+    async def create_room(
+        self,
+        room: str,
+        kind: str,
+        *,
+        title: str | None = None,
+        creator_id: int | None = None,
+        members: Sequence[int] = (),
+    ) -> RoomRecord:
+        """Create a room with its owner and members; RoomTakenError when it or a look-alike exists."""
+        values, others = sql.new_room(room, kind, title, creator_id, members, now_ms())
+        return await self._run(
+            lambda conn: _create_room(conn, values, creator_id, others), "cannot create the room"
+        )
+
+    # --- shared secrets -----------------------------------------------------------
+
+    async def get_or_create_secret(self, name: str, generate: Callable[[], str]) -> str:
+        """The secret, stored first by whichever node asked first."""
+        rows = await self._rows(sql.SECRET, name)
+        if rows:
+            return str(rows[0][0])
+        value = generate()
+        return await self._run(lambda conn: _secret(conn, name, value), "cannot store the secret")
+
+    # --- export and import -----------------------------------------------------------
+
+    async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
+        """Store accounts with their ids, and bot keys, in one transaction."""
+        await self._run(lambda conn: _import_accounts(conn, accounts, bot_keys), "cannot import accounts")
+
+    async def import_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
+        """Store room records and memberships in one transaction."""
+        await self._run(lambda conn: _import_rooms(conn, rooms, memberships), "cannot import rooms")
+
+
+# --- work on one connection ---------------------------------------------------------
+
+
+async def _create_account(conn: Connection, values: tuple[object, ...]) -> Account:
+    row = await _first(conn, sql.INSERT_ACCOUNT, values)
+    if row is not None:
+        return sql.account(row)
+    holder = await _first(conn, sql.NAME_HOLDER, (values[1],))
+    raise NameTakenError(str(values[0]), str(holder[1]) if holder else str(values[0]))
+
+
+async def _rename_account(conn: Connection, account_id: int, name: str) -> Account | None:
+    key = nick_key(name)
+    try:
+        async with conn.transaction():
+            holder = await _first(conn, sql.NAME_HOLDER, (key,))
+            if holder is not None and holder[0] != account_id:
+                raise NameTakenError(name, str(holder[1]))
+            row = await _first(conn, sql.RENAME_ACCOUNT, (name, key, account_id))
+    except psycopg.errors.UniqueViolation:
+        # Another node gave the name to another account after the check.
+        raise NameTakenError(name, name) from None
+    return None if row is None else sql.account(row)
+
+
+async def _deactivate(conn: Connection, account_id: int, now: int) -> bool:
+    async with conn.transaction():
+        found = await _all(conn, sql.DEACTIVATE, (now, account_id))
+        await conn.execute(_pg(sql.REVOKE_SESSIONS_OF), (now, account_id))
+    return bool(found)
+
+
+async def _create_room(
+    conn: Connection, values: tuple[object, ...], creator_id: int | None, others: list[int]
+) -> RoomRecord:
+    room, key, now = str(values[0]), str(values[1]), values[-1]
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (ROOM_LOCK_CLASS, key))
+        holder = await _first(conn, sql.ROOM_HOLDING_KEY, (key,))
+        if holder is not None:
+            raise RoomTakenError(room, str(holder[0]))
+        row = await _first(conn, sql.INSERT_ROOM, values)
+        joining = [(creator_id, OWNER)] if creator_id is not None else []
+        for account_id, role in [*joining, *((other, MEMBER) for other in others)]:
+            if await _first(conn, sql.ADD_MEMBER, (room, account_id, role, now, room, account_id)) is None:
+                raise UnknownAccountError(account_id)
+    assert row is not None
+    return sql.room(row)
+
+
+async def _secret(conn: Connection, name: str, value: str) -> str:
+    # Two statements, in autocommit: the SELECT's snapshot is taken after the
+    # INSERT ended, so it sees a row another node committed meanwhile.
+    await conn.execute(_pg(sql.INSERT_SECRET), (name, value))
+    row = await _first(conn, sql.SECRET, (name,))
+    assert row is not None
+    return str(row[0])
+
+
+async def _import_accounts(conn: Connection, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
+    statement = sql.IMPORT_ACCOUNT_COLUMNS + " OVERRIDING SYSTEM VALUE" + sql.IMPORT_ACCOUNT_VALUES
+    async with conn.transaction(), conn.cursor() as cursor:
+        if accounts:
+            await cursor.executemany(_pg(statement), [sql.account_values(a) for a in accounts])
+            # New accounts take ids above the imported ones.
+            await cursor.execute(
+                "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))"
+            )
+        if bot_keys:
+            await cursor.executemany(
+                _pg(sql.INSERT_BOT_KEY),
+                [(k.key_hash, k.account_id, k.created_at, k.revoked_at) for k in bot_keys],
+            )
+
+
+async def _import_rooms(
+    conn: Connection, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]
+) -> None:
+    async with conn.transaction(), conn.cursor() as cursor:
+        if rooms:
+            await cursor.executemany(
+                _pg(sql.IMPORT_ROOM),
+                [
+                    (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at)
+                    for r in rooms
+                ],
+            )
+        if memberships:
+            await cursor.executemany(
+                _pg(sql.IMPORT_MEMBERSHIP), [(m.room, m.account_id, m.role, m.added_at) for m in memberships]
+            )

@@ -1,0 +1,173 @@
+"""What the store keeps about people, bots, rooms and access: plain records, no I/O.
+
+Times are milliseconds since 1970, like message times; ``None`` for a time
+means "not (yet)": never deactivated, never revoked, never expires. Secrets
+are never here in the clear: sessions, bot keys and links are known by the
+SHA-256 of their token (chatroom/tokens.py), passwords by their argon2 hash,
+which ``repr`` leaves out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+# Account kinds.
+PERSON = "person"
+BOT = "bot"
+ACCOUNT_KINDS = (PERSON, BOT)
+
+# Room kinds: every account can see and join an open room; a closed room only
+# its members; a direct room is a conversation of two or more accounts.
+OPEN = "open"
+CLOSED = "closed"
+DIRECT = "direct"
+ROOM_KINDS = (OPEN, CLOSED, DIRECT)
+
+# Roles in a room.
+MEMBER = "member"
+OWNER = "owner"
+ROLES = (MEMBER, OWNER)
+
+# Links: setup (the first administrator), join (anyone with it may create an
+# account, until revoked), reset (a new password for one account).
+SETUP = "setup"
+JOIN = "join"
+RESET = "reset"
+LINK_KINDS = (SETUP, JOIN, RESET)
+# Consumed by their first use; a join link serves many people.
+ONE_TIME_LINKS = frozenset({SETUP, RESET})
+
+MINUTE_MS = 60_000
+DAY_MS = 24 * 60 * MINUTE_MS
+# A session that is not used for this long ends.
+SESSION_IDLE_MS = 30 * DAY_MS
+# A session's last use is written at most this often, not on every request.
+SESSION_TOUCH_MS = MINUTE_MS
+
+# Avatar backgrounds: each has a contrast of at least 5:1 with white initials
+# (WCAG AA asks 4.5:1), in light and dark themes alike.
+AVATAR_COLORS = (
+    "#b71c1c",
+    "#ad1457",
+    "#6a1b9a",
+    "#4527a0",
+    "#283593",
+    "#1565c0",
+    "#00695c",
+    "#2e7d32",
+    "#5d4037",
+    "#37474f",
+    "#a0450b",
+    "#7b5e00",
+)
+
+
+def avatar_color(name_key: str) -> str:
+    """The colour an account gets at creation, from its name's key: stable, spread over the palette."""
+    digest = hashlib.sha256(name_key.encode("utf-8", "surrogatepass")).digest()
+    return AVATAR_COLORS[int.from_bytes(digest[:4], "big") % len(AVATAR_COLORS)]
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A person or a bot: one name (unique up to look-alikes, see names.nick_key), one id for good."""
+
+    id: int
+    name: str
+    name_key: str
+    kind: str
+    is_admin: bool
+    # Created on first sight of a JWT's ``sub``: it has no password of its own.
+    external: bool
+    password_hash: str | None = field(repr=False)
+    color: str
+    created_at: int
+    deactivated_at: int | None = None
+
+    @property
+    def active(self) -> bool:
+        """Whether it may sign in, connect and post."""
+        return self.deactivated_at is None
+
+    @property
+    def is_bot(self) -> bool:
+        """Whether this is a bot account (it posts with a key, never signs in)."""
+        return self.kind == BOT
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A signed-in browser, known by the hash of its session id."""
+
+    id_hash: bytes
+    account_id: int
+    created_at: int
+    last_seen_at: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BotKey:
+    """A bot's API key, known by its hash."""
+
+    key_hash: bytes
+    account_id: int
+    created_at: int
+    revoked_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A setup, join or reset link, known by the hash of its token."""
+
+    token_hash: bytes
+    kind: str
+    # The account a reset link is for; None for setup and join links.
+    account_id: int | None
+    created_at: int
+    expires_at: int | None = None
+    used_at: int | None = None
+    revoked_at: int | None = None
+
+    def usable(self, now: int) -> bool:
+        """Whether the link still works at ``now`` (not expired, revoked or, if one-time, used)."""
+        return (
+            self.revoked_at is None
+            and (self.expires_at is None or self.expires_at > now)
+            and (self.used_at is None or self.kind not in ONE_TIME_LINKS)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRecord:
+    """A room's durable record: its kind and settings beside its id sequence.
+
+    ``room`` is the stable identifier used in URLs and frames; ``title``, when
+    set, is what people see, so a rename changes only the title. A room that
+    came into being by being written to (version 1, guests) is open and has no
+    creator or creation time.
+    """
+
+    room: str
+    kind: str = OPEN
+    title: str | None = None
+    creator_id: int | None = None
+    created_at: int | None = None
+    archived_at: int | None = None
+    last_id: int = 0
+
+    @property
+    def display_name(self) -> str:
+        """The title, or the room's name when it has none."""
+        return self.title or self.room
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """An account's place in a room."""
+
+    room: str
+    account_id: int
+    role: str
+    added_at: int

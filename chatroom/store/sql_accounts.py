@@ -1,0 +1,219 @@
+"""SQLAccounts: the AccountStore methods that are one statement of account_sql in either dialect.
+
+SQLiteAccounts and PostgresAccounts build on it, each giving it a way to read
+(``_rows``) and to write in a transaction (``_change``), and adding the
+methods whose atomicity each dialect keeps its own way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from ..backend import now_ms
+from ..names import BadNameError, nick_key, normalize_nick
+from . import account_sql as sql
+from .base import StoreError
+from .records import (
+    MEMBER,
+    ONE_TIME_LINKS,
+    SESSION_IDLE_MS,
+    SESSION_TOUCH_MS,
+    Account,
+    BotKey,
+    Link,
+    Membership,
+    RoomRecord,
+)
+
+Rows = list[tuple[object, ...]]
+
+
+class SQLAccounts:
+    """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships."""
+
+    async def _rows(self, statement: str, *params: object) -> Rows:
+        """The rows a query returns."""
+        raise NotImplementedError
+
+    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
+        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
+        raise NotImplementedError
+
+    # --- accounts ------------------------------------------------------------
+
+    async def account_by_id(self, account_id: int) -> Account | None:
+        """The account with that id."""
+        rows = await self._rows(sql.ACCOUNT_BY_ID, account_id)
+        return sql.account(rows[0]) if rows else None
+
+    async def account_by_name(self, name: str) -> Account | None:
+        """The account whose name has the same key as ``name``."""
+        try:
+            key = nick_key(normalize_nick(name))
+        except BadNameError:
+            return None
+        rows = await self._rows(sql.ACCOUNT_BY_KEY, key)
+        return sql.account(rows[0]) if rows else None
+
+    async def count_accounts(self) -> int:
+        """How many accounts there are."""
+        count = (await self._rows(sql.COUNT_ACCOUNTS))[0][0]
+        assert isinstance(count, int)
+        return count
+
+    async def list_accounts(self, *, after_id: int = 0, limit: int = 100) -> list[Account]:
+        """A page of accounts in id order."""
+        return [sql.account(row) for row in await self._rows(sql.LIST_ACCOUNTS, after_id, limit)]
+
+    async def set_password_hash(self, account_id: int, password_hash: str | None) -> bool:
+        """Store a new password hash."""
+        return bool(
+            await self._change("cannot set the password", sql.SET_PASSWORD_HASH, password_hash, account_id)
+        )
+
+    async def set_admin(self, account_id: int, is_admin: bool) -> bool:
+        """Make the account an administrator or not."""
+        return bool(await self._change("cannot change the account", sql.SET_ADMIN, is_admin, account_id))
+
+    async def reactivate_account(self, account_id: int) -> bool:
+        """Let the account in again."""
+        return bool(await self._change("cannot reactivate", sql.REACTIVATE, account_id))
+
+    # --- sessions --------------------------------------------------------------
+
+    async def create_session(self, account_id: int, id_hash: bytes) -> None:
+        """Record a new session."""
+        now = now_ms()
+        await self._change("cannot create the session", sql.INSERT_SESSION, id_hash, account_id, now, now)
+
+    async def session_account(self, id_hash: bytes, *, now: int | None = None) -> Account | None:
+        """The account of an open session, its use noted at most once a minute."""
+        now = now_ms() if now is None else now
+        rows = await self._rows(sql.SESSION_ACCOUNT, id_hash, now - SESSION_IDLE_MS)
+        if not rows:
+            return None
+        if now - int(rows[0][0]) >= SESSION_TOUCH_MS:  # type: ignore[call-overload]
+            stale = now - SESSION_TOUCH_MS
+            # Not noted this time (the database refuses writes): the session still opens.
+            with contextlib.suppress(StoreError):
+                await self._change("cannot note the session's use", sql.TOUCH_SESSION, now, id_hash, stale)
+        return sql.account(rows[0][1:])
+
+    async def revoke_session(self, id_hash: bytes) -> bool:
+        """End a session."""
+        return bool(await self._change("cannot end the session", sql.REVOKE_SESSION, now_ms(), id_hash))
+
+    async def revoke_sessions_of(self, account_id: int) -> int:
+        """End every session of the account."""
+        return len(
+            await self._change("cannot end the sessions", sql.REVOKE_SESSIONS_OF, now_ms(), account_id)
+        )
+
+    # --- bot keys --------------------------------------------------------------
+
+    async def create_bot_key(self, account_id: int, key_hash: bytes) -> None:
+        """Record a new key of a bot."""
+        await self._change("cannot create the key", sql.INSERT_BOT_KEY, key_hash, account_id, now_ms(), None)
+
+    async def bot_key_account(self, key_hash: bytes) -> Account | None:
+        """The active bot holding an unrevoked key."""
+        rows = await self._rows(sql.BOT_KEY_ACCOUNT, key_hash)
+        return sql.account(rows[0]) if rows else None
+
+    async def bot_keys_of(self, account_id: int) -> list[BotKey]:
+        """Every key of the bot."""
+        return [sql.bot_key(row) for row in await self._rows(sql.BOT_KEYS_OF, account_id)]
+
+    async def revoke_bot_key(self, key_hash: bytes) -> bool:
+        """Revoke one key."""
+        return bool(await self._change("cannot revoke the key", sql.REVOKE_BOT_KEY, now_ms(), key_hash))
+
+    async def revoke_bot_keys_of(self, account_id: int) -> int:
+        """Revoke every key of the bot."""
+        return len(await self._change("cannot revoke the keys", sql.REVOKE_BOT_KEYS_OF, now_ms(), account_id))
+
+    # --- links -------------------------------------------------------------------
+
+    async def create_link(
+        self, kind: str, token_hash: bytes, *, account_id: int | None = None, expires_at: int | None = None
+    ) -> Link:
+        """Record a new link."""
+        rows = await self._change(
+            "cannot create the link", sql.INSERT_LINK, token_hash, kind, account_id, now_ms(), expires_at
+        )
+        return sql.link(rows[0])
+
+    async def consume_link(self, token_hash: bytes, kind: str, *, now: int | None = None) -> Link | None:
+        """The usable link, consumed if one-time."""
+        now = now_ms() if now is None else now
+        if kind in ONE_TIME_LINKS:
+            rows = await self._change("cannot use the link", sql.CONSUME_LINK, now, token_hash, kind, now)
+        else:
+            rows = await self._rows(sql.FIND_LINK, token_hash, kind, now)
+        return sql.link(rows[0]) if rows else None
+
+    async def revoke_link(self, token_hash: bytes) -> bool:
+        """Revoke one link."""
+        return bool(await self._change("cannot revoke the link", sql.REVOKE_LINK, now_ms(), token_hash))
+
+    async def revoke_links(self, kind: str, *, account_id: int | None = None) -> int:
+        """Revoke the links of a kind (and account)."""
+        if account_id is None:
+            rows = await self._change("cannot revoke the links", sql.REVOKE_LINKS, now_ms(), kind)
+        else:
+            rows = await self._change(
+                "cannot revoke the links", sql.REVOKE_LINKS_OF, now_ms(), kind, account_id
+            )
+        return len(rows)
+
+    async def active_links(self, kind: str | None = None, *, now: int | None = None) -> list[Link]:
+        """The links still usable."""
+        now = now_ms() if now is None else now
+        if kind is None:
+            rows = await self._rows(sql.ACTIVE_LINKS, now)
+        else:
+            rows = await self._rows(sql.ACTIVE_LINKS_OF_KIND, now, kind)
+        return [sql.link(row) for row in rows]
+
+    # --- rooms and memberships -------------------------------------------------
+
+    async def room_record(self, room: str) -> RoomRecord | None:
+        """The room's record."""
+        rows = await self._rows(sql.ROOM_RECORD, room)
+        return sql.room(rows[0]) if rows else None
+
+    async def rename_room(self, room: str, title: str | None) -> RoomRecord | None:
+        """Set or clear the room's title."""
+        rows = await self._change("cannot rename the room", sql.RENAME_ROOM, title, room)
+        return sql.room(rows[0]) if rows else None
+
+    async def archive_room(self, room: str, *, archived: bool = True) -> RoomRecord | None:
+        """Archive the room, or bring it back."""
+        if archived:
+            rows = await self._change("cannot archive the room", sql.ARCHIVE_ROOM, now_ms(), room)
+        else:
+            rows = await self._change("cannot bring the room back", sql.UNARCHIVE_ROOM, room)
+        return sql.room(rows[0]) if rows else None
+
+    async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:
+        """Make the account a member of the room."""
+        params = (room, account_id, sql.check_role(role), now_ms(), room, account_id)
+        rows = await self._change("cannot add the member", sql.ADD_MEMBER, *params)
+        return sql.membership(rows[0]) if rows else None
+
+    async def remove_member(self, room: str, account_id: int) -> bool:
+        """Take the account out of the room."""
+        return bool(await self._change("cannot remove the member", sql.REMOVE_MEMBER, room, account_id))
+
+    async def membership(self, room: str, account_id: int) -> Membership | None:
+        """The account's membership of the room."""
+        rows = await self._rows(sql.MEMBERSHIP, room, account_id)
+        return sql.membership(rows[0]) if rows else None
+
+    async def members_of(self, room: str) -> list[Membership]:
+        """The room's members."""
+        return [sql.membership(row) for row in await self._rows(sql.MEMBERS_OF, room)]
+
+    async def rooms_of(self, account_id: int) -> list[RoomRecord]:
+        """The rooms the account is a member of."""
+        return [sql.room(row) for row in await self._rows(sql.ROOMS_OF, account_id)]

@@ -1,0 +1,197 @@
+"""SQLiteAccounts: the AccountStore of a SQLiteStore (chatroom/store/accounts_base.py has the rules).
+
+Writes run on the store's writer thread, each in one ``BEGIN IMMEDIATE``
+transaction (sqlite_sql.transaction): SQLite's write lock is held from its
+start, so a check and the write it allows cannot be split by another process
+sharing the file (two nodes consuming one link, or creating look-alike
+rooms). Reads run on the store's reader pool.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
+
+from ..backend import now_ms
+from ..names import nick_key, normalize_nick, room_key
+from . import account_sql as sql
+from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
+from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
+from .sql_accounts import Rows, SQLAccounts
+from .sqlite_sql import transaction
+
+T = TypeVar("T")
+
+
+class Reader(Protocol):
+    """Runs a query on a reader connection, off the event loop."""
+
+    def __call__(self, query: Callable[[sqlite3.Connection], T], /) -> Awaitable[T]: ...
+
+
+class Writer(Protocol):
+    """Runs work on the writer's connection, off the loop; StoreError saying ``failing`` when it fails."""
+
+    def __call__(self, work: Callable[[sqlite3.Connection], T], failing: str, /) -> Awaitable[T]: ...
+
+
+def _one(conn: sqlite3.Connection, statement: str, params: Sequence[object]) -> Rows:
+    """The rows of one statement, in a transaction of its own."""
+    with transaction(conn):
+        return conn.execute(statement, params).fetchall()
+
+
+class SQLiteAccounts(SQLAccounts):
+    """Accounts, sessions, bot keys, links, rooms with access and secrets in the SQLite file."""
+
+    def __init__(self, read: Reader, write: Writer) -> None:
+        self._read = read
+        self._write = write
+
+    async def _rows(self, statement: str, *params: object) -> Rows:
+        return await self._read(lambda conn: conn.execute(statement, params).fetchall())
+
+    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
+        return await self._write(lambda conn: _one(conn, statement, params), failing)
+
+    # --- accounts ------------------------------------------------------------
+
+    async def create_account(
+        self,
+        name: str,
+        kind: str,
+        *,
+        is_admin: bool = False,
+        password_hash: str | None = None,
+        external: bool = False,
+    ) -> Account:
+        """A new account; NameTakenError when the name or a look-alike is another's."""
+        values = sql.new_account(name, kind, is_admin, password_hash, external, now_ms())
+        return await self._write(lambda conn: _create_account(conn, values), "cannot create the account")
+
+    async def rename_account(self, account_id: int, name: str) -> Account | None:
+        """Give the account a new name; NameTakenError when another holds it or a look-alike."""
+        name = normalize_nick(name)
+        return await self._write(lambda conn: _rename_account(conn, account_id, name), "cannot rename")
+
+    async def deactivate_account(self, account_id: int) -> bool:
+        """Deactivate the account and end its sessions, at once."""
+        return await self._write(lambda conn: _deactivate(conn, account_id, now_ms()), "cannot deactivate")
+
+    # --- rooms and memberships -------------------------------------------------
+
+    async def create_room(
+        self,
+        room: str,
+        kind: str,
+        *,
+        title: str | None = None,
+        creator_id: int | None = None,
+        members: Sequence[int] = (),
+    ) -> RoomRecord:
+        """Create a room with its owner and members; RoomTakenError when it or a look-alike exists."""
+        values, others = sql.new_room(room, kind, title, creator_id, members, now_ms())
+        return await self._write(
+            lambda conn: _create_room(conn, values, creator_id, others), "cannot create the room"
+        )
+
+    # --- shared secrets -----------------------------------------------------------
+
+    async def get_or_create_secret(self, name: str, generate: Callable[[], str]) -> str:
+        """The secret, stored first by whichever process asked first."""
+        rows = await self._rows(sql.SECRET, name)
+        if rows:
+            return str(rows[0][0])
+        value = generate()
+        return await self._write(lambda conn: _secret(conn, name, value), "cannot store the secret")
+
+    # --- export and import -----------------------------------------------------------
+
+    async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
+        """Store accounts with their ids, and bot keys, in one transaction."""
+        await self._write(lambda conn: _import_accounts(conn, accounts, bot_keys), "cannot import accounts")
+
+    async def import_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
+        """Store room records and memberships in one transaction."""
+        await self._write(lambda conn: _import_rooms(conn, rooms, memberships), "cannot import rooms")
+
+
+# --- transactions on the writer's connection ------------------------------------------
+
+
+def _create_account(conn: sqlite3.Connection, values: tuple[object, ...]) -> Account:
+    with transaction(conn):
+        row = conn.execute(sql.INSERT_ACCOUNT, values).fetchone()
+        if row is None:
+            holder = conn.execute(sql.NAME_HOLDER, (values[1],)).fetchone()
+            raise NameTakenError(str(values[0]), str(holder[1]))
+    return sql.account(row)
+
+
+def _rename_account(conn: sqlite3.Connection, account_id: int, name: str) -> Account | None:
+    with transaction(conn):
+        key = nick_key(name)
+        holder = conn.execute(sql.NAME_HOLDER, (key,)).fetchone()
+        if holder is not None and holder[0] != account_id:
+            raise NameTakenError(name, str(holder[1]))
+        row = conn.execute(sql.RENAME_ACCOUNT, (name, key, account_id)).fetchone()
+    return None if row is None else sql.account(row)
+
+
+def _deactivate(conn: sqlite3.Connection, account_id: int, now: int) -> bool:
+    with transaction(conn):
+        found = conn.execute(sql.DEACTIVATE, (now, account_id)).fetchall()
+        conn.execute(sql.REVOKE_SESSIONS_OF, (now, account_id)).fetchall()
+    return bool(found)
+
+
+def _create_room(
+    conn: sqlite3.Connection, values: tuple[object, ...], creator_id: int | None, others: list[int]
+) -> RoomRecord:
+    room, key, now = str(values[0]), str(values[1]), values[-1]
+    with transaction(conn):
+        holder = conn.execute(sql.ROOM_HOLDING_KEY, (key,)).fetchone()
+        if holder is not None:
+            raise RoomTakenError(room, str(holder[0]))
+        row = conn.execute(sql.INSERT_ROOM, values).fetchone()
+        joining = [(creator_id, OWNER)] if creator_id is not None else []
+        for account_id, role in [*joining, *((other, MEMBER) for other in others)]:
+            added = conn.execute(sql.ADD_MEMBER, (room, account_id, role, now, room, account_id)).fetchone()
+            if added is None:
+                raise UnknownAccountError(account_id)
+    return sql.room(row)
+
+
+def _secret(conn: sqlite3.Connection, name: str, value: str) -> str:
+    with transaction(conn):
+        conn.execute(sql.INSERT_SECRET, (name, value))
+        return str(conn.execute(sql.SECRET, (name,)).fetchone()[0])
+
+
+def _import_accounts(
+    conn: sqlite3.Connection, accounts: Sequence[Account], bot_keys: Sequence[BotKey]
+) -> None:
+    with transaction(conn):
+        conn.executemany(
+            sql.IMPORT_ACCOUNT_COLUMNS + sql.IMPORT_ACCOUNT_VALUES, [sql.account_values(a) for a in accounts]
+        )
+        conn.executemany(
+            sql.INSERT_BOT_KEY, [(k.key_hash, k.account_id, k.created_at, k.revoked_at) for k in bot_keys]
+        )
+
+
+def _import_rooms(
+    conn: sqlite3.Connection, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]
+) -> None:
+    with transaction(conn):
+        conn.executemany(
+            sql.IMPORT_ROOM,
+            [
+                (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at)
+                for r in rooms
+            ],
+        )
+        conn.executemany(
+            sql.IMPORT_MEMBERSHIP, [(m.room, m.account_id, m.role, m.added_at) for m in memberships]
+        )

@@ -1,0 +1,696 @@
+"""The AccountStore contract, held against SQLite and PostgreSQL alike, with two nodes where it matters."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from chatroom.backend import now_ms
+from chatroom.names import BadNameError
+from chatroom.store import migrations
+from chatroom.store.accounts_base import AccountStore, NameTakenError, RoomTakenError, UnknownAccountError
+from chatroom.store.base import Store, StoreError
+from chatroom.store.postgres import PostgresStore
+from chatroom.store.records import (
+    AVATAR_COLORS,
+    BOT,
+    CLOSED,
+    DAY_MS,
+    DIRECT,
+    JOIN,
+    MEMBER,
+    OPEN,
+    OWNER,
+    PERSON,
+    RESET,
+    SESSION_IDLE_MS,
+    SETUP,
+    Account,
+    BotKey,
+    Membership,
+    RoomRecord,
+)
+from chatroom.store.sqlite import SQLiteStore
+from chatroom.tokens import new_token, token_hash
+
+from .pg_server import PostgresServer
+from .stores import StoreFactory
+
+Scenario = Callable[[AccountStore, Store], Awaitable[None]]
+
+
+def run(store: Store, scenario: Scenario) -> None:
+    """Start the store, play the scenario on its accounts, close it."""
+
+    async def main() -> None:
+        await store.start()
+        try:
+            await scenario(store.accounts, store)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+def run_nodes(
+    factory: StoreFactory, scenario: Callable[[list[Store]], Awaitable[None]], nodes: int = 2
+) -> None:
+    """Start several stores on one database (as nodes), play the scenario, close them."""
+
+    async def main() -> None:
+        stores = [factory() for _ in range(nodes)]
+        for store in stores:
+            await store.start()
+        try:
+            await scenario(stores)
+        finally:
+            for store in stores:
+                await store.close()
+
+    asyncio.run(main())
+
+
+# --- accounts -------------------------------------------------------------------------
+
+
+def test_an_account_is_created_and_found_by_id_and_name(store_factory: StoreFactory) -> None:
+    """A new account keeps its name, gets a key, a colour and an id; its name finds it whatever the case."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        assert await accounts.count_accounts() == 0
+        before = now_ms()
+        alice = await accounts.create_account(" Alice ", PERSON, is_admin=True, password_hash="$argon2id$x")
+        assert (alice.name, alice.name_key, alice.kind, alice.is_admin, alice.external) == (
+            "Alice",
+            "alice",
+            PERSON,
+            True,
+            False,
+        )
+        assert alice.password_hash == "$argon2id$x" and "argon2" not in repr(alice)
+        assert alice.color in AVATAR_COLORS and alice.active and not alice.is_bot
+        assert before <= alice.created_at <= now_ms()
+        bot = await accounts.create_account("ci", BOT)
+        assert bot.id > alice.id and bot.is_bot and bot.password_hash is None
+        assert await accounts.account_by_id(alice.id) == alice
+        assert await accounts.account_by_name("ALICE") == alice
+        assert await accounts.account_by_name("ａｌｉｃｅ") == alice
+        assert await accounts.account_by_name("nobody") is None
+        assert await accounts.account_by_name("not\u200bvalid") is None
+        assert await accounts.account_by_id(999) is None
+        assert await accounts.count_accounts() == 2
+        external = await accounts.create_account("sso-user", PERSON, external=True)
+        assert external.external
+        assert [a.id for a in await accounts.list_accounts()] == [alice.id, bot.id, external.id]
+        assert await accounts.list_accounts(after_id=alice.id, limit=1) == [bot]
+
+    run(store_factory(), scenario)
+
+
+@pytest.mark.parametrize("other", ["alice", "ALICE", "аlice", "ａｌｉｃｅ", "a1ice", "alice\ufe0f"])
+def test_look_alike_names_collide(store_factory: StoreFactory, other: str) -> None:
+    """alice, ALICE, a Cyrillic а, full-width letters, a digit 1 for l: one name, refused the second time."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        await accounts.create_account("alice", PERSON)
+        try:
+            await accounts.create_account(other, BOT)
+        except BadNameError:
+            return  # refused outright (an invisible character), which is as good
+        except NameTakenError as error:
+            assert error.holder == "alice"
+            assert "alice" in str(error)
+        else:
+            pytest.fail(f"{other!r} was accepted beside alice")
+        assert await accounts.count_accounts() == 1
+
+    run(store_factory(), scenario)
+
+
+def test_bad_names_and_kinds_are_refused_before_the_database(store_factory: StoreFactory) -> None:
+    """A name the rules refuse raises BadNameError; an unknown kind ValueError; nothing is stored."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        for bad in ["", "a" * 33, "-dash", "bell\x07", "tab\there"]:
+            with pytest.raises(BadNameError):
+                await accounts.create_account(bad, PERSON)
+        with pytest.raises(ValueError):
+            await accounts.create_account("robot", "android")
+        assert await accounts.count_accounts() == 0
+
+    run(store_factory(), scenario)
+
+
+def test_two_nodes_creating_look_alike_names_at_once_create_one(shared_store_factory: StoreFactory) -> None:
+    """Two nodes creating bob and BOB at the same moment: one account, the other refused."""
+
+    async def scenario(stores: list[Store]) -> None:
+        for round_ in range(10):
+            outcomes = await asyncio.gather(
+                stores[0].accounts.create_account(f"bob{round_}", PERSON),
+                stores[1].accounts.create_account(f"BOB{round_}", PERSON),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["Account", "NameTakenError"], outcomes
+        assert await stores[0].accounts.count_accounts() == 10
+
+    run_nodes(shared_store_factory, scenario)
+
+
+def test_rename_keeps_the_id_and_refuses_anothers_name(store_factory: StoreFactory) -> None:
+    """An account may take a new name, or its own in other letters, but never another's look-alike."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        await accounts.create_account("bob", PERSON)
+        renamed = await accounts.rename_account(ann.id, "Anna")
+        assert renamed is not None and (renamed.id, renamed.name, renamed.name_key) == (
+            ann.id,
+            "Anna",
+            "anna",
+        )
+        assert (await accounts.rename_account(ann.id, "ANNA")) is not None
+        with pytest.raises(NameTakenError):
+            await accounts.rename_account(ann.id, "B0B")
+        assert await accounts.account_by_name("ann") is None
+        assert (await accounts.account_by_name("anna")) == await accounts.account_by_id(ann.id)
+        assert await accounts.rename_account(999, "ghost") is None
+        # The old name is free again.
+        assert (await accounts.create_account("ann", PERSON)).name == "ann"
+
+    run(store_factory(), scenario)
+
+
+def test_password_admin_and_activation_change(store_factory: StoreFactory) -> None:
+    """A password hash, the administrator mark and deactivation are stored; unknown ids change nothing."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        assert await accounts.set_password_hash(ann.id, "$argon2id$new")
+        assert await accounts.set_admin(ann.id, True)
+        changed = await accounts.account_by_id(ann.id)
+        assert changed is not None and changed.password_hash == "$argon2id$new" and changed.is_admin
+        assert await accounts.deactivate_account(ann.id)
+        first = await accounts.account_by_id(ann.id)
+        assert first is not None and not first.active
+        assert await accounts.deactivate_account(ann.id)
+        again = await accounts.account_by_id(ann.id)
+        assert again is not None and again.deactivated_at == first.deactivated_at
+        assert await accounts.reactivate_account(ann.id)
+        back = await accounts.account_by_id(ann.id)
+        assert back is not None and back.active
+        for change in (
+            accounts.set_password_hash(999, None),
+            accounts.set_admin(999, True),
+            accounts.deactivate_account(999),
+            accounts.reactivate_account(999),
+        ):
+            assert not await change
+
+    run(store_factory(), scenario)
+
+
+# --- sessions ---------------------------------------------------------------------------
+
+
+def test_a_session_opens_its_account_until_revoked(store_factory: StoreFactory) -> None:
+    """A session finds its account; revoked, unknown, or with its account deactivated it finds nothing."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        phone, laptop = token_hash(new_token()), token_hash(new_token())
+        await accounts.create_session(ann.id, phone)
+        await accounts.create_session(ann.id, laptop)
+        assert await accounts.session_account(phone) == ann
+        assert await accounts.session_account(token_hash(new_token())) is None
+        assert await accounts.revoke_session(phone)
+        assert not await accounts.revoke_session(phone)
+        assert await accounts.session_account(phone) is None
+        assert await accounts.session_account(laptop) == ann
+        await accounts.deactivate_account(ann.id)
+        assert await accounts.session_account(laptop) is None
+        await accounts.reactivate_account(ann.id)
+        # Deactivation ended the sessions for good.
+        assert await accounts.session_account(laptop) is None
+
+    run(store_factory(), scenario)
+
+
+def test_sign_out_everywhere_ends_every_session_of_one_account(store_factory: StoreFactory) -> None:
+    """revoke_sessions_of ends the account's open sessions, says how many, and leaves others' alone."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        anns = [token_hash(new_token()) for _ in range(3)]
+        for session in anns:
+            await accounts.create_session(ann.id, session)
+        bobs = token_hash(new_token())
+        await accounts.create_session(bob.id, bobs)
+        await accounts.revoke_session(anns[0])
+        assert await accounts.revoke_sessions_of(ann.id) == 2
+        assert [await accounts.session_account(s) for s in anns] == [None, None, None]
+        assert await accounts.session_account(bobs) == bob
+
+    run(store_factory(), scenario)
+
+
+def test_an_unused_session_expires_and_use_is_noted_once_a_minute(store_factory: StoreFactory) -> None:
+    """A session unused for SESSION_IDLE_MS ends; its use counts only when noted (at most once a minute)."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        quiet, busy = token_hash(new_token()), token_hash(new_token())
+        start = now_ms()
+        await accounts.create_session(ann.id, quiet)
+        await accounts.create_session(ann.id, busy)
+        # 30 seconds in: not noted, so the idle time still counts from the start.
+        assert await accounts.session_account(quiet, now=start + 30_000) == ann
+        assert await accounts.session_account(quiet, now=start + SESSION_IDLE_MS + 10_000) is None
+        # Two minutes in: noted, so it lasts from then on.
+        assert await accounts.session_account(busy, now=start + 120_000) == ann
+        later = start + SESSION_IDLE_MS + 60_000
+        assert await accounts.session_account(busy, now=later) == ann
+        assert await accounts.session_account(busy, now=later + SESSION_IDLE_MS + 1) is None
+
+    run(store_factory(), scenario)
+
+
+# --- bot keys -------------------------------------------------------------------------------
+
+
+def test_a_bot_key_opens_its_bot_until_revoked(store_factory: StoreFactory) -> None:
+    """A key finds its bot; a revoked key or a deactivated bot finds nothing; reactivation, back."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ci = await accounts.create_account("ci", BOT)
+        old, new = token_hash(new_token()), token_hash(new_token())
+        await accounts.create_bot_key(ci.id, old)
+        await accounts.create_bot_key(ci.id, new)
+        assert await accounts.bot_key_account(old) == ci
+        assert await accounts.bot_key_account(token_hash(new_token())) is None
+        assert await accounts.revoke_bot_key(old)
+        assert not await accounts.revoke_bot_key(old)
+        assert await accounts.bot_key_account(old) is None
+        assert await accounts.bot_key_account(new) == ci
+        keys = await accounts.bot_keys_of(ci.id)
+        assert {k.key_hash: k.revoked_at is None for k in keys} == {old: False, new: True}
+        assert all(isinstance(k, BotKey) and k.account_id == ci.id for k in keys)
+        await accounts.deactivate_account(ci.id)
+        assert await accounts.bot_key_account(new) is None
+        await accounts.reactivate_account(ci.id)
+        assert await accounts.bot_key_account(new) == ci
+        assert await accounts.revoke_bot_keys_of(ci.id) == 1
+        assert await accounts.bot_key_account(new) is None
+
+    run(store_factory(), scenario)
+
+
+# --- links ------------------------------------------------------------------------------------
+
+
+def test_a_one_time_link_is_consumed_once(store_factory: StoreFactory) -> None:
+    """A setup or reset link works once, a join link until revoked; expired, revoked, other kind: never."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        setup, reset, join = (token_hash(new_token()) for _ in range(3))
+        await accounts.create_link(SETUP, setup)
+        link = await accounts.create_link(RESET, reset, account_id=ann.id, expires_at=now_ms() + DAY_MS)
+        assert (link.kind, link.account_id, link.used_at) == (RESET, ann.id, None)
+        await accounts.create_link(JOIN, join)
+        assert await accounts.consume_link(setup, RESET) is None
+        used = await accounts.consume_link(setup, SETUP)
+        assert used is not None and used.used_at is not None
+        assert await accounts.consume_link(setup, SETUP) is None
+        assert await accounts.consume_link(reset, RESET, now=now_ms() + 2 * DAY_MS) is None
+        consumed = await accounts.consume_link(reset, RESET)
+        assert consumed is not None and consumed.account_id == ann.id
+        for _ in range(3):
+            assert await accounts.consume_link(join, JOIN) is not None
+        assert await accounts.revoke_link(join)
+        assert not await accounts.revoke_link(join)
+        assert await accounts.consume_link(join, JOIN) is None
+        assert await accounts.consume_link(token_hash(new_token()), JOIN) is None
+
+    run(store_factory(), scenario)
+
+
+def test_active_links_and_revoking_by_kind(store_factory: StoreFactory) -> None:
+    """Active links are the usable ones; links are revoked by kind, or by kind and account."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        join = await accounts.create_link(JOIN, token_hash(new_token()))
+        await accounts.create_link(JOIN, token_hash(new_token()), expires_at=now_ms() - 1)
+        anns = await accounts.create_link(RESET, token_hash(new_token()), account_id=ann.id)
+        bobs = await accounts.create_link(RESET, token_hash(new_token()), account_id=bob.id)
+        used = await accounts.create_link(SETUP, token_hash(new_token()))
+        await accounts.consume_link(used.token_hash, SETUP)
+        await accounts.consume_link(join.token_hash, JOIN)
+        active = await accounts.active_links()
+        assert {link.token_hash for link in active} == {join.token_hash, anns.token_hash, bobs.token_hash}
+        resets = {link.token_hash for link in await accounts.active_links(RESET)}
+        assert resets == {anns.token_hash, bobs.token_hash}
+        assert await accounts.revoke_links(RESET, account_id=ann.id) == 1
+        assert [link.account_id for link in await accounts.active_links(RESET)] == [bob.id]
+        assert await accounts.revoke_links(JOIN) == 2
+        assert await accounts.active_links(JOIN) == []
+
+    run(store_factory(), scenario)
+
+
+def test_two_nodes_consuming_one_link_at_once_get_it_once(shared_store_factory: StoreFactory) -> None:
+    """Each one-time link, consumed by two nodes at the same moment (several times each), is given once."""
+
+    async def scenario(stores: list[Store]) -> None:
+        links = [token_hash(new_token()) for _ in range(20)]
+        for link in links:
+            await stores[0].accounts.create_link(SETUP, link)
+        attempts = [store.accounts.consume_link(link, SETUP) for link in links for store in stores * 2]
+        outcomes = await asyncio.gather(*attempts)
+        won = [o.token_hash for o in outcomes if o is not None]
+        assert sorted(won) == sorted(links)
+
+    run_nodes(shared_store_factory, scenario)
+
+
+# --- rooms and memberships -----------------------------------------------------------------------
+
+
+def test_a_room_is_created_with_its_owner_and_members(store_factory: StoreFactory) -> None:
+    """A created room has its kind, title, creator and time; its creator is its owner, the others members."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        before = now_ms()
+        room = await accounts.create_room(
+            "team", CLOSED, title="The Team", creator_id=ann.id, members=[bob.id]
+        )
+        assert (room.room, room.kind, room.title, room.creator_id, room.archived_at, room.last_id) == (
+            "team",
+            CLOSED,
+            "The Team",
+            ann.id,
+            None,
+            0,
+        )
+        assert room.created_at is not None and room.created_at >= before
+        assert room.display_name == "The Team"
+        assert await accounts.room_record("team") == room
+        assert [(m.account_id, m.role) for m in await accounts.members_of("team")] == [
+            (ann.id, OWNER),
+            (bob.id, MEMBER),
+        ]
+        assert [r.room for r in await accounts.rooms_of(bob.id)] == ["team"]
+        # A created room is listed among the rooms, and its messages take ids as usual.
+        assert [(r.room, r.last_id) for r in await store.rooms()] == [("team", 0)]
+        assert (await store.append("team", "ann", "hello")).message.id == 1
+        after = await accounts.room_record("team")
+        assert after is not None and (after.kind, after.last_id) == (CLOSED, 1)
+
+    run(store_factory(), scenario)
+
+
+def test_look_alike_rooms_are_refused(store_factory: StoreFactory) -> None:
+    """The same room, a look-alike of a created one, or of one with history: RoomTakenError."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        await accounts.create_room("lobby", OPEN)
+        await store.append("general", "ann", "from before accounts")
+        for room, holder in [
+            ("lobby", "lobby"),
+            ("Iobby", "lobby"),
+            ("generaI", "general"),
+            ("general", "general"),
+        ]:
+            with pytest.raises(RoomTakenError) as refused:
+                await accounts.create_room(room, OPEN)
+            assert refused.value.holder == holder
+        # Rooms stay case-sensitive, as in version 1.
+        assert (await accounts.create_room("Lobby", OPEN)).room == "Lobby"
+        with pytest.raises(BadNameError):
+            await accounts.create_room("bad room", OPEN)
+        assert [r.room for r in await store.rooms()] == ["Lobby", "general", "lobby"]
+
+    run(store_factory(), scenario)
+
+
+def test_a_room_of_history_is_open_and_unowned(store_factory: StoreFactory) -> None:
+    """A room that came into being by being written to (version 1, guests) is open, with no creator."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        await store.append("old", "ann", "x")
+        assert await accounts.room_record("old") == RoomRecord("old", OPEN, None, None, None, None, 1)
+        assert await accounts.room_record("missing") is None
+
+    run(store_factory(), scenario)
+
+
+def test_direct_rooms_need_two_accounts_that_exist(store_factory: StoreFactory) -> None:
+    """A direct room of one account is refused; so is one naming a missing account."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        with pytest.raises(ValueError):
+            await accounts.create_room("dm-1", DIRECT, creator_id=ann.id)
+        with pytest.raises(ValueError):
+            await accounts.create_room("dm-1", DIRECT, creator_id=ann.id, members=[ann.id])
+        with pytest.raises(UnknownAccountError):
+            await accounts.create_room("dm-1", DIRECT, creator_id=ann.id, members=[999])
+        assert await accounts.room_record("dm-1") is None
+        assert await accounts.members_of("dm-1") == []
+        dm = await accounts.create_room("dm-1", DIRECT, members=[ann.id, bob.id])
+        assert dm.kind == DIRECT and dm.creator_id is None
+        assert [m.role for m in await accounts.members_of("dm-1")] == [MEMBER, MEMBER]
+
+    run(store_factory(), scenario)
+
+
+def test_two_nodes_creating_look_alike_rooms_at_once_create_one(shared_store_factory: StoreFactory) -> None:
+    """Two nodes creating rooms whose names look alike at the same moment: one room, the other refused."""
+
+    async def scenario(stores: list[Store]) -> None:
+        for round_ in range(10):
+            outcomes = await asyncio.gather(
+                stores[0].accounts.create_room(f"room{round_}l", OPEN),
+                stores[1].accounts.create_room(f"room{round_}I", OPEN),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["RoomRecord", "RoomTakenError"], outcomes
+        assert len(await stores[0].rooms()) == 10
+
+    run_nodes(shared_store_factory, scenario)
+
+
+def test_rename_and_archive_change_only_the_settings(store_factory: StoreFactory) -> None:
+    """A rename sets or clears the title (the room keeps its name); archiving is kept and undone."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        await accounts.create_room("ops", OPEN, title="Ops")
+        renamed = await accounts.rename_room("ops", "Operations")
+        assert renamed is not None and (renamed.room, renamed.title) == ("ops", "Operations")
+        cleared = await accounts.rename_room("ops", None)
+        assert cleared is not None and cleared.title is None and cleared.display_name == "ops"
+        archived = await accounts.archive_room("ops")
+        assert archived is not None and archived.archived_at is not None
+        again = await accounts.archive_room("ops")
+        assert again is not None and again.archived_at == archived.archived_at
+        back = await accounts.archive_room("ops", archived=False)
+        assert back is not None and back.archived_at is None
+        assert await accounts.rename_room("nowhere", "x") is None
+        assert await accounts.archive_room("nowhere") is None
+
+    run(store_factory(), scenario)
+
+
+def test_memberships_are_added_changed_and_removed(store_factory: StoreFactory) -> None:
+    """Adding twice changes the role and keeps the time; removing says whether there was anything."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        for room in ["b-room", "a-room", "Z-room"]:
+            await accounts.create_room(room, CLOSED, creator_id=ann.id)
+        added = await accounts.add_member("a-room", bob.id)
+        assert isinstance(added, Membership) and (added.room, added.account_id, added.role) == (
+            "a-room",
+            bob.id,
+            MEMBER,
+        )
+        promoted = await accounts.add_member("a-room", bob.id, OWNER)
+        assert promoted is not None and (promoted.role, promoted.added_at) == (OWNER, added.added_at)
+        assert await accounts.membership("a-room", bob.id) == promoted
+        assert await accounts.membership("b-room", bob.id) is None
+        assert [r.room for r in await accounts.rooms_of(ann.id)] == ["Z-room", "a-room", "b-room"]
+        assert await accounts.add_member("no-room", bob.id) is None
+        assert await accounts.add_member("a-room", 999) is None
+        with pytest.raises(ValueError):
+            await accounts.add_member("a-room", bob.id, "king")
+        assert await accounts.remove_member("a-room", bob.id)
+        assert not await accounts.remove_member("a-room", bob.id)
+        assert [m.account_id for m in await accounts.members_of("a-room")] == [ann.id]
+        assert await accounts.rooms_of(bob.id) == []
+
+    run(store_factory(), scenario)
+
+
+# --- shared secrets --------------------------------------------------------------------------------
+
+
+def test_a_secret_is_made_once(store_factory: StoreFactory) -> None:
+    """The first call stores what generate makes; later calls get it back without generating."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        made: list[str] = []
+
+        def generate() -> str:
+            made.append(new_token())
+            return made[-1]
+
+        first = await accounts.get_or_create_secret("cookie", generate)
+        assert await accounts.get_or_create_secret("cookie", generate) == first == made[0]
+        assert len(made) == 1
+        assert await accounts.get_or_create_secret("other", generate) != first
+
+    run(store_factory(), scenario)
+
+
+def test_two_nodes_making_a_secret_at_once_share_one(shared_store_factory: StoreFactory) -> None:
+    """Nodes asking for a new secret at the same moment all get the value the first stored."""
+
+    async def scenario(stores: list[Store]) -> None:
+        for round_ in range(10):
+            values = await asyncio.gather(
+                *[store.accounts.get_or_create_secret(f"s{round_}", new_token) for store in stores * 3]
+            )
+            assert len(set(values)) == 1
+
+    run_nodes(shared_store_factory, scenario)
+
+
+# --- import -------------------------------------------------------------------------------------------
+
+
+def test_imported_accounts_keep_their_ids_and_new_ones_follow(store_factory: StoreFactory) -> None:
+    """Imported accounts, keys, rooms and memberships read back as they were; new ids follow."""
+    ann = Account(7, "ann", "ann", PERSON, True, False, "$argon2id$h", AVATAR_COLORS[0], 1000, None)
+    ci = Account(12, "ci", "ci", BOT, False, False, None, AVATAR_COLORS[1], 2000, 3000)
+    key = BotKey(b"k" * 32, 12, 2500, None)
+    team = RoomRecord("team", CLOSED, "Team", 7, 1500, None, 0)
+    members = [Membership("team", 7, OWNER, 1500), Membership("team", 12, MEMBER, 1600)]
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        await accounts.import_accounts([ann, ci], [key])
+        await accounts.import_rooms([team], members)
+        assert await accounts.list_accounts() == [ann, ci]
+        assert await accounts.bot_keys_of(12) == [key]
+        assert await accounts.room_record("team") == team
+        assert await accounts.members_of("team") == members
+        assert (await accounts.create_account("bob", PERSON)).id == 13
+        with pytest.raises(StoreError):
+            await accounts.import_accounts([ann], [])
+        with pytest.raises(NameTakenError):
+            await accounts.create_account("ANN", PERSON)
+
+    run(store_factory(), scenario)
+
+
+def test_an_unknown_room_kind_is_refused(store_factory: StoreFactory) -> None:
+    """A room kind other than open, closed and direct is refused before the database."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        with pytest.raises(ValueError):
+            await accounts.create_room("x", "secret")
+        assert await store.rooms() == []
+
+    run(store_factory(), scenario)
+
+
+def test_a_closed_store_refuses(store_factory: StoreFactory) -> None:
+    """After close, account calls fail with StoreError rather than hang."""
+
+    async def main() -> None:
+        store = store_factory()
+        await store.start()
+        await store.close()
+        with pytest.raises(StoreError):
+            await store.accounts.create_account("late", PERSON)
+        with pytest.raises(StoreError):
+            await store.accounts.count_accounts()
+
+    asyncio.run(main())
+
+
+# --- a database written at schema version 2 ------------------------------------------------------------
+
+VERSION_2_DATA = [
+    "INSERT INTO meta (key, value) VALUES ('epoch', 'version-2-epoch')",
+    "INSERT INTO rooms (room, last_id, key) VALUES ('lobby', 2, 'lobby')",
+    "INSERT INTO messages (room, id, nick, message, ts, bot) VALUES ('lobby', 1, 'ann', 'first', 1000, ?),"
+    " ('lobby', 2, 'ci', 'second', 2000, ?)",
+    "INSERT INTO sent (digest, room, id, ts) VALUES (?, 'lobby', 2, 2000)",
+]
+
+
+async def check_version_2_kept(store: Store) -> None:
+    """What a version 2 database held is all there, and accounts and rooms work beside it."""
+    assert await store.epoch() == "version-2-epoch"
+    assert [(m.id, m.nick, m.text, m.bot) for m in await store.history("lobby")] == [
+        (1, "ann", "first", False),
+        (2, "ci", "second", True),
+    ]
+    assert await store.accounts.room_record("lobby") == RoomRecord("lobby", OPEN, None, None, None, None, 2)
+    resent = await store.append("lobby", "ann", "third")
+    assert resent.message.id == 3
+    ann = await store.accounts.create_account("ann", PERSON)
+    await store.accounts.add_member("lobby", ann.id, OWNER)
+    assert [r.room for r in await store.accounts.rooms_of(ann.id)] == ["lobby"]
+    with pytest.raises(RoomTakenError):
+        await store.accounts.create_room("Iobby", OPEN)
+
+
+def test_a_version_2_sqlite_file_migrates_and_keeps_everything(tmp_path: Path) -> None:
+    """A SQLite file made by schema steps 1 and 2 opens at the latest version with its history whole."""
+    path = tmp_path / "v2.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        for step in migrations.STEPS[:2]:
+            for statement in step.sqlite:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+        for statement in VERSION_2_DATA:
+            conn.execute(statement, [b"d" * 32] if "sent" in statement else [0, 1][: statement.count("?")])
+
+    run(SQLiteStore(str(path)), lambda accounts, store: check_version_2_kept(store))
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (
+            str(migrations.LATEST),
+        )
+
+
+def test_a_version_2_postgres_schema_migrates_and_keeps_everything(postgres_server: PostgresServer) -> None:
+    """A PostgreSQL schema made by schema steps 1 and 2 opens at the latest version with its history whole."""
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        for step in migrations.STEPS[:2]:
+            for statement in step.postgres:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+        for statement in VERSION_2_DATA:
+            params = [b"d" * 32] if "sent" in statement else [False, True][: statement.count("?")]
+            conn.execute(statement.replace("?", "%s"), params)
+
+    run(PostgresStore(url), lambda accounts, store: check_version_2_kept(store))
+    with postgres_server.connect() as conn:
+        row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = 'schema_version'").fetchone()
+        assert row == (str(migrations.LATEST),)

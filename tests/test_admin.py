@@ -1,0 +1,260 @@
+"""`python -m chatroom admin`: accounts, bots and reset links made by the real command on a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from chatroom.store import open_store
+from chatroom.store.records import RESET
+from chatroom.tokens import token_hash
+
+from .pg_server import PostgresServer
+from .support import REPO
+
+PASSWORD = "correct horse battery"
+
+
+def admin(*args: str, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
+    """Run ``python -m chatroom admin ARGS`` to completion, ``stdin`` piped in."""
+    return subprocess.run(
+        [sys.executable, "-m", "chatroom", "admin", *args],
+        cwd=REPO,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin"},
+    )
+
+
+def error_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The one line a failed command printed on stderr."""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def stored(database: str, query: str) -> list[tuple[object, ...]]:
+    """Rows of a SQLite database, read directly."""
+    with sqlite3.connect(database) as conn:
+        return conn.execute(query).fetchall()
+
+
+def test_create_user_reads_a_piped_password_and_prints_one_line(tmp_path: Path) -> None:
+    """A password piped in makes the account (an argon2id hash, never the password); one line, exit 0."""
+    db = str(tmp_path / "chat.db")
+    result = admin("create-user", "Alice", "--admin", "--db", db, stdin=PASSWORD + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "created administrator Alice\n"
+    assert result.stderr == ""
+    [(name, kind, is_admin, password_hash)] = stored(
+        db, "SELECT name, kind, is_admin, password_hash FROM accounts"
+    )
+    assert (name, kind, is_admin) == ("Alice", "person", 1)
+    assert str(password_hash).startswith("$argon2id$")
+    assert PASSWORD.encode() not in Path(db).read_bytes()
+    plain = admin("create-user", "bob", "--db", db, stdin=PASSWORD)
+    assert plain.returncode == 0 and plain.stdout == "created account bob\n"
+
+
+@pytest.mark.parametrize("taken", ["alice", "ALICE", "аlice", "ａｌｉｃｅ"])
+def test_a_taken_or_look_alike_name_exits_2(tmp_path: Path, taken: str) -> None:
+    """The same name, in other letters, or a look-alike: exit 2, one line, nothing made."""
+    db = str(tmp_path / "chat.db")
+    assert admin("create-user", "alice", "--db", db, stdin=PASSWORD).returncode == 0
+    result = admin("create-user", taken, "--db", db, stdin=PASSWORD)
+    assert result.returncode == 2
+    assert "alice" in error_line(result) and result.stdout == ""
+    assert stored(db, "SELECT count(*) FROM accounts") == [(1,)]
+    bot = admin("create-bot", taken, "--db", db)
+    assert bot.returncode == 2 and bot.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("stdin", "says"),
+    [
+        ("short\n", "at least 10"),
+        ("", "no password"),
+        ("\n", "at least 10"),
+        ("bell\x07 in it ok\n", "control"),
+    ],
+)
+def test_a_password_the_rules_refuse_exits_2_and_makes_nothing(tmp_path: Path, stdin: str, says: str) -> None:
+    """Too short, missing or with control characters: exit 2 with the reason; not even a database is made."""
+    db = tmp_path / "chat.db"
+    result = admin("create-user", "alice", "--db", str(db), stdin=stdin)
+    assert result.returncode == 2
+    assert says in error_line(result)
+    assert not db.exists()
+
+
+def test_a_bad_name_exits_2_before_asking_for_a_password(tmp_path: Path) -> None:
+    """A name the rules refuse exits 2 at once, standard input left unread."""
+    result = admin("create-user", "no way!", "--db", str(tmp_path / "chat.db"), stdin=None)
+    assert result.returncode == 2
+    assert "letters, digits" in error_line(result)
+
+
+def test_create_bot_prints_its_key_once_and_keeps_only_its_hash(tmp_path: Path) -> None:
+    """The key is standard output's only line; the database holds its SHA-256, and it opens the bot."""
+    db = str(tmp_path / "chat.db")
+    result = admin("create-bot", "ci", "--db", db)
+    assert result.returncode == 0, result.stderr
+    key = result.stdout.strip()
+    assert result.stdout == key + "\n" and len(key) == 43
+    assert key not in result.stderr and "once" in result.stderr
+    assert key.encode() not in Path(db).read_bytes()
+    assert stored(db, "SELECT key_hash FROM bot_keys") == [(token_hash(key),)]
+
+    async def holder() -> str | None:
+        store = open_store(db)
+        await store.start()
+        try:
+            bot = await store.accounts.bot_key_account(token_hash(key))
+            return None if bot is None else bot.name
+        finally:
+            await store.close()
+
+    assert asyncio.run(holder()) == "ci"
+    again = admin("create-bot", "other", "--db", db)
+    assert again.stdout.strip() != key
+
+
+def test_reset_link_prints_a_one_time_link_and_the_newest_one_wins(tmp_path: Path) -> None:
+    """reset-link prints URL/reset?token=…, valid once for a day; a newer link revokes the older one."""
+    db = str(tmp_path / "chat.db")
+    admin("create-user", "alice", "--db", db, stdin=PASSWORD)
+    first = admin("reset-link", "ALICE", "--db", db)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("http://127.0.0.1:8888/reset?token=")
+    assert "alice" in first.stderr and "once" in first.stderr
+    second = admin("reset-link", "alice", "--db", db, "--url", "https://chat.example.com/team/")
+    url = urlsplit(second.stdout.strip())
+    assert (url.scheme, url.netloc, url.path) == ("https", "chat.example.com", "/team/reset")
+    old_token = parse_qs(urlsplit(first.stdout.strip()).query)["token"][0]
+    token = parse_qs(url.query)["token"][0]
+
+    async def consume(token: str) -> tuple[bool, bool]:
+        store = open_store(db)
+        await store.start()
+        try:
+            link = await store.accounts.consume_link(token_hash(token), RESET)
+            again = await store.accounts.consume_link(token_hash(token), RESET)
+            return link is not None and link.expires_at is not None, again is not None
+        finally:
+            await store.close()
+
+    assert asyncio.run(consume(old_token)) == (False, False)
+    assert asyncio.run(consume(token)) == (True, False)
+
+
+@pytest.mark.parametrize(("name", "says"), [("nobody", "no account"), ("ci", "bot")])
+def test_reset_link_for_no_person_exits_2(tmp_path: Path, name: str, says: str) -> None:
+    """A name without an account, or a bot's: exit 2, one line."""
+    db = str(tmp_path / "chat.db")
+    admin("create-bot", "ci", "--db", db)
+    result = admin("reset-link", name, "--db", db)
+    assert result.returncode == 2 and says in error_line(result)
+
+
+def test_list_users_and_commands_on_a_missing_database(tmp_path: Path) -> None:
+    """list-users prints one line per account; on a database that does not exist it exits 1 and makes none."""
+    db = str(tmp_path / "chat.db")
+    admin("create-user", "alice", "--admin", "--db", db, stdin=PASSWORD)
+    admin("create-bot", "ci", "--db", db)
+    listed = admin("list-users", "--db", db)
+    assert listed.returncode == 0
+    assert [line.split(None, 1) for line in listed.stdout.splitlines()] == [
+        ["1", "alice                             person, administrator"],
+        ["2", "ci                                bot"],
+    ]
+    for args in (["list-users"], ["reset-link", "alice"]):
+        missing = admin(*args, "--db", str(tmp_path / "typo.db"))
+        assert missing.returncode == 1 and "typo.db" in error_line(missing)
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_bad_admin_flags_exit_2_with_one_line() -> None:
+    """No action, an unknown action, :memory:, a bad --url: exit 2, one line naming what is wrong."""
+    for args, named in [
+        ([], "ACTION"),
+        (["delete-everyone"], "delete-everyone"),
+        (["list-users", "--db", ":memory:"], ":memory:"),
+        (["reset-link", "alice", "--url", "chat.example.com"], "--url"),
+    ]:
+        result = admin(*args)
+        assert result.returncode == 2
+        assert named in error_line(result)
+    helped = admin("--help")
+    assert helped.returncode == 0
+    assert all(
+        action in helped.stdout for action in ("create-user", "create-bot", "reset-link", "list-users")
+    )
+
+
+def test_create_user_on_postgres(postgres_server: PostgresServer) -> None:
+    """The same command makes the account in a PostgreSQL database, and refuses its look-alike there."""
+    url = postgres_server.new_schema()
+    assert admin("create-user", "alice", "--db", url, stdin=PASSWORD).returncode == 0
+    assert admin("create-user", "АLICE", "--db", url, stdin=PASSWORD).returncode == 2
+    assert "alice" in admin("list-users", "--db", url).stdout
+
+
+# --- on a terminal ---------------------------------------------------------------------
+
+
+def on_terminal(args: list[str], typed: list[str]) -> tuple[int, str]:
+    """Run the command on a terminal, typing each line when prompted: its exit status and the screen."""
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "chatroom", "admin", *args],
+        cwd=REPO,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        env={"PATH": "/usr/bin:/bin"},
+        # No controlling terminal: getpass then prompts on standard error and reads standard input.
+        start_new_session=True,
+    )
+    os.close(terminal)
+    screen = b""
+    deadline = time.monotonic() + 60
+    for prompts, line in enumerate(typed):
+        # Typed only once asked: getpass discards what was typed before its prompt.
+        while screen.count(b": ") <= prompts and time.monotonic() < deadline:
+            screen += os.read(controller, 1024)
+        os.write(controller, line.encode() + b"\n")
+    try:
+        status = process.wait(timeout=60)
+    finally:
+        process.kill()
+    try:
+        while chunk := os.read(controller, 1024):
+            screen += chunk
+    except OSError:
+        pass  # the terminal closed with the process
+    os.close(controller)
+    return status, screen.decode(errors="replace")
+
+
+def test_on_a_terminal_the_password_is_asked_twice_and_not_shown(tmp_path: Path) -> None:
+    """Two hidden prompts; the same password twice makes the account, two different ones exit 2."""
+    db = str(tmp_path / "chat.db")
+    status, screen = on_terminal(["create-user", "alice", "--db", db], [PASSWORD, PASSWORD])
+    assert status == 0, screen
+    assert "Password for alice:" in screen and "again:" in screen
+    assert PASSWORD not in screen
+    assert "created account alice" in screen
+    status, screen = on_terminal(["create-user", "bob", "--db", db], [PASSWORD, PASSWORD + "!"])
+    assert status == 2 and "differ" in screen
+    assert stored(db, "SELECT name FROM accounts") == [("alice",)]
