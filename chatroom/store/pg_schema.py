@@ -2,7 +2,7 @@
 
 Errors name the server and database (``Target.where``), never the URL: the
 password it may hold is scrubbed from every message. The schema steps of
-chatroom/store/migrations.py run at start on one plain, synchronous
+chatroom/store/migrations/ run at start on one plain, synchronous
 connection (their data fixes are synchronous), each in a transaction of its
 own under an advisory lock, so that nodes starting together apply each step
 once and in order.

@@ -1,0 +1,38 @@
+"""Versioned schema steps, the same numbered steps for SQLite and PostgreSQL.
+
+A database records the last step applied in ``meta`` (key ``schema_version``).
+At start every missing step runs, in order, each in its own transaction; a
+database with a higher version than this code knows refuses to start. A
+database written before versions were recorded (it has the tables of step 1
+and no version) is at version 0: step 1 creates nothing it already has.
+
+Each step is a module of this package, ``vNNN_what.py``, holding its SQL for
+both dialects. Add a step at the end (and to STEPS below); never edit one
+that has been released.
+"""
+
+from __future__ import annotations
+
+from ..base import SchemaTooNewError
+from . import v001_rooms_messages, v002_bots_room_keys, v003_accounts
+from .step import Cursor, Step
+
+STEPS: tuple[Step, ...] = (
+    v001_rooms_messages.STEP,
+    v002_bots_room_keys.STEP,
+    v003_accounts.STEP,
+)
+LATEST = STEPS[-1].version
+
+
+def pending_steps(current: int, where: str) -> list[Step]:
+    """The steps a database at version ``current`` still needs; refuses a newer one."""
+    if current > LATEST:
+        raise SchemaTooNewError(
+            f"the database {where} has schema version {current}, newer than this chatroom's {LATEST}:"
+            " run a newer chatroom, or restore a backup"
+        )
+    return [step for step in STEPS if step.version > current]
+
+
+__all__ = ["LATEST", "STEPS", "Cursor", "Step", "pending_steps"]
