@@ -68,6 +68,8 @@ class Config:
     store: str
     redis: bool
     processes: int
+    # Which checkout of chatroom runs (--variant); "" for this one.
+    variant: str = ""
 
     @classmethod
     def parse(cls, text: str) -> Config:
@@ -82,7 +84,11 @@ class Config:
 
     @property
     def name(self) -> str:
-        return f"{self.store}{'+redis' if self.redis else ''}:{self.processes}"
+        variant = f"@{self.variant}" if self.variant else ""
+        return f"{self.store}{'+redis' if self.redis else ''}:{self.processes}{variant}"
+
+    def with_processes(self, processes: int) -> Config:
+        return Config(self.store, self.redis, processes, self.variant)
 
 
 class Deployment:
@@ -177,8 +183,9 @@ def run_once(args: argparse.Namespace, deployment: Deployment, config: Config, r
         command = chatroom_command(config, database, port, deployment)
         if args.server_cpu is not None:
             command = ["taskset", "-c", args.server_cpu, *command]
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        code = args.variant_paths.get(config.variant, REPO)
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        server = subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(port, server)
             result = drive(args, deployment, server.pid, port, rate)
@@ -309,7 +316,7 @@ def summary(runs: list[dict[str, Any]], configs: list[Config], args: argparse.Na
             errors = sum(int(r["error_frames"]) for r in chosen)
             if errors:
                 lines.append(f"{'':<18} {errors} error frames, e.g. {chosen[0].get('first_error')}")
-        lines += ["", *scale_out(runs, configs, mode), ""]
+        lines += ["", *scale_out(runs, configs, mode), *against_variants(runs, configs, mode), ""]
     return "\n".join(lines)
 
 
@@ -319,7 +326,7 @@ def scale_out(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> l
     for config in configs:
         if config.processes == 1:
             continue
-        single = Config(config.store, config.redis, 1).name
+        single = config.with_processes(1).name
         pairs = [
             (many, one)
             for many in runs
@@ -342,6 +349,33 @@ def scale_out(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> l
     return lines
 
 
+def against_variants(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> list[str]:
+    """Each --variant's figures against this checkout's, same configuration, per repetition."""
+    lines = []
+    for config in configs:
+        if not config.variant:
+            continue
+        base = Config(config.store, config.redis, config.processes).name
+        pairs = [
+            (other, this)
+            for other in runs
+            if other["mode"] == mode and other["config"] == config.name
+            for this in runs
+            if this["mode"] == mode and this["config"] == base and this["rep"] == other["rep"]
+        ]
+        for key, what in (
+            ("deliveries_per_cpu_s", "deliveries per server CPU-second"),
+            ("stored_per_s", "stored/s"),
+        ):
+            ratios = [other[key] / this[key] for other, this in pairs if this[key]]
+            if ratios:
+                lines.append(
+                    f"{config.name} / {base}: {what} x{statistics.median(ratios):.3f}"
+                    f" ({min(ratios):.3f}..{max(ratios):.3f})"
+                )
+    return lines
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -358,15 +392,38 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--server-cpu", default="0", help="core(s) for chatroom, PostgreSQL and Redis")
     parser.add_argument("--client-cpu", default="1", help="core for the load generator")
+    parser.add_argument(
+        "--services-cpu", default=None, help="core(s) for PostgreSQL and Redis (default: --server-cpu)"
+    )
     parser.add_argument("--no-pin", action="store_true", help="let the kernel place every process")
     parser.add_argument("--out", type=Path, default=None, help="JSON lines file for raw results")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="also run the chatroom checked out at PATH, alternating with the others; may be repeated",
+    )
     args = parser.parse_args()
-    args.config_list = [Config.parse(text) for text in args.configs.split(",")]
+    args.variant_paths = {}
+    for text in args.variant:
+        name, _, path = text.partition("=")
+        if not name or not Path(path, "chatroom").is_dir():
+            parser.error(f"--variant {text!r}: use NAME=PATH, PATH a checkout with chatroom/ in it")
+        args.variant_paths[name] = Path(path).resolve()
+    variants = ["", *args.variant_paths]
+    args.config_list = [
+        Config(c.store, c.redis, c.processes, variant)
+        for c in map(Config.parse, args.configs.split(","))
+        for variant in variants
+    ]
     args.mode_list = args.modes.split(",")
     if not set(args.mode_list) <= {"flat-out", "rate"}:
         parser.error("--modes: flat-out and/or rate")
     if args.no_pin:
-        args.server_cpu = args.client_cpu = None
+        args.server_cpu = args.client_cpu = args.services_cpu = None
+    elif args.services_cpu is None:
+        args.services_cpu = args.server_cpu
     elif not shutil.which("taskset"):
         parser.error("taskset is missing (util-linux); use --no-pin")
     return args
@@ -383,7 +440,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
     with (
-        services.running(want_pg, want_redis, cpu=args.server_cpu) as (pg, redis),
+        services.running(want_pg, want_redis, cpu=args.services_cpu) as (pg, redis),
         tempfile.TemporaryDirectory(prefix="chatroom-bench-") as scratch,
         out.open("a") as sink,
     ):
