@@ -36,6 +36,8 @@ class ChatService:
         self.repair_wait = repair_wait
         self._feeds: dict[str, RoomFeed] = {}
         self._background: set[asyncio.Future[None]] = set()
+        # Messages stored in this loop iteration, per room: handed to the bus together.
+        self._outgoing: dict[str, list[StoredMessage]] = {}
 
     @property
     def store_kind(self) -> str:
@@ -65,6 +67,8 @@ class ChatService:
     async def close(self) -> None:
         """Commit what is queued (delivering it), then let members go and disconnect."""
         await self.store.close()
+        for room in list(self._outgoing):
+            self._hand_over(room)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         for feed in self._feeds.values():
@@ -98,16 +102,27 @@ class ChatService:
         feed = self._feeds.get(message.room)
         if feed is not None:
             feed.take([message])
-        task = asyncio.ensure_future(self._hand_to_bus(message))
+        outgoing = self._outgoing.get(message.room)
+        if outgoing is None:
+            # A batch's messages are committed together: one publish carries them all.
+            self._outgoing[message.room] = outgoing = []
+            asyncio.get_running_loop().call_soon(self._hand_over, message.room)
+        outgoing.append(message)
+
+    def _hand_over(self, room: str) -> None:
+        messages = self._outgoing.pop(room, None)
+        if not messages:
+            return
+        task = asyncio.ensure_future(self._hand_to_bus(room, messages))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _hand_to_bus(self, message: StoredMessage) -> None:
+    async def _hand_to_bus(self, room: str, messages: list[StoredMessage]) -> None:
         try:
-            await self.bus.publish_messages(message.room, [message])
+            await self.bus.publish_messages(room, messages)
         except BusError as error:
             # Receivers repair the gap from the store once the bus is back.
-            log.debug("cannot hand message %d of %r to the bus: %s", message.id, message.room, error)
+            log.debug("cannot hand %d messages of %r to the bus: %s", len(messages), room, error)
 
     async def history(
         self,
