@@ -26,6 +26,7 @@ medians, and each two-process figure's ratio to the one-process figure of the
 same store measured in the same repetition.
 
     make -C bench && python bench/deploy_bench.py --runs 3
+    python bench/deploy_bench.py --summarize bench/results/deploy-*.jsonl   # saved runs, together
     python bench/deploy_bench.py --runs 1 --configs postgres+redis:1,postgres+redis:2 --modes rate
 
 Raw results go to bench/results/deploy-<time>.jsonl, one run a line.
@@ -250,6 +251,7 @@ def drive(
         deliveries_per_cpu_s=result["deliveries"] / server_cpu if server_cpu else 0.0,
         deliveries_per_chatroom_cpu_s=result["deliveries"] / used["chatroom"] if used["chatroom"] else 0.0,
     )
+    add_per_message(result)
     return result
 
 
@@ -288,14 +290,26 @@ COLUMNS = (
     ("cpu_server", "server", "{:.2f}"),
     ("deliveries_per_cpu_s", "deliv/srv-cpu-s", "{:,.0f}"),
     ("deliveries_per_chatroom_cpu_s", "deliv/chat-cpu-s", "{:,.0f}"),
+    ("us_per_message_chatroom", "chat us/msg", "{:,.0f}"),
+    ("us_per_message_postgres", "pg us/msg", "{:,.1f}"),
 )
 
 
-def summary(runs: list[dict[str, Any]], configs: list[Config], args: argparse.Namespace) -> str:
+def add_per_message(result: dict[str, Any]) -> None:
+    """CPU microseconds per stored message, by part: what each message costs wherever it goes."""
+    sent = result["messages_sent"] or 1
+    for part in ("chatroom", "postgres", "redis"):
+        result[f"us_per_message_{part}"] = result[f"cpu_{part}"] * result["measured_s"] / sent * 1e6
+
+
+def summary(runs: list[dict[str, Any]], configs: list[Config]) -> str:
+    first = runs[0]
+    rates = sorted({float(r["rate"]) for r in runs if r["mode"] == "rate"})
+    windows = sorted({int(r["window"]) for r in runs if r["mode"] == "flat-out"})
     lines = [
-        f"medians of {args.runs} runs; one room, {args.members} members, {args.senders} senders"
-        f" (window {args.window} flat out; {args.rate:g} messages/s at a fixed rate), {args.size}-byte"
-        " messages; CPU in cores over the measured interval",
+        f"medians of {len({r['rep'] for r in runs})} runs; one room, {first['members']} members,"
+        f" {first['senders']} senders (window {windows} flat out; {rates} messages/s at a fixed rate),"
+        f" {first['size']}-byte messages; CPU in cores over the measured interval",
         "",
     ]
     for mode in ("flat-out", "rate"):
@@ -429,7 +443,29 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def summarize(paths: list[Path]) -> None:
+    """Print the summary of results saved earlier (several files: their runs together)."""
+    runs: list[dict[str, Any]] = []
+    for number, path in enumerate(paths):
+        for line in path.read_text().splitlines():
+            run = json.loads(line)
+            # Repetitions of different files are different repetitions.
+            run["rep"] = f"{number}:{run['rep']}"
+            add_per_message(run)
+            runs.append(run)
+    names = list(dict.fromkeys(r["config"] for r in runs))
+    configs = []
+    for name in names:
+        base, _, variant = name.partition("@")
+        parsed = Config.parse(base)
+        configs.append(Config(parsed.store, parsed.redis, parsed.processes, variant))
+    print(summary(runs, configs))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--summarize"]:
+        summarize([Path(p) for p in sys.argv[2:]])
+        return
     args = parse_args()
     if not LOADGEN.exists() or LOADGEN.stat().st_mtime < (BENCH / "loadgen.c").stat().st_mtime:
         subprocess.run(["make", "-s", "-C", str(BENCH)], check=True)
@@ -456,7 +492,7 @@ def main() -> None:
                     sink.write(json.dumps(result) + "\n")
                     sink.flush()
                     print(progress(result), file=sys.stderr, flush=True)
-    print(summary(runs, configs, args))
+    print(summary(runs, configs))
     print(f"\nraw results: {out}")
 
 
