@@ -191,11 +191,11 @@ def run_once(args: argparse.Namespace, deployment: Deployment, config: Config, r
             wait_healthy(port, server)
             result = drive(args, deployment, server.pid, port, rate)
         except Exception:
-            stop(server)
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-3000:])
             raise
-        stop(server)
+        finally:
+            stop(server)
     result.update(config=config.name, processes=config.processes, mode="rate" if rate else "flat-out")
     return result
 
@@ -223,7 +223,7 @@ def drive(
             if word in ("measuring", "measured"):
                 # Pids are listed afresh: PostgreSQL forks a backend per new connection.
                 groups = deployment.server_side_pids(server_pid)
-                marks[word] = (time.monotonic(), cpu_snapshot(groups))
+                marks[word] = (time.monotonic(), cpu_snapshot(groups), machine_busy())
             else:
                 other.append(line)
 
@@ -238,10 +238,17 @@ def drive(
     if process.returncode != 0 or set(marks) != {"measuring", "measured"}:
         raise RuntimeError(f"loadgen failed ({process.returncode}): {''.join(other)[-2000:]}")
     result: dict[str, Any] = json.loads(output)
-    (start, before), (end, after) = marks["measuring"], marks["measured"]
+    (start, before, busy_before), (end, after, busy_after) = marks["measuring"], marks["measured"]
     used = cpu_used(before, after)
     wall = end - start
     server_cpu = sum(used.values())
+    machine = (busy_after - busy_before) / wall
+    result.update(
+        # Cores busy on the machine, and how much of that was neither the
+        # deployment nor the load generator: other work sharing the machine.
+        machine_cpu=machine,
+        other_cpu=max(0.0, machine - server_cpu / wall - float(result["client_cpu"])),
+    )
     result.update(
         stored_per_s=result["messages_sent"] / result["measured_s"] if result["measured_s"] else 0.0,
         cpu_chatroom=used["chatroom"] / wall,
@@ -262,8 +269,29 @@ def progress(r: dict[str, Any]) -> str:
         f" stored/s {r['stored_per_s']:>8,.0f} deliv/s {r['deliveries_per_s']:>10,.0f}"
         f" p50 {r['p50_ms']:6.2f} p99 {r['p99_ms']:7.2f} ms"
         f" cpu {r['cpu_chatroom']:.2f}+{r['cpu_postgres']:.2f}+{r['cpu_redis']:.2f}"
-        f" deliv/srv-cpu-s {r['deliveries_per_cpu_s']:>9,.0f}"
+        f" deliv/srv-cpu-s {r['deliveries_per_cpu_s']:>9,.0f} other {r['other_cpu']:.2f}"
     )
+
+
+def machine_busy() -> float:
+    """CPU seconds the whole machine has spent busy since boot (steal included), from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    # guest and guest_nice are already counted in user and nice.
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_for_quiet(limit: float, longest: float) -> float:
+    """Wait (at most ``longest`` s) until the machine's other work keeps under ``limit`` cores
+    for a second; the cores it kept busy in the last such second."""
+    deadline = time.monotonic() + longest
+    while True:
+        before, started = machine_busy(), time.monotonic()
+        time.sleep(1.0)
+        busy = (machine_busy() - before) / (time.monotonic() - started)
+        if busy < limit or time.monotonic() > deadline:
+            return busy
+        time.sleep(2.0)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -292,6 +320,7 @@ COLUMNS = (
     ("deliveries_per_chatroom_cpu_s", "deliv/chat-cpu-s", "{:,.0f}"),
     ("us_per_message_chatroom", "chat us/msg", "{:,.0f}"),
     ("us_per_message_postgres", "pg us/msg", "{:,.1f}"),
+    ("other_cpu", "other work", "{:.2f}"),
 )
 
 
@@ -319,7 +348,9 @@ def summary(runs: list[dict[str, Any]], configs: list[Config]) -> str:
             chosen = [r for r in runs if r["mode"] == mode and r["config"] == config.name]
             if not chosen:
                 continue
-            cells = [fmt.format(statistics.median(r[key] for r in chosen)) for key, _, fmt in COLUMNS]
+            cells = [
+                fmt.format(statistics.median(r.get(key, 0.0) for r in chosen)) for key, _, fmt in COLUMNS
+            ]
             lines.append(f"{config.name:<18} " + " ".join(f"{cell:>16}" for cell in cells))
             spread = [r["deliveries_per_cpu_s"] for r in chosen]
             p99 = [r["p99_ms"] for r in chosen]
@@ -412,6 +443,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="let the kernel place every process")
     parser.add_argument("--out", type=Path, default=None, help="JSON lines file for raw results")
     parser.add_argument(
+        "--quiet",
+        type=float,
+        default=0.5,
+        help="before each run, wait until other work keeps fewer cores than this busy (0: do not wait)",
+    )
+    parser.add_argument("--quiet-wait", type=float, default=120, help="the longest wait for --quiet, seconds")
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -463,6 +501,9 @@ def summarize(paths: list[Path]) -> None:
 
 
 def main() -> None:
+    # A stop signal ends the run in order: servers stopped, the cluster removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     if sys.argv[1:2] == ["--summarize"]:
         summarize([Path(p) for p in sys.argv[2:]])
         return
@@ -484,10 +525,11 @@ def main() -> None:
         for rep in range(1, args.runs + 1):
             for config in configs:
                 for mode in args.mode_list:
+                    quiet = wait_for_quiet(args.quiet, args.quiet_wait) if args.quiet else 0.0
                     started = time.strftime("%H:%M:%S")
                     load = os.getloadavg()[0]
                     result = run_once(args, deployment, config, args.rate if mode == "rate" else 0.0)
-                    result.update(rep=rep, started=started, loadavg=load)
+                    result.update(rep=rep, started=started, loadavg=load, busy_before=quiet)
                     runs.append(result)
                     sink.write(json.dumps(result) + "\n")
                     sink.flush()
