@@ -232,8 +232,13 @@ def drive(
     assert process.stdout is not None
     # The watcher reads stderr; stdout is one JSON line at the end. The run is
     # bounded by the load generator's own limits (settle, warm-up, duration).
-    output = process.stdout.read()
-    process.wait(30)
+    try:
+        output = process.stdout.read()
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     watcher.join(5)
     if process.returncode != 0 or set(marks) != {"measuring", "measured"}:
         raise RuntimeError(f"loadgen failed ({process.returncode}): {''.join(other)[-2000:]}")
