@@ -55,8 +55,8 @@ static struct {
     const char *host, *room;
     int port, members, senders, window, size, slow, server_pid, rooms;
     double rate, duration, warmup, settle_max;
-    int idle, slow_rcvbuf;
-} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0};
+    int idle, slow_rcvbuf, marks;
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0};
 
 static struct conn *conns;
 static int epfd;
@@ -429,6 +429,12 @@ static struct proc_sample sample_server(void) {
     return s;
 }
 
+/* With --marks, tell whoever reads stderr when the measured interval starts and ends,
+ * so that it can sample processes the load generator does not know (workers, databases). */
+static void mark(const char *what) {
+    if (opt.marks) fprintf(stderr, "%s\n", what);
+}
+
 static double client_cpu(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -450,7 +456,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
             "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
-            "               [--room NAME] [--rooms K] [--idle] [--slow-rcvbuf BYTES]\n");
+            "               [--room NAME] [--rooms K] [--idle] [--slow-rcvbuf BYTES] [--marks]\n");
     exit(2);
 }
 
@@ -459,7 +465,8 @@ static void parse_args(int argc, char **argv) {
         {"host", 1, 0, 'h'},    {"port", 1, 0, 'p'},     {"members", 1, 0, 'n'}, {"senders", 1, 0, 's'},
         {"window", 1, 0, 'w'},  {"rate", 1, 0, 'r'},     {"size", 1, 0, 'b'},    {"duration", 1, 0, 'd'},
         {"warmup", 1, 0, 'u'},  {"slow", 1, 0, 'k'},     {"server-pid", 1, 0, 'P'}, {"room", 1, 0, 'R'},
-        {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'}, {0, 0, 0, 0}};
+        {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'},
+        {"marks", 0, 0, 'm'},   {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -479,6 +486,7 @@ static void parse_args(int argc, char **argv) {
         case 'I': opt.idle = 1; break;
         case 'M': opt.settle_max = atof(optarg); break;
         case 'B': opt.slow_rcvbuf = atoi(optarg); break;
+        case 'm': opt.marks = 1; break;
         default: usage();
         }
     }
@@ -516,6 +524,7 @@ int main(int argc, char **argv) {
         while (now < end) {
             if (!measuring && now >= warm_end) {
                 measuring = 1;
+                mark("measuring");
                 s0 = sample_server();
                 c0 = client_cpu();
             }
@@ -527,6 +536,7 @@ int main(int argc, char **argv) {
             now = now_ns();
         }
         measured_s = (double)(now - warm_end) / 1e9;
+        mark("measured");
         s1 = sample_server();
         c1 = client_cpu();
     }

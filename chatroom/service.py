@@ -38,6 +38,8 @@ class ChatService:
         self._background: set[asyncio.Future[None]] = set()
         # Appends not yet resolved: close() waits for them to be handed on.
         self._appending: set[asyncio.Future[Appended]] = set()
+        # Messages stored in this loop iteration, per room: handed to the bus together.
+        self._outgoing: dict[str, list[StoredMessage]] = {}
 
     @property
     def store_kind(self) -> str:
@@ -71,6 +73,8 @@ class ChatService:
         # must go out before the bus closes, or other nodes wait for a gap repair.
         if self._appending:
             await asyncio.gather(*self._appending, return_exceptions=True)
+        for room in list(self._outgoing):
+            self._hand_over(room)
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         for feed in self._feeds.values():
@@ -106,16 +110,27 @@ class ChatService:
         feed = self._feeds.get(message.room)
         if feed is not None:
             feed.take([message])
-        task = asyncio.ensure_future(self._hand_to_bus(message))
+        outgoing = self._outgoing.get(message.room)
+        if outgoing is None:
+            # A batch's messages are committed together: one publish carries them all.
+            self._outgoing[message.room] = outgoing = []
+            asyncio.get_running_loop().call_soon(self._hand_over, message.room)
+        outgoing.append(message)
+
+    def _hand_over(self, room: str) -> None:
+        messages = self._outgoing.pop(room, None)
+        if not messages:
+            return
+        task = asyncio.ensure_future(self._hand_to_bus(room, messages))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _hand_to_bus(self, message: StoredMessage) -> None:
+    async def _hand_to_bus(self, room: str, messages: list[StoredMessage]) -> None:
         try:
-            await self.bus.publish_messages(message.room, [message])
+            await self.bus.publish_messages(room, messages)
         except BusError as error:
             # Receivers repair the gap from the store once the bus is back.
-            log.debug("cannot hand message %d of %r to the bus: %s", message.id, message.room, error)
+            log.debug("cannot hand %d messages of %r to the bus: %s", len(messages), room, error)
 
     async def history(
         self,

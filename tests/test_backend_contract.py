@@ -553,3 +553,35 @@ def test_is_online_follows_the_members(make_backend: Callable[[], Backend]) -> N
         assert not await backend.is_online("lobby", "alice")
 
     run(make_backend(), scenario)
+
+
+class RecordingBus(LocalBus):
+    """The in-process bus, remembering what it was asked to hand to other processes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.handed: list[tuple[str, list[int]]] = []
+
+    async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
+        self.handed.append((room, [m.id for m in messages]))
+
+
+def test_messages_stored_together_reach_the_bus_together() -> None:
+    """A burst committed together is one publish per room, not one per message; each id once, in order."""
+    bus = RecordingBus()
+
+    async def scenario(backend: Backend) -> None:
+        burst = [backend.publish(f"room{i % 2}", "alice", f"m{i}") for i in range(10)]
+        await asyncio.gather(*burst)
+        await asyncio.sleep(0.05)
+        burst_publishes = len(bus.handed)
+        await backend.publish("room0", "alice", "later")
+        await asyncio.sleep(0.05)
+        for room, last in (("room0", 6), ("room1", 5)):
+            ids = [i for handed_room, ids in bus.handed if handed_room == room for i in ids]
+            assert ids == list(range(1, last + 1))
+        # The writer takes what queued while it was busy: at worst the first message alone.
+        assert burst_publishes <= 4
+        assert bus.handed[-1] == ("room0", [6])
+
+    run(ChatService(SQLiteStore(":memory:"), bus), scenario)
