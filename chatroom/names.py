@@ -103,7 +103,7 @@ def _enforce(raw: str, what: str, max_length: int) -> str:
 
 
 def _disallowed(what: str, error: UnicodeEncodeError) -> str:
-    if error.reason == "empty":
+    if error.reason.endswith("empty"):  # precis-i18n says DISALLOWED/empty
         return f"a {what} cannot be empty"
     char = error.object[error.start] if isinstance(error.object, str) and error.object else ""
     code = f"U+{ord(char):04X} " if char else ""

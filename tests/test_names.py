@@ -101,3 +101,11 @@ def test_skeleton_of_long_text_is_linear() -> None:
     started = time.perf_counter()
     names.skeleton("аl1ce\u0301ﷺ" * 30_000)
     assert time.perf_counter() - started < 0.5
+
+
+def test_an_empty_name_is_said_to_be_empty() -> None:
+    """A nick or room of nothing but white space is refused as empty, not as invisible characters."""
+    for normalize, what in ((names.normalize_nick, "nick"), (names.normalize_room, "room name")):
+        for raw in ("", "   ", "\t"):
+            with pytest.raises(names.BadNameError, match=f"a {what} cannot be empty"):
+                normalize(raw)
