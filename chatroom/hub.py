@@ -228,6 +228,11 @@ class Hub(Generic[M]):
         for member in tuple(self.sessions):
             member.close_with(code, reason)
 
+    async def finish_background(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, for the work spawned for members (their leaves)."""
+        if self._background and timeout > 0:
+            await asyncio.wait(set(self._background), timeout=timeout)
+
     def spawn(self, work: Awaitable[Any]) -> None:
         """Run ``work`` in the background, keeping hold of it until it ends."""
         task = asyncio.ensure_future(work)

@@ -117,6 +117,9 @@ async def shutdown(
     deadline = loop.time() + settings.shutdown_grace
     while hub.sessions and loop.time() < deadline:
         await asyncio.sleep(0.05)
+    # The members' releases (their leaves, told to other nodes) go out while
+    # the bus is still open.
+    await hub.finish_background(deadline - loop.time())
     await backend.close()
     try:
         await asyncio.wait_for(

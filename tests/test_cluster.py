@@ -407,3 +407,30 @@ def test_redis_losing_its_data_loses_no_message(redis_server: RedisServer) -> No
             await alice.close()
 
         asyncio.run(scenario())
+
+
+def test_a_stopping_node_tells_the_others_its_members_left(redis_server: RedisServer) -> None:
+    """SIGTERM a node: members elsewhere see each of its members leave, and its log has no failed release."""
+    with node(redis_server) as stopping, node(redis_server) as staying:
+
+        async def scenario() -> None:
+            members = [(await ajoin(stopping, "lobby", f"m{i}"))[0] for i in range(25)]
+            watcher, welcome = await ajoin(staying, "lobby", "watcher")
+            assert len(welcome["users"]) == 26
+            assert await asyncio.to_thread(stopping.stop) == 0
+            left: set[str] = set()
+            async with asyncio.timeout(WAIT):
+                while len(left) < 25:
+                    # Past a few, the leaves come folded into presence frames.
+                    frame = await areceive(watcher)
+                    if frame["type"] == "sys" and frame["event"] == "leave":
+                        left.add(frame["nick"])
+                    elif frame["type"] == "presence":
+                        left.update(frame["left"])
+            assert left == {f"m{i}" for i in range(25)}
+            await watcher.close()
+            for member in members:
+                member.transport.abort()
+
+        asyncio.run(scenario())
+        assert "cannot release" not in stopping.log() and "Traceback" not in stopping.log()
