@@ -7,6 +7,7 @@ methods whose atomicity each dialect keeps its own way.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 
 from ..backend import now_ms
@@ -28,16 +29,19 @@ from .records import (
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts:
-    """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships."""
+class SQLAccounts(abc.ABC):
+    """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships.
 
+    Each dialect's subclass says how a statement runs: ``_rows`` and ``_change``.
+    """
+
+    @abc.abstractmethod
     async def _rows(self, statement: str, *params: object) -> Rows:
         """The rows a query returns."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     async def _change(self, failing: str, statement: str, *params: object) -> Rows:
         """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
-        raise NotImplementedError
 
     # --- accounts ------------------------------------------------------------
 
