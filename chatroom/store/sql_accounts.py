@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+from collections.abc import Callable, Sequence
 
 from ..backend import now_ms
 from ..names import BadNameError, nick_key, normalize_nick
@@ -42,6 +43,90 @@ class SQLAccounts(abc.ABC):
     @abc.abstractmethod
     async def _change(self, failing: str, statement: str, *params: object) -> Rows:
         """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
+
+    # --- the transactions each dialect runs its own way ------------------------------
+
+    @abc.abstractmethod
+    async def _insert_account(self, values: tuple[object, ...]) -> Account:
+        """Insert an account (sql.new_account's values); NameTakenError when the name is held."""
+
+    @abc.abstractmethod
+    async def _rename(self, account_id: int, name: str) -> Account | None:
+        """Rename an account; NameTakenError when another holds the name or a look-alike."""
+
+    @abc.abstractmethod
+    async def _deactivate(self, account_id: int, at: int) -> bool:
+        """Deactivate the account and revoke its sessions, in one transaction."""
+
+    @abc.abstractmethod
+    async def _insert_room(
+        self, values: tuple[object, ...], creator_id: int | None, others: list[int]
+    ) -> RoomRecord:
+        """Insert a room (sql.new_room's values) with its owner and members; RoomTakenError."""
+
+    @abc.abstractmethod
+    async def _store_secret(self, name: str, value: str) -> str:
+        """Store ``value`` unless the secret exists; the secret that won."""
+
+    @abc.abstractmethod
+    async def _store_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
+        """Insert accounts with their ids, and bot keys, in one transaction."""
+
+    @abc.abstractmethod
+    async def _store_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
+        """Insert room records and memberships in one transaction."""
+
+    # --- accounts ------------------------------------------------------------
+
+    async def create_account(
+        self,
+        name: str,
+        kind: str,
+        *,
+        is_admin: bool = False,
+        password_hash: str | None = None,
+        external: bool = False,
+    ) -> Account:
+        """A new account; NameTakenError when the name or a look-alike is another's."""
+        return await self._insert_account(
+            sql.new_account(name, kind, is_admin, password_hash, external, now_ms())
+        )
+
+    async def rename_account(self, account_id: int, name: str) -> Account | None:
+        """Give the account a new name; NameTakenError when another holds it or a look-alike."""
+        return await self._rename(account_id, normalize_nick(name))
+
+    async def deactivate_account(self, account_id: int) -> bool:
+        """Deactivate the account and end its sessions, at once."""
+        return await self._deactivate(account_id, now_ms())
+
+    async def create_room(
+        self,
+        room: str,
+        kind: str,
+        *,
+        title: str | None = None,
+        creator_id: int | None = None,
+        members: Sequence[int] = (),
+    ) -> RoomRecord:
+        """Create a room with its owner and members; RoomTakenError when it or a look-alike exists."""
+        values, others = sql.new_room(room, kind, title, creator_id, members, now_ms())
+        return await self._insert_room(values, creator_id, others)
+
+    async def get_or_create_secret(self, name: str, generate: Callable[[], str]) -> str:
+        """The secret, stored first by whichever process or node asked first."""
+        rows = await self._rows(sql.SECRET, name)
+        if rows:
+            return str(rows[0][0])
+        return await self._store_secret(name, generate())
+
+    async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
+        """Store accounts with their ids, and bot keys, in one transaction."""
+        await self._store_accounts(accounts, bot_keys)
+
+    async def import_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
+        """Store room records and memberships in one transaction."""
+        await self._store_rooms(rooms, memberships)
 
     # --- accounts ------------------------------------------------------------
 

@@ -13,8 +13,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
-from ..backend import now_ms
-from ..names import nick_key, normalize_nick, room_key
+from ..names import nick_key, room_key
 from . import account_sql as sql
 from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
 from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
@@ -55,65 +54,29 @@ class SQLiteAccounts(SQLAccounts):
     async def _change(self, failing: str, statement: str, *params: object) -> Rows:
         return await self._write(lambda conn: _one(conn, statement, params), failing)
 
-    # --- accounts ------------------------------------------------------------
-
-    async def create_account(
-        self,
-        name: str,
-        kind: str,
-        *,
-        is_admin: bool = False,
-        password_hash: str | None = None,
-        external: bool = False,
-    ) -> Account:
-        """A new account; NameTakenError when the name or a look-alike is another's."""
-        values = sql.new_account(name, kind, is_admin, password_hash, external, now_ms())
+    async def _insert_account(self, values: tuple[object, ...]) -> Account:
         return await self._write(lambda conn: _create_account(conn, values), "cannot create the account")
 
-    async def rename_account(self, account_id: int, name: str) -> Account | None:
-        """Give the account a new name; NameTakenError when another holds it or a look-alike."""
-        name = normalize_nick(name)
+    async def _rename(self, account_id: int, name: str) -> Account | None:
         return await self._write(lambda conn: _rename_account(conn, account_id, name), "cannot rename")
 
-    async def deactivate_account(self, account_id: int) -> bool:
-        """Deactivate the account and end its sessions, at once."""
-        return await self._write(lambda conn: _deactivate(conn, account_id, now_ms()), "cannot deactivate")
+    async def _deactivate(self, account_id: int, at: int) -> bool:
+        return await self._write(lambda conn: _deactivate(conn, account_id, at), "cannot deactivate")
 
-    # --- rooms and memberships -------------------------------------------------
-
-    async def create_room(
-        self,
-        room: str,
-        kind: str,
-        *,
-        title: str | None = None,
-        creator_id: int | None = None,
-        members: Sequence[int] = (),
+    async def _insert_room(
+        self, values: tuple[object, ...], creator_id: int | None, others: list[int]
     ) -> RoomRecord:
-        """Create a room with its owner and members; RoomTakenError when it or a look-alike exists."""
-        values, others = sql.new_room(room, kind, title, creator_id, members, now_ms())
         return await self._write(
             lambda conn: _create_room(conn, values, creator_id, others), "cannot create the room"
         )
 
-    # --- shared secrets -----------------------------------------------------------
-
-    async def get_or_create_secret(self, name: str, generate: Callable[[], str]) -> str:
-        """The secret, stored first by whichever process asked first."""
-        rows = await self._rows(sql.SECRET, name)
-        if rows:
-            return str(rows[0][0])
-        value = generate()
+    async def _store_secret(self, name: str, value: str) -> str:
         return await self._write(lambda conn: _secret(conn, name, value), "cannot store the secret")
 
-    # --- export and import -----------------------------------------------------------
-
-    async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
-        """Store accounts with their ids, and bot keys, in one transaction."""
+    async def _store_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
         await self._write(lambda conn: _import_accounts(conn, accounts, bot_keys), "cannot import accounts")
 
-    async def import_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
-        """Store room records and memberships in one transaction."""
+    async def _store_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:
         await self._write(lambda conn: _import_rooms(conn, rooms, memberships), "cannot import rooms")
 
 
