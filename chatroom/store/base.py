@@ -20,6 +20,7 @@ of them to it, on SQLite and on PostgreSQL):
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -38,6 +39,48 @@ class StoreStartupError(StoreError):
 
 class SchemaTooNewError(StoreStartupError):
     """The database was written by a newer chatroom than this one."""
+
+
+def encodable(*texts: str) -> bool:
+    """Whether every text is valid UTF-8 (a lone surrogate is not), as both databases need.
+
+    Checked before queueing: in the writer, such a value would fail the whole
+    batch, other members' messages with it.
+    """
+    try:
+        for text in texts:
+            text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+class ExportReads(abc.ABC):
+    """The export's reads, which are the rooms list and history read in order."""
+
+    @abc.abstractmethod
+    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
+        """As Store.rooms."""
+
+    @abc.abstractmethod
+    async def history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """As Store.history."""
+
+    async def room_names(self, after: str, limit: int) -> list[str]:
+        """Names of rooms with history after ``after``, in order (for export)."""
+        return [row.room for row in await self.rooms(after=after, limit=limit)]
+
+    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
+        """Messages of ``room`` with id > ``after``, oldest first."""
+        return await self.history(room, after=after, limit=limit, newest=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from psycopg.rows import TupleRow
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..names import room_key
-from .base import Appended, StoreError
+from .base import Appended, StoreError, encodable
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -88,12 +88,7 @@ def storable(*texts: str) -> bool:
     Checked before queueing: in the writer, such a value would fail the whole
     batch, other members' messages with it.
     """
-    try:
-        for text in texts:
-            text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return not any("\x00" in text for text in texts)
+    return encodable(*texts) and not any("\x00" in text for text in texts)
 
 
 def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:

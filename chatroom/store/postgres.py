@@ -25,7 +25,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from . import pg_schema
-from .base import Appended, RoomRow, StoreError, StoreStartupError
+from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
@@ -49,7 +49,7 @@ _PROBE = (
 _COLUMNS = "id, nick, message, ts, bot"
 
 
-class PostgresStore:
+class PostgresStore(ExportReads):
     """History in a PostgreSQL database that many processes and nodes share."""
 
     def __init__(
@@ -306,14 +306,6 @@ class PostgresStore:
         return True
 
     # --- export and import -----------------------------------------------
-
-    async def room_names(self, after: str, limit: int) -> list[str]:
-        """Names of rooms with history after ``after``, in order (for export)."""
-        return [row.room for row in await self.rooms(after=after, limit=limit)]
-
-    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """Messages of ``room`` with id > ``after``, oldest first."""
-        return await self.history(room, after=after, limit=limit, newest=False)
 
     async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
         """Store messages with their own ids and times, in one transaction (COPY)."""

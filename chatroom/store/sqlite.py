@@ -30,7 +30,7 @@ from typing import TypeVar
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
-from .base import Appended, RoomRow, StoreError, StoreStartupError
+from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable
 from .health import WriteHealth
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_sql import PendingMessage
@@ -49,21 +49,7 @@ PROBE_INTERVAL = 5.0
 _Job = PendingMessage | Callable[[sqlite3.Connection], None] | None
 
 
-def storable(*texts: str) -> bool:
-    """Whether SQLite can take these strings (a lone surrogate it cannot).
-
-    Checked before queueing: in the writer, such a value would fail the whole
-    batch, other members' messages with it.
-    """
-    try:
-        for text in texts:
-            text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-class SQLiteStore:
+class SQLiteStore(ExportReads):
     """History in one SQLite file (or a private in-memory database)."""
 
     def __init__(
@@ -163,7 +149,7 @@ class SQLiteStore:
         future: asyncio.Future[Appended] = self._loop.create_future()
         if self._writer is None or self._closing:
             future.set_exception(StoreError("the store is closed"))
-        elif not storable(room, nick, text, ref or ""):
+        elif not encodable(room, nick, text, ref or ""):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
@@ -310,14 +296,6 @@ class SQLiteStore:
         return self._writer is not None and not self._closing and self.health.writable
 
     # --- export and import -----------------------------------------------
-
-    async def room_names(self, after: str, limit: int) -> list[str]:
-        """Names of rooms with history after ``after``, in order (for export)."""
-        return [row.room for row in await self.rooms(after=after, limit=limit)]
-
-    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """Messages of ``room`` with id > ``after``, oldest first."""
-        return await self.history(room, after=after, limit=limit, newest=False)
 
     async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
         """Store messages with their own ids and times, in one transaction."""
