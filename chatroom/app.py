@@ -12,11 +12,14 @@ from typing import Any
 
 import tornado.web
 
-from .api import HealthHandler, MessagesHandler, MetricsHandler, NotFoundHandler, RoomsHandler
+from .access import Access
+from .api import HealthHandler, MetricsHandler, NotFoundHandler
+from .api_rooms import MessagesHandler, RoomsHandler
 from .backend import Backend
 from .config import Settings
 from .handlers import ChatSocketHandler, IndexHandler
 from .hub import Hub
+from .identity import Authenticator
 from .limits import JoinLimit, KeyedTokenBuckets
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
@@ -77,10 +80,11 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     """The chatroom Application for ``settings``, storing through ``backend``."""
     # The hub fills the card's class-level registry of members per room.
     hub = Hub(settings, backend, members=ChatSocketHandler.clients)
-    api = {"config": settings, "backend": backend}
+    authenticator = Authenticator(settings, backend.accounts)
+    access = Access(settings, backend.accounts)
+    api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
     socket = {
-        "config": settings,
-        "backend": backend,
+        **api,
         "hub": hub,
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),

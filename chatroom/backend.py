@@ -21,6 +21,7 @@ from .events import Event as Event
 from .events import PresenceEvent as PresenceEvent
 from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
+from .store.accounts_base import AccountStore
 
 
 class BackendError(Exception):
@@ -46,6 +47,11 @@ class RoomInfo:
 
 class Backend(Protocol):
     """What the handlers need from a store-and-broker."""
+
+    @property
+    def accounts(self) -> AccountStore:
+        """Accounts, sessions, keys, links, rooms' records and memberships (the store's)."""
+        ...
 
     async def start(self) -> None:
         """Open the store; raise StartupError when it cannot be used."""
@@ -120,6 +126,10 @@ class Backend(Protocol):
         Only names that start with ``prefix`` and sort after ``after`` (code
         point order); the cost follows ``limit``, never the number of rooms.
         """
+        ...
+
+    async def online_counts(self, rooms: list[str]) -> list[int]:
+        """How many members each of ``rooms`` has online, on every node."""
         ...
 
     async def room_exists(self, room: str) -> bool:

@@ -19,6 +19,8 @@ class Settings:
     processes: int = 1
     origins: tuple[str, ...] = ()
     api_key: str | None = None
+    # Open rooms can be joined with just a nick, as in version 1 (and v1 clients work there).
+    guests: bool = False
     jwt_secret: str | None = None
     history: int = 50
     max_message_length: int = 4000

@@ -66,6 +66,13 @@ class AwaitAcks:
 
 
 @dataclass(slots=True)
+class Admit:
+    """Ask access whether the member may enter the room, and post in it; answer with admitted."""
+
+    room: str
+
+
+@dataclass(slots=True)
 class ClaimRoom:
     """Claim the room's look-alike key; answer with room_claimed."""
 
@@ -121,6 +128,7 @@ Effect = (
     | ReadPage
     | Close
     | AwaitAcks
+    | Admit
     | ClaimRoom
     | Reserve
     | EnterHub

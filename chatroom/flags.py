@@ -165,6 +165,12 @@ def build_parser() -> ArgumentParser:
         default=None,
         help="an extra allowed browser origin; may be repeated",
     )
+    add(
+        "--guests",
+        action="store_true",
+        default=d.guests,
+        help="let people join open rooms with just a nick, without an account (v1 clients too)",
+    )
     add("--api-key", type=non_empty, default=None, help="enables POST /api/rooms/{room}/messages")
     add("--jwt-secret", type=jwt_secret, default=None, help="require HS256 tokens on /ws")
     add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")

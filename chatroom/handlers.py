@@ -14,14 +14,17 @@ import tornado.httputil
 import tornado.web
 
 from . import effects, metrics
+from .access import Access
 from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent
 from .fanout import Outbox, encode_frames
 from .hub import Hub
+from .identity import SESSION_COOKIE, Authenticator, Identity, IdentityError
 from .limits import JoinLimit, KeyedTokenBuckets
 from .session import Session, State
+from .store.base import StoreError
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 
 access_log = logging.getLogger("chatroom.access")
@@ -80,6 +83,8 @@ class ChatSocketHandler(GuardedSocketHandler):
         self,
         config: Settings,
         backend: Backend,
+        authenticator: Authenticator,
+        access: Access,
         hub: Hub[ChatSocketHandler],
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
@@ -87,6 +92,8 @@ class ChatSocketHandler(GuardedSocketHandler):
     ) -> None:
         self.config = config
         self.backend = backend
+        self.authenticator = authenticator
+        self.access = access
         self.hub = hub
         self.connections = connections
         self.new_rooms = new_rooms
@@ -141,11 +148,29 @@ class ChatSocketHandler(GuardedSocketHandler):
         )
         self.hub.opened(self)
         query = self.query
+        try:
+            who, refused = await self._identify()
+        except StoreError as error:
+            log.warning("cannot tell who is connecting: %s", error)
+            self._apply(self.session.failed(effects.Admit("")))
+            return
         await self._run(
-            self.session.open(query("room", "lobby"), query("nick"), query("token"), query("since"))
+            self.session.open(query("room", "lobby"), query("nick"), query("since"), who=who, refused=refused)
         )
         if self.session.state in (State.CATCHING_UP, State.LIVE):
             self._forget_handshake()
+
+    async def _identify(self) -> tuple[Identity | None, str]:
+        """Who the upgrade's credentials prove (None: nobody), and why they do not hold, if they do not."""
+        try:
+            who = await self.authenticator.identify(
+                self.request.headers.get("Authorization"),
+                self.query("token") or None,
+                self.get_cookie(SESSION_COOKIE),
+            )
+        except IdentityError as error:
+            return None, str(error)
+        return who, ""
 
     def _forget_handshake(self) -> None:
         """Drop the upgrade request's headers and arguments, needed no more.
@@ -237,13 +262,18 @@ class ChatSocketHandler(GuardedSocketHandler):
                 continue
             try:
                 pending.extend(await self._ask(effect))
-            except BackendError as error:
+            except (BackendError, StoreError) as error:
                 log.warning("cannot admit a member to %r: %s", self.room, error)
                 pending = deque(self.session.failed(effect))
 
     async def _ask(self, effect: Effect) -> Effects:
         """Carry out an effect that waits for the backend; the session's answer to the outcome."""
         backend, session, room = self.backend, self.session, self.room
+        if isinstance(effect, effects.Admit):
+            entry = await self.access.entry(session.who, effect.room)
+            return session.admitted(entry is not None, entry is not None and entry.may_post)
+        if isinstance(effect, effects.Reserve) and session.who is None and await self._taken(effect.nick):
+            return session.reserved(effect.nick, None)
         if isinstance(effect, effects.ClaimRoom):
             return session.room_claimed(await backend.claim_room(effect.room))
         if isinstance(effect, effects.Reserve):
@@ -269,6 +299,10 @@ class ChatSocketHandler(GuardedSocketHandler):
             except BackendError as error:
                 log.warning("cannot release %r in %r: %s", self.nick, room, error)
         return []
+
+    async def _taken(self, guest_nick: str) -> bool:
+        """Whether an account holds the nick a guest asks for, or a look-alike (guests never pass for one)."""
+        return await self.backend.accounts.account_by_name(guest_nick) is not None
 
     def _publish(self, publish: effects.Publish) -> None:
         started = time.perf_counter()

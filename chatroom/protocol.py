@@ -24,6 +24,8 @@ CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_BAD_NAME = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
 CLOSE_NICK_TAKEN = 4409
 
 # Error codes carried by error frames.
@@ -37,12 +39,22 @@ UNAVAILABLE = "unavailable"
 BAD_NAME = "bad_name"
 NICK_TAKEN = "nick_taken"
 UNAUTHORIZED = "unauthorized"
+# A member taken out of a room (version 2); the room is then closed to it.
+FORBIDDEN = "forbidden"
+# A room that does not exist, or that the account may not see: the two look alike.
+NOT_FOUND = "not_found"
+# A message to a room one may read but not post in (archived, say).
+READ_ONLY = "read_only"
+# A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
+SETUP_REQUIRED = "setup_required"
 # HTTP API only: a bot may not post under a nick a connected member holds.
 NICK_IN_USE = "nick_in_use"
 # The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.
 CLOSE_CODE_FOR = {
     BAD_NAME: CLOSE_BAD_NAME,
     UNAUTHORIZED: CLOSE_UNAUTHORIZED,
+    FORBIDDEN: CLOSE_FORBIDDEN,
+    NOT_FOUND: CLOSE_NOT_FOUND,
     NICK_TAKEN: CLOSE_NICK_TAKEN,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import socket
@@ -20,10 +21,14 @@ from .hub import Hub
 from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
 from .service import ChatService
 from .store import open_store
+from .store.accounts_base import RoomTakenError
 from .store.base import StoreStartupError
+from .store.records import OPEN
 
 log = logging.getLogger("chatroom.server")
 
+# The room the page opens without ?room=.
+LOBBY = "lobby"
 SHUTDOWN_LIMIT = 4.0
 MAX_BODY_BYTES = 64 * 1024
 IDLE_CONNECTION_SECONDS = 60.0
@@ -42,6 +47,14 @@ def make_service(settings: Settings) -> ChatService:
     except ImportError:
         raise StartupError("--redis-url needs the redis package: pip install 'chatroom[redis]'") from None
     return ChatService(store, RedisBus(settings.redis_url, presence_ttl=settings.redis_presence_ttl))
+
+
+async def ensure_lobby(backend: Backend) -> None:
+    """Make the open room everyone lands in, unless it exists (on any node: the store decides)."""
+    if await backend.accounts.room_record(LOBBY) is not None:
+        return
+    with contextlib.suppress(RoomTakenError):
+        await backend.accounts.create_room(LOBBY, OPEN)
 
 
 def page_url(settings: Settings, port: int) -> str:
@@ -64,6 +77,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
         log.info("descriptor limit raised from %d to %d", before, now)
     backend = make_service(settings)
     await backend.start()
+    await ensure_lobby(backend)
     if sockets is None:
         try:
             sockets = tornado.netutil.bind_sockets(settings.port, settings.address)

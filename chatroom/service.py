@@ -19,6 +19,7 @@ from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
+from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.sqlite import SQLiteStore
 
@@ -40,6 +41,11 @@ class ChatService:
         self._appending: set[asyncio.Future[Appended]] = set()
         # Messages stored in this loop iteration, per room: handed to the bus together.
         self._outgoing: dict[str, list[StoredMessage]] = {}
+
+    @property
+    def accounts(self) -> AccountStore:
+        """The store's accounts, sessions, rooms' records and memberships."""
+        return self.store.accounts
 
     @property
     def store_kind(self) -> str:
@@ -241,6 +247,10 @@ class ChatService:
         return [
             RoomInfo(room, count, last_ids.get(room, 0)) for room, count in zip(names, counts, strict=True)
         ]
+
+    async def online_counts(self, rooms: list[str]) -> list[int]:
+        """How many members each room has online, on every node."""
+        return await self._bus_call(self.bus.online_counts(rooms)) if rooms else []
 
     async def room_exists(self, room: str) -> bool:
         """Whether the room has members anywhere or any history."""

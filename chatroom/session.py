@@ -16,14 +16,17 @@ import itertools
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import auth, effects, metrics, protocol
+from . import effects, metrics, protocol
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent, StoredMessage, TypingEvent
 from .limits import RefusalWindow, Throttle, TokenBucket
 from .protocol import ProtocolError
+
+if TYPE_CHECKING:
+    from .identity import Identity
 
 MAX_REPLAY = 1000
 TYPING_INTERVAL = 1.0
@@ -54,17 +57,6 @@ class State(enum.IntEnum):
     # The connection is gone: the nick is released, with a leave notice
     # when the join was announced.
     CLOSED = 7
-
-
-def requested_nick(settings: Settings, nick: str, token: str) -> str | None:
-    """The nick a member asks for (its token's, under --jwt-secret); None: pick a guest's."""
-    if settings.jwt_secret is None:
-        return protocol.normalize_nick(nick) if nick.strip() else None
-    try:
-        subject = auth.verify_token(token, settings.jwt_secret)
-    except auth.AuthError as error:
-        raise ProtocolError(protocol.UNAUTHORIZED, f"a valid token is required: {error}") from None
-    return protocol.normalize_nick(subject)
 
 
 def still_news(event: Delivered, shown_through: int, nick_key: str) -> bool:
@@ -102,6 +94,9 @@ class Session:
         # The server's close code, once it decided to close.
         self.close_code: int | None = None
         self.frames_in = 0
+        self.who: Identity | None = None
+        # An archived room (or a bot's open room it is not a member of): read, never written.
+        self.read_only = False
         self._since: int | None = None
         self._wanted: str | None = None
         self._candidates: list[str] = []
@@ -121,19 +116,44 @@ class Session:
 
     # --- opening ---------------------------------------------------------------
 
-    def open(self, room: str, nick: str = "", token: str = "", since: str = "") -> Effects:
-        """The upgrade's query, as sent: the room, the nick or token, the last id seen."""
+    def open(
+        self, room: str, nick: str = "", since: str = "", *, who: Identity | None = None, refused: str = ""
+    ) -> Effects:
+        """The upgrade's query, as sent, and who the credentials proved (None: a guest).
+
+        ``refused``: why credentials that were sent do not hold. An account's
+        nick is its name; a guest asks for one, or gets a guest-NNNN.
+        """
         try:
             self.room = protocol.normalize_room(room)
-            self._wanted = requested_nick(self.settings, nick, token)
+            if refused:
+                raise ProtocolError(protocol.UNAUTHORIZED, refused)
+            if who is None and not self.settings.guests:
+                raise ProtocolError(
+                    protocol.UNAUTHORIZED, "sign in first: this server does not let guests in"
+                )
+            self._wanted = (
+                who.name if who is not None else protocol.normalize_nick(nick) if nick.strip() else None
+            )
         except ProtocolError as error:
             return self._refuse_session(error)
+        self.who = who
         self._since = int(since) if since.isascii() and since.isdigit() and len(since) < 19 else None
         self._candidates = (
             [self._wanted]
             if self._wanted
             else [f"guest-{secrets.randbelow(10000):04d}" for _ in range(GUEST_ATTEMPTS)]
         )
+        return [effects.Admit(self.room)]
+
+    def admitted(self, found: bool, may_post: bool) -> Effects:
+        """Access's answer: whether the room is there for this member, and whether it may post."""
+        if self.state is not State.OPENING:
+            return []
+        if not found:
+            message = f"there is no room {self.room!r}, or you may not see it"
+            return self._refuse_session(ProtocolError(protocol.NOT_FOUND, message))
+        self.read_only = not may_post
         return [effects.ClaimRoom(self.room)]
 
     def room_claimed(self, holder: str | None) -> Effects:
@@ -292,6 +312,10 @@ class Session:
 
     def _message(self, frame: protocol.MessageFrame) -> Effects:
         metrics.MESSAGES_RECEIVED.inc()
+        if self.read_only:
+            raise ProtocolError(
+                protocol.READ_ONLY, "you cannot post in this room: it is read-only", frame.ref
+            )
         if not self._bucket.take(self._clock()):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
         token = next(self._tokens)

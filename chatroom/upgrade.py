@@ -19,6 +19,7 @@ from .backend import Backend, BackendError
 from .config import Settings
 from .limits import JoinLimit, KeyedTokenBuckets
 from .protocol import ProtocolError
+from .store.base import StoreError
 
 
 class ConnectionCounter:
@@ -99,9 +100,9 @@ class GuardedSocketHandler(tornado.websocket.WebSocketHandler):
             return False
         try:
             room = protocol.normalize_room(self.query("room", "lobby"))
-            if await self.backend.room_exists(room):
+            if await self.backend.room_exists(room) or await self.backend.accounts.room_record(room):
                 return False
-        except (ProtocolError, BackendError):
+        except (ProtocolError, BackendError, StoreError):
             return False  # open() answers a bad name or a store away, after the upgrade
         if self.new_rooms.take(limits.address_key(address)):
             metrics.ROOMS_CREATED.inc()

@@ -31,7 +31,7 @@ class ChatTestCase(AsyncHTTPTestCase):
 
     # Tests connect many members from 127.0.0.1 at once: no join limit, but
     # for the tests of it, which set one.
-    settings = Settings(database=":memory:", ping_interval=0, ping_timeout=0, join_rate=0)
+    settings = Settings(database=":memory:", ping_interval=0, ping_timeout=0, join_rate=0, guests=True)
     backend_class: Callable[[str], ChatService] = staticmethod(embedded)
 
     def get_app(self) -> tornado.web.Application:

@@ -107,8 +107,12 @@ class ServerProcess:
         python: str | Path = sys.executable,
         cwd: Path = REPO,
         env: dict[str, str] | None = None,
+        guests: bool = True,
     ) -> None:
         """``nofile``: the (soft, hard) descriptor limits the server starts with.
+
+        ``guests``: let people in with just a nick (--guests), as version 1
+        clients connect; most tests speak version 1.
 
         ``python``, ``cwd`` and ``env``: the interpreter (an installed copy's,
         say), the directory and the environment it runs with.
@@ -121,6 +125,7 @@ class ServerProcess:
         self.python = python
         self.cwd = cwd
         self.env = env
+        self.guests = guests
         self.db = str(db)
         self.extra: Sequence[str] = extra
         self.process: subprocess.Popen[str] | None = None
@@ -144,6 +149,8 @@ class ServerProcess:
         if "--join-rate" not in self.extra:
             # Likewise, they connect many members from 127.0.0.1 at once.
             command += ["--join-rate", "0"]
+        if self.guests:
+            command += ["--guests"]
         command += self.extra
         log_file = open(self._log_file(), "a")  # noqa: SIM115 - the child keeps it
         self.process = subprocess.Popen(

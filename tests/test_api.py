@@ -25,9 +25,11 @@ import tornado.netutil
 import tornado.routing
 import tornado.web
 
+from chatroom.access import Access
 from chatroom.api import JsonHandler
 from chatroom.app import make_app
 from chatroom.config import Settings
+from chatroom.identity import Authenticator
 from chatroom.service import embedded
 from tests.clients import join, next_of, refused_on_open, say, welcomed
 from tests.redis_server import RedisServer
@@ -71,7 +73,7 @@ def publish(server: ServerProcess, room: str, nick: str, message: str, **extra: 
 @pytest.fixture(scope="module")
 def jwt_server() -> Iterator[ServerProcess]:
     """Tokens required, an API key for bots, and a room with a message nobody else should read."""
-    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY) as running:
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY, guests=False) as running:
         status, _ = publish(running, SECRET_ROOM, "keeper", SECRET_TEXT)
         assert status == 201
         yield running
@@ -121,7 +123,14 @@ def test_a_handler_added_later_is_guarded_without_saying_so() -> None:
 
     async def scenario() -> list[tuple[int, bytes]]:
         settings = Settings(jwt_secret=JWT_SECRET)
-        handler_args = {"config": settings, "backend": embedded(":memory:")}
+        backend = embedded(":memory:")
+        await backend.start()
+        handler_args = {
+            "config": settings,
+            "backend": backend,
+            "authenticator": Authenticator(settings, backend.accounts),
+            "access": Access(settings, backend.accounts),
+        }
         app = tornado.web.Application([(r"/api/later", LaterHandler, handler_args)])
         sockets = tornado.netutil.bind_sockets(0, "127.0.0.1")
         server = tornado.httpserver.HTTPServer(app)
@@ -133,6 +142,7 @@ def test_a_handler_added_later_is_guarded_without_saying_so() -> None:
             response = await client.fetch(url, headers=headers, raise_error=False)
             answers.append((response.code, response.body))
         server.stop()
+        await backend.close()
         return answers
 
     (none, bad, good) = asyncio.run(scenario())

@@ -28,7 +28,7 @@ def backend(io_loop: IOLoop) -> Iterator[ChatService]:
 @pytest.fixture
 def app(backend: ChatService) -> tornado.web.Application:
     """The application pytest-tornado serves for each test."""
-    return make_app(Settings(database=":memory:", ping_interval=0, ping_timeout=0), backend)
+    return make_app(Settings(database=":memory:", ping_interval=0, ping_timeout=0, guests=True), backend)
 
 
 @pytest.mark.gen_test

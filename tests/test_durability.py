@@ -92,7 +92,9 @@ class SlowReplayBackend:
 async def app_server(backend: Any) -> AsyncIterator[str]:
     """Serve the real app over ``backend`` on a free port: yields ws://host:port/ws."""
     await backend.start()
-    settings = Settings(database=":memory:", rate=100000, burst=100000, ping_interval=0, ping_timeout=0)
+    settings = Settings(
+        database=":memory:", rate=100000, burst=100000, ping_interval=0, ping_timeout=0, guests=True
+    )
     server = tornado.httpserver.HTTPServer(make_app(settings, backend))
     port = free_port()
     server.listen(port, "127.0.0.1")
@@ -395,7 +397,17 @@ def test_acked_messages_survive_sigkill_with_their_ids_and_ids_go_on(tmp_path: P
 
 def start_and_fail(db: Path, *wrapper: str) -> subprocess.CompletedProcess[str]:
     """Run the server on ``db`` expecting it to refuse to start."""
-    command = [*wrapper, sys.executable, "-m", "chatroom", "--port", str(free_port()), "--db", str(db)]
+    command = [
+        *wrapper,
+        sys.executable,
+        "-m",
+        "chatroom",
+        "--guests",
+        "--port",
+        str(free_port()),
+        "--db",
+        str(db),
+    ]
     return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=20)
 
 
@@ -490,7 +502,17 @@ def start_on_a_full_disk(server: ServerProcess, limit: int) -> int | None:
     def cap_file_size() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
 
-    command = [sys.executable, "-m", "chatroom", "--port", str(server.port), "--db", server.db, *server.extra]
+    command = [
+        sys.executable,
+        "-m",
+        "chatroom",
+        "--port",
+        str(server.port),
+        "--db",
+        server.db,
+        "--guests",
+        *server.extra,
+    ]
     with open(server._log_file(), "a") as log_file:
         server.process = subprocess.Popen(
             command, cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT, text=True, preexec_fn=cap_file_size

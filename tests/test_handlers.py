@@ -454,18 +454,21 @@ SECRET = "a-test-secret-that-is-long-enough-for-hs256"
 
 
 class TokenTest(ChatTestCase):
-    """With --jwt-secret, the nick comes from a valid token."""
+    """With --jwt-secret and no guests, the nick comes from a valid token's account."""
 
-    settings = replace(ChatTestCase.settings, jwt_secret=SECRET)
+    settings = replace(ChatTestCase.settings, jwt_secret=SECRET, guests=False)
 
     @gen_test
     async def test_valid_token_names_the_member(self) -> None:
-        """The token's sub is the nick; a nick parameter is ignored."""
+        """The token's sub is the account, made on first sight, and its nick; a nick parameter is ignored."""
         import jwt
 
+        await self.backend.accounts.create_room("lobby", "open")
         token = jwt.encode({"sub": "ann", "exp": time.time() + 60}, SECRET, algorithm="HS256")
         client = await self.connect(room="lobby", nick="mallory", token=token)
         assert (await self.recv(client))["nick"] == "ann"
+        account = await self.backend.accounts.account_by_name("ann")
+        assert account is not None and account.external
 
     @gen_test
     async def test_missing_or_bad_token_closes_4401(self) -> None:
@@ -519,8 +522,22 @@ class ApiTest(ChatTestCase):
         assert status == 200
         assert body == {
             "rooms": [
-                {"room": "busy", "online": 1, "last_id": 1},
-                {"room": "quiet", "online": 1, "last_id": 0},
+                {
+                    "room": "busy",
+                    "online": 1,
+                    "last_id": 1,
+                    "kind": "open",
+                    "title": "busy",
+                    "archived": False,
+                },
+                {
+                    "room": "quiet",
+                    "online": 1,
+                    "last_id": 0,
+                    "kind": "open",
+                    "title": "quiet",
+                    "archived": False,
+                },
             ],
             "next": None,
         }
@@ -622,8 +639,22 @@ class RoomsListTest(ChatTestCase):
         assert seen == names and pages == 5
         first = (await self.rooms_page("?limit=2"))["rooms"]
         assert first == [
-            {"room": "room-000", "online": 0, "last_id": 1},
-            {"room": "room-001", "online": 1, "last_id": 0},
+            {
+                "room": "room-000",
+                "online": 0,
+                "last_id": 1,
+                "kind": "open",
+                "title": "room-000",
+                "archived": False,
+            },
+            {
+                "room": "room-001",
+                "online": 1,
+                "last_id": 0,
+                "kind": "open",
+                "title": "room-001",
+                "archived": False,
+            },
         ]
         assert (await self.rooms_page("?limit=2"))["next"] == "/api/rooms?after=room-001&limit=2"
 

@@ -217,7 +217,9 @@ class DegradedHealthTest(AsyncHTTPTestCase):
         ChatSocketHandler.reset_registry()
         self.backend = UnreachableStore(SQLiteStore(":memory:"), LocalBus())
         self.io_loop.run_sync(self.backend.start)
-        return make_app(Settings(database=":memory:", ping_interval=0, ping_timeout=0), self.backend)
+        return make_app(
+            Settings(database=":memory:", ping_interval=0, ping_timeout=0, guests=True), self.backend
+        )
 
     def tearDown(self) -> None:
         self.io_loop.run_sync(self.backend.close)

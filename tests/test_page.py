@@ -491,13 +491,13 @@ def test_refused_messages_are_explained_and_kept(tmp_path: Path, pages: Pages) -
 def test_token_from_the_address_is_used_and_hidden(pages: Pages) -> None:
     """With tokens required, ?token= signs the user in as the token's subject and leaves the URL."""
     good = token_for("dora")
-    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as secured:
-        page = pages.open(f"{secured.url}/?room=vault&token={good}")
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, guests=False) as secured:
+        page = pages.open(f"{secured.url}/?room=lobby&token={good}")
         expect_online(page)
         expect(page.locator("#me-nick")).to_have_text("dora")
         assert "token" not in page.url
         say(page, "signed in")
-        stranger = pages.open(f"{secured.url}/?room=vault&token=not-a-token")
+        stranger = pages.open(f"{secured.url}/?room=lobby&token=not-a-token")
         expect(stranger.locator("#join-error")).to_contain_text("token was refused")
         expect(stranger.locator("#nick-field")).to_be_hidden()
         stranger.locator("#token").fill(token_for("eve"))
@@ -509,11 +509,11 @@ def test_token_from_the_address_is_used_and_hidden(pages: Pages) -> None:
 
 def test_with_tokens_the_rooms_list_still_fills(pages: Pages) -> None:
     """Under --jwt-secret the API wants a token: the page sends its own, and the rooms list fills."""
-    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY) as secured:
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY, guests=False) as secured:
         post(secured, "archive", "bot", "kept for later")
-        page = pages.open(f"{secured.url}/?room=vault&token={token_for('dora')}")
+        page = pages.open(f"{secured.url}/?room=lobby&token={token_for('dora')}")
         expect_online(page)
-        expect(page.locator("#rooms .room-link")).to_have_text(["#archive0", "#vault1"])
+        expect(page.locator("#rooms .room-link")).to_have_text(["#archive0", "#lobby1"])
         assert secured.log().count("401 GET /api/rooms") == 0
 
 
@@ -611,7 +611,8 @@ def test_many_rooms_show_a_short_list_and_the_search_finds_one(pages: Pages) -> 
         page = pages.join(crowded.url, "room-0000", "ann")
         links = page.locator("#rooms .room-link")
         expect(links).to_have_count(50)
-        expect(links.first).to_have_attribute("aria-current", "page")
+        expect(links.nth(0)).to_have_text("#lobby0")  # made at start: every server has it
+        expect(links.nth(1)).to_have_attribute("aria-current", "page")
         assert page.locator("#room-picker option").count() == 51  # the page, and "Find another room…"
         expect(page.locator("#rooms-note")).to_have_text(
             "Showing the first 50 rooms: search to find the others."

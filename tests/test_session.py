@@ -10,6 +10,7 @@ from typing import Any
 from chatroom import protocol
 from chatroom.config import Settings
 from chatroom.effects import (
+    Admit,
     AnnounceJoin,
     AwaitAcks,
     ClaimRoom,
@@ -29,7 +30,7 @@ from chatroom.effects import (
 from chatroom.events import PresenceEvent, StoredMessage, TypingEvent
 from chatroom.session import ACK_WAIT_SECONDS, Session, State
 
-SETTINGS = Settings(database=":memory:")
+SETTINGS = Settings(database=":memory:", guests=True)
 Frame = dict[str, Any]
 
 
@@ -70,7 +71,8 @@ def reserved(
 ) -> Session:
     """A session whose nick is reserved and which is in the hub, reading the room."""
     session = Session(settings, clock or Clock())
-    assert session.open("lobby", nick, since=since) == [ClaimRoom("lobby")]
+    assert session.open("lobby", nick, since=since) == [Admit("lobby")]
+    assert session.admitted(True, True) == [ClaimRoom("lobby")]
     assert session.room_claimed(None) == [Reserve(nick)]
     assert session.reserved(nick, [nick, "bob"]) == [EnterHub()]
     return session
@@ -228,18 +230,51 @@ def test_a_bad_room_name_is_refused_with_4400() -> None:
     assert session.transport_closed() == []
 
 
-def test_a_missing_token_is_refused_with_4401() -> None:
-    """Under --jwt-secret, a connection without a valid token gets unauthorized and 4401."""
-    session = Session(replace(SETTINGS, jwt_secret="s" * 32))
-    out = session.open("lobby", "ann", token="")
+def test_without_guests_nobody_signed_in_is_refused_with_4401() -> None:
+    """Without --guests, a connection that proves no account gets unauthorized and 4401."""
+    session = Session(replace(SETTINGS, guests=False))
+    out = session.open("lobby", "ann")
     assert [f["code"] for f in sent(out)] == ["unauthorized"]
     assert others(out) == [Close(4401, "unauthorized")]
+
+
+def test_credentials_that_do_not_hold_are_refused_with_4401_even_with_guests() -> None:
+    """A bad token or key never falls back to being a guest: unauthorized, 4401, saying why."""
+    session = Session(SETTINGS)
+    out = session.open("lobby", "ann", refused="the token is not valid: expired")
+    assert [(f["code"], f["message"]) for f in sent(out)] == [
+        ("unauthorized", "the token is not valid: expired")
+    ]
+    assert others(out) == [Close(4401, "unauthorized")]
+
+
+def test_a_room_one_may_not_see_is_refused_with_4404() -> None:
+    """A room that does not exist, or that access hides, gets not_found and 4404: the two alike."""
+    session = Session(SETTINGS)
+    assert session.open("vault", "ann") == [Admit("vault")]
+    out = session.admitted(False, False)
+    assert [f["code"] for f in sent(out)] == ["not_found"]
+    assert others(out) == [Close(4404, "not_found")]
+    assert session.transport_closed() == []
+
+
+def test_a_read_only_room_refuses_messages_and_keeps_the_member() -> None:
+    """In a room one may read but not post in (archived), a message gets read_only with its ref."""
+    session = Session(SETTINGS)
+    session.open("lobby", "ann")
+    session.admitted(True, False)
+    session.room_claimed(None)
+    session.reserved("ann", ["ann"])
+    out = session.received('{"type":"message","message":"hi","ref":"r1"}')
+    assert [(f["code"], f.get("ref")) for f in sent(out)] == [("read_only", "r1")]
+    assert others(out) == []
 
 
 def test_a_room_that_looks_like_another_is_refused_naming_it() -> None:
     """A room name confusable with a room in use gets bad_name naming that room, and 4400."""
     session = Session(SETTINGS)
     session.open("Iobby", "ann")
+    session.admitted(True, True)
     out = session.room_claimed("lobby")
     assert "'lobby'" in sent(out)[0]["message"]
     assert others(out) == [Close(4400, "bad_name")]
@@ -249,6 +284,7 @@ def test_a_nick_in_use_is_refused_with_4409() -> None:
     """A nick someone holds in the room gets nick_taken and 4409."""
     session = Session(SETTINGS)
     session.open("lobby", "ann")
+    session.admitted(True, True)
     session.room_claimed(None)
     out = session.reserved("ann", None)
     assert [f["code"] for f in sent(out)] == ["nick_taken"]
@@ -259,6 +295,7 @@ def test_without_a_nick_the_member_gets_a_free_guest_name() -> None:
     """Guest names are tried until one is free."""
     session = Session(SETTINGS)
     session.open("lobby", "")
+    session.admitted(True, True)
     (first,) = session.room_claimed(None)
     assert isinstance(first, Reserve) and re.fullmatch(r"guest-\d{4}", first.nick)
     (second,) = session.reserved(first.nick, None)
@@ -412,6 +449,7 @@ def test_a_reservation_that_answers_after_the_connection_is_gone_is_released() -
     """A nick reserved for a member already gone is freed, unannounced."""
     session = Session(SETTINGS)
     session.open("lobby", "ann")
+    session.admitted(True, True)
     session.room_claimed(None)
     assert session.transport_closed() == []
     assert session.reserved("ann", ["ann"]) == [Release(announce=False)]

@@ -135,6 +135,11 @@ INSERT_MEMBERS = (
 REMOVE_MEMBER = "DELETE FROM memberships WHERE room = ? AND account_id = ? RETURNING role"
 MEMBERSHIP = f"SELECT {_MEMBERSHIP} FROM memberships WHERE room = ? AND account_id = ?"
 MEMBERS_OF = f"SELECT {_MEMBERSHIP} FROM memberships WHERE room = ? ORDER BY account_id"
+# ? : after, prefix, the end of the prefix (or NULL), limit.
+OPEN_ROOMS = (
+    f"SELECT {_ROOM} FROM rooms WHERE kind = 'open' AND room > ? AND room >= ?"
+    " AND (CAST(? AS TEXT) IS NULL OR room < ?) ORDER BY room LIMIT ?"
+)
 ROOMS_OF = (
     f"SELECT {_R_ROOM} FROM memberships m JOIN rooms r ON r.room = m.room"
     " WHERE m.account_id = ? ORDER BY r.room"

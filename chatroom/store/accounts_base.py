@@ -253,6 +253,11 @@ class AccountStore(Protocol):
         """The room's members, in account id order."""
         ...
 
+    async def open_rooms(self, *, prefix: str = "", after: str = "", limit: int = 100) -> list[RoomRecord]:
+        """Up to ``limit`` open rooms (archived ones too) named after ``after`` and starting
+        with ``prefix``, in code point order of their names."""
+        ...
+
     async def rooms_of(self, account_id: int) -> list[RoomRecord]:
         """The rooms the account is a member of, in code point order of their names."""
         ...

@@ -11,7 +11,7 @@ import abc
 import contextlib
 from collections.abc import Callable, Sequence
 
-from ..backend import now_ms
+from ..backend import now_ms, prefix_end
 from ..names import BadNameError, nick_key, normalize_nick
 from . import account_sql as sql
 from .base import StoreError
@@ -302,6 +302,12 @@ class SQLAccounts(abc.ABC):
     async def members_of(self, room: str) -> list[Membership]:
         """The room's members."""
         return [sql.membership(row) for row in await self._rows(sql.MEMBERS_OF, room)]
+
+    async def open_rooms(self, *, prefix: str = "", after: str = "", limit: int = 100) -> list[RoomRecord]:
+        """A page of the open rooms."""
+        end = prefix_end(prefix)
+        rows = await self._rows(sql.OPEN_ROOMS, after, prefix, end, end, limit)
+        return [sql.room(row) for row in rows]
 
     async def rooms_of(self, account_id: int) -> list[RoomRecord]:
         """The rooms the account is a member of."""

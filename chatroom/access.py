@@ -1,0 +1,131 @@
+"""Who may read, post in and manage which room: the one place every path asks.
+
+The rules (docs/security.md, "Who can read what"):
+
+- an **open** room: every account reads it and posts in it (a bot only where
+  it is a member: a key posts where it was put); with --guests, guests too;
+- a **closed** or **direct** room: its members only. An administrator manages
+  a closed room's members but reads it only once a member (adding oneself
+  shows in the member list); guests never see either kind;
+- an **archived** room is read-only: read as before, no new messages;
+- a room that does not exist and a room one may not see look the same: 404,
+  4404, ``not_found``. With --guests a room that does not exist yet is an
+  open room with nothing in it, created by the first guest who joins it
+  (version 1's behaviour).
+
+The predicates are pure; Access asks the store what they need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .config import Settings
+from .identity import Identity
+from .store.accounts_base import AccountStore
+from .store.records import CLOSED, DIRECT, OPEN, OWNER, Membership, RoomRecord
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """Someone may enter a room's live stream: whether that creates it, and whether they may post."""
+
+    creates: bool
+    may_post: bool
+
+
+def may_read(who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool) -> bool:
+    """Whether ``who`` (None: a guest) may read the room's messages and see it listed."""
+    if who is None:
+        return guests and room.kind == OPEN
+    if room.kind == OPEN:
+        return True
+    return membership is not None
+
+
+def may_post(who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool) -> bool:
+    """Whether ``who`` may post in the room: read it, it is not archived, and a bot is a member."""
+    if room.archived_at is not None:
+        return False
+    if who is not None and who.is_bot and membership is None:
+        return False
+    return may_read(who, room, membership, guests=guests)
+
+
+def may_manage(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
+    """Whether ``who`` may rename, archive and change the members of the room.
+
+    Administrators and the room's owner manage closed and open rooms; a
+    direct conversation is its members' own, and nobody adds to it afterwards.
+    """
+    if who is None or who.is_bot or room.kind == DIRECT:
+        return False
+    return who.is_admin or (membership is not None and membership.role == OWNER)
+
+
+def may_manage_members(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
+    """Whether ``who`` may add and remove members (a closed room's: administrators manage them unread)."""
+    return may_manage(who, room, membership) and room.kind in (CLOSED, OPEN)
+
+
+@dataclass(frozen=True, slots=True)
+class Readable:
+    """A room ``who`` may read, with ``who``'s membership of it (None: not a member)."""
+
+    room: RoomRecord
+    membership: Membership | None
+
+
+class Access:
+    """The rules above, applied with what the store knows."""
+
+    def __init__(self, settings: Settings, accounts: AccountStore) -> None:
+        self.guests = settings.guests
+        self.accounts = accounts
+
+    async def readable(self, who: Identity | None, room: str) -> Readable | None:
+        """The room and ``who``'s membership when ``who`` may read it; None: answer as if it did not exist."""
+        record = await self.accounts.room_record(room)
+        if record is None:
+            return None
+        membership = await self.accounts.membership(room, who.account_id) if who is not None else None
+        if not may_read(who, record, membership, guests=self.guests):
+            return None
+        return Readable(record, membership)
+
+    async def entry(self, who: Identity | None, room: str) -> Entry | None:
+        """How ``who`` may enter the room's live stream; None: as if it did not exist.
+
+        The caller has turned away nobody-signed-in when guests are not let in.
+        """
+        record = await self.accounts.room_record(room)
+        if record is None:
+            # Only a guest's open room comes into being by being joined.
+            return Entry(creates=True, may_post=True) if who is None and self.guests else None
+        membership = await self.accounts.membership(room, who.account_id) if who is not None else None
+        if not may_read(who, record, membership, guests=self.guests):
+            return None
+        return Entry(creates=False, may_post=may_post(who, record, membership, guests=self.guests))
+
+    async def may_post_in(self, who: Identity | None, room: str) -> bool:
+        """Whether ``who`` may post in the room now (it exists, is readable, not archived)."""
+        readable = await self.readable(who, room)
+        if readable is None:
+            return False
+        return may_post(who, readable.room, readable.membership, guests=self.guests)
+
+    async def visible_rooms(
+        self, who: Identity | None, *, prefix: str = "", after: str = "", limit: int = 100
+    ) -> list[RoomRecord]:
+        """A page of the rooms ``who`` may see listed (archived ones too), by name (code point order)."""
+        if who is None and not self.guests:
+            return []
+        rooms = await self.accounts.open_rooms(prefix=prefix, after=after, limit=limit)
+        if who is not None:
+            # An account is a member of few closed and direct rooms: filtered here, not paged in SQL.
+            rooms += [
+                room
+                for room in await self.accounts.rooms_of(who.account_id)
+                if room.kind != OPEN and room.room > after and room.room.startswith(prefix)
+            ]
+        return sorted(rooms, key=lambda room: room.room)[:limit]

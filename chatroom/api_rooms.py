@@ -1,0 +1,191 @@
+"""The rooms API: the rooms one may see, a room's history, and publishing to a room."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import orjson
+
+from . import auth, metrics, protocol
+from .api import ApiError, JsonHandler
+from .backend import BackendError
+from .protocol import ProtocolError
+from .store.records import RoomRecord
+
+MAX_API_LIMIT = 500
+DEFAULT_ROOMS_LIMIT = 50
+MAX_ROOMS_LIMIT = 200
+
+
+def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
+    """A room as the rooms list shows it (version 1's three fields first)."""
+    return {
+        "room": record.room,
+        "online": online,
+        "last_id": record.last_id,
+        "kind": record.kind,
+        "title": record.display_name,
+        "archived": record.archived_at is not None,
+    }
+
+
+class RoomsHandler(JsonHandler):
+    """``GET /api/rooms?prefix=&after=&limit=``: a page of the rooms the asker may see, by name.
+
+    Open rooms, and the closed and direct rooms the asker is a member of
+    (for a guest: open rooms, with those that have someone in them and no
+    record yet), in code point order of their names; ``next`` is the URL of
+    the following page, null on the last one.
+    """
+
+    async def get(self) -> None:
+        prefix = self.name_argument("prefix")
+        after = self.name_argument("after")
+        limit = self.int_argument("limit")
+        limit = DEFAULT_ROOMS_LIMIT if limit is None else min(limit, MAX_ROOMS_LIMIT)
+        if limit < 1:
+            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        # One more than asked says whether another page follows.
+        rooms = await self.unavailable_if_failing(self.visible_page(prefix, after, limit + 1))
+        page = rooms[:limit]
+        more = len(rooms) > limit
+        self.send_json(
+            {"rooms": page, "next": self._next_url(prefix, page[-1]["room"], limit) if more else None}
+        )
+
+    async def visible_page(self, prefix: str, after: str, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` rooms the asker may see, by name, with how many are online in each."""
+        listed = {
+            record.room: record
+            for record in await self.access.visible_rooms(self.who, prefix=prefix, after=after, limit=limit)
+        }
+        if self.who is None:
+            # A guests' room exists without a record while someone is in it and nothing is written (v1).
+            for info in await self.backend.rooms(prefix=prefix, after=after, limit=limit):
+                if info.room not in listed and await self.backend.accounts.room_record(info.room) is None:
+                    listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
+        names = sorted(listed)[:limit]
+        counts = await self.backend.online_counts(names)
+        return [room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+
+    def name_argument(self, name: str) -> str:
+        """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""
+        # Judged on what was sent: get_argument turns control characters into spaces.
+        values = self.request.query_arguments.get(name)
+        raw = values[-1].decode("utf-8", errors="replace") if values else ""
+        if not raw:
+            return ""
+        try:
+            return protocol.normalize_room(raw)
+        except ProtocolError as error:
+            raise ApiError(400, protocol.BAD_REQUEST, f"{name}: {error.message}") from None
+
+    @staticmethod
+    def _next_url(prefix: str, last: str, limit: int) -> str:
+        query = {"after": last, "limit": str(limit)}
+        if prefix:
+            query = {"prefix": prefix, **query}
+        return "/api/rooms?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
+
+
+class MessagesHandler(JsonHandler):
+    """``GET`` a room's history page (404 for a room the asker may not see); ``POST`` a message as a bot."""
+
+    # POST checks the API key itself.
+    public_methods = frozenset({"POST"})
+
+    async def get(self, raw_room: str) -> None:
+        room = self.room_argument(raw_room)
+        after, before = self.int_argument("after"), self.int_argument("before")
+        limit = self.int_argument("limit")
+        limit = 50 if limit is None else min(limit, MAX_API_LIMIT)
+        if limit < 1:
+            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        if not await self.unavailable_if_failing(self.readable(room)):
+            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+        # With only "after", page forwards from it; otherwise show the newest.
+        newest = after is None or before is not None
+        messages = await self.unavailable_if_failing(
+            self.backend.history(room, after=after, before=before, limit=limit, newest=newest)
+        )
+        self.send_json({"room": room, "messages": [protocol.frame_of(m) for m in messages]})
+
+    async def readable(self, room: str) -> bool:
+        """Whether the asker may read the room: access says so, or it is a guests' room not yet written to."""
+        if await self.access.readable(self.who, room) is not None:
+            return True
+        return (
+            self.who is None and self.config.guests and await self.backend.accounts.room_record(room) is None
+        )
+
+    async def post(self, raw_room: str) -> None:
+        if self.config.api_key is None:
+            raise ApiError(403, "forbidden", "publishing is off: start the server with --api-key")
+        if not auth.bearer_matches(self.request.headers.get("Authorization"), self.config.api_key):
+            raise ApiError(
+                401, protocol.UNAUTHORIZED, "a valid 'Authorization: Bearer <api key>' is required"
+            )
+        room = self.room_argument(raw_room)
+        nick, text, ref = self._read_post_body()
+        await self._claim_room(room)
+        await self._refuse_member_nick(room, nick)
+        metrics.MESSAGES_RECEIVED.inc()
+        try:
+            # A retry after a lost response, with the same ref, is stored once.
+            stored = await self.backend.publish(room, nick, text, ref=ref, bot=True)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
+        metrics.MESSAGES_STORED.inc()
+        self.send_json(protocol.frame_of(stored), 201)
+
+    async def _claim_room(self, room: str) -> None:
+        try:
+            holder = await self.backend.claim_room(room)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        if holder is not None:
+            raise ApiError(400, protocol.BAD_NAME, protocol.look_alike_room_message(room, holder))
+
+    async def _refuse_member_nick(self, room: str, nick: str) -> None:
+        """409 nick_in_use when a member of the room holds the nick: a bot may not pass for them."""
+        try:
+            online = await self.backend.is_online(room, nick)
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
+        if online:
+            raise ApiError(
+                409,
+                protocol.NICK_IN_USE,
+                f"the nick {nick!r} belongs to a member of {room!r} right now: post under another nick",
+            )
+
+    def _read_post_body(self) -> tuple[str, str, str | None]:
+        try:
+            body = orjson.loads(self.request.body)
+        except orjson.JSONDecodeError:
+            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
+        if (
+            not isinstance(body, dict)
+            or not isinstance(body.get("nick"), str)
+            or not isinstance(body.get("message"), str)
+        ):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"nick": string, "message": string}')
+        try:
+            nick = protocol.normalize_nick(body["nick"])
+            text = protocol.clean_text(body["message"], self.config.max_message_length)
+        except ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
+        return nick, text, self._post_ref(body)
+
+    @staticmethod
+    def _post_ref(body: dict[str, Any]) -> str | None:
+        """The body's optional "ref", as a message frame's."""
+        ref = body.get("ref")
+        if ref is not None and (not isinstance(ref, str) or len(ref) > protocol.MAX_REF_LENGTH):
+            raise ApiError(
+                400,
+                protocol.BAD_REQUEST,
+                f'"ref" must be a string of at most {protocol.MAX_REF_LENGTH} characters',
+            )
+        return ref
