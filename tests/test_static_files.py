@@ -17,32 +17,32 @@ def server() -> Iterator[ServerProcess]:
 
 
 HOSTILE = [
-    "/static/chat.js%00.png",
+    "/static/chat.css%00.png",
     "/static/%00",
-    "/static/chat.js%00",
+    "/static/chat.css%00",
     "/static/..%2f..%2fetc%2fpasswd",
     "/static/..%2F..%2Fetc%2Fpasswd",
     "/static/%2e%2e/chatroom/api.py",
     "/static/%2e%2e%2fchatroom%2fapi.py",
     "/static/../chatroom/api.py",
-    "/static/./chat.js",
+    "/static/./chat.css",
     "/static/.hidden",
     "/static//etc/passwd",
-    "/static/chat.js/",
-    "/static/chat.js%2f",
+    "/static/chat.css/",
+    "/static/chat.css%2f",
     "/static/%5c..%5c..%5cetc%5cpasswd",
-    "/static/..%5cchat.js",
+    "/static/..%5cchat.css",
     "/static/%c0%ae%c0%ae/chatroom/api.py",
     "/static/%ff",
     "/static/%e2%80",
     "/static/%",
     "/static/%zz",
     "/static/%252e%252e/chatroom/api.py",
-    "/static/chat.js%0a",
+    "/static/chat.css%0a",
     "/static/ch%01at.js",
     "/static/chat%20.js",
     "/static/" + "a" * 5000,
-    "/static/" + "a/" * 500 + "chat.js",
+    "/static/" + "a/" * 500 + "chat.css",
 ]
 
 
@@ -56,7 +56,7 @@ def test_a_hostile_static_path_is_4xx_without_a_traceback(server: ServerProcess,
     assert_no_traceback(server, logged)
 
 
-@pytest.mark.parametrize("target", ["/static/chat.js", "/static/chat.css", "/static/chat.js?v=abc%ff"])
+@pytest.mark.parametrize("target", ["/static/js/app.js", "/static/chat.css", "/static/js/app.js?v=abc%ff"])
 def test_the_pages_files_are_served(server: ServerProcess, target: str) -> None:
     """The script and the style sheet are still there, whatever version argument a cache adds."""
     status, body = raw_get(server, target)
