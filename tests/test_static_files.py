@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from chatroom.static_files import plain_static_path
-from tests.support import ServerProcess, assert_no_traceback, raw_get
+from tests.support import REPO, ServerProcess, assert_no_traceback, raw_get
+
+MODULES = sorted(path.name for path in (REPO / "static" / "js").glob("*.js"))
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,29 @@ def test_the_pages_files_are_served(server: ServerProcess, target: str) -> None:
     status, body = raw_get(server, target)
     assert status == 200
     assert len(body) > 1000
+
+
+def headers_of(server: ServerProcess, target: str) -> tuple[int, dict[str, str]]:
+    with urllib.request.urlopen(server.url + target, timeout=5) as response:
+        return int(response.status), {name.lower(): value for name, value in response.headers.items()}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_is_javascript_and_revalidated(server: ServerProcess, module: str) -> None:
+    """A module runs only with a JavaScript type; one imported without ?v= is checked again each time."""
+    status, headers = headers_of(server, f"/static/js/{module}")
+    assert status == 200
+    assert headers["content-type"].split(";")[0] == "text/javascript"
+    assert headers["cache-control"] == "no-cache"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_versioned_file_is_cached_for_long(server: ServerProcess) -> None:
+    """What the page links with ?v= (its entry module and style sheet) may be kept for good."""
+    _, script = headers_of(server, "/static/js/app.js?v=1")
+    _, style = headers_of(server, "/static/chat.css?v=1")
+    assert "max-age=" in script["cache-control"] and "no-cache" not in script["cache-control"]
+    assert style["content-type"].split(";")[0] == "text/css"
 
 
 def test_plain_names_pass_and_others_do_not() -> None:
