@@ -220,7 +220,7 @@ def test_a_valid_token_reads_rooms_and_history(jwt_server: ServerProcess) -> Non
     assert_no_traceback(jwt_server)
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/metrics", "/", "/static/chat.js"])
+@pytest.mark.parametrize("path", ["/healthz", "/metrics", "/", "/static/js/app.js"])
 def test_operational_paths_and_the_page_stay_public(jwt_server: ServerProcess, path: str) -> None:
     """Health, metrics, the page and its script answer without a token (the page asks for one)."""
     status, _, body = get(jwt_server, path)

@@ -45,8 +45,8 @@ class PageTest(ChatTestCase):
         assert "unsafe-inline" not in policy
 
     def test_static_files_are_served(self) -> None:
-        """chat.js and chat.css are served from /static/."""
-        for name, kind in (("chat.js", "javascript"), ("chat.css", "css")):
+        """The page's entry module and style sheet are served from /static/."""
+        for name, kind in (("js/app.js", "javascript"), ("chat.css", "css")):
             response = self.fetch(f"/static/{name}")
             assert response.code == 200
             assert kind in response.headers["Content-Type"]

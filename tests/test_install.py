@@ -26,6 +26,8 @@ PROJECT_FILES = ("setup.cfg", "pyproject.toml", "README.md", "chatroom", "templa
 # A file in a folder of its own under static/, as later ES modules or images
 # may be: setup.cfg's globs must carry it too.
 NESTED_STATIC = ("modules/probe.js", b"export const probe = true;\n")
+# The page's style sheet and every ES module it imports.
+STATIC_FILES = sorted(path.relative_to(REPO / "static").as_posix() for path in (REPO / "static").rglob("*.*"))
 
 
 def pip_install(python: Path, *args: str, env: dict[str, str]) -> None:
@@ -89,10 +91,10 @@ def assert_serves_page(python: Path | str, cwd: Path, env: dict[str, str]) -> No
         status, page = fetch(server.url + "/?room=dev")
         assert status == 200
         assert b'data-room="dev"' in page
-        assert b'src="/static/chat.js?v=' in page
+        assert b'<script type="module" src="/static/js/app.js?v=' in page
         assert b'href="/static/chat.css?v=' in page
-        for name in ("chat.js", "chat.css"):
-            assert fetch(f"{server.url}/static/{name}") == (200, (REPO / "static" / name).read_bytes())
+        for name in STATIC_FILES:
+            assert fetch(f"{server.url}/static/{name}") == (200, (REPO / "static" / name).read_bytes()), name
         nested, content = NESTED_STATIC
         assert fetch(f"{server.url}/static/{nested}") == (200, content)
         assert fetch(server.url + "/")[0] == 200

@@ -1,4 +1,4 @@
-"""The chat page (templates/index.html, static/chat.js) in Debian's Chromium.
+"""The chat page (templates/index.html, static/js/*.js) in Debian's Chromium.
 
 Every test drives real pages against a real ``python -m chatroom`` process.
 """
@@ -21,6 +21,8 @@ import jwt
 import pytest
 from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
 
+from chatroom import protocol
+from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
 from tests.support import ServerProcess, require_program
@@ -40,6 +42,7 @@ API_KEY = "page-test-key"
 JWT_SECRET = "page-test-secret-long-enough-for-hs256"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
+SCREENSHOT_PHONE = {"width": 390, "height": 844}
 WAIT_MS = 10_000
 
 expect.set_options(timeout=WAIT_MS)
@@ -293,7 +296,7 @@ def test_earlier_messages_load_at_the_top(server: ServerProcess, pages: Pages) -
     expect(page.locator("#load-earlier")).to_be_hidden()
 
 
-MAX_ITEMS = 300  # static/chat.js
+MAX_ITEMS = 300  # static/js/messages.js
 
 
 def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: Pages) -> None:
@@ -544,25 +547,203 @@ def test_bot_posts_wear_a_badge_and_cannot_take_a_members_nick(server: ServerPro
     expect(items).to_have_count(3)
 
 
+# --- grouping by author ------------------------------------------------------------
+
+
+def headers(page: Page) -> list[str]:
+    """The names shown over groups of messages, top to bottom (a continued message shows none)."""
+    return page.eval_on_selector_all(
+        "#messages .msg .meta",
+        "heads => heads.filter(h => h.getBoundingClientRect().width > 1)"
+        ".map(h => h.querySelector('.nick').textContent)",
+    )
+
+
+def test_messages_of_one_author_share_a_header_and_avatar(server: ServerProcess, pages: Pages) -> None:
+    """Consecutive messages of one author share one name, time and avatar; another author or line ends it."""
+    for nick, text in [("ann", "one"), ("ann", "two"), ("ann", "three"), ("bob", "four"), ("ann", "five")]:
+        said_by(server, "groups", nick, text)
+    post(server, "groups", "ann-bot", "six")
+    post(server, "groups", "ann-bot", "seven")
+    carol = pages.join(server.url, "groups", "carol")
+    expect(carol.locator("#messages .msg")).to_have_count(7)
+    assert headers(carol) == ["ann", "bob", "ann", "ann-bot"]
+    continued = carol.eval_on_selector_all(
+        "#messages .msg", "items => items.map(i => i.classList.contains('cont'))"
+    )
+    assert continued == [False, True, True, False, False, False, True]
+    # Every message keeps its author for screen readers; only the first of a group shows an avatar.
+    expect(carol.locator("#messages .msg .nick")).to_have_count(7)
+    avatars = carol.locator("#messages .msg .avatar")
+    assert [a.is_visible() for a in avatars.all()] == [not c for c in continued]
+    expect(avatars.nth(0)).to_have_text("A")
+    expect(avatars.nth(0)).to_have_attribute("aria-hidden", "true")
+    expect(avatars.nth(3)).to_have_text("B")
+    expect(carol.locator("#messages .msg .avatar.bot")).to_have_count(2)  # a bot's is square
+    # The same person has the same colour wherever the name shows; another person may differ.
+    colour = "e => getComputedStyle(e).backgroundColor"
+    first, again = avatars.nth(0).evaluate(colour), avatars.nth(4).evaluate(colour)
+    assert first == again
+    assert carol.locator("#users .avatar").first.evaluate(colour) is not None
+    # A join line ends the group: ann's next message has a header again.
+    pages.join(server.url, "groups", "dave")
+    expect(carol.locator("#messages .line.join")).to_contain_text("dave joined")
+    post(server, "groups", "ann-bot", "eight")
+    expect(carol.locator("#messages .msg")).to_have_count(8)
+    assert headers(carol) == ["ann", "bob", "ann", "ann-bot", "ann-bot"]
+
+
+def test_a_group_ends_after_a_few_minutes_and_a_colour_from_the_server_wins(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Five minutes apart, one author's messages are two groups; a colour the server sends is used."""
+    page = pages.join(server.url, "grouprules", "ann")
+    result = page.evaluate(
+        """async () => {
+        const render = await import("/static/js/render.js");
+        const avatar = await import("/static/js/avatar.js");
+        const at = (ts, nick = "ann") => render.messageItem({id: ts, nick, message: "x", ts}, false);
+        const minute = 60 * 1000;
+        return {
+          soon: render.continuesGroup(at(0), at(4 * minute)),
+          late: render.continuesGroup(at(0), at(5 * minute)),
+          other: render.continuesGroup(at(0), at(1000, "bob")),
+          sameCase: render.continuesGroup(at(0), at(1000, "ANN")),
+          palette: avatar.AVATAR_COLORS,
+          fromServer: avatar.avatarColor("ann", "#123456"),
+          malformed: avatar.avatarColor("ann", "red;background:url(x)"),
+          derived: avatar.avatarColor("ann"),
+          sameNick: avatar.avatarColor("ANN"),
+          shown: render.messageItem({id: 1, nick: "ann", message: "x", ts: 0, color: "#123456"}, false)
+            .querySelector(".avatar").style.backgroundColor,
+          initials: ["ann 2", "李雷", "سارا", "élan vital", "x"].map(avatar.initials),
+        };
+      }"""
+    )
+    assert (result["soon"], result["late"], result["other"], result["sameCase"]) == (True, False, False, True)
+    assert result["palette"] == list(AVATAR_COLORS)  # the server's palette, one copy kept equal
+    assert result["fromServer"] == "#123456"
+    assert result["malformed"] == result["derived"] == result["sameNick"]
+    assert result["derived"] in AVATAR_COLORS
+    assert result["shown"] == "rgb(18, 52, 86)"
+    assert result["initials"] == ["A2", "李", "س", "ÉV", "X"]
+
+
+def test_the_pages_rules_are_the_servers(server: ServerProcess, pages: Pages) -> None:
+    """static/js/protocol.js has the server's close codes, error codes and limits, and judges names alike."""
+    page = pages.join(server.url, "rules", "ann")
+    names = [
+        "lobby",
+        "dev-2",
+        "a.b_c",
+        "日本",
+        "हिन्दी",
+        "-x",
+        "a b",
+        "",
+        "x" * 65,
+        "ann 2",
+        "ann  2",
+        "a!",
+        "ｆｏｏ",
+    ]
+    js = page.evaluate(
+        """async (names) => {
+        const p = await import("/static/js/protocol.js");
+        return {
+          close: p.CLOSE, error: p.ERROR, room: p.MAX_ROOM_CHARS, nick: p.MAX_NICK_CHARS,
+          rooms: names.map((n) => p.roomProblem(p.normalizeRoom(n)) === ""),
+          nicks: names.map((n) => n !== "" && p.nickProblem(p.normalizeNick(n)) === ""),
+        };
+      }""",
+        names,
+    )
+    assert js["close"]["BAD_NAME"] == protocol.CLOSE_BAD_NAME
+    assert js["close"]["UNAUTHORIZED"] == protocol.CLOSE_UNAUTHORIZED
+    assert js["close"]["NICK_TAKEN"] == protocol.CLOSE_NICK_TAKEN
+    assert js["close"]["TRY_AGAIN_LATER"] == protocol.CLOSE_TRY_AGAIN_LATER
+    assert js["close"]["GOING_AWAY"] == protocol.CLOSE_GOING_AWAY
+    for name, code in js["error"].items():
+        assert getattr(protocol, name) == code
+    assert (js["room"], js["nick"]) == (protocol.MAX_ROOM_LENGTH, protocol.MAX_NICK_LENGTH)
+    assert js["rooms"] == [accepted(protocol.normalize_room, n) for n in names]
+    assert js["nicks"] == [accepted(protocol.normalize_nick, n) for n in names]
+
+
+def accepted(rule: Any, name: str) -> bool:
+    try:
+        rule(name)
+    except protocol.ProtocolError:
+        return False
+    return True
+
+
+# --- the room navigation -----------------------------------------------------------
+
+
+def test_one_room_navigation_with_groups_shown_only_when_filled(server: ServerProcess, pages: Pages) -> None:
+    """The rooms are listed once, in a navigation; a group of rooms has a heading only when it has rooms."""
+    post(server, "nav-a", "bot", "hi")
+    page = pages.join(server.url, "nav-b", "ann")
+    nav = page.get_by_role("navigation", name="Rooms")
+    expect(nav.locator(".room-link")).not_to_have_count(0)
+    expect(page.locator("select")).to_have_count(0)
+    expect(page.locator("a.room-link")).to_have_count(nav.locator(".room-link").count())
+    expect(page.locator("#rooms h3")).to_have_text(["Open rooms"])  # every room is open today
+    expect(nav.locator(".room-link[aria-current=page]")).to_have_attribute("aria-label", "#nav-b, 1 online")
+    expect(nav.get_by_role("heading", name="Closed rooms")).to_have_count(0)
+    expect(nav.get_by_role("heading", name="Direct messages")).to_have_count(0)
+
+
+def test_rooms_of_three_kinds_fall_into_their_groups(server: ServerProcess, pages: Pages) -> None:
+    """When the server says what kind a room is, the list shows open, closed and direct rooms apart."""
+    page = pages.join(server.url, "kinds", "ann")
+    rooms = [
+        {"room": "dm-ann-bob", "online": 1, "last_id": 3, "kind": "direct"},
+        {"room": "kinds", "online": 1, "last_id": 0},
+        {"room": "staff", "online": 2, "last_id": 9, "kind": "closed"},
+        {"room": "zoo", "online": 0, "last_id": 1, "kind": "open"},
+        {"room": "odd", "online": 0, "last_id": 1, "kind": "something new"},
+    ]
+    page.route("**/api/rooms?*", lambda route: route.fulfill(json={"rooms": rooms, "next": None}))
+    page.get_by_label("Search rooms by the start of their name").press("Enter")
+    expect(page.locator("#rooms h3")).to_have_text(["Open rooms", "Closed rooms", "Direct messages"])
+    groups = page.locator("#rooms .room-group")
+    expect(groups.nth(0).locator(".room-link bdi")).to_have_text(["#kinds", "#odd", "#zoo"])
+    expect(groups.nth(1).locator(".room-link bdi")).to_have_text(["#staff"])
+    expect(groups.nth(2).locator(".room-link bdi")).to_have_text(["#dm-ann-bob"])
+    rooms[:] = [r for r in rooms if r.get("kind") != "closed"]
+    page.get_by_label("Search rooms by the start of their name").press("Enter")
+    expect(page.locator("#rooms h3")).to_have_text(["Open rooms", "Direct messages"])
+
+
 # --- phones and keyboards ---------------------------------------------------------
 
 
 def test_usable_on_a_phone(server: ServerProcess, pages: Pages) -> None:
-    """At 375x740 nothing scrolls sideways; the online list opens from the header."""
+    """At 375x740 nothing scrolls sideways; the rooms and the online list open in a drawer from the header."""
     page = pages.join(server.url, "phone", "ann", viewport=PHONE)
     say(page, "x" * 300)
     say(page, "https://example.com/" + "very-long-path/" * 20)
     say(page, "日本語のメッセージもちゃんと折り返されますか？😀")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    for selector in ("#text", "#send", "#room-picker", "#people-toggle"):
+    for selector in ("#text", "#send", "#room-title", "#drawer-toggle"):
         expect(page.locator(selector)).to_be_in_viewport()
+    expect(page.locator("#room-title")).to_have_text("#phone")
     expect(page.locator("#users")).not_to_be_in_viewport()
-    page.locator("#people-toggle").click()
+    expect(page.locator("#rooms")).not_to_be_in_viewport()
+    page.locator("#drawer-toggle").click()
     expect(page.locator("#users .nick")).to_have_text(["ann"])
     expect(page.locator("#users")).to_be_in_viewport()
+    expect(page.locator("#rooms .room-link[aria-current=page]")).to_be_in_viewport()
     page.keyboard.press("Escape")
-    expect(page.locator("#people-toggle")).to_be_focused()
-    expect(page.locator("#people-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#drawer-toggle")).to_be_focused()
+    expect(page.locator("#drawer-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#rooms")).not_to_be_in_viewport()
+    page.locator("#drawer-toggle").click()
+    page.mouse.click(PHONE["width"] - 10, PHONE["height"] // 2)  # beside the drawer
+    expect(page.locator("#drawer-toggle")).to_have_attribute("aria-expanded", "false")
+    expect(page.locator("#users")).not_to_be_in_viewport()
 
 
 def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -> None:
@@ -580,20 +761,19 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
     expect(page.locator("#messages .msg .text")).to_have_text(["line one\nline two"])
     expect(page.locator("#announcer")).to_have_attribute("aria-live", "polite")
     order: list[str] = []
-    page.locator("#room-picker").focus()
+    page.locator("#me").focus()
     while len(order) < 40 and (not order or order[-1] != "send"):
         here = page.evaluate("(e => e.id || e.className || e.textContent)(document.activeElement)")
         if not order or here != order[-1]:  # one entry for the run of room links
             order.append(here)
         page.keyboard.press("Tab")
     assert order == [
-        "room-picker",
         "me",
-        "scroller",
         "room-search",
         "room-link",
         "room-name",
         "Go",
+        "scroller",
         "text",
         "send",
     ]
@@ -603,7 +783,7 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
 
 
 def test_many_rooms_show_a_short_list_and_the_search_finds_one(pages: Pages) -> None:
-    """With 600 rooms the list and the dropdown hold one page; the search box asks the server by prefix."""
+    """With 600 rooms the list holds one page; the search box asks the server by prefix."""
     with ServerProcess(":memory:", "--api-key", API_KEY) as crowded:
         for number in range(600):
             post(crowded, f"room-{number:04d}", "bot", "hi")
@@ -613,14 +793,12 @@ def test_many_rooms_show_a_short_list_and_the_search_finds_one(pages: Pages) -> 
         expect(links).to_have_count(50)
         expect(links.nth(0)).to_have_text("#lobby0")  # made at start: every server has it
         expect(links.nth(1)).to_have_attribute("aria-current", "page")
-        assert page.locator("#room-picker option").count() == 51  # the page, and "Find another room…"
         expect(page.locator("#rooms-note")).to_have_text(
             "Showing the first 50 rooms: search to find the others."
         )
 
-        page.locator("#room-picker").select_option("")  # "Find another room…"
         search = page.get_by_label("Search rooms by the start of their name")
-        expect(search).to_be_focused()
+        search.click()
         search.press_sequentially("zeb")
         expect(links).to_have_count(1)
         expect(links).to_have_attribute("aria-label", "#zebra-crossing, 0 online")
@@ -656,13 +834,13 @@ CONVERSATION = [
 
 
 def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
-    """A conversation reads well at desktop and phone sizes (saved as PNGs for the README)."""
+    """A conversation reads well on a desktop and a phone, light and dark (PNGs; the README shows two)."""
     out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
     for nick, text in CONVERSATION[:-1]:
         said_by(server, "team", nick, text)
     desktop = pages.join(server.url, "team", "ann")
     others = [pages.join(server.url, "team", nick) for nick in ("bob", "李雷")]
-    phone = pages.join(server.url, "team", "سارا", viewport=PHONE, color_scheme="dark")
+    phone = pages.join(server.url, "team", "سارا", viewport=SCREENSHOT_PHONE, color_scheme="dark")
     say(desktop, CONVERSATION[-1][1])
     others[0].locator("#text").press_sequentially("On it")
     for page in (desktop, phone):
@@ -674,3 +852,12 @@ def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Page
     desktop.screenshot(path=str(out / "screenshot-desktop.png"))
     phone.screenshot(path=str(out / "screenshot-phone.png"))
     assert (out / "screenshot-phone.png").stat().st_size > 0
+    # The other scheme of each, and the phone's drawer open: not in the README, for looking at.
+    for page, scheme, name in ((desktop, "dark", "desktop-dark"), (phone, "light", "phone-light")):
+        page.emulate_media(color_scheme=scheme)
+        page.screenshot(path=str(out / f"screenshot-{name}.png"))
+    phone.locator("#drawer-toggle").click()
+    expect(phone.locator("#users")).to_be_in_viewport()
+    phone.wait_for_function("() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'")
+    phone.wait_for_timeout(250)  # the slide's last frame
+    phone.screenshot(path=str(out / "screenshot-phone-drawer.png"))

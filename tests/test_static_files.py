@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from chatroom.static_files import plain_static_path
-from tests.support import ServerProcess, assert_no_traceback, raw_get
+from tests.support import REPO, ServerProcess, assert_no_traceback, raw_get
+
+MODULES = sorted(path.name for path in (REPO / "static" / "js").glob("*.js"))
 
 
 @pytest.fixture(scope="module")
@@ -17,32 +20,32 @@ def server() -> Iterator[ServerProcess]:
 
 
 HOSTILE = [
-    "/static/chat.js%00.png",
+    "/static/chat.css%00.png",
     "/static/%00",
-    "/static/chat.js%00",
+    "/static/chat.css%00",
     "/static/..%2f..%2fetc%2fpasswd",
     "/static/..%2F..%2Fetc%2Fpasswd",
     "/static/%2e%2e/chatroom/api.py",
     "/static/%2e%2e%2fchatroom%2fapi.py",
     "/static/../chatroom/api.py",
-    "/static/./chat.js",
+    "/static/./chat.css",
     "/static/.hidden",
     "/static//etc/passwd",
-    "/static/chat.js/",
-    "/static/chat.js%2f",
+    "/static/chat.css/",
+    "/static/chat.css%2f",
     "/static/%5c..%5c..%5cetc%5cpasswd",
-    "/static/..%5cchat.js",
+    "/static/..%5cchat.css",
     "/static/%c0%ae%c0%ae/chatroom/api.py",
     "/static/%ff",
     "/static/%e2%80",
     "/static/%",
     "/static/%zz",
     "/static/%252e%252e/chatroom/api.py",
-    "/static/chat.js%0a",
+    "/static/chat.css%0a",
     "/static/ch%01at.js",
     "/static/chat%20.js",
     "/static/" + "a" * 5000,
-    "/static/" + "a/" * 500 + "chat.js",
+    "/static/" + "a/" * 500 + "chat.css",
 ]
 
 
@@ -56,12 +59,35 @@ def test_a_hostile_static_path_is_4xx_without_a_traceback(server: ServerProcess,
     assert_no_traceback(server, logged)
 
 
-@pytest.mark.parametrize("target", ["/static/chat.js", "/static/chat.css", "/static/chat.js?v=abc%ff"])
+@pytest.mark.parametrize("target", ["/static/js/app.js", "/static/chat.css", "/static/js/app.js?v=abc%ff"])
 def test_the_pages_files_are_served(server: ServerProcess, target: str) -> None:
     """The script and the style sheet are still there, whatever version argument a cache adds."""
     status, body = raw_get(server, target)
     assert status == 200
     assert len(body) > 1000
+
+
+def headers_of(server: ServerProcess, target: str) -> tuple[int, dict[str, str]]:
+    with urllib.request.urlopen(server.url + target, timeout=5) as response:
+        return int(response.status), {name.lower(): value for name, value in response.headers.items()}
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_is_javascript_and_revalidated(server: ServerProcess, module: str) -> None:
+    """A module runs only with a JavaScript type; one imported without ?v= is checked again each time."""
+    status, headers = headers_of(server, f"/static/js/{module}")
+    assert status == 200
+    assert headers["content-type"].split(";")[0] == "text/javascript"
+    assert headers["cache-control"] == "no-cache"
+    assert headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_versioned_file_is_cached_for_long(server: ServerProcess) -> None:
+    """What the page links with ?v= (its entry module and style sheet) may be kept for good."""
+    _, script = headers_of(server, "/static/js/app.js?v=1")
+    _, style = headers_of(server, "/static/chat.css?v=1")
+    assert "max-age=" in script["cache-control"] and "no-cache" not in script["cache-control"]
+    assert style["content-type"].split(";")[0] == "text/css"
 
 
 def test_plain_names_pass_and_others_do_not() -> None:

@@ -1,0 +1,101 @@
+// The chat page: one WebSocket per room, speaking docs/protocol.md. This
+// module only wires the others together: frames to the modules that show
+// them, events on the page to the modules that answer them.
+
+import * as composer from "./composer.js";
+import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
+import {ui} from "./dom.js";
+import * as identity from "./identity.js";
+import * as messages from "./messages.js";
+import * as people from "./people.js";
+import {FRAME, IDENTITY_ERRORS, roomProblem} from "./protocol.js";
+import {refreshRooms, showRooms, toggleDrawer, wireRooms} from "./rooms.js";
+import {recallIdentity, session} from "./session.js";
+
+function routeFrames() {
+  on(FRAME.WELCOME, (frame, how) => {
+    messages.onWelcome(frame, how);
+    if (how.epochChanged) composer.givePendingBack(); // stored in a history that is gone
+    identity.onWelcome(frame);
+    people.onWelcome(frame);
+    refreshRooms();
+  });
+  on(FRAME.HISTORY, (frame) => {
+    const {purpose, messages: shown} = messages.onHistory(frame);
+    if (purpose === "page") return;
+    shown.forEach(composer.settleBy);
+    if (purpose === "replay") composer.givePendingBack();
+  });
+  on(FRAME.USER, (frame) => {
+    if (!messages.onUser(frame)) return;
+    composer.settleBy(frame);
+    people.forgetTyper(frame.nick);
+  });
+  on(FRAME.SYS, people.onSys);
+  on(FRAME.PRESENCE, people.onPresence);
+  on(FRAME.TYPING, people.onTyping);
+  on(FRAME.ACK, composer.onAck);
+  on(FRAME.ERROR, (frame) => {
+    if (IDENTITY_ERRORS.has(frame.code)) identity.onIdentityRefused(frame);
+    else composer.onRefused(frame);
+  });
+  configure({
+    since: messages.lastId,
+    closed: () => {
+      messages.onClosed();
+      people.forgetTypers();
+    },
+    mustAct: identity.onIdentityClosed,
+  });
+  people.onChange(() => showRooms());
+}
+
+function wirePage() {
+  ui.scroller.addEventListener("scroll", messages.onScroll, {passive: true});
+  new ResizeObserver(() => messages.atBottom() && messages.scrollToBottom()).observe(ui.scroller);
+  ui.loadEarlier.addEventListener("click", messages.requestEarlier);
+  ui.pill.addEventListener("click", () => {
+    messages.scrollToBottom();
+    ui.text.focus();
+  });
+  ui.retry.addEventListener("click", () => {
+    resetBackoff();
+    retryNow();
+  });
+  window.addEventListener("online", () => {
+    resetBackoff();
+    retryNow();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) messages.onVisible();
+  });
+  composer.wireComposer();
+  identity.wireIdentity();
+  wireRooms();
+}
+
+function start() {
+  routeFrames();
+  wirePage();
+  messages.updateTitle();
+  const problem = roomProblem(session.room);
+  if (problem) {
+    setStatus("offline", "Offline", "Not connected: this room name cannot be used.");
+    ui.roomError.textContent = `“${session.room}” cannot be a room: ${problem}. Pick another one.`;
+    toggleDrawer(true);
+    ui.roomName.focus();
+    return;
+  }
+  recallIdentity();
+  refreshRooms();
+  if (session.jwtRequired ? session.token : session.nick !== null) return connect();
+  session.mustAct = true;
+  setStatus(
+    "offline",
+    "Offline",
+    session.jwtRequired ? "Not connected: a token is needed." : "Not connected: choose a nick.",
+  );
+  identity.askForIdentity("");
+}
+
+start();

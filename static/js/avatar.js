@@ -1,0 +1,70 @@
+// Avatars: a person's initials on a coloured circle. The colour is the one the
+// server sends (a user frame's ``color``) when it does; until then one is
+// derived from the nick, stably, over the server's palette
+// (chatroom/store/records.py AVATAR_COLORS, which tests/test_page.py keeps
+// this copy equal to). Each has at least 5:1 contrast with white initials.
+
+import {element} from "./dom.js";
+import {nickKey} from "./protocol.js";
+
+export const AVATAR_COLORS = Object.freeze([
+  "#b71c1c",
+  "#ad1457",
+  "#6a1b9a",
+  "#4527a0",
+  "#283593",
+  "#1565c0",
+  "#00695c",
+  "#2e7d32",
+  "#5d4037",
+  "#37474f",
+  "#a0450b",
+  "#7b5e00",
+]);
+
+const HEX_COLOR = /^#[0-9a-f]{6}$/i;
+
+// FNV-1a over the nick's key, then mixed (murmur3's finaliser) so that short
+// nicks spread over the palette: the same nick has the same colour everywhere.
+function hashOf(text) {
+  let hash = 0x811c9dc5;
+  for (const char of text) {
+    hash ^= char.codePointAt(0);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b) >>> 0;
+  hash ^= hash >>> 13;
+  hash = Math.imul(hash, 0xc2b2ae35) >>> 0;
+  hash ^= hash >>> 16;
+  return hash >>> 0;
+}
+
+// The server's colour when it sent a well-formed one, else the nick's own.
+export function avatarColor(nick, color) {
+  if (typeof color === "string" && HEX_COLOR.test(color)) return color;
+  return AVATAR_COLORS[hashOf(nickKey(nick)) % AVATAR_COLORS.length];
+}
+
+const graphemes =
+  typeof Intl.Segmenter === "function"
+    ? (text) => [...new Intl.Segmenter(undefined, {granularity: "grapheme"}).segment(text)].map((s) => s.segment)
+    : (text) => [...text];
+
+// The first letter of the first two words ("ann 2" is "A2", "李雷" is "李").
+export function initials(nick) {
+  const words = nick.split(" ").filter(Boolean);
+  return words
+    .slice(0, 2)
+    .map((word) => graphemes(word)[0] || "")
+    .join("")
+    .toLocaleUpperCase();
+}
+
+// Decorative: the name beside it says who it is.
+export function avatarElement(nick, color) {
+  const node = element("span", "avatar", initials(nick));
+  node.setAttribute("aria-hidden", "true");
+  node.style.backgroundColor = avatarColor(nick, color);
+  return node;
+}

@@ -1,0 +1,159 @@
+// The WebSocket: connecting with the nick or token, reconnecting with backoff
+// and ``since`` (the last id seen), noticing a new epoch, and the status the
+// header shows. Frames go to the handlers registered with ``on``.
+
+import {ui} from "./dom.js";
+import {CLOSE, ERROR_FOR_CLOSE, FRAME} from "./protocol.js";
+import {session} from "./session.js";
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 30000;
+
+const link = {
+  socket: null,
+  epoch: null,
+  sinceSent: 0,
+  attempt: 0,
+  retryAt: 0,
+  retryTimer: 0,
+  countdownTimer: 0,
+};
+
+const handlers = new Map();
+const hooks = {
+  since: () => 0, // the newest id the page holds
+  closed: () => {}, // the socket went, for whatever reason
+  mustAct: () => {}, // closed with a code that reconnecting cannot help (its error code)
+};
+
+// ``fn(frame, ...)`` for every frame of ``type``, in the order registered.
+// Welcome handlers also get ``{epochChanged, replay}``.
+export function on(type, fn) {
+  if (!handlers.has(type)) handlers.set(type, []);
+  handlers.get(type).push(fn);
+}
+
+export function configure(given) {
+  Object.assign(hooks, given);
+}
+
+// The header says it in a word; the banner under it says what is going on.
+export function setStatus(kind, word, detail) {
+  ui.status.dataset.state = kind;
+  ui.statusText.textContent = word;
+  ui.bannerText.textContent = detail || "";
+  ui.banner.hidden = !detail;
+  ui.banner.dataset.state = kind;
+  ui.retry.hidden = kind !== "offline" || session.mustAct;
+}
+
+export function socketOpen() {
+  return session.connected && link.socket !== null && link.socket.readyState === WebSocket.OPEN;
+}
+
+export function sendFrame(frame) {
+  if (!socketOpen()) return false;
+  link.socket.send(JSON.stringify(frame));
+  return true;
+}
+
+function socketUrl() {
+  const params = new URLSearchParams({room: session.room});
+  if (session.jwtRequired) params.set("token", session.token);
+  else if (session.nick) params.set("nick", session.nick);
+  link.sinceSent = hooks.since();
+  if (link.sinceSent) params.set("since", String(link.sinceSent));
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws?${params}`;
+}
+
+export function connect() {
+  clearTimeout(link.retryTimer);
+  clearInterval(link.countdownTimer);
+  dropSocket();
+  session.mustAct = false;
+  if (link.attempt) setStatus("connecting", "Reconnecting…", "Reconnecting…");
+  else setStatus("connecting", "Connecting…");
+  const socket = new WebSocket(socketUrl());
+  link.socket = socket;
+  socket.addEventListener("message", (event) => {
+    if (socket === link.socket) receive(event.data);
+  });
+  socket.addEventListener("close", (event) => {
+    if (socket === link.socket) onClose(event);
+  });
+}
+
+// The next connection starts a fresh backoff (the person asked, or the network came back).
+export function resetBackoff() {
+  link.attempt = 0;
+}
+
+export function retryNow() {
+  if (!link.socket && !session.mustAct) connect();
+}
+
+function dropSocket() {
+  const old = link.socket;
+  link.socket = null;
+  session.connected = false;
+  if (old && old.readyState <= WebSocket.OPEN) old.close(CLOSE.NORMAL, "leaving");
+}
+
+function receive(data) {
+  let frame;
+  try {
+    frame = JSON.parse(data);
+  } catch {
+    return; // not ours to show: a frame we cannot read is skipped
+  }
+  if (!frame || typeof frame !== "object") return;
+  const extra = frame.type === FRAME.WELCOME ? [welcomed(frame)] : [];
+  for (const handle of handlers.get(frame.type) || []) handle(frame, ...extra);
+}
+
+// A new epoch means the room's ids started over: what the page holds (and
+// its since=) mean nothing any more, which the welcome handlers are told.
+function welcomed(frame) {
+  const epochChanged = link.epoch !== null && frame.epoch !== link.epoch;
+  link.epoch = frame.epoch;
+  session.myNick = frame.nick;
+  session.connected = true;
+  session.mustAct = false;
+  link.attempt = 0;
+  setStatus("online", "Online");
+  return {epochChanged, replay: link.sinceSent > 0 && !epochChanged};
+}
+
+function onClose(event) {
+  link.socket = null;
+  session.connected = false;
+  hooks.closed();
+  const code = ERROR_FOR_CLOSE[event.code];
+  if (code) {
+    session.mustAct = true;
+    const why = event.code === CLOSE.UNAUTHORIZED ? "a valid token is needed" : "pick another name";
+    setStatus("offline", "Offline", `Not connected: ${why}.`);
+    hooks.mustAct(code);
+    return;
+  }
+  if (!session.mustAct) scheduleReconnect();
+}
+
+// Exponential backoff with jitter, so a restarted server is not stampeded.
+function scheduleReconnect() {
+  const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** link.attempt);
+  const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+  link.attempt += 1;
+  link.retryAt = Date.now() + delay;
+  link.retryTimer = setTimeout(connect, delay);
+  showCountdown();
+  clearInterval(link.countdownTimer);
+  link.countdownTimer = setInterval(showCountdown, 1000);
+}
+
+function showCountdown() {
+  const seconds = Math.max(0, Math.ceil((link.retryAt - Date.now()) / 1000));
+  const when = seconds > 0 ? `in ${seconds} s` : "now";
+  setStatus("offline", "Offline", `Connection lost. Trying again ${when}; anything you type stays in the box.`);
+}

@@ -1,0 +1,295 @@
+// The message list: messages in id order, join and leave lines, history
+// paging (older as the reader scrolls up, newer again at the bottom), at
+// most MAX_ITEMS items on the page, the "new messages" pill, and what a
+// screen reader and the tab's title say when a message arrives.
+
+import {sendFrame, socketOpen} from "./connection.js";
+import {textNode, ui} from "./dom.js";
+import {FRAME, HISTORY_PAGE, nickKey} from "./protocol.js";
+import {lineItem, messageItem, regroup} from "./render.js";
+import {isOwnMessage, session} from "./session.js";
+
+const NEAR_BOTTOM_PX = 48;
+const NEAR_TOP_PX = 80;
+// Messages and notices kept on the page: however long or busy the session,
+// the page holds this many, and scrolling brings back what was let go.
+export const MAX_ITEMS = 300;
+
+const list = {
+  byId: new Map(),
+  lastId: 0,
+  hasEarlier: false,
+  // Newer messages were let go while the reader was far up: the list ends
+  // at cutAfter, and reaching the bottom loads the newest again.
+  newerCut: false,
+  cutAfter: 0,
+  paging: false,
+  // What each history frame still to come is for: "fresh", "replay", "page" or "ignore".
+  historyPurposes: [],
+  stick: true,
+  unseen: 0,
+  unseenWhileHidden: 0,
+};
+
+export const lastId = () => list.lastId;
+
+// --- scrolling -----------------------------------------------------------------
+
+function nearBottom() {
+  const s = ui.scroller;
+  return s.scrollHeight - s.scrollTop - s.clientHeight < NEAR_BOTTOM_PX;
+}
+
+export const atBottom = () => list.stick;
+
+export function scrollToBottom() {
+  if (list.newerCut) loadNewest();
+  ui.scroller.scrollTop = ui.scroller.scrollHeight;
+  list.stick = true;
+  list.unseen = 0;
+  ui.pill.hidden = true;
+}
+
+function noteUnseen() {
+  list.unseen += 1;
+  ui.pill.textContent = list.unseen === 1 ? "1 new message ↓" : `${list.unseen} new messages ↓`;
+  ui.pill.hidden = false;
+}
+
+export function onScroll() {
+  list.stick = nearBottom();
+  if (list.stick) {
+    if (list.newerCut) loadNewest();
+    list.unseen = 0;
+    ui.pill.hidden = true;
+    boundList();
+  }
+  if (ui.scroller.scrollTop < NEAR_TOP_PX) requestEarlier();
+}
+
+// Older messages go in above what the reader is looking at: keep it still.
+function keepingScrollPosition(change) {
+  const fromBottom = ui.scroller.scrollHeight - ui.scroller.scrollTop;
+  change();
+  ui.scroller.scrollTop = ui.scroller.scrollHeight - fromBottom;
+}
+
+// --- the list ------------------------------------------------------------------------
+
+// Messages are kept in id order whatever order they arrive in; the newest
+// goes last, after any join and leave lines that came before it.
+function placeById(item, id) {
+  if (id > list.lastId) return ui.list.append(item);
+  let after = ui.list.lastElementChild;
+  while (after && !(after.dataset.id && Number(after.dataset.id) < id)) {
+    after = after.previousElementSibling;
+  }
+  if (after) after.after(item);
+  else ui.list.prepend(item);
+}
+
+function addMessage(frame) {
+  if (typeof frame.id !== "number" || typeof frame.message !== "string" || list.byId.has(frame.id)) return false;
+  if (list.newerCut && frame.id > list.cutAfter) {
+    // Beyond the end of what the list holds: it comes back with the newest.
+    list.lastId = Math.max(list.lastId, frame.id);
+    return false;
+  }
+  const item = messageItem(frame, isOwnMessage(frame));
+  list.byId.set(frame.id, item);
+  placeById(item, frame.id);
+  regroup(item);
+  list.lastId = Math.max(list.lastId, frame.id);
+  return true;
+}
+
+// A join, a leave or a notice, at the end (unless newer messages were let go).
+export function addLine(className, nodes, ts) {
+  if (list.newerCut) return null;
+  const wasAtBottom = list.stick;
+  const item = lineItem(className, nodes, ts);
+  ui.list.append(item);
+  regroup(item);
+  if (wasAtBottom) scrollToBottom();
+  boundList();
+  return item;
+}
+
+function oldestId() {
+  let oldest = Infinity;
+  for (const id of list.byId.keys()) oldest = Math.min(oldest, id);
+  return oldest === Infinity ? 0 : oldest;
+}
+
+function clearEverything() {
+  ui.list.replaceChildren();
+  list.byId.clear();
+  list.lastId = 0;
+  list.hasEarlier = false;
+  list.newerCut = false;
+}
+
+// --- keeping the list short -----------------------------------------------------
+
+// At most MAX_ITEMS items: the end farther from what the reader looks at
+// goes. Older ones come back with a history request when the reader
+// scrolls to the top; newer ones when the reader scrolls to the bottom.
+function boundList() {
+  const excess = ui.list.childElementCount - MAX_ITEMS;
+  if (excess <= 0) return;
+  const s = ui.scroller;
+  const readingOlder = !list.stick && s.scrollTop + s.clientHeight / 2 < s.scrollHeight / 2;
+  if (readingOlder) trimNewest(excess);
+  else keepingScrollPosition(() => trimOldest(excess));
+}
+
+function removeItem(item) {
+  if (item.dataset.id) list.byId.delete(Number(item.dataset.id));
+  item.remove();
+}
+
+function trimOldest(count) {
+  for (let i = 0; i < count && ui.list.firstElementChild; i += 1) {
+    if (ui.list.firstElementChild.dataset.id) list.hasEarlier = true;
+    removeItem(ui.list.firstElementChild);
+  }
+  if (ui.list.firstElementChild) regroup(ui.list.firstElementChild);
+  updateEdges();
+}
+
+function trimNewest(count) {
+  for (let i = 0; i < count && ui.list.lastElementChild; i += 1) removeItem(ui.list.lastElementChild);
+  let newest = 0;
+  for (const id of list.byId.keys()) newest = Math.max(newest, id);
+  list.cutAfter = newest;
+  list.newerCut = true;
+  ui.pill.textContent = "Newer messages ↓";
+  ui.pill.hidden = false;
+}
+
+// Back at the bottom after newer messages were let go: the newest page again.
+function loadNewest() {
+  if (!socketOpen()) return;
+  list.newerCut = false;
+  ui.list.replaceChildren();
+  list.byId.clear();
+  list.stick = true;
+  sendHistoryRequest(list.lastId + 1, "fresh");
+}
+
+function updateEdges() {
+  const any = list.byId.size > 0;
+  ui.loadEarlier.hidden = !list.hasEarlier;
+  ui.loadEarlier.textContent = list.paging ? "Loading earlier messages…" : "Load earlier messages";
+  ui.historyStart.hidden = list.hasEarlier || !any;
+  ui.empty.hidden = any || !session.connected;
+}
+
+// --- history ---------------------------------------------------------------------
+
+function sendHistoryRequest(before, purpose) {
+  if (!sendFrame({type: FRAME.HISTORY, before, limit: HISTORY_PAGE})) return false;
+  list.historyPurposes.push(purpose);
+  return true;
+}
+
+export function requestEarlier() {
+  if (!list.hasEarlier || list.paging) return;
+  const before = oldestId();
+  if (before && sendHistoryRequest(before, "page")) {
+    list.paging = true;
+    updateEdges();
+  }
+}
+
+// Too few messages to scroll: nobody can reach the top to ask for more.
+function fillViewport() {
+  if (list.hasEarlier && ui.scroller.scrollHeight <= ui.scroller.clientHeight) requestEarlier();
+}
+
+// --- frames ------------------------------------------------------------------------------
+
+export function onWelcome(frame, {epochChanged, replay}) {
+  if (epochChanged) {
+    clearEverything();
+    addLine("notice", [textNode("The server's history was reset, so older messages were cleared.")]);
+    list.historyPurposes = ["ignore"];
+    if (frame.last_id > 0) sendHistoryRequest(frame.last_id + 1, "fresh");
+  } else {
+    list.historyPurposes = [replay ? "replay" : "fresh"];
+  }
+  for (const item of ui.list.querySelectorAll(".msg")) {
+    item.classList.toggle("own", !item.dataset.bot && item.dataset.nick === nickKey(frame.nick));
+  }
+  updateEdges();
+}
+
+// Adds a history frame's messages; answers what the frame was for, and the messages it held.
+export function onHistory(frame) {
+  const purpose = list.historyPurposes.shift() || "page";
+  const messages = Array.isArray(frame.messages) ? frame.messages.filter((m) => m && typeof m === "object") : [];
+  if (purpose === "ignore") return {purpose, messages: []};
+  if (purpose === "page") {
+    keepingScrollPosition(() => messages.forEach(addMessage));
+    list.hasEarlier = Boolean(frame.truncated) && messages.length > 0;
+    list.paging = false;
+  } else {
+    if (purpose === "replay" && frame.truncated) {
+      // More was missed than the server replays: drop what is now cut off.
+      for (const item of list.byId.values()) item.remove();
+      list.byId.clear();
+      list.hasEarlier = true;
+      list.newerCut = false;
+    } else if (purpose === "fresh") {
+      list.hasEarlier = Boolean(frame.truncated);
+    }
+    const stick = list.stick;
+    messages.forEach(addMessage);
+    if (stick) scrollToBottom();
+  }
+  updateEdges();
+  boundList();
+  fillViewport();
+  return {purpose, messages};
+}
+
+// Shows a live message; false when the list already had it or does not hold its place.
+export function onUser(frame) {
+  const wasAtBottom = list.stick;
+  const own = isOwnMessage(frame);
+  if (!addMessage(frame)) {
+    if (list.newerCut && own) scrollToBottom(); // to see what one sent
+    return false;
+  }
+  if (own || wasAtBottom) scrollToBottom();
+  else noteUnseen();
+  if (!own) announce(frame);
+  updateEdges();
+  boundList();
+  return true;
+}
+
+function announce(frame) {
+  const who = frame.bot === true ? `${frame.nick} (bot)` : frame.nick;
+  ui.announcer.textContent = `${who}: ${frame.message.slice(0, 300)}`;
+  if (document.hidden) {
+    list.unseenWhileHidden += 1;
+    updateTitle();
+  }
+}
+
+export function onClosed() {
+  list.paging = false;
+  list.historyPurposes = [];
+  updateEdges();
+}
+
+export function onVisible() {
+  list.unseenWhileHidden = 0;
+  updateTitle();
+}
+
+export function updateTitle() {
+  const prefix = list.unseenWhileHidden ? `(${list.unseenWhileHidden}) ` : "";
+  document.title = `${prefix}#${session.room} · chatroom`;
+}

@@ -1,0 +1,128 @@
+// Who is here: the online list (from welcome, sys and presence frames), the
+// join and leave lines those frames put in the message list, and who is typing.
+
+import {avatarElement} from "./avatar.js";
+import {element, nickElement, textNode, ui} from "./dom.js";
+import {nickKey} from "./protocol.js";
+import {addLine} from "./messages.js";
+import {isOwn} from "./session.js";
+
+const TYPING_SHOWN_FOR_MS = 4000;
+const NAMES_IN_TITLE = 20;
+
+let users = [];
+const typers = new Map(); // nick -> until when it is shown
+let typingTimer = 0;
+let changed = () => {};
+
+export const onlineNow = () => users.length;
+
+// ``fn()`` after every change to the online list.
+export function onChange(fn) {
+  changed = fn;
+}
+
+const byKeyThenCodePoint = (a, b) => {
+  const ka = nickKey(a);
+  const kb = nickKey(b);
+  return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
+};
+
+export function setUsers(names) {
+  users = names.filter((n) => typeof n === "string").sort(byKeyThenCodePoint);
+  ui.users.replaceChildren(
+    ...users.map((name) => {
+      const item = element("li");
+      item.append(avatarElement(name), nickElement(name));
+      if (isOwn(name)) item.append(element("span", "you", " (you)"));
+      return item;
+    }),
+  );
+  ui.onlineCount.textContent = String(users.length);
+  ui.onlineCountSide.textContent = String(users.length);
+  changed();
+}
+
+export function onWelcome(frame) {
+  setUsers(Array.isArray(frame.users) ? frame.users : []);
+}
+
+export function onSys(frame) {
+  if (frame.event === "join") {
+    if (!users.some((n) => nickKey(n) === nickKey(frame.nick))) setUsers([...users, frame.nick]);
+    if (isOwn(frame.nick)) return;
+  } else {
+    setUsers(users.filter((n) => nickKey(n) !== nickKey(frame.nick)));
+    forgetTyper(frame.nick);
+  }
+  const [kind, verb] = frame.event === "join" ? ["join", " joined"] : ["leave", " left"];
+  addLine("sys " + kind, [nickElement(frame.nick), textNode(verb)], frame.ts);
+}
+
+// Several joins and leaves at once (a busy room): the online list takes
+// them all; one line says what changed in it, names in its tooltip.
+export function onPresence(frame) {
+  const names = (list) => (Array.isArray(list) ? list.filter((n) => typeof n === "string") : []);
+  const joined = names(frame.joined);
+  const left = names(frame.left);
+  const had = new Set(users.map(nickKey));
+  const joinedKeys = new Set(joined.map(nickKey));
+  const leftKeys = new Set(left.map(nickKey));
+  const arrived = joined.filter((n) => !had.has(nickKey(n)) && !isOwn(n));
+  const gone = left.filter((n) => had.has(nickKey(n)) && !joinedKeys.has(nickKey(n)));
+  const departed = [...new Map(gone.map((n) => [nickKey(n), n])).values()];
+  setUsers([...users.filter((n) => !leftKeys.has(nickKey(n)) && !joinedKeys.has(nickKey(n))), ...joined]);
+  departed.forEach(forgetTyper);
+  if (arrived.length + departed.length === 0) return;
+  if (arrived.length + departed.length === 1) {
+    const [nick, verb, kind] = arrived.length ? [arrived[0], " joined", "join"] : [departed[0], " left", "leave"];
+    addLine("sys " + kind, [nickElement(nick), textNode(verb)], frame.ts);
+    return;
+  }
+  const parts = [];
+  if (arrived.length) parts.push(`${arrived.length} joined`);
+  if (departed.length) parts.push(`${departed.length} left`);
+  const line = addLine("sys presence", [textNode(parts.join(", "))], frame.ts);
+  if (line) line.title = presenceTitle(arrived, departed);
+}
+
+function presenceTitle(arrived, departed) {
+  const some = (list) => list.slice(0, NAMES_IN_TITLE).join(", ") + (list.length > NAMES_IN_TITLE ? ", …" : "");
+  const parts = [];
+  if (arrived.length) parts.push("Joined: " + some(arrived));
+  if (departed.length) parts.push("Left: " + some(departed));
+  return parts.join("\n");
+}
+
+// --- typing ---------------------------------------------------------------------------
+
+export function onTyping(frame) {
+  if (typeof frame.nick !== "string" || isOwn(frame.nick)) return;
+  typers.set(frame.nick, Date.now() + TYPING_SHOWN_FOR_MS);
+  showTypers();
+}
+
+export function forgetTyper(nick) {
+  if (typers.delete(nick)) showTypers();
+}
+
+export function forgetTypers() {
+  typers.clear();
+  showTypers();
+}
+
+function showTypers() {
+  const now = Date.now();
+  for (const [nick, until] of typers) if (until <= now) typers.delete(nick);
+  const names = [...typers.keys()];
+  ui.typing.replaceChildren();
+  if (names.length === 1) ui.typing.append(nickElement(names[0]), textNode(" is typing…"));
+  else if (names.length === 2) {
+    ui.typing.append(nickElement(names[0]), textNode(" and "), nickElement(names[1]), textNode(" are typing…"));
+  } else if (names.length > 2) ui.typing.append(textNode("Several people are typing…"));
+  clearTimeout(typingTimer);
+  if (names.length) {
+    const next = Math.min(...typers.values()) - now;
+    typingTimer = setTimeout(showTypers, Math.max(next, 50));
+  }
+}

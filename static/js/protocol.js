@@ -1,0 +1,98 @@
+// The wire protocol as the page speaks it (docs/protocol.md): name rules,
+// limits, frame types, error codes and close codes, from this one place.
+// The name rules mirror chatroom/names.py so that the page can explain a
+// name the server would refuse before it asks; the server has the last word
+// (it also refuses look-alikes, which the page cannot judge).
+
+export const MAX_ROOM_CHARS = 64;
+export const MAX_NICK_CHARS = 32;
+export const MAX_MESSAGE_CHARS = 4000;
+export const MAX_REF_CHARS = 64;
+export const HISTORY_PAGE = 50; // what a history request asks for (the server allows up to 200)
+
+// Frame types, both ways.
+export const FRAME = Object.freeze({
+  WELCOME: "welcome",
+  HISTORY: "history",
+  USER: "user",
+  SYS: "sys",
+  PRESENCE: "presence",
+  TYPING: "typing",
+  ACK: "ack",
+  ERROR: "error",
+  MESSAGE: "message", // client to server
+});
+
+// Error codes carried by error frames.
+export const ERROR = Object.freeze({
+  BAD_JSON: "bad_json",
+  BAD_REQUEST: "bad_request",
+  EMPTY: "empty",
+  TOO_LONG: "too_long",
+  RATE_LIMITED: "rate_limited",
+  BINARY: "binary",
+  UNAVAILABLE: "unavailable",
+  BAD_NAME: "bad_name",
+  NICK_TAKEN: "nick_taken",
+  UNAUTHORIZED: "unauthorized",
+});
+
+// Close codes (docs/protocol.md, "Closing").
+export const CLOSE = Object.freeze({
+  NORMAL: 1000,
+  GOING_AWAY: 1001,
+  POLICY_VIOLATION: 1008,
+  TOO_BIG: 1009,
+  TRY_AGAIN_LATER: 1013,
+  BAD_NAME: 4400,
+  UNAUTHORIZED: 4401,
+  NICK_TAKEN: 4409,
+});
+
+// After these, reconnecting cannot help: the person must choose again.
+export const ERROR_FOR_CLOSE = Object.freeze({
+  [CLOSE.BAD_NAME]: ERROR.BAD_NAME,
+  [CLOSE.UNAUTHORIZED]: ERROR.UNAUTHORIZED,
+  [CLOSE.NICK_TAKEN]: ERROR.NICK_TAKEN,
+});
+
+// Refusals of who one is (the nick or the token), answered by choosing again.
+export const IDENTITY_ERRORS = new Set([ERROR.BAD_NAME, ERROR.NICK_TAKEN, ERROR.UNAUTHORIZED]);
+
+// --- names -------------------------------------------------------------------
+
+// Letters and digits of any script, then also combining marks and - _ .
+const ROOM_RULE = /^[\p{L}\p{Nd}][\p{L}\p{Nd}\p{M}_.-]*$/u;
+// The same, in words separated by single spaces.
+const NICK_RULE = /^[\p{L}\p{Nd}][\p{L}\p{Nd}\p{M}_.-]*(?: [\p{L}\p{Nd}\p{M}_.-]+)*$/u;
+
+export const codePoints = (text) => [...text].length;
+
+// Nicks are compared without case (the server also folds look-alikes).
+export const nickKey = (nick) => nick.toLowerCase();
+
+// What the server's PRECIS enforcement does first: trim, NFKC, one space for a run.
+export function normalizeNick(raw) {
+  return raw.trim().normalize("NFKC").replace(/\s+/gu, " ");
+}
+
+export function normalizeRoom(raw) {
+  return raw.trim().normalize("NFKC");
+}
+
+// Why a room name would be refused, in words; "" when it would not.
+export function roomProblem(room) {
+  const length = codePoints(room);
+  if (length < 1 || length > MAX_ROOM_CHARS) return `a room name has 1 to ${MAX_ROOM_CHARS} characters`;
+  if (!ROOM_RULE.test(room)) return "a room name is letters, digits, - _ and ., starting with a letter or digit";
+  return "";
+}
+
+// Why a nick would be refused, in words; "" when it would not (an empty nick asks for a guest name).
+export function nickProblem(nick) {
+  if (codePoints(nick) > MAX_NICK_CHARS) return `a nick has at most ${MAX_NICK_CHARS} characters`;
+  if (!NICK_RULE.test(nick)) {
+    return "a nick is letters, digits, single spaces, - _ and ., starting with a letter or digit";
+  }
+  return "";
+}

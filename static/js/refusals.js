@@ -1,0 +1,28 @@
+// What each refusal means to the person, and what to do about it.
+
+import {ERROR, MAX_MESSAGE_CHARS} from "./protocol.js";
+
+const HELP = {
+  [ERROR.RATE_LIMITED]: () =>
+    "You are sending messages too fast. Wait a moment, then press Enter again: your message is still in the box.",
+  [ERROR.TOO_LONG]: (m) =>
+    `That message is too long (${m || "at most " + MAX_MESSAGE_CHARS + " characters"}). Shorten it or split it into several messages.`,
+  [ERROR.EMPTY]: () => "There is nothing to send: type a message first.",
+  [ERROR.NICK_TAKEN]: () => "Someone in this room already uses that nick. Pick another one.",
+  [ERROR.BAD_NAME]: (m) =>
+    `That name is not allowed: ${m || "use letters, digits, single spaces, - _ and ."}. Pick another one.`,
+  [ERROR.UNAUTHORIZED]: () =>
+    "Your access token was refused (missing, invalid or expired). Paste a fresh token to join.",
+  [ERROR.UNAVAILABLE]: () =>
+    "The server cannot store messages right now. Your message is still in the box: try again in a moment.",
+  [ERROR.BAD_REQUEST]: (m) =>
+    `The server did not accept that message${m ? " (" + m + ")" : ""}. Edit it and try again.`,
+  [ERROR.BAD_JSON]: () => "The server could not read what this page sent. Reload the page and try again.",
+  [ERROR.BINARY]: () => "The server only accepts text. Reload the page and try again.",
+};
+
+// The refusal ``code`` in words; ``message`` is the server's own, used where it adds detail.
+export function explain(code, message) {
+  const help = Object.hasOwn(HELP, code) ? HELP[code] : () => message || "The server refused that.";
+  return help(typeof message === "string" ? message : "");
+}

@@ -1,0 +1,56 @@
+// One item of the message list: a message (avatar, name, time, text) or a
+// line (a join, a leave, a notice). User text goes in as text nodes only.
+
+import {avatarElement} from "./avatar.js";
+import {appendLinkified, element, nickElement, textNode, timeElement} from "./dom.js";
+import {nickKey} from "./protocol.js";
+
+// Consecutive messages of one author within this long share one header.
+export const GROUP_WITHIN_MS = 5 * 60 * 1000;
+
+export function messageItem(frame, own) {
+  const item = element("li", "msg");
+  item.dataset.id = String(frame.id);
+  item.dataset.nick = nickKey(frame.nick);
+  item.dataset.ts = String(frame.ts);
+  if (frame.bot === true) item.dataset.bot = "1";
+  if (own) item.classList.add("own");
+  const avatar = avatarElement(frame.nick, frame.color);
+  if (frame.bot === true) avatar.classList.add("bot");
+  const meta = element("div", "meta");
+  meta.append(nickElement(frame.nick));
+  if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
+  meta.append(textNode(" "), timeElement(frame.ts));
+  const body = element("p", "text");
+  body.dir = "auto";
+  appendLinkified(body, frame.message);
+  item.append(avatar, meta, body);
+  return item;
+}
+
+export function lineItem(className, nodes, ts) {
+  const item = element("li", "line " + className);
+  item.append(...nodes);
+  if (ts) item.append(textNode(" "), timeElement(ts));
+  return item;
+}
+
+// A message right after one by the same author, soon after, continues its
+// group: its avatar and header are not shown (the name stays for screen readers).
+export function continuesGroup(before, node) {
+  return (
+    before !== null &&
+    before.classList.contains("msg") &&
+    node.classList.contains("msg") &&
+    before.dataset.nick === node.dataset.nick &&
+    before.dataset.bot === node.dataset.bot &&
+    Number(node.dataset.ts) - Number(before.dataset.ts) < GROUP_WITHIN_MS
+  );
+}
+
+// ``item`` and the one after it, grouped again after ``item`` came or went.
+export function regroup(item) {
+  for (const node of [item, item && item.nextElementSibling]) {
+    if (node && node.classList.contains("msg")) node.classList.toggle("cont", continuesGroup(node.previousElementSibling, node));
+  }
+}

@@ -1,0 +1,64 @@
+// Who this page is and where: the room, the nick asked for and the one the
+// server gave, the token when the server requires one, and whether the
+// socket is live. Remembered across visits in the browser's storage.
+
+import {nickKey, normalizeRoom} from "./protocol.js";
+
+const NICK_KEY = "chatroom.nick";
+const TOKEN_KEY = "chatroom.token";
+
+export const session = {
+  room: normalizeRoom(document.body.dataset.room || "lobby"),
+  jwtRequired: document.body.dataset.jwt === "required",
+  nick: null, // what we ask for; "" asks the server for a guest nick
+  myNick: "", // what the server gave us
+  token: "",
+  connected: false,
+  // Reconnecting cannot help (a refused name or token): the person must act.
+  mustAct: false,
+};
+
+export function isOwn(nick) {
+  return session.myNick !== "" && nickKey(nick) === nickKey(session.myNick);
+}
+
+// A message posted through the HTTP API says "bot": it is never ours, even
+// under our nick, and it is marked as a bot's.
+export function isOwnMessage(frame) {
+  return frame.bot !== true && isOwn(frame.nick);
+}
+
+export function rememberIdentity() {
+  try {
+    if (!session.jwtRequired && session.nick !== null) localStorage.setItem(NICK_KEY, session.nick);
+    if (session.jwtRequired && session.token) sessionStorage.setItem(TOKEN_KEY, session.token);
+  } catch {
+    // Storage can be full or switched off (private windows): then we ask again next time.
+  }
+}
+
+// The nick or token remembered from before, if any.
+export function recallIdentity() {
+  if (session.jwtRequired) session.token = takeTokenFromAddress();
+  else session.nick = readStorage(localStorage, NICK_KEY);
+}
+
+// A token in the address bar is taken once, then removed from it, so it is
+// not left in the history or shared with a copied link.
+function takeTokenFromAddress() {
+  const params = new URLSearchParams(location.search);
+  const token = params.get("token");
+  if (token === null) return readStorage(sessionStorage, TOKEN_KEY) || "";
+  params.delete("token");
+  const query = params.toString();
+  history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  return token;
+}
+
+function readStorage(storage, key) {
+  try {
+    return storage.getItem(key);
+  } catch {
+    return null;
+  }
+}
