@@ -9,14 +9,15 @@ to look-alikes, secrets stored hashed).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
+from . import bots
 from .backend import now_ms
 from .config import Settings
 from .passwords import Passwords
 from .store import open_store
 from .store.base import Store
-from .store.records import BOT, DAY_MS, PERSON, RESET, Account
+from .store.records import DAY_MS, PERSON, RESET, Account
 from .tokens import new_token, token_hash
 
 RESET_LINK_MS = DAY_MS
@@ -52,13 +53,13 @@ async def create_user(settings: Settings, name: str, password: str, *, admin: bo
         return await store.accounts.create_account(name, PERSON, is_admin=admin, password_hash=password_hash)
 
 
-async def create_bot(settings: Settings, name: str) -> tuple[Account, str]:
-    """A new bot account and its API key, which only its hash is kept of."""
-    key = new_token()
+async def create_bot(settings: Settings, name: str, rooms: Sequence[str] = ()) -> tuple[Account, str]:
+    """A new bot account, a member of ``rooms`` (open ones made if missing), and its API key.
+
+    Only the key's hash is kept.
+    """
     async with opened(settings) as store:
-        bot = await store.accounts.create_account(name, BOT)
-        await store.accounts.create_bot_key(bot.id, token_hash(key))
-    return bot, key
+        return await bots.create_bot(store.accounts, name, rooms)
 
 
 async def reset_link(settings: Settings, name: str, url: str) -> tuple[Account, str, int]:

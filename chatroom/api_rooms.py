@@ -7,9 +7,11 @@ from typing import Any
 
 import orjson
 
-from . import auth, metrics, protocol
+from . import access, metrics, protocol
+from .access import Readable
 from .api import ApiError, JsonHandler
 from .backend import BackendError
+from .identity import Identity
 from .protocol import ProtocolError
 from .store.records import RoomRecord
 
@@ -90,10 +92,12 @@ class RoomsHandler(JsonHandler):
 
 
 class MessagesHandler(JsonHandler):
-    """``GET`` a room's history page (404 for a room the asker may not see); ``POST`` a message as a bot."""
+    """``GET`` a room's history page (404 for a room the asker may not see); ``POST`` a message as a bot.
 
-    # POST checks the API key itself.
-    public_methods = frozenset({"POST"})
+    A bot posts to the rooms it is a member of (access.may_post): a room it
+    may not see answers 404 as if it did not exist, a room it may read but
+    not post in (an open room it was not put in, an archived one) 403.
+    """
 
     async def get(self, raw_room: str) -> None:
         room = self.room_argument(raw_room)
@@ -120,63 +124,58 @@ class MessagesHandler(JsonHandler):
         )
 
     async def post(self, raw_room: str) -> None:
-        if self.config.api_key is None:
-            raise ApiError(403, "forbidden", "publishing is off: start the server with --api-key")
-        if not auth.bearer_matches(self.request.headers.get("Authorization"), self.config.api_key):
-            raise ApiError(
-                401, protocol.UNAUTHORIZED, "a valid 'Authorization: Bearer <api key>' is required"
-            )
+        """Publish as the bot whose key the request carries, under the bot's own name."""
+        bot = self._posting_bot()
         room = self.room_argument(raw_room)
-        nick, text, ref = self._read_post_body()
-        await self._claim_room(room)
-        await self._refuse_member_nick(room, nick)
+        text, ref = self._read_post_body()
+        readable = await self.unavailable_if_failing(self.access.readable(bot, room))
+        if readable is None:
+            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+        if not access.may_post(bot, readable.room, readable.membership, guests=self.config.guests):
+            raise ApiError(403, protocol.FORBIDDEN, self._why_not_posting(readable))
         metrics.MESSAGES_RECEIVED.inc()
         try:
             # A retry after a lost response, with the same ref, is stored once.
-            stored = await self.backend.publish(room, nick, text, ref=ref, bot=True)
+            stored = await self.backend.publish(room, bot.name, text, ref=ref, bot=True)
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
         self.send_json(protocol.frame_of(stored), 201)
 
-    async def _claim_room(self, room: str) -> None:
-        try:
-            holder = await self.backend.claim_room(room)
-        except BackendError:
-            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
-        if holder is not None:
-            raise ApiError(400, protocol.BAD_NAME, protocol.look_alike_room_message(room, holder))
-
-    async def _refuse_member_nick(self, room: str, nick: str) -> None:
-        """409 nick_in_use when a member of the room holds the nick: a bot may not pass for them."""
-        try:
-            online = await self.backend.is_online(room, nick)
-        except BackendError:
-            raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
-        if online:
+    def _posting_bot(self) -> Identity:
+        """The bot asking; 401 for nobody, 403 for a person (people post on the socket)."""
+        if self.who is None:
             raise ApiError(
-                409,
-                protocol.NICK_IN_USE,
-                f"the nick {nick!r} belongs to a member of {room!r} right now: post under another nick",
+                401,
+                protocol.UNAUTHORIZED,
+                "a bot's key is required: 'Authorization: Bearer <key>'",
+                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
             )
+        if not self.who.is_bot:
+            raise ApiError(
+                403, protocol.FORBIDDEN, "only bot accounts post through the API; people post on the socket"
+            )
+        return self.who
 
-    def _read_post_body(self) -> tuple[str, str, str | None]:
+    @staticmethod
+    def _why_not_posting(readable: Readable) -> str:
+        if readable.room.archived_at is not None:
+            return f"the room {readable.room.room!r} is archived: it is read-only"
+        return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
+
+    def _read_post_body(self) -> tuple[str, str | None]:
+        """The message and its optional ref; a "nick" is ignored: a bot posts under its own name."""
         try:
             body = orjson.loads(self.request.body)
         except orjson.JSONDecodeError:
             raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
-        if (
-            not isinstance(body, dict)
-            or not isinstance(body.get("nick"), str)
-            or not isinstance(body.get("message"), str)
-        ):
-            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"nick": string, "message": string}')
+        if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
         try:
-            nick = protocol.normalize_nick(body["nick"])
             text = protocol.clean_text(body["message"], self.config.max_message_length)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
-        return nick, text, self._post_ref(body)
+        return text, self._post_ref(body)
 
     @staticmethod
     def _post_ref(body: dict[str, Any]) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import urllib.parse
 
 import jwt
@@ -69,11 +68,3 @@ def bearer_credentials(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer":
         return None
     return credentials.strip()
-
-
-def bearer_matches(authorization: str | None, api_key: str) -> bool:
-    """Whether an ``Authorization: Bearer`` header carries ``api_key`` (constant time)."""
-    credentials = bearer_credentials(authorization)
-    if credentials is None:
-        return False
-    return hmac.compare_digest(credentials.encode(), api_key.encode())

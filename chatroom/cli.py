@@ -20,6 +20,7 @@ from typing import IO, NoReturn
 
 from . import admin
 from .backend import StartupError
+from .bots import BotError
 from .command_flags import AdminOptions, parse_admin, parse_transfer
 from .export import ExportFileError, ImportRefusedError, export_database, import_database
 from .flags import parse_settings
@@ -125,7 +126,7 @@ def run_admin(argv: Sequence[str]) -> None:
     configure_logging("warning")
     try:
         ADMIN_ACTIONS[options.action](options)
-    except (BadNameError, PasswordRuleError, RefusedError, admin.AdminError) as error:
+    except (BadNameError, PasswordRuleError, RefusedError, admin.AdminError, BotError) as error:
         fail(str(error), 2)
     except StoreError as error:
         fail(str(error), 1)
@@ -156,8 +157,9 @@ def _new_password(name: str) -> str:
 
 def _create_bot(options: AdminOptions) -> None:
     assert options.name is not None
-    bot, key = asyncio.run(admin.create_bot(options.settings, options.name))
-    say(f"created bot {bot.name}; its API key follows, shown this once (only its hash is kept)")
+    bot, key = asyncio.run(admin.create_bot(options.settings, options.name, options.rooms))
+    rooms = f", a member of {', '.join(options.rooms)}" if options.rooms else ""
+    say(f"created bot {bot.name}{rooms}; its API key follows, shown this once (only its hash is kept)")
     print(key)
 
 

@@ -19,7 +19,7 @@ DEFAULT_URL = "http://127.0.0.1:8888"
 ADMIN_ACTIONS = {
     "create-user": "create a person's account; the password is read from standard input"
     " (twice and hidden on a terminal, one line from a pipe)",
-    "create-bot": "create a bot account and print its API key, this once",
+    "create-bot": "create a bot account and print its API key, this once; --room puts it in rooms",
     "reset-link": "print a link that lets an account choose a new password (once, within 24 hours)",
     "list-users": "list the accounts",
 }
@@ -94,6 +94,8 @@ class AdminOptions:
     name: str | None = None
     admin: bool = False
     url: str = DEFAULT_URL
+    # The rooms a new bot posts in.
+    rooms: tuple[str, ...] = ()
 
 
 def base_url(text: str) -> str:
@@ -120,6 +122,14 @@ def build_admin_parser() -> ArgumentParser:
         add_database(command)
         if action == "create-user":
             command.add_argument("--admin", action="store_true", help="make the account an administrator")
+        if action == "create-bot":
+            command.add_argument(
+                "--room",
+                action="append",
+                default=[],
+                metavar="ROOM",
+                help="a room the bot posts in (an open room is made if there is none); may be repeated",
+            )
         if action == "reset-link":
             command.add_argument(
                 "--url",
@@ -148,4 +158,5 @@ def parse_admin(argv: Sequence[str], environ: dict[str, str] | None = None) -> A
         name=getattr(args, "name", None),
         admin=getattr(args, "admin", False),
         url=getattr(args, "url", DEFAULT_URL),
+        rooms=tuple(getattr(args, "room", ())),
     )

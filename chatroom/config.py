@@ -18,10 +18,11 @@ class Settings:
     redis_presence_ttl: float = 15.0
     processes: int = 1
     origins: tuple[str, ...] = ()
-    api_key: str | None = None
     # Open rooms can be joined with just a nick, as in version 1 (and v1 clients work there).
     guests: bool = False
     jwt_secret: str | None = None
+    # Bots' webhooks may reach loopback, private and link-local addresses.
+    webhook_allow_private: bool = False
     history: int = 50
     max_message_length: int = 4000
     max_frame_bytes: int = 65536

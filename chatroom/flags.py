@@ -68,6 +68,14 @@ def non_empty(text: str) -> str:
     return text
 
 
+def removed_api_key(text: str) -> NoReturn:
+    """An argparse type that refuses: --api-key gave way to bot accounts."""
+    raise argparse.ArgumentTypeError(
+        "removed: bots post with their own key now; create one with"
+        " 'python -m chatroom admin create-bot NAME --room ROOM'"
+    )
+
+
 def jwt_secret(text: str) -> str:
     """An argparse type: an HS256 secret of at least 32 bytes (RFC 7518)."""
     if auth.secret_too_short(text):
@@ -171,7 +179,14 @@ def build_parser() -> ArgumentParser:
         default=d.guests,
         help="let people join open rooms with just a nick, without an account (v1 clients too)",
     )
-    add("--api-key", type=non_empty, default=None, help="enables POST /api/rooms/{room}/messages")
+    # Removed: kept only to say what replaced it, in one line (also for CHATROOM_API_KEY).
+    add("--api-key", type=removed_api_key, default=None, help=argparse.SUPPRESS)
+    add(
+        "--webhook-allow-private",
+        action="store_true",
+        default=d.webhook_allow_private,
+        help="let bots' webhooks reach loopback and private addresses (a receiver on this machine)",
+    )
     add("--jwt-secret", type=jwt_secret, default=None, help="require HS256 tokens on /ws")
     add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")
     add(
@@ -303,4 +318,5 @@ def parse_settings(argv: Sequence[str] | None = None, environ: dict[str, str] | 
         )
     options = vars(args)
     options["origins"] = tuple(options.pop("origin") or ())
+    del options["api_key"]
     return Settings(**options)

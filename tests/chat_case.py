@@ -12,6 +12,7 @@ import tornado.websocket
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase
 
+from chatroom import bots
 from chatroom.app import make_app
 from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
@@ -56,6 +57,11 @@ class ChatTestCase(AsyncHTTPTestCase):
     def ws_url(self, **params: str | int) -> str:
         query = "&".join(f"{key}={tornado.escape.url_escape(str(value))}" for key, value in params.items())
         return f"ws://127.0.0.1:{self.get_http_port()}/ws?{query}"
+
+    async def make_bot(self, name: str, *rooms: str) -> str:
+        """A bot account, a member of ``rooms`` (open ones made if missing): its key."""
+        _, key = await bots.create_bot(self.backend.accounts, name, rooms)
+        return key
 
     async def connect(self, headers: dict[str, str] | None = None, **params: str | int) -> Client:
         """Open a WebSocket with these query parameters."""

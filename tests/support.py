@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import itertools
 import json
@@ -25,13 +26,19 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from chatroom import admin, bots
 from chatroom.backend import Event, PresenceEvent, StoredMessage
+from chatroom.config import Settings
+from chatroom.store.accounts_base import AccountStore
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -244,6 +251,62 @@ def post_message(server: ServerProcess, room: str, body: bytes, authorization: s
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+
+
+def in_store(database: str | Path, work: Callable[[AccountStore], Awaitable[T]]) -> T:
+    """Run ``work`` on the account store of ``database`` (a server may be running on it), from any test.
+
+    In a thread of its own, so that async tests, whose loop is running, can call it too.
+    """
+
+    async def opened() -> T:
+        async with admin.opened(Settings(database=str(database))) as store:
+            return await work(store.accounts)
+
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, opened()).result()
+
+
+@dataclass(frozen=True)
+class Bot:
+    """A bot account made with ``python -m chatroom admin create-bot``, and its key."""
+
+    database: str
+    name: str
+    key: str
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header its posts carry."""
+        return f"Bearer {self.key}"
+
+    def join(self, *rooms: str) -> Bot:
+        """Make the bot a member of ``rooms`` (open rooms are made if missing), as an administrator would."""
+
+        async def put(accounts: AccountStore) -> None:
+            bot = await accounts.account_by_name(self.name)
+            assert bot is not None
+            for room in rooms:
+                await bots.put_in_room(accounts, bot, room)
+
+        in_store(self.database, put)
+        return self
+
+    def post(self, server: ServerProcess, room: str, message: str, **extra: Any) -> tuple[int, Any]:
+        """POST a message as this bot: the status and the JSON answer."""
+        return post_message(
+            server, room, json.dumps({"message": message, **extra}).encode(), self.authorization
+        )
+
+
+def make_bot(database: str | Path, name: str = "bot", rooms: Sequence[str] = ()) -> Bot:
+    """A new bot on ``database`` (SQLite or PostgreSQL), a member of ``rooms``, via the admin command."""
+    command = [sys.executable, "-m", "chatroom", "admin", "create-bot", name, "--db", str(database)]
+    for room in rooms:
+        command += ["--room", room]
+    made = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)
+    assert made.returncode == 0, made.stderr
+    return Bot(str(database), name, made.stdout.strip())
 
 
 def unsigned_token(payload: dict[str, Any]) -> str:

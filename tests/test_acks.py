@@ -21,9 +21,7 @@ import pytest
 from tests.clients import join, next_leave, next_of, user_frames
 from tests.raw_ws import RawMember, text_frame
 from tests.redis_server import RedisServer
-from tests.support import ServerProcess, post_message, unique
-
-API_KEY = "k3y-for-tests-0123456789abcdef"
+from tests.support import Bot, ServerProcess, make_bot, unique
 
 
 def message(text: str, ref: str) -> bytes:
@@ -39,9 +37,15 @@ def acks(frames: list[dict[str, Any]]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def roomy_server() -> Iterator[ServerProcess]:
-    """A server whose rate limit lets a burst of 50 messages through, with an API key."""
-    with ServerProcess(":memory:", "--rate", "100", "--burst", "50", "--api-key", API_KEY) as running:
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Bot:
+    """A bot on the database of ``roomy_server``."""
+    return make_bot(tmp_path_factory.mktemp("acks") / "chat.db")
+
+
+@pytest.fixture(scope="module")
+def roomy_server(bot: Bot) -> Iterator[ServerProcess]:
+    """A server whose rate limit lets a burst of 50 messages through, with a bot."""
+    with ServerProcess(bot.database, "--rate", "100", "--burst", "50") as running:
         yield running
 
 
@@ -86,22 +90,16 @@ def test_a_resend_on_a_new_connection_is_acked_with_the_first_id(roomy_server: S
         assert (news["id"], news["message"]) == (first + 1, "another")
 
 
-def post(server: ServerProcess, room: str, body: dict[str, Any]) -> tuple[int, Any]:
-    """POST a message with the API key: the status and the JSON answer."""
-    return post_message(server, room, json.dumps(body).encode(), f"Bearer {API_KEY}")
-
-
-def test_the_api_stores_a_resent_ref_once(roomy_server: ServerProcess) -> None:
-    """POST with the same nick, ref and text twice: one message, the same frame back."""
+def test_the_api_stores_a_resent_ref_once(roomy_server: ServerProcess, bot: Bot) -> None:
+    """POST by one bot with the same ref and text twice: one message, the same frame back."""
     room = unique("api")
+    bot.join(room)
     with join(roomy_server, room, "watcher") as watcher:
-        status, first = post(roomy_server, room, {"nick": "bot", "message": "deploy done", "ref": "d-1"})
-        again_status, again = post(
-            roomy_server, room, {"nick": "bot", "message": "deploy done", "ref": "d-1"}
-        )
+        status, first = bot.post(roomy_server, room, "deploy done", ref="d-1")
+        again_status, again = bot.post(roomy_server, room, "deploy done", ref="d-1")
         assert (status, again_status) == (201, 201)
         assert again == first
-        assert post(roomy_server, room, {"nick": "bot", "message": "next"})[0] == 201
+        assert bot.post(roomy_server, room, "next")[0] == 201
         assert [next_of(watcher, "user")["message"] for _ in range(2)] == ["deploy done", "next"]
 
 

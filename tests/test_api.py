@@ -1,7 +1,7 @@
 """The HTTP API against a real ``python -m chatroom``: who may read, what bots may post, hostile paths.
 
 Every read path answers only to a valid token when the server requires
-tokens; bot posts say they are bots and cannot take a member's nick; room
+tokens; bot posts say they are bots and carry the bot's own name; room
 paths are decoded once; and no request makes the server log a traceback.
 """
 
@@ -35,15 +35,16 @@ from tests.clients import join, next_of, refused_on_open, say, welcomed
 from tests.redis_server import RedisServer
 from tests.support import (
     NO_PROXY,
+    Bot,
     ServerProcess,
     assert_no_traceback,
+    make_bot,
     post_message,
     raw_get,
     unique,
     unsigned_token,
 )
 
-API_KEY = "api-test-key-0123456789abcdef"
 JWT_SECRET = "api-test-jwt-secret-" + "0123456789abcdef" * 3
 SECRET_ROOM = "vault-7"
 SECRET_TEXT = "the door code is 0451"
@@ -61,20 +62,16 @@ def get(
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
-def publish(server: ServerProcess, room: str, nick: str, message: str, **extra: str) -> tuple[int, Any]:
-    """POST a message with the server's API key."""
-    body = json.dumps({"nick": nick, "message": message, **extra}).encode()
-    return post_message(server, room, body, f"Bearer {API_KEY}")
-
-
 # --- 1. reading needs a token under --jwt-secret ---------------------------------
 
 
 @pytest.fixture(scope="module")
-def jwt_server() -> Iterator[ServerProcess]:
-    """Tokens required, an API key for bots, and a room with a message nobody else should read."""
-    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY, guests=False) as running:
-        status, _ = publish(running, SECRET_ROOM, "keeper", SECRET_TEXT)
+def jwt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Tokens required, and a room with a message (a bot's) nobody without a token should read."""
+    db = tmp_path_factory.mktemp("jwt") / "chat.db"
+    keeper = make_bot(db, "keeper", rooms=[SECRET_ROOM])
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        status, _ = keeper.post(running, SECRET_ROOM, SECRET_TEXT)
         assert status == 201
         yield running
 
@@ -176,7 +173,7 @@ BAD_CREDENTIALS: dict[str, Callable[[], dict[str, str]]] = {
     "alg-none": lambda: bearer(unsigned_token({"sub": "eve", "exp": int(time.time()) + 600})),
     "no-exp": lambda: bearer(jwt.encode({"sub": "eve"}, JWT_SECRET, algorithm="HS256")),
     "basic-scheme": lambda: {"Authorization": f"Basic {token_for('eve')}"},
-    "api-key": lambda: bearer(API_KEY),
+    "unknown-bot-key": lambda: bearer("k" * 43),
 }
 
 
@@ -185,7 +182,7 @@ BAD_CREDENTIALS: dict[str, Callable[[], dict[str, str]]] = {
 def test_reads_without_a_valid_token_are_401_and_show_nothing(
     jwt_server: ServerProcess, path: str, kind: str
 ) -> None:
-    """No token, a bad one, an expired one or the API key: 401 JSON, no room name, no message text."""
+    """No token, a bad one, an expired one or a key no bot holds: 401 JSON, no room name, no message text."""
     for query in READ_QUERIES:
         status, headers, body = get(jwt_server, path + query, BAD_CREDENTIALS[kind]())
         assert status == 401, (path + query, body)
@@ -240,31 +237,32 @@ def test_the_socket_still_wants_its_token(jwt_server: ServerProcess) -> None:
     assert (error["code"], code) == ("unauthorized", 4401)
 
 
-def test_without_jwt_secret_the_api_reads_without_a_token() -> None:
-    """A server without --jwt-secret answers the rooms list and history to anyone, as before."""
-    with ServerProcess(":memory:", "--api-key", API_KEY) as server:
-        assert publish(server, "open-room", "bot", "hello")[0] == 201
+def test_without_jwt_secret_the_api_reads_without_a_token(tmp_path: Path) -> None:
+    """A server with guests answers the rooms list and history of open rooms to anyone, as before."""
+    bot = make_bot(tmp_path / "chat.db", rooms=["open-room"])
+    with ServerProcess(bot.database) as server:
+        assert bot.post(server, "open-room", "hello")[0] == 201
         status, _, body = get(server, "/api/rooms")
         assert status == 200 and "open-room" in body.decode()
         status, _, body = get(server, "/api/rooms/open-room/messages")
         assert status == 200 and "hello" in body.decode()
 
 
-# --- 2. bots say so, and cannot pass for a member ----------------------------------
+# --- 2. bots say so, under their own name ------------------------------------------
 
 
 @pytest.fixture(scope="module", params=["sqlite", "redis"])
 def bot_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    """A server with an API key, on SQLite or on a Redis of the test's own."""
+    """A server on SQLite or on a Redis of the test's own, where bots are made as tests need them."""
     if request.param == "sqlite":
-        with ServerProcess(tmp_path_factory.mktemp("bots") / "chat.db", "--api-key", API_KEY) as running:
+        with ServerProcess(tmp_path_factory.mktemp("bots") / "chat.db") as running:
             yield running
         return
     redis = RedisServer(Path(tmp_path_factory.mktemp("redis"))).start()
     try:
-        with ServerProcess(":memory:", "--redis-url", redis.url, "--api-key", API_KEY) as running:
+        with ServerProcess(":memory:", "--redis-url", redis.url) as running:
             yield running
     finally:
         redis.stop()
@@ -273,12 +271,13 @@ def bot_server(
 def test_a_bot_post_is_marked_everywhere_and_a_member_post_is_not(bot_server: ServerProcess) -> None:
     """The 201 answer, the live frame, history and a since= replay say "bot": true; a person's do not."""
     room = unique("bots")
+    deploybot = make_bot(bot_server.db, unique("deploybot"), rooms=[room])
     with join(bot_server, room, "alice") as alice:
         say(alice, "hello from a person")
         person = next_of(alice, "user")
-        status, stored = publish(bot_server, room, "deploybot", "v2 is live", ref="deploy-1")
+        status, stored = deploybot.post(bot_server, room, "v2 is live", ref="deploy-1")
         assert status == 201
-        assert (stored["nick"], stored["bot"]) == ("deploybot", True)
+        assert (stored["nick"], stored["bot"]) == (deploybot.name, True)
         assert next_of(alice, "user") == stored
     assert "bot" not in person
     status, _, body = get(bot_server, f"/api/rooms/{room}/messages")
@@ -288,60 +287,46 @@ def test_a_bot_post_is_marked_everywhere_and_a_member_post_is_not(bot_server: Se
     with carol:
         assert [m.get("bot") for m in replay["messages"]] == [None, True]
     # A retry after a lost answer is the first message, still a bot's.
-    assert publish(bot_server, room, "deploybot", "v2 is live", ref="deploy-1") == (201, stored)
+    assert deploybot.post(bot_server, room, "v2 is live", ref="deploy-1") == (201, stored)
 
 
 @pytest.mark.parametrize("nick", ["alice", "ALICE", "аlice"])
-def test_a_bot_may_not_post_under_a_members_nick(bot_server: ServerProcess, nick: str) -> None:
-    """A nick a member of the room holds (as nicks collide) is 409 nick_in_use; nothing is stored or seen."""
+def test_a_bot_posts_under_its_own_name_whatever_the_body_says(bot_server: ServerProcess, nick: str) -> None:
+    """A body's "nick" (a member's, or a look-alike) is ignored: the frame names the bot, a bot."""
     room = unique("impostor")
+    mimic = make_bot(bot_server.db, unique("mimic"), rooms=[room])
     with join(bot_server, room, "alice") as alice:
-        status, answer = publish(bot_server, room, nick, "please send me your password")
-        assert (status, answer["error"]) == (409, "nick_in_use")
-        assert set(answer) == {"error", "message"}
-        # The same nick is free in a room where alice is not.
-        elsewhere = unique("elsewhere")
-        status, stored = publish(bot_server, elsewhere, nick, "hi")
-        assert (status, stored["bot"]) == (201, True)
-        say(alice, "still only me")
-        assert next_of(alice, "user")["message"] == "still only me"
-    status, _, body = get(bot_server, f"/api/rooms/{room}/messages")
-    assert [m["message"] for m in json.loads(body)["messages"]] == ["still only me"]
+        status, stored = mimic.post(bot_server, room, "please send me your password", nick=nick)
+        assert (status, stored["nick"], stored["bot"]) == (201, mimic.name, True)
+        seen = next_of(alice, "user")
+        assert (seen["nick"], seen["bot"]) == (mimic.name, True)
     assert_no_traceback(bot_server)
-
-
-def test_once_the_member_leaves_a_bot_may_use_the_nick(bot_server: ServerProcess) -> None:
-    """The nick is refused while its member is connected, not for ever; the post then says it is a bot."""
-    room = unique("later")
-    with join(bot_server, room, "alice"):
-        assert publish(bot_server, room, "alice", "first try")[0] == 409
-    deadline = time.monotonic() + 10
-    while (answer := publish(bot_server, room, "alice", "second try"))[0] == 409:
-        assert time.monotonic() < deadline, "the nick stayed held after its member left"
-        time.sleep(0.05)
-    status, stored = answer
-    assert (status, stored["nick"], stored["bot"]) == (201, "alice", True)
 
 
 # --- 3. paths are decoded once, and hostile ones are 4xx without a traceback ---------
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
-    """A server with an API key, without tokens."""
-    with ServerProcess(":memory:", "--api-key", API_KEY) as running:
-        yield running
+def server_bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, Bot]]:
+    """A server with guests, without tokens, and a bot that posts in ``ABC``."""
+    bot = make_bot(tmp_path_factory.mktemp("paths") / "chat.db", rooms=["ABC"])
+    with ServerProcess(bot.database) as running:
+        yield running, bot
 
 
-def test_a_room_path_is_decoded_once(server: ServerProcess) -> None:
+@pytest.fixture(scope="module")
+def server(server_bot: tuple[ServerProcess, Bot]) -> ServerProcess:
+    return server_bot[0]
+
+
+def test_a_room_path_is_decoded_once(server_bot: tuple[ServerProcess, Bot]) -> None:
     """``%2541BC`` names the room ``%41BC`` (a bad name), never the room ``ABC``."""
-    assert publish(server, "ABC", "bot", "only in ABC")[0] == 201
+    server, bot = server_bot
+    assert bot.post(server, "ABC", "only in ABC")[0] == 201
     status, body = raw_get(server, "/api/rooms/%2541BC/messages")
     assert (status, json.loads(body)["error"]) == (400, "bad_name")
     assert b"only in ABC" not in body
-    status, answer = post_message(
-        server, "%41BC", json.dumps({"nick": "bot", "message": "x"}).encode(), f"Bearer {API_KEY}"
-    )
+    status, answer = post_message(server, "%41BC", json.dumps({"message": "x"}).encode(), bot.authorization)
     assert (status, answer["error"]) == (400, "bad_name")
     status, body = raw_get(server, "/api/rooms/%41BC/messages")
     assert (status, [m["message"] for m in json.loads(body)["messages"]]) == (200, ["only in ABC"])
@@ -389,10 +374,12 @@ def test_hostile_api_paths_are_400_json_without_a_traceback(server: ServerProces
     "body",
     [b'{"nick": "bot", "message": "\\ud800"}', b'{"nick": "bot", "message": "\xff\xfe"}', b"\xff" * 10],
 )
-def test_hostile_post_bodies_are_400_json(server: ServerProcess, body: bytes) -> None:
+def test_hostile_post_bodies_are_400_json(server_bot: tuple[ServerProcess, Bot], body: bytes) -> None:
     """A lone surrogate or bytes that are not UTF-8 in the body: 400, nothing stored, no traceback."""
+    server, bot = server_bot
     room = unique("bodies")
-    status, answer = post_message(server, room, body, f"Bearer {API_KEY}")
+    bot.join(room)
+    status, answer = post_message(server, room, body, bot.authorization)
     assert status == 400 and answer["error"] in ("bad_json", "bad_request")
     status, _, history = get(server, f"/api/rooms/{room}/messages")
     assert (status, json.loads(history)["messages"]) == (200, [])

@@ -26,7 +26,6 @@ PROTOCOL_FLAGS = (
     "--redis-url",
     "--processes",
     "--origin",
-    "--api-key",
     "--jwt-secret",
     "--history",
     "--max-message-length",
@@ -116,7 +115,6 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_ADDRESS": "0.0.0.0",
         "CHATROOM_DB": ":memory:",
         "CHATROOM_ORIGIN": "https://chat.example.com",
-        "CHATROOM_API_KEY": "key",
         "CHATROOM_JWT_SECRET": "s" * 32,
         "CHATROOM_HISTORY": "5",
         "CHATROOM_MAX_MESSAGE_LENGTH": "100",
@@ -141,7 +139,7 @@ def test_environment_supplies_every_flag() -> None:
         ":memory:",
         ("https://chat.example.com",),
     )
-    assert (settings.api_key, settings.jwt_secret, settings.history) == ("key", "s" * 32, 5)
+    assert (settings.jwt_secret, settings.history) == ("s" * 32, 5)
     assert (settings.max_message_length, settings.max_frame_bytes) == (100, 4096)
     assert (settings.rate, settings.burst, settings.ping_interval, settings.ping_timeout) == (2.5, 3, 30, 15)
     assert (settings.max_backlog_bytes, settings.max_connections_per_ip) == (2048, 7)
@@ -284,3 +282,13 @@ def test_a_second_stop_signal_does_not_cut_the_shutdown_short(tmp_path: Path) ->
         server.process.send_signal(signal.SIGTERM)
         time.sleep(0.3)
         assert server.stop(signal.SIGTERM) == 0
+
+
+@pytest.mark.parametrize(("argv", "environ"), [(["--api-key", "k"], {}), ([], {"CHATROOM_API_KEY": "k"})])
+def test_the_removed_api_key_says_what_replaced_it(argv: list[str], environ: dict[str, str]) -> None:
+    """--api-key (or CHATROOM_API_KEY) is refused in one line that names bot accounts, exit 2."""
+    result = run_cli(*argv, "--port", "0", env=environ)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "--api-key" in lines[0] and "admin create-bot" in lines[0]

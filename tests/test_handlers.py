@@ -503,8 +503,6 @@ class OriginTest(ChatTestCase):
 class ApiTest(ChatTestCase):
     """The JSON API and health endpoints."""
 
-    settings = replace(ChatTestCase.settings, api_key="k3y")
-
     @gen_test
     async def test_healthz(self) -> None:
         """/healthz answers 200 with status ok."""
@@ -584,13 +582,14 @@ class ApiTest(ChatTestCase):
 
     @gen_test
     async def test_publish_reaches_members(self) -> None:
-        """POST with the API key stores the message and members receive it."""
+        """POST with a bot's key stores the message and members receive it."""
+        key = await self.make_bot("bot", "lobby")
         ann, _, _ = await self.join("ann")
         status, body = await self.fetch_json(
             "/api/rooms/lobby/messages",
             method="POST",
-            headers={"Authorization": "Bearer k3y"},
-            body=json.dumps({"nick": "bot", "message": "deploy done"}),
+            headers={"Authorization": f"Bearer {key}"},
+            body=json.dumps({"message": "deploy done"}),
         )
         assert status == 201
         assert (body["type"], body["nick"], body["message"], body["id"]) == ("user", "bot", "deploy done", 1)
@@ -599,12 +598,13 @@ class ApiTest(ChatTestCase):
     @gen_test
     async def test_publish_refusals(self) -> None:
         """Wrong key 401, bad body 400, as JSON."""
+        key = await self.make_bot("bot", "lobby")
         for headers, payload, expected in (
-            ({"Authorization": "Bearer nope"}, {"nick": "bot", "message": "x"}, 401),
-            ({}, {"nick": "bot", "message": "x"}, 401),
-            ({"Authorization": "Bearer k3y"}, {"nick": "bot"}, 400),
-            ({"Authorization": "Bearer k3y"}, {"nick": "b@d", "message": "x"}, 400),
-            ({"Authorization": "Bearer k3y"}, {"nick": "bot", "message": " "}, 400),
+            ({"Authorization": "Bearer nope"}, {"message": "x"}, 401),
+            ({}, {"message": "x"}, 401),
+            ({"Authorization": f"Bearer {key}"}, {"nick": "bot"}, 400),
+            ({"Authorization": f"Bearer {key}"}, {"message": 7}, 400),
+            ({"Authorization": f"Bearer {key}"}, {"message": " "}, 400),
         ):
             status, body = await self.fetch_json(
                 "/api/rooms/lobby/messages", method="POST", headers=headers, body=json.dumps(payload)
@@ -842,19 +842,23 @@ class NewRoomLimitOffTest(ChatTestCase):
         return client
 
 
-class NoApiKeyTest(ChatTestCase):
-    """Without --api-key, publishing is off."""
+class BotNotMemberTest(ChatTestCase):
+    """A bot posts only where it was put."""
 
     @gen_test
-    async def test_publish_is_forbidden(self) -> None:
-        """POST answers 403 when no API key is configured."""
+    async def test_publish_outside_its_rooms_is_forbidden(self) -> None:
+        """POST to an open room the bot is not a member of answers 403 forbidden; nothing is stored."""
+        key = await self.make_bot("bot", "lobby")
+        await self.make_bot("other", "elsewhere")
         status, body = await self.fetch_json(
-            "/api/rooms/lobby/messages",
+            "/api/rooms/elsewhere/messages",
             method="POST",
-            headers={"Authorization": "Bearer anything"},
-            body=json.dumps({"nick": "bot", "message": "x"}),
+            headers={"Authorization": f"Bearer {key}"},
+            body=json.dumps({"message": "x"}),
         )
         assert status == 403 and body["error"] == "forbidden"
+        status, body = await self.fetch_json("/api/rooms/elsewhere/messages")
+        assert (status, body["messages"]) == (200, [])
 
 
 class RegistryTest(ChatTestCase):

@@ -26,16 +26,21 @@ from chatroom.handlers import ChatSocketHandler
 from chatroom.service import ChatService
 from chatroom.store.sqlite import SQLiteStore
 from tests.clients import ANY_TYPE, join, next_of, open_ws, refused_on_open
-from tests.support import NO_PROXY, ServerProcess, wait_until
+from tests.support import NO_PROXY, Bot, ServerProcess, make_bot, wait_until
 
-API_KEY = "metrics-test-key-0123456789abcdef"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Bot:
+    """A bot that posts in the room ``api`` of ``server``."""
+    return make_bot(tmp_path_factory.mktemp("metrics") / "chat.db", "bot", rooms=["api"])
+
+
+@pytest.fixture(scope="module")
+def server(bot: Bot) -> Iterator[ServerProcess]:
     """A server of its own: its counters start at zero."""
-    with ServerProcess(":memory:", "--api-key", API_KEY, "--max-connections-per-ip", "50") as running:
+    with ServerProcess(bot.database, "--max-connections-per-ip", "50") as running:
         yield running
 
 
@@ -179,13 +184,13 @@ def test_refused_upgrades_are_counted(server: ServerProcess) -> None:
     assert moved(before, after, "chatroom_upgrades_refused_total", reason="origin") == 1
 
 
-def test_publish_api_counts_received_and_stored(server: ServerProcess) -> None:
+def test_publish_api_counts_received_and_stored(server: ServerProcess, bot: Bot) -> None:
     """A message posted through the API counts as received and stored."""
     before = scrape(server)
     request = urllib.request.Request(
         f"{server.url}/api/rooms/api/messages",
-        data=json.dumps({"nick": "bot", "message": "hi"}).encode(),
-        headers={"Authorization": f"Bearer {API_KEY}"},
+        data=json.dumps({"message": "hi"}).encode(),
+        headers={"Authorization": bot.authorization},
         method="POST",
     )
     assert NO_PROXY.open(request, timeout=5).status == 201

@@ -5,14 +5,11 @@ Every test drives real pages against a real ``python -m chatroom`` process.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +22,7 @@ from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
-from tests.support import ServerProcess, require_program
+from tests.support import Bot, ServerProcess, make_bot, require_program
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -38,7 +35,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-API_KEY = "page-test-key"
 JWT_SECRET = "page-test-secret-long-enough-for-hs256"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
@@ -60,9 +56,9 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A chat server with an API key, shared by the tests that use their own rooms."""
+    """A chat server, shared by the tests that use their own rooms."""
     db = tmp_path_factory.mktemp("page") / "chat.db"
-    with ServerProcess(db, "--api-key", API_KEY) as running:
+    with ServerProcess(db) as running:
         yield running
 
 
@@ -162,16 +158,26 @@ def message_ids(page: Page) -> list[str]:
     return page.eval_on_selector_all("#messages .msg", "items => items.map(i => i.dataset.id)")
 
 
+# The bots made on each database, and the rooms each was put in.
+_bots: dict[tuple[str, str], tuple[Bot, set[str]]] = {}
+
+
+def bot_of(database: str, name: str, rooms: Sequence[str] = ()) -> Bot:
+    """The bot called ``name`` on the database, made on first use, a member of ``rooms``."""
+    if (database, name) not in _bots:
+        _bots[(database, name)] = (make_bot(database, name, rooms), set(rooms))
+    bot, joined = _bots[(database, name)]
+    if missing := [room for room in rooms if room not in joined]:
+        bot.join(*missing)
+        joined.update(missing)
+    return bot
+
+
 def post(server: ServerProcess, room: str, nick: str, message: str) -> dict[str, Any]:
-    """Publish through the HTTP API, as a bot would."""
-    request = urllib.request.Request(
-        f"{server.url}/api/rooms/{urllib.request.quote(room)}/messages",
-        data=json.dumps({"nick": nick, "message": message}).encode(),
-        headers={"Authorization": f"Bearer {API_KEY}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return dict(json.load(response))
+    """Publish through the HTTP API as the bot called ``nick``, a member of ``room``."""
+    status, stored = bot_of(server.db, nick, [room]).post(server, room, message)
+    assert status == 201, stored
+    return dict(stored)
 
 
 def said_by(server: ServerProcess, room: str, nick: str, message: str) -> None:
@@ -269,7 +275,7 @@ def test_hostile_text_is_shown_as_text(server: ServerProcess, pages: Pages) -> N
 def test_history_is_shown_on_join(server: ServerProcess, pages: Pages) -> None:
     """Someone joining sees what was said before, oldest first, with who said it."""
     for nick, text in [("ann", "first"), ("bob", "second"), ("李雷", "第三 🎉")]:
-        post(server, "history", nick, text)
+        said_by(server, "history", nick, text)
     carol = pages.join(server.url, "history", "carol")
     expect(carol.locator("#messages .msg .text")).to_have_text(["first", "second", "第三 🎉"])
     expect(carol.locator("#messages .msg .nick")).to_have_text(["ann", "bob", "李雷"])
@@ -400,7 +406,7 @@ def test_typing_indicator_shows_then_goes(server: ServerProcess, pages: Pages) -
 def test_reconnects_after_a_restart_without_repeats(tmp_path: Path, browser: Browser, pages: Pages) -> None:
     """After the server restarts the pages reconnect, catch up, and show nothing twice."""
     db = tmp_path / "chat.db"
-    first = ServerProcess(db, "--api-key", API_KEY).start()
+    first = ServerProcess(db).start()
     try:
         ann = pages.join(first.url, "resilient", "ann")
         bob = pages.join(first.url, "resilient", "bob")
@@ -409,7 +415,7 @@ def test_reconnects_after_a_restart_without_repeats(tmp_path: Path, browser: Bro
         first.stop()
         expect(ann.locator("#status")).to_have_attribute("data-state", "offline")
         expect(ann.locator("#connection-banner")).to_contain_text("Connection lost")
-        second = ServerProcess(db, "--api-key", API_KEY, port=first.port).start()
+        second = ServerProcess(db, port=first.port).start()
     finally:
         first.stop()
     try:
@@ -435,7 +441,7 @@ def test_a_new_database_clears_what_the_page_held(tmp_path: Path, pages: Pages) 
         say(ann, "from the old database")
     finally:
         first.stop()
-    second = ServerProcess(tmp_path / "new.db", "--api-key", API_KEY, port=first.port).start()
+    second = ServerProcess(tmp_path / "new.db", port=first.port).start()
     try:
         post(second, "epochs", "bot", "from the new database")
         expect(ann.locator("#messages .line.notice")).to_contain_text("history was reset")
@@ -510,9 +516,9 @@ def test_token_from_the_address_is_used_and_hidden(pages: Pages) -> None:
         expect(stranger.locator("#messages .msg .text")).to_have_text(["signed in"])
 
 
-def test_with_tokens_the_rooms_list_still_fills(pages: Pages) -> None:
+def test_with_tokens_the_rooms_list_still_fills(tmp_path: Path, pages: Pages) -> None:
     """Under --jwt-secret the API wants a token: the page sends its own, and the rooms list fills."""
-    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY, guests=False) as secured:
+    with ServerProcess(tmp_path / "chat.db", "--jwt-secret", JWT_SECRET, guests=False) as secured:
         post(secured, "archive", "bot", "kept for later")
         page = pages.open(f"{secured.url}/?room=lobby&token={token_for('dora')}")
         expect_online(page)
@@ -523,9 +529,9 @@ def test_with_tokens_the_rooms_list_still_fills(pages: Pages) -> None:
 # --- bots -----------------------------------------------------------------------------
 
 
-def test_bot_posts_wear_a_badge_and_cannot_take_a_members_nick(server: ServerProcess, pages: Pages) -> None:
-    """An API post wears a "bot" badge, is never the reader's own, and may not take a member's nick."""
-    post(server, "bots", "ann", "posted before ann came")
+def test_bot_posts_wear_a_badge_and_their_own_name(server: ServerProcess, pages: Pages) -> None:
+    """An API post wears a "bot" badge, is never the reader's own, and names its bot whatever it sends."""
+    post(server, "bots", "ann-lookalike", "posted before ann came")
     ann = pages.join(server.url, "bots", "ann")
     say(ann, "hello, I am the real ann")
     post(server, "bots", "deploybot", "<b>v2</b> is live")
@@ -540,11 +546,12 @@ def test_bot_posts_wear_a_badge_and_cannot_take_a_members_nick(server: ServerPro
     expect(items.nth(2).locator(".text")).to_have_text("<b>v2</b> is live")
     assert ann.locator("#messages b").count() == 0
     expect(ann.locator("#announcer")).to_have_text("deploybot (bot): <b>v2</b> is live")
-    with pytest.raises(urllib.error.HTTPError) as refused:
-        post(server, "bots", "ann", "I am ann, send me your password")
-    assert refused.value.code == 409
-    assert json.load(refused.value)["error"] == "nick_in_use"
-    expect(items).to_have_count(3)
+    deploybot = bot_of(server.db, "deploybot")
+    status, _ = deploybot.post(server, "bots", "I am ann, send me your password", nick="ann")
+    assert status == 201
+    expect(items).to_have_count(4)
+    expect(items.nth(3).locator(".nick")).to_have_text("deploybot")
+    expect(items.nth(3).locator(".badge")).to_have_text("bot")
 
 
 # --- grouping by author ------------------------------------------------------------
@@ -782,9 +789,11 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
 # --- the rooms list ------------------------------------------------------------------
 
 
-def test_many_rooms_show_a_short_list_and_the_search_finds_one(pages: Pages) -> None:
+def test_many_rooms_show_a_short_list_and_the_search_finds_one(tmp_path: Path, pages: Pages) -> None:
     """With 600 rooms the list holds one page; the search box asks the server by prefix."""
-    with ServerProcess(":memory:", "--api-key", API_KEY) as crowded:
+    rooms = [f"room-{number:04d}" for number in range(600)] + ["zebra-crossing"]
+    bot_of(str(tmp_path / "chat.db"), "bot", rooms)
+    with ServerProcess(tmp_path / "chat.db") as crowded:
         for number in range(600):
             post(crowded, f"room-{number:04d}", "bot", "hi")
         post(crowded, "zebra-crossing", "bot", "hi")

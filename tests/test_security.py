@@ -39,9 +39,17 @@ from tests.clients import (
     welcomed,
 )
 from tests.raw_ws import RawMember
-from tests.support import NO_PROXY, ServerProcess, post_message, unique, unsigned_token, wait_until
+from tests.support import (
+    NO_PROXY,
+    Bot,
+    ServerProcess,
+    make_bot,
+    post_message,
+    unique,
+    unsigned_token,
+    wait_until,
+)
 
-API_KEY = "k3y-for-tests-0123456789abcdef"
 JWT_SECRET = "jwt-secret-for-tests-" + "0123456789abcdef" * 3
 ALLOWED_ORIGIN = "https://chat.example.com"
 MAX_FRAME = 262144
@@ -51,16 +59,22 @@ MAX_FRAME = 262144
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[ServerProcess]:
-    """A server with an extra origin, an API key and a roomy frame limit."""
-    flags = ("--origin", ALLOWED_ORIGIN, "--api-key", API_KEY, "--max-frame-bytes", str(MAX_FRAME))
-    with ServerProcess(":memory:", *flags) as running:
+def bot(tmp_path_factory: pytest.TempPathFactory) -> Bot:
+    """A bot account named ``deploybot``, on the database of ``server``."""
+    return make_bot(tmp_path_factory.mktemp("security") / "chat.db", "deploybot")
+
+
+@pytest.fixture(scope="module")
+def server(bot: Bot) -> Iterator[ServerProcess]:
+    """A server with an extra origin, a bot and a roomy frame limit."""
+    flags = ("--origin", ALLOWED_ORIGIN, "--max-frame-bytes", str(MAX_FRAME))
+    with ServerProcess(bot.database, *flags) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def jwt_server() -> Iterator[ServerProcess]:
-    """A server that requires tokens (no guests) and has no API key."""
+    """A server that requires tokens (no guests) and has no bot."""
     with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET, guests=False) as running:
         yield running
 
@@ -194,30 +208,42 @@ def test_bad_token_is_unauthorized_4401(jwt_server: ServerProcess, kind: str) ->
 GOOD_BODY = json.dumps({"nick": "bot", "message": "deploy finished"}).encode()
 
 
-def test_publish_reaches_connected_members(server: ServerProcess) -> None:
-    """A POST with the API key is stored and broadcast: a member in the room receives it."""
+def test_publish_reaches_connected_members(server: ServerProcess, bot: Bot) -> None:
+    """A POST with a bot's key is stored and broadcast: a member in the room receives it."""
     room = unique("api")
+    bot.join(room)
     with join(server, room, "watcher") as watcher:
-        status, stored = post_message(server, room, GOOD_BODY, f"Bearer {API_KEY}")
+        status, stored = post_message(server, room, GOOD_BODY, bot.authorization)
         assert status == 201
-        assert (stored["type"], stored["nick"], stored["room"]) == ("user", "bot", room)
+        assert (stored["type"], stored["nick"], stored["room"]) == ("user", "deploybot", room)
         assert next_of(watcher, "user") == stored
 
 
-def test_publish_without_configured_key_is_403(jwt_server: ServerProcess) -> None:
-    """A server started without --api-key refuses every publish with 403."""
-    status, body = post_message(jwt_server, "lobby", GOOD_BODY, f"Bearer {API_KEY}")
+def test_publish_by_a_person_is_403(jwt_server: ServerProcess) -> None:
+    """A person's token proves who they are, but people post on the socket: 403, nothing stored."""
+    status, body = post_message(jwt_server, "lobby", GOOD_BODY, f"Bearer {token('alice')}")
     assert (status, body["error"]) == (403, "forbidden")
+    history = NO_PROXY.open(f"{jwt_server.url}/api/rooms/lobby/messages?token={token('alice')}").read()
+    assert json.loads(history)["messages"] == []
 
 
-@pytest.mark.parametrize(
-    "authorization",
-    [None, "", "Bearer", "Bearer wrong", f"Basic {API_KEY}", f"Bearer {API_KEY}x", f"Bearer {API_KEY[:-1]}"],
-)
-def test_publish_with_wrong_key_is_401(server: ServerProcess, authorization: str | None) -> None:
+WRONG_AUTHORIZATIONS: dict[str, Callable[[str], str | None]] = {
+    "none": lambda key: None,
+    "empty": lambda key: "",
+    "bearer-alone": lambda key: "Bearer",
+    "wrong": lambda key: "Bearer wrong",
+    "basic": lambda key: f"Basic {key}",
+    "longer": lambda key: f"Bearer {key}x",
+    "shorter": lambda key: f"Bearer {key[:-1]}",
+}
+
+
+@pytest.mark.parametrize("kind", WRONG_AUTHORIZATIONS)
+def test_publish_with_wrong_key_is_401(server: ServerProcess, bot: Bot, kind: str) -> None:
     """A missing or wrong key gets 401 and stores nothing."""
     room = unique("api")
-    status, body = post_message(server, room, GOOD_BODY, authorization)
+    bot.join(room)
+    status, body = post_message(server, room, GOOD_BODY, WRONG_AUTHORIZATIONS[kind](bot.key))
     assert (status, body["error"]) == (401, "unauthorized")
     history = json.loads(NO_PROXY.open(f"{server.url}/api/rooms/{room}/messages").read())
     assert history["messages"] == []
@@ -229,22 +255,24 @@ def test_publish_with_wrong_key_is_401(server: ServerProcess, authorization: str
         (b"not json", "bad_json"),
         (b"[1, 2]", "bad_request"),
         (b'{"nick": "bot"}', "bad_request"),
-        (b'{"nick": 7, "message": "hi"}', "bad_request"),
-        (b'{"nick": "a/b", "message": "hi"}', "bad_name"),
+        (b'{"message": 7}', "bad_request"),
+        (b'{"message": "hi", "ref": 7}', "bad_request"),
         (b'{"nick": "bot", "message": "   "}', "empty"),
         (json.dumps({"nick": "bot", "message": "x" * 4001}).encode(), "too_long"),
     ],
 )
-def test_publish_bad_body_is_400(server: ServerProcess, body: bytes, code: str) -> None:
-    """A body that is not {"nick": name, "message": text} gets 400 with its error code."""
-    status, answer = post_message(server, unique("api"), body, f"Bearer {API_KEY}")
+def test_publish_bad_body_is_400(server: ServerProcess, bot: Bot, body: bytes, code: str) -> None:
+    """A body that is not {"message": text} gets 400 with its error code."""
+    room = unique("api")
+    bot.join(room)
+    status, answer = post_message(server, room, body, bot.authorization)
     assert (status, answer["error"]) == (400, code)
 
 
-def test_publish_to_bad_room_is_400(server: ServerProcess) -> None:
+def test_publish_to_bad_room_is_400(server: ServerProcess, bot: Bot) -> None:
     """A room name with a slash or dots is refused with bad_name."""
     for room in ("a/b", "..", "../etc"):
-        status, answer = post_message(server, room, GOOD_BODY, f"Bearer {API_KEY}")
+        status, answer = post_message(server, room, GOOD_BODY, bot.authorization)
         assert (status, answer["error"]) == (400, "bad_name")
 
 
@@ -673,12 +701,12 @@ def test_slow_consumer_is_cut_1013_and_others_get_everything() -> None:
         assert "chatroom_slow_clients_disconnected_total 1.0" in metrics
 
 
-def test_big_replay_is_truncated_not_cut_off(server: ServerProcess) -> None:
+def test_big_replay_is_truncated_not_cut_off(server: ServerProcess, bot: Bot) -> None:
     """A member back after missing over 1 MiB of messages gets the newest of them, truncated, not 1013."""
     room = unique("replay")
+    bot.join(room)
     for n in range(300):
-        body = json.dumps({"nick": "bot", "message": f"{n} " + "x" * 3990}).encode()
-        assert post_message(server, room, body, f"Bearer {API_KEY}")[0] == 201
+        assert bot.post(server, room, f"{n} " + "x" * 3990)[0] == 201
     ws, _, history = welcomed(server, room=room, nick="back", since="1")
     with ws:
         assert history["truncated"] is True
@@ -740,29 +768,30 @@ class FastReader(threading.Thread):
 # --- 6. secrets never logged --------------------------------------------------
 
 
-def test_secrets_never_reach_the_log() -> None:
-    """At --log-level debug, tokens, API keys and the JWT secret appear in no log line."""
+def test_secrets_never_reach_the_log(tmp_path: Path) -> None:
+    """At --log-level debug, tokens, bots' keys and the JWT secret appear in no log line."""
     good, expired = token("alice"), token("carol", exp=int(time.time()) - 60)
     wrong_key = "wrong-key-that-must-not-be-logged-42"
-    flags = ("--log-level", "debug", "--jwt-secret", JWT_SECRET, "--api-key", API_KEY)
-    server = ServerProcess(":memory:", *flags).start()
+    bot = make_bot(tmp_path / "chat.db", "bot", rooms=["lobby"])
+    flags = ("--log-level", "debug", "--jwt-secret", JWT_SECRET)
+    server = ServerProcess(bot.database, *flags).start()
     try:
         ws, _, _ = welcomed(server, room="lobby", token=good)
         with ws:
             ws.send("hello")
-            post_message(server, "lobby", GOOD_BODY, f"Bearer {API_KEY}")
+            post_message(server, "lobby", GOOD_BODY, f"Bearer {bot.key}")
             post_message(server, "lobby", GOOD_BODY, f"Bearer {wrong_key}")
             next_of(ws, "user")
         refused_on_open(server, room="lobby", token=expired)
         assert handshake_status(server, {"Origin": "https://evil.example"}, room="lobby", token=good) == 403
-        NO_PROXY.open(f"{server.url}/api/rooms/lobby/messages?token={good}&key={API_KEY}").read()
+        NO_PROXY.open(f"{server.url}/api/rooms/lobby/messages?token={good}&key={bot.key}").read()
     finally:
         assert server.stop() == 0
     log = server.log()
     assert "ws 127.0.0.1 room=lobby nick=alice close=" in log
     assert "/api/rooms/lobby/messages" in log
     assert "403 GET /ws" in log
-    for secret in (good, expired, API_KEY, wrong_key, JWT_SECRET, good.split(".")[2]):
+    for secret in (good, expired, bot.key, wrong_key, JWT_SECRET, good.split(".")[2]):
         assert secret not in log
     assert "Traceback" not in log
 
