@@ -29,10 +29,11 @@ from .export_format import (
     message_line,
     read_lines,
     room_line,
+    webhook_line,
 )
 from .store import open_store
 from .store.base import Store
-from .store.records import Account, BotKey, Membership, RoomRecord
+from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord
 
 # Pages and batches: memory stays bounded whatever the database holds.
 ROOMS_PAGE = 100
@@ -67,6 +68,8 @@ class Checked:
     account_ids: set[int] = field(default_factory=set)
     name_keys: dict[str, str] = field(default_factory=dict)
     key_hashes: set[bytes] = field(default_factory=set)
+    bot_ids: set[int] = field(default_factory=set)
+    webhooks: set[int] = field(default_factory=set)
     room_records: set[str] = field(default_factory=set)
     memberships: set[tuple[str, int]] = field(default_factory=set)
 
@@ -99,6 +102,9 @@ async def _export_accounts(store: Store, out: IO[bytes]) -> int:
         for account in page:
             out.write(account_line(account))
             out.write(b"".join(bot_key_line(key) for key in await store.accounts.bot_keys_of(account.id)))
+            url = await store.accounts.webhook_of(account.id) if account.is_bot else None
+            if url is not None:
+                out.write(webhook_line(BotWebhook(account.id, url)))
         written += len(page)
         after = page[-1].id
     return written
@@ -148,6 +154,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
             return "a bot key that an earlier line already brings"
         checked.key_hashes.add(record.key_hash)
         return None
+    if isinstance(record, BotWebhook):
+        return _webhook_problem(checked, record)
     if isinstance(record, RoomRecord):
         if record.room in checked.room_records:
             return f"room {record.room!r} a second time"
@@ -181,6 +189,17 @@ def _account_problem(checked: Checked, account: Account) -> str | None:
         return f"account {account.name!r}, whose name is too like {holder!r}'s"
     checked.account_ids.add(account.id)
     checked.name_keys[account.name_key] = account.name
+    if account.is_bot:
+        checked.bot_ids.add(account.id)
+    return None
+
+
+def _webhook_problem(checked: Checked, webhook: BotWebhook) -> str | None:
+    if webhook.account_id not in checked.bot_ids:
+        return f"a webhook of account {webhook.account_id}, which is no bot a line before it brings"
+    if webhook.account_id in checked.webhooks:
+        return f"a second webhook of account {webhook.account_id}"
+    checked.webhooks.add(webhook.account_id)
     return None
 
 
@@ -213,6 +232,7 @@ class _Batch:
 
     accounts: list[Account] = field(default_factory=list)
     bot_keys: list[BotKey] = field(default_factory=list)
+    webhooks: list[BotWebhook] = field(default_factory=list)
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)
@@ -223,6 +243,8 @@ class _Batch:
             self.accounts.append(record)
         elif isinstance(record, BotKey):
             self.bot_keys.append(record)
+        elif isinstance(record, BotWebhook):
+            self.webhooks.append(record)
         elif isinstance(record, RoomRecord):
             self.rooms.append(record)
         elif isinstance(record, Membership):
@@ -234,6 +256,8 @@ class _Batch:
     async def store(self, store: Store) -> None:
         if self.accounts or self.bot_keys:
             await store.accounts.import_accounts(self.accounts, self.bot_keys)
+        if self.webhooks:
+            await store.accounts.import_webhooks(self.webhooks)
         if self.rooms or self.memberships:
             await store.accounts.import_rooms(self.rooms, self.memberships)
         if self.messages:

@@ -2,8 +2,8 @@
 
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
-says what it holds: ``account``, ``bot_key``, ``room``, ``membership`` or
-``message``. A reader refuses a type it does not know rather than drop what
+says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
+``room``, ``membership`` or ``message``. A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
 docs/storage.md describes the format for people.
@@ -20,7 +20,16 @@ import orjson
 from .backend import StoredMessage
 from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
-from .store.records import ACCOUNT_KINDS, ROLES, ROOM_KINDS, Account, BotKey, Membership, RoomRecord
+from .store.records import (
+    ACCOUNT_KINDS,
+    ROLES,
+    ROOM_KINDS,
+    Account,
+    BotKey,
+    BotWebhook,
+    Membership,
+    RoomRecord,
+)
 
 FORMAT = "chatroom-export"
 VERSION = 1
@@ -29,7 +38,7 @@ MAX_ID = 2**62 - 1
 MAX_TS = 2**63 - 1
 HASH_BYTES = 32
 
-Record = StoredMessage | Account | BotKey | RoomRecord | Membership
+Record = StoredMessage | Account | BotKey | BotWebhook | RoomRecord | Membership
 
 
 class ExportFileError(Exception):
@@ -105,6 +114,11 @@ def bot_key_line(key: BotKey) -> bytes:
             "revoked_at": key.revoked_at,
         }
     )
+
+
+def webhook_line(webhook: BotWebhook) -> bytes:
+    """The line of a bot's webhook address."""
+    return _line({"type": "webhook", "account": webhook.account_id, "url": webhook.url})
 
 
 def room_line(room: RoomRecord) -> bytes:
@@ -278,6 +292,10 @@ def _bot_key(fields: _Fields) -> BotKey:
     )
 
 
+def _webhook(fields: _Fields) -> BotWebhook:
+    return BotWebhook(account_id=fields.whole("account", 1, MAX_ID), url=fields.text("url"))
+
+
 def _room(fields: _Fields) -> RoomRecord:
     creator = fields.data.get("creator")
     return RoomRecord(
@@ -302,6 +320,7 @@ def _membership(fields: _Fields) -> Membership:
 _READERS: dict[str, Callable[[_Fields], Record]] = {
     "account": _account,
     "bot_key": _bot_key,
+    "webhook": _webhook,
     "room": _room,
     "membership": _membership,
     "message": _message,

@@ -20,6 +20,7 @@ from chatroom.store.records import (
     PERSON,
     Account,
     BotKey,
+    BotWebhook,
     Membership,
     RoomRecord,
 )
@@ -101,6 +102,7 @@ async def add_access(store: SQLiteStore) -> None:
     old_key = token_hash(new_token())
     await accounts.create_bot_key(ci.id, old_key)
     await accounts.revoke_bot_key(old_key)
+    await accounts.set_webhook(ci.id, "https://hooks.example.com/ci?token=x")
     await accounts.create_room(
         "team", CLOSED, title="The “Team” ✨", creator_id=ann.id, members=[zoe.id, ci.id]
     )
@@ -111,17 +113,17 @@ async def add_access(store: SQLiteStore) -> None:
     await accounts.add_member("long", ann.id)
 
 
-Access = tuple[list[Account], list[BotKey], list[RoomRecord], list[Membership]]
+Access = tuple[list[Account], list[BotKey], list[RoomRecord], list[Membership], list[BotWebhook]]
 
 
 async def access_of(store: SQLiteStore) -> Access:
-    """Every account, bot key, room record and membership of the store."""
+    """Every account, bot key, room record, membership and bot webhook of the store."""
     accounts = await store.accounts.list_accounts(limit=10_000)
     keys = [key for account in accounts for key in await store.accounts.bot_keys_of(account.id)]
     rooms = await store.room_names("", 10_000)
     records = [record for room in rooms if (record := await store.accounts.room_record(room))]
     members = [m for room in rooms for m in await store.accounts.members_of(room)]
-    return accounts, keys, records, members
+    return accounts, keys, records, members, await store.accounts.webhooks()
 
 
 async def everything(store: SQLiteStore) -> list[StoredMessage]:
@@ -208,11 +210,11 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     assert read_access(copy) == read_access(source)
     records = [orjson.loads(line) for line in first.read_bytes().splitlines()[1:]]
     kinds = [record["type"] for record in records]
-    assert kinds[:6] == ["account", "account", "account", "account", "bot_key", "bot_key"]
+    assert kinds[:7] == ["account", "account", "account", "account", "bot_key", "bot_key", "webhook"]
     assert kinds.count("room") == 160 and kinds.count("membership") == 7
     messages = [record for record in records if record["type"] == "message"]
     assert len(messages) == len(original)
-    rooms = [record["room"] for record in records[6:]]
+    rooms = [record["room"] for record in records[7:]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
     assert messages[0] == {
         "type": "message",
@@ -332,6 +334,12 @@ GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owne
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY.replace(b"abab", b"zz")], 3, "'key_hash'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"secret"')], 3, "'kind'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MEMBERSHIP.replace(b"owner", b"king")], 4, "'role'"),
+        (
+            [GOOD_HEADER, GOOD_ACCOUNT, b'{"type":"webhook","account":1,"url":"https://h.example"}'],
+            3,
+            "no bot",
+        ),
+        ([GOOD_HEADER, b'{"type":"webhook","account":1,"url":""}'], 2, "'url'"),
     ],
 )
 def test_a_bad_line_fails_with_its_number_and_imports_nothing(

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .records import MEMBER, Account, BotKey, Link, Membership, RoomRecord
+from .records import MEMBER, Account, BotKey, BotWebhook, Link, Membership, RoomRecord
 
 
 class RefusedError(Exception):
@@ -271,6 +271,33 @@ class AccountStore(Protocol):
         """
         ...
 
+    # --- bots' webhooks and barred guests' addresses -----------------------------------
+
+    async def set_webhook(self, account_id: int, url: str | None) -> bool:
+        """Set (None: clear) a bot's webhook address; whether the bot exists (or, clearing, had one)."""
+        ...
+
+    async def webhook_of(self, account_id: int) -> str | None:
+        """The bot's webhook address, if it has one."""
+        ...
+
+    async def webhooks(self, *, after_id: int = 0, limit: int = 500) -> list[BotWebhook]:
+        """A page of the bots' webhooks, in account id order."""
+        ...
+
+    async def bar_guest(self, address: str, until: int) -> int:
+        """Bar guest access from ``address`` until ``until`` (ms), or longer if already barred longer;
+        the bar's end. Every node reads it: a removed guest is barred wherever it reconnects."""
+        ...
+
+    async def guest_barred_until(self, address: str, *, now: int | None = None) -> int | None:
+        """When the bar on guest access from ``address`` ends; None when it is not barred."""
+        ...
+
+    async def lift_guest_bar(self, address: str) -> bool:
+        """End the bar on ``address`` now; whether there was one."""
+        ...
+
     # --- export and import -----------------------------------------------------------
 
     async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:
@@ -278,6 +305,10 @@ class AccountStore(Protocol):
 
         Refuses (StoreError) an id or a name key the database already has.
         """
+        ...
+
+    async def import_webhooks(self, webhooks: Sequence[BotWebhook]) -> None:
+        """Store the webhooks of bots already imported."""
         ...
 
     async def import_rooms(self, rooms: Sequence[RoomRecord], memberships: Sequence[Membership]) -> None:

@@ -118,6 +118,14 @@ class BotKey:
 
 
 @dataclass(frozen=True, slots=True)
+class BotWebhook:
+    """The address a bot's webhook is called at (a direct message to the bot)."""
+
+    account_id: int
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A setup, join or reset link, known by the hash of its token."""
 

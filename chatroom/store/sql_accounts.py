@@ -26,23 +26,16 @@ from .records import (
     Membership,
     RoomRecord,
 )
+from .sql_moderation import SQLModeration
 
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts(abc.ABC):
+class SQLAccounts(SQLModeration):
     """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships.
 
     Each dialect's subclass says how a statement runs: ``_rows`` and ``_change``.
     """
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     # --- the transactions each dialect runs its own way ------------------------------
 

@@ -14,13 +14,14 @@ that has been released.
 from __future__ import annotations
 
 from ..base import SchemaTooNewError
-from . import v001_rooms_messages, v002_bots_room_keys, v003_accounts
+from . import v001_rooms_messages, v002_bots_room_keys, v003_accounts, v004_webhooks_guest_bars
 from .step import Cursor, Step
 
 STEPS: tuple[Step, ...] = (
     v001_rooms_messages.STEP,
     v002_bots_room_keys.STEP,
     v003_accounts.STEP,
+    v004_webhooks_guest_bars.STEP,
 )
 LATEST = STEPS[-1].version
 
