@@ -1,4 +1,4 @@
-"""Bots' webhook addresses and barred guest addresses in the store, on SQLite and PostgreSQL, seen by every node."""
+"""Bots' webhooks and barred guest addresses in the store, on SQLite and PostgreSQL, seen by every node."""
 
 from __future__ import annotations
 
