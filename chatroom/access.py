@@ -32,6 +32,8 @@ class Entry:
 
     creates: bool
     may_post: bool
+    # The room's kind (a direct room's messages may call bots' webhooks).
+    kind: str = OPEN
 
 
 def may_read(who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool) -> bool:
@@ -105,7 +107,9 @@ class Access:
         membership = await self.accounts.membership(room, who.account_id) if who is not None else None
         if not may_read(who, record, membership, guests=self.guests):
             return None
-        return Entry(creates=False, may_post=may_post(who, record, membership, guests=self.guests))
+        return Entry(
+            creates=False, may_post=may_post(who, record, membership, guests=self.guests), kind=record.kind
+        )
 
     async def may_post_in(self, who: Identity | None, room: str) -> bool:
         """Whether ``who`` may post in the room now (it exists, is readable, not archived)."""

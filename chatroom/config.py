@@ -23,6 +23,8 @@ class Settings:
     jwt_secret: str | None = None
     # Bots' webhooks may reach loopback, private and link-local addresses.
     webhook_allow_private: bool = False
+    # Seconds a webhook call may take, connecting included.
+    webhook_timeout: float = 5.0
     history: int = 50
     max_message_length: int = 4000
     max_frame_bytes: int = 65536

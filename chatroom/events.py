@@ -101,5 +101,15 @@ class AccountNotice:
     session_hash: bytes | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class GuestNotice:
+    """An administrator removed a guest from a room: the node it is connected to closes that
+    connection 4403 and bars its address from guest access until ``until`` (ms)."""
+
+    room: str
+    nick_key: str
+    until: int
+
+
 # Told by one node to every node, this one included.
-Notice = RoomNotice | AccountNotice
+Notice = RoomNotice | AccountNotice | GuestNotice

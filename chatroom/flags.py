@@ -187,6 +187,12 @@ def build_parser() -> ArgumentParser:
         default=d.webhook_allow_private,
         help="let bots' webhooks reach loopback and private addresses (a receiver on this machine)",
     )
+    add(
+        "--webhook-timeout",
+        type=positive_float,
+        default=d.webhook_timeout,
+        help="seconds a bot's webhook call may take, connecting included (default 5)",
+    )
     add("--jwt-secret", type=jwt_secret, default=None, help="require HS256 tokens on /ws")
     add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")
     add(

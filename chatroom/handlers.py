@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import tornado.httputil
 import tornado.web
 
-from . import effects, metrics, protocol
+from . import effects, metrics, moderation, protocol
 from .access import Access
 from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
@@ -25,7 +25,9 @@ from .identity import SESSION_COOKIE, Authenticator, Identity, IdentityError
 from .limits import JoinLimit, KeyedTokenBuckets
 from .session import Session, State
 from .store.base import StoreError
+from .store.records import DIRECT
 from .upgrade import ConnectionCounter, GuardedSocketHandler
+from .webhooks import Webhooks
 
 access_log = logging.getLogger("chatroom.access")
 log = logging.getLogger("chatroom.ws")
@@ -89,8 +91,12 @@ class ChatSocketHandler(GuardedSocketHandler):
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
         joins: JoinLimit,
+        webhooks: Webhooks | None = None,
     ) -> None:
         self.config = config
+        self.webhooks = webhooks
+        # A direct room's messages may call its bots' webhooks (known once admitted).
+        self.direct = False
         self.backend = backend
         self.authenticator = authenticator
         self.access = access
@@ -232,6 +238,11 @@ class ChatSocketHandler(GuardedSocketHandler):
     # --- what notices ask of a connection (notices.NoticeDesk) --------------------
 
     @property
+    def address(self) -> str:
+        """The address the member connects from (a proxy's X-Real-IP under --xheaders)."""
+        return self.request.remote_ip or ""
+
+    @property
     def who(self) -> Identity | None:
         """The account this connection speaks for; None for a guest (or before it is known)."""
         return self.session.who
@@ -300,7 +311,10 @@ class ChatSocketHandler(GuardedSocketHandler):
         """Carry out an effect that waits for the backend; the session's answer to the outcome."""
         backend, session, room = self.backend, self.session, self.room
         if isinstance(effect, effects.Admit):
+            if session.who is None and (barred := await moderation.guest_bar(self.backend, self.address)):
+                return [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
             entry = await self.access.entry(session.who, effect.room)
+            self.direct = entry is not None and entry.kind == DIRECT
             return session.admitted(entry is not None, entry is not None and entry.may_post)
         if isinstance(effect, effects.Reserve) and session.who is None and await self._taken(effect.nick):
             return session.reserved(effect.nick, None)
@@ -352,6 +366,9 @@ class ChatSocketHandler(GuardedSocketHandler):
             metrics.MESSAGES_STORED.inc()
             metrics.STORE_SECONDS.observe(time.perf_counter() - started)
             self._apply(self.session.stored(publish, stored.result().id))
+            who = self.session.who
+            if self.direct and self.webhooks is not None and who is not None and not who.is_bot:
+                self.webhooks.direct_message(self.room, who, stored.result())
 
     async def _read_page(self, request: effects.ReadPage) -> None:
         try:

@@ -16,7 +16,10 @@ NoticeDesk, which acts on this process's connections:
   members in it, and back;
 - an account renamed: its connections are told their new name and closed
   with 1012, and the page reconnects under it (the others see it leave and
-  join under the new name).
+  join under the new name);
+- a guest removed from a room: its connection there is closed with
+  ``forbidden`` and 4403, and its address barred from guest access in the
+  store (moderation.py) by the node that knows it.
 
 A notice published while the bus was away is lost to the other processes:
 when the bus comes back, ``recheck`` asks the store again, for every
@@ -41,6 +44,7 @@ from .events import (
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
+    GuestNotice,
     Notice,
     RoomNotice,
 )
@@ -77,6 +81,14 @@ class Connection(Protocol):
     def rename(self, name: str) -> None:
         """Tell the connection its account's new name, and close it so that it comes back under it."""
 
+    @property
+    def nick_key(self) -> str:
+        """Its nick as nicks are compared."""
+
+    @property
+    def address(self) -> str:
+        """The address it connects from."""
+
 
 class NoticeDesk:
     """Acts on notices for the connections of one process."""
@@ -97,6 +109,8 @@ class NoticeDesk:
         """Act on a notice, from this process or another."""
         if isinstance(notice, AccountNotice):
             self._account_changed(notice)
+        elif isinstance(notice, GuestNotice):
+            self._remove_guest(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice))
 
@@ -127,6 +141,25 @@ class NoticeDesk:
 
         if self._spawn is not None:
             self._spawn(self._logged(rename()))
+
+    # --- guests ----------------------------------------------------------------------
+
+    def _remove_guest(self, notice: GuestNotice) -> None:
+        if self._spawn is None:
+            return
+        for connection in self._connections():
+            guest = connection.who is None and connection.nick_key == notice.nick_key
+            if guest and connection.room == notice.room:
+                self._spawn(self._bar_and_expel(connection, notice))
+
+    async def _bar_and_expel(self, connection: Connection, notice: GuestNotice) -> None:
+        """Bar the guest's address, then close its connection: coming straight back is refused."""
+        try:
+            if connection.address:
+                await self.backend.accounts.bar_guest(connection.address, notice.until)
+        except StoreError as error:
+            log.warning("cannot bar a removed guest's address: %s", error)
+        connection.expel(protocol.FORBIDDEN, f"an administrator removed you from {notice.room!r}")
 
     # --- rooms ---------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from ..backend import Event, EventSink, PresenceEvent, StoredMessage, TypingEvent
-from ..events import AccountNotice, Notice, RoomNotice
+from ..events import AccountNotice, GuestNotice, Notice, RoomNotice
 from .base import BusError
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
@@ -92,8 +92,10 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
 
 def notice_frame(node_tag: bytes, notice: Notice) -> bytes:
     """A notice for the other nodes, tagged with the node that publishes it."""
-    if isinstance(notice, RoomNotice):
-        body: dict[str, Any] = {
+    if isinstance(notice, GuestNotice):
+        body: dict[str, Any] = {"guest": notice.nick_key, "room": notice.room, "until": notice.until}
+    elif isinstance(notice, RoomNotice):
+        body = {
             "room": notice.room,
             "change": notice.change,
             "members": list(notice.members),
@@ -113,6 +115,8 @@ def decode_notice(data: bytes, own_tag: bytes) -> Notice | None:
     if origin == own_tag:
         return None
     body = orjson.loads(payload)
+    if "guest" in body:
+        return GuestNotice(body["room"], body["guest"], int(body["until"]))
     if "room" in body:
         return RoomNotice(body["room"], body["change"], tuple(body["members"]), tuple(body["removed"]))
     session = bytes.fromhex(body["session"]) if body["session"] is not None else None

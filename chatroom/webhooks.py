@@ -1,0 +1,202 @@
+"""Bots' outgoing webhooks: a person's message in a direct room with a bot is POSTed to the bot's address.
+
+What a webhook call is, and what it never does (docs/security.md, "Webhooks"):
+
+- one POST of JSON, ``{"type": "direct_message", "bot": {...}, "room": R,
+  "sender": {...}, "message": <the stored user frame>}``, after the message
+  is stored, from the node the person is connected to;
+- at most ``timeout`` seconds (connecting included), no redirects followed;
+- no retry: a call that fails or times out is logged (the address without
+  its query, which may hold the receiver's secret) and dropped. A receiver
+  that was down reads what it missed with the bot's key (GET messages);
+- at most MAX_IN_FLIGHT calls of one bot at a time: beyond that, calls are
+  dropped and counted, so a slow receiver costs a bounded amount;
+- never to a loopback, private, link-local, multicast or otherwise reserved
+  address unless the server runs with --webhook-allow-private. The check is
+  made on every address the name resolves to, when connecting (a resolver of
+  our own), so a name that resolves elsewhere later gains nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+import urllib.parse
+from collections import Counter
+from typing import Any
+
+import orjson
+import tornado.httpclient
+import tornado.netutil
+import tornado.simple_httpclient
+
+from . import protocol
+from .backend import StoredMessage
+from .config import Settings
+from .identity import Identity
+from .store.accounts_base import AccountStore
+from .store.records import Account
+
+log = logging.getLogger("chatroom.webhooks")
+
+MAX_IN_FLIGHT = 4
+MAX_URL_LENGTH = 2000
+USER_AGENT = "chatroom-webhook"
+
+
+class WebhookAddressError(ValueError):
+    """A webhook address that is refused; ``str()`` says why."""
+
+
+def is_public(address: str) -> bool:
+    """Whether an IP address is one a webhook may reach without --webhook-allow-private."""
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast
+
+
+def check_url(url: str, *, allow_private: bool) -> str:
+    """The address, if a webhook may be set to it: http(s), a host, and (unless allowed) no private IP."""
+    if len(url) > MAX_URL_LENGTH:
+        raise WebhookAddressError(f"a webhook address has at most {MAX_URL_LENGTH} characters")
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise WebhookAddressError("a webhook address is an http:// or https:// URL with a host")
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise WebhookAddressError("a webhook address has no spaces or control characters")
+    try:
+        literal = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return url
+    if not allow_private and not is_public(str(literal)):
+        raise WebhookAddressError(
+            "that address is loopback, private or reserved: webhooks reach it only on a server"
+            " started with --webhook-allow-private"
+        )
+    return url
+
+
+def shown(url: str) -> str:
+    """The address as logs show it: without its query or user info, which may hold a secret."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+class PublicResolver(tornado.netutil.Resolver):
+    """Resolves as the system does, keeping only the addresses a webhook may reach."""
+
+    def initialize(self) -> None:
+        self._system = tornado.netutil.DefaultLoopResolver()
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        found = await self._system.resolve(host, port, family)
+        allowed = [(fam, address) for fam, address in found if is_public(address[0])]
+        if not allowed:
+            raise OSError(f"{host} resolves only to loopback, private or reserved addresses")
+        return allowed
+
+
+class Webhooks:
+    """Calls bots' webhooks for this process, within the limits above."""
+
+    def __init__(self, settings: Settings, accounts: AccountStore) -> None:
+        self.accounts = accounts
+        self.timeout = settings.webhook_timeout
+        self.allow_private = settings.webhook_allow_private
+        resolver = None if self.allow_private else PublicResolver()
+        self._client = tornado.simple_httpclient.SimpleAsyncHTTPClient(
+            force_instance=True, resolver=resolver, max_clients=64
+        )
+        self._in_flight: Counter[int] = Counter()
+        self._tasks: set[asyncio.Task[bool]] = set()
+        self.dropped = 0
+
+    def direct_message(self, room: str, sender: Identity, message: StoredMessage) -> None:
+        """A person's message in a direct room is stored: call the webhooks of the bots in the room."""
+        task = asyncio.get_running_loop().create_task(self._direct_message(room, sender, message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _direct_message(self, room: str, sender: Identity, message: StoredMessage) -> bool:
+        try:
+            members = await self.accounts.members_of(room)
+            calls = []
+            for membership in members:
+                if membership.account_id == sender.account_id:
+                    continue
+                bot = await self.accounts.account_by_id(membership.account_id)
+                if bot is None or not bot.is_bot or not bot.active:
+                    continue
+                url = await self.accounts.webhook_of(bot.id)
+                if url is not None:
+                    calls.append(self.call(bot, url, payload(bot, room, sender, message)))
+        except Exception as error:
+            log.warning("cannot find the webhooks of %r: %s", room, error)
+            return False
+        return all(await asyncio.gather(*calls))
+
+    async def call(self, bot: Account, url: str, body: bytes) -> bool:
+        """POST ``body`` to the bot's webhook once; whether the receiver answered 2xx."""
+        if self._in_flight[bot.id] >= MAX_IN_FLIGHT:
+            self.dropped += 1
+            log.warning("webhook of bot %s dropped: %d calls already in flight", bot.name, MAX_IN_FLIGHT)
+            return False
+        self._in_flight[bot.id] += 1
+        try:
+            request = tornado.httpclient.HTTPRequest(
+                url,
+                method="POST",
+                body=body,
+                headers={"Content-Type": "application/json", "User-Agent": USER_AGENT},
+                connect_timeout=self.timeout,
+                request_timeout=self.timeout,
+                follow_redirects=False,
+            )
+            response = await self._client.fetch(request, raise_error=False)
+        except Exception as error:
+            log.warning("webhook of bot %s to %s failed: %s", bot.name, shown(url), _reason(error))
+            return False
+        finally:
+            self._in_flight[bot.id] -= 1
+        if response.code == 599:
+            log.warning("webhook of bot %s to %s failed: %s", bot.name, shown(url), _reason(response.error))
+            return False
+        if not 200 <= response.code < 300:
+            log.warning("webhook of bot %s to %s answered %d", bot.name, shown(url), response.code)
+            return False
+        return True
+
+    async def close(self, timeout: float = 1.0) -> None:
+        """Let calls under way finish for up to ``timeout`` seconds, then stop."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+        self._client.close()
+
+
+def payload(bot: Account, room: str, sender: Identity, message: StoredMessage) -> bytes:
+    """What a webhook receives about a direct message to the bot."""
+    return orjson.dumps(
+        {
+            "type": "direct_message",
+            "bot": {"id": bot.id, "name": bot.name},
+            "room": room,
+            "sender": {"id": sender.account_id, "name": sender.name},
+            "message": protocol.frame_of(message),
+        }
+    )
+
+
+def _reason(error: BaseException | None) -> str:
+    """Why a call failed, in words that hold no part of the address's secret."""
+    if isinstance(error, tornado.httpclient.HTTPClientError) and error.code == 599:
+        return "timed out" if "Timeout" in str(error) else str(error.message)
+    if isinstance(error, OSError):
+        return error.strerror or str(error)
+    return type(error).__name__ if error is not None else "unknown"
