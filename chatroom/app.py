@@ -14,6 +14,8 @@ import tornado.web
 
 from .access import Access
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
+from .api_admin import AccountsHandler, AccountStateHandler, GuestRemovalsHandler, RoomMemberHandler
+from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_rooms import MessagesHandler, RoomsHandler
 from .backend import Backend
 from .config import Settings
@@ -24,6 +26,7 @@ from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeDesk
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
+from .webhooks import Webhooks
 
 access_log = logging.getLogger("chatroom.access")
 
@@ -87,6 +90,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
         **api,
+        "webhooks": Webhooks(settings, backend.accounts),
         "hub": hub,
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
@@ -101,6 +105,15 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/metrics", MetricsHandler),
             (r"/api/rooms", RoomsHandler, api),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/admin/accounts", AccountsHandler, api),
+            (r"/api/admin/accounts/([^/]+)/(deactivate|reactivate)", AccountStateHandler, api),
+            (r"/api/admin/rooms/([^/]+)/members/([^/]+)", RoomMemberHandler, api),
+            (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
+            (r"/api/admin/bots", BotsHandler, api),
+            (r"/api/admin/bots/([^/]+)/keys", BotKeysHandler, api),
+            (r"/api/admin/bots/([^/]+)/keys/([^/]+)", BotKeyHandler, api),
+            (r"/api/admin/bots/([^/]+)/webhook", BotWebhookHandler, api),
+            (r"/api/admin/bots/([^/]+)/rooms/([^/]+)", BotRoomHandler, api),
         ],
         template_path=str(asset_dir("templates")),
         static_path=str(asset_dir("static")),

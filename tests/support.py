@@ -31,12 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import jwt
 import pytest
 
 from chatroom import admin, bots
 from chatroom.backend import Event, PresenceEvent, StoredMessage
 from chatroom.config import Settings
 from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import PERSON
 
 T = TypeVar("T")
 
@@ -307,6 +309,40 @@ def make_bot(database: str | Path, name: str = "bot", rooms: Sequence[str] = ())
     made = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)
     assert made.returncode == 0, made.stderr
     return Bot(str(database), name, made.stdout.strip())
+
+
+def make_account(database: str | Path, name: str, *, admin: bool = False) -> int:
+    """A person's account on ``database`` (a JWT whose sub is ``name`` speaks for it): its id."""
+
+    async def create(accounts: AccountStore) -> int:
+        return (await accounts.create_account(name, PERSON, is_admin=admin)).id
+
+    return in_store(database, create)
+
+
+def signed_token(name: str, secret: str, lifetime: int = 600) -> str:
+    """An HS256 JWT for ``name``, valid for ``lifetime`` seconds."""
+    return jwt.encode({"sub": name, "exp": int(time.time()) + lifetime}, secret, algorithm="HS256")
+
+
+def call_api(
+    server: ServerProcess,
+    method: str,
+    path: str,
+    body: Any = None,
+    authorization: str | None = None,
+) -> tuple[int, Any]:
+    """An API request (``body`` sent as JSON): the status and the JSON answer."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(server.url + path, data=data, method=method)
+    request.add_header("Content-Type", "application/json")
+    if authorization is not None:
+        request.add_header("Authorization", authorization)
+    try:
+        with NO_PROXY.open(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
 
 
 def unsigned_token(payload: dict[str, Any]) -> str:

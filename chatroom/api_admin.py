@@ -1,0 +1,192 @@
+"""The administrators' API: accounts (list, deactivate, reactivate) and moderation of rooms.
+
+Every endpoint under ``/api/admin/`` answers administrators only: nobody
+signed in 401, anyone else (a person, a bot) 403 ``forbidden``. Changes are
+stored first, then told to every node (backend.notify), which acts on its
+own connections at once:
+
+- ``GET /api/admin/accounts?after=ID&limit=N``: accounts in id order;
+- ``POST /api/admin/accounts/{id}/deactivate``: its sessions end, every
+  connection of it is closed ``unauthorized``/4401 on every node, it cannot
+  sign in, its bots' keys stop working; its messages stay;
+- ``POST /api/admin/accounts/{id}/reactivate``: it may sign in again (its
+  old sessions stay ended);
+- ``DELETE /api/admin/rooms/{room}/members/{id}``: take a member out of a
+  room; its connections to it close ``forbidden``/4403;
+- ``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: close
+  a guest's connection (4403) and bar its address from guest access for
+  that many minutes (moderation.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from . import protocol
+from .api import ApiError, JsonHandler
+from .backend import BackendError, now_ms
+from .events import DEACTIVATED, ROOM_MEMBERS, AccountNotice, GuestNotice, Notice, RoomNotice
+from .identity import Identity
+from .moderation import when
+from .protocol import ProtocolError
+from .store.records import MINUTE_MS, Account
+
+DEFAULT_PAGE = 100
+MAX_PAGE = 500
+# A guest may be barred for up to 30 days.
+MAX_BAR_MINUTES = 30 * 24 * 60
+
+
+def account_entry(account: Account) -> dict[str, Any]:
+    """An account as administrators see it (never its password hash)."""
+    return {
+        "id": account.id,
+        "name": account.name,
+        "kind": account.kind,
+        "admin": account.is_admin,
+        "active": account.active,
+        "external": account.external,
+        "created_at": account.created_at,
+        "deactivated_at": account.deactivated_at,
+    }
+
+
+class AdminHandler(JsonHandler):
+    """Base of the administrators' endpoints: who asks must be an active administrator."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.who is None:
+            raise ApiError(
+                401,
+                protocol.UNAUTHORIZED,
+                "sign in as an administrator first",
+                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
+            )
+        if not self.who.is_admin:
+            raise ApiError(403, protocol.FORBIDDEN, "only administrators may do this")
+
+    @property
+    def admin(self) -> Identity:
+        assert self.who is not None
+        return self.who
+
+    def json_body(self) -> dict[str, Any]:
+        """The request's JSON object, or 400."""
+        try:
+            body = orjson.loads(self.request.body or b"{}")
+        except orjson.JSONDecodeError:
+            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, protocol.BAD_REQUEST, "the body must be a JSON object")
+        return body
+
+    def account_id(self, raw: str) -> int:
+        """An account id from the path, or 404."""
+        if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
+            raise ApiError(404, protocol.NOT_FOUND, f"there is no account {raw!r}")
+        return int(raw)
+
+    async def account(self, raw: str) -> Account:
+        """The account the path names, or 404."""
+        account = await self.unavailable_if_failing(self.backend.accounts.account_by_id(self.account_id(raw)))
+        if account is None:
+            raise ApiError(404, protocol.NOT_FOUND, f"there is no account {raw!r}")
+        return account
+
+    async def tell_about_room(self, room: str, change: str, removed: tuple[int, ...] = ()) -> None:
+        """Tell every node that the room changed, naming who may see it now and who was taken out."""
+        members = await self.unavailable_if_failing(self.backend.accounts.members_of(room))
+        remaining = tuple(m.account_id for m in members)
+        await self.tell_every_node(RoomNotice(room, change, members=remaining, removed=removed))
+
+    async def tell_every_node(self, notice: Notice) -> None:
+        """Hand a stored change to every node; 503 when the others cannot be told (it is stored)."""
+        try:
+            await self.backend.notify(notice)
+        except BackendError:
+            raise ApiError(
+                503,
+                protocol.UNAVAILABLE,
+                "the change is stored, but the other nodes could not be told yet: they will recheck",
+            ) from None
+
+
+class AccountsHandler(AdminHandler):
+    """``GET /api/admin/accounts?after=ID&limit=N``: a page of accounts, ``next`` the following one."""
+
+    async def get(self) -> None:
+        after = self.int_argument("after") or 0
+        limit = self.int_argument("limit")
+        limit = DEFAULT_PAGE if limit is None else min(max(limit, 1), MAX_PAGE)
+        page = await self.unavailable_if_failing(
+            self.backend.accounts.list_accounts(after_id=after, limit=limit + 1)
+        )
+        more = len(page) > limit
+        page = page[:limit]
+        following = f"/api/admin/accounts?after={page[-1].id}&limit={limit}" if more else None
+        self.send_json({"accounts": [account_entry(a) for a in page], "next": following})
+
+
+class AccountStateHandler(AdminHandler):
+    """``POST /api/admin/accounts/{id}/(deactivate|reactivate)``."""
+
+    async def post(self, raw_id: str, action: str) -> None:
+        account = await self.account(raw_id)
+        accounts = self.backend.accounts
+        if action == "deactivate":
+            if account.id == self.admin.account_id:
+                raise ApiError(400, protocol.BAD_REQUEST, "you cannot deactivate your own account")
+            await self.unavailable_if_failing(accounts.deactivate_account(account.id))
+            await self.tell_every_node(AccountNotice(account.id, DEACTIVATED))
+        else:
+            await self.unavailable_if_failing(accounts.reactivate_account(account.id))
+        changed = await self.unavailable_if_failing(accounts.account_by_id(account.id))
+        assert changed is not None
+        self.send_json({"account": account_entry(changed)})
+
+
+class RoomMemberHandler(AdminHandler):
+    """``DELETE /api/admin/rooms/{room}/members/{id}``: take an account out of a room."""
+
+    async def delete(self, raw_room: str, raw_id: str) -> None:
+        room = self.room_argument(raw_room)
+        account = await self.account(raw_id)
+        accounts = self.backend.accounts
+        if not await self.unavailable_if_failing(accounts.remove_member(room, account.id)):
+            raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of {room!r}")
+        await self.tell_about_room(room, ROOM_MEMBERS, removed=(account.id,))
+        self.send_json({"room": room, "removed": account_entry(account)})
+
+
+class GuestRemovalsHandler(AdminHandler):
+    """``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: remove and bar a guest."""
+
+    async def post(self) -> None:
+        body = self.json_body()
+        room, nick = self._names(body)
+        minutes = body.get("minutes", 60)
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_BAR_MINUTES:
+            raise ApiError(
+                400, protocol.BAD_REQUEST, f'"minutes" must be a whole number from 0 to {MAX_BAR_MINUTES}'
+            )
+        if await self.unavailable_if_failing(self.backend.accounts.account_by_name(nick)) is not None:
+            raise ApiError(
+                400, protocol.BAD_REQUEST, f"{nick!r} is an account: deactivate it, or take it out of rooms"
+            )
+        if not await self.unavailable_if_failing(self.backend.is_online(room, nick)):
+            raise ApiError(404, protocol.NOT_FOUND, f"no guest {nick!r} is in {room!r} now")
+        until = now_ms() + minutes * MINUTE_MS
+        await self.tell_every_node(GuestNotice(room, protocol.nick_key(nick), until))
+        self.send_json({"room": room, "nick": nick, "barred_until": until, "barred_until_text": when(until)})
+
+    def _names(self, body: dict[str, Any]) -> tuple[str, str]:
+        room, nick = body.get("room"), body.get("nick")
+        if not isinstance(room, str) or not isinstance(nick, str):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"room": string, "nick": string}')
+        try:
+            return protocol.normalize_room(room), protocol.normalize_nick(nick)
+        except ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
