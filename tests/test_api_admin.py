@@ -1,0 +1,182 @@
+"""Moderation by administrators on a real server: accounts deactivated at once, members and guests removed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import CLOSED, OPEN
+from tests.clients import close_code, join, next_of, receive, refused_on_open, say, welcomed
+from tests.support import (
+    ServerProcess,
+    assert_no_traceback,
+    call_api,
+    in_store,
+    make_account,
+    signed_token,
+    unique,
+)
+
+JWT_SECRET = "admin-test-secret-" + "0123456789abcdef" * 3
+
+
+class Site:
+    """A server with guests and tokens, and an administrator's Authorization header."""
+
+    def __init__(self, server: ServerProcess, database: Path) -> None:
+        self.server = server
+        self.database = database
+        self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
+
+    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return call_api(self.server, method, path, body, self.admin)
+
+    def open_room(self, name: str) -> str:
+        """A new open room, as rooms management makes them: its name."""
+
+        async def create(accounts: AccountStore) -> None:
+            await accounts.create_room(name, OPEN)
+
+        in_store(self.database, create)
+        return name
+
+    def person(self, name: str) -> int:
+        """A new person's account: its id."""
+        return make_account(self.database, name)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    database = tmp_path_factory.mktemp("admin") / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET) as server:
+        yield Site(server, database)
+
+
+def token(name: str) -> str:
+    return signed_token(name, JWT_SECRET)
+
+
+def test_the_accounts_list_shows_names_kinds_and_states(site: Site) -> None:
+    """Names, kind, administrator or not, active or not; never a password hash; paged with next."""
+    name = unique("listed")
+    site.person(name)
+    status, page = site.call("GET", "/api/admin/accounts?limit=1")
+    assert status == 200 and len(page["accounts"]) == 1 and page["next"]
+    status, page = site.call("GET", "/api/admin/accounts?limit=500")
+    entries = {a["name"]: a for a in page["accounts"]}
+    assert entries["root"]["admin"] is True
+    assert (entries[name]["kind"], entries[name]["admin"], entries[name]["active"]) == ("person", False, True)
+    assert all("password_hash" not in a for a in page["accounts"])
+
+
+def test_deactivation_closes_every_connection_4401_and_keeps_them_out(site: Site) -> None:
+    """Two connections of one person close 4401 at once; it cannot connect again; its messages stay;
+    another member is unaffected; reactivated, it connects again."""
+    name, room = unique("eve"), site.open_room(unique("deact"))
+    eve_id = site.person(name)
+    with join(site.server, room, "witness") as witness:
+        first, _, _ = welcomed(site.server, room=room, token=token(name))
+        second, _, _ = welcomed(site.server, room=site.open_room(unique("elsewhere")), token=token(name))
+        first.send('{"type":"message","message":"my last words"}')
+        assert next_of(witness, "user")["message"] == "my last words"
+        status, answer = site.call("POST", f"/api/admin/accounts/{eve_id}/deactivate")
+        assert (status, answer["account"]["active"]) == (200, False)
+        for ws in (first, second):
+            assert close_code(ws, timeout=5) == 4401
+        error, code = refused_on_open(site.server, room=room, token=token(name))
+        assert (error["code"], code) == ("unauthorized", 4401)
+        say(witness, "still here")
+        assert next_of(witness, "user", skip=("sys", "typing"))["message"] == "still here"
+    status, history = call_api(site.server, "GET", f"/api/rooms/{room}/messages")
+    assert "my last words" in [m["message"] for m in history["messages"]]
+    assert site.call("POST", f"/api/admin/accounts/{eve_id}/reactivate")[0] == 200
+    again, welcome, _ = welcomed(site.server, room=room, token=token(name))
+    with again:
+        assert welcome["nick"] == name
+
+
+def test_an_administrator_cannot_deactivate_themselves_nor_an_unknown_account(site: Site) -> None:
+    """Self-deactivation is 400 (it would lock the last administrator out); no such account is 404."""
+    _, page = site.call("GET", "/api/admin/accounts?limit=500")
+    root = next(a for a in page["accounts"] if a["name"] == "root")
+    status, answer = site.call("POST", f"/api/admin/accounts/{root['id']}/deactivate")
+    assert (status, answer["error"]) == (400, "bad_request")
+    for raw in ("99999", "abc", "-1"):
+        status, answer = site.call("POST", f"/api/admin/accounts/{raw}/deactivate")
+        assert (status, answer["error"]) == (404, "not_found")
+
+
+def test_a_member_taken_out_of_a_closed_room_is_closed_4403(site: Site) -> None:
+    """The member's connection to the room closes forbidden/4403; the other member stays and reads on."""
+    room, kept, removed = unique("club"), unique("kim"), unique("rob")
+    kept_id, removed_id = site.person(kept), site.person(removed)
+
+    async def club(accounts: AccountStore) -> None:
+        await accounts.create_room(room, CLOSED, creator_id=kept_id, members=[removed_id])
+
+    in_store(site.database, club)
+    stays, _, _ = welcomed(site.server, room=room, token=token(kept))
+    goes, _, _ = welcomed(site.server, room=room, token=token(removed))
+    with stays, goes:
+        status, _ = site.call("DELETE", f"/api/admin/rooms/{room}/members/{removed_id}")
+        assert status == 200
+        frames = []
+        while (frame := receive(goes))["type"] != "error":
+            frames.append(frame)
+        assert frame["code"] == "forbidden"
+        assert close_code(goes, timeout=5) == 4403
+        stays.send('{"type":"message","message":"after"}')
+        assert next_of(stays, "user", skip=("sys", "typing", "room", "room_gone"))["message"] == "after"
+    error, code = refused_on_open(site.server, room=room, token=token(removed))
+    assert (error["code"], code) == ("not_found", 4404)
+    status, answer = site.call("DELETE", f"/api/admin/rooms/{room}/members/{removed_id}")
+    assert (status, answer["error"]) == (404, "not_found")
+
+
+def test_a_removed_guest_is_closed_4403_and_its_address_barred(site: Site) -> None:
+    """The guest is closed forbidden/4403; its address is refused 4403 on reconnecting, in any room;
+    a guest from another address and the rest of the room are unaffected."""
+    room = unique("moderated")
+    with (
+        join(site.server, room, "troll", source="127.0.0.7") as troll,
+        join(site.server, room, "fine", source="127.0.0.8") as fine,
+    ):
+        status, answer = site.call(
+            "POST", "/api/admin/guests/removals", {"room": room, "nick": "TROLL", "minutes": 5}
+        )
+        assert status == 200 and answer["nick"] == "TROLL"
+        error = next_of(troll, "error", skip=("sys", "typing"))
+        assert error["code"] == "forbidden"
+        assert close_code(troll, timeout=5) == 4403
+        for where in (room, unique("other")):
+            error, code = refused_on_open(site.server, room=where, nick="troll2", source="127.0.0.7")
+            assert (error["code"], code) == ("forbidden", 4403)
+            assert "removed" in error["message"]
+        say(fine, "calm again")
+        assert next_of(fine, "user", skip=("sys", "typing"))["message"] == "calm again"
+        with join(site.server, room, "newcomer", source="127.0.0.9"):
+            pass
+    assert_no_traceback(site.server)
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"room": "lobby", "nick": "nobody-here", "minutes": 5}, 404, "not_found"),
+        ({"room": "lobby", "nick": "root", "minutes": 5}, 400, "bad_request"),
+        ({"room": "lobby", "nick": "x", "minutes": -1}, 400, "bad_request"),
+        ({"room": "lobby", "nick": "x", "minutes": True}, 400, "bad_request"),
+        ({"room": "lobby", "nick": "x", "minutes": 10**9}, 400, "bad_request"),
+        ({"room": "a/b", "nick": "x"}, 400, "bad_name"),
+        ({"nick": "x"}, 400, "bad_request"),
+    ],
+)
+def test_bad_guest_removals_are_refused(site: Site, body: dict[str, Any], status: int, code: str) -> None:
+    """No such guest online: 404; an account's name, bad minutes or names: 400."""
+    answer_status, answer = site.call("POST", "/api/admin/guests/removals", body)
+    assert (answer_status, answer["error"]) == (status, code)
