@@ -1,0 +1,215 @@
+"""Bots' webhooks and a real receiver: once per direct message, nowhere else, bounded in time, public only."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import DIRECT, OPEN
+from chatroom.webhooks import check_url, is_public, shown
+from tests.clients import next_of, welcomed
+from tests.support import ServerProcess, call_api, in_store, make_account, signed_token, unique, wait_until
+
+JWT_SECRET = "webhook-test-secret-" + "0123456789abcdef" * 3
+
+
+class Receiver:
+    """An HTTP server on 127.0.0.1 that records every POST; ``delay`` seconds before it answers."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.calls: list[tuple[str, dict[str, str], Any]] = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.calls.append((self.path, dict(self.headers), json.loads(body)))
+                time.sleep(delay)
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}/hook?secret=s3cr3t"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    made = Receiver()
+    yield made
+    made.close()
+
+
+class Site:
+    """A server with tokens, an administrator, a person ``ann`` and rooms made in the store."""
+
+    def __init__(self, server: ServerProcess, database: Path) -> None:
+        self.server = server
+        self.database = database
+        self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
+
+    def bot(self, url: str, *rooms: str) -> dict[str, Any]:
+        """A bot through the API, with a webhook address and rooms."""
+        body = {"name": unique("helper"), "rooms": list(rooms)}
+        status, made = call_api(self.server, "POST", "/api/admin/bots", body, self.admin)
+        assert status == 201, made
+        path = f"/api/admin/bots/{made['bot']['id']}/webhook"
+        status, answer = call_api(self.server, "PUT", path, {"url": url}, self.admin)
+        assert status == 200, answer
+        return dict(made["bot"])
+
+    def room(self, kind: str, *account_ids: int) -> str:
+        """A room of ``kind`` with those members."""
+        name = unique(kind)
+
+        async def create(accounts: AccountStore) -> None:
+            await accounts.create_room(name, kind, members=account_ids)
+
+        in_store(self.database, create)
+        return name
+
+
+def start_site(tmp_path: Path, *flags: str) -> tuple[ServerProcess, Site, int]:
+    """A started server (stop it) on a new database with ``root`` (administrator) and ``ann``: ann's id."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    ann = make_account(database, "ann")
+    server = ServerProcess(database, "--jwt-secret", JWT_SECRET, *flags).start()
+    return server, Site(server, database), ann
+
+
+def say_as_ann(server: ServerProcess, room: str, text: str) -> dict[str, Any]:
+    """Ann connects to the room, says ``text`` and reads it back: the stored frame."""
+    ws, _, _ = welcomed(server, room=room, token=signed_token("ann", JWT_SECRET))
+    with ws:
+        ws.send(json.dumps({"type": "message", "message": text}))
+        return next_of(ws, "user")
+
+
+def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Ann's message to the bot in their direct room is POSTed once with the frame, room and sender;
+    her message in an open room the bot is in calls nothing; nor does the bot's own post."""
+    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    try:
+        bot = site.bot(receiver.url())
+        direct = site.room(DIRECT, ann, bot["id"])
+        open_room = site.room(OPEN)
+        call_api(server, "PUT", f"/api/admin/bots/{bot['id']}/rooms/{open_room}", None, site.admin)
+        say_as_ann(server, open_room, "hello everyone")
+        stored = say_as_ann(server, direct, "hello bot")
+        wait_until(lambda: len(receiver.calls) == 1)
+        time.sleep(0.5)
+        assert len(receiver.calls) == 1
+        path, headers, body = receiver.calls[0]
+        assert path == "/hook?secret=s3cr3t"
+        assert headers["Content-Type"] == "application/json"
+        assert body == {
+            "type": "direct_message",
+            "bot": {"id": bot["id"], "name": bot["name"]},
+            "room": direct,
+            "sender": {"id": ann, "name": "ann"},
+            "message": stored,
+        }
+    finally:
+        server.stop()
+
+
+def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(tmp_path: Path) -> None:
+    """A receiver that takes 4 s against --webhook-timeout 1: the call is logged as timed out, once;
+    the key's secret query is not logged; the sender's message was stored and shown at once."""
+    slow = Receiver(delay=4)
+    server, site, ann = start_site(tmp_path, "--webhook-allow-private", "--webhook-timeout", "1")
+    try:
+        bot = site.bot(slow.url())
+        direct = site.room(DIRECT, ann, bot["id"])
+        started = time.monotonic()
+        stored = say_as_ann(server, direct, "are you there?")
+        assert time.monotonic() - started < 1
+        wait_until(lambda: "timed out" in server.log(), timeout=5)
+        assert time.monotonic() - started < 3.5
+        time.sleep(4)
+        assert len(slow.calls) == 1
+        assert "s3cr3t" not in server.log()
+        assert stored["message"] == "are you there?"
+    finally:
+        server.stop()
+        slow.close()
+
+
+def test_without_allow_private_a_name_that_resolves_to_loopback_is_never_called(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """127.0.0.1 is refused when set (400); ``localhost`` is accepted as a name but refused when
+    connecting, because it resolves to loopback: the receiver gets nothing, the log says why."""
+    server, site, ann = start_site(tmp_path)
+    try:
+        status, made = call_api(server, "POST", "/api/admin/bots", {"name": "hooked"}, site.admin)
+        assert status == 201
+        path = f"/api/admin/bots/{made['bot']['id']}/webhook"
+        status, answer = call_api(server, "PUT", path, {"url": receiver.url()}, site.admin)
+        assert (status, answer["error"]) == (400, "bad_request")
+        assert "--webhook-allow-private" in answer["message"]
+        bot = site.bot(receiver.url("localhost"))
+        direct = site.room(DIRECT, ann, bot["id"])
+        say_as_ann(server, direct, "hello?")
+        wait_until(lambda: "loopback, private or reserved" in server.log(), timeout=5)
+        assert receiver.calls == []
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("93.184.216.34", True),
+        ("2606:2800:220:1::1", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.1.1", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1%eth0", False),
+        ("fc00::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+    ],
+)
+def test_only_public_addresses_are_reachable(address: str, public: bool) -> None:
+    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified, multicast: refused."""
+    assert is_public(address) is public
+
+
+def test_addresses_are_checked_and_logged_without_their_secrets() -> None:
+    """http(s) with a host only; a literal private address refused unless allowed; logs drop query and user."""
+    assert check_url("https://hooks.example.com/x", allow_private=False)
+    assert check_url("http://127.0.0.1:9/", allow_private=True)
+    with pytest.raises(ValueError, match="allow-private"):
+        check_url("http://127.0.0.1:9/", allow_private=False)
+    for bad in ("ftp://example.com/", "https:///nohost", "javascript:alert(1)", "https://e.com/a b"):
+        with pytest.raises(ValueError):
+            check_url(bad, allow_private=True)
+    assert (
+        shown("https://user:pw@hooks.example.com:8443/in?token=abc#x") == "https://hooks.example.com:8443/in"
+    )
