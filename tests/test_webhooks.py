@@ -197,12 +197,12 @@ def test_without_allow_private_a_name_that_resolves_to_loopback_is_never_called(
     ],
 )
 def test_only_public_addresses_are_reachable(address: str, public: bool) -> None:
-    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified, multicast: refused."""
+    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified, multicast: no."""
     assert is_public(address) is public
 
 
 def test_addresses_are_checked_and_logged_without_their_secrets() -> None:
-    """http(s) with a host only; a literal private address refused unless allowed; logs drop query and user."""
+    """http(s) with a host; a literal private address refused unless allowed; logs drop query and user."""
     assert check_url("https://hooks.example.com/x", allow_private=False)
     assert check_url("http://127.0.0.1:9/", allow_private=True)
     with pytest.raises(ValueError, match="allow-private"):
