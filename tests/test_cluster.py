@@ -24,7 +24,8 @@ from chatroom.bus.redis import RedisBus
 from chatroom.events import DEACTIVATED, ROOM_CREATED, ROOM_MEMBERS, AccountNotice, RoomNotice
 from chatroom.service import ChatService
 from chatroom.store import open_store
-from chatroom.store.records import CLOSED
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import CLOSED, OPEN
 
 from .clients import (
     ANY_TYPE,
@@ -37,9 +38,24 @@ from .clients import (
     arefused_on_open,
     auser_frames,
     awelcomed,
+    close_code,
+    join,
+    refused_on_open,
+    welcomed,
 )
 from .redis_server import RedisServer
-from .support import ServerProcess, free_port, http_status, make_bot, require_program, wait_until
+from .support import (
+    ServerProcess,
+    call_api,
+    free_port,
+    http_status,
+    in_store,
+    make_account,
+    make_bot,
+    require_program,
+    signed_token,
+    wait_until,
+)
 
 # Nodes pass messages through Redis, and some tests restart it: a generous wait.
 WAIT = 15.0
@@ -514,3 +530,40 @@ async def _removal_and_deactivation(admin: ChatService, left: ServerProcess, rig
     error, code = await arefused_on_open(left, room="lobby", token=account_token("ann"))
     assert (error["code"], code) == ("unauthorized", 4401)
     await bob_lobby.close()
+
+
+ADMIN_SECRET = "cluster-admin-secret-" + "0123456789abcdef" * 3
+
+
+def test_deactivation_on_one_node_closes_the_account_on_every_node_and_keeps_it_out(
+    redis_server: RedisServer,
+) -> None:
+    """An administrator deactivates eve through one node: her connections to both close 4401 at once,
+    neither lets her back in, and a guest removed through one node is closed and barred on the other."""
+    make_account(redis_server.database, "root", admin=True)
+    eve = make_account(redis_server.database, "eve")
+
+    async def hall(accounts: AccountStore) -> None:
+        await accounts.create_room("hall", OPEN)
+
+    in_store(redis_server.database, hall)
+    admin = f"Bearer {signed_token('root', ADMIN_SECRET)}"
+    flags = ("--jwt-secret", ADMIN_SECRET)
+    with node(redis_server, *flags) as left, node(redis_server, *flags) as right:
+        on_left, _, _ = welcomed(left, room="lobby", token=signed_token("eve", ADMIN_SECRET))
+        on_right, _, _ = welcomed(right, room="hall", token=signed_token("eve", ADMIN_SECRET))
+        status, _ = call_api(left, "POST", f"/api/admin/accounts/{eve}/deactivate", None, admin)
+        assert status == 200
+        for ws in (on_left, on_right):
+            assert close_code(ws, timeout=5) == 4401
+        for server in (left, right):
+            error, code = refused_on_open(server, room="lobby", token=signed_token("eve", ADMIN_SECRET))
+            assert (error["code"], code) == ("unauthorized", 4401)
+
+        with join(right, "lobby", "troll", source="127.0.0.12") as troll:
+            body = {"room": "lobby", "nick": "troll", "minutes": 5}
+            assert call_api(left, "POST", "/api/admin/guests/removals", body, admin)[0] == 200
+            assert close_code(troll, timeout=5) == 4403
+        for server in (left, right):
+            error, code = refused_on_open(server, room="lobby", nick="troll", source="127.0.0.12")
+            assert (error["code"], code) == ("forbidden", 4403)
