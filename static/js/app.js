@@ -2,6 +2,7 @@
 // module only wires the others together: frames to the modules that show
 // them, events on the page to the modules that answer them.
 
+import {offerAdministration, wireAdministration} from "./admin.js";
 import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
@@ -19,6 +20,7 @@ function routeFrames() {
     identity.onWelcome(frame);
     people.onWelcome(frame);
     refreshRooms();
+    offerAdministration();
   });
   on(FRAME.HISTORY, (frame) => {
     const {purpose, messages: shown} = messages.onHistory(frame);
@@ -72,6 +74,7 @@ function wirePage() {
   composer.wireComposer();
   identity.wireIdentity();
   wireRooms();
+  wireAdministration();
 }
 
 function start() {

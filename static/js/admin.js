@@ -1,0 +1,97 @@
+// The administration panel: people (deactivate, reactivate), guests
+// (remove and bar) and bots (admin_bots.js). Shown only to administrators.
+// Every name reaches the page as text, never as markup.
+
+import {adminCall, isAdministrator} from "./admin_api.js";
+import {renderBots, wireBots} from "./admin_bots.js";
+import {element} from "./dom.js";
+import {session} from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+let asked = false;
+
+// Once connected: ask whether we administer, and if so show the button.
+export async function offerAdministration() {
+  if (asked) return;
+  asked = true;
+  if (await isAdministrator()) $("admin-open").hidden = false;
+}
+
+export function wireAdministration() {
+  $("admin-open").addEventListener("click", openPanel);
+  $("admin-close").addEventListener("click", () => $("admin-dialog").close());
+  $("guest-form").addEventListener("submit", removeGuest);
+  wireBots(say);
+}
+
+async function openPanel() {
+  $("admin-dialog").showModal();
+  $("guest-room").value = $("guest-room").value || session.room;
+  await refresh();
+}
+
+async function refresh() {
+  try {
+    const {accounts} = await adminCall("GET", "/api/admin/accounts?limit=500");
+    renderPeople(accounts.filter((account) => account.kind === "person"));
+    await renderBots();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+// A short note of what happened, read out to screen readers.
+function say(text) {
+  $("admin-note").textContent = text;
+}
+
+function renderPeople(people) {
+  const list = $("admin-people");
+  list.replaceChildren(
+    ...people.map((person) => {
+      const item = element("li", person.active ? "" : "inactive");
+      const name = element("bdi", "nick", person.name);
+      const marks = [person.admin ? "administrator" : "", person.active ? "" : "deactivated"].filter(Boolean);
+      const button = element("button", "link-button", person.active ? "Deactivate" : "Reactivate");
+      button.type = "button";
+      button.addEventListener("click", () => {
+        // Deactivating signs someone out everywhere: the first click asks to click again.
+        if (person.active && button.dataset.armed !== "yes") {
+          button.dataset.armed = "yes";
+          button.textContent = `Really deactivate ${person.name}?`;
+          return;
+        }
+        setActive(person, !person.active);
+      });
+      item.append(name, element("span", "hint", marks.length ? ` (${marks.join(", ")})` : ""), " ", button);
+      return item;
+    }),
+  );
+}
+
+async function setActive(person, active) {
+  const action = active ? "reactivate" : "deactivate";
+  try {
+    await adminCall("POST", `/api/admin/accounts/${person.id}/${action}`);
+    say(`${person.name} is ${active ? "active again" : "deactivated"}.`);
+    await refresh();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+async function removeGuest(event) {
+  event.preventDefault();
+  const body = {
+    room: $("guest-room").value.trim(),
+    nick: $("guest-nick").value.trim(),
+    minutes: Number.parseInt($("guest-minutes").value, 10) || 0,
+  };
+  try {
+    const answer = await adminCall("POST", "/api/admin/guests/removals", body);
+    say(`${answer.nick} was removed from #${answer.room}; their address is barred until ${answer.barred_until_text}.`);
+    $("guest-nick").value = "";
+  } catch (error) {
+    say(error.message);
+  }
+}

@@ -1,0 +1,121 @@
+// The bots part of the administration panel: create a bot (its key shown
+// once, with a copy button), new keys, revoking a key, the webhook address
+// and the rooms a bot posts in.
+
+import {adminCall} from "./admin_api.js";
+import {element} from "./dom.js";
+
+const $ = (id) => document.getElementById(id);
+let say = () => {};
+
+export function wireBots(note) {
+  say = note;
+  $("bot-form").addEventListener("submit", createBot);
+  $("bot-key-copy").addEventListener("click", copyKey);
+}
+
+export async function renderBots() {
+  const {bots} = await adminCall("GET", "/api/admin/bots");
+  $("admin-bots").replaceChildren(...bots.map(botItem));
+}
+
+function button(label, onClick) {
+  const node = element("button", "link-button", label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
+function botItem(bot) {
+  const item = element("li", bot.active ? "bot-entry" : "bot-entry inactive");
+  const head = element("p");
+  head.append(element("bdi", "nick", bot.name), element("span", "badge", "bot"));
+  const rooms = element("p", "hint", bot.rooms.length ? `Posts in: ${bot.rooms.join(", ")}` : "Posts in no room");
+  const hook = element("p", "hint", bot.webhook ? `Webhook: ${bot.webhook}` : "No webhook");
+  const keys = element("ul", "bot-keys");
+  for (const key of bot.keys.filter((k) => k.revoked_at === null)) {
+    const line = element("li", "", `key ${key.key_id}… `);
+    line.append(button("Revoke", () => change("DELETE", `/api/admin/bots/${bot.id}/keys/${key.key_id}`)));
+    keys.append(line);
+  }
+  const actions = element("p", "actions-inline");
+  actions.append(button("New key", () => newKey(bot)));
+  const roomForm = inlineForm(`Add ${bot.name} to a room`, "room name", "Add", (room) =>
+    change("PUT", `/api/admin/bots/${bot.id}/rooms/${encodeURIComponent(room)}`),
+  );
+  const hookForm = inlineForm(`Webhook address of ${bot.name}`, "https://… (empty: none)", "Set", (url) =>
+    change("PUT", `/api/admin/bots/${bot.id}/webhook`, {url: url || null}),
+  );
+  item.append(head, rooms, hook, keys, actions, roomForm, hookForm);
+  return item;
+}
+
+// One field and a button, labelled for screen readers; ``act`` gets the trimmed value.
+function inlineForm(label, placeholder, submit, act) {
+  const form = element("form", "row inline-form");
+  const input = element("input");
+  input.placeholder = placeholder;
+  input.setAttribute("aria-label", label);
+  input.spellcheck = false;
+  const go = element("button", "", submit);
+  go.type = "submit";
+  form.append(input, go);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    act(input.value.trim());
+  });
+  return form;
+}
+
+// The key, shown this once: the server keeps only its hash.
+function showKey(name, key) {
+  $("bot-key-name").textContent = name;
+  $("bot-key").value = key;
+  $("bot-key-box").hidden = false;
+  $("bot-key").select();
+}
+
+async function copyKey() {
+  try {
+    await navigator.clipboard.writeText($("bot-key").value);
+    say("The key is copied.");
+  } catch {
+    $("bot-key").select();
+    say("Copy the selected key with Ctrl+C (⌘C).");
+  }
+}
+
+async function createBot(event) {
+  event.preventDefault();
+  const rooms = $("bot-rooms").value.split(/[\s,]+/).filter(Boolean);
+  try {
+    const made = await adminCall("POST", "/api/admin/bots", {name: $("bot-name").value.trim(), rooms});
+    showKey(made.bot.name, made.key);
+    $("bot-name").value = "";
+    $("bot-rooms").value = "";
+    say(`Bot ${made.bot.name} created.`);
+    await renderBots();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+async function newKey(bot) {
+  try {
+    const issued = await adminCall("POST", `/api/admin/bots/${bot.id}/keys`);
+    showKey(bot.name, issued.key);
+    await renderBots();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+async function change(method, path, body) {
+  try {
+    await adminCall(method, path, body);
+    await renderBots();
+    say("Done.");
+  } catch (error) {
+    say(error.message);
+  }
+}

@@ -1,0 +1,59 @@
+"""The administration panel in Chromium: only administrators see it; a bot made there shows its key once."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import expect
+
+from tests.support import ServerProcess, make_account, post_message, signed_token
+from tests.test_page import Pages, browser, expect_online, pages  # noqa: F401 - fixtures
+
+JWT_SECRET = "page-admin-secret-" + "0123456789abcdef" * 3
+
+
+def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """The panel lists people and bots; a new bot's key shows with a copy button and posts at once;
+    a person who is no administrator never sees the panel's button."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    make_account(database, "pat")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(
+            f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}",
+            permissions=["clipboard-read", "clipboard-write"],
+        )
+        expect_online(page)
+        expect(page.locator("#admin-open")).to_be_visible()
+        page.locator("#admin-open").click()
+        expect(page.locator("#admin-people .nick")).to_have_text(["root", "pat"])
+        page.get_by_label("New bot's name").fill("relay<b>")
+        page.get_by_role("button", name="Create bot").click()
+        expect(page.locator("#admin-note")).not_to_have_text("")
+        expect(page.locator("#admin-bots .nick")).to_have_count(0)
+        expect(page.locator("#bot-key-box")).to_be_hidden()
+        page.get_by_label("New bot's name").fill("relay")
+        page.get_by_label("Rooms it posts in (separated by spaces)").fill("lobby")
+        page.get_by_role("button", name="Create bot").click()
+        expect(page.locator("#bot-key-box")).to_be_visible()
+        key = page.locator("#bot-key").input_value()
+        assert len(key) > 30
+        page.get_by_role("button", name="Copy", exact=True).click()
+        expect(page.locator("#admin-note")).to_have_text("The key is copied.")
+        assert page.evaluate("navigator.clipboard.readText()") == key
+        expect(page.locator("#admin-bots .nick")).to_have_text(["relay"])
+        expect(page.locator("#admin-bots")).to_contain_text("Posts in: lobby")
+        assert key not in page.locator("#admin-bots").inner_text()
+        page.locator("#admin-close").click()
+        status, _ = post_message(server, "lobby", b'{"message": "relayed"}', f"Bearer {key}")
+        assert status == 201
+        posted = page.locator("#messages .msg").last
+        expect(posted.locator(".nick")).to_have_text("relay")
+        expect(posted.locator(".badge")).to_have_text("bot")
+
+        other = pages.open(f"{server.url}/?room=lobby&token={signed_token('pat', JWT_SECRET)}")
+        expect_online(other)
+        expect(other.locator("#messages .msg .text")).to_have_text(["relayed"])
+        expect(other.locator("#admin-open")).to_be_hidden()
+        assert re.search(r"403 GET /api/admin/accounts", server.log())
