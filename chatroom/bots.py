@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from .names import normalize_room
 from .store.accounts_base import AccountStore, RoomTakenError
 from .store.records import BOT, MEMBER, OPEN, Account, BotKey, Membership
 from .tokens import new_token, token_hash
@@ -33,7 +34,9 @@ async def create_bot(accounts: AccountStore, name: str, rooms: Sequence[str] = (
     """A new bot account, its first API key, its memberships of ``rooms``.
 
     BadNameError, NameTakenError for the name; see put_in_room for the rooms.
+    The rooms' names are checked first: a bad one makes no bot.
     """
+    rooms = [normalize_room(room) for room in rooms]
     bot = await accounts.create_account(name, BOT)
     key = await issue_key(accounts, bot)
     for room in rooms:
