@@ -134,6 +134,8 @@ class AccountStateHandler(AdminHandler):
     """``POST /api/admin/accounts/{id}/(deactivate|reactivate)``."""
 
     async def post(self, raw_id: str, action: str) -> None:
+        if action not in ("deactivate", "reactivate"):
+            raise ApiError(404, protocol.NOT_FOUND, "no such endpoint: deactivate or reactivate")
         account = await self.account(raw_id)
         accounts = self.backend.accounts
         if action == "deactivate":

@@ -106,7 +106,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms", RoomsHandler, api),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
             (r"/api/admin/accounts", AccountsHandler, api),
-            (r"/api/admin/accounts/([^/]+)/(deactivate|reactivate)", AccountStateHandler, api),
+            (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/rooms/([^/]+)/members/([^/]+)", RoomMemberHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
             (r"/api/admin/bots", BotsHandler, api),
