@@ -9,9 +9,9 @@ import orjson
 
 from . import auth, metrics, protocol
 from .api import ApiError, JsonHandler
-from .backend import BackendError
+from .backend import Backend, BackendError
 from .protocol import ProtocolError
-from .store.records import RoomRecord
+from .store.records import DIRECT, RoomRecord
 
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
@@ -28,6 +28,16 @@ def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
         "title": record.display_name,
         "archived": record.archived_at is not None,
     }
+
+
+async def member_names(backend: Backend, room: str) -> list[str]:
+    """The names of a room's members, in account id order (a direct room shows them as its name)."""
+    names = []
+    for membership in await backend.accounts.members_of(room):
+        account = await backend.accounts.account_by_id(membership.account_id)
+        if account is not None:
+            names.append(account.name)
+    return names
 
 
 class RoomsHandler(JsonHandler):
@@ -67,7 +77,11 @@ class RoomsHandler(JsonHandler):
                     listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
         names = sorted(listed)[:limit]
         counts = await self.backend.online_counts(names)
-        return [room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+        entries = [room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+        for entry in entries:
+            if entry["kind"] == DIRECT:
+                entry["members"] = await member_names(self.backend, entry["room"])
+        return entries
 
     def name_argument(self, name: str) -> str:
         """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""

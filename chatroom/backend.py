@@ -19,6 +19,7 @@ from typing import Protocol
 from . import protocol
 from .events import Event as Event
 from .events import PresenceEvent as PresenceEvent
+from .events import RoomNotice
 from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
 from .store.accounts_base import AccountStore
@@ -138,6 +139,10 @@ class Backend(Protocol):
 
     async def healthy(self) -> bool:
         """Whether the store and the broker can be reached and written."""
+        ...
+
+    async def notify(self, notice: RoomNotice) -> None:
+        """Deliver a notice to the hub of every node, this one included."""
         ...
 
     async def claim_room(self, room: str) -> str | None:

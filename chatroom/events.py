@@ -56,3 +56,18 @@ class PresenceBatch:
 Event = StoredMessage | PresenceEvent | TypingEvent
 # What reaches a room's members: the backend's events, and batches of joins and leaves.
 Delivered = Event | PresenceBatch
+
+
+@dataclass(frozen=True, slots=True)
+class RoomNotice:
+    """A room was created or changed: every node tells the members' sockets.
+
+    ``change`` is one of "created", "renamed", "archived", "unarchived",
+    "members"; ``members`` the accounts that may see a closed or direct room
+    now; ``removed`` the accounts taken out, whose connections to it close.
+    """
+
+    room: str
+    change: str
+    members: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()

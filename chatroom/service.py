@@ -17,6 +17,7 @@ from typing import TypeVar
 from .backend import BackendError, Event, EventSink, RoomInfo, StartupError, StoredMessage, first_names
 from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
+from .events import RoomNotice
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
@@ -263,6 +264,10 @@ class ChatService:
         if holder is not None and holder != room:
             return holder
         return await self._bus_call(self.bus.claim_room(room))
+
+    async def notify(self, notice: RoomNotice) -> None:
+        """Deliver a notice to every node's hub (the control channel between nodes)."""
+        # Placeholder until the control channel carries notices: nothing to tell yet.
 
     async def healthy(self) -> bool:
         """Whether the store can be written and the bus delivers."""
