@@ -17,7 +17,7 @@ import orjson
 
 from . import protocol
 from .access import Access, may_create_rooms, may_manage
-from .api import ApiError, JsonHandler
+from .api import ApiError, JsonHandler, room_not_found
 from .api_rooms import RoomsHandler, member_names, room_entry
 from .backend import Backend
 from .config import Settings
@@ -289,12 +289,12 @@ class RoomHandler(ManageHandler):
         record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
         membership = await self.unavailable_if_failing(self.access.membership_of(who, room))
         if record is None:
-            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+            raise room_not_found()
         if may_manage(who, record, membership):
             return record, membership
         if record.kind == OPEN or membership is not None:
             raise ApiError(403, protocol.FORBIDDEN, "only the room's owner or an administrator may change it")
-        raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+        raise room_not_found()
 
     async def changed(self, change: Any) -> RoomRecord:
         """The record a store change returns; 404 when the room vanished meanwhile."""

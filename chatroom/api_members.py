@@ -11,7 +11,7 @@ from typing import Any
 
 from . import protocol
 from .access import may_list_members, may_manage_members, may_read, may_remove_member
-from .api import ApiError, JsonHandler
+from .api import ApiError, JsonHandler, room_not_found
 from .api_manage import MEMBERS, UNKNOWN_ACCOUNT, ManageHandler
 from .identity import Identity
 from .store.records import DIRECT, OPEN, Account, Membership, RoomRecord
@@ -37,7 +37,7 @@ class MembersHandler(ManageHandler):
         room = self.room_argument(raw_room)
         record, membership = await self.room_and_membership(room)
         if record is None or not may_list_members(self.who, record, membership):
-            raise not_found(room)
+            raise room_not_found()
         self.send_json({"room": room, "members": await self.members(room)})
 
     async def post(self, raw_room: str) -> None:
@@ -74,17 +74,17 @@ class MembersHandler(ManageHandler):
             raise ApiError(
                 403, protocol.FORBIDDEN, f"only the room's owner or an administrator may change {what}"
             )
-        raise not_found(room)
+        raise room_not_found()
 
     async def members(self, room: str) -> list[dict[str, Any]]:
-        """The room's members, by account id."""
+        """The room's members, by name (case folded)."""
         accounts = self.backend.accounts
         listed = []
         for membership in await self.unavailable_if_failing(accounts.members_of(room)):
             account = await self.unavailable_if_failing(accounts.account_by_id(membership.account_id))
             if account is not None:
                 listed.append(member_entry(account, membership))
-        return listed
+        return sorted(listed, key=lambda member: (member["name"].casefold(), member["name"]))
 
 
 class MemberHandler(MembersHandler):
@@ -102,7 +102,7 @@ class MemberHandler(MembersHandler):
         if account is None:
             raise ApiError(404, UNKNOWN_ACCOUNT, f"there is no account {name!r}")
         if not await self.unavailable_if_failing(self.backend.accounts.remove_member(room, account.id)):
-            raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of {room!r}")
+            raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of this room")
         # An open room stays visible to who left it; the others are gone from their list.
         await self.notify(record, MEMBERS, removed=() if record.kind == OPEN else (account.id,))
         self.set_status(204)
@@ -125,8 +125,3 @@ class AccountsHandler(JsonHandler):
             self.backend.accounts.active_accounts_named(prefix, limit=limit)
         )
         self.send_json({"accounts": [account_entry(account) for account in found]})
-
-
-def not_found(room: str) -> ApiError:
-    """The answer for a room one may not see: the same as for one that does not exist."""
-    return ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 
 from . import auth, metrics, protocol
-from .api import ApiError, JsonHandler
+from .api import ApiError, JsonHandler, room_not_found
 from .backend import Backend, BackendError
 from .protocol import ProtocolError
 from .store.records import DIRECT, RoomRecord
@@ -117,7 +117,7 @@ class MessagesHandler(JsonHandler):
         if limit < 1:
             raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
         if not await self.unavailable_if_failing(self.readable(room)):
-            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+            raise room_not_found()
         # With only "after", page forwards from it; otherwise show the newest.
         newest = after is None or before is not None
         messages = await self.unavailable_if_failing(

@@ -28,7 +28,7 @@ class CreateRoomTest(RoomsCase):
         }
         status, body, _ = await self.api("GET", "/api/rooms/plans/members", "bob")
         assert status == 200
-        assert [(m["name"], m["role"]) for m in body["members"]] == [("bob", "member"), ("ann", "owner")]
+        assert [(m["name"], m["role"]) for m in body["members"]] == [("ann", "owner"), ("bob", "member")]
         for who in ("ann", "bob"):
             _, rooms, _ = await self.api("GET", "/api/rooms", who)
             assert "plans" in [room["room"] for room in rooms["rooms"]]
