@@ -98,6 +98,16 @@ def may_remove_member(
     return may_manage_members(who, room, membership)
 
 
+async def member_names(accounts: AccountStore, room: str) -> list[str]:
+    """The names of a room's members, in account id order: a direct room is shown by them."""
+    names = []
+    for membership in await accounts.members_of(room):
+        account = await accounts.account_by_id(membership.account_id)
+        if account is not None:
+            names.append(account.name)
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class Readable:
     """A room ``who`` may read, with ``who``'s membership of it (None: not a member)."""

@@ -16,14 +16,22 @@ from typing import Any
 import orjson
 
 from . import protocol
-from .access import Access, may_create_rooms, may_manage
+from .access import Access, may_create_rooms, may_manage, member_names
 from .api import ApiError, JsonHandler, room_not_found
-from .api_rooms import RoomsHandler, member_names, room_entry
+from .api_rooms import RoomsHandler
 from .backend import Backend
 from .config import Settings
-from .events import RoomNotice
+from .events import (
+    ROOM_ARCHIVED,
+    ROOM_CREATED,
+    ROOM_MEMBERS,
+    ROOM_RENAMED,
+    ROOM_UNARCHIVED,
+    RoomNotice,
+)
 from .identity import Authenticator, Identity
 from .limits import KeyedTokenBuckets
+from .protocol import room_entry
 from .store.accounts_base import RoomTakenError, UnknownAccountError
 from .store.records import CLOSED, DIRECT, OPEN, PERSON, Account, Membership, RoomRecord
 
@@ -34,8 +42,6 @@ MAX_DIRECT_MEMBERS = 20
 # The store's name for the key that makes direct rooms' ids unguessable.
 DIRECT_ROOM_SECRET = "direct_room_key"
 DIRECT_PREFIX = "dm-"
-# Room-creation changes: created, renamed, archived, unarchived, members.
-CREATED, RENAMED, ARCHIVED, UNARCHIVED, MEMBERS = "created", "renamed", "archived", "unarchived", "members"
 
 
 def clean_title(raw: object) -> str | None:
@@ -120,7 +126,9 @@ class ManageHandler(JsonHandler):
         if not readable:
             del entry["last_id"]
         if record.kind == DIRECT:
-            entry["members"] = await self.unavailable_if_failing(member_names(self.backend, record.room))
+            entry["members"] = await self.unavailable_if_failing(
+                member_names(self.backend.accounts, record.room)
+            )
         return entry
 
     async def notify(self, record: RoomRecord, change: str, *, removed: tuple[int, ...] = ()) -> None:
@@ -163,7 +171,7 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
             )
         except RoomTakenError as error:
             raise ApiError(409, ROOM_TAKEN, str(error)) from None
-        await self.notify(record, CREATED)
+        await self.notify(record, ROOM_CREATED)
         self.send_json(await self.entry(record), 201)
 
     async def refuse_guests_room(self, room: str) -> None:
@@ -219,7 +227,7 @@ class DirectHandler(ManageHandler):
             self.spend_creation(who)
             record = await self.create(room, ids)
             if record is not None:
-                await self.notify(record, CREATED)
+                await self.notify(record, ROOM_CREATED)
                 self.send_json(await self.entry(record), 201)
                 return
             record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
@@ -247,7 +255,7 @@ class DirectHandler(ManageHandler):
         for account_id in missing:
             await self.unavailable_if_failing(accounts.add_member(record.room, account_id))
         if missing:
-            await self.notify(record, MEMBERS)
+            await self.notify(record, ROOM_MEMBERS)
 
     async def direct_room_id(self, ids: list[int]) -> str:
         """The stable, unguessable id of the direct room of these accounts: ``dm-`` and 24 hex digits."""
@@ -274,13 +282,13 @@ class RoomHandler(ManageHandler):
             title = clean_title(body["title"])
             if title != record.title:
                 record = await self.changed(self.backend.accounts.rename_room(room, title))
-                await self.notify(record, RENAMED)
+                await self.notify(record, ROOM_RENAMED)
         archived = body.get("archived")
         if archived is not None and not isinstance(archived, bool):
             raise ApiError(400, protocol.BAD_REQUEST, '"archived" must be true or false')
         if archived is not None and archived != (record.archived_at is not None):
             record = await self.changed(self.backend.accounts.archive_room(room, archived=archived))
-            await self.notify(record, ARCHIVED if archived else UNARCHIVED)
+            await self.notify(record, ROOM_ARCHIVED if archived else ROOM_UNARCHIVED)
         readable = record.kind == OPEN or membership is not None
         self.send_json(await self.entry(record, readable=readable))
 

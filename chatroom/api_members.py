@@ -12,7 +12,8 @@ from typing import Any
 from . import protocol
 from .access import may_list_members, may_manage_members, may_read, may_remove_member
 from .api import ApiError, JsonHandler, room_not_found
-from .api_manage import MEMBERS, UNKNOWN_ACCOUNT, ManageHandler
+from .api_manage import UNKNOWN_ACCOUNT, ManageHandler
+from .events import ROOM_MEMBERS
 from .identity import Identity
 from .store.records import DIRECT, OPEN, Account, Membership, RoomRecord
 
@@ -53,7 +54,7 @@ class MembersHandler(ManageHandler):
         existing = await self.unavailable_if_failing(self.backend.accounts.membership(room, account.id))
         if existing is None:
             await self.unavailable_if_failing(self.backend.accounts.add_member(room, account.id))
-            await self.notify(record, MEMBERS)
+            await self.notify(record, ROOM_MEMBERS)
         self.send_json({"room": room, "members": await self.members(room)}, 200 if existing else 201)
 
     async def room_and_membership(self, room: str) -> tuple[RoomRecord | None, Membership | None]:
@@ -104,7 +105,7 @@ class MemberHandler(MembersHandler):
         if not await self.unavailable_if_failing(self.backend.accounts.remove_member(room, account.id)):
             raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of this room")
         # An open room stays visible to who left it; the others are gone from their list.
-        await self.notify(record, MEMBERS, removed=() if record.kind == OPEN else (account.id,))
+        await self.notify(record, ROOM_MEMBERS, removed=() if record.kind == OPEN else (account.id,))
         self.set_status(204)
         self.finish()
 

@@ -8,36 +8,15 @@ from typing import Any
 import orjson
 
 from . import auth, metrics, protocol
+from .access import member_names
 from .api import ApiError, JsonHandler, room_not_found
-from .backend import Backend, BackendError
+from .backend import BackendError
 from .protocol import ProtocolError
 from .store.records import DIRECT, RoomRecord
 
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
 MAX_ROOMS_LIMIT = 200
-
-
-def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
-    """A room as the rooms list shows it (version 1's three fields first)."""
-    return {
-        "room": record.room,
-        "online": online,
-        "last_id": record.last_id,
-        "kind": record.kind,
-        "title": record.display_name,
-        "archived": record.archived_at is not None,
-    }
-
-
-async def member_names(backend: Backend, room: str) -> list[str]:
-    """The names of a room's members, in account id order (a direct room shows them as its name)."""
-    names = []
-    for membership in await backend.accounts.members_of(room):
-        account = await backend.accounts.account_by_id(membership.account_id)
-        if account is not None:
-            names.append(account.name)
-    return names
 
 
 class RoomsHandler(JsonHandler):
@@ -77,10 +56,10 @@ class RoomsHandler(JsonHandler):
                     listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
         names = sorted(listed)[:limit]
         counts = await self.backend.online_counts(names)
-        entries = [room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+        entries = [protocol.room_entry(listed[n], count) for n, count in zip(names, counts, strict=True)]
         for entry in entries:
             if entry["kind"] == DIRECT:
-                entry["members"] = await member_names(self.backend, entry["room"])
+                entry["members"] = await member_names(self.backend.accounts, entry["room"])
         return entries
 
     def name_argument(self, name: str) -> str:

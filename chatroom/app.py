@@ -23,6 +23,7 @@ from .handlers import ChatSocketHandler, IndexHandler
 from .hub import Hub
 from .identity import Authenticator
 from .limits import JoinLimit, KeyedTokenBuckets
+from .notices import NoticeDesk
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
 
@@ -86,6 +87,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     access = Access(settings, backend.accounts)
     api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
     manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
+    NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
         **api,
         "hub": hub,
