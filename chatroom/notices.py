@@ -146,9 +146,10 @@ class NoticeDesk:
             if account_id in removed:
                 self._take_out(connection, notice.room)
             elif record is not None and _concerns(record, notice, account_id):
-                connection.tell([protocol.room_frame(notice.change, entry)])
+                # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in (ROOM_ARCHIVED, ROOM_UNARCHIVED):
                     await self._recheck_posting(connection)
+                connection.tell([protocol.room_frame(notice.change, entry)])
 
     async def _names(self, room: str) -> list[str]:
         """A direct room's members' names (its name on the page); none when the store fails."""
