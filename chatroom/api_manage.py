@@ -83,12 +83,17 @@ class ManageHandler(JsonHandler):
             raise ApiError(400, protocol.BAD_REQUEST, "the body must be a JSON object")
         return body
 
-    def person(self) -> Identity:
-        """Who asks, when a person's account: 401 for a guest, 403 for a bot."""
+    def account(self) -> Identity:
+        """Who asks, when an account (a bot's too): 401 for a guest."""
         if self.who is None:
             raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests do not create or manage rooms")
-        if not may_create_rooms(self.who):
+        return self.who
+
+    def person(self) -> Identity:
+        """Who asks, when a person's account: 401 for a guest, 403 for a bot."""
+        if not may_create_rooms(self.account()):
             raise ApiError(403, protocol.FORBIDDEN, "bots do not create or manage rooms")
+        assert self.who is not None
         return self.who
 
     def spend_creation(self, who: Identity) -> None:

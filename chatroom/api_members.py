@@ -92,7 +92,8 @@ class MemberHandler(MembersHandler):
     """``DELETE /api/rooms/{room}/members/{name}``: remove a member (owner or administrator), or leave."""
 
     async def delete(self, raw_room: str, name: str) -> None:
-        who = self.person()
+        # A bot may leave a room it was put in; removing others is for people who manage it.
+        who = self.account()
         room = self.room_argument(raw_room)
         record, membership = await self.room_and_membership(room)
         account = await self.unavailable_if_failing(self.backend.accounts.account_by_name(name))

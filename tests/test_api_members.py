@@ -5,6 +5,7 @@ from __future__ import annotations
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from tests.chat_case import Client
 from tests.rooms_case import RoomsCase
 
 
@@ -93,17 +94,22 @@ class MembersTest(RoomsCase):
         assert await self.names(dm["room"], "bob") == ["ann", "bob"]
 
     @gen_test
-    async def test_a_bot_neither_manages_nor_leaves(self) -> None:
-        """A bot's key is refused with 403 on every change."""
+    async def test_a_bot_manages_nothing_but_may_leave(self) -> None:
+        """A bot's key is refused with 403 on every change to a room, but it may leave one it was put in."""
         key = await self.bot("hook")
         await self.create("ann", "plans", members=["hook"])
         for method, path, body in (
             ("POST", "/api/rooms/plans/members", b'{"name":"ann"}'),
-            ("DELETE", "/api/rooms/plans/members/hook", None),
+            ("DELETE", "/api/rooms/plans/members/ann", None),
             ("PATCH", "/api/rooms/plans", b'{"title":"x"}'),
         ):
             response = await self.raw_fetch(method, path, {"Authorization": key}, body)
             assert response.code == 403 and b'"forbidden"' in response.body
+        response = await self.raw_fetch(
+            "DELETE", "/api/rooms/plans/members/hook", {"Authorization": key}, None
+        )
+        assert response.code == 204
+        assert await self.names("plans", "ann") == ["ann"]
 
 
 class AccountsTest(RoomsCase):
@@ -131,3 +137,63 @@ class AccountsTest(RoomsCase):
         await self.person("alice")
         raw = await self.refused(401, "unauthorized", self.api("GET", "/api/accounts?prefix=a"))
         assert b"alice" not in raw
+
+
+class LiveTest(RoomsCase):
+    """Changes reach connected members at once; the others carry on."""
+
+    async def in_lobby(self, who: str) -> Client:
+        if await self.backend.accounts.room_record("lobby") is None:
+            await self.backend.accounts.create_room("lobby", "open")
+        client, welcome = await self.enter(who, "lobby")
+        assert welcome["type"] == "welcome"
+        await self.recv_type(client, "sys")
+        return client
+
+    async def in_room(self, who: str, room: str) -> Client:
+        client, welcome = await self.enter(who, room)
+        assert welcome["type"] == "welcome"
+        while (frame := await self.recv(client))["type"] != "sys" or frame["nick"] != who:
+            pass
+        return client
+
+    @gen_test
+    async def test_added_then_removed_live(self) -> None:
+        """bob hears of the closed room he is put in, is closed 4403 when taken out; ann and carl carry on."""
+        bob_lobby = await self.in_lobby("bob")
+        carl_lobby = await self.in_lobby("carl")
+        await self.create("ann", "plans", members=["bob"])
+        created = await self.recv_type(bob_lobby, "room")
+        assert (created["change"], created["room"]["room"], created["room"]["kind"]) == (
+            "created",
+            "plans",
+            "closed",
+        )
+        bob = await self.in_room("bob", "plans")
+        ann = await self.in_room("ann", "plans")
+        assert (await self.api("DELETE", "/api/rooms/plans/members/bob", "ann"))[0] == 204
+        error = await self.recv_type(bob, "error")
+        assert error["code"] == protocol.FORBIDDEN
+        assert await self.closed(bob) == protocol.CLOSE_FORBIDDEN
+        assert (await self.recv_type(bob_lobby, "room_gone"))["room"] == "plans"
+        await self.chat(ann, "still here")
+        assert (await self.recv_type(ann, "user"))["message"] == "still here"
+        await self.chat(bob_lobby, "me too")
+        assert (await self.recv_type(bob_lobby, "user"))["message"] == "me too"
+        while (frame := await self.recv(carl_lobby))["type"] != "user":
+            assert "plans" not in str(frame)
+
+    @gen_test
+    async def test_archiving_turns_an_open_connection_read_only_and_back(self) -> None:
+        """A member connected while the room is archived gets read_only; brought back, the message goes."""
+        await self.create("ann", "plans")
+        ann = await self.in_room("ann", "plans")
+        assert (await self.api("PATCH", "/api/rooms/plans", "ann", {"archived": True}))[0] == 200
+        assert (await self.recv_type(ann, "room"))["change"] == "archived"
+        await self.send(ann, {"type": "message", "message": "late", "ref": "r1"})
+        refused = await self.recv_type(ann, "error")
+        assert (refused["code"], refused["ref"]) == (protocol.READ_ONLY, "r1")
+        assert (await self.api("PATCH", "/api/rooms/plans", "ann", {"archived": False}))[0] == 200
+        assert (await self.recv_type(ann, "room"))["change"] == "unarchived"
+        await self.send(ann, {"type": "message", "message": "back", "ref": "r2"})
+        assert (await self.recv_type(ann, "user"))["message"] == "back"

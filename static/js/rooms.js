@@ -184,6 +184,8 @@ export async function showAccountActions() {
   session.isAccount = answer.ok;
   ui.roomActions.hidden = !answer.ok;
   ui.roomSettings.hidden = !answer.ok;
+  // An account's rooms are made with "New room"; going to a name only finds one.
+  if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
 }
 
 function searchRoomsSoon() {
