@@ -11,8 +11,9 @@ own connections at once:
   sign in, its bots' keys stop working; its messages stay;
 - ``POST /api/admin/accounts/{id}/reactivate``: it may sign in again (its
   old sessions stay ended);
-- ``DELETE /api/admin/rooms/{room}/members/{id}``: take a member out of a
-  room; its connections to it close ``forbidden``/4403;
+- (a member is taken out of a room with ``DELETE /api/rooms/{room}/members/
+  {name}``, which administrators may use on any closed or open room:
+  api_members.py);
 - ``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: close
   a guest's connection (4403) and bar its address from guest access for
   that many minutes (moderation.py).
@@ -27,7 +28,7 @@ import orjson
 from . import protocol
 from .api import ApiError, JsonHandler
 from .backend import BackendError, now_ms
-from .events import DEACTIVATED, ROOM_MEMBERS, AccountNotice, GuestNotice, Notice, RoomNotice
+from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .moderation import when
 from .protocol import ProtocolError
@@ -114,7 +115,7 @@ class AdminHandler(JsonHandler):
             ) from None
 
 
-class AccountsHandler(AdminHandler):
+class AdminAccountsHandler(AdminHandler):
     """``GET /api/admin/accounts?after=ID&limit=N``: a page of accounts, ``next`` the following one."""
 
     async def get(self) -> None:
@@ -148,19 +149,6 @@ class AccountStateHandler(AdminHandler):
         changed = await self.unavailable_if_failing(accounts.account_by_id(account.id))
         assert changed is not None
         self.send_json({"account": account_entry(changed)})
-
-
-class RoomMemberHandler(AdminHandler):
-    """``DELETE /api/admin/rooms/{room}/members/{id}``: take an account out of a room."""
-
-    async def delete(self, raw_room: str, raw_id: str) -> None:
-        room = self.room_argument(raw_room)
-        account = await self.account(raw_id)
-        accounts = self.backend.accounts
-        if not await self.unavailable_if_failing(accounts.remove_member(room, account.id)):
-            raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of {room!r}")
-        await self.tell_about_room(room, ROOM_MEMBERS, removed=(account.id,))
-        self.send_json({"room": room, "removed": account_entry(account)})
 
 
 class GuestRemovalsHandler(AdminHandler):

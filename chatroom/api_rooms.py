@@ -8,12 +8,12 @@ from typing import Any
 import orjson
 
 from . import access, metrics, protocol
-from .access import Readable
-from .api import ApiError, JsonHandler
+from .access import Readable, member_names
+from .api import ApiError, JsonHandler, room_not_found
 from .backend import BackendError
 from .identity import Identity
 from .protocol import ProtocolError
-from .store.records import RoomRecord
+from .store.records import DIRECT, RoomRecord
 
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
@@ -57,7 +57,11 @@ class RoomsHandler(JsonHandler):
                     listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
         names = sorted(listed)[:limit]
         counts = await self.backend.online_counts(names)
-        return [protocol.room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+        entries = [protocol.room_entry(listed[n], count) for n, count in zip(names, counts, strict=True)]
+        for entry in entries:
+            if entry["kind"] == DIRECT:
+                entry["members"] = await member_names(self.backend.accounts, entry["room"])
+        return entries
 
     def name_argument(self, name: str) -> str:
         """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""
@@ -95,7 +99,7 @@ class MessagesHandler(JsonHandler):
         if limit < 1:
             raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
         if not await self.unavailable_if_failing(self.readable(room)):
-            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+            raise room_not_found()
         # With only "after", page forwards from it; otherwise show the newest.
         newest = after is None or before is not None
         messages = await self.unavailable_if_failing(
@@ -118,7 +122,7 @@ class MessagesHandler(JsonHandler):
         text, ref = self._read_post_body()
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
         if readable is None:
-            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+            raise room_not_found()
         if not access.may_post(bot, readable.room, readable.membership, guests=self.config.guests):
             raise ApiError(403, protocol.FORBIDDEN, self._why_not_posting(readable))
         metrics.MESSAGES_RECEIVED.inc()

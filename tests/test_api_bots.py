@@ -167,7 +167,6 @@ ADMIN_CALLS = [
     ("GET", "/api/admin/accounts", None),
     ("POST", "/api/admin/accounts/1/deactivate", None),
     ("POST", "/api/admin/accounts/1/reactivate", None),
-    ("DELETE", "/api/admin/rooms/lobby/members/1", None),
     ("POST", "/api/admin/guests/removals", {"room": "lobby", "nick": "x", "minutes": 1}),
 ]
 
