@@ -332,7 +332,7 @@ def call_api(
     body: Any = None,
     authorization: str | None = None,
 ) -> tuple[int, Any]:
-    """An API request (``body`` sent as JSON): the status and the JSON answer."""
+    """An API request (``body`` sent as JSON): the status and the JSON answer (None for no body)."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(server.url + path, data=data, method=method)
     request.add_header("Content-Type", "application/json")
@@ -340,7 +340,8 @@ def call_api(
         request.add_header("Authorization", authorization)
     try:
         with NO_PROXY.open(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
+            answer = response.read()
+            return response.status, json.loads(answer) if answer else None
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
 

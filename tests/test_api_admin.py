@@ -125,7 +125,7 @@ def test_a_member_taken_out_of_a_closed_room_is_closed_4403(site: Site) -> None:
     goes, _, _ = welcomed(site.server, room=room, token=token(removed))
     with stays, goes:
         status, _ = site.call("DELETE", f"/api/rooms/{room}/members/{removed}")
-        assert status == 200
+        assert status == 204
         frames = []
         while (frame := receive(goes))["type"] != "error":
             frames.append(frame)
