@@ -21,6 +21,7 @@ from .handlers import ChatSocketHandler, IndexHandler
 from .hub import Hub
 from .identity import Authenticator
 from .limits import JoinLimit, KeyedTokenBuckets
+from .notices import NoticeDesk
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
 
@@ -83,6 +84,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     authenticator = Authenticator(settings, backend.accounts)
     access = Access(settings, backend.accounts)
     api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
+    NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
         **api,
         "hub": hub,
