@@ -14,7 +14,9 @@ import tornado.web
 
 from .access import Access
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
-from .api_rooms import MessagesHandler, RoomsHandler
+from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
+from .api_members import AccountsHandler, MemberHandler, MembersHandler
+from .api_rooms import MessagesHandler
 from .backend import Backend
 from .config import Settings
 from .handlers import ChatSocketHandler, IndexHandler
@@ -84,6 +86,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     authenticator = Authenticator(settings, backend.accounts)
     access = Access(settings, backend.accounts)
     api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
+    manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
         **api,
@@ -99,8 +102,13 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/ws", ChatSocketHandler, socket),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
-            (r"/api/rooms", RoomsHandler, api),
+            (r"/api/rooms", CreateRoomsHandler, manage),
+            (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/rooms/([^/]+)/members", MembersHandler, manage),
+            (r"/api/rooms/([^/]+)/members/([^/]+)", MemberHandler, manage),
+            (r"/api/direct", DirectHandler, manage),
+            (r"/api/accounts", AccountsHandler, api),
         ],
         template_path=str(asset_dir("templates")),
         static_path=str(asset_dir("static")),

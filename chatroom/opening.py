@@ -60,9 +60,9 @@ class Opening:
         )
 
 
-def not_found(room: str) -> ProtocolError:
-    """The refusal of a room that is not there for the member (or that it may not see)."""
-    return ProtocolError(protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+def not_found() -> ProtocolError:
+    """The refusal of a room that is not there for the member, or that it may not see (alike, nameless)."""
+    return ProtocolError(protocol.NOT_FOUND, "there is no such room, or you may not see it")
 
 
 def look_alike(room: str, holder: str) -> ProtocolError:

@@ -128,7 +128,7 @@ class Session:
         if self.state is not State.OPENING:
             return []
         if not found:
-            return self._refuse_session(opening.not_found(self.room))
+            return self._refuse_session(opening.not_found())
         self.read_only = not may_post
         return [effects.ClaimRoom(self.room)]
 

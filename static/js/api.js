@@ -1,0 +1,48 @@
+// The JSON API as the page calls it: the token when the server requires one
+// (otherwise the session cookie goes along by itself), the cross-site
+// request token echoed for a change, and every answer as {ok, status, body}.
+
+import {session} from "./session.js";
+
+const XSRF_COOKIE = "_xsrf";
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((part) => part.startsWith(name + "="));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
+}
+
+// ``method`` ``path`` with a JSON ``body``; never throws: a network failure is status 0.
+export async function apiCall(method, path, body) {
+  const headers = {Accept: "application/json"};
+  if (session.jwtRequired && session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (method !== "GET") {
+    headers["Content-Type"] = "application/json";
+    const xsrf = cookie(XSRF_COOKIE);
+    if (xsrf) headers["X-XSRFToken"] = xsrf;
+  }
+  const init = {method, headers, credentials: "same-origin"};
+  if (body !== undefined) init.body = JSON.stringify(body);
+  try {
+    const response = await fetch(path, init);
+    const text = await response.text();
+    let parsed = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    return {ok: response.ok, status: response.status, body: parsed};
+  } catch {
+    return {ok: false, status: 0, body: null};
+  }
+}
+
+// What went wrong with an answer, in words for the person.
+export function failure(answer) {
+  if (answer.status === 0) return "The server cannot be reached. Try again in a moment.";
+  if (answer.status === 401) return "Sign in first: only people with an account can do this.";
+  const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
+  return message ? message.charAt(0).toUpperCase() + message.slice(1) + "." : `The server refused (${answer.status}).`;
+}
+
+export const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
