@@ -37,6 +37,11 @@ class Entry:
     # The room's kind (a direct room's messages may call bots' webhooks).
     kind: str = OPEN
 
+    @property
+    def direct(self) -> bool:
+        """Whether it is a direct room."""
+        return self.kind == DIRECT
+
 
 def may_read(who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool) -> bool:
     """Whether ``who`` (None: a guest) may read the room's messages and see it listed."""

@@ -25,7 +25,6 @@ from .identity import SESSION_COOKIE, Authenticator, Identity, IdentityError
 from .limits import JoinLimit, KeyedTokenBuckets
 from .session import Session, State
 from .store.base import StoreError
-from .store.records import DIRECT
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 from .webhooks import Webhooks
 
@@ -95,8 +94,7 @@ class ChatSocketHandler(GuardedSocketHandler):
     ) -> None:
         self.config = config
         self.webhooks = webhooks
-        # A direct room's messages may call its bots' webhooks (known once admitted).
-        self.direct = False
+        self.direct = False  # in a direct room, messages may call its bots' webhooks
         self.backend = backend
         self.authenticator = authenticator
         self.access = access
@@ -314,7 +312,7 @@ class ChatSocketHandler(GuardedSocketHandler):
             if session.who is None and (barred := await moderation.guest_bar(self.backend, self.address)):
                 return [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
             entry = await self.access.entry(session.who, effect.room)
-            self.direct = entry is not None and entry.kind == DIRECT
+            self.direct = entry is not None and entry.direct
             return session.admitted(entry is not None, entry is not None and entry.may_post)
         if isinstance(effect, effects.Reserve) and session.who is None and await self._taken(effect.nick):
             return session.reserved(effect.nick, None)
@@ -369,9 +367,8 @@ class ChatSocketHandler(GuardedSocketHandler):
             metrics.MESSAGES_STORED.inc()
             metrics.STORE_SECONDS.observe(time.perf_counter() - started)
             self._apply(self.session.stored(publish, stored.result().id))
-            who = self.session.who
-            if self.direct and self.webhooks is not None and who is not None and not who.is_bot:
-                self.webhooks.direct_message(self.room, who, stored.result())
+            if self.direct and self.webhooks is not None:
+                self.webhooks.direct_message(self.room, self.session.who, stored.result())
 
     async def _read_page(self, request: effects.ReadPage) -> None:
         try:

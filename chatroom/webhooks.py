@@ -118,8 +118,10 @@ class Webhooks:
         self._tasks: set[asyncio.Task[bool]] = set()
         self.dropped = 0
 
-    def direct_message(self, room: str, sender: Identity, message: StoredMessage) -> None:
-        """A person's message in a direct room is stored: call the webhooks of the bots in the room."""
+    def direct_message(self, room: str, sender: Identity | None, message: StoredMessage) -> None:
+        """A message in a direct room is stored: if a person's, call the webhooks of the bots in the room."""
+        if sender is None or sender.is_bot:
+            return
         task = asyncio.get_running_loop().create_task(self._direct_message(room, sender, message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
