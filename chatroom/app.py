@@ -14,13 +14,18 @@ import tornado.web
 
 from .access import Access
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
+from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
+from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_rooms import MessagesHandler, RoomsHandler
 from .backend import Backend
 from .config import Settings
-from .handlers import ChatSocketHandler, IndexHandler
+from .handlers import ChatSocketHandler
 from .hub import Hub
 from .identity import Authenticator
-from .limits import JoinLimit, KeyedTokenBuckets
+from .limits import JoinLimit, KeyedTokenBuckets, SignInLimit
+from .links import SetupState
+from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
+from .passwords import Passwords
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
 
@@ -82,7 +87,10 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     hub = Hub(settings, backend, members=ChatSocketHandler.clients)
     authenticator = Authenticator(settings, backend.accounts)
     access = Access(settings, backend.accounts)
+    setup = SetupState(backend.accounts)
     api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
+    accounts = {**api, "setup": setup, "passwords": Passwords(), "sign_ins": SignInLimit()}
+    pages = {"config": settings, "authenticator": authenticator, "setup": setup}
     socket = {
         **api,
         "hub": hub,
@@ -90,15 +98,28 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
     }
+    api = {**api, "setup": setup}
     return ChatApplication(
         hub,
         [
-            (r"/", IndexHandler, {"config": settings}),
+            (r"/", IndexHandler, pages),
+            (r"/signin", SignInPageHandler, pages),
+            (r"/setup", SetupPageHandler, pages),
+            (r"/join", JoinPageHandler, pages),
+            (r"/reset", ResetPageHandler, pages),
             (r"/ws", ChatSocketHandler, socket),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
             (r"/api/rooms", RoomsHandler, api),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/session", SessionHandler, accounts),
+            (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),
+            (r"/api/me", MeHandler, accounts),
+            (r"/api/setup", SetupHandler, accounts),
+            (r"/api/join", JoinHandler, accounts),
+            (r"/api/reset", ResetHandler, accounts),
+            (r"/api/admin/join-links", JoinLinksHandler, accounts),
+            (r"/api/admin/accounts/([0-9]{1,18})/reset-link", ResetLinkHandler, accounts),
         ],
         template_path=str(asset_dir("templates")),
         static_path=str(asset_dir("static")),
@@ -109,5 +130,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         websocket_max_message_size=settings.max_frame_bytes,
         websocket_ping_interval=settings.ping_interval,
         websocket_ping_timeout=settings.ping_timeout,
-        xsrf_cookies=False,
+        # Pages set the _xsrf cookie; JsonHandler.check_xsrf decides which requests must echo it.
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"samesite": "Strict"},
     )
