@@ -16,7 +16,7 @@ from .identity import COOKIE_MAX_AGE_DAYS, SESSION, SESSION_COOKIE, Authenticato
 from .limits import SignInLimit, address_key
 from .links import SetupState
 from .names import BadNameError, nick_key, normalize_nick
-from .passwords import PasswordRuleError, Passwords
+from .passwords import PasswordRuleError, Passwords, check_new
 from .store.accounts_base import NameTakenError
 from .store.records import PERSON, Account
 
@@ -109,12 +109,13 @@ class AccountHandler(JsonHandler):
 
     async def new_password_hash(self, password: str, again: str | None) -> str:
         """The hash of a new password, or 400 (the rules refuse it, or the two typings differ)."""
-        if again is not None and again != password:
-            raise ApiError(400, protocol.PASSWORDS_DIFFER, "the two passwords differ")
         try:
-            return await self.passwords.hash(password)
+            check_new(password)
         except PasswordRuleError as error:
             raise ApiError(400, protocol.BAD_PASSWORD, str(error)) from None
+        if again is not None and again != password:
+            raise ApiError(400, protocol.PASSWORDS_DIFFER, "the two passwords differ")
+        return await self.passwords.hash(password)
 
     def signed_in(self) -> Identity:
         """Who asks, or 401 (a guest)."""

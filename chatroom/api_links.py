@@ -161,6 +161,8 @@ class ResetLinkHandler(AdminHandler):
     """``POST /api/admin/accounts/{id}/reset-link``: a one-time link (for a day) to a new password."""
 
     async def post(self, raw_id: str) -> None:
+        if not (raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 19):
+            raise ApiError(404, protocol.NOT_FOUND, "there is no such account")
         account = await self.unavailable_if_failing(self.backend.accounts.account_by_id(int(raw_id)))
         if account is None:
             raise ApiError(404, protocol.NOT_FOUND, "there is no such account")

@@ -119,7 +119,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),
             (r"/api/admin/join-links", JoinLinksHandler, accounts),
-            (r"/api/admin/accounts/([0-9]{1,18})/reset-link", ResetLinkHandler, accounts),
+            (r"/api/admin/accounts/([^/]+)/reset-link", ResetLinkHandler, accounts),
         ],
         template_path=str(asset_dir("templates")),
         static_path=str(asset_dir("static")),
