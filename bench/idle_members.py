@@ -5,7 +5,12 @@ it up, then N more (raw WebSocket upgrades spread over 100 rooms) and reports
 the RSS it gained per member. Quicker than ``run.py --idle``, for trying a
 change to the per-connection state.
 
-    python bench/idle_members.py 3000
+    python bench/idle_members.py 3000             # guests (--guests), as version 1 connects
+    python bench/idle_members.py 3000 --accounts  # each member an account, signed in with a JWT
+
+With ``--accounts`` the rooms are made (open) before the server starts, and
+each member is an account of its own (made on first sight of its token), so
+what an account's connection holds beyond a guest's is counted.
 """
 
 from __future__ import annotations
@@ -19,10 +24,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import asyncio
+import base64
+import os
+import tempfile
+
+import jwt
+
+from chatroom.admin import opened
+from chatroom.config import Settings
+from chatroom.store.records import OPEN
 from tests.support import ServerProcess, upgrade_request
 
 WARM_UP = 200
 ROOMS = 100
+SECRET = "idle-members-bench-secret-long-enough-for-hs256"
 
 
 def rss_kib(pid: int) -> int:
@@ -33,14 +49,50 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def open_members(port: int, count: int, first: int) -> list[socket.socket]:
+def account_upgrade(port: int, room: str, name: str) -> bytes:
+    """An upgrade to /ws signed in as the account ``name`` (a JWT, made here)."""
+    token = jwt.encode({"sub": name, "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET /ws?room={room}&token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+def open_members(port: int, count: int, first: int, accounts: bool) -> list[socket.socket]:
     """``count`` raw WebSocket upgrades; the server answers and sends welcome frames."""
     members = []
     for number in range(first, first + count):
         member = socket.create_connection(("127.0.0.1", port))
-        member.sendall(upgrade_request(port, f"r{number % ROOMS}", f"m{number}"))
+        room, name = f"r{number % ROOMS}", f"m{number}"
+        member.sendall(account_upgrade(port, room, name) if accounts else upgrade_request(port, room, name))
         members.append(member)
+        if accounts and number % 50 == 49:
+            # Each first sight of a token writes an account: let the store keep up.
+            time.sleep(0.05)
     return members
+
+
+def make_rooms(database: str) -> None:
+    """The open rooms the accounts join (accounts do not create rooms by joining)."""
+
+    async def create() -> None:
+        async with opened(Settings(database=database)) as store:
+            for number in range(ROOMS):
+                await store.accounts.create_room(f"r{number}", OPEN)
+
+    asyncio.run(create())
+
+
+def server_for(accounts: bool) -> ServerProcess:
+    """The server under measure: guests on a private database, or accounts on a file of rooms."""
+    if not accounts:
+        # 100 new rooms from 127.0.0.1: no limit on new rooms.
+        return ServerProcess(":memory:", "--log-level", "warning", "--new-rooms-per-minute", "0")
+    database = str(Path(tempfile.mkdtemp(prefix="chatroom-idle-")) / "chat.db")
+    make_rooms(database)
+    return ServerProcess(database, "--log-level", "warning", "--jwt-secret", SECRET, guests=False)
 
 
 def drain(members: list[socket.socket]) -> None:
@@ -57,23 +109,25 @@ def drain(members: list[socket.socket]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("members", type=int, nargs="?", default=3000)
-    count = parser.parse_args().members
+    parser.add_argument("--accounts", action="store_true", help="members are accounts signed in with a JWT")
+    args = parser.parse_args()
+    count, accounts = args.members, args.accounts
     resource.setrlimit(resource.RLIMIT_NOFILE, (count + WARM_UP + 100,) * 2)
-    # 100 new rooms from 127.0.0.1: no limit on new rooms.
-    with ServerProcess(":memory:", "--log-level", "warning", "--new-rooms-per-minute", "0") as server:
+    with server_for(accounts) as server:
         assert server.process is not None
         pid = server.process.pid
-        warm = open_members(server.port, WARM_UP, 0)
+        warm = open_members(server.port, WARM_UP, 0, accounts)
         time.sleep(2)
         drain(warm)
         before = rss_kib(pid)
-        members = open_members(server.port, count, WARM_UP)
-        time.sleep(3)
+        members = open_members(server.port, count, WARM_UP, accounts)
+        time.sleep(3 + (count / 500 if accounts else 0))
         drain(warm + members)
         time.sleep(2)
         after = rss_kib(pid)
         per_member = (after - before) / count
-        print(f"{count} members: {per_member:.2f} KiB each ({before / 1024:.1f} → {after / 1024:.1f} MiB)")
+        kind = "accounts" if accounts else "guests"
+        print(f"{count} {kind}: {per_member:.2f} KiB each ({before / 1024:.1f} → {after / 1024:.1f} MiB)")
 
 
 if __name__ == "__main__":

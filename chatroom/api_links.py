@@ -12,7 +12,8 @@ import logging
 
 from . import protocol
 from .api import ApiError
-from .api_accounts import SIGNED_OUT_EVERYWHERE, AccountHandler, account_json, tell_nodes
+from .api_accounts import AccountHandler, account_json, tell_nodes
+from .events import SIGNED_OUT_EVERYWHERE
 from .links import issue_join_link, issue_reset_link, join_links, usable_link
 from .names import BadNameError, normalize_nick
 from .store.accounts_base import NameTakenError
@@ -123,7 +124,7 @@ class ResetHandler(LinkHandler):
             raise ApiError(403, protocol.INVALID_LINK, "the account of this link is deactivated")
         await self.unavailable_if_failing(accounts.set_password_hash(account.id, password_hash))
         await self.unavailable_if_failing(accounts.revoke_sessions_of(account.id))
-        await self.unavailable_if_failing(tell_nodes(self.backend, account.id, SIGNED_OUT_EVERYWHERE))
+        await tell_nodes(self.backend, account.id, SIGNED_OUT_EVERYWHERE)
         await self.sign_in(account)
         self.send_json({"account": account_json(account)})
 

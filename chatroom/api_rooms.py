@@ -18,18 +18,6 @@ DEFAULT_ROOMS_LIMIT = 50
 MAX_ROOMS_LIMIT = 200
 
 
-def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
-    """A room as the rooms list shows it (version 1's three fields first)."""
-    return {
-        "room": record.room,
-        "online": online,
-        "last_id": record.last_id,
-        "kind": record.kind,
-        "title": record.display_name,
-        "archived": record.archived_at is not None,
-    }
-
-
 class RoomsHandler(JsonHandler):
     """``GET /api/rooms?prefix=&after=&limit=``: a page of the rooms the asker may see, by name.
 
@@ -67,7 +55,7 @@ class RoomsHandler(JsonHandler):
                     listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
         names = sorted(listed)[:limit]
         counts = await self.backend.online_counts(names)
-        return [room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+        return [protocol.room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
 
     def name_argument(self, name: str) -> str:
         """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""

@@ -24,6 +24,7 @@ from .hub import Hub
 from .identity import Authenticator
 from .limits import JoinLimit, KeyedTokenBuckets, SignInLimit
 from .links import SetupState
+from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
 from .static_files import StaticHandler
@@ -91,6 +92,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
     accounts = {**api, "setup": setup, "passwords": Passwords(), "sign_ins": SignInLimit()}
     pages = {"config": settings, "authenticator": authenticator, "setup": setup}
+    NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
         **api,
         "hub": hub,

@@ -18,6 +18,7 @@ from typing import Protocol
 
 from . import protocol
 from .events import Event as Event
+from .events import Notice
 from .events import PresenceEvent as PresenceEvent
 from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
@@ -34,6 +35,16 @@ class StartupError(BackendError):
 
 # Receives the events of one room, in order; stored messages in id order.
 EventSink = Callable[[Sequence[Event]], None]
+
+
+class NoticeListener(Protocol):
+    """Who acts on notices in a process (notices.NoticeDesk)."""
+
+    def take(self, notice: Notice) -> None:
+        """Act on a notice, from this process or another."""
+
+    def recheck(self) -> None:
+        """Notices may have been missed (the bus was away): check again what they decide."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +138,15 @@ class Backend(Protocol):
         point order); the cost follows ``limit``, never the number of rooms.
         """
         ...
+
+    def listen_notices(self, listener: NoticeListener) -> None:
+        """Give ``listener`` every notice, from this process and the others."""
+
+    async def notify(self, notice: Notice) -> None:
+        """Act on a notice (a change already stored) in every process, this one included.
+
+        This process acts at once; BackendError when the others cannot be told.
+        """
 
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each of ``rooms`` has online, on every node."""

@@ -1,4 +1,4 @@
-"""What happens in a room, as data: stored messages, joins and leaves, typing, resets.
+"""What happens in a room, as data: stored messages, joins and leaves, typing; and notices between nodes.
 
 Plain values passed between the store, the bus, the hub and the sessions. How
 each one looks on the wire is protocol.frame_of's business.
@@ -56,3 +56,50 @@ class PresenceBatch:
 Event = StoredMessage | PresenceEvent | TypingEvent
 # What reaches a room's members: the backend's events, and batches of joins and leaves.
 Delivered = Event | PresenceBatch
+
+
+# Changes a RoomNotice tells of.
+ROOM_CREATED = "created"
+ROOM_RENAMED = "renamed"
+ROOM_ARCHIVED = "archived"
+ROOM_UNARCHIVED = "unarchived"
+ROOM_MEMBERS = "members"
+ROOM_CHANGES = (ROOM_CREATED, ROOM_RENAMED, ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_MEMBERS)
+
+# Changes an AccountNotice tells of.
+DEACTIVATED = "deactivated"
+SIGNED_OUT = "signed_out"
+SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+RENAMED = "renamed"
+ACCOUNT_CHANGES = (DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, RENAMED)
+
+
+@dataclass(frozen=True, slots=True)
+class RoomNotice:
+    """A room's record or members changed (stored already): every node tells whom it concerns.
+
+    ``members``: for a closed or direct room, the accounts that may see it
+    now (whose room lists must show the change); ``removed``: accounts taken
+    out, whose connections to the room are closed at once.
+    """
+
+    room: str
+    change: str
+    members: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AccountNotice:
+    """An account changed (stored already): every node acts on its connections.
+
+    ``session_hash`` names the one session signed out, for SIGNED_OUT.
+    """
+
+    account_id: int
+    change: str
+    session_hash: bytes | None = None
+
+
+# Told by one node to every node, this one included.
+Notice = RoomNotice | AccountNotice

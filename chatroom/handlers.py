@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import tornado.httputil
 import tornado.web
 
-from . import effects, metrics
+from . import effects, metrics, protocol
 from .access import Access
 from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
@@ -208,6 +208,36 @@ class ChatSocketHandler(GuardedSocketHandler):
     def close_with(self, code: int, reason: str) -> None:
         """Send what is queued and the acks still owed, then close with ``code``."""
         self._apply(self.session.close(code, reason))
+
+    # --- what notices ask of a connection (notices.NoticeDesk) --------------------
+
+    @property
+    def who(self) -> Identity | None:
+        """The account this connection speaks for; None for a guest (or before it is known)."""
+        return self.session.who
+
+    def expel(self, code: str, message: str) -> None:
+        """An error frame with ``code``, then the close that code calls for (after owed acks)."""
+        if self.session.state >= State.CLOSING:
+            return
+        self.send_frames([protocol.error_frame(code, message)])
+        self.close_with(protocol.CLOSE_CODE_FOR[code], code)
+
+    def tell(self, frames: Sequence[dict[str, Any]]) -> None:
+        """Frames beside the room's (the live room list): only once the member is live in its room."""
+        if self.session.state is State.LIVE:
+            self.send_frames(frames)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Refuse messages with read_only from now on, or take them again."""
+        self.session.read_only = read_only
+
+    def rename(self, name: str) -> None:
+        """The account has a new name: say so, and close so that the client comes back under it."""
+        if self.session.state >= State.CLOSING:
+            return
+        self.send_frames([protocol.renamed_frame(name)])
+        self.close_with(protocol.CLOSE_RECONNECT, "renamed")
 
     # --- carrying out effects ----------------------------------------------------
 

@@ -18,6 +18,7 @@ deactivated) is simply no identity: the browser is sent to sign in again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from dataclasses import dataclass
 
@@ -49,11 +50,19 @@ class IdentityError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """An account and how it proved itself (for a session: which one, so it can be ended)."""
+    """An account and how it proved itself (for a session: which one, so it can be ended).
+
+    The account is held without its password hash: a connection may last
+    for days, and needs neither the hash nor the memory it takes.
+    """
 
     account: Account
     via: str
     session_hash: bytes | None = None
+
+    def __post_init__(self) -> None:
+        if self.account.password_hash is not None:
+            object.__setattr__(self, "account", dataclasses.replace(self.account, password_hash=None))
 
     @property
     def account_id(self) -> int:

@@ -10,15 +10,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from . import names
 from .events import PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
 
+if TYPE_CHECKING:
+    from .store.records import RoomRecord
+
 # Close codes (PROTOCOL.md, "Closing").
 CLOSE_GOING_AWAY = 1001
+# The member must connect again (its account was renamed, say): clients reconnect at once.
+CLOSE_RECONNECT = 1012
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TOO_BIG = 1009
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -339,6 +344,33 @@ def newest_page(messages: list[StoredMessage], limit: int, backlog: int) -> tupl
 def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:
     """Tells the sender that its message ``ref`` is stored as ``msg_id``."""
     return {"type": "ack", "ref": ref, "id": msg_id}
+
+
+def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
+    """A room as the rooms list and the live room frames show it (version 1's three fields first)."""
+    return {
+        "room": record.room,
+        "online": online,
+        "last_id": record.last_id,
+        "kind": record.kind,
+        "title": record.display_name,
+        "archived": record.archived_at is not None,
+    }
+
+
+def room_frame(change: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """A room one may see was created or changed: its new entry (docs/protocol.md, "Live room list")."""
+    return {"type": "room", "change": change, "room": entry}
+
+
+def room_gone_frame(room: str) -> dict[str, Any]:
+    """A room one could see is no longer one's to see (taken out of it)."""
+    return {"type": "room_gone", "room": room}
+
+
+def renamed_frame(name: str) -> dict[str, Any]:
+    """The account was renamed: the connection closes and comes back under ``name``."""
+    return {"type": "renamed", "nick": name}
 
 
 def typing_frame(room: str, nick: str) -> dict[str, Any]:

@@ -14,9 +14,19 @@ import logging
 from collections.abc import Awaitable
 from typing import TypeVar
 
-from .backend import BackendError, Event, EventSink, RoomInfo, StartupError, StoredMessage, first_names
+from .backend import (
+    BackendError,
+    Event,
+    EventSink,
+    NoticeListener,
+    RoomInfo,
+    StartupError,
+    StoredMessage,
+    first_names,
+)
 from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
+from .events import Notice
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
@@ -41,6 +51,7 @@ class ChatService:
         self._appending: set[asyncio.Future[Appended]] = set()
         # Messages stored in this loop iteration, per room: handed to the bus together.
         self._outgoing: dict[str, list[StoredMessage]] = {}
+        self._notice_listener: NoticeListener | None = None
 
     @property
     def accounts(self) -> AccountStore:
@@ -71,6 +82,7 @@ class ChatService:
             await self.store.close()
             raise StartupError(str(error)) from None
         self.bus.on_resume = self._catch_up_all
+        self.bus.on_notice = self._noticed
 
     async def close(self) -> None:
         """Commit what is queued (delivering it), then let members go and disconnect."""
@@ -201,8 +213,28 @@ class ChatService:
             feed.close()
         await self._bus_call(self.bus.unsubscribe(room))
 
+    # --- notices -------------------------------------------------------------
+
+    def listen_notices(self, listener: NoticeListener) -> None:
+        """Give ``listener`` every notice, from this process and the others."""
+        self._notice_listener = listener
+
+    async def notify(self, notice: Notice) -> None:
+        """Act on a notice here at once, then hand it to the other processes (BackendError: bus failed)."""
+        self._noticed(notice)
+        await self._bus_call(self.bus.publish_notice(notice))
+
+    def _noticed(self, notice: Notice) -> None:
+        if self._notice_listener is not None:
+            self._notice_listener.take(notice)
+
     async def _catch_up_all(self) -> None:
-        """The bus was away: read from the store what every subscribed room missed."""
+        """The bus was away: read from the store what every subscribed room missed.
+
+        Notices published meanwhile are lost: the listener rechecks what they decide.
+        """
+        if self._notice_listener is not None:
+            self._notice_listener.recheck()
         missed = 0
         for feed in list(self._feeds.values()):
             try:

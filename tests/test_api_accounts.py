@@ -8,9 +8,11 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from websockets.sync.client import ClientConnection
 
 from chatroom.identity import SESSION_COOKIE
 
+from .clients import close_code, next_of, open_ws, say
 from .pg_server import PostgresServer
 from .support import REPO, ServerProcess, unique
 from .web_client import PASSWORD, WebClient, join, set_up
@@ -240,3 +242,32 @@ def test_bearer_requests_need_no_xsrf_token(site: tuple[ServerProcess, str]) -> 
     bearer = {"Authorization": f"Bearer {key}"}
     assert bot.call("GET", "/api/me", headers=bearer, xsrf=False).json["account"]["kind"] == "bot"
     assert bot.call("PATCH", "/api/me", {"name": "x"}, headers=bearer, xsrf=False).error == (403, "forbidden")
+
+
+def session_socket(server: ServerProcess, browser: WebClient) -> ClientConnection:
+    """The browser's chat socket in the lobby, signed in by its session cookie; after its welcome."""
+    cookie = browser.cookie(SESSION_COOKIE)
+    assert cookie is not None
+    ws = open_ws(server, room="lobby", headers={"Cookie": f"{SESSION_COOKIE}={cookie.value}"})
+    assert next_of(ws, "welcome")["nick"] == browser.get("/api/me").json["account"]["name"]
+    next_of(ws, "history")
+    return ws
+
+
+def test_signing_out_closes_that_sessions_sockets_4401(site: tuple[ServerProcess, str]) -> None:
+    """Sign out in one browser: its socket is closed unauthorized/4401, the other browser stays signed
+    in; signing out everywhere closes that one's socket too."""
+    server, _ = site
+    here, name = person(site)
+    there = WebClient(server.url)
+    assert there.sign_in(name).status == 200
+    here_ws = session_socket(server, here)
+    assert here.call("DELETE", "/api/session").status == 200
+    assert next_of(here_ws, "error")["code"] == "unauthorized"
+    assert close_code(here_ws) == 4401
+    assert there.get("/api/me").status == 200
+    there_ws = session_socket(server, there)
+    say(there_ws, "still here")
+    assert next_of(there_ws, "user")["message"] == "still here"
+    assert there.call("POST", "/api/session/everywhere").status == 200
+    assert close_code(there_ws) == 4401

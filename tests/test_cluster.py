@@ -20,6 +20,12 @@ import pytest
 import tornado.httpclient
 from websockets.asyncio.client import ClientConnection
 
+from chatroom.bus.redis import RedisBus
+from chatroom.events import DEACTIVATED, ROOM_CREATED, ROOM_MEMBERS, AccountNotice, RoomNotice
+from chatroom.service import ChatService
+from chatroom.store import open_store
+from chatroom.store.records import CLOSED
+
 from .clients import (
     ANY_TYPE,
     NOTICES,
@@ -30,6 +36,7 @@ from .clients import (
     areceive,
     arefused_on_open,
     auser_frames,
+    awelcomed,
 )
 from .redis_server import RedisServer
 from .support import ServerProcess, free_port, http_status, require_program, wait_until
@@ -51,9 +58,9 @@ def redis_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Red
     server.stop()
 
 
-def node(redis_server: RedisServer, *extra: str) -> ServerProcess:
+def node(redis_server: RedisServer, *extra: str, guests: bool = True) -> ServerProcess:
     """An unstarted chatroom node on ``redis_server``, sharing the test's one database."""
-    return ServerProcess(redis_server.database, "--redis-url", redis_server.url, *extra)
+    return ServerProcess(redis_server.database, "--redis-url", redis_server.url, *extra, guests=guests)
 
 
 def test_two_nodes_deliver_one_order_without_gaps(redis_server: RedisServer) -> None:
@@ -434,3 +441,78 @@ def test_a_stopping_node_tells_the_others_its_members_left(redis_server: RedisSe
 
         asyncio.run(scenario())
         assert "cannot release" not in stopping.log() and "Traceback" not in stopping.log()
+
+
+CLUSTER_SECRET = "a-cluster-secret-that-is-long-enough-for-hs256"
+
+
+def account_token(name: str) -> str:
+    """A JWT for the account ``name`` (made on first sight by the node that sees it)."""
+    import time
+
+    import jwt
+
+    return jwt.encode({"sub": name, "exp": int(time.time()) + 600}, CLUSTER_SECRET, algorithm="HS256")
+
+
+def admin_service(redis_server: RedisServer) -> ChatService:
+    """The deployment's store and bus, as an administrator's change reaches them from a third node."""
+    return ChatService(open_store(redis_server.database), RedisBus(redis_server.url))
+
+
+def test_removal_and_deactivation_close_connections_on_the_other_node_at_once(
+    redis_server: RedisServer,
+) -> None:
+    """A change made on one node closes the affected connections on another: 4403 out of a room,
+    4401 when the account is deactivated; a new closed room reaches its members' room lists live."""
+    flags = ("--jwt-secret", CLUSTER_SECRET)
+    with node(redis_server, *flags, guests=False) as left, node(redis_server, *flags, guests=False) as right:
+
+        async def scenario() -> None:
+            admin = admin_service(redis_server)
+            await admin.start()
+            try:
+                await _removal_and_deactivation(admin, left, right)
+            finally:
+                await admin.close()
+
+        asyncio.run(scenario())
+
+
+async def _removal_and_deactivation(admin: ChatService, left: ServerProcess, right: ServerProcess) -> None:
+    accounts = admin.accounts
+    # First sight through the nodes makes the accounts.
+    ann_lobby, _, _ = await awelcomed(left, room="lobby", token=account_token("ann"))
+    bob_lobby, _, _ = await awelcomed(right, room="lobby", token=account_token("bob"))
+    ann = await accounts.account_by_name("ann")
+    bob = await accounts.account_by_name("bob")
+    assert ann is not None and bob is not None
+    await accounts.create_room("team", CLOSED, members=[ann.id, bob.id])
+    await admin.notify(RoomNotice("team", ROOM_CREATED, members=(ann.id, bob.id)))
+    for ws in (ann_lobby, bob_lobby):
+        created = await anext_of(ws, "room", skip=ANY_TYPE)
+        assert (created["change"], created["room"]["room"], created["room"]["kind"]) == (
+            "created",
+            "team",
+            "closed",
+        )
+    bob_team, _, _ = await awelcomed(right, room="team", token=account_token("bob"))
+    ann_team, _, _ = await awelcomed(left, room="team", token=account_token("ann"))
+
+    await accounts.remove_member("team", bob.id)
+    await admin.notify(RoomNotice("team", ROOM_MEMBERS, members=(ann.id,), removed=(bob.id,)))
+    refusal = await anext_of(bob_team, "error", skip=ANY_TYPE)
+    assert refusal["code"] == "forbidden"
+    assert await aclose_code(bob_team, WAIT) == 4403
+    assert (await anext_of(bob_lobby, "room_gone", skip=ANY_TYPE))["room"] == "team"
+    error, code = await arefused_on_open(right, room="team", token=account_token("bob"))
+    assert (error["code"], code) == ("not_found", 4404)
+
+    await accounts.deactivate_account(ann.id)
+    await admin.notify(AccountNotice(ann.id, DEACTIVATED))
+    for ws in (ann_team, ann_lobby):
+        assert (await anext_of(ws, "error", skip=ANY_TYPE))["code"] == "unauthorized"
+        assert await aclose_code(ws, WAIT) == 4401
+    error, code = await arefused_on_open(left, room="lobby", token=account_token("ann"))
+    assert (error["code"], code) == ("unauthorized", 4401)
+    await bob_lobby.close()

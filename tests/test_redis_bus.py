@@ -18,6 +18,7 @@ import pytest
 
 from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.redis import RedisBus
+from chatroom.events import ROOM_MEMBERS, SIGNED_OUT, AccountNotice, Notice, RoomNotice
 from chatroom.service import ChatService
 from chatroom.store.sqlite import SQLiteStore
 
@@ -658,3 +659,57 @@ def test_a_member_leaving_while_its_node_holds_its_members_again_is_gone(shared_
         assert await other.reserve("lobby", "bob") == ["alice", "bob"]
 
     run_behind_proxy(shared_redis, 2, scenario, presence_ttl=3.0, presence_refresh=0.2)
+
+
+class Listener:
+    """A notice listener that keeps what it is told, and how often it was asked to recheck."""
+
+    def __init__(self) -> None:
+        self.notices: list[Notice] = []
+        self.rechecks = 0
+
+    def take(self, notice: Notice) -> None:
+        self.notices.append(notice)
+
+    def recheck(self) -> None:
+        self.rechecks += 1
+
+
+def test_a_notice_reaches_every_node_once(shared_redis: RedisServer) -> None:
+    """A notice acts at once on the node that made it and reaches each other node once, intact."""
+
+    async def scenario(node: Node, other: Node, third: Node) -> None:
+        heard = [Listener(), Listener(), Listener()]
+        for service, listener in zip((node, other, third), heard, strict=True):
+            service.listen_notices(listener)
+        removed = RoomNotice("team", ROOM_MEMBERS, members=(1, 2), removed=(3,))
+        signed_out = AccountNotice(7, SIGNED_OUT, session_hash=b"\x00\xffhash")
+        await node.notify(removed)
+        await other.notify(signed_out)
+        for listener in heard:
+            await eventually(lambda listener=listener: _true(len(listener.notices) >= 2))  # type: ignore[misc]
+        await asyncio.sleep(0.2)
+        assert heard[0].notices == [removed, signed_out]
+        assert heard[1].notices == [signed_out, removed]
+        assert heard[2].notices == [removed, signed_out]
+
+    run_nodes(nodes(shared_redis.url, 3), scenario)
+
+
+def test_a_node_whose_redis_came_back_rechecks_what_notices_decide(own_redis: RedisServer) -> None:
+    """Notices sent while Redis was away are lost: the node that got it back is asked to recheck."""
+
+    async def scenario(node: Node) -> None:
+        listener = Listener()
+        node.listen_notices(listener)
+        await asyncio.to_thread(own_redis.stop)
+        await eventually(lambda: _not(node.healthy()))
+        await asyncio.to_thread(own_redis.start)
+        await eventually(node.healthy)
+        await eventually(lambda: _true(listener.rechecks >= 1))
+
+    run_nodes(nodes(own_redis.url, 1), scenario)
+
+
+async def _true(value: bool) -> bool:
+    return value

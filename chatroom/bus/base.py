@@ -16,6 +16,10 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
   reservations expire.
 - ``on_resume`` is called after the bus was cut off and is back: the caller
   then reads from the store what it may have missed.
+- ``publish_notice`` hands a notice (a room's or an account's change, already
+  stored) to the *other* processes, which give it to their ``on_notice``; the
+  publisher acts on it itself. A notice published while the bus is down is
+  lost: a process whose bus comes back rechecks what notices decide.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from ..backend import EventSink, StoredMessage
+from ..events import Notice
 
 
 class BusError(Exception):
@@ -39,6 +44,8 @@ class Bus(Protocol):
 
     # Called (and awaited) after the bus lost its connection and got it back.
     on_resume: Callable[[], Awaitable[None]] | None
+    # Given every notice another process publishes.
+    on_notice: Callable[[Notice], None] | None
 
     async def start(self) -> None:
         """Connect; raise BusStartupError when the bus cannot be used."""
@@ -54,6 +61,9 @@ class Bus(Protocol):
 
     async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
         """Hand stored messages to the other processes with members in the room."""
+
+    async def publish_notice(self, notice: Notice) -> None:
+        """Hand a notice to every other process."""
 
     async def is_online(self, room: str, nick: str) -> bool:
         """Whether a member of the room holds ``nick`` (by its look-alike key), on any process."""

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 
 from ..backend import EventSink, PresenceEvent, StoredMessage, TypingEvent, now_ms
+from ..events import Notice
 from ..names import nick_key, room_key
 
 
@@ -19,6 +20,7 @@ class LocalBus:
 
     def __init__(self) -> None:
         self.on_resume: Callable[[], Awaitable[None]] | None = None
+        self.on_notice: Callable[[Notice], None] | None = None
         self._members: dict[str, dict[str, str]] = defaultdict(dict)
         # The rooms with members, sorted: a page of the rooms list is a
         # bisection here, not a sort of every room on every request.
@@ -41,6 +43,9 @@ class LocalBus:
         self._sinks.pop(room, None)
 
     async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
+        """No other process to tell."""
+
+    async def publish_notice(self, notice: Notice) -> None:
         """No other process to tell."""
 
     async def is_online(self, room: str, nick: str) -> bool:

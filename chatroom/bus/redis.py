@@ -14,6 +14,8 @@ Keys (``prefix`` defaults to ``chatroom:``):
 - ``node:N:health`` the last health check's token (it expires).
 - ``node:N:events`` node N's own pub/sub channel: its health checks, which
   its subscription must hear.
+- ``notices`` the deployment's pub/sub channel of changes to rooms and
+  accounts (events.Notice), which every node hears.
 - ``online-names`` (rooms with members): a sorted set, every score 0, so that
   a page of the rooms list is a ZRANGEBYLEX from where it starts.
 - ``room-claims`` a hash: look-alike key -> the room with members holding it.
@@ -46,12 +48,13 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ..backend import EventSink, StoredMessage
+from ..events import Notice
 from ..names import room_key
 from .base import BusStartupError
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
 from .redis_presence import RedisPresence
-from .redis_subscription import RedisSubscription, message_frame, typing_frame
+from .redis_subscription import RedisSubscription, message_frame, notice_frame, typing_frame
 
 DEFAULT_PRESENCE_TTL = 15.0
 
@@ -75,13 +78,18 @@ class RedisBus:
         self.presence_refresh = presence_refresh or presence_ttl / 3
         self.node_id = secrets.token_hex(6)
         self.on_resume: Callable[[], Awaitable[None]] | None = None
+        self.on_notice: Callable[[Notice], None] | None = None
         self._keys = RedisKeys(prefix, self.node_id)
         self._calls = RedisCalls(url, client_name=f"chatroom-{self.node_id}")
         self._presence = RedisPresence(
             self._calls, self._keys, ttl=presence_ttl, refresh=self.presence_refresh
         )
         self._subscription = RedisSubscription(
-            self._calls, self._keys, health_ttl_ms=int(presence_ttl * 1000), on_resume=self._resumed
+            self._calls,
+            self._keys,
+            health_ttl_ms=int(presence_ttl * 1000),
+            on_resume=self._resumed,
+            on_notice=self._noticed,
         )
 
     # --- lifecycle ---------------------------------------------------------
@@ -127,6 +135,10 @@ class RedisBus:
         if self.on_resume is not None:
             await self.on_resume()
 
+    def _noticed(self, notice: Notice) -> None:
+        if self.on_notice is not None:
+            self.on_notice(notice)
+
     # --- delivery ----------------------------------------------------------
 
     async def subscribe(self, room: str, sink: EventSink) -> None:
@@ -143,6 +155,13 @@ class RedisBus:
         client = self._calls.client
         # Twice is harmless: receivers drop ids they have delivered.
         await self._calls.call(lambda: client.publish(self._keys.channel(room), data))
+
+    async def publish_notice(self, notice: Notice) -> None:
+        """PUBLISH a notice on the deployment's channel, tagged with this node (which acted on it)."""
+        data = notice_frame(self.node_id.encode(), notice)
+        client = self._calls.client
+        # Twice is harmless: every notice says what is so, not what to add.
+        await self._calls.call(lambda: client.publish(self._keys.notices_channel, data))
 
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room's members on every node that ``nick`` is typing."""

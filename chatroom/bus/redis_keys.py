@@ -38,6 +38,11 @@ class RedisKeys:
         return self.node(":events").encode()
 
     @property
+    def notices_channel(self) -> bytes:
+        """The deployment's channel of notices (changes to rooms and accounts)."""
+        return (self.prefix + "notices").encode()
+
+    @property
     def nodes(self) -> str:
         """The set of the deployment's nodes."""
         return self.prefix + "nodes"

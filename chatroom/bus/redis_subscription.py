@@ -12,6 +12,10 @@ Frames on a room's channel (``room:R:events``), one PUBLISH each:
 On the node's own channel (``node:N:events``) only ``h<token>``: a health
 check that the subscription still hears what this node publishes.
 
+On the deployment's channel of notices (``notices``), ``n<node>\n<json>``: a
+change to a room or an account (events.RoomNotice, events.AccountNotice),
+tagged with the node that published it (which acted on it itself).
+
 A lost connection is reconnected with backoff; every room is subscribed again
 and confirmed, then ``on_resume`` reads from the store what was missed.
 """
@@ -33,6 +37,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from ..backend import Event, EventSink, PresenceEvent, StoredMessage, TypingEvent
+from ..events import AccountNotice, Notice, RoomNotice
 from .base import BusError
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
@@ -85,6 +90,35 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
     return [TypingEvent(room, body.decode())]
 
 
+def notice_frame(node_tag: bytes, notice: Notice) -> bytes:
+    """A notice for the other nodes, tagged with the node that publishes it."""
+    if isinstance(notice, RoomNotice):
+        body: dict[str, Any] = {
+            "room": notice.room,
+            "change": notice.change,
+            "members": list(notice.members),
+            "removed": list(notice.removed),
+        }
+    else:
+        session = notice.session_hash.hex() if notice.session_hash is not None else None
+        body = {"account": notice.account_id, "change": notice.change, "session": session}
+    return b"n" + node_tag + b"\n" + orjson.dumps(body)
+
+
+def decode_notice(data: bytes, own_tag: bytes) -> Notice | None:
+    """The notice of a frame on the notices channel; None for this node's own, or a frame not understood."""
+    if data[:1] != b"n":
+        return None
+    origin, payload = data[1:].split(b"\n", 1)
+    if origin == own_tag:
+        return None
+    body = orjson.loads(payload)
+    if "room" in body:
+        return RoomNotice(body["room"], body["change"], tuple(body["members"]), tuple(body["removed"]))
+    session = bytes.fromhex(body["session"]) if body["session"] is not None else None
+    return AccountNotice(int(body["account"]), body["change"], session)
+
+
 class RedisSubscription:
     """This node's pub/sub connection: its rooms' sinks, kept subscribed across reconnects."""
 
@@ -95,8 +129,10 @@ class RedisSubscription:
         *,
         health_ttl_ms: int,
         on_resume: Callable[[], Awaitable[None]],
+        on_notice: Callable[[Notice], None],
     ) -> None:
         self._calls = calls
+        self._on_notice = on_notice
         self._keys = keys
         self._node_tag = keys.node_id.encode()
         self._health_ttl_ms = health_ttl_ms
@@ -229,7 +265,7 @@ class RedisSubscription:
         self._pubsub = self._calls.client.pubsub()
         # A subscription to a channel of our own makes the connection, so that
         # the reader has something to read before any room is subscribed.
-        await self._pubsub.subscribe(self._keys.own_channel)
+        await self._pubsub.subscribe(self._keys.own_channel, self._keys.notices_channel)
 
     async def _read_loop(self) -> None:
         delay = RECONNECT_MIN
@@ -318,6 +354,11 @@ class RedisSubscription:
         channel: bytes = message["channel"]
         if channel == self._keys.own_channel:
             self._on_own_channel(message)
+            return
+        if channel == self._keys.notices_channel:
+            notice = decode_notice(message["data"], self._node_tag) if message["type"] == "message" else None
+            if notice is not None:
+                self._on_notice(notice)
             return
         if message["type"] == "subscribe":
             for future in self._confirmations.pop(channel, []):

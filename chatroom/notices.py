@@ -1,0 +1,214 @@
+"""What a process does with notices: changes to rooms and accounts, told by whichever node made them.
+
+The API stores a change, then calls ``backend.notify``: every process (the
+one that made it at once, the others over the bus) hands the notice to its
+NoticeDesk, which acts on this process's connections:
+
+- an account deactivated, signed out everywhere, or one of its sessions
+  signed out: the connections it opened are closed with ``unauthorized``
+  and 4401;
+- members taken out of a room: their connections to it are closed with
+  ``forbidden`` and 4403, and every connection of theirs is told the room
+  is gone from their list;
+- a room created, renamed, archived or given new members: every connection
+  of an account that may see it gets the room's new entry (a ``room``
+  frame), so room lists are live; an archived room turns read-only for the
+  members in it, and back;
+- an account renamed: its connections are told their new name and closed
+  with 1012, and the page reconnects under it (the others see it leave and
+  join under the new name).
+
+A notice published while the bus was away is lost to the other processes:
+when the bus comes back, ``recheck`` asks the store again, for every
+connection of an account, whether it may still be open.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from . import protocol
+from .access import Access
+from .backend import Backend, BackendError
+from .events import (
+    ACCOUNT_CHANGES,
+    DEACTIVATED,
+    RENAMED,
+    ROOM_ARCHIVED,
+    ROOM_UNARCHIVED,
+    SIGNED_OUT,
+    SIGNED_OUT_EVERYWHERE,
+    AccountNotice,
+    Notice,
+    RoomNotice,
+)
+from .identity import Identity
+from .store.base import StoreError
+from .store.records import OPEN, RoomRecord
+
+log = logging.getLogger("chatroom.notices")
+
+# Runs a coroutine in the background, keeping hold of it (hub.Hub.spawn).
+Spawn = Callable[[Awaitable[Any]], None]
+
+
+class Connection(Protocol):
+    """What the desk needs of one chat connection (handlers.ChatSocketHandler)."""
+
+    @property
+    def room(self) -> str:
+        """The room it is in (or joining)."""
+
+    @property
+    def who(self) -> Identity | None:
+        """The account it speaks for; None for a guest."""
+
+    def expel(self, code: str, message: str) -> None:
+        """Send an error frame with ``code`` and close with that code's close code."""
+
+    def tell(self, frames: Sequence[dict[str, Any]]) -> None:
+        """Send frames that are not the room's (live room list), once the connection is in the room."""
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Whether messages are refused with read_only from now on."""
+
+    def rename(self, name: str) -> None:
+        """Tell the connection its account's new name, and close it so that it comes back under it."""
+
+
+class NoticeDesk:
+    """Acts on notices for the connections of one process."""
+
+    def __init__(self, backend: Backend, access: Access, connections: Iterable[Connection]) -> None:
+        self.backend = backend
+        self.access = access
+        # The hub's set of open sessions: read, never written.
+        self.connections = connections
+        self._spawn: Spawn | None = None
+
+    def start(self, spawn: Spawn) -> None:
+        """Listen to the backend's notices; ``spawn`` runs the work they take in the background."""
+        self._spawn = spawn
+        self.backend.listen_notices(self)
+
+    def take(self, notice: Notice) -> None:
+        """Act on a notice, from this process or another."""
+        if isinstance(notice, AccountNotice):
+            self._account_changed(notice)
+        elif self._spawn is not None:
+            self._spawn(self._room_changed(notice))
+
+    def recheck(self) -> None:
+        """Ask the store again, for every account's connection, whether it may stay (notices were lost)."""
+        if self._spawn is not None:
+            self._spawn(self._recheck_all())
+
+    # --- accounts ------------------------------------------------------------------
+
+    def _account_changed(self, notice: AccountNotice) -> None:
+        if notice.change not in ACCOUNT_CHANGES:
+            log.warning("an account notice of an unknown kind: %r", notice.change)
+            return
+        for connection in self._of_account(notice.account_id):
+            who = connection.who
+            assert who is not None
+            if notice.change == RENAMED:
+                self._spawn_rename(connection, notice.account_id)
+            elif notice.change != SIGNED_OUT or who.session_hash == notice.session_hash:
+                connection.expel(protocol.UNAUTHORIZED, _SIGNED_OUT_MESSAGES[notice.change])
+
+    def _spawn_rename(self, connection: Connection, account_id: int) -> None:
+        async def rename() -> None:
+            account = await self.backend.accounts.account_by_id(account_id)
+            if account is not None:
+                connection.rename(account.name)
+
+        if self._spawn is not None:
+            self._spawn(self._logged(rename()))
+
+    # --- rooms ---------------------------------------------------------------------
+
+    async def _room_changed(self, notice: RoomNotice) -> None:
+        try:
+            record = await self.backend.accounts.room_record(notice.room)
+            online = (await self.backend.online_counts([notice.room]))[0]
+        except (StoreError, BackendError) as error:
+            log.warning("cannot act on a change to %r: %s", notice.room, error)
+            return
+        removed = set(notice.removed)
+        for connection in self._connections():
+            account_id = connection.who.account_id if connection.who is not None else None
+            if account_id in removed:
+                self._take_out(connection, notice.room)
+            elif record is not None and _concerns(record, notice, account_id):
+                connection.tell([protocol.room_frame(notice.change, protocol.room_entry(record, online))])
+                if connection.room == notice.room and notice.change in (ROOM_ARCHIVED, ROOM_UNARCHIVED):
+                    await self._recheck_posting(connection)
+
+    async def _recheck_posting(self, connection: Connection) -> None:
+        """An archived room turns read-only; brought back, it takes messages from whoever may post."""
+        connection.set_read_only(not await self.access.may_post_in(connection.who, connection.room))
+
+    @staticmethod
+    def _take_out(connection: Connection, room: str) -> None:
+        connection.tell([protocol.room_gone_frame(room)])
+        if connection.room == room:
+            connection.expel(protocol.FORBIDDEN, f"you are no longer a member of {room!r}")
+
+    # --- after the bus was away ------------------------------------------------------
+
+    async def _recheck_all(self) -> None:
+        for connection in self._connections():
+            if connection.who is None:
+                continue
+            try:
+                verdict = await self._still_allowed(connection, connection.who)
+            except StoreError as error:
+                log.warning("cannot recheck connections: %s", error)
+                return
+            if verdict is not None:
+                connection.expel(*verdict)
+
+    async def _still_allowed(self, connection: Connection, who: Identity) -> tuple[str, str] | None:
+        """None when the connection may stay open; else the error code and message to close it with."""
+        accounts = self.backend.accounts
+        if who.session_hash is not None:
+            current = await accounts.session_account(who.session_hash)
+        else:
+            current = await accounts.account_by_id(who.account_id)
+        if current is None or not current.active:
+            return protocol.UNAUTHORIZED, "your session has ended: sign in again"
+        if await self.access.readable(who, connection.room) is None:
+            return protocol.FORBIDDEN, f"you are no longer a member of {connection.room!r}"
+        return None
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _connections(self) -> list[Connection]:
+        return list(self.connections)
+
+    def _of_account(self, account_id: int) -> list[Connection]:
+        return [c for c in self._connections() if c.who is not None and c.who.account_id == account_id]
+
+    @staticmethod
+    async def _logged(work: Awaitable[None]) -> None:
+        try:
+            await work
+        except (StoreError, BackendError) as error:
+            log.warning("cannot act on a notice: %s", error)
+
+
+_SIGNED_OUT_MESSAGES = {
+    DEACTIVATED: "your account has been deactivated",
+    SIGNED_OUT: "you signed out",
+    SIGNED_OUT_EVERYWHERE: "you signed out everywhere: sign in again",
+}
+
+
+def _concerns(record: RoomRecord, notice: RoomNotice, account_id: int | None) -> bool:
+    """Whether a connection (of ``account_id``; None: a guest) sees the room, and so its change."""
+    if record.kind == OPEN:
+        return True
+    return account_id is not None and account_id in notice.members

@@ -1,0 +1,244 @@
+"""What a process does with notices (chatroom/notices.py): whom it closes, whom it tells, on one store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from chatroom.access import Access
+from chatroom.config import Settings
+from chatroom.events import (
+    DEACTIVATED,
+    RENAMED,
+    ROOM_ARCHIVED,
+    ROOM_CREATED,
+    ROOM_MEMBERS,
+    ROOM_UNARCHIVED,
+    SIGNED_OUT,
+    SIGNED_OUT_EVERYWHERE,
+    AccountNotice,
+    RoomNotice,
+)
+from chatroom.identity import BOT_KEY, SESSION, Identity
+from chatroom.notices import NoticeDesk
+from chatroom.service import ChatService, embedded
+from chatroom.store.records import BOT, CLOSED, OPEN, PERSON, Account
+
+
+@dataclass
+class FakeConnection:
+    """A connection as the desk sees it, noting what it was asked to do."""
+
+    room: str
+    who: Identity | None
+    expelled: list[tuple[str, str]] = field(default_factory=list)
+    told: list[dict[str, Any]] = field(default_factory=list)
+    read_only: bool = False
+    renamed_to: str | None = None
+
+    def expel(self, code: str, message: str) -> None:
+        self.expelled.append((code, message))
+
+    def tell(self, frames: Sequence[dict[str, Any]]) -> None:
+        self.told.extend(frames)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.read_only = read_only
+
+    def rename(self, name: str) -> None:
+        self.renamed_to = name
+
+
+class Desk:
+    """A desk over a started embedded service and the fake connections of one test."""
+
+    def __init__(self, service: ChatService) -> None:
+        self.service = service
+        self.connections: list[FakeConnection] = []
+        self.tasks: list[asyncio.Future[Any]] = []
+        self.desk = NoticeDesk(service, Access(Settings(guests=True), service.accounts), self.connections)
+        self.desk.start(lambda work: self.tasks.append(asyncio.ensure_future(work)))
+
+    def connect(self, room: str, who: Identity | None) -> FakeConnection:
+        connection = FakeConnection(room, who)
+        self.connections.append(connection)
+        return connection
+
+    async def notify(self, notice: RoomNotice | AccountNotice) -> None:
+        await self.service.notify(notice)
+        while self.tasks:
+            await self.tasks.pop(0)
+
+
+def run(scenario: Callable[[Desk], Awaitable[None]]) -> None:
+    async def main() -> None:
+        service = embedded(":memory:")
+        await service.start()
+        try:
+            await scenario(Desk(service))
+        finally:
+            await service.close()
+
+    asyncio.run(main())
+
+
+async def person(desk: Desk, name: str, session: bytes | None = None) -> Identity:
+    account: Account = await desk.service.accounts.create_account(name, PERSON)
+    return Identity(account, SESSION, session)
+
+
+def test_a_deactivated_account_is_closed_4401_on_every_connection_and_nobody_else() -> None:
+    """Deactivation closes each of the account's connections with unauthorized; others stay."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        tabs = [desk.connect("lobby", ann), desk.connect("team", ann)]
+        others = [desk.connect("lobby", bob), desk.connect("lobby", None)]
+        await desk.notify(AccountNotice(ann.account_id, DEACTIVATED))
+        assert [tab.expelled for tab in tabs] == [[("unauthorized", "your account has been deactivated")]] * 2
+        assert [other.expelled for other in others] == [[], []]
+
+    run(scenario)
+
+
+def test_signing_out_closes_that_sessions_connections_only() -> None:
+    """Signing out closes the connections of that session; the account's other session stays."""
+
+    async def scenario(desk: Desk) -> None:
+        laptop, phone = await person(desk, "ann", b"laptop"), None
+        phone = Identity(laptop.account, SESSION, b"phone")
+        on_laptop, on_phone = desk.connect("lobby", laptop), desk.connect("lobby", phone)
+        await desk.notify(AccountNotice(laptop.account_id, SIGNED_OUT, session_hash=b"laptop"))
+        assert on_laptop.expelled == [("unauthorized", "you signed out")]
+        assert on_phone.expelled == []
+        await desk.notify(AccountNotice(laptop.account_id, SIGNED_OUT_EVERYWHERE))
+        assert on_phone.expelled == [("unauthorized", "you signed out everywhere: sign in again")]
+
+    run(scenario)
+
+
+def test_a_removed_member_is_closed_4403_in_that_room_and_told_it_is_gone_everywhere() -> None:
+    """Taken out of a room: forbidden in it, room_gone on its other connections, others untouched."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        await desk.service.accounts.create_room("team", CLOSED, members=[ann.account_id, bob.account_id])
+        in_team, in_lobby = desk.connect("team", ann), desk.connect("lobby", ann)
+        bob_in_team = desk.connect("team", bob)
+        notice = RoomNotice("team", ROOM_MEMBERS, members=(bob.account_id,), removed=(ann.account_id,))
+        await desk.notify(notice)
+        assert in_team.expelled == [("forbidden", "you are no longer a member of 'team'")]
+        assert in_lobby.expelled == [] and in_lobby.told == [{"type": "room_gone", "room": "team"}]
+        assert bob_in_team.expelled == []
+        assert [frame["type"] for frame in bob_in_team.told] == ["room"]
+
+    run(scenario)
+
+
+def test_a_new_closed_room_reaches_its_members_only_and_an_open_one_everyone() -> None:
+    """A closed room's entry goes to its members' connections alone; an open room's to all, guests too."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        await desk.service.accounts.create_room("plans", CLOSED, members=[ann.account_id])
+        mine, theirs, guest = (
+            desk.connect("lobby", ann),
+            desk.connect("lobby", bob),
+            desk.connect("lobby", None),
+        )
+        await desk.notify(RoomNotice("plans", ROOM_CREATED, members=(ann.account_id,)))
+        assert mine.told == [
+            {
+                "type": "room",
+                "change": "created",
+                "room": {
+                    "room": "plans",
+                    "online": 0,
+                    "last_id": 0,
+                    "kind": "closed",
+                    "title": "plans",
+                    "archived": False,
+                },
+            }
+        ]
+        assert theirs.told == [] and guest.told == []
+        await desk.service.accounts.create_room("cafe", OPEN)
+        await desk.notify(RoomNotice("cafe", ROOM_CREATED))
+        assert [c.told[-1]["room"]["room"] for c in (mine, theirs, guest)] == ["cafe"] * 3
+
+    run(scenario)
+
+
+def test_an_archived_room_turns_read_only_and_back() -> None:
+    """Archiving makes the room's connections refuse messages; bringing it back lets them post again."""
+
+    async def scenario(desk: Desk) -> None:
+        ann = await person(desk, "ann")
+        await desk.service.accounts.create_room("old", OPEN)
+        inside, elsewhere = desk.connect("old", ann), desk.connect("lobby", ann)
+        await desk.service.accounts.archive_room("old")
+        await desk.notify(RoomNotice("old", ROOM_ARCHIVED))
+        assert inside.read_only and not elsewhere.read_only
+        assert inside.told[-1]["room"]["archived"] is True
+        await desk.service.accounts.archive_room("old", archived=False)
+        await desk.notify(RoomNotice("old", ROOM_UNARCHIVED))
+        assert not inside.read_only
+
+    run(scenario)
+
+
+def test_a_bot_outside_an_open_room_stays_read_only_when_it_is_brought_back() -> None:
+    """Unarchiving asks access again: a bot that is not a member still may not post."""
+
+    async def scenario(desk: Desk) -> None:
+        bot = Identity(await desk.service.accounts.create_account("helper", BOT), BOT_KEY)
+        await desk.service.accounts.create_room("old", OPEN)
+        inside = desk.connect("old", bot)
+        await desk.notify(RoomNotice("old", ROOM_UNARCHIVED))
+        assert inside.read_only
+
+    run(scenario)
+
+
+def test_a_renamed_account_is_told_its_new_name() -> None:
+    """Renaming tells every connection of the account its new name (the connection then comes back)."""
+
+    async def scenario(desk: Desk) -> None:
+        ann = await person(desk, "ann")
+        tab = desk.connect("lobby", ann)
+        await desk.service.accounts.rename_account(ann.account_id, "annie")
+        await desk.notify(AccountNotice(ann.account_id, RENAMED))
+        assert tab.renamed_to == "annie" and tab.expelled == []
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("ended", ["session", "deactivated", "membership"])
+def test_a_recheck_closes_what_lost_notices_would_have(ended: str) -> None:
+    """After the bus was away, connections whose session, account or membership ended are closed."""
+
+    async def scenario(desk: Desk) -> None:
+        accounts = desk.service.accounts
+        ann, bob = await person(desk, "ann", b"ann-session"), await person(desk, "bob", b"bob-session")
+        for who in (ann, bob):
+            await accounts.create_session(who.account_id, who.session_hash or b"")
+        await accounts.create_room("team", CLOSED, members=[ann.account_id, bob.account_id])
+        gone, stays = desk.connect("team", ann), desk.connect("team", bob)
+        if ended == "session":
+            await accounts.revoke_session(b"ann-session")
+        elif ended == "deactivated":
+            await accounts.deactivate_account(ann.account_id)
+        else:
+            await accounts.remove_member("team", ann.account_id)
+        desk.desk.recheck()
+        while desk.tasks:
+            await desk.tasks.pop(0)
+        code = "forbidden" if ended == "membership" else "unauthorized"
+        assert [c for c, _ in gone.expelled] == [code]
+        assert stays.expelled == []
+
+    run(scenario)
