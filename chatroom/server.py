@@ -116,10 +116,11 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
         body_timeout=IDLE_CONNECTION_SECONDS,
     )
     listener = Listener(server, sockets, settings.max_connections_per_ip, count_peers=not settings.xheaders)
-    listener.start()
     port = sockets[0].getsockname()[1]
     if not worker:
+        # Before accepting: the link is in the log by the time anything answers.
         await announce_setup(backend.accounts, settings, port)
+    listener.start()
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()

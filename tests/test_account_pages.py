@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from .support import ServerProcess
 from .test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say, texts
-from .web_client import PASSWORD, set_up, setup_link
+from .web_client import PASSWORD, join, set_up, setup_link
 
 __all__ = ["browser", "pages"]  # the fixtures, shared with tests/test_page.py
 
@@ -116,3 +116,19 @@ def shoot(pages: Pages, name: str, url: str, out: Path) -> None:
             expect(page.locator("h1").first).to_be_visible()
             assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
             page.screenshot(path=str(out / f"screenshot-{name}-{device}-{scheme}.png"))
+
+
+def test_a_reset_link_gives_a_new_password_and_signs_in(tmp_path: Path, pages: Pages) -> None:
+    """The person opens the administrator's reset link, types a new password twice, and is in the chat."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, join_link = set_up(server)
+        zoe = join(server, join_link, "Zoë")
+        zoe_id = zoe.get("/api/me").json["account"]["id"]
+        reset_url = admin.call("POST", f"/api/admin/accounts/{zoe_id}/reset-link").json["url"]
+        page = pages.open(reset_url)
+        fill_account_form(page, None, password="new passphrase here")
+        expect_online(page)
+        expect(page.locator("#me-nick")).to_have_text("Zoë")
+        assert zoe.get("/api/me").status == 401  # the old session ended
+        used = pages.open(reset_url)
+        expect(used.locator("h1")).to_have_text("This password link does not work")

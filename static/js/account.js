@@ -88,8 +88,12 @@ async function onPassword(event) {
 }
 
 async function signOut(path) {
+  session.leaving = true; // the socket's close 4401 that follows is expected
   const answer = await callApi(path === "/api/session" ? "DELETE" : "POST", path);
-  if (!answer.ok && answer.status !== 401) return say(explainRefusal(answer), true);
+  if (!answer.ok && answer.status !== 401) {
+    session.leaving = false;
+    return say(explainRefusal(answer), true);
+  }
   location.assign("/signin");
 }
 

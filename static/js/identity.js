@@ -69,6 +69,7 @@ export function onIdentityRefused(frame) {
 
 // An account is refused: signed out (sign in again), or something to read.
 function accountRefused(code, message) {
+  if (session.leaving) return; // signing out here: the page is on its way to /signin
   if (code === ERROR.UNAUTHORIZED) return signInAgain();
   setStatus("offline", "Offline", explain(code, message));
 }

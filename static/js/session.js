@@ -24,6 +24,8 @@ export const session = {
   connected: false,
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
+  // Signing out from this page: the socket's closing is expected.
+  leaving: false,
 };
 
 export function isOwn(nick) {
