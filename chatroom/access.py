@@ -8,6 +8,8 @@ The rules (docs/security.md, "Who can read what"):
   a closed room's members but reads it only once a member (adding oneself
   shows in the member list); guests never see either kind;
 - an **archived** room is read-only: read as before, no new messages;
+- people with accounts create rooms and direct conversations (guests and
+  bots do not); anyone leaves a room they are a member of;
 - a room that does not exist and a room one may not see look the same: 404,
   4404, ``not_found``. With --guests a room that does not exist yet is an
   open room with nothing in it, created by the first guest who joins it
@@ -68,6 +70,44 @@ def may_manage_members(who: Identity | None, room: RoomRecord, membership: Membe
     return may_manage(who, room, membership) and room.kind in (CLOSED, OPEN)
 
 
+def may_create_rooms(who: Identity | None) -> bool:
+    """Whether ``who`` may create rooms and open direct conversations: people with accounts, not bots."""
+    return who is not None and not who.is_bot
+
+
+def may_list_members(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
+    """Whether ``who`` may see who is a member of the room.
+
+    Those who may read it, and an administrator for a closed room (whose
+    members they manage without reading it); never a guest. A direct
+    conversation's members are its members' business alone.
+    """
+    if who is None:
+        return False
+    if membership is not None or room.kind == OPEN:
+        return True
+    return room.kind == CLOSED and who.is_admin
+
+
+def may_remove_member(
+    who: Identity | None, room: RoomRecord, membership: Membership | None, *, oneself: bool
+) -> bool:
+    """Whether ``who`` may take a member out of the room: anyone may leave, managers remove others."""
+    if oneself:
+        return who is not None and membership is not None
+    return may_manage_members(who, room, membership)
+
+
+async def member_names(accounts: AccountStore, room: str) -> list[str]:
+    """The names of a room's members, in account id order: a direct room is shown by them."""
+    names = []
+    for membership in await accounts.members_of(room):
+        account = await accounts.account_by_id(membership.account_id)
+        if account is not None:
+            names.append(account.name)
+    return names
+
+
 @dataclass(frozen=True, slots=True)
 class Readable:
     """A room ``who`` may read, with ``who``'s membership of it (None: not a member)."""
@@ -106,6 +146,10 @@ class Access:
         if not may_read(who, record, membership, guests=self.guests):
             return None
         return Entry(creates=False, may_post=may_post(who, record, membership, guests=self.guests))
+
+    async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
+        """``who``'s membership of the room (None for a guest, or a non-member)."""
+        return await self.accounts.membership(room, who.account_id) if who is not None else None
 
     async def may_post_in(self, who: Identity | None, room: str) -> bool:
         """Whether ``who`` may post in the room now (it exists, is readable, not archived)."""

@@ -33,6 +33,15 @@ class ApiError(tornado.web.HTTPError):
         self.headers = headers or {}
 
 
+def room_not_found() -> ApiError:
+    """The answer for a room one may not see: the same as for one that does not exist.
+
+    It does not repeat the room's name, so an outsider's answer holds no
+    byte of a closed room's name even when they guessed it.
+    """
+    return ApiError(404, protocol.NOT_FOUND, "there is no such room, or you may not see it")
+
+
 class JsonHandler(tornado.web.RequestHandler):
     """Base of the API handlers: JSON bodies, JSON errors, never a traceback.
 

@@ -8,10 +8,11 @@ from typing import Any
 import orjson
 
 from . import auth, metrics, protocol
-from .api import ApiError, JsonHandler
+from .access import member_names
+from .api import ApiError, JsonHandler, room_not_found
 from .backend import BackendError
 from .protocol import ProtocolError
-from .store.records import RoomRecord
+from .store.records import DIRECT, RoomRecord
 
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
@@ -55,7 +56,11 @@ class RoomsHandler(JsonHandler):
                     listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
         names = sorted(listed)[:limit]
         counts = await self.backend.online_counts(names)
-        return [protocol.room_entry(listed[name], count) for name, count in zip(names, counts, strict=True)]
+        entries = [protocol.room_entry(listed[n], count) for n, count in zip(names, counts, strict=True)]
+        for entry in entries:
+            if entry["kind"] == DIRECT:
+                entry["members"] = await member_names(self.backend.accounts, entry["room"])
+        return entries
 
     def name_argument(self, name: str) -> str:
         """A room name (or the start of one) from the query, "" when absent; else 400 bad_request."""
@@ -91,7 +96,7 @@ class MessagesHandler(JsonHandler):
         if limit < 1:
             raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
         if not await self.unavailable_if_failing(self.readable(room)):
-            raise ApiError(404, protocol.NOT_FOUND, f"there is no room {room!r}, or you may not see it")
+            raise room_not_found()
         # With only "after", page forwards from it; otherwise show the newest.
         newest = after is None or before is not None
         messages = await self.unavailable_if_failing(

@@ -16,7 +16,9 @@ from .access import Access
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
-from .api_rooms import MessagesHandler, RoomsHandler
+from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
+from .api_members import AccountsHandler, MemberHandler, MembersHandler
+from .api_rooms import MessagesHandler
 from .backend import Backend
 from .config import Settings
 from .handlers import ChatSocketHandler
@@ -89,18 +91,20 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     authenticator = Authenticator(settings, backend.accounts)
     access = Access(settings, backend.accounts)
     setup = SetupState(backend.accounts)
-    api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
-    accounts = {**api, "setup": setup, "passwords": Passwords(), "sign_ins": SignInLimit()}
+    shared = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
+    # Every JSON handler shares one SetupState: once an administrator exists, it asks no more.
+    api = {**shared, "setup": setup}
+    accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit()}
     pages = {"config": settings, "authenticator": authenticator, "setup": setup}
+    manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
-        **api,
+        **shared,
         "hub": hub,
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
     }
-    api = {**api, "setup": setup}
     return ChatApplication(
         hub,
         [
@@ -112,7 +116,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/ws", ChatSocketHandler, socket),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
-            (r"/api/rooms", RoomsHandler, api),
+            (r"/api/rooms", CreateRoomsHandler, manage),
+            (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
             (r"/api/session", SessionHandler, accounts),
             (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),
@@ -122,6 +127,10 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/reset", ResetHandler, accounts),
             (r"/api/admin/join-links", JoinLinksHandler, accounts),
             (r"/api/admin/accounts/([^/]+)/reset-link", ResetLinkHandler, accounts),
+            (r"/api/rooms/([^/]+)/members", MembersHandler, manage),
+            (r"/api/rooms/([^/]+)/members/([^/]+)", MemberHandler, manage),
+            (r"/api/direct", DirectHandler, manage),
+            (r"/api/accounts", AccountsHandler, api),
         ],
         template_path=str(asset_dir("templates")),
         static_path=str(asset_dir("static")),

@@ -216,7 +216,8 @@ def build_parser() -> ArgumentParser:
         "--new-rooms-per-minute",
         type=bounded_int(0),
         default=d.new_rooms_per_minute,
-        help="rooms an address may create a minute by joining them; more get HTTP 429 (0: no limit)",
+        help="rooms an address may create a minute by joining them, and an account through the API;"
+        " more get HTTP 429 (0: no limit)",
     )
     add(
         "--join-rate",

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from . import protocol
-from .access import Access
+from .access import Access, member_names
 from .backend import Backend, BackendError
 from .events import (
     ACCOUNT_CHANGES,
@@ -46,7 +46,7 @@ from .events import (
 )
 from .identity import Identity
 from .store.base import StoreError
-from .store.records import OPEN, RoomRecord
+from .store.records import DIRECT, OPEN, RoomRecord
 
 log = logging.getLogger("chatroom.notices")
 
@@ -137,15 +137,27 @@ class NoticeDesk:
         except (StoreError, BackendError) as error:
             log.warning("cannot act on a change to %r: %s", notice.room, error)
             return
+        entry = protocol.room_entry(record, online) if record is not None else {}
+        if record is not None and record.kind == DIRECT:
+            entry["members"] = await self._names(record.room)
         removed = set(notice.removed)
         for connection in self._connections():
             account_id = connection.who.account_id if connection.who is not None else None
             if account_id in removed:
                 self._take_out(connection, notice.room)
             elif record is not None and _concerns(record, notice, account_id):
-                connection.tell([protocol.room_frame(notice.change, protocol.room_entry(record, online))])
+                # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in (ROOM_ARCHIVED, ROOM_UNARCHIVED):
                     await self._recheck_posting(connection)
+                connection.tell([protocol.room_frame(notice.change, entry)])
+
+    async def _names(self, room: str) -> list[str]:
+        """A direct room's members' names (its name on the page); none when the store fails."""
+        try:
+            return await member_names(self.backend.accounts, room)
+        except StoreError as error:
+            log.warning("cannot read the members of %r: %s", room, error)
+            return []
 
     async def _recheck_posting(self, connection: Connection) -> None:
         """An archived room turns read-only; brought back, it takes messages from whoever may post."""

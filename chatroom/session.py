@@ -151,7 +151,7 @@ class Session:
         if self.state is not State.OPENING:
             return []
         if not found:
-            message = f"there is no room {self.room!r}, or you may not see it"
+            message = "there is no such room, or you may not see it"
             return self._refuse_session(ProtocolError(protocol.NOT_FOUND, message))
         self.read_only = not may_post
         return [effects.ClaimRoom(self.room)]

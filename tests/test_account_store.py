@@ -215,6 +215,29 @@ def test_password_admin_and_activation_change(store_factory: StoreFactory) -> No
     run(store_factory(), scenario)
 
 
+def test_active_accounts_are_found_by_the_start_of_their_name(store_factory: StoreFactory) -> None:
+    """A prefix finds active accounts as names compare (case, look-alikes), never a deactivated one."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        alice = await accounts.create_account("Alice", PERSON)
+        await accounts.create_account("alfred", PERSON)
+        await accounts.create_account("bob", PERSON)
+        gone = await accounts.create_account("Alma", PERSON)
+        await accounts.deactivate_account(gone.id)
+        assert [a.name for a in await accounts.active_accounts_named("AL")] == ["alfred", "Alice"]
+        # Cyrillic а looks like a: the same key.
+        assert [a.name for a in await accounts.active_accounts_named("\u0430li")] == ["Alice"]
+        assert [a.id for a in await accounts.active_accounts_named("al", limit=1)] == [
+            (await accounts.account_by_name("alfred")).id  # type: ignore[union-attr]
+        ]
+        assert alice.id not in [a.id for a in await accounts.active_accounts_named("b")]
+        assert await accounts.active_accounts_named("") == []
+        assert await accounts.active_accounts_named("no such") == []
+        assert await accounts.active_accounts_named("\u200b") == []
+
+    run(store_factory(), scenario)
+
+
 # --- sessions ---------------------------------------------------------------------------
 
 

@@ -44,6 +44,11 @@ ACCOUNT_BY_ID = f"SELECT {_ACCOUNT} FROM accounts WHERE id = ?"
 ACCOUNT_BY_KEY = f"SELECT {_ACCOUNT} FROM accounts WHERE name_key = ?"
 COUNT_ACCOUNTS = "SELECT count(*) FROM accounts"
 LIST_ACCOUNTS = f"SELECT {_ACCOUNT} FROM accounts WHERE id > ? ORDER BY id LIMIT ?"
+# ? : the key prefix, then the end of its range twice (NULL: no end), then the limit.
+ACTIVE_ACCOUNTS_BY_KEY = (
+    f"SELECT {_ACCOUNT} FROM accounts WHERE deactivated_at IS NULL AND name_key >= ?"
+    " AND (CAST(? AS TEXT) IS NULL OR name_key < ?) ORDER BY name_key LIMIT ?"
+)
 SET_PASSWORD_HASH = "UPDATE accounts SET password_hash = ? WHERE id = ? RETURNING id"
 RENAME_ACCOUNT = f"UPDATE accounts SET name = ?, name_key = ? WHERE id = ? RETURNING {_ACCOUNT}"
 SET_ADMIN = "UPDATE accounts SET is_admin = ? WHERE id = ? RETURNING id"

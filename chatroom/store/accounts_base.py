@@ -103,6 +103,14 @@ class AccountStore(Protocol):
         """Up to ``limit`` accounts with an id above ``after_id``, in id order."""
         ...
 
+    async def active_accounts_named(self, prefix: str, *, limit: int = 10) -> list[Account]:
+        """Up to ``limit`` active accounts (people and bots) whose name starts like ``prefix``,
+        compared as names clash (names.nick_key: ``AL`` and ``аl`` find ``alice``), by key.
+
+        A prefix that is not a valid name finds nobody.
+        """
+        ...
+
     async def set_password_hash(self, account_id: int, password_hash: str | None) -> bool:
         """Store a new password hash; whether the account exists."""
         ...

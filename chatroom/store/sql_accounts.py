@@ -154,6 +154,17 @@ class SQLAccounts(abc.ABC):
         """A page of accounts in id order."""
         return [sql.account(row) for row in await self._rows(sql.LIST_ACCOUNTS, after_id, limit)]
 
+    async def active_accounts_named(self, prefix: str, *, limit: int = 10) -> list[Account]:
+        """Up to ``limit`` active accounts whose name's key starts with the key of ``prefix``."""
+        try:
+            key = nick_key(normalize_nick(prefix))
+        except BadNameError:
+            return []
+        end = prefix_end(key)
+        return [
+            sql.account(row) for row in await self._rows(sql.ACTIVE_ACCOUNTS_BY_KEY, key, end, end, limit)
+        ]
+
     async def set_password_hash(self, account_id: int, password_hash: str | None) -> bool:
         """Store a new password hash."""
         return bool(

@@ -3,7 +3,7 @@
 // join link to hand to new people. Everything goes through the JSON API.
 
 import {avatarColor, initials} from "./avatar.js";
-import {callApi, explainRefusal} from "./api.js";
+import {apiCall, serverMessage} from "./api.js";
 import {session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,8 +13,8 @@ const menu = {
   name: $("account-name"),
   avatar: $("account-avatar"),
   close: $("account-close"),
-  renameForm: $("rename-form"),
-  newName: $("new-name"),
+  renameForm: $("account-rename-form"),
+  newName: $("account-new-name"),
   passwordForm: $("password-form"),
   signOutOthers: $("sign-out-others"),
   signOut: $("sign-out"),
@@ -43,9 +43,9 @@ export function showAccountChip(meAvatar) {
 }
 
 async function loadJoinLink() {
-  const answer = await callApi("GET", "/api/admin/join-links");
-  if (!answer.ok) return say(explainRefusal(answer), true);
-  const newest = answer.data.join_links.at(-1);
+  const answer = await apiCall("GET", "/api/admin/join-links");
+  if (!answer.ok) return say(serverMessage(answer), true);
+  const newest = answer.body.join_links.at(-1);
   menu.joinUrl.value = newest && newest.url ? newest.url : "";
 }
 
@@ -64,8 +64,8 @@ async function onRename(event) {
   event.preventDefault();
   const name = menu.newName.value.trim();
   if (!name || name === session.account.name) return say("Type a new name first.", true);
-  const answer = await callApi("PATCH", "/api/me", {name});
-  if (!answer.ok) return say(explainRefusal(answer), true);
+  const answer = await apiCall("PATCH", "/api/me", {name});
+  if (!answer.ok) return say(serverMessage(answer), true);
   location.reload(); // every part of the page (and the socket) takes the new name
 }
 
@@ -79,8 +79,8 @@ async function onPassword(event) {
   };
   if (body.password !== body.password_again) return say("The two new passwords differ.", true);
   if (menu.signOutOthers.checked) body.sign_out_others = "yes";
-  const answer = await callApi("PATCH", "/api/me", body);
-  if (!answer.ok) return say(explainRefusal(answer), true);
+  const answer = await apiCall("PATCH", "/api/me", body);
+  if (!answer.ok) return say(serverMessage(answer), true);
   menu.passwordForm.reset();
   menu.signOutOthers.checked = true;
   say("Your password is changed.");
@@ -89,24 +89,24 @@ async function onPassword(event) {
 
 async function signOut(path) {
   session.leaving = true; // the socket's close 4401 that follows is expected
-  const answer = await callApi(path === "/api/session" ? "DELETE" : "POST", path);
+  const answer = await apiCall(path === "/api/session" ? "DELETE" : "POST", path);
   if (!answer.ok && answer.status !== 401) {
     session.leaving = false;
-    return say(explainRefusal(answer), true);
+    return say(serverMessage(answer), true);
   }
   location.assign("/signin");
 }
 
 async function newJoinLink() {
-  const answer = await callApi("POST", "/api/admin/join-links");
-  if (!answer.ok) return say(explainRefusal(answer), true);
-  menu.joinUrl.value = answer.data.url;
+  const answer = await apiCall("POST", "/api/admin/join-links");
+  if (!answer.ok) return say(serverMessage(answer), true);
+  menu.joinUrl.value = answer.body.url;
   say("A new join link: the old one no longer works.");
 }
 
 async function revokeJoinLinks() {
-  const answer = await callApi("DELETE", "/api/admin/join-links");
-  if (!answer.ok) return say(explainRefusal(answer), true);
+  const answer = await apiCall("DELETE", "/api/admin/join-links");
+  if (!answer.ok) return say(serverMessage(answer), true);
   menu.joinUrl.value = "";
   say("Nobody can join until you make a new link.");
 }

@@ -1,38 +1,56 @@
-// The JSON API as the pages call it: the page's _xsrf token on every request
-// that changes something (docs/protocol.md, "Cross-site requests"), and
-// every answer as {ok, status, data} — an error's data is {error, message}.
+// The JSON API as the page calls it: the token when the server requires one
+// (otherwise the session cookie goes along by itself), the cross-site
+// request token echoed for a change, and every answer as {ok, status, body}.
 
-function xsrfToken() {
-  const meta = document.querySelector('meta[name="xsrf-token"]');
-  if (meta && meta.content) return meta.content;
-  const cookie = document.cookie.split("; ").find((part) => part.startsWith("_xsrf="));
-  return cookie ? decodeURIComponent(cookie.slice("_xsrf=".length)) : "";
+import {session} from "./session.js";
+
+const XSRF_COOKIE = "_xsrf";
+
+function cookie(name) {
+  const found = document.cookie.split("; ").find((part) => part.startsWith(name + "="));
+  return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
 }
 
-export async function callApi(method, path, body) {
-  const headers = {"X-XSRFToken": xsrfToken()};
-  const options = {method, headers, credentials: "same-origin"};
-  if (body !== undefined) {
+// ``method`` ``path`` with a JSON ``body``; never throws: a network failure is status 0.
+export async function apiCall(method, path, body) {
+  const headers = {Accept: "application/json"};
+  if (session.jwtRequired && session.token) headers.Authorization = `Bearer ${session.token}`;
+  if (method !== "GET") {
     headers["Content-Type"] = "application/json";
-    options.body = JSON.stringify(body);
+    const xsrf = cookie(XSRF_COOKIE);
+    if (xsrf) headers["X-XSRFToken"] = xsrf;
   }
-  let response;
+  const init = {method, headers, credentials: "same-origin"};
+  if (body !== undefined) init.body = JSON.stringify(body);
   try {
-    response = await fetch(path, options);
+    const response = await fetch(path, init);
+    const text = await response.text();
+    let parsed = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    return {ok: response.ok, status: response.status, body: parsed};
   } catch {
-    return {ok: false, status: 0, data: {error: "offline", message: "The server cannot be reached. Try again."}};
+    return {ok: false, status: 0, body: null};
   }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = {error: "bad_answer", message: `The server answered ${response.status}.`};
-  }
-  return {ok: response.ok, status: response.status, data};
 }
 
-// A refusal in words for a person: the server's own message, as a sentence.
-export function explainRefusal(answer) {
-  const message = (answer.data && answer.data.message) || "something went wrong: try again";
-  return `${message.charAt(0).toUpperCase()}${message.slice(1)}.`;
+// What went wrong with an answer, in words for the person.
+export function failure(answer) {
+  if (answer.status === 0) return "The server cannot be reached. Try again in a moment.";
+  if (answer.status === 401) return "Sign in first: only people with an account can do this.";
+  const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
+  return message ? message.charAt(0).toUpperCase() + message.slice(1) + "." : `The server refused (${answer.status}).`;
+}
+
+export const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
+
+// A refusal in the server's own words, as a sentence: for forms where a 401
+// means a wrong password rather than "sign in first".
+export function serverMessage(answer) {
+  if (answer.status === 0) return "The server cannot be reached. Try again in a moment.";
+  const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
+  return message ? message.charAt(0).toUpperCase() + message.slice(1) + "." : `The server refused (${answer.status}).`;
 }

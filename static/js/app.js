@@ -8,8 +8,20 @@ import {ui} from "./dom.js";
 import * as identity from "./identity.js";
 import * as messages from "./messages.js";
 import * as people from "./people.js";
-import {FRAME, IDENTITY_ERRORS, roomProblem} from "./protocol.js";
-import {refreshRooms, showRooms, toggleDrawer, wireRooms} from "./rooms.js";
+import {explain} from "./refusals.js";
+import {FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
+import {wireRoomDialogs} from "./room_dialogs.js";
+import {wireSettings} from "./room_settings.js";
+import {
+  currentEntry,
+  onRoomFrame,
+  onRoomGone,
+  refreshRooms,
+  showAccountActions,
+  showRooms,
+  toggleDrawer,
+  wireRooms,
+} from "./rooms.js";
 import {recallIdentity, session} from "./session.js";
 
 function routeFrames() {
@@ -19,6 +31,7 @@ function routeFrames() {
     identity.onWelcome(frame);
     people.onWelcome(frame);
     refreshRooms();
+    showAccountActions();
   });
   on(FRAME.HISTORY, (frame) => {
     const {purpose, messages: shown} = messages.onHistory(frame);
@@ -37,17 +50,27 @@ function routeFrames() {
   on(FRAME.ACK, composer.onAck);
   on(FRAME.ERROR, (frame) => {
     if (IDENTITY_ERRORS.has(frame.code)) identity.onIdentityRefused(frame);
+    else if (ROOM_ERRORS.has(frame.code)) onRoomRefused(frame.code);
     else composer.onRefused(frame);
   });
+  on(FRAME.ROOM, onRoomFrame);
+  on(FRAME.ROOM_GONE, onRoomGone);
   configure({
     since: messages.lastId,
     closed: () => {
       messages.onClosed();
       people.forgetTypers();
     },
-    mustAct: identity.onIdentityClosed,
+    mustAct: (code) => (ROOM_ERRORS.has(code) ? onRoomRefused(code) : identity.onIdentityClosed(code)),
   });
   people.onChange(() => showRooms());
+}
+
+// Taken out of the room, or it is not one's to see: nothing to retry, another room to pick.
+function onRoomRefused(code) {
+  session.mustAct = true;
+  ui.roomError.textContent = explain(code);
+  toggleDrawer(true);
 }
 
 function wirePage() {
@@ -72,6 +95,8 @@ function wirePage() {
   composer.wireComposer();
   identity.wireIdentity();
   wireRooms();
+  wireRoomDialogs();
+  wireSettings(currentEntry);
 }
 
 function start() {

@@ -132,7 +132,11 @@ function onClose(event) {
   const code = ERROR_FOR_CLOSE[event.code];
   if (code) {
     session.mustAct = true;
-    const why = event.code === CLOSE.UNAUTHORIZED ? "a valid token is needed" : "pick another name";
+    const why = {
+      [CLOSE.UNAUTHORIZED]: "a valid token is needed",
+      [CLOSE.FORBIDDEN]: "you are no longer a member of this room",
+      [CLOSE.NOT_FOUND]: "this room does not exist, or you may not see it",
+    }[event.code] || "pick another name";
     setStatus("offline", "Offline", `Not connected: ${why}.`);
     hooks.mustAct(code);
     return;

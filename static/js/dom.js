@@ -33,6 +33,8 @@ export const ui = {
   roomForm: $("room-form"),
   roomName: $("room-name"),
   roomError: $("room-error"),
+  roomActions: $("room-actions"),
+  roomSettings: $("room-settings"),
   typing: $("typing"),
   sendError: $("send-error"),
   composer: $("composer"),

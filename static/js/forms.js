@@ -2,7 +2,7 @@
 // reset.html): checks a person can be told at once, then the JSON API,
 // whose refusals are shown beside the field they are about.
 
-import {callApi, explainRefusal} from "./api.js";
+import {apiCall, serverMessage} from "./api.js";
 
 const form = document.getElementById("account-form");
 const errorLine = document.getElementById("form-error");
@@ -52,7 +52,7 @@ function done(kind, answer) {
   document.getElementById("form-step").hidden = true;
   document.getElementById("done-step").hidden = false;
   const link = document.getElementById("join-link");
-  link.value = answer.data.join_link || "";
+  link.value = answer.body.join_link || "";
   link.focus();
   link.select();
 }
@@ -67,10 +67,10 @@ async function onSubmit(event) {
   errorLine.textContent = "";
   const button = form.querySelector('button[type="submit"]');
   button.disabled = true;
-  const answer = await callApi("POST", ENDPOINTS[kind], values);
+  const answer = await apiCall("POST", ENDPOINTS[kind], values);
   button.disabled = false;
   if (answer.ok) return done(kind, answer);
-  refuse(explainRefusal(answer), FIELD_FOR[answer.data && answer.data.error]);
+  refuse(serverMessage(answer), FIELD_FOR[answer.body && answer.body.error]);
 }
 
 async function copyJoinLink() {

@@ -291,5 +291,5 @@ export function onVisible() {
 
 export function updateTitle() {
   const prefix = list.unseenWhileHidden ? `(${list.unseenWhileHidden}) ` : "";
-  document.title = `${prefix}#${session.room} · chatroom`;
+  document.title = `${prefix}${session.roomLabel || "#" + session.room} · chatroom`;
 }

@@ -20,6 +20,8 @@ export const FRAME = Object.freeze({
   TYPING: "typing",
   ACK: "ack",
   ERROR: "error",
+  ROOM: "room", // a room one may see was created or changed (version 2)
+  ROOM_GONE: "room_gone", // a room is no longer one's to see (version 2)
   MESSAGE: "message", // client to server
 });
 
@@ -35,6 +37,9 @@ export const ERROR = Object.freeze({
   BAD_NAME: "bad_name",
   NICK_TAKEN: "nick_taken",
   UNAUTHORIZED: "unauthorized",
+  FORBIDDEN: "forbidden",
+  NOT_FOUND: "not_found",
+  READ_ONLY: "read_only",
 });
 
 // Close codes (docs/protocol.md, "Closing").
@@ -46,6 +51,8 @@ export const CLOSE = Object.freeze({
   TRY_AGAIN_LATER: 1013,
   BAD_NAME: 4400,
   UNAUTHORIZED: 4401,
+  FORBIDDEN: 4403,
+  NOT_FOUND: 4404,
   NICK_TAKEN: 4409,
 });
 
@@ -54,7 +61,12 @@ export const ERROR_FOR_CLOSE = Object.freeze({
   [CLOSE.BAD_NAME]: ERROR.BAD_NAME,
   [CLOSE.UNAUTHORIZED]: ERROR.UNAUTHORIZED,
   [CLOSE.NICK_TAKEN]: ERROR.NICK_TAKEN,
+  [CLOSE.FORBIDDEN]: ERROR.FORBIDDEN,
+  [CLOSE.NOT_FOUND]: ERROR.NOT_FOUND,
 });
+
+// Refusals of the room itself (taken out of it, or it is not one's to see): choose another room.
+export const ROOM_ERRORS = new Set([ERROR.FORBIDDEN, ERROR.NOT_FOUND]);
 
 // Refusals of who one is (the nick or the token), answered by choosing again.
 export const IDENTITY_ERRORS = new Set([ERROR.BAD_NAME, ERROR.NICK_TAKEN, ERROR.UNAUTHORIZED]);

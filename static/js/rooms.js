@@ -2,14 +2,17 @@
 // direct messages; a group shows only when it has rooms), a search by the
 // start of a name, a form to join or create one, in a side panel on a wide
 // screen and a drawer on a phone. It holds one page of GET /api/rooms:
-// never thousands of elements, however many rooms the server has.
+// never thousands of elements, however many rooms the server has. The
+// server's ``room`` and ``room_gone`` frames keep it live; a direct room is
+// shown by the names of the other people in it.
 
+import {apiCall} from "./api.js";
 import {element, ui} from "./dom.js";
-import {normalizeRoom, roomProblem} from "./protocol.js";
+import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
+import {updateTitle} from "./messages.js";
 import {onlineNow} from "./people.js";
 import {session} from "./session.js";
 
-const ROOMS_REFRESH_MS = 30000;
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
 const ROOM_SEARCH_DELAY_MS = 250;
 
@@ -45,6 +48,20 @@ export function goToRoom(raw) {
   location.assign(roomUrl(room));
 }
 
+// How a room is called on the page: the other people of a direct room, else
+// its title (its name when it has none), as "#name".
+export function roomLabel(entry) {
+  if (!entry) return "#" + session.room;
+  if (entry.kind === "direct" && Array.isArray(entry.members)) {
+    const others = entry.members.filter((name) => nickKey(name) !== nickKey(session.myNick));
+    return others.length ? others.join(", ") : "Only you";
+  }
+  return "#" + (typeof entry.title === "string" && entry.title ? entry.title : entry.room);
+}
+
+// The current room's entry, once the server listed it.
+export const currentEntry = () => nav.rooms.find((r) => r && r.room === session.room) || null;
+
 const kindOf = (room) => (GROUPS.some((g) => g.kind === room.kind) ? room.kind : "open");
 const byName = (a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
 
@@ -54,21 +71,21 @@ function entries(rooms) {
   const listed = rooms.filter((r) => r && typeof r.room === "string");
   const current = listed.find((r) => r.room === session.room);
   const others = listed.filter((r) => r !== current);
-  const here = {room: session.room, online: onlineNow(), kind: current ? current.kind : undefined};
+  const here = {...(current || {}), room: session.room, online: onlineNow()};
   if (current && !session.connected) here.online = current.online;
   return [...others, here]
     .filter((r) => r.room.startsWith(nav.prefix))
-    .map((r) => ({room: r.room, online: Number(r.online) || 0, kind: kindOf(r)}))
+    .map((r) => ({room: r.room, online: Number(r.online) || 0, kind: kindOf(r), label: roomLabel(r)}))
     .sort(byName);
 }
 
-function roomLink({room, online}) {
+function roomLink({room, online, label}) {
   const item = element("li");
   const link = element("a", "room-link");
   link.href = roomUrl(room);
   link.dataset.room = room;
-  link.append(element("bdi", "", "#" + room), element("span", "count", String(online)));
-  link.setAttribute("aria-label", `#${room}, ${online} online`);
+  link.append(element("bdi", "", label), element("span", "count", String(online)));
+  link.setAttribute("aria-label", `${label}, ${online} online`);
   if (room === session.room) link.setAttribute("aria-current", "page");
   item.append(link);
   return item;
@@ -99,6 +116,7 @@ export function showRooms(rooms = nav.rooms) {
   const groups = GROUPS.map((group) => [group, shown.filter((r) => r.kind === group.kind)]);
   ui.rooms.replaceChildren(...groups.filter(([, list]) => list.length).map(([group, list]) => groupSection(group, list)));
   ui.roomsNote.textContent = roomsNote(shown.length);
+  showHeader();
   const again = [...ui.rooms.querySelectorAll("a")].find((a) => a.dataset.room === focusedRoom);
   if (again) again.focus();
 }
@@ -126,19 +144,48 @@ export async function refreshRooms() {
   if (session.jwtRequired && !session.token) return;
   const query = new URLSearchParams({limit: String(ROOMS_SHOWN)});
   if (prefix) query.set("prefix", prefix);
-  const headers = {Accept: "application/json"};
-  if (session.jwtRequired) headers.Authorization = `Bearer ${session.token}`;
-  try {
-    const response = await fetch("/api/rooms?" + query, {headers});
-    if (!response.ok) return;
-    const body = await response.json();
-    if (asked !== nav.asked || !Array.isArray(body.rooms)) return;
-    nav.prefix = prefix;
-    nav.more = Boolean(body.next);
-    showRooms(body.rooms);
-  } catch {
-    // The list is a convenience; the chat works without it.
-  }
+  const answer = await apiCall("GET", "/api/rooms?" + query);
+  // The list is a convenience: when it cannot be had, the chat works without it.
+  if (!answer.ok || asked !== nav.asked || !Array.isArray(answer.body && answer.body.rooms)) return;
+  nav.prefix = prefix;
+  nav.more = Boolean(answer.body.next);
+  showRooms(answer.body.rooms);
+}
+
+// The header names the room as the list does (a title, a direct room's people).
+function showHeader() {
+  const entry = currentEntry();
+  const label = roomLabel(entry);
+  ui.roomTitle.replaceChildren(element("bdi", "", label));
+  ui.roomTitle.dataset.kind = entry ? kindOf(entry) : "open";
+  session.roomLabel = label;
+  updateTitle();
+  ui.text.placeholder = entry && entry.archived ? "This room is archived: it is read only" : `Message ${label}`;
+}
+
+// A ``room`` frame: a room one may see was created or changed.
+export function onRoomFrame(frame) {
+  const entry = frame.room;
+  if (!entry || typeof entry.room !== "string") return;
+  const others = nav.rooms.filter((r) => r && r.room !== entry.room);
+  // Only into the page of rooms shown: the search asked for those starting so.
+  showRooms(entry.room.startsWith(nav.prefix) ? [...others, entry] : others);
+}
+
+// A ``room_gone`` frame: a room is no longer one's to see.
+export function onRoomGone(frame) {
+  showRooms(nav.rooms.filter((r) => r && r.room !== frame.room));
+}
+
+// People with an account may create rooms and open conversations: the page
+// asks the server once whether it knows this one (guests are refused).
+export async function showAccountActions() {
+  const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
+  session.isAccount = answer.ok;
+  ui.roomActions.hidden = !answer.ok;
+  ui.roomSettings.hidden = !answer.ok;
+  // An account's rooms are made with "New room"; going to a name only finds one.
+  if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
 }
 
 function searchRoomsSoon() {
@@ -185,5 +232,6 @@ export function wireRooms() {
   ui.sidebar.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && drawerOpen()) closeDrawer();
   });
-  setInterval(() => !document.hidden && refreshRooms(), ROOMS_REFRESH_MS);
+  // Changes come as frames; online counts are brought up to date when the page is looked at again.
+  document.addEventListener("visibilitychange", () => !document.hidden && refreshRooms());
 }

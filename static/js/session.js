@@ -22,6 +22,8 @@ export const session = {
   myNick: "", // what the server gave us
   token: "",
   connected: false,
+  roomLabel: "", // how the room is called: its title, or a direct room's people
+  isAccount: false, // signed in with an account (not a guest): may create and manage rooms
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
   // Signing out from this page: the socket's closing is expected.

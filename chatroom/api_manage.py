@@ -1,0 +1,317 @@
+"""Rooms people create and manage: create a room, open a direct conversation, rename, archive.
+
+Who may do what is access.py's; this module reads the request, asks it,
+changes the store, and tells every node (Backend.notify) so members' pages
+and sockets follow at once. Members are api_members.py's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from typing import Any
+
+import orjson
+
+from . import protocol
+from .access import Access, may_create_rooms, may_manage, member_names
+from .api import ApiError, JsonHandler, room_not_found
+from .api_rooms import RoomsHandler
+from .backend import Backend
+from .config import Settings
+from .events import (
+    ROOM_ARCHIVED,
+    ROOM_CREATED,
+    ROOM_MEMBERS,
+    ROOM_RENAMED,
+    ROOM_UNARCHIVED,
+    RoomNotice,
+)
+from .identity import Authenticator, Identity
+from .limits import KeyedTokenBuckets
+from .protocol import room_entry
+from .store.accounts_base import RoomTakenError, UnknownAccountError
+from .store.records import CLOSED, DIRECT, OPEN, PERSON, Account, Membership, RoomRecord
+
+MAX_TITLE_LENGTH = 100
+# Named at once in a new room, or in a direct conversation (the caller aside).
+MAX_NAMED_MEMBERS = 100
+MAX_DIRECT_MEMBERS = 20
+# The store's name for the key that makes direct rooms' ids unguessable.
+DIRECT_ROOM_SECRET = "direct_room_key"
+DIRECT_PREFIX = "dm-"
+
+
+def clean_title(raw: object) -> str | None:
+    """A room title from a body: one line of at most MAX_TITLE_LENGTH characters; "" or null clears it."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise ApiError(400, protocol.BAD_REQUEST, '"title" must be a string or null')
+    title = unicodedata.normalize("NFC", raw).strip()
+    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in title):
+        raise ApiError(400, protocol.BAD_REQUEST, "the title may not hold control characters or line breaks")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise ApiError(400, protocol.TOO_LONG, f"a title has at most {MAX_TITLE_LENGTH} characters")
+    return title or None
+
+
+class ManageHandler(JsonHandler):
+    """Base of the handlers that change rooms: JSON bodies, accounts named in them, notices."""
+
+    def initialize(  # type: ignore[override]
+        self,
+        config: Settings,
+        backend: Backend,
+        authenticator: Authenticator,
+        access: Access,
+        creations: KeyedTokenBuckets,
+    ) -> None:
+        super().initialize(config, backend, authenticator, access)
+        # Rooms and direct conversations created, per account (shared by every handler).
+        self.creations = creations
+
+    def body(self) -> dict[str, Any]:
+        """The request's JSON object, or 400 bad_json / bad_request."""
+        try:
+            body = orjson.loads(self.request.body or b"{}")
+        except orjson.JSONDecodeError:
+            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, protocol.BAD_REQUEST, "the body must be a JSON object")
+        return body
+
+    def account(self) -> Identity:
+        """Who asks, when an account (a bot's too): 401 for a guest."""
+        if self.who is None:
+            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests do not create or manage rooms")
+        return self.who
+
+    def person(self) -> Identity:
+        """Who asks, when a person's account: 401 for a guest, 403 for a bot."""
+        if not may_create_rooms(self.account()):
+            raise ApiError(403, protocol.FORBIDDEN, "bots do not create or manage rooms")
+        assert self.who is not None
+        return self.who
+
+    def spend_creation(self, who: Identity) -> None:
+        """Count one room made by ``who``; 429 rate_limited when they make them too fast."""
+        key = str(who.account_id)
+        if self.config.new_rooms_per_minute and not self.creations.take(key):
+            wait = max(1, round(self.creations.wait(key)))
+            raise ApiError(
+                429,
+                protocol.RATE_LIMITED,
+                f"you are creating rooms too fast: try again in {wait} s",
+                {"Retry-After": str(wait)},
+            )
+
+    async def accounts_named(self, raw: object, *, limit: int = MAX_NAMED_MEMBERS) -> list[Account]:
+        """The active accounts a body's list of names names; 400 when one is not a name or not an account."""
+        if raw is None:
+            return []
+        if not isinstance(raw, list) or not all(isinstance(name, str) for name in raw):
+            raise ApiError(400, protocol.BAD_REQUEST, '"members" must be a list of account names')
+        if len(raw) > limit:
+            raise ApiError(400, protocol.BAD_REQUEST, f"name at most {limit} members at once")
+        found: dict[int, Account] = {}
+        for name in raw:
+            account = await self.unavailable_if_failing(self.backend.accounts.account_by_name(name))
+            if account is None or not account.active:
+                raise ApiError(400, UNKNOWN_ACCOUNT, f"there is no account {name!r}")
+            found[account.id] = account
+        return list(found.values())
+
+    async def entry(self, record: RoomRecord, *, readable: bool = True) -> dict[str, Any]:
+        """The room as GET /api/rooms lists it; without its last id for a manager who may not read it."""
+        online = (await self.unavailable_if_failing(self.backend.online_counts([record.room])))[0]
+        entry = room_entry(record, online if readable else 0)
+        if not readable:
+            del entry["last_id"]
+        if record.kind == DIRECT:
+            entry["members"] = await self.unavailable_if_failing(
+                member_names(self.backend.accounts, record.room)
+            )
+        return entry
+
+    async def notify(self, record: RoomRecord, change: str, *, removed: tuple[int, ...] = ()) -> None:
+        """Tell every node's members of the change: who may see the room now, who no longer may."""
+        members: tuple[int, ...] = ()
+        if record.kind != OPEN:
+            members = tuple(m.account_id for m in await self.backend.accounts.members_of(record.room))
+        await self.unavailable_if_failing(
+            self.backend.notify(RoomNotice(record.room, change, members=members, removed=removed))
+        )
+
+
+# The error code for a body that names someone without an account.
+UNKNOWN_ACCOUNT = "unknown_account"
+
+
+class CreateRoomsHandler(RoomsHandler, ManageHandler):
+    """``GET /api/rooms`` (api_rooms.py) and ``POST /api/rooms``: create an open or closed room.
+
+    Body ``{"room", "kind": "open"|"closed", "title"?, "members"?: [names]}``;
+    the creator becomes its owner. 201 with the room's entry.
+    """
+
+    async def post(self) -> None:
+        who = self.person()
+        body = self.body()
+        kind = body.get("kind", OPEN)
+        if kind not in (OPEN, CLOSED):
+            raise ApiError(400, protocol.BAD_REQUEST, '"kind" must be "open" or "closed"')
+        room = self.new_room_name(body.get("room"))
+        title = clean_title(body.get("title"))
+        members = [account.id for account in await self.accounts_named(body.get("members"))]
+        self.spend_creation(who)
+        await self.refuse_guests_room(room)
+        try:
+            record = await self.unavailable_if_failing(
+                self.backend.accounts.create_room(
+                    room, kind, title=title, creator_id=who.account_id, members=members
+                )
+            )
+        except RoomTakenError as error:
+            raise ApiError(409, ROOM_TAKEN, str(error)) from None
+        await self.notify(record, ROOM_CREATED)
+        self.send_json(await self.entry(record), 201)
+
+    async def refuse_guests_room(self, room: str) -> None:
+        """409 when guests are in a room of that name (or a look-alike) that has no record yet.
+
+        Such a room exists only on the bus (version 1's rooms): making it
+        closed would leave its guests connected to a closed room.
+        """
+        if not self.config.guests:
+            return
+        if await self.unavailable_if_failing(self.backend.room_exists(room)):
+            raise ApiError(409, ROOM_TAKEN, f"the room {room!r} exists")
+        holder = await self.unavailable_if_failing(self.backend.claim_room(room))
+        if holder is not None:
+            raise ApiError(409, ROOM_TAKEN, f"the room {room!r} is too like {holder!r}")
+
+    def new_room_name(self, raw: object) -> str:
+        """The room name a body asks for, normalised; 400 bad_name, or for a name kept for direct rooms."""
+        if not isinstance(raw, str):
+            raise ApiError(400, protocol.BAD_REQUEST, '"room" must be a string: the new room\'s name')
+        room = self.room_argument(raw)
+        if room.casefold().startswith(DIRECT_PREFIX):
+            raise ApiError(
+                400, protocol.BAD_NAME, f"names starting {DIRECT_PREFIX!r} are kept for direct messages"
+            )
+        return room
+
+
+# The error code for a room name that is taken, or too like one that is.
+ROOM_TAKEN = "room_taken"
+
+
+class DirectHandler(ManageHandler):
+    """``POST /api/direct`` ``{"members": [names]}``: the direct room of those accounts and the caller.
+
+    The same set of people always has the same room: 201 when it is made, 200
+    when it exists (anyone of them who had left is back in it).
+    """
+
+    async def post(self) -> None:
+        who = self.person()
+        people = await self.accounts_named(self.body().get("members"), limit=MAX_DIRECT_MEMBERS)
+        if any(account.kind != PERSON for account in people):
+            raise ApiError(
+                400, protocol.BAD_REQUEST, "direct messages are between people: bots cannot be in one"
+            )
+        ids = sorted({who.account_id, *(account.id for account in people)})
+        if len(ids) < 2:
+            raise ApiError(400, protocol.BAD_REQUEST, "name at least one other person")
+        room = await self.direct_room_id(ids)
+        record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
+        if record is None:
+            self.spend_creation(who)
+            record = await self.create(room, ids)
+            if record is not None:
+                await self.notify(record, ROOM_CREATED)
+                self.send_json(await self.entry(record), 201)
+                return
+            record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
+        if record is None or record.kind != DIRECT:
+            raise ApiError(409, ROOM_TAKEN, "that conversation's name is taken by another room")
+        await self.bring_back(record, ids)
+        self.send_json(await self.entry(record))
+
+    async def create(self, room: str, ids: list[int]) -> RoomRecord | None:
+        """The new direct room; None when another request made it a moment ago."""
+        try:
+            return await self.unavailable_if_failing(
+                self.backend.accounts.create_room(room, DIRECT, members=ids)
+            )
+        except RoomTakenError:
+            return None
+        except UnknownAccountError:
+            raise ApiError(400, UNKNOWN_ACCOUNT, "one of those accounts no longer exists") from None
+
+    async def bring_back(self, record: RoomRecord, ids: list[int]) -> None:
+        """Make anyone of the set who had left a member again."""
+        accounts = self.backend.accounts
+        present = {m.account_id for m in await self.unavailable_if_failing(accounts.members_of(record.room))}
+        missing = [account_id for account_id in ids if account_id not in present]
+        for account_id in missing:
+            await self.unavailable_if_failing(accounts.add_member(record.room, account_id))
+        if missing:
+            await self.notify(record, ROOM_MEMBERS)
+
+    async def direct_room_id(self, ids: list[int]) -> str:
+        """The stable, unguessable id of the direct room of these accounts: ``dm-`` and 24 hex digits."""
+        key = await self.unavailable_if_failing(
+            self.backend.accounts.get_or_create_secret(DIRECT_ROOM_SECRET, lambda: secrets.token_hex(32))
+        )
+        digest = hmac.new(key.encode(), ",".join(map(str, ids)).encode(), hashlib.sha256).hexdigest()
+        return DIRECT_PREFIX + digest[:24]
+
+
+class RoomHandler(ManageHandler):
+    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?}``: rename, archive or bring back a room.
+
+    The owner or an administrator; never a direct room. 404 for a room one
+    may not see nor manage, 403 for one one sees and may not manage.
+    """
+
+    async def patch(self, raw_room: str) -> None:
+        who = self.person()
+        room = self.room_argument(raw_room)
+        body = self.body()
+        record, membership = await self.managed(who, room)
+        if "title" in body:
+            title = clean_title(body["title"])
+            if title != record.title:
+                record = await self.changed(self.backend.accounts.rename_room(room, title))
+                await self.notify(record, ROOM_RENAMED)
+        archived = body.get("archived")
+        if archived is not None and not isinstance(archived, bool):
+            raise ApiError(400, protocol.BAD_REQUEST, '"archived" must be true or false')
+        if archived is not None and archived != (record.archived_at is not None):
+            record = await self.changed(self.backend.accounts.archive_room(room, archived=archived))
+            await self.notify(record, ROOM_ARCHIVED if archived else ROOM_UNARCHIVED)
+        readable = record.kind == OPEN or membership is not None
+        self.send_json(await self.entry(record, readable=readable))
+
+    async def managed(self, who: Identity, room: str) -> tuple[RoomRecord, Membership | None]:
+        """The room and ``who``'s membership, when ``who`` may manage it; else 404 or 403."""
+        record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
+        membership = await self.unavailable_if_failing(self.access.membership_of(who, room))
+        if record is None:
+            raise room_not_found()
+        if may_manage(who, record, membership):
+            return record, membership
+        if record.kind == OPEN or membership is not None:
+            raise ApiError(403, protocol.FORBIDDEN, "only the room's owner or an administrator may change it")
+        raise room_not_found()
+
+    async def changed(self, change: Any) -> RoomRecord:
+        """The record a store change returns; 404 when the room vanished meanwhile."""
+        record = await self.unavailable_if_failing(change)
+        if not isinstance(record, RoomRecord):
+            raise ApiError(404, protocol.NOT_FOUND, "the room is gone")
+        return record

@@ -1,0 +1,129 @@
+"""A room's members (list, add, remove, leave) and the accounts a name picker offers.
+
+An administrator manages a closed room's members without reading it; adding
+oneself is the way in, and it shows in the member list. A direct room's
+members are its own: nobody adds to it, each may leave it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import protocol
+from .access import may_list_members, may_manage_members, may_read, may_remove_member
+from .api import ApiError, JsonHandler, room_not_found
+from .api_manage import UNKNOWN_ACCOUNT, ManageHandler
+from .events import ROOM_MEMBERS
+from .identity import Identity
+from .store.records import DIRECT, OPEN, Account, Membership, RoomRecord
+
+DEFAULT_PICKS = 10
+MAX_PICKS = 50
+
+
+def member_entry(account: Account, membership: Membership) -> dict[str, Any]:
+    """A member as the member list shows it: public facts only."""
+    return {"name": account.name, "role": membership.role, "bot": account.is_bot, "color": account.color}
+
+
+def account_entry(account: Account) -> dict[str, Any]:
+    """An account as the picker offers it: its name, whether a bot, its colour; nothing private."""
+    return {"name": account.name, "bot": account.is_bot, "color": account.color}
+
+
+class MembersHandler(ManageHandler):
+    """``GET /api/rooms/{room}/members`` lists them; ``POST`` ``{"name"}`` adds one (owner, administrator)."""
+
+    async def get(self, raw_room: str) -> None:
+        room = self.room_argument(raw_room)
+        record, membership = await self.room_and_membership(room)
+        if record is None or not may_list_members(self.who, record, membership):
+            raise room_not_found()
+        self.send_json({"room": room, "members": await self.members(room)})
+
+    async def post(self, raw_room: str) -> None:
+        who = self.person()
+        room = self.room_argument(raw_room)
+        record, membership = await self.room_and_membership(room)
+        self.refuse_unless_managing(who, room, record, membership)
+        assert record is not None
+        name = self.body().get("name")
+        if not isinstance(name, str):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": an account name}')
+        account = (await self.accounts_named([name]))[0]
+        existing = await self.unavailable_if_failing(self.backend.accounts.membership(room, account.id))
+        if existing is None:
+            await self.unavailable_if_failing(self.backend.accounts.add_member(room, account.id))
+            await self.notify(record, ROOM_MEMBERS)
+        self.send_json({"room": room, "members": await self.members(room)}, 200 if existing else 201)
+
+    async def room_and_membership(self, room: str) -> tuple[RoomRecord | None, Membership | None]:
+        """The room's record and the asker's membership of it (either may be None)."""
+        record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
+        if record is None:
+            return None, None
+        return record, await self.unavailable_if_failing(self.access.membership_of(self.who, room))
+
+    def refuse_unless_managing(
+        self, who: Identity, room: str, record: RoomRecord | None, membership: Membership | None
+    ) -> None:
+        """404 when ``who`` may neither manage nor see the room; 403 when they see it, not manage it."""
+        if record is not None and may_manage_members(who, record, membership):
+            return
+        if record is not None and may_read(who, record, membership, guests=False):
+            what = "a direct conversation's members" if record.kind == DIRECT else "members"
+            raise ApiError(
+                403, protocol.FORBIDDEN, f"only the room's owner or an administrator may change {what}"
+            )
+        raise room_not_found()
+
+    async def members(self, room: str) -> list[dict[str, Any]]:
+        """The room's members, by name (case folded)."""
+        accounts = self.backend.accounts
+        listed = []
+        for membership in await self.unavailable_if_failing(accounts.members_of(room)):
+            account = await self.unavailable_if_failing(accounts.account_by_id(membership.account_id))
+            if account is not None:
+                listed.append(member_entry(account, membership))
+        return sorted(listed, key=lambda member: (member["name"].casefold(), member["name"]))
+
+
+class MemberHandler(MembersHandler):
+    """``DELETE /api/rooms/{room}/members/{name}``: remove a member (owner or administrator), or leave."""
+
+    async def delete(self, raw_room: str, name: str) -> None:
+        # A bot may leave a room it was put in; removing others is for people who manage it.
+        who = self.account()
+        room = self.room_argument(raw_room)
+        record, membership = await self.room_and_membership(room)
+        account = await self.unavailable_if_failing(self.backend.accounts.account_by_name(name))
+        oneself = account is not None and account.id == who.account_id
+        if record is None or not may_remove_member(who, record, membership, oneself=oneself):
+            self.refuse_unless_managing(who, room, record, membership)
+        assert record is not None
+        if account is None:
+            raise ApiError(404, UNKNOWN_ACCOUNT, f"there is no account {name!r}")
+        if not await self.unavailable_if_failing(self.backend.accounts.remove_member(room, account.id)):
+            raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of this room")
+        # An open room stays visible to who left it; the others are gone from their list.
+        await self.notify(record, ROOM_MEMBERS, removed=() if record.kind == OPEN else (account.id,))
+        self.set_status(204)
+        self.finish()
+
+
+class AccountsHandler(JsonHandler):
+    """``GET /api/accounts?prefix=&limit=``: active accounts whose name starts so, for a name picker.
+
+    Accounts only (a guest gets 401); names, bot marks and colours, nothing else.
+    """
+
+    async def get(self) -> None:
+        if self.who is None:
+            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests cannot look people up")
+        prefix = self.get_argument("prefix", "")
+        limit = self.int_argument("limit")
+        limit = DEFAULT_PICKS if limit is None else min(max(limit, 1), MAX_PICKS)
+        found = await self.unavailable_if_failing(
+            self.backend.accounts.active_accounts_named(prefix, limit=limit)
+        )
+        self.send_json({"accounts": [account_entry(account) for account in found]})

@@ -1,0 +1,128 @@
+// The room settings dialog: its members (add, remove), its title (rename),
+// archive or bring back, and leaving it. What one may do is the server's to
+// say: a refused change shows the server's reason.
+
+import {apiCall, failure, roomPath} from "./api.js";
+import {element} from "./dom.js";
+import {PeoplePicker} from "./picker.js";
+import {roomLabel} from "./rooms.js";
+import {isOwn, session} from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = {entry: null};
+
+function showError(answer) {
+  $("settings-error").textContent = answer ? failure(answer) : "";
+}
+
+function memberItem(member, direct) {
+  const item = element("li", "member");
+  item.append(element("bdi", "nick", member.name));
+  if (member.role === "owner") item.append(element("span", "badge", "owner"));
+  if (member.bot) item.append(element("span", "badge", "bot"));
+  if (!direct && !isOwn(member.name)) {
+    const remove = element("button", "link-button", "Remove");
+    remove.type = "button";
+    remove.setAttribute("aria-label", `Remove ${member.name}`);
+    remove.addEventListener("click", () => removeMember(member.name));
+    item.append(remove);
+  }
+  return item;
+}
+
+async function loadMembers() {
+  const answer = await apiCall("GET", roomPath(session.room) + "/members");
+  const list = $("settings-members");
+  if (!answer.ok) {
+    list.replaceChildren();
+    return showError(answer);
+  }
+  const direct = state.entry && state.entry.kind === "direct";
+  list.replaceChildren(...answer.body.members.map((member) => memberItem(member, direct)));
+}
+
+async function removeMember(name) {
+  const answer = await apiCall("DELETE", `${roomPath(session.room)}/members/${encodeURIComponent(name)}`);
+  if (!answer.ok) return showError(answer);
+  showError(null);
+  loadMembers();
+}
+
+async function addMembers(names) {
+  for (const name of names) {
+    const answer = await apiCall("POST", roomPath(session.room) + "/members", {name});
+    if (!answer.ok) return showError(answer);
+  }
+  showError(null);
+  loadMembers();
+}
+
+async function change(body) {
+  const answer = await apiCall("PATCH", roomPath(session.room), body);
+  if (!answer.ok) return showError(answer);
+  showError(null);
+  fill(answer.body);
+}
+
+// Two presses: the first asks "are you sure?" on the button itself.
+async function leave() {
+  const button = $("leave-room");
+  if (!button.dataset.armed) {
+    button.dataset.armed = "yes";
+    button.textContent = "Press again to leave";
+    return;
+  }
+  const answer = await apiCall("DELETE", `${roomPath(session.room)}/members/${encodeURIComponent(session.myNick)}`);
+  if (!answer.ok) return showError(answer);
+  location.assign("?room=lobby");
+}
+
+function fill(entry) {
+  state.entry = entry;
+  delete $("leave-room").dataset.armed;
+  $("leave-room").textContent = entry.kind === "direct" ? "Leave conversation" : "Leave room";
+  const direct = entry.kind === "direct";
+  $("settings-title").textContent = direct ? "Conversation settings" : "Room settings";
+  $("settings-room").textContent = roomLabel(entry);
+  const kinds = {
+    open: "Open room: everyone with an account can see and join it.",
+    closed: "Closed room: only its members see it.",
+    direct: "Direct messages: only the people in it see it.",
+  };
+  $("settings-kind").textContent = kinds[entry.kind] + (entry.archived ? " Archived: read only." : "");
+  $("rename-form").hidden = direct;
+  $("add-member-form").hidden = direct;
+  $("archive-room").hidden = direct;
+  $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
+  $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
+}
+
+export function openSettings(entry) {
+  fill(entry || {room: session.room, kind: "open", title: session.room, archived: false});
+  showError(null);
+  $("settings-dialog").showModal();
+  loadMembers();
+}
+
+export function wireSettings(currentEntry) {
+  const picker = new PeoplePicker($("add-member"), $("add-member-suggestions"), $("add-member-chips"), {
+    onChange: (chosen) => {
+      if (!chosen.length) return;
+      addMembers([...chosen]);
+      picker.reset();
+    },
+  });
+  $("add-member-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    picker.choose($("add-member").value);
+  });
+  $("rename-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    change({title: $("rename-title").value});
+  });
+  $("archive-room").addEventListener("click", () => change({archived: !state.entry.archived}));
+  $("leave-room").addEventListener("click", leave);
+  $("settings-close").addEventListener("click", () => $("settings-dialog").close());
+  $("room-settings").addEventListener("click", () => openSettings(currentEntry()));
+}

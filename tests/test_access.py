@@ -1,0 +1,123 @@
+"""The access rules as pure predicates: who may read, post in, manage and list the members of which room."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatroom.access import (
+    may_create_rooms,
+    may_list_members,
+    may_manage,
+    may_manage_members,
+    may_post,
+    may_read,
+    may_remove_member,
+)
+from chatroom.identity import JWT, Identity
+from chatroom.store.records import (
+    BOT,
+    CLOSED,
+    DIRECT,
+    MEMBER,
+    OPEN,
+    OWNER,
+    PERSON,
+    Account,
+    Membership,
+    RoomRecord,
+)
+
+
+def person(name: str = "ann", *, admin: bool = False, kind: str = PERSON) -> Identity:
+    account = Account(
+        id=hash(name) % 1000 + 1,
+        name=name,
+        name_key=name,
+        kind=kind,
+        is_admin=admin,
+        external=False,
+        password_hash=None,
+        color="#000000",
+        created_at=0,
+    )
+    return Identity(account, JWT)
+
+
+ANN = person()
+ADMIN = person("root", admin=True)
+BOT_ACCOUNT = person("hook", kind=BOT)
+OPEN_ROOM = RoomRecord("lobby", OPEN)
+CLOSED_ROOM = RoomRecord("ops", CLOSED)
+DIRECT_ROOM = RoomRecord("dm-x", DIRECT)
+ARCHIVED = RoomRecord("old", CLOSED, archived_at=1)
+MEMBER_OF = Membership("ops", 1, MEMBER, 0)
+OWNER_OF = Membership("ops", 1, OWNER, 0)
+
+
+@pytest.mark.parametrize("guests", [False, True])
+def test_guests_read_open_rooms_only_when_let_in(guests: bool) -> None:
+    """A guest reads an open room with --guests, never a closed or direct one."""
+    assert may_read(None, OPEN_ROOM, None, guests=guests) is guests
+    assert not may_read(None, CLOSED_ROOM, None, guests=True)
+    assert not may_read(None, DIRECT_ROOM, None, guests=True)
+
+
+def test_closed_and_direct_rooms_are_read_by_members_only_administrators_included() -> None:
+    """An administrator who is not a member reads a closed room no more than anyone else."""
+    for room in (CLOSED_ROOM, DIRECT_ROOM):
+        assert not may_read(ANN, room, None, guests=False)
+        assert not may_read(ADMIN, room, None, guests=False)
+        assert may_read(ANN, room, MEMBER_OF, guests=False)
+
+
+def test_an_archived_room_is_read_but_not_written() -> None:
+    """Archiving keeps reading and stops posting, for owners too."""
+    assert may_read(ANN, ARCHIVED, OWNER_OF, guests=False)
+    assert not may_post(ANN, ARCHIVED, OWNER_OF, guests=False)
+
+
+def test_a_bot_posts_only_where_it_is_a_member() -> None:
+    """A bot reads an open room but posts only where it was put."""
+    assert not may_post(BOT_ACCOUNT, OPEN_ROOM, None, guests=False)
+    assert may_post(BOT_ACCOUNT, OPEN_ROOM, MEMBER_OF, guests=False)
+
+
+def test_people_create_rooms_guests_and_bots_do_not() -> None:
+    """Only a person's account creates rooms and direct conversations."""
+    assert may_create_rooms(ANN) and may_create_rooms(ADMIN)
+    assert not may_create_rooms(None)
+    assert not may_create_rooms(BOT_ACCOUNT)
+
+
+def test_owners_and_administrators_manage_rooms_but_not_direct_ones() -> None:
+    """Rename, archive and membership belong to the owner and administrators; a direct room to nobody."""
+    assert may_manage(ANN, CLOSED_ROOM, OWNER_OF) and may_manage_members(ANN, CLOSED_ROOM, OWNER_OF)
+    assert may_manage(ADMIN, CLOSED_ROOM, None) and may_manage_members(ADMIN, CLOSED_ROOM, None)
+    assert not may_manage(ANN, CLOSED_ROOM, MEMBER_OF)
+    assert not may_manage(BOT_ACCOUNT, OPEN_ROOM, OWNER_OF)
+    assert not may_manage(None, OPEN_ROOM, None)
+    assert not may_manage(ADMIN, DIRECT_ROOM, OWNER_OF)
+    assert not may_manage_members(ADMIN, DIRECT_ROOM, MEMBER_OF)
+
+
+def test_members_are_listed_to_readers_and_to_administrators_of_closed_rooms() -> None:
+    """An administrator lists a closed room's members unread; a direct room's members only to them."""
+    assert may_list_members(ANN, OPEN_ROOM, None)
+    assert may_list_members(ANN, CLOSED_ROOM, MEMBER_OF)
+    assert not may_list_members(ANN, CLOSED_ROOM, None)
+    assert may_list_members(ADMIN, CLOSED_ROOM, None)
+    assert not may_list_members(ADMIN, DIRECT_ROOM, None)
+    assert may_list_members(ANN, DIRECT_ROOM, MEMBER_OF)
+    assert not may_list_members(None, OPEN_ROOM, None)
+
+
+def test_anyone_leaves_managers_remove_others() -> None:
+    """A member leaves any room, a direct one too; only a manager removes someone else."""
+    assert may_remove_member(ANN, DIRECT_ROOM, MEMBER_OF, oneself=True)
+    assert may_remove_member(ANN, CLOSED_ROOM, MEMBER_OF, oneself=True)
+    assert not may_remove_member(ANN, CLOSED_ROOM, None, oneself=True)
+    assert not may_remove_member(ANN, CLOSED_ROOM, MEMBER_OF, oneself=False)
+    assert may_remove_member(ANN, CLOSED_ROOM, OWNER_OF, oneself=False)
+    assert may_remove_member(ADMIN, CLOSED_ROOM, None, oneself=False)
+    assert not may_remove_member(ADMIN, DIRECT_ROOM, None, oneself=False)
+    assert not may_remove_member(None, OPEN_ROOM, None, oneself=True)

@@ -1,0 +1,122 @@
+"""An outsider gets no byte of a closed or direct room on any path: socket, history, since, the API."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tornado.testing import gen_test
+
+from chatroom import protocol
+from tests.rooms_case import RoomsCase, token_for
+
+SECRET = "launch-code-7f3a91"
+TITLE = "Covert Title 55"
+
+
+class OutsiderTest(RoomsCase):
+    """ann and bob share a closed room and a direct one; carl (and root, an administrator) are outside."""
+
+    async def setUpRooms(self) -> list[str]:
+        """The closed and direct rooms, each with the secret written in it; their names."""
+        await self.person("root", admin=True)
+        await self.person("bob")
+        await self.person("carl")
+        await self.create("ann", "hidden-plans", "closed", title=TITLE, members=["bob"])
+        _, dm, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
+        for room in ("hidden-plans", dm["room"]):
+            client, _ = await self.enter("ann", room)
+            await self.recv_type(client, "sys")
+            await self.send(client, {"type": "message", "message": SECRET, "ref": "s"})
+            assert (await self.recv_type(client, "ack"))["id"] >= 1
+            client.close()
+        return ["hidden-plans", dm["room"]]
+
+    def assert_clean(self, raw: bytes | str, *rooms: str) -> None:
+        data = raw.encode() if isinstance(raw, str) else raw
+        for secret in (SECRET, TITLE, *rooms):
+            assert secret.encode() not in data, (secret, data[:300])
+
+    async def socket_bytes(self, who: str, room: str, **params: str | int) -> tuple[str, int | None]:
+        """Everything the socket sends ``who`` asking for ``room``, and its close code."""
+        client = await self.connect(room=room, token=token_for(who), **params)
+        received = []
+        while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
+            received.append(str(raw))
+        return "".join(received), client.close_code
+
+    @gen_test(timeout=30)
+    async def test_the_socket_answers_4404_and_nothing_else(self) -> None:
+        """Joining, with or without since, gives not_found and 4404, for the administrator as for anyone."""
+        for room in await self.setUpRooms():
+            for who in ("carl", "root"):
+                for params in ({}, {"since": 0}, {"since": 1}):
+                    raw, code = await self.socket_bytes(who, room, **params)
+                    assert code == protocol.CLOSE_NOT_FOUND and protocol.NOT_FOUND in raw
+                    self.assert_clean(raw, room)
+
+    @gen_test(timeout=30)
+    async def test_history_requests_from_another_room_reach_only_that_room(self) -> None:
+        """A history request on an open room's socket pages that room alone."""
+        rooms = await self.setUpRooms()
+        await self.create("carl", "town", "open")
+        client, welcome = await self.enter("carl", "town")
+        received = [str(welcome)]
+        for before in (1, 2, 10**12):
+            await self.send(client, {"type": "history", "before": before, "limit": 200})
+            received.append(str(await self.recv_type(client, "history")))
+        self.assert_clean("".join(received), *rooms)
+
+    @gen_test(timeout=30)
+    async def test_the_http_api_shows_nothing(self) -> None:
+        """Rooms list, messages (all paging), members and every change answer the outsider without a byte."""
+        rooms = await self.setUpRooms()
+        for room in rooms:
+            for who in ("carl", "root"):
+                for path in (
+                    "/api/rooms",
+                    f"/api/rooms?prefix={room[:3]}",
+                    "/api/rooms?after=a&limit=200",
+                    f"/api/rooms/{room}/messages",
+                    f"/api/rooms/{room}/messages?after=0",
+                    f"/api/rooms/{room}/messages?before=100&limit=500",
+                ):
+                    status, _, raw = await self.api("GET", path, who)
+                    assert status in (200, 404)
+                    self.assert_clean(raw, room)
+            for method, path, body in (
+                ("GET", f"/api/rooms/{room}/members", None),
+                ("POST", f"/api/rooms/{room}/members", {"name": "carl"}),
+                ("DELETE", f"/api/rooms/{room}/members/bob", None),
+                ("PATCH", f"/api/rooms/{room}", {"archived": True}),
+            ):
+                status, _, raw = await self.api(method, path, "carl", body)
+                assert status == 404, (method, path)
+                self.assert_clean(raw, room)
+        _, dm, raw = await self.api("POST", "/api/direct", "carl", {"members": ["ann", "bob"]})
+        assert dm["room"] not in rooms
+        self.assert_clean(raw, *rooms)
+
+    @gen_test(timeout=30)
+    async def test_an_administrator_sees_a_closed_rooms_members_not_its_words(self) -> None:
+        """The member list the administrator gets holds names and roles, no message, no title."""
+        rooms = await self.setUpRooms()
+        status, body, raw = await self.api("GET", f"/api/rooms/{rooms[0]}/members", "root")
+        assert status == 200 and {m["name"] for m in body["members"]} == {"ann", "bob"}
+        assert SECRET.encode() not in raw and TITLE.encode() not in raw
+        status, _, raw = await self.api("GET", f"/api/rooms/{rooms[1]}/members", "root")
+        assert status == 404
+        self.assert_clean(raw, rooms[1])
+
+    @gen_test(timeout=30)
+    async def test_a_removed_member_is_an_outsider_again(self) -> None:
+        """Once bob is out, every path answers him as it answers carl."""
+        rooms = await self.setUpRooms()
+        await self.api("DELETE", f"/api/rooms/{rooms[0]}/members/bob", "ann")
+        await self.api("DELETE", f"/api/rooms/{rooms[1]}/members/bob", "bob")
+        for room in rooms:
+            raw, code = await self.socket_bytes("bob", room, since=0)
+            assert code == protocol.CLOSE_NOT_FOUND
+            self.assert_clean(raw, room)
+            for path in ("/api/rooms", f"/api/rooms/{room}/messages", f"/api/rooms/{room}/members"):
+                _, _, raw_body = await self.api("GET", path, "bob")
+                self.assert_clean(raw_body, room)

@@ -1,0 +1,198 @@
+"""Rooms on the page (static/js/room_dialogs.js, room_settings.js, picker.js) in Debian's Chromium.
+
+People sign in with tokens on a real ``python -m chatroom`` without guests:
+a closed room made in the "New room" dialog, a direct message started from
+the picker, room settings, and screenshots of the dialogs.
+"""
+
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
+
+# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
+browser = test_page.browser
+pages = test_page.pages
+
+SECRET = "the-hideout-password-is-swordfish"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("rooms-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def open_as(pages: Pages, server: ServerProcess, name: str, room: str = "lobby", **options: object) -> Page:
+    page = pages.open(f"{server.url}/?room={room}&token={token_for(name)}", **options)  # type: ignore[arg-type]
+    expect_online(page)
+    expect(page.locator("#room-settings")).to_be_visible()
+    return page
+
+
+def api_get(server: ServerProcess, path: str, name: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(
+        server.url + path, headers={"Authorization": f"Bearer {token_for(name)}"}
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def pick(page: Page, field: str, prefix: str, name: str) -> None:
+    """Type the start of a name, wait for the suggestion, take it (Enter)."""
+    page.locator(field).fill(prefix)
+    suggestions = page.locator(
+        f"{field} + datalist option, datalist#{field[1:].replace('people', 'suggestions')} option"
+    )
+    expect(suggestions.first).to_have_attribute("value", name)
+    page.locator(field).fill(name)
+    page.locator(field).press("Enter")
+
+
+def create_closed_room(page: Page, room: str, member: str) -> None:
+    page.get_by_role("button", name="+ New room").click()
+    dialog = page.get_by_role("dialog", name="New room")
+    dialog.get_by_label("Name").fill(room)
+    dialog.get_by_label("Closed: only its members").check()
+    pick(page, "#new-room-people", member[:2], member)
+    expect(dialog.locator(".person-chip bdi")).to_have_text([member])
+    dialog.get_by_role("button", name="Create room").click()
+    page.wait_for_url(f"**/?room={room}")
+    expect_online(page)
+
+
+def test_a_closed_room_is_for_its_members_only(server: ServerProcess, pages: Pages) -> None:
+    """ann makes a closed room with bob: it reaches bob's list at once; carl can neither open nor read it."""
+    bob = open_as(pages, server, "bob")
+    carl = open_as(pages, server, "carl")
+    ann = open_as(pages, server, "ann")
+    create_closed_room(ann, "hideout", "bob")
+    expect(ann.locator("#room-title")).to_have_text("#hideout")
+    say(ann, SECRET)
+    closed = bob.locator("#rooms .room-group[data-kind=closed] .room-link bdi")
+    expect(closed).to_have_text(["#hideout"])
+    closed.click()
+    expect_online(bob)
+    expect(bob.locator("#messages .msg .text")).to_have_text([SECRET])
+
+    expect(carl.locator("#rooms .room-link bdi")).to_have_text(["#lobby"])
+    carl.goto(f"{server.url}/?room=hideout&token={token_for('carl')}")
+    expect(carl.locator("#room-error")).to_contain_text("does not exist, or you may not see it")
+    expect(carl.locator("#messages .msg")).to_have_count(0)
+    for path in ("/api/rooms/hideout/messages", "/api/rooms/hideout/members", "/api/rooms"):
+        status, body = api_get(server, path, "carl")
+        assert SECRET.encode() not in body and b"hideout" not in body, (path, status, body)
+
+
+def test_a_direct_message_between_two_people(server: ServerProcess, pages: Pages) -> None:
+    """dora writes to eve from the picker: eve sees it under Direct messages by dora's name, and reads it."""
+    eve = open_as(pages, server, "eve")
+    dora = open_as(pages, server, "dora")
+    dora.get_by_role("button", name="+ New message").click()
+    dialog = dora.get_by_role("dialog", name="New direct message")
+    pick(dora, "#direct-people", "ev", "eve")
+    expect(dialog.locator(".person-chip bdi")).to_have_text(["eve"])
+    dialog.get_by_role("button", name="Start").click()
+    dora.wait_for_url("**/?room=dm-*")
+    expect_online(dora)
+    expect(dora.locator("#room-title")).to_have_text("eve")
+    say(dora, "just between us")
+    direct = eve.locator("#rooms .room-group[data-kind=direct] .room-link bdi")
+    expect(direct).to_have_text(["dora"])
+    direct.click()
+    expect_online(eve)
+    expect(eve.locator("#room-title")).to_have_text("dora")
+    expect(eve.locator("#messages .msg .text")).to_have_text(["just between us"])
+    room = dora.url.split("room=")[1]
+    status, body = api_get(server, f"/api/rooms/{room}/messages", "carl")
+    assert status == 404 and b"between us" not in body
+
+
+def test_settings_rename_remove_and_archive(server: ServerProcess, pages: Pages) -> None:
+    """The owner renames the room, removes a member (whose page is told to leave) and archives it."""
+    gus = open_as(pages, server, "gus")
+    fay = open_as(pages, server, "fay")
+    create_closed_room(fay, "crew", "gus")
+    gus.locator("#rooms .room-group[data-kind=closed] .room-link").click()
+    expect_online(gus)
+    fay.get_by_role("button", name="Room settings").click()
+    settings = fay.get_by_role("dialog", name="Room settings")
+    expect(settings.locator(".members .nick")).to_have_text(["fay", "gus"])
+    settings.get_by_label("Title").fill("The crew")
+    settings.get_by_role("button", name="Rename").click()
+    expect(fay.locator("#room-title")).to_have_text("#The crew")
+    expect(gus.locator("#room-title")).to_have_text("#The crew")
+    settings.get_by_role("button", name="Remove gus").click()
+    expect(settings.locator(".members .nick")).to_have_text(["fay"])
+    expect(gus.locator("#room-error")).to_contain_text("no longer a member")
+    settings.get_by_role("button", name="Archive").click()
+    expect(settings.get_by_role("button", name="Bring back")).to_be_visible()
+    settings.get_by_role("button", name="Close").click()
+    say_refused = fay.locator("#text")
+    say_refused.fill("anyone?")
+    say_refused.press("Enter")
+    expect(fay.locator("#send-error")).to_contain_text("archived")
+
+
+def test_screenshots_of_the_room_dialogs(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """The new room, direct message and settings dialogs on a desktop and a phone, light and dark."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    for name in ("hana", "hiro", "henrik"):
+        open_as(pages, server, name)
+    desktop = open_as(pages, server, "ines")
+    phone = open_as(pages, server, "jon", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    for page, where in ((desktop, "desktop"), (phone, "phone")):
+        if where == "phone":
+            page.locator("#drawer-toggle").click()
+        page.get_by_role("button", name="+ New room").click()
+        dialog = page.get_by_role("dialog", name="New room")
+        dialog.get_by_label("Name").fill(f"design-{where}")
+        dialog.get_by_label("Closed: only its members").check()
+        pick(page, "#new-room-people", "ha", "hana")
+        page.locator("#new-room-people").fill("h")
+        page.wait_for_timeout(400)
+        shoot(page, out, f"new-room-{where}")
+        dialog.get_by_role("button", name="Cancel").click()
+        page.get_by_role("button", name="+ New message").click()
+        pick(page, "#direct-people", "hi", "hiro")
+        shoot(page, out, f"direct-{where}")
+        page.get_by_role("dialog", name="New direct message").get_by_role("button", name="Start").click()
+        page.wait_for_url("**/?room=dm-*")
+        expect_online(page)
+    for page, where in ((desktop, "desktop"), (phone, "phone")):
+        page.goto(f"{server.url}/?room=lobby&token={token_for('ines' if where == 'desktop' else 'jon')}")
+        expect_online(page)
+        if where == "phone":
+            page.locator("#drawer-toggle").click()
+        create_closed_room(page, f"ops-{where}", "henrik")
+        page.get_by_role("button", name="Room settings").click()
+        expect(page.locator(".members .nick")).to_have_count(2)
+        shoot(page, out, f"settings-{where}")
+        widths = page.evaluate("document.documentElement.scrollWidth")
+        assert widths <= page.viewport_size["width"]  # type: ignore[index]
+
+
+def shoot(page: Page, out: Path, name: str) -> None:
+    """Both colour schemes of what the page shows now."""
+    scheme = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    first, second = ("dark", "light") if scheme else ("light", "dark")
+    page.screenshot(path=str(out / f"rooms-{name}-{first}.png"))
+    page.emulate_media(color_scheme=second)
+    page.screenshot(path=str(out / f"rooms-{name}-{second}.png"))
+    page.emulate_media(color_scheme=first)

@@ -1,0 +1,139 @@
+"""Rooms created and managed through one node's API reach the members on another node at once.
+
+Two real ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis;
+people sign in with JWTs; clients are the ``websockets`` library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+import tornado.httpclient
+from websockets.asyncio.client import ClientConnection
+
+from .clients import ANY_TYPE, aclose_code, anext_of, arefused_on_open, awelcomed
+from .redis_server import RedisServer
+from .support import ServerProcess
+
+SECRET = "a-rooms-cluster-secret-long-enough-for-hs256"
+WORDS = "the-quarterly-numbers-8812"
+WAIT = 15.0
+
+
+def token(name: str) -> str:
+    return jwt.encode({"sub": name, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
+
+
+@pytest.fixture
+def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two nodes sharing a PostgreSQL schema and a Redis, accounts only."""
+    redis = RedisServer(tmp_path).start()
+    database = request.getfixturevalue("postgres_server").new_schema()
+    flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET)
+    try:
+        with ServerProcess(*flags, guests=False) as left, ServerProcess(*flags, guests=False) as right:
+            yield left, right
+    finally:
+        redis.stop()
+
+
+async def call(server: ServerProcess, method: str, path: str, who: str, body: Any = None) -> tuple[int, Any]:
+    """An API call to ``server`` as ``who``: status and decoded body."""
+    request = tornado.httpclient.HTTPRequest(
+        server.url + path,
+        method=method,
+        headers={"Authorization": f"Bearer {token(who)}"},
+        body=json.dumps(body) if body is not None else (b"" if method in ("POST", "PATCH") else None),
+        allow_nonstandard_methods=True,
+    )
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+    return response.code, json.loads(response.body) if response.body else None
+
+
+async def drain(ws: ClientConnection, wait: float = 0.5) -> str:
+    """Every frame that arrives within ``wait`` seconds, as text."""
+    received = []
+    try:
+        while True:
+            received.append(str(await asyncio.wait_for(ws.recv(), wait)))
+    except TimeoutError:
+        return "".join(received)
+
+
+def test_a_closed_room_lives_on_both_nodes(nodes: tuple[ServerProcess, ServerProcess]) -> None:
+    """Created, archived and a member removed on the left: the right node's members follow at once,
+    and an outsider on the right hears nothing of it."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        ann_lobby, _, _ = await awelcomed(left, room="lobby", token=token("ann"))
+        bob_lobby, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
+        carl_lobby, _, _ = await awelcomed(right, room="lobby", token=token("carl"))
+        status, _ = await call(
+            left, "POST", "/api/rooms", "ann", {"room": "team", "kind": "closed", "members": ["bob"]}
+        )
+        assert status == 201
+        created = await anext_of(bob_lobby, "room", WAIT, skip=ANY_TYPE)
+        assert (created["change"], created["room"]["room"], created["room"]["kind"]) == (
+            "created",
+            "team",
+            "closed",
+        )
+        bob_team, _, _ = await awelcomed(right, room="team", token=token("bob"))
+        ann_team, _, _ = await awelcomed(left, room="team", token=token("ann"))
+        await ann_team.send(json.dumps({"type": "message", "message": WORDS}))
+        assert (await anext_of(bob_team, "user", WAIT, skip=ANY_TYPE))["message"] == WORDS
+
+        assert (await call(left, "PATCH", "/api/rooms/team", "ann", {"archived": True}))[0] == 200
+        assert (await anext_of(bob_team, "room", WAIT, skip=ANY_TYPE))["change"] == "archived"
+        await bob_team.send(json.dumps({"type": "message", "message": "too late", "ref": "r"}))
+        assert (await anext_of(bob_team, "error", WAIT, skip=ANY_TYPE))["code"] == "read_only"
+
+        assert (await call(left, "DELETE", "/api/rooms/team/members/bob", "ann"))[0] == 204
+        assert (await anext_of(bob_team, "error", WAIT, skip=ANY_TYPE))["code"] == "forbidden"
+        assert await aclose_code(bob_team, WAIT) == 4403
+        assert (await anext_of(bob_lobby, "room_gone", WAIT, skip=ANY_TYPE))["room"] == "team"
+        error, code = await arefused_on_open(right, room="team", token=token("bob"), since=0)
+        assert (error["code"], code) == ("not_found", 4404)
+        assert (await call(right, "GET", "/api/rooms/team/messages", "bob"))[0] == 404
+
+        heard = await drain(carl_lobby)
+        assert "team" not in heard and WORDS not in heard
+        for ws in (ann_lobby, bob_lobby, carl_lobby, ann_team):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_direct_message_reaches_the_other_node(nodes: tuple[ServerProcess, ServerProcess]) -> None:
+    """Opened on the left, the conversation appears at once in the right node's room list with both names."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        bob_lobby, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
+        carl_lobby, _, _ = await awelcomed(right, room="lobby", token=token("carl"))
+        status, dm = await call(left, "POST", "/api/direct", "ann", {"members": ["bob"]})
+        assert status == 201
+        frame = await anext_of(bob_lobby, "room", WAIT, skip=ANY_TYPE)
+        assert frame["room"]["room"] == dm["room"] and sorted(frame["room"]["members"]) == ["ann", "bob"]
+        status, again = await call(right, "POST", "/api/direct", "bob", {"members": ["ann"]})
+        assert (status, again["room"]) == (200, dm["room"])
+        bob_dm, _, _ = await awelcomed(right, room=dm["room"], token=token("bob"))
+        ann_dm, _, _ = await awelcomed(left, room=dm["room"], token=token("ann"))
+        await ann_dm.send(json.dumps({"type": "message", "message": WORDS}))
+        assert (await anext_of(bob_dm, "user", WAIT, skip=ANY_TYPE))["message"] == WORDS
+        heard = await drain(carl_lobby)
+        assert dm["room"] not in heard and WORDS not in heard
+        error, code = await arefused_on_open(right, room=dm["room"], token=token("carl"), since=0)
+        assert (error["code"], code) == ("not_found", 4404)
+        for ws in (bob_lobby, carl_lobby, bob_dm, ann_dm):
+            await ws.close()
+
+    asyncio.run(scenario())
