@@ -112,15 +112,20 @@ class Backend(Protocol):
         """Whether a member of the room holds ``nick`` (by nick key), on any node."""
         ...
 
-    async def reserve(self, room: str, nick: str) -> list[str] | None:
-        """Hold ``nick`` in ``room``: the members, it included, or None if taken."""
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+        """Hold ``nick`` in ``room`` for ``owner``: the members (each once), it included, or None if taken.
+
+        An owner holding the nick already shares it (bus/base.py: an
+        account's connections are one member); None is an owner of its own.
+        """
         ...
 
-    async def announce_join(self, room: str, nick: str) -> None:
-        """Broadcast that a reserved nick has joined."""
+    async def announce_join(self, room: str, nick: str) -> bool:
+        """Broadcast that a reserved nick has joined, once per member: whether it was broadcast now."""
+        ...
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Free a nick; with ``announce`` broadcast that it left."""
+        """Let go of one hold of a nick; the member's last broadcasts that it left, when owed."""
 
     async def typing(self, room: str, nick: str) -> None:
         """Broadcast that ``nick`` is typing."""

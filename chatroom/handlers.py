@@ -287,7 +287,7 @@ class ChatSocketHandler(GuardedSocketHandler):
         if isinstance(effect, effects.ClaimRoom):
             return session.room_claimed(await backend.claim_room(effect.room))
         if isinstance(effect, effects.Reserve):
-            return session.reserved(effect.nick, await backend.reserve(room, effect.nick))
+            return session.reserved(effect.nick, await backend.reserve(room, effect.nick, session.owner))
         if isinstance(effect, effects.EnterHub):
             await self.hub.enter(self)
             return session.entered()
@@ -298,7 +298,10 @@ class ChatSocketHandler(GuardedSocketHandler):
             return session.room_read(effect, last_id, epoch, messages)
         if isinstance(effect, effects.AnnounceJoin):
             self.hub.await_join(self)
-            await backend.announce_join(room, self.nick)
+            if not await backend.announce_join(room, self.nick):
+                # Another connection of the account is in the room: nobody else hears of this one.
+                self.hub.stop_awaiting_join(self)
+                return session.join_known(now_ms())
             asyncio.get_running_loop().call_later(JOIN_ECHO_WAIT, self._join_overdue)
             return session.join_announced()
         if isinstance(effect, effects.LeaveHub):

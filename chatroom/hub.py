@@ -123,6 +123,10 @@ class Hub(Generic[M]):
         """Greet ``member`` with its own join as soon as it is out, however the others get it."""
         self.notices.await_join(member.room, member.nick, member.greet)
 
+    def stop_awaiting_join(self, member: M) -> None:
+        """``member`` is greeted otherwise (its room knew of it already)."""
+        self.notices.stop_awaiting(member.room, member.nick, member.greet)
+
     def settle(self, member: M) -> None:
         """From now on ``member`` takes its room's plain broadcasts."""
         room = member.room
@@ -141,7 +145,7 @@ class Hub(Generic[M]):
     async def leave(self, member: M) -> None:
         """Take ``member`` out of its room; the last one out unsubscribes this process."""
         room = member.room
-        self.notices.stop_awaiting(room, member.nick, member.greet)
+        self.stop_awaiting_join(member)
         members = self.members.get(room)
         if members is None or member not in members:
             return

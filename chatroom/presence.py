@@ -132,16 +132,20 @@ class RoomNotices:
         self._rooms: dict[str, Coalescer] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._emit: dict[str, Emit] = {}
-        self._joiners: dict[tuple[str, str], Greet] = {}
+        # Several connections of one account may await the same nick's join.
+        self._joiners: dict[tuple[str, str], list[Greet]] = {}
 
     def await_join(self, room: str, nick: str, greet: Greet) -> None:
         """Have ``greet`` called with ``nick``'s own join in ``room`` as soon as it arrives."""
-        self._joiners[(room, nick)] = greet
+        self._joiners.setdefault((room, nick), []).append(greet)
 
     def stop_awaiting(self, room: str, nick: str, greet: Greet) -> None:
-        """``greet`` is no longer waiting for a join (its member left)."""
-        if self._joiners.get((room, nick)) == greet:
-            del self._joiners[(room, nick)]
+        """``greet`` is no longer waiting for a join (its member left, or was greeted otherwise)."""
+        waiting = self._joiners.get((room, nick))
+        if waiting is not None and greet in waiting:
+            waiting.remove(greet)
+            if not waiting:
+                del self._joiners[(room, nick)]
 
     def admit(
         self, room: str, events: Sequence[Event], rate: float, burst: int, emit: Emit
@@ -169,8 +173,7 @@ class RoomNotices:
     def _greet_joiners(self, room: str, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, PresenceEvent) and event.event == "join":
-                greet = self._joiners.pop((room, event.nick), None)
-                if greet is not None:
+                for greet in self._joiners.pop((room, event.nick), ()):
                     greet(event)
 
     def forget(self, room: str) -> None:

@@ -253,16 +253,16 @@ class ChatService:
         """Whether a member of the room holds ``nick``, on any process."""
         return await self._bus_call(self.bus.is_online(room, nick))
 
-    async def reserve(self, room: str, nick: str) -> list[str] | None:
-        """Hold ``nick`` in ``room`` across the deployment."""
-        return await self._bus_call(self.bus.reserve(room, nick))
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+        """Hold ``nick`` in ``room`` for ``owner`` across the deployment."""
+        return await self._bus_call(self.bus.reserve(room, nick, owner))
 
-    async def announce_join(self, room: str, nick: str) -> None:
-        """Tell the room that ``nick`` joined."""
-        await self._bus_call(self.bus.announce_join(room, nick))
+    async def announce_join(self, room: str, nick: str) -> bool:
+        """Tell the room that ``nick`` joined, unless it was told already."""
+        return await self._bus_call(self.bus.announce_join(room, nick))
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Free the nick; with ``announce`` tell the room it left."""
+        """Let go of one hold of the nick; the member's last tells the room it left (when owed)."""
         await self._bus_call(self.bus.release(room, nick, announce=announce))
 
     async def typing(self, room: str, nick: str) -> None:

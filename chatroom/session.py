@@ -6,31 +6,30 @@ client, events of the room, the end of the connection) is a method call that
 returns the effects to carry out, in order (effects.py): frames to send, a
 message to store, a join to announce, a close... Nothing here touches a
 socket, the store, the bus or the loop, and the clock is given:
-tests/test_session.py drives a session with none of them.
+tests/test_session.py drives a session with none of them. The way in (who,
+which nick, the refusals) is opening.py's; the frames in, held to the
+member's limits, are intake.py's.
 """
 
 from __future__ import annotations
 
 import enum
-import itertools
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from . import effects, metrics, protocol
+from . import effects, metrics, opening, protocol
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent, StoredMessage, TypingEvent
-from .limits import RefusalWindow, Throttle, TokenBucket
+from .intake import Intake
+from .opening import Opening
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
     from .identity import Identity
 
 MAX_REPLAY = 1000
-TYPING_INTERVAL = 1.0
-GUEST_ATTEMPTS = 20
 # How long a server-initiated close waits for the member's messages in the
 # store to resolve, so that their acks go out before the close frame. Within
 # the shutdown grace: a stop still takes under five seconds.
@@ -83,7 +82,6 @@ class Session:
 
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
-        self._clock = clock
         self.state = State.OPENING
         # How far into the room the member got, whatever the state: what
         # leaving must undo (the nick once reserved, the join once announced).
@@ -97,9 +95,9 @@ class Session:
         self.who: Identity | None = None
         # An archived room (or a bot's open room it is not a member of): read, never written.
         self.read_only = False
-        self._since: int | None = None
-        self._wanted: str | None = None
-        self._candidates: list[str] = []
+        # The owner of the member's reservations (bus/base.py): its account, or this connection.
+        self.owner = ""
+        self._opening: Opening | None = None
         self._members: list[str] = []
         self._held: list[Delivered] = []
         # PROTOCOL.md: welcome, history, own join; what arrives before that is held.
@@ -107,43 +105,22 @@ class Session:
         self._welcome_users = 0
         self._skip_through = 0
         self._owed: set[int] = set()
-        self._tokens = itertools.count(1)
         self._closing: effects.Close | None = None
-        self._bucket = TokenBucket(settings.rate, settings.burst, now=clock())
-        self._refusals = RefusalWindow(settings.max_refusals, settings.refusal_window)
-        self._typing = Throttle(TYPING_INTERVAL)
+        self._intake = Intake(settings, clock)
         self._backlog = settings.max_backlog_bytes
 
-    # --- opening ---------------------------------------------------------------
+    # --- opening (opening.py decides who, which nick, what refusals) -------------
 
     def open(
         self, room: str, nick: str = "", since: str = "", *, who: Identity | None = None, refused: str = ""
     ) -> Effects:
-        """The upgrade's query, as sent, and who the credentials proved (None: a guest).
-
-        ``refused``: why credentials that were sent do not hold. An account's
-        nick is its name; a guest asks for one, or gets a guest-NNNN.
-        """
+        """The upgrade's query, as sent, and who the credentials proved (opening.Opening)."""
         try:
             self.room = protocol.normalize_room(room)
-            if refused:
-                raise ProtocolError(protocol.UNAUTHORIZED, refused)
-            if who is None and not self.settings.guests:
-                raise ProtocolError(
-                    protocol.UNAUTHORIZED, "sign in first: this server does not let guests in"
-                )
-            self._wanted = (
-                who.name if who is not None else protocol.normalize_nick(nick) if nick.strip() else None
-            )
+            self._opening = Opening(self.settings, nick, since, who, refused)
         except ProtocolError as error:
             return self._refuse_session(error)
-        self.who = who
-        self._since = int(since) if since.isascii() and since.isdigit() and len(since) < 19 else None
-        self._candidates = (
-            [self._wanted]
-            if self._wanted
-            else [f"guest-{secrets.randbelow(10000):04d}" for _ in range(GUEST_ATTEMPTS)]
-        )
+        self.who, self.owner = who, self._opening.owner
         return [effects.Admit(self.room)]
 
     def admitted(self, found: bool, may_post: bool) -> Effects:
@@ -151,29 +128,28 @@ class Session:
         if self.state is not State.OPENING:
             return []
         if not found:
-            message = "there is no such room, or you may not see it"
-            return self._refuse_session(ProtocolError(protocol.NOT_FOUND, message))
+            return self._refuse_session(opening.not_found())
         self.read_only = not may_post
         return [effects.ClaimRoom(self.room)]
 
     def room_claimed(self, holder: str | None) -> Effects:
         """The claim's answer: None, or the look-alike room that holds the key."""
-        if self.state is not State.OPENING:
+        if self.state is not State.OPENING or self._opening is None:
             return []
         if holder is not None:
-            error = ProtocolError(protocol.BAD_NAME, protocol.look_alike_room_message(self.room, holder))
-            return self._refuse_session(error)
-        return [effects.Reserve(self._candidates.pop(0))]
+            return self._refuse_session(opening.look_alike(self.room, holder))
+        return self._reserve_next(self._opening)
 
     def reserved(self, nick: str, members: list[str] | None) -> Effects:
-        """The reservation's answer: the room's members, ``nick`` included, or None if taken."""
+        """The reservation's answer: the room's members, ``nick`` included, or None if taken.
+
+        A nick the member's account holds already (another tab, another
+        device) is reserved too: the account is listed once.
+        """
         if members is None:
-            if self.state is not State.OPENING:
+            if self.state is not State.OPENING or self._opening is None:
                 return []
-            if self._candidates:
-                return [effects.Reserve(self._candidates.pop(0))]
-            taken = f"the nick {self._wanted or 'guest'!r} is in use in this room"
-            return self._refuse_session(ProtocolError(protocol.NICK_TAKEN, taken))
+            return self._reserve_next(self._opening)
         self.nick, self.nick_key, self._members = nick, protocol.nick_key(nick), members
         if self.state is State.CLOSED:
             return [effects.Release(announce=False)]
@@ -183,19 +159,23 @@ class Session:
         self.state = State.JOINING
         return [effects.EnterHub()]
 
+    def _reserve_next(self, way_in: Opening) -> Effects:
+        nick = way_in.next_nick()
+        return [effects.Reserve(nick)] if nick is not None else self._refuse_session(way_in.taken())
+
     def entered(self) -> Effects:
         """The member is in the hub: read what the welcome and history need."""
-        if self.state is not State.JOINING:
+        if self.state is not State.JOINING or self._opening is None:
             return []
-        if self._since is None:
+        if self._opening.since is None:
             return [effects.ReadRoom(None, self.settings.history)]
-        return [effects.ReadRoom(self._since, MAX_REPLAY)]
+        return [effects.ReadRoom(self._opening.since, MAX_REPLAY)]
 
     def room_read(
         self, request: effects.ReadRoom, last_id: int, epoch: str, messages: list[StoredMessage]
     ) -> Effects:
         """The room's last id, epoch and messages: welcome and history, then the join."""
-        if self.state is not State.JOINING:
+        if self.state is not State.JOINING or self._opening is None:
             return []
         shown, truncated = protocol.newest_page(messages, request.limit, self._backlog)
         # The member list is only needed for the welcome frame; kept, it would
@@ -206,7 +186,7 @@ class Session:
         history = history_frame(self.room, shown, truncated)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
-        since = self._since
+        since, self._opening = self._opening.since, None
         self._skip_through = _last(shown) or min(last_id, since if since is not None else last_id)
         self.state = self.standing = State.ANNOUNCING
         # Our own join comes to us as soon as it is out, whether or not the
@@ -254,6 +234,13 @@ class Session:
         """The bus never brought the member's own join back: greet it with one of our own."""
         return self.greeted(PresenceEvent("join", self.room, self.nick, self._welcome_users, ts))
 
+    def join_known(self, ts: int) -> Effects:
+        """The room knew of the member already (another connection of its account): none is told.
+
+        The member still gets its own join, after welcome and history.
+        """
+        return self.join_announced() + self.join_overdue(ts)
+
     # --- the room's events, until settled ----------------------------------------
 
     def take(self, events: Sequence[Delivered]) -> Effects:
@@ -290,37 +277,17 @@ class Session:
     # --- frames from the client --------------------------------------------------
 
     def received(self, message: str | bytes) -> Effects:
-        """One frame from the client; refusals become error frames."""
+        """One frame from the client (intake.Intake); refusals become error frames."""
         self.frames_in += 1
         if self.state >= State.CLOSING:
             return []  # frames already buffered behind a close are not acted on
         try:
-            if isinstance(message, bytes):
-                raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
-            frame = protocol.parse_frame(message, self.settings.max_message_length)
-            if isinstance(frame, protocol.MessageFrame):
-                return self._message(frame)
-            if isinstance(frame, protocol.TypingFrame):
-                # A hint: extra frames are dropped quietly, never refused.
-                return [effects.Typing()] if self._typing.allow(self._clock()) else []
-            # A history page costs the store a read: it spends a token too.
-            if not self._bucket.take(self._clock()):
-                raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
-            return [effects.ReadPage(frame.before, frame.limit)]
+            asked = self._intake.ask(message, read_only=self.read_only)
         except ProtocolError as error:
             return self._refuse_frame(error)
-
-    def _message(self, frame: protocol.MessageFrame) -> Effects:
-        metrics.MESSAGES_RECEIVED.inc()
-        if self.read_only:
-            raise ProtocolError(
-                protocol.READ_ONLY, "you cannot post in this room: it is read-only", frame.ref
-            )
-        if not self._bucket.take(self._clock()):
-            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
-        token = next(self._tokens)
-        self._owed.add(token)
-        return [effects.Publish(frame.text, frame.ref, token)]
+        if isinstance(asked, effects.Publish):
+            self._owed.add(asked.token)
+        return [asked] if asked is not None else []
 
     def stored(self, publish: effects.Publish, message_id: int) -> Effects:
         """The message of ``publish`` is durable as ``message_id``: its ack, if it had a ref."""
@@ -359,9 +326,8 @@ class Session:
         return self._refuse_frame(ProtocolError(protocol.UNAVAILABLE, "history is unavailable, try again"))
 
     def _refuse_frame(self, error: ProtocolError) -> Effects:
-        metrics.REFUSALS.labels(error.code).inc()
         out: Effects = [effects.Send((protocol.error_frame(error.code, error.message, error.ref),))]
-        if error.code != protocol.UNAVAILABLE and self._refusals.record(self._clock()):
+        if self._intake.too_many_refusals(error):
             out += self.close(protocol.CLOSE_POLICY_VIOLATION, "too many refused frames")
         return out
 

@@ -15,7 +15,7 @@ import pytest
 
 from chatroom import protocol
 from chatroom.backend import Backend, BackendError, StoredMessage, TypingEvent
-from chatroom.bus.base import Bus
+from chatroom.bus.base import Bus, account_owner, connection_owner
 from chatroom.bus.local import LocalBus
 from chatroom.bus.redis import RedisBus
 from chatroom.service import ChatService
@@ -551,6 +551,96 @@ def test_is_online_follows_the_members(make_backend: Callable[[], Backend]) -> N
         assert not await backend.is_online("lobby", "bob")
         await backend.release("lobby", "alice", announce=False)
         assert not await backend.is_online("lobby", "alice")
+
+    run(make_backend(), scenario)
+
+
+# --- an account's connections: one member -----------------------------------------
+
+
+def test_an_accounts_connections_share_its_nick_as_one_member(make_backend: Callable[[], Backend]) -> None:
+    """Two holds of one account: listed once, counted once, joined once; gone with the second release."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        await backend.reserve("lobby", "bob")
+        assert sorted(await backend.reserve("lobby", "ann", account_owner(7)) or []) == ["ann", "bob"]
+        assert await backend.announce_join("lobby", "ann") is True
+        assert sorted(await backend.reserve("lobby", "ann", account_owner(7)) or []) == ["ann", "bob"]
+        assert await backend.announce_join("lobby", "ann") is False
+        assert await backend.online_counts(["lobby"]) == [2]
+        assert [(r.room, r.online) for r in await backend.rooms()] == [("lobby", 2)]
+        await backend.release("lobby", "ann", announce=True)
+        assert await backend.is_online("lobby", "ann")
+        assert await backend.online_counts(["lobby"]) == [2]
+        await backend.release("lobby", "ann", announce=True)
+        assert not await backend.is_online("lobby", "ann")
+        await sink.wait_for(lambda s: len(s.presence()) >= 2)
+        await asyncio.sleep(0.1)  # nothing more comes
+        assert sink.presence() == [("join", "ann", 2), ("leave", "ann", 1)]
+        assert await backend.online_counts(["lobby"]) == [1]
+
+    run(make_backend(), scenario)
+
+
+def test_a_nick_is_not_shared_with_another_owner(make_backend: Callable[[], Backend]) -> None:
+    """An account's nick is refused to another account and to a guest; a guest's nick to everyone else."""
+
+    async def scenario(backend: Backend) -> None:
+        assert await backend.reserve("lobby", "ann", account_owner(7)) == ["ann"]
+        assert await backend.reserve("lobby", "ANN", account_owner(8)) is None
+        assert await backend.reserve("lobby", "ann") is None
+        assert await backend.reserve("lobby", "ann", connection_owner()) is None
+        guest = connection_owner()
+        assert sorted(await backend.reserve("lobby", "bob", guest) or []) == ["ann", "bob"]
+        assert await backend.reserve("lobby", "bob", connection_owner()) is None
+        assert await backend.reserve("lobby", "bob", account_owner(7)) is None
+        assert await backend.reserve("lobby", "bob") is None
+        assert await backend.reserve("elsewhere", "ann", account_owner(8)) == ["ann"]
+
+    run(make_backend(), scenario)
+
+
+def test_the_leave_is_told_if_any_connection_of_the_member_was_out(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """A member whose last connection never got its join out leaves announced when an earlier one did."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        await backend.reserve("lobby", "ann", account_owner(7))
+        await backend.announce_join("lobby", "ann")
+        await backend.reserve("lobby", "ann", account_owner(7))
+        await backend.release("lobby", "ann", announce=True)
+        await backend.release("lobby", "ann", announce=False)
+        await backend.reserve("lobby", "cid", account_owner(9))
+        await backend.reserve("lobby", "cid", account_owner(9))
+        await backend.release("lobby", "cid", announce=False)
+        await backend.release("lobby", "cid", announce=False)
+        await sink.wait_for(lambda s: len(s.presence()) >= 2)
+        await asyncio.sleep(0.1)
+        assert sink.presence() == [("join", "ann", 1), ("leave", "ann", 0)]
+
+    run(make_backend(), scenario)
+
+
+def test_a_join_once_announced_is_announced_again_after_the_member_left(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """Back after leaving, an account is a new member: its join is told again."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        for _ in range(2):
+            await backend.reserve("lobby", "ann", account_owner(7))
+            assert await backend.announce_join("lobby", "ann") is True
+            await backend.release("lobby", "ann", announce=True)
+        assert await backend.announce_join("lobby", "ann") is False  # not held: nothing told
+        await sink.wait_for(lambda s: len(s.presence()) >= 4)
+        assert [event for event, _, _ in sink.presence()] == ["join", "leave", "join", "leave"]
 
     run(make_backend(), scenario)
 

@@ -12,10 +12,12 @@ import os
 import signal
 import subprocess
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 import tornado.httpclient
 from websockets.asyncio.client import ClientConnection
@@ -443,15 +445,69 @@ def test_a_stopping_node_tells_the_others_its_members_left(redis_server: RedisSe
         assert "cannot release" not in stopping.log() and "Traceback" not in stopping.log()
 
 
+async def anext_notice(ws: ClientConnection) -> tuple[str, str, int]:
+    """The next join or leave a member sees: (event, nick, users)."""
+    frame = await anext_of(ws, "sys", WAIT, skip=("typing",))
+    return frame["event"], frame["nick"], frame["users"]
+
+
+async def online_in(server: ServerProcess, room: str) -> int:
+    """How many /api/rooms says are online in ``room``."""
+    request = tornado.httpclient.HTTPRequest(
+        f"{server.url}/api/rooms?prefix={room}", headers={"Authorization": f"Bearer {account_token('ann')}"}
+    )
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(request)
+    (entry,) = [r for r in json.loads(response.body)["rooms"] if r["room"] == room]
+    return int(entry["online"])
+
+
+def test_an_account_in_two_tabs_on_one_node_and_one_on_another_is_one_member(
+    redis_server: RedisServer,
+) -> None:
+    """Three connections of ann's, on two nodes: each is welcomed and sees its own join, but bob sees
+    her join once, counts her once, and sees her leave only when her last connection closes."""
+    secret = ("--jwt-secret", CLUSTER_SECRET)
+    with node(redis_server, *secret) as left, node(redis_server, *secret) as right:
+
+        async def scenario() -> None:
+            bob, _ = await ajoin(right, "lobby", "bob")
+            tabs = []
+            for server in (left, left, right):
+                ws, welcome, _ = await awelcomed(server, room="lobby", token=account_token("ann"))
+                assert (welcome["nick"], welcome["users"]) == ("ann", ["ann", "bob"])
+                own = await anext_of(ws, "sys", WAIT, skip=())
+                assert (own["event"], own["nick"], own["users"]) == ("join", "ann", 2)
+                tabs.append(ws)
+            assert await anext_notice(bob) == ("join", "ann", 2)
+            carol, _ = await ajoin(left, "lobby", "carol")
+            assert await anext_notice(bob) == ("join", "carol", 3)  # no second join of ann's between
+            assert await online_in(left, "lobby") == await online_in(right, "lobby") == 3
+            error, code = await arefused_on_open(right, room="lobby", nick="Ann")
+            assert (error["code"], code) == ("nick_taken", 4409)  # a guest never shares an account's nick
+            await tabs[0].close()
+            await tabs[2].close()
+            await carol.close()
+            assert await anext_notice(bob) == ("leave", "carol", 2)  # ann is still in
+            await tabs[1].send(json.dumps({"type": "message", "message": "still here"}))
+            assert (await anext_of(bob, "user", WAIT))["message"] == "still here"
+            await tabs[1].close()
+            assert await anext_notice(bob) == ("leave", "ann", 1)
+            await wait_for_online(right, 1)
+            await bob.close()
+
+        async def wait_for_online(server: ServerProcess, count: int) -> None:
+            async with asyncio.timeout(WAIT):
+                while await online_in(server, "lobby") != count:
+                    await asyncio.sleep(0.05)
+
+        asyncio.run(scenario())
+
+
 CLUSTER_SECRET = "a-cluster-secret-that-is-long-enough-for-hs256"
 
 
 def account_token(name: str) -> str:
     """A JWT for the account ``name`` (made on first sight by the node that sees it)."""
-    import time
-
-    import jwt
-
     return jwt.encode({"sub": name, "exp": int(time.time()) + 600}, CLUSTER_SECRET, algorithm="HS256")
 
 

@@ -482,6 +482,50 @@ class TokenTest(ChatTestCase):
             assert await self.closed(client) == protocol.CLOSE_UNAUTHORIZED
 
 
+class AccountTabsTest(ChatTestCase):
+    """One account connected several times is one member of the room."""
+
+    settings = replace(ChatTestCase.settings, jwt_secret=SECRET)
+
+    def token(self, name: str) -> str:
+        import jwt
+
+        return jwt.encode({"sub": name, "exp": time.time() + 60}, SECRET, algorithm="HS256")
+
+    @gen_test
+    async def test_a_second_tab_is_welcomed_and_the_others_see_one_join_and_one_leave(self) -> None:
+        """Both tabs get welcome, history and their own join; bob sees ann join once and leave once, last."""
+        await self.backend.accounts.create_room("lobby", "open")
+        bob, _, _ = await self.join("bob")
+        first, welcome, _ = await self.join("", token=self.token("ann"))
+        assert (welcome["nick"], welcome["users"]) == ("ann", ["ann", "bob"])
+        joined = await self.recv(bob)
+        assert (joined["event"], joined["nick"], joined["users"]) == ("join", "ann", 2)
+        second, welcome, _ = await self.join("", token=self.token("ann"))
+        assert (welcome["nick"], welcome["users"]) == ("ann", ["ann", "bob"])
+        await self.nothing_more(bob)
+        await self.nothing_more(first)
+        status, body = await self.fetch_json("/api/rooms")
+        assert status == 200 and [r["online"] for r in body["rooms"] if r["room"] == "lobby"] == [2]
+        await self.chat(first, "from the first tab")
+        for member in (bob, first, second):
+            assert (await self.recv(member))["message"] == "from the first tab"
+        first.close()
+        await self.nothing_more(bob, wait=0.5)
+        second.close()
+        left = await self.recv(bob)
+        assert (left["event"], left["nick"], left["users"]) == ("leave", "ann", 1)
+
+    @gen_test
+    async def test_a_guest_still_gets_4409_for_a_nick_in_use(self) -> None:
+        """Guests keep version 1's rule: a second connection asking for a held nick is refused."""
+        holder, _, _ = await self.join("cid")
+        client = await self.connect(room="lobby", nick="CID")
+        assert (await self.recv(client))["code"] == protocol.NICK_TAKEN
+        assert await self.closed(client) == 4409
+        await self.nothing_more(holder)
+
+
 class OriginTest(ChatTestCase):
     """Browsers from foreign origins are refused before the upgrade."""
 

@@ -189,6 +189,26 @@ def test_the_joiner_gets_its_own_join_at_once_even_when_held() -> None:
     asyncio.run(scenario())
 
 
+def test_every_connection_of_a_nick_awaiting_its_join_is_greeted_by_it() -> None:
+    """Two tabs of one account waiting for the same join both get it; one that stopped waiting does not."""
+
+    async def scenario() -> None:
+        notices = RoomNotices()
+        first: list[PresenceEvent] = []
+        second: list[PresenceEvent] = []
+        third: list[PresenceEvent] = []
+        for greet in (first.append, second.append, third.append):
+            notices.await_join("lobby", "ann", greet)
+        notices.stop_awaiting("lobby", "ann", third.append)
+        ann = joined("ann")
+        notices.admit("lobby", [ann], 0, 1, lambda room, e: None)
+        assert (first, second, third) == ([ann], [ann], [])
+        notices.admit("lobby", [joined("ann")], 0, 1, lambda room, e: None)
+        assert (first, second) == ([ann], [ann])
+
+    asyncio.run(scenario())
+
+
 # --- through real sockets ---------------------------------------------------------------
 
 

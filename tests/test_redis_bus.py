@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from chatroom.backend import BackendError, StoredMessage
+from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
 from chatroom.events import ROOM_MEMBERS, SIGNED_OUT, AccountNotice, Notice, RoomNotice
 from chatroom.service import ChatService
@@ -659,6 +660,107 @@ def test_a_member_leaving_while_its_node_holds_its_members_again_is_gone(shared_
         assert await other.reserve("lobby", "bob") == ["alice", "bob"]
 
     run_behind_proxy(shared_redis, 2, scenario, presence_ttl=3.0, presence_refresh=0.2)
+
+
+# --- an account on several nodes: one member ------------------------------------------
+
+
+def test_an_account_on_two_nodes_joins_once_and_leaves_with_its_last_node(shared_redis: RedisServer) -> None:
+    """Held on both nodes, an account is counted once, joins once, and leaves when the second node lets go."""
+
+    async def scenario(left: Node, right: Node) -> None:
+        seen_left, seen_right = Collector(), Collector()
+        await left.subscribe("lobby", seen_left)
+        await right.subscribe("lobby", seen_right)
+        await right.reserve("lobby", "bob")
+        ann = account_owner(7)
+        assert sorted(await left.reserve("lobby", "ann", ann) or []) == ["ann", "bob"]
+        assert await left.reserve("lobby", "ann", ann) is not None
+        assert await left.announce_join("lobby", "ann") is True
+        assert sorted(await right.reserve("lobby", "Ann", ann) or []) == ["ann", "bob"]
+        assert await right.announce_join("lobby", "ann") is False
+        assert await right.reserve("lobby", "ann", account_owner(8)) is None
+        assert await left.online_counts(["lobby"]) == [2]
+        await left.release("lobby", "ann", announce=True)
+        await left.release("lobby", "ann", announce=True)
+        assert await left.is_online("lobby", "ann")
+        assert await right.online_counts(["lobby"]) == [2]
+        await right.release("lobby", "ann", announce=False)
+        for seen in (seen_left, seen_right):
+            await seen.wait_for(lambda s: len(s.presence()) >= 2)
+        await asyncio.sleep(0.2)
+        assert seen_left.presence() == [("join", "ann", 2), ("leave", "ann", 1)]
+        assert seen_right.presence() == seen_left.presence()
+        assert not await left.is_online("lobby", "ann")
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_an_account_stays_online_while_a_live_node_holds_it(shared_redis: RedisServer) -> None:
+    """A node dies holding an account another node holds too: no leave; the leave comes with the last hold."""
+
+    async def scenario(dead: Node, alive: Node, watcher: Node) -> None:
+        seen = Collector()
+        await watcher.subscribe("lobby", seen)
+        ann = account_owner(7)
+        await dead.reserve("lobby", "ann", ann)
+        await dead.announce_join("lobby", "ann")
+        await alive.reserve("lobby", "ann", ann)
+        await dead.reserve("lobby", "bob")
+        await crash(dead)
+        await seen.wait_for(lambda s: len(s.presence()) >= 2)  # bob's leave: the dead node is reaped
+        await asyncio.sleep(0.5)  # more refreshes
+        assert seen.presence() == [("join", "ann", 1), ("leave", "bob", 1)]
+        assert await watcher.is_online("lobby", "ann")
+        assert await watcher.reserve("lobby", "ann") is None
+        await alive.release("lobby", "ann", announce=False)  # its join was out: the leave is owed
+        await seen.wait_for(lambda s: len(s.presence()) >= 3)
+        assert seen.presence()[-1] == ("leave", "ann", 0)
+        assert await watcher.reserve("lobby", "ann") == ["ann"]
+
+    run_nodes(nodes(shared_redis.url, 3, presence_ttl=0.6, presence_refresh=0.2), scenario)
+
+
+def test_a_shared_hold_whose_reply_was_lost_is_one_hold(shared_redis: RedisServer) -> None:
+    """An account's second hold, its reply lost and retried, is let go of by one release."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        ann = account_owner(7)
+        assert await node.reserve("lobby", "ann", ann) == ["ann"]
+        await node.announce_join("lobby", "ann")
+        proxy.lose_reply_to(b"ann")
+        assert await node.reserve("lobby", "ann", ann) == ["ann"]
+        assert proxy.cuts == 1
+        await node.release("lobby", "ann", announce=True)
+        assert await other.is_online("lobby", "ann")
+        await node.release("lobby", "ann", announce=True)
+        await seen.wait_for(lambda s: len(s.presence()) >= 2)
+        assert seen.presence() == [("join", "ann", 1), ("leave", "ann", 0)]
+        assert not await other.is_online("lobby", "ann")
+
+    run_behind_proxy(shared_redis, 2, scenario)
+
+
+def test_an_accounts_holds_leave_no_key_behind(shared_redis: RedisServer) -> None:
+    """An account held on two nodes, then let go of on both, leaves nothing of the room in Redis."""
+
+    async def scenario(left: Node, right: Node) -> None:
+        prefix = left.bus.prefix  # type: ignore[attr-defined]
+        for service in (left, right, left):
+            await service.reserve("fresh", "ann", account_owner(7))
+        await left.announce_join("fresh", "ann")
+        for service in (right, left, left):
+            await service.release("fresh", "ann", announce=True)
+        admin = shared_redis.client()
+        try:
+            assert admin.keys(f"{prefix}room:*") == []
+            assert admin.zrange(f"{prefix}online-names", 0, -1) == []
+        finally:
+            admin.close()
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
 
 
 class Listener:

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from chatroom import protocol
+from chatroom.bus.base import account_owner
 from chatroom.config import Settings
 from chatroom.effects import (
     Admit,
@@ -28,7 +29,9 @@ from chatroom.effects import (
     Typing,
 )
 from chatroom.events import PresenceEvent, StoredMessage, TypingEvent
+from chatroom.identity import SESSION, Identity
 from chatroom.session import ACK_WAIT_SECONDS, Session, State
+from chatroom.store.records import PERSON, Account
 
 SETTINGS = Settings(database=":memory:", guests=True)
 Frame = dict[str, Any]
@@ -156,6 +159,57 @@ def test_an_own_join_that_never_comes_back_is_made_here() -> None:
     out = session.join_overdue(7000)
     assert sent(out) == [protocol.sys_frame("join", "lobby", "ann", 2, 7000), protocol.frame_of(message(1))]
     assert session.state is State.LIVE
+
+
+def account(account_id: int = 7, name: str = "ann") -> Identity:
+    """Who a signed-in member of account ``account_id`` is."""
+    record = Account(account_id, name, name, PERSON, False, False, None, "#336699", 0)
+    return Identity(record, SESSION)
+
+
+def test_an_accounts_sessions_share_one_owner_and_a_guests_is_its_own() -> None:
+    """Every connection of one account reserves as that account; each guest as itself."""
+    first, second, other = Session(SETTINGS), Session(SETTINGS), Session(SETTINGS)
+    first.open("lobby", who=account())
+    second.open("Lobby", "someone-else", who=account())
+    other.open("lobby", who=account(8, "bo"))
+    assert first.owner == second.owner == account_owner(7) != other.owner
+    guests = [Session(SETTINGS) for _ in range(2)]
+    for guest in guests:
+        guest.open("lobby", "ann")
+    assert guests[0].owner != guests[1].owner
+    assert not {g.owner for g in guests} & {first.owner, other.owner}
+
+
+def test_an_accounts_second_tab_reserves_its_name() -> None:
+    """An account asks for its own name, whatever nick the query says."""
+    session = Session(SETTINGS)
+    session.open("lobby", "mallory", who=account())
+    session.admitted(True, True)
+    assert session.room_claimed(None) == [Reserve("ann")]
+    assert session.reserved("ann", ["ann", "bob"]) == [EnterHub()]
+
+
+def test_a_connection_the_room_knew_of_gets_its_own_join_and_the_others_nothing() -> None:
+    """Another tab of the account is in the room: welcome, history and its own join, then what was held."""
+    session = announcing()
+    session.take([left("cy"), message(1)])
+    out = session.join_known(7000)
+    assert sent(out) == [
+        protocol.sys_frame("join", "lobby", "ann", 2, 7000),
+        protocol.frame_of(left("cy")),
+        protocol.frame_of(message(1)),
+    ]
+    assert others(out) == [Settle()]
+    assert session.state is State.LIVE
+    assert session.transport_closed() == [LeaveHub(), Release(announce=True)]
+
+
+def test_a_connection_the_room_knew_of_gone_meanwhile_lets_go_of_its_hold() -> None:
+    """Closed before the answer came, it releases its hold: the member's leave is owed by its join."""
+    session = announcing()
+    assert session.transport_closed() == [LeaveHub()]
+    assert session.join_known(7000) == [Release(announce=True)]
 
 
 def test_since_asks_for_what_was_missed() -> None:

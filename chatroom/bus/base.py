@@ -11,9 +11,14 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
   down: receivers put messages in id order and repair gaps from the store.
 - Presence (``announce_join``, ``release`` with an announcement, ``typing``)
   reaches the room's subscribers on every process, this one included.
-- A nick is held by one member across the deployment; the members of a
-  process that dies are released (and their leaves announced) once its
-  reservations expire.
+- A nick is held by one member across the deployment. A member has an owner:
+  an account (``account_owner``) may hold its nick from many connections on
+  many processes at once, and is still one member (listed once, counted
+  once, its join announced once, its leave once, when its last hold goes);
+  any other owner is refused while a live process holds the nick. A guest's
+  owner is its own connection, so a guest's nick is its alone.
+- The holds of a process that dies are released once its reservations
+  expire; a member it was the last to hold leaves, announced.
 - ``on_resume`` is called after the bus was cut off and is back: the caller
   then reads from the store what it may have missed.
 - ``publish_notice`` hands a notice (a room's or an account's change, already
@@ -24,11 +29,22 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from ..backend import EventSink, StoredMessage
 from ..events import Notice
+
+
+def account_owner(account_id: int) -> str:
+    """The owner of an account's reservations: every connection of the account shares them."""
+    return f"a:{account_id}"
+
+
+def connection_owner() -> str:
+    """An owner of its own, for one connection (a guest): nobody shares its reservations."""
+    return f"c:{secrets.token_hex(8)}"
 
 
 class BusError(Exception):
@@ -69,15 +85,29 @@ class Bus(Protocol):
         """Whether a member of the room holds ``nick`` (by its look-alike key), on any process."""
         ...
 
-    async def reserve(self, room: str, nick: str) -> list[str] | None:
-        """Hold ``nick`` in ``room``: the members, it included, or None if a live member has it."""
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+        """Hold ``nick`` in ``room`` for ``owner``: the members (each once), it included, or None.
+
+        None when a live member of another owner has the nick. An owner that
+        holds it already (on any process) shares it: one more hold, one
+        member still. ``owner`` None is an owner of its own (connection_owner).
+        """
         ...
 
-    async def announce_join(self, room: str, nick: str) -> None:
-        """Tell the room, on every process, that a reserved nick joined."""
+    async def announce_join(self, room: str, nick: str) -> bool:
+        """Tell the room, on every process, that a reserved nick joined; once per member.
+
+        False when the room was told already (another hold of the member
+        announced it) or the nick is not held: nothing is sent then.
+        """
+        ...
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Free a nick; with ``announce`` tell the room it left."""
+        """Let go of one of this process's holds of ``nick``; the member leaves with its last hold.
+
+        The room is told it left when this release or any earlier one of the
+        member said ``announce`` (a connection whose join was out).
+        """
 
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room, on every process, that ``nick`` is typing."""

@@ -1,7 +1,9 @@
 """LocalBus: one process, so the bus is a dictionary.
 
 Members and look-alike claims are held here; presence and typing go straight
-to the room's sink; there are no other processes to hand messages to.
+to the room's sink; there are no other processes to hand messages to. A
+member held by several connections of its owner (an account's tabs) counts
+its holds.
 """
 
 from __future__ import annotations
@@ -9,10 +11,24 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from ..backend import EventSink, PresenceEvent, StoredMessage, TypingEvent, now_ms
 from ..events import Notice
 from ..names import nick_key, room_key
+from .base import connection_owner
+
+
+@dataclass(slots=True)
+class _Member:
+    """A nick held in a room: by whom, how many times, and what the room was told."""
+
+    owner: str
+    nick: str
+    holds: int = 1
+    joined: bool = False
+    # A release said the room should hear the leave: it will, with the last hold.
+    told: bool = False
 
 
 class LocalBus:
@@ -21,7 +37,7 @@ class LocalBus:
     def __init__(self) -> None:
         self.on_resume: Callable[[], Awaitable[None]] | None = None
         self.on_notice: Callable[[Notice], None] | None = None
-        self._members: dict[str, dict[str, str]] = defaultdict(dict)
+        self._members: dict[str, dict[str, _Member]] = defaultdict(dict)
         # The rooms with members, sorted: a page of the rooms list is a
         # bisection here, not a sort of every room on every request.
         self._online: list[str] = []
@@ -52,33 +68,49 @@ class LocalBus:
         """Whether a member of the room holds ``nick``."""
         return nick_key(nick) in self._members.get(room, {})
 
-    async def reserve(self, room: str, nick: str) -> list[str] | None:
-        """Hold a nick in a room unless someone has it (by its look-alike key)."""
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+        """Hold a nick in a room unless another owner has it (by its look-alike key)."""
         members = self._members[room]
         key = nick_key(nick)
-        if key in members:
-            return None
-        members[key] = nick
-        if len(members) == 1:
-            bisect.insort(self._online, room)
-        return list(members.values())
+        member = members.get(key)
+        if member is not None:
+            if member.owner != owner:
+                return None
+            member.holds += 1
+        else:
+            members[key] = _Member(owner or connection_owner(), nick)
+            if len(members) == 1:
+                bisect.insort(self._online, room)
+        return [m.nick for m in members.values()]
 
-    async def announce_join(self, room: str, nick: str) -> None:
-        """Tell the room that ``nick`` joined."""
-        self._announce("join", room, nick)
+    async def announce_join(self, room: str, nick: str) -> bool:
+        """Tell the room that ``nick`` joined, unless it was told already."""
+        member = self._members.get(room, {}).get(nick_key(nick))
+        if member is None or member.joined:
+            return False
+        member.joined = True
+        self._announce("join", room, member.nick)
+        return True
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Free the nick; tell the room it left when it had been announced."""
+        """Let go of one hold; with the last, the member leaves (told when any release said so)."""
         members = self._members.get(room)
-        if members is None or members.pop(nick_key(nick), None) is None:
+        key = nick_key(nick)
+        member = members.get(key) if members is not None else None
+        if members is None or member is None:
             return
+        member.holds -= 1
+        member.told = member.told or announce
+        if member.holds > 0:
+            return
+        del members[key]
         if not members:
             del self._members[room]
             del self._online[bisect.bisect_left(self._online, room)]
             if self._claims.get(room_key(room)) == room:
                 del self._claims[room_key(room)]
-        if announce:
-            self._announce("leave", room, nick)
+        if member.told:
+            self._announce("leave", room, member.nick)
 
     def _announce(self, event: str, room: str, nick: str) -> None:
         users = len(self._members.get(room, ()))

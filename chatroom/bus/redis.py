@@ -2,15 +2,16 @@
 
 Keys (``prefix`` defaults to ``chatroom:``):
 
-- ``room:R:members`` a hash: nick key -> ``<node>\\n<nick>``.
+- ``room:R:members`` a hash: nick key -> ``<owner>\\n<nick>`` (the owner: an
+  account, ``a:<id>``, or one connection, ``c:<token>``).
+- ``room:R:holds\\n<nick key>`` a hash per member: ``n:<node>`` for each node
+  holding it (an account's connections on several nodes), ``joined`` once its
+  join was published, ``told`` once a release asked that its leave be.
 - ``room:R:events`` the pub/sub channel of the room: messages handed over by
   the node that stored them (tagged with that node, which delivered them to
   its own members already), join/leave and typing.
 - ``node:N`` expires ``presence_ttl`` seconds after node N last refreshed it;
   ``node:N:members`` lists its members; ``nodes`` lists the nodes.
-- ``node:N:done`` a hash, expiring a minute after node N last wrote it: the
-  token of each join announced, so that a join retried after a lost reply is
-  announced once.
 - ``node:N:health`` the last health check's token (it expires).
 - ``node:N:events`` node N's own pub/sub channel: its health checks, which
   its subscription must hear.
@@ -27,9 +28,9 @@ from the store when its subscription is back (``on_resume``).
 
 A command that fails because its connection did (Redis restarted and the
 pool's connections are stale, a reset socket, a timeout) is sent once more on
-a fresh connection. Reads and most writes may simply run twice; a join
-carries a token that its script checks first, and a nick claimed by a call
-whose reply was lost is the caller's on its retry.
+a fresh connection. Reads and most writes may simply run twice; a join is
+published once per member (its ``joined`` mark), and a nick claimed by a
+call whose reply was lost is the caller's on its retry.
 
 The parts: redis_calls.py (the pool, the scripts, calls with one retry),
 redis_presence.py (members, liveness, reaping), redis_subscription.py (the
@@ -179,16 +180,16 @@ class RedisBus:
         """Whether a member on any node holds ``nick`` in the room."""
         return await self._presence.is_online(room, nick)
 
-    async def reserve(self, room: str, nick: str) -> list[str] | None:
-        """Hold a nick in a room across every node, unless a live member has it."""
-        return await self._presence.reserve(room, nick)
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+        """Hold a nick in a room for ``owner`` on every node, unless another owner's live member has it."""
+        return await self._presence.reserve(room, nick, owner)
 
-    async def announce_join(self, room: str, nick: str) -> None:
-        """Tell every node's members of the room that ``nick`` joined."""
-        await self._presence.announce_join(room, nick)
+    async def announce_join(self, room: str, nick: str) -> bool:
+        """Tell every node's members of the room that ``nick`` joined, once per member."""
+        return await self._presence.announce_join(room, nick)
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Free the nick; with ``announce`` every node's members see it leave."""
+        """Let go of one hold; the member's last, on any node, tells the room it left (when owed)."""
         if await self._presence.release(room, nick, announce=announce):
             await self._calls.call(lambda: self._drop_unused_claim(room))
 

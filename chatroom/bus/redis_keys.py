@@ -20,6 +20,10 @@ class RedisKeys:
         """``room:R`` and the keys beside it (``:members``)."""
         return f"{self.prefix}room:{room}{suffix}"
 
+    def holds(self, room: str, key: str) -> str:
+        """The nodes holding a member (by its nick key), and what the room was told of it."""
+        return self.room(room, f":holds\n{key}")
+
     def channel(self, room: str) -> bytes:
         """The room's pub/sub channel."""
         return self.room(room, ":events").encode()

@@ -1,10 +1,14 @@
-"""Presence on the Redis bus: which node holds which nick, kept right while nodes come and go.
+"""Presence on the Redis bus: which nodes hold which member, kept right while nodes come and go.
 
-A node keeps its liveness key (``node:N``) fresh; the members of a node whose
-key expired are removed, and their leaves announced, by whichever node next
-refreshes (redis_scripts.py's REAP_SCRIPT). A nick claimed by a call whose
-reply was lost is the caller's on its retry; a join carries a token that its
-script checks first, so that it is announced once.
+A member (a nick in a room, of one owner) is held by every node with a
+connection of its owner in the room. A node counts its own connections and
+tells Redis when the first one comes and the last one goes
+(redis_scripts.py); the member leaves when no node holds it any more. A node
+keeps its liveness key (``node:N``) fresh; the holds of a node whose key
+expired are dropped, and the members it was the last to hold leave,
+announced, by whichever node next refreshes (REAP_SCRIPT). A claim whose
+reply was lost is the caller's on its retry (the script finds the hold
+already there), and a join is published once per member, whoever asks.
 """
 
 from __future__ import annotations
@@ -12,42 +16,58 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
-from collections.abc import Awaitable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from redis.exceptions import RedisError
 
 from ..backend import now_ms
 from ..names import nick_key
-from .base import BusError
+from .base import BusError, connection_owner
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
 
 log = logging.getLogger("chatroom.redis")
 
-# How long a join's token is kept for its retry: far longer than a retry takes.
-DONE_TTL_MS = 60_000
+Member = tuple[str, str]  # room, nick key
+
+
+@dataclass(slots=True)
+class _Hold:
+    """This node's hold of a member: whose, under which nick, for how many connections here."""
+
+    owner: str
+    nick: str
+    connections: int = 1
+    # A connection here whose join was out has gone: the member's leave is owed.
+    told: bool = False
+
+
+@dataclass(slots=True)
+class _Turn:
+    """Something this node is doing with a member's hold in Redis, for ``owner``."""
+
+    owner: str | None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class RedisPresence:
-    """This node's members in Redis, its liveness key, and the reaping of dead nodes."""
+    """This node's holds in Redis, its liveness key, and the reaping of dead nodes."""
 
     def __init__(self, calls: RedisCalls, keys: RedisKeys, *, ttl: float, refresh: float) -> None:
         self._calls = calls
         self._keys = keys
         self._ttl_ms = int(ttl * 1000)
         self._refresh_every = refresh
-        self._members: dict[tuple[str, str], str] = {}
-        # Members whose release failed (Redis away): released at the next
-        # presence refresh, with or without a leave announcement.
-        self._unreleased: dict[tuple[str, str], bool] = {}
+        self._holds: dict[Member, _Hold] = {}
+        # Holds whose release failed (Redis away): released at the next
+        # presence refresh, with a leave announcement if owed.
+        self._unreleased: dict[Member, _Hold] = {}
         self._failing = False
-        # Nicks this node is claiming or releasing right now. A retried claim
-        # may take over what Redis says is ours only when nothing else here
-        # is at it; a claim while the nick is being released is refused, as
-        # the nick is still held, lest the release land after it.
-        self._busy: set[tuple[str, str]] = set()
+        # What this node is claiming or releasing right now, one at a time per
+        # member. Another owner's claim meanwhile is refused, as the nick is
+        # held, lest a release land after it; the same owner's waits its turn.
+        self._turns: dict[Member, _Turn] = {}
         self._loop: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------
@@ -64,13 +84,13 @@ class RedisPresence:
                 await self._loop
 
     async def leave(self) -> None:
-        """Release every member (announcing its leave), then remove this node's keys."""
-        leaving = {member: True for member in self._members} | self._unreleased
-        for (room, key), announce in leaving.items():
-            await self._release(room, key, announce=announce)
+        """Drop every hold (announcing the leaves), then remove this node's keys."""
+        leaving = {member: replace(hold, told=True) for member, hold in self._holds.items()}
+        for (room, key), hold in (leaving | self._unreleased).items():
+            await self._release(room, key, hold)
         node = self._keys.node()
         client = self._calls.client
-        await client.delete(node, node + ":members", node + ":done", node + ":health")
+        await client.delete(node, node + ":members", node + ":health")
         await client.srem(self._keys.nodes, self._keys.node_id)
 
     # --- members -----------------------------------------------------------
@@ -81,63 +101,96 @@ class RedisPresence:
         members = self._keys.room(room, ":members")
         return bool(await self._calls.call(lambda: client.hexists(members, nick_key(nick))))
 
-    async def reserve(self, room: str, nick: str) -> list[str] | None:
-        """Hold a nick in a room across every node, unless a live member has it."""
-        key = nick_key(nick)
-        if (room, key) in self._busy:
+    async def reserve(self, room: str, nick: str, owner: str | None) -> list[str] | None:
+        """Hold a nick in a room for ``owner`` on every node, unless another owner's live member has it."""
+        owner = owner or connection_owner()
+        member = (room, nick_key(nick))
+        if not await self._take_turn(member, owner):
             return None
-        self._busy.add((room, key))
         try:
-            values = await self._calls.call(
-                lambda: self._claim(room, key, nick, retried=False),
-                lambda: self._claim(room, key, nick, retried=True),
-            )
+            return await self._reserve(member, nick, owner)
         finally:
-            self._busy.discard((room, key))
+            self._end_turn(member)
+
+    async def _reserve(self, member: Member, nick: str, owner: str) -> list[str] | None:
+        hold = self._holds.get(member)
+        if hold is not None and hold.owner != owner:
+            return None
+        late = self._unreleased.get(member)
+        if late is not None and late.owner != owner:
+            # Another owner's member whose release failed: it goes first.
+            failed = late
+            await self._calls.call(lambda: self._release(*member, failed))
+            del self._unreleased[member]
+        args = self._member_args(*member, owner, nick)
+        # Twice is harmless: a retry finds the hold its first try made.
+        values = await self._calls.call(lambda: self._calls.script("reserve")(args=args))
         if values is None:
             return None
-        self._unreleased.pop((room, key), None)
-        self._members[(room, key)] = nick
+        if hold is not None:
+            hold.connections += 1
+        else:
+            late = self._unreleased.pop(member, None)
+            self._holds[member] = _Hold(owner, nick, told=late is not None and late.told)
         return [value.split(b"\n", 1)[1].decode() for value in values]
 
-    def _claim(self, room: str, key: str, nick: str, *, retried: bool) -> Awaitable[list[bytes] | None]:
-        # A member of ours whose release failed may be taken over by its nick;
-        # so, on the retry, may one that the first try claimed before its reply
-        # was lost (no other connection here holds or is claiming it).
-        ours_ok = (room, key) in self._unreleased or (retried and (room, key) not in self._members)
-        args = [*self._member_args(room, key, nick), "1" if ours_ok else "0"]
-        return self._calls.script("reserve")(args=args)
-
-    async def announce_join(self, room: str, nick: str) -> None:
-        """Tell every node's members of the room that ``nick`` joined."""
-        keys = [self._keys.room(room, ":members"), self._keys.node(":done")]
-        # The token makes a retry after a lost reply announce nothing twice.
-        field, token = f"j\n{room}\n{nick_key(nick)}", secrets.token_hex(8)
-        args: list[Any] = [self._keys.channel(room), nick, now_ms(), field, token, DONE_TTL_MS]
-        await self._calls.call(lambda: self._calls.script("join")(keys, args))
+    async def announce_join(self, room: str, nick: str) -> bool:
+        """Tell every node's members of the room that ``nick`` joined, once per member."""
+        key = nick_key(nick)
+        keys = [self._keys.room(room, ":members"), self._keys.holds(room, key)]
+        args: list[Any] = [self._keys.channel(room), key, now_ms()]
+        # Twice is harmless: the member's join is published once, whoever asks.
+        return bool(await self._calls.call(lambda: self._calls.script("join")(keys, args)))
 
     async def release(self, room: str, nick: str, *, announce: bool) -> bool:
-        """Free the nick (with ``announce`` every node's members see it leave); False if not held."""
-        key = nick_key(nick)
-        if self._calls.closing or self._members.pop((room, key), None) is None:
+        """Let go of one connection's hold; True when the member left the room (its last hold, anywhere)."""
+        member = (room, nick_key(nick))
+        if self._calls.closing:
             # Closing releases (and announces) every member still held.
             return False
-        self._busy.add((room, key))
+        await self._take_turn(member, None)
         try:
-            # Safe to run twice: a member already removed is not announced again.
-            await self._calls.call(lambda: self._release(room, key, announce=announce))
-        except BusError:
-            self._unreleased[(room, key)] = announce
-            raise
+            return await self._release_one(member, announce)
         finally:
-            self._busy.discard((room, key))
+            self._end_turn(member)
+
+    async def _release_one(self, member: Member, announce: bool) -> bool:
+        hold = self._holds.get(member)
+        if hold is None:
+            return False
+        hold.told = hold.told or announce
+        hold.connections -= 1
+        if hold.connections > 0:
+            return False
+        del self._holds[member]
+        try:
+            # Safe to run twice: a hold already dropped is not dropped again.
+            return await self._calls.call(lambda: self._release(*member, hold))
+        except BusError:
+            self._unreleased[member] = hold
+            raise
+
+    async def _release(self, room: str, key: str, hold: _Hold) -> bool:
+        args = self._member_args(room, key, hold.owner, "1" if hold.told else "0")
+        return bool(await self._calls.script("release")(args=args))
+
+    def _member_args(self, room: str, key: str, owner: str, last: object) -> list[Any]:
+        return [self._keys.prefix, room, key, owner, self._keys.node_id, last, now_ms()]
+
+    async def _take_turn(self, member: Member, owner: str | None) -> bool:
+        """Wait for what is under way with ``member`` here; False if it is another owner's claim.
+
+        ``owner`` None (a release) waits whatever is under way.
+        """
+        while (turn := self._turns.get(member)) is not None:
+            if owner is not None and turn.owner != owner:
+                return False
+            await turn.done.wait()
+        self._turns[member] = _Turn(owner)
         return True
 
-    async def _release(self, room: str, key: str, *, announce: bool) -> None:
-        await self._calls.script("release")(args=self._member_args(room, key, "1" if announce else "0"))
-
-    def _member_args(self, room: str, key: str, last: object) -> list[Any]:
-        return [self._keys.prefix, room, key, self._keys.node_id, last, now_ms()]
+    def _end_turn(self, member: Member) -> None:
+        self._turns.pop(member).done.set()
 
     # --- liveness ----------------------------------------------------------
 
@@ -157,7 +210,7 @@ class RedisPresence:
         pipe.set(self._keys.node(), now_ms(), px=self._ttl_ms, get=True)
         pipe.sadd(self._keys.nodes, self._keys.node_id)
         previous, _added = await pipe.execute()
-        if previous is None and self._members:
+        if previous is None and self._holds:
             await self._reassert_members()
         await self._release_unreleased()
         reaped = await self._calls.script("reap")(args=[self._keys.prefix, now_ms()])
@@ -168,29 +221,31 @@ class RedisPresence:
             self._failing = False
 
     async def _release_unreleased(self) -> None:
-        for member, announce in list(self._unreleased.items()):
-            if member in self._busy or member not in self._unreleased:
+        for member, hold in list(self._unreleased.items()):
+            if member in self._turns or self._unreleased.get(member) is not hold:
                 # Being claimed again: if that fails, the next refresh frees it.
                 continue
-            self._busy.add(member)
+            self._turns[member] = _Turn(hold.owner)
             try:
-                await self._release(*member, announce=announce)
+                await self._release(*member, hold)
+                if self._unreleased.get(member) is hold:
+                    del self._unreleased[member]
             finally:
-                self._busy.discard(member)
-            del self._unreleased[member]
+                self._end_turn(member)
 
     async def _reassert_members(self) -> None:
         """Redis forgot this node (it lost data, or we stalled): hold our members again."""
         held = 0
-        for (room, key), nick in list(self._members.items()):
-            if self._members.get((room, key)) != nick:
+        for (room, key), hold in list(self._holds.items()):
+            if self._holds.get((room, key)) is not hold:
                 # It left while the members before it were held again.
                 continue
-            state = await self._calls.script("reassert")(args=self._member_args(room, key, nick))
+            args = self._member_args(room, key, hold.owner, hold.nick)
+            state = await self._calls.script("reassert")(args=args)
             if state == 0:
-                log.warning("%r in %r is now held by another node", nick, room)
+                log.warning("%r in %r is now held by another owner", hold.nick, room)
                 continue
             held += 1
-            if state == 2 and self._members.get((room, key)) == nick:
-                await self.announce_join(room, nick)
+            if state == 2 and self._holds.get((room, key)) is hold:
+                await self.announce_join(room, hold.nick)
         log.warning("Redis had no presence for this node: %d members held again", held)

@@ -1,7 +1,8 @@
 """The Lua scripts of the Redis bus: presence that stays right when nodes die.
 
 Each runs atomically in Redis, so a nick is held by one member across every
-node, and a leave is announced once, by whoever removes the member.
+node (held from one node or several, by one owner), and a join and a leave
+are announced once each.
 """
 
 # KEYS: room-claims hash. ARGV: look-alike key, room. -> the room holding the key
@@ -19,9 +20,12 @@ end
 return 0
 """
 
-# Shared by the presence scripts: remove a member owned by ``node`` and tell
-# the room, so that a leave is published once, by whoever removes it.
-_REMOVE_MEMBER = """
+# Shared by the presence scripts. A member is ``room:R:members``'s field (its
+# nick key -> ``<owner>\n<nick>``) and the hash ``room:R:holds\n<key>``: a
+# field ``n:<node>`` for each node holding it, ``joined`` once its join was
+# published, ``told`` once a release asked for its leave to be. A member is
+# removed, and its leave published, once, by whoever drops its last hold.
+_MEMBERS = """
 local function owner_of(value)
   return string.match(value, '^([^\\n]*)\\n')
 end
@@ -30,94 +34,144 @@ local function nick_of(value)
   return string.match(value, '^[^\\n]*\\n(.*)$')
 end
 
-local function remove_member(prefix, room, key, node, announce, ts)
-  local members = prefix .. 'room:' .. room .. ':members'
-  local value = redis.call('HGET', members, key)
-  if not value or owner_of(value) ~= node then
-    return false
-  end
-  redis.call('HDEL', members, key)
-  redis.call('SREM', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
-  redis.call('HDEL', prefix .. 'node:' .. node .. ':done', 'j\\n' .. room .. '\\n' .. key)
-  local users = redis.call('HLEN', members)
-  if users == 0 then
-    redis.call('ZREM', prefix .. 'online-names', room)
-  end
-  if announce then
-    redis.call('PUBLISH', prefix .. 'room:' .. room .. ':events',
-               'pleave\\n' .. users .. '\\n' .. ts .. '\\n' .. nick_of(value))
-  end
-  return true
+local function members_key(prefix, room)
+  return prefix .. 'room:' .. room .. ':members'
+end
+
+local function holds_key(prefix, room, key)
+  return prefix .. 'room:' .. room .. ':holds\\n' .. key
 end
 
 local function node_alive(prefix, node)
   return redis.call('EXISTS', prefix .. 'node:' .. node) == 1
 end
 
--- Take ``key`` for ``node`` unless a live node holds it; a dead node's member
--- leaves first. Returns 0 taken, 1 already ours, 2 claimed now.
-local function claim(prefix, room, key, node, nick, ts)
-  local members = prefix .. 'room:' .. room .. ':members'
-  local value = redis.call('HGET', members, key)
-  if value then
-    local owner = owner_of(value)
-    if owner == node then
-      return 1
+local function holders(holds)
+  local nodes = {}
+  for _, field in ipairs(redis.call('HKEYS', holds)) do
+    local node = string.match(field, '^n:(.*)$')
+    if node then
+      table.insert(nodes, node)
     end
-    if node_alive(prefix, owner) then
-      return 0
-    end
-    remove_member(prefix, room, key, owner, true, ts)
   end
-  redis.call('HSET', members, key, node .. '\\n' .. nick)
+  return nodes
+end
+
+local function unindex(prefix, node, room, key)
+  redis.call('SREM', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
+end
+
+local function remove_member(prefix, room, key, announce, ts)
+  local members = members_key(prefix, room)
+  local holds = holds_key(prefix, room, key)
+  local value = redis.call('HGET', members, key)
+  announce = announce or redis.call('HEXISTS', holds, 'told') == 1
+  for _, node in ipairs(holders(holds)) do
+    unindex(prefix, node, room, key)
+  end
+  redis.call('DEL', holds)
+  redis.call('HDEL', members, key)
+  local users = redis.call('HLEN', members)
+  if users == 0 then
+    redis.call('ZREM', prefix .. 'online-names', room)
+  end
+  if announce and value then
+    redis.call('PUBLISH', prefix .. 'room:' .. room .. ':events',
+               'pleave\\n' .. users .. '\\n' .. ts .. '\\n' .. nick_of(value))
+  end
+end
+
+-- Let go of ``node``'s hold (of ``owner``'s member, unless owner is false):
+-- the member leaves with its last hold. Returns true when it left.
+local function drop_hold(prefix, room, key, owner, node, announce, ts)
+  local holds = holds_key(prefix, room, key)
+  local value = redis.call('HGET', members_key(prefix, room), key)
+  if not value then
+    -- What is left of a member Redis forgot.
+    redis.call('DEL', holds)
+    unindex(prefix, node, room, key)
+    return false
+  end
+  if (owner and owner_of(value) ~= owner) or redis.call('HDEL', holds, 'n:' .. node) == 0 then
+    return false
+  end
+  unindex(prefix, node, room, key)
+  if #holders(holds) > 0 then
+    if announce then
+      redis.call('HSET', holds, 'told', '1')
+    end
+    return false
+  end
+  remove_member(prefix, room, key, announce, ts)
+  return true
+end
+
+-- Hold ``key`` on ``node`` for ``owner`` unless another owner's member is held
+-- by a live node; a member only dead nodes hold leaves first.
+-- Returns 0 taken, 1 held already by the owner (now by this node too), 2 claimed now.
+local function claim(prefix, room, key, owner, node, nick, ts)
+  local members = members_key(prefix, room)
+  local holds = holds_key(prefix, room, key)
+  local value = redis.call('HGET', members, key)
+  if value and owner_of(value) ~= owner then
+    for _, other in ipairs(holders(holds)) do
+      if node_alive(prefix, other) then
+        return 0
+      end
+    end
+    remove_member(prefix, room, key, true, ts)
+    value = nil
+  end
+  local state = 1
+  if not value then
+    redis.call('DEL', holds)
+    redis.call('HSET', members, key, owner .. '\\n' .. nick)
+    redis.call('ZADD', prefix .. 'online-names', 0, room)
+    state = 2
+  end
+  redis.call('HSET', holds, 'n:' .. node, '1')
   redis.call('SADD', prefix .. 'node:' .. node .. ':members', room .. '\\n' .. key)
-  redis.call('ZADD', prefix .. 'online-names', 0, room)
-  return 2
+  return state
 end
 """
 
-# ARGV: prefix, room, key, node, nick, ts, ours_ok -> member values, or false
-# when taken. With ours_ok a member this node already holds may be reused.
+# ARGV: prefix, room, key, owner, node, nick, ts -> member values, or false when taken.
 RESERVE_SCRIPT = (
-    _REMOVE_MEMBER
+    _MEMBERS
     + """
-local state = claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])
-if state == 0 or (state == 1 and ARGV[7] ~= '1') then
+if claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]) == 0 then
   return false
 end
-if state == 1 then
-  local members = ARGV[1] .. 'room:' .. ARGV[2] .. ':members'
-  redis.call('HSET', members, ARGV[3], ARGV[4] .. '\\n' .. ARGV[5])
-end
-return redis.call('HVALS', ARGV[1] .. 'room:' .. ARGV[2] .. ':members')
+return redis.call('HVALS', members_key(ARGV[1], ARGV[2]))
 """
 )
 
-# ARGV: prefix, room, key, node, nick, ts -> 0 taken, 1 still ours, 2 claimed.
-REASSERT_SCRIPT = _REMOVE_MEMBER + "return claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+# ARGV: prefix, room, key, owner, node, nick, ts -> 0 taken, 1 still held, 2 claimed.
+REASSERT_SCRIPT = _MEMBERS + "return claim(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7])"
 
-# ARGV: prefix, room, key, node, announce (0/1), ts -> 1 when removed.
+# ARGV: prefix, room, key, owner, node, announce (0/1), ts -> 1 when the member left.
 RELEASE_SCRIPT = (
-    _REMOVE_MEMBER
+    _MEMBERS
     + """
-if remove_member(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5] == '1', ARGV[6]) then
+if drop_hold(ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6] == '1', ARGV[7]) then
   return 1
 end
 return 0
 """
 )
 
-# KEYS: members hash, this node's done hash. ARGV: channel, nick, ts, done
-# field, token, done ttl (ms). A join whose token is recorded was announced.
+# KEYS: members hash, the member's holds hash. ARGV: channel, nick key, ts.
+# -> 1 when published now; 0 when it was already (by another hold, or a try
+# whose reply was lost), or the nick is not held.
 JOIN_SCRIPT = """
-local users = redis.call('HLEN', KEYS[1])
-if redis.call('HGET', KEYS[2], ARGV[4]) == ARGV[5] then
-  return users
+local value = redis.call('HGET', KEYS[1], ARGV[2])
+if not value or redis.call('HSETNX', KEYS[2], 'joined', '1') == 0 then
+  return 0
 end
-redis.call('PUBLISH', ARGV[1], 'pjoin\\n' .. users .. '\\n' .. ARGV[3] .. '\\n' .. ARGV[2])
-redis.call('HSET', KEYS[2], ARGV[4], ARGV[5])
-redis.call('PEXPIRE', KEYS[2], ARGV[6])
-return users
+local nick = string.match(value, '^[^\\n]*\\n(.*)$')
+local users = redis.call('HLEN', KEYS[1])
+redis.call('PUBLISH', ARGV[1], 'pjoin\\n' .. users .. '\\n' .. ARGV[3] .. '\\n' .. nick)
+return 1
 """
 
 # KEYS: health key. ARGV: token, ttl (ms), this node's own channel.
@@ -127,9 +181,9 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return redis.call('PUBLISH', ARGV[3], 'h' .. ARGV[1])
 """
 
-# ARGV: prefix, ts. Every node whose liveness key expired: its members leave.
+# ARGV: prefix, ts. Every node whose liveness key expired lets go of its holds.
 REAP_SCRIPT = (
-    _REMOVE_MEMBER
+    _MEMBERS
     + """
 local reaped = 0
 for _, node in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'nodes')) do
@@ -137,11 +191,11 @@ for _, node in ipairs(redis.call('SMEMBERS', ARGV[1] .. 'nodes')) do
     local index = ARGV[1] .. 'node:' .. node .. ':members'
     for _, entry in ipairs(redis.call('SMEMBERS', index)) do
       local room, key = string.match(entry, '^([^\\n]*)\\n(.*)$')
-      if remove_member(ARGV[1], room, key, node, true, ARGV[2]) then
+      if drop_hold(ARGV[1], room, key, false, node, true, ARGV[2]) then
         reaped = reaped + 1
       end
     end
-    redis.call('DEL', index, ARGV[1] .. 'node:' .. node .. ':done')
+    redis.call('DEL', index)
     redis.call('SREM', ARGV[1] .. 'nodes', node)
   end
 end

@@ -1,0 +1,62 @@
+"""A member's frames in: parsed, held to the member's limits, turned into what they ask for.
+
+session.Session hands every frame from the client here and carries out the
+answer; a refusal is a ProtocolError, which the session sends back as an
+error frame. Pure: no I/O, and the clock is given.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+from . import effects, metrics, protocol
+from .config import Settings
+from .limits import RefusalWindow, Throttle, TokenBucket
+from .protocol import ProtocolError
+
+TYPING_INTERVAL = 1.0
+
+
+class Intake:
+    """One member's rate limit, typing throttle and refusal count, and the tokens of its messages."""
+
+    __slots__ = ("_bucket", "_clock", "_max_length", "_refusals", "_tokens", "_typing")
+
+    def __init__(self, settings: Settings, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._max_length = settings.max_message_length
+        self._bucket = TokenBucket(settings.rate, settings.burst, now=clock())
+        self._refusals = RefusalWindow(settings.max_refusals, settings.refusal_window)
+        self._typing = Throttle(TYPING_INTERVAL)
+        self._tokens = itertools.count(1)
+
+    def ask(self, message: str | bytes, *, read_only: bool) -> effects.Effect | None:
+        """What a frame asks for (None: nothing, a typing hint dropped); ProtocolError if refused."""
+        if isinstance(message, bytes):
+            raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
+        frame = protocol.parse_frame(message, self._max_length)
+        if isinstance(frame, protocol.MessageFrame):
+            return self._message(frame, read_only)
+        if isinstance(frame, protocol.TypingFrame):
+            # A hint: extra frames are dropped quietly, never refused.
+            return effects.Typing() if self._typing.allow(self._clock()) else None
+        # A history page costs the store a read: it spends a token too.
+        if not self._bucket.take(self._clock()):
+            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
+        return effects.ReadPage(frame.before, frame.limit)
+
+    def _message(self, frame: protocol.MessageFrame, read_only: bool) -> effects.Publish:
+        metrics.MESSAGES_RECEIVED.inc()
+        if read_only:
+            raise ProtocolError(
+                protocol.READ_ONLY, "you cannot post in this room: it is read-only", frame.ref
+            )
+        if not self._bucket.take(self._clock()):
+            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
+        return effects.Publish(frame.text, frame.ref, next(self._tokens))
+
+    def too_many_refusals(self, error: ProtocolError) -> bool:
+        """Count a refusal; whether the member had too many of late (the store failing is not its fault)."""
+        metrics.REFUSALS.labels(error.code).inc()
+        return error.code != protocol.UNAVAILABLE and self._refusals.record(self._clock())

@@ -1,0 +1,70 @@
+"""How a chat session gets into its room: who asks, under which nick, and why it may be refused.
+
+What session.Session needs only while it opens (the nick wanted, the guest
+names still to try, the ``since`` asked for) lives here, and is dropped once
+welcome and history are out: kept, it would cost every member memory for
+days. Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from . import protocol
+from .bus.base import account_owner, connection_owner
+from .config import Settings
+from .protocol import ProtocolError
+
+if TYPE_CHECKING:
+    from .identity import Identity
+
+GUEST_ATTEMPTS = 20
+# A ``since`` longer than this is no id the store can hold.
+MAX_SINCE_DIGITS = 18
+
+
+class Opening:
+    """One session's way in: checked at once (ProtocolError), then the nicks to try in turn."""
+
+    def __init__(self, settings: Settings, nick: str, since: str, who: Identity | None, refused: str) -> None:
+        """The upgrade's query, as sent, and who the credentials proved (None: a guest).
+
+        ``refused``: why credentials that were sent do not hold. An account's
+        nick is its name; a guest asks for one, or gets a guest-NNNN.
+        """
+        if refused:
+            raise ProtocolError(protocol.UNAUTHORIZED, refused)
+        if who is None and not settings.guests:
+            raise ProtocolError(protocol.UNAUTHORIZED, "sign in first: this server does not let guests in")
+        self.wanted = who.name if who is not None else protocol.normalize_nick(nick) if nick.strip() else None
+        self.since = (
+            int(since) if since.isascii() and since.isdigit() and len(since) <= MAX_SINCE_DIGITS else None
+        )
+        # Every connection of an account shares its nick in a room; a guest's is its own.
+        self.owner = account_owner(who.account_id) if who is not None else connection_owner()
+        self._candidates = (
+            [self.wanted]
+            if self.wanted
+            else [f"guest-{secrets.randbelow(10000):04d}" for _ in range(GUEST_ATTEMPTS)]
+        )
+
+    def next_nick(self) -> str | None:
+        """The next nick to reserve; None when every one was taken."""
+        return self._candidates.pop(0) if self._candidates else None
+
+    def taken(self) -> ProtocolError:
+        """The refusal once no nick could be reserved."""
+        return ProtocolError(
+            protocol.NICK_TAKEN, f"the nick {self.wanted or 'guest'!r} is in use in this room"
+        )
+
+
+def not_found() -> ProtocolError:
+    """The refusal of a room that is not there for the member, or that it may not see (alike, nameless)."""
+    return ProtocolError(protocol.NOT_FOUND, "there is no such room, or you may not see it")
+
+
+def look_alike(room: str, holder: str) -> ProtocolError:
+    """The refusal of a room whose name looks like ``holder``'s, a room in use."""
+    return ProtocolError(protocol.BAD_NAME, protocol.look_alike_room_message(room, holder))

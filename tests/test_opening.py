@@ -1,0 +1,75 @@
+"""How a session gets into its room (chatroom/opening.py): who asks, the nicks it tries, the refusals."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from chatroom import protocol
+from chatroom.bus.base import account_owner
+from chatroom.config import Settings
+from chatroom.identity import SESSION, Identity
+from chatroom.opening import GUEST_ATTEMPTS, Opening
+from chatroom.protocol import ProtocolError
+from chatroom.store.records import PERSON, Account
+
+GUESTS = Settings(database=":memory:", guests=True)
+
+
+def account(account_id: int = 7, name: str = "ann") -> Identity:
+    return Identity(Account(account_id, name, name, PERSON, False, False, None, "#336699", 0), SESSION)
+
+
+def test_an_account_asks_for_its_own_name_as_itself() -> None:
+    """Signed in, the nick is the account's name whatever the query says, and the owner is the account."""
+    way_in = Opening(GUESTS, "mallory", "", account(), "")
+    assert (way_in.wanted, way_in.owner) == ("ann", account_owner(7))
+    assert way_in.next_nick() == "ann" and way_in.next_nick() is None
+    assert way_in.taken().code == protocol.NICK_TAKEN
+
+
+def test_a_guest_is_its_own_owner_and_tries_its_nick_once() -> None:
+    """Each guest connection owns its reservation alone; a nick asked for is the only one tried."""
+    first, second = Opening(GUESTS, " Bob ", "", None, ""), Opening(GUESTS, "Bob", "", None, "")
+    assert first.owner != second.owner
+    assert not first.owner.startswith("a:")
+    assert first.next_nick() == "Bob" and first.next_nick() is None
+    assert first.taken().message == "the nick 'Bob' is in use in this room"
+
+
+def test_without_a_nick_a_guest_tries_guest_names() -> None:
+    """No nick: GUEST_ATTEMPTS guest-NNNN names, then the refusal names no one."""
+    way_in = Opening(GUESTS, "", "", None, "")
+    names = [way_in.next_nick() for _ in range(GUEST_ATTEMPTS)]
+    assert all(name is not None and re.fullmatch(r"guest-\d{4}", name) for name in names)
+    assert way_in.next_nick() is None
+    assert way_in.taken().message == "the nick 'guest' is in use in this room"
+
+
+@pytest.mark.parametrize(
+    ("since", "expected"),
+    [("12", 12), ("", None), ("-1", None), ("1e3", None), ("٣", None), ("9" * 19, None)],
+)
+def test_since_is_an_id_or_nothing(since: str, expected: int | None) -> None:
+    """``since`` counts only as ASCII digits the store can hold; anything else reads the newest page."""
+    assert Opening(GUESTS, "bob", since, None, "").since == expected
+
+
+def test_credentials_that_do_not_hold_and_guests_not_let_in_are_refused_unauthorized() -> None:
+    """Refused credentials are never a guest; without --guests nobody signed in gets in."""
+    with pytest.raises(ProtocolError) as refused:
+        Opening(GUESTS, "bob", "", None, "the token is not valid: expired")
+    assert (refused.value.code, refused.value.message) == ("unauthorized", "the token is not valid: expired")
+    with pytest.raises(ProtocolError) as no_guests:
+        Opening(replace(GUESTS, guests=False), "bob", "", None, "")
+    assert no_guests.value.code == protocol.UNAUTHORIZED
+    assert Opening(replace(GUESTS, guests=False), "", "", account(), "").wanted == "ann"
+
+
+def test_a_bad_nick_is_refused_bad_name() -> None:
+    """A guest's nick is checked as nicks are."""
+    with pytest.raises(ProtocolError) as refused:
+        Opening(GUESTS, "a\u200bb", "", None, "")
+    assert refused.value.code == protocol.BAD_NAME
