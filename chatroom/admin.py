@@ -12,15 +12,13 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from . import bots
-from .backend import now_ms
 from .config import Settings
+from .links import issue_reset_link
 from .passwords import Passwords
 from .store import open_store
 from .store.base import Store
-from .store.records import DAY_MS, PERSON, RESET, Account
-from .tokens import new_token, token_hash
+from .store.records import PERSON, Account
 
-RESET_LINK_MS = DAY_MS
 LIST_PAGE = 500
 
 
@@ -76,13 +74,8 @@ async def reset_link(settings: Settings, name: str, url: str) -> tuple[Account, 
             raise AdminError(f"{account.name!r} is a bot: it has API keys, not a password")
         if not account.active:
             raise AdminError(f"{account.name!r} is deactivated: reactivate it first")
-        token = new_token()
-        expires_at = now_ms() + RESET_LINK_MS
-        await store.accounts.revoke_links(RESET, account_id=account.id)
-        await store.accounts.create_link(
-            RESET, token_hash(token), account_id=account.id, expires_at=expires_at
-        )
-    return account, f"{url}/reset?token={token}", expires_at
+        link, expires_at = await issue_reset_link(store.accounts, account, url)
+    return account, link, expires_at
 
 
 async def list_users(settings: Settings) -> list[Account]:

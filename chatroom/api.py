@@ -8,12 +8,13 @@ from typing import Any, ClassVar, TypeVar
 import orjson
 import tornado.web
 
-from . import metrics, protocol
+from . import auth, metrics, protocol
 from .access import Access
 from .backend import Backend, BackendError
 from .config import Settings
 from .hub import Hub
-from .identity import SESSION_COOKIE, Authenticator, Identity, IdentityError
+from .identity import SESSION, SESSION_COOKIE, Authenticator, Identity, IdentityError
+from .links import SetupState
 from .protocol import ProtocolError, api_error_body
 from .store.base import StoreError
 
@@ -46,38 +47,84 @@ class JsonHandler(tornado.web.RequestHandler):
 
     prepare() finds who is asking (identity.Authenticator: a session cookie,
     a JWT or a bot key) before any handler method runs, into ``self.who``,
-    and answers 401 (503 ``setup_required`` on a server with no accounts
-    yet) when nobody is signed in, unless guests are let in: a guest is
-    ``None`` and reads what access.py lets guests read. A handler that
-    answers anyone lists those methods in ``public_methods``; one that
-    overrides prepare() awaits this one first.
+    and answers 401 when nobody is signed in, unless guests are let in: a
+    guest is ``None`` and reads what access.py lets guests read. Until the
+    server has an administrator (links.SetupState) it answers 503
+    ``setup_required`` to all but guests; under --jwt-secret a token makes
+    its account, and no setup is asked. A handler that answers anyone lists
+    those methods in ``public_methods``; one that overrides prepare()
+    awaits this one first.
+
+    Cross-site requests: Tornado checks ``_xsrf`` before prepare(), when it
+    cannot know who asks yet, so that check is moved here (check_xsrf): a
+    state-changing request that a session cookie authenticates must echo
+    the ``_xsrf`` cookie in an ``X-XSRFToken`` header (or an ``_xsrf`` form
+    field), and so must every request to a handler with ``sign_in_form``
+    (signing in, setup, joining, reset: a forged sign-in is an attack too).
+    A request with ``Authorization: Bearer`` carries its own credentials,
+    which a foreign site cannot make a browser send: it needs none.
     """
 
     # Methods answered without finding who asks: none, unless a handler says so.
     public_methods: ClassVar[frozenset[str]] = frozenset()
+    # Whether requests that change something need the _xsrf token even from nobody signed in.
+    sign_in_form: ClassVar[bool] = False
 
     def initialize(
-        self, config: Settings, backend: Backend, authenticator: Authenticator, access: Access
+        self,
+        config: Settings,
+        backend: Backend,
+        authenticator: Authenticator,
+        access: Access,
+        setup: SetupState | None = None,
     ) -> None:
         self.config = config
         self.backend = backend
         self.authenticator = authenticator
         self.access = access
+        self.setup = setup or SetupState(backend.accounts)
         self.who: Identity | None = None
+
+    def check_xsrf_cookie(self) -> None:
+        """Nothing yet: prepare() checks once it knows how the request authenticates (check_xsrf)."""
+
+    def check_xsrf(self) -> None:
+        """403 ``xsrf`` when a state-changing request lacks the page's _xsrf token (see the class)."""
+        if self.request.method in ("GET", "HEAD", "OPTIONS"):
+            return
+        if auth.bearer_credentials(self.request.headers.get("Authorization")) is not None:
+            return
+        try:
+            super().check_xsrf_cookie()
+        except tornado.web.HTTPError:
+            raise ApiError(
+                403,
+                protocol.XSRF,
+                "the request lacks the page's _xsrf token: send the _xsrf cookie's value"
+                " in an X-XSRFToken header",
+            ) from None
+
+    async def setup_required(self) -> bool:
+        """Whether the server still waits for its first administrator."""
+        if self.config.jwt_secret is not None:
+            return False
+        return not await self.unavailable_if_failing(self.setup.done())
 
     async def prepare(self) -> None:
         if self.request.method in self.public_methods:
+            if self.sign_in_form:
+                self.check_xsrf()
             return
         self.who = await self.identify()
+        if self.who is not None and self.who.via == SESSION:
+            self.check_xsrf()
+        if (self.who is not None or not self.config.guests) and await self.setup_required():
+            raise ApiError(
+                503,
+                protocol.SETUP_REQUIRED,
+                "this server has no administrator yet: open the setup link in the server's log",
+            )
         if self.who is None and not self.config.guests:
-            # Under --jwt-secret a token makes its account: the site's people need no setup.
-            no_setup = self.config.jwt_secret is None
-            if no_setup and await self.unavailable_if_failing(self.backend.accounts.count_accounts()) == 0:
-                raise ApiError(
-                    503,
-                    protocol.SETUP_REQUIRED,
-                    "this server has no administrator yet: open the setup link in the server's log",
-                )
             raise ApiError(
                 401,
                 protocol.UNAUTHORIZED,
@@ -186,9 +233,10 @@ class HealthHandler(JsonHandler):
         backend: Backend,
         authenticator: Authenticator,
         access: Access,
+        setup: SetupState | None = None,
         hub: Hub[Any] | None = None,
     ) -> None:
-        super().initialize(config, backend, authenticator, access)
+        super().initialize(config, backend, authenticator, access, setup)
         # The chat sockets' hub, which counts the connections open.
         self.hub = hub
 

@@ -31,6 +31,7 @@ from .events import (
 )
 from .identity import Authenticator, Identity
 from .limits import KeyedTokenBuckets
+from .links import SetupState
 from .protocol import room_entry
 from .store.accounts_base import RoomTakenError, UnknownAccountError
 from .store.records import CLOSED, DIRECT, OPEN, PERSON, Account, Membership, RoomRecord
@@ -68,8 +69,9 @@ class ManageHandler(JsonHandler):
         authenticator: Authenticator,
         access: Access,
         creations: KeyedTokenBuckets,
+        setup: SetupState | None = None,
     ) -> None:
-        super().initialize(config, backend, authenticator, access)
+        super().initialize(config, backend, authenticator, access, setup)
         # Rooms and direct conversations created, per account (shared by every handler).
         self.creations = creations
 

@@ -14,18 +14,23 @@ import tornado.web
 
 from .access import Access
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
+from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, GuestRemovalsHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
+from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_rooms import MessagesHandler
 from .backend import Backend
 from .config import Settings
-from .handlers import ChatSocketHandler, IndexHandler
+from .handlers import ChatSocketHandler
 from .hub import Hub
 from .identity import Authenticator
-from .limits import JoinLimit, KeyedTokenBuckets
+from .limits import JoinLimit, KeyedTokenBuckets, SignInLimit
+from .links import SetupState
 from .notices import NoticeDesk
+from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
+from .passwords import Passwords
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
 from .webhooks import Webhooks
@@ -88,11 +93,16 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     hub = Hub(settings, backend, members=ChatSocketHandler.clients)
     authenticator = Authenticator(settings, backend.accounts)
     access = Access(settings, backend.accounts)
-    api = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
+    setup = SetupState(backend.accounts)
+    shared = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
+    # Every JSON handler shares one SetupState: once an administrator exists, it asks no more.
+    api = {**shared, "setup": setup}
+    accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit()}
+    pages = {"config": settings, "authenticator": authenticator, "setup": setup}
     manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
-        **api,
+        **shared,
         "webhooks": Webhooks(settings, backend.accounts),
         "hub": hub,
         "connections": ConnectionCounter(),
@@ -102,13 +112,25 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     return ChatApplication(
         hub,
         [
-            (r"/", IndexHandler, {"config": settings}),
+            (r"/", IndexHandler, pages),
+            (r"/signin", SignInPageHandler, pages),
+            (r"/setup", SetupPageHandler, pages),
+            (r"/join", JoinPageHandler, pages),
+            (r"/reset", ResetPageHandler, pages),
             (r"/ws", ChatSocketHandler, socket),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/session", SessionHandler, accounts),
+            (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),
+            (r"/api/me", MeHandler, accounts),
+            (r"/api/setup", SetupHandler, accounts),
+            (r"/api/join", JoinHandler, accounts),
+            (r"/api/reset", ResetHandler, accounts),
+            (r"/api/admin/join-links", JoinLinksHandler, accounts),
+            (r"/api/admin/accounts/([^/]+)/reset-link", ResetLinkHandler, accounts),
             (r"/api/rooms/([^/]+)/members", MembersHandler, manage),
             (r"/api/rooms/([^/]+)/members/([^/]+)", MemberHandler, manage),
             (r"/api/direct", DirectHandler, manage),
@@ -131,5 +153,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         websocket_max_message_size=settings.max_frame_bytes,
         websocket_ping_interval=settings.ping_interval,
         websocket_ping_timeout=settings.ping_timeout,
-        xsrf_cookies=False,
+        # Pages set the _xsrf cookie; JsonHandler.check_xsrf decides which requests must echo it.
+        xsrf_cookies=True,
+        xsrf_cookie_kwargs={"samesite": "Strict"},
     )

@@ -1,4 +1,4 @@
-"""The page and the chat socket: thin Tornado adapters over session.py and hub.py."""
+"""The chat socket: a thin Tornado adapter over session.py and hub.py (the pages are pages.py's)."""
 
 from __future__ import annotations
 
@@ -48,26 +48,6 @@ _AT_ONCE = (
     effects.Typing,
     effects.ReadPage,
 )
-
-
-class IndexHandler(tornado.web.RequestHandler):
-    """Renders the chat page for ``?room=`` (default ``lobby``)."""
-
-    def initialize(self, config: Settings) -> None:
-        self.config = config
-
-    def set_default_headers(self) -> None:
-        self.set_header(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
-            " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-        )
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
-
-    def get(self) -> None:
-        room = self.get_argument("room", "lobby")
-        self.render("index.html", room=room, jwt_required=self.config.jwt_secret is not None)
 
 
 class ChatSocketHandler(GuardedSocketHandler):

@@ -1,4 +1,4 @@
-"""Limits: token buckets for messages, joins and new rooms, a window of refusals."""
+"""Limits: token buckets for messages, joins and new rooms, a window of refusals, sign-in failures."""
 
 from __future__ import annotations
 
@@ -188,3 +188,80 @@ class Throttle:
             return False
         self._last = now
         return True
+
+
+class FailureWindows:
+    """Failures per key (an account name, an address) over the last ``window`` seconds.
+
+    A key with ``limit`` failures in the window is blocked until the oldest
+    of them is ``window`` old. Only the last ``limit`` times of a key are
+    kept, and keys whose failures all lie outside the window are forgotten
+    now and then, so memory follows the keys failing lately.
+    """
+
+    __slots__ = ("_failures", "_next_sweep", "limit", "window")
+
+    def __init__(self, limit: int, window: float) -> None:
+        self.limit = limit
+        self.window = window
+        self._failures: dict[str, deque[float]] = {}
+        self._next_sweep = SWEEP_AT_LEAST
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may try again: 0 when it may now."""
+        now = time.monotonic() if now is None else now
+        times = self._failures.get(key)
+        if times is None or len(times) < self.limit:
+            return 0.0
+        return max(0.0, times[0] + self.window - now)
+
+    def record(self, key: str, now: float | None = None) -> None:
+        """Count one failure of ``key``."""
+        now = time.monotonic() if now is None else now
+        times = self._failures.setdefault(key, deque(maxlen=self.limit))
+        times.append(now)
+        if len(self._failures) >= self._next_sweep:
+            self._sweep(now)
+
+    def forget(self, key: str) -> None:
+        """Clear ``key``'s failures (it succeeded)."""
+        self._failures.pop(key, None)
+
+    def _sweep(self, now: float) -> None:
+        stale = [key for key, times in self._failures.items() if times[-1] <= now - self.window]
+        for key in stale:
+            del self._failures[key]
+        self._next_sweep = max(SWEEP_AT_LEAST, 2 * len(self._failures))
+
+    def __len__(self) -> int:
+        return len(self._failures)
+
+
+class SignInLimit:
+    """Sign-in failures per account name and per address: after ``limit`` in ``window`` seconds, wait.
+
+    Whether the name belongs to an account makes no difference: an unknown
+    name is counted and refused the same way, so the limit tells nothing.
+    A success clears the name's count (not the address's: one address
+    trying many names is what the address count is for).
+    """
+
+    __slots__ = ("by_address", "by_name")
+
+    def __init__(self, limit: int = 10, window: float = 600.0) -> None:
+        self.by_name = FailureWindows(limit, window)
+        self.by_address = FailureWindows(limit, window)
+
+    def wait(self, name_key: str, address: str, now: float | None = None) -> float:
+        """Seconds before this name from this address may try again: 0 when it may now."""
+        now = time.monotonic() if now is None else now
+        return max(self.by_name.wait(name_key, now), self.by_address.wait(address, now))
+
+    def failed(self, name_key: str, address: str, now: float | None = None) -> None:
+        """Count a failed sign-in."""
+        self.by_name.record(name_key, now)
+        self.by_address.record(address, now)
+
+    def succeeded(self, name_key: str) -> None:
+        """A sign-in succeeded: the name starts afresh."""
+        self.by_name.forget(name_key)

@@ -52,6 +52,18 @@ NOT_FOUND = "not_found"
 READ_ONLY = "read_only"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
+# Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing
+# request from a signed-in browser without the page's _xsrf token; a wrong
+# name or password; a setup, join or reset link that does not work (never
+# made, used, revoked, expired); setup asked for twice; a name another
+# account holds; a password the rules refuse; the two typings differ.
+XSRF = "xsrf"
+BAD_CREDENTIALS = "bad_credentials"
+INVALID_LINK = "invalid_link"
+SETUP_DONE = "setup_done"
+NAME_TAKEN = "name_taken"
+BAD_PASSWORD = "bad_password"
+PASSWORDS_DIFFER = "passwords_differ"
 # HTTP API only: a bot may not post under a nick a connected member holds.
 NICK_IN_USE = "nick_in_use"
 # The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.

@@ -18,11 +18,12 @@ from .backend import Backend, StartupError
 from .bus.local import LocalBus
 from .config import Settings
 from .hub import Hub
+from .links import setup_link_if_needed
 from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
 from .service import ChatService
 from .store import open_store
-from .store.accounts_base import RoomTakenError
-from .store.base import StoreStartupError
+from .store.accounts_base import AccountStore, RoomTakenError
+from .store.base import StoreError, StoreStartupError
 from .store.records import OPEN
 
 log = logging.getLogger("chatroom.server")
@@ -57,6 +58,22 @@ async def ensure_lobby(backend: Backend) -> None:
         await backend.accounts.create_room(LOBBY, OPEN)
 
 
+async def announce_setup(accounts: AccountStore, settings: Settings, port: int) -> None:
+    """On a server with no administrator yet: log a new setup link (the older ones stop working).
+
+    The link is the one secret that must reach the log: whoever runs the
+    server opens it to create the first administrator. Under --processes
+    the parent announces it, once, before its workers serve (workers.py).
+    """
+    try:
+        link = await setup_link_if_needed(accounts, page_url(settings, port).rstrip("/"))
+    except StoreError as error:
+        log.error("cannot tell whether this server has an administrator: %s", error)
+        return
+    if link is not None:
+        log.warning("no administrator yet: open %s to create one (the link works once)", link)
+
+
 def page_url(settings: Settings, port: int) -> str:
     """The address a person opens in a browser."""
     host = settings.address
@@ -70,8 +87,10 @@ def page_url(settings: Settings, port: int) -> str:
 async def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
     """Run one server until SIGTERM or SIGINT, then stop gracefully.
 
-    A worker of ``--processes`` gets its listening sockets from the parent.
+    A worker of ``--processes`` gets its listening sockets from the parent
+    (which has announced the setup link, if one is needed).
     """
+    worker = sockets is not None
     before, now = raise_descriptor_limit()
     if now > before:
         log.info("descriptor limit raised from %d to %d", before, now)
@@ -97,8 +116,11 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
         body_timeout=IDLE_CONNECTION_SECONDS,
     )
     listener = Listener(server, sockets, settings.max_connections_per_ip, count_peers=not settings.xheaders)
-    listener.start()
     port = sockets[0].getsockname()[1]
+    if not worker:
+        # Before accepting: the link is in the log by the time anything answers.
+        await announce_setup(backend.accounts, settings, port)
+    listener.start()
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()

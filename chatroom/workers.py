@@ -16,7 +16,9 @@ import tornado.netutil
 
 from .backend import StartupError
 from .config import Settings
-from .server import SHUTDOWN_LIMIT, serve
+from .server import SHUTDOWN_LIMIT, announce_setup, serve
+from .store import open_store
+from .store.base import StoreError, StoreStartupError
 
 log = logging.getLogger("chatroom.workers")
 
@@ -50,6 +52,20 @@ def run_worker(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
     os._exit(status)
 
 
+async def announce_setup_once(settings: Settings, port: int) -> None:
+    """The parent's setup link: one for the whole pool, not one per worker."""
+    try:
+        store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+        await store.start()
+    except (StoreError, StoreStartupError) as error:
+        log.error("cannot open the database to check for an administrator: %s", error)
+        return
+    try:
+        await announce_setup(store.accounts, settings, port)
+    finally:
+        await store.close()
+
+
 class WorkerPool:
     """The parent of ``--processes N``: forks the workers, restarts, stops them.
 
@@ -80,6 +96,8 @@ class WorkerPool:
             self.failed = True
             self._stop_all()
         log.info("%d workers on port %d", len(self.workers), self.port)
+        if not self.failed:
+            asyncio.run(announce_setup_once(self.settings, self.port))
         while self.workers:
             self._reap_one()
         return 1 if self.failed else 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatroom.limits import JoinLimit, KeyedTokenBuckets, address_key
+from chatroom.limits import FailureWindows, JoinLimit, KeyedTokenBuckets, SignInLimit, address_key
 
 
 def test_each_address_has_its_own_allowance_that_refills() -> None:
@@ -83,3 +83,35 @@ def test_zero_turns_the_join_limit_off() -> None:
     """--join-rate 0 or --join-burst 0: no limit at all, as the benchmark needs."""
     for joins in (JoinLimit(0, 30), JoinLimit(5, 0)):
         assert all(joins.admit("127.0.0.1", "lobby", now=0.0) is None for _ in range(10_000))
+
+
+def test_sign_in_failures_wait_after_ten_in_ten_minutes() -> None:
+    """Ten failures of one name: the eleventh try waits until the first is ten minutes old."""
+    limit = SignInLimit()
+    for second in range(10):
+        assert limit.wait("ann", f"10.0.0.{second}", now=float(second)) == 0
+        limit.failed("ann", f"10.0.0.{second}", now=float(second))
+    assert limit.wait("ann", "10.9.9.9", now=10.0) == pytest.approx(590.0)
+    assert limit.wait("bob", "10.9.9.9", now=10.0) == 0
+    assert limit.wait("ann", "10.9.9.9", now=600.5) == 0
+
+
+def test_one_address_failing_over_many_names_waits_too() -> None:
+    """Ten names from one address: that address waits, for any name; a success clears only the name."""
+    limit = SignInLimit()
+    for number in range(10):
+        limit.failed(f"name{number}", "10.0.0.1", now=0.0)
+    assert limit.wait("fresh", "10.0.0.1", now=1.0) > 0
+    assert limit.wait("fresh", "10.0.0.2", now=1.0) == 0
+    limit.succeeded("name0")
+    assert limit.wait("name0", "10.0.0.2", now=1.0) == 0
+
+
+def test_failures_kept_follow_recent_keys_only() -> None:
+    """A million names failing once each over hours: only the last ten minutes' are kept (about)."""
+    windows = FailureWindows(10, 600.0)
+    now = 0.0
+    for number in range(200_000):
+        now += 0.05
+        windows.record(f"name{number}", now=now)
+    assert len(windows) <= 2 * 600 / 0.05

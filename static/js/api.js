@@ -46,3 +46,11 @@ export function failure(answer) {
 }
 
 export const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
+
+// A refusal in the server's own words, as a sentence: for forms where a 401
+// means a wrong password rather than "sign in first".
+export function serverMessage(answer) {
+  if (answer.status === 0) return "The server cannot be reached. Try again in a moment.";
+  const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
+  return message ? message.charAt(0).toUpperCase() + message.slice(1) + "." : `The server refused (${answer.status}).`;
+}

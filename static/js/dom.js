@@ -12,6 +12,8 @@ export const ui = {
   bannerText: $("connection-detail"),
   me: $("me"),
   meNick: $("me-nick"),
+  meAvatar: $("me-avatar"),
+  signInLink: $("sign-in-link"),
   drawerToggle: $("drawer-toggle"),
   onlineCount: $("online-count"),
   onlineCountSide: $("online-count-side"),

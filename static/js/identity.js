@@ -2,13 +2,15 @@
 // the token prompt), the "you are" chip that opens it again, and what a
 // refused name or token means.
 
-import {connect, resetBackoff} from "./connection.js";
+import {openAccountMenu, showAccountChip, wireAccountMenu} from "./account.js";
+import {connect, resetBackoff, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
-import {nickKey, nickProblem, normalizeNick} from "./protocol.js";
+import {ERROR, nickKey, nickProblem, normalizeNick} from "./protocol.js";
 import {explain} from "./refusals.js";
 import {rememberIdentity, session} from "./session.js";
 
 export function askForIdentity(problem) {
+  if (session.account) return; // an account's name is its own: nothing to choose
   const jwt = session.jwtRequired;
   ui.joinError.textContent = problem || "";
   ui.nickField.hidden = jwt;
@@ -45,6 +47,12 @@ function onJoinSubmit(event) {
   ui.text.focus();
 }
 
+// A signed-in page whose session ended (signed out here or elsewhere, or
+// the account deactivated) goes to the sign-in page, and back here after.
+function signInAgain() {
+  location.assign(`/signin?${new URLSearchParams({next: location.pathname + location.search})}`);
+}
+
 export function onWelcome(frame) {
   rememberIdentity();
   closeJoinDialog();
@@ -55,16 +63,33 @@ export function onWelcome(frame) {
 // The server refused the name or the token: its error frame says why.
 export function onIdentityRefused(frame) {
   session.mustAct = true;
+  if (session.account) return accountRefused(frame.code, frame.message);
   askForIdentity(explain(frame.code, frame.message));
+}
+
+// An account is refused: signed out (sign in again), or something to read.
+function accountRefused(code, message) {
+  if (session.leaving) return; // signing out here: the page is on its way to /signin
+  if (code === ERROR.UNAUTHORIZED) return signInAgain();
+  setStatus("offline", "Offline", explain(code, message));
 }
 
 // The close after such a refusal (the prompt is open already if its error frame came first).
 export function onIdentityClosed(code) {
+  if (session.account) return accountRefused(code);
   if (!ui.dialog.open) askForIdentity(explain(code));
 }
 
 export function wireIdentity() {
-  ui.me.addEventListener("click", () => askForIdentity(""));
+  ui.signInLink.hidden = !session.signInOffered;
+  if (session.account) {
+    ui.me.title = "Your account";
+    ui.me.addEventListener("click", openAccountMenu);
+    showAccountChip(ui.meAvatar);
+    wireAccountMenu();
+  } else {
+    ui.me.addEventListener("click", () => askForIdentity(""));
+  }
   ui.joinForm.addEventListener("submit", onJoinSubmit);
   ui.joinCancel.addEventListener("click", closeJoinDialog);
   ui.dialog.addEventListener("cancel", (event) => {

@@ -7,8 +7,16 @@ import {nickKey, normalizeRoom} from "./protocol.js";
 const NICK_KEY = "chatroom.nick";
 const TOKEN_KEY = "chatroom.token";
 
+const data = document.body.dataset;
+
 export const session = {
-  room: normalizeRoom(document.body.dataset.room || "lobby"),
+  room: normalizeRoom(data.room || "lobby"),
+  // The account signed in with this browser's session cookie, if any: its
+  // name is the nick, and no prompt asks for one.
+  account: data.accountName
+    ? {id: Number(data.accountId), name: data.accountName, color: data.accountColor, admin: data.accountAdmin === "yes"}
+    : null,
+  signInOffered: data.signIn === "offered",
   jwtRequired: document.body.dataset.jwt === "required",
   nick: null, // what we ask for; "" asks the server for a guest nick
   myNick: "", // what the server gave us
@@ -18,6 +26,8 @@ export const session = {
   isAccount: false, // signed in with an account (not a guest): may create and manage rooms
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
+  // Signing out from this page: the socket's closing is expected.
+  leaving: false,
 };
 
 export function isOwn(nick) {
@@ -32,6 +42,7 @@ export function isOwnMessage(frame) {
 
 export function rememberIdentity() {
   try {
+    if (session.account) return;
     if (!session.jwtRequired && session.nick !== null) localStorage.setItem(NICK_KEY, session.nick);
     if (session.jwtRequired && session.token) sessionStorage.setItem(TOKEN_KEY, session.token);
   } catch {
@@ -41,7 +52,8 @@ export function rememberIdentity() {
 
 // The nick or token remembered from before, if any.
 export function recallIdentity() {
-  if (session.jwtRequired) session.token = takeTokenFromAddress();
+  if (session.account) session.nick = session.account.name;
+  else if (session.jwtRequired) session.token = takeTokenFromAddress();
   else session.nick = readStorage(localStorage, NICK_KEY);
 }
 

@@ -1,0 +1,172 @@
+"""The pages: the chat page, signing in, setup, joining with a join link, choosing a new password.
+
+Server-rendered Tornado templates (templates/) whose forms small ES modules
+(static/js/forms.js) send to the JSON API; no script is inline (the CSP
+allows scripts from this server only). Every page sets the ``_xsrf`` cookie
+and carries its token, which the scripts echo on every request that changes
+something (docs/security.md, "Cross-site requests").
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import tornado.web
+
+from .config import Settings
+from .identity import SESSION_COOKIE, Authenticator, Identity
+from .links import SetupState, usable_link
+from .store.base import StoreError
+from .store.records import JOIN, RESET, SETUP
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+SETUP_NEEDED = (
+    "This server has no administrator yet",
+    "Whoever runs it finds a setup link in the server's log (a line that says"
+    " “open http://…/setup?token=…”): opening it creates the first administrator.",
+)
+STORE_DOWN = ("The chat is unavailable", "The server cannot reach its database right now. Try again soon.")
+
+
+class PageHandler(tornado.web.RequestHandler):
+    """Base of the pages: security headers, who is signed in (by the session cookie), notices."""
+
+    def initialize(self, config: Settings, authenticator: Authenticator, setup: SetupState) -> None:
+        self.config = config
+        self.authenticator = authenticator
+        self.setup = setup
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Cache-Control", "no-store")
+
+    def render(self, template_name: str, **kwargs: Any) -> Any:
+        self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie the scripts echo
+        return super().render(template_name, **kwargs)
+
+    async def signed_in(self) -> Identity | None:
+        """The account this browser's session cookie belongs to, if it still holds."""
+        cookie = self.get_cookie(SESSION_COOKIE)
+        if not cookie:
+            return None
+        return await self.authenticator.identify(None, None, cookie)
+
+    async def setup_needed(self) -> bool:
+        """Whether the server waits for its first administrator (never under --jwt-secret)."""
+        return self.config.jwt_secret is None and not await self.setup.done()
+
+    def notice(self, status: int, title: str, text: str, action: tuple[str, str] | None = None) -> None:
+        """A page that only says something (a link that does not work, setup needed)."""
+        self.set_status(status)
+        self.render("notice.html", title=title, text=text, action=action)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        error = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(error, StoreError):
+            self.clear()
+            self.set_default_headers()
+            self.notice(503, *STORE_DOWN)
+            return
+        super().write_error(status_code, **kwargs)
+
+    def _handle_request_exception(self, error: BaseException) -> None:
+        if isinstance(error, StoreError):
+            # The database is away: a page that says so, not a 500 with a traceback in the log.
+            self.send_error(503, exc_info=(type(error), error, error.__traceback__))
+            return
+        super()._handle_request_exception(error)
+
+
+def local_path(target: str | None) -> str:
+    """Where to go after signing in: a path on this server, never another site."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+class IndexHandler(PageHandler):
+    """The chat page for ``?room=`` (default ``lobby``).
+
+    Without --guests and --jwt-secret it is for accounts: nobody signed in
+    goes to /signin, and before setup the page says where the setup link is.
+    """
+
+    async def get(self) -> None:
+        guests, tokens = self.config.guests, self.config.jwt_secret is not None
+        if not guests and await self.setup_needed():
+            return self.notice(503, *SETUP_NEEDED)
+        who = await self.signed_in()
+        if who is None and not guests and not tokens:
+            return self.redirect("/signin?" + urllib.parse.urlencode({"next": self.request.uri or "/"}))
+        room = self.get_argument("room", "lobby")
+        offer_sign_in = who is None and not tokens and await self.setup.done()
+        self.render(
+            "index.html", room=room, jwt_required=tokens and who is None, who=who, offer_sign_in=offer_sign_in
+        )
+
+
+class SignInPageHandler(PageHandler):
+    """``/signin?next=PATH``: name and password; already signed in, straight on to ``next``."""
+
+    async def get(self) -> None:
+        target = local_path(self.get_argument("next", None))
+        if await self.setup_needed():
+            return self.notice(503, *SETUP_NEEDED)
+        if await self.signed_in() is not None:
+            return self.redirect(target)
+        self.render("signin.html", next=target, guests=self.config.guests)
+
+
+class LinkPageHandler(PageHandler):
+    """Base of the pages opened from a link: the token must name a usable link, else 403."""
+
+    kind = ""
+    refused = ("", "")
+
+    async def get(self) -> None:
+        token = self.get_argument("token", "")
+        accounts = self.authenticator.accounts
+        if self.kind != SETUP and await self.setup_needed():
+            return self.notice(503, *SETUP_NEEDED)
+        setup_done = self.kind == SETUP and await self.setup.done()
+        if setup_done or await usable_link(accounts, self.kind, token) is None:
+            return self.notice(403, *self.refused, action=("Sign in", "/signin"))
+        self.render(f"{self.kind}.html", token=token)
+
+
+class SetupPageHandler(LinkPageHandler):
+    """``/setup?token=``: the first administrator's name and password."""
+
+    kind = SETUP
+    refused = (
+        "This setup link does not work",
+        "It was used already, or the server was restarted and printed a newer one in its log."
+        " If an administrator exists, sign in instead.",
+    )
+
+
+class JoinPageHandler(LinkPageHandler):
+    """``/join?token=``: a new account with the join link an administrator shared."""
+
+    kind = JOIN
+    refused = (
+        "This join link does not work",
+        "An administrator revoked it or made a new one. Ask them for the current link.",
+    )
+
+
+class ResetPageHandler(LinkPageHandler):
+    """``/reset?token=``: a new password, from the link an administrator made."""
+
+    kind = RESET
+    refused = (
+        "This password link does not work",
+        "It was used already, it expired (a link works for a day), or a newer one was made."
+        " Ask an administrator for a new one.",
+    )

@@ -1,0 +1,135 @@
+// The account menu of a signed-in person: name and avatar, rename, a new
+// password, signing out (here or everywhere) and, for administrators, the
+// join link to hand to new people. Everything goes through the JSON API.
+
+import {avatarColor, initials} from "./avatar.js";
+import {apiCall, serverMessage} from "./api.js";
+import {session} from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+const menu = {
+  dialog: $("account-dialog"),
+  note: $("account-note"),
+  name: $("account-name"),
+  avatar: $("account-avatar"),
+  close: $("account-close"),
+  renameForm: $("account-rename-form"),
+  newName: $("account-new-name"),
+  passwordForm: $("password-form"),
+  signOutOthers: $("sign-out-others"),
+  signOut: $("sign-out"),
+  signOutEverywhere: $("sign-out-everywhere"),
+  joinSection: $("join-link-section"),
+  joinUrl: $("join-link-url"),
+  joinCopy: $("join-link-copy"),
+  joinNew: $("join-link-new"),
+  joinRevoke: $("join-link-revoke"),
+};
+
+function say(text, bad = false) {
+  menu.note.textContent = text;
+  menu.note.classList.toggle("bad", bad);
+}
+
+function paintAvatar(node, account) {
+  node.textContent = initials(account.name);
+  node.style.backgroundColor = avatarColor(account.name, account.color);
+  node.hidden = false;
+}
+
+// The chip in the header: the account's avatar beside its name.
+export function showAccountChip(meAvatar) {
+  if (session.account) paintAvatar(meAvatar, session.account);
+}
+
+async function loadJoinLink() {
+  const answer = await apiCall("GET", "/api/admin/join-links");
+  if (!answer.ok) return say(serverMessage(answer), true);
+  const newest = answer.body.join_links.at(-1);
+  menu.joinUrl.value = newest && newest.url ? newest.url : "";
+}
+
+export function openAccountMenu() {
+  const account = session.account;
+  menu.name.textContent = account.name;
+  paintAvatar(menu.avatar, account);
+  menu.newName.value = account.name;
+  menu.joinSection.hidden = !account.admin;
+  say("");
+  if (account.admin) loadJoinLink();
+  if (!menu.dialog.open) menu.dialog.showModal();
+}
+
+async function onRename(event) {
+  event.preventDefault();
+  const name = menu.newName.value.trim();
+  if (!name || name === session.account.name) return say("Type a new name first.", true);
+  const answer = await apiCall("PATCH", "/api/me", {name});
+  if (!answer.ok) return say(serverMessage(answer), true);
+  location.reload(); // every part of the page (and the socket) takes the new name
+}
+
+async function onPassword(event) {
+  event.preventDefault();
+  const form = new FormData(menu.passwordForm);
+  const body = {
+    current_password: form.get("current_password"),
+    password: form.get("password"),
+    password_again: form.get("password_again"),
+  };
+  if (body.password !== body.password_again) return say("The two new passwords differ.", true);
+  if (menu.signOutOthers.checked) body.sign_out_others = "yes";
+  const answer = await apiCall("PATCH", "/api/me", body);
+  if (!answer.ok) return say(serverMessage(answer), true);
+  menu.passwordForm.reset();
+  menu.signOutOthers.checked = true;
+  say("Your password is changed.");
+  if (body.sign_out_others) location.reload(); // this browser has a new session; its socket too
+}
+
+async function signOut(path) {
+  session.leaving = true; // the socket's close 4401 that follows is expected
+  const answer = await apiCall(path === "/api/session" ? "DELETE" : "POST", path);
+  if (!answer.ok && answer.status !== 401) {
+    session.leaving = false;
+    return say(serverMessage(answer), true);
+  }
+  location.assign("/signin");
+}
+
+async function newJoinLink() {
+  const answer = await apiCall("POST", "/api/admin/join-links");
+  if (!answer.ok) return say(serverMessage(answer), true);
+  menu.joinUrl.value = answer.body.url;
+  say("A new join link: the old one no longer works.");
+}
+
+async function revokeJoinLinks() {
+  const answer = await apiCall("DELETE", "/api/admin/join-links");
+  if (!answer.ok) return say(serverMessage(answer), true);
+  menu.joinUrl.value = "";
+  say("Nobody can join until you make a new link.");
+}
+
+async function copyJoinLink() {
+  if (!menu.joinUrl.value) return say("There is no join link: make a new one first.", true);
+  menu.joinUrl.select();
+  try {
+    await navigator.clipboard.writeText(menu.joinUrl.value);
+    say("Join link copied.");
+  } catch {
+    say("Selected: copy it with your keyboard or menu.");
+  }
+}
+
+export function wireAccountMenu() {
+  if (!menu.dialog) return;
+  menu.close.addEventListener("click", () => menu.dialog.close());
+  menu.renameForm.addEventListener("submit", onRename);
+  menu.passwordForm.addEventListener("submit", onPassword);
+  menu.signOut.addEventListener("click", () => signOut("/api/session"));
+  menu.signOutEverywhere.addEventListener("click", () => signOut("/api/session/everywhere"));
+  menu.joinNew.addEventListener("click", newJoinLink);
+  menu.joinRevoke.addEventListener("click", revokeJoinLinks);
+  menu.joinCopy.addEventListener("click", copyJoinLink);
+}

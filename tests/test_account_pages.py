@@ -1,0 +1,134 @@
+"""The account pages and menu (templates/signin.html, setup.html, join.html, reset.html,
+static/js/forms.js, account.js) in Debian's Chromium against a real ``python -m chatroom``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from .support import ServerProcess
+from .test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say, texts
+from .web_client import PASSWORD, join, set_up, setup_link
+
+__all__ = ["browser", "pages"]  # the fixtures, shared with tests/test_page.py
+
+
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: CHATROOM_SCREENSHOT_DIR, to look at them, or the test's directory."""
+    return Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+
+
+def fill_account_form(
+    page: Page, name: str | None, password: str = PASSWORD, again: str | None = None
+) -> None:
+    """Type a name (when the form asks) and the password twice, then press Enter."""
+    if name is not None:
+        page.locator("#name").fill(name)
+    page.locator("#password").fill(password)
+    page.locator("#password-again").fill(password if again is None else again)
+    page.locator("#password-again").press("Enter")
+
+
+def sign_in(page: Page, name: str, password: str = PASSWORD) -> None:
+    page.locator("#name").fill(name)
+    page.locator("#password").fill(password)
+    page.locator("#password").press("Enter")
+
+
+def test_setup_then_a_second_person_joins_signs_out_and_in_again(tmp_path: Path, pages: Pages) -> None:
+    """The whole first run in a browser: the administrator, the join link, a newcomer, chat, sign out, in."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        setup_url, _ = setup_link(server)
+        ann = pages.open(setup_url)
+        fill_account_form(ann, "Ann", again="not the same password")
+        expect(ann.locator("#form-error")).to_have_text("The two passwords differ.")
+        fill_account_form(ann, "Ann")
+        expect(ann.locator("#done-step")).to_be_visible()
+        ann.screenshot(path=str(shots(tmp_path) / "screenshot-setup-done.png"))
+        join_link = ann.locator("#join-link").input_value()
+        assert join_link.startswith(f"http://127.0.0.1:{server.port}/join?token=")
+        ann.get_by_role("link", name="Open the chat").click()
+        expect_online(ann)
+        expect(ann.locator("#me-nick")).to_have_text("Ann")
+        expect(ann.locator("#nick")).to_be_hidden()  # an account chooses no nick
+        ann.locator("#me").click()
+        expect(ann.locator("#join-link-url")).to_have_value(join_link)
+        ann.screenshot(path=str(shots(tmp_path) / "screenshot-account-menu.png"))
+        ann.locator("#account-close").click()
+
+        bob = pages.open(join_link)
+        fill_account_form(bob, "ANN")
+        expect(bob.locator("#form-error")).to_have_text("The name 'ANN' is too like 'Ann'.")
+        fill_account_form(bob, "Bob", password="short", again="short")
+        expect(bob.locator("#form-error")).to_have_text("A password has at least 10 characters.")
+        fill_account_form(bob, "Bob")
+        expect_online(bob)
+        expect(bob.locator("#me-nick")).to_have_text("Bob")
+        say(ann, "welcome, Bob")
+        expect(bob.locator("#messages .msg .text").last).to_have_text("welcome, Bob")
+
+        bob.locator("#me").click()
+        bob.locator("#sign-out").click()
+        expect(bob).to_have_url(f"{server.url}/signin")
+        bob.goto(f"{server.url}/?room=lobby")
+        expect(bob).to_have_url(f"{server.url}/signin?next=%2F%3Froom%3Dlobby")
+        sign_in(bob, "Bob", "not my password")
+        expect(bob.locator("#form-error")).to_have_text("The name or the password is wrong.")
+        sign_in(bob, "Bob")
+        expect_online(bob)
+        expect(bob).to_have_url(f"{server.url}/?room=lobby")
+        assert "welcome, Bob" in texts(bob)
+
+
+def test_a_revoked_join_link_opens_a_page_that_says_so(tmp_path: Path, pages: Pages) -> None:
+    """The administrator revokes the link from the menu; the newcomer's page explains it."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        _, join_link = set_up(server)
+        page = pages.open(f"{server.url}/signin")
+        sign_in(page, "Admin")
+        expect_online(page)
+        page.locator("#me").click()
+        expect(page.locator("#join-link-url")).to_have_value(join_link)
+        page.locator("#join-link-revoke").click()
+        expect(page.locator("#join-link-url")).to_have_value("")
+        late = pages.open(join_link)
+        expect(late.locator("h1")).to_have_text("This join link does not work")
+
+
+def test_screenshots_of_the_sign_in_and_setup_pages(tmp_path: Path, pages: Pages) -> None:
+    """Sign-in and setup on a desktop and a phone, light and dark, without sideways scrolling (PNGs)."""
+    out = shots(tmp_path)
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        setup_url, _ = setup_link(server)
+        shoot(pages, "setup", setup_url, out)
+        set_up(server)
+        shoot(pages, "signin", f"{server.url}/signin", out)
+        assert (out / "screenshot-setup-phone-dark.png").stat().st_size > 0
+
+
+def shoot(pages: Pages, name: str, url: str, out: Path) -> None:
+    """Screenshots of the page at ``url``: desktop and phone, light and dark."""
+    for viewport, device in ((DESKTOP, "desktop"), (SCREENSHOT_PHONE, "phone")):
+        for scheme in ("light", "dark"):
+            page = pages.open(url, viewport, color_scheme=scheme)
+            expect(page.locator("h1").first).to_be_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+            page.screenshot(path=str(out / f"screenshot-{name}-{device}-{scheme}.png"))
+
+
+def test_a_reset_link_gives_a_new_password_and_signs_in(tmp_path: Path, pages: Pages) -> None:
+    """The person opens the administrator's reset link, types a new password twice, and is in the chat."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, join_link = set_up(server)
+        zoe = join(server, join_link, "Zoë")
+        zoe_id = zoe.get("/api/me").json["account"]["id"]
+        reset_url = admin.call("POST", f"/api/admin/accounts/{zoe_id}/reset-link").json["url"]
+        page = pages.open(reset_url)
+        fill_account_form(page, None, password="new passphrase here")
+        expect_online(page)
+        expect(page.locator("#me-nick")).to_have_text("Zoë")
+        assert zoe.get("/api/me").status == 401  # the old session ended
+        used = pages.open(reset_url)
+        expect(used.locator("h1")).to_have_text("This password link does not work")

@@ -1,0 +1,143 @@
+"""An HTTP client that acts as one browser: it keeps its cookies, echoes the page's _xsrf token,
+and comes from an address of its own (X-Real-IP, for servers started with --xheaders)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import itertools
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+
+from .support import ServerProcess
+
+PASSWORD = "correct horse battery"
+_addresses = itertools.count(1)
+SETUP_LINE = re.compile(r"open (http://\S+/setup\?token=(\S+)) to create one")
+
+
+def new_address() -> str:
+    """An address no other client of this test process comes from."""
+    number = next(_addresses)
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+
+
+@dataclass
+class Answer:
+    """An HTTP answer: status, headers, body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def error(self) -> tuple[int, str]:
+        """The status and the error code of a refusal."""
+        return self.status, self.json["error"]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class WebClient:
+    """One browser on the server at ``base``."""
+
+    def __init__(self, base: str, address: str | None = None) -> None:
+        self.base = base
+        self.address = address or new_address()
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
+        )
+
+    def get(self, path: str) -> Answer:
+        """GET a page or an endpoint (no redirect followed)."""
+        return self.request("GET", path)
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        xsrf: bool = True,
+        headers: dict[str, str] | None = None,
+    ) -> Answer:
+        """A JSON API request, with the page's _xsrf token unless ``xsrf`` is False."""
+        sent = {"Content-Type": "application/json", **(headers or {})}
+        if xsrf:
+            sent["X-XSRFToken"] = self.xsrf_token()
+        data = None if body is None else json.dumps(body).encode()
+        return self.request(method, path, data, sent)
+
+    def request(
+        self, method: str, path: str, data: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"X-Real-IP": self.address, **(headers or {})}
+        )
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return Answer(response.status, dict(response.headers), response.read())
+        except urllib.error.HTTPError as error:
+            return Answer(error.code, dict(error.headers), error.read())
+
+    def cookie(self, name: str) -> http.cookiejar.Cookie | None:
+        return next((cookie for cookie in self.jar if cookie.name == name), None)
+
+    def xsrf_token(self) -> str:
+        """The _xsrf cookie's value, after opening a page for it if there is none yet."""
+        if self.cookie("_xsrf") is None:
+            self.get("/signin")
+        cookie = self.cookie("_xsrf")
+        assert cookie is not None and cookie.value is not None
+        return cookie.value
+
+    def sign_in(self, name: str, password: str = PASSWORD) -> Answer:
+        return self.call("POST", "/api/session", {"name": name, "password": password})
+
+
+def setup_link(server: ServerProcess, timeout: float = 10.0, after: int = 0) -> tuple[str, str]:
+    """The newest setup link the server logged (and its token), waiting for the ``after``-th one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = SETUP_LINE.findall(server.log())
+        if len(found) > after:
+            url, token = found[-1]
+            return str(url), str(token)
+        time.sleep(0.05)
+    raise AssertionError(f"no setup link in the log:\n{server.log()}")
+
+
+def set_up(server: ServerProcess, admin: str = "Admin") -> tuple[WebClient, str]:
+    """Create the server's administrator from its logged setup link: the admin's client and the join link."""
+    _, token = setup_link(server)
+    client = WebClient(server.url)
+    answer = client.call(
+        "POST",
+        "/api/setup",
+        {"token": token, "name": admin, "password": PASSWORD, "password_again": PASSWORD},
+    )
+    assert answer.status == 201, answer
+    return client, str(answer.json["join_link"])
+
+
+def join(server: ServerProcess, join_link: str, name: str) -> WebClient:
+    """A new person who signed up with the join link, signed in."""
+    client = WebClient(server.url)
+    token = join_link.rsplit("token=", 1)[1]
+    answer = client.call(
+        "POST", "/api/join", {"token": token, "name": name, "password": PASSWORD, "password_again": PASSWORD}
+    )
+    assert answer.status == 201, answer
+    return client
