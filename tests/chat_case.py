@@ -12,11 +12,12 @@ import tornado.websocket
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.testing import AsyncHTTPTestCase
 
-from chatroom import bots
+from chatroom import bots, links
 from chatroom.app import make_app
 from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
 from chatroom.service import ChatService, embedded
+from chatroom.store.records import PERSON
 
 Frame = dict[str, Any]
 Client = tornado.websocket.WebSocketClientConnection
@@ -59,7 +60,12 @@ class ChatTestCase(AsyncHTTPTestCase):
         return f"ws://127.0.0.1:{self.get_http_port()}/ws?{query}"
 
     async def make_bot(self, name: str, *rooms: str) -> str:
-        """A bot account, a member of ``rooms`` (open ones made if missing): its key."""
+        """A bot account, a member of ``rooms`` (open ones made if missing): its key.
+
+        The server gets an administrator too: one that has bots is set up.
+        """
+        if not await links.has_active_admin(self.backend.accounts):
+            await self.backend.accounts.create_account("site-admin", PERSON, is_admin=True)
         _, key = await bots.create_bot(self.backend.accounts, name, rooms)
         return key
 

@@ -34,7 +34,7 @@ from typing import Any, TypeVar
 import jwt
 import pytest
 
-from chatroom import admin, bots
+from chatroom import admin, bots, links
 from chatroom.backend import Event, PresenceEvent, StoredMessage
 from chatroom.config import Settings
 from chatroom.store.accounts_base import AccountStore
@@ -301,8 +301,26 @@ class Bot:
         )
 
 
+# The administrator tests' servers have, so that they are set up (links.SetupState).
+SITE_ADMIN = "site-admin"
+
+
+def ensure_administrator(database: str | Path) -> None:
+    """Give the database an administrator, ``site-admin``, unless it has one: the server is set up."""
+
+    async def ensure(accounts: AccountStore) -> None:
+        if not await links.has_active_admin(accounts):
+            await accounts.create_account(SITE_ADMIN, PERSON, is_admin=True)
+
+    in_store(database, ensure)
+
+
 def make_bot(database: str | Path, name: str = "bot", rooms: Sequence[str] = ()) -> Bot:
-    """A new bot on ``database`` (SQLite or PostgreSQL), a member of ``rooms``, via the admin command."""
+    """A new bot on ``database`` (SQLite or PostgreSQL), a member of ``rooms``, via the admin command.
+
+    The database gets an administrator too, as a server whose bots post is set up.
+    """
+    ensure_administrator(database)
     command = [sys.executable, "-m", "chatroom", "admin", "create-bot", name, "--db", str(database)]
     for room in rooms:
         command += ["--room", room]
