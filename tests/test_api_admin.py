@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
+from chatroom.identity import SESSION_COOKIE
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
-from tests.clients import close_code, join, next_of, receive, refused_on_open, say, welcomed
+from tests.clients import close_code, join, next_of, open_ws, receive, refused_on_open, say, welcomed
 from tests.support import (
     ServerProcess,
     assert_no_traceback,
@@ -20,6 +21,8 @@ from tests.support import (
     signed_token,
     unique,
 )
+from tests.web_client import WebClient, set_up
+from tests.web_client import join as web_join
 
 JWT_SECRET = "admin-test-secret-" + "0123456789abcdef" * 3
 
@@ -179,3 +182,29 @@ def test_bad_guest_removals_are_refused(site: Site, body: dict[str, Any], status
     """No such guest online: 404; an account's name, bad minutes or names: 400."""
     answer_status, answer = site.call("POST", "/api/admin/guests/removals", body)
     assert (answer_status, answer["error"]) == (status, code)
+
+
+def test_with_sessions_a_deactivated_person_cannot_sign_in_and_the_admins_cookie_needs_its_xsrf(
+    tmp_path: Path,
+) -> None:
+    """Signed in with cookies: the administrator's change without X-XSRFToken is 403 xsrf; with it, the
+    person's session ends (401 on /api/me, 4401 on the socket) and signing in is 403 until reactivated."""
+    with ServerProcess(tmp_path / "chat.db", "--xheaders", guests=False) as server:
+        admin, join_link = set_up(server)
+        name = unique("sam")
+        sam = web_join(server, join_link, name)
+        sam_id = sam.get("/api/me").json["account"]["id"]
+        cookie = sam.cookie(SESSION_COOKIE)
+        assert cookie is not None
+        ws = open_ws(server, room="lobby", headers={"Cookie": f"{SESSION_COOKIE}={cookie.value}"})
+        with ws:
+            assert next_of(ws, "welcome")["nick"] == name
+            path = f"/api/admin/accounts/{sam_id}/deactivate"
+            assert admin.call("POST", path, xsrf=False).error == (403, "xsrf")
+            assert sam.get("/api/me").status == 200
+            assert admin.call("POST", path).status == 200
+            assert close_code(ws, timeout=5) == 4401
+        assert sam.get("/api/me").status == 401
+        assert WebClient(server.url).sign_in(name).error == (403, "forbidden")
+        assert admin.call("POST", f"/api/admin/accounts/{sam_id}/reactivate").status == 200
+        assert WebClient(server.url).sign_in(name).status == 200

@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 
 from tests.support import ServerProcess, make_account, post_message, signed_token
 from tests.test_page import Pages, browser, expect_online, pages  # noqa: F401 - fixtures
+from tests.web_client import join as web_join
+from tests.web_client import set_up
 
 JWT_SECRET = "page-admin-secret-" + "0123456789abcdef" * 3
 
@@ -57,3 +59,25 @@ def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, page
         expect(other.locator("#messages .msg .text")).to_have_text(["relayed"])
         expect(other.locator("#admin-open")).to_be_hidden()
         assert re.search(r"403 GET /api/admin/accounts", server.log())
+
+
+def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """An administrator signed in with the session cookie (no token) sees the panel, and its changes
+    carry the page's _xsrf token: a bot is made and a person deactivated."""
+    with ServerProcess(tmp_path / "chat.db", "--xheaders", guests=False) as server:
+        admin, join_link = set_up(server)
+        web_join(server, join_link, "quinn")
+        cookies = [
+            {"name": c.name, "value": c.value or "", "domain": "127.0.0.1", "path": "/"} for c in admin.jar
+        ]
+        page = pages.open(f"{server.url}/?room=lobby", storage_state={"cookies": cookies, "origins": []})
+        expect_online(page)
+        page.locator("#admin-open").click()
+        page.get_by_label("New bot's name").fill("pager")
+        page.get_by_role("button", name="Create bot").click()
+        expect(page.locator("#bot-key-box")).to_be_visible()
+        quinn = page.locator("#admin-people li", has_text="quinn")
+        quinn.get_by_role("button", name="Deactivate").click()
+        quinn.get_by_role("button", name="Really deactivate quinn?").click()
+        expect(page.locator("#admin-note")).to_have_text("quinn is deactivated.")
+        assert "403 POST" not in server.log()
