@@ -22,7 +22,7 @@ from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
-from tests.support import Bot, ServerProcess, make_bot, require_program
+from tests.support import Bot, ServerProcess, ensure_administrator, make_bot, require_program
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -56,8 +56,13 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A chat server, shared by the tests that use their own rooms."""
+    """A chat server with guests, shared by the tests that use their own rooms.
+
+    It is set up (it has its administrator) from the start, as a server whose
+    bots post is: guests are offered to sign in.
+    """
     db = tmp_path_factory.mktemp("page") / "chat.db"
+    ensure_administrator(db)
     with ServerProcess(db) as running:
         yield running
 
@@ -776,6 +781,7 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
         page.keyboard.press("Tab")
     assert order == [
         "me",
+        "sign-in-link",
         "room-search",
         "room-link",
         "room-name",
