@@ -13,6 +13,7 @@ from typing import Any
 import tornado.web
 
 from .access import Access
+from .admission import Admission
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, GuestRemovalsHandler
@@ -102,7 +103,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
-        **shared,
+        "config": settings,
+        "backend": backend,
+        "admission": Admission(backend, authenticator, access),
         "webhooks": Webhooks(settings, backend.accounts),
         "hub": hub,
         "connections": ConnectionCounter(),
