@@ -14,6 +14,10 @@ own connections at once:
 - (a member is taken out of a room with ``DELETE /api/rooms/{room}/members/
   {name}``, which administrators may use on any closed or open room:
   api_members.py);
+- ``GET /api/admin/rooms?after=NAME&limit=N``: the closed rooms, by name,
+  with how many members each has and whether the administrator is one of
+  them (names and counts only: an administrator reads a closed room once a
+  member; direct rooms are their members' alone and are not listed);
 - ``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: close
   a guest's connection (4403) and bar its address from guest access for
   that many minutes (moderation.py).
@@ -21,6 +25,7 @@ own connections at once:
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import orjson
@@ -32,7 +37,7 @@ from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .moderation import when
 from .protocol import ProtocolError
-from .store.records import MINUTE_MS, Account
+from .store.records import CLOSED, MINUTE_MS, Account
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -129,6 +134,36 @@ class AdminAccountsHandler(AdminHandler):
         page = page[:limit]
         following = f"/api/admin/accounts?after={page[-1].id}&limit={limit}" if more else None
         self.send_json({"accounts": [account_entry(a) for a in page], "next": following})
+
+
+class AdminRoomsHandler(AdminHandler):
+    """``GET /api/admin/rooms?after=NAME&limit=N``: a page of the closed rooms, to manage their members."""
+
+    async def get(self) -> None:
+        after = self.get_argument("after", "")
+        limit = self.int_argument("limit")
+        limit = DEFAULT_PAGE if limit is None else min(max(limit, 1), MAX_PAGE)
+        page = await self.unavailable_if_failing(self._closed_rooms(after, limit + 1))
+        more = len(page) > limit
+        page = page[:limit]
+        query = urllib.parse.urlencode({"after": page[-1]["room"], "limit": limit}) if more else ""
+        self.send_json({"rooms": page, "next": f"/api/admin/rooms?{query}" if more else None})
+
+    async def _closed_rooms(self, after: str, limit: int) -> list[dict[str, Any]]:
+        accounts = self.backend.accounts
+        entries = []
+        for record in await accounts.rooms_of_kind(CLOSED, after=after, limit=limit):
+            members = await accounts.members_of(record.room)
+            entries.append(
+                {
+                    "room": record.room,
+                    "title": record.display_name,
+                    "archived": record.archived_at is not None,
+                    "members": len(members),
+                    "member": any(m.account_id == self.admin.account_id for m in members),
+                }
+            )
+        return entries
 
 
 class AccountStateHandler(AdminHandler):

@@ -16,7 +16,7 @@ from .access import Access
 from .admission import Admission
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
-from .api_admin import AccountStateHandler, AdminAccountsHandler, GuestRemovalsHandler
+from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
@@ -141,6 +141,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/accounts", AdminAccountsHandler, api),
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
+            (r"/api/admin/rooms", AdminRoomsHandler, api),
             (r"/api/admin/bots", BotsHandler, api),
             (r"/api/admin/bots/([^/]+)/keys", BotKeysHandler, api),
             (r"/api/admin/bots/([^/]+)/keys/([^/]+)", BotKeyHandler, api),

@@ -1,9 +1,10 @@
-// The administration panel: people (deactivate, reactivate), guests
-// (remove and bar) and bots (admin_bots.js). Shown only to administrators.
+// The administration panel: people (deactivate, reactivate), closed rooms'
+// members (admin_rooms.js), guests (remove and bar) and bots (admin_bots.js). Shown only to administrators.
 // Every name reaches the page as text, never as markup.
 
 import {adminCall, isAdministrator} from "./admin_api.js";
 import {renderBots, wireBots} from "./admin_bots.js";
+import {renderRooms, wireRooms} from "./admin_rooms.js";
 import {element} from "./dom.js";
 import {session} from "./session.js";
 
@@ -22,6 +23,7 @@ export function wireAdministration() {
   $("admin-close").addEventListener("click", () => $("admin-dialog").close());
   $("guest-form").addEventListener("submit", removeGuest);
   wireBots(say);
+  wireRooms(say);
 }
 
 async function openPanel() {
@@ -34,6 +36,7 @@ async function refresh() {
   try {
     const {accounts} = await adminCall("GET", "/api/admin/accounts?limit=500");
     renderPeople(accounts.filter((account) => account.kind === "person"));
+    await renderRooms();
     await renderBots();
   } catch (error) {
     say(error.message);
