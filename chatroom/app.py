@@ -105,7 +105,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     socket = {
         "config": settings,
         "backend": backend,
-        "admission": Admission(backend, authenticator, access),
+        "admission": Admission(backend, authenticator, access, setup),
         "webhooks": Webhooks(settings, backend.accounts),
         "hub": hub,
         "connections": ConnectionCounter(),
