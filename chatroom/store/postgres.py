@@ -1,15 +1,17 @@
 """PostgresStore: the store that every process and node of a deployment shares.
 
 One writer task per process drains the queue of pending appends into one
-transaction per batch (group commit: one WAL flush for a burst); how a batch
-takes its ids, locks and resends is chatroom/store/pg_batch.py. The schema
-is brought up to date at start (chatroom/store/pg_schema.py).
+transaction per batch (group commit: one WAL flush for a burst), on a
+connection of its own (chatroom/store/pg_writer.py); how a batch takes its
+ids, locks and resends in one round trip is chatroom/store/pg_batch.py. The
+schema is brought up to date at start (chatroom/store/pg_schema.py).
 
-Connections come from a pool that checks each one before handing it out (one
-more round trip per batch), so the connections a server restart broke are
-replaced without restarting chatroom. Every wait is bounded by ``timeout``:
-while the server is away or stops answering, appends fail with StoreError
-(the chat says ``unavailable``) instead of hanging, and ``healthy`` says so.
+Reads, accounts and the write probe take connections from a pool that checks
+each one before handing it out. The pool and the writer both replace the
+connections a server restart broke, without restarting chatroom. Every wait
+is bounded by ``timeout``: while the server is away or stops answering,
+appends fail with StoreError (the chat says ``unavailable``) instead of
+hanging, and ``healthy`` says so.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
+from .pg_writer import WriterConnection
 
 log = logging.getLogger("chatroom.store")
 
@@ -72,6 +75,7 @@ class PostgresStore(ExportReads):
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: AsyncConnectionPool[Connection] | None = None
+        self._connection = WriterConnection(self.target)
         self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
@@ -124,6 +128,7 @@ class PostgresStore(ExportReads):
             self._queue.put_nowait(None)
             await self._writer
             self._writer = None
+            await self._connection.close()
         if self._settling:
             await asyncio.wait(self._settling, timeout=self.timeout)
         if self._pool is not None:
@@ -169,6 +174,9 @@ class PostgresStore(ExportReads):
         try:
             results = await self._bounded(self._store(batch))
         except (psycopg.Error, TimeoutError) as error:
+            # Its connection may be in any state, even still busy (a timeout):
+            # the next batch starts on a new one.
+            self._connection.drop()
             reason = self._reason(error)
             self.health.record_write(reason)
             for pending in batch:
@@ -181,11 +189,14 @@ class PostgresStore(ExportReads):
                 pending.future.set_result(result)
 
     async def _store(self, batch: list[Pending]) -> list[Appended]:
-        assert self._pool is not None
         now = now_ms()
         forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
-        async with self._pool.connection() as conn:
+        conn = await self._connection.get()
+        try:
             results = await store_batch(conn, batch, now - DEDUPE_WINDOW_MS if forget else None)
+        except BaseException:
+            await conn.close()
+            raise
         if forget:
             self._sent_cleaned_at = now
         return results
