@@ -1,4 +1,12 @@
-"""The store writer's own PostgreSQL connection, kept open between batches.
+"""The store writer's queue of appends, and its own PostgreSQL connection.
+
+Each batch is one commit and one delivery round to every member of its
+rooms, so the work per message falls as batches grow. Under load the queue
+waits a few milliseconds for a fuller batch: two processes storing into one
+room take turns on its row lock, and each would otherwise commit what queued
+while the other held it, half the batch one process alone gathers (measured
+in docs/benchmarks.md). A message that comes alone (the last batch was
+small) is stored at once.
 
 A pooled connection is checked with a round trip each time it is handed out;
 the writer, which runs one batch at a time, holds a connection of its own
@@ -13,12 +21,71 @@ follows the server back by itself.
 
 from __future__ import annotations
 
+import asyncio
 import select
 
 import psycopg
 
-from .pg_batch import Connection
+from .pg_batch import Connection, Pending
 from .pg_schema import Target
+
+# Under load (the last batch held GATHER_FROM messages or more) the writer
+# waits up to GATHER_WAIT seconds for GATHER_TARGET messages before it stores.
+GATHER_FROM = 4
+GATHER_TARGET = 24
+GATHER_WAIT = 0.004
+
+
+class BatchQueue:
+    """The appends waiting for the writer, handed out in batches; None in the queue stops it."""
+
+    def __init__(self, max_batch: int, gather_wait: float = GATHER_WAIT) -> None:
+        self.max_batch = max_batch
+        self.gather_wait = gather_wait
+        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
+        self._last_batch = 0
+        # What the writer awaits while it gathers: set once enough queued.
+        self._gathered: asyncio.Future[None] | None = None
+
+    def put(self, pending: Pending | None) -> None:
+        """Queue an append, or None: the writer stops after what queued before it."""
+        self._queue.put_nowait(pending)
+        gathered = self._gathered
+        if gathered is not None and not gathered.done() and (pending is None or self._enough()):
+            gathered.set_result(None)
+
+    def _enough(self) -> bool:
+        # The writer holds the first message of its batch while it gathers.
+        return self._queue.qsize() + 1 >= min(GATHER_TARGET, self.max_batch)
+
+    async def next_batch(self) -> tuple[list[Pending], bool]:
+        """The next batch (maybe empty), and whether the writer is to stop after it."""
+        first = await self._queue.get()
+        if first is not None and self._last_batch >= GATHER_FROM and not self._enough():
+            await self._gather()
+        batch, stop = self._collect(first)
+        self._last_batch = len(batch)
+        return batch, stop
+
+    async def _gather(self) -> None:
+        self._gathered = gathered = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(self.gather_wait):
+                await gathered
+        except TimeoutError:
+            pass
+        finally:
+            self._gathered = None
+
+    def _collect(self, first: Pending | None) -> tuple[list[Pending], bool]:
+        batch: list[Pending] = []
+        job = first
+        while job is not None:
+            batch.append(job)
+            if len(batch) >= self.max_batch or self._queue.empty():
+                return batch, False
+            job = self._queue.get_nowait()
+        return batch, True
 
 
 class WriterConnection:

@@ -1,9 +1,10 @@
 """PostgresStore: the store that every process and node of a deployment shares.
 
 One writer task per process drains the queue of pending appends into one
-transaction per batch (group commit: one WAL flush for a burst), on a
-connection of its own (chatroom/store/pg_writer.py); how a batch takes its
-ids, locks and resends in one round trip is chatroom/store/pg_batch.py. The
+transaction per batch (group commit: one WAL flush for a burst), waiting a
+few milliseconds for a fuller batch under load; the queue and the writer's
+own connection are chatroom/store/pg_writer.py, how a batch takes its ids,
+locks and resends in one round trip chatroom/store/pg_batch.py. The
 schema is brought up to date at start (chatroom/store/pg_schema.py).
 
 Reads, accounts and the write probe take connections from a pool that checks
@@ -31,7 +32,7 @@ from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
-from .pg_writer import WriterConnection
+from .pg_writer import BatchQueue, WriterConnection
 
 log = logging.getLogger("chatroom.store")
 
@@ -76,7 +77,7 @@ class PostgresStore(ExportReads):
         self.timeout = timeout
         self._pool: AsyncConnectionPool[Connection] | None = None
         self._connection = WriterConnection(self.target)
-        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
+        self._queue = BatchQueue(max_batch)
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -125,7 +126,7 @@ class PostgresStore(ExportReads):
         self._closing = True
         await self.health.stop()
         if self._writer is not None:
-            self._queue.put_nowait(None)
+            self._queue.put(None)
             await self._writer
             self._writer = None
             await self._connection.close()
@@ -149,26 +150,16 @@ class PostgresStore(ExportReads):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._queue.put_nowait(Pending(room, nick, text, now_ms(), bot, future, digest))
+            self._queue.put(Pending(room, nick, text, now_ms(), bot, future, digest))
         return future
 
     async def _write_loop(self) -> None:
         while True:
-            batch, stop = self._collect_batch(await self._queue.get())
+            batch, stop = await self._queue.next_batch()
             if batch:
                 await self._run_batch(batch)
             if stop:
                 return
-
-    def _collect_batch(self, first: Pending | None) -> tuple[list[Pending], bool]:
-        batch: list[Pending] = []
-        job = first
-        while job is not None:
-            batch.append(job)
-            if len(batch) >= self.max_batch or self._queue.empty():
-                return batch, False
-            job = self._queue.get_nowait()
-        return batch, True
 
     async def _run_batch(self, batch: list[Pending]) -> None:
         try:
