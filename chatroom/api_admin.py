@@ -6,6 +6,10 @@ stored first, then told to every node (backend.notify), which acts on its
 own connections at once:
 
 - ``GET /api/admin/accounts?after=ID&limit=N``: accounts in id order;
+- ``POST /api/admin/accounts`` ``{"name", "admin"?}``: a new person's account,
+  without a password, and a one-time link (for a day) with which that
+  person chooses one: the administrator hands the link over, and never
+  knows the password;
 - ``POST /api/admin/accounts/{id}/deactivate``: its sessions end, every
   connection of it is closed ``unauthorized``/4401 on every node, it cannot
   sign in, its bots' keys stop working; its messages stay;
@@ -35,9 +39,12 @@ from .api import ApiError, JsonHandler
 from .backend import BackendError, now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
+from .links import issue_reset_link
 from .moderation import when
+from .names import BadNameError
 from .protocol import ProtocolError
-from .store.records import CLOSED, MINUTE_MS, Account
+from .store.accounts_base import NameTakenError
+from .store.records import CLOSED, MINUTE_MS, PERSON, Account
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -121,7 +128,8 @@ class AdminHandler(JsonHandler):
 
 
 class AdminAccountsHandler(AdminHandler):
-    """``GET /api/admin/accounts?after=ID&limit=N``: a page of accounts, ``next`` the following one."""
+    """``GET /api/admin/accounts?after=ID&limit=N``: a page of accounts, ``next`` the following one;
+    ``POST`` ``{"name", "admin"?}``: a new person, with the link to choose a password."""
 
     async def get(self) -> None:
         after = self.int_argument("after") or 0
@@ -134,6 +142,25 @@ class AdminAccountsHandler(AdminHandler):
         page = page[:limit]
         following = f"/api/admin/accounts?after={page[-1].id}&limit={limit}" if more else None
         self.send_json({"accounts": [account_entry(a) for a in page], "next": following})
+
+    async def post(self) -> None:
+        body = self.json_body()
+        name, admin = body.get("name"), body.get("admin", False)
+        if not isinstance(name, str) or not isinstance(admin, bool):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": string, "admin": boolean}')
+        try:
+            account = await self.unavailable_if_failing(
+                self.backend.accounts.create_account(name, PERSON, is_admin=admin)
+            )
+        except BadNameError as error:
+            raise ApiError(400, protocol.BAD_NAME, str(error)) from None
+        except NameTakenError as error:
+            raise ApiError(409, protocol.NAME_TAKEN, str(error)) from None
+        base = f"{self.request.protocol}://{self.request.host}"
+        url, expires_at = await self.unavailable_if_failing(
+            issue_reset_link(self.backend.accounts, account, base)
+        )
+        self.send_json({"account": account_entry(account), "url": url, "expires_at": expires_at}, 201)
 
 
 class AdminRoomsHandler(AdminHandler):

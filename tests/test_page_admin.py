@@ -120,3 +120,29 @@ def test_an_administrator_manages_a_closed_rooms_members_without_reading_it(
         rooms.first.get_by_role("button", name="Add").click()
         expect(rooms.first).to_contain_text("#club (2 members, you among them)")
         assert secret not in page.locator("#admin-dialog").inner_text()
+
+
+def test_an_administrator_creates_an_account_and_hands_over_its_link(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """The panel's new-person form: the account appears, with a link the person opens to choose a password."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        page.get_by_label("New person's name").fill("Quinn")
+        page.get_by_role("button", name="Create account").click()
+        expect(page.locator("#person-link-box")).to_be_visible()
+        expect(page.locator("#person-link-name")).to_have_text("Quinn")
+        expect(page.locator("#admin-people .nick")).to_have_text(["root", "Quinn"])
+        link = page.locator("#person-link").input_value()
+        assert link.startswith(f"{server.url}/reset?token=")
+        quinn = pages.open(link)
+        quinn.locator("#password").fill("quinn's own password")
+        quinn.locator("#password-again").fill("quinn's own password")
+        quinn.locator("#password-again").press("Enter")
+        expect_online(quinn)
+        expect(quinn.locator("#me-nick")).to_have_text("Quinn")

@@ -22,6 +22,8 @@ export function wireAdministration() {
   $("admin-open").addEventListener("click", openPanel);
   $("admin-close").addEventListener("click", () => $("admin-dialog").close());
   $("guest-form").addEventListener("submit", removeGuest);
+  $("person-form").addEventListener("submit", createPerson);
+  $("person-link-copy").addEventListener("click", copyPersonLink);
   wireBots(say);
   wireRooms(say);
 }
@@ -96,5 +98,34 @@ async function removeGuest(event) {
     $("guest-nick").value = "";
   } catch (error) {
     say(error.message);
+  }
+}
+
+// A new person's account: the server answers with a one-time link to choose
+// a password, which the administrator hands over (and never sees the password).
+async function createPerson(event) {
+  event.preventDefault();
+  const body = {name: $("person-name").value.trim(), admin: $("person-admin").checked};
+  try {
+    const answer = await adminCall("POST", "/api/admin/accounts", body);
+    $("person-link-name").textContent = answer.account.name;
+    $("person-link").value = answer.url;
+    $("person-link-box").hidden = false;
+    $("person-name").value = "";
+    $("person-admin").checked = false;
+    say(`${answer.account.name} has an account: hand them the link.`);
+    await refresh();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+async function copyPersonLink() {
+  try {
+    await navigator.clipboard.writeText($("person-link").value);
+    say("The link is copied.");
+  } catch {
+    $("person-link").select();
+    say("Select the link and copy it.");
   }
 }
