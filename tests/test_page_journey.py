@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -12,9 +14,9 @@ from tests import test_page
 from tests.pg_server import PostgresServer
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, sign_in
-from tests.test_page import Pages, expect_online, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_rooms import SECRET, create_closed_room, pick
-from tests.web_client import setup_link
+from tests.web_client import WebClient, join, set_up, setup_link
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -130,3 +132,80 @@ def test_setup_join_closed_room_direct_message_and_deactivation(
         expect_online(cat)
         say(cat, "still here")
         expect(ann.locator("#status-text")).to_have_text("Online")
+
+
+# --- screenshots for the README: what a group gets -------------------------------
+
+CONVERSATION = [
+    ("Maya", "Morning all! The release candidate is up on staging."),
+    ("Tomás", "Nice. I'll run the smoke tests after standup ☕"),
+    ("Tomás", "Anything you want me to look at first?"),
+    ("李雷", "登录页面在手机上有点慢，我来看看。"),
+    ("Maya", "Login on phones first, then the export. Notes: https://example.com/rc-3"),
+    ("Alexandria Montgomery-Okafor", "I can take the export — it timed out once yesterday on a 2 GB room."),
+    ("Maya", "Thanks! 🙏"),
+]
+PEOPLE = ["Tomás", "李雷", "Alexandria Montgomery-Okafor", "Priya"]
+
+
+def signed_in(pages: Pages, client: WebClient, url: str, **options: Any) -> Page:
+    """A browser of its own that carries ``client``'s session cookie, at ``url``."""
+    cookies = [
+        {"name": c.name, "value": c.value or "", "domain": "127.0.0.1", "path": "/"} for c in client.jar
+    ]
+    page = pages.open(url, storage_state={"cookies": cookies, "origins": []}, **options)
+    expect_online(page)
+    return page
+
+
+def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> None:
+    """Open, closed and direct rooms, messages grouped by author, the account chip: desktop and phone,
+    light and dark, and the phone's drawer, without sideways scrolling (PNGs; the README shows two)."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        maya, join_link = set_up(server, "Maya")
+        people = {"Maya": maya} | {name: join(server, join_link, name) for name in PEOPLE}
+        for room, kind, title, members in (
+            ("launch", "open", "Launch week", []),
+            ("design", "open", None, []),
+            ("leads", "closed", "Team leads", ["Tomás", "Priya"]),
+            ("incident-review", "closed", "Incident review: the export that timed out twice", ["李雷"]),
+        ):
+            body = {"room": room, "kind": kind, "members": members} | ({"title": title} if title else {})
+            assert maya.call("POST", "/api/rooms", body).status == 201
+        for members in (["Tomás"], ["Priya", "Alexandria Montgomery-Okafor"]):
+            assert maya.call("POST", "/api/direct", {"members": members}).status in (200, 201)
+        authors = {name: signed_in(pages, people[name], f"{server.url}/?room=launch") for name in PEOPLE[:3]}
+        desktop = signed_in(pages, maya, f"{server.url}/?room=launch")
+        authors["Maya"] = desktop
+        for name, text in CONVERSATION:
+            say(authors[name], text)
+        phone = signed_in(
+            pages,
+            people["Tomás"],
+            f"{server.url}/?room=launch",
+            viewport=SCREENSHOT_PHONE,
+            color_scheme="dark",
+        )
+        for page in (desktop, phone):
+            expect(page.locator("#messages .msg .text")).to_have_count(len(CONVERSATION))
+            expect(page.locator("#rooms .room-group[data-kind=direct] .room-link")).not_to_have_count(0)
+            assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
+        chip = phone.locator("#me-avatar").evaluate("a => a.style.backgroundColor")  # Tomás's own
+        tomas = desktop.locator("#messages .msg", has_text="smoke tests").locator(".avatar")
+        expect(tomas).to_have_css("background-color", chip)  # the account's colour, on every page
+        desktop.screenshot(path=str(out / "screenshot-desktop.png"))
+        phone.screenshot(path=str(out / "screenshot-phone.png"))
+        for page, scheme, name in ((desktop, "dark", "desktop-dark"), (phone, "light", "phone-light")):
+            page.emulate_media(color_scheme=scheme)
+            page.screenshot(path=str(out / f"screenshot-{name}.png"))
+        phone.emulate_media(color_scheme="dark")
+        phone.locator("#drawer-toggle").click()
+        expect(phone.locator("#rooms")).to_be_in_viewport()
+        phone.wait_for_function(
+            "() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'"
+        )
+        phone.wait_for_timeout(250)  # the slide's last frame
+        phone.screenshot(path=str(out / "screenshot-phone-drawer.png"))
+        phone.emulate_media(color_scheme="light")
+        phone.screenshot(path=str(out / "screenshot-phone-drawer-light.png"))

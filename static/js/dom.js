@@ -21,6 +21,7 @@ export const ui = {
   scroller: $("scroller"),
   loadEarlier: $("load-earlier"),
   historyStart: $("history-start"),
+  historyStartRoom: $("history-start-room"),
   list: $("messages"),
   empty: $("empty"),
   pill: $("new-pill"),
