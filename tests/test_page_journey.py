@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests import test_page
 from tests.pg_server import PostgresServer
 from tests.support import ServerProcess
-from tests.test_account_pages import fill_account_form, sign_in
+from tests.test_account_pages import fill_account_form, shots, sign_in
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_rooms import SECRET, create_closed_room, pick
 from tests.web_client import WebClient, join, set_up, setup_link
@@ -69,8 +68,7 @@ def answers_without(page: Page, paths: list[str], secrets: list[str]) -> list[in
 
 
 def test_setup_join_closed_room_direct_message_and_deactivation(
-    database: str,
-    pages: Pages,
+    database: str, pages: Pages, tmp_path: Path
 ) -> None:
     """Setup, the join link, two newcomers, a closed room the third cannot open nor read,
     a direct message, and a deactivation that disconnects the person at once, for good."""
@@ -121,6 +119,8 @@ def test_setup_join_closed_room_direct_message_and_deactivation(
         expect(bob.locator("#connection-detail")).to_contain_text("Your account has been deactivated")
         expect(bob.locator("#status-text")).to_have_text("Signed out")
         expect(bob.locator("#retry")).to_be_hidden()
+        store = "postgresql" if database.startswith("postgresql:") else "sqlite"
+        bob.screenshot(path=str(shots(tmp_path) / f"screenshot-deactivated-{store}.png"))
         bob.wait_for_timeout(3000)  # longer than the first reconnection delay
         assert sockets == [] and bob.url.endswith(dm_path.split("/")[3])
         assert bob.request.get(f"{server.url}/api/me", fail_on_status_code=False).status == 401
@@ -161,7 +161,7 @@ def signed_in(pages: Pages, client: WebClient, url: str, **options: Any) -> Page
 def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> None:
     """Open, closed and direct rooms, messages grouped by author, the account chip: desktop and phone,
     light and dark, and the phone's drawer, without sideways scrolling (PNGs; the README shows two)."""
-    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    out = shots(tmp_path)
     with ServerProcess(tmp_path / "chat.db", guests=False) as server:
         maya, join_link = set_up(server, "Maya")
         people = {"Maya": maya} | {name: join(server, join_link, name) for name in PEOPLE}

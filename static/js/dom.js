@@ -21,7 +21,6 @@ export const ui = {
   scroller: $("scroller"),
   loadEarlier: $("load-earlier"),
   historyStart: $("history-start"),
-  historyStartRoom: $("history-start-room"),
   list: $("messages"),
   empty: $("empty"),
   pill: $("new-pill"),

@@ -8,7 +8,7 @@
 
 import {apiCall} from "./api.js";
 import {learnColors, lookUpColors} from "./avatar.js";
-import {element, ui} from "./dom.js";
+import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {onlineNow} from "./people.js";
@@ -160,7 +160,9 @@ function showHeader() {
   const entry = currentEntry();
   const label = roomLabel(entry);
   ui.roomTitle.replaceChildren(element("bdi", "", label));
-  ui.historyStartRoom.textContent = label;
+  // "the start of #Launch week"; a direct room's label is people, not a place.
+  const what = entry && entry.kind === "direct" ? "your conversation with " : "";
+  ui.historyStart.replaceChildren(textNode(`This is the start of ${what}`), element("bdi", "", label), textNode("."));
   ui.roomTitle.dataset.kind = entry ? kindOf(entry) : "open";
   session.roomLabel = label;
   updateTitle();
