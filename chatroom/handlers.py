@@ -13,16 +13,17 @@ from typing import Any, ClassVar
 import tornado.httputil
 import tornado.web
 
-from . import effects, metrics, moderation, protocol
-from .access import Access
+from . import effects, metrics
+from .admission import Admission
 from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent
 from .fanout import Outbox, encode_frames
 from .hub import Hub
-from .identity import SESSION_COOKIE, Authenticator, Identity, IdentityError
+from .identity import SESSION_COOKIE
 from .limits import JoinLimit, KeyedTokenBuckets
+from .notices import NoticeTarget
 from .session import Session, State
 from .store.base import StoreError
 from .upgrade import ConnectionCounter, GuardedSocketHandler
@@ -50,7 +51,7 @@ _AT_ONCE = (
 )
 
 
-class ChatSocketHandler(GuardedSocketHandler):
+class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
     """One member's WebSocket session in one room: carries out what its Session decides.
 
     ``clients`` is the class-level registry of this process's members, per
@@ -64,8 +65,7 @@ class ChatSocketHandler(GuardedSocketHandler):
         self,
         config: Settings,
         backend: Backend,
-        authenticator: Authenticator,
-        access: Access,
+        admission: Admission,
         hub: Hub[ChatSocketHandler],
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
@@ -76,8 +76,7 @@ class ChatSocketHandler(GuardedSocketHandler):
         self.webhooks = webhooks
         self.direct = False  # in a direct room, messages may call its bots' webhooks
         self.backend = backend
-        self.authenticator = authenticator
-        self.access = access
+        self.admission = admission
         self.hub = hub
         self.connections = connections
         self.new_rooms = new_rooms
@@ -133,7 +132,11 @@ class ChatSocketHandler(GuardedSocketHandler):
         self.hub.opened(self)
         query = self.query
         try:
-            who, refused = await self._identify()
+            who, refused = await self.admission.identify(
+                self.request.headers.get("Authorization"),
+                query("token") or None,
+                self.get_cookie(SESSION_COOKIE),
+            )
         except StoreError as error:
             log.warning("cannot tell who is connecting: %s", error)
             self._apply(self.session.failed(effects.Admit("")))
@@ -143,18 +146,6 @@ class ChatSocketHandler(GuardedSocketHandler):
         )
         if self.session.state in (State.CATCHING_UP, State.LIVE):
             self._forget_handshake()
-
-    async def _identify(self) -> tuple[Identity | None, str]:
-        """Who the upgrade's credentials prove (None: nobody), and why they do not hold, if they do not."""
-        try:
-            who = await self.authenticator.identify(
-                self.request.headers.get("Authorization"),
-                self.query("token") or None,
-                self.get_cookie(SESSION_COOKIE),
-            )
-        except IdentityError as error:
-            return None, str(error)
-        return who, ""
 
     def _forget_handshake(self) -> None:
         """Drop the upgrade request's headers and arguments, needed no more.
@@ -213,41 +204,6 @@ class ChatSocketHandler(GuardedSocketHandler):
         """Send what is queued and the acks still owed, then close with ``code``."""
         self._apply(self.session.close(code, reason))
 
-    # --- what notices ask of a connection (notices.NoticeDesk) --------------------
-
-    @property
-    def address(self) -> str:
-        """The address the member connects from (a proxy's X-Real-IP under --xheaders)."""
-        return self.request.remote_ip or ""
-
-    @property
-    def who(self) -> Identity | None:
-        """The account this connection speaks for; None for a guest (or before it is known)."""
-        return self.session.who
-
-    def expel(self, code: str, message: str) -> None:
-        """An error frame with ``code``, then the close that code calls for (after owed acks)."""
-        if self.session.state >= State.CLOSING:
-            return
-        self.send_frames([protocol.error_frame(code, message)])
-        self.close_with(protocol.CLOSE_CODE_FOR[code], code)
-
-    def tell(self, frames: Sequence[dict[str, Any]]) -> None:
-        """Frames beside the room's (the live room list): only once the member is live in its room."""
-        if self.session.state is State.LIVE:
-            self.send_frames(frames)
-
-    def set_read_only(self, read_only: bool) -> None:
-        """Refuse messages with read_only from now on, or take them again."""
-        self.session.read_only = read_only
-
-    def rename(self, name: str) -> None:
-        """The account has a new name: say so, and close so that the client comes back under it."""
-        if self.session.state >= State.CLOSING:
-            return
-        self.send_frames([protocol.renamed_frame(name)])
-        self.close_with(protocol.CLOSE_RECONNECT, "renamed")
-
     # --- carrying out effects ----------------------------------------------------
 
     def _apply(self, todo: Effects) -> None:
@@ -289,17 +245,12 @@ class ChatSocketHandler(GuardedSocketHandler):
         """Carry out an effect that waits for the backend; the session's answer to the outcome."""
         backend, session, room = self.backend, self.session, self.room
         if isinstance(effect, effects.Admit):
-            if session.who is None and (barred := await moderation.guest_bar(self.backend, self.address)):
-                return [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
-            entry = await self.access.entry(session.who, effect.room)
-            self.direct = entry is not None and entry.direct
-            return session.admitted(entry is not None, entry is not None and entry.may_post)
-        if isinstance(effect, effects.Reserve) and session.who is None and await self._taken(effect.nick):
-            return session.reserved(effect.nick, None)
+            answer, self.direct = await self.admission.admit(session, effect.room, self.address)
+            return answer
         if isinstance(effect, effects.ClaimRoom):
-            return session.room_claimed(await backend.claim_room(effect.room))
+            return await self.admission.claim(session, effect.room)
         if isinstance(effect, effects.Reserve):
-            return session.reserved(effect.nick, await backend.reserve(room, effect.nick, session.owner))
+            return await self.admission.reserve(session, effect.nick)
         if isinstance(effect, effects.EnterHub):
             await self.hub.enter(self)
             return session.entered()
@@ -324,10 +275,6 @@ class ChatSocketHandler(GuardedSocketHandler):
             except BackendError as error:
                 log.warning("cannot release %r in %r: %s", self.nick, room, error)
         return []
-
-    async def _taken(self, guest_nick: str) -> bool:
-        """Whether an account holds the nick a guest asks for, or a look-alike (guests never pass for one)."""
-        return await self.backend.accounts.account_by_name(guest_nick) is not None
 
     def _publish(self, publish: effects.Publish) -> None:
         started = time.perf_counter()

@@ -32,6 +32,8 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from tornado.httputil import HTTPServerRequest
+
 from . import protocol
 from .access import Access, member_names
 from .backend import Backend, BackendError
@@ -49,6 +51,7 @@ from .events import (
     RoomNotice,
 )
 from .identity import Identity
+from .session import Session, State
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
 
@@ -88,6 +91,52 @@ class Connection(Protocol):
     @property
     def address(self) -> str:
         """The address it connects from."""
+
+
+class NoticeTarget:
+    """What a chat connection does when the desk asks (handlers.ChatSocketHandler mixes it in).
+
+    The host class gives the session, its request, and how to send frames
+    and close: the Session decides nothing here, these are the server's acts.
+    """
+
+    session: Session
+    request: HTTPServerRequest
+    send_frames: Callable[[Sequence[dict[str, Any]]], None]
+    close_with: Callable[[int, str], None]
+
+    @property
+    def address(self) -> str:
+        """The address the member connects from (a proxy's X-Real-IP under --xheaders)."""
+        return self.request.remote_ip or ""
+
+    @property
+    def who(self) -> Identity | None:
+        """The account this connection speaks for; None for a guest (or before it is known)."""
+        return self.session.who
+
+    def expel(self, code: str, message: str) -> None:
+        """An error frame with ``code``, then the close that code calls for (after owed acks)."""
+        if self.session.state >= State.CLOSING:
+            return
+        self.send_frames([protocol.error_frame(code, message)])
+        self.close_with(protocol.CLOSE_CODE_FOR[code], code)
+
+    def tell(self, frames: Sequence[dict[str, Any]]) -> None:
+        """Frames beside the room's (the live room list): only once the member is live in its room."""
+        if self.session.state is State.LIVE:
+            self.send_frames(frames)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Refuse messages with read_only from now on, or take them again."""
+        self.session.read_only = read_only
+
+    def rename(self, name: str) -> None:
+        """The account has a new name: say so, and close so that the client comes back under it."""
+        if self.session.state >= State.CLOSING:
+            return
+        self.send_frames([protocol.renamed_frame(name)])
+        self.close_with(protocol.CLOSE_RECONNECT, "renamed")
 
 
 class NoticeDesk:

@@ -1,0 +1,84 @@
+"""The chat socket's way in: who connects, whether the room lets them in, and the nick they hold.
+
+The socket handler (handlers.ChatSocketHandler) carries out its session's
+effects; the ones of the way in ask identity.py, access.py, moderation.py
+and the backend, and are answered here, with the session's next effects.
+One Admission serves every connection of an application: it holds nothing
+of any one connection (a connection lasts for days, and its memory counts).
+"""
+
+from __future__ import annotations
+
+from . import effects, moderation, protocol
+from .access import Access
+from .backend import Backend
+from .effects import Effects
+from .identity import Authenticator, Identity, IdentityError
+from .links import SetupState
+from .session import Session
+
+
+class Admission:
+    """Answers the way-in effects of chat sessions (Admit, ClaimRoom, Reserve)."""
+
+    def __init__(
+        self, backend: Backend, authenticator: Authenticator, access: Access, setup: SetupState
+    ) -> None:
+        self.backend = backend
+        self.authenticator = authenticator
+        self.access = access
+        self.setup = setup
+        self.jwt_accounts = authenticator.settings.jwt_secret is not None
+
+    async def identify(
+        self, authorization: str | None, query_token: str | None, cookie: str | None
+    ) -> tuple[Identity | None, str]:
+        """Who the upgrade's credentials prove (None: nobody), and why they do not hold, if they do not.
+
+        A failing store raises StoreError: the caller answers unavailable.
+        """
+        try:
+            return await self.authenticator.identify(authorization, query_token, cookie), ""
+        except IdentityError as error:
+            return None, str(error)
+
+    async def admit(self, session: Session, room: str, address: str) -> tuple[Effects, bool]:
+        """The session's answer to Admit, and whether the room is a direct one.
+
+        A barred guest is turned away before anything about the room is read;
+        so is an account (a bot made from the command line, say) while the
+        server has no administrator: until setup, only guests get in. Under
+        --jwt-secret a token makes its account, and nothing waits for setup.
+        """
+        if session.who is None and (barred := await moderation.guest_bar(self.backend, address)):
+            refusal = [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
+            return refusal, False
+        if session.who is not None and not self.jwt_accounts and not await self.setup.done():
+            return self._setup_required(session), False
+        entry = await self.access.entry(session.who, room)
+        if entry is None:
+            return session.admitted(False, False), False
+        return session.admitted(True, entry.may_post), entry.direct
+
+    @staticmethod
+    def _setup_required(session: Session) -> Effects:
+        message = "this server has no administrator yet: open the setup link in the server's log"
+        refusal = protocol.error_frame(protocol.SETUP_REQUIRED, message)
+        return [
+            effects.Send((refusal,)),
+            *session.close(protocol.CLOSE_TRY_AGAIN_LATER, protocol.SETUP_REQUIRED),
+        ]
+
+    async def claim(self, session: Session, room: str) -> Effects:
+        """The session's answer to ClaimRoom: the room's look-alike key, held or not."""
+        return session.room_claimed(await self.backend.claim_room(room))
+
+    async def reserve(self, session: Session, nick: str) -> Effects:
+        """The session's answer to Reserve: the nick held in its room, or refused.
+
+        A guest never passes for an account: an account's name, or a
+        look-alike of it, is taken for a guest.
+        """
+        if session.who is None and await self.backend.accounts.account_by_name(nick) is not None:
+            return session.reserved(nick, None)
+        return session.reserved(nick, await self.backend.reserve(session.room, nick, session.owner))
