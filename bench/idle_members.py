@@ -8,9 +8,10 @@ change to the per-connection state.
     python bench/idle_members.py 3000             # guests (--guests), as version 1 connects
     python bench/idle_members.py 3000 --accounts  # each member an account, signed in with a JWT
 
-With ``--accounts`` the rooms are made (open) before the server starts, and
-each member is an account of its own (made on first sight of its token), so
-what an account's connection holds beyond a guest's is counted.
+With ``--accounts`` the rooms (open) and one account per member are made
+before the server starts, and each member connects with a token of its own
+account, so what an account's connection holds beyond a guest's is counted
+(not the database pages that making thousands of accounts would fill).
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import jwt
 
 from chatroom.admin import opened
 from chatroom.config import Settings
-from chatroom.store.records import OPEN
+from chatroom.store.records import OPEN, PERSON
 from tests.support import ServerProcess, upgrade_request
 
 WARM_UP = 200
@@ -68,30 +69,30 @@ def open_members(port: int, count: int, first: int, accounts: bool) -> list[sock
         room, name = f"r{number % ROOMS}", f"m{number}"
         member.sendall(account_upgrade(port, room, name) if accounts else upgrade_request(port, room, name))
         members.append(member)
-        if accounts and number % 50 == 49:
-            # Each first sight of a token writes an account: let the store keep up.
-            time.sleep(0.05)
     return members
 
 
-def make_rooms(database: str) -> None:
-    """The open rooms the accounts join (accounts do not create rooms by joining)."""
+def make_rooms_and_accounts(database: str, members: int) -> None:
+    """The open rooms the accounts join (accounts do not create rooms by joining), and the accounts:
+    made before the server starts, so that what is measured is what their connections hold."""
 
     async def create() -> None:
         async with opened(Settings(database=database)) as store:
             for number in range(ROOMS):
                 await store.accounts.create_room(f"r{number}", OPEN)
+            for number in range(members):
+                await store.accounts.create_account(f"m{number}", PERSON)
 
     asyncio.run(create())
 
 
-def server_for(accounts: bool) -> ServerProcess:
+def server_for(accounts: bool, members: int) -> ServerProcess:
     """The server under measure: guests on a private database, or accounts on a file of rooms."""
     if not accounts:
         # 100 new rooms from 127.0.0.1: no limit on new rooms.
         return ServerProcess(":memory:", "--log-level", "warning", "--new-rooms-per-minute", "0")
     database = str(Path(tempfile.mkdtemp(prefix="chatroom-idle-")) / "chat.db")
-    make_rooms(database)
+    make_rooms_and_accounts(database, members)
     return ServerProcess(database, "--log-level", "warning", "--jwt-secret", SECRET, guests=False)
 
 
@@ -113,7 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     count, accounts = args.members, args.accounts
     resource.setrlimit(resource.RLIMIT_NOFILE, (count + WARM_UP + 100,) * 2)
-    with server_for(accounts) as server:
+    with server_for(accounts, count + WARM_UP) as server:
         assert server.process is not None
         pid = server.process.pid
         warm = open_members(server.port, WARM_UP, 0, accounts)
@@ -121,7 +122,7 @@ def main() -> None:
         drain(warm)
         before = rss_kib(pid)
         members = open_members(server.port, count, WARM_UP, accounts)
-        time.sleep(3 + (count / 500 if accounts else 0))
+        time.sleep(3 + (count / 1000 if accounts else 0))
         drain(warm + members)
         time.sleep(2)
         after = rss_kib(pid)
