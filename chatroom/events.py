@@ -20,6 +20,8 @@ class StoredMessage:
     ts: int
     # Posted through the HTTP API (a bot), not by a member on a socket.
     bot: bool = False
+    # Sent by a guest (no account) on a socket, where guests are let in.
+    guest: bool = False
 
 
 @dataclass(frozen=True, slots=True)

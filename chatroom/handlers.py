@@ -279,7 +279,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
     def _publish(self, publish: effects.Publish) -> None:
         started = time.perf_counter()
         stored = asyncio.ensure_future(
-            self.backend.publish(self.room, self.nick, publish.text, ref=publish.ref)
+            self.backend.publish(
+                self.room, self.nick, publish.text, ref=publish.ref, guest=self.session.who is None
+            )
         )
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))
 

@@ -4,7 +4,8 @@ Frames on a room's channel (``room:R:events``), one PUBLISH each:
 
 - ``m<node>\\n<json rows>`` stored messages, tagged with the node that stored
   them (which delivered them to its own members already); a row is
-  ``[id, nick, text, ts, bot]``.
+  ``[id, nick, text, ts, bot, guest]`` (a node of an earlier version
+  sends no ``guest``).
 - ``p<join|leave>\\n<members>\\n<ts>\\n<nick>`` presence, published by
   redis_scripts.py's scripts with the room's count of members.
 - ``t<nick>`` typing.
@@ -65,7 +66,7 @@ TAKING_ROOMS = (Link.CATCHING_UP, Link.LIVE)
 
 def message_frame(node_tag: bytes, messages: Sequence[StoredMessage]) -> bytes:
     """Stored messages for the other nodes, tagged with the node that stored them."""
-    rows = [[m.id, m.nick, m.text, m.ts, m.bot] for m in messages]
+    rows = [[m.id, m.nick, m.text, m.ts, m.bot, m.guest] for m in messages]
     return b"m" + node_tag + b"\n" + orjson.dumps(rows)
 
 
@@ -83,7 +84,7 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
             # Stored here: this node delivered it straight from its store.
             return []
         rows = orjson.loads(payload)
-        return [StoredMessage(msg_id, room, nick, text, ts, bot) for msg_id, nick, text, ts, bot in rows]
+        return [StoredMessage(row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5]) for row in rows]
     if kind == b"p":
         event, users, ts, nick = body.split(b"\n", 3)
         return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]

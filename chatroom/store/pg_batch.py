@@ -42,13 +42,15 @@ RETURNING room, last_id
 # Runs after the lock, in a statement of its own: it then sees what another
 # node committed for the same rooms while this batch waited.
 _EARLIER_SENDS = """
-SELECT s.digest, s.ts, m.id, m.nick, m.message, m.ts, m.bot
+SELECT s.digest, s.ts, m.id, m.nick, m.message, m.ts, m.bot, m.guest
 FROM sent s JOIN messages m ON m.room = s.room AND m.id = s.id
 WHERE s.digest = ANY(%s::bytea[]) AND s.ts > %s
 """
 _INSERT_MESSAGES = """
-INSERT INTO messages (room, id, nick, message, ts, bot)
-SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::boolean[])
+INSERT INTO messages (room, id, nick, message, ts, bot, guest)
+SELECT * FROM unnest(
+    %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[]
+)
 """
 _SET_LAST_IDS = """
 UPDATE rooms SET last_id = batch.last_id
@@ -80,6 +82,8 @@ class Pending:
     future: asyncio.Future[Appended]
     # Identifies a message sent with a ref (see dedupe_digest); None: never deduplicated.
     digest: bytes | None = None
+    # Sent by a guest (no account) on a socket.
+    guest: bool = False
 
 
 def storable(*texts: str) -> bool:
@@ -92,9 +96,9 @@ def storable(*texts: str) -> bool:
 
 
 def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:
-    """A message of ``room`` from a row of id, nick, message, ts, bot."""
-    msg_id, nick, text, ts, bot = row
-    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot))
+    """A message of ``room`` from a row of id, nick, message, ts, bot, guest."""
+    msg_id, nick, text, ts, bot, guest = row
+    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot), bool(guest))
 
 
 async def lock_rooms(conn: Connection, rooms: list[str]) -> dict[str, int]:
@@ -132,7 +136,7 @@ async def _write(
     """Queue the batch's writes on the pipeline."""
     stored = [result.message for result in results if result.new]
     if stored:
-        columns = zip(*((m.room, m.id, m.nick, m.text, m.ts, m.bot) for m in stored), strict=True)
+        columns = zip(*((m.room, m.id, m.nick, m.text, m.ts, m.bot, m.guest) for m in stored), strict=True)
         await conn.execute(_INSERT_MESSAGES, [list(column) for column in columns])
         rooms = sorted({m.room for m in stored})
         await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
@@ -157,10 +161,10 @@ async def import_batch(conn: Connection, batch: list[StoredMessage]) -> None:
         last_ids[message.room] = message.id
     async with (
         conn.cursor() as cursor,
-        cursor.copy("COPY messages (room, id, nick, message, ts, bot) FROM STDIN") as copy,
+        cursor.copy("COPY messages (room, id, nick, message, ts, bot, guest) FROM STDIN") as copy,
     ):
         for m in batch:
-            await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot))
+            await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot, m.guest))
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
 
 
@@ -177,7 +181,13 @@ def _assign_ids(
             continue
         last_ids[pending.room] += 1
         message = StoredMessage(
-            last_ids[pending.room], pending.room, pending.nick, pending.text, pending.ts, pending.bot
+            last_ids[pending.room],
+            pending.room,
+            pending.nick,
+            pending.text,
+            pending.ts,
+            pending.bot,
+            pending.guest,
         )
         results.append(Appended(message, True))
         if pending.digest is not None:
