@@ -142,7 +142,14 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             self._apply(self.session.failed(effects.Admit("")))
             return
         await self._run(
-            self.session.open(query("room", "lobby"), query("nick"), query("since"), who=who, refused=refused)
+            self.session.open(
+                query("room", "lobby"),
+                query("nick"),
+                query("since"),
+                who=who,
+                refused=refused,
+                guests=self.admission.access.guests,
+            )
         )
         if self.session.state in (State.CATCHING_UP, State.LIVE):
             self._forget_handshake()

@@ -66,6 +66,8 @@ BAD_PASSWORD = "bad_password"
 PASSWORDS_DIFFER = "passwords_differ"
 # HTTP API only: a bot may not post under a nick a connected member holds.
 NICK_IN_USE = "nick_in_use"
+# HTTP API only: guest access cannot be turned off while --guests forces it on.
+GUESTS_FORCED = "guests_forced"
 # The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.
 CLOSE_CODE_FOR = {
     BAD_NAME: CLOSE_BAD_NAME,
@@ -297,7 +299,9 @@ def presence_frame(room: str, joined: list[str], left: list[str], users: int, ts
 def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
     """The frame that carries a room's event to its members: user, sys, typing or presence."""
     if isinstance(event, StoredMessage):
-        return user_frame(event.id, event.room, event.nick, event.text, event.ts, bot=event.bot, guest=event.guest)
+        return user_frame(
+            event.id, event.room, event.nick, event.text, event.ts, bot=event.bot, guest=event.guest
+        )
     if isinstance(event, PresenceEvent):
         return sys_frame(event.event, event.room, event.nick, event.users, event.ts)
     if isinstance(event, PresenceBatch):
