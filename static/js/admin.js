@@ -1,9 +1,10 @@
-// The administration panel: people (deactivate, reactivate), guests
-// (remove and bar) and bots (admin_bots.js). Shown only to administrators.
+// The administration panel: people (deactivate, reactivate), guest access
+// (admin_settings.js), guests (remove and bar) and bots (admin_bots.js). Shown only to administrators.
 // Every name reaches the page as text, never as markup.
 
 import {adminCall, isAdministrator} from "./admin_api.js";
 import {renderBots, wireBots} from "./admin_bots.js";
+import {renderSettings, wireSettings} from "./admin_settings.js";
 import {element} from "./dom.js";
 import {session} from "./session.js";
 
@@ -22,6 +23,7 @@ export function wireAdministration() {
   $("admin-close").addEventListener("click", () => $("admin-dialog").close());
   $("guest-form").addEventListener("submit", removeGuest);
   wireBots(say);
+  wireSettings(say);
 }
 
 async function openPanel() {
@@ -35,6 +37,7 @@ async function refresh() {
     const {accounts} = await adminCall("GET", "/api/admin/accounts?limit=500");
     renderPeople(accounts.filter((account) => account.kind === "person"));
     await renderBots();
+    await renderSettings();
   } catch (error) {
     say(error.message);
   }
