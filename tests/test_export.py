@@ -76,7 +76,10 @@ def fill(path: Path) -> list[StoredMessage]:
         store = SQLiteStore(str(path))
         await store.start()
         try:
-            sends = [store.append(f"room-{n:03}", f"nick{n % 7}", f"message {n}") for n in range(150)]
+            sends = [
+                store.append(f"room-{n:03}", f"nick{n % 7}", f"message {n}", guest=n % 5 == 0)
+                for n in range(150)
+            ]
             sends += [store.append("long", "ann", f"line {n}", bot=n % 3 == 0) for n in range(2500)]
             for room in ODD_ROOMS:
                 sends += [store.append(room, "Zoë", text, bot=room == "Zed") for text in ODD_TEXTS]

@@ -1,4 +1,5 @@
-"""The administration panel in Chromium: only administrators see it; a bot made there shows its key once."""
+"""The administration panel in Chromium: only administrators see it; a bot made there shows its key once;
+its switch turns guest access on and off."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from tests.clients import close_code, join, refused_on_open
 from tests.support import ServerProcess, make_account, post_message, signed_token
 from tests.test_page import Pages, browser, expect_online, pages  # noqa: F401 - fixtures
 from tests.web_client import join as web_join
@@ -81,3 +83,24 @@ def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: 
         quinn.get_by_role("button", name="Really deactivate quinn?").click()
         expect(page.locator("#admin-note")).to_have_text("quinn is deactivated.")
         assert "403 POST" not in server.log()
+
+
+def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """Off at first; ticked, a v1 guest joins; unticked, that guest is closed 4401 and the panel says so."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        switch = page.get_by_label("Let guests join open rooms with just a nick")
+        expect(switch).not_to_be_checked()
+        expect(switch).to_be_enabled()
+        switch.check()
+        expect(page.locator("#admin-note")).to_have_text("Guests may join open rooms.")
+        with join(server, "lobby", "walker") as guest:
+            switch.uncheck()
+            expect(page.locator("#admin-note")).to_contain_text("Guests are turned away")
+            assert close_code(guest, timeout=5) == 4401
+        error, code = refused_on_open(server, room="lobby", nick="walker")
+        assert (error["code"], code) == ("unauthorized", 4401)

@@ -270,8 +270,7 @@ export function onUser(frame) {
 }
 
 function announce(frame) {
-  const mark = frame.bot === true ? " (bot)" : frame.guest === true ? " (guest)" : "";
-  const who = frame.nick + mark;
+  const who = frame.bot === true ? `${frame.nick} (bot)` : frame.nick;
   ui.announcer.textContent = `${who}: ${frame.message.slice(0, 300)}`;
   if (document.hidden) {
     list.unseenWhileHidden += 1;
