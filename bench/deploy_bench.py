@@ -207,7 +207,7 @@ def drive(
     load = [
         str(LOADGEN), "--port", str(port), "--server-pid", str(server_pid), "--marks",
         "--members", str(args.members), "--senders", str(args.senders), "--size", str(args.size),
-        "--duration", str(args.duration), "--warmup", str(args.warmup),
+        "--duration", str(args.duration), "--warmup", str(args.warmup), "--rooms", str(args.rooms),
     ]  # fmt: skip
     load += ["--rate", str(rate)] if rate else ["--window", str(args.window)]
     if args.client_cpu is not None:
@@ -336,12 +336,17 @@ def add_per_message(result: dict[str, Any]) -> None:
         result[f"us_per_message_{part}"] = result[f"cpu_{part}"] * result["measured_s"] / sent * 1e6
 
 
+def _rooms(run: dict[str, Any]) -> str:
+    rooms = int(run.get("rooms") or 1)
+    return "one room" if rooms <= 1 else f"{rooms} rooms"
+
+
 def summary(runs: list[dict[str, Any]], configs: list[Config]) -> str:
     first = runs[0]
     rates = sorted({float(r["rate"]) for r in runs if r["mode"] == "rate"})
     windows = sorted({int(r["window"]) for r in runs if r["mode"] == "flat-out"})
     lines = [
-        f"medians of {len({r['rep'] for r in runs})} runs; one room, {first['members']} members,"
+        f"medians of {len({r['rep'] for r in runs})} runs; {_rooms(first)}, {first['members']} members,"
         f" {first['senders']} senders (window {windows} flat out; {rates} messages/s at a fixed rate),"
         f" {first['size']}-byte messages; CPU in cores over the measured interval",
         "",
@@ -435,6 +440,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--modes", default="flat-out,rate", help="flat-out, rate, or both")
     parser.add_argument("--members", type=int, default=100)
     parser.add_argument("--senders", type=int, default=20)
+    parser.add_argument(
+        "--rooms", type=int, default=1, help="rooms the members are in (member i in room i mod ROOMS)"
+    )
     parser.add_argument("--window", type=int, default=5, help="messages in flight per sender (flat out)")
     parser.add_argument("--rate", type=float, default=300, help="messages a second in total (fixed rate)")
     parser.add_argument("--size", type=int, default=100, help="message text bytes")

@@ -14,16 +14,21 @@ from .access import Access
 from .backend import Backend
 from .effects import Effects
 from .identity import Authenticator, Identity, IdentityError
+from .links import SetupState
 from .session import Session
 
 
 class Admission:
     """Answers the way-in effects of chat sessions (Admit, ClaimRoom, Reserve)."""
 
-    def __init__(self, backend: Backend, authenticator: Authenticator, access: Access) -> None:
+    def __init__(
+        self, backend: Backend, authenticator: Authenticator, access: Access, setup: SetupState
+    ) -> None:
         self.backend = backend
         self.authenticator = authenticator
         self.access = access
+        self.setup = setup
+        self.jwt_accounts = authenticator.settings.jwt_secret is not None
 
     async def identify(
         self, authorization: str | None, query_token: str | None, cookie: str | None
@@ -40,17 +45,29 @@ class Admission:
     async def admit(self, session: Session, room: str, address: str) -> tuple[Effects, bool]:
         """The session's answer to Admit, and whether the room is a direct one.
 
-        A barred guest is turned away before anything about the room is read.
+        A barred guest is turned away before anything about the room is read;
+        so is an account (a bot made from the command line, say) while the
+        server has no administrator: until setup, only guests get in. Under
+        --jwt-secret a token makes its account, and nothing waits for setup.
         """
         if session.who is None and (barred := await moderation.guest_bar(self.backend, address)):
-            return [
-                effects.Send((barred,)),
-                *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN),
-            ], False
+            refusal = [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
+            return refusal, False
+        if session.who is not None and not self.jwt_accounts and not await self.setup.done():
+            return self._setup_required(session), False
         entry = await self.access.entry(session.who, room)
         if entry is None:
             return session.admitted(False, False), False
         return session.admitted(True, entry.may_post), entry.direct
+
+    @staticmethod
+    def _setup_required(session: Session) -> Effects:
+        message = "this server has no administrator yet: open the setup link in the server's log"
+        refusal = protocol.error_frame(protocol.SETUP_REQUIRED, message)
+        return [
+            effects.Send((refusal,)),
+            *session.close(protocol.CLOSE_TRY_AGAIN_LATER, protocol.SETUP_REQUIRED),
+        ]
 
     async def claim(self, session: Session, room: str) -> Effects:
         """The session's answer to ClaimRoom: the room's look-alike key, held or not."""

@@ -6,6 +6,10 @@ stored first, then told to every node (backend.notify), which acts on its
 own connections at once:
 
 - ``GET /api/admin/accounts?after=ID&limit=N``: accounts in id order;
+- ``POST /api/admin/accounts`` ``{"name", "admin"?}``: a new person's account,
+  without a password, and a one-time link (for a day) with which that
+  person chooses one: the administrator hands the link over, and never
+  knows the password;
 - ``POST /api/admin/accounts/{id}/deactivate``: its sessions end, every
   connection of it is closed ``unauthorized``/4401 on every node, it cannot
   sign in, its bots' keys stop working; its messages stay;
@@ -14,6 +18,10 @@ own connections at once:
 - (a member is taken out of a room with ``DELETE /api/rooms/{room}/members/
   {name}``, which administrators may use on any closed or open room:
   api_members.py);
+- ``GET /api/admin/rooms?after=NAME&limit=N``: the closed rooms, by name,
+  with how many members each has and whether the administrator is one of
+  them (names and counts only: an administrator reads a closed room once a
+  member; direct rooms are their members' alone and are not listed);
 - ``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: close
   a guest's connection (4403) and bar its address from guest access for
   that many minutes (moderation.py).
@@ -21,6 +29,7 @@ own connections at once:
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 import orjson
@@ -30,9 +39,12 @@ from .api import ApiError, JsonHandler
 from .backend import BackendError, now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
+from .links import issue_reset_link
 from .moderation import when
+from .names import BadNameError
 from .protocol import ProtocolError
-from .store.records import MINUTE_MS, Account
+from .store.accounts_base import NameTakenError
+from .store.records import CLOSED, MINUTE_MS, PERSON, Account
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 500
@@ -116,7 +128,8 @@ class AdminHandler(JsonHandler):
 
 
 class AdminAccountsHandler(AdminHandler):
-    """``GET /api/admin/accounts?after=ID&limit=N``: a page of accounts, ``next`` the following one."""
+    """``GET /api/admin/accounts?after=ID&limit=N``: a page of accounts, ``next`` the following one;
+    ``POST`` ``{"name", "admin"?}``: a new person, with the link to choose a password."""
 
     async def get(self) -> None:
         after = self.int_argument("after") or 0
@@ -129,6 +142,55 @@ class AdminAccountsHandler(AdminHandler):
         page = page[:limit]
         following = f"/api/admin/accounts?after={page[-1].id}&limit={limit}" if more else None
         self.send_json({"accounts": [account_entry(a) for a in page], "next": following})
+
+    async def post(self) -> None:
+        body = self.json_body()
+        name, admin = body.get("name"), body.get("admin", False)
+        if not isinstance(name, str) or not isinstance(admin, bool):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": string, "admin": boolean}')
+        try:
+            account = await self.unavailable_if_failing(
+                self.backend.accounts.create_account(name, PERSON, is_admin=admin)
+            )
+        except BadNameError as error:
+            raise ApiError(400, protocol.BAD_NAME, str(error)) from None
+        except NameTakenError as error:
+            raise ApiError(409, protocol.NAME_TAKEN, str(error)) from None
+        base = f"{self.request.protocol}://{self.request.host}"
+        url, expires_at = await self.unavailable_if_failing(
+            issue_reset_link(self.backend.accounts, account, base)
+        )
+        self.send_json({"account": account_entry(account), "url": url, "expires_at": expires_at}, 201)
+
+
+class AdminRoomsHandler(AdminHandler):
+    """``GET /api/admin/rooms?after=NAME&limit=N``: a page of the closed rooms, to manage their members."""
+
+    async def get(self) -> None:
+        after = self.get_argument("after", "")
+        limit = self.int_argument("limit")
+        limit = DEFAULT_PAGE if limit is None else min(max(limit, 1), MAX_PAGE)
+        page = await self.unavailable_if_failing(self._closed_rooms(after, limit + 1))
+        more = len(page) > limit
+        page = page[:limit]
+        query = urllib.parse.urlencode({"after": page[-1]["room"], "limit": limit}) if more else ""
+        self.send_json({"rooms": page, "next": f"/api/admin/rooms?{query}" if more else None})
+
+    async def _closed_rooms(self, after: str, limit: int) -> list[dict[str, Any]]:
+        accounts = self.backend.accounts
+        entries = []
+        for record in await accounts.rooms_of_kind(CLOSED, after=after, limit=limit):
+            members = await accounts.members_of(record.room)
+            entries.append(
+                {
+                    "room": record.room,
+                    "title": record.display_name,
+                    "archived": record.archived_at is not None,
+                    "members": len(members),
+                    "member": any(m.account_id == self.admin.account_id for m in members),
+                }
+            )
+        return entries
 
 
 class AccountStateHandler(AdminHandler):

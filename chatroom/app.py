@@ -16,7 +16,7 @@ from .access import Access
 from .admission import Admission
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
-from .api_admin import AccountStateHandler, AdminAccountsHandler, GuestRemovalsHandler
+from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
@@ -112,7 +112,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     socket = {
         "config": settings,
         "backend": backend,
-        "admission": Admission(backend, authenticator, access),
+        "admission": Admission(backend, authenticator, access, setup),
         "webhooks": Webhooks(settings, backend.accounts),
         "hub": hub,
         "connections": ConnectionCounter(),
@@ -150,6 +150,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
             (r"/api/admin/settings", SettingsHandler, api),
+            (r"/api/admin/rooms", AdminRoomsHandler, api),
             (r"/api/admin/bots", BotsHandler, api),
             (r"/api/admin/bots/([^/]+)/keys", BotKeysHandler, api),
             (r"/api/admin/bots/([^/]+)/keys/([^/]+)", BotKeyHandler, api),

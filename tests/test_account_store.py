@@ -717,3 +717,30 @@ def test_a_version_2_postgres_schema_migrates_and_keeps_everything(postgres_serv
     with postgres_server.connect() as conn:
         row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = 'schema_version'").fetchone()
         assert row == (str(migrations.LATEST),)
+
+
+def test_rooms_of_a_kind_come_in_pages_by_name(store_factory: StoreFactory) -> None:
+    """Open and closed rooms are listed apart, by code point, after a cursor and with a prefix."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        for name in ("dev-b", "dev-a", "ops", "Dev-c"):
+            await accounts.create_room(name, OPEN)
+        for name in ("dev-secret", "board"):
+            await accounts.create_room(name, CLOSED, members=[ann.id])
+        await accounts.create_room(
+            "dm-1", DIRECT, members=[ann.id, (await accounts.create_account("bo", PERSON)).id]
+        )
+        await accounts.archive_room("ops")
+
+        def names(rooms: list[RoomRecord]) -> list[str]:
+            return [room.room for room in rooms]
+
+        assert names(await accounts.open_rooms()) == ["Dev-c", "dev-a", "dev-b", "ops"]
+        assert names(await accounts.open_rooms(prefix="dev")) == ["dev-a", "dev-b"]
+        assert names(await accounts.open_rooms(after="dev-a", limit=2)) == ["dev-b", "ops"]
+        assert names(await accounts.rooms_of_kind(CLOSED)) == ["board", "dev-secret"]
+        assert names(await accounts.rooms_of_kind(DIRECT)) == ["dm-1"]
+        assert (await accounts.open_rooms(prefix="ops"))[0].archived_at is not None
+
+    run(store_factory(), scenario)

@@ -10,7 +10,7 @@ import pytest
 
 from chatroom.identity import SESSION_COOKIE
 from chatroom.store.accounts_base import AccountStore
-from chatroom.store.records import CLOSED, OPEN
+from chatroom.store.records import CLOSED, DIRECT, OPEN
 from tests.clients import close_code, join, next_of, open_ws, receive, refused_on_open, say, welcomed
 from tests.support import (
     ServerProcess,
@@ -208,3 +208,30 @@ def test_with_sessions_a_deactivated_person_cannot_sign_in_and_the_admins_cookie
         assert WebClient(server.url).sign_in(name).error == (403, "forbidden")
         assert admin.call("POST", f"/api/admin/accounts/{sam_id}/reactivate").status == 200
         assert WebClient(server.url).sign_in(name).status == 200
+
+
+def test_administrators_list_closed_rooms_by_name_and_count_without_their_messages(site: Site) -> None:
+    """The closed rooms' names, member counts and whether one is a member; no message, no direct room;
+    anyone but an administrator is refused."""
+    secret, room = unique("never shown "), unique("vault")
+    owner, other = unique("owner"), unique("other")
+    owner_id, other_id = site.person(owner), site.person(other)
+
+    async def vault(accounts: AccountStore) -> None:
+        await accounts.create_room(room, CLOSED, creator_id=owner_id, members=[other_id])
+        await accounts.create_room(unique("dm-x"), DIRECT, members=[owner_id, other_id])
+
+    in_store(site.database, vault)
+    with welcomed(site.server, room=room, token=token(owner))[0] as ws:
+        say(ws, secret)
+        next_of(ws, "user")
+    status, page = site.call("GET", "/api/admin/rooms?limit=500")
+    assert status == 200 and page["next"] is None
+    entries = {entry["room"]: entry for entry in page["rooms"]}
+    assert entries[room] == {"room": room, "title": room, "archived": False, "members": 2, "member": False}
+    assert all(not name.startswith("dm-x") for name in entries)
+    assert secret not in str(page)
+    status, answer = call_api(site.server, "GET", "/api/admin/rooms", None, f"Bearer {token(owner)}")
+    assert (status, answer["error"]) == (403, "forbidden") and room not in str(answer)
+    status, page = site.call("GET", "/api/admin/rooms?limit=1")
+    assert len(page["rooms"]) == 1 and page["next"].startswith("/api/admin/rooms?after=")

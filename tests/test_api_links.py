@@ -208,3 +208,26 @@ def test_the_command_lines_reset_link_works_on_the_page_api(
     token = made.stdout.strip().rsplit("token=", 1)[1]
     browser = WebClient(server.url)
     assert browser.call("POST", "/api/reset", {"token": token, "password": "from the terminal"}).status == 200
+
+
+def test_an_administrator_creates_an_account_whose_person_chooses_the_password(
+    site: tuple[ServerProcess, WebClient, str],
+) -> None:
+    """POST /api/admin/accounts: the account, and a one-time link with which its person sets a password;
+    a taken or bad name is refused, and only administrators may."""
+    server, admin, _ = site
+    name = unique("newcomer")
+    made = admin.call("POST", "/api/admin/accounts", {"name": name})
+    assert made.status == 201 and made.json["account"]["name"] == name
+    assert made.json["account"]["admin"] is False and "password_hash" not in made.json["account"]
+    assert WebClient(server.url).sign_in(name, "no password yet").error == (401, "bad_credentials")
+    token = made.json["url"].rsplit("token=", 1)[1]
+    person = WebClient(server.url)
+    chosen = "chosen by the person"
+    done = person.call("POST", "/api/reset", {"token": token, "password": chosen, "password_again": chosen})
+    assert done.status == 200 and person.get("/api/me").json["account"]["name"] == name
+    assert WebClient(server.url).sign_in(name, chosen).status == 200
+    assert admin.call("POST", "/api/admin/accounts", {"name": name.upper()}).error == (409, "name_taken")
+    assert admin.call("POST", "/api/admin/accounts", {"name": "no\u200bway"}).error == (400, "bad_name")
+    assert admin.call("POST", "/api/admin/accounts", {"name": 7}).error == (400, "bad_request")
+    assert person.call("POST", "/api/admin/accounts", {"name": unique("x")}).error == (403, "forbidden")

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import CLOSED
 from tests.clients import close_code, join, refused_on_open
-from tests.support import ServerProcess, make_account, post_message, signed_token
-from tests.test_page import Pages, browser, expect_online, pages  # noqa: F401 - fixtures
+from tests.support import ServerProcess, in_store, make_account, post_message, signed_token
+from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401 - fixtures
 from tests.web_client import join as web_join
 from tests.web_client import set_up
 
@@ -83,6 +85,69 @@ def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: 
         quinn.get_by_role("button", name="Really deactivate quinn?").click()
         expect(page.locator("#admin-note")).to_have_text("quinn is deactivated.")
         assert "403 POST" not in server.log()
+
+
+def test_an_administrator_manages_a_closed_rooms_members_without_reading_it(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """The panel lists closed rooms with their member counts; the administrator takes a member out
+    and adds one, and never sees a message of the room."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    kim, rob = make_account(database, "kim"), make_account(database, "rob")
+    secret = "the plans are in the red folder"
+
+    async def club(accounts: AccountStore) -> None:
+        await accounts.create_room("club", CLOSED, creator_id=kim, members=[rob])
+
+    in_store(database, club)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        member = pages.open(f"{server.url}/?room=club&token={signed_token('kim', JWT_SECRET)}")
+        expect_online(member)
+        say(member, secret)
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        rooms = page.locator("#admin-rooms > li")
+        expect(rooms).to_have_count(1)
+        expect(rooms.first).to_contain_text("#club (2 members)")
+        rooms.first.get_by_role("button", name="Members").click()
+        expect(rooms.first.locator(".admin-members .nick")).to_have_text(["kim", "rob"])
+        rooms.first.locator(".admin-members li").filter(has_text="rob").get_by_role("button").click()
+        expect(page.locator("#admin-note")).to_have_text("Taken out of #club.")
+        expect(rooms.first).to_contain_text("#club (1 member)")
+        rooms.first.get_by_role("button", name="Members").click()
+        rooms.first.get_by_label("Add someone to #club by name").fill("root")
+        rooms.first.get_by_role("button", name="Add").click()
+        expect(rooms.first).to_contain_text("#club (2 members, you among them)")
+        assert secret not in page.locator("#admin-dialog").inner_text()
+
+
+def test_an_administrator_creates_an_account_and_hands_over_its_link(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """The panel's new-person form: the account appears, with a link the person opens to choose a password."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        page.get_by_label("New person's name").fill("Quinn")
+        page.get_by_role("button", name="Create account").click()
+        expect(page.locator("#person-link-box")).to_be_visible()
+        expect(page.locator("#person-link-name")).to_have_text("Quinn")
+        expect(page.locator("#admin-people .nick")).to_have_text(["root", "Quinn"])
+        link = page.locator("#person-link").input_value()
+        assert link.startswith(f"{server.url}/reset?token=")
+        quinn = pages.open(link)
+        quinn.locator("#password").fill("quinn's own password")
+        quinn.locator("#password-again").fill("quinn's own password")
+        quinn.locator("#password-again").press("Enter")
+        expect_online(quinn)
+        expect(quinn.locator("#me-nick")).to_have_text("Quinn")
 
 
 def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pages: Pages) -> None:  # noqa: F811

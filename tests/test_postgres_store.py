@@ -310,6 +310,25 @@ def test_a_server_that_stops_answering_fails_appends_within_the_timeout() -> Non
         asyncio.run(main(server))
 
 
+def test_a_restart_between_messages_fails_none() -> None:
+    """PostgreSQL restarted (fast or crash) while the writer was idle: the next message is stored."""
+
+    async def main(server: PostgresServer) -> None:
+        store = PostgresStore(server.url(), probe_interval=60)
+        await store.start()
+        try:
+            assert (await store.append("lobby", "ann", "first")).message.id == 1
+            for n, mode in enumerate(["fast", "immediate"], 2):
+                await asyncio.to_thread(server.stop, mode)
+                await asyncio.to_thread(server.start)
+                assert (await store.append("lobby", "ann", mode)).message.id == n
+        finally:
+            await store.close()
+
+    with running_postgres() as server:
+        asyncio.run(main(server))
+
+
 async def wait_for(condition: object, timeout: float = 5.0) -> None:
     """Poll ``condition()`` on the loop until it is true, or fail the test."""
     assert callable(condition)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+from .clients import refused_on_open, welcomed
 from .redis_server import RedisServer
 from .support import ServerProcess, wait_until
 from .web_client import PASSWORD, SETUP_LINE, WebClient, set_up, setup_link
@@ -60,3 +63,36 @@ def test_a_pool_of_processes_prints_one_link(tmp_path: Path) -> None:
                 assert WebClient(server.url).get(f"/setup?token={token}").status == 200
     finally:
         redis.stop()
+
+
+def test_before_setup_a_bots_key_opens_no_socket_until_an_administrator_exists(tmp_path: Path) -> None:
+    """A bot made from the command line before setup is turned away (setup_required, 1013), then joins."""
+    database = tmp_path / "chat.db"
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chatroom",
+            "admin",
+            "create-bot",
+            "early",
+            "--room",
+            "lobby",
+            "--db",
+            str(database),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    key = made.stdout.strip()
+    headers = {"Authorization": f"Bearer {key}"}
+    with ServerProcess(database, guests=False) as server:
+        error, code = refused_on_open(server, room="lobby", headers=headers)
+        assert (error["code"], code) == ("setup_required", 1013)
+        assert "setup link" in error["message"]
+        set_up(server)
+        ws, welcome, _ = welcomed(server, room="lobby", headers=headers)
+        with ws:
+            assert welcome["nick"] == "early"

@@ -140,9 +140,9 @@ INSERT_MEMBERS = (
 REMOVE_MEMBER = "DELETE FROM memberships WHERE room = ? AND account_id = ? RETURNING role"
 MEMBERSHIP = f"SELECT {_MEMBERSHIP} FROM memberships WHERE room = ? AND account_id = ?"
 MEMBERS_OF = f"SELECT {_MEMBERSHIP} FROM memberships WHERE room = ? ORDER BY account_id"
-# ? : after, prefix, the end of the prefix (or NULL), limit.
-OPEN_ROOMS = (
-    f"SELECT {_ROOM} FROM rooms WHERE kind = 'open' AND room > ? AND room >= ?"
+# ? : kind, after, prefix, the end of the prefix (or NULL), limit.
+ROOMS_OF_KIND = (
+    f"SELECT {_ROOM} FROM rooms WHERE kind = ? AND room > ? AND room >= ?"
     " AND (CAST(? AS TEXT) IS NULL OR room < ?) ORDER BY room LIMIT ?"
 )
 ROOMS_OF = (

@@ -266,6 +266,13 @@ class AccountStore(Protocol):
         with ``prefix``, in code point order of their names."""
         ...
 
+    async def rooms_of_kind(
+        self, kind: str, *, prefix: str = "", after: str = "", limit: int = 100
+    ) -> list[RoomRecord]:
+        """Up to ``limit`` rooms of ``kind`` (archived ones too) named after ``after`` and starting
+        with ``prefix``, in code point order of their names."""
+        ...
+
     async def rooms_of(self, account_id: int) -> list[RoomRecord]:
         """The rooms the account is a member of, in code point order of their names."""
         ...

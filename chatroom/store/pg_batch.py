@@ -2,12 +2,14 @@
 
 The batch first locks its rooms' rows in one fixed order, the names' code
 point order, so two nodes storing into the same rooms wait for each other
-and never deadlock. Then it looks up resends (the same digest and window as
-SQLite's store, resends within the batch too), takes ids from the locked last
-ids, and writes the messages, the new last ids and the sent digests. Whatever
-its size a batch is two round trips on its connection: the lock with the
-resend lookup, then the writes with the COMMIT, each pipelined, with arrays
-unnested on the server. A batch that fails rolls back, giving its ids back.
+and never deadlock. Then one statement looks up resends (the same digest and
+window as SQLite's store; resends within the batch are folded into their
+first copy before it), takes ids from the locked last ids, and writes the
+messages, the new last ids and the sent digests. Whatever its size a batch
+is one round trip on its connection: BEGIN, the lock, the store statement and
+COMMIT pipelined, with arrays unnested on the server. Two nodes storing into
+one room take turns on its row, so each commit is a round trip the other
+waits for. A batch that fails rolls back, giving its ids back.
 """
 
 from __future__ import annotations
@@ -39,28 +41,45 @@ ORDER BY room COLLATE "C"
 ON CONFLICT (room) DO UPDATE SET last_id = rooms.last_id
 RETURNING room, last_id
 """
-# Runs after the lock, in a statement of its own: it then sees what another
-# node committed for the same rooms while this batch waited.
-_EARLIER_SENDS = """
-SELECT s.digest, s.ts, m.id, m.nick, m.message, m.ts, m.bot, m.guest
-FROM sent s JOIN messages m ON m.room = s.room AND m.id = s.id
-WHERE s.digest = ANY(%s::bytea[]) AND s.ts > %s
-"""
-_INSERT_MESSAGES = """
-INSERT INTO messages (room, id, nick, message, ts, bot, guest)
-SELECT * FROM unnest(
-    %s::text[], %s::bigint[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[]
+# Runs after the lock, as a statement of its own: its snapshot then holds
+# what another node committed for the same rooms while this batch waited
+# (the lock's own statement saw the rooms as they were when it began). One
+# statement looks up the resends (``earlier``), numbers the others from the
+# locked last ids (``fresh``), and writes the messages, the last ids and
+# the sent digests; it answers each message's id, and a resend's first copy.
+_STORE = """
+WITH batch AS (
+  SELECT * FROM unnest(
+    %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[]
+  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, n)
+), earlier AS (
+  SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
+  FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
+  JOIN messages m ON m.room = s.room AND m.id = s.id
+), fresh AS (
+  SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.n
+  FROM batch b JOIN rooms r ON r.room = b.room
+  WHERE b.n NOT IN (SELECT n FROM earlier)
+), stored AS (
+  INSERT INTO messages (room, id, nick, message, ts, bot, guest)
+  SELECT room, id, nick, message, ts, bot, guest FROM fresh
+), counted AS (
+  UPDATE rooms SET last_id = top.last_id
+  FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top
+  WHERE rooms.room = top.room
+), recorded AS (
+  INSERT INTO sent (digest, room, id, ts)
+  SELECT digest, room, id, ts FROM fresh WHERE digest IS NOT NULL
+  ON CONFLICT (digest) DO UPDATE SET room = excluded.room, id = excluded.id, ts = excluded.ts
 )
+SELECT n, id, NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::boolean FROM fresh
+UNION ALL SELECT n, id, nick, message, ts, bot, guest FROM earlier
 """
 _SET_LAST_IDS = """
 UPDATE rooms SET last_id = batch.last_id
 FROM unnest(%s::text[], %s::bigint[]) AS batch (room, last_id)
 WHERE rooms.room = batch.room
-"""
-_RECORD_SENT = """
-INSERT INTO sent (digest, room, id, ts)
-SELECT * FROM unnest(%s::bytea[], %s::text[], %s::bigint[], %s::bigint[])
-ON CONFLICT (digest) DO UPDATE SET room = excluded.room, id = excluded.id, ts = excluded.ts
 """
 # SKIP LOCKED: the cleanup never waits for another batch, so it cannot close
 # a cycle of waits with one.
@@ -108,44 +127,51 @@ async def lock_rooms(conn: Connection, rooms: list[str]) -> dict[str, int]:
 
 
 async def store_batch(conn: Connection, batch: list[Pending], forget_before: int | None) -> list[Appended]:
-    """Store a batch in one transaction: each message, and whether it is new.
+    """Store a batch in one transaction and one round trip: each message, and whether it is new.
 
     ``forget_before``: also delete sent digests of that time (ms) or older.
     """
-    rooms = sorted({pending.room for pending in batch})
-    digests = [pending.digest for pending in batch if pending.digest is not None]
-    async with conn.pipeline() as pipeline:
+    firsts, place = _first_sends(batch)
+    rooms = sorted({pending.room for pending in firsts})
+    columns = zip(*((p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest) for p in firsts), strict=True)
+    async with conn.pipeline():
         await conn.execute("BEGIN")
-        locked = await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
-        since = min(pending.ts for pending in batch) - DEDUPE_WINDOW_MS
-        found = await conn.execute(_EARLIER_SENDS, (digests, since)) if digests else None
-        await pipeline.sync()
-        last_ids = {str(room): int(last_id) for room, last_id in await locked.fetchall()}
-        earlier = {bytes(row[0]): row for row in await found.fetchall()} if found is not None else {}
-        results, sent = _assign_ids(batch, last_ids, earlier)
-        await _write(conn, results, sent, last_ids)
+        await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
+        stored = await conn.execute(_STORE, [*(list(column) for column in columns), DEDUPE_WINDOW_MS])
         if forget_before is not None:
             await conn.execute(_FORGET_SENT, (forget_before, SENT_CLEANUP_ROWS))
         await conn.execute("COMMIT")
-    return results
+    outcomes = {int(row[0]): row for row in await stored.fetchall()}
+    results = [_outcome(pending, outcomes[n]) for n, pending in enumerate(firsts, 1)]
+    return [results[j] if j >= 0 else Appended(results[~j].message, False) for j in place]
 
 
-async def _write(
-    conn: Connection, results: list[Appended], sent: dict[bytes, StoredMessage], last_ids: dict[str, int]
-) -> None:
-    """Queue the batch's writes on the pipeline."""
-    stored = [result.message for result in results if result.new]
-    if stored:
-        columns = zip(*((m.room, m.id, m.nick, m.text, m.ts, m.bot, m.guest) for m in stored), strict=True)
-        await conn.execute(_INSERT_MESSAGES, [list(column) for column in columns])
-        rooms = sorted({m.room for m in stored})
-        await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
-    if sent:
-        messages = list(sent.values())
-        await conn.execute(
-            _RECORD_SENT,
-            (list(sent), [m.room for m in messages], [m.id for m in messages], [m.ts for m in messages]),
-        )
+def _first_sends(batch: list[Pending]) -> tuple[list[Pending], list[int]]:
+    """The batch less its resends of a message earlier in it, and where each message's outcome is.
+
+    A message's place is its index in the first list; a resend's is ``~i``,
+    ``i`` the index of the message it repeats.
+    """
+    firsts: list[Pending] = []
+    first_of: dict[bytes, int] = {}
+    place: list[int] = []
+    for pending in batch:
+        if pending.digest is not None and pending.digest in first_of:
+            place.append(~first_of[pending.digest])
+            continue
+        if pending.digest is not None:
+            first_of[pending.digest] = len(firsts)
+        place.append(len(firsts))
+        firsts.append(pending)
+    return firsts, place
+
+
+def _outcome(pending: Pending, row: TupleRow) -> Appended:
+    """A message's outcome from its row of the store statement: its id, or the first copy's row."""
+    if row[2] is None:
+        p = pending
+        return Appended(StoredMessage(int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest), True)
+    return Appended(message_from_row(pending.room, row[1:]), False)
 
 
 async def import_batch(conn: Connection, batch: list[StoredMessage]) -> None:
@@ -166,44 +192,3 @@ async def import_batch(conn: Connection, batch: list[StoredMessage]) -> None:
         for m in batch:
             await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot, m.guest))
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
-
-
-def _assign_ids(
-    batch: list[Pending], last_ids: dict[str, int], earlier: dict[bytes, TupleRow]
-) -> tuple[list[Appended], dict[bytes, StoredMessage]]:
-    """Each message's outcome, ids taken from ``last_ids`` (updated); the digests to record."""
-    results: list[Appended] = []
-    sent: dict[bytes, StoredMessage] = {}
-    for pending in batch:
-        first = _earlier_send(pending, sent, earlier)
-        if first is not None:
-            results.append(Appended(first, False))
-            continue
-        last_ids[pending.room] += 1
-        message = StoredMessage(
-            last_ids[pending.room],
-            pending.room,
-            pending.nick,
-            pending.text,
-            pending.ts,
-            pending.bot,
-            pending.guest,
-        )
-        results.append(Appended(message, True))
-        if pending.digest is not None:
-            sent[pending.digest] = message
-    return results, sent
-
-
-def _earlier_send(
-    pending: Pending, sent: dict[bytes, StoredMessage], earlier: dict[bytes, TupleRow]
-) -> StoredMessage | None:
-    """The message this one repeats (same room, sender, ref, text, within the window)."""
-    if pending.digest is None:
-        return None
-    if pending.digest in sent:
-        return sent[pending.digest]
-    row = earlier.get(pending.digest)
-    if row is None or row[1] <= pending.ts - DEDUPE_WINDOW_MS:
-        return None
-    return message_from_row(pending.room, row[2:])

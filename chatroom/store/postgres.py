@@ -1,15 +1,18 @@
 """PostgresStore: the store that every process and node of a deployment shares.
 
 One writer task per process drains the queue of pending appends into one
-transaction per batch (group commit: one WAL flush for a burst); how a batch
-takes its ids, locks and resends is chatroom/store/pg_batch.py. The schema
-is brought up to date at start (chatroom/store/pg_schema.py).
+transaction per batch (group commit: one WAL flush for a burst), waiting a
+few milliseconds for a fuller batch under load; the queue and the writer's
+own connection are chatroom/store/pg_writer.py, how a batch takes its ids,
+locks and resends in one round trip chatroom/store/pg_batch.py. The
+schema is brought up to date at start (chatroom/store/pg_schema.py).
 
-Connections come from a pool that checks each one before handing it out (one
-more round trip per batch), so the connections a server restart broke are
-replaced without restarting chatroom. Every wait is bounded by ``timeout``:
-while the server is away or stops answering, appends fail with StoreError
-(the chat says ``unavailable``) instead of hanging, and ``healthy`` says so.
+Reads, accounts and the write probe take connections from a pool that checks
+each one before handing it out. The pool and the writer both replace the
+connections a server restart broke, without restarting chatroom. Every wait
+is bounded by ``timeout``: while the server is away or stops answering,
+appends fail with StoreError (the chat says ``unavailable``) instead of
+hanging, and ``healthy`` says so.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
+from .pg_writer import BatchQueue, WriterConnection
 
 log = logging.getLogger("chatroom.store")
 
@@ -72,7 +76,8 @@ class PostgresStore(ExportReads):
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: AsyncConnectionPool[Connection] | None = None
-        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
+        self._connection = WriterConnection(self.target)
+        self._queue = BatchQueue(max_batch)
         self._writer: asyncio.Task[None] | None = None
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -121,9 +126,10 @@ class PostgresStore(ExportReads):
         self._closing = True
         await self.health.stop()
         if self._writer is not None:
-            self._queue.put_nowait(None)
+            self._queue.put(None)
             await self._writer
             self._writer = None
+            await self._connection.close()
         if self._settling:
             await asyncio.wait(self._settling, timeout=self.timeout)
         if self._pool is not None:
@@ -151,31 +157,24 @@ class PostgresStore(ExportReads):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._queue.put_nowait(Pending(room, nick, text, now_ms(), bot, future, digest, guest))
+            self._queue.put(Pending(room, nick, text, now_ms(), bot, future, digest, guest))
         return future
 
     async def _write_loop(self) -> None:
         while True:
-            batch, stop = self._collect_batch(await self._queue.get())
+            batch, stop = await self._queue.next_batch()
             if batch:
                 await self._run_batch(batch)
             if stop:
                 return
 
-    def _collect_batch(self, first: Pending | None) -> tuple[list[Pending], bool]:
-        batch: list[Pending] = []
-        job = first
-        while job is not None:
-            batch.append(job)
-            if len(batch) >= self.max_batch or self._queue.empty():
-                return batch, False
-            job = self._queue.get_nowait()
-        return batch, True
-
     async def _run_batch(self, batch: list[Pending]) -> None:
         try:
             results = await self._bounded(self._store(batch))
         except (psycopg.Error, TimeoutError) as error:
+            # Its connection may be in any state, even still busy (a timeout):
+            # the next batch starts on a new one.
+            self._connection.drop()
             reason = self._reason(error)
             self.health.record_write(reason)
             for pending in batch:
@@ -188,11 +187,14 @@ class PostgresStore(ExportReads):
                 pending.future.set_result(result)
 
     async def _store(self, batch: list[Pending]) -> list[Appended]:
-        assert self._pool is not None
         now = now_ms()
         forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
-        async with self._pool.connection() as conn:
+        conn = await self._connection.get()
+        try:
             results = await store_batch(conn, batch, now - DEDUPE_WINDOW_MS if forget else None)
+        except BaseException:
+            await conn.close()
+            raise
         if forget:
             self._sent_cleaned_at = now
         return results

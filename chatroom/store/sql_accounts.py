@@ -18,6 +18,7 @@ from .base import StoreError
 from .records import (
     MEMBER,
     ONE_TIME_LINKS,
+    OPEN,
     SESSION_IDLE_MS,
     SESSION_TOUCH_MS,
     Account,
@@ -309,8 +310,14 @@ class SQLAccounts(SQLModeration):
 
     async def open_rooms(self, *, prefix: str = "", after: str = "", limit: int = 100) -> list[RoomRecord]:
         """A page of the open rooms."""
+        return await self.rooms_of_kind(OPEN, prefix=prefix, after=after, limit=limit)
+
+    async def rooms_of_kind(
+        self, kind: str, *, prefix: str = "", after: str = "", limit: int = 100
+    ) -> list[RoomRecord]:
+        """A page of the rooms of one kind."""
         end = prefix_end(prefix)
-        rows = await self._rows(sql.OPEN_ROOMS, after, prefix, end, end, limit)
+        rows = await self._rows(sql.ROOMS_OF_KIND, kind, after, prefix, end, end, limit)
         return [sql.room(row) for row in rows]
 
     async def rooms_of(self, account_id: int) -> list[RoomRecord]:

@@ -1,9 +1,11 @@
-// The administration panel: people (deactivate, reactivate), guest access
-// (admin_settings.js), guests (remove and bar) and bots (admin_bots.js). Shown only to administrators.
+// The administration panel: people (deactivate, reactivate), closed rooms'
+// members (admin_rooms.js), guest access (admin_settings.js), guests (remove
+// and bar) and bots (admin_bots.js). Shown only to administrators.
 // Every name reaches the page as text, never as markup.
 
 import {adminCall, isAdministrator} from "./admin_api.js";
 import {renderBots, wireBots} from "./admin_bots.js";
+import {renderRooms, wireRooms} from "./admin_rooms.js";
 import {renderSettings, wireSettings} from "./admin_settings.js";
 import {element} from "./dom.js";
 import {session} from "./session.js";
@@ -22,7 +24,10 @@ export function wireAdministration() {
   $("admin-open").addEventListener("click", openPanel);
   $("admin-close").addEventListener("click", () => $("admin-dialog").close());
   $("guest-form").addEventListener("submit", removeGuest);
+  $("person-form").addEventListener("submit", createPerson);
+  $("person-link-copy").addEventListener("click", copyPersonLink);
   wireBots(say);
+  wireRooms(say);
   wireSettings(say);
 }
 
@@ -36,6 +41,7 @@ async function refresh() {
   try {
     const {accounts} = await adminCall("GET", "/api/admin/accounts?limit=500");
     renderPeople(accounts.filter((account) => account.kind === "person"));
+    await renderRooms();
     await renderBots();
     await renderSettings();
   } catch (error) {
@@ -96,5 +102,34 @@ async function removeGuest(event) {
     $("guest-nick").value = "";
   } catch (error) {
     say(error.message);
+  }
+}
+
+// A new person's account: the server answers with a one-time link to choose
+// a password, which the administrator hands over (and never sees the password).
+async function createPerson(event) {
+  event.preventDefault();
+  const body = {name: $("person-name").value.trim(), admin: $("person-admin").checked};
+  try {
+    const answer = await adminCall("POST", "/api/admin/accounts", body);
+    $("person-link-name").textContent = answer.account.name;
+    $("person-link").value = answer.url;
+    $("person-link-box").hidden = false;
+    $("person-name").value = "";
+    $("person-admin").checked = false;
+    say(`${answer.account.name} has an account: hand them the link.`);
+    await refresh();
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+async function copyPersonLink() {
+  try {
+    await navigator.clipboard.writeText($("person-link").value);
+    say("The link is copied.");
+  } catch {
+    $("person-link").select();
+    say("Select the link and copy it.");
   }
 }

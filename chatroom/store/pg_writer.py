@@ -1,0 +1,128 @@
+"""The store writer's queue of appends, and its own PostgreSQL connection.
+
+Each batch is one commit and one delivery round to every member of its
+rooms, so the work per message falls as batches grow. Under load the queue
+waits a few milliseconds for a fuller batch: two processes storing into one
+room take turns on its row lock, and each would otherwise commit what queued
+while the other held it, half the batch one process alone gathers (measured
+in docs/benchmarks.md). A message that comes alone (the last batch was
+small) is stored at once.
+
+A pooled connection is checked with a round trip each time it is handed out;
+the writer, which runs one batch at a time, holds a connection of its own
+instead and checks it without asking the server: an idle connection (no
+transaction, no LISTEN) has nothing to read, so anything readable on its
+socket is the server having ended the session (a restart, a terminated
+backend) or a notice, and the connection is replaced before the batch. A
+batch that fails for any reason drops the connection too (its state is not
+known), so the next batch starts on a fresh one: after an outage the writer
+follows the server back by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import select
+
+import psycopg
+
+from .pg_batch import Connection, Pending
+from .pg_schema import Target
+
+# Under load (the last batch held GATHER_FROM messages or more) the writer
+# waits up to GATHER_WAIT seconds for GATHER_TARGET messages before it stores.
+GATHER_FROM = 4
+GATHER_TARGET = 24
+GATHER_WAIT = 0.004
+
+
+class BatchQueue:
+    """The appends waiting for the writer, handed out in batches; None in the queue stops it."""
+
+    def __init__(self, max_batch: int, gather_wait: float = GATHER_WAIT) -> None:
+        self.max_batch = max_batch
+        self.gather_wait = gather_wait
+        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
+        self._last_batch = 0
+        # What the writer awaits while it gathers: set once enough queued.
+        self._gathered: asyncio.Future[None] | None = None
+
+    def put(self, pending: Pending | None) -> None:
+        """Queue an append, or None: the writer stops after what queued before it."""
+        self._queue.put_nowait(pending)
+        gathered = self._gathered
+        if gathered is not None and not gathered.done() and (pending is None or self._enough()):
+            gathered.set_result(None)
+
+    def _enough(self) -> bool:
+        # The writer holds the first message of its batch while it gathers.
+        return self._queue.qsize() + 1 >= min(GATHER_TARGET, self.max_batch)
+
+    async def next_batch(self) -> tuple[list[Pending], bool]:
+        """The next batch (maybe empty), and whether the writer is to stop after it."""
+        first = await self._queue.get()
+        if first is not None and self._last_batch >= GATHER_FROM and not self._enough():
+            await self._gather()
+        batch, stop = self._collect(first)
+        self._last_batch = len(batch)
+        return batch, stop
+
+    async def _gather(self) -> None:
+        self._gathered = gathered = asyncio.get_running_loop().create_future()
+        try:
+            async with asyncio.timeout(self.gather_wait):
+                await gathered
+        except TimeoutError:
+            pass
+        finally:
+            self._gathered = None
+
+    def _collect(self, first: Pending | None) -> tuple[list[Pending], bool]:
+        batch: list[Pending] = []
+        job = first
+        while job is not None:
+            batch.append(job)
+            if len(batch) >= self.max_batch or self._queue.empty():
+                return batch, False
+            job = self._queue.get_nowait()
+        return batch, True
+
+
+class WriterConnection:
+    """One connection for one writer: opened when needed, replaced when it may be broken."""
+
+    def __init__(self, target: Target) -> None:
+        self._target = target
+        self._conn: Connection | None = None
+
+    async def get(self) -> Connection:
+        """An open, idle connection: this one, or a new one when it is gone or has something to say."""
+        conn = self._conn
+        if conn is not None and (conn.broken or conn.closed or _readable(conn)):
+            self._conn = None
+            await conn.close()
+            conn = None
+        if conn is None:
+            conn = await psycopg.AsyncConnection.connect(self._target.conninfo, autocommit=True)
+            await self._target.configure(conn)
+            self._conn = conn
+        return conn
+
+    def drop(self) -> Connection | None:
+        """Stop using the connection (a batch on it failed): the batch closes it, the next gets a new one."""
+        conn, self._conn = self._conn, None
+        return conn
+
+    async def close(self) -> None:
+        """Close the connection, if open."""
+        conn = self.drop()
+        if conn is not None:
+            await conn.close()
+
+
+def _readable(conn: Connection) -> bool:
+    """Whether the server sent anything to this idle connection (its end, most likely)."""
+    try:
+        return bool(select.select([conn.fileno()], [], [], 0)[0])
+    except (OSError, ValueError, psycopg.Error):
+        return True
