@@ -23,6 +23,8 @@ from .events import SettingsNotice
 from .guest_access import GuestAccess
 
 SETTINGS = ("guests",)
+# Guest access cannot be turned off while --guests forces it on.
+GUESTS_FORCED = "guests_forced"
 
 
 class SettingsHandler(AdminHandler):
@@ -39,7 +41,7 @@ class SettingsHandler(AdminHandler):
         if self.access.guest_access.forced and not guests:
             raise ApiError(
                 409,
-                protocol.GUESTS_FORCED,
+                GUESTS_FORCED,
                 "this server runs with --guests, which lets guests in whatever the setting says:"
                 " restart it without --guests to turn guest access off",
             )

@@ -66,8 +66,6 @@ BAD_PASSWORD = "bad_password"
 PASSWORDS_DIFFER = "passwords_differ"
 # HTTP API only: a bot may not post under a nick a connected member holds.
 NICK_IN_USE = "nick_in_use"
-# HTTP API only: guest access cannot be turned off while --guests forces it on.
-GUESTS_FORCED = "guests_forced"
 # The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.
 CLOSE_CODE_FOR = {
     BAD_NAME: CLOSE_BAD_NAME,
@@ -258,17 +256,13 @@ def encode(frame: dict[str, Any]) -> bytes:
 def user_frame(
     msg_id: int, room: str, nick: str, message: str, ts: int, *, bot: bool = False, guest: bool = False
 ) -> dict[str, Any]:
-    """A stored chat message; one posted through the HTTP API carries ``"bot": true``,
-    one a guest sent ``"guest": true``.
+    """A stored chat message; a bot's (HTTP API) carries ``"bot": true``, a guest's ``"guest": true``.
 
     A person's message has neither field at all, so version 1 clients see
     the frame they always saw.
     """
     frame = {"type": "user", "id": msg_id, "room": room, "nick": nick, "message": message, "ts": ts}
-    if bot:
-        frame["bot"] = True
-    if guest:
-        frame["guest"] = True
+    frame.update({mark: True for mark, marked in (("bot", bot), ("guest", guest)) if marked})
     return frame
 
 
