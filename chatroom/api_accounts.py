@@ -67,7 +67,7 @@ class AccountHandler(JsonHandler):
     ) -> None:
         super().initialize(config, backend, authenticator, access, setup)
         self.passwords = passwords or Passwords()
-        self.sign_ins = sign_ins or SignInLimit()
+        self.sign_ins = sign_ins or SignInLimit(backend)
 
     def json_body(self, *fields: str, optional: tuple[str, ...] = ()) -> dict[str, str]:
         """The body's string fields: each of ``fields`` required, ``optional`` ones if sent; else 400."""
@@ -145,13 +145,13 @@ class SessionHandler(AccountHandler):
             )
         body = self.json_body("name", "password")
         name_key, address = self._limit_keys(body["name"])
-        self._refuse_if_limited(name_key, address)
+        await self._refuse_if_limited(name_key, address)
         account = await self.unavailable_if_failing(self.backend.accounts.account_by_name(body["name"]))
         stored_hash = account.password_hash if account is not None and not account.is_bot else None
         if account is None or not await self.passwords.verify(stored_hash, body["password"]):
-            self.sign_ins.failed(name_key, address)
+            await self.unavailable_if_failing(self.sign_ins.failed(name_key, address))
             raise ApiError(401, protocol.BAD_CREDENTIALS, "the name or the password is wrong")
-        self.sign_ins.succeeded(name_key)
+        await self.unavailable_if_failing(self.sign_ins.succeeded(name_key))
         if not account.active:
             raise ApiError(403, protocol.FORBIDDEN, "this account is deactivated")
         await self._upgrade_hash(account, body["password"])
@@ -176,8 +176,8 @@ class SessionHandler(AccountHandler):
             name_key = raw_name[:64].casefold()
         return name_key, address_key(self.request.remote_ip or "")
 
-    def _refuse_if_limited(self, name_key: str, address: str) -> None:
-        wait = self.sign_ins.wait(name_key, address)
+    async def _refuse_if_limited(self, name_key: str, address: str) -> None:
+        wait = await self.unavailable_if_failing(self.sign_ins.wait(name_key, address))
         if wait > 0:
             minutes = math.ceil(wait / 60)
             raise ApiError(
@@ -237,7 +237,7 @@ class MeHandler(AccountHandler):
 
     async def _change_password(self, who: Identity, body: dict[str, str]) -> Account:
         name_key, address = who.account.name_key, address_key(self.request.remote_ip or "")
-        wait = self.sign_ins.wait(name_key, address)
+        wait = await self.unavailable_if_failing(self.sign_ins.wait(name_key, address))
         if wait > 0:
             raise ApiError(
                 429,
@@ -249,7 +249,7 @@ class MeHandler(AccountHandler):
         stored = await self.unavailable_if_failing(self.backend.accounts.account_by_id(who.account_id))
         stored_hash = stored.password_hash if stored is not None else None
         if not await self.passwords.verify(stored_hash, body.get("current_password", "")):
-            self.sign_ins.failed(name_key, address)
+            await self.unavailable_if_failing(self.sign_ins.failed(name_key, address))
             raise ApiError(403, protocol.BAD_CREDENTIALS, "the current password is wrong")
         new_hash = await self.new_password_hash(body["password"], body.get("password_again"))
         accounts = self.backend.accounts

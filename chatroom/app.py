@@ -105,7 +105,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     shared = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
     # Every JSON handler shares one SetupState: once an administrator exists, it asks no more.
     api = {**shared, "setup": setup}
-    accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit()}
+    accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit(backend)}
     pages = {"config": settings, "authenticator": authenticator, "setup": setup, "guests": guest_access}
     manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)

@@ -161,6 +161,16 @@ class Backend(Protocol):
         This process acts at once; BackendError when the others cannot be told.
         """
 
+    async def record_failure(self, key: str, limit: int, window: float) -> None:
+        """Count a failure of ``key`` (a sign-in's name or address) across the deployment."""
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float:
+        """Seconds until ``key``, with ``limit`` failures within ``window`` seconds, may try again."""
+        ...
+
+    async def forget_failures(self, key: str) -> None:
+        """Clear ``key``'s failures across the deployment."""
+
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each of ``rooms`` has online, on every node."""
         ...

@@ -6,6 +6,7 @@ import ipaddress
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Protocol
 
 SWEEP_AT_LEAST = 1024
 # A room takes this many times an address's joins, from all addresses together.
@@ -237,31 +238,45 @@ class FailureWindows:
         return len(self._failures)
 
 
+class FailureCounts(Protocol):
+    """Where failures are counted: the backend, so that every node counts the same ones."""
+
+    async def record_failure(self, key: str, limit: int, window: float) -> None: ...
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float: ...
+
+    async def forget_failures(self, key: str) -> None: ...
+
+
 class SignInLimit:
     """Sign-in failures per account name and per address: after ``limit`` in ``window`` seconds, wait.
 
-    Whether the name belongs to an account makes no difference: an unknown
-    name is counted and refused the same way, so the limit tells nothing.
-    A success clears the name's count (not the address's: one address
-    trying many names is what the address count is for).
+    Counted by the deployment (the bus), not by one process: ten failures
+    spread over every node are ten. Whether the name belongs to an account
+    makes no difference: an unknown name is counted and refused the same
+    way, so the limit tells nothing. A success clears the name's count (not
+    the address's: one address trying many names is what the address count
+    is for).
     """
 
-    __slots__ = ("by_address", "by_name")
+    __slots__ = ("counts", "limit", "window")
 
-    def __init__(self, limit: int = 10, window: float = 600.0) -> None:
-        self.by_name = FailureWindows(limit, window)
-        self.by_address = FailureWindows(limit, window)
+    def __init__(self, counts: FailureCounts, limit: int = 10, window: float = 600.0) -> None:
+        self.counts = counts
+        self.limit = limit
+        self.window = window
 
-    def wait(self, name_key: str, address: str, now: float | None = None) -> float:
+    async def wait(self, name_key: str, address: str) -> float:
         """Seconds before this name from this address may try again: 0 when it may now."""
-        now = time.monotonic() if now is None else now
-        return max(self.by_name.wait(name_key, now), self.by_address.wait(address, now))
+        by_name = await self.counts.failure_wait("n:" + name_key, self.limit, self.window)
+        by_address = await self.counts.failure_wait("a:" + address, self.limit, self.window)
+        return max(by_name, by_address)
 
-    def failed(self, name_key: str, address: str, now: float | None = None) -> None:
+    async def failed(self, name_key: str, address: str) -> None:
         """Count a failed sign-in."""
-        self.by_name.record(name_key, now)
-        self.by_address.record(address, now)
+        await self.counts.record_failure("n:" + name_key, self.limit, self.window)
+        await self.counts.record_failure("a:" + address, self.limit, self.window)
 
-    def succeeded(self, name_key: str) -> None:
+    async def succeeded(self, name_key: str) -> None:
         """A sign-in succeeded: the name starts afresh."""
-        self.by_name.forget(name_key)
+        await self.counts.forget_failures("n:" + name_key)

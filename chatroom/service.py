@@ -287,6 +287,18 @@ class ChatService:
             RoomInfo(room, count, last_ids.get(room, 0)) for room, count in zip(names, counts, strict=True)
         ]
 
+    async def record_failure(self, key: str, limit: int, window: float) -> None:
+        """Count a failure of ``key`` across the deployment."""
+        await self._bus_call(self.bus.record_failure(key, limit, window))
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float:
+        """Seconds until ``key`` may try again, by the deployment's count."""
+        return await self._bus_call(self.bus.failure_wait(key, limit, window))
+
+    async def forget_failures(self, key: str) -> None:
+        """Clear ``key``'s failures across the deployment."""
+        await self._bus_call(self.bus.forget_failures(key))
+
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each room has online, on every node."""
         return await self._bus_call(self.bus.online_counts(rooms)) if rooms else []

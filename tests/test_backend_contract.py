@@ -704,3 +704,40 @@ def test_messages_stored_together_reach_the_bus_together() -> None:
         assert bus.handed[-1] == ("room0", [6])
 
     run(ChatService(SQLiteStore(":memory:"), bus), scenario)
+
+
+def test_failures_count_for_the_whole_deployment(make_backend: Callable[[], Backend]) -> None:
+    """After ``limit`` failures a key waits about the window, on every node of the deployment;
+    another key does not; forgetting clears it (the sign-in limits stand on this)."""
+    other = make_backend()
+
+    async def scenario(backend: Backend) -> None:
+        await other.start()
+        try:
+            # Nodes that share a bus share the counts; an in-process bus is one node's own.
+            nodes = [backend, other] if getattr(backend, "bus_kind", "") == "redis" else [backend, backend]
+            for node in [*nodes, nodes[0]]:
+                assert await node.failure_wait("n:ann", 3, 60.0) == 0
+                await node.record_failure("n:ann", 3, 60.0)
+            for node in nodes:
+                assert 55.0 < await node.failure_wait("n:ann", 3, 60.0) <= 60.0
+            assert await nodes[1].failure_wait("n:bob", 3, 60.0) == 0
+            await nodes[1].forget_failures("n:ann")
+            assert await nodes[0].failure_wait("n:ann", 3, 60.0) == 0
+        finally:
+            await other.close()
+
+    run(make_backend(), scenario)
+
+
+def test_failures_older_than_the_window_no_longer_count(make_backend: Callable[[], Backend]) -> None:
+    """Failures leave the count as they pass the window: a short window is free again soon."""
+
+    async def scenario(backend: Backend) -> None:
+        for _ in range(2):
+            await backend.record_failure("a:10.0.0.1", 2, 0.3)
+        assert await backend.failure_wait("a:10.0.0.1", 2, 0.3) > 0
+        await asyncio.sleep(0.4)
+        assert await backend.failure_wait("a:10.0.0.1", 2, 0.3) == 0
+
+    run(make_backend(), scenario)

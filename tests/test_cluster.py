@@ -58,6 +58,7 @@ from .support import (
     signed_token,
     wait_until,
 )
+from .web_client import WebClient, set_up
 
 # Nodes pass messages through Redis, and some tests restart it: a generous wait.
 WAIT = 15.0
@@ -623,3 +624,20 @@ def test_deactivation_on_one_node_closes_the_account_on_every_node_and_keeps_it_
         for server in (left, right):
             error, code = refused_on_open(server, room="lobby", nick="troll", source="127.0.0.12")
             assert (error["code"], code) == ("forbidden", 4403)
+
+
+def test_failed_sign_ins_count_across_nodes(redis_server: RedisServer) -> None:
+    """Ten wrong passwords spread over two nodes are ten: the eleventh try is 429 on either node,
+    the same for a name that does not exist, and the right password waits too."""
+    with node(redis_server, guests=False) as left, node(redis_server, guests=False) as right:
+        set_up(right)  # the node started last printed the one setup link still good
+        for number in range(10):
+            server = (left, right)[number % 2]
+            assert WebClient(server.url).sign_in("Admin", "not the password").error == (
+                401,
+                "bad_credentials",
+            )
+        for server in (left, right):
+            refused = WebClient(server.url).sign_in("Admin")
+            assert refused.error == (429, "rate_limited") and int(refused.headers["Retry-After"]) > 500
+        assert WebClient(right.url).sign_in("nobody-here", "x" * 12).error == (429, "rate_limited")

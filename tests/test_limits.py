@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chatroom.limits import FailureWindows, JoinLimit, KeyedTokenBuckets, SignInLimit, address_key
@@ -85,26 +87,61 @@ def test_zero_turns_the_join_limit_off() -> None:
         assert all(joins.admit("127.0.0.1", "lobby", now=0.0) is None for _ in range(10_000))
 
 
+class ClockedCounts:
+    """Failure counts in one process (FailureWindows, as the in-process bus keeps them), on a test clock."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.windows: dict[tuple[int, float], FailureWindows] = {}
+
+    def _of(self, limit: int, window: float) -> FailureWindows:
+        return self.windows.setdefault((limit, window), FailureWindows(limit, window))
+
+    async def record_failure(self, key: str, limit: int, window: float) -> None:
+        self._of(limit, window).record(key, self.now)
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float:
+        return self._of(limit, window).wait(key, self.now)
+
+    async def forget_failures(self, key: str) -> None:
+        for windows in self.windows.values():
+            windows.forget(key)
+
+
 def test_sign_in_failures_wait_after_ten_in_ten_minutes() -> None:
     """Ten failures of one name: the eleventh try waits until the first is ten minutes old."""
-    limit = SignInLimit()
-    for second in range(10):
-        assert limit.wait("ann", f"10.0.0.{second}", now=float(second)) == 0
-        limit.failed("ann", f"10.0.0.{second}", now=float(second))
-    assert limit.wait("ann", "10.9.9.9", now=10.0) == pytest.approx(590.0)
-    assert limit.wait("bob", "10.9.9.9", now=10.0) == 0
-    assert limit.wait("ann", "10.9.9.9", now=600.5) == 0
+
+    async def scenario() -> None:
+        counts = ClockedCounts()
+        limit = SignInLimit(counts)
+        for second in range(10):
+            counts.now = float(second)
+            assert await limit.wait("ann", f"10.0.0.{second}") == 0
+            await limit.failed("ann", f"10.0.0.{second}")
+        counts.now = 10.0
+        assert await limit.wait("ann", "10.9.9.9") == pytest.approx(590.0)
+        assert await limit.wait("bob", "10.9.9.9") == 0
+        counts.now = 600.5
+        assert await limit.wait("ann", "10.9.9.9") == 0
+
+    asyncio.run(scenario())
 
 
 def test_one_address_failing_over_many_names_waits_too() -> None:
     """Ten names from one address: that address waits, for any name; a success clears only the name."""
-    limit = SignInLimit()
-    for number in range(10):
-        limit.failed(f"name{number}", "10.0.0.1", now=0.0)
-    assert limit.wait("fresh", "10.0.0.1", now=1.0) > 0
-    assert limit.wait("fresh", "10.0.0.2", now=1.0) == 0
-    limit.succeeded("name0")
-    assert limit.wait("name0", "10.0.0.2", now=1.0) == 0
+
+    async def scenario() -> None:
+        counts = ClockedCounts()
+        limit = SignInLimit(counts)
+        for number in range(10):
+            await limit.failed(f"name{number}", "10.0.0.1")
+        counts.now = 1.0
+        assert await limit.wait("fresh", "10.0.0.1") > 0
+        assert await limit.wait("fresh", "10.0.0.2") == 0
+        await limit.succeeded("name0")
+        assert await limit.wait("name0", "10.0.0.2") == 0
+
+    asyncio.run(scenario())
 
 
 def test_failures_kept_follow_recent_keys_only() -> None:

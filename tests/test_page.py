@@ -866,7 +866,9 @@ CONVERSATION = [
 
 
 def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
-    """A conversation reads well on a desktop and a phone, light and dark (PNGs; the README shows two)."""
+    """A guests' conversation reads well on a desktop and a phone, light and dark (PNGs).
+
+    The README's, an account's view, are tests/test_page_journey.py's."""
     out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
     for nick, text in CONVERSATION[:-1]:
         said_by(server, "team", nick, text)
@@ -881,15 +883,15 @@ def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Page
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
     light, dark = (p.evaluate("getComputedStyle(document.body).backgroundColor") for p in (desktop, phone))
     assert brightness(light) > 200 > 50 > brightness(dark)  # each follows its colour scheme
-    desktop.screenshot(path=str(out / "screenshot-desktop.png"))
-    phone.screenshot(path=str(out / "screenshot-phone.png"))
-    assert (out / "screenshot-phone.png").stat().st_size > 0
-    # The other scheme of each, and the phone's drawer open: not in the README, for looking at.
+    desktop.screenshot(path=str(out / "screenshot-guests-desktop.png"))
+    phone.screenshot(path=str(out / "screenshot-guests-phone.png"))
+    assert (out / "screenshot-guests-phone.png").stat().st_size > 0
+    # The other scheme of each, and the phone's drawer open, for looking at.
     for page, scheme, name in ((desktop, "dark", "desktop-dark"), (phone, "light", "phone-light")):
         page.emulate_media(color_scheme=scheme)
-        page.screenshot(path=str(out / f"screenshot-{name}.png"))
+        page.screenshot(path=str(out / f"screenshot-guests-{name}.png"))
     phone.locator("#drawer-toggle").click()
     expect(phone.locator("#users")).to_be_in_viewport()
     phone.wait_for_function("() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'")
     phone.wait_for_timeout(250)  # the slide's last frame
-    phone.screenshot(path=str(out / "screenshot-phone-drawer.png"))
+    phone.screenshot(path=str(out / "screenshot-guests-phone-drawer.png"))

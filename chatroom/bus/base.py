@@ -21,6 +21,10 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
   expire; a member it was the last to hold leaves, announced.
 - ``on_resume`` is called after the bus was cut off and is back: the caller
   then reads from the store what it may have missed.
+- Failure counts (``record_failure``, ``failure_wait``, ``forget_failures``:
+  failed sign-ins, per account name and per address) are the deployment's,
+  not one process's: ten failures spread over three nodes are ten. Losing
+  them (a Redis restart) only lets the counting start again.
 - ``publish_notice`` hands a notice (a room's or an account's change, already
   stored) to the *other* processes, which give it to their ``on_notice``; the
   publisher acts on it itself. A notice published while the bus is down is
@@ -80,6 +84,16 @@ class Bus(Protocol):
 
     async def publish_notice(self, notice: Notice) -> None:
         """Hand a notice to every other process."""
+
+    async def record_failure(self, key: str, limit: int, window: float) -> None:
+        """Count one failure of ``key`` (only the last ``limit`` within ``window`` seconds matter)."""
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float:
+        """Seconds until ``key`` (``limit`` failures in the last ``window`` seconds) may try again; 0: now."""
+        ...
+
+    async def forget_failures(self, key: str) -> None:
+        """Clear ``key``'s failures (it succeeded)."""
 
     async def is_online(self, room: str, nick: str) -> bool:
         """Whether a member of the room holds ``nick`` (by its look-alike key), on any process."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..backend import EventSink, PresenceEvent, StoredMessage, TypingEvent, now_ms
 from ..events import Notice
+from ..limits import FailureWindows
 from ..names import nick_key, room_key
 from .base import connection_owner
 
@@ -43,6 +44,7 @@ class LocalBus:
         self._online: list[str] = []
         self._sinks: dict[str, EventSink] = {}
         self._claims: dict[str, str] = {}
+        self._failures: dict[tuple[int, float], FailureWindows] = {}
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -63,6 +65,25 @@ class LocalBus:
 
     async def publish_notice(self, notice: Notice) -> None:
         """No other process to tell."""
+
+    def _windows(self, limit: int, window: float) -> FailureWindows:
+        windows = self._failures.get((limit, window))
+        if windows is None:
+            windows = self._failures[limit, window] = FailureWindows(limit, window)
+        return windows
+
+    async def record_failure(self, key: str, limit: int, window: float) -> None:
+        """Count a failure of ``key``."""
+        self._windows(limit, window).record(key)
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float:
+        """Seconds until ``key`` may try again."""
+        return self._windows(limit, window).wait(key)
+
+    async def forget_failures(self, key: str) -> None:
+        """Clear ``key``'s failures, whatever their limit."""
+        for windows in self._failures.values():
+            windows.forget(key)
 
     async def is_online(self, room: str, nick: str) -> bool:
         """Whether a member of the room holds ``nick``."""

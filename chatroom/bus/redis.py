@@ -20,6 +20,8 @@ Keys (``prefix`` defaults to ``chatroom:``):
 - ``online-names`` (rooms with members): a sorted set, every score 0, so that
   a page of the rooms list is a ZRANGEBYLEX from where it starts.
 - ``room-claims`` a hash: look-alike key -> the room with members holding it.
+- ``failures:K`` a sorted set of the recent failures of K (a sign-in's
+  account name or address), by Redis's own clock; it expires with its window.
 
 History is the store's: a Redis that restarts, or loses its data, loses
 presence for a moment (nodes hold their members again at their next refresh)
@@ -192,6 +194,27 @@ class RedisBus:
         """Let go of one hold; the member's last, on any node, tells the room it left (when owed)."""
         if await self._presence.release(room, nick, announce=announce):
             await self._calls.call(lambda: self._drop_unused_claim(room))
+
+    # --- failure counts ------------------------------------------------------
+
+    async def record_failure(self, key: str, limit: int, window: float) -> None:
+        """Count a failure of ``key`` for every node (twice, after a lost reply, only counts it early)."""
+        await self._failures(key, limit, window, add=True)
+
+    async def failure_wait(self, key: str, limit: int, window: float) -> float:
+        """Seconds until ``key`` may try again, by every node's count."""
+        return await self._failures(key, limit, window, add=False) / 1000
+
+    async def forget_failures(self, key: str) -> None:
+        """Clear ``key``'s failures."""
+        client = self._calls.client
+        await self._calls.call(lambda: client.delete(self._keys.failures(key)))
+
+    async def _failures(self, key: str, limit: int, window: float, *, add: bool) -> int:
+        keys = [self._keys.failures(key)]
+        args = [limit, int(window * 1000), 1 if add else 0]
+        waited: int = await self._calls.call(lambda: self._calls.script("failures")(keys, args))
+        return int(waited)
 
     # --- rooms -------------------------------------------------------------
 

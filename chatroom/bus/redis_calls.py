@@ -26,6 +26,7 @@ from .base import BusError
 from .redis_scripts import (
     CLAIM_ROOM_SCRIPT,
     DROP_ROOM_CLAIM_SCRIPT,
+    FAILURES_SCRIPT,
     HEALTH_SCRIPT,
     JOIN_SCRIPT,
     REAP_SCRIPT,
@@ -54,6 +55,7 @@ SCRIPTS = {
     "claim_room": CLAIM_ROOM_SCRIPT,
     "drop_room_claim": DROP_ROOM_CLAIM_SCRIPT,
     "health": HEALTH_SCRIPT,
+    "failures": FAILURES_SCRIPT,
 }
 
 

@@ -46,6 +46,10 @@ class RedisKeys:
         """The deployment's channel of notices (changes to rooms and accounts)."""
         return (self.prefix + "notices").encode()
 
+    def failures(self, key: str) -> str:
+        """The recent failures of ``key`` (an account name, an address)."""
+        return f"{self.prefix}failures:{key}"
+
     @property
     def nodes(self) -> str:
         """The set of the deployment's nodes."""

@@ -202,3 +202,25 @@ end
 return reaped
 """
 )
+
+
+# KEYS: a key's failures (a sorted set: Redis's own clock in ms -> a unique member).
+# ARGV: limit, window in ms, 1 to count a failure now / 0 to ask. -> ms until it may try again.
+# Redis's clock is every node's: their own clocks may disagree.
+FAILURES_SCRIPT = """
+local now_s = redis.call('TIME')
+local now = tonumber(now_s[1]) * 1000 + math.floor(tonumber(now_s[2]) / 1000)
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+if ARGV[3] == '1' then
+  redis.call('ZADD', KEYS[1], now, now_s[1] .. '.' .. now_s[2] .. '.' .. redis.call('ZCARD', KEYS[1]))
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -limit - 1)
+  redis.call('PEXPIRE', KEYS[1], window)
+  return 0
+end
+if redis.call('ZCARD', KEYS[1]) < limit then
+  return 0
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return math.max(0, tonumber(oldest[2]) + window - now)
+"""

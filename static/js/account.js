@@ -2,7 +2,7 @@
 // password, signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
-import {avatarColor, initials} from "./avatar.js";
+import {avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
 import {session} from "./session.js";
 
@@ -39,7 +39,9 @@ function paintAvatar(node, account) {
 
 // The chip in the header: the account's avatar beside its name.
 export function showAccountChip(meAvatar) {
-  if (session.account) paintAvatar(meAvatar, session.account);
+  if (!session.account) return;
+  learnColors([session.account]); // one's own messages wear the chip's colour at once
+  paintAvatar(meAvatar, session.account);
 }
 
 async function loadJoinLink() {

@@ -40,10 +40,45 @@ function hashOf(text) {
   return hash >>> 0;
 }
 
-// The server's colour when it sent a well-formed one, else the nick's own.
+// Accounts' own colours (the server picks one at creation, not by this hash),
+// by name key, learnt from /api/accounts: an account's avatar is the same
+// beside its messages, in the people list, in its own chip and in dialogs.
+// Each name is looked up once, and only by a page that may look people up.
+const known = new Map();
+const asked = new Set();
+let lookUp = null;
+
+export function lookUpColors(lookUpOne) {
+  lookUp = lookUpOne;
+  for (const node of document.querySelectorAll(".avatar[data-nick]")) askFor(node.dataset.nick);
+}
+
+function askFor(nick) {
+  const key = nickKey(nick);
+  if (!lookUp || known.has(key) || asked.has(key)) return;
+  asked.add(key);
+  lookUp(nick);
+}
+
+const wellFormed = (color) => typeof color === "string" && HEX_COLOR.test(color);
+
+// The server's colour when it sent a well-formed one, else the account's, else the nick's own.
 export function avatarColor(nick, color) {
-  if (typeof color === "string" && HEX_COLOR.test(color)) return color;
-  return AVATAR_COLORS[hashOf(nickKey(nick)) % AVATAR_COLORS.length];
+  if (wellFormed(color)) return color;
+  const key = nickKey(nick);
+  return known.get(key) || AVATAR_COLORS[hashOf(key) % AVATAR_COLORS.length];
+}
+
+// Remember accounts' colours ([{name, color}]) and repaint the avatars drawn without one.
+export function learnColors(accounts) {
+  for (const account of accounts) {
+    if (account && typeof account.name === "string" && wellFormed(account.color)) {
+      known.set(nickKey(account.name), account.color);
+    }
+  }
+  for (const node of document.querySelectorAll(".avatar[data-nick]")) {
+    node.style.backgroundColor = avatarColor(node.dataset.nick);
+  }
 }
 
 const graphemes =
@@ -66,5 +101,9 @@ export function avatarElement(nick, color) {
   const node = element("span", "avatar", initials(nick));
   node.setAttribute("aria-hidden", "true");
   node.style.backgroundColor = avatarColor(nick, color);
+  if (!wellFormed(color)) {
+    node.dataset.nick = nick; // repainted once the account's colour is known
+    askFor(nick);
+  }
   return node;
 }

@@ -10,6 +10,7 @@ export const ui = {
   retry: $("retry"),
   banner: $("connection-banner"),
   bannerText: $("connection-detail"),
+  signInAgain: $("sign-in-again"),
   me: $("me"),
   meNick: $("me-nick"),
   meAvatar: $("me-avatar"),

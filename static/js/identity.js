@@ -47,10 +47,16 @@ function onJoinSubmit(event) {
   ui.text.focus();
 }
 
-// A signed-in page whose session ended (signed out here or elsewhere, or
-// the account deactivated) goes to the sign-in page, and back here after.
-function signInAgain() {
-  location.assign(`/signin?${new URLSearchParams({next: location.pathname + location.search})}`);
+// A signed-in page whose session ended elsewhere (signed out everywhere, or
+// the account deactivated) says why, the server's words, and offers to sign
+// in again and come back here; it does not reconnect. The close that follows
+// the error frame has no words of its own: the first reason stays.
+function sessionEnded(message) {
+  if (message) session.endedBecause = message;
+  const why = session.endedBecause || "your session has ended";
+  setStatus("offline", "Signed out", `${why.charAt(0).toUpperCase()}${why.slice(1)}.`);
+  ui.signInAgain.href = `/signin?${new URLSearchParams({next: location.pathname + location.search})}`;
+  ui.signInAgain.hidden = false;
 }
 
 export function onWelcome(frame) {
@@ -70,7 +76,7 @@ export function onIdentityRefused(frame) {
 // An account is refused: signed out (sign in again), or something to read.
 function accountRefused(code, message) {
   if (session.leaving) return; // signing out here: the page is on its way to /signin
-  if (code === ERROR.UNAUTHORIZED) return signInAgain();
+  if (code === ERROR.UNAUTHORIZED) return sessionEnded(message);
   setStatus("offline", "Offline", explain(code, message));
 }
 

@@ -7,7 +7,8 @@
 // shown by the names of the other people in it.
 
 import {apiCall} from "./api.js";
-import {element, ui} from "./dom.js";
+import {learnColors, lookUpColors} from "./avatar.js";
+import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {onlineNow} from "./people.js";
@@ -84,8 +85,10 @@ function roomLink({room, online, label}) {
   const link = element("a", "room-link");
   link.href = roomUrl(room);
   link.dataset.room = room;
-  link.append(element("bdi", "", label), element("span", "count", String(online)));
+  // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
+  link.append(element("bdi", "", label), element("span", online ? "count" : "count none", String(online)));
   link.setAttribute("aria-label", `${label}, ${online} online`);
+  link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
   item.append(link);
   return item;
@@ -157,6 +160,9 @@ function showHeader() {
   const entry = currentEntry();
   const label = roomLabel(entry);
   ui.roomTitle.replaceChildren(element("bdi", "", label));
+  // "the start of #Launch week"; a direct room's label is people, not a place.
+  const what = entry && entry.kind === "direct" ? "your conversation with " : "";
+  ui.historyStart.replaceChildren(textNode(`This is the start of ${what}`), element("bdi", "", label), textNode("."));
   ui.roomTitle.dataset.kind = entry ? kindOf(entry) : "open";
   session.roomLabel = label;
   updateTitle();
@@ -178,14 +184,23 @@ export function onRoomGone(frame) {
 }
 
 // People with an account may create rooms and open conversations: the page
-// asks the server once whether it knows this one (guests are refused).
+// asks the server once whether it knows this one (guests are refused). An
+// account may look people up, so the page then asks for authors' colours.
 export async function showAccountActions() {
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
   session.isAccount = answer.ok;
+  if (answer.ok) lookUpColors(accountColor);
   ui.roomActions.hidden = !answer.ok;
   ui.roomSettings.hidden = !answer.ok;
   // An account's rooms are made with "New room"; going to a name only finds one.
   if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
+}
+
+// The colour of the account called ``nick``, if there is one (a guest has none).
+async function accountColor(nick) {
+  const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: nick, limit: "5"}));
+  const accounts = answer.ok && Array.isArray(answer.body.accounts) ? answer.body.accounts : [];
+  learnColors(accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick)));
 }
 
 function searchRoomsSoon() {

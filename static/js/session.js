@@ -28,6 +28,8 @@ export const session = {
   mustAct: false,
   // Signing out from this page: the socket's closing is expected.
   leaving: false,
+  // Why the server ended this account's session (deactivated, signed out everywhere).
+  endedBecause: "",
 };
 
 export function isOwn(nick) {
