@@ -3,7 +3,8 @@
 The rules (docs/security.md, "Who can read what"):
 
 - an **open** room: every account reads it and posts in it (a bot only where
-  it is a member: a key posts where it was put); with --guests, guests too;
+  it is a member: a key posts where it was put); where guests are let
+  in (--guests, or an administrator's setting: guest_access.py), guests too;
 - a **closed** or **direct** room: its members only. An administrator manages
   a closed room's members but reads it only once a member (adding oneself
   shows in the member list); guests never see either kind;
@@ -11,7 +12,7 @@ The rules (docs/security.md, "Who can read what"):
 - people with accounts create rooms and direct conversations (guests and
   bots do not); anyone leaves a room they are a member of;
 - a room that does not exist and a room one may not see look the same: 404,
-  4404, ``not_found``. With --guests a room that does not exist yet is an
+  4404, ``not_found``. Where guests are let in, a room that does not exist yet is an
   open room with nothing in it, created by the first guest who joins it
   (version 1's behaviour).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import Settings
+from .guest_access import GuestAccess
 from .identity import Identity
 from .store.accounts_base import AccountStore
 from .store.records import CLOSED, DIRECT, OPEN, OWNER, Membership, RoomRecord
@@ -126,9 +128,15 @@ class Readable:
 class Access:
     """The rules above, applied with what the store knows."""
 
-    def __init__(self, settings: Settings, accounts: AccountStore) -> None:
-        self.guests = settings.guests
+    def __init__(self, settings: Settings, accounts: AccountStore, guests: GuestAccess | None = None) -> None:
+        # The application's one live answer; a GuestAccess of --guests alone when none is given.
+        self.guest_access = guests if guests is not None else GuestAccess(settings.guests)
         self.accounts = accounts
+
+    @property
+    def guests(self) -> bool:
+        """Whether guests are let in now (--guests, or an administrator's setting)."""
+        return self.guest_access.allowed
 
     async def readable(self, who: Identity | None, room: str) -> Readable | None:
         """The room and ``who``'s membership when ``who`` may read it; None: answer as if it did not exist."""

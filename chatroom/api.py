@@ -118,13 +118,13 @@ class JsonHandler(tornado.web.RequestHandler):
         self.who = await self.identify()
         if self.who is not None and self.who.via == SESSION:
             self.check_xsrf()
-        if (self.who is not None or not self.config.guests) and await self.setup_required():
+        if (self.who is not None or not self.access.guests) and await self.setup_required():
             raise ApiError(
                 503,
                 protocol.SETUP_REQUIRED,
                 "this server has no administrator yet: open the setup link in the server's log",
             )
-        if self.who is None and not self.config.guests:
+        if self.who is None and not self.access.guests:
             raise ApiError(
                 401,
                 protocol.UNAUTHORIZED,

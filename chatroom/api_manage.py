@@ -187,7 +187,7 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
         Such a room exists only on the bus (version 1's rooms): making it
         closed would leave its guests connected to a closed room.
         """
-        if not self.config.guests:
+        if not self.access.guests:
             return
         if await self.unavailable_if_failing(self.backend.room_exists(room)):
             raise ApiError(409, ROOM_TAKEN, f"the room {room!r} exists")

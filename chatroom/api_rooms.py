@@ -112,7 +112,7 @@ class MessagesHandler(JsonHandler):
         if await self.access.readable(self.who, room) is not None:
             return True
         return (
-            self.who is None and self.config.guests and await self.backend.accounts.room_record(room) is None
+            self.who is None and self.access.guests and await self.backend.accounts.room_record(room) is None
         )
 
     async def post(self, raw_room: str) -> None:
@@ -123,7 +123,7 @@ class MessagesHandler(JsonHandler):
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
         if readable is None:
             raise room_not_found()
-        if not access.may_post(bot, readable.room, readable.membership, guests=self.config.guests):
+        if not access.may_post(bot, readable.room, readable.membership, guests=self.access.guests):
             raise ApiError(403, protocol.FORBIDDEN, self._why_not_posting(readable))
         metrics.MESSAGES_RECEIVED.inc()
         try:

@@ -22,8 +22,10 @@ from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHan
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_rooms import MessagesHandler
+from .api_settings import SettingsHandler
 from .backend import Backend
 from .config import Settings
+from .guest_access import GuestAccess
 from .handlers import ChatSocketHandler
 from .hub import Hub
 from .identity import Authenticator
@@ -83,9 +85,13 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
 class ChatApplication(tornado.web.Application):
     """The chatroom's Application, with the hub its chat sockets share (the server closes them through it)."""
 
-    def __init__(self, hub: Hub[ChatSocketHandler], *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, hub: Hub[ChatSocketHandler], guest_access: GuestAccess, *args: Any, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
+        # Whether guests are let in: the server reads the stored setting into it before serving.
+        self.guest_access = guest_access
 
 
 def make_app(settings: Settings, backend: Backend) -> ChatApplication:
@@ -93,13 +99,14 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     # The hub fills the card's class-level registry of members per room.
     hub = Hub(settings, backend, members=ChatSocketHandler.clients)
     authenticator = Authenticator(settings, backend.accounts)
-    access = Access(settings, backend.accounts)
+    guest_access = GuestAccess(settings.guests)
+    access = Access(settings, backend.accounts, guest_access)
     setup = SetupState(backend.accounts)
     shared = {"config": settings, "backend": backend, "authenticator": authenticator, "access": access}
     # Every JSON handler shares one SetupState: once an administrator exists, it asks no more.
     api = {**shared, "setup": setup}
     accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit(backend)}
-    pages = {"config": settings, "authenticator": authenticator, "setup": setup}
+    pages = {"config": settings, "authenticator": authenticator, "setup": setup, "guests": guest_access}
     manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
     socket = {
@@ -114,6 +121,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     }
     return ChatApplication(
         hub,
+        guest_access,
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -141,6 +149,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/accounts", AdminAccountsHandler, api),
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
+            (r"/api/admin/settings", SettingsHandler, api),
             (r"/api/admin/rooms", AdminRoomsHandler, api),
             (r"/api/admin/bots", BotsHandler, api),
             (r"/api/admin/bots/([^/]+)/keys", BotKeysHandler, api),

@@ -71,7 +71,14 @@ class Backend(Protocol):
         """Finish pending writes and release everything."""
 
     def publish(
-        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+        self,
+        room: str,
+        nick: str,
+        text: str,
+        *,
+        ref: str | None = None,
+        bot: bool = False,
+        guest: bool = False,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
@@ -81,7 +88,8 @@ class Backend(Protocol):
         dedupe_sender) sent to the room with the same ref and text within
         DEDUPE_WINDOW_MS is not stored or broadcast again: the awaitable
         resolves to the message first stored. ``bot`` is stored with the
-        message and comes back with it from history and subscriptions.
+        message and comes back with it from history and subscriptions; so
+        is ``guest`` (sent by a guest, with no account).
         """
         ...
 

@@ -20,6 +20,8 @@ class StoredMessage:
     ts: int
     # Posted through the HTTP API (a bot), not by a member on a socket.
     bot: bool = False
+    # Sent by a guest (no account) on a socket, where guests are let in.
+    guest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,5 +113,15 @@ class GuestNotice:
     until: int
 
 
+@dataclass(frozen=True, slots=True)
+class SettingsNotice:
+    """An administrator changed the server's settings (stored already): whether guests are let in.
+
+    Turned off, every node closes its guests' connections.
+    """
+
+    guests: bool
+
+
 # Told by one node to every node, this one included.
-Notice = RoomNotice | AccountNotice | GuestNotice
+Notice = RoomNotice | AccountNotice | GuestNotice | SettingsNotice

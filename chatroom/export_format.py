@@ -81,6 +81,7 @@ def message_line(message: StoredMessage) -> bytes:
             "message": message.text,
             "ts": message.ts,
             "bot": message.bot,
+            "guest": message.guest,
         }
     )
 
@@ -258,6 +259,8 @@ def _message(fields: _Fields) -> StoredMessage:
         text=fields.text("message"),
         ts=fields.whole("ts", 0, MAX_TS),
         bot=fields.flag("bot"),
+        # Exports written before guests' messages were marked have no "guest".
+        guest=fields.flag("guest") if "guest" in fields.data else False,
     )
 
 

@@ -177,7 +177,8 @@ def build_parser() -> ArgumentParser:
         "--guests",
         action="store_true",
         default=d.guests,
-        help="let people join open rooms with just a nick, without an account (v1 clients too)",
+        help="let people join open rooms with just a nick, without an account (v1 clients too),"
+        " whatever an administrator's setting says; without it, administrators turn guests on and off",
     )
     # Removed: kept only to say what replaced it, in one line (also for CHATROOM_API_KEY).
     add("--api-key", type=removed_api_key, default=None, help=argparse.SUPPRESS)

@@ -142,7 +142,14 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             self._apply(self.session.failed(effects.Admit("")))
             return
         await self._run(
-            self.session.open(query("room", "lobby"), query("nick"), query("since"), who=who, refused=refused)
+            self.session.open(
+                query("room", "lobby"),
+                query("nick"),
+                query("since"),
+                who=who,
+                refused=refused,
+                guests=self.admission.access.guests,
+            )
         )
         if self.session.state in (State.CATCHING_UP, State.LIVE):
             self._forget_handshake()
@@ -279,7 +286,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
     def _publish(self, publish: effects.Publish) -> None:
         started = time.perf_counter()
         stored = asyncio.ensure_future(
-            self.backend.publish(self.room, self.nick, publish.text, ref=publish.ref)
+            self.backend.publish(
+                self.room, self.nick, publish.text, ref=publish.ref, guest=self.session.who is None
+            )
         )
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))
 

@@ -19,11 +19,15 @@ NoticeDesk, which acts on this process's connections:
   join under the new name);
 - a guest removed from a room: its connection there is closed with
   ``forbidden`` and 4403, and its address barred from guest access in the
-  store (moderation.py) by the node that knows it.
+  store (moderation.py) by the node that knows it;
+- guest access turned on or off by an administrator: the process's
+  GuestAccess takes the new setting, and, turned off (without --guests),
+  every guest's connection is closed with ``unauthorized`` and 4401.
 
 A notice published while the bus was away is lost to the other processes:
 when the bus comes back, ``recheck`` asks the store again, for every
-connection of an account, whether it may still be open.
+connection of an account, whether it may still be open, and reads the
+guest setting again.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ from .events import (
     GuestNotice,
     Notice,
     RoomNotice,
+    SettingsNotice,
 )
 from .identity import Identity
 from .session import Session, State
@@ -160,6 +165,9 @@ class NoticeDesk:
             self._account_changed(notice)
         elif isinstance(notice, GuestNotice):
             self._remove_guest(notice)
+        elif isinstance(notice, SettingsNotice):
+            self.access.guest_access.take(notice.guests)
+            self._close_guests_if_shut_out()
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice))
 
@@ -200,6 +208,16 @@ class NoticeDesk:
             guest = connection.who is None and connection.nick_key == notice.nick_key
             if guest and connection.room == notice.room:
                 self._spawn(self._bar_and_expel(connection, notice))
+
+    def _close_guests_if_shut_out(self) -> None:
+        """Guest access is off: every guest's connection is closed 4401 (an account's stays)."""
+        if self.access.guests:
+            return
+        for connection in self._connections():
+            # A room is named once the session opened: an account's is not yet known before that
+            # (and a guest still identifying is refused when it opens).
+            if connection.who is None and connection.room:
+                connection.expel(protocol.UNAUTHORIZED, "an administrator turned guest access off: sign in")
 
     async def _bar_and_expel(self, connection: Connection, notice: GuestNotice) -> None:
         """Bar the guest's address, then close its connection: coming straight back is refused."""
@@ -254,6 +272,11 @@ class NoticeDesk:
     # --- after the bus was away ------------------------------------------------------
 
     async def _recheck_all(self) -> None:
+        try:
+            await self.access.guest_access.load(self.backend.accounts)
+        except StoreError as error:
+            log.warning("cannot read the guest setting again: %s", error)
+        self._close_guests_if_shut_out()
         for connection in self._connections():
             if connection.who is None:
                 continue

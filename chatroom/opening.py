@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from . import protocol
 from .bus.base import account_owner, connection_owner
-from .config import Settings
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
@@ -27,15 +26,16 @@ MAX_SINCE_DIGITS = 18
 class Opening:
     """One session's way in: checked at once (ProtocolError), then the nicks to try in turn."""
 
-    def __init__(self, settings: Settings, nick: str, since: str, who: Identity | None, refused: str) -> None:
+    def __init__(self, guests: bool, nick: str, since: str, who: Identity | None, refused: str) -> None:
         """The upgrade's query, as sent, and who the credentials proved (None: a guest).
 
+        ``guests``: whether guests are let in now (guest_access.GuestAccess).
         ``refused``: why credentials that were sent do not hold. An account's
         nick is its name; a guest asks for one, or gets a guest-NNNN.
         """
         if refused:
             raise ProtocolError(protocol.UNAUTHORIZED, refused)
-        if who is None and not settings.guests:
+        if who is None and not guests:
             raise ProtocolError(protocol.UNAUTHORIZED, "sign in first: this server does not let guests in")
         self.wanted = who.name if who is not None else protocol.normalize_nick(nick) if nick.strip() else None
         self.since = (

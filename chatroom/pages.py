@@ -15,6 +15,7 @@ from typing import Any
 import tornado.web
 
 from .config import Settings
+from .guest_access import GuestAccess
 from .identity import SESSION_COOKIE, Authenticator, Identity
 from .links import SetupState, usable_link
 from .store.base import StoreError
@@ -35,10 +36,13 @@ STORE_DOWN = ("The chat is unavailable", "The server cannot reach its database r
 class PageHandler(tornado.web.RequestHandler):
     """Base of the pages: security headers, who is signed in (by the session cookie), notices."""
 
-    def initialize(self, config: Settings, authenticator: Authenticator, setup: SetupState) -> None:
+    def initialize(
+        self, config: Settings, authenticator: Authenticator, setup: SetupState, guests: GuestAccess
+    ) -> None:
         self.config = config
         self.authenticator = authenticator
         self.setup = setup
+        self.guests = guests
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -93,12 +97,13 @@ def local_path(target: str | None) -> str:
 class IndexHandler(PageHandler):
     """The chat page for ``?room=`` (default ``lobby``).
 
-    Without --guests and --jwt-secret it is for accounts: nobody signed in
+    Without guests (--guests, or an administrator's setting) and
+    --jwt-secret it is for accounts: nobody signed in
     goes to /signin, and before setup the page says where the setup link is.
     """
 
     async def get(self) -> None:
-        guests, tokens = self.config.guests, self.config.jwt_secret is not None
+        guests, tokens = self.guests.allowed, self.config.jwt_secret is not None
         if not guests and await self.setup_needed():
             return self.notice(503, *SETUP_NEEDED)
         who = await self.signed_in()
@@ -120,7 +125,7 @@ class SignInPageHandler(PageHandler):
             return self.notice(503, *SETUP_NEEDED)
         if await self.signed_in() is not None:
             return self.redirect(target)
-        self.render("signin.html", next=target, guests=self.config.guests)
+        self.render("signin.html", next=target, guests=self.guests.allowed)
 
 
 class LinkPageHandler(PageHandler):

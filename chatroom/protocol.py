@@ -254,16 +254,15 @@ def encode(frame: dict[str, Any]) -> bytes:
 
 
 def user_frame(
-    msg_id: int, room: str, nick: str, message: str, ts: int, *, bot: bool = False
+    msg_id: int, room: str, nick: str, message: str, ts: int, *, bot: bool = False, guest: bool = False
 ) -> dict[str, Any]:
-    """A stored chat message; one posted through the HTTP API carries ``"bot": true``.
+    """A stored chat message; a bot's (HTTP API) carries ``"bot": true``, a guest's ``"guest": true``.
 
-    A person's message has no ``bot`` field at all, so version 1 clients see
+    A person's message has neither field at all, so version 1 clients see
     the frame they always saw.
     """
     frame = {"type": "user", "id": msg_id, "room": room, "nick": nick, "message": message, "ts": ts}
-    if bot:
-        frame["bot"] = True
+    frame.update({mark: True for mark, marked in (("bot", bot), ("guest", guest)) if marked})
     return frame
 
 
@@ -294,7 +293,9 @@ def presence_frame(room: str, joined: list[str], left: list[str], users: int, ts
 def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
     """The frame that carries a room's event to its members: user, sys, typing or presence."""
     if isinstance(event, StoredMessage):
-        return user_frame(event.id, event.room, event.nick, event.text, event.ts, bot=event.bot)
+        return user_frame(
+            event.id, event.room, event.nick, event.text, event.ts, bot=event.bot, guest=event.guest
+        )
     if isinstance(event, PresenceEvent):
         return sys_frame(event.event, event.room, event.nick, event.users, event.ts)
     if isinstance(event, PresenceBatch):

@@ -106,6 +106,8 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
                 f"cannot listen on {settings.address}:{settings.port}: {error.strerror}"
             ) from None
     app = make_app(settings, backend)
+    # Listening for notices already: a change stored from now on is not missed.
+    await app.guest_access.load(backend.accounts)
     server = GuardedHTTPServer(
         app,
         xheaders=settings.xheaders,

@@ -102,11 +102,18 @@ class ChatService:
     # --- messages ----------------------------------------------------------
 
     def publish(
-        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+        self,
+        room: str,
+        nick: str,
+        text: str,
+        *,
+        ref: str | None = None,
+        bot: bool = False,
+        guest: bool = False,
     ) -> asyncio.Future[StoredMessage]:
         """Store a message; once committed, deliver it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
-        appended = asyncio.ensure_future(self.store.append(room, nick, text, ref=ref, bot=bot))
+        appended = asyncio.ensure_future(self.store.append(room, nick, text, ref=ref, bot=bot, guest=guest))
         self._appending.add(appended)
         appended.add_done_callback(self._appending.discard)
         appended.add_done_callback(lambda done: self._on_appended(done, stored))

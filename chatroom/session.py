@@ -112,12 +112,23 @@ class Session:
     # --- opening (opening.py decides who, which nick, what refusals) -------------
 
     def open(
-        self, room: str, nick: str = "", since: str = "", *, who: Identity | None = None, refused: str = ""
+        self,
+        room: str,
+        nick: str = "",
+        since: str = "",
+        *,
+        who: Identity | None = None,
+        refused: str = "",
+        guests: bool | None = None,
     ) -> Effects:
-        """The upgrade's query, as sent, and who the credentials proved (opening.Opening)."""
+        """The upgrade's query, as sent, and who the credentials proved (opening.Opening).
+
+        ``guests``: whether guests are let in now; None: as the settings say.
+        """
+        guests = self.settings.guests if guests is None else guests
         try:
             self.room = protocol.normalize_room(room)
-            self._opening = Opening(self.settings, nick, since, who, refused)
+            self._opening = Opening(guests, nick, since, who, refused)
         except ProtocolError as error:
             return self._refuse_session(error)
         self.who, self.owner = who, self._opening.owner

@@ -519,6 +519,35 @@ def test_bot_messages_say_so_in_history_and_delivery(make_durable_backend: Calla
     run(make_durable_backend(), reopened)
 
 
+def test_guest_messages_say_so_in_history_and_delivery(make_durable_backend: Callable[[], Backend]) -> None:
+    """A guest's message is marked wherever it comes back, after a restart too; an account's is not."""
+
+    def marks(messages: Sequence[StoredMessage]) -> list[tuple[int, str, bool]]:
+        return [(m.id, m.nick, m.guest) for m in messages]
+
+    expected = [(1, "walker", True), (2, "alice", False)]
+
+    async def publish(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        stored = [
+            await backend.publish("lobby", "walker", "hello", guest=True),
+            await backend.publish("lobby", "alice", "welcome"),
+        ]
+        assert marks(stored) == expected
+        await sink.wait_for(lambda c: len(c.messages()) >= 2)
+        assert marks(sink.messages()) == expected
+        assert marks(await backend.history("lobby", after=0, newest=False)) == expected
+
+    async def reopened(backend: Backend) -> None:
+        frames = [protocol.frame_of(m) for m in await backend.history("lobby")]
+        assert [f.get("guest") for f in frames] == [True, None]
+        assert "guest" not in frames[1] and "bot" not in frames[0]
+
+    run(make_durable_backend(), publish)
+    run(make_durable_backend(), reopened)
+
+
 def test_a_bot_resend_is_stored_once_and_apart_from_a_person(make_backend: Callable[[], Backend]) -> None:
     """A bot's retry with its ref is its first message; a person of that nick is another sender."""
 

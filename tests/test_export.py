@@ -76,7 +76,10 @@ def fill(path: Path) -> list[StoredMessage]:
         store = SQLiteStore(str(path))
         await store.start()
         try:
-            sends = [store.append(f"room-{n:03}", f"nick{n % 7}", f"message {n}") for n in range(150)]
+            sends = [
+                store.append(f"room-{n:03}", f"nick{n % 7}", f"message {n}", guest=n % 5 == 0)
+                for n in range(150)
+            ]
             sends += [store.append("long", "ann", f"line {n}", bot=n % 3 == 0) for n in range(2500)]
             for room in ODD_ROOMS:
                 sends += [store.append(room, "Zoë", text, bot=room == "Zed") for text in ODD_TEXTS]
@@ -224,6 +227,7 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
         "message": original[0].text,
         "ts": original[0].ts,
         "bot": original[0].bot,
+        "guest": original[0].guest,
     }
 
 
@@ -287,7 +291,9 @@ def test_importing_twice_fails_and_changes_nothing(
 
 
 GOOD_HEADER = b'{"type":"chatroom-export","version":1,"schema":2,"epoch":"e1"}'
-GOOD_MESSAGE = b'{"type":"message","room":"lobby","id":1,"nick":"ann","message":"hi","ts":5,"bot":false}'
+GOOD_MESSAGE = (
+    b'{"type":"message","room":"lobby","id":1,"nick":"ann","message":"hi","ts":5,"bot":false,"guest":true}'
+)
 GOOD_ACCOUNT = (
     b'{"type":"account","id":1,"name":"ann","kind":"person","admin":true,"external":false,'
     b'"password_hash":null,"color":"#b71c1c","created_at":5,"deactivated_at":null}'
@@ -363,7 +369,7 @@ def test_unknown_fields_are_ignored_and_blank_lines_skipped(tmp_path: Path) -> N
         "import", "--db", str(tmp_path / "t.db"), stdin=GOOD_HEADER + b"\n\n" + extended + b"\n\n"
     )
     assert result.returncode == 0, result.stderr
-    assert read_back(tmp_path / "t.db") == [StoredMessage(1, "lobby", "ann", "hi", 5, False)]
+    assert read_back(tmp_path / "t.db") == [StoredMessage(1, "lobby", "ann", "hi", 5, False, guest=True)]
 
 
 # --- the export itself ----------------------------------------------------------------
@@ -426,6 +432,15 @@ def test_accounts_rooms_and_memberships_import_into_a_new_database(tmp_path: Pat
     assert "imported 1 messages in 1 rooms, and 1 accounts" in one_line(result)
     exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
     assert [orjson.loads(line) for line in exported[1:]] == [orjson.loads(line) for line in lines[1:]]
+
+
+def test_a_message_of_an_export_without_guest_marks_imports_as_not_a_guests(tmp_path: Path) -> None:
+    """A file written before guests' messages were marked has no "guest": the message is an account's."""
+    older = GOOD_MESSAGE.replace(b',"guest":true', b"")
+    result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=GOOD_HEADER + b"\n" + older + b"\n")
+    assert result.returncode == 0, result.stderr
+    exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
+    assert orjson.loads(exported[-1])["guest"] is False
 
 
 def test_accounts_into_a_database_with_accounts_are_refused(tmp_path: Path) -> None:

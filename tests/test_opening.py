@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 
 from chatroom import protocol
 from chatroom.bus.base import account_owner
-from chatroom.config import Settings
 from chatroom.identity import SESSION, Identity
 from chatroom.opening import GUEST_ATTEMPTS, Opening
 from chatroom.protocol import ProtocolError
 from chatroom.store.records import PERSON, Account
 
-GUESTS = Settings(database=":memory:", guests=True)
+# Whether guests are let in (guest_access.GuestAccess.allowed).
+GUESTS = True
 
 
 def account(account_id: int = 7, name: str = "ann") -> Identity:
@@ -63,9 +62,9 @@ def test_credentials_that_do_not_hold_and_guests_not_let_in_are_refused_unauthor
         Opening(GUESTS, "bob", "", None, "the token is not valid: expired")
     assert (refused.value.code, refused.value.message) == ("unauthorized", "the token is not valid: expired")
     with pytest.raises(ProtocolError) as no_guests:
-        Opening(replace(GUESTS, guests=False), "bob", "", None, "")
+        Opening(False, "bob", "", None, "")
     assert no_guests.value.code == protocol.UNAUTHORIZED
-    assert Opening(replace(GUESTS, guests=False), "", "", account(), "").wanted == "ann"
+    assert Opening(False, "", "", account(), "").wanted == "ann"
 
 
 def test_a_bad_nick_is_refused_bad_name() -> None:

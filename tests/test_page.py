@@ -542,11 +542,13 @@ def test_bot_posts_wear_a_badge_and_their_own_name(server: ServerProcess, pages:
     post(server, "bots", "deploybot", "<b>v2</b> is live")
     items = ann.locator("#messages .msg")
     expect(items).to_have_count(3)
-    expect(items.locator(".badge")).to_have_count(2)
+    # ann is a guest here: her own message wears a "guest" badge, never a "bot" one.
+    bot_badges = items.locator(".badge:not(.guest)")
+    expect(bot_badges).to_have_count(2)
     expect(items.nth(0).locator(".badge")).to_have_text("bot")
     expect(items.nth(0)).not_to_have_class(re.compile(r"\bown\b"))
     expect(items.nth(1)).to_have_class(re.compile(r"\bown\b"))
-    expect(items.nth(1).locator(".badge")).to_have_count(0)
+    expect(items.nth(1).locator(".badge")).to_have_text("guest")
     expect(items.nth(2).locator(".nick")).to_have_text("deploybot")
     expect(items.nth(2).locator(".text")).to_have_text("<b>v2</b> is live")
     assert ann.locator("#messages b").count() == 0
@@ -557,6 +559,21 @@ def test_bot_posts_wear_a_badge_and_their_own_name(server: ServerProcess, pages:
     expect(items).to_have_count(4)
     expect(items.nth(3).locator(".nick")).to_have_text("deploybot")
     expect(items.nth(3).locator(".badge")).to_have_text("bot")
+
+
+def test_a_guests_messages_wear_a_guest_badge_and_an_accounts_none(pages: Pages) -> None:
+    """A signed-in reader sees "guest" beside a guest's name, and no badge beside their own."""
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as mixed:
+        said_by(mixed, "lobby", "walker", "hello from a guest")
+        dora = pages.open(f"{mixed.url}/?room=lobby&token={token_for('dora')}")
+        expect_online(dora)
+        say(dora, "hello from dora")
+        items = dora.locator("#messages .msg")
+        expect(items).to_have_count(2)
+        expect(items.nth(0).locator(".nick")).to_have_text("walker")
+        expect(items.nth(0).locator(".badge")).to_have_text("guest")
+        expect(items.nth(1)).to_have_class(re.compile(r"\bown\b"))
+        expect(items.nth(1).locator(".badge")).to_have_count(0)
 
 
 # --- grouping by author ------------------------------------------------------------

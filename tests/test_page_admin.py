@@ -1,4 +1,5 @@
-"""The administration panel in Chromium: only administrators see it; a bot made there shows its key once."""
+"""The administration panel in Chromium: only administrators see it; a bot made there shows its key once;
+its switch turns guest access on and off."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from playwright.sync_api import expect
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED
+from tests.clients import close_code, join, refused_on_open
 from tests.support import ServerProcess, in_store, make_account, post_message, signed_token
 from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401 - fixtures
 from tests.web_client import join as web_join
@@ -146,3 +148,24 @@ def test_an_administrator_creates_an_account_and_hands_over_its_link(
         quinn.locator("#password-again").press("Enter")
         expect_online(quinn)
         expect(quinn.locator("#me-nick")).to_have_text("Quinn")
+
+
+def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """Off at first; ticked, a v1 guest joins; unticked, that guest is closed 4401 and the panel says so."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        switch = page.get_by_label("Let guests join open rooms with just a nick")
+        expect(switch).not_to_be_checked()
+        expect(switch).to_be_enabled()
+        switch.check()
+        expect(page.locator("#admin-note")).to_have_text("Guests may join open rooms.")
+        with join(server, "lobby", "walker") as guest:
+            switch.uncheck()
+            expect(page.locator("#admin-note")).to_contain_text("Guests are turned away")
+            assert close_code(guest, timeout=5) == 4401
+        error, code = refused_on_open(server, room="lobby", nick="walker")
+        assert (error["code"], code) == ("unauthorized", 4401)

@@ -224,6 +224,12 @@ def test_user_frame_says_bot_only_for_a_bot() -> None:
     assert protocol.user_frame(1, "r", "deploybot", "hi", 0, bot=True)["bot"] is True
 
 
+def test_user_frame_says_guest_only_for_a_guest() -> None:
+    """A guest's message carries "guest": true; an account's has no such field (version 1's frame)."""
+    assert "guest" not in protocol.user_frame(1, "r", "ann", "hi", 0)
+    assert protocol.user_frame(1, "r", "walker", "hi", 0, guest=True)["guest"] is True
+
+
 def test_error_frame_has_ref_only_when_given() -> None:
     """ref appears in an error frame only when the offending frame had one."""
     assert "ref" not in protocol.error_frame("empty", "m")

@@ -1,4 +1,5 @@
-"""Bots' webhooks and barred guest addresses in the store, on SQLite and PostgreSQL, seen by every node."""
+"""Bots' webhooks, barred guest addresses and server settings in the store, on SQLite and PostgreSQL,
+seen by every node."""
 
 from __future__ import annotations
 
@@ -54,6 +55,21 @@ def test_a_guest_bar_ends_when_it_says_and_a_shorter_one_does_not_shorten_it(
     run(store_factory(), scenario)
 
 
+def test_a_server_setting_is_unset_until_stored_then_replaced(store_factory: StoreFactory) -> None:
+    """A setting never stored reads None; storing it again replaces the value; others are apart."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        assert await accounts.server_setting("guests") is None
+        await accounts.set_server_setting("guests", "on")
+        await accounts.set_server_setting("guests", "off")
+        await accounts.set_server_setting("motd", "hello")
+        assert await accounts.server_setting("guests") == "off"
+        assert await accounts.server_setting("motd") == "hello"
+
+    run(store_factory(), scenario)
+
+
 def test_a_bar_set_on_one_node_holds_on_another(shared_store_factory: StoreFactory) -> None:
     """Two stores on one database (two nodes): the second sees the first's bar and webhook at once."""
 
@@ -65,6 +81,8 @@ def test_a_bar_set_on_one_node_holds_on_another(shared_store_factory: StoreFacto
             until = now_ms() + MINUTE
             await first.accounts.bar_guest("2001:db8::1", until)
             assert await second.accounts.guest_barred_until("2001:db8::1") == until
+            await first.accounts.set_server_setting("guests", "on")
+            assert await second.accounts.server_setting("guests") == "on"
             bot = await first.accounts.create_account("relay", BOT)
             await first.accounts.set_webhook(bot.id, "https://hooks.example.com/relay")
             assert await second.accounts.webhook_of(bot.id) == "https://hooks.example.com/relay"

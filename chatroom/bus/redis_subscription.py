@@ -4,7 +4,8 @@ Frames on a room's channel (``room:R:events``), one PUBLISH each:
 
 - ``m<node>\\n<json rows>`` stored messages, tagged with the node that stored
   them (which delivered them to its own members already); a row is
-  ``[id, nick, text, ts, bot]``.
+  ``[id, nick, text, ts, bot, guest]`` (a node of an earlier version
+  sends no ``guest``).
 - ``p<join|leave>\\n<members>\\n<ts>\\n<nick>`` presence, published by
   redis_scripts.py's scripts with the room's count of members.
 - ``t<nick>`` typing.
@@ -13,7 +14,8 @@ On the node's own channel (``node:N:events``) only ``h<token>``: a health
 check that the subscription still hears what this node publishes.
 
 On the deployment's channel of notices (``notices``), ``n<node>\n<json>``: a
-change to a room or an account (events.RoomNotice, events.AccountNotice),
+change to a room, an account or the server's settings (events.RoomNotice,
+events.AccountNotice, events.GuestNotice, events.SettingsNotice),
 tagged with the node that published it (which acted on it itself).
 
 A lost connection is reconnected with backoff; every room is subscribed again
@@ -37,7 +39,7 @@ from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from ..backend import Event, EventSink, PresenceEvent, StoredMessage, TypingEvent
-from ..events import AccountNotice, GuestNotice, Notice, RoomNotice
+from ..events import AccountNotice, GuestNotice, Notice, RoomNotice, SettingsNotice
 from .base import BusError
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
@@ -65,7 +67,7 @@ TAKING_ROOMS = (Link.CATCHING_UP, Link.LIVE)
 
 def message_frame(node_tag: bytes, messages: Sequence[StoredMessage]) -> bytes:
     """Stored messages for the other nodes, tagged with the node that stored them."""
-    rows = [[m.id, m.nick, m.text, m.ts, m.bot] for m in messages]
+    rows = [[m.id, m.nick, m.text, m.ts, m.bot, m.guest] for m in messages]
     return b"m" + node_tag + b"\n" + orjson.dumps(rows)
 
 
@@ -83,7 +85,10 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
             # Stored here: this node delivered it straight from its store.
             return []
         rows = orjson.loads(payload)
-        return [StoredMessage(msg_id, room, nick, text, ts, bot) for msg_id, nick, text, ts, bot in rows]
+        return [
+            StoredMessage(row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5])
+            for row in rows
+        ]
     if kind == b"p":
         event, users, ts, nick = body.split(b"\n", 3)
         return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
@@ -92,8 +97,10 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
 
 def notice_frame(node_tag: bytes, notice: Notice) -> bytes:
     """A notice for the other nodes, tagged with the node that publishes it."""
-    if isinstance(notice, GuestNotice):
-        body: dict[str, Any] = {"guest": notice.nick_key, "room": notice.room, "until": notice.until}
+    if isinstance(notice, SettingsNotice):
+        body: dict[str, Any] = {"settings": {"guests": notice.guests}}
+    elif isinstance(notice, GuestNotice):
+        body = {"guest": notice.nick_key, "room": notice.room, "until": notice.until}
     elif isinstance(notice, RoomNotice):
         body = {
             "room": notice.room,
@@ -115,6 +122,8 @@ def decode_notice(data: bytes, own_tag: bytes) -> Notice | None:
     if origin == own_tag:
         return None
     body = orjson.loads(payload)
+    if "settings" in body:
+        return SettingsNotice(bool(body["settings"]["guests"]))
     if "guest" in body:
         return GuestNotice(body["room"], body["guest"], int(body["until"]))
     if "room" in body:

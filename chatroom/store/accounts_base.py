@@ -313,6 +313,16 @@ class AccountStore(Protocol):
         """End the bar on ``address`` now; whether there was one."""
         ...
 
+    # --- server settings ---------------------------------------------------------------
+
+    async def server_setting(self, name: str) -> str | None:
+        """The value an administrator stored for the setting ``name``; None when never set."""
+        ...
+
+    async def set_server_setting(self, name: str, value: str) -> None:
+        """Store ``value`` for the setting ``name``, replacing what was there (every node reads it)."""
+        ...
+
     # --- export and import -----------------------------------------------------------
 
     async def import_accounts(self, accounts: Sequence[Account], bot_keys: Sequence[BotKey]) -> None:

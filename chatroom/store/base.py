@@ -121,7 +121,14 @@ class Store(Protocol):
         """Commit what is queued, then release every connection."""
 
     def append(
-        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+        self,
+        room: str,
+        nick: str,
+        text: str,
+        *,
+        ref: str | None = None,
+        bot: bool = False,
+        guest: bool = False,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 

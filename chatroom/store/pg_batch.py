@@ -49,20 +49,21 @@ RETURNING room, last_id
 # the sent digests; it answers each message's id, and a resend's first copy.
 _STORE = """
 WITH batch AS (
-  SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::bytea[])
-  WITH ORDINALITY AS b (room, nick, message, ts, bot, digest, n)
+  SELECT * FROM unnest(
+    %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[]
+  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, n)
 ), earlier AS (
-  SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot
+  SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
-    b.nick, b.message, b.ts, b.bot, b.digest, b.n
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.n
   FROM batch b JOIN rooms r ON r.room = b.room
   WHERE b.n NOT IN (SELECT n FROM earlier)
 ), stored AS (
-  INSERT INTO messages (room, id, nick, message, ts, bot)
-  SELECT room, id, nick, message, ts, bot FROM fresh
+  INSERT INTO messages (room, id, nick, message, ts, bot, guest)
+  SELECT room, id, nick, message, ts, bot, guest FROM fresh
 ), counted AS (
   UPDATE rooms SET last_id = top.last_id
   FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top
@@ -72,8 +73,8 @@ WITH batch AS (
   SELECT digest, room, id, ts FROM fresh WHERE digest IS NOT NULL
   ON CONFLICT (digest) DO UPDATE SET room = excluded.room, id = excluded.id, ts = excluded.ts
 )
-SELECT n, id, NULL::text, NULL::text, NULL::bigint, NULL::boolean FROM fresh
-UNION ALL SELECT n, id, nick, message, ts, bot FROM earlier
+SELECT n, id, NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::boolean FROM fresh
+UNION ALL SELECT n, id, nick, message, ts, bot, guest FROM earlier
 """
 _SET_LAST_IDS = """
 UPDATE rooms SET last_id = batch.last_id
@@ -100,6 +101,8 @@ class Pending:
     future: asyncio.Future[Appended]
     # Identifies a message sent with a ref (see dedupe_digest); None: never deduplicated.
     digest: bytes | None = None
+    # Sent by a guest (no account) on a socket.
+    guest: bool = False
 
 
 def storable(*texts: str) -> bool:
@@ -112,9 +115,9 @@ def storable(*texts: str) -> bool:
 
 
 def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:
-    """A message of ``room`` from a row of id, nick, message, ts, bot."""
-    msg_id, nick, text, ts, bot = row
-    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot))
+    """A message of ``room`` from a row of id, nick, message, ts, bot, guest."""
+    msg_id, nick, text, ts, bot, guest = row
+    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot), bool(guest))
 
 
 async def lock_rooms(conn: Connection, rooms: list[str]) -> dict[str, int]:
@@ -130,7 +133,7 @@ async def store_batch(conn: Connection, batch: list[Pending], forget_before: int
     """
     firsts, place = _first_sends(batch)
     rooms = sorted({pending.room for pending in firsts})
-    columns = zip(*((p.room, p.nick, p.text, p.ts, p.bot, p.digest) for p in firsts), strict=True)
+    columns = zip(*((p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest) for p in firsts), strict=True)
     async with conn.pipeline():
         await conn.execute("BEGIN")
         await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
@@ -167,7 +170,7 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
     """A message's outcome from its row of the store statement: its id, or the first copy's row."""
     if row[2] is None:
         p = pending
-        return Appended(StoredMessage(int(row[1]), p.room, p.nick, p.text, p.ts, p.bot), True)
+        return Appended(StoredMessage(int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest), True)
     return Appended(message_from_row(pending.room, row[1:]), False)
 
 
@@ -184,8 +187,8 @@ async def import_batch(conn: Connection, batch: list[StoredMessage]) -> None:
         last_ids[message.room] = message.id
     async with (
         conn.cursor() as cursor,
-        cursor.copy("COPY messages (room, id, nick, message, ts, bot) FROM STDIN") as copy,
+        cursor.copy("COPY messages (room, id, nick, message, ts, bot, guest) FROM STDIN") as copy,
     ):
         for m in batch:
-            await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot))
+            await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot, m.guest))
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))

@@ -50,7 +50,7 @@ _PROBE = (
     "INSERT INTO meta (key, value) VALUES ('probe', %s)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key"
 )
-_COLUMNS = "id, nick, message, ts, bot"
+_COLUMNS = "id, nick, message, ts, bot, guest"
 
 
 class PostgresStore(ExportReads):
@@ -139,7 +139,14 @@ class PostgresStore(ExportReads):
     # --- writing ---------------------------------------------------------
 
     def append(
-        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+        self,
+        room: str,
+        nick: str,
+        text: str,
+        *,
+        ref: str | None = None,
+        bot: bool = False,
+        guest: bool = False,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -150,7 +157,7 @@ class PostgresStore(ExportReads):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._queue.put(Pending(room, nick, text, now_ms(), bot, future, digest))
+            self._queue.put(Pending(room, nick, text, now_ms(), bot, future, digest, guest))
         return future
 
     async def _write_loop(self) -> None:

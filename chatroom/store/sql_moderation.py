@@ -1,4 +1,4 @@
-"""Bots' webhooks and barred guest addresses: the AccountStore methods that are one statement each.
+"""Bots' webhooks, barred guests' addresses, server settings: AccountStore methods of one statement each.
 
 The same SQL for SQLite and PostgreSQL (``?`` placeholders, ON CONFLICT);
 SQLAccounts inherits them and gives ``_rows`` and ``_change``.
@@ -35,6 +35,11 @@ BAR_GUEST = (
 BARRED_UNTIL = "SELECT until FROM guest_bars WHERE address = ? AND until > ?"
 LIFT_BAR = "DELETE FROM guest_bars WHERE address = ? RETURNING address"
 FORGET_LAPSED_BARS = "DELETE FROM guest_bars WHERE until <= ? RETURNING address"
+SETTING = "SELECT value FROM server_settings WHERE name = ?"
+SET_SETTING = (
+    "INSERT INTO server_settings (name, value) VALUES (?, ?)"
+    " ON CONFLICT (name) DO UPDATE SET value = excluded.value RETURNING value"
+)
 
 
 def _whole(value: object) -> int:
@@ -43,7 +48,7 @@ def _whole(value: object) -> int:
 
 
 class SQLModeration(abc.ABC):
-    """Webhook addresses of bots and bars on guests' addresses."""
+    """Webhook addresses of bots, bars on guests' addresses, and server settings."""
 
     @abc.abstractmethod
     async def _rows(self, statement: str, *params: object) -> Rows:
@@ -97,3 +102,14 @@ class SQLModeration(abc.ABC):
     async def lift_guest_bar(self, address: str) -> bool:
         """End the bar on ``address`` now; whether there was one."""
         return bool(await self._change("cannot lift the bar", LIFT_BAR, address))
+
+    # --- server settings -------------------------------------------------------------
+
+    async def server_setting(self, name: str) -> str | None:
+        """The value an administrator stored for the setting ``name``; None when never set."""
+        rows = await self._rows(SETTING, name)
+        return str(rows[0][0]) if rows else None
+
+    async def set_server_setting(self, name: str, value: str) -> None:
+        """Store ``value`` for the setting ``name``, replacing what was there."""
+        await self._change("cannot store the setting", SET_SETTING, name, value)

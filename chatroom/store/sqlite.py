@@ -142,7 +142,14 @@ class SQLiteStore(ExportReads):
     # --- writing ---------------------------------------------------------
 
     def append(
-        self, room: str, nick: str, text: str, *, ref: str | None = None, bot: bool = False
+        self,
+        room: str,
+        nick: str,
+        text: str,
+        *,
+        ref: str | None = None,
+        bot: bool = False,
+        guest: bool = False,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -153,7 +160,7 @@ class SQLiteStore(ExportReads):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._jobs.put(PendingMessage(room, nick, text, now_ms(), bot, future, digest))
+            self._jobs.put(PendingMessage(room, nick, text, now_ms(), bot, future, digest, guest))
         return future
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:

@@ -20,7 +20,7 @@ from . import migrations
 from .base import Appended, StoreError
 
 PROBE_BYTES = 256 * 1024
-COLUMNS = "id, nick, message, ts, bot"
+COLUMNS = "id, nick, message, ts, bot, guest"
 
 
 @dataclass(slots=True)
@@ -35,12 +35,22 @@ class PendingMessage:
     future: asyncio.Future[Appended]
     # Identifies a message sent with a ref (see backend.dedupe_digest); None: never deduplicated.
     digest: bytes | None = None
+    # Sent by a guest (no account) on a socket.
+    guest: bool = False
 
 
 def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
     """A stored message from a row of COLUMNS."""
-    msg_id, nick, text, ts, bot = row
-    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot))  # type: ignore[call-overload]
+    msg_id, nick, text, ts, bot, guest = row
+    return StoredMessage(
+        int(msg_id),  # type: ignore[call-overload]
+        room,
+        str(nick),
+        str(text),
+        int(ts),  # type: ignore[call-overload]
+        bool(bot),
+        bool(guest),
+    )
 
 
 @contextlib.contextmanager
@@ -87,7 +97,7 @@ def migrate(conn: sqlite3.Connection, where: str) -> str:
         conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', ?)", (secrets.token_hex(8),))
         # A database of another program may have tables of the same names:
         # better refuse it now than fail on the first message.
-        conn.execute("SELECT room, id, nick, message, ts, bot FROM messages LIMIT 0")
+        conn.execute("SELECT room, id, nick, message, ts, bot, guest FROM messages LIMIT 0")
         conn.execute("SELECT room, last_id, key FROM rooms LIMIT 0")
         epoch = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()[0]
     return str(epoch)
@@ -110,7 +120,9 @@ def store_batch(
                 results.append(Appended(earlier, False))
                 continue
             msg_id = _next_id(conn, pending.room, last_ids)
-            message = StoredMessage(msg_id, pending.room, pending.nick, pending.text, pending.ts, pending.bot)
+            message = StoredMessage(
+                msg_id, pending.room, pending.nick, pending.text, pending.ts, pending.bot, pending.guest
+            )
             results.append(Appended(message, True))
             if pending.digest is not None:
                 sent[pending.digest] = message
@@ -126,8 +138,8 @@ def store_batch(
 
 def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
     conn.executemany(
-        "INSERT INTO messages (room, id, nick, message, ts, bot) VALUES (?, ?, ?, ?, ?, ?)",
-        [(m.room, m.id, m.nick, m.text, m.ts, int(m.bot)) for m in messages],
+        "INSERT INTO messages (room, id, nick, message, ts, bot, guest) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(m.room, m.id, m.nick, m.text, m.ts, int(m.bot), int(m.guest)) for m in messages],
     )
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"
@@ -145,7 +157,7 @@ def _earlier_send(
     if pending.digest in sent:
         return sent[pending.digest]
     row = conn.execute(
-        "SELECT m.id, m.nick, m.message, m.ts, m.bot FROM sent s JOIN messages m"
+        "SELECT m.id, m.nick, m.message, m.ts, m.bot, m.guest FROM sent s JOIN messages m"
         " ON m.room = s.room AND m.id = s.id WHERE s.digest = ? AND s.ts > ?",
         (pending.digest, pending.ts - DEDUPE_WINDOW_MS),
     ).fetchone()

@@ -1,10 +1,12 @@
 // The administration panel: people (deactivate, reactivate), closed rooms'
-// members (admin_rooms.js), guests (remove and bar) and bots (admin_bots.js). Shown only to administrators.
+// members (admin_rooms.js), guest access (admin_settings.js), guests (remove
+// and bar) and bots (admin_bots.js). Shown only to administrators.
 // Every name reaches the page as text, never as markup.
 
 import {adminCall, isAdministrator} from "./admin_api.js";
 import {renderBots, wireBots} from "./admin_bots.js";
 import {renderRooms, wireRooms} from "./admin_rooms.js";
+import {renderSettings, wireSettings} from "./admin_settings.js";
 import {element} from "./dom.js";
 import {session} from "./session.js";
 
@@ -26,6 +28,7 @@ export function wireAdministration() {
   $("person-link-copy").addEventListener("click", copyPersonLink);
   wireBots(say);
   wireRooms(say);
+  wireSettings(say);
 }
 
 async function openPanel() {
@@ -40,6 +43,7 @@ async function refresh() {
     renderPeople(accounts.filter((account) => account.kind === "person"));
     await renderRooms();
     await renderBots();
+    await renderSettings();
   } catch (error) {
     say(error.message);
   }

@@ -14,12 +14,14 @@ export function messageItem(frame, own) {
   item.dataset.nick = nickKey(frame.nick);
   item.dataset.ts = String(frame.ts);
   if (frame.bot === true) item.dataset.bot = "1";
+  if (frame.guest === true) item.dataset.guest = "1";
   if (own) item.classList.add("own");
   const avatar = avatarElement(frame.nick, frame.color);
   if (frame.bot === true) avatar.classList.add("bot");
   const meta = element("div", "meta");
   meta.append(nickElement(frame.nick));
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
+  if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
   const body = element("p", "text");
   body.dir = "auto";
@@ -44,6 +46,7 @@ export function continuesGroup(before, node) {
     node.classList.contains("msg") &&
     before.dataset.nick === node.dataset.nick &&
     before.dataset.bot === node.dataset.bot &&
+    before.dataset.guest === node.dataset.guest &&
     Number(node.dataset.ts) - Number(before.dataset.ts) < GROUP_WITHIN_MS
   );
 }

@@ -14,7 +14,13 @@ that has been released.
 from __future__ import annotations
 
 from ..base import SchemaTooNewError
-from . import v001_rooms_messages, v002_bots_room_keys, v003_accounts, v004_webhooks_guest_bars
+from . import (
+    v001_rooms_messages,
+    v002_bots_room_keys,
+    v003_accounts,
+    v004_webhooks_guest_bars,
+    v005_settings_guest_messages,
+)
 from .step import Cursor, Step
 
 STEPS: tuple[Step, ...] = (
@@ -22,6 +28,7 @@ STEPS: tuple[Step, ...] = (
     v002_bots_room_keys.STEP,
     v003_accounts.STEP,
     v004_webhooks_guest_bars.STEP,
+    v005_settings_guest_messages.STEP,
 )
 LATEST = STEPS[-1].version
 
