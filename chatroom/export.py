@@ -29,17 +29,21 @@ from .export_format import (
     message_line,
     read_lines,
     room_line,
+    setting_line,
     webhook_line,
 )
+from .guest_access import GUESTS
 from .store import open_store
 from .store.base import Store
-from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord
+from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
 
 # Pages and batches: memory stays bounded whatever the database holds.
 ROOMS_PAGE = 100
 MESSAGES_PAGE = 1000
 ACCOUNTS_PAGE = 500
 IMPORT_BATCH = 1000
+# The administrators' settings an export carries (their names: guest_access.py).
+EXPORTED_SETTINGS = (GUESTS,)
 
 __all__ = ["ExportFileError", "ImportRefusedError", "Summary", "export_database", "import_database"]
 
@@ -70,6 +74,7 @@ class Checked:
     key_hashes: set[bytes] = field(default_factory=set)
     bot_ids: set[int] = field(default_factory=set)
     webhooks: set[int] = field(default_factory=set)
+    settings: set[str] = field(default_factory=set)
     room_records: set[str] = field(default_factory=set)
     memberships: set[tuple[str, int]] = field(default_factory=set)
 
@@ -87,6 +92,10 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     summary = Summary()
     out.write(header_line(await store.epoch()))
     summary.accounts = await _export_accounts(store, out)
+    for name in EXPORTED_SETTINGS:
+        value = await store.accounts.server_setting(name)
+        if value is not None:
+            out.write(setting_line(ServerSetting(name, value)))
     after = ""
     while rooms := await store.room_names(after, ROOMS_PAGE):
         for room in rooms:
@@ -156,6 +165,11 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return None
     if isinstance(record, BotWebhook):
         return _webhook_problem(checked, record)
+    if isinstance(record, ServerSetting):
+        if record.name in checked.settings:
+            return f"the setting {record.name!r} a second time"
+        checked.settings.add(record.name)
+        return None
     if isinstance(record, RoomRecord):
         if record.room in checked.room_records:
             return f"room {record.room!r} a second time"
@@ -233,6 +247,7 @@ class _Batch:
     accounts: list[Account] = field(default_factory=list)
     bot_keys: list[BotKey] = field(default_factory=list)
     webhooks: list[BotWebhook] = field(default_factory=list)
+    settings: list[ServerSetting] = field(default_factory=list)
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
     messages: list[StoredMessage] = field(default_factory=list)
@@ -245,6 +260,8 @@ class _Batch:
             self.bot_keys.append(record)
         elif isinstance(record, BotWebhook):
             self.webhooks.append(record)
+        elif isinstance(record, ServerSetting):
+            self.settings.append(record)
         elif isinstance(record, RoomRecord):
             self.rooms.append(record)
         elif isinstance(record, Membership):
@@ -258,6 +275,8 @@ class _Batch:
             await store.accounts.import_accounts(self.accounts, self.bot_keys)
         if self.webhooks:
             await store.accounts.import_webhooks(self.webhooks)
+        for setting in self.settings:
+            await store.accounts.set_server_setting(setting.name, setting.value)
         if self.rooms or self.memberships:
             await store.accounts.import_rooms(self.rooms, self.memberships)
         if self.messages:

@@ -3,7 +3,8 @@
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
-``room``, ``membership`` or ``message``. A reader refuses a type it does not know rather than drop what
+``setting`` (an administrator's), ``room``, ``membership`` or ``message``.
+A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
 docs/storage.md describes the format for people.
@@ -29,6 +30,7 @@ from .store.records import (
     BotWebhook,
     Membership,
     RoomRecord,
+    ServerSetting,
 )
 
 FORMAT = "chatroom-export"
@@ -38,7 +40,7 @@ MAX_ID = 2**62 - 1
 MAX_TS = 2**63 - 1
 HASH_BYTES = 32
 
-Record = StoredMessage | Account | BotKey | BotWebhook | RoomRecord | Membership
+Record = StoredMessage | Account | BotKey | BotWebhook | ServerSetting | RoomRecord | Membership
 
 
 class ExportFileError(Exception):
@@ -120,6 +122,11 @@ def bot_key_line(key: BotKey) -> bytes:
 def webhook_line(webhook: BotWebhook) -> bytes:
     """The line of a bot's webhook address."""
     return _line({"type": "webhook", "account": webhook.account_id, "url": webhook.url})
+
+
+def setting_line(setting: ServerSetting) -> bytes:
+    """The line of a setting an administrator stored."""
+    return _line({"type": "setting", "name": setting.name, "value": setting.value})
 
 
 def room_line(room: RoomRecord) -> bytes:
@@ -299,6 +306,10 @@ def _webhook(fields: _Fields) -> BotWebhook:
     return BotWebhook(account_id=fields.whole("account", 1, MAX_ID), url=fields.text("url"))
 
 
+def _setting(fields: _Fields) -> ServerSetting:
+    return ServerSetting(name=fields.text("name"), value=fields.text("value"))
+
+
 def _room(fields: _Fields) -> RoomRecord:
     creator = fields.data.get("creator")
     return RoomRecord(
@@ -324,6 +335,7 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "account": _account,
     "bot_key": _bot_key,
     "webhook": _webhook,
+    "setting": _setting,
     "room": _room,
     "membership": _membership,
     "message": _message,

@@ -301,6 +301,7 @@ GOOD_ACCOUNT = (
 GOOD_BOT_KEY = (
     b'{"type":"bot_key","account":1,"key_hash":"' + b"ab" * 32 + b'","created_at":5,"revoked_at":null}'
 )
+GOOD_SETTING = b'{"type":"setting","name":"guests","value":"on"}'
 GOOD_ROOM = (
     b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
     b'"created_at":5,"archived_at":null}'
@@ -426,7 +427,7 @@ def test_the_commands_have_their_own_help_and_flags() -> None:
 
 def test_accounts_rooms_and_memberships_import_into_a_new_database(tmp_path: Path) -> None:
     """A hand-written file with every record type imports, and exports back line for line."""
-    lines = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY, GOOD_ROOM, GOOD_MEMBERSHIP, GOOD_MESSAGE]
+    lines = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY, GOOD_SETTING, GOOD_ROOM, GOOD_MEMBERSHIP, GOOD_MESSAGE]
     result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
     assert result.returncode == 0, result.stderr
     assert "imported 1 messages in 1 rooms, and 1 accounts" in one_line(result)
@@ -477,3 +478,12 @@ def test_keep_epoch_into_a_database_with_empty_rooms_is_allowed(tmp_path: Path) 
     result = chatroom("import", "--db", str(target), "--keep-epoch", stdin=GOOD_HEADER + b"\n" + GOOD_MESSAGE)
     assert result.returncode == 0, result.stderr
     assert header(chatroom("export", "--db", str(target)).stdout)["epoch"] == "e1"
+
+
+def test_a_setting_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    """An administrator's setting comes once: a second line for it is refused, and nothing is imported."""
+    lines = [GOOD_HEADER, GOOD_SETTING, GOOD_SETTING.replace(b'"on"', b'"off"')]
+    result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 2
+    line = one_line(result)
+    assert "line 3:" in line and "the setting 'guests' a second time" in line

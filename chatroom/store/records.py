@@ -118,6 +118,14 @@ class BotKey:
 
 
 @dataclass(frozen=True, slots=True)
+class ServerSetting:
+    """A setting an administrator stored (guest access, say): its name and value."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
 class BotWebhook:
     """The address a bot's webhook is called at (a direct message to the bot)."""
 
