@@ -160,6 +160,16 @@ class JsonHandler(tornado.web.RequestHandler):
         except (BackendError, StoreError):
             raise ApiError(503, protocol.UNAVAILABLE, "the chat store is unavailable") from None
 
+    def json_object(self) -> dict[str, Any]:
+        """The request's body as a JSON object (none: an empty one), or 400 bad_json / bad_request."""
+        try:
+            body = orjson.loads(self.request.body or b"{}")
+        except orjson.JSONDecodeError:
+            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, protocol.BAD_REQUEST, "the body must be a JSON object")
+        return body
+
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")

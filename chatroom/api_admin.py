@@ -32,8 +32,6 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
-import orjson
-
 from . import protocol
 from .api import ApiError, JsonHandler
 from .backend import BackendError, now_ms
@@ -86,16 +84,6 @@ class AdminHandler(JsonHandler):
         assert self.who is not None
         return self.who
 
-    def json_body(self) -> dict[str, Any]:
-        """The request's JSON object, or 400."""
-        try:
-            body = orjson.loads(self.request.body or b"{}")
-        except orjson.JSONDecodeError:
-            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, protocol.BAD_REQUEST, "the body must be a JSON object")
-        return body
-
     def account_id(self, raw: str) -> int:
         """An account id from the path, or 404."""
         if not (raw.isascii() and raw.isdigit() and len(raw) < 19):
@@ -144,7 +132,7 @@ class AdminAccountsHandler(AdminHandler):
         self.send_json({"accounts": [account_entry(a) for a in page], "next": following})
 
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_object()
         name, admin = body.get("name"), body.get("admin", False)
         if not isinstance(name, str) or not isinstance(admin, bool):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": string, "admin": boolean}')
@@ -217,7 +205,7 @@ class GuestRemovalsHandler(AdminHandler):
     """``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: remove and bar a guest."""
 
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_object()
         room, nick = self._names(body)
         minutes = body.get("minutes", 60)
         if not isinstance(minutes, int) or isinstance(minutes, bool) or not 0 <= minutes <= MAX_BAR_MINUTES:

@@ -86,7 +86,7 @@ class BotsHandler(BotAdminHandler):
         self.send_json({"bots": [await self.bot_entry(a) for a in accounts if a.kind == BOT]})
 
     async def post(self) -> None:
-        body = self.json_body()
+        body = self.json_object()
         name, rooms = body.get("name"), body.get("rooms", [])
         if (
             not isinstance(name, str)
@@ -134,7 +134,7 @@ class BotWebhookHandler(BotAdminHandler):
 
     async def put(self, raw_id: str) -> None:
         bot = await self.bot(raw_id)
-        body = self.json_body()
+        body = self.json_object()
         if "url" not in body:
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"url": string or null}')
         url = self.webhook_url(body["url"])

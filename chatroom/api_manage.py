@@ -13,8 +13,6 @@ import secrets
 import unicodedata
 from typing import Any
 
-import orjson
-
 from . import protocol
 from .access import Access, may_create_rooms, may_manage, member_names
 from .api import ApiError, JsonHandler, room_not_found
@@ -74,16 +72,6 @@ class ManageHandler(JsonHandler):
         super().initialize(config, backend, authenticator, access, setup)
         # Rooms and direct conversations created, per account (shared by every handler).
         self.creations = creations
-
-    def body(self) -> dict[str, Any]:
-        """The request's JSON object, or 400 bad_json / bad_request."""
-        try:
-            body = orjson.loads(self.request.body or b"{}")
-        except orjson.JSONDecodeError:
-            raise ApiError(400, protocol.BAD_JSON, "the body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, protocol.BAD_REQUEST, "the body must be a JSON object")
-        return body
 
     def account(self) -> Identity:
         """Who asks, when an account (a bot's too): 401 for a guest."""
@@ -161,7 +149,7 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
 
     async def post(self) -> None:
         who = self.person()
-        body = self.body()
+        body = self.json_object()
         kind = body.get("kind", OPEN)
         if kind not in (OPEN, CLOSED):
             raise ApiError(400, protocol.BAD_REQUEST, '"kind" must be "open" or "closed"')
@@ -220,7 +208,7 @@ class DirectHandler(ManageHandler):
 
     async def post(self) -> None:
         who = self.person()
-        people = await self.accounts_named(self.body().get("members"), limit=MAX_DIRECT_MEMBERS)
+        people = await self.accounts_named(self.json_object().get("members"), limit=MAX_DIRECT_MEMBERS)
         if any(account.kind != PERSON for account in people):
             raise ApiError(
                 400, protocol.BAD_REQUEST, "direct messages are between people: bots cannot be in one"
@@ -283,7 +271,7 @@ class RoomHandler(ManageHandler):
     async def patch(self, raw_room: str) -> None:
         who = self.person()
         room = self.room_argument(raw_room)
-        body = self.body()
+        body = self.json_object()
         record, membership = await self.managed(who, room)
         if "title" in body:
             title = clean_title(body["title"])

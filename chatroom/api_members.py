@@ -47,7 +47,7 @@ class MembersHandler(ManageHandler):
         record, membership = await self.room_and_membership(room)
         self.refuse_unless_managing(who, room, record, membership)
         assert record is not None
-        name = self.body().get("name")
+        name = self.json_object().get("name")
         if not isinstance(name, str):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": an account name}')
         account = (await self.accounts_named([name]))[0]

@@ -34,7 +34,7 @@ class SettingsHandler(AdminHandler):
         self.send_json(self._settings())
 
     async def patch(self) -> None:
-        body = self.json_body()
+        body = self.json_object()
         guests = body.get("guests")
         if not isinstance(guests, bool) or set(body) - set(SETTINGS):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"guests": true or false}')

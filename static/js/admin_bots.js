@@ -3,7 +3,7 @@
 // and the rooms a bot posts in.
 
 import {adminCall} from "./admin_api.js";
-import {element} from "./dom.js";
+import {element, linkButton as button} from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 let say = () => {};
@@ -17,13 +17,6 @@ export function wireBots(note) {
 export async function renderBots() {
   const {bots} = await adminCall("GET", "/api/admin/bots");
   $("admin-bots").replaceChildren(...bots.map(botItem));
-}
-
-function button(label, onClick) {
-  const node = element("button", "link-button", label);
-  node.type = "button";
-  node.addEventListener("click", onClick);
-  return node;
 }
 
 function botItem(bot) {

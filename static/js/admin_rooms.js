@@ -4,7 +4,7 @@
 // the member list shows it). Messages are never shown here.
 
 import {adminCall} from "./admin_api.js";
-import {element} from "./dom.js";
+import {element, linkButton as button} from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 let say = () => {};
@@ -17,13 +17,6 @@ export async function renderRooms() {
   const {rooms} = await adminCall("GET", "/api/admin/rooms?limit=500");
   $("admin-rooms").replaceChildren(...rooms.map(roomItem));
   $("admin-rooms-none").hidden = rooms.length > 0;
-}
-
-function button(label, onClick) {
-  const node = element("button", "link-button", label);
-  node.type = "button";
-  node.addEventListener("click", onClick);
-  return node;
 }
 
 function roomItem(room) {

@@ -61,6 +61,14 @@ export function element(tag, className, text) {
 
 export const textNode = (text) => document.createTextNode(text);
 
+// A button that looks like a link and does ``onClick``.
+export function linkButton(label, onClick) {
+  const node = element("button", "link-button", label);
+  node.type = "button";
+  node.addEventListener("click", onClick);
+  return node;
+}
+
 // A name, isolated so that right-to-left names do not reorder what follows.
 export const nickElement = (nick) => element("bdi", "nick", nick);
 
