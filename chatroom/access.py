@@ -32,9 +32,8 @@ from .store.records import CLOSED, DIRECT, OPEN, OWNER, Membership, RoomRecord
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """Someone may enter a room's live stream: whether that creates it, and whether they may post."""
+    """Someone may enter a room's live stream: whether they may post, and the room's kind."""
 
-    creates: bool
     may_post: bool
     # The room's kind (a direct room's messages may call bots' webhooks).
     kind: str = OPEN
@@ -141,12 +140,11 @@ class Access:
     async def readable(self, who: Identity | None, room: str) -> Readable | None:
         """The room and ``who``'s membership when ``who`` may read it; None: answer as if it did not exist."""
         record = await self.accounts.room_record(room)
-        if record is None:
-            return None
-        membership = await self.accounts.membership(room, who.account_id) if who is not None else None
-        if not may_read(who, record, membership, guests=self.guests):
-            return None
-        return Readable(record, membership)
+        return None if record is None else await self._readable(who, record)
+
+    async def _readable(self, who: Identity | None, record: RoomRecord) -> Readable | None:
+        membership = await self.membership_of(who, record.room)
+        return Readable(record, membership) if may_read(who, record, membership, guests=self.guests) else None
 
     async def entry(self, who: Identity | None, room: str) -> Entry | None:
         """How ``who`` may enter the room's live stream; None: as if it did not exist.
@@ -156,13 +154,12 @@ class Access:
         record = await self.accounts.room_record(room)
         if record is None:
             # Only a guest's open room comes into being by being joined.
-            return Entry(creates=True, may_post=True) if who is None and self.guests else None
-        membership = await self.accounts.membership(room, who.account_id) if who is not None else None
-        if not may_read(who, record, membership, guests=self.guests):
+            return Entry(may_post=True) if who is None and self.guests else None
+        readable = await self._readable(who, record)
+        if readable is None:
             return None
-        return Entry(
-            creates=False, may_post=may_post(who, record, membership, guests=self.guests), kind=record.kind
-        )
+        allowed = may_post(who, record, readable.membership, guests=self.guests)
+        return Entry(may_post=allowed, kind=record.kind)
 
     async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
         """``who``'s membership of the room (None for a guest, or a non-member)."""
