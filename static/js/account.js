@@ -4,6 +4,7 @@
 
 import {avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
+import {copyField} from "./clipboard.js";
 import {session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -115,13 +116,7 @@ async function revokeJoinLinks() {
 
 async function copyJoinLink() {
   if (!menu.joinUrl.value) return say("There is no join link: make a new one first.", true);
-  menu.joinUrl.select();
-  try {
-    await navigator.clipboard.writeText(menu.joinUrl.value);
-    say("Join link copied.");
-  } catch {
-    say("Selected: copy it with your keyboard or menu.");
-  }
+  say((await copyField(menu.joinUrl)) ? "Join link copied." : "Selected: copy it with your keyboard or menu.");
 }
 
 export function wireAccountMenu() {

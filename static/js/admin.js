@@ -7,6 +7,7 @@ import {adminCall, isAdministrator} from "./admin_api.js";
 import {renderBots, wireBots} from "./admin_bots.js";
 import {renderRooms, wireRooms} from "./admin_rooms.js";
 import {renderSettings, wireSettings} from "./admin_settings.js";
+import {copyField} from "./clipboard.js";
 import {element} from "./dom.js";
 import {session} from "./session.js";
 
@@ -125,11 +126,5 @@ async function createPerson(event) {
 }
 
 async function copyPersonLink() {
-  try {
-    await navigator.clipboard.writeText($("person-link").value);
-    say("The link is copied.");
-  } catch {
-    $("person-link").select();
-    say("Select the link and copy it.");
-  }
+  say((await copyField($("person-link"))) ? "The link is copied." : "Select the link and copy it.");
 }

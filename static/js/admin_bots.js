@@ -3,6 +3,7 @@
 // and the rooms a bot posts in.
 
 import {adminCall} from "./admin_api.js";
+import {copyField} from "./clipboard.js";
 import {element, linkButton as button} from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -69,13 +70,7 @@ function showKey(name, key) {
 }
 
 async function copyKey() {
-  try {
-    await navigator.clipboard.writeText($("bot-key").value);
-    say("The key is copied.");
-  } catch {
-    $("bot-key").select();
-    say("Copy the selected key with Ctrl+C (⌘C).");
-  }
+  say((await copyField($("bot-key"))) ? "The key is copied." : "Copy the selected key with Ctrl+C (⌘C).");
 }
 
 async function createBot(event) {

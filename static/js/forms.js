@@ -3,6 +3,7 @@
 // whose refusals are shown beside the field they are about.
 
 import {apiCall, serverMessage} from "./api.js";
+import {copyField} from "./clipboard.js";
 
 const form = document.getElementById("account-form");
 const errorLine = document.getElementById("form-error");
@@ -76,13 +77,7 @@ async function onSubmit(event) {
 async function copyJoinLink() {
   const link = document.getElementById("join-link");
   const note = document.getElementById("copy-note");
-  link.select();
-  try {
-    await navigator.clipboard.writeText(link.value);
-    note.textContent = "Copied.";
-  } catch {
-    note.textContent = "Selected: copy it with your keyboard or menu.";
-  }
+  note.textContent = (await copyField(link)) ? "Copied." : "Selected: copy it with your keyboard or menu.";
 }
 
 if (form) {
