@@ -165,13 +165,6 @@ class Access:
         """``who``'s membership of the room (None for a guest, or a non-member)."""
         return await self.accounts.membership(room, who.account_id) if who is not None else None
 
-    async def may_post_in(self, who: Identity | None, room: str) -> bool:
-        """Whether ``who`` may post in the room now (it exists, is readable, not archived)."""
-        readable = await self.readable(who, room)
-        if readable is None:
-            return False
-        return may_post(who, readable.room, readable.membership, guests=self.guests)
-
     async def visible_rooms(
         self, who: Identity | None, *, prefix: str = "", after: str = "", limit: int = 100
     ) -> list[RoomRecord]:

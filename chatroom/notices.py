@@ -39,7 +39,7 @@ from typing import Any, Protocol
 from tornado.httputil import HTTPServerRequest
 
 from . import protocol
-from .access import Access, member_names
+from .access import Access, may_post, member_names
 from .backend import Backend, BackendError
 from .events import (
     ACCOUNT_CHANGES,
@@ -248,7 +248,7 @@ class NoticeDesk:
             elif record is not None and _concerns(record, notice, account_id):
                 # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in (ROOM_ARCHIVED, ROOM_UNARCHIVED):
-                    await self._recheck_posting(connection)
+                    await self._recheck_posting(connection, record)
                 connection.tell([protocol.room_frame(notice.change, entry)])
 
     async def _names(self, room: str) -> list[str]:
@@ -259,9 +259,11 @@ class NoticeDesk:
             log.warning("cannot read the members of %r: %s", room, error)
             return []
 
-    async def _recheck_posting(self, connection: Connection) -> None:
+    async def _recheck_posting(self, connection: Connection, record: RoomRecord) -> None:
         """An archived room turns read-only; brought back, it takes messages from whoever may post."""
-        connection.set_read_only(not await self.access.may_post_in(connection.who, connection.room))
+        membership = await self.access.membership_of(connection.who, record.room)
+        allowed = may_post(connection.who, record, membership, guests=self.access.guests)
+        connection.set_read_only(not allowed)
 
     @staticmethod
     def _take_out(connection: Connection, room: str) -> None:
