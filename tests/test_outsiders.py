@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from chatroom.bus.local import LocalBus
+from chatroom.service import ChatService
+from chatroom.store.postgres import PostgresStore
+from tests.pg_server import PostgresServer
 from tests.rooms_case import RoomsCase, token_for
 
 SECRET = "launch-code-7f3a91"
@@ -120,3 +125,16 @@ class OutsiderTest(RoomsCase):
             for path in ("/api/rooms", f"/api/rooms/{room}/messages", f"/api/rooms/{room}/members"):
                 _, _, raw_body = await self.api("GET", path, "bob")
                 self.assert_clean(raw_body, room)
+
+
+class OutsiderOnPostgresTest(OutsiderTest):
+    """The same outsiders, with the rooms and memberships in PostgreSQL (a schema of each test's own)."""
+
+    @pytest.fixture(autouse=True)
+    def _postgres(self, postgres_server: PostgresServer) -> None:
+        url = postgres_server.new_schema()
+        self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
+
+    def test_the_rooms_are_in_postgresql(self) -> None:
+        """This class's server stores in PostgreSQL, not the SQLite default."""
+        assert self.backend.store_kind == "postgres"
