@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import io
 import secrets
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
@@ -58,19 +59,33 @@ def node(path: str, url: str, prefix: str, **options: float) -> Node:
     return ChatService(SQLiteStore(path), RedisBus(url, prefix=prefix, **options))  # type: ignore[arg-type]
 
 
+SCENARIO_BOUND, CLOSE_BOUND = 75.0, 20.0
+
+
 def run_nodes(backends: list[Node], scenario: Callable[..., Awaitable[None]]) -> None:
-    """Start the nodes, play the scenario with them, close them."""
+    """Start the nodes, play the scenario with them, close them; a hang fails with every task's stack."""
 
     async def main() -> None:
         for backend in backends:
             await backend.start()
         try:
-            await scenario(*backends)
+            await bounded(scenario(*backends), SCENARIO_BOUND, "the scenario")
         finally:
             for backend in backends:
-                await backend.close()
+                await bounded(backend.close(), CLOSE_BOUND, "closing a node")
 
     asyncio.run(main())
+
+
+async def bounded(step: Awaitable[None], seconds: float, what: str) -> None:
+    """Await ``step``; past ``seconds``, print where every task waits and fail."""
+    try:
+        await asyncio.wait_for(step, seconds)
+    except TimeoutError:
+        stacks = io.StringIO()
+        for task in asyncio.all_tasks():
+            task.print_stack(file=stacks)
+        raise AssertionError(f"{what} hung for {seconds}s; the tasks:\n{stacks.getvalue()}") from None
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
