@@ -83,6 +83,15 @@ def may_create_rooms(who: Identity | None) -> bool:
     return who is not None and not who.is_bot
 
 
+def may_delete_any(who: Identity | None) -> bool:
+    """Whether ``who`` may delete anyone's message in a room it reads: administrators.
+
+    Anyone with an account edits and deletes its own messages, and reacts,
+    in a room it may post in; guests change nothing (changes.py).
+    """
+    return who is not None and who.is_admin
+
+
 def may_list_members(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
     """Whether ``who`` may see who is a member of the room.
 

@@ -20,9 +20,12 @@ from . import protocol
 from .events import Event as Event
 from .events import Notice
 from .events import PresenceEvent as PresenceEvent
+from .events import Sequenced as Sequenced
+from .events import StoredChange as StoredChange
 from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
 from .store.accounts_base import AccountStore
+from .store.change_rules import Changed, ChangeRequest
 
 
 class BackendError(Exception):
@@ -79,8 +82,13 @@ class Backend(Protocol):
         ref: str | None = None,
         bot: bool = False,
         guest: bool = False,
+        account_id: int | None = None,
+        reply_to: int | None = None,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
+
+        ``account_id`` is the author's; ``reply_to`` a message of the room it
+        answers (ChangeRefusedError when the room has no such message).
 
         Calls made in order are stored in that order. The awaitable resolves
         once the message is durable, or raises BackendError. With ``ref``, a
@@ -93,6 +101,19 @@ class Backend(Protocol):
         """
         ...
 
+    def change(self, room: str, request: ChangeRequest) -> Awaitable[Changed]:
+        """Store a change to a message and broadcast it like a message (it takes the room's next id).
+
+        Resolves once durable, with None for the change when it changed
+        nothing (nothing is broadcast); ChangeRefusedError when refused,
+        BackendError when it cannot be stored.
+        """
+        ...
+
+    async def changes(self, room: str, *, after: int, before: int, limit: int) -> list[StoredChange]:
+        """The latest ``limit`` changes with after < id < before, oldest first."""
+        ...
+
     async def history(
         self,
         room: str,
@@ -102,7 +123,7 @@ class Backend(Protocol):
         limit: int = 50,
         newest: bool = True,
     ) -> list[StoredMessage]:
-        """Up to ``limit`` messages with after < id < before, oldest first.
+        """Up to ``limit`` messages with after < id < before, oldest first, in their current state.
 
         With ``newest`` the most recent such messages, else the oldest.
         """

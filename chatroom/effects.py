@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .changes import ChangeFrame
 
 
 @dataclass(slots=True)
@@ -27,6 +30,20 @@ class Publish:
     text: str
     ref: str | None
     token: int
+    reply_to: int | None = None
+
+
+@dataclass(slots=True)
+class Change:
+    """Store and broadcast a change to a message (changes.ChangeFrame); answered like Publish."""
+
+    frame: ChangeFrame
+    token: int
+
+    @property
+    def ref(self) -> str | None:
+        """The client's ref for the ack."""
+        return self.frame.ref
 
 
 @dataclass(slots=True)
@@ -124,6 +141,7 @@ class Release:
 Effect = (
     Send
     | Publish
+    | Change
     | Typing
     | ReadPage
     | Close

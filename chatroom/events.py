@@ -10,8 +10,25 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyQuote:
+    """The message a reply answers: its id, author and text (None once it is deleted)."""
+
+    id: int
+    nick: str
+    text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """One emoji on a message, and who put it there (in the order they did)."""
+
+    emoji: str
+    nicks: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
-    """A chat message once it is durably stored and has its id."""
+    """A chat message once it is durably stored and has its id, in its current state."""
 
     id: int
     room: str
@@ -22,6 +39,40 @@ class StoredMessage:
     bot: bool = False
     # Sent by a guest (no account) on a socket, where guests are let in.
     guest: bool = False
+    # The author's account (None: a guest's, or stored before authors were kept).
+    account_id: int | None = None
+    reply_to: ReplyQuote | None = None
+    # When it was last edited (ms), None if never.
+    edited: int | None = None
+    # Deleted: its text is gone (empty), a tombstone stays.
+    deleted: bool = False
+    reactions: tuple[Reaction, ...] = ()
+
+
+# What a StoredChange does to its target.
+EDIT = "edit"
+DELETE = "delete"
+REACTION = "reaction"
+CHANGE_KINDS = (EDIT, DELETE, REACTION)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredChange:
+    """A change to a message (edit, deletion, reaction) once stored: it takes the room's next id.
+
+    ``nick`` is who made the change; ``text`` an edit's new text (emptied
+    once the target is deleted); ``emoji`` and ``on`` a reaction's.
+    """
+
+    id: int
+    room: str
+    kind: str
+    target: int
+    nick: str
+    ts: int
+    text: str = ""
+    emoji: str = ""
+    on: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +105,10 @@ class PresenceBatch:
     ts: int
 
 
-# What the backend delivers for a room, in order; stored messages in id order.
-Event = StoredMessage | PresenceEvent | TypingEvent
+# What takes a room's ids: delivered in id order, recovered with ``since``.
+Sequenced = StoredMessage | StoredChange
+# What the backend delivers for a room, in order; stored messages and changes in id order.
+Event = StoredMessage | StoredChange | PresenceEvent | TypingEvent
 # What reaches a room's members: the backend's events, and batches of joins and leaves.
 Delivered = Event | PresenceBatch
 

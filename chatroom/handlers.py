@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import tornado.httputil
 import tornado.web
 
-from . import effects, metrics
+from . import access, changes, effects, metrics
 from .admission import Admission
 from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
@@ -26,6 +26,7 @@ from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeTarget
 from .session import Session, State
 from .store.base import StoreError
+from .store.change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 from .webhooks import Webhooks
 
@@ -43,6 +44,7 @@ _NO_ARGUMENTS: dict[str, list[bytes]] = {}
 _AT_ONCE = (
     effects.Send,
     effects.Publish,
+    effects.Change,
     effects.Settle,
     effects.Close,
     effects.AwaitAcks,
@@ -220,6 +222,8 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
                 self.send_frames(effect.frames)
             elif isinstance(effect, effects.Publish):
                 self._publish(effect)
+            elif isinstance(effect, effects.Change):
+                self._change(effect)
             elif isinstance(effect, effects.Settle):
                 self.hub.settle(self)
             elif isinstance(effect, effects.Close):
@@ -264,8 +268,15 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         if isinstance(effect, effects.ReadRoom):
             last_id = await backend.last_id(room)
             epoch = await backend.epoch(room)
-            messages = await backend.history(room, after=effect.after, limit=effect.limit + 1)
-            return session.room_read(effect, last_id, epoch, messages)
+            # Both read up to last_id (all committed): what comes later is live, none falls between.
+            after, before = effect.after, last_id + 1
+            messages = await backend.history(room, after=after, before=before, limit=effect.limit + 1)
+            found = (
+                None
+                if after is None
+                else await backend.changes(room, after=after, before=before, limit=effect.limit + 1)
+            )
+            return session.room_read(effect, last_id, epoch, messages, found)
         if isinstance(effect, effects.AnnounceJoin):
             self.hub.await_join(self)
             if not await backend.announce_join(room, self.nick):
@@ -285,18 +296,55 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
 
     def _publish(self, publish: effects.Publish) -> None:
         started = time.perf_counter()
+        who = self.session.who
         stored = asyncio.ensure_future(
             self.backend.publish(
-                self.room, self.nick, publish.text, ref=publish.ref, guest=self.session.who is None
+                self.room,
+                self.nick,
+                publish.text,
+                ref=publish.ref,
+                guest=who is None,
+                account_id=None if who is None else who.account_id,
+                reply_to=publish.reply_to,
             )
         )
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))
+
+    def _change(self, change: effects.Change) -> None:
+        who, frame = self.session.who, change.frame
+        assert who is not None  # intake refuses guests' changes
+        request = ChangeRequest(
+            frame.KIND,
+            frame.target,
+            self.nick,
+            who.account_id,
+            any_author=access.may_delete_any(who),
+            text=frame.text if isinstance(frame, changes.EditFrame) else "",
+            emoji=frame.emoji if isinstance(frame, changes.ReactFrame) else "",
+            on=isinstance(frame, changes.ReactFrame) and frame.on,
+        )
+        done = asyncio.ensure_future(self.backend.change(self.room, request))
+        done.add_done_callback(functools.partial(self._on_changed, change))
+
+    def _on_changed(self, change: effects.Change, done: asyncio.Future[Changed]) -> None:
+        if done.cancelled():
+            self._apply(self.session.store_abandoned(change))
+        elif isinstance(refused := done.exception(), ChangeRefusedError):
+            self._apply(self.session.change_refused(change, refused.code, refused.message))
+        elif done.exception() is not None:
+            self._apply(self.session.store_failed(change))
+        else:
+            stored = done.result().change
+            outcome = (done.result().target, True) if stored is None else (stored.id, False)
+            self._apply(self.session.stored(change, outcome[0], unchanged=outcome[1]))
 
     def _on_stored(
         self, publish: effects.Publish, started: float, stored: asyncio.Future[StoredMessage]
     ) -> None:
         if stored.cancelled():
             self._apply(self.session.store_abandoned(publish))
+        elif isinstance(refused := stored.exception(), ChangeRefusedError):
+            self._apply(self.session.change_refused(publish, refused.code, refused.message))
         elif stored.exception() is not None:
             self._apply(self.session.store_failed(publish))
         else:

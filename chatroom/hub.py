@@ -22,10 +22,10 @@ import logging
 from collections.abc import Awaitable, Sequence
 from typing import Any, Generic, Protocol, TypeVar
 
-from . import metrics, protocol
+from . import changes, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
-from .events import Delivered, Event, PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
+from .events import Delivered, Event, PresenceBatch, PresenceEvent, StoredChange, StoredMessage, TypingEvent
 from .fanout import FlushScheduler, Outbox, encode_frames
 from .presence import RoomNotices
 
@@ -181,9 +181,9 @@ class Hub(Generic[M]):
     def _broadcast(self, room: str, events: Sequence[Delivered]) -> None:
         """Send a room's events to its members here; a join or typing goes to all but its nick."""
         chat = [
-            protocol.frame_of(e)
+            changes.frame_of(e)
             for e in events
-            if isinstance(e, StoredMessage | PresenceBatch)
+            if isinstance(e, StoredMessage | StoredChange | PresenceBatch)
             or (isinstance(e, PresenceEvent) and e.event != "join")
         ]
         self.send_to_all(room, chat)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from . import effects, metrics, protocol
+from . import changes, effects, metrics, protocol
 from .config import Settings
 from .limits import RefusalWindow, Throttle, TokenBucket
 from .protocol import ProtocolError
@@ -31,13 +31,15 @@ class Intake:
         self._typing = Throttle(TYPING_INTERVAL)
         self._tokens = itertools.count(1)
 
-    def ask(self, message: str | bytes, *, read_only: bool) -> effects.Effect | None:
+    def ask(self, message: str | bytes, *, read_only: bool, guest: bool = False) -> effects.Effect | None:
         """What a frame asks for (None: nothing, a typing hint dropped); ProtocolError if refused."""
         if isinstance(message, bytes):
             raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
-        frame = protocol.parse_frame(message, self._max_length)
+        frame = changes.parse_frame(message, self._max_length)
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, read_only)
+        if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame):
+            return self._change(frame, read_only, guest)
         if isinstance(frame, protocol.TypingFrame):
             # A hint: extra frames are dropped quietly, never refused.
             return effects.Typing() if self._typing.allow(self._clock()) else None
@@ -54,7 +56,22 @@ class Intake:
             )
         if not self._bucket.take(self._clock()):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
-        return effects.Publish(frame.text, frame.ref, next(self._tokens))
+        return effects.Publish(frame.text, frame.ref, next(self._tokens), frame.reply_to)
+
+    def _change(self, frame: changes.ChangeFrame, read_only: bool, guest: bool) -> effects.Change:
+        if guest:
+            raise ProtocolError(
+                protocol.FORBIDDEN,
+                "sign in to edit, delete or react: guests cannot change messages",
+                frame.ref,
+            )
+        if read_only:
+            raise ProtocolError(
+                protocol.READ_ONLY, "you cannot change messages in this room: it is read-only", frame.ref
+            )
+        if not self._bucket.take(self._clock()):
+            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many changes", frame.ref)
+        return effects.Change(frame, next(self._tokens))
 
     def too_many_refusals(self, error: ProtocolError) -> bool:
         """Count a refusal; whether the member had too many of late (the store failing is not its fault)."""

@@ -103,6 +103,7 @@ class MessageFrame:
 
     text: str
     ref: str | None = None
+    reply_to: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +175,12 @@ def parse_frame(data: str, max_length: int = DEFAULT_MESSAGE_LENGTH) -> ClientFr
     """
     if not data.startswith("{"):
         return MessageFrame(clean_text(data, max_length))
-    obj = _load_object(data)
-    ref = _read_ref(obj)
+    obj = load_object(data)
+    return parse_object(obj, read_ref(obj), max_length)
+
+
+def parse_object(obj: dict[str, Any], ref: str | None, max_length: int) -> ClientFrame:
+    """A version 1 client frame from its JSON object (changes.py parses the others)."""
     kind = obj.get("type")
     if kind == "message":
         text = obj.get("message")
@@ -189,7 +194,7 @@ def parse_frame(data: str, max_length: int = DEFAULT_MESSAGE_LENGTH) -> ClientFr
     raise ProtocolError(BAD_REQUEST, f"unknown frame type {str(kind)[:40]!r}", ref)
 
 
-def _load_object(data: str) -> dict[str, Any]:
+def load_object(data: str) -> dict[str, Any]:
     if _nesting_depth(data) > MAX_JSON_DEPTH:
         raise ProtocolError(BAD_JSON, f"the frame nests deeper than {MAX_JSON_DEPTH} levels")
     try:
@@ -221,7 +226,7 @@ def _nesting_depth(data: str) -> int:
     return deepest
 
 
-def _read_ref(obj: dict[str, Any]) -> str | None:
+def read_ref(obj: dict[str, Any]) -> str | None:
     ref = obj.get("ref")
     if ref is None:
         return None
@@ -318,28 +323,6 @@ def welcome_frame(room: str, nick: str, users: list[str], last_id: int, epoch: s
 def history_frame(room: str, messages: list[dict[str, Any]], truncated: bool) -> dict[str, Any]:
     """A page of stored messages, oldest first."""
     return {"type": "history", "room": room, "messages": messages, "truncated": truncated}
-
-
-def fit_newest(messages: list[StoredMessage], budget: int) -> list[StoredMessage]:
-    """The newest of ``messages`` whose user frames fit in ``budget`` bytes."""
-    total = 0
-    for index in range(len(messages) - 1, -1, -1):
-        total += len(encode(frame_of(messages[index]))) + 1
-        if total > budget:
-            return messages[index + 1 :]
-    return messages
-
-
-def newest_page(messages: list[StoredMessage], limit: int, backlog: int) -> tuple[list[StoredMessage], bool]:
-    """The newest ``limit`` of ``messages`` (read one more), and whether older ones were left out.
-
-    A page never takes more than half the member's ``backlog`` bound
-    (docs/protocol.md), or a member coming back after a long absence would be
-    cut off (1013) by its own replay, again on every reconnect; it pages back
-    for the rest.
-    """
-    fitting = fit_newest(messages[-limit:] if limit else [], backlog // 2)
-    return fitting, len(fitting) < len(messages)
 
 
 def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:

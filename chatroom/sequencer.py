@@ -1,5 +1,8 @@
 """Delivery of one room's messages in id order, with gaps repaired from the store.
 
+Changes to messages (edits, deletions, reactions) take ids of the same
+sequence and are delivered, held and repaired exactly as messages are.
+
 Messages reach a process by two roads: its own, straight from its store
 writer, and other processes', over the bus. Either may be late, and the bus
 may lose some (a publisher that died between commit and publish, a bus that
@@ -15,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
-from .backend import Event, EventSink, StoredMessage
+from .backend import Event, EventSink, Sequenced, StoredChange, StoredMessage
 
 log = logging.getLogger("chatroom.delivery")
 
@@ -23,8 +26,8 @@ log = logging.getLogger("chatroom.delivery")
 REPAIR_WAIT = 0.25
 REPAIR_PAGE = 1000
 
-# Reads messages of the room with id > after, oldest first, at most limit.
-ReadAfter = Callable[[int, int], Awaitable[list[StoredMessage]]]
+# Reads messages and changes of the room with id > after, in id order, at most limit.
+ReadAfter = Callable[[int, int], Awaitable[list[Sequenced]]]
 
 
 class RoomFeed:
@@ -40,7 +43,7 @@ class RoomFeed:
         # None until the starting point is known (see start): events are held.
         self.last_id: int | None = None
         self._priming: list[Event] = []
-        self._held: dict[int, StoredMessage] = {}
+        self._held: dict[int, Sequenced] = {}
         self._repair: asyncio.TimerHandle | None = None
         self._repairing: asyncio.Future[int] | None = None
         self.closed = False
@@ -60,7 +63,7 @@ class RoomFeed:
             return
         ready: list[Event] = []
         for event in events:
-            if isinstance(event, StoredMessage):
+            if isinstance(event, StoredMessage | StoredChange):
                 self._take_message(event, ready)
             else:
                 ready.append(event)
@@ -68,7 +71,7 @@ class RoomFeed:
             self.sink(ready)
         self._watch_gap()
 
-    def _take_message(self, message: StoredMessage, ready: list[Event]) -> None:
+    def _take_message(self, message: Sequenced, ready: list[Event]) -> None:
         assert self.last_id is not None
         if message.id <= self.last_id:
             return

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .backend import (
     BackendError,
@@ -20,7 +20,9 @@ from .backend import (
     EventSink,
     NoticeListener,
     RoomInfo,
+    Sequenced,
     StartupError,
+    StoredChange,
     StoredMessage,
     first_names,
 )
@@ -31,6 +33,7 @@ from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
+from .store.change_rules import Changed, ChangeRequest
 from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("chatroom.service")
@@ -48,9 +51,9 @@ class ChatService:
         self._feeds: dict[str, RoomFeed] = {}
         self._background: set[asyncio.Future[None]] = set()
         # Appends not yet resolved: close() waits for them to be handed on.
-        self._appending: set[asyncio.Future[Appended]] = set()
-        # Messages stored in this loop iteration, per room: handed to the bus together.
-        self._outgoing: dict[str, list[StoredMessage]] = {}
+        self._appending: set[asyncio.Future[Any]] = set()
+        # Messages and changes stored in this loop iteration, per room: handed to the bus together.
+        self._outgoing: dict[str, list[Sequenced]] = {}
         self._notice_listener: NoticeListener | None = None
 
     @property
@@ -110,14 +113,44 @@ class ChatService:
         ref: str | None = None,
         bot: bool = False,
         guest: bool = False,
+        account_id: int | None = None,
+        reply_to: int | None = None,
     ) -> asyncio.Future[StoredMessage]:
         """Store a message; once committed, deliver it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
-        appended = asyncio.ensure_future(self.store.append(room, nick, text, ref=ref, bot=bot, guest=guest))
+        appended = asyncio.ensure_future(
+            self.store.append(
+                room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to
+            )
+        )
         self._appending.add(appended)
         appended.add_done_callback(self._appending.discard)
         appended.add_done_callback(lambda done: self._on_appended(done, stored))
         return stored
+
+    def change(self, room: str, request: ChangeRequest) -> asyncio.Future[Changed]:
+        """Store a change to a message; once committed, deliver it as a message is delivered."""
+        outcome: asyncio.Future[Changed] = asyncio.get_running_loop().create_future()
+        stored = asyncio.ensure_future(self.store.change(room, request))
+        self._appending.add(stored)
+        stored.add_done_callback(self._appending.discard)
+        stored.add_done_callback(lambda done: self._on_changed(done, outcome))
+        return outcome
+
+    def _on_changed(self, done: asyncio.Future[Changed], outcome: asyncio.Future[Changed]) -> None:
+        error = done.exception()
+        if error is not None:
+            if not outcome.done():
+                outcome.set_exception(BackendError(str(error)) if isinstance(error, StoreError) else error)
+            return
+        if done.result().change is not None:
+            self._deliver_own(done.result().change)  # type: ignore[arg-type]
+        if not outcome.done():
+            outcome.set_result(done.result())
+
+    async def changes(self, room: str, *, after: int, before: int, limit: int) -> list[StoredChange]:
+        """The latest ``limit`` changes with after < id < before, oldest first."""
+        return await self._store_call(self.store.changes(room, after=after, before=before, limit=limit))
 
     def _on_appended(self, done: asyncio.Future[Appended], stored: asyncio.Future[StoredMessage]) -> None:
         error = done.exception()
@@ -131,7 +164,7 @@ class ChatService:
         if not stored.done():
             stored.set_result(result.message)
 
-    def _deliver_own(self, message: StoredMessage) -> None:
+    def _deliver_own(self, message: Sequenced) -> None:
         feed = self._feeds.get(message.room)
         if feed is not None:
             feed.take([message])
@@ -150,7 +183,7 @@ class ChatService:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _hand_to_bus(self, room: str, messages: list[StoredMessage]) -> None:
+    async def _hand_to_bus(self, room: str, messages: list[Sequenced]) -> None:
         try:
             await self.bus.publish_messages(room, messages)
         except BusError as error:
@@ -208,8 +241,8 @@ class ChatService:
             raise
 
     def _reader(self, room: str) -> ReadAfter:
-        async def read_after(after: int, limit: int) -> list[StoredMessage]:
-            return await self.store.history(room, after=after, limit=limit, newest=False)
+        async def read_after(after: int, limit: int) -> list[Sequenced]:
+            return await self.store.sequence_after(room, after, limit)
 
         return read_after
 

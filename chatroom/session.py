@@ -16,12 +16,12 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import effects, metrics, opening, protocol
+from . import changes, effects, metrics, opening, protocol
 from .config import Settings
 from .effects import Effect, Effects
-from .events import Delivered, PresenceEvent, StoredMessage, TypingEvent
+from .events import Delivered, PresenceEvent, StoredChange, StoredMessage
 from .intake import Intake
 from .opening import Opening
 from .protocol import ProtocolError
@@ -56,25 +56,6 @@ class State(enum.IntEnum):
     # The connection is gone: the nick is released, with a leave notice
     # when the join was announced.
     CLOSED = 7
-
-
-def still_news(event: Delivered, shown_through: int, nick_key: str) -> bool:
-    """Whether an event should still reach a member catching up: not shown by history, not its own."""
-    if isinstance(event, StoredMessage):
-        return event.id > shown_through
-    if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
-        return protocol.nick_key(event.nick) != nick_key
-    return True
-
-
-def history_frame(room: str, shown: list[StoredMessage], truncated: bool) -> dict[str, Any]:
-    """A history frame of these messages."""
-    return protocol.history_frame(room, [protocol.frame_of(m) for m in shown], truncated)
-
-
-def _last(messages: list[StoredMessage]) -> int:
-    """The id of the last message, 0 for none."""
-    return messages[-1].id if messages else 0
 
 
 class Session:
@@ -183,22 +164,29 @@ class Session:
         return [effects.ReadRoom(self._opening.since, MAX_REPLAY)]
 
     def room_read(
-        self, request: effects.ReadRoom, last_id: int, epoch: str, messages: list[StoredMessage]
+        self,
+        request: effects.ReadRoom,
+        last_id: int,
+        epoch: str,
+        messages: list[StoredMessage],
+        found: list[StoredChange] | None = None,
     ) -> Effects:
-        """The room's last id, epoch and messages: welcome and history, then the join."""
+        """The room's last id, epoch, messages and changes (with since): welcome, history, then the join."""
         if self.state is not State.JOINING or self._opening is None:
             return []
-        shown, truncated = protocol.newest_page(messages, request.limit, self._backlog)
+        shown, truncated = changes.newest_page(messages, request.limit, self._backlog)
+        replay, cut = changes.replay_page(found, request.limit, self._backlog)
+        shown_through = max(changes.last_id(shown), changes.last_id(replay or []))
         # The member list is only needed for the welcome frame; kept, it would
         # cost every member memory in proportion to the room's size.
         members, self._members = self._members or [self.nick], []
         self._welcome_users = len(members)
-        welcome = protocol.welcome_frame(self.room, self.nick, members, max(last_id, _last(shown)), epoch)
-        history = history_frame(self.room, shown, truncated)
+        welcome = protocol.welcome_frame(self.room, self.nick, members, max(last_id, shown_through), epoch)
+        history = changes.history_frame(self.room, shown, truncated or cut, replay)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
         since, self._opening = self._opening.since, None
-        self._skip_through = _last(shown) or min(last_id, since if since is not None else last_id)
+        self._skip_through = shown_through or min(last_id, since if since is not None else last_id)
         self.state = self.standing = State.ANNOUNCING
         # Our own join comes to us as soon as it is out, whether or not the
         # others get it coalesced; what arrived meanwhile follows it.
@@ -217,7 +205,7 @@ class Session:
     def _pass_on_held(self) -> Effects:
         held, self._held = self._held, []
         out = self._catch_up(held)
-        delivered = max((e.id for e in held if isinstance(e, StoredMessage)), default=0)
+        delivered = max((e.id for e in held if isinstance(e, StoredMessage | StoredChange)), default=0)
         if delivered >= self._skip_through and self.standing is State.CATCHING_UP:
             out += self._settle()
         return out
@@ -271,10 +259,10 @@ class Session:
         Until such a message arrives, the member takes its events batch by
         batch, skipping what history showed; then it takes plain broadcasts.
         """
-        news = [e for e in events if still_news(e, self._skip_through, self.nick_key)]
-        out: Effects = [effects.Send([protocol.frame_of(e) for e in news])] if news else []
+        news = [e for e in events if changes.still_news(e, self._skip_through, self.nick_key)]
+        out: Effects = [effects.Send([changes.frame_of(e) for e in news])] if news else []
         if self.standing is State.CATCHING_UP and any(
-            isinstance(e, StoredMessage) and e.id >= self._skip_through for e in events
+            isinstance(e, StoredMessage | StoredChange) and e.id >= self._skip_through for e in events
         ):
             out += self._settle()
         return out
@@ -293,21 +281,35 @@ class Session:
         if self.state >= State.CLOSING:
             return []  # frames already buffered behind a close are not acted on
         try:
-            asked = self._intake.ask(message, read_only=self.read_only)
+            asked = self._intake.ask(message, read_only=self.read_only, guest=self.who is None)
         except ProtocolError as error:
             return self._refuse_frame(error)
-        if isinstance(asked, effects.Publish):
+        if isinstance(asked, effects.Publish | effects.Change):
             self._owed.add(asked.token)
         return [asked] if asked is not None else []
 
-    def stored(self, publish: effects.Publish, message_id: int) -> Effects:
-        """The message of ``publish`` is durable as ``message_id``: its ack, if it had a ref."""
+    def stored(
+        self, publish: effects.Publish | effects.Change, stored_id: int, *, unchanged: bool = False
+    ) -> Effects:
+        """``publish`` is durable as ``stored_id`` (``unchanged``: a change that changed nothing): its ack."""
         self._owed.discard(publish.token)
         if publish.ref is None or self.state is State.CLOSED:
             return self._close_when_paid()
-        return [effects.Send((protocol.ack_frame(publish.ref, message_id),)), *self._close_when_paid()]
+        ack = (
+            changes.unchanged_ack(publish.ref, stored_id)
+            if unchanged
+            else protocol.ack_frame(publish.ref, stored_id)
+        )
+        return [effects.Send((ack,)), *self._close_when_paid()]
 
-    def store_failed(self, publish: effects.Publish) -> Effects:
+    def change_refused(self, publish: effects.Publish | effects.Change, code: str, message: str) -> Effects:
+        """The store refused ``publish``: a change not the member's to make, or to no such message."""
+        self._owed.discard(publish.token)
+        if self.state is State.CLOSED:
+            return []
+        return self._refuse_frame(ProtocolError(code, message, publish.ref)) + self._close_when_paid()
+
+    def store_failed(self, publish: effects.Publish | effects.Change) -> Effects:
         """The message of ``publish`` could not be stored: the member may retry."""
         self._owed.discard(publish.token)
         metrics.REFUSALS.labels(protocol.UNAVAILABLE).inc()
@@ -317,7 +319,7 @@ class Session:
         error = protocol.error_frame(protocol.UNAVAILABLE, message, publish.ref)
         return [effects.Send((error,)), *self._close_when_paid()]
 
-    def store_abandoned(self, publish: effects.Publish) -> Effects:
+    def store_abandoned(self, publish: effects.Publish | effects.Change) -> Effects:
         """The outcome of ``publish`` will never be known (its store call was cancelled)."""
         self._owed.discard(publish.token)
         return self._close_when_paid()
@@ -328,7 +330,11 @@ class Session:
             return []
         return [
             effects.Send(
-                (history_frame(self.room, *protocol.newest_page(messages, request.limit, self._backlog)),)
+                (
+                    changes.history_frame(
+                        self.room, *changes.newest_page(messages, request.limit, self._backlog)
+                    ),
+                )
             )
         ]
 

@@ -12,9 +12,11 @@ import pytest
 
 from chatroom import protocol
 from chatroom.backend import StoredMessage
+from chatroom.events import DELETE, EDIT, REACTION, ReplyQuote
 from chatroom.names import room_key
 from chatroom.store import migrations
 from chatroom.store.base import SchemaTooNewError, Store, StoreError
+from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
 from chatroom.store.sqlite import SQLiteStore
 
 from .stores import StoreFactory
@@ -286,3 +288,178 @@ def test_the_epoch_survives_a_restart(tmp_path: Path) -> None:
     run(SQLiteStore(str(tmp_path / "a.db")), remember)
     run(SQLiteStore(str(tmp_path / "b.db")), remember)
     assert epochs[0] == epochs[1] != epochs[2]
+
+
+# --- changes to messages -------------------------------------------------------------------
+
+ANN, BOB, ADMIN = 1, 2, 3
+
+
+def edit(target: int, text: str, account: int = ANN, nick: str = "ann") -> ChangeRequest:
+    """Ann's (by default) edit of ``target``."""
+    return ChangeRequest(EDIT, target, nick, account, text=text)
+
+
+def react(target: int, emoji: str, on: bool, account: int = ANN, nick: str = "ann") -> ChangeRequest:
+    """A reaction put on (or taken back from) ``target``."""
+    return ChangeRequest(REACTION, target, nick, account, emoji=emoji, on=on)
+
+
+async def raw_texts(store: Store) -> list[str]:
+    """Every text the database holds in messages and changes, read past the store's contract."""
+    sql = "SELECT message FROM messages UNION ALL SELECT text FROM changes"
+    if isinstance(store, SQLiteStore):
+        rows = await store._read(lambda conn: conn.execute(sql).fetchall())
+    else:
+        rows = await store._fetch(sql)  # type: ignore[attr-defined]
+    return [str(row[0]) for row in rows]
+
+
+def test_changes_take_the_rooms_next_ids(store_factory: StoreFactory) -> None:
+    """An edit takes the id after the last message, and the next message the one after it."""
+
+    async def scenario(store: Store) -> None:
+        first = await store.append("lobby", "ann", "helo", account_id=ANN)
+        await store.append("lobby", "bob", "hi", account_id=BOB)
+        changed = await store.change("lobby", edit(first.message.id, "hello"))
+        after = await store.append("lobby", "bob", "again", account_id=BOB)
+        assert changed.change is not None and changed.change.id == 3
+        assert (changed.change.kind, changed.change.target, changed.change.text) == (EDIT, 1, "hello")
+        assert after.message.id == 4 and await store.last_id("lobby") == 4
+        shown = (await store.history("lobby"))[0]
+        assert (shown.text, shown.edited) == ("hello", changed.change.ts)
+        assert [c.id for c in await store.changes("lobby", after=0)] == [3]
+        assert [item.id for item in await store.sequence_after("lobby", 1, 10)] == [2, 3, 4]
+
+    run(store_factory(), scenario)
+
+
+def test_a_deletion_takes_the_text_out_of_the_store(store_factory: StoreFactory) -> None:
+    """Deleting empties the message and every edit of it; history shows a tombstone."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "secret one", account_id=ANN)
+        await store.change("lobby", edit(1, "secret two"))
+        await store.change("lobby", react(1, "👍", True, BOB, "bob"))
+        deleted = await store.change("lobby", ChangeRequest(DELETE, 1, "ann", ANN))
+        assert deleted.change is not None and deleted.change.id == 4
+        shown = (await store.history("lobby"))[0]
+        assert (shown.deleted, shown.text, shown.reactions) == (True, "", ())
+        assert not any("secret" in text for text in await raw_texts(store))
+        assert [(c.kind, c.text) for c in await store.changes("lobby", after=0)] == [
+            (EDIT, ""),
+            (REACTION, ""),
+            (DELETE, ""),
+        ]
+        again = await store.change("lobby", ChangeRequest(DELETE, 1, "ann", ANN))
+        assert again.change is None and await store.last_id("lobby") == 4
+
+    run(store_factory(), scenario)
+
+
+def test_reactions_toggle_per_person(store_factory: StoreFactory) -> None:
+    """A second "on" changes nothing and takes no id; history lists who reacted, in order."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "party", account_id=ANN)
+        first = await store.change("lobby", react(1, "🎉", True, BOB, "bob"))
+        twice = await store.change("lobby", react(1, "🎉", True, BOB, "bob"))
+        await store.change("lobby", react(1, "🎉", True))
+        await store.change("lobby", react(1, "👍", True))
+        assert first.change is not None and first.change.on and twice.change is None
+        assert await store.last_id("lobby") == 4
+        reactions = (await store.history("lobby"))[0].reactions
+        assert [(r.emoji, r.nicks) for r in reactions] == [("🎉", ("bob", "ann")), ("👍", ("ann",))]
+        off = await store.change("lobby", react(1, "🎉", False, BOB, "bob"))
+        off_again = await store.change("lobby", react(1, "🎉", False, BOB, "bob"))
+        assert off.change is not None and not off.change.on and off_again.change is None
+        reactions = (await store.history("lobby"))[0].reactions
+        assert [(r.emoji, r.nicks) for r in reactions] == [("🎉", ("ann",)), ("👍", ("ann",))]
+
+    run(store_factory(), scenario)
+
+
+def test_changes_are_refused_by_the_rules(store_factory: StoreFactory) -> None:
+    """Others' messages, missing, deleted or change ids are refused with their code and take no id."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "mine", account_id=ANN)
+        await store.append("lobby", "guest-1", "a guest's", guest=True)
+        await store.change("lobby", edit(1, "still mine"))  # id 3, a change
+        await store.append("lobby", "ann", "gone", account_id=ANN)
+        await store.change("lobby", ChangeRequest(DELETE, 4, "ann", ANN))  # id 5
+        refusals = [
+            (edit(1, "bob's now", BOB, "bob"), FORBIDDEN),
+            (ChangeRequest(DELETE, 1, "bob", BOB), FORBIDDEN),
+            (ChangeRequest(DELETE, 2, "ann", ANN), FORBIDDEN),
+            (edit(4, "back"), NO_MESSAGE),
+            (react(4, "👍", True), NO_MESSAGE),
+            (react(3, "👍", True), NO_MESSAGE),
+            (edit(99, "nothing"), NO_MESSAGE),
+        ]
+        for request, code in refusals:
+            with pytest.raises(ChangeRefusedError) as refused:
+                await store.change("lobby", request)
+            assert refused.value.code == code, request
+        with pytest.raises(ChangeRefusedError) as refused:
+            await store.change("elsewhere", edit(1, "another room"))
+        assert refused.value.code == NO_MESSAGE
+        assert await store.last_id("lobby") == 5
+        by_admin = await store.change("lobby", ChangeRequest(DELETE, 2, "root", ADMIN, any_author=True))
+        assert by_admin.change is not None and by_admin.change.nick == "root"
+
+    run(store_factory(), scenario)
+
+
+def test_a_refused_change_leaves_its_batch_alone(store_factory: StoreFactory) -> None:
+    """Messages and changes queued together keep their order; a refusal fails only itself."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "one", account_id=ANN)
+        outcomes = await asyncio.gather(
+            store.append("lobby", "bob", "two", account_id=BOB),
+            store.change("lobby", edit(1, "bob may not", BOB, "bob")),
+            store.change("lobby", edit(1, "ONE")),
+            store.append("lobby", "bob", "three", account_id=BOB, reply_to=42),
+            store.append("lobby", "bob", "four", account_id=BOB),
+            return_exceptions=True,
+        )
+        assert isinstance(outcomes[1], ChangeRefusedError) and isinstance(outcomes[3], ChangeRefusedError)
+        assert [await store.last_id("lobby")] == [4]
+        ids = [item.id for item in await store.sequence_after("lobby", 0, 10)]
+        assert ids == [1, 2, 3, 4]
+        assert [m.text for m in await store.history("lobby")] == ["ONE", "two", "four"]
+
+    run(store_factory(), scenario)
+
+
+def test_replies_quote_their_original_as_it_is(store_factory: StoreFactory) -> None:
+    """A reply names its original; once that is deleted, the quote has no text."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "question?", account_id=ANN)
+        reply = await store.append("lobby", "bob", "answer", account_id=BOB, reply_to=1)
+        assert reply.message.reply_to == ReplyQuote(1, "ann", "question?")
+        with pytest.raises(ChangeRefusedError):
+            await store.append("lobby", "bob", "to a change", reply_to=3)
+        await store.change("lobby", edit(1, "better question?"))
+        assert (await store.history("lobby"))[1].reply_to == ReplyQuote(1, "ann", "better question?")
+        await store.change("lobby", ChangeRequest(DELETE, 1, "ann", ANN))
+        assert (await store.history("lobby"))[1].reply_to == ReplyQuote(1, "ann", None)
+        assert (await store.history("lobby"))[1].account_id == BOB
+
+    run(store_factory(), scenario)
+
+
+def test_changes_since_and_before(store_factory: StoreFactory) -> None:
+    """changes() pages by id like history: after, before, newest or oldest first."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "m", account_id=ANN)
+        for i in range(5):
+            await store.change("lobby", edit(1, f"m{i}"))
+        assert [c.id for c in await store.changes("lobby", after=2)] == [3, 4, 5, 6]
+        assert [c.id for c in await store.changes("lobby", after=0, before=5, limit=2)] == [3, 4]
+        assert [c.id for c in await store.changes("lobby", after=0, limit=2, newest=False)] == [2, 3]
+
+    run(store_factory(), scenario)

@@ -37,7 +37,7 @@ import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from ..backend import EventSink, StoredMessage
+from ..backend import EventSink, Sequenced
 from ..events import Notice
 
 
@@ -79,7 +79,7 @@ class Bus(Protocol):
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this process the room's events."""
 
-    async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
+    async def publish_messages(self, room: str, messages: Sequence[Sequenced]) -> None:
         """Hand stored messages to the other processes with members in the room."""
 
     async def publish_notice(self, notice: Notice) -> None:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ..backend import EventSink, PresenceEvent, StoredMessage, TypingEvent, now_ms
+from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent, now_ms
 from ..events import Notice
 from ..limits import FailureWindows
 from ..names import nick_key, room_key
@@ -60,7 +60,7 @@ class LocalBus:
         """Stop giving the room's events."""
         self._sinks.pop(room, None)
 
-    async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
+    async def publish_messages(self, room: str, messages: Sequence[Sequenced]) -> None:
         """No other process to tell."""
 
     async def publish_notice(self, notice: Notice) -> None:

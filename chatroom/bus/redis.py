@@ -44,20 +44,22 @@ and the look-alike room claims.
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..backend import EventSink, StoredMessage
+from ..backend import EventSink, Sequenced
 from ..events import Notice
 from ..names import room_key
 from .base import BusStartupError
 from .redis_calls import RedisCalls
+from .redis_frames import message_frames, typing_frame
 from .redis_keys import RedisKeys
 from .redis_presence import RedisPresence
-from .redis_subscription import RedisSubscription, message_frame, notice_frame, typing_frame
+from .redis_subscription import RedisSubscription, notice_frame
 
 DEFAULT_PRESENCE_TTL = 15.0
 
@@ -152,12 +154,13 @@ class RedisBus:
         """Stop giving this node the room's events."""
         await self._subscription.unsubscribe(room)
 
-    async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
-        """PUBLISH stored messages, tagged with this node (which delivered them itself)."""
-        data = message_frame(self.node_id.encode(), messages)
+    async def publish_messages(self, room: str, messages: Sequence[Sequenced]) -> None:
+        """PUBLISH stored messages and changes, tagged with this node (which delivered them itself)."""
         client = self._calls.client
-        # Twice is harmless: receivers drop ids they have delivered.
-        await self._calls.call(lambda: client.publish(self._keys.channel(room), data))
+        channel = self._keys.channel(room)
+        for data in message_frames(self.node_id.encode(), messages):
+            # Twice is harmless: receivers drop ids they have delivered.
+            await self._calls.call(functools.partial(client.publish, channel, data))
 
     async def publish_notice(self, notice: Notice) -> None:
         """PUBLISH a notice on the deployment's channel, tagged with this node (which acted on it)."""

@@ -38,10 +38,11 @@ import orjson
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
-from ..backend import Event, EventSink, PresenceEvent, StoredMessage, TypingEvent
+from ..backend import EventSink
 from ..events import AccountNotice, GuestNotice, Notice, RoomNotice, SettingsNotice
 from .base import BusError
 from .redis_calls import RedisCalls
+from .redis_frames import decode_frame
 from .redis_keys import RedisKeys
 
 log = logging.getLogger("chatroom.redis")
@@ -63,36 +64,6 @@ class Link(enum.Enum):
 
 # Rooms may come and go: a subscribe is confirmed on the connection that is read.
 TAKING_ROOMS = (Link.CATCHING_UP, Link.LIVE)
-
-
-def message_frame(node_tag: bytes, messages: Sequence[StoredMessage]) -> bytes:
-    """Stored messages for the other nodes, tagged with the node that stored them."""
-    rows = [[m.id, m.nick, m.text, m.ts, m.bot, m.guest] for m in messages]
-    return b"m" + node_tag + b"\n" + orjson.dumps(rows)
-
-
-def typing_frame(nick: str) -> bytes:
-    """``nick`` is typing."""
-    return b"t" + nick.encode()
-
-
-def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
-    """The events of a frame on the room's channel (none for messages this node stored)."""
-    kind, body = data[:1], data[1:]
-    if kind == b"m":
-        origin, payload = body.split(b"\n", 1)
-        if origin == own_tag:
-            # Stored here: this node delivered it straight from its store.
-            return []
-        rows = orjson.loads(payload)
-        return [
-            StoredMessage(row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5])
-            for row in rows
-        ]
-    if kind == b"p":
-        event, users, ts, nick = body.split(b"\n", 3)
-        return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
-    return [TypingEvent(room, body.decode())]
 
 
 def notice_frame(node_tag: bytes, notice: Notice) -> bytes:

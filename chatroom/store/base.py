@@ -14,6 +14,12 @@ of them to it, on SQLite and on PostgreSQL):
 - The epoch changes only when the database is new: it is created with the
   schema and never changes after, except that a database without messages may
   adopt another (an import keeping its export's epoch).
+- A change to a message (``change``: edit, deletion, reaction) goes through
+  the same writer and transaction as messages and takes the room's next id;
+  one that would change nothing takes none. A deletion empties the text of
+  the message and of every edit of it, in the same transaction. ``history``
+  answers messages in their current state; ``changes`` the changes in id
+  order; a reply to no message of the room is refused (change_rules.py).
 - A store never imports the web layer and never delivers anything: the caller
   publishes what was stored.
 """
@@ -26,7 +32,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..backend import StoredMessage
+from ..events import StoredChange
 from .accounts_base import AccountStore
+from .change_rules import Changed, ChangeRequest
 
 
 class StoreError(Exception):
@@ -129,11 +137,35 @@ class Store(Protocol):
         ref: str | None = None,
         bot: bool = False,
         guest: bool = False,
+        account_id: int | None = None,
+        reply_to: int | None = None,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 
-        Raises StoreError when it cannot be stored.
+        ``account_id`` is the author's (kept for who may change it later);
+        ``reply_to`` the id of a message of the room it answers. Raises
+        StoreError when it cannot be stored, ChangeRefusedError (NO_MESSAGE)
+        for a reply to no message of the room.
         """
+        ...
+
+    def change(self, room: str, request: ChangeRequest) -> Awaitable[Changed]:
+        """Queue a change to a message for the next group commit; resolves once committed.
+
+        Its outcome names the stored change, or None when it changed nothing.
+        Raises ChangeRefusedError when refused (change_rules.decide), StoreError
+        when it cannot be stored.
+        """
+        ...
+
+    async def changes(
+        self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
+    ) -> list[StoredChange]:
+        """Up to ``limit`` changes with after < id < before, oldest first (newest: the latest)."""
+        ...
+
+    async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
+        """The first ``limit`` messages and changes with id > ``after``, in id order (gap repair)."""
         ...
 
     async def history(

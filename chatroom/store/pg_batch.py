@@ -23,8 +23,11 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
+from ..events import ReplyQuote
 from ..names import room_key
 from .base import Appended, StoreError, encodable
+from .change_rules import Changed, ChangeRefusedError, reply_refusal
+from .pg_changes import PendingChange, apply_change, reply_quotes
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -50,20 +53,21 @@ RETURNING room, last_id
 _STORE = """
 WITH batch AS (
   SELECT * FROM unnest(
-    %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[]
-  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, n)
+    %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[],
+    %s::bigint[], %s::bigint[]
+  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, n)
 ), earlier AS (
   SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
-    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.n
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.n
   FROM batch b JOIN rooms r ON r.room = b.room
   WHERE b.n NOT IN (SELECT n FROM earlier)
 ), stored AS (
-  INSERT INTO messages (room, id, nick, message, ts, bot, guest)
-  SELECT room, id, nick, message, ts, bot, guest FROM fresh
+  INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to)
+  SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to FROM fresh
 ), counted AS (
   UPDATE rooms SET last_id = top.last_id
   FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top
@@ -103,6 +107,14 @@ class Pending:
     digest: bytes | None = None
     # Sent by a guest (no account) on a socket.
     guest: bool = False
+    # The author's account; the message it replies to, and (once read in the batch) its quote.
+    account_id: int | None = None
+    reply_to: int | None = None
+    quote: ReplyQuote | None = None
+
+
+# What a batch answers for each of its items.
+Outcome = Appended | Changed | ChangeRefusedError
 
 
 def storable(*texts: str) -> bool:
@@ -126,21 +138,87 @@ async def lock_rooms(conn: Connection, rooms: list[str]) -> dict[str, int]:
     return {str(room): int(last_id) for room, last_id in await locked.fetchall()}
 
 
-async def store_batch(conn: Connection, batch: list[Pending], forget_before: int | None) -> list[Appended]:
-    """Store a batch in one transaction and one round trip: each message, and whether it is new.
+async def store_batch(
+    conn: Connection, batch: list[Pending | PendingChange], forget_before: int | None
+) -> list[Outcome]:
+    """Store a batch in one transaction, in order: each message's or change's outcome.
 
+    Plain messages (the common batch) take one round trip; replies and
+    changes read what they refer to inside the transaction, a few more.
     ``forget_before``: also delete sent digests of that time (ms) or older.
     """
-    firsts, place = _first_sends(batch)
-    rooms = sorted({pending.room for pending in firsts})
-    columns = zip(*((p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest) for p in firsts), strict=True)
-    async with conn.pipeline():
-        await conn.execute("BEGIN")
-        await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
-        stored = await conn.execute(_STORE, [*(list(column) for column in columns), DEDUPE_WINDOW_MS])
-        if forget_before is not None:
-            await conn.execute(_FORGET_SENT, (forget_before, SENT_CLEANUP_ROWS))
-        await conn.execute("COMMIT")
+    rooms = sorted({pending.room for pending in batch})
+    if all(isinstance(p, Pending) and p.reply_to is None for p in batch):
+        messages = [p for p in batch if isinstance(p, Pending)]
+        firsts, place = _first_sends(messages)
+        async with conn.pipeline():
+            await conn.execute("BEGIN")
+            await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
+            stored = await _send_store(conn, firsts)
+            await _forget_and_commit(conn, forget_before)
+        return list(await _outcomes(stored, firsts, place))
+    await conn.execute("BEGIN")
+    await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
+    results = await _store_in_order(conn, batch)
+    await _forget_and_commit(conn, forget_before)
+    return results
+
+
+async def _forget_and_commit(conn: Connection, forget_before: int | None) -> None:
+    if forget_before is not None:
+        await conn.execute(_FORGET_SENT, (forget_before, SENT_CLEANUP_ROWS))
+    await conn.execute("COMMIT")
+
+
+async def _store_in_order(conn: Connection, batch: list[Pending | PendingChange]) -> list[Outcome]:
+    """Runs of messages, and changes one by one, in the batch's order (its transaction begun)."""
+    results: list[Outcome] = []
+    run: list[Pending] = []
+    for item in [*batch, None]:
+        if isinstance(item, Pending):
+            run.append(item)
+            continue
+        if run:
+            results += await _store_messages(conn, run)
+            run = []
+        if item is not None:
+            try:
+                results.append(await apply_change(conn, item))
+            except ChangeRefusedError as refused:
+                results.append(refused)
+    return results
+
+
+async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]:
+    """A run of messages, replies' quotes read first: a reply to no message of its room is refused."""
+    outcomes: list[Outcome | None] = [None] * len(run)
+    for room in {p.room for p in run if p.reply_to is not None}:
+        ids = [p.reply_to for p in run if p.room == room and p.reply_to is not None]
+        quotes = await reply_quotes(conn, room, ids)
+        for index, pending in enumerate(run):
+            if pending.room == room and pending.reply_to is not None:
+                pending.quote = quotes.get(pending.reply_to)
+                if pending.quote is None:
+                    outcomes[index] = reply_refusal(pending.reply_to)
+    storing = [p for p, outcome in zip(run, outcomes, strict=True) if outcome is None]
+    if storing:
+        firsts, place = _first_sends(storing)
+        stored = iter(await _outcomes(await _send_store(conn, firsts), firsts, place))
+        outcomes = [next(stored) if outcome is None else outcome for outcome in outcomes]
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncCursor[TupleRow]:
+    columns = zip(
+        *((p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest, p.account_id, p.reply_to) for p in firsts),
+        strict=True,
+    )
+    return await conn.execute(_STORE, [*(list(column) for column in columns), DEDUPE_WINDOW_MS])
+
+
+async def _outcomes(
+    stored: psycopg.AsyncCursor[TupleRow], firsts: list[Pending], place: list[int]
+) -> list[Appended]:
     outcomes = {int(row[0]): row for row in await stored.fetchall()}
     results = [_outcome(pending, outcomes[n]) for n, pending in enumerate(firsts, 1)]
     return [results[j] if j >= 0 else Appended(results[~j].message, False) for j in place]
@@ -170,7 +248,10 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
     """A message's outcome from its row of the store statement: its id, or the first copy's row."""
     if row[2] is None:
         p = pending
-        return Appended(StoredMessage(int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest), True)
+        message = StoredMessage(
+            int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.account_id, p.quote
+        )
+        return Appended(message, True)
     return Appended(message_from_row(pending.room, row[1:]), False)
 
 

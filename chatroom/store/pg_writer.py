@@ -27,6 +27,7 @@ import select
 import psycopg
 
 from .pg_batch import Connection, Pending
+from .pg_changes import PendingChange
 from .pg_schema import Target
 
 # Under load (the last batch held GATHER_FROM messages or more) the writer
@@ -42,12 +43,12 @@ class BatchQueue:
     def __init__(self, max_batch: int, gather_wait: float = GATHER_WAIT) -> None:
         self.max_batch = max_batch
         self.gather_wait = gather_wait
-        self._queue: asyncio.Queue[Pending | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Pending | PendingChange | None] = asyncio.Queue()
         self._last_batch = 0
         # What the writer awaits while it gathers: set once enough queued.
         self._gathered: asyncio.Future[None] | None = None
 
-    def put(self, pending: Pending | None) -> None:
+    def put(self, pending: Pending | PendingChange | None) -> None:
         """Queue an append, or None: the writer stops after what queued before it."""
         self._queue.put_nowait(pending)
         gathered = self._gathered
@@ -58,7 +59,7 @@ class BatchQueue:
         # The writer holds the first message of its batch while it gathers.
         return self._queue.qsize() + 1 >= min(GATHER_TARGET, self.max_batch)
 
-    async def next_batch(self) -> tuple[list[Pending], bool]:
+    async def next_batch(self) -> tuple[list[Pending | PendingChange], bool]:
         """The next batch (maybe empty), and whether the writer is to stop after it."""
         first = await self._queue.get()
         if first is not None and self._last_batch >= GATHER_FROM and not self._enough():
@@ -77,8 +78,8 @@ class BatchQueue:
         finally:
             self._gathered = None
 
-    def _collect(self, first: Pending | None) -> tuple[list[Pending], bool]:
-        batch: list[Pending] = []
+    def _collect(self, first: Pending | PendingChange | None) -> tuple[list[Pending | PendingChange], bool]:
+        batch: list[Pending | PendingChange] = []
         job = first
         while job is not None:
             batch.append(job)

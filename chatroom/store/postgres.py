@@ -27,11 +27,14 @@ from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
+from ..events import StoredChange
 from . import pg_schema
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
+from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
-from .pg_batch import Connection, Pending, import_batch, message_from_row, storable, store_batch
+from .pg_batch import Connection, Outcome, Pending, import_batch, storable, store_batch
+from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_writer import BatchQueue, WriterConnection
 
 log = logging.getLogger("chatroom.store")
@@ -50,7 +53,6 @@ _PROBE = (
     "INSERT INTO meta (key, value) VALUES ('probe', %s)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key"
 )
-_COLUMNS = "id, nick, message, ts, bot, guest"
 
 
 class PostgresStore(ExportReads):
@@ -147,6 +149,8 @@ class PostgresStore(ExportReads):
         ref: str | None = None,
         bot: bool = False,
         guest: bool = False,
+        account_id: int | None = None,
+        reply_to: int | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -157,7 +161,21 @@ class PostgresStore(ExportReads):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._queue.put(Pending(room, nick, text, now_ms(), bot, future, digest, guest))
+            self._queue.put(
+                Pending(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to)
+            )
+        return future
+
+    def change(self, room: str, request: ChangeRequest) -> asyncio.Future[Changed]:
+        """Queue a change to a message for the next group commit; resolves once committed."""
+        assert self._loop is not None, "start() the store first"
+        future: asyncio.Future[Changed] = self._loop.create_future()
+        if self._writer is None or self._closing:
+            future.set_exception(StoreError("the store is closed"))
+        elif not storable(request.nick, request.text, request.emoji):
+            future.set_exception(StoreError("the change has characters that cannot be stored"))
+        else:
+            self._queue.put(PendingChange(room, request, now_ms(), future))
         return future
 
     async def _write_loop(self) -> None:
@@ -168,7 +186,7 @@ class PostgresStore(ExportReads):
             if stop:
                 return
 
-    async def _run_batch(self, batch: list[Pending]) -> None:
+    async def _run_batch(self, batch: list[Pending | PendingChange]) -> None:
         try:
             results = await self._bounded(self._store(batch))
         except (psycopg.Error, TimeoutError) as error:
@@ -183,10 +201,14 @@ class PostgresStore(ExportReads):
             return
         self.health.record_write(None)
         for pending, result in zip(batch, results, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(result)
+            if pending.future.done():
+                continue
+            if isinstance(result, ChangeRefusedError):
+                pending.future.set_exception(result)
+            else:
+                pending.future.set_result(result)  # type: ignore[arg-type]
 
-    async def _store(self, batch: list[Pending]) -> list[Appended]:
+    async def _store(self, batch: list[Pending | PendingChange]) -> list[Outcome]:
         now = now_ms()
         forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
         conn = await self._connection.get()
@@ -268,15 +290,25 @@ class PostgresStore(ExportReads):
         limit: int = 50,
         newest: bool = True,
     ) -> list[StoredMessage]:
-        """Up to ``limit`` messages with after < id < before, oldest first."""
-        sql = (
-            f"SELECT {_COLUMNS} FROM messages WHERE room = %s AND id > %s AND id < %s"
-            f" ORDER BY id {'DESC' if newest else 'ASC'} LIMIT %s"
-        )
+        """Up to ``limit`` messages with after < id < before, in their current state, oldest first."""
         low = after if after is not None else 0
         high = before if before is not None else 2**62
-        messages = [message_from_row(room, row) for row in await self._fetch(sql, (room, low, high, limit))]
-        return messages[::-1] if newest else messages
+        return await self._run(
+            lambda conn: read_messages(conn, room, low, high, limit, newest), "cannot read the store"
+        )
+
+    async def changes(
+        self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
+    ) -> list[StoredChange]:
+        """Up to ``limit`` changes with after < id < before, oldest first (newest: the latest)."""
+        return await self._run(
+            lambda conn: read_changes(conn, room, after, 2**62 if before is None else before, limit, newest),
+            "cannot read the store",
+        )
+
+    async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
+        """The first ``limit`` messages and changes with id > ``after``, in id order."""
+        return await self._run(lambda conn: read_sequence(conn, room, after, limit), "cannot read the store")
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""

@@ -28,12 +28,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
+from ..events import StoredChange
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable
+from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
+from .message_rows import merge_in_order
 from .sqlite_accounts import SQLiteAccounts
-from .sqlite_sql import PendingMessage
+from .sqlite_changes import read_changes, read_messages
+from .sqlite_sql import PendingChange, PendingMessage
+
+# What the writer stores in its batches.
+_Pending = PendingMessage | PendingChange
 
 log = logging.getLogger("chatroom.store")
 
@@ -46,7 +53,7 @@ SYNCHRONOUS_MODES = ("full", "normal", "off")
 PROBE_INTERVAL = 5.0
 
 
-_Job = PendingMessage | Callable[[sqlite3.Connection], None] | None
+_Job = _Pending | Callable[[sqlite3.Connection], None] | None
 
 
 class SQLiteStore(ExportReads):
@@ -150,6 +157,8 @@ class SQLiteStore(ExportReads):
         ref: str | None = None,
         bot: bool = False,
         guest: bool = False,
+        account_id: int | None = None,
+        reply_to: int | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -160,7 +169,21 @@ class SQLiteStore(ExportReads):
             future.set_exception(StoreError("the message has characters that cannot be stored"))
         else:
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._jobs.put(PendingMessage(room, nick, text, now_ms(), bot, future, digest, guest))
+            self._jobs.put(
+                PendingMessage(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to)
+            )
+        return future
+
+    def change(self, room: str, request: ChangeRequest) -> asyncio.Future[Changed]:
+        """Queue a change to a message for the next group commit; resolves once committed."""
+        assert self._loop is not None, "start() the store first"
+        future: asyncio.Future[Changed] = self._loop.create_future()
+        if self._writer is None or self._closing:
+            future.set_exception(StoreError("the store is closed"))
+        elif not encodable(request.nick, request.text, request.emoji):
+            future.set_exception(StoreError("the change has characters that cannot be stored"))
+        else:
+            self._jobs.put(PendingChange(room, request, now_ms(), future))
         return future
 
     def _write_loop(self, conn: sqlite3.Connection) -> None:
@@ -172,8 +195,8 @@ class SQLiteStore(ExportReads):
 
     def _collect_batch(
         self, first: _Job
-    ) -> tuple[list[PendingMessage | Callable[[sqlite3.Connection], None]], bool]:
-        batch: list[PendingMessage | Callable[[sqlite3.Connection], None]] = []
+    ) -> tuple[list[_Pending | Callable[[sqlite3.Connection], None]], bool]:
+        batch: list[_Pending | Callable[[sqlite3.Connection], None]] = []
         job = first
         while True:
             if job is None:
@@ -187,11 +210,11 @@ class SQLiteStore(ExportReads):
                 return batch, False
 
     def _run_batch(
-        self, conn: sqlite3.Connection, batch: list[PendingMessage | Callable[[sqlite3.Connection], None]]
+        self, conn: sqlite3.Connection, batch: list[_Pending | Callable[[sqlite3.Connection], None]]
     ) -> None:
-        messages = [job for job in batch if isinstance(job, PendingMessage)]
+        messages = [job for job in batch if isinstance(job, _Pending)]
         for job in batch:
-            if not isinstance(job, PendingMessage):
+            if not isinstance(job, _Pending):
                 job(conn)
         if not messages:
             return
@@ -212,13 +235,17 @@ class SQLiteStore(ExportReads):
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(callback, *args)
 
-    def _stored(self, messages: list[PendingMessage], results: list[Appended]) -> None:
+    def _stored(self, messages: list[_Pending], results: list[sql.Outcome]) -> None:
         self.health.record_write(None)
         for pending, result in zip(messages, results, strict=True):
-            if not pending.future.done():
-                pending.future.set_result(result)
+            if pending.future.done():
+                continue
+            if isinstance(result, ChangeRefusedError):
+                pending.future.set_exception(result)
+            else:
+                pending.future.set_result(result)  # type: ignore[arg-type]
 
-    def _fail(self, messages: list[PendingMessage], error: sqlite3.Error) -> None:
+    def _fail(self, messages: list[_Pending], error: sqlite3.Error) -> None:
         self.health.record_write(str(error))
         for pending in messages:
             if not pending.future.done():
@@ -249,17 +276,27 @@ class SQLiteStore(ExportReads):
         limit: int = 50,
         newest: bool = True,
     ) -> list[StoredMessage]:
-        """Up to ``limit`` messages with after < id < before, oldest first."""
-        order = "DESC" if newest else "ASC"
-        query = (
-            f"SELECT {sql.COLUMNS} FROM messages WHERE room = ? AND id > ? AND id < ?"
-            f" ORDER BY id {order} LIMIT ?"
-        )
+        """Up to ``limit`` messages with after < id < before, in their current state, oldest first."""
         low = after if after is not None else 0
         high = before if before is not None else 2**62
-        rows = await self._read(lambda conn: conn.execute(query, (room, low, high, limit)).fetchall())
-        messages = [sql.message_from_row(room, row) for row in rows]
-        return messages[::-1] if newest else messages
+        return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest))
+
+    async def changes(
+        self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
+    ) -> list[StoredChange]:
+        """Up to ``limit`` changes with after < id < before, oldest first (newest: the latest)."""
+        return await self._read(
+            lambda conn: read_changes(conn, room, after, 2**62 if before is None else before, limit, newest)
+        )
+
+    async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
+        """The first ``limit`` messages and changes with id > ``after``, in id order."""
+
+        def read(conn: sqlite3.Connection) -> list[StoredMessage | StoredChange]:
+            messages = read_messages(conn, room, after, 2**62, limit, False)
+            return merge_in_order(messages, read_changes(conn, room, after, 2**62, limit, False), limit)
+
+        return await self._read(read)
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""

@@ -18,6 +18,8 @@ from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..names import room_key
 from . import migrations
 from .base import Appended, StoreError
+from .change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .sqlite_changes import apply_change, reply_quote
 
 PROBE_BYTES = 256 * 1024
 COLUMNS = "id, nick, message, ts, bot, guest"
@@ -37,6 +39,23 @@ class PendingMessage:
     digest: bytes | None = None
     # Sent by a guest (no account) on a socket.
     guest: bool = False
+    # The author's account; the message it replies to.
+    account_id: int | None = None
+    reply_to: int | None = None
+
+
+@dataclass(slots=True)
+class PendingChange:
+    """A change to a message queued for the next batch."""
+
+    room: str
+    request: ChangeRequest
+    ts: int
+    future: asyncio.Future[Changed]
+
+
+# What a batch answers for each of its items.
+Outcome = Appended | Changed | ChangeRefusedError
 
 
 def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
@@ -104,48 +123,79 @@ def migrate(conn: sqlite3.Connection, where: str) -> str:
 
 
 def store_batch(
-    conn: sqlite3.Connection, messages: list[PendingMessage], *, forget_sent: bool
-) -> list[Appended]:
-    """Store a batch in one transaction: each message, and whether it is new.
+    conn: sqlite3.Connection, items: Sequence[PendingMessage | PendingChange], *, forget_sent: bool
+) -> list[Outcome]:
+    """Store a batch of messages and changes in one transaction, in order: each one's outcome.
 
     With ``forget_sent`` the refs past the deduplication window are deleted too.
     """
-    results: list[Appended] = []
+    results: list[Outcome] = []
     sent: dict[bytes, StoredMessage] = {}
     last_ids: dict[str, int] = {}
     with transaction(conn):
-        for pending in messages:
-            earlier = _earlier_send(conn, pending, sent)
-            if earlier is not None:
-                results.append(Appended(earlier, False))
-                continue
-            msg_id = _next_id(conn, pending.room, last_ids)
-            message = StoredMessage(
-                msg_id, pending.room, pending.nick, pending.text, pending.ts, pending.bot, pending.guest
-            )
-            results.append(Appended(message, True))
-            if pending.digest is not None:
-                sent[pending.digest] = message
-        _insert(conn, [result.message for result in results if result.new], last_ids)
+        for item in items:
+            try:
+                results.append(_store_one(conn, item, sent, last_ids))
+            except ChangeRefusedError as refused:
+                results.append(refused)
+        _insert(conn, [r.message for r in results if isinstance(r, Appended) and r.new], last_ids)
         conn.executemany(
             "INSERT OR REPLACE INTO sent (digest, room, id, ts) VALUES (?, ?, ?, ?)",
             [(digest, m.room, m.id, m.ts) for digest, m in sent.items()],
         )
         if forget_sent:
-            conn.execute("DELETE FROM sent WHERE ts <= ?", (messages[-1].ts - DEDUPE_WINDOW_MS,))
+            conn.execute("DELETE FROM sent WHERE ts <= ?", (items[-1].ts - DEDUPE_WINDOW_MS,))
     return results
+
+
+def _store_one(
+    conn: sqlite3.Connection,
+    item: PendingMessage | PendingChange,
+    sent: dict[bytes, StoredMessage],
+    last_ids: dict[str, int],
+) -> Appended | Changed:
+    if isinstance(item, PendingChange):
+        return apply_change(
+            conn, item.room, item.request, item.ts, lambda: _next_id(conn, item.room, last_ids)
+        )
+    earlier = _earlier_send(conn, item, sent)
+    if earlier is not None:
+        return Appended(earlier, False)
+    reply = None if item.reply_to is None else reply_quote(conn, item.room, item.reply_to)
+    message = StoredMessage(
+        _next_id(conn, item.room, last_ids),
+        item.room,
+        item.nick,
+        item.text,
+        item.ts,
+        item.bot,
+        item.guest,
+        item.account_id,
+        reply,
+    )
+    if item.digest is not None:
+        sent[item.digest] = message
+    return Appended(message, True)
 
 
 def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
     conn.executemany(
-        "INSERT INTO messages (room, id, nick, message, ts, bot, guest) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(m.room, m.id, m.nick, m.text, m.ts, int(m.bot), int(m.guest)) for m in messages],
+        "INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (m.room, m.id, m.nick, m.text, m.ts, int(m.bot), int(m.guest), m.account_id, _reply_id(m))
+            for m in messages
+        ],
     )
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"
         " ON CONFLICT (room) DO UPDATE SET last_id = excluded.last_id",
         [(room, last_id, room_key(room)) for room, last_id in last_ids.items()],
     )
+
+
+def _reply_id(message: StoredMessage) -> int | None:
+    return None if message.reply_to is None else message.reply_to.id
 
 
 def _earlier_send(

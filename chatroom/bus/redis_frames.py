@@ -1,0 +1,72 @@
+"""What goes on a room's Redis channel: stored messages and changes, joins and leaves, typing.
+
+One byte says what a frame holds: ``m`` messages and ``c`` changes to
+messages (each tagged with the node that stored them, which delivered them
+itself), ``p`` a join or leave, ``t`` typing. A message row is
+``[id, nick, text, ts, bot, guest, account_id, reply]``; rows of the older
+five and six fields still decode. A change row is
+``[id, kind, target, nick, ts, text, emoji, on]``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+import orjson
+
+from ..events import Event, PresenceEvent, ReplyQuote, Sequenced, StoredChange, StoredMessage, TypingEvent
+
+
+def message_frames(node_tag: bytes, stored: Sequence[Sequenced]) -> list[bytes]:
+    """Stored messages and changes for the other nodes, in order: one frame per run of a kind."""
+    frames = []
+    for is_change, run in groupby(stored, key=lambda item: isinstance(item, StoredChange)):
+        rows = [_row(item) for item in run]
+        frames.append((b"c" if is_change else b"m") + node_tag + b"\n" + orjson.dumps(rows))
+    return frames
+
+
+def _row(item: Sequenced) -> list[Any]:
+    return _change_row(item) if isinstance(item, StoredChange) else _message_row(item)
+
+
+def _message_row(m: StoredMessage) -> list[Any]:
+    reply = None if m.reply_to is None else [m.reply_to.id, m.reply_to.nick, m.reply_to.text]
+    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply]
+
+
+def _change_row(c: StoredChange) -> list[Any]:
+    return [c.id, c.kind, c.target, c.nick, c.ts, c.text, c.emoji, c.on]
+
+
+def typing_frame(nick: str) -> bytes:
+    """``nick`` is typing."""
+    return b"t" + nick.encode()
+
+
+def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
+    """The events of a frame on the room's channel (none for messages or changes this node stored)."""
+    kind, body = data[:1], data[1:]
+    if kind in (b"m", b"c"):
+        origin, payload = body.split(b"\n", 1)
+        if origin == own_tag:
+            # Stored here: this node delivered it straight from its store.
+            return []
+        rows = orjson.loads(payload)
+        if kind == b"c":
+            return [StoredChange(r[0], room, r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        return [_message(room, row) for row in rows]
+    if kind == b"p":
+        event, users, ts, nick = body.split(b"\n", 3)
+        return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
+    return [TypingEvent(room, body.decode())]
+
+
+def _message(room: str, row: list[Any]) -> StoredMessage:
+    account_id = row[6] if len(row) > 6 else None
+    reply = ReplyQuote(*row[7]) if len(row) > 7 and row[7] is not None else None
+    return StoredMessage(
+        row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5], account_id, reply
+    )

@@ -1,0 +1,243 @@
+"""Changes to messages on the wire (version 2): edit, delete, react, reply. Pure: no I/O, no clock.
+
+Client frames ``edit``, ``delete`` and ``react`` name a message by ``id``;
+a ``message`` frame may carry ``reply_to``. Every stored change goes out as
+an ``edit``, ``delete`` or ``reaction`` frame with its own id of the room's
+sequence, naming its ``target``; a ``user`` frame carries its message's
+current state (``edited``, ``deleted``, ``reactions``, ``reply_to``). The
+rules of who may change what are the store's (store/change_rules.py), asked
+with access.py's answer; docs/protocol.md, "Changes to messages", is the
+contract.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from . import protocol
+from .events import (
+    DELETE,
+    EDIT,
+    REACTION,
+    Delivered,
+    PresenceEvent,
+    Sequenced,
+    StoredChange,
+    StoredMessage,
+    TypingEvent,
+)
+from .protocol import BAD_REQUEST, MessageFrame, ProtocolError
+from .store.change_rules import FORBIDDEN, NO_MESSAGE
+
+__all__ = ["FORBIDDEN", "NO_MESSAGE"]
+
+# An emoji is 1 to 64 code points (a family with skin tones and joiners fits).
+MAX_EMOJI_LENGTH = 64
+# A reply's quote of its original, in characters.
+QUOTE_LENGTH = 100
+# Enclosing keycap: 1️⃣ has no symbol code point of its own.
+_KEYCAP = "\u20e3"
+
+
+@dataclass(frozen=True, slots=True)
+class EditFrame:
+    """Replace the text of one's own message ``target``."""
+
+    KIND: ClassVar[str] = EDIT
+
+    target: int
+    text: str
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteFrame:
+    """Delete message ``target`` (one's own; an administrator's any)."""
+
+    KIND: ClassVar[str] = DELETE
+
+    target: int
+    ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReactFrame:
+    """Put (``on``) or take back one's ``emoji`` on message ``target``."""
+
+    KIND: ClassVar[str] = REACTION
+
+    target: int
+    emoji: str
+    on: bool
+    ref: str | None = None
+
+
+ChangeFrame = EditFrame | DeleteFrame | ReactFrame
+ClientFrame = protocol.ClientFrame | ChangeFrame
+
+
+def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) -> ClientFrame:
+    """Parse one text frame from a client (every version 2 type included), or raise ProtocolError."""
+    if not data.startswith("{"):
+        return protocol.parse_frame(data, max_length)
+    obj = protocol.load_object(data)
+    ref = protocol.read_ref(obj)
+    kind = obj.get("type")
+    if kind == "edit":
+        text = obj.get("message")
+        if not isinstance(text, str):
+            raise ProtocolError(BAD_REQUEST, '"message" must be a string', ref)
+        return EditFrame(_message_id(obj, "id", ref), protocol.clean_text(text, max_length, ref), ref)
+    if kind == "delete":
+        return DeleteFrame(_message_id(obj, "id", ref), ref)
+    if kind == "react":
+        return _parse_react(obj, ref)
+    frame = protocol.parse_object(obj, ref, max_length)
+    if isinstance(frame, MessageFrame) and obj.get("reply_to") is not None:
+        return MessageFrame(frame.text, ref, _message_id(obj, "reply_to", ref))
+    return frame
+
+
+def _parse_react(obj: dict[str, Any], ref: str | None) -> ReactFrame:
+    target = _message_id(obj, "id", ref)
+    on = obj.get("on")
+    if not isinstance(on, bool):
+        raise ProtocolError(BAD_REQUEST, '"on" must be true or false', ref)
+    return ReactFrame(target, clean_emoji(obj.get("emoji"), ref), on, ref)
+
+
+def _message_id(obj: dict[str, Any], field: str, ref: str | None) -> int:
+    value = obj.get(field)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= protocol.MAX_CLIENT_INT:
+        raise ProtocolError(
+            BAD_REQUEST, f'"{field}" must be a message id from 1 to {protocol.MAX_CLIENT_INT}', ref
+        )
+    return value
+
+
+def clean_emoji(raw: object, ref: str | None = None) -> str:
+    """An emoji as sent (1-64 code points, at least one symbol, no control character), or ProtocolError."""
+    if not isinstance(raw, str) or not 1 <= len(raw) <= MAX_EMOJI_LENGTH:
+        raise ProtocolError(
+            BAD_REQUEST, f'"emoji" must be a string of 1 to {MAX_EMOJI_LENGTH} characters', ref
+        )
+    categories = [unicodedata.category(c) for c in raw]
+    if "Cc" in categories or any(c.isspace() for c in raw):
+        raise ProtocolError(BAD_REQUEST, '"emoji" may not hold control characters or spaces', ref)
+    if not any(category.startswith("S") for category in categories) and _KEYCAP not in raw:
+        raise ProtocolError(BAD_REQUEST, '"emoji" must hold an emoji or another symbol', ref)
+    return raw
+
+
+# --- server frames ---------------------------------------------------------
+
+
+def quote(text: str) -> str:
+    """The start of a message, as a reply shows it."""
+    return text if len(text) <= QUOTE_LENGTH else text[: QUOTE_LENGTH - 1] + "\u2026"
+
+
+def message_frame(message: StoredMessage) -> dict[str, Any]:
+    """A stored message's user frame in its current state; unchanged ones look as in version 1."""
+    m = message
+    frame = protocol.user_frame(m.id, m.room, m.nick, m.text, m.ts, bot=m.bot, guest=m.guest)
+    if m.deleted:
+        frame["deleted"] = True
+        return frame
+    if m.edited is not None:
+        frame["edited"] = m.edited
+    if m.reactions:
+        frame["reactions"] = [{"emoji": r.emoji, "nicks": list(r.nicks)} for r in m.reactions]
+    if m.reply_to is not None:
+        original = m.reply_to
+        shown = None if original.text is None else quote(original.text)
+        frame["reply_to"] = {"id": original.id, "nick": original.nick, "message": shown}
+    return frame
+
+
+def change_frame(change: StoredChange) -> dict[str, Any]:
+    """The frame of a stored change: edit, delete or reaction, with its own id."""
+    c = change
+    frame: dict[str, Any] = {"type": c.kind, "id": c.id, "room": c.room, "target": c.target, "nick": c.nick}
+    if c.kind == EDIT:
+        frame["message"] = c.text
+    elif c.kind != DELETE:
+        frame.update(emoji=c.emoji, on=c.on)
+    frame["ts"] = c.ts
+    return frame
+
+
+def frame_of(event: Delivered) -> dict[str, Any]:
+    """The frame that carries a room's event to its members (protocol.frame_of, changes included)."""
+    if isinstance(event, StoredChange):
+        return change_frame(event)
+    if isinstance(event, StoredMessage):
+        return message_frame(event)
+    return protocol.frame_of(event)
+
+
+def history_frame(
+    room: str, shown: list[StoredMessage], truncated: bool, changes: list[StoredChange] | None = None
+) -> dict[str, Any]:
+    """A history frame of messages in their current state; after ``since``, the changes since too."""
+    frame = protocol.history_frame(room, [message_frame(m) for m in shown], truncated)
+    if changes is not None:
+        frame["changes"] = [change_frame(c) for c in changes]
+    return frame
+
+
+def unchanged_ack(ref: str, target: int) -> dict[str, Any]:
+    """The ack of a change that changed nothing (a second "on", the same text): no id was taken."""
+    return {"type": "ack", "ref": ref, "id": target, "unchanged": True}
+
+
+def fit_newest(items: list[Any], budget: int) -> list[Any]:
+    """The newest of ``items`` (messages or changes) whose frames fit in ``budget`` bytes."""
+    total = 0
+    for index in range(len(items) - 1, -1, -1):
+        total += len(protocol.encode(frame_of(items[index]))) + 1
+        if total > budget:
+            return items[index + 1 :]
+    return items
+
+
+def newest_page(messages: list[StoredMessage], limit: int, backlog: int) -> tuple[list[StoredMessage], bool]:
+    """The newest ``limit`` of ``messages`` (read one more), and whether older ones were left out.
+
+    A page never takes more than half the member's ``backlog`` bound
+    (docs/protocol.md), or a member coming back after a long absence would be
+    cut off (1013) by its own replay, again on every reconnect; it pages back
+    for the rest.
+    """
+    fitting = fit_newest(messages[-limit:] if limit else [], backlog // 2)
+    return fitting, len(fitting) < len(messages)
+
+
+def replay_page(
+    found: list[StoredChange] | None, limit: int, backlog: int
+) -> tuple[list[StoredChange] | None, bool]:
+    """The changes a ``since`` replay shows, and whether some were left out.
+
+    Changes are small beside messages: the newest that fit a quarter of the
+    member's backlog bound. None when the member gave no ``since``.
+    """
+    if found is None:
+        return None, False
+    fitting = fit_newest(found[-limit:], backlog // 4)
+    return fitting, len(fitting) < len(found)
+
+
+def still_news(event: Delivered, shown_through: int, nick_key: str) -> bool:
+    """Whether an event should still reach a member catching up: not shown by history, not its own."""
+    if isinstance(event, StoredMessage | StoredChange):
+        return event.id > shown_through
+    if isinstance(event, TypingEvent) or (isinstance(event, PresenceEvent) and event.event == "join"):
+        return protocol.nick_key(event.nick) != nick_key
+    return True
+
+
+def last_id(items: list[StoredMessage] | list[StoredChange] | list[Sequenced]) -> int:
+    """The id of the last of ``items``, 0 for none."""
+    return items[-1].id if items else 0

@@ -1,0 +1,90 @@
+"""Changes to messages as the store takes them: the request, its outcome, and the rules (pure).
+
+Both stores read the target inside the storing transaction, then ask
+``decide`` what to do, so the rules are written once: who may change what,
+and when a change would change nothing (it then takes no id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..events import DELETE, EDIT, REACTION, StoredChange
+from .accounts_base import RefusedError
+
+# Error codes of a refused change (docs/protocol.md, "Changes to messages").
+FORBIDDEN = "forbidden"
+NO_MESSAGE = "no_message"
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeRequest:
+    """A change someone asks for: edit, delete or react to message ``target`` of the room.
+
+    ``any_author``: the asker may delete anyone's message (an administrator,
+    access.may_delete_any). Who edits or reacts is always ``account_id``.
+    """
+
+    kind: str
+    target: int
+    nick: str
+    account_id: int
+    any_author: bool = False
+    text: str = ""
+    emoji: str = ""
+    on: bool = False
+
+    def __post_init__(self) -> None:
+        if self.kind not in (EDIT, DELETE, REACTION):
+            raise ValueError(f"no such change: {self.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Changed:
+    """A stored change, or None when the request changed nothing (the target is as asked)."""
+
+    target: int
+    change: StoredChange | None
+
+
+class ChangeRefusedError(RefusedError):
+    """The change is refused: ``code`` is FORBIDDEN or NO_MESSAGE."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class TargetState:
+    """What the rules need of the target as stored now."""
+
+    account_id: int | None
+    deleted: bool
+    text: str
+    # For a reaction: whether the asker's reaction with this emoji is there.
+    reacted: bool = False
+
+
+def decide(request: ChangeRequest, target: TargetState | None) -> bool:
+    """Whether the request changes the target; ChangeRefusedError when it may not be made."""
+    if target is None:
+        raise ChangeRefusedError(NO_MESSAGE, f"there is no message {request.target} in this room")
+    own = target.account_id is not None and target.account_id == request.account_id
+    if request.kind == DELETE:
+        if not own and not request.any_author:
+            raise ChangeRefusedError(FORBIDDEN, "you may only delete your own messages")
+        return not target.deleted
+    if request.kind == EDIT and not own:
+        raise ChangeRefusedError(FORBIDDEN, "you may only edit your own messages")
+    if target.deleted:
+        raise ChangeRefusedError(NO_MESSAGE, f"message {request.target} was deleted")
+    if request.kind == EDIT:
+        return request.text != target.text
+    return request.on != target.reacted
+
+
+def reply_refusal(reply_to: int) -> ChangeRefusedError:
+    """A reply to a message the room does not have."""
+    return ChangeRefusedError(NO_MESSAGE, f"there is no message {reply_to} in this room to reply to")

@@ -1,0 +1,84 @@
+"""Messages in their current state and changes, from rows: the SQL both dialects share, no I/O.
+
+A message is read with the message it replies to (a self-join) and, in a
+second query, its reactions; a change is one row of ``changes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from ..events import Reaction, ReplyQuote, StoredChange, StoredMessage
+
+# Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message and what it replies to.
+MESSAGE_COLUMNS = (
+    "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
+    " r.id, r.nick, r.message, r.deleted"
+)
+MESSAGE_SOURCE = "messages m LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
+CHANGE_COLUMNS = "id, kind, target, nick, ts, text, emoji, turned_on"
+
+
+def _int(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
+    """A message of ``room`` from a row of MESSAGE_COLUMNS (without reactions)."""
+    msg_id, nick, text, ts, bot, guest, account_id, edited, deleted, r_id, r_nick, r_text, r_deleted = row
+    reply = None
+    if r_id is not None:
+        reply = ReplyQuote(_int(r_id), str(r_nick), None if r_deleted else str(r_text))
+    return StoredMessage(
+        _int(msg_id),
+        room,
+        str(nick),
+        str(text),
+        _int(ts),
+        bool(bot),
+        bool(guest),
+        None if account_id is None else _int(account_id),
+        reply,
+        None if edited is None else _int(edited),
+        bool(deleted),
+    )
+
+
+def change_from_row(room: str, row: Sequence[object]) -> StoredChange:
+    """A change of ``room`` from a row of CHANGE_COLUMNS."""
+    change_id, kind, target, nick, ts, text, emoji, on = row
+    return StoredChange(
+        _int(change_id), room, str(kind), _int(target), str(nick), _int(ts), str(text), str(emoji), bool(on)
+    )
+
+
+def reactions_sql(count: int, placeholder: str) -> str:
+    """The reactions of ``count`` messages of a room, in the order they were put there."""
+    marks = ", ".join([placeholder] * count)
+    return (
+        f"SELECT target, emoji, nick FROM reactions WHERE room = {placeholder} AND target IN ({marks})"
+        " ORDER BY target, id"
+    )
+
+
+def with_reactions(messages: list[StoredMessage], rows: Iterable[Sequence[object]]) -> list[StoredMessage]:
+    """The messages, each with its reactions from rows of (target, emoji, nick); emoji by first use."""
+    found: dict[int, dict[str, list[str]]] = {}
+    for target, emoji, nick in rows:
+        found.setdefault(_int(target), {}).setdefault(str(emoji), []).append(str(nick))
+    return [
+        replace(m, reactions=tuple(Reaction(e, tuple(n)) for e, n in found[m.id].items()))
+        if m.id in found
+        else m
+        for m in messages
+    ]
+
+
+def merge_in_order(
+    messages: list[StoredMessage], changes: list[StoredChange], limit: int
+) -> list[StoredMessage | StoredChange]:
+    """The first ``limit`` of both (each oldest first), in id order: what a gap repair reads."""
+    merged: list[StoredMessage | StoredChange] = sorted([*messages, *changes], key=lambda item: item.id)
+    return merged[:limit]

@@ -1,0 +1,157 @@
+"""Changes to messages on PostgreSQL: stored inside the writer's batch transaction, and read back.
+
+The batch holds its rooms' rows locked (pg_batch.py), so a change reads its
+target, takes the room's next id (``last_id + 1`` on the locked row, the
+counter messages use) and writes, without another node in between. A
+deletion empties the message's text and every edit of it in the same
+transaction, and drops its reactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from ..events import DELETE, EDIT, ReplyQuote, StoredChange, StoredMessage
+from .change_rules import Changed, ChangeRequest, TargetState, decide
+from .message_rows import (
+    CHANGE_COLUMNS,
+    MESSAGE_COLUMNS,
+    MESSAGE_SOURCE,
+    change_from_row,
+    merge_in_order,
+    message_from_row,
+    with_reactions,
+)
+
+Connection = psycopg.AsyncConnection[TupleRow]
+
+_TARGET = """
+SELECT m.account_id, m.deleted, m.message,
+  EXISTS (SELECT 1 FROM reactions x WHERE x.room = m.room AND x.target = m.id AND x.emoji = %s
+          AND x.account_id = %s)
+FROM messages m WHERE m.room = %s AND m.id = %s
+"""
+_NEXT_ID = "UPDATE rooms SET last_id = last_id + 1 WHERE room = %s RETURNING last_id"
+_INSERT = (
+    f"INSERT INTO changes (room, {CHANGE_COLUMNS}, account_id)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+)
+_REPLIES = """
+SELECT q.id, m.nick, m.message, m.deleted
+FROM unnest(%s::bigint[]) AS q (id) JOIN messages m ON m.room = %s AND m.id = q.id
+"""
+
+
+@dataclass(slots=True)
+class PendingChange:
+    """A change to a message waiting for the next batch."""
+
+    room: str
+    request: ChangeRequest
+    ts: int
+    future: asyncio.Future[Changed]
+
+
+async def reply_quotes(conn: Connection, room: str, ids: list[int]) -> dict[int, ReplyQuote]:
+    """The messages of ``room`` that replies answer, by id, as they are now."""
+    rows = await (await conn.execute(_REPLIES, (ids, room))).fetchall()
+    return {
+        int(i): ReplyQuote(int(i), str(nick), None if deleted else str(text))
+        for i, nick, text, deleted in rows
+    }
+
+
+async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
+    """Store one change inside the batch's transaction; ChangeRefusedError when refused."""
+    room, request, ts = pending.room, pending.request, pending.ts
+    row = await (
+        await conn.execute(_TARGET, (request.emoji, request.account_id, room, request.target))
+    ).fetchone()
+    target = None if row is None else TargetState(row[0], bool(row[1]), str(row[2]), bool(row[3]))
+    if not decide(request, target):
+        return Changed(request.target, None)
+    next_row = await (await conn.execute(_NEXT_ID, (room,))).fetchone()
+    assert next_row is not None  # the batch locked (so made) the room's row
+    change = StoredChange(
+        int(next_row[0]), room, request.kind, request.target, request.nick, ts, request.text,
+        request.emoji, request.on,
+    )  # fmt: skip
+    await conn.execute(
+        _INSERT,
+        (room, change.id, change.kind, change.target, change.nick, ts, change.text, change.emoji,
+         change.on, request.account_id),
+    )  # fmt: skip
+    await _apply_to_target(conn, room, request, change)
+    return Changed(request.target, change)
+
+
+async def _apply_to_target(conn: Connection, room: str, request: ChangeRequest, change: StoredChange) -> None:
+    key = (room, request.target)
+    if request.kind == EDIT:
+        await conn.execute(
+            "UPDATE messages SET message = %s, edited = %s WHERE room = %s AND id = %s",
+            (request.text, change.ts, *key),
+        )
+    elif request.kind == DELETE:
+        await conn.execute(
+            "UPDATE messages SET message = '', deleted = TRUE WHERE room = %s AND id = %s", key
+        )
+        await conn.execute("UPDATE changes SET text = '' WHERE room = %s AND target = %s", key)
+        await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
+    elif request.on:
+        await conn.execute(
+            "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
+            " VALUES (%s, %s, %s, %s, %s, %s)",
+            (*key, request.emoji, request.account_id, request.nick, change.id),
+        )
+    else:
+        await conn.execute(
+            "DELETE FROM reactions WHERE room = %s AND target = %s AND emoji = %s AND account_id = %s",
+            (*key, request.emoji, request.account_id),
+        )
+
+
+async def read_messages(
+    conn: Connection, room: str, low: int, high: int, limit: int, newest: bool
+) -> list[StoredMessage]:
+    """Up to ``limit`` messages with low < id < high in their current state, oldest first."""
+    query = (
+        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_SOURCE} WHERE m.room = %s AND m.id > %s AND m.id < %s"
+        f" ORDER BY m.id {'DESC' if newest else 'ASC'} LIMIT %s"
+    )
+    rows = await (await conn.execute(query, (room, low, high, limit))).fetchall()
+    messages = [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+    if not messages:
+        return messages
+    found = await (
+        await conn.execute(
+            "SELECT target, emoji, nick FROM reactions WHERE room = %s AND target = ANY(%s)"
+            " ORDER BY target, id",
+            (room, [m.id for m in messages]),
+        )
+    ).fetchall()
+    return with_reactions(messages, found)
+
+
+async def read_changes(
+    conn: Connection, room: str, after: int, before: int, limit: int, newest: bool
+) -> list[StoredChange]:
+    """Up to ``limit`` changes with after < id < before, oldest first (with ``newest``, the latest such)."""
+    query = (
+        f"SELECT {CHANGE_COLUMNS} FROM changes WHERE room = %s AND id > %s AND id < %s"
+        f" ORDER BY id {'DESC' if newest else 'ASC'} LIMIT %s"
+    )
+    rows = await (await conn.execute(query, (room, after, before, limit))).fetchall()
+    return [change_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+
+
+async def read_sequence(
+    conn: Connection, room: str, after: int, limit: int
+) -> list[StoredMessage | StoredChange]:
+    """The first ``limit`` messages and changes with id > ``after``, in id order."""
+    messages = await read_messages(conn, room, after, 2**62, limit, False)
+    return merge_in_order(messages, await read_changes(conn, room, after, 2**62, limit, False), limit)

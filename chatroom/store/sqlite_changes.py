@@ -1,0 +1,123 @@
+"""Changes to messages on SQLite: stored inside the writer's batch transaction, and read back.
+
+Functions of a connection, like sqlite_sql.py's. A change's id comes from
+the same counter as the batch's messages (``next_id``), so both share the
+room's one sequence; a deletion empties the message's text and every edit
+of it in the same transaction, and drops its reactions.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+from ..events import DELETE, EDIT, ReplyQuote, StoredChange, StoredMessage
+from .change_rules import Changed, ChangeRequest, TargetState, decide, reply_refusal
+from .message_rows import (
+    CHANGE_COLUMNS,
+    MESSAGE_COLUMNS,
+    MESSAGE_SOURCE,
+    change_from_row,
+    message_from_row,
+    reactions_sql,
+    with_reactions,
+)
+
+# At most this many ids in one IN (...): SQLite's variable limit is far above.
+_CHUNK = 500
+
+
+def reply_quote(conn: sqlite3.Connection, room: str, reply_to: int) -> ReplyQuote:
+    """The message a reply answers, as it is now; ChangeRefusedError when the room has none."""
+    row = conn.execute(
+        "SELECT nick, message, deleted FROM messages WHERE room = ? AND id = ?", (room, reply_to)
+    ).fetchone()
+    if row is None:
+        raise reply_refusal(reply_to)
+    return ReplyQuote(reply_to, str(row[0]), None if row[2] else str(row[1]))
+
+
+def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> TargetState | None:
+    row = conn.execute(
+        "SELECT account_id, deleted, message FROM messages WHERE room = ? AND id = ?", (room, request.target)
+    ).fetchone()
+    if row is None:
+        return None
+    reacted = conn.execute(
+        "SELECT 1 FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
+        (room, request.target, request.emoji, request.account_id),
+    ).fetchone()
+    return TargetState(row[0], bool(row[1]), str(row[2]), reacted is not None)
+
+
+def apply_change(
+    conn: sqlite3.Connection, room: str, request: ChangeRequest, ts: int, next_id: Callable[[], int]
+) -> Changed:
+    """Store one change (inside the caller's transaction); ChangeRefusedError when refused."""
+    if not decide(request, _target(conn, room, request)):
+        return Changed(request.target, None)
+    change = StoredChange(
+        next_id(),
+        room,
+        request.kind,
+        request.target,
+        request.nick,
+        ts,
+        request.text,
+        request.emoji,
+        request.on,
+    )
+    conn.execute(
+        f"INSERT INTO changes (room, {CHANGE_COLUMNS}, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (room, change.id, change.kind, change.target, change.nick, ts, change.text, change.emoji,
+         int(change.on), request.account_id),
+    )  # fmt: skip
+    key = (room, request.target)
+    if request.kind == EDIT:
+        conn.execute(
+            "UPDATE messages SET message = ?, edited = ? WHERE room = ? AND id = ?", (request.text, ts, *key)
+        )
+    elif request.kind == DELETE:
+        conn.execute("UPDATE messages SET message = '', deleted = 1 WHERE room = ? AND id = ?", key)
+        conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
+        conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
+    elif request.on:
+        conn.execute(
+            "INSERT INTO reactions (room, target, emoji, account_id, nick, id) VALUES (?, ?, ?, ?, ?, ?)",
+            (*key, request.emoji, request.account_id, request.nick, change.id),
+        )
+    else:
+        conn.execute(
+            "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
+            (*key, request.emoji, request.account_id),
+        )
+    return Changed(request.target, change)
+
+
+def read_messages(
+    conn: sqlite3.Connection, room: str, low: int, high: int, limit: int, newest: bool
+) -> list[StoredMessage]:
+    """Up to ``limit`` messages with low < id < high in their current state, oldest first."""
+    query = (
+        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_SOURCE} WHERE m.room = ? AND m.id > ? AND m.id < ?"
+        f" ORDER BY m.id {'DESC' if newest else 'ASC'} LIMIT ?"
+    )
+    rows = conn.execute(query, (room, low, high, limit)).fetchall()
+    messages = [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+    found: list[tuple[object, ...]] = []
+    for start in range(0, len(messages), _CHUNK):
+        ids = [m.id for m in messages[start : start + _CHUNK]]
+        found += conn.execute(reactions_sql(len(ids), "?"), (room, *ids)).fetchall()
+    return with_reactions(messages, found)
+
+
+def read_changes(
+    conn: sqlite3.Connection, room: str, after: int, before: int, limit: int, newest: bool
+) -> list[StoredChange]:
+    """Up to ``limit`` changes with after < id < before, oldest first (with ``newest``, the latest such)."""
+    query = (
+        f"SELECT {CHANGE_COLUMNS} FROM changes WHERE room = ? AND id > ? AND id < ?"
+        f" ORDER BY id {'DESC' if newest else 'ASC'} LIMIT ?"
+    )
+    rows = conn.execute(query, (room, after, before, limit)).fetchall()
+    return [change_from_row(room, row) for row in (rows[::-1] if newest else rows)]
