@@ -16,6 +16,9 @@ from tests.rooms_case import RoomsCase, token_for
 
 SECRET = "launch-code-7f3a91"
 TITLE = "Covert Title 55"
+# Written by changes to messages: an edit, a reaction, a reply.
+EDITED = "edited-code-4c2e"
+EMOJI = "\U0001f9ed"
 
 
 class OutsiderTest(RoomsCase):
@@ -32,13 +35,20 @@ class OutsiderTest(RoomsCase):
             client, _ = await self.enter("ann", room)
             await self.recv_type(client, "sys")
             await self.send(client, {"type": "message", "message": SECRET, "ref": "s"})
-            assert (await self.recv_type(client, "ack"))["id"] >= 1
+            first = (await self.recv_type(client, "ack"))["id"]
+            for change in (
+                {"type": "message", "message": SECRET, "reply_to": first, "ref": "r"},
+                {"type": "edit", "id": first, "message": EDITED, "ref": "e"},
+                {"type": "react", "id": first, "emoji": EMOJI, "on": True, "ref": "x"},
+            ):
+                await self.send(client, change)
+                assert "id" in await self.recv_type(client, "ack")
             client.close()
         return ["hidden-plans", dm["room"]]
 
     def assert_clean(self, raw: bytes | str, *rooms: str) -> None:
         data = raw.encode() if isinstance(raw, str) else raw
-        for secret in (SECRET, TITLE, *rooms):
+        for secret in (SECRET, TITLE, EDITED, EMOJI, *rooms):
             assert secret.encode() not in data, (secret, data[:300])
 
     async def socket_bytes(self, who: str, room: str, **params: str | int) -> tuple[str, int | None]:

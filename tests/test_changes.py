@@ -1,0 +1,130 @@
+"""changes.py: the frames of changes to messages, parsed and built without any I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatroom import changes, protocol
+from chatroom.events import DELETE, EDIT, REACTION, Reaction, ReplyQuote, StoredChange, StoredMessage
+from chatroom.protocol import MessageFrame, ProtocolError
+from chatroom.store.change_rules import ChangeRefusedError, ChangeRequest, TargetState, decide
+
+
+def refused(data: str) -> ProtocolError:
+    """The refusal of a frame that must be refused."""
+    with pytest.raises(ProtocolError) as error:
+        changes.parse_frame(data)
+    return error.value
+
+
+def test_change_frames_parse() -> None:
+    """edit, delete and react frames become their requests; text is trimmed like a message's."""
+    assert changes.parse_frame('{"type":"edit","id":3,"message":" hi ","ref":"a"}') == changes.EditFrame(
+        3, "hi", "a"
+    )
+    assert changes.parse_frame('{"type":"delete","id":3}') == changes.DeleteFrame(3)
+    react = changes.parse_frame('{"type":"react","id":3,"emoji":"\U0001f44d","on":false,"ref":"b"}')
+    assert react == changes.ReactFrame(3, "\U0001f44d", False, "b")
+
+
+def test_a_message_may_reply() -> None:
+    """reply_to is kept on a message frame; version 1 frames parse as before."""
+    assert changes.parse_frame('{"type":"message","message":"yes","reply_to":7}') == MessageFrame(
+        "yes", None, 7
+    )
+    assert changes.parse_frame("plain text") == MessageFrame("plain text")
+    assert changes.parse_frame('{"type":"typing"}') == protocol.TypingFrame()
+
+
+@pytest.mark.parametrize(
+    ("data", "code"),
+    [
+        ('{"type":"edit","message":"x","ref":"r"}', "bad_request"),
+        ('{"type":"edit","id":0,"message":"x"}', "bad_request"),
+        ('{"type":"edit","id":true,"message":"x"}', "bad_request"),
+        ('{"type":"edit","id":1,"message":5}', "bad_request"),
+        ('{"type":"edit","id":1,"message":""}', "empty"),
+        ('{"type":"delete","id":"1"}', "bad_request"),
+        ('{"type":"react","id":1,"emoji":"\U0001f44d"}', "bad_request"),
+        ('{"type":"react","id":1,"emoji":"","on":true}', "bad_request"),
+        ('{"type":"react","id":1,"emoji":"ab","on":true}', "bad_request"),
+        ('{"type":"react","id":1,"emoji":"\U0001f44d \U0001f44d","on":true}', "bad_request"),
+        ('{"type":"react","id":1,"emoji":"' + "\U0001f44d" * 65 + '","on":true}', "bad_request"),
+        ('{"type":"message","message":"x","reply_to":-1}', "bad_request"),
+    ],
+)
+def test_bad_change_frames_are_refused(data: str, code: str) -> None:
+    """Missing or mistyped ids, emoji that are no symbol, too long or spaced: refused with the code."""
+    assert refused(data).code == code
+
+
+def test_emoji_of_many_code_points_are_accepted() -> None:
+    """A family with joiners, a flag, a keycap and a plain symbol are emoji."""
+    for emoji in (
+        "\U0001f468\u200d\U0001f469\u200d\U0001f467",
+        "\U0001f1eb\U0001f1f7",
+        "1\ufe0f\u20e3",
+        "\u2665",
+    ):
+        assert changes.clean_emoji(emoji) == emoji
+
+
+def test_a_user_frame_carries_the_current_state() -> None:
+    """Edited, reactions and a quoted reply appear only when they apply; a deleted message shows nothing."""
+    plain = StoredMessage(1, "lobby", "ann", "hi", 10)
+    assert changes.message_frame(plain) == protocol.user_frame(1, "lobby", "ann", "hi", 10)
+    rich = StoredMessage(
+        2, "lobby", "bob", "yes", 11, reply_to=ReplyQuote(1, "ann", "hi" * 80), edited=12,
+        reactions=(Reaction("\u2665", ("ann", "carl")),),
+    )  # fmt: skip
+    frame = changes.message_frame(rich)
+    assert frame["edited"] == 12 and frame["reactions"] == [{"emoji": "\u2665", "nicks": ["ann", "carl"]}]
+    assert frame["reply_to"]["id"] == 1 and len(frame["reply_to"]["message"]) == changes.QUOTE_LENGTH
+    gone = StoredMessage(3, "lobby", "bob", "", 11, reply_to=ReplyQuote(1, "ann", None), deleted=True)
+    assert changes.message_frame(gone) == {**protocol.user_frame(3, "lobby", "bob", "", 11), "deleted": True}
+    orphan = StoredMessage(4, "lobby", "bob", "ok", 11, reply_to=ReplyQuote(1, "ann", None))
+    assert changes.message_frame(orphan)["reply_to"] == {"id": 1, "nick": "ann", "message": None}
+
+
+def test_change_frames_name_their_target() -> None:
+    """Each kind has its own fields, and its own id."""
+    assert changes.change_frame(StoredChange(5, "r", EDIT, 2, "ann", 9, text="new")) == {
+        "type": "edit", "id": 5, "room": "r", "target": 2, "nick": "ann", "message": "new", "ts": 9,
+    }  # fmt: skip
+    assert changes.change_frame(StoredChange(6, "r", DELETE, 2, "root", 9)) == {
+        "type": "delete", "id": 6, "room": "r", "target": 2, "nick": "root", "ts": 9,
+    }  # fmt: skip
+    assert changes.change_frame(StoredChange(7, "r", REACTION, 2, "bob", 9, emoji="\u2665", on=True)) == {
+        "type": "reaction", "id": 7, "room": "r", "target": 2, "nick": "bob", "emoji": "\u2665", "on": True,
+        "ts": 9,
+    }  # fmt: skip
+
+
+def test_a_replay_keeps_the_newest_changes_that_fit() -> None:
+    """Without since there is no replay; with one, older changes past the budget are cut and said so."""
+    assert changes.replay_page(None, 10, 1000) == (None, False)
+    found = [StoredChange(i, "r", EDIT, 1, "ann", 0, text="x" * 100) for i in range(1, 21)]
+    shown, cut = changes.replay_page(found, 1000, 4 * 1000)
+    assert cut and shown is not None and shown[-1].id == 20 and len(shown) < 20
+    assert changes.replay_page(found[:2], 1000, 10**6) == (found[:2], False)
+
+
+def test_the_rules_of_who_changes_what() -> None:
+    """Only the author edits; the author or an administrator deletes; a repeat changes nothing."""
+    mine = TargetState(1, False, "text")
+    assert decide(ChangeRequest(EDIT, 1, "ann", 1, text="new"), mine)
+    assert not decide(ChangeRequest(EDIT, 1, "ann", 1, text="text"), mine)
+    assert decide(ChangeRequest(DELETE, 1, "root", 9, any_author=True), mine)
+    assert not decide(ChangeRequest(DELETE, 1, "ann", 1), TargetState(1, True, ""))
+    assert not decide(
+        ChangeRequest(REACTION, 1, "bob", 2, emoji="x", on=True), TargetState(1, False, "", True)
+    )
+    for request, target, code in (
+        (ChangeRequest(EDIT, 1, "root", 9, any_author=True, text="x"), mine, "forbidden"),
+        (ChangeRequest(DELETE, 1, "bob", 2), TargetState(None, False, "a guest's"), "forbidden"),
+        (ChangeRequest(REACTION, 1, "bob", 2, emoji="x", on=True), TargetState(1, True, ""), "no_message"),
+        (ChangeRequest(EDIT, 1, "ann", 1, text="x"), None, "no_message"),
+    ):
+        with pytest.raises(ChangeRefusedError) as error:
+            decide(request, target)
+        assert error.value.code == code
