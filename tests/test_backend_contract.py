@@ -14,14 +14,16 @@ from pathlib import Path
 import pytest
 
 from chatroom import protocol
-from chatroom.backend import Backend, BackendError, StoredMessage, TypingEvent
+from chatroom.backend import Backend, BackendError, StoredChange, StoredMessage, TypingEvent
 from chatroom.bus.base import Bus, account_owner, connection_owner
 from chatroom.bus.local import LocalBus
 from chatroom.bus.redis import RedisBus
+from chatroom.events import EDIT
 from chatroom.service import ChatService
 from chatroom.store import postgres as postgres_store
 from chatroom.store import sqlite as sqlite_store
 from chatroom.store.base import Store
+from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.sqlite import SQLiteStore
 
@@ -741,3 +743,30 @@ def test_failures_older_than_the_window_no_longer_count(make_backend: Callable[[
         assert await backend.failure_wait("a:10.0.0.1", 2, 0.3) == 0
 
     run(make_backend(), scenario)
+
+
+def test_changes_are_delivered_in_order_and_kept(make_durable_backend: Callable[[], Backend]) -> None:
+    """A change is delivered among messages in id order, and after a restart history shows its effect."""
+
+    async def publish(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        first = await backend.publish("lobby", "ann", "helo", account_id=1)
+        edited = await backend.change("lobby", ChangeRequest(EDIT, first.id, "ann", 1, text="hello"))
+        again = await backend.change("lobby", ChangeRequest(EDIT, first.id, "ann", 1, text="hello"))
+        second = await backend.publish("lobby", "bob", "hi", account_id=2, reply_to=first.id)
+        assert edited.change is not None and again.change is None
+        await sink.wait_for(lambda s: len([e for e in s.events if isinstance(e, StoredChange)]) >= 1)
+        await sink.wait_for(lambda s: len(s.messages()) >= 2)
+        ids = [e.id for e in sink.events if isinstance(e, StoredMessage | StoredChange)]
+        assert ids == [first.id, edited.change.id, second.id] == [1, 2, 3]
+
+    async def reopened(backend: Backend) -> None:
+        first, second = await backend.history("lobby")
+        assert (first.text, first.edited is not None, first.account_id) == ("hello", True, 1)
+        assert second.reply_to is not None and second.reply_to.text == "hello"
+        assert [c.id for c in await backend.changes("lobby", after=0, before=10, limit=10)] == [2]
+        assert await backend.last_id("lobby") == 3
+
+    run(make_durable_backend(), publish)
+    run(make_durable_backend(), reopened)

@@ -20,8 +20,20 @@ import pytest
 from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
-from chatroom.events import ROOM_MEMBERS, SIGNED_OUT, AccountNotice, Notice, RoomNotice
+from chatroom.bus.redis_frames import decode_frame, message_frames
+from chatroom.events import (
+    DELETE,
+    EDIT,
+    REACTION,
+    ROOM_MEMBERS,
+    SIGNED_OUT,
+    AccountNotice,
+    Notice,
+    RoomNotice,
+    StoredChange,
+)
 from chatroom.service import ChatService
+from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
@@ -830,3 +842,77 @@ def test_a_node_whose_redis_came_back_rechecks_what_notices_decide(own_redis: Re
 
 async def _true(value: bool) -> bool:
     return value
+
+
+def sequenced(seen: Collector) -> list[tuple[int, str]]:
+    """The ids and kinds of the messages and changes a sink got, in order."""
+    return [
+        (e.id, "message" if isinstance(e, StoredMessage) else e.kind)
+        for e in seen.events
+        if isinstance(e, StoredMessage | StoredChange)
+    ]
+
+
+def test_changes_reach_the_other_node_in_id_order(shared_redis: RedisServer) -> None:
+    """Edits, reactions, deletions and a reply stored on one node reach the other once each, in id order."""
+
+    async def scenario(left: Node, right: Node) -> None:
+        seen = Collector()
+        await right.subscribe("lobby", seen)
+        first = await left.publish("lobby", "ann", "hi", account_id=1)
+        await left.change("lobby", ChangeRequest(EDIT, first.id, "ann", 1, text="hello"))
+        reply = await left.publish("lobby", "bob", "hey", account_id=2, reply_to=first.id)
+        await left.change("lobby", ChangeRequest(REACTION, first.id, "bob", 2, emoji="\u2665", on=True))
+        await left.change("lobby", ChangeRequest(DELETE, first.id, "ann", 1))
+        await seen.wait_for(lambda s: len(sequenced(s)) >= 5)
+        await asyncio.sleep(0.2)
+        assert sequenced(seen) == [
+            (1, "message"),
+            (2, "edit"),
+            (3, "message"),
+            (4, "reaction"),
+            (5, "delete"),
+        ]
+        changes = [e for e in seen.events if isinstance(e, StoredChange)]
+        assert (changes[0].text, changes[1].emoji, changes[1].on) == ("hello", "\u2665", True)
+        delivered_reply = seen.messages()[1]
+        assert delivered_reply == reply and delivered_reply.reply_to is not None
+        assert delivered_reply.reply_to.nick == "ann"
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_changes_lost_by_the_bus_are_repaired_from_the_store(shared_redis: RedisServer) -> None:
+    """Changes stored while a node's subscription was cut reach it from the store, in order, once."""
+
+    async def scenario(listener: Node, sender: Node) -> None:
+        seen = Collector()
+        await listener.subscribe("lobby", seen)
+        await sender.publish("lobby", "ann", "0", account_id=1)
+        await seen.wait_for(lambda s: len(s.messages()) == 1)
+        admin = shared_redis.client()
+        admin.client_kill_filter(_type="pubsub")
+        admin.close()
+        for i in range(1, 11):
+            await sender.change("lobby", ChangeRequest(EDIT, 1, "ann", 1, text=str(i)))
+            await asyncio.sleep(0.005)
+        await sender.publish("lobby", "ann", "last", account_id=1)
+        await seen.wait_for(lambda s: len(sequenced(s)) >= 12)
+        await asyncio.sleep(0.3)
+        assert [i for i, _ in sequenced(seen)] == list(range(1, 13))
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_frames_of_older_nodes_still_decode() -> None:
+    """A message row of five or six fields (an older node's) is a message without author or reply."""
+    old = b"mnode-x\n" + b'[[4,"ann","hi",1700000000000,false],[5,"bob","yo",1700000000001,false,true]]'
+    decoded = decode_frame("lobby", old, b"node-y")
+    assert decoded == [
+        StoredMessage(4, "lobby", "ann", "hi", 1700000000000),
+        StoredMessage(5, "lobby", "bob", "yo", 1700000000001, False, True),
+    ]
+    [change] = decode_frame(
+        "lobby", message_frames(b"node-x", [StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")])[0], b"y"
+    )
+    assert change == StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")
