@@ -7,10 +7,10 @@ from typing import Any
 
 import orjson
 
-from . import access, metrics, protocol
+from . import access, changes, metrics, protocol
 from .access import Readable, member_names
 from .api import ApiError, JsonHandler, room_not_found
-from .backend import BackendError
+from .backend import BackendError, StoredMessage
 from .identity import Identity
 from .protocol import ProtocolError
 from .store.records import DIRECT, RoomRecord
@@ -98,14 +98,26 @@ class MessagesHandler(JsonHandler):
         limit = 50 if limit is None else min(limit, MAX_API_LIMIT)
         if limit < 1:
             raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        around = self.int_argument("around")
+        if around is not None and (after is not None or before is not None):
+            raise ApiError(400, protocol.BAD_REQUEST, "around cannot be combined with after or before")
         if not await self.unavailable_if_failing(self.readable(room)):
             raise room_not_found()
-        # With only "after", page forwards from it; otherwise show the newest.
-        newest = after is None or before is not None
-        messages = await self.unavailable_if_failing(
-            self.backend.history(room, after=after, before=before, limit=limit, newest=newest)
-        )
-        self.send_json({"room": room, "messages": [protocol.frame_of(m) for m in messages]})
+        if around is not None:
+            messages = await self.unavailable_if_failing(self._around(room, around, limit))
+        else:
+            # With only "after", page forwards from it; otherwise show the newest.
+            newest = after is None or before is not None
+            messages = await self.unavailable_if_failing(
+                self.backend.history(room, after=after, before=before, limit=limit, newest=newest)
+            )
+        self.send_json({"room": room, "messages": [changes.message_frame(m) for m in messages]})
+
+    async def _around(self, room: str, around: int, limit: int) -> list[StoredMessage]:
+        """Up to ``limit`` messages around id ``around``: it and older ones, then newer (a permalink)."""
+        older = await self.backend.history(room, before=around + 1, limit=(limit + 1) // 2)
+        newer = await self.backend.history(room, after=around, limit=limit - len(older), newest=False)
+        return older + newer
 
     async def readable(self, room: str) -> bool:
         """Whether the asker may read the room: access says so, or it is a guests' room not yet written to."""

@@ -94,6 +94,7 @@ class OutsiderTest(RoomsCase):
                     f"/api/rooms/{room}/messages",
                     f"/api/rooms/{room}/messages?after=0",
                     f"/api/rooms/{room}/messages?before=100&limit=500",
+                    f"/api/rooms/{room}/messages?around=1",
                 ):
                     status, _, raw = await self.api("GET", path, who)
                     assert status in (200, 404)

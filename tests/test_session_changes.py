@@ -189,6 +189,22 @@ class ChangesTest(RoomsCase):
         assert live["id"] == later["id"] == gone["id"] + 1
         await self.nothing_more(bob)
 
+    @gen_test(timeout=30)
+    async def test_the_api_pages_around_a_message_in_its_current_state(self) -> None:
+        """around=ID gives the message, older ones and newer ones, edited and deleted as they are now."""
+        ann, _ = await self.town()
+        ids = [await self.post(ann, f"m{i}") for i in range(10)]
+        await self.ask(ann, {"type": "edit", "id": ids[4], "message": "m4 edited"})
+        await self.ask(ann, {"type": "delete", "id": ids[5]})
+        status, body, _ = await self.api("GET", f"/api/rooms/town/messages?around={ids[4]}&limit=4", "bob")
+        assert status == 200
+        assert [(m["id"], m["message"]) for m in body["messages"]] == [
+            (ids[3], "m3"), (ids[4], "m4 edited"), (ids[5], ""), (ids[6], "m6"),
+        ]  # fmt: skip
+        assert body["messages"][1]["edited"] and body["messages"][2]["deleted"] is True
+        status, body, _ = await self.api("GET", "/api/rooms/town/messages?around=3&after=1", "bob")
+        assert (status, body["error"]) == (400, "bad_request")
+
 
 class GuestChangesTest(RoomsCase):
     """Where guests are let in, a guest may reply but not edit, delete or react."""
