@@ -7,6 +7,7 @@ import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
+import {onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
 import * as messages from "./messages.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
@@ -37,6 +38,7 @@ function routeFrames() {
   });
   on(FRAME.HISTORY, (frame) => {
     const {purpose, messages: shown} = messages.onHistory(frame);
+    onHistoryChanges(frame, purpose);
     if (purpose === "page") return;
     shown.forEach(composer.settleBy);
     if (purpose === "replay") composer.givePendingBack();
@@ -51,12 +53,14 @@ function routeFrames() {
   on(FRAME.TYPING, people.onTyping);
   on(FRAME.ACK, composer.onAck);
   on(FRAME.ERROR, (frame) => {
+    if (onRefusedChange(frame)) return;
     if (IDENTITY_ERRORS.has(frame.code)) identity.onIdentityRefused(frame);
     else if (ROOM_ERRORS.has(frame.code)) onRoomRefused(frame.code);
     else composer.onRefused(frame);
   });
   on(FRAME.ROOM, onRoomFrame);
   on(FRAME.ROOM_GONE, onRoomGone);
+  wireChanges();
   configure({
     since: messages.lastId,
     closed: () => {

@@ -6,6 +6,7 @@ import {sendFrame, socketOpen} from "./connection.js";
 import {ui} from "./dom.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {explain} from "./refusals.js";
+import {cancelReply, replyTarget} from "./reply.js";
 import {isOwnMessage} from "./session.js";
 
 const TYPING_SEND_EVERY_MS = 2500;
@@ -52,7 +53,7 @@ export function sendMessage() {
   box.pending = {ref, raw, text};
   clearSendError();
   ui.composer.classList.add("sending");
-  sendFrame({type: FRAME.MESSAGE, message: raw, ref});
+  sendFrame({type: FRAME.MESSAGE, message: raw, ref, reply_to: replyTarget()});
   box.lastTypingSent = 0;
 }
 
@@ -61,6 +62,7 @@ function settlePending() {
   const {raw} = box.pending;
   box.pending = null;
   ui.composer.classList.remove("sending");
+  cancelReply();
   const value = ui.text.value;
   if (value === raw) ui.text.value = "";
   else if (value.startsWith(raw)) ui.text.value = value.slice(raw.length).replace(/^\s+/, "");

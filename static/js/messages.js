@@ -6,6 +6,7 @@
 import {sendFrame, socketOpen} from "./connection.js";
 import {textNode, ui} from "./dom.js";
 import {FRAME, HISTORY_PAGE, nickKey} from "./protocol.js";
+import {decorate} from "./message_state.js";
 import {lineItem, messageItem, regroup} from "./render.js";
 import {isOwnMessage, session} from "./session.js";
 
@@ -32,6 +33,14 @@ const list = {
 };
 
 export const lastId = () => list.lastId;
+
+// A change to a message took an id of the room's sequence: ``since`` counts it.
+export function noteId(id) {
+  if (typeof id === "number") list.lastId = Math.max(list.lastId, id);
+}
+
+export const itemById = (id) => list.byId.get(id) || null;
+export const hasEarlier = () => list.hasEarlier;
 
 // --- scrolling -----------------------------------------------------------------
 
@@ -96,6 +105,7 @@ function addMessage(frame) {
     return false;
   }
   const item = messageItem(frame, isOwnMessage(frame));
+  decorate(item, frame);
   list.byId.set(frame.id, item);
   placeById(item, frame.id);
   regroup(item);
@@ -115,7 +125,7 @@ export function addLine(className, nodes, ts) {
   return item;
 }
 
-function oldestId() {
+export function oldestId() {
   let oldest = Infinity;
   for (const id of list.byId.keys()) oldest = Math.min(oldest, id);
   return oldest === Infinity ? 0 : oldest;

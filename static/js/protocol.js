@@ -22,6 +22,10 @@ export const FRAME = Object.freeze({
   ERROR: "error",
   ROOM: "room", // a room one may see was created or changed (version 2)
   ROOM_GONE: "room_gone", // a room is no longer one's to see (version 2)
+  EDIT: "edit", // a message's new text, both ways (version 2)
+  DELETE: "delete", // a message deleted, both ways (version 2)
+  REACTION: "reaction", // a reaction put on or taken back (version 2)
+  REACT: "react", // client to server: put on or take back one's reaction (version 2)
   MESSAGE: "message", // client to server
 });
 
@@ -40,6 +44,7 @@ export const ERROR = Object.freeze({
   FORBIDDEN: "forbidden",
   NOT_FOUND: "not_found",
   READ_ONLY: "read_only",
+  NO_MESSAGE: "no_message", // a change to a message the room does not have (version 2)
 });
 
 // Close codes (docs/protocol.md, "Closing").

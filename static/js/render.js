@@ -25,9 +25,14 @@ export function messageItem(frame, own) {
   meta.append(textNode(" "), timeElement(frame.ts));
   const body = element("p", "text");
   body.dir = "auto";
-  appendLinkified(body, frame.message);
+  renderText(body, frame.message);
   item.append(avatar, meta, body);
   return item;
+}
+
+// A message's text into its body element (on arrival, and again after an edit).
+export function renderText(body, text) {
+  appendLinkified(body, text);
 }
 
 export function lineItem(className, nodes, ts) {

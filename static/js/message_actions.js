@@ -1,0 +1,190 @@
+// What one can do with a message: reply, react, edit and delete one's own
+// (an administrator deletes any), copy its link. One toolbar serves every
+// message: it moves to the message under the pointer (desktop), or the one
+// long-pressed (phone), so the list holds no buttons per message. Changes
+// go out as frames with refs of their own; their refusals are said here.
+
+import {sendFrame} from "./connection.js";
+import {element, ui} from "./dom.js";
+import {chooseEmoji, closeEmojiChoice} from "./emoji_choice.js";
+import {currentText, isDeleted, onLongPress} from "./message_state.js";
+import {permalink} from "./permalink.js";
+import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
+import {startReply} from "./reply.js";
+import {session} from "./session.js";
+
+const REF_PREFIX = "c";
+const COPIED_MS = 1500;
+
+const toolbar = {node: null, item: null, refCounter: 0};
+
+const idOf = (item) => Number(item.dataset.id);
+const isChangeRef = (ref) => typeof ref === "string" && ref.startsWith(REF_PREFIX + "-");
+
+function sendChange(frame) {
+  toolbar.refCounter += 1;
+  return sendFrame({...frame, ref: `${REF_PREFIX}-${Date.now().toString(36)}-${toolbar.refCounter}`});
+}
+
+export function toggleReaction(id, emoji, on) {
+  sendChange({type: FRAME.REACT, id, emoji, on});
+}
+
+// --- the toolbar ----------------------------------------------------------------------
+
+function button(label, title, action) {
+  const node = element("button", "msg-action", label);
+  node.type = "button";
+  node.title = title;
+  node.setAttribute("aria-label", title);
+  node.addEventListener("click", (event) => {
+    event.stopPropagation();
+    action(event.currentTarget);
+  });
+  return node;
+}
+
+function buttonsFor(item) {
+  const own = item.classList.contains("own");
+  const deleted = isDeleted(item);
+  const nick = item.querySelector(".meta .nick")?.textContent || "";
+  const buttons = [];
+  if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, currentText(item))));
+  if (!deleted && session.isAccount) {
+    buttons.push(button("☺", "React", (anchor) => chooseEmoji(anchor, (e) => toggleReaction(idOf(item), e, true))));
+  }
+  if (!deleted && own && session.isAccount) buttons.push(button("✎", "Edit", () => startEditing(item)));
+  if (!deleted && session.isAccount && (own || session.account?.admin)) {
+    buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
+  }
+  buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
+  return buttons;
+}
+
+function showToolbar(item) {
+  if (toolbar.item === item || item.classList.contains("editing")) return;
+  closeEmojiChoice();
+  if (!toolbar.node) {
+    toolbar.node = element("div", "msg-actions");
+    toolbar.node.setAttribute("role", "toolbar");
+    toolbar.node.setAttribute("aria-label", "Message actions");
+  }
+  toolbar.node.replaceChildren(...buttonsFor(item));
+  toolbar.item = item;
+  item.append(toolbar.node);
+}
+
+function hideToolbar() {
+  closeEmojiChoice();
+  toolbar.node?.remove();
+  toolbar.item = null;
+}
+
+// --- edit, delete, copy -----------------------------------------------------------------
+
+function startEditing(item) {
+  hideToolbar();
+  const body = item.querySelector(".text");
+  const form = element("form", "edit-form");
+  const field = element("textarea");
+  field.value = currentText(item);
+  field.rows = Math.min(8, field.value.split("\n").length + 1);
+  field.setAttribute("aria-label", "Edit the message");
+  const save = element("button", "", "Save");
+  save.type = "submit";
+  const cancel = element("button", "secondary", "Cancel");
+  cancel.type = "button";
+  const problem = element("span", "edit-problem");
+  form.append(field, save, cancel, problem);
+  const finish = () => {
+    form.remove();
+    body.hidden = false;
+    item.classList.remove("editing");
+  };
+  cancel.addEventListener("click", finish);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = field.value.trim();
+    if (!text) return (problem.textContent = "The text is empty: delete the message instead.");
+    if (codePoints(text) > MAX_MESSAGE_CHARS) return (problem.textContent = "That is too long.");
+    if (text !== currentText(item)) sendChange({type: FRAME.EDIT, id: idOf(item), message: field.value});
+    finish();
+  });
+  field.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") finish();
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) form.requestSubmit();
+  });
+  item.classList.add("editing");
+  body.hidden = true;
+  body.after(form);
+  field.focus();
+}
+
+// Asked in the toolbar itself: deleting cannot be undone.
+function confirmDelete(item) {
+  const question = element("span", "msg-question", "Delete for everyone?");
+  const yes = button("Delete", "Delete for everyone", () => {
+    sendChange({type: FRAME.DELETE, id: idOf(item)});
+    hideToolbar();
+  });
+  yes.classList.add("danger");
+  const no = button("Keep", "Keep the message", () => toolbar.node.replaceChildren(...buttonsFor(item)));
+  toolbar.node.replaceChildren(question, yes, no);
+  no.focus();
+}
+
+async function copyLink(item, node) {
+  const link = permalink(idOf(item));
+  try {
+    await navigator.clipboard.writeText(link);
+  } catch {
+    // No clipboard here: the link, selected, for the keyboard to copy.
+    const field = element("input", "msg-link");
+    field.readOnly = true;
+    field.value = link;
+    field.setAttribute("aria-label", "Link to the message");
+    toolbar.node.replaceChildren(field);
+    return field.select();
+  }
+  node.textContent = "✓";
+  node.title = "Link copied";
+  setTimeout(() => (node.textContent = "🔗"), COPIED_MS);
+}
+
+// --- refusals ---------------------------------------------------------------------------
+
+// A refused change, said under the message box; false for a frame that is not one.
+export function onChangeRefused(frame, say) {
+  if (!isChangeRef(frame.ref)) return false;
+  const why = {
+    [ERROR.NO_MESSAGE]: "That message is no longer there: it was deleted.",
+    [ERROR.READ_ONLY]: "This room is archived: its messages cannot be changed.",
+    [ERROR.RATE_LIMITED]: "Too many changes at once: wait a moment and try again.",
+  };
+  say(why[frame.code] || `The change was refused: ${frame.message || frame.code}.`);
+  return true;
+}
+
+// --- wiring -------------------------------------------------------------------------------
+
+export function wireMessageActions() {
+  ui.list.addEventListener("mouseover", (event) => {
+    const item = event.target.closest?.(".msg");
+    if (item) showToolbar(item);
+  });
+  ui.list.addEventListener("mouseleave", () => {
+    if (!document.querySelector(".emoji-choice")) hideToolbar();
+  });
+  onLongPress(ui.list, () => {
+    const item = document.querySelector("#messages .msg:active, #messages .msg.touched");
+    if (item) showToolbar(item);
+  });
+  ui.list.addEventListener(
+    "touchstart",
+    (event) => {
+      for (const old of ui.list.querySelectorAll(".msg.touched")) old.classList.remove("touched");
+      event.target.closest?.(".msg")?.classList.add("touched");
+    },
+    {passive: true},
+  );
+}

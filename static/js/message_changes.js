@@ -1,0 +1,51 @@
+// Changes to messages on the page, wired together: edit, delete and reaction
+// frames (live, and a history frame's ``changes`` after a reconnect) applied
+// to the messages they target, in id order; the toolbar's actions; jumping
+// to a message (permalinks, replies' quotes).
+
+import {on} from "./connection.js";
+import {showSendError} from "./composer.js";
+import {configureState, applyChange, refreshOwnReactions} from "./message_state.js";
+import {onChangeRefused, toggleReaction, wireMessageActions} from "./message_actions.js";
+import * as messages from "./messages.js";
+import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
+import {FRAME} from "./protocol.js";
+import {onDeleted} from "./reply.js";
+
+const state = {jumpedFromAddress: false};
+
+function onChange(frame) {
+  if (!frame || typeof frame.target !== "number") return;
+  messages.noteId(frame.id);
+  const item = messages.itemById(frame.target);
+  if (item) applyChange(item, frame);
+  if (frame.type === FRAME.DELETE) onDeleted(frame.target);
+}
+
+// After messages.onHistory: a replay's changes, then a pending jump.
+export function onHistoryChanges(frame, purpose) {
+  if (Array.isArray(frame.changes)) frame.changes.forEach(onChange);
+  if (purpose === "page") return onPage();
+  if (!state.jumpedFromAddress) {
+    state.jumpedFromAddress = true;
+    jumpFromAddress();
+  }
+}
+
+// A refused change, said like a refused message; false for other refusals.
+export const onRefusedChange = (frame) => onChangeRefused(frame, showSendError);
+
+export function wireChanges() {
+  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION]) on(type, onChange);
+  on(FRAME.WELCOME, refreshOwnReactions);
+  configureState({toggle: toggleReaction, jump: jumpTo});
+  configurePermalinks({
+    itemById: messages.itemById,
+    oldestId: messages.oldestId,
+    hasEarlier: messages.hasEarlier,
+    requestEarlier: messages.requestEarlier,
+    notFound: () => showSendError("That message is not in this room's history any more."),
+  });
+  wireMessageActions();
+  window.addEventListener("hashchange", jumpFromAddress);
+}

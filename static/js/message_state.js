@@ -1,0 +1,176 @@
+// What changes to messages look like on the page (docs/protocol.md, "Changes
+// to messages"): the "edited" mark, the tombstone of a deleted message,
+// reaction chips with their counts and who reacted, and a reply's quote of
+// its original. ``decorate`` adds them to a message element from its user
+// frame; ``applyChange`` applies an edit, delete or reaction frame to the
+// element it targets. Applying one twice is harmless. User text goes in as
+// text nodes only.
+
+import {element, textNode} from "./dom.js";
+import {renderText} from "./render.js";
+import {session} from "./session.js";
+
+const QUOTE_CHARS = 100;
+const LONG_PRESS_MS = 450;
+const SHOW_WHO_MS = 4000;
+
+// Per message element: its reactions (emoji -> nicks, in order) and its current text.
+const reactionsOf = new WeakMap();
+const textOf = new WeakMap();
+
+const hooks = {
+  toggle: (id, emoji, on) => {}, // put on or take back one's reaction
+  jump: (id) => {}, // show message ``id`` (a reply's quote was clicked)
+};
+
+export function configureState(given) {
+  Object.assign(hooks, given);
+}
+
+export const currentText = (item) => textOf.get(item) || "";
+export const isDeleted = (item) => item.classList.contains("deleted");
+
+function shortQuote(text) {
+  const chars = [...text];
+  return chars.length <= QUOTE_CHARS ? text : chars.slice(0, QUOTE_CHARS - 1).join("") + "…";
+}
+
+// --- from a user frame --------------------------------------------------------------
+
+export function decorate(item, frame) {
+  textOf.set(item, frame.message);
+  const original = frame.reply_to;
+  if (original && typeof original === "object" && typeof original.id === "number") {
+    item.querySelector(".text").before(quoteElement(original));
+  }
+  if (frame.deleted === true) return showDeleted(item);
+  if (typeof frame.edited === "number") markEdited(item, frame.edited);
+  const reactions = new Map();
+  for (const r of Array.isArray(frame.reactions) ? frame.reactions : []) {
+    if (r && typeof r.emoji === "string" && Array.isArray(r.nicks)) {
+      reactions.set(r.emoji, r.nicks.filter((nick) => typeof nick === "string"));
+    }
+  }
+  reactionsOf.set(item, reactions);
+  renderReactions(item);
+}
+
+function quoteElement(original) {
+  const quote = element("button", "reply-quote");
+  quote.type = "button";
+  quote.dataset.replyTo = String(original.id);
+  quote.append(element("bdi", "nick", typeof original.nick === "string" ? original.nick : ""), textNode(" "));
+  quote.append(quoteText(original.message));
+  quote.title = "Show the message this answers";
+  quote.addEventListener("click", () => hooks.jump(original.id));
+  return quote;
+}
+
+function quoteText(message) {
+  if (typeof message !== "string") return element("span", "quote-text gone", "message deleted");
+  const text = element("span", "quote-text", shortQuote(message));
+  text.dir = "auto";
+  return text;
+}
+
+// --- the states ------------------------------------------------------------------------
+
+function markEdited(item, ts) {
+  let mark = item.querySelector(".meta .edited");
+  if (!mark) {
+    mark = element("span", "edited", "edited");
+    item.querySelector(".meta").append(mark);
+  }
+  mark.title = `Edited ${new Date(ts).toLocaleString()}`;
+}
+
+function showDeleted(item) {
+  item.classList.add("deleted");
+  textOf.set(item, "");
+  reactionsOf.set(item, new Map());
+  for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who")) gone.remove();
+  item.querySelector(".text").replaceChildren(element("span", "tombstone", "message deleted"));
+  updateQuotes(Number(item.dataset.id), null);
+}
+
+// Replies on the page quote the original as it is now.
+function updateQuotes(id, message) {
+  for (const quote of document.querySelectorAll(`.reply-quote[data-reply-to="${id}"]`)) {
+    quote.querySelector(".quote-text").replaceWith(quoteText(message));
+  }
+}
+
+function renderReactions(item) {
+  item.querySelector(".reactions")?.remove();
+  const reactions = reactionsOf.get(item);
+  if (!reactions || reactions.size === 0) return;
+  const row = element("div", "reactions");
+  for (const [emoji, nicks] of reactions) row.append(chip(item, emoji, nicks));
+  item.querySelector(".text").after(row);
+}
+
+function chip(item, emoji, nicks) {
+  const mine = session.myNick !== "" && nicks.includes(session.myNick);
+  const button = element("button", "reaction");
+  button.type = "button";
+  button.append(element("span", "emoji", emoji), element("span", "count", String(nicks.length)));
+  button.title = nicks.join(", ");
+  button.setAttribute("aria-label", `${emoji} ${nicks.length}: ${nicks.join(", ")}`);
+  button.setAttribute("aria-pressed", String(mine));
+  button.disabled = !session.isAccount;
+  button.addEventListener("click", () => hooks.toggle(Number(item.dataset.id), emoji, !mine));
+  onLongPress(button, () => showWho(item, emoji, nicks));
+  return button;
+}
+
+// On a touch screen there is no hovering: a long press says who reacted.
+function showWho(item, emoji, nicks) {
+  item.querySelector(".reaction-who")?.remove();
+  const who = element("p", "reaction-who", `${emoji} ${nicks.join(", ")}`);
+  item.querySelector(".reactions").after(who);
+  setTimeout(() => who.remove(), SHOW_WHO_MS);
+}
+
+export function onLongPress(target, action) {
+  let timer = 0;
+  const cancel = () => clearTimeout(timer);
+  target.addEventListener(
+    "touchstart",
+    () => {
+      cancel();
+      timer = setTimeout(action, LONG_PRESS_MS);
+    },
+    {passive: true},
+  );
+  for (const end of ["touchend", "touchmove", "touchcancel"]) target.addEventListener(end, cancel, {passive: true});
+}
+
+// --- change frames --------------------------------------------------------------------
+
+// Applies an edit, delete or reaction frame to ``item`` (its target's element).
+export function applyChange(item, frame) {
+  if (isDeleted(item)) return;
+  if (frame.type === "delete") return showDeleted(item);
+  if (frame.type === "edit" && typeof frame.message === "string") {
+    textOf.set(item, frame.message);
+    const body = item.querySelector(".text");
+    body.replaceChildren();
+    renderText(body, frame.message);
+    markEdited(item, frame.ts);
+    return updateQuotes(Number(item.dataset.id), frame.message);
+  }
+  if (frame.type === "reaction" && typeof frame.emoji === "string" && typeof frame.nick === "string") {
+    const reactions = reactionsOf.get(item) || new Map();
+    const nicks = (reactions.get(frame.emoji) || []).filter((nick) => nick !== frame.nick);
+    if (frame.on === true) nicks.push(frame.nick);
+    if (nicks.length) reactions.set(frame.emoji, nicks);
+    else reactions.delete(frame.emoji);
+    reactionsOf.set(item, reactions);
+    renderReactions(item);
+  }
+}
+
+// Chips say which reactions are one's own: known only once the server named us.
+export function refreshOwnReactions() {
+  for (const item of document.querySelectorAll("#messages .msg")) renderReactions(item);
+}
