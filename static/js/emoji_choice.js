@@ -39,8 +39,13 @@ export function chooseEmoji(anchor, chosen) {
     panel.append(button);
   }
   panel.append(otherEmojiForm(pick));
-  anchor.after(panel);
+  anchor.closest(".msg").append(panel);
   open = panel;
+  // Near the bottom of the list, the choice opens upwards, where there is room.
+  const scroller = panel.closest("#scroller");
+  if (scroller && panel.getBoundingClientRect().bottom > scroller.getBoundingClientRect().bottom) {
+    panel.classList.add("above");
+  }
   panel.querySelector("button").focus();
   panel.addEventListener("keydown", (event) => {
     if (event.key === "Escape") closeEmojiChoice();

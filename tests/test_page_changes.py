@@ -1,0 +1,176 @@
+"""Changes to messages on the page (static/js/message_*.js, reply.js, permalink.js) in Debian's Chromium.
+
+Two people signed in with tokens edit, react, reply, delete and follow links
+to messages on a real ``python -m chatroom``; screenshots on a desktop and a
+phone, light and dark.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
+
+# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
+browser = test_page.browser
+pages = test_page.pages
+
+CLIPBOARD = ["clipboard-read", "clipboard-write"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("changes-page") / "chat.db"
+    with ServerProcess(
+        db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
+    ) as running:
+        yield running
+
+
+def open_room(server: ServerProcess, room: str) -> None:
+    """An open room, made by ann through the API."""
+    body = json.dumps({"room": room, "kind": "open"}).encode()
+    headers = {"Authorization": f"Bearer {token_for('ann')}", "Content-Type": "application/json"}
+    request = urllib.request.Request(server.url + "/api/rooms", body, headers, method="POST")
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(request, timeout=10) as answer:
+        assert answer.status == 201
+
+
+def open_as(pages: Pages, server: ServerProcess, name: str, room: str, **options: object) -> Page:
+    """``name``'s page in ``room``, online."""
+    page = pages.open(f"{server.url}/?room={room}&token={token_for(name)}", **options)  # type: ignore[arg-type]
+    expect_online(page)
+    return page
+
+
+def message(page: Page, text: str) -> Locator:
+    """The message item whose text is ``text``."""
+    return page.locator("#messages .msg").filter(has=page.locator(".text", has_text=text)).last
+
+
+def act(page: Page, item: Locator, action: str) -> None:
+    """Hover the message, then press one of its toolbar's buttons."""
+    item.hover()
+    item.get_by_role("button", name=action, exact=True).click()
+
+
+def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """ann edits, bob reacts and replies, ann deletes: both pages show each change at once,
+    the reply's quote follows its original, and a newcomer sees the same from history."""
+    open_room(server, "kitchen")
+    ann = open_as(pages, server, "ann", "kitchen", permissions=CLIPBOARD)
+    bob = open_as(pages, server, "bob", "kitchen", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    say(ann, "helo wrold")
+    expect(message(bob, "helo wrold")).to_be_visible()
+
+    act(ann, message(ann, "helo wrold"), "Edit")
+    editor = ann.locator(".edit-form textarea")
+    editor.fill("hello world")
+    editor.press("Enter")
+    for page in (ann, bob):
+        edited = message(page, "hello world")
+        expect(edited.locator(".meta .edited")).to_have_text("edited")
+
+    act(bob, message(bob, "hello world"), "React")
+    bob.get_by_role("button", name="React with 👍").click()
+    chip = message(ann, "hello world").locator(".reaction")
+    expect(chip).to_have_text("👍1")
+    expect(chip).to_have_attribute("title", "bob")
+    chip.click()
+    expect(message(bob, "hello world").locator(".reaction")).to_have_attribute("title", "bob, ann")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+
+    act(bob, message(bob, "hello world"), "Reply")
+    expect(bob.locator("#reply-bar")).to_contain_text("Replying to ann: hello world")
+    say(bob, "agreed")
+    expect(bob.locator("#reply-bar")).to_be_hidden()
+    quote = message(ann, "agreed").locator(".reply-quote")
+    expect(quote).to_have_text("ann hello world")
+
+    act(ann, message(ann, "hello world"), "Copy link")
+    link = ann.evaluate("navigator.clipboard.readText()")
+    target = message(ann, "hello world").get_attribute("data-id")
+    assert link == f"{server.url}/?room=kitchen#m-{target}"
+
+    screenshots(ann, bob, tmp_path, "changes")
+    act(ann, message(ann, "agreed"), "React")
+    expect(ann.get_by_role("dialog", name="React with an emoji")).to_be_visible()
+    shoot(ann, tmp_path, "changes-react-desktop")
+    ann.keyboard.press("Escape")
+    act(ann, message(ann, "hello world"), "Delete")
+    ann.get_by_role("button", name="Delete for everyone").click()
+    for page in (ann, bob):
+        gone = page.locator(f'#messages .msg[data-id="{target}"]')
+        expect(gone.locator(".text")).to_have_text("message deleted")
+        expect(gone.locator(".reactions")).to_have_count(0)
+        expect(message(page, "agreed").locator(".quote-text")).to_have_text("message deleted")
+    screenshots(ann, bob, tmp_path, "changes-deleted")
+    carl = open_as(pages, server, "carl", "kitchen")
+    expect(carl.locator(f'#messages .msg[data-id="{target}"] .text')).to_have_text("message deleted")
+    expect(message(carl, "agreed").locator(".quote-text")).to_have_text("message deleted")
+    assert "hello world" not in carl.locator("#messages").inner_text()
+
+
+def test_a_link_and_a_quote_bring_an_old_message_into_view(server: ServerProcess, pages: Pages) -> None:
+    """A reply's quote, and a permalink, to a message older than the page's history: earlier pages
+    load until it shows, highlighted."""
+    open_room(server, "archive")
+    ann = open_as(pages, server, "ann", "archive")
+    say(ann, "the very first word")
+    first = message(ann, "the very first word").get_attribute("data-id")
+    for n in range(70):
+        say(ann, f"filler {n}")
+    act(ann, message(ann, "the very first word"), "Reply")
+    say(ann, "back to the start")
+    bob = open_as(pages, server, "bob", "archive")
+    expect(bob.locator(f'#messages .msg[data-id="{first}"]')).to_have_count(0)
+    message(bob, "back to the start").locator(".reply-quote").click()
+    shown = bob.locator(f'#messages .msg[data-id="{first}"]')
+    expect(shown).to_be_in_viewport()
+    expect(shown).to_have_class("msg highlight")
+    carl = pages.open(f"{server.url}/?room=archive&token={token_for('carl')}#m-{first}")
+    expect_online(carl)
+    linked = carl.locator(f'#messages .msg[data-id="{first}"]')
+    expect(linked).to_be_in_viewport()
+    expect(linked).to_have_class("msg highlight")
+
+
+def test_a_long_press_opens_the_actions_on_a_phone(server: ServerProcess, pages: Pages) -> None:
+    """On a touch screen, pressing a message for a moment shows its toolbar."""
+    open_room(server, "garden")
+    ann = open_as(pages, server, "ann", "garden", viewport=SCREENSHOT_PHONE, has_touch=True, is_mobile=True)
+    say(ann, "press me")
+    item = message(ann, "press me")
+    item.locator(".text").dispatch_event("touchstart")
+    expect(item.get_by_role("toolbar", name="Message actions")).to_be_visible()
+    expect(item.get_by_role("button", name="Edit", exact=True)).to_be_visible()
+
+
+def screenshots(desktop: Page, phone: Page, tmp_path: Path, name: str) -> None:
+    """Both pages with the toolbar open on the latest message, light and dark."""
+    for page, where in ((desktop, "desktop"), (phone, "phone")):
+        page.locator("#messages .msg").last.hover()
+        shoot(page, tmp_path, f"{name}-{where}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
+
+
+def shoot(page: Page, tmp_path: Path, name: str) -> None:
+    """What the page shows now, in both colour schemes (CHATROOM_SCREENSHOT_DIR, to look at them)."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    scheme = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
+    first, second = ("dark", "light") if scheme else ("light", "dark")
+    page.screenshot(path=str(out / f"{name}-{first}.png"))
+    page.emulate_media(color_scheme=second)
+    page.screenshot(path=str(out / f"{name}-{second}.png"))
+    page.emulate_media(color_scheme=first)
