@@ -73,6 +73,8 @@ class StoredChange:
     text: str = ""
     emoji: str = ""
     on: bool = False
+    # Who made it (kept for export: reactions are rebuilt from changes on import).
+    account_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

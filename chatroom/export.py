@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import IO
 
-from .backend import StoredMessage
+from .backend import StoredChange, StoredMessage
 from .config import Settings
 from .export_format import (
     ExportFileError,
@@ -24,6 +24,7 @@ from .export_format import (
     Record,
     account_line,
     bot_key_line,
+    change_line,
     header_line,
     membership_line,
     message_line,
@@ -126,8 +127,8 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
     out.write(b"".join(membership_line(m) for m in await store.accounts.members_of(room)))
     written, after = 0, 0
     while page := await store.export_messages(room, after, MESSAGES_PAGE):
-        out.write(b"".join(message_line(message) for message in page))
-        written += len(page)
+        out.write(b"".join(change_line(i) if isinstance(i, StoredChange) else message_line(i) for i in page))
+        written += sum(1 for item in page if isinstance(item, StoredMessage))
         after = page[-1].id
     return written
 
@@ -152,7 +153,7 @@ def check_file(source: IO[bytes]) -> Checked:
 
 def _problem(checked: Checked, record: Record) -> str | None:
     """What is wrong with the record given what came before it (noting it when nothing is)."""
-    if isinstance(record, StoredMessage):
+    if isinstance(record, StoredMessage | StoredChange):
         return _message_problem(checked, record)
     if isinstance(record, Account):
         return _account_problem(checked, record)
@@ -182,16 +183,25 @@ def _problem(checked: Checked, record: Record) -> str | None:
     return _membership_problem(checked, record)
 
 
-def _message_problem(checked: Checked, message: StoredMessage) -> str | None:
+def _message_problem(checked: Checked, message: StoredMessage | StoredChange) -> str | None:
+    """A message or a change: the ids of a room increase; a change names a message before it."""
     previous = checked.last_ids.get(message.room)
     if previous is not None and message.id <= previous:
         return (
             f"message {message.id} of room {message.room!r} after message {previous}:"
             " the ids of a room must increase"
         )
+    if (
+        isinstance(message, StoredChange)
+        and not checked.first_ids.get(message.room, message.id) <= message.target
+    ):
+        return (
+            f"change {message.id} of room {message.room!r} names message {message.target},"
+            " which no line before it brings"
+        )
     checked.last_ids[message.room] = message.id
     checked.first_ids.setdefault(message.room, message.id)
-    checked.messages += 1
+    checked.messages += isinstance(message, StoredMessage)
     return None
 
 
@@ -250,7 +260,7 @@ class _Batch:
     settings: list[ServerSetting] = field(default_factory=list)
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
-    messages: list[StoredMessage] = field(default_factory=list)
+    messages: list[StoredMessage | StoredChange] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:

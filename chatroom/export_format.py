@@ -19,6 +19,7 @@ from typing import IO, Any
 import orjson
 
 from .backend import StoredMessage
+from .events import CHANGE_KINDS, ReplyQuote, StoredChange
 from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
 from .store.records import (
@@ -40,7 +41,9 @@ MAX_ID = 2**62 - 1
 MAX_TS = 2**63 - 1
 HASH_BYTES = 32
 
-Record = StoredMessage | Account | BotKey | BotWebhook | ServerSetting | RoomRecord | Membership
+Record = (
+    StoredMessage | StoredChange | Account | BotKey | BotWebhook | ServerSetting | RoomRecord | Membership
+)
 
 
 class ExportFileError(Exception):
@@ -84,8 +87,31 @@ def message_line(message: StoredMessage) -> bytes:
             "ts": message.ts,
             "bot": message.bot,
             "guest": message.guest,
+            **_state(message),
         }
     )
+
+
+def _state(message: StoredMessage) -> dict[str, Any]:
+    """A message's author and current state, written only where they apply (older files lack them)."""
+    state = {
+        "account": message.account_id,
+        "reply_to": None if message.reply_to is None else message.reply_to.id,
+        "edited": message.edited,
+        "deleted": message.deleted or None,
+    }
+    return {name: value for name, value in state.items() if value is not None}
+
+
+def change_line(change: StoredChange) -> bytes:
+    """The line of one change to a message (its id is of the room's sequence, like a message's)."""
+    c = change
+    return _line(
+        {
+            "type": "change", "room": c.room, "id": c.id, "kind": c.kind, "target": c.target, "nick": c.nick,
+            "account": c.account_id, "message": c.text, "emoji": c.emoji, "on": c.on, "ts": c.ts,
+        }
+    )  # fmt: skip
 
 
 def account_line(account: Account) -> bytes:
@@ -232,6 +258,15 @@ class _Fields:
             raise self.fail(f"{name!r} must be a string that is not empty")
         return value
 
+    def any_text(self, name: str) -> str:
+        value = self.data.get(name)
+        if not isinstance(value, str):
+            raise self.fail(f"{name!r} must be a string")
+        return value
+
+    def optional_id(self, name: str) -> int | None:
+        return None if self.data.get(name) is None else self.whole(name, 1, MAX_ID)
+
     def optional_text(self, name: str) -> str | None:
         return None if self.data.get(name) is None else self.text(name)
 
@@ -259,15 +294,36 @@ class _Fields:
 
 
 def _message(fields: _Fields) -> StoredMessage:
+    deleted = fields.flag("deleted") if "deleted" in fields.data else False
+    reply_to = fields.optional_id("reply_to")
     return StoredMessage(
         id=fields.whole("id", 1, MAX_ID),
         room=fields.text("room"),
         nick=fields.text("nick"),
-        text=fields.text("message"),
+        text=fields.any_text("message") if deleted else fields.text("message"),
         ts=fields.whole("ts", 0, MAX_TS),
         bot=fields.flag("bot"),
-        # Exports written before guests' messages were marked have no "guest".
+        # Older exports: no "guest" (before schema step 5), no author, reply, edit or deletion (step 6).
         guest=fields.flag("guest") if "guest" in fields.data else False,
+        account_id=fields.optional_id("account"),
+        reply_to=None if reply_to is None else ReplyQuote(reply_to, "", None),
+        edited=fields.time("edited"),
+        deleted=deleted,
+    )
+
+
+def _change(fields: _Fields) -> StoredChange:
+    return StoredChange(
+        id=fields.whole("id", 1, MAX_ID),
+        room=fields.text("room"),
+        kind=fields.choice("kind", CHANGE_KINDS),
+        target=fields.whole("target", 1, MAX_ID),
+        nick=fields.text("nick"),
+        ts=fields.whole("ts", 0, MAX_TS),
+        text=fields.any_text("message"),
+        emoji=fields.any_text("emoji"),
+        on=fields.flag("on"),
+        account_id=fields.optional_id("account"),
     )
 
 
@@ -339,4 +395,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "room": _room,
     "membership": _membership,
     "message": _message,
+    "change": _change,
 }

@@ -50,6 +50,8 @@ FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
 # A message to a room one may read but not post in (archived, say).
 READ_ONLY = "read_only"
+# A change to (or a reply to) a message the room does not have (changes.py).
+NO_MESSAGE = "no_message"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
 # Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing

@@ -11,7 +11,9 @@ import orjson
 import pytest
 
 from chatroom.backend import StoredMessage
+from chatroom.events import DELETE, EDIT, REACTION, StoredChange
 from chatroom.store import migrations
+from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.records import (
     BOT,
     CLOSED,
@@ -68,11 +70,11 @@ def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
     return lines[0]
 
 
-def fill(path: Path) -> list[StoredMessage]:
+def fill(path: Path) -> list[StoredMessage | StoredChange]:
     """A SQLite database with many rooms, one of them long, odd names and texts, accounts, bots,
     rooms of every kind with members: every message in it."""
 
-    async def main() -> list[StoredMessage]:
+    async def main() -> list[StoredMessage | StoredChange]:
         store = SQLiteStore(str(path))
         await store.start()
         try:
@@ -85,6 +87,7 @@ def fill(path: Path) -> list[StoredMessage]:
                 sends += [store.append(room, "Zoë", text, bot=room == "Zed") for text in ODD_TEXTS]
             await asyncio.gather(*sends)
             await add_access(store)
+            await add_changes(store)
             return await everything(store)
         finally:
             await store.close()
@@ -116,6 +119,18 @@ async def add_access(store: SQLiteStore) -> None:
     await accounts.add_member("long", ann.id)
 
 
+async def add_changes(store: SQLiteStore) -> None:
+    """Changes to messages of "long": an edit, reactions put on and taken back, a reply, a deletion."""
+    ann, zoe = [await store.accounts.account_by_name(name) for name in ("Ann", "Zoë")]
+    assert ann is not None and zoe is not None
+    draft = (await store.append("long", "Ann", "draft", account_id=ann.id)).message.id
+    await store.change("long", ChangeRequest(EDIT, draft, "Ann", ann.id, text="final"))
+    for who, emoji, on in ((zoe, "👍", True), (ann, "🎉", True), (zoe, "👍", False), (zoe, "❤️", True)):
+        await store.change("long", ChangeRequest(REACTION, draft, who.name, who.id, emoji=emoji, on=on))
+    await store.append("long", "Zoë", "yes", account_id=zoe.id, reply_to=draft)
+    await store.change("long", ChangeRequest(DELETE, 5, "Ann", ann.id, any_author=True))
+
+
 Access = tuple[list[Account], list[BotKey], list[RoomRecord], list[Membership], list[BotWebhook]]
 
 
@@ -129,18 +144,19 @@ async def access_of(store: SQLiteStore) -> Access:
     return accounts, keys, records, members, await store.accounts.webhooks()
 
 
-async def everything(store: SQLiteStore) -> list[StoredMessage]:
-    """Every message of the store, rooms by name, ids in order."""
-    messages: list[StoredMessage] = []
+async def everything(store: SQLiteStore) -> list[StoredMessage | StoredChange]:
+    """Every message and change of the store, rooms by name, ids in order, and the newest of
+    "long" as history shows them (reactions included)."""
+    messages: list[StoredMessage | StoredChange] = []
     for room in await store.room_names("", 10_000):
         messages += await store.export_messages(room, 0, 10_000)
-    return messages
+    return messages + list(await store.history("long", limit=10))
 
 
-def read_back(path: Path) -> list[StoredMessage]:
+def read_back(path: Path) -> list[StoredMessage | StoredChange]:
     """Every message of a SQLite database."""
 
-    async def main() -> list[StoredMessage]:
+    async def main() -> list[StoredMessage | StoredChange]:
         store = SQLiteStore(str(path))
         await store.start()
         try:
@@ -198,10 +214,10 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
 
     exported = chatroom("export", "--database", str(source), "--output", str(first))
     assert exported.returncode == 0, exported.stderr
-    assert one_line(exported) == "chatroom: exported 2687 messages in 160 rooms, and 4 accounts"
+    assert one_line(exported) == "chatroom: exported 2689 messages in 160 rooms, and 4 accounts"
     imported = chatroom("import", "--database", postgres, "--keep-epoch", stdin=first.read_bytes())
     assert imported.returncode == 0, imported.stderr
-    assert "imported 2687 messages in 160 rooms, and 4 accounts" in one_line(imported)
+    assert "imported 2689 messages in 160 rooms, and 4 accounts" in one_line(imported)
     second = chatroom("export", "--database", postgres)
     assert second.returncode == 0, second.stderr
     back = chatroom("import", "--db", str(copy), "--input", str(first), "--keep-epoch")
@@ -216,7 +232,11 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     assert kinds[:7] == ["account", "account", "account", "account", "bot_key", "bot_key", "webhook"]
     assert kinds.count("room") == 160 and kinds.count("membership") == 7
     messages = [record for record in records if record["type"] == "message"]
-    assert len(messages) == len(original)
+    assert len(messages) == len([m for m in original if isinstance(m, StoredMessage)]) - 10
+    changes = [record for record in records if record["type"] == "change"]
+    assert [c["kind"] for c in changes] == ["edit", *["reaction"] * 4, "delete"]
+    long = [m for m in messages if m["room"] == "long"]
+    assert {"reply_to", "account"} <= set(long[-1]) and (long[4]["deleted"], long[4]["message"]) == (True, "")
     rooms = [record["room"] for record in records[7:]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
     assert messages[0] == {
@@ -307,6 +327,10 @@ GOOD_ROOM = (
     b'"created_at":5,"archived_at":null}'
 )
 GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
+GOOD_CHANGE = (
+    b'{"type":"change","room":"lobby","id":2,"kind":"edit","target":1,"nick":"ann","account":null,'
+    b'"message":"new","emoji":"","on":false,"ts":6}'
+)
 
 
 @pytest.mark.parametrize(
@@ -347,6 +371,10 @@ GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owne
             "no bot",
         ),
         ([GOOD_HEADER, b'{"type":"webhook","account":1,"url":""}'], 2, "'url'"),
+        ([GOOD_HEADER, GOOD_CHANGE], 2, "names message 1, which no line before it brings"),
+        ([GOOD_HEADER, GOOD_MESSAGE, GOOD_CHANGE.replace(b'"edit"', b'"undo"')], 3, "'kind'"),
+        ([GOOD_HEADER, GOOD_MESSAGE, GOOD_CHANGE.replace(b'"id":2', b'"id":1')], 3, "must increase"),
+        ([GOOD_HEADER, GOOD_MESSAGE.replace(b'"message":"hi"', b'"message":""')], 2, "'message'"),
     ],
 )
 def test_a_bad_line_fails_with_its_number_and_imports_nothing(

@@ -86,9 +86,13 @@ class ExportReads(abc.ABC):
         """Names of rooms with history after ``after``, in order (for export)."""
         return [row.room for row in await self.rooms(after=after, limit=limit)]
 
-    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """Messages of ``room`` with id > ``after``, oldest first."""
-        return await self.history(room, after=after, limit=limit, newest=False)
+    @abc.abstractmethod
+    async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
+        """As Store.sequence_after."""
+
+    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
+        """Messages (in their current state) and changes of ``room`` with id > ``after``, in id order."""
+        return await self.sequence_after(room, after, limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,12 +212,12 @@ class Store(Protocol):
         """Up to ``limit`` names of rooms with history after ``after``, in code point order (for export)."""
         ...
 
-    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage]:
-        """Messages of ``room`` with id > ``after``, oldest first (for export)."""
+    async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
+        """Messages and changes of ``room`` with id > ``after``, in id order (for export)."""
         ...
 
-    async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
-        """Store messages with their own ids and times (for import); returns how many.
+    async def import_messages(self, messages: Iterable[StoredMessage | StoredChange]) -> int:
+        """Store messages and changes with their own ids and times (for import); returns how many.
 
         Refuses (StoreError) a message whose id is not above its room's last id.
         """

@@ -10,11 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..events import DELETE, EDIT, REACTION, StoredChange
+from ..protocol import FORBIDDEN, NO_MESSAGE
 from .accounts_base import RefusedError
 
-# Error codes of a refused change (docs/protocol.md, "Changes to messages").
-FORBIDDEN = "forbidden"
-NO_MESSAGE = "no_message"
+__all__ = [
+    "FORBIDDEN",
+    "NO_MESSAGE",
+    "ChangeRefusedError",
+    "ChangeRequest",
+    "Changed",
+    "TargetState",
+    "decide",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ MESSAGE_COLUMNS = (
     " r.id, r.nick, r.message, r.deleted"
 )
 MESSAGE_SOURCE = "messages m LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
-CHANGE_COLUMNS = "id, kind, target, nick, ts, text, emoji, turned_on"
+CHANGE_COLUMNS = "id, kind, target, nick, ts, text, emoji, turned_on, account_id"
 
 
 def _int(value: object) -> int:
@@ -48,9 +48,19 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
 
 def change_from_row(room: str, row: Sequence[object]) -> StoredChange:
     """A change of ``room`` from a row of CHANGE_COLUMNS."""
-    change_id, kind, target, nick, ts, text, emoji, on = row
+    change_id, kind, target, nick, ts, text, emoji, on, account_id = row
+    who = None if account_id is None else _int(account_id)
     return StoredChange(
-        _int(change_id), room, str(kind), _int(target), str(nick), _int(ts), str(text), str(emoji), bool(on)
+        _int(change_id),
+        room,
+        str(kind),
+        _int(target),
+        str(nick),
+        _int(ts),
+        str(text),
+        str(emoji),
+        bool(on),
+        who,
     )
 
 

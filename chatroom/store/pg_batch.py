@@ -23,11 +23,11 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
-from ..events import ReplyQuote
+from ..events import ReplyQuote, StoredChange
 from ..names import room_key
 from .base import Appended, StoreError, encodable
 from .change_rules import Changed, ChangeRefusedError, reply_refusal
-from .pg_changes import PendingChange, apply_change, reply_quotes
+from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -255,8 +255,8 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
     return Appended(message_from_row(pending.room, row[1:]), False)
 
 
-async def import_batch(conn: Connection, batch: list[StoredMessage]) -> None:
-    """Store messages with their own ids (COPY), in the caller's transaction.
+async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChange]) -> None:
+    """Store messages and changes with their own ids (COPY), in the caller's transaction.
 
     Refuses (StoreError) a message whose id is not above its room's last id.
     """
@@ -268,8 +268,28 @@ async def import_batch(conn: Connection, batch: list[StoredMessage]) -> None:
         last_ids[message.room] = message.id
     async with (
         conn.cursor() as cursor,
-        cursor.copy("COPY messages (room, id, nick, message, ts, bot, guest) FROM STDIN") as copy,
+        cursor.copy(
+            "COPY messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited, deleted)"
+            " FROM STDIN"
+        ) as copy,
     ):
         for m in batch:
-            await copy.write_row((m.room, m.id, m.nick, m.text, m.ts, m.bot, m.guest))
+            if isinstance(m, StoredMessage):
+                reply = None if m.reply_to is None else m.reply_to.id
+                await copy.write_row(
+                    (
+                        m.room,
+                        m.id,
+                        m.nick,
+                        m.text,
+                        m.ts,
+                        m.bot,
+                        m.guest,
+                        m.account_id,
+                        reply,
+                        m.edited,
+                        m.deleted,
+                    )
+                )
+    await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))

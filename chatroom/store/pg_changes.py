@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg.rows import TupleRow
 
-from ..events import DELETE, EDIT, ReplyQuote, StoredChange, StoredMessage
+from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import Changed, ChangeRequest, TargetState, decide
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -36,10 +36,7 @@ SELECT m.account_id, m.deleted, m.message,
 FROM messages m WHERE m.room = %s AND m.id = %s
 """
 _NEXT_ID = "UPDATE rooms SET last_id = last_id + 1 WHERE room = %s RETURNING last_id"
-_INSERT = (
-    f"INSERT INTO changes (room, {CHANGE_COLUMNS}, account_id)"
-    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-)
+_INSERT = f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _REPLIES = """
 SELECT q.id, m.nick, m.message, m.deleted
 FROM unnest(%s::bigint[]) AS q (id) JOIN messages m ON m.room = %s AND m.id = q.id
@@ -78,7 +75,7 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
     assert next_row is not None  # the batch locked (so made) the room's row
     change = StoredChange(
         int(next_row[0]), room, request.kind, request.target, request.nick, ts, request.text,
-        request.emoji, request.on,
+        request.emoji, request.on, request.account_id,
     )  # fmt: skip
     await conn.execute(
         _INSERT,
@@ -113,6 +110,34 @@ async def _apply_to_target(conn: Connection, room: str, request: ChangeRequest, 
             "DELETE FROM reactions WHERE room = %s AND target = %s AND emoji = %s AND account_id = %s",
             (*key, request.emoji, request.account_id),
         )
+
+
+async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:
+    """Store changes as exported (COPY, in the caller's transaction); reactions as they stand after them."""
+    async with (
+        conn.cursor() as cursor,
+        cursor.copy(f"COPY changes (room, {CHANGE_COLUMNS}) FROM STDIN") as copy,
+    ):
+        for c in changes:
+            await copy.write_row(
+                (c.room, c.id, c.kind, c.target, c.nick, c.ts, c.text, c.emoji, c.on, c.account_id)
+            )
+    for c in changes:
+        key = (c.room, c.target)
+        if c.kind == DELETE:
+            await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
+        elif c.kind == REACTION and c.account_id is not None and c.on:
+            await conn.execute(
+                "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
+                " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (room, target, emoji, account_id)"
+                " DO UPDATE SET nick = excluded.nick, id = excluded.id",
+                (*key, c.emoji, c.account_id, c.nick, c.id),
+            )
+        elif c.kind == REACTION and c.account_id is not None:
+            await conn.execute(
+                "DELETE FROM reactions WHERE room = %s AND target = %s AND emoji = %s AND account_id = %s",
+                (*key, c.emoji, c.account_id),
+            )
 
 
 async def read_messages(

@@ -348,7 +348,7 @@ class PostgresStore(ExportReads):
 
     # --- export and import -----------------------------------------------
 
-    async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
+    async def import_messages(self, messages: Iterable[StoredMessage | StoredChange]) -> int:
         """Store messages with their own ids and times, in one transaction (COPY)."""
         batch = list(messages)
         if self._pool is None or self._closing:

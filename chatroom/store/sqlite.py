@@ -341,7 +341,7 @@ class SQLiteStore(ExportReads):
 
     # --- export and import -----------------------------------------------
 
-    async def import_messages(self, messages: Iterable[StoredMessage]) -> int:
+    async def import_messages(self, messages: Iterable[StoredMessage | StoredChange]) -> int:
         """Store messages with their own ids and times, in one transaction."""
         batch = list(messages)
         return await self._on_writer(lambda conn: sql.import_batch(conn, batch), "cannot import")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from ..events import DELETE, EDIT, ReplyQuote, StoredChange, StoredMessage
+from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import Changed, ChangeRequest, TargetState, decide, reply_refusal
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -66,9 +66,10 @@ def apply_change(
         request.text,
         request.emoji,
         request.on,
+        request.account_id,
     )
     conn.execute(
-        f"INSERT INTO changes (room, {CHANGE_COLUMNS}, account_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (room, change.id, change.kind, change.target, change.nick, ts, change.text, change.emoji,
          int(change.on), request.account_id),
     )  # fmt: skip
@@ -92,6 +93,32 @@ def apply_change(
             (*key, request.emoji, request.account_id),
         )
     return Changed(request.target, change)
+
+
+def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> None:
+    """Store changes as exported (inside the caller's transaction); reactions as they stand after them."""
+    conn.executemany(
+        f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (c.room, c.id, c.kind, c.target, c.nick, c.ts, c.text, c.emoji, int(c.on), c.account_id)
+            for c in changes
+        ],
+    )
+    for c in changes:
+        key = (c.room, c.target)
+        if c.kind == DELETE:
+            conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
+        elif c.kind == REACTION and c.account_id is not None and c.on:
+            conn.execute(
+                "INSERT OR REPLACE INTO reactions (room, target, emoji, account_id, nick, id)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, c.emoji, c.account_id, c.nick, c.id),
+            )
+        elif c.kind == REACTION and c.account_id is not None:
+            conn.execute(
+                "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
+                (*key, c.emoji, c.account_id),
+            )
 
 
 def read_messages(

@@ -14,12 +14,12 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from ..backend import DEDUPE_WINDOW_MS, StoredMessage
+from ..backend import DEDUPE_WINDOW_MS, StoredChange, StoredMessage
 from ..names import room_key
 from . import migrations
 from .base import Appended, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
-from .sqlite_changes import apply_change, reply_quote
+from .sqlite_changes import apply_change, import_changes, reply_quote
 
 PROBE_BYTES = 256 * 1024
 COLUMNS = "id, nick, message, ts, bot, guest"
@@ -180,10 +180,22 @@ def _store_one(
 
 def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
     conn.executemany(
-        "INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited,"
+        " deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            (m.room, m.id, m.nick, m.text, m.ts, int(m.bot), int(m.guest), m.account_id, _reply_id(m))
+            (
+                m.room,
+                m.id,
+                m.nick,
+                m.text,
+                m.ts,
+                int(m.bot),
+                int(m.guest),
+                m.account_id,
+                _reply_id(m),
+                m.edited,
+                int(m.deleted),
+            )
             for m in messages
         ],
     )
@@ -236,8 +248,8 @@ def set_epoch(conn: sqlite3.Connection, epoch: str) -> None:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (epoch,))
 
 
-def import_batch(conn: sqlite3.Connection, batch: list[StoredMessage]) -> int:
-    """Store messages with their own ids and times; StoreError for an id not above its room's last."""
+def import_batch(conn: sqlite3.Connection, batch: list[StoredMessage | StoredChange]) -> int:
+    """Store messages and changes with their own ids and times; StoreError for an id not above its room's."""
     with transaction(conn):
         last_ids: dict[str, int] = {}
         for message in batch:
@@ -246,7 +258,8 @@ def import_batch(conn: sqlite3.Connection, batch: list[StoredMessage]) -> int:
             if message.id <= last_ids[message.room]:
                 raise StoreError(f"room {message.room!r} already has message {message.id}")
             last_ids[message.room] = message.id
-        _insert(conn, batch, last_ids)
+        _insert(conn, [m for m in batch if isinstance(m, StoredMessage)], last_ids)
+        import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     return len(batch)
 
 
