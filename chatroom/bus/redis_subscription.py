@@ -6,8 +6,8 @@ Frames on a room's channel (``room:R:events``), one PUBLISH each:
   them (which delivered them to its own members already); a row is
   ``[id, nick, text, ts, bot, guest]`` (a node of an earlier version
   sends no ``guest``).
-- ``p<join|leave>\\n<members>\\n<ts>\\n<nick>`` presence, published by
-  redis_scripts.py's scripts with the room's count of members.
+- ``p<join|leave>\\n<members>\\n<ts>\\n<nick>[\\ng]`` presence, published by
+  redis_scripts.py's scripts with the room's count of members (``g``: a guest).
 - ``t<nick>`` typing.
 
 On the node's own channel (``node:N:events``) only ``h<token>``: a health
@@ -90,8 +90,9 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
             for row in rows
         ]
     if kind == b"p":
-        event, users, ts, nick = body.split(b"\n", 3)
-        return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
+        event, users, ts, marked = body.split(b"\n", 3)
+        nick, _, mark = marked.partition(b"\n")
+        return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts), mark == b"g")]
     return [TypingEvent(room, body.decode())]
 
 
