@@ -18,6 +18,7 @@ from typing import Protocol
 
 from . import protocol
 from .events import Event as Event
+from .events import Members as Members
 from .events import Notice
 from .events import PresenceEvent as PresenceEvent
 from .events import Sequenced as Sequenced
@@ -141,7 +142,7 @@ class Backend(Protocol):
         """Whether a member of the room holds ``nick`` (by nick key), on any node."""
         ...
 
-    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> Members | None:
         """Hold ``nick`` in ``room`` for ``owner``: the members (each once), it included, or None if taken.
 
         An owner holding the nick already shares it (bus/base.py: an

@@ -6,6 +6,7 @@ each one looks on the wire is protocol.frame_of's business.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -77,6 +78,17 @@ class StoredChange:
     account_id: int | None = None
 
 
+class Members(list[str]):
+    """A room's members' names, each once, and which of them are guests (no account).
+
+    A list of names, so that it reads as one; ``guests`` says who is marked.
+    """
+
+    def __init__(self, names: Iterable[str] = (), guests: Iterable[str] = ()) -> None:
+        super().__init__(names)
+        self.guests = frozenset(guests)
+
+
 @dataclass(frozen=True, slots=True)
 class PresenceEvent:
     """Someone joined or left a room; ``users`` is the count after the event."""
@@ -86,6 +98,8 @@ class PresenceEvent:
     nick: str
     users: int
     ts: int
+    # A guest (no account), where guests are let in.
+    guest: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +119,8 @@ class PresenceBatch:
     left: tuple[str, ...]
     users: int
     ts: int
+    # Those of ``joined`` who are guests.
+    guests: tuple[str, ...] = ()
 
 
 # What takes a room's ids: delivered in id order, recovered with ``since``.

@@ -38,10 +38,11 @@ class _Change:
     present: bool
     nick: str
     gone: list[str] = field(default_factory=list)
+    guest: bool = False
 
     def record(self, event: PresenceEvent) -> None:
         self.present = event.event == "join"
-        self.nick = event.nick
+        self.nick, self.guest = event.nick, event.guest
         if not self.present and event.nick not in self.gone:
             self.gone.append(event.nick)
 
@@ -105,7 +106,8 @@ class Coalescer:
             return first
         joined = tuple(c.nick for c in held.values() if c.present)
         left = tuple(nick for c in held.values() for nick in c.gone if not (c.present and nick == c.nick))
-        return PresenceBatch(self.room, joined, left, last.users, last.ts)
+        guests = tuple(c.nick for c in held.values() if c.present and c.guest)
+        return PresenceBatch(self.room, joined, left, last.users, last.ts, guests)
 
     def _refill(self, now: float) -> None:
         self._tokens = min(float(self.burst), self._tokens + (now - self._updated) * self.rate)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -273,28 +274,28 @@ def user_frame(
     return frame
 
 
-def sys_frame(event: str, room: str, nick: str, users: int, ts: int) -> dict[str, Any]:
-    """Someone joined or left; ``users`` is the count online after the event."""
+def sys_frame(
+    event: str, room: str, nick: str, users: int, ts: int, *, guest: bool = False
+) -> dict[str, Any]:
+    """Someone joined or left; ``users`` is the count online after it; a guest's has ``"guest": true``."""
     verb = "joined" if event == "join" else "left"
-    return {
-        "type": "sys",
-        "event": event,
-        "room": room,
-        "nick": nick,
-        "message": f"{nick} has {verb}",
-        "users": users,
-        "ts": ts,
-    }
+    frame: dict[str, Any] = {"type": "sys", "event": event, "room": room, "nick": nick}
+    frame.update({"message": f"{nick} has {verb}", "users": users, "ts": ts})
+    return {**frame, "guest": True} if guest else frame
 
 
-def presence_frame(room: str, joined: list[str], left: list[str], users: int, ts: int) -> dict[str, Any]:
+def presence_frame(
+    room: str, joined: list[str], left: list[str], users: int, ts: int, guests: list[str]
+) -> dict[str, Any]:
     """Several joins and leaves at once (version 2): who is in and who is out after them.
 
     A nick is in at most one list, except one that left and came back spelt
     otherwise (``Bob`` out, ``bob`` in): a client removes ``left``, then adds
-    ``joined``. ``users`` is the count online after the last of them.
+    ``joined``. ``users`` is the count online after the last of them;
+    ``guests`` those of ``joined`` who are guests.
     """
-    return {"type": "presence", "room": room, "joined": joined, "left": left, "users": users, "ts": ts}
+    frame = {"type": "presence", "room": room, "joined": joined, "left": left, "users": users, "ts": ts}
+    return {**frame, "guests": guests}
 
 
 def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:
@@ -304,22 +305,19 @@ def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch)
             event.id, event.room, event.nick, event.text, event.ts, bot=event.bot, guest=event.guest
         )
     if isinstance(event, PresenceEvent):
-        return sys_frame(event.event, event.room, event.nick, event.users, event.ts)
+        return sys_frame(event.event, event.room, event.nick, event.users, event.ts, guest=event.guest)
     if isinstance(event, PresenceBatch):
-        return presence_frame(event.room, list(event.joined), list(event.left), event.users, event.ts)
+        joined, left, guests = list(event.joined), list(event.left), list(event.guests)
+        return presence_frame(event.room, joined, left, event.users, event.ts, guests)
     return typing_frame(event.room, event.nick)
 
 
-def welcome_frame(room: str, nick: str, users: list[str], last_id: int, epoch: str) -> dict[str, Any]:
-    """The first frame of every session."""
-    return {
-        "type": "welcome",
-        "room": room,
-        "nick": nick,
-        "users": sort_nicks(users),
-        "last_id": last_id,
-        "epoch": epoch,
-    }
+def welcome_frame(
+    room: str, nick: str, users: list[str], last_id: int, epoch: str, guests: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The first frame of every session; ``guests``: those of ``users`` who are guests (version 2)."""
+    frame = {"type": "welcome", "room": room, "nick": nick, "users": sort_nicks(users), "last_id": last_id}
+    return {**frame, "epoch": epoch, "guests": sort_nicks(list(guests))}
 
 
 def history_frame(room: str, messages: list[dict[str, Any]], truncated: bool) -> dict[str, Any]:

@@ -28,7 +28,7 @@ from .backend import (
 )
 from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
-from .events import Notice
+from .events import Members, Notice
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
@@ -293,7 +293,7 @@ class ChatService:
         """Whether a member of the room holds ``nick``, on any process."""
         return await self._bus_call(self.bus.is_online(room, nick))
 
-    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> Members | None:
         """Hold ``nick`` in ``room`` for ``owner`` across the deployment."""
         return await self._bus_call(self.bus.reserve(room, nick, owner))
 

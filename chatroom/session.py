@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from . import changes, effects, metrics, opening, protocol
 from .config import Settings
 from .effects import Effect, Effects
-from .events import Delivered, PresenceEvent, StoredChange, StoredMessage
+from .events import Delivered, Members, PresenceEvent, StoredChange, StoredMessage
 from .intake import Intake
 from .opening import Opening
 from .protocol import ProtocolError
@@ -79,7 +79,7 @@ class Session:
         # The owner of the member's reservations (bus/base.py): its account, or this connection.
         self.owner = ""
         self._opening: Opening | None = None
-        self._members: list[str] = []
+        self._members = Members()
         self._held: list[Delivered] = []
         # PROTOCOL.md: welcome, history, own join; what arrives before that is held.
         self._greeted = False
@@ -132,7 +132,7 @@ class Session:
             return self._refuse_session(opening.look_alike(self.room, holder))
         return self._reserve_next(self._opening)
 
-    def reserved(self, nick: str, members: list[str] | None) -> Effects:
+    def reserved(self, nick: str, members: Members | None) -> Effects:
         """The reservation's answer: the room's members, ``nick`` included, or None if taken.
 
         A nick the member's account holds already (another tab, another
@@ -179,9 +179,13 @@ class Session:
         shown_through = max(changes.last_id(shown), changes.last_id(replay or []))
         # The member list is only needed for the welcome frame; kept, it would
         # cost every member memory in proportion to the room's size.
-        members, self._members = self._members or [self.nick], []
+        members, self._members = (
+            self._members or Members([self.nick], [self.nick] * (self.who is None)),
+            Members(),
+        )
         self._welcome_users = len(members)
-        welcome = protocol.welcome_frame(self.room, self.nick, members, max(last_id, shown_through), epoch)
+        last = max(last_id, shown_through)
+        welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, members.guests)
         history = changes.history_frame(self.room, shown, truncated or cut, replay)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from chatroom import protocol
-from chatroom.backend import Backend, BackendError, StoredChange, StoredMessage, TypingEvent
+from chatroom.backend import Backend, BackendError, PresenceEvent, StoredChange, StoredMessage, TypingEvent
 from chatroom.bus.base import Bus, account_owner, connection_owner
 from chatroom.bus.local import LocalBus
 from chatroom.bus.redis import RedisBus
@@ -611,6 +611,35 @@ def test_an_accounts_connections_share_its_nick_as_one_member(make_backend: Call
         await asyncio.sleep(0.1)  # nothing more comes
         assert sink.presence() == [("join", "ann", 2), ("leave", "ann", 1)]
         assert await backend.online_counts(["lobby"]) == [1]
+
+    run(make_backend(), scenario)
+
+
+def test_guests_are_marked_in_the_members_and_their_joins_and_leaves(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """A guest is marked in the members list and in its join and leave; an account is not."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        members = await backend.reserve("lobby", "ann", account_owner(7))
+        assert members is not None and members.guests == frozenset()
+        members = await backend.reserve("lobby", "visitor", connection_owner())
+        assert members is not None and sorted(members) == ["ann", "visitor"]
+        assert members.guests == {"visitor"}
+        await backend.announce_join("lobby", "ann")
+        await backend.announce_join("lobby", "visitor")
+        await backend.release("lobby", "visitor", announce=True)
+        await backend.release("lobby", "ann", announce=True)
+        await sink.wait_for(lambda s: len(s.presence()) >= 4)
+        marks = [(e.event, e.nick, e.guest) for e in sink.events if isinstance(e, PresenceEvent)]
+        assert marks == [
+            ("join", "ann", False),
+            ("join", "visitor", True),
+            ("leave", "visitor", True),
+            ("leave", "ann", False),
+        ]
 
     run(make_backend(), scenario)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clients import close_code, join, next_of, refused_on_open, say
+from tests.clients import close_code, join, next_of, own_join, refused_on_open, say, welcomed
 from tests.redis_server import RedisServer
 from tests.support import ServerProcess, call_api, make_account, signed_token
 
@@ -64,3 +64,25 @@ def test_the_setting_is_read_at_start_and_a_change_on_one_node_holds_on_the_othe
             set_guests(left, True)
             with join(right, "lobby", "walker"):
                 pass
+
+
+def test_guests_are_marked_in_presence_across_nodes(redis_server: RedisServer) -> None:
+    """A guest on one node is listed as a guest in an account's welcome on the other, and its join
+    and leave say so; the account's own join does not."""
+    with node(redis_server) as left, node(redis_server) as right:
+        set_guests(left, True)
+        with join(left, "lobby", "walker") as guest:
+            token = signed_token("root", SECRET, lifetime=3600)
+            account, welcome, _ = welcomed(right, room="lobby", token=token)
+            with account:
+                assert (welcome["users"], welcome["guests"]) == (["root", "walker"], ["walker"])
+                assert "guest" not in own_join(account, "root")
+                root_join = next_of(guest, "sys", skip=("typing", "presence"))
+                assert (root_join["nick"], "guest" in root_join) == ("root", False)
+                guest.close()
+                leave = next_of(account, "sys", skip=("typing", "presence"))
+                assert (leave["event"], leave["nick"], leave["guest"]) == ("leave", "walker", True)
+        with join(left, "lobby", "runner") as guest, join(right, "lobby", "strider") as other:
+            joined = next_of(guest, "sys", skip=("typing", "presence"))
+            assert (joined["nick"], joined["guest"]) == ("strider", True)
+            del other

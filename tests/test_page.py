@@ -576,6 +576,25 @@ def test_a_guests_messages_wear_a_guest_badge_and_an_accounts_none(pages: Pages)
         expect(items.nth(1).locator(".badge")).to_have_count(0)
 
 
+def test_guests_online_wear_a_guest_badge_in_the_list_and_their_join(pages: Pages) -> None:
+    """The online list marks a guest, there before or arriving, and its join line says so; dora is not."""
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as mixed:
+        walker = open_ws(mixed, room="lobby", nick="walker")
+        dora = pages.open(f"{mixed.url}/?room=lobby&token={token_for('dora')}")
+        expect_online(dora)
+        listed = dora.locator("#users li")
+        expect(listed).to_have_count(2)
+        expect(listed.filter(has_text="walker").locator(".badge")).to_have_text("guest")
+        expect(listed.filter(has_text="dora").locator(".badge")).to_have_count(0)
+        runner = open_ws(mixed, room="lobby", nick="runner")
+        expect(listed).to_have_count(3)
+        expect(listed.filter(has_text="runner").locator(".badge")).to_have_text("guest")
+        expect(dora.locator("#messages .line.join").last.locator(".badge")).to_have_text("guest")
+        runner.close()
+        walker.close()
+        expect(listed).to_have_count(1)
+
+
 # --- grouping by author ------------------------------------------------------------
 
 

@@ -105,7 +105,24 @@ def test_a_batch_says_where_each_nick_ended() -> None:
         "left": list(batch.left),
         "users": 10,
         "ts": events[-1].ts,
+        "guests": [],
     }
+
+
+def test_a_batch_lists_the_guests_among_those_who_joined() -> None:
+    """A guest who joined is in the batch's guests; one who came and went is not."""
+    coalescer = spent()
+    events = [
+        PresenceEvent("join", "lobby", "zoe", 2, 1, guest=True),
+        PresenceEvent("join", "lobby", "ann", 3, 2),
+        PresenceEvent("join", "lobby", "yan", 4, 3, guest=True),
+        PresenceEvent("leave", "lobby", "yan", 3, 4, guest=True),
+    ]
+    for event in events:
+        assert not coalescer.admit(event, now=0.0)
+    batch = coalescer.flush(1.0)
+    assert isinstance(batch, PresenceBatch) and batch.guests == ("zoe",)
+    assert protocol.frame_of(batch)["guests"] == ["zoe"]
 
 
 def test_churn_becomes_a_few_notices_a_second_and_every_view_ends_right() -> None:

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from chatroom import protocol
+from chatroom.events import PresenceBatch, PresenceEvent
 from chatroom.protocol import HistoryRequest, MessageFrame, ProtocolError, TypingFrame
 
 
@@ -195,7 +196,8 @@ def test_server_frames_have_the_documented_fields() -> None:
     fields = {
         "user": {"type", "id", "room", "nick", "message", "ts"},
         "sys": {"type", "event", "room", "nick", "message", "users", "ts"},
-        "welcome": {"type", "room", "nick", "users", "last_id", "epoch"},
+        # Version 2 adds ``guests`` (those of ``users`` who are guests).
+        "welcome": {"type", "room", "nick", "users", "last_id", "epoch", "guests"},
         "history": {"type", "room", "messages", "truncated"},
         "ack": {"type", "ref", "id"},
         "typing": {"type", "room", "nick"},
@@ -205,6 +207,18 @@ def test_server_frames_have_the_documented_fields() -> None:
         decoded = json.loads(protocol.encode(frame))
         assert decoded["type"] == kind
         assert set(decoded) == fields[kind]
+
+
+def test_guests_are_marked_in_welcome_sys_and_presence_frames() -> None:
+    """A guest is marked wherever people are listed: welcome, a sys frame, a presence frame."""
+    welcome = protocol.welcome_frame("lobby", "ann", ["zoe", "ann", "Bob"], 7, "e1", {"zoe", "Bob"})
+    assert welcome["guests"] == ["Bob", "zoe"]
+    assert protocol.welcome_frame("lobby", "ann", ["ann"], 7, "e1")["guests"] == []
+    assert protocol.sys_frame("join", "lobby", "zoe", 2, 0, guest=True)["guest"] is True
+    assert "guest" not in protocol.sys_frame("join", "lobby", "ann", 2, 0)
+    batch = PresenceBatch("lobby", ("zoe", "ann"), ("bob",), 3, 0, ("zoe",))
+    assert protocol.frame_of(batch)["guests"] == ["zoe"]
+    assert protocol.frame_of(PresenceEvent("leave", "lobby", "zoe", 1, 0, True))["guest"] is True
 
 
 def test_sys_frame_says_who_joined_and_left() -> None:

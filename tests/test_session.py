@@ -28,7 +28,7 @@ from chatroom.effects import (
     Settle,
     Typing,
 )
-from chatroom.events import PresenceEvent, StoredMessage, TypingEvent
+from chatroom.events import Members, PresenceEvent, StoredMessage, TypingEvent
 from chatroom.identity import SESSION, Identity
 from chatroom.session import ACK_WAIT_SECONDS, Session, State
 from chatroom.store.records import PERSON, Account
@@ -77,7 +77,7 @@ def reserved(
     assert session.open("lobby", nick, since=since) == [Admit("lobby")]
     assert session.admitted(True, True) == [ClaimRoom("lobby")]
     assert session.room_claimed(None) == [Reserve(nick)]
-    assert session.reserved(nick, [nick, "bob"]) == [EnterHub()]
+    assert session.reserved(nick, Members([nick, "bob"])) == [EnterHub()]
     return session
 
 
@@ -116,6 +116,19 @@ def chat(session: Session, text: str, ref: str | None = None) -> Publish:
 
 
 # --- joining -------------------------------------------------------------------------
+
+
+def test_the_welcome_lists_the_guests_among_the_members() -> None:
+    """The members the reservation found as guests are the welcome's guests."""
+    session = Session(SETTINGS, Clock())
+    session.open("lobby", "ann", since="")
+    session.admitted(True, True)
+    session.room_claimed(None)
+    assert session.reserved("ann", Members(["ann", "zoe", "bob"], ["zoe"])) == [EnterHub()]
+    (read,) = session.entered()
+    assert isinstance(read, ReadRoom)
+    (welcome, _history) = sent(session.room_read(read, 0, "e1", []))
+    assert (welcome["users"], welcome["guests"]) == (["ann", "bob", "zoe"], ["zoe"])
 
 
 def test_a_member_gets_welcome_then_history_then_its_join_is_announced() -> None:
@@ -187,7 +200,7 @@ def test_an_accounts_second_tab_reserves_its_name() -> None:
     session.open("lobby", "mallory", who=account())
     session.admitted(True, True)
     assert session.room_claimed(None) == [Reserve("ann")]
-    assert session.reserved("ann", ["ann", "bob"]) == [EnterHub()]
+    assert session.reserved("ann", Members(["ann", "bob"])) == [EnterHub()]
 
 
 def test_a_connection_the_room_knew_of_gets_its_own_join_and_the_others_nothing() -> None:
@@ -318,7 +331,7 @@ def test_a_read_only_room_refuses_messages_and_keeps_the_member() -> None:
     session.open("lobby", "ann")
     session.admitted(True, False)
     session.room_claimed(None)
-    session.reserved("ann", ["ann"])
+    session.reserved("ann", Members(["ann"]))
     out = session.received('{"type":"message","message":"hi","ref":"r1"}')
     assert [(f["code"], f.get("ref")) for f in sent(out)] == [("read_only", "r1")]
     assert others(out) == []
@@ -354,7 +367,7 @@ def test_without_a_nick_the_member_gets_a_free_guest_name() -> None:
     assert isinstance(first, Reserve) and re.fullmatch(r"guest-\d{4}", first.nick)
     (second,) = session.reserved(first.nick, None)
     assert isinstance(second, Reserve) and re.fullmatch(r"guest-\d{4}", second.nick)
-    assert session.reserved(second.nick, [second.nick]) == [EnterHub()]
+    assert session.reserved(second.nick, Members([second.nick])) == [EnterHub()]
     assert session.nick == second.nick
 
 
@@ -506,7 +519,7 @@ def test_a_reservation_that_answers_after_the_connection_is_gone_is_released() -
     session.admitted(True, True)
     session.room_claimed(None)
     assert session.transport_closed() == []
-    assert session.reserved("ann", ["ann"]) == [Release(announce=False)]
+    assert session.reserved("ann", Members(["ann"])) == [Release(announce=False)]
 
 
 def test_a_member_gone_while_its_join_is_announced_leaves_as_the_announce_went() -> None:

@@ -10,7 +10,8 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
   a bus may be late, reordered between publishers or lost while the bus is
   down: receivers put messages in id order and repair gaps from the store.
 - Presence (``announce_join``, ``release`` with an announcement, ``typing``)
-  reaches the room's subscribers on every process, this one included.
+  reaches the room's subscribers on every process, this one included; a
+  join or leave says whether the member is a guest.
 - A nick is held by one member across the deployment. A member has an owner:
   an account (``account_owner``) may hold its nick from many connections on
   many processes at once, and is still one member (listed once, counted
@@ -38,7 +39,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
 from ..backend import EventSink, Sequenced
-from ..events import Notice
+from ..events import Members, Notice
+
+GUEST_OWNER_PREFIX = "c:"
+
+
+def is_guest_owner(owner: str) -> bool:
+    """Whether reservations of ``owner`` are a guest's (a connection's own, not an account's)."""
+    return owner.startswith(GUEST_OWNER_PREFIX)
 
 
 def account_owner(account_id: int) -> str:
@@ -48,7 +56,7 @@ def account_owner(account_id: int) -> str:
 
 def connection_owner() -> str:
     """An owner of its own, for one connection (a guest): nobody shares its reservations."""
-    return f"c:{secrets.token_hex(8)}"
+    return f"{GUEST_OWNER_PREFIX}{secrets.token_hex(8)}"
 
 
 class BusError(Exception):
@@ -99,8 +107,10 @@ class Bus(Protocol):
         """Whether a member of the room holds ``nick`` (by its look-alike key), on any process."""
         ...
 
-    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> Members | None:
         """Hold ``nick`` in ``room`` for ``owner``: the members (each once), it included, or None.
+
+        The members say which of them are guests (a connection's own owner).
 
         None when a live member of another owner has the nick. An owner that
         holds it already (on any process) shares it: one more hold, one

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent, now_ms
-from ..events import Notice
+from ..events import Members, Notice
 from ..limits import FailureWindows
 from ..names import nick_key, room_key
-from .base import connection_owner
+from .base import connection_owner, is_guest_owner
 
 
 @dataclass(slots=True)
@@ -89,7 +89,7 @@ class LocalBus:
         """Whether a member of the room holds ``nick``."""
         return nick_key(nick) in self._members.get(room, {})
 
-    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> Members | None:
         """Hold a nick in a room unless another owner has it (by its look-alike key)."""
         members = self._members[room]
         key = nick_key(nick)
@@ -102,7 +102,8 @@ class LocalBus:
             members[key] = _Member(owner or connection_owner(), nick)
             if len(members) == 1:
                 bisect.insort(self._online, room)
-        return [m.nick for m in members.values()]
+        guests = (m.nick for m in members.values() if is_guest_owner(m.owner))
+        return Members((m.nick for m in members.values()), guests)
 
     async def announce_join(self, room: str, nick: str) -> bool:
         """Tell the room that ``nick`` joined, unless it was told already."""
@@ -110,7 +111,7 @@ class LocalBus:
         if member is None or member.joined:
             return False
         member.joined = True
-        self._announce("join", room, member.nick)
+        self._announce("join", room, member)
         return True
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
@@ -131,11 +132,12 @@ class LocalBus:
             if self._claims.get(room_key(room)) == room:
                 del self._claims[room_key(room)]
         if member.told:
-            self._announce("leave", room, member.nick)
+            self._announce("leave", room, member)
 
-    def _announce(self, event: str, room: str, nick: str) -> None:
+    def _announce(self, event: str, room: str, member: _Member) -> None:
         users = len(self._members.get(room, ()))
-        self._deliver(room, PresenceEvent(event, room, nick, users, now_ms()))
+        guest = is_guest_owner(member.owner)
+        self._deliver(room, PresenceEvent(event, room, member.nick, users, now_ms(), guest))
 
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room that ``nick`` is typing."""

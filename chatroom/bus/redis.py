@@ -52,7 +52,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ..backend import EventSink, Sequenced
-from ..events import Notice
+from ..events import Members, Notice
 from ..names import room_key
 from .base import BusStartupError
 from .redis_calls import RedisCalls
@@ -185,7 +185,7 @@ class RedisBus:
         """Whether a member on any node holds ``nick`` in the room."""
         return await self._presence.is_online(room, nick)
 
-    async def reserve(self, room: str, nick: str, owner: str | None = None) -> list[str] | None:
+    async def reserve(self, room: str, nick: str, owner: str | None = None) -> Members | None:
         """Hold a nick in a room for ``owner`` on every node, unless another owner's live member has it."""
         return await self._presence.reserve(room, nick, owner)
 

@@ -2,7 +2,7 @@
 
 One byte says what a frame holds: ``m`` messages and ``c`` changes to
 messages (each tagged with the node that stored them, which delivered them
-itself), ``p`` a join or leave, ``t`` typing. A message row is
+itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing. A message row is
 ``[id, nick, text, ts, bot, guest, account_id, reply]``; rows of the older
 five and six fields still decode. A change row is
 ``[id, kind, target, nick, ts, text, emoji, on]``.
@@ -59,8 +59,9 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
             return [StoredChange(r[0], room, r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
         return [_message(room, row) for row in rows]
     if kind == b"p":
-        event, users, ts, nick = body.split(b"\n", 3)
-        return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts))]
+        event, users, ts, marked = body.split(b"\n", 3)
+        nick, _, mark = marked.partition(b"\n")
+        return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts), mark == b"g")]
     return [TypingEvent(room, body.decode())]
 
 

@@ -22,8 +22,9 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ..backend import now_ms
+from ..events import Members
 from ..names import nick_key
-from .base import BusError, connection_owner
+from .base import BusError, connection_owner, is_guest_owner
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
 
@@ -49,6 +50,12 @@ class _Turn:
 
     owner: str | None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+def members_of(values: list[bytes]) -> Members:
+    """The members in the room's hash values (``<owner>\\n<nick>``), guests marked."""
+    owned = [value.decode().split("\n", 1) for value in values]
+    return Members((nick for _, nick in owned), (nick for owner, nick in owned if is_guest_owner(owner)))
 
 
 class RedisPresence:
@@ -101,7 +108,7 @@ class RedisPresence:
         members = self._keys.room(room, ":members")
         return bool(await self._calls.call(lambda: client.hexists(members, nick_key(nick))))
 
-    async def reserve(self, room: str, nick: str, owner: str | None) -> list[str] | None:
+    async def reserve(self, room: str, nick: str, owner: str | None) -> Members | None:
         """Hold a nick in a room for ``owner`` on every node, unless another owner's live member has it."""
         owner = owner or connection_owner()
         member = (room, nick_key(nick))
@@ -112,7 +119,7 @@ class RedisPresence:
         finally:
             self._end_turn(member)
 
-    async def _reserve(self, member: Member, nick: str, owner: str) -> list[str] | None:
+    async def _reserve(self, member: Member, nick: str, owner: str) -> Members | None:
         hold = self._holds.get(member)
         if hold is not None and hold.owner != owner:
             return None
@@ -132,7 +139,7 @@ class RedisPresence:
         else:
             late = self._unreleased.pop(member, None)
             self._holds[member] = _Hold(owner, nick, told=late is not None and late.told)
-        return [value.split(b"\n", 1)[1].decode() for value in values]
+        return members_of(values)
 
     async def announce_join(self, room: str, nick: str) -> bool:
         """Tell every node's members of the room that ``nick`` joined, once per member."""

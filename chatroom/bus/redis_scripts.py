@@ -34,6 +34,14 @@ local function nick_of(value)
   return string.match(value, '^[^\\n]*\\n(.*)$')
 end
 
+-- The nick line of a presence frame: ``<nick>``, or ``<nick>\\ng`` for a guest.
+local function marked_nick(value)
+  if string.sub(value, 1, 2) == 'c:' then
+    return nick_of(value) .. '\\ng'
+  end
+  return nick_of(value)
+end
+
 local function members_key(prefix, room)
   return prefix .. 'room:' .. room .. ':members'
 end
@@ -77,7 +85,7 @@ local function remove_member(prefix, room, key, announce, ts)
   end
   if announce and value then
     redis.call('PUBLISH', prefix .. 'room:' .. room .. ':events',
-               'pleave\\n' .. users .. '\\n' .. ts .. '\\n' .. nick_of(value))
+               'pleave\\n' .. users .. '\\n' .. ts .. '\\n' .. marked_nick(value))
   end
 end
 
@@ -169,6 +177,9 @@ if not value or redis.call('HSETNX', KEYS[2], 'joined', '1') == 0 then
   return 0
 end
 local nick = string.match(value, '^[^\\n]*\\n(.*)$')
+if string.sub(value, 1, 2) == 'c:' then
+  nick = nick .. '\\ng'
+end
 local users = redis.call('HLEN', KEYS[1])
 redis.call('PUBLISH', ARGV[1], 'pjoin\\n' .. users .. '\\n' .. ARGV[3] .. '\\n' .. nick)
 return 1

@@ -2,12 +2,12 @@
 
 Frames on a room's channel (``room:R:events``), one PUBLISH each:
 
-- ``m<node>\\n<json rows>`` stored messages, tagged with the node that stored
-  them (which delivered them to its own members already); a row is
-  ``[id, nick, text, ts, bot, guest]`` (a node of an earlier version
-  sends no ``guest``).
-- ``p<join|leave>\\n<members>\\n<ts>\\n<nick>`` presence, published by
-  redis_scripts.py's scripts with the room's count of members.
+- ``m<node>\\n<json rows>`` stored messages and ``c<node>\\n<json rows>``
+  changes to messages, tagged with the node that stored them (which
+  delivered them to its own members already); their rows, and how older
+  nodes' rows still decode, are redis_frames.py's.
+- ``p<join|leave>\\n<members>\\n<ts>\\n<nick>[\\ng]`` presence, published by
+  redis_scripts.py's scripts with the room's count of members (``g``: a guest).
 - ``t<nick>`` typing.
 
 On the node's own channel (``node:N:events``) only ``h<token>``: a health

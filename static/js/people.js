@@ -11,6 +11,7 @@ const TYPING_SHOWN_FOR_MS = 4000;
 const NAMES_IN_TITLE = 20;
 
 let users = [];
+const guests = new Set(); // nick keys of the online guests (no account)
 const typers = new Map(); // nick -> until when it is shown
 let typingTimer = 0;
 let changed = () => {};
@@ -34,6 +35,7 @@ export function setUsers(names) {
     ...users.map((name) => {
       const item = element("li");
       item.append(avatarElement(name), nickElement(name));
+      if (guests.has(nickKey(name))) item.append(textNode(" "), guestBadge());
       if (isOwn(name)) item.append(element("span", "you", " (you)"));
       return item;
     }),
@@ -43,28 +45,41 @@ export function setUsers(names) {
   changed();
 }
 
+const guestBadge = () => element("span", "badge guest", "guest");
+const stringsIn = (list) => (Array.isArray(list) ? list.filter((n) => typeof n === "string") : []);
+
 export function onWelcome(frame) {
-  setUsers(Array.isArray(frame.users) ? frame.users : []);
+  guests.clear();
+  for (const name of stringsIn(frame.guests)) guests.add(nickKey(name));
+  setUsers(stringsIn(frame.users));
 }
 
 export function onSys(frame) {
+  const key = nickKey(frame.nick);
   if (frame.event === "join") {
-    if (!users.some((n) => nickKey(n) === nickKey(frame.nick))) setUsers([...users, frame.nick]);
+    if (frame.guest === true) guests.add(key);
+    else guests.delete(key);
+    if (!users.some((n) => nickKey(n) === key)) setUsers([...users, frame.nick]);
+    else setUsers(users);
     if (isOwn(frame.nick)) return;
   } else {
-    setUsers(users.filter((n) => nickKey(n) !== nickKey(frame.nick)));
+    guests.delete(key);
+    setUsers(users.filter((n) => nickKey(n) !== key));
     forgetTyper(frame.nick);
   }
   const [kind, verb] = frame.event === "join" ? ["join", " joined"] : ["leave", " left"];
-  addLine("sys " + kind, [nickElement(frame.nick), textNode(verb)], frame.ts);
+  const who = frame.guest === true ? [nickElement(frame.nick), textNode(" "), guestBadge()] : [nickElement(frame.nick)];
+  addLine("sys " + kind, [...who, textNode(verb)], frame.ts);
 }
 
 // Several joins and leaves at once (a busy room): the online list takes
 // them all; one line says what changed in it, names in its tooltip.
 export function onPresence(frame) {
-  const names = (list) => (Array.isArray(list) ? list.filter((n) => typeof n === "string") : []);
-  const joined = names(frame.joined);
-  const left = names(frame.left);
+  const joined = stringsIn(frame.joined);
+  const left = stringsIn(frame.left);
+  for (const name of left) guests.delete(nickKey(name));
+  for (const name of joined) guests.delete(nickKey(name));
+  for (const name of stringsIn(frame.guests)) guests.add(nickKey(name));
   const had = new Set(users.map(nickKey));
   const joinedKeys = new Set(joined.map(nickKey));
   const leftKeys = new Set(left.map(nickKey));
