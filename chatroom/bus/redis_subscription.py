@@ -41,7 +41,7 @@ from redis.exceptions import RedisError
 from ..backend import Event, EventSink, PresenceEvent, StoredMessage, TypingEvent
 from ..events import AccountNotice, GuestNotice, Notice, RoomNotice, SettingsNotice
 from .base import BusError
-from .redis_calls import RedisCalls
+from .redis_calls import RedisCalls, cancel_and_wait
 from .redis_keys import RedisKeys
 
 log = logging.getLogger("chatroom.redis")
@@ -171,9 +171,7 @@ class RedisSubscription:
         """Stop reading: nothing more reaches the sinks, no room is subscribed or unsubscribed."""
         self._link = Link.STOPPED
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await cancel_and_wait(self._reader)
 
     async def close(self) -> None:
         """Disconnect (once stopped)."""
@@ -284,7 +282,9 @@ class RedisSubscription:
     async def _read_loop(self) -> None:
         delay = RECONNECT_MIN
         lost_at: float | None = None
-        while True:
+        # Stopping is checked as well as cancelled: a cancellation that lands
+        # inside redis-py may come out as one of the errors caught below.
+        while self._link is not Link.STOPPED:
             try:
                 if self._link is Link.DOWN:
                     await self._connect()
