@@ -14,6 +14,7 @@ from .backend import BackendError
 from .identity import Identity
 from .protocol import ProtocolError
 from .store.records import DIRECT, RoomRecord
+from .unread import UnreadDesk
 
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
@@ -61,6 +62,9 @@ class RoomsHandler(JsonHandler):
         for entry in entries:
             if entry["kind"] == DIRECT:
                 entry["members"] = await member_names(self.backend.accounts, entry["room"])
+        unread: UnreadDesk | None = getattr(self, "unread", None)
+        if self.who is not None and unread is not None:
+            await unread.add_counts(self.who, entries)
         return entries
 
     def name_argument(self, name: str) -> str:

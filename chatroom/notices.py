@@ -50,15 +50,18 @@ from .events import (
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
+    ActivityNotice,
     GuestNotice,
     Notice,
     RoomNotice,
     SettingsNotice,
+    UnreadNotice,
 )
 from .identity import Identity
 from .session import Session, State
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
+from .unread import UnreadDesk
 
 log = logging.getLogger("chatroom.notices")
 
@@ -147,8 +150,16 @@ class NoticeTarget:
 class NoticeDesk:
     """Acts on notices for the connections of one process."""
 
-    def __init__(self, backend: Backend, access: Access, connections: Iterable[Connection]) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        access: Access,
+        connections: Iterable[Connection],
+        unread: UnreadDesk | None = None,
+    ) -> None:
         self.backend = backend
+        # Unread counts' notices go to it (unread.py).
+        self.unread = unread
         self.access = access
         # The hub's set of open sessions: read, never written.
         self.connections = connections
@@ -168,6 +179,9 @@ class NoticeDesk:
         elif isinstance(notice, SettingsNotice):
             self.access.guest_access.take(notice.guests)
             self._close_guests_if_shut_out()
+        elif isinstance(notice, UnreadNotice | ActivityNotice):
+            if self.unread is not None:
+                self.unread.take(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice))
 
