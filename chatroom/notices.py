@@ -131,8 +131,11 @@ class NoticeTarget:
         self.close_with(protocol.CLOSE_CODE_FOR[code], code)
 
     def tell(self, frames: Sequence[dict[str, Any]]) -> None:
-        """Frames beside the room's (the live room list): only once the member is live in its room."""
-        if self.session.state is State.LIVE:
+        """Frames beside the room's (the live room list, unread counts): once welcome and history are out.
+
+        Catching up counts: a member of a quiet room stays there until the room's next message.
+        """
+        if State.CATCHING_UP <= self.session.state <= State.LIVE:
             self.send_frames(frames)
 
     def set_read_only(self, read_only: bool) -> None:
