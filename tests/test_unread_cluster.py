@@ -1,4 +1,5 @@
-"""Unread counts across two real nodes: a read mark on one reaches the same person's tab on the other.
+"""Unread counts across real processes: a read mark on one node reaches the same person's tab on the
+other, and a mark still waiting to be stored is stored when the server stops.
 
 Two ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis;
 people sign in with JWTs (tests/test_rooms_cluster.py sets them up alike).
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection
@@ -15,9 +17,9 @@ from websockets.asyncio.client import ClientConnection
 from chatroom.bus.redis_notices import decode_notice, notice_frame
 from chatroom.events import ActivityNotice, UnreadNotice
 
-from .clients import ANY_TYPE, anext_of, awelcomed
-from .support import ServerProcess
-from .test_rooms_cluster import WAIT, call, drain, nodes, token
+from .clients import ANY_TYPE, anext_of, awelcomed, send_message, welcomed
+from .support import ServerProcess, call_api, in_store
+from .test_rooms_cluster import SECRET, WAIT, call, drain, nodes, token
 
 __all__ = ["nodes"]
 
@@ -64,3 +66,29 @@ def test_unread_notices_cross_the_bus_whole() -> None:
     for notice in (UnreadNotice(7, "plans", 12, 3, 1, "mentions"), ActivityNotice("plans", 40)):
         assert decode_notice(notice_frame(b"a", notice), b"b") == notice
         assert decode_notice(notice_frame(b"a", notice), b"a") is None
+
+
+def test_a_mark_waiting_at_shutdown_is_stored(tmp_path: Path) -> None:
+    """A read mark answered just before SIGTERM is in the database once the server has stopped."""
+    db = tmp_path / "chat.db"
+    server = ServerProcess(db, "--jwt-secret", SECRET, guests=False).start()
+    try:
+        for name in ("ann", "bob"):
+            assert call_api(server, "GET", "/api/me", authorization=f"Bearer {token(name)}")[0] == 200
+        body = {"room": "plans", "kind": "closed", "members": ["ann"]}
+        assert call_api(server, "POST", "/api/rooms", body, f"Bearer {token('bob')}")[0] == 201
+        bob, _, _ = welcomed(server, room="plans", token=token("bob"))
+        last = send_message(bob, "one", "r1")["id"]
+        bob.close()
+        status, counts = call_api(
+            server, "PUT", "/api/rooms/plans/read", {"id": last}, f"Bearer {token('ann')}"
+        )
+        assert (status, counts["read_id"]) == (200, last)
+    finally:
+        assert server.stop() == 0
+
+    async def position(accounts: Any) -> int | None:
+        ann = await accounts.account_by_name("ann")
+        return await accounts.read_position(ann.id, "plans")  # type: ignore[no-any-return]
+
+    assert in_store(db, position) == last
