@@ -30,6 +30,9 @@ class RoomsHandler(JsonHandler):
     the following page, null on the last one.
     """
 
+    # Given by the handler that serves the list (api_manage.ManageHandler): an account's counts.
+    unread: UnreadDesk | None = None
+
     async def get(self) -> None:
         prefix = self.name_argument("prefix")
         after = self.name_argument("after")
@@ -62,9 +65,8 @@ class RoomsHandler(JsonHandler):
         for entry in entries:
             if entry["kind"] == DIRECT:
                 entry["members"] = await member_names(self.backend.accounts, entry["room"])
-        unread: UnreadDesk | None = getattr(self, "unread", None)
-        if self.who is not None and unread is not None:
-            await unread.add_counts(self.who, entries)
+        if self.who is not None and self.unread is not None:
+            await self.unread.add_counts(self.who, entries)
         return entries
 
     def name_argument(self, name: str) -> str:
