@@ -46,6 +46,13 @@ class ReadPage:
 
 
 @dataclass(slots=True)
+class MarkRead:
+    """Mark the room read up to ``id`` for the member's account (a guest's is dropped)."""
+
+    id: int
+
+
+@dataclass(slots=True)
 class Close:
     """Hand over what is queued, then close the connection with ``code``.
 
@@ -126,6 +133,7 @@ Effect = (
     | Publish
     | Typing
     | ReadPage
+    | MarkRead
     | Close
     | AwaitAcks
     | Admit

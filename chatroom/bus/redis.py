@@ -56,8 +56,9 @@ from ..names import room_key
 from .base import BusStartupError
 from .redis_calls import RedisCalls
 from .redis_keys import RedisKeys
+from .redis_notices import notice_frame
 from .redis_presence import RedisPresence
-from .redis_subscription import RedisSubscription, message_frame, notice_frame, typing_frame
+from .redis_subscription import RedisSubscription, message_frame, typing_frame
 
 DEFAULT_PRESENCE_TTL = 15.0
 

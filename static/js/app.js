@@ -18,12 +18,15 @@ import {
   onRoomFrame,
   onRoomGone,
   refreshRooms,
+  roomKind,
+  roomUrl,
   showAccountActions,
   showRooms,
   toggleDrawer,
   wireRooms,
 } from "./rooms.js";
 import {recallIdentity, session} from "./session.js";
+import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
 function routeFrames() {
   on(FRAME.WELCOME, (frame, how) => {
@@ -34,15 +37,18 @@ function routeFrames() {
     refreshRooms();
     showAccountActions();
     offerAdministration();
+    onReconnected();
   });
   on(FRAME.HISTORY, (frame) => {
     const {purpose, messages: shown} = messages.onHistory(frame);
     if (purpose === "page") return;
+    markSeenSoon();
     shown.forEach(composer.settleBy);
     if (purpose === "replay") composer.givePendingBack();
   });
   on(FRAME.USER, (frame) => {
     if (!messages.onUser(frame)) return;
+    markSeenSoon();
     composer.settleBy(frame);
     people.forgetTyper(frame.nick);
   });
@@ -57,6 +63,14 @@ function routeFrames() {
   });
   on(FRAME.ROOM, onRoomFrame);
   on(FRAME.ROOM_GONE, onRoomGone);
+  on(FRAME.UNREAD, onUnread);
+  configureUnread({
+    changed: () => showRooms(),
+    openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
+    seenUpTo: messages.lastId,
+    seeingNewest: messages.atBottom,
+    kindOf: roomKind,
+  });
   configure({
     since: messages.lastId,
     closed: () => {
@@ -93,7 +107,11 @@ function wirePage() {
   });
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) messages.onVisible();
+    markSeenSoon();
   });
+  // Reading: the newest message on screen while the page is looked at marks the room read.
+  ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
+  window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
   identity.wireIdentity();
   wireRooms();

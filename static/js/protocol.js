@@ -22,6 +22,7 @@ export const FRAME = Object.freeze({
   ERROR: "error",
   ROOM: "room", // a room one may see was created or changed (version 2)
   ROOM_GONE: "room_gone", // a room is no longer one's to see (version 2)
+  UNREAD: "unread", // one's counts in a room changed (version 2)
   MESSAGE: "message", // client to server
 });
 
