@@ -33,6 +33,7 @@ from .links import SetupState
 from .protocol import room_entry
 from .store.accounts_base import RoomTakenError, UnknownAccountError
 from .store.records import CLOSED, DIRECT, OPEN, PERSON, Account, Membership, RoomRecord
+from .unread import UnreadDesk
 
 MAX_TITLE_LENGTH = 100
 # Named at once in a new room, or in a direct conversation (the caller aside).
@@ -68,10 +69,13 @@ class ManageHandler(JsonHandler):
         access: Access,
         creations: KeyedTokenBuckets,
         setup: SetupState | None = None,
+        unread: UnreadDesk | None = None,
     ) -> None:
         super().initialize(config, backend, authenticator, access, setup)
         # Rooms and direct conversations created, per account (shared by every handler).
         self.creations = creations
+        # Read marks and unread counts (the rooms list shows them to an account).
+        self.unread = unread
 
     def account(self) -> Identity:
         """Who asks, when an account (a bot's too): 401 for a guest."""

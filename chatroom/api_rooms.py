@@ -14,6 +14,7 @@ from .backend import BackendError, StoredMessage
 from .identity import Identity
 from .protocol import ProtocolError
 from .store.records import DIRECT, RoomRecord
+from .unread import UnreadDesk
 
 MAX_API_LIMIT = 500
 DEFAULT_ROOMS_LIMIT = 50
@@ -28,6 +29,9 @@ class RoomsHandler(JsonHandler):
     record yet), in code point order of their names; ``next`` is the URL of
     the following page, null on the last one.
     """
+
+    # Given by the handler that serves the list (api_manage.ManageHandler): an account's counts.
+    unread: UnreadDesk | None = None
 
     async def get(self) -> None:
         prefix = self.name_argument("prefix")
@@ -61,6 +65,8 @@ class RoomsHandler(JsonHandler):
         for entry in entries:
             if entry["kind"] == DIRECT:
                 entry["members"] = await member_names(self.backend.accounts, entry["room"])
+        if self.who is not None and self.unread is not None:
+            await self.unread.add_counts(self.who, entries)
         return entries
 
     def name_argument(self, name: str) -> str:

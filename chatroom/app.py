@@ -23,6 +23,7 @@ from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_rooms import MessagesHandler
 from .api_settings import SettingsHandler
+from .api_unread import NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
 from .guest_access import GuestAccess
@@ -35,6 +36,7 @@ from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
 from .static_files import StaticHandler
+from .unread import UnreadDesk
 from .upgrade import ConnectionCounter
 from .webhooks import Webhooks
 
@@ -86,10 +88,17 @@ class ChatApplication(tornado.web.Application):
     """The chatroom's Application, with the hub its chat sockets share (the server closes them through it)."""
 
     def __init__(
-        self, hub: Hub[ChatSocketHandler], guest_access: GuestAccess, *args: Any, **kwargs: Any
+        self,
+        hub: Hub[ChatSocketHandler],
+        guest_access: GuestAccess,
+        unread: UnreadDesk,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
+        # Read marks wait in it for a moment: the server stores them before it stops.
+        self.unread = unread
         # Whether guests are let in: the server reads the stored setting into it before serving.
         self.guest_access = guest_access
 
@@ -107,8 +116,14 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     api = {**shared, "setup": setup}
     accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit(backend)}
     pages = {"config": settings, "authenticator": authenticator, "setup": setup, "guests": guest_access}
-    manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
-    NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
+    unread = UnreadDesk(backend, hub.sessions)
+    unread.start(hub.spawn)
+    manage = {
+        **api,
+        "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
+        "unread": unread,
+    }
+    NoticeDesk(backend, access, hub.sessions, unread).start(hub.spawn)
     socket = {
         "config": settings,
         "backend": backend,
@@ -118,10 +133,12 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
+        "unread": unread,
     }
     return ChatApplication(
         hub,
         guest_access,
+        unread,
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -134,6 +151,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
+            (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),
             (r"/api/session", SessionHandler, accounts),
             (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),
             (r"/api/me", MeHandler, accounts),

@@ -177,6 +177,9 @@ class Backend(Protocol):
     def listen_notices(self, listener: NoticeListener) -> None:
         """Give ``listener`` every notice, from this process and the others."""
 
+    def on_message_stored(self, listener: Callable[[StoredMessage], None]) -> None:
+        """Call ``listener`` with every new message this process stores (not a deduplicated resend)."""
+
     async def notify(self, notice: Notice) -> None:
         """Act on a notice (a change already stored) in every process, this one included.
 

@@ -63,6 +63,13 @@ class ReadPage:
 
 
 @dataclass(slots=True)
+class MarkRead:
+    """Mark the room read up to ``id`` for the member's account (a guest's is dropped)."""
+
+    id: int
+
+
+@dataclass(slots=True)
 class Close:
     """Hand over what is queued, then close the connection with ``code``.
 
@@ -144,6 +151,7 @@ Effect = (
     | Change
     | Typing
     | ReadPage
+    | MarkRead
     | Close
     | AwaitAcks
     | Admit

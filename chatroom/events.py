@@ -194,5 +194,27 @@ class SettingsNotice:
     guests: bool
 
 
+@dataclass(frozen=True, slots=True)
+class UnreadNotice:
+    """An account's counts in a room changed (it read the room, or chose how to be told of it):
+    every connection of the account, on every node, gets them (an ``unread`` frame)."""
+
+    account_id: int
+    room: str
+    read_id: int
+    unread: int
+    mentions: int
+    notify: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityNotice:
+    """Messages were stored in a room, up to ``last_id``: every node tells the connections of the
+    room's followers (members; an open room's readers) their new counts."""
+
+    room: str
+    last_id: int
+
+
 # Told by one node to every node, this one included.
-Notice = RoomNotice | AccountNotice | GuestNotice | SettingsNotice
+Notice = RoomNotice | AccountNotice | GuestNotice | SettingsNotice | UnreadNotice | ActivityNotice

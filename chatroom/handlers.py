@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 import tornado.httputil
 import tornado.web
 
-from . import access, changes, effects, metrics
+from . import access, changes, effects, metrics, protocol
 from .admission import Admission
 from .backend import Backend, BackendError, StoredMessage, now_ms
 from .config import Settings
@@ -21,12 +21,13 @@ from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent
 from .fanout import Outbox, encode_frames
 from .hub import Hub
-from .identity import SESSION_COOKIE
+from .identity import SESSION_COOKIE, Identity
 from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeTarget
 from .session import Session, State
 from .store.base import StoreError
 from .store.change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .unread import UnreadDesk
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 from .webhooks import Webhooks
 
@@ -50,6 +51,7 @@ _AT_ONCE = (
     effects.AwaitAcks,
     effects.Typing,
     effects.ReadPage,
+    effects.MarkRead,
 )
 
 
@@ -73,8 +75,10 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         new_rooms: KeyedTokenBuckets,
         joins: JoinLimit,
         webhooks: Webhooks | None = None,
+        unread: UnreadDesk | None = None,
     ) -> None:
         self.config = config
+        self.unread = unread
         self.webhooks = webhooks
         self.direct = False  # in a direct room, messages may call its bots' webhooks
         self.backend = backend
@@ -234,6 +238,8 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
                 self.hub.spawn(self.backend.typing(self.room, self.nick))
             elif isinstance(effect, effects.ReadPage):
                 self.hub.spawn(self._read_page(effect))
+            elif isinstance(effect, effects.MarkRead):
+                self._mark_read(effect)
             else:
                 self.hub.spawn(self._run(todo[index:]))
                 return
@@ -361,6 +367,19 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             self._apply(self.session.page_failed())
             return
         self._apply(self.session.page_read(request, messages))
+
+    def _mark_read(self, mark: effects.MarkRead) -> None:
+        """An account's mark goes to the unread desk (its tabs hear of it); a guest keeps no position."""
+        who = self.session.who
+        if who is not None and self.unread is not None:
+            self.hub.spawn(self._logged_mark(self.unread, who, mark.id))
+
+    async def _logged_mark(self, unread: UnreadDesk, who: Identity, upto: int) -> None:
+        try:
+            await unread.mark(who, self.room, upto)
+        except (BackendError, StoreError) as error:
+            log.warning("cannot mark %r read: %s", self.room, error)
+            self._apply([effects.Send((protocol.error_frame(protocol.UNAVAILABLE, "cannot mark read now"),))])
 
     def _close(self, close: effects.Close) -> None:
         """Close the connection; unless at once, what is queued goes out first."""

@@ -43,9 +43,11 @@ class Intake:
         if isinstance(frame, protocol.TypingFrame):
             # A hint: extra frames are dropped quietly, never refused.
             return effects.Typing() if self._typing.allow(self._clock()) else None
-        # A history page costs the store a read: it spends a token too.
+        # A history page or a read mark costs the store a read: it spends a token too.
         if not self._bucket.take(self._clock()):
-            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests")
+            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests or read marks")
+        if isinstance(frame, protocol.ReadFrame):
+            return effects.MarkRead(frame.id)
         return effects.ReadPage(frame.before, frame.limit)
 
     def _message(self, frame: protocol.MessageFrame, read_only: bool) -> effects.Publish:

@@ -50,15 +50,18 @@ from .events import (
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
+    ActivityNotice,
     GuestNotice,
     Notice,
     RoomNotice,
     SettingsNotice,
+    UnreadNotice,
 )
 from .identity import Identity
 from .session import Session, State
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
+from .unread import UnreadDesk
 
 log = logging.getLogger("chatroom.notices")
 
@@ -128,8 +131,11 @@ class NoticeTarget:
         self.close_with(protocol.CLOSE_CODE_FOR[code], code)
 
     def tell(self, frames: Sequence[dict[str, Any]]) -> None:
-        """Frames beside the room's (the live room list): only once the member is live in its room."""
-        if self.session.state is State.LIVE:
+        """Frames beside the room's (the live room list, unread counts): once welcome and history are out.
+
+        Catching up counts: a member of a quiet room stays there until the room's next message.
+        """
+        if State.CATCHING_UP <= self.session.state <= State.LIVE:
             self.send_frames(frames)
 
     def set_read_only(self, read_only: bool) -> None:
@@ -147,8 +153,16 @@ class NoticeTarget:
 class NoticeDesk:
     """Acts on notices for the connections of one process."""
 
-    def __init__(self, backend: Backend, access: Access, connections: Iterable[Connection]) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        access: Access,
+        connections: Iterable[Connection],
+        unread: UnreadDesk | None = None,
+    ) -> None:
         self.backend = backend
+        # Unread counts' notices go to it (unread.py).
+        self.unread = unread
         self.access = access
         # The hub's set of open sessions: read, never written.
         self.connections = connections
@@ -168,6 +182,9 @@ class NoticeDesk:
         elif isinstance(notice, SettingsNotice):
             self.access.guest_access.take(notice.guests)
             self._close_guests_if_shut_out()
+        elif isinstance(notice, UnreadNotice | ActivityNotice):
+            if self.unread is not None:
+                self.unread.take(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice))
 

@@ -11,15 +11,16 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from . import names
 from .events import PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
-
-if TYPE_CHECKING:
-    from .store.records import RoomRecord
+from .room_frames import room_entry as room_entry
+from .room_frames import room_frame as room_frame
+from .room_frames import room_gone_frame as room_gone_frame
+from .room_frames import unread_frame as unread_frame
 
 # Close codes (PROTOCOL.md, "Closing").
 CLOSE_GOING_AWAY = 1001
@@ -122,7 +123,14 @@ class HistoryRequest:
     limit: int
 
 
-ClientFrame = MessageFrame | TypingFrame | HistoryRequest
+@dataclass(frozen=True, slots=True)
+class ReadFrame:
+    """The client has seen the room's messages up to ``id`` (version 2, "Unread counts")."""
+
+    id: int
+
+
+ClientFrame = MessageFrame | TypingFrame | HistoryRequest | ReadFrame
 
 
 # --- names (the rules live in names.py) ------------------------------------
@@ -194,6 +202,10 @@ def parse_object(obj: dict[str, Any], ref: str | None, max_length: int) -> Clien
         return TypingFrame()
     if kind == "history":
         return _parse_history_request(obj, ref)
+    if kind == "read":
+        if not _is_int_in(obj.get("id"), 0):
+            raise ProtocolError(BAD_REQUEST, f'"id" must be an id from 0 to {MAX_CLIENT_INT}', ref)
+        return ReadFrame(obj["id"])
     raise ProtocolError(BAD_REQUEST, f"unknown frame type {str(kind)[:40]!r}", ref)
 
 
@@ -328,28 +340,6 @@ def history_frame(room: str, messages: list[dict[str, Any]], truncated: bool) ->
 def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:
     """Tells the sender that its message ``ref`` is stored as ``msg_id``."""
     return {"type": "ack", "ref": ref, "id": msg_id}
-
-
-def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
-    """A room as the rooms list and the live room frames show it (version 1's three fields first)."""
-    return {
-        "room": record.room,
-        "online": online,
-        "last_id": record.last_id,
-        "kind": record.kind,
-        "title": record.display_name,
-        "archived": record.archived_at is not None,
-    }
-
-
-def room_frame(change: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """A room one may see was created or changed: its new entry (docs/protocol.md, "Live room list")."""
-    return {"type": "room", "change": change, "room": entry}
-
-
-def room_gone_frame(room: str) -> dict[str, Any]:
-    """A room one could see is no longer one's to see (taken out of it)."""
-    return {"type": "room_gone", "room": room}
 
 
 def renamed_frame(name: str) -> dict[str, Any]:

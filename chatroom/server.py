@@ -25,6 +25,7 @@ from .store import open_store
 from .store.accounts_base import AccountStore, RoomTakenError
 from .store.base import StoreError, StoreStartupError
 from .store.records import OPEN
+from .unread import UnreadDesk
 
 log = logging.getLogger("chatroom.server")
 
@@ -126,7 +127,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()
-    await shutdown(server, app.hub, backend, settings)
+    await shutdown(server, app.hub, backend, settings, app.unread)
 
 
 async def wait_for_stop_signal() -> None:
@@ -145,7 +146,11 @@ async def wait_for_stop_signal() -> None:
 
 
 async def shutdown(
-    server: tornado.httpserver.HTTPServer, hub: Hub[Any], backend: Backend, settings: Settings
+    server: tornado.httpserver.HTTPServer,
+    hub: Hub[Any],
+    backend: Backend,
+    settings: Settings,
+    unread: UnreadDesk | None = None,
 ) -> None:
     """Stop accepting, close every member with 1001, flush history."""
     log.info("shutting down: closing %d sessions", hub.connections)
@@ -158,6 +163,8 @@ async def shutdown(
     # The members' releases (their leaves, told to other nodes) go out while
     # the bus is still open.
     await hub.finish_background(deadline - loop.time())
+    if unread is not None:
+        await unread.flush()  # the read marks still waiting
     await backend.close()
     try:
         await asyncio.wait_for(

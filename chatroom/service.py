@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from .backend import (
@@ -55,6 +55,7 @@ class ChatService:
         # Messages and changes stored in this loop iteration, per room: handed to the bus together.
         self._outgoing: dict[str, list[Sequenced]] = {}
         self._notice_listener: NoticeListener | None = None
+        self._stored_listeners: list[Callable[[StoredMessage], None]] = []
 
     @property
     def accounts(self) -> AccountStore:
@@ -161,6 +162,8 @@ class ChatService:
         result = done.result()
         if result.new:
             self._deliver_own(result.message)
+            for listener in self._stored_listeners:
+                listener(result.message)
         if not stored.done():
             stored.set_result(result.message)
 
@@ -258,6 +261,10 @@ class ChatService:
     def listen_notices(self, listener: NoticeListener) -> None:
         """Give ``listener`` every notice, from this process and the others."""
         self._notice_listener = listener
+
+    def on_message_stored(self, listener: Callable[[StoredMessage], None]) -> None:
+        """Call ``listener`` with every new message this process stores."""
+        self._stored_listeners.append(listener)
 
     async def notify(self, notice: Notice) -> None:
         """Act on a notice here at once, then hand it to the other processes (BackendError: bus failed)."""

@@ -72,6 +72,7 @@ class JoiningTest(ChatTestCase):
             "users": ["ann"],
             "last_id": 0,
             "epoch": welcome["epoch"],
+            "guests": ["ann"],
         }
         assert isinstance(welcome["epoch"], str) and welcome["epoch"]
         assert history == {"type": "history", "room": "lobby", "messages": [], "truncated": False}

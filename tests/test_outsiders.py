@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 from tornado.testing import gen_test
@@ -104,6 +105,8 @@ class OutsiderTest(RoomsCase):
                 ("POST", f"/api/rooms/{room}/members", {"name": "carl"}),
                 ("DELETE", f"/api/rooms/{room}/members/bob", None),
                 ("PATCH", f"/api/rooms/{room}", {"archived": True}),
+                ("PUT", f"/api/rooms/{room}/read", {"id": 1}),
+                ("PUT", f"/api/rooms/{room}/notify", {"level": "muted"}),
             ):
                 status, _, raw = await self.api(method, path, "carl", body)
                 assert status == 404, (method, path)
@@ -136,6 +139,34 @@ class OutsiderTest(RoomsCase):
             for path in ("/api/rooms", f"/api/rooms/{room}/messages", f"/api/rooms/{room}/members"):
                 _, _, raw_body = await self.api("GET", path, "bob")
                 self.assert_clean(raw_body, room)
+
+    @gen_test(timeout=30)
+    async def test_unread_counts_reach_members_only(self) -> None:
+        """New messages in the rooms tell carl, root and a just-removed bob nothing on their other sockets."""
+        rooms = await self.setUpRooms()
+        await self.api("DELETE", f"/api/rooms/{rooms[0]}/members/bob", "ann")
+        await self.api("DELETE", f"/api/rooms/{rooms[1]}/members/bob", "bob")
+        await self.create("ann", "commons", "open")
+        watchers = []
+        for who in ("carl", "root", "bob"):
+            client, _ = await self.enter(who, "commons")
+            await self.recv_type(client, "sys")
+            watchers.append(client)
+        ann, _ = await self.enter("ann", "commons")
+        await self.recv_type(ann, "sys")
+        for room in rooms:
+            writer, _ = await self.enter("ann", room)
+            await self.recv_type(writer, "sys")
+            await self.send(writer, {"type": "message", "message": SECRET, "ref": "again"})
+            await self.send(writer, {"type": "message", "message": "@carl @bob @root " + SECRET, "ref": "m"})
+            await self.recv_type(writer, "ack")
+        assert (await self.recv_type(ann, "unread"))["room"] in rooms  # members do hear of them
+        for client in watchers:
+            received = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    received.append(str(await asyncio.wait_for(client.read_message(), 0.8)))
+            self.assert_clean("".join(received), *rooms)
 
 
 class OutsiderOnPostgresTest(OutsiderTest):

@@ -254,3 +254,30 @@ def test_encode_keeps_unicode_and_escapes_nothing_dangerous() -> None:
     """Frames are UTF-8 JSON that round-trips any text."""
     text = '<script>\u202e日本🙂"\\'
     assert json.loads(protocol.encode(protocol.user_frame(1, "r", "n", text, 0)))["message"] == text
+
+
+def test_a_read_frame_carries_the_id_seen() -> None:
+    """``{"type":"read","id":N}`` parses to the id; the ref, if any, is ignored."""
+    assert protocol.parse_frame('{"type":"read","id":42}') == protocol.ReadFrame(42)
+    assert protocol.parse_frame('{"type":"read","id":0,"ref":"x"}') == protocol.ReadFrame(0)
+
+
+@pytest.mark.parametrize("frame", ['{"type":"read"}', '{"type":"read","id":-1}', '{"type":"read","id":"7"}'])
+def test_a_read_frame_without_a_good_id_is_refused(frame: str) -> None:
+    """A missing, negative or textual id is bad_request, naming the range."""
+    with pytest.raises(ProtocolError) as caught:
+        protocol.parse_frame(frame)
+    assert caught.value.code == protocol.BAD_REQUEST
+    assert caught.value.message == f'"id" must be an id from 0 to {protocol.MAX_CLIENT_INT}'
+
+
+def test_the_unread_frame() -> None:
+    """Someone's counts in a room, as every tab of theirs receives them."""
+    assert protocol.unread_frame("plans", 3, 1, 117, "all") == {
+        "type": "unread",
+        "room": "plans",
+        "unread": 3,
+        "mentions": 1,
+        "read_id": 117,
+        "notify": "all",
+    }

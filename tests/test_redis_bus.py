@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.base import account_owner
@@ -90,14 +91,16 @@ def run_nodes(backends: list[Node], scenario: Callable[..., Awaitable[None]]) ->
 
 
 async def bounded(step: Awaitable[None], seconds: float, what: str) -> None:
-    """Await ``step``; past ``seconds``, print where every task waits and fail."""
-    try:
-        await asyncio.wait_for(step, seconds)
-    except TimeoutError:
+    """Await ``step``; past ``seconds``, print where every task waits and fail (without waiting on it)."""
+    task = asyncio.ensure_future(step)
+    await asyncio.wait([task], timeout=seconds)
+    if not task.done():
         stacks = io.StringIO()
-        for task in asyncio.all_tasks():
-            task.print_stack(file=stacks)
-        raise AssertionError(f"{what} hung for {seconds}s; the tasks:\n{stacks.getvalue()}") from None
+        for pending in asyncio.all_tasks():
+            pending.print_stack(file=stacks)
+        print(stacks.getvalue())
+        raise AssertionError(f"{what} hung for {seconds}s; the tasks:\n{stacks.getvalue()}")
+    task.result()
 
 
 async def eventually(condition: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
@@ -916,3 +919,29 @@ def test_frames_of_older_nodes_still_decode() -> None:
         "lobby", message_frames(b"node-x", [StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")])[0], b"y"
     )
     assert change == StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")
+
+
+def test_a_node_closes_even_when_redis_py_turns_its_loops_cancellation_into_an_error(
+    shared_redis: RedisServer,
+) -> None:
+    """The presence refresh and the subscription's reader stop on close even if the cancellation that
+    stops them comes out of redis-py as a Redis error, as it can when it lands inside a command."""
+    inside = asyncio.Event()
+
+    async def cancellation_turned_into_an_error() -> None:
+        inside.set()
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            raise RedisConnectionError("Connection closed by server.") from None
+
+    async def scenario(node: Node) -> None:
+        bus = node.bus
+        assert isinstance(bus, RedisBus)
+        bus._presence.refresh = cancellation_turned_into_an_error  # type: ignore[method-assign]
+        bus._subscription._read_messages = cancellation_turned_into_an_error  # type: ignore[method-assign]
+        await bus._subscription._pubsub.connection.disconnect()  # type: ignore[union-attr]
+        await asyncio.wait_for(inside.wait(), 10)
+        await asyncio.sleep(0.3)  # the refresh (every 0.1 s) is inside too
+
+    run_nodes(nodes(shared_redis.url, 1, presence_ttl=0.3, presence_refresh=0.1), scenario)

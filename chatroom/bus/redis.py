@@ -58,8 +58,9 @@ from .base import BusStartupError
 from .redis_calls import RedisCalls
 from .redis_frames import message_frames, typing_frame
 from .redis_keys import RedisKeys
+from .redis_notices import notice_frame
 from .redis_presence import RedisPresence
-from .redis_subscription import RedisSubscription, notice_frame
+from .redis_subscription import RedisSubscription
 
 DEFAULT_PRESENCE_TTL = 15.0
 

@@ -9,6 +9,7 @@ connection failed.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,15 @@ SCRIPTS = {
     "health": HEALTH_SCRIPT,
     "failures": FAILURES_SCRIPT,
 }
+
+
+async def cancel_and_wait(task: asyncio.Task[None]) -> None:
+    """Cancel a loop of the bus and wait for its end; cancel again should redis-py lose a cancellation."""
+    while not task.done():
+        task.cancel()
+        await asyncio.wait([task], timeout=1.0)
+    with contextlib.suppress(asyncio.CancelledError):
+        task.result()
 
 
 class RedisCalls:

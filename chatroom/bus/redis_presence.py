@@ -14,7 +14,6 @@ already there), and a join is published once per member, whoever asks.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -25,7 +24,7 @@ from ..backend import now_ms
 from ..events import Members
 from ..names import nick_key
 from .base import BusError, connection_owner, is_guest_owner
-from .redis_calls import RedisCalls
+from .redis_calls import RedisCalls, cancel_and_wait
 from .redis_keys import RedisKeys
 
 log = logging.getLogger("chatroom.redis")
@@ -76,6 +75,7 @@ class RedisPresence:
         # held, lest a release land after it; the same owner's waits its turn.
         self._turns: dict[Member, _Turn] = {}
         self._loop: asyncio.Task[None] | None = None
+        self._stopping = False
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -85,10 +85,9 @@ class RedisPresence:
 
     async def stop(self) -> None:
         """Stop refreshing: the node's key expires unless it leaves first."""
+        self._stopping = True
         if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
+            await cancel_and_wait(self._loop)
 
     async def leave(self) -> None:
         """Drop every hold (announcing the leaves), then remove this node's keys."""
@@ -202,7 +201,9 @@ class RedisPresence:
     # --- liveness ----------------------------------------------------------
 
     async def _refresh_loop(self) -> None:
-        while True:
+        # Stopping is checked as well as cancelled: a cancellation that lands
+        # inside redis-py may come out as one of the errors caught below.
+        while not self._stopping:
             await asyncio.sleep(self._refresh_every)
             try:
                 await self.refresh()

@@ -14,9 +14,9 @@ On the node's own channel (``node:N:events``) only ``h<token>``: a health
 check that the subscription still hears what this node publishes.
 
 On the deployment's channel of notices (``notices``), ``n<node>\n<json>``: a
-change to a room, an account or the server's settings (events.RoomNotice,
-events.AccountNotice, events.GuestNotice, events.SettingsNotice),
-tagged with the node that published it (which acted on it itself).
+change to a room, an account, the server's settings or someone's unread
+counts (events.Notice), tagged with the node that published it (which acted
+on it itself): redis_notices.py encodes them.
 
 A lost connection is reconnected with backoff; every room is subscribed again
 and confirmed, then ``on_resume`` reads from the store what was missed.
@@ -34,16 +34,16 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-import orjson
 from redis.asyncio.client import PubSub
 from redis.exceptions import RedisError
 
 from ..backend import EventSink
-from ..events import AccountNotice, GuestNotice, Notice, RoomNotice, SettingsNotice
+from ..events import Notice
 from .base import BusError
-from .redis_calls import RedisCalls
+from .redis_calls import RedisCalls, cancel_and_wait
 from .redis_frames import decode_frame
 from .redis_keys import RedisKeys
+from .redis_notices import decode_notice
 
 log = logging.getLogger("chatroom.redis")
 
@@ -64,43 +64,6 @@ class Link(enum.Enum):
 
 # Rooms may come and go: a subscribe is confirmed on the connection that is read.
 TAKING_ROOMS = (Link.CATCHING_UP, Link.LIVE)
-
-
-def notice_frame(node_tag: bytes, notice: Notice) -> bytes:
-    """A notice for the other nodes, tagged with the node that publishes it."""
-    if isinstance(notice, SettingsNotice):
-        body: dict[str, Any] = {"settings": {"guests": notice.guests}}
-    elif isinstance(notice, GuestNotice):
-        body = {"guest": notice.nick_key, "room": notice.room, "until": notice.until}
-    elif isinstance(notice, RoomNotice):
-        body = {
-            "room": notice.room,
-            "change": notice.change,
-            "members": list(notice.members),
-            "removed": list(notice.removed),
-        }
-    else:
-        session = notice.session_hash.hex() if notice.session_hash is not None else None
-        body = {"account": notice.account_id, "change": notice.change, "session": session}
-    return b"n" + node_tag + b"\n" + orjson.dumps(body)
-
-
-def decode_notice(data: bytes, own_tag: bytes) -> Notice | None:
-    """The notice of a frame on the notices channel; None for this node's own, or a frame not understood."""
-    if data[:1] != b"n":
-        return None
-    origin, payload = data[1:].split(b"\n", 1)
-    if origin == own_tag:
-        return None
-    body = orjson.loads(payload)
-    if "settings" in body:
-        return SettingsNotice(bool(body["settings"]["guests"]))
-    if "guest" in body:
-        return GuestNotice(body["room"], body["guest"], int(body["until"]))
-    if "room" in body:
-        return RoomNotice(body["room"], body["change"], tuple(body["members"]), tuple(body["removed"]))
-    session = bytes.fromhex(body["session"]) if body["session"] is not None else None
-    return AccountNotice(int(body["account"]), body["change"], session)
 
 
 class RedisSubscription:
@@ -141,9 +104,7 @@ class RedisSubscription:
         """Stop reading: nothing more reaches the sinks, no room is subscribed or unsubscribed."""
         self._link = Link.STOPPED
         if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
+            await cancel_and_wait(self._reader)
 
     async def close(self) -> None:
         """Disconnect (once stopped)."""
@@ -254,7 +215,9 @@ class RedisSubscription:
     async def _read_loop(self) -> None:
         delay = RECONNECT_MIN
         lost_at: float | None = None
-        while True:
+        # Stopping is checked as well as cancelled: a cancellation that lands
+        # inside redis-py may come out as one of the errors caught below.
+        while self._link is not Link.STOPPED:
             try:
                 if self._link is Link.DOWN:
                     await self._connect()

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from .reading_base import ReadingStore
 from .records import MEMBER, Account, BotKey, BotWebhook, Link, Membership, RoomRecord
 
 
@@ -66,8 +67,11 @@ class UnknownAccountError(RefusedError):
         self.account_id = account_id
 
 
-class AccountStore(Protocol):
-    """What the server needs to know who is who, and who may see what."""
+class AccountStore(ReadingStore, Protocol):
+    """What the server needs to know who is who, and who may see what.
+
+    With it, what each account has read (reading_base.ReadingStore).
+    """
 
     # --- accounts ------------------------------------------------------------
 

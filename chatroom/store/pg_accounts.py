@@ -55,6 +55,11 @@ async def _first(conn: Connection, statement: str, params: Sequence[Any]) -> Tup
     return await (await conn.execute(_pg(statement), params)).fetchone()
 
 
+async def _many(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+    async with conn.transaction(), conn.cursor() as cursor:
+        await cursor.executemany(_pg(statement), rows)
+
+
 class PostgresAccounts(SQLAccounts):
     """Accounts, sessions, bot keys, links, rooms with access and secrets in PostgreSQL."""
 
@@ -66,6 +71,9 @@ class PostgresAccounts(SQLAccounts):
 
     async def _change(self, failing: str, statement: str, *params: object) -> Rows:
         return await self._run(lambda conn: _all(conn, statement, params), failing)
+
+    async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
+        await self._run(lambda conn: _many(conn, statement, rows), failing)
 
     async def _insert_account(self, values: tuple[object, ...]) -> Account:
         return await self._run(lambda conn: _create_account(conn, values), "cannot create the account")

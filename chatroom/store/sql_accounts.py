@@ -28,14 +28,15 @@ from .records import (
     RoomRecord,
 )
 from .sql_moderation import SQLModeration
+from .sql_reading import SQLReading
 
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts(SQLModeration):
+class SQLAccounts(SQLModeration, SQLReading):
     """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships.
 
-    Each dialect's subclass says how a statement runs: ``_rows`` and ``_change``.
+    Each dialect's subclass says how a statement runs: ``_rows``, ``_change`` and ``_change_many``.
     """
 
     # --- the transactions each dialect runs its own way ------------------------------

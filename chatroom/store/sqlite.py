@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
@@ -362,12 +362,12 @@ class SQLiteStore(ExportReads):
             try:
                 result = work(conn)
             except (sqlite3.Error, StoreError) as error:
-                self._call_on_loop(done.set_exception, StoreError(f"{failing}: {error}"))
+                self._call_on_loop(_fail_unless_done, done, StoreError(f"{failing}: {error}"))
             except RefusedError as error:
                 # The work's own answer (a name taken...): the caller's to handle, not a failure.
-                self._call_on_loop(done.set_exception, error)
+                self._call_on_loop(_fail_unless_done, done, error)
             else:
-                self._call_on_loop(done.set_result, result)
+                self._call_on_loop(_resolve_unless_done, done, result)
 
         self._jobs.put(run)
         return await done
@@ -380,5 +380,21 @@ class SQLiteStore(ExportReads):
             return None
         assert self._loop is not None
         done: asyncio.Future[str | None] = self._loop.create_future()
-        self._jobs.put(lambda conn: self._call_on_loop(done.set_result, sql.write_probe_error(conn)))
+        self._jobs.put(
+            lambda conn: self._call_on_loop(_resolve_unless_done, done, sql.write_probe_error(conn))
+        )
         return await done
+
+
+# Whoever awaited a job may have given up on it (cancelled: a closing probe, a
+# request whose client left) before the writer thread answered.
+
+
+def _resolve_unless_done(future: asyncio.Future[T], result: T) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def _fail_unless_done(future: asyncio.Future[Any], error: BaseException) -> None:
+    if not future.done():
+        future.set_exception(error)

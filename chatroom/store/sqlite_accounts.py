@@ -41,6 +41,12 @@ def _one(conn: sqlite3.Connection, statement: str, params: Sequence[object]) -> 
         return conn.execute(statement, params).fetchall()
 
 
+def _many(conn: sqlite3.Connection, statement: str, rows: Sequence[Sequence[object]]) -> None:
+    """One statement for every row, in one transaction (one sync)."""
+    with transaction(conn):
+        conn.executemany(statement, rows)
+
+
 class SQLiteAccounts(SQLAccounts):
     """Accounts, sessions, bot keys, links, rooms with access and secrets in the SQLite file."""
 
@@ -53,6 +59,9 @@ class SQLiteAccounts(SQLAccounts):
 
     async def _change(self, failing: str, statement: str, *params: object) -> Rows:
         return await self._write(lambda conn: _one(conn, statement, params), failing)
+
+    async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
+        await self._write(lambda conn: _many(conn, statement, rows), failing)
 
     async def _insert_account(self, values: tuple[object, ...]) -> Account:
         return await self._write(lambda conn: _create_account(conn, values), "cannot create the account")

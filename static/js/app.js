@@ -19,12 +19,15 @@ import {
   onRoomFrame,
   onRoomGone,
   refreshRooms,
+  roomKind,
+  roomUrl,
   showAccountActions,
   showRooms,
   toggleDrawer,
   wireRooms,
 } from "./rooms.js";
 import {recallIdentity, session} from "./session.js";
+import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
 function routeFrames() {
   on(FRAME.WELCOME, (frame, how) => {
@@ -35,16 +38,19 @@ function routeFrames() {
     refreshRooms();
     showAccountActions();
     offerAdministration();
+    onReconnected();
   });
   on(FRAME.HISTORY, (frame) => {
     const {purpose, messages: shown} = messages.onHistory(frame);
     onHistoryChanges(frame, purpose);
     if (purpose === "page") return;
+    markSeenSoon();
     shown.forEach(composer.settleBy);
     if (purpose === "replay") composer.givePendingBack();
   });
   on(FRAME.USER, (frame) => {
     if (!messages.onUser(frame)) return;
+    markSeenSoon();
     composer.settleBy(frame);
     people.forgetTyper(frame.nick);
   });
@@ -61,6 +67,14 @@ function routeFrames() {
   on(FRAME.ROOM, onRoomFrame);
   on(FRAME.ROOM_GONE, onRoomGone);
   wireChanges();
+  on(FRAME.UNREAD, onUnread);
+  configureUnread({
+    changed: () => showRooms(),
+    openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
+    seenUpTo: messages.lastId,
+    seeingNewest: messages.atBottom,
+    kindOf: roomKind,
+  });
   configure({
     since: messages.lastId,
     closed: () => {
@@ -97,7 +111,11 @@ function wirePage() {
   });
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden) messages.onVisible();
+    markSeenSoon();
   });
+  // Reading: the newest message on screen while the page is looked at marks the room read.
+  ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
+  window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
   identity.wireIdentity();
   wireRooms();

@@ -31,6 +31,8 @@ export const ui = {
   rooms: $("rooms"),
   roomSearch: $("room-search"),
   roomsNote: $("rooms-note"),
+  notifyOn: $("notify-on"),
+  unreadElsewhere: $("unread-elsewhere"),
   roomForm: $("room-form"),
   roomName: $("room-name"),
   roomError: $("room-error"),

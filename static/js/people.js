@@ -68,8 +68,8 @@ export function onSys(frame) {
     forgetTyper(frame.nick);
   }
   const [kind, verb] = frame.event === "join" ? ["join", " joined"] : ["leave", " left"];
-  const who = frame.guest === true ? [nickElement(frame.nick), textNode(" "), guestBadge()] : [nickElement(frame.nick)];
-  addLine("sys " + kind, [...who, textNode(verb)], frame.ts);
+  const line = addLine("sys " + kind, [nickElement(frame.nick), textNode(verb)], frame.ts);
+  if (line && frame.guest === true) line.title = `${frame.nick} is a guest (no account)`;
 }
 
 // Several joins and leaves at once (a busy room): the online list takes

@@ -26,6 +26,7 @@ export const FRAME = Object.freeze({
   DELETE: "delete", // a message deleted, both ways (version 2)
   REACTION: "reaction", // a reaction put on or taken back (version 2)
   REACT: "react", // client to server: put on or take back one's reaction (version 2)
+  UNREAD: "unread", // one's counts in a room changed (version 2)
   MESSAGE: "message", // client to server
 });
 

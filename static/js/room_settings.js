@@ -1,5 +1,5 @@
 // The room settings dialog: its members (add, remove), its title (rename),
-// archive or bring back, and leaving it. What one may do is the server's to
+// archive or bring back, how one is notified of it, and leaving it. What one may do is the server's to
 // say: a refused change shows the server's reason.
 
 import {apiCall, failure, roomPath} from "./api.js";
@@ -7,6 +7,7 @@ import {element} from "./dom.js";
 import {PeoplePicker} from "./picker.js";
 import {roomLabel} from "./rooms.js";
 import {isOwn, session} from "./session.js";
+import {chooseLevel, levelOf} from "./unread.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -96,6 +97,7 @@ function fill(entry) {
   $("archive-room").hidden = direct;
   $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
   $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
+  $("notify-level").value = levelOf(entry.room);
 }
 
 export function openSettings(entry) {
@@ -123,6 +125,13 @@ export function wireSettings(currentEntry) {
   });
   $("archive-room").addEventListener("click", () => change({archived: !state.entry.archived}));
   $("leave-room").addEventListener("click", leave);
+  $("notify-level").addEventListener("change", async (event) => {
+    const answer = await chooseLevel(state.entry.room, event.target.value);
+    if (!answer.ok) {
+      event.target.value = levelOf(state.entry.room);
+      showError(answer);
+    }
+  });
   $("settings-close").addEventListener("click", () => $("settings-dialog").close());
   $("room-settings").addEventListener("click", () => openSettings(currentEntry()));
 }

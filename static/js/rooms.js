@@ -13,6 +13,7 @@ import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {onlineNow} from "./people.js";
 import {session} from "./session.js";
+import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
 const ROOM_SEARCH_DELAY_MS = 250;
@@ -60,6 +61,12 @@ export function roomLabel(entry) {
   return "#" + (typeof entry.title === "string" && entry.title ? entry.title : entry.room);
 }
 
+// A room's kind as the list knows it ("open" when it does not).
+export const roomKind = (room) => {
+  const entry = nav.rooms.find((r) => r && r.room === room);
+  return entry ? kindOf(entry) : "open";
+};
+
 // The current room's entry, once the server listed it.
 export const currentEntry = () => nav.rooms.find((r) => r && r.room === session.room) || null;
 
@@ -76,18 +83,28 @@ function entries(rooms) {
   if (current && !session.connected) here.online = current.online;
   return [...others, here]
     .filter((r) => r.room.startsWith(nav.prefix))
-    .map((r) => ({room: r.room, online: Number(r.online) || 0, kind: kindOf(r), label: roomLabel(r)}))
+    .map((r) => ({
+      room: r.room,
+      online: Number(r.online) || 0,
+      kind: kindOf(r),
+      label: roomLabel(r),
+      counts: countsOf(r.room),
+    }))
     .sort(byName);
 }
 
-function roomLink({room, online, label}) {
+function roomLink({room, online, label, counts}) {
   const item = element("li");
   const link = element("a", "room-link");
   link.href = roomUrl(room);
   link.dataset.room = room;
   // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
-  link.append(element("bdi", "", label), element("span", online ? "count" : "count none", String(online)));
-  link.setAttribute("aria-label", `${label}, ${online} online`);
+  const side = element("span", "room-side");
+  side.append(...badges(counts), element("span", online ? "count" : "count none", String(online)));
+  link.append(element("bdi", "", label), side);
+  const unread = badgeWords(counts);
+  link.classList.toggle("has-unread", Boolean(unread));
+  link.setAttribute("aria-label", `${label}, ${unread ? unread + ", " : ""}${online} online`);
   link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
   item.append(link);
@@ -119,6 +136,9 @@ export function showRooms(rooms = nav.rooms) {
   const groups = GROUPS.map((group) => [group, shown.filter((r) => r.kind === group.kind)]);
   ui.rooms.replaceChildren(...groups.filter(([, list]) => list.length).map(([group, list]) => groupSection(group, list)));
   ui.roomsNote.textContent = roomsNote(shown.length);
+  ui.notifyOn.hidden = !mayOffer();
+  // On a phone the list is in the drawer: its button says when another room has something new.
+  ui.unreadElsewhere.hidden = !shown.some((r) => r.room !== session.room && badgeWords(r.counts));
   showHeader();
   const again = [...ui.rooms.querySelectorAll("a")].find((a) => a.dataset.room === focusedRoom);
   if (again) again.focus();
@@ -152,6 +172,7 @@ export async function refreshRooms() {
   if (!answer.ok || asked !== nav.asked || !Array.isArray(answer.body && answer.body.rooms)) return;
   nav.prefix = prefix;
   nav.more = Boolean(answer.body.next);
+  learnCounts(answer.body.rooms);
   showRooms(answer.body.rooms);
 }
 
@@ -192,6 +213,7 @@ export async function showAccountActions() {
   if (answer.ok) lookUpColors(accountColor);
   ui.roomActions.hidden = !answer.ok;
   ui.roomSettings.hidden = !answer.ok;
+  ui.notifyOn.hidden = !mayOffer();
   // An account's rooms are made with "New room"; going to a name only finds one.
   if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
 }
@@ -241,6 +263,11 @@ export function wireRooms() {
     goToRoom(ui.roomName.value);
   });
   ui.roomName.addEventListener("input", () => (ui.roomError.textContent = ""));
+  // Asked for only when the person asks: never on page load.
+  ui.notifyOn.addEventListener("click", async () => {
+    await askPermission();
+    ui.notifyOn.hidden = !mayOffer();
+  });
   ui.drawerToggle.addEventListener("click", () => toggleDrawer(!drawerOpen()));
   ui.sidebarClose.addEventListener("click", closeDrawer);
   ui.scrim.addEventListener("click", closeDrawer);

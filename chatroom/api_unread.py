@@ -1,0 +1,65 @@
+"""Read marks and notification levels over HTTP: ``PUT /api/rooms/{room}/read`` and ``.../notify``.
+
+Both answer the room's counts for the asker, as the ``unread`` frame carries
+them, and every connection of the asker's account, on every node, gets that
+frame too. Accounts only (a guest keeps no position: 401); a room one may not
+read answers 404 like one that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import protocol
+from .api import ApiError, room_not_found
+from .api_manage import ManageHandler
+from .events import UnreadNotice
+from .identity import Identity
+from .store.reading_base import NOTIFY_LEVELS
+
+
+class UnreadHandler(ManageHandler):
+    """The base of both: the asker's account, the room it may read, the answer."""
+
+    async def readable_room(self, raw_room: str) -> tuple[Identity, str]:
+        """The asker and the room's name; 401 for a guest, 404 for a room the asker may not read."""
+        if self.who is None:
+            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests keep no read position")
+        room = self.room_argument(raw_room)
+        if await self.unavailable_if_failing(self.access.readable(self.who, room)) is None:
+            raise room_not_found()
+        return self.who, room
+
+    def send_counts(self, notice: UnreadNotice) -> None:
+        """The room's counts, as the ``unread`` frame has them (without its type)."""
+        frame: dict[str, Any] = protocol.unread_frame(
+            notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify
+        )
+        del frame["type"]
+        self.send_json(frame)
+
+
+class ReadHandler(UnreadHandler):
+    """``PUT /api/rooms/{room}/read`` ``{"id": N}``: the room is read up to N (never backwards)."""
+
+    async def put(self, raw_room: str) -> None:
+        who, room = await self.readable_room(raw_room)
+        upto = self.json_object().get("id")
+        if not isinstance(upto, int) or isinstance(upto, bool) or not 0 <= upto <= protocol.MAX_CLIENT_INT:
+            raise ApiError(
+                400, protocol.BAD_REQUEST, f'"id" must be an id from 0 to {protocol.MAX_CLIENT_INT}'
+            )
+        assert self.unread is not None
+        self.send_counts(await self.unavailable_if_failing(self.unread.mark(who, room, upto)))
+
+
+class NotifyHandler(UnreadHandler):
+    """``PUT /api/rooms/{room}/notify`` ``{"level": "all"|"mentions"|"muted"}``: how one is told of it."""
+
+    async def put(self, raw_room: str) -> None:
+        who, room = await self.readable_room(raw_room)
+        level = self.json_object().get("level")
+        if level not in NOTIFY_LEVELS:
+            raise ApiError(400, protocol.BAD_REQUEST, '"level" must be "all", "mentions" or "muted"')
+        assert self.unread is not None and isinstance(level, str)
+        self.send_counts(await self.unavailable_if_failing(self.unread.choose_level(who, room, level)))

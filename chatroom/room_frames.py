@@ -1,0 +1,45 @@
+"""The frames of someone's list of rooms: a room's entry, its changes, and unread counts.
+
+Built here, pure, and exported by protocol.py with the other server frames.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store.records import RoomRecord
+
+
+def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
+    """A room as the rooms list and the live room frames show it (version 1's three fields first)."""
+    return {
+        "room": record.room,
+        "online": online,
+        "last_id": record.last_id,
+        "kind": record.kind,
+        "title": record.display_name,
+        "archived": record.archived_at is not None,
+    }
+
+
+def room_frame(change: str, entry: dict[str, Any]) -> dict[str, Any]:
+    """A room one may see was created or changed: its new entry (docs/protocol.md, "Live room list")."""
+    return {"type": "room", "change": change, "room": entry}
+
+
+def unread_frame(room: str, unread: int, mentions: int, read_id: int, notify: str) -> dict[str, Any]:
+    """Someone's counts in a room changed: to every connection of theirs ("Unread counts")."""
+    return {
+        "type": "unread",
+        "room": room,
+        "unread": unread,
+        "mentions": mentions,
+        "read_id": read_id,
+        "notify": notify,
+    }
+
+
+def room_gone_frame(room: str) -> dict[str, Any]:
+    """A room one could see is no longer one's to see (taken out of it)."""
+    return {"type": "room_gone", "room": room}

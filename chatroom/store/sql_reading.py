@@ -1,0 +1,112 @@
+"""Read positions, unread counts and notification levels: the ReadingStore in SQL both dialects read alike.
+
+SQLAccounts inherits it and gives ``_rows``, ``_change`` and ``_change_many``
+(chatroom/store/reading_base.py has the rules).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+
+from ..mention_rule import mentions
+from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, ReadMark, Unread
+
+Rows = list[tuple[object, ...]]
+
+# The one place that says which rows count as unread for a reader: the room's messages after the
+# position, not the reader's own, newest first. ? : room, position, the reader's name, how many.
+# Changes to messages (their own table) never count; a deleted message no longer does.
+UNREAD_MESSAGES = (
+    "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
+    " ORDER BY id DESC LIMIT ?"
+)
+# ? : account, the mark twice, room. Never past the room's newest id; never back (ON CONFLICT).
+MARK_READ = (
+    "INSERT INTO read_positions (account_id, room, last_read_id)"
+    " SELECT CAST(? AS BIGINT), room, CASE WHEN last_id < CAST(? AS BIGINT) THEN last_id"
+    " ELSE CAST(? AS BIGINT) END FROM rooms WHERE room = ?"
+    " ON CONFLICT (account_id, room) DO UPDATE SET last_read_id = CASE"
+    " WHEN excluded.last_read_id > read_positions.last_read_id THEN excluded.last_read_id"
+    " ELSE read_positions.last_read_id END"
+)
+READ_POSITION = "SELECT last_read_id FROM read_positions WHERE account_id = ? AND room = ?"
+READ_POSITIONS = "SELECT room, last_read_id FROM read_positions WHERE account_id = ?"
+# ? : room twice.
+FOLLOWERS = (
+    "SELECT account_id FROM memberships WHERE room = ?"
+    " UNION SELECT p.account_id FROM read_positions p JOIN rooms r ON r.room = p.room"
+    " WHERE p.room = ? AND r.kind = 'open' ORDER BY 1"
+)
+NOTIFY_LEVEL = "SELECT level FROM notify_levels WHERE account_id = ? AND room = ?"
+NOTIFY_LEVELS_OF = "SELECT room, level FROM notify_levels WHERE account_id = ?"
+# ? : account, level, room.
+SET_NOTIFY_LEVEL = (
+    "INSERT INTO notify_levels (account_id, room, level)"
+    " SELECT CAST(? AS BIGINT), room, CAST(? AS TEXT) FROM rooms WHERE room = ?"
+    " ON CONFLICT (account_id, room) DO UPDATE SET level = excluded.level RETURNING level"
+)
+
+
+def _whole(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+class SQLReading(abc.ABC):
+    """Where accounts have read up to, what is unread, and how they are told of it."""
+
+    @abc.abstractmethod
+    async def _rows(self, statement: str, *params: object) -> Rows:
+        """The rows a query returns."""
+
+    @abc.abstractmethod
+    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
+        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
+
+    @abc.abstractmethod
+    async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
+        """One statement run for every row, in one transaction; StoreError saying ``failing``."""
+
+    async def mark_read(self, marks: Sequence[ReadMark]) -> None:
+        """Move each position up to its mark (never back, never past the room's newest id), at once."""
+        if marks:
+            rows = [(m.account_id, m.last_read_id, m.last_read_id, m.room) for m in marks]
+            await self._change_many("cannot store read positions", MARK_READ, rows)
+
+    async def read_position(self, account_id: int, room: str) -> int | None:
+        """Where the account has read the room up to; None when never marked."""
+        rows = await self._rows(READ_POSITION, account_id, room)
+        return _whole(rows[0][0]) if rows else None
+
+    async def read_positions(self, account_id: int) -> dict[str, int]:
+        """Every room the account marked read, with its position."""
+        return {str(room): _whole(last) for room, last in await self._rows(READ_POSITIONS, account_id)}
+
+    async def unread_in(self, room: str, after_id: int, reader: str) -> Unread:
+        """The messages after ``after_id`` not sent by ``reader``: how many (capped), how many mention."""
+        texts = [
+            str(text) for (text,) in await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
+        ]
+        return Unread(len(texts), sum(1 for text in texts if mentions(text, reader)))
+
+    async def followers(self, room: str) -> list[int]:
+        """The members, and for an open room those who marked it read."""
+        return [_whole(account_id) for (account_id,) in await self._rows(FOLLOWERS, room, room)]
+
+    async def notify_level(self, account_id: int, room: str) -> str:
+        """The account's level for the room; ``all`` unless set."""
+        rows = await self._rows(NOTIFY_LEVEL, account_id, room)
+        return str(rows[0][0]) if rows else DEFAULT_NOTIFY_LEVEL
+
+    async def notify_levels(self, account_id: int) -> dict[str, str]:
+        """The rooms whose level the account set."""
+        return {str(room): str(level) for room, level in await self._rows(NOTIFY_LEVELS_OF, account_id)}
+
+    async def set_notify_level(self, account_id: int, room: str, level: str) -> bool:
+        """Set the level; whether the room exists."""
+        if level not in NOTIFY_LEVELS:
+            raise ValueError(f"a notification level is one of {', '.join(NOTIFY_LEVELS)}, not {level!r}")
+        return bool(
+            await self._change("cannot set the notification level", SET_NOTIFY_LEVEL, account_id, level, room)
+        )

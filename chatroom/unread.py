@@ -1,0 +1,245 @@
+"""Unread counts: read marks coalesced into the store, counts told live to every tab of a person.
+
+- A read mark (the socket's ``read`` frame, ``PUT /api/rooms/{room}/read``)
+  moves an account's position in a room up (never back, never past the
+  room's newest message). Its counts are worked out at once and told to
+  every connection of the account, on every node (an UnreadNotice, which
+  each node turns into ``unread`` frames). The position itself waits in
+  memory, the highest per account and room, and every READ_FLUSH_DELAY
+  the waiting marks are stored together, in one transaction: reading costs
+  a node at most one write (one disk sync) per READ_FLUSH_DELAY, however
+  many frames come in.
+- A message stored in a room: within ACTIVITY_DELAY the node that stored
+  it tells every node (one ActivityNotice per room, however many messages
+  came meanwhile), and each node sends the room's followers (members; an
+  open room's readers) connected to it their new counts.
+- Every node remembers for RECENT_READ_SECONDS the marks it heard of, so
+  that counts it works out do not rest on a position that the node which
+  took the mark has not stored yet.
+
+Guests have no stored position: the page keeps none for them and shows no counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from . import protocol
+from .backend import Backend, BackendError
+from .events import ActivityNotice, StoredMessage, UnreadNotice
+from .identity import Identity
+from .store.base import StoreError
+from .store.reading_base import DEFAULT_NOTIFY_LEVEL, ReadMark
+
+log = logging.getLogger("chatroom.unread")
+
+READ_FLUSH_DELAY = 0.2
+ACTIVITY_DELAY = 0.25
+RECENT_READ_SECONDS = 10.0
+
+Spawn = Callable[[Awaitable[Any]], None]
+Key = tuple[int, str]
+
+
+class Reader(Protocol):
+    """What the desk needs of one chat connection (handlers.ChatSocketHandler)."""
+
+    @property
+    def who(self) -> Identity | None:
+        """The account it speaks for; None for a guest."""
+
+    def tell(self, frames: Sequence[dict[str, Any]]) -> None:
+        """Send frames beside the room's, once the connection is live."""
+
+
+class UnreadDesk:
+    """Read marks and unread counts for the connections of one process."""
+
+    def __init__(
+        self,
+        backend: Backend,
+        connections: Iterable[Reader],
+        *,
+        flush_delay: float = READ_FLUSH_DELAY,
+        activity_delay: float = ACTIVITY_DELAY,
+    ) -> None:
+        self.backend = backend
+        self.accounts = backend.accounts
+        # The hub's set of open sessions: read, never written.
+        self.connections = connections
+        self.flush_delay = flush_delay
+        self.activity_delay = activity_delay
+        self._pending: dict[Key, int] = {}
+        self._recent: dict[Key, tuple[int, float]] = {}
+        self._active: dict[str, int] = {}
+        self._flushing: asyncio.TimerHandle | None = None
+        self._spawn: Spawn | None = None
+
+    def start(self, spawn: Spawn) -> None:
+        """Hear of every message this process stores; ``spawn`` runs background work."""
+        self._spawn = spawn
+        self.backend.on_message_stored(self.message_stored)
+
+    # --- read marks ------------------------------------------------------------------
+
+    async def mark(self, who: Identity, room: str, upto: int) -> UnreadNotice:
+        """Mark the room read up to ``upto`` for ``who`` (who may read it); the counts now.
+
+        A mark at or below the position changes nothing and tells nobody.
+        """
+        key = (who.account_id, room)
+        known = await self._position(key)
+        upto = min(upto, await self.backend.last_id(room))
+        # Another mark of the same room may have moved on while this one read the store.
+        known = max(known, self._pending.get(key, -1), self._heard(key))
+        if upto <= known:
+            return await self._counts(who, room, max(known, 0))
+        self._pending[key] = upto
+        self._flush_soon()
+        notice = await self._counts(who, room, upto)
+        await self._tell(notice)
+        return notice
+
+    async def choose_level(self, who: Identity, room: str, level: str) -> UnreadNotice:
+        """Store how ``who`` is told of the room (ValueError: no such level); every tab hears of it."""
+        await self.accounts.set_notify_level(who.account_id, room, level)
+        notice = await self._counts(who, room, max(await self._position((who.account_id, room)), 0))
+        await self._tell(notice)
+        return notice
+
+    async def flush(self) -> None:
+        """Store every waiting mark, in one transaction (a failure keeps them for the next try)."""
+        self._flushing = None
+        marks, self._pending = self._pending, {}
+        if not marks:
+            return
+        try:
+            await self.accounts.mark_read([ReadMark(a, room, upto) for (a, room), upto in marks.items()])
+        except StoreError as error:
+            log.warning("cannot store %d read positions, trying again: %s", len(marks), error)
+            for key, upto in marks.items():
+                self._pending[key] = max(upto, self._pending.get(key, 0))
+            self._flush_soon()
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None and self._spawn is not None:
+            spawn = self._spawn
+            self._flushing = asyncio.get_running_loop().call_later(
+                self.flush_delay, lambda: spawn(self.flush())
+            )
+
+    # --- the rooms list --------------------------------------------------------------
+
+    async def add_counts(self, who: Identity, entries: list[dict[str, Any]]) -> None:
+        """Give each room entry of the list ``unread``, ``mentions``, ``read_id`` and ``notify`` for ``who``.
+
+        A room ``who`` does not follow (an open room never read, not a member of) counts nothing.
+        """
+        positions = await self.accounts.read_positions(who.account_id)
+        levels = await self.accounts.notify_levels(who.account_id)
+        member_of = {record.room for record in await self.accounts.rooms_of(who.account_id)}
+        for entry in entries:
+            room = entry["room"]
+            position = max(positions.get(room, -1), self._heard((who.account_id, room)))
+            unread = mentions = 0
+            if position >= 0 or room in member_of:
+                counts = await self.accounts.unread_in(room, max(position, 0), who.name)
+                unread, mentions = counts.unread, counts.mentions
+            entry.update(
+                unread=unread,
+                mentions=mentions,
+                read_id=position if position >= 0 else None,
+                notify=levels.get(room, DEFAULT_NOTIFY_LEVEL),
+            )
+
+    # --- new messages ------------------------------------------------------------------
+
+    def message_stored(self, message: StoredMessage) -> None:
+        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY."""
+        room = message.room
+        if room in self._active:
+            self._active[room] = max(self._active[room], message.id)
+            return
+        self._active[room] = message.id
+        asyncio.get_running_loop().call_later(self.activity_delay, self._announce, room)
+
+    def _announce(self, room: str) -> None:
+        last_id = self._active.pop(room, 0)
+        if self._spawn is not None:
+            self._spawn(self._tell(ActivityNotice(room, last_id)))
+
+    # --- notices, from this process or another ------------------------------------------
+
+    def take(self, notice: UnreadNotice | ActivityNotice) -> None:
+        """Tell this process's connections what a notice changes for them."""
+        if isinstance(notice, UnreadNotice):
+            self._hear(notice)
+            frame = _frame(notice)
+            for connection in self._of_account(notice.account_id):
+                connection.tell([frame])
+        elif self._spawn is not None:
+            readers = {c.who.account_id: c.who for c in self._connections() if c.who is not None}
+            if readers:
+                self._spawn(self._logged(self._tell_followers(notice.room, readers)))
+
+    async def _tell_followers(self, room: str, readers: dict[int, Identity]) -> None:
+        for account_id in await self.accounts.followers(room):
+            who = readers.get(account_id)
+            if who is not None:
+                notice = await self._counts(who, room, max(await self._position((account_id, room)), 0))
+                frame = _frame(notice)
+                for connection in self._of_account(account_id):
+                    connection.tell([frame])
+
+    # --- helpers -------------------------------------------------------------------------
+
+    async def _position(self, key: Key) -> int:
+        """The highest position known of: stored, waiting here, or heard of from any node (-1: none)."""
+        stored = await self.accounts.read_position(*key)
+        return max(-1 if stored is None else stored, self._pending.get(key, -1), self._heard(key))
+
+    def _heard(self, key: Key) -> int:
+        heard = self._recent.get(key)
+        return heard[0] if heard is not None else -1
+
+    def _hear(self, notice: UnreadNotice) -> None:
+        now = time.monotonic()
+        for key, (_, at) in list(self._recent.items()):
+            if now - at > RECENT_READ_SECONDS:
+                del self._recent[key]
+        key = (notice.account_id, notice.room)
+        if notice.read_id > self._heard(key):
+            self._recent[key] = (notice.read_id, now)
+
+    async def _counts(self, who: Identity, room: str, position: int) -> UnreadNotice:
+        counts = await self.accounts.unread_in(room, position, who.name)
+        level = await self.accounts.notify_level(who.account_id, room)
+        return UnreadNotice(who.account_id, room, position, counts.unread, counts.mentions, level)
+
+    async def _tell(self, notice: UnreadNotice | ActivityNotice) -> None:
+        """Act here at once, then tell the other processes (their tabs miss it if the bus is away)."""
+        try:
+            await self.backend.notify(notice)
+        except BackendError as error:
+            log.warning("cannot tell the other processes of unread counts: %s", error)
+
+    def _connections(self) -> list[Reader]:
+        return list(self.connections)
+
+    def _of_account(self, account_id: int) -> list[Reader]:
+        return [c for c in self._connections() if c.who is not None and c.who.account_id == account_id]
+
+    @staticmethod
+    async def _logged(work: Awaitable[None]) -> None:
+        try:
+            await work
+        except (StoreError, BackendError) as error:
+            log.warning("cannot tell followers of new messages: %s", error)
+
+
+def _frame(notice: UnreadNotice) -> dict[str, Any]:
+    return protocol.unread_frame(notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify)

@@ -1,0 +1,112 @@
+"""PUT /api/rooms/{room}/read and /notify, and the rooms list's counts: every rule and refusal."""
+
+from __future__ import annotations
+
+from tornado.testing import gen_test
+
+from chatroom.store.reading_base import UNREAD_CAP
+from tests.rooms_case import RoomsCase
+
+
+class UnreadApiTest(RoomsCase):
+    """A person's counts over HTTP."""
+
+    async def people(self) -> None:
+        for name in ("ann", "bob", "carl"):
+            await self.person(name)
+
+    async def say(self, room: str, nick: str, *texts: str) -> int:
+        last = 0
+        for text in texts:
+            last = (await self.backend.publish(room, nick, text)).id
+        return last
+
+    async def listed(self, who: str) -> dict[str, dict[str, object]]:
+        status, body, _ = await self.api("GET", "/api/rooms", who)
+        assert status == 200
+        return {entry["room"]: entry for entry in body["rooms"]}
+
+    @gen_test
+    async def test_the_rooms_list_shows_counts_for_rooms_one_follows(self) -> None:
+        """A member's room counts from the start; an open room never read counts nothing, with no read_id."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        await self.create("bob", "town", "open")
+        await self.say("plans", "bob", "hi @ann", "more")
+        await self.say("town", "bob", "noise")
+        rooms = await self.listed("ann")
+        assert {k: rooms["plans"][k] for k in ("unread", "mentions", "read_id", "notify")} == {
+            "unread": 2,
+            "mentions": 1,
+            "read_id": None,
+            "notify": "all",
+        }
+        assert (rooms["town"]["unread"], rooms["town"]["read_id"]) == (0, None)
+
+    @gen_test
+    async def test_reading_answers_the_counts_and_never_goes_back(self) -> None:
+        """PUT read answers the counts after it; a lower id later leaves the position; the list agrees."""
+        await self.people()
+        await self.create("bob", "town", "open")
+        first = await self.say("town", "bob", "a", "@ann b")
+        last = await self.say("town", "bob", "c")
+        status, body, _ = await self.api("PUT", "/api/rooms/town/read", "ann", {"id": first})
+        assert (status, body) == (
+            200,
+            {"room": "town", "unread": 1, "mentions": 0, "read_id": first, "notify": "all"},
+        )
+        _, body, _ = await self.api("PUT", "/api/rooms/town/read", "ann", {"id": 1})
+        assert body["read_id"] == first
+        await self.app.unread.flush()
+        assert (await self.listed("ann"))["town"]["read_id"] == first
+        _, body, _ = await self.api("PUT", "/api/rooms/town/read", "ann", {"id": last + 50})
+        assert (body["read_id"], body["unread"]) == (last, 0)
+
+    @gen_test
+    async def test_counts_stop_at_the_cap(self) -> None:
+        """More than UNREAD_CAP unread messages count as UNREAD_CAP (the page shows "99+")."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        await self.say("plans", "bob", *[f"m{n}" for n in range(UNREAD_CAP + 3)])
+        assert (await self.listed("ann"))["plans"]["unread"] == UNREAD_CAP
+
+    @gen_test
+    async def test_a_level_is_chosen_per_room(self) -> None:
+        """PUT notify stores the level for that room alone; the list shows it."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        await self.create("bob", "town", "open")
+        status, body, _ = await self.api("PUT", "/api/rooms/plans/notify", "ann", {"level": "muted"})
+        assert (status, body["notify"]) == (200, "muted")
+        rooms = await self.listed("ann")
+        assert (rooms["plans"]["notify"], rooms["town"]["notify"]) == ("muted", "all")
+        assert (await self.listed("bob"))["plans"]["notify"] == "all"
+
+    @gen_test
+    async def test_bad_bodies_are_400(self) -> None:
+        """A missing or wrong id, an unknown level, bad JSON: 400 with its code, nothing stored."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        read = "/api/rooms/plans/read"
+        for body in ({}, {"id": -1}, {"id": "3"}, {"id": True}, {"id": 2**63}):
+            await self.refused(400, "bad_request", self.api("PUT", read, "ann", body))
+        await self.refused(400, "bad_json", self.api("PUT", read, "ann", raw=b"{"))
+        for body in ({}, {"level": "loud"}, {"level": None}):
+            await self.refused(400, "bad_request", self.api("PUT", "/api/rooms/plans/notify", "ann", body))
+        await self.refused(400, "bad_name", self.api("PUT", "/api/rooms/bad%20room/read", "ann", {"id": 1}))
+        assert (await self.listed("ann"))["plans"]["notify"] == "all"
+
+    @gen_test
+    async def test_nobody_signed_in_gets_401_and_an_outsider_404(self) -> None:
+        """No credentials: 401; a closed room one is not in, or none at all: 404 alike; nothing listed."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        await self.say("plans", "bob", "@carl secret")
+        await self.refused(401, "unauthorized", self.api("PUT", "/api/rooms/plans/read", None, {"id": 1}))
+        for room in ("plans", "nowhere"):
+            for what, body in (("read", {"id": 1}), ("notify", {"level": "muted"})):
+                raw = await self.refused(
+                    404, "not_found", self.api("PUT", f"/api/rooms/{room}/{what}", "carl", body)
+                )
+                assert b"secret" not in raw
+        assert "plans" not in await self.listed("carl")

@@ -1,0 +1,191 @@
+"""Unread counts and notifications on the page (static/js/unread.js) in Debian's Chromium.
+
+People sign in with tokens on a real ``python -m chatroom`` without guests.
+A tab is put in the background by an init script that makes
+``document.hidden`` say so (headless Chromium shows every tab); browser
+notifications are granted to the context and caught by wrapping
+``window.Notification``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
+from tests.test_page_rooms import create_closed_room, open_as
+
+browser = test_page.browser
+pages = test_page.pages
+
+# Background tabs and caught notifications: what a person's browser would do, made visible to the test.
+CATCH = """
+(() => {
+  window.__hidden = false;
+  window.__notes = [];
+  window.__asked = 0;
+  Object.defineProperty(document, "hidden", {configurable: true, get: () => window.__hidden});
+  Object.defineProperty(document, "visibilityState", {
+    configurable: true, get: () => (window.__hidden ? "hidden" : "visible"),
+  });
+  const Real = window.Notification;
+  class Caught {
+    constructor(title, options = {}) {
+      this.listeners = [];
+      window.__notes.push({title, body: options.body, tag: options.tag, note: this});
+    }
+    addEventListener(type, listener) { this.listeners.push(listener); }
+    close() {}
+    static get permission() { return Real.permission; }
+    static requestPermission() { window.__asked += 1; return Real.requestPermission(); }
+  }
+  window.Notification = Caught;
+  window.__background = (hidden) => {
+    window.__hidden = hidden;
+    document.dispatchEvent(new Event("visibilitychange"));
+  };
+})();
+"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("unread-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def caught(page: Page) -> list[dict[str, str]]:
+    return page.evaluate("window.__notes.map(({title, body, tag}) => ({title, body, tag}))")  # type: ignore[no-any-return]
+
+
+def tab(context: BrowserContext, server: ServerProcess, name: str, room: str) -> Page:
+    """Another tab of the same browser (the same person), in ``room``."""
+    page = context.new_page()
+    page.goto(f"{server.url}/?room={room}&token={token_for(name)}")
+    expect_online(page)
+    return page
+
+
+def badges_of(page: Page, room: str) -> object:
+    return page.locator(f'#rooms .room-link[data-room="{room}"] .badge')
+
+
+def test_reading_in_one_tab_clears_the_count_in_the_other(server: ServerProcess, pages: Pages) -> None:
+    """Bob writes in plans: Ann's lobby tab counts 3 with a mention; opening plans in her other tab clears it
+    within a second."""
+    bob = open_as(pages, server, "bob")
+    ann = open_as(pages, server, "ann", room="lobby")
+    create_closed_room(bob, "plans", "ann")
+    say(bob, "the plans")
+    say(bob, "@ann have a look")
+    say(bob, "thanks")
+    expect(badges_of(ann, "plans")).to_have_text(["@1", "3"])
+    link = ann.locator('#rooms .room-link[data-room="plans"]')
+    expect(link).to_have_attribute("aria-label", re.compile(r"^#plans, 3 unread, 1 mention, \d online$"))
+    other = tab(ann.context, server, "ann", "plans")
+    expect(other.locator("#messages .msg .text")).to_have_count(3)
+    expect(badges_of(ann, "plans")).to_have_count(0, timeout=1000)
+    expect(badges_of(other, "plans")).to_have_count(0)
+
+
+def test_a_mention_in_a_background_tab_makes_one_notification(server: ServerProcess, pages: Pages) -> None:
+    """Ann's tab is hidden: a mention makes a notification naming Bob, a plain message in a closed room
+    none, and clicking the notification opens the room."""
+    bob = open_as(pages, server, "gil")
+    ann = pages.open("about:blank")
+    ann.context.grant_permissions(["notifications"], origin=server.url)
+    ann.context.add_init_script(CATCH)
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('hana')}")
+    expect_online(ann)
+    create_closed_room(bob, "desk", "hana")
+    expect(ann.locator('#rooms .room-link[data-room="desk"]')).to_have_count(1)
+    ann.evaluate("window.__background(true)")
+    say(bob, "nothing for anyone")
+    expect(badges_of(ann, "desk")).to_have_text(["1"])
+    say(bob, "@hana your turn")
+    expect(badges_of(ann, "desk")).to_have_text(["@1", "2"])
+    ann.wait_for_function("window.__notes.length >= 1")
+    ann.wait_for_timeout(500)
+    assert caught(ann) == [
+        {"title": "gil mentioned you in #desk", "body": "@hana your turn", "tag": "chatroom:desk"}
+    ]
+    ann.evaluate("window.__notes[0].note.listeners.forEach((listener) => listener())")
+    ann.wait_for_url("**/?room=desk")
+
+
+def test_a_muted_room_shows_only_mentions_and_notifies_nothing(server: ServerProcess, pages: Pages) -> None:
+    """Ann mutes a room in its settings: messages add no count, a mention shows its badge, nothing pops up."""
+    bob = open_as(pages, server, "ivo")
+    ann = pages.open("about:blank")
+    ann.context.grant_permissions(["notifications"], origin=server.url)
+    ann.context.add_init_script(CATCH)
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('june')}")
+    expect_online(ann)
+    create_closed_room(bob, "noisy", "june")
+    ann.locator('#rooms .room-link[data-room="noisy"]').click()
+    expect_online(ann)
+    ann.get_by_role("button", name="Room settings").click()
+    ann.get_by_label("Notify me of").select_option("muted")
+    ann.get_by_role("dialog", name="Room settings").get_by_role("button", name="Close").click()
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('june')}")
+    expect_online(ann)
+    ann.evaluate("window.__background(true)")
+    say(bob, "chatter")
+    say(bob, "@june one thing")
+    expect(badges_of(ann, "noisy")).to_have_text(["@1"])
+    ann.wait_for_timeout(800)
+    assert caught(ann) == []
+
+
+def test_permission_is_asked_only_when_the_person_asks(server: ServerProcess, pages: Pages) -> None:
+    """On load nothing is asked; "Turn on notifications" asks once, and goes once answered."""
+    ann = pages.open("about:blank")
+    ann.context.add_init_script(CATCH)
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('kit')}")
+    expect_online(ann)
+    button = ann.get_by_role("button", name="Turn on notifications")
+    expect(button).to_be_visible()
+    assert ann.evaluate("window.__asked") == 0
+    ann.context.grant_permissions(["notifications"], origin=server.url)
+    button.click()
+    expect(button).to_be_hidden()
+    assert ann.evaluate("window.__asked") == 1
+
+
+def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """The room list with unread and mention badges, and the level menu, desktop and phone, light and dark."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    bob = open_as(pages, server, "lou")
+    open_as(pages, server, "mia").close()  # her account, made by her first visit
+    create_closed_room(bob, "launch", "mia")
+    say(bob, "@mia the date is set")
+    for n in range(4):
+        say(bob, f"update {n}")
+    bob.goto(f"{server.url}/?room=lobby&token={token_for('lou')}")
+    expect_online(bob)
+    say(bob, "morning all")
+    for scheme in ("light", "dark"):
+        desktop = open_as(pages, server, "mia", color_scheme=scheme)
+        expect(badges_of(desktop, "launch")).to_have_text(["@1", "5"])
+        desktop.screenshot(path=str(out / f"screenshot-unread-desktop-{scheme}.png"))
+        phone = open_as(pages, server, "mia", viewport=SCREENSHOT_PHONE, color_scheme=scheme)
+        expect(phone.locator("#unread-elsewhere")).to_be_visible()
+        phone.locator("#drawer-toggle").click()
+        expect(badges_of(phone, "launch")).to_have_text(["@1", "5"])
+        phone.wait_for_timeout(400)  # the drawer slides in
+        phone.screenshot(path=str(out / f"screenshot-unread-phone-{scheme}.png"))
+    desktop.locator('#rooms .room-link[data-room="launch"]').click()
+    expect_online(desktop)
+    expect(badges_of(desktop, "launch")).to_have_count(0)
+    desktop.get_by_role("button", name="Room settings").click()
+    desktop.screenshot(path=str(out / "screenshot-unread-settings-dark.png"))

@@ -1,0 +1,94 @@
+"""Unread counts across real processes: a read mark on one node reaches the same person's tab on the
+other, and a mark still waiting to be stored is stored when the server stops.
+
+Two ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis;
+people sign in with JWTs (tests/test_rooms_cluster.py sets them up alike).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection
+
+from chatroom.bus.redis_notices import decode_notice, notice_frame
+from chatroom.events import ActivityNotice, UnreadNotice
+
+from .clients import ANY_TYPE, anext_of, awelcomed, send_message, welcomed
+from .support import ServerProcess, call_api, in_store
+from .test_rooms_cluster import SECRET, WAIT, call, drain, nodes, token
+
+__all__ = ["nodes"]
+
+
+async def unread_frame(ws: ClientConnection, room: str, **expected: Any) -> dict[str, Any]:
+    """The next ``unread`` frame for ``room`` holding ``expected``."""
+    while True:
+        frame = await anext_of(ws, "unread", WAIT, skip=ANY_TYPE)
+        if frame["room"] == room and all(frame[k] == v for k, v in expected.items()):
+            return frame
+
+
+def test_a_read_mark_on_one_node_reaches_the_other(nodes: tuple[ServerProcess, ServerProcess]) -> None:
+    """Bob writes on the right; Ann's tab on the left counts it; Ann reads on the right: the left tab clears.
+    Carl, not a member, hears nothing of the room on either node."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        for name in ("ann", "bob", "carl"):
+            assert (await call(left, "GET", "/api/me", name))[0] == 200
+        body = {"room": "plans", "kind": "closed", "members": ["bob"]}
+        assert (await call(left, "POST", "/api/rooms", "ann", body))[0] == 201
+        ann_left, _, _ = await awelcomed(left, room="lobby", token=token("ann"))
+        carl_left, _, _ = await awelcomed(left, room="lobby", token=token("carl"))
+        ann_right, _, _ = await awelcomed(right, room="plans", token=token("ann"))
+        bob_right, _, _ = await awelcomed(right, room="plans", token=token("bob"))
+        await bob_right.send(json.dumps({"type": "message", "message": "@ann the plans are ready"}))
+        counted = await unread_frame(ann_left, "plans", unread=1)
+        assert counted["mentions"] == 1
+        last = (await anext_of(ann_right, "user", WAIT, skip=ANY_TYPE))["id"]
+        await ann_right.send(json.dumps({"type": "read", "id": last}))
+        cleared = await unread_frame(ann_left, "plans", read_id=last)
+        assert (cleared["unread"], cleared["mentions"]) == (0, 0)
+        heard = await drain(carl_left, 1.0)
+        assert "plans" not in heard
+        for ws in (ann_left, carl_left, ann_right, bob_right):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_unread_notices_cross_the_bus_whole() -> None:
+    """Both new notices come out of the Redis encoding as they went in; a node skips its own."""
+    for notice in (UnreadNotice(7, "plans", 12, 3, 1, "mentions"), ActivityNotice("plans", 40)):
+        assert decode_notice(notice_frame(b"a", notice), b"b") == notice
+        assert decode_notice(notice_frame(b"a", notice), b"a") is None
+
+
+def test_a_mark_waiting_at_shutdown_is_stored(tmp_path: Path) -> None:
+    """A read mark answered just before SIGTERM is in the database once the server has stopped."""
+    db = tmp_path / "chat.db"
+    server = ServerProcess(db, "--jwt-secret", SECRET, guests=False).start()
+    try:
+        for name in ("ann", "bob"):
+            assert call_api(server, "GET", "/api/me", authorization=f"Bearer {token(name)}")[0] == 200
+        body = {"room": "plans", "kind": "closed", "members": ["ann"]}
+        assert call_api(server, "POST", "/api/rooms", body, f"Bearer {token('bob')}")[0] == 201
+        bob, _, _ = welcomed(server, room="plans", token=token("bob"))
+        last = send_message(bob, "one", "r1")["id"]
+        bob.close()
+        status, counts = call_api(
+            server, "PUT", "/api/rooms/plans/read", {"id": last}, f"Bearer {token('ann')}"
+        )
+        assert (status, counts["read_id"]) == (200, last)
+    finally:
+        assert server.stop() == 0
+
+    async def position(accounts: Any) -> int | None:
+        ann = await accounts.account_by_name("ann")
+        return await accounts.read_position(ann.id, "plans")  # type: ignore[no-any-return]
+
+    assert in_store(db, position) == last
