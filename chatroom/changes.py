@@ -29,7 +29,7 @@ from .events import (
     TypingEvent,
 )
 from .protocol import BAD_REQUEST, MessageFrame, ProtocolError
-from .store.change_rules import FORBIDDEN, NO_MESSAGE
+from .store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRequest
 
 __all__ = ["FORBIDDEN", "NO_MESSAGE"]
 
@@ -98,6 +98,20 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
     if isinstance(frame, MessageFrame) and obj.get("reply_to") is not None:
         return MessageFrame(frame.text, ref, _message_id(obj, "reply_to", ref))
     return frame
+
+
+def request_for(frame: ChangeFrame, nick: str, account_id: int, any_author: bool) -> ChangeRequest:
+    """What the store is asked for a change frame of ``nick``'s (``any_author``: access.may_delete_any)."""
+    return ChangeRequest(
+        frame.KIND,
+        frame.target,
+        nick,
+        account_id,
+        any_author=any_author,
+        text=frame.text if isinstance(frame, EditFrame) else "",
+        emoji=frame.emoji if isinstance(frame, ReactFrame) else "",
+        on=isinstance(frame, ReactFrame) and frame.on,
+    )
 
 
 def _parse_react(obj: dict[str, Any], ref: str | None) -> ReactFrame:

@@ -26,7 +26,7 @@ from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeTarget
 from .session import Session, State
 from .store.base import StoreError
-from .store.change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .store.change_rules import Changed, ChangeRefusedError
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 from .webhooks import Webhooks
@@ -317,18 +317,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))
 
     def _change(self, change: effects.Change) -> None:
-        who, frame = self.session.who, change.frame
+        who = self.session.who
         assert who is not None  # intake refuses guests' changes
-        request = ChangeRequest(
-            frame.KIND,
-            frame.target,
-            self.nick,
-            who.account_id,
-            any_author=access.may_delete_any(who),
-            text=frame.text if isinstance(frame, changes.EditFrame) else "",
-            emoji=frame.emoji if isinstance(frame, changes.ReactFrame) else "",
-            on=isinstance(frame, changes.ReactFrame) and frame.on,
-        )
+        request = changes.request_for(change.frame, self.nick, who.account_id, access.may_delete_any(who))
         done = asyncio.ensure_future(self.backend.change(self.room, request))
         done.add_done_callback(functools.partial(self._on_changed, change))
 

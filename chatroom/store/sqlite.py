@@ -34,9 +34,8 @@ from .accounts_base import RefusedError
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
-from .message_rows import merge_in_order
 from .sqlite_accounts import SQLiteAccounts
-from .sqlite_changes import read_changes, read_messages
+from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_sql import PendingChange, PendingMessage
 
 # What the writer stores in its batches.
@@ -291,12 +290,7 @@ class SQLiteStore(ExportReads):
 
     async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
         """The first ``limit`` messages and changes with id > ``after``, in id order."""
-
-        def read(conn: sqlite3.Connection) -> list[StoredMessage | StoredChange]:
-            messages = read_messages(conn, room, after, 2**62, limit, False)
-            return merge_in_order(messages, read_changes(conn, room, after, 2**62, limit, False), limit)
-
-        return await self._read(read)
+        return await self._read(lambda conn: read_sequence(conn, room, after, limit))
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""

@@ -18,6 +18,7 @@ from .message_rows import (
     MESSAGE_COLUMNS,
     MESSAGE_SOURCE,
     change_from_row,
+    merge_in_order,
     message_from_row,
     reactions_sql,
     with_reactions,
@@ -148,3 +149,11 @@ def read_changes(
     )
     rows = conn.execute(query, (room, after, before, limit)).fetchall()
     return [change_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+
+
+def read_sequence(
+    conn: sqlite3.Connection, room: str, after: int, limit: int
+) -> list[StoredMessage | StoredChange]:
+    """The first ``limit`` messages and changes with id > ``after``, in id order."""
+    messages = read_messages(conn, room, after, 2**62, limit, False)
+    return merge_in_order(messages, read_changes(conn, room, after, 2**62, limit, False), limit)
