@@ -7,6 +7,7 @@ import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
+import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
@@ -23,6 +24,7 @@ import {
   toggleDrawer,
   wireRooms,
 } from "./rooms.js";
+import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 
 function routeFrames() {
@@ -31,6 +33,7 @@ function routeFrames() {
     if (how.epochChanged) composer.givePendingBack(); // stored in a history that is gone
     identity.onWelcome(frame);
     people.onWelcome(frame);
+    if (session.account) loadMembers();
     refreshRooms();
     showAccountActions();
     offerAdministration();
@@ -95,6 +98,7 @@ function wirePage() {
     if (!document.hidden) messages.onVisible();
   });
   composer.wireComposer();
+  wireMentionCompletion();
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();

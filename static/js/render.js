@@ -1,9 +1,13 @@
 // One item of the message list: a message (avatar, name, time, text) or a
-// line (a join, a leave, a notice). User text goes in as text nodes only.
+// line (a join, a leave, a notice). User text goes in as text nodes only
+// (its formatting as elements built by static/js/markdown.js).
 
 import {avatarElement} from "./avatar.js";
-import {appendLinkified, element, nickElement, textNode, timeElement} from "./dom.js";
+import {element, nickElement, textNode, timeElement} from "./dom.js";
+import {renderMessageText} from "./markdown.js";
+import {mentionsName} from "./mentions.js";
 import {nickKey} from "./protocol.js";
+import {noteNames, textContext} from "./roster.js";
 
 // Consecutive messages of one author within this long share one header.
 export const GROUP_WITHIN_MS = 5 * 60 * 1000;
@@ -13,6 +17,7 @@ export function messageItem(frame, own) {
   item.dataset.id = String(frame.id);
   item.dataset.nick = nickKey(frame.nick);
   item.dataset.ts = String(frame.ts);
+  noteNames([frame.nick]);
   if (frame.bot === true) item.dataset.bot = "1";
   if (frame.guest === true) item.dataset.guest = "1";
   if (own) item.classList.add("own");
@@ -23,11 +28,18 @@ export function messageItem(frame, own) {
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
-  const body = element("p", "text");
-  body.dir = "auto";
-  appendLinkified(body, frame.message);
-  item.append(avatar, meta, body);
+  item.append(avatar, meta, messageText(frame.message, item, own));
   return item;
+}
+
+// The text, formatted; a message that mentions the reader is marked "mentions-me".
+function messageText(text, item, own) {
+  const context = textContext();
+  const body = element("div", "text");
+  body.dir = "auto";
+  body.append(renderMessageText(text, context));
+  if (!own && context.me && mentionsName(text, context.names, context.me)) item.classList.add("mentions-me");
+  return body;
 }
 
 export function lineItem(className, nodes, ts) {

@@ -1,0 +1,29 @@
+// The names this page knows in the room: who is online, who has written, the
+// room's members (GET /api/rooms/{room}/members, when one may read them) and
+// oneself. Mentions are read against them, and the composer offers them.
+
+import {apiCall} from "./api.js";
+import {nickKey} from "./protocol.js";
+import {session} from "./session.js";
+
+const known = new Map(); // nickKey -> the name as its owner writes it
+let membersOf = "";
+
+export function noteNames(names) {
+  for (const name of names) if (typeof name === "string" && name) known.set(nickKey(name), name);
+}
+
+export const knownNames = () => [...known.values()];
+
+// What message text is read with: the known names and who is reading.
+export const textContext = () => ({names: [...knownNames(), session.myNick].filter(Boolean), me: session.myNick});
+
+// The room's members, asked for once per room; a guest or an outsider gets none, which is fine.
+export async function loadMembers() {
+  if (membersOf === session.room) return;
+  membersOf = session.room;
+  const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(session.room)}/members`);
+  if (answer.ok && answer.body && Array.isArray(answer.body.members)) {
+    noteNames(answer.body.members.map((member) => member && member.name));
+  }
+}
