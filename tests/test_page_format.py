@@ -273,6 +273,18 @@ def test_a_mention_of_you_is_highlighted(server: ServerProcess, pages: Pages) ->
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
 
 
+def test_a_name_learned_later_is_highlighted_then(server: ServerProcess, pages: Pages) -> None:
+    """ "@dora" is plain text until dora is known in the room; when she arrives, it becomes her mention."""
+    ann = pages.join(server.url, "late-names", "ann")
+    said_by(server, "late-names", "bob", "has @dora seen this?")
+    message = ann.locator("#messages .msg .text").last
+    expect(message).to_have_text("has @dora seen this?")
+    expect(message.locator(".mention")).to_have_count(0)
+    with join_socket(server, "late-names", "dora"):
+        expect(message.locator(".mention")).to_have_text("@dora")
+        expect(message).to_have_text("has @dora seen this?")
+
+
 @pytest.fixture
 def room_with_people(server: ServerProcess) -> Iterator[str]:
     """A room where bea, bob and "Ada Lovelace" are online (connected over WebSockets)."""

@@ -5,12 +5,14 @@
 import {avatarElement} from "./avatar.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {renderMessageText} from "./markdown.js";
-import {mentionsName} from "./mentions.js";
+import {mentions, mentionsName} from "./mentions.js";
 import {nickKey} from "./protocol.js";
-import {noteNames, textContext} from "./roster.js";
+import {noteNames, onNewNames, textContext} from "./roster.js";
 
 // Consecutive messages of one author within this long share one header.
 export const GROUP_WITHIN_MS = 5 * 60 * 1000;
+
+onNewNames(reformatMentions);
 
 export function messageItem(frame, own) {
   const item = element("li", "msg");
@@ -32,14 +34,40 @@ export function messageItem(frame, own) {
   return item;
 }
 
+// The texts shown with "@" in them, to read again when the page learns more names.
+const withAt = new Map(); // text element -> {text, own, mentioned: the names it mentioned}
+const KEEP_AT_MOST = 1000; // then those no longer on the page are let go
+
+function forgetGone() {
+  for (const body of withAt.keys()) if (!body.isConnected) withAt.delete(body);
+}
+
 // The text, formatted; a message that mentions the reader is marked "mentions-me".
 function messageText(text, item, own) {
-  const context = textContext();
   const body = element("div", "text");
   body.dir = "auto";
-  body.append(renderMessageText(text, context));
-  if (!own && context.me && mentionsName(text, context.names, context.me)) item.classList.add("mentions-me");
+  if (withAt.size >= KEEP_AT_MOST) forgetGone();
+  if (text.includes("@")) withAt.set(body, {text, own, mentioned: ""});
+  formatText(body, text, item, own);
   return body;
+}
+
+function formatText(body, text, item, own) {
+  const context = textContext();
+  body.replaceChildren(renderMessageText(text, context));
+  item.classList.toggle("mentions-me", !own && Boolean(context.me) && mentionsName(text, context.names, context.me));
+  if (withAt.has(body)) withAt.get(body).mentioned = mentions(text, context.names).map((m) => m.name).join("\n");
+}
+
+// Names learned after a message was shown (members, people arriving) may be mentioned in it.
+export function reformatMentions() {
+  forgetGone();
+  const names = textContext().names;
+  for (const [body, shown] of withAt) {
+    if (mentions(shown.text, names).map((m) => m.name).join("\n") !== shown.mentioned) {
+      formatText(body, shown.text, body.parentElement, shown.own);
+    }
+  }
 }
 
 export function lineItem(className, nodes, ts) {

@@ -8,9 +8,27 @@ import {session} from "./session.js";
 
 const known = new Map(); // nickKey -> the name as its owner writes it
 let membersOf = "";
+let learned = () => {};
+let pending = false;
+
+// ``fn()`` once after names were learned (at most once a frame).
+export function onNewNames(fn) {
+  learned = fn;
+}
 
 export function noteNames(names) {
-  for (const name of names) if (typeof name === "string" && name) known.set(nickKey(name), name);
+  let added = false;
+  for (const name of names) {
+    if (typeof name !== "string" || !name || known.has(nickKey(name))) continue;
+    known.set(nickKey(name), name);
+    added = true;
+  }
+  if (!added || pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    learned();
+  });
 }
 
 export const knownNames = () => [...known.values()];
