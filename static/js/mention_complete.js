@@ -1,8 +1,9 @@
 // Mentions in the message box: typing "@" and the start of a name offers the
 // room's people (static/js/roster.js) in a list under the caret's line. Up
 // and Down choose, Enter or Tab puts "@Name " in the box, Escape closes; a
-// tap or click on a name does the same. The box is the list's combobox
-// (aria-activedescendant), so a screen reader follows the choice.
+// tap or click on a name does the same. The box (a textarea, so a textbox)
+// controls the list and points at the chosen name (aria-activedescendant),
+// so a screen reader follows the choice.
 
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
@@ -75,7 +76,6 @@ function draw() {
     }),
   );
   list.hidden = false;
-  ui.text.setAttribute("aria-expanded", "true");
   ui.text.setAttribute("aria-activedescendant", `mention-option-${state.active}`);
 }
 
@@ -83,7 +83,6 @@ export function close() {
   state.shown = [];
   ui.mentionList.hidden = true;
   ui.mentionList.replaceChildren();
-  ui.text.setAttribute("aria-expanded", "false");
   ui.text.removeAttribute("aria-activedescendant");
 }
 
@@ -118,10 +117,8 @@ function onKey(event) {
 
 export function wireMentionCompletion() {
   const box = ui.text;
-  box.setAttribute("role", "combobox");
   box.setAttribute("aria-autocomplete", "list");
   box.setAttribute("aria-controls", ui.mentionList.id);
-  box.setAttribute("aria-expanded", "false");
   ui.composer.addEventListener("keydown", (event) => event.target === box && onKey(event), {capture: true});
   box.addEventListener("input", update);
   box.addEventListener("click", update);
