@@ -31,7 +31,7 @@ pages = test_page.pages
 DATA = Path(__file__).parent / "data"
 HOSTILE = json.loads((DATA / "hostile_text.json").read_text(encoding="utf-8"))
 MENTION_CASES = json.loads((DATA / "mention_cases.json").read_text(encoding="utf-8"))
-ALLOWED_TAGS = {"P", "BR", "STRONG", "EM", "DEL", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI", "A", "SPAN"}
+ALLOWED_TAGS = {"P", "STRONG", "EM", "DEL", "CODE", "PRE", "BLOCKQUOTE", "UL", "OL", "LI", "A", "SPAN"}
 ALLOWED_ATTRIBUTES = {"A": {"href", "rel", "target"}, "SPAN": {"class"}, "OL": {"start"}}
 REL = "noopener noreferrer nofollow"
 
@@ -117,14 +117,14 @@ FORMATTED = [
     ),
     (
         "> quoted\n> **strong** too\n\nafter",
-        "<blockquote><p>quoted<br><strong>strong</strong> too</p></blockquote><p>after</p>",
+        "<blockquote><p>quoted\n<strong>strong</strong> too</p></blockquote><p>after</p>",
     ),
     (
         "- one\n- two\n  - inner",
         "<ul><li><p>one</p></li><li><p>two</p><ul><li><p>inner</p></li></ul></li></ul>",
     ),
     ("3. three\n4. four", '<ol start="3"><li><p>three</p></li><li><p>four</p></li></ol>'),
-    ("line one\nline two", "<p>line one<br>line two</p>"),
+    ("line one\nline two", "<p>line one\nline two</p>"),
     (
         "[the docs](https://example.com/docs?a=1&b=2)",
         "<p>" + link("https://example.com/docs?a=1&amp;b=2", "the docs") + "</p>",

@@ -92,7 +92,6 @@ class Reader {
     const char = this.text[at];
     const next = this.text[at + 1] || "";
     if (char === "\\" && ASCII_PUNCTUATION.test(next)) return this.push({kind: "text", text: next}, at + 2);
-    if (char === "\n") return this.push({kind: "br"}, at + 1);
     if (char === "`") return this.readCode(at);
     if (char === "*" || char === "_" || char === "~") return this.readDelimiters(at);
     if (char === "[") return this.readLink(at);
@@ -220,7 +219,6 @@ function pairDelimiters(tokens) {
 }
 
 function tokenNode(token) {
-  if (token.kind === "br") return document.createElement("br");
   if (token.kind === "code") {
     const code = document.createElement("code");
     code.textContent = token.text;
