@@ -129,6 +129,11 @@ FORMATTED = [
         "[the docs](https://example.com/docs?a=1&b=2)",
         "<p>" + link("https://example.com/docs?a=1&amp;b=2", "the docs") + "</p>",
     ),
+    (
+        "[Ada](https://en.wikipedia.org/wiki/Ada_(programming_language))",
+        "<p>" + link("https://en.wikipedia.org/wiki/Ada_(programming_language)", "Ada") + "</p>",
+    ),
+    ("*** lone stars *** stay", "<p>*** lone stars *** stay</p>"),
     ("[write](mailto:ann@example.org)", "<p>" + link("mailto:ann@example.org", "write") + "</p>"),
     (
         "[no](javascript:alert(1)) [nor](data:text/html,x) [nor](ftp://x.org)",

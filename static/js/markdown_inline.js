@@ -133,19 +133,22 @@ class Reader {
       canOpen = canOpen && !WORD.test(beforeChar);
       canClose = canClose && !WORD.test(afterChar);
     }
-    const single = char.repeat(length / kinds.length);
     kinds.forEach((kind, index) => {
+      const text = kind === "em" ? char : char + char;
       const twinNext = index === 0 && kinds.length === 2; // *** is two delimiters, in either order
-      this.push({kind: "delimiter", tag: kind + char, element: kind, text: single, canOpen, canClose, twinNext}, 0);
+      this.push({kind: "delimiter", tag: kind + char, element: kind, text, canOpen, canClose, twinNext}, 0);
     });
     return at + length;
   }
 
-  // [label](address): the label as text, only for an address safeHref allows.
+  // [label](address): the label as text, only for an address safeHref allows. Only the
+  // last "[" before a "](" tries it, so each address is looked at once.
   readLink(at) {
     const close = this.next["]"][at + 1];
     if (close >= this.text.length || this.next["["][at + 1] < close || this.text[close + 1] !== "(") return at;
-    const end = this.next[")"][close + 2];
+    let end = this.next[")"][close + 2];
+    // One pair of brackets inside the address, as in a Wikipedia link: Foo_(bar).
+    if (end < this.text.length && this.text.slice(close + 2, end).includes("(")) end = this.next[")"][end + 1];
     if (end >= this.text.length || this.nextSpace[close + 2] < end) return at;
     const label = this.text.slice(at + 1, close);
     const href = safeHref(this.text.slice(close + 2, end));
@@ -215,7 +218,6 @@ function pairDelimiters(tokens) {
       openOfTag.set(token.tag, (openOfTag.get(token.tag) || 0) + 1);
     }
   }
-  for (const opener of open) delete opener.role;
 }
 
 function tokenNode(token) {
