@@ -36,38 +36,35 @@ def _blocks_at(char: str) -> bool:
     return _is_word(char) or char in _NOT_BEFORE_AT
 
 
-def _index(names: Iterable[str]) -> dict[str, list[str]]:
-    """The names by their first character, folded, longest first."""
-    by_first: dict[str, list[str]] = {}
-    for name in dict.fromkeys(names):
+def _index(names: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
+    """The names by length, longest first, each length's by its folded form."""
+    by_length: dict[int, dict[str, str]] = {}
+    for name in names:
         if name:
-            by_first.setdefault(name[0].lower(), []).append(name)
-    for group in by_first.values():
-        group.sort(key=len, reverse=True)
-    return by_first
+            by_length.setdefault(len(name), {}).setdefault(name.lower(), name)
+    return sorted(by_length.items(), reverse=True)
 
 
-def _name_at(text: str, at: int, by_first: dict[str, list[str]]) -> str | None:
-    if at >= len(text):
-        return None
-    for name in by_first.get(text[at].lower(), ()):
-        end = at + len(name)
-        if text[at:end].lower() != name.lower():
+def _name_at(text: str, at: int, by_length: list[tuple[int, dict[str, str]]]) -> str | None:
+    """The longest known name ``text`` continues with at ``at``, ending where a name may end."""
+    for length, names in by_length:
+        end = at + length
+        if end > len(text) or (end < len(text) and _is_word(text[end])):
             continue
-        if end < len(text) and _is_word(text[end]):
-            continue
-        return name
+        name = names.get(text[at:end].lower())
+        if name is not None:
+            return name
     return None
 
 
 def mentions(text: str, names: Iterable[str]) -> list[Mention]:
     """Every mention in ``text`` of one of ``names``, in order (indices in code points)."""
-    by_first = _index(names)
+    by_length = _index(names)
     found: list[Mention] = []
     at = text.find("@")
     while at != -1:
         blocked = at > 0 and _blocks_at(text[at - 1])
-        name = None if blocked else _name_at(text, at + 1, by_first)
+        name = None if blocked else _name_at(text, at + 1, by_length)
         if name is not None:
             found.append(Mention(at, at + 1 + len(name), name))
             at = text.find("@", at + 1 + len(name))

@@ -15,17 +15,17 @@ const NOT_BEFORE_AT = /[\p{L}\p{N}\p{M}_.\-@/]/u;
 
 const fold = (text) => text.toLowerCase();
 
-// The known names by their first folded character, longest first.
+// The known names by length (UTF-16 units), longest first, each length's by its folded form:
+// a few lookups for each "@", however many names there are.
 function index(names) {
-  const byFirst = new Map();
-  for (const name of new Set(names)) {
+  const byLength = new Map();
+  for (const name of names) {
     if (typeof name !== "string" || !name) continue;
-    const key = fold(String.fromCodePoint(name.codePointAt(0)));
-    if (!byFirst.has(key)) byFirst.set(key, []);
-    byFirst.get(key).push(name);
+    if (!byLength.has(name.length)) byLength.set(name.length, new Map());
+    const folded = byLength.get(name.length);
+    if (!folded.has(fold(name))) folded.set(fold(name), name);
   }
-  for (const list of byFirst.values()) list.sort((a, b) => b.length - a.length);
-  return byFirst;
+  return [...byLength].sort((a, b) => b[0] - a[0]);
 }
 
 function charBefore(text, at) {
@@ -35,14 +35,12 @@ function charBefore(text, at) {
   return low ? text.slice(at - 2, at) : text[at - 1];
 }
 
-function nameAt(text, at, byFirst) {
-  if (at >= text.length) return null;
-  const first = String.fromCodePoint(text.codePointAt(at));
-  for (const name of byFirst.get(fold(first)) || []) {
-    const end = at + name.length;
-    if (fold(text.slice(at, end)) !== fold(name)) continue;
-    if (end < text.length && WORD.test(String.fromCodePoint(text.codePointAt(end)))) continue;
-    return name;
+function nameAt(text, at, byLength) {
+  for (const [length, names] of byLength) {
+    const end = at + length;
+    if (end > text.length || (end < text.length && WORD.test(String.fromCodePoint(text.codePointAt(end))))) continue;
+    const name = names.get(fold(text.slice(at, end)));
+    if (name !== undefined) return name;
   }
   return null;
 }
@@ -51,12 +49,12 @@ function nameAt(text, at, byFirst) {
 // ``start`` is the ``@``'s index, ``end`` just past the name (UTF-16 units),
 // ``name`` the name as given in ``names``.
 export function mentions(text, names) {
-  const byFirst = index(names);
+  const byLength = index(names);
   const found = [];
   let at = text.indexOf("@");
   while (at !== -1) {
     const before = charBefore(text, at);
-    const name = before && NOT_BEFORE_AT.test(before) ? null : nameAt(text, at + 1, byFirst);
+    const name = before && NOT_BEFORE_AT.test(before) ? null : nameAt(text, at + 1, byLength);
     if (name) found.push({start: at, end: at + 1 + name.length, name});
     at = text.indexOf("@", name ? at + 1 + name.length : at + 1);
   }
