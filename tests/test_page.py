@@ -805,6 +805,7 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
         "Go",
         "scroller",
         "text",
+        "emoji-open",
         "send",
     ]
 
