@@ -21,7 +21,8 @@ from playwright.sync_api import Page, expect
 from tests import test_page
 from tests.clients import join as join_socket
 from tests.support import ServerProcess
-from tests.test_page import SCREENSHOT_PHONE, Pages, said_by, say
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, said_by, say
+from tests.test_page_rooms import open_as
 
 # The page tests' fixtures: one Chromium, a server with guests, pages checked for script errors.
 browser = test_page.browser
@@ -350,6 +351,38 @@ def test_completion_with_the_mouse(server: ServerProcess, pages: Pages, room_wit
     options(page).filter(has_text="Ada Lovelace").click()
     expect(box).to_have_value("ping @Ada Lovelace please")
     assert box.evaluate("b => [document.activeElement === b, b.selectionStart]") == [True, 19]
+
+
+@pytest.fixture(scope="module")
+def accounts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens: rooms have members."""
+    db = tmp_path_factory.mktemp("format-accounts") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+CREATE_ROOM = """
+async () => {
+  const {apiCall} = await import("/static/js/api.js");
+  return (await apiCall("POST", "/api/rooms", {room: "plans", kind: "closed", members: ["dora"]})).status;
+}
+"""
+
+
+def test_members_away_are_offered_and_their_mentions_highlighted(
+    accounts_server: ServerProcess, pages: Pages
+) -> None:
+    """In a closed room, a member who is away and never wrote is offered after @; her mention stands out."""
+    open_as(pages, accounts_server, "dora").context.close()
+    assert open_as(pages, accounts_server, "ann").evaluate(CREATE_ROOM) == 201
+    ann = open_as(pages, accounts_server, "ann", room="plans")
+    box = ann.locator("#text")
+    box.press_sequentially("@d")
+    expect(options(ann)).to_have_text(["dora"])
+    box.press("Enter")
+    box.press_sequentially("your turn")
+    box.press("Enter")
+    expect(ann.locator("#messages .msg .mention")).to_have_text(["@dora"])
 
 
 # --- emoji --------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ function routeFrames() {
     if (how.epochChanged) composer.givePendingBack(); // stored in a history that is gone
     identity.onWelcome(frame);
     people.onWelcome(frame);
-    if (session.account) loadMembers();
+    loadMembers();
     refreshRooms();
     showAccountActions();
     offerAdministration();

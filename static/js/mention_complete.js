@@ -8,7 +8,7 @@
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {knownNames, loadMembers} from "./roster.js";
-import {isOwn, session} from "./session.js";
+import {isOwn} from "./session.js";
 
 const MAX_SHOWN = 8;
 const LOOK_BACK = 40; // a name has at most 32 characters
@@ -48,7 +48,7 @@ function typedMention() {
 function update() {
   const found = typedMention();
   if (!found) return close();
-  if (session.account) loadMembers().then(() => state.shown.length && refresh());
+  loadMembers().then((loaded) => loaded && refresh());
   const shown = candidates(found.typed, knownNames());
   const same = shown.length === state.shown.length && shown.every((name, i) => name === state.shown[i]);
   Object.assign(state, {from: found.from, to: found.to});

@@ -36,12 +36,16 @@ export const knownNames = () => [...known.values()];
 // What message text is read with: the known names and who is reading.
 export const textContext = () => ({names: [...knownNames(), session.myNick].filter(Boolean), me: session.myNick});
 
-// The room's members, asked for once per room; a guest or an outsider gets none, which is fine.
+// Only an account may list a room's members: signed in here, by token, or known to be one.
+const mayListMembers = () => Boolean(session.account || session.jwtRequired || session.isAccount);
+
+// The room's members, asked for once per room (an outsider gets none, which is fine):
+// true once they came in answer to this call.
 export async function loadMembers() {
-  if (membersOf === session.room) return;
+  if (membersOf === session.room || !mayListMembers()) return false;
   membersOf = session.room;
   const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(session.room)}/members`);
-  if (answer.ok && answer.body && Array.isArray(answer.body.members)) {
-    noteNames(answer.body.members.map((member) => member && member.name));
-  }
+  if (!answer.ok || !answer.body || !Array.isArray(answer.body.members)) return false;
+  noteNames(answer.body.members.map((member) => member && member.name));
+  return true;
 }
