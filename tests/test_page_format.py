@@ -498,16 +498,19 @@ def test_the_picker_inserts_at_the_caret(server: ServerProcess, pages: Pages) ->
 
 
 def test_the_picker_is_a_sheet_on_a_phone(server: ServerProcess, pages: Pages) -> None:
-    """On a phone the picker spans the screen's width at the bottom, with cells big enough to tap."""
+    """On a phone the picker is a sheet along the bottom, its cells big enough to tap; a tap picks."""
     page = pages.join(server.url, "picking-phone", "ann", viewport=SCREENSHOT_PHONE)
     page.locator("#emoji-open").click()
     picker = page.locator(".emoji-picker")
+    expect(picker).to_be_focused()  # not the search box: no keyboard over the emoji
     box = picker.bounding_box()
     assert box is not None
     assert box["x"] == 0 and box["width"] == SCREENSHOT_PHONE["width"]
     assert abs(box["y"] + box["height"] - SCREENSHOT_PHONE["height"]) < 1
     cell = picker.locator(".emoji").first.bounding_box()
     assert cell is not None and cell["width"] >= 40 and cell["height"] >= 40
+    picker.locator(".emoji").first.click()
+    expect(page.locator("#text")).to_have_value("😀")
 
 
 # --- screenshots ------------------------------------------------------------------------------

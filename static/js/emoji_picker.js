@@ -67,7 +67,11 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji"} = {}
   place();
   document.addEventListener("pointerdown", outside, true);
   window.addEventListener("resize", place);
-  search.focus();
+  // On a phone, focusing the search box would bring up the keyboard over the emoji.
+  if (panel.classList.contains("sheet")) {
+    panel.tabIndex = -1;
+    panel.focus();
+  } else search.focus();
   return close;
 }
 
