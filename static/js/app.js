@@ -7,6 +7,7 @@ import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
+import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
@@ -25,6 +26,7 @@ import {
   toggleDrawer,
   wireRooms,
 } from "./rooms.js";
+import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
@@ -34,6 +36,7 @@ function routeFrames() {
     if (how.epochChanged) composer.givePendingBack(); // stored in a history that is gone
     identity.onWelcome(frame);
     people.onWelcome(frame);
+    loadMembers();
     refreshRooms();
     showAccountActions();
     offerAdministration();
@@ -113,6 +116,7 @@ function wirePage() {
   ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
   window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
+  wireMentionCompletion();
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();
