@@ -1,7 +1,7 @@
 """Bots' outgoing webhooks: a person's message to a bot is POSTed to the bot's address.
 
 A message is to a bot when it is in a direct room with the bot, or when it
-mentions the bot (``@name``, mention_rule.py) in another room the bot is a
+mentions the bot (``@name``, mentions.py) in another room the bot is a
 member of.
 
 What a webhook call is, and what it never does (docs/security.md, "Webhooks"):
@@ -42,7 +42,7 @@ from . import protocol
 from .backend import StoredMessage
 from .config import Settings
 from .identity import Identity
-from .mention_rule import mentions
+from .mentions import mentioned
 from .store.accounts_base import AccountStore
 from .store.records import Account
 
@@ -150,7 +150,7 @@ class Webhooks:
         try:
             calls = []
             for bot in await self._bots_with_webhooks():
-                if bot.id == sender.account_id or not mentions(message.text, bot.name):
+                if bot.id == sender.account_id or not mentioned(message.text, [bot.name]):
                     continue
                 url = await self.accounts.webhook_of(bot.id)
                 if url is not None and await self.accounts.membership(room, bot.id) is not None:
