@@ -348,8 +348,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             metrics.MESSAGES_STORED.inc()
             metrics.STORE_SECONDS.observe(time.perf_counter() - started)
             self._apply(self.session.stored(publish, stored.result().id))
-            if self.direct and self.webhooks is not None:
-                self.webhooks.direct_message(self.room, self.session.who, stored.result())
+            if self.webhooks is not None:
+                call = self.webhooks.direct_message if self.direct else self.webhooks.room_message
+                call(self.room, self.session.who, stored.result())
 
     async def _read_page(self, request: effects.ReadPage) -> None:
         try:

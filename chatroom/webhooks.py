@@ -1,10 +1,14 @@
-"""Bots' outgoing webhooks: a person's message in a direct room with a bot is POSTed to the bot's address.
+"""Bots' outgoing webhooks: a person's message to a bot is POSTed to the bot's address.
+
+A message is to a bot when it is in a direct room with the bot, or when it
+mentions the bot (``@name``, mentions.py) in another room the bot is a
+member of.
 
 What a webhook call is, and what it never does (docs/security.md, "Webhooks"):
 
-- one POST of JSON, ``{"type": "direct_message", "bot": {...}, "room": R,
-  "sender": {...}, "message": <the stored user frame>}``, after the message
-  is stored, from the node the person is connected to;
+- one POST of JSON, ``{"type": "direct_message" | "mention", "bot": {...},
+  "room": R, "sender": {...}, "message": <the stored user frame>}``, after
+  the message is stored, from the node the person is connected to;
 - at most ``timeout`` seconds (connecting included), no redirects followed;
 - no retry: a call that fails or times out is logged (the address without
   its query, which may hold the receiver's secret) and dropped. A receiver
@@ -23,8 +27,10 @@ import asyncio
 import ipaddress
 import logging
 import socket
+import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Coroutine
 from typing import Any
 
 import orjson
@@ -36,12 +42,16 @@ from . import protocol
 from .backend import StoredMessage
 from .config import Settings
 from .identity import Identity
+from .mentions import mentioned
 from .store.accounts_base import AccountStore
 from .store.records import Account
 
 log = logging.getLogger("chatroom.webhooks")
 
 MAX_IN_FLIGHT = 4
+# How long the list of bots with a webhook is kept before it is read again:
+# messages with an "@" would otherwise cost a query each.
+WEBHOOKS_KEPT_SECONDS = 5.0
 MAX_URL_LENGTH = 2000
 USER_AGENT = "chatroom-webhook"
 
@@ -115,6 +125,7 @@ class Webhooks:
             force_instance=True, resolver=resolver, max_clients=64
         )
         self._in_flight: Counter[int] = Counter()
+        self._with_webhooks: tuple[float, list[Account]] | None = None
         self._tasks: set[asyncio.Task[bool]] = set()
         self.dropped = 0
 
@@ -122,9 +133,46 @@ class Webhooks:
         """A message in a direct room is stored: if a person's, call the webhooks of the bots in the room."""
         if sender is None or sender.is_bot:
             return
-        task = asyncio.get_running_loop().create_task(self._direct_message(room, sender, message))
+        self._spawn(self._direct_message(room, sender, message))
+
+    def room_message(self, room: str, sender: Identity | None, message: StoredMessage) -> None:
+        """A message in any other room is stored: if a person's, call the webhooks of the bots it mentions."""
+        if sender is None or sender.is_bot or "@" not in message.text:
+            return
+        self._spawn(self._mentioned(room, sender, message))
+
+    def _spawn(self, call: Coroutine[Any, Any, bool]) -> None:
+        task = asyncio.get_running_loop().create_task(call)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _mentioned(self, room: str, sender: Identity, message: StoredMessage) -> bool:
+        try:
+            calls = []
+            for bot in await self._bots_with_webhooks():
+                if bot.id == sender.account_id or not mentioned(message.text, [bot.name]):
+                    continue
+                url = await self.accounts.webhook_of(bot.id)
+                if url is not None and await self.accounts.membership(room, bot.id) is not None:
+                    body = payload(bot, room, sender, message, kind="mention")
+                    calls.append(self.call(bot, url, body))
+        except Exception as error:
+            log.warning("cannot find the webhooks of the bots mentioned in %r: %s", room, error)
+            return False
+        return all(await asyncio.gather(*calls))
+
+    async def _bots_with_webhooks(self) -> list[Account]:
+        """The active bots with a webhook, read again at most every WEBHOOKS_KEPT_SECONDS."""
+        now = time.monotonic()
+        if self._with_webhooks is not None and now - self._with_webhooks[0] < WEBHOOKS_KEPT_SECONDS:
+            return self._with_webhooks[1]
+        bots = []
+        for webhook in await self.accounts.webhooks():
+            bot = await self.accounts.account_by_id(webhook.account_id)
+            if bot is not None and bot.is_bot and bot.active:
+                bots.append(bot)
+        self._with_webhooks = (now, bots)
+        return bots
 
     async def _direct_message(self, room: str, sender: Identity, message: StoredMessage) -> bool:
         try:
@@ -182,11 +230,13 @@ class Webhooks:
         self._client.close()
 
 
-def payload(bot: Account, room: str, sender: Identity, message: StoredMessage) -> bytes:
-    """What a webhook receives about a direct message to the bot."""
+def payload(
+    bot: Account, room: str, sender: Identity, message: StoredMessage, *, kind: str = "direct_message"
+) -> bytes:
+    """What a webhook receives about a message to the bot (``kind``: direct_message or mention)."""
     return orjson.dumps(
         {
-            "type": "direct_message",
+            "type": kind,
             "bot": {"id": bot.id, "name": bot.name},
             "room": room,
             "sender": {"id": sender.account_id, "name": sender.name},

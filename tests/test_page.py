@@ -270,7 +270,7 @@ def test_hostile_text_is_shown_as_text(server: ServerProcess, pages: Pages) -> N
         links = page.locator("#messages a")
         expect(links).to_have_count(1)
         expect(links).to_have_attribute("href", "https://example.com/a?b=")
-        expect(links).to_have_attribute("rel", "noopener noreferrer")
+        expect(links).to_have_attribute("rel", "noopener noreferrer nofollow")
         expect(page.locator("#messages .msg").first.locator(".nick")).to_have_text("ann")
     # The override stays inside its own message: the next line reads normally.
     override = bob.locator("#messages .msg .text").nth(5)
@@ -826,6 +826,7 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
         "Go",
         "scroller",
         "text",
+        "emoji-open",
         "send",
     ]
 

@@ -1,4 +1,4 @@
-"""Bots' webhooks and a real receiver: once per direct message, nowhere else, bounded in time, public only."""
+"""Bots' webhooks and a real receiver: once per direct message or mention, bounded in time, public only."""
 
 from __future__ import annotations
 
@@ -127,6 +127,34 @@ def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
             "type": "direct_message",
             "bot": {"id": bot["id"], "name": bot["name"]},
             "room": direct,
+            "sender": {"id": ann, "name": "ann"},
+            "message": stored,
+        }
+    finally:
+        server.stop()
+
+
+def test_a_mention_in_a_room_the_bot_is_in_calls_its_webhook_and_nowhere_else(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Ann's "@bot" in an open room the bot is a member of is POSTed once as a mention; the same mention
+    in a room the bot is not in, a longer name, or no mention at all, calls nothing."""
+    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    try:
+        bot = site.bot(receiver.url())
+        with_bot, without_bot = site.room(OPEN), site.room(OPEN)
+        call_api(server, "PUT", f"/api/admin/bots/{bot['id']}/rooms/{with_bot}", None, site.admin)
+        say_as_ann(server, without_bot, f"@{bot['name']} are you there?")
+        say_as_ann(server, with_bot, f"@{bot['name']}s is not the bot, nor is plain {bot['name']}")
+        stored = say_as_ann(server, with_bot, f"hey @{bot['name'].upper()}, what is the build status?")
+        wait_until(lambda: len(receiver.calls) == 1)
+        time.sleep(0.5)
+        assert len(receiver.calls) == 1
+        _, _, body = receiver.calls[0]
+        assert body == {
+            "type": "mention",
+            "bot": {"id": bot["id"], "name": bot["name"]},
+            "room": with_bot,
             "sender": {"id": ann, "name": "ann"},
             "message": stored,
         }

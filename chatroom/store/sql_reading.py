@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
-from ..mention_rule import mentions
+from ..mentions import mentioned
 from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, ReadMark, Unread
 
 Rows = list[tuple[object, ...]]
@@ -88,7 +88,7 @@ class SQLReading(abc.ABC):
         texts = [
             str(text) for (text,) in await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
         ]
-        return Unread(len(texts), sum(1 for text in texts if mentions(text, reader)))
+        return Unread(len(texts), sum(1 for text in texts if mentioned(text, [reader])))
 
     async def followers(self, room: str) -> list[int]:
         """The members, and for an open room those who marked it read."""

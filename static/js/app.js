@@ -8,6 +8,7 @@ import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./conne
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
 import {onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
+import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
@@ -26,6 +27,7 @@ import {
   toggleDrawer,
   wireRooms,
 } from "./rooms.js";
+import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
@@ -35,6 +37,7 @@ function routeFrames() {
     if (how.epochChanged) composer.givePendingBack(); // stored in a history that is gone
     identity.onWelcome(frame);
     people.onWelcome(frame);
+    loadMembers();
     refreshRooms();
     showAccountActions();
     offerAdministration();
@@ -117,6 +120,7 @@ function wirePage() {
   ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
   window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
+  wireMentionCompletion();
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();

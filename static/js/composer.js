@@ -4,6 +4,7 @@
 
 import {sendFrame, socketOpen} from "./connection.js";
 import {ui} from "./dom.js";
+import {closeEmojiPicker, openEmojiPicker, pickerOpen} from "./emoji_picker.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget} from "./reply.js";
@@ -115,7 +116,21 @@ function onTextKey(event) {
   sendMessage();
 }
 
+// ``text`` in the box where the caret is (over what is selected), the caret after it.
+export function insertAtCaret(text) {
+  const box = ui.text;
+  box.focus();
+  box.setRangeText(text, box.selectionStart, box.selectionEnd, "end");
+  box.dispatchEvent(new Event("input", {bubbles: true}));
+}
+
+function toggleEmojiPicker() {
+  if (pickerOpen()) return closeEmojiPicker();
+  openEmojiPicker(ui.emojiOpen, insertAtCaret, {label: "Emoji for your message"});
+}
+
 export function wireComposer() {
+  ui.emojiOpen.addEventListener("click", toggleEmojiPicker);
   ui.composer.addEventListener("submit", (event) => {
     event.preventDefault();
     sendMessage();

@@ -1,5 +1,5 @@
 // The page's elements, and the only ways user text reaches them: text nodes
-// (textContent), never markup; links built with DOM APIs, only for http(s).
+// (textContent), never markup (a message's formatting: static/js/markdown.js).
 
 const $ = (id) => document.getElementById(id);
 
@@ -43,6 +43,8 @@ export const ui = {
   composer: $("composer"),
   text: $("text"),
   send: $("send"),
+  emojiOpen: $("emoji-open"),
+  mentionList: $("mention-list"),
   announcer: $("announcer"),
   dialog: $("join-dialog"),
   joinForm: $("join-form"),
@@ -73,38 +75,6 @@ export function linkButton(label, onClick) {
 
 // A name, isolated so that right-to-left names do not reorder what follows.
 export const nickElement = (nick) => element("bdi", "nick", nick);
-
-const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
-const TRAILING_PUNCTUATION = /[)\].,!?:;'"}]+$/;
-
-// A clickable link, or null: only http and https, opened without an opener.
-function safeLink(raw) {
-  let url;
-  try {
-    url = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return null;
-  const link = element("a", "", raw);
-  link.href = url.href;
-  link.rel = "noopener noreferrer";
-  link.target = "_blank";
-  return link;
-}
-
-// ``text`` as text nodes, with its http(s) addresses as links.
-export function appendLinkified(parent, text) {
-  let done = 0;
-  for (const match of text.matchAll(URL_IN_TEXT)) {
-    const raw = match[0].replace(TRAILING_PUNCTUATION, "");
-    if (!raw) continue;
-    parent.append(textNode(text.slice(done, match.index)));
-    parent.append(safeLink(raw) || textNode(raw));
-    done = match.index + raw.length;
-  }
-  parent.append(textNode(text.slice(done)));
-}
 
 const clockFormat = new Intl.DateTimeFormat(undefined, {hour: "2-digit", minute: "2-digit"});
 const dayFormat = new Intl.DateTimeFormat(undefined, {weekday: "short", day: "numeric", month: "short"});

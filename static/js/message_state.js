@@ -7,7 +7,7 @@
 // text nodes only.
 
 import {element, textNode} from "./dom.js";
-import {renderText} from "./render.js";
+import {forgetText, renderText} from "./render.js";
 import {session} from "./session.js";
 
 const QUOTE_CHARS = 100;
@@ -89,7 +89,9 @@ function showDeleted(item) {
   textOf.set(item, "");
   reactionsOf.set(item, new Map());
   for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who")) gone.remove();
-  item.querySelector(".text").replaceChildren(element("span", "tombstone", "message deleted"));
+  const body = item.querySelector(".text");
+  forgetText(body);
+  body.replaceChildren(element("span", "tombstone", "message deleted"));
   updateQuotes(Number(item.dataset.id), null);
 }
 

@@ -5,6 +5,7 @@ import {avatarElement} from "./avatar.js";
 import {element, nickElement, textNode, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {addLine} from "./messages.js";
+import {noteNames} from "./roster.js";
 import {isOwn} from "./session.js";
 
 const TYPING_SHOWN_FOR_MS = 4000;
@@ -31,6 +32,7 @@ const byKeyThenCodePoint = (a, b) => {
 
 export function setUsers(names) {
   users = names.filter((n) => typeof n === "string").sort(byKeyThenCodePoint);
+  noteNames(users);
   ui.users.replaceChildren(
     ...users.map((name) => {
       const item = element("li");

@@ -1,18 +1,25 @@
 // One item of the message list: a message (avatar, name, time, text) or a
-// line (a join, a leave, a notice). User text goes in as text nodes only.
+// line (a join, a leave, a notice). User text goes in as text nodes only
+// (its formatting as elements built by static/js/markdown.js).
 
 import {avatarElement} from "./avatar.js";
-import {appendLinkified, element, nickElement, textNode, timeElement} from "./dom.js";
+import {element, nickElement, textNode, timeElement} from "./dom.js";
+import {renderMessageText} from "./markdown.js";
+import {mentions, mentionsName} from "./mentions.js";
 import {nickKey} from "./protocol.js";
+import {noteNames, onNewNames, textContext} from "./roster.js";
 
 // Consecutive messages of one author within this long share one header.
 export const GROUP_WITHIN_MS = 5 * 60 * 1000;
+
+onNewNames(reformatMentions);
 
 export function messageItem(frame, own) {
   const item = element("li", "msg");
   item.dataset.id = String(frame.id);
   item.dataset.nick = nickKey(frame.nick);
   item.dataset.ts = String(frame.ts);
+  noteNames([frame.nick]);
   if (frame.bot === true) item.dataset.bot = "1";
   if (frame.guest === true) item.dataset.guest = "1";
   if (own) item.classList.add("own");
@@ -23,16 +30,58 @@ export function messageItem(frame, own) {
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
-  const body = element("p", "text");
-  body.dir = "auto";
-  renderText(body, frame.message);
-  item.append(avatar, meta, body);
+  item.append(avatar, meta, messageText(frame.message, item, own));
   return item;
 }
 
-// A message's text into its body element (on arrival, and again after an edit).
+// The texts shown with "@" in them, to read again when the page learns more names.
+const withAt = new Map(); // text element -> {text, own, mentioned: the names it mentioned}
+const KEEP_AT_MOST = 1000; // then those no longer on the page are let go
+
+function forgetGone() {
+  for (const body of withAt.keys()) if (!body.isConnected) withAt.delete(body);
+}
+
+// The text, formatted; a message that mentions the reader is marked "mentions-me".
+function messageText(text, item, own) {
+  const body = element("div", "text");
+  body.dir = "auto";
+  if (withAt.size >= KEEP_AT_MOST) forgetGone();
+  if (text.includes("@")) withAt.set(body, {text, own, mentioned: ""});
+  formatText(body, text, item, own);
+  return body;
+}
+
+function formatText(body, text, item, own) {
+  const context = textContext();
+  body.replaceChildren(renderMessageText(text, context));
+  item.classList.toggle("mentions-me", !own && Boolean(context.me) && mentionsName(text, context.names, context.me));
+  if (withAt.has(body)) withAt.get(body).mentioned = mentions(text, context.names).map((m) => m.name).join("\n");
+}
+
+// Names learned after a message was shown (members, people arriving) may be mentioned in it.
+export function reformatMentions() {
+  forgetGone();
+  const names = textContext().names;
+  for (const [body, shown] of withAt) {
+    if (mentions(shown.text, names).map((m) => m.name).join("\n") !== shown.mentioned) {
+      formatText(body, shown.text, body.parentElement, shown.own);
+    }
+  }
+}
+
+// A message's text into its body element again, after an edit (as messageText does on arrival).
 export function renderText(body, text) {
-  appendLinkified(body, text);
+  const item = body.closest(".msg");
+  const own = item.classList.contains("own");
+  if (text.includes("@")) withAt.set(body, {text, own, mentioned: ""});
+  else withAt.delete(body);
+  formatText(body, text, item, own);
+}
+
+// A deleted message's text is not formatted again (when names are learned, say).
+export function forgetText(body) {
+  withAt.delete(body);
 }
 
 export function lineItem(className, nodes, ts) {

@@ -1,0 +1,178 @@
+// The emoji picker: a panel of emoji by group, with a search box by name,
+// anchored to the button that opened it (a sheet at the bottom of a phone's
+// screen). Keyboard: the arrows move in the grid, Enter picks, Escape closes
+// and gives the focus back. ``openEmojiPicker(anchor, onPick)`` is all a
+// caller needs (the composer now, reactions later).
+
+import {element} from "./dom.js";
+import {EMOJI_GROUPS} from "./emoji_data.js";
+
+const COLUMNS = 8;
+const MAX_FOUND = 160;
+const SHEET_BELOW_PX = 600; // narrower than this: a sheet along the bottom
+const GAP_PX = 6;
+
+let current = null; // {panel, anchor, close}
+
+export const pickerOpen = () => current !== null;
+
+export function closeEmojiPicker() {
+  if (current) current.close();
+}
+
+// Opens the picker by ``anchor``; ``onPick(emoji)`` when one is chosen (the picker then closes).
+export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji"} = {}) {
+  closeEmojiPicker();
+  const panel = element("div", "emoji-picker");
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", label);
+  const search = element("input", "emoji-search");
+  Object.assign(search, {type: "search", placeholder: "Search emoji", spellcheck: false, autocomplete: "off"});
+  search.setAttribute("aria-label", "Search emoji by name");
+  const tabs = element("div", "emoji-tabs");
+  const body = element("div", "emoji-body");
+  panel.append(search, tabs, body);
+
+  const pick = (emoji) => {
+    close();
+    onPick(emoji);
+  };
+  const showAll = () => body.replaceChildren(...EMOJI_GROUPS.map((group, index) => groupSection(group, index, pick)));
+  tabs.append(...EMOJI_GROUPS.map((group, index) => groupTab(group, index, body, search, showAll)));
+  showAll();
+
+  search.addEventListener("input", () => {
+    const query = search.value.trim().toLowerCase();
+    if (!query) return showAll();
+    body.replaceChildren(foundSection(query, pick));
+  });
+  panel.addEventListener("keydown", (event) => onKey(event, panel, search));
+  const outside = (event) => {
+    if (!panel.contains(event.target) && !anchor.contains(event.target)) close();
+  };
+  const place = () => position(panel, anchor);
+
+  function close() {
+    if (current === null || current.panel !== panel) return;
+    current = null;
+    document.removeEventListener("pointerdown", outside, true);
+    window.removeEventListener("resize", place);
+    panel.remove();
+    anchor.setAttribute("aria-expanded", "false");
+    if (document.activeElement === document.body || !document.activeElement) anchor.focus();
+  }
+  current = {panel, anchor, close};
+  document.body.append(panel);
+  anchor.setAttribute("aria-expanded", "true");
+  place();
+  document.addEventListener("pointerdown", outside, true);
+  window.addEventListener("resize", place);
+  // On a phone, focusing the search box would bring up the keyboard over the emoji.
+  if (panel.classList.contains("sheet")) {
+    panel.tabIndex = -1;
+    panel.focus();
+  } else search.focus();
+  return close;
+}
+
+function emojiButton([emoji, name], pick) {
+  const button = element("button", "emoji", emoji);
+  button.type = "button";
+  button.tabIndex = -1;
+  button.title = name;
+  button.setAttribute("aria-label", name);
+  button.addEventListener("click", () => pick(emoji));
+  return button;
+}
+
+function grid(entries, pick, labelledBy) {
+  const cells = element("div", "emoji-grid");
+  cells.setAttribute("role", "group");
+  cells.setAttribute("aria-labelledby", labelledBy);
+  cells.append(...entries.map((entry) => emojiButton(entry, pick)));
+  return cells;
+}
+
+function groupSection(group, index, pick) {
+  const section = element("section", "emoji-group");
+  const heading = element("h3", "emoji-group-name", group.name);
+  heading.id = `emoji-group-${index}`;
+  section.append(heading, grid(group.emoji, pick, heading.id));
+  return section;
+}
+
+function foundSection(query, pick) {
+  const found = [];
+  for (const group of EMOJI_GROUPS) {
+    for (const entry of group.emoji) if (found.length < MAX_FOUND && entry[1].includes(query)) found.push(entry);
+  }
+  const section = element("section", "emoji-group");
+  const heading = element("h3", "emoji-group-name", found.length ? "Found" : "No emoji by that name");
+  heading.id = "emoji-found";
+  section.setAttribute("aria-live", "polite");
+  section.append(heading, grid(found, pick, heading.id));
+  return section;
+}
+
+function groupTab(group, index, body, search, showAll) {
+  const tab = element("button", "emoji-tab", group.emoji[0][0]);
+  tab.type = "button";
+  tab.title = group.name;
+  tab.setAttribute("aria-label", group.name);
+  tab.addEventListener("click", () => {
+    if (search.value) {
+      search.value = "";
+      showAll();
+    }
+    const heading = body.querySelector(`#emoji-group-${index}`);
+    body.scrollTop = heading.offsetTop - body.offsetTop;
+    const first = heading.nextElementSibling.firstElementChild;
+    if (first) first.focus();
+  });
+  return tab;
+}
+
+// --- keyboard -----------------------------------------------------------------------
+
+const MOVES = {ArrowRight: 1, ArrowLeft: -1, ArrowDown: COLUMNS, ArrowUp: -COLUMNS};
+
+function onKey(event, panel, search) {
+  if (event.key === "Escape") {
+    event.preventDefault();
+    event.stopPropagation();
+    const {anchor, close} = current;
+    close();
+    anchor.focus();
+    return;
+  }
+  if (!(event.key in MOVES)) return;
+  const cells = [...panel.querySelectorAll(".emoji-body .emoji")];
+  if (!cells.length) return;
+  if (event.target === search) {
+    if (event.key !== "ArrowDown") return;
+    event.preventDefault();
+    return cells[0].focus();
+  }
+  const at = cells.indexOf(event.target);
+  if (at === -1) return;
+  event.preventDefault();
+  const next = at + MOVES[event.key];
+  if (next < 0) return search.focus();
+  cells[Math.min(next, cells.length - 1)].focus();
+}
+
+// --- placing ----------------------------------------------------------------------------
+
+// Above the anchor when there is room, else below; inside the window; a sheet on a phone.
+function position(panel, anchor) {
+  const sheet = window.innerWidth < SHEET_BELOW_PX;
+  panel.classList.toggle("sheet", sheet);
+  if (sheet) return Object.assign(panel.style, {left: "", top: ""});
+  const box = anchor.getBoundingClientRect();
+  const width = panel.offsetWidth;
+  const height = panel.offsetHeight;
+  const left = Math.max(GAP_PX, Math.min(box.right - width, window.innerWidth - width - GAP_PX));
+  const above = box.top - height - GAP_PX;
+  const top = above >= GAP_PX ? above : Math.min(box.bottom + GAP_PX, window.innerHeight - height - GAP_PX);
+  Object.assign(panel.style, {left: `${left}px`, top: `${Math.max(GAP_PX, top)}px`});
+}

@@ -1,0 +1,67 @@
+// Who a message mentions: ``@`` and a known name (docs/protocol.md, "Message
+// text"). Pure, so the message list, unread badges and notifications all use
+// one rule; chatroom/mentions.py is the same rule on the server.
+//
+// The ``@`` starts the text or follows a character that is not a letter,
+// digit, mark or one of _ . - @ / (so "bob@ada.org" and "x.com/@ada" mention
+// nobody). The name is the longest known one that the text continues with,
+// compared without case, ending where the text ends or before a character
+// that is not a letter, digit, mark or _ (so "@ada," and "@ada." mention Ada,
+// "@adam" does not). Names may hold spaces: "@Ada Lovelace" is Ada Lovelace
+// when she is known, else Ada when she is.
+
+const WORD = /[\p{L}\p{N}\p{M}_]/u;
+const NOT_BEFORE_AT = /[\p{L}\p{N}\p{M}_.\-@/]/u;
+
+const fold = (text) => text.toLowerCase();
+
+// The known names by length (UTF-16 units), longest first, each length's by its folded form:
+// a few lookups for each "@", however many names there are.
+function index(names) {
+  const byLength = new Map();
+  for (const name of names) {
+    if (typeof name !== "string" || !name) continue;
+    if (!byLength.has(name.length)) byLength.set(name.length, new Map());
+    const folded = byLength.get(name.length);
+    if (!folded.has(fold(name))) folded.set(fold(name), name);
+  }
+  return [...byLength].sort((a, b) => b[0] - a[0]);
+}
+
+function charBefore(text, at) {
+  if (at === 0) return "";
+  const code = text.charCodeAt(at - 1);
+  const low = code >= 0xdc00 && code <= 0xdfff && at >= 2;
+  return low ? text.slice(at - 2, at) : text[at - 1];
+}
+
+function nameAt(text, at, byLength) {
+  for (const [length, names] of byLength) {
+    const end = at + length;
+    if (end > text.length || (end < text.length && WORD.test(String.fromCodePoint(text.codePointAt(end))))) continue;
+    const name = names.get(fold(text.slice(at, end)));
+    if (name !== undefined) return name;
+  }
+  return null;
+}
+
+// [{start, end, name}] for every mention in ``text`` of one of ``names``:
+// ``start`` is the ``@``'s index, ``end`` just past the name (UTF-16 units),
+// ``name`` the name as given in ``names``.
+export function mentions(text, names) {
+  const byLength = index(names);
+  const found = [];
+  let at = text.indexOf("@");
+  while (at !== -1) {
+    const before = charBefore(text, at);
+    const name = before && NOT_BEFORE_AT.test(before) ? null : nameAt(text, at + 1, byLength);
+    if (name) found.push({start: at, end: at + 1 + name.length, name});
+    at = text.indexOf("@", name ? at + 1 + name.length : at + 1);
+  }
+  return found;
+}
+
+// Whether ``text`` mentions ``name`` (compared without case).
+export function mentionsName(text, names, name) {
+  return mentions(text, names).some((found) => fold(found.name) === fold(name));
+}

@@ -1,0 +1,51 @@
+// The names this page knows in the room: who is online, who has written, the
+// room's members (GET /api/rooms/{room}/members, when one may read them) and
+// oneself. Mentions are read against them, and the composer offers them.
+
+import {apiCall} from "./api.js";
+import {nickKey} from "./protocol.js";
+import {session} from "./session.js";
+
+const known = new Map(); // nickKey -> the name as its owner writes it
+let membersOf = "";
+let learned = () => {};
+let pending = false;
+
+// ``fn()`` once after names were learned (at most once a frame).
+export function onNewNames(fn) {
+  learned = fn;
+}
+
+export function noteNames(names) {
+  let added = false;
+  for (const name of names) {
+    if (typeof name !== "string" || !name || known.has(nickKey(name))) continue;
+    known.set(nickKey(name), name);
+    added = true;
+  }
+  if (!added || pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    learned();
+  });
+}
+
+export const knownNames = () => [...known.values()];
+
+// What message text is read with: the known names and who is reading.
+export const textContext = () => ({names: [...knownNames(), session.myNick].filter(Boolean), me: session.myNick});
+
+// Only an account may list a room's members: signed in here, by token, or known to be one.
+const mayListMembers = () => Boolean(session.account || session.jwtRequired || session.isAccount);
+
+// The room's members, asked for once per room (an outsider gets none, which is fine):
+// true once they came in answer to this call.
+export async function loadMembers() {
+  if (membersOf === session.room || !mayListMembers()) return false;
+  membersOf = session.room;
+  const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(session.room)}/members`);
+  if (!answer.ok || !answer.body || !Array.isArray(answer.body.members)) return false;
+  noteNames(answer.body.members.map((member) => member && member.name));
+  return true;
+}
