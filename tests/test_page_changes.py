@@ -76,11 +76,12 @@ def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pa
 
     act(ann, message(ann, "helo wrold"), "Edit")
     editor = ann.locator(".edit-form textarea")
-    editor.fill("hello world")
+    editor.fill("hello **world**")
     editor.press("Enter")
     for page in (ann, bob):
         edited = message(page, "hello world")
         expect(edited.locator(".meta .edited")).to_have_text("edited")
+        expect(edited.locator(".text strong")).to_have_text("world")  # formatted as a new message is
 
     act(bob, message(bob, "hello world"), "React")
     bob.get_by_role("button", name="React with 👍").click()
@@ -92,11 +93,11 @@ def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pa
     expect(chip).to_have_attribute("aria-pressed", "true")
 
     act(bob, message(bob, "hello world"), "Reply")
-    expect(bob.locator("#reply-bar")).to_contain_text("Replying to ann: hello world")
+    expect(bob.locator("#reply-bar")).to_contain_text("Replying to ann: hello **world**")
     say(bob, "agreed")
     expect(bob.locator("#reply-bar")).to_be_hidden()
     quote = message(ann, "agreed").locator(".reply-quote")
-    expect(quote).to_have_text("ann hello world")
+    expect(quote).to_have_text("ann hello **world**")
 
     act(ann, message(ann, "hello world"), "Copy link")
     link = ann.evaluate("navigator.clipboard.readText()")

@@ -115,7 +115,7 @@ function chip(item, emoji, nicks) {
   const mine = session.myNick !== "" && nicks.includes(session.myNick);
   const button = element("button", "reaction");
   button.type = "button";
-  button.append(element("span", "emoji", emoji), element("span", "count", String(nicks.length)));
+  button.append(element("span", "reaction-emoji", emoji), element("span", "count", String(nicks.length)));
   button.title = nicks.join(", ");
   button.setAttribute("aria-label", `${emoji} ${nicks.length}: ${nicks.join(", ")}`);
   button.setAttribute("aria-pressed", String(mine));
