@@ -28,11 +28,12 @@ from .records import (
     RoomRecord,
 )
 from .sql_moderation import SQLModeration
+from .sql_push import SQLPush
 
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts(SQLModeration):
+class SQLAccounts(SQLModeration, SQLPush):
     """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships.
 
     Each dialect's subclass says how a statement runs: ``_rows`` and ``_change``.

@@ -20,6 +20,7 @@ from . import (
     v003_accounts,
     v004_webhooks_guest_bars,
     v005_settings_guest_messages,
+    v008_push,
 )
 from .step import Cursor, Step
 
@@ -29,6 +30,7 @@ STEPS: tuple[Step, ...] = (
     v003_accounts.STEP,
     v004_webhooks_guest_bars.STEP,
     v005_settings_guest_messages.STEP,
+    v008_push.STEP,
 )
 LATEST = STEPS[-1].version
 
