@@ -175,6 +175,14 @@ class Backend(Protocol):
         """How many members each of ``rooms`` has online, on every node."""
         ...
 
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts with a connection in some room, on any node."""
+        ...
+
+    def watch_stored(self, watcher: Callable[[StoredMessage], None]) -> None:
+        """Give ``watcher`` every message this process stores, once committed: each message to one
+        process of the deployment (the one that stored it), and a re-sent one (same ref) not again."""
+
     async def room_exists(self, room: str) -> bool:
         """Whether the room has any history or anyone online (anywhere)."""
         ...
