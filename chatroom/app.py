@@ -21,6 +21,7 @@ from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
+from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_rooms import MessagesHandler
 from .api_settings import SettingsHandler
 from .backend import Backend
@@ -34,6 +35,7 @@ from .links import SetupState
 from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
+from .push import Pusher
 from .static_files import StaticHandler
 from .upgrade import ConnectionCounter
 from .webhooks import Webhooks
@@ -86,10 +88,17 @@ class ChatApplication(tornado.web.Application):
     """The chatroom's Application, with the hub its chat sockets share (the server closes them through it)."""
 
     def __init__(
-        self, hub: Hub[ChatSocketHandler], guest_access: GuestAccess, *args: Any, **kwargs: Any
+        self,
+        hub: Hub[ChatSocketHandler],
+        guest_access: GuestAccess,
+        pusher: Pusher,
+        *args: Any,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
+        # Web Push for the messages this process stores; the server closes it before the backend.
+        self.pusher = pusher
         # Whether guests are let in: the server reads the stored setting into it before serving.
         self.guest_access = guest_access
 
@@ -109,6 +118,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     pages = {"config": settings, "authenticator": authenticator, "setup": setup, "guests": guest_access}
     manage = {**api, "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute)}
     NoticeDesk(backend, access, hub.sessions).start(hub.spawn)
+    pusher = Pusher(settings, backend)
+    push = {**api, "pusher": pusher}
     socket = {
         "config": settings,
         "backend": backend,
@@ -122,6 +133,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     return ChatApplication(
         hub,
         guest_access,
+        pusher,
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -129,6 +141,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/join", JoinPageHandler, pages),
             (r"/reset", ResetPageHandler, pages),
             (r"/ws", ChatSocketHandler, socket),
+            # The service worker's scope is the directory it is served from: the whole site.
+            (r"/(sw\.js)", StaticHandler, {"path": str(asset_dir("static"))}),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
             (r"/api/rooms", CreateRoomsHandler, manage),
@@ -146,6 +160,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms/([^/]+)/members/([^/]+)", MemberHandler, manage),
             (r"/api/direct", DirectHandler, manage),
             (r"/api/accounts", AccountsHandler, api),
+            (r"/api/push/key", PushKeyHandler, push),
+            (r"/api/push/subscriptions", PushSubscriptionsHandler, push),
+            (r"/api/push/settings", PushSettingsHandler, push),
             (r"/api/admin/accounts", AdminAccountsHandler, api),
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
