@@ -59,7 +59,7 @@ def text_field(body: dict[str, Any], name: str, where: str = "") -> str:
     """A string field of ``body``; 400 when it is missing or not a string."""
     value = body.get(name)
     if not isinstance(value, str) or not value:
-        raise ApiError(400, protocol.BAD_REQUEST, f"the field {where}{name!r} must be a non-empty string")
+        raise ApiError(400, protocol.BAD_REQUEST, f"the field {where + name!r} must be a non-empty string")
     return value
 
 
