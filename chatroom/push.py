@@ -107,6 +107,10 @@ class Pusher:
             except (StoreError, BackendError) as error:
                 metrics.PUSHES.labels("failed").inc()
                 log.warning("cannot push message %d of %r: %s", message.id, message.room, error)
+            except Exception:
+                # A worker outlives one push it could not make: the queue would stall behind it.
+                metrics.PUSHES.labels("failed").inc()
+                log.exception("pushing message %d of %r failed", message.id, message.room)
             finally:
                 self._queue.task_done()
 

@@ -74,6 +74,9 @@ def level_allows(level: str, reason: str) -> bool:
 
 async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomRecord) -> list[Recipient]:
     """The people the message is pushed to, each once, a direct room's members before those mentioned."""
+    names = mentioned_names(message.text)
+    if room.kind != DIRECT and not names:
+        return []  # most messages: no store read at all
     sender = None if message.guest else await accounts.account_by_name(message.nick)
     chosen: dict[int, Recipient] = {}
     if room.kind == DIRECT:
@@ -81,7 +84,7 @@ async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomR
             account = await accounts.account_by_id(member.account_id)
             if account is not None:
                 chosen.setdefault(account.id, Recipient(account, DIRECT_MESSAGE))
-    for name in mentioned_names(message.text):
+    for name in names:
         account = await accounts.account_by_name(name)
         if account is None or account.id in chosen:
             continue
