@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import time
 import urllib.parse
 from dataclasses import dataclass
@@ -27,7 +28,7 @@ from py_vapid import Vapid02
 from pywebpush import WebPusher
 
 from .store.records import PushSubscription
-from .webhooks import PublicResolver, WebhookAddressError, check_url
+from .webhooks import PublicResolver, is_public
 
 # The name of the server's VAPID private key among the store's shared secrets.
 VAPID_SECRET = "vapid_private_key"
@@ -96,12 +97,16 @@ def check_subscription(endpoint: str, p256dh: str, auth: str, *, allow_private: 
         raise EndpointError(f"an endpoint has at most {MAX_ENDPOINT_LENGTH} characters")
     if not endpoint.startswith("https://") and not allow_private:
         raise EndpointError("an endpoint is an https:// URL")
-    try:
-        check_url(endpoint, allow_private=allow_private)
-    except WebhookAddressError as error:
+    parts = urllib.parse.urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise EndpointError("an endpoint is an https:// URL with a host")
+    if any(ord(c) < 33 or ord(c) == 127 for c in endpoint):
+        raise EndpointError("an endpoint has no spaces or control characters")
+    if not allow_private and not _public_or_name(parts.hostname):
         raise EndpointError(
-            str(error).replace("webhook", "push endpoint").replace("webhooks", "pushes")
-        ) from None
+            "that endpoint is a loopback, private or reserved address: pushes reach it only on a server"
+            " started with --push-allow-private"
+        )
     try:
         point = unb64url(p256dh)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
@@ -115,6 +120,15 @@ def check_subscription(endpoint: str, p256dh: str, auth: str, *, allow_private: 
         secret = b""
     if len(secret) != 16:
         raise EndpointError("keys.auth is not 16 bytes in base64url")
+
+
+def _public_or_name(host: str) -> bool:
+    """Whether ``host`` is a name (checked when connecting) or a public address literal."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return is_public(host)
 
 
 def encrypt(subscription: PushSubscription, payload: bytes) -> bytes:
