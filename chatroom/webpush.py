@@ -1,8 +1,10 @@
 """Web Push on the wire: the server's VAPID key (RFC 8292), a payload encrypted for one device
 (RFC 8291, aes128gcm), and its POST to the device's push service (RFC 8030).
 
-pywebpush encrypts and py_vapid signs; the POST goes through Tornado's own
-HTTP client, so a push never blocks the event loop nor needs a thread.
+pywebpush's two building blocks do the cryptography: http_ece encrypts and
+py_vapid signs. (pywebpush itself would bring requests and aiohttp into every
+server's start, half a second, for a POST that Tornado's own HTTP client
+makes without blocking the event loop or needing a thread.)
 
 An endpoint is an address a browser hands us: like a bot's webhook
 (webhooks.py), it reaches no loopback, private or reserved address unless
@@ -20,12 +22,12 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
+import http_ece
 import tornado.httpclient
 import tornado.simple_httpclient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
-from pywebpush import WebPusher
 
 from .store.records import PushSubscription
 from .webhooks import PublicResolver, is_public
@@ -133,11 +135,13 @@ def _public_or_name(host: str) -> bool:
 
 def encrypt(subscription: PushSubscription, payload: bytes) -> bytes:
     """The payload encrypted for the device (RFC 8291 aes128gcm), with a fresh key and salt each time."""
-    info = {
-        "endpoint": subscription.endpoint,
-        "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth},
-    }
-    body = WebPusher(info).encode(payload, "aes128gcm")["body"]
+    body = http_ece.encrypt(
+        payload,
+        private_key=ec.generate_private_key(ec.SECP256R1()),
+        dh=unb64url(subscription.p256dh),
+        auth_secret=unb64url(subscription.auth),
+        version="aes128gcm",
+    )
     assert isinstance(body, bytes)
     return body
 
