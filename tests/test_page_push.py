@@ -109,8 +109,11 @@ def test_a_push_shows_a_notification_of_the_message_as_plain_text(
         "ServiceWorker.workerRegistrationUpdated", lambda event: registrations.extend(event["registrations"])
     )
     cdp.send("ServiceWorker.enable")
-    ann.wait_for_timeout(300)
-    (registration,) = [r for r in registrations if not r.get("isDeleted")]
+    for _ in range(100):
+        if registrations:
+            break
+        ann.wait_for_timeout(100)
+    (registration,) = {r["registrationId"]: r for r in registrations if not r.get("isDeleted")}.values()
     ann.context.grant_permissions(["notifications"])
     push = {
         "room": "lobby",
@@ -128,7 +131,7 @@ def test_a_push_shows_a_notification_of_the_message_as_plain_text(
     shown = ann.evaluate(
         """async () => {
              const r = await navigator.serviceWorker.ready;
-             for (let i = 0; i < 50; i++) {
+             for (let i = 0; i < 200; i++) {
                const found = await r.getNotifications();
                if (found.length) return found.map((n) => ({title: n.title, body: n.body, url: n.data.url}));
                await new Promise((done) => setTimeout(done, 100));
