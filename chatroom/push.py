@@ -75,6 +75,7 @@ class Pusher:
         self._queue: asyncio.Queue[StoredMessage] = asyncio.Queue(QUEUE_SIZE)
         self._workers: list[asyncio.Task[None]] = []
         self._sending = asyncio.Semaphore(MAX_SENDING)
+        self._closed = False
         self._client = PushClient(
             allow_private=settings.push_allow_private, timeout=SEND_TIMEOUT, max_clients=MAX_SENDING
         )
@@ -90,6 +91,8 @@ class Pusher:
 
     def stored(self, message: StoredMessage) -> None:
         """A message was stored here: queue it for the workers, or drop it when they are that far behind."""
+        if self._closed:
+            return
         if message.guest and "@" not in message.text:
             return  # a guest writes only in open rooms: nobody to push but those it mentions
         if not self._workers:
@@ -162,7 +165,8 @@ class Pusher:
         await self._queue.join()
 
     async def close(self, timeout: float = 2.0) -> None:
-        """Push what is queued for up to ``timeout`` seconds, then stop."""
+        """Push what is queued for up to ``timeout`` seconds, then stop; nothing stored later is pushed."""
+        self._closed = True
         if self._workers:
             try:
                 await asyncio.wait_for(self._queue.join(), timeout)
