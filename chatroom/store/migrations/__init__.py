@@ -21,6 +21,7 @@ from . import (
     v004_webhooks_guest_bars,
     v005_settings_guest_messages,
     v007_read_positions,
+    v008_push,
 )
 from .step import Cursor, Step
 
@@ -31,6 +32,7 @@ STEPS: tuple[Step, ...] = (
     v004_webhooks_guest_bars.STEP,
     v005_settings_guest_messages.STEP,
     v007_read_positions.STEP,
+    v008_push.STEP,
 )
 LATEST = STEPS[-1].version
 
