@@ -21,6 +21,7 @@ from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
+from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_rooms import MessagesHandler
 from .api_settings import SettingsHandler
 from .api_unread import NotifyHandler, ReadHandler
@@ -35,6 +36,7 @@ from .links import SetupState
 from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
+from .push import Pusher
 from .static_files import StaticHandler
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter
@@ -92,6 +94,7 @@ class ChatApplication(tornado.web.Application):
         hub: Hub[ChatSocketHandler],
         guest_access: GuestAccess,
         unread: UnreadDesk,
+        pusher: Pusher,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -99,6 +102,8 @@ class ChatApplication(tornado.web.Application):
         self.hub = hub
         # Read marks wait in it for a moment: the server stores them before it stops.
         self.unread = unread
+        # Web Push for the messages this process stores; the server closes it before the backend.
+        self.pusher = pusher
         # Whether guests are let in: the server reads the stored setting into it before serving.
         self.guest_access = guest_access
 
@@ -124,6 +129,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "unread": unread,
     }
     NoticeDesk(backend, access, hub.sessions, unread).start(hub.spawn)
+    pusher = Pusher(settings, backend)
+    push = {**api, "pusher": pusher}
     socket = {
         "config": settings,
         "backend": backend,
@@ -139,6 +146,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         hub,
         guest_access,
         unread,
+        pusher,
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -146,6 +154,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/join", JoinPageHandler, pages),
             (r"/reset", ResetPageHandler, pages),
             (r"/ws", ChatSocketHandler, socket),
+            # The service worker's scope is the directory it is served from: the whole site.
+            (r"/(sw\.js)", StaticHandler, {"path": str(asset_dir("static"))}),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
             (r"/metrics", MetricsHandler),
             (r"/api/rooms", CreateRoomsHandler, manage),
@@ -165,6 +175,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms/([^/]+)/members/([^/]+)", MemberHandler, manage),
             (r"/api/direct", DirectHandler, manage),
             (r"/api/accounts", AccountsHandler, api),
+            (r"/api/push/key", PushKeyHandler, push),
+            (r"/api/push/subscriptions", PushSubscriptionsHandler, push),
+            (r"/api/push/settings", PushSettingsHandler, push),
             (r"/api/admin/accounts", AdminAccountsHandler, api),
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),

@@ -177,9 +177,6 @@ class Backend(Protocol):
     def listen_notices(self, listener: NoticeListener) -> None:
         """Give ``listener`` every notice, from this process and the others."""
 
-    def on_message_stored(self, listener: Callable[[StoredMessage], None]) -> None:
-        """Call ``listener`` with every new message this process stores (not a deduplicated resend)."""
-
     async def notify(self, notice: Notice) -> None:
         """Act on a notice (a change already stored) in every process, this one included.
 
@@ -199,6 +196,14 @@ class Backend(Protocol):
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each of ``rooms`` has online, on every node."""
         ...
+
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts with a connection in some room, on any node."""
+        ...
+
+    def watch_stored(self, watcher: Callable[[StoredMessage], None]) -> None:
+        """Give ``watcher`` every message this process stores, once committed: each message to one
+        process of the deployment (the one that stored it), and a re-sent one (same ref) not again."""
 
     async def room_exists(self, room: str) -> bool:
         """Whether the room has any history or anyone online (anywhere)."""

@@ -25,6 +25,10 @@ class Settings:
     webhook_allow_private: bool = False
     # Seconds a webhook call may take, connecting included.
     webhook_timeout: float = 5.0
+    # Web Push may reach loopback and private addresses, over plain http too (a test receiver).
+    push_allow_private: bool = False
+    # Whom push services may contact about our pushes (VAPID "sub": mailto: or https:).
+    push_contact: str | None = None
     history: int = 50
     max_message_length: int = 4000
     max_frame_bytes: int = 65536

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import urllib.parse
 from collections.abc import Callable, Collection, Sequence
 from typing import Any, NoReturn
@@ -110,6 +111,13 @@ def origin(text: str) -> str:
     return text.rstrip("/")
 
 
+def push_contact(text: str) -> str:
+    """An argparse type: a mailto: address or an https: URL, as VAPID's ``sub`` must be (RFC 8292)."""
+    if re.fullmatch(r"mailto:[^@\s]+@[^@\s]+|https://[^\s/]+(/\S*)?", text) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a mailto: address or an https:// URL")
+    return text
+
+
 def boolean(text: str) -> bool:
     """An argparse type for CHATROOM_* switches: 1/0, true/false, yes/no, on/off."""
     lowered = text.strip().lower()
@@ -193,6 +201,19 @@ def build_parser() -> ArgumentParser:
         type=positive_float,
         default=d.webhook_timeout,
         help="seconds a bot's webhook call may take, connecting included (default 5)",
+    )
+    add(
+        "--push-contact",
+        type=push_contact,
+        default=d.push_contact,
+        help="a mailto: or https: address push services may contact about this server's Web Push"
+        " (default: the first https --origin)",
+    )
+    add(
+        "--push-allow-private",
+        action="store_true",
+        default=d.push_allow_private,
+        help="let Web Push reach loopback and private addresses over http too (a test receiver)",
     )
     add("--jwt-secret", type=jwt_secret, default=None, help="require HS256 tokens on /ws")
     add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")

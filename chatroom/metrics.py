@@ -59,6 +59,11 @@ STORE_WRITABLE = Gauge(
 STORE_WRITE_PROBES = Counter(
     "chatroom_store_write_probes", "Write probes of the SQLite store, by result", ["result"]
 )
+PUSHES = Counter(
+    "chatroom_pushes",
+    "Web Push requests, by result: sent, gone (the device unsubscribed), failed, dropped (queue full)",
+    ["result"],
+)
 STORE_SECONDS = Histogram(
     "chatroom_store_seconds",
     "Time from receiving a message to its durable storage",

@@ -20,6 +20,7 @@ from .config import Settings
 from .hub import Hub
 from .links import setup_link_if_needed
 from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
+from .push import Pusher
 from .service import ChatService
 from .store import open_store
 from .store.accounts_base import AccountStore, RoomTakenError
@@ -109,6 +110,8 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     app = make_app(settings, backend)
     # Listening for notices already: a change stored from now on is not missed.
     await app.guest_access.load(backend.accounts)
+    # The VAPID key is made at the first start (every later start, and every node, reads it).
+    await app.pusher.key()
     server = GuardedHTTPServer(
         app,
         xheaders=settings.xheaders,
@@ -127,7 +130,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()
-    await shutdown(server, app.hub, backend, settings, app.unread)
+    await shutdown(server, app.hub, app.pusher, backend, settings, app.unread)
 
 
 async def wait_for_stop_signal() -> None:
@@ -148,6 +151,7 @@ async def wait_for_stop_signal() -> None:
 async def shutdown(
     server: tornado.httpserver.HTTPServer,
     hub: Hub[Any],
+    pusher: Pusher,
     backend: Backend,
     settings: Settings,
     unread: UnreadDesk | None = None,
@@ -165,6 +169,7 @@ async def shutdown(
     await hub.finish_background(deadline - loop.time())
     if unread is not None:
         await unread.flush()  # the read marks still waiting
+    await pusher.close()
     await backend.close()
     try:
         await asyncio.wait_for(

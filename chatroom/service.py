@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from .backend import (
@@ -55,7 +55,7 @@ class ChatService:
         # Messages and changes stored in this loop iteration, per room: handed to the bus together.
         self._outgoing: dict[str, list[Sequenced]] = {}
         self._notice_listener: NoticeListener | None = None
-        self._stored_listeners: list[Callable[[StoredMessage], None]] = []
+        self._stored_watchers: list[Callable[[StoredMessage], None]] = []
 
     @property
     def accounts(self) -> AccountStore:
@@ -162,10 +162,15 @@ class ChatService:
         result = done.result()
         if result.new:
             self._deliver_own(result.message)
-            for listener in self._stored_listeners:
-                listener(result.message)
         if not stored.done():
             stored.set_result(result.message)
+        if result.new:
+            for watcher in self._stored_watchers:
+                watcher(result.message)
+
+    def watch_stored(self, watcher: Callable[[StoredMessage], None]) -> None:
+        """Give ``watcher`` each message this process stores (not a re-sent one), once committed."""
+        self._stored_watchers.append(watcher)
 
     def _deliver_own(self, message: Sequenced) -> None:
         feed = self._feeds.get(message.room)
@@ -262,10 +267,6 @@ class ChatService:
         """Give ``listener`` every notice, from this process and the others."""
         self._notice_listener = listener
 
-    def on_message_stored(self, listener: Callable[[StoredMessage], None]) -> None:
-        """Call ``listener`` with every new message this process stores."""
-        self._stored_listeners.append(listener)
-
     async def notify(self, notice: Notice) -> None:
         """Act on a notice here at once, then hand it to the other processes (BackendError: bus failed)."""
         self._noticed(notice)
@@ -342,6 +343,10 @@ class ChatService:
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each room has online, on every node."""
         return await self._bus_call(self.bus.online_counts(rooms)) if rooms else []
+
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts with a connection in some room, on any node."""
+        return await self._bus_call(self.bus.accounts_online(account_ids)) if account_ids else set()
 
     async def room_exists(self, room: str) -> bool:
         """Whether the room has members anywhere or any history."""

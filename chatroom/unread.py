@@ -82,7 +82,7 @@ class UnreadDesk:
     def start(self, spawn: Spawn) -> None:
         """Hear of every message this process stores; ``spawn`` runs background work."""
         self._spawn = spawn
-        self.backend.on_message_stored(self.message_stored)
+        self.backend.watch_stored(self.message_stored)
 
     # --- read marks ------------------------------------------------------------------
 

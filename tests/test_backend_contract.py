@@ -799,3 +799,40 @@ def test_changes_are_delivered_in_order_and_kept(make_durable_backend: Callable[
 
     run(make_durable_backend(), publish)
     run(make_durable_backend(), reopened)
+
+
+# --- accounts online, messages stored here -----------------------------------------------
+
+
+def test_an_account_is_online_while_it_holds_a_member_in_any_room(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """Online with a connection in one room or two; offline once the last goes; guests are nobody's."""
+
+    async def scenario(backend: Backend) -> None:
+        assert await backend.accounts_online([7, 8]) == set()
+        await backend.reserve("lobby", "ann", account_owner(7))
+        await backend.reserve("kitchen", "ann", account_owner(7))
+        await backend.reserve("lobby", "guest", connection_owner())
+        assert await backend.accounts_online([7, 8]) == {7}
+        await backend.release("lobby", "ann", announce=False)
+        assert await backend.accounts_online([7, 8]) == {7}
+        await backend.release("kitchen", "ann", announce=False)
+        assert await backend.accounts_online([7, 8]) == set()
+        assert await backend.accounts_online([]) == set()
+
+    run(make_backend(), scenario)
+
+
+def test_each_new_message_is_watched_once_and_a_resend_not_again(make_backend: Callable[[], Backend]) -> None:
+    """A watcher sees every stored message once committed; the same ref and text sent again, not twice."""
+
+    async def scenario(backend: Backend) -> None:
+        seen: list[tuple[int, str]] = []
+        backend.watch_stored(lambda message: seen.append((message.id, message.text)))
+        await backend.publish("lobby", "ann", "one", ref="r1")
+        await backend.publish("lobby", "ann", "one", ref="r1")
+        await backend.publish("lobby", "ann", "two")
+        assert seen == [(1, "one"), (2, "two")]
+
+    run(make_backend(), scenario)

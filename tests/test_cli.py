@@ -89,6 +89,8 @@ def test_help_lists_every_flag() -> None:
         (["--database", "mysql://chat@db/chat"], "--database"),
         (["--database", "sqlite://"], "--database"),
         (["--no-such-flag"], "--no-such-flag"),
+        (["--push-contact", "ops@example.com"], "--push-contact"),
+        (["--push-contact", "http://example.com"], "--push-contact"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: list[str], named: str) -> None:

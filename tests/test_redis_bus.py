@@ -945,3 +945,41 @@ def test_a_node_closes_even_when_redis_py_turns_its_loops_cancellation_into_an_e
         await asyncio.sleep(0.3)  # the refresh (every 0.1 s) is inside too
 
     run_nodes(nodes(shared_redis.url, 1, presence_ttl=0.3, presence_refresh=0.1), scenario)
+
+
+def test_an_account_is_online_on_every_node_while_any_node_holds_it(shared_redis: RedisServer) -> None:
+    """Every node sees an account held on another as online, until its last hold goes or its node dies."""
+
+    async def scenario(dead: Node, left: Node, right: Node) -> None:
+        await left.reserve("lobby", "ann", account_owner(7))
+        await dead.reserve("kitchen", "bob", account_owner(8))
+        assert await right.accounts_online([7, 8, 9]) == {7, 8}
+        await left.release("lobby", "ann", announce=False)
+        assert await right.accounts_online([7, 8]) == {8}
+        await crash(dead)
+        await eventually(lambda: _none_online(right, [8]))
+        assert await left.accounts_online([7, 8]) == set()
+
+    run_nodes(nodes(shared_redis.url, 3, presence_ttl=0.6, presence_refresh=0.2), scenario)
+
+
+async def _none_online(node: Node, account_ids: list[int]) -> bool:
+    return not await node.accounts_online(account_ids)
+
+
+def test_a_node_tells_redis_its_accounts_again_after_redis_lost_them(own_redis: RedisServer) -> None:
+    """Redis restarted empty: at the node's next refresh its accounts are online again."""
+
+    async def scenario(node: Node, other: Node) -> None:
+        await node.reserve("lobby", "ann", account_owner(7))
+        assert await other.accounts_online([7]) == {7}
+        admin = own_redis.client()
+        admin.flushall()
+        admin.close()
+        assert await other.accounts_online([7]) == set()
+        await eventually(lambda: _online(other, 7))
+
+    async def _online(node: Node, account_id: int) -> bool:
+        return await node.accounts_online([account_id]) == {account_id}
+
+    run_nodes(nodes(own_redis.url, 2, presence_ttl=0.6, presence_refresh=0.2), scenario)

@@ -136,6 +136,14 @@ class Bus(Protocol):
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room, on every process, that ``nick`` is typing."""
 
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts that hold a member (``account_owner``) in any room, on any process.
+
+        An account with a page open is online; one whose pages all closed, or
+        whose node died and was reaped, is not.
+        """
+        ...
+
     async def online_rooms(self, *, prefix: str, after: str, limit: int) -> list[str]:
         """Up to ``limit`` names of rooms with members, starting with ``prefix``, after ``after``."""
         ...

@@ -9,7 +9,7 @@ its holds.
 from __future__ import annotations
 
 import bisect
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent, now_ms
 from ..events import Members, Notice
 from ..limits import FailureWindows
 from ..names import nick_key, room_key
-from .base import connection_owner, is_guest_owner
+from .base import account_owner, connection_owner, is_guest_owner
 
 
 @dataclass(slots=True)
@@ -45,6 +45,8 @@ class LocalBus:
         self._sinks: dict[str, EventSink] = {}
         self._claims: dict[str, str] = {}
         self._failures: dict[tuple[int, float], FailureWindows] = {}
+        # How many members each owner holds, over every room.
+        self._owners: Counter[str] = Counter()
 
     async def start(self) -> None:
         """Nothing to connect to."""
@@ -99,7 +101,8 @@ class LocalBus:
                 return None
             member.holds += 1
         else:
-            members[key] = _Member(owner or connection_owner(), nick)
+            members[key] = member = _Member(owner or connection_owner(), nick)
+            self._owners[member.owner] += 1
             if len(members) == 1:
                 bisect.insort(self._online, room)
         guests = (m.nick for m in members.values() if is_guest_owner(m.owner))
@@ -126,6 +129,9 @@ class LocalBus:
         if member.holds > 0:
             return
         del members[key]
+        self._owners[member.owner] -= 1
+        if self._owners[member.owner] <= 0:
+            del self._owners[member.owner]
         if not members:
             del self._members[room]
             del self._online[bisect.bisect_left(self._online, room)]
@@ -133,6 +139,10 @@ class LocalBus:
                 del self._claims[room_key(room)]
         if member.told:
             self._announce("leave", room, member)
+
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts holding a member in some room."""
+        return {account_id for account_id in account_ids if account_owner(account_id) in self._owners}
 
     def _announce(self, event: str, room: str, member: _Member) -> None:
         users = len(self._members.get(room, ()))

@@ -12,6 +12,8 @@ Keys (``prefix`` defaults to ``chatroom:``):
   its own members already), join/leave and typing.
 - ``node:N`` expires ``presence_ttl`` seconds after node N last refreshed it;
   ``node:N:members`` lists its members; ``nodes`` lists the nodes.
+- ``node:N:accounts`` a set: the account owners (``a:<id>``) node N holds a
+  member of, in any room; it expires with ``node:N``.
 - ``node:N:health`` the last health check's token (it expires).
 - ``node:N:events`` node N's own pub/sub channel: its health checks, which
   its subscription must hear.
@@ -198,6 +200,10 @@ class RedisBus:
         """Let go of one hold; the member's last, on any node, tells the room it left (when owed)."""
         if await self._presence.release(room, nick, announce=announce):
             await self._calls.call(lambda: self._drop_unused_claim(room))
+
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts a live node holds a member of."""
+        return await self._presence.accounts_online(account_ids)
 
     # --- failure counts ------------------------------------------------------
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -23,7 +25,7 @@ from redis.exceptions import RedisError
 from ..backend import now_ms
 from ..events import Members
 from ..names import nick_key
-from .base import BusError, connection_owner, is_guest_owner
+from .base import BusError, account_owner, connection_owner, is_guest_owner
 from .redis_calls import RedisCalls, cancel_and_wait
 from .redis_keys import RedisKeys
 
@@ -76,6 +78,13 @@ class RedisPresence:
         self._turns: dict[Member, _Turn] = {}
         self._loop: asyncio.Task[None] | None = None
         self._stopping = False
+        # Members held here per account owner, and the owners whose being
+        # here or not Redis is yet to hear (node:N:accounts): one task tells it,
+        # in order, so a late write never undoes a newer one.
+        self._owners: Counter[str] = Counter()
+        self._owners_unsent: set[str] = set()
+        self._owners_rewrite = False
+        self._owners_task: asyncio.Task[None] | None = None
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -86,8 +95,9 @@ class RedisPresence:
     async def stop(self) -> None:
         """Stop refreshing: the node's key expires unless it leaves first."""
         self._stopping = True
-        if self._loop is not None:
-            await cancel_and_wait(self._loop)
+        for task in (self._loop, self._owners_task):
+            if task is not None:
+                await cancel_and_wait(task)
 
     async def leave(self) -> None:
         """Drop every hold (announcing the leaves), then remove this node's keys."""
@@ -96,7 +106,7 @@ class RedisPresence:
             await self._release(room, key, hold)
         node = self._keys.node()
         client = self._calls.client
-        await client.delete(node, node + ":members", node + ":health")
+        await client.delete(node, node + ":members", node + ":health", node + ":accounts")
         await client.srem(self._keys.nodes, self._keys.node_id)
 
     # --- members -----------------------------------------------------------
@@ -138,6 +148,7 @@ class RedisPresence:
         else:
             late = self._unreleased.pop(member, None)
             self._holds[member] = _Hold(owner, nick, told=late is not None and late.told)
+            await self._count_owner(owner, 1)
         return members_of(values)
 
     async def announce_join(self, room: str, nick: str) -> bool:
@@ -169,6 +180,7 @@ class RedisPresence:
         if hold.connections > 0:
             return False
         del self._holds[member]
+        await self._count_owner(hold.owner, -1)
         try:
             # Safe to run twice: a hold already dropped is not dropped again.
             return await self._calls.call(lambda: self._release(*member, hold))
@@ -198,6 +210,76 @@ class RedisPresence:
     def _end_turn(self, member: Member) -> None:
         self._turns.pop(member).done.set()
 
+    # --- accounts online ---------------------------------------------------
+
+    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
+        """Those of the accounts held by a live node: each node's set of account owners, read at once."""
+        client = self._calls.client
+        nodes = sorted(await self._calls.call(lambda: client.smembers(self._keys.nodes)))
+        if not nodes or not account_ids:
+            return set()
+        owners = [account_owner(account_id) for account_id in account_ids]
+
+        def read() -> Any:
+            pipe = client.pipeline(transaction=False)
+            for node in nodes:
+                name = self._keys.prefix + "node:" + (node.decode() if isinstance(node, bytes) else node)
+                pipe.exists(name)
+                pipe.smismember(name + ":accounts", owners)
+            return pipe.execute()
+
+        replies = await self._calls.call(read)
+        online: set[int] = set()
+        for alive, held in zip(replies[::2], replies[1::2], strict=True):
+            if alive:
+                online.update(account_id for account_id, here in zip(account_ids, held, strict=True) if here)
+        return online
+
+    async def _count_owner(self, owner: str, change: int) -> None:
+        """Note one member more or fewer of ``owner`` here; tell Redis when the owner comes or goes.
+
+        Returns once Redis was told (or could not be: the next refresh tells it then).
+        """
+        if not owner.startswith("a:"):
+            return
+        before = self._owners[owner]
+        self._owners[owner] = after = before + change
+        if after <= 0:
+            del self._owners[owner]
+        if (before > 0) != (after > 0):
+            self._owners_unsent.add(owner)
+            self._send_owners()
+            assert self._owners_task is not None
+            # Shared by every caller: one caller cancelled does not stop it for the others.
+            await asyncio.shield(self._owners_task)
+
+    def _send_owners(self) -> None:
+        if self._owners_task is None or self._owners_task.done():
+            self._owners_task = asyncio.create_task(self._owners_to_redis(), name="chatroom-redis-accounts")
+
+    async def _owners_to_redis(self) -> None:
+        """Tell Redis which accounts this node holds, changes in order; a failure leaves it to the refresh."""
+        key = self._keys.node(":accounts")
+        while self._owners_unsent or self._owners_rewrite:
+            rewrite, self._owners_rewrite = self._owners_rewrite, False
+            unsent, self._owners_unsent = self._owners_unsent, set()
+            pipe = self._calls.client.pipeline(transaction=rewrite)
+            if rewrite:
+                pipe.delete(key)
+                unsent = set(self._owners)
+            for owner in unsent:
+                if owner in self._owners:
+                    pipe.sadd(key, owner)
+                else:
+                    pipe.srem(key, owner)
+            pipe.pexpire(key, self._ttl_ms)
+            try:
+                await pipe.execute()
+            except (RedisError, OSError) as error:
+                log.debug("cannot tell Redis which accounts this node holds: %s", error)
+                self._owners_rewrite = True
+                return
+
     # --- liveness ----------------------------------------------------------
 
     async def _refresh_loop(self) -> None:
@@ -217,9 +299,14 @@ class RedisPresence:
         pipe = self._calls.client.pipeline(transaction=False)
         pipe.set(self._keys.node(), now_ms(), px=self._ttl_ms, get=True)
         pipe.sadd(self._keys.nodes, self._keys.node_id)
-        previous, _added = await pipe.execute()
+        pipe.pexpire(self._keys.node(":accounts"), self._ttl_ms)
+        previous, _added, _kept = await pipe.execute()
         if previous is None and self._holds:
             await self._reassert_members()
+        if previous is None or self._owners_rewrite:
+            # Redis forgot this node, or was not told of its accounts: tell it all again.
+            self._owners_rewrite = True
+            self._send_owners()
         await self._release_unreleased()
         reaped = await self._calls.script("reap")(args=[self._keys.prefix, now_ms()])
         if reaped:

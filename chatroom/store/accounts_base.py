@@ -18,7 +18,8 @@ two stores sharing one database where it matters):
 - ``get_or_create_secret`` gives every node the same value: the first one
   stored wins.
 - Nothing is deleted: accounts are deactivated, sessions, keys and links
-  revoked, rooms archived; a membership is the one thing removed.
+  revoked, rooms archived; a membership and a Web Push subscription (a
+  device's, worth nothing once its push service refuses it) are removed.
 - Methods that take ``now`` (milliseconds) use the clock when it is None.
 
 Failures of the database raise StoreError, as everywhere in the store.
@@ -30,7 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .reading_base import ReadingStore
-from .records import MEMBER, Account, BotKey, BotWebhook, Link, Membership, RoomRecord
+from .records import MEMBER, Account, BotKey, BotWebhook, Link, Membership, PushSubscription, RoomRecord
 
 
 class RefusedError(Exception):
@@ -325,6 +326,32 @@ class AccountStore(ReadingStore, Protocol):
 
     async def set_server_setting(self, name: str, value: str) -> None:
         """Store ``value`` for the setting ``name``, replacing what was there (every node reads it)."""
+        ...
+
+    # --- Web Push -----------------------------------------------------------------------
+
+    async def save_push_subscription(
+        self, account_id: int, endpoint: str, p256dh: str, auth: str
+    ) -> PushSubscription:
+        """Keep a device's subscription for the account. One per device: an endpoint posted
+        again replaces what it had (its keys, and its account when another person signed in there)."""
+        ...
+
+    async def remove_push_subscription(self, endpoint: str, *, account_id: int | None = None) -> bool:
+        """Forget the subscription at ``endpoint`` (when ``account_id`` is given, only if it is that
+        account's); whether there was one."""
+        ...
+
+    async def push_subscriptions_of(self, account_id: int) -> list[PushSubscription]:
+        """The subscriptions of the account's devices, oldest first."""
+        ...
+
+    async def push_enabled(self, account_id: int) -> bool:
+        """Whether the person wants Web Push at all: true until they turn it off."""
+        ...
+
+    async def set_push_enabled(self, account_id: int, enabled: bool) -> None:
+        """The person's switch for Web Push on every device of theirs."""
         ...
 
     # --- export and import -----------------------------------------------------------

@@ -134,6 +134,21 @@ class BotWebhook:
 
 
 @dataclass(frozen=True, slots=True)
+class PushSubscription:
+    """One device's Web Push subscription: where to send, and the keys to encrypt for it (RFC 8291).
+
+    ``p256dh`` and ``auth`` are the browser's, base64url as the browser gives them. The
+    endpoint is a capability too (whoever knows it may try to push): ``repr`` leaves all three out.
+    """
+
+    endpoint: str = field(repr=False)
+    account_id: int
+    p256dh: str = field(repr=False)
+    auth: str = field(repr=False)
+    created_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A setup, join or reset link, known by the hash of its token."""
 

@@ -28,12 +28,13 @@ from .records import (
     RoomRecord,
 )
 from .sql_moderation import SQLModeration
+from .sql_push import SQLPush
 from .sql_reading import SQLReading
 
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts(SQLModeration, SQLReading):
+class SQLAccounts(SQLModeration, SQLReading, SQLPush):
     """Reads and single-statement writes of accounts, sessions, bot keys, links, rooms and memberships.
 
     Each dialect's subclass says how a statement runs: ``_rows``, ``_change`` and ``_change_many``.

@@ -1,10 +1,11 @@
 // The account menu of a signed-in person: name and avatar, rename, a new
-// password, signing out (here or everywhere) and, for administrators, the
+// password, notifications (push.js), signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
 import {avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
 import {copyField} from "./clipboard.js";
+import {showPushState, wirePush} from "./push.js";
 import {session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -60,6 +61,7 @@ export function openAccountMenu() {
   menu.joinSection.hidden = !account.admin;
   say("");
   if (account.admin) loadJoinLink();
+  showPushState();
   if (!menu.dialog.open) menu.dialog.showModal();
 }
 
@@ -129,4 +131,5 @@ export function wireAccountMenu() {
   menu.joinNew.addEventListener("click", newJoinLink);
   menu.joinRevoke.addEventListener("click", revokeJoinLinks);
   menu.joinCopy.addEventListener("click", copyJoinLink);
+  wirePush();
 }

@@ -22,6 +22,7 @@ from . import (
     v005_settings_guest_messages,
     v006_changes,
     v007_read_positions,
+    v008_push,
 )
 from .step import Cursor, Step
 
@@ -33,6 +34,7 @@ STEPS: tuple[Step, ...] = (
     v005_settings_guest_messages.STEP,
     v006_changes.STEP,
     v007_read_positions.STEP,
+    v008_push.STEP,
 )
 LATEST = STEPS[-1].version
 

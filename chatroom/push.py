@@ -1,0 +1,187 @@
+"""Pusher: Web Push to people who have no page open, for direct messages and mentions.
+
+What a push is, and what it never does (README.md, "Web Push"; docs/protocol.md):
+
+- it goes out from the process that stored the message (service.watch_stored),
+  so with many nodes each message is pushed once;
+- only to people push_rules.recipients names (a direct room's other
+  members, the people a message mentions who may read the room), who are
+  away (no connection in any room, on any node: Backend.accounts_online),
+  whose switch is on and whose level for the room lets it through;
+- never on the message's path: a stored message is queued (at most
+  QUEUE_SIZE waiting; beyond that it is dropped and counted), and a few
+  workers push, at most MAX_SENDING requests at a time, each bounded in
+  time, with a TTL and an urgency;
+- a push service that answers 404 or 410 has forgotten the device: its
+  subscription is deleted. Any other failure is logged (the endpoint's
+  scheme and host only) and counted in ``chatroom_pushes_total``.
+
+The VAPID key is made at the first start and kept among the store's shared
+secrets: every node signs with the same key, the one browsers subscribed with.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import urllib.parse
+
+import orjson
+
+from . import metrics, push_rules
+from .backend import Backend, BackendError, StoredMessage
+from .config import Settings
+from .store.base import StoreError
+from .store.records import OPEN, PushSubscription, RoomRecord
+from .webpush import VAPID_SECRET, PushClient, VapidKey, new_private_key, shown
+
+log = logging.getLogger("chatroom.push")
+
+QUEUE_SIZE = 1000
+WORKERS = 2
+MAX_SENDING = 8
+# A push service keeps a push this long for a device that is off; a chat message older is stale.
+TTL_SECONDS = 3600
+URGENCY = "high"
+SEND_TIMEOUT = 10.0
+MAX_TEXT = 200
+
+
+def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:
+    """What the device's service worker gets: small (well under 3 KB), the text cut to MAX_TEXT characters."""
+    text = message.text if len(message.text) <= MAX_TEXT else message.text[: MAX_TEXT - 1] + "…"
+    return orjson.dumps(
+        {
+            "room": message.room,
+            "title": room.display_name,
+            "id": message.id,
+            "nick": message.nick,
+            "text": text,
+            "reason": reason,
+            "url": "/?room=" + urllib.parse.quote(message.room, safe=""),
+        }
+    )
+
+
+class Pusher:
+    """Pushes for the messages this process stores, off the message path."""
+
+    def __init__(self, settings: Settings, backend: Backend) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.contact = settings.push_contact or default_contact(settings)
+        self._key: VapidKey | None = None
+        self._key_lock = asyncio.Lock()
+        self._queue: asyncio.Queue[StoredMessage] = asyncio.Queue(QUEUE_SIZE)
+        self._workers: list[asyncio.Task[None]] = []
+        self._sending = asyncio.Semaphore(MAX_SENDING)
+        self._closed = False
+        self._client = PushClient(
+            allow_private=settings.push_allow_private, timeout=SEND_TIMEOUT, max_clients=MAX_SENDING
+        )
+        backend.watch_stored(self.stored)
+
+    async def key(self) -> VapidKey:
+        """The deployment's VAPID key, made and stored by whichever node asked first."""
+        async with self._key_lock:
+            if self._key is None:
+                private = await self.backend.accounts.get_or_create_secret(VAPID_SECRET, new_private_key)
+                self._key = VapidKey(private, self.contact)
+            return self._key
+
+    def stored(self, message: StoredMessage) -> None:
+        """A message was stored here: queue it for the workers, or drop it when they are that far behind."""
+        if self._closed:
+            return
+        if message.guest and "@" not in message.text:
+            return  # a guest writes only in open rooms: nobody to push but those it mentions
+        if not self._workers:
+            self._workers = [asyncio.create_task(self._work(), name="chatroom-push") for _ in range(WORKERS)]
+        try:
+            self._queue.put_nowait(message)
+        except asyncio.QueueFull:
+            metrics.PUSHES.labels("dropped").inc()
+
+    async def _work(self) -> None:
+        while True:
+            message = await self._queue.get()
+            try:
+                await self.push_for(message)
+            except (StoreError, BackendError) as error:
+                metrics.PUSHES.labels("failed").inc()
+                log.warning("cannot push message %d of %r: %s", message.id, message.room, error)
+            except Exception:
+                # A worker outlives one push it could not make: the queue would stall behind it.
+                metrics.PUSHES.labels("failed").inc()
+                log.exception("pushing message %d of %r failed", message.id, message.room)
+            finally:
+                self._queue.task_done()
+
+    async def push_for(self, message: StoredMessage) -> None:
+        """Push the message to each of its recipients who is away, wants it, and has a device."""
+        accounts = self.backend.accounts
+        room = await accounts.room_record(message.room) or RoomRecord(message.room, OPEN)
+        chosen = await push_rules.recipients(accounts, message, room)
+        if not chosen:
+            return
+        online = await self.backend.accounts_online([r.account.id for r in chosen])
+        sends = []
+        for recipient in chosen:
+            account_id = recipient.account.id
+            if account_id in online or not await accounts.push_enabled(account_id):
+                continue
+            level = await push_rules.notify_level(accounts, account_id, message.room)
+            if not push_rules.level_allows(level, recipient.reason):
+                continue
+            body = payload(message, room, recipient.reason)
+            for subscription in await accounts.push_subscriptions_of(account_id):
+                sends.append(self._send(subscription, body))
+        if sends:
+            await asyncio.gather(*sends)
+
+    async def _send(self, subscription: PushSubscription, body: bytes) -> None:
+        key = await self.key()
+        async with self._sending:
+            outcome = await self._client.send(key, subscription, body, ttl=TTL_SECONDS, urgency=URGENCY)
+        if outcome.delivered:
+            metrics.PUSHES.labels("sent").inc()
+            return
+        if outcome.gone:
+            metrics.PUSHES.labels("gone").inc()
+            await self.backend.accounts.remove_push_subscription(subscription.endpoint)
+            log.info("a device of account %d has unsubscribed: forgotten", subscription.account_id)
+            return
+        metrics.PUSHES.labels("failed").inc()
+        log.warning(
+            "push to a device of account %d at %s failed: %d %s",
+            subscription.account_id,
+            shown(subscription.endpoint),
+            outcome.code,
+            outcome.reason,
+        )
+
+    async def idle(self) -> None:
+        """Wait until every queued message has been pushed (tests, and a graceful stop)."""
+        await self._queue.join()
+
+    async def close(self, timeout: float = 2.0) -> None:
+        """Push what is queued for up to ``timeout`` seconds, then stop; nothing stored later is pushed."""
+        self._closed = True
+        if self._workers:
+            try:
+                await asyncio.wait_for(self._queue.join(), timeout)
+            except TimeoutError:
+                log.warning("%d messages left unpushed at stop", self._queue.qsize())
+            for worker in self._workers:
+                worker.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+        self._client.close()
+
+
+def default_contact(settings: Settings) -> str:
+    """Whom push services may write to about our pushes (VAPID ``sub``): the first --origin's site,
+    else a placeholder address that says so."""
+    for origin in settings.origins:
+        if origin.startswith("https://"):
+            return origin
+    return "mailto:chatroom@localhost"

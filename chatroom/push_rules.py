@@ -1,0 +1,112 @@
+"""Who is pushed for a stored message, and why: no I/O of its own beyond asking the store.
+
+A message in a direct room is for every other member of it; a message that
+mentions an account (``@name``) is for that account if it may read the room
+(access.may_read, the rule every path asks). The sender is never one of
+them, nor a bot, nor a deactivated account. Whether a person is away, wants
+pushes at all and has not muted the room is push.py's to check.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from .access import may_read
+from .backend import StoredMessage
+from .identity import Identity
+from .mentions import mentioned
+from .store.accounts_base import AccountStore
+from .store.records import DIRECT, PERSON, Account, RoomRecord
+
+# Why a person is pushed.
+DIRECT_MESSAGE = "direct"
+MENTION = "mention"
+
+# Per-room notification levels (store/reading_base.py): the page's rule too, so
+# a muted room pushes nothing and "mentions" lets only mentions through.
+ALL = "all"
+MENTIONS = "mentions"
+MUTED = "muted"
+
+# "@" where a mention may start (mentions.py's rule), then up to three words
+# (a name may hold single inner spaces), read ahead: the words may hold the next "@".
+_AT_NAME = re.compile(r"(?<![\w@./-])@(?!@)(?=(\S+(?: \S+){0,2}))")
+_TRAILING = ".,:;!?)]}'\"»”’…"
+MAX_MENTIONS = 10
+WORDS_IN_A_NAME = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """A person a message is pushed to, and why."""
+
+    account: Account
+    reason: str
+
+
+def candidate_names(text: str) -> list[str]:
+    """What may be a name after each ``@`` (one to three words, trailing punctuation off), each once.
+
+    Only the first MAX_MENTIONS ``@`` count. The store says which are
+    accounts' names, and mentions.py which of those the text mentions.
+    """
+    names: dict[str, str] = {}
+    for match in itertools.islice(_AT_NAME.finditer(text), MAX_MENTIONS):
+        words = match.group(1).split(" ")
+        for count in range(1, min(len(words), WORDS_IN_A_NAME) + 1):
+            name = " ".join(words[:count]).rstrip(_TRAILING)
+            if name:
+                names.setdefault(name.casefold(), name)
+    return list(names.values())
+
+
+async def notify_level(accounts: AccountStore, account_id: int, room: str) -> str:
+    """The person's notification level for the room (``all`` unless they chose another)."""
+    return await accounts.notify_level(account_id, room)
+
+
+def level_allows(level: str, reason: str) -> bool:
+    """Whether a room's level lets a push of that reason through: ALL everything, MENTIONS mentions,
+    MUTED nothing (as the page's own notifications)."""
+    return level == ALL or (level == MENTIONS and reason == MENTION)
+
+
+async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomRecord) -> list[Recipient]:
+    """The people the message is pushed to, each once, a direct room's members before those mentioned."""
+    names = candidate_names(message.text)
+    if room.kind != DIRECT and not names:
+        return []  # most messages: no store read at all
+    sender = None if message.guest else await accounts.account_by_name(message.nick)
+    chosen: dict[int, Recipient] = {}
+    if room.kind == DIRECT:
+        for member in await accounts.members_of(room.room):
+            account = await accounts.account_by_id(member.account_id)
+            if account is not None:
+                chosen.setdefault(account.id, Recipient(account, DIRECT_MESSAGE))
+    for account in await _mentioned_accounts(accounts, message.text, names):
+        if account.id in chosen:
+            continue
+        membership = await accounts.membership(room.room, account.id)
+        if may_read(Identity(account, "push"), room, membership, guests=False):
+            chosen[account.id] = Recipient(account, MENTION)
+    return [
+        recipient
+        for recipient in chosen.values()
+        if recipient.account.kind == PERSON
+        and recipient.account.active
+        and (sender is None or recipient.account.id != sender.id)
+    ]
+
+
+async def _mentioned_accounts(accounts: AccountStore, text: str, names: list[str]) -> list[Account]:
+    """The accounts ``text`` mentions among those named ``names``: the longest name wins, as on the page
+    ("@Ada Lovelace" mentions Ada Lovelace, not an "Ada" too)."""
+    found: dict[str, Account] = {}
+    for name in names:
+        account = await accounts.account_by_name(name)
+        if account is not None:
+            found.update({account.name.lower(): account, account.name.casefold(): account})
+    said = mentioned(text, [account.name for account in found.values()])
+    return list({found[name].id: found[name] for name in sorted(said) if name in found}.values())
