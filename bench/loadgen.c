@@ -9,6 +9,15 @@
  *
  * Prints one JSON object: deliveries/s, latency percentiles, server CPU and
  * RSS (from /proc/<server-pid>), client CPU, error frames, close codes.
+ *
+ * With --tokens FILE member I signs in as an account (token=<line I> instead
+ * of nick=mI). With --changes PCT (accounts only) PCT % of each sender's
+ * frames are changes, in turn: an edit of its newest message, a reaction on
+ * the room's newest message or off again, a read mark up to the room's newest
+ * id. Edits and reactions are acked and broadcast like messages; their
+ * latency is kept apart: every member counts the changes it receives from
+ * each sender, and a sender's changes reach every member in the order sent,
+ * so the k-th change a member sees from sender S is S's k-th change.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -34,6 +43,10 @@
 #define BUCKETS 500000             /* ... up to 5 s, beyond that clamped */
 #define MS 1000000ULL              /* one millisecond, in nanoseconds */
 #define MARKER "\"bench "          /* start of a benchmark message text */
+#define CHANGE_RING 4096           /* send times of a sender's changes still travelling */
+#define REACTION "\"\xf0\x9f\x91\x8d\""  /* thumbs up, as JSON */
+
+enum change_kind { EDIT, REACT, READ_MARK, KINDS };
 
 enum state { IDLE, CONNECTING, UPGRADING, OPEN, CLOSED };
 
@@ -45,6 +58,12 @@ struct conn {
     int welcomed;
     int in_flight;   /* sender only: own messages not yet received back */
     uint64_t seq;
+    /* --changes, sender: */
+    uint64_t frames_sent, changes_sent, own_last_id, room_last_id, room_last_message, react_target;
+    int react_on;
+    uint64_t *change_sent_ns; /* CHANGE_RING send times, by change number */
+    /* --changes, every member: changes received from each sender, by sender */
+    uint32_t *changes_seen;
     char *rbuf;
     size_t rlen, rcap;
     char *wbuf;
@@ -55,9 +74,15 @@ static struct {
     const char *host, *room;
     int port, members, senders, window, size, slow, server_pid, rooms;
     double rate, duration, warmup, settle_max;
-    int idle, slow_rcvbuf, marks;
-} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0};
+    int idle, slow_rcvbuf, marks, changes;
+    const char *tokens;
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, NULL};
 
+static char **tokens; /* --tokens: one JWT per member */
+static enum change_kind kinds[KINDS] = {EDIT, REACT, READ_MARK}; /* --change-kinds: taken in turn */
+static int kind_count = KINDS;
+
+static void usage(void);
 static struct conn *conns;
 static int epfd;
 static uint64_t hist[BUCKETS];
@@ -65,6 +90,10 @@ static uint64_t lat_max, lat_count, deliveries, error_frames, sent_total, sent_m
 static uint64_t close_codes[5000], frames_in, last_frame_ns;
 static int measuring, handshakes, opened, welcomed, closed_count, failed_connects;
 static char first_error[512];
+/* --changes: latencies of edits and reactions, kept apart from messages' */
+static uint64_t change_hist[BUCKETS], change_lat_max, change_lat_count;
+static uint64_t messages_stored, change_deliveries, acks, unchanged_acks, reads_sent, unread_frames;
+static uint64_t changes_sent_measured[KINDS];
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -156,8 +185,63 @@ static void send_message(struct conn *c, uint64_t stamp) {
     while (n < opt.size && n < (int)sizeof text) text[n++] = 'x';
     queue_frame(c, 1, text, (size_t)n);
     c->in_flight++;
+    c->frames_sent++;
     sent_total++;
     if (measuring) sent_measured++;
+}
+
+/* Whether a sender's next frame is a change: PCT of every 100 frames, spread evenly. */
+static int next_is_change(const struct conn *c) {
+    if (!opt.changes || !c->own_last_id) return 0; /* nothing of its own to edit yet */
+    uint64_t n = c->frames_sent;
+    return (n + 1) * (uint64_t)opt.changes / 100 > n * (uint64_t)opt.changes / 100;
+}
+
+/* An edit or a reaction: acked by ref, broadcast to the room, in flight until it comes back. */
+static void send_change(struct conn *c, enum change_kind kind, uint64_t stamp) {
+    char frame[512];
+    int n;
+    if (kind == EDIT) {
+        n = snprintf(frame, sizeof frame,
+                     "{\"type\":\"edit\",\"id\":%llu,\"message\":\"edited %llu %d\",\"ref\":\"c%llu\"}",
+                     (unsigned long long)c->own_last_id, (unsigned long long)stamp, c->index,
+                     (unsigned long long)c->changes_sent);
+    } else {
+        /* On the room's newest message, then off the same one: every reaction changes something. */
+        if (!c->react_on) c->react_target = c->room_last_message;
+        c->react_on = !c->react_on;
+        n = snprintf(frame, sizeof frame,
+                     "{\"type\":\"react\",\"id\":%llu,\"emoji\":" REACTION ",\"on\":%s,\"ref\":\"c%llu\"}",
+                     (unsigned long long)c->react_target, c->react_on ? "true" : "false",
+                     (unsigned long long)c->changes_sent);
+    }
+    c->change_sent_ns[c->changes_sent++ % CHANGE_RING] = stamp;
+    queue_frame(c, 1, frame, (size_t)n);
+    c->in_flight++;
+}
+
+/* A read mark is not acked and not broadcast (only the sender's account hears of it): not in flight. */
+static void send_read_mark(struct conn *c) {
+    char frame[128];
+    int n = snprintf(frame, sizeof frame, "{\"type\":\"read\",\"id\":%llu}", (unsigned long long)c->room_last_id);
+    queue_frame(c, 1, frame, (size_t)n);
+    if (measuring) reads_sent++;
+}
+
+/* The sender's next frame: a message, or (--changes) one of the changes in turn. */
+static void send_next(struct conn *c, uint64_t stamp) {
+    if (!next_is_change(c)) {
+        send_message(c, stamp);
+        return;
+    }
+    uint64_t turn = c->frames_sent++ * (uint64_t)opt.changes / 100;
+    sent_total++; /* a frame of the schedule (--rate) */
+    enum change_kind kind = kinds[turn % (uint64_t)kind_count];
+    if (measuring) changes_sent_measured[kind]++;
+    if (kind == READ_MARK)
+        send_read_mark(c);
+    else
+        send_change(c, kind, stamp);
 }
 
 /* --- input ------------------------------------------------------------- */
@@ -169,6 +253,74 @@ static void record_latency(uint64_t ns) {
     lat_count++;
 }
 
+static void record_change_latency(uint64_t ns) {
+    uint64_t b = ns / BUCKET_NS;
+    change_hist[b < BUCKETS ? b : BUCKETS - 1]++;
+    if (ns > change_lat_max) change_lat_max = ns;
+    change_lat_count++;
+}
+
+/* The number after "key": in a frame, or 0. */
+static uint64_t field_number(const char *p, size_t len, const char *key) {
+    const char *at = memmem(p, len, key, strlen(key));
+    return at ? strtoull(at + strlen(key), NULL, 10) : 0;
+}
+
+/* The member index of the account named in "nick":"mI", or -1. */
+static int nick_index(const char *p, size_t len) {
+    const char *at = memmem(p, len, "\"nick\":\"m", 9);
+    if (!at) return -1;
+    int index = (int)strtol(at + 9, NULL, 10);
+    return index >= 0 && index < opt.senders ? index : -1;
+}
+
+/* An edit or reaction frame: its latency from the send time of the sender's matching change. */
+static void on_change(struct conn *c, const char *p, size_t len, uint64_t now) {
+    uint64_t id = field_number(p, len, "\"id\":");
+    if (id > c->room_last_id) c->room_last_id = id;
+    int sender = nick_index(p, len);
+    if (sender < 0) return;
+    uint64_t number = c->changes_seen[sender]++;
+    if (sender == c->index) c->in_flight--;
+    if (measuring) {
+        uint64_t sent = conns[sender].change_sent_ns[number % CHANGE_RING];
+        change_deliveries++;
+        record_change_latency(now > sent ? now - sent : 0);
+    }
+}
+
+/* --changes: frames a plain run does not see, and the ids a sender needs. Returns 1 when handled. */
+static int on_changes_frame(struct conn *c, const char *p, size_t len, uint64_t now) {
+    static const char user[] = "{\"type\":\"user\",", edit[] = "{\"type\":\"edit\",",
+                      reaction[] = "{\"type\":\"reaction\",", ack[] = "{\"type\":\"ack\",",
+                      unread[] = "{\"type\":\"unread\",";
+#define STARTS(prefix) (len >= sizeof prefix - 1 && memcmp(p, prefix, sizeof prefix - 1) == 0)
+    if (STARTS(user)) {
+        uint64_t id = field_number(p, len, "\"id\":");
+        if (id > c->room_last_id) c->room_last_id = id;
+        if (id > c->room_last_message) c->room_last_message = id;
+        if (nick_index(p, len) == c->index && id > c->own_last_id) c->own_last_id = id;
+        return 0; /* a message: measured as in a plain run */
+    }
+    if (STARTS(edit) || STARTS(reaction)) {
+        on_change(c, p, len, now);
+        return 1;
+    }
+    if (STARTS(ack)) {
+        if (measuring) {
+            acks++;
+            unchanged_acks += memmem(p, len, "\"unchanged\":true", 16) != NULL;
+        }
+        return 1;
+    }
+    if (STARTS(unread)) {
+        if (measuring) unread_frames++;
+        return 1;
+    }
+#undef STARTS
+    return 0;
+}
+
 static void on_text(struct conn *c, const char *p, size_t len, uint64_t now) {
     frames_in++;
     last_frame_ns = now;
@@ -176,12 +328,16 @@ static void on_text(struct conn *c, const char *p, size_t len, uint64_t now) {
         c->welcomed = 1;
         welcomed++;
     }
+    if (opt.tokens && on_changes_frame(c, p, len, now)) return;
     const char *m = memmem(p, len, MARKER, sizeof MARKER - 1);
     if (m) {
         char *end;
         uint64_t stamp = strtoull(m + sizeof MARKER - 1, &end, 10);
         int sender = (int)strtol(end, NULL, 10);
-        if (sender >= 0 && sender < opt.members && sender == c->index) c->in_flight--;
+        if (sender >= 0 && sender < opt.members && sender == c->index) {
+            c->in_flight--;
+            if (measuring) messages_stored++;
+        }
         if (measuring) {
             deliveries++;
             record_latency(now > stamp ? now - stamp : 0);
@@ -279,18 +435,23 @@ static void send_upgrade(struct conn *c) {
         close_conn(c);
         return;
     }
-    char req[512];
     const char *room = opt.room;
     char room_buf[128];
     if (opt.rooms > 1) {
         snprintf(room_buf, sizeof room_buf, "%s%d", opt.room, c->index % opt.rooms);
         room = room_buf;
     }
+    char who[1200];
+    if (tokens)
+        snprintf(who, sizeof who, "token=%s", tokens[c->index]);
+    else
+        snprintf(who, sizeof who, "nick=m%d", c->index);
+    char req[1600];
     int n = snprintf(req, sizeof req,
-                     "GET /ws?room=%s&nick=m%d HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
+                     "GET /ws?room=%s&%s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n",
-                     room, c->index, opt.host, opt.port);
+                     room, who, opt.host, opt.port);
     c->state = UPGRADING;
     queue_out(c, req, (size_t)n);
     flush_out(c);
@@ -364,7 +525,7 @@ static void top_up_senders(void) {
         if (c->state != OPEN) continue;
         int queued = 0;
         while (c->in_flight < opt.window) {
-            send_message(c, now_ns());
+            send_next(c, now_ns());
             queued = 1;
         }
         if (queued) flush_out(c);
@@ -384,7 +545,7 @@ static void send_at_rate(uint64_t start, uint64_t now, int *next_sender) {
         }
         /* The scheduled time, not the actual one: a client that falls behind
            shows up as latency instead of hiding it. */
-        send_message(c, start + sent_total * interval);
+        send_next(c, start + sent_total * interval);
         flush_out(c);
     }
 }
@@ -442,21 +603,74 @@ static double client_cpu(void) {
            ru.ru_stime.tv_usec / 1e6;
 }
 
-static double percentile(double q) {
-    if (!lat_count) return 0;
-    uint64_t want = (uint64_t)(q * (double)lat_count), seen = 0;
+static double percentile_of(const uint64_t *histogram, uint64_t count, uint64_t max, double q) {
+    if (!count) return 0;
+    uint64_t want = (uint64_t)(q * (double)count), seen = 0;
     for (int b = 0; b < BUCKETS; b++) {
-        seen += hist[b];
+        seen += histogram[b];
         if (seen > want) return (double)(b + 1) * BUCKET_NS / 1e6;
     }
-    return (double)lat_max / 1e6;
+    return (double)max / 1e6;
+}
+
+static double percentile(double q) { return percentile_of(hist, lat_count, lat_max, q); }
+
+static double change_percentile(double q) { return percentile_of(change_hist, change_lat_count, change_lat_max, q); }
+
+/* --change-kinds edit,react,read: the changes to take in turn (all three by default). */
+static void parse_kinds(const char *list) {
+    static const char *names[KINDS] = {"edit", "react", "read"};
+    char copy[64];
+    snprintf(copy, sizeof copy, "%s", list);
+    kind_count = 0;
+    for (char *name = strtok(copy, ","); name && kind_count < KINDS; name = strtok(NULL, ",")) {
+        int k = 0;
+        while (k < KINDS && strcmp(name, names[k]) != 0) k++;
+        if (k == KINDS) usage();
+        kinds[kind_count++] = (enum change_kind)k;
+    }
+    if (!kind_count) usage();
+}
+
+/* --tokens: one line per member, the JWT it signs in with. */
+static void read_tokens(void) {
+    FILE *f = fopen(opt.tokens, "r");
+    if (!f) die(opt.tokens);
+    tokens = calloc((size_t)opt.members, sizeof *tokens);
+    char line[1100];
+    for (int i = 0; i < opt.members; i++) {
+        if (!fgets(line, sizeof line, f)) {
+            fprintf(stderr, "%s: fewer tokens than members\n", opt.tokens);
+            exit(2);
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        tokens[i] = strdup(line);
+    }
+    fclose(f);
+}
+
+/* --changes: the figures a plain run does not have. */
+static void print_changes(double measured_s) {
+    double per_s = measured_s > 0 ? 1 / measured_s : 0;
+    printf(", \"changes\": %d, \"messages_stored_per_s\": %.1f, \"changes_stored_per_s\": %.1f, "
+           "\"unchanged_acks\": %llu, \"edits_sent\": %llu, \"reactions_sent\": %llu, \"reads_sent\": %llu, "
+           "\"reads_per_s\": %.1f, \"unread_frames\": %llu, \"change_deliveries\": %llu, "
+           "\"change_deliveries_per_s\": %.0f, \"change_p50_ms\": %.3f, \"change_p99_ms\": %.3f, "
+           "\"change_max_ms\": %.3f",
+           opt.changes, (double)messages_stored * per_s, (double)(acks - unchanged_acks) * per_s,
+           (unsigned long long)unchanged_acks, (unsigned long long)changes_sent_measured[EDIT],
+           (unsigned long long)changes_sent_measured[REACT], (unsigned long long)reads_sent,
+           (double)reads_sent * per_s, (unsigned long long)unread_frames, (unsigned long long)change_deliveries,
+           (double)change_deliveries * per_s, change_percentile(0.50), change_percentile(0.99),
+           (double)change_lat_max / 1e6);
 }
 
 static void usage(void) {
     fprintf(stderr,
             "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
             "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
-            "               [--room NAME] [--rooms K] [--idle] [--slow-rcvbuf BYTES] [--marks]\n");
+            "               [--room NAME] [--rooms K] [--idle] [--slow-rcvbuf BYTES] [--marks]\n"
+            "               [--tokens FILE [--changes PCT [--change-kinds edit,react,read]]]\n");
     exit(2);
 }
 
@@ -466,7 +680,8 @@ static void parse_args(int argc, char **argv) {
         {"window", 1, 0, 'w'},  {"rate", 1, 0, 'r'},     {"size", 1, 0, 'b'},    {"duration", 1, 0, 'd'},
         {"warmup", 1, 0, 'u'},  {"slow", 1, 0, 'k'},     {"server-pid", 1, 0, 'P'}, {"room", 1, 0, 'R'},
         {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'},
-        {"marks", 0, 0, 'm'},   {0, 0, 0, 0}};
+        {"marks", 0, 0, 'm'},   {"tokens", 1, 0, 'T'},  {"changes", 1, 0, 'C'},
+        {"change-kinds", 1, 0, 'D'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -487,10 +702,15 @@ static void parse_args(int argc, char **argv) {
         case 'M': opt.settle_max = atof(optarg); break;
         case 'B': opt.slow_rcvbuf = atoi(optarg); break;
         case 'm': opt.marks = 1; break;
+        case 'T': opt.tokens = optarg; break;
+        case 'C': opt.changes = atoi(optarg); break;
+        case 'D': parse_kinds(optarg); break;
         default: usage();
         }
     }
     if (opt.members < 1 || opt.senders < 0 || opt.senders + opt.slow > opt.members) usage();
+    /* Guests may not change messages; 100 % changes would leave nothing to edit. */
+    if (opt.changes < 0 || opt.changes >= 100 || (opt.changes && !opt.tokens)) usage();
 }
 
 int main(int argc, char **argv) {
@@ -501,7 +721,12 @@ int main(int argc, char **argv) {
     for (int i = 0; i < opt.members; i++) {
         conns[i].index = i;
         conns[i].slow = i >= opt.members - opt.slow;
+        if (opt.tokens) {
+            conns[i].changes_seen = calloc((size_t)opt.senders, sizeof *conns[i].changes_seen);
+            if (i < opt.senders) conns[i].change_sent_ns = calloc(CHANGE_RING, sizeof *conns[i].change_sent_ns);
+        }
     }
+    if (opt.tokens) read_tokens();
     epfd = epoll_create1(0);
     struct proc_sample before_join = sample_server();
     uint64_t t0 = now_ns();
@@ -558,6 +783,7 @@ int main(int argc, char **argv) {
            before_join.rss_kib, joined.rss_kib, s1.rss_kib, s1.hwm_kib, (unsigned long long)error_frames,
            failed_connects, still_open, (unsigned long long)close_codes[1013],
            (unsigned long long)(closed_count - close_codes[1013]));
+    if (opt.tokens) print_changes(measured_s);
     if (first_error[0]) {
         printf(", \"first_error\": \"");
         for (const char *p = first_error; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
