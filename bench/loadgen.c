@@ -721,6 +721,8 @@ int main(int argc, char **argv) {
     for (int i = 0; i < opt.members; i++) {
         conns[i].index = i;
         conns[i].slow = i >= opt.members - opt.slow;
+        /* Senders start at different places of the mix, so that every kind of change is in every interval. */
+        conns[i].frames_sent = (uint64_t)i;
         if (opt.tokens) {
             conns[i].changes_seen = calloc((size_t)opt.senders, sizeof *conns[i].changes_seen);
             if (i < opt.senders) conns[i].change_sent_ns = calloc(CHANGE_RING, sizeof *conns[i].change_sent_ns);
