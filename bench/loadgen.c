@@ -56,7 +56,7 @@ struct conn {
     enum state state;
     int slow;        /* never reads after the upgrade */
     int welcomed;
-    int in_flight;   /* sender only: own messages not yet received back */
+    int in_flight;   /* sender only: own messages (and edits, reactions) not yet received back */
     uint64_t seq;
     /* --changes, sender: */
     uint64_t frames_sent, changes_sent, own_last_id, room_last_id, room_last_message, react_target;
