@@ -101,6 +101,18 @@ def traced_child(pid: int) -> int:
     raise RuntimeError("strace started no server")
 
 
+def stop_traced(pid: int, timeout: float = 60) -> None:
+    """SIGTERM the server strace runs and wait for it to end: strace ends with it. Killing strace
+    first would detach the server, and a signal strace had not passed on yet would be lost."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
 @contextlib.contextmanager
 def running(template: Path, trace: Path | None) -> Iterator[tuple[int, int]]:
     """A fresh server on a copy of the prepared database; yield (port, server pid)."""
@@ -119,9 +131,8 @@ def running(template: Path, trace: Path | None) -> Iterator[tuple[int, int]]:
                 server = traced_child(process.pid) if trace else process.pid
                 yield port, server
             finally:
-                if server != process.pid:  # the server first: strace ends with it
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(server, signal.SIGTERM)
+                if server != process.pid:
+                    stop_traced(server)
                 stop(process)
 
 
