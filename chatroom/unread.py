@@ -40,6 +40,9 @@ log = logging.getLogger("chatroom.unread")
 READ_FLUSH_DELAY = 0.2
 ACTIVITY_DELAY = 0.25
 RECENT_READ_SECONDS = 10.0
+# How long the connections indexed by account serve the notices that come in
+# together; one that opened meanwhile gets its counts with the next message.
+INDEX_KEPT_SECONDS = 0.05
 
 Spawn = Callable[[Awaitable[Any]], None]
 Key = tuple[int, str]
@@ -78,6 +81,7 @@ class UnreadDesk:
         self._active: dict[str, int] = {}
         self._flushing: asyncio.TimerHandle | None = None
         self._spawn: Spawn | None = None
+        self._index: tuple[float, dict[int, list[Reader]]] | None = None
 
     def start(self, spawn: Spawn) -> None:
         """Hear of every message this process stores; ``spawn`` runs background work."""
@@ -182,18 +186,34 @@ class UnreadDesk:
             for connection in self._of_account(notice.account_id):
                 connection.tell([frame])
         elif self._spawn is not None:
-            readers = {c.who.account_id: c.who for c in self._connections() if c.who is not None}
+            readers = self._readers_by_account()
             if readers:
                 self._spawn(self._logged(self._tell_followers(notice.room, readers)))
 
-    async def _tell_followers(self, room: str, readers: dict[int, Identity]) -> None:
+    async def _tell_followers(self, room: str, readers: dict[int, list[Reader]]) -> None:
         for account_id in await self.accounts.followers(room):
-            who = readers.get(account_id)
-            if who is not None:
+            connections = readers.get(account_id)
+            who = connections[0].who if connections else None
+            if connections and who is not None:
                 notice = await self._counts(who, room, max(await self._position((account_id, room)), 0))
                 frame = _frame(notice)
-                for connection in self._of_account(account_id):
+                for connection in connections:
                     connection.tell([frame])
+
+    def _readers_by_account(self) -> dict[int, list[Reader]]:
+        """This process's connections by account, made once for the notices of one moment.
+
+        Every room active in the same ACTIVITY_DELAY asks for it: one pass over
+        the connections for them all, not one per room and per follower.
+        """
+        now = asyncio.get_running_loop().time()
+        if self._index is None or now - self._index[0] > INDEX_KEPT_SECONDS:
+            index: dict[int, list[Reader]] = {}
+            for connection in self._connections():
+                if connection.who is not None:
+                    index.setdefault(connection.who.account_id, []).append(connection)
+            self._index = (now, index)
+        return self._index[1]
 
     # --- helpers -------------------------------------------------------------------------
 
