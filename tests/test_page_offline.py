@@ -44,6 +44,8 @@ class Line:
         self.cut = False
         self.swallow_next = False  # lose what answers the next message: its echo and its ack
         self.swallowing = False
+        self.holding = False  # what the server says waits, until released
+        self.held: list[tuple[WebSocketRoute, str | bytes]] = []
         self.sent: list[dict[str, Any]] = []  # every message frame the page sent, across connections
         self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
         page.route_web_socket(re.compile(r"/ws\?"), self._route)
@@ -67,6 +69,9 @@ class Line:
         server_side.send(message)
 
     def _from_server(self, pair: tuple[WebSocketRoute, WebSocketRoute], message: str | bytes) -> None:
+        if self.holding:
+            self.held.append((pair[0], message))
+            return
         if not self.swallowing:
             pair[0].send(message)
             return
@@ -74,6 +79,13 @@ class Line:
         if json.loads(message).get("type") == "ack":
             self.swallowing = False
             self.go_down()
+
+    def release(self) -> None:
+        """What the server said meanwhile reaches the page, in order."""
+        self.holding = False
+        for page_side, message in self.held:
+            page_side.send(message)
+        self.held.clear()
 
     def go_down(self) -> None:
         """The network goes: every open socket closes, and new ones fail until it comes back."""
@@ -156,6 +168,26 @@ def test_typed_offline_is_queued_visibly_and_sent_once_on_reconnect(
         expect(page.locator("#messages .msg .text")).to_have_text(sent)
     assert stored(server, "queue", "bob") == sent
     assert line.sent_texts() == sent  # nothing went twice, the cancelled one never
+
+
+def test_a_message_typed_while_another_is_unacked_waits_its_turn(server: ServerProcess, pages: Pages) -> None:
+    """The first message is still on its way: the next waits in the outbox, then goes after it, once."""
+    bob = open_as(pages, server, "bob", open_room(server, "slow-ack"))
+    ann, line = on_line(pages, server, "ann", "slow-ack")
+    line.holding = True
+    type_in(ann, "first")
+    expect(ann.locator("#composer")).to_have_class(re.compile(r"\bsending\b"))
+    type_in(ann, "second")
+    expect(ann.locator("#text")).to_have_value("first")  # still on its way, still in the box
+    expect(outbox(ann).locator(".outbox-text")).to_have_text(["second"])
+    expect(outbox(ann).locator(".outbox-state")).to_have_text(["waiting to send"])
+    line.release()
+    expect(ann.locator("#outbox")).to_be_hidden()
+    expect(ann.locator("#text")).to_have_value("")
+    for page in (ann, bob):
+        expect(page.locator("#messages .msg .text")).to_have_text(["first", "second"])
+    assert stored(server, "slow-ack", "bob") == ["first", "second"]
+    assert line.sent_texts() == ["first", "second"]
 
 
 def test_a_message_stored_whose_ack_was_lost_is_not_sent_again(server: ServerProcess, pages: Pages) -> None:

@@ -37,10 +37,17 @@ function nextRef() {
   return `m${Date.now().toString(36)}-${box.refCounter}`;
 }
 
+// What the box holds beyond the message on its way (which stays in it until stored).
+function typedSincePending() {
+  const value = ui.text.value;
+  if (!box.pending || !value.startsWith(box.pending.raw)) return value;
+  return value.slice(box.pending.raw.length).replace(/^\s+/, "");
+}
+
 export function sendMessage() {
-  const raw = ui.text.value;
+  const raw = typedSincePending();
   const text = raw.trim();
-  if (box.pending && box.pending.raw === raw) return; // Enter again on the message on its way
+  if (box.pending && !text) return; // Enter again on the message on its way
   if (!text) return showSendError(explain(ERROR.EMPTY));
   if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
   const message = {ref: nextRef(), raw, text, replyTo: replyTarget()};
@@ -56,7 +63,7 @@ export function sendMessage() {
 function queue(message) {
   outbox.add(message);
   cancelReply();
-  ui.text.value = "";
+  ui.text.value = box.pending ? box.pending.raw : "";
   fitTextBox();
   outbox.pump();
 }
