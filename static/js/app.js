@@ -10,6 +10,7 @@ import * as identity from "./identity.js";
 import {onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
 import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
+import * as outbox from "./outbox.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
 import {FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
@@ -34,7 +35,8 @@ import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.j
 function routeFrames() {
   on(FRAME.WELCOME, (frame, how) => {
     messages.onWelcome(frame, how);
-    if (how.epochChanged) composer.givePendingBack(); // stored in a history that is gone
+    composer.requeuePending(); // from a socket that went without a word
+    outbox.onWelcome();
     identity.onWelcome(frame);
     people.onWelcome(frame);
     loadMembers();
@@ -49,23 +51,27 @@ function routeFrames() {
     if (purpose === "page") return;
     markSeenSoon();
     shown.forEach(composer.settleBy);
-    if (purpose === "replay") composer.givePendingBack();
+    // A replay holds only what came after the page's newest: an own message
+    // in it with an outbox item's text is that item, stored with its ack lost.
+    if (purpose === "replay") shown.forEach(outbox.settleBy);
+    outbox.onCaughtUp();
   });
   on(FRAME.USER, (frame) => {
     if (!messages.onUser(frame)) return;
     markSeenSoon();
     composer.settleBy(frame);
+    outbox.settleBy(frame);
     people.forgetTyper(frame.nick);
   });
   on(FRAME.SYS, people.onSys);
   on(FRAME.PRESENCE, people.onPresence);
   on(FRAME.TYPING, people.onTyping);
-  on(FRAME.ACK, composer.onAck);
+  on(FRAME.ACK, (frame) => outbox.onAck(frame) || composer.onAck(frame));
   on(FRAME.ERROR, (frame) => {
     if (onRefusedChange(frame)) return;
     if (IDENTITY_ERRORS.has(frame.code)) identity.onIdentityRefused(frame);
     else if (ROOM_ERRORS.has(frame.code)) onRoomRefused(frame.code);
-    else composer.onRefused(frame);
+    else if (!outbox.onRefused(frame)) composer.onRefused(frame);
   });
   on(FRAME.ROOM, onRoomFrame);
   on(FRAME.ROOM_GONE, onRoomGone);
@@ -83,6 +89,9 @@ function routeFrames() {
     closed: () => {
       messages.onClosed();
       people.forgetTypers();
+      people.markUnknown();
+      composer.requeuePending();
+      outbox.onClosed();
     },
     mustAct: (code) => (ROOM_ERRORS.has(code) ? onRoomRefused(code) : identity.onIdentityClosed(code)),
   });

@@ -1,11 +1,14 @@
 // The message box: sending with a ref, keeping the text until the server has
 // stored it (its ack, or the message itself in a replay), saying why a
-// message was refused, and telling the room that someone is typing.
+// message was refused, and telling the room that someone is typing. What
+// cannot go at once (offline, or another message on its way) goes to the
+// outbox (static/js/outbox.js) under its ref.
 
-import {sendFrame, socketOpen} from "./connection.js";
+import {sendFrame} from "./connection.js";
 import {ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker, pickerOpen} from "./emoji_picker.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
+import * as outbox from "./outbox.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget} from "./reply.js";
 import {isOwnMessage} from "./session.js";
@@ -14,10 +17,7 @@ const TYPING_SEND_EVERY_MS = 2500;
 const MAX_BOX_HEIGHT_PX = 160;
 
 const box = {
-  pending: null, // {ref, raw, text} of the message on its way
-  // The last message given back unacked: sent again unchanged, it keeps its
-  // ref, so the server stores it once even if the first send got through.
-  unacked: null,
+  pending: null, // {ref, raw, text, replyTo} of the message on its way
   refCounter: 0,
   lastTypingSent: 0,
 };
@@ -32,30 +32,40 @@ function clearSendError() {
   ui.sendError.textContent = "";
 }
 
-function nextRef(raw) {
-  if (box.unacked && box.unacked.raw === raw) return box.unacked.ref;
+function nextRef() {
   box.refCounter += 1;
   return `m${Date.now().toString(36)}-${box.refCounter}`;
 }
 
+// What the box holds beyond the message on its way (which stays in it until stored).
+function typedSincePending() {
+  const value = ui.text.value;
+  if (!box.pending || !value.startsWith(box.pending.raw)) return value;
+  return value.slice(box.pending.raw.length).replace(/^\s+/, "");
+}
+
 export function sendMessage() {
-  const raw = ui.text.value;
+  const raw = typedSincePending();
   const text = raw.trim();
-  if (box.pending) return;
+  if (box.pending && !text) return; // Enter again on the message on its way
   if (!text) return showSendError(explain(ERROR.EMPTY));
   if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
-  if (!socketOpen()) {
-    return showSendError(
-      "Not connected right now: your message stays in the box. Press Enter again once the status says Online.",
-    );
-  }
-  const ref = nextRef(raw);
-  box.unacked = null;
-  box.pending = {ref, raw, text};
+  const message = {ref: nextRef(), raw, text, replyTo: replyTarget()};
   clearSendError();
-  ui.composer.classList.add("sending");
-  sendFrame({type: FRAME.MESSAGE, message: raw, ref, reply_to: replyTarget()});
   box.lastTypingSent = 0;
+  if (box.pending || outbox.waiting() || !outbox.readyToSend()) return queue(message);
+  box.pending = message;
+  ui.composer.classList.add("sending");
+  sendFrame({type: FRAME.MESSAGE, message: raw, ref: message.ref, reply_to: message.replyTo});
+}
+
+// Into the outbox, in order behind what waits there; the box is free for the next one.
+function queue(message) {
+  outbox.add(message);
+  cancelReply();
+  ui.text.value = box.pending ? box.pending.raw : "";
+  fitTextBox();
+  outbox.pump();
 }
 
 // The box keeps the text until the server has it; what was typed meanwhile stays.
@@ -68,6 +78,7 @@ function settlePending() {
   if (value === raw) ui.text.value = "";
   else if (value.startsWith(raw)) ui.text.value = value.slice(raw.length).replace(/^\s+/, "");
   fitTextBox();
+  outbox.pump();
 }
 
 // Our own message came back (live or in a replay): it was stored.
@@ -75,15 +86,13 @@ export function settleBy(frame) {
   if (box.pending && isOwnMessage(frame) && frame.message === box.pending.text) settlePending();
 }
 
-// The connection dropped before an ack: the text is still in the box, to send again.
-export function givePendingBack() {
+// The connection went before the ack: the message waits in the outbox, first,
+// under its ref, and goes again by itself (stored once if it got through).
+export function requeuePending() {
   if (!box.pending) return;
-  box.unacked = {ref: box.pending.ref, raw: box.pending.raw};
-  box.pending = null;
-  ui.composer.classList.remove("sending");
-  showSendError(
-    "Your last message was not sent before the connection dropped. It is still in the box: press Enter to send it.",
-  );
+  const {ref, raw, text, replyTo} = box.pending;
+  outbox.add({ref, raw, text, replyTo, tried: true}, {first: true});
+  settlePending();
 }
 
 export function onAck(frame) {
@@ -97,6 +106,7 @@ export function onRefused(frame) {
     ui.composer.classList.remove("sending");
   }
   showSendError(explain(frame.code, frame.message));
+  outbox.pump();
 }
 
 export function fitTextBox() {
@@ -130,6 +140,7 @@ function toggleEmojiPicker() {
 }
 
 export function wireComposer() {
+  outbox.wireOutbox(() => box.pending !== null);
   ui.emojiOpen.addEventListener("click", toggleEmojiPicker);
   ui.composer.addEventListener("submit", (event) => {
     event.preventDefault();

@@ -159,5 +159,5 @@ function scheduleReconnect() {
 function showCountdown() {
   const seconds = Math.max(0, Math.ceil((link.retryAt - Date.now()) / 1000));
   const when = seconds > 0 ? `in ${seconds} s` : "now";
-  setStatus("offline", "Offline", `Connection lost. Trying again ${when}; anything you type stays in the box.`);
+  setStatus("offline", "Offline", `Connection lost. Trying again ${when}; what you send waits below and goes once connected.`);
 }

@@ -5,6 +5,7 @@ const $ = (id) => document.getElementById(id);
 
 export const ui = {
   roomTitle: $("room-title"),
+  directPresence: $("direct-presence"),
   status: $("status"),
   statusText: $("status-text"),
   retry: $("retry"),
@@ -28,6 +29,7 @@ export const ui = {
   sidebarClose: $("sidebar-close"),
   scrim: $("scrim"),
   users: $("users"),
+  usersLabel: $("users-label"),
   rooms: $("rooms"),
   roomSearch: $("room-search"),
   roomsNote: $("rooms-note"),
@@ -40,6 +42,7 @@ export const ui = {
   roomSettings: $("room-settings"),
   typing: $("typing"),
   sendError: $("send-error"),
+  outbox: $("outbox"),
   composer: $("composer"),
   text: $("text"),
   send: $("send"),

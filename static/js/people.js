@@ -19,6 +19,9 @@ let changed = () => {};
 
 export const onlineNow = () => users.length;
 
+// Whether ``name`` is in this room's online list now (a direct room's other person, say).
+export const isHere = (name) => users.some((n) => nickKey(n) === nickKey(name));
+
 // ``fn()`` after every change to the online list.
 export function onChange(fn) {
   changed = fn;
@@ -42,8 +45,22 @@ export function setUsers(names) {
       return item;
     }),
   );
+  ui.users.classList.remove("unknown");
+  ui.usersLabel.textContent = "Online";
+  ui.users.removeAttribute("aria-describedby");
   ui.onlineCount.textContent = String(users.length);
   ui.onlineCountSide.textContent = String(users.length);
+  changed();
+}
+
+// Disconnected, the page cannot know who is online: the last list stays,
+// greyed and said to be unknown, until the next welcome brings the truth.
+export function markUnknown() {
+  ui.users.classList.add("unknown");
+  ui.usersLabel.textContent = "Last seen online";
+  ui.users.setAttribute("aria-describedby", "users-unknown");
+  ui.onlineCount.textContent = "—";
+  ui.onlineCountSide.textContent = "—";
   changed();
 }
 

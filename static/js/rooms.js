@@ -11,7 +11,7 @@ import {learnColors, lookUpColors} from "./avatar.js";
 import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
-import {onlineNow} from "./people.js";
+import {isHere, onlineNow} from "./people.js";
 import {session} from "./session.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
@@ -55,10 +55,25 @@ export function goToRoom(raw) {
 export function roomLabel(entry) {
   if (!entry) return "#" + session.room;
   if (entry.kind === "direct" && Array.isArray(entry.members)) {
-    const others = entry.members.filter((name) => nickKey(name) !== nickKey(session.myNick));
+    const others = othersIn(entry);
     return others.length ? others.join(", ") : "Only you";
   }
   return "#" + (typeof entry.title === "string" && entry.title ? entry.title : entry.room);
+}
+
+// The others of a direct room (everyone but oneself).
+const othersIn = (entry) => entry.members.filter((name) => nickKey(name) !== nickKey(session.myNick));
+
+// Whether the other people of the current direct room have it open: the
+// page knows this room's online list live, and nothing of the others'
+// connections elsewhere. "here", "away" (not in this conversation now), or
+// "unknown" while the page is not connected; "" for any other room.
+function directPresence(entry) {
+  if (!entry || entry.room !== session.room || entry.kind !== "direct" || !Array.isArray(entry.members)) return "";
+  const others = othersIn(entry);
+  if (!others.length) return "";
+  if (!session.connected) return "unknown";
+  return others.some(isHere) ? "here" : "away";
 }
 
 // A room's kind as the list knows it ("open" when it does not).
@@ -89,11 +104,21 @@ function entries(rooms) {
       kind: kindOf(r),
       label: roomLabel(r),
       counts: countsOf(r.room),
+      presence: directPresence(r),
     }))
     .sort(byName);
 }
 
-function roomLink({room, online, label, counts}) {
+const PRESENCE_WORDS = {here: "here now", away: "not here", unknown: "unknown while offline"};
+
+function presenceDot(presence) {
+  const dot = element("span", "presence-dot");
+  dot.dataset.presence = presence;
+  dot.setAttribute("aria-hidden", "true");
+  return dot;
+}
+
+function roomLink({room, online, label, counts, presence}) {
   const item = element("li");
   const link = element("a", "room-link");
   link.href = roomUrl(room);
@@ -102,9 +127,11 @@ function roomLink({room, online, label, counts}) {
   const side = element("span", "room-side");
   side.append(...badges(counts), element("span", online ? "count" : "count none", String(online)));
   link.append(element("bdi", "", label), side);
+  if (presence) link.prepend(presenceDot(presence));
   const unread = badgeWords(counts);
   link.classList.toggle("has-unread", Boolean(unread));
-  link.setAttribute("aria-label", `${label}, ${unread ? unread + ", " : ""}${online} online`);
+  const who = presence ? `${PRESENCE_WORDS[presence]}, ` : "";
+  link.setAttribute("aria-label", `${label}, ${who}${unread ? unread + ", " : ""}${online} online`);
   link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
   item.append(link);
@@ -185,9 +212,27 @@ function showHeader() {
   const what = entry && entry.kind === "direct" ? "your conversation with " : "";
   ui.historyStart.replaceChildren(textNode(`This is the start of ${what}`), element("bdi", "", label), textNode("."));
   ui.roomTitle.dataset.kind = entry ? kindOf(entry) : "open";
+  showDirectPresence(entry);
   session.roomLabel = label;
   updateTitle();
   ui.text.placeholder = entry && entry.archived ? "This room is archived: it is read only" : `Message ${label}`;
+}
+
+// A direct room's header says whether the others have the conversation open.
+function showDirectPresence(entry) {
+  const presence = directPresence(entry);
+  ui.directPresence.hidden = !presence;
+  ui.directPresence.dataset.presence = presence;
+  if (!presence) return ui.directPresence.replaceChildren();
+  const others = othersIn(entry);
+  const here = others.filter(isHere);
+  const who = others.length === 1 ? others[0] : `${here.length} of ${others.length}`;
+  ui.directPresence.replaceChildren(presenceDot(presence), element("span", "", PRESENCE_WORDS[presence]));
+  ui.directPresence.title = {
+    here: `${others.length === 1 ? who + " has" : who + " have"} this conversation open`,
+    away: `${others.length === 1 ? who : "Nobody else"} is not in this conversation right now`,
+    unknown: "Not connected: whether they are here is unknown",
+  }[presence];
 }
 
 // A ``room`` frame: a room one may see was created or changed.
