@@ -1,4 +1,4 @@
-"""Changes to messages on the page (static/js/message_*.js, reply.js, permalink.js) in Debian's Chromium.
+"""Changes to messages on the page (static/js/message_*.js, reaction_choice.js, reply.js...) in Chromium.
 
 Two people signed in with tokens edit, react, reply, delete and follow links
 to messages on a real ``python -m chatroom``; screenshots on a desktop and a
