@@ -843,6 +843,8 @@ def test_keyboard_alone_can_join_and_chat(server: ServerProcess, pages: Pages) -
         "room-name",
         "Go",
         "scroller",
+        "msg own",  # the newest message: the list's one stop, its toolbar shown
+        "msg-action",  # Reply, Copy link
         "text",
         "emoji-open",
         "send",

@@ -1,4 +1,4 @@
-"""Changes to messages on the page (static/js/message_*.js, reply.js, permalink.js) in Debian's Chromium.
+"""Changes to messages on the page (static/js/message_*.js, reaction_choice.js, reply.js...) in Chromium.
 
 Two people signed in with tokens edit, react, reply, delete and follow links
 to messages on a real ``python -m chatroom``; screenshots on a desktop and a
@@ -105,10 +105,6 @@ def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pa
     assert link == f"{server.url}/?room=kitchen#m-{target}"
 
     screenshots(ann, bob, tmp_path, "changes")
-    act(ann, message(ann, "agreed"), "React")
-    expect(ann.get_by_role("dialog", name="React with an emoji")).to_be_visible()
-    shoot(ann, tmp_path, "changes-react-desktop")
-    ann.keyboard.press("Escape")
     act(ann, message(ann, "hello world"), "Delete")
     ann.get_by_role("button", name="Delete for everyone").click()
     for page in (ann, bob):
@@ -121,6 +117,167 @@ def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pa
     expect(carl.locator(f'#messages .msg[data-id="{target}"] .text')).to_have_text("message deleted")
     expect(message(carl, "agreed").locator(".quote-text")).to_have_text("message deleted")
     assert "hello world" not in carl.locator("#messages").inner_text()
+
+
+def test_reacting_from_the_quick_row_and_the_full_picker(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """React shows the common reactions and "More emoji"; the full picker, searched for "tada", puts 🎉
+    on the message for both people; the quick row then starts with 🎉, and picking it again takes it back."""
+    open_room(server, "party")
+    ann = open_as(pages, server, "ann", "party")
+    bob = open_as(pages, server, "bob", "party", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    say(bob, "we shipped it")
+    say(ann, "the release notes are up")
+    item = message(ann, "we shipped it")
+    act(ann, item, "React")
+    row = item.get_by_role("toolbar", name="Message actions").get_by_role("button")
+    expect(row).to_have_count(7)
+    quick = [
+        "React with 👍",
+        "React with ❤️",
+        "React with 😂",
+        "React with 🎉",
+        "React with 😮",
+        "React with 😢",
+    ]
+    assert accessible_names(row) == [*quick, "More emoji"]
+    expect(row.first).to_be_focused()
+    shoot(ann, tmp_path, "react-quick-desktop")
+    row.last.click()
+    picker = ann.get_by_role("dialog", name="React with an emoji")
+    expect(picker).to_be_visible()
+    shoot(ann, tmp_path, "react-picker-desktop")
+    placed_by_the_message(picker, item)
+    picker.get_by_role("searchbox").fill("tada")
+    picker.get_by_role("button", name="party popper").click()
+    expect(picker).to_have_count(0)
+    for page in (ann, bob):
+        chip = message(page, "we shipped it").locator(".reaction")
+        expect(chip).to_have_text("🎉1")
+        expect(chip).to_have_attribute("title", "ann")
+    expect(item.get_by_role("button", name="React", exact=True)).to_be_focused()
+
+    item.get_by_role("button", name="React", exact=True).click()
+    again = item.get_by_role("button", name="React with 🎉")
+    expect(row.first).to_have_accessible_name("React with 🎉")  # the recent one first
+    expect(again).to_have_attribute("aria-pressed", "true")
+    again.click()
+    for page in (ann, bob):
+        expect(message(page, "we shipped it").locator(".reactions")).to_have_count(0)
+
+    act(ann, item, "React")
+    item.get_by_role("button", name="React with 👍").click()
+    expect(message(bob, "we shipped it").locator(".reaction")).to_have_text("👍1")
+    ann.reload()
+    expect_online(ann)
+    act(ann, message(ann, "we shipped it"), "React")
+    expect(row.first).to_have_accessible_name("React with 👍")  # remembered on this browser
+    expect(row.nth(1)).to_have_accessible_name("React with 🎉")
+
+
+def test_reacting_on_a_phone(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """A long press, React, then a quick reaction or "More emoji": the picker is a sheet along the bottom."""
+    open_room(server, "porch")
+    bob = open_as(pages, server, "bob", "porch", viewport=SCREENSHOT_PHONE, has_touch=True, is_mobile=True)
+    say(bob, "sun is out")
+    item = message(bob, "sun is out")
+    item.locator(".text").dispatch_event("touchstart")
+    item.get_by_role("button", name="React", exact=True).click()
+    item.get_by_role("button", name="React with ❤️").click()
+    expect(item.locator(".reaction")).to_have_text("❤️1")
+    item.get_by_role("button", name="React", exact=True).click()
+    shoot(bob, tmp_path, "react-quick-phone")
+    item.get_by_role("button", name="More emoji").click()
+    sheet = bob.get_by_role("dialog", name="React with an emoji")
+    expect(sheet).to_be_focused()  # not the search box: no keyboard over the emoji
+    box = sheet.bounding_box()
+    assert box is not None and box["width"] == SCREENSHOT_PHONE["width"]
+    shoot(bob, tmp_path, "react-picker-phone")
+    sheet.get_by_role("button", name="thumbs up sign").click()
+    expect(item.locator(".reaction")).to_have_text(["❤️1", "👍1"])
+
+
+def test_the_keyboard_reaches_a_messages_actions(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """Tab reaches the newest message, arrows move between messages, each shows its toolbar; Tab goes on
+    to its named buttons; React, a quick reaction, "More emoji" and the picker all work from the keyboard."""
+    open_room(server, "library")
+    ann = open_as(pages, server, "ann", "library")
+    for text in ("first line", "second line", "third line"):
+        say(ann, text)
+    ann.locator("#scroller").focus()
+    ann.keyboard.press("Tab")
+    third = message(ann, "third line")
+    expect(third).to_be_focused()
+    toolbar = ann.get_by_role("toolbar", name="Message actions")
+    expect(third.get_by_role("toolbar")).to_be_visible()
+    expect(toolbar.get_by_role("button")).to_have_count(5)
+    assert accessible_names(toolbar.get_by_role("button")) == [
+        "Reply",
+        "React",
+        "Edit",
+        "Delete",
+        "Copy link",
+    ]
+    ann.keyboard.press("ArrowUp")
+    second = message(ann, "second line")
+    expect(second).to_be_focused()
+    expect(second.get_by_role("toolbar")).to_be_visible()
+    expect(toolbar).to_have_count(1)  # one toolbar, moved
+    shoot(ann, tmp_path, "keyboard-focus-desktop")
+    ann.keyboard.press("Home")
+    expect(message(ann, "first line")).to_be_focused()
+    ann.keyboard.press("ArrowDown")
+    expect(second).to_be_focused()
+
+    ann.keyboard.press("Tab")
+    expect(second.get_by_role("button", name="Reply")).to_be_focused()
+    ann.keyboard.press("Tab")
+    expect(second.get_by_role("button", name="React", exact=True)).to_be_focused()
+    ann.keyboard.press("Enter")
+    expect(second.get_by_role("button", name="React with 👍")).to_be_focused()
+    ann.keyboard.press("Escape")
+    expect(second.get_by_role("button", name="React", exact=True)).to_be_focused()
+    ann.keyboard.press("Enter")
+    ann.keyboard.press("Tab")
+    ann.keyboard.press("Enter")  # ❤️
+    expect(second.locator(".reaction")).to_have_text("❤️1")
+    expect(second.get_by_role("button", name="React", exact=True)).to_be_focused()
+
+    ann.keyboard.press("Enter")
+    for _ in range(6):
+        ann.keyboard.press("Tab")
+    expect(second.get_by_role("button", name="More emoji")).to_be_focused()
+    ann.keyboard.press("Enter")
+    search = ann.get_by_role("dialog", name="React with an emoji").get_by_role("searchbox")
+    expect(search).to_be_focused()
+    search.press_sequentially("tada")
+    ann.keyboard.press("ArrowDown")
+    ann.keyboard.press("Enter")
+    expect(second.locator(".reaction")).to_have_text(["❤️1", "🎉1"])
+    ann.keyboard.press("Escape")
+    expect(second).to_be_focused()
+    # Shift+Tab leaves the list: the list was one stop, not one per message.
+    ann.keyboard.press("Shift+Tab")
+    expect(ann.locator("#scroller")).to_be_focused()
+    ann.keyboard.press("Tab")
+    expect(second).to_be_focused()  # the message last reached, still the list's stop
+
+
+def accessible_names(buttons: Locator) -> list[str]:
+    """What a screen reader calls each of the buttons."""
+    return buttons.evaluate_all("all => all.map((b) => b.getAttribute('aria-label'))")  # type: ignore[no-any-return]
+
+
+def placed_by_the_message(picker: Locator, item: Locator) -> None:
+    """The picker sits just above or below the message's toolbar, their right edges lined up, and
+    leaves the toolbar in view."""
+    panel, bar = picker.bounding_box(), item.get_by_role("toolbar").bounding_box()
+    assert panel is not None and bar is not None
+    assert abs(panel["x"] + panel["width"] - (bar["x"] + bar["width"])) < 2
+    above = abs(panel["y"] + panel["height"] + 6 - bar["y"]) < 2
+    below = abs(bar["y"] + bar["height"] + 6 - panel["y"]) < 2
+    assert above or below, (panel, bar)
 
 
 def test_a_link_and_a_quote_bring_an_old_message_into_view(server: ServerProcess, pages: Pages) -> None:

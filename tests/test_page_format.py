@@ -513,6 +513,30 @@ def test_the_picker_is_a_sheet_on_a_phone(server: ServerProcess, pages: Pages) -
     expect(page.locator("#text")).to_have_value("😀")
 
 
+def test_the_picker_finds_short_names_from_other_chats(server: ServerProcess, pages: Pages) -> None:
+    """ ":tada:" and "+1" find their emoji first, before names that hold the letters; every short
+    name's emoji is one of the picker's."""
+    page = pages.join(server.url, "short-names", "ann")
+    page.locator("#emoji-open").click()
+    search = page.locator(".emoji-picker .emoji-search")
+    search.fill(":tada:")
+    expect(page.locator(".emoji-picker .emoji")).to_have_text(["🎉"])
+    search.fill("+1")
+    expect(page.locator(".emoji-picker .emoji").first).to_have_text("👍")
+    search.fill("heart")
+    expect(page.locator(".emoji-picker .emoji").first).to_have_text("❤️")
+    assert page.locator(".emoji-picker .emoji").count() > 5  # the named hearts follow
+    missing = page.evaluate(
+        """async () => {
+            const {SHORTCODES} = await import("/static/js/emoji_shortcodes.js");
+            const {EMOJI_GROUPS} = await import("/static/js/emoji_data.js");
+            const all = new Set(EMOJI_GROUPS.flatMap((group) => group.emoji.map(([emoji]) => emoji)));
+            return Object.entries(SHORTCODES).filter(([, emoji]) => !all.has(emoji));
+        }"""
+    )
+    assert missing == []
+
+
 # --- screenshots ------------------------------------------------------------------------------
 
 SHOWCASE = [

@@ -2,10 +2,11 @@
 // anchored to the button that opened it (a sheet at the bottom of a phone's
 // screen). Keyboard: the arrows move in the grid, Enter picks, Escape closes
 // and gives the focus back. ``openEmojiPicker(anchor, onPick)`` is all a
-// caller needs (the composer now, reactions later).
+// caller needs (the composer, and reactions: placed by their message).
 
 import {element} from "./dom.js";
 import {EMOJI_GROUPS} from "./emoji_data.js";
+import {SHORTCODES} from "./emoji_shortcodes.js";
 
 const COLUMNS = 8;
 const MAX_FOUND = 160;
@@ -20,8 +21,9 @@ export function closeEmojiPicker() {
   if (current) current.close();
 }
 
-// Opens the picker by ``anchor``; ``onPick(emoji)`` when one is chosen (the picker then closes).
-export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji"} = {}) {
+// Opens the picker by ``anchor`` (or by ``near``, when given); ``onPick(emoji)`` when one is
+// chosen (the picker then closes). The focus goes back to ``anchor`` when it closes.
+export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near = anchor} = {}) {
   closeEmojiPicker();
   const panel = element("div", "emoji-picker");
   panel.setAttribute("role", "dialog");
@@ -42,7 +44,7 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji"} = {}
   showAll();
 
   search.addEventListener("input", () => {
-    const query = search.value.trim().toLowerCase();
+    const query = search.value.trim().toLowerCase().replaceAll(":", ""); // ":tada:" as "tada"
     if (!query) return showAll();
     body.replaceChildren(foundSection(query, pick));
   });
@@ -50,7 +52,7 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji"} = {}
   const outside = (event) => {
     if (!panel.contains(event.target) && !anchor.contains(event.target)) close();
   };
-  const place = () => position(panel, anchor);
+  const place = () => position(panel, near);
 
   function close() {
     if (current === null || current.panel !== panel) return;
@@ -101,11 +103,16 @@ function groupSection(group, index, pick) {
   return section;
 }
 
+// Those with a short name that starts with the query first (the exact one ahead), then those
+// whose name holds it.
 function foundSection(query, pick) {
-  const found = [];
-  for (const group of EMOJI_GROUPS) {
-    for (const entry of group.emoji) if (found.length < MAX_FOUND && entry[1].includes(query)) found.push(entry);
-  }
+  const all = EMOJI_GROUPS.flatMap((group) => group.emoji);
+  const codes = Object.keys(SHORTCODES).filter((code) => code.startsWith(query));
+  codes.sort((a, b) => Number(b === query) - Number(a === query));
+  const coded = new Set(codes.map((code) => SHORTCODES[code]));
+  const byEmoji = new Map(all.map((entry) => [entry[0], entry]));
+  const named = all.filter(([emoji, name]) => !coded.has(emoji) && name.includes(query));
+  const found = [...[...coded].map((emoji) => byEmoji.get(emoji)), ...named].slice(0, MAX_FOUND);
   const section = element("section", "emoji-group");
   const heading = element("h3", "emoji-group-name", found.length ? "Found" : "No emoji by that name");
   heading.id = "emoji-found";

@@ -1,15 +1,18 @@
 // What one can do with a message: reply, react, edit and delete one's own
 // (an administrator deletes any), copy its link. One toolbar serves every
-// message: it moves to the message under the pointer (desktop), or the one
-// long-pressed (phone), so the list holds no buttons per message. Changes
-// go out as frames with refs of their own; their refusals are said here.
+// message: it moves to the message under the pointer (desktop), the one
+// long-pressed (phone), or the one reached with the keyboard, so the list
+// holds no buttons per message. Changes go out as frames with refs of their
+// own; their refusals are said here.
 
 import {sendFrame} from "./connection.js";
 import {element, ui} from "./dom.js";
-import {chooseEmoji, closeEmojiChoice} from "./emoji_choice.js";
-import {currentText, isDeleted, onLongPress} from "./message_state.js";
+import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
+import {wireMessageFocus} from "./message_focus.js";
+import {currentText, hasReacted, isDeleted, onLongPress} from "./message_state.js";
 import {permalink} from "./permalink.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
+import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
 import {session} from "./session.js";
 
@@ -51,7 +54,7 @@ function buttonsFor(item) {
   const buttons = [];
   if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, currentText(item))));
   if (!deleted && session.isAccount) {
-    buttons.push(button("☺", "React", (anchor) => chooseEmoji(anchor, (e) => toggleReaction(idOf(item), e, true))));
+    buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
   if (!deleted && own && session.isAccount) buttons.push(button("✎", "Edit", () => startEditing(item)));
   if (!deleted && session.isAccount && (own || session.account?.admin)) {
@@ -63,11 +66,12 @@ function buttonsFor(item) {
 
 function showToolbar(item) {
   if (toolbar.item === item || item.classList.contains("editing")) return;
-  closeEmojiChoice();
+  if (reactionPickerOpen()) closeEmojiPicker();
   if (!toolbar.node) {
     toolbar.node = element("div", "msg-actions");
     toolbar.node.setAttribute("role", "toolbar");
     toolbar.node.setAttribute("aria-label", "Message actions");
+    toolbar.node.addEventListener("keydown", onToolbarKey);
   }
   toolbar.node.replaceChildren(...buttonsFor(item));
   toolbar.item = item;
@@ -75,9 +79,46 @@ function showToolbar(item) {
 }
 
 function hideToolbar() {
-  closeEmojiChoice();
+  if (reactionPickerOpen()) closeEmojiPicker();
   toolbar.node?.remove();
   toolbar.item = null;
+}
+
+// The toolbar's buttons again, the focus on ``focusName``'s.
+function showButtons(item, focusName) {
+  toolbar.node.replaceChildren(...buttonsFor(item));
+  toolbar.node.querySelector(`[aria-label="${focusName}"]`)?.focus();
+}
+
+// Escape goes back a step: from the quick reactions to the buttons, from the buttons to the message.
+function onToolbarKey(event) {
+  const item = toolbar.item;
+  if (event.key !== "Escape" || !item) return;
+  event.stopPropagation();
+  if (choosingReaction()) showButtons(item, "React");
+  else item.focus();
+}
+
+// --- reacting ---------------------------------------------------------------------------
+
+// The picker opened from the quick row sets its button's aria-expanded while it is open.
+const reactionPickerOpen = () => Boolean(toolbar.node?.querySelector('.quick-reaction[aria-expanded="true"]'));
+
+// The quick row stays when the pointer slips out of the list.
+const choosingReaction = () => Boolean(toolbar.node?.querySelector(".quick-reaction"));
+
+// The toolbar turns into a row of quick reactions and a button for any other emoji.
+function showQuickReactions(item) {
+  const react = (emoji) => {
+    toggleReaction(idOf(item), emoji, !hasReacted(item, emoji));
+    rememberReaction(emoji);
+    showButtons(item, "React");
+  };
+  // Placed by the toolbar, which sits on the message: the picker leaves both in view.
+  const more = (anchor) => openEmojiPicker(anchor, react, {label: "React with an emoji", near: toolbar.node});
+  const row = quickReactionButtons({pick: react, more, pressed: (emoji) => hasReacted(item, emoji)});
+  toolbar.node.replaceChildren(...row);
+  row[0].focus();
 }
 
 // --- edit, delete, copy -----------------------------------------------------------------
@@ -170,10 +211,13 @@ export function onChangeRefused(frame, say) {
 export function wireMessageActions() {
   ui.list.addEventListener("mouseover", (event) => {
     const item = event.target.closest?.(".msg");
-    if (item) showToolbar(item);
+    if (item && !reactionPickerOpen()) showToolbar(item);
   });
   ui.list.addEventListener("mouseleave", () => {
-    if (!document.querySelector(".emoji-choice")) hideToolbar();
+    if (!choosingReaction()) hideToolbar();
+  });
+  wireMessageFocus(showToolbar, () => {
+    if (!reactionPickerOpen() && !toolbar.item?.matches(":hover")) hideToolbar();
   });
   onLongPress(ui.list, () => {
     const item = document.querySelector("#messages .msg:active, #messages .msg.touched");

@@ -30,6 +30,12 @@ export function configureState(given) {
 export const currentText = (item) => textOf.get(item) || "";
 export const isDeleted = (item) => item.classList.contains("deleted");
 
+// Whether the person's own reaction ``emoji`` is on the message.
+export function hasReacted(item, emoji) {
+  const nicks = reactionsOf.get(item)?.get(emoji) || [];
+  return session.myNick !== "" && nicks.includes(session.myNick);
+}
+
 function shortQuote(text) {
   const chars = [...text];
   return chars.length <= QUOTE_CHARS ? text : chars.slice(0, QUOTE_CHARS - 1).join("") + "…";
@@ -112,7 +118,7 @@ function renderReactions(item) {
 }
 
 function chip(item, emoji, nicks) {
-  const mine = session.myNick !== "" && nicks.includes(session.myNick);
+  const mine = hasReacted(item, emoji);
   const button = element("button", "reaction");
   button.type = "button";
   button.append(element("span", "reaction-emoji", emoji), element("span", "count", String(nicks.length)));

@@ -16,6 +16,7 @@ onNewNames(reformatMentions);
 
 export function messageItem(frame, own) {
   const item = element("li", "msg");
+  item.tabIndex = -1; // reached with the arrow keys (static/js/message_focus.js)
   item.dataset.id = String(frame.id);
   item.dataset.nick = nickKey(frame.nick);
   item.dataset.ts = String(frame.ts);
