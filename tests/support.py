@@ -148,7 +148,7 @@ class ServerProcess:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws"
 
-    def start(self, timeout: float = 15.0) -> ServerProcess:
+    def start(self, timeout: float = 40.0) -> ServerProcess:
         """Start the server and wait until /healthz answers 200."""
         command = [str(self.python), "-m", "chatroom", "--port", str(self.port), "--db", self.db]
         if "--new-rooms-per-minute" not in self.extra:
