@@ -28,7 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
-from . import pg_schema
+from . import pg_schema, pg_search
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
@@ -36,6 +36,7 @@ from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Outcome, Pending, import_batch, storable, store_batch
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_writer import BatchQueue, WriterConnection
+from .search_base import SearchQuery
 
 log = logging.getLogger("chatroom.store")
 
@@ -296,6 +297,10 @@ class PostgresStore(ExportReads):
         return await self._run(
             lambda conn: read_messages(conn, room, low, high, limit, newest), "cannot read the store"
         )
+
+    async def search(self, query: SearchQuery) -> list[StoredMessage]:
+        """Messages matching the query, newest first (search_base.py)."""
+        return await self._run(lambda conn: pg_search.search(conn, query), "cannot search the store")
 
     async def changes(
         self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
