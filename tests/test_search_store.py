@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 from chatroom.backend import StoredMessage
 from chatroom.events import DELETE, EDIT
+from chatroom.names import room_key
 from chatroom.search_text import parse_query
+from chatroom.store import migrations
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.postgres import PostgresStore
 from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery
 from chatroom.store.sqlite import SQLiteStore
 
+from .pg_server import PostgresServer
 from .stores import StoreFactory
 
 ANN = 1
@@ -185,7 +192,7 @@ def test_long_hostile_query_answers_quickly(store_factory: StoreFactory) -> None
     run(store_factory(), scenario)
 
 
-def test_short_queries_look_through_recent_messages_only(tmp_path: object) -> None:
+def test_short_queries_look_through_recent_messages_only() -> None:
     """A one-character query finds a match among the latest messages, not one older than the scan."""
 
     async def scenario(store: Store) -> None:
@@ -198,3 +205,54 @@ def test_short_queries_look_through_recent_messages_only(tmp_path: object) -> No
         assert await found(store, "ancient") == ["ancient 鳥"]
 
     run(SQLiteStore(":memory:"), scenario)
+
+
+VERSION_8_MESSAGES = [
+    (
+        "INSERT INTO messages (room, id, nick, message, ts, bot, guest, deleted)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+    for row in [
+        ("lobby", 1, "ann", "Ancienne Réunion", NEW_YEAR, 0, 0, 0),
+        ("lobby", 2, "ann", "", NEW_YEAR + 1, 0, 0, 1),
+        ("lobby", 3, "bob", "旧的聊天室", NEW_YEAR + 2, 0, 0, 0),
+    ]
+] + [("INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)", ("lobby", 3, room_key("lobby")))]
+
+
+async def check_version_8_indexed(store: Store) -> None:
+    """The messages stored before search came are found; the deleted one is not."""
+    assert await found(store, "reunion") == ["Ancienne Réunion"]
+    assert await found(store, "聊天室") == ["旧的聊天室"]
+    await post(store, "nouvelle réunion")
+    assert await found(store, "REUNION") == ["nouvelle réunion", "Ancienne Réunion"]
+
+
+def test_a_version_8_sqlite_file_is_indexed_at_migration(tmp_path: Path) -> None:
+    """A SQLite file of schema step 8 opens with its messages searchable."""
+    path = tmp_path / "v8.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        for step in migrations.STEPS[:8]:
+            for statement in step.sqlite:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '8')")
+        for statement, row in VERSION_8_MESSAGES:
+            conn.execute(statement, row)
+    run(SQLiteStore(str(path)), check_version_8_indexed)
+
+
+def test_a_version_8_postgres_schema_is_indexed_at_migration(postgres_server: PostgresServer) -> None:
+    """A PostgreSQL schema of step 8 opens with its messages searchable (pg_trgm created as needed)."""
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        for step in migrations.STEPS[:8]:
+            for statement in step.postgres:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '8')")
+        for statement, row in VERSION_8_MESSAGES:
+            values = row if len(row) == 3 else (*row[:5], *(bool(flag) for flag in row[5:]))
+            conn.execute(statement.replace("?", "%s"), values)
+    run(PostgresStore(url), check_version_8_indexed)
