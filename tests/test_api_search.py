@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -12,8 +13,8 @@ from chatroom import protocol
 from tests.rooms_case import RoomsCase
 
 
-class SearchApiTest(RoomsCase):
-    """ann, bob and carl search the rooms they may read."""
+class SearchCase(RoomsCase):
+    """ann, bob and carl, and how they search."""
 
     async def people(self) -> None:
         for name in ("ann", "bob", "carl"):
@@ -31,6 +32,10 @@ class SearchApiTest(RoomsCase):
         status, body = await self.search(who, **params)
         assert status == 200, body
         return ["".join(part["text"] for part in r["snippet"]) for r in body["results"]]
+
+
+class SearchApiTest(SearchCase):
+    """ann, bob and carl search the rooms they may read."""
 
     @gen_test(timeout=30)
     async def test_a_result_says_where_who_when_and_marks_the_words(self) -> None:
@@ -194,3 +199,23 @@ class SearchApiTest(RoomsCase):
         await self.say("town", "ann", "public words")
         status, _, raw = await self.api("GET", "/api/search?q=public")
         assert status == 401 and b"public words" not in raw
+
+
+class GuestSearchTest(SearchCase):
+    """With guests let in, nobody signed in searches the open rooms alone."""
+
+    settings = replace(SearchCase.settings, guests=True)
+
+    @gen_test(timeout=30)
+    async def test_a_guest_searches_open_rooms_only(self) -> None:
+        """A guest finds an open room's words, never a closed room's, even naming it."""
+        await self.people()
+        await self.create("ann", "town", "open")
+        await self.create("ann", "plans", members=["bob"])
+        await self.say("town", "ann", "shared words")
+        await self.say("plans", "ann", "shared secrets")
+        status, body, raw = await self.api("GET", "/api/search?q=shared")
+        assert status == 200 and [r["room"] for r in body["results"]] == ["town"]
+        assert b"secrets" not in raw
+        status, body, raw = await self.api("GET", "/api/search?q=shared&room=plans")
+        assert (status, body["error"]) == (404, protocol.NOT_FOUND) and b"secrets" not in raw
