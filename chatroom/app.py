@@ -23,6 +23,7 @@ from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_rooms import MessagesHandler
+from .api_search import SearchHandler
 from .api_settings import SettingsHandler
 from .api_unread import NotifyHandler, ReadHandler
 from .backend import Backend
@@ -161,6 +162,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/search", SearchHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),
             (r"/api/session", SessionHandler, accounts),

@@ -27,6 +27,7 @@ from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
 from .store.accounts_base import AccountStore
 from .store.change_rules import Changed, ChangeRequest
+from .store.search_base import SearchQuery
 
 
 class BackendError(Exception):
@@ -128,6 +129,10 @@ class Backend(Protocol):
 
         With ``newest`` the most recent such messages, else the oldest.
         """
+        ...
+
+    async def search(self, query: SearchQuery) -> list[StoredMessage]:
+        """Messages of ``query.rooms`` holding the query's terms, newest first (store/search_base.py)."""
         ...
 
     async def last_id(self, room: str) -> int:

@@ -34,6 +34,7 @@ from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.change_rules import Changed, ChangeRequest
+from .store.search_base import SearchQuery
 from .store.sqlite import SQLiteStore
 
 log = logging.getLogger("chatroom.service")
@@ -211,6 +212,10 @@ class ChatService:
         return await self._store_call(
             self.store.history(room, after=after, before=before, limit=limit, newest=newest)
         )
+
+    async def search(self, query: SearchQuery) -> list[StoredMessage]:
+        """Messages of ``query.rooms`` holding the query's terms, newest first."""
+        return await self._store_call(self.store.search(query))
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest message."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from urllib.parse import quote
 
 import pytest
 from tornado.testing import gen_test
@@ -114,6 +115,21 @@ class OutsiderTest(RoomsCase):
         _, dm, raw = await self.api("POST", "/api/direct", "carl", {"members": ["ann", "bob"]})
         assert dm["room"] not in rooms
         self.assert_clean(raw, *rooms)
+
+    @gen_test(timeout=30)
+    async def test_search_finds_nothing_of_the_rooms(self) -> None:
+        """Searching for the rooms' words, everywhere or in the room, finds them for members alone."""
+        rooms = await self.setUpRooms()
+        queries = [SECRET, EDITED, "launch", "7f", '"code-7f3a91"', SECRET[:2]]
+        for room in rooms:
+            for who in ("carl", "root"):
+                for q in queries:
+                    for extra in ("", f"&room={room}", "&from=ann", "&after=2000-01-01&limit=100"):
+                        status, _, raw = await self.api("GET", f"/api/search?q={quote(q)}{extra}", who)
+                        assert status in (200, 404), (q, extra)
+                        self.assert_clean(raw, room)
+            status, body, _ = await self.api("GET", f"/api/search?q={quote(SECRET)}&room={room}", "bob")
+            assert status == 200 and [r["room"] for r in body["results"]] == [room]
 
     @gen_test(timeout=30)
     async def test_an_administrator_sees_a_closed_rooms_members_not_its_words(self) -> None:

@@ -20,6 +20,9 @@ of them to it, on SQLite and on PostgreSQL):
   the message and of every edit of it, in the same transaction. ``history``
   answers messages in their current state; ``changes`` the changes in id
   order; a reply to no message of the room is refused (change_rules.py).
+- ``search`` finds messages by their text through the database's own trigram
+  index, which every store, edit, deletion and import keeps in step in the
+  same transaction (search_base.py).
 - A store never imports the web layer and never delivers anything: the caller
   publishes what was stored.
 """
@@ -35,6 +38,7 @@ from ..backend import StoredMessage
 from ..events import StoredChange
 from .accounts_base import AccountStore
 from .change_rules import Changed, ChangeRequest
+from .search_base import SearchQuery
 
 
 class StoreError(Exception):
@@ -185,6 +189,11 @@ class Store(Protocol):
 
         With ``newest`` the most recent such messages, else the oldest.
         """
+        ...
+
+    async def search(self, query: SearchQuery) -> list[StoredMessage]:
+        """Up to ``query.limit`` messages of ``query.rooms``, not deleted, in their current state,
+        holding every term of the query, newest first (search_base.py: order, cursor, short terms)."""
         ...
 
     async def last_id(self, room: str) -> int:

@@ -25,9 +25,11 @@ from psycopg.rows import TupleRow
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..events import ReplyQuote, StoredChange
 from ..names import room_key
+from ..search_text import fold
 from .base import Appended, StoreError, encodable
 from .change_rules import Changed, ChangeRefusedError, reply_refusal
 from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
+from .pg_search import index_messages
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -54,20 +56,22 @@ _STORE = """
 WITH batch AS (
   SELECT * FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[],
-    %s::bigint[], %s::bigint[]
-  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, n)
+    %s::bigint[], %s::bigint[], %s::text[]
+  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, folded, n)
 ), earlier AS (
   SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
-    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.n
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.folded, b.n
   FROM batch b JOIN rooms r ON r.room = b.room
   WHERE b.n NOT IN (SELECT n FROM earlier)
 ), stored AS (
   INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to)
   SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to FROM fresh
+), indexed AS (
+  INSERT INTO search_rows (room, id, folded) SELECT room, id, folded FROM fresh
 ), counted AS (
   UPDATE rooms SET last_id = top.last_id
   FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top
@@ -210,7 +214,10 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
 
 async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncCursor[TupleRow]:
     columns = zip(
-        *((p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest, p.account_id, p.reply_to) for p in firsts),
+        *(
+            (p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest, p.account_id, p.reply_to, fold(p.text))
+            for p in firsts
+        ),
         strict=True,
     )
     return await conn.execute(_STORE, [*(list(column) for column in columns), DEDUPE_WINDOW_MS])
@@ -291,5 +298,8 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                         m.deleted,
                     )
                 )
+    await index_messages(
+        conn, [(m.room, m.id, m.text) for m in batch if isinstance(m, StoredMessage) and not m.deleted]
+    )
     await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))

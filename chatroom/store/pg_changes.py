@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
+from ..search_text import fold
 from .change_rules import Changed, ChangeRequest, TargetState, decide
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -26,6 +27,7 @@ from .message_rows import (
     message_from_row,
     with_reactions,
 )
+from .search_base import drop_sql, edit_sql
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -93,12 +95,14 @@ async def _apply_to_target(conn: Connection, room: str, request: ChangeRequest, 
             "UPDATE messages SET message = %s, edited = %s WHERE room = %s AND id = %s",
             (request.text, change.ts, *key),
         )
+        await conn.execute(edit_sql("%s"), (fold(request.text), *key))
     elif request.kind == DELETE:
         await conn.execute(
             "UPDATE messages SET message = '', deleted = TRUE WHERE room = %s AND id = %s", key
         )
         await conn.execute("UPDATE changes SET text = '' WHERE room = %s AND target = %s", key)
         await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
+        await conn.execute(drop_sql("%s"), key)
     elif request.on:
         await conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"

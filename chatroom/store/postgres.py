@@ -28,7 +28,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
-from . import pg_schema
+from . import pg_schema, pg_search
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
@@ -36,8 +36,10 @@ from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Outcome, Pending, import_batch, storable, store_batch
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_writer import BatchQueue, WriterConnection
+from .search_base import SearchQuery
 
 log = logging.getLogger("chatroom.store")
+_READING = "cannot read the store"
 
 T = TypeVar("T")
 
@@ -291,24 +293,23 @@ class PostgresStore(ExportReads):
         newest: bool = True,
     ) -> list[StoredMessage]:
         """Up to ``limit`` messages with after < id < before, in their current state, oldest first."""
-        low = after if after is not None else 0
-        high = before if before is not None else 2**62
-        return await self._run(
-            lambda conn: read_messages(conn, room, low, high, limit, newest), "cannot read the store"
-        )
+        low, high = after or 0, 2**62 if before is None else before
+        return await self._run(lambda conn: read_messages(conn, room, low, high, limit, newest), _READING)
+
+    async def search(self, query: SearchQuery) -> list[StoredMessage]:
+        """Messages matching the query, newest first (search_base.py)."""
+        return await self._run(lambda conn: pg_search.search(conn, query), "cannot search the store")
 
     async def changes(
         self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
     ) -> list[StoredChange]:
         """Up to ``limit`` changes with after < id < before, oldest first (newest: the latest)."""
-        return await self._run(
-            lambda conn: read_changes(conn, room, after, 2**62 if before is None else before, limit, newest),
-            "cannot read the store",
-        )
+        high = 2**62 if before is None else before
+        return await self._run(lambda conn: read_changes(conn, room, after, high, limit, newest), _READING)
 
     async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
         """The first ``limit`` messages and changes with id > ``after``, in id order."""
-        return await self._run(lambda conn: read_sequence(conn, room, after, limit), "cannot read the store")
+        return await self._run(lambda conn: read_sequence(conn, room, after, limit), _READING)
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""

@@ -29,11 +29,13 @@ from typing import Any, TypeVar
 
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
+from . import sqlite_search
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
+from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_sql import PendingChange, PendingMessage
@@ -291,6 +293,10 @@ class SQLiteStore(ExportReads):
     async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
         """The first ``limit`` messages and changes with id > ``after``, in id order."""
         return await self._read(lambda conn: read_sequence(conn, room, after, limit))
+
+    async def search(self, query: SearchQuery) -> list[StoredMessage]:
+        """Messages matching the query, newest first (search_base.py)."""
+        return await self._read(lambda conn: sqlite_search.search(conn, query))
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""

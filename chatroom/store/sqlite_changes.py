@@ -23,6 +23,7 @@ from .message_rows import (
     reactions_sql,
     with_reactions,
 )
+from .sqlite_search import reindex, unindex
 
 # At most this many ids in one IN (...): SQLite's variable limit is far above.
 _CHUNK = 500
@@ -79,10 +80,12 @@ def apply_change(
         conn.execute(
             "UPDATE messages SET message = ?, edited = ? WHERE room = ? AND id = ?", (request.text, ts, *key)
         )
+        reindex(conn, room, request.target, request.text)
     elif request.kind == DELETE:
         conn.execute("UPDATE messages SET message = '', deleted = 1 WHERE room = ? AND id = ?", key)
         conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
         conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
+        unindex(conn, room, request.target)
     elif request.on:
         conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id) VALUES (?, ?, ?, ?, ?, ?)",

@@ -20,6 +20,7 @@ from . import migrations
 from .base import Appended, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .sqlite_changes import apply_change, import_changes, reply_quote
+from .sqlite_search import index_messages
 
 PROBE_BYTES = 256 * 1024
 COLUMNS = "id, nick, message, ts, bot, guest"
@@ -199,6 +200,7 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
             for m in messages
         ],
     )
+    index_messages(conn, [(m.room, m.id, m.text) for m in messages if not m.deleted])
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"
         " ON CONFLICT (room) DO UPDATE SET last_id = excluded.last_id",

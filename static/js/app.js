@@ -16,6 +16,7 @@ import {explain} from "./refusals.js";
 import {FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
 import {wireRoomDialogs} from "./room_dialogs.js";
 import {wireSettings} from "./room_settings.js";
+import {wireSearch} from "./search.js";
 import {
   currentEntry,
   onRoomFrame,
@@ -133,6 +134,7 @@ function wirePage() {
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();
+  wireSearch();
   wireSettings(currentEntry);
   wireAdministration();
 }

@@ -23,6 +23,7 @@ from . import (
     v006_changes,
     v007_read_positions,
     v008_push,
+    v009_search,
 )
 from .step import Cursor, Step
 
@@ -35,6 +36,7 @@ STEPS: tuple[Step, ...] = (
     v006_changes.STEP,
     v007_read_positions.STEP,
     v008_push.STEP,
+    v009_search.STEP,
 )
 LATEST = STEPS[-1].version
 

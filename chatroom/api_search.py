@@ -1,0 +1,147 @@
+"""Full-text search over HTTP: ``GET /api/search?q=&room=&from=&after=&before=&cursor=&limit=``.
+
+It answers messages of the rooms the asker may read right now (access.py):
+the store is asked about those rooms only, and every result's room is asked
+about again before it is answered. Guests, where they are let in, search the
+open rooms they read. The query is plain words and "quoted phrases"
+(search_text.py); the filters are parameters of their own, never syntax in
+``q``. Results come newest first, each with a snippet as [{text, hit}]
+parts, never markup; ``next`` is the cursor of the following page.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from . import protocol
+from .api import ApiError, JsonHandler, room_not_found
+from .events import StoredMessage
+from .search_text import QueryError, Terms, parse_query, snippet
+from .store.search_base import MAX_RESULTS, SearchCursor, SearchQuery
+
+DEFAULT_RESULTS = 20
+# Rooms listed per call while gathering the readable ones, and at most in all.
+ROOM_PAGE = 500
+MAX_ROOMS = 10_000
+MAX_TIME_CHARS = 40
+
+
+def bad_request(message: str) -> ApiError:
+    """A 400 ``bad_request`` saying what is wrong."""
+    return ApiError(400, protocol.BAD_REQUEST, message)
+
+
+def encode_cursor(message: StoredMessage) -> str:
+    """The cursor of the page after ``message``: opaque to clients."""
+    return base64.urlsafe_b64encode(orjson.dumps([message.ts, message.room, message.id])).decode()
+
+
+def decode_cursor(raw: str) -> SearchCursor:
+    """A cursor given back by a client; 400 when it is not one this server gave."""
+    try:
+        ts, room, msg_id = orjson.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
+    except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
+        raise bad_request("cursor is not one a search answered") from None
+    if not (isinstance(ts, int) and isinstance(room, str) and isinstance(msg_id, int)):
+        raise bad_request("cursor is not one a search answered")
+    return SearchCursor(ts, room, msg_id)
+
+
+def parse_time(name: str, raw: str) -> int:
+    """An ISO 8601 date or date-time (UTC unless it says otherwise) in milliseconds; 400 otherwise."""
+    try:
+        if len(raw) > MAX_TIME_CHARS:
+            raise ValueError(raw)
+        moment = datetime.fromisoformat(raw)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return int(moment.timestamp() * 1000)
+    except (ValueError, OverflowError):
+        raise bad_request(
+            f"{name} must be a date (2026-12-01) or a date and time (2026-12-01T09:30Z)"
+        ) from None
+
+
+def result(message: StoredMessage, terms: Terms) -> dict[str, Any]:
+    """One result: where and by whom, when, and the snippet's parts."""
+    found: dict[str, Any] = {"room": message.room, "id": message.id, "nick": message.nick, "ts": message.ts}
+    found.update({mark: True for mark, marked in (("bot", message.bot), ("guest", message.guest)) if marked})
+    if message.edited is not None:
+        found["edited"] = message.edited
+    found["snippet"] = [{"text": text, "hit": hit} for text, hit in snippet(message.text, terms)]
+    return found
+
+
+class SearchHandler(JsonHandler):
+    """``GET /api/search``: a page of messages the asker may read that hold the query's words."""
+
+    async def get(self) -> None:
+        query = await self._query()
+        found = await self.unavailable_if_failing(self.backend.search(query))
+        shown = [message for message in found if await self._still_readable(message)]
+        self.send_json(
+            {
+                "results": [result(message, query.terms) for message in shown],
+                "next": encode_cursor(found[-1]) if len(found) == query.limit else None,
+            }
+        )
+
+    async def _query(self) -> SearchQuery:
+        """The search asked for, its filters checked; 400 for a bad one, 404 for an unreadable room."""
+        try:
+            terms = parse_query(self.get_argument("q", ""))
+        except QueryError as error:
+            raise bad_request(str(error)) from None
+        limit = self.int_argument("limit")
+        limit = DEFAULT_RESULTS if limit is None else limit
+        if not 1 <= limit <= MAX_RESULTS:
+            raise bad_request(f"limit must be from 1 to {MAX_RESULTS}")
+        author = self.get_argument("from", None)
+        if author is not None and not 1 <= len(author) <= protocol.MAX_NICK_LENGTH:
+            raise bad_request(f"from must be a name of 1 to {protocol.MAX_NICK_LENGTH} characters")
+        since, until = (self._time(name) for name in ("after", "before"))
+        raw_cursor = self.get_argument("cursor", None)
+        return SearchQuery(
+            terms,
+            await self._rooms(),
+            author,
+            since,
+            until,
+            None if raw_cursor is None else decode_cursor(raw_cursor),
+            limit,
+        )
+
+    def _time(self, name: str) -> int | None:
+        raw = self.get_argument(name, None)
+        return None if raw is None else parse_time(name, raw)
+
+    async def _rooms(self) -> tuple[str, ...]:
+        """The room asked for, if the asker may read it (else 404), or every room the asker may read."""
+        raw = self.get_argument("room", None)
+        if raw is not None:
+            room = self.room_argument(raw)
+            if await self.unavailable_if_failing(self.access.readable(self.who, room)) is None:
+                raise room_not_found()
+            return (room,)
+        rooms: list[str] = []
+        while len(rooms) < MAX_ROOMS:
+            after = rooms[-1] if rooms else ""
+            page = await self.unavailable_if_failing(
+                self.access.visible_rooms(self.who, after=after, limit=ROOM_PAGE)
+            )
+            rooms += [record.room for record in page]
+            if len(page) < ROOM_PAGE:
+                break
+        return tuple(rooms)
+
+    async def _still_readable(self, message: StoredMessage) -> bool:
+        """Whether the asker may read the result's room now: asked again for every result."""
+        if message.deleted:
+            return False
+        readable = await self.unavailable_if_failing(self.access.readable(self.who, message.room))
+        return readable is not None

@@ -1,0 +1,98 @@
+"""Full-text search's contract and the SQL both dialects share (no I/O).
+
+Each store keeps a folded copy (search_text.fold) of every message that is
+not deleted, a row of ``search_rows``, in a trigram index of its own engine:
+an FTS5 table with the trigram tokenizer on SQLite (kept in step by
+triggers), a pg_trgm GIN index on PostgreSQL. Storing, editing, deleting and
+importing a message update that copy in the same transaction. A search
+answers messages, in their current state, that hold every term as a
+substring of their folded text, newest first: by time, then room, then id
+(descending), which is also the order of the cursor.
+
+The caller says which rooms may be searched: a store knows nothing of
+access. A query of only one- and two-character terms (which a trigram
+index cannot serve) looks through the SCAN_RECENT most recent messages
+matching the filters, and finds nothing older.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..search_text import Terms, fold
+
+SCAN_RECENT = 5000
+MAX_RESULTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class SearchCursor:
+    """Where a page ended: the next page holds messages before this one in search order."""
+
+    ts: int
+    room: str
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    """A search: its terms, the rooms it may look in, its filters, and the page wanted."""
+
+    terms: Terms
+    rooms: tuple[str, ...]
+    # The author's name exactly as the message shows it.
+    author: str | None = None
+    # Times in milliseconds: since is inclusive, until exclusive.
+    since: int | None = None
+    until: int | None = None
+    cursor: SearchCursor | None = None
+    limit: int = 20
+
+
+def add_sql(mark: str) -> str:
+    """Index a message: parameters (room, id, folded text) from index_rows."""
+    return f"INSERT INTO search_rows (room, id, folded) VALUES ({mark}, {mark}, {mark})"
+
+
+def edit_sql(mark: str) -> str:
+    """A message's new text: parameters (folded text, room, id)."""
+    return f"UPDATE search_rows SET folded = {mark} WHERE room = {mark} AND id = {mark}"
+
+
+def drop_sql(mark: str) -> str:
+    """A deleted message leaves the index: parameters (room, id)."""
+    return f"DELETE FROM search_rows WHERE room = {mark} AND id = {mark}"
+
+
+def index_rows(messages: Iterable[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
+    """Rows of search_rows for messages given as (room, id, text)."""
+    return [(room, msg_id, fold(text)) for room, msg_id, text in messages]
+
+
+def filter_sql(query: SearchQuery, mark: str, not_deleted: str) -> tuple[str, list[object]]:
+    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times, cursor."""
+    rooms = ", ".join([mark] * len(query.rooms))
+    clauses = [not_deleted, f"m.room IN ({rooms})"]
+    params: list[object] = list(query.rooms)
+    if query.author is not None:
+        clauses.append(f"m.nick = {mark}")
+        params.append(query.author)
+    if query.since is not None:
+        clauses.append(f"m.ts >= {mark}")
+        params.append(query.since)
+    if query.until is not None:
+        clauses.append(f"m.ts < {mark}")
+        params.append(query.until)
+    return " AND ".join(clauses), params
+
+
+def cursor_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]]:
+    """The condition that keeps messages after the cursor in search order (TRUE without one)."""
+    if query.cursor is None:
+        return "1 = 1", []
+    cursor = query.cursor
+    return f"(m.ts, m.room, m.id) < ({mark}, {mark}, {mark})", [cursor.ts, cursor.room, cursor.id]
+
+
+ORDER = "ORDER BY m.ts DESC, m.room DESC, m.id DESC"

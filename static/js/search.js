@@ -1,0 +1,72 @@
+// Searching messages: the search dialog, GET /api/search, and results as
+// links that open the room at the message (a permalink, ``?room=R#m-ID``).
+// Snippets are built from text nodes and <mark> elements: never markup.
+
+import {apiCall, failure} from "./api.js";
+import {element, nickElement, timeElement} from "./dom.js";
+import {jumpTo} from "./permalink.js";
+import {roomUrl} from "./rooms.js";
+import {session} from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+const state = {params: null, next: null};
+
+function snippetElement(parts) {
+  const text = element("span", "search-snippet");
+  for (const part of parts) {
+    text.append(part.hit ? element("mark", "", part.text) : document.createTextNode(part.text));
+  }
+  return text;
+}
+
+function resultItem(found) {
+  const link = element("a", "search-result");
+  link.href = `${roomUrl(found.room)}#m-${found.id}`;
+  const where = element("span", "search-where");
+  where.append(element("bdi", "search-room", `#${found.room}`), nickElement(found.nick), timeElement(found.ts));
+  link.append(where, snippetElement(found.snippet));
+  link.addEventListener("click", (event) => {
+    if (found.room !== session.room) return; // another room: the link opens it there
+    event.preventDefault();
+    $("search-dialog").close();
+    history.replaceState(null, "", link.href);
+    jumpTo(found.id);
+  });
+  const item = element("li");
+  item.append(link);
+  return item;
+}
+
+async function fetchPage(append) {
+  const params = new URLSearchParams(state.params);
+  if (append && state.next) params.set("cursor", state.next);
+  const answer = await apiCall("GET", `/api/search?${params}`);
+  const list = $("search-results");
+  if (!append) list.replaceChildren();
+  $("search-error").textContent = answer.ok ? "" : failure(answer);
+  $("search-note").textContent = "";
+  if (!answer.ok) return void ($("search-more").hidden = true);
+  for (const found of answer.body.results) list.append(resultItem(found));
+  if (!append && answer.body.results.length === 0) $("search-note").textContent = "No message holds those words.";
+  state.next = answer.body.next;
+  $("search-more").hidden = !state.next;
+}
+
+export function wireSearch() {
+  const dialog = $("search-dialog");
+  $("search-open").addEventListener("click", () => {
+    dialog.showModal();
+    $("search-q").select();
+  });
+  for (const button of dialog.querySelectorAll("[data-close]")) {
+    button.addEventListener("click", () => dialog.close());
+  }
+  $("search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = $("search-q").value.trim();
+    if (!q) return void $("search-q").focus();
+    state.params = {q, ...($("search-here").checked ? {room: session.room} : {})};
+    fetchPage(false);
+  });
+  $("search-more").addEventListener("click", () => fetchPage(true));
+}

@@ -1,0 +1,110 @@
+"""Searching messages on the page (static/js/search.js) in Debian's Chromium.
+
+People sign in with tokens on a real ``python -m chatroom`` without guests:
+the search dialog finds messages with their words marked, and a result opens
+its room at the message, in the same room or another.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess, call_api
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
+from tests.test_page_rooms import open_as
+
+browser = test_page.browser
+pages = test_page.pages
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("search-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def open_new_room(pages: Pages, server: ServerProcess, name: str, room: str) -> Page:
+    """An open room that ``name`` makes over the API, then opens on the page."""
+    token = f"Bearer {token_for(name)}"
+    status, body = call_api(server, "POST", "/api/rooms", {"room": room, "kind": "open"}, token)
+    assert status == 201, body
+    return open_as(pages, server, name, room=room)
+
+
+def search(page: Page, words: str, here: bool = False) -> None:
+    """Open the search dialog and search for ``words``."""
+    page.get_by_role("button", name="Search messages").click()
+    dialog = page.get_by_role("dialog", name="Search messages")
+    dialog.get_by_label("Words to find").fill(words)
+    dialog.get_by_label("Only this room").set_checked(here)
+    dialog.get_by_role("button", name="Search", exact=True).click()
+
+
+def test_a_result_marks_the_words_and_opens_its_message(server: ServerProcess, pages: Pages) -> None:
+    """Results show room, author and the words marked (as text); clicking one shows the message."""
+    ann = open_new_room(pages, server, "ann", "garden")
+    say(ann, "The <b>Café</b> opens at nine")
+    for n in range(30):
+        say(ann, f"filler {n}")
+    search(ann, "cafe")
+    result = ann.locator(".search-result")
+    expect(result).to_have_count(1)
+    expect(result.locator(".search-room")).to_have_text("#garden")
+    expect(result.locator("mark")).to_have_text(["Café"])
+    expect(result.locator(".search-snippet")).to_have_text("The <b>Café</b> opens at nine")
+    result.click()
+    expect(ann.get_by_role("dialog", name="Search messages")).to_be_hidden()
+    expect(ann.locator(".msg.highlight")).to_contain_text("The <b>Café</b> opens at nine")
+
+
+def test_a_result_in_another_room_opens_that_room_at_it(server: ServerProcess, pages: Pages) -> None:
+    """A result of another room loads that room, scrolled to the message and highlighted."""
+    bob = open_new_room(pages, server, "bob", "orchard")
+    say(bob, "apples are ripe 聊天室")
+    bob = open_as(pages, server, "bob", room="lobby")
+    search(bob, "聊天室")
+    expect(bob.locator(".search-result .search-room")).to_have_text(["#orchard"])
+    bob.locator(".search-result").click()
+    expect(bob).to_have_url(f"{server.url}/?room=orchard#m-1")
+    expect(bob.locator(".msg.highlight")).to_contain_text("apples are ripe")
+
+
+def test_only_this_room_and_nothing_found(server: ServerProcess, pages: Pages) -> None:
+    """'Only this room' keeps other rooms out; a search with no result says so."""
+    cy = open_new_room(pages, server, "cy", "shed")
+    say(cy, "spade and rake")
+    cy = open_new_room(pages, server, "cy", "porch")
+    search(cy, "spade", here=True)
+    expect(cy.locator("#search-note")).to_have_text("No message holds those words.")
+    expect(cy.locator(".search-result")).to_have_count(0)
+    cy.get_by_label("Only this room").uncheck()
+    cy.get_by_role("button", name="Search", exact=True).click()
+    expect(cy.locator(".search-result")).to_have_count(1)
+
+
+def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """The search dialog with results, desktop and phone, light and dark."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    dee = open_new_room(pages, server, "dee", "kitchen")
+    for text in (
+        "Recipe: crème brûlée for Friday",
+        "Who brings the crème fraîche?",
+        "使用 responder 实现多人在线聊天室",
+    ):
+        say(dee, text)
+    for scheme in ("light", "dark"):
+        for name, viewport in (("desktop", None), ("phone", SCREENSHOT_PHONE)):
+            options = {"color_scheme": scheme, **({"viewport": viewport} if viewport else {})}
+            page = open_as(pages, server, "dee", room="kitchen", **options)
+            search(page, "creme")
+            expect(page.locator(".search-result")).to_have_count(2)
+            page.screenshot(path=str(out / f"screenshot-search-{name}-{scheme}.png"))

@@ -1,0 +1,258 @@
+"""Full-text search in the store, held against SQLite and PostgreSQL alike (store/search_base.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from chatroom.backend import StoredMessage
+from chatroom.events import DELETE, EDIT
+from chatroom.names import room_key
+from chatroom.search_text import parse_query
+from chatroom.store import migrations
+from chatroom.store.base import Store
+from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.postgres import PostgresStore
+from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery
+from chatroom.store.sqlite import SQLiteStore
+
+from .pg_server import PostgresServer
+from .stores import StoreFactory
+
+ANN = 1
+DAY = 86_400_000
+# 2026-01-01T00:00:00Z
+NEW_YEAR = 1_767_225_600_000
+
+
+def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
+    """Start the store, play the scenario, close it."""
+
+    async def main() -> None:
+        await store.start()
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+async def found(store: Store, text: str, rooms: tuple[str, ...] = ("lobby",), **filters: object) -> list[str]:
+    """The texts of the messages a search finds, in the order it answers them."""
+    query = SearchQuery(parse_query(text), rooms, **filters)  # type: ignore[arg-type]
+    return [m.text for m in await store.search(query)]
+
+
+async def post(store: Store, *texts: str, room: str = "lobby", nick: str = "ann") -> list[StoredMessage]:
+    """Store the texts one after the other; the stored messages."""
+    return [(await store.append(room, nick, text, account_id=ANN)).message for text in texts]
+
+
+def test_case_and_accents_do_not_matter(store_factory: StoreFactory) -> None:
+    """Café, CAFE and café find each other, as do Straße and STRASSE."""
+
+    async def scenario(store: Store) -> None:
+        await post(store, "Un café au Crème", "die Straße", "nothing here")
+        assert await found(store, "CAFE creme") == ["Un café au Crème"]
+        assert await found(store, "café") == ["Un café au Crème"]
+        assert await found(store, "STRASSE") == ["die Straße"]
+
+    run(store_factory(), scenario)
+
+
+def test_phrases_keep_their_words_together(store_factory: StoreFactory) -> None:
+    """A quoted phrase finds its words side by side and in order, bare words anywhere."""
+
+    async def scenario(store: Store) -> None:
+        await post(store, "the quick brown fox", "brown and quick")
+        assert await found(store, '"quick brown"') == ["the quick brown fox"]
+        assert await found(store, "quick brown") == ["brown and quick", "the quick brown fox"]
+
+    run(store_factory(), scenario)
+
+
+def test_chinese_japanese_and_korean_are_found(store_factory: StoreFactory) -> None:
+    """聊天室 finds the sentence holding it; one and two characters still find recent messages."""
+
+    async def scenario(store: Store) -> None:
+        await post(store, "使用 responder 实现多人在线聊天室", "日本語のテキスト", "한국어 채팅방입니다")
+        assert await found(store, "聊天室") == ["使用 responder 实现多人在线聊天室"]
+        assert await found(store, "聊") == ["使用 responder 实现多人在线聊天室"]
+        assert await found(store, "在线") == ["使用 responder 实现多人在线聊天室"]
+        assert await found(store, "日本") == ["日本語のテキスト"]
+        assert await found(store, "채팅") == ["한국어 채팅방입니다"]
+        assert await found(store, "테스트") == []
+
+    run(store_factory(), scenario)
+
+
+def test_filters_by_room_author_and_time(store_factory: StoreFactory) -> None:
+    """Only the rooms asked, the author asked and the times asked are searched."""
+
+    async def scenario(store: Store) -> None:
+        await store.import_messages(
+            [
+                StoredMessage(1, "lobby", "ann", "report one", NEW_YEAR),
+                StoredMessage(2, "lobby", "bob", "report two", NEW_YEAR + DAY),
+                StoredMessage(3, "lobby", "ann", "report three", NEW_YEAR + 2 * DAY),
+                StoredMessage(1, "secret", "ann", "report four", NEW_YEAR + DAY),
+            ]
+        )
+        assert await found(store, "report") == ["report three", "report two", "report one"]
+        both = ("lobby", "secret")
+        assert await found(store, "report", both, author="ann") == [
+            "report three",
+            "report four",
+            "report one",
+        ]
+        assert await found(store, "report", both, since=NEW_YEAR + DAY, until=NEW_YEAR + 2 * DAY) == [
+            "report four",
+            "report two",
+        ]
+        assert await found(store, "report", ()) == []
+
+    run(store_factory(), scenario)
+
+
+def test_pages_follow_the_cursor(store_factory: StoreFactory) -> None:
+    """Pages of the newest first, each after the last of the one before, miss nothing and repeat nothing."""
+
+    async def scenario(store: Store) -> None:
+        await post(store, *[f"item {i}" for i in range(7)])
+        await post(store, *[f"item {i} elsewhere" for i in range(3)], room="other")
+        rooms = ("lobby", "other")
+        pages: list[list[str]] = []
+        cursor = None
+        for short_too in (False, True):
+            pages, cursor = [], None
+            while True:
+                terms = parse_query("item 1" if short_too else "item")
+                page = await store.search(SearchQuery(terms, rooms, cursor=cursor, limit=3))
+                if not page:
+                    break
+                pages.append([m.text for m in page])
+                cursor = SearchCursor(page[-1].ts, page[-1].room, page[-1].id)
+            every = [text for page in pages for text in page]
+            assert len(every) == len(set(every))
+            assert sorted(every) == sorted(t for t in [*(f"item {i}" for i in range(7)),
+                                                        *(f"item {i} elsewhere" for i in range(3))]
+                                           if not short_too or "1" in t)  # fmt: skip
+
+    run(store_factory(), scenario)
+
+
+def test_edits_and_deletions_update_what_is_found(store_factory: StoreFactory) -> None:
+    """An edited message is found by its new text only; a deleted one is found no more."""
+
+    async def scenario(store: Store) -> None:
+        first, second = await post(store, "original wording", "doomed message")
+        await store.change("lobby", ChangeRequest(EDIT, first.id, "ann", ANN, text="revised phrasing"))
+        await store.change("lobby", ChangeRequest(DELETE, second.id, "ann", ANN))
+        assert await found(store, "original") == []
+        assert await found(store, "revised") == ["revised phrasing"]
+        assert await found(store, "doomed") == []
+        assert await found(store, "me") == []
+
+    run(store_factory(), scenario)
+
+
+def test_query_syntax_is_searched_as_words(store_factory: StoreFactory) -> None:
+    """C++, OR, NEAR(, stars and percent signs mean nothing but themselves; a lone quote is left out."""
+
+    async def scenario(store: Store) -> None:
+        await post(store, "I write C++ daily", "cats OR dogs", "a NEAR( b", "100% sure_thing", "plain text")
+        assert await found(store, "C++") == ["I write C++ daily"]
+        assert await found(store, "cats OR") == ["cats OR dogs"]
+        assert await found(store, "NEAR(") == ["a NEAR( b"]
+        assert await found(store, "100%") == ["100% sure_thing"]
+        assert await found(store, "s_re") == []
+        assert await found(store, 'text"') == ["plain text"]
+        assert await found(store, '"plain') == ["plain text"]
+        assert await found(store, "tex*") == []
+        assert await found(store, "^plain") == []
+
+    run(store_factory(), scenario)
+
+
+def test_long_hostile_query_answers_quickly(store_factory: StoreFactory) -> None:
+    """A 1,000-character query of repeated syntax answers, with nothing, well within a second."""
+
+    async def scenario(store: Store) -> None:
+        await post(store, *[f"message number {i} about things" for i in range(200)])
+        hostile = ('NEAR(a OR "b* ^c) ' * 60)[:1000]
+        started = time.monotonic()
+        assert await found(store, hostile) == []
+        assert time.monotonic() - started < 2.0
+
+    run(store_factory(), scenario)
+
+
+def test_short_queries_look_through_recent_messages_only() -> None:
+    """A one-character query finds a match among the latest messages, not one older than the scan."""
+
+    async def scenario(store: Store) -> None:
+        await store.import_messages(
+            [StoredMessage(1, "lobby", "ann", "ancient 鳥", NEW_YEAR)]
+            + [StoredMessage(i, "lobby", "ann", "filler", NEW_YEAR + i) for i in range(2, SCAN_RECENT + 2)]
+            + [StoredMessage(SCAN_RECENT + 2, "lobby", "ann", "recent 鳥", NEW_YEAR + DAY)]
+        )
+        assert await found(store, "鳥") == ["recent 鳥"]
+        assert await found(store, "ancient") == ["ancient 鳥"]
+
+    run(SQLiteStore(":memory:"), scenario)
+
+
+VERSION_8_MESSAGES = [
+    (
+        "INSERT INTO messages (room, id, nick, message, ts, bot, guest, deleted)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        row,
+    )
+    for row in [
+        ("lobby", 1, "ann", "Ancienne Réunion", NEW_YEAR, 0, 0, 0),
+        ("lobby", 2, "ann", "", NEW_YEAR + 1, 0, 0, 1),
+        ("lobby", 3, "bob", "旧的聊天室", NEW_YEAR + 2, 0, 0, 0),
+    ]
+] + [("INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)", ("lobby", 3, room_key("lobby")))]
+
+
+async def check_version_8_indexed(store: Store) -> None:
+    """The messages stored before search came are found; the deleted one is not."""
+    assert await found(store, "reunion") == ["Ancienne Réunion"]
+    assert await found(store, "聊天室") == ["旧的聊天室"]
+    await post(store, "nouvelle réunion")
+    assert await found(store, "REUNION") == ["nouvelle réunion", "Ancienne Réunion"]
+
+
+def test_a_version_8_sqlite_file_is_indexed_at_migration(tmp_path: Path) -> None:
+    """A SQLite file of schema step 8 opens with its messages searchable."""
+    path = tmp_path / "v8.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        for step in migrations.STEPS[:8]:
+            for statement in step.sqlite:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '8')")
+        for statement, row in VERSION_8_MESSAGES:
+            conn.execute(statement, row)
+    run(SQLiteStore(str(path)), check_version_8_indexed)
+
+
+def test_a_version_8_postgres_schema_is_indexed_at_migration(postgres_server: PostgresServer) -> None:
+    """A PostgreSQL schema of step 8 opens with its messages searchable (pg_trgm created as needed)."""
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        for step in migrations.STEPS[:8]:
+            for statement in step.postgres:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '8')")
+        for statement, row in VERSION_8_MESSAGES:
+            values = row if len(row) == 3 else (*row[:5], *(bool(flag) for flag in row[5:]))
+            conn.execute(statement.replace("?", "%s"), values)
+    run(PostgresStore(url), check_version_8_indexed)
