@@ -30,9 +30,10 @@ of them to it, on SQLite and on PostgreSQL):
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..backend import StoredMessage
 from ..events import StoredChange
@@ -63,6 +64,18 @@ def encodable(*texts: str) -> bool:
         for text in texts:
             text.encode("utf-8")
     except UnicodeEncodeError:
+        return False
+    return True
+
+
+def refuse_unqueueable(future: asyncio.Future[Any], *, closed: bool, storable: bool, what: str) -> bool:
+    """Fail ``future`` if the store is closed, or if ``what`` (a message, a change) holds characters
+    the database cannot store; whether it did. Else the caller queues it for the writer."""
+    if closed:
+        future.set_exception(StoreError("the store is closed"))
+    elif not storable:
+        future.set_exception(StoreError(f"{what} has characters that cannot be stored"))
+    else:
         return False
     return True
 

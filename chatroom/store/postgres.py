@@ -29,7 +29,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
 from . import pg_schema, pg_search
-from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError
+from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, refuse_unqueueable
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
@@ -157,11 +157,8 @@ class PostgresStore(ExportReads):
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Appended] = self._loop.create_future()
-        if self._writer is None or self._closing:
-            future.set_exception(StoreError("the store is closed"))
-        elif not storable(room, nick, text):
-            future.set_exception(StoreError("the message has characters that cannot be stored"))
-        else:
+        closed, fits = self._writer is None or self._closing, storable(room, nick, text)
+        if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._queue.put(
                 Pending(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to)
@@ -172,11 +169,11 @@ class PostgresStore(ExportReads):
         """Queue a change to a message for the next group commit; resolves once committed."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Changed] = self._loop.create_future()
-        if self._writer is None or self._closing:
-            future.set_exception(StoreError("the store is closed"))
-        elif not storable(request.nick, request.text, request.emoji):
-            future.set_exception(StoreError("the change has characters that cannot be stored"))
-        else:
+        closed, fits = (
+            self._writer is None or self._closing,
+            storable(request.nick, request.text, request.emoji),
+        )
+        if not refuse_unqueueable(future, closed=closed, storable=fits, what="the change"):
             self._queue.put(PendingChange(room, request, now_ms(), future))
         return future
 

@@ -32,7 +32,7 @@ from ..events import StoredChange
 from . import sqlite_search
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
-from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable
+from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable, refuse_unqueueable
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
 from .search_base import SearchQuery
@@ -164,11 +164,8 @@ class SQLiteStore(ExportReads):
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Appended] = self._loop.create_future()
-        if self._writer is None or self._closing:
-            future.set_exception(StoreError("the store is closed"))
-        elif not encodable(room, nick, text, ref or ""):
-            future.set_exception(StoreError("the message has characters that cannot be stored"))
-        else:
+        closed, fits = self._writer is None or self._closing, encodable(room, nick, text, ref or "")
+        if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._jobs.put(
                 PendingMessage(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to)
@@ -179,11 +176,11 @@ class SQLiteStore(ExportReads):
         """Queue a change to a message for the next group commit; resolves once committed."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Changed] = self._loop.create_future()
-        if self._writer is None or self._closing:
-            future.set_exception(StoreError("the store is closed"))
-        elif not encodable(request.nick, request.text, request.emoji):
-            future.set_exception(StoreError("the change has characters that cannot be stored"))
-        else:
+        closed, fits = (
+            self._writer is None or self._closing,
+            encodable(request.nick, request.text, request.emoji),
+        )
+        if not refuse_unqueueable(future, closed=closed, storable=fits, what="the change"):
             self._jobs.put(PendingChange(room, request, now_ms(), future))
         return future
 
