@@ -22,7 +22,7 @@ from .store.base import StoreError
 from .store.records import JOIN, RESET, SETUP
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:;"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
     " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 SETUP_NEEDED = (

@@ -1,10 +1,13 @@
-// The account menu of a signed-in person: name and avatar, rename, a new
-// password, notifications (push.js), signing out (here or everywhere) and, for administrators, the
+// The account menu of a signed-in person: name and avatar, the profile
+// picture (profile_picture.js), rename, a new password, notifications
+// (push.js), signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
 import {avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
+import {pictureFor} from "./avatar_pictures.js";
 import {copyField} from "./clipboard.js";
+import {showProfilePicture, wireProfilePicture} from "./profile_picture.js";
 import {showPushState, wirePush} from "./push.js";
 import {session} from "./session.js";
 
@@ -37,6 +40,7 @@ function paintAvatar(node, account) {
   node.textContent = initials(account.name);
   node.style.backgroundColor = avatarColor(account.name, account.color);
   node.hidden = false;
+  pictureFor(node, account.name);
 }
 
 // The chip in the header: the account's avatar beside its name.
@@ -57,6 +61,7 @@ export function openAccountMenu() {
   const account = session.account;
   menu.name.textContent = account.name;
   paintAvatar(menu.avatar, account);
+  showProfilePicture((node) => paintAvatar(node, account));
   menu.newName.value = account.name;
   menu.joinSection.hidden = !account.admin;
   say("");
@@ -131,5 +136,6 @@ export function wireAccountMenu() {
   menu.joinNew.addEventListener("click", newJoinLink);
   menu.joinRevoke.addEventListener("click", revokeJoinLinks);
   menu.joinCopy.addEventListener("click", copyJoinLink);
+  wireProfilePicture(say);
   wirePush();
 }

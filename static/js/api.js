@@ -11,17 +11,34 @@ function cookie(name) {
   return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
 }
 
-// ``method`` ``path`` with a JSON ``body``; never throws: a network failure is status 0.
-export async function apiCall(method, path, body) {
+// The headers of a call: the token, and for a change the cross-site request token.
+export function apiHeaders(method) {
   const headers = {Accept: "application/json"};
   if (session.jwtRequired && session.token) headers.Authorization = `Bearer ${session.token}`;
   if (method !== "GET") {
-    headers["Content-Type"] = "application/json";
     const xsrf = cookie(XSRF_COOKIE);
     if (xsrf) headers["X-XSRFToken"] = xsrf;
   }
+  return headers;
+}
+
+// ``method`` ``path`` with a JSON ``body``; never throws: a network failure is status 0.
+export async function apiCall(method, path, body) {
+  const headers = apiHeaders(method);
+  if (method !== "GET") headers["Content-Type"] = "application/json";
   const init = {method, headers, credentials: "same-origin"};
   if (body !== undefined) init.body = JSON.stringify(body);
+  return answerOf(path, init);
+}
+
+// ``method`` ``path`` with ``blob`` as the raw body (a file, a picture).
+export async function apiSendBytes(method, path, blob) {
+  const headers = apiHeaders(method);
+  headers["Content-Type"] = blob.type || "application/octet-stream";
+  return answerOf(path, {method, headers, credentials: "same-origin", body: blob});
+}
+
+async function answerOf(path, init) {
   try {
     const response = await fetch(path, init);
     const text = await response.text();

@@ -7,6 +7,7 @@ import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
+import {wireLightbox} from "./lightbox.js";
 import {onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
 import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
@@ -130,6 +131,7 @@ function wirePage() {
   ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
   window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
+  wireLightbox();
   wireMentionCompletion();
   identity.wireIdentity();
   wireRooms();

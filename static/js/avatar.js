@@ -3,7 +3,10 @@
 // derived from the nick, stably, over the server's palette
 // (chatroom/store/records.py AVATAR_COLORS, which tests/test_page.py keeps
 // this copy equal to). Each has at least 5:1 contrast with white initials.
+// An account's profile picture (``/avatars/{name}``) covers the initials once
+// it has loaded; each name is asked for once a page (static/js/avatar_pictures.js).
 
+import {pictureFor} from "./avatar_pictures.js";
 import {element} from "./dom.js";
 import {nickKey} from "./protocol.js";
 
@@ -96,8 +99,9 @@ export function initials(nick) {
     .toLocaleUpperCase();
 }
 
-// Decorative: the name beside it says who it is.
-export function avatarElement(nick, color) {
+// Decorative: the name beside it says who it is. ``picture``: false for a
+// guest's (no account, so no picture to ask for).
+export function avatarElement(nick, color, {picture = true} = {}) {
   const node = element("span", "avatar", initials(nick));
   node.setAttribute("aria-hidden", "true");
   node.style.backgroundColor = avatarColor(nick, color);
@@ -105,5 +109,6 @@ export function avatarElement(nick, color) {
     node.dataset.nick = nick; // repainted once the account's colour is known
     askFor(nick);
   }
+  if (picture) pictureFor(node, nick);
   return node;
 }

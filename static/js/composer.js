@@ -4,6 +4,7 @@
 // cannot go at once (offline, or another message on its way) goes to the
 // outbox (static/js/outbox.js) under its ref.
 
+import {hasFilesToSend, sendFiles, wireAttaching} from "./attach.js";
 import {sendFrame} from "./connection.js";
 import {ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker, pickerOpen} from "./emoji_picker.js";
@@ -45,6 +46,7 @@ function typedSincePending() {
 }
 
 export function sendMessage() {
+  if (hasFilesToSend()) return sendWithFiles();
   const raw = typedSincePending();
   const text = raw.trim();
   if (box.pending && !text) return; // Enter again on the message on its way
@@ -57,6 +59,25 @@ export function sendMessage() {
   box.pending = message;
   ui.composer.classList.add("sending");
   sendFrame({type: FRAME.MESSAGE, message: raw, ref: message.ref, reply_to: message.replyTo});
+}
+
+// The files waiting above the box go, the box's text (if any) as the first one's caption.
+function sendWithFiles() {
+  const raw = typedSincePending();
+  const text = raw.trim();
+  if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
+  clearSendError();
+  sendFiles({raw: text ? raw : "", text, replyTo: replyTarget()});
+}
+
+// A caption went with its file: out of the box (what was typed meanwhile stays), the reply done.
+function captionSent(raw) {
+  cancelReply();
+  if (!raw) return;
+  const value = ui.text.value;
+  if (value === raw) ui.text.value = "";
+  else if (value.startsWith(raw)) ui.text.value = value.slice(raw.length).replace(/^\s+/, "");
+  fitTextBox();
 }
 
 // Into the outbox, in order behind what waits there; the box is free for the next one.
@@ -141,6 +162,7 @@ function toggleEmojiPicker() {
 
 export function wireComposer() {
   outbox.wireOutbox(() => box.pending !== null);
+  wireAttaching({captionSent, refuse: showSendError});
   ui.emojiOpen.addEventListener("click", toggleEmojiPicker);
   ui.composer.addEventListener("submit", (event) => {
     event.preventDefault();

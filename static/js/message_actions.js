@@ -11,6 +11,7 @@ import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
 import {wireMessageFocus} from "./message_focus.js";
 import {currentText, hasReacted, isDeleted, onLongPress} from "./message_state.js";
 import {permalink} from "./permalink.js";
+import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
@@ -52,7 +53,7 @@ function buttonsFor(item) {
   const deleted = isDeleted(item);
   const nick = item.querySelector(".meta .nick")?.textContent || "";
   const buttons = [];
-  if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, currentText(item))));
+  if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quotedText(currentText(item), item))));
   if (!deleted && session.isAccount) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }

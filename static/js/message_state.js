@@ -7,7 +7,8 @@
 // text nodes only.
 
 import {element, textNode} from "./dom.js";
-import {forgetText, renderText} from "./render.js";
+import {fileLabel} from "./file_view.js";
+import {fileOfItem, forgetText, removeFile, renderText} from "./render.js";
 import {session} from "./session.js";
 
 const QUOTE_CHARS = 100;
@@ -66,17 +67,26 @@ function quoteElement(original) {
   quote.type = "button";
   quote.dataset.replyTo = String(original.id);
   quote.append(element("bdi", "nick", typeof original.nick === "string" ? original.nick : ""), textNode(" "));
-  quote.append(quoteText(original.message));
+  quote.append(quoteText(original.message, original));
   quote.title = "Show the message this answers";
   quote.addEventListener("click", () => hooks.jump(original.id));
   return quote;
 }
 
-function quoteText(message) {
+function quoteText(message, original) {
   if (typeof message !== "string") return element("span", "quote-text gone", "message deleted");
-  const text = element("span", "quote-text", shortQuote(message));
+  const text = element("span", "quote-text", shortQuote(message || fileQuote(original)));
   text.dir = "auto";
   return text;
+}
+
+// A message that is only a file is quoted by its file's name: from the
+// quote itself when the server names it, else from the message on the page.
+function fileQuote(original) {
+  const named = original.file && typeof original.file.name === "string" ? original.file.name : "";
+  const item = named ? null : document.querySelector(`#messages .msg[data-id="${Number(original.id)}"]`);
+  const file = item ? fileOfItem(item) : null;
+  return fileLabel(named || (file ? file.name : "a file"));
 }
 
 // --- the states ------------------------------------------------------------------------
@@ -95,6 +105,7 @@ function showDeleted(item) {
   textOf.set(item, "");
   reactionsOf.set(item, new Map());
   for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who")) gone.remove();
+  removeFile(item);
   const body = item.querySelector(".text");
   forgetText(body);
   body.replaceChildren(element("span", "tombstone", "message deleted"));
@@ -104,7 +115,7 @@ function showDeleted(item) {
 // Replies on the page quote the original as it is now.
 function updateQuotes(id, message) {
   for (const quote of document.querySelectorAll(`.reply-quote[data-reply-to="${id}"]`)) {
-    quote.querySelector(".quote-text").replaceWith(quoteText(message));
+    quote.querySelector(".quote-text").replaceWith(quoteText(message, {id}));
   }
 }
 
@@ -114,7 +125,7 @@ function renderReactions(item) {
   if (!reactions || reactions.size === 0) return;
   const row = element("div", "reactions");
   for (const [emoji, nicks] of reactions) row.append(chip(item, emoji, nicks));
-  item.querySelector(".text").after(row);
+  (item.querySelector(".file") || item.querySelector(".text")).after(row);
 }
 
 function chip(item, emoji, nicks) {

@@ -5,6 +5,7 @@
 
 import {sendFrame, socketOpen} from "./connection.js";
 import {textNode, ui} from "./dom.js";
+import {fileLabel, fileOf} from "./file_view.js";
 import {FRAME, HISTORY_PAGE, nickKey} from "./protocol.js";
 import {decorate} from "./message_state.js";
 import {lineItem, messageItem, regroup} from "./render.js";
@@ -281,7 +282,9 @@ export function onUser(frame) {
 
 function announce(frame) {
   const who = frame.bot === true ? `${frame.nick} (bot)` : frame.nick;
-  ui.announcer.textContent = `${who}: ${frame.message.slice(0, 300)}`;
+  const file = fileOf(frame);
+  const text = !frame.message && file ? fileLabel(file.name) : frame.message;
+  ui.announcer.textContent = `${who}: ${text.slice(0, 300)}`;
   if (document.hidden) {
     list.unseenWhileHidden += 1;
     updateTitle();

@@ -1,9 +1,11 @@
-// One item of the message list: a message (avatar, name, time, text) or a
-// line (a join, a leave, a notice). User text goes in as text nodes only
-// (its formatting as elements built by static/js/markdown.js).
+// One item of the message list: a message (avatar, name, time, text, its
+// file) or a line (a join, a leave, a notice). User text goes in as text
+// nodes only (its formatting as elements built by static/js/markdown.js).
 
 import {avatarElement} from "./avatar.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
+import {fileElement, fileLabel, fileOf} from "./file_view.js";
+import {forgetFile, showFull} from "./lightbox.js";
 import {renderMessageText} from "./markdown.js";
 import {mentions, mentionsName} from "./mentions.js";
 import {nickKey} from "./protocol.js";
@@ -24,7 +26,7 @@ export function messageItem(frame, own) {
   if (frame.bot === true) item.dataset.bot = "1";
   if (frame.guest === true) item.dataset.guest = "1";
   if (own) item.classList.add("own");
-  const avatar = avatarElement(frame.nick, frame.color);
+  const avatar = avatarElement(frame.nick, frame.color, {picture: frame.guest !== true});
   if (frame.bot === true) avatar.classList.add("bot");
   const meta = element("div", "meta");
   meta.append(nickElement(frame.nick));
@@ -32,7 +34,31 @@ export function messageItem(frame, own) {
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
   item.append(avatar, meta, messageText(frame.message, item, own));
+  const file = frame.deleted === true ? null : fileOf(frame);
+  if (file) {
+    filesOf.set(item, file);
+    item.append(fileElement(file, showFull));
+  }
   return item;
+}
+
+// Each message element's file, while it has one.
+const filesOf = new WeakMap();
+
+export const fileOfItem = (item) => filesOf.get(item) || null;
+
+// A message's file goes with it (a deleted message's file is gone for everyone).
+export function removeFile(item) {
+  const file = filesOf.get(item);
+  if (file) forgetFile(file.id);
+  filesOf.delete(item);
+  item.querySelector(".file")?.remove();
+}
+
+// What a quote of a message says: its text, or for a message that is only a file, the file.
+export function quotedText(text, item) {
+  const file = item ? fileOfItem(item) : null;
+  return !text && file ? fileLabel(file.name) : text;
 }
 
 // The texts shown with "@" in them, to read again when the page learns more names.

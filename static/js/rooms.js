@@ -7,6 +7,7 @@
 // shown by the names of the other people in it.
 
 import {apiCall} from "./api.js";
+import {offerAttaching} from "./attach.js";
 import {learnColors, lookUpColors} from "./avatar.js";
 import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
@@ -257,6 +258,7 @@ export async function showAccountActions() {
   session.isAccount = answer.ok;
   if (answer.ok) lookUpColors(accountColor);
   ui.roomActions.hidden = !answer.ok;
+  offerAttaching(answer.ok);
   ui.roomSettings.hidden = !answer.ok;
   ui.notifyOn.hidden = !mayOffer();
   // An account's rooms are made with "New room"; going to a name only finds one.

@@ -9,6 +9,7 @@
 import {apiCall} from "./api.js";
 import {sendFrame} from "./connection.js";
 import {element} from "./dom.js";
+import {fileLabel, fileOf} from "./file_view.js";
 import {FRAME} from "./protocol.js";
 import {session} from "./session.js";
 
@@ -145,6 +146,12 @@ function worthNotifying(before, after) {
   return after.notify === "all" && after.direct && after.unread > before.unread;
 }
 
+// A message's text, or for a message that is only a file, the file's name.
+function summary(message) {
+  const file = fileOf(message);
+  return !message.message && file ? fileLabel(file.name) : String(message.message);
+}
+
 async function maybeNotify(room, before, after) {
   const direct = state.kindOf(room) === "direct";
   if (!worthNotifying(before, {...after, direct})) return;
@@ -155,7 +162,7 @@ async function maybeNotify(room, before, after) {
   const where = direct ? "" : ` in #${room}`;
   const title = mentioned ? `${newest.nick} mentioned you${where}` : `${newest.nick}${where}`;
   // One notification per room: another tab of the same person replaces it rather than adding one.
-  const notice = new Notification(title, {body: String(newest.message).slice(0, NOTIFY_TEXT_CHARS), tag: `chatroom:${room}`});
+  const notice = new Notification(title, {body: summary(newest).slice(0, NOTIFY_TEXT_CHARS), tag: `chatroom:${room}`});
   notice.addEventListener("click", () => {
     window.focus();
     notice.close();
