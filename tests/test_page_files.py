@@ -1,0 +1,422 @@
+"""Files and profile pictures on the page (static/js/attach.js, file_view.js, avatar_pictures.js) in Chromium.
+
+People sign in with tokens on a real ``python -m chatroom`` that takes files
+up to LIMIT bytes; one sends files by the 📎 button, by dropping them on the
+conversation and by pasting them, and the others see them as a person would.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+import re
+import struct
+import wave
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageDraw
+from playwright.sync_api import JSHandle, Locator, Page, Route, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online
+from tests.test_page_changes import act, open_as, open_room
+
+browser = test_page.browser
+pages = test_page.pages
+
+LIMIT = 3 * 1024 * 1024
+
+# A DataTransfer holding files given as {name, type, b64}: what a drop or a paste carries.
+DATA_TRANSFER = """(files) => {
+  const transfer = new DataTransfer();
+  for (const f of files) {
+    const bytes = Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], f.name, {type: f.type}));
+  }
+  return transfer;
+}"""
+
+# A short WebM video recorded from a canvas by the browser itself (a moving yellow disc on blue).
+RECORD_VIDEO = """() => new Promise((resolve) => {
+  const canvas = document.createElement("canvas");
+  canvas.width = 320;
+  canvas.height = 180;
+  const g = canvas.getContext("2d");
+  let step = 0;
+  const draw = () => {
+    g.fillStyle = "#1d3f8f";
+    g.fillRect(0, 0, 320, 180);
+    g.fillStyle = "#ffc800";
+    g.beginPath();
+    g.arc(70 + step * 5, 90, 40, 0, 7);
+    g.fill();
+    step += 1;
+  };
+  draw();
+  const timer = setInterval(draw, 40);
+  const recorder = new MediaRecorder(canvas.captureStream(25), {mimeType: "video/webm;codecs=vp8"});
+  const parts = [];
+  recorder.ondataavailable = (event) => parts.push(event.data);
+  recorder.onstop = async () => {
+    clearInterval(timer);
+    const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+    let text = "";
+    for (const byte of bytes) text += String.fromCharCode(byte);
+    resolve(btoa(text));
+  };
+  recorder.start();
+  setTimeout(() => recorder.stop(), 800);
+})"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens; files up to LIMIT bytes."""
+    db = tmp_path_factory.mktemp("files-page") / "chat.db"
+    with ServerProcess(
+        db,
+        "--jwt-secret",
+        JWT_SECRET,
+        "--max-upload-bytes",
+        str(LIMIT),
+        "--uploads-per-minute",
+        "1000",
+        guests=False,
+    ) as running:
+        yield running
+
+
+# --- files to send ---------------------------------------------------------------
+
+
+def picture(width: int = 1200, height: int = 800, colour: str = "#2a5ca8") -> bytes:
+    """A PNG photo-like picture: a sun over the sea."""
+    image = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, height * 2 // 3, width, height), fill="#0f6d8c")
+    draw.ellipse((width // 3, height // 6, width // 3 + height // 3, height // 2), fill="#ffc800")
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def tone(seconds: float = 1.0) -> bytes:
+    """A WAV file: an A (440 Hz) for ``seconds``."""
+    rate = 8000
+    out = io.BytesIO()
+    with wave.open(out, "wb") as sound:
+        sound.setnchannels(1)
+        sound.setsampwidth(2)
+        sound.setframerate(rate)
+        samples = (int(12000 * math.sin(2 * math.pi * 440 * n / rate)) for n in range(int(rate * seconds)))
+        sound.writeframes(b"".join(struct.pack("<h", s) for s in samples))
+    return out.getvalue()
+
+
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n" + b"%" * 20_000
+
+
+def payload(name: str, content_type: str, data: bytes) -> dict[str, str]:
+    return {"name": name, "type": content_type, "b64": base64.b64encode(data).decode()}
+
+
+def video(page: Page) -> bytes:
+    return base64.b64decode(page.evaluate(RECORD_VIDEO))
+
+
+def transfer(page: Page, files: list[dict[str, str]]) -> JSHandle:
+    return page.evaluate_handle(DATA_TRANSFER, files)
+
+
+def attach_by_button(page: Page, name: str, content_type: str, data: bytes) -> None:
+    """Press 📎 and choose the file in the browser's file chooser."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Attach files").click()
+    chooser.value.set_files({"name": name, "mimeType": content_type, "buffer": data})
+
+
+def drop(page: Page, files: list[dict[str, str]]) -> None:
+    """Drag files over the conversation (the drop zone shows), then drop them."""
+    carried = transfer(page, files)
+    page.dispatch_event("#scroller", "dragenter", {"dataTransfer": carried})
+    expect(page.locator("#drop-zone")).to_be_visible()
+    page.dispatch_event("#scroller", "drop", {"dataTransfer": carried})
+    expect(page.locator("#drop-zone")).to_be_hidden()
+
+
+def paste(page: Page, files: list[dict[str, str]]) -> None:
+    """Paste files into the message box, as from the clipboard."""
+    carried = transfer(page, files)
+    page.locator("#text").focus()
+    page.evaluate(
+        """(data) => document.querySelector("#text").dispatchEvent(
+             new ClipboardEvent("paste", {clipboardData: data, bubbles: true, cancelable: true}))""",
+        carried,
+    )
+
+
+def send(page: Page, caption: str = "") -> None:
+    """Type the caption (if any) and press Enter: the files in the tray go."""
+    page.locator("#text").fill(caption)
+    page.locator("#text").press("Enter")
+
+
+def tray(page: Page) -> Locator:
+    return page.locator("#attachments .attachment")
+
+
+def image_size(page: Page, selector: str) -> Any:
+    return page.eval_on_selector(selector, "i => ({w: i.naturalWidth, h: i.naturalHeight, done: i.complete})")
+
+
+# --- sending and seeing ------------------------------------------------------------
+
+
+def test_a_picture_sent_with_the_button_shows_inline_and_opens_full_size(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Ann attaches a photo with 📎 and a caption; before sending she sees its name, size and a preview;
+    Bob sees the thumbnail at its final size before it loads, the caption, and the full picture in the
+    lightbox."""
+    open_room(server, "photos")
+    ann = open_as(pages, server, "ann", "photos")
+    bob = open_as(pages, server, "bob", "photos")
+    attach_by_button(ann, "sunset at sea.png", "image/png", picture())
+    staged = tray(ann)
+    expect(staged).to_have_count(1)
+    expect(staged.locator(".attachment-name")).to_have_text("sunset at sea.png")
+    expect(staged.locator(".attachment-size")).to_contain_text("KB")
+    assert image_size(ann, "#attachments .attachment-preview")["w"] == 1200
+    send(ann, "the view from the **boat**")
+    expect(tray(ann)).to_have_count(0)
+    expect(ann.locator("#text")).to_have_value("")
+    item = bob.locator("#messages .msg").last
+    expect(item.locator(".text strong")).to_have_text("boat")
+    thumbnail = item.locator(".file-picture img")
+    expect(thumbnail).to_have_attribute("alt", "sunset at sea.png")
+    # Laid out at 360 x 240 from the frame's width and height, whether or not it has loaded.
+    assert (thumbnail.get_attribute("width"), thumbnail.get_attribute("height")) == ("360", "240")
+    assert "/thumb" in (thumbnail.get_attribute("src") or "")
+    bob.wait_for_function(
+        "() => document.querySelector('#messages .msg:last-child .file-picture img').naturalWidth > 0"
+    )
+    thumbnail.click()
+    full = bob.locator("#lightbox img")
+    expect(full).to_be_visible()
+    bob.wait_for_function("() => document.querySelector('#lightbox img').naturalWidth === 1200")
+    expect(bob.locator("#lightbox-name")).to_have_text("sunset at sea.png")
+    bob.keyboard.press("Escape")
+    expect(full).to_be_hidden()
+
+
+def test_dropped_files_go_one_message_each_in_order(server: ServerProcess, pages: Pages) -> None:
+    """Ann drops a video and a sound at once: two messages, in the order dropped, in the browser's players."""
+    open_room(server, "clips")
+    ann = open_as(pages, server, "ann", "clips")
+    bob = open_as(pages, server, "bob", "clips")
+    drop(ann, [payload("boat.webm", "video/webm", video(ann)), payload("horn.wav", "audio/wav", tone())])
+    expect(tray(ann).locator(".attachment-name")).to_have_text(["boat.webm", "horn.wav"])
+    send(ann, "both from today")
+    expect(bob.locator("#messages .msg .file")).to_have_count(2)
+    first, second = bob.locator("#messages .msg").nth(-2), bob.locator("#messages .msg").last
+    expect(first.locator(".text")).to_have_text("both from today")
+    player = first.locator(".file-video video")
+    expect(player).to_have_attribute("controls", "")
+    expect(player).to_have_attribute("preload", "metadata")
+    expect(first.locator(".file-about .file-name")).to_have_text("boat.webm")
+    expect(second.locator(".text")).to_have_text("")
+    expect(second.locator(".file-audio audio")).to_have_attribute(
+        "src", "/files/" + file_id(second) + "/horn.wav"
+    )
+    bob.wait_for_function("() => document.querySelector('#messages .file-video video').readyState >= 1")
+
+
+def file_id(item: Locator) -> str:
+    href = item.locator(".file a.file-name").get_attribute("href") or ""
+    return href.split("/")[2]
+
+
+def test_a_pasted_file_shows_as_a_card_with_its_name_and_size(server: ServerProcess, pages: Pages) -> None:
+    """Ann pastes a PDF: Bob sees a card with its name, size and download link; a reply quotes "📎 name"."""
+    open_room(server, "papers")
+    ann = open_as(pages, server, "ann", "papers")
+    bob = open_as(pages, server, "bob", "papers")
+    paste(ann, [payload("minutes – Q3.pdf", "application/pdf", PDF)])
+    expect(tray(ann).locator(".attachment-name")).to_have_text("minutes – Q3.pdf")
+    send(ann)
+    card = bob.locator("#messages .msg .file-card")
+    expect(card.locator(".file-name")).to_have_text("minutes – Q3.pdf")
+    expect(card.locator(".file-size")).to_have_text("20 KB · PDF")
+    link = card.locator("a.file-download")
+    expect(link).to_have_attribute("download", "minutes – Q3.pdf")
+    href = link.get_attribute("href") or ""
+    assert href.endswith("/minutes%20%E2%80%93%20Q3.pdf")
+    status = bob.evaluate("async (url) => (await fetch(url)).status", href)
+    assert status == 200
+    act(bob, bob.locator("#messages .msg").last, "Reply")
+    expect(bob.locator("#reply-bar .quote-text")).to_have_text("📎 minutes – Q3.pdf")
+    bob.locator("#text").fill("read it, thanks")
+    bob.locator("#text").press("Enter")
+    expect(ann.locator("#messages .msg").last.locator(".reply-quote .quote-text")).to_have_text(
+        "📎 minutes – Q3.pdf"
+    )
+
+
+# --- progress, cancel, refusals ----------------------------------------------------
+
+
+def test_a_large_upload_shows_its_progress_and_can_be_cancelled(server: ServerProcess, pages: Pages) -> None:
+    """A large file shows its progress bar; cancelled, nothing is sent; sent again, the bar fills."""
+    open_room(server, "big")
+    ann = open_as(pages, server, "ann", "big")
+    bob = open_as(pages, server, "bob", "big")
+    held: list[Route] = []
+    upload = re.compile(r"/api/rooms/big/files\?")
+    ann.route(upload, lambda route: held.append(route))  # the request waits, as on a slow line
+    big = os.urandom(LIMIT - 4096)
+    attach_by_button(ann, "archive.bin", "application/octet-stream", big)
+    send(ann)
+    bar = tray(ann).locator("progress")
+    expect(bar).to_be_visible()
+    expect(tray(ann).locator(".attachment-state")).to_contain_text("Sending")
+    cancel = ann.get_by_role("button", name="Cancel sending archive.bin")
+    cancel.click()
+    expect(tray(ann)).to_have_count(0)
+    assert len(held) == 1
+    ann.unroute(upload)
+    ann.evaluate(
+        """() => {
+          window.__progress = [];
+          new MutationObserver(() => {
+            const bar = document.querySelector("#attachments progress");
+            if (bar && !bar.hidden && bar.hasAttribute("value")) window.__progress.push(bar.value);
+          }).observe(document.querySelector("#attachments"), {subtree: true, attributes: true});
+        }"""
+    )
+    attach_by_button(ann, "archive.bin", "application/octet-stream", big)
+    send(ann)
+    expect(bob.locator("#messages .msg .file-card .file-name")).to_have_text("archive.bin")
+    assert ann.evaluate("window.__progress.length") > 0
+    assert bob.locator("#messages .msg .file").count() == 1  # the cancelled one never arrived
+
+
+def test_a_file_over_the_limit_is_refused_in_words(server: ServerProcess, pages: Pages) -> None:
+    """A file over the server's limit stays in the tray with the limit said; removed, the tray is empty."""
+    open_room(server, "limits")
+    ann = open_as(pages, server, "ann", "limits")
+    attach_by_button(ann, "film.webm", "video/webm", b"\x1a\x45\xdf\xa3" + bytes(LIMIT + 10))
+    send(ann, "too big?")
+    state = tray(ann).locator(".attachment-state")
+    expect(state).to_have_text("Too large: this server takes files up to 3 MB.")
+    expect(ann.locator("#text")).to_have_value("too big?")  # the caption waits in the box
+    ann.get_by_role("button", name="Remove film.webm").click()
+    expect(tray(ann)).to_have_count(0)
+    expect(ann.locator("#messages .msg")).to_have_count(0)
+
+
+def test_deleting_a_message_removes_its_file_for_everyone(server: ServerProcess, pages: Pages) -> None:
+    """Ann deletes her picture's message: for Bob it is "message deleted", and its address finds nothing."""
+    open_room(server, "oops")
+    ann = open_as(pages, server, "ann", "oops")
+    bob = open_as(pages, server, "bob", "oops")
+    attach_by_button(ann, "wrong.png", "image/png", picture(400, 300, "#8a2be2"))
+    send(ann)
+    thumbnail = bob.locator("#messages .msg .file-picture img")
+    expect(thumbnail).to_be_visible()
+    src = thumbnail.get_attribute("src") or ""
+    act(ann, ann.locator("#messages .msg").last, "Delete")
+    ann.get_by_role("button", name="Delete for everyone").click()
+    expect(bob.locator("#messages .msg .tombstone")).to_have_text("message deleted")
+    expect(bob.locator("#messages .msg .file")).to_have_count(0)
+    assert bob.evaluate("async (url) => (await fetch(url)).status", src) == 404
+    bob.reload()
+    expect_online(bob)
+    expect(bob.locator("#messages .msg .tombstone")).to_have_text("message deleted")
+    expect(bob.locator("#messages .msg .file")).to_have_count(0)
+
+
+# --- profile pictures --------------------------------------------------------------
+
+
+def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Ann sets a picture in her menu; Bob's page shows it beside her messages and in the list, asks for each
+    name's picture once, and keeps Carl's initials (no picture) without a broken image; removed, her initials
+    are back."""
+    open_room(server, "faces")
+    ann = open_as(pages, server, "ann", "faces")
+    ann.locator("#me").click()
+    with ann.expect_file_chooser() as chooser:
+        ann.get_by_role("button", name="Upload a picture").click()
+    chooser.value.set_files(
+        {"name": "me.png", "mimeType": "image/png", "buffer": picture(600, 400, "#c2185b")}
+    )
+    expect(ann.locator("#account-note")).to_have_text("Your new picture is set.")
+    expect(ann.locator("#me-avatar .avatar-picture")).to_be_visible()
+    ann.locator("#account-close").click()
+    carl = open_as(pages, server, "carl", "faces")
+    for person, words in ((ann, "hello from ann"), (ann, "and again"), (carl, "carl here")):
+        person.locator("#text").fill(words)
+        person.locator("#text").press("Enter")
+        expect(person.locator("#text")).to_have_value("")
+    bob = open_as(pages, server, "bob", "faces")
+    expect(bob.locator("#messages .msg")).to_have_count(3)
+    ann_avatar = bob.locator('#messages .msg[data-nick="ann"] .avatar').first
+    expect(ann_avatar.locator("img.avatar-picture")).to_be_visible()
+    bob.wait_for_function(
+        "() => [...document.querySelectorAll('img.avatar-picture')].every((i) => i.naturalWidth > 0)"
+    )
+    carl_avatar = bob.locator('#messages .msg[data-nick="carl"] .avatar')
+    expect(carl_avatar).to_have_text("C")
+    expect(carl_avatar.locator("img")).to_have_count(0)
+    asked = bob.evaluate(
+        "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/avatars/'))"
+    )
+    assert sorted(url.split("/avatars/")[1] for url in asked) == ["ann", "bob", "carl"]  # once each
+    ann.locator("#me").click()
+    ann.get_by_role("button", name="Remove").click()
+    expect(ann.locator("#account-note")).to_contain_text("Your picture is removed")
+    expect(ann.locator("#me-avatar .avatar-picture")).to_have_count(0)
+    expect(ann.locator("#me-avatar")).to_have_text("A")
+
+
+# --- how it looks ---------------------------------------------------------------------
+
+
+def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """A conversation with a picture, a video, a sound and a file card, desktop and phone, light and dark."""
+    out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    open_room(server, "trip")
+    ann = open_as(pages, server, "ann", "trip")
+    drop(
+        ann,
+        [
+            payload("harbour.png", "image/png", picture()),
+            payload("ferry.webm", "video/webm", video(ann)),
+            payload("route plan.pdf", "application/pdf", PDF),
+        ],
+    )
+    send(ann, "Photos from the trip, and the plan for next time")
+    expect(ann.locator("#messages .msg .file")).to_have_count(3)
+    attach_by_button(ann, "foghorn.wav", "audio/wav", tone())
+    for scheme in ("light", "dark"):
+        desktop = open_as(pages, server, "bob", "trip", color_scheme=scheme)
+        expect(desktop.locator("#messages .msg .file")).to_have_count(3)
+        desktop.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
+        desktop.wait_for_function("() => document.querySelector('.file-video video').readyState >= 1")
+        desktop.wait_for_timeout(300)  # its first frame painted
+        desktop.screenshot(path=str(out / f"screenshot-files-desktop-{scheme}.png"))
+        phone = open_as(pages, server, "bob", "trip", viewport=SCREENSHOT_PHONE, color_scheme=scheme)
+        expect(phone.locator("#messages .msg .file")).to_have_count(3)
+        phone.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
+        phone.screenshot(path=str(out / f"screenshot-files-phone-{scheme}.png"))
+        assert phone.evaluate("document.documentElement.scrollWidth") <= SCREENSHOT_PHONE["width"]
+    ann.screenshot(path=str(out / "screenshot-files-tray-light.png"))
