@@ -15,18 +15,25 @@ const box = {
   fileId: "",
 };
 
+const MARGIN_PX = 16;
+const BAR_PX = 52;
+
+// The picture at its own size, or smaller to fit the window with the bar under it.
+function fit(file) {
+  if (!file.width || !file.height) return null;
+  const room = {width: window.innerWidth - 2 * MARGIN_PX, height: window.innerHeight - 2 * MARGIN_PX - BAR_PX};
+  const scale = Math.min(1, room.width / file.width, room.height / file.height);
+  return {width: Math.round(file.width * scale), height: Math.round(file.height * scale)};
+}
+
 export function showFull(file) {
   box.fileId = file.id;
   box.image.removeAttribute("src");
   box.image.alt = file.name;
-  // The full picture's own shape, from the start: the box does not jump as it loads.
-  if (file.width && file.height) {
-    box.image.width = file.width;
-    box.image.height = file.height;
-  } else {
-    box.image.removeAttribute("width");
-    box.image.removeAttribute("height");
-  }
+  // Its size on screen from the start (the frame's width and height): the box does not jump as it loads.
+  const fitted = fit(file);
+  box.image.style.width = fitted ? `${fitted.width}px` : "";
+  box.image.style.height = fitted ? `${fitted.height}px` : "";
   box.image.src = fileUrl(file);
   box.name.textContent = file.name;
   box.size.textContent = humanSize(file.size);

@@ -43,14 +43,12 @@ function answerOf(request) {
 
 const codeOf = (answer) => (answer.body && typeof answer.body.error === "string" ? answer.body.error : "");
 
-// The limit a too_large answer names: a number the server sends, else one in its words.
+// The limit a too_large answer names, in the units a person reads.
 function limitOf(answer) {
-  const body = answer.body || {};
-  for (const key of ["limit", "max_bytes", "max_upload_bytes"]) {
-    if (Number.isFinite(body[key]) && body[key] > 0) return humanSize(body[key]);
-  }
-  const words = typeof body.message === "string" ? body.message.match(/\d[\d.,]*\s*(?:[KMGT]i?B|bytes)/i) : null;
-  return words ? words[0] : "";
+  // The server says "a file may have at most 26214400 bytes".
+  const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
+  const bytes = message.match(/(\d+) bytes/);
+  return bytes ? humanSize(Number(bytes[1])) : "";
 }
 
 function seconds(answer) {
