@@ -103,6 +103,7 @@ async function pump() {
 function refused(item, reason) {
   item.state = "failed";
   item.error = reason;
+  ui.announcer.textContent = `${item.file.name} was not sent: ${reason}`;
   for (const other of tray.items) if (other.state === "queued") other.state = "ready";
 }
 
