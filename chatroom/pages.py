@@ -112,7 +112,12 @@ class IndexHandler(PageHandler):
         room = self.get_argument("room", "lobby")
         offer_sign_in = who is None and not tokens and await self.setup.done()
         self.render(
-            "index.html", room=room, jwt_required=tokens and who is None, who=who, offer_sign_in=offer_sign_in
+            "index.html",
+            room=room,
+            jwt_required=tokens and who is None,
+            who=who,
+            offer_sign_in=offer_sign_in,
+            max_upload_bytes=self.config.max_upload_bytes,
         )
 
 

@@ -317,6 +317,12 @@ def test_a_file_over_the_limit_is_refused_in_words(server: ServerProcess, pages:
     expect(ann.locator("#text")).to_have_value("too big?")  # the caption waits in the box
     ann.get_by_role("button", name="Remove film.webm").click()
     expect(tray(ann)).to_have_count(0)
+    # The page knows the limit from the server and says so at once; the server's own refusal says the same.
+    ann.evaluate("delete document.body.dataset.maxUpload")
+    attach_by_button(ann, "film.webm", "video/webm", b"\x1a\x45\xdf\xa3" + bytes(LIMIT + 10))
+    expect(state).to_have_text("")
+    send(ann, "too big?")
+    expect(state).to_have_text("Too large: this server takes files up to 3 MB.")
     expect(ann.locator("#messages .msg")).to_have_count(0)
 
 
