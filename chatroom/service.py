@@ -34,6 +34,7 @@ from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.change_rules import Changed, ChangeRequest
+from .store.files_base import FileStore
 from .store.search_base import SearchQuery
 from .store.sqlite import SQLiteStore
 
@@ -62,6 +63,11 @@ class ChatService:
     def accounts(self) -> AccountStore:
         """The store's accounts, sessions, rooms' records and memberships."""
         return self.store.accounts
+
+    @property
+    def files(self) -> FileStore:
+        """The store's uploaded files and avatars."""
+        return self.store.files
 
     @property
     def store_kind(self) -> str:
