@@ -17,7 +17,9 @@ from .admission import Admission
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
+from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
+from .api_files import FileHandler, RoomFilesHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
@@ -28,6 +30,7 @@ from .api_settings import SettingsHandler
 from .api_unread import NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
+from .file_sweep import FileSweeper
 from .guest_access import GuestAccess
 from .handlers import ChatSocketHandler
 from .hub import Hub
@@ -41,6 +44,7 @@ from .push import Pusher
 from .static_files import StaticHandler
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter
+from .uploads import Uploads
 from .webhooks import Webhooks
 
 access_log = logging.getLogger("chatroom.access")
@@ -96,11 +100,14 @@ class ChatApplication(tornado.web.Application):
         guest_access: GuestAccess,
         unread: UnreadDesk,
         pusher: Pusher,
+        sweeper: FileSweeper,
         *args: Any,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
+        # Sweeps unfinished uploads: the server starts it, and stops it before the backend closes.
+        self.sweeper = sweeper
         # Read marks wait in it for a moment: the server stores them before it stops.
         self.unread = unread
         # Web Push for the messages this process stores; the server closes it before the backend.
@@ -132,11 +139,15 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     NoticeDesk(backend, access, hub.sessions, unread).start(hub.spawn)
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
+    webhooks = Webhooks(settings, backend.accounts)
+    uploads = Uploads(settings, backend.files)
+    sweeper = FileSweeper(backend.files, uploads.count_stored)
+    upload = {**api, "uploads": uploads}
     socket = {
         "config": settings,
         "backend": backend,
         "admission": Admission(backend, authenticator, access, setup),
-        "webhooks": Webhooks(settings, backend.accounts),
+        "webhooks": webhooks,
         "hub": hub,
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
@@ -148,6 +159,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         guest_access,
         unread,
         pusher,
+        sweeper,
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -158,11 +170,15 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             # The service worker's scope is the directory it is served from: the whole site.
             (r"/(sw\.js)", StaticHandler, {"path": str(asset_dir("static"))}),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
-            (r"/metrics", MetricsHandler),
+            (r"/metrics", MetricsHandler, {"refresh": uploads.count_stored}),
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
             (r"/api/search", SearchHandler, api),
+            (r"/api/rooms/([^/]+)/files", RoomFilesHandler, {**upload, "webhooks": webhooks}),
+            (r"/files/([^/]+)/([^/]+)", FileHandler, api),
+            (r"/api/me/avatar", AvatarHandler, upload),
+            (r"/avatars/([^/]+)", AvatarImageHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),
             (r"/api/session", SessionHandler, accounts),

@@ -339,7 +339,9 @@ async def _check_database(store: Store, checked: Checked, *, keep_epoch: bool) -
 
 async def export_database(settings: Settings, out: IO[bytes]) -> Summary:
     """Export the database the settings name (StoreError when it cannot be read)."""
-    store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    store = open_store(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+    )
     await store.start()
     try:
         return await export_history(store, out)
@@ -353,7 +355,9 @@ async def import_database(settings: Settings, source: IO[bytes], *, keep_epoch: 
     The file is checked before the database is opened: a bad file creates no database.
     """
     checked = check_file(source)
-    store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    store = open_store(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+    )
     await store.start()
     try:
         return await _import_checked(store, source, checked, keep_epoch=keep_epoch)

@@ -40,7 +40,9 @@ IDLE_CONNECTION_SECONDS = 60.0
 def make_service(settings: Settings) -> ChatService:
     """The store and the bus the settings ask for, as one service."""
     try:
-        store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+        store = open_store(
+            settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+        )
     except StoreStartupError as error:
         raise StartupError(str(error)) from None
     if not settings.redis_url:
@@ -112,6 +114,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     await app.guest_access.load(backend.accounts)
     # The VAPID key is made at the first start (every later start, and every node, reads it).
     await app.pusher.key()
+    app.sweeper.start(app.hub.spawn)
     server = GuardedHTTPServer(
         app,
         xheaders=settings.xheaders,
@@ -130,6 +133,7 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()
+    app.sweeper.stop()
     await shutdown(server, app.hub, app.pusher, backend, settings, app.unread)
 
 

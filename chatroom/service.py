@@ -34,6 +34,7 @@ from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.change_rules import Changed, ChangeRequest
+from .store.files_base import FileStore
 from .store.search_base import SearchQuery
 from .store.sqlite import SQLiteStore
 
@@ -62,6 +63,11 @@ class ChatService:
     def accounts(self) -> AccountStore:
         """The store's accounts, sessions, rooms' records and memberships."""
         return self.store.accounts
+
+    @property
+    def files(self) -> FileStore:
+        """The store's uploaded files and avatars."""
+        return self.store.files
 
     @property
     def store_kind(self) -> str:
@@ -117,12 +123,22 @@ class ChatService:
         guest: bool = False,
         account_id: int | None = None,
         reply_to: int | None = None,
+        file_id: str | None = None,
     ) -> asyncio.Future[StoredMessage]:
-        """Store a message; once committed, deliver it here and hand it to the bus."""
+        """Store a message (carrying the file ``file_id``, saved by store.files); once committed, deliver
+        it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         appended = asyncio.ensure_future(
             self.store.append(
-                room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to
+                room,
+                nick,
+                text,
+                ref=ref,
+                bot=bot,
+                guest=guest,
+                account_id=account_id,
+                reply_to=reply_to,
+                file_id=file_id,
             )
         )
         self._appending.add(appended)

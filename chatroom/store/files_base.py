@@ -114,7 +114,8 @@ class StoredFile:
     """A stored file: what members see of it, and where it belongs.
 
     ``message_id`` is None until a message carries it (and always for an
-    avatar); ``created`` is when it was saved (ms).
+    avatar); ``created`` is when it was saved (ms); ``storage`` where its
+    bytes are (``directory`` or ``database``, file_rows.py).
     """
 
     info: FileInfo
@@ -125,10 +126,17 @@ class StoredFile:
     created: int
     thumb_type: str | None = None
     thumb_size: int = 0
+    storage: str = "directory"
 
 
 class FileStore(Protocol):
     """Uploaded files: saved, attached by Store.append, read in ranges, removed with their message."""
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where uploads are written while they arrive (the files directory's ``.incoming``, or a
+        directory of this store's own when the files live in the database); swept like blobs."""
+        ...
 
     async def save(self, new: NewFile, prepared: PreparedFile) -> FileInfo:
         """Store the prepared file's bytes and thumbnail, then its row (attached to nothing yet)."""

@@ -1,0 +1,337 @@
+"""Files over HTTP: uploads published as messages, every refusal, downloads in ranges, their headers."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from dataclasses import replace
+from urllib.parse import quote
+
+from PIL import Image
+from tornado.testing import gen_test
+
+from chatroom import images, metrics
+from chatroom.store.files_base import ATTACHMENT, NewFile
+from tests.files_case import LIMIT, TEXT, FilesCase, png
+from tests.rooms_case import token_for
+
+
+def refused_count(reason: str) -> float:
+    """chatroom_uploads_refused_total{reason} so far."""
+    return metrics.UPLOADS_REFUSED.labels(reason)._value.get()
+
+
+class UploadTest(FilesCase):
+    """ann uploads to the rooms she may write in."""
+
+    @gen_test(timeout=30)
+    async def test_a_file_becomes_a_message_with_its_file(self) -> None:
+        """The answer has the message id and the file; members get a user frame carrying it, history too."""
+        await self.people()
+        bob, _ = await self.enter("bob", "town")
+        await self.recv_type(bob, "sys")
+        answer = await self.posted("ann", "town", TEXT, "notes.txt", text="the minutes")
+        file = answer["file"]
+        assert file == {
+            "id": file["id"],
+            "name": "notes.txt",
+            "size": len(TEXT),
+            "type": "text/plain; charset=utf-8",
+            "thumb": False,
+        }
+        frame = await self.recv_type(bob, "user")
+        assert (frame["id"], frame["nick"], frame["message"], frame["file"]) == (
+            answer["id"],
+            "ann",
+            "the minutes",
+            file,
+        )
+        _, history, _ = await self.api("GET", "/api/rooms/town/messages", "bob")
+        assert history["messages"][-1]["file"] == file
+        got = await self.download("bob", f"/files/{file['id']}/notes.txt")
+        assert (got.code, got.body) == (200, TEXT)
+
+    @gen_test(timeout=30)
+    async def test_an_image_is_stripped_and_has_a_thumbnail(self) -> None:
+        """A PNG comes back without its text chunks, with its size, and a thumbnail no larger than 480."""
+        await self.people()
+        answer = await self.posted("ann", "town", png(), "map.png")
+        file = answer["file"]
+        assert (file["type"], file["width"], file["height"], file["thumb"]) == ("image/png", 900, 600, True)
+        full = await self.download("bob", f"/files/{file['id']}/map.png")
+        assert full.code == 200 and b"secret-location" not in full.body
+        assert full.headers["Content-Type"] == "image/png"
+        assert full.headers["Content-Disposition"].startswith("inline;")
+        thumb = await self.download("bob", f"/files/{file['id']}/thumb")
+        with Image.open(io.BytesIO(thumb.body)) as image:
+            assert max(image.size) <= 480 and image.format == "PNG"
+        assert thumb.headers["ETag"] != full.headers["ETag"]
+
+    @gen_test(timeout=30)
+    async def test_a_name_is_kept_without_folders_or_control_characters(self) -> None:
+        """A path and a right-to-left override are taken out of the name; an empty caption is no text."""
+        await self.people()
+        answer = await self.posted("ann", "town", TEXT, "../../etc/\u202egpj.exe")
+        assert answer["file"]["name"] == "gpj.exe"
+        _, history, _ = await self.api("GET", "/api/rooms/town/messages", "ann")
+        assert history["messages"][-1]["message"] == ""
+
+    @gen_test(timeout=30)
+    async def test_a_reply_with_a_file(self) -> None:
+        """reply_to makes the file's message a reply."""
+        await self.people()
+        first = await self.posted("ann", "town", TEXT, "a.txt")
+        second = await self.posted("bob", "town", TEXT, "b.txt", reply_to=first["id"])
+        _, history, _ = await self.api("GET", "/api/rooms/town/messages", "ann")
+        reply = next(m for m in history["messages"] if m["id"] == second["id"])
+        assert reply["reply_to"]["id"] == first["id"]
+
+    @gen_test(timeout=30)
+    async def test_uploads_are_counted_in_the_metrics(self) -> None:
+        """chatroom_uploads_total goes up by one and chatroom_file_bytes_stored is what the store holds."""
+        await self.people()
+        before = metrics.UPLOADS._value.get()
+        await self.posted("ann", "town", TEXT)
+        assert metrics.UPLOADS._value.get() == before + 1
+        _, _, raw = await self.get("ann", "/metrics")
+        stored = await self.backend.files.total_bytes()
+        assert f"chatroom_file_bytes_stored {float(stored)}".encode() in raw
+        assert stored >= len(TEXT)
+
+
+class RefusalTest(FilesCase):
+    """Every refusal has its status and code, and keeps nothing."""
+
+    settings = replace(FilesCase.settings, uploads_per_minute=5)
+
+    async def assert_kept_nothing(self) -> None:
+        assert self.spooled() == []
+        assert await self.backend.files.total_bytes() == 0
+
+    @gen_test(timeout=30)
+    async def test_bad_requests_are_400(self) -> None:
+        """No name, a reply_to that is not a number or not a message, a caption with control characters."""
+        await self.people()
+        for name, params in ((None, {}), ("", {}), ("/", {}), ("a.txt", {"reply_to": "x"})):
+            await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, name, **params))
+        await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", reply_to=99))
+        await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", text="a\x00b"))
+        await self.refused(400, "too_long", self.upload("ann", "town", TEXT, "a.txt", text="x" * 5000))
+        await self.assert_kept_nothing()
+
+    @gen_test(timeout=30)
+    async def test_a_room_one_may_not_see_is_404_and_nobody_is_401(self) -> None:
+        """carl gets the same 404 for the closed room as for a room that does not exist; no token is 401."""
+        await self.people()
+        await self.refused(404, "not_found", self.upload("carl", "plans", TEXT))
+        await self.refused(404, "not_found", self.upload("carl", "nowhere", TEXT))
+        await self.refused(401, "unauthorized", self.upload(None, "town", TEXT))
+        await self.assert_kept_nothing()
+
+    @gen_test(timeout=30)
+    async def test_an_archived_room_is_403(self) -> None:
+        """A room one reads but may not post in refuses files as it refuses messages."""
+        await self.people()
+        await self.api("PATCH", "/api/rooms/town", "ann", {"archived": True})
+        await self.refused(403, "forbidden", self.upload("bob", "town", TEXT))
+
+    @gen_test(timeout=30)
+    async def test_too_large_with_a_length_is_413_before_the_body(self) -> None:
+        """A Content-Length over the limit is answered 413 at once, though not a byte of the body was sent."""
+        await self.people()
+        before = refused_count("too_large")
+        head = (
+            f"POST /api/rooms/town/files?name=big.bin HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {token_for('ann')}\r\nContent-Length: {LIMIT + 1}\r\n\r\n"
+        ).encode()
+        answer = await self.raw_request(head)
+        assert answer.startswith(b"HTTP/1.1 413") and b'"too_large"' in answer
+        assert refused_count("too_large") == before + 1
+        await self.assert_kept_nothing()
+
+    @gen_test(timeout=30)
+    async def test_too_large_without_a_length_is_413_as_it_passes(self) -> None:
+        """A chunked body is counted as it arrives and refused once it passes the limit."""
+        await self.people()
+        head = (
+            f"POST /api/rooms/town/files?name=big.bin HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {token_for('ann')}\r\nTransfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        chunk = b"%x\r\n" % (LIMIT + 1) + b"x" * (LIMIT + 1) + b"\r\n"
+        answer = await self.raw_request(head, chunk)
+        assert answer.startswith(b"HTTP/1.1 413") and b'"too_large"' in answer
+        await self.assert_kept_nothing()
+
+    @gen_test(timeout=30)
+    async def test_an_unreadable_image_is_422(self) -> None:
+        """A file that starts as a PNG and goes on as HTML is refused_image."""
+        await self.people()
+        broken = b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>" + b" " * 600
+        await self.refused(422, "refused_image", self.upload("ann", "town", broken, "x.png"))
+        await self.assert_kept_nothing()
+
+    @gen_test(timeout=30)
+    async def test_an_interrupted_upload_leaves_nothing(self) -> None:
+        """A client that goes away halfway leaves no spool file and no row."""
+        await self.people()
+        head = (
+            f"POST /api/rooms/town/files?name=half.bin HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: Bearer {token_for('ann')}\r\nContent-Length: 100000\r\n\r\n"
+        ).encode()
+        _, writer = await asyncio.open_connection("127.0.0.1", self.get_http_port())
+        writer.write(head + b"y" * 40_000)
+        await writer.drain()
+        assert await self.eventually(lambda: len(self.spooled()) == 1)
+        writer.close()
+        assert await self.eventually(lambda: self.spooled() == [])
+        await self.assert_kept_nothing()
+        _, history, _ = await self.api("GET", "/api/rooms/town/messages", "ann")
+        assert history["messages"] == []
+
+    @gen_test(timeout=30)
+    async def test_a_file_whose_message_fails_is_discarded(self) -> None:
+        """When the message cannot be stored the saved file goes too."""
+        await self.people()
+        await self.refused(400, "bad_request", self.upload("ann", "town", png(), "a.png", reply_to=12345))
+        await self.assert_kept_nothing()
+
+
+class RateAndQuotaTest(FilesCase):
+    """Two uploads a minute, and room for 3000 bytes."""
+
+    settings = replace(FilesCase.settings, uploads_per_minute=2, files_quota_bytes=3000)
+
+    @gen_test(timeout=30)
+    async def test_the_third_upload_in_a_minute_is_429(self) -> None:
+        """Over --uploads-per-minute the answer is 429 rate_limited with Retry-After; others still upload."""
+        await self.people()
+        before = refused_count("rate_limited")
+        for _ in range(2):
+            await self.posted("ann", "town", b"tiny")
+        status, body, _ = await self.upload("ann", "town", b"tiny")
+        assert (status, body["error"]) == (429, "rate_limited")
+        assert refused_count("rate_limited") == before + 1
+        await self.posted("bob", "town", b"tiny")
+
+    @gen_test(timeout=30)
+    async def test_past_the_quota_is_507(self) -> None:
+        """An upload that would pass --files-quota-bytes is quota_exceeded, with or without a length."""
+        await self.people()
+        await self.posted("ann", "town", b"a" * 2000)
+        await self.refused(507, "quota_exceeded", self.upload("bob", "town", b"b" * 1500))
+        assert self.spooled() == []
+        assert await self.backend.files.total_bytes() == 2000
+
+
+class GuestUploadTest(FilesCase):
+    """Where guests are let in, they still cannot upload."""
+
+    settings = replace(FilesCase.settings, guests=True)
+
+    @gen_test(timeout=30)
+    async def test_a_guest_is_403(self) -> None:
+        """A request with no credentials is a guest's: 403 forbidden."""
+        await self.people()
+        await self.refused(403, "forbidden", self.upload(None, "town", TEXT))
+
+
+class DownloadTest(FilesCase):
+    """bob downloads what ann uploaded: whole, in ranges, revalidated."""
+
+    async def stored(self, body: bytes, name: str = "notes.txt", room: str = "town") -> str:
+        """Upload and return the file's path."""
+        answer = await self.posted("ann", room, body, name)
+        return f"/files/{answer['file']['id']}/{quote(name)}"
+
+    @gen_test(timeout=30)
+    async def test_the_headers_make_a_file_harmless(self) -> None:
+        """HTML comes back as text to download, never sniffed, sandboxed, cached privately."""
+        await self.people()
+        path = await self.stored(b"<html><script>alert(1)</script></html>", "page.html")
+        got = await self.download("bob", path)
+        assert got.code == 200
+        headers = got.headers
+        assert headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert (
+            headers["Content-Disposition"] == "attachment; filename=\"page.html\"; filename*=UTF-8''page.html"
+        )
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Content-Security-Policy"] == (
+            "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
+        )
+        assert headers["Cache-Control"].startswith("private")
+        assert headers["Accept-Ranges"] == "bytes" and headers["ETag"]
+
+    @gen_test(timeout=30)
+    async def test_a_name_outside_ascii_is_in_filename_star(self) -> None:
+        """RFC 6266: the exact name percent-encoded in filename*, an ASCII stand-in in filename."""
+        await self.people()
+        path = await self.stored(TEXT, 'Grüße "x".txt')
+        disposition = (await self.download("bob", path)).headers["Content-Disposition"]
+        assert disposition == (
+            "attachment; filename=\"Gr__e _x_.txt\"; filename*=UTF-8''Gr%C3%BC%C3%9Fe%20%22x%22.txt"
+        )
+
+    @gen_test(timeout=30)
+    async def test_ranges(self) -> None:
+        """bytes=a-b, a- and -n answer 206 with their bytes; past the end is 416; several ranges the whole."""
+        await self.people()
+        body = os.urandom(700_000)
+        path = await self.stored(body, "blob.bin")
+        for header, start, end in (
+            ("bytes=0-9", 0, 10),
+            ("bytes=262140-262150", 262140, 262151),
+            ("bytes=699990-", 699990, 700000),
+            ("bytes=-5", 699995, 700000),
+            ("bytes=10-99999999", 10, 700000),
+        ):
+            got = await self.download("bob", path, Range=header)
+            assert (got.code, got.body) == (206, body[start:end]), header
+            assert got.headers["Content-Range"] == f"bytes {start}-{end - 1}/700000"
+            assert got.headers["Content-Length"] == str(end - start)
+        unsatisfiable = await self.download("bob", path, Range="bytes=700000-")
+        assert unsatisfiable.code == 416 and unsatisfiable.headers["Content-Range"] == "bytes */700000"
+        whole = await self.download("bob", path, Range="bytes=0-1,5-6")
+        assert (whole.code, whole.body) == (200, body)
+
+    @gen_test(timeout=30)
+    async def test_etag_head_and_if_range(self) -> None:
+        """If-None-Match is 304; HEAD has headers and no body; an If-Range of another version sends all."""
+        await self.people()
+        path = await self.stored(TEXT)
+        first = await self.download("bob", path)
+        etag = first.headers["ETag"]
+        again = await self.download("bob", path, **{"If-None-Match": etag})
+        assert again.code == 304 and not again.body
+        head = await self.download("bob", path, method="HEAD")
+        assert head.code == 200 and head.headers["Content-Length"] == str(len(TEXT)) and not head.body
+        assert (await self.download("bob", path, Range="bytes=0-1", **{"If-Range": '"other"'})).code == 200
+        assert (await self.download("bob", path, Range="bytes=0-1", **{"If-Range": etag})).code == 206
+
+    @gen_test(timeout=30)
+    async def test_what_one_may_not_see_is_404(self) -> None:
+        """An unknown id, a file never posted, and a deleted message's file are all 404 not_found."""
+        await self.people()
+        await self.refused(404, "not_found", self.get("bob", "/files/AAAAAAAAAAAAAAAAAAAAAA/x"))
+        spool = self.backend.files.spool_dir / "loose"
+        spool.write_bytes(TEXT)
+        prepared = images.prepare(spool, self.backend.files.spool_dir, "x.txt")
+        loose = await self.backend.files.save(NewFile("town", 1, "x.txt", ATTACHMENT), prepared)
+        spool.unlink()
+        await self.refused(404, "not_found", self.get("ann", f"/files/{loose.id}/x.txt"))
+        answer = await self.posted("ann", "town", TEXT)
+        client, _ = await self.enter("ann", "town")
+        await self.recv_type(client, "sys")
+        await self.send(client, {"type": "delete", "id": answer["id"], "ref": "d"})
+        await self.recv_type(client, "ack")
+        await self.refused(404, "not_found", self.get("bob", f"/files/{answer['file']['id']}/notes.txt"))
+
+    @gen_test(timeout=30)
+    async def test_a_large_file_streams_back_whole(self) -> None:
+        """A file of several chunks comes back byte for byte."""
+        await self.people()
+        body = os.urandom(LIMIT)
+        path = await self.stored(body, "big.bin")
+        got = await self.download("bob", path)
+        assert got.body == body and got.headers["Content-Type"] == "application/octet-stream"
