@@ -24,8 +24,10 @@ from playwright.sync_api import JSHandle, Locator, Page, Route, expect
 
 from tests import test_page
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, open_as, open_room
+from tests.test_page_journey import signed_in
+from tests.web_client import join, set_up
 
 browser = test_page.browser
 pages = test_page.pages
@@ -202,7 +204,9 @@ def test_a_picture_sent_with_the_button_shows_inline_and_opens_full_size(
     expect(thumbnail).to_have_attribute("alt", "sunset at sea.png")
     # Laid out at 360 x 240 from the frame's width and height, whether or not it has loaded.
     assert (thumbnail.get_attribute("width"), thumbnail.get_attribute("height")) == ("360", "240")
-    assert "/thumb" in (thumbnail.get_attribute("src") or "")
+    assert "/thumb?" in (
+        thumbnail.get_attribute("src") or ""
+    )  # with the page's token: an <img> sends no header
     bob.wait_for_function(
         "() => document.querySelector('#messages .msg:last-child .file-picture img').naturalWidth > 0"
     )
@@ -231,9 +235,8 @@ def test_dropped_files_go_one_message_each_in_order(server: ServerProcess, pages
     expect(player).to_have_attribute("preload", "metadata")
     expect(first.locator(".file-about .file-name")).to_have_text("boat.webm")
     expect(second.locator(".text")).to_have_text("")
-    expect(second.locator(".file-audio audio")).to_have_attribute(
-        "src", "/files/" + file_id(second) + "/horn.wav"
-    )
+    audio = second.locator(".file-audio audio")
+    expect(audio).to_have_attribute("src", re.compile(f"^/files/{file_id(second)}/horn.wav\\?token="))
     bob.wait_for_function("() => document.querySelector('#messages .file-video video').readyState >= 1")
 
 
@@ -256,7 +259,7 @@ def test_a_pasted_file_shows_as_a_card_with_its_name_and_size(server: ServerProc
     link = card.locator("a.file-download")
     expect(link).to_have_attribute("download", "minutes – Q3.pdf")
     href = link.get_attribute("href") or ""
-    assert href.endswith("/minutes%20%E2%80%93%20Q3.pdf")
+    assert "/minutes%20%E2%80%93%20Q3.pdf?token=" in href
     status = bob.evaluate("async (url) => (await fetch(url)).status", href)
     assert status == 200
     act(bob, bob.locator("#messages .msg").last, "Reply")
@@ -340,7 +343,7 @@ def test_deleting_a_message_removes_its_file_for_everyone(server: ServerProcess,
     ann.get_by_role("button", name="Delete for everyone").click()
     expect(bob.locator("#messages .msg .tombstone")).to_have_text("message deleted")
     expect(bob.locator("#messages .msg .file")).to_have_count(0)
-    assert bob.evaluate("async (url) => (await fetch(url)).status", src) == 404
+    assert bob.evaluate("async (url) => (await fetch(url, {cache: 'no-store'})).status", src) == 404
     bob.reload()
     expect_online(bob)
     expect(bob.locator("#messages .msg .tombstone")).to_have_text("message deleted")
@@ -351,46 +354,51 @@ def test_deleting_a_message_removes_its_file_for_everyone(server: ServerProcess,
 
 
 def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
-    server: ServerProcess, pages: Pages
+    tmp_path: Path, pages: Pages
 ) -> None:
-    """Ann sets a picture in her menu; Bob's page shows it beside her messages and in the list, asks for each
-    name's picture once, and keeps Carl's initials (no picture) without a broken image; removed, her initials
-    are back."""
-    open_room(server, "faces")
-    ann = open_as(pages, server, "ann", "faces")
-    ann.locator("#me").click()
-    with ann.expect_file_chooser() as chooser:
-        ann.get_by_role("button", name="Upload a picture").click()
-    chooser.value.set_files(
-        {"name": "me.png", "mimeType": "image/png", "buffer": picture(600, 400, "#c2185b")}
-    )
-    expect(ann.locator("#account-note")).to_have_text("Your new picture is set.")
-    expect(ann.locator("#me-avatar .avatar-picture")).to_be_visible()
-    ann.locator("#account-close").click()
-    carl = open_as(pages, server, "carl", "faces")
-    for person, words in ((ann, "hello from ann"), (ann, "and again"), (carl, "carl here")):
-        person.locator("#text").fill(words)
-        person.locator("#text").press("Enter")
-        expect(person.locator("#text")).to_have_value("")
-    bob = open_as(pages, server, "bob", "faces")
-    expect(bob.locator("#messages .msg")).to_have_count(3)
-    ann_avatar = bob.locator('#messages .msg[data-nick="ann"] .avatar').first
-    expect(ann_avatar.locator("img.avatar-picture")).to_be_visible()
-    bob.wait_for_function(
-        "() => [...document.querySelectorAll('img.avatar-picture')].every((i) => i.naturalWidth > 0)"
-    )
-    carl_avatar = bob.locator('#messages .msg[data-nick="carl"] .avatar')
-    expect(carl_avatar).to_have_text("C")
-    expect(carl_avatar.locator("img")).to_have_count(0)
-    asked = bob.evaluate(
-        "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/avatars/'))"
-    )
-    assert sorted(url.split("/avatars/")[1] for url in asked) == ["ann", "bob", "carl"]  # once each
-    ann.locator("#me").click()
-    ann.get_by_role("button", name="Remove").click()
-    expect(ann.locator("#account-note")).to_contain_text("Your picture is removed")
-    expect(ann.locator("#me-avatar .avatar-picture")).to_have_count(0)
-    expect(ann.locator("#me-avatar")).to_have_text("A")
+    """Signed in with a password (the session cookie), Ann sets a picture in her menu and sends a photo; Bob's
+    page shows her picture beside her messages, asks for each name's picture once, and keeps Carl's
+    initials (he has none) without a broken image; removed, her initials are back."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, join_link = set_up(server, "ann")
+        people = {"ann": admin} | {name: join(server, join_link, name) for name in ("bob", "carl")}
+        ann = signed_in(pages, people["ann"], f"{server.url}/?room=lobby")
+        ann.locator("#me").click()
+        with ann.expect_file_chooser() as chooser:
+            ann.get_by_role("button", name="Upload a picture").click()
+        chooser.value.set_files(
+            {"name": "me.png", "mimeType": "image/png", "buffer": picture(600, 400, "#c2185b")}
+        )
+        expect(ann.locator("#account-note")).to_have_text("Your new picture is set.")
+        expect(ann.locator("#me-avatar .avatar-picture")).to_be_visible()
+        ann.locator("#account-close").click()
+        carl = signed_in(pages, people["carl"], f"{server.url}/?room=lobby")
+        say(ann, "hello from ann")
+        attach_by_button(ann, "garden.png", "image/png", picture(640, 480, "#2e7d32"))
+        send(ann, "and the garden")
+        expect(tray(ann)).to_have_count(0)
+        say(carl, "carl here")
+        bob = signed_in(pages, people["bob"], f"{server.url}/?room=lobby")
+        expect(bob.locator("#messages .msg")).to_have_count(3)
+        bob.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
+        ann_avatar = bob.locator('#messages .msg[data-nick="ann"] .avatar').first
+        expect(ann_avatar.locator("img.avatar-picture")).to_be_visible()
+        bob.wait_for_function(
+            "() => [...document.querySelectorAll('img.avatar-picture')].every((i) => i.naturalWidth > 0)"
+        )
+        carl_avatar = bob.locator('#messages .msg[data-nick="carl"] .avatar')
+        expect(carl_avatar).to_have_text("C")
+        expect(carl_avatar.locator("img")).to_have_count(0)
+        asked = bob.evaluate(
+            "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /avatars/.test(n))"
+        )
+        names = sorted(url.split("/avatars/")[1] for url in asked)
+        assert names == ["ann", "bob", "carl"]  # once each, however many avatars show them
+        ann.locator("#me").click()
+        ann.get_by_role("button", name="Remove").click()
+        expect(ann.locator("#account-note")).to_contain_text("Your picture is removed")
+        expect(ann.locator("#me-avatar .avatar-picture")).to_have_count(0)
+        expect(ann.locator("#me-avatar")).to_have_text("A")
 
 
 # --- how it looks ---------------------------------------------------------------------

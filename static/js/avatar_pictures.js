@@ -4,12 +4,15 @@
 // browser serves the same address from its memory then), so a name without
 // a picture (404) keeps its initials and never shows a broken image.
 
+import {authorizedUrl} from "./api.js";
 import {nickKey} from "./protocol.js";
 
 const pictures = new Map(); // name key -> {state: "loading" | "shown" | "none", url}
 const listeners = [];
 
-const pictureUrl = (nick, version) => `/avatars/${encodeURIComponent(nick)}${version ? `?v=${version}` : ""}`;
+function pictureUrl(nick, version) {
+  return authorizedUrl(`/avatars/${encodeURIComponent(nick)}${version ? `?v=${version}` : ""}`);
+}
 
 // ``node`` (an avatar showing ``nick``'s initials) shows the picture when there is one.
 export function pictureFor(node, nick) {

@@ -5,6 +5,7 @@
 // card with an icon, its name, its size and a download link. Names go in as
 // text only; addresses are built from the file's id and its name, encoded.
 
+import {authorizedUrl} from "./api.js";
 import {element, textNode} from "./dom.js";
 
 // The server's own detection says what a file is (never the uploader's word).
@@ -30,8 +31,8 @@ export function fileOf(frame) {
   };
 }
 
-export const fileUrl = (file) => `/files/${file.id}/${encodeURIComponent(file.name)}`;
-export const thumbUrl = (file) => (file.thumb ? `/files/${file.id}/thumb` : fileUrl(file));
+export const fileUrl = (file) => authorizedUrl(`/files/${file.id}/${encodeURIComponent(file.name)}`);
+export const thumbUrl = (file) => (file.thumb ? authorizedUrl(`/files/${file.id}/thumb`) : fileUrl(file));
 
 // What a quote of a message that is only a file says.
 export const fileLabel = (name) => `📎 ${name}`;
