@@ -394,7 +394,10 @@ def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
         )
         names = sorted(url.split("/avatars/")[1] for url in asked)
         assert names == ["ann", "bob", "carl"]  # once each, however many avatars show them
+        out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
+        bob.screenshot(path=str(out / "screenshot-files-avatars-light.png"))
         ann.locator("#me").click()
+        ann.screenshot(path=str(out / "screenshot-files-profile-picture-light.png"))
         ann.get_by_role("button", name="Remove").click()
         expect(ann.locator("#account-note")).to_contain_text("Your picture is removed")
         expect(ann.locator("#me-avatar .avatar-picture")).to_have_count(0)
@@ -425,8 +428,8 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
         desktop = open_as(pages, server, "bob", "trip", color_scheme=scheme)
         expect(desktop.locator("#messages .msg .file")).to_have_count(3)
         desktop.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
-        desktop.wait_for_function("() => document.querySelector('.file-video video').readyState >= 1")
-        desktop.wait_for_timeout(300)  # its first frame painted
+        desktop.wait_for_function("() => document.querySelector('.file-video video').duration > 0")
+        desktop.wait_for_timeout(500)  # the player's loading circle fades out
         desktop.screenshot(path=str(out / f"screenshot-files-desktop-{scheme}.png"))
         phone = open_as(pages, server, "bob", "trip", viewport=SCREENSHOT_PHONE, color_scheme=scheme)
         expect(phone.locator("#messages .msg .file")).to_have_count(3)

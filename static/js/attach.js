@@ -204,6 +204,16 @@ function wireDropping() {
     showDropZone(false);
     addFiles([...event.dataTransfer.files]);
   });
+  // Dropped beside the conversation (on a dialog, say), a file is not opened in place of the chat.
+  for (const type of ["dragover", "drop"]) {
+    window.addEventListener(type, (event) => {
+      if (carriesFiles(event)) event.preventDefault();
+    });
+  }
+  window.addEventListener("dragend", () => {
+    tray.dragDepth = 0;
+    showDropZone(false);
+  });
 }
 
 // A picture or file pasted into the message box (or onto the page) joins the tray.
