@@ -350,6 +350,21 @@ def test_deleting_a_message_removes_its_file_for_everyone(server: ServerProcess,
     expect(bob.locator("#messages .msg .file")).to_have_count(0)
 
 
+def test_a_guest_is_offered_no_files(tmp_path: Path, pages: Pages) -> None:
+    """A guest's page has no 📎 button, and a file pasted there is not taken: it says to sign in."""
+    with ServerProcess(tmp_path / "chat.db") as server:
+        guest = pages.join(server.url, "lobby", "visitor")
+        # The page asks whether it speaks for an account once it is in (rooms.js): after that answer.
+        with guest.expect_response(lambda response: "/api/accounts" in response.url):
+            guest.reload()
+        expect_online(guest)
+        guest.wait_for_timeout(200)
+        assert guest.get_by_role("button", name="Attach files").is_hidden()
+        paste(guest, [payload("notes.pdf", "application/pdf", PDF)])
+        expect(guest.locator("#send-error")).to_have_text("Sign in with an account to send files.")
+        expect(tray(guest)).to_have_count(0)
+
+
 # --- profile pictures --------------------------------------------------------------
 
 
