@@ -205,6 +205,40 @@ def test_an_unreadable_colour_profile_does_not_refuse_the_image(tmp_path: Path, 
         assert "icc_profile" not in result.info and result.getpixel((5, 5)) == (10, 200, 90)
 
 
+def test_a_cmyk_jpeg_is_stored_as_rgb(tmp_path: Path, work: Path) -> None:
+    """A print-ready CMYK JPEG is stored in RGB, which every browser shows alike."""
+    data = encode(Image.new("RGB", (40, 40), RED).convert("CMYK"), "JPEG")
+    prepared = prepare(spool(tmp_path, data), work, "print.jpg")
+    with Image.open(prepared.path) as result:
+        assert result.mode == "RGB" and near(result.getpixel((20, 20)), RED)
+
+
+def test_a_transparent_gif_keeps_its_transparency(tmp_path: Path, work: Path) -> None:
+    """A still GIF with a transparent colour is still transparent where it was."""
+    picture = Image.new("P", (30, 30), 0)
+    picture.putpalette([255, 255, 255, *RED] + [0] * 762)
+    picture.paste(1, (10, 10, 20, 20))
+    data = encode(picture, "GIF", transparency=0)
+
+    prepared = prepare(spool(tmp_path, data), work, "dot.gif")
+
+    with Image.open(prepared.path) as result:
+        rgba = result.convert("RGBA")
+        assert rgba.getpixel((2, 2))[3] == 0 and rgba.getpixel((15, 15)) == (*RED, 255)  # type: ignore[index]
+
+
+def test_a_jpeg_with_extra_pictures_keeps_only_the_photo(tmp_path: Path, work: Path) -> None:
+    """A multi-picture JPEG (MPO: a phone's depth map or preview) is stored as its first picture alone."""
+    photo, extra = Image.new("RGB", (60, 40), RED), Image.new("RGB", (60, 40), BLUE)
+    data = encode(photo, "MPO", save_all=True, append_images=[extra])
+
+    prepared = prepare(spool(tmp_path, data), work, "portrait.jpg")
+
+    with Image.open(prepared.path) as result:
+        assert result.format == "JPEG" and getattr(result, "n_frames", 1) == 1
+        assert near(result.getpixel((30, 20)), RED)
+
+
 def bomb_png(width: int, height: int) -> bytes:
     """A tiny PNG whose header declares width x height pixels of greyscale."""
 
