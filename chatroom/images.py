@@ -45,8 +45,9 @@ _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image
 _SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
 # What Pillow raises for data it cannot decode: UnidentifiedImageError and
 # "image file is truncated" are OSErrors, a broken PNG chunk a SyntaxError,
-# a GIF or WebP that ends early an EOFError, bad fields a ValueError.
-_UNREADABLE = (OSError, SyntaxError, EOFError, ValueError)
+# a GIF or WebP that ends early an EOFError, bad fields a ValueError, and a
+# GIF block cut short an IndexError (found by fuzzing Pillow 13).
+_UNREADABLE = (OSError, SyntaxError, EOFError, ValueError, IndexError)
 
 
 class ImageRefusedError(Exception):
@@ -160,6 +161,8 @@ def _decode(path: Path, image_format: str, lossless: bool, first_frame_only: boo
         # image all the same, since Pillow warns exactly past MAX_PIXELS.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's complaints about a corrupt EXIF block, which is dropped anyway.
+            warnings.simplefilter("ignore", UserWarning)
             with Image.open(path, formats=[image_format]) as image:
                 _check_pixels(image.size)
                 return _read_frames(image, image_format, lossless, first_frame_only)

@@ -8,6 +8,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageCms, PngImagePlugin
 
 from chatroom import images
@@ -381,3 +383,54 @@ def test_an_avatar_must_be_an_image(tmp_path: Path, work: Path) -> None:
     with pytest.raises(ImageRefusedError) as refused:
         prepare_avatar(spool(tmp_path, PAYLOAD, "me.png"), work)
     assert refused.value.reason == "not_an_image"
+
+
+def fuzz_seeds() -> list[bytes]:
+    """One small image of each kind, metadata and animation included, to damage."""
+    base = Image.effect_mandelbrot((48, 32), (-2, -1.2, 1, 1.2), 30).convert("RGB")
+    frames = {"save_all": True, "append_images": [base.rotate(180)], "duration": [50, 70]}
+    return [
+        encode(base, "JPEG", exif=gps_exif(6), comment=SECRET),
+        encode(base, "PNG", exif=gps_exif(3)),
+        encode(base, "GIF", loop=0, comment=SECRET, **frames),
+        encode(base, "WEBP", **frames),
+        encode(base, "WEBP", lossless=True, exif=gps_exif(8)),
+        encode(base, "PNG", **frames),
+    ]
+
+
+SEEDS = fuzz_seeds()
+damage = st.lists(
+    st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255), st.booleans()),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from(SEEDS), damage, st.integers(min_value=0))
+def test_damaged_images_are_stored_bare_or_refused(
+    tmp_path: Path, work: Path, seed: bytes, changes: list[tuple[int, int, bool]], cut: int
+) -> None:
+    """However an image is damaged, it is stored without its metadata or refused; nothing else."""
+    data = bytearray(seed)
+    for position, value, remove in changes:
+        if remove:
+            del data[position % len(data)]
+        else:
+            data[position % len(data)] = value
+    data = data[: len(data) - cut % 64]
+    try:
+        prepared = prepare(spool(tmp_path, bytes(data)), work, "damaged")
+    except ImageRefusedError as refused:
+        assert refused.reason in ("unreadable_image", "too_many_pixels")
+        assert list(work.iterdir()) == []
+        return
+    if prepared.path.parent == work:
+        assert SECRET not in prepared.path.read_bytes()
+    for written in work.iterdir():
+        written.unlink()
