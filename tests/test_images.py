@@ -89,6 +89,22 @@ def test_a_phone_photo_is_turned_upright_and_loses_gps_and_every_other_tag(
         assert near(result.getpixel((200, 100)), RED) and near(result.getpixel((200, 500)), BLUE)
 
 
+@pytest.mark.parametrize(("image_format", "orientation"), [("PNG", 8), ("WEBP", 6), ("JPEG", 3)])
+def test_exif_orientation_is_applied_in_every_format(
+    tmp_path: Path, work: Path, image_format: str, orientation: int
+) -> None:
+    """PNG and WebP carry EXIF too: their orientation is applied and the EXIF dropped."""
+    data = encode(halves((60, 40), RED, BLUE), image_format, exif=gps_exif(orientation), quality=95)
+
+    prepared = prepare(spool(tmp_path, data), work, "turned")
+
+    with Image.open(prepared.path) as result:
+        assert len(result.getexif()) == 0 and SECRET not in prepared.path.read_bytes()
+        # 8 turns the left (red) half to the bottom, 6 to the top; 3 turns it to the right.
+        expected = {8: ((40, 60), (20, 55)), 6: ((40, 60), (20, 5)), 3: ((60, 40), (55, 20))}[orientation]
+        assert result.size == expected[0] and near(result.getpixel(expected[1]), RED)
+
+
 def test_png_text_chunks_are_dropped_and_pixels_kept_exactly(tmp_path: Path, work: Path) -> None:
     """tEXt, zTXt and iTXt chunks are gone; the PNG stays lossless, pixel for pixel."""
     picture = Image.effect_mandelbrot((120, 90), (-2, -1.2, 1, 1.2), 50).convert("RGB")
