@@ -31,6 +31,7 @@ const tray = {
 };
 
 const maxUpload = () => Number(document.body.dataset.maxUpload) || 0;
+const tooLarge = (file) => maxUpload() > 0 && file.size > maxUpload();
 
 // Files are for accounts: a guest's page offers no button (the server refuses guests' files).
 export function offerAttaching(mayAttach) {
@@ -47,7 +48,7 @@ export function addFiles(files) {
   for (const file of files) {
     const item = {file, url: "", state: "ready", error: "", cancel: null, node: null};
     if (PREVIEWED.has(file.type)) item.url = URL.createObjectURL(file);
-    if (maxUpload() && file.size > maxUpload()) {
+    if (tooLarge(file)) {
       item.state = "failed";
       item.error = `Too large: this server takes files up to ${humanSize(maxUpload())}.`;
     }
@@ -59,10 +60,11 @@ export function addFiles(files) {
   ui.text.focus();
 }
 
-// Send every waiting file, in order; ``caption`` ({raw, text, replyTo}) goes with the first.
+// Send every waiting file, in order (but those the server would refuse for their size);
+// ``caption`` ({raw, text, replyTo}) goes with the first.
 export function sendFiles(caption) {
   for (const item of tray.items) {
-    if (item.state === "ready" || item.state === "failed") {
+    if ((item.state === "ready" || item.state === "failed") && !tooLarge(item.file)) {
       item.state = "queued";
       item.error = "";
     }
@@ -87,10 +89,12 @@ async function pump() {
   const answer = await upload.done;
   tray.sending = false;
   next.cancel = null;
-  if (answer.ok || answer.failed === "abort") {
+  if (answer.ok) {
     remove(next);
-    if (answer.ok && caption) tray.captionSent(caption.raw);
-    else tray.caption = caption; // a cancelled file's caption goes with the next one
+    if (caption) tray.captionSent(caption.raw);
+  } else if (answer.failed === "abort") {
+    remove(next);
+    tray.caption = caption; // a cancelled file's caption goes with the next one
   } else {
     refused(next, uploadFailure(answer, next.file.name));
     tray.caption = caption;
