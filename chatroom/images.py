@@ -45,8 +45,9 @@ _FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "image/gif": "GIF", "image
 _SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
 # What Pillow raises for data it cannot decode: UnidentifiedImageError and
 # "image file is truncated" are OSErrors, a broken PNG chunk a SyntaxError,
-# a GIF or WebP that ends early an EOFError, bad fields a ValueError.
-_UNREADABLE = (OSError, SyntaxError, EOFError, ValueError)
+# a GIF or WebP that ends early an EOFError, bad fields a ValueError, and a
+# GIF block cut short an IndexError (found by fuzzing Pillow 13).
+_UNREADABLE = (OSError, SyntaxError, EOFError, ValueError, IndexError)
 
 
 class ImageRefusedError(Exception):
@@ -155,8 +156,13 @@ def _is_lossless(head: bytes, image_format: str) -> bool:
 def _decode(path: Path, image_format: str, lossless: bool, first_frame_only: bool) -> _Picture:
     """Every frame decoded in full (and bounded), oriented, in sRGB, with no metadata attached."""
     try:
+        # catch_warnings is process-wide: threads interleaving here may print
+        # the warning rather than raise it, and then _check_pixels refuses the
+        # image all the same, since Pillow warns exactly past MAX_PIXELS.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow's complaints about a corrupt EXIF block, which is dropped anyway.
+            warnings.simplefilter("ignore", UserWarning)
             with Image.open(path, formats=[image_format]) as image:
                 _check_pixels(image.size)
                 return _read_frames(image, image_format, lossless, first_frame_only)
@@ -180,9 +186,8 @@ def _read_frames(image: Image.Image, image_format: str, lossless: bool, first_fr
     durations: list[int] = []
     for frame in _frames(image, animated):
         frame.load()
-        srgb = _to_srgb(frame)
         # Frames of one mode: a GIF's first frame is a palette, the next ones RGB.
-        frames.append(_bare(srgb.convert("RGBA") if animated else srgb, transpose))
+        frames.append(_bare(frame, "RGBA" if animated else None, transpose))
         durations.append(int(frame.info.get("duration", 0)))
     return _Picture(image_format, frames, durations, loop, lossless)
 
@@ -223,11 +228,32 @@ def _orientation(image: Image.Image) -> Image.Transpose | None:
     }.get(orientation)
 
 
-def _to_srgb(frame: Image.Image) -> Image.Image:
-    """The frame's pixels converted from its ICC profile to sRGB (a plain copy without one)."""
+def _bare(frame: Image.Image, mode: str | None, transpose: Image.Transpose | None) -> Image.Image:
+    """A new image of the frame's pixels in sRGB, upright, with no metadata at all.
+
+    Pillow's writers take comments, EXIF, XMP and ICC profiles from `info`, so
+    only a palette's transparent index is left there.
+    """
+    # CMYK becomes RGB: browsers disagree on how to show a CMYK JPEG.
+    image = _to_srgb(frame, mode or {"LA": "RGBA", "PA": "RGBA", "CMYK": "RGB"}.get(frame.mode, frame.mode))
+    if transpose is not None:
+        image = image.transpose(transpose)
+    elif image is frame:
+        image = frame.copy()
+    transparency = frame.info.get("transparency")
+    image.info = {} if transparency is None or image.mode != frame.mode else {"transparency": transparency}
+    return image
+
+
+def _to_srgb(frame: Image.Image, mode: str) -> Image.Image:
+    """The frame's pixels converted from its ICC profile to sRGB, in `mode` (the frame itself if no change).
+
+    Not copying what needs no change keeps a 40-megapixel photo at two copies
+    in memory, the decoded one and the one written.
+    """
     icc = frame.info.get("icc_profile")
     if not icc or frame.mode not in ("RGB", "RGBA", "CMYK"):
-        return frame.convert("RGBA" if frame.mode in ("LA", "PA") else frame.mode)
+        return frame if frame.mode == mode else frame.convert(mode)
     output_mode = "RGBA" if frame.mode == "RGBA" else "RGB"
     try:
         source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
@@ -236,17 +262,9 @@ def _to_srgb(frame: Image.Image) -> Image.Image:
         )
     except (ImageCms.PyCMSError, OSError):
         # A profile LittleCMS cannot read: the pixels stay as they are.
-        return frame.convert(output_mode)
+        return frame.convert(mode)
     assert converted is not None  # profileToProfile returns an image unless inPlace
-    return converted
-
-
-def _bare(frame: Image.Image, transpose: Image.Transpose | None) -> Image.Image:
-    """A copy with no metadata at all: Pillow's writers take comments, EXIF and ICC from `info`."""
-    copy = frame.transpose(transpose) if transpose is not None else frame.copy()
-    transparency = copy.info.get("transparency")
-    copy.info = {} if transparency is None else {"transparency": transparency}
-    return copy
+    return converted if converted.mode == mode else converted.convert(mode)
 
 
 def _thumbnail(picture: _Picture) -> _Picture:
@@ -260,7 +278,9 @@ def _thumbnail(picture: _Picture) -> _Picture:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # A palette would be resized by its nearest pixels; colours blend properly.
     frames = [
-        (frame.convert("RGBA") if frame.mode in ("1", "P") else frame).resize(size, Image.Resampling.LANCZOS)
+        (frame.convert("RGBA") if frame.mode in ("1", "P") else frame).resize(
+            size, Image.Resampling.LANCZOS, reducing_gap=3.0
+        )
         for frame in picture.frames
     ]
     return _Picture(picture.format, frames, picture.durations, picture.loop, picture.lossless)
@@ -287,9 +307,9 @@ def _write(picture: _Picture, path: Path, thumbnail: bool) -> Path:
 def _for_format(frame: Image.Image, image_format: str) -> Image.Image:
     """The frame in a mode its format can hold (JPEG has no alpha or palette)."""
     if image_format == "JPEG" and frame.mode not in ("L", "RGB"):
-        return _bare(frame.convert("RGB"), None)
-    if image_format == "PNG" and frame.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"):
-        return _bare(frame.convert("RGBA"), None)
+        return _bare(frame, "RGB", None)
+    if image_format == "PNG" and frame.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
+        return _bare(frame, "RGBA", None)
     return frame
 
 

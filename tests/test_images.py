@@ -8,6 +8,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image, ImageCms, PngImagePlugin
 
 from chatroom import images
@@ -85,6 +87,22 @@ def test_a_phone_photo_is_turned_upright_and_loses_gps_and_every_other_tag(
         assert not {"exif", "xmp", "comment", "icc_profile"} & set(result.info)
         # Turned 90 degrees clockwise: the photo's left (red) half is now on top.
         assert near(result.getpixel((200, 100)), RED) and near(result.getpixel((200, 500)), BLUE)
+
+
+@pytest.mark.parametrize(("image_format", "orientation"), [("PNG", 8), ("WEBP", 6), ("JPEG", 3)])
+def test_exif_orientation_is_applied_in_every_format(
+    tmp_path: Path, work: Path, image_format: str, orientation: int
+) -> None:
+    """PNG and WebP carry EXIF too: their orientation is applied and the EXIF dropped."""
+    data = encode(halves((60, 40), RED, BLUE), image_format, exif=gps_exif(orientation), quality=95)
+
+    prepared = prepare(spool(tmp_path, data), work, "turned")
+
+    with Image.open(prepared.path) as result:
+        assert len(result.getexif()) == 0 and SECRET not in prepared.path.read_bytes()
+        # 8 turns the left (red) half to the bottom, 6 to the top; 3 turns it to the right.
+        expected = {8: ((40, 60), (20, 55)), 6: ((40, 60), (20, 5)), 3: ((60, 40), (55, 20))}[orientation]
+        assert result.size == expected[0] and near(result.getpixel(expected[1]), RED)
 
 
 def test_png_text_chunks_are_dropped_and_pixels_kept_exactly(tmp_path: Path, work: Path) -> None:
@@ -203,6 +221,40 @@ def test_an_unreadable_colour_profile_does_not_refuse_the_image(tmp_path: Path, 
 
     with Image.open(prepared.path) as result:
         assert "icc_profile" not in result.info and result.getpixel((5, 5)) == (10, 200, 90)
+
+
+def test_a_cmyk_jpeg_is_stored_as_rgb(tmp_path: Path, work: Path) -> None:
+    """A print-ready CMYK JPEG is stored in RGB, which every browser shows alike."""
+    data = encode(Image.new("RGB", (40, 40), RED).convert("CMYK"), "JPEG")
+    prepared = prepare(spool(tmp_path, data), work, "print.jpg")
+    with Image.open(prepared.path) as result:
+        assert result.mode == "RGB" and near(result.getpixel((20, 20)), RED)
+
+
+def test_a_transparent_gif_keeps_its_transparency(tmp_path: Path, work: Path) -> None:
+    """A still GIF with a transparent colour is still transparent where it was."""
+    picture = Image.new("P", (30, 30), 0)
+    picture.putpalette([255, 255, 255, *RED] + [0] * 762)
+    picture.paste(1, (10, 10, 20, 20))
+    data = encode(picture, "GIF", transparency=0)
+
+    prepared = prepare(spool(tmp_path, data), work, "dot.gif")
+
+    with Image.open(prepared.path) as result:
+        rgba = result.convert("RGBA")
+        assert rgba.getpixel((2, 2))[3] == 0 and rgba.getpixel((15, 15)) == (*RED, 255)  # type: ignore[index]
+
+
+def test_a_jpeg_with_extra_pictures_keeps_only_the_photo(tmp_path: Path, work: Path) -> None:
+    """A multi-picture JPEG (MPO: a phone's depth map or preview) is stored as its first picture alone."""
+    photo, extra = Image.new("RGB", (60, 40), RED), Image.new("RGB", (60, 40), BLUE)
+    data = encode(photo, "MPO", save_all=True, append_images=[extra])
+
+    prepared = prepare(spool(tmp_path, data), work, "portrait.jpg")
+
+    with Image.open(prepared.path) as result:
+        assert result.format == "JPEG" and getattr(result, "n_frames", 1) == 1
+        assert near(result.getpixel((30, 20)), RED)
 
 
 def bomb_png(width: int, height: int) -> bytes:
@@ -347,3 +399,54 @@ def test_an_avatar_must_be_an_image(tmp_path: Path, work: Path) -> None:
     with pytest.raises(ImageRefusedError) as refused:
         prepare_avatar(spool(tmp_path, PAYLOAD, "me.png"), work)
     assert refused.value.reason == "not_an_image"
+
+
+def fuzz_seeds() -> list[bytes]:
+    """One small image of each kind, metadata and animation included, to damage."""
+    base = Image.effect_mandelbrot((48, 32), (-2, -1.2, 1, 1.2), 30).convert("RGB")
+    frames = {"save_all": True, "append_images": [base.rotate(180)], "duration": [50, 70]}
+    return [
+        encode(base, "JPEG", exif=gps_exif(6), comment=SECRET),
+        encode(base, "PNG", exif=gps_exif(3)),
+        encode(base, "GIF", loop=0, comment=SECRET, **frames),
+        encode(base, "WEBP", **frames),
+        encode(base, "WEBP", lossless=True, exif=gps_exif(8)),
+        encode(base, "PNG", **frames),
+    ]
+
+
+SEEDS = fuzz_seeds()
+damage = st.lists(
+    st.tuples(st.integers(min_value=0), st.integers(min_value=0, max_value=255), st.booleans()),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.sampled_from(SEEDS), damage, st.integers(min_value=0))
+def test_damaged_images_are_stored_bare_or_refused(
+    tmp_path: Path, work: Path, seed: bytes, changes: list[tuple[int, int, bool]], cut: int
+) -> None:
+    """However an image is damaged, it is stored without its metadata or refused; nothing else."""
+    data = bytearray(seed)
+    for position, value, remove in changes:
+        if remove:
+            del data[position % len(data)]
+        else:
+            data[position % len(data)] = value
+    data = data[: len(data) - cut % 64]
+    try:
+        prepared = prepare(spool(tmp_path, bytes(data)), work, "damaged")
+    except ImageRefusedError as refused:
+        assert refused.reason in ("unreadable_image", "too_many_pixels")
+        assert list(work.iterdir()) == []
+        return
+    if prepared.path.parent == work:
+        assert SECRET not in prepared.path.read_bytes()
+    for written in work.iterdir():
+        written.unlink()
