@@ -162,10 +162,12 @@ class UploadHandler(JsonHandler):
         self.receiving = False
 
     async def prepare(self) -> None:
+        if self.request.method not in self.upload_methods:
+            await super().prepare()
+            return
+        # First: a refusal of who asks (401) must not find the body too large for the connection.
         self._allow_large_body()
         await super().prepare()
-        if self.request.method not in self.upload_methods:
-            return
         await self.admit()
         declared = self._declared_length()
         if declared is not None and declared > self.config.max_upload_bytes:
@@ -248,10 +250,12 @@ class UploadHandler(JsonHandler):
         return error
 
     def received(self) -> Spool:
-        """The whole body, once it has arrived (called first by the method that takes the file)."""
+        """The whole body, once it has arrived (the first call of the method that takes it); 400 if empty."""
         assert self.spool is not None
         self.receiving = False
         self.spool.close()
+        if not self.spool.size:
+            raise ApiError(400, protocol.BAD_REQUEST, "the file is empty: the request's body is the file")
         return self.spool
 
     def on_connection_close(self) -> None:

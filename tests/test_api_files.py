@@ -111,13 +111,14 @@ class RefusalTest(FilesCase):
 
     @gen_test(timeout=30)
     async def test_bad_requests_are_400(self) -> None:
-        """No name, a reply_to that is not a number or not a message, a caption with control characters."""
+        """No name, a bad reply_to, a caption with control characters or too long, an empty file."""
         await self.people()
         for name, params in ((None, {}), ("", {}), ("/", {}), ("a.txt", {"reply_to": "x"})):
             await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, name, **params))
         await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", reply_to=99))
         await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", text="a\x00b"))
         await self.refused(400, "too_long", self.upload("ann", "town", TEXT, "a.txt", text="x" * 5000))
+        await self.refused(400, "bad_request", self.upload("ann", "town", b"", "empty.txt"))
         await self.assert_kept_nothing()
 
     @gen_test(timeout=30)
