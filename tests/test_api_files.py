@@ -5,16 +5,23 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
+import pytest
 from PIL import Image
+from tornado.httpclient import HTTPClientError
+from tornado.iostream import StreamClosedError
 from tornado.testing import gen_test
 
 from chatroom import images, metrics
+from chatroom.store.base import StoreError
 from chatroom.store.files_base import ATTACHMENT, NewFile
 from tests.files_case import LIMIT, TEXT, FilesCase, png
-from tests.rooms_case import token_for
+from tests.rooms_case import as_, token_for
 
 
 def refused_count(reason: str) -> float:
@@ -327,6 +334,26 @@ class DownloadTest(FilesCase):
         await self.send(client, {"type": "delete", "id": answer["id"], "ref": "d"})
         await self.recv_type(client, "ack")
         await self.refused(404, "not_found", self.get("bob", f"/files/{answer['file']['id']}/notes.txt"))
+
+    @gen_test(timeout=30)
+    async def test_a_store_failing_halfway_cuts_the_answer_short(self) -> None:
+        """Once the headers are out, a failure closes the connection: the client sees a short body, no 200."""
+        await self.people()
+        path = await self.stored(os.urandom(600_000), "big.bin")
+        files = self.backend.files
+        reading = files.read
+
+        async def failing(file_id: str, **where: Any) -> AsyncIterator[bytes]:
+            async for chunk in reading(file_id, **where):
+                yield chunk
+                raise StoreError("the database went away")
+
+        with (
+            mock.patch.object(files, "read", failing),
+            self.assertNoLogs("tornado.application", "ERROR"),
+            pytest.raises((HTTPClientError, StreamClosedError)),
+        ):
+            await self.http_client.fetch(self.get_url(path), headers=as_("bob"))
 
     @gen_test(timeout=30)
     async def test_a_large_file_streams_back_whole(self) -> None:
