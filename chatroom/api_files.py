@@ -153,6 +153,7 @@ class RoomFilesHandler(PreparingHandler):
                 self.room,
                 who.name,
                 self.text,
+                bot=who.is_bot,
                 account_id=who.account_id,
                 reply_to=self.reply_to,
                 file_id=info.id,

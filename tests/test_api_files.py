@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 from unittest import mock
 from urllib.parse import quote
@@ -22,6 +23,7 @@ from chatroom.store.base import StoreError
 from chatroom.store.files_base import ATTACHMENT, NewFile
 from tests.files_case import LIMIT, TEXT, FilesCase, png
 from tests.rooms_case import as_, token_for
+from tests.web_client import guestless_site, join
 
 
 def refused_count(reason: str) -> float:
@@ -105,6 +107,25 @@ class UploadTest(FilesCase):
         stored = await self.backend.files.total_bytes()
         assert f"chatroom_file_bytes_stored {float(stored)}".encode() in raw
         assert stored >= len(TEXT)
+
+
+class BotUploadTest(FilesCase):
+    """A bot uploads with its key to the rooms it was put in."""
+
+    @gen_test(timeout=30)
+    async def test_a_bot_uploads_to_its_rooms_only(self) -> None:
+        """Its file is a message marked as a bot's in its room; an open room it is not in is 403."""
+        await self.people()
+        key = await self.make_bot("filebot", "town")
+        await self.create("ann", "square", "open")
+        headers = {"Authorization": f"Bearer {key}"}
+        done = await self.raw_fetch("POST", "/api/rooms/town/files?name=report.txt", headers, TEXT)
+        assert done.code == 200
+        _, history, _ = await self.api("GET", "/api/rooms/town/messages", "bob")
+        last = history["messages"][-1]
+        assert (last["nick"], last.get("bot"), last["file"]["name"]) == ("filebot", True, "report.txt")
+        refused = await self.raw_fetch("POST", "/api/rooms/square/files?name=report.txt", headers, TEXT)
+        assert refused.code == 403
 
 
 class RefusalTest(FilesCase):
@@ -363,3 +384,17 @@ class DownloadTest(FilesCase):
         path = await self.stored(body, "big.bin")
         got = await self.download("bob", path)
         assert got.body == body and got.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_a_browser_uploads_with_its_cookie_and_the_pages_xsrf_token(tmp_path: Path) -> None:
+    """On the real server: with the session cookie, an upload without X-XSRFToken is 403 xsrf, with it 200;
+    the file then downloads with the cookie alone."""
+    with guestless_site(str(tmp_path / "chat.db")) as (server, _, join_link):
+        ann = join(server, join_link, "ann")
+        path = "/api/rooms/lobby/files?name=notes.txt"
+        assert ann.request("POST", path, TEXT).error == (403, "xsrf")
+        assert ann.request("PUT", "/api/me/avatar", png()).error == (403, "xsrf")
+        answer = ann.request("POST", path, TEXT, {"X-XSRFToken": ann.xsrf_token()})
+        assert answer.status == 200, answer
+        got = ann.get(f"/files/{answer.json['file']['id']}/notes.txt")
+        assert (got.status, got.body) == (200, TEXT)
