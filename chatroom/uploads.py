@@ -227,7 +227,7 @@ class UploadHandler(JsonHandler):
         if self.spool is None or not self.receiving:
             return
         if self.spool.size + len(chunk) > self.config.max_upload_bytes:
-            self.refuse_now(too_large(self.config.max_upload_bytes))
+            self.refuse_now(self.refusal(too_large(self.config.max_upload_bytes)))
             return
         try:
             self.spool.write(chunk)
@@ -239,7 +239,7 @@ class UploadHandler(JsonHandler):
         """Answer ``error`` while the body still arrives; the rest of it is never read."""
         self.receiving = False
         self.drop_files()
-        self.send_error(error.status_code, exc_info=(type(error), self.refusal(error), None))
+        self.send_error(error.status_code, exc_info=(type(error), error, None))
         # The handler's method never runs: it stops waiting for the body as on a closed connection.
         self.on_connection_close()
 
@@ -251,7 +251,9 @@ class UploadHandler(JsonHandler):
 
     def received(self) -> Spool:
         """The whole body, once it has arrived (the first call of the method that takes it); 400 if empty."""
-        assert self.spool is not None
+        if self.spool is None or not self.receiving:
+            # The connection closed as the body ended: the spool file is gone already.
+            raise ApiError(400, protocol.BAD_REQUEST, "the upload was interrupted")
         self.receiving = False
         self.spool.close()
         if not self.spool.size:
