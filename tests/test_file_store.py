@@ -443,3 +443,30 @@ def test_an_image_prepared_for_upload_is_stored_as_prepared(
         assert await read_all(store, info.id, thumb=True) == ready.thumb_path.read_bytes()
 
     run(store_factory(), scenario)
+
+
+def test_two_nodes_attaching_one_file_at_once_attach_it_once(
+    shared_store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    """Two stores on one database append messages naming one file at the same moment: one carries it."""
+
+    async def main() -> None:
+        left, right = shared_store_factory(), shared_store_factory()
+        await left.start()
+        await right.start()
+        try:
+            ann = await person(left)
+            info = await upload(left, tmp_path, ann, b"contested")
+            outcomes = await asyncio.gather(
+                left.append("lobby", "ann", "mine", account_id=ann, file_id=info.id),
+                right.append("lobby", "ann", "no, mine", account_id=ann, file_id=info.id),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["Appended", "ChangeRefusedError"]
+            carried = [m.file for m in await right.history("lobby")]
+            assert carried == [info]
+        finally:
+            await left.close()
+            await right.close()
+
+    asyncio.run(main())

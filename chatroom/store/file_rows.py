@@ -29,6 +29,7 @@ ATTACH = "UPDATE files SET room = ?, message_id = ? WHERE id = ?"
 _UNUSED = "message_id IS NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_file = files.id)"
 DISCARD = f"DELETE FROM files WHERE id = ? AND {_UNUSED} RETURNING id, storage"
 SWEEP = f"DELETE FROM files WHERE created < ? AND {_UNUSED} RETURNING id, storage"
+SWEEPABLE = f"SELECT 1 FROM files WHERE created < ? AND {_UNUSED} LIMIT 1"
 # A message's deletion takes its file with it.
 DROP_MESSAGE_FILE = (
     "DELETE FROM files WHERE id = (SELECT file_id FROM messages WHERE room = ? AND id = ?)"

@@ -35,6 +35,9 @@ T = TypeVar("T")
 
 # A save may take the store's timeout once more for every this many bytes.
 _BYTES_PER_TIMEOUT = 4 * 1024 * 1024
+# Saves into the database at once: each holds a pooled connection while it writes, and the
+# rest of the pool must stay free for reads (history, sign-ins) meanwhile.
+SAVES_AT_ONCE = 2
 _INSERT_CHUNK = "INSERT INTO file_chunks (file_id, thumb, part, data) VALUES (%s, %s, %s, %s)"
 _READ_PART = (
     "SELECT substring(data FROM %s FOR %s) FROM file_chunks WHERE file_id = %s AND thumb = %s AND part = %s"
@@ -64,6 +67,7 @@ class PostgresFiles:
         # Without a files directory, a temporary one of this store's own holds the spool alone.
         self.blobs = DirectoryBlobs(None if files_dir is None else Path(files_dir))
         self.in_database = files_dir is None
+        self._saving = asyncio.Semaphore(SAVES_AT_ONCE)
 
     @property
     def spool_dir(self) -> Path:
@@ -94,7 +98,8 @@ class PostgresFiles:
         if self.in_database:
             scale = 1 + (await asyncio.to_thread(lambda: path.stat().st_size)) // _BYTES_PER_TIMEOUT
             save = functools.partial(_save_in_database, stored=stored, path=path, thumb_path=thumb_path)
-            return await self._run(save, "cannot save the file", scale=scale)
+            async with self._saving:
+                return await self._run(save, "cannot save the file", scale=scale)
         file_id = stored.info.id
         try:
             size = await self.blobs.put(file_id, path)

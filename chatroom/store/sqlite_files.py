@@ -103,7 +103,10 @@ class SQLiteFiles:
     async def sweep(self, *, older_than_ms: int) -> int:
         """Drop old unattached files, then stray blobs and spool files as old."""
         before = now_ms() - older_than_ms
-        swept = await self._drop(lambda conn: _returning(conn, sql.SWEEP, before), "cannot sweep files")
+        swept: list[str] = []
+        # Looked for first: a sweep that finds nothing takes no write lock and syncs nothing.
+        if await self._read(lambda conn: conn.execute(sql.SWEEPABLE, (before,)).fetchone()) is not None:
+            swept = await self._drop(lambda conn: _returning(conn, sql.SWEEP, before), "cannot sweep files")
         strays = sorted(await self.blobs.strays(older_than_ms))
         for start in range(0, len(strays), _CHUNK):
             ids = strays[start : start + _CHUNK]
