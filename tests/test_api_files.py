@@ -264,6 +264,16 @@ class GuestUploadTest(FilesCase):
         await self.people()
         await self.refused(403, "forbidden", self.upload(None, "town", TEXT))
 
+    @gen_test(timeout=30)
+    async def test_a_guest_downloads_the_files_of_open_rooms_only(self) -> None:
+        """A guest gets an open room's file, and the same 404 as for no file for a closed room's."""
+        await self.people()
+        open_file = (await self.posted("ann", "town", TEXT, "open.txt"))["file"]["id"]
+        closed_file = (await self.posted("ann", "plans", TEXT, "closed.txt"))["file"]["id"]
+        got = await self.download(None, f"/files/{open_file}/open.txt")
+        assert (got.code, got.body) == (200, TEXT)
+        await self.refused(404, "not_found", self.get(None, f"/files/{closed_file}/closed.txt"))
+
 
 class DownloadTest(FilesCase):
     """bob downloads what ann uploaded: whole, in ranges, revalidated."""
