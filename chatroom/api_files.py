@@ -20,6 +20,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
+import tornado.http1connection
 import tornado.iostream
 
 from . import images, metrics, protocol
@@ -152,6 +153,7 @@ class RoomFilesHandler(PreparingHandler):
                 self.room,
                 who.name,
                 self.text,
+                bot=who.is_bot,
                 account_id=who.account_id,
                 reply_to=self.reply_to,
                 file_id=info.id,
@@ -238,9 +240,16 @@ class FileServingHandler(JsonHandler):
                 raise (
                     file_not_found() if isinstance(error, MissingFileError) else self._unavailable()
                 ) from None
-            # The headers are gone: all that is left is to cut the answer short.
-            log.warning("file %s failed after %d bytes: %s", file_id, sent, error)
-            self.request.connection.close()  # type: ignore[union-attr]
+            log.warning("file %s failed after %d of %d bytes: %s", file_id, sent, wanted.length, error)
+        if sent < wanted.length:
+            # The status and length are sent: all that is left is to cut the answer short.
+            self._cut_short()
+
+    def _cut_short(self) -> None:
+        """Close the connection under an answer that cannot be completed (the client sees it incomplete)."""
+        connection = self.request.connection
+        if isinstance(connection, tornado.http1connection.HTTP1Connection):
+            connection.close()
 
     @staticmethod
     def _unavailable() -> ApiError:

@@ -30,7 +30,6 @@ from .api_settings import SettingsHandler
 from .api_unread import NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
-from .file_sweep import FileSweeper
 from .guest_access import GuestAccess
 from .handlers import ChatSocketHandler
 from .hub import Hub
@@ -100,14 +99,11 @@ class ChatApplication(tornado.web.Application):
         guest_access: GuestAccess,
         unread: UnreadDesk,
         pusher: Pusher,
-        sweeper: FileSweeper,
         *args: Any,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.hub = hub
-        # Sweeps unfinished uploads: the server starts it, and stops it before the backend closes.
-        self.sweeper = sweeper
         # Read marks wait in it for a moment: the server stores them before it stops.
         self.unread = unread
         # Web Push for the messages this process stores; the server closes it before the backend.
@@ -141,7 +137,6 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     push = {**api, "pusher": pusher}
     webhooks = Webhooks(settings, backend.accounts)
     uploads = Uploads(settings, backend.files)
-    sweeper = FileSweeper(backend.files, uploads.count_stored)
     upload = {**api, "uploads": uploads}
     socket = {
         "config": settings,
@@ -159,7 +154,6 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         guest_access,
         unread,
         pusher,
-        sweeper,
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),

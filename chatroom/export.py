@@ -1,8 +1,9 @@
 """Export and import: a database's accounts, rooms and history as JSON Lines, and back into a database.
 
 The format, line by line, is export_format.py's. An export writes the header,
-the accounts in id order (each followed by its bot keys), then every room in
-code point order: its record, its memberships, its messages in id order.
+the accounts in id order (each followed by its bot keys and avatar), then every
+room in code point order: its record, its memberships, its messages in id order
+(each file before the message that carries it: export_files.py).
 
 An import reads its file twice: first to check every line, that each record
 refers only to what the file brought before it, and that the database holds
@@ -18,8 +19,9 @@ from typing import IO
 
 from .backend import StoredChange, StoredMessage
 from .config import Settings
+from .export_fields import ExportFileError
+from .export_files import FileCheck, FilePart, FileSpool, export_file
 from .export_format import (
-    ExportFileError,
     Header,
     Record,
     account_line,
@@ -36,6 +38,7 @@ from .export_format import (
 from .guest_access import GUESTS
 from .store import open_store
 from .store.base import Store
+from .store.files_base import StoredFile
 from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
 
 # Pages and batches: memory stays bounded whatever the database holds.
@@ -78,6 +81,7 @@ class Checked:
     settings: set[str] = field(default_factory=set)
     room_records: set[str] = field(default_factory=set)
     memberships: set[tuple[str, int]] = field(default_factory=set)
+    files: FileCheck = field(default_factory=FileCheck)
 
     @property
     def rooms(self) -> int:
@@ -115,6 +119,9 @@ async def _export_accounts(store: Store, out: IO[bytes]) -> int:
             url = await store.accounts.webhook_of(account.id) if account.is_bot else None
             if url is not None:
                 out.write(webhook_line(BotWebhook(account.id, url)))
+            avatar = await store.files.avatar(account.id)
+            if avatar is not None:
+                await export_file(store, avatar.info.id, out)
         written += len(page)
         after = page[-1].id
     return written
@@ -127,7 +134,10 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
     out.write(b"".join(membership_line(m) for m in await store.accounts.members_of(room)))
     written, after = 0, 0
     while page := await store.export_messages(room, after, MESSAGES_PAGE):
-        out.write(b"".join(change_line(i) if isinstance(i, StoredChange) else message_line(i) for i in page))
+        for item in page:
+            if isinstance(item, StoredMessage) and item.file is not None:
+                await export_file(store, item.file.id, out)
+            out.write(change_line(item) if isinstance(item, StoredChange) else message_line(item))
         written += sum(1 for item in page if isinstance(item, StoredMessage))
         after = page[-1].id
     return written
@@ -148,11 +158,19 @@ def check_file(source: IO[bytes]) -> Checked:
         if problem is not None:
             raise ExportFileError(number, problem)
     assert checked is not None
+    if (problem := checked.files.end_problem()) is not None:
+        raise ExportFileError(number, problem)
     return checked
 
 
 def _problem(checked: Checked, record: Record) -> str | None:
     """What is wrong with the record given what came before it (noting it when nothing is)."""
+    if isinstance(record, FilePart):
+        return checked.files.part_problem(record)
+    if (problem := checked.files.end_problem()) is not None:
+        return problem
+    if isinstance(record, StoredFile):
+        return checked.files.file_problem(record, checked.account_ids)
     if isinstance(record, StoredMessage | StoredChange):
         return _message_problem(checked, record)
     if isinstance(record, Account):
@@ -199,6 +217,8 @@ def _message_problem(checked: Checked, message: StoredMessage | StoredChange) ->
             f"change {message.id} of room {message.room!r} names message {message.target},"
             " which no line before it brings"
         )
+    if isinstance(message, StoredMessage) and (problem := checked.files.carried_problem(message)):
+        return problem
     checked.last_ids[message.room] = message.id
     checked.first_ids.setdefault(message.room, message.id)
     checked.messages += isinstance(message, StoredMessage)
@@ -276,7 +296,7 @@ class _Batch:
             self.rooms.append(record)
         elif isinstance(record, Membership):
             self.memberships.append(record)
-        else:
+        elif isinstance(record, StoredMessage | StoredChange):
             self.messages.append(record)
         self.size += 1
 
@@ -298,13 +318,26 @@ async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, 
     if keep_epoch and await store.epoch() != checked.header.epoch:
         await store.adopt_epoch(checked.header.epoch)
     source.seek(0)
-    batch = _Batch()
-    for _, record in read_lines(source):
-        if not isinstance(record, Header):
-            batch.add(record)
-        if batch.size >= IMPORT_BATCH:
-            await batch.store(store)
-            batch = _Batch()
+    batch, spool = _Batch(), FileSpool(store)
+    try:
+        for _, record in read_lines(source):
+            if isinstance(record, FilePart):
+                spool.write(record)
+                continue
+            await spool.finish()
+            if isinstance(record, StoredFile):
+                # What the file refers to (its account) is stored before it.
+                await batch.store(store)
+                batch = _Batch()
+                spool.start(record)
+            elif not isinstance(record, Header):
+                batch.add(record)
+            if batch.size >= IMPORT_BATCH:
+                await batch.store(store)
+                batch = _Batch()
+        await spool.finish()
+    finally:
+        spool.close()
     await batch.store(store)
     return Summary(checked.rooms, checked.messages, len(checked.account_ids))
 

@@ -1,71 +1,60 @@
-"""The files sweep: at start and every ten minutes, what no upload finished is removed.
+"""The sweep of uploaded files: at start and every few minutes, files no message came to carry go.
 
-store.files.sweep removes files saved more than an hour ago that no message
-carries and no account has as its avatar (an upload whose message was never
-stored, by a process that died in between), and in a files directory the
-blobs and spool files as old that no row names (files_base.FileStore.sweep).
-Every process sweeps; sweeps of several nodes at once remove each file once.
+An upload whose message never came (the connection dropped, publishing
+failed and the discard failed too) leaves a file no message carries; an
+interrupted write leaves a stray blob or spool file. store.files.sweep
+removes them once they are UNATTACHED_GRACE_MS old (files_base.py), so an
+upload in progress is never touched. Every server process sweeps; sweeps of
+several processes at once remove each file once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from .store.base import StoreError
 from .store.files_base import UNATTACHED_GRACE_MS, FileStore
 
 log = logging.getLogger("chatroom.files")
 
-SWEEP_INTERVAL_SECONDS = 600.0
-
-Spawn = Callable[[Awaitable[Any]], None]
+# Seconds between sweeps.
+SWEEP_INTERVAL = 600.0
 
 
 class FileSweeper:
-    """Sweeps the store's files now and then, off every request's path, until stopped."""
+    """Runs store.files.sweep at start and then every ``interval`` seconds, until stopped."""
 
     def __init__(
-        self,
-        files: FileStore,
-        after_sweep: Callable[[], Awaitable[None]],
-        interval: float = SWEEP_INTERVAL_SECONDS,
+        self, files: FileStore, *, interval: float = SWEEP_INTERVAL, grace_ms: int = UNATTACHED_GRACE_MS
     ) -> None:
         self.files = files
-        # Called after each sweep: the bytes stored are counted again.
-        self.after_sweep = after_sweep
         self.interval = interval
-        self._spawn: Spawn | None = None
-        self._timer: asyncio.TimerHandle | None = None
+        self.grace_ms = grace_ms
+        self._task: asyncio.Task[None] | None = None
 
-    def start(self, spawn: Spawn) -> None:
-        """Sweep now, and every ``interval`` seconds; ``spawn`` runs each sweep in the background."""
-        self._spawn = spawn
-        self._tick()
+    def start(self) -> None:
+        """Sweep now, then every interval, in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="chatroom-file-sweep")
 
-    def stop(self) -> None:
-        """Sweep no more (a sweep under way finishes)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._spawn = None
+    async def stop(self) -> None:
+        """Stop sweeping (a sweep under way is cancelled: the next start finishes its work)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
-    def _tick(self) -> None:
-        if self._spawn is None:
-            return
-        self._spawn(self.sweep())
-        self._timer = asyncio.get_running_loop().call_later(self.interval, self._tick)
-
-    async def sweep(self) -> int:
-        """Sweep once; how many files went (0 when the store cannot be reached: the next sweep tries)."""
-        try:
-            swept = await self.files.sweep(older_than_ms=UNATTACHED_GRACE_MS)
-        except StoreError as error:
-            log.warning("cannot sweep files: %s", error)
-            return 0
-        if swept:
-            log.info("swept %d files that no message took", swept)
-        await self.after_sweep()
-        return swept
+    async def _run(self) -> None:
+        while True:
+            try:
+                swept = await self.files.sweep(older_than_ms=self.grace_ms)
+            except (StoreError, OSError) as error:
+                # The database or the disk is away: the next sweep tries again.
+                log.warning("cannot sweep uploaded files: %s", error)
+            else:
+                if swept:
+                    log.info("swept %d uploaded files no message carries", swept)
+            await asyncio.sleep(self.interval)

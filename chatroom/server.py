@@ -114,7 +114,6 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     await app.guest_access.load(backend.accounts)
     # The VAPID key is made at the first start (every later start, and every node, reads it).
     await app.pusher.key()
-    app.sweeper.start(app.hub.spawn)
     server = GuardedHTTPServer(
         app,
         xheaders=settings.xheaders,
@@ -133,7 +132,6 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
     listener.stop()
-    app.sweeper.stop()
     await shutdown(server, app.hub, app.pusher, backend, settings, app.unread)
 
 

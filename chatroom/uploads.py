@@ -162,10 +162,12 @@ class UploadHandler(JsonHandler):
         self.receiving = False
 
     async def prepare(self) -> None:
+        if self.request.method not in self.upload_methods:
+            await super().prepare()
+            return
+        # First: a refusal of who asks (401) must not find the body too large for the connection.
         self._allow_large_body()
         await super().prepare()
-        if self.request.method not in self.upload_methods:
-            return
         await self.admit()
         declared = self._declared_length()
         if declared is not None and declared > self.config.max_upload_bytes:
@@ -225,7 +227,7 @@ class UploadHandler(JsonHandler):
         if self.spool is None or not self.receiving:
             return
         if self.spool.size + len(chunk) > self.config.max_upload_bytes:
-            self.refuse_now(too_large(self.config.max_upload_bytes))
+            self.refuse_now(self.refusal(too_large(self.config.max_upload_bytes)))
             return
         try:
             self.spool.write(chunk)
@@ -237,7 +239,7 @@ class UploadHandler(JsonHandler):
         """Answer ``error`` while the body still arrives; the rest of it is never read."""
         self.receiving = False
         self.drop_files()
-        self.send_error(error.status_code, exc_info=(type(error), self.refusal(error), None))
+        self.send_error(error.status_code, exc_info=(type(error), error, None))
         # The handler's method never runs: it stops waiting for the body as on a closed connection.
         self.on_connection_close()
 
@@ -248,10 +250,14 @@ class UploadHandler(JsonHandler):
         return error
 
     def received(self) -> Spool:
-        """The whole body, once it has arrived (called first by the method that takes the file)."""
-        assert self.spool is not None
+        """The whole body, once it has arrived (the first call of the method that takes it); 400 if empty."""
+        if self.spool is None or not self.receiving:
+            # The connection closed as the body ended: the spool file is gone already.
+            raise ApiError(400, protocol.BAD_REQUEST, "the upload was interrupted")
         self.receiving = False
         self.spool.close()
+        if not self.spool.size:
+            raise ApiError(400, protocol.BAD_REQUEST, "the file is empty: the request's body is the file")
         return self.spool
 
     def on_connection_close(self) -> None:

@@ -54,7 +54,7 @@ class FilesCase(RoomsCase):
         method = headers.pop("method", "GET")
         return await self.raw_fetch(method, path, {**(as_(who) if who else {}), **headers}, None)
 
-    async def get(self, who: str, path: str) -> tuple[int, Any, bytes]:
+    async def get(self, who: str | None, path: str) -> tuple[int, Any, bytes]:
         """GET a path as ``who``: status, decoded JSON body (None for a file), raw body."""
         got = await self.download(who, path)
         return got.code, json_of(got), got.body or b""

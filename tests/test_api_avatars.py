@@ -15,7 +15,7 @@ class AvatarTest(FilesCase):
 
     @gen_test(timeout=30)
     async def test_an_avatar_is_a_square_picture_anyone_sees(self) -> None:
-        """PUT stores a 256x256 picture; GET /avatars/ann shows it to bob; DELETE makes it 404."""
+        """PUT stores a 256x256 picture; /avatars/ann shows it, /api/me says so; DELETE makes it 404."""
         await self.people()
         status, body, _ = await self.api("PUT", "/api/me/avatar", "ann", raw=png((640, 480)))
         assert status == 200 and body["avatar"]["width"] == 256
@@ -24,8 +24,12 @@ class AvatarTest(FilesCase):
         with Image.open(io.BytesIO(got.body)) as image:
             assert image.size == (256, 256)
         assert got.headers["Cache-Control"] == "private, no-cache"
+        _, me, _ = await self.api("GET", "/api/me", "ann")
+        assert me["account"]["avatar"] is True
         status, _, _ = await self.api("DELETE", "/api/me/avatar", "ann")
         assert status == 204
+        _, me, _ = await self.api("GET", "/api/me", "ann")
+        assert me["account"]["avatar"] is False
         await self.refused(404, "not_found", self.get("bob", "/avatars/ann"))
         await self.refused(404, "not_found", self.get("bob", "/avatars/nobody"))
         assert await self.backend.files.total_bytes() == 0

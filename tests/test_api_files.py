@@ -5,16 +5,25 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+from collections.abc import AsyncIterator
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
+import pytest
 from PIL import Image
+from tornado.httpclient import HTTPClientError
+from tornado.iostream import StreamClosedError
 from tornado.testing import gen_test
 
 from chatroom import images, metrics
+from chatroom.store.base import StoreError
 from chatroom.store.files_base import ATTACHMENT, NewFile
 from tests.files_case import LIMIT, TEXT, FilesCase, png
-from tests.rooms_case import token_for
+from tests.rooms_case import as_, token_for
+from tests.web_client import guestless_site, join
 
 
 def refused_count(reason: str) -> float:
@@ -100,6 +109,25 @@ class UploadTest(FilesCase):
         assert stored >= len(TEXT)
 
 
+class BotUploadTest(FilesCase):
+    """A bot uploads with its key to the rooms it was put in."""
+
+    @gen_test(timeout=30)
+    async def test_a_bot_uploads_to_its_rooms_only(self) -> None:
+        """Its file is a message marked as a bot's in its room; an open room it is not in is 403."""
+        await self.people()
+        key = await self.make_bot("filebot", "town")
+        await self.create("ann", "square", "open")
+        headers = {"Authorization": f"Bearer {key}"}
+        done = await self.raw_fetch("POST", "/api/rooms/town/files?name=report.txt", headers, TEXT)
+        assert done.code == 200
+        _, history, _ = await self.api("GET", "/api/rooms/town/messages", "bob")
+        last = history["messages"][-1]
+        assert (last["nick"], last.get("bot"), last["file"]["name"]) == ("filebot", True, "report.txt")
+        refused = await self.raw_fetch("POST", "/api/rooms/square/files?name=report.txt", headers, TEXT)
+        assert refused.code == 403
+
+
 class RefusalTest(FilesCase):
     """Every refusal has its status and code, and keeps nothing."""
 
@@ -111,13 +139,14 @@ class RefusalTest(FilesCase):
 
     @gen_test(timeout=30)
     async def test_bad_requests_are_400(self) -> None:
-        """No name, a reply_to that is not a number or not a message, a caption with control characters."""
+        """No name, a bad reply_to, a caption with control characters or too long, an empty file."""
         await self.people()
         for name, params in ((None, {}), ("", {}), ("/", {}), ("a.txt", {"reply_to": "x"})):
             await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, name, **params))
         await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", reply_to=99))
         await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", text="a\x00b"))
         await self.refused(400, "too_long", self.upload("ann", "town", TEXT, "a.txt", text="x" * 5000))
+        await self.refused(400, "bad_request", self.upload("ann", "town", b"", "empty.txt"))
         await self.assert_kept_nothing()
 
     @gen_test(timeout=30)
@@ -235,6 +264,16 @@ class GuestUploadTest(FilesCase):
         await self.people()
         await self.refused(403, "forbidden", self.upload(None, "town", TEXT))
 
+    @gen_test(timeout=30)
+    async def test_a_guest_downloads_the_files_of_open_rooms_only(self) -> None:
+        """A guest gets an open room's file, and the same 404 as for no file for a closed room's."""
+        await self.people()
+        open_file = (await self.posted("ann", "town", TEXT, "open.txt"))["file"]["id"]
+        closed_file = (await self.posted("ann", "plans", TEXT, "closed.txt"))["file"]["id"]
+        got = await self.download(None, f"/files/{open_file}/open.txt")
+        assert (got.code, got.body) == (200, TEXT)
+        await self.refused(404, "not_found", self.get(None, f"/files/{closed_file}/closed.txt"))
+
 
 class DownloadTest(FilesCase):
     """bob downloads what ann uploaded: whole, in ranges, revalidated."""
@@ -328,6 +367,26 @@ class DownloadTest(FilesCase):
         await self.refused(404, "not_found", self.get("bob", f"/files/{answer['file']['id']}/notes.txt"))
 
     @gen_test(timeout=30)
+    async def test_a_store_failing_halfway_cuts_the_answer_short(self) -> None:
+        """Once the headers are out, a failure closes the connection: the client sees a short body, no 200."""
+        await self.people()
+        path = await self.stored(os.urandom(600_000), "big.bin")
+        files = self.backend.files
+        reading = files.read
+
+        async def failing(file_id: str, **where: Any) -> AsyncIterator[bytes]:
+            async for chunk in reading(file_id, **where):
+                yield chunk
+                raise StoreError("the database went away")
+
+        with (
+            mock.patch.object(files, "read", failing),
+            self.assertNoLogs("tornado.application", "ERROR"),
+            pytest.raises((HTTPClientError, StreamClosedError)),
+        ):
+            await self.http_client.fetch(self.get_url(path), headers=as_("bob"))
+
+    @gen_test(timeout=30)
     async def test_a_large_file_streams_back_whole(self) -> None:
         """A file of several chunks comes back byte for byte."""
         await self.people()
@@ -335,3 +394,17 @@ class DownloadTest(FilesCase):
         path = await self.stored(body, "big.bin")
         got = await self.download("bob", path)
         assert got.body == body and got.headers["Content-Type"] == "application/octet-stream"
+
+
+def test_a_browser_uploads_with_its_cookie_and_the_pages_xsrf_token(tmp_path: Path) -> None:
+    """On the real server: with the session cookie, an upload without X-XSRFToken is 403 xsrf, with it 200;
+    the file then downloads with the cookie alone."""
+    with guestless_site(str(tmp_path / "chat.db")) as (server, _, join_link):
+        ann = join(server, join_link, "ann")
+        path = "/api/rooms/lobby/files?name=notes.txt"
+        assert ann.request("POST", path, TEXT).error == (403, "xsrf")
+        assert ann.request("PUT", "/api/me/avatar", png()).error == (403, "xsrf")
+        answer = ann.request("POST", path, TEXT, {"X-XSRFToken": ann.xsrf_token()})
+        assert answer.status == 200, answer
+        got = ann.get(f"/files/{answer.json['file']['id']}/notes.txt")
+        assert (got.status, got.body) == (200, TEXT)

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from chatroom import images
 from chatroom.events import DELETE, EDIT, FileInfo
 from chatroom.protocol import BAD_REQUEST
 from chatroom.search_text import parse_query
@@ -423,3 +425,48 @@ def test_a_version_9_postgres_schema_upgrades(postgres_server: PostgresServer, t
         conn.execute(f"SET search_path TO {url.rsplit('%3D', 1)[1]}")
         write_version_9(conn.execute, "postgres")
     run(PostgresStore(url), check_upgraded(tmp_path))
+
+
+def test_an_image_prepared_for_upload_is_stored_as_prepared(
+    store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    """What images.prepare makes of a photo (bare image, thumbnail) is what the store keeps and reads back."""
+    upload = tmp_path / "upload"
+    Image.new("RGB", (1000, 700), "teal").save(upload, "PNG")
+    ready = images.prepare(upload, tmp_path, "sea.png")
+
+    async def scenario(store: Store) -> None:
+        info = await store.files.save(NewFile("lobby", await person(store), "sea.png", ATTACHMENT), ready)
+        assert (info.content_type, info.width, info.height, info.thumb) == ("image/png", 1000, 700, True)
+        assert await read_all(store, info.id) == ready.path.read_bytes()
+        assert ready.thumb_path is not None
+        assert await read_all(store, info.id, thumb=True) == ready.thumb_path.read_bytes()
+
+    run(store_factory(), scenario)
+
+
+def test_two_nodes_attaching_one_file_at_once_attach_it_once(
+    shared_store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    """Two stores on one database append messages naming one file at the same moment: one carries it."""
+
+    async def main() -> None:
+        left, right = shared_store_factory(), shared_store_factory()
+        await left.start()
+        await right.start()
+        try:
+            ann = await person(left)
+            info = await upload(left, tmp_path, ann, b"contested")
+            outcomes = await asyncio.gather(
+                left.append("lobby", "ann", "mine", account_id=ann, file_id=info.id),
+                right.append("lobby", "ann", "no, mine", account_id=ann, file_id=info.id),
+                return_exceptions=True,
+            )
+            assert sorted(type(o).__name__ for o in outcomes) == ["Appended", "ChangeRefusedError"]
+            carried = [m.file for m in await right.history("lobby")]
+            assert carried == [info]
+        finally:
+            await left.close()
+            await right.close()
+
+    asyncio.run(main())

@@ -1,68 +1,71 @@
-"""The files sweep (file_sweep.py): at start, then every interval, until stopped; a failing store waits."""
+"""The sweep of uploaded files: at start, then again and again, through failures, until stopped."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, cast
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from chatroom.file_sweep import FileSweeper
-from chatroom.store.base import StoreError
-from chatroom.store.files_base import UNATTACHED_GRACE_MS, FileStore
+from chatroom.store.files_base import ATTACHMENT, NewFile
+from chatroom.store.sqlite import SQLiteStore
 
 
-class SweptFiles:
-    """A file store that records its sweeps (and fails them when told)."""
+def test_a_file_no_message_carries_is_swept_at_start_and_later(tmp_path: Path) -> None:
+    """A file left unattached goes at the first sweep; one saved later goes at a later sweep."""
+    upload = tmp_path / "upload"
+    upload.write_bytes(b"left behind")
+    prepared = SimpleNamespace(
+        path=upload,
+        content_type="text/plain",
+        size=11,
+        width=None,
+        height=None,
+        thumb_path=None,
+        thumb_type=None,
+    )
 
-    def __init__(self, failing: bool = False) -> None:
-        self.sweeps: list[int] = []
-        self.failing = failing
-
-    async def sweep(self, *, older_than_ms: int) -> int:
-        self.sweeps.append(older_than_ms)
-        if self.failing:
-            raise StoreError("the database is away")
-        return 2
-
-
-def run(files: SweptFiles, sweeps: int, interval: float = 0.05) -> tuple[int, int]:
-    """Start a sweeper, stop it once it has swept ``sweeps`` times, wait three intervals more.
-
-    How many sweeps there were at the stop, and how many times the bytes were counted after one.
-    """
-    counted: list[int] = []
-
-    async def count() -> None:
-        counted.append(1)
-
-    async def scenario() -> int:
-        tasks: set[asyncio.Future[Any]] = set()
-        sweeper = FileSweeper(cast(FileStore, files), count, interval)
-        sweeper.start(lambda work: tasks.add(asyncio.ensure_future(work)))
-        for _ in range(200):
-            if len(files.sweeps) >= sweeps:
+    async def main() -> None:
+        store = SQLiteStore(":memory:")
+        await store.start()
+        first = await store.files.save(NewFile("lobby", 1, "a.txt", ATTACHMENT), prepared)
+        await asyncio.sleep(0.25)
+        # A grace far longer than a save: what is being written is never swept.
+        sweeper = FileSweeper(store.files, interval=0.05, grace_ms=200)
+        sweeper.start()
+        for _ in range(300):
+            if await store.files.get(first.id) is None:
                 break
-            await asyncio.sleep(interval / 5)
-        sweeper.stop()
-        await asyncio.gather(*tasks)
-        at_stop = len(files.sweeps)
-        await asyncio.sleep(interval * 3)
-        return at_stop
+            await asyncio.sleep(0.01)
+        assert await store.files.get(first.id) is None
+        later = await store.files.save(NewFile("lobby", 1, "b.txt", ATTACHMENT), prepared)
+        for _ in range(300):
+            if await store.files.get(later.id) is None:
+                break
+            await asyncio.sleep(0.01)
+        assert await store.files.get(later.id) is None
+        await sweeper.stop()
+        await store.close()
 
-    at_stop = asyncio.run(scenario())
-    return at_stop, len(counted)
-
-
-def test_it_sweeps_at_start_and_every_interval_until_stopped() -> None:
-    """Sweeps of files unattached for an hour come one after another, and none after the stop."""
-    files = SweptFiles()
-    at_stop, counted = run(files, sweeps=3)
-    assert at_stop >= 3 and len(files.sweeps) == at_stop
-    assert set(files.sweeps) == {UNATTACHED_GRACE_MS}
-    assert counted == at_stop
+    asyncio.run(main())
 
 
-def test_a_failing_store_is_tried_again_at_the_next_sweep() -> None:
-    """A sweep the store refuses is logged, counts nothing, and the next one comes all the same."""
-    files = SweptFiles(failing=True)
-    at_stop, counted = run(files, sweeps=2)
-    assert at_stop >= 2 and counted == 0
+def test_a_failing_sweep_is_logged_and_tried_again(caplog: pytest.LogCaptureFixture) -> None:
+    """A store that cannot sweep is named in the log, and the next sweep comes all the same."""
+
+    async def main() -> None:
+        store = SQLiteStore(":memory:")
+        await store.start()
+        await store.close()
+        sweeper = FileSweeper(store.files, interval=0.01)
+        with caplog.at_level(logging.WARNING, logger="chatroom.files"):
+            sweeper.start()
+            await asyncio.sleep(0.1)
+            await sweeper.stop()
+        failures = [r for r in caplog.records if "cannot sweep uploaded files" in r.getMessage()]
+        assert len(failures) >= 2
+
+    asyncio.run(main())

@@ -80,7 +80,7 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
 def _message(room: str, row: list[Any]) -> StoredMessage:
     account_id = row[6] if len(row) > 6 else None
     reply = ReplyQuote(*row[7]) if len(row) > 7 and row[7] is not None else None
-    file = FileInfo(*row[8]) if len(row) > 8 and row[8] is not None else None
+    file = FileInfo(*row[8][:7]) if len(row) > 8 and row[8] is not None else None
     return StoredMessage(
         row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5], account_id, reply, file=file
     )

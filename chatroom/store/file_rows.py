@@ -7,6 +7,7 @@ append may carry a file, whether a file may become an account's avatar.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..events import FileInfo
 from .accounts_base import RefusedError
@@ -28,6 +29,7 @@ ATTACH = "UPDATE files SET room = ?, message_id = ? WHERE id = ?"
 _UNUSED = "message_id IS NULL AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.avatar_file = files.id)"
 DISCARD = f"DELETE FROM files WHERE id = ? AND {_UNUSED} RETURNING id, storage"
 SWEEP = f"DELETE FROM files WHERE created < ? AND {_UNUSED} RETURNING id, storage"
+SWEEPABLE = f"SELECT 1 FROM files WHERE created < ? AND {_UNUSED} LIMIT 1"
 # A message's deletion takes its file with it.
 DROP_MESSAGE_FILE = (
     "DELETE FROM files WHERE id = (SELECT file_id FROM messages WHERE room = ? AND id = ?)"
@@ -91,23 +93,19 @@ def file_row(stored: StoredFile) -> tuple[object, ...]:
 
 
 def new_stored_file(
-    file_id: str, new: NewFile, sizes: tuple[int, int], prepared: PreparedFile, created: int, storage: str
+    file_id: str, new: NewFile, prepared: PreparedFile, created: int, storage: str
 ) -> StoredFile:
-    """The row of a file just saved: its bytes' and thumbnail's sizes as written."""
-    size, thumb_size = sizes
+    """The row of a file about to be saved, its sizes still to be counted (with_sizes)."""
     thumb_type = prepared.thumb_type if prepared.thumb_path is not None else None
     info = FileInfo(
-        file_id,
-        new.name,
-        size,
-        prepared.content_type,
-        prepared.width,
-        prepared.height,
-        thumb_type is not None,
+        file_id, new.name, 0, prepared.content_type, prepared.width, prepared.height, thumb_type is not None
     )
-    return StoredFile(
-        info, new.room, None, new.account_id, new.kind, created, thumb_type, thumb_size, storage
-    )
+    return StoredFile(info, new.room, None, new.account_id, new.kind, created, thumb_type, 0, storage)
+
+
+def with_sizes(stored: StoredFile, size: int, thumb_size: int, storage: str) -> StoredFile:
+    """The row of a file whose bytes (and thumbnail's) were counted as they were stored, and where."""
+    return replace(stored, info=replace(stored.info, size=size), thumb_size=thumb_size, storage=storage)
 
 
 def attachable(stored: StoredFile | None, room: str, file_id: str, account_id: int | None) -> FileInfo:

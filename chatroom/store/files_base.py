@@ -142,6 +142,11 @@ class FileStore(Protocol):
         """Store the prepared file's bytes and thumbnail, then its row (attached to nothing yet)."""
         ...
 
+    async def import_file(self, stored: StoredFile, path: Path, thumb_path: Path | None) -> None:
+        """Store a file as an export brought it (its id, time, room and uploader kept; attached by the
+        import of its message, made an avatar by set_avatar); StoreError when its id is taken."""
+        ...
+
     async def get(self, file_id: str) -> StoredFile | None:
         """The file with this id, or None."""
         ...

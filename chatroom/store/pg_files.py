@@ -26,6 +26,7 @@ from ..backend import now_ms
 from ..events import FileInfo
 from . import file_rows as sql
 from .accounts_base import UnknownAccountError
+from .base import StoreError
 from .blobs import DirectoryBlobs, byte_range, chunk_spans
 from .files_base import CHUNK_BYTES, MissingFileError, NewFile, PreparedFile, StoredFile, new_file_id
 
@@ -34,6 +35,9 @@ T = TypeVar("T")
 
 # A save may take the store's timeout once more for every this many bytes.
 _BYTES_PER_TIMEOUT = 4 * 1024 * 1024
+# Saves into the database at once: each holds a pooled connection while it writes, and the
+# rest of the pool must stay free for reads (history, sign-ins) meanwhile.
+SAVES_AT_ONCE = 2
 _INSERT_CHUNK = "INSERT INTO file_chunks (file_id, thumb, part, data) VALUES (%s, %s, %s, %s)"
 _READ_PART = (
     "SELECT substring(data FROM %s FOR %s) FROM file_chunks WHERE file_id = %s AND thumb = %s AND part = %s"
@@ -63,6 +67,7 @@ class PostgresFiles:
         # Without a files directory, a temporary one of this store's own holds the spool alone.
         self.blobs = DirectoryBlobs(None if files_dir is None else Path(files_dir))
         self.in_database = files_dir is None
+        self._saving = asyncio.Semaphore(SAVES_AT_ONCE)
 
     @property
     def spool_dir(self) -> Path:
@@ -79,28 +84,32 @@ class PostgresFiles:
 
     async def save(self, new: NewFile, prepared: PreparedFile) -> FileInfo:
         """Store the bytes and the row: in one transaction, or (a files directory) bytes first."""
-        file_id = new_file_id()
+        storage = sql.IN_DATABASE if self.in_database else sql.IN_DIRECTORY
+        stored = sql.new_stored_file(new_file_id(), new, prepared, now_ms(), storage)
+        return (await self._store(stored, prepared.path, prepared.thumb_path)).info
+
+    async def import_file(self, stored: StoredFile, path: Path, thumb_path: Path | None) -> None:
+        """Store a file as exported, its own id and time kept."""
+        if await self.get(stored.info.id) is not None:
+            raise StoreError(f"the database already has the file {stored.info.id}")
+        await self._store(stored, path, thumb_path)
+
+    async def _store(self, stored: StoredFile, path: Path, thumb_path: Path | None) -> StoredFile:
         if self.in_database:
-            scale = 1 + prepared.size // _BYTES_PER_TIMEOUT
-            stored = await self._run(
-                lambda conn: _save_in_database(conn, file_id, new, prepared),
-                "cannot save the file",
-                scale=scale,
-            )
-            return stored.info
+            scale = 1 + (await asyncio.to_thread(lambda: path.stat().st_size)) // _BYTES_PER_TIMEOUT
+            save = functools.partial(_save_in_database, stored=stored, path=path, thumb_path=thumb_path)
+            async with self._saving:
+                return await self._run(save, "cannot save the file", scale=scale)
+        file_id = stored.info.id
         try:
-            size = await self.blobs.put(file_id, prepared.path)
-            thumb_size = 0
-            if prepared.thumb_path is not None:
-                thumb_size = await self.blobs.put(file_id, prepared.thumb_path, thumb=True)
-            stored = sql.new_stored_file(
-                file_id, new, (size, thumb_size), prepared, now_ms(), sql.IN_DIRECTORY
-            )
+            size = await self.blobs.put(file_id, path)
+            thumb_size = 0 if thumb_path is None else await self.blobs.put(file_id, thumb_path, thumb=True)
+            stored = sql.with_sizes(stored, size, thumb_size, sql.IN_DIRECTORY)
             await self._execute("cannot save the file", sql.INSERT_FILE, *sql.file_row(stored))
         except BaseException:
             await asyncio.shield(self.blobs.remove([file_id]))
             raise
-        return stored.info
+        return stored
 
     async def get(self, file_id: str) -> StoredFile | None:
         """The file with this id, or None."""
@@ -208,21 +217,19 @@ async def _set_avatar(conn: Connection, *, account_id: int, file_id: str | None)
 
 
 async def _save_in_database(
-    conn: Connection, file_id: str, new: NewFile, prepared: PreparedFile
+    conn: Connection, *, stored: StoredFile, path: Path, thumb_path: Path | None
 ) -> StoredFile:
-    """The row, then the parts of the file and its thumbnail, in one transaction."""
+    """The row, then the parts of the file and its thumbnail, then their sizes, in one transaction."""
     async with conn.transaction():
-        # The sizes are the prepared ones until the parts are counted: the row is rewritten below.
-        stored = sql.new_stored_file(file_id, new, (0, 0), prepared, now_ms(), sql.IN_DATABASE)
-        await conn.execute(_pg(sql.INSERT_FILE), sql.file_row(stored))
-        size = await _write_parts(conn, file_id, prepared.path, thumb=False)
-        thumb_size = 0
-        if prepared.thumb_path is not None:
-            thumb_size = await _write_parts(conn, file_id, prepared.thumb_path, thumb=True)
-        await conn.execute(
-            "UPDATE files SET size = %s, thumb_size = %s WHERE id = %s", (size, thumb_size, file_id)
+        await conn.execute(_pg(sql.INSERT_FILE), sql.file_row(sql.with_sizes(stored, 0, 0, sql.IN_DATABASE)))
+        size = await _write_parts(conn, stored.info.id, path, thumb=False)
+        thumb_size = (
+            0 if thumb_path is None else await _write_parts(conn, stored.info.id, thumb_path, thumb=True)
         )
-    return sql.new_stored_file(file_id, new, (size, thumb_size), prepared, stored.created, sql.IN_DATABASE)
+        await conn.execute(
+            "UPDATE files SET size = %s, thumb_size = %s WHERE id = %s", (size, thumb_size, stored.info.id)
+        )
+    return sql.with_sizes(stored, size, thumb_size, sql.IN_DATABASE)
 
 
 async def _write_parts(conn: Connection, file_id: str, source: Path, *, thumb: bool) -> int:

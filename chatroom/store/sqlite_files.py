@@ -18,6 +18,7 @@ from ..backend import now_ms
 from ..events import FileInfo
 from . import file_rows as sql
 from .accounts_base import UnknownAccountError
+from .base import StoreError
 from .blobs import DirectoryBlobs
 from .files_base import MissingFileError, NewFile, PreparedFile, StoredFile, new_file_id
 from .sqlite_accounts import Reader, Writer
@@ -42,20 +43,26 @@ class SQLiteFiles:
 
     async def save(self, new: NewFile, prepared: PreparedFile) -> FileInfo:
         """Write the bytes and thumbnail, then the row; on failure nothing stays."""
-        file_id = new_file_id()
+        stored = sql.new_stored_file(new_file_id(), new, prepared, now_ms(), sql.IN_DIRECTORY)
+        return (await self._store(stored, prepared.path, prepared.thumb_path)).info
+
+    async def import_file(self, stored: StoredFile, path: Path, thumb_path: Path | None) -> None:
+        """Store a file as exported, its own id and time kept."""
+        if await self.get(stored.info.id) is not None:
+            raise StoreError(f"the database already has the file {stored.info.id}")
+        await self._store(stored, path, thumb_path)
+
+    async def _store(self, stored: StoredFile, path: Path, thumb_path: Path | None) -> StoredFile:
+        file_id = stored.info.id
         try:
-            size = await self.blobs.put(file_id, prepared.path)
-            thumb_size = 0
-            if prepared.thumb_path is not None:
-                thumb_size = await self.blobs.put(file_id, prepared.thumb_path, thumb=True)
-            stored = sql.new_stored_file(
-                file_id, new, (size, thumb_size), prepared, now_ms(), sql.IN_DIRECTORY
-            )
-            await self._write(lambda conn: _insert(conn, stored), "cannot save the file")
+            size = await self.blobs.put(file_id, path)
+            thumb_size = 0 if thumb_path is None else await self.blobs.put(file_id, thumb_path, thumb=True)
+            stored = sql.with_sizes(stored, size, thumb_size, sql.IN_DIRECTORY)
+            await self._write(functools.partial(_insert, stored=stored), "cannot save the file")
         except BaseException:
             await asyncio.shield(self.blobs.remove([file_id]))
             raise
-        return stored.info
+        return stored
 
     async def get(self, file_id: str) -> StoredFile | None:
         """The file with this id, or None."""
@@ -96,7 +103,10 @@ class SQLiteFiles:
     async def sweep(self, *, older_than_ms: int) -> int:
         """Drop old unattached files, then stray blobs and spool files as old."""
         before = now_ms() - older_than_ms
-        swept = await self._drop(lambda conn: _returning(conn, sql.SWEEP, before), "cannot sweep files")
+        swept: list[str] = []
+        # Looked for first: a sweep that finds nothing takes no write lock and syncs nothing.
+        if await self._read(lambda conn: conn.execute(sql.SWEEPABLE, (before,)).fetchone()) is not None:
+            swept = await self._drop(lambda conn: _returning(conn, sql.SWEEP, before), "cannot sweep files")
         strays = sorted(await self.blobs.strays(older_than_ms))
         for start in range(0, len(strays), _CHUNK):
             ids = strays[start : start + _CHUNK]
