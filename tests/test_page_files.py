@@ -312,6 +312,15 @@ def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
         expect(tray(ann)).to_have_count(0)
         say(carl, "carl here")
         bob = signed_in(pages, people["bob"], f"{server.url}/?room=lobby")
+        asked: list[str] = []  # the pictures Bob's page asks for, from its next load on
+        bob.on(
+            "request",
+            lambda request: (
+                asked.append(request.url.split("/avatars/")[1]) if "/avatars/" in request.url else None
+            ),
+        )
+        with bob.expect_response(lambda response: "/avatars/carl" in response.url):
+            bob.reload()
         expect(bob.locator("#messages .msg")).to_have_count(3)
         bob.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
         ann_avatar = bob.locator('#messages .msg[data-nick="ann"] .avatar').first
@@ -319,14 +328,11 @@ def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
         bob.wait_for_function(
             "() => [...document.querySelectorAll('img.avatar-picture')].every((i) => i.naturalWidth > 0)"
         )
+        assert bob.locator("img.avatar-picture").count() == 3  # her two messages, and the list of people
         carl_avatar = bob.locator('#messages .msg[data-nick="carl"] .avatar')
         expect(carl_avatar).to_have_text("C")
         expect(carl_avatar.locator("img")).to_have_count(0)
-        asked = bob.evaluate(
-            "performance.getEntriesByType('resource').map((e) => e.name).filter((n) => /avatars/.test(n))"
-        )
-        names = sorted(url.split("/avatars/")[1] for url in asked)
-        assert names == ["ann", "bob", "carl"]  # once each, however many avatars show them
+        assert sorted(asked) == ["ann", "bob", "carl"]  # once each, however many avatars show them
         out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
         bob.screenshot(path=str(out / "screenshot-files-avatars-light.png"))
         ann.locator("#me").click()

@@ -1,24 +1,20 @@
 // Profile pictures (``GET /avatars/{name}``, docs/protocol.md "Avatars"):
-// each name is asked for once a page, by a probe image; only once it has
-// loaded do the avatars of that name get an <img> over their initials (the
-// browser serves the same address from its memory then), so a name without
-// a picture (404) keeps its initials and never shows a broken image.
+// each name's picture is fetched once a page and kept as a blob: every
+// avatar of that name shows the same copy (the server answers ``no-cache``,
+// so an <img> per avatar would ask again). A name without a picture (404)
+// keeps its initials and never shows a broken image.
 
-import {authorizedUrl} from "./api.js";
+import {apiHeaders} from "./api.js";
 import {nickKey} from "./protocol.js";
 
-const pictures = new Map(); // name key -> {state: "loading" | "shown" | "none", url}
+const pictures = new Map(); // name key -> {state: "loading" | "shown" | "none", url: a blob's address}
 const listeners = [];
-
-function pictureUrl(nick, version) {
-  return authorizedUrl(`/avatars/${encodeURIComponent(nick)}${version ? `?v=${version}` : ""}`);
-}
 
 // ``node`` (an avatar showing ``nick``'s initials) shows the picture when there is one.
 export function pictureFor(node, nick) {
   node.dataset.picture = nick;
   const known = pictures.get(nickKey(nick));
-  if (!known) load(nick, "");
+  if (!known) load(nick, false);
   else if (known.state === "shown") cover(node, known.url);
 }
 
@@ -31,26 +27,39 @@ export function onPicture(listener) {
 
 // One's own picture changed (uploaded: ``has``; removed: not): every avatar of the name follows.
 export function pictureChanged(nick, has) {
-  if (has) return load(nick, Date.now().toString(36));
-  pictures.set(nickKey(nick), {state: "none", url: ""});
-  for (const node of nodesOf(nick)) uncover(node);
-  listeners.forEach((listener) => listener(nick));
+  if (has) return load(nick, true);
+  settle(nick, pictures.get(nickKey(nick)), null);
 }
 
-function load(nick, version) {
-  const key = nickKey(nick);
-  const entry = {state: "loading", url: pictureUrl(nick, version)};
-  pictures.set(key, entry);
-  const probe = new Image();
-  const settle = (state) => {
-    if (pictures.get(key) !== entry) return; // asked again since: the newer answer counts
-    entry.state = state;
-    for (const node of nodesOf(nick)) (state === "shown" ? cover(node, entry.url) : uncover(node));
-    listeners.forEach((listener) => listener(nick));
-  };
-  probe.addEventListener("load", () => settle("shown"));
-  probe.addEventListener("error", () => settle("none"));
-  probe.src = entry.url;
+async function load(nick, fresh) {
+  const entry = {state: "loading", url: ""};
+  const before = pictures.get(nickKey(nick));
+  pictures.set(nickKey(nick), entry);
+  const picture = await fetchPicture(nick, fresh);
+  if (pictures.get(nickKey(nick)) !== entry) return; // asked again since: the newer answer counts
+  if (before && before.url) URL.revokeObjectURL(before.url);
+  settle(nick, entry, picture);
+}
+
+// The picture as a blob, or null when there is none (or it cannot be had now).
+async function fetchPicture(nick, fresh) {
+  const headers = {...apiHeaders("GET"), Accept: "image/*"};
+  const init = {headers, credentials: "same-origin", cache: fresh ? "no-cache" : "default"};
+  try {
+    const response = await fetch(`/avatars/${encodeURIComponent(nick)}`, init);
+    const type = response.headers.get("Content-Type") || "";
+    return response.ok && type.startsWith("image/") ? await response.blob() : null;
+  } catch {
+    return null;
+  }
+}
+
+function settle(nick, entry, picture) {
+  const shown = {state: picture ? "shown" : "none", url: picture ? URL.createObjectURL(picture) : ""};
+  if (entry && entry.url && entry.url !== shown.url) URL.revokeObjectURL(entry.url);
+  pictures.set(nickKey(nick), shown);
+  for (const node of nodesOf(nick)) (picture ? cover(node, shown.url) : uncover(node));
+  listeners.forEach((listener) => listener(nick));
 }
 
 function nodesOf(nick) {
