@@ -367,12 +367,14 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
         desktop = open_as(pages, server, "bob", "trip", color_scheme=scheme)
         expect(desktop.locator("#messages .msg .file")).to_have_count(3)
         desktop.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
-        desktop.wait_for_function("() => document.querySelector('.file-video video').duration > 0")
-        desktop.wait_for_timeout(500)  # the player's loading circle fades out
+        desktop.wait_for_function("() => document.querySelector('.file-video video').readyState === 4")
+        desktop.wait_for_timeout(1000)  # the player's loading circle fades out
         desktop.screenshot(path=str(out / f"screenshot-files-desktop-{scheme}.png"))
         phone = open_as(pages, server, "bob", "trip", viewport=SCREENSHOT_PHONE, color_scheme=scheme)
         expect(phone.locator("#messages .msg .file")).to_have_count(3)
         phone.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
+        phone.wait_for_function("() => document.querySelector('.file-video video').readyState === 4")
+        phone.wait_for_timeout(1000)  # the player's loading circle fades out
         phone.screenshot(path=str(out / f"screenshot-files-phone-{scheme}.png"))
         assert phone.evaluate("document.documentElement.scrollWidth") <= SCREENSHOT_PHONE["width"]
     ann.screenshot(path=str(out / "screenshot-files-tray-light.png"))
