@@ -39,8 +39,9 @@ export function setUsers(names) {
   ui.users.replaceChildren(
     ...users.map((name) => {
       const item = element("li");
-      item.append(avatarElement(name), nickElement(name));
-      if (guests.has(nickKey(name))) item.append(textNode(" "), guestBadge());
+      const guest = guests.has(nickKey(name));
+      item.append(avatarElement(name, undefined, {picture: !guest}), nickElement(name));
+      if (guest) item.append(textNode(" "), guestBadge());
       if (isOwn(name)) item.append(element("span", "you", " (you)"));
       return item;
     }),
