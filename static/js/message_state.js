@@ -80,13 +80,12 @@ function quoteText(message, original) {
   return text;
 }
 
-// A message that is only a file is quoted by its file's name: from the
-// quote itself when the server names it, else from the message on the page.
+// A message that is only a file (its text is empty) is quoted by its file's
+// name when the page holds it (a reply's quote carries text alone).
 function fileQuote(original) {
-  const named = original.file && typeof original.file.name === "string" ? original.file.name : "";
-  const item = named ? null : document.querySelector(`#messages .msg[data-id="${Number(original.id)}"]`);
+  const item = document.querySelector(`#messages .msg[data-id="${Number(original.id)}"]`);
   const file = item ? fileOfItem(item) : null;
-  return fileLabel(named || (file ? file.name : "a file"));
+  return fileLabel(file ? file.name : "a file");
 }
 
 // --- the states ------------------------------------------------------------------------
