@@ -44,9 +44,10 @@ async function load(nick, fresh) {
 // The picture as a blob, or null when there is none (or it cannot be had now).
 async function fetchPicture(nick, fresh) {
   const headers = {...apiHeaders("GET"), Accept: "image/*"};
-  const init = {headers, credentials: "same-origin", cache: fresh ? "no-cache" : "default"};
+  // Just changed: a new address gets past what the browser kept (a 404 is kept five minutes).
+  const query = fresh ? `?v=${Date.now().toString(36)}` : "";
   try {
-    const response = await fetch(`/avatars/${encodeURIComponent(nick)}`, init);
+    const response = await fetch(`/avatars/${encodeURIComponent(nick)}${query}`, {headers, credentials: "same-origin"});
     const type = response.headers.get("Content-Type") || "";
     return response.ok && type.startsWith("image/") ? await response.blob() : null;
   } catch {
