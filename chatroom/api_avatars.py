@@ -9,12 +9,15 @@ where guests are let in) sees every avatar; an account without one is 404.
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import images, metrics, protocol
 from .api import ApiError
 from .api_files import FileServingHandler, PreparingHandler
 from .store.files_base import AVATAR, NewFile
 
 AVATAR_NAME = "avatar"
+NO_AVATAR_CACHE_CONTROL = "private, max-age=300"
 
 
 def avatar_not_found() -> ApiError:
@@ -67,9 +70,16 @@ class AvatarImageHandler(FileServingHandler):
 
     async def _answer(self, name: str, *, body: bool) -> None:
         account = await self.unavailable_if_failing(self.backend.accounts.account_by_name(name))
-        if account is None:
-            raise avatar_not_found()
-        stored = await self.unavailable_if_failing(self.backend.files.avatar(account.id))
+        stored = None
+        if account is not None:
+            stored = await self.unavailable_if_failing(self.backend.files.avatar(account.id))
         if stored is None:
             raise avatar_not_found()
         await self.serve(stored, thumb=False, body=body)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 404:
+            # A page asks for the avatar of every author it shows, most of whom have none: it keeps
+            # that answer a few minutes instead of asking again for each message.
+            self.set_header("Cache-Control", NO_AVATAR_CACHE_CONTROL)
+        super().write_error(status_code, **kwargs)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from PIL import Image, PngImagePlugin
 from tornado.httpclient import HTTPResponse
 
+from chatroom import metrics
 from tests.rooms_case import RoomsCase, as_
 
 TEXT = b"hello, files\n" * 100
@@ -27,6 +28,11 @@ def png(size: tuple[int, int] = (900, 600)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (200, 30, 30)).save(out, "PNG", pnginfo=comment)
     return out.getvalue()
+
+
+def refused_count(reason: str) -> float:
+    """chatroom_uploads_refused_total{reason} so far."""
+    return float(metrics.UPLOADS_REFUSED.labels(reason)._value.get())
 
 
 class FilesCase(RoomsCase):

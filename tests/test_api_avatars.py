@@ -31,6 +31,7 @@ class AvatarTest(FilesCase):
         _, me, _ = await self.api("GET", "/api/me", "ann")
         assert me["account"]["avatar"] is False
         await self.refused(404, "not_found", self.get("bob", "/avatars/ann"))
+        assert (await self.download("bob", "/avatars/ann")).headers["Cache-Control"] == "private, max-age=300"
         await self.refused(404, "not_found", self.get("bob", "/avatars/nobody"))
         assert await self.backend.files.total_bytes() == 0
 
