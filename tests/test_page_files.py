@@ -27,7 +27,7 @@ from tests.web_client import join, set_up
 browser = test_page.browser
 pages = test_page.pages
 
-LIMIT = 3 * 1024 * 1024
+LIMIT = 16 * 1024 * 1024
 
 
 @pytest.fixture(scope="module")
@@ -234,7 +234,7 @@ def test_a_file_over_the_limit_is_refused_in_words(server: ServerProcess, pages:
     attach_by_button(ann, "film.webm", "video/webm", b"\x1a\x45\xdf\xa3" + bytes(LIMIT + 10))
     send(ann, "too big?")
     state = tray(ann).locator(".attachment-state")
-    expect(state).to_have_text("Too large: this server takes files up to 3 MB.")
+    expect(state).to_have_text("Too large: this server takes files up to 16 MB.")
     expect(ann.locator("#text")).to_have_value("too big?")  # the caption waits in the box
     ann.get_by_role("button", name="Remove film.webm").click()
     expect(tray(ann)).to_have_count(0)
@@ -243,7 +243,7 @@ def test_a_file_over_the_limit_is_refused_in_words(server: ServerProcess, pages:
     attach_by_button(ann, "film.webm", "video/webm", b"\x1a\x45\xdf\xa3" + bytes(LIMIT + 10))
     expect(state).to_have_text("")
     send(ann, "too big?")
-    expect(state).to_have_text("Too large: this server takes files up to 3 MB.")
+    expect(state).to_have_text("Too large: this server takes files up to 16 MB.")
     expect(ann.locator("#messages .msg")).to_have_count(0)
 
 
