@@ -16,7 +16,7 @@ const box = {
 };
 
 const MARGIN_PX = 16;
-const BAR_PX = 52;
+const BAR_PX = 80; // the name, and under it the size and the links
 
 // The picture at its own size, or smaller to fit the window with the bar under it.
 function fit(file) {
