@@ -192,11 +192,17 @@ class UnreadDesk(Desk[Reader]):
                 self._spawn(logged(self._tell_followers(notice.room, readers), log, _FOLLOWERS_FAILED))
 
     async def _tell_followers(self, room: str, readers: dict[int, list[Reader]]) -> None:
-        for account_id in await self.accounts.followers(room):
-            connections = readers.get(account_id)
+        """Every follower connected here gets its counts: positions and levels read in one query."""
+        for follower in await self.accounts.followers(room):
+            connections = readers.get(follower.account_id)
             who = connections[0].who if connections else None
             if connections and who is not None:
-                notice = await self._counts(who, room, max(await self._position((account_id, room)), 0))
+                stored = -1 if follower.read_id is None else follower.read_id
+                position = max(self._known((follower.account_id, room), stored), 0)
+                counts = await self.accounts.unread_in(room, position, who.name)
+                notice = UnreadNotice(
+                    follower.account_id, room, position, counts.unread, counts.mentions, follower.notify
+                )
                 frame = _frame(notice)
                 for connection in connections:
                     connection.tell([frame])
@@ -221,7 +227,11 @@ class UnreadDesk(Desk[Reader]):
     async def _position(self, key: Key) -> int:
         """The highest position known of: stored, waiting here, or heard of from any node (-1: none)."""
         stored = await self.accounts.read_position(*key)
-        return max(-1 if stored is None else stored, self._pending.get(key, -1), self._heard(key))
+        return self._known(key, -1 if stored is None else stored)
+
+    def _known(self, key: Key, stored: int) -> int:
+        """The higher of a stored position and those waiting here or heard of from any node."""
+        return max(stored, self._pending.get(key, -1), self._heard(key))
 
     def _heard(self, key: Key) -> int:
         heard = self._recent.get(key)
