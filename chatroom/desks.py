@@ -1,8 +1,8 @@
 """What the desks acting on this process's connections share: finding an account's, logging failed work.
 
-The desks (notices.py, unread.py, peers.py) each read the hub's set of open
-sessions, never write it, and run their work in the background, where a
-store or bus failure is logged rather than raised.
+The desks (notices.py, unread.py) each read the hub's set of open sessions,
+never write it, and run their work in the background (peers.py too), where
+a store or bus failure is logged rather than raised.
 """
 
 from __future__ import annotations

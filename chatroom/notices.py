@@ -54,11 +54,13 @@ from .events import (
     ActivityNotice,
     GuestNotice,
     Notice,
+    PresenceNotice,
     RoomNotice,
     SettingsNotice,
     UnreadNotice,
 )
 from .identity import Identity
+from .peers import PeerDesk
 from .session import Session, State
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
@@ -160,11 +162,13 @@ class NoticeDesk(Desk[Connection]):
         access: Access,
         connections: Iterable[Connection],
         unread: UnreadDesk | None = None,
+        peers: PeerDesk | None = None,
     ) -> None:
         super().__init__(connections)
         self.backend = backend
-        # Unread counts' notices go to it (unread.py).
+        # Unread counts' notices go to it (unread.py), accounts coming and going to peers (peers.py).
         self.unread = unread
+        self.peers = peers
         self.access = access
         self._spawn: Spawn | None = None
 
@@ -185,6 +189,9 @@ class NoticeDesk(Desk[Connection]):
         elif isinstance(notice, UnreadNotice | ActivityNotice):
             if self.unread is not None:
                 self.unread.take(notice)
+        elif isinstance(notice, PresenceNotice):
+            if self.peers is not None:
+                self.peers.take(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice))
 
