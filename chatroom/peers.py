@@ -113,13 +113,15 @@ class PeerDesk:
         """Learn the other members of the connection's direct room, then tell whether they are online."""
         accounts = self.backend.accounts
         ids = [m.account_id for m in await accounts.members_of(connection.room)]
-        if account_id not in ids or connection not in self._arrived:
+        if account_id not in ids:
             return
         others: dict[int, tuple[str, bool | None]] = {}
         for other in ids:
             account = await accounts.account_by_id(other) if other != account_id else None
             if account is not None:
                 others[other] = (account.name, None)
+        if connection not in self._arrived:
+            return  # released meanwhile
         self._following[connection] = others
         self._recheck_soon()
         await self._check(others)
