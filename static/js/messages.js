@@ -5,7 +5,7 @@
 
 import {sendFrame, socketOpen} from "./connection.js";
 import {textNode, ui} from "./dom.js";
-import {FRAME, HISTORY_PAGE, nickKey} from "./protocol.js";
+import {FRAME, HISTORY_PAGE} from "./protocol.js";
 import {decorate} from "./message_state.js";
 import {lineItem, messageItem, regroup} from "./render.js";
 import {isOwnMessage, session} from "./session.js";
@@ -229,7 +229,7 @@ export function onWelcome(frame, {epochChanged, replay}) {
     list.historyPurposes = [replay ? "replay" : "fresh"];
   }
   for (const item of ui.list.querySelectorAll(".msg")) {
-    item.classList.toggle("own", !item.dataset.bot && item.dataset.nick === nickKey(frame.nick));
+    item.classList.toggle("own", isOwnMessage(item.dataset));
   }
   updateEdges();
 }
