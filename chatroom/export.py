@@ -2,7 +2,8 @@
 
 The format, line by line, is export_format.py's. An export writes the header,
 the accounts in id order (each followed by its bot keys), then every room in
-code point order: its record, its memberships, its messages in id order.
+code point order: its record, its memberships, its messages in id order; then
+what people chose for their reading (export_reading.py).
 
 An import reads its file twice: first to check every line, that each record
 refers only to what the file brought before it, and that the database holds
@@ -32,6 +33,15 @@ from .export_format import (
     room_line,
     setting_line,
     webhook_line,
+)
+from .export_reading import (
+    READERS,
+    READING_TYPES,
+    ReadingRecord,
+    ReadingSeen,
+    export_reading,
+    import_reading,
+    reading_problem,
 )
 from .guest_access import GUESTS
 from .store import open_store
@@ -78,6 +88,7 @@ class Checked:
     settings: set[str] = field(default_factory=set)
     room_records: set[str] = field(default_factory=set)
     memberships: set[tuple[str, int]] = field(default_factory=set)
+    reading: ReadingSeen = field(default_factory=ReadingSeen)
 
     @property
     def rooms(self) -> int:
@@ -103,6 +114,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
             summary.messages += await _export_room(store, room, out)
             summary.rooms += 1
         after = rooms[-1]
+    await export_reading(store, out)
     return summary
 
 
@@ -139,7 +151,7 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
 def check_file(source: IO[bytes]) -> Checked:
     """Read every line and check how records refer to each other; ExportFileError at the first bad one."""
     checked: Checked | None = None
-    for number, record in read_lines(source):
+    for number, record in read_lines(source, READERS):
         if isinstance(record, Header):
             checked = Checked(record)
             continue
@@ -151,8 +163,11 @@ def check_file(source: IO[bytes]) -> Checked:
     return checked
 
 
-def _problem(checked: Checked, record: Record) -> str | None:
+def _problem(checked: Checked, record: Record | ReadingRecord) -> str | None:
     """What is wrong with the record given what came before it (noting it when nothing is)."""
+    if isinstance(record, READING_TYPES):
+        rooms = (checked.room_records, checked.first_ids)
+        return reading_problem(checked.reading, record, checked.account_ids, rooms)
     if isinstance(record, StoredMessage | StoredChange):
         return _message_problem(checked, record)
     if isinstance(record, Account):
@@ -261,10 +276,13 @@ class _Batch:
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
     messages: list[StoredMessage | StoredChange] = field(default_factory=list)
+    reading: list[ReadingRecord] = field(default_factory=list)
     size: int = 0
 
-    def add(self, record: Record) -> None:
-        if isinstance(record, Account):
+    def add(self, record: Record | ReadingRecord) -> None:
+        if isinstance(record, READING_TYPES):
+            self.reading.append(record)
+        elif isinstance(record, Account):
             self.accounts.append(record)
         elif isinstance(record, BotKey):
             self.bot_keys.append(record)
@@ -291,6 +309,8 @@ class _Batch:
             await store.accounts.import_rooms(self.rooms, self.memberships)
         if self.messages:
             await store.import_messages(self.messages)
+        if self.reading:
+            await import_reading(store, self.reading)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:
@@ -299,7 +319,7 @@ async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, 
         await store.adopt_epoch(checked.header.epoch)
     source.seek(0)
     batch = _Batch()
-    for _, record in read_lines(source):
+    for _, record in read_lines(source, READERS):
         if not isinstance(record, Header):
             batch.add(record)
         if batch.size >= IMPORT_BATCH:

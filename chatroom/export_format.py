@@ -3,7 +3,8 @@
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
-``setting`` (an administrator's), ``room``, ``membership`` or ``message``.
+``setting`` (an administrator's), ``room``, ``membership`` or ``message``;
+export_reading.py adds people's read positions, levels and push devices.
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -12,9 +13,9 @@ docs/storage.md describes the format for people.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 
@@ -44,6 +45,7 @@ HASH_BYTES = 32
 Record = (
     StoredMessage | StoredChange | Account | BotKey | BotWebhook | ServerSetting | RoomRecord | Membership
 )
+R = TypeVar("R")
 
 
 class ExportFileError(Exception):
@@ -136,13 +138,10 @@ def bot_key_line(key: BotKey) -> bytes:
     """The line of one bot key: its SHA-256, in hex (the key itself is nowhere)."""
     return _line(
         {
-            "type": "bot_key",
-            "account": key.account_id,
-            "key_hash": key.key_hash.hex(),
-            "created_at": key.created_at,
-            "revoked_at": key.revoked_at,
+            "type": "bot_key", "account": key.account_id, "key_hash": key.key_hash.hex(),
+            "created_at": key.created_at, "revoked_at": key.revoked_at,
         }
-    )
+    )  # fmt: skip
 
 
 def webhook_line(webhook: BotWebhook) -> bytes:
@@ -157,17 +156,13 @@ def setting_line(setting: ServerSetting) -> bytes:
 
 def room_line(room: RoomRecord) -> bytes:
     """The line of one room's record (its messages follow it)."""
+    r = room
     return _line(
         {
-            "type": "room",
-            "room": room.room,
-            "kind": room.kind,
-            "title": room.title,
-            "creator": room.creator_id,
-            "created_at": room.created_at,
-            "archived_at": room.archived_at,
+            "type": "room", "room": r.room, "kind": r.kind, "title": r.title, "creator": r.creator_id,
+            "created_at": r.created_at, "archived_at": r.archived_at,
         }
-    )
+    )  # fmt: skip
 
 
 def membership_line(membership: Membership) -> bytes:
@@ -186,11 +181,14 @@ def membership_line(membership: Membership) -> bytes:
 # --- reading ----------------------------------------------------------------------
 
 
-def read_lines(source: IO[bytes]) -> Iterator[tuple[int, Header | Record]]:
+def read_lines(
+    source: IO[bytes], more: Mapping[str, Callable[[_Fields], R]]
+) -> Iterator[tuple[int, Header | Record | R]]:
     """Each record with its line number, the header first; ExportFileError at the first bad line.
 
-    Blank lines are skipped.
+    ``more`` reads the record types of other modules (export_reading.py). Blank lines are skipped.
     """
+    readers: dict[str, Callable[[_Fields], Record | R]] = {**_READERS, **more}
     header_seen = False
     for number, line in enumerate(source, start=1):
         if not line.strip():
@@ -200,12 +198,12 @@ def read_lines(source: IO[bytes]) -> Iterator[tuple[int, Header | Record]]:
         if not header_seen:
             header_seen = True
             yield number, _header(number, data)
-        elif isinstance(kind, str) and kind in _READERS:
-            yield number, _READERS[kind](_Fields(number, data))
+        elif isinstance(kind, str) and kind in readers:
+            yield number, readers[kind](_Fields(number, data))
         elif kind == FORMAT:
             raise ExportFileError(number, "a second header: an export has one, on its first line")
         else:
-            known = ", ".join(_READERS)
+            known = ", ".join(readers)
             raise ExportFileError(number, f"unknown record type {kind!r} (this chatroom reads: {known})")
     if not header_seen:
         raise ExportFileError(1, "the file is empty: it is not a chatroom export")
