@@ -37,13 +37,16 @@ export function isOwn(nick) {
   return session.myNick !== "" && nickKey(nick) === nickKey(session.myNick);
 }
 
-// Whether a message (a user frame, or a shown message's data set) is ours:
-// under our nick, and of our kind of author. A message posted through the
-// HTTP API says "bot": it is never ours, even under our nick. A guest's is
-// never an account's own, nor an account's a guest's, whatever the nick
-// (a guest once called "ann", an account that later took the name).
-// User frames carry no account id, on purpose: docs/protocol.md, "Receiving".
-export function isOwnMessage({nick, bot, guest}) {
+// Whether a message (a user frame, or a shown message's data set) is ours.
+// The server says so in the history it sends an account ("own": judged by
+// account id); a user frame carries no account id (docs/protocol.md,
+// "Receiving"), so a live message is ours under our nick and of our kind of
+// author. A message posted through the HTTP API says "bot": it is never ours,
+// even under our nick. A guest's is never an account's own, nor an
+// account's a guest's, whatever the nick (a guest once called "ann", an
+// account that later took the name).
+export function isOwnMessage({nick, bot, guest, own}) {
+  if (own === true) return true;
   return !bot && Boolean(guest) === session.myGuest && isOwn(nick);
 }
 
