@@ -10,7 +10,9 @@ accounts and rooms the file brought before them):
 - ``push_key``: ``{"private_key"}``, the server's VAPID key, once, before the
   subscriptions (a device's subscription is bound to the key that made it);
 - ``push_subscription``: ``{"account", "endpoint", "p256dh", "auth",
-  "created_at"}``, one device's, its keys as the browser gave them.
+  "created_at"}``, one device's, its keys as the browser gave them;
+- ``push_switch``: ``{"account", "enabled": false}``, a person who turned
+  Web Push off (on is the default, and not written).
 
 An import stores positions and levels after the rooms' messages (a position
 never passes the room's newest id), and the push key unless the database
@@ -44,14 +46,22 @@ class NotifyChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class PushSwitch:
+    """Whether a person wants Web Push at all."""
+
+    account_id: int
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class PushKey:
     """The server's VAPID private key (what its push subscriptions were made for)."""
 
     private_key: str = field(repr=False)
 
 
-ReadingRecord = ReadMark | NotifyChoice | PushKey | PushSubscription
-READING_TYPES = (ReadMark, NotifyChoice, PushKey, PushSubscription)
+ReadingRecord = ReadMark | NotifyChoice | PushKey | PushSubscription | PushSwitch
+READING_TYPES = (ReadMark, NotifyChoice, PushKey, PushSubscription, PushSwitch)
 
 # --- writing ---------------------------------------------------------------------
 
@@ -75,6 +85,8 @@ async def export_reading(store: Store, out: IO[bytes]) -> None:
                 out.write(_key_line(await accounts.get_or_create_secret(VAPID_SECRET, new_private_key)))
                 key_written = True
             out.write(b"".join(_subscription_line(device) for device in devices))
+            if not await accounts.push_enabled(account.id):
+                out.write(_line({"type": "push_switch", "account": account.id, "enabled": False}))
         after = page[-1].id
 
 
@@ -134,11 +146,16 @@ def _subscription(fields: _Fields) -> PushSubscription:
     )
 
 
+def _switch(fields: _Fields) -> PushSwitch:
+    return PushSwitch(fields.whole("account", 1, MAX_ID), fields.flag("enabled"))
+
+
 READERS: dict[str, Callable[[_Fields], ReadingRecord]] = {
     "read_position": _position,
     "notify_level": _level,
     "push_key": _key,
     "push_subscription": _subscription,
+    "push_switch": _switch,
 }
 
 # --- checking ----------------------------------------------------------------------
@@ -151,6 +168,7 @@ class ReadingSeen:
     positions: set[tuple[int, str]] = field(default_factory=set)
     levels: set[tuple[int, str]] = field(default_factory=set)
     endpoints: set[str] = field(default_factory=set)
+    switches: set[int] = field(default_factory=set)
     key: bool = False
 
 
@@ -165,6 +183,11 @@ def reading_problem(
         return None
     if record.account_id not in accounts:
         return f"a {_name(record)} of account {record.account_id}, which no line before it brings"
+    if isinstance(record, PushSwitch):
+        if record.account_id in seen.switches:
+            return f"account {record.account_id}'s push switch a second time"
+        seen.switches.add(record.account_id)
+        return None
     if isinstance(record, PushSubscription):
         if record.endpoint in seen.endpoints:
             return "a push subscription whose endpoint an earlier line already brings"
@@ -184,6 +207,7 @@ def _name(record: ReadingRecord) -> str:
         ReadMark: "read position",
         NotifyChoice: "notification level",
         PushSubscription: "push subscription",
+        PushSwitch: "push switch",
     }
     return names.get(type(record), "record")
 
@@ -192,7 +216,7 @@ def _name(record: ReadingRecord) -> str:
 
 
 async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None:
-    """Store a batch: the positions in one transaction, then levels, the push key and devices."""
+    """Store a batch: the positions in one transaction, then levels, the push key, devices and switches."""
     accounts = store.accounts
     await accounts.mark_read([r for r in records if isinstance(r, ReadMark)])
     for record in records:
@@ -200,6 +224,8 @@ async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None
             await accounts.set_notify_level(record.account_id, record.room, record.level)
         elif isinstance(record, PushKey):
             await accounts.get_or_create_secret(VAPID_SECRET, functools.partial(str, record.private_key))
+        elif isinstance(record, PushSwitch):
+            await accounts.set_push_enabled(record.account_id, record.enabled)
         elif isinstance(record, PushSubscription):
             await accounts.save_push_subscription(
                 record.account_id, record.endpoint, record.p256dh, record.auth, created_at=record.created_at

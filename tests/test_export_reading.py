@@ -54,6 +54,7 @@ async def fill(store: Store) -> None:
     await accounts.get_or_create_secret(VAPID_SECRET, new_private_key)
     await accounts.save_push_subscription(zoe.id, ENDPOINT + "1", "p256dh-one", "auth-one", created_at=1000)
     await accounts.save_push_subscription(ann.id, ENDPOINT + "2", "p256dh-two", "auth-two", created_at=2000)
+    await accounts.set_push_enabled(zoe.id, False)
 
 
 async def reading(store: Store) -> list[Any]:
@@ -66,6 +67,7 @@ async def reading(store: Store) -> list[Any]:
                 account.name,
                 await accounts.read_positions(account.id),
                 await accounts.notify_levels(account.id),
+                await accounts.push_enabled(account.id),
                 [
                     (d.endpoint, d.p256dh, d.auth, d.created_at)
                     for d in await accounts.push_subscriptions_of(account.id)
@@ -78,7 +80,7 @@ async def reading(store: Store) -> list[Any]:
 def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
-    """Positions, levels, devices and the push key survive SQLite → JSONL → PostgreSQL → JSONL → SQLite."""
+    """Positions, levels, devices, switches and the push key survive SQLite → PostgreSQL → SQLite."""
     source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
     on_store(source, fill)
     first = chatroom("export", "--db", source)
@@ -95,10 +97,11 @@ def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
     records = [orjson.loads(line) for line in first.stdout.splitlines()[1:]]
     kinds = [record["type"] for record in records]
     ann = ["read_position", "notify_level", "push_key", "push_subscription"]
-    tail = [*ann, "read_position", "read_position", "notify_level", "push_subscription"]
+    tail = [*ann, "read_position", "read_position", "notify_level", "push_subscription", "push_switch"]
     assert kinds[-len(tail) :] == tail
     assert records[-len(tail)] == {"type": "read_position", "account": 1, "room": "team", "id": 2}
-    assert records[-1] == {
+    assert records[-1] == {"type": "push_switch", "account": 2, "enabled": False}
+    assert records[-2] == {
         "type": "push_subscription",
         "account": 2,
         "endpoint": ENDPOINT + "1",
@@ -115,6 +118,7 @@ DEVICE = (
     b'{"type":"push_subscription","account":1,"endpoint":"https://push.example.net/d",'
     b'"p256dh":"k","auth":"a","created_at":5}'
 )
+SWITCH = b'{"type":"push_switch","account":1,"enabled":false}'
 BEFORE = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MESSAGE]
 
 
@@ -135,6 +139,9 @@ BEFORE = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MESSAGE]
         ([GOOD_HEADER, KEY, DEVICE], 3, "push subscription of account 1, which no line before it brings"),
         ([*BEFORE, KEY, DEVICE, DEVICE], 7, "endpoint an earlier line already brings"),
         ([*BEFORE, DEVICE.replace(b'"auth":"a",', b"")], 5, "'auth'"),
+        ([*BEFORE, SWITCH, SWITCH], 6, "push switch a second time"),
+        ([GOOD_HEADER, SWITCH], 2, "push switch of account 1, which no line before it brings"),
+        ([*BEFORE, SWITCH.replace(b"false", b"0")], 5, "'enabled'"),
     ],
 )
 def test_a_bad_reading_line_fails_with_its_number_and_imports_nothing(
