@@ -4,7 +4,7 @@ Client frames ``edit``, ``delete`` and ``react`` name a message by ``id``;
 a ``message`` frame may carry ``reply_to``. Every stored change goes out as
 an ``edit``, ``delete`` or ``reaction`` frame with its own id of the room's
 sequence, naming its ``target``; a ``user`` frame carries its message's
-current state (``edited``, ``deleted``, ``reactions``, ``reply_to``). The
+current state (``edited``, ``deleted``, ``reactions``, ``reply_to``, ``file``). The
 rules of who may change what are the store's (store/change_rules.py), asked
 with access.py's answer; docs/protocol.md, "Changes to messages", is the
 contract.
@@ -169,6 +169,8 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
         original = m.reply_to
         shown = None if original.text is None else quote(original.text)
         frame["reply_to"] = {"id": original.id, "nick": original.nick, "message": shown}
+    if m.file is not None:
+        frame["file"] = protocol.file_part(m.file)
     return frame
 
 

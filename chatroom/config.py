@@ -47,6 +47,8 @@ class Settings:
     xheaders: bool = False
     log_level: str = "info"
     sqlite_synchronous: str = "full"
+    # Where uploaded files live; None: beside a SQLite file (<file>.files), in a PostgreSQL database.
+    files_dir: str | None = None
     # Refusals tolerated from one connection within refusal_window seconds
     # before it is closed 1008 (PROTOCOL.md: more than 20 within 10 s).
     max_refusals: int = 20

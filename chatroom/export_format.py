@@ -3,8 +3,10 @@
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
-``setting`` (an administrator's), ``room``, ``membership`` or ``message``;
-export_reading.py adds people's read positions, levels and push devices.
+``setting`` (an administrator's), ``room``, ``membership``, ``message``,
+``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
+``notify_level``, ``push_key``, ``push_subscription`` or ``push_switch``
+(export_reading.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -13,16 +15,22 @@ docs/storage.md describes the format for people.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, TypeVar
+from typing import IO, Any
 
 import orjson
 
 from .backend import StoredMessage
-from .events import CHANGE_KINDS, ReplyQuote, StoredChange
+from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
+from .export_fields import MAX_ID, MAX_TS, ExportFileError
+from .export_fields import Fields as _Fields
+from .export_files import FilePart, read_file, read_part
+from .export_reading import READERS as READING_READERS
+from .export_reading import ReadingRecord
 from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
+from .store.files_base import StoredFile
 from .store.records import (
     ACCOUNT_KINDS,
     ROLES,
@@ -37,23 +45,20 @@ from .store.records import (
 
 FORMAT = "chatroom-export"
 VERSION = 1
-# Ids below the bound the stores page with; times that fit a 64-bit integer.
-MAX_ID = 2**62 - 1
-MAX_TS = 2**63 - 1
-HASH_BYTES = 32
 
 Record = (
-    StoredMessage | StoredChange | Account | BotKey | BotWebhook | ServerSetting | RoomRecord | Membership
+    StoredMessage
+    | StoredChange
+    | Account
+    | BotKey
+    | BotWebhook
+    | ServerSetting
+    | RoomRecord
+    | Membership
+    | StoredFile
+    | FilePart
+    | ReadingRecord
 )
-R = TypeVar("R")
-
-
-class ExportFileError(Exception):
-    """A line of the file is not what an export holds: the file is wrong, not the database."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,7 @@ def _state(message: StoredMessage) -> dict[str, Any]:
         "reply_to": None if message.reply_to is None else message.reply_to.id,
         "edited": message.edited,
         "deleted": message.deleted or None,
+        "file": None if message.file is None else message.file.id,
     }
     return {name: value for name, value in state.items() if value is not None}
 
@@ -138,10 +144,13 @@ def bot_key_line(key: BotKey) -> bytes:
     """The line of one bot key: its SHA-256, in hex (the key itself is nowhere)."""
     return _line(
         {
-            "type": "bot_key", "account": key.account_id, "key_hash": key.key_hash.hex(),
-            "created_at": key.created_at, "revoked_at": key.revoked_at,
+            "type": "bot_key",
+            "account": key.account_id,
+            "key_hash": key.key_hash.hex(),
+            "created_at": key.created_at,
+            "revoked_at": key.revoked_at,
         }
-    )  # fmt: skip
+    )
 
 
 def webhook_line(webhook: BotWebhook) -> bytes:
@@ -156,13 +165,17 @@ def setting_line(setting: ServerSetting) -> bytes:
 
 def room_line(room: RoomRecord) -> bytes:
     """The line of one room's record (its messages follow it)."""
-    r = room
     return _line(
         {
-            "type": "room", "room": r.room, "kind": r.kind, "title": r.title, "creator": r.creator_id,
-            "created_at": r.created_at, "archived_at": r.archived_at,
+            "type": "room",
+            "room": room.room,
+            "kind": room.kind,
+            "title": room.title,
+            "creator": room.creator_id,
+            "created_at": room.created_at,
+            "archived_at": room.archived_at,
         }
-    )  # fmt: skip
+    )
 
 
 def membership_line(membership: Membership) -> bytes:
@@ -181,14 +194,11 @@ def membership_line(membership: Membership) -> bytes:
 # --- reading ----------------------------------------------------------------------
 
 
-def read_lines(
-    source: IO[bytes], more: Mapping[str, Callable[[_Fields], R]]
-) -> Iterator[tuple[int, Header | Record | R]]:
+def read_lines(source: IO[bytes]) -> Iterator[tuple[int, Header | Record]]:
     """Each record with its line number, the header first; ExportFileError at the first bad line.
 
-    ``more`` reads the record types of other modules (export_reading.py). Blank lines are skipped.
+    Blank lines are skipped.
     """
-    readers: dict[str, Callable[[_Fields], Record | R]] = {**_READERS, **more}
     header_seen = False
     for number, line in enumerate(source, start=1):
         if not line.strip():
@@ -198,12 +208,12 @@ def read_lines(
         if not header_seen:
             header_seen = True
             yield number, _header(number, data)
-        elif isinstance(kind, str) and kind in readers:
-            yield number, readers[kind](_Fields(number, data))
+        elif isinstance(kind, str) and kind in _READERS:
+            yield number, _READERS[kind](_Fields(number, data))
         elif kind == FORMAT:
             raise ExportFileError(number, "a second header: an export has one, on its first line")
         else:
-            known = ", ".join(readers)
+            known = ", ".join(_READERS)
             raise ExportFileError(number, f"unknown record type {kind!r} (this chatroom reads: {known})")
     if not header_seen:
         raise ExportFileError(1, "the file is empty: it is not a chatroom export")
@@ -231,69 +241,10 @@ def _header(number: int, data: dict[str, Any]) -> Header:
     return Header(version, fields.whole("schema", 0, MAX_ID), fields.text("epoch"))
 
 
-class _Fields:
-    """The fields of one line, each taken with its check; ExportFileError names the line."""
-
-    def __init__(self, number: int, data: dict[str, Any]) -> None:
-        self.number = number
-        self.data = data
-
-    def fail(self, reason: str) -> ExportFileError:
-        return ExportFileError(self.number, reason)
-
-    def whole(self, name: str, low: int, high: int) -> int:
-        value = self.data.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise self.fail(f"{name!r} must be a whole number from {low} to {high}")
-        return value
-
-    def time(self, name: str) -> int | None:
-        return None if self.data.get(name) is None else self.whole(name, 0, MAX_TS)
-
-    def text(self, name: str) -> str:
-        value = self.data.get(name)
-        if not isinstance(value, str) or not value:
-            raise self.fail(f"{name!r} must be a string that is not empty")
-        return value
-
-    def any_text(self, name: str) -> str:
-        value = self.data.get(name)
-        if not isinstance(value, str):
-            raise self.fail(f"{name!r} must be a string")
-        return value
-
-    def optional_id(self, name: str) -> int | None:
-        return None if self.data.get(name) is None else self.whole(name, 1, MAX_ID)
-
-    def optional_text(self, name: str) -> str | None:
-        return None if self.data.get(name) is None else self.text(name)
-
-    def flag(self, name: str) -> bool:
-        value = self.data.get(name)
-        if not isinstance(value, bool):
-            raise self.fail(f"{name!r} must be true or false")
-        return value
-
-    def choice(self, name: str, choices: tuple[str, ...]) -> str:
-        value = self.data.get(name)
-        if value not in choices:
-            raise self.fail(f"{name!r} must be one of {', '.join(choices)}")
-        return str(value)
-
-    def digest(self, name: str) -> bytes:
-        value = self.text(name)
-        try:
-            digest = bytes.fromhex(value)
-        except ValueError:
-            digest = b""
-        if len(digest) != HASH_BYTES:
-            raise self.fail(f"{name!r} must be {HASH_BYTES} bytes in hex")
-        return digest
-
-
 def _message(fields: _Fields) -> StoredMessage:
     deleted = fields.flag("deleted") if "deleted" in fields.data else False
     reply_to = fields.optional_id("reply_to")
+    file_id = fields.optional_text("file")
     return StoredMessage(
         id=fields.whole("id", 1, MAX_ID),
         room=fields.text("room"),
@@ -307,6 +258,8 @@ def _message(fields: _Fields) -> StoredMessage:
         reply_to=None if reply_to is None else ReplyQuote(reply_to, "", None),
         edited=fields.time("edited"),
         deleted=deleted,
+        # The file's own record (export_files.py) brings the rest of it.
+        file=None if file_id is None else FileInfo(file_id, "", 0, ""),
     )
 
 
@@ -394,4 +347,7 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "membership": _membership,
     "message": _message,
     "change": _change,
+    "file": read_file,
+    "file_part": read_part,
+    **READING_READERS,
 }

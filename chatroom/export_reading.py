@@ -25,9 +25,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
 
-from .export_format import MAX_ID, MAX_TS, _Fields, _line
+import orjson
+
+from .export_fields import MAX_ID, MAX_TS
+from .export_fields import Fields as _Fields
 from .store.base import Store
 from .store.reading_base import NOTIFY_LEVELS, ReadMark
 from .store.records import PushSubscription
@@ -64,6 +67,10 @@ ReadingRecord = ReadMark | NotifyChoice | PushKey | PushSubscription | PushSwitc
 READING_TYPES = (ReadMark, NotifyChoice, PushKey, PushSubscription, PushSwitch)
 
 # --- writing ---------------------------------------------------------------------
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record) + b"\n"
 
 
 async def export_reading(store: Store, out: IO[bytes]) -> None:

@@ -14,6 +14,7 @@ import secrets
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -29,6 +30,7 @@ from chatroom.events import (
     ROOM_MEMBERS,
     SIGNED_OUT,
     AccountNotice,
+    FileInfo,
     Notice,
     RoomNotice,
     StoredChange,
@@ -36,6 +38,7 @@ from chatroom.events import (
 )
 from chatroom.service import ChatService
 from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.files_base import ATTACHMENT, NewFile
 from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
@@ -991,3 +994,31 @@ def test_a_node_tells_redis_its_accounts_again_after_redis_lost_them(own_redis: 
         return await node.accounts_online([account_id]) == {account_id}
 
     run_nodes(nodes(own_redis.url, 2, presence_ttl=0.6, presence_refresh=0.2), scenario)
+
+
+def test_a_message_with_a_file_reaches_the_other_node_with_it(
+    shared_redis: RedisServer, tmp_path: Path
+) -> None:
+    """A message carrying a file, stored on one node, is delivered by the other with the same file."""
+    upload = tmp_path / "photo"
+    upload.write_bytes(b"\x89PNG not really")
+
+    async def scenario(left: Node, right: Node) -> None:
+        seen = Collector()
+        await right.subscribe("lobby", seen)
+        prepared = SimpleNamespace(
+            path=upload,
+            content_type="image/png",
+            size=15,
+            width=4,
+            height=3,
+            thumb_path=None,
+            thumb_type=None,
+        )
+        info = await left.store.files.save(NewFile("lobby", 1, "photo.png", ATTACHMENT), prepared)
+        sent = await left.publish("lobby", "ann", "look", account_id=1, file_id=info.id)
+        await seen.wait_for(lambda s: len(s.messages()) == 1)
+        assert seen.messages() == [sent]
+        assert seen.messages()[0].file == FileInfo(info.id, "photo.png", 15, "image/png", 4, 3, False)
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)

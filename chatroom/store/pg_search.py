@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from ..events import StoredMessage
 from ..search_text import fold
-from .message_rows import MESSAGE_COLUMNS, message_from_row
+from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
 from .search_base import (
     ORDER,
@@ -63,7 +63,7 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         + ["strpos(d.folded, %s) > 0"] * len(query.terms.short)
     )
     columns = f"m.room, {MESSAGE_COLUMNS}"
-    replied = "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
+    replied = MESSAGE_JOINS
     if query.terms.indexed:
         sql = (
             f"SELECT {columns} FROM search_rows d JOIN messages m ON m.room = d.room AND m.id = d.id"

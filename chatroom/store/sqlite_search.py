@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from ..events import StoredMessage
 from ..search_text import fold
-from .message_rows import MESSAGE_COLUMNS, message_from_row
+from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .search_base import (
     ORDER,
     SCAN_RECENT,
@@ -51,7 +51,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     after, after_params = cursor_sql(query, "?")
     short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
     columns = f"m.room, {MESSAGE_COLUMNS}"
-    replied = "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
+    replied = MESSAGE_JOINS
     if query.terms.indexed:
         sql = (
             f"SELECT {columns} FROM search_index s JOIN search_rows d ON d.doc = s.rowid"
