@@ -9,9 +9,9 @@ people chose for their reading (export_reading.py).
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
 database holds none of its messages (nor any account, when the file brings
-accounts); then
-to store it in batches, each in one transaction with its ids and times. So a
-bad file or a database that already has the messages changes nothing.
+accounts); then to store it in batches, each in one transaction with its ids
+and times. So a bad file or a database that already has the messages changes
+nothing.
 """
 
 from __future__ import annotations
