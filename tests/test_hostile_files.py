@@ -5,7 +5,9 @@ phone photo with its GPS position through ``POST /api/rooms/{room}/files``;
 another opens ``/files/{id}/{name}`` in the browser, signed in to the chat. No
 script may run on the chat's origin (a ``window.__ran`` marker, a console
 marker and the no-dialog guard of the ``pages`` fixture say so), the GPS
-position is not in what is served, and the bomb is refused.
+position is not in what is served, and the bomb is refused. Avatars
+(``PUT /api/me/avatar``) take the same road: SVG is refused, a photo is
+served bare.
 """
 
 from __future__ import annotations
@@ -48,28 +50,33 @@ TEXT = "text/plain; charset=utf-8"
 
 @dataclass
 class Site:
-    """A server without guests, Ann (its administrator, who uploads) and Bob (who opens the files)."""
+    """A server without guests, its administrator (who uploads) and Bob (who opens the files)."""
 
     server: ServerProcess
-    ann: WebClient
+    admin: WebClient
     bob: WebClient
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Accounts with session cookies, as browsers have, and an open room to upload into."""
-    with guestless_site(str(tmp_path_factory.mktemp("hostile-files") / "chat.db")) as (server, ann, link):
-        answer = ann.call("POST", "/api/rooms", {"room": ROOM, "kind": "open"})
+    with guestless_site(str(tmp_path_factory.mktemp("hostile-files") / "chat.db")) as (server, admin, link):
+        answer = admin.call("POST", "/api/rooms", {"room": ROOM, "kind": "open"})
         assert answer.status == 201, answer
-        yield Site(server, ann, join(server, link, "Bob"))
+        yield Site(server, admin, join(server, link, "Bob"))
         assert_no_traceback(server)
 
 
 def upload(site: Site, name: str, data: bytes) -> tuple[int, Any]:
-    """Ann's browser posts ``data`` as a file called ``name``: the status and the JSON answer."""
+    """The administrator posts ``data`` as a file called ``name``: the status and the JSON answer."""
     query = urllib.parse.urlencode({"name": name})
-    headers = {"Content-Type": "application/octet-stream", "X-XSRFToken": site.ann.xsrf_token()}
-    answer = site.ann.request("POST", f"/api/rooms/{ROOM}/files?{query}", data, headers)
+    return send(site, "POST", f"/api/rooms/{ROOM}/files?{query}", data)
+
+
+def send(site: Site, method: str, path: str, data: bytes) -> tuple[int, Any]:
+    """A raw body sent as the administrator's browser sends it (session cookie and _xsrf token)."""
+    headers = {"Content-Type": "application/octet-stream", "X-XSRFToken": site.admin.xsrf_token()}
+    answer = site.admin.request(method, path, data, headers)
     return answer.status, answer.json
 
 
@@ -199,4 +206,28 @@ def test_the_gps_position_of_a_photo_is_not_served(site: Site, pages: Pages) -> 
     thumb = page.goto(f"{site.server.url}/files/{file['id']}/thumb")
     assert thumb is not None and thumb.status == 200
     assert SECRET not in thumb.body() and b"Exif" not in thumb.body()
+    assert_no_script_ran(page, console)
+
+
+def test_an_svg_with_script_is_refused_as_an_avatar(site: Site) -> None:
+    """An avatar must be a picture: SVG (with script) is 422, whatever it is named."""
+    status, answer = send(site, "PUT", "/api/me/avatar", SVG)
+    assert (status, answer["error"]) == (422, "refused_image")
+    assert "not_an_image" in answer["message"]
+
+
+def test_an_avatar_is_served_without_the_photos_gps_position(site: Site, pages: Pages) -> None:
+    """A GPS-tagged photo as an avatar is shown to others as a bare 256x256 square."""
+    data = encode(Image.new("RGB", (800, 600), (30, 160, 90)), "JPEG", exif=gps_exif(6), comment=SECRET)
+    status, answer = send(site, "PUT", "/api/me/avatar", data)
+    assert status == 200, answer
+    page, console = reader(pages, site)
+
+    response = page.goto(f"{site.server.url}/avatars/Admin")
+
+    assert response is not None and response.status == 200
+    served = response.body()
+    assert SECRET not in served and b"Exif" not in served
+    with Image.open(io.BytesIO(served)) as image:
+        assert image.size == (256, 256) and len(image.getexif()) == 0
     assert_no_script_ran(page, console)
