@@ -39,6 +39,7 @@ from .links import SetupState
 from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
+from .peers import PeerDesk
 from .push import Pusher
 from .static_files import StaticHandler
 from .unread import UnreadDesk
@@ -132,7 +133,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "unread": unread,
     }
-    NoticeDesk(backend, access, hub.sessions, unread).start(hub.spawn)
+    peers = PeerDesk(backend)
+    peers.start(hub.spawn)
+    NoticeDesk(backend, access, hub.sessions, unread, peers).start(hub.spawn)
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
     webhooks = Webhooks(settings, backend.accounts)
@@ -148,6 +151,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
         "unread": unread,
+        "peers": peers,
     }
     return ChatApplication(
         hub,

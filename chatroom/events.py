@@ -237,5 +237,15 @@ class ActivityNotice:
     last_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceNotice:
+    """An account came to a process (its first connection there) or left it (its last): every node
+    asks the bus again whether it is online anywhere, for the direct rooms it is in (peers.py)."""
+
+    account_id: int
+
+
 # Told by one node to every node, this one included.
-Notice = RoomNotice | AccountNotice | GuestNotice | SettingsNotice | UnreadNotice | ActivityNotice
+Notice = (
+    RoomNotice | AccountNotice | GuestNotice | SettingsNotice | UnreadNotice | ActivityNotice | PresenceNotice
+)

@@ -4,7 +4,9 @@ Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
 ``setting`` (an administrator's), ``room``, ``membership``, ``message``,
-``change``, ``file`` or ``file_part`` (export_files.py).
+``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
+``notify_level``, ``push_key``, ``push_subscription`` or ``push_switch``
+(export_reading.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -24,6 +26,8 @@ from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
 from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
 from .export_files import FilePart, read_file, read_part
+from .export_reading import READERS as READING_READERS
+from .export_reading import ReadingRecord
 from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
 from .store.files_base import StoredFile
@@ -53,6 +57,7 @@ Record = (
     | Membership
     | StoredFile
     | FilePart
+    | ReadingRecord
 )
 
 
@@ -344,4 +349,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "change": _change,
     "file": read_file,
     "file_part": read_part,
+    **READING_READERS,
 }

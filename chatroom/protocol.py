@@ -17,6 +17,7 @@ import orjson
 
 from . import names
 from .events import FileInfo, PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
+from .room_frames import peer_frame as peer_frame
 from .room_frames import room_entry as room_entry
 from .room_frames import room_frame as room_frame
 from .room_frames import room_gone_frame as room_gone_frame

@@ -250,6 +250,30 @@ class OutsiderTest(RoomsCase):
                     received.append(str(await asyncio.wait_for(client.read_message(), 0.8)))
             self.assert_clean("".join(received), *rooms)
 
+    @gen_test(timeout=30)
+    async def test_a_direct_peer_s_presence_reaches_members_only(self) -> None:
+        """Bob coming and going is told to ann in their direct room, never to carl or root elsewhere."""
+        dm = (await self.setUpRooms())[1]
+        await self.create("ann", "commons", "open")
+        watchers = []
+        for who in ("carl", "root"):
+            client, _ = await self.enter(who, "commons")
+            await self.recv_type(client, "sys")
+            watchers.append(client)
+        ann, _ = await self.enter("ann", dm)
+        assert (await self.recv_type(ann, "peer"))["online"] is False
+        bob, _ = await self.enter("bob", "commons")
+        assert (await self.recv_type(ann, "peer"))["online"] is True
+        bob.close()
+        assert (await self.recv_type(ann, "peer"))["online"] is False
+        for client in watchers:
+            received = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    received.append(str(await asyncio.wait_for(client.read_message(), 0.8)))
+            assert '"peer"' not in "".join(received)
+            self.assert_clean("".join(received), dm)
+
 
 class OutsiderOnPostgresTest(OutsiderTest):
     """The same outsiders, with the rooms and memberships in PostgreSQL (a schema of each test's own)."""

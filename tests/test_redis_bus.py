@@ -22,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
-from chatroom.bus.redis_frames import decode_frame, message_frames
+from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -34,6 +34,7 @@ from chatroom.events import (
     Notice,
     RoomNotice,
     StoredChange,
+    TypingEvent,
 )
 from chatroom.service import ChatService
 from chatroom.store.change_rules import ChangeRequest
@@ -922,6 +923,13 @@ def test_frames_of_older_nodes_still_decode() -> None:
         "lobby", message_frames(b"node-x", [StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")])[0], b"y"
     )
     assert change == StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")
+
+
+def test_a_frame_of_a_later_version_is_dropped_not_taken_for_typing() -> None:
+    """A kind of frame this node does not know shows nobody typing; typing itself still does."""
+    later = b"xnode-x\n" + b'[[7,"edit",4,"ann",1700000000000,"new text"]]'
+    assert decode_frame("lobby", later, b"node-y") == []
+    assert decode_frame("lobby", typing_frame("ann"), b"node-y") == [TypingEvent("lobby", "ann")]
 
 
 def test_a_node_closes_even_when_redis_py_turns_its_loops_cancellation_into_an_error(

@@ -7,6 +7,10 @@ itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing. A message 
 ``[id, name, size, type, width, height, thumb]`` or null); rows of the older
 five, six and eight fields still decode. A change row is
 ``[id, kind, target, nick, ts, text, emoji, on]``.
+
+A frame of any other kind is a later version's, sent during a rolling
+upgrade: it is dropped. (Versions before changes to messages took any kind
+they did not know for typing: docs/deploy.md, "Upgrading nodes one by one".)
 """
 
 from __future__ import annotations
@@ -74,7 +78,9 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
         event, users, ts, marked = body.split(b"\n", 3)
         nick, _, mark = marked.partition(b"\n")
         return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts), mark == b"g")]
-    return [TypingEvent(room, body.decode())]
+    if kind == b"t":
+        return [TypingEvent(room, body.decode())]
+    return []
 
 
 def _message(room: str, row: list[Any]) -> StoredMessage:
