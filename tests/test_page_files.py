@@ -299,6 +299,13 @@ def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
         ann.locator("#me").click()
         with ann.expect_file_chooser() as chooser:
             ann.get_by_role("button", name="Upload a picture").click()
+        chooser.value.set_files({"name": "notes.pdf", "mimeType": "image/png", "buffer": PDF})
+        expect(ann.locator("#account-note")).to_have_text(
+            "“notes.pdf” is not a picture: use a JPEG, PNG, WebP or GIF."
+        )
+        expect(ann.locator("#me-avatar .avatar-picture")).to_have_count(0)
+        with ann.expect_file_chooser() as chooser:
+            ann.get_by_role("button", name="Upload a picture").click()
         chooser.value.set_files(
             {"name": "me.png", "mimeType": "image/png", "buffer": picture(600, 400, "#c2185b")}
         )

@@ -68,12 +68,18 @@ export function uploadFailure(answer, name) {
   if (answer.status === 507 || code === "quota_exceeded") {
     return "The server has no room left for files: ask its administrator.";
   }
-  if (answer.status === 422 || code === "refused_image") {
-    return `“${name}” looks like a picture, but it cannot be read (damaged, or too many pixels).`;
-  }
+  if (answer.status === 422 || code === "refused_image") return pictureRefusal(answer, name);
   if (answer.status === 401) return "Sign in first: only people with an account can send files.";
   if (answer.status === 403 || code === "forbidden") return "You may not send files in this room.";
   if (answer.status === 404) return "This room is not there any more, or not yours to see.";
   const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
   return message ? `The server refused: ${message}.` : `The server refused (${answer.status}).`;
+}
+
+// The server's reason for refusing a picture is a word in its message ("… (too_many_pixels)").
+function pictureRefusal(answer, name) {
+  const message = answer.body && typeof answer.body.message === "string" ? answer.body.message : "";
+  if (message.includes("not_an_image")) return `“${name}” is not a picture: use a JPEG, PNG, WebP or GIF.`;
+  if (message.includes("too_many_pixels")) return `“${name}” has too many pixels for this server.`;
+  return `“${name}” looks like a picture, but it cannot be read: it may be damaged.`;
 }
