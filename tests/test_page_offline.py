@@ -306,11 +306,11 @@ def test_a_direct_conversation_shows_whether_the_other_person_is_online(
     expect(entry_dot).to_have_attribute("data-presence", "away")
 
     carl = open_as(pages, server, "carl", room)
-    expect(presence).to_have_text("online")
+    expect(presence).to_have_text("active")
     expect(presence).to_have_attribute("title", "carl is online and has this conversation open")
     expect(entry_dot).to_have_attribute("data-presence", "online")
     expect(dana.locator(f"#rooms .room-link[data-room='{room}']")).to_have_attribute(
-        "aria-label", re.compile(r"^carl, online, ")
+        "aria-label", re.compile(r"^carl, active, ")
     )
     carl.locator("#text").press_sequentially("psst")
     expect(dana.locator("#typing")).to_have_text("carl is typing…")
@@ -319,7 +319,7 @@ def test_a_direct_conversation_shows_whether_the_other_person_is_online(
     expect(presence).to_have_text("unknown while offline")
     expect(entry_dot).to_have_attribute("data-presence", "unknown")
     line.come_back(dana)
-    expect(presence).to_have_text("online")
+    expect(presence).to_have_text("active")
     carl.context.close()
     expect(presence).to_have_text("away")
     expect(entry_dot).to_have_attribute("data-presence", "away")
@@ -338,7 +338,7 @@ def test_screenshots_of_the_outbox_the_unknown_list_and_a_direct_header(
     phone, phone_line = on_line(pages, server, "Émilie", room, viewport=SCREENSHOT_PHONE, color_scheme="dark")
     say(desktop, "Are you coming to the station?")
     for page in (desktop, phone):
-        expect(page.locator("#direct-presence")).to_have_text("online")
+        expect(page.locator("#direct-presence")).to_have_text("active")
     shots = [(desktop, "light", "desktop"), (phone, "dark", "phone")]
     for page, scheme, name in shots:
         page.screenshot(path=str(out / f"screenshot-direct-{name}-{scheme}.png"))

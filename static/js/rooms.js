@@ -113,7 +113,8 @@ function entries(rooms) {
     .sort(byName);
 }
 
-const PRESENCE_WORDS = {online: "online", away: "away", unknown: "unknown while offline"};
+// "active", not "online": the header also shows whether this page is connected ("Online").
+const PRESENCE_WORDS = {online: "active", away: "away", unknown: "unknown while offline"};
 
 function presenceDot(presence) {
   const dot = element("span", "presence-dot");
