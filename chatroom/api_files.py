@@ -16,7 +16,6 @@ harmless on the chat's origin.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
@@ -63,12 +62,12 @@ def file_not_found() -> ApiError:
 
 
 class PreparingHandler(UploadHandler):
-    """An upload handler that prepares what it received (images.py) on a worker thread."""
+    """An upload handler that prepares what it received (images.py), a few at a time (Uploads.prepare)."""
 
     async def prepared(self, prepare: Callable[[], Prepared]) -> Prepared:
         """What ``prepare`` makes of the spool file; 422 ``refused_image`` for an image it refuses."""
         try:
-            prepared = await asyncio.to_thread(prepare)
+            prepared = await self.uploads.prepare(prepare)
         except ImageRefusedError as refused:
             raise self.refusal(
                 ApiError(422, REFUSED_IMAGE, f"this image cannot be taken ({refused.reason})")

@@ -68,12 +68,14 @@ def parse_time(name: str, raw: str) -> int:
 
 
 def result(message: StoredMessage, terms: Terms) -> dict[str, Any]:
-    """One result: where and by whom, when, and the snippet's parts."""
+    """One result: where and by whom, when, the snippet's parts, and the file it carries."""
     found: dict[str, Any] = {"room": message.room, "id": message.id, "nick": message.nick, "ts": message.ts}
     found.update({mark: True for mark, marked in (("bot", message.bot), ("guest", message.guest)) if marked})
     if message.edited is not None:
         found["edited"] = message.edited
     found["snippet"] = [{"text": text, "hit": hit} for text, hit in snippet(message.text, terms)]
+    if message.file is not None:
+        found["file"] = protocol.file_part(message.file)
     return found
 
 

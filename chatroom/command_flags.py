@@ -1,7 +1,9 @@
 """The flags of the commands beside the server: export, import and admin.
 
-Each takes ``--database`` (or CHATROOM_DATABASE) like the server, and
-nothing else from the environment.
+Each takes ``--database`` (or CHATROOM_DATABASE) like the server; export and
+import take ``--files-dir`` (or CHATROOM_FILES_DIR) too, so that a deployment
+whose files are kept elsewhere than beside its database carries them; nothing
+else comes from the environment.
 """
 
 from __future__ import annotations
@@ -35,6 +37,17 @@ class TransferOptions:
     keep_epoch: bool = False
 
 
+def add_files_dir(parser: ArgumentParser) -> None:
+    """--files-dir, as the server takes it: where the database's uploaded files are kept."""
+    parser.add_argument(
+        "--files-dir",
+        type=non_empty,
+        default=Settings().files_dir,
+        help="where the database's uploaded files are kept, as given to the server (default: beside"
+        " the SQLite file, <database>.files; with PostgreSQL, in the database)",
+    )
+
+
 def build_transfer_parser(command: str) -> ArgumentParser:
     """The flags of ``chatroom export`` or ``chatroom import``."""
     if command == "export":
@@ -44,6 +57,7 @@ def build_transfer_parser(command: str) -> ArgumentParser:
             " (docs/storage.md has the format). The file holds password hashes: keep it private.",
         )
         add_database(parser)
+        add_files_dir(parser)
         parser.add_argument(
             "--output",
             "-o",
@@ -58,6 +72,7 @@ def build_transfer_parser(command: str) -> ArgumentParser:
         " into a database that does not have them yet (a new one, say).",
     )
     add_database(parser)
+    add_files_dir(parser)
     parser.add_argument(
         "--input", "-i", type=non_empty, default=None, help="the export to read (default: standard input)"
     )
@@ -73,15 +88,17 @@ def build_transfer_parser(command: str) -> ArgumentParser:
 def parse_transfer(
     command: str, argv: Sequence[str], environ: dict[str, str] | None = None
 ) -> TransferOptions:
-    """An export's or import's options from its flags over CHATROOM_DATABASE over the default."""
+    """An export's or import's options: flags over CHATROOM_DATABASE and CHATROOM_FILES_DIR over defaults."""
     parser = build_transfer_parser(command)
     environ = environment() if environ is None else environ
-    parser.set_defaults(**environment_defaults(parser, environ, only=("database",)))
+    parser.set_defaults(**environment_defaults(parser, environ, only=("database", "files_dir")))
     args = parser.parse_args(argv)
     if is_private_database(args.database):
         parser.error("argument --database: :memory: holds nothing: name a SQLite file or postgresql://")
     path = args.output if command == "export" else args.input
-    return TransferOptions(Settings(database=args.database), path, getattr(args, "keep_epoch", False))
+    return TransferOptions(
+        Settings(database=args.database, files_dir=args.files_dir), path, getattr(args, "keep_epoch", False)
+    )
 
 
 @dataclass(frozen=True)
@@ -146,7 +163,7 @@ def parse_admin(argv: Sequence[str], environ: dict[str, str] | None = None) -> A
     environ = environment() if environ is None else environ
     actions = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     for command in actions.choices.values():
-        command.set_defaults(**environment_defaults(command, environ, only=("database",)))
+        command.set_defaults(**environment_defaults(command, environ, only=("database", "files_dir")))
     args = parser.parse_args(argv)
     if is_private_database(args.database):
         actions.choices[args.action].error(

@@ -45,11 +45,30 @@ TTL_SECONDS = 3600
 URGENCY = "high"
 SEND_TIMEOUT = 10.0
 MAX_TEXT = 200
+# A file's name as a notification shows it: what fits beside a caption.
+MAX_FILE_NAME = 80
+FILE_MARK = "\N{PAPERCLIP}"
+
+
+def cut(text: str, limit: int) -> str:
+    """The text, or its first ``limit - 1`` characters and an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def notification_text(message: StoredMessage) -> str:
+    """What a notification says of a message: its text (at most MAX_TEXT characters) and, for a
+    file, "📎 <name>" on a line after it, or alone when the file came without a caption."""
+    if message.file is None:
+        return cut(message.text, MAX_TEXT)
+    mention = f"{FILE_MARK} {cut(message.file.name, MAX_FILE_NAME)}"
+    if not message.text:
+        return mention
+    return cut(message.text, MAX_TEXT - len(mention) - 1) + "\n" + mention
 
 
 def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:
-    """What the device's service worker gets: small (well under 3 KB), the text cut to MAX_TEXT characters."""
-    text = message.text if len(message.text) <= MAX_TEXT else message.text[: MAX_TEXT - 1] + "…"
+    """What the device's service worker gets: small (well under 3 KB), its text (notification_text)."""
+    text = notification_text(message)
     return orjson.dumps(
         {
             "room": message.room,

@@ -16,12 +16,15 @@ the store's sweep's (files_base.FileStore.sweep).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import tempfile
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import tornado.http1connection
 import tornado.web
@@ -51,6 +54,12 @@ SLOWEST_UPLOAD_BYTES_PER_SECOND = 32 * 1024
 # Above any --max-upload-bytes: the handler counts the body and answers 413
 # itself, where the connection's own limit would answer a bare 400.
 CONNECTION_BODY_LIMIT = 2**62
+# Preparing a 40-megapixel photo holds about 300 MB while Pillow decodes it:
+# two at once per process bounds that, where the default thread pool's width
+# (cores + 4) would not. Others wait their turn, their bodies already spooled.
+PREPARATIONS_AT_ONCE = 2
+
+Result = TypeVar("Result")
 
 
 def clean_file_name(raw: str) -> str:
@@ -79,6 +88,12 @@ class Uploads:
         self.settings = settings
         self.files = files
         self.rate = KeyedTokenBuckets.per_minute(settings.uploads_per_minute)
+        self.preparing = asyncio.Semaphore(PREPARATIONS_AT_ONCE)
+
+    async def prepare(self, work: Callable[[], Result]) -> Result:
+        """Run ``work`` (a preparation) on a worker thread, at most PREPARATIONS_AT_ONCE at a time."""
+        async with self.preparing:
+            return await asyncio.to_thread(work)
 
     def take(self, who: Identity) -> None:
         """Count one upload of ``who``; 429 ``rate_limited`` (with Retry-After) when they upload too fast."""

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from tests.files_case import TEXT, FilesCase
 from tests.rooms_case import RoomsCase
 
 
@@ -219,3 +220,21 @@ class GuestSearchTest(SearchCase):
         assert b"secrets" not in raw
         status, body, raw = await self.api("GET", "/api/search?q=shared&room=plans")
         assert (status, body["error"]) == (404, protocol.NOT_FOUND) and b"secrets" not in raw
+
+
+class FileSearchTest(FilesCase):
+    """Files in a closed room, and who finds them."""
+
+    @gen_test(timeout=30)
+    async def test_a_file_is_found_by_its_name_by_those_who_may_read_it(self) -> None:
+        """A file sent without a caption is found by its name, with the file; an outsider finds none."""
+        await self.people()
+        sent = await self.posted("ann", "plans", TEXT, "Quarterly numbers.txt")
+        status, body, _ = await self.api("GET", "/api/search?" + urlencode({"q": "quarterly"}), "bob")
+        assert status == 200, body
+        [found] = body["results"]
+        assert (found["room"], found["id"], found["snippet"]) == ("plans", sent["id"], [])
+        assert found["file"] == sent["file"]
+        assert found["file"]["name"] == "Quarterly numbers.txt"
+        status, body, _ = await self.api("GET", "/api/search?" + urlencode({"q": "quarterly"}), "carl")
+        assert status == 200 and body["results"] == []

@@ -25,6 +25,7 @@ from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
 from .stores import StoreFactory
+from .test_export import chatroom
 
 PHOTO = os.urandom(2 * CHUNK_BYTES + 1234)
 THUMB = os.urandom(5000)
@@ -203,3 +204,28 @@ def test_a_file_with_missing_or_misplaced_bytes_is_refused(
         assert await store.files.total_bytes() == 0 and await store.last_id("lobby") == 0
 
     on(SQLiteStore(str(tmp_path / "target.db")), refused)
+
+
+def test_the_commands_carry_files_kept_in_a_files_dir_of_their_own(tmp_path: Path) -> None:
+    """`export --files-dir` reads the files from there; `import` with CHATROOM_FILES_DIR writes them there."""
+    kept, copied = tmp_path / "kept", tmp_path / "copied"
+    source = SQLiteStore(str(tmp_path / "source.db"), files_dir=str(kept))
+
+    async def filled(store: Store) -> object:
+        await fill(store, tmp_path)
+        return await contents(store)
+
+    before = on(source, filled)
+    out = tmp_path / "out.jsonl"
+    exported = chatroom(
+        "export", "--db", str(tmp_path / "source.db"), "--files-dir", str(kept), "-o", str(out)
+    )
+    assert exported.returncode == 0, exported.stderr.decode()
+    imported = chatroom(
+        "import", "--db", str(tmp_path / "copy.db"), "-i", str(out), "--keep-epoch",
+        env={"CHATROOM_FILES_DIR": str(copied)},
+    )  # fmt: skip
+    assert imported.returncode == 0, imported.stderr.decode()
+    assert on(SQLiteStore(str(tmp_path / "copy.db"), files_dir=str(copied)), contents) == before
+    beside = tmp_path / "copy.db.files"
+    assert not beside.exists() or not [p for p in beside.rglob("*") if p.is_file()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,13 +14,24 @@ from typing import Any
 import pytest
 from websockets.sync.client import ClientConnection
 
+from chatroom.events import FileInfo, StoredMessage
+from chatroom.push import MAX_TEXT, notification_text
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, DIRECT, OPEN
 
 from .clients import next_of, welcomed
 from .push_receiver import PushReceiver
 from .redis_server import RedisServer
-from .support import ServerProcess, call_api, in_store, make_account, signed_token, unique, wait_until
+from .support import (
+    NO_PROXY,
+    ServerProcess,
+    call_api,
+    in_store,
+    make_account,
+    signed_token,
+    unique,
+    wait_until,
+)
 
 JWT_SECRET = "push-test-secret-" + "0123456789abcdef" * 3
 NAMES = ("ann", "bob", "cid", "dee")
@@ -82,6 +94,19 @@ class Site:
         with self.connect(name, room, server) as ws:
             ws.send(json.dumps({"type": "message", "message": text}))
             return next_of(ws, "user")
+
+    def upload(self, name: str, room: str, file_name: str, caption: str = "") -> dict[str, Any]:
+        """``name`` uploads a small file to the room, with a caption or none: the answer."""
+        query = urllib.parse.urlencode({"name": file_name, **({"text": caption} if caption else {})})
+        request = urllib.request.Request(
+            f"{self.server.url}/api/rooms/{room}/files?{query}",
+            data=b"the numbers\n",
+            method="POST",
+            headers={"Authorization": self.auth(name)},
+        )
+        with NO_PROXY.open(request, timeout=10) as response:
+            answer: dict[str, Any] = json.loads(response.read())
+            return answer
 
 
 @pytest.fixture
@@ -216,6 +241,29 @@ def test_a_long_message_is_cut_and_the_push_stays_small(site: Site) -> None:
     wait_until(lambda: len(receiver.pushes) >= 1)
     assert receiver.pushes[0].payload["text"] == "é" * 199 + "…"
     assert int(receiver.pushes[0].headers["content-length"]) < 3072
+
+
+def test_a_file_is_named_alone_or_after_its_caption(site: Site) -> None:
+    """A file without a caption is pushed as "📎 name"; with one, the caption and then the file's name."""
+    receiver = site.receiver
+    site.subscribe("bob")
+    room = site.room(DIRECT, "ann", "bob")
+    alone = site.upload("ann", room, "report.txt")
+    wait_until(lambda: len(receiver.pushes) >= 1)
+    captioned = site.upload("ann", room, "Zoë's list.txt", "for Saturday")
+    wait_until(lambda: len(receiver.pushes) >= 2)
+    assert [(push.payload["id"], push.payload["text"]) for push in receiver.pushes] == [
+        (alone["id"], "📎 report.txt"),
+        (captioned["id"], "for Saturday\n📎 Zoë's list.txt"),
+    ]
+
+
+def test_a_long_caption_is_cut_so_that_the_file_stays_named() -> None:
+    """A 4000-character caption and a 300-character name: 200 characters, both cut, the name kept."""
+    file = FileInfo("f" * 22, "n" * 300 + ".txt", 12, "text/plain; charset=utf-8")
+    text = notification_text(StoredMessage(1, "dm", "ann", "é" * 4000, 0, file=file))
+    caption, mention = text.split("\n")
+    assert len(text) == MAX_TEXT and caption.endswith("é…") and mention == "📎 " + "n" * 79 + "…"
 
 
 def test_a_device_the_push_service_has_forgotten_is_deleted(site: Site) -> None:

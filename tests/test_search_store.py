@@ -11,12 +11,15 @@ from pathlib import Path
 
 from chatroom.backend import StoredMessage
 from chatroom.events import DELETE, EDIT
+from chatroom.images import Prepared
 from chatroom.names import room_key
 from chatroom.search_text import parse_query
 from chatroom.store import migrations
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.files_base import ATTACHMENT, NewFile
 from chatroom.store.postgres import PostgresStore
+from chatroom.store.records import PERSON
 from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery
 from chatroom.store.sqlite import SQLiteStore
 
@@ -256,3 +259,41 @@ def test_a_version_8_postgres_schema_is_indexed_at_migration(postgres_server: Po
             values = row if len(row) == 3 else (*row[:5], *(bool(flag) for flag in row[5:]))
             conn.execute(statement.replace("?", "%s"), values)
     run(PostgresStore(url), check_version_8_indexed)
+
+
+async def attach(store: Store, tmp: Path, name: str, caption: str) -> StoredMessage:
+    """Store a message carrying a file of this name, with this caption."""
+    path = tmp / f"upload-{name}"
+    path.write_bytes(b"%PDF-1.4 the numbers")
+    prepared = Prepared(path, "application/pdf", 20, None, None, None, None)
+    info = await store.files.save(NewFile("lobby", ANN, name, ATTACHMENT), prepared)
+    return (await store.append("lobby", "ann", caption, account_id=ANN, file_id=info.id)).message
+
+
+def test_a_file_is_found_by_its_name_and_carried_in_the_result(
+    store_factory: StoreFactory, tmp_path: Path
+) -> None:
+    """A file sent without a caption is found by its name; an edit keeps the name, a deletion drops it."""
+
+    async def scenario(store: Store) -> None:
+        await store.accounts.create_account("ann", PERSON)
+        report = await attach(store, tmp_path, "Quarterly Résumé.pdf", "")
+        photo = await attach(store, tmp_path, "beach.png", "the sea at noon")
+        await post(store, "a resume of the meeting, no file")
+
+        async def hits(text: str) -> list[tuple[str, str | None]]:
+            query = SearchQuery(parse_query(text), ("lobby",))
+            return [(m.text, m.file and m.file.name) for m in await store.search(query)]
+
+        assert await hits("quarterly RESUME") == [("", "Quarterly Résumé.pdf")]
+        assert await hits("noon") == [("the sea at noon", "beach.png")]
+        assert await hits("beach") == [("the sea at noon", "beach.png")]
+        assert await hits('"noon beach"') == []
+        await store.change("lobby", ChangeRequest(EDIT, photo.id, "ann", ANN, text="the sky"))
+        assert await hits("beach") == [("the sky", "beach.png")]
+        assert await hits("noon") == []
+        await store.change("lobby", ChangeRequest(DELETE, report.id, "ann", ANN))
+        assert await hits("quarterly") == []
+        assert await hits("resume") == [("a resume of the meeting, no file", None)]
+
+    run(store_factory(), scenario)

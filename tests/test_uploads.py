@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 
 import pytest
 from tornado.testing import gen_test
 
-from chatroom.uploads import clean_file_name
+from chatroom.uploads import PREPARATIONS_AT_ONCE, Uploads, clean_file_name
 from tests.files_case import LIMIT, TEXT, FilesCase, png, refused_count
 from tests.rooms_case import token_for
 
@@ -160,3 +161,31 @@ class RateAndQuotaTest(FilesCase):
         await self.refused(507, "quota_exceeded", self.upload("bob", "town", b"b" * 1500))
         assert self.spooled() == []
         assert await self.backend.files.total_bytes() == 2000
+
+
+class PreparationTest(FilesCase):
+    """Image preparations are bounded per process."""
+
+    @gen_test(timeout=10)
+    async def test_a_third_preparation_waits_for_one_of_two_to_end(self) -> None:
+        """Two preparations run at once; the third starts only once one of them has ended."""
+        uploads = Uploads(self.settings, self.backend.files)
+        release = [threading.Event() for _ in range(3)]
+        started: list[int] = []
+
+        def work(index: int) -> int:
+            started.append(index)
+            release[index].wait(5)
+            return index
+
+        tasks = [asyncio.ensure_future(uploads.prepare(lambda i=index: work(i))) for index in range(3)]
+        assert await self.eventually(lambda: len(started) == 2)
+        await asyncio.sleep(0.2)
+        assert sorted(started) == [0, 1], "a third preparation ran beside two others"
+        release[0].set()
+        assert await tasks[0] == 0
+        assert await self.eventually(lambda: len(started) == 3)
+        release[1].set()
+        release[2].set()
+        assert await asyncio.gather(*tasks) == [0, 1, 2]
+        assert PREPARATIONS_AT_ONCE == 2

@@ -25,12 +25,12 @@ from psycopg.rows import TupleRow
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..events import FileInfo, ReplyQuote, StoredChange
 from ..names import room_key
-from ..search_text import fold
 from .base import Appended, StoreError, encodable
 from .change_rules import Changed, ChangeRefusedError, reply_refusal
 from .file_rows import FILE_COLUMNS, attachable, file_from_row
 from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
 from .pg_search import index_messages
+from .search_base import searchable
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -260,7 +260,7 @@ async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncC
                 p.digest,
                 p.account_id,
                 p.reply_to,
-                fold(p.text),
+                searchable(p.text, p.file),
                 p.file_id,
             )
             for p in firsts
@@ -346,9 +346,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                         None if m.file is None else m.file.id,
                     )
                 )
-    await index_messages(
-        conn, [(m.room, m.id, m.text) for m in batch if isinstance(m, StoredMessage) and not m.deleted]
-    )
+    await index_messages(conn, [m for m in batch if isinstance(m, StoredMessage)])
     await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     carried = [m for m in batch if isinstance(m, StoredMessage) and m.file is not None]
     await conn.execute(

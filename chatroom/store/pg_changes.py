@@ -16,7 +16,6 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
-from ..search_text import fold
 from .change_rules import Changed, ChangeRequest, TargetState, decide
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
@@ -28,7 +27,7 @@ from .message_rows import (
     message_from_row,
     with_reactions,
 )
-from .search_base import drop_sql, edit_sql
+from .search_base import drop_sql, edit_sql, file_name_sql, searchable
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -98,7 +97,11 @@ async def _apply_to_target(
             "UPDATE messages SET message = %s, edited = %s WHERE room = %s AND id = %s",
             (request.text, change.ts, *key),
         )
-        await conn.execute(edit_sql("%s"), (fold(request.text), *key))
+        # The new text replaces the old in the search index; the file's name stays.
+        name = await (await conn.execute(file_name_sql("%s"), key)).fetchone()
+        await conn.execute(
+            edit_sql("%s"), (searchable(request.text, None if name is None else str(name[0])), *key)
+        )
     elif request.kind == DELETE:
         dropped = await (await conn.execute(DROP_MESSAGE_FILE.replace("?", "%s"), key)).fetchone()
         await conn.execute(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from ..events import StoredMessage
-from ..search_text import fold
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
 from .search_base import (
@@ -21,23 +20,17 @@ from .search_base import (
     add_sql,
     cursor_sql,
     drop_sql,
-    edit_sql,
     filter_sql,
-    index_rows,
+    message_index_rows,
 )
 
 
-async def index_messages(conn: Connection, messages: Iterable[tuple[str, int, str]]) -> None:
-    """Index new messages given as (room, id, text) (inside the caller's transaction)."""
-    rows = index_rows(messages)
+async def index_messages(conn: Connection, messages: Iterable[StoredMessage]) -> None:
+    """Index new messages, but the deleted (inside the caller's transaction)."""
+    rows = message_index_rows(messages)
     if rows:
         async with conn.cursor() as cursor:
             await cursor.executemany(add_sql("%s"), rows)
-
-
-async def reindex(conn: Connection, room: str, msg_id: int, text: str) -> None:
-    """A message's new text replaces its old in the index (an edit)."""
-    await conn.execute(edit_sql("%s"), (fold(text), room, msg_id))
 
 
 async def unindex(conn: Connection, room: str, msg_id: int) -> None:

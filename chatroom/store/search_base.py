@@ -1,7 +1,9 @@
 """Full-text search's contract and the SQL both dialects share (no I/O).
 
 Each store keeps a folded copy (search_text.fold) of every message that is
-not deleted, a row of ``search_rows``, in a trigram index of its own engine:
+not deleted, a row of ``search_rows``: its text and, for a message with a
+file, the file's name on a line of its own (searchable: a photo sent without
+a caption is found by its name, and no phrase spans the two), in a trigram index of its own engine:
 an FTS5 table with the trigram tokenizer on SQLite (kept in step by
 triggers), a pg_trgm GIN index on PostgreSQL. Storing, editing, deleting and
 importing a message update that copy in the same transaction. A search
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..events import FileInfo, StoredMessage
 from ..search_text import Terms, fold
 
 SCAN_RECENT = 5000
@@ -66,8 +69,28 @@ def drop_sql(mark: str) -> str:
 
 
 def index_rows(messages: Iterable[tuple[str, int, str]]) -> list[tuple[str, int, str]]:
-    """Rows of search_rows for messages given as (room, id, text)."""
+    """Rows of search_rows for messages given as (room, id, text), none of which has a file (step 9)."""
     return [(room, msg_id, fold(text)) for room, msg_id, text in messages]
+
+
+def searchable(text: str, file: FileInfo | str | None) -> str:
+    """The folded copy of a message: its text, then its file's name (or this name) on a line of its own."""
+    name = file.name if isinstance(file, FileInfo) else file
+    folded = fold(text)
+    return folded if name is None else f"{folded}\n{fold(name)}"
+
+
+def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, str]]:
+    """Rows of search_rows for stored messages (those not deleted), their files' names with them."""
+    return [(m.room, m.id, searchable(m.text, m.file)) for m in messages if not m.deleted]
+
+
+def file_name_sql(mark: str) -> str:
+    """The name of a message's file (no row when it has none): parameters (room, id)."""
+    return (
+        "SELECT f.name FROM messages m JOIN files f ON f.id = m.file_id"
+        f" WHERE m.room = {mark} AND m.id = {mark}"
+    )
 
 
 def filter_sql(query: SearchQuery, mark: str, not_deleted: str) -> tuple[str, list[object]]:

@@ -13,7 +13,6 @@ import sqlite3
 from collections.abc import Iterable
 
 from ..events import StoredMessage
-from ..search_text import fold
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .search_base import (
     ORDER,
@@ -23,19 +22,22 @@ from .search_base import (
     cursor_sql,
     drop_sql,
     edit_sql,
+    file_name_sql,
     filter_sql,
-    index_rows,
+    message_index_rows,
+    searchable,
 )
 
 
-def index_messages(conn: sqlite3.Connection, messages: Iterable[tuple[str, int, str]]) -> None:
-    """Index new messages given as (room, id, text) (inside the caller's transaction)."""
-    conn.executemany(add_sql("?"), index_rows(messages))
+def index_messages(conn: sqlite3.Connection, messages: Iterable[StoredMessage]) -> None:
+    """Index new messages, but the deleted (inside the caller's transaction)."""
+    conn.executemany(add_sql("?"), message_index_rows(messages))
 
 
 def reindex(conn: sqlite3.Connection, room: str, msg_id: int, text: str) -> None:
-    """A message's new text replaces its old in the index (an edit)."""
-    conn.execute(edit_sql("?"), (fold(text), room, msg_id))
+    """A message's new text replaces its old in the index (an edit); its file's name stays."""
+    row = conn.execute(file_name_sql("?"), (room, msg_id)).fetchone()
+    conn.execute(edit_sql("?"), (searchable(text, None if row is None else str(row[0])), room, msg_id))
 
 
 def unindex(conn: sqlite3.Connection, room: str, msg_id: int) -> None:

@@ -219,7 +219,7 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
         ],
     )
     conn.executemany(ATTACH, [(m.room, m.id, m.file.id) for m in messages if m.file is not None])
-    index_messages(conn, [(m.room, m.id, m.text) for m in messages if not m.deleted])
+    index_messages(conn, messages)
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"
         " ON CONFLICT (room) DO UPDATE SET last_id = excluded.last_id",
