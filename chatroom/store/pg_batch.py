@@ -71,7 +71,7 @@ WITH batch AS (
   INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to)
   SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to FROM fresh
 ), indexed AS (
-  INSERT INTO search_rows (room, id, folded) SELECT room, id, folded FROM fresh
+  INSERT INTO search_rows (room, id, ts, folded) SELECT room, id, ts, folded FROM fresh
 ), counted AS (
   UPDATE rooms SET last_id = top.last_id
   FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top
@@ -299,7 +299,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                     )
                 )
     await index_messages(
-        conn, [(m.room, m.id, m.text) for m in batch if isinstance(m, StoredMessage) and not m.deleted]
+        conn, [(m.room, m.id, m.ts, m.text) for m in batch if isinstance(m, StoredMessage) and not m.deleted]
     )
     await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))

@@ -24,6 +24,10 @@ from ..search_text import Terms, fold
 
 SCAN_RECENT = 5000
 MAX_RESULTS = 100
+# SQLite numbers a search document (ts << DOC_SHIFT) + n, n telling apart the
+# messages of one millisecond: its index then yields matches in time order
+# (schema step 10). 2**63 >> 20 milliseconds reach the year 2248.
+DOC_SHIFT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +74,19 @@ def index_rows(messages: Iterable[tuple[str, int, str]]) -> list[tuple[str, int,
     return [(room, msg_id, fold(text)) for room, msg_id, text in messages]
 
 
-def filter_sql(query: SearchQuery, mark: str, not_deleted: str) -> tuple[str, list[object]]:
-    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times, cursor."""
-    rooms = ", ".join([mark] * len(query.rooms))
-    clauses = [not_deleted, f"m.room IN ({rooms})"]
-    params: list[object] = list(query.rooms)
+def filter_sql(
+    query: SearchQuery, mark: str, not_deleted: str, *, array: bool = False
+) -> tuple[str, list[object]]:
+    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times.
+
+    With ``array`` the rooms are one parameter, a list (PostgreSQL's ``= ANY``).
+    """
+    if array:
+        clauses = [not_deleted, f"m.room = ANY ({mark})"]
+        params: list[object] = [list(query.rooms)]
+    else:
+        clauses = [not_deleted, f"m.room IN ({', '.join([mark] * len(query.rooms))})"]
+        params = list(query.rooms)
     if query.author is not None:
         clauses.append(f"m.nick = {mark}")
         params.append(query.author)
@@ -92,7 +104,9 @@ def cursor_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]]:
     if query.cursor is None:
         return "1 = 1", []
     cursor = query.cursor
-    return f"(m.ts, m.room, m.id) < ({mark}, {mark}, {mark})", [cursor.ts, cursor.room, cursor.id]
+    # The bare time bound lets an index of messages by time start at the cursor.
+    condition = f"m.ts <= {mark} AND (m.ts, m.room, m.id) < ({mark}, {mark}, {mark})"
+    return condition, [cursor.ts, cursor.ts, cursor.room, cursor.id]
 
 
 ORDER = "ORDER BY m.ts DESC, m.room DESC, m.id DESC"

@@ -1,8 +1,9 @@
 """Full-text search on SQLite: an FTS5 trigram index of every message's folded text (search_base.py).
 
-``search_rows`` holds each message's folded text under a ``doc`` number;
-``search_index`` is an FTS5 table (trigram tokenizer) with it as external
-content, which triggers keep in step (schema step 9). Functions of a
+``search_rows`` holds each message's folded text under a ``doc`` number in
+time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5 table
+(trigram tokenizer) with it as external content, which triggers keep in
+step (schema steps 9 and 10). Functions of a
 connection, like sqlite_sql.py's: the writer calls the upkeep inside its
 batch transaction.
 """
@@ -16,21 +17,30 @@ from ..events import StoredMessage
 from ..search_text import fold
 from .message_rows import MESSAGE_COLUMNS, message_from_row
 from .search_base import (
+    DOC_SHIFT,
     ORDER,
     SCAN_RECENT,
     SearchQuery,
-    add_sql,
     cursor_sql,
     drop_sql,
     edit_sql,
     filter_sql,
-    index_rows,
 )
 
+# A new document's number: its time, then the next free number of that millisecond.
+_ADD = (
+    "INSERT INTO search_rows (doc, room, id, folded) VALUES ("
+    f"(SELECT coalesce(max(doc) + 1, ?1 << {DOC_SHIFT}) FROM search_rows"
+    f" WHERE doc >= ?1 << {DOC_SHIFT} AND doc < (?1 + 1) << {DOC_SHIFT}), ?2, ?3, ?4)"
+)
+_FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
+_REPLIED = "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
+_COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
-def index_messages(conn: sqlite3.Connection, messages: Iterable[tuple[str, int, str]]) -> None:
-    """Index new messages given as (room, id, text) (inside the caller's transaction)."""
-    conn.executemany(add_sql("?"), index_rows(messages))
+
+def index_messages(conn: sqlite3.Connection, messages: Iterable[tuple[str, int, int, str]]) -> None:
+    """Index new messages given as (room, id, ts, text) (inside the caller's transaction)."""
+    conn.executemany(_ADD, [(ts, room, msg_id, fold(text)) for room, msg_id, ts, text in messages])
 
 
 def reindex(conn: sqlite3.Connection, room: str, msg_id: int, text: str) -> None:
@@ -44,31 +54,64 @@ def unindex(conn: sqlite3.Connection, room: str, msg_id: int) -> None:
 
 
 def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
-    """Up to ``query.limit`` messages matching the query, newest first."""
+    """Up to ``query.limit`` messages matching the query, newest first.
+
+    Documents are read newest first (their numbers are in time order): from
+    the index when a term is long enough, else from search_rows itself, as
+    far as the SCAN_RECENT most recent messages. A first pass follows them
+    to the page's last match; every message of the page is at or after its
+    time, so the second pass sorts only the matches from that time on,
+    never every match.
+    """
     if not query.rooms:
         return []
+    low, high = _doc(query.since, _FIRST_DOC), _doc(query.until, _LAST_DOC)
+    if query.terms.indexed:
+        source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
+        match, match_params = "search_index MATCH ?", [match_expression(query.terms.indexed)]
+    else:
+        source, doc = "search_rows d NOT INDEXED", "d.doc"
+        match, match_params = "1 = 1", []
+        low = max(low, _window_edge(conn, query, low, high))
+    if query.cursor is not None:
+        high = min(high, _doc(query.cursor.ts + 1, _LAST_DOC))
+    rooms = ", ".join("?" * len(query.rooms))
+    short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
     filters, params = filter_sql(query, "?", "m.deleted = 0")
     after, after_params = cursor_sql(query, "?")
-    short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
-    columns = f"m.room, {MESSAGE_COLUMNS}"
-    replied = "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
-    if query.terms.indexed:
-        sql = (
-            f"SELECT {columns} FROM search_index s JOIN search_rows d ON d.doc = s.rowid"
-            f" JOIN messages m ON m.room = d.room AND m.id = d.id {replied}"
-            f" WHERE search_index MATCH ? AND {filters} AND {after} AND {short} {ORDER} LIMIT ?"
-        )
-        values = [match_expression(query.terms.indexed), *params, *after_params]
-    else:
-        sql = (
-            f"SELECT {columns} FROM (SELECT m.room AS room, m.id AS id FROM messages m WHERE {filters}"
-            f" {ORDER} LIMIT ?) AS recent JOIN messages m ON m.room = recent.room AND m.id = recent.id"
-            f" JOIN search_rows d ON d.room = m.room AND d.id = m.id {replied}"
-            f" WHERE {after} AND {short} {ORDER} LIMIT ?"
-        )
-        values = [*params, SCAN_RECENT, *after_params]
-    rows = conn.execute(sql, [*values, *query.terms.short, query.limit]).fetchall()
+    joined = f"FROM {source} CROSS JOIN messages m ON m.room = d.room AND m.id = d.id"
+    where = (
+        f"{match} AND d.room IN ({rooms}) AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
+    )
+    values = [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params]
+    last = conn.execute(
+        f"SELECT m.ts {joined} WHERE {where} ORDER BY {doc} DESC LIMIT 1 OFFSET ?",
+        [*values, low, query.limit - 1],
+    ).fetchone()
+    if last is not None:
+        low = max(low, _doc(int(last[0]), _FIRST_DOC))
+    sql = f"SELECT {_COLUMNS} {joined} {_REPLIED} WHERE {where} {ORDER} LIMIT ?"
+    rows = conn.execute(sql, [*values, low, query.limit]).fetchall()
     return [message_from_row(str(row[0]), row[1:]) for row in rows]
+
+
+def _doc(ts: int | None, otherwise: int) -> int:
+    """The first document number of a time (ms), within the numbers SQLite can hold."""
+    return otherwise if ts is None else max(_FIRST_DOC, min(_LAST_DOC, ts << DOC_SHIFT))
+
+
+def _window_edge(conn: sqlite3.Connection, query: SearchQuery, low: int, high: int) -> int:
+    """The oldest document of the SCAN_RECENT most recent messages the filters allow (``low`` if fewer)."""
+    rooms = ", ".join("?" * len(query.rooms))
+    author = query.author is not None
+    by = " CROSS JOIN messages m ON m.room = d.room AND m.id = d.id AND m.nick = ?" if author else ""
+    sql = (
+        f"SELECT d.doc FROM search_rows d NOT INDEXED{by} WHERE d.room IN ({rooms})"
+        " AND d.doc >= ? AND d.doc < ? ORDER BY d.doc DESC LIMIT 1 OFFSET ?"
+    )
+    edge = conn.execute(sql, [*([query.author] if author else []), *query.rooms, low, high, SCAN_RECENT - 1])
+    row = edge.fetchone()
+    return low if row is None else int(row[0])
 
 
 def match_expression(terms: Iterable[str]) -> str:

@@ -200,7 +200,7 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
             for m in messages
         ],
     )
-    index_messages(conn, [(m.room, m.id, m.text) for m in messages if not m.deleted])
+    index_messages(conn, [(m.room, m.id, m.ts, m.text) for m in messages if not m.deleted])
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"
         " ON CONFLICT (room) DO UPDATE SET last_id = excluded.last_id",

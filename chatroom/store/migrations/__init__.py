@@ -24,6 +24,7 @@ from . import (
     v007_read_positions,
     v008_push,
     v009_search,
+    v010_search_by_time,
 )
 from .step import Cursor, Step
 
@@ -37,6 +38,7 @@ STEPS: tuple[Step, ...] = (
     v007_read_positions.STEP,
     v008_push.STEP,
     v009_search.STEP,
+    v010_search_by_time.STEP,
 )
 LATEST = STEPS[-1].version
 
