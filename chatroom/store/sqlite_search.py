@@ -18,7 +18,6 @@ from ..search_text import fold
 from .message_rows import MESSAGE_COLUMNS, message_from_row
 from .search_base import (
     DOC_SHIFT,
-    ORDER,
     SCAN_RECENT,
     SearchQuery,
     cursor_sql,
@@ -58,10 +57,10 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
 
     Documents are read newest first (their numbers are in time order): from
     the index when a term is long enough, else from search_rows itself, as
-    far as the SCAN_RECENT most recent messages. A first pass follows them
-    to the page's last match; every message of the page is at or after its
-    time, so the second pass sorts only the matches from that time on,
-    never every match.
+    far as the SCAN_RECENT most recent messages, until a page of matches is
+    found. Their order is the search's but within a millisecond: the
+    matches of the page's last millisecond are read again, and the page
+    sorted, so that it is exact.
     """
     if not query.rooms:
         return []
@@ -84,15 +83,20 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         f"{match} AND d.room IN ({rooms}) AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
     )
     values = [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params]
-    last = conn.execute(
-        f"SELECT m.ts {joined} WHERE {where} ORDER BY {doc} DESC LIMIT 1 OFFSET ?",
-        [*values, low, query.limit - 1],
-    ).fetchone()
-    if last is not None:
-        low = max(low, _doc(int(last[0]), _FIRST_DOC))
-    sql = f"SELECT {_COLUMNS} {joined} {_REPLIED} WHERE {where} {ORDER} LIMIT ?"
-    rows = conn.execute(sql, [*values, low, query.limit]).fetchall()
-    return [message_from_row(str(row[0]), row[1:]) for row in rows]
+    newest = f"SELECT {_COLUMNS} {joined} {_REPLIED} WHERE {where} ORDER BY {doc} DESC LIMIT ?"
+    found = _messages(conn.execute(newest, [*values, low, query.limit]))
+    if len(found) == query.limit:
+        # Every match after the page's last millisecond is in it already; of that millisecond, maybe not.
+        last = found[-1].ts
+        tied = f"SELECT {_COLUMNS} {joined} {_REPLIED} WHERE {where} AND {doc} < ?"
+        since_last = max(low, _doc(last, _FIRST_DOC))
+        found += _messages(conn.execute(tied, [*values, since_last, _doc(last + 1, _LAST_DOC)]))
+    unique = {(m.room, m.id): m for m in found}.values()
+    return sorted(unique, key=lambda m: (m.ts, m.room, m.id), reverse=True)[: query.limit]
+
+
+def _messages(cursor: sqlite3.Cursor) -> list[StoredMessage]:
+    return [message_from_row(str(row[0]), row[1:]) for row in cursor.fetchall()]
 
 
 def _doc(ts: int | None, otherwise: int) -> int:
