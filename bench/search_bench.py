@@ -11,7 +11,7 @@ the table shows their medians over the runs, and the load average is
 recorded before each run's store.
 
     pip install -r bench/requirements.txt
-    python bench/search_bench.py --runs 3 --requests 300
+    python bench/search_bench.py --runs 3 --requests 100
 
 ``--only CLASS``, ``--reader NAME`` and ``--store`` narrow a run; ``--data``
 says where the databases are kept (built on first use, a few minutes each).
@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -244,10 +245,12 @@ def main() -> None:
         "--only", nargs="+", choices=list(CLASSES), default=list(CLASSES), help="query classes"
     )
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--requests", type=int, default=300, help="requests per class, reader, store and run")
+    parser.add_argument("--requests", type=int, default=100, help="requests per class, reader, store and run")
     parser.add_argument("--warmup", type=int, default=30, help="requests per class before measuring")
     parser.add_argument("--build-only", action="store_true", help="build the databases and stop")
     args = parser.parse_args()
+    # Stopped from outside, it still stops its servers and its PostgreSQL (the finally below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     databases = [Database(store, args.data / store) for store in args.store]
     pools = QueryPools.make()
     cells: dict[tuple[str, str, str], Series] = {}
@@ -267,10 +270,11 @@ def main() -> None:
                     f" {time.perf_counter() - started:.0f} s",
                     flush=True,
                 )
+            # Every run's table, so that a run cut short still leaves its figures.
+            print(table(cells, run + 1), flush=True)
     finally:
         for database in databases:
             database.close()
-    print(table(cells, args.runs))
 
 
 if __name__ == "__main__":
