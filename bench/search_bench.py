@@ -32,7 +32,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,9 +122,9 @@ class Database:
 
 
 @contextmanager
-def chat_server(database: str, port: int) -> Iterator[subprocess.Popen[bytes]]:
-    """``python -m chatroom`` on the database, ready on ``port``."""
-    command = [sys.executable, "-m", "chatroom", "--port", str(port), "--database", database]
+def chat_server(database: str, port: int, flags: Sequence[str] = ()) -> Iterator[subprocess.Popen[bytes]]:
+    """``python -m chatroom`` on the database, ready on ``port``, with more ``flags``."""
+    command = [sys.executable, "-m", "chatroom", "--port", str(port), "--database", database, *flags]
     process = subprocess.Popen([*command, "--log-level", "warning"], cwd=REPO)
     try:
         deadline = time.monotonic() + 60
