@@ -29,7 +29,9 @@ class AdminError(Exception):
 @contextlib.asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[Store]:
     """The started store the settings name, closed afterwards (StoreError when it cannot be used)."""
-    store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    store = open_store(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+    )
     await store.start()
     try:
         yield store

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
 import orjson
@@ -262,9 +262,14 @@ class HealthHandler(JsonHandler):
 
 
 class MetricsHandler(tornado.web.RequestHandler):
-    """``GET /metrics`` in Prometheus text format."""
+    """``GET /metrics`` in Prometheus text format; ``refresh`` first updates what is counted in the store."""
 
-    def get(self) -> None:
+    def initialize(self, refresh: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.refresh = refresh
+
+    async def get(self) -> None:
+        if self.refresh is not None:
+            await self.refresh()
         body, content_type = metrics.render()
         self.set_header("Content-Type", content_type)
         self.finish(body)

@@ -210,14 +210,19 @@ class SignOutEverywhereHandler(AccountHandler):
 
 
 class MeHandler(AccountHandler):
-    """``GET /api/me``: one's account. ``PATCH``: a new name, a new password (with the current one).
+    """``GET /api/me``: one's account, and whether it has an avatar.
+
+    ``PATCH``: a new name, a new password (with the current one).
 
     ``PATCH {"password", "current_password", "sign_out_others": "yes"}``
     also ends every other session (this browser gets a new one).
     """
 
     async def get(self) -> None:
-        self.send_json({"account": account_json(self.signed_in().account)})
+        who = self.signed_in()
+        avatar = await self.unavailable_if_failing(self.backend.files.avatar(who.account_id))
+        # Whether one has an avatar: the page offers to remove it (anyone's is at /avatars/{name}).
+        self.send_json({"account": {**account_json(who.account), "avatar": avatar is not None}})
 
     async def patch(self) -> None:
         who = self.signed_in()

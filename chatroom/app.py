@@ -17,7 +17,9 @@ from .admission import Admission
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
+from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
+from .api_files import FileHandler, RoomFilesHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
@@ -37,10 +39,12 @@ from .links import SetupState
 from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
+from .peers import PeerDesk
 from .push import Pusher
 from .static_files import StaticHandler
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter
+from .uploads import Uploads
 from .webhooks import Webhooks
 
 access_log = logging.getLogger("chatroom.access")
@@ -129,19 +133,25 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "unread": unread,
     }
-    NoticeDesk(backend, access, hub.sessions, unread).start(hub.spawn)
+    peers = PeerDesk(backend)
+    peers.start(hub.spawn)
+    NoticeDesk(backend, access, hub.sessions, unread, peers).start(hub.spawn)
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
+    webhooks = Webhooks(settings, backend.accounts)
+    uploads = Uploads(settings, backend.files)
+    upload = {**api, "uploads": uploads}
     socket = {
         "config": settings,
         "backend": backend,
         "admission": Admission(backend, authenticator, access, setup),
-        "webhooks": Webhooks(settings, backend.accounts),
+        "webhooks": webhooks,
         "hub": hub,
         "connections": ConnectionCounter(),
         "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
         "unread": unread,
+        "peers": peers,
     }
     return ChatApplication(
         hub,
@@ -158,11 +168,15 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             # The service worker's scope is the directory it is served from: the whole site.
             (r"/(sw\.js)", StaticHandler, {"path": str(asset_dir("static"))}),
             (r"/healthz", HealthHandler, {**api, "hub": hub}),
-            (r"/metrics", MetricsHandler),
+            (r"/metrics", MetricsHandler, {"refresh": uploads.count_stored}),
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
             (r"/api/search", SearchHandler, api),
+            (r"/api/rooms/([^/]+)/files", RoomFilesHandler, {**upload, "webhooks": webhooks}),
+            (r"/files/([^/]+)/([^/]+)", FileHandler, api),
+            (r"/api/me/avatar", AvatarHandler, upload),
+            (r"/avatars/([^/]+)", AvatarImageHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),
             (r"/api/session", SessionHandler, accounts),

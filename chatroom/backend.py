@@ -27,6 +27,7 @@ from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
 from .store.accounts_base import AccountStore
 from .store.change_rules import Changed, ChangeRequest
+from .store.files_base import FileStore
 from .store.search_base import SearchQuery
 
 
@@ -69,6 +70,11 @@ class Backend(Protocol):
         """Accounts, sessions, keys, links, rooms' records and memberships (the store's)."""
         ...
 
+    @property
+    def files(self) -> FileStore:
+        """Uploaded files and avatars: their rows and bytes (the store's, store/files_base.py)."""
+        ...
+
     async def start(self) -> None:
         """Open the store; raise StartupError when it cannot be used."""
 
@@ -86,11 +92,14 @@ class Backend(Protocol):
         guest: bool = False,
         account_id: int | None = None,
         reply_to: int | None = None,
+        file_id: str | None = None,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
         ``account_id`` is the author's; ``reply_to`` a message of the room it
-        answers (ChangeRefusedError when the room has no such message).
+        answers (ChangeRefusedError when the room has no such message);
+        ``file_id`` a file the author saved (store.files) that the message
+        carries (ChangeRefusedError when it may not: files_base.py).
 
         Calls made in order are stored in that order. The awaitable resolves
         once the message is durable, or raises BackendError. With ``ref``, a

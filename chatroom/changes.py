@@ -4,7 +4,7 @@ Client frames ``edit``, ``delete`` and ``react`` name a message by ``id``;
 a ``message`` frame may carry ``reply_to``. Every stored change goes out as
 an ``edit``, ``delete`` or ``reaction`` frame with its own id of the room's
 sequence, naming its ``target``; a ``user`` frame carries its message's
-current state (``edited``, ``deleted``, ``reactions``, ``reply_to``). The
+current state (``edited``, ``deleted``, ``reactions``, ``reply_to``, ``file``). The
 rules of who may change what are the store's (store/change_rules.py), asked
 with access.py's answer; docs/protocol.md, "Changes to messages", is the
 contract.
@@ -28,6 +28,7 @@ from .events import (
     StoredMessage,
     TypingEvent,
 )
+from .identity import Identity
 from .protocol import BAD_REQUEST, MessageFrame, ProtocolError
 from .store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRequest
 
@@ -168,6 +169,8 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
         original = m.reply_to
         shown = None if original.text is None else quote(original.text)
         frame["reply_to"] = {"id": original.id, "nick": original.nick, "message": shown}
+    if m.file is not None:
+        frame["file"] = protocol.file_part(m.file)
     return frame
 
 
@@ -193,12 +196,29 @@ def frame_of(event: Delivered) -> dict[str, Any]:
 
 
 def history_frame(
-    room: str, shown: list[StoredMessage], truncated: bool, changes: list[StoredChange] | None = None
+    room: str,
+    shown: list[StoredMessage],
+    truncated: bool,
+    changes: list[StoredChange] | None = None,
+    *,
+    reader: Identity | None = None,
 ) -> dict[str, Any]:
-    """A history frame of messages in their current state; after ``since``, the changes since too."""
-    frame = protocol.history_frame(room, [message_frame(m) for m in shown], truncated)
+    """A history frame of messages in their current state; after ``since``, the changes since too.
+
+    For an account's connection (``reader``), its own messages say ``"own": true``: judged by
+    account, not by name, and told to that connection alone (a user frame carries no account id).
+    """
+    account_id = reader.account_id if reader is not None else None
+    frame = protocol.history_frame(room, [_as_read_by(m, account_id) for m in shown], truncated)
     if changes is not None:
         frame["changes"] = [change_frame(c) for c in changes]
+    return frame
+
+
+def _as_read_by(message: StoredMessage, account_id: int | None) -> dict[str, Any]:
+    frame = message_frame(message)
+    if account_id is not None and message.account_id == account_id:
+        frame["own"] = True
     return frame
 
 

@@ -47,6 +47,8 @@ class Settings:
     xheaders: bool = False
     log_level: str = "info"
     sqlite_synchronous: str = "full"
+    # Where uploaded files live; None: beside a SQLite file (<file>.files), in a PostgreSQL database.
+    files_dir: str | None = None
     # Refusals tolerated from one connection within refusal_window seconds
     # before it is closed 1008 (PROTOCOL.md: more than 20 within 10 s).
     max_refusals: int = 20
@@ -57,3 +59,9 @@ class Settings:
     presence_rate: float = 4.0
     # How long members are given to receive close 1001 on shutdown.
     shutdown_grace: float = 2.0
+    # The largest upload, in bytes as sent.
+    max_upload_bytes: int = 25 * 1024 * 1024
+    # Uploads (files and avatars) one account may make a minute, in bursts of as many (0: no limit).
+    uploads_per_minute: int = 30
+    # The bytes all stored files may take together, thumbnails included (0: no limit).
+    files_quota_bytes: int = 0

@@ -28,6 +28,25 @@ class Reaction:
 
 
 @dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A file attached to a message (or an avatar), as members see it.
+
+    ``id`` is random and url-safe (22 characters); ``name`` the uploader's name
+    for it, cleaned; ``size`` the bytes as stored and served (after metadata
+    stripping); ``content_type`` the server's own detection; ``width`` and
+    ``height`` an image's; ``thumb`` whether a thumbnail is stored.
+    """
+
+    id: str
+    name: str
+    size: int
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    thumb: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """A chat message once it is durably stored and has its id, in its current state."""
 
@@ -48,6 +67,8 @@ class StoredMessage:
     # Deleted: its text is gone (empty), a tombstone stays.
     deleted: bool = False
     reactions: tuple[Reaction, ...] = ()
+    # The file it carries (an upload), None for a plain message.
+    file: FileInfo | None = None
 
 
 # What a StoredChange does to its target.
@@ -216,5 +237,15 @@ class ActivityNotice:
     last_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class PresenceNotice:
+    """An account came to a process (its first connection there) or left it (its last): every node
+    asks the bus again whether it is online anywhere, for the direct rooms it is in (peers.py)."""
+
+    account_id: int
+
+
 # Told by one node to every node, this one included.
-Notice = RoomNotice | AccountNotice | GuestNotice | SettingsNotice | UnreadNotice | ActivityNotice
+Notice = (
+    RoomNotice | AccountNotice | GuestNotice | SettingsNotice | UnreadNotice | ActivityNotice | PresenceNotice
+)

@@ -1,14 +1,17 @@
 """Export and import: a database's accounts, rooms and history as JSON Lines, and back into a database.
 
 The format, line by line, is export_format.py's. An export writes the header,
-the accounts in id order (each followed by its bot keys), then every room in
-code point order: its record, its memberships, its messages in id order.
+the accounts in id order (each followed by its bot keys and avatar), then every
+room in code point order: its record, its memberships, its messages in id order
+(each file before the message that carries it: export_files.py); then what
+people chose for their reading (export_reading.py).
 
-An import reads its file twice: first to check every line, that each record
-refers only to what the file brought before it, and that the database holds
-none of its messages (nor any account, when the file brings accounts); then
-to store it in batches, each in one transaction with its ids and times. So a
-bad file or a database that already has the messages changes nothing.
+An import reads its file twice: first to check every line (export_check.py),
+that each record refers only to what the file brought before it, and that the
+database holds none of its messages (nor any account, when the file brings
+accounts); then to store it in batches, each in one transaction with its ids
+and times. So a bad file or a database that already has the messages changes
+nothing.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from typing import IO
 
 from .backend import StoredChange, StoredMessage
 from .config import Settings
+from .export_check import Checked, check_file
+from .export_fields import ExportFileError
+from .export_files import FilePart, FileSpool, export_file
 from .export_format import (
-    ExportFileError,
     Header,
     Record,
     account_line,
@@ -33,9 +38,11 @@ from .export_format import (
     setting_line,
     webhook_line,
 )
+from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .guest_access import GUESTS
 from .store import open_store
 from .store.base import Store
+from .store.files_base import StoredFile
 from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
 
 # Pages and batches: memory stays bounded whatever the database holds.
@@ -62,29 +69,6 @@ class Summary:
     accounts: int = 0
 
 
-@dataclass(slots=True)
-class Checked:
-    """A file whose every line was checked: its header, what it brings, each room's first message id."""
-
-    header: Header
-    first_ids: dict[str, int] = field(default_factory=dict)
-    last_ids: dict[str, int] = field(default_factory=dict)
-    messages: int = 0
-    account_ids: set[int] = field(default_factory=set)
-    name_keys: dict[str, str] = field(default_factory=dict)
-    key_hashes: set[bytes] = field(default_factory=set)
-    bot_ids: set[int] = field(default_factory=set)
-    webhooks: set[int] = field(default_factory=set)
-    settings: set[str] = field(default_factory=set)
-    room_records: set[str] = field(default_factory=set)
-    memberships: set[tuple[str, int]] = field(default_factory=set)
-
-    @property
-    def rooms(self) -> int:
-        """How many rooms the file brings, with a record or with messages."""
-        return len(self.room_records | set(self.first_ids))
-
-
 # --- writing ---------------------------------------------------------------
 
 
@@ -103,6 +87,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
             summary.messages += await _export_room(store, room, out)
             summary.rooms += 1
         after = rooms[-1]
+    await export_reading(store, out)
     return summary
 
 
@@ -115,6 +100,9 @@ async def _export_accounts(store: Store, out: IO[bytes]) -> int:
             url = await store.accounts.webhook_of(account.id) if account.is_bot else None
             if url is not None:
                 out.write(webhook_line(BotWebhook(account.id, url)))
+            avatar = await store.files.avatar(account.id)
+            if avatar is not None:
+                await export_file(store, avatar.info.id, out)
         written += len(page)
         after = page[-1].id
     return written
@@ -127,115 +115,13 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
     out.write(b"".join(membership_line(m) for m in await store.accounts.members_of(room)))
     written, after = 0, 0
     while page := await store.export_messages(room, after, MESSAGES_PAGE):
-        out.write(b"".join(change_line(i) if isinstance(i, StoredChange) else message_line(i) for i in page))
+        for item in page:
+            if isinstance(item, StoredMessage) and item.file is not None:
+                await export_file(store, item.file.id, out)
+            out.write(change_line(item) if isinstance(item, StoredChange) else message_line(item))
         written += sum(1 for item in page if isinstance(item, StoredMessage))
         after = page[-1].id
     return written
-
-
-# --- checking a file -----------------------------------------------------------
-
-
-def check_file(source: IO[bytes]) -> Checked:
-    """Read every line and check how records refer to each other; ExportFileError at the first bad one."""
-    checked: Checked | None = None
-    for number, record in read_lines(source):
-        if isinstance(record, Header):
-            checked = Checked(record)
-            continue
-        assert checked is not None
-        problem = _problem(checked, record)
-        if problem is not None:
-            raise ExportFileError(number, problem)
-    assert checked is not None
-    return checked
-
-
-def _problem(checked: Checked, record: Record) -> str | None:
-    """What is wrong with the record given what came before it (noting it when nothing is)."""
-    if isinstance(record, StoredMessage | StoredChange):
-        return _message_problem(checked, record)
-    if isinstance(record, Account):
-        return _account_problem(checked, record)
-    if isinstance(record, BotKey):
-        if record.account_id not in checked.account_ids:
-            return f"a bot key of account {record.account_id}, which no line before it brings"
-        if record.key_hash in checked.key_hashes:
-            return "a bot key that an earlier line already brings"
-        checked.key_hashes.add(record.key_hash)
-        return None
-    if isinstance(record, BotWebhook):
-        return _webhook_problem(checked, record)
-    if isinstance(record, ServerSetting):
-        if record.name in checked.settings:
-            return f"the setting {record.name!r} a second time"
-        checked.settings.add(record.name)
-        return None
-    if isinstance(record, RoomRecord):
-        if record.room in checked.room_records:
-            return f"room {record.room!r} a second time"
-        if record.creator_id is not None and record.creator_id not in checked.account_ids:
-            return (
-                f"room {record.room!r} created by account {record.creator_id}, which no line before it brings"
-            )
-        checked.room_records.add(record.room)
-        return None
-    return _membership_problem(checked, record)
-
-
-def _message_problem(checked: Checked, message: StoredMessage | StoredChange) -> str | None:
-    """A message or a change: the ids of a room increase; a change names a message before it."""
-    previous = checked.last_ids.get(message.room)
-    if previous is not None and message.id <= previous:
-        return (
-            f"message {message.id} of room {message.room!r} after message {previous}:"
-            " the ids of a room must increase"
-        )
-    if (
-        isinstance(message, StoredChange)
-        and not checked.first_ids.get(message.room, message.id) <= message.target
-    ):
-        return (
-            f"change {message.id} of room {message.room!r} names message {message.target},"
-            " which no line before it brings"
-        )
-    checked.last_ids[message.room] = message.id
-    checked.first_ids.setdefault(message.room, message.id)
-    checked.messages += isinstance(message, StoredMessage)
-    return None
-
-
-def _account_problem(checked: Checked, account: Account) -> str | None:
-    if account.id in checked.account_ids:
-        return f"account {account.id} a second time"
-    holder = checked.name_keys.get(account.name_key)
-    if holder is not None:
-        return f"account {account.name!r}, whose name is too like {holder!r}'s"
-    checked.account_ids.add(account.id)
-    checked.name_keys[account.name_key] = account.name
-    if account.is_bot:
-        checked.bot_ids.add(account.id)
-    return None
-
-
-def _webhook_problem(checked: Checked, webhook: BotWebhook) -> str | None:
-    if webhook.account_id not in checked.bot_ids:
-        return f"a webhook of account {webhook.account_id}, which is no bot a line before it brings"
-    if webhook.account_id in checked.webhooks:
-        return f"a second webhook of account {webhook.account_id}"
-    checked.webhooks.add(webhook.account_id)
-    return None
-
-
-def _membership_problem(checked: Checked, membership: Membership) -> str | None:
-    if membership.room not in checked.room_records:
-        return f"a membership of room {membership.room!r}, which no line before it brings"
-    if membership.account_id not in checked.account_ids:
-        return f"a membership of account {membership.account_id}, which no line before it brings"
-    if (membership.room, membership.account_id) in checked.memberships:
-        return f"account {membership.account_id}'s membership of room {membership.room!r} a second time"
-    checked.memberships.add((membership.room, membership.account_id))
-    return None
 
 
 # --- importing ---------------------------------------------------------------
@@ -261,10 +147,13 @@ class _Batch:
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
     messages: list[StoredMessage | StoredChange] = field(default_factory=list)
+    reading: list[ReadingRecord] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
-        if isinstance(record, Account):
+        if isinstance(record, READING_TYPES):
+            self.reading.append(record)
+        elif isinstance(record, Account):
             self.accounts.append(record)
         elif isinstance(record, BotKey):
             self.bot_keys.append(record)
@@ -276,7 +165,7 @@ class _Batch:
             self.rooms.append(record)
         elif isinstance(record, Membership):
             self.memberships.append(record)
-        else:
+        elif isinstance(record, StoredMessage | StoredChange):
             self.messages.append(record)
         self.size += 1
 
@@ -291,6 +180,8 @@ class _Batch:
             await store.accounts.import_rooms(self.rooms, self.memberships)
         if self.messages:
             await store.import_messages(self.messages)
+        if self.reading:
+            await import_reading(store, self.reading)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:
@@ -298,13 +189,26 @@ async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, 
     if keep_epoch and await store.epoch() != checked.header.epoch:
         await store.adopt_epoch(checked.header.epoch)
     source.seek(0)
-    batch = _Batch()
-    for _, record in read_lines(source):
-        if not isinstance(record, Header):
-            batch.add(record)
-        if batch.size >= IMPORT_BATCH:
-            await batch.store(store)
-            batch = _Batch()
+    batch, spool = _Batch(), FileSpool(store)
+    try:
+        for _, record in read_lines(source):
+            if isinstance(record, FilePart):
+                spool.write(record)
+                continue
+            await spool.finish()
+            if isinstance(record, StoredFile):
+                # What the file refers to (its account) is stored before it.
+                await batch.store(store)
+                batch = _Batch()
+                spool.start(record)
+            elif not isinstance(record, Header):
+                batch.add(record)
+            if batch.size >= IMPORT_BATCH:
+                await batch.store(store)
+                batch = _Batch()
+        await spool.finish()
+    finally:
+        spool.close()
     await batch.store(store)
     return Summary(checked.rooms, checked.messages, len(checked.account_ids))
 
@@ -339,7 +243,9 @@ async def _check_database(store: Store, checked: Checked, *, keep_epoch: bool) -
 
 async def export_database(settings: Settings, out: IO[bytes]) -> Summary:
     """Export the database the settings name (StoreError when it cannot be read)."""
-    store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    store = open_store(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+    )
     await store.start()
     try:
         return await export_history(store, out)
@@ -353,7 +259,9 @@ async def import_database(settings: Settings, source: IO[bytes], *, keep_epoch: 
     The file is checked before the database is opened: a bad file creates no database.
     """
     checked = check_file(source)
-    store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    store = open_store(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+    )
     await store.start()
     try:
         return await _import_checked(store, source, checked, keep_epoch=keep_epoch)

@@ -3,7 +3,10 @@
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
-``setting`` (an administrator's), ``room``, ``membership`` or ``message``.
+``setting`` (an administrator's), ``room``, ``membership``, ``message``,
+``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
+``notify_level``, ``push_key``, ``push_subscription`` or ``push_switch``
+(export_reading.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -19,9 +22,15 @@ from typing import IO, Any
 import orjson
 
 from .backend import StoredMessage
-from .events import CHANGE_KINDS, ReplyQuote, StoredChange
+from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
+from .export_fields import MAX_ID, MAX_TS, ExportFileError
+from .export_fields import Fields as _Fields
+from .export_files import FilePart, read_file, read_part
+from .export_reading import READERS as READING_READERS
+from .export_reading import ReadingRecord
 from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
+from .store.files_base import StoredFile
 from .store.records import (
     ACCOUNT_KINDS,
     ROLES,
@@ -36,22 +45,20 @@ from .store.records import (
 
 FORMAT = "chatroom-export"
 VERSION = 1
-# Ids below the bound the stores page with; times that fit a 64-bit integer.
-MAX_ID = 2**62 - 1
-MAX_TS = 2**63 - 1
-HASH_BYTES = 32
 
 Record = (
-    StoredMessage | StoredChange | Account | BotKey | BotWebhook | ServerSetting | RoomRecord | Membership
+    StoredMessage
+    | StoredChange
+    | Account
+    | BotKey
+    | BotWebhook
+    | ServerSetting
+    | RoomRecord
+    | Membership
+    | StoredFile
+    | FilePart
+    | ReadingRecord
 )
-
-
-class ExportFileError(Exception):
-    """A line of the file is not what an export holds: the file is wrong, not the database."""
-
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(f"line {line}: {reason}")
-        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +106,7 @@ def _state(message: StoredMessage) -> dict[str, Any]:
         "reply_to": None if message.reply_to is None else message.reply_to.id,
         "edited": message.edited,
         "deleted": message.deleted or None,
+        "file": None if message.file is None else message.file.id,
     }
     return {name: value for name, value in state.items() if value is not None}
 
@@ -233,69 +241,10 @@ def _header(number: int, data: dict[str, Any]) -> Header:
     return Header(version, fields.whole("schema", 0, MAX_ID), fields.text("epoch"))
 
 
-class _Fields:
-    """The fields of one line, each taken with its check; ExportFileError names the line."""
-
-    def __init__(self, number: int, data: dict[str, Any]) -> None:
-        self.number = number
-        self.data = data
-
-    def fail(self, reason: str) -> ExportFileError:
-        return ExportFileError(self.number, reason)
-
-    def whole(self, name: str, low: int, high: int) -> int:
-        value = self.data.get(name)
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise self.fail(f"{name!r} must be a whole number from {low} to {high}")
-        return value
-
-    def time(self, name: str) -> int | None:
-        return None if self.data.get(name) is None else self.whole(name, 0, MAX_TS)
-
-    def text(self, name: str) -> str:
-        value = self.data.get(name)
-        if not isinstance(value, str) or not value:
-            raise self.fail(f"{name!r} must be a string that is not empty")
-        return value
-
-    def any_text(self, name: str) -> str:
-        value = self.data.get(name)
-        if not isinstance(value, str):
-            raise self.fail(f"{name!r} must be a string")
-        return value
-
-    def optional_id(self, name: str) -> int | None:
-        return None if self.data.get(name) is None else self.whole(name, 1, MAX_ID)
-
-    def optional_text(self, name: str) -> str | None:
-        return None if self.data.get(name) is None else self.text(name)
-
-    def flag(self, name: str) -> bool:
-        value = self.data.get(name)
-        if not isinstance(value, bool):
-            raise self.fail(f"{name!r} must be true or false")
-        return value
-
-    def choice(self, name: str, choices: tuple[str, ...]) -> str:
-        value = self.data.get(name)
-        if value not in choices:
-            raise self.fail(f"{name!r} must be one of {', '.join(choices)}")
-        return str(value)
-
-    def digest(self, name: str) -> bytes:
-        value = self.text(name)
-        try:
-            digest = bytes.fromhex(value)
-        except ValueError:
-            digest = b""
-        if len(digest) != HASH_BYTES:
-            raise self.fail(f"{name!r} must be {HASH_BYTES} bytes in hex")
-        return digest
-
-
 def _message(fields: _Fields) -> StoredMessage:
     deleted = fields.flag("deleted") if "deleted" in fields.data else False
     reply_to = fields.optional_id("reply_to")
+    file_id = fields.optional_text("file")
     return StoredMessage(
         id=fields.whole("id", 1, MAX_ID),
         room=fields.text("room"),
@@ -309,6 +258,8 @@ def _message(fields: _Fields) -> StoredMessage:
         reply_to=None if reply_to is None else ReplyQuote(reply_to, "", None),
         edited=fields.time("edited"),
         deleted=deleted,
+        # The file's own record (export_files.py) brings the rest of it.
+        file=None if file_id is None else FileInfo(file_id, "", 0, ""),
     )
 
 
@@ -396,4 +347,7 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "membership": _membership,
     "message": _message,
     "change": _change,
+    "file": read_file,
+    "file_part": read_part,
+    **READING_READERS,
 }

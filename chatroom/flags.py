@@ -141,6 +141,38 @@ def add_database(parser: ArgumentParser) -> None:
     )
 
 
+def add_file_flags(parser: ArgumentParser) -> None:
+    """--files-dir and the limits on uploads."""
+    add = parser.add_argument
+    d = Settings()
+    add(
+        "--files-dir",
+        type=non_empty,
+        default=d.files_dir,
+        help="where uploaded files are kept (default: beside the SQLite file, <database>.files;"
+        " with PostgreSQL, in the database); several nodes must share it",
+    )
+    add(
+        "--max-upload-bytes",
+        type=bounded_int(1, 2**40),
+        default=d.max_upload_bytes,
+        help="the largest file one may upload, in bytes (default 25 MiB); larger get HTTP 413",
+    )
+    add(
+        "--uploads-per-minute",
+        type=bounded_int(0),
+        default=d.uploads_per_minute,
+        help="uploads one account may make a minute, in bursts of as many; more get HTTP 429 (0: no limit)",
+    )
+    add(
+        "--files-quota-bytes",
+        type=bounded_int(0),
+        default=d.files_quota_bytes,
+        help="bytes all stored files may take together, thumbnails included; an upload past it gets"
+        " HTTP 507 (0: no limit)",
+    )
+
+
 def build_parser() -> ArgumentParser:
     """Every flag of PROTOCOL.md's command-line table, and a few of our own."""
     parser = ArgumentParser(
@@ -274,6 +306,7 @@ def build_parser() -> ArgumentParser:
         default=d.join_burst,
         help="joins an address may make at once (0: no limit)",
     )
+    add_file_flags(parser)
     add(
         "--xheaders",
         action="store_true",

@@ -24,6 +24,7 @@ from .hub import Hub
 from .identity import SESSION_COOKIE, Identity
 from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeTarget
+from .peers import PeerDesk
 from .session import Session, State
 from .store.base import StoreError
 from .store.change_rules import Changed, ChangeRefusedError
@@ -34,11 +35,10 @@ from .webhooks import Webhooks
 access_log = logging.getLogger("chatroom.access")
 log = logging.getLogger("chatroom.ws")
 
-# Read-only stand-ins for what a live member no longer needs (see
-# ChatSocketHandler._forget_handshake); never written to.
 # How long a member's own join may take to come back over the bus before the
 # member is greeted with one made here (the bus lost it, say).
 JOIN_ECHO_WAIT = 2.0
+# Read-only stand-ins for what a live member no longer needs (_forget_handshake); never written to.
 _NO_HEADERS = tornado.httputil.HTTPHeaders()
 _NO_ARGUMENTS: dict[str, list[bytes]] = {}
 # Effects carried out on the spot; the others wait for the backend.
@@ -74,11 +74,13 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         connections: ConnectionCounter,
         new_rooms: KeyedTokenBuckets,
         joins: JoinLimit,
+        peers: PeerDesk,
         webhooks: Webhooks | None = None,
         unread: UnreadDesk | None = None,
     ) -> None:
         self.config = config
         self.unread = unread
+        self.peers = peers
         self.webhooks = webhooks
         self.direct = False  # in a direct room, messages may call its bots' webhooks
         self.backend = backend
@@ -285,7 +287,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             return session.room_read(effect, last_id, epoch, messages, found)
         if isinstance(effect, effects.AnnounceJoin):
             self.hub.await_join(self)
-            if not await backend.announce_join(room, self.nick):
+            announced = await backend.announce_join(room, self.nick)
+            self.peers.arrived(self)  # its work runs once the session below is past the announcement
+            if not announced:
                 # Another connection of the account is in the room: nobody else hears of this one.
                 self.hub.stop_awaiting_join(self)
                 return session.join_known(now_ms())
@@ -298,6 +302,7 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
                 await backend.release(room, self.nick, announce=effect.announce)
             except BackendError as error:
                 log.warning("cannot release %r in %r: %s", self.nick, room, error)
+            self.peers.released(self)
         return []
 
     def _publish(self, publish: effects.Publish) -> None:

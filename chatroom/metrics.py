@@ -64,6 +64,17 @@ PUSHES = Counter(
     "Web Push requests, by result: sent, gone (the device unsubscribed), failed, dropped (queue full)",
     ["result"],
 )
+FILE_BYTES_STORED = Gauge(
+    "chatroom_file_bytes_stored",
+    "Bytes of every stored file, thumbnails and avatars included (the deployment's, as its store counts)",
+)
+UPLOADS = Counter("chatroom_uploads", "Files and avatars uploaded and stored by this process")
+UPLOADS_REFUSED = Counter(
+    "chatroom_uploads_refused",
+    "Uploads refused, by error code: too_large (413), rate_limited (429), quota_exceeded (507),"
+    " refused_image (422)",
+    ["reason"],
+)
 STORE_SECONDS = Histogram(
     "chatroom_store_seconds",
     "Time from receiving a message to its durable storage",

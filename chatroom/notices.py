@@ -41,6 +41,7 @@ from tornado.httputil import HTTPServerRequest
 from . import protocol
 from .access import Access, may_post, member_names
 from .backend import Backend, BackendError
+from .desks import Desk, logged
 from .events import (
     ACCOUNT_CHANGES,
     DEACTIVATED,
@@ -53,11 +54,13 @@ from .events import (
     ActivityNotice,
     GuestNotice,
     Notice,
+    PresenceNotice,
     RoomNotice,
     SettingsNotice,
     UnreadNotice,
 )
 from .identity import Identity
+from .peers import PeerDesk
 from .session import Session, State
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
@@ -150,7 +153,7 @@ class NoticeTarget:
         self.close_with(protocol.CLOSE_RECONNECT, "renamed")
 
 
-class NoticeDesk:
+class NoticeDesk(Desk[Connection]):
     """Acts on notices for the connections of one process."""
 
     def __init__(
@@ -159,13 +162,14 @@ class NoticeDesk:
         access: Access,
         connections: Iterable[Connection],
         unread: UnreadDesk | None = None,
+        peers: PeerDesk | None = None,
     ) -> None:
+        super().__init__(connections)
         self.backend = backend
-        # Unread counts' notices go to it (unread.py).
+        # Unread counts' notices go to it (unread.py), accounts coming and going to peers (peers.py).
         self.unread = unread
+        self.peers = peers
         self.access = access
-        # The hub's set of open sessions: read, never written.
-        self.connections = connections
         self._spawn: Spawn | None = None
 
     def start(self, spawn: Spawn) -> None:
@@ -185,6 +189,9 @@ class NoticeDesk:
         elif isinstance(notice, UnreadNotice | ActivityNotice):
             if self.unread is not None:
                 self.unread.take(notice)
+        elif isinstance(notice, PresenceNotice):
+            if self.peers is not None:
+                self.peers.take(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice))
 
@@ -214,7 +221,7 @@ class NoticeDesk:
                 connection.rename(account.name)
 
         if self._spawn is not None:
-            self._spawn(self._logged(rename()))
+            self._spawn(logged(rename(), log, "cannot act on a notice"))
 
     # --- guests ----------------------------------------------------------------------
 
@@ -319,21 +326,6 @@ class NoticeDesk:
         if await self.access.readable(who, connection.room) is None:
             return protocol.FORBIDDEN, f"you are no longer a member of {connection.room!r}"
         return None
-
-    # --- helpers ---------------------------------------------------------------------
-
-    def _connections(self) -> list[Connection]:
-        return list(self.connections)
-
-    def _of_account(self, account_id: int) -> list[Connection]:
-        return [c for c in self._connections() if c.who is not None and c.who.account_id == account_id]
-
-    @staticmethod
-    async def _logged(work: Awaitable[None]) -> None:
-        try:
-            await work
-        except (StoreError, BackendError) as error:
-            log.warning("cannot act on a notice: %s", error)
 
 
 _SIGNED_OUT_MESSAGES = {

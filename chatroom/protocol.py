@@ -16,7 +16,8 @@ from typing import Any
 import orjson
 
 from . import names
-from .events import PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
+from .events import FileInfo, PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
+from .room_frames import peer_frame as peer_frame
 from .room_frames import room_entry as room_entry
 from .room_frames import room_frame as room_frame
 from .room_frames import room_gone_frame as room_gone_frame
@@ -308,6 +309,16 @@ def presence_frame(
     """
     frame = {"type": "presence", "room": room, "joined": joined, "left": left, "users": users, "ts": ts}
     return {**frame, "guests": guests}
+
+
+def file_part(file: FileInfo) -> dict[str, Any]:
+    """What a user frame says of the file its message carries (version 2): the client derives its URLs,
+    ``/files/{id}/{name}`` and, with ``thumb``, ``/files/{id}/thumb``; width and height for images."""
+    part: dict[str, Any] = {"id": file.id, "name": file.name, "size": file.size, "type": file.content_type}
+    if file.width is not None and file.height is not None:
+        part.update(width=file.width, height=file.height)
+    part["thumb"] = file.thumb
+    return part
 
 
 def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The frames of someone's list of rooms: a room's entry, its changes, and unread counts.
+"""The frames of someone's list of rooms: a room's entry, its changes, unread counts, direct peers.
 
 Built here, pure, and exported by protocol.py with the other server frames.
 """
@@ -43,3 +43,8 @@ def unread_frame(room: str, unread: int, mentions: int, read_id: int, notify: st
 def room_gone_frame(room: str) -> dict[str, Any]:
     """A room one could see is no longer one's to see (taken out of it)."""
     return {"type": "room_gone", "room": room}
+
+
+def peer_frame(room: str, name: str, online: bool) -> dict[str, Any]:
+    """The other person of a direct room came online or went away, on any node ("Direct rooms")."""
+    return {"type": "peer", "room": room, "name": name, "online": online}

@@ -40,7 +40,9 @@ IDLE_CONNECTION_SECONDS = 60.0
 def make_service(settings: Settings) -> ChatService:
     """The store and the bus the settings ask for, as one service."""
     try:
-        store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+        store = open_store(
+            settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+        )
     except StoreStartupError as error:
         raise StartupError(str(error)) from None
     if not settings.redis_url:

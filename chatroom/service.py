@@ -29,11 +29,13 @@ from .backend import (
 from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
 from .events import Members, Notice
+from .file_sweep import FileSweeper
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.change_rules import Changed, ChangeRequest
+from .store.files_base import FileStore
 from .store.search_base import SearchQuery
 from .store.sqlite import SQLiteStore
 
@@ -57,11 +59,17 @@ class ChatService:
         self._outgoing: dict[str, list[Sequenced]] = {}
         self._notice_listener: NoticeListener | None = None
         self._stored_watchers: list[Callable[[StoredMessage], None]] = []
+        self._sweeper = FileSweeper(store.files)
 
     @property
     def accounts(self) -> AccountStore:
         """The store's accounts, sessions, rooms' records and memberships."""
         return self.store.accounts
+
+    @property
+    def files(self) -> FileStore:
+        """The store's uploaded files and avatars."""
+        return self.store.files
 
     @property
     def store_kind(self) -> str:
@@ -88,9 +96,11 @@ class ChatService:
             raise StartupError(str(error)) from None
         self.bus.on_resume = self._catch_up_all
         self.bus.on_notice = self._noticed
+        self._sweeper.start()
 
     async def close(self) -> None:
         """Commit what is queued (delivering it), then let members go and disconnect."""
+        await self._sweeper.stop()
         await self.store.close()
         # The store resolved every queued append; their hand-over to the bus
         # must go out before the bus closes, or other nodes wait for a gap repair.
@@ -117,14 +127,16 @@ class ChatService:
         guest: bool = False,
         account_id: int | None = None,
         reply_to: int | None = None,
+        file_id: str | None = None,
     ) -> asyncio.Future[StoredMessage]:
-        """Store a message; once committed, deliver it here and hand it to the bus."""
+        """Store a message (carrying the file ``file_id``, saved by store.files); once committed, deliver
+        it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
-        appended = asyncio.ensure_future(
-            self.store.append(
-                room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to
-            )
-        )
+        append = self.store.append(
+            room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to,
+            file_id=file_id,
+        )  # fmt: skip
+        appended = asyncio.ensure_future(append)
         self._appending.add(appended)
         appended.add_done_callback(self._appending.discard)
         appended.add_done_callback(lambda done: self._on_appended(done, stored))

@@ -186,7 +186,7 @@ class Session:
         self._welcome_users = len(members)
         last = max(last_id, shown_through)
         welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, members.guests)
-        history = changes.history_frame(self.room, shown, truncated or cut, replay)
+        history = changes.history_frame(self.room, shown, truncated or cut, replay, reader=self.who)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
         since, self._opening = self._opening.since, None
@@ -332,15 +332,8 @@ class Session:
         """A history request's messages, read as ``request`` asked."""
         if self.state is State.CLOSED:
             return []
-        return [
-            effects.Send(
-                (
-                    changes.history_frame(
-                        self.room, *changes.newest_page(messages, request.limit, self._backlog)
-                    ),
-                )
-            )
-        ]
+        page = changes.newest_page(messages, request.limit, self._backlog)
+        return [effects.Send((changes.history_frame(self.room, *page, reader=self.who),))]
 
     def page_failed(self) -> Effects:
         """A history request could not be read."""

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 
 from . import protocol
 from .backend import Backend, BackendError
+from .desks import Desk, logged
 from .events import ActivityNotice, StoredMessage, UnreadNotice
 from .identity import Identity
 from .store.base import StoreError
@@ -43,6 +44,7 @@ RECENT_READ_SECONDS = 10.0
 # How long the connections indexed by account serve the notices that come in
 # together; one that opened meanwhile gets its counts with the next message.
 INDEX_KEPT_SECONDS = 0.05
+_FOLLOWERS_FAILED = "cannot tell followers of new messages"
 
 Spawn = Callable[[Awaitable[Any]], None]
 Key = tuple[int, str]
@@ -59,7 +61,7 @@ class Reader(Protocol):
         """Send frames beside the room's, once the connection is live."""
 
 
-class UnreadDesk:
+class UnreadDesk(Desk[Reader]):
     """Read marks and unread counts for the connections of one process."""
 
     def __init__(
@@ -70,10 +72,9 @@ class UnreadDesk:
         flush_delay: float = READ_FLUSH_DELAY,
         activity_delay: float = ACTIVITY_DELAY,
     ) -> None:
+        super().__init__(connections)
         self.backend = backend
         self.accounts = backend.accounts
-        # The hub's set of open sessions: read, never written.
-        self.connections = connections
         self.flush_delay = flush_delay
         self.activity_delay = activity_delay
         self._pending: dict[Key, int] = {}
@@ -188,14 +189,20 @@ class UnreadDesk:
         elif self._spawn is not None:
             readers = self._readers_by_account()
             if readers:
-                self._spawn(self._logged(self._tell_followers(notice.room, readers)))
+                self._spawn(logged(self._tell_followers(notice.room, readers), log, _FOLLOWERS_FAILED))
 
     async def _tell_followers(self, room: str, readers: dict[int, list[Reader]]) -> None:
-        for account_id in await self.accounts.followers(room):
-            connections = readers.get(account_id)
+        """Every follower connected here gets its counts: positions and levels read in one query."""
+        for follower in await self.accounts.followers(room):
+            connections = readers.get(follower.account_id)
             who = connections[0].who if connections else None
             if connections and who is not None:
-                notice = await self._counts(who, room, max(await self._position((account_id, room)), 0))
+                stored = -1 if follower.read_id is None else follower.read_id
+                position = max(self._known((follower.account_id, room), stored), 0)
+                counts = await self.accounts.unread_in(room, position, who.name)
+                notice = UnreadNotice(
+                    follower.account_id, room, position, counts.unread, counts.mentions, follower.notify
+                )
                 frame = _frame(notice)
                 for connection in connections:
                     connection.tell([frame])
@@ -220,7 +227,11 @@ class UnreadDesk:
     async def _position(self, key: Key) -> int:
         """The highest position known of: stored, waiting here, or heard of from any node (-1: none)."""
         stored = await self.accounts.read_position(*key)
-        return max(-1 if stored is None else stored, self._pending.get(key, -1), self._heard(key))
+        return self._known(key, -1 if stored is None else stored)
+
+    def _known(self, key: Key, stored: int) -> int:
+        """The higher of a stored position and those waiting here or heard of from any node."""
+        return max(stored, self._pending.get(key, -1), self._heard(key))
 
     def _heard(self, key: Key) -> int:
         heard = self._recent.get(key)
@@ -246,19 +257,6 @@ class UnreadDesk:
             await self.backend.notify(notice)
         except BackendError as error:
             log.warning("cannot tell the other processes of unread counts: %s", error)
-
-    def _connections(self) -> list[Reader]:
-        return list(self.connections)
-
-    def _of_account(self, account_id: int) -> list[Reader]:
-        return [c for c in self._connections() if c.who is not None and c.who.account_id == account_id]
-
-    @staticmethod
-    async def _logged(work: Awaitable[None]) -> None:
-        try:
-            await work
-        except (StoreError, BackendError) as error:
-            log.warning("cannot tell followers of new messages: %s", error)
 
 
 def _frame(notice: UnreadNotice) -> dict[str, Any]:

@@ -233,14 +233,21 @@ class Webhooks:
 def payload(
     bot: Account, room: str, sender: Identity, message: StoredMessage, *, kind: str = "direct_message"
 ) -> bytes:
-    """What a webhook receives about a message to the bot (``kind``: direct_message or mention)."""
+    """What a webhook receives about a message to the bot (``kind``: direct_message or mention).
+
+    A message carrying a file says so as its user frame does (``file``); the
+    bot downloads it with its key.
+    """
+    frame = protocol.frame_of(message)
+    if message.file is not None:
+        frame["file"] = protocol.file_part(message.file)
     return orjson.dumps(
         {
             "type": kind,
             "bot": {"id": bot.id, "name": bot.name},
             "room": room,
             "sender": {"id": sender.account_id, "name": sender.name},
-            "message": protocol.frame_of(message),
+            "message": frame,
         }
     )
 

@@ -55,7 +55,9 @@ def run_worker(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
 async def announce_setup_once(settings: Settings, port: int) -> None:
     """The parent's setup link: one for the whole pool, not one per worker."""
     try:
-        store = open_store(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+        store = open_store(
+            settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+        )
         await store.start()
     except (StoreError, StoreStartupError) as error:
         log.error("cannot open the database to check for an administrator: %s", error)

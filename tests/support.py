@@ -38,7 +38,7 @@ from chatroom import admin, bots, links
 from chatroom.backend import Event, PresenceEvent, StoredMessage
 from chatroom.config import Settings
 from chatroom.store.accounts_base import AccountStore
-from chatroom.store.records import PERSON
+from chatroom.store.records import OPEN, PERSON
 
 T = TypeVar("T")
 
@@ -336,6 +336,16 @@ def make_account(database: str | Path, name: str, *, admin: bool = False) -> int
         return (await accounts.create_account(name, PERSON, is_admin=admin)).id
 
     return in_store(database, create)
+
+
+def make_open_room(database: str | Path, name: str) -> str:
+    """A new open room on ``database``, as rooms management makes them: its name."""
+
+    async def create(accounts: AccountStore) -> None:
+        await accounts.create_room(name, OPEN)
+
+    in_store(database, create)
+    return name
 
 
 def signed_token(name: str, secret: str, lifetime: int = 600) -> str:

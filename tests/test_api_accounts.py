@@ -13,9 +13,8 @@ from websockets.sync.client import ClientConnection
 from chatroom.identity import SESSION_COOKIE
 
 from .clients import close_code, next_of, open_ws, say
-from .pg_server import PostgresServer
 from .support import REPO, ServerProcess, unique
-from .web_client import PASSWORD, WebClient, join, set_up
+from .web_client import PASSWORD, WebClient, guestless_site, join, new_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -23,13 +22,7 @@ def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, str]]:
     """A set-up server without guests (addresses from X-Real-IP) and its join link."""
-    if request.param == "sqlite":
-        db = str(tmp_path_factory.mktemp("accounts") / "chat.db")
-    else:
-        postgres: PostgresServer = request.getfixturevalue("postgres_server")
-        db = postgres.new_schema()
-    with ServerProcess(db, "--xheaders", guests=False) as server:
-        _, join_link = set_up(server)
+    with guestless_site(new_database(request, tmp_path_factory.mktemp("accounts"))) as (server, _, join_link):
         yield server, join_link
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from chatroom.identity import SESSION_COOKIE
 from chatroom.store.accounts_base import AccountStore
-from chatroom.store.records import CLOSED, DIRECT, OPEN
+from chatroom.store.records import CLOSED, DIRECT
 from tests.clients import close_code, join, next_of, open_ws, receive, refused_on_open, say, welcomed
 from tests.support import (
     ServerProcess,
@@ -18,6 +18,7 @@ from tests.support import (
     call_api,
     in_store,
     make_account,
+    make_open_room,
     signed_token,
     unique,
 )
@@ -40,12 +41,7 @@ class Site:
 
     def open_room(self, name: str) -> str:
         """A new open room, as rooms management makes them: its name."""
-
-        async def create(accounts: AccountStore) -> None:
-            await accounts.create_room(name, OPEN)
-
-        in_store(self.database, create)
-        return name
+        return make_open_room(self.database, name)
 
     def person(self, name: str) -> int:
         """A new person's account: its id."""

@@ -12,9 +12,8 @@ import pytest
 
 from chatroom.identity import SESSION_COOKIE
 
-from .pg_server import PostgresServer
 from .support import REPO, ServerProcess, unique
-from .web_client import PASSWORD, WebClient, join, set_up, setup_link
+from .web_client import PASSWORD, WebClient, guestless_site, join, new_database, setup_link
 
 INVALID_LINK = (403, "invalid_link")
 
@@ -22,10 +21,7 @@ INVALID_LINK = (403, "invalid_link")
 @pytest.fixture(params=["sqlite", "postgres"])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A new database of each kind."""
-    if request.param == "sqlite":
-        return str(tmp_path / "chat.db")
-    postgres: PostgresServer = request.getfixturevalue("postgres_server")
-    return postgres.new_schema()
+    return new_database(request, tmp_path)
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -33,14 +29,8 @@ def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, WebClient, str]]:
     """A set-up server without guests: the server, its administrator's client, the join link."""
-    if request.param == "sqlite":
-        db = str(tmp_path_factory.mktemp("links") / "chat.db")
-    else:
-        postgres: PostgresServer = request.getfixturevalue("postgres_server")
-        db = postgres.new_schema()
-    with ServerProcess(db, "--xheaders", guests=False) as server:
-        admin, join_link = set_up(server)
-        yield server, admin, join_link
+    with guestless_site(new_database(request, tmp_path_factory.mktemp("links"))) as site:
+        yield site
 
 
 def setup_body(

@@ -7,10 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from .pg_server import PostgresServer
 from .push_receiver import Device, b64url, unb64url
 from .support import ServerProcess, call_api, make_bot, unique
-from .web_client import WebClient, join, set_up
+from .web_client import WebClient, guestless_site, join, new_database
 
 ENDPOINT = "https://push.example.net/send/"
 
@@ -20,13 +19,7 @@ def site(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[ServerProcess, str]]:
     """A set-up server without guests, and its join link."""
-    if request.param == "sqlite":
-        db = str(tmp_path_factory.mktemp("push") / "chat.db")
-    else:
-        postgres: PostgresServer = request.getfixturevalue("postgres_server")
-        db = postgres.new_schema()
-    with ServerProcess(db, "--xheaders", guests=False) as server:
-        _, join_link = set_up(server)
+    with guestless_site(new_database(request, tmp_path_factory.mktemp("push"))) as (server, _, join_link):
         yield server, join_link
 
 

@@ -8,15 +8,13 @@ from typing import Any
 
 import pytest
 
-from chatroom.store.accounts_base import AccountStore
-from chatroom.store.records import OPEN
 from tests.clients import close_code, join, next_of, refused_on_open, say, welcomed
 from tests.support import (
     ServerProcess,
     assert_no_traceback,
     call_api,
-    in_store,
     make_account,
+    make_open_room,
     signed_token,
     unique,
 )
@@ -33,13 +31,7 @@ class Site:
 
     def open_room(self, prefix: str) -> str:
         """A new open room (as rooms management makes them): its name."""
-        name = unique(prefix)
-
-        async def create(accounts: AccountStore) -> None:
-            await accounts.create_room(name, OPEN)
-
-        in_store(self.database, create)
-        return name
+        return make_open_room(self.database, unique(prefix))
 
     def call(self, method: str, path: str, body: Any = None, as_name: str | None = "root") -> tuple[int, Any]:
         authorization = f"Bearer {signed_token(as_name, SECRET)}" if as_name else None

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from chatroom import changes, protocol
-from chatroom.events import DELETE, EDIT, REACTION, Reaction, ReplyQuote, StoredChange, StoredMessage
+from chatroom.events import (
+    DELETE,
+    EDIT,
+    REACTION,
+    FileInfo,
+    Reaction,
+    ReplyQuote,
+    StoredChange,
+    StoredMessage,
+)
 from chatroom.protocol import MessageFrame, ProtocolError
 from chatroom.store.change_rules import ChangeRefusedError, ChangeRequest, TargetState, decide
 
@@ -84,6 +93,27 @@ def test_a_user_frame_carries_the_current_state() -> None:
     assert changes.message_frame(gone) == {**protocol.user_frame(3, "lobby", "bob", "", 11), "deleted": True}
     orphan = StoredMessage(4, "lobby", "bob", "ok", 11, reply_to=ReplyQuote(1, "ann", None))
     assert changes.message_frame(orphan)["reply_to"] == {"id": 1, "nick": "ann", "message": None}
+
+
+def test_a_user_frame_carries_its_file() -> None:
+    """A message's file is in its user frame (width and height for images only); a deleted one has none."""
+    photo = FileInfo("p" * 22, "cat.jpg", 1234, "image/jpeg", 800, 600, True)
+    frame = changes.message_frame(StoredMessage(1, "lobby", "ann", "look", 10, file=photo))
+    assert frame["file"] == {
+        "id": "p" * 22, "name": "cat.jpg", "size": 1234, "type": "image/jpeg", "width": 800, "height": 600,
+        "thumb": True,
+    }  # fmt: skip
+    report = FileInfo("r" * 22, "q3.pdf", 99, "application/pdf")
+    frame = changes.message_frame(StoredMessage(2, "lobby", "ann", "", 11, file=report))
+    assert frame["file"] == {
+        "id": "r" * 22,
+        "name": "q3.pdf",
+        "size": 99,
+        "type": "application/pdf",
+        "thumb": False,
+    }
+    gone = StoredMessage(3, "lobby", "ann", "", 12, deleted=True, file=report)
+    assert "file" not in changes.message_frame(gone)
 
 
 def test_change_frames_name_their_target() -> None:

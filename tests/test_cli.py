@@ -91,6 +91,10 @@ def test_help_lists_every_flag() -> None:
         (["--no-such-flag"], "--no-such-flag"),
         (["--push-contact", "ops@example.com"], "--push-contact"),
         (["--push-contact", "http://example.com"], "--push-contact"),
+        (["--max-upload-bytes", "0"], "--max-upload-bytes"),
+        (["--uploads-per-minute", "-1"], "--uploads-per-minute"),
+        (["--files-quota-bytes", "1GB"], "--files-quota-bytes"),
+        (["--files-dir", " "], "--files-dir"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: list[str], named: str) -> None:
@@ -133,6 +137,10 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_JOIN_RATE": "0.5",
         "CHATROOM_JOIN_BURST": "0",
         "CHATROOM_REDIS_PRESENCE_TTL": "1.5",
+        "CHATROOM_FILES_DIR": "/srv/chat-files",
+        "CHATROOM_MAX_UPLOAD_BYTES": "1000",
+        "CHATROOM_UPLOADS_PER_MINUTE": "4",
+        "CHATROOM_FILES_QUOTA_BYTES": "50000",
     }
     settings = parse_settings(["--port", "9002"], environ)
     assert settings.port == 9002
@@ -149,6 +157,8 @@ def test_environment_supplies_every_flag() -> None:
     assert settings.new_rooms_per_minute == 0
     assert (settings.join_rate, settings.join_burst) == (0.5, 0)
     assert settings.redis_presence_ttl == 1.5
+    assert (settings.files_dir, settings.max_upload_bytes) == ("/srv/chat-files", 1000)
+    assert (settings.uploads_per_minute, settings.files_quota_bytes) == (4, 50000)
 
 
 def test_defaults_are_protocols() -> None:
@@ -166,6 +176,8 @@ def test_defaults_are_protocols() -> None:
     assert settings.new_rooms_per_minute == 20
     assert (settings.join_rate, settings.join_burst) == (5, 30)
     assert settings.redis_presence_ttl == 15
+    assert (settings.files_dir, settings.max_upload_bytes) == (None, 25 * 1024 * 1024)
+    assert (settings.uploads_per_minute, settings.files_quota_bytes) == (30, 0)
     assert settings.redis_url is None and settings.xheaders is False and settings.log_level == "info"
 
 

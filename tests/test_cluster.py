@@ -58,7 +58,7 @@ from .support import (
     signed_token,
     wait_until,
 )
-from .web_client import WebClient, set_up
+from .web_client import PASSWORD, WebClient, set_up
 
 # Nodes pass messages through Redis, and some tests restart it: a generous wait.
 WAIT = 15.0
@@ -389,6 +389,8 @@ NGINX_CONF = """
                 proxy_read_timeout 3600s;
                 proxy_send_timeout 3600s;
                 proxy_buffering off;
+                client_max_body_size 26m;
+                proxy_request_buffering off;
             }}
         }}
     }}
@@ -396,7 +398,8 @@ NGINX_CONF = """
 
 
 def test_nginx_in_front_of_a_node(redis_server: RedisServer, tmp_path: Path) -> None:
-    """A client through nginx (the docs' recipe) chats with a client connected to another node directly."""
+    """A client through nginx (the docs' recipe) chats with a client connected to another node directly,
+    and uploads and downloads a file through it."""
     nginx = require_program("nginx", "apt-get install nginx")
     with node(redis_server, "--xheaders") as behind, node(redis_server) as direct:
         port = free_port()
@@ -420,9 +423,28 @@ def test_nginx_in_front_of_a_node(redis_server: RedisServer, tmp_path: Path) -> 
                 await near.close()
 
             asyncio.run(scenario())
+            # The node started last logged the setup link that works.
+            upload_through(f"http://127.0.0.1:{port}", direct)
         finally:
             proxy.terminate()
             proxy.wait(10)
+
+
+def upload_through(proxy: str, setting_up: ServerProcess) -> None:
+    """A file of several MiB goes up through the proxy and comes back, whole and in a range
+    (an administrator made with ``setting_up``'s setup link uploads it)."""
+    set_up(setting_up)
+    browser = WebClient(proxy)
+    assert browser.call("POST", "/api/session", {"name": "Admin", "password": PASSWORD}).status == 200
+    blob = os.urandom(3 * 1024 * 1024)
+    answer = browser.request(
+        "POST", "/api/rooms/lobby/files?name=big.bin", blob, {"X-XSRFToken": browser.xsrf_token()}
+    )
+    assert answer.status == 200, answer
+    path = f"/files/{answer.json['file']['id']}/big.bin"
+    assert browser.get(path).body == blob
+    part = browser.request("GET", path, headers={"Range": "bytes=1000000-1000099"})
+    assert (part.status, part.body) == (206, blob[1_000_000:1_000_100])
 
 
 def test_redis_losing_its_data_loses_no_message(redis_server: RedisServer) -> None:

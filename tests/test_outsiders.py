@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 from urllib.parse import quote
 
 import pytest
+from PIL import Image
 from tornado.testing import gen_test
 
 from chatroom import protocol
@@ -14,13 +16,20 @@ from chatroom.bus.local import LocalBus
 from chatroom.service import ChatService
 from chatroom.store.postgres import PostgresStore
 from tests.pg_server import PostgresServer
-from tests.rooms_case import RoomsCase, token_for
+from tests.rooms_case import RoomsCase, as_, token_for
 
 SECRET = "launch-code-7f3a91"
 TITLE = "Covert Title 55"
 # Written by changes to messages: an edit, a reaction, a reply.
 EDITED = "edited-code-4c2e"
 EMOJI = "\U0001f9ed"
+
+
+def secret_png() -> bytes:
+    """A picture large enough to have a thumbnail."""
+    out = io.BytesIO()
+    Image.new("RGB", (800, 600), (10, 20, 30)).save(out, "PNG")
+    return out.getvalue()
 
 
 class OutsiderTest(RoomsCase):
@@ -156,6 +165,63 @@ class OutsiderTest(RoomsCase):
                 _, _, raw_body = await self.api("GET", path, "bob")
                 self.assert_clean(raw_body, room)
 
+    async def upload_secrets(self, rooms: list[str]) -> list[tuple[str, str]]:
+        """ann posts a text file and an image (named with the secret) in each room; their (room, path)s."""
+        paths = []
+        for room in rooms:
+            for name, body in ((f"{SECRET}.txt", SECRET.encode() * 50), (f"{SECRET}.png", secret_png())):
+                status, answer, _ = await self.api(
+                    "POST", f"/api/rooms/{room}/files?name={quote(name)}", "ann", raw=body
+                )
+                assert status == 200, answer
+                file_id = answer["file"]["id"]
+                paths += [(room, f"/files/{file_id}/{quote(name)}"), (room, f"/files/{file_id}/thumb")]
+        return paths
+
+    async def file_bytes(self, who: str, path: str, method: str = "GET", **headers: str) -> tuple[int, bytes]:
+        """Status and body of a file's path as ``who``."""
+        response = await self.raw_fetch(method, path, {**as_(who), **headers}, None)
+        return response.code, response.body or b""
+
+    @gen_test(timeout=30)
+    async def test_files_are_404_without_a_byte(self) -> None:
+        """The rooms' files and thumbnails, whole, in ranges or by HEAD, are the same 404 as no file."""
+        rooms = await self.setUpRooms()
+        paths = await self.upload_secrets(rooms)
+        for room, path in paths:
+            assert (await self.file_bytes("bob", path))[0] == 200
+            for who in ("carl", "root"):
+                for method, headers in (("GET", {}), ("HEAD", {}), ("GET", {"Range": "bytes=0-3"})):
+                    status, raw = await self.file_bytes(who, path, method, **headers)
+                    assert status == 404, (who, path, method)
+                    assert raw in (
+                        b"",
+                        b'{"error":"not_found","message":"there is no such file, or you may not see it"}',
+                    )
+                    self.assert_clean(raw, room)
+
+    @gen_test(timeout=30)
+    async def test_a_removed_member_and_a_deleted_message_lose_the_file(self) -> None:
+        """Once bob is out his links are 404; once ann deletes the message, its file is 404 to everyone."""
+        rooms = await self.setUpRooms()
+        paths = await self.upload_secrets(rooms)
+        await self.api("DELETE", f"/api/rooms/{rooms[0]}/members/bob", "ann")
+        await self.api("DELETE", f"/api/rooms/{rooms[1]}/members/bob", "bob")
+        for room, path in paths:
+            status, raw = await self.file_bytes("bob", path)
+            assert status == 404
+            self.assert_clean(raw, room)
+        _, history, _ = await self.api("GET", f"/api/rooms/{rooms[0]}/messages", "ann")
+        carrying = [m["id"] for m in history["messages"] if "file" in m]
+        client, _ = await self.enter("ann", rooms[0])
+        await self.recv_type(client, "sys")
+        for msg_id in carrying:
+            await self.send(client, {"type": "delete", "id": msg_id, "ref": f"d{msg_id}"})
+            await self.recv_type(client, "ack")
+        for room, path in paths:
+            if room == rooms[0]:
+                assert (await self.file_bytes("ann", path))[0] == 404
+
     @gen_test(timeout=30)
     async def test_unread_counts_reach_members_only(self) -> None:
         """New messages in the rooms tell carl, root and a just-removed bob nothing on their other sockets."""
@@ -183,6 +249,30 @@ class OutsiderTest(RoomsCase):
                 while True:
                     received.append(str(await asyncio.wait_for(client.read_message(), 0.8)))
             self.assert_clean("".join(received), *rooms)
+
+    @gen_test(timeout=30)
+    async def test_a_direct_peer_s_presence_reaches_members_only(self) -> None:
+        """Bob coming and going is told to ann in their direct room, never to carl or root elsewhere."""
+        dm = (await self.setUpRooms())[1]
+        await self.create("ann", "commons", "open")
+        watchers = []
+        for who in ("carl", "root"):
+            client, _ = await self.enter(who, "commons")
+            await self.recv_type(client, "sys")
+            watchers.append(client)
+        ann, _ = await self.enter("ann", dm)
+        assert (await self.recv_type(ann, "peer"))["online"] is False
+        bob, _ = await self.enter("bob", "commons")
+        assert (await self.recv_type(ann, "peer"))["online"] is True
+        bob.close()
+        assert (await self.recv_type(ann, "peer"))["online"] is False
+        for client in watchers:
+            received = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    received.append(str(await asyncio.wait_for(client.read_message(), 0.8)))
+            assert '"peer"' not in "".join(received)
+            self.assert_clean("".join(received), dm)
 
 
 class OutsiderOnPostgresTest(OutsiderTest):

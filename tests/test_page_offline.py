@@ -292,25 +292,25 @@ def direct_room(server: ServerProcess, name: str, other: str) -> str:
     return str(body["room"])
 
 
-def test_a_direct_conversation_shows_whether_the_other_person_is_here(
+def test_a_direct_conversation_shows_whether_the_other_person_is_online(
     server: ServerProcess, pages: Pages
 ) -> None:
-    """Header and list entry say live whether carl has the conversation open; typing shows too."""
+    """Header and list entry say live whether carl is online; typing shows too; offline, it is unknown."""
     room = direct_room(server, "dana", "carl")
     dana, line = on_line(pages, server, "dana", room)
     expect(dana.locator("#room-title")).to_have_text("carl")
     presence = dana.locator("#direct-presence")
     entry_dot = dana.locator(f"#rooms .room-link[data-room='{room}'] .presence-dot")
-    expect(presence).to_have_text("not here")
+    expect(presence).to_have_text("away")
     expect(presence).to_have_attribute("data-presence", "away")
     expect(entry_dot).to_have_attribute("data-presence", "away")
 
     carl = open_as(pages, server, "carl", room)
-    expect(presence).to_have_text("here now")
-    expect(presence).to_have_attribute("title", "carl has this conversation open")
-    expect(entry_dot).to_have_attribute("data-presence", "here")
+    expect(presence).to_have_text("online")
+    expect(presence).to_have_attribute("title", "carl is online and has this conversation open")
+    expect(entry_dot).to_have_attribute("data-presence", "online")
     expect(dana.locator(f"#rooms .room-link[data-room='{room}']")).to_have_attribute(
-        "aria-label", re.compile(r"^carl, here now, ")
+        "aria-label", re.compile(r"^carl, online, ")
     )
     carl.locator("#text").press_sequentially("psst")
     expect(dana.locator("#typing")).to_have_text("carl is typing…")
@@ -319,9 +319,9 @@ def test_a_direct_conversation_shows_whether_the_other_person_is_here(
     expect(presence).to_have_text("unknown while offline")
     expect(entry_dot).to_have_attribute("data-presence", "unknown")
     line.come_back(dana)
-    expect(presence).to_have_text("here now")
+    expect(presence).to_have_text("online")
     carl.context.close()
-    expect(presence).to_have_text("not here")
+    expect(presence).to_have_text("away")
     expect(entry_dot).to_have_attribute("data-presence", "away")
     # Another room's entry says nothing of presence: the page knows only this room's.
     expect(dana.locator("#rooms .presence-dot")).to_have_count(1)
@@ -338,7 +338,7 @@ def test_screenshots_of_the_outbox_the_unknown_list_and_a_direct_header(
     phone, phone_line = on_line(pages, server, "Émilie", room, viewport=SCREENSHOT_PHONE, color_scheme="dark")
     say(desktop, "Are you coming to the station?")
     for page in (desktop, phone):
-        expect(page.locator("#direct-presence")).to_have_text("here now")
+        expect(page.locator("#direct-presence")).to_have_text("online")
     shots = [(desktop, "light", "desktop"), (phone, "dark", "phone")]
     for page, scheme, name in shots:
         page.screenshot(path=str(out / f"screenshot-direct-{name}-{scheme}.png"))

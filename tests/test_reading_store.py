@@ -9,7 +9,7 @@ import pytest
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.base import Store
-from chatroom.store.reading_base import UNREAD_CAP, ReadMark, Unread
+from chatroom.store.reading_base import UNREAD_CAP, Follower, ReadMark, Unread
 from chatroom.store.records import CLOSED, DIRECT, OPEN, PERSON
 
 from .stores import StoreFactory
@@ -151,9 +151,38 @@ def test_followers_are_members_and_readers_of_open_rooms(store_factory: StoreFac
         await _say(store, "open", "ann", "x")
         await _say(store, "shut", "ann", "x")
         await accounts.mark_read([ReadMark(carol.id, "open", 1), ReadMark(bob.id, "shut", 1)])
-        assert await accounts.followers("open") == [ann.id, carol.id]
+        assert [f.account_id for f in await accounts.followers("open")] == [ann.id, carol.id]
         await accounts.remove_member("shut", bob.id)
-        assert await accounts.followers("shut") == [ann.id]
+        assert [f.account_id for f in await accounts.followers("shut")] == [ann.id]
+
+    run(store_factory(), scenario)
+
+
+def test_followers_come_with_their_positions_and_levels(store_factory: StoreFactory) -> None:
+    """Each follower carries its own position and level in this room, not another room's or another's."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        carol = await accounts.create_account("carol", PERSON)
+        await accounts.create_room("plans", CLOSED, creator_id=ann.id, members=[bob.id, carol.id])
+        await accounts.create_room("other", CLOSED, creator_id=ann.id, members=[bob.id, carol.id])
+        await _say(store, "plans", "ann", "a", "b", "c")
+        await _say(store, "other", "ann", "a", "b", "c", "d")
+        await accounts.mark_read([ReadMark(bob.id, "plans", 2), ReadMark(carol.id, "other", 4)])
+        await accounts.set_notify_level(carol.id, "plans", "muted")
+        await accounts.set_notify_level(bob.id, "other", "mentions")
+        assert await accounts.followers("plans") == [
+            Follower(ann.id, None, "all"),
+            Follower(bob.id, 2, "all"),
+            Follower(carol.id, None, "muted"),
+        ]
+        assert await accounts.followers("other") == [
+            Follower(ann.id, None, "all"),
+            Follower(bob.id, None, "mentions"),
+            Follower(carol.id, 4, "all"),
+        ]
+        assert await accounts.followers("nowhere") == []
 
     run(store_factory(), scenario)
 

@@ -14,6 +14,7 @@ import secrets
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -21,7 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
-from chatroom.bus.redis_frames import decode_frame, message_frames
+from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -29,12 +30,15 @@ from chatroom.events import (
     ROOM_MEMBERS,
     SIGNED_OUT,
     AccountNotice,
+    FileInfo,
     Notice,
     RoomNotice,
     StoredChange,
+    TypingEvent,
 )
 from chatroom.service import ChatService
 from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.files_base import ATTACHMENT, NewFile
 from chatroom.store.sqlite import SQLiteStore
 
 from .redis_server import RedisServer
@@ -921,6 +925,13 @@ def test_frames_of_older_nodes_still_decode() -> None:
     assert change == StoredChange(6, "lobby", EDIT, 4, "ann", 7, "x")
 
 
+def test_a_frame_of_a_later_version_is_dropped_not_taken_for_typing() -> None:
+    """A kind of frame this node does not know shows nobody typing; typing itself still does."""
+    later = b"xnode-x\n" + b'[[7,"edit",4,"ann",1700000000000,"new text"]]'
+    assert decode_frame("lobby", later, b"node-y") == []
+    assert decode_frame("lobby", typing_frame("ann"), b"node-y") == [TypingEvent("lobby", "ann")]
+
+
 def test_a_node_closes_even_when_redis_py_turns_its_loops_cancellation_into_an_error(
     shared_redis: RedisServer,
 ) -> None:
@@ -983,3 +994,31 @@ def test_a_node_tells_redis_its_accounts_again_after_redis_lost_them(own_redis: 
         return await node.accounts_online([account_id]) == {account_id}
 
     run_nodes(nodes(own_redis.url, 2, presence_ttl=0.6, presence_refresh=0.2), scenario)
+
+
+def test_a_message_with_a_file_reaches_the_other_node_with_it(
+    shared_redis: RedisServer, tmp_path: Path
+) -> None:
+    """A message carrying a file, stored on one node, is delivered by the other with the same file."""
+    upload = tmp_path / "photo"
+    upload.write_bytes(b"\x89PNG not really")
+
+    async def scenario(left: Node, right: Node) -> None:
+        seen = Collector()
+        await right.subscribe("lobby", seen)
+        prepared = SimpleNamespace(
+            path=upload,
+            content_type="image/png",
+            size=15,
+            width=4,
+            height=3,
+            thumb_path=None,
+            thumb_type=None,
+        )
+        info = await left.store.files.save(NewFile("lobby", 1, "photo.png", ATTACHMENT), prepared)
+        sent = await left.publish("lobby", "ann", "look", account_id=1, file_id=info.id)
+        await seen.wait_for(lambda s: len(s.messages()) == 1)
+        assert seen.messages() == [sent]
+        assert seen.messages()[0].file == FileInfo(info.id, "photo.png", 15, "image/png", 4, 3, False)
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)

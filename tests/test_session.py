@@ -467,6 +467,21 @@ def test_a_history_request_reads_a_page_and_answers_the_newest_with_truncated() 
     assert error["code"] == "unavailable"
 
 
+def test_an_accounts_history_marks_its_own_messages_by_account_not_by_name() -> None:
+    """Ann's history says which messages are hers by account: one under an old name is, another ann's not."""
+    session = live()
+    session.who = account(7, "ann")
+    mine_renamed = StoredMessage(1, "lobby", "annie", "before the rename", 1, account_id=7)
+    another_ann = StoredMessage(2, "lobby", "ann", "the name's last owner", 2, account_id=3)
+    guest = StoredMessage(3, "lobby", "ann", "a guest once", 3, guest=True)
+    (request,) = session.received('{"type":"history","before":10,"limit":5}')
+    (page,) = sent(session.page_read(request, [mine_renamed, another_ann, guest]))
+    assert [m.get("own") for m in page["messages"]] == [True, None, None]
+    session.who = None
+    (page,) = sent(session.page_read(request, [mine_renamed]))
+    assert "own" not in page["messages"][0]
+
+
 # --- closing ---------------------------------------------------------------------------------
 
 

@@ -104,6 +104,37 @@ class UnreadSocketTest(RoomsCase):
         assert await self.backend.accounts.read_position(await self.account_id("ann"), "plans") == last
 
     @gen_test(timeout=20)
+    async def test_followers_counts_read_positions_and_levels_in_one_query(self) -> None:
+        """New messages tell each follower its counts at its own position and level, none read one by one."""
+        await self.people()
+        await self.create("ann", "plans", members=["bob", "carl"])
+        await self.create("ann", "other", members=["bob", "carl"])
+        ann, _ = await self.enter("ann", "plans")
+        first = await self.posted(ann, "one", "two")
+        assert (await self.api("PUT", "/api/rooms/plans/read", "carl", {"id": first}))[0] == 200
+        assert (await self.api("PUT", "/api/rooms/plans/notify", "bob", {"level": "mentions"}))[0] == 200
+        bob, _ = await self.enter("bob", "other")
+        carl, _ = await self.enter("carl", "other")
+        one_by_one: list[str] = []
+        accounts = self.backend.accounts
+        position, level = accounts.read_position, accounts.notify_level
+
+        async def read_position(*args: Any) -> Any:
+            one_by_one.append("position")
+            return await position(*args)
+
+        async def notify_level(*args: Any) -> Any:
+            one_by_one.append("level")
+            return await level(*args)
+
+        accounts.read_position = read_position  # type: ignore[method-assign]
+        accounts.notify_level = notify_level  # type: ignore[method-assign]
+        await self.posted(ann, "three")
+        assert (await self.unread_of(bob, "plans", unread=3))["notify"] == "mentions"
+        assert (await self.unread_of(carl, "plans", unread=1))["read_id"] == first
+        assert one_by_one == []
+
+    @gen_test(timeout=20)
     async def test_bad_read_frames_are_refused_and_the_connection_stays(self) -> None:
         """A missing, negative, fractional or boolean id is bad_request; the socket and room carry on."""
         await self.people()

@@ -6,6 +6,7 @@ import http.server
 import json
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,16 @@ from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import DIRECT, OPEN
 from chatroom.webhooks import check_url, is_public, shown
 from tests.clients import next_of, welcomed
-from tests.support import ServerProcess, call_api, in_store, make_account, signed_token, unique, wait_until
+from tests.support import (
+    NO_PROXY,
+    ServerProcess,
+    call_api,
+    in_store,
+    make_account,
+    signed_token,
+    unique,
+    wait_until,
+)
 
 JWT_SECRET = "webhook-test-secret-" + "0123456789abcdef" * 3
 
@@ -67,14 +77,14 @@ class Site:
         self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
 
     def bot(self, url: str, *rooms: str) -> dict[str, Any]:
-        """A bot through the API, with a webhook address and rooms."""
+        """A bot through the API, with a webhook address and rooms (its key under ``key``)."""
         body = {"name": unique("helper"), "rooms": list(rooms)}
         status, made = call_api(self.server, "POST", "/api/admin/bots", body, self.admin)
         assert status == 201, made
         path = f"/api/admin/bots/{made['bot']['id']}/webhook"
         status, answer = call_api(self.server, "PUT", path, {"url": url}, self.admin)
         assert status == 200, answer
-        return dict(made["bot"])
+        return {**made["bot"], "key": made["key"]}
 
     def room(self, kind: str, *account_ids: int) -> str:
         """A room of ``kind`` with those members."""
@@ -130,6 +140,39 @@ def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
             "sender": {"id": ann, "name": "ann"},
             "message": stored,
         }
+    finally:
+        server.stop()
+
+
+def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    """Ann's upload in her direct room with the bot is POSTed with the file, which the bot's key downloads."""
+    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    try:
+        bot = site.bot(receiver.url())
+        direct = site.room(DIRECT, ann, bot["id"])
+        upload = urllib.request.Request(
+            f"{server.url}/api/rooms/{direct}/files?name=notes.txt&text=for%20you",
+            data=b"the notes\n",
+            method="POST",
+            headers={"Authorization": f"Bearer {signed_token('ann', JWT_SECRET)}"},
+        )
+        with NO_PROXY.open(upload, timeout=10) as response:
+            answer = json.loads(response.read())
+        wait_until(lambda: len(receiver.calls) == 1)
+        message = receiver.calls[0][2]["message"]
+        assert (message["id"], message["message"], message["file"]) == (
+            answer["id"],
+            "for you",
+            answer["file"],
+        )
+        key = f"Bearer {bot['key']}"
+        download = urllib.request.Request(
+            f"{server.url}/files/{message['file']['id']}/notes.txt", headers={"Authorization": key}
+        )
+        with NO_PROXY.open(download, timeout=10) as response:
+            assert response.read() == b"the notes\n"
     finally:
         server.stop()
 

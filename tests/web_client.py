@@ -10,8 +10,13 @@ import re
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from .support import ServerProcess
 
@@ -141,3 +146,19 @@ def join(server: ServerProcess, join_link: str, name: str) -> WebClient:
     )
     assert answer.status == 201, answer
     return client
+
+
+def new_database(request: pytest.FixtureRequest, directory: Path) -> str:
+    """A new database of the kind a fixture is parametrised with: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return str(directory / "chat.db")
+    # The tests' own cluster, started once per session when a PostgreSQL test first runs.
+    return str(request.getfixturevalue("postgres_server").new_schema())
+
+
+@contextmanager
+def guestless_site(database: str) -> Iterator[tuple[ServerProcess, WebClient, str]]:
+    """A set-up server without guests (addresses from X-Real-IP): it, its administrator, the join link."""
+    with ServerProcess(database, "--xheaders", guests=False) as server:
+        admin, join_link = set_up(server)
+        yield server, admin, join_link

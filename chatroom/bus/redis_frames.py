@@ -3,9 +3,14 @@
 One byte says what a frame holds: ``m`` messages and ``c`` changes to
 messages (each tagged with the node that stored them, which delivered them
 itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing. A message row is
-``[id, nick, text, ts, bot, guest, account_id, reply]``; rows of the older
-five and six fields still decode. A change row is
+``[id, nick, text, ts, bot, guest, account_id, reply, file]`` (``file``:
+``[id, name, size, type, width, height, thumb]`` or null); rows of the older
+five, six and eight fields still decode. A change row is
 ``[id, kind, target, nick, ts, text, emoji, on]``.
+
+A frame of any other kind is a later version's, sent during a rolling
+upgrade: it is dropped. (Versions before changes to messages took any kind
+they did not know for typing: docs/deploy.md, "Upgrading nodes one by one".)
 """
 
 from __future__ import annotations
@@ -16,7 +21,16 @@ from typing import Any
 
 import orjson
 
-from ..events import Event, PresenceEvent, ReplyQuote, Sequenced, StoredChange, StoredMessage, TypingEvent
+from ..events import (
+    Event,
+    FileInfo,
+    PresenceEvent,
+    ReplyQuote,
+    Sequenced,
+    StoredChange,
+    StoredMessage,
+    TypingEvent,
+)
 
 
 def message_frames(node_tag: bytes, stored: Sequence[Sequenced]) -> list[bytes]:
@@ -34,7 +48,9 @@ def _row(item: Sequenced) -> list[Any]:
 
 def _message_row(m: StoredMessage) -> list[Any]:
     reply = None if m.reply_to is None else [m.reply_to.id, m.reply_to.nick, m.reply_to.text]
-    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply]
+    f = m.file
+    file = None if f is None else [f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb]
+    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply, file]
 
 
 def _change_row(c: StoredChange) -> list[Any]:
@@ -62,12 +78,15 @@ def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
         event, users, ts, marked = body.split(b"\n", 3)
         nick, _, mark = marked.partition(b"\n")
         return [PresenceEvent(event.decode(), room, nick.decode(), int(users), int(ts), mark == b"g")]
-    return [TypingEvent(room, body.decode())]
+    if kind == b"t":
+        return [TypingEvent(room, body.decode())]
+    return []
 
 
 def _message(room: str, row: list[Any]) -> StoredMessage:
     account_id = row[6] if len(row) > 6 else None
     reply = ReplyQuote(*row[7]) if len(row) > 7 and row[7] is not None else None
+    file = FileInfo(*row[8][:7]) if len(row) > 8 and row[8] is not None else None
     return StoredMessage(
-        row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5], account_id, reply
+        row[0], room, row[1], row[2], row[3], row[4], len(row) > 5 and row[5], account_id, reply, file=file
     )

@@ -16,6 +16,7 @@ from ..events import (
     ActivityNotice,
     GuestNotice,
     Notice,
+    PresenceNotice,
     RoomNotice,
     SettingsNotice,
     UnreadNotice,
@@ -44,6 +45,9 @@ def _body(notice: Notice) -> dict[str, Any]:
         return {"unread": counts, "account": notice.account_id, "room": notice.room}
     if isinstance(notice, ActivityNotice):
         return {"activity": notice.room, "last_id": notice.last_id}
+    if isinstance(notice, PresenceNotice):
+        # No "change" nor "room": a node of an older version drops it.
+        return {"presence": notice.account_id}
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
 
@@ -67,6 +71,8 @@ def decode_notice(data: bytes, own_tag: bytes) -> Notice | None:
         )
     if "activity" in body:
         return ActivityNotice(body["activity"], int(body["last_id"]))
+    if "presence" in body:
+        return PresenceNotice(int(body["presence"]))
     if "room" in body:
         return RoomNotice(body["room"], body["change"], tuple(body["members"]), tuple(body["removed"]))
     if "change" not in body:

@@ -44,8 +44,13 @@ def is_private_database(database: str) -> bool:
         return False
 
 
-def open_store(database: str, *, sqlite_synchronous: str = "full") -> Store:
-    """The store ``database`` names, unstarted; StoreStartupError when it cannot be made."""
+def open_store(database: str, *, sqlite_synchronous: str = "full", files_dir: str | None = None) -> Store:
+    """The store ``database`` names, unstarted; StoreStartupError when it cannot be made.
+
+    ``files_dir``: where uploaded files live (store/blobs.py); None: beside a
+    SQLite file (``<file>.files``, a temporary directory for ``:memory:``), in
+    a PostgreSQL database itself.
+    """
     try:
         path = sqlite_path(database)
     except ValueError as error:
@@ -53,14 +58,14 @@ def open_store(database: str, *, sqlite_synchronous: str = "full") -> Store:
     if path is not None:
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(path, sqlite_synchronous)
+        return SQLiteStore(path, sqlite_synchronous, files_dir=files_dir)
     try:
         from .postgres import PostgresStore
     except ImportError:
         raise StoreStartupError(
             "a postgresql:// database needs the PostgreSQL driver: pip install 'chatroom[postgres]'"
         ) from None
-    return PostgresStore(database)
+    return PostgresStore(database, files_dir=files_dir)
 
 
 __all__ = ["Store", "StoreStartupError", "is_private_database", "open_store", "sqlite_path"]

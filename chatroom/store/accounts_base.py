@@ -331,10 +331,11 @@ class AccountStore(ReadingStore, Protocol):
     # --- Web Push -----------------------------------------------------------------------
 
     async def save_push_subscription(
-        self, account_id: int, endpoint: str, p256dh: str, auth: str
+        self, account_id: int, endpoint: str, p256dh: str, auth: str, *, created_at: int | None = None
     ) -> PushSubscription:
         """Keep a device's subscription for the account. One per device: an endpoint posted
-        again replaces what it had (its keys, and its account when another person signed in there)."""
+        again replaces what it had (its keys, and its account when another person signed in there).
+        ``created_at`` is now unless given (an import keeps the exported time)."""
         ...
 
     async def remove_push_subscription(self, endpoint: str, *, account_id: int | None = None) -> bool:

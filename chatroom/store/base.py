@@ -23,6 +23,9 @@ of them to it, on SQLite and on PostgreSQL):
 - ``search`` finds messages by their text through the database's own trigram
   index, which every store, edit, deletion and import keeps in step in the
   same transaction (search_base.py).
+- ``append`` with a ``file_id`` attaches the file store.files saved to the new
+  message in the same commit, and a deletion removes the message's file
+  (files_base.py has the rules of files).
 - A store never imports the web layer and never delivers anything: the caller
   publishes what was stored.
 """
@@ -39,6 +42,7 @@ from ..backend import StoredMessage
 from ..events import StoredChange
 from .accounts_base import AccountStore
 from .change_rules import Changed, ChangeRequest
+from .files_base import FileStore
 from .search_base import SearchQuery
 
 
@@ -139,6 +143,11 @@ class Store(Protocol):
         """Accounts, sessions, bot keys, links, rooms with access and secrets (accounts_base.py)."""
         ...
 
+    @property
+    def files(self) -> FileStore:
+        """Uploaded files and avatars, their rows and their bytes (files_base.py)."""
+        ...
+
     async def start(self) -> None:
         """Open the database and bring its schema up to date.
 
@@ -160,13 +169,16 @@ class Store(Protocol):
         guest: bool = False,
         account_id: int | None = None,
         reply_to: int | None = None,
+        file_id: str | None = None,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 
         ``account_id`` is the author's (kept for who may change it later);
-        ``reply_to`` the id of a message of the room it answers. Raises
+        ``reply_to`` the id of a message of the room it answers; ``file_id``
+        a file the author saved (store.files) that the message carries. Raises
         StoreError when it cannot be stored, ChangeRefusedError (NO_MESSAGE)
-        for a reply to no message of the room.
+        for a reply to no message of the room, (BAD_REQUEST) for a file it may
+        not carry (files_base.py).
         """
         ...
 

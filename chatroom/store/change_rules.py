@@ -52,6 +52,8 @@ class Changed:
 
     target: int
     change: StoredChange | None
+    # The file a deletion removed with its message, whose bytes go once it is committed.
+    file: str | None = None
 
 
 class ChangeRefusedError(RefusedError):

@@ -1,7 +1,8 @@
 """Messages in their current state and changes, from rows: the SQL both dialects share, no I/O.
 
-A message is read with the message it replies to (a self-join) and, in a
-second query, its reactions; a change is one row of ``changes``.
+A message is read with the message it replies to (a self-join) and the file
+it carries (``files``), and, in a second query, its reactions; a change is
+one row of ``changes``.
 """
 
 from __future__ import annotations
@@ -9,14 +10,19 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ..events import Reaction, ReplyQuote, StoredChange, StoredMessage
+from ..events import FileInfo, Reaction, ReplyQuote, StoredChange, StoredMessage
 
-# Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message and what it replies to.
+# Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message, what it replies to, its file.
 MESSAGE_COLUMNS = (
     "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
-    " r.id, r.nick, r.message, r.deleted"
+    " r.id, r.nick, r.message, r.deleted,"
+    " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type"
 )
-MESSAGE_SOURCE = "messages m LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
+# What a query from ``messages m`` joins to read MESSAGE_COLUMNS.
+MESSAGE_JOINS = (
+    "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to LEFT JOIN files f ON f.id = m.file_id"
+)
+MESSAGE_SOURCE = f"messages m {MESSAGE_JOINS}"
 CHANGE_COLUMNS = "id, kind, target, nick, ts, text, emoji, turned_on, account_id"
 
 
@@ -27,7 +33,9 @@ def _int(value: object) -> int:
 
 def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
     """A message of ``room`` from a row of MESSAGE_COLUMNS (without reactions)."""
-    msg_id, nick, text, ts, bot, guest, account_id, edited, deleted, r_id, r_nick, r_text, r_deleted = row
+    msg_id, nick, text, ts, bot, guest, account_id, edited, deleted, r_id, r_nick, r_text, r_deleted = row[
+        :13
+    ]
     reply = None
     if r_id is not None:
         reply = ReplyQuote(_int(r_id), str(r_nick), None if r_deleted else str(r_text))
@@ -43,6 +51,23 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
         reply,
         None if edited is None else _int(edited),
         bool(deleted),
+        file=file_info_from_row(row[13:]),
+    )
+
+
+def file_info_from_row(row: Sequence[object]) -> FileInfo | None:
+    """A file from a row of id, name, size, content type, width, height, thumbnail type (None: no file)."""
+    file_id, name, size, content_type, width, height, thumb_type = row
+    if file_id is None:
+        return None
+    return FileInfo(
+        str(file_id),
+        str(name),
+        _int(size),
+        str(content_type),
+        None if width is None else _int(width),
+        None if height is None else _int(height),
+        thumb_type is not None,
     )
 
 

@@ -23,11 +23,12 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
-from ..events import ReplyQuote, StoredChange
+from ..events import FileInfo, ReplyQuote, StoredChange
 from ..names import room_key
 from ..search_text import fold
 from .base import Appended, StoreError, encodable
 from .change_rules import Changed, ChangeRefusedError, reply_refusal
+from .file_rows import FILE_COLUMNS, attachable, file_from_row
 from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
 from .pg_search import index_messages
 
@@ -56,20 +57,23 @@ _STORE = """
 WITH batch AS (
   SELECT * FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[],
-    %s::bigint[], %s::bigint[], %s::text[]
-  ) WITH ORDINALITY AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, folded, n)
+    %s::bigint[], %s::bigint[], %s::text[], %s::text[]
+  ) WITH ORDINALITY
+    AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, folded, file_id, n)
 ), earlier AS (
   SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
-    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.folded, b.n
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.folded, b.file_id, b.n
   FROM batch b JOIN rooms r ON r.room = b.room
   WHERE b.n NOT IN (SELECT n FROM earlier)
 ), stored AS (
-  INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to)
-  SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to FROM fresh
+  INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, file_id)
+  SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to, file_id FROM fresh
+), attached AS (
+  UPDATE files SET room = fresh.room, message_id = fresh.id FROM fresh WHERE files.id = fresh.file_id
 ), indexed AS (
   INSERT INTO search_rows (room, id, ts, folded) SELECT room, id, ts, folded FROM fresh
 ), counted AS (
@@ -89,6 +93,13 @@ UPDATE rooms SET last_id = batch.last_id
 FROM unnest(%s::text[], %s::bigint[]) AS batch (room, last_id)
 WHERE rooms.room = batch.room
 """
+_ATTACH_IMPORTED = """
+UPDATE files SET room = batch.room, message_id = batch.id
+FROM unnest(%s::text[], %s::text[], %s::bigint[]) AS batch (file_id, room, id)
+WHERE files.id = batch.file_id
+"""
+# Locked until the batch commits: of two nodes attaching one file, the second sees it attached.
+_FILES = f"SELECT {FILE_COLUMNS} FROM files WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
 # SKIP LOCKED: the cleanup never waits for another batch, so it cannot close
 # a cycle of waits with one.
 _FORGET_SENT = """
@@ -114,7 +125,11 @@ class Pending:
     # The author's account; the message it replies to, and (once read in the batch) its quote.
     account_id: int | None = None
     reply_to: int | None = None
+    # The file it carries.
+    file_id: str | None = None
+    # Read in the batch: the quote of the message it replies to, what its file is.
     quote: ReplyQuote | None = None
+    file: FileInfo | None = None
 
 
 # What a batch answers for each of its items.
@@ -152,7 +167,7 @@ async def store_batch(
     ``forget_before``: also delete sent digests of that time (ms) or older.
     """
     rooms = sorted({pending.room for pending in batch})
-    if all(isinstance(p, Pending) and p.reply_to is None for p in batch):
+    if all(isinstance(p, Pending) and p.reply_to is None and p.file_id is None for p in batch):
         messages = [p for p in batch if isinstance(p, Pending)]
         firsts, place = _first_sends(messages)
         async with conn.pipeline():
@@ -194,15 +209,16 @@ async def _store_in_order(conn: Connection, batch: list[Pending | PendingChange]
 
 
 async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]:
-    """A run of messages, replies' quotes read first: a reply to no message of its room is refused."""
-    outcomes: list[Outcome | None] = [None] * len(run)
+    """A run of messages, replies' quotes and files read first: a reply to no message of its room, or a
+    file the message may not carry, is refused."""
+    outcomes = await _check_files(conn, run)
     for room in {p.room for p in run if p.reply_to is not None}:
         ids = [p.reply_to for p in run if p.room == room and p.reply_to is not None]
         quotes = await reply_quotes(conn, room, ids)
         for index, pending in enumerate(run):
             if pending.room == room and pending.reply_to is not None:
                 pending.quote = quotes.get(pending.reply_to)
-                if pending.quote is None:
+                if pending.quote is None and outcomes[index] is None:
                     outcomes[index] = reply_refusal(pending.reply_to)
     storing = [p for p, outcome in zip(run, outcomes, strict=True) if outcome is None]
     if storing:
@@ -212,10 +228,41 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+async def _check_files(conn: Connection, run: list[Pending]) -> list[Outcome | None]:
+    """Each message's refusal for the file it would carry (None: none), the files it may carry taken."""
+    outcomes: list[Outcome | None] = [None] * len(run)
+    wanted = sorted({p.file_id for p in run if p.file_id is not None})
+    if not wanted:
+        return outcomes
+    rows = await (await conn.execute(_FILES, (wanted,))).fetchall()
+    found = {file.info.id: file for file in map(file_from_row, rows)}
+    for index, pending in enumerate(run):
+        if pending.file_id is not None:
+            try:
+                pending.file = attachable(
+                    found.pop(pending.file_id, None), pending.room, pending.file_id, pending.account_id
+                )
+            except ChangeRefusedError as refused:
+                outcomes[index] = refused
+    return outcomes
+
+
 async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncCursor[TupleRow]:
     columns = zip(
         *(
-            (p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.digest, p.account_id, p.reply_to, fold(p.text))
+            (
+                p.room,
+                p.nick,
+                p.text,
+                p.ts,
+                p.bot,
+                p.guest,
+                p.digest,
+                p.account_id,
+                p.reply_to,
+                fold(p.text),
+                p.file_id,
+            )
             for p in firsts
         ),
         strict=True,
@@ -256,7 +303,7 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
     if row[2] is None:
         p = pending
         message = StoredMessage(
-            int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.account_id, p.quote
+            int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.account_id, p.quote, file=p.file
         )
         return Appended(message, True)
     return Appended(message_from_row(pending.room, row[1:]), False)
@@ -276,8 +323,8 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
     async with (
         conn.cursor() as cursor,
         cursor.copy(
-            "COPY messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited, deleted)"
-            " FROM STDIN"
+            "COPY messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited, deleted,"
+            " file_id) FROM STDIN"
         ) as copy,
     ):
         for m in batch:
@@ -296,10 +343,29 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                         reply,
                         m.edited,
                         m.deleted,
+                        None if m.file is None else m.file.id,
                     )
                 )
     await index_messages(
         conn, [(m.room, m.id, m.ts, m.text) for m in batch if isinstance(m, StoredMessage) and not m.deleted]
     )
     await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
+    carried = [m for m in batch if isinstance(m, StoredMessage) and m.file is not None]
+    await conn.execute(
+        _ATTACH_IMPORTED,
+        ([m.file.id for m in carried if m.file], [m.room for m in carried], [m.id for m in carried]),
+    )
     await conn.execute(_SET_LAST_IDS, (rooms, [last_ids[room] for room in rooms]))
+
+
+async def set_epoch(conn: Connection, epoch: str) -> None:
+    """Make ``epoch`` the database's own, in the caller's transaction; StoreError once it holds messages.
+
+    The lock on rooms waits for, and then holds off, every transaction that
+    stores messages: they all take their rooms' rows first.
+    """
+    await conn.execute("LOCK TABLE rooms IN SHARE ROW EXCLUSIVE MODE")
+    held = await (await conn.execute("SELECT EXISTS (SELECT 1 FROM messages)")).fetchone()
+    if held is None or held[0]:
+        raise StoreError("cannot keep the epoch: the database already holds messages")
+    await conn.execute("UPDATE meta SET value = %s WHERE key = 'epoch'", (epoch,))

@@ -18,6 +18,7 @@ from psycopg.rows import TupleRow
 from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
 from ..search_text import fold
 from .change_rules import Changed, ChangeRequest, TargetState, decide
+from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
     MESSAGE_COLUMNS,
@@ -84,12 +85,14 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
         (room, change.id, change.kind, change.target, change.nick, ts, change.text, change.emoji,
          change.on, request.account_id),
     )  # fmt: skip
-    await _apply_to_target(conn, room, request, change)
-    return Changed(request.target, change)
+    return Changed(request.target, change, await _apply_to_target(conn, room, request, change))
 
 
-async def _apply_to_target(conn: Connection, room: str, request: ChangeRequest, change: StoredChange) -> None:
-    key = (room, request.target)
+async def _apply_to_target(
+    conn: Connection, room: str, request: ChangeRequest, change: StoredChange
+) -> str | None:
+    """Change the target as asked: the id of the file a deletion removed with it."""
+    key, dropped = (room, request.target), None
     if request.kind == EDIT:
         await conn.execute(
             "UPDATE messages SET message = %s, edited = %s WHERE room = %s AND id = %s",
@@ -97,8 +100,10 @@ async def _apply_to_target(conn: Connection, room: str, request: ChangeRequest, 
         )
         await conn.execute(edit_sql("%s"), (fold(request.text), *key))
     elif request.kind == DELETE:
+        dropped = await (await conn.execute(DROP_MESSAGE_FILE.replace("?", "%s"), key)).fetchone()
         await conn.execute(
-            "UPDATE messages SET message = '', deleted = TRUE WHERE room = %s AND id = %s", key
+            "UPDATE messages SET message = '', deleted = TRUE, file_id = NULL WHERE room = %s AND id = %s",
+            key,
         )
         await conn.execute("UPDATE changes SET text = '' WHERE room = %s AND target = %s", key)
         await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
@@ -114,6 +119,7 @@ async def _apply_to_target(conn: Connection, room: str, request: ChangeRequest, 
             "DELETE FROM reactions WHERE room = %s AND target = %s AND emoji = %s AND account_id = %s",
             (*key, request.emoji, request.account_id),
         )
+    return None if dropped is None else str(dropped[0])
 
 
 async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:

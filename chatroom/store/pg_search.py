@@ -1,7 +1,7 @@
 """Full-text search on PostgreSQL: a pg_trgm GIN index of every message's folded text (search_base.py).
 
 ``search_rows`` holds each message's folded text and time; a trigram GIN
-index serves it to ``LIKE '%term%'`` (schema steps 9 and 10); a term
+index serves it to ``LIKE '%term%'`` (schema steps 9 and 11); a term
 shorter than three characters is a ``strpos`` filter. Functions of a connection, like
 pg_changes.py's: the writer calls the upkeep inside its batch transaction.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from ..events import StoredMessage
 from ..search_text import fold
-from .message_rows import MESSAGE_COLUMNS, message_from_row
+from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
 from .search_base import (
     ORDER,
@@ -47,7 +47,6 @@ _ADD = "INSERT INTO search_rows (room, id, ts, folded) VALUES (%s, %s, %s, %s)"
 # The most recent messages looked through before the index (see search).
 PROBE = 500
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
-_REPLIED = "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
 
 
 def like_pattern(term: str) -> str:
@@ -92,7 +91,7 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         f"WITH hits AS MATERIALIZED (SELECT d.room, d.id FROM search_rows d WHERE {matching} AND {where}"
         f" ORDER BY d.ts DESC, d.room DESC, d.id DESC {most})"
         f" SELECT {_COLUMNS} FROM hits CROSS JOIN LATERAL (SELECT * FROM messages WHERE room = hits.room"
-        f" AND id = hits.id OFFSET 0) AS m {_REPLIED} WHERE {filters} AND {after} {ORDER} LIMIT %s"
+        f" AND id = hits.id OFFSET 0) AS m {MESSAGE_JOINS} WHERE {filters} AND {after} {ORDER} LIMIT %s"
     )
     values = [*terms, *where_params, *([] if most == "" else [query.limit]), *params, *after_params]
     return await _messages(conn, sql, [*values, query.limit])
@@ -120,7 +119,7 @@ def _recent_sql(filters: str, inside: str, outside: str, matching: str) -> str:
     return (
         f"SELECT {_COLUMNS} FROM (SELECT m.room, m.id FROM messages m WHERE {filters} AND {inside} {ORDER}"
         " LIMIT %s) AS recent JOIN messages m ON m.room = recent.room AND m.id = recent.id"
-        f" JOIN search_rows d ON d.room = m.room AND d.id = m.id {_REPLIED}"
+        f" JOIN search_rows d ON d.room = m.room AND d.id = m.id {MESSAGE_JOINS}"
         f" WHERE {outside} AND {matching} {ORDER} LIMIT %s"
     )
 

@@ -33,8 +33,9 @@ from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError,
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
-from .pg_batch import Connection, Outcome, Pending, import_batch, storable, store_batch
+from .pg_batch import Connection, Outcome, Pending, import_batch, set_epoch, storable, store_batch
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
+from .pg_files import PostgresFiles
 from .pg_writer import BatchQueue, WriterConnection
 from .search_base import SearchQuery
 
@@ -68,6 +69,7 @@ class PostgresStore(ExportReads):
         probe_interval: float = PROBE_INTERVAL,
         pool_size: int = POOL_SIZE,
         timeout: float = TIMEOUT,
+        files_dir: str | None = None,
     ) -> None:
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
@@ -91,6 +93,7 @@ class PostgresStore(ExportReads):
         self._settling: set[asyncio.Future[Any]] = set()
         self.health = WriteHealth(self.target.where, probe_interval, self._probe_write)
         self.accounts = PostgresAccounts(self._run)
+        self.files = PostgresFiles(self._run, files_dir)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -99,6 +102,7 @@ class PostgresStore(ExportReads):
         self._loop = asyncio.get_running_loop()
         # The migration's fix hooks are synchronous: one plain connection, off the loop.
         self._epoch = await asyncio.to_thread(pg_schema.migrate, self.target)
+        await self.files.open()
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             self.target.conninfo,
             min_size=1,
@@ -139,6 +143,7 @@ class PostgresStore(ExportReads):
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        await self.files.close()
 
     # --- writing ---------------------------------------------------------
 
@@ -153,6 +158,7 @@ class PostgresStore(ExportReads):
         guest: bool = False,
         account_id: int | None = None,
         reply_to: int | None = None,
+        file_id: str | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -161,7 +167,7 @@ class PostgresStore(ExportReads):
         if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._queue.put(
-                Pending(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to)
+                Pending(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to, file_id)
             )
         return future
 
@@ -199,6 +205,7 @@ class PostgresStore(ExportReads):
                     pending.future.set_exception(StoreError(f"cannot store the message: {reason}"))
             return
         self.health.record_write(None)
+        self.files.unlink_later([r.file for r in results if isinstance(r, Changed) and r.file is not None])
         for pending, result in zip(batch, results, strict=True):
             if pending.future.done():
                 continue
@@ -220,7 +227,7 @@ class PostgresStore(ExportReads):
             self._sent_cleaned_at = now
         return results
 
-    async def _bounded(self, work: Coroutine[Any, Any, T]) -> T:
+    async def _bounded(self, work: Coroutine[Any, Any, T], scale: int = 1) -> T:
         """The outcome of ``work``, or TimeoutError after ``timeout`` seconds.
 
         psycopg answers a cancelled query by asking the server to cancel it,
@@ -229,7 +236,7 @@ class PostgresStore(ExportReads):
         """
         task = asyncio.ensure_future(work)
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout * scale):
                 return await asyncio.shield(task)
         finally:
             if not task.done():
@@ -247,12 +254,12 @@ class PostgresStore(ExportReads):
             return f"no answer from PostgreSQL within {self.timeout:g} s"
         return self.target.say(error)
 
-    async def _run(self, work: Callable[[Connection], Awaitable[T]], failing: str) -> T:
-        """The outcome of ``work`` on a pooled connection within ``timeout``; StoreError when it fails."""
+    async def _run(self, work: Callable[[Connection], Awaitable[T]], failing: str, *, scale: int = 1) -> T:
+        """The outcome of ``work`` on a pooled connection in ``scale`` timeouts; StoreError when it fails."""
         if self._pool is None or self._closing:
             raise StoreError("the store is closed")
         try:
-            return await self._bounded(self._on_connection(self._pool, work))
+            return await self._bounded(self._on_connection(self._pool, work), scale)
         except (psycopg.Error, TimeoutError) as error:
             raise StoreError(f"{failing}: {self._reason(error)}") from None
 
@@ -361,20 +368,12 @@ class PostgresStore(ExportReads):
         return len(batch)
 
     async def adopt_epoch(self, epoch: str) -> None:
-        """Make ``epoch`` the database's own; refuses once it holds any message.
-
-        The lock on rooms waits for, and then holds off, every transaction
-        that stores messages: they all take their rooms' rows first.
-        """
+        """Make ``epoch`` the database's own; refuses once it holds any message (pg_batch.set_epoch)."""
         if self._pool is None or self._closing:
             raise StoreError("the store is closed")
         try:
             async with self._pool.connection() as conn, conn.transaction():
-                await conn.execute("LOCK TABLE rooms IN SHARE ROW EXCLUSIVE MODE")
-                held = await (await conn.execute("SELECT EXISTS (SELECT 1 FROM messages)")).fetchone()
-                if held is None or held[0]:
-                    raise StoreError("cannot keep the epoch: the database already holds messages")
-                await conn.execute("UPDATE meta SET value = %s WHERE key = 'epoch'", (epoch,))
+                await set_epoch(conn, epoch)
         except psycopg.Error as error:
             raise StoreError(f"cannot keep the epoch: {self.target.say(error)}") from None
         self._epoch = epoch

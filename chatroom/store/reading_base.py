@@ -44,6 +44,16 @@ class ReadMark:
 
 
 @dataclass(frozen=True, slots=True)
+class Follower:
+    """An account whose room list counts a room's unread messages: where it read up to, how it is told."""
+
+    account_id: int
+    # None: never marked read (a member counts from the room's start).
+    read_id: int | None
+    notify: str
+
+
+@dataclass(frozen=True, slots=True)
 class Unread:
     """How many messages after a read position are unread (at most UNREAD_CAP), and mention the reader."""
 
@@ -72,9 +82,10 @@ class ReadingStore(Protocol):
         how many (at most UNREAD_CAP), and how many of those mention ``reader``."""
         ...
 
-    async def followers(self, room: str) -> list[int]:
+    async def followers(self, room: str) -> list[Follower]:
         """The accounts whose room lists count the room's unread messages: its members, and for an
-        open room those who marked it read; in id order."""
+        open room those who marked it read; in id order, each with its position and level, read in
+        one query however many there are."""
         ...
 
     async def notify_level(self, account_id: int, room: str) -> str:

@@ -26,7 +26,7 @@ SCAN_RECENT = 5000
 MAX_RESULTS = 100
 # SQLite numbers a search document (ts << DOC_SHIFT) + n, n telling apart the
 # messages of one millisecond: its index then yields matches in time order
-# (schema step 10). 2**63 >> 20 milliseconds reach the year 2248.
+# (schema step 11). 2**63 >> 20 milliseconds reach the year 2248.
 DOC_SHIFT = 20
 
 

@@ -51,10 +51,10 @@ class SQLPush(abc.ABC):
         """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     async def save_push_subscription(
-        self, account_id: int, endpoint: str, p256dh: str, auth: str
+        self, account_id: int, endpoint: str, p256dh: str, auth: str, *, created_at: int | None = None
     ) -> PushSubscription:
         """Keep the device's subscription for the account, replacing what the endpoint had."""
-        params = (endpoint, account_id, p256dh, auth, now_ms())
+        params = (endpoint, account_id, p256dh, auth, now_ms() if created_at is None else created_at)
         rows = await self._change("cannot keep the subscription", SAVE_SUBSCRIPTION, *params)
         return _subscription(rows[0])
 

@@ -10,7 +10,7 @@ import abc
 from collections.abc import Sequence
 
 from ..mentions import mentioned
-from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, ReadMark, Unread
+from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, Follower, ReadMark, Unread
 
 Rows = list[tuple[object, ...]]
 
@@ -32,11 +32,15 @@ MARK_READ = (
 )
 READ_POSITION = "SELECT last_read_id FROM read_positions WHERE account_id = ? AND room = ?"
 READ_POSITIONS = "SELECT room, last_read_id FROM read_positions WHERE account_id = ?"
-# ? : room twice.
+# ? : room four times. The followers, each with its position and level (NULL: none stored).
 FOLLOWERS = (
+    "SELECT f.account_id, p.last_read_id, n.level FROM ("
     "SELECT account_id FROM memberships WHERE room = ?"
     " UNION SELECT p.account_id FROM read_positions p JOIN rooms r ON r.room = p.room"
-    " WHERE p.room = ? AND r.kind = 'open' ORDER BY 1"
+    " WHERE p.room = ? AND r.kind = 'open') f"
+    " LEFT JOIN read_positions p ON p.account_id = f.account_id AND p.room = ?"
+    " LEFT JOIN notify_levels n ON n.account_id = f.account_id AND n.room = ?"
+    " ORDER BY f.account_id"
 )
 NOTIFY_LEVEL = "SELECT level FROM notify_levels WHERE account_id = ? AND room = ?"
 NOTIFY_LEVELS_OF = "SELECT room, level FROM notify_levels WHERE account_id = ?"
@@ -90,9 +94,16 @@ class SQLReading(abc.ABC):
         ]
         return Unread(len(texts), sum(1 for text in texts if mentioned(text, [reader])))
 
-    async def followers(self, room: str) -> list[int]:
-        """The members, and for an open room those who marked it read."""
-        return [_whole(account_id) for (account_id,) in await self._rows(FOLLOWERS, room, room)]
+    async def followers(self, room: str) -> list[Follower]:
+        """The members, and for an open room those who marked it read: one query for them all."""
+        return [
+            Follower(
+                _whole(account_id),
+                None if read_id is None else _whole(read_id),
+                str(level or DEFAULT_NOTIFY_LEVEL),
+            )
+            for account_id, read_id, level in await self._rows(FOLLOWERS, room, room, room, room)
+        ]
 
     async def notify_level(self, account_id: int, room: str) -> str:
         """The account's level for the room; ``all`` unless set."""

@@ -25,7 +25,7 @@ import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
@@ -33,12 +33,15 @@ from . import sqlite_search
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable, refuse_unqueueable
+from .blobs import DirectoryBlobs, files_dir_beside
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
 from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_sequence
+from .sqlite_files import SQLiteFiles
 from .sqlite_sql import PendingChange, PendingMessage
+from .thread_futures import fail_unless_done, resolve_unless_done
 
 # What the writer stores in its batches.
 _Pending = PendingMessage | PendingChange
@@ -66,6 +69,7 @@ class SQLiteStore(ExportReads):
         synchronous: str = "full",
         max_batch: int = MAX_BATCH,
         probe_interval: float = PROBE_INTERVAL,
+        files_dir: str | None = None,
     ) -> None:
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
@@ -92,6 +96,9 @@ class SQLiteStore(ExportReads):
         self._sent_cleaned_at = 0
         self.health = WriteHealth(path, probe_interval, self._probe_write)
         self.accounts = SQLiteAccounts(self._read, self._on_writer)
+        self.files = SQLiteFiles(
+            self._read, self._on_writer, DirectoryBlobs(files_dir_beside(path, files_dir))
+        )
 
     # --- lifecycle -------------------------------------------------------
 
@@ -100,6 +107,7 @@ class SQLiteStore(ExportReads):
         self._loop = asyncio.get_running_loop()
         # Opening touches the disk (and may wait on a lock): not on the loop.
         self._write_conn, self._epoch = await self._loop.run_in_executor(self._readers, self._open)
+        await self._loop.run_in_executor(self._readers, self.files.blobs.open)
         self._writer = threading.Thread(
             target=self._write_loop, args=(self._write_conn,), name="chatroom-write", daemon=True
         )
@@ -137,6 +145,7 @@ class SQLiteStore(ExportReads):
             self._write_conn.close()
             self._write_conn = None
         await loop.run_in_executor(None, functools.partial(self._readers.shutdown, wait=True))
+        await self.files.close()
 
     def _connect(self, write: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
@@ -160,6 +169,7 @@ class SQLiteStore(ExportReads):
         guest: bool = False,
         account_id: int | None = None,
         reply_to: int | None = None,
+        file_id: str | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -168,7 +178,9 @@ class SQLiteStore(ExportReads):
         if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._jobs.put(
-                PendingMessage(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to)
+                PendingMessage(
+                    room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to, file_id
+                )
             )
         return future
 
@@ -235,6 +247,7 @@ class SQLiteStore(ExportReads):
 
     def _stored(self, messages: list[_Pending], results: list[sql.Outcome]) -> None:
         self.health.record_write(None)
+        self.files.unlink_later(r.file for r in results if isinstance(r, Changed) and r.file is not None)
         for pending, result in zip(messages, results, strict=True):
             if pending.future.done():
                 continue
@@ -359,12 +372,12 @@ class SQLiteStore(ExportReads):
             try:
                 result = work(conn)
             except (sqlite3.Error, StoreError) as error:
-                self._call_on_loop(_fail_unless_done, done, StoreError(f"{failing}: {error}"))
+                self._call_on_loop(fail_unless_done, done, StoreError(f"{failing}: {error}"))
             except RefusedError as error:
                 # The work's own answer (a name taken...): the caller's to handle, not a failure.
-                self._call_on_loop(_fail_unless_done, done, error)
+                self._call_on_loop(fail_unless_done, done, error)
             else:
-                self._call_on_loop(_resolve_unless_done, done, result)
+                self._call_on_loop(resolve_unless_done, done, result)
 
         self._jobs.put(run)
         return await done
@@ -378,20 +391,6 @@ class SQLiteStore(ExportReads):
         assert self._loop is not None
         done: asyncio.Future[str | None] = self._loop.create_future()
         self._jobs.put(
-            lambda conn: self._call_on_loop(_resolve_unless_done, done, sql.write_probe_error(conn))
+            lambda conn: self._call_on_loop(resolve_unless_done, done, sql.write_probe_error(conn))
         )
         return await done
-
-
-# Whoever awaited a job may have given up on it (cancelled: a closing probe, a
-# request whose client left) before the writer thread answered.
-
-
-def _resolve_unless_done(future: asyncio.Future[T], result: T) -> None:
-    if not future.done():
-        future.set_result(result)
-
-
-def _fail_unless_done(future: asyncio.Future[Any], error: BaseException) -> None:
-    if not future.done():
-        future.set_exception(error)

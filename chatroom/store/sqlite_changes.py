@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import Changed, ChangeRequest, TargetState, decide, reply_refusal
+from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
     MESSAGE_COLUMNS,
@@ -75,14 +76,17 @@ def apply_change(
         (room, change.id, change.kind, change.target, change.nick, ts, change.text, change.emoji,
          int(change.on), request.account_id),
     )  # fmt: skip
-    key = (room, request.target)
+    key, dropped = (room, request.target), None
     if request.kind == EDIT:
         conn.execute(
             "UPDATE messages SET message = ?, edited = ? WHERE room = ? AND id = ?", (request.text, ts, *key)
         )
         reindex(conn, room, request.target, request.text)
     elif request.kind == DELETE:
-        conn.execute("UPDATE messages SET message = '', deleted = 1 WHERE room = ? AND id = ?", key)
+        dropped = conn.execute(DROP_MESSAGE_FILE, key).fetchone()
+        conn.execute(
+            "UPDATE messages SET message = '', deleted = 1, file_id = NULL WHERE room = ? AND id = ?", key
+        )
         conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
         conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
         unindex(conn, room, request.target)
@@ -96,7 +100,7 @@ def apply_change(
             "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
             (*key, request.emoji, request.account_id),
         )
-    return Changed(request.target, change)
+    return Changed(request.target, change, None if dropped is None else str(dropped[0]))
 
 
 def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> None:

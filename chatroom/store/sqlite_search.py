@@ -3,7 +3,7 @@
 ``search_rows`` holds each message's folded text under a ``doc`` number in
 time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5 table
 (trigram tokenizer) with it as external content, which triggers keep in
-step (schema steps 9 and 10). Functions of a
+step (schema steps 9 and 11). Functions of a
 connection, like sqlite_sql.py's: the writer calls the upkeep inside its
 batch transaction.
 """
@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 from ..events import StoredMessage
 from ..search_text import fold
-from .message_rows import MESSAGE_COLUMNS, message_from_row
+from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .search_base import (
     DOC_SHIFT,
     SCAN_RECENT,
@@ -33,7 +33,6 @@ _ADD = (
     f" WHERE doc >= ?1 << {DOC_SHIFT} AND doc < (?1 + 1) << {DOC_SHIFT}), ?2, ?3, ?4)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
-_REPLIED = "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to"
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 
@@ -83,12 +82,12 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         f"{match} AND d.room IN ({rooms}) AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
     )
     values = [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params]
-    newest = f"SELECT {_COLUMNS} {joined} {_REPLIED} WHERE {where} ORDER BY {doc} DESC LIMIT ?"
+    newest = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} ORDER BY {doc} DESC LIMIT ?"
     found = _messages(conn.execute(newest, [*values, low, query.limit]))
     if len(found) == query.limit:
         # Every match after the page's last millisecond is in it already; of that millisecond, maybe not.
         last = found[-1].ts
-        tied = f"SELECT {_COLUMNS} {joined} {_REPLIED} WHERE {where} AND {doc} < ?"
+        tied = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} AND {doc} < ?"
         since_last = max(low, _doc(last, _FIRST_DOC))
         found += _messages(conn.execute(tied, [*values, since_last, _doc(last + 1, _LAST_DOC)]))
     unique = {(m.room, m.id): m for m in found}.values()

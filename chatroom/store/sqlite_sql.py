@@ -15,10 +15,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ..backend import DEDUPE_WINDOW_MS, StoredChange, StoredMessage
+from ..events import FileInfo
 from ..names import room_key
 from . import migrations
 from .base import Appended, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
 from .sqlite_changes import apply_change, import_changes, reply_quote
 from .sqlite_search import index_messages
 
@@ -43,6 +45,8 @@ class PendingMessage:
     # The author's account; the message it replies to.
     account_id: int | None = None
     reply_to: int | None = None
+    # The file it carries (saved by store.files, attached in the same transaction).
+    file_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -133,10 +137,11 @@ def store_batch(
     results: list[Outcome] = []
     sent: dict[bytes, StoredMessage] = {}
     last_ids: dict[str, int] = {}
+    attached: set[str] = set()
     with transaction(conn):
         for item in items:
             try:
-                results.append(_store_one(conn, item, sent, last_ids))
+                results.append(_store_one(conn, item, sent, last_ids, attached))
             except ChangeRefusedError as refused:
                 results.append(refused)
         _insert(conn, [r.message for r in results if isinstance(r, Appended) and r.new], last_ids)
@@ -154,6 +159,7 @@ def _store_one(
     item: PendingMessage | PendingChange,
     sent: dict[bytes, StoredMessage],
     last_ids: dict[str, int],
+    attached: set[str],
 ) -> Appended | Changed:
     if isinstance(item, PendingChange):
         return apply_change(
@@ -163,6 +169,7 @@ def _store_one(
     if earlier is not None:
         return Appended(earlier, False)
     reply = None if item.reply_to is None else reply_quote(conn, item.room, item.reply_to)
+    file = None if item.file_id is None else _attachable(conn, item, attached)
     message = StoredMessage(
         _next_id(conn, item.room, last_ids),
         item.room,
@@ -173,16 +180,26 @@ def _store_one(
         item.guest,
         item.account_id,
         reply,
+        file=file,
     )
     if item.digest is not None:
         sent[item.digest] = message
     return Appended(message, True)
 
 
+def _attachable(conn: sqlite3.Connection, item: PendingMessage, attached: set[str]) -> FileInfo:
+    """The file the message may carry, taken for it; ChangeRefusedError when it may not."""
+    assert item.file_id is not None
+    row = None if item.file_id in attached else conn.execute(SELECT_FILE, (item.file_id,)).fetchone()
+    info = attachable(None if row is None else file_from_row(row), item.room, item.file_id, item.account_id)
+    attached.add(info.id)
+    return info
+
+
 def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
     conn.executemany(
         "INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited,"
-        " deleted) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " deleted, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 m.room,
@@ -196,10 +213,12 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
                 _reply_id(m),
                 m.edited,
                 int(m.deleted),
+                None if m.file is None else m.file.id,
             )
             for m in messages
         ],
     )
+    conn.executemany(ATTACH, [(m.room, m.id, m.file.id) for m in messages if m.file is not None])
     index_messages(conn, [(m.room, m.id, m.ts, m.text) for m in messages if not m.deleted])
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"

@@ -11,6 +11,7 @@ import {onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.
 import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
+import {forgetPeers, onPeer} from "./peers.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
 import {FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
@@ -78,6 +79,7 @@ function routeFrames() {
   on(FRAME.ROOM_GONE, onRoomGone);
   wireChanges();
   on(FRAME.UNREAD, onUnread);
+  on(FRAME.PEER, (frame) => onPeer(frame) && showRooms());
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -91,6 +93,7 @@ function routeFrames() {
       messages.onClosed();
       people.forgetTypers();
       people.markUnknown();
+      forgetPeers();
       composer.requeuePending();
       outbox.onClosed();
     },

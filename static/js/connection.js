@@ -4,7 +4,7 @@
 
 import {ui} from "./dom.js";
 import {CLOSE, ERROR_FOR_CLOSE, FRAME} from "./protocol.js";
-import {session} from "./session.js";
+import {isOwn, session} from "./session.js";
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30000;
@@ -118,6 +118,7 @@ function welcomed(frame) {
   const epochChanged = link.epoch !== null && frame.epoch !== link.epoch;
   link.epoch = frame.epoch;
   session.myNick = frame.nick;
+  session.myGuest = Array.isArray(frame.guests) && frame.guests.some((n) => isOwn(n));
   session.connected = true;
   session.mustAct = false;
   link.attempt = 0;

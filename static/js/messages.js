@@ -5,7 +5,7 @@
 
 import {sendFrame, socketOpen} from "./connection.js";
 import {textNode, ui} from "./dom.js";
-import {FRAME, HISTORY_PAGE, nickKey} from "./protocol.js";
+import {FRAME, HISTORY_PAGE} from "./protocol.js";
 import {decorate} from "./message_state.js";
 import {lineItem, messageItem, regroup} from "./render.js";
 import {isOwnMessage, session} from "./session.js";
@@ -97,14 +97,16 @@ function placeById(item, id) {
   else ui.list.prepend(item);
 }
 
-function addMessage(frame) {
+// ``judged``: from a history frame to an account, whose own messages the server marked.
+function addMessage(frame, judged = false) {
   if (typeof frame.id !== "number" || typeof frame.message !== "string" || list.byId.has(frame.id)) return false;
   if (list.newerCut && frame.id > list.cutAfter) {
     // Beyond the end of what the list holds: it comes back with the newest.
     list.lastId = Math.max(list.lastId, frame.id);
     return false;
   }
-  const item = messageItem(frame, isOwnMessage(frame));
+  const item = messageItem(frame, judged ? frame.own === true : isOwnMessage(frame));
+  if (judged) item.dataset.judged = "1";
   decorate(item, frame);
   list.byId.set(frame.id, item);
   placeById(item, frame.id);
@@ -228,8 +230,8 @@ export function onWelcome(frame, {epochChanged, replay}) {
   } else {
     list.historyPurposes = [replay ? "replay" : "fresh"];
   }
-  for (const item of ui.list.querySelectorAll(".msg")) {
-    item.classList.toggle("own", !item.dataset.bot && item.dataset.nick === nickKey(frame.nick));
+  for (const item of ui.list.querySelectorAll(".msg:not([data-judged])")) {
+    item.classList.toggle("own", isOwnMessage(item.dataset));
   }
   updateEdges();
 }
@@ -240,7 +242,7 @@ export function onHistory(frame) {
   const messages = Array.isArray(frame.messages) ? frame.messages.filter((m) => m && typeof m === "object") : [];
   if (purpose === "ignore") return {purpose, messages: []};
   if (purpose === "page") {
-    keepingScrollPosition(() => messages.forEach(addMessage));
+    keepingScrollPosition(() => messages.forEach((m) => addMessage(m, !session.myGuest)));
     list.hasEarlier = Boolean(frame.truncated) && messages.length > 0;
     list.paging = false;
   } else {
@@ -254,7 +256,7 @@ export function onHistory(frame) {
       list.hasEarlier = Boolean(frame.truncated);
     }
     const stick = list.stick;
-    messages.forEach(addMessage);
+    messages.forEach((m) => addMessage(m, !session.myGuest));
     if (stick) scrollToBottom();
   }
   updateEdges();

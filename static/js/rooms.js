@@ -11,6 +11,7 @@ import {learnColors, lookUpColors} from "./avatar.js";
 import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
+import {isOnline} from "./peers.js";
 import {isHere, onlineNow} from "./people.js";
 import {session} from "./session.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
@@ -64,17 +65,19 @@ export function roomLabel(entry) {
 // The others of a direct room (everyone but oneself).
 const othersIn = (entry) => entry.members.filter((name) => nickKey(name) !== nickKey(session.myNick));
 
-// Whether the other people of the current direct room have it open: the
-// page knows this room's online list live, and nothing of the others'
-// connections elsewhere. "here", "away" (not in this conversation now), or
-// "unknown" while the page is not connected; "" for any other room.
+// Whether the other people of the current direct room are online: anywhere
+// (the server's ``peer`` frames), or at least here (this room's online list,
+// live). "online", "away" (no page open anywhere), or "unknown" while the
+// page is not connected; "" for any other room.
 function directPresence(entry) {
   if (!entry || entry.room !== session.room || entry.kind !== "direct" || !Array.isArray(entry.members)) return "";
   const others = othersIn(entry);
   if (!others.length) return "";
   if (!session.connected) return "unknown";
-  return others.some(isHere) ? "here" : "away";
+  return others.some(isOnlineOrHere) ? "online" : "away";
 }
+
+const isOnlineOrHere = (name) => isOnline(name) || isHere(name);
 
 // A room's kind as the list knows it ("open" when it does not).
 export const roomKind = (room) => {
@@ -109,7 +112,7 @@ function entries(rooms) {
     .sort(byName);
 }
 
-const PRESENCE_WORDS = {here: "here now", away: "not here", unknown: "unknown while offline"};
+const PRESENCE_WORDS = {online: "online", away: "away", unknown: "unknown while offline"};
 
 function presenceDot(presence) {
   const dot = element("span", "presence-dot");
@@ -218,20 +221,22 @@ function showHeader() {
   ui.text.placeholder = entry && entry.archived ? "This room is archived: it is read only" : `Message ${label}`;
 }
 
-// A direct room's header says whether the others have the conversation open.
+// A direct room's header says whether the others are online (the title: whether here, in it).
 function showDirectPresence(entry) {
   const presence = directPresence(entry);
   ui.directPresence.hidden = !presence;
   ui.directPresence.dataset.presence = presence;
   if (!presence) return ui.directPresence.replaceChildren();
   const others = othersIn(entry);
-  const here = others.filter(isHere);
-  const who = others.length === 1 ? others[0] : `${here.length} of ${others.length}`;
+  const one = others.length === 1 ? others[0] : "";
+  const count = (test) => `${others.filter(test).length} of ${others.length}`;
   ui.directPresence.replaceChildren(presenceDot(presence), element("span", "", PRESENCE_WORDS[presence]));
   ui.directPresence.title = {
-    here: `${others.length === 1 ? who + " has" : who + " have"} this conversation open`,
-    away: `${others.length === 1 ? who : "Nobody else"} is not in this conversation right now`,
-    unknown: "Not connected: whether they are here is unknown",
+    online: one
+      ? `${one} is online${isHere(one) ? " and has this conversation open" : ""}`
+      : `${count(isOnlineOrHere)} are online, ${count(isHere)} in this conversation`,
+    away: `${one || "Nobody else"} is away: no page open anywhere`,
+    unknown: "Not connected: whether they are online is unknown",
   }[presence];
 }
 

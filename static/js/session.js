@@ -20,6 +20,7 @@ export const session = {
   jwtRequired: document.body.dataset.jwt === "required",
   nick: null, // what we ask for; "" asks the server for a guest nick
   myNick: "", // what the server gave us
+  myGuest: false, // whether the server holds it as a guest's (its welcome's ``guests``)
   token: "",
   connected: false,
   roomLabel: "", // how the room is called: its title, or a direct room's people
@@ -36,10 +37,17 @@ export function isOwn(nick) {
   return session.myNick !== "" && nickKey(nick) === nickKey(session.myNick);
 }
 
-// A message posted through the HTTP API says "bot": it is never ours, even
-// under our nick, and it is marked as a bot's.
-export function isOwnMessage(frame) {
-  return frame.bot !== true && isOwn(frame.nick);
+// Whether a message (a user frame, or a shown message's data set) is ours.
+// The server says so in the history it sends an account ("own": judged by
+// account id); a user frame carries no account id (docs/protocol.md,
+// "Receiving"), so a live message is ours under our nick and of our kind of
+// author. A message posted through the HTTP API says "bot": it is never ours,
+// even under our nick. A guest's is never an account's own, nor an
+// account's a guest's, whatever the nick (a guest once called "ann", an
+// account that later took the name).
+export function isOwnMessage({nick, bot, guest, own}) {
+  if (own === true) return true;
+  return !bot && Boolean(guest) === session.myGuest && isOwn(nick);
 }
 
 export function rememberIdentity() {

@@ -24,7 +24,8 @@ from . import (
     v007_read_positions,
     v008_push,
     v009_search,
-    v010_search_by_time,
+    v010_files,
+    v011_search_by_time,
 )
 from .step import Cursor, Step
 
@@ -38,7 +39,8 @@ STEPS: tuple[Step, ...] = (
     v007_read_positions.STEP,
     v008_push.STEP,
     v009_search.STEP,
-    v010_search_by_time.STEP,
+    v010_files.STEP,
+    v011_search_by_time.STEP,
 )
 LATEST = STEPS[-1].version
 

@@ -1,4 +1,4 @@
-"""Schema step 10: search rows know their message's time, so a search need not sort every match.
+"""Schema step 11: search rows know their message's time, so a search need not sort every match.
 
 SQLite: a ``search_rows`` doc is now ``(ts << 20) + n`` (search_base.DOC_SHIFT):
 the FTS5 index yields matches in doc order, which is time order, and a search
@@ -36,7 +36,7 @@ _TRIGGERS = (
 )
 
 STEP = Step(
-    10,
+    11,
     "search rows know their message's time",
     sqlite=(
         "CREATE TABLE search_rows_by_time (doc INTEGER PRIMARY KEY, room TEXT NOT NULL, id INTEGER NOT NULL,"

@@ -1,0 +1,288 @@
+"""Files over HTTP: uploading one to a room, and downloading it (whole, in ranges, or its thumbnail).
+
+``POST /api/rooms/{room}/files?name=&text=&reply_to=``: the body is the file's
+bytes (uploads.py takes them). The file is prepared (images.py: an image's
+metadata stripped, its thumbnail made), saved (store.files), then published
+as a message of the uploader's that carries it; if the message cannot be
+stored, the saved file is discarded. The answer: ``{"id": message id,
+"file": {...}}`` (protocol.file_entry).
+
+``GET``/``HEAD /files/{id}/{name}`` and ``/files/{id}/thumb``: access is asked
+again on every request (the room of the file's message; avatars: anyone who
+may be here), and a file one may not see is answered exactly as one that
+does not exist: 404. file_responses.py has the headers that make a file
+harmless on the chat's origin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import tornado.http1connection
+import tornado.iostream
+
+from . import images, metrics, protocol
+from .access import Access, may_post
+from .api import ApiError, JsonHandler, room_not_found
+from .backend import Backend, BackendError, StoredMessage
+from .config import Settings
+from .events import FileInfo
+from .file_responses import (
+    FILE_CACHE_CONTROL,
+    FILE_CSP,
+    ByteRange,
+    UnsatisfiableRangeError,
+    base_type,
+    content_disposition,
+    etag_matches,
+    etag_of,
+    requested_range,
+    unsatisfiable_content_range,
+)
+from .identity import Authenticator
+from .images import ImageRefusedError, Prepared
+from .links import SetupState
+from .sniff import INLINE_TYPES
+from .store.base import StoreError
+from .store.change_rules import ChangeRefusedError
+from .store.files_base import ATTACHMENT, AVATAR, MissingFileError, NewFile, StoredFile
+from .store.records import DIRECT
+from .uploads import REFUSED_IMAGE, UploadHandler, Uploads, clean_file_name
+from .webhooks import Webhooks
+
+log = logging.getLogger("chatroom.files")
+
+THUMB = "thumb"
+
+
+def file_not_found() -> ApiError:
+    """The answer for a file one may not see: the same as for one that does not exist."""
+    return ApiError(404, protocol.NOT_FOUND, "there is no such file, or you may not see it")
+
+
+class PreparingHandler(UploadHandler):
+    """An upload handler that prepares what it received (images.py) on a worker thread."""
+
+    async def prepared(self, prepare: Callable[[], Prepared]) -> Prepared:
+        """What ``prepare`` makes of the spool file; 422 ``refused_image`` for an image it refuses."""
+        try:
+            prepared = await asyncio.to_thread(prepare)
+        except ImageRefusedError as refused:
+            raise self.refusal(
+                ApiError(422, REFUSED_IMAGE, f"this image cannot be taken ({refused.reason})")
+            ) from None
+        assert self.spool is not None
+        self.work += [
+            path for path in (prepared.path, prepared.thumb_path) if path not in (None, self.spool.path)
+        ]
+        return prepared
+
+    async def discard(self, file_id: str) -> None:
+        """Remove a saved file that no message or account took; a failure leaves it to the sweep."""
+        try:
+            await self.uploads.files.discard(file_id)
+        except StoreError as error:
+            log.warning("cannot discard file %s (the sweep will): %s", file_id, error)
+
+
+class RoomFilesHandler(PreparingHandler):
+    """``POST /api/rooms/{room}/files``: a file, published as a message of the uploader's (see the module)."""
+
+    def initialize(  # type: ignore[override]
+        self,
+        config: Settings,
+        backend: Backend,
+        authenticator: Authenticator,
+        access: Access,
+        uploads: Uploads,
+        webhooks: Webhooks,
+        setup: SetupState | None = None,
+    ) -> None:
+        super().initialize(config, backend, authenticator, access, uploads, setup)
+        # A file in a direct room calls its bots' webhooks, as a message does.
+        self.webhooks = webhooks
+
+    async def admit(self) -> None:
+        who = self.require_account()
+        room = self.room_argument(self.path_args[0])
+        readable = await self.unavailable_if_failing(self.access.readable(who, room))
+        if readable is None:
+            raise room_not_found()
+        if not may_post(who, readable.room, readable.membership, guests=self.access.guests):
+            raise ApiError(403, protocol.FORBIDDEN, f"you may not post in {room!r}")
+        self.room, self.kind = room, readable.room.kind
+        try:
+            self.file_name = clean_file_name(self.get_argument("name", ""))
+        except ValueError as error:
+            raise ApiError(400, protocol.BAD_REQUEST, str(error)) from None
+        self.reply_to = self.int_argument("reply_to")
+        self.text = self._caption()
+
+    def _caption(self) -> str:
+        """The message's text: the ``text`` argument, checked like any message's; empty when none."""
+        values = self.request.query_arguments.get("text")
+        raw = values[-1].decode("utf-8", errors="replace") if values else ""
+        if not raw.strip():
+            return ""
+        try:
+            return protocol.clean_text(raw, self.config.max_message_length)
+        except protocol.ProtocolError as error:
+            raise ApiError(400, error.code, error.message) from None
+
+    async def post(self, _raw_room: str) -> None:
+        who = self.require_account()
+        spool = self.received()
+        await self.check_quota(spool.size)
+        spool_dir = self.uploads.files.spool_dir
+        prepared = await self.prepared(lambda: images.prepare(spool.path, spool_dir, self.file_name))
+        new = NewFile(self.room, who.account_id, self.file_name, ATTACHMENT)
+        info = await self.unavailable_if_failing(self.uploads.files.save(new, prepared))
+        stored = await self._publish(info)
+        metrics.UPLOADS.inc()
+        await self.uploads.count_stored()
+        self.send_json({"id": stored.id, "file": protocol.file_part(info)})
+
+    async def _publish(self, info: FileInfo) -> StoredMessage:
+        """The message carrying the file, stored and broadcast; the file discarded when it cannot be."""
+        who = self.require_account()
+        metrics.MESSAGES_RECEIVED.inc()
+        try:
+            stored = await self.backend.publish(
+                self.room,
+                who.name,
+                self.text,
+                bot=who.is_bot,
+                account_id=who.account_id,
+                reply_to=self.reply_to,
+                file_id=info.id,
+            )
+        except ChangeRefusedError as refused:
+            await self.discard(info.id)
+            raise ApiError(400, protocol.BAD_REQUEST, str(refused)) from None
+        except BackendError:
+            await self.discard(info.id)
+            raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
+        metrics.MESSAGES_STORED.inc()
+        call = self.webhooks.direct_message if self.kind == DIRECT else self.webhooks.room_message
+        call(self.room, who, stored)
+        return stored
+
+
+class FileServingHandler(JsonHandler):
+    """Answers a stored file (or its thumbnail): its headers, a range of it, or 304 (file_responses.py)."""
+
+    cache_control = FILE_CACHE_CONTROL
+
+    async def serve(self, stored: StoredFile, *, thumb: bool, body: bool) -> None:
+        """Answer the file (``thumb``: its thumbnail), with its bytes unless ``body`` is False (HEAD)."""
+        info = stored.info
+        size, content_type = (
+            (stored.thumb_size, stored.thumb_type or "") if thumb else (info.size, info.content_type)
+        )
+        etag = etag_of(info.id, thumb)
+        self._set_file_headers(info.name, content_type, etag)
+        if etag_matches(self.request.headers.get("If-None-Match"), etag):
+            self.set_status(304)
+            return
+        wanted = self._range(size, etag)
+        if wanted is None:
+            wanted = ByteRange(0, size)
+        else:
+            self.set_status(206)
+            self.set_header("Content-Range", wanted.content_range(size))
+        self.set_header("Content-Length", str(wanted.length))
+        if body and wanted.length:
+            await self._stream(info.id, thumb, wanted)
+
+    def _set_file_headers(self, name: str, content_type: str, etag: str) -> None:
+        inline = base_type(content_type) in INLINE_TYPES
+        self.set_header("Content-Type", content_type)
+        self.set_header("Content-Disposition", content_disposition(name, inline))
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", FILE_CSP)
+        # Other sites may not embed the file: it is shown on the chat's page only.
+        self.set_header("Cross-Origin-Resource-Policy", "same-origin")
+        self.set_header("Cache-Control", self.cache_control)
+        self.set_header("ETag", etag)
+        self.set_header("Accept-Ranges", "bytes")
+
+    def _range(self, size: int, etag: str) -> ByteRange | None:
+        """The range asked for; None: all of it. An If-Range naming another version asks for all of it."""
+        if_range = self.request.headers.get("If-Range")
+        if if_range is not None and if_range.strip() != etag:
+            return None
+        try:
+            return requested_range(self.request.headers.get("Range"), size)
+        except UnsatisfiableRangeError:
+            raise ApiError(
+                416,
+                "range_not_satisfiable",
+                f"the file has {size} bytes",
+                {"Content-Range": unsatisfiable_content_range(size)},
+            ) from None
+
+    async def _stream(self, file_id: str, thumb: bool, wanted: ByteRange) -> None:
+        """Write the range chunk by chunk, each flushed before the next is read: never the whole file."""
+        sent = 0
+        try:
+            async for chunk in self.backend.files.read(
+                file_id, thumb=thumb, start=wanted.start, end=wanted.end
+            ):
+                self.write(chunk)
+                sent += len(chunk)
+                await self.flush()
+        except tornado.iostream.StreamClosedError:
+            return  # the client went away
+        except (MissingFileError, StoreError) as error:
+            if not sent:
+                raise (
+                    file_not_found() if isinstance(error, MissingFileError) else self._unavailable()
+                ) from None
+            log.warning("file %s failed after %d of %d bytes: %s", file_id, sent, wanted.length, error)
+        if sent < wanted.length:
+            # The status and length are sent: all that is left is to cut the answer short.
+            self._cut_short()
+
+    def _cut_short(self) -> None:
+        """Close the connection under an answer that cannot be completed (the client sees it incomplete)."""
+        connection = self.request.connection
+        if isinstance(connection, tornado.http1connection.HTTP1Connection):
+            connection.close()
+
+    @staticmethod
+    def _unavailable() -> ApiError:
+        return ApiError(503, protocol.UNAVAILABLE, "the file cannot be read right now")
+
+
+class FileHandler(FileServingHandler):
+    """``GET``/``HEAD /files/{id}/{name}``, ``/files/{id}/thumb``: a file its asker may see (see the module).
+
+    ``/thumb`` answers the thumbnail, or the file itself when it has none
+    (an image already small, or a file that is named "thumb"). The name in
+    the path is for the browser's sake: the id alone says which file.
+    """
+
+    async def get(self, file_id: str, name: str) -> None:
+        await self._answer(file_id, name, body=True)
+
+    async def head(self, file_id: str, name: str) -> None:
+        await self._answer(file_id, name, body=False)
+
+    async def _answer(self, file_id: str, name: str, *, body: bool) -> None:
+        stored = await self.visible(file_id)
+        await self.serve(stored, thumb=name == THUMB and stored.info.thumb, body=body)
+
+    async def visible(self, file_id: str) -> StoredFile:
+        """The file, if the asker may see it now; else 404, as for a file that does not exist."""
+        stored = await self.unavailable_if_failing(self.backend.files.get(file_id))
+        if stored is None:
+            raise file_not_found()
+        if stored.kind == AVATAR:
+            return stored  # prepare() let in whoever may be here: an avatar is theirs to see
+        if stored.room is None or stored.message_id is None:
+            raise file_not_found()  # not posted (yet): its uploader's alone, and not served
+        if await self.unavailable_if_failing(self.access.readable(self.who, stored.room)) is None:
+            raise file_not_found()
+        return stored

@@ -1,0 +1,169 @@
+"""Read positions, notification levels and push devices in an export (chatroom/export_reading.py),
+through ``python -m chatroom export`` and ``import``, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from chatroom.store import open_store
+from chatroom.store.base import Store
+from chatroom.store.reading_base import ReadMark
+from chatroom.store.records import CLOSED, OPEN, PERSON
+from chatroom.webpush import VAPID_SECRET, new_private_key
+
+from .pg_server import PostgresServer
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, chatroom, one_line
+
+ENDPOINT = "https://push.example.net/send/device-"
+
+
+def on_store(database: str, work: Any) -> Any:
+    """Run ``work(store)`` on the database, started and closed around it."""
+
+    async def main() -> Any:
+        store = open_store(database)
+        await store.start()
+        try:
+            return await work(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(main())
+
+
+async def fill(store: Store) -> None:
+    """Two people, a closed room and an open one with messages; positions, levels, devices, the push key."""
+    accounts = store.accounts
+    ann = await accounts.create_account("ann", PERSON)
+    zoe = await accounts.create_account("Zoë", PERSON)
+    await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
+    await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    for room, texts in (("team", ["a", "b", "c"]), ("lobby", ["x", "y"])):
+        for text in texts:
+            await store.append(room, "ann", text, account_id=ann.id)
+    await accounts.mark_read(
+        [ReadMark(ann.id, "team", 2), ReadMark(zoe.id, "lobby", 5), ReadMark(zoe.id, "team", 3)]
+    )
+    await accounts.set_notify_level(ann.id, "lobby", "muted")
+    await accounts.set_notify_level(zoe.id, "team", "mentions")
+    await accounts.get_or_create_secret(VAPID_SECRET, new_private_key)
+    await accounts.save_push_subscription(zoe.id, ENDPOINT + "1", "p256dh-one", "auth-one", created_at=1000)
+    await accounts.save_push_subscription(ann.id, ENDPOINT + "2", "p256dh-two", "auth-two", created_at=2000)
+    await accounts.set_push_enabled(zoe.id, False)
+
+
+async def reading(store: Store) -> list[Any]:
+    """Every account's positions, levels and devices, and the push key."""
+    accounts = store.accounts
+    state: list[Any] = [await accounts.get_or_create_secret(VAPID_SECRET, lambda: "none")]
+    for account in await accounts.list_accounts(limit=100):
+        state.append(
+            (
+                account.name,
+                await accounts.read_positions(account.id),
+                await accounts.notify_levels(account.id),
+                await accounts.push_enabled(account.id),
+                [
+                    (d.endpoint, d.p256dh, d.auth, d.created_at)
+                    for d in await accounts.push_subscriptions_of(account.id)
+                ],
+            )
+        )
+    return state
+
+
+def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Positions, levels, devices, switches and the push key survive SQLite → PostgreSQL → SQLite."""
+    source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
+    on_store(source, fill)
+    first = chatroom("export", "--db", source)
+    assert first.returncode == 0, first.stderr
+    postgres = postgres_server.new_schema()
+    imported = chatroom("import", "--database", postgres, "--keep-epoch", stdin=first.stdout)
+    assert imported.returncode == 0, imported.stderr
+    second = chatroom("export", "--database", postgres)
+    assert second.stdout == first.stdout
+    back = chatroom("import", "--db", copy, "--keep-epoch", stdin=second.stdout)
+    assert back.returncode == 0, back.stderr
+    assert on_store(copy, reading) == on_store(postgres, reading) == on_store(source, reading)
+
+    records = [orjson.loads(line) for line in first.stdout.splitlines()[1:]]
+    kinds = [record["type"] for record in records]
+    ann = ["read_position", "notify_level", "push_key", "push_subscription"]
+    tail = [*ann, "read_position", "read_position", "notify_level", "push_subscription", "push_switch"]
+    assert kinds[-len(tail) :] == tail
+    assert records[-len(tail)] == {"type": "read_position", "account": 1, "room": "team", "id": 2}
+    assert records[-1] == {"type": "push_switch", "account": 2, "enabled": False}
+    assert records[-2] == {
+        "type": "push_subscription",
+        "account": 2,
+        "endpoint": ENDPOINT + "1",
+        "p256dh": "p256dh-one",
+        "auth": "auth-one",
+        "created_at": 1000,
+    }
+
+
+POSITION = b'{"type":"read_position","account":1,"room":"lobby","id":1}'
+LEVEL = b'{"type":"notify_level","account":1,"room":"lobby","level":"muted"}'
+KEY = b'{"type":"push_key","private_key":"a-key"}'
+DEVICE = (
+    b'{"type":"push_subscription","account":1,"endpoint":"https://push.example.net/d",'
+    b'"p256dh":"k","auth":"a","created_at":5}'
+)
+SWITCH = b'{"type":"push_switch","account":1,"enabled":false}'
+BEFORE = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MESSAGE]
+
+
+@pytest.mark.parametrize(
+    ("lines", "number", "says"),
+    [
+        (
+            [GOOD_HEADER, GOOD_ROOM.replace(b'"creator":1', b'"creator":null'), POSITION],
+            3,
+            "account 1, which no",
+        ),
+        ([GOOD_HEADER, GOOD_ACCOUNT, POSITION], 3, "room 'lobby', which no line before it brings"),
+        ([*BEFORE, POSITION, POSITION], 6, "read position of room 'lobby' a second time"),
+        ([*BEFORE, POSITION.replace(b'"id":1', b'"id":-1')], 5, "'id'"),
+        ([*BEFORE, LEVEL, LEVEL], 6, "notification level of room 'lobby' a second time"),
+        ([*BEFORE, LEVEL.replace(b"muted", b"loud")], 5, "'level'"),
+        ([*BEFORE, KEY, KEY], 6, "a second push key"),
+        ([GOOD_HEADER, KEY, DEVICE], 3, "push subscription of account 1, which no line before it brings"),
+        ([*BEFORE, KEY, DEVICE, DEVICE], 7, "endpoint an earlier line already brings"),
+        ([*BEFORE, DEVICE.replace(b'"auth":"a",', b"")], 5, "'auth'"),
+        ([*BEFORE, SWITCH, SWITCH], 6, "push switch a second time"),
+        ([GOOD_HEADER, SWITCH], 2, "push switch of account 1, which no line before it brings"),
+        ([*BEFORE, SWITCH.replace(b"false", b"0")], 5, "'enabled'"),
+    ],
+)
+def test_a_bad_reading_line_fails_with_its_number_and_imports_nothing(
+    tmp_path: Path, lines: list[bytes], number: int, says: str
+) -> None:
+    """A reading record that is malformed, refers to what the file did not bring, or comes twice: exit 2."""
+    target = tmp_path / "target.db"
+    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
+    assert result.returncode == 2
+    line = one_line(result)
+    assert f"line {number}:" in line and says in line
+    assert not target.exists()
+
+
+def test_a_position_in_a_room_with_only_messages_imports(tmp_path: Path) -> None:
+    """A room the file brings by its messages alone (no record) takes positions and levels too."""
+    lines = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_MESSAGE, POSITION, LEVEL]
+    target = str(tmp_path / "t.db")
+    result = chatroom("import", "--db", target, stdin=b"".join(line + b"\n" for line in lines))
+    assert result.returncode == 0, result.stderr
+
+    async def chosen(store: Store) -> tuple[int | None, str]:
+        return await store.accounts.read_position(1, "lobby"), await store.accounts.notify_level(1, "lobby")
+
+    assert on_store(target, chosen) == (1, "muted")
