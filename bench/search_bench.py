@@ -46,7 +46,7 @@ import search_data  # noqa: E402
 from search_queries import CLASSES, QueryPools  # noqa: E402
 from services import Postgres, free_port  # noqa: E402
 
-from chatroom.store import open_store  # noqa: E402
+from chatroom.store import migrations, open_store  # noqa: E402
 
 STORES = ("sqlite", "postgres")
 # PostgreSQL's default 128 MB of shared buffers holds a fraction of the million messages' tables
@@ -74,9 +74,14 @@ class Database:
         self.directory.mkdir(parents=True, exist_ok=True)
         if self.store == "postgres":
             self.cluster = Postgres(directory=self.directory, settings=POSTGRES_SETTINGS).start()
-        if not (self.directory / READY).exists():
+        if not self._ready():
             self.build()
         return self
+
+    def _ready(self) -> bool:
+        """Whether the directory holds this benchmark's database, at this code's schema version."""
+        ready = self.directory / READY
+        return ready.exists() and json.loads(ready.read_text()).get("schema") == migrations.LATEST
 
     def close(self) -> None:
         if self.cluster is not None:
@@ -94,7 +99,12 @@ class Database:
         if self.cluster is not None:
             self._index_postgres()
         seconds = time.perf_counter() - started
-        facts = {"messages": search_data.MESSAGES, "seed": search_data.SEED, "seconds": round(seconds)}
+        facts = {
+            "messages": search_data.MESSAGES,
+            "seed": search_data.SEED,
+            "schema": migrations.LATEST,
+            "seconds": round(seconds),
+        }
         (self.directory / READY).write_text(json.dumps(facts))
         print(f"built in {seconds:.0f} s", flush=True)
 
