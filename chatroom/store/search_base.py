@@ -24,9 +24,10 @@ from ..search_text import Terms, fold
 
 SCAN_RECENT = 5000
 MAX_RESULTS = 100
-# SQLite numbers a search document (ts << DOC_SHIFT) + n, n telling apart the
-# messages of one millisecond: its index then yields matches in time order
-# (schema step 11). 2**63 >> 20 milliseconds reach the year 2248.
+# SQLite numbers a search document -(ts << DOC_SHIFT) + n, n telling apart the
+# messages of one millisecond: its index then yields matches newest first, in
+# its fast (ascending) direction (schema step 11). 2**63 >> 20 milliseconds
+# reach the year 2248.
 DOC_SHIFT = 20
 
 

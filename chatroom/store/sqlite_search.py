@@ -26,11 +26,11 @@ from .search_base import (
     filter_sql,
 )
 
-# A new document's number: its time, then the next free number of that millisecond.
+# A new document's number: the first of its millisecond's (search_base.DOC_SHIFT), or the next free one.
 _ADD = (
     "INSERT INTO search_rows (doc, room, id, folded) VALUES ("
-    f"(SELECT coalesce(max(doc) + 1, ?1 << {DOC_SHIFT}) FROM search_rows"
-    f" WHERE doc >= ?1 << {DOC_SHIFT} AND doc < (?1 + 1) << {DOC_SHIFT}), ?2, ?3, ?4)"
+    f"(SELECT coalesce(max(doc) + 1, -(?1 << {DOC_SHIFT})) FROM search_rows"
+    f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
@@ -54,25 +54,30 @@ def unindex(conn: sqlite3.Connection, room: str, msg_id: int) -> None:
 def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
-    Documents are read newest first (their numbers are in time order): from
-    the index when a term is long enough, else from search_rows itself, as
-    far as the SCAN_RECENT most recent messages, until a page of matches is
-    found. Their order is the search's but within a millisecond: the
+    Documents are read newest first (their numbers grow as times go back):
+    from the index when a term is long enough, else from search_rows itself,
+    as far as the SCAN_RECENT most recent messages, until a page of matches
+    is found. Their order is the search's but within a millisecond: the
     matches of the page's last millisecond are read again, and the page
-    sorted, so that it is exact.
+    sorted, so that it is exact. Documents from ``low`` (included) to
+    ``high`` (excluded) are read.
     """
     if not query.rooms:
         return []
-    low, high = _doc(query.since, _FIRST_DOC), _doc(query.until, _LAST_DOC)
+    low, high = _FIRST_DOC, _LAST_DOC
+    if query.since is not None:
+        high = _doc(query.since - 1)
+    if query.until is not None:
+        low = _doc(query.until - 1)
     if query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
         match, match_params = "search_index MATCH ?", [match_expression(query.terms.indexed)]
     else:
         source, doc = "search_rows d NOT INDEXED", "d.doc"
         match, match_params = "1 = 1", []
-        low = max(low, _window_edge(conn, query, low, high))
+        high = min(high, _window_end(conn, query, low, high))
     if query.cursor is not None:
-        high = min(high, _doc(query.cursor.ts + 1, _LAST_DOC))
+        low = max(low, _doc(query.cursor.ts))
     rooms = ", ".join("?" * len(query.rooms))
     short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
     filters, params = filter_sql(query, "?", "m.deleted = 0")
@@ -81,15 +86,17 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     where = (
         f"{match} AND d.room IN ({rooms}) AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
     )
-    values = [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params]
-    newest = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} ORDER BY {doc} DESC LIMIT ?"
-    found = _messages(conn.execute(newest, [*values, low, query.limit]))
+
+    def values(low: int, high: int) -> list[object]:
+        return [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params, low]
+
+    newest = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} ORDER BY {doc} LIMIT ?"
+    found = _messages(conn.execute(newest, [*values(low, high), query.limit]))
     if len(found) == query.limit:
         # Every match after the page's last millisecond is in it already; of that millisecond, maybe not.
         last = found[-1].ts
-        tied = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} AND {doc} < ?"
-        since_last = max(low, _doc(last, _FIRST_DOC))
-        found += _messages(conn.execute(tied, [*values, since_last, _doc(last + 1, _LAST_DOC)]))
+        tied = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where}"
+        found += _messages(conn.execute(tied, values(max(low, _doc(last)), min(high, _doc(last - 1)))))
     unique = {(m.room, m.id): m for m in found}.values()
     return sorted(unique, key=lambda m: (m.ts, m.room, m.id), reverse=True)[: query.limit]
 
@@ -98,23 +105,24 @@ def _messages(cursor: sqlite3.Cursor) -> list[StoredMessage]:
     return [message_from_row(str(row[0]), row[1:]) for row in cursor.fetchall()]
 
 
-def _doc(ts: int | None, otherwise: int) -> int:
-    """The first document number of a time (ms), within the numbers SQLite can hold."""
-    return otherwise if ts is None else max(_FIRST_DOC, min(_LAST_DOC, ts << DOC_SHIFT))
+def _doc(ts: int) -> int:
+    """The first (lowest) document number of a time (ms), within the numbers SQLite can hold."""
+    return max(_FIRST_DOC, min(_LAST_DOC, -(ts << DOC_SHIFT)))
 
 
-def _window_edge(conn: sqlite3.Connection, query: SearchQuery, low: int, high: int) -> int:
-    """The oldest document of the SCAN_RECENT most recent messages the filters allow (``low`` if fewer)."""
+def _window_end(conn: sqlite3.Connection, query: SearchQuery, low: int, high: int) -> int:
+    """Where the SCAN_RECENT most recent messages the filters allow end: the document after the
+    oldest of them (``high`` if there are fewer)."""
     rooms = ", ".join("?" * len(query.rooms))
     author = query.author is not None
     by = " CROSS JOIN messages m ON m.room = d.room AND m.id = d.id AND m.nick = ?" if author else ""
     sql = (
         f"SELECT d.doc FROM search_rows d NOT INDEXED{by} WHERE d.room IN ({rooms})"
-        " AND d.doc >= ? AND d.doc < ? ORDER BY d.doc DESC LIMIT 1 OFFSET ?"
+        " AND d.doc >= ? AND d.doc < ? ORDER BY d.doc LIMIT 1 OFFSET ?"
     )
     edge = conn.execute(sql, [*([query.author] if author else []), *query.rooms, low, high, SCAN_RECENT - 1])
     row = edge.fetchone()
-    return low if row is None else int(row[0])
+    return high if row is None else int(row[0]) + 1
 
 
 def match_expression(terms: Iterable[str]) -> str:

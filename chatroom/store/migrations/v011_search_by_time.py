@@ -1,8 +1,8 @@
 """Schema step 11: search rows know their message's time, so a search need not sort every match.
 
-SQLite: a ``search_rows`` doc is now ``(ts << 20) + n`` (search_base.DOC_SHIFT):
-the FTS5 index yields matches in doc order, which is time order, and a search
-stops after the newest page (sqlite_search.py). PostgreSQL: ``search_rows``
+SQLite: a ``search_rows`` doc is now ``-(ts << 20) + n`` (search_base.DOC_SHIFT):
+the FTS5 index yields matches in doc order, newest first (its fast, ascending
+direction), and a search stops after the newest page (sqlite_search.py). PostgreSQL: ``search_rows``
 gains ``ts``, so the trigram index's matches are sorted by time without
 looking each one up in ``messages`` (pg_search.py). Both rebuild the table
 and its index from the rows already there.
@@ -42,7 +42,7 @@ STEP = Step(
         "CREATE TABLE search_rows_by_time (doc INTEGER PRIMARY KEY, room TEXT NOT NULL, id INTEGER NOT NULL,"
         " folded TEXT NOT NULL, UNIQUE (room, id))",
         "INSERT INTO search_rows_by_time (doc, room, id, folded)"
-        f" SELECT (m.ts << {DOC_SHIFT}) + row_number() OVER (PARTITION BY m.ts ORDER BY m.room, m.id) - 1,"
+        f" SELECT -(m.ts << {DOC_SHIFT}) + row_number() OVER (PARTITION BY m.ts ORDER BY m.room, m.id) - 1,"
         " d.room, d.id, d.folded FROM search_rows d JOIN messages m ON m.room = d.room AND m.id = d.id",
         "DROP TABLE search_index",
         "DROP TABLE search_rows",
