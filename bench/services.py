@@ -94,16 +94,34 @@ def _run(*command: str, cwd: Path) -> str:
 class Postgres:
     """initdb in a temporary directory, a free port; ``psql`` for the benchmark's own statements."""
 
-    def __init__(self, cpu: str | None = None) -> None:
-        self.directory = Path(tempfile.mkdtemp(prefix="chatroom-bench-pg-"))
+    def __init__(
+        self, cpu: str | None = None, directory: Path | None = None, settings: tuple[str, ...] = ()
+    ) -> None:
+        # A directory given is kept, cluster and data, for the next run to start again.
+        self.kept = directory is not None
+        self.directory = directory or Path(tempfile.mkdtemp(prefix="chatroom-bench-pg-"))
+        self.directory.mkdir(parents=True, exist_ok=True)
         owner = _owner()
         if owner:
             shutil.chown(self.directory, owner, owner)
         self.data = self.directory / "data"
         self.port = free_port()
         self.cpu = cpu
+        # Server settings for this start, as "name=value" (postgres -c).
+        self.settings = settings
 
     def start(self) -> Postgres:
+        if not (self.data / "PG_VERSION").exists():
+            self._initdb()
+        pg_ctl = [program("pg_ctl"), "--pgdata", str(self.data), "--log", str(self.directory / "pg.log")]
+        pg_ctl += ["-o", " ".join([f"-p {self.port}", *(f"-c {setting}" for setting in self.settings)])]
+        if self.cpu is not None:
+            # Every backend the postmaster forks inherits its CPU affinity.
+            pg_ctl = ["taskset", "-c", self.cpu, *pg_ctl]
+        _run(*pg_ctl, "--wait", "start", cwd=self.directory)
+        return self
+
+    def _initdb(self) -> None:
         _run(
             program("initdb"),
             "--pgdata", str(self.data), "--username", SUPERUSER, "--auth", "trust",
@@ -112,18 +130,11 @@ class Postgres:
         )  # fmt: skip
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write(
-                f"port = {self.port}\n"
                 "listen_addresses = '127.0.0.1'\n"
                 f"unix_socket_directories = '{self.directory}'\n"
                 "fsync = on\n"
                 "synchronous_commit = on\n"
             )
-        pg_ctl = [program("pg_ctl"), "--pgdata", str(self.data), "--log", str(self.directory / "pg.log")]
-        if self.cpu is not None:
-            # Every backend the postmaster forks inherits its CPU affinity.
-            pg_ctl = ["taskset", "-c", self.cpu, *pg_ctl]
-        _run(*pg_ctl, "--wait", "start", cwd=self.directory)
-        return self
 
     @property
     def pid(self) -> int:
@@ -159,7 +170,8 @@ class Postgres:
                 "stop",
                 cwd=self.directory,
             )
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if not self.kept:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 class Redis:

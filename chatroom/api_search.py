@@ -11,6 +11,7 @@ parts, never markup; ``next`` is the cursor of the following page.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from datetime import UTC, datetime
@@ -25,8 +26,7 @@ from .search_text import QueryError, Terms, parse_query, snippet
 from .store.search_base import MAX_RESULTS, SearchCursor, SearchQuery
 
 DEFAULT_RESULTS = 20
-# Rooms listed per call while gathering the readable ones, and at most in all.
-ROOM_PAGE = 500
+# Rooms searched at most when no room is given.
 MAX_ROOMS = 10_000
 MAX_TIME_CHARS = 40
 
@@ -85,7 +85,8 @@ class SearchHandler(JsonHandler):
     async def get(self) -> None:
         query = await self._query()
         found = await self.unavailable_if_failing(self.backend.search(query))
-        shown = [message for message in found if await self._still_readable(message)]
+        readable = await self._readable_now(found)
+        shown = [message for message in found if message.room in readable and not message.deleted]
         self.send_json(
             {
                 "results": [result(message, query.terms) for message in shown],
@@ -130,20 +131,13 @@ class SearchHandler(JsonHandler):
             if await self.unavailable_if_failing(self.access.readable(self.who, room)) is None:
                 raise room_not_found()
             return (room,)
-        rooms: list[str] = []
-        while len(rooms) < MAX_ROOMS:
-            after = rooms[-1] if rooms else ""
-            page = await self.unavailable_if_failing(
-                self.access.visible_rooms(self.who, after=after, limit=ROOM_PAGE)
-            )
-            rooms += [record.room for record in page]
-            if len(page) < ROOM_PAGE:
-                break
-        return tuple(rooms)
+        # One call: each reads every room the account is a member of, whatever page it answers.
+        visible = await self.unavailable_if_failing(self.access.visible_rooms(self.who, limit=MAX_ROOMS))
+        return tuple(record.room for record in visible)
 
-    async def _still_readable(self, message: StoredMessage) -> bool:
-        """Whether the asker may read the result's room now: asked again for every result."""
-        if message.deleted:
-            return False
-        readable = await self.unavailable_if_failing(self.access.readable(self.who, message.room))
-        return readable is not None
+    async def _readable_now(self, found: list[StoredMessage]) -> set[str]:
+        """The rooms of the results that the asker may read now: each asked again, once."""
+        rooms = list(dict.fromkeys(message.room for message in found))
+        asked = [self.unavailable_if_failing(self.access.readable(self.who, room)) for room in rooms]
+        answers = await asyncio.gather(*asked)
+        return {room for room, answer in zip(rooms, answers, strict=True) if answer is not None}

@@ -149,6 +149,31 @@ def test_pages_follow_the_cursor(store_factory: StoreFactory) -> None:
     run(store_factory(), scenario)
 
 
+def test_history_imported_out_of_time_order_is_found_newest_first(store_factory: StoreFactory) -> None:
+    """Rooms imported one after the other, their times interleaved, still answer the newest messages
+    first, ties in one millisecond by room, and pages of them miss nothing."""
+
+    async def scenario(store: Store) -> None:
+        for room, offset in (("alpha", 0), ("beta", 1), ("gamma", 0)):
+            await store.import_messages(
+                [
+                    StoredMessage(i, room, "ann", f"match {room} {i}", NEW_YEAR + 2 * i + offset)
+                    for i in range(1, 41)
+                ]
+            )
+        newest = [f"match {room} {i}" for i in range(40, 0, -1) for room in ("beta", "gamma", "alpha")]
+        rooms = ("alpha", "beta", "gamma")
+        assert await found(store, "match", rooms) == newest[:20]
+        pages: list[str] = []
+        cursor = None
+        while page := await store.search(SearchQuery(parse_query("match"), rooms, cursor=cursor, limit=7)):
+            pages += [m.text for m in page]
+            cursor = SearchCursor(page[-1].ts, page[-1].room, page[-1].id)
+        assert pages == newest
+
+    run(store_factory(), scenario)
+
+
 def test_edits_and_deletions_update_what_is_found(store_factory: StoreFactory) -> None:
     """An edited message is found by its new text only; a deleted one is found no more."""
 
@@ -297,3 +322,29 @@ def test_a_file_is_found_by_its_name_and_carried_in_the_result(
         assert await hits("resume") == [("a resume of the meeting, no file", None)]
 
     run(store_factory(), scenario)
+
+
+def test_a_version_9_sqlite_file_answers_newest_first_after_migration(tmp_path: Path) -> None:
+    """A SQLite file of schema step 9, indexed out of time order, answers newest first once opened."""
+    path = tmp_path / "v9.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        for step in migrations.STEPS[:9]:
+            for statement in step.sqlite:
+                conn.execute(statement)
+        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '9')")
+        for room, ts in (("later", NEW_YEAR + DAY), ("sooner", NEW_YEAR)):
+            for i in range(1, 4):
+                row = (room, i, "ann", f"old news {i}", ts + i, 0, 0, 0)
+                conn.execute(VERSION_8_MESSAGES[0][0], row)
+                conn.execute(
+                    "INSERT INTO search_rows (room, id, folded) VALUES (?, ?, ?)", (room, i, f"old news {i}")
+                )
+            conn.execute(VERSION_8_MESSAGES[-1][0], (room, 3, room_key(room)))
+
+    async def scenario(store: Store) -> None:
+        page = await store.search(SearchQuery(parse_query("news"), ("later", "sooner"), limit=4))
+        assert [(m.room, m.id) for m in page] == [("later", 3), ("later", 2), ("later", 1), ("sooner", 3)]
+        await post(store, "fresh news", room="sooner")
+        assert (await found(store, "news", ("later", "sooner")))[:2] == ["fresh news", "old news 3"]
+
+    run(SQLiteStore(str(path)), scenario)

@@ -27,6 +27,11 @@ from ..search_text import Terms, fold
 
 SCAN_RECENT = 5000
 MAX_RESULTS = 100
+# SQLite numbers a search document -(ts << DOC_SHIFT) + n, n telling apart the
+# messages of one millisecond: its index then yields matches newest first, in
+# its fast (ascending) direction (schema step 11). 2**63 >> 20 milliseconds
+# reach the year 2248.
+DOC_SHIFT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +85,9 @@ def searchable(text: str, file: FileInfo | str | None) -> str:
     return folded if name is None else f"{folded}\n{fold(name)}"
 
 
-def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, str]]:
-    """Rows of search_rows for stored messages (those not deleted), their files' names with them."""
-    return [(m.room, m.id, searchable(m.text, m.file)) for m in messages if not m.deleted]
+def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, int, str]]:
+    """Rows (room, id, ts, folded) of search_rows for messages not deleted, with their files' names."""
+    return [(m.room, m.id, m.ts, searchable(m.text, m.file)) for m in messages if not m.deleted]
 
 
 def file_name_sql(mark: str) -> str:
@@ -93,11 +98,19 @@ def file_name_sql(mark: str) -> str:
     )
 
 
-def filter_sql(query: SearchQuery, mark: str, not_deleted: str) -> tuple[str, list[object]]:
-    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times, cursor."""
-    rooms = ", ".join([mark] * len(query.rooms))
-    clauses = [not_deleted, f"m.room IN ({rooms})"]
-    params: list[object] = list(query.rooms)
+def filter_sql(
+    query: SearchQuery, mark: str, not_deleted: str, *, array: bool = False
+) -> tuple[str, list[object]]:
+    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times.
+
+    With ``array`` the rooms are one parameter, a list (PostgreSQL's ``= ANY``).
+    """
+    if array:
+        clauses = [not_deleted, f"m.room = ANY ({mark})"]
+        params: list[object] = [list(query.rooms)]
+    else:
+        clauses = [not_deleted, f"m.room IN ({', '.join([mark] * len(query.rooms))})"]
+        params = list(query.rooms)
     if query.author is not None:
         clauses.append(f"m.nick = {mark}")
         params.append(query.author)
@@ -115,7 +128,9 @@ def cursor_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]]:
     if query.cursor is None:
         return "1 = 1", []
     cursor = query.cursor
-    return f"(m.ts, m.room, m.id) < ({mark}, {mark}, {mark})", [cursor.ts, cursor.room, cursor.id]
+    # The bare time bound lets an index of messages by time start at the cursor.
+    condition = f"m.ts <= {mark} AND (m.ts, m.room, m.id) < ({mark}, {mark}, {mark})"
+    return condition, [cursor.ts, cursor.ts, cursor.room, cursor.id]
 
 
 ORDER = "ORDER BY m.ts DESC, m.room DESC, m.id DESC"

@@ -1,8 +1,9 @@
 """Full-text search on SQLite: an FTS5 trigram index of every message's folded text (search_base.py).
 
-``search_rows`` holds each message's folded text under a ``doc`` number;
-``search_index`` is an FTS5 table (trigram tokenizer) with it as external
-content, which triggers keep in step (schema step 9). Functions of a
+``search_rows`` holds each message's folded text under a ``doc`` number in
+time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5 table
+(trigram tokenizer) with it as external content, which triggers keep in
+step (schema steps 9 and 11). Functions of a
 connection, like sqlite_sql.py's: the writer calls the upkeep inside its
 batch transaction.
 """
@@ -15,10 +16,9 @@ from collections.abc import Iterable
 from ..events import StoredMessage
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .search_base import (
-    ORDER,
+    DOC_SHIFT,
     SCAN_RECENT,
     SearchQuery,
-    add_sql,
     cursor_sql,
     drop_sql,
     edit_sql,
@@ -28,10 +28,20 @@ from .search_base import (
     searchable,
 )
 
+# A new document's number: the first of its millisecond's (search_base.DOC_SHIFT), or the next free one.
+_ADD = (
+    "INSERT INTO search_rows (doc, room, id, folded) VALUES ("
+    f"(SELECT coalesce(max(doc) + 1, -(?1 << {DOC_SHIFT})) FROM search_rows"
+    f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4)"
+)
+_FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
+_COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
+
 
 def index_messages(conn: sqlite3.Connection, messages: Iterable[StoredMessage]) -> None:
-    """Index new messages, but the deleted (inside the caller's transaction)."""
-    conn.executemany(add_sql("?"), message_index_rows(messages))
+    """Index new messages, but the deleted, numbered by their times (inside the caller's transaction)."""
+    rows = [(ts, room, msg_id, folded) for room, msg_id, ts, folded in message_index_rows(messages)]
+    conn.executemany(_ADD, rows)
 
 
 def reindex(conn: sqlite3.Connection, room: str, msg_id: int, text: str) -> None:
@@ -46,31 +56,77 @@ def unindex(conn: sqlite3.Connection, room: str, msg_id: int) -> None:
 
 
 def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
-    """Up to ``query.limit`` messages matching the query, newest first."""
+    """Up to ``query.limit`` messages matching the query, newest first.
+
+    Documents are read newest first (their numbers grow as times go back):
+    from the index when a term is long enough, else from search_rows itself,
+    as far as the SCAN_RECENT most recent messages, until a page of matches
+    is found. Their order is the search's but within a millisecond: the
+    matches of the page's last millisecond are read again, and the page
+    sorted, so that it is exact. Documents from ``low`` (included) to
+    ``high`` (excluded) are read.
+    """
     if not query.rooms:
         return []
+    low, high = _FIRST_DOC, _LAST_DOC
+    if query.since is not None:
+        high = _doc(query.since - 1)
+    if query.until is not None:
+        low = _doc(query.until - 1)
+    if query.terms.indexed:
+        source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
+        match, match_params = "search_index MATCH ?", [match_expression(query.terms.indexed)]
+    else:
+        source, doc = "search_rows d NOT INDEXED", "d.doc"
+        match, match_params = "1 = 1", []
+        high = min(high, _window_end(conn, query, low, high))
+    if query.cursor is not None:
+        low = max(low, _doc(query.cursor.ts))
+    rooms = ", ".join("?" * len(query.rooms))
+    short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
     filters, params = filter_sql(query, "?", "m.deleted = 0")
     after, after_params = cursor_sql(query, "?")
-    short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
-    columns = f"m.room, {MESSAGE_COLUMNS}"
-    replied = MESSAGE_JOINS
-    if query.terms.indexed:
-        sql = (
-            f"SELECT {columns} FROM search_index s JOIN search_rows d ON d.doc = s.rowid"
-            f" JOIN messages m ON m.room = d.room AND m.id = d.id {replied}"
-            f" WHERE search_index MATCH ? AND {filters} AND {after} AND {short} {ORDER} LIMIT ?"
-        )
-        values = [match_expression(query.terms.indexed), *params, *after_params]
-    else:
-        sql = (
-            f"SELECT {columns} FROM (SELECT m.room AS room, m.id AS id FROM messages m WHERE {filters}"
-            f" {ORDER} LIMIT ?) AS recent JOIN messages m ON m.room = recent.room AND m.id = recent.id"
-            f" JOIN search_rows d ON d.room = m.room AND d.id = m.id {replied}"
-            f" WHERE {after} AND {short} {ORDER} LIMIT ?"
-        )
-        values = [*params, SCAN_RECENT, *after_params]
-    rows = conn.execute(sql, [*values, *query.terms.short, query.limit]).fetchall()
-    return [message_from_row(str(row[0]), row[1:]) for row in rows]
+    joined = f"FROM {source} CROSS JOIN messages m ON m.room = d.room AND m.id = d.id"
+    where = (
+        f"{match} AND d.room IN ({rooms}) AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
+    )
+
+    def values(low: int, high: int) -> list[object]:
+        return [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params, low]
+
+    newest = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} ORDER BY {doc} LIMIT ?"
+    found = _messages(conn.execute(newest, [*values(low, high), query.limit]))
+    if len(found) == query.limit:
+        # Every match after the page's last millisecond is in it already; of that millisecond, maybe not.
+        last = found[-1].ts
+        tied = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where}"
+        found += _messages(conn.execute(tied, values(max(low, _doc(last)), min(high, _doc(last - 1)))))
+    unique = {(m.room, m.id): m for m in found}.values()
+    return sorted(unique, key=lambda m: (m.ts, m.room, m.id), reverse=True)[: query.limit]
+
+
+def _messages(cursor: sqlite3.Cursor) -> list[StoredMessage]:
+    return [message_from_row(str(row[0]), row[1:]) for row in cursor.fetchall()]
+
+
+def _doc(ts: int) -> int:
+    """The first (lowest) document number of a time (ms), within the numbers SQLite can hold."""
+    return max(_FIRST_DOC, min(_LAST_DOC, -(ts << DOC_SHIFT)))
+
+
+def _window_end(conn: sqlite3.Connection, query: SearchQuery, low: int, high: int) -> int:
+    """Where the SCAN_RECENT most recent messages the filters allow end: the document after the
+    oldest of them (``high`` if there are fewer)."""
+    rooms = ", ".join("?" * len(query.rooms))
+    author = query.author is not None
+    by = " CROSS JOIN messages m ON m.room = d.room AND m.id = d.id AND m.nick = ?" if author else ""
+    sql = (
+        f"SELECT d.doc FROM search_rows d NOT INDEXED{by} WHERE d.room IN ({rooms})"
+        " AND d.doc >= ? AND d.doc < ? ORDER BY d.doc LIMIT 1 OFFSET ?"
+    )
+    edge = conn.execute(sql, [*([query.author] if author else []), *query.rooms, low, high, SCAN_RECENT - 1])
+    row = edge.fetchone()
+    return high if row is None else int(row[0]) + 1
 
 
 def match_expression(terms: Iterable[str]) -> str:

@@ -25,6 +25,7 @@ from . import (
     v008_push,
     v009_search,
     v010_files,
+    v011_search_by_time,
 )
 from .step import Cursor, Step
 
@@ -39,6 +40,7 @@ STEPS: tuple[Step, ...] = (
     v008_push.STEP,
     v009_search.STEP,
     v010_files.STEP,
+    v011_search_by_time.STEP,
 )
 LATEST = STEPS[-1].version
 
