@@ -50,6 +50,12 @@ log = logging.getLogger("chatroom.redis")
 SUBSCRIBE_TIMEOUT = 5.0
 RECONNECT_MIN, RECONNECT_MAX = 0.1, 5.0
 HEALTH_TIMEOUT = 2.0
+# What a lost connection comes out as. Besides Redis and socket errors,
+# redis-py's own reconnect inside a subscribe, racing this node's reader on
+# the same connection as Redis restarts, raises AttributeError ("'NoneType'
+# object has no attribute 'writelines'") or RuntimeError ("read() called while
+# another coroutine is already waiting for incoming data").
+LOST = (RedisError, OSError, AttributeError, RuntimeError)
 
 
 class Link(enum.Enum):
@@ -226,7 +232,7 @@ class RedisSubscription:
                     lost_at, delay = None, RECONNECT_MIN
                 else:
                     await self._read_messages()
-            except (RedisError, OSError, BusError) as error:
+            except (*LOST, BusError) as error:
                 if lost_at is None:
                     lost_at = time.monotonic()
                     log.error("lost the Redis subscription: %s; delivery paused", error)
@@ -284,7 +290,7 @@ class RedisSubscription:
         self._lose()
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
-            with contextlib.suppress(RedisError, OSError):
+            with contextlib.suppress(*LOST):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
 
     # --- what arrives ------------------------------------------------------
