@@ -7,7 +7,6 @@ import base64
 import io
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -16,6 +15,7 @@ import pytest
 from chatroom.events import DELETE, FileInfo
 from chatroom.export import export_history, import_history
 from chatroom.export_fields import ExportFileError
+from chatroom.images import Prepared
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, AVATAR, CHUNK_BYTES, NewFile
@@ -30,19 +30,6 @@ from .test_export import chatroom
 PHOTO = os.urandom(2 * CHUNK_BYTES + 1234)
 THUMB = os.urandom(5000)
 FACE = os.urandom(300)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An upload as chatroom.images.prepare leaves it."""
-
-    path: Path
-    content_type: str
-    size: int
-    width: int | None = None
-    height: int | None = None
-    thumb_path: Path | None = None
-    thumb_type: str | None = None
 
 
 def on(store: Store, work: Callable[[Store], Awaitable[object]]) -> object:
@@ -74,17 +61,19 @@ async def fill(store: Store, tmp: Path) -> None:
     info = await store.files.save(NewFile("lobby", ann, "photo.png", ATTACHMENT), photo)
     await store.append("lobby", "ann", "look", account_id=ann, file_id=info.id)
     gone = await store.files.save(
-        NewFile("lobby", ann, "gone.txt", ATTACHMENT), Prepared(written(tmp, "g", b"x"), "text/plain", 1)
+        NewFile("lobby", ann, "gone.txt", ATTACHMENT),
+        Prepared(written(tmp, "g", b"x"), "text/plain", 1, None, None, None, None),
     )
     message = (await store.append("lobby", "ann", "oops", account_id=ann, file_id=gone.id)).message
     await store.change("lobby", ChangeRequest(DELETE, message.id, "ann", ann))
     face = await store.files.save(
-        NewFile(None, ann, "me.png", AVATAR), Prepared(written(tmp, "f", FACE), "image/png", 300)
+        NewFile(None, ann, "me.png", AVATAR),
+        Prepared(written(tmp, "f", FACE), "image/png", 300, None, None, None, None),
     )
     await store.files.set_avatar(ann, face.id)
     await store.files.save(
         NewFile("lobby", ann, "lost.pdf", ATTACHMENT),
-        Prepared(written(tmp, "l", b"%PDF"), "application/pdf", 4),
+        Prepared(written(tmp, "l", b"%PDF"), "application/pdf", 4, None, None, None, None),
     )
 
 

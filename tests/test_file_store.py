@@ -8,7 +8,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from PIL import Image
 
 from chatroom import images
 from chatroom.events import DELETE, EDIT, FileInfo
+from chatroom.images import Prepared
 from chatroom.protocol import BAD_REQUEST
 from chatroom.search_text import parse_query
 from chatroom.store import migrations, open_store
@@ -35,19 +35,6 @@ from .pg_server import PostgresServer
 from .stores import StoreFactory
 
 HOUR_MS = 3_600_000
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """An upload as chatroom.images.prepare leaves it."""
-
-    path: Path
-    content_type: str
-    size: int
-    width: int | None = None
-    height: int | None = None
-    thumb_path: Path | None = None
-    thumb_type: str | None = None
 
 
 def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
@@ -73,7 +60,7 @@ def spool(tmp: Path, data: bytes, name: str = "upload") -> Path:
 def prepared(tmp: Path, data: bytes, *, thumb: bytes | None = None) -> Prepared:
     """A prepared upload of ``data`` (an image with a thumbnail when ``thumb`` is given)."""
     if thumb is None:
-        return Prepared(spool(tmp, data), "application/pdf", len(data))
+        return Prepared(spool(tmp, data), "application/pdf", len(data), None, None, None, None)
     return Prepared(
         spool(tmp, data), "image/png", len(data), 800, 600, spool(tmp, thumb, "thumb"), "image/png"
     )
