@@ -13,7 +13,8 @@ from __future__ import annotations
 from ..search_base import add_sql, index_rows
 from .step import Cursor, Step
 
-_TRIGRAM_INDEX = """
+# PostgreSQL: the trigram index of search_rows (step 11 makes it again).
+TRIGRAM_INDEX = """
 DO $$
 DECLARE home TEXT;
 BEGIN
@@ -24,6 +25,18 @@ BEGIN
 END
 $$
 """
+
+
+# SQLite: triggers that keep the FTS5 table in step with search_rows (step 11 makes them again).
+INDEX_TRIGGERS = (
+    "CREATE TRIGGER search_rows_added AFTER INSERT ON search_rows BEGIN"
+    " INSERT INTO search_index (rowid, folded) VALUES (new.doc, new.folded); END",
+    "CREATE TRIGGER search_rows_dropped AFTER DELETE ON search_rows BEGIN"
+    " INSERT INTO search_index (search_index, rowid, folded) VALUES ('delete', old.doc, old.folded); END",
+    "CREATE TRIGGER search_rows_edited AFTER UPDATE ON search_rows BEGIN"
+    " INSERT INTO search_index (search_index, rowid, folded) VALUES ('delete', old.doc, old.folded);"
+    " INSERT INTO search_index (rowid, folded) VALUES (new.doc, new.folded); END",
+)
 
 
 def _index_existing(cursor: Cursor) -> None:
@@ -41,19 +54,13 @@ STEP = Step(
         " folded TEXT NOT NULL, UNIQUE (room, id))",
         "CREATE VIRTUAL TABLE search_index USING fts5(folded, content='search_rows', content_rowid='doc',"
         " tokenize='trigram')",
-        "CREATE TRIGGER search_rows_added AFTER INSERT ON search_rows BEGIN"
-        " INSERT INTO search_index (rowid, folded) VALUES (new.doc, new.folded); END",
-        "CREATE TRIGGER search_rows_dropped AFTER DELETE ON search_rows BEGIN"
-        " INSERT INTO search_index (search_index, rowid, folded) VALUES ('delete', old.doc, old.folded); END",
-        "CREATE TRIGGER search_rows_edited AFTER UPDATE ON search_rows BEGIN"
-        " INSERT INTO search_index (search_index, rowid, folded) VALUES ('delete', old.doc, old.folded);"
-        " INSERT INTO search_index (rowid, folded) VALUES (new.doc, new.folded); END",
+        *INDEX_TRIGGERS,
         "CREATE INDEX messages_by_ts ON messages (ts)",
     ),
     postgres=(
         'CREATE TABLE search_rows (room TEXT COLLATE "C" NOT NULL, id BIGINT NOT NULL,'
         " folded TEXT NOT NULL, PRIMARY KEY (room, id))",
-        _TRIGRAM_INDEX,
+        TRIGRAM_INDEX,
         "CREATE INDEX messages_by_ts ON messages (ts)",
     ),
     fix=_index_existing,

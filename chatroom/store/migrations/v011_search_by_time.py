@@ -12,29 +12,9 @@ from __future__ import annotations
 
 from ..search_base import DOC_SHIFT
 from .step import Step
+from .v009_search import INDEX_TRIGGERS, TRIGRAM_INDEX
 
-# As step 9 made it: pg_trgm where it already is, or created in public.
-_TRIGRAM_INDEX = """
-DO $$
-DECLARE home TEXT;
-BEGIN
-  CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
-  SELECT n.nspname INTO home FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
-  WHERE e.extname = 'pg_trgm';
-  EXECUTE format('CREATE INDEX search_rows_trigrams ON search_rows USING gin (folded %I.gin_trgm_ops)', home);
-END
-$$
-"""
-_TRIGGERS = (
-    "CREATE TRIGGER search_rows_added AFTER INSERT ON search_rows BEGIN"
-    " INSERT INTO search_index (rowid, folded) VALUES (new.doc, new.folded); END",
-    "CREATE TRIGGER search_rows_dropped AFTER DELETE ON search_rows BEGIN"
-    " INSERT INTO search_index (search_index, rowid, folded) VALUES ('delete', old.doc, old.folded); END",
-    "CREATE TRIGGER search_rows_edited AFTER UPDATE ON search_rows BEGIN"
-    " INSERT INTO search_index (search_index, rowid, folded) VALUES ('delete', old.doc, old.folded);"
-    " INSERT INTO search_index (rowid, folded) VALUES (new.doc, new.folded); END",
-)
-
+# The FTS5 triggers and the trigram index are made again exactly as step 9 made them.
 STEP = Step(
     11,
     "search rows know their message's time",
@@ -49,7 +29,7 @@ STEP = Step(
         "ALTER TABLE search_rows_by_time RENAME TO search_rows",
         "CREATE VIRTUAL TABLE search_index USING fts5(folded, content='search_rows', content_rowid='doc',"
         " tokenize='trigram')",
-        *_TRIGGERS,
+        *INDEX_TRIGGERS,
         "INSERT INTO search_index (search_index) VALUES ('rebuild')",
     ),
     postgres=(
@@ -60,7 +40,7 @@ STEP = Step(
         "DROP TABLE search_rows",
         "ALTER TABLE search_rows_by_time RENAME TO search_rows",
         "ALTER INDEX search_rows_by_time_pkey RENAME TO search_rows_pkey",
-        _TRIGRAM_INDEX,
+        TRIGRAM_INDEX,
         # A new table has no statistics until autovacuum comes: the planner needs them now.
         "ANALYZE search_rows",
     ),
