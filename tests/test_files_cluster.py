@@ -10,42 +10,20 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import jwt
 import orjson
-import pytest
 import tornado.httpclient
 from PIL import Image
 
 from .clients import ANY_TYPE, anext_of, awelcomed
-from .redis_server import RedisServer
 from .support import ServerProcess
+from .test_rooms_cluster import WAIT, nodes, token
 
-SECRET = "a-files-cluster-secret-long-enough-for-hs256"
-WAIT = 15.0
+__all__ = ["nodes"]  # the fixture, shared with the rooms' cluster tests
+
 # More than a few of the database's 256 KiB parts, so ranges cross them.
 BLOB = os.urandom(700_000)
-
-
-def token(name: str) -> str:
-    return jwt.encode({"sub": name, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
-
-
-@pytest.fixture
-def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two nodes sharing a PostgreSQL schema and a Redis, accounts only."""
-    redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
-    flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET)
-    try:
-        with ServerProcess(*flags, guests=False) as left, ServerProcess(*flags, guests=False) as right:
-            yield left, right
-    finally:
-        redis.stop()
 
 
 async def call(
