@@ -166,6 +166,8 @@ def chatroom_command(config: Config, database: str, port: int, deployment: Deplo
         sys.executable, "-m", "chatroom", "--port", str(port), "--database", database,
         "--processes", str(config.processes), "--log-level", "warning",
         "--rate", "1000000", "--burst", "1000000",
+        # The load generator's members are guests (protocol v1, no account).
+        "--guests",
         # Every member comes from 127.0.0.1, into a room that is new.
         "--new-rooms-per-minute", "0", "--join-rate", "0",
     ]  # fmt: skip

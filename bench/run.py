@@ -69,6 +69,8 @@ def server_command(name: str, port: int, db_dir: str, args: argparse.Namespace) 
             str(args.max_backlog_bytes),
             "--log-level",
             "warning",
+            # The load generator's members are guests (protocol v1, no account).
+            "--guests",
             # Every member comes from 127.0.0.1 and the rooms are new.
             "--new-rooms-per-minute",
             "0",
