@@ -56,11 +56,9 @@ class AvatarHandler(PreparingHandler):
 class AvatarImageHandler(FileServingHandler):
     """``GET``/``HEAD /avatars/{account name}``: the account's avatar image, 404 when it has none.
 
-    The address stays when the avatar changes, so browsers ask again each
-    time (``no-cache``), and get 304 while it is the same.
+    The address stays when the avatar changes: browsers ask again each time
+    (``no-cache``, as for every file), and get 304 while it is the same.
     """
-
-    cache_control = "private, no-cache"
 
     async def get(self, name: str) -> None:
         await self._answer(name, body=True)

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 # frames) and nothing else. ``sandbox`` gives it an opaque origin: no cookies,
 # no storage, no scripts, no forms, even if something were rendered.
 FILE_CSP = "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
-# Files never change (a new upload is a new id), and access is checked again
-# when the browser revalidates: an hour in the person's own browser, never in
-# a shared cache.
-FILE_CACHE_CONTROL = "private, max-age=3600"
+# Kept in the person's own browser only, never a shared cache, and asked
+# about again before each use: a file's bytes never change (a new upload is a
+# new id), so the answer is a 304 without them, but access is checked each
+# time, and a deleted file, or one of a room one has left, stops showing at once.
+FILE_CACHE_CONTROL = "private, no-cache"
 MAX_NAME_IN_HEADER = 200
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _QUOTED_SAFE = re.compile(r"[^A-Za-z0-9 ._()\[\]+,;=@-]")
