@@ -69,6 +69,8 @@ class JsonHandler(tornado.web.RequestHandler):
     public_methods: ClassVar[frozenset[str]] = frozenset()
     # Whether requests that change something need the _xsrf token even from nobody signed in.
     sign_in_form: ClassVar[bool] = False
+    # Whether a JWT may come as a ``token`` query argument (file addresses take signed links instead).
+    query_token_taken: ClassVar[bool] = True
 
     def initialize(
         self,
@@ -135,9 +137,10 @@ class JsonHandler(tornado.web.RequestHandler):
     async def identify(self) -> Identity | None:
         """Who the request's credentials prove; 401 when credentials were sent and do not hold.
 
-        A JWT may also come as a ``token`` query argument, as on /ws.
+        A JWT may also come as a ``token`` query argument, as on /ws, unless
+        the handler takes none (``query_token_taken``).
         """
-        values = self.request.query_arguments.get("token")
+        values = self.request.query_arguments.get("token") if self.query_token_taken else None
         query_token = values[-1].decode("utf-8", errors="replace") if values else None
         try:
             return await self.unavailable_if_failing(

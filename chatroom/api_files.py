@@ -11,13 +11,17 @@ stored, the saved file is discarded. The answer: ``{"id": message id,
 again on every request (the room of the file's message; avatars: anyone who
 may be here), and a file one may not see is answered exactly as one that
 does not exist: 404. file_responses.py has the headers that make a file
-harmless on the chat's origin.
+harmless on the chat's origin. A page that signs in with a token puts
+signed links in its addresses (file_links.py, api_file_links.py), never
+the token: ``?token=`` is not taken here.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
+from typing import Any
 
 import tornado.http1connection
 import tornado.iostream
@@ -28,6 +32,7 @@ from .api import ApiError, JsonHandler, room_not_found
 from .backend import Backend, BackendError, StoredMessage
 from .config import Settings
 from .events import FileInfo
+from .file_links import FULL_VARIANT, LINK_ARGUMENTS, THUMB_VARIANT, LinkClaim, claim_of, link_key
 from .file_responses import (
     FILE_CACHE_CONTROL,
     FILE_CSP,
@@ -40,7 +45,7 @@ from .file_responses import (
     requested_range,
     unsatisfiable_content_range,
 )
-from .identity import Authenticator
+from .identity import FILE_LINK, Authenticator, Identity
 from .images import ImageRefusedError, Prepared
 from .links import SetupState
 from .sniff import INLINE_TYPES
@@ -170,9 +175,14 @@ class RoomFilesHandler(PreparingHandler):
 
 
 class FileServingHandler(JsonHandler):
-    """Answers a stored file (or its thumbnail): its headers, a range of it, or 304 (file_responses.py)."""
+    """Answers a stored file (or its thumbnail): its headers, a range of it, or 304 (file_responses.py).
+
+    A ``token`` in a file's address is not taken: such an address, copied or
+    logged, would speak for the account everywhere (signed links instead).
+    """
 
     cache_control = FILE_CACHE_CONTROL
+    query_token_taken = False
 
     async def serve(self, stored: StoredFile, *, thumb: bool, body: bool) -> None:
         """Answer the file (``thumb``: its thumbnail), with its bytes unless ``body`` is False (HEAD)."""
@@ -260,8 +270,20 @@ class FileHandler(FileServingHandler):
 
     ``/thumb`` answers the thumbnail, or the file itself when it has none
     (an image already small, or a file that is named "thumb"). The name in
-    the path is for the browser's sake: the id alone says which file.
+    the path is for the browser's sake: the id alone says which file. A
+    signed link (file_links.py: ``?account=&exp=&link=``) stands for its
+    account instead of a session or a header, for the one file and variant
+    it names, until it expires; one that does not hold is the same 404.
     """
+
+    def initialize(self, *args: Any, **kwargs: Any) -> None:
+        super().initialize(*args, **kwargs)
+        self.claim: LinkClaim | None = None
+
+    async def prepare(self) -> None:
+        self.claim = claim_of(*(self.get_query_argument(name, None) for name in LINK_ARGUMENTS))
+        if self.claim is None:
+            await super().prepare()
 
     async def get(self, file_id: str, name: str) -> None:
         await self._answer(file_id, name, body=True)
@@ -270,18 +292,31 @@ class FileHandler(FileServingHandler):
         await self._answer(file_id, name, body=False)
 
     async def _answer(self, file_id: str, name: str, *, body: bool) -> None:
-        stored = await self.visible(file_id)
-        await self.serve(stored, thumb=name == THUMB and stored.info.thumb, body=body)
-
-    async def visible(self, file_id: str) -> StoredFile:
-        """The file, if the asker may see it now; else 404, as for a file that does not exist."""
         stored = await self.unavailable_if_failing(self.backend.files.get(file_id))
         if stored is None:
             raise file_not_found()
-        if stored.kind == AVATAR:
-            return stored  # prepare() let in whoever may be here: an avatar is theirs to see
-        if stored.room is None or stored.message_id is None:
-            raise file_not_found()  # not posted (yet): its uploader's alone, and not served
-        if await self.unavailable_if_failing(self.access.readable(self.who, stored.room)) is None:
+        thumb = name == THUMB and stored.info.thumb
+        if self.claim is not None:
+            self.who = await self._link_holder(self.claim, file_id, THUMB_VARIANT if thumb else FULL_VARIANT)
+        if not await self.unavailable_if_failing(may_see(self.access, self.who, stored)):
             raise file_not_found()
-        return stored
+        await self.serve(stored, thumb=thumb, body=body)
+
+    async def _link_holder(self, claim: LinkClaim, file_id: str, variant: str) -> Identity:
+        """The account a link speaks for, if it holds for this file now; else 404, as for no file."""
+        key = link_key(await self.unavailable_if_failing(self.authenticator.cookie_secret()))
+        if not claim.holds(key, file_id, variant, time.time()):
+            raise file_not_found()
+        account = await self.unavailable_if_failing(self.backend.accounts.account_by_id(claim.account_id))
+        if account is None or not account.active:
+            raise file_not_found()
+        return Identity(account, FILE_LINK)
+
+
+async def may_see(access: Access, who: Identity | None, stored: StoredFile) -> bool:
+    """Whether ``who`` may see the file now: an avatar, or a posted file of a room they may read."""
+    if stored.kind == AVATAR:
+        return True  # whoever may be here may see it: the handler let them in
+    if stored.room is None or stored.message_id is None:
+        return False  # not posted (yet): its uploader's alone, and not served
+    return await access.readable(who, stored.room) is not None

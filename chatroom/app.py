@@ -19,6 +19,7 @@ from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
+from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
@@ -175,6 +176,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/search", SearchHandler, api),
             (r"/api/rooms/([^/]+)/files", RoomFilesHandler, {**upload, "webhooks": webhooks}),
             (r"/files/([^/]+)/([^/]+)", FileHandler, api),
+            (r"/api/file-links", FileLinksHandler, api),
             (r"/api/me/avatar", AvatarHandler, upload),
             (r"/avatars/([^/]+)", AvatarImageHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),

@@ -42,6 +42,8 @@ COOKIE_MAX_AGE_DAYS = 400
 SESSION = "session"
 JWT = "jwt"
 BOT_KEY = "bot_key"
+# A signed file link (file_links.py): one file, for a while, as its account.
+FILE_LINK = "file_link"
 
 
 class IdentityError(Exception):

@@ -201,6 +201,29 @@ class OutsiderTest(RoomsCase):
                     self.assert_clean(raw, room)
 
     @gen_test(timeout=30)
+    async def test_file_links_give_an_outsider_nothing(self) -> None:
+        """carl and root get no link to the rooms' files; a member's link redone in carl's name is 404."""
+        rooms = await self.setUpRooms()
+        paths = await self.upload_secrets(rooms)
+        ids = sorted({path.split("/")[2] for _, path in paths})
+        for who in ("carl", "root"):
+            status, answer, raw = await self.api("POST", "/api/file-links", who, {"files": ids})
+            assert (status, answer["links"]) == (200, {})
+            self.assert_clean(raw, *rooms)
+        _, answer, _ = await self.api("POST", "/api/file-links", "bob", {"files": ids})
+        carl = await self.backend.accounts.account_by_name("carl")
+        bob = await self.backend.accounts.account_by_name("bob")
+        assert carl is not None and bob is not None and set(answer["links"]) == set(ids)
+        for given in answer["links"].values():
+            for link in given.values():
+                redone = link.replace(f"account={bob.id}&", f"account={carl.id}&")
+                assert redone != link
+                for headers in ({}, {"Range": "bytes=0-3"}):
+                    response = await self.raw_fetch("GET", redone, headers, None)
+                    assert response.code == 404, redone
+                    self.assert_clean(response.body or b"", *rooms)
+
+    @gen_test(timeout=30)
     async def test_a_removed_member_and_a_deleted_message_lose_the_file(self) -> None:
         """Once bob is out his links are 404; once ann deletes the message, its file is 404 to everyone."""
         rooms = await self.setUpRooms()
