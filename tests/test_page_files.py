@@ -19,7 +19,7 @@ from playwright.sync_api import JSHandle, Locator, Page, Route, expect
 from tests import test_page
 from tests.sample_files import DATA_TRANSFER, PDF, payload, picture, tone, video
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act, open_as, open_room
 from tests.test_page_journey import signed_in
 from tests.web_client import join, set_up
@@ -28,6 +28,8 @@ browser = test_page.browser
 pages = test_page.pages
 
 LIMIT = 16 * 1024 * 1024
+# A thumbnail's address on a page signed in with a token: a signed link (chatroom/file_links.py).
+SIGNED_THUMB = re.compile(r"^/files/[A-Za-z0-9_-]+/thumb\?account=\d+&exp=\d+&link=[A-Za-z0-9_-]+$")
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +124,8 @@ def test_a_picture_sent_with_the_button_shows_inline_and_opens_full_size(
     expect(thumbnail).to_have_attribute("alt", "sunset at sea.png")
     # Laid out at 360 x 240 from the frame's width and height, whether or not it has loaded.
     assert (thumbnail.get_attribute("width"), thumbnail.get_attribute("height")) == ("360", "240")
-    assert "/thumb?" in (
-        thumbnail.get_attribute("src") or ""
-    )  # with the page's token: an <img> sends no header
+    # A signed link, never the page's token: an <img> sends no header.
+    expect(thumbnail).to_have_attribute("src", SIGNED_THUMB)
     bob.wait_for_function(
         "() => document.querySelector('#messages .msg:last-child .file-picture img').naturalWidth > 0"
     )
@@ -154,12 +155,15 @@ def test_dropped_files_go_one_message_each_in_order(server: ServerProcess, pages
     expect(first.locator(".file-about .file-name")).to_have_text("boat.webm")
     expect(second.locator(".text")).to_have_text("")
     audio = second.locator(".file-audio audio")
-    expect(audio).to_have_attribute("src", re.compile(f"^/files/{file_id(second)}/horn.wav\\?token="))
+    expect(audio).to_have_attribute("src", re.compile(f"^/files/{file_id(second)}/horn.wav\\?account="))
     bob.wait_for_function("() => document.querySelector('#messages .file-video video').readyState >= 1")
 
 
 def file_id(item: Locator) -> str:
-    href = item.locator(".file a.file-name").get_attribute("href") or ""
+    """The id of the message's file, once its link is in."""
+    name = item.locator(".file a.file-name")
+    expect(name).to_have_attribute("href", re.compile("^/files/"))
+    href = name.get_attribute("href") or ""
     return href.split("/")[2]
 
 
@@ -176,8 +180,10 @@ def test_a_pasted_file_shows_as_a_card_with_its_name_and_size(server: ServerProc
     expect(card.locator(".file-size")).to_have_text("20 KB · PDF")
     link = card.locator("a.file-download")
     expect(link).to_have_attribute("download", "minutes – Q3.pdf")
+    expect(link).to_have_attribute(
+        "href", re.compile(r"/minutes%20%E2%80%93%20Q3\.pdf\?account=\d+&exp=\d+&link=")
+    )
     href = link.get_attribute("href") or ""
-    assert "/minutes%20%E2%80%93%20Q3.pdf?token=" in href
     status = bob.evaluate("async (url) => (await fetch(url)).status", href)
     assert status == 200
     act(bob, bob.locator("#messages .msg").last, "Reply")
@@ -255,7 +261,7 @@ def test_deleting_a_message_removes_its_file_for_everyone(server: ServerProcess,
     attach_by_button(ann, "wrong.png", "image/png", picture(400, 300, "#8a2be2"))
     send(ann)
     thumbnail = bob.locator("#messages .msg .file-picture img")
-    expect(thumbnail).to_be_visible()
+    expect(thumbnail).to_have_attribute("src", re.compile(r"^/files/.+\?account=\d+&exp=\d+&link="))
     src = thumbnail.get_attribute("src") or ""
     act(ann, ann.locator("#messages .msg").last, "Delete")
     ann.get_by_role("button", name="Delete for everyone").click()
@@ -266,6 +272,37 @@ def test_deleting_a_message_removes_its_file_for_everyone(server: ServerProcess,
     expect_online(bob)
     expect(bob.locator("#messages .msg .tombstone")).to_have_text("message deleted")
     expect(bob.locator("#messages .msg .file")).to_have_count(0)
+
+
+def test_a_token_signed_page_shows_files_through_links_that_never_carry_its_token(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Bob's page, signed in with a token, shows Ann's picture, its full size and a download, renews
+    its links before they lapse, and none of the addresses it asks for carries ``token=``."""
+    open_room(server, "signed")
+    ann = open_as(pages, server, "ann", "signed")
+    bob = pages.open(f"{server.url}/?room=signed&token={token_for('bob')}", fake_clock=True)
+    requested: list[str] = []
+    bob.on("request", lambda request: requested.append(request.url))
+    expect_online(bob)
+    attach_by_button(ann, "pier.png", "image/png", picture(800, 600, "#1565c0"))
+    paste(ann, [payload("timetable.pdf", "application/pdf", PDF)])
+    send(ann, "the pier, and the timetable")
+    item = bob.locator("#messages .msg").filter(has=bob.locator(".file-picture")).last
+    expect(item.locator(".file-picture img")).to_have_attribute("src", SIGNED_THUMB)
+    bob.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
+    item.locator(".file-picture img").click()
+    bob.wait_for_function("() => document.querySelector('#lightbox img').naturalWidth === 800")
+    bob.keyboard.press("Escape")
+    download = bob.locator("#messages .file-card a.file-download")
+    expect(download).to_have_attribute("href", re.compile(r"/timetable\.pdf\?account=\d+&exp=\d+&link="))
+    with bob.expect_request(lambda request: "/api/file-links" in request.url):
+        bob.clock.run_for("59:00")  # the links' hour is nearly over: the page asks for fresh ones
+    href = download.get_attribute("href") or ""
+    assert bob.evaluate("async (url) => (await fetch(url)).status", href) == 200
+    files = [url for url in requested if "/files/" in url]
+    assert any("/thumb?" in url for url in files) and any("/pier.png?" in url for url in files)
+    assert not [url for url in requested if "/files/" in url and "token=" in url]
 
 
 def test_a_guest_is_offered_no_files(tmp_path: Path, pages: Pages) -> None:

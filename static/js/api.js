@@ -22,15 +22,6 @@ export function apiHeaders(method) {
   return headers;
 }
 
-// An address the browser fetches by itself (a picture, a player, a download
-// link): with the token in it when the page signs in with one, since only
-// fetch and XMLHttpRequest can send the header (the server takes
-// ``?token=`` as on /ws); a session cookie goes along by itself.
-export function authorizedUrl(path) {
-  if (!session.jwtRequired || !session.token) return path;
-  return `${path}${path.includes("?") ? "&" : "?"}${new URLSearchParams({token: session.token})}`;
-}
-
 // ``method`` ``path`` with a JSON ``body``; never throws: a network failure is status 0.
 export async function apiCall(method, path, body) {
   const headers = apiHeaders(method);

@@ -3,10 +3,11 @@
 // before it loads (the list does not jump), opening the full picture in the
 // lightbox; video and audio in the browser's own player; anything else as a
 // card with an icon, its name, its size and a download link. Names go in as
-// text only; addresses are built from the file's id and its name, encoded.
+// text only; addresses come from file_links.js (built from the file's id and
+// its name, encoded, or signed links on a page signed in with a token).
 
-import {authorizedUrl} from "./api.js";
 import {element, textNode} from "./dom.js";
+import {linkFile} from "./file_links.js";
 
 // The server's own detection says what a file is (never the uploader's word).
 const PICTURES = new Set(["image/jpeg", "image/png", "image/gif", "image/webp"]);
@@ -30,9 +31,6 @@ export function fileOf(frame) {
     thumb: file.thumb === true,
   };
 }
-
-export const fileUrl = (file) => authorizedUrl(`/files/${file.id}/${encodeURIComponent(file.name)}`);
-export const thumbUrl = (file) => (file.thumb ? authorizedUrl(`/files/${file.id}/thumb`) : fileUrl(file));
 
 // What a quote of a message that is only a file says.
 export const fileLabel = (name) => `📎 ${name}`;
@@ -68,7 +66,7 @@ export function shownSize(file) {
 function pictureElement(file, open) {
   const box = element("div", "file file-picture");
   const link = element("a", "file-open");
-  link.href = fileUrl(file);
+  linkFile(link, "href", file);
   link.target = "_blank";
   link.rel = "noopener";
   link.title = `${file.name} (${humanSize(file.size)}): open full size`;
@@ -81,7 +79,7 @@ function pictureElement(file, open) {
     image.width = size.width;
     image.height = size.height;
   }
-  image.src = thumbUrl(file);
+  linkFile(image, "src", file, "thumb");
   link.append(image);
   link.addEventListener("click", (event) => {
     if (event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) return;
@@ -97,7 +95,7 @@ function playerElement(file, kind) {
   const player = element(kind);
   player.controls = true;
   player.preload = "metadata";
-  player.src = fileUrl(file);
+  linkFile(player, "src", file);
   player.setAttribute("aria-label", file.name);
   box.append(player, aboutLine(file));
   return box;
@@ -112,7 +110,7 @@ function aboutLine(file) {
 
 function downloadLink(file, className) {
   const link = element("a", className);
-  link.href = fileUrl(file);
+  linkFile(link, "href", file);
   link.download = file.name;
   link.append(element("bdi", "", file.name));
   link.title = `Download ${file.name}`;
@@ -126,7 +124,7 @@ function cardElement(file) {
   const about = element("div", "file-card-about");
   about.append(downloadLink(file, "file-name"), element("span", "file-size", `${humanSize(file.size)} · ${kindOf(file)}`));
   const save = element("a", "file-download", "⬇");
-  save.href = fileUrl(file);
+  linkFile(save, "href", file);
   save.download = file.name;
   save.setAttribute("aria-label", `Download ${file.name}`);
   save.title = "Download";

@@ -2,7 +2,8 @@
 // name, a link that opens it in a tab of its own, and Close (Escape, or a
 // click beside the picture, closes it too).
 
-import {fileUrl, humanSize} from "./file_view.js";
+import {linkFile, unlinkFile} from "./file_links.js";
+import {humanSize} from "./file_view.js";
 
 const $ = (id) => document.getElementById(id);
 const box = {
@@ -28,16 +29,16 @@ function fit(file) {
 
 export function showFull(file) {
   box.fileId = file.id;
-  box.image.removeAttribute("src");
+  unlinkFile(box.image, "src");
   box.image.alt = file.name;
   // Its size on screen from the start (the frame's width and height): the box does not jump as it loads.
   const fitted = fit(file);
   box.image.style.width = fitted ? `${fitted.width}px` : "";
   box.image.style.height = fitted ? `${fitted.height}px` : "";
-  box.image.src = fileUrl(file);
+  linkFile(box.image, "src", file);
   box.name.textContent = file.name;
   box.size.textContent = humanSize(file.size);
-  box.open.href = fileUrl(file);
+  linkFile(box.open, "href", file);
   if (!box.dialog.open) box.dialog.showModal();
   box.close.focus();
 }
@@ -54,6 +55,7 @@ export function wireLightbox() {
   });
   box.dialog.addEventListener("close", () => {
     box.fileId = "";
-    box.image.removeAttribute("src");
+    unlinkFile(box.image, "src");
+    unlinkFile(box.open, "href");
   });
 }
