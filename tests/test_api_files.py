@@ -218,6 +218,32 @@ class DownloadTest(FilesCase):
         assert (await self.download("bob", path, Range="bytes=0-1", **{"If-Range": etag})).code == 206
 
     @gen_test(timeout=30)
+    async def test_a_cached_file_is_asked_about_each_time_and_a_deleted_one_is_404(self) -> None:
+        """Files are revalidated before each use: 304 while they stand, 404 once deleted, even to a
+        browser that has the file in its cache."""
+        await self.people()
+        answer = await self.posted("ann", "town", png(), "map.png")
+        file_id = answer["file"]["id"]
+        paths = (f"/files/{file_id}/map.png", f"/files/{file_id}/thumb")
+        etags = []
+        for path in paths:
+            first = await self.download("bob", path)
+            assert first.headers["Cache-Control"] == "private, no-cache"
+            etag = first.headers["ETag"]
+            assert etag.startswith('"') and not etag.startswith("W/")
+            again = await self.download("bob", path, **{"If-None-Match": etag})
+            assert (again.code, again.body) == (304, b"")
+            assert again.headers["Cache-Control"] == "private, no-cache"
+            etags.append(etag)
+        client, _ = await self.enter("ann", "town")
+        await self.recv_type(client, "sys")
+        await self.send(client, {"type": "delete", "id": answer["id"], "ref": "d"})
+        await self.recv_type(client, "ack")
+        for path, etag in zip(paths, etags, strict=True):
+            gone = await self.download("bob", path, **{"If-None-Match": etag})
+            assert gone.code == 404 and b"\x89PNG" not in (gone.body or b"")
+
+    @gen_test(timeout=30)
     async def test_what_one_may_not_see_is_404(self) -> None:
         """An unknown id, a file never posted, and a deleted message's file are all 404 not_found."""
         await self.people()
