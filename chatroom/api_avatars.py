@@ -31,11 +31,11 @@ class AvatarHandler(PreparingHandler):
     async def put(self) -> None:
         who = self.require_account()
         spool = self.received()
-        await self.check_quota(spool.size)
-        spool_dir = self.uploads.files.spool_dir
-        prepared = await self.prepared(lambda: images.prepare_avatar(spool.path, spool_dir))
-        new = NewFile(None, who.account_id, AVATAR_NAME, AVATAR)
-        info = await self.unavailable_if_failing(self.uploads.files.save(new, prepared))
+        async with self.quota_reserved(spool.size):
+            spool_dir = self.uploads.files.spool_dir
+            prepared = await self.prepared(lambda: images.prepare_avatar(spool.path, spool_dir))
+            new = NewFile(None, who.account_id, AVATAR_NAME, AVATAR)
+            info = await self.unavailable_if_failing(self.uploads.files.save(new, prepared))
         try:
             await self.unavailable_if_failing(self.uploads.files.set_avatar(who.account_id, info.id))
         except ApiError:

@@ -138,11 +138,11 @@ class RoomFilesHandler(PreparingHandler):
     async def post(self, _raw_room: str) -> None:
         who = self.require_account()
         spool = self.received()
-        await self.check_quota(spool.size)
-        spool_dir = self.uploads.files.spool_dir
-        prepared = await self.prepared(lambda: images.prepare(spool.path, spool_dir, self.file_name))
-        new = NewFile(self.room, who.account_id, self.file_name, ATTACHMENT)
-        info = await self.unavailable_if_failing(self.uploads.files.save(new, prepared))
+        async with self.quota_reserved(spool.size):
+            spool_dir = self.uploads.files.spool_dir
+            prepared = await self.prepared(lambda: images.prepare(spool.path, spool_dir, self.file_name))
+            new = NewFile(self.room, who.account_id, self.file_name, ATTACHMENT)
+            info = await self.unavailable_if_failing(self.uploads.files.save(new, prepared))
         stored = await self._publish(info)
         metrics.UPLOADS.inc()
         await self.uploads.count_stored()

@@ -7,7 +7,9 @@ store's spool directory as it arrives and never held whole in memory. Before
 a byte is kept, the handler knows who asks and where to (401, 403, 404),
 turns away a ``Content-Length`` over --max-upload-bytes (413), an account that
 uploads too fast (429, per process, like every rate of this server) and an
-upload that would pass --files-quota-bytes (507). A body without a length is
+upload that would pass --files-quota-bytes (507: checked before the body
+comes, then reserved in the store once it has, atomically with every upload
+of every process and node, until the file is stored). A body without a length is
 counted as it comes, and answered 413 the moment it passes the limit. The
 spool file is removed whatever happens: refused, failed, interrupted (the
 client goes away), or once the store has its copy. A file left by a crash is
@@ -22,7 +24,7 @@ import logging
 import os
 import tempfile
 import unicodedata
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypeVar
 
@@ -114,6 +116,26 @@ class Uploads:
         quota = self.settings.files_quota_bytes
         if quota and await self.files.total_bytes() + incoming > quota:
             raise ApiError(507, QUOTA_EXCEEDED, "the server has no room for more files")
+
+    async def reserve(self, incoming: int) -> str | None:
+        """Room for ``incoming`` bytes under --files-quota-bytes, reserved in the store for every process
+        and node to count (None: there is no quota); 507 ``quota_exceeded`` when there is no room."""
+        quota = self.settings.files_quota_bytes
+        if not quota:
+            return None
+        reservation = await self.files.reserve(incoming, quota)
+        if reservation is None:
+            raise ApiError(507, QUOTA_EXCEEDED, "the server has no room for more files")
+        return reservation
+
+    async def release(self, reservation: str | None) -> None:
+        """Give the reserved room back (a failing store leaves it to lapse, files_base.RESERVATION_MS)."""
+        if reservation is None:
+            return
+        try:
+            await self.files.release(reservation)
+        except StoreError as error:
+            log.warning("cannot release the room reserved for an upload (it lapses in an hour): %s", error)
 
     async def count_stored(self) -> None:
         """Set chatroom_file_bytes_stored from the store (a failing store leaves the last value)."""
@@ -219,6 +241,19 @@ class UploadHandler(JsonHandler):
             await self.unavailable_if_failing(self.uploads.check_quota(incoming))
         except ApiError as error:
             raise self.refusal(error) from None
+
+    @contextlib.asynccontextmanager
+    async def quota_reserved(self, incoming: int) -> AsyncIterator[None]:
+        """Hold room for ``incoming`` bytes under the quota while the file is stored (507 when there is
+        none, counted in the metrics); released after, whatever happens."""
+        try:
+            reservation = await self.unavailable_if_failing(self.uploads.reserve(incoming))
+        except ApiError as error:
+            raise self.refusal(error) from None
+        try:
+            yield
+        finally:
+            await self.uploads.release(reservation)
 
     def _allow_large_body(self) -> None:
         """Raise this request's body limits, and this request's only, to an upload's."""

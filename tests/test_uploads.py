@@ -9,8 +9,12 @@ from dataclasses import replace
 import pytest
 from tornado.testing import gen_test
 
+from chatroom.bus.local import LocalBus
+from chatroom.service import ChatService
+from chatroom.store.postgres import PostgresStore
 from chatroom.uploads import PREPARATIONS_AT_ONCE, Uploads, clean_file_name
 from tests.files_case import LIMIT, TEXT, FilesCase, png, refused_count
+from tests.pg_server import PostgresServer
 from tests.rooms_case import token_for
 
 
@@ -161,6 +165,49 @@ class RateAndQuotaTest(FilesCase):
         await self.refused(507, "quota_exceeded", self.upload("bob", "town", b"b" * 1500))
         assert self.spooled() == []
         assert await self.backend.files.total_bytes() == 2000
+
+
+class QuotaRaceTest(FilesCase):
+    """Room for 3000 bytes, and uploads that arrive at once."""
+
+    settings = replace(FilesCase.settings, files_quota_bytes=3000)
+
+    @gen_test(timeout=30)
+    async def test_two_uploads_at_once_near_the_quota_cannot_both_pass(self) -> None:
+        """Two 2000-byte uploads at once: one is stored, the other is 507, and the quota holds."""
+        await self.people()
+        before = refused_count("quota_exceeded")
+        answers = await asyncio.gather(
+            self.upload("ann", "town", b"a" * 2000, "a.txt"), self.upload("bob", "town", b"b" * 2000, "b.txt")
+        )
+        assert sorted(status for status, _, _ in answers) == [200, 507]
+        assert refused_count("quota_exceeded") == before + 1
+        assert await self.backend.files.total_bytes() == 2000
+        assert self.spooled() == []
+
+    @gen_test(timeout=30)
+    async def test_the_room_of_an_upload_that_failed_is_given_back(self) -> None:
+        """A refused picture and a stored file leave no room reserved: what is left can be used."""
+        await self.people()
+        await self.refused(
+            422, "refused_image", self.upload("ann", "town", b"\x89PNG\r\n\x1a\n" + b"x" * 900, "a.png")
+        )
+        await self.posted("ann", "town", b"a" * 1000)
+        await self.posted("bob", "town", b"b" * 2000)
+        await self.refused(507, "quota_exceeded", self.upload("bob", "town", b"c"))
+
+
+class QuotaRaceOnPostgresTest(QuotaRaceTest):
+    """The same uploads at once, with the files and their reservations in PostgreSQL."""
+
+    @pytest.fixture(autouse=True)
+    def _postgres(self, postgres_server: PostgresServer) -> None:
+        url = postgres_server.new_schema()
+        self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
+
+    def test_the_files_are_in_postgresql(self) -> None:
+        """This class's server stores in PostgreSQL, not the SQLite default."""
+        assert self.backend.store_kind == "postgres"
 
 
 class PreparationTest(FilesCase):

@@ -11,7 +11,15 @@ from dataclasses import replace
 
 from ..events import FileInfo
 from .accounts_base import RefusedError
-from .files_base import ATTACHMENT, AVATAR, NewFile, PreparedFile, StoredFile, file_refusal
+from .files_base import (
+    ATTACHMENT,
+    AVATAR,
+    RESERVATION_MS,
+    NewFile,
+    PreparedFile,
+    StoredFile,
+    file_refusal,
+)
 
 # Where a file's bytes are (files.storage).
 IN_DIRECTORY = "directory"
@@ -39,7 +47,23 @@ DROP_FILE = "DELETE FROM files WHERE id = ? RETURNING id, storage"
 AVATAR_OF = "SELECT avatar_file FROM accounts WHERE id = ?"
 SET_AVATAR = "UPDATE accounts SET avatar_file = ? WHERE id = ?"
 TOTAL_BYTES = "SELECT COALESCE(SUM(size + thumb_size), 0) FROM files"
+# Reserve room for an upload when the files and the live reservations leave it (parameters: the
+# reservation's id, bytes and time, the oldest time that still counts, the bytes again, the quota).
+RESERVE = (
+    "INSERT INTO upload_reservations (id, bytes, created) SELECT ?, ?, ?"
+    f" WHERE ({TOTAL_BYTES})"
+    " + (SELECT COALESCE(SUM(bytes), 0) FROM upload_reservations WHERE created >= ?) + ? <= ?"
+    " RETURNING id"
+)
+RELEASE = "DELETE FROM upload_reservations WHERE id = ?"
+SWEEP_RESERVATIONS = "DELETE FROM upload_reservations WHERE created < ?"
 BYTES_OF = "SELECT COALESCE(SUM(size + thumb_size), 0) FROM files WHERE account_id = ?"
+
+
+def reserve_params(reservation: str, size: int, quota: int, now: int) -> tuple[object, ...]:
+    """The values of RESERVE: ``size`` bytes under ``quota``, counting reservations made since
+    RESERVATION_MS before ``now``."""
+    return (reservation, size, now, now - RESERVATION_MS, size, quota)
 
 
 def known_sql(count: int) -> str:

@@ -21,6 +21,12 @@ Every store has one, as ``store.files``. The rules each implementation keeps
   thumbnail) in chunks of at most CHUNK_BYTES, reading only what the range
   needs; MissingFileError when there is no such file (or thumbnail).
 - Sizes count what is stored: the file as served and its thumbnail.
+- ``reserve`` checks an upload's bytes against the quota and records them in
+  one transaction, serialised with every other reservation of every process
+  and node (SQLite: the database's write lock; PostgreSQL: a transaction
+  advisory lock), so uploads arriving at once cannot together pass it. A
+  reservation counts until ``release`` (once the file is stored, or not),
+  and at most RESERVATION_MS: then ``sweep`` removes what a crash left.
 
 Where the bytes live: a directory (``--files-dir``; beside a SQLite database
 by default) or, for PostgreSQL without ``--files-dir``, the database itself, so
@@ -50,6 +56,9 @@ CHUNK_BYTES = 256 * 1024
 
 # Unattached files older than this are swept (an upload whose message never came).
 UNATTACHED_GRACE_MS = 60 * 60 * 1000
+# A reservation of room for an upload counts this long at most (one a crash left stops counting);
+# an upload is stored within minutes of its last byte.
+RESERVATION_MS = 60 * 60 * 1000
 
 
 def new_file_id() -> str:
@@ -178,6 +187,16 @@ class FileStore(Protocol):
         """Bytes of every stored file, thumbnails included."""
         ...
 
+    async def reserve(self, size: int, quota: int) -> str | None:
+        """Reserve ``size`` bytes for an upload under way if the stored files and the reservations
+        (RESERVATION_MS old at most) leave that room under ``quota``, atomically with every other
+        reservation: the reservation's id, or None when there is no room."""
+        ...
+
+    async def release(self, reservation: str) -> None:
+        """Remove a reservation (again: nothing happens)."""
+        ...
+
     async def bytes_of(self, account_id: int) -> int:
         """Bytes of the files the account uploaded, thumbnails included."""
         ...
@@ -185,5 +204,6 @@ class FileStore(Protocol):
     async def sweep(self, *, older_than_ms: int) -> int:
         """Remove files saved more than ``older_than_ms`` ago that no message carries and no account has as
         avatar, and (directory storage) blobs and spool files as old that no row refers to; how many
-        files (rows) it removed. The age keeps an upload in progress, whose row is not written yet."""
+        files (rows) it removed. The age keeps an upload in progress, whose row is not written yet.
+        Reservations past RESERVATION_MS go too."""
         ...

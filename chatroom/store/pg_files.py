@@ -28,7 +28,15 @@ from . import file_rows as sql
 from .accounts_base import UnknownAccountError
 from .base import StoreError
 from .blobs import DirectoryBlobs, byte_range, chunk_spans
-from .files_base import CHUNK_BYTES, MissingFileError, NewFile, PreparedFile, StoredFile, new_file_id
+from .files_base import (
+    CHUNK_BYTES,
+    RESERVATION_MS,
+    MissingFileError,
+    NewFile,
+    PreparedFile,
+    StoredFile,
+    new_file_id,
+)
 
 Connection = psycopg.AsyncConnection[TupleRow]
 T = TypeVar("T")
@@ -38,6 +46,8 @@ _BYTES_PER_TIMEOUT = 4 * 1024 * 1024
 # Saves into the database at once: each holds a pooled connection while it writes, and the
 # rest of the pool must stay free for reads (history, sign-ins) meanwhile.
 SAVES_AT_ONCE = 2
+# The advisory lock every reservation of room for an upload takes (any number no other lock uses).
+_RESERVATIONS_LOCK = int.from_bytes(b"chatfile", "big")
 _INSERT_CHUNK = "INSERT INTO file_chunks (file_id, thumb, part, data) VALUES (%s, %s, %s, %s)"
 _READ_PART = (
     "SELECT substring(data FROM %s FOR %s) FROM file_chunks WHERE file_id = %s AND thumb = %s AND part = %s"
@@ -156,6 +166,16 @@ class PostgresFiles:
         """Bytes of every file, thumbnails included."""
         return int((await self._execute("cannot count files", sql.TOTAL_BYTES))[0][0])
 
+    async def reserve(self, size: int, quota: int) -> str | None:
+        """Reserve the bytes if they fit, in a transaction that holds the reservations' advisory lock."""
+        params = sql.reserve_params(new_file_id(), size, quota, now_ms())
+        row = await self._run(functools.partial(_reserve, params=params), "cannot reserve room for the file")
+        return None if row is None else str(row[0])
+
+    async def release(self, reservation: str) -> None:
+        """Remove the reservation."""
+        await self._execute("cannot release a reservation", sql.RELEASE, reservation)
+
     async def bytes_of(self, account_id: int) -> int:
         """Bytes of the account's uploads, thumbnails included."""
         return int((await self._execute("cannot count files", sql.BYTES_OF, account_id))[0][0])
@@ -163,6 +183,7 @@ class PostgresFiles:
     async def sweep(self, *, older_than_ms: int) -> int:
         """Drop old unattached files (their parts with them), then stray blobs and spool files as old."""
         swept = await self._drop("cannot sweep files", _returning(sql.SWEEP, now_ms() - older_than_ms))
+        await self._execute("cannot sweep files", sql.SWEEP_RESERVATIONS, now_ms() - RESERVATION_MS)
         strays = sorted(await self.blobs.strays(older_than_ms))
         if strays:
             rows = await self._execute("cannot sweep files", "SELECT id FROM files WHERE id = ANY(?)", strays)
@@ -200,6 +221,14 @@ def _returning(statement: str, *params: object) -> Callable[[Connection], Awaita
         return [str(row[0]) for row in rows]
 
     return work
+
+
+async def _reserve(conn: Connection, *, params: tuple[object, ...]) -> TupleRow | None:
+    """The reservation's row, if RESERVE made one. Under READ COMMITTED two reservations at once would
+    each miss the other's uncommitted row: the advisory lock makes them one after the other."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_RESERVATIONS_LOCK,))
+        return await (await conn.execute(_pg(sql.RESERVE), params)).fetchone()
 
 
 async def _set_avatar(conn: Connection, *, account_id: int, file_id: str | None) -> list[str]:

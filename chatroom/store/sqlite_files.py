@@ -20,12 +20,13 @@ from . import file_rows as sql
 from .accounts_base import UnknownAccountError
 from .base import StoreError
 from .blobs import DirectoryBlobs
-from .files_base import MissingFileError, NewFile, PreparedFile, StoredFile, new_file_id
+from .files_base import RESERVATION_MS, MissingFileError, NewFile, PreparedFile, StoredFile, new_file_id
 from .sqlite_accounts import Reader, Writer
 from .sqlite_sql import transaction
 
 # Ids asked about at once when the sweep checks stray blobs against rows.
 _CHUNK = 500
+_STALE_RESERVATION = "SELECT 1 FROM upload_reservations WHERE created < ? LIMIT 1"
 
 
 class SQLiteFiles:
@@ -96,6 +97,20 @@ class SQLiteFiles:
         """Bytes of every file, thumbnails included."""
         return int(await self._read(lambda conn: conn.execute(sql.TOTAL_BYTES).fetchone()[0]))
 
+    async def reserve(self, size: int, quota: int) -> str | None:
+        """Reserve the bytes if they fit, in one write transaction (the database's lock serialises them)."""
+        params = sql.reserve_params(new_file_id(), size, quota, now_ms())
+        row = await self._write(
+            functools.partial(_reserve, params=params), "cannot reserve room for the file"
+        )
+        return None if row is None else str(row[0])
+
+    async def release(self, reservation: str) -> None:
+        """Remove the reservation."""
+        await self._write(
+            lambda conn: _returning(conn, sql.RELEASE, reservation), "cannot release a reservation"
+        )
+
     async def bytes_of(self, account_id: int) -> int:
         """Bytes of the account's uploads, thumbnails included."""
         return int(await self._read(lambda conn: conn.execute(sql.BYTES_OF, (account_id,)).fetchone()[0]))
@@ -107,6 +122,11 @@ class SQLiteFiles:
         # Looked for first: a sweep that finds nothing takes no write lock and syncs nothing.
         if await self._read(lambda conn: conn.execute(sql.SWEEPABLE, (before,)).fetchone()) is not None:
             swept = await self._drop(lambda conn: _returning(conn, sql.SWEEP, before), "cannot sweep files")
+        stale = (now_ms() - RESERVATION_MS,)
+        if await self._read(lambda conn: conn.execute(_STALE_RESERVATION, stale).fetchone()) is not None:
+            await self._write(
+                lambda conn: _returning(conn, sql.SWEEP_RESERVATIONS, *stale), "cannot sweep files"
+            )
         strays = sorted(await self.blobs.strays(older_than_ms))
         for start in range(0, len(strays), _CHUNK):
             ids = strays[start : start + _CHUNK]
@@ -132,6 +152,13 @@ class SQLiteFiles:
 def _insert(conn: sqlite3.Connection, stored: StoredFile) -> None:
     with transaction(conn):
         conn.execute(sql.INSERT_FILE, sql.file_row(stored))
+
+
+def _reserve(conn: sqlite3.Connection, params: tuple[object, ...]) -> sqlite3.Row | None:
+    """The reservation's row, if RESERVE made one (in a transaction of its own)."""
+    with transaction(conn):
+        row: sqlite3.Row | None = conn.execute(sql.RESERVE, params).fetchone()
+        return row
 
 
 def _returning(conn: sqlite3.Connection, statement: str, *params: object) -> list[str]:
