@@ -1,4 +1,7 @@
-"""The sweep of uploaded files: at start, then again and again, through failures, until stopped."""
+"""The sweep of uploaded files: at start, then again and again, through failures, until stopped.
+
+Every test runs on SQLite and on PostgreSQL (tests/stores.py).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +14,13 @@ import pytest
 
 from chatroom.file_sweep import FileSweeper
 from chatroom.store.files_base import ATTACHMENT, NewFile
-from chatroom.store.sqlite import SQLiteStore
+
+from .stores import StoreFactory
 
 
-def test_a_file_no_message_carries_is_swept_at_start_and_later(tmp_path: Path) -> None:
+def test_a_file_no_message_carries_is_swept_at_start_and_later(
+    store_factory: StoreFactory, tmp_path: Path
+) -> None:
     """A file left unattached goes at the first sweep; one saved later goes at a later sweep."""
     upload = tmp_path / "upload"
     upload.write_bytes(b"left behind")
@@ -29,7 +35,7 @@ def test_a_file_no_message_carries_is_swept_at_start_and_later(tmp_path: Path) -
     )
 
     async def main() -> None:
-        store = SQLiteStore(":memory:")
+        store = store_factory()
         await store.start()
         first = await store.files.save(NewFile("lobby", 1, "a.txt", ATTACHMENT), prepared)
         await asyncio.sleep(0.25)
@@ -53,11 +59,13 @@ def test_a_file_no_message_carries_is_swept_at_start_and_later(tmp_path: Path) -
     asyncio.run(main())
 
 
-def test_a_failing_sweep_is_logged_and_tried_again(caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_sweep_is_logged_and_tried_again(
+    store_factory: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
     """A store that cannot sweep is named in the log, and the next sweep comes all the same."""
 
     async def main() -> None:
-        store = SQLiteStore(":memory:")
+        store = store_factory()
         await store.start()
         await store.close()
         sweeper = FileSweeper(store.files, interval=0.01)
