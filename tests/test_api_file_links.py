@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import quote
@@ -109,6 +110,35 @@ class FileLinksTest(FilesCase):
         await self.expect_not_found(given["file"], Range="bytes=0-3")
         await self.expect_not_found(given["thumb"])
         assert (await self.links("bob", [file["id"]]))[1]["links"] == {}
+
+    @gen_test(timeout=30)
+    async def test_a_deactivated_account_s_link_stops_working(self) -> None:
+        """Once bob's account is deactivated, the link he was given is 404."""
+        file = await self.picture_in_plans()
+        _, answer = await self.links("bob", [file["id"]])
+        given = answer["links"][file["id"]]
+        assert (await self.download(None, given["file"])).code == 200
+        bob = await self.backend.accounts.account_by_name("bob")
+        assert bob is not None and await self.backend.accounts.deactivate_account(bob.id)
+        await self.expect_not_found(given["file"])
+
+    @gen_test(timeout=30)
+    async def test_a_bot_asks_with_its_key_for_its_rooms_files_only(self) -> None:
+        """A bot's key gets links to what it may download: an open room's file, a closed room's once in it."""
+        key = await self.bot("helper")
+        file = await self.picture_in_plans()
+        town = (await self.posted("ann", "town", TEXT, "notes.txt"))["file"]
+        ask = {"Authorization": key, "Content-Type": "application/json"}
+        body = json.dumps({"files": [file["id"], town["id"]]}).encode()
+        outside = json.loads((await self.raw_fetch("POST", "/api/file-links", ask, body)).body)
+        assert set(outside["links"]) == {town["id"]}
+        assert (await self.download(None, f"/files/{town['id']}/notes.txt", Authorization=key)).code == 200
+        status, _, _ = await self.api("POST", "/api/rooms/plans/members", "ann", {"name": "helper"})
+        assert status in (200, 201)
+        inside = json.loads((await self.raw_fetch("POST", "/api/file-links", ask, body)).body)
+        assert set(inside["links"]) == {file["id"], town["id"]}
+        got = await self.download(None, inside["links"][file["id"]]["thumb"])
+        assert got.code == 200 and got.headers["Content-Type"] == "image/png"
 
     @gen_test(timeout=30)
     async def test_a_token_in_a_file_s_address_is_not_taken(self) -> None:
