@@ -305,6 +305,42 @@ def test_a_token_signed_page_shows_files_through_links_that_never_carry_its_toke
     assert not [url for url in requested if "/files/" in url and "token=" in url]
 
 
+def test_a_player_whose_link_fails_gets_a_fresh_one_and_loads_again(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Bob's player loses its file (as when its link lapses in a long video): the page asks for a fresh
+    link and the player loads again, without an error left on it."""
+    open_room(server, "reels")
+    ann = open_as(pages, server, "ann", "reels")
+    bob = pages.open(f"{server.url}/?room=reels&token={token_for('bob')}", fake_clock=True)
+    expect_online(bob)
+    drop(ann, [payload("boat.webm", "video/webm", video(ann))])
+    send(ann)
+    player = "document.querySelector('#messages .file-video video')"
+    expect(bob.locator("#messages .file-video video")).to_have_attribute(
+        "src", re.compile(r"/boat\.webm\?account=")
+    )
+    bob.wait_for_function(f"() => {player}.readyState >= 1")
+    refused: list[str] = []
+    renewed: list[str] = []
+    bob.on(
+        "request", lambda request: renewed.append(request.url) if "/api/file-links" in request.url else None
+    )
+
+    def refuse_until_renewed(route: Route) -> None:
+        if renewed:
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.fulfill(status=404, body="")
+
+    bob.route(re.compile(r"/files/[^/]+/boat\.webm\?"), refuse_until_renewed)
+    bob.clock.run_for("00:30")  # the link is not brand new: a failure may ask for another
+    bob.evaluate(f"{player}.load()")
+    bob.wait_for_function(f"() => {player}.readyState >= 1 && !{player}.error")
+    assert refused and renewed
+
+
 def test_a_guest_is_offered_no_files(tmp_path: Path, pages: Pages) -> None:
     """A guest's page has no 📎 button, and a file pasted there is not taken: it says to sign in."""
     with ServerProcess(tmp_path / "chat.db") as server:

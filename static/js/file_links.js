@@ -131,8 +131,11 @@ async function recover(element) {
   const playing = media ? !media.paused : false;
   await ask([id]);
   if (element.dataset.fileId !== id) return; // shows another file by now
+  const before = element.getAttribute(element.dataset.fileAttribute);
   apply(element);
   if (!media) return;
+  // The same link still holds (the failure was the network's): the player tries it again.
+  if (element.getAttribute(element.dataset.fileAttribute) === before) media.load();
   media.addEventListener(
     "loadedmetadata",
     () => {
