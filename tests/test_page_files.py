@@ -297,7 +297,7 @@ def test_a_token_signed_page_shows_files_through_links_that_never_carry_its_toke
     download = bob.locator("#messages .file-card a.file-download")
     expect(download).to_have_attribute("href", re.compile(r"/timetable\.pdf\?account=\d+&exp=\d+&link="))
     with bob.expect_request(lambda request: "/api/file-links" in request.url):
-        bob.clock.run_for("59:00")  # the links' hour is nearly over: the page asks for fresh ones
+        bob.clock.run_for("01:09:00")  # the links lapse within 70 minutes: the page asks for fresh ones first
     href = download.get_attribute("href") or ""
     assert bob.evaluate("async (url) => (await fetch(url)).status", href) == 200
     files = [url for url in requested if "/files/" in url]
