@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -164,6 +165,23 @@ class FileLinksTest(FilesCase):
         await self.people()
         status, answer, _ = await self.api("POST", "/api/file-links", None, {"files": []})
         assert (status, answer["error"]) == (401, "unauthorized")
+
+
+class GuestFileLinksTest(FilesCase):
+    """Guests are let in: they read open rooms' files by their plain address, and get no links."""
+
+    settings = replace(FilesCase.settings, guests=True)
+
+    @gen_test(timeout=30)
+    async def test_a_guest_gets_403_and_the_plain_address_instead(self) -> None:
+        """A guest asking for links is 403 forbidden; the open room's file is theirs without one."""
+        await self.people()
+        file = (await self.posted("ann", "town", TEXT, "notes.txt"))["file"]
+        await self.refused(
+            403, "forbidden", self.api("POST", "/api/file-links", None, {"files": [file["id"]]})
+        )
+        got = await self.download(None, f"/files/{file['id']}/notes.txt")
+        assert (got.code, got.body) == (200, TEXT)
 
 
 class FileLinksOnPostgresTest(FileLinksTest):
