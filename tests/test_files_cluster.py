@@ -88,3 +88,30 @@ def test_a_file_uploaded_on_one_node_downloads_whole_and_in_ranges_on_the_other(
         await bob.close()
 
     asyncio.run(scenario())
+
+
+def test_a_file_link_from_one_node_opens_the_file_on_the_other_until_its_holder_is_removed(
+    nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """bob's link, signed on the left, opens a range of the file on the right; removed, he gets 404."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        assert (await call(right, "GET", "/api/me", "bob")).code == 200
+        room = {"room": "linked", "kind": "closed", "members": ["bob"]}
+        assert (await call(left, "POST", "/api/rooms", "ann", orjson.dumps(room))).code == 201
+        uploaded = await call(left, "POST", "/api/rooms/linked/files?name=data.bin", "ann", BLOB)
+        file_id = orjson.loads(uploaded.body)["file"]["id"]
+        asked = await call(left, "POST", "/api/file-links", "bob", orjson.dumps({"files": [file_id]}))
+        link = orjson.loads(asked.body)["links"][file_id]["file"]
+        anonymous = tornado.httpclient.AsyncHTTPClient()
+        part = await anonymous.fetch(
+            right.url + link, headers={"Range": "bytes=300000-300099"}, raise_error=False
+        )
+        assert (part.code, part.body) == (206, BLOB[300_000:300_100])
+        removed = await call(right, "DELETE", "/api/rooms/linked/members/bob", "ann")
+        assert removed.code in (200, 204)
+        for node in (left, right):
+            assert (await anonymous.fetch(node.url + link, raise_error=False)).code == 404
+
+    asyncio.run(scenario())
