@@ -35,20 +35,17 @@ MAX_SPAN_DEPTH = 6
 # Texts whose trees are kept: history shows the same recent messages to everyone who joins.
 CACHED_TEXTS = 1024
 
-# Anything that could format: emphasis, code, links, escapes, bare addresses, and the
-# starts of quotes, lists and fences. A text without any is plain (no parser call).
-_MAY_FORMAT = re.compile(
-    r"[*_`]|~~|\]\(|\\(?:[!-/:-@\[-`{-~]|$)|https?:|mailto:|www\."
-    r"|^ {0,3}(?:>|[-+](?:[ \t]|$)|\d{1,9}[.)](?:[ \t]|$))",
-    re.IGNORECASE | re.MULTILINE,
-)
+# The starts of quotes and lists: on the first line, and after a line break.
+_FIRST_LINE_BLOCK = re.compile(r" {0,3}(?:>|[-+](?:[ \t\n]|$)|\d{1,9}[.)](?:[ \t\n]|$))")
+_LATER_LINE_BLOCK = re.compile(r"\n {0,3}(?:>|[-+](?:[ \t\n]|$)|\d{1,9}[.)](?:[ \t\n]|$))")
 # Paragraphs of a plain text: what the page shows of a text without a tree.
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 # A bare address is a link only when written with its scheme or "www.": not "app.py".
 _BARE_ADDRESS = re.compile(r"(?:https?://|mailto:|www\.)", re.IGNORECASE)
 
-Node = str | tuple[Any, ...]
-Tree = tuple[Node, ...]
+Node = str | list[Any]
+# Trees are kept (CACHED_TEXTS) and shared by the frames that carry them: never changed.
+Tree = list[Node]
 
 
 _MARKDOWN = SubsetMarkdown()
@@ -56,14 +53,23 @@ _MARKDOWN = SubsetMarkdown()
 
 def format_text(text: str) -> Tree | None:
     """The tree of ``text`` (the module's docstring), or None for a text that shows as plain."""
-    if not _MAY_FORMAT.search(text):
-        return None
-    return _formatted(text)
+    return _formatted(text) if may_format(text) else None
+
+
+def may_format(text: str) -> bool:
+    """Whether ``text`` holds any of the subset's marks: emphasis, code, a link, an escape, an
+    address, a quote's or a list's start. A text without any is not parsed at all. Substring
+    tests first: each costs a fraction of one regex's look at every character."""
+    if "*" in text or "_" in text or "`" in text or "~~" in text or "](" in text or "\\" in text:
+        return True
+    if "://" in text or "www." in (lowered := text.lower()) or "mailto:" in lowered:
+        return True
+    return _FIRST_LINE_BLOCK.match(text) is not None or _LATER_LINE_BLOCK.search(text) is not None
 
 
 def plain_blocks(text: str) -> Tree:
     """What the page shows of a text without a tree: its paragraphs, split at blank lines."""
-    return tuple(("p", block) for block in _BLANK_LINES.split(text) if block.strip(" \t\n"))
+    return [["p", block] for block in _BLANK_LINES.split(text) if block.strip(" \t\n")]
 
 
 @lru_cache(maxsize=CACHED_TEXTS)
@@ -81,12 +87,13 @@ class _Builder:
         self.open: list[list[Any]] = []  # the elements being built, innermost last
         self.blocks = 0  # quotes and lists open
         self.spans: list[str | None] = []  # per open inline mark: its tag, or None when shown as typed
+        self.shown_spans = 0  # those of them with a tag
 
     def build(self, tokens: Sequence[Token]) -> Tree:
         at = 0
         while at < len(tokens):
             at = self._block(tokens, at)
-        return tuple(self.root)
+        return self.root
 
     # --- blocks ----------------------------------------------------------------------
 
@@ -106,7 +113,7 @@ class _Builder:
         elif kind in ("list_item_close", "paragraph_close"):
             self._close()
         elif kind == "fence":
-            self._append(("pre", token.content.removesuffix("\n")))
+            self._append(["pre", token.content.removesuffix("\n")])
         elif kind == "inline":
             self._inline(token.children or ())
         return at + 1
@@ -116,7 +123,7 @@ class _Builder:
         first, end = tokens[at].map or (0, 0)
         lines = "\n".join(line.strip() for line in self.lines[first:end])
         if lines:
-            self._append(("p", lines))
+            self._append(["p", lines])
         level = tokens[at].level
         at += 1
         while at < len(tokens) and not (tokens[at].level == level and tokens[at].nesting == -1):
@@ -136,7 +143,7 @@ class _Builder:
             elif kind in ("softbreak", "hardbreak"):
                 self._text("\n")
             elif kind == "code_inline":
-                self._append(("code", token.content))
+                self._append(["code", token.content])
             elif kind == "link_open" and _bare_without_scheme(token, children, index):
                 self._text(children[index + 1].content)
                 skip_to = index + 2
@@ -147,24 +154,23 @@ class _Builder:
 
     def _open_span(self, token: Token) -> None:
         tag = {"strong": "strong", "em": "em", "s": "del", "a": "a"}.get(token.tag)
-        if tag is None or len(self.open_spans()) == MAX_SPAN_DEPTH:
+        if tag is None or self.shown_spans == MAX_SPAN_DEPTH:
             self.spans.append(None)
             self._text("[" if token.tag == "a" and token.markup != "linkify" else _typed_mark(token))
             return
         self.spans.append(tag)
+        self.shown_spans += 1
         href = token.attrs.get("href") if tag == "a" else None
         self._open(tag, {"href": _lower_scheme(str(href))} if href is not None else None)
 
     def _close_span(self, token: Token) -> None:
         if self.spans.pop() is not None:
+            self.shown_spans -= 1
             self._close()
         elif token.tag == "a" and token.markup != "linkify":
             self._text(f"]({token.attrs.get('href', '')})")
         else:
             self._text(_typed_mark(token))
-
-    def open_spans(self) -> list[str]:
-        return [tag for tag in self.spans if tag is not None]
 
     # --- the tree ----------------------------------------------------------------------
 
@@ -172,7 +178,7 @@ class _Builder:
         self.open.append([tag, attrs] if attrs else [tag])
 
     def _close(self) -> None:
-        self._append(tuple(self.open.pop()))
+        self._append(self.open.pop())
 
     def _append(self, node: Node) -> None:
         (self.open[-1] if self.open else self.root).append(node)

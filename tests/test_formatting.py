@@ -9,8 +9,11 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from chatroom.formatting import MAX_BLOCK_DEPTH, MAX_SPAN_DEPTH, TAGS, format_text, plain_blocks
+from chatroom import formatting
+from chatroom.formatting import MAX_BLOCK_DEPTH, MAX_SPAN_DEPTH, TAGS, format_text, may_format, plain_blocks
 
 HOSTILE = json.loads((Path(__file__).parent / "data" / "hostile_text.json").read_text(encoding="utf-8"))
 
@@ -234,3 +237,18 @@ def test_a_100_kb_pathological_text_finishes(pattern: str) -> None:
     started = time.monotonic()
     format_text(text)
     assert time.monotonic() - started < 20
+
+
+def squeezed(blocks: Any) -> Any:
+    """Paragraphs without the spaces around their lines (markdown-it drops them; the page shows them)."""
+    return [[b[0], *("\n".join(line.strip(" \t") for line in c.split("\n")) for c in b[1:])] for b in blocks]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="ab1 \n\t*_`~[]()\\:/.>-+)wWhHtTpPsSmailo@!#&<", max_size=40))
+def test_a_text_passed_over_as_plain_has_nothing_to_format(text: str) -> None:
+    """The check that spares plain texts the parser never passes over a text the parser would format."""
+    text = text.strip()  # as every message's text is
+    if text and not may_format(text):
+        tree = formatting._formatted(text)
+        assert tree is None or squeezed(tree) == squeezed(plain_blocks(text)), text
