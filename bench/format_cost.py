@@ -3,7 +3,7 @@
 For typical short texts, plain and formatted: the time to read one the first
 time (for a plain text, the regex that finds nothing to format; for a
 formatted one, the parser), to read it again (the regex again, or the LRU
-that history reads and later broadcasts meet), and to build and encode its
+that history reads and later broadcasts meet: formatting.TreeCache), and to build and encode its
 user frame as a broadcast does; then the slowest of the hostile
 4000-character texts.
 Run: ``python bench/format_cost.py``.
@@ -34,8 +34,9 @@ def best_us(call: object, number: int) -> float:
 
 
 def uncached(text: str) -> None:
-    formatting._formatted.cache_clear()  # the first time this text is seen
-    formatting.format_text(text)
+    """``text`` seen for the first time: the check, then the parser if it may format."""
+    if formatting.may_format(text):
+        formatting.read_tree(text)
 
 
 def main() -> None:

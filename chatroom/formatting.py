@@ -16,8 +16,8 @@ than its paragraphs, has no tree (None): the page shows it as plain text.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 from markdown_it.token import Token
@@ -32,19 +32,22 @@ MAX_BLOCK_DEPTH = 4
 # Bold, italic, strikethrough and links open inside each other; deeper marks show as typed.
 MAX_SPAN_DEPTH = 6
 
-# Texts whose trees are kept: history shows the same recent messages to everyone who joins.
+# The trees kept (TreeCache): history shows the same recent messages to everyone who
+# joins. A tree's memory grows with its nodes, about 85 bytes each: a 4000-character
+# text of list marks makes 3000 of them, so the nodes are bounded too (some 20 MB).
 CACHED_TEXTS = 1024
+CACHED_NODES = 200_000
 
 # The starts of quotes and lists: on the first line, and after a line break.
-_FIRST_LINE_BLOCK = re.compile(r" {0,3}(?:>|[-+](?:[ \t\n]|$)|\d{1,9}[.)](?:[ \t\n]|$))")
-_LATER_LINE_BLOCK = re.compile(r"\n {0,3}(?:>|[-+](?:[ \t\n]|$)|\d{1,9}[.)](?:[ \t\n]|$))")
+_FIRST_LINE_BLOCK = re.compile(r"[ \t]*(?:>|[-+](?:[ \t\n]|$)|\d{1,9}[.)](?:[ \t\n]|$))")
+_LATER_LINE_BLOCK = re.compile(r"\n[ \t]*(?:>|[-+](?:[ \t\n]|$)|\d{1,9}[.)](?:[ \t\n]|$))")
 # Paragraphs of a plain text: what the page shows of a text without a tree.
 _BLANK_LINES = re.compile(r"\n(?:[ \t]*\n)+")
 # A bare address is a link only when written with its scheme or "www.": not "app.py".
 _BARE_ADDRESS = re.compile(r"(?:https?://|mailto:|www\.)", re.IGNORECASE)
 
 Node = str | list[Any]
-# Trees are kept (CACHED_TEXTS) and shared by the frames that carry them: never changed.
+# Trees are kept (TreeCache) and shared by the frames that carry them: never changed.
 Tree = list[Node]
 
 
@@ -53,7 +56,7 @@ _MARKDOWN = SubsetMarkdown()
 
 def format_text(text: str) -> Tree | None:
     """The tree of ``text`` (the module's docstring), or None for a text that shows as plain."""
-    return _formatted(text) if may_format(text) else None
+    return _TREES.tree(text) if may_format(text) else None
 
 
 def may_format(text: str) -> bool:
@@ -72,10 +75,44 @@ def plain_blocks(text: str) -> Tree:
     return [["p", block] for block in _BLANK_LINES.split(text) if block.strip(" \t\n")]
 
 
-@lru_cache(maxsize=CACHED_TEXTS)
-def _formatted(text: str) -> Tree | None:
-    tree = _Builder(text).build(_MARKDOWN.parse(text))
-    return None if tree == plain_blocks(text) else tree
+def read_tree(text: str) -> tuple[Tree | None, int]:
+    """The tree of ``text`` read by the parser (None when it says no more than the plain
+    paragraphs), and how many nodes it has."""
+    builder = _Builder(text)
+    tree = builder.build(_MARKDOWN.parse(text))
+    return (None, 1) if tree == plain_blocks(text) else (tree, builder.nodes)
+
+
+class TreeCache:
+    """The trees of recently read texts, the least recently used dropped first, bounded by
+    their number and by their nodes in all."""
+
+    def __init__(self, texts: int, nodes: int) -> None:
+        self.texts = texts
+        self.nodes = nodes
+        self._kept: OrderedDict[str, tuple[Tree | None, int]] = OrderedDict()
+        self._held = 0  # nodes
+
+    def tree(self, text: str) -> Tree | None:
+        """``text``'s tree, read once while it stays among the recent ones."""
+        kept = self._kept.get(text)
+        if kept is not None:
+            self._kept.move_to_end(text)
+            return kept[0]
+        tree, nodes = read_tree(text)
+        if nodes <= self.nodes:
+            self._kept[text] = (tree, nodes)
+            self._held += nodes
+            while len(self._kept) > self.texts or self._held > self.nodes:
+                self._held -= self._kept.popitem(last=False)[1][1]
+        return tree
+
+    def clear(self) -> None:
+        self._kept.clear()
+        self._held = 0
+
+
+_TREES = TreeCache(CACHED_TEXTS, CACHED_NODES)
 
 
 class _Builder:
@@ -88,6 +125,7 @@ class _Builder:
         self.blocks = 0  # quotes and lists open
         self.spans: list[str | None] = []  # per open inline mark: its tag, or None when shown as typed
         self.shown_spans = 0  # those of them with a tag
+        self.nodes = 0  # elements and strings made
 
     def build(self, tokens: Sequence[Token]) -> Tree:
         at = 0
@@ -181,6 +219,7 @@ class _Builder:
         self._append(self.open.pop())
 
     def _append(self, node: Node) -> None:
+        self.nodes += 1
         (self.open[-1] if self.open else self.root).append(node)
 
     def _text(self, text: str) -> None:
@@ -190,7 +229,7 @@ class _Builder:
         if into and isinstance(into[-1], str) and len(into) > 1:
             into[-1] += text
         else:
-            into.append(text)
+            self._append(text)
 
 
 def _list_start(token: Token) -> dict[str, Any] | None:

@@ -250,5 +250,23 @@ def test_a_text_passed_over_as_plain_has_nothing_to_format(text: str) -> None:
     """The check that spares plain texts the parser never passes over a text the parser would format."""
     text = text.strip()  # as every message's text is
     if text and not may_format(text):
-        tree = formatting._formatted(text)
+        tree = formatting.read_tree(text)[0]
         assert tree is None or squeezed(tree) == squeezed(plain_blocks(text)), text
+
+
+def test_recent_trees_are_kept_within_their_bounds() -> None:
+    """A text read again is not parsed again while it is recent; the oldest go first, and
+    no more nodes are kept than the bound."""
+    cache = formatting.TreeCache(texts=2, nodes=50)
+    first = cache.tree("**one**")
+    assert cache.tree("**one**") is first
+    cache.tree("*two*")
+    cache.tree("**one**")  # now the most recent: "*two*" goes first
+    cache.tree("~~three~~")
+    assert cache.tree("**one**") is first
+    cache.tree("*two*")
+    cache.tree("`four`")
+    assert cache.tree("**one**") is not first
+    big = "- " + "\n- ".join("item" for _ in range(30))  # 91 nodes: never kept
+    assert cache.tree(big) is not cache.tree(big)
+    assert cache.tree(big) == cache.tree(big)
