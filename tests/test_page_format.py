@@ -246,6 +246,64 @@ def test_hostile_corpus_runs_nothing_and_keeps_the_layout(server: ServerProcess,
     assert max(widths["texts"]) <= widths["list"] + 0.5
 
 
+# Trees no server of ours makes: the page still builds only its own tags and safe links.
+FORGED_TREES = [
+    [["script", "alert(1)"], ["p", ["img", {"src": "x", "onerror": "alert(2)"}, "picture"]]],
+    [["p", ["a", {"href": "javascript:alert(3)"}, "js"], " ", ["a", {"href": "JaVaScRiPt:alert(4)"}, "js2"]]],
+    [
+        [
+            "p",
+            ["a", {"href": "data:text/html,<script>alert(5)</script>"}, "data"],
+            ["a", {"href": "/relative"}, "rel"],
+        ]
+    ],
+    [["p", {"onclick": "alert(6)", "style": "position:fixed"}, ["em", {"class": "x"}, "attrs dropped"]]],
+    [
+        ["ol", {"start": "1;alert(7)"}, ["li", "item"]],
+        ["pre", ["b", "code"]],
+        ["iframe", {"src": "https://x.org"}],
+    ],
+    [["p", *["x"] * 3, 42, None, {"a": 1}, ["strong", ["strong", "deep" * 3]]]],
+    [["p", ["strong"], [], [7, "seven"]]],
+]
+
+
+def deep_tree(levels: int) -> list[Any]:
+    node: list[Any] = ["em", "bottom"]
+    for _ in range(levels):
+        node = ["strong", node]
+    return [["p", node]]
+
+
+def test_a_forged_tree_builds_only_allowed_elements(server: ServerProcess, pages: Pages) -> None:
+    """Unknown tags show as their text, other schemes' links as text, odd attributes and values go."""
+    page = pages.open(f"{server.url}/?room=forged-trees")
+    page.context.add_init_script(TRAPS)
+    page.reload()
+    test_page.choose_nick(page, "reader")
+    test_page.expect_online(page)
+    trees = [*FORGED_TREES, deep_tree(100)]
+    rendered = page.evaluate(RENDER, [("text as typed", tree) for tree in trees])
+    assert (
+        page.evaluate(
+            INTRUDERS, [sorted(ALLOWED_TAGS), {k: sorted(v) for k, v in ALLOWED_ATTRIBUTES.items()}]
+        )
+        == []
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__ran") == []
+    texts = [r["text"] for r in rendered]
+    assert texts[0] == "alert(1)picture" and texts[1] == "js js2" and texts[2] == "datarel"
+    assert texts[-1] == "bottom"
+    assert page.locator("#messages .msg .text ol").evaluate_all("lists => lists.map(l => l.start)") == [1]
+    depth = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('#messages .msg .text *')].map(n => {"
+        " let d = 0; for (let p = n; !p.classList.contains('text'); p = p.parentNode) d += 1;"
+        " return d; }))"
+    )
+    assert depth <= 16
+
+
 # How long the page's renderer takes over ``texts`` and their trees, the best of three (milliseconds).
 TIME_RENDERING = """
 async (texts) => {
