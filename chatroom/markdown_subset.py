@@ -86,6 +86,11 @@ class SubsetMarkdown(MarkdownIt):
     def validateLink(self, url: str) -> bool:
         return allowed_link(url)
 
+    def normalizeLinkText(self, link: str) -> str:
+        """A bare address shows as typed: markdown-it would decode its %-escapes, so that
+        ``%E2%80%AE`` became a right-to-left override in the words shown."""
+        return link
+
 
 def _bounded_linkify(state: StateInline, silent: bool) -> bool:
     """markdown-it's inline linkify rule (an address that starts at a ``://``), reading the

@@ -80,3 +80,12 @@ def test_finding_addresses_takes_linear_time(pattern: str) -> None:
     """Four times as many would-be addresses take about four times as long, not sixteen."""
     short, long = (seconds((pattern * (size // len(pattern) + 1))[:size]) for size in (2000, 8000))
     assert long < max(8 * short, 0.2), (short, long)
+
+
+def test_a_bare_address_shows_as_typed() -> None:
+    """Percent-escapes in a bare address are not decoded into what it shows (a hidden U+202E, say)."""
+    tokens = MARKDOWN.parseInline("see https://x.org/%E2%80%AEexe.txt and www.x.org/%41")[0].children or []
+    assert [t.content for t in tokens if t.type == "text" and "x.org" in t.content] == [
+        "https://x.org/%E2%80%AEexe.txt",
+        "www.x.org/%41",
+    ]
