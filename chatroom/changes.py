@@ -180,6 +180,7 @@ def change_frame(change: StoredChange) -> dict[str, Any]:
     frame: dict[str, Any] = {"type": c.kind, "id": c.id, "room": c.room, "target": c.target, "nick": c.nick}
     if c.kind == EDIT:
         frame["message"] = c.text
+        protocol.with_format(frame, c.text)
     elif c.kind != DELETE:
         frame.update(emoji=c.emoji, on=c.on)
     frame["ts"] = c.ts

@@ -17,6 +17,7 @@ import orjson
 
 from . import names
 from .events import FileInfo, PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
+from .formatting import format_text
 from .room_frames import peer_frame as peer_frame
 from .room_frames import room_entry as room_entry
 from .room_frames import room_frame as room_frame
@@ -280,10 +281,18 @@ def user_frame(
     """A stored chat message; a bot's (HTTP API) carries ``"bot": true``, a guest's ``"guest": true``.
 
     A person's message has neither field at all, so version 1 clients see
-    the frame they always saw.
+    the frame they always saw. A formatted text carries its tree (``fmt``).
     """
     frame = {"type": "user", "id": msg_id, "room": room, "nick": nick, "message": message, "ts": ts}
     frame.update({mark: True for mark, marked in (("bot", bot), ("guest", guest)) if marked})
+    return with_format(frame, message)
+
+
+def with_format(frame: dict[str, Any], text: str) -> dict[str, Any]:
+    """``frame`` with ``text``'s formatting (chatroom/formatting.py) as ``fmt``, when it has any."""
+    tree = format_text(text)
+    if tree is not None:
+        frame["fmt"] = tree
     return frame
 
 

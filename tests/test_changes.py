@@ -130,6 +130,24 @@ def test_change_frames_name_their_target() -> None:
     }  # fmt: skip
 
 
+def test_an_edit_and_a_message_in_history_carry_their_trees() -> None:
+    """A formatted edit, and a formatted message in history, carry "fmt"; plain and deleted ones do not."""
+    edit = changes.change_frame(StoredChange(5, "r", EDIT, 2, "ann", 9, text="now *fixed*"))
+    assert edit["fmt"] == [["p", "now ", ["em", "fixed"]]]
+    assert "fmt" not in changes.change_frame(StoredChange(6, "r", EDIT, 2, "ann", 9, text="plain"))
+    shown = [
+        StoredMessage(1, "r", "ann", "- a\n- b", 1),
+        StoredMessage(2, "r", "ann", "plain", 2),
+        StoredMessage(3, "r", "ann", "", 3, deleted=True),
+    ]
+    frame = changes.history_frame("r", shown, False)
+    assert [m.get("fmt") for m in frame["messages"]] == [
+        [["ul", ["li", ["p", "a"]], ["li", ["p", "b"]]]],
+        None,
+        None,
+    ]
+
+
 def test_a_replay_keeps_the_newest_changes_that_fit() -> None:
     """Without since there is no replay; with one, older changes past the budget are cut and said so."""
     assert changes.replay_page(None, 10, 1000) == (None, False)

@@ -1,8 +1,9 @@
-"""Message text on the page (static/js/markdown.js, mentions.js, mention_complete.js, emoji_picker.js).
+"""Message text on the page (static/js/message_format.js, mentions.js, mention_complete.js, emoji_picker.js).
 
-Formatting, the hostile corpus (tests/data/hostile_text.json) rendered by the
-page's own message renderer, mentions and their completion in the message
-box, the emoji picker, emoji glyphs, and screenshots of them.
+Formatting (the server's tree, chatroom/formatting.py, built by the page), the
+hostile corpus (tests/data/hostile_text.json) rendered by the page's own
+message renderer, mentions and their completion in the message box, the
+emoji picker, emoji glyphs, and screenshots of them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from chatroom.formatting import format_text
 from tests import test_page
 from tests.clients import join as join_socket
 from tests.support import ServerProcess
@@ -51,15 +53,17 @@ for (const level of ["log", "info", "warn", "error", "debug"]) {
 }
 """
 
-# Renders ``texts`` with the page's own renderer (render.js, as a live message would be)
-# into the message list: for each, how long it took and what it became.
+# Renders ``texts`` with the page's own renderer (render.js, as a live message would be,
+# with the tree the server sends) into the message list: for each, how long it took and
+# what it became.
 RENDER = """
 async (texts) => {
   const {messageItem} = await import("/static/js/render.js");
   const list = document.querySelector("#messages");
-  return texts.map((message, index) => {
+  return texts.map(([message, fmt], index) => {
     const started = performance.now();
     const frame = {type: "user", id: 900000 + index, nick: "mallory", ts: Date.now(), message};
+    if (fmt !== null) frame.fmt = fmt;
     const item = messageItem(frame, false);
     list.append(item);
     return {ms: performance.now() - started, text: item.querySelector(".text").textContent};
@@ -107,7 +111,7 @@ FORMATTED = [
     ),
     (
         "***both*** and **a *b* c**",
-        "<p><strong><em>both</em></strong> and <strong>a <em>b</em> c</strong></p>",
+        "<p><em><strong>both</strong></em> and <strong>a <em>b</em> c</strong></p>",
     ),
     ("snake_case_name stays; 2 * 3 * 4 too", "<p>snake_case_name stays; 2 * 3 * 4 too</p>"),
     ("run `ls *.py` now", "<p>run <code>ls *.py</code> now</p>"),
@@ -154,6 +158,10 @@ FORMATTED = [
     ),
     ("\\*not italic\\* and # not a heading", "<p>*not italic* and # not a heading</p>"),
     (
+        "see www.example.org, not app.py",
+        "<p>see " + link("http://www.example.org/", "www.example.org") + ", not app.py</p>",
+    ),
+    (
         "<b>markup</b> &amp; entities stay text",
         "<p>&lt;b&gt;markup&lt;/b&gt; &amp;amp; entities stay text</p>",
     ),
@@ -181,6 +189,7 @@ def test_a_formatted_message_keeps_its_plain_text(server: ServerProcess, pages: 
         while (frame := json.loads(ws.recv())).get("type") != "user":
             pass
         assert frame["message"] == "**hi** [x](https://example.com)"
+        assert frame["fmt"] == [["p", ["strong", "hi"], " ", ["a", {"href": "https://example.com"}, "x"]]]
     expect(ann.locator("#messages .msg .text strong")).to_have_text("hi")
 
 
@@ -192,6 +201,11 @@ def hostile_texts() -> list[str]:
     return [*HOSTILE["owasp"], *HOSTILE["markdown"], *repeated]
 
 
+def with_trees(texts: list[str]) -> list[tuple[str, Any]]:
+    """Each text with the tree the server's frames carry for it (None for plain text)."""
+    return [(text, format_text(text)) for text in texts]
+
+
 def test_hostile_corpus_runs_nothing_and_keeps_the_layout(server: ServerProcess, pages: Pages) -> None:
     """OWASP vectors, javascript:, data: and vbscript: links, 4000 characters of delimiters: fast, as text."""
     page = pages.open(f"{server.url}/?room=hostile-corpus")
@@ -200,7 +214,7 @@ def test_hostile_corpus_runs_nothing_and_keeps_the_layout(server: ServerProcess,
     test_page.choose_nick(page, "reader")
     test_page.expect_online(page)
     texts = hostile_texts()
-    rendered = page.evaluate(RENDER, texts)
+    rendered = page.evaluate(RENDER, with_trees(texts))
     slow = [(text[:30], round(r["ms"])) for text, r in zip(texts, rendered, strict=True) if r["ms"] > 1000]
     assert not slow, f"slow to render: {slow}"
     assert (
@@ -232,15 +246,73 @@ def test_hostile_corpus_runs_nothing_and_keeps_the_layout(server: ServerProcess,
     assert max(widths["texts"]) <= widths["list"] + 0.5
 
 
-# How long the page's renderer takes over ``texts``, the best of three (milliseconds).
+# Trees no server of ours makes: the page still builds only its own tags and safe links.
+FORGED_TREES = [
+    [["script", "alert(1)"], ["p", ["img", {"src": "x", "onerror": "alert(2)"}, "picture"]]],
+    [["p", ["a", {"href": "javascript:alert(3)"}, "js"], " ", ["a", {"href": "JaVaScRiPt:alert(4)"}, "js2"]]],
+    [
+        [
+            "p",
+            ["a", {"href": "data:text/html,<script>alert(5)</script>"}, "data"],
+            ["a", {"href": "/relative"}, "rel"],
+        ]
+    ],
+    [["p", {"onclick": "alert(6)", "style": "position:fixed"}, ["em", {"class": "x"}, "attrs dropped"]]],
+    [
+        ["ol", {"start": "1;alert(7)"}, ["li", "item"]],
+        ["pre", ["b", "code"]],
+        ["iframe", {"src": "https://x.org"}],
+    ],
+    [["p", *["x"] * 3, 42, None, {"a": 1}, ["strong", ["strong", "deep" * 3]]]],
+    [["p", ["strong"], [], [7, "seven"]]],
+]
+
+
+def deep_tree(levels: int) -> list[Any]:
+    node: list[Any] = ["em", "bottom"]
+    for _ in range(levels):
+        node = ["strong", node]
+    return [["p", node]]
+
+
+def test_a_forged_tree_builds_only_allowed_elements(server: ServerProcess, pages: Pages) -> None:
+    """Unknown tags show as their text, other schemes' links as text, odd attributes and values go."""
+    page = pages.open(f"{server.url}/?room=forged-trees")
+    page.context.add_init_script(TRAPS)
+    page.reload()
+    test_page.choose_nick(page, "reader")
+    test_page.expect_online(page)
+    trees = [*FORGED_TREES, deep_tree(100)]
+    rendered = page.evaluate(RENDER, [("text as typed", tree) for tree in trees])
+    assert (
+        page.evaluate(
+            INTRUDERS, [sorted(ALLOWED_TAGS), {k: sorted(v) for k, v in ALLOWED_ATTRIBUTES.items()}]
+        )
+        == []
+    )
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__ran") == []
+    texts = [r["text"] for r in rendered]
+    assert texts[0] == "alert(1)picture" and texts[1] == "js js2" and texts[2] == "datarel"
+    assert texts[-1] == "bottom"
+    assert page.locator("#messages .msg .text ol").evaluate_all("lists => lists.map(l => l.start)") == [1]
+    depth = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('#messages .msg .text *')].map(n => {"
+        " let d = 0; for (let p = n; !p.classList.contains('text'); p = p.parentNode) d += 1;"
+        " return d; }))"
+    )
+    assert depth <= 16
+
+
+# How long the page's renderer takes over ``texts`` and their trees, the best of three (milliseconds).
 TIME_RENDERING = """
 async (texts) => {
-  const {renderMessageText} = await import("/static/js/markdown.js");
+  const {renderMessageText} = await import("/static/js/message_format.js");
   const context = {names: ["a", "Ada"], me: "a"};
   let best = Infinity;
   for (let round = 0; round < 3; round += 1) {
     const started = performance.now();
-    for (const text of texts) renderMessageText(text, context);
+    for (const [text, fmt] of texts) renderMessageText(text, fmt, context);
     best = Math.min(best, performance.now() - started);
   }
   return best;
@@ -253,7 +325,7 @@ def test_rendering_time_grows_linearly(server: ServerProcess, pages: Pages) -> N
     page = pages.join(server.url, "linear", "reader")
     patterns = HOSTILE["repeated_to_4000"]
     short, long = (
-        page.evaluate(TIME_RENDERING, [(p * (size // len(p) + 1))[:size] for p in patterns])
+        page.evaluate(TIME_RENDERING, with_trees([(p * (size // len(p) + 1))[:size] for p in patterns]))
         for size in (1000, 4000)
     )
     assert long < max(8 * short, 100), (short, long)

@@ -281,3 +281,14 @@ def test_the_unread_frame() -> None:
         "read_id": 117,
         "notify": "all",
     }
+
+
+def test_a_formatted_message_carries_its_tree() -> None:
+    """A user frame of formatted text has "fmt" (docs/protocol.md, "Message text"); plain text has none."""
+    formatted = json.loads(protocol.encode(protocol.user_frame(1, "r", "ann", "**hi** https://x.org/", 0)))
+    assert formatted["fmt"] == [
+        ["p", ["strong", "hi"], " ", ["a", {"href": "https://x.org/"}, "https://x.org/"]]
+    ]
+    assert formatted["message"] == "**hi** https://x.org/"
+    for plain in ("hi there", "@bob look", "snake_case stays", "<b>no</b>"):
+        assert "fmt" not in protocol.user_frame(1, "r", "ann", plain, 0), plain

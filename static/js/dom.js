@@ -1,5 +1,5 @@
 // The page's elements, and the only ways user text reaches them: text nodes
-// (textContent), never markup (a message's formatting: static/js/markdown.js).
+// (textContent), never markup (a message's formatting: static/js/message_format.js).
 
 const $ = (id) => document.getElementById(id);
 

@@ -173,7 +173,7 @@ export function applyChange(item, frame) {
     textOf.set(item, frame.message);
     const body = item.querySelector(".text");
     body.replaceChildren();
-    renderText(body, frame.message);
+    renderText(body, frame.message, frame.fmt);
     markEdited(item, frame.ts);
     return updateQuotes(Number(item.dataset.id), frame.message);
   }

@@ -1,13 +1,13 @@
 // One item of the message list: a message (avatar, name, time, text, its
 // file) or a line (a join, a leave, a notice). User text goes in as text
-// nodes only (its formatting as elements built by static/js/markdown.js).
+// nodes only (its formatting as elements built by static/js/message_format.js).
 
 import {avatarElement} from "./avatar.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileElement, fileLabel, fileOf} from "./file_view.js";
 import {forgetFile, showFull} from "./lightbox.js";
-import {renderMessageText} from "./markdown.js";
 import {mentions, mentionsName} from "./mentions.js";
+import {renderMessageText} from "./message_format.js";
 import {nickKey} from "./protocol.js";
 import {noteNames, onNewNames, textContext} from "./roster.js";
 
@@ -33,7 +33,7 @@ export function messageItem(frame, own) {
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
-  item.append(avatar, meta, messageText(frame.message, item, own));
+  item.append(avatar, meta, messageText(frame.message, frame.fmt, item, own));
   const file = frame.deleted === true ? null : fileOf(frame);
   if (file) {
     filesOf.set(item, file);
@@ -62,26 +62,26 @@ export function quotedText(text, item) {
 }
 
 // The texts shown with "@" in them, to read again when the page learns more names.
-const withAt = new Map(); // text element -> {text, own, mentioned: the names it mentioned}
+const withAt = new Map(); // text element -> {text, fmt, own, mentioned: the names it mentioned}
 const KEEP_AT_MOST = 1000; // then those no longer on the page are let go
 
 function forgetGone() {
   for (const body of withAt.keys()) if (!body.isConnected) withAt.delete(body);
 }
 
-// The text, formatted; a message that mentions the reader is marked "mentions-me".
-function messageText(text, item, own) {
+// The text, formatted by its tree ``fmt`` (a frame's); a message that mentions the reader is marked "mentions-me".
+function messageText(text, fmt, item, own) {
   const body = element("div", "text");
   body.dir = "auto";
   if (withAt.size >= KEEP_AT_MOST) forgetGone();
-  if (text.includes("@")) withAt.set(body, {text, own, mentioned: ""});
-  formatText(body, text, item, own);
+  if (text.includes("@")) withAt.set(body, {text, fmt, own, mentioned: ""});
+  formatText(body, text, fmt, item, own);
   return body;
 }
 
-function formatText(body, text, item, own) {
+function formatText(body, text, fmt, item, own) {
   const context = textContext();
-  body.replaceChildren(renderMessageText(text, context));
+  body.replaceChildren(renderMessageText(text, fmt, context));
   item.classList.toggle("mentions-me", !own && Boolean(context.me) && mentionsName(text, context.names, context.me));
   if (withAt.has(body)) withAt.get(body).mentioned = mentions(text, context.names).map((m) => m.name).join("\n");
 }
@@ -92,18 +92,18 @@ export function reformatMentions() {
   const names = textContext().names;
   for (const [body, shown] of withAt) {
     if (mentions(shown.text, names).map((m) => m.name).join("\n") !== shown.mentioned) {
-      formatText(body, shown.text, body.parentElement, shown.own);
+      formatText(body, shown.text, shown.fmt, body.parentElement, shown.own);
     }
   }
 }
 
 // A message's text into its body element again, after an edit (as messageText does on arrival).
-export function renderText(body, text) {
+export function renderText(body, text, fmt) {
   const item = body.closest(".msg");
   const own = item.classList.contains("own");
-  if (text.includes("@")) withAt.set(body, {text, own, mentioned: ""});
+  if (text.includes("@")) withAt.set(body, {text, fmt, own, mentioned: ""});
   else withAt.delete(body);
-  formatText(body, text, item, own);
+  formatText(body, text, fmt, item, own);
 }
 
 // A deleted message's text is not formatted again (when names are learned, say).
