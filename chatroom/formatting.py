@@ -36,6 +36,9 @@ MAX_SPAN_DEPTH = 6
 # joins. A tree's memory grows with its nodes, about 85 bytes each: a 4000-character
 # text of list marks makes 3000 of them, so the nodes are bounded too (some 20 MB).
 CACHED_TEXTS = 1024
+# A text the parser reads spends one more of its sender's rate tokens per this many characters
+# (rate_cost): a 4,000-character text costs 11, so the default burst of 20 still lets it through.
+FORMAT_CHARS_PER_TOKEN = 400
 CACHED_NODES = 200_000
 
 # The starts of quotes and lists: on the first line, and after a line break.
@@ -68,6 +71,16 @@ def may_format(text: str) -> bool:
     if "://" in text or "www." in (lowered := text.lower()) or "mailto:" in lowered:
         return True
     return _FIRST_LINE_BLOCK.match(text) is not None or _LATER_LINE_BLOCK.search(text) is not None
+
+
+def rate_cost(text: str) -> float:
+    """What posting ``text`` spends of its sender's rate limit: one token for a plain text, and
+    one more for every FORMAT_CHARS_PER_TOKEN characters of a text the parser must read.
+
+    Reading costs the server about 8 µs a character at worst (a 4,000-character list, 33 ms:
+    docs/benchmarks.md), where a plain text costs nothing: without this, a sender within the
+    default rate could keep a third of a core parsing."""
+    return 1.0 + len(text) / FORMAT_CHARS_PER_TOKEN if may_format(text) else 1.0
 
 
 def plain_blocks(text: str) -> Tree:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from . import changes, effects, metrics, protocol
+from . import changes, effects, formatting, metrics, protocol
 from .config import Settings
 from .limits import RefusalWindow, Throttle, TokenBucket
 from .protocol import ProtocolError
@@ -56,7 +56,7 @@ class Intake:
             raise ProtocolError(
                 protocol.READ_ONLY, "you cannot post in this room: it is read-only", frame.ref
             )
-        if not self._bucket.take(self._clock()):
+        if not self._bucket.take(self._clock(), formatting.rate_cost(frame.text)):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
         return effects.Publish(frame.text, frame.ref, next(self._tokens), frame.reply_to)
 
@@ -71,7 +71,8 @@ class Intake:
             raise ProtocolError(
                 protocol.READ_ONLY, "you cannot change messages in this room: it is read-only", frame.ref
             )
-        if not self._bucket.take(self._clock()):
+        cost = formatting.rate_cost(frame.text) if isinstance(frame, changes.EditFrame) else 1.0
+        if not self._bucket.take(self._clock(), cost):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many changes", frame.ref)
         return effects.Change(frame, next(self._tokens))
 

@@ -24,13 +24,14 @@ class TokenBucket:
         self._tokens = float(burst)
         self._updated = time.monotonic() if now is None else now
 
-    def take(self, now: float | None = None) -> bool:
-        """Spend one token if there is one."""
+    def take(self, now: float | None = None, cost: float = 1.0) -> bool:
+        """Spend ``cost`` tokens (at most a whole burst) if there are as many."""
         now = time.monotonic() if now is None else now
         self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
         self._updated = now
-        if self._tokens >= 1:
-            self._tokens -= 1
+        cost = min(cost, self.burst)
+        if self._tokens >= cost:
+            self._tokens -= cost
             return True
         return False
 

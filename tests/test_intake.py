@@ -75,3 +75,19 @@ def test_too_many_refusals_count_the_members_faults_only() -> None:
     bad = ProtocolError(protocol.BAD_JSON, "bad")
     assert [intake.too_many_refusals(unavailable) for _ in range(5)] == [False] * 5
     assert [intake.too_many_refusals(bad) for _ in range(3)] == [False, False, True]
+
+
+def test_a_long_formatted_text_spends_more_of_the_rate_than_a_plain_one() -> None:
+    """A text the server must format spends a token per 400 characters more; a plain one, one token."""
+    settings = Settings(database=":memory:", rate=1.0, burst=20)
+    clock = Clock()
+    plain, formatted = Intake(settings, clock), Intake(settings, clock)
+    for _ in range(20):
+        assert isinstance(plain.ask("x" * 4000, read_only=False), Publish)
+    list_text = "- a\n" * 1000
+    assert isinstance(formatted.ask(list_text, read_only=False), Publish)  # 11 tokens
+    assert refusal(formatted, list_text) == (protocol.RATE_LIMITED, None)  # 9 left
+    clock.now = 2.0
+    assert isinstance(formatted.ask(list_text, read_only=False), Publish)
+    clock.now = 5.0  # 3 tokens: a short formatted text spends a little more than one
+    assert [isinstance(formatted.ask("*hi*", read_only=False), Publish) for _ in range(2)] == [True, True]

@@ -6,7 +6,14 @@ import asyncio
 
 import pytest
 
-from chatroom.limits import FailureWindows, JoinLimit, KeyedTokenBuckets, SignInLimit, address_key
+from chatroom.limits import (
+    FailureWindows,
+    JoinLimit,
+    KeyedTokenBuckets,
+    SignInLimit,
+    TokenBucket,
+    address_key,
+)
 
 
 def test_each_address_has_its_own_allowance_that_refills() -> None:
@@ -152,3 +159,14 @@ def test_failures_kept_follow_recent_keys_only() -> None:
         now += 0.05
         windows.record(f"name{number}", now=now)
     assert len(windows) <= 2 * 600 / 0.05
+
+
+def test_a_token_bucket_spends_a_cost_of_several_tokens_and_at_most_a_burst() -> None:
+    """A cost above one spends that many tokens; one above the burst spends the whole burst."""
+    bucket = TokenBucket(rate=1.0, burst=5, now=0.0)
+    assert bucket.take(0.0, cost=3.0)
+    assert not bucket.take(0.0, cost=3.0)
+    assert bucket.take(0.0, cost=2.0)
+    assert not bucket.take(4.0, cost=50.0)
+    assert bucket.take(5.0, cost=50.0)
+    assert not bucket.take(5.0)
