@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
+
+from chatroom.server import GC_THRESHOLDS, tune_collector
 
 from .clients import refused_on_open, welcomed
 from .redis_server import RedisServer
@@ -96,3 +99,15 @@ def test_before_setup_a_bots_key_opens_no_socket_until_an_administrator_exists(t
         ws, welcome, _ = welcomed(server, room="lobby", headers=headers)
         with ws:
             assert welcome["nick"] == "early"
+
+
+def test_the_collector_runs_less_often_and_skips_what_the_start_made() -> None:
+    """After tune_collector, young collections wait longer and the start's objects are frozen."""
+    before = gc.get_threshold()
+    try:
+        tune_collector()
+        assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[0] > before[0]
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
