@@ -149,16 +149,17 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             log.warning("cannot tell who is connecting: %s", error)
             self._apply(self.session.failed(effects.Admit("")))
             return
-        await self._run(
-            self.session.open(
-                query("room", "lobby"),
-                query("nick"),
-                query("since"),
-                who=who,
-                refused=refused,
-                guests=self.admission.access.guests,
-            )
+        opening = self.session.open(
+            query("room", "lobby"),
+            query("nick"),
+            query("since"),
+            who=who,
+            refused=refused,
+            guests=self.admission.access.guests,
         )
+        if self.session.who is not None:
+            self.hub.identified(self, self.session.who.account_id)
+        await self._run(opening)
         if self.session.state in (State.CATCHING_UP, State.LIVE):
             self._forget_handshake()
 

@@ -25,6 +25,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from . import changes, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
+from .desks import Sessions
 from .events import Delivered, Event, PresenceBatch, PresenceEvent, StoredChange, StoredMessage, TypingEvent
 from .fanout import FlushScheduler, Outbox, encode_frames
 from .presence import RoomNotices
@@ -80,7 +81,7 @@ class Hub(Generic[M]):
         # Per room, its members here: joining, catching up or settled.
         self.members: dict[str, set[M]] = {} if members is None else members
         # Every open session, whether or not it got into a room.
-        self.sessions: set[M] = set()
+        self.sessions: Sessions[M] = Sessions()
         self.scheduler = FlushScheduler(on_broadcast=metrics.BROADCAST_SECONDS.observe)
         self.notices = RoomNotices()
         self._settled: dict[str, set[M]] = {}
@@ -107,6 +108,10 @@ class Hub(Generic[M]):
         """A session's socket is open."""
         self.sessions.add(member)
         metrics.CONNECTIONS_OPEN.inc()
+
+    def identified(self, member: M, account_id: int) -> None:
+        """An open session speaks for ``account_id``."""
+        self.sessions.identified(member, account_id)
 
     async def enter(self, member: M) -> None:
         """Add ``member`` to its room, not settled; this process subscribes to the room first."""

@@ -33,7 +33,7 @@ guest setting again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from tornado.httputil import HTTPServerRequest
@@ -41,7 +41,7 @@ from tornado.httputil import HTTPServerRequest
 from . import protocol
 from .access import Access, may_post, member_names
 from .backend import Backend, BackendError
-from .desks import Desk, logged
+from .desks import Desk, OpenSessions, logged
 from .events import (
     ACCOUNT_CHANGES,
     DEACTIVATED,
@@ -160,7 +160,7 @@ class NoticeDesk(Desk[Connection]):
         self,
         backend: Backend,
         access: Access,
-        connections: Iterable[Connection],
+        connections: OpenSessions[Connection],
         unread: UnreadDesk | None = None,
         peers: PeerDesk | None = None,
     ) -> None:

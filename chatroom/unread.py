@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from . import protocol
 from .backend import Backend, BackendError
-from .desks import Desk, logged
+from .desks import Desk, OpenSessions, logged
 from .events import ActivityNotice, StoredMessage, UnreadNotice
 from .identity import Identity
 from .store.base import StoreError
@@ -41,9 +41,6 @@ log = logging.getLogger("chatroom.unread")
 READ_FLUSH_DELAY = 0.2
 ACTIVITY_DELAY = 0.25
 RECENT_READ_SECONDS = 10.0
-# How long the connections indexed by account serve the notices that come in
-# together; one that opened meanwhile gets its counts with the next message.
-INDEX_KEPT_SECONDS = 0.05
 _FOLLOWERS_FAILED = "cannot tell followers of new messages"
 
 Spawn = Callable[[Awaitable[Any]], None]
@@ -67,7 +64,7 @@ class UnreadDesk(Desk[Reader]):
     def __init__(
         self,
         backend: Backend,
-        connections: Iterable[Reader],
+        connections: OpenSessions[Reader],
         *,
         flush_delay: float = READ_FLUSH_DELAY,
         activity_delay: float = ACTIVITY_DELAY,
@@ -82,7 +79,6 @@ class UnreadDesk(Desk[Reader]):
         self._active: dict[str, int] = {}
         self._flushing: asyncio.TimerHandle | None = None
         self._spawn: Spawn | None = None
-        self._index: tuple[float, dict[int, list[Reader]]] | None = None
 
     def start(self, spawn: Spawn) -> None:
         """Hear of every message this process stores; ``spawn`` runs background work."""
@@ -186,15 +182,13 @@ class UnreadDesk(Desk[Reader]):
             frame = _frame(notice)
             for connection in self._of_account(notice.account_id):
                 connection.tell([frame])
-        elif self._spawn is not None:
-            readers = self._readers_by_account()
-            if readers:
-                self._spawn(logged(self._tell_followers(notice.room, readers), log, _FOLLOWERS_FAILED))
+        elif self._spawn is not None and self.connections.any_account():
+            self._spawn(logged(self._tell_followers(notice.room), log, _FOLLOWERS_FAILED))
 
-    async def _tell_followers(self, room: str, readers: dict[int, list[Reader]]) -> None:
+    async def _tell_followers(self, room: str) -> None:
         """Every follower connected here gets its counts: positions and levels read in one query."""
         for follower in await self.accounts.followers(room):
-            connections = readers.get(follower.account_id)
+            connections = self._of_account(follower.account_id)
             who = connections[0].who if connections else None
             if connections and who is not None:
                 stored = -1 if follower.read_id is None else follower.read_id
@@ -206,21 +200,6 @@ class UnreadDesk(Desk[Reader]):
                 frame = _frame(notice)
                 for connection in connections:
                     connection.tell([frame])
-
-    def _readers_by_account(self) -> dict[int, list[Reader]]:
-        """This process's connections by account, made once for the notices of one moment.
-
-        Every room active in the same ACTIVITY_DELAY asks for it: one pass over
-        the connections for them all, not one per room and per follower.
-        """
-        now = asyncio.get_running_loop().time()
-        if self._index is None or now - self._index[0] > INDEX_KEPT_SECONDS:
-            index: dict[int, list[Reader]] = {}
-            for connection in self._connections():
-                if connection.who is not None:
-                    index.setdefault(connection.who.account_id, []).append(connection)
-            self._index = (now, index)
-        return self._index[1]
 
     # --- helpers -------------------------------------------------------------------------
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import pytest
 
 from chatroom.backend import BackendError
-from chatroom.desks import Desk, logged
+from chatroom.desks import Desk, Sessions, logged
 from chatroom.identity import SESSION, Identity
 from chatroom.store.base import StoreError
 from chatroom.store.records import PERSON, Account
 
 
-@dataclass
+@dataclass(eq=False)
 class Connection:
     """A connection of an account, or a guest's (None)."""
 
@@ -27,22 +27,44 @@ def identity(account_id: int) -> Identity:
     return Identity(account, SESSION)
 
 
+def opened(sessions: Sessions[Connection], connection: Connection) -> Connection:
+    sessions.add(connection)
+    if connection.who is not None:
+        sessions.identified(connection, connection.who.account_id)
+    return connection
+
+
 def test_an_accounts_connections_are_found_among_guests_and_others() -> None:
     """Only the connections of the account asked for are found; a guest's never."""
-    mine, also_mine = Connection(identity(7)), Connection(identity(7))
-    connections = [mine, Connection(identity(8)), Connection(None), also_mine]
-    desk = Desk(connections)
-    assert desk._of_account(7) == [mine, also_mine]
+    sessions: Sessions[Connection] = Sessions()
+    mine, also_mine = opened(sessions, Connection(identity(7))), Connection(identity(7))
+    opened(sessions, Connection(identity(8)))
+    opened(sessions, Connection(None))
+    opened(sessions, also_mine)
+    desk = Desk(sessions)
+    assert sorted(map(id, desk._of_account(7))) == sorted(map(id, [mine, also_mine]))
     assert desk._of_account(9) == []
+    assert len(sessions) == 4 and sessions.any_account()
 
 
-def test_a_connection_opened_later_is_found() -> None:
-    """The desk reads the live set, not a copy made when it was built."""
-    connections: list[Connection] = []
-    desk = Desk(connections)
-    later = Connection(identity(3))
-    connections.append(later)
+def test_a_connection_opened_later_is_found_and_a_closed_one_is_not() -> None:
+    """The desk reads the live sessions, not a copy made when it was built."""
+    sessions: Sessions[Connection] = Sessions()
+    desk = Desk(sessions)
+    later = opened(sessions, Connection(identity(3)))
     assert desk._of_account(3) == [later]
+    sessions.discard(later)
+    assert desk._of_account(3) == [] and not sessions.any_account() and later not in sessions
+
+
+def test_a_session_closed_before_it_is_identified_is_not_kept() -> None:
+    """Identifying a session that closed meanwhile leaves nothing behind."""
+    sessions: Sessions[Connection] = Sessions()
+    gone = Connection(identity(5))
+    sessions.add(gone)
+    sessions.discard(gone)
+    sessions.identified(gone, 5)
+    assert Desk(sessions)._of_account(5) == [] and not sessions.any_account()
 
 
 @pytest.mark.parametrize("error", [StoreError("database away"), BackendError("bus away")])

@@ -11,6 +11,7 @@ import pytest
 
 from chatroom.access import Access
 from chatroom.config import Settings
+from chatroom.desks import Sessions
 from chatroom.events import (
     DEACTIVATED,
     RENAMED,
@@ -29,7 +30,7 @@ from chatroom.service import ChatService, embedded
 from chatroom.store.records import BOT, CLOSED, OPEN, PERSON, Account
 
 
-@dataclass
+@dataclass(eq=False)
 class FakeConnection:
     """A connection as the desk sees it, noting what it was asked to do."""
 
@@ -58,14 +59,16 @@ class Desk:
 
     def __init__(self, service: ChatService) -> None:
         self.service = service
-        self.connections: list[FakeConnection] = []
+        self.connections: Sessions[FakeConnection] = Sessions()
         self.tasks: list[asyncio.Future[Any]] = []
         self.desk = NoticeDesk(service, Access(Settings(guests=True), service.accounts), self.connections)
         self.desk.start(lambda work: self.tasks.append(asyncio.ensure_future(work)))
 
     def connect(self, room: str, who: Identity | None) -> FakeConnection:
         connection = FakeConnection(room, who)
-        self.connections.append(connection)
+        self.connections.add(connection)
+        if who is not None:
+            self.connections.identified(connection, who.account_id)
         return connection
 
     async def notify(self, notice: RoomNotice | AccountNotice) -> None:
