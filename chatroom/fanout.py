@@ -22,7 +22,8 @@ Tornado internals this relies on (guarded by tests/test_fanout.py):
   ``WebSocketProtocol13._write_frame`` builds it when no compression was
   negotiated (the handlers never offer compression).
 
-A stream of another class (TLS, say) is written only through ``write``.
+A stream that writes to its socket otherwise (TLS, say) is written only
+through ``write``.
 """
 
 from __future__ import annotations
@@ -205,8 +206,9 @@ class Outbox:
         on_overflow: Callable[[], None],
     ) -> None:
         self._stream = stream
-        # Only a plain IOStream's socket carries the frames as they are.
-        self._direct = type(stream) is IOStream
+        # Only a stream that writes to its socket as IOStream does (not TLS's) carries the frames
+        # as they are; the listener's AdmittedStream is one.
+        self._direct = isinstance(stream, IOStream) and type(stream).write_to_fd is IOStream.write_to_fd
         self._scheduler = scheduler
         self._max_backlog = max_backlog
         self._on_overflow = on_overflow

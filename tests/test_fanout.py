@@ -15,6 +15,7 @@ from tornado.iostream import IOStream
 from chatroom import protocol
 from chatroom.fanout import SLICE_CHECK_EVERY, FlushScheduler, Outbox, encode_frames, text_frame
 from chatroom.handlers import ChatSocketHandler
+from chatroom.listener import AdmittedStream
 
 from .chat_case import ChatTestCase
 
@@ -374,6 +375,31 @@ def test_a_broadcast_reaches_idle_members_before_the_tick_ends() -> None:
         assert counting.sends == 3
 
     run_with_pair(scenario)
+
+
+def test_the_listeners_streams_are_written_straight_to_their_sockets() -> None:
+    """A connection the listener accepted gets broadcasts by send, not through its stream's buffer."""
+
+    def through_the_buffer(data: bytes | memoryview) -> asyncio.Future[None]:
+        raise AssertionError("written through the stream's buffer")
+
+    async def main() -> None:
+        ours, theirs = socket.socketpair()
+        theirs.setblocking(False)
+        stream = AdmittedStream(ours, lambda: None, None, None)
+        stream.write = through_the_buffer  # type: ignore[method-assign]
+        scheduler = FlushScheduler()
+        try:
+            outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(2)]
+            scheduler.broadcast(outboxes, b"hi|")
+            scheduler.broadcast(outboxes, b"yo|")
+            await next_tick()
+            assert _drain(theirs) == b"hi|hi|yo|yo|"
+        finally:
+            stream.close()
+            theirs.close()
+
+    asyncio.run(main())
 
 
 def test_later_broadcasts_of_a_tick_ride_on_one_write_per_member() -> None:
