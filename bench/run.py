@@ -10,6 +10,8 @@ same repetitions.
     python bench/run.py --servers product --members 100,1000 --deliveries-rate 50000
     python bench/run.py --servers product --members 10000 --idle --rooms 100
     python bench/run.py --servers product --members 1000 --slow 0,10 --window 20
+    python bench/run.py --servers product,product@before,node --variant before=/path/to/checkout \
+        --baseline node --members 10000 --rooms 1000 --senders 1000 --window 1 --realtime
 
 Raw results go to bench/results/<time>.jsonl (one line per run).
 """
@@ -52,7 +54,7 @@ class Case:
 
 def server_command(name: str, port: int, db_dir: str, args: argparse.Namespace) -> list[str]:
     """The command line that starts server ``name`` on ``port``."""
-    if name == "product":
+    if is_product(name):
         return [
             sys.executable,
             "-m",
@@ -80,8 +82,24 @@ def server_command(name: str, port: int, db_dir: str, args: argparse.Namespace) 
         ]
     if name == "node":
         return ["node", str(BENCH / "peers" / "node" / "server.js"), "--port", str(port)]
-    script = {"tornado": "tornado_tutorial.py", "fastapi": "fastapi_manager.py"}[name]
+    script = {
+        "tornado": "tornado_tutorial.py",
+        "fastapi": "fastapi_manager.py",
+        "reference": "tornado_reference.py",
+    }[name]
     return [sys.executable, str(BENCH / "peers" / script), "--port", str(port)]
+
+
+def priority(args: argparse.Namespace) -> list[str]:
+    """With --realtime, the command prefix that runs a server or the load generator round-robin
+    at real-time priority 1: other work on a shared machine then waits for them (the kernel
+    still leaves it 5 % of each core), so their figures are their own."""
+    return ["chrt", "--rr", "1"] if args.realtime else []
+
+
+def is_product(name: str) -> bool:
+    """``product``, or ``product@VARIANT``: another checkout of it (--variant)."""
+    return name.partition("@")[0] == "product"
 
 
 def free_port() -> int:
@@ -98,7 +116,7 @@ def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], timeout: 
         if process.poll() is not None:
             raise RuntimeError(f"{name} exited with {process.returncode}")
         with contextlib.suppress(OSError):
-            if name == "product":
+            if is_product(name):
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as answer:
                     if answer.status == 200:
                         return
@@ -114,10 +132,11 @@ def running(name: str, args: argparse.Namespace) -> Iterator[tuple[int, int]]:
     """Start server ``name`` pinned to the server core; yield (port, pid)."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="chatroom-bench-") as db_dir:
-        command = ["taskset", "-c", SERVER_CORE, *server_command(name, port, db_dir, args)]
-        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        command = [*priority(args), "taskset", "-c", SERVER_CORE, *server_command(name, port, db_dir, args)]
+        code = args.variant_paths.get(name.partition("@")[2], REPO)
+        env = {**os.environ, "PYTHONPATH": str(code)}
         log = open(os.path.join(db_dir, "server.log"), "wb")  # noqa: SIM115 - the child keeps it
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_ready(name, port, process)
             yield port, process.pid
@@ -143,7 +162,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def loadgen_command(port: int, pid: int, case: Case, args: argparse.Namespace) -> list[str]:
     """The load generator's command line for one run."""
     command = [
-        "taskset", "-c", CLIENT_CORE, str(LOADGEN),
+        *priority(args), "taskset", "-c", CLIENT_CORE, str(LOADGEN),
         "--port", str(port), "--server-pid", str(pid),
         "--members", str(case.members), "--slow", str(case.slow),
         "--senders", str(args.senders), "--window", str(args.window),
@@ -172,7 +191,7 @@ def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object
         command = loadgen_command(port, pid, case, args)
         limit = args.settle_max + args.warmup + args.duration + 30
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
-        cut_off = slow_clients_cut_off(port) if name == "product" else None
+        cut_off = slow_clients_cut_off(port) if is_product(name) else None
     if done.returncode != 0 or not done.stdout.strip():
         raise RuntimeError(f"loadgen failed for {name}: {done.stderr.strip()}")
     result: dict[str, object] = json.loads(done.stdout)
@@ -195,7 +214,9 @@ def slow_clients_cut_off(port: int) -> int | None:
     return None
 
 
-def summarize(results: list[dict[str, object]], servers: list[str], cases: list[Case]) -> None:
+def summarize(
+    results: list[dict[str, object]], servers: list[str], cases: list[Case], baseline: str = BASELINE
+) -> None:
     """Medians per server and case; ratios to the baseline from the same repetitions."""
     for case in cases:
         print(f"\n== members={case.members} slow={case.slow}")
@@ -212,7 +233,7 @@ def summarize(results: list[dict[str, object]], servers: list[str], cases: list[
         )
         print("{:<9} {:>12} {:>22} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}".format(*header))
         runs = {s: [r for r in results if r["server"] == s and r["case"] == case.__dict__] for s in servers}
-        base = runs.get(BASELINE, [])
+        base = runs.get(baseline, [])
         for server in servers:
             mine = runs[server]
             if not mine:
@@ -277,7 +298,20 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--product-arg", action="append", default=[], help="extra flag for the product")
     parser.add_argument("--out", type=Path, default=None, help="JSON lines file for raw results")
-    return parser.parse_args()
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a checkout of chatroom at PATH, run as the server product@NAME",
+    )
+    parser.add_argument(
+        "--realtime", action="store_true", help="run servers and load generator at real-time priority"
+    )
+    parser.add_argument("--baseline", default=BASELINE, help="the server the others are compared with")
+    args = parser.parse_args()
+    args.variant_paths = dict(v.split("=", 1) for v in args.variant)
+    return args
 
 
 def raise_fd_limit() -> None:
@@ -316,7 +350,7 @@ def main() -> None:
                         + (f" cut off {result['slow_cut_off']}" if case.slow else ""),
                         flush=True,
                     )
-    summarize(results, servers, cases)
+    summarize(results, servers, cases, args.baseline)
     print(f"\nraw results: {out}")
 
 

@@ -168,6 +168,28 @@ def test_subscriber_gets_every_message_once_in_id_order(make_backend: Callable[[
     run(make_backend(), scenario)
 
 
+def test_messages_committed_together_reach_a_subscriber_together(make_backend: Callable[[], Backend]) -> None:
+    """Messages sent at once are stored in few commits, each reaching this process in one delivery."""
+
+    async def scenario(backend: Backend) -> None:
+        deliveries: list[list[StoredMessage]] = []
+
+        def sink(events: Sequence[object]) -> None:
+            stored = [e for e in events if isinstance(e, StoredMessage)]
+            if stored:
+                deliveries.append(stored)
+
+        await backend.subscribe("lobby", sink)
+        await asyncio.gather(*[backend.publish("lobby", "ann", str(i)) for i in range(20)])
+        deadline = asyncio.get_running_loop().time() + 10
+        while sum(map(len, deliveries)) < 20 and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.01)
+        assert [m.text for delivery in deliveries for m in delivery] == [str(i) for i in range(20)]
+        assert len(deliveries) < 20
+
+    run(make_backend(), scenario)
+
+
 def test_presence_is_case_insensitive_and_announced(make_backend: Callable[[], Backend]) -> None:
     """A nick is taken whatever its case; joins and leaves carry the count after them."""
 
