@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import unicodedata
 from typing import Any
 
@@ -32,7 +31,17 @@ from .limits import KeyedTokenBuckets
 from .links import SetupState
 from .protocol import room_entry
 from .store.accounts_base import RoomTakenError, UnknownAccountError
-from .store.records import CLOSED, DIRECT, OPEN, PERSON, Account, Membership, RoomRecord
+from .store.records import (
+    CLOSED,
+    DIRECT,
+    DIRECT_ROOM_SECRET,
+    OPEN,
+    PERSON,
+    Account,
+    Membership,
+    RoomRecord,
+    new_direct_room_key,
+)
 from .unread import UnreadDesk
 
 MAX_TITLE_LENGTH = 100
@@ -40,7 +49,6 @@ MAX_TITLE_LENGTH = 100
 MAX_NAMED_MEMBERS = 100
 MAX_DIRECT_MEMBERS = 20
 # The store's name for the key that makes direct rooms' ids unguessable.
-DIRECT_ROOM_SECRET = "direct_room_key"
 DIRECT_PREFIX = "dm-"
 
 
@@ -259,7 +267,7 @@ class DirectHandler(ManageHandler):
     async def direct_room_id(self, ids: list[int]) -> str:
         """The stable, unguessable id of the direct room of these accounts: ``dm-`` and 24 hex digits."""
         key = await self.unavailable_if_failing(
-            self.backend.accounts.get_or_create_secret(DIRECT_ROOM_SECRET, lambda: secrets.token_hex(32))
+            self.backend.accounts.get_or_create_secret(DIRECT_ROOM_SECRET, new_direct_room_key)
         )
         digest = hmac.new(key.encode(), ",".join(map(str, ids)).encode(), hashlib.sha256).hexdigest()
         return DIRECT_PREFIX + digest[:24]

@@ -43,7 +43,7 @@ from .guest_access import GUESTS
 from .store import open_store
 from .store.base import Store
 from .store.files_base import StoredFile
-from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
+from .store.records import DIRECT, Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
 
 # Pages and batches: memory stays bounded whatever the database holds.
 ROOMS_PAGE = 100
@@ -81,13 +81,15 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
         value = await store.accounts.server_setting(name)
         if value is not None:
             out.write(setting_line(ServerSetting(name, value)))
-    after = ""
+    after, direct_rooms = "", False
     while rooms := await store.room_names(after, ROOMS_PAGE):
         for room in rooms:
-            summary.messages += await _export_room(store, room, out)
+            messages, direct = await _export_room(store, room, out)
+            summary.messages += messages
             summary.rooms += 1
+            direct_rooms = direct_rooms or direct
         after = rooms[-1]
-    await export_reading(store, out)
+    await export_reading(store, out, direct_rooms=direct_rooms)
     return summary
 
 
@@ -108,7 +110,8 @@ async def _export_accounts(store: Store, out: IO[bytes]) -> int:
     return written
 
 
-async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
+async def _export_room(store: Store, room: str, out: IO[bytes]) -> tuple[int, bool]:
+    """Write a room's record, members and messages: how many messages, and whether it is a direct room."""
     record = await store.accounts.room_record(room)
     if record is not None:
         out.write(room_line(record))
@@ -121,7 +124,7 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> int:
             out.write(change_line(item) if isinstance(item, StoredChange) else message_line(item))
         written += sum(1 for item in page if isinstance(item, StoredMessage))
         after = page[-1].id
-    return written
+    return written, record is not None and record.kind == DIRECT
 
 
 # --- importing ---------------------------------------------------------------

@@ -7,6 +7,9 @@ accounts and rooms the file brought before them):
   read the room up to;
 - ``notify_level``: ``{"account", "room", "level"}``, a level the account
   chose for the room (``all`` is the default, written only when chosen);
+- ``direct_room_key``: ``{"key"}``, once, first, when the file brings direct
+  rooms: the secret that names them, so that the same people meet in the same
+  direct room after an import;
 - ``push_key``: ``{"private_key"}``, the server's VAPID key, once, before the
   subscriptions (a device's subscription is bound to the key that made it);
 - ``push_subscription``: ``{"account", "endpoint", "p256dh", "auth",
@@ -17,7 +20,9 @@ accounts and rooms the file brought before them):
 An import stores positions and levels after the rooms' messages (a position
 never passes the room's newest id), and the push key unless the database
 made one of its own already: the file's subscriptions then cannot be used,
-and people turn notifications on again on their devices.
+and people turn notifications on again on their devices. The direct rooms'
+key likewise: a database that made its own already keeps it, and the same
+two people opening a direct conversation there then get a new room.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from .export_fields import MAX_ID, MAX_TS
 from .export_fields import Fields as _Fields
 from .store.base import Store
 from .store.reading_base import NOTIFY_LEVELS, ReadMark
-from .store.records import PushSubscription
+from .store.records import DIRECT_ROOM_SECRET, PushSubscription, new_direct_room_key
 from .webpush import VAPID_SECRET, new_private_key
 
 ACCOUNTS_PAGE = 500
@@ -57,14 +62,21 @@ class PushSwitch:
 
 
 @dataclass(frozen=True, slots=True)
+class DirectRoomKey:
+    """The secret that names direct rooms (store.records.DIRECT_ROOM_SECRET)."""
+
+    key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class PushKey:
     """The server's VAPID private key (what its push subscriptions were made for)."""
 
     private_key: str = field(repr=False)
 
 
-ReadingRecord = ReadMark | NotifyChoice | PushKey | PushSubscription | PushSwitch
-READING_TYPES = (ReadMark, NotifyChoice, PushKey, PushSubscription, PushSwitch)
+ReadingRecord = ReadMark | NotifyChoice | DirectRoomKey | PushKey | PushSubscription | PushSwitch
+READING_TYPES = (ReadMark, NotifyChoice, DirectRoomKey, PushKey, PushSubscription, PushSwitch)
 
 # --- writing ---------------------------------------------------------------------
 
@@ -73,9 +85,15 @@ def _line(record: dict[str, Any]) -> bytes:
     return orjson.dumps(record) + b"\n"
 
 
-async def export_reading(store: Store, out: IO[bytes]) -> None:
-    """Write every account's positions, levels and devices, the push key before the first device."""
+async def export_reading(store: Store, out: IO[bytes], *, direct_rooms: bool = False) -> None:
+    """Write the key that names the direct rooms (when the file brings any), then every account's
+    positions, levels and devices, the push key before the first device."""
     accounts, after, key_written = store.accounts, 0, False
+    if direct_rooms:
+        # The database made it for its first direct room: it is there.
+        out.write(
+            _direct_key_line(await accounts.get_or_create_secret(DIRECT_ROOM_SECRET, new_direct_room_key))
+        )
     while page := await accounts.list_accounts(after_id=after, limit=ACCOUNTS_PAGE):
         for account in page:
             positions = await accounts.read_positions(account.id)
@@ -109,6 +127,10 @@ def _level_line(choice: NotifyChoice) -> bytes:
     )
 
 
+def _direct_key_line(key: str) -> bytes:
+    return _line({"type": "direct_room_key", "key": key})
+
+
 def _key_line(private_key: str) -> bytes:
     return _line({"type": "push_key", "private_key": private_key})
 
@@ -139,6 +161,10 @@ def _level(fields: _Fields) -> NotifyChoice:
     )
 
 
+def _direct_key(fields: _Fields) -> DirectRoomKey:
+    return DirectRoomKey(fields.text("key"))
+
+
 def _key(fields: _Fields) -> PushKey:
     return PushKey(fields.text("private_key"))
 
@@ -160,6 +186,7 @@ def _switch(fields: _Fields) -> PushSwitch:
 READERS: dict[str, Callable[[_Fields], ReadingRecord]] = {
     "read_position": _position,
     "notify_level": _level,
+    "direct_room_key": _direct_key,
     "push_key": _key,
     "push_subscription": _subscription,
     "push_switch": _switch,
@@ -177,12 +204,18 @@ class ReadingSeen:
     endpoints: set[str] = field(default_factory=set)
     switches: set[int] = field(default_factory=set)
     key: bool = False
+    direct_key: bool = False
 
 
 def reading_problem(
     seen: ReadingSeen, record: ReadingRecord, accounts: Container[int], rooms: Sequence[Container[str]]
 ) -> str | None:
     """What is wrong with the record given the accounts and rooms (in any of ``rooms``) brought before it."""
+    if isinstance(record, DirectRoomKey):
+        if seen.direct_key:
+            return "a second direct rooms' key: an export has one"
+        seen.direct_key = True
+        return None
     if isinstance(record, PushKey):
         if seen.key:
             return "a second push key: an export has one"
@@ -231,6 +264,8 @@ async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None
             await accounts.set_notify_level(record.account_id, record.room, record.level)
         elif isinstance(record, PushKey):
             await accounts.get_or_create_secret(VAPID_SECRET, functools.partial(str, record.private_key))
+        elif isinstance(record, DirectRoomKey):
+            await accounts.get_or_create_secret(DIRECT_ROOM_SECRET, functools.partial(str, record.key))
         elif isinstance(record, PushSwitch):
             await accounts.set_push_enabled(record.account_id, record.enabled)
         elif isinstance(record, PushSubscription):

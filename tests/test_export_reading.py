@@ -13,7 +13,7 @@ import pytest
 from chatroom.store import open_store
 from chatroom.store.base import Store
 from chatroom.store.reading_base import ReadMark
-from chatroom.store.records import CLOSED, OPEN, PERSON
+from chatroom.store.records import CLOSED, DIRECT, DIRECT_ROOM_SECRET, OPEN, PERSON, new_direct_room_key
 from chatroom.webpush import VAPID_SECRET, new_private_key
 
 from .pg_server import PostgresServer
@@ -37,12 +37,14 @@ def on_store(database: str, work: Any) -> Any:
 
 
 async def fill(store: Store) -> None:
-    """Two people, a closed room and an open one with messages; positions, levels, devices, the push key."""
+    """Two people, a closed, an open (with messages) and a direct room; positions, levels, devices, keys."""
     accounts = store.accounts
     ann = await accounts.create_account("ann", PERSON)
     zoe = await accounts.create_account("Zoë", PERSON)
     await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
     await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    await accounts.get_or_create_secret(DIRECT_ROOM_SECRET, new_direct_room_key)
+    await accounts.create_room("dm-0123456789abcdef01234567", DIRECT, creator_id=ann.id, members=[zoe.id])
     for room, texts in (("team", ["a", "b", "c"]), ("lobby", ["x", "y"])):
         for text in texts:
             await store.append(room, "ann", text, account_id=ann.id)
@@ -58,9 +60,12 @@ async def fill(store: Store) -> None:
 
 
 async def reading(store: Store) -> list[Any]:
-    """Every account's positions, levels and devices, and the push key."""
+    """Every account's positions, levels and devices, the push key and the direct rooms' key."""
     accounts = store.accounts
-    state: list[Any] = [await accounts.get_or_create_secret(VAPID_SECRET, lambda: "none")]
+    state: list[Any] = [
+        await accounts.get_or_create_secret(VAPID_SECRET, lambda: "none"),
+        await accounts.get_or_create_secret(DIRECT_ROOM_SECRET, lambda: "none"),
+    ]
     for account in await accounts.list_accounts(limit=100):
         state.append(
             (
@@ -80,7 +85,7 @@ async def reading(store: Store) -> list[Any]:
 def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
-    """Positions, levels, devices, switches and the push key survive SQLite → PostgreSQL → SQLite."""
+    """Positions, levels, devices, switches and both keys (push, direct rooms) go there and back."""
     source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
     on_store(source, fill)
     first = chatroom("export", "--db", source)
@@ -96,6 +101,9 @@ def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
 
     records = [orjson.loads(line) for line in first.stdout.splitlines()[1:]]
     kinds = [record["type"] for record in records]
+    assert kinds.count("direct_room_key") == 1 and kinds.index("direct_room_key") < kinds.index(
+        "read_position"
+    )
     ann = ["read_position", "notify_level", "push_key", "push_subscription"]
     tail = [*ann, "read_position", "read_position", "notify_level", "push_subscription", "push_switch"]
     assert kinds[-len(tail) :] == tail
@@ -114,6 +122,7 @@ def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
 POSITION = b'{"type":"read_position","account":1,"room":"lobby","id":1}'
 LEVEL = b'{"type":"notify_level","account":1,"room":"lobby","level":"muted"}'
 KEY = b'{"type":"push_key","private_key":"a-key"}'
+DIRECT_KEY = b'{"type":"direct_room_key","key":"d-key"}'
 DEVICE = (
     b'{"type":"push_subscription","account":1,"endpoint":"https://push.example.net/d",'
     b'"p256dh":"k","auth":"a","created_at":5}'
@@ -140,6 +149,8 @@ BEFORE = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MESSAGE]
         ([*BEFORE, KEY, DEVICE, DEVICE], 7, "endpoint an earlier line already brings"),
         ([*BEFORE, DEVICE.replace(b'"auth":"a",', b"")], 5, "'auth'"),
         ([*BEFORE, SWITCH, SWITCH], 6, "push switch a second time"),
+        ([*BEFORE, DIRECT_KEY, DIRECT_KEY], 6, "a second direct rooms' key"),
+        ([*BEFORE, DIRECT_KEY.replace(b'"d-key"', b"7")], 5, "'key'"),
         ([GOOD_HEADER, SWITCH], 2, "push switch of account 1, which no line before it brings"),
         ([*BEFORE, SWITCH.replace(b"false", b"0")], 5, "'enabled'"),
     ],

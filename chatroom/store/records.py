@@ -10,6 +10,7 @@ which ``repr`` leaves out.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass, field
 
 # Account kinds.
@@ -23,6 +24,15 @@ OPEN = "open"
 CLOSED = "closed"
 DIRECT = "direct"
 ROOM_KINDS = (OPEN, CLOSED, DIRECT)
+# The stored secret that names direct rooms (``dm-`` and an HMAC of their members' ids), so
+# that the same people always meet in the same room: kept by an export with the rooms it names.
+DIRECT_ROOM_SECRET = "direct_room_key"
+
+
+def new_direct_room_key() -> str:
+    """A new secret for DIRECT_ROOM_SECRET: 256 random bits, in hex."""
+    return secrets.token_hex(32)
+
 
 # Roles in a room.
 MEMBER = "member"
