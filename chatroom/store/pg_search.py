@@ -1,8 +1,9 @@
 """Full-text search on PostgreSQL: a pg_trgm GIN index of every message's folded text (search_base.py).
 
-``search_rows`` holds each message's folded text and time; a trigram GIN
-index serves it to ``LIKE '%term%'`` (schema steps 9 and 11); a term
-shorter than three characters is a ``strpos`` filter. Functions of a connection, like
+``search_rows`` holds each message's folded text, time and author; a trigram
+GIN index serves it to ``LIKE '%term%'``, and an index by time the most
+recent (schema steps 9, 11 and 12); a term shorter than three characters is
+a ``strpos`` filter. Functions of a connection, like
 pg_changes.py's: the writer calls the upkeep inside its batch transaction.
 """
 
@@ -17,10 +18,9 @@ from .search_base import (
     ORDER,
     SCAN_RECENT,
     SearchQuery,
-    cursor_sql,
     drop_sql,
-    filter_sql,
     message_index_rows,
+    rows_sql,
 )
 
 
@@ -37,10 +37,13 @@ async def unindex(conn: Connection, room: str, msg_id: int) -> None:
     await conn.execute(drop_sql("%s"), (room, msg_id))
 
 
-_ADD = "INSERT INTO search_rows (room, id, ts, folded) VALUES (%s, %s, %s, %s)"
-# The most recent messages looked through before the index (see search).
+_ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s, %s, %s)"
+# The look through the most recent messages (see search): at most PROBE of the reader's, among
+# at most PROBE_SPAN of everyone's.
 PROBE = 500
+PROBE_SPAN = 5000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
+_ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 
 
 def like_pattern(term: str) -> str:
@@ -52,70 +55,93 @@ def like_pattern(term: str) -> str:
 async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
-    A query of short terms only looks through the SCAN_RECENT most recent
-    messages. Otherwise the PROBE most recent messages after the cursor come
-    first: a common word fills its page there, and the page is exact (they
-    are the first in search order). Only a rarer one goes to the trigram
-    index, whose matches (few, then) are sorted by time.
+    The search rows are read first, and only the page's messages are looked up in ``messages``.
+    A query of short terms only looks through the SCAN_RECENT most recent messages. Otherwise
+    the PROBE most recent messages after the cursor come first (by the index of search rows by
+    time, among the PROBE_SPAN most recent of all rooms), newest first, until a page is found: a
+    common word fills its page there, and the page is exact (they are the first in search order).
+    Only a rarer one goes to the trigram index, whose matches (few, then) are sorted by time.
     """
-    if not query.rooms:
+    if query.nowhere:
         return []
-    filters, params = filter_sql(query, "%s", "NOT m.deleted", array=True)
-    after, after_params = cursor_sql(query, "%s")
+    rows, rows_params = rows_sql(query, "%s", array=True)
+    times, times_params = _times(query)
+    after, after_params = _after(query)
     terms = [*(like_pattern(term) for term in query.terms.indexed), *query.terms.short]
-    matching = " AND ".join(
-        ["d.folded LIKE %s"] * len(query.terms.indexed)
-        + ["strpos(d.folded, %s) > 0"] * len(query.terms.short)
-    )
     if not query.terms.indexed:
         # The window stays where it is whatever the page: the cursor applies within it.
-        sql = _recent_sql(filters, "1 = 1", after, matching)
-        values = [*params, SCAN_RECENT, *after_params, *terms, query.limit]
-        return await _messages(conn, sql, values)
-    sql = _recent_sql(filters, after, "1 = 1", matching)
-    found = await _messages(conn, sql, [*params, *after_params, PROBE, *terms, query.limit])
+        recent = _recent_sql(f"{rows} AND {times}", "1 = 1", after)
+        values = [*rows_params, *times_params, SCAN_RECENT, *after_params, *terms]
+        return await _page(conn, query, recent, values)
+    recent = _recent_sql(f"{times} AND {after}", rows, "1 = 1", span=True)
+    values = [*times_params, *after_params, PROBE_SPAN, *rows_params, PROBE, *terms]
+    found = await _page(conn, query, recent, values)
     if len(found) == query.limit:
         return found
-    # The index's matches, sorted by their own time: only a page of them is looked up in messages
-    # (but all of an author's, whose name only messages know). MATERIALIZED and OFFSET 0 keep the
-    # planner from turning the lookups into a scan of messages.
-    where, where_params = _rows_filter(query)
-    most = "" if query.author is not None else "LIMIT %s"
-    sql = (
-        f"WITH hits AS MATERIALIZED (SELECT d.room, d.id FROM search_rows d WHERE {matching} AND {where}"
-        f" ORDER BY d.ts DESC, d.room DESC, d.id DESC {most})"
-        f" SELECT {_COLUMNS} FROM hits CROSS JOIN LATERAL (SELECT * FROM messages WHERE room = hits.room"
-        f" AND id = hits.id OFFSET 0) AS m {MESSAGE_JOINS} WHERE {filters} AND {after} {ORDER} LIMIT %s"
+    hits = f"SELECT d.ts, d.room, d.id FROM search_rows d WHERE {_matching(query, 'd')} AND {rows}"
+    values = [*terms, *rows_params, *times_params, *after_params]
+    return await _page(conn, query, f"{hits} AND {times} AND {after}", values)
+
+
+def _matching(query: SearchQuery, rows: str) -> str:
+    """The terms as conditions on the folded text of ``rows`` (parameters: the like_patterns, then the
+    short terms)."""
+    return " AND ".join(
+        [f"{rows}.folded LIKE %s"] * len(query.terms.indexed)
+        + [f"strpos({rows}.folded, %s) > 0"] * len(query.terms.short)
     )
-    values = [*terms, *where_params, *([] if most == "" else [query.limit]), *params, *after_params]
-    return await _messages(conn, sql, [*values, query.limit])
 
 
-def _rows_filter(query: SearchQuery) -> tuple[str, list[object]]:
-    """The rooms, times and cursor of a search as conditions on ``d`` (search_rows)."""
-    clauses: list[str] = ["d.room = ANY (%s)"]
-    params: list[object] = [list(query.rooms)]
+def _times(query: SearchQuery) -> tuple[str, list[object]]:
+    """The times of a search as conditions on ``d`` (search_rows)."""
+    clauses, params = ["1 = 1"], list[object]()
     if query.since is not None:
         clauses.append("d.ts >= %s")
         params.append(query.since)
     if query.until is not None:
         clauses.append("d.ts < %s")
         params.append(query.until)
-    if query.cursor is not None:
-        clauses.append("(d.ts, d.room, d.id) < (%s, %s, %s)")
-        params += [query.cursor.ts, query.cursor.room, query.cursor.id]
     return " AND ".join(clauses), params
 
 
-def _recent_sql(filters: str, inside: str, outside: str, matching: str) -> str:
-    """The matches among the most recent messages the filters and ``inside`` allow (parameters: the
-    filters', inside's, how many, outside's, the terms, the limit)."""
+def _after(query: SearchQuery) -> tuple[str, list[object]]:
+    """The condition that keeps search rows after the cursor in search order (TRUE without one)."""
+    if query.cursor is None:
+        return "1 = 1", []
+    cursor = query.cursor
+    return "(d.ts, d.room, d.id) < (%s, %s, %s)", [cursor.ts, cursor.room, cursor.id]
+
+
+def _recent_sql(inside: str, outside: str, last: str, *, span: bool = False) -> str:
+    """The most recent search rows that ``inside`` (and ``outside``, of the PROBE_SPAN most recent
+    with ``span``) allow, then those of them that ``last`` allows and hold the terms, newest first
+    (parameters: inside's, the span, outside's, how many, last's, the terms).
+
+    The rows come from the index by time alone (search_rows_by_ts); each one's text is looked up in
+    turn (LATERAL, OFFSET 0: never a hash join of them all), so the statement stops at the page.
+    """
+    scanned = f"SELECT d.ts, d.room, d.id, d.nick FROM search_rows d WHERE {inside} {_ROW_ORDER}"
+    if span:
+        scanned = f"SELECT d.ts, d.room, d.id FROM ({scanned} LIMIT %s) AS d WHERE {outside} {_ROW_ORDER}"
     return (
-        f"SELECT {_COLUMNS} FROM (SELECT m.room, m.id FROM messages m WHERE {filters} AND {inside} {ORDER}"
-        " LIMIT %s) AS recent JOIN messages m ON m.room = recent.room AND m.id = recent.id"
-        f" JOIN search_rows d ON d.room = m.room AND d.id = m.id {MESSAGE_JOINS}"
-        f" WHERE {outside} AND {matching} {ORDER} LIMIT %s"
+        f"SELECT d.ts, d.room, d.id FROM ({scanned} LIMIT %s) AS d CROSS JOIN LATERAL"
+        " (SELECT folded FROM search_rows WHERE room = d.room AND id = d.id OFFSET 0) AS t"
+        f" WHERE {last} AND {{matching}}"
     )
+
+
+async def _page(conn: Connection, query: SearchQuery, rows: str, values: list[object]) -> list[StoredMessage]:
+    """The messages of the first ``query.limit`` search rows that ``rows`` (a SELECT of d.ts, d.room,
+    d.id, with a ``{matching}`` for the terms' conditions on ``t``, if any) answers, in search
+    order: only they are looked up in messages. MATERIALIZED and OFFSET 0 keep the planner from
+    turning the lookups into a scan of messages."""
+    rows = rows.replace("{matching}", _matching(query, "t"))
+    sql = (
+        f"WITH page AS MATERIALIZED ({rows} {_ROW_ORDER} LIMIT %s)"
+        f" SELECT {_COLUMNS} FROM page CROSS JOIN LATERAL (SELECT * FROM messages"
+        f" WHERE room = page.room AND id = page.id OFFSET 0) AS m {MESSAGE_JOINS} WHERE NOT m.deleted {ORDER}"
+    )
+    return await _messages(conn, sql, [*values, query.limit])
 
 
 async def _messages(conn: Connection, sql: str, values: list[object]) -> list[StoredMessage]:

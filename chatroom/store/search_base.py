@@ -11,8 +11,11 @@ answers messages, in their current state, that hold every term as a
 substring of their folded text, newest first: by time, then room, then id
 (descending), which is also the order of the cursor.
 
-The caller says which rooms may be searched: a store knows nothing of
-access. A query of only one- and two-character terms (which a trigram
+The caller says which rooms may be searched: a list of rooms, or a
+``Reader`` (access.py's rule of who reads which room, as data), or both.
+A reader's rooms are read in the search's own statement, so a room closed
+or a membership ended before the search is not searched (and the API
+carries no list of a thousand rooms). A query of only one- and two-character terms (which a trigram
 index cannot serve) looks through the SCAN_RECENT most recent messages
 matching the filters, and finds nothing older.
 """
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 
 from ..events import FileInfo, StoredMessage
 from ..search_text import Terms, fold
+from .records import OPEN
 
 SCAN_RECENT = 5000
 MAX_RESULTS = 100
@@ -44,8 +48,21 @@ class SearchCursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    """Who a search is for, as access.may_read asks it: the open rooms (``open_rooms``) and the
+    rooms the account is a member of (``account_id``; None for a guest)."""
+
+    account_id: int | None
+    open_rooms: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """A search: its terms, the rooms it may look in, its filters, and the page wanted."""
+    """A search: its terms, the rooms it may look in, its filters, and the page wanted.
+
+    Without a reader, the rooms listed; with one, the rooms it reads now (only those of
+    ``rooms`` among them when ``rooms`` is not empty).
+    """
 
     terms: Terms
     rooms: tuple[str, ...]
@@ -56,6 +73,14 @@ class SearchQuery:
     until: int | None = None
     cursor: SearchCursor | None = None
     limit: int = 20
+    reader: Reader | None = None
+
+    @property
+    def nowhere(self) -> bool:
+        """Whether no room can answer: no rooms listed and no reader, or a reader who reads none."""
+        if self.reader is None:
+            return not self.rooms
+        return self.reader.account_id is None and not self.reader.open_rooms
 
 
 def add_sql(mark: str) -> str:
@@ -85,9 +110,9 @@ def searchable(text: str, file: FileInfo | str | None) -> str:
     return folded if name is None else f"{folded}\n{fold(name)}"
 
 
-def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, int, str]]:
-    """Rows (room, id, ts, folded) of search_rows for messages not deleted, with their files' names."""
-    return [(m.room, m.id, m.ts, searchable(m.text, m.file)) for m in messages if not m.deleted]
+def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, int, str, str]]:
+    """Rows (room, id, ts, nick, folded) of search_rows for messages not deleted, with their files' names."""
+    return [(m.room, m.id, m.ts, m.nick, searchable(m.text, m.file)) for m in messages if not m.deleted]
 
 
 def file_name_sql(mark: str) -> str:
@@ -98,22 +123,10 @@ def file_name_sql(mark: str) -> str:
     )
 
 
-def filter_sql(
-    query: SearchQuery, mark: str, not_deleted: str, *, array: bool = False
-) -> tuple[str, list[object]]:
-    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times.
-
-    With ``array`` the rooms are one parameter, a list (PostgreSQL's ``= ANY``).
-    """
-    if array:
-        clauses = [not_deleted, f"m.room = ANY ({mark})"]
-        params: list[object] = [list(query.rooms)]
-    else:
-        clauses = [not_deleted, f"m.room IN ({', '.join([mark] * len(query.rooms))})"]
-        params = list(query.rooms)
-    if query.author is not None:
-        clauses.append(f"m.nick = {mark}")
-        params.append(query.author)
+def filter_sql(query: SearchQuery, mark: str, not_deleted: str) -> tuple[str, list[object]]:
+    """The WHERE conditions on ``m`` (messages) of a search but its terms, rooms and author: times."""
+    clauses = [not_deleted]
+    params: list[object] = []
     if query.since is not None:
         clauses.append(f"m.ts >= {mark}")
         params.append(query.since)
@@ -121,6 +134,44 @@ def filter_sql(
         clauses.append(f"m.ts < {mark}")
         params.append(query.until)
     return " AND ".join(clauses), params
+
+
+def rows_sql(query: SearchQuery, mark: str, *, array: bool = False) -> tuple[str, list[object]]:
+    """The conditions on ``d`` (search_rows) of the rooms the query may look in, and its author.
+
+    With ``array`` the rooms listed are one parameter, a list (PostgreSQL's ``= ANY``).
+    """
+    clauses: list[str] = []
+    params: list[object] = []
+    if query.rooms or query.reader is None:
+        if array:
+            clauses.append(f"d.room = ANY ({mark})")
+            params.append(list(query.rooms))
+        else:
+            clauses.append(f"d.room IN ({', '.join([mark] * len(query.rooms))})")
+            params += query.rooms
+    if query.reader is not None:
+        clauses.append(readable_sql(mark))
+        params += [query.reader.open_rooms, query.reader.account_id]
+    if query.author is not None:
+        clauses.append(f"d.nick = {mark}")
+        params.append(query.author)
+    return " AND ".join(clauses), params
+
+
+def readable_sql(mark: str) -> str:
+    """The condition that ``d.room`` is a room the reader may read now (parameters: Reader.open_rooms,
+    Reader.account_id), the rule of access.may_read: an open room when it may read those, or a
+    room it is a member of (none for a guest, whose account_id is NULL).
+
+    Two IN lists joined by OR: each is read once into a hash table (PostgreSQL's hashed SubPlan,
+    SQLite's ephemeral index) that every search row is held against, and the planner cannot turn
+    them into a join of another order.
+    """
+    return (
+        f"(d.room IN (SELECT room FROM rooms WHERE kind = '{OPEN}' AND {mark})"
+        f" OR d.room IN (SELECT room FROM memberships WHERE account_id = {mark}))"
+    )
 
 
 def cursor_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]]:

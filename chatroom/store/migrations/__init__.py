@@ -26,6 +26,7 @@ from . import (
     v009_search,
     v010_files,
     v011_search_by_time,
+    v012_search_authors,
 )
 from .step import Cursor, Step
 
@@ -41,6 +42,7 @@ STEPS: tuple[Step, ...] = (
     v009_search.STEP,
     v010_files.STEP,
     v011_search_by_time.STEP,
+    v012_search_authors.STEP,
 )
 LATEST = STEPS[-1].version
 
