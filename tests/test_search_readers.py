@@ -6,14 +6,16 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+from pytest import MonkeyPatch
+
 from chatroom.events import EDIT
 from chatroom.search_text import parse_query
-from chatroom.store import migrations
+from chatroom.store import migrations, pg_search
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import CLOSED, DIRECT, OPEN, PERSON
-from chatroom.store.search_base import DOC_SHIFT, Reader, SearchQuery
+from chatroom.store.search_base import DOC_SHIFT, Reader, SearchCursor, SearchQuery
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
@@ -155,3 +157,37 @@ def test_a_version_11_postgres_schema_filters_by_author_after_migration(
         for statement, row in version_11_statements("%s", postgres=True):
             conn.execute(statement, row)
     run(PostgresStore(url), check_version_11_authors)
+
+
+def test_pages_are_exact_however_the_store_looks(
+    store_factory: StoreFactory, monkeypatch: MonkeyPatch
+) -> None:
+    """Looks through recent rows shorter than the history (PostgreSQL's probes) still answer exact pages."""
+    monkeypatch.setattr(pg_search, "PROBE", 4)
+    monkeypatch.setattr(pg_search, "PROBE_MOST", 12)
+
+    async def scenario(store: Store) -> None:
+        # Dense matches (a second look finds the page), then sparse ones (the trigram index does).
+        texts = [
+            f"note {n} {'common' if n % 2 else 'plain'} {'rare' if n % 9 == 0 else ''}" for n in range(40)
+        ]
+        await post(store, *texts)
+        for word, limit in (("common", 3), ("rare", 2), ("note", 5)):
+            expected = [text for text in reversed(texts) if word in text]
+            cursor, pages = None, []
+            while page := await store.search(
+                SearchQuery(parse_query(word), ("lobby",), cursor=cursor, limit=limit)
+            ):
+                pages += [m.text for m in page]
+                last = page[-1]
+                cursor = SearchCursor(last.ts, last.room, last.id)
+            assert pages == expected
+
+    run(store_factory(), scenario)
+
+
+def test_a_second_look_is_as_long_as_the_first_ones_matches_say() -> None:
+    """Few matches in the first look ask for a longer second one; none, or too few, for the index."""
+    assert pg_search.second_span(20, 10) == pg_search.PROBE * 3
+    assert pg_search.second_span(20, 0) is None
+    assert pg_search.second_span(20, 1) is None

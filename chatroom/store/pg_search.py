@@ -38,10 +38,10 @@ async def unindex(conn: Connection, room: str, msg_id: int) -> None:
 
 
 _ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s, %s, %s)"
-# The look through the most recent messages (see search): at most PROBE of the reader's, among
-# at most PROBE_SPAN of everyone's.
-PROBE = 500
-PROBE_SPAN = 5000
+# The most recent search rows of all rooms read before the trigram index (see search): a first
+# look, and the longest second one.
+PROBE = 2000
+PROBE_MOST = 20_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 
@@ -57,10 +57,12 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
 
     The search rows are read first, and only the page's messages are looked up in ``messages``.
     A query of short terms only looks through the SCAN_RECENT most recent messages. Otherwise
-    the PROBE most recent messages after the cursor come first (by the index of search rows by
-    time, among the PROBE_SPAN most recent of all rooms), newest first, until a page is found: a
-    common word fills its page there, and the page is exact (they are the first in search order).
-    Only a rarer one goes to the trigram index, whose matches (few, then) are sorted by time.
+    the PROBE most recent search rows of all rooms after the cursor come first, read by the index
+    of search rows by time, until a page is found: a common word fills its page there, and the
+    page is exact (they are the first in search order). When that look found some matches but
+    not a page, a second, longer one may (as long as those matches say a page needs, up to
+    PROBE_MOST rows). Only a rarer word goes to the trigram index, whose matches (few, then)
+    are sorted by time.
     """
     if query.nowhere:
         return []
@@ -70,17 +72,34 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     terms = [*(like_pattern(term) for term in query.terms.indexed), *query.terms.short]
     if not query.terms.indexed:
         # The window stays where it is whatever the page: the cursor applies within it.
-        recent = _recent_sql(f"{rows} AND {times}", "1 = 1", after)
+        recent = _recent_sql(f"{rows} AND {times}", after)
         values = [*rows_params, *times_params, SCAN_RECENT, *after_params, *terms]
         return await _page(conn, query, recent, values)
-    recent = _recent_sql(f"{times} AND {after}", rows, "1 = 1", span=True)
-    values = [*times_params, *after_params, PROBE_SPAN, *rows_params, PROBE, *terms]
-    found = await _page(conn, query, recent, values)
+    probe = (
+        "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
+        f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT %s) AS d WHERE {rows} AND {_matching(query, 'd')}"
+    )
+
+    async def look(span: int) -> list[StoredMessage]:
+        return await _page(conn, query, probe, [*times_params, *after_params, span, *rows_params, *terms])
+
+    found = await look(PROBE)
+    if len(found) < query.limit and (span := second_span(query.limit, len(found))) is not None:
+        found = await look(span)
     if len(found) == query.limit:
         return found
     hits = f"SELECT d.ts, d.room, d.id FROM search_rows d WHERE {_matching(query, 'd')} AND {rows}"
     values = [*terms, *rows_params, *times_params, *after_params]
     return await _page(conn, query, f"{hits} AND {times} AND {after}", values)
+
+
+def second_span(limit: int, found: int) -> int | None:
+    """How many recent rows a second look reads to find a page, as the first look's ``found``
+    matches (in PROBE rows) say, with half again to spare; None when that is more than PROBE_MOST."""
+    if not found:
+        return None
+    span = PROBE * limit * 3 // (2 * found)
+    return span if span <= PROBE_MOST else None
 
 
 def _matching(query: SearchQuery, rows: str) -> str:
@@ -112,19 +131,16 @@ def _after(query: SearchQuery) -> tuple[str, list[object]]:
     return "(d.ts, d.room, d.id) < (%s, %s, %s)", [cursor.ts, cursor.room, cursor.id]
 
 
-def _recent_sql(inside: str, outside: str, last: str, *, span: bool = False) -> str:
-    """The most recent search rows that ``inside`` (and ``outside``, of the PROBE_SPAN most recent
-    with ``span``) allow, then those of them that ``last`` allows and hold the terms, newest first
-    (parameters: inside's, the span, outside's, how many, last's, the terms).
+def _recent_sql(inside: str, last: str) -> str:
+    """The SCAN_RECENT most recent search rows that ``inside`` allows, then those of them that ``last``
+    allows and hold the terms, newest first (parameters: inside's, how many, last's, the terms).
 
     The rows come from the index by time alone (search_rows_by_ts); each one's text is looked up in
     turn (LATERAL, OFFSET 0: never a hash join of them all), so the statement stops at the page.
     """
-    scanned = f"SELECT d.ts, d.room, d.id, d.nick FROM search_rows d WHERE {inside} {_ROW_ORDER}"
-    if span:
-        scanned = f"SELECT d.ts, d.room, d.id FROM ({scanned} LIMIT %s) AS d WHERE {outside} {_ROW_ORDER}"
     return (
-        f"SELECT d.ts, d.room, d.id FROM ({scanned} LIMIT %s) AS d CROSS JOIN LATERAL"
+        f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {inside}"
+        f" {_ROW_ORDER} LIMIT %s) AS d CROSS JOIN LATERAL"
         " (SELECT folded FROM search_rows WHERE room = d.room AND id = d.id OFFSET 0) AS t"
         f" WHERE {last} AND {{matching}}"
     )

@@ -2,8 +2,8 @@
 
 An author filter (``from``) is then answered from ``search_rows`` alone: no
 message is looked up in ``messages`` but those of the page. SQLite: the
-column is added and filled (the FTS5 index is untouched: the trigger that
-follows edits now fires on a change of the text only). PostgreSQL: the
+column is added and filled (the trigger that follows edits now fires on a
+change of the text only), and the FTS5 index is merged into one segment. PostgreSQL: the
 table is made again with the column, as step 11 did, with an index by time
 (``search_rows_by_ts``) that the look through the most recent messages
 reads alone (pg_search.py).
@@ -25,6 +25,9 @@ STEP = Step(
         "UPDATE search_rows SET nick = (SELECT m.nick FROM messages m"
         " WHERE m.room = search_rows.room AND m.id = search_rows.id)",
         _EDITED.replace("AFTER UPDATE ON", "AFTER UPDATE OF folded ON"),
+        # The index grown message by message (or batch by batch) is many segments, each of which a
+        # search reads: one is two to three times faster to search (8 s a million messages).
+        "INSERT INTO search_index (search_index) VALUES ('optimize')",
     ),
     postgres=(
         'CREATE TABLE search_rows_by_author (room TEXT COLLATE "C" NOT NULL, id BIGINT NOT NULL,'
