@@ -30,6 +30,9 @@ from ..search_text import Terms, fold
 from .records import OPEN
 
 SCAN_RECENT = 5000
+# The shortest word of a phrase that FTS5 is asked for instead of the phrase (index_keys): shorter
+# English words are often among the most common.
+KEY_WORD = 6
 MAX_RESULTS = 100
 # SQLite numbers a search document -(ts << DOC_SHIFT) + n, n telling apart the
 # messages of one millisecond: its index then yields matches newest first, in
@@ -81,6 +84,26 @@ class SearchQuery:
         if self.reader is None:
             return not self.rooms
         return self.reader.account_id is None and not self.reader.open_rooms
+
+
+def index_keys(terms: Terms) -> tuple[str, ...]:
+    """What SQLite's FTS5 index is asked for: each term of three characters or more, but of a phrase
+    its longest word when that has KEY_WORD characters or more, since a phrase's common words
+    (``"as the river"``) cost FTS5 the most (their positions are read) and narrow the least; the
+    phrase itself is then checked on the text (checked_terms). A shorter word may be as common as
+    the phrase's others: then the whole phrase is asked for."""
+    return tuple(dict.fromkeys(_index_key(term) for term in terms.indexed))
+
+
+def checked_terms(terms: Terms) -> tuple[str, ...]:
+    """The terms checked on the folded text itself: the short ones, and the phrases of index_keys."""
+    return (*terms.short, *(term for term in terms.indexed if _index_key(term) != term))
+
+
+def _index_key(term: str) -> str:
+    words = [word for word in term.split(" ") if len(word) >= 3]
+    longest = max(words, key=len, default=term)
+    return longest if len(longest) >= KEY_WORD else term
 
 
 def add_sql(mark: str) -> str:

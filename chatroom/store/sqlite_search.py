@@ -19,11 +19,13 @@ from .search_base import (
     DOC_SHIFT,
     SCAN_RECENT,
     SearchQuery,
+    checked_terms,
     cursor_sql,
     drop_sql,
     edit_sql,
     file_name_sql,
     filter_sql,
+    index_keys,
     message_index_rows,
     rows_sql,
     searchable,
@@ -78,7 +80,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         low = _doc(query.until - 1)
     if query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
-        match, match_params = "search_index MATCH ?", [match_expression(query.terms.indexed)]
+        match, match_params = "search_index MATCH ?", [match_expression(index_keys(query.terms))]
     else:
         source, doc = "search_rows d NOT INDEXED", "d.doc"
         match, match_params = "1 = 1", []
@@ -86,14 +88,15 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     if query.cursor is not None:
         low = max(low, _doc(query.cursor.ts))
     rows, rows_params = rows_sql(query, "?")
-    short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
+    checked = checked_terms(query.terms)
+    checks = " AND ".join(["instr(d.folded, ?) > 0"] * len(checked)) or "1 = 1"
     filters, params = filter_sql(query, "?", "m.deleted = 0")
     after, after_params = cursor_sql(query, "?")
     joined = f"FROM {source} CROSS JOIN messages m ON m.room = d.room AND m.id = d.id"
-    where = f"{match} AND {rows} AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
+    where = f"{match} AND {rows} AND {checks} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
 
     def values(low: int, high: int) -> list[object]:
-        return [*match_params, *rows_params, *query.terms.short, high, *params, *after_params, low]
+        return [*match_params, *rows_params, *checked, high, *params, *after_params, low]
 
     newest = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} ORDER BY {doc} LIMIT ?"
     found = _messages(conn.execute(newest, [*values(low, high), query.limit]))
