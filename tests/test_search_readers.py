@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from pytest import MonkeyPatch
 
 from chatroom.events import EDIT
 from chatroom.search_text import parse_query
-from chatroom.store import migrations, pg_search
+from chatroom.store import migrations, pg_search, sqlite_search
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.postgres import PostgresStore
@@ -162,17 +163,20 @@ def test_a_version_11_postgres_schema_filters_by_author_after_migration(
 def test_pages_are_exact_however_the_store_looks(
     store_factory: StoreFactory, monkeypatch: MonkeyPatch
 ) -> None:
-    """Looks through recent rows shorter than the history (PostgreSQL's probes) still answer exact pages."""
+    """Every way a store reads (recent rows, a small room's rows, the index) answers exact pages."""
     monkeypatch.setattr(pg_search, "PROBE", 4)
     monkeypatch.setattr(pg_search, "PROBE_MOST", 12)
 
     async def scenario(store: Store) -> None:
-        # Dense matches (a second look finds the page), then sparse ones (the trigram index does).
+        # Dense matches (a second look finds the page), then sparse ones (the trigram index does);
+        # on SQLite, the room's own rows and the index.
         texts = [
             f"note {n} {'common' if n % 2 else 'plain'} {'rare' if n % 9 == 0 else ''}" for n in range(40)
         ]
         await post(store, *texts)
-        for word, limit in (("common", 3), ("rare", 2), ("note", 5)):
+        words = (("common", 3), ("rare", 2), ("note", 5))
+        for small_room, (word, limit) in itertools.product((0, 5000), words):
+            monkeypatch.setattr(sqlite_search, "SMALL_ROOM", small_room)
             expected = [text for text in reversed(texts) if word in text]
             cursor, pages = None, []
             while page := await store.search(

@@ -9,12 +9,14 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from chatroom.backend import StoredMessage
 from chatroom.events import DELETE, EDIT
 from chatroom.images import Prepared
 from chatroom.names import room_key
 from chatroom.search_text import parse_query
-from chatroom.store import migrations
+from chatroom.store import migrations, sqlite_search
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, NewFile
@@ -30,6 +32,13 @@ ANN = 1
 DAY = 86_400_000
 # 2026-01-01T00:00:00Z
 NEW_YEAR = 1_767_225_600_000
+
+
+@pytest.fixture(autouse=True)
+def _index_for_every_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SQLite reads a small room's own rows instead of its index: these tests are of the index
+    (test_search_readers.py holds the two ways against each other)."""
+    monkeypatch.setattr(sqlite_search, "SMALL_ROOM", 0)
 
 
 def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:

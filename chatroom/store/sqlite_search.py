@@ -38,6 +38,8 @@ _ADD = (
     f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4, ?5)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
+# A room searched by reading all its rows rather than the index (see search).
+SMALL_ROOM = 5000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 
@@ -64,11 +66,11 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
     Documents are read newest first (their numbers grow as times go back):
-    from the index when a term is long enough, else from search_rows itself,
-    as far as the SCAN_RECENT most recent messages, until a page of matches
-    is found. Their order is the search's but within a millisecond: the
-    matches of the page's last millisecond are read again, and the page
-    sorted, so that it is exact. Documents from ``low`` (included) to
+    from the index when a term is long enough (but of one small room, all
+    its rows), else from search_rows itself, as far as the SCAN_RECENT most
+    recent messages, until a page of matches is found. Their order is the
+    search's but within a millisecond: the matches of the page's last
+    millisecond are read again, and the page sorted, so that it is exact. Documents from ``low`` (included) to
     ``high`` (excluded) are read.
     """
     if query.nowhere:
@@ -78,17 +80,21 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         high = _doc(query.since - 1)
     if query.until is not None:
         low = _doc(query.until - 1)
-    if query.terms.indexed:
+    checked = checked_terms(query.terms)
+    match, match_params = "1 = 1", list[object]()
+    if query.terms.indexed and _small_room(conn, query):
+        # Its own rows, all checked, cost less than the index's matches of every room (read until
+        # a page of them are the room's: for a quiet room, all of them).
+        source, doc, checked = "search_rows d", "d.doc", query.terms.terms
+    elif query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
         match, match_params = "search_index MATCH ?", [match_expression(index_keys(query.terms))]
     else:
         source, doc = "search_rows d NOT INDEXED", "d.doc"
-        match, match_params = "1 = 1", []
         high = min(high, _window_end(conn, query, low, high))
     if query.cursor is not None:
         low = max(low, _doc(query.cursor.ts))
     rows, rows_params = rows_sql(query, "?")
-    checked = checked_terms(query.terms)
     checks = " AND ".join(["instr(d.folded, ?) > 0"] * len(checked)) or "1 = 1"
     filters, params = filter_sql(query, "?", "m.deleted = 0")
     after, after_params = cursor_sql(query, "?")
@@ -107,6 +113,14 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         found += _messages(conn.execute(tied, values(max(low, _doc(last)), min(high, _doc(last - 1)))))
     unique = {(m.room, m.id): m for m in found}.values()
     return sorted(unique, key=lambda m: (m.ts, m.room, m.id), reverse=True)[: query.limit]
+
+
+def _small_room(conn: sqlite3.Connection, query: SearchQuery) -> bool:
+    """Whether the search is of one room of at most SMALL_ROOM ids (messages and their changes)."""
+    if len(query.rooms) != 1:
+        return False
+    row = conn.execute("SELECT last_id FROM rooms WHERE room = ?", query.rooms).fetchone()
+    return row is not None and int(row[0]) <= SMALL_ROOM
 
 
 def _messages(cursor: sqlite3.Cursor) -> list[StoredMessage]:
