@@ -169,7 +169,7 @@ def test_pages_are_exact_however_the_store_looks(
 
     async def scenario(store: Store) -> None:
         # Dense matches (a second look finds the page), then sparse ones (the trigram index does);
-        # on SQLite, the room's own rows and the index.
+        # a small room's own rows.
         texts = [
             f"note {n} {'common' if n % 2 else 'plain'} {'rare' if n % 9 == 0 else ''}" for n in range(40)
         ]
@@ -177,6 +177,7 @@ def test_pages_are_exact_however_the_store_looks(
         words = (("common", 3), ("rare", 2), ("note", 5))
         for small_room, (word, limit) in itertools.product((0, 5000), words):
             monkeypatch.setattr(sqlite_search, "SMALL_ROOM", small_room)
+            monkeypatch.setattr(pg_search, "SMALL_ROOM", small_room)
             expected = [text for text in reversed(texts) if word in text]
             cursor, pages = None, []
             while page := await store.search(
