@@ -3,11 +3,12 @@
 It answers messages of the rooms the asker may read right now (access.py):
 the store reads which rooms those are (memberships, open rooms) in the
 search's own statement, so every result's room is checked as the result is
-read, and a room the asker left before the search is not searched. Guests, where they are let in, search the
-open rooms they read. The query is plain words and "quoted phrases"
-(search_text.py); the filters are parameters of their own, never syntax in
-``q``. Results come newest first, each with a snippet as [{text, hit}]
-parts, never markup; ``next`` is the cursor of the following page.
+read, and a room the asker left before the search is not searched. Guests,
+where they are let in, search the open rooms they read. The query is plain
+words and "quoted phrases" (search_text.py); the filters are parameters of
+their own, never syntax in ``q``. Results come newest first, each with a
+snippet as [{text, hit}] parts, never markup; ``next`` is the cursor of the
+following page.
 """
 
 from __future__ import annotations

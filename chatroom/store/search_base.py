@@ -12,12 +12,12 @@ substring of their folded text, newest first: by time, then room, then id
 (descending), which is also the order of the cursor.
 
 The caller says which rooms may be searched: a list of rooms, or a
-``Reader`` (access.py's rule of who reads which room, as data), or both.
-A reader's rooms are read in the search's own statement, so a room closed
-or a membership ended before the search is not searched (and the API
-carries no list of a thousand rooms). A query of only one- and two-character terms (which a trigram
-index cannot serve) looks through the SCAN_RECENT most recent messages
-matching the filters, and finds nothing older.
+``Reader`` (access.py's rule of who reads which room, as data), or both. A
+reader's rooms are read in the search's own statement, so the room of a
+membership ended just before the search is not searched (and the API carries
+no list of a thousand rooms). A query of only one- and two-character terms
+(which a trigram index cannot serve) looks through the SCAN_RECENT most
+recent messages matching the filters, and finds nothing older.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
 """Full-text search on SQLite: an FTS5 trigram index of every message's folded text (search_base.py).
 
 ``search_rows`` holds each message's folded text and author under a ``doc``
-number in time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5 table
-(trigram tokenizer) with it as external content, which triggers keep in
-step (schema steps 9, 11 and 12). Functions of a
-connection, like sqlite_sql.py's: the writer calls the upkeep inside its
-batch transaction.
+number in time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5
+table (trigram tokenizer) with it as external content, which triggers keep
+in step (schema steps 9, 11 and 12). Functions of a connection, like
+sqlite_sql.py's: the writer calls the upkeep inside its batch transaction.
 """
 
 from __future__ import annotations
@@ -70,8 +69,8 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     its rows), else from search_rows itself, as far as the SCAN_RECENT most
     recent messages, until a page of matches is found. Their order is the
     search's but within a millisecond: the matches of the page's last
-    millisecond are read again, and the page sorted, so that it is exact. Documents from ``low`` (included) to
-    ``high`` (excluded) are read.
+    millisecond are read again, and the page sorted, so that it is exact.
+    Documents from ``low`` (included) to ``high`` (excluded) are read.
     """
     if query.nowhere:
         return []
