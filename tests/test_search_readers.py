@@ -11,7 +11,7 @@ from pytest import MonkeyPatch
 
 from chatroom.events import EDIT
 from chatroom.search_text import parse_query
-from chatroom.store import migrations, pg_search, sqlite_search
+from chatroom.store import migrations, pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.postgres import PostgresStore
@@ -175,9 +175,8 @@ def test_pages_are_exact_however_the_store_looks(
         ]
         await post(store, *texts)
         words = (("common", 3), ("rare", 2), ("note", 5))
-        for small_room, (word, limit) in itertools.product((0, 5000), words):
-            monkeypatch.setattr(sqlite_search, "SMALL_ROOM", small_room)
-            monkeypatch.setattr(pg_search, "SMALL_ROOM", small_room)
+        for few, (word, limit) in itertools.product((0, 5000), words):
+            monkeypatch.setattr(search_base, "FEW_ROWS", few)
             expected = [text for text in reversed(texts) if word in text]
             cursor, pages = None, []
             while page := await store.search(

@@ -16,7 +16,7 @@ from chatroom.events import DELETE, EDIT
 from chatroom.images import Prepared
 from chatroom.names import room_key
 from chatroom.search_text import parse_query
-from chatroom.store import migrations, pg_search, sqlite_search
+from chatroom.store import migrations, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, NewFile
@@ -36,10 +36,9 @@ NEW_YEAR = 1_767_225_600_000
 
 @pytest.fixture(autouse=True)
 def _index_for_every_room(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A store reads a small room's own rows instead of its index: these tests are of the index
-    (test_search_readers.py holds the ways against each other)."""
-    monkeypatch.setattr(sqlite_search, "SMALL_ROOM", 0)
-    monkeypatch.setattr(pg_search, "SMALL_ROOM", 0)
+    """A store reads a small room's (or author's) own rows instead of its index: these tests are of
+    the index (test_search_readers.py holds the ways against each other)."""
+    monkeypatch.setattr(search_base, "FEW_ROWS", 0)
 
 
 def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:

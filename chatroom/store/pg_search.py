@@ -19,6 +19,7 @@ from .search_base import (
     SCAN_RECENT,
     SearchQuery,
     drop_sql,
+    few_rows_sql,
     message_index_rows,
     rows_sql,
 )
@@ -42,8 +43,6 @@ _ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s,
 # look, and the longest second one.
 PROBE = 2000
 PROBE_MOST = 20_000
-# A room searched by reading all its rows (see search).
-SMALL_ROOM = 5000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 
@@ -59,7 +58,7 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
 
     The search rows are read first, and only the page's messages are looked up in ``messages``.
     A query of short terms only looks through the SCAN_RECENT most recent messages; a query of
-    one small room reads all its rows. Otherwise
+    one small room, or of an author of few messages, reads all their rows. Otherwise
     the PROBE most recent search rows of all rooms after the cursor come first, read by the index
     of search rows by time, until a page is found: a common word fills its page there, and the
     page is exact (they are the first in search order). When that look found some matches but
@@ -78,9 +77,8 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         recent = _recent_sql(f"{rows} AND {times}", after)
         values = [*rows_params, *times_params, SCAN_RECENT, *after_params, *terms]
         return await _page(conn, query, recent, values)
-    if await _small_room(conn, query):
-        # Its own rows, all checked (OFFSET 0: found by room, then sorted), cost less than the recent
-        # rows of all rooms and the trigram index's matches of every room.
+    if await _few_rows(conn, query):
+        # OFFSET 0: found by room or author, then sorted.
         own = f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {rows}"
         own += f" AND {times} AND {after} AND {_matching(query, 'd')} OFFSET 0) AS d"
         return await _page(conn, query, own, [*rows_params, *times_params, *after_params, *terms])
@@ -110,12 +108,13 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     return await _page(conn, query, hits, values)
 
 
-async def _small_room(conn: Connection, query: SearchQuery) -> bool:
-    """Whether the search is of one room of at most SMALL_ROOM ids (messages and their changes)."""
-    if len(query.rooms) != 1:
+async def _few_rows(conn: Connection, query: SearchQuery) -> bool:
+    """Whether the search's own rows (a room's, an author's) are few: search_base.few_rows_sql."""
+    asked = few_rows_sql(query, "%s")
+    if asked is None:
         return False
-    row = await (await conn.execute("SELECT last_id FROM rooms WHERE room = %s", query.rooms)).fetchone()
-    return row is not None and int(row[0]) <= SMALL_ROOM
+    row = await (await conn.execute(*asked)).fetchone()
+    return row is not None and bool(row[0])
 
 
 def second_span(limit: int, found: int) -> int | None:

@@ -34,6 +34,9 @@ SCAN_RECENT = 5000
 # English words are often among the most common.
 KEY_WORD = 6
 MAX_RESULTS = 100
+# A search of one room of at most so many ids, or of an author of at most so many messages, reads
+# all their rows rather than the index's matches of every room (few_rows_sql).
+FEW_ROWS = 5000
 # SQLite numbers a search document -(ts << DOC_SHIFT) + n, n telling apart the
 # messages of one millisecond: its index then yields matches newest first, in
 # its fast (ascending) direction (schema step 11). 2**63 >> 20 milliseconds
@@ -104,6 +107,24 @@ def _index_key(term: str) -> str:
     words = [word for word in term.split(" ") if len(word) >= 3]
     longest = max(words, key=len, default=term)
     return longest if len(longest) >= KEY_WORD else term
+
+
+def few_rows_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]] | None:
+    """A statement answering, in one row and column, whether the search's own rows are few enough
+    to read them all: those of one room of at most FEW_ROWS ids (messages and their changes), or
+    of an author of at most FEW_ROWS messages. The index's matches of every room are read until a
+    page of them are the room's (or the author's): for a quiet one, all of them. None when the
+    search names neither."""
+    checks: list[str] = []
+    params: list[object] = []
+    if len(query.rooms) == 1:
+        checks.append(f"coalesce((SELECT last_id FROM rooms WHERE room = {mark}), 0) <= {FEW_ROWS}")
+        params.append(query.rooms[0])
+    if query.author is not None:
+        written = f"SELECT 1 FROM search_rows WHERE nick = {mark} LIMIT {FEW_ROWS + 1}"
+        checks.append(f"(SELECT count(*) FROM ({written}) AS written) <= {FEW_ROWS}")
+        params.append(query.author)
+    return (f"SELECT {' OR '.join(checks)}", params) if checks else None
 
 
 def add_sql(mark: str) -> str:

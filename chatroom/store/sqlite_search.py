@@ -22,6 +22,7 @@ from .search_base import (
     cursor_sql,
     drop_sql,
     edit_sql,
+    few_rows_sql,
     file_name_sql,
     filter_sql,
     index_keys,
@@ -37,8 +38,6 @@ _ADD = (
     f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4, ?5)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
-# A room searched by reading all its rows rather than the index (see search).
-SMALL_ROOM = 5000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 
@@ -65,8 +64,8 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
     Documents are read newest first (their numbers grow as times go back):
-    from the index when a term is long enough (but of one small room, all
-    its rows), else from search_rows itself, as far as the SCAN_RECENT most
+    from the index when a term is long enough (but of one small room, or
+    author, all its rows), else from search_rows itself, as far as the SCAN_RECENT most
     recent messages, until a page of matches is found. Their order is the
     search's but within a millisecond: the matches of the page's last
     millisecond are read again, and the page sorted, so that it is exact.
@@ -81,9 +80,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         low = _doc(query.until - 1)
     checked = checked_terms(query.terms)
     match, match_params = "1 = 1", list[object]()
-    if query.terms.indexed and _small_room(conn, query):
-        # Its own rows, all checked, cost less than the index's matches of every room (read until
-        # a page of them are the room's: for a quiet room, all of them).
+    if query.terms.indexed and _few_rows(conn, query):
         source, doc, checked = "search_rows d", "d.doc", query.terms.terms
     elif query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
@@ -114,12 +111,10 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     return sorted(unique, key=lambda m: (m.ts, m.room, m.id), reverse=True)[: query.limit]
 
 
-def _small_room(conn: sqlite3.Connection, query: SearchQuery) -> bool:
-    """Whether the search is of one room of at most SMALL_ROOM ids (messages and their changes)."""
-    if len(query.rooms) != 1:
-        return False
-    row = conn.execute("SELECT last_id FROM rooms WHERE room = ?", query.rooms).fetchone()
-    return row is not None and int(row[0]) <= SMALL_ROOM
+def _few_rows(conn: sqlite3.Connection, query: SearchQuery) -> bool:
+    """Whether the search's own rows (a room's, an author's) are few: search_base.few_rows_sql."""
+    asked = few_rows_sql(query, "?")
+    return asked is not None and bool(conn.execute(*asked).fetchone()[0])
 
 
 def _messages(cursor: sqlite3.Cursor) -> list[StoredMessage]:
