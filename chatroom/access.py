@@ -28,6 +28,7 @@ from .guest_access import GuestAccess
 from .identity import Identity
 from .store.accounts_base import AccountStore
 from .store.records import CLOSED, DIRECT, OPEN, OWNER, Membership, RoomRecord
+from .store.search_base import Reader
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,11 @@ class Access:
     async def _readable(self, who: Identity | None, record: RoomRecord) -> Readable | None:
         membership = await self.membership_of(who, record.room)
         return Readable(record, membership) if may_read(who, record, membership, guests=self.guests) else None
+
+    def reader(self, who: Identity | None) -> Reader:
+        """``who`` as a search asks the store about it: may_read's rule, which the store applies in
+        the search's own statement (store/search_base.py)."""
+        return Reader(None if who is None else who.account_id, who is not None or self.guests)
 
     async def entry(self, who: Identity | None, room: str) -> Entry | None:
         """How ``who`` may enter the room's live stream; None: as if it did not exist.

@@ -141,7 +141,7 @@ class Backend(Protocol):
         ...
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
-        """Messages of ``query.rooms`` holding the query's terms, newest first (store/search_base.py)."""
+        """Messages of the query's rooms holding its terms, newest first (store/search_base.py)."""
         ...
 
     async def last_id(self, room: str) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 MAX_QUERY_CHARS = 1000
@@ -95,15 +96,23 @@ def parse_query(query: str) -> Terms:
     return Terms(terms)
 
 
-def _hits(text: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
-    """Where the terms are in the text: merged (start, end) spans of its characters, in order."""
+def _folded_with_origin(text: str) -> tuple[str, Sequence[int]]:
+    """The folded text, and for each of its characters the index of the one it comes from."""
+    if text.isascii():
+        # ASCII folds to its lower case, one character for one (and most text of a page is ASCII).
+        return text.lower(), range(len(text))
     folded_chars: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
         folded = fold_char(char)
         folded_chars.append(folded)
         origin += [index] * len(folded)
-    folded_text = "".join(folded_chars)
+    return "".join(folded_chars), origin
+
+
+def _hits(text: str, terms: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where the terms are in the text: merged (start, end) spans of its characters, in order."""
+    folded_text, origin = _folded_with_origin(text)
     spans = []
     for term in terms:
         start = folded_text.find(term)

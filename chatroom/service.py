@@ -229,7 +229,7 @@ class ChatService:
         )
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
-        """Messages of ``query.rooms`` holding the query's terms, newest first."""
+        """Messages of the query's rooms holding its terms, newest first."""
         return await self._store_call(self.store.search(query))
 
     async def last_id(self, room: str) -> int:

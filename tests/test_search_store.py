@@ -9,18 +9,20 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
+
 from chatroom.backend import StoredMessage
 from chatroom.events import DELETE, EDIT
 from chatroom.images import Prepared
 from chatroom.names import room_key
 from chatroom.search_text import parse_query
-from chatroom.store import migrations
+from chatroom.store import migrations, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, NewFile
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import PERSON
-from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery
+from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery, checked_terms, index_keys
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
@@ -30,6 +32,13 @@ ANN = 1
 DAY = 86_400_000
 # 2026-01-01T00:00:00Z
 NEW_YEAR = 1_767_225_600_000
+
+
+@pytest.fixture(autouse=True)
+def _index_for_every_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A store reads a small room's (or author's) own rows instead of its index: these tests are of
+    the index (test_search_readers.py holds the ways against each other)."""
+    monkeypatch.setattr(search_base, "FEW_ROWS", 0)
 
 
 def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
@@ -348,3 +357,10 @@ def test_a_version_9_sqlite_file_answers_newest_first_after_migration(tmp_path: 
         assert (await found(store, "news", ("later", "sooner")))[:2] == ["fresh news", "old news 3"]
 
     run(SQLiteStore(str(path)), scenario)
+
+
+def test_a_phrase_asks_the_index_for_its_longest_word() -> None:
+    """FTS5 is asked for a phrase's longest word if long enough, and the phrase is checked on the text."""
+    terms = parse_query('"as the rivers" bend "ab cd" "of the sea"')
+    assert index_keys(terms) == ("rivers", "bend", "ab cd", "of the sea")
+    assert checked_terms(terms) == ("as the rivers",)

@@ -217,8 +217,9 @@ class Store(Protocol):
         ...
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
-        """Up to ``query.limit`` messages of ``query.rooms``, not deleted, in their current state,
-        holding every term of the query, newest first (search_base.py: order, cursor, short terms)."""
+        """Up to ``query.limit`` messages of the query's rooms (those listed; those its reader may
+        read, read in the same statement), not deleted, in their current state, holding every term
+        of the query, newest first (search_base.py: rooms, order, cursor, short terms)."""
         ...
 
     async def last_id(self, room: str) -> int:

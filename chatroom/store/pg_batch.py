@@ -75,7 +75,7 @@ WITH batch AS (
 ), attached AS (
   UPDATE files SET room = fresh.room, message_id = fresh.id FROM fresh WHERE files.id = fresh.file_id
 ), indexed AS (
-  INSERT INTO search_rows (room, id, ts, folded) SELECT room, id, ts, folded FROM fresh
+  INSERT INTO search_rows (room, id, ts, nick, folded) SELECT room, id, ts, nick, folded FROM fresh
 ), counted AS (
   UPDATE rooms SET last_id = top.last_id
   FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top

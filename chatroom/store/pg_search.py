@@ -1,8 +1,9 @@
 """Full-text search on PostgreSQL: a pg_trgm GIN index of every message's folded text (search_base.py).
 
-``search_rows`` holds each message's folded text and time; a trigram GIN
-index serves it to ``LIKE '%term%'`` (schema steps 9 and 11); a term
-shorter than three characters is a ``strpos`` filter. Functions of a connection, like
+``search_rows`` holds each message's folded text, time and author; a trigram
+GIN index serves it to ``LIKE '%term%'``, and an index by time the most
+recent (schema steps 9, 11 and 13); a term shorter than three characters is
+a ``strpos`` filter. Functions of a connection, like
 pg_changes.py's: the writer calls the upkeep inside its batch transaction.
 """
 
@@ -17,10 +18,10 @@ from .search_base import (
     ORDER,
     SCAN_RECENT,
     SearchQuery,
-    cursor_sql,
     drop_sql,
-    filter_sql,
+    few_rows_sql,
     message_index_rows,
+    rows_sql,
 )
 
 
@@ -37,10 +38,13 @@ async def unindex(conn: Connection, room: str, msg_id: int) -> None:
     await conn.execute(drop_sql("%s"), (room, msg_id))
 
 
-_ADD = "INSERT INTO search_rows (room, id, ts, folded) VALUES (%s, %s, %s, %s)"
-# The most recent messages looked through before the index (see search).
-PROBE = 500
+_ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s, %s, %s)"
+# The most recent search rows of all rooms read before the trigram index (see search): a first
+# look, and the longest second one.
+PROBE = 2000
+PROBE_MOST = 20_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
+_ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 
 
 def like_pattern(term: str) -> str:
@@ -52,70 +56,129 @@ def like_pattern(term: str) -> str:
 async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
-    A query of short terms only looks through the SCAN_RECENT most recent
-    messages. Otherwise the PROBE most recent messages after the cursor come
-    first: a common word fills its page there, and the page is exact (they
-    are the first in search order). Only a rarer one goes to the trigram
-    index, whose matches (few, then) are sorted by time.
+    The search rows are read first, and only the page's messages are looked up in ``messages``.
+    A query of short terms only looks through the SCAN_RECENT most recent messages; a query of
+    one small room, or of an author of few messages, reads all their rows. Otherwise
+    the PROBE most recent search rows of all rooms after the cursor come first, read by the index
+    of search rows by time, until a page is found: a common word fills its page there, and the
+    page is exact (they are the first in search order). When that look found some matches but
+    not a page, a second, longer one may (as long as those matches say a page needs, up to
+    PROBE_MOST rows). Only a rarer word goes to the trigram index, whose matches (few, then)
+    are sorted by time.
     """
-    if not query.rooms:
+    if query.nowhere:
         return []
-    filters, params = filter_sql(query, "%s", "NOT m.deleted", array=True)
-    after, after_params = cursor_sql(query, "%s")
-    terms = [*(like_pattern(term) for term in query.terms.indexed), *query.terms.short]
-    matching = " AND ".join(
-        ["d.folded LIKE %s"] * len(query.terms.indexed)
-        + ["strpos(d.folded, %s) > 0"] * len(query.terms.short)
-    )
+    rows, rows_params = rows_sql(query, "%s", array=True)
+    times, times_params = _times(query)
+    after, after_params = _after(query)
+    terms = list(query.terms.terms)
     if not query.terms.indexed:
         # The window stays where it is whatever the page: the cursor applies within it.
-        sql = _recent_sql(filters, "1 = 1", after, matching)
-        values = [*params, SCAN_RECENT, *after_params, *terms, query.limit]
-        return await _messages(conn, sql, values)
-    sql = _recent_sql(filters, after, "1 = 1", matching)
-    found = await _messages(conn, sql, [*params, *after_params, PROBE, *terms, query.limit])
+        recent = _recent_sql(f"{rows} AND {times}", after)
+        values = [*rows_params, *times_params, SCAN_RECENT, *after_params, *terms]
+        return await _page(conn, query, recent, values)
+    if await _few_rows(conn, query):
+        # OFFSET 0: found by room or author, then sorted.
+        own = f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {rows}"
+        own += f" AND {times} AND {after} AND {_matching(query, 'd')} OFFSET 0) AS d"
+        return await _page(conn, query, own, [*rows_params, *times_params, *after_params, *terms])
+    probe = (
+        "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
+        f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT %s) AS d WHERE {rows} AND {_matching(query, 'd')}"
+    )
+
+    async def look(span: int) -> list[StoredMessage]:
+        return await _page(conn, query, probe, [*times_params, *after_params, span, *rows_params, *terms])
+
+    found = await look(PROBE)
+    if len(found) < query.limit and (span := second_span(query.limit, len(found))) is not None:
+        found = await look(span)
     if len(found) == query.limit:
         return found
-    # The index's matches, sorted by their own time: only a page of them is looked up in messages
-    # (but all of an author's, whose name only messages know). MATERIALIZED and OFFSET 0 keep the
-    # planner from turning the lookups into a scan of messages.
-    where, where_params = _rows_filter(query)
-    most = "" if query.author is not None else "LIMIT %s"
-    sql = (
-        f"WITH hits AS MATERIALIZED (SELECT d.room, d.id FROM search_rows d WHERE {matching} AND {where}"
-        f" ORDER BY d.ts DESC, d.room DESC, d.id DESC {most})"
-        f" SELECT {_COLUMNS} FROM hits CROSS JOIN LATERAL (SELECT * FROM messages WHERE room = hits.room"
-        f" AND id = hits.id OFFSET 0) AS m {MESSAGE_JOINS} WHERE {filters} AND {after} {ORDER} LIMIT %s"
+    # OFFSET 0: the matches come from the trigram index, never from the index by time read backwards
+    # (which the planner would take, for a word it thinks common, and read for long).
+    # Unlike FTS5 (search_base.index_keys), pg_trgm does best with every trigram of a phrase.
+    keys, checked = query.terms.indexed, query.terms.short
+    matching = " AND ".join(["d.folded LIKE %s"] * len(keys) + ["strpos(d.folded, %s) > 0"] * len(checked))
+    hits = (
+        f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {matching}"
+        f" AND {rows} AND {times} AND {after} OFFSET 0) AS d"
     )
-    values = [*terms, *where_params, *([] if most == "" else [query.limit]), *params, *after_params]
-    return await _messages(conn, sql, [*values, query.limit])
+    values = [*map(like_pattern, keys), *checked, *rows_params, *times_params, *after_params]
+    return await _page(conn, query, hits, values)
 
 
-def _rows_filter(query: SearchQuery) -> tuple[str, list[object]]:
-    """The rooms, times and cursor of a search as conditions on ``d`` (search_rows)."""
-    clauses: list[str] = ["d.room = ANY (%s)"]
-    params: list[object] = [list(query.rooms)]
+async def _few_rows(conn: Connection, query: SearchQuery) -> bool:
+    """Whether the search's own rows (a room's, an author's) are few: search_base.few_rows_sql."""
+    asked = few_rows_sql(query, "%s")
+    if asked is None:
+        return False
+    row = await (await conn.execute(*asked)).fetchone()
+    return row is not None and bool(row[0])
+
+
+def second_span(limit: int, found: int) -> int | None:
+    """How many recent rows a second look reads to find a page, as the first look's ``found``
+    matches (in PROBE rows) say, with half again to spare; None when that is more than PROBE_MOST."""
+    if not found:
+        return None
+    span = PROBE * limit * 3 // (2 * found)
+    return span if span <= PROBE_MOST else None
+
+
+def _matching(query: SearchQuery, rows: str) -> str:
+    """Every term as a condition on the folded text of ``rows`` (parameters: the terms): for rows
+    found otherwise than by the trigram index."""
+    return " AND ".join([f"strpos({rows}.folded, %s) > 0"] * len(query.terms.terms))
+
+
+def _times(query: SearchQuery) -> tuple[str, list[object]]:
+    """The times of a search as conditions on ``d`` (search_rows)."""
+    clauses, params = ["1 = 1"], list[object]()
     if query.since is not None:
         clauses.append("d.ts >= %s")
         params.append(query.since)
     if query.until is not None:
         clauses.append("d.ts < %s")
         params.append(query.until)
-    if query.cursor is not None:
-        clauses.append("(d.ts, d.room, d.id) < (%s, %s, %s)")
-        params += [query.cursor.ts, query.cursor.room, query.cursor.id]
     return " AND ".join(clauses), params
 
 
-def _recent_sql(filters: str, inside: str, outside: str, matching: str) -> str:
-    """The matches among the most recent messages the filters and ``inside`` allow (parameters: the
-    filters', inside's, how many, outside's, the terms, the limit)."""
+def _after(query: SearchQuery) -> tuple[str, list[object]]:
+    """The condition that keeps search rows after the cursor in search order (TRUE without one)."""
+    if query.cursor is None:
+        return "1 = 1", []
+    cursor = query.cursor
+    return "(d.ts, d.room, d.id) < (%s, %s, %s)", [cursor.ts, cursor.room, cursor.id]
+
+
+def _recent_sql(inside: str, last: str) -> str:
+    """The SCAN_RECENT most recent search rows that ``inside`` allows, then those of them that ``last``
+    allows and hold the terms, newest first (parameters: inside's, how many, last's, the terms).
+
+    The rows come from the index by time alone (search_rows_by_ts); each one's text is looked up in
+    turn (LATERAL, OFFSET 0: never a hash join of them all), so the statement stops at the page.
+    """
     return (
-        f"SELECT {_COLUMNS} FROM (SELECT m.room, m.id FROM messages m WHERE {filters} AND {inside} {ORDER}"
-        " LIMIT %s) AS recent JOIN messages m ON m.room = recent.room AND m.id = recent.id"
-        f" JOIN search_rows d ON d.room = m.room AND d.id = m.id {MESSAGE_JOINS}"
-        f" WHERE {outside} AND {matching} {ORDER} LIMIT %s"
+        f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {inside}"
+        f" {_ROW_ORDER} LIMIT %s) AS d CROSS JOIN LATERAL"
+        " (SELECT folded FROM search_rows WHERE room = d.room AND id = d.id OFFSET 0) AS t"
+        f" WHERE {last} AND {{matching}}"
     )
+
+
+async def _page(conn: Connection, query: SearchQuery, rows: str, values: list[object]) -> list[StoredMessage]:
+    """The messages of the first ``query.limit`` search rows that ``rows`` (a SELECT of d.ts, d.room,
+    d.id, with a ``{matching}`` for the terms' conditions on ``t``, if any) answers, in search
+    order: only they are looked up in messages. MATERIALIZED and OFFSET 0 keep the planner from
+    turning the lookups into a scan of messages."""
+    rows = rows.replace("{matching}", _matching(query, "t"))
+    sql = (
+        f"WITH page AS MATERIALIZED ({rows} {_ROW_ORDER} LIMIT %s)"
+        f" SELECT {_COLUMNS} FROM page CROSS JOIN LATERAL (SELECT * FROM messages"
+        f" WHERE room = page.room AND id = page.id OFFSET 0) AS m {MESSAGE_JOINS} WHERE NOT m.deleted {ORDER}"
+    )
+    return await _messages(conn, sql, [*values, query.limit])
 
 
 async def _messages(conn: Connection, sql: str, values: list[object]) -> list[StoredMessage]:

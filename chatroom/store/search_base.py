@@ -11,10 +11,13 @@ answers messages, in their current state, that hold every term as a
 substring of their folded text, newest first: by time, then room, then id
 (descending), which is also the order of the cursor.
 
-The caller says which rooms may be searched: a store knows nothing of
-access. A query of only one- and two-character terms (which a trigram
-index cannot serve) looks through the SCAN_RECENT most recent messages
-matching the filters, and finds nothing older.
+The caller says which rooms may be searched: a list of rooms, or a
+``Reader`` (access.py's rule of who reads which room, as data), or both. A
+reader's rooms are read in the search's own statement, so the room of a
+membership ended just before the search is not searched (and the API carries
+no list of a thousand rooms). A query of only one- and two-character terms
+(which a trigram index cannot serve) looks through the SCAN_RECENT most
+recent messages matching the filters, and finds nothing older.
 """
 
 from __future__ import annotations
@@ -24,9 +27,16 @@ from dataclasses import dataclass
 
 from ..events import FileInfo, StoredMessage
 from ..search_text import Terms, fold
+from .records import OPEN
 
 SCAN_RECENT = 5000
+# The shortest word of a phrase that FTS5 is asked for instead of the phrase (index_keys): shorter
+# English words are often among the most common.
+KEY_WORD = 6
 MAX_RESULTS = 100
+# A search of one room of at most so many ids, or of an author of at most so many messages, reads
+# all their rows rather than the index's matches of every room (few_rows_sql).
+FEW_ROWS = 5000
 # SQLite numbers a search document -(ts << DOC_SHIFT) + n, n telling apart the
 # messages of one millisecond: its index then yields matches newest first, in
 # its fast (ascending) direction (schema step 11). 2**63 >> 20 milliseconds
@@ -44,8 +54,21 @@ class SearchCursor:
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    """Who a search is for, as access.may_read asks it: the open rooms (``open_rooms``) and the
+    rooms the account is a member of (``account_id``; None for a guest)."""
+
+    account_id: int | None
+    open_rooms: bool
+
+
+@dataclass(frozen=True, slots=True)
 class SearchQuery:
-    """A search: its terms, the rooms it may look in, its filters, and the page wanted."""
+    """A search: its terms, the rooms it may look in, its filters, and the page wanted.
+
+    Without a reader, the rooms listed; with one, the rooms it reads now (only those of
+    ``rooms`` among them when ``rooms`` is not empty).
+    """
 
     terms: Terms
     rooms: tuple[str, ...]
@@ -56,6 +79,52 @@ class SearchQuery:
     until: int | None = None
     cursor: SearchCursor | None = None
     limit: int = 20
+    reader: Reader | None = None
+
+    @property
+    def nowhere(self) -> bool:
+        """Whether no room can answer: no rooms listed and no reader, or a reader who reads none."""
+        if self.reader is None:
+            return not self.rooms
+        return self.reader.account_id is None and not self.reader.open_rooms
+
+
+def index_keys(terms: Terms) -> tuple[str, ...]:
+    """What SQLite's FTS5 index is asked for: each term of three characters or more, but of a phrase
+    its longest word when that has KEY_WORD characters or more, since a phrase's common words
+    (``"as the river"``) cost FTS5 the most (their positions are read) and narrow the least; the
+    phrase itself is then checked on the text (checked_terms). A shorter word may be as common as
+    the phrase's others: then the whole phrase is asked for."""
+    return tuple(dict.fromkeys(_index_key(term) for term in terms.indexed))
+
+
+def checked_terms(terms: Terms) -> tuple[str, ...]:
+    """The terms checked on the folded text itself: the short ones, and the phrases of index_keys."""
+    return (*terms.short, *(term for term in terms.indexed if _index_key(term) != term))
+
+
+def _index_key(term: str) -> str:
+    words = [word for word in term.split(" ") if len(word) >= 3]
+    longest = max(words, key=len, default=term)
+    return longest if len(longest) >= KEY_WORD else term
+
+
+def few_rows_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]] | None:
+    """A statement answering, in one row and column, whether the search's own rows are few enough
+    to read them all: those of one room of at most FEW_ROWS ids (messages and their changes), or
+    of an author of at most FEW_ROWS messages. The index's matches of every room are read until a
+    page of them are the room's (or the author's): for a quiet one, all of them. None when the
+    search names neither."""
+    checks: list[str] = []
+    params: list[object] = []
+    if len(query.rooms) == 1:
+        checks.append(f"coalesce((SELECT last_id FROM rooms WHERE room = {mark}), 0) <= {FEW_ROWS}")
+        params.append(query.rooms[0])
+    if query.author is not None:
+        written = f"SELECT 1 FROM search_rows WHERE nick = {mark} LIMIT {FEW_ROWS + 1}"
+        checks.append(f"(SELECT count(*) FROM ({written}) AS written) <= {FEW_ROWS}")
+        params.append(query.author)
+    return (f"SELECT {' OR '.join(checks)}", params) if checks else None
 
 
 def add_sql(mark: str) -> str:
@@ -85,9 +154,9 @@ def searchable(text: str, file: FileInfo | str | None) -> str:
     return folded if name is None else f"{folded}\n{fold(name)}"
 
 
-def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, int, str]]:
-    """Rows (room, id, ts, folded) of search_rows for messages not deleted, with their files' names."""
-    return [(m.room, m.id, m.ts, searchable(m.text, m.file)) for m in messages if not m.deleted]
+def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, int, str, str]]:
+    """Rows (room, id, ts, nick, folded) of search_rows for messages not deleted, with their files' names."""
+    return [(m.room, m.id, m.ts, m.nick, searchable(m.text, m.file)) for m in messages if not m.deleted]
 
 
 def file_name_sql(mark: str) -> str:
@@ -98,22 +167,10 @@ def file_name_sql(mark: str) -> str:
     )
 
 
-def filter_sql(
-    query: SearchQuery, mark: str, not_deleted: str, *, array: bool = False
-) -> tuple[str, list[object]]:
-    """The WHERE conditions on ``m`` (messages) of a search but its terms: rooms, author, times.
-
-    With ``array`` the rooms are one parameter, a list (PostgreSQL's ``= ANY``).
-    """
-    if array:
-        clauses = [not_deleted, f"m.room = ANY ({mark})"]
-        params: list[object] = [list(query.rooms)]
-    else:
-        clauses = [not_deleted, f"m.room IN ({', '.join([mark] * len(query.rooms))})"]
-        params = list(query.rooms)
-    if query.author is not None:
-        clauses.append(f"m.nick = {mark}")
-        params.append(query.author)
+def filter_sql(query: SearchQuery, mark: str, not_deleted: str) -> tuple[str, list[object]]:
+    """The WHERE conditions on ``m`` (messages) of a search but its terms, rooms and author: times."""
+    clauses = [not_deleted]
+    params: list[object] = []
     if query.since is not None:
         clauses.append(f"m.ts >= {mark}")
         params.append(query.since)
@@ -121,6 +178,44 @@ def filter_sql(
         clauses.append(f"m.ts < {mark}")
         params.append(query.until)
     return " AND ".join(clauses), params
+
+
+def rows_sql(query: SearchQuery, mark: str, *, array: bool = False) -> tuple[str, list[object]]:
+    """The conditions on ``d`` (search_rows) of the rooms the query may look in, and its author.
+
+    With ``array`` the rooms listed are one parameter, a list (PostgreSQL's ``= ANY``).
+    """
+    clauses: list[str] = []
+    params: list[object] = []
+    if query.rooms or query.reader is None:
+        if array:
+            clauses.append(f"d.room = ANY ({mark})")
+            params.append(list(query.rooms))
+        else:
+            clauses.append(f"d.room IN ({', '.join([mark] * len(query.rooms))})")
+            params += query.rooms
+    if query.reader is not None:
+        clauses.append(readable_sql(mark))
+        params += [query.reader.open_rooms, query.reader.account_id]
+    if query.author is not None:
+        clauses.append(f"d.nick = {mark}")
+        params.append(query.author)
+    return " AND ".join(clauses), params
+
+
+def readable_sql(mark: str) -> str:
+    """The condition that ``d.room`` is a room the reader may read now (parameters: Reader.open_rooms,
+    Reader.account_id), the rule of access.may_read: an open room when it may read those, or a
+    room it is a member of (none for a guest, whose account_id is NULL).
+
+    Two IN lists joined by OR: each is read once into a hash table (PostgreSQL's hashed SubPlan,
+    SQLite's ephemeral index) that every search row is held against, and the planner cannot turn
+    them into a join of another order.
+    """
+    return (
+        f"(d.room IN (SELECT room FROM rooms WHERE kind = '{OPEN}' AND {mark})"
+        f" OR d.room IN (SELECT room FROM memberships WHERE account_id = {mark}))"
+    )
 
 
 def cursor_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]]:

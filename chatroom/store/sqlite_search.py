@@ -1,11 +1,10 @@
 """Full-text search on SQLite: an FTS5 trigram index of every message's folded text (search_base.py).
 
-``search_rows`` holds each message's folded text under a ``doc`` number in
-time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5 table
-(trigram tokenizer) with it as external content, which triggers keep in
-step (schema steps 9 and 11). Functions of a
-connection, like sqlite_sql.py's: the writer calls the upkeep inside its
-batch transaction.
+``search_rows`` holds each message's folded text and author under a ``doc``
+number in time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5
+table (trigram tokenizer) with it as external content, which triggers keep
+in step (schema steps 9, 11 and 13). Functions of a connection, like
+sqlite_sql.py's: the writer calls the upkeep inside its batch transaction.
 """
 
 from __future__ import annotations
@@ -19,20 +18,24 @@ from .search_base import (
     DOC_SHIFT,
     SCAN_RECENT,
     SearchQuery,
+    checked_terms,
     cursor_sql,
     drop_sql,
     edit_sql,
+    few_rows_sql,
     file_name_sql,
     filter_sql,
+    index_keys,
     message_index_rows,
+    rows_sql,
     searchable,
 )
 
 # A new document's number: the first of its millisecond's (search_base.DOC_SHIFT), or the next free one.
 _ADD = (
-    "INSERT INTO search_rows (doc, room, id, folded) VALUES ("
+    "INSERT INTO search_rows (doc, room, id, nick, folded) VALUES ("
     f"(SELECT coalesce(max(doc) + 1, -(?1 << {DOC_SHIFT})) FROM search_rows"
-    f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4)"
+    f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4, ?5)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
@@ -40,7 +43,9 @@ _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 def index_messages(conn: sqlite3.Connection, messages: Iterable[StoredMessage]) -> None:
     """Index new messages, but the deleted, numbered by their times (inside the caller's transaction)."""
-    rows = [(ts, room, msg_id, folded) for room, msg_id, ts, folded in message_index_rows(messages)]
+    rows = [
+        (ts, room, msg_id, nick, folded) for room, msg_id, ts, nick, folded in message_index_rows(messages)
+    ]
     conn.executemany(_ADD, rows)
 
 
@@ -59,40 +64,41 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
     Documents are read newest first (their numbers grow as times go back):
-    from the index when a term is long enough, else from search_rows itself,
-    as far as the SCAN_RECENT most recent messages, until a page of matches
-    is found. Their order is the search's but within a millisecond: the
-    matches of the page's last millisecond are read again, and the page
-    sorted, so that it is exact. Documents from ``low`` (included) to
-    ``high`` (excluded) are read.
+    from the index when a term is long enough (but of one small room, or
+    author, all its rows), else from search_rows itself, as far as the SCAN_RECENT most
+    recent messages, until a page of matches is found. Their order is the
+    search's but within a millisecond: the matches of the page's last
+    millisecond are read again, and the page sorted, so that it is exact.
+    Documents from ``low`` (included) to ``high`` (excluded) are read.
     """
-    if not query.rooms:
+    if query.nowhere:
         return []
     low, high = _FIRST_DOC, _LAST_DOC
     if query.since is not None:
         high = _doc(query.since - 1)
     if query.until is not None:
         low = _doc(query.until - 1)
-    if query.terms.indexed:
+    checked = checked_terms(query.terms)
+    match, match_params = "1 = 1", list[object]()
+    if query.terms.indexed and _few_rows(conn, query):
+        source, doc, checked = "search_rows d", "d.doc", query.terms.terms
+    elif query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
-        match, match_params = "search_index MATCH ?", [match_expression(query.terms.indexed)]
+        match, match_params = "search_index MATCH ?", [match_expression(index_keys(query.terms))]
     else:
         source, doc = "search_rows d NOT INDEXED", "d.doc"
-        match, match_params = "1 = 1", []
         high = min(high, _window_end(conn, query, low, high))
     if query.cursor is not None:
         low = max(low, _doc(query.cursor.ts))
-    rooms = ", ".join("?" * len(query.rooms))
-    short = " AND ".join(["instr(d.folded, ?) > 0"] * len(query.terms.short)) or "1 = 1"
+    rows, rows_params = rows_sql(query, "?")
+    checks = " AND ".join(["instr(d.folded, ?) > 0"] * len(checked)) or "1 = 1"
     filters, params = filter_sql(query, "?", "m.deleted = 0")
     after, after_params = cursor_sql(query, "?")
     joined = f"FROM {source} CROSS JOIN messages m ON m.room = d.room AND m.id = d.id"
-    where = (
-        f"{match} AND d.room IN ({rooms}) AND {short} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
-    )
+    where = f"{match} AND {rows} AND {checks} AND {doc} < ? AND {filters} AND {after} AND {doc} >= ?"
 
     def values(low: int, high: int) -> list[object]:
-        return [*match_params, *query.rooms, *query.terms.short, high, *params, *after_params, low]
+        return [*match_params, *rows_params, *checked, high, *params, *after_params, low]
 
     newest = f"SELECT {_COLUMNS} {joined} {MESSAGE_JOINS} WHERE {where} ORDER BY {doc} LIMIT ?"
     found = _messages(conn.execute(newest, [*values(low, high), query.limit]))
@@ -103,6 +109,12 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         found += _messages(conn.execute(tied, values(max(low, _doc(last)), min(high, _doc(last - 1)))))
     unique = {(m.room, m.id): m for m in found}.values()
     return sorted(unique, key=lambda m: (m.ts, m.room, m.id), reverse=True)[: query.limit]
+
+
+def _few_rows(conn: sqlite3.Connection, query: SearchQuery) -> bool:
+    """Whether the search's own rows (a room's, an author's) are few: search_base.few_rows_sql."""
+    asked = few_rows_sql(query, "?")
+    return asked is not None and bool(conn.execute(*asked).fetchone()[0])
 
 
 def _messages(cursor: sqlite3.Cursor) -> list[StoredMessage]:
@@ -117,14 +129,12 @@ def _doc(ts: int) -> int:
 def _window_end(conn: sqlite3.Connection, query: SearchQuery, low: int, high: int) -> int:
     """Where the SCAN_RECENT most recent messages the filters allow end: the document after the
     oldest of them (``high`` if there are fewer)."""
-    rooms = ", ".join("?" * len(query.rooms))
-    author = query.author is not None
-    by = " CROSS JOIN messages m ON m.room = d.room AND m.id = d.id AND m.nick = ?" if author else ""
+    rows, rows_params = rows_sql(query, "?")
     sql = (
-        f"SELECT d.doc FROM search_rows d NOT INDEXED{by} WHERE d.room IN ({rooms})"
+        f"SELECT d.doc FROM search_rows d NOT INDEXED WHERE {rows}"
         " AND d.doc >= ? AND d.doc < ? ORDER BY d.doc LIMIT 1 OFFSET ?"
     )
-    edge = conn.execute(sql, [*([query.author] if author else []), *query.rooms, low, high, SCAN_RECENT - 1])
+    edge = conn.execute(sql, [*rows_params, low, high, SCAN_RECENT - 1])
     row = edge.fetchone()
     return high if row is None else int(row[0]) + 1
 

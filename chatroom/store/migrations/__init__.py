@@ -27,6 +27,7 @@ from . import (
     v010_files,
     v011_search_by_time,
     v012_upload_reservations,
+    v013_search_authors,
 )
 from .step import Cursor, Step
 
@@ -43,6 +44,7 @@ STEPS: tuple[Step, ...] = (
     v010_files.STEP,
     v011_search_by_time.STEP,
     v012_upload_reservations.STEP,
+    v013_search_authors.STEP,
 )
 LATEST = STEPS[-1].version
 
