@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import tornado.web
 import tornado.websocket
 from tornado.httpclient import HTTPClientError, HTTPRequest
@@ -14,13 +15,33 @@ from tornado.testing import AsyncHTTPTestCase
 
 from chatroom import bots, links
 from chatroom.app import make_app
+from chatroom.bus.local import LocalBus
 from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
 from chatroom.service import ChatService, embedded
+from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import PERSON
+
+from .pg_server import PostgresServer
 
 Frame = dict[str, Any]
 Client = tornado.websocket.WebSocketClientConnection
+
+
+class OnPostgres:
+    """Mixed into a ChatTestCase subclass: its server stores in PostgreSQL (a schema of each test's own)."""
+
+    backend: ChatService
+    backend_class: Callable[[str], ChatService]
+
+    @pytest.fixture(autouse=True)
+    def _postgres(self, postgres_server: PostgresServer) -> None:
+        url = postgres_server.new_schema()
+        self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
+
+    def test_the_server_stores_in_postgresql(self) -> None:
+        """This class's server stores in PostgreSQL, not the SQLite default."""
+        assert self.backend.store_kind == "postgres"
 
 
 class ChatTestCase(AsyncHTTPTestCase):

@@ -8,16 +8,12 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
-import pytest
 from tornado.testing import gen_test
 
-from chatroom.bus.local import LocalBus
 from chatroom.file_links import FULL_VARIANT, THUMB_VARIANT, link_key, link_path
 from chatroom.identity import COOKIE_SECRET
-from chatroom.service import ChatService
-from chatroom.store.postgres import PostgresStore
+from tests.chat_case import OnPostgres
 from tests.files_case import TEXT, FilesCase, png
-from tests.pg_server import PostgresServer
 from tests.rooms_case import token_for
 
 NOT_FOUND = b'{"error":"not_found","message":"there is no such file, or you may not see it"}'
@@ -184,14 +180,5 @@ class GuestFileLinksTest(FilesCase):
         assert (got.code, got.body) == (200, TEXT)
 
 
-class FileLinksOnPostgresTest(FileLinksTest):
+class FileLinksOnPostgresTest(OnPostgres, FileLinksTest):
     """The same links, with the files, rooms and memberships in PostgreSQL."""
-
-    @pytest.fixture(autouse=True)
-    def _postgres(self, postgres_server: PostgresServer) -> None:
-        url = postgres_server.new_schema()
-        self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
-
-    def test_the_files_are_in_postgresql(self) -> None:
-        """This class's server stores in PostgreSQL, not the SQLite default."""
-        assert self.backend.store_kind == "postgres"

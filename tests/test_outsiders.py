@@ -7,15 +7,11 @@ import contextlib
 import io
 from urllib.parse import quote
 
-import pytest
 from PIL import Image
 from tornado.testing import gen_test
 
 from chatroom import protocol
-from chatroom.bus.local import LocalBus
-from chatroom.service import ChatService
-from chatroom.store.postgres import PostgresStore
-from tests.pg_server import PostgresServer
+from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase, as_, token_for
 
 SECRET = "launch-code-7f3a91"
@@ -298,14 +294,5 @@ class OutsiderTest(RoomsCase):
             self.assert_clean("".join(received), dm)
 
 
-class OutsiderOnPostgresTest(OutsiderTest):
+class OutsiderOnPostgresTest(OnPostgres, OutsiderTest):
     """The same outsiders, with the rooms and memberships in PostgreSQL (a schema of each test's own)."""
-
-    @pytest.fixture(autouse=True)
-    def _postgres(self, postgres_server: PostgresServer) -> None:
-        url = postgres_server.new_schema()
-        self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
-
-    def test_the_rooms_are_in_postgresql(self) -> None:
-        """This class's server stores in PostgreSQL, not the SQLite default."""
-        assert self.backend.store_kind == "postgres"

@@ -9,12 +9,9 @@ from dataclasses import replace
 import pytest
 from tornado.testing import gen_test
 
-from chatroom.bus.local import LocalBus
-from chatroom.service import ChatService
-from chatroom.store.postgres import PostgresStore
 from chatroom.uploads import PREPARATIONS_AT_ONCE, Uploads, clean_file_name
+from tests.chat_case import OnPostgres
 from tests.files_case import LIMIT, TEXT, FilesCase, png, refused_count
-from tests.pg_server import PostgresServer
 from tests.rooms_case import token_for
 
 
@@ -197,17 +194,8 @@ class QuotaRaceTest(FilesCase):
         await self.refused(507, "quota_exceeded", self.upload("bob", "town", b"c"))
 
 
-class QuotaRaceOnPostgresTest(QuotaRaceTest):
+class QuotaRaceOnPostgresTest(OnPostgres, QuotaRaceTest):
     """The same uploads at once, with the files and their reservations in PostgreSQL."""
-
-    @pytest.fixture(autouse=True)
-    def _postgres(self, postgres_server: PostgresServer) -> None:
-        url = postgres_server.new_schema()
-        self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
-
-    def test_the_files_are_in_postgresql(self) -> None:
-        """This class's server stores in PostgreSQL, not the SQLite default."""
-        assert self.backend.store_kind == "postgres"
 
 
 class PreparationTest(FilesCase):
