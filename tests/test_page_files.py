@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -212,6 +213,11 @@ def test_a_large_upload_shows_its_progress_and_can_be_cancelled(server: ServerPr
     bar = tray(ann).locator("progress")
     expect(bar).to_be_visible()
     expect(tray(ann).locator(".attachment-state")).to_contain_text("Sending")
+    # The browser hands the request to the route a moment after the bar shows: cancel it once held.
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        ann.wait_for_timeout(20)  # lets Playwright call the route handler
+    assert len(held) == 1
     cancel = ann.get_by_role("button", name="Cancel sending archive.bin")
     cancel.click()
     expect(tray(ann)).to_have_count(0)
