@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,20 @@ def shared_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Stor
     server: PostgresServer = request.getfixturevalue("postgres_server")
     url = server.new_schema()
     return lambda: PostgresStore(url)
+
+
+def run_on_two_nodes(shared: StoreFactory, scenario: Callable[[Store, Store], Awaitable[None]]) -> None:
+    """Play ``scenario(left, right)`` with two stores on one database (shared_store_factory's),
+    started before it and closed after it."""
+
+    async def main() -> None:
+        left, right = shared(), shared()
+        await left.start()
+        await right.start()
+        try:
+            await scenario(left, right)
+        finally:
+            await left.close()
+            await right.close()
+
+    asyncio.run(main())

@@ -10,7 +10,7 @@ from chatroom.backend import now_ms
 from chatroom.store.base import Store
 from chatroom.store.files_base import RESERVATION_MS
 
-from .stores import StoreFactory
+from .stores import StoreFactory, run_on_two_nodes
 from .test_file_store import person, run, upload
 
 QUOTA = 1000
@@ -65,18 +65,11 @@ def test_two_nodes_reserving_at_once_cannot_together_pass_the_quota(
 ) -> None:
     """Two stores on one database each ask for 600 of 1000 bytes, many times at once: one gets it."""
 
-    async def main() -> None:
-        left, right = shared_store_factory(), shared_store_factory()
-        await left.start()
-        await right.start()
-        try:
-            asks = [store.files.reserve(600, QUOTA) for _ in range(6) for store in (left, right)]
-            granted = [reservation for reservation in await asyncio.gather(*asks) if reservation is not None]
-            assert len(granted) == 1
-            await right.files.release(granted[0])
-            assert await left.files.reserve(QUOTA, QUOTA) is not None
-        finally:
-            await left.close()
-            await right.close()
+    async def scenario(left: Store, right: Store) -> None:
+        asks = [store.files.reserve(600, QUOTA) for _ in range(6) for store in (left, right)]
+        granted = [reservation for reservation in await asyncio.gather(*asks) if reservation is not None]
+        assert len(granted) == 1
+        await right.files.release(granted[0])
+        assert await left.files.reserve(QUOTA, QUOTA) is not None
 
-    asyncio.run(main())
+    run_on_two_nodes(shared_store_factory, scenario)

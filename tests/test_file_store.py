@@ -32,7 +32,7 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.store.sqlite_files import SQLiteFiles
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory
+from .stores import StoreFactory, run_on_two_nodes
 
 HOUR_MS = 3_600_000
 
@@ -437,23 +437,16 @@ def test_two_nodes_attaching_one_file_at_once_attach_it_once(
 ) -> None:
     """Two stores on one database append messages naming one file at the same moment: one carries it."""
 
-    async def main() -> None:
-        left, right = shared_store_factory(), shared_store_factory()
-        await left.start()
-        await right.start()
-        try:
-            ann = await person(left)
-            info = await upload(left, tmp_path, ann, b"contested")
-            outcomes = await asyncio.gather(
-                left.append("lobby", "ann", "mine", account_id=ann, file_id=info.id),
-                right.append("lobby", "ann", "no, mine", account_id=ann, file_id=info.id),
-                return_exceptions=True,
-            )
-            assert sorted(type(o).__name__ for o in outcomes) == ["Appended", "ChangeRefusedError"]
-            carried = [m.file for m in await right.history("lobby")]
-            assert carried == [info]
-        finally:
-            await left.close()
-            await right.close()
+    async def scenario(left: Store, right: Store) -> None:
+        ann = await person(left)
+        info = await upload(left, tmp_path, ann, b"contested")
+        outcomes = await asyncio.gather(
+            left.append("lobby", "ann", "mine", account_id=ann, file_id=info.id),
+            right.append("lobby", "ann", "no, mine", account_id=ann, file_id=info.id),
+            return_exceptions=True,
+        )
+        assert sorted(type(o).__name__ for o in outcomes) == ["Appended", "ChangeRefusedError"]
+        carried = [m.file for m in await right.history("lobby")]
+        assert carried == [info]
 
-    asyncio.run(main())
+    run_on_two_nodes(shared_store_factory, scenario)
