@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from chatroom.store import migrations
 from chatroom.store.base import Store
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.sqlite import SQLiteStore
@@ -56,3 +57,12 @@ def run_on_two_nodes(shared: StoreFactory, scenario: Callable[[Store, Store], Aw
             await right.close()
 
     asyncio.run(main())
+
+
+def write_schema_steps(execute: Callable[[str], object], dialect: str, version: int) -> None:
+    """Schema steps 1 to ``version`` in ``dialect`` ("sqlite" or "postgres") and that version recorded,
+    through ``execute``: the database an older release left, for the migration tests."""
+    for step in migrations.STEPS[:version]:
+        for statement in getattr(step, dialect):
+            execute(statement)
+    execute(f"INSERT INTO meta (key, value) VALUES ('schema_version', '{version}')")

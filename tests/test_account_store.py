@@ -39,7 +39,7 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.tokens import new_token, token_hash
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory
+from .stores import StoreFactory, write_schema_steps
 
 Scenario = Callable[[AccountStore, Store], Awaitable[None]]
 
@@ -685,10 +685,7 @@ def test_a_version_2_sqlite_file_migrates_and_keeps_everything(tmp_path: Path) -
     """A SQLite file made by schema steps 1 and 2 opens at the latest version with its history whole."""
     path = tmp_path / "v2.db"
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        for step in migrations.STEPS[:2]:
-            for statement in step.sqlite:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+        write_schema_steps(conn.execute, "sqlite", 2)
         for statement in VERSION_2_DATA:
             conn.execute(statement, [b"d" * 32] if "sent" in statement else [0, 1][: statement.count("?")])
 
@@ -705,10 +702,7 @@ def test_a_version_2_postgres_schema_migrates_and_keeps_everything(postgres_serv
     schema = url.rsplit("%3D", 1)[1]
     with postgres_server.connect() as conn:
         conn.execute(f"SET search_path TO {schema}")
-        for step in migrations.STEPS[:2]:
-            for statement in step.postgres:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '2')")
+        write_schema_steps(conn.execute, "postgres", 2)
         for statement in VERSION_2_DATA:
             params = [b"d" * 32] if "sent" in statement else [False, True][: statement.count("?")]
             conn.execute(statement.replace("?", "%s"), params)

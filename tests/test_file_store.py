@@ -18,7 +18,7 @@ from chatroom.events import DELETE, EDIT, FileInfo
 from chatroom.images import Prepared
 from chatroom.protocol import BAD_REQUEST
 from chatroom.search_text import parse_query
-from chatroom.store import migrations, open_store
+from chatroom.store import open_store
 from chatroom.store.accounts_base import RefusedError
 from chatroom.store.base import Store
 from chatroom.store.blobs import DirectoryBlobs
@@ -32,7 +32,7 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.store.sqlite_files import SQLiteFiles
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, run_on_two_nodes
+from .stores import StoreFactory, run_on_two_nodes, write_schema_steps
 
 HOUR_MS = 3_600_000
 
@@ -372,10 +372,7 @@ def test_a_files_dir_holds_the_files_of_postgresql(postgres_server: PostgresServ
 
 def write_version_9(execute: Callable[[str], object], dialect: str) -> None:
     """The schema of step 9 and a message, through ``execute``."""
-    for step in migrations.STEPS[:9]:
-        for statement in getattr(step, dialect):
-            execute(statement)
-    execute("INSERT INTO meta (key, value) VALUES ('schema_version', '9')")
+    write_schema_steps(execute, dialect, 9)
     execute(
         "INSERT INTO messages (room, id, nick, message, ts, bot, guest) VALUES ('lobby', 1, 'ann', 'old', 1,"
         + (" 0, 0)" if dialect == "sqlite" else " FALSE, FALSE)")

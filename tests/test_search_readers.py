@@ -11,7 +11,7 @@ from pytest import MonkeyPatch
 
 from chatroom.events import EDIT
 from chatroom.search_text import parse_query
-from chatroom.store import migrations, pg_search, search_base
+from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.postgres import PostgresStore
@@ -20,7 +20,7 @@ from chatroom.store.search_base import DOC_SHIFT, Reader, SearchCursor, SearchQu
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, store_factory
+from .stores import StoreFactory, store_factory, write_schema_steps
 from .test_search_store import ANN, NEW_YEAR, found, post, run
 
 __all__ = ["store_factory"]
@@ -134,10 +134,7 @@ def test_a_version_11_sqlite_file_filters_by_author_after_migration(tmp_path: Pa
     """A SQLite file of schema step 11 opens with its messages found by author."""
     path = tmp_path / "v11.db"
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        for step in migrations.STEPS[:11]:
-            for statement in step.sqlite:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '11')")
+        write_schema_steps(conn.execute, "sqlite", 11)
         for statement, row in version_11_statements("?", postgres=False):
             conn.execute(statement, row)
     run(SQLiteStore(str(path)), check_version_11_authors)
@@ -151,10 +148,7 @@ def test_a_version_11_postgres_schema_filters_by_author_after_migration(
     schema = url.rsplit("%3D", 1)[1]
     with postgres_server.connect() as conn:
         conn.execute(f"SET search_path TO {schema}")
-        for step in migrations.STEPS[:11]:
-            for statement in step.postgres:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '11')")
+        write_schema_steps(conn.execute, "postgres", 11)
         for statement, row in version_11_statements("%s", postgres=True):
             conn.execute(statement, row)
     run(PostgresStore(url), check_version_11_authors)

@@ -16,7 +16,7 @@ from chatroom.events import DELETE, EDIT
 from chatroom.images import Prepared
 from chatroom.names import room_key
 from chatroom.search_text import parse_query
-from chatroom.store import migrations, search_base
+from chatroom.store import search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, NewFile
@@ -26,7 +26,7 @@ from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery, c
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory
+from .stores import StoreFactory, write_schema_steps
 
 ANN = 1
 DAY = 86_400_000
@@ -270,10 +270,7 @@ def test_a_version_8_sqlite_file_is_indexed_at_migration(tmp_path: Path) -> None
     """A SQLite file of schema step 8 opens with its messages searchable."""
     path = tmp_path / "v8.db"
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        for step in migrations.STEPS[:8]:
-            for statement in step.sqlite:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '8')")
+        write_schema_steps(conn.execute, "sqlite", 8)
         for statement, row in VERSION_8_MESSAGES:
             conn.execute(statement, row)
     run(SQLiteStore(str(path)), check_version_8_indexed)
@@ -285,10 +282,7 @@ def test_a_version_8_postgres_schema_is_indexed_at_migration(postgres_server: Po
     schema = url.rsplit("%3D", 1)[1]
     with postgres_server.connect() as conn:
         conn.execute(f"SET search_path TO {schema}")
-        for step in migrations.STEPS[:8]:
-            for statement in step.postgres:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '8')")
+        write_schema_steps(conn.execute, "postgres", 8)
         for statement, row in VERSION_8_MESSAGES:
             values = row if len(row) == 3 else (*row[:5], *(bool(flag) for flag in row[5:]))
             conn.execute(statement.replace("?", "%s"), values)
@@ -337,10 +331,7 @@ def test_a_version_9_sqlite_file_answers_newest_first_after_migration(tmp_path: 
     """A SQLite file of schema step 9, indexed out of time order, answers newest first once opened."""
     path = tmp_path / "v9.db"
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        for step in migrations.STEPS[:9]:
-            for statement in step.sqlite:
-                conn.execute(statement)
-        conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', '9')")
+        write_schema_steps(conn.execute, "sqlite", 9)
         for room, ts in (("later", NEW_YEAR + DAY), ("sooner", NEW_YEAR)):
             for i in range(1, 4):
                 row = (room, i, "ann", f"old news {i}", ts + i, 0, 0, 0)
