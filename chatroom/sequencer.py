@@ -10,12 +10,20 @@ was down). A RoomFeed passes on each message once, in id order: one whose
 predecessor has not arrived is held back; if the gap is still there after a
 short wait, the missing ids are read from the store, where they must be
 (an id is assigned only after every lower id of the room was committed).
+
+Each delivery is one write to every member of the room. In a room where this
+process itself commits often, what comes over the bus waits a little for its
+next commit (at most BUS_HOLD), so both go out in one write per member: with
+two processes serving one busy room, each member would otherwise get a write
+per commit of either process, twice one process's writes for the same
+messages.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from .backend import Event, EventSink, Sequenced, StoredChange, StoredMessage
@@ -25,6 +33,10 @@ log = logging.getLogger("chatroom.delivery")
 # How long a message waits for its predecessor before the store is asked.
 REPAIR_WAIT = 0.25
 REPAIR_PAGE = 1000
+# How long events from the bus may wait for this process's next commit of the
+# room, and how recent its last commit must be for the wait to be worth it.
+BUS_HOLD = 0.004
+BUSY_ROOM = 2 * BUS_HOLD
 
 # Reads messages and changes of the room with id > after, in id order, at most limit.
 ReadAfter = Callable[[int, int], Awaitable[list[Sequenced]]]
@@ -46,6 +58,10 @@ class RoomFeed:
         self._held: dict[int, Sequenced] = {}
         self._repair: asyncio.TimerHandle | None = None
         self._repairing: asyncio.Future[int] | None = None
+        # Events from the bus waiting for this process's next commit (see BUS_HOLD).
+        self._from_bus: list[Event] = []
+        self._release: asyncio.TimerHandle | None = None
+        self._committed_at = float("-inf")
         self.closed = False
 
     def start(self, last_id: int) -> None:
@@ -53,6 +69,34 @@ class RoomFeed:
         self.last_id = last_id
         priming, self._priming = self._priming, []
         self.take(priming)
+
+    def take_own(self, events: Sequence[Event]) -> None:
+        """This process's commit: passed on with whatever the bus brought meanwhile."""
+        self._committed_at = time.monotonic()
+        if self._from_bus:
+            self._cancel_release()
+            events = [*self._from_bus, *events]
+            self._from_bus = []
+        self.take(events)
+
+    def take_from_bus(self, events: Sequence[Event]) -> None:
+        """Another process's events: passed on now, or with this process's next commit if it is due."""
+        if time.monotonic() - self._committed_at > BUSY_ROOM or self.closed:
+            self.take(events)
+            return
+        self._from_bus.extend(events)
+        if self._release is None:
+            self._release = asyncio.get_running_loop().call_later(BUS_HOLD, self._release_bus)
+
+    def _release_bus(self) -> None:
+        self._release = None
+        held, self._from_bus = self._from_bus, []
+        self.take(held)
+
+    def _cancel_release(self) -> None:
+        if self._release is not None:
+            self._release.cancel()
+            self._release = None
 
     def take(self, events: Sequence[Event]) -> None:
         """Pass on what is next in order; hold back what comes early."""
@@ -132,6 +176,8 @@ class RoomFeed:
     def close(self) -> None:
         """Stop: nothing more is delivered or repaired."""
         self.closed = True
+        self._cancel_release()
+        self._from_bus = []
         if self._repair is not None:
             self._repair.cancel()
         if self._repairing is not None:

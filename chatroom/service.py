@@ -201,7 +201,7 @@ class ChatService:
             return
         feed = self._feeds.get(room)
         if feed is not None:
-            feed.take(messages)
+            feed.take_own(messages)
         task = asyncio.ensure_future(self._hand_to_bus(room, messages))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
@@ -257,7 +257,7 @@ class ChatService:
         feed = RoomFeed(room, sink, self._reader(room), repair_wait=self.repair_wait)
         self._feeds[room] = feed
         try:
-            await self._bus_call(self.bus.subscribe(room, feed.take))
+            await self._bus_call(self.bus.subscribe(room, feed.take_from_bus))
             # Read after the subscription is in effect: anything committed
             # later reaches the feed, anything earlier is history.
             feed.start(await self.last_id(room))

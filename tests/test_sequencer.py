@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from chatroom.backend import Event, PresenceEvent, StoredMessage
-from chatroom.sequencer import RoomFeed
+from chatroom.sequencer import BUS_HOLD, BUSY_ROOM, RoomFeed
 
 
 def msg(msg_id: int) -> StoredMessage:
@@ -136,5 +136,102 @@ def test_a_closed_feed_delivers_nothing() -> None:
         feed.take([msg(1)])
         await asyncio.sleep(0.15)
         assert sink.ids() == [] and store.reads == 0
+
+    asyncio.run(scenario())
+
+
+class Calls(Sink):
+    """A sink that also counts its calls: each call is one write to every member."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[int]] = []
+
+    def __call__(self, events: Sequence[Event]) -> None:
+        super().__call__(events)
+        self.calls.append([e.id for e in events if isinstance(e, StoredMessage)])
+
+
+def test_the_bus_waits_for_the_next_own_commit_in_a_busy_room() -> None:
+    """Another process's messages between two of this process's commits go out with the second, in order."""
+
+    async def scenario() -> None:
+        store, sink = Store([]), Calls()
+        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+        feed.start(0)
+        feed.take_own([msg(1), msg(2)])
+        feed.take_from_bus([msg(3)])
+        feed.take_from_bus([msg(4)])
+        assert sink.calls == [[1, 2]]
+        feed.take_own([msg(5)])
+        assert sink.calls == [[1, 2], [3, 4, 5]]
+        await asyncio.sleep(BUS_HOLD * 3)
+        assert sink.calls == [[1, 2], [3, 4, 5]] and store.reads == 0
+
+    asyncio.run(scenario())
+
+
+def test_what_the_bus_brought_waits_at_most_the_hold() -> None:
+    """Without another commit of this process, the bus's messages go out once the hold is over."""
+
+    async def scenario() -> None:
+        store, sink = Store([]), Calls()
+        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+        feed.start(0)
+        feed.take_own([msg(1)])
+        feed.take_from_bus([msg(2)])
+        feed.take_from_bus([msg(3)])
+        assert sink.calls == [[1]]
+        await asyncio.sleep(BUS_HOLD * 3)
+        assert sink.calls == [[1], [2, 3]]
+
+    asyncio.run(scenario())
+
+
+def test_the_bus_is_not_held_where_this_process_does_not_commit() -> None:
+    """A room this process only listens to gets the bus's messages at once."""
+
+    async def scenario() -> None:
+        store, sink = Store([]), Calls()
+        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+        feed.start(0)
+        feed.take_from_bus([msg(1)])
+        feed.take_from_bus([msg(2)])
+        assert sink.calls == [[1], [2]]
+        feed.take_own([msg(3)])
+        await asyncio.sleep(BUSY_ROOM * 2)
+        feed.take_from_bus([msg(4)])
+        assert sink.calls == [[1], [2], [3], [4]]
+
+    asyncio.run(scenario())
+
+
+def test_an_own_commit_ahead_of_the_held_bus_still_goes_in_id_order() -> None:
+    """This process's commit with a lower id than what the bus holds is delivered first, then the rest."""
+
+    async def scenario() -> None:
+        store, sink = Store([]), Calls()
+        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+        feed.start(0)
+        feed.take_own([msg(1)])
+        feed.take_from_bus([msg(3)])
+        feed.take_own([msg(2)])
+        assert sink.ids() == [1, 2, 3]
+
+    asyncio.run(scenario())
+
+
+def test_closing_drops_what_the_bus_holds() -> None:
+    """A closed feed passes on nothing more, held bus events included."""
+
+    async def scenario() -> None:
+        store, sink = Store([]), Calls()
+        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+        feed.start(0)
+        feed.take_own([msg(1)])
+        feed.take_from_bus([msg(2)])
+        feed.close()
+        await asyncio.sleep(BUS_HOLD * 3)
+        assert sink.calls == [[1]]
 
     asyncio.run(scenario())
