@@ -367,7 +367,10 @@ def plot_deploy(runs: list[Run], out: Path) -> None:
         f"Deployments, flat out: {first['members']:,} members in {first['rooms']} rooms,"
         f" {first['senders']} senders, {first['window']} messages in flight each"
     )
-    note = "Configurations are store[+redis]:processes; the server side is pinned to one core. "
+    note = (
+        "Configurations are store[+redis]:processes; the server side is pinned to one core;"
+        " the target is two processes at ×0.90 of one or better. "
+    )
     finish(figure, caption(flat, note), out)
 
 
