@@ -38,6 +38,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -531,6 +532,7 @@ def main() -> None:
     out = args.out or BENCH / "results" / time.strftime("deploy-%Y%m%d-%H%M%S.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     runs: list[dict[str, Any]] = []
+    invocation = shlex.join(["python", "bench/deploy_bench.py", *sys.argv[1:]])
     with (
         services.running(want_pg, want_redis, cpu=args.services_cpu) as (pg, redis),
         tempfile.TemporaryDirectory(prefix="chatroom-bench-") as scratch,
@@ -541,10 +543,12 @@ def main() -> None:
             for config in configs:
                 for mode in args.mode_list:
                     quiet = wait_for_quiet(args.quiet, args.quiet_wait) if args.quiet else 0.0
-                    started = time.strftime("%H:%M:%S")
+                    day, started = time.strftime("%Y-%m-%d"), time.strftime("%H:%M:%S")
                     load = os.getloadavg()[0]
                     result = run_once(args, deployment, config, args.rate if mode == "rate" else 0.0)
                     result.update(rep=rep, started=started, loadavg=load, busy_before=quiet)
+                    # The day and the command, for a plot's caption (bench/plot.py).
+                    result.update(date=day, argv=invocation)
                     runs.append(result)
                     sink.write(json.dumps(result) + "\n")
                     sink.flush()

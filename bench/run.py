@@ -13,7 +13,8 @@ same repetitions.
     python bench/run.py --servers product,product@before,node --variant before=/path/to/checkout \
         --baseline node --members 10000 --rooms 1000 --senders 1000 --window 1 --realtime
 
-Raw results go to bench/results/<time>.jsonl (one line per run).
+Raw results go to bench/results/<time>.jsonl (one line per run), or to --out (appended);
+bench/recorded/ keeps the runs the plots in docs/ are drawn from (bench/plot.py).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import itertools
 import json
 import os
 import resource
+import shlex
 import shutil
 import signal
 import socket
@@ -196,7 +198,8 @@ def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object
         raise RuntimeError(f"loadgen failed for {name}: {done.stderr.strip()}")
     result: dict[str, object] = json.loads(done.stdout)
     result["server"] = name
-    result["command"] = " ".join(command)
+    # Paths relative to the checkout: recorded runs (bench/recorded/) read the same anywhere.
+    result["command"] = " ".join(command).replace(f"{REPO}/", "")
     # Members that never read cannot see their 1013: the server's count says.
     result["slow_cut_off"] = cut_off
     return result
@@ -334,12 +337,15 @@ def main() -> None:
     out = args.out or BENCH / "results" / time.strftime("%Y%m%d-%H%M%S.jsonl")
     out.parent.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, object]] = []
+    invocation = shlex.join(["python", "bench/run.py", *sys.argv[1:]])
     with out.open("a") as sink:
         for rep in range(1, args.reps + 1):
             for case in cases:
                 for server in servers:
+                    started, load = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()), os.getloadavg()[0]
                     result = measure(server, case, args)
-                    result.update(rep=rep, case=case.__dict__)
+                    # When, on how busy a machine, and how: what a plot's caption names.
+                    result.update(rep=rep, case=case.__dict__, started=started, loadavg=load, argv=invocation)
                     results.append(result)
                     sink.write(json.dumps(result) + "\n")
                     sink.flush()
