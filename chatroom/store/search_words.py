@@ -9,7 +9,8 @@ the start of a suffix there (a prefix query, ``'ations':*``), and, when the
 term goes on after the run (a space, a dot), as a whole suffix (``'our'``).
 So the index's matches of a term's keys hold every message holding the term,
 and a few more, which the search checks on the text (``strpos``). A term
-without such a run (CJK, ``C++``, ``of``) has no keys: the trigram index serves it.
+without such a run (CJK, ``C++``, ``of``) has no keys: the trigram index serves
+it, and so it does a phrase of short words only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 
 from ..search_text import Terms
+from .search_base import KEY_WORD
 
 WORD_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # The longest a suffix is kept: a term's run longer than that is asked for by its start.
@@ -50,4 +52,8 @@ def words_tsquery(terms: Terms) -> str | None:
         return None
     # A whole suffix narrows more than a prefix of one as long.
     chosen = sorted(keys, key=lambda key: (-len(key[0]), key[1], key[0]))[:MOST_KEYS]
+    if len(chosen[0][0]) < KEY_WORD and any(" " in term for term in terms.terms):
+        # A phrase of short words only (``"to you to"``): each is common, and the trigrams of the
+        # phrase together narrow more than any one of them (the search falls back to them).
+        return None
     return " & ".join(f"'{lexeme}'{':*' if prefix else ''}" for lexeme, prefix in chosen)
