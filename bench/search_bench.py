@@ -48,6 +48,7 @@ from search_queries import CLASSES, QueryPools  # noqa: E402
 from services import Postgres, free_port  # noqa: E402
 
 from chatroom.store import migrations, open_store  # noqa: E402
+from chatroom.store.migrations import v014_search_words  # noqa: E402
 
 STORES = ("sqlite", "postgres")
 # PostgreSQL's default 128 MB of shared buffers holds a fraction of the million messages' tables
@@ -116,8 +117,8 @@ class Database:
         await store.start()
         try:
             if self.cluster is not None:
-                # A bulk load builds the trigram index once at the end, not row by row.
-                self.cluster.sql("DROP INDEX search_rows_trigrams")
+                # A bulk load builds the text's indexes once at the end, not row by row.
+                self.cluster.sql("DROP INDEX search_rows_trigrams; DROP INDEX search_rows_words")
             await search_data.fill(store)
         finally:
             await store.close()
@@ -132,7 +133,8 @@ class Database:
         assert self.cluster is not None
         self.cluster.sql(
             "SET maintenance_work_mem = '1GB';"
-            " CREATE INDEX search_rows_trigrams ON search_rows USING gin (folded gin_trgm_ops)"
+            " CREATE INDEX search_rows_trigrams ON search_rows USING gin (folded gin_trgm_ops);"
+            f" {v014_search_words.WORDS_INDEX}"
         )
         self.cluster.sql("VACUUM ANALYZE")
 

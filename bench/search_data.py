@@ -19,8 +19,9 @@ How the text is made (seeded: the same database every time):
 
 The messages go in through the store's own import path (Store.import_messages,
 batches of 5,000), which also indexes them for search; on PostgreSQL the
-trigram index is dropped for the load and built again at the end (as an
-operator would for a bulk load), then the tables are analysed.
+indexes of the text (trigrams, word suffixes) are dropped for the load and
+built again at the end (as an operator would for a bulk load), then the
+tables are analysed.
 """
 
 from __future__ import annotations

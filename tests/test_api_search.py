@@ -1,4 +1,4 @@
-"""GET /api/search: results, snippets, filters, pages, and every refusal (api_search.py)."""
+"""GET /api/search on SQLite and PostgreSQL: results, snippets, filters, pages, every refusal."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from tests.chat_case import OnPostgres
 from tests.files_case import TEXT, FilesCase
 from tests.rooms_case import RoomsCase
 
@@ -238,3 +239,15 @@ class FileSearchTest(FilesCase):
         assert found["file"]["name"] == "Quarterly numbers.txt"
         status, body, _ = await self.api("GET", "/api/search?" + urlencode({"q": "quarterly"}), "carl")
         assert status == 200 and body["results"] == []
+
+
+class SearchApiOnPostgresTest(OnPostgres, SearchApiTest):
+    """The same searches, with the messages and their search rows in PostgreSQL."""
+
+
+class GuestSearchOnPostgresTest(OnPostgres, GuestSearchTest):
+    """The same guest, searching PostgreSQL's open rooms."""
+
+
+class FileSearchOnPostgresTest(OnPostgres, FileSearchTest):
+    """The same file, found by its name in PostgreSQL."""

@@ -1,9 +1,11 @@
-"""Full-text search on PostgreSQL: a pg_trgm GIN index of every message's folded text (search_base.py).
+"""Full-text search on PostgreSQL: GIN indexes of every message's folded text (search_base.py).
 
-``search_rows`` holds each message's folded text, time and author; a trigram
-GIN index serves it to ``LIKE '%term%'``, and an index by time the most
-recent (schema steps 9, 11 and 13); a term shorter than three characters is
-a ``strpos`` filter. Functions of a connection, like
+``search_rows`` holds each message's folded text, time and author. A
+full-text index of its words' suffixes serves a term holding a run of three
+ASCII letters or digits (search_words.py, schema step 14); a trigram GIN
+index serves the rest to ``LIKE '%term%'`` (CJK, ``C++``); an index by time
+the most recent (schema steps 9, 11 and 13); a term shorter than three
+characters is a ``strpos`` filter. Functions of a connection, like
 pg_changes.py's: the writer calls the upkeep inside its batch transaction.
 """
 
@@ -14,6 +16,7 @@ from collections.abc import Iterable
 from ..events import StoredMessage
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
+from .records import OPEN
 from .search_base import (
     ORDER,
     SCAN_RECENT,
@@ -23,6 +26,7 @@ from .search_base import (
     message_index_rows,
     rows_sql,
 )
+from .search_words import words_tsquery
 
 
 async def index_messages(conn: Connection, messages: Iterable[StoredMessage]) -> None:
@@ -43,8 +47,16 @@ _ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s,
 # look, and the longest second one.
 PROBE = 2000
 PROBE_MOST = 20_000
+# A reader's rooms holding at most so many ids (messages and changes) narrow a common word's matches
+# by the primary key (_word_hits); a bitmap of more costs more than reading the matches of every room.
+NARROW_IDS = 200_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
+# The rooms a Reader reads (parameters: Reader.open_rooms, Reader.account_id), as readable_sql says.
+_READER_ROOMS = (
+    f"SELECT room FROM rooms WHERE kind = '{OPEN}' AND %s"
+    " UNION SELECT room FROM memberships WHERE account_id = %s"
+)
 
 
 def like_pattern(term: str) -> str:
@@ -63,8 +75,10 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     of search rows by time, until a page is found: a common word fills its page there, and the
     page is exact (they are the first in search order). When that look found some matches but
     not a page, a second, longer one may (as long as those matches say a page needs, up to
-    PROBE_MOST rows). Only a rarer word goes to the trigram index, whose matches (few, then)
-    are sorted by time.
+    PROBE_MOST rows). Only a rarer word goes to an index of the text, whose matches (few, then)
+    are sorted by time: the index of word suffixes when the query has a key for it, which finds
+    no message but those holding the key (narrowed to a reader's rooms, for a common word:
+    _narrow_to_rooms), else the trigram index.
     """
     if query.nowhere:
         return []
@@ -95,8 +109,12 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         found = await look(span)
     if len(found) == query.limit:
         return found
-    # OFFSET 0: the matches come from the trigram index, never from the index by time read backwards
-    # (which the planner would take, for a word it thinks common, and read for long).
+    # OFFSET 0: the matches come from an index of the text, never from the index by time read
+    # backwards (which the planner would take, for a word it thinks common, and read for long).
+    words = words_tsquery(query.terms)
+    if words is not None:
+        narrow = await _narrow_to_rooms(conn, query, len(found))
+        return await _page(conn, query, *_word_hits(query, words, narrow))
     # Unlike FTS5 (search_base.index_keys), pg_trgm does best with every trigram of a phrase.
     keys, checked = query.terms.indexed, query.terms.short
     matching = " AND ".join(["d.folded LIKE %s"] * len(keys) + ["strpos(d.folded, %s) > 0"] * len(checked))
@@ -106,6 +124,36 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     )
     values = [*map(like_pattern, keys), *checked, *rows_params, *times_params, *after_params]
     return await _page(conn, query, hits, values)
+
+
+def _word_hits(query: SearchQuery, words: str, narrow: bool) -> tuple[str, list[object]]:
+    """The matches of the index of word suffixes (search_words.py), each checked on its text and
+    its room: a SELECT of d.ts, d.room, d.id. With ``narrow`` (_narrow_to_rooms), the index's
+    matches are also narrowed to the reader's rooms by the primary key before the table is read."""
+    rows, rows_params = rows_sql(query, "%s", array=True)
+    times, times_params = _times(query)
+    after, after_params = _after(query)
+    where = f"search_lexemes(d.folded) @@ %s::tsquery AND {_matching(query, 'd')}"
+    where += f" AND {rows} AND {times} AND {after}"
+    values = [words, *query.terms.terms, *rows_params, *times_params, *after_params]
+    if narrow and query.reader is not None:
+        where += f" AND d.room = ANY (ARRAY({_READER_ROOMS}))"
+        values += [query.reader.open_rooms, query.reader.account_id]
+    inner = f"SELECT d.ts, d.room, d.id FROM search_rows d WHERE {where} OFFSET 0"
+    return f"SELECT d.ts, d.room, d.id FROM ({inner}) AS d", values
+
+
+async def _narrow_to_rooms(conn: Connection, query: SearchQuery, found: int) -> bool:
+    """Whether a word's matches are narrowed to the reader's rooms in the index (a BitmapAnd with
+    the primary key's rows of those rooms): when the word is common (the recent rows held some of
+    its matches) and those rooms hold at most NARROW_IDS ids. A word in 1 % of the messages is then
+    2,000 rows read for a reader of a tenth of them, not 16,000; the bitmap of more rooms' rows
+    costs more than it saves."""
+    if not found or query.rooms or query.reader is None:
+        return False
+    sql = f"SELECT coalesce(sum(last_id), 0) <= {NARROW_IDS} FROM rooms WHERE room IN ({_READER_ROOMS})"
+    row = await (await conn.execute(sql, [query.reader.open_rooms, query.reader.account_id])).fetchone()
+    return row is not None and bool(row[0])
 
 
 async def _few_rows(conn: Connection, query: SearchQuery) -> bool:

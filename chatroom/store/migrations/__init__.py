@@ -28,6 +28,7 @@ from . import (
     v011_search_by_time,
     v012_upload_reservations,
     v013_search_authors,
+    v014_search_words,
 )
 from .step import Cursor, Step
 
@@ -45,6 +46,7 @@ STEPS: tuple[Step, ...] = (
     v011_search_by_time.STEP,
     v012_upload_reservations.STEP,
     v013_search_authors.STEP,
+    v014_search_words.STEP,
 )
 LATEST = STEPS[-1].version
 
