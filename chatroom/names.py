@@ -72,6 +72,11 @@ def nick_key(nick: str) -> str:
     return skeleton(nick.casefold()).casefold()
 
 
+def listing_order(nick: str) -> tuple[str, str]:
+    """Where a nick stands in a list of members (a welcome's): by casefold, then by code point."""
+    return nick.casefold(), nick
+
+
 def room_key(room: str) -> str:
     """The form in which room names are compared for look-alikes.
 
