@@ -185,8 +185,7 @@ class Session:
         )
         self._welcome_users = len(members)
         last = max(last_id, shown_through)
-        guests = [nick for nick in members if nick in members.guests]  # in the members' order, often sorted
-        welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, guests)
+        welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, members.listed_guests)
         history = changes.history_frame(self.room, shown, truncated or cut, replay, reader=self.who)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.
