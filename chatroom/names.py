@@ -51,6 +51,8 @@ def normalize_nick(raw: str) -> str:
     return nick
 
 
+# A join storm names the same rooms, and the same nicks, over and over; the rules are pure.
+@functools.lru_cache(maxsize=4096)
 def normalize_room(raw: str) -> str:
     """The room name as stored (case-sensitive), or raise BadNameError."""
     room = _enforce(raw, "room name", MAX_ROOM_LENGTH)
@@ -61,6 +63,7 @@ def normalize_room(raw: str) -> str:
     return room
 
 
+@functools.lru_cache(maxsize=4096)
 def nick_key(nick: str) -> str:
     """The form in which nicks are compared: two nicks clash when their keys match.
 
