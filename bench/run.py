@@ -232,9 +232,10 @@ def summarize(
             "max ms",
             "srv cpu",
             "rss MiB",
+            "join s",
             "x base",
         )
-        print("{:<9} {:>12} {:>22} {:>8} {:>8} {:>8} {:>7} {:>8} {:>8}".format(*header))
+        print("{:<9} {:>12} {:>22} {:>8} {:>8} {:>8} {:>7} {:>8} {:>7} {:>8}".format(*header))
         runs = {s: [r for r in results if r["server"] == s and r["case"] == case.__dict__] for s in servers}
         base = runs.get(baseline, [])
         for server in servers:
@@ -248,7 +249,7 @@ def summarize(
                 if float(b["deliveries_per_s"])  # type: ignore[arg-type]
             ]
             print(
-                "{:<9} {:>12,.0f} {:>22} {:>8.2f} {:>8.2f} {:>8.1f} {:>7.2f} {:>8.1f} {:>8}".format(
+                "{:<9} {:>12,.0f} {:>22} {:>8.2f} {:>8.2f} {:>8.1f} {:>7.2f} {:>8.1f} {:>7.2f} {:>8}".format(
                     server,
                     statistics.median(rate),
                     f"{min(rate):,.0f}..{max(rate):,.0f}",
@@ -257,6 +258,8 @@ def summarize(
                     median(mine, "max_ms"),
                     median(mine, "server_cpu"),
                     median(mine, "server_rss_kib") / 1024,
+                    # Seconds until every member was welcomed (the load generator's join_s).
+                    median(mine, "join_s"),
                     f"{statistics.median(ratios):.1f}" if ratios else "-",
                 )
             )

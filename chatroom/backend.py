@@ -62,6 +62,17 @@ class RoomInfo:
     last_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class RoomRead:
+    """What a joining member's welcome and history are made of, all read up to ``last_id``."""
+
+    last_id: int
+    epoch: str
+    messages: list[StoredMessage]
+    # With a ``since``: the changes after it (edits, deletions, reactions); else None.
+    changes: list[StoredChange] | None
+
+
 class Backend(Protocol):
     """What the handlers need from a store-and-broker."""
 
@@ -146,6 +157,11 @@ class Backend(Protocol):
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest message, 0 when it has none."""
+        ...
+
+    async def read_room(self, room: str, *, after: int | None, limit: int) -> RoomRead:
+        """The room's last id and epoch; its latest ``limit + 1`` messages up to that id (after ``after``),
+        and with ``after`` the latest ``limit + 1`` changes after it: what a member needs to join."""
         ...
 
     async def epoch(self, room: str) -> str:

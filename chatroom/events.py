@@ -107,7 +107,9 @@ class Members(list[str]):
 
     def __init__(self, names: Iterable[str] = (), guests: Iterable[str] = ()) -> None:
         super().__init__(names)
-        self.guests = frozenset(guests)
+        # The guests in the order given (a bus may give them in welcome order, sorting them cheaply).
+        self.listed_guests = tuple(guests)
+        self.guests = frozenset(self.listed_guests)
 
 
 @dataclass(frozen=True, slots=True)

@@ -275,17 +275,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             await self.hub.enter(self)
             return session.entered()
         if isinstance(effect, effects.ReadRoom):
-            last_id = await backend.last_id(room)
-            epoch = await backend.epoch(room)
-            # Both read up to last_id (all committed): what comes later is live, none falls between.
-            after, before = effect.after, last_id + 1
-            messages = await backend.history(room, after=after, before=before, limit=effect.limit + 1)
-            found = (
-                None
-                if after is None
-                else await backend.changes(room, after=after, before=before, limit=effect.limit + 1)
-            )
-            return session.room_read(effect, last_id, epoch, messages, found)
+            # All read up to the room's last id (committed): what comes later is live, none falls between.
+            read = await backend.read_room(room, after=effect.after, limit=effect.limit)
+            return session.room_read(effect, read.last_id, read.epoch, read.messages, read.changes)
         if isinstance(effect, effects.AnnounceJoin):
             self.hub.await_join(self)
             announced = await backend.announce_join(room, self.nick)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import time
 from collections import deque
@@ -55,6 +56,8 @@ class RefusalWindow:
         return len(self._times) > self.limit
 
 
+# A join storm asks for the same few addresses' keys thousands of times.
+@functools.lru_cache(maxsize=4096)
 def address_key(address: str) -> str:
     """Whom a per-address limit counts: the IPv4 address, or the IPv6 /64.
 

@@ -51,6 +51,8 @@ def normalize_nick(raw: str) -> str:
     return nick
 
 
+# A join storm names the same rooms, and the same nicks, over and over; the rules are pure.
+@functools.lru_cache(maxsize=4096)
 def normalize_room(raw: str) -> str:
     """The room name as stored (case-sensitive), or raise BadNameError."""
     room = _enforce(raw, "room name", MAX_ROOM_LENGTH)
@@ -61,6 +63,7 @@ def normalize_room(raw: str) -> str:
     return room
 
 
+@functools.lru_cache(maxsize=4096)
 def nick_key(nick: str) -> str:
     """The form in which nicks are compared: two nicks clash when their keys match.
 
@@ -70,6 +73,11 @@ def nick_key(nick: str) -> str:
     capitals (``0`` looks like ``O``).
     """
     return skeleton(nick.casefold()).casefold()
+
+
+def listing_order(nick: str) -> tuple[str, str]:
+    """Where a nick stands in a list of members (a welcome's): by casefold, then by code point."""
+    return nick.casefold(), nick
 
 
 def room_key(room: str) -> str:

@@ -22,7 +22,6 @@ from .backend import (
     RoomInfo,
     Sequenced,
     StartupError,
-    StoredChange,
     StoredMessage,
     first_names,
 )
@@ -36,15 +35,15 @@ from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.change_rules import Changed, ChangeRequest
 from .store.files_base import FileStore
-from .store.search_base import SearchQuery
 from .store.sqlite import SQLiteStore
+from .store_reads import StoreReads
 
 log = logging.getLogger("chatroom.service")
 
 T = TypeVar("T")
 
 
-class ChatService:
+class ChatService(StoreReads):
     """History from a store, members and delivery across processes from a bus."""
 
     def __init__(self, store: Store, bus: Bus, *, repair_wait: float = REPAIR_WAIT) -> None:
@@ -162,10 +161,6 @@ class ChatService:
         if not outcome.done():
             outcome.set_result(done.result())
 
-    async def changes(self, room: str, *, after: int, before: int, limit: int) -> list[StoredChange]:
-        """The latest ``limit`` changes with after < id < before, oldest first."""
-        return await self._store_call(self.store.changes(room, after=after, before=before, limit=limit))
-
     def _on_appended(self, done: asyncio.Future[Appended], stored: asyncio.Future[StoredMessage]) -> None:
         error = done.exception()
         if error is not None:
@@ -212,39 +207,6 @@ class ChatService:
         except BusError as error:
             # Receivers repair the gap from the store once the bus is back.
             log.debug("cannot hand %d messages of %r to the bus: %s", len(messages), room, error)
-
-    async def history(
-        self,
-        room: str,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` stored messages with after < id < before, oldest first."""
-        return await self._store_call(
-            self.store.history(room, after=after, before=before, limit=limit, newest=newest)
-        )
-
-    async def search(self, query: SearchQuery) -> list[StoredMessage]:
-        """Messages of the query's rooms holding its terms, newest first."""
-        return await self._store_call(self.store.search(query))
-
-    async def last_id(self, room: str) -> int:
-        """The id of the room's latest message."""
-        return await self._store_call(self.store.last_id(room))
-
-    async def epoch(self, room: str) -> str:
-        """The database's epoch: every room starts over only with a new database."""
-        return await self._store_call(self.store.epoch())
-
-    @staticmethod
-    async def _store_call(call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except StoreError as error:
-            raise BackendError(str(error)) from None
 
     # --- delivery ----------------------------------------------------------
 

@@ -185,7 +185,7 @@ class Session:
         )
         self._welcome_users = len(members)
         last = max(last_id, shown_through)
-        welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, members.guests)
+        welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, members.listed_guests)
         history = changes.history_frame(self.room, shown, truncated or cut, replay, reader=self.who)
         # A since beyond the room's last id (from another epoch, say) must not
         # make the live stream skip the room's next messages.

@@ -97,6 +97,31 @@ def test_ids_start_at_one_and_follow_call_order(make_backend: Callable[[], Backe
     run(make_backend(), scenario)
 
 
+def test_a_join_reads_the_newest_messages_or_what_came_after_its_since(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """read_room: last id, epoch, one more than asked, the changes after a since; nothing past the end."""
+
+    async def scenario(backend: Backend) -> None:
+        epoch = await backend.epoch("lobby")
+        empty = await backend.read_room("lobby", after=None, limit=50)
+        assert (empty.last_id, empty.epoch, empty.messages, empty.changes) == (0, epoch, [], None)
+        stored = await asyncio.gather(
+            *(backend.publish("lobby", "ann", f"m{i}", account_id=1) for i in range(5))
+        )
+        await backend.change("lobby", ChangeRequest(EDIT, stored[0].id, "ann", 1, text="edited"))
+        newest = await backend.read_room("lobby", after=None, limit=2)
+        assert (newest.last_id, [m.id for m in newest.messages], newest.changes) == (6, [3, 4, 5], None)
+        since = await backend.read_room("lobby", after=2, limit=50)
+        assert [m.id for m in since.messages] == [3, 4, 5]
+        assert [c.id for c in since.changes or []] == [6]
+        for after in (6, 500):
+            caught_up = await backend.read_room("lobby", after=after, limit=50)
+            assert (caught_up.last_id, caught_up.messages, caught_up.changes) == (6, [], [])
+
+    run(make_backend(), scenario)
+
+
 def test_rooms_count_separately(make_backend: Callable[[], Backend]) -> None:
     """Each room has its own id sequence."""
 
@@ -662,6 +687,27 @@ def test_guests_are_marked_in_the_members_and_their_joins_and_leaves(
             ("leave", "visitor", True),
             ("leave", "ann", False),
         ]
+
+    run(make_backend(), scenario)
+
+
+def test_members_stay_listed_as_they_come_and_go(make_backend: Callable[[], Backend]) -> None:
+    """A reservation returns the members holding a nick now, guests marked, whoever came and left before."""
+
+    async def scenario(backend: Backend) -> None:
+        owners = {nick: connection_owner() for nick in ("Zoe", "ann", "Bob", "dave", "Carl")}
+        owners["eve"] = account_owner(3)
+        for nick, owner in owners.items():
+            assert await backend.reserve("lobby", nick, owner) is not None
+        for nick in ("Bob", "eve"):
+            await backend.release("lobby", nick, announce=False)
+        members = await backend.reserve("lobby", "dan", account_owner(4))
+        assert members is not None
+        assert protocol.sort_nicks(members) == ["ann", "Carl", "dan", "dave", "Zoe"]
+        assert members.guests == {"ann", "Carl", "dave", "Zoe"}
+        if isinstance(backend, ChatService) and isinstance(backend.bus, LocalBus):
+            # The in-process bus keeps them in the order a welcome lists them.
+            assert list(members) == protocol.sort_nicks(members)
 
     run(make_backend(), scenario)
 

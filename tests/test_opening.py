@@ -7,7 +7,7 @@ import re
 import pytest
 
 from chatroom import protocol
-from chatroom.bus.base import account_owner
+from chatroom.bus.base import account_owner, is_guest_owner
 from chatroom.identity import SESSION, Identity
 from chatroom.opening import GUEST_ATTEMPTS, Opening
 from chatroom.protocol import ProtocolError
@@ -27,6 +27,14 @@ def test_an_account_asks_for_its_own_name_as_itself() -> None:
     assert (way_in.wanted, way_in.owner) == ("ann", account_owner(7))
     assert way_in.next_nick() == "ann" and way_in.next_nick() is None
     assert way_in.taken().code == protocol.NICK_TAKEN
+
+
+def test_guests_owners_never_repeat_and_say_they_are_guests() -> None:
+    """Two thousand guest connections get two thousand owners, each marked a guest's, none an account's."""
+    owners = {Opening(GUESTS, "", "", None, "").owner for _ in range(2_000)}
+    assert len(owners) == 2_000
+    assert all(is_guest_owner(owner) for owner in owners)
+    assert not is_guest_owner(account_owner(7))
 
 
 def test_a_guest_is_its_own_owner_and_tries_its_nick_once() -> None:

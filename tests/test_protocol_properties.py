@@ -229,3 +229,10 @@ def test_history_numbers_reach_the_store_only_in_range(before: int, limit: int) 
         assert 1 <= answer.limit <= protocol.MAX_HISTORY_REQUEST
     else:
         assert isinstance(answer, ProtocolError) and answer.code in ("bad_request", "bad_json")
+
+
+@given(st.lists(st.text(max_size=6)))
+@example(["ß", "SS", "ss", "Ss", "ǅ", "ǆ", "Ǆ", "b", "B", "a"])
+def test_nicks_are_listed_by_casefold_then_by_code_point(nicks: list[str]) -> None:
+    """The welcome's order: by casefold, and nicks of one casefold by code point."""
+    assert protocol.sort_nicks(nicks) == sorted(nicks, key=lambda nick: (nick.casefold(), nick))

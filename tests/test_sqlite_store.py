@@ -248,6 +248,53 @@ def test_history_pages_by_after_before_and_limit(tmp_path: Path) -> None:
     }
 
 
+def test_reads_asked_in_one_turn_reach_the_readers_in_one_hand_over(tmp_path: Path) -> None:
+    """Twenty reads asked at once are handed to a reader thread together, and each gets its own answer."""
+
+    async def scenario() -> tuple[list[int], list[int]]:
+        backend = await started(tmp_path / "chat.db")
+        await asyncio.gather(*(backend.publish(f"room{n}", "ann", "hi") for n in range(3)))
+        readers = backend.store._readers
+        submit, handed = readers.submit, []
+
+        def counting(work: Callable[..., None], *args: Any) -> Any:
+            handed.append(len(args[-1]))  # the reads handed over at once
+            return submit(work, *args)
+
+        readers.submit = counting  # type: ignore[method-assign]
+        ids = await asyncio.gather(*(backend.last_id(f"room{n}") for n in range(20)))
+        await backend.close()
+        return ids, handed
+
+    ids, handed = run(scenario())
+    assert ids == [1, 1, 1] + [0] * 17
+    assert handed == [20]
+
+
+def test_a_failing_or_abandoned_read_leaves_the_others_of_its_turn_alone(tmp_path: Path) -> None:
+    """A query that fails raises for its asker only; an asker that gave up does not hold up the rest."""
+
+    async def scenario() -> list[object]:
+        backend = await started(tmp_path / "chat.db")
+        store = backend.store
+        good = asyncio.ensure_future(store._read(lambda conn: conn.execute("SELECT 7").fetchone()[0]))
+        bad = asyncio.ensure_future(
+            store._read(lambda conn: conn.execute("SELECT * FROM nowhere").fetchall())
+        )
+        abandoned = asyncio.ensure_future(backend.last_id("lobby"))
+        last = asyncio.ensure_future(backend.last_id("lobby"))
+        await asyncio.sleep(0)
+        abandoned.cancel()
+        outcomes = await asyncio.gather(good, bad, abandoned, last, return_exceptions=True)
+        await backend.close()
+        return outcomes
+
+    good, bad, abandoned, last = run(scenario())
+    assert (good, last) == (7, 0)
+    assert isinstance(bad, sqlite_store.StoreError) and "nowhere" in str(bad)
+    assert isinstance(abandoned, asyncio.CancelledError)
+
+
 def test_memory_database_is_shared_by_writer_and_readers() -> None:
     """With ":memory:" the reader threads see what the writer stored."""
 

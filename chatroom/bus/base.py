@@ -34,6 +34,8 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
 
 from __future__ import annotations
 
+import itertools
+import os
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
@@ -54,9 +56,15 @@ def account_owner(account_id: int) -> str:
     return f"a:{account_id}"
 
 
+# A connection's owner is this process's random mark, its pid (a forked worker shares the mark) and a
+# serial number: unique across the deployment without asking the system for randomness on every join.
+_PROCESS_MARK = secrets.token_hex(6)
+_SERIALS = itertools.count(1)
+
+
 def connection_owner() -> str:
     """An owner of its own, for one connection (a guest): nobody shares its reservations."""
-    return f"{GUEST_OWNER_PREFIX}{secrets.token_hex(8)}"
+    return f"{GUEST_OWNER_PREFIX}{_PROCESS_MARK}.{os.getpid():x}.{next(_SERIALS):x}"
 
 
 class BusError(Exception):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent, now_ms
 from ..events import Members, Notice
 from ..limits import FailureWindows
-from ..names import nick_key, room_key
+from ..names import listing_order, nick_key, room_key
 from .base import account_owner, connection_owner, is_guest_owner
 
 
@@ -32,6 +32,34 @@ class _Member:
     told: bool = False
 
 
+class _Roster:
+    """A room's nicks, and its guests' among them, kept in the order a welcome lists them.
+
+    Kept in order as members come and go, so that a join copies two lists
+    instead of walking and sorting every member: in one room of a thousand
+    joining at once, that walk was a third of the server's time.
+    """
+
+    __slots__ = ("guests", "nicks")
+
+    def __init__(self) -> None:
+        self.nicks: list[str] = []
+        self.guests: list[str] = []
+
+    def add(self, nick: str, guest: bool) -> None:
+        for names in (self.nicks, self.guests) if guest else (self.nicks,):
+            bisect.insort(names, nick, key=listing_order)
+
+    def remove(self, nick: str, guest: bool) -> None:
+        for names in (self.nicks, self.guests) if guest else (self.nicks,):
+            at = bisect.bisect_left(names, listing_order(nick), key=listing_order)
+            if at < len(names) and names[at] == nick:
+                del names[at]
+
+    def members(self) -> Members:
+        return Members(self.nicks, self.guests)
+
+
 class LocalBus:
     """The in-process bus of the embedded default."""
 
@@ -39,6 +67,7 @@ class LocalBus:
         self.on_resume: Callable[[], Awaitable[None]] | None = None
         self.on_notice: Callable[[Notice], None] | None = None
         self._members: dict[str, dict[str, _Member]] = defaultdict(dict)
+        self._rosters: dict[str, _Roster] = defaultdict(_Roster)
         # The rooms with members, sorted: a page of the rooms list is a
         # bisection here, not a sort of every room on every request.
         self._online: list[str] = []
@@ -103,10 +132,10 @@ class LocalBus:
         else:
             members[key] = member = _Member(owner or connection_owner(), nick)
             self._owners[member.owner] += 1
+            self._rosters[room].add(nick, is_guest_owner(member.owner))
             if len(members) == 1:
                 bisect.insort(self._online, room)
-        guests = (m.nick for m in members.values() if is_guest_owner(m.owner))
-        return Members((m.nick for m in members.values()), guests)
+        return self._rosters[room].members()
 
     async def announce_join(self, room: str, nick: str) -> bool:
         """Tell the room that ``nick`` joined, unless it was told already."""
@@ -129,11 +158,13 @@ class LocalBus:
         if member.holds > 0:
             return
         del members[key]
+        self._rosters[room].remove(member.nick, is_guest_owner(member.owner))
         self._owners[member.owner] -= 1
         if self._owners[member.owner] <= 0:
             del self._owners[member.owner]
         if not members:
             del self._members[room]
+            del self._rosters[room]
             del self._online[bisect.bisect_left(self._online, room)]
             if self._claims.get(room_key(room)) == room:
                 del self._claims[room_key(room)]

@@ -6,7 +6,8 @@ fsync per batch and the event loop never waits on the disk. Ids are read and
 assigned inside that transaction (``BEGIN IMMEDIATE`` holds SQLite's write
 lock), so processes sharing the file still get one gapless sequence per room;
 a batch that fails to commit gives its ids back. Reads go to their own
-connections on a small thread pool (WAL lets them run beside the writer).
+connections on a small thread pool (WAL lets them run beside the writer),
+those of one turn of the loop together (sqlite_reads.py).
 
 Whether the file can be written is known before anyone writes: a write probe
 runs at start and then every few seconds, and ``healthy`` reports its last
@@ -40,6 +41,7 @@ from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_files import SQLiteFiles
+from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .thread_futures import fail_unless_done, resolve_unless_done
 
@@ -90,7 +92,7 @@ class SQLiteStore(ExportReads):
         self._write_conn: sqlite3.Connection | None = None
         self._closing = False
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatroom-read")
-        self._local = threading.local()
+        self._reads = BatchedReads(self._readers, functools.partial(self._connect, write=False))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = ""
         self._sent_cleaned_at = 0
@@ -264,17 +266,11 @@ class SQLiteStore(ExportReads):
 
     # --- reading ---------------------------------------------------------
 
-    async def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
-        def run() -> T:
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                conn = self._local.conn = self._connect(write=False)
-            return query(conn)
-
+    async def _read(self, query: Callable[[sqlite3.Connection], T], *, alone: bool = False) -> T:
         if self._closing:
             raise StoreError("the store is closed")
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._readers, run)
+            return await self._reads.read(query, alone=alone)
         except sqlite3.Error as error:
             raise StoreError(f"cannot read the store: {error}") from None
 
@@ -306,7 +302,7 @@ class SQLiteStore(ExportReads):
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages matching the query, newest first (search_base.py)."""
-        return await self._read(lambda conn: sqlite_search.search(conn, query))
+        return await self._read(lambda conn: sqlite_search.search(conn, query), alone=True)
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""
