@@ -69,8 +69,6 @@ ACCEPTS_PER_EVENT = 128
 LINGER_SECONDS = 2.0
 MAX_LINGERING = 64
 MAX_REFUSED_HEAD = 16 * 1024
-# How much a live WebSocket may read ahead of the frame being handled (AdmittedStream.reading).
-READ_AHEAD_BYTES = 256 * 1024
 TOO_MANY = (
     b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
     b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
@@ -131,21 +129,6 @@ class AdmittedStream(tornado.iostream.IOStream):
         super().__init__(connection, max_buffer_size=max_buffer_size, read_chunk_size=read_chunk_size)
         self._on_close = on_close
         self.awaiting_head = True
-        # Set by a WebSocket upgrade's request head (see reading).
-        self.keep_reading = False
-
-    def reading(self) -> bool:
-        """Whether the socket stays registered for reads (Tornado asks after every read).
-
-        Tornado unregisters a stream whose last read was satisfied while bytes are still
-        buffered, and registers it again when the next read starts: for a WebSocket that is
-        two ``epoll_ctl`` calls for every frame received. A WebSocket always reads its next
-        frame at once, so it stays registered, as long as what it has read ahead stays under
-        READ_AHEAD_BYTES (past that, Tornado's own rule stops the reads, as before).
-        """
-        if self.keep_reading and self._read_buffer_size < READ_AHEAD_BYTES:
-            return True
-        return super().reading()
 
     def close_fd(self) -> None:
         try:
@@ -167,8 +150,6 @@ class _HeadWatch(tornado.httputil.HTTPMessageDelegate):
         headers: tornado.httputil.HTTPHeaders,
     ) -> Awaitable[None] | None:
         self.stream.awaiting_head = False
-        # A WebSocket upgrade has no body: whatever follows its head is frames.
-        self.stream.keep_reading = headers.get("Upgrade", "").lower() == "websocket"
         return self.inner.headers_received(start_line, headers)
 
     def data_received(self, chunk: bytes) -> Awaitable[None] | None:

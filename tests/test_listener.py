@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import http.client
 import json
@@ -14,12 +13,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import tornado.ioloop
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection
 
-from chatroom.listener import READ_AHEAD_BYTES, REQUEST_HEAD_SECONDS, AdmittedStream
+from chatroom.listener import REQUEST_HEAD_SECONDS
 from tests.clients import frames_until, join, open_ws, say
 from tests.support import NO_PROXY, ServerProcess, wait_until
 
@@ -232,62 +230,3 @@ def test_the_soft_descriptor_limit_is_raised_to_the_hard_limit() -> None:
         assert re.search(r"Max open files\s+4096\s+4096", limits)
         assert "descriptor limit raised from 256 to 4096" in server.log()
         assert metric(server, "process_max_fds") == 4096
-
-
-def stream_pair() -> tuple[AdmittedStream, socket.socket]:
-    """A WebSocket's server-side stream, and the client's end of its socket."""
-    ours, theirs = socket.socketpair()
-    stream = AdmittedStream(ours, lambda: None, None, None)
-    stream.keep_reading = True
-    return stream, theirs
-
-
-def test_a_websocket_stream_stays_registered_between_frames() -> None:
-    """Frame after frame, the stream is never dropped from the selector and added again."""
-
-    async def scenario() -> None:
-        stream, theirs = stream_pair()
-        registrations: list[int] = []
-        update_handler = stream.io_loop.update_handler
-
-        def counted(fd: int, events: int) -> None:
-            registrations.append(events)
-            update_handler(fd, events)
-
-        stream.io_loop.update_handler = counted  # type: ignore[method-assign]
-        for _ in range(5):
-            header = stream.read_bytes(2)
-            await asyncio.sleep(0.01)
-            theirs.send(b"\x81\x0a" + b"x" * 10)
-            assert await header == b"\x81\x0a"
-            await asyncio.sleep(0.01)
-            assert await stream.read_bytes(10) == b"x" * 10
-        assert registrations == []
-        stream.close()
-        theirs.close()
-
-    asyncio.run(scenario())
-
-
-def test_a_websocket_stream_reads_ahead_only_so_far() -> None:
-    """A client that floods while its frame is handled is read ahead up to a bound, then waits."""
-
-    async def scenario() -> None:
-        stream, theirs = stream_pair()
-        theirs.setblocking(False)
-        header = stream.read_bytes(2)
-        await asyncio.sleep(0.01)
-        theirs.send(b"\x81\x00")
-        assert await header == b"\x81\x00"
-        sent = 0
-        for _ in range(200):
-            with contextlib.suppress(BlockingIOError):
-                sent += theirs.send(b"y" * 65536)
-            await asyncio.sleep(0)
-        buffered = stream._read_buffer_size
-        assert READ_AHEAD_BYTES <= buffered < sent
-        assert not stream._state & tornado.ioloop.IOLoop.READ
-        stream.close()
-        theirs.close()
-
-    asyncio.run(scenario())
