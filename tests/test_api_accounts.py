@@ -8,12 +8,15 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from websockets.sync.client import ClientConnection
 
 from chatroom.identity import SESSION_COOKIE
+from chatroom.passwords import prepare
+from chatroom.store.accounts_base import AccountStore
 
-from .clients import close_code, next_of, open_ws, say
-from .support import REPO, ServerProcess, unique
+from .clients import close_code, next_leave, next_of, open_ws, say
+from .support import REPO, ServerProcess, in_store, unique
 from .web_client import PASSWORD, WebClient, guestless_site, join, new_database
 
 
@@ -128,6 +131,7 @@ def test_without_the_xsrf_token_a_cookie_request_is_403(site: tuple[ServerProces
     server, _ = site
     ann, name = person(site)
     stranger = WebClient(server.url)
+    stranger.xsrf_token()  # the page's _xsrf cookie is there: only its echo is missing (login CSRF)
     assert stranger.call("POST", "/api/session", {"name": name, "password": PASSWORD}, xsrf=False).error == (
         403,
         "xsrf",
@@ -264,3 +268,49 @@ def test_signing_out_closes_that_sessions_sockets_4401(site: tuple[ServerProcess
     assert next_of(there_ws, "user")["message"] == "still here"
     assert there.call("POST", "/api/session/everywhere").status == 200
     assert close_code(there_ws) == 4401
+
+
+def test_a_rename_reaches_the_renamed_sockets_and_others_see_the_new_name(
+    site: tuple[ServerProcess, str],
+) -> None:
+    """Renamed: the account's socket is told its new name and closed to come back (1012); the others see the
+    old name leave and the new one join, and the new name's messages carry it."""
+    server, _ = site
+    ann, old_name = person(site)
+    bob, _ = person(site)
+    ann_ws, bob_ws = session_socket(server, ann), session_socket(server, bob)
+    new_name = unique("Annie")
+    assert ann.call("PATCH", "/api/me", {"name": new_name}).status == 200
+    assert next_of(ann_ws, "renamed")["nick"] == new_name
+    assert close_code(ann_ws) == 1012
+    assert next_leave(bob_ws) == old_name
+    back = session_socket(server, ann)
+    joined = next_of(bob_ws, "sys")
+    assert (joined["event"], joined["nick"]) == ("join", new_name)
+    say(back, "under my new name")
+    assert next_of(bob_ws, "user")["nick"] == new_name
+
+
+def test_a_hash_of_older_parameters_is_made_again_at_sign_in(site: tuple[ServerProcess, str]) -> None:
+    """A password hashed with weaker parameters than today's still signs in, and is then stored
+    hashed with today's (argon2id, RFC 9106's profile)."""
+    server, _ = site
+    _, name = person(site)
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(prepare(PASSWORD))
+
+    async def weaken(accounts: AccountStore) -> None:
+        account = await accounts.account_by_name(name)
+        assert account is not None
+        await accounts.set_password_hash(account.id, weak)
+
+    async def stored_hash(accounts: AccountStore) -> str | None:
+        account = await accounts.account_by_name(name)
+        assert account is not None
+        return account.password_hash
+
+    in_store(server.db, weaken)
+    assert WebClient(server.url).sign_in(name).status == 200
+    rehashed = in_store(server.db, stored_hash)
+    assert rehashed is not None and rehashed != weak and rehashed.startswith("$argon2id$")
+    assert not PasswordHasher.from_parameters(profiles.RFC_9106_LOW_MEMORY).check_needs_rehash(rehashed)
+    assert WebClient(server.url).sign_in(name).status == 200

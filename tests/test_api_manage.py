@@ -8,6 +8,7 @@ from dataclasses import replace
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase, as_, token_for
 
 
@@ -224,3 +225,32 @@ class GuestsRoomTest(RoomsCase):
         await self.chat(guest, "hello")
         assert (await self.recv_type(guest, "user"))["message"] == "hello"
         assert token_for("ann")
+
+    @gen_test
+    async def test_a_guest_opens_no_direct_message_and_never_sees_a_closed_room(self) -> None:
+        """Guests let in: a guest's /api/direct is 401, its rooms list and socket know no closed room."""
+        await self.person("bob")
+        await self.create("ann", "staff", "closed", members=["bob"])
+        await self.create("ann", "square", "open")
+        await self.refused(
+            401, "unauthorized", self.api("POST", "/api/direct", None, {"members": ["ann", "bob"]})
+        )
+        status, listed, raw = await self.api("GET", "/api/rooms")
+        assert status == 200 and "square" in [room["room"] for room in listed["rooms"]]
+        assert b"staff" not in raw
+        await self.refused(404, "not_found", self.api("GET", "/api/rooms/staff/messages"))
+        guest = await self.connect(room="staff", nick="gus")
+        assert (await self.recv(guest))["code"] == protocol.NOT_FOUND
+        assert await self.closed(guest) == protocol.CLOSE_NOT_FOUND
+
+
+class CreateRoomOnPostgresTest(OnPostgres, CreateRoomTest):
+    """The same room creation, with the rooms and memberships in PostgreSQL."""
+
+
+class DirectOnPostgresTest(OnPostgres, DirectTest):
+    """The same direct conversations, in PostgreSQL."""
+
+
+class PatchRoomOnPostgresTest(OnPostgres, PatchRoomTest):
+    """The same renaming and archiving, in PostgreSQL."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tornado.testing import gen_test
 
 from chatroom import protocol
-from tests.chat_case import Client
+from tests.chat_case import Client, OnPostgres
 from tests.rooms_case import RoomsCase
 
 
@@ -197,3 +197,11 @@ class LiveTest(RoomsCase):
         assert (await self.recv_type(ann, "room"))["change"] == "unarchived"
         await self.send(ann, {"type": "message", "message": "back", "ref": "r2"})
         assert (await self.recv_type(ann, "user"))["message"] == "back"
+
+
+class MembersOnPostgresTest(OnPostgres, MembersTest):
+    """The same members' rules, with the memberships in PostgreSQL."""
+
+
+class LiveOnPostgresTest(OnPostgres, LiveTest):
+    """The same live membership changes, with the memberships in PostgreSQL."""

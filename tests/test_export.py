@@ -13,6 +13,7 @@ import pytest
 from chatroom.backend import StoredMessage
 from chatroom.events import DELETE, EDIT, REACTION, StoredChange
 from chatroom.store import migrations
+from chatroom.store.accounts_base import AccountStore
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.records import (
     BOT,
@@ -30,7 +31,8 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.tokens import new_token, token_hash
 
 from .pg_server import PostgresServer
-from .support import REPO, free_port
+from .support import REPO, ServerProcess, free_port, in_store, make_bot
+from .web_client import PASSWORD, WebClient
 
 # Rooms and texts a byte-for-byte copy must keep: other scripts, combining
 # characters, emoji, JSON's own special characters, line breaks.
@@ -516,3 +518,46 @@ def test_a_setting_twice_is_refused_with_its_line(tmp_path: Path) -> None:
     assert result.returncode == 2
     line = one_line(result)
     assert "line 3:" in line and "the setting 'guests' a second time" in line
+
+
+# --- what an import lets people do ----------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_after_an_import_passwords_sign_in_keys_post_and_closed_rooms_stay_closed(
+    tmp_path: Path, kind: str, request: pytest.FixtureRequest
+) -> None:
+    """Moved to another database: each person signs in with the same password, a bot's key posts in its
+    room, a closed room's member reads it and an account outside it gets 404."""
+    source = str(tmp_path / "source.db")
+    for name in ("Ann", "Bob", "Cat"):
+        made = chatroom("admin", "create-user", name, "--db", source, stdin=PASSWORD.encode())
+        assert made.returncode == 0, made.stderr
+    bot = make_bot(source, "ci", rooms=["builds"])
+
+    async def closed_room(accounts: AccountStore) -> None:
+        ann, bob = await accounts.account_by_name("Ann"), await accounts.account_by_name("Bob")
+        assert ann is not None and bob is not None
+        await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[ann.id, bob.id])
+
+    in_store(source, closed_room)
+    export = chatroom("export", "--db", source)
+    assert export.returncode == 0, export.stderr
+    target = (
+        str(tmp_path / "target.db")
+        if kind == "sqlite"
+        else request.getfixturevalue("postgres_server").new_schema()
+    )
+    imported = chatroom("import", "--db", target, stdin=export.stdout)
+    assert imported.returncode == 0, imported.stderr
+
+    with ServerProcess(target, guests=False) as server:
+        people = {name: WebClient(server.url) for name in ("Ann", "Bob", "Cat")}
+        for name, browser in people.items():
+            assert browser.sign_in(name, "not the password").error == (401, "bad_credentials")
+            assert browser.sign_in(name).status == 200
+        status, posted = bot.post(server, "builds", "green")
+        assert (status, posted["nick"], posted["bot"]) == (201, "ci", True)
+        assert people["Bob"].get("/api/rooms/team/messages").status == 200
+        assert people["Cat"].get("/api/rooms/team/messages").error == (404, "not_found")
+        assert "team" not in [room["room"] for room in people["Cat"].get("/api/rooms").json["rooms"]]

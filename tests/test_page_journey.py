@@ -191,6 +191,8 @@ def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> N
             expect(page.locator("#messages .msg .text")).to_have_count(len(CONVERSATION))
             expect(page.locator("#rooms .room-group[data-kind=direct] .room-link")).not_to_have_count(0)
             assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
+        # The empty message box's hint stays on its one line on the phone (a long room name is cut).
+        assert phone.locator("#text").evaluate("t => t.scrollHeight <= t.clientHeight")
         chip = phone.locator("#me-avatar").evaluate("a => a.style.backgroundColor")  # Tomás's own
         tomas = desktop.locator("#messages .msg", has_text="smoke tests").locator(".avatar")
         expect(tomas).to_have_css("background-color", chip)  # the account's colour, on every page

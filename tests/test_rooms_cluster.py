@@ -68,7 +68,7 @@ async def drain(ws: ClientConnection, wait: float = 0.5) -> str:
 
 
 def test_a_closed_room_lives_on_both_nodes(nodes: tuple[ServerProcess, ServerProcess]) -> None:
-    """Created, archived and a member removed on the left: the right node's members follow at once,
+    """Created, renamed, archived and a member removed on the left: the right node's members follow at once,
     and an outsider on the right hears nothing of it."""
     left, right = nodes
 
@@ -91,6 +91,14 @@ def test_a_closed_room_lives_on_both_nodes(nodes: tuple[ServerProcess, ServerPro
         await ann_team.send(json.dumps({"type": "message", "message": WORDS}))
         assert (await anext_of(bob_team, "user", WAIT, skip=ANY_TYPE))["message"] == WORDS
 
+        assert (await call(left, "PATCH", "/api/rooms/team", "ann", {"title": "The team"}))[0] == 200
+        for ws in (bob_lobby, bob_team):
+            renamed = await anext_of(ws, "room", WAIT, skip=ANY_TYPE)
+            assert (renamed["change"], renamed["room"]["room"], renamed["room"]["title"]) == (
+                "renamed",
+                "team",
+                "The team",
+            )
         assert (await call(left, "PATCH", "/api/rooms/team", "ann", {"archived": True}))[0] == 200
         assert (await anext_of(bob_team, "room", WAIT, skip=ANY_TYPE))["change"] == "archived"
         await bob_team.send(json.dumps({"type": "message", "message": "too late", "ref": "r"}))
