@@ -185,13 +185,6 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         )
         self.hub.spawn(self._run(leaving))
 
-    def write_frame_bytes(self, data: bytes) -> None:
-        """Complete frames (a ping) go through the outbox, in order with the others."""
-        if self.outbox is not None:
-            self.outbox.write(data)
-        else:
-            super().write_frame_bytes(data)
-
     def send_frames(self, frames: Sequence[dict[str, Any]]) -> None:
         """Queue frames for this member only, behind whatever is queued already."""
         if self.outbox is not None and frames:

@@ -22,6 +22,7 @@ from typing import Any
 import tornado.httputil
 import tornado.util
 import tornado.websocket
+from tornado.iostream import IOStream
 
 from .pings import PingSweep
 
@@ -84,25 +85,36 @@ class LiveSocketHandler(tornado.websocket.WebSocketHandler):
     # --- pings (pings.PingSweep) ----------------------------------------------
 
     def send_ping(self) -> None:
-        """Ping the client, unless the connection is closing; an idle stream sheds its write queues first."""
+        """Ping the client now, unless the connection is closing; an idle stream sheds its write queues first.
+
+        The ping goes ahead of frames still queued for the member (a chat
+        socket's outbox): behind them, a join storm's backlog could hold it
+        past the timeout. Whatever the stream holds ends on a frame boundary.
+        """
         connection = self.ws_connection
-        if connection is None or connection.is_closing():
+        if connection is None or connection.is_closing() or connection.stream is None:
             return
+        stream = connection.stream
         self._shed_write_queues()
-        self.write_frame_bytes(PING_FRAME)
+        direct = isinstance(stream, IOStream) and type(stream).write_to_fd is IOStream.write_to_fd
+        if stream.writing() or not direct:
+            stream.write(PING_FRAME)
+            return
+        try:
+            sent = stream.socket.send(PING_FRAME)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            return  # the stream sees the broken connection on its next read
+        if sent < len(PING_FRAME):
+            stream.write(PING_FRAME[sent:])
 
     def _shed_write_queues(self) -> None:
         connection = self.ws_connection
-        shed = getattr(
-            connection and connection.stream, "shed_write_queues", None
-        )  # listener.AdmittedStream's
+        # listener.AdmittedStream's; another stream keeps its queues.
+        shed = getattr(connection and connection.stream, "shed_write_queues", None)
         if shed is not None:
             shed()
-
-    def write_frame_bytes(self, data: bytes) -> None:
-        """Write complete WebSocket frames behind those already written (a subclass may queue them)."""
-        assert self.ws_connection is not None and self.ws_connection.stream is not None
-        self.ws_connection.stream.write(data)
 
     def on_pong(self, data: bytes) -> None:
         """The client answered a ping."""
