@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import socket
 from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 from tornado.testing import gen_test
 
+from chatroom.handlers import ChatSocketHandler
 from chatroom.pings import PingSchedule, PingSweep
 from tests.chat_case import ChatTestCase
 from tests.raw_ws import OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, RawMember, client_frame, text_frame
-from tests.support import ServerProcess
+from tests.support import ServerProcess, upgrade_request
 
 
 class FakeMember:
@@ -229,3 +232,27 @@ def test_a_raw_client_gets_pings_answers_them_and_stays_while_a_silent_one_is_cl
                 answers.send(client_frame(OP_PONG, frame[1]))
             elif frame[0] == OP_TEXT and b"still here" in frame[1]:
                 break
+
+
+class PingOrderTest(ChatTestCase):
+    """A ping is not held behind the frames a member's outbox still queues."""
+
+    settings = replace(ChatTestCase.settings, ping_interval=20, ping_timeout=10)
+
+    @gen_test
+    async def test_a_ping_goes_ahead_of_frames_the_outbox_still_queues(self) -> None:
+        """Queued in the same tick, the outbox's frame arrives after the ping sent meanwhile."""
+        raw = socket.create_connection(("127.0.0.1", self.get_http_port()))
+        raw.sendall(upgrade_request(self.get_http_port(), "lobby", "ann"))
+        raw.setblocking(False)
+        await asyncio.sleep(0.3)
+        with contextlib.suppress(BlockingIOError):
+            raw.recv(1 << 16)  # the 101, welcome, history and join
+        (handler,) = ChatSocketHandler.clients["lobby"]
+        assert handler.outbox is not None
+        handler.outbox.send(b"\x81\x06queued")
+        handler.send_ping()
+        await asyncio.sleep(0.2)
+        received = raw.recv(1 << 16)
+        assert received.index(b"\x89\x00") < received.index(b"\x81\x06queued"), received
+        raw.close()
