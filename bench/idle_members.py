@@ -7,6 +7,12 @@ change to the per-connection state.
 
     python bench/idle_members.py 3000             # guests (--guests), as version 1 connects
     python bench/idle_members.py 3000 --accounts  # each member an account, signed in with a JWT
+    python bench/idle_members.py 19000 --sources 4  # from 127.0.0.1 .. 127.0.0.4
+
+The members never answer pings: a run must end within the ping interval
+(20 s by default) plus the timeout, or the server closes them. For longer runs,
+and the server's CPU meanwhile, ``run.py --idle --hold S`` (the C load
+generator answers pings).
 
 With ``--accounts`` the rooms (open) and one account per member are made
 before the server starts, and each member connects with a token of its own
@@ -61,11 +67,15 @@ def account_upgrade(port: int, room: str, name: str) -> bytes:
     ).encode()
 
 
-def open_members(port: int, count: int, first: int, accounts: bool) -> list[socket.socket]:
-    """``count`` raw WebSocket upgrades; the server answers and sends welcome frames."""
+def open_members(port: int, count: int, first: int, accounts: bool, sources: int = 1) -> list[socket.socket]:
+    """``count`` raw WebSocket upgrades; the server answers and sends welcome frames.
+
+    ``sources``: connect from 127.0.0.1 .. 127.0.0.K in turn (one address has some 28,000 ports).
+    """
     members = []
     for number in range(first, first + count):
-        member = socket.create_connection(("127.0.0.1", port))
+        source = (f"127.0.0.{1 + number % sources}", 0) if sources > 1 else None
+        member = socket.create_connection(("127.0.0.1", port), source_address=source)
         room, name = f"r{number % ROOMS}", f"m{number}"
         member.sendall(account_upgrade(port, room, name) if accounts else upgrade_request(port, room, name))
         members.append(member)
@@ -111,8 +121,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("members", type=int, nargs="?", default=3000)
     parser.add_argument("--accounts", action="store_true", help="members are accounts signed in with a JWT")
+    parser.add_argument("--sources", type=int, default=1, help="connect from 127.0.0.1 .. 127.0.0.K")
     args = parser.parse_args()
-    count, accounts = args.members, args.accounts
+    count, accounts, sources = args.members, args.accounts, args.sources
     resource.setrlimit(resource.RLIMIT_NOFILE, (count + WARM_UP + 100,) * 2)
     with server_for(accounts, count + WARM_UP) as server:
         assert server.process is not None
@@ -121,7 +132,7 @@ def main() -> None:
         time.sleep(2)
         drain(warm)
         before = rss_kib(pid)
-        members = open_members(server.port, count, WARM_UP, accounts)
+        members = open_members(server.port, count, WARM_UP, accounts, sources)
         time.sleep(3 + (count / 1000 if accounts else 0))
         drain(warm + members)
         time.sleep(2)

@@ -76,7 +76,9 @@ static struct {
     double rate, duration, warmup, settle_max;
     int idle, slow_rcvbuf, marks, changes;
     const char *tokens;
-} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, NULL};
+    int sources;  /* --sources K: connect from 127.0.0.1 .. 127.0.0.K in turn */
+    double hold;  /* --idle --hold S: stay connected S seconds (answering pings), server CPU measured */
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, NULL, 1, 0};
 
 static char **tokens; /* --tokens: one JWT per member */
 static enum change_kind kinds[KINDS] = {EDIT, REACT, READ_MARK}; /* --change-kinds: taken in turn */
@@ -87,7 +89,7 @@ static struct conn *conns;
 static int epfd;
 static uint64_t hist[BUCKETS];
 static uint64_t lat_max, lat_count, deliveries, error_frames, sent_total, sent_measured;
-static uint64_t close_codes[5000], frames_in, last_frame_ns;
+static uint64_t close_codes[5000], frames_in, last_frame_ns, pings_in;
 static int measuring, handshakes, opened, welcomed, closed_count, failed_connects;
 static char first_error[512];
 /* --changes: latencies of edits and reactions, kept apart from messages' */
@@ -379,6 +381,7 @@ static size_t parse_frames(struct conn *c, uint64_t now) {
             close_conn(c);
             return off;
         } else if (op == 9) {
+            pings_in++;
             queue_frame(c, 10, payload, len);
             flush_out(c);
         }
@@ -419,6 +422,13 @@ static void start_connect(struct conn *c) {
        soaking up what the server sends, and the server's own backlog grows. */
     if (c->slow && opt.slow_rcvbuf > 0)
         setsockopt(c->fd, SOL_SOCKET, SO_RCVBUF, &opt.slow_rcvbuf, sizeof opt.slow_rcvbuf);
+    if (opt.sources > 1) {
+        /* One source address has some 28,000 ephemeral ports: more members need more addresses. */
+        struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = 0};
+        from.sin_addr.s_addr = htonl(0x7f000001u + (uint32_t)(c->index % opt.sources));
+        setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (bind(c->fd, (struct sockaddr *)&from, sizeof from) < 0) die("bind");
+    }
     if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) < 0 && errno != EINPROGRESS) die("connect");
     c->state = CONNECTING;
     handshakes++;
@@ -669,7 +679,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
             "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
-            "               [--room NAME] [--rooms K] [--idle] [--slow-rcvbuf BYTES] [--marks]\n"
+            "               [--room NAME] [--rooms K] [--idle [--hold S]] [--sources K] [--slow-rcvbuf BYTES]\n"
+            "               [--marks]\n"
             "               [--tokens FILE [--changes PCT [--change-kinds edit,react,read]]]\n");
     exit(2);
 }
@@ -681,7 +692,7 @@ static void parse_args(int argc, char **argv) {
         {"warmup", 1, 0, 'u'},  {"slow", 1, 0, 'k'},     {"server-pid", 1, 0, 'P'}, {"room", 1, 0, 'R'},
         {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'},
         {"marks", 0, 0, 'm'},   {"tokens", 1, 0, 'T'},  {"changes", 1, 0, 'C'},
-        {"change-kinds", 1, 0, 'D'}, {0, 0, 0, 0}};
+        {"change-kinds", 1, 0, 'D'}, {"sources", 1, 0, 'S'}, {"hold", 1, 0, 'H'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -705,9 +716,12 @@ static void parse_args(int argc, char **argv) {
         case 'T': opt.tokens = optarg; break;
         case 'C': opt.changes = atoi(optarg); break;
         case 'D': parse_kinds(optarg); break;
+        case 'S': opt.sources = atoi(optarg); break;
+        case 'H': opt.hold = atof(optarg); break;
         default: usage();
         }
     }
+    if (opt.sources < 1 || opt.sources > 254 || opt.hold < 0) usage();
     if (opt.members < 1 || opt.senders < 0 || opt.senders + opt.slow > opt.members) usage();
     /* Guests may not change messages; 100 % changes would leave nothing to edit. */
     if (opt.changes < 0 || opt.changes >= 100 || (opt.changes && !opt.tokens)) usage();
@@ -743,6 +757,19 @@ int main(int argc, char **argv) {
 
     struct proc_sample s0 = joined, s1 = joined;
     double c0 = client_cpu(), c1 = c0, measured_s = 0;
+    uint64_t pings_before = pings_in;
+    if (opt.idle && opt.hold > 0) {
+        /* Idle members: nothing sent, pings answered; what the server spends meanwhile. */
+        uint64_t start = now_ns(), end = start + (uint64_t)(opt.hold * 1e9);
+        mark("measuring");
+        s0 = sample_server();
+        c0 = client_cpu();
+        while (now_ns() < end) poll_once(10 * MS);
+        measured_s = (double)(now_ns() - start) / 1e9;
+        mark("measured");
+        s1 = sample_server();
+        c1 = client_cpu();
+    }
     if (!opt.idle) {
         uint64_t start = now_ns(), warm_end = start + (uint64_t)(opt.warmup * 1e9);
         uint64_t end = warm_end + (uint64_t)(opt.duration * 1e9);
@@ -777,14 +804,14 @@ int main(int argc, char **argv) {
            "\"server_cpu\": %.3f, \"client_cpu\": %.3f, "
            "\"server_rss_kib_before_join\": %ld, \"server_rss_kib_joined\": %ld, \"server_rss_kib\": %ld, "
            "\"server_hwm_kib\": %ld, \"error_frames\": %llu, \"failed_connects\": %d, \"still_open\": %d, "
-           "\"closed_1013\": %llu, \"closed_other\": %llu",
+           "\"closed_1013\": %llu, \"closed_other\": %llu, \"pings_answered\": %llu",
            opt.members, opt.senders, opt.window, opt.rate, opt.size, opt.slow, opt.rooms, join_s, settle_s,
            measured_s, (unsigned long long)deliveries, measured_s > 0 ? (double)deliveries / measured_s : 0,
            (unsigned long long)sent_measured, percentile(0.50), percentile(0.99), (double)lat_max / 1e6,
            measured_s > 0 ? (s1.cpu_s - s0.cpu_s) / measured_s : 0, measured_s > 0 ? (c1 - c0) / measured_s : 0,
            before_join.rss_kib, joined.rss_kib, s1.rss_kib, s1.hwm_kib, (unsigned long long)error_frames,
            failed_connects, still_open, (unsigned long long)close_codes[1013],
-           (unsigned long long)(closed_count - close_codes[1013]));
+           (unsigned long long)(closed_count - close_codes[1013]), (unsigned long long)(pings_in - pings_before));
     if (opt.tokens) print_changes(measured_s);
     if (first_error[0]) {
         printf(", \"first_error\": \"");

@@ -9,6 +9,7 @@ same repetitions.
     python bench/run.py --servers product,tornado,fastapi,node --members 1000 --window 20
     python bench/run.py --servers product --members 100,1000 --deliveries-rate 50000
     python bench/run.py --servers product --members 10000 --idle --rooms 100
+    python bench/run.py --servers product,node --members 20000 --idle --rooms 200 --sources 4 --hold 60
     python bench/run.py --servers product --members 1000 --slow 0,10 --window 20
     python bench/run.py --servers product,product@before,node --variant before=/path/to/checkout \
         --baseline node --members 10000 --rooms 1000 --senders 1000 --window 1 --realtime
@@ -177,6 +178,10 @@ def loadgen_command(port: int, pid: int, case: Case, args: argparse.Namespace) -
         command += ["--rate", str(rate)]
     if args.idle:
         command.append("--idle")
+        if args.hold:
+            command += ["--hold", str(args.hold)]
+    if args.sources > 1:
+        command += ["--sources", str(args.sources)]
     return command
 
 
@@ -191,7 +196,7 @@ def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object
     """One run of the load generator against a fresh server."""
     with running(name, args) as (port, pid):
         command = loadgen_command(port, pid, case, args)
-        limit = args.settle_max + args.warmup + args.duration + 30
+        limit = args.settle_max + args.warmup + args.duration + args.hold + 30
         done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
         cut_off = slow_clients_cut_off(port) if is_product(name) else None
     if done.returncode != 0 or not done.stdout.strip():
@@ -271,6 +276,18 @@ def summarize(
                 print(f"          {errors} error frames, e.g. {mine[0].get('first_error')}")
 
 
+def idle_line(result: dict[str, object]) -> str:
+    """An idle run's figures: RSS gained per member (joined, and after --hold), server CPU, pings."""
+    before, members = float(result["server_rss_kib_before_join"]), int(result["members"])  # type: ignore[arg-type, call-overload]
+    joined = (float(result["server_rss_kib_joined"]) - before) / members  # type: ignore[arg-type]
+    held = (float(result["server_rss_kib"]) - before) / members  # type: ignore[arg-type]
+    return (
+        f" | {joined:.2f} KiB/member joined, {held:.2f} after holding; open {result['still_open']},"
+        f" failed {result['failed_connects']}, server cpu {result['server_cpu']},"
+        f" pings answered {result.get('pings_answered')} in {result['measured_s']} s"
+    )
+
+
 def median(runs: list[dict[str, object]], key: str) -> float:
     """The median of one field over runs."""
     return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
@@ -295,6 +312,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--settle-max", type=float, default=60, help="seconds allowed for joining")
     parser.add_argument("--rooms", type=int, default=1, help="spread members over this many rooms")
     parser.add_argument("--idle", action="store_true", help="join, settle, report memory; send nothing")
+    parser.add_argument(
+        "--hold", type=float, default=0, help="--idle: stay connected this many seconds, server CPU measured"
+    )
+    parser.add_argument(
+        "--sources",
+        type=int,
+        default=1,
+        help="connect from 127.0.0.1 .. 127.0.0.K (ports run out near 28,000)",
+    )
     parser.add_argument("--max-backlog-bytes", type=int, default=1048576)
     parser.add_argument(
         "--slow-rcvbuf",
@@ -320,15 +346,23 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def raise_fd_limit() -> None:
-    """10,000 members need more descriptors than the usual 1024."""
+def raise_fd_limit(members: int) -> None:
+    """10,000 members need more descriptors than the usual 1024; the servers and load generator inherit them.
+
+    Where the hard limit is below the members and a few more (20,000 members on a machine whose hard
+    limit is 20,000), it is raised when the runner may (as root); otherwise it stays.
+    """
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    wanted = max(hard, members + 1024) if hard != resource.RLIM_INFINITY else hard
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, wanted))
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def main() -> None:
     args = parse_args()
-    raise_fd_limit()
+    raise_fd_limit(max(int(m) for m in args.members.split(",")))
     if not LOADGEN.exists() or LOADGEN.stat().st_mtime < (BENCH / "loadgen.c").stat().st_mtime:
         subprocess.run(["make", "-s", "-C", str(BENCH)], check=True)
     if not shutil.which("taskset"):
@@ -356,7 +390,8 @@ def main() -> None:
                         f"rep {rep} {server:<8} members={case.members} slow={case.slow}:"
                         f" {result['deliveries_per_s']:>10,} deliv/s p99 {result['p99_ms']} ms"
                         f" rss {int(result['server_rss_kib']) // 1024} MiB"  # type: ignore[call-overload]
-                        + (f" cut off {result['slow_cut_off']}" if case.slow else ""),
+                        + (f" cut off {result['slow_cut_off']}" if case.slow else "")
+                        + (idle_line(result) if args.idle else ""),
                         flush=True,
                     )
     summarize(results, servers, cases, args.baseline)

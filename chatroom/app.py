@@ -41,6 +41,7 @@ from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
 from .passwords import Passwords
 from .peers import PeerDesk
+from .pings import PingSweep
 from .push import Pusher
 from .static_files import StaticHandler
 from .unread import UnreadDesk
@@ -153,6 +154,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
         "unread": unread,
         "peers": peers,
+        "pings": PingSweep(settings.ping_interval, settings.ping_timeout),
     }
     return ChatApplication(
         hub,
@@ -214,8 +216,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         default_handler_args=api,
         log_function=log_request,
         websocket_max_message_size=settings.max_frame_bytes,
-        websocket_ping_interval=settings.ping_interval,
-        websocket_ping_timeout=settings.ping_timeout,
+        # No websocket_ping_interval: Tornado would keep a task per connection; pings.PingSweep pings all.
         # Pages set the _xsrf cookie; JsonHandler.check_xsrf decides which requests must echo it.
         xsrf_cookies=True,
         xsrf_cookie_kwargs={"samesite": "Strict"},

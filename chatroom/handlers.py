@@ -10,9 +10,6 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-import tornado.httputil
-import tornado.web
-
 from . import access, changes, effects, metrics, protocol
 from .admission import Admission
 from .backend import Backend, BackendError, StoredMessage, now_ms
@@ -25,6 +22,7 @@ from .identity import SESSION_COOKIE, Identity
 from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeTarget
 from .peers import PeerDesk
+from .pings import PingSweep
 from .session import Session, State
 from .store.base import StoreError
 from .store.change_rules import Changed, ChangeRefusedError
@@ -38,9 +36,6 @@ log = logging.getLogger("chatroom.ws")
 # How long a member's own join may take to come back over the bus before the
 # member is greeted with one made here (the bus lost it, say).
 JOIN_ECHO_WAIT = 2.0
-# Read-only stand-ins for what a live member no longer needs (_forget_handshake); never written to.
-_NO_HEADERS = tornado.httputil.HTTPHeaders()
-_NO_ARGUMENTS: dict[str, list[bytes]] = {}
 # Effects carried out on the spot; the others wait for the backend.
 _AT_ONCE = (
     effects.Send,
@@ -75,10 +70,12 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         new_rooms: KeyedTokenBuckets,
         joins: JoinLimit,
         peers: PeerDesk,
+        pings: PingSweep[ChatSocketHandler],
         webhooks: Webhooks | None = None,
         unread: UnreadDesk | None = None,
     ) -> None:
         self.config = config
+        self.pings = pings
         self.unread = unread
         self.peers = peers
         self.webhooks = webhooks
@@ -138,6 +135,7 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             self._on_backlog_overflow,
         )
         self.hub.opened(self)
+        self.pings.add(self)
         query = self.query
         try:
             who, refused = await self.admission.identify(
@@ -161,19 +159,7 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             self.hub.identified(self, self.session.who.account_id)
         await self._run(opening)
         if self.session.state in (State.CATCHING_UP, State.LIVE):
-            self._forget_handshake()
-
-    def _forget_handshake(self) -> None:
-        """Drop the upgrade request's headers and arguments, needed no more.
-
-        A member may stay connected for days; these are about an eighth of
-        what an idle member costs. Shared empty stand-ins keep every
-        attribute valid for Tornado, which only reads them during the upgrade.
-        """
-        self.request.headers = _NO_HEADERS
-        self.request.arguments = self.request.query_arguments = self.request.body_arguments = _NO_ARGUMENTS
-        self.request.body = b""
-        self._headers = _NO_HEADERS
+            self.forget_handshake()
 
     def on_message(self, message: str | bytes) -> None:
         """Hand one frame to the session and do what it says."""
@@ -183,6 +169,7 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         """Leave the room once, whatever ended the session."""
         if self.outbox is not None:
             self.outbox.cut_off()
+        self.pings.discard(self)
         self.hub.closed(self)
         leaving = self.session.transport_closed()
         code = self.session.close_code or self.close_code or 1006

@@ -45,15 +45,19 @@ class RefusalWindow:
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self._times: deque[float] = deque()
+        # Made on the first refusal: an empty deque is some 600 bytes, and most members are never refused.
+        self._times: deque[float] | None = None
 
     def record(self, now: float | None = None) -> bool:
         """Record a refusal; True when more than ``limit`` fell in the window."""
         now = time.monotonic() if now is None else now
-        self._times.append(now)
-        while self._times and self._times[0] <= now - self.window:
-            self._times.popleft()
-        return len(self._times) > self.limit
+        times = self._times
+        if times is None:
+            times = self._times = deque()
+        times.append(now)
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        return len(times) > self.limit
 
 
 # A join storm asks for the same few addresses' keys thousands of times.

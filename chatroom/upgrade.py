@@ -12,12 +12,11 @@ import math
 from collections import Counter as Tally
 from typing import Any
 
-import tornado.websocket
-
 from . import auth, limits, metrics, protocol
 from .backend import Backend, BackendError
 from .config import Settings
 from .limits import JoinLimit, KeyedTokenBuckets
+from .live_socket import LiveSocketHandler
 from .protocol import ProtocolError
 from .store.base import StoreError
 
@@ -59,7 +58,7 @@ class ConnectionCounter:
         return sum(self._open.values())
 
 
-class GuardedSocketHandler(tornado.websocket.WebSocketHandler):
+class GuardedSocketHandler(LiveSocketHandler):
     """A WebSocket handler whose upgrade is refused with 403 or 429 when it must be."""
 
     # Set by the subclass's initialize(), from the URL table.
@@ -68,6 +67,8 @@ class GuardedSocketHandler(tornado.websocket.WebSocketHandler):
     connections: ConnectionCounter
     new_rooms: KeyedTokenBuckets
     joins: JoinLimit
+    # Whether this socket's connection stays counted until it closes (it got past the upgrade).
+    _counted_until_closed = False
 
     async def get(self, *args: Any, **kwargs: Any) -> None:
         """Refuse the upgrade with 429 when the client has too many WebSockets.
@@ -86,7 +87,19 @@ class GuardedSocketHandler(tornado.websocket.WebSocketHandler):
                 return
             await super().get(*args, **kwargs)
         finally:
-            self.connections.release(address)
+            if self.frames_read_apart():
+                self._counted_until_closed = True  # the frame loop runs on: on_ws_connection_close releases
+            else:
+                self.connections.release(address)
+
+    def on_ws_connection_close(self, close_code: int | None = None, close_reason: str | None = None) -> None:
+        """The socket is closed: its connection counts no more."""
+        try:
+            super().on_ws_connection_close(close_code, close_reason)
+        finally:
+            if self._counted_until_closed:
+                self._counted_until_closed = False
+                self.connections.release(self.request.remote_ip or "")
 
     async def _new_room_refused(self, address: str) -> bool:
         """Answer 429 too_many_rooms when this upgrade would create a room over the limit.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import http.client
 import json
@@ -17,7 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection
 
-from chatroom.listener import REQUEST_HEAD_SECONDS
+from chatroom.listener import REQUEST_HEAD_SECONDS, AdmittedStream
 from tests.clients import frames_until, join, open_ws, say
 from tests.support import NO_PROXY, ServerProcess, wait_until
 
@@ -230,3 +231,37 @@ def test_the_soft_descriptor_limit_is_raised_to_the_hard_limit() -> None:
         assert re.search(r"Max open files\s+4096\s+4096", limits)
         assert "descriptor limit raised from 256 to 4096" in server.log()
         assert metric(server, "process_max_fds") == 4096
+
+
+def test_a_stream_that_shed_its_write_queues_still_writes_everything_in_order() -> None:
+    """Idle streams share empty stand-ins for their write queues; a write gives a stream its own again."""
+
+    async def main() -> None:
+        pairs = [socket.socketpair() for _ in range(2)]
+        first, second = (
+            AdmittedStream(mine, on_close=lambda: None, max_buffer_size=None, read_chunk_size=None)
+            for mine, _ in pairs
+        )
+        await first.write(b"hello ")
+        for stream in (first, second):
+            stream.shed_write_queues()
+        big = b"x" * (4 * 1024 * 1024)  # more than the socket takes at once: the rest is queued
+        written = first.write(big)
+        assert first.writing() and not second.writing()
+        first.write(b" bye")
+        theirs = pairs[0][1]
+        theirs.setblocking(False)
+        received = bytearray()
+        while not written.done() or len(received) < 6 + len(big) + 4:
+            await asyncio.sleep(0.001)
+            with contextlib.suppress(BlockingIOError):
+                received += theirs.recv(1 << 20)
+        assert bytes(received) == b"hello " + big + b" bye"
+        second.write(b"still mine")
+        assert pairs[1][1].recv(100) == b"still mine"
+        for stream in (first, second):
+            stream.close()
+        for _, other in pairs:
+            other.close()
+
+    asyncio.run(main())
