@@ -73,20 +73,28 @@ class RoomFeed:
     def take_own(self, events: Sequence[Event]) -> None:
         """This process's commit: passed on with whatever the bus brought meanwhile."""
         self._committed_at = time.monotonic()
+        self._take_after_held(events)
+
+    def take_from_bus(self, events: Sequence[Event]) -> None:
+        """Another process's events: messages and changes wait for this process's next commit if it is
+        due; anything else (presence, typing: a member may be waiting for its own join) goes at once."""
+        if (
+            self.closed
+            or time.monotonic() - self._committed_at > BUSY_ROOM
+            or not all(isinstance(event, StoredMessage | StoredChange) for event in events)
+        ):
+            self._take_after_held(events)
+            return
+        self._from_bus.extend(events)
+        if self._release is None:
+            self._release = asyncio.get_running_loop().call_later(BUS_HOLD, self._release_bus)
+
+    def _take_after_held(self, events: Sequence[Event]) -> None:
         if self._from_bus:
             self._cancel_release()
             events = [*self._from_bus, *events]
             self._from_bus = []
         self.take(events)
-
-    def take_from_bus(self, events: Sequence[Event]) -> None:
-        """Another process's events: passed on now, or with this process's next commit if it is due."""
-        if time.monotonic() - self._committed_at > BUSY_ROOM or self.closed:
-            self.take(events)
-            return
-        self._from_bus.extend(events)
-        if self._release is None:
-            self._release = asyncio.get_running_loop().call_later(BUS_HOLD, self._release_bus)
 
     def _release_bus(self) -> None:
         self._release = None

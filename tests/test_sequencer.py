@@ -235,3 +235,22 @@ def test_closing_drops_what_the_bus_holds() -> None:
         assert sink.calls == [[1]]
 
     asyncio.run(scenario())
+
+
+def test_presence_from_the_bus_is_not_held_and_releases_what_waits() -> None:
+    """A join or leave from the bus goes out at once, behind the messages held before it."""
+
+    async def scenario() -> None:
+        store, sink = Store([]), Calls()
+        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+        feed.start(0)
+        feed.take_own([msg(1)])
+        feed.take_from_bus([msg(2)])
+        joined = PresenceEvent("join", "lobby", "bob", 2, 1000)
+        feed.take_from_bus([joined])
+        assert sink.calls == [[1], [2]]
+        assert sink.events[-1] is joined
+        await asyncio.sleep(BUS_HOLD * 3)
+        assert sink.calls == [[1], [2]]
+
+    asyncio.run(scenario())
