@@ -29,7 +29,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from chatroom.app import make_app
-from chatroom.backend import StoredMessage
+from chatroom.backend import RoomRead
 from chatroom.config import Settings
 from chatroom.service import ChatService, embedded
 from tests.clients import (
@@ -75,17 +75,17 @@ class SlowReplayBackend:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
-    async def history(self, room: str, **query: Any) -> list[StoredMessage]:
-        if query.get("after") is None or not self.armed:
-            return await self.inner.history(room, **query)
+    async def read_room(self, room: str, *, after: int | None, limit: int) -> RoomRead:
+        if after is None or not self.armed:
+            return await self.inner.read_room(room, after=after, limit=limit)
         self.armed = False
         if self.read_first:
-            messages = await self.inner.history(room, **query)
+            read = await self.inner.read_room(room, after=after, limit=limit)
         self.replay_started.set()
         await self.release.wait()
         if not self.read_first:
-            messages = await self.inner.history(room, **query)
-        return messages
+            read = await self.inner.read_room(room, after=after, limit=limit)
+        return read
 
 
 @asynccontextmanager
