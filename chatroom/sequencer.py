@@ -12,11 +12,11 @@ short wait, the missing ids are read from the store, where they must be
 (an id is assigned only after every lower id of the room was committed).
 
 Each delivery is one write to every member of the room. In a room where this
-process itself commits often, what comes over the bus waits a little for its
-next commit (at most BUS_HOLD), so both go out in one write per member: with
-two processes serving one busy room, each member would otherwise get a write
-per commit of either process, twice one process's writes for the same
-messages.
+process itself commits often, messages and changes that come over the bus
+wait a little for its next commit (at most BUS_HOLD), so both go out in one
+write per member: with two processes serving one busy room, each member
+would otherwise get a write per commit of either process, twice one
+process's writes for the same messages.
 """
 
 from __future__ import annotations
