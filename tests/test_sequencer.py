@@ -152,13 +152,19 @@ class Calls(Sink):
         self.calls.append([e.id for e in events if isinstance(e, StoredMessage)])
 
 
+def started_feed() -> tuple[Store, Calls, RoomFeed]:
+    """A feed of an empty room, delivering to a sink that counts its calls."""
+    store, sink = Store([]), Calls()
+    feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
+    feed.start(0)
+    return store, sink, feed
+
+
 def test_the_bus_waits_for_the_next_own_commit_in_a_busy_room() -> None:
     """Another process's messages between two of this process's commits go out with the second, in order."""
 
     async def scenario() -> None:
-        store, sink = Store([]), Calls()
-        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
-        feed.start(0)
+        store, sink, feed = started_feed()
         feed.take_own([msg(1), msg(2)])
         feed.take_from_bus([msg(3)])
         feed.take_from_bus([msg(4)])
@@ -175,9 +181,7 @@ def test_what_the_bus_brought_waits_at_most_the_hold() -> None:
     """Without another commit of this process, the bus's messages go out once the hold is over."""
 
     async def scenario() -> None:
-        store, sink = Store([]), Calls()
-        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
-        feed.start(0)
+        _store, sink, feed = started_feed()
         feed.take_own([msg(1)])
         feed.take_from_bus([msg(2)])
         feed.take_from_bus([msg(3)])
@@ -192,9 +196,7 @@ def test_the_bus_is_not_held_where_this_process_does_not_commit() -> None:
     """A room this process only listens to gets the bus's messages at once."""
 
     async def scenario() -> None:
-        store, sink = Store([]), Calls()
-        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
-        feed.start(0)
+        _store, sink, feed = started_feed()
         feed.take_from_bus([msg(1)])
         feed.take_from_bus([msg(2)])
         assert sink.calls == [[1], [2]]
@@ -210,9 +212,7 @@ def test_an_own_commit_ahead_of_the_held_bus_still_goes_in_id_order() -> None:
     """This process's commit with a lower id than what the bus holds is delivered first, then the rest."""
 
     async def scenario() -> None:
-        store, sink = Store([]), Calls()
-        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
-        feed.start(0)
+        _store, sink, feed = started_feed()
         feed.take_own([msg(1)])
         feed.take_from_bus([msg(3)])
         feed.take_own([msg(2)])
@@ -225,9 +225,7 @@ def test_closing_drops_what_the_bus_holds() -> None:
     """A closed feed passes on nothing more, held bus events included."""
 
     async def scenario() -> None:
-        store, sink = Store([]), Calls()
-        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
-        feed.start(0)
+        _store, sink, feed = started_feed()
         feed.take_own([msg(1)])
         feed.take_from_bus([msg(2)])
         feed.close()
@@ -241,9 +239,7 @@ def test_presence_from_the_bus_is_not_held_and_releases_what_waits() -> None:
     """A join or leave from the bus goes out at once, behind the messages held before it."""
 
     async def scenario() -> None:
-        store, sink = Store([]), Calls()
-        feed = RoomFeed("lobby", sink, store.read_after, repair_wait=0.5)
-        feed.start(0)
+        _store, sink, feed = started_feed()
         feed.take_own([msg(1)])
         feed.take_from_bus([msg(2)])
         joined = PresenceEvent("join", "lobby", "bob", 2, 1000)
