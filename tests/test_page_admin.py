@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED
 from tests.clients import close_code, join, refused_on_open
-from tests.support import ServerProcess, in_store, make_account, post_message, signed_token
+from tests.support import ServerProcess, in_store, make_account, post_message, signed_token, wait_until
 from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401 - fixtures
 from tests.web_client import join as web_join
 from tests.web_client import set_up
@@ -62,7 +62,8 @@ def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, page
         expect_online(other)
         expect(other.locator("#messages .msg .text")).to_have_text(["relayed"])
         expect(other.locator("#admin-open")).to_be_hidden()
-        assert re.search(r"403 GET /api/admin/accounts", server.log())
+        # The page asks once it is up; its answer may reach the log a little after.
+        wait_until(lambda: re.search(r"403 GET /api/admin/accounts", server.log()))
 
 
 def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
