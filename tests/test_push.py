@@ -19,7 +19,7 @@ from chatroom.push import MAX_TEXT, notification_text
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, DIRECT, OPEN
 
-from .clients import next_of, welcomed
+from .clients import NOTICES, next_of, welcomed
 from .push_receiver import PushReceiver
 from .redis_server import RedisServer
 from .support import (
@@ -93,7 +93,8 @@ class Site:
         """``name`` opens the room, says ``text``, reads it back and leaves: the stored frame."""
         with self.connect(name, room, server) as ws:
             ws.send(json.dumps({"type": "message", "message": text}))
-            return next_of(ws, "user")
+            # Unread counts may change meanwhile (another node's message): a notice, not the answer.
+            return next_of(ws, "user", skip=(*NOTICES, "unread"))
 
     def upload(self, name: str, room: str, file_name: str, caption: str = "") -> dict[str, Any]:
         """``name`` uploads a small file to the room, with a caption or none: the answer."""
