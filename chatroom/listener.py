@@ -32,6 +32,7 @@ import tornado.iostream
 from tornado.ioloop import IOLoop
 
 from . import metrics, protocol
+from .push_stream import PushReadStream
 from .upgrade import ConnectionCounter
 
 log = logging.getLogger("chatroom.server")
@@ -122,7 +123,7 @@ class ThrottledReport:
         return count
 
 
-class AdmittedStream(tornado.iostream.IOStream):
+class AdmittedStream(PushReadStream):
     """An accepted connection's stream that gives back its address's slot when it closes."""
 
     def __init__(

@@ -24,7 +24,9 @@ import tornado.util
 import tornado.websocket
 from tornado.iostream import IOStream
 
+from .frame_reader import OP_PONG, OP_TEXT, Failed, FrameReader, Received
 from .pings import PingSweep
+from .push_stream import PushReadStream
 
 # Read-only stand-ins for what a live member no longer needs (forget_handshake); never written to.
 _NO_HEADERS = tornado.httputil.HTTPHeaders()
@@ -34,14 +36,56 @@ _NO_UI = tornado.util.ObjectDict()
 PING_FRAME = b"\x89\x00"
 
 
-class OwnLoopProtocol(tornado.websocket.WebSocketProtocol13):
-    """Tornado's protocol, reading frames in a task of its own: the upgrade's coroutines can end."""
+class LiveProtocol(tornado.websocket.WebSocketProtocol13):
+    """Tornado's protocol, with frames pushed through a FrameReader (frame_reader.py) where the stream can.
+
+    On a push_stream.py ``PushReadStream`` (every connection the server's
+    listener accepts) each read is parsed at once and nothing waits between
+    frames; on another stream, Tornado's frame loop runs in a task of its
+    own. Either way the upgrade's coroutines end once the member is in.
+    Tornado still answers pings and close frames and writes every frame.
+    """
 
     receiving: asyncio.Future[None] | None = None
+    reader: FrameReader | None = None
 
     async def _receive_frame_loop(self) -> None:
+        stream = self.stream
+        if isinstance(stream, PushReadStream) and self._decompressor is None:
+            self.reader = FrameReader(self.params.max_message_size)
+            stream.set_close_callback(self._stream_closed)
+            stream.push_reads_to(self._frames_arrived)
+            return
         # Held here: the loop keeps only a weak reference to a task.
         self.receiving = asyncio.ensure_future(super()._receive_frame_loop())
+
+    def reads_apart(self) -> bool:
+        """Whether frames are read by something that outlives the upgrade (a pushing stream or a task)."""
+        return self.reader is not None or self.receiving is not None
+
+    def _frames_arrived(self, data: bytes) -> None:
+        assert self.reader is not None
+        for frame in self.reader.feed(data):
+            if self.client_terminated:
+                return
+            if type(frame) is Failed:
+                self.close(frame.code, frame.reason)
+                self._abort()
+                return
+            assert type(frame) is Received
+            opcode = frame.opcode
+            if opcode == OP_TEXT:
+                self._run_callback(self.handler.on_message, frame.payload)
+            elif opcode == OP_PONG:
+                self._received_pong = True
+                self._run_callback(self.handler.on_pong, frame.payload)
+            else:
+                assert isinstance(frame.payload, bytes)
+                self._handle_message(opcode, frame.payload)  # binary, ping and close: as Tornado answers them
+
+    def _stream_closed(self) -> None:
+        self._abort()
+        self.handler.on_ws_connection_close(self.close_code, self.close_reason)
 
 
 class LiveSocketHandler(tornado.websocket.WebSocketHandler):
@@ -56,12 +100,12 @@ class LiveSocketHandler(tornado.websocket.WebSocketHandler):
         tornado_s = super().get_websocket_protocol()
         if not isinstance(tornado_s, tornado.websocket.WebSocketProtocol13):
             return tornado_s
-        return OwnLoopProtocol(self, False, tornado_s.params)
+        return LiveProtocol(self, False, tornado_s.params)
 
     def frames_read_apart(self) -> bool:
-        """Whether this socket's frames are read by a task of their own (it outlives ``get``)."""
+        """Whether this socket's frames are read by something that outlives ``get``."""
         connection = self.ws_connection
-        return isinstance(connection, OwnLoopProtocol) and connection.receiving is not None
+        return isinstance(connection, LiveProtocol) and connection.reads_apart()
 
     def forget_handshake(self) -> None:
         """Drop what only the upgrade needed: the request's headers, arguments, cookies and connection.

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
+import tornado.httpserver
 import tornado.web
 import tornado.websocket
 from tornado.httpclient import HTTPClientError, HTTPRequest
@@ -18,6 +20,7 @@ from chatroom.app import make_app
 from chatroom.bus.local import LocalBus
 from chatroom.config import Settings
 from chatroom.handlers import ChatSocketHandler
+from chatroom.listener import GuardedHTTPServer, Listener
 from chatroom.service import ChatService, embedded
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import PERSON
@@ -44,6 +47,21 @@ class OnPostgres:
         assert self.backend.store_kind == "postgres"
 
 
+class ListenedHTTPServer(GuardedHTTPServer):
+    """Accepts through the server's own listener, so its sockets read frames as the server's do."""
+
+    listener: Listener | None = None
+
+    def add_sockets(self, sockets: Iterable[socket.socket]) -> None:
+        self.listener = Listener(self, list(sockets), 0, count_peers=True)
+        self.listener.start()
+
+    def stop(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+        super().stop()
+
+
 class ChatTestCase(AsyncHTTPTestCase):
     """A chat server on an in-memory store; each test gets a fresh one.
 
@@ -64,6 +82,9 @@ class ChatTestCase(AsyncHTTPTestCase):
         self.clients: list[Client] = []
         self.app = make_app(self.settings, self.backend)
         return self.app
+
+    def get_http_server(self) -> tornado.httpserver.HTTPServer:
+        return ListenedHTTPServer(self._app, **self.get_httpserver_options())
 
     def tearDown(self) -> None:
         for client in self.clients:

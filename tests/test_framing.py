@@ -2,9 +2,7 @@
 
 A rogue member on a hand-built socket sends one kind of bad framing to a real
 ``python -m chatroom``; a watcher in the same room must be unaffected and see
-the rogue leave. Where Tornado cannot be made to answer as RFC 6455 asks
-without patching its internals, the test is a strict xfail naming the gap;
-docs/security.md ("WebSocket framing beyond Tornado") says why.
+the rogue leave. docs/security.md ("WebSocket framing") lists the answers.
 """
 
 from __future__ import annotations
@@ -100,10 +98,6 @@ def test_invalid_close_code_ends_only_that_session(server: ServerProcess, payloa
     assert outcome.ending.close_code is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tornado echoes the client's close code before any handler hook runs (docs/security.md)",
-)
 @pytest.mark.parametrize("payload", BAD_CLOSE_PAYLOADS)
 def test_invalid_close_code_is_answered_1002(server: ServerProcess, payload: bytes) -> None:
     """RFC 6455 §7.4: a close code no endpoint may send is a protocol error, answered with 1002."""
@@ -114,10 +108,6 @@ def test_invalid_close_code_is_answered_1002(server: ServerProcess, payload: byt
 # --- masking ----------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Tornado reads the mask bit and does not check it; no hook sees it (docs/security.md)",
-)
 def test_unmasked_frame_is_refused_1002(server: ServerProcess) -> None:
     """RFC 6455 §5.1: the server closes on an unmasked client frame (1002), and does not act on it."""
     outcome = misbehave(server, client_frame(OP_TEXT, SMUGGLED, masked=False))
@@ -125,7 +115,7 @@ def test_unmasked_frame_is_refused_1002(server: ServerProcess) -> None:
     assert smuggled_messages(outcome) == []
 
 
-# --- malformed framing that Tornado already fails -----------------------------------
+# --- malformed framing ------------------------------------------------------------
 
 MALFORMED = [
     pytest.param(client_frame(OP_TEXT, SMUGGLED, rsv=RSV1), id="rsv1-without-extension"),
@@ -153,14 +143,9 @@ NOT_UTF8 = [
 
 @pytest.mark.parametrize("data", MALFORMED)
 def test_malformed_framing_fails_only_that_connection(server: ServerProcess, data: bytes) -> None:
-    """Reserved bits, bad control frames, stray continuations, unknown opcodes: dropped, never acted on.
-
-    Tornado drops the TCP connection without a close frame (RFC 6455 §7.1.7
-    allows that; a 1002 close frame would be welcome too).
-    """
+    """Reserved bits, bad control frames, stray continuations, unknown opcodes: 1002, never acted on."""
     outcome = misbehave(server, data)
-    assert outcome.ending.stream_ended
-    assert outcome.ending.close_code in (None, PROTOCOL_ERROR)
+    assert outcome.ending == Ending(close_code=PROTOCOL_ERROR, stream_ended=True)
     assert smuggled_messages(outcome) == []
 
 
@@ -168,8 +153,7 @@ def test_malformed_framing_fails_only_that_connection(server: ServerProcess, dat
 def test_text_that_is_not_utf8_fails_only_that_connection(server: ServerProcess, data: bytes) -> None:
     """Text (or a close reason) that is not UTF-8, even split across fragments, ends the connection."""
     outcome = misbehave(server, data)
-    assert outcome.ending.stream_ended
-    assert outcome.ending.close_code in (None, INVALID_DATA)
+    assert outcome.ending == Ending(close_code=INVALID_DATA, stream_ended=True)
     assert smuggled_messages(outcome) == []
 
 
