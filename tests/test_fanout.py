@@ -95,15 +95,16 @@ def test_iostream_writing_reports_buffered_bytes() -> None:
 class TornadoConnectionTest(ChatTestCase):
     """The real server's sessions, as fanout.py sees them."""
 
-    def test_session_stream_is_a_plain_iostream_with_its_socket(self) -> None:
-        """ws_connection.stream is an IOStream whose socket is the member's connection."""
+    def test_session_stream_writes_as_an_iostream_does_on_its_socket(self) -> None:
+        """ws_connection.stream is the listener's stream, writing as IOStream does, on the member's socket."""
 
         async def scenario() -> None:
             client, _, _ = await self.join("ann")
             (session,) = self.app.hub.sessions
             assert session.ws_connection is not None
             stream = session.ws_connection.stream
-            assert type(stream) is IOStream
+            assert isinstance(stream, AdmittedStream) and type(stream).write_to_fd is IOStream.write_to_fd
+            assert session.outbox is not None and session.outbox._direct
             assert isinstance(stream.socket, socket.socket)
             assert stream.socket.getpeername()[1] == client.protocol.stream.socket.getsockname()[1]  # type: ignore[union-attr]
 
