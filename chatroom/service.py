@@ -197,6 +197,8 @@ class ChatService(StoreReads):
         feed = self._feeds.get(room)
         if feed is not None:
             feed.take_own(messages)
+        if not self.bus.shared:
+            return  # no other process: no task to hand the messages to nobody
         task = asyncio.ensure_future(self._hand_to_bus(room, messages))
         self._background.add(task)
         task.add_done_callback(self._background.discard)

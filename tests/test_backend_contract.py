@@ -774,7 +774,9 @@ def test_a_join_once_announced_is_announced_again_after_the_member_left(
 
 
 class RecordingBus(LocalBus):
-    """The in-process bus, remembering what it was asked to hand to other processes."""
+    """The in-process bus, remembering what it was asked to hand to other processes, as if there were some."""
+
+    shared = True
 
     def __init__(self) -> None:
         super().__init__()

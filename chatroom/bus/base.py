@@ -78,6 +78,8 @@ class BusStartupError(BusError):
 class Bus(Protocol):
     """What the server needs between its processes."""
 
+    # Whether other processes hear what this bus is handed (the in-process bus: there are none).
+    shared: bool
     # Called (and awaited) after the bus lost its connection and got it back.
     on_resume: Callable[[], Awaitable[None]] | None
     # Given every notice another process publishes.

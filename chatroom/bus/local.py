@@ -63,6 +63,8 @@ class _Roster:
 class LocalBus:
     """The in-process bus of the embedded default."""
 
+    shared = False
+
     def __init__(self) -> None:
         self.on_resume: Callable[[], Awaitable[None]] | None = None
         self.on_notice: Callable[[Notice], None] | None = None

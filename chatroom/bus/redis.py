@@ -70,6 +70,8 @@ DEFAULT_PRESENCE_TTL = 15.0
 class RedisBus:
     """Redis pub/sub and presence keys: any number of processes and nodes."""
 
+    shared = True
+
     def __init__(
         self,
         url: str,
