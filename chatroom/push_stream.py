@@ -34,14 +34,13 @@ class PushReadStream(tornado.iostream.IOStream):
         """From now on, give every byte read to ``receiver``, starting with what is buffered already.
 
         No read may be pending. What arrived with the upgrade, or after it
-        before this call, reaches ``receiver`` on the next loop turn.
+        before this call, goes to ``receiver`` now, ahead of anything read later.
         """
         assert self._read_future is None, "a read is pending"
         self._receiver = receiver
+        self._add_io_state(IOLoop.READ)  # a closed stream ignores it
         if self._read_buffer_size:
-            self.io_loop.add_callback(receiver, self._consume(self._read_buffer_size))
-        if not self.closed():
-            self._add_io_state(IOLoop.READ)
+            receiver(self._consume(self._read_buffer_size))
 
     def pushing(self) -> bool:
         """Whether reads go to a receiver."""
