@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -13,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from chatroom.own_addresses import OwnAddresses
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import DIRECT, OPEN
-from chatroom.webhooks import check_url, is_public, shown
+from chatroom.webhooks import PublicResolver, check_url, is_public, shown
 from tests.clients import next_of, welcomed
 from tests.support import (
     NO_PROXY,
@@ -32,9 +35,9 @@ JWT_SECRET = "webhook-test-secret-" + "0123456789abcdef" * 3
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records every POST; ``delay`` seconds before it answers."""
+    """An HTTP server on ``host`` (127.0.0.1) that records every POST; ``delay`` seconds before it answers."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, host: str = "127.0.0.1") -> None:
         self.calls: list[tuple[str, dict[str, str], Any]] = []
         receiver = self
 
@@ -49,7 +52,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -264,11 +267,23 @@ def test_without_allow_private_a_name_that_resolves_to_loopback_is_never_called(
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("0.0.0.0", False),
+        ("0.1.2.3", False),
         ("224.0.0.1", False),
+        ("ff0e::1", False),
+        ("fec0::1", False),
+        ("::7f00:1", False),
+        ("::ffff:0:7f00:1", False),
+        ("2002:7f00:1::1", False),
+        ("2002:5db8:d822::1", True),
+        ("64:ff9b::a01:203", False),
+        ("64:ff9b::5db8:d822", True),
+        ("64:ff9b:1::1", False),
     ],
 )
 def test_only_public_addresses_are_reachable(address: str, public: bool) -> None:
-    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified, multicast: no."""
+    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified (0.0.0.0/8),
+    multicast, site-local: no; nor an IPv6 address that carries one of them (IPv4-compatible or
+    translated, 6to4, NAT64), while 6to4 and NAT64 of a public address are public."""
     assert is_public(address) is public
 
 
@@ -284,3 +299,70 @@ def test_addresses_are_checked_and_logged_without_their_secrets() -> None:
     assert (
         shown("https://user:pw@hooks.example.com:8443/in?token=abc#x") == "https://hooks.example.com:8443/in"
     )
+
+
+class StubResolver:
+    """Answers every name with the addresses it was given, as a DNS server of the caller's choice would."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(self, host: str, port: int, family: int) -> list[tuple[int, Any]]:
+        return [(socket.AF_INET, (address, port)) for address in self.addresses]
+
+
+def test_a_name_that_resolves_to_this_machines_public_address_is_never_connected_to(tmp_path: Path) -> None:
+    """A machine whose interface has the public 93.184.216.34: a name resolving to it and to another
+    public address is connected to the other only; a name resolving to it alone is refused, saying so."""
+    (tmp_path / "fib_trie").write_text("Local:\n  |-- 93.184.216.34\n     /32 host LOCAL\n")
+    resolver = PublicResolver(own=OwnAddresses(proc_net=tmp_path))
+    resolver._system = StubResolver("93.184.216.34", "93.184.216.35")  # type: ignore[assignment]
+    assert asyncio.run(resolver.resolve("hooks.example.com", 443)) == [
+        (socket.AF_INET, ("93.184.216.35", 443))
+    ]
+    resolver._system = StubResolver("93.184.216.34")  # type: ignore[assignment]
+    with pytest.raises(OSError, match="resolves only to this machine's own addresses"):
+        asyncio.run(resolver.resolve("hooks.example.com", 443))
+    with pytest.raises(ValueError, match="this machine's own"):
+        check_url("http://93.184.216.34/in", allow_private=False, own=OwnAddresses(proc_net=tmp_path))
+    assert check_url("http://93.184.216.34/in", allow_private=True, own=OwnAddresses(proc_net=tmp_path))
+
+
+def outgoing_address() -> str:
+    """This machine's non-loopback address towards the Internet (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("93.184.216.34", 9))
+        except OSError:
+            pytest.skip("this machine has no IPv4 route towards the Internet")
+        return str(probe.getsockname()[0])
+
+
+def test_a_webhook_to_this_machines_interface_address_is_refused_and_nothing_is_sent(tmp_path: Path) -> None:
+    """A receiver listening on every address of this machine: setting a webhook to the machine's
+    interface address is 400; one stored before (an import, or a server that allowed it) is refused
+    when calling, the log says it is this machine's own, and the receiver gets nothing."""
+    address = outgoing_address()
+    everywhere = Receiver(host="0.0.0.0")
+    server, site, ann = start_site(tmp_path)
+    try:
+        status, made = call_api(server, "POST", "/api/admin/bots", {"name": "hooked"}, site.admin)
+        assert status == 201
+        bot = made["bot"]
+        path = f"/api/admin/bots/{bot['id']}/webhook"
+        status, answer = call_api(server, "PUT", path, {"url": everywhere.url(address)}, site.admin)
+        assert (status, answer["error"]) == (400, "bad_request")
+        assert "this machine's own" in answer["message"]
+
+        async def stored_before(accounts: AccountStore) -> bool:
+            return await accounts.set_webhook(bot["id"], everywhere.url(address))
+
+        assert in_store(site.database, stored_before)
+        direct = site.room(DIRECT, ann, bot["id"])
+        say_as_ann(server, direct, "hello?")
+        wait_until(lambda: "resolves only to this machine's own addresses" in server.log(), timeout=5)
+        assert everywhere.calls == []
+        assert "s3cr3t" not in server.log()
+    finally:
+        server.stop()
+        everywhere.close()
