@@ -1,4 +1,5 @@
-"""Bots' webhooks and a real receiver: once per direct message or mention, bounded in time, public only."""
+"""Bots' webhooks and a real receiver: once per direct message or mention, bounded in time, public only;
+on a real server with SQLite and with PostgreSQL."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from tests.support import (
     unique,
     wait_until,
 )
+from tests.web_client import new_database
 
 JWT_SECRET = "webhook-test-secret-" + "0123456789abcdef" * 3
 
@@ -64,6 +66,12 @@ class Receiver:
         self.server.server_close()
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new database of each kind."""
+    return new_database(request, tmp_path)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     made = Receiver()
@@ -74,7 +82,7 @@ def receiver() -> Iterator[Receiver]:
 class Site:
     """A server with tokens, an administrator, a person ``ann`` and rooms made in the store."""
 
-    def __init__(self, server: ServerProcess, database: Path) -> None:
+    def __init__(self, server: ServerProcess, database: str) -> None:
         self.server = server
         self.database = database
         self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
@@ -100,9 +108,9 @@ class Site:
         return name
 
 
-def start_site(tmp_path: Path, *flags: str) -> tuple[ServerProcess, Site, int]:
-    """A started server (stop it) on a new database with ``root`` (administrator) and ``ann``: ann's id."""
-    database = tmp_path / "chat.db"
+def start_site(database: str, *flags: str) -> tuple[ServerProcess, Site, int]:
+    """A started server (stop it) on a new ``database``, with ``root`` (an administrator) and ``ann``:
+    ann's id."""
     make_account(database, "root", admin=True)
     ann = make_account(database, "ann")
     server = ServerProcess(database, "--jwt-secret", JWT_SECRET, *flags).start()
@@ -118,11 +126,11 @@ def say_as_ann(server: ServerProcess, room: str, text: str) -> dict[str, Any]:
 
 
 def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
-    tmp_path: Path, receiver: Receiver
+    database: str, receiver: Receiver
 ) -> None:
     """Ann's message to the bot in their direct room is POSTed once with the frame, room and sender;
     her message in an open room the bot is in calls nothing; nor does the bot's own post."""
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
         direct = site.room(DIRECT, ann, bot["id"])
@@ -147,11 +155,9 @@ def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
         server.stop()
 
 
-def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(
-    tmp_path: Path, receiver: Receiver
-) -> None:
+def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(database: str, receiver: Receiver) -> None:
     """Ann's upload in her direct room with the bot is POSTed with the file, which the bot's key downloads."""
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
         direct = site.room(DIRECT, ann, bot["id"])
@@ -181,11 +187,11 @@ def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(
 
 
 def test_a_mention_in_a_room_the_bot_is_in_calls_its_webhook_and_nowhere_else(
-    tmp_path: Path, receiver: Receiver
+    database: str, receiver: Receiver
 ) -> None:
     """Ann's "@bot" in an open room the bot is a member of is POSTed once as a mention; the same mention
     in a room the bot is not in, a longer name, or no mention at all, calls nothing."""
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
         with_bot, without_bot = site.room(OPEN), site.room(OPEN)
@@ -208,11 +214,11 @@ def test_a_mention_in_a_room_the_bot_is_in_calls_its_webhook_and_nowhere_else(
         server.stop()
 
 
-def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(tmp_path: Path) -> None:
+def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(database: str) -> None:
     """A receiver that takes 4 s against --webhook-timeout 1: the call is logged as timed out, once;
     the key's secret query is not logged; the sender's message was stored and shown at once."""
     slow = Receiver(delay=4)
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private", "--webhook-timeout", "1")
+    server, site, ann = start_site(database, "--webhook-allow-private", "--webhook-timeout", "1")
     try:
         bot = site.bot(slow.url())
         direct = site.room(DIRECT, ann, bot["id"])
@@ -231,11 +237,11 @@ def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(tmp_path:
 
 
 def test_without_allow_private_a_name_that_resolves_to_loopback_is_never_called(
-    tmp_path: Path, receiver: Receiver
+    database: str, receiver: Receiver
 ) -> None:
     """127.0.0.1 is refused when set (400); ``localhost`` is accepted as a name but refused when
     connecting, because it resolves to loopback: the receiver gets nothing, the log says why."""
-    server, site, ann = start_site(tmp_path)
+    server, site, ann = start_site(database)
     try:
         status, made = call_api(server, "POST", "/api/admin/bots", {"name": "hooked"}, site.admin)
         assert status == 201
@@ -338,13 +344,15 @@ def outgoing_address() -> str:
         return str(probe.getsockname()[0])
 
 
-def test_a_webhook_to_this_machines_interface_address_is_refused_and_nothing_is_sent(tmp_path: Path) -> None:
+def test_a_webhook_to_this_machines_interface_address_is_refused_and_nothing_is_sent(
+    database: str,
+) -> None:
     """A receiver listening on every address of this machine: setting a webhook to the machine's
     interface address is 400; one stored before (an import, or a server that allowed it) is refused
     when calling, the log says it is this machine's own, and the receiver gets nothing."""
     address = outgoing_address()
     everywhere = Receiver(host="0.0.0.0")
-    server, site, ann = start_site(tmp_path)
+    server, site, ann = start_site(database)
     try:
         status, made = call_api(server, "POST", "/api/admin/bots", {"name": "hooked"}, site.admin)
         assert status == 201
