@@ -16,14 +16,18 @@ What a webhook call is, and what it never does (docs/security.md, "Webhooks"):
 - at most MAX_IN_FLIGHT calls of one bot at a time: beyond that, calls are
   dropped and counted, so a slow receiver costs a bounded amount;
 - never to a loopback, private, link-local, multicast or otherwise reserved
-  address unless the server runs with --webhook-allow-private. The check is
-  made on every address the name resolves to, when connecting (a resolver of
-  our own), so a name that resolves elsewhere later gains nothing.
+  address, nor to an address of this machine (own_addresses.py: its
+  interfaces' and the one the server listens on, public ones included),
+  unless the server runs with --webhook-allow-private. The check is made on
+  every address the name resolves to, when connecting (a resolver of our
+  own), and the connection goes to the addresses checked, so a name that
+  resolves elsewhere later gains nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import logging
 import socket
@@ -43,6 +47,7 @@ from .backend import StoredMessage
 from .config import Settings
 from .identity import Identity
 from .mentions import mentioned
+from .own_addresses import OwnAddresses, embedded_ipv4, ip_of
 from .store.accounts_base import AccountStore
 from .store.records import Account
 
@@ -54,6 +59,14 @@ MAX_IN_FLIGHT = 4
 WEBHOOKS_KEPT_SECONDS = 5.0
 MAX_URL_LENGTH = 2000
 USER_AGENT = "chatroom-webhook"
+# Why an address is refused, as the API's answers and the log say.
+NOT_PUBLIC = "loopback, private or reserved"
+OWN = "this machine's own"
+# Not global, though Python's tables may say so: IPv4-compatible and
+# IPv4-translated IPv6 (old ways to reach IPv4), NAT64's local-use prefix, site-local.
+NOT_GLOBAL = tuple(
+    ipaddress.IPv6Network(network) for network in ("::/96", "::ffff:0:0:0/96", "64:ff9b:1::/48", "fec0::/10")
+)
 
 
 class WebhookAddressError(ValueError):
@@ -61,15 +74,41 @@ class WebhookAddressError(ValueError):
 
 
 def is_public(address: str) -> bool:
-    """Whether an IP address is one a webhook may reach without --webhook-allow-private."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    """Whether an IP address is one a webhook may reach without --webhook-allow-private.
+
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is public only if that one is.
+    """
+    ip = ip_of(address)
+    carried = embedded_ipv4(ip)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
+        return _global(ip.ipv4_mapped)
+    return _global(ip) and (carried is None or _global(carried))
 
 
-def check_url(url: str, *, allow_private: bool) -> str:
-    """The address, if a webhook may be set to it: http(s), a host, and (unless allowed) no private IP."""
+def _global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    return ip.is_global and not ip.is_multicast and not any(ip in network for network in NOT_GLOBAL)
+
+
+@functools.cache
+def this_machine() -> OwnAddresses:
+    """This machine's addresses, for checks made without the server's settings."""
+    return OwnAddresses()
+
+
+def refusal(address: str, own: OwnAddresses) -> str | None:
+    """Why a webhook may not reach an IP address (OWN or NOT_PUBLIC), or None when it may.
+
+    Loopback is this machine's too, but is named as loopback.
+    """
+    ip = ip_of(address)
+    if not (embedded_ipv4(ip) or ip).is_loopback and ip in own:
+        return OWN
+    return None if is_public(address) else NOT_PUBLIC
+
+
+def check_url(url: str, *, allow_private: bool, own: OwnAddresses | None = None) -> str:
+    """The address, if a webhook may be set to it: http(s), a host, and (unless allowed) no private IP
+    nor one of ``own`` (this machine's addresses by default)."""
     if len(url) > MAX_URL_LENGTH:
         raise WebhookAddressError(f"a webhook address has at most {MAX_URL_LENGTH} characters")
     parts = urllib.parse.urlsplit(url)
@@ -81,9 +120,10 @@ def check_url(url: str, *, allow_private: bool) -> str:
         literal = ipaddress.ip_address(parts.hostname)
     except ValueError:
         return url
-    if not allow_private and not is_public(str(literal)):
+    reason = None if allow_private else refusal(str(literal), own or this_machine())
+    if reason is not None:
         raise WebhookAddressError(
-            "that address is loopback, private or reserved: webhooks reach it only on a server"
+            f"that address is {reason}: webhooks reach it only on a server"
             " started with --webhook-allow-private"
         )
     return url
@@ -98,18 +138,25 @@ def shown(url: str) -> str:
 
 
 class PublicResolver(tornado.netutil.Resolver):
-    """Resolves as the system does, keeping only the addresses a webhook may reach."""
+    """Resolves as the system does, keeping only the addresses a webhook may reach.
 
-    def initialize(self) -> None:
+    The client connects to the addresses this returns, the ones checked.
+    """
+
+    def initialize(self, own: OwnAddresses | None = None) -> None:
+        """``own``: this machine's addresses, the server's listening one included if it is known."""
         self._system = tornado.netutil.DefaultLoopResolver()
+        self.own = own or this_machine()
 
     async def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
     ) -> list[tuple[int, Any]]:
         found = await self._system.resolve(host, port, family)
-        allowed = [(fam, address) for fam, address in found if is_public(address[0])]
+        reasons = {(fam, address): refusal(address[0], self.own) for fam, address in found}
+        allowed = [entry for entry, reason in reasons.items() if reason is None]
         if not allowed:
-            raise OSError(f"{host} resolves only to loopback, private or reserved addresses")
+            refused = " or ".join(sorted({str(reason) for reason in reasons.values()}))
+            raise OSError(f"{host} resolves only to {refused} addresses")
         return allowed
 
 
@@ -120,7 +167,7 @@ class Webhooks:
         self.accounts = accounts
         self.timeout = settings.webhook_timeout
         self.allow_private = settings.webhook_allow_private
-        resolver = None if self.allow_private else PublicResolver()
+        resolver = None if self.allow_private else PublicResolver(own=OwnAddresses(settings.address))
         self._client = tornado.simple_httpclient.SimpleAsyncHTTPClient(
             force_instance=True, resolver=resolver, max_clients=64
         )

@@ -1,4 +1,5 @@
-"""Moderation by administrators on a real server: accounts deactivated at once, members and guests removed."""
+"""Moderation by administrators on a real server, with SQLite and with PostgreSQL: accounts deactivated
+at once, members and guests removed."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.support import (
     signed_token,
     unique,
 )
-from tests.web_client import WebClient, set_up
+from tests.web_client import WebClient, new_database, set_up
 from tests.web_client import join as web_join
 
 JWT_SECRET = "admin-test-secret-" + "0123456789abcdef" * 3
@@ -31,7 +32,7 @@ JWT_SECRET = "admin-test-secret-" + "0123456789abcdef" * 3
 class Site:
     """A server with guests and tokens, and an administrator's Authorization header."""
 
-    def __init__(self, server: ServerProcess, database: Path) -> None:
+    def __init__(self, server: ServerProcess, database: str) -> None:
         self.server = server
         self.database = database
         self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
@@ -48,9 +49,10 @@ class Site:
         return make_account(self.database, name)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    database = tmp_path_factory.mktemp("admin") / "chat.db"
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A server on a database of each kind, with ``root`` an administrator."""
+    database = new_database(request, tmp_path_factory.mktemp("admin"))
     make_account(database, "root", admin=True)
     with ServerProcess(database, "--jwt-secret", JWT_SECRET) as server:
         yield Site(server, database)
@@ -180,12 +182,18 @@ def test_bad_guest_removals_are_refused(site: Site, body: dict[str, Any], status
     assert (answer_status, answer["error"]) == (status, code)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new database of each kind."""
+    return new_database(request, tmp_path)
+
+
 def test_with_sessions_a_deactivated_person_cannot_sign_in_and_the_admins_cookie_needs_its_xsrf(
-    tmp_path: Path,
+    database: str,
 ) -> None:
     """Signed in with cookies: the administrator's change without X-XSRFToken is 403 xsrf; with it, the
     person's session ends (401 on /api/me, 4401 on the socket) and signing in is 403 until reactivated."""
-    with ServerProcess(tmp_path / "chat.db", "--xheaders", guests=False) as server:
+    with ServerProcess(database, "--xheaders", guests=False) as server:
         admin, join_link = set_up(server)
         name = unique("sam")
         sam = web_join(server, join_link, name)

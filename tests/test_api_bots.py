@@ -1,10 +1,10 @@
-"""Bot accounts through the administrators' API, on a real server: keys shown once, posts only where put."""
+"""Bot accounts through the administrators' API, on a real server with SQLite and with PostgreSQL: keys
+shown once, posts only where put."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from tests.support import (
     signed_token,
     unique,
 )
+from tests.web_client import new_database
 
 JWT_SECRET = "bots-test-secret-" + "0123456789abcdef" * 3
 
@@ -29,7 +30,7 @@ JWT_SECRET = "bots-test-secret-" + "0123456789abcdef" * 3
 class Site:
     """A server, its database, and the Authorization headers of an administrator and a person."""
 
-    def __init__(self, server: ServerProcess, database: Path) -> None:
+    def __init__(self, server: ServerProcess, database: str) -> None:
         self.server = server
         self.database = database
         self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
@@ -53,10 +54,11 @@ class Site:
         return post_message(self.server, room, body, f"Bearer {key}")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """Guests allowed, tokens for accounts; ``root`` an administrator, ``pat`` a person; a closed room."""
-    database = tmp_path_factory.mktemp("bots") / "chat.db"
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A database of each kind; guests allowed, tokens for accounts; ``root`` an administrator, ``pat`` a
+    person; a closed room."""
+    database = new_database(request, tmp_path_factory.mktemp("bots"))
     make_account(database, "root", admin=True)
     pat = make_account(database, "pat")
 

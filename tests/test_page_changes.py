@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests import test_page
 from tests.support import ServerProcess
@@ -174,6 +175,62 @@ def test_reacting_from_the_quick_row_and_the_full_picker(
     act(ann, message(ann, "we shipped it"), "React")
     expect(row.first).to_have_accessible_name("React with 👍")  # remembered on this browser
     expect(row.nth(1)).to_have_accessible_name("React with 🎉")
+
+
+class HeldRequests:
+    """Requests of a page to matching URLs wait, as on a slow server, until released; later ones go on."""
+
+    def __init__(self, page: Page, url: re.Pattern[str]) -> None:
+        self.page = page
+        self.held: list[Route] = []
+        self.released = False
+        page.route(url, self.handle)
+
+    def handle(self, route: Route) -> None:
+        if self.released:
+            route.continue_()
+        else:
+            self.held.append(route)
+
+    def release(self) -> None:
+        """Let the held requests (at least one) go on."""
+        while not self.held:
+            self.page.wait_for_timeout(20)  # lets Playwright call the route handler
+        self.released = True
+        for route in self.held:
+            route.continue_()
+
+
+def test_a_message_shown_before_the_account_is_known_gains_its_actions_once_it_is(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """After a reload the history may be shown before the server has said the page is an account's:
+    the toolbar under the pointer and the reaction chips shown meanwhile offer reacting once it has,
+    without the pointer moving."""
+    open_room(server, "attic")
+    ann = open_as(pages, server, "ann", "attic")
+    say(ann, "boxes everywhere")
+    item = message(ann, "boxes everywhere")
+    act(ann, item, "React")
+    item.get_by_role("button", name="React with 👍").click()
+    expect(item.locator(".reaction")).to_have_text("👍1")
+
+    slow = HeldRequests(ann, re.compile(r"/api/accounts\?"))  # whether this page is an account's
+    ann.reload()
+    expect_online(ann)
+    item = message(ann, "boxes everywhere")
+    item.hover()
+    toolbar = item.get_by_role("toolbar", name="Message actions")
+    expect(toolbar.get_by_role("button", name="Reply")).to_be_visible()
+    expect(toolbar.get_by_role("button", name="React", exact=True)).to_have_count(0)
+    expect(item.locator(".reaction")).to_be_disabled()
+    slow.release()
+    expect(toolbar.get_by_role("button")).to_have_count(5)
+    names = ["Reply", "React", "Edit", "Delete", "Copy link"]
+    assert accessible_names(toolbar.get_by_role("button")) == names
+    expect(item.locator(".reaction")).to_be_enabled()
+    toolbar.get_by_role("button", name="React", exact=True).click()
+    expect(toolbar.get_by_role("button", name="React with 👍")).to_have_attribute("aria-pressed", "true")
 
 
 def test_reacting_on_a_phone(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
-"""Bots' webhooks and a real receiver: once per direct message or mention, bounded in time, public only."""
+"""Bots' webhooks and a real receiver: once per direct message or mention, bounded in time, public only;
+on a real server with SQLite and with PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import http.server
 import json
+import socket
 import threading
 import time
 import urllib.request
@@ -13,9 +16,10 @@ from typing import Any
 
 import pytest
 
+from chatroom.own_addresses import OwnAddresses
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import DIRECT, OPEN
-from chatroom.webhooks import check_url, is_public, shown
+from chatroom.webhooks import PublicResolver, check_url, is_public, shown
 from tests.clients import next_of, welcomed
 from tests.support import (
     NO_PROXY,
@@ -27,14 +31,15 @@ from tests.support import (
     unique,
     wait_until,
 )
+from tests.web_client import new_database
 
 JWT_SECRET = "webhook-test-secret-" + "0123456789abcdef" * 3
 
 
 class Receiver:
-    """An HTTP server on 127.0.0.1 that records every POST; ``delay`` seconds before it answers."""
+    """An HTTP server on ``host`` (127.0.0.1) that records every POST; ``delay`` seconds before it answers."""
 
-    def __init__(self, delay: float = 0.0) -> None:
+    def __init__(self, delay: float = 0.0, host: str = "127.0.0.1") -> None:
         self.calls: list[tuple[str, dict[str, str], Any]] = []
         receiver = self
 
@@ -49,7 +54,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -59,6 +64,12 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new database of each kind."""
+    return new_database(request, tmp_path)
 
 
 @pytest.fixture
@@ -71,7 +82,7 @@ def receiver() -> Iterator[Receiver]:
 class Site:
     """A server with tokens, an administrator, a person ``ann`` and rooms made in the store."""
 
-    def __init__(self, server: ServerProcess, database: Path) -> None:
+    def __init__(self, server: ServerProcess, database: str) -> None:
         self.server = server
         self.database = database
         self.admin = f"Bearer {signed_token('root', JWT_SECRET)}"
@@ -97,9 +108,9 @@ class Site:
         return name
 
 
-def start_site(tmp_path: Path, *flags: str) -> tuple[ServerProcess, Site, int]:
-    """A started server (stop it) on a new database with ``root`` (administrator) and ``ann``: ann's id."""
-    database = tmp_path / "chat.db"
+def start_site(database: str, *flags: str) -> tuple[ServerProcess, Site, int]:
+    """A started server (stop it) on a new ``database``, with ``root`` (an administrator) and ``ann``:
+    ann's id."""
     make_account(database, "root", admin=True)
     ann = make_account(database, "ann")
     server = ServerProcess(database, "--jwt-secret", JWT_SECRET, *flags).start()
@@ -115,11 +126,11 @@ def say_as_ann(server: ServerProcess, room: str, text: str) -> dict[str, Any]:
 
 
 def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
-    tmp_path: Path, receiver: Receiver
+    database: str, receiver: Receiver
 ) -> None:
     """Ann's message to the bot in their direct room is POSTed once with the frame, room and sender;
     her message in an open room the bot is in calls nothing; nor does the bot's own post."""
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
         direct = site.room(DIRECT, ann, bot["id"])
@@ -144,11 +155,9 @@ def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
         server.stop()
 
 
-def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(
-    tmp_path: Path, receiver: Receiver
-) -> None:
+def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(database: str, receiver: Receiver) -> None:
     """Ann's upload in her direct room with the bot is POSTed with the file, which the bot's key downloads."""
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
         direct = site.room(DIRECT, ann, bot["id"])
@@ -178,11 +187,11 @@ def test_a_file_in_a_direct_room_reaches_the_webhook_with_its_file(
 
 
 def test_a_mention_in_a_room_the_bot_is_in_calls_its_webhook_and_nowhere_else(
-    tmp_path: Path, receiver: Receiver
+    database: str, receiver: Receiver
 ) -> None:
     """Ann's "@bot" in an open room the bot is a member of is POSTed once as a mention; the same mention
     in a room the bot is not in, a longer name, or no mention at all, calls nothing."""
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private")
+    server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
         with_bot, without_bot = site.room(OPEN), site.room(OPEN)
@@ -205,11 +214,11 @@ def test_a_mention_in_a_room_the_bot_is_in_calls_its_webhook_and_nowhere_else(
         server.stop()
 
 
-def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(tmp_path: Path) -> None:
+def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(database: str) -> None:
     """A receiver that takes 4 s against --webhook-timeout 1: the call is logged as timed out, once;
     the key's secret query is not logged; the sender's message was stored and shown at once."""
     slow = Receiver(delay=4)
-    server, site, ann = start_site(tmp_path, "--webhook-allow-private", "--webhook-timeout", "1")
+    server, site, ann = start_site(database, "--webhook-allow-private", "--webhook-timeout", "1")
     try:
         bot = site.bot(slow.url())
         direct = site.room(DIRECT, ann, bot["id"])
@@ -228,11 +237,11 @@ def test_a_slow_receiver_is_given_up_after_the_timeout_without_a_retry(tmp_path:
 
 
 def test_without_allow_private_a_name_that_resolves_to_loopback_is_never_called(
-    tmp_path: Path, receiver: Receiver
+    database: str, receiver: Receiver
 ) -> None:
     """127.0.0.1 is refused when set (400); ``localhost`` is accepted as a name but refused when
     connecting, because it resolves to loopback: the receiver gets nothing, the log says why."""
-    server, site, ann = start_site(tmp_path)
+    server, site, ann = start_site(database)
     try:
         status, made = call_api(server, "POST", "/api/admin/bots", {"name": "hooked"}, site.admin)
         assert status == 201
@@ -264,11 +273,23 @@ def test_without_allow_private_a_name_that_resolves_to_loopback_is_never_called(
         ("fc00::1", False),
         ("::ffff:127.0.0.1", False),
         ("0.0.0.0", False),
+        ("0.1.2.3", False),
         ("224.0.0.1", False),
+        ("ff0e::1", False),
+        ("fec0::1", False),
+        ("::7f00:1", False),
+        ("::ffff:0:7f00:1", False),
+        ("2002:7f00:1::1", False),
+        ("2002:5db8:d822::1", True),
+        ("64:ff9b::a01:203", False),
+        ("64:ff9b::5db8:d822", True),
+        ("64:ff9b:1::1", False),
     ],
 )
 def test_only_public_addresses_are_reachable(address: str, public: bool) -> None:
-    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified, multicast: no."""
+    """Loopback, private, link-local (cloud metadata), unique-local, mapped, unspecified (0.0.0.0/8),
+    multicast, site-local: no; nor an IPv6 address that carries one of them (IPv4-compatible or
+    translated, 6to4, NAT64), while 6to4 and NAT64 of a public address are public."""
     assert is_public(address) is public
 
 
@@ -284,3 +305,72 @@ def test_addresses_are_checked_and_logged_without_their_secrets() -> None:
     assert (
         shown("https://user:pw@hooks.example.com:8443/in?token=abc#x") == "https://hooks.example.com:8443/in"
     )
+
+
+class StubResolver:
+    """Answers every name with the addresses it was given, as a DNS server of the caller's choice would."""
+
+    def __init__(self, *addresses: str) -> None:
+        self.addresses = addresses
+
+    async def resolve(self, host: str, port: int, family: int) -> list[tuple[int, Any]]:
+        return [(socket.AF_INET, (address, port)) for address in self.addresses]
+
+
+def test_a_name_that_resolves_to_this_machines_public_address_is_never_connected_to(tmp_path: Path) -> None:
+    """A machine whose interface has the public 93.184.216.34: a name resolving to it and to another
+    public address is connected to the other only; a name resolving to it alone is refused, saying so."""
+    (tmp_path / "fib_trie").write_text("Local:\n  |-- 93.184.216.34\n     /32 host LOCAL\n")
+    resolver = PublicResolver(own=OwnAddresses(proc_net=tmp_path))
+    resolver._system = StubResolver("93.184.216.34", "93.184.216.35")  # type: ignore[assignment]
+    assert asyncio.run(resolver.resolve("hooks.example.com", 443)) == [
+        (socket.AF_INET, ("93.184.216.35", 443))
+    ]
+    resolver._system = StubResolver("93.184.216.34")  # type: ignore[assignment]
+    with pytest.raises(OSError, match="resolves only to this machine's own addresses"):
+        asyncio.run(resolver.resolve("hooks.example.com", 443))
+    with pytest.raises(ValueError, match="this machine's own"):
+        check_url("http://93.184.216.34/in", allow_private=False, own=OwnAddresses(proc_net=tmp_path))
+    assert check_url("http://93.184.216.34/in", allow_private=True, own=OwnAddresses(proc_net=tmp_path))
+
+
+def outgoing_address() -> str:
+    """This machine's non-loopback address towards the Internet (no packet is sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("93.184.216.34", 9))
+        except OSError:
+            pytest.skip("this machine has no IPv4 route towards the Internet")
+        return str(probe.getsockname()[0])
+
+
+def test_a_webhook_to_this_machines_interface_address_is_refused_and_nothing_is_sent(
+    database: str,
+) -> None:
+    """A receiver listening on every address of this machine: setting a webhook to the machine's
+    interface address is 400; one stored before (an import, or a server that allowed it) is refused
+    when calling, the log says it is this machine's own, and the receiver gets nothing."""
+    address = outgoing_address()
+    everywhere = Receiver(host="0.0.0.0")
+    server, site, ann = start_site(database)
+    try:
+        status, made = call_api(server, "POST", "/api/admin/bots", {"name": "hooked"}, site.admin)
+        assert status == 201
+        bot = made["bot"]
+        path = f"/api/admin/bots/{bot['id']}/webhook"
+        status, answer = call_api(server, "PUT", path, {"url": everywhere.url(address)}, site.admin)
+        assert (status, answer["error"]) == (400, "bad_request")
+        assert "this machine's own" in answer["message"]
+
+        async def stored_before(accounts: AccountStore) -> bool:
+            return await accounts.set_webhook(bot["id"], everywhere.url(address))
+
+        assert in_store(site.database, stored_before)
+        direct = site.room(DIRECT, ann, bot["id"])
+        say_as_ann(server, direct, "hello?")
+        wait_until(lambda: "resolves only to this machine's own addresses" in server.log(), timeout=5)
+        assert everywhere.calls == []
+        assert "s3cr3t" not in server.log()
+    finally:
+        server.stop()
+        everywhere.close()

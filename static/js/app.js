@@ -8,7 +8,7 @@ import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./conne
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
 import {wireLightbox} from "./lightbox.js";
-import {onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
+import {onAccountKnown, onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
 import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
@@ -44,7 +44,7 @@ function routeFrames() {
     people.onWelcome(frame);
     loadMembers();
     refreshRooms();
-    showAccountActions();
+    showAccountActions().then(onAccountKnown);
     offerAdministration();
     onReconnected();
   });

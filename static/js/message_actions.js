@@ -91,6 +91,16 @@ function showButtons(item, focusName) {
   toolbar.node.querySelector(`[aria-label="${focusName}"]`)?.focus();
 }
 
+// What one may do is known once the server says the page is an account's,
+// which may be after the toolbar is shown: it gains what it lacked, unless
+// it is asking something (quick reactions, deleting, a link), and the focus
+// stays on the button that had it.
+export function refreshToolbar() {
+  if (!toolbar.item || toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link")) return;
+  const focused = toolbar.node.contains(document.activeElement) ? document.activeElement : null;
+  showButtons(toolbar.item, focused?.getAttribute("aria-label") || "");
+}
+
 // Escape goes back a step: from the quick reactions to the buttons, from the buttons to the message.
 function onToolbarKey(event) {
   const item = toolbar.item;

@@ -5,8 +5,8 @@
 
 import {on} from "./connection.js";
 import {showSendError} from "./composer.js";
-import {configureState, applyChange, refreshOwnReactions} from "./message_state.js";
-import {onChangeRefused, toggleReaction, wireMessageActions} from "./message_actions.js";
+import {configureState, applyChange, refreshOwnReactions, refreshReactionChips} from "./message_state.js";
+import {onChangeRefused, refreshToolbar, toggleReaction, wireMessageActions} from "./message_actions.js";
 import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
 import {FRAME} from "./protocol.js";
@@ -30,6 +30,13 @@ export function onHistoryChanges(frame, purpose) {
     state.jumpedFromAddress = true;
     jumpFromAddress();
   }
+}
+
+// The server said whether the page is an account's (rooms.js, showAccountActions),
+// perhaps after the history was shown: what is shown offers what one may do.
+export function onAccountKnown() {
+  refreshReactionChips();
+  refreshToolbar();
 }
 
 // A refused change, said like a refused message; false for other refusals.

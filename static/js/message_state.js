@@ -192,3 +192,9 @@ export function applyChange(item, frame) {
 export function refreshOwnReactions() {
   for (const item of document.querySelectorAll("#messages .msg")) renderReactions(item);
 }
+
+// Whether one may react is known once the server says the page is an
+// account's, which may be after the history is shown: chips follow.
+export function refreshReactionChips() {
+  for (const chip of document.querySelectorAll("#messages .reaction")) chip.disabled = !session.isAccount;
+}
