@@ -8,7 +8,6 @@ error code that PROTOCOL.md names. Every frame the server sends is built here.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -173,6 +172,10 @@ def sort_nicks(nicks: list[str]) -> list[str]:
 # --- client frames ---------------------------------------------------------
 
 
+# Unicode's control characters (category Cc: C0, DEL and C1, fixed by the standard) but newline and tab.
+_CONTROL_BUT_NEWLINE_AND_TAB = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def clean_text(raw: str, max_length: int = DEFAULT_MESSAGE_LENGTH, ref: str | None = None) -> str:
     """Trim a message text and check it, or raise ProtocolError."""
     text = raw.strip()
@@ -180,7 +183,7 @@ def clean_text(raw: str, max_length: int = DEFAULT_MESSAGE_LENGTH, ref: str | No
         raise ProtocolError(EMPTY, "the message is empty", ref)
     if len(text) > max_length:
         raise ProtocolError(TOO_LONG, f"a message has at most {max_length} characters", ref)
-    if any(unicodedata.category(c) == "Cc" and c not in "\n\t" for c in text):
+    if _CONTROL_BUT_NEWLINE_AND_TAB.search(text):
         raise ProtocolError(BAD_REQUEST, "control characters other than newline and tab are not allowed", ref)
     return text
 
