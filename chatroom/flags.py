@@ -226,7 +226,7 @@ def build_parser() -> ArgumentParser:
         "--webhook-allow-private",
         action="store_true",
         default=d.webhook_allow_private,
-        help="let bots' webhooks reach loopback and private addresses (a receiver on this machine)",
+        help="let bots' webhooks reach loopback, private and link-local addresses and this machine's own",
     )
     add(
         "--webhook-timeout",
