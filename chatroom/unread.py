@@ -160,18 +160,25 @@ class UnreadDesk(Desk[Reader]):
     # --- new messages ------------------------------------------------------------------
 
     def message_stored(self, message: StoredMessage) -> None:
-        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY."""
-        room = message.room
-        if room in self._active:
-            self._active[room] = max(self._active[room], message.id)
-            return
-        self._active[room] = message.id
-        asyncio.get_running_loop().call_later(self.activity_delay, self._announce, room)
+        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY.
 
-    def _announce(self, room: str) -> None:
-        last_id = self._active.pop(room, 0)
+        One timer serves every room active meanwhile: in a process with a
+        thousand busy rooms, a timer and a task per room and window would be
+        several callbacks for nearly every message.
+        """
+        if not self._active:
+            asyncio.get_running_loop().call_later(self.activity_delay, self._announce)
+        room = message.room
+        self._active[room] = max(self._active.get(room, 0), message.id)
+
+    def _announce(self) -> None:
+        active, self._active = self._active, {}
         if self._spawn is not None:
-            self._spawn(self._tell(ActivityNotice(room, last_id)))
+            self._spawn(self._tell_each([ActivityNotice(room, last_id) for room, last_id in active.items()]))
+
+    async def _tell_each(self, notices: list[ActivityNotice]) -> None:
+        for notice in notices:
+            await self._tell(notice)
 
     # --- notices, from this process or another ------------------------------------------
 
