@@ -61,6 +61,24 @@ def encode_frames(frames: Iterable[dict[str, Any]]) -> bytes:
     return b"".join(text_frame(protocol.encode(frame)) for frame in frames)
 
 
+def writes_directly(stream: IOStream) -> bool:
+    """Whether ``stream`` writes to its socket as IOStream does (TLS does not): frames may go there."""
+    return isinstance(stream, IOStream) and type(stream).write_to_fd is IOStream.write_to_fd
+
+
+def send_now(stream: IOStream, data: bytes) -> int | None:
+    """Give ``data`` to the stream's socket at once: the bytes it took (0 when full), None when broken.
+
+    A broken connection is left to the stream, which sees it on its next read.
+    """
+    try:
+        return int(stream.socket.send(data))
+    except BlockingIOError:
+        return 0
+    except OSError:
+        return None
+
+
 class FlushScheduler:
     """Writes broadcasts to members, and flushes what could not go at once.
 
@@ -206,9 +224,8 @@ class Outbox:
         on_overflow: Callable[[], None],
     ) -> None:
         self._stream = stream
-        # Only a stream that writes to its socket as IOStream does (not TLS's) carries the frames
-        # as they are; the listener's AdmittedStream is one.
-        self._direct = isinstance(stream, IOStream) and type(stream).write_to_fd is IOStream.write_to_fd
+        # The listener's AdmittedStream writes directly; a TLS stream does not.
+        self._direct = writes_directly(stream)
         self._scheduler = scheduler
         self._max_backlog = max_backlog
         self._on_overflow = on_overflow
@@ -289,14 +306,9 @@ class Outbox:
             self._write_through_stream(data)
 
     def _send_now(self, data: bytes) -> None:
-        try:
-            sent = self._stream.socket.send(data)
-        except BlockingIOError:
-            sent = 0
-        except OSError:
-            # The stream sees the broken connection on its next read and
-            # closes the session; nothing more is worth queueing till then.
-            self.cut_off()
+        sent = send_now(self._stream, data)
+        if sent is None:
+            self.cut_off()  # the stream closes the session; nothing more is worth queueing till then
             return
         if sent < len(data):
             self._write_through_stream(memoryview(data)[sent:])

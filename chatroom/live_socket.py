@@ -22,8 +22,8 @@ from typing import Any
 import tornado.httputil
 import tornado.util
 import tornado.websocket
-from tornado.iostream import IOStream
 
+from .fanout import send_now, writes_directly
 from .frame_reader import OP_PONG, OP_TEXT, Failed, FrameReader, Received
 from .pings import PingSweep
 from .push_stream import PushReadStream
@@ -140,17 +140,11 @@ class LiveSocketHandler(tornado.websocket.WebSocketHandler):
             return
         stream = connection.stream
         self._shed_write_queues()
-        direct = isinstance(stream, IOStream) and type(stream).write_to_fd is IOStream.write_to_fd
-        if stream.writing() or not direct:
+        if stream.writing() or not writes_directly(stream):
             stream.write(PING_FRAME)
             return
-        try:
-            sent = stream.socket.send(PING_FRAME)
-        except BlockingIOError:
-            sent = 0
-        except OSError:
-            return  # the stream sees the broken connection on its next read
-        if sent < len(PING_FRAME):
+        sent = send_now(stream, PING_FRAME)
+        if sent is not None and sent < len(PING_FRAME):
             stream.write(PING_FRAME[sent:])
 
     def _shed_write_queues(self) -> None:
