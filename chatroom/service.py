@@ -56,6 +56,8 @@ class ChatService(StoreReads):
         self._appending: set[asyncio.Future[Any]] = set()
         # Messages and changes stored in this loop iteration, per room: handed to the bus together.
         self._outgoing: dict[str, list[Sequenced]] = {}
+        # Rooms' messages delivered here in this loop iteration: one hand-over to the bus for them all.
+        self._to_bus: list[tuple[str, list[Sequenced]]] = []
         self._notice_listener: NoticeListener | None = None
         self._stored_watchers: list[Callable[[StoredMessage], None]] = []
         self._sweeper = FileSweeper(store.files)
@@ -107,6 +109,7 @@ class ChatService(StoreReads):
             await asyncio.gather(*self._appending, return_exceptions=True)
         for room in list(self._outgoing):
             self._hand_over(room)
+        self._hand_all_to_bus()
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
         for feed in self._feeds.values():
@@ -198,17 +201,25 @@ class ChatService(StoreReads):
         if feed is not None:
             feed.take_own(messages)
         if not self.bus.shared:
-            return  # no other process: no task to hand the messages to nobody
-        task = asyncio.ensure_future(self._hand_to_bus(room, messages))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+            return  # no other process: nobody to hand the messages to
+        if not self._to_bus:
+            # Behind the hand-overs of every room of this commit (scheduled together).
+            asyncio.get_running_loop().call_soon(self._hand_all_to_bus)
+        self._to_bus.append((room, messages))
 
-    async def _hand_to_bus(self, room: str, messages: list[Sequenced]) -> None:
+    def _hand_all_to_bus(self) -> None:
+        stored, self._to_bus = self._to_bus, []
+        if stored:
+            task = asyncio.ensure_future(self._hand_to_bus(stored))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+
+    async def _hand_to_bus(self, stored: list[tuple[str, list[Sequenced]]]) -> None:
         try:
-            await self.bus.publish_messages(room, messages)
+            await self.bus.publish_stored(stored)
         except BusError as error:
             # Receivers repair the gap from the store once the bus is back.
-            log.debug("cannot hand %d messages of %r to the bus: %s", len(messages), room, error)
+            log.debug("cannot hand %d rooms' messages to the bus: %s", len(stored), error)
 
     # --- delivery ----------------------------------------------------------
 

@@ -782,8 +782,8 @@ class RecordingBus(LocalBus):
         super().__init__()
         self.handed: list[tuple[str, list[int]]] = []
 
-    async def publish_messages(self, room: str, messages: Sequence[StoredMessage]) -> None:
-        self.handed.append((room, [m.id for m in messages]))
+    async def publish_stored(self, stored: Sequence[tuple[str, Sequence[StoredMessage]]]) -> None:
+        self.handed += [(room, [m.id for m in messages]) for room, messages in stored]
 
 
 def test_messages_stored_together_reach_the_bus_together() -> None:

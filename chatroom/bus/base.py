@@ -5,8 +5,8 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
 
 - A bus holds nothing that must survive it: history lives in the store. A bus
   that restarts loses presence for a moment, never a message.
-- ``publish_messages`` hands stored messages to the *other* processes with
-  members in the room; this process delivers its own directly. Delivery over
+- ``publish_stored`` hands stored messages to the *other* processes with
+  members in their rooms; this process delivers its own directly. Delivery over
   a bus may be late, reordered between publishers or lost while the bus is
   down: receivers put messages in id order and repair gaps from the store.
 - Presence (``announce_join``, ``release`` with an announcement, ``typing``)
@@ -97,8 +97,11 @@ class Bus(Protocol):
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this process the room's events."""
 
-    async def publish_messages(self, room: str, messages: Sequence[Sequenced]) -> None:
-        """Hand stored messages to the other processes with members in the room."""
+    async def publish_stored(self, stored: Sequence[tuple[str, Sequence[Sequenced]]]) -> None:
+        """Hand stored messages, room by room, to the other processes with members in their rooms.
+
+        Each room's messages are in id order; rooms may come in any order.
+        """
 
     async def publish_notice(self, notice: Notice) -> None:
         """Hand a notice to every other process."""

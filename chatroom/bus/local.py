@@ -93,7 +93,7 @@ class LocalBus:
         """Stop giving the room's events."""
         self._sinks.pop(room, None)
 
-    async def publish_messages(self, room: str, messages: Sequence[Sequenced]) -> None:
+    async def publish_stored(self, stored: Sequence[tuple[str, Sequence[Sequenced]]]) -> None:
         """No other process to tell."""
 
     async def publish_notice(self, notice: Notice) -> None:

@@ -46,7 +46,6 @@ and the look-alike room claims.
 from __future__ import annotations
 
 import contextlib
-import functools
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -159,13 +158,24 @@ class RedisBus:
         """Stop giving this node the room's events."""
         await self._subscription.unsubscribe(room)
 
-    async def publish_messages(self, room: str, messages: Sequence[Sequenced]) -> None:
-        """PUBLISH stored messages and changes, tagged with this node (which delivered them itself)."""
+    async def publish_stored(self, stored: Sequence[tuple[str, Sequence[Sequenced]]]) -> None:
+        """PUBLISH stored messages and changes, tagged with this node (which delivered them itself).
+
+        Every room's frames go in one pipeline: one round trip, not one a room.
+        """
+        tag = self.node_id.encode()
+        channel = self._keys.channel
+        frames = [(channel(room), data) for room, items in stored for data in message_frames(tag, items)]
         client = self._calls.client
-        channel = self._keys.channel(room)
-        for data in message_frames(self.node_id.encode(), messages):
-            # Twice is harmless: receivers drop ids they have delivered.
-            await self._calls.call(functools.partial(client.publish, channel, data))
+
+        async def publish_all() -> None:
+            async with client.pipeline(transaction=False) as pipe:
+                for channel, data in frames:
+                    pipe.publish(channel, data)
+                await pipe.execute()
+
+        # Twice is harmless: receivers drop ids they have delivered.
+        await self._calls.call(publish_all)
 
     async def publish_notice(self, notice: Notice) -> None:
         """PUBLISH a notice on the deployment's channel, tagged with this node (which acted on it)."""
