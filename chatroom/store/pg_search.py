@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from ..events import StoredMessage
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
-from .records import OPEN
 from .search_base import (
     ORDER,
     SCAN_RECENT,
@@ -26,7 +25,7 @@ from .search_base import (
     message_index_rows,
     rows_sql,
 )
-from .search_words import words_tsquery
+from .search_words import WEEK_MS, words_tsquery
 
 
 async def index_messages(conn: Connection, messages: Iterable[StoredMessage]) -> None:
@@ -47,16 +46,19 @@ _ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s,
 # look, and the longest second one.
 PROBE = 2000
 PROBE_MOST = 20_000
-# A reader's rooms holding at most so many ids (messages and changes) narrow a common word's matches
-# by the primary key (_word_hits); a bitmap of more costs more than reading the matches of every room.
-NARROW_IDS = 200_000
+# The weeks of a word's matches that the index is asked for first (the newest search row's week and
+# the one before), then the weeks before those, before it is asked for all (word_weeks_sql).
+RECENT_WEEKS = 2
+MIDDLE_WEEKS = 8
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
-# The rooms a Reader reads (parameters: Reader.open_rooms, Reader.account_id), as readable_sql says.
-_READER_ROOMS = (
-    f"SELECT room FROM rooms WHERE kind = '{OPEN}' AND %s"
-    " UNION SELECT room FROM memberships WHERE account_id = %s"
+# The tsquery of the words (a parameter) and of the week lexemes from the anchor's week less the
+# first number to less the second (parameters); of the words and the weeks before those.
+_WEEKS = (
+    "(SELECT (%s || ' & (' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery"
+    " FROM anchor, generate_series(anchor.week - %s, anchor.week - %s) AS w)"
 )
+_OLDER = f"%s::tsquery AND d.ts / {WEEK_MS} < (SELECT week - %s FROM anchor)"
 
 
 def like_pattern(term: str) -> str:
@@ -73,12 +75,11 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     one small room, or of an author of few messages, reads all their rows. Otherwise
     the PROBE most recent search rows of all rooms after the cursor come first, read by the index
     of search rows by time, until a page is found: a common word fills its page there, and the
-    page is exact (they are the first in search order). When that look found some matches but
-    not a page, a second, longer one may (as long as those matches say a page needs, up to
-    PROBE_MOST rows). Only a rarer word goes to an index of the text, whose matches (few, then)
-    are sorted by time: the index of word suffixes when the query has a key for it, which finds
-    no message but those holding the key (narrowed to a reader's rooms, for a common word:
-    _narrow_to_rooms), else the trigram index.
+    page is exact (they are the first in search order). A query with a key in the index of word
+    suffixes is answered in the same statement (word_weeks_sql): the index's matches of the
+    newest weeks, then of older ones. Else, when the first look found some matches but not a page,
+    a second, longer one may (as long as those matches say a page needs, up to PROBE_MOST rows);
+    then the trigram index, whose matches (few, then) are sorted by time.
     """
     if query.nowhere:
         return []
@@ -100,6 +101,10 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
         f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT %s) AS d WHERE {rows} AND {_matching(query, 'd')}"
     )
+    probe_values = [*times_params, *after_params, PROBE, *rows_params, *terms]
+    words = words_tsquery(query.terms)
+    if words is not None:
+        return await _page(conn, query, *word_weeks_sql(query, words, probe, probe_values))
 
     async def look(span: int) -> list[StoredMessage]:
         return await _page(conn, query, probe, [*times_params, *after_params, span, *rows_params, *terms])
@@ -109,12 +114,6 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         found = await look(span)
     if len(found) == query.limit:
         return found
-    # OFFSET 0: the matches come from an index of the text, never from the index by time read
-    # backwards (which the planner would take, for a word it thinks common, and read for long).
-    words = words_tsquery(query.terms)
-    if words is not None:
-        narrow = await _narrow_to_rooms(conn, query, len(found))
-        return await _page(conn, query, *_word_hits(query, words, narrow))
     # Unlike FTS5 (search_base.index_keys), pg_trgm does best with every trigram of a phrase.
     keys, checked = query.terms.indexed, query.terms.short
     matching = " AND ".join(["d.folded LIKE %s"] * len(keys) + ["strpos(d.folded, %s) > 0"] * len(checked))
@@ -126,34 +125,51 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     return await _page(conn, query, hits, values)
 
 
-def _word_hits(query: SearchQuery, words: str, narrow: bool) -> tuple[str, list[object]]:
-    """The matches of the index of word suffixes (search_words.py), each checked on its text and
-    its room: a SELECT of d.ts, d.room, d.id. With ``narrow`` (_narrow_to_rooms), the index's
-    matches are also narrowed to the reader's rooms by the primary key before the table is read."""
+def word_weeks_sql(
+    query: SearchQuery, words: str, probe: str, probe_values: list[object]
+) -> tuple[str, list[object]]:
+    """One statement (a SELECT of d.ts, d.room, d.id, and its parameters) answering a query of words.
+
+    The first look (``probe``) comes first; when it does not fill the page, the index of word
+    suffixes is asked for the matches of the RECENT_WEEKS newest weeks (the week of the newest
+    search row the cursor and times allow, and those before it) by the week lexemes of schema
+    step 15; when those do not fill the page either, for the matches of the MIDDLE_WEEKS weeks
+    before; then for all the older ones. Each part runs only when those before it did not fill the
+    page (a one-time filter: its scan is never started otherwise), and each comes after the one
+    before in search order, so the page is exact. A word's matches of a few weeks are a few rows
+    read from the table, where all its matches were thousands (2-3 µs each).
+    """
+    limit = query.limit
     rows, rows_params = rows_sql(query, "%s", array=True)
     times, times_params = _times(query)
     after, after_params = _after(query)
-    where = f"search_lexemes(d.folded) @@ %s::tsquery AND {_matching(query, 'd')}"
-    where += f" AND {rows} AND {times} AND {after}"
-    values = [words, *query.terms.terms, *rows_params, *times_params, *after_params]
-    if narrow and query.reader is not None:
-        where += f" AND d.room = ANY (ARRAY({_READER_ROOMS}))"
-        values += [query.reader.open_rooms, query.reader.account_id]
-    inner = f"SELECT d.ts, d.room, d.id FROM search_rows d WHERE {where} OFFSET 0"
-    return f"SELECT d.ts, d.room, d.id FROM ({inner}) AS d", values
-
-
-async def _narrow_to_rooms(conn: Connection, query: SearchQuery, found: int) -> bool:
-    """Whether a word's matches are narrowed to the reader's rooms in the index (a BitmapAnd with
-    the primary key's rows of those rooms): when the word is common (the recent rows held some of
-    its matches) and those rooms hold at most NARROW_IDS ids. A word in 1 % of the messages is then
-    2,000 rows read for a reader of a tenth of them, not 16,000; the bitmap of more rooms' rows
-    costs more than it saves."""
-    if not found or query.rooms or query.reader is None:
-        return False
-    sql = f"SELECT coalesce(sum(last_id), 0) <= {NARROW_IDS} FROM rooms WHERE room IN ({_READER_ROOMS})"
-    row = await (await conn.execute(sql, [query.reader.open_rooms, query.reader.account_id])).fetchone()
-    return row is not None and bool(row[0])
+    filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
+    filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
+    short = "(SELECT count(*) FROM probe) < %s"
+    anchor = f"SELECT d.ts / {WEEK_MS} AS week FROM search_rows d WHERE {times} AND {after}"
+    anchor += f" {_ROW_ORDER} LIMIT 1"
+    parts = [
+        ("recent", short, [limit], _WEEKS, [words, RECENT_WEEKS - 1, 0]),
+        ("middle", f"{short} AND (SELECT count(*) FROM recent) < %s", [limit, limit], _WEEKS,
+         [words, RECENT_WEEKS + MIDDLE_WEEKS - 1, RECENT_WEEKS]),
+        ("older", f"{short} AND (SELECT count(*) FROM recent) + (SELECT count(*) FROM middle) < %s",
+         [limit, limit], _OLDER, [words, RECENT_WEEKS + MIDDLE_WEEKS - 1]),
+    ]  # fmt: skip
+    sql = f"WITH probe AS MATERIALIZED ({probe} {_ROW_ORDER} LIMIT %s), anchor AS MATERIALIZED ({anchor})"
+    values = [*probe_values, limit, *times_params, *after_params]
+    for name, gate, gate_values, keys, keys_values in parts:
+        # OFFSET 0: the matches come from the index of the text, never from the index by time read
+        # backwards (which the planner would take, for a word it thinks common, and read for long).
+        # The gate outside it: a parallel plan's workers are not started when it is shut.
+        sql += (
+            f", {name} AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id"
+            f" FROM search_rows d WHERE search_keys(d.folded, d.ts) @@ {keys} AND {filters}"
+            f" OFFSET 0) AS d WHERE {gate} {_ROW_ORDER} LIMIT %s)"
+        )
+        values += [*keys_values, *filter_values, *gate_values, limit]
+    sql += " SELECT * FROM probe WHERE (SELECT count(*) FROM probe) = %s"
+    sql += " UNION ALL SELECT * FROM recent UNION ALL SELECT * FROM middle UNION ALL SELECT * FROM older"
+    return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit]
 
 
 async def _few_rows(conn: Connection, query: SearchQuery) -> bool:
