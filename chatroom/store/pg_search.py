@@ -50,6 +50,8 @@ PROBE_MOST = 20_000
 # the one before), then the weeks before those, before it is asked for all (word_weeks_sql).
 RECENT_WEEKS = 2
 MIDDLE_WEEKS = 8
+# The longest second look at the recent rows before the index of word suffixes (word_weeks_sql).
+WORD_SECOND_MOST = 8000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 # The tsquery of the words (a parameter) and of the week lexemes from the anchor's week less the
@@ -97,17 +99,13 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         own = f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {rows}"
         own += f" AND {times} AND {after} AND {_matching(query, 'd')} OFFSET 0) AS d"
         return await _page(conn, query, own, [*rows_params, *times_params, *after_params, *terms])
-    probe = (
-        "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
-        f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT %s) AS d WHERE {rows} AND {_matching(query, 'd')}"
-    )
-    probe_values = [*times_params, *after_params, PROBE, *rows_params, *terms]
     words = words_tsquery(query.terms)
     if words is not None:
-        return await _page(conn, query, *word_weeks_sql(query, words, probe, probe_values))
+        return await _page(conn, query, *word_weeks_sql(query, words))
+    probe, head, tail = look_sql(query, "%s")
 
     async def look(span: int) -> list[StoredMessage]:
-        return await _page(conn, query, probe, [*times_params, *after_params, span, *rows_params, *terms])
+        return await _page(conn, query, probe, [*head, span, *tail])
 
     found = await look(PROBE)
     if len(found) < query.limit and (span := second_span(query.limit, len(found))) is not None:
@@ -125,19 +123,19 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     return await _page(conn, query, hits, values)
 
 
-def word_weeks_sql(
-    query: SearchQuery, words: str, probe: str, probe_values: list[object]
-) -> tuple[str, list[object]]:
+def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
     """One statement (a SELECT of d.ts, d.room, d.id, and its parameters) answering a query of words.
 
-    The first look (``probe``) comes first; when it does not fill the page, the index of word
-    suffixes is asked for the matches of the RECENT_WEEKS newest weeks (the week of the newest
-    search row the cursor and times allow, and those before it) by the week lexemes of schema
-    step 15; when those do not fill the page either, for the matches of the MIDDLE_WEEKS weeks
-    before; then for all the older ones. Each part runs only when those before it did not fill the
-    page (a one-time filter: its scan is never started otherwise), and each comes after the one
-    before in search order, so the page is exact. A word's matches of a few weeks are a few rows
-    read from the table, where all its matches were thousands (2-3 µs each).
+    The first look comes first (look_sql). When it found many matches but not a page, a second,
+    longer look (second_span, up to WORD_SECOND_MOST rows: for a common word, cheaper than the
+    index's long lists of it). Then the index of word suffixes is asked for the matches of the
+    RECENT_WEEKS newest weeks (the week of the newest search row the cursor and times allow, and
+    those before it) by the week lexemes of schema step 15; when those do not fill the page
+    either, for the matches of the MIDDLE_WEEKS weeks before; then for all the older ones. Each
+    part runs only when those before it did not fill the page (a one-time filter: its scan is never
+    started otherwise), and each window comes after the one before in search order, so the page is
+    exact. A word's matches of a few weeks are a few rows read from the table, where all its
+    matches were thousands (2-3 µs each).
     """
     limit = query.limit
     rows, rows_params = rows_sql(query, "%s", array=True)
@@ -145,18 +143,37 @@ def word_weeks_sql(
     after, after_params = _after(query)
     filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
     filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
-    short = "(SELECT count(*) FROM probe) < %s"
+    probe, head, tail = look_sql(query, "%s")
+    span = f"(SELECT {PROBE * limit * 3} / (2 * greatest(count(*), 1)) FROM probe)"
+    second = look_sql(query, span)[0]
+    fewest = -(-PROBE * limit * 3 // (2 * WORD_SECOND_MOST))
     anchor = f"SELECT d.ts / {WEEK_MS} AS week FROM search_rows d WHERE {times} AND {after}"
     anchor += f" {_ROW_ORDER} LIMIT 1"
+    sql = f"WITH probe AS MATERIALIZED ({probe} {_ROW_ORDER} LIMIT %s)"
+    sql += f", second AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM ({second}) AS d"
+    sql += f" WHERE (SELECT count(*) FROM probe) BETWEEN %s AND %s {_ROW_ORDER} LIMIT %s)"
+    sql += f", anchor AS MATERIALIZED ({anchor})"
+    values = [
+        *head,
+        PROBE,
+        *tail,
+        limit,
+        *head,
+        *tail,
+        fewest,
+        limit - 1,
+        limit,
+        *times_params,
+        *after_params,
+    ]
+    short = "(SELECT count(*) FROM probe) < %s AND (SELECT count(*) FROM second) < %s"
     parts = [
-        ("recent", short, [limit], _WEEKS, [words, RECENT_WEEKS - 1, 0]),
-        ("middle", f"{short} AND (SELECT count(*) FROM recent) < %s", [limit, limit], _WEEKS,
+        ("recent", short, [limit, limit], _WEEKS, [words, RECENT_WEEKS - 1, 0]),
+        ("middle", f"{short} AND (SELECT count(*) FROM recent) < %s", [limit, limit, limit], _WEEKS,
          [words, RECENT_WEEKS + MIDDLE_WEEKS - 1, RECENT_WEEKS]),
         ("older", f"{short} AND (SELECT count(*) FROM recent) + (SELECT count(*) FROM middle) < %s",
-         [limit, limit], _OLDER, [words, RECENT_WEEKS + MIDDLE_WEEKS - 1]),
+         [limit, limit, limit], _OLDER, [words, RECENT_WEEKS + MIDDLE_WEEKS - 1]),
     ]  # fmt: skip
-    sql = f"WITH probe AS MATERIALIZED ({probe} {_ROW_ORDER} LIMIT %s), anchor AS MATERIALIZED ({anchor})"
-    values = [*probe_values, limit, *times_params, *after_params]
     for name, gate, gate_values, keys, keys_values in parts:
         # OFFSET 0: the matches come from the index of the text, never from the index by time read
         # backwards (which the planner would take, for a word it thinks common, and read for long).
@@ -168,8 +185,23 @@ def word_weeks_sql(
         )
         values += [*keys_values, *filter_values, *gate_values, limit]
     sql += " SELECT * FROM probe WHERE (SELECT count(*) FROM probe) = %s"
+    sql += " UNION ALL SELECT * FROM second WHERE (SELECT count(*) FROM second) = %s"
     sql += " UNION ALL SELECT * FROM recent UNION ALL SELECT * FROM middle UNION ALL SELECT * FROM older"
-    return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit]
+    return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit, limit]
+
+
+def look_sql(query: SearchQuery, span: str) -> tuple[str, list[object], list[object]]:
+    """A look at the ``span`` (SQL: a parameter, or an expression) most recent search rows that the
+    cursor and times allow, read by the index by time: a SELECT of d.ts, d.room, d.id of those in
+    the query's rooms holding its terms, and its parameters before the span and after it."""
+    rows, rows_params = rows_sql(query, "%s", array=True)
+    times, times_params = _times(query)
+    after, after_params = _after(query)
+    sql = (
+        "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
+        f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT {span}) AS d WHERE {rows} AND {_matching(query, 'd')}"
+    )
+    return sql, [*times_params, *after_params], [*rows_params, *query.terms.terms]
 
 
 async def _few_rows(conn: Connection, query: SearchQuery) -> bool:
