@@ -11,7 +11,8 @@ from chatroom.search_text import fold, parse_query
 from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.postgres import PostgresStore
-from chatroom.store.search_base import SearchCursor, SearchQuery
+from chatroom.store.records import CLOSED, OPEN, PERSON
+from chatroom.store.search_base import Reader, SearchCursor, SearchQuery
 from chatroom.store.search_words import MOST_KEYS, SUFFIX_CHARS, WEEK_MS, term_keys, words_tsquery
 
 from .pg_server import PostgresServer
@@ -26,6 +27,8 @@ TEXTS = [
     "使用 responder 实现多人在线聊天室 ok",
     "a b c... d-e-f gh_ij 100% C++",
 ]
+# Two open rooms and a closed one.
+ROOMS = ("lobby", "annex", "vault")
 
 
 async def _made(store: Store) -> None:
@@ -112,38 +115,42 @@ def test_a_message_of_one_long_word_is_stored_and_found(store_factory: StoreFact
 def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
     store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Pages of a word whose matches spread over 30 weeks are exact: matches of the newest weeks,
-    of the weeks before and of the older ones, across a page and around the time filters."""
+    """Pages of a word whose matches spread over 30 weeks are exact for a reader: matches of the
+    newest weeks, of the weeks before and of the older ones, across a page and around the time
+    filters, none of a room it may not read."""
     monkeypatch.setattr(pg_search, "PROBE", 1)
     monkeypatch.setattr(pg_search, "RECENT_WEEKS", 2)
     monkeypatch.setattr(pg_search, "MIDDLE_WEEKS", 3)
     rng = random.Random(15)
     times = sorted({NEW_YEAR + rng.randrange(30 * WEEK_MS) for _ in range(120)})
     messages = [
-        StoredMessage(n, rng.choice(("lobby", "annex")), "ann", f"{rng.choice(('report', 'note'))} {n}", ts)
+        StoredMessage(n, rng.choice(ROOMS), "ann", f"{rng.choice(('report', 'note'))} {n}", ts)
         for n, ts in enumerate(times, start=1)
     ]
-    # Quiet weeks with no match, at the end (the newest rows hold none) and between matches.
+    # A quiet week at the end: the newest rows hold no match.
     messages += [
-        StoredMessage(len(times) + n, "lobby", "ann", "quiet", times[-1] + n * WEEK_MS) for n in (1, 2, 3)
+        StoredMessage(len(times) + n, "lobby", "ann", "quiet", times[-1] + n * WEEK_MS) for n in (1,)
     ]
 
     async def pages(store: Store, word: str, limit: int, **filters: object) -> list[str]:
-        cursor, texts = None, []
+        cursor, texts, guest = None, [], Reader(None, open_rooms=True)
         while page := await store.search(
-            SearchQuery(parse_query(word), ("lobby", "annex"), cursor=cursor, limit=limit, **filters)  # type: ignore[arg-type]
+            SearchQuery(parse_query(word), (), cursor=cursor, limit=limit, reader=guest, **filters)  # type: ignore[arg-type]
         ):
             texts += [m.text for m in page]
             cursor = SearchCursor(page[-1].ts, page[-1].room, page[-1].id)
         return texts
 
     async def scenario(store: Store) -> None:
+        ann = (await store.accounts.create_account("ann", PERSON)).id
+        for room, kind in zip(ROOMS, (OPEN, OPEN, CLOSED), strict=True):
+            await store.accounts.create_room(room, kind, creator_id=ann)
         await store.import_messages(messages)
-        newest = sorted(
-            (m for m in messages if "report" in m.text), key=lambda m: (m.ts, m.room, m.id), reverse=True
-        )
-        assert await pages(store, "report", 4) == [m.text for m in newest]
-        assert await pages(store, "eport", 50) == [m.text for m in newest]
+        readable = (m for m in messages if "report" in m.text and m.room != "vault")
+        newest = sorted(readable, key=lambda m: (m.ts, m.room, m.id), reverse=True)
+        for limit in (4, 7, 50):
+            assert await pages(store, "report", limit) == [m.text for m in newest]
+        assert await pages(store, "eport", 100) == [m.text for m in newest]
         since, until = times[20], times[90]
         between = [m.text for m in newest if since <= m.ts < until]
         assert await pages(store, "report", 3, since=since, until=until) == between

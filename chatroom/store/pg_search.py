@@ -54,8 +54,8 @@ MIDDLE_WEEKS = 8
 WORD_SECOND_MOST = 8000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
-# The tsquery of the words (a parameter) and of the week lexemes from the anchor's week less the
-# first number to less the second (parameters); of the words and the weeks before those.
+# The tsquery of the words (a parameter) and of the weeks from the anchor's week less the first number
+# to it less the second (parameters); the words' matches of the weeks before the anchor's less one.
 _WEEKS = (
     "(SELECT (%s || ' & (' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery"
     " FROM anchor, generate_series(anchor.week - %s, anchor.week - %s) AS w)"
@@ -166,15 +166,14 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
         *times_params,
         *after_params,
     ]
-    short = "(SELECT count(*) FROM probe) < %s AND (SELECT count(*) FROM second) < %s"
-    parts = [
-        ("recent", short, [limit, limit], _WEEKS, [words, RECENT_WEEKS - 1, 0]),
-        ("middle", f"{short} AND (SELECT count(*) FROM recent) < %s", [limit, limit, limit], _WEEKS,
-         [words, RECENT_WEEKS + MIDDLE_WEEKS - 1, RECENT_WEEKS]),
-        ("older", f"{short} AND (SELECT count(*) FROM recent) + (SELECT count(*) FROM middle) < %s",
-         [limit, limit, limit], _OLDER, [words, RECENT_WEEKS + MIDDLE_WEEKS - 1]),
-    ]  # fmt: skip
-    for name, gate, gate_values, keys, keys_values in parts:
+    gate = "(SELECT count(*) FROM probe) < %s AND (SELECT count(*) FROM second) < %s"
+    gate_values: list[object] = [limit, limit]
+    names: list[str] = []
+    for name, newest, oldest in _windows(query, words):
+        if names:
+            gate += f" AND {' + '.join(f'(SELECT count(*) FROM {n})' for n in names)} < %s"
+            gate_values.append(limit)
+        keys, keys_values = (_OLDER, [newest - 1]) if oldest is None else (_WEEKS, [oldest, newest])
         # OFFSET 0: the matches come from the index of the text, never from the index by time read
         # backwards (which the planner would take, for a word it thinks common, and read for long).
         # The gate outside it: a parallel plan's workers are not started when it is shut.
@@ -183,11 +182,24 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
             f" FROM search_rows d WHERE search_keys(d.folded, d.ts) @@ {keys} AND {filters}"
             f" OFFSET 0) AS d WHERE {gate} {_ROW_ORDER} LIMIT %s)"
         )
-        values += [*keys_values, *filter_values, *gate_values, limit]
+        values += [words, *keys_values, *filter_values, *gate_values, limit]
+        names.append(name)
     sql += " SELECT * FROM probe WHERE (SELECT count(*) FROM probe) = %s"
     sql += " UNION ALL SELECT * FROM second WHERE (SELECT count(*) FROM second) = %s"
-    sql += " UNION ALL SELECT * FROM recent UNION ALL SELECT * FROM middle UNION ALL SELECT * FROM older"
+    sql += "".join(f" UNION ALL SELECT * FROM {name}" for name in names)
     return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit, limit]
+
+
+def _windows(query: SearchQuery, words: str) -> list[tuple[str, int, int | None]]:
+    """The parts of word_weeks_sql: each one's name and the weeks it asks for, as weeks back from
+    the anchor's: the newest, and the oldest (None: every week before). A query of one key in every
+    room it may read has windows of weeks; one of more keys, or of a room or an author, has few
+    matches (of all its keys; of that room, that author) in each: it asks for them all at once.
+    """
+    if " & " in words or query.rooms or query.author is not None:
+        return [("older", 0, None)]
+    middle = RECENT_WEEKS + MIDDLE_WEEKS
+    return [("recent", 0, RECENT_WEEKS - 1), ("middle", RECENT_WEEKS, middle - 1), ("older", middle, None)]
 
 
 def look_sql(query: SearchQuery, span: str) -> tuple[str, list[object], list[object]]:
