@@ -51,7 +51,7 @@ PROBE_MOST = 20_000
 RECENT_WEEKS = 2
 MIDDLE_WEEKS = 8
 # The longest second look at the recent rows before the index of word suffixes (word_weeks_sql).
-WORD_SECOND_MOST = 8000
+WORD_SECOND_MOST = 12_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 # The tsquery of the words (a parameter) and of the weeks from the anchor's week less the first number
