@@ -6,15 +6,18 @@ import random
 
 import pytest
 
+from chatroom.backend import StoredMessage
 from chatroom.search_text import fold, parse_query
-from chatroom.store import search_base
+from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.postgres import PostgresStore
-from chatroom.store.search_words import MOST_KEYS, SUFFIX_CHARS, term_keys, words_tsquery
+from chatroom.store.records import CLOSED, OPEN, PERSON
+from chatroom.store.search_base import Reader, SearchCursor, SearchQuery
+from chatroom.store.search_words import MOST_KEYS, SUFFIX_CHARS, WEEK_MS, term_keys, words_tsquery
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory
-from .test_search_store import found, post, run
+from .stores import StoreFactory, write_schema_steps
+from .test_search_store import NEW_YEAR, found, post, run
 
 TEXTS = [
     "Operations research, anymore!",
@@ -24,6 +27,8 @@ TEXTS = [
     "使用 responder 实现多人在线聊天室 ok",
     "a b c... d-e-f gh_ij 100% C++",
 ]
+# Two open rooms and a closed one.
+ROOMS = ("lobby", "annex", "vault")
 
 
 async def _made(store: Store) -> None:
@@ -105,3 +110,89 @@ def test_a_message_of_one_long_word_is_stored_and_found(store_factory: StoreFact
         assert await found(store, "zq") == []
 
     run(store_factory(), scenario)
+
+
+def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages of a word whose matches spread over 30 weeks are exact for a reader: matches of the
+    newest weeks, of the weeks before and of the older ones, across a page and around the time
+    filters, none of a room it may not read."""
+    monkeypatch.setattr(pg_search, "PROBE", 1)
+    monkeypatch.setattr(pg_search, "RECENT_WEEKS", 2)
+    monkeypatch.setattr(pg_search, "MIDDLE_WEEKS", 3)
+    rng = random.Random(15)
+    times = sorted({NEW_YEAR + rng.randrange(30 * WEEK_MS) for _ in range(120)})
+    messages = [
+        StoredMessage(n, rng.choice(ROOMS), "ann", f"{rng.choice(('report', 'note'))} {n}", ts)
+        for n, ts in enumerate(times, start=1)
+    ]
+    # A quiet week at the end: the newest rows hold no match.
+    messages += [
+        StoredMessage(len(times) + n, "lobby", "ann", "quiet", times[-1] + n * WEEK_MS) for n in (1,)
+    ]
+
+    async def pages(store: Store, word: str, limit: int, **filters: object) -> list[str]:
+        cursor, texts, guest = None, [], Reader(None, open_rooms=True)
+        while page := await store.search(
+            SearchQuery(parse_query(word), (), cursor=cursor, limit=limit, reader=guest, **filters)  # type: ignore[arg-type]
+        ):
+            texts += [m.text for m in page]
+            cursor = SearchCursor(page[-1].ts, page[-1].room, page[-1].id)
+        return texts
+
+    async def scenario(store: Store) -> None:
+        ann = (await store.accounts.create_account("ann", PERSON)).id
+        for room, kind in zip(ROOMS, (OPEN, OPEN, CLOSED), strict=True):
+            await store.accounts.create_room(room, kind, creator_id=ann)
+        await store.import_messages(messages)
+        readable = (m for m in messages if "report" in m.text and m.room != "vault")
+        newest = sorted(readable, key=lambda m: (m.ts, m.room, m.id), reverse=True)
+        for limit in (4, 7, 50):
+            assert await pages(store, "report", limit) == [m.text for m in newest]
+        assert await pages(store, "eport", 100) == [m.text for m in newest]
+        since, until = times[20], times[90]
+        between = [m.text for m in newest if since <= m.ts < until]
+        assert await pages(store, "report", 3, since=since, until=until) == between
+        assert await pages(store, "report", 3, until=times[5]) == [m.text for m in newest if m.ts < times[5]]
+        assert await pages(store, "report", 3, since=times[-1] + WEEK_MS) == []
+
+    run(store_factory(), scenario)
+
+
+def test_a_version_14_postgres_schema_finds_words_by_week_after_migration(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Messages stored at schema step 14, weeks apart, are found newest first by their week lexemes."""
+    monkeypatch.setattr(pg_search, "PROBE", 1)
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    stored = [(n, f"tides {n}", NEW_YEAR + n * 5 * WEEK_MS) for n in range(1, 5)]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        write_schema_steps(conn.execute, "postgres", 14)
+        conn.execute("INSERT INTO rooms (room, last_id, key) VALUES ('lobby', 4, 'lobby')")
+        for msg_id, text, ts in stored:
+            conn.execute(
+                "INSERT INTO messages (room, id, nick, message, ts, bot, guest, deleted)"
+                " VALUES ('lobby', %s, 'ann', %s, %s, false, false, false)",
+                (msg_id, text, ts),
+            )
+            conn.execute(
+                "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES ('lobby', %s, %s, 'ann', %s)",
+                (msg_id, ts, text),
+            )
+
+    async def scenario(store: Store) -> None:
+        assert await found(store, "tides") == ["tides 4", "tides 3", "tides 2", "tides 1"]
+        (fresh,) = await post(store, "fresh tides")
+        assert await found(store, "ides") == ["fresh tides", "tides 4", "tides 3", "tides 2", "tides 1"]
+        with postgres_server.connect() as conn:
+            conn.execute(f"SET search_path TO {schema}")
+            weeks = conn.execute(
+                "SELECT search_keys(folded, ts) @@ %s::tsquery FROM search_rows WHERE id = %s",
+                (f"'W{fresh.ts // WEEK_MS}'", fresh.id),
+            ).fetchone()
+        assert weeks == (True,)
+
+    run(PostgresStore(url), scenario)

@@ -1,8 +1,9 @@
 """Full-text search on PostgreSQL: GIN indexes of every message's folded text (search_base.py).
 
 ``search_rows`` holds each message's folded text, time and author. A
-full-text index of its words' suffixes serves a term holding a run of three
-ASCII letters or digits (search_words.py, schema step 14); a trigram GIN
+full-text index of its words' suffixes and its week serves a term holding a
+run of three ASCII letters or digits (search_words.py, schema steps 14 and
+15), the newest weeks first (word_weeks_sql); a trigram GIN
 index serves the rest to ``LIKE '%term%'`` (CJK, ``C++``); an index by time
 the most recent (schema steps 9, 11 and 13); a term shorter than three
 characters is a ``strpos`` filter. Functions of a connection, like
@@ -16,7 +17,6 @@ from collections.abc import Iterable
 from ..events import StoredMessage
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
-from .records import OPEN
 from .search_base import (
     ORDER,
     SCAN_RECENT,
@@ -26,7 +26,7 @@ from .search_base import (
     message_index_rows,
     rows_sql,
 )
-from .search_words import words_tsquery
+from .search_words import WEEK_MS, words_tsquery
 
 
 async def index_messages(conn: Connection, messages: Iterable[StoredMessage]) -> None:
@@ -47,16 +47,21 @@ _ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s,
 # look, and the longest second one.
 PROBE = 2000
 PROBE_MOST = 20_000
-# A reader's rooms holding at most so many ids (messages and changes) narrow a common word's matches
-# by the primary key (_word_hits); a bitmap of more costs more than reading the matches of every room.
-NARROW_IDS = 200_000
+# The weeks of a word's matches that the index is asked for first (the newest search row's week and
+# the one before), then the weeks before those, before it is asked for all (word_weeks_sql).
+RECENT_WEEKS = 2
+MIDDLE_WEEKS = 8
+# The longest second look at the recent rows before the index of word suffixes (word_weeks_sql).
+WORD_SECOND_MOST = 12_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
-# The rooms a Reader reads (parameters: Reader.open_rooms, Reader.account_id), as readable_sql says.
-_READER_ROOMS = (
-    f"SELECT room FROM rooms WHERE kind = '{OPEN}' AND %s"
-    " UNION SELECT room FROM memberships WHERE account_id = %s"
+# The tsquery of the words (a parameter) and of the weeks from the anchor's week less the first number
+# to it less the second (parameters); the words' matches of the weeks before the anchor's less one.
+_WEEKS = (
+    "(SELECT (%s || ' & (' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery"
+    " FROM anchor, generate_series(anchor.week - %s, anchor.week - %s) AS w)"
 )
+_OLDER = f"%s::tsquery AND d.ts / {WEEK_MS} < (SELECT week - %s FROM anchor)"
 
 
 def like_pattern(term: str) -> str:
@@ -73,12 +78,11 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     one small room, or of an author of few messages, reads all their rows. Otherwise
     the PROBE most recent search rows of all rooms after the cursor come first, read by the index
     of search rows by time, until a page is found: a common word fills its page there, and the
-    page is exact (they are the first in search order). When that look found some matches but
-    not a page, a second, longer one may (as long as those matches say a page needs, up to
-    PROBE_MOST rows). Only a rarer word goes to an index of the text, whose matches (few, then)
-    are sorted by time: the index of word suffixes when the query has a key for it, which finds
-    no message but those holding the key (narrowed to a reader's rooms, for a common word:
-    _narrow_to_rooms), else the trigram index.
+    page is exact (they are the first in search order). A query with a key in the index of word
+    suffixes is answered in the same statement (word_weeks_sql): the index's matches of the
+    newest weeks, then of older ones. Else, when the first look found some matches but not a page,
+    a second, longer one may (as long as those matches say a page needs, up to PROBE_MOST rows);
+    then the trigram index, whose matches (few, then) are sorted by time.
     """
     if query.nowhere:
         return []
@@ -96,25 +100,19 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         own = f"SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id FROM search_rows d WHERE {rows}"
         own += f" AND {times} AND {after} AND {_matching(query, 'd')} OFFSET 0) AS d"
         return await _page(conn, query, own, [*rows_params, *times_params, *after_params, *terms])
-    probe = (
-        "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
-        f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT %s) AS d WHERE {rows} AND {_matching(query, 'd')}"
-    )
+    words = words_tsquery(query.terms)
+    if words is not None:
+        return await _page(conn, query, *word_weeks_sql(query, words))
+    probe, head, tail = look_sql(query, "%s")
 
     async def look(span: int) -> list[StoredMessage]:
-        return await _page(conn, query, probe, [*times_params, *after_params, span, *rows_params, *terms])
+        return await _page(conn, query, probe, [*head, span, *tail])
 
     found = await look(PROBE)
     if len(found) < query.limit and (span := second_span(query.limit, len(found))) is not None:
         found = await look(span)
     if len(found) == query.limit:
         return found
-    # OFFSET 0: the matches come from an index of the text, never from the index by time read
-    # backwards (which the planner would take, for a word it thinks common, and read for long).
-    words = words_tsquery(query.terms)
-    if words is not None:
-        narrow = await _narrow_to_rooms(conn, query, len(found))
-        return await _page(conn, query, *_word_hits(query, words, narrow))
     # Unlike FTS5 (search_base.index_keys), pg_trgm does best with every trigram of a phrase.
     keys, checked = query.terms.indexed, query.terms.short
     matching = " AND ".join(["d.folded LIKE %s"] * len(keys) + ["strpos(d.folded, %s) > 0"] * len(checked))
@@ -126,34 +124,97 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
     return await _page(conn, query, hits, values)
 
 
-def _word_hits(query: SearchQuery, words: str, narrow: bool) -> tuple[str, list[object]]:
-    """The matches of the index of word suffixes (search_words.py), each checked on its text and
-    its room: a SELECT of d.ts, d.room, d.id. With ``narrow`` (_narrow_to_rooms), the index's
-    matches are also narrowed to the reader's rooms by the primary key before the table is read."""
+def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
+    """One statement (a SELECT of d.ts, d.room, d.id, and its parameters) answering a query of words.
+
+    The first look comes first (look_sql). When it found many matches but not a page, a second,
+    longer look (second_span, up to WORD_SECOND_MOST rows: for a common word, cheaper than the
+    index's long lists of it). Then the index of word suffixes is asked for the matches of the
+    RECENT_WEEKS newest weeks (the week of the newest search row the cursor and times allow, and
+    those before it) by the week lexemes of schema step 15; when those do not fill the page
+    either, for the matches of the MIDDLE_WEEKS weeks before; then for all the older ones. Each
+    part runs only when those before it did not fill the page (a one-time filter: its scan is never
+    started otherwise), and each window comes after the one before in search order, so the page is
+    exact. A word's matches of a few weeks are a few rows read from the table, where all its
+    matches were thousands (2-3 µs each).
+    """
+    limit = query.limit
     rows, rows_params = rows_sql(query, "%s", array=True)
     times, times_params = _times(query)
     after, after_params = _after(query)
-    where = f"search_lexemes(d.folded) @@ %s::tsquery AND {_matching(query, 'd')}"
-    where += f" AND {rows} AND {times} AND {after}"
-    values = [words, *query.terms.terms, *rows_params, *times_params, *after_params]
-    if narrow and query.reader is not None:
-        where += f" AND d.room = ANY (ARRAY({_READER_ROOMS}))"
-        values += [query.reader.open_rooms, query.reader.account_id]
-    inner = f"SELECT d.ts, d.room, d.id FROM search_rows d WHERE {where} OFFSET 0"
-    return f"SELECT d.ts, d.room, d.id FROM ({inner}) AS d", values
+    filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
+    filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
+    probe, head, tail = look_sql(query, "%s")
+    span = f"(SELECT {PROBE * limit * 3} / (2 * greatest(count(*), 1)) FROM probe)"
+    second = look_sql(query, span)[0]
+    fewest = -(-PROBE * limit * 3 // (2 * WORD_SECOND_MOST))
+    anchor = f"SELECT d.ts / {WEEK_MS} AS week FROM search_rows d WHERE {times} AND {after}"
+    anchor += f" {_ROW_ORDER} LIMIT 1"
+    sql = f"WITH probe AS MATERIALIZED ({probe} {_ROW_ORDER} LIMIT %s)"
+    sql += f", second AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM ({second}) AS d"
+    sql += f" WHERE (SELECT count(*) FROM probe) BETWEEN %s AND %s {_ROW_ORDER} LIMIT %s)"
+    sql += f", anchor AS MATERIALIZED ({anchor})"
+    values = [
+        *head,
+        PROBE,
+        *tail,
+        limit,
+        *head,
+        *tail,
+        fewest,
+        limit - 1,
+        limit,
+        *times_params,
+        *after_params,
+    ]
+    gate = "(SELECT count(*) FROM probe) < %s AND (SELECT count(*) FROM second) < %s"
+    gate_values: list[object] = [limit, limit]
+    names: list[str] = []
+    for name, newest, oldest in _windows(query, words):
+        if names:
+            gate += f" AND {' + '.join(f'(SELECT count(*) FROM {n})' for n in names)} < %s"
+            gate_values.append(limit)
+        keys, keys_values = (_OLDER, [newest - 1]) if oldest is None else (_WEEKS, [oldest, newest])
+        # OFFSET 0: the matches come from the index of the text, never from the index by time read
+        # backwards (which the planner would take, for a word it thinks common, and read for long).
+        # The gate outside it: a parallel plan's workers are not started when it is shut.
+        sql += (
+            f", {name} AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id"
+            f" FROM search_rows d WHERE search_keys(d.folded, d.ts) @@ {keys} AND {filters}"
+            f" OFFSET 0) AS d WHERE {gate} {_ROW_ORDER} LIMIT %s)"
+        )
+        values += [words, *keys_values, *filter_values, *gate_values, limit]
+        names.append(name)
+    sql += " SELECT * FROM probe WHERE (SELECT count(*) FROM probe) = %s"
+    sql += " UNION ALL SELECT * FROM second WHERE (SELECT count(*) FROM second) = %s"
+    sql += "".join(f" UNION ALL SELECT * FROM {name}" for name in names)
+    return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit, limit]
 
 
-async def _narrow_to_rooms(conn: Connection, query: SearchQuery, found: int) -> bool:
-    """Whether a word's matches are narrowed to the reader's rooms in the index (a BitmapAnd with
-    the primary key's rows of those rooms): when the word is common (the recent rows held some of
-    its matches) and those rooms hold at most NARROW_IDS ids. A word in 1 % of the messages is then
-    2,000 rows read for a reader of a tenth of them, not 16,000; the bitmap of more rooms' rows
-    costs more than it saves."""
-    if not found or query.rooms or query.reader is None:
-        return False
-    sql = f"SELECT coalesce(sum(last_id), 0) <= {NARROW_IDS} FROM rooms WHERE room IN ({_READER_ROOMS})"
-    row = await (await conn.execute(sql, [query.reader.open_rooms, query.reader.account_id])).fetchone()
-    return row is not None and bool(row[0])
+def _windows(query: SearchQuery, words: str) -> list[tuple[str, int, int | None]]:
+    """The parts of word_weeks_sql: each one's name and the weeks it asks for, as weeks back from
+    the anchor's: the newest, and the oldest (None: every week before). A query of one key in every
+    room it may read has windows of weeks; one of more keys, or of a room or an author, has few
+    matches (of all its keys; of that room, that author) in each: it asks for them all at once.
+    """
+    if " & " in words or query.rooms or query.author is not None:
+        return [("older", 0, None)]
+    middle = RECENT_WEEKS + MIDDLE_WEEKS
+    return [("recent", 0, RECENT_WEEKS - 1), ("middle", RECENT_WEEKS, middle - 1), ("older", middle, None)]
+
+
+def look_sql(query: SearchQuery, span: str) -> tuple[str, list[object], list[object]]:
+    """A look at the ``span`` (SQL: a parameter, or an expression) most recent search rows that the
+    cursor and times allow, read by the index by time: a SELECT of d.ts, d.room, d.id of those in
+    the query's rooms holding its terms, and its parameters before the span and after it."""
+    rows, rows_params = rows_sql(query, "%s", array=True)
+    times, times_params = _times(query)
+    after, after_params = _after(query)
+    sql = (
+        "SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id, d.nick, d.folded FROM search_rows d"
+        f" WHERE {times} AND {after} {_ROW_ORDER} LIMIT {span}) AS d WHERE {rows} AND {_matching(query, 'd')}"
+    )
+    return sql, [*times_params, *after_params], [*rows_params, *query.terms.terms]
 
 
 async def _few_rows(conn: Connection, query: SearchQuery) -> bool:

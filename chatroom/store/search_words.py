@@ -11,6 +11,11 @@ So the index's matches of a term's keys hold every message holding the term,
 and a few more, which the search checks on the text (``strpos``). A term
 without such a run (CJK, ``C++``, ``of``) has no keys: the trigram index serves
 it, and so it does a phrase of short words only.
+
+The index holds one more lexeme a message (schema step 15, ``search_keys``):
+its week, ``W`` and ``ts / WEEK_MS`` (whole weeks since 1970), so that a
+word's matches of a few weeks are asked for without reading the others
+(pg_search.word_weeks_sql).
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ SUFFIX_CHARS = 32
 # The keys a query asks the index for, the longest first (likely the rarest): each one more narrows
 # less and costs a posting list, and a 1,000-character query has hundreds.
 MOST_KEYS = 3
+# A message's week in the index: its time in whole weeks since 1970.
+WEEK_MS = 7 * 24 * 3600 * 1000
 _RUN = re.compile(f"[{WORD_CHARS}]+")
 
 

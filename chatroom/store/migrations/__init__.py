@@ -29,6 +29,7 @@ from . import (
     v012_upload_reservations,
     v013_search_authors,
     v014_search_words,
+    v015_search_weeks,
 )
 from .step import Cursor, Step
 
@@ -47,6 +48,7 @@ STEPS: tuple[Step, ...] = (
     v012_upload_reservations.STEP,
     v013_search_authors.STEP,
     v014_search_words.STEP,
+    v015_search_weeks.STEP,
 )
 LATEST = STEPS[-1].version
 
