@@ -207,8 +207,8 @@ class Backend(Protocol):
     def listen_notices(self, listener: NoticeListener) -> None:
         """Give ``listener`` every notice, from this process and the others."""
 
-    async def notify(self, notice: Notice) -> None:
-        """Act on a notice (a change already stored) in every process, this one included.
+    async def notify(self, *notices: Notice) -> None:
+        """Act on notices (changes already stored) in every process, this one included.
 
         This process acts at once; BackendError when the others cannot be told.
         """

@@ -8,7 +8,8 @@ there. ``FrameReader`` parses every frame that arrived with one ``recv`` in
 a plain loop instead, and checks what Tornado lets through: an unmasked
 frame, a close code no endpoint may send.
 
-Nothing here knows sockets or Tornado: push_socket.py feeds it.
+Nothing here does I/O (Tornado lends only its C unmasking): live_socket.py feeds it what
+push_stream.py reads.
 """
 
 from __future__ import annotations

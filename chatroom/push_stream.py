@@ -8,7 +8,7 @@ nothing and, between them, the descriptor's read interest switched off and
 on again, per frame. Once a chat socket is live, ``push_reads_to`` turns the
 stream the other way round: it stays registered for reading, each readable
 event is one ``recv``, and its bytes go to the receiver (a frame_reader.py
-``FrameReader`` behind push_socket.py) in the same call.
+``FrameReader`` behind live_socket.py's ``LiveProtocol``) in the same call.
 
 Writes are untouched.
 """

@@ -261,10 +261,12 @@ class ChatService(StoreReads):
         """Give ``listener`` every notice, from this process and the others."""
         self._notice_listener = listener
 
-    async def notify(self, notice: Notice) -> None:
-        """Act on a notice here at once, then hand it to the other processes (BackendError: bus failed)."""
-        self._noticed(notice)
-        await self._bus_call(self.bus.publish_notice(notice))
+    async def notify(self, *notices: Notice) -> None:
+        """Act on notices here at once, then hand them to the other processes (BackendError: bus failed)."""
+        for notice in notices:
+            self._noticed(notice)
+        if self.bus.shared:
+            await self._bus_call(self.bus.publish_notices(notices))
 
     def _noticed(self, notice: Notice) -> None:
         if self._notice_listener is not None:

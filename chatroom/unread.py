@@ -174,11 +174,7 @@ class UnreadDesk(Desk[Reader]):
     def _announce(self) -> None:
         active, self._active = self._active, {}
         if self._spawn is not None:
-            self._spawn(self._tell_each([ActivityNotice(room, last_id) for room, last_id in active.items()]))
-
-    async def _tell_each(self, notices: list[ActivityNotice]) -> None:
-        for notice in notices:
-            await self._tell(notice)
+            self._spawn(self._tell(*(ActivityNotice(room, last_id) for room, last_id in active.items())))
 
     # --- notices, from this process or another ------------------------------------------
 
@@ -237,10 +233,10 @@ class UnreadDesk(Desk[Reader]):
         level = await self.accounts.notify_level(who.account_id, room)
         return UnreadNotice(who.account_id, room, position, counts.unread, counts.mentions, level)
 
-    async def _tell(self, notice: UnreadNotice | ActivityNotice) -> None:
+    async def _tell(self, *notices: UnreadNotice | ActivityNotice) -> None:
         """Act here at once, then tell the other processes (their tabs miss it if the bus is away)."""
         try:
-            await self.backend.notify(notice)
+            await self.backend.notify(*notices)
         except BackendError as error:
             log.warning("cannot tell the other processes of unread counts: %s", error)
 

@@ -821,12 +821,15 @@ def test_a_notice_reaches_every_node_once(shared_redis: RedisServer) -> None:
         removed = RoomNotice("team", ROOM_MEMBERS, members=(1, 2), removed=(3,))
         signed_out = AccountNotice(7, SIGNED_OUT, session_hash=b"\x00\xffhash")
         await node.notify(removed)
+        assert heard[0].notices == [removed]  # at once, not through Redis
+        await eventually(lambda: _true(len(heard[1].notices) == 1))
         await other.notify(signed_out)
+        assert heard[1].notices == [removed, signed_out]
         for listener in heard:
             await eventually(lambda listener=listener: _true(len(listener.notices) >= 2))  # type: ignore[misc]
         await asyncio.sleep(0.2)
         assert heard[0].notices == [removed, signed_out]
-        assert heard[1].notices == [signed_out, removed]
+        assert heard[1].notices == [removed, signed_out]
         assert heard[2].notices == [removed, signed_out]
 
     run_nodes(nodes(shared_redis.url, 3), scenario)

@@ -26,7 +26,7 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
   failed sign-ins, per account name and per address) are the deployment's,
   not one process's: ten failures spread over three nodes are ten. Losing
   them (a Redis restart) only lets the counting start again.
-- ``publish_notice`` hands a notice (a room's or an account's change, already
+- ``publish_notices`` hands notices (a room's or an account's change, already
   stored) to the *other* processes, which give it to their ``on_notice``; the
   publisher acts on it itself. A notice published while the bus is down is
   lost: a process whose bus comes back rechecks what notices decide.
@@ -103,8 +103,8 @@ class Bus(Protocol):
         Each room's messages are in id order; rooms may come in any order.
         """
 
-    async def publish_notice(self, notice: Notice) -> None:
-        """Hand a notice to every other process."""
+    async def publish_notices(self, notices: Sequence[Notice]) -> None:
+        """Hand notices, in order, to every other process."""
 
     async def record_failure(self, key: str, limit: int, window: float) -> None:
         """Count one failure of ``key`` (only the last ``limit`` within ``window`` seconds matter)."""

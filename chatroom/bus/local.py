@@ -96,7 +96,7 @@ class LocalBus:
     async def publish_stored(self, stored: Sequence[tuple[str, Sequence[Sequenced]]]) -> None:
         """No other process to tell."""
 
-    async def publish_notice(self, notice: Notice) -> None:
+    async def publish_notices(self, notices: Sequence[Notice]) -> None:
         """No other process to tell."""
 
     def _windows(self, limit: int, window: float) -> FailureWindows:

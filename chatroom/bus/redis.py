@@ -46,6 +46,7 @@ and the look-alike room claims.
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -166,23 +167,21 @@ class RedisBus:
         tag = self.node_id.encode()
         channel = self._keys.channel
         frames = [(channel(room), data) for room, items in stored for data in message_frames(tag, items)]
-        client = self._calls.client
-
-        async def publish_all() -> None:
-            async with client.pipeline(transaction=False) as pipe:
-                for channel, data in frames:
-                    pipe.publish(channel, data)
-                await pipe.execute()
-
         # Twice is harmless: receivers drop ids they have delivered.
-        await self._calls.call(publish_all)
+        await self._calls.call(functools.partial(self._publish_pipelined, frames))
 
-    async def publish_notice(self, notice: Notice) -> None:
-        """PUBLISH a notice on the deployment's channel, tagged with this node (which acted on it)."""
-        data = notice_frame(self.node_id.encode(), notice)
-        client = self._calls.client
+    async def _publish_pipelined(self, frames: Sequence[tuple[bytes, bytes]]) -> None:
+        async with self._calls.client.pipeline(transaction=False) as pipe:
+            for channel, data in frames:
+                pipe.publish(channel, data)
+            await pipe.execute()
+
+    async def publish_notices(self, notices: Sequence[Notice]) -> None:
+        """PUBLISH notices on the deployment's channel (one pipeline), tagged with this node (which acted)."""
+        tag, channel = self.node_id.encode(), self._keys.notices_channel
+        frames = [(channel, notice_frame(tag, notice)) for notice in notices]
         # Twice is harmless: every notice says what is so, not what to add.
-        await self._calls.call(lambda: client.publish(self._keys.notices_channel, data))
+        await self._calls.call(functools.partial(self._publish_pipelined, frames))
 
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room's members on every node that ``nick`` is typing."""
