@@ -17,6 +17,9 @@ class Settings:
     # Seconds a dead node's members stay listed on the others; nodes refresh a third of it.
     redis_presence_ttl: float = 15.0
     processes: int = 1
+    # With several processes: leave a room's members where the kernel put them
+    # instead of gathering each room in one worker (room_affinity.py).
+    spread_rooms: bool = False
     origins: tuple[str, ...] = ()
     # Open rooms can be joined with just a nick, as in version 1 (and v1 clients work there).
     guests: bool = False

@@ -207,6 +207,12 @@ def build_parser() -> ArgumentParser:
         help="worker processes sharing the port (needs --redis-url above 1)",
     )
     add(
+        "--spread-rooms",
+        action="store_true",
+        help="with --processes: serve each connection in the worker that accepted it, spreading a room's"
+        " members over the workers, instead of gathering every room's members in one worker",
+    )
+    add(
         "--origin",
         type=origin,
         action="append",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import functools
 import logging
 import resource
 import socket
@@ -276,6 +277,8 @@ class Listener:
         self._exhaustion_report = ThrottledReport()
         self._refusal_report = ThrottledReport()
         self._refusals: set[Refusal] = set()
+        # Where a new connection goes before it is served (room_affinity.py); None: served at once.
+        self.sort: Callable[[socket.socket, tuple[str, int], Callable[[], None]], None] | None = None
 
     def start(self) -> None:
         """Begin accepting."""
@@ -345,15 +348,30 @@ class Listener:
         if not self._stopped:
             self._watch()
 
-    def _admit(self, connection: socket.socket, address: tuple[str, int]) -> None:
+    def _admit(self, connection: socket.socket, address: tuple[str, int], *, sort: bool = True) -> None:
         peer = address[0] if isinstance(address, tuple) else ""
         if not self.counter.acquire(peer, self.limit):
             self._refuse(connection, peer)
             return
         metrics.TCP_CONNECTIONS_OPEN.inc()
+        release = functools.partial(self._release, peer)
+        if sort and self.sort is not None:
+            self.sort(connection, address, release)
+        else:
+            self.serve(connection, address, release)
+
+    def take_handed(self, connection: socket.socket, address: tuple[str, int]) -> None:
+        """Serve a connection another worker accepted and handed here (room_affinity.py)."""
+        if self._stopped:
+            connection.close()
+        else:
+            self._admit(connection, address, sort=False)
+
+    def serve(self, connection: socket.socket, address: tuple[str, int], release: Callable[[], None]) -> None:
+        """Give an admitted connection to the HTTP server; ``release`` when it closes."""
         stream = AdmittedStream(
             connection,
-            on_close=lambda: self._release(peer),
+            on_close=release,
             max_buffer_size=self.server.max_buffer_size,
             read_chunk_size=self.server.read_chunk_size,
         )

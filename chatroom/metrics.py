@@ -45,6 +45,12 @@ CONNECTIONS_REFUSED = Counter(
     "Connections answered 429 and closed at once: too_many_connections (--max-connections-per-ip)",
     ["reason"],
 )
+CONNECTIONS_HANDED = Counter(
+    "chatroom_connections_handed",
+    "Chat sockets in another worker's room (--processes): handed to that worker, or kept here"
+    " because its queue was full",
+    ["outcome"],
+)
 REQUEST_HEAD_TIMEOUTS = Counter(
     "chatroom_request_head_timeouts",
     "Connections closed for sending no complete request head in time after being accepted",

@@ -12,6 +12,7 @@ from typing import Any
 
 import tornado.httpserver
 import tornado.netutil
+from tornado.ioloop import IOLoop
 
 from . import __version__, protocol
 from .app import make_app
@@ -22,6 +23,7 @@ from .hub import Hub
 from .links import setup_link_if_needed
 from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
 from .push import Pusher
+from .room_affinity import Handoff, RoomSorter
 from .service import ChatService
 from .store import open_store
 from .store.accounts_base import AccountStore, RoomTakenError
@@ -92,11 +94,14 @@ def page_url(settings: Settings, port: int) -> str:
     return f"http://{host}:{port}/"
 
 
-async def serve(settings: Settings, sockets: list[socket.socket] | None = None) -> None:
+async def serve(
+    settings: Settings, sockets: list[socket.socket] | None = None, handoff: Handoff | None = None
+) -> None:
     """Run one server until SIGTERM or SIGINT, then stop gracefully.
 
     A worker of ``--processes`` gets its listening sockets from the parent
-    (which has announced the setup link, if one is needed).
+    (which has announced the setup link, if one is needed), and the
+    channels on which the workers hand each other their rooms' connections.
     """
     worker = sockets is not None
     before, now = raise_descriptor_limit()
@@ -132,10 +137,15 @@ async def serve(settings: Settings, sockets: list[socket.socket] | None = None) 
     if not worker:
         # Before accepting: the link is in the log by the time anything answers.
         await announce_setup(backend.accounts, settings, port)
+    if handoff is not None:
+        listener.sort = RoomSorter(handoff, listener.serve).sort
+        handoff.receive(IOLoop.current(), listener.take_handed)
     tune_collector()
     listener.start()
     log.info("chatroom %s ready: open %s in a browser", __version__, page_url(settings, port))
     await wait_for_stop_signal()
+    if handoff is not None:
+        handoff.stop(IOLoop.current())
     listener.stop()
     await shutdown(server, app.hub, app.pusher, backend, settings, app.unread)
 

@@ -16,6 +16,7 @@ import tornado.netutil
 
 from .backend import StartupError
 from .config import Settings
+from .room_affinity import Handoff
 from .server import SHUTDOWN_LIMIT, announce_setup, serve
 from .store import open_store
 from .store.base import StoreError, StoreStartupError
@@ -28,7 +29,7 @@ WORKER_MIN_UPTIME = 5.0
 WORKER_STOP_LIMIT = SHUTDOWN_LIMIT + 2.0
 
 
-def run_worker(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
+def run_worker(settings: Settings, sockets: list[socket.socket], handoff: Handoff | None) -> NoReturn:
     """The body of a forked worker: one full server on the inherited sockets.
 
     It ends with os._exit: the parent's state (atexit, buffers, the stack
@@ -38,7 +39,7 @@ def run_worker(settings: Settings, sockets: list[socket.socket]) -> NoReturn:
         signal.signal(signum, signal.SIG_DFL)
     status = 0
     try:
-        asyncio.run(serve(settings, sockets))
+        asyncio.run(serve(settings, sockets, handoff))
     except StartupError as error:
         log.error("worker %d cannot start: %s", os.getpid(), error)
         status = 1
@@ -72,7 +73,11 @@ class WorkerPool:
     """The parent of ``--processes N``: forks the workers, restarts, stops them.
 
     Each worker gets listening sockets of its own, bound with SO_REUSEPORT
-    before the fork, so the kernel spreads new connections over the workers.
+    before the fork, so the kernel spreads new connections over the workers;
+    unless ``--spread-rooms``, each worker hands the chat sockets of the rooms
+    it does not own to their owner over channels made here, before any fork
+    (room_affinity.py). A worker that replaces another takes its index, its
+    rooms and the connections handed to it meanwhile.
     A worker that dies after running a while is replaced; one that dies at
     start (Redis unreachable, say) stops them all, and ``run`` returns 1.
     SIGTERM or SIGINT: every worker is told to stop, each closes its clients
@@ -83,6 +88,8 @@ class WorkerPool:
         self.settings = settings
         self.port = settings.port
         self.workers: dict[int, float] = {}
+        self.indexes: dict[int, int] = {}
+        self.channels: list[tuple[socket.socket, socket.socket]] = []
         self.stopping_since: float | None = None
         self.failed = False
 
@@ -91,8 +98,10 @@ class WorkerPool:
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_stop_signal)
         try:
-            for _ in range(self.settings.processes):
-                self._spawn()
+            if not self.settings.spread_rooms:
+                self.channels = [socket.socketpair() for _ in range(self.settings.processes)]
+            for index in range(self.settings.processes):
+                self._spawn(index)
         except OSError as error:
             log.error("cannot listen on %s:%d: %s", self.settings.address, self.port, error)
             self.failed = True
@@ -109,14 +118,15 @@ class WorkerPool:
         self.port = sockets[0].getsockname()[1]
         return sockets
 
-    def _spawn(self) -> None:
+    def _spawn(self, index: int) -> None:
         sockets = self._bind()
         pid = os.fork()
         if pid == 0:
-            run_worker(self.settings, sockets)
+            run_worker(self.settings, sockets, Handoff(index, self.channels) if self.channels else None)
         for sock in sockets:
             sock.close()
         self.workers[pid] = time.monotonic()
+        self.indexes[pid] = index
 
     def _on_stop_signal(self, signum: int, frame: object) -> None:
         if self.stopping_since is None:
@@ -140,6 +150,7 @@ class WorkerPool:
             time.sleep(0.05)
             return
         started = self.workers.pop(pid, None)
+        index = self.indexes.pop(pid, 0)
         if started is None:
             return
         code = os.waitstatus_to_exitcode(status)
@@ -151,7 +162,7 @@ class WorkerPool:
             self.failed = True
             self._stop_all()
         else:
-            self._spawn()
+            self._spawn(index)
 
     def _kill_stragglers(self) -> None:
         if self.stopping_since is None or time.monotonic() - self.stopping_since < WORKER_STOP_LIMIT:

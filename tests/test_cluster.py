@@ -24,6 +24,7 @@ from websockets.asyncio.client import ClientConnection
 
 from chatroom.bus.redis import RedisBus
 from chatroom.events import DEACTIVATED, ROOM_CREATED, ROOM_MEMBERS, AccountNotice, RoomNotice
+from chatroom.room_affinity import owner_of
 from chatroom.service import ChatService
 from chatroom.store import open_store
 from chatroom.store.accounts_base import AccountStore
@@ -338,17 +339,18 @@ def worker_connections(parent: int, port: int) -> dict[int, int]:
 
 
 def test_processes_share_the_port_and_stop_together(redis_server: RedisServer) -> None:
-    """--processes 2: clients land on both workers and chat; SIGTERM closes them all with 1001, exit 0."""
+    """--processes 2: both workers serve rooms and chat; SIGTERM closes them all with 1001, exit 0."""
     server = node(redis_server, "--processes", "2").start()
     try:
         assert server.process is not None
+        rooms = {owner_of(f"room-{n}", 2): f"room-{n}" for n in range(20)}
 
         async def scenario() -> None:
-            clients = [(await ajoin(server, "lobby", f"user{i}"))[0] for i in range(16)]
+            clients = [(await ajoin(server, rooms[i % 2], f"user{i}"))[0] for i in range(16)]
             counts = worker_connections(server.process.pid, server.port)  # type: ignore[union-attr]
-            assert len(counts) == 2 and all(counts.values()), counts
+            assert sorted(counts.values()) == [8, 8], counts
             await clients[0].send("hello all")
-            for client in clients:
+            for client in clients[::2]:
                 assert (await anext_of(client, "user", WAIT, skip=ANY_TYPE))["message"] == "hello all"
             server.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
             for client in clients:
