@@ -103,19 +103,28 @@ class Handoff:
 
     def receive(self, loop: IOLoop, take: Callable[[socket.socket, Address], None]) -> None:
         """Give every connection handed to this worker to ``take``, from now on."""
-        loop.add_handler(self._inbox, lambda fd, events: self._drain(take), IOLoop.READ)
+
+        def on_readable(fd: socket.socket, events: int) -> None:
+            if not self._drain(take):
+                # Every sender is gone (the parent too): nothing more can come.
+                self.stop(loop)
+
+        loop.add_handler(self._inbox, on_readable, IOLoop.READ)
 
     def stop(self, loop: IOLoop) -> None:
         """Take no more connections (those handed meanwhile wait for the worker that replaces this one)."""
         with contextlib.suppress(KeyError, ValueError):
             loop.remove_handler(self._inbox)
 
-    def _drain(self, take: Callable[[socket.socket, Address], None]) -> None:
+    def _drain(self, take: Callable[[socket.socket, Address], None]) -> bool:
+        """Take what has been handed here; False once no worker can hand anything any more."""
         while True:
             try:
-                _, fds, _, _ = socket.recv_fds(self._inbox, 1, 1)
+                data, fds, _, _ = socket.recv_fds(self._inbox, 1, 1)
             except BlockingIOError:
-                return
+                return True
+            if not data:
+                return False
             for fd in fds:
                 connection = socket.socket(fileno=fd)
                 try:

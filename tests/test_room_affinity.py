@@ -263,3 +263,14 @@ def test_the_chat_socket_path_is_the_apps() -> None:
         if rule.target is ChatSocketHandler and isinstance(rule.matcher, tornado.routing.PathMatches)
     ]
     assert paths == [room_affinity.CHAT_SOCKET_PATH]
+
+
+def test_a_closed_channel_ends_the_drain() -> None:
+    """With every sender gone the inbox reads end-of-file: the drain says so instead of spinning."""
+    channels = [socket.socketpair(), socket.socketpair()]
+    receiver = Handoff(1, channels)
+    for pair in channels:
+        pair[0].close()
+    assert receiver._drain(lambda connection, peer: None) is False
+    for pair in channels:
+        pair[1].close()
