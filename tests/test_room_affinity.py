@@ -238,6 +238,10 @@ def test_a_restarted_worker_takes_its_rooms_back(redis_server: RedisServer) -> N
             await asyncio.sleep(max(0.0, 5.5 - (time.monotonic() - started)))
             os.kill(owner, signal.SIGKILL)
             assert await aclose_code(first, WAIT) in (1006, None)
+            # Until the dying worker's listening socket is closed, the kernel may still give it a
+            # connection, which then dies with it: any server's lot, which clients retry. Wait
+            # until the pool has reaped it.
+            await asyncio.to_thread(wait_until, lambda: not Path(f"/proc/{owner}").exists())
             later = [(await ajoin(server, room, f"later{i}"))[0] for i in range(4)]
             counts = holders(server)
             assert owner not in counts and sorted(counts.values()) == [0, 4], counts
