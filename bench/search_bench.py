@@ -48,7 +48,7 @@ from search_queries import CLASSES, QueryPools  # noqa: E402
 from services import Postgres, free_port  # noqa: E402
 
 from chatroom.store import migrations, open_store  # noqa: E402
-from chatroom.store.migrations import v015_search_weeks  # noqa: E402
+from chatroom.store.migrations import v016_search_keys  # noqa: E402
 
 STORES = ("sqlite", "postgres")
 # PostgreSQL's default 128 MB of shared buffers holds a fraction of the million messages' tables
@@ -134,7 +134,7 @@ class Database:
         self.cluster.sql(
             "SET maintenance_work_mem = '1GB';"
             " CREATE INDEX search_rows_trigrams ON search_rows USING gin (folded gin_trgm_ops);"
-            f" {v015_search_weeks.KEYS_INDEX}"
+            f" {v016_search_keys.KEYS_INDEX}"
         )
         self.cluster.sql("VACUUM ANALYZE")
 

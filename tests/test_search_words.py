@@ -5,19 +5,32 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from chatroom.backend import StoredMessage
+from chatroom.events import EDIT
 from chatroom.search_text import fold, parse_query
 from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
+from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.pg_search_rows import KEYS
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import CLOSED, OPEN, PERSON
 from chatroom.store.search_base import Reader, SearchCursor, SearchQuery
-from chatroom.store.search_words import MOST_KEYS, SUFFIX_CHARS, WEEK_MS, term_keys, words_tsquery
+from chatroom.store.search_words import (
+    MOST_KEYS,
+    SUFFIX_CHARS,
+    WEEK_MS,
+    WORD_CHARS,
+    message_keys,
+    term_keys,
+    words_tsquery,
+)
 
 from .pg_server import PostgresServer
 from .stores import StoreFactory, write_schema_steps
-from .test_search_store import NEW_YEAR, found, post, run
+from .test_search_store import ANN, NEW_YEAR, found, post, run
 
 TEXTS = [
     "Operations research, anymore!",
@@ -29,10 +42,6 @@ TEXTS = [
 ]
 # Two open rooms and a closed one.
 ROOMS = ("lobby", "annex", "vault")
-
-
-async def _made(store: Store) -> None:
-    """Nothing: starting the store made its schema."""
 
 
 @pytest.fixture(autouse=True)
@@ -61,13 +70,9 @@ def test_a_query_asks_for_its_longest_keys_and_nothing_else() -> None:
 
 
 def test_every_substring_of_a_text_is_among_the_index_matches(postgres_server: PostgresServer) -> None:
-    """Held against search_lexemes itself: each key of any piece of a text is in the text's lexemes."""
+    """Held against PostgreSQL's own tsquery: each key of any piece of a text is in the text's keys."""
     rng = random.Random(14)
-    url = postgres_server.new_schema()
-    run(PostgresStore(url), _made)
-    schema = url.rsplit("%3D", 1)[1]
     with postgres_server.connect() as conn:
-        conn.execute(f"SET search_path TO {schema}")
         for text in map(fold, TEXTS):
             for _ in range(60):
                 start = rng.randrange(len(text))
@@ -75,8 +80,47 @@ def test_every_substring_of_a_text_is_among_the_index_matches(postgres_server: P
                 asked = words_tsquery(parse_query(f'"{piece}"')) if piece else None
                 if asked is None:
                     continue
-                row = conn.execute("SELECT search_lexemes(%s) @@ %s::tsquery", (text, asked)).fetchone()
+                row = conn.execute(
+                    f"SELECT {KEYS} @@ %s::tsquery", (message_keys(text, NEW_YEAR), asked)
+                ).fetchone()
                 assert row == (True,), (text, piece, asked)
+
+
+# Texts like a chat's, and the edges of the rules: runs of every length around 3 and SUFFIX_CHARS,
+# capitals and accents (folded or not), CJK, punctuation, digits, line breaks (a file's name).
+_RUN_TEXT = st.text(alphabet=WORD_CHARS, min_size=1, max_size=SUFFIX_CHARS + 6)
+_GAP = st.text(alphabet=" .-_\n'%:éÉß聊天AZ", min_size=1, max_size=3)
+_TEXT = st.one_of(
+    st.lists(st.tuples(_RUN_TEXT, _GAP), max_size=12).map(lambda parts: "".join(a + b for a, b in parts)),
+    st.text(max_size=80).map(lambda text: text.replace("\x00", "")),
+)
+_TIME = st.one_of(st.integers(NEW_YEAR - 60 * WEEK_MS, NEW_YEAR + 60 * WEEK_MS), st.integers(-(2**62), 2**62))
+
+
+def test_the_keys_chatroom_makes_are_those_schema_step_15_made(postgres_server: PostgresServer) -> None:
+    """message_keys against step 15's search_keys itself, for any text, folded or not, and any time."""
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        write_schema_steps(conn.execute, "postgres", 15)
+
+        @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+        @given(text=_TEXT, ts=_TIME, folded=st.booleans())
+        @example(text="q" * 3999 + "z", ts=NEW_YEAR, folded=True)
+        @example(text="", ts=-1, folded=True)
+        @example(text=TEXTS[0], ts=-WEEK_MS - 1, folded=True)
+        def same_keys(text: str, ts: int, folded: bool) -> None:
+            text = fold(text) if folded else text
+            keys = message_keys(text, ts)
+            row = conn.execute(
+                f"SELECT tsvector_to_array(search_keys(%s, %s)), {KEYS} = search_keys(%s, %s)",
+                (text, ts, keys, text, ts),
+            ).fetchone()
+            assert row is not None
+            assert sorted(keys.split(" ")) == row[0] and row[1], (text, ts)
+
+        same_keys()
 
 
 def test_words_are_found_inside_other_words(store_factory: StoreFactory) -> None:
@@ -84,21 +128,26 @@ def test_words_are_found_inside_other_words(store_factory: StoreFactory) -> None
 
     async def scenario(store: Store) -> None:
         await post(store, *TEXTS)
-        assert await found(store, "ations") == ["Operations research, anymore!"]
-        assert await found(store, "more research") == ["Operations research, anymore!"]
-        assert await found(store, '"ions research, any"') == ["Operations research, anymore!"]
-        assert await found(store, '"research operations"') == []
-        assert await found(store, "ers.tx") == ["The numbers.txt file of 2024-12-01"]
-        assert await found(store, "24-12-0") == ["The numbers.txt file of 2024-12-01"]
-        assert await found(store, "naive creme") == ["Un café au Crème: naïve STRASSE"]
-        assert await found(store, "x" * 35) == ["x" * 40 + " then " + "ab" * 30]
-        assert await found(store, "x" * 35 + "y") == []
-        assert await found(store, '"x then ab"') == ["x" * 40 + " then " + "ab" * 30]
-        assert await found(store, "babab responder") == []
-        assert await found(store, "聊天室 responder") == ["使用 responder 实现多人在线聊天室 ok"]
-        assert await found(store, '"d-e-f gh_ij 100% C++"') == ["a b c... d-e-f gh_ij 100% C++"]
+        await words_inside_other_words(store)
 
     run(store_factory(), scenario)
+
+
+async def words_inside_other_words(store: Store) -> None:
+    """What a search of TEXTS finds (stored in lobby, in their order)."""
+    assert await found(store, "ations") == ["Operations research, anymore!"]
+    assert await found(store, "more research") == ["Operations research, anymore!"]
+    assert await found(store, '"ions research, any"') == ["Operations research, anymore!"]
+    assert await found(store, '"research operations"') == []
+    assert await found(store, "ers.tx") == ["The numbers.txt file of 2024-12-01"]
+    assert await found(store, "24-12-0") == ["The numbers.txt file of 2024-12-01"]
+    assert await found(store, "naive creme") == ["Un café au Crème: naïve STRASSE"]
+    assert await found(store, "x" * 35) == ["x" * 40 + " then " + "ab" * 30]
+    assert await found(store, "x" * 35 + "y") == []
+    assert await found(store, '"x then ab"') == ["x" * 40 + " then " + "ab" * 30]
+    assert await found(store, "babab responder") == []
+    assert await found(store, "聊天室 responder") == ["使用 responder 实现多人在线聊天室 ok"]
+    assert await found(store, '"d-e-f gh_ij 100% C++"') == ["a b c... d-e-f gh_ij 100% C++"]
 
 
 def test_a_message_of_one_long_word_is_stored_and_found(store_factory: StoreFactory) -> None:
@@ -190,9 +239,48 @@ def test_a_version_14_postgres_schema_finds_words_by_week_after_migration(
         with postgres_server.connect() as conn:
             conn.execute(f"SET search_path TO {schema}")
             weeks = conn.execute(
-                "SELECT search_keys(folded, ts) @@ %s::tsquery FROM search_rows WHERE id = %s",
+                "SELECT keys @@ %s::tsquery FROM search_rows WHERE id = %s",
                 (f"'W{fresh.ts // WEEK_MS}'", fresh.id),
             ).fetchone()
         assert weeks == (True,)
+
+    run(PostgresStore(url), scenario)
+
+
+def test_a_version_15_postgres_schema_finds_the_same_messages_after_migration(
+    postgres_server: PostgresServer,
+) -> None:
+    """Messages stored at schema step 15 are found as before once their keys are stored (step 16),
+    which are those chatroom makes; an edit of one of them changes its keys."""
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        write_schema_steps(conn.execute, "postgres", 15)
+        conn.execute("INSERT INTO rooms (room, last_id, key) VALUES ('lobby', %s, 'lobby')", (len(TEXTS),))
+        for msg_id, text in enumerate(TEXTS, start=1):
+            ts = NEW_YEAR + msg_id * 3 * WEEK_MS
+            conn.execute(
+                "INSERT INTO messages (room, id, nick, message, ts, bot, guest, deleted, account_id)"
+                " VALUES ('lobby', %s, 'ann', %s, %s, false, false, false, %s)",
+                (msg_id, text, ts, ANN),
+            )
+            conn.execute(
+                "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES ('lobby', %s, %s, 'ann', %s)",
+                (msg_id, ts, fold(text)),
+            )
+
+    async def scenario(store: Store) -> None:
+        await words_inside_other_words(store)
+        with postgres_server.connect() as conn:
+            conn.execute(f"SET search_path TO {schema}")
+            rows = conn.execute("SELECT folded, ts, tsvector_to_array(keys) FROM search_rows").fetchall()
+        assert len(rows) == len(TEXTS)
+        for folded, ts, keys in rows:
+            assert sorted(message_keys(str(folded), int(str(ts))).split(" ")) == keys
+        await store.change("lobby", ChangeRequest(EDIT, 1, "ann", ANN, text="Cooperation, anyhow"))
+        assert await found(store, "ations") == []
+        assert await found(store, "operation") == ["Cooperation, anyhow"]
+        assert await found(store, "yhow") == ["Cooperation, anyhow"]
 
     run(PostgresStore(url), scenario)

@@ -29,8 +29,9 @@ from .base import Appended, StoreError, encodable
 from .change_rules import Changed, ChangeRefusedError, reply_refusal
 from .file_rows import FILE_COLUMNS, attachable, file_from_row
 from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
-from .pg_search import index_messages
+from .pg_search_rows import index_messages
 from .search_base import searchable
+from .search_words import message_keys
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -57,16 +58,17 @@ _STORE = """
 WITH batch AS (
   SELECT * FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[],
-    %s::bigint[], %s::bigint[], %s::text[], %s::text[]
+    %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[]
   ) WITH ORDINALITY
-    AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, folded, file_id, n)
+    AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, folded, file_id, keys, n)
 ), earlier AS (
   SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
-    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.folded, b.file_id, b.n
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.folded, b.file_id, b.keys,
+    b.n
   FROM batch b JOIN rooms r ON r.room = b.room
   WHERE b.n NOT IN (SELECT n FROM earlier)
 ), stored AS (
@@ -75,7 +77,8 @@ WITH batch AS (
 ), attached AS (
   UPDATE files SET room = fresh.room, message_id = fresh.id FROM fresh WHERE files.id = fresh.file_id
 ), indexed AS (
-  INSERT INTO search_rows (room, id, ts, nick, folded) SELECT room, id, ts, nick, folded FROM fresh
+  INSERT INTO search_rows (room, id, ts, nick, folded, keys)
+  SELECT room, id, ts, nick, folded, array_to_tsvector(string_to_array(keys, ' ')) FROM fresh
 ), counted AS (
   UPDATE rooms SET last_id = top.last_id
   FROM (SELECT room, max(id) AS last_id FROM fresh GROUP BY room) AS top
@@ -248,6 +251,7 @@ async def _check_files(conn: Connection, run: list[Pending]) -> list[Outcome | N
 
 
 async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncCursor[TupleRow]:
+    folded = [searchable(p.text, p.file) for p in firsts]
     columns = zip(
         *(
             (
@@ -260,10 +264,12 @@ async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncC
                 p.digest,
                 p.account_id,
                 p.reply_to,
-                searchable(p.text, p.file),
+                text,
                 p.file_id,
+                # Made here, not by PostgreSQL: its CPU is the deployment's scarcest (pg_search_rows.py).
+                message_keys(text, p.ts),
             )
-            for p in firsts
+            for p, text in zip(firsts, folded, strict=True)
         ),
         strict=True,
     )

@@ -27,7 +27,8 @@ from .message_rows import (
     message_from_row,
     with_reactions,
 )
-from .search_base import drop_sql, edit_sql, file_name_sql, searchable
+from .pg_search_rows import reindex
+from .search_base import drop_sql, searchable
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -36,6 +37,11 @@ SELECT m.account_id, m.deleted, m.message,
   EXISTS (SELECT 1 FROM reactions x WHERE x.room = m.room AND x.target = m.id AND x.emoji = %s
           AND x.account_id = %s)
 FROM messages m WHERE m.room = %s AND m.id = %s
+"""
+# An edit's new text: the message's time and its file's name (NULL: none) for its search row.
+_EDIT = """
+UPDATE messages m SET message = %s, edited = %s WHERE room = %s AND id = %s
+RETURNING m.ts, (SELECT f.name FROM files f WHERE f.id = m.file_id)
 """
 _NEXT_ID = "UPDATE rooms SET last_id = last_id + 1 WHERE room = %s RETURNING last_id"
 _INSERT = f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -93,15 +99,11 @@ async def _apply_to_target(
     """Change the target as asked: the id of the file a deletion removed with it."""
     key, dropped = (room, request.target), None
     if request.kind == EDIT:
-        await conn.execute(
-            "UPDATE messages SET message = %s, edited = %s WHERE room = %s AND id = %s",
-            (request.text, change.ts, *key),
-        )
+        edited = await (await conn.execute(_EDIT, (request.text, change.ts, *key))).fetchone()
+        assert edited is not None  # decide() found the message
         # The new text replaces the old in the search index; the file's name stays.
-        name = await (await conn.execute(file_name_sql("%s"), key)).fetchone()
-        await conn.execute(
-            edit_sql("%s"), (searchable(request.text, None if name is None else str(name[0])), *key)
-        )
+        ts, name = edited
+        await reindex(conn, *key, int(ts), searchable(request.text, None if name is None else str(name)))
     elif request.kind == DELETE:
         dropped = await (await conn.execute(DROP_MESSAGE_FILE.replace("?", "%s"), key)).fetchone()
         await conn.execute(

@@ -180,7 +180,7 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
         # The gate outside it: a parallel plan's workers are not started when it is shut.
         sql += (
             f", {name} AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id"
-            f" FROM search_rows d WHERE search_keys(d.folded, d.ts) @@ {keys} AND {filters}"
+            f" FROM search_rows d WHERE d.keys @@ {keys} AND {filters}"
             f" OFFSET 0) AS d WHERE {gate} {_ROW_ORDER} LIMIT %s)"
         )
         values += [words, *keys_values, *filter_values, *gate_values, limit]

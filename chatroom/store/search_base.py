@@ -134,7 +134,8 @@ def add_sql(mark: str) -> str:
 
 
 def edit_sql(mark: str) -> str:
-    """A message's new text: parameters (folded text, room, id)."""
+    """A message's new text on SQLite: parameters (folded text, room, id). PostgreSQL's writes the
+    text's keys with it (pg_search_rows.reindex)."""
     return f"UPDATE search_rows SET folded = {mark} WHERE room = {mark} AND id = {mark}"
 
 

@@ -16,6 +16,11 @@ The index holds one more lexeme a message (schema step 15, ``search_keys``):
 its week, ``W`` and ``ts / WEEK_MS`` (whole weeks since 1970), so that a
 word's matches of a few weeks are asked for without reading the others
 (pg_search.word_weeks_sql).
+
+Since schema step 16 each search row stores its lexemes (``keys``), made here
+(message_keys) when it is written, and the index is of that column: PostgreSQL
+no longer cuts every message's text into suffixes itself, which cost it more
+than the rest of storing the message.
 """
 
 from __future__ import annotations
@@ -34,6 +39,22 @@ MOST_KEYS = 3
 # A message's week in the index: its time in whole weeks since 1970.
 WEEK_MS = 7 * 24 * 3600 * 1000
 _RUN = re.compile(f"[{WORD_CHARS}]+")
+
+
+def message_keys(folded: str, ts: int) -> str:
+    """A message's lexemes in the index, separated by spaces (pg_search_rows.KEYS makes them a
+    ``tsvector``): every suffix of three characters or more of each run, its first SUFFIX_CHARS
+    characters, and its week. What schema step 15's ``search_keys(folded, ts)`` made.
+    """
+    # One comprehension: a third to a half faster than a set updated run by run (12 µs for 100 characters).
+    keys = {run[i : i + SUFFIX_CHARS] for run in _RUN.findall(folded) for i in range(len(run) - 2)}
+    keys.add(f"W{week(ts)}")
+    return " ".join(keys)
+
+
+def week(ts: int) -> int:
+    """The week of a time as PostgreSQL's ``ts / WEEK_MS`` has it: rounded towards zero."""
+    return ts // WEEK_MS if ts >= 0 else -(-ts // WEEK_MS)
 
 
 def term_keys(term: str) -> list[tuple[str, bool]]:

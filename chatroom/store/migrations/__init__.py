@@ -30,6 +30,7 @@ from . import (
     v013_search_authors,
     v014_search_words,
     v015_search_weeks,
+    v016_search_keys,
 )
 from .step import Cursor, Step
 
@@ -49,6 +50,7 @@ STEPS: tuple[Step, ...] = (
     v013_search_authors.STEP,
     v014_search_words.STEP,
     v015_search_weeks.STEP,
+    v016_search_keys.STEP,
 )
 LATEST = STEPS[-1].version
 
