@@ -329,6 +329,32 @@ def test_a_restart_between_messages_fails_none() -> None:
         asyncio.run(main(server))
 
 
+def test_a_restart_between_reads_fails_none() -> None:
+    """PostgreSQL restarted (fast or crash) while the pool's connections were idle: the next reads
+    answer, at once (the pool sees the ended sessions on their sockets and replaces them)."""
+
+    async def main(server: PostgresServer) -> None:
+        store = PostgresStore(server.url(), probe_interval=60)
+        await store.start()
+        try:
+            await store.append("lobby", "ann", "first")
+            # Reads at once: the pool grows to several connections, each of which the restart ends.
+            await asyncio.gather(*(store.history("lobby") for _ in range(6)))
+            for mode in ["fast", "immediate"]:
+                await asyncio.to_thread(server.stop, mode)
+                await asyncio.to_thread(server.start)
+                started = time.monotonic()
+                for _ in range(6):
+                    assert [m.text for m in await store.history("lobby")] == ["first"]
+                    assert await store.last_id("lobby") == 1
+                assert time.monotonic() - started < store.timeout
+        finally:
+            await store.close()
+
+    with running_postgres() as server:
+        asyncio.run(main(server))
+
+
 async def wait_for(condition: object, timeout: float = 5.0) -> None:
     """Poll ``condition()`` on the loop until it is true, or fail the test."""
     assert callable(condition)

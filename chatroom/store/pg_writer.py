@@ -8,15 +8,16 @@ while the other held it, half the batch one process alone gathers (measured
 in docs/benchmarks.md). A message that comes alone (the last batch was
 small) is stored at once.
 
-A pooled connection is checked with a round trip each time it is handed out;
-the writer, which runs one batch at a time, holds a connection of its own
-instead and checks it without asking the server: an idle connection (no
-transaction, no LISTEN) has nothing to read, so anything readable on its
-socket is the server having ended the session (a restart, a terminated
-backend) or a notice, and the connection is replaced before the batch. A
-batch that fails for any reason drops the connection too (its state is not
-known), so the next batch starts on a fresh one: after an outage the writer
-follows the server back by itself.
+The writer, which runs one batch at a time, holds a connection of its own
+and checks it before each batch without asking the server: an idle
+connection (no transaction, no LISTEN) has nothing to read, so anything
+readable on its socket is the server having ended the session (a restart,
+a terminated backend) or a notice, and the connection is replaced before
+the batch. The pool checks each connection the same way before it hands it
+out (check_idle: a round trip each time was a tenth of a millisecond or
+more of every read). A batch that fails for any reason drops the connection
+too (its state is not known), so the next batch starts on a fresh one: after
+an outage the writer follows the server back by itself.
 """
 
 from __future__ import annotations
@@ -99,7 +100,7 @@ class WriterConnection:
     async def get(self) -> Connection:
         """An open, idle connection: this one, or a new one when it is gone or has something to say."""
         conn = self._conn
-        if conn is not None and (conn.broken or conn.closed or _readable(conn)):
+        if conn is not None and not _usable(conn):
             self._conn = None
             await conn.close()
             conn = None
@@ -119,6 +120,19 @@ class WriterConnection:
         conn = self.drop()
         if conn is not None:
             await conn.close()
+
+
+async def check_idle(conn: Connection) -> None:
+    """The pool's check of an idle connection before it hands it out, without a round trip: one the
+    server ended (or that has anything to say) is closed, and the error tells the pool to replace it."""
+    if not _usable(conn):
+        await conn.close()
+        raise psycopg.OperationalError("the server ended the connection")
+
+
+def _usable(conn: Connection) -> bool:
+    """Whether an idle connection is open and has nothing from the server waiting on it."""
+    return not (conn.broken or conn.closed or _readable(conn))
 
 
 def _readable(conn: Connection) -> bool:

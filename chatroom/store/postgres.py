@@ -8,8 +8,9 @@ locks and resends in one round trip chatroom/store/pg_batch.py. The
 schema is brought up to date at start (chatroom/store/pg_schema.py).
 
 Reads, accounts and the write probe take connections from a pool that checks
-each one before handing it out. The pool and the writer both replace the
-connections a server restart broke, without restarting chatroom. Every wait
+each one before handing it out (without a round trip: pg_writer.check_idle).
+The pool and the writer both replace the connections a server restart broke,
+without restarting chatroom. Every wait
 is bounded by ``timeout``: while the server is away or stops answering,
 appends fail with StoreError (the chat says ``unavailable``) instead of
 hanging, and ``healthy`` says so.
@@ -36,7 +37,7 @@ from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Outcome, Pending, import_batch, set_epoch, storable, store_batch
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_files import PostgresFiles
-from .pg_writer import BatchQueue, WriterConnection
+from .pg_writer import BatchQueue, WriterConnection, check_idle
 from .search_base import SearchQuery
 
 log = logging.getLogger("chatroom.store")
@@ -110,7 +111,7 @@ class PostgresStore(ExportReads):
             open=False,
             name="chatroom-store",
             timeout=self.timeout,
-            check=AsyncConnectionPool.check_connection,
+            check=check_idle,
             configure=self.target.configure,
             kwargs={"autocommit": True},
             # A short give-up makes the pool try afresh, without backing off
