@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+import psycopg
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -282,5 +283,27 @@ def test_a_version_15_postgres_schema_finds_the_same_messages_after_migration(
         assert await found(store, "ations") == []
         assert await found(store, "operation") == ["Cooperation, anyhow"]
         assert await found(store, "yhow") == ["Cooperation, anyhow"]
+
+    run(PostgresStore(url), scenario)
+
+
+def test_a_search_of_words_is_planned_once_a_connection(postgres_server: PostgresServer) -> None:
+    """The statement of words is prepared and runs with its generic plan from the first search on a
+    connection, whatever the words; the connection's other statements keep their custom plans."""
+    url = postgres_server.new_schema()
+
+    async def scenario(store: Store) -> None:
+        texts = ("tides of march", "the tide turns")
+        await post(store, *texts)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+            for word in ("tides", "march", "turns"):
+                answered = await pg_search.search(conn, SearchQuery(parse_query(word), ("lobby",)))
+                assert [m.text for m in answered] == [text for text in texts[::-1] if word in text]
+            plans = await (
+                await conn.execute("SELECT generic_plans, custom_plans FROM pg_prepared_statements")
+            ).fetchall()
+            assert plans == [(3, 0)]
+            setting = await (await conn.execute("SELECT current_setting('plan_cache_mode')")).fetchone()
+            assert setting == ("auto",)
 
     run(PostgresStore(url), scenario)
