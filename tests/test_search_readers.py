@@ -184,8 +184,10 @@ def test_pages_are_exact_however_the_store_looks(
     run(store_factory(), scenario)
 
 
-def test_a_second_look_is_as_long_as_the_first_ones_matches_say() -> None:
+def test_a_second_look_is_as_long_as_the_first_ones_matches_say(monkeypatch: MonkeyPatch) -> None:
     """Few matches in the first look ask for a longer second one; none, or too few, for the index."""
     assert pg_search.second_span(20, 10) == pg_search.PROBE * 3
     assert pg_search.second_span(20, 0) is None
-    assert pg_search.second_span(20, 1) is None
+    monkeypatch.setattr(pg_search, "PROBE_MOST", pg_search.PROBE * 3)
+    assert pg_search.second_span(20, 10) == pg_search.PROBE * 3
+    assert pg_search.second_span(20, 9) is None
