@@ -159,9 +159,7 @@ def test_pages_are_exact_however_the_store_looks(
 ) -> None:
     """Every way a store reads (recent rows, a small room's rows, the index) answers exact pages."""
     monkeypatch.setattr(pg_search, "PROBE", 4)
-    monkeypatch.setattr(pg_search, "PROBE_WIDEST", 4)
     monkeypatch.setattr(pg_search, "PROBE_MOST", 12)
-    monkeypatch.setattr(pg_search, "WORD_SECOND_MOST", 12)
 
     async def scenario(store: Store) -> None:
         # Dense matches (a second look finds the page), then sparse ones (the trigram index does);

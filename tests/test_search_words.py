@@ -169,7 +169,6 @@ def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
     newest weeks, of the weeks before and of the older ones, across a page and around the time
     filters, none of a room it may not read."""
     monkeypatch.setattr(pg_search, "PROBE", 1)
-    monkeypatch.setattr(pg_search, "PROBE_WIDEST", 1)
     monkeypatch.setattr(pg_search, "RECENT_WEEKS", 2)
     monkeypatch.setattr(pg_search, "MIDDLE_WEEKS", 3)
     rng = random.Random(15)
@@ -216,7 +215,6 @@ def test_a_version_14_postgres_schema_finds_words_by_week_after_migration(
 ) -> None:
     """Messages stored at schema step 14, weeks apart, are found newest first by their week lexemes."""
     monkeypatch.setattr(pg_search, "PROBE", 1)
-    monkeypatch.setattr(pg_search, "PROBE_WIDEST", 1)
     url = postgres_server.new_schema()
     schema = url.rsplit("%3D", 1)[1]
     stored = [(n, f"tides {n}", NEW_YEAR + n * 5 * WEEK_MS) for n in range(1, 5)]
@@ -309,30 +307,3 @@ def test_a_search_of_words_is_planned_once_a_connection(postgres_server: Postgre
             assert setting == ("auto",)
 
     run(PostgresStore(url), scenario)
-
-
-def test_a_first_look_is_longer_for_a_reader_of_fewer_rows(
-    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """PROBE rows when the search may read all the PROBE most recent; as many times more as it may
-    read fewer of them, at most PROBE_WIDEST."""
-    monkeypatch.setattr(pg_search, "PROBE", 8)
-    monkeypatch.setattr(pg_search, "PROBE_WIDEST", 24)
-    url = postgres_server.new_schema()
-    schema = url.rsplit("%3D", 1)[1]
-    # Of every four messages, one in the lobby, three in the vault (their ids counted in each room).
-    rooms = ["lobby" if n % 4 == 0 else "vault" for n in range(24)]
-    messages = [
-        StoredMessage(rooms[: n + 1].count(room), room, "ann", f"m {n}", NEW_YEAR + n)
-        for n, room in enumerate(rooms)
-    ]
-
-    async def scenario(store: Store) -> None:
-        await store.import_messages(messages)
-
-    run(PostgresStore(url), scenario)
-    with postgres_server.connect() as conn:
-        conn.execute(f"SET search_path TO {schema}")
-        for rooms, rows in ((("lobby", "vault"), 8), (("vault",), 10), (("lobby",), 24), (("annex",), 24)):
-            asked = pg_search.first_look_sql(SearchQuery(parse_query("m"), rooms))
-            assert conn.execute(*asked).fetchone() == (rows,), rooms

@@ -57,13 +57,9 @@ PROBE_MOST = 20_000
 # the one before), then the weeks before those, before it is asked for all (word_weeks_sql).
 RECENT_WEEKS = 2
 MIDDLE_WEEKS = 8
-# A search of words reads a first look of PROBE rows when the reader reads most of them, longer
-# when fewer (up to PROBE_WIDEST: a page of a common word from a tenth of the rows); a second
-# look reads at most WORD_SECOND_TIMES first looks, at most WORD_SECOND_MOST rows, before the
-# index of word suffixes (word_weeks_sql): a rarer word costs less read from the index, by weeks.
-PROBE_WIDEST = 2000
-WORD_SECOND_TIMES = 12
-WORD_SECOND_MOST = 12_000
+# The longest second look at the recent rows before the index of word suffixes (word_weeks_sql): a
+# word in fewer than 0.5 % of the messages costs less read from the index, by weeks.
+WORD_SECOND_MOST = 6_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
 # The tsquery of the words (a parameter) and of the weeks from the anchor's week less the first number
@@ -138,17 +134,16 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
 def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
     """One statement (a SELECT of d.ts, d.room, d.id, and its parameters) answering a query of words.
 
-    The first look comes first (look_sql, of PROBE rows or more: first_look_sql). When it found
-    some matches but not a page, a second, longer look, as long as they say a page needs (as
-    second_span), when that is at most WORD_SECOND_TIMES first looks and WORD_SECOND_MOST rows:
-    for a common word, cheaper than the index's long lists of it. Then the index of word suffixes
-    is asked for the matches of the RECENT_WEEKS newest weeks (the week of the newest search row
-    the cursor and times allow, and those before it) by the week lexemes of schema step 15; when
-    those do not fill the page either, for the matches of the MIDDLE_WEEKS weeks before; then for
-    all the older ones. Each part runs only when those before it did not fill the page (a one-time
-    filter: its scan is never started otherwise), and each window comes after the one before in
-    search order, so the page is exact. A word's matches of a few weeks are a few rows read from
-    the table, where all its matches were thousands (2-3 µs each).
+    The first look comes first (look_sql). When it found many matches but not a page, a second,
+    longer look (second_span, up to WORD_SECOND_MOST rows: for a common word, cheaper than the
+    index's long lists of it). Then the index of word suffixes is asked for the matches of the
+    RECENT_WEEKS newest weeks (the week of the newest search row the cursor and times allow, and
+    those before it) by the week lexemes of schema step 15; when those do not fill the page
+    either, for the matches of the MIDDLE_WEEKS weeks before; then for all the older ones. Each
+    part runs only when those before it did not fill the page (a one-time filter: its scan is never
+    started otherwise), and each window comes after the one before in search order, so the page is
+    exact. A word's matches of a few weeks are a few rows read from the table, where all its
+    matches were thousands (2-3 µs each).
     """
     limit = query.limit
     rows, rows_params = rows_sql(query, "%s", array=True)
@@ -156,26 +151,24 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
     after, after_params = _after(query)
     filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
     filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
-    size, size_values = first_look_sql(query)
-    probe, head, tail = look_sql(query, "(SELECT n FROM size)")
-    found = "(SELECT count(*) FROM probe)"
-    span = f"((SELECT n FROM size) * {limit * 3} / (2 * greatest({found}, 1)))"
+    probe, head, tail = look_sql(query, "%s")
+    span = f"(SELECT {PROBE * limit * 3} / (2 * greatest(count(*), 1)) FROM probe)"
     second = look_sql(query, span)[0]
-    most = f"least({WORD_SECOND_MOST}, {WORD_SECOND_TIMES} * (SELECT n FROM size))"
+    fewest = -(-PROBE * limit * 3 // (2 * WORD_SECOND_MOST))
     anchor = f"SELECT d.ts / {WEEK_MS} AS week FROM search_rows d WHERE {times} AND {after}"
     anchor += f" {_ROW_ORDER} LIMIT 1"
-    sql = f"WITH size AS MATERIALIZED ({size})"
-    sql += f", probe AS MATERIALIZED ({probe} {_ROW_ORDER} LIMIT %s)"
+    sql = f"WITH probe AS MATERIALIZED ({probe} {_ROW_ORDER} LIMIT %s)"
     sql += f", second AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM ({second}) AS d"
-    sql += f" WHERE {found} BETWEEN 1 AND %s AND {span} <= {most} {_ROW_ORDER} LIMIT %s)"
+    sql += f" WHERE (SELECT count(*) FROM probe) BETWEEN %s AND %s {_ROW_ORDER} LIMIT %s)"
     sql += f", anchor AS MATERIALIZED ({anchor})"
     values = [
-        *size_values,
         *head,
+        PROBE,
         *tail,
         limit,
         *head,
         *tail,
+        fewest,
         limit - 1,
         limit,
         *times_params,
@@ -203,22 +196,6 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
     sql += " UNION ALL SELECT * FROM second WHERE (SELECT count(*) FROM second) = %s"
     sql += "".join(f" UNION ALL SELECT * FROM {name}" for name in names)
     return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit, limit]
-
-
-def first_look_sql(query: SearchQuery) -> tuple[str, list[object]]:
-    """How many recent rows the first look of word_weeks_sql reads (a SELECT of n, and its
-    parameters): PROBE when the search may read all of the PROBE most recent, as many times more as
-    it may read fewer of them (their rooms are read from the index by time alone), at most
-    PROBE_WIDEST."""
-    rows, rows_params = rows_sql(query, "%s", array=True)
-    times, times_params = _times(query)
-    after, after_params = _after(query)
-    sql = (
-        f"SELECT least({PROBE_WIDEST}, {PROBE * PROBE} / greatest(count(*), 1)) AS n"
-        f" FROM (SELECT d.room, d.nick FROM search_rows d WHERE {times} AND {after} {_ROW_ORDER}"
-        f" LIMIT {PROBE}) AS d WHERE {rows}"
-    )
-    return sql, [*times_params, *after_params, *rows_params]
 
 
 def _windows(query: SearchQuery, words: str) -> list[tuple[str, int, int | None]]:
