@@ -9,7 +9,7 @@ connections waiting meanwhile stay in the kernel's backlog.
 
 It also counts every accepted connection against ``--max-connections-per-ip``
 (a connection over it never reaches the HTTP server: it is answered 429 once
-its request head has come, unparsed, and closed; see Refusal) and closes a
+its request head has come, unparsed, and closed; see refusal.py) and closes a
 connection that has not sent a complete request head within
 ``REQUEST_HEAD_SECONDS``, so idle sockets cannot hold descriptors for long.
 """
@@ -17,7 +17,6 @@ connection that has not sent a complete request head within
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import errno
 import functools
 import logging
@@ -32,8 +31,9 @@ import tornado.httputil
 import tornado.iostream
 from tornado.ioloop import IOLoop
 
-from . import metrics, protocol
+from . import metrics
 from .push_stream import PushReadStream
+from .refusal import MAX_LINGERING, Refusal
 from .upgrade import ConnectionCounter
 
 log = logging.getLogger("chatroom.server")
@@ -66,21 +66,10 @@ REPORT_INTERVAL = 10.0
 # Connections taken from one listening socket per readiness event, so that
 # a burst of them does not starve the members already connected.
 ACCEPTS_PER_EVENT = 128
-# A connection over the per-address limit is kept until it has sent its
-# request head (then answered 429) and closed its end, for at most
-# LINGER_SECONDS; never more than MAX_LINGERING of them at once, beyond
-# that they are closed at once without an answer.
-LINGER_SECONDS = 2.0
-MAX_LINGERING = 64
-MAX_REFUSED_HEAD = 16 * 1024
 # Shared stand-ins for an idle stream's empty write queues (AdmittedStream.shed_write_queues), about
 # 1.4 KiB a connection: never written to, AdmittedStream.write puts queues of its own back first.
 _IDLE_WRITE_BUFFER = tornado.iostream._StreamBuffer()
 _IDLE_WRITE_FUTURES: deque[tuple[int, asyncio.Future[None]]] = deque()
-TOO_MANY = (
-    b"HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\n"
-    b"Connection: close\r\nContent-Length: %d\r\n\r\n%s"
-)
 
 
 def raise_descriptor_limit() -> tuple[int, int]:
@@ -98,12 +87,6 @@ def raise_descriptor_limit() -> tuple[int, int]:
         log.warning("cannot raise the descriptor limit from %d to %d: %s", soft, hard, error)
         return soft, soft
     return soft, hard
-
-
-def too_many_response() -> bytes:
-    """The whole HTTP response to a connection over the per-address limit."""
-    body = protocol.api_error_body("too_many_connections", "too many connections from this address")
-    return TOO_MANY % (len(body), body)
 
 
 class ThrottledReport:
@@ -197,56 +180,6 @@ class GuardedHTTPServer(tornado.httpserver.HTTPServer):
         if isinstance(stream, AdmittedStream) and stream.awaiting_head:
             return _HeadWatch(delegate, stream)
         return delegate
-
-
-class Refusal:
-    """A connection over the per-address limit: answered 429, then closed.
-
-    Answering before the client has sent its request confuses clients, and
-    closing with its bytes unread sends a reset that can make it lose the
-    answer: so the 429 waits for the request head, and what follows is read
-    and dropped until the client closes, for at most LINGER_SECONDS.
-    """
-
-    def __init__(self, connection: socket.socket, loop: IOLoop, on_end: Callable[[Refusal], None]) -> None:
-        self.connection = connection
-        self.loop = loop
-        self.on_end = on_end
-        self.head = bytearray()
-        self.answered = False
-        connection.setblocking(False)
-        self.timeout = loop.call_later(LINGER_SECONDS, self.end)
-        loop.add_handler(connection, self._on_readable, IOLoop.READ)
-
-    def _on_readable(self, fd: socket.socket, events: int) -> None:
-        try:
-            more = self.connection.recv(4096)
-        except BlockingIOError:
-            return
-        except OSError:
-            more = b""
-        if not more:
-            self.end()
-        elif not self.answered:
-            self.head += more
-            if b"\r\n\r\n" in self.head or len(self.head) > MAX_REFUSED_HEAD:
-                self._answer()
-
-    def _answer(self) -> None:
-        self.answered = True
-        # A client that went away meanwhile is no concern: it is closed anyway.
-        with contextlib.suppress(OSError):
-            self.connection.send(too_many_response())
-            self.connection.shutdown(socket.SHUT_WR)
-
-    def end(self) -> None:
-        """Close the connection (once)."""
-        if self.connection.fileno() < 0:
-            return
-        self.loop.remove_timeout(self.timeout)
-        self.loop.remove_handler(self.connection)
-        self.connection.close()
-        self.on_end(self)
 
 
 class Listener:
