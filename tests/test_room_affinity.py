@@ -8,6 +8,7 @@ import signal
 import socket
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -90,9 +91,20 @@ def rooms_by_owner(workers: int) -> list[str]:
 # --- handing a connection over ------------------------------------------------
 
 
-def test_a_handed_connection_arrives_with_its_bytes_unread() -> None:
+@pytest.fixture
+def channels() -> Iterator[list[tuple[socket.socket, socket.socket]]]:
+    """Two workers' channels, as the pool makes them."""
+    pairs = [socket.socketpair(), socket.socketpair()]
+    yield pairs
+    for pair in pairs:
+        for end in pair:
+            end.close()
+
+
+def test_a_handed_connection_arrives_with_its_bytes_unread(
+    channels: list[tuple[socket.socket, socket.socket]],
+) -> None:
     """The connection itself crosses: same peer, and what the client sent is still to be read."""
-    channels = [socket.socketpair(), socket.socketpair()]
     sender, receiver = Handoff(0, channels), Handoff(1, channels)
     with socket.create_server(("127.0.0.1", 0)) as server:
         client = socket.create_connection(server.getsockname())
@@ -112,14 +124,10 @@ def test_a_handed_connection_arrives_with_its_bytes_unread() -> None:
         assert client.recv(64) == b"answer"
         connection.close()
         client.close()
-    for pair in channels:
-        for end in pair:
-            end.close()
 
 
-def test_a_full_queue_keeps_the_connection_here() -> None:
+def test_a_full_queue_keeps_the_connection_here(channels: list[tuple[socket.socket, socket.socket]]) -> None:
     """When the owner's queue is full, ``hand`` says so and the connection stays usable here."""
-    channels = [socket.socketpair(), socket.socketpair()]
     sender = Handoff(0, channels)
     with socket.create_server(("127.0.0.1", 0)) as server:
         client = socket.create_connection(server.getsockname())
@@ -133,9 +141,6 @@ def test_a_full_queue_keeps_the_connection_here() -> None:
         assert client.recv(64) == b"still mine"
         accepted.close()
         client.close()
-    for pair in channels:
-        for end in pair:
-            end.close()
 
 
 # --- real workers ---------------------------------------------------------------
@@ -269,12 +274,9 @@ def test_the_chat_socket_path_is_the_apps() -> None:
     assert paths == [room_affinity.CHAT_SOCKET_PATH]
 
 
-def test_a_closed_channel_ends_the_drain() -> None:
+def test_a_closed_channel_ends_the_drain(channels: list[tuple[socket.socket, socket.socket]]) -> None:
     """With every sender gone the inbox reads end-of-file: the drain says so instead of spinning."""
-    channels = [socket.socketpair(), socket.socketpair()]
     receiver = Handoff(1, channels)
     for pair in channels:
         pair[0].close()
     assert receiver._drain(lambda connection, peer: None) is False
-    for pair in channels:
-        pair[1].close()
