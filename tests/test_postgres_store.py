@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 import time
 
 import psycopg
 import pytest
 
-from chatroom.backend import StoredMessage
+from chatroom.backend import DEDUPE_WINDOW_MS, StoredMessage, now_ms
 from chatroom.names import room_key
-from chatroom.store import migrations
+from chatroom.store import migrations, postgres
 from chatroom.store.base import SchemaTooNewError, StoreError, StoreStartupError
 from chatroom.store.postgres import PostgresStore
 
-from .pg_server import PostgresServer, running_postgres
+from .pg_server import SUPERUSER, PostgresServer, running_postgres
 from .support import free_port
 
 
@@ -117,6 +118,42 @@ def test_a_failing_batch_fails_every_message_and_gives_its_ids_back(postgres_ser
     asyncio.run(main())
 
 
+def test_digests_past_the_resend_window_are_forgotten(
+    postgres_server: PostgresServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch a minute or more after the last cleanup deletes the digests past the resend window."""
+    url = postgres_server.new_schema()
+
+    def digests() -> list[tuple[str, int]]:
+        with psycopg.connect(url, autocommit=True) as conn:
+            return [
+                (str(room), int(msg_id))
+                for room, msg_id in conn.execute("SELECT room, id FROM sent ORDER BY id")
+            ]
+
+    async def main() -> None:
+        store = PostgresStore(url, probe_interval=60)
+        await store.start()
+        try:
+            start = now_ms()
+            first = await store.append("lobby", "ann", "hi", ref="a")
+            assert (await store.append("lobby", "ann", "hi", ref="a")).message == first.message
+            # Within the minute after a cleanup nothing is deleted.
+            monkeypatch.setattr(postgres, "now_ms", lambda: start + 30_000)
+            assert (await store.append("lobby", "ann", "hi", ref="b")).message.id == 2
+            assert digests() == [("lobby", 1), ("lobby", 2)]
+            # Later, what is past the window goes: the first digest, not the second.
+            monkeypatch.setattr(postgres, "now_ms", lambda: start + DEDUPE_WINDOW_MS + 1_000)
+            assert (await store.append("lobby", "ann", "hi", ref="c")).message.id == 3
+            assert digests() == [("lobby", 2), ("lobby", 3)]
+            again = await store.append("lobby", "ann", "hi", ref="a")
+            assert (again.new, again.message.id) == (True, 4)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
 def test_text_postgresql_cannot_hold_fails_alone(postgres_server: PostgresServer) -> None:
     """A NUL or a lone surrogate fails its own message, not the batch it would have joined."""
 
@@ -196,6 +233,29 @@ def test_migration_from_version_1_fills_room_keys(postgres_server: PostgresServe
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     assert row == (str(migrations.LATEST),)
+
+
+def test_a_role_without_temporary_refuses_to_start(postgres_server: PostgresServer) -> None:
+    """The writer makes its store function in its own session: a role that may not says so at start."""
+    database, role = "no_temp_" + secrets.token_hex(4), "r_" + secrets.token_hex(4)
+    with postgres_server.connect() as conn:
+        conn.execute(f"CREATE DATABASE {database}")
+        conn.execute(f"CREATE ROLE {role} LOGIN")
+        conn.execute(f"GRANT CONNECT ON DATABASE {database} TO {role}")
+        conn.execute(f"REVOKE TEMPORARY ON DATABASE {database} FROM PUBLIC")
+    with postgres_server.connect(database) as conn:
+        conn.execute("CREATE EXTENSION pg_trgm SCHEMA public")
+        conn.execute(f"CREATE SCHEMA chat AUTHORIZATION {role}")
+    url = postgres_server.url(database, "chat").replace(f"{SUPERUSER}@", f"{role}@")
+
+    async def main() -> None:
+        store = PostgresStore(url)
+        with pytest.raises(StoreStartupError) as refused:
+            await store.start()
+        assert str(refused.value).startswith("cannot prepare the writer on the PostgreSQL database")
+        assert "permission denied" in str(refused.value)
+
+    asyncio.run(main())
 
 
 def test_a_password_never_reaches_an_error_message(postgres_server: PostgresServer) -> None:

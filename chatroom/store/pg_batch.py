@@ -6,10 +6,13 @@ and never deadlock. Then one statement looks up resends (the same digest and
 window as SQLite's store; resends within the batch are folded into their
 first copy before it), takes ids from the locked last ids, and writes the
 messages, the new last ids and the sent digests. Whatever its size a batch
-is one round trip on its connection: BEGIN, the lock, the store statement and
-COMMIT pipelined, with arrays unnested on the server. Two nodes storing into
-one room take turns on its row, so each commit is a round trip the other
-waits for. A batch that fails rolls back, giving its ids back.
+is one statement on its connection, so one round trip: a call of a function
+of the writer's own session (``pg_temp.chatroom_store``, made when its
+connection opens, so it is always this code's) that runs the lock and the
+store statement in the call's one transaction, with arrays unnested on the
+server. Two nodes storing into one room take turns on its row, so each commit
+is a round trip the other waits for. A batch that fails rolls back, giving
+its ids back.
 """
 
 from __future__ import annotations
@@ -41,13 +44,13 @@ SENT_CLEANUP_ROWS = 10_000
 # Taking the rooms' rows in one order is what keeps two nodes from
 # deadlocking: INSERT locks the rows in the order its SELECT yields them.
 # A new room's row (last id 0) only outlives the transaction with a message.
-_LOCK_ROOMS = """
+_TAKE_ROOMS = """
 INSERT INTO rooms (room, last_id, key)
 SELECT room, 0, key FROM unnest(%s::text[], %s::text[]) AS batch (room, key)
 ORDER BY room COLLATE "C"
 ON CONFLICT (room) DO UPDATE SET last_id = rooms.last_id
-RETURNING room, last_id
 """
+_LOCK_ROOMS = _TAKE_ROOMS + "RETURNING room, last_id\n"
 # Runs after the lock, as a statement of its own: its snapshot then holds
 # what another node committed for the same rooms while this batch waited
 # (the lock's own statement saw the rooms as they were when it began). One
@@ -111,6 +114,44 @@ DELETE FROM sent WHERE digest IN
 """
 
 
+def _numbered(sql: str, first: int) -> str:
+    """``sql`` with its ``%s`` placeholders numbered ``$first``, ``$first + 1``..., for a function's body."""
+    pieces = sql.split("%s")
+    return "".join(piece + (f"${first + i}" if i < len(pieces) - 1 else "") for i, piece in enumerate(pieces))
+
+
+# The parameters of the function a plain batch calls: the rooms and their
+# keys (the lock's), the store statement's, then when to forget sent digests.
+_STORED_FROM = 1 + _TAKE_ROOMS.count("%s")
+_FORGET_FROM = _STORED_FROM + _STORE.count("%s")
+# The lock and the store are two statements, so the store's snapshot, taken
+# once the lock is held, holds what another node committed for the same
+# rooms meanwhile, as in the pipeline it replaces; the call is one statement,
+# and its transaction is the call's own. One statement instead of four
+# pipelined costs chatroom half the CPU of a commit (docs/benchmarks.md).
+_STORE_TYPES = (
+    *("text[]", "text[]"),
+    *("text[]", "text[]", "text[]", "bigint[]", "boolean[]", "boolean[]", "bytea[]", "bigint[]", "bigint[]"),
+    *("text[]", "text[]", "text[]", "bigint"),
+    *("bigint", "bigint"),
+)
+STORE_FUNCTION = f"""
+CREATE FUNCTION pg_temp.chatroom_store({", ".join(_STORE_TYPES)})
+RETURNS TABLE (n bigint, id bigint, nick text, message text, ts bigint, bot boolean, guest boolean)
+LANGUAGE plpgsql AS $body$
+#variable_conflict use_column
+BEGIN
+  {_numbered(_TAKE_ROOMS, 1)};
+  IF ${_FORGET_FROM} IS NOT NULL THEN
+    {_numbered(_FORGET_SENT, _FORGET_FROM)};
+  END IF;
+  RETURN QUERY {_numbered(_STORE, _STORED_FROM)};
+END
+$body$
+"""
+_CALL_STORE = f"SELECT * FROM pg_temp.chatroom_store({', '.join(f'%s::{kind}' for kind in _STORE_TYPES)})"
+
+
 @dataclass(slots=True)
 class Pending:
     """A message waiting for the next batch, and the future its sender awaits."""
@@ -154,6 +195,11 @@ def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:
     return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot), bool(guest))
 
 
+async def prepare_writer(conn: Connection) -> None:
+    """Make the writer's new connection ready for store_batch: the session's store function."""
+    await conn.execute(STORE_FUNCTION)
+
+
 async def lock_rooms(conn: Connection, rooms: list[str]) -> dict[str, int]:
     """Lock the rooms' rows (sorted names) in this transaction: their last ids, 0 for new rooms."""
     locked = await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
@@ -165,19 +211,19 @@ async def store_batch(
 ) -> list[Outcome]:
     """Store a batch in one transaction, in order: each message's or change's outcome.
 
-    Plain messages (the common batch) take one round trip; replies and
-    changes read what they refer to inside the transaction, a few more.
+    Plain messages (the common batch) take one statement, a call of the
+    session's STORE_FUNCTION (see prepare_writer); replies and changes read
+    what they refer to inside the transaction, a few more.
     ``forget_before``: also delete sent digests of that time (ms) or older.
     """
     rooms = sorted({pending.room for pending in batch})
     if all(isinstance(p, Pending) and p.reply_to is None and p.file_id is None for p in batch):
         messages = [p for p in batch if isinstance(p, Pending)]
         firsts, place = _first_sends(messages)
-        async with conn.pipeline():
-            await conn.execute("BEGIN")
-            await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
-            stored = await _send_store(conn, firsts)
-            await _forget_and_commit(conn, forget_before)
+        forget = (forget_before, SENT_CLEANUP_ROWS)
+        stored = await conn.execute(
+            _CALL_STORE, [rooms, [room_key(room) for room in rooms], *_store_columns(firsts), *forget]
+        )
         return list(await _outcomes(stored, firsts, place))
     await conn.execute("BEGIN")
     await conn.execute(_LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
@@ -251,6 +297,11 @@ async def _check_files(conn: Connection, run: list[Pending]) -> list[Outcome | N
 
 
 async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncCursor[TupleRow]:
+    return await conn.execute(_STORE, _store_columns(firsts))
+
+
+def _store_columns(firsts: list[Pending]) -> list[object]:
+    """The store statement's parameters: a column of the messages' values each, then the resend window."""
     folded = [searchable(p.text, p.file) for p in firsts]
     columns = zip(
         *(
@@ -273,7 +324,7 @@ async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncC
         ),
         strict=True,
     )
-    return await conn.execute(_STORE, [*(list(column) for column in columns), DEDUPE_WINDOW_MS])
+    return [*(list(column) for column in columns), DEDUPE_WINDOW_MS]
 
 
 async def _outcomes(

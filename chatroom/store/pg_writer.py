@@ -27,7 +27,7 @@ import select
 
 import psycopg
 
-from .pg_batch import Connection, Pending
+from .pg_batch import Connection, Pending, prepare_writer
 from .pg_changes import PendingChange
 from .pg_schema import Target
 
@@ -107,6 +107,7 @@ class WriterConnection:
         if conn is None:
             conn = await psycopg.AsyncConnection.connect(self._target.conninfo, autocommit=True)
             await self._target.configure(conn)
+            await prepare_writer(conn)
             self._conn = conn
         return conn
 

@@ -126,8 +126,20 @@ class PostgresStore(ExportReads):
                 f"cannot connect to the PostgreSQL database {self.target.where}: {self.target.say(error)}"
             ) from None
         self._pool = pool
+        await self._prepare_writer()
         self._writer = asyncio.create_task(self._write_loop(), name="chatroom-store-writer")
         await self.health.start()
+
+    async def _prepare_writer(self) -> None:
+        """Open the writer's connection now: a role that may not make its store function refuses to start."""
+        try:
+            await self._connection.get()
+        except psycopg.Error as error:
+            await self.close()
+            where, reason = self.target.where, self.target.say(error)
+            raise StoreStartupError(
+                f"cannot prepare the writer on the PostgreSQL database {where}: {reason}"
+            ) from None
 
     async def close(self) -> None:
         """Commit every queued message, then stop the writer and close the pool."""
