@@ -125,7 +125,7 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
     # --- the socket ---------------------------------------------------------
 
     async def open(self) -> None:
-        """Identify the member, send welcome and history, announce the join."""
+        """Identify the member, send welcome and history, announce the join: in its turn (hub.joining)."""
         assert self.ws_connection is not None and self.ws_connection.stream is not None
         self.set_nodelay(True)
         self.outbox = Outbox(
@@ -136,6 +136,12 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
         )
         self.hub.opened(self)
         self.pings.add(self)
+        async with self.hub.joining:
+            if self.session.state is not State.CLOSED:  # closed while it waited (the server stopping)
+                await self._join()
+
+    async def _join(self) -> None:
+        """Who the credentials prove, then the session's way in, up to its announcement."""
         query = self.query
         try:
             who, refused = await self.admission.identify(
