@@ -128,13 +128,17 @@ _FORGET_FROM = _STORED_FROM + _STORE.count("%s")
 # once the lock is held, holds what another node committed for the same
 # rooms meanwhile, as in the pipeline it replaces; the call is one statement,
 # and its transaction is the call's own. One statement instead of four
-# pipelined costs chatroom half the CPU of a commit (docs/benchmarks.md).
+# pipelined costs chatroom a third less CPU a commit (docs/benchmarks.md).
 _STORE_TYPES = (
-    *("text[]", "text[]"),
-    *("text[]", "text[]", "text[]", "bigint[]", "boolean[]", "boolean[]", "bytea[]", "bigint[]", "bigint[]"),
-    *("text[]", "text[]", "text[]", "bigint"),
-    *("bigint", "bigint"),
-)
+    # the lock's: rooms, their keys
+    "text[]", "text[]",
+    # the store's: a column each of room, nick, message, ts, bot, guest, digest, account_id,
+    # reply_to, folded, file_id and keys, then the resend window
+    "text[]", "text[]", "text[]", "bigint[]", "boolean[]", "boolean[]", "bytea[]", "bigint[]",
+    "bigint[]", "text[]", "text[]", "text[]", "bigint",
+    # the cleanup's: digests of this time (ms) or older are forgotten (NULL: none), at most so many
+    "bigint", "bigint",
+)  # fmt: skip
 STORE_FUNCTION = f"""
 CREATE FUNCTION pg_temp.chatroom_store({", ".join(_STORE_TYPES)})
 RETURNS TABLE (n bigint, id bigint, nick text, message text, ts bigint, bot boolean, guest boolean)

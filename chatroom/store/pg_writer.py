@@ -106,8 +106,12 @@ class WriterConnection:
             conn = None
         if conn is None:
             conn = await psycopg.AsyncConnection.connect(self._target.conninfo, autocommit=True)
-            await self._target.configure(conn)
-            await prepare_writer(conn)
+            try:
+                await self._target.configure(conn)
+                await prepare_writer(conn)
+            except BaseException:
+                await conn.close()
+                raise
             self._conn = conn
         return conn
 
