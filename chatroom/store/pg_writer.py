@@ -9,26 +9,23 @@ in docs/benchmarks.md). A message that comes alone (the last batch was
 small) is stored at once.
 
 The writer, which runs one batch at a time, holds a connection of its own
-and checks it before each batch without asking the server: an idle
-connection (no transaction, no LISTEN) has nothing to read, so anything
-readable on its socket is the server having ended the session (a restart,
-a terminated backend) or a notice, and the connection is replaced before
-the batch. The pool checks each connection the same way before it hands it
-out (check_idle: a round trip each time was a tenth of a millisecond or
-more of every read). A batch that fails for any reason drops the connection
-too (its state is not known), so the next batch starts on a fresh one: after
-an outage the writer follows the server back by itself.
+and checks it before each batch as the pool checks its own (pg_pool.usable,
+without asking the server), replacing it when the server ended the session.
+A batch that fails for any reason drops the connection too (its state is
+not known), so the next batch starts on a fresh one: after an outage the
+writer follows the server back by itself.
 """
 
 from __future__ import annotations
 
 import asyncio
-import select
 
 import psycopg
 
+from .base import StoreStartupError
 from .pg_batch import Connection, Pending, prepare_writer
 from .pg_changes import PendingChange
+from .pg_pool import usable
 from .pg_schema import Target
 
 # Under load (the last batch held GATHER_FROM messages or more) the writer
@@ -100,7 +97,7 @@ class WriterConnection:
     async def get(self) -> Connection:
         """An open, idle connection: this one, or a new one when it is gone or has something to say."""
         conn = self._conn
-        if conn is not None and not _usable(conn):
+        if conn is not None and not usable(conn):
             self._conn = None
             await conn.close()
             conn = None
@@ -115,6 +112,17 @@ class WriterConnection:
             self._conn = conn
         return conn
 
+    async def prepare(self) -> None:
+        """Open the connection now; StoreStartupError when it cannot be (a role that may not make the
+        store function, say): at start, not at the first message."""
+        try:
+            await self.get()
+        except psycopg.Error as error:
+            where, reason = self._target.where, self._target.say(error)
+            raise StoreStartupError(
+                f"cannot prepare the writer on the PostgreSQL database {where}: {reason}"
+            ) from None
+
     def drop(self) -> Connection | None:
         """Stop using the connection (a batch on it failed): the batch closes it, the next gets a new one."""
         conn, self._conn = self._conn, None
@@ -125,24 +133,3 @@ class WriterConnection:
         conn = self.drop()
         if conn is not None:
             await conn.close()
-
-
-async def check_idle(conn: Connection) -> None:
-    """The pool's check of an idle connection before it hands it out, without a round trip: one the
-    server ended (or that has anything to say) is closed, and the error tells the pool to replace it."""
-    if not _usable(conn):
-        await conn.close()
-        raise psycopg.OperationalError("the server ended the connection")
-
-
-def _usable(conn: Connection) -> bool:
-    """Whether an idle connection is open and has nothing from the server waiting on it."""
-    return not (conn.broken or conn.closed or _readable(conn))
-
-
-def _readable(conn: Connection) -> bool:
-    """Whether the server sent anything to this idle connection (its end, most likely)."""
-    try:
-        return bool(select.select([conn.fileno()], [], [], 0)[0])
-    except (OSError, ValueError, psycopg.Error):
-        return True

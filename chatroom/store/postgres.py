@@ -8,7 +8,7 @@ locks and resends in one round trip chatroom/store/pg_batch.py. The
 schema is brought up to date at start (chatroom/store/pg_schema.py).
 
 Reads, accounts and the write probe take connections from a pool that checks
-each one before handing it out (without a round trip: pg_writer.check_idle).
+each one before handing it out (without a round trip: pg_pool.py).
 The pool and the writer both replace the connections a server restart broke,
 without restarting chatroom. Every wait
 is bounded by ``timeout``: while the server is away or stops answering,
@@ -37,7 +37,8 @@ from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Outcome, Pending, import_batch, set_epoch, storable, store_batch
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_files import PostgresFiles
-from .pg_writer import BatchQueue, WriterConnection, check_idle
+from .pg_pool import open_pool
+from .pg_writer import BatchQueue, WriterConnection
 from .search_base import SearchQuery
 
 log = logging.getLogger("chatroom.store")
@@ -104,42 +105,14 @@ class PostgresStore(ExportReads):
         # The migration's fix hooks are synchronous: one plain connection, off the loop.
         self._epoch = await asyncio.to_thread(pg_schema.migrate, self.target)
         await self.files.open()
-        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
-            self.target.conninfo,
-            min_size=1,
-            max_size=self.pool_size,
-            open=False,
-            name="chatroom-store",
-            timeout=self.timeout,
-            check=check_idle,
-            configure=self.target.configure,
-            kwargs={"autocommit": True},
-            # A short give-up makes the pool try afresh, without backing off
-            # further, as soon as it is asked again: it follows the server back.
-            reconnect_timeout=max(self.timeout, 5.0),
-        )
+        self._pool = await open_pool(self.target, self.pool_size, self.timeout)
         try:
-            await pool.open(wait=True, timeout=self.timeout)
-        except psycopg.Error as error:
-            await pool.close()
-            raise StoreStartupError(
-                f"cannot connect to the PostgreSQL database {self.target.where}: {self.target.say(error)}"
-            ) from None
-        self._pool = pool
-        await self._prepare_writer()
+            await self._connection.prepare()
+        except StoreStartupError:
+            await self.close()
+            raise
         self._writer = asyncio.create_task(self._write_loop(), name="chatroom-store-writer")
         await self.health.start()
-
-    async def _prepare_writer(self) -> None:
-        """Open the writer's connection now: a role that may not make its store function refuses to start."""
-        try:
-            await self._connection.get()
-        except psycopg.Error as error:
-            await self.close()
-            where, reason = self.target.where, self.target.say(error)
-            raise StoreStartupError(
-                f"cannot prepare the writer on the PostgreSQL database {where}: {reason}"
-            ) from None
 
     async def close(self) -> None:
         """Commit every queued message, then stop the writer and close the pool."""
