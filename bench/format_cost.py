@@ -1,4 +1,4 @@
-"""What formatting a message's text costs the server (docs/benchmarks.md, "Message formatting").
+"""What formatting a message's text costs the server (docs/benchmarks/formatting.md).
 
 For typical short texts, plain and formatted: the time to read one the first
 time (for a plain text, the regex that finds nothing to format; for a

@@ -1,4 +1,4 @@
-"""Plot recorded benchmark runs: one PNG per workload for docs/benchmarks.md.
+"""Plot recorded benchmark runs: one PNG per workload for docs/benchmarks/plots.md.
 
     python bench/plot.py all                      # every workload recorded in bench/recorded/
     python bench/plot.py rooms-latency            # one workload

@@ -1,4 +1,4 @@
-"""The plots of docs/benchmarks.md, one per workload, from the runs kept in bench/recorded/.
+"""The plots of docs/benchmarks/plots.md, one per workload, from the runs kept in bench/recorded/.
 
 Every figure shows medians over repetitions with bars from the smallest to the
 largest run, names the peers (and which of them store nothing), and carries a
@@ -53,7 +53,7 @@ COLOURS = {
 SHORT = {"reference": "reference", "node": "Node ws", "fastapi": "FastAPI", "tornado": "tutorial Tornado"}
 # bench/loadgen.c's latency histogram (BUCKETS x BUCKET_NS) clamps longer latencies to its top.
 HISTOGRAM_TOP_MS = 5000.0
-# docs/benchmarks.md, Targets: 10,000 idle members at most 20 KiB of RSS each.
+# docs/benchmarks/fanout.md, Targets: 10,000 idle members at most 20 KiB of RSS each.
 IDLE_TARGET_KIB = 20.0
 CAPTION_WIDTH = 150  # characters a caption line holds at 7 pt across a 10-inch figure
 

@@ -78,7 +78,7 @@ def rate_cost(text: str) -> float:
     one more for every FORMAT_CHARS_PER_TOKEN characters of a text the parser must read.
 
     Reading costs the server about 8 µs a character at worst (a 4,000-character list, 33 ms:
-    docs/benchmarks.md), where a plain text costs nothing: without this, a sender within the
+    docs/benchmarks/formatting.md), where a plain text costs nothing: without this, a sender within the
     default rate could keep a third of a core parsing."""
     return 1.0 + len(text) / FORMAT_CHARS_PER_TOKEN if may_format(text) else 1.0
 

@@ -69,7 +69,7 @@ M = TypeVar("M", bound=Member)
 # within seconds: all at once, their reads queued behind the store's few
 # connections and the bus's, each waited its turn there again for every
 # read, and most passed the 5 s bound and were refused `unavailable`
-# (docs/benchmarks.md, "Join storms"). In line, each read waits behind at
+# (docs/benchmarks/deployments.md, "Join storms"). In line, each read waits behind at
 # most this many joins, and the rest wait without a deadline.
 JOINS_AT_ONCE = 32
 

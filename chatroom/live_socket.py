@@ -1,6 +1,6 @@
 """What a chat socket keeps once live, and no more: members may stay connected for days.
 
-Measured with 3,000 idle members (docs/benchmarks.md, *Idle members*), a
+Measured with 3,000 idle members (docs/benchmarks/fanout.md, *Idle members*), a
 Tornado WebSocket holds on to much of what only its upgrade needed:
 
 - the upgrade's coroutines (the request's ``_execute`` task, ``get``,

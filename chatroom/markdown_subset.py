@@ -5,7 +5,7 @@ and reference definitions are off, so they show as typed; links are allowed
 to http, https and mailto addresses only (:func:`allowed_link`), and bare
 addresses are found with linkify-it, bounded so that a 4000-character text
 made of addresses costs milliseconds, not the quadratic time an unbounded
-search for each ``://`` would (docs/benchmarks.md, "Message formatting").
+search for each ``://`` would (docs/benchmarks/formatting.md).
 chatroom/formatting.py turns the tokens into the tree frames carry.
 """
 

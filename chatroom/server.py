@@ -156,7 +156,7 @@ def tune_collector() -> None:
     The default (a young collection every 700 allocations) runs hundreds of
     collections a second in a busy server, and each older one walks every
     member's objects: with 10,000 members in rooms of 10, 15 % of the CPU per
-    message and twice the p99 (docs/benchmarks.md, "Many small rooms"). What
+    message and twice the p99 (docs/benchmarks/limits.md, "Many small rooms"). What
     the start made (modules, the application) lives as long as the process.
     """
     gc.freeze()

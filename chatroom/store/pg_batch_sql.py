@@ -98,7 +98,7 @@ _FORGET_FROM = _STORED_FROM + STORE.count("%s")
 # once the lock is held, holds what another node committed for the same
 # rooms meanwhile, as in the pipeline it replaces; the call is one statement,
 # and its transaction is the call's own. One statement instead of four
-# pipelined costs chatroom a third less CPU a commit (docs/benchmarks.md).
+# pipelined costs chatroom a third less CPU a commit (docs/benchmarks/deployments.md).
 _STORE_TYPES = (
     # the lock's: rooms, their keys
     "text[]", "text[]",

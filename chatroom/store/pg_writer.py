@@ -5,7 +5,7 @@ rooms, so the work per message falls as batches grow. Under load the queue
 waits a few milliseconds for a fuller batch: two processes storing into one
 room take turns on its row lock, and each would otherwise commit what queued
 while the other held it, half the batch one process alone gathers (measured
-in docs/benchmarks.md). A message that comes alone (the last batch was
+in docs/benchmarks/deployments.md). A message that comes alone (the last batch was
 small) is stored at once.
 
 The writer, which runs one batch at a time, holds a connection of its own
