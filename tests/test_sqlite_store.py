@@ -47,6 +47,15 @@ async def on_writer(backend: ChatService, job: Callable[[sqlite3.Connection], T]
     return await done
 
 
+async def until(condition: Callable[[], bool], wait: float = 10.0) -> None:
+    """Return once ``condition()`` holds; fail the test if it does not within ``wait`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while not condition():
+        assert loop.time() < deadline, "the condition did not come true"
+        await asyncio.sleep(0.001)
+
+
 class WriterGate:
     """Holds the writer thread inside a job until opened, so work queues up."""
 
@@ -183,7 +192,8 @@ def test_close_stores_every_queued_message_and_refuses_later_ones(tmp_path: Path
         await gate.wait_entered()
         futures = [backend.publish("lobby", "ann", f"m{n}") for n in range(300)]
         closing = asyncio.ensure_future(backend.close())
-        await asyncio.sleep(0.01)
+        # close() stops the file sweeper before the store: on a loaded machine that takes a while.
+        await until(lambda: backend.store._closing)
         late = backend.publish("lobby", "ann", "too late")
         gate.open()
         await closing
