@@ -72,6 +72,18 @@ def open_menu(page: Page) -> None:
     expect(page.locator("#push-section")).to_be_visible()
 
 
+# The notifications the page's service worker shows, once it shows any within 3 s.
+SHOWN_NOTIFICATIONS = """async () => {
+  const r = await navigator.serviceWorker.ready;
+  for (let i = 0; i < 30; i++) {
+    const found = await r.getNotifications();
+    if (found.length) return found.map((n) => ({title: n.title, body: n.body, url: n.data.url}));
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  return [];
+}"""
+
+
 def worker(page: Page) -> dict[str, Any]:
     """The page's service worker once ready: its script, scope and state."""
     return dict(
@@ -102,6 +114,7 @@ def test_a_push_shows_a_notification_of_the_message_as_plain_text(
     markup left as typed."""
     server, join_link = site
     ann = sign_up(pages, join_link, "Ann")
+    ann.context.grant_permissions(["notifications"])
     worker(ann)
     cdp = ann.context.new_cdp_session(ann)
     registrations: list[dict[str, Any]] = []
@@ -114,7 +127,6 @@ def test_a_push_shows_a_notification_of_the_message_as_plain_text(
             break
         ann.wait_for_timeout(100)
     (registration,) = {r["registrationId"]: r for r in registrations if not r.get("isDeleted")}.values()
-    ann.context.grant_permissions(["notifications"])
     push = {
         "room": "lobby",
         "title": "lobby",
@@ -124,21 +136,17 @@ def test_a_push_shows_a_notification_of_the_message_as_plain_text(
         "reason": "mention",
     }
     push["url"] = "/?room=lobby"
-    cdp.send(
-        "ServiceWorker.deliverPushMessage",
-        {"origin": server.url, "registrationId": registration["registrationId"], "data": json.dumps(push)},
-    )
-    shown = ann.evaluate(
-        """async () => {
-             const r = await navigator.serviceWorker.ready;
-             for (let i = 0; i < 200; i++) {
-               const found = await r.getNotifications();
-               if (found.length) return found.map((n) => ({title: n.title, body: n.body, url: n.data.url}));
-               await new Promise((done) => setTimeout(done, 100));
-             }
-             return [];
-           }"""
-    )
+    shown: list[dict[str, str]] = []
+    # DevTools' push is sometimes dropped (about 1 delivery in 10 here, with the worker running and
+    # activated), where a push service would deliver again; the notification's tag holds one per
+    # room, so a second delivery cannot show two.
+    delivery = {"origin": server.url, "registrationId": registration["registrationId"]}
+    delivery["data"] = json.dumps(push)
+    for _ in range(5):
+        cdp.send("ServiceWorker.deliverPushMessage", delivery)
+        shown = ann.evaluate(SHOWN_NOTIFICATIONS)
+        if shown:
+            break
     assert shown == [
         {"title": "Bob mentioned you in lobby", "body": "<b>hi</b> @Ann", "url": server.url + "/?room=lobby"}
     ]
