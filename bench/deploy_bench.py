@@ -138,6 +138,11 @@ def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
     return {part: {pid: services.cpu_seconds(pid) for pid in pids} for part, pids in groups.items()}
 
 
+def switch_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    """Each process's context switches so far, by part (cpu_used takes their differences too)."""
+    return {part: {pid: float(services.switches(pid)) for pid in pids} for part, pids in groups.items()}
+
+
 def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
     """CPU seconds per part between two snapshots; a process born in between counts from 0."""
     used = {}
@@ -215,7 +220,8 @@ def drive(
     load += ["--rate", str(rate)] if rate else ["--window", str(args.window)]
     if args.client_cpu is not None:
         load = ["taskset", "-c", args.client_cpu, *load]
-    marks: dict[str, tuple[float, dict[str, dict[int, float]]]] = {}
+    Snapshot = dict[str, dict[int, float]]
+    marks: dict[str, tuple[float, Snapshot, float, Snapshot]] = {}
     other: list[str] = []
     process = subprocess.Popen(load, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
@@ -226,7 +232,8 @@ def drive(
             if word in ("measuring", "measured"):
                 # Pids are listed afresh: PostgreSQL forks a backend per new connection.
                 groups = deployment.server_side_pids(server_pid)
-                marks[word] = (time.monotonic(), cpu_snapshot(groups), machine_busy())
+                cpu, switched = cpu_snapshot(groups), switch_snapshot(groups)
+                marks[word] = (time.monotonic(), cpu, machine_busy(), switched)
             else:
                 other.append(line)
 
@@ -246,8 +253,10 @@ def drive(
     if process.returncode != 0 or set(marks) != {"measuring", "measured"}:
         raise RuntimeError(f"loadgen failed ({process.returncode}): {''.join(other)[-2000:]}")
     result: dict[str, Any] = json.loads(output)
-    (start, before, busy_before), (end, after, busy_after) = marks["measuring"], marks["measured"]
+    (start, before, busy_before, switched_before) = marks["measuring"]
+    (end, after, busy_after, switched_after) = marks["measured"]
     used = cpu_used(before, after)
+    switched = cpu_used(switched_before, switched_after)
     wall = end - start
     server_cpu = sum(used.values())
     machine = (busy_after - busy_before) / wall
@@ -267,6 +276,10 @@ def drive(
         deliveries_per_chatroom_cpu_s=result["deliveries"] / used["chatroom"] if used["chatroom"] else 0.0,
     )
     add_per_message(result)
+    sent = result["messages_sent"] or 1
+    # Each switch is a wait and a wake-up (or a preemption): on a shared core, what they cost is CPU.
+    for part, count in switched.items():
+        result[f"switches_per_message_{part}"] = count / sent
     return result
 
 
@@ -328,6 +341,9 @@ COLUMNS = (
     ("deliveries_per_chatroom_cpu_s", "deliv/chat-cpu-s", "{:,.0f}"),
     ("us_per_message_chatroom", "chat us/msg", "{:,.0f}"),
     ("us_per_message_postgres", "pg us/msg", "{:,.1f}"),
+    ("switches_per_message_chatroom", "chat switches/msg", "{:.2f}"),
+    ("switches_per_message_postgres", "pg switches/msg", "{:.2f}"),
+    ("switches_per_message_redis", "redis switches/msg", "{:.2f}"),
     ("other_cpu", "other work", "{:.2f}"),
 )
 
