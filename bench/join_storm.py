@@ -9,7 +9,8 @@ runs a fresh ``python -m chatroom`` on a fresh database and connects
 connected at its 101; its join then goes on in the server, so this is a
 node restarted and its members reconnecting. Each run reports the seconds
 until every member had its first frame (a welcome, or a refusal) and how
-many were refused (an error frame, close 1013 ``unavailable``).
+many were refused (an error frame, close 1013 ``unavailable``), and the CPU
+the chatroom process (with its workers) used meanwhile, per member.
 
 Server side on core 0, the load generator on core 1.
 
@@ -47,16 +48,23 @@ def storm(args: argparse.Namespace, deployment: Deployment, config: Config) -> d
         server = subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(port, server)
+            before = chatroom_cpu(server.pid)
             load = [
                 "taskset", "-c", args.client_cpu, str(LOADGEN), "--port", str(port),
                 "--members", str(args.members), "--rooms", str(args.rooms), "--idle", "--hold", "1",
             ]  # fmt: skip
             answer = subprocess.run(load, capture_output=True, text=True, check=True, timeout=600)
+            cpu = chatroom_cpu(server.pid) - before
         finally:
             stop(server)
     result: dict[str, Any] = json.loads(answer.stdout.strip().splitlines()[-1])
-    result.update(config=config.name, refused=int(result["closed_1013"]))
+    result.update(config=config.name, refused=int(result["closed_1013"]), cpu_ms=cpu * 1000 / args.members)
     return result
+
+
+def chatroom_cpu(pid: int) -> float:
+    """CPU seconds the chatroom process and its workers have used so far."""
+    return sum(services.cpu_seconds(each) for each in [pid, *services.children(pid)])
 
 
 def parse_args() -> argparse.Namespace:
@@ -100,7 +108,7 @@ def main() -> None:
                 runs[config.name].append(result)
                 print(
                     f"{rep} {config.name}: {result['join_s']:.2f} s, refused {result['refused']},"
-                    f" open {result['still_open']}",
+                    f" open {result['still_open']}, {result['cpu_ms']:.2f} ms of CPU a member",
                     file=sys.stderr,
                     flush=True,
                 )
@@ -108,9 +116,11 @@ def main() -> None:
     for name, results in runs.items():
         seconds = [r["join_s"] for r in results]
         refused = [r["refused"] for r in results]
+        cpu = [r["cpu_ms"] for r in results]
         print(
             f"{name:28} s until every first frame: median {statistics.median(seconds):.2f}"
-            f" ({min(seconds):.2f}..{max(seconds):.2f}); refused: {', '.join(map(str, refused))}"
+            f" ({min(seconds):.2f}..{max(seconds):.2f}); refused: {', '.join(map(str, refused))};"
+            f" ms of CPU a member: median {statistics.median(cpu):.2f} ({min(cpu):.2f}..{max(cpu):.2f})"
         )
 
 

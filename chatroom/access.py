@@ -161,20 +161,22 @@ class Access:
         the search's own statement (store/search_base.py)."""
         return Reader(None if who is None else who.account_id, who is not None or self.guests)
 
-    async def entry(self, who: Identity | None, room: str) -> Entry | None:
-        """How ``who`` may enter the room's live stream; None: as if it did not exist.
+    def entry(
+        self, who: Identity | None, record: RoomRecord | None, membership: Membership | None
+    ) -> Entry | None:
+        """How ``who`` may enter a room's live stream; None: as if it did not exist.
 
-        The caller has turned away nobody-signed-in when guests are not let in.
+        From what the store says: the room's record (None: no such room) and
+        ``who``'s membership of it (Store.way_in reads both with a join's other
+        questions). The caller has turned away nobody-signed-in when guests
+        are not let in.
         """
-        record = await self.accounts.room_record(room)
         if record is None:
             # Only a guest's open room comes into being by being joined.
             return Entry(may_post=True) if who is None and self.guests else None
-        readable = await self._readable(who, record)
-        if readable is None:
+        if not may_read(who, record, membership, guests=self.guests):
             return None
-        allowed = may_post(who, record, readable.membership, guests=self.guests)
-        return Entry(may_post=allowed, kind=record.kind)
+        return Entry(may_post=may_post(who, record, membership, guests=self.guests), kind=record.kind)
 
     async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
         """``who``'s membership of the room (None for a guest, or a non-member)."""

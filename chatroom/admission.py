@@ -15,6 +15,7 @@ from .backend import Backend
 from .effects import Effects
 from .identity import Authenticator, Identity, IdentityError
 from .links import SetupState
+from .opening import Known
 from .session import Session
 
 
@@ -45,20 +46,31 @@ class Admission:
     async def admit(self, session: Session, room: str, address: str) -> tuple[Effects, bool]:
         """The session's answer to Admit, and whether the room is a direct one.
 
-        A barred guest is turned away before anything about the room is read;
-        so is an account (a bot made from the command line, say) while the
-        server has no administrator: until setup, only guests get in. Under
-        --jwt-secret a token makes its account, and nothing waits for setup.
+        What the store knows of the way in is read at once (store/way_in.py),
+        and decided on in this order: a barred guest is turned away before
+        anything about the room counts; so is an account (a bot made from the
+        command line, say) while the server has no administrator: until setup,
+        only guests get in. Under --jwt-secret a token makes its account, and
+        nothing waits for setup.
         """
-        if session.who is None and (barred := await moderation.guest_bar(self.backend, address)):
+        who = session.who
+        if who is not None and not self.jwt_accounts and not await self.setup.done():
+            return self._setup_required(session), False
+        nick = session.first_nick
+        read = await self.backend.way_in(
+            room,
+            address=address if who is None else None,
+            account_id=None if who is None else who.account_id,
+            nick=nick,
+        )
+        if who is None and (barred := moderation.bar_refusal(read.barred_until)):
             refusal = [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
             return refusal, False
-        if session.who is not None and not self.jwt_accounts and not await self.setup.done():
-            return self._setup_required(session), False
-        entry = await self.access.entry(session.who, room)
+        entry = self.access.entry(who, read.record, read.membership)
         if entry is None:
             return session.admitted(False, False), False
-        return session.admitted(True, entry.may_post), entry.direct
+        known = Known(read.holder, nick, read.account_named)
+        return session.admitted(True, entry.may_post, known), entry.direct
 
     @staticmethod
     def _setup_required(session: Session) -> Effects:
@@ -69,16 +81,24 @@ class Admission:
             *session.close(protocol.CLOSE_TRY_AGAIN_LATER, protocol.SETUP_REQUIRED),
         ]
 
-    async def claim(self, session: Session, room: str) -> Effects:
+    async def claim(self, session: Session, claim: effects.ClaimRoom) -> Effects:
         """The session's answer to ClaimRoom: the room's look-alike key, held or not."""
-        return session.room_claimed(await self.backend.claim_room(room))
+        return session.room_claimed(
+            await self.backend.claim_room(claim.room, store_checked=claim.store_checked)
+        )
 
-    async def reserve(self, session: Session, nick: str) -> Effects:
+    async def reserve(self, session: Session, reserve: effects.Reserve) -> Effects:
         """The session's answer to Reserve: the nick held in its room, or refused.
 
         A guest never passes for an account: an account's name, or a
-        look-alike of it, is taken for a guest.
+        look-alike of it, is taken for a guest (unless the admission read
+        that no account holds it, this is asked now).
         """
-        if session.who is None and await self.backend.accounts.account_by_name(nick) is not None:
+        nick = reserve.nick
+        if (
+            session.who is None
+            and not reserve.name_checked
+            and await self.backend.accounts.account_by_name(nick) is not None
+        ):
             return session.reserved(nick, None)
         return session.reserved(nick, await self.backend.reserve(session.room, nick, session.owner))

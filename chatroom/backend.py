@@ -29,6 +29,7 @@ from .store.accounts_base import AccountStore
 from .store.change_rules import Changed, ChangeRequest
 from .store.files_base import FileStore
 from .store.search_base import SearchQuery
+from .store.way_in import WayIn
 
 
 class BackendError(Exception):
@@ -243,14 +244,21 @@ class Backend(Protocol):
         """Whether the store and the broker can be reached and written."""
         ...
 
-    async def claim_room(self, room: str) -> str | None:
+    async def claim_room(self, room: str, *, store_checked: bool = False) -> str | None:
         """Hold the room's look-alike key (protocol.room_key) across the deployment.
 
         Returns None when ``room`` holds it (now or already), else the name of
         the other room that does: the two look alike and cannot both exist.
         An empty room without history lets go of its key when its last member
-        leaves.
+        leaves. ``store_checked``: the caller read the store's holder of the
+        key already (way_in) and found none but ``room``; only the rest is asked.
         """
+        ...
+
+    async def way_in(
+        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
+    ) -> WayIn:
+        """What a member's way into ``room`` asks of the store, read at once (store/way_in.py)."""
         ...
 
 

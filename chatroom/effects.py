@@ -98,16 +98,26 @@ class Admit:
 
 @dataclass(slots=True)
 class ClaimRoom:
-    """Claim the room's look-alike key; answer with room_claimed."""
+    """Claim the room's look-alike key; answer with room_claimed.
+
+    ``store_checked``: the store's holder of the key was read with the
+    admission (opening.Known), so only the deployment is asked.
+    """
 
     room: str
+    store_checked: bool = False
 
 
 @dataclass(slots=True)
 class Reserve:
-    """Reserve ``nick`` in the room; answer with reserved."""
+    """Reserve ``nick`` in the room; answer with reserved.
+
+    ``name_checked``: the store said with the admission that no account holds
+    the nick (a guest's), so that is not asked again.
+    """
 
     nick: str
+    name_checked: bool = False
 
 
 @dataclass(slots=True)

@@ -261,9 +261,9 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
             answer, self.direct = await self.admission.admit(session, effect.room, self.address)
             return answer
         if isinstance(effect, effects.ClaimRoom):
-            return await self.admission.claim(session, effect.room)
+            return await self.admission.claim(session, effect)
         if isinstance(effect, effects.Reserve):
-            return await self.admission.reserve(session, effect.nick)
+            return await self.admission.reserve(session, effect)
         if isinstance(effect, effects.EnterHub):
             await self.hub.enter(self)
             return session.entered()

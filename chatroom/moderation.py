@@ -15,12 +15,11 @@ import datetime
 from typing import Any
 
 from . import metrics, protocol
-from .backend import Backend
 
 
-async def guest_bar(backend: Backend, address: str) -> dict[str, Any] | None:
-    """The error frame that turns a guest from ``address`` away; None when it is not barred."""
-    until = await backend.accounts.guest_barred_until(address) if address else None
+def bar_refusal(until: int | None) -> dict[str, Any] | None:
+    """The error frame that turns away a guest whose address is barred ``until`` (the store's
+    guest_barred_until, or Store.way_in's barred_until); None when it is not barred."""
     if until is None:
         return None
     metrics.REFUSALS.labels(protocol.FORBIDDEN).inc()

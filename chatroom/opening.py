@@ -9,6 +9,7 @@ days. Pure: no I/O, no clock.
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import protocol
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
 GUEST_ATTEMPTS = 20
 # A ``since`` longer than this is no id the store can hold.
 MAX_SINCE_DIGITS = 18
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store said of the way in, read with the admission (store/way_in.py)."""
+
+    # The room holding the room's look-alike key in the store; None for none.
+    holder: str | None
+    # A guest's first nick (Opening.first_guest_nick), and whether an account's name holds it.
+    nick: str | None = None
+    account_named: bool = False
 
 
 class Opening:
@@ -43,15 +55,37 @@ class Opening:
         )
         # Every connection of an account shares its nick in a room; a guest's is its own.
         self.owner = account_owner(who.account_id) if who is not None else connection_owner()
+        self._guest = who is None
+        self._known: Known | None = None
         self._candidates = (
             [self.wanted]
             if self.wanted
             else [f"guest-{secrets.randbelow(10000):04d}" for _ in range(GUEST_ATTEMPTS)]
         )
 
+    def first_guest_nick(self) -> str | None:
+        """A guest's first nick to try (None for an account): the admission asks if an account holds it."""
+        return self._candidates[0] if self._guest and self._candidates else None
+
+    def learned(self, room: str, known: Known) -> ProtocolError | None:
+        """What the store said with the admission; the refusal of a look-alike of a room in use, if so."""
+        self._known, holder = known, known.holder
+        return look_alike(room, holder) if holder is not None and holder != room else None
+
     def next_nick(self) -> str | None:
-        """The next nick to reserve; None when every one was taken."""
-        return self._candidates.pop(0) if self._candidates else None
+        """The next nick to reserve; None when every one was taken.
+
+        A guest's nick that the store said an account holds is taken: it is not tried.
+        """
+        while self._candidates:
+            nick = self._candidates.pop(0)
+            if self._known is None or self._known.nick != nick or not self._known.account_named:
+                return nick
+        return None
+
+    def name_checked(self, nick: str) -> bool:
+        """Whether the store said with the admission that no account holds ``nick``."""
+        return self._known is not None and self._known.nick == nick and not self._known.account_named
 
     def taken(self) -> ProtocolError:
         """The refusal once no nick could be reserved."""

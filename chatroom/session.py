@@ -115,14 +115,21 @@ class Session:
         self.who, self.owner = who, self._opening.owner
         return [effects.Admit(self.room)]
 
-    def admitted(self, found: bool, may_post: bool) -> Effects:
-        """Access's answer: whether the room is there for this member, and whether it may post."""
-        if self.state is not State.OPENING:
+    @property
+    def first_nick(self) -> str | None:
+        """While opening, a guest's first nick: whether an account holds it is read with the admission."""
+        return None if self._opening is None else self._opening.first_guest_nick()
+
+    def admitted(self, found: bool, may_post: bool, known: opening.Known | None = None) -> Effects:
+        """Access's answer (found, may post), and what the store said with it (opening.Known)."""
+        if self.state is not State.OPENING or self._opening is None:
             return []
         if not found:
             return self._refuse_session(opening.not_found())
         self.read_only = not may_post
-        return [effects.ClaimRoom(self.room)]
+        if known is not None and (refused := self._opening.learned(self.room, known)) is not None:
+            return self._refuse_session(refused)
+        return [effects.ClaimRoom(self.room, store_checked=known is not None)]
 
     def room_claimed(self, holder: str | None) -> Effects:
         """The claim's answer: None, or the look-alike room that holds the key."""
@@ -152,8 +159,9 @@ class Session:
         return [effects.EnterHub()]
 
     def _reserve_next(self, way_in: Opening) -> Effects:
-        nick = way_in.next_nick()
-        return [effects.Reserve(nick)] if nick is not None else self._refuse_session(way_in.taken())
+        if (nick := way_in.next_nick()) is None:
+            return self._refuse_session(way_in.taken())
+        return [effects.Reserve(nick, name_checked=way_in.name_checked(nick))]
 
     def entered(self) -> Effects:
         """The member is in the hub: read what the welcome and history need."""

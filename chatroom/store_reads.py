@@ -12,6 +12,7 @@ from typing import TypeVar
 from .backend import BackendError, RoomRead, StoredChange, StoredMessage
 from .store.base import Store, StoreError
 from .store.search_base import SearchQuery
+from .store.way_in import WayIn
 
 T = TypeVar("T")
 
@@ -62,6 +63,14 @@ class StoreReads:
         messages = await self.history(room, after=after, before=before, limit=page)
         found = None if after is None else await self.changes(room, after=after, before=before, limit=page)
         return RoomRead(last_id, epoch, messages, found)
+
+    async def way_in(
+        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
+    ) -> WayIn:
+        """What a member's way into the room asks of the store, in one read (store/way_in.py)."""
+        return await self._store_call(
+            self.store.way_in(room, address=address, account_id=account_id, nick=nick)
+        )
 
     @staticmethod
     async def _store_call(call: Awaitable[T]) -> T:

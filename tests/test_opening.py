@@ -9,7 +9,7 @@ import pytest
 from chatroom import protocol
 from chatroom.bus.base import account_owner, is_guest_owner
 from chatroom.identity import SESSION, Identity
-from chatroom.opening import GUEST_ATTEMPTS, Opening
+from chatroom.opening import GUEST_ATTEMPTS, Known, Opening
 from chatroom.protocol import ProtocolError
 from chatroom.store.records import PERSON, Account
 
@@ -80,3 +80,25 @@ def test_a_bad_nick_is_refused_bad_name() -> None:
     with pytest.raises(ProtocolError) as refused:
         Opening(GUESTS, "a\u200bb", "", None, "")
     assert refused.value.code == protocol.BAD_NAME
+
+
+def test_what_the_store_said_with_the_admission_decides_the_first_nick() -> None:
+    """An account's name is not tried by a guest; a nick no account holds is not asked about again."""
+    named = Opening(GUESTS, "alice", "", None, "")
+    assert named.first_guest_nick() == "alice"
+    assert named.learned("lobby", Known(None, "alice", account_named=True)) is None
+    assert named.next_nick() is None and named.taken().code == protocol.NICK_TAKEN
+    free = Opening(GUESTS, "", "", None, "")
+    first = free.first_guest_nick()
+    assert first is not None and free.learned("lobby", Known("lobby", first)) is None
+    assert free.next_nick() == first and free.name_checked(first)
+    second = free.next_nick()
+    assert second is not None and (second == first or not free.name_checked(second))
+
+
+def test_a_look_alike_holder_in_the_store_is_refused_and_an_account_asks_no_nick() -> None:
+    """The store's holder of the look-alike key, if another room, is the refusal; the room itself is not."""
+    way_in = Opening(GUESTS, "bob", "", None, "")
+    refused = way_in.learned("Iobby", Known("lobby", "bob"))
+    assert refused is not None and refused.code == protocol.BAD_NAME and "'lobby'" in refused.message
+    assert Opening(GUESTS, "", "", account(), "").first_guest_nick() is None

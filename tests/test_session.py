@@ -30,6 +30,7 @@ from chatroom.effects import (
 )
 from chatroom.events import Members, PresenceEvent, StoredMessage, TypingEvent
 from chatroom.identity import SESSION, Identity
+from chatroom.opening import Known
 from chatroom.session import ACK_WAIT_SECONDS, Session, State
 from chatroom.store.records import PERSON, Account
 
@@ -553,3 +554,27 @@ def test_a_session_closed_while_joining_goes_no_further_into_the_room() -> None:
     assert session.close(1001, "server shutting down") == [Close(1001, "server shutting down")]
     assert session.entered() == []
     assert session.transport_closed() == [LeaveHub(), Release(announce=False)]
+
+
+def test_what_the_store_said_with_the_admission_spares_the_claim_and_the_name_check() -> None:
+    """With the store's answers the claim asks only the deployment, and a checked nick is not asked again."""
+    session = Session(SETTINGS)
+    session.open("lobby", "ann")
+    assert session.first_nick == "ann"
+    assert session.admitted(True, True, Known(None, "ann")) == [ClaimRoom("lobby", store_checked=True)]
+    assert session.room_claimed(None) == [Reserve("ann", name_checked=True)]
+
+
+def test_the_stores_look_alike_and_account_name_refuse_as_the_claim_and_reserve_did() -> None:
+    """A room the store says looks like another: bad_name, 4400; an account's name: nick_taken, 4409."""
+    alike = Session(SETTINGS)
+    alike.open("Iobby", "ann")
+    out = alike.admitted(True, True, Known("lobby", "ann"))
+    assert "'lobby'" in sent(out)[0]["message"] and others(out) == [Close(4400, "bad_name")]
+    named = Session(SETTINGS)
+    named.open("lobby", "alice")
+    assert named.admitted(True, True, Known(None, "alice", account_named=True)) == [
+        ClaimRoom("lobby", store_checked=True)
+    ]
+    out = named.room_claimed(None)
+    assert [f["code"] for f in sent(out)] == ["nick_taken"] and others(out) == [Close(4409, "nick_taken")]

@@ -30,7 +30,8 @@ _A_ACCOUNT = ", ".join(f"a.{column.strip()}" for column in _ACCOUNT.split(","))
 _BOT_KEY = "key_hash, account_id, created_at, revoked_at"
 _LINK = "token_hash, kind, account_id, created_at, expires_at, used_at, revoked_at"
 _ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id"
-_R_ROOM = ", ".join(f"r.{column.strip()}" for column in _ROOM.split(","))
+# The room columns of a query that joins rooms AS r (way_in.py reads them too).
+R_ROOM = ", ".join(f"r.{column.strip()}" for column in _ROOM.split(","))
 _MEMBERSHIP = "room, account_id, role, added_at"
 
 # --- accounts ---------------------------------------------------------------------
@@ -146,7 +147,7 @@ ROOMS_OF_KIND = (
     " AND (CAST(? AS TEXT) IS NULL OR room < ?) ORDER BY room LIMIT ?"
 )
 ROOMS_OF = (
-    f"SELECT {_R_ROOM} FROM memberships m JOIN rooms r ON r.room = m.room"
+    f"SELECT {R_ROOM} FROM memberships m JOIN rooms r ON r.room = m.room"
     " WHERE m.account_id = ? ORDER BY r.room"
 )
 

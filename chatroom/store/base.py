@@ -26,6 +26,8 @@ of them to it, on SQLite and on PostgreSQL):
 - ``append`` with a ``file_id`` attaches the file store.files saved to the new
   message in the same commit, and a deletion removes the message's file
   (files_base.py has the rules of files).
+- ``way_in`` answers a member's way into a room in one statement, each of its
+  answers what its own read answers (way_in.py).
 - A store never imports the web layer and never delivers anything: the caller
   publishes what was stored.
 """
@@ -44,6 +46,7 @@ from .accounts_base import AccountStore
 from .change_rules import Changed, ChangeRequest
 from .files_base import FileStore
 from .search_base import SearchQuery
+from .way_in import WayIn
 
 
 class StoreError(Exception):
@@ -237,6 +240,15 @@ class Store(Protocol):
 
     async def room_holding(self, key: str) -> str | None:
         """The room with history whose look-alike key (protocol.room_key) is ``key``."""
+        ...
+
+    async def way_in(
+        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
+    ) -> WayIn:
+        """What a member's way into ``room`` asks, read by one statement (way_in.py): the guest bar on
+        ``address`` (accounts.guest_barred_until), the room's record (accounts.room_record), the
+        membership of ``account_id`` (accounts.membership), the room holding the room's look-alike key
+        (room_holding), whether an account holds ``nick`` (accounts.account_by_name). None asks nothing."""
         ...
 
     async def healthy(self) -> bool:

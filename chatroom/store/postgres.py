@@ -40,6 +40,7 @@ from .pg_files import PostgresFiles
 from .pg_pool import open_pool
 from .pg_writer import BatchQueue, WriterConnection
 from .search_base import SearchQuery
+from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
 log = logging.getLogger("chatroom.store")
 _READING = "cannot read the store"
@@ -54,6 +55,7 @@ TIMEOUT = 5.0
 # Expired ``sent`` rows are deleted at most this often, in a batch.
 SENT_CLEANUP_MS = 60_000
 
+_WAY_IN: LiteralString = WAY_IN.replace("?", "%s")
 _PROBE = (
     "INSERT INTO meta (key, value) VALUES ('probe', %s)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key"
@@ -326,6 +328,13 @@ class PostgresStore(ExportReads):
         """The room with history whose look-alike key is ``key``."""
         rows = await self._fetch("SELECT room FROM rooms WHERE key = %s ORDER BY room LIMIT 1", (key,))
         return str(rows[0][0]) if rows else None
+
+    async def way_in(
+        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
+    ) -> WayIn:
+        """What a member's way into the room asks, in one statement: one round trip (way_in.py)."""
+        (row,) = await self._fetch(_WAY_IN, way_in_params(room, address, account_id, nick, now_ms()))
+        return way_in_answer(row)
 
     async def healthy(self) -> bool:
         """The server answers, and neither the last write nor the last write probe failed."""

@@ -32,6 +32,7 @@ from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefi
 from ..events import StoredChange
 from . import sqlite_search
 from . import sqlite_sql as sql
+from .account_sql import ROOM_HOLDING_KEY
 from .accounts_base import RefusedError
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable, refuse_unqueueable
 from .blobs import DirectoryBlobs, files_dir_beside
@@ -44,6 +45,7 @@ from .sqlite_files import SQLiteFiles
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .thread_futures import fail_unless_done, resolve_unless_done
+from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
 # What the writer stores in its batches.
 _Pending = PendingMessage | PendingChange
@@ -330,12 +332,15 @@ class SQLiteStore(ExportReads):
 
     async def room_holding(self, key: str) -> str | None:
         """The room with history whose look-alike key is ``key``."""
-        row = await self._read(
-            lambda conn: conn.execute(
-                "SELECT room FROM rooms WHERE key = ? ORDER BY room LIMIT 1", (key,)
-            ).fetchone()
-        )
+        row = await self._read(lambda conn: conn.execute(ROOM_HOLDING_KEY, (key,)).fetchone())
         return None if row is None else str(row[0])
+
+    async def way_in(
+        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
+    ) -> WayIn:
+        """What a member's way into the room asks, in one statement (way_in.py)."""
+        params = way_in_params(room, address, account_id, nick, now_ms())
+        return way_in_answer(await self._read(lambda conn: conn.execute(WAY_IN, params).fetchone()))
 
     async def healthy(self) -> bool:
         """Readable, and neither the last write nor the last write probe failed."""

@@ -1,0 +1,107 @@
+"""Store.way_in, held against every store: each of its answers is what that question's own read answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+from chatroom.backend import now_ms
+from chatroom.names import room_key
+from chatroom.store.base import Store
+from chatroom.store.records import CLOSED, PERSON
+from chatroom.store.way_in import WayIn
+
+from .stores import StoreFactory
+
+ADDRESS = "203.0.113.9"
+MINUTE = 60_000
+
+
+def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
+    """Start the store, play the scenario, close it."""
+
+    async def main() -> None:
+        await store.start()
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
+async def one_by_one(
+    store: Store, room: str, address: str | None, account_id: int | None, nick: str | None
+) -> WayIn:
+    """The same questions asked by their own reads (what a join asked before way_in)."""
+    accounts = store.accounts
+    record = await accounts.room_record(room)
+    membership = None if account_id is None else await accounts.membership(room, account_id)
+    return WayIn(
+        barred_until=await accounts.guest_barred_until(address) if address else None,
+        record=record,
+        membership=membership,
+        holder=await store.room_holding(room_key(room)),
+        account_named=nick is not None and await accounts.account_by_name(nick) is not None,
+    )
+
+
+def test_a_new_room_and_a_free_nick_ask_nothing_back(store_factory: StoreFactory) -> None:
+    """A guest from an unbarred address, into a room nobody made, with a nick no account holds."""
+
+    async def scenario(store: Store) -> None:
+        found = await store.way_in("lobby", address=ADDRESS, nick="guest-0042")
+        assert found == WayIn(None, None, None, None, False)
+        assert found == await one_by_one(store, "lobby", ADDRESS, None, "guest-0042")
+
+    run(store_factory(), scenario)
+
+
+def test_a_guests_answers_agree_with_their_own_reads(store_factory: StoreFactory) -> None:
+    """A barred address, a room with history, a look-alike's holder, an account's name (any case)."""
+
+    async def scenario(store: Store) -> None:
+        until = now_ms() + 10 * MINUTE
+        await store.accounts.bar_guest(ADDRESS, until)
+        await store.accounts.create_account("alice", PERSON)
+        await store.append("lobby", "bob", "hello")
+        found = await store.way_in("lobby", address=ADDRESS, nick="ALICE")
+        assert found == await one_by_one(store, "lobby", ADDRESS, None, "ALICE")
+        assert found.barred_until == until and found.account_named and found.holder == "lobby"
+        assert found.record is not None and found.record.last_id == 1 and found.membership is None
+        look_alike = await store.way_in("Iobby", address="198.51.100.7", nick="bob")
+        assert look_alike == WayIn(None, None, None, "lobby", False)
+        assert look_alike == await one_by_one(store, "Iobby", "198.51.100.7", None, "bob")
+
+    run(store_factory(), scenario)
+
+
+def test_an_accounts_membership_and_its_rooms_record(store_factory: StoreFactory) -> None:
+    """An account's membership of a closed room, and none of a room it is not in; no guest questions."""
+
+    async def scenario(store: Store) -> None:
+        await store.accounts.bar_guest(ADDRESS, now_ms() + MINUTE)
+        ann = await store.accounts.create_account("ann", PERSON)
+        cid = await store.accounts.create_account("cid", PERSON)
+        await store.accounts.create_room("vault", CLOSED, title="Vault", creator_id=ann.id)
+        member = await store.way_in("vault", account_id=ann.id)
+        assert member == await one_by_one(store, "vault", None, ann.id, None)
+        assert member.membership is not None and member.membership.role == "owner"
+        assert member.record is not None and member.record.kind == CLOSED and member.holder == "vault"
+        outsider = await store.way_in("vault", account_id=cid.id)
+        assert outsider.membership is None and outsider.record == member.record
+        assert outsider.barred_until is None and not outsider.account_named
+
+    run(store_factory(), scenario)
+
+
+def test_lapsed_bars_and_names_no_account_could_hold(store_factory: StoreFactory) -> None:
+    """A bar that ended bars nothing; a nick that is no valid name, and an empty address, find nothing."""
+
+    async def scenario(store: Store) -> None:
+        await store.accounts.bar_guest(ADDRESS, now_ms() - 1)
+        found = await store.way_in("lobby", address=ADDRESS, nick="\u202e")
+        assert found == WayIn(None, None, None, None, False)
+        assert await store.way_in("lobby", address="", nick="") == found
+
+    run(store_factory(), scenario)
