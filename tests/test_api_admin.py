@@ -223,6 +223,8 @@ def test_administrators_list_closed_rooms_by_name_and_count_without_their_messag
 
     async def vault(accounts: AccountStore) -> None:
         await accounts.create_room(room, CLOSED, creator_id=owner_id, members=[other_id])
+        # A second closed room, so that a page of one has a next page whatever ran before.
+        await accounts.create_room(unique("attic"), CLOSED, creator_id=owner_id)
         await accounts.create_room(unique("dm-x"), DIRECT, members=[owner_id, other_id])
 
     in_store(site.database, vault)
