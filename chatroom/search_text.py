@@ -11,9 +11,9 @@ the character of the message it came from.
 A query is plain words and "quoted phrases"; nothing else in it has any
 meaning (C++, OR, NEAR(, a lone quote are searched as written). Both stores
 match each word and phrase as a substring of the folded text: their indexes
-(trigrams; PostgreSQL's of word suffixes too) serve words of three characters
-or more; a query of only shorter words looks through the most recent messages
-instead (store/search_base.py).
+(trigrams; PostgreSQL's of word suffixes and of word pairs too) serve words
+of three characters or more; a query of only shorter words looks through the
+most recent messages instead (store/search_base.py).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from chatroom.search_text import fold, parse_query
 from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.migrations.v017_search_pairs import PAIRS_FUNCTION
 from chatroom.store.pg_search_rows import KEYS
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import CLOSED, OPEN, PERSON
@@ -62,8 +63,8 @@ def test_a_term_asks_for_its_runs_whole_where_it_goes_on_after_them() -> None:
 
 def test_a_query_asks_for_its_longest_keys_and_nothing_else() -> None:
     """At most MOST_KEYS keys, the longest first; a query of no key is for the trigram index."""
-    assert words_tsquery(parse_query('"to this"')) is None
-    assert words_tsquery(parse_query('"to mention"')) == "'mention':*"
+    assert words_tsquery(parse_query('"the ("')) is None
+    assert words_tsquery(parse_query('"tomention"')) == "'tomention':*"
     asked = words_tsquery(parse_query("alpha beta gamma epsilon omega lambda"))
     assert asked is not None and asked.count("&") == MOST_KEYS - 1 and "'epsilon':*" in asked
     assert words_tsquery(parse_query("C++ 聊天室 of")) is None
@@ -98,25 +99,28 @@ _TEXT = st.one_of(
 _TIME = st.one_of(st.integers(NEW_YEAR - 60 * WEEK_MS, NEW_YEAR + 60 * WEEK_MS), st.integers(-(2**62), 2**62))
 
 
-def test_the_keys_chatroom_makes_are_those_schema_step_15_made(postgres_server: PostgresServer) -> None:
-    """message_keys against step 15's search_keys itself, for any text, folded or not, and any time."""
+def test_the_keys_chatroom_makes_are_those_steps_15_and_17_made(postgres_server: PostgresServer) -> None:
+    """message_keys against step 15's search_keys and step 17's search_pairs themselves (what a
+    migrated row's keys are), for any text, folded or not, and any time."""
     url = postgres_server.new_schema()
     schema = url.rsplit("%3D", 1)[1]
     with postgres_server.connect() as conn:
         conn.execute(f"SET search_path TO {schema}")
         write_schema_steps(conn.execute, "postgres", 15)
+        conn.execute(PAIRS_FUNCTION)
 
         @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_TEXT, ts=_TIME, folded=st.booleans())
         @example(text="q" * 3999 + "z", ts=NEW_YEAR, folded=True)
         @example(text="", ts=-1, folded=True)
         @example(text=TEXTS[0], ts=-WEEK_MS - 1, folded=True)
+        @example(text=". a b ", ts=NEW_YEAR, folded=True)
         def same_keys(text: str, ts: int, folded: bool) -> None:
             text = fold(text) if folded else text
             keys = message_keys(text, ts)
+            made = "search_keys(%s, %s) || search_pairs(%s)"
             row = conn.execute(
-                f"SELECT tsvector_to_array(search_keys(%s, %s)), {KEYS} = search_keys(%s, %s)",
-                (text, ts, keys, text, ts),
+                f"SELECT tsvector_to_array({made}), {KEYS} = {made}", (text, ts, text, keys, text, ts, text)
             ).fetchone()
             assert row is not None
             assert sorted(keys.split(" ")) == row[0] and row[1], (text, ts)

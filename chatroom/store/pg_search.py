@@ -1,9 +1,10 @@
 """Full-text search on PostgreSQL: GIN indexes of every message's folded text (search_base.py).
 
 ``search_rows`` holds each message's folded text, time and author. A
-full-text index of its words' suffixes and its week serves a term holding a
-run of three ASCII letters or digits (search_words.py, schema steps 14 and
-15), the newest weeks first (word_weeks_sql); a trigram GIN
+full-text index of its words' suffixes, its pairs of words and its week
+serves a term holding a run of three ASCII letters or digits, or two runs
+(search_words.py, schema steps 14, 15 and 17), the newest weeks first
+(word_weeks_sql); a trigram GIN
 index serves the rest to ``LIKE '%term%'`` (CJK, ``C++``); an index by time
 the most recent (schema steps 9, 11 and 13); a term shorter than three
 characters is a ``strpos`` filter. Functions of a connection, like

@@ -2,9 +2,9 @@
 
 A row's ``keys`` (schema step 16) are the lexemes of the index of word
 suffixes, made in Python (search_words.message_keys) and passed as one string
-of them separated by spaces: they are ASCII letters, digits, ``W`` and ``-``,
-so splitting on spaces gives them back and no text reaches the ``tsvector``
-syntax. Every write of a row, the batch's (pg_batch.py), an import's, an
+of them separated by spaces: they are ASCII letters, digits, ``W``, ``P``,
+``-`` and ``.``, so splitting on spaces gives them back and no text reaches
+the ``tsvector`` syntax. Every write of a row, the batch's (pg_batch.py), an import's, an
 edit's, writes its keys with it; the column is NOT NULL, so one that did not
 would fail rather than hide its message from searches. Functions of a
 connection, inside the caller's transaction.

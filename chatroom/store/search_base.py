@@ -6,8 +6,9 @@ file, the file's name on a line of its own (searchable: a photo sent without
 a caption is found by its name, and no phrase spans the two), in a trigram index of its own engine:
 an FTS5 table with the trigram tokenizer on SQLite (kept in step by
 triggers), a pg_trgm GIN index on PostgreSQL, and there a full-text index of
-the suffixes of its words too (search_words.py). Storing, editing, deleting and
-importing a message update that copy in the same transaction. A search
+the suffixes and the pairs of its words too (search_words.py). Storing,
+editing, deleting and importing a message update that copy in the same
+transaction. A search
 answers messages, in their current state, that hold every term as a
 substring of their folded text, newest first: by time, then room, then id
 (descending), which is also the order of the cursor.

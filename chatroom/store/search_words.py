@@ -21,10 +21,17 @@ Since schema step 16 each search row stores its lexemes (``keys``), made here
 (message_keys) when it is written, and the index is of that column: PostgreSQL
 no longer cuts every message's text into suffixes itself, which cost it more
 than the rest of storing the message.
+
+Since schema step 17 it holds each pair of neighbouring runs too (pair_key),
+so that a phrase of short, common words (``"to you to"``) asks for its pairs
+rather than for each word's long lists of suffixes or for its trigrams. A
+pair's lexeme starts with ``P``, which no other lexeme does (a word's are
+lower case, a week's ``W``), so no query of a word's suffixes reads one.
 """
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from ..search_text import Terms
@@ -38,18 +45,39 @@ SUFFIX_CHARS = 32
 MOST_KEYS = 3
 # A message's week in the index: its time in whole weeks since 1970.
 WEEK_MS = 7 * 24 * 3600 * 1000
+# A pair of runs as lexemes: ``P``, the start of the second run (its first PAIR_SHORT characters, and
+# its first PAIR_LONG when it is longer), a dot, then the first run backwards (its last PAIR_BEFORE
+# characters). A phrase's first word may be the end of a longer one and its last the start of one:
+# written so, both are the starts of their parts, and a prefix query asks for every pair that fits
+# (pair_keys). Two lengths of the second run: three characters tell ``the this`` from ``the that``
+# (a tenth of the matches of two), two still serve a phrase ending with ``"want to"``.
+PAIR = "P"
+PAIR_SHORT = 2
+PAIR_LONG = 3
+PAIR_BEFORE = 12
 _RUN = re.compile(f"[{WORD_CHARS}]+")
 
 
 def message_keys(folded: str, ts: int) -> str:
     """A message's lexemes in the index, separated by spaces (pg_search_rows.KEYS makes them a
     ``tsvector``): every suffix of three characters or more of each run, its first SUFFIX_CHARS
-    characters, and its week. What schema step 15's ``search_keys(folded, ts)`` made.
+    characters, and its week (what schema step 15's ``search_keys(folded, ts)`` made), and the pair
+    of each run and the next (pair_key, schema step 17).
     """
     # One comprehension: a third to a half faster than a set updated run by run (12 µs for 100 characters).
-    keys = {run[i : i + SUFFIX_CHARS] for run in _RUN.findall(folded) for i in range(len(run) - 2)}
+    runs = _RUN.findall(folded)
+    keys = {run[i : i + SUFFIX_CHARS] for run in runs for i in range(len(run) - 2)}
+    for first, second in itertools.pairwise(runs):
+        keys.add(pair_key(first, second[:PAIR_SHORT]))
+        if len(second) > PAIR_SHORT:
+            keys.add(pair_key(first, second[:PAIR_LONG]))
     keys.add(f"W{week(ts)}")
     return " ".join(keys)
+
+
+def pair_key(first: str, start: str) -> str:
+    """The lexeme of a run and the start of the next (schema step 17): see PAIR."""
+    return f"{PAIR}{start}.{first[::-1][:PAIR_BEFORE]}"
 
 
 def week(ts: int) -> int:
@@ -69,19 +97,59 @@ def term_keys(term: str) -> list[tuple[str, bool]]:
     return keys
 
 
+def pair_keys(term: str) -> list[tuple[str, int]]:
+    """The pairs of one folded term that a text holding it holds: tsquery terms, each with how many
+    of the term's characters it asks for (the more, the fewer its matches, likely).
+
+    The term's first run may be the end of a longer run of the text (``"ou to"`` in ``you to``):
+    it is asked for by the start of its part of the lexeme (written backwards), a prefix query. Its
+    last run may be the start of one: asked for by PAIR_LONG characters, or by PAIR_SHORT, or, one
+    character long, as the whole second run or the start of one of PAIR_SHORT characters.
+    """
+    runs = list(_RUN.finditer(term))
+    keys = []
+    for first, second in itertools.pairwise(runs):
+        word, start = first.group(), second.group()[:PAIR_LONG]
+        tail = ":*" if first.start() == 0 and len(word) < PAIR_BEFORE else ""
+        known = min(len(word), PAIR_BEFORE) + len(start)
+        if second.end() < len(term) or len(start) >= PAIR_SHORT:
+            keys.append((f"'{pair_key(word, start)}'{tail}", known))
+        else:
+            starts = [start, *(start + char for char in WORD_CHARS)]
+            keys.append(("(" + " | ".join(f"'{pair_key(word, s)}'{tail}" for s in starts) + ")", known))
+    return keys
+
+
 def words_tsquery(terms: Terms) -> str | None:
     """The tsquery (text) every message holding all the terms matches; None when no term has keys.
 
-    Lexemes are of WORD_CHARS only, so quoting them is all the escaping they need: no user text
-    reaches the tsquery syntax otherwise.
+    Lexemes are of WORD_CHARS (and a pair's ``P`` and dot) only, so quoting them is all the
+    escaping they need: no user text reaches the tsquery syntax otherwise.
     """
-    keys = {key for term in terms.terms for key in term_keys(term)}
-    if not keys:
+    pairs = {key for term in terms.terms for key in pair_keys(term)}
+    words = {key for term in terms.terms for key in term_keys(term)}
+    if pairs:
+        # A pair narrows more than its words, which are short and common where pairs matter: a word
+        # joins it only if long enough to be rare (its posting lists cost as much as they narrow).
+        chosen = [query for query, _ in sorted(pairs, key=lambda pair: (-pair[1], pair[0]))]
+        chosen += [_word_query(key) for key in sorted(words, key=_narrowest) if len(key[0]) >= KEY_WORD]
+        return " & ".join(chosen[:MOST_KEYS])
+    if not words:
         return None
-    # A whole suffix narrows more than a prefix of one as long.
-    chosen = sorted(keys, key=lambda key: (-len(key[0]), key[1], key[0]))[:MOST_KEYS]
-    if len(chosen[0][0]) < KEY_WORD and any(" " in term for term in terms.terms):
-        # A phrase of short words only (``"to you to"``): each is common, and the trigrams of the
-        # phrase together narrow more than any one of them (the search falls back to them).
+    chosen_words = sorted(words, key=_narrowest)
+    if len(chosen_words[0][0]) < KEY_WORD and any(" " in term for term in terms.terms):
+        # A phrase of short words only and no pair: each is common, and the trigrams of the phrase
+        # together narrow more than any one of them (the search falls back to them).
         return None
-    return " & ".join(f"'{lexeme}'{':*' if prefix else ''}" for lexeme, prefix in chosen)
+    return " & ".join(map(_word_query, chosen_words[:MOST_KEYS]))
+
+
+def _word_query(key: tuple[str, bool]) -> str:
+    lexeme, prefix = key
+    return f"'{lexeme}'{':*' if prefix else ''}"
+
+
+def _narrowest(key: tuple[str, bool]) -> tuple[int, bool, str]:
+    """The longest key first (likely the rarest); a whole lexeme narrows more than a prefix as long."""
+    lexeme, prefix = key
+    return -len(lexeme), prefix, lexeme

@@ -31,6 +31,7 @@ from . import (
     v014_search_words,
     v015_search_weeks,
     v016_search_keys,
+    v017_search_pairs,
 )
 from .step import Cursor, Step
 
@@ -51,6 +52,7 @@ STEPS: tuple[Step, ...] = (
     v014_search_words.STEP,
     v015_search_weeks.STEP,
     v016_search_keys.STEP,
+    v017_search_pairs.STEP,
 )
 LATEST = STEPS[-1].version
 
