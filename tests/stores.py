@@ -42,6 +42,19 @@ def shared_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Stor
     return lambda: PostgresStore(url)
 
 
+def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
+    """Start the store, play the scenario, close it."""
+
+    async def main() -> None:
+        await store.start()
+        try:
+            await scenario(store)
+        finally:
+            await store.close()
+
+    asyncio.run(main())
+
+
 def run_on_two_nodes(shared: StoreFactory, scenario: Callable[[Store, Store], Awaitable[None]]) -> None:
     """Play ``scenario(left, right)`` with two stores on one database (shared_store_factory's),
     started before it and closed after it."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -19,22 +18,7 @@ from chatroom.store.base import SchemaTooNewError, Store, StoreError
 from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
 from chatroom.store.sqlite import SQLiteStore
 
-from .stores import StoreFactory
-
-Scenario = Callable[[Store], Awaitable[None]]
-
-
-def run(store: Store, scenario: Scenario) -> None:
-    """Start the store, play the scenario, close it."""
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
+from .stores import StoreFactory, run
 
 
 def test_ids_start_at_one_and_follow_call_order(store_factory: StoreFactory) -> None:

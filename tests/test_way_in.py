@@ -2,32 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-
 from chatroom.backend import now_ms
 from chatroom.names import room_key
 from chatroom.store.base import Store
 from chatroom.store.records import CLOSED, PERSON
 from chatroom.store.way_in import WayIn
 
-from .stores import StoreFactory
+from .stores import StoreFactory, run
 
 ADDRESS = "203.0.113.9"
 MINUTE = 60_000
-
-
-def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
-    """Start the store, play the scenario, close it."""
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
 
 
 async def one_by_one(
