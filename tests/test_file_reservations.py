@@ -10,8 +10,8 @@ from chatroom.backend import now_ms
 from chatroom.store.base import Store
 from chatroom.store.files_base import RESERVATION_MS
 
-from .stores import StoreFactory, run_on_two_nodes
-from .test_file_store import person, run, upload
+from .stores import StoreFactory, run, run_on_two_nodes
+from .test_file_store import person, upload
 
 QUOTA = 1000
 

@@ -32,22 +32,9 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.store.sqlite_files import SQLiteFiles
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, run_on_two_nodes, write_schema_steps
+from .stores import StoreFactory, run, run_on_two_nodes, write_schema_steps
 
 HOUR_MS = 3_600_000
-
-
-def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
-    """Start the store, play the scenario, close it."""
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
 
 
 def spool(tmp: Path, data: bytes, name: str = "upload") -> Path:

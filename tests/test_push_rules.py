@@ -3,8 +3,6 @@ the people it mentions who may read the room; never the sender, a bot or a deact
 
 from __future__ import annotations
 
-import asyncio
-
 from chatroom.backend import StoredMessage
 from chatroom.push_rules import (
     ALL,
@@ -20,7 +18,7 @@ from chatroom.push_rules import (
 from chatroom.store.base import Store
 from chatroom.store.records import BOT, CLOSED, DIRECT, OPEN, PERSON, RoomRecord
 
-from .stores import StoreFactory
+from .stores import StoreFactory, run
 
 
 def test_candidates_are_the_words_after_an_at_sign_without_trailing_punctuation() -> None:
@@ -97,17 +95,3 @@ def test_a_name_of_several_words_is_mentioned_whole_and_by_the_pages_rule(
         assert chosen == []
 
     run(store_factory(), scenario)
-
-
-def run(store: Store, scenario: object) -> None:
-    """Start the store, play the scenario, close it."""
-    assert callable(scenario)
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())

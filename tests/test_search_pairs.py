@@ -12,8 +12,8 @@ from chatroom.search_text import Terms, fold, parse_query
 from chatroom.store.base import Store
 from chatroom.store.search_words import PAIR_BEFORE, message_keys, pair_keys, words_tsquery
 
-from .stores import StoreFactory
-from .test_search_store import NEW_YEAR, found, post, run
+from .stores import StoreFactory, run
+from .test_search_store import NEW_YEAR, found, post
 
 # Short words that share their ends and starts, and every kind of gap between them.
 _WORD = st.text(alphabet="aotuy9", min_size=1, max_size=5) | st.sampled_from(["x" * 15, "thyroxine"])

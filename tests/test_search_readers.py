@@ -20,8 +20,8 @@ from chatroom.store.search_base import DOC_SHIFT, Reader, SearchCursor, SearchQu
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, store_factory, write_schema_steps
-from .test_search_store import ANN, NEW_YEAR, found, post, run
+from .stores import StoreFactory, run, store_factory, write_schema_steps
+from .test_search_store import ANN, NEW_YEAR, found, post
 
 __all__ = ["store_factory"]
 

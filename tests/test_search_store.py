@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,7 @@ from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery, c
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, write_schema_steps
+from .stores import StoreFactory, run, write_schema_steps
 
 ANN = 1
 DAY = 86_400_000
@@ -39,19 +37,6 @@ def _index_for_every_room(monkeypatch: pytest.MonkeyPatch) -> None:
     """A store reads a small room's (or author's) own rows instead of its index: these tests are of
     the index (test_search_readers.py holds the ways against each other)."""
     monkeypatch.setattr(search_base, "FEW_ROWS", 0)
-
-
-def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
-    """Start the store, play the scenario, close it."""
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
 
 
 async def found(store: Store, text: str, rooms: tuple[str, ...] = ("lobby",), **filters: object) -> list[str]:

@@ -31,8 +31,8 @@ from chatroom.store.search_words import (
 )
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, write_schema_steps
-from .test_search_store import ANN, NEW_YEAR, found, post, run
+from .stores import StoreFactory, run, write_schema_steps
+from .test_search_store import ANN, NEW_YEAR, found, post
 
 TEXTS = [
     "Operations research, anymore!",

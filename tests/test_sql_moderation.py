@@ -9,7 +9,7 @@ from chatroom.backend import now_ms
 from chatroom.store.base import Store
 from chatroom.store.records import BOT, PERSON, BotWebhook
 
-from .stores import StoreFactory
+from .stores import StoreFactory, run
 
 MINUTE = 60_000
 
@@ -91,17 +91,3 @@ def test_a_bar_set_on_one_node_holds_on_another(shared_store_factory: StoreFacto
             await second.close()
 
     asyncio.run(scenario())
-
-
-def run(store: Store, scenario: object) -> None:
-    """Start the store, play the scenario, close it."""
-    assert callable(scenario)
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())

@@ -8,7 +8,7 @@ import asyncio
 from chatroom.store.base import Store
 from chatroom.store.records import PERSON
 
-from .stores import StoreFactory
+from .stores import StoreFactory, run
 
 PHONE = "https://push.example.net/send/phone-1"
 LAPTOP = "https://push.example.net/send/laptop-2"
@@ -122,17 +122,3 @@ def test_the_keys_and_the_endpoint_never_show_in_a_subscriptions_repr(store_fact
         assert "secret" not in repr(saved) and PHONE not in repr(saved) and str(ann.id) in repr(saved)
 
     run(store_factory(), scenario)
-
-
-def run(store: Store, scenario: object) -> None:
-    """Start the store, play the scenario, close it."""
-    assert callable(scenario)
-
-    async def main() -> None:
-        await store.start()
-        try:
-            await scenario(store)
-        finally:
-            await store.close()
-
-    asyncio.run(main())
