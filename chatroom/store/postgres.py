@@ -30,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
 from ..events import StoredChange
 from . import pg_schema, pg_search
+from .account_sql import ROOM_HOLDING_KEY
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, refuse_unqueueable
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .health import WriteHealth
@@ -56,6 +57,7 @@ TIMEOUT = 5.0
 SENT_CLEANUP_MS = 60_000
 
 _WAY_IN: LiteralString = WAY_IN.replace("?", "%s")
+_ROOM_HOLDING_KEY: LiteralString = ROOM_HOLDING_KEY.replace("?", "%s")
 _PROBE = (
     "INSERT INTO meta (key, value) VALUES ('probe', %s)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key"
@@ -326,7 +328,7 @@ class PostgresStore(ExportReads):
 
     async def room_holding(self, key: str) -> str | None:
         """The room with history whose look-alike key is ``key``."""
-        rows = await self._fetch("SELECT room FROM rooms WHERE key = %s ORDER BY room LIMIT 1", (key,))
+        rows = await self._fetch(_ROOM_HOLDING_KEY, (key,))
         return str(rows[0][0]) if rows else None
 
     async def way_in(

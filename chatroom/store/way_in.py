@@ -24,7 +24,7 @@ from .records import Membership, RoomRecord
 # A NULL address, nick key or account id matches nothing: that question is not asked.
 WAY_IN = (
     "SELECT (SELECT until FROM guest_bars WHERE address = ? AND until > ?),"
-    " (SELECT room FROM rooms WHERE key = ? ORDER BY room LIMIT 1),"
+    f" ({sql.ROOM_HOLDING_KEY}),"
     " EXISTS (SELECT 1 FROM accounts WHERE name_key = ?),"
     f" {sql.R_ROOM}, m.room, m.account_id, m.role, m.added_at"
     " FROM (SELECT 1) AS one LEFT JOIN rooms AS r ON r.room = ?"
