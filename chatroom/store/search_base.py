@@ -94,15 +94,10 @@ class SearchQuery:
 def index_keys(terms: Terms) -> tuple[str, ...]:
     """What SQLite's FTS5 index is asked for: each term of three characters or more, but of a phrase
     its longest word when that has KEY_WORD characters or more, since a phrase's common words
-    (``"as the river"``) cost FTS5 the most (their positions are read) and narrow the least; the
-    phrase itself is then checked on the text (checked_terms). A shorter word may be as common as
-    the phrase's others: then the whole phrase is asked for."""
+    (``"as the river"``) have the longest lists of trigrams and narrow the least; every term is
+    then checked on the text (sqlite_search.search). A shorter word may be as common as the
+    phrase's others: then the whole phrase is asked for."""
     return tuple(dict.fromkeys(_index_key(term) for term in terms.indexed))
-
-
-def checked_terms(terms: Terms) -> tuple[str, ...]:
-    """The terms checked on the folded text itself: the short ones, and the phrases of index_keys."""
-    return (*terms.short, *(term for term in terms.indexed if _index_key(term) != term))
 
 
 def _index_key(term: str) -> str:

@@ -3,8 +3,10 @@
 ``search_rows`` holds each message's folded text and author under a ``doc``
 number in time order (search_base.DOC_SHIFT); ``search_index`` is an FTS5
 table (trigram tokenizer) with it as external content, which triggers keep
-in step (schema steps 9, 11 and 13). Functions of a connection, like
-sqlite_sql.py's: the writer calls the upkeep inside its batch transaction.
+in step (schema steps 9, 11 and 13). The index knows which documents hold a
+trigram, not where (schema step 18): its matches are checked on the text.
+Functions of a connection, like sqlite_sql.py's: the writer calls the
+upkeep inside its batch transaction.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from .search_base import (
     DOC_SHIFT,
     SCAN_RECENT,
     SearchQuery,
-    checked_terms,
     cursor_sql,
     drop_sql,
     edit_sql,
@@ -38,6 +39,8 @@ _ADD = (
     f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4, ?5)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
+# The trigrams a long key is asked for: more narrow the matches less and less, and each is a list read.
+MOST_TRIGRAMS = 12
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 
@@ -78,10 +81,11 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         high = _doc(query.since - 1)
     if query.until is not None:
         low = _doc(query.until - 1)
-    checked = checked_terms(query.terms)
+    # The index's matches hold a term's trigrams, not always the term: every term is checked.
+    checked = query.terms.terms
     match, match_params = "1 = 1", list[object]()
     if query.terms.indexed and _few_rows(conn, query):
-        source, doc, checked = "search_rows d", "d.doc", query.terms.terms
+        source, doc = "search_rows d", "d.doc"
     elif query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
         match, match_params = "search_index MATCH ?", [match_expression(index_keys(query.terms))]
@@ -139,6 +143,20 @@ def _window_end(conn: sqlite3.Connection, query: SearchQuery, low: int, high: in
     return high if row is None else int(row[0]) + 1
 
 
-def match_expression(terms: Iterable[str]) -> str:
-    """An FTS5 query that holds every term as a quoted string: nothing in a term is syntax."""
-    return " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+def match_expression(keys: Iterable[str]) -> str:
+    """An FTS5 query for the documents holding every key's trigrams, each a quoted string (nothing in
+    a key is syntax). Without positions in the index (schema step 18) a key of more than three
+    characters can only be asked for so."""
+    grams = dict.fromkeys(gram for key in keys for gram in trigrams(key))
+    return " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
+
+
+def trigrams(key: str) -> list[str]:
+    """A key's trigrams FTS5 is asked for: all of them, or MOST_TRIGRAMS spread over a long key from
+    its first to its last (the text holds every one of them when it holds the key)."""
+    last = len(key) - 3
+    if last + 1 <= MOST_TRIGRAMS:
+        starts: Iterable[int] = range(last + 1)
+    else:
+        starts = dict.fromkeys(round(i * last / (MOST_TRIGRAMS - 1)) for i in range(MOST_TRIGRAMS))
+    return [key[start : start + 3] for start in starts]

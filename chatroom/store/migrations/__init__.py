@@ -32,6 +32,7 @@ from . import (
     v015_search_weeks,
     v016_search_keys,
     v017_search_pairs,
+    v018_search_no_positions,
 )
 from .step import Cursor, Step
 
@@ -53,6 +54,7 @@ STEPS: tuple[Step, ...] = (
     v015_search_weeks.STEP,
     v016_search_keys.STEP,
     v017_search_pairs.STEP,
+    v018_search_no_positions.STEP,
 )
 LATEST = STEPS[-1].version
 
