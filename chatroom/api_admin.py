@@ -34,7 +34,8 @@ from typing import Any
 
 from . import protocol
 from .api import ApiError, JsonHandler
-from .backend import BackendError, now_ms
+from .backend import BackendError
+from .clock import now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .links import issue_reset_link

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
-import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -303,8 +302,3 @@ def first_names(*sorted_names: Iterable[str], limit: int) -> list[str]:
     """The first ``limit`` distinct names of several sorted sequences, in order."""
     merged = (name for name, _ in itertools.groupby(heapq.merge(*sorted_names)))
     return list(itertools.islice(merged, limit))
-
-
-def now_ms() -> int:
-    """Server time in milliseconds since the epoch, as frames carry it."""
-    return time.time_ns() // 1_000_000

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 from . import access, changes, effects, metrics, protocol
 from .admission import Admission
-from .backend import Backend, BackendError, StoredMessage, now_ms
+from .backend import Backend, BackendError, StoredMessage
+from .clock import now_ms
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .backend import now_ms
+from .clock import now_ms
 from .store.accounts_base import AccountStore
 from .store.records import DAY_MS, JOIN, RESET, SETUP, Account, Link
 from .tokens import new_token, token_hash

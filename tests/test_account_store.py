@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatroom.backend import now_ms
+from chatroom.clock import now_ms
 from chatroom.names import BadNameError
 from chatroom.store import migrations
 from chatroom.store.accounts_base import AccountStore, NameTakenError, RoomTakenError, UnknownAccountError

@@ -7,7 +7,7 @@ from typing import Any
 from tornado.testing import gen_test
 
 from chatroom import protocol
-from chatroom.backend import now_ms
+from chatroom.clock import now_ms
 from chatroom.store.records import CLOSED, PERSON
 
 from .chat_case import ChatTestCase, OnPostgres

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 from unittest import mock
 
-from chatroom.backend import now_ms
+from chatroom.clock import now_ms
 from chatroom.store.base import Store
 from chatroom.store.files_base import RESERVATION_MS
 

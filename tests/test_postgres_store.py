@@ -11,7 +11,8 @@ import time
 import psycopg
 import pytest
 
-from chatroom.backend import DEDUPE_WINDOW_MS, StoredMessage, now_ms
+from chatroom.backend import DEDUPE_WINDOW_MS, StoredMessage
+from chatroom.clock import now_ms
 from chatroom.names import room_key
 from chatroom.store import migrations, postgres
 from chatroom.store.base import SchemaTooNewError, StoreError, StoreStartupError

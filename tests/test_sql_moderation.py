@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from chatroom.backend import now_ms
+from chatroom.clock import now_ms
 from chatroom.store.base import Store
 from chatroom.store.records import BOT, PERSON, BotWebhook
 

@@ -1,4 +1,4 @@
-"""SQLite's trigram index without positions: what it is asked for, and the step that made it (sqlite_search.py)."""
+"""SQLite's trigram index without positions: what it is asked for, and the step that made it."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatroom.backend import now_ms
+from chatroom.clock import now_ms
 from chatroom.names import room_key
 from chatroom.store.base import Store
 from chatroom.store.records import CLOSED, PERSON

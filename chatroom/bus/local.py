@@ -13,7 +13,8 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent, now_ms
+from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent
+from ..clock import now_ms
 from ..events import Members, Notice
 from ..limits import FailureWindows
 from ..names import listing_order, nick_key, room_key

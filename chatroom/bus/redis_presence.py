@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..backend import now_ms
+from ..clock import now_ms
 from ..events import Members
 from ..names import nick_key
 from .base import BusError, account_owner, connection_owner, is_guest_owner

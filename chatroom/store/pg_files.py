@@ -22,7 +22,7 @@ from typing import IO, Protocol, TypeVar
 import psycopg
 from psycopg.rows import TupleRow
 
-from ..backend import now_ms
+from ..clock import now_ms
 from ..events import FileInfo
 from . import file_rows as sql
 from .accounts_base import UnknownAccountError

@@ -27,7 +27,8 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
+from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, prefix_end
+from ..clock import now_ms
 from ..events import StoredChange
 from . import pg_schema, pg_search
 from .account_sql import ROOM_HOLDING_KEY

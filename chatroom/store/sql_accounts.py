@@ -11,7 +11,8 @@ import abc
 import contextlib
 from collections.abc import Callable, Sequence
 
-from ..backend import now_ms, prefix_end
+from ..backend import prefix_end
+from ..clock import now_ms
 from ..names import BadNameError, nick_key, normalize_nick
 from . import account_sql as sql
 from .base import StoreError

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 
-from ..backend import now_ms
+from ..clock import now_ms
 from .records import BotWebhook
 
 Rows = list[tuple[object, ...]]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 
-from ..backend import now_ms
+from ..clock import now_ms
 from .records import PushSubscription
 
 Rows = list[tuple[object, ...]]

@@ -28,7 +28,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from ..backend import StoredMessage, dedupe_digest, dedupe_sender, now_ms, prefix_end
+from ..backend import StoredMessage, dedupe_digest, dedupe_sender, prefix_end
+from ..clock import now_ms
 from ..events import StoredChange
 from . import sqlite_search
 from . import sqlite_sql as sql

@@ -14,7 +14,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 
-from ..backend import now_ms
+from ..clock import now_ms
 from ..events import FileInfo
 from . import file_rows as sql
 from .accounts_base import UnknownAccountError

@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from ..names import BadNameError, nick_key, normalize_nick, room_key
 from . import account_sql as sql
 from .records import Membership, RoomRecord
+from .sql_moderation import BARRED_UNTIL
 
 # ? : the address, now; the room's look-alike key; the nick's key; the room, the account id.
 # A NULL address, nick key or account id matches nothing: that question is not asked.
 WAY_IN = (
-    "SELECT (SELECT until FROM guest_bars WHERE address = ? AND until > ?),"
+    f"SELECT ({BARRED_UNTIL}),"
     f" ({sql.ROOM_HOLDING_KEY}),"
     " EXISTS (SELECT 1 FROM accounts WHERE name_key = ?),"
     f" {sql.R_ROOM}, m.room, m.account_id, m.role, m.added_at"
