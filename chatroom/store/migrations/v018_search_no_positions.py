@@ -4,11 +4,11 @@ SQLite: ``search_index`` is made again with ``detail=none`` (no positions)
 and ``columnsize=0`` (no table of each message's token count, which only a
 ranking reads), then rebuilt from ``search_rows`` and merged into one
 segment. Indexing a message cost the writer more than everything else it
-does to store one (docs/benchmarks/limits.md, "A cheaper trigram index"):
-the positions are most of what it wrote, and a search does not need them,
-since it checks every term on the message's folded text
-(sqlite_search.search). A term is now asked for as its trigrams, in any
-order (sqlite_search.match_expression).
+does to store one (docs/benchmarks/limits.md, "A cheaper trigram index"),
+and the positions are part of what it wrote, which a search does not need:
+it checks every term on the message's folded text (sqlite_search.search).
+A term is now asked for as its trigrams, in any order
+(sqlite_search.match_expression).
 
 PostgreSQL has nothing to change.
 """
