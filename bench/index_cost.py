@@ -32,7 +32,9 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+sys.path.insert(0, str(BENCH))
 TEXTS = ("loadgen", "chat")
 
 
@@ -41,8 +43,7 @@ def texts(kind: str, count: int) -> list[str]:
     if kind == "loadgen":
         starts = (f"bench {time.time_ns()} 0 {number} " for number in range(count))
         return [start + "x" * (100 - len(start)) for start in starts]
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    import search_data
+    import search_data  # wordfreq's words: only this kind needs them
 
     rng, languages = random.Random(search_data.SEED), {"en": search_data.Language.load("en")}
     return [search_data.sentence(rng, languages, "en") for _ in range(count)]
