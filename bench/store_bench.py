@@ -105,8 +105,9 @@ async def measure_backend(path: str, synchronous: str, max_batch: int, shape: st
     backend = embedded(path, synchronous=synchronous, max_batch=max_batch)
     await backend.start()
     commits: list[None] = []
-    conn = backend.store._write_conn  # type: ignore[attr-defined]
-    assert conn is not None
+    writer = backend.store._writer  # type: ignore[attr-defined]
+    assert writer is not None
+    conn = writer.conn
     conn.set_trace_callback(lambda sql: commits.append(None) if sql == "COMMIT" else None)
     senders, count, wait = SHAPES[shape]
     started = time.perf_counter()

@@ -43,7 +43,8 @@ async def on_writer(backend: ChatService, job: Callable[[sqlite3.Connection], T]
     """Run ``job`` on the writer's connection, between two batches."""
     loop = asyncio.get_running_loop()
     done: asyncio.Future[T] = loop.create_future()
-    backend.store._jobs.put(lambda conn: loop.call_soon_threadsafe(done.set_result, job(conn)))
+    assert backend.store._writer is not None
+    backend.store._writer.put(lambda conn: loop.call_soon_threadsafe(done.set_result, job(conn)))
     return await done
 
 
@@ -62,7 +63,8 @@ class WriterGate:
     def __init__(self, backend: ChatService) -> None:
         self.entered = threading.Event()
         self.opened = threading.Event()
-        backend.store._jobs.put(self._hold)
+        assert backend.store._writer is not None
+        backend.store._writer.put(self._hold)
 
     def _hold(self, conn: sqlite3.Connection) -> None:
         self.entered.set()
@@ -78,8 +80,10 @@ class WriterGate:
 def count_commits(backend: ChatService) -> list[str]:
     """Record every COMMIT the writer runs from now on."""
     commits: list[str] = []
-    assert backend.store._write_conn is not None
-    backend.store._write_conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    assert backend.store._writer is not None
+    backend.store._writer.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
     return commits
 
 

@@ -1,8 +1,9 @@
 """SQLiteStore: the embedded default, one file, group commit off the event loop.
 
-One writer thread owns the write connection. Messages queue up while it is
-committing, and the next transaction stores all of them, so a burst costs one
-fsync per batch and the event loop never waits on the disk. Ids are read and
+One writer thread owns the write connection (sqlite_writer.py). Messages
+queue up while it is committing, and the next transaction stores all of
+them, so a burst costs one fsync per batch and the event loop never waits on
+the disk. Ids are read and
 assigned inside that transaction (``BEGIN IMMEDIATE`` holds SQLite's write
 lock), so processes sharing the file still get one gapless sequence per room;
 a batch that fails to commit gives its ids back. Reads go to their own
@@ -17,13 +18,10 @@ result together with the last real write's.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
-import queue
 import secrets
 import sqlite3
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -34,10 +32,9 @@ from ..events import StoredChange
 from . import sqlite_search
 from . import sqlite_sql as sql
 from .account_sql import ROOM_HOLDING_KEY
-from .accounts_base import RefusedError
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable, refuse_unqueueable
 from .blobs import DirectoryBlobs, files_dir_beside
-from .change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
@@ -45,24 +42,16 @@ from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_files import SQLiteFiles
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
-from .thread_futures import fail_unless_done, resolve_unless_done
+from .sqlite_writer import SQLiteWriter
 from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
-
-# What the writer stores in its batches.
-_Pending = PendingMessage | PendingChange
 
 log = logging.getLogger("chatroom.store")
 
 T = TypeVar("T")
 
-# Expired ``sent`` rows are deleted at most this often, inside a batch.
-SENT_CLEANUP_MS = 60_000
 MAX_BATCH = 2000
 SYNCHRONOUS_MODES = ("full", "normal", "off")
 PROBE_INTERVAL = 5.0
-
-
-_Job = _Pending | Callable[[sqlite3.Connection], None] | None
 
 
 class SQLiteStore(ExportReads):
@@ -90,15 +79,12 @@ class SQLiteStore(ExportReads):
         self._uri = (
             f"file:/chatroom-{secrets.token_hex(8)}?vfs=memdb" if path == ":memory:" else f"file:{path}"
         )
-        self._jobs: queue.SimpleQueue[_Job] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._write_conn: sqlite3.Connection | None = None
+        self._writer: SQLiteWriter | None = None
         self._closing = False
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="chatroom-read")
         self._reads = BatchedReads(self._readers, functools.partial(self._connect, write=False))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = ""
-        self._sent_cleaned_at = 0
         self.health = WriteHealth(path, probe_interval, self._probe_write)
         self.accounts = SQLiteAccounts(self._read, self._on_writer)
         self.files = SQLiteFiles(
@@ -111,12 +97,9 @@ class SQLiteStore(ExportReads):
         """Open the database, bring the schema up to date, start the writer."""
         self._loop = asyncio.get_running_loop()
         # Opening touches the disk (and may wait on a lock): not on the loop.
-        self._write_conn, self._epoch = await self._loop.run_in_executor(self._readers, self._open)
+        conn, self._epoch = await self._loop.run_in_executor(self._readers, self._open)
         await self._loop.run_in_executor(self._readers, self.files.blobs.open)
-        self._writer = threading.Thread(
-            target=self._write_loop, args=(self._write_conn,), name="chatroom-write", daemon=True
-        )
-        self._writer.start()
+        self._writer = SQLiteWriter(conn, self._loop, self.max_batch, self.health, self.files.unlink_later)
         await self.health.start()
 
     def _open(self) -> tuple[sqlite3.Connection, str]:
@@ -143,12 +126,8 @@ class SQLiteStore(ExportReads):
         loop = asyncio.get_running_loop()
         await self.health.stop()
         if self._writer is not None:
-            self._jobs.put(None)
-            await loop.run_in_executor(None, self._writer.join)
+            await self._writer.stop()
             self._writer = None
-        if self._write_conn is not None:
-            self._write_conn.close()
-            self._write_conn = None
         await loop.run_in_executor(None, functools.partial(self._readers.shutdown, wait=True))
         await self.files.close()
 
@@ -179,10 +158,12 @@ class SQLiteStore(ExportReads):
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Appended] = self._loop.create_future()
-        closed, fits = self._writer is None or self._closing, encodable(room, nick, text, ref or "")
-        if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
+        writer = None if self._closing else self._writer
+        fits = encodable(room, nick, text, ref or "")
+        if not refuse_unqueueable(future, closed=writer is None, storable=fits, what="the message"):
+            assert writer is not None
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._jobs.put(
+            writer.put(
                 PendingMessage(
                     room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to, file_id
                 )
@@ -193,79 +174,12 @@ class SQLiteStore(ExportReads):
         """Queue a change to a message for the next group commit; resolves once committed."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Changed] = self._loop.create_future()
-        closed, fits = (
-            self._writer is None or self._closing,
-            encodable(request.nick, request.text, request.emoji),
-        )
-        if not refuse_unqueueable(future, closed=closed, storable=fits, what="the change"):
-            self._jobs.put(PendingChange(room, request, now_ms(), future))
+        writer = None if self._closing else self._writer
+        fits = encodable(request.nick, request.text, request.emoji)
+        if not refuse_unqueueable(future, closed=writer is None, storable=fits, what="the change"):
+            assert writer is not None
+            writer.put(PendingChange(room, request, now_ms(), future))
         return future
-
-    def _write_loop(self, conn: sqlite3.Connection) -> None:
-        while True:
-            batch, stop = self._collect_batch(self._jobs.get())
-            self._run_batch(conn, batch)
-            if stop:
-                break
-
-    def _collect_batch(
-        self, first: _Job
-    ) -> tuple[list[_Pending | Callable[[sqlite3.Connection], None]], bool]:
-        batch: list[_Pending | Callable[[sqlite3.Connection], None]] = []
-        job = first
-        while True:
-            if job is None:
-                return batch, True
-            batch.append(job)
-            if len(batch) >= self.max_batch:
-                return batch, False
-            try:
-                job = self._jobs.get_nowait()
-            except queue.Empty:
-                return batch, False
-
-    def _run_batch(
-        self, conn: sqlite3.Connection, batch: list[_Pending | Callable[[sqlite3.Connection], None]]
-    ) -> None:
-        messages = [job for job in batch if isinstance(job, _Pending)]
-        for job in batch:
-            if not isinstance(job, _Pending):
-                job(conn)
-        if not messages:
-            return
-        try:
-            now = messages[-1].ts
-            forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
-            stored = sql.store_batch(conn, messages, forget_sent=forget)
-            if forget:
-                self._sent_cleaned_at = now
-        except sqlite3.Error as error:
-            self._call_on_loop(self._fail, messages, error)
-        else:
-            self._call_on_loop(self._stored, messages, stored)
-
-    def _call_on_loop(self, callback: Callable[..., None], *args: object) -> None:
-        assert self._loop is not None
-        # A closed loop means the process is exiting: nobody awaits these.
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(callback, *args)
-
-    def _stored(self, messages: list[_Pending], results: list[sql.Outcome]) -> None:
-        self.health.record_write(None)
-        self.files.unlink_later(r.file for r in results if isinstance(r, Changed) and r.file is not None)
-        for pending, result in zip(messages, results, strict=True):
-            if pending.future.done():
-                continue
-            if isinstance(result, ChangeRefusedError):
-                pending.future.set_exception(result)
-            else:
-                pending.future.set_result(result)  # type: ignore[arg-type]
-
-    def _fail(self, messages: list[_Pending], error: sqlite3.Error) -> None:
-        self.health.record_write(str(error))
-        for pending in messages:
-            if not pending.future.done():
-                pending.future.set_exception(StoreError(f"cannot store the message: {error}"))
 
     # --- reading ---------------------------------------------------------
 
@@ -365,24 +279,9 @@ class SQLiteStore(ExportReads):
 
     async def _on_writer(self, work: Callable[[sqlite3.Connection], T], failing: str) -> T:
         """The outcome of ``work`` run on the writer thread between batches; StoreError when it fails."""
-        assert self._loop is not None, "start() the store first"
         if self._writer is None or self._closing:
             raise StoreError("the store is closed")
-        done: asyncio.Future[T] = self._loop.create_future()
-
-        def run(conn: sqlite3.Connection) -> None:
-            try:
-                result = work(conn)
-            except (sqlite3.Error, StoreError) as error:
-                self._call_on_loop(fail_unless_done, done, StoreError(f"{failing}: {error}"))
-            except RefusedError as error:
-                # The work's own answer (a name taken...): the caller's to handle, not a failure.
-                self._call_on_loop(fail_unless_done, done, error)
-            else:
-                self._call_on_loop(resolve_unless_done, done, result)
-
-        self._jobs.put(run)
-        return await done
+        return await self._writer.run(work, failing)
 
     # --- the write probe ---------------------------------------------------
 
@@ -390,9 +289,4 @@ class SQLiteStore(ExportReads):
         """Try a write the size of a busy batch on the writer thread: None, or why it failed."""
         if self._writer is None or self._closing:
             return None
-        assert self._loop is not None
-        done: asyncio.Future[str | None] = self._loop.create_future()
-        self._jobs.put(
-            lambda conn: self._call_on_loop(resolve_unless_done, done, sql.write_probe_error(conn))
-        )
-        return await done
+        return await self._writer.run(sql.write_probe_error, "cannot probe")
