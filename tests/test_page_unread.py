@@ -104,6 +104,28 @@ def test_reading_in_one_tab_clears_the_count_in_the_other(server: ServerProcess,
     expect(badges_of(other, "plans")).to_have_count(0)
 
 
+def test_a_click_on_a_room_is_not_lost_when_its_count_changes_under_it(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Ann presses on a room in the list; before she lets go, Bob writes there and its count changes;
+    letting go still opens the room."""
+    bob = open_as(pages, server, "bob")
+    ann = open_as(pages, server, "ann", room="lobby")
+    create_closed_room(bob, "porch", "ann")
+    say(bob, "first")
+    expect(badges_of(ann, "porch")).to_have_text(["1"])
+    name = ann.locator('#rooms .room-link[data-room="porch"] bdi')
+    box = name.bounding_box()
+    assert box is not None
+    ann.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    ann.mouse.down()
+    say(bob, "second")
+    expect(badges_of(ann, "porch")).to_have_text(["2"])
+    ann.mouse.up()
+    expect(ann.locator("#room-title")).to_have_text("#porch")
+    expect_online(ann)
+
+
 def test_a_mention_in_a_background_tab_makes_one_notification(server: ServerProcess, pages: Pages) -> None:
     """Ann's tab is hidden: a mention makes a notification naming Bob, a plain message in a closed room
     none, and clicking the notification opens the room."""

@@ -123,36 +123,64 @@ function presenceDot(presence) {
   return dot;
 }
 
-function roomLink({room, online, label, counts, presence}) {
-  const item = element("li");
-  const link = element("a", "room-link");
+// Each shown room's list item and each group's section are kept from one
+// drawing to the next and changed in place: a click whose press and release
+// straddle a redraw (an unread count, someone coming online) lands on the
+// link it was pressed on, where a replaced element would swallow it.
+const listNodes = {items: new Map(), groups: new Map()};
+
+function roomItem(entry) {
+  let item = listNodes.items.get(entry.room);
+  if (!item) {
+    item = element("li");
+    item.append(element("a", "room-link"));
+    item.firstChild.append(element("bdi"), element("span", "room-side"));
+    listNodes.items.set(entry.room, item);
+  }
+  updateLink(item.firstChild, entry);
+  return item;
+}
+
+function updateLink(link, {room, online, label, counts, presence}) {
   link.href = roomUrl(room);
   link.dataset.room = room;
+  const name = link.querySelector(":scope > bdi");
+  if (name.textContent !== label) name.textContent = label;
   // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
-  const side = element("span", "room-side");
-  side.append(...badges(counts), element("span", online ? "count" : "count none", String(online)));
-  link.append(element("bdi", "", label), side);
-  if (presence) link.prepend(presenceDot(presence));
+  const side = link.querySelector(":scope > .room-side");
+  side.replaceChildren(...badges(counts), element("span", online ? "count" : "count none", String(online)));
+  const dot = link.querySelector(":scope > .presence-dot");
+  if (!presence) dot?.remove();
+  else if (dot) dot.dataset.presence = presence;
+  else link.prepend(presenceDot(presence));
   const unread = badgeWords(counts);
   link.classList.toggle("has-unread", Boolean(unread));
   const who = presence ? `${PRESENCE_WORDS[presence]}, ` : "";
   link.setAttribute("aria-label", `${label}, ${who}${unread ? unread + ", " : ""}${online} online`);
   link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
-  item.append(link);
-  return item;
+  else link.removeAttribute("aria-current");
 }
 
 function groupSection({kind, title}, rooms) {
-  const section = element("section", "room-group");
-  section.dataset.kind = kind;
-  const heading = element("h3", "", title);
-  heading.id = `rooms-${kind}`;
-  section.setAttribute("aria-labelledby", heading.id);
-  const list = element("ul", "room-list");
-  list.append(...rooms.map(roomLink));
-  section.append(heading, list);
+  let section = listNodes.groups.get(kind);
+  if (!section) {
+    section = element("section", "room-group");
+    section.dataset.kind = kind;
+    const heading = element("h3", "", title);
+    heading.id = `rooms-${kind}`;
+    section.setAttribute("aria-labelledby", heading.id);
+    section.append(heading, element("ul", "room-list"));
+    listNodes.groups.set(kind, section);
+  }
+  keepChildren(section.lastChild, rooms.map(roomItem));
   return section;
+}
+
+// The parent's children become these, the parent untouched when it has them already, in order.
+function keepChildren(parent, children) {
+  const same = parent.children.length === children.length && children.every((child, i) => parent.children[i] === child);
+  if (!same) parent.replaceChildren(...children);
 }
 
 export function showRooms(rooms = nav.rooms) {
@@ -166,7 +194,9 @@ export function showRooms(rooms = nav.rooms) {
   const focused = document.activeElement && document.activeElement.closest("#rooms a");
   const focusedRoom = focused ? focused.dataset.room : null;
   const groups = GROUPS.map((group) => [group, shown.filter((r) => r.kind === group.kind)]);
-  ui.rooms.replaceChildren(...groups.filter(([, list]) => list.length).map(([group, list]) => groupSection(group, list)));
+  keepChildren(ui.rooms, groups.filter(([, list]) => list.length).map(([group, list]) => groupSection(group, list)));
+  const kept = new Set(shown.map((r) => r.room));
+  for (const room of listNodes.items.keys()) if (!kept.has(room)) listNodes.items.delete(room);
   ui.roomsNote.textContent = roomsNote(shown.length);
   ui.notifyOn.hidden = !mayOffer();
   // On a phone the list is in the drawer: its button says when another room has something new.
