@@ -98,8 +98,9 @@ class SQLiteStore(ExportReads):
         self._loop = asyncio.get_running_loop()
         # Opening touches the disk (and may wait on a lock): not on the loop.
         conn, self._epoch = await self._loop.run_in_executor(self._readers, self._open)
-        await self._loop.run_in_executor(self._readers, self.files.blobs.open)
+        # From here close() stops the writer and closes its connection, whatever fails next.
         self._writer = SQLiteWriter(conn, self._loop, self.max_batch, self.health, self.files.unlink_later)
+        await self._loop.run_in_executor(self._readers, self.files.blobs.open)
         await self.health.start()
 
     def _open(self) -> tuple[sqlite3.Connection, str]:
