@@ -43,7 +43,7 @@ from typing import Any, Protocol
 from ..backend import StoredMessage
 from ..events import StoredChange
 from .accounts_base import AccountStore
-from .change_rules import Changed, ChangeRequest
+from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .files_base import FileStore
 from .search_base import SearchQuery
 from .way_in import WayIn
@@ -128,6 +128,28 @@ class Appended:
 
     message: StoredMessage
     new: bool
+
+
+# What one queued message or change of a batch came to: stored, or a change refused.
+Outcome = Appended | Changed | ChangeRefusedError
+
+
+class QueuedWrite(Protocol):
+    """A message or change waiting in a store's batch, and whoever awaits its outcome."""
+
+    future: asyncio.Future[Any]
+
+
+def answer_writes(queued: Iterable[QueuedWrite], outcomes: Iterable[Outcome]) -> None:
+    """Resolve each queued write's future with its outcome, a refused change as its exception;
+    a future whose awaiter gave up already is left alone."""
+    for write, outcome in zip(queued, outcomes, strict=True):
+        if write.future.done():
+            continue
+        if isinstance(outcome, ChangeRefusedError):
+            write.future.set_exception(outcome)
+        else:
+            write.future.set_result(outcome)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,8 +28,8 @@ from psycopg.rows import TupleRow
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..events import FileInfo, ReplyQuote, StoredChange
 from ..names import room_key
-from .base import Appended, StoreError, encodable
-from .change_rules import Changed, ChangeRefusedError, reply_refusal
+from .base import Appended, Outcome, StoreError, encodable
+from .change_rules import ChangeRefusedError, reply_refusal
 from .file_rows import attachable, file_from_row
 from .pg_batch_sql import (
     ATTACH_IMPORTED,
@@ -75,7 +75,6 @@ class Pending:
 
 
 # What a batch answers for each of its items.
-Outcome = Appended | Changed | ChangeRefusedError
 
 
 def storable(*texts: str) -> bool:

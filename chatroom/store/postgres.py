@@ -32,11 +32,20 @@ from ..clock import now_ms
 from ..events import StoredChange
 from . import pg_schema, pg_search
 from .account_sql import ROOM_HOLDING_KEY
-from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, refuse_unqueueable
-from .change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .base import (
+    Appended,
+    ExportReads,
+    Outcome,
+    RoomRow,
+    StoreError,
+    StoreStartupError,
+    answer_writes,
+    refuse_unqueueable,
+)
+from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
-from .pg_batch import Connection, Outcome, Pending, import_batch, set_epoch, storable, store_batch
+from .pg_batch import Connection, Pending, import_batch, set_epoch, storable, store_batch
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_files import PostgresFiles
 from .pg_pool import open_pool
@@ -197,13 +206,7 @@ class PostgresStore(ExportReads):
             return
         self.health.record_write(None)
         self.files.unlink_later([r.file for r in results if isinstance(r, Changed) and r.file is not None])
-        for pending, result in zip(batch, results, strict=True):
-            if pending.future.done():
-                continue
-            if isinstance(result, ChangeRefusedError):
-                pending.future.set_exception(result)
-            else:
-                pending.future.set_result(result)  # type: ignore[arg-type]
+        answer_writes(batch, results)
 
     async def _store(self, batch: list[Pending | PendingChange]) -> list[Outcome]:
         now = now_ms()

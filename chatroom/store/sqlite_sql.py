@@ -18,7 +18,7 @@ from ..backend import DEDUPE_WINDOW_MS, StoredChange, StoredMessage
 from ..events import FileInfo
 from ..names import room_key
 from . import migrations
-from .base import Appended, StoreError
+from .base import Appended, Outcome, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
 from .sqlite_changes import apply_change, import_changes, reply_quote
@@ -60,7 +60,6 @@ class PendingChange:
 
 
 # What a batch answers for each of its items.
-Outcome = Appended | Changed | ChangeRefusedError
 
 
 def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:

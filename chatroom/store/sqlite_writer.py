@@ -19,8 +19,8 @@ from typing import TypeVar
 
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
-from .base import StoreError
-from .change_rules import Changed, ChangeRefusedError
+from .base import Outcome, StoreError, answer_writes
+from .change_rules import Changed
 from .health import WriteHealth
 from .sqlite_sql import PendingChange, PendingMessage
 from .thread_futures import fail_unless_done, resolve_unless_done
@@ -133,16 +133,10 @@ class SQLiteWriter:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(callback, *args)
 
-    def _stored(self, messages: list[Pending], results: list[sql.Outcome]) -> None:
+    def _stored(self, messages: list[Pending], results: list[Outcome]) -> None:
         self._health.record_write(None)
         self._unlink_later(r.file for r in results if isinstance(r, Changed) and r.file is not None)
-        for pending, result in zip(messages, results, strict=True):
-            if pending.future.done():
-                continue
-            if isinstance(result, ChangeRefusedError):
-                pending.future.set_exception(result)
-            else:
-                pending.future.set_result(result)  # type: ignore[arg-type]
+        answer_writes(messages, results)
 
     def _fail(self, messages: list[Pending], error: sqlite3.Error) -> None:
         self._health.record_write(str(error))
