@@ -84,5 +84,9 @@ def test_guests_are_marked_in_presence_across_nodes(redis_server: RedisServer) -
                 assert (leave["event"], leave["nick"], leave["guest"]) == ("leave", "walker", True)
         with join(left, "lobby", "runner") as guest, join(right, "lobby", "strider") as other:
             joined = next_of(guest, "sys", skip=("typing", "presence"))
+            if joined["nick"] != "strider":
+                # root's leave (the block before) crosses from the other node: it may follow runner's join.
+                assert (joined["event"], joined["nick"], "guest" in joined) == ("leave", "root", False)
+                joined = next_of(guest, "sys", skip=("typing", "presence"))
             assert (joined["nick"], joined["guest"]) == ("strider", True)
             del other
