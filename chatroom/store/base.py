@@ -46,6 +46,7 @@ from .accounts_base import AccountStore
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .files_base import FileStore
 from .search_base import SearchQuery
+from .thread_futures import fail_unless_done, resolve_unless_done
 from .way_in import WayIn
 
 
@@ -144,12 +145,10 @@ def answer_writes(queued: Iterable[QueuedWrite], outcomes: Iterable[Outcome]) ->
     """Resolve each queued write's future with its outcome, a refused change as its exception;
     a future whose awaiter gave up already is left alone."""
     for write, outcome in zip(queued, outcomes, strict=True):
-        if write.future.done():
-            continue
         if isinstance(outcome, ChangeRefusedError):
-            write.future.set_exception(outcome)
+            fail_unless_done(write.future, outcome)
         else:
-            write.future.set_result(outcome)
+            resolve_unless_done(write.future, outcome)
 
 
 @dataclass(frozen=True, slots=True)

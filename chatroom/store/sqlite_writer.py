@@ -69,7 +69,7 @@ class SQLiteWriter:
         """The outcome of ``work`` run on the thread between batches; StoreError when it fails."""
         done: asyncio.Future[T] = self._loop.create_future()
 
-        def run(conn: sqlite3.Connection) -> None:
+        def job(conn: sqlite3.Connection) -> None:
             try:
                 result = work(conn)
             except (sqlite3.Error, StoreError) as error:
@@ -80,7 +80,7 @@ class SQLiteWriter:
             else:
                 self._call_on_loop(resolve_unless_done, done, result)
 
-        self._jobs.put(run)
+        self._jobs.put(job)
         return await done
 
     async def stop(self) -> None:
