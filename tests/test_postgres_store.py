@@ -14,7 +14,7 @@ import pytest
 from chatroom.backend import DEDUPE_WINDOW_MS, StoredMessage
 from chatroom.clock import now_ms
 from chatroom.names import room_key
-from chatroom.store import migrations, postgres
+from chatroom.store import migrations, pg_writer, postgres
 from chatroom.store.base import SchemaTooNewError, StoreError, StoreStartupError
 from chatroom.store.postgres import PostgresStore
 
@@ -132,6 +132,11 @@ def test_digests_past_the_resend_window_are_forgotten(
                 for room, msg_id in conn.execute("SELECT room, id FROM sent ORDER BY id")
             ]
 
+    def set_clock(ms: int) -> None:
+        # The messages' times (the store's) and the cleanup's (its writer's).
+        for module in (postgres, pg_writer):
+            monkeypatch.setattr(module, "now_ms", lambda: ms)
+
     async def main() -> None:
         store = PostgresStore(url, probe_interval=60)
         await store.start()
@@ -140,11 +145,11 @@ def test_digests_past_the_resend_window_are_forgotten(
             first = await store.append("lobby", "ann", "hi", ref="a")
             assert (await store.append("lobby", "ann", "hi", ref="a")).message == first.message
             # Within the minute after a cleanup nothing is deleted.
-            monkeypatch.setattr(postgres, "now_ms", lambda: start + 30_000)
+            set_clock(start + 30_000)
             assert (await store.append("lobby", "ann", "hi", ref="b")).message.id == 2
             assert digests() == [("lobby", 1), ("lobby", 2)]
             # Later, what is past the window goes: the first digest, not the second.
-            monkeypatch.setattr(postgres, "now_ms", lambda: start + DEDUPE_WINDOW_MS + 1_000)
+            set_clock(start + DEDUPE_WINDOW_MS + 1_000)
             assert (await store.append("lobby", "ann", "hi", ref="c")).message.id == 3
             assert digests() == [("lobby", 2), ("lobby", 3)]
             again = await store.append("lobby", "ann", "hi", ref="a")

@@ -8,7 +8,7 @@ while the other held it, half the batch one process alone gathers (measured
 in docs/benchmarks/deployments.md). A message that comes alone (the last batch was
 small) is stored at once.
 
-The writer, which runs one batch at a time, holds a connection of its own
+The writer (PostgresWriter), which runs one batch at a time, holds a connection of its own
 and checks it before each batch as the pool checks its own (pg_pool.usable,
 without asking the server), replacing it when the server ended the session.
 A batch that fails for any reason drops the connection too (its state is
@@ -19,12 +19,17 @@ writer follows the server back by itself.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import psycopg
 
-from .base import StoreStartupError
-from .pg_batch import Connection, Pending, prepare_writer
+from ..backend import DEDUPE_WINDOW_MS
+from ..clock import now_ms
+from .base import Outcome, StoreError, StoreStartupError, answer_writes
+from .health import WriteHealth
+from .pg_batch import Connection, Pending, prepare_writer, store_batch
 from .pg_changes import PendingChange
+from .pg_deadline import Deadline
 from .pg_pool import usable
 from .pg_schema import Target
 
@@ -33,6 +38,8 @@ from .pg_schema import Target
 GATHER_FROM = 4
 GATHER_TARGET = 24
 GATHER_WAIT = 0.004
+# Expired ``sent`` rows are deleted at most this often, in a batch.
+SENT_CLEANUP_MS = 60_000
 
 
 class BatchQueue:
@@ -133,3 +140,89 @@ class WriterConnection:
         conn = self.drop()
         if conn is not None:
             await conn.close()
+
+
+class PostgresWriter:
+    """The writer task: takes the queue's batches, one transaction each, on a connection of its own.
+
+    A batch that fails fails each of its messages' futures with StoreError and is recorded in
+    ``health``; one that commits is handed to ``committed`` (what the store does after a commit),
+    then answers each future.
+    """
+
+    def __init__(
+        self,
+        target: Target,
+        max_batch: int,
+        deadline: Deadline,
+        health: WriteHealth,
+        committed: Callable[[list[Outcome]], None],
+    ) -> None:
+        self.queue = BatchQueue(max_batch)
+        self._connection = WriterConnection(target)
+        self._deadline = deadline
+        self._health = health
+        self._committed = committed
+        self._task: asyncio.Task[None] | None = None
+        self._sent_cleaned_at = 0
+
+    @property
+    def running(self) -> bool:
+        """Whether the writer takes messages: started, and not stopped."""
+        return self._task is not None
+
+    async def start(self) -> None:
+        """Open the writer's connection (StoreStartupError when it cannot be), then start the task."""
+        await self._connection.prepare()
+        self._task = asyncio.create_task(self._write_loop(), name="chatroom-store-writer")
+
+    def put(self, pending: Pending | PendingChange) -> None:
+        """Queue an append or a change for the next batch."""
+        self.queue.put(pending)
+
+    async def stop(self) -> None:
+        """Store everything queued, then stop the task and close the connection."""
+        if self._task is None:
+            return
+        self.queue.put(None)
+        await self._task
+        self._task = None
+        await self._connection.close()
+
+    async def _write_loop(self) -> None:
+        while True:
+            batch, stop = await self.queue.next_batch()
+            if batch:
+                await self._run_batch(batch)
+            if stop:
+                return
+
+    async def _run_batch(self, batch: list[Pending | PendingChange]) -> None:
+        try:
+            results = await self._deadline.run(self._store(batch))
+        except (psycopg.Error, TimeoutError) as error:
+            # Its connection may be in any state, even still busy (a timeout):
+            # the next batch starts on a new one.
+            self._connection.drop()
+            reason = self._deadline.reason(error)
+            self._health.record_write(reason)
+            for pending in batch:
+                if not pending.future.done():
+                    pending.future.set_exception(StoreError(f"cannot store the message: {reason}"))
+            return
+        self._health.record_write(None)
+        self._committed(results)
+        answer_writes(batch, results)
+
+    async def _store(self, batch: list[Pending | PendingChange]) -> list[Outcome]:
+        now = now_ms()
+        forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
+        conn = await self._connection.get()
+        try:
+            results = await store_batch(conn, batch, now - DEDUPE_WINDOW_MS if forget else None)
+        except BaseException:
+            await conn.close()
+            raise
+        if forget:
+            self._sent_cleaned_at = now
+        return results

@@ -2,8 +2,8 @@
 
 One writer task per process drains the queue of pending appends into one
 transaction per batch (group commit: one WAL flush for a burst), waiting a
-few milliseconds for a fuller batch under load; the queue and the writer's
-own connection are chatroom/store/pg_writer.py, how a batch takes its ids,
+few milliseconds for a fuller batch under load; the writer, its queue and
+its own connection are chatroom/store/pg_writer.py, how a batch takes its ids,
 locks and resends in one round trip chatroom/store/pg_batch.py. The
 schema is brought up to date at start (chatroom/store/pg_schema.py).
 
@@ -11,7 +11,7 @@ Reads, accounts and the write probe take connections from a pool that checks
 each one before handing it out (without a round trip: pg_pool.py).
 The pool and the writer both replace the connections a server restart broke,
 without restarting chatroom. Every wait
-is bounded by ``timeout``: while the server is away or stops answering,
+is bounded by ``timeout`` (chatroom/store/pg_deadline.py): while the server is away or stops answering,
 appends fail with StoreError (the chat says ``unavailable``) instead of
 hanging, and ``healthy`` says so.
 """
@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
-from typing import Any, LiteralString, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import LiteralString, TypeVar
 
 import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from ..backend import DEDUPE_WINDOW_MS, StoredMessage, dedupe_digest, dedupe_sender, prefix_end
+from ..backend import StoredMessage, dedupe_digest, dedupe_sender, prefix_end
 from ..clock import now_ms
 from ..events import StoredChange
 from . import pg_schema, pg_search
@@ -39,17 +39,17 @@ from .base import (
     RoomRow,
     StoreError,
     StoreStartupError,
-    answer_writes,
     refuse_unqueueable,
 )
 from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
-from .pg_batch import Connection, Pending, import_batch, set_epoch, storable, store_batch
+from .pg_batch import Connection, Pending, import_batch, set_epoch, storable
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
+from .pg_deadline import Deadline
 from .pg_files import PostgresFiles
 from .pg_pool import open_pool
-from .pg_writer import BatchQueue, WriterConnection
+from .pg_writer import PostgresWriter
 from .search_base import SearchQuery
 from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
@@ -63,8 +63,6 @@ PROBE_INTERVAL = 5.0
 POOL_SIZE = 4
 # Seconds: the longest an append, a read or a probe waits for the server.
 TIMEOUT = 5.0
-# Expired ``sent`` rows are deleted at most this often, in a batch.
-SENT_CLEANUP_MS = 60_000
 
 _WAY_IN: LiteralString = WAY_IN.replace("?", "%s")
 _ROOM_HOLDING_KEY: LiteralString = ROOM_HOLDING_KEY.replace("?", "%s")
@@ -98,18 +96,14 @@ class PostgresStore(ExportReads):
         self.pool_size = pool_size
         self.timeout = timeout
         self._pool: AsyncConnectionPool[Connection] | None = None
-        self._connection = WriterConnection(self.target)
-        self._queue = BatchQueue(max_batch)
-        self._writer: asyncio.Task[None] | None = None
+        self._deadline = Deadline(self.target, timeout)
         self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = ""
-        self._sent_cleaned_at = 0
-        # Work that timed out and is being cancelled (see _bounded).
-        self._settling: set[asyncio.Future[Any]] = set()
         self.health = WriteHealth(self.target.where, probe_interval, self._probe_write)
         self.accounts = PostgresAccounts(self._run)
         self.files = PostgresFiles(self._run, files_dir)
+        self._writer = PostgresWriter(self.target, max_batch, self._deadline, self.health, self._committed)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -121,11 +115,10 @@ class PostgresStore(ExportReads):
         await self.files.open()
         self._pool = await open_pool(self.target, self.pool_size, self.timeout)
         try:
-            await self._connection.prepare()
+            await self._writer.start()
         except StoreStartupError:
             await self.close()
             raise
-        self._writer = asyncio.create_task(self._write_loop(), name="chatroom-store-writer")
         await self.health.start()
 
     async def close(self) -> None:
@@ -133,13 +126,8 @@ class PostgresStore(ExportReads):
         # From here on append() refuses: nothing may queue behind the stop.
         self._closing = True
         await self.health.stop()
-        if self._writer is not None:
-            self._queue.put(None)
-            await self._writer
-            self._writer = None
-            await self._connection.close()
-        if self._settling:
-            await asyncio.wait(self._settling, timeout=self.timeout)
+        await self._writer.stop()
+        await self._deadline.settle()
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
@@ -163,10 +151,10 @@ class PostgresStore(ExportReads):
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Appended] = self._loop.create_future()
-        closed, fits = self._writer is None or self._closing, storable(room, nick, text)
+        closed, fits = not self._writer.running or self._closing, storable(room, nick, text)
         if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
-            self._queue.put(
+            self._writer.put(
                 Pending(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to, file_id)
             )
         return future
@@ -176,86 +164,25 @@ class PostgresStore(ExportReads):
         assert self._loop is not None, "start() the store first"
         future: asyncio.Future[Changed] = self._loop.create_future()
         closed, fits = (
-            self._writer is None or self._closing,
+            not self._writer.running or self._closing,
             storable(request.nick, request.text, request.emoji),
         )
         if not refuse_unqueueable(future, closed=closed, storable=fits, what="the change"):
-            self._queue.put(PendingChange(room, request, now_ms(), future))
+            self._writer.put(PendingChange(room, request, now_ms(), future))
         return future
 
-    async def _write_loop(self) -> None:
-        while True:
-            batch, stop = await self._queue.next_batch()
-            if batch:
-                await self._run_batch(batch)
-            if stop:
-                return
-
-    async def _run_batch(self, batch: list[Pending | PendingChange]) -> None:
-        try:
-            results = await self._bounded(self._store(batch))
-        except (psycopg.Error, TimeoutError) as error:
-            # Its connection may be in any state, even still busy (a timeout):
-            # the next batch starts on a new one.
-            self._connection.drop()
-            reason = self._reason(error)
-            self.health.record_write(reason)
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(StoreError(f"cannot store the message: {reason}"))
-            return
-        self.health.record_write(None)
+    def _committed(self, results: list[Outcome]) -> None:
+        """What a commit leaves to do: the files of the messages it deleted go."""
         self.files.unlink_later([r.file for r in results if isinstance(r, Changed) and r.file is not None])
-        answer_writes(batch, results)
-
-    async def _store(self, batch: list[Pending | PendingChange]) -> list[Outcome]:
-        now = now_ms()
-        forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
-        conn = await self._connection.get()
-        try:
-            results = await store_batch(conn, batch, now - DEDUPE_WINDOW_MS if forget else None)
-        except BaseException:
-            await conn.close()
-            raise
-        if forget:
-            self._sent_cleaned_at = now
-        return results
-
-    async def _bounded(self, work: Coroutine[Any, Any, T], scale: int = 1) -> T:
-        """The outcome of ``work``, or TimeoutError after ``timeout`` seconds.
-
-        psycopg answers a cancelled query by asking the server to cancel it,
-        which takes up to ten seconds more from a server that does not answer:
-        that goes on in the background, not in the caller's wait.
-        """
-        task = asyncio.ensure_future(work)
-        try:
-            async with asyncio.timeout(self.timeout * scale):
-                return await asyncio.shield(task)
-        finally:
-            if not task.done():
-                task.cancel()
-                self._settling.add(task)
-                task.add_done_callback(self._settled)
-
-    def _settled(self, task: asyncio.Future[Any]) -> None:
-        self._settling.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved: it was reported as a timeout
-
-    def _reason(self, error: BaseException) -> str:
-        if isinstance(error, TimeoutError):
-            return f"no answer from PostgreSQL within {self.timeout:g} s"
-        return self.target.say(error)
 
     async def _run(self, work: Callable[[Connection], Awaitable[T]], failing: str, *, scale: int = 1) -> T:
         """The outcome of ``work`` on a pooled connection in ``scale`` timeouts; StoreError when it fails."""
         if self._pool is None or self._closing:
             raise StoreError("the store is closed")
         try:
-            return await self._bounded(self._on_connection(self._pool, work), scale)
+            return await self._deadline.run(self._on_connection(self._pool, work), scale)
         except (psycopg.Error, TimeoutError) as error:
-            raise StoreError(f"{failing}: {self._reason(error)}") from None
+            raise StoreError(f"{failing}: {self._deadline.reason(error)}") from None
 
     @staticmethod
     async def _on_connection(
@@ -270,9 +197,9 @@ class PostgresStore(ExportReads):
         if self._pool is None or self._closing:
             raise StoreError("the store is closed")
         try:
-            return await self._bounded(self._query(self._pool, sql, params))
+            return await self._deadline.run(self._query(self._pool, sql, params))
         except (psycopg.Error, TimeoutError) as error:
-            raise StoreError(f"cannot read the store: {self._reason(error)}") from None
+            raise StoreError(f"cannot read the store: {self._deadline.reason(error)}") from None
 
     @staticmethod
     async def _query(
@@ -344,7 +271,7 @@ class PostgresStore(ExportReads):
 
     async def healthy(self) -> bool:
         """The server answers, and neither the last write nor the last write probe failed."""
-        if self._writer is None or self._closing or not self.health.writable:
+        if not self._writer.running or self._closing or not self.health.writable:
             return False
         try:
             await self._fetch("SELECT 1")
@@ -390,7 +317,7 @@ class PostgresStore(ExportReads):
         if self._pool is None or self._closing:
             return None
         try:
-            await self._bounded(self._query(self._pool, _PROBE, (str(now_ms()),)))
+            await self._deadline.run(self._query(self._pool, _PROBE, (str(now_ms()),)))
         except (psycopg.Error, TimeoutError) as error:
-            return self._reason(error)
+            return self._deadline.reason(error)
         return None
