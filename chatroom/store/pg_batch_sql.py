@@ -123,6 +123,6 @@ BEGIN
 END
 $body$
 """
-# The columns go in binary (%b): psycopg writes a text array with a regular expression per element
+# The columns go in binary (%b): psycopg writes a text array with regular expressions per element
 # to quote and escape it, four times the CPU of its binary form (10 against 2.5 µs a message).
 CALL_STORE = f"SELECT * FROM pg_temp.chatroom_store({', '.join(f'%b::{kind}' for kind in _STORE_TYPES)})"

@@ -158,7 +158,7 @@ class PostgresWriter:
         health: WriteHealth,
         committed: Callable[[list[Outcome]], None],
     ) -> None:
-        self.queue = BatchQueue(max_batch)
+        self._queue = BatchQueue(max_batch)
         self._connection = WriterConnection(target)
         self._deadline = deadline
         self._health = health
@@ -178,20 +178,20 @@ class PostgresWriter:
 
     def put(self, pending: Pending | PendingChange) -> None:
         """Queue an append or a change for the next batch."""
-        self.queue.put(pending)
+        self._queue.put(pending)
 
     async def stop(self) -> None:
         """Store everything queued, then stop the task and close the connection."""
         if self._task is None:
             return
-        self.queue.put(None)
+        self._queue.put(None)
         await self._task
         self._task = None
         await self._connection.close()
 
     async def _write_loop(self) -> None:
         while True:
-            batch, stop = await self.queue.next_batch()
+            batch, stop = await self._queue.next_batch()
             if batch:
                 await self._run_batch(batch)
             if stop:
