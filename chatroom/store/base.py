@@ -141,6 +141,18 @@ class QueuedWrite(Protocol):
     future: asyncio.Future[Any]
 
 
+def fail_writes(queued: Iterable[QueuedWrite], reason: str) -> None:
+    """Fail each queued write's future: its batch could not be stored, for ``reason``; a future
+    whose awaiter gave up already is left alone."""
+    for write in queued:
+        fail_unless_done(write.future, StoreError(f"cannot store the message: {reason}"))
+
+
+def deleted_files(outcomes: Iterable[Outcome]) -> list[str]:
+    """The files whose messages a committed batch deleted: their bytes go now (files_base.py)."""
+    return [o.file for o in outcomes if isinstance(o, Changed) and o.file is not None]
+
+
 def answer_writes(queued: Iterable[QueuedWrite], outcomes: Iterable[Outcome]) -> None:
     """Resolve each queued write's future with its outcome, a refused change as its exception;
     a future whose awaiter gave up already is left alone."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import IO, Protocol, TypeVar
 
@@ -190,7 +190,7 @@ class PostgresFiles:
             await self.blobs.remove(set(strays) - {str(row[0]) for row in rows})
         return len(swept)
 
-    def unlink_later(self, file_ids: list[str]) -> None:
+    def unlink_later(self, file_ids: Iterable[str]) -> None:
         """Unlink the blobs of files whose rows a commit dropped (a message's deletion), in the background."""
         self.blobs.remove_later(file_ids)
 

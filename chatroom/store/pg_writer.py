@@ -19,13 +19,13 @@ writer follows the server back by itself.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import psycopg
 
 from ..backend import DEDUPE_WINDOW_MS
 from ..clock import now_ms
-from .base import Outcome, StoreError, StoreStartupError, answer_writes
+from .base import Outcome, StoreStartupError, answer_writes, deleted_files, fail_writes
 from .health import WriteHealth
 from .pg_batch import Connection, Pending, prepare_writer, store_batch
 from .pg_changes import PendingChange
@@ -146,8 +146,8 @@ class PostgresWriter:
     """The writer task: takes the queue's batches, one transaction each, on a connection of its own.
 
     A batch that fails fails each of its messages' futures with StoreError and is recorded in
-    ``health``; one that commits is handed to ``committed`` (what the store does after a commit),
-    then answers each future.
+    ``health``; once one commits, the files of the messages it deleted go (``unlink_later``),
+    then each future is answered.
     """
 
     def __init__(
@@ -156,13 +156,13 @@ class PostgresWriter:
         max_batch: int,
         deadline: Deadline,
         health: WriteHealth,
-        committed: Callable[[list[Outcome]], None],
+        unlink_later: Callable[[Iterable[str]], None],
     ) -> None:
         self._queue = BatchQueue(max_batch)
         self._connection = WriterConnection(target)
         self._deadline = deadline
         self._health = health
-        self._committed = committed
+        self._unlink_later = unlink_later
         self._task: asyncio.Task[None] | None = None
         self._sent_cleaned_at = 0
 
@@ -206,12 +206,10 @@ class PostgresWriter:
             self._connection.drop()
             reason = self._deadline.reason(error)
             self._health.record_write(reason)
-            for pending in batch:
-                if not pending.future.done():
-                    pending.future.set_exception(StoreError(f"cannot store the message: {reason}"))
+            fail_writes(batch, reason)
             return
         self._health.record_write(None)
-        self._committed(results)
+        self._unlink_later(deleted_files(results))
         answer_writes(batch, results)
 
     async def _store(self, batch: list[Pending | PendingChange]) -> list[Outcome]:

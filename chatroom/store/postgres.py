@@ -35,7 +35,6 @@ from .account_sql import ROOM_HOLDING_KEY
 from .base import (
     Appended,
     ExportReads,
-    Outcome,
     RoomRow,
     StoreError,
     StoreStartupError,
@@ -103,7 +102,9 @@ class PostgresStore(ExportReads):
         self.health = WriteHealth(self.target.where, probe_interval, self._probe_write)
         self.accounts = PostgresAccounts(self._run)
         self.files = PostgresFiles(self._run, files_dir)
-        self._writer = PostgresWriter(self.target, max_batch, self._deadline, self.health, self._committed)
+        self._writer = PostgresWriter(
+            self.target, max_batch, self._deadline, self.health, self.files.unlink_later
+        )
 
     # --- lifecycle -------------------------------------------------------
 
@@ -170,10 +171,6 @@ class PostgresStore(ExportReads):
         if not refuse_unqueueable(future, closed=closed, storable=fits, what="the change"):
             self._writer.put(PendingChange(room, request, now_ms(), future))
         return future
-
-    def _committed(self, results: list[Outcome]) -> None:
-        """What a commit leaves to do: the files of the messages it deleted go."""
-        self.files.unlink_later([r.file for r in results if isinstance(r, Changed) and r.file is not None])
 
     async def _run(self, work: Callable[[Connection], Awaitable[T]], failing: str, *, scale: int = 1) -> T:
         """The outcome of ``work`` on a pooled connection in ``scale`` timeouts; StoreError when it fails."""

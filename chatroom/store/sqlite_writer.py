@@ -19,8 +19,7 @@ from typing import TypeVar
 
 from . import sqlite_sql as sql
 from .accounts_base import RefusedError
-from .base import Outcome, StoreError, answer_writes
-from .change_rules import Changed
+from .base import Outcome, StoreError, answer_writes, deleted_files, fail_writes
 from .health import WriteHealth
 from .sqlite_sql import PendingChange, PendingMessage
 from .thread_futures import fail_unless_done, resolve_unless_done
@@ -135,11 +134,9 @@ class SQLiteWriter:
 
     def _stored(self, messages: list[Pending], results: list[Outcome]) -> None:
         self._health.record_write(None)
-        self._unlink_later(r.file for r in results if isinstance(r, Changed) and r.file is not None)
+        self._unlink_later(deleted_files(results))
         answer_writes(messages, results)
 
     def _fail(self, messages: list[Pending], error: sqlite3.Error) -> None:
         self._health.record_write(str(error))
-        for pending in messages:
-            if not pending.future.done():
-                pending.future.set_exception(StoreError(f"cannot store the message: {error}"))
+        fail_writes(messages, str(error))
