@@ -74,9 +74,6 @@ class Pending:
     file: FileInfo | None = None
 
 
-# What a batch answers for each of its items.
-
-
 def storable(*texts: str) -> bool:
     """Whether PostgreSQL can take these strings: UTF-8 (no lone surrogate) and no NUL.
 

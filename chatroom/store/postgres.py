@@ -32,14 +32,7 @@ from ..clock import now_ms
 from ..events import StoredChange
 from . import pg_schema, pg_search
 from .account_sql import ROOM_HOLDING_KEY
-from .base import (
-    Appended,
-    ExportReads,
-    RoomRow,
-    StoreError,
-    StoreStartupError,
-    refuse_unqueueable,
-)
+from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, refuse_unqueueable
 from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts

@@ -59,9 +59,6 @@ class PendingChange:
     future: asyncio.Future[Changed]
 
 
-# What a batch answers for each of its items.
-
-
 def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
     """A stored message from a row of COLUMNS."""
     msg_id, nick, text, ts, bot, guest = row
