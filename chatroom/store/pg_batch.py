@@ -43,6 +43,7 @@ from .pg_batch_sql import (
     STORE_FUNCTION,
 )
 from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
+from .pg_columns import bigint_column, boolean_column, bytea_column, register_columns, text_column
 from .pg_search_rows import index_messages
 from .search_base import searchable
 from .search_words import message_keys
@@ -90,7 +91,8 @@ def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:
 
 
 async def prepare_writer(conn: Connection) -> None:
-    """Make the writer's new connection ready for store_batch: the session's store function."""
+    """Make the writer's new connection ready for store_batch: the column types, the store function."""
+    register_columns(conn)
     await conn.execute(STORE_FUNCTION)
 
 
@@ -115,9 +117,8 @@ async def store_batch(
         messages = [p for p in batch if isinstance(p, Pending)]
         firsts, place = _first_sends(messages)
         forget = (forget_before, SENT_CLEANUP_ROWS)
-        stored = await conn.execute(
-            CALL_STORE, [rooms, [room_key(room) for room in rooms], *_store_columns(firsts), *forget]
-        )
+        locked = [text_column(rooms), text_column([room_key(room) for room in rooms])]
+        stored = await conn.execute(CALL_STORE, [*locked, *_store_columns(firsts), *forget])
         return list(await _outcomes(stored, firsts, place))
     await conn.execute("BEGIN")
     await conn.execute(LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
@@ -197,28 +198,22 @@ async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncC
 def _store_columns(firsts: list[Pending]) -> list[object]:
     """The store statement's parameters: a column of the messages' values each, then the resend window."""
     folded = [searchable(p.text, p.file) for p in firsts]
-    columns = zip(
-        *(
-            (
-                p.room,
-                p.nick,
-                p.text,
-                p.ts,
-                p.bot,
-                p.guest,
-                p.digest,
-                p.account_id,
-                p.reply_to,
-                text,
-                p.file_id,
-                # Made here, not by PostgreSQL: its CPU is the deployment's scarcest (pg_search_rows.py).
-                message_keys(text, p.ts),
-            )
-            for p, text in zip(firsts, folded, strict=True)
-        ),
-        strict=True,
-    )
-    return [*(list(column) for column in columns), DEDUPE_WINDOW_MS]
+    return [
+        text_column([p.room for p in firsts]),
+        text_column([p.nick for p in firsts]),
+        text_column([p.text for p in firsts]),
+        bigint_column([p.ts for p in firsts]),
+        boolean_column([p.bot for p in firsts]),
+        boolean_column([p.guest for p in firsts]),
+        bytea_column([p.digest for p in firsts]),
+        bigint_column([p.account_id for p in firsts]),
+        bigint_column([p.reply_to for p in firsts]),
+        text_column(folded),
+        text_column([p.file_id for p in firsts]),
+        # Made here, not by PostgreSQL: its CPU is the deployment's scarcest (pg_search_rows.py).
+        text_column([message_keys(text, p.ts) for p, text in zip(firsts, folded, strict=True)]),
+        DEDUPE_WINDOW_MS,
+    ]
 
 
 async def _outcomes(
