@@ -80,11 +80,13 @@ def listing_order(nick: str) -> tuple[str, str]:
     return nick.casefold(), nick
 
 
+@functools.lru_cache(maxsize=4096)
 def room_key(room: str) -> str:
     """The form in which room names are compared for look-alikes.
 
     Rooms stay case-sensitive (``Lobby`` and ``lobby`` are two rooms, as in
     version 1), but a room that merely looks like another collides with it.
+    Cached as nick_key is: every batch a store commits asks it of its rooms.
     """
     return skeleton(room)
 

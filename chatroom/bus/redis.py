@@ -46,7 +46,6 @@ and the look-alike room claims.
 from __future__ import annotations
 
 import contextlib
-import functools
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -62,6 +61,7 @@ from .redis_frames import message_frames, typing_frame
 from .redis_keys import RedisKeys
 from .redis_notices import notice_frame
 from .redis_presence import RedisPresence
+from .redis_publisher import RedisPublisher
 from .redis_subscription import RedisSubscription
 
 DEFAULT_PRESENCE_TTL = 15.0
@@ -91,6 +91,7 @@ class RedisBus:
         self.on_notice: Callable[[Notice], None] | None = None
         self._keys = RedisKeys(prefix, self.node_id)
         self._calls = RedisCalls(url, client_name=f"chatroom-{self.node_id}")
+        self._publisher = RedisPublisher(self._calls)
         self._presence = RedisPresence(
             self._calls, self._keys, ttl=presence_ttl, refresh=self.presence_refresh
         )
@@ -139,6 +140,7 @@ class RedisBus:
 
     async def _disconnect(self) -> None:
         await self._subscription.close()
+        await self._publisher.close()
         await self._calls.close()
 
     async def _resumed(self) -> None:
@@ -162,32 +164,26 @@ class RedisBus:
     async def publish_stored(self, stored: Sequence[tuple[str, Sequence[Sequenced]]]) -> None:
         """PUBLISH stored messages and changes, tagged with this node (which delivered them itself).
 
-        Every room's frames go in one pipeline: one round trip, not one a room.
+        Every room's frames go in one command (redis_publisher.py): one round trip, not one a room.
+        Twice is harmless: receivers drop ids they have delivered.
         """
         tag = self.node_id.encode()
         channel = self._keys.channel
-        frames = [(channel(room), data) for room, items in stored for data in message_frames(tag, items)]
-        # Twice is harmless: receivers drop ids they have delivered.
-        await self._calls.call(functools.partial(self._publish_pipelined, frames))
-
-    async def _publish_pipelined(self, frames: Sequence[tuple[bytes, bytes]]) -> None:
-        async with self._calls.client.pipeline(transaction=False) as pipe:
-            for channel, data in frames:
-                pipe.publish(channel, data)
-            await pipe.execute()
+        await self._publisher.publish(
+            [(channel(room), data) for room, items in stored for data in message_frames(tag, items)]
+        )
 
     async def publish_notices(self, notices: Sequence[Notice]) -> None:
-        """PUBLISH notices on the deployment's channel (one pipeline), tagged with this node (which acted)."""
+        """PUBLISH notices on the deployment's channel (one command), tagged with this node (which acted).
+
+        Twice is harmless: every notice says what is so, not what to add.
+        """
         tag, channel = self.node_id.encode(), self._keys.notices_channel
-        frames = [(channel, notice_frame(tag, notice)) for notice in notices]
-        # Twice is harmless: every notice says what is so, not what to add.
-        await self._calls.call(functools.partial(self._publish_pipelined, frames))
+        await self._publisher.publish([(channel, notice_frame(tag, notice)) for notice in notices])
 
     async def typing(self, room: str, nick: str) -> None:
-        """Tell the room's members on every node that ``nick`` is typing."""
-        client = self._calls.client
-        # Twice is harmless: "typing" is a state, not an event.
-        await self._calls.call(lambda: client.publish(self._keys.channel(room), typing_frame(nick)))
+        """Tell the room's members on every node that ``nick`` is typing (twice is harmless: a state)."""
+        await self._publisher.publish([(self._keys.channel(room), typing_frame(nick))])
 
     async def healthy(self) -> bool:
         """Redis takes a write, and this node's subscription hears what it publishes."""

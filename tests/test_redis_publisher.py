@@ -1,0 +1,162 @@
+"""The Redis bus's publisher: frames in hand-over order, what queued in one command, failures as BusError."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from chatroom.bus.base import BusError
+from chatroom.bus.redis_calls import RedisCalls
+from chatroom.bus.redis_publisher import RedisPublisher
+
+from .redis_server import RedisServer
+
+
+@pytest.fixture
+def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of the test's own, which it may flush, stop and restart."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()
+
+
+Scenario = Callable[[RedisPublisher, RedisCalls], Awaitable[None]]
+
+
+def run(server: RedisServer, scenario: Scenario) -> None:
+    """Play the scenario with a publisher on its own pool, then close both."""
+
+    async def main() -> None:
+        calls = RedisCalls(server.url, client_name=f"chatroom-test-{secrets.token_hex(4)}")
+        calls.open()
+        publisher = RedisPublisher(calls)
+        try:
+            async with asyncio.timeout(30):
+                await scenario(publisher, calls)
+        finally:
+            calls.stop()
+            await publisher.close()
+            await calls.close()
+
+    asyncio.run(main())
+
+
+async def listen(url: str, *channels: bytes) -> tuple[aioredis.Redis, aioredis.client.PubSub]:
+    client = aioredis.from_url(url)
+    pubsub = client.pubsub()
+    await pubsub.subscribe(*channels)
+    return client, pubsub
+
+
+async def heard(pubsub: aioredis.client.PubSub, count: int) -> list[tuple[bytes, bytes]]:
+    """The next ``count`` published frames, as (channel, data)."""
+    frames: list[tuple[bytes, bytes]] = []
+    while len(frames) < count:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+        if message is not None:
+            frames.append((message["channel"], message["data"]))
+    return frames
+
+
+def commands_run(server: RedisServer) -> int:
+    """How many EVALSHA and EVAL commands Redis has run since its statistics were reset."""
+    admin = server.client()
+    try:
+        stats = admin.info("commandstats")
+        return sum(int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval"))
+    finally:
+        admin.close()
+
+
+def test_hand_overs_made_at_once_go_in_one_command_in_their_order(redis_server: RedisServer) -> None:
+    """Thirty hand-overs of two rooms each, made in one turn: one command, every frame in hand-over order."""
+    lobby, hall = b"room:lobby", b"room:hall"
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        client, pubsub = await listen(redis_server.url, lobby, hall)
+        try:
+            await publisher.publish([(lobby, b"warm")])
+            await heard(pubsub, 1)
+            redis_server.client().config_resetstat()
+            hand_overs = [[(lobby, b"lobby %d" % n), (hall, b"hall %d" % n)] for n in range(30)]
+            await asyncio.gather(*[publisher.publish(frames) for frames in hand_overs])
+            assert await heard(pubsub, 60) == [frame for frames in hand_overs for frame in frames]
+            assert commands_run(redis_server) == 1
+        finally:
+            await client.aclose()
+
+    run(redis_server, scenario)
+
+
+def test_scripts_flushed_from_redis_are_sent_again(redis_server: RedisServer) -> None:
+    """After SCRIPT FLUSH (or a restart) the publisher's script is sent with its body: nothing is lost."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        client, pubsub = await listen(redis_server.url, b"room:lobby")
+        try:
+            await publisher.publish([(b"room:lobby", b"first")])
+            await client.script_flush()
+            await publisher.publish([(b"room:lobby", b"second")])
+            assert [data for _, data in await heard(pubsub, 2)] == [b"first", b"second"]
+        finally:
+            await client.aclose()
+
+    run(redis_server, scenario)
+
+
+def test_after_a_restart_the_next_publish_goes_on_a_fresh_connection(redis_server: RedisServer) -> None:
+    """Redis restarted under the publisher: its next hand-over reaches the subscribers, without an error."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        await publisher.publish([(b"room:lobby", b"before")])
+        await asyncio.to_thread(redis_server.restart)
+        client, pubsub = await listen(redis_server.url, b"room:lobby")
+        try:
+            await publisher.publish([(b"room:lobby", b"after")])
+            assert await heard(pubsub, 1) == [(b"room:lobby", b"after")]
+        finally:
+            await client.aclose()
+
+    run(redis_server, scenario)
+
+
+def test_redis_away_fails_the_hand_over_with_bus_error(redis_server: RedisServer) -> None:
+    """With Redis stopped a hand-over fails with BusError (the receivers repair the gap), then works again."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        await publisher.publish([(b"room:lobby", b"before")])
+        await asyncio.to_thread(redis_server.stop)
+        with pytest.raises(BusError, match="Redis"):
+            await publisher.publish([(b"room:lobby", b"while away")])
+        await asyncio.to_thread(redis_server.start)
+        await publisher.publish([(b"room:lobby", b"back")])
+
+    run(redis_server, scenario)
+
+
+def test_closing_fails_what_waits_and_leaves_no_connection(redis_server: RedisServer) -> None:
+    """Hand-overs waiting when the bus closes fail (BusError), later ones are refused, no connection stays."""
+
+    async def scenario(publisher: RedisPublisher, calls: RedisCalls) -> None:
+        await publisher.publish([(b"room:lobby", b"opens the connection")])
+        waiting = [asyncio.ensure_future(publisher.publish([(b"room:lobby", b"%d" % n)])) for n in range(5)]
+        await asyncio.sleep(0)
+        calls.stop()
+        await publisher.close()
+        for hand_over in waiting:
+            with pytest.raises(BusError, match="closed"):
+                await hand_over
+        with pytest.raises(BusError, match="closed"):
+            await publisher.publish([(b"room:lobby", b"after closing")])
+        admin = redis_server.client()
+        try:
+            assert not [c for c in admin.client_list() if c["name"] == calls.client_name]
+        finally:
+            admin.close()
+
+    run(redis_server, scenario)
