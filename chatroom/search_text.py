@@ -47,6 +47,10 @@ def fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """The text as the index holds it (one character at a time: see fold_char)."""
+    if text.isascii():
+        # What fold_char makes of every ASCII character (NFKD leaves it alone, it has no
+        # marks, casefold lowers it), for a thirtieth of the cost: most chat is ASCII.
+        return text.lower()
     return "".join(map(fold_char, text))
 
 

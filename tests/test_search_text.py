@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from chatroom.search_text import MAX_QUERY_CHARS, QueryError, Terms, fold, parse_query, snippet
+from chatroom.search_text import MAX_QUERY_CHARS, QueryError, Terms, fold, fold_char, parse_query, snippet
 
 
 def test_folding_drops_case_accents_and_compatibility_forms() -> None:
@@ -14,6 +16,19 @@ def test_folding_drops_case_accents_and_compatibility_forms() -> None:
     assert fold("Crème BRÛLÉE") == "creme brulee"
     assert fold("Ｃａｆé ﬁne") == "cafe fine"
     assert fold("Straße") == "strasse"
+
+
+def test_plain_ascii_folds_as_each_character_does() -> None:
+    """The fast way for ASCII text gives what folding one character at a time gives, for all 128."""
+    every_ascii = "".join(map(chr, range(128)))
+    assert fold(every_ascii) == "".join(map(fold_char, every_ascii))
+    assert fold("Hello, WORLD 42!") == "hello, world 42!"
+
+
+@given(st.text(max_size=60))
+def test_any_text_folds_as_each_of_its_characters_does(text: str) -> None:
+    """Whatever the text, ASCII or not, its fold is its characters' folds, one for one."""
+    assert fold(text) == "".join(map(fold_char, text))
 
 
 def test_folding_keeps_cjk_letters_whole() -> None:
