@@ -1,0 +1,165 @@
+"""What a commit costs chatroom's CPU: the PostgreSQL store's and the Redis bus's part, alone.
+
+Every commit of the PostgreSQL store is one call of its store function and,
+on a deployment with Redis, one hand-over of its rooms' frames to the bus.
+This measures each alone, in a process of its own pinned to one core (the
+services on the other), with ``time.process_time``:
+
+- **store**: the store appends batches of N messages into 100 rooms, one
+  batch at a time (each its own commit): CPU a commit;
+- **bus**: ``RedisBus.publish_stored`` of one message in each of R rooms,
+  one after the other: CPU a hand-over, and Redis's (from /proc).
+
+Each checkout given with ``--variant`` runs in turn with this one, ``--runs``
+times; medians are printed, with the ratio of each variant to this code.
+
+    python bench/commit_cost.py --runs 5 --variant before=CHECKOUT
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from services import Postgres, Redis, cpu_seconds
+
+REPO = Path(__file__).resolve().parent.parent
+ROOMS = 100
+TEXT = "a chat message of about the usual length, with a few words in it"
+
+
+def child(repo: str, kind: str, size: int, count: int, url: str, redis_pid: int) -> dict[str, float]:
+    """Run in the measuring process: import chatroom from ``repo`` and measure one case."""
+    sys.path.insert(0, repo)
+    os.sched_setaffinity(0, {0})
+    if kind == "store":
+        return asyncio.run(_store(url, size, count))
+    return asyncio.run(_bus(url, size, count, redis_pid))
+
+
+async def _store(url: str, size: int, count: int) -> dict[str, float]:
+    from chatroom.store.postgres import PostgresStore
+
+    store = PostgresStore(url)
+    await store.start()
+    try:
+
+        async def batches(n: int) -> None:
+            for i in range(n):
+                rooms = [f"room{(i * size + j) % ROOMS}" for j in range(size)]
+                await asyncio.gather(*[store.append(room, "ann", f"{TEXT} {i}") for room in rooms])
+
+        await batches(100)
+        started = time.process_time()
+        await batches(count)
+        return {"chatroom_us": 1e6 * (time.process_time() - started) / count}
+    finally:
+        await store.close()
+
+
+async def _bus(url: str, rooms: int, count: int, redis_pid: int) -> dict[str, float]:
+    from chatroom.backend import StoredMessage
+    from chatroom.bus.redis import RedisBus
+
+    bus = RedisBus(url)
+    await bus.start()
+    try:
+        stored = [
+            (f"room{r}", [StoredMessage(r + 1, f"room{r}", "ann", TEXT, 1_700_000_000_000, False, False)])
+            for r in range(rooms)
+        ]
+        for _ in range(100):
+            await bus.publish_stored(stored)
+        started, redis_started = time.process_time(), cpu_seconds(redis_pid)
+        for _ in range(count):
+            await bus.publish_stored(stored)
+        return {
+            "chatroom_us": 1e6 * (time.process_time() - started) / count,
+            "redis_us": 1e6 * (cpu_seconds(redis_pid) - redis_started) / count,
+        }
+    finally:
+        await bus.close()
+
+
+def measure(repo: Path, kind: str, size: int, url: str, redis_pid: int) -> dict[str, float]:
+    count = 3000 if size < 10 else 800
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        str(repo),
+        kind,
+        str(size),
+        str(count),
+        url,
+        str(redis_pid),
+    ]
+    done = subprocess.run(command, check=True, capture_output=True, text=True)
+    result: dict[str, float] = json.loads(done.stdout)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--batches", default="1,24", help="messages a commit, comma-separated")
+    parser.add_argument("--rooms", default="1,10,40", help="rooms a hand-over, comma-separated")
+    parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH")
+    args = parser.parse_args()
+    variants = {"this": REPO, **{name: Path(path) for name, path in (v.split("=", 1) for v in args.variant)}}
+    cases = [("store", int(n)) for n in args.batches.split(",")] + [
+        ("bus", int(n)) for n in args.rooms.split(",")
+    ]
+    results: dict[tuple[str, str, int], list[dict[str, float]]] = {}
+    postgres, redis = Postgres(cpu="1").start(), Redis(cpu="1").start()
+    try:
+        for run in range(args.runs):
+            for kind, size in cases:
+                url = postgres.url(schema=None) if kind == "store" else f"redis://127.0.0.1:{redis.port}"
+                for name, repo in variants.items():
+                    if kind == "store":
+                        postgres.sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+                    result = measure(repo, kind, size, url, redis.pid)
+                    results.setdefault((name, kind, size), []).append(result)
+                    print(f"run {run + 1} {name:>10} {kind} {size:>3}: {result}", flush=True)
+    finally:
+        postgres.stop()
+        redis.stop()
+    report(results, list(variants), cases)
+
+
+def report(
+    results: dict[tuple[str, str, int], list[dict[str, float]]],
+    names: list[str],
+    cases: list[tuple[str, int]],
+) -> None:
+    print("\nmedians, µs of CPU: a commit of N messages (store), a hand-over of R rooms (bus)")
+    for kind, size in cases:
+        line = f"{kind} {'N' if kind == 'store' else 'R'}={size:<3}"
+        for name in names:
+            runs = results[(name, kind, size)]
+            chat = statistics.median(r["chatroom_us"] for r in runs)
+            line += f" | {name}: chatroom {chat:,.0f}"
+            if kind == "bus":
+                line += f", redis {statistics.median(r['redis_us'] for r in runs):,.0f}"
+            if name != names[0]:
+                base = statistics.median(r["chatroom_us"] for r in results[(names[0], kind, size)])
+                line += f" (×{chat / base:.2f} of {names[0]})"
+        print(line)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        repo, kind, size, count, url, redis_pid = sys.argv[2:8]
+        print(json.dumps(child(repo, kind, int(size), int(count), url, int(redis_pid))))
+    else:
+        main()
