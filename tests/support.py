@@ -402,6 +402,10 @@ class Collector:
     def messages(self) -> list[StoredMessage]:
         return [e for e in self.events if isinstance(e, StoredMessage)]
 
+    def messages_and_presence(self) -> list[StoredMessage | PresenceEvent]:
+        """Messages, joins and leaves, in the order they came."""
+        return [e for e in self.events if isinstance(e, StoredMessage | PresenceEvent)]
+
     def presence(self) -> list[tuple[str, str, int]]:
         return [(e.event, e.nick, e.users) for e in self.events if isinstance(e, PresenceEvent)]
 

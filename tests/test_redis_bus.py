@@ -32,6 +32,7 @@ from chatroom.events import (
     AccountNotice,
     FileInfo,
     Notice,
+    PresenceEvent,
     RoomNotice,
     StoredChange,
     TypingEvent,
@@ -443,6 +444,32 @@ def test_publish_whose_reply_is_lost_is_stored_once(shared_redis: RedisServer) -
         expected = [(1, "first"), (2, "second, reply lost"), (3, "third")]
         assert [(m.id, m.text) for m in seen.messages()] == expected
         assert [(m.id, m.text) for m in await other.history("lobby")] == expected
+
+    run_behind_proxy(shared_redis, 2, scenario)
+
+
+def test_a_leave_waits_for_the_messages_handed_over_before_it(shared_redis: RedisServer) -> None:
+    """A message waiting behind a slow publish still reaches the other node before its author's leave."""
+
+    async def scenario(proxy: CuttingProxy, node: Node, other: Node) -> None:
+        seen = Collector()
+        await other.subscribe("lobby", seen)
+        await node.reserve("lobby", "alice")
+        await node.announce_join("lobby", "alice")
+        proxy.hold_reply_to(b"held up")
+        await node.publish("lobby", "alice", "held up")
+        await proxy.holding.wait()
+        await node.publish("lobby", "alice", "then this")
+        for _ in range(3):
+            await asyncio.sleep(0)  # its hand-over reaches the bus, behind the held one
+        leaving = asyncio.ensure_future(node.release("lobby", "alice", announce=True))
+        await asyncio.sleep(0.3)
+        assert ([m.text for m in seen.messages()], seen.presence()) == (["held up"], [("join", "alice", 1)])
+        proxy.let_go()
+        await leaving
+        await seen.wait_for(lambda s: len(s.presence()) >= 2)
+        order = [e.event if isinstance(e, PresenceEvent) else e.text for e in seen.messages_and_presence()]
+        assert order == ["join", "held up", "then this", "leave"]
 
     run_behind_proxy(shared_redis, 2, scenario)
 

@@ -110,9 +110,11 @@ class RedisBus:
         self._calls.open()
         try:
             await self._calls.client.ping()
+            await self._publisher.open()
             await self._presence.refresh()
             await self._subscription.start()
         except (RedisError, OSError) as error:
+            await self._publisher.close()
             await self._calls.close()
             raise BusStartupError(f"cannot use Redis at {self.url}: {error}") from None
         self._presence.start()
@@ -204,7 +206,13 @@ class RedisBus:
         return await self._presence.announce_join(room, nick)
 
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Let go of one hold; the member's last, on any node, tells the room it left (when owed)."""
+        """Let go of one hold; the member's last, on any node, tells the room it left (when owed).
+
+        The leave goes after every frame this node handed over before it: the
+        member's messages come before its leave, for every node.
+        """
+        if announce:
+            await self._publisher.drain()
         if await self._presence.release(room, nick, announce=announce):
             await self._calls.call(lambda: self._drop_unused_claim(room))
 

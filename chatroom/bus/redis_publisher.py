@@ -9,6 +9,11 @@ bus's pool (so the URL's TLS, socket, password and client name apply), and
 everything handed over while a command is in flight goes together in the
 next: one reply to read, however many rooms and commits.
 
+The connection is made, and the script loaded, when the bus starts, so no
+hand-over waits for either. A leave this node announces waits until what it
+handed over before is published (``drain``; the leave's script goes on a
+pooled connection): a member's messages reach every node before its leave.
+
 Frames are published in the order they were handed over. A connection that
 fails is replaced and the command sent once more (a receiver drops an id it
 has delivered, and a typing or a notice twice is harmless); a second failure
@@ -55,6 +60,10 @@ class RedisPublisher:
         self._task: asyncio.Task[None] | None = None
         self._connection: AbstractConnection | None = None
 
+    async def open(self) -> None:
+        """Connect now, and load the script: the first hand-over is not held up by either."""
+        await self._connect()
+
     async def publish(self, frames: Sequence[Frame]) -> None:
         """Publish the frames; BusError once the bus is closed or Redis cannot be reached."""
         if self._calls.closing:
@@ -64,6 +73,12 @@ class RedisPublisher:
         if self._task is None:
             self._task = asyncio.create_task(self._send_waiting(), name="chatroom-redis-publisher")
         await published
+
+    async def drain(self) -> None:
+        """Wait until every frame handed over so far is published, or failed to be."""
+        handed_over = [published for _, published in self._sending + self._waiting]
+        if handed_over:
+            await asyncio.wait(handed_over)
 
     async def close(self) -> None:
         """Fail what waits, cut off what is in flight (not sent again), and disconnect."""
@@ -124,6 +139,8 @@ class RedisPublisher:
             connection = pool.connection_class(**pool.connection_kwargs)
             try:
                 await connection.connect()  # type: ignore[no-untyped-call]
+                await connection.send_command("SCRIPT", "LOAD", PUBLISH_ALL_SCRIPT)
+                await connection.read_response()
             except BaseException:
                 await connection.disconnect()
                 raise
