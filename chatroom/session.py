@@ -24,16 +24,13 @@ from .effects import Effect, Effects
 from .events import Delivered, Members, PresenceEvent, StoredChange, StoredMessage
 from .intake import Intake
 from .opening import Opening
+from .owed_acks import OwedAcks
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
     from .identity import Identity
 
 MAX_REPLAY = 1000
-# How long a server-initiated close waits for the member's messages in the
-# store to resolve, so that their acks go out before the close frame. Within
-# the shutdown grace: a stop still takes under five seconds.
-ACK_WAIT_SECONDS = 1.0
 
 
 class State(enum.IntEnum):
@@ -85,8 +82,7 @@ class Session:
         self._greeted = False
         self._welcome_users = 0
         self._skip_through = 0
-        self._owed: set[int] = set()
-        self._closing: effects.Close | None = None
+        self._acks = OwedAcks()
         self._intake = Intake(settings, clock)
         self._backlog = settings.max_backlog_bytes
 
@@ -297,44 +293,48 @@ class Session:
         except ProtocolError as error:
             return self._refuse_frame(error)
         if isinstance(asked, effects.Publish | effects.Change):
-            self._owed.add(asked.token)
+            self._acks.owe(asked.token)
         return [asked] if asked is not None else []
 
     def stored(
         self, publish: effects.Publish | effects.Change, stored_id: int, *, unchanged: bool = False
     ) -> Effects:
         """``publish`` is durable as ``stored_id`` (``unchanged``: a change that changed nothing): its ack."""
-        self._owed.discard(publish.token)
+        paid = self._paid(publish)
         if publish.ref is None or self.state is State.CLOSED:
-            return self._close_when_paid()
+            return paid
         ack = (
             changes.unchanged_ack(publish.ref, stored_id)
             if unchanged
             else protocol.ack_frame(publish.ref, stored_id)
         )
-        return [effects.Send((ack,)), *self._close_when_paid()]
+        return [effects.Send((ack,)), *paid]
 
     def change_refused(self, publish: effects.Publish | effects.Change, code: str, message: str) -> Effects:
         """The store refused ``publish``: a change not the member's to make, or to no such message."""
-        self._owed.discard(publish.token)
+        paid = self._paid(publish)
         if self.state is State.CLOSED:
             return []
-        return self._refuse_frame(ProtocolError(code, message, publish.ref)) + self._close_when_paid()
+        return self._refuse_frame(ProtocolError(code, message, publish.ref)) + paid
 
     def store_failed(self, publish: effects.Publish | effects.Change) -> Effects:
         """The message of ``publish`` could not be stored: the member may retry."""
-        self._owed.discard(publish.token)
+        paid = self._paid(publish)
         metrics.REFUSALS.labels(protocol.UNAVAILABLE).inc()
         if self.state is State.CLOSED:
             return []
         message = "the message could not be stored; try again"
         error = protocol.error_frame(protocol.UNAVAILABLE, message, publish.ref)
-        return [effects.Send((error,)), *self._close_when_paid()]
+        return [effects.Send((error,)), *paid]
 
     def store_abandoned(self, publish: effects.Publish | effects.Change) -> Effects:
         """The outcome of ``publish`` will never be known (its store call was cancelled)."""
-        self._owed.discard(publish.token)
-        return self._close_when_paid()
+        return self._paid(publish)
+
+    def _paid(self, publish: effects.Publish | effects.Change) -> Effects:
+        """``publish``'s outcome is known: the close that waited for it, once nothing else is owed."""
+        due = self._acks.paid(publish.token)
+        return due if self.state is State.CLOSING else []
 
     def page_read(self, request: effects.ReadPage, messages: list[StoredMessage]) -> Effects:
         """A history request's messages, read as ``request`` asked."""
@@ -362,32 +362,23 @@ class Session:
     # --- closing -------------------------------------------------------------------
 
     def close(self, code: int, reason: str) -> Effects:
-        """The server closes the session: the owed acks go out first (within ACK_WAIT_SECONDS).
-
-        A client that resends after the close must learn which messages were
-        stored: a resend with a ref is deduplicated, but one without is not.
-        """
+        """The server closes the session: the owed acks go out first (owed_acks.py says why)."""
         if self.state >= State.CLOSING:
             return []
         self.state, self.close_code = State.CLOSING, code
-        if not self._owed:
-            return [effects.Close(code, reason)]
-        self._closing = effects.Close(code, reason)
-        return [effects.AwaitAcks(ACK_WAIT_SECONDS)]
+        return self._acks.close(effects.Close(code, reason))
 
     def acks_overdue(self) -> Effects:
         """The wait for owed acks is over: close now."""
-        closing, self._closing = self._closing, None
-        return [closing] if closing is not None and self.state is State.CLOSING else []
-
-    def _close_when_paid(self) -> Effects:
-        return self.acks_overdue() if self._closing is not None and not self._owed else []
+        due = self._acks.overdue()
+        return due if self.state is State.CLOSING else []
 
     def overflowed(self) -> Effects:
         """The member's backlog passed its bound: it is cut off at once, acks or not."""
         if self.state is State.CLOSED:
             return []
-        self.state, self.close_code, self._closing = State.CLOSING, protocol.CLOSE_TRY_AGAIN_LATER, None
+        self.state, self.close_code = State.CLOSING, protocol.CLOSE_TRY_AGAIN_LATER
+        self._acks.forget_close()
         return [effects.Close(protocol.CLOSE_TRY_AGAIN_LATER, "too slow: backlog bound passed", at_once=True)]
 
     def transport_closed(self) -> Effects:

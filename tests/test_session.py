@@ -31,7 +31,8 @@ from chatroom.effects import (
 from chatroom.events import Members, PresenceEvent, StoredMessage, TypingEvent
 from chatroom.identity import SESSION, Identity
 from chatroom.opening import Known
-from chatroom.session import ACK_WAIT_SECONDS, Session, State
+from chatroom.owed_acks import ACK_WAIT_SECONDS
+from chatroom.session import Session, State
 from chatroom.store.records import PERSON, Account
 
 SETTINGS = Settings(database=":memory:", guests=True)
