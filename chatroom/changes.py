@@ -216,6 +216,22 @@ def history_frame(
     return frame
 
 
+def joining_history(
+    room: str,
+    messages: list[StoredMessage],
+    found: list[StoredChange] | None,
+    limit: int,
+    backlog: int,
+    reader: Identity | None,
+) -> tuple[dict[str, Any], int]:
+    """A joining member's history frame (with ``since``, the changes since too, ``found``), and the
+    last id it shows: the newest ``limit`` of each that fit in ``backlog`` bytes."""
+    shown, truncated = newest_page(messages, limit, backlog)
+    replay, cut = replay_page(found, limit, backlog)
+    shown_through = max(last_id(shown), last_id(replay or []))
+    return history_frame(room, shown, truncated or cut, replay, reader=reader), shown_through
+
+
 def _as_read_by(message: StoredMessage, account_id: int | None) -> dict[str, Any]:
     frame = message_frame(message)
     if account_id is not None and message.account_id == account_id:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from . import changes, effects, metrics, opening, protocol
+from .catch_up import CatchUp
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, Members, PresenceEvent, StoredChange, StoredMessage
@@ -77,11 +78,10 @@ class Session:
         self.owner = ""
         self._opening: Opening | None = None
         self._members = Members()
-        self._held: list[Delivered] = []
+        self._catch_up = CatchUp()
         # PROTOCOL.md: welcome, history, own join; what arrives before that is held.
         self._greeted = False
         self._welcome_users = 0
-        self._skip_through = 0
         self._acks = OwedAcks()
         self._intake = Intake(settings, clock)
         self._backlog = settings.max_backlog_bytes
@@ -178,9 +178,9 @@ class Session:
         """The room's last id, epoch, messages and changes (with since): welcome, history, then the join."""
         if self.state is not State.JOINING or self._opening is None:
             return []
-        shown, truncated = changes.newest_page(messages, request.limit, self._backlog)
-        replay, cut = changes.replay_page(found, request.limit, self._backlog)
-        shown_through = max(changes.last_id(shown), changes.last_id(replay or []))
+        history, shown_through = changes.joining_history(
+            self.room, messages, found, request.limit, self._backlog, self.who
+        )
         # The member list is only needed for the welcome frame; kept, it would
         # cost every member memory in proportion to the room's size.
         members, self._members = (
@@ -190,11 +190,8 @@ class Session:
         self._welcome_users = len(members)
         last = max(last_id, shown_through)
         welcome = protocol.welcome_frame(self.room, self.nick, members, last, epoch, members.listed_guests)
-        history = changes.history_frame(self.room, shown, truncated or cut, replay, reader=self.who)
-        # A since beyond the room's last id (from another epoch, say) must not
-        # make the live stream skip the room's next messages.
         since, self._opening = self._opening.since, None
-        self._skip_through = shown_through or min(last_id, since if since is not None else last_id)
+        self._catch_up.start_after(shown_through, last_id, since)
         self.state = self.standing = State.ANNOUNCING
         # Our own join comes to us as soon as it is out, whether or not the
         # others get it coalesced; what arrived meanwhile follows it.
@@ -211,12 +208,7 @@ class Session:
         return self._pass_on_held() if self._greeted else []
 
     def _pass_on_held(self) -> Effects:
-        held, self._held = self._held, []
-        out = self._catch_up(held)
-        delivered = max((e.id for e in held if isinstance(e, StoredMessage | StoredChange)), default=0)
-        if delivered >= self._skip_through and self.standing is State.CATCHING_UP:
-            out += self._settle()
-        return out
+        return self._pass_on(*self._catch_up.take_held(self.nick_key))
 
     def failed(self, effect: Effect) -> Effects:
         """The backend could not carry out ``effect`` (one of the opening's)."""
@@ -251,27 +243,18 @@ class Session:
     # --- the room's events, until settled ----------------------------------------
 
     def take(self, events: Sequence[Delivered]) -> Effects:
-        """Events of the room: held while joining, filtered while catching up."""
+        """Events of the room: held while joining, filtered while catching up (catch_up.py)."""
         if self.state is State.CLOSED:
             return []
         if self.standing < State.CATCHING_UP or not self._greeted:
-            self._held.extend(events)
+            self._catch_up.hold(events)
             return []
-        return self._catch_up(events)
+        return self._pass_on(self._catch_up.news(events, self.nick_key), self._catch_up.passed(events))
 
-    def _catch_up(self, events: Sequence[Delivered]) -> Effects:
-        """Pass on what history did not show; settle once the stream has passed it.
-
-        History can show a message that is stored but not yet delivered to
-        this process (the store commits, then hands the batch to the loop).
-        Until such a message arrives, the member takes its events batch by
-        batch, skipping what history showed; then it takes plain broadcasts.
-        """
-        news = [e for e in events if changes.still_news(e, self._skip_through, self.nick_key)]
+    def _pass_on(self, news: list[Delivered], passed: bool) -> Effects:
+        """Send the news; settle once the stream has passed what history showed."""
         out: Effects = [effects.Send([changes.frame_of(e) for e in news])] if news else []
-        if self.standing is State.CATCHING_UP and any(
-            isinstance(e, StoredMessage | StoredChange) and e.id >= self._skip_through for e in events
-        ):
+        if passed and self.standing is State.CATCHING_UP:
             out += self._settle()
         return out
 
@@ -303,12 +286,8 @@ class Session:
         paid = self._paid(publish)
         if publish.ref is None or self.state is State.CLOSED:
             return paid
-        ack = (
-            changes.unchanged_ack(publish.ref, stored_id)
-            if unchanged
-            else protocol.ack_frame(publish.ref, stored_id)
-        )
-        return [effects.Send((ack,)), *paid]
+        make_ack = changes.unchanged_ack if unchanged else protocol.ack_frame
+        return [effects.Send((make_ack(publish.ref, stored_id),)), *paid]
 
     def change_refused(self, publish: effects.Publish | effects.Change, code: str, message: str) -> Effects:
         """The store refused ``publish``: a change not the member's to make, or to no such message."""
@@ -383,7 +362,8 @@ class Session:
 
     def transport_closed(self) -> Effects:
         """The connection is gone, whoever closed it: leave the room once."""
-        standing, self.state, self._held = self.standing, State.CLOSED, []
+        standing, self.state = self.standing, State.CLOSED
+        self._catch_up.drop_held()
         if standing is State.OPENING:
             return []  # a reservation still under way is released when it answers
         if standing is State.ANNOUNCING:
