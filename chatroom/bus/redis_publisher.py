@@ -2,12 +2,13 @@
 
 Every commit hands the bus its rooms' frames, a PUBLISH each. Through
 redis-py's pooled pipeline that cost the loop about 175 µs a commit and 20 µs
-more a room (docs/benchmarks/deployments.md, "Publishing in one command"),
-as much as storing the commit. Here the frames go as one EVALSHA of
-PUBLISH_ALL_SCRIPT on a connection of the publisher's own, made by the
-bus's pool (so the URL's TLS, socket, password and client name apply), and
-everything handed over while a command is in flight goes together in the
-next: one reply to read, however many rooms and commits.
+more a room, as much as storing the commit (docs/benchmarks/deployments.md,
+"Publishing in one command, and the columns written in one pass"). Here the
+frames go as one EVALSHA of PUBLISH_ALL_SCRIPT on a connection of the
+publisher's own, made with the bus's pool's settings (so the URL's TLS,
+socket, password and client name apply), and everything handed over while a
+command is in flight goes together in the next: one reply to read, however
+many rooms and commits.
 
 The connection is made, and the script loaded, when the bus starts, so no
 hand-over waits for either. A leave this node announces waits until what it
