@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,11 +47,16 @@ def run(server: RedisServer, scenario: Scenario) -> None:
     asyncio.run(main())
 
 
-async def listen(url: str, *channels: bytes) -> tuple[aioredis.Redis, aioredis.client.PubSub]:
+@contextlib.asynccontextmanager
+async def listening(url: str, *channels: bytes) -> AsyncIterator[aioredis.client.PubSub]:
+    """A subscription of its own to the channels, closed afterwards."""
     client = aioredis.from_url(url)
-    pubsub = client.pubsub()
-    await pubsub.subscribe(*channels)
-    return client, pubsub
+    try:
+        pubsub = client.pubsub()
+        await pubsub.subscribe(*channels)
+        yield pubsub
+    finally:
+        await client.aclose()
 
 
 async def heard(pubsub: aioredis.client.PubSub, count: int) -> list[tuple[bytes, bytes]]:
@@ -78,17 +84,15 @@ def test_hand_overs_made_at_once_go_in_one_command_in_their_order(redis_server: 
     lobby, hall = b"room:lobby", b"room:hall"
 
     async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
-        client, pubsub = await listen(redis_server.url, lobby, hall)
-        try:
+        async with listening(redis_server.url, lobby, hall) as pubsub:
             await publisher.publish([(lobby, b"warm")])
             await heard(pubsub, 1)
-            redis_server.client().config_resetstat()
+            with contextlib.closing(redis_server.client()) as admin:
+                admin.config_resetstat()
             hand_overs = [[(lobby, b"lobby %d" % n), (hall, b"hall %d" % n)] for n in range(30)]
             await asyncio.gather(*[publisher.publish(frames) for frames in hand_overs])
             assert await heard(pubsub, 60) == [frame for frames in hand_overs for frame in frames]
             assert commands_run(redis_server) == 1
-        finally:
-            await client.aclose()
 
     run(redis_server, scenario)
 
@@ -97,14 +101,12 @@ def test_scripts_flushed_from_redis_are_sent_again(redis_server: RedisServer) ->
     """After SCRIPT FLUSH (or a restart) the publisher's script is sent with its body: nothing is lost."""
 
     async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
-        client, pubsub = await listen(redis_server.url, b"room:lobby")
-        try:
+        async with listening(redis_server.url, b"room:lobby") as pubsub:
             await publisher.publish([(b"room:lobby", b"first")])
-            await client.script_flush()
+            with contextlib.closing(redis_server.client()) as admin:
+                admin.script_flush()
             await publisher.publish([(b"room:lobby", b"second")])
             assert [data for _, data in await heard(pubsub, 2)] == [b"first", b"second"]
-        finally:
-            await client.aclose()
 
     run(redis_server, scenario)
 
@@ -115,12 +117,9 @@ def test_after_a_restart_the_next_publish_goes_on_a_fresh_connection(redis_serve
     async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
         await publisher.publish([(b"room:lobby", b"before")])
         await asyncio.to_thread(redis_server.restart)
-        client, pubsub = await listen(redis_server.url, b"room:lobby")
-        try:
+        async with listening(redis_server.url, b"room:lobby") as pubsub:
             await publisher.publish([(b"room:lobby", b"after")])
             assert await heard(pubsub, 1) == [(b"room:lobby", b"after")]
-        finally:
-            await client.aclose()
 
     run(redis_server, scenario)
 
