@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from chatroom.formatting import format_text
 from tests import test_page
@@ -461,9 +461,9 @@ def accounts_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 
 CREATE_ROOM = """
-async () => {
+async (room) => {
   const {apiCall} = await import("/static/js/api.js");
-  return (await apiCall("POST", "/api/rooms", {room: "plans", kind: "closed", members: ["dora"]})).status;
+  return (await apiCall("POST", "/api/rooms", {room, kind: "closed", members: ["dora"]})).status;
 }
 """
 
@@ -473,7 +473,7 @@ def test_members_away_are_offered_and_their_mentions_highlighted(
 ) -> None:
     """In a closed room, a member who is away and never wrote is offered after @; her mention stands out."""
     open_as(pages, accounts_server, "dora").context.close()
-    assert open_as(pages, accounts_server, "ann").evaluate(CREATE_ROOM) == 201
+    assert open_as(pages, accounts_server, "ann").evaluate(CREATE_ROOM, "plans") == 201
     ann = open_as(pages, accounts_server, "ann", room="plans")
     box = ann.locator("#text")
     box.press_sequentially("@d")
@@ -482,6 +482,37 @@ def test_members_away_are_offered_and_their_mentions_highlighted(
     box.press_sequentially("your turn")
     box.press("Enter")
     expect(ann.locator("#messages .msg .mention")).to_have_text(["@dora"])
+
+
+def test_members_that_come_after_the_at_was_typed_are_offered(
+    accounts_server: ServerProcess, pages: Pages
+) -> None:
+    """The room's members come late (a slow answer) after "@d" was typed: the list shows dora when they do."""
+    open_as(pages, accounts_server, "dora").context.close()
+    ann = open_as(pages, accounts_server, "ann")
+    assert ann.evaluate(CREATE_ROOM, "errands") == 201
+    held: list[Route] = []
+    letting_go = False
+
+    def hold(route: Route) -> None:
+        if letting_go:
+            route.continue_()
+        else:
+            held.append(route)
+
+    ann.route(re.compile(r"/api/rooms/errands/members$"), hold)
+    ann.goto(f"{accounts_server.url}/?room=errands&token={test_page.token_for('ann')}")
+    test_page.expect_online(ann)
+    box = ann.locator("#text")
+    box.press_sequentially("@d")
+    expect(box).to_have_value("@d")
+    ann.wait_for_timeout(300)
+    assert held, "the page asked for the room's members"
+    expect(options(ann)).to_have_count(0)
+    letting_go = True
+    for route in held:
+        route.continue_()
+    expect(options(ann)).to_have_text(["dora"], timeout=5000)
 
 
 # --- emoji --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import {session} from "./session.js";
 
 const known = new Map(); // nickKey -> the name as its owner writes it
 let membersOf = "";
+let arriving = null; // the call for membersOf's members, while under way
 let learned = () => {};
 let pending = false;
 
@@ -40,11 +41,20 @@ export const textContext = () => ({names: [...knownNames(), session.myNick].filt
 const mayListMembers = () => Boolean(session.account || session.jwtRequired || session.isAccount);
 
 // The room's members, asked for once per room (an outsider gets none, which is fine):
-// true once they came in answer to this call.
-export async function loadMembers() {
-  if (membersOf === session.room || !mayListMembers()) return false;
+// true once they came in answer to this call, or to the call still under way
+// (the welcome asks; "@" typed before the answer comes learns of it too).
+export function loadMembers() {
+  if (membersOf === session.room) return arriving || Promise.resolve(false);
+  if (!mayListMembers()) return Promise.resolve(false);
   membersOf = session.room;
-  const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(session.room)}/members`);
+  const call = askForMembers(session.room);
+  arriving = call;
+  call.then(() => arriving === call && (arriving = null));
+  return call;
+}
+
+async function askForMembers(room) {
+  const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(room)}/members`);
   if (!answer.ok || !answer.body || !Array.isArray(answer.body.members)) return false;
   noteNames(answer.body.members.map((member) => member && member.name));
   return true;
