@@ -3,8 +3,8 @@
 The store call takes a batch as a column per field (chatroom/store/pg_batch.py).
 psycopg's own list dumper works out every list's element type on every call,
 element by element, then dumps each element through its own dumper: about
-70 µs of the writer's CPU for a one-message batch and 210 µs for 24, a third of
-what a commit costs chatroom (docs/benchmarks/deployments.md). A column's
+70 µs of the writer's CPU for a one-message batch and 210 µs for 24, a tenth
+of what a commit costs chatroom (docs/benchmarks/deployments.md). A column's
 element type is known here, so each is written straight in PostgreSQL's
 binary array form (array_recv in its source: a header of dimensions, flags
 and element type, then a length and the bytes of each element, -1 for NULL).
