@@ -7,7 +7,7 @@ each broadcast is encoded once (fanout.encode_frames) and written to every
 member's Outbox through the FlushScheduler, from a per-room list of outboxes
 built on the first broadcast after a change. A member still joining or
 catching up takes each batch of events through its session instead
-(session.py), which holds or filters them. Join and leave notices are paced
+(session.py and catch_up.py), which hold or filter them. Join and leave notices are paced
 per room (presence.RoomNotices) before they reach anyone.
 
 The hub knows its members only through :class:`Member`: it never touches a
