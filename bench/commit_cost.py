@@ -8,7 +8,11 @@ services on the other), with ``time.process_time``:
 - **store**: the store appends batches of N messages into 100 rooms, one
   batch at a time (each its own commit): CPU a commit;
 - **bus**: ``RedisBus.publish_stored`` of one message in each of R rooms,
-  one after the other: CPU a hand-over, and Redis's (from /proc).
+  one after the other: CPU a hand-over, and Redis's (from /proc);
+- **receive**: a node's bus subscribed to 100 rooms takes the frames another
+  process publishes into them, a message each: CPU a frame, when they come
+  alone (one PUBLISH at a time, about 2,000 a second) and together (100 in
+  one pipeline).
 
 Each checkout given with ``--variant`` runs in turn with this one, ``--runs``
 times; medians are printed, with the ratio of each variant to this code.
@@ -41,6 +45,8 @@ def child(repo: str, kind: str, size: int, count: int, url: str, redis_pid: int)
     os.sched_setaffinity(0, {0})
     if kind == "store":
         return asyncio.run(_store(url, size, count))
+    if kind == "receive":
+        return asyncio.run(_receive(repo, url, size, count))
     return asyncio.run(_bus(url, size, count, redis_pid))
 
 
@@ -88,8 +94,65 @@ async def _bus(url: str, rooms: int, count: int, redis_pid: int) -> dict[str, fl
         await bus.close()
 
 
+async def _receive(repo: str, url: str, together: int, count: int) -> dict[str, float]:
+    """CPU a frame taken by a subscribed bus, published by another process ``together`` at a time."""
+    from chatroom.bus.redis import RedisBus
+
+    bus = RedisBus(url)
+    await bus.start()
+    taken = 0
+    started = 0.0
+    done = asyncio.Event()
+
+    def sink(events: list[object]) -> None:
+        nonlocal taken, started
+        taken += len(events)
+        if taken == 1:
+            started = time.process_time()
+        if taken >= count:
+            done.set()
+
+    try:
+        for room in range(ROOMS):
+            await bus.subscribe(f"room{room}", sink)
+        command = [sys.executable, __file__, "--publish", repo, url, bus.prefix, str(together), str(count)]
+        publisher = await asyncio.create_subprocess_exec(*command)
+        await asyncio.wait_for(done.wait(), 120)
+        await publisher.wait()
+        return {"chatroom_us": 1e6 * (time.process_time() - started) / (count - 1)}
+    finally:
+        await bus.close()
+
+
+def publish(repo: str, url: str, prefix: str, together: int, count: int) -> None:
+    """Run in the publishing process: ``count`` frames of another node, ``together`` in a pipeline."""
+    sys.path.insert(0, repo)
+    os.sched_setaffinity(0, {1})
+    import redis
+
+    from chatroom.backend import StoredMessage
+    from chatroom.bus.redis_frames import message_frames
+    from chatroom.bus.redis_keys import RedisKeys
+
+    keys = RedisKeys(prefix, "other")
+    frames = []
+    for n in range(count):
+        room = f"room{n % ROOMS}"
+        stored = StoredMessage(n // ROOMS + 1, room, "ann", TEXT, 1_700_000_000_000, False, False)
+        frames.append((keys.channel(room), message_frames(b"other", [stored])[0]))
+    client = redis.Redis.from_url(url)
+    for start in range(0, count, together):
+        pipe = client.pipeline(transaction=False)
+        for channel, data in frames[start : start + together]:
+            pipe.publish(channel, data)
+        pipe.execute()
+        if together == 1:
+            time.sleep(0.0005)  # one at a time, so that each comes alone
+    client.close()
+
+
 def measure(repo: Path, kind: str, size: int, url: str, redis_pid: int) -> dict[str, float]:
-    count = 3000 if size < 10 else 800
+    count = 6000 if kind == "receive" else 3000 if size < 10 else 800
     command = [
         sys.executable,
         __file__,
@@ -113,12 +176,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batches", default="1,24", help="messages a commit, comma-separated")
     parser.add_argument("--rooms", default="1,10,40", help="rooms a hand-over, comma-separated")
+    parser.add_argument("--received", default="1,100", help="frames published together, comma-separated")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH")
     args = parser.parse_args()
     variants = {"this": REPO, **{name: Path(path) for name, path in (v.split("=", 1) for v in args.variant)}}
-    cases = [("store", int(n)) for n in args.batches.split(",")] + [
-        ("bus", int(n)) for n in args.rooms.split(",")
-    ]
+    cases = [("store", int(n)) for n in args.batches.split(",")]
+    cases += [("bus", int(n)) for n in args.rooms.split(",")]
+    cases += [("receive", int(n)) for n in args.received.split(",")]
     results: dict[tuple[str, str, int], list[dict[str, float]]] = {}
     postgres, redis = Postgres(cpu="1").start(), Redis(cpu="1").start()
     try:
@@ -142,9 +206,10 @@ def report(
     names: list[str],
     cases: list[tuple[str, int]],
 ) -> None:
-    print("\nmedians, µs of CPU: a commit of N messages (store), a hand-over of R rooms (bus)")
+    print("\nmedians, µs of CPU: a commit of N messages (store), a hand-over of R rooms (bus),")
+    print("a frame received when T were published together (receive)")
     for kind, size in cases:
-        line = f"{kind} {'N' if kind == 'store' else 'R'}={size:<3}"
+        line = f"{kind} {dict(store='N', bus='R', receive='T')[kind]}={size:<3}"
         for name in names:
             runs = results[(name, kind, size)]
             chat = statistics.median(r["chatroom_us"] for r in runs)
@@ -158,7 +223,9 @@ def report(
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+    if len(sys.argv) > 1 and sys.argv[1] == "--publish":
+        publish(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--child":
         repo, kind, size, count, url, redis_pid = sys.argv[2:8]
         print(json.dumps(child(repo, kind, int(size), int(count), url, int(redis_pid))))
     else:
