@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
 from psycopg import AsyncConnection
 from psycopg.abc import AdaptContext
@@ -44,6 +44,8 @@ class Column:
     """One array parameter, already in PostgreSQL's binary form."""
 
     __slots__ = ("data",)
+    # The array type's oid: each kind of column says its own.
+    array_oid: ClassVar[int] = 0
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -53,24 +55,28 @@ class TextColumn(Column):
     """A ``text[]`` parameter."""
 
     __slots__ = ()
+    array_oid = _TEXT_ARRAY
 
 
 class BigintColumn(Column):
     """A ``bigint[]`` parameter."""
 
     __slots__ = ()
+    array_oid = _INT8_ARRAY
 
 
 class BooleanColumn(Column):
     """A ``boolean[]`` parameter."""
 
     __slots__ = ()
+    array_oid = _BOOL_ARRAY
 
 
 class ByteaColumn(Column):
     """A ``bytea[]`` parameter."""
 
     __slots__ = ()
+    array_oid = _BYTEA_ARRAY
 
 
 def _array(element_oid: int, count: int, elements: list[bytes], has_null: bool) -> bytes:
@@ -116,44 +122,20 @@ def bytea_column(values: Iterable[bytes | None]) -> ByteaColumn:
 
 class _ColumnDumper(Dumper):
     format = Format.BINARY
-    # Set on the instance, not the class: a class oid would also make the
-    # dumper the connection's for every array of that type dumped by oid
-    # (COPY's set_types), lists included.
-    array_oid = 0
 
     def __init__(self, cls: type, context: AdaptContext | None = None) -> None:
         super().__init__(cls, context)
-        self.oid = self.array_oid
+        assert issubclass(cls, Column)
+        # Set on the instance, not the class: a class oid would also make the
+        # dumper the connection's for every array of that type dumped by oid
+        # (COPY's set_types), lists included.
+        self.oid = cls.array_oid
 
     def dump(self, obj: Column) -> Buffer:
         return obj.data
 
 
-class _TextColumnDumper(_ColumnDumper):
-    array_oid = _TEXT_ARRAY
-
-
-class _BigintColumnDumper(_ColumnDumper):
-    array_oid = _INT8_ARRAY
-
-
-class _BooleanColumnDumper(_ColumnDumper):
-    array_oid = _BOOL_ARRAY
-
-
-class _ByteaColumnDumper(_ColumnDumper):
-    array_oid = _BYTEA_ARRAY
-
-
-_DUMPERS: tuple[tuple[type[Column], type[Dumper]], ...] = (
-    (TextColumn, _TextColumnDumper),
-    (BigintColumn, _BigintColumnDumper),
-    (BooleanColumn, _BooleanColumnDumper),
-    (ByteaColumn, _ByteaColumnDumper),
-)
-
-
 def register_columns(conn: AsyncConnection[Any]) -> None:
     """Let ``conn`` take the column types as parameters."""
-    for cls, dumper in _DUMPERS:
-        conn.adapters.register_dumper(cls, dumper)
+    for cls in (TextColumn, BigintColumn, BooleanColumn, ByteaColumn):
+        conn.adapters.register_dumper(cls, _ColumnDumper)
