@@ -85,11 +85,16 @@ SHOWN_NOTIFICATIONS = """async () => {
 
 
 def worker(page: Page) -> dict[str, Any]:
-    """The page's service worker once ready: its script, scope and state."""
+    """The page's service worker once ready: its script, scope and state. ``ready`` comes with the
+    worker active but perhaps still activating: its state is read once that is over."""
     return dict(
         page.evaluate(
-            """navigator.serviceWorker.ready.then((r) =>
-                 ({script: r.active.scriptURL, scope: r.scope, state: r.active.state}))"""
+            """navigator.serviceWorker.ready.then((r) => new Promise((done) => {
+                 const active = r.active;
+                 const report = () => done({script: active.scriptURL, scope: r.scope, state: active.state});
+                 if (active.state !== "activating") return report();
+                 active.addEventListener("statechange", report, {once: true});
+               }))"""
         )
     )
 
