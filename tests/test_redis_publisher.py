@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from chatroom.bus.base import BusError
 from chatroom.bus.redis_calls import RedisCalls
-from chatroom.bus.redis_publisher import RedisPublisher
+from chatroom.bus.redis_publisher import Hearing, RedisPublisher
 
 from .redis_server import RedisServer
 
@@ -29,13 +29,13 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 Scenario = Callable[[RedisPublisher, RedisCalls], Awaitable[None]]
 
 
-def run(server: RedisServer, scenario: Scenario) -> None:
+def run(server: RedisServer, scenario: Scenario, hearing: Hearing | None = None) -> None:
     """Play the scenario with a publisher on its own pool, then close both."""
 
     async def main() -> None:
         calls = RedisCalls(server.url, client_name=f"chatroom-test-{secrets.token_hex(4)}")
         calls.open()
-        publisher = RedisPublisher(calls)
+        publisher = RedisPublisher(calls) if hearing is None else RedisPublisher(calls, hearing)
         try:
             async with asyncio.timeout(30):
                 await scenario(publisher, calls)
@@ -95,6 +95,63 @@ def test_hand_overs_made_at_once_go_in_one_command_in_their_order(redis_server: 
             assert commands_run(redis_server) == 1
 
     run(redis_server, scenario)
+
+
+OWN, LOBBY, HALL = b"node:n1:events:c1", b"room:lobby", b"room:hall"
+
+
+def hears_lobby_and_hall() -> tuple[bytes, set[bytes]]:
+    """A node whose subscription, on the connection with the own channel OWN, hears the lobby and hall."""
+    return OWN, {LOBBY, HALL}
+
+
+def published(server: RedisServer) -> int:
+    """How many PUBLISH commands Redis has run (scripts' included) since its statistics were reset."""
+    with contextlib.closing(server.client()) as admin:
+        return int(admin.info("commandstats").get("cmdstat_publish", {}).get("calls", 0))
+
+
+def test_a_frame_only_its_own_node_would_hear_is_not_published(redis_server: RedisServer) -> None:
+    """Frames for the other nodes on channels no other subscriber hears are skipped; the rest go, in order."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        async with listening(redis_server.url, OWN, LOBBY, HALL) as node:
+            with contextlib.closing(redis_server.client()) as admin:
+                admin.config_resetstat()
+            await publisher.publish([(LOBBY, b"stored 1"), (HALL, b"stored 2")], for_others=True)
+            await publisher.publish([(LOBBY, b"typing")])
+            assert await heard(node, 1) == [(LOBBY, b"typing")]
+            assert published(redis_server) == 1
+            async with listening(redis_server.url, HALL) as other:
+                await publisher.publish([(LOBBY, b"stored 3"), (HALL, b"stored 4")], for_others=True)
+                assert await heard(other, 1) == [(HALL, b"stored 4")]
+                assert await heard(node, 1) == [(HALL, b"stored 4")]
+            assert published(redis_server) == 2
+
+    run(redis_server, scenario, hears_lobby_and_hall)
+
+
+def test_a_node_whose_connection_redis_dropped_is_not_counted_as_hearing(redis_server: RedisServer) -> None:
+    """While the own channel has no subscriber, the node's subscription is not taken to hear anything:
+    the only other subscriber of a room it believes it hears still gets every frame."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        async with listening(redis_server.url, LOBBY) as other:
+            await publisher.publish([(LOBBY, b"stored 1")], for_others=True)
+            assert await heard(other, 1) == [(LOBBY, b"stored 1")]
+
+    run(redis_server, scenario, hears_lobby_and_hall)
+
+
+def test_a_channel_the_node_does_not_hear_gets_every_frame(redis_server: RedisServer) -> None:
+    """A room the node's subscription does not (yet) hear is published to, even with one subscriber."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        async with listening(redis_server.url, OWN, b"room:patio") as node:
+            await publisher.publish([(b"room:patio", b"stored 1")], for_others=True)
+            assert await heard(node, 1) == [(b"room:patio", b"stored 1")]
+
+    run(redis_server, scenario, hears_lobby_and_hall)
 
 
 def test_scripts_flushed_from_redis_are_sent_again(redis_server: RedisServer) -> None:

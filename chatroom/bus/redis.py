@@ -9,14 +9,17 @@ Keys (``prefix`` defaults to ``chatroom:``):
   join was published, ``told`` once a release asked that its leave be.
 - ``room:R:events`` the pub/sub channel of the room: messages handed over by
   the node that stored them (tagged with that node, which delivered them to
-  its own members already), join/leave and typing.
+  its own members already; not published while no other node subscribes to
+  the room), join/leave and typing.
 - ``node:N`` expires ``presence_ttl`` seconds after node N last refreshed it;
   ``node:N:members`` lists its members; ``nodes`` lists the nodes.
 - ``node:N:accounts`` a set: the account owners (``a:<id>``) node N holds a
   member of, in any room; it expires with ``node:N``.
 - ``node:N:health`` the last health check's token (it expires).
-- ``node:N:events`` node N's own pub/sub channel: its health checks, which
-  its subscription must hear.
+- ``node:N:events:<connection>`` the own pub/sub channel of node N's
+  subscription on its current connection: its health checks, which the
+  subscription must hear. Still subscribed, it also tells the publisher's
+  script that the connection is the one the node reads.
 - ``notices`` the deployment's pub/sub channel of changes to rooms and
   accounts (events.Notice), which every node hears.
 - ``online-names`` (rooms with members): a sorted set, every score 0, so that
@@ -91,7 +94,6 @@ class RedisBus:
         self.on_notice: Callable[[Notice], None] | None = None
         self._keys = RedisKeys(prefix, self.node_id)
         self._calls = RedisCalls(url, client_name=f"chatroom-{self.node_id}")
-        self._publisher = RedisPublisher(self._calls)
         self._presence = RedisPresence(
             self._calls, self._keys, ttl=presence_ttl, refresh=self.presence_refresh
         )
@@ -101,7 +103,9 @@ class RedisBus:
             health_ttl_ms=int(presence_ttl * 1000),
             on_resume=self._resumed,
             on_notice=self._noticed,
+            before_unsubscribe=self._publishes_settled,
         )
+        self._publisher = RedisPublisher(self._calls, self._subscription.hearing)
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -149,6 +153,9 @@ class RedisBus:
         if self.on_resume is not None:
             await self.on_resume()
 
+    async def _publishes_settled(self) -> None:
+        await self._publisher.settled()
+
     def _noticed(self, notice: Notice) -> None:
         if self.on_notice is not None:
             self.on_notice(notice)
@@ -167,12 +174,14 @@ class RedisBus:
         """PUBLISH stored messages and changes, tagged with this node (which delivered them itself).
 
         Every room's frames go in one command (redis_publisher.py): one round trip, not one a room.
-        Twice is harmless: receivers drop ids they have delivered.
+        A room no other node subscribes to gets none. Twice is harmless: receivers drop ids they
+        have delivered.
         """
         tag = self.node_id.encode()
         channel = self._keys.channel
         await self._publisher.publish(
-            [(channel(room), data) for room, items in stored for data in message_frames(tag, items)]
+            [(channel(room), data) for room, items in stored for data in message_frames(tag, items)],
+            for_others=True,
         )
 
     async def publish_notices(self, notices: Sequence[Notice]) -> None:

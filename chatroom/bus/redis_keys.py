@@ -36,10 +36,13 @@ class RedisKeys:
         """``node:N`` (this node's liveness key) and the keys beside it."""
         return f"{self.prefix}node:{self.node_id}{suffix}"
 
-    @property
-    def own_channel(self) -> bytes:
-        """This node's own channel: only its health checks are published there."""
-        return self.node(":events").encode()
+    def own_channel(self, connection: str) -> bytes:
+        """The channel of this node's subscription on one connection: its health checks go there.
+
+        A name for each connection: one that is still subscribed proves to
+        Redis that this connection is the one the node reads (redis_publisher.py).
+        """
+        return self.node(f":events:{connection}").encode()
 
     @property
     def notices_channel(self) -> bytes:

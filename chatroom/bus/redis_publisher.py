@@ -15,6 +15,23 @@ hand-over waits for either. A leave this node announces waits until what it
 handed over before is published (``drain``; the leave's script goes on a
 pooled connection): a member's messages reach every node before its leave.
 
+A node delivers what it stores to its own members itself, and drops its own
+frames when they come back; a frame of its own that only its subscription
+would hear is not published at all. A room's members mostly sit on one node
+(docs/deploy.md: each room is served by one worker, or room affinity at the
+proxy), and then a commit costs neither Redis a delivery nor the node a
+wake-up to read and drop its own frames. Redis decides, in the script: the
+hand-over says which frames are the other nodes' only and which of their
+channels this node's subscription hears (``RedisSubscription.hearing``); the
+script publishes such a frame only when the channel has another subscriber,
+and takes the node's subscription for granted only while the channel of its
+current connection is still subscribed (a connection Redis dropped, which the
+node has not yet noticed, hears nothing). What the node believes it hears is
+short of the truth while a subscribe or unsubscribe is unanswered, so the
+error is always to publish; and the subscription sends an UNSUBSCRIBE only
+once the command in flight is answered (``settled``), so that Redis never
+runs a command told that a channel is heard after the node stopped hearing it.
+
 Frames are published in the order they were handed over. A connection that
 fails is replaced and the command sent once more (a receiver drops an id it
 has delivered, and a typing or a notice twice is harmless); a second failure
@@ -28,7 +45,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
 
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError
@@ -38,24 +55,38 @@ from .redis_calls import CONNECTION_ERRORS, RedisCalls, cancel_and_wait
 
 log = logging.getLogger("chatroom.redis")
 
-# ARGV: channel, frame, channel, frame... -> how many frames were published.
+# ARGV: the own channel of this node's subscription, then channel, frame, mine... ("1": a frame for
+# the other nodes only, on a channel this node's subscription hears) -> how many were published.
 PUBLISH_ALL_SCRIPT = """
-for i = 1, #ARGV, 2 do
-  redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+local here = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] > 0
+local published = 0
+for i = 2, #ARGV, 3 do
+  if not (here and ARGV[i + 2] == '1' and redis.call('PUBSUB', 'NUMSUB', ARGV[i])[2] <= 1) then
+    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
+    published = published + 1
+  end
 end
-return #ARGV / 2
+return published
 """
 _PUBLISH_ALL_SHA = hashlib.sha1(PUBLISH_ALL_SCRIPT.encode()).hexdigest()
 
 Frame = tuple[bytes, bytes]
-HandOver = tuple[Sequence[Frame], "asyncio.Future[None]"]
+# The frames, whether they are for the other nodes only, and who waits for them.
+HandOver = tuple[Sequence[Frame], bool, "asyncio.Future[None]"]
+# This node's subscription: the own channel of its connection, the channels it hears.
+Hearing = Callable[[], tuple[bytes, Set[bytes]]]
+
+
+def _deaf() -> tuple[bytes, Set[bytes]]:
+    return b"", frozenset()
 
 
 class RedisPublisher:
     """Publishes frames (channel, data) in hand-over order, many hand-overs a command."""
 
-    def __init__(self, calls: RedisCalls) -> None:
+    def __init__(self, calls: RedisCalls, hearing: Hearing = _deaf) -> None:
         self._calls = calls
+        self._hearing = hearing
         self._waiting: list[HandOver] = []
         self._sending: list[HandOver] = []
         self._task: asyncio.Task[None] | None = None
@@ -65,21 +96,31 @@ class RedisPublisher:
         """Connect now, and load the script: the first hand-over is not held up by either."""
         await self._connect()
 
-    async def publish(self, frames: Sequence[Frame]) -> None:
-        """Publish the frames; BusError once the bus is closed or Redis cannot be reached."""
+    async def publish(self, frames: Sequence[Frame], *, for_others: bool = False) -> None:
+        """Publish the frames; BusError once the bus is closed or Redis cannot be reached.
+
+        ``for_others``: this node has no use for them (it delivered them
+        itself), so a frame only its own subscription would hear is skipped.
+        """
         if self._calls.closing:
             raise BusError("the bus is closed")
         published: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((frames, published))
+        self._waiting.append((frames, for_others, published))
         if self._task is None:
             self._task = asyncio.create_task(self._send_waiting(), name="chatroom-redis-publisher")
         await published
 
     async def drain(self) -> None:
         """Wait until every frame handed over so far is published, or failed to be."""
-        handed_over = [published for _, published in self._sending + self._waiting]
+        handed_over = [published for _, _, published in self._sending + self._waiting]
         if handed_over:
             await asyncio.wait(handed_over)
+
+    async def settled(self) -> None:
+        """Wait until the command in flight, if any, is answered (or failed)."""
+        in_flight = [published for _, _, published in self._sending]
+        if in_flight:
+            await asyncio.wait(in_flight)
 
     async def close(self) -> None:
         """Fail what waits, cut off what is in flight (not sent again), and disconnect."""
@@ -94,7 +135,7 @@ class RedisPublisher:
             while self._waiting:
                 self._sending, self._waiting = self._waiting, []
                 try:
-                    await self._send([frame for frames, _ in self._sending for frame in frames])
+                    await self._send(self._sending)
                 except BusError as error:
                     _answer(self._sending, error)
                 else:
@@ -109,23 +150,34 @@ class RedisPublisher:
         _answer(self._sending + self._waiting, BusError("the bus is closed"))
         self._sending, self._waiting = [], []
 
-    async def _send(self, frames: list[Frame]) -> None:
-        arguments = [part for frame in frames for part in frame]
+    async def _send(self, hand_overs: list[HandOver]) -> None:
         try:
             try:
-                await self._command(arguments)
+                await self._command(hand_overs)
             except CONNECTION_ERRORS as error:
                 await self._disconnect()
                 if self._calls.closing:
                     raise
                 log.info("a Redis publish failed with its connection (%s); once more on a fresh one", error)
-                await self._command(arguments)
+                await self._command(hand_overs)
         except (RedisError, OSError) as error:
             await self._disconnect()
             raise BusError(f"Redis: {error}") from None
 
-    async def _command(self, arguments: list[bytes]) -> None:
+    def _arguments(self, hand_overs: list[HandOver]) -> list[bytes]:
+        """The script's arguments, with what this node's subscription hears as it is now."""
+        own_channel, heard = self._hearing()
+        arguments = [own_channel]
+        for frames, for_others, _ in hand_overs:
+            for channel, data in frames:
+                arguments += (channel, data, b"1" if for_others and channel in heard else b"0")
+        return arguments
+
+    async def _command(self, hand_overs: list[HandOver]) -> None:
         connection = await self._connect()
+        # What the subscription hears, as late as can be: an UNSUBSCRIBE waits until this command
+        # is answered (settled), and a connection lost meanwhile is seen by the script itself.
+        arguments = self._arguments(hand_overs)
         await connection.send_command("EVALSHA", _PUBLISH_ALL_SHA, 0, *arguments)
         try:
             await connection.read_response()
@@ -156,7 +208,7 @@ class RedisPublisher:
 
 
 def _answer(hand_overs: list[HandOver], error: BusError | None) -> None:
-    for _, published in hand_overs:
+    for _, _, published in hand_overs:
         if published.done():
             continue  # its publisher stopped waiting (cancelled)
         if error is None:

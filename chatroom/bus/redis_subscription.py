@@ -10,8 +10,11 @@ Frames on a room's channel (``room:R:events``), one PUBLISH each:
   redis_scripts.py's scripts with the room's count of members (``g``: a guest).
 - ``t<nick>`` typing.
 
-On the node's own channel (``node:N:events``) only ``h<token>``: a health
-check that the subscription still hears what this node publishes.
+On the node's own channel (``node:N:events:<connection>``, a name for each
+connection) only ``h<token>``: a health check that the subscription still
+hears what this node publishes. That it is subscribed also tells the
+publisher which rooms' channels this connection hears (``hearing``), so that
+frames no other node listens to are not published (redis_publisher.py).
 
 On the deployment's channel of notices (``notices``), ``n<node>\n<json>``: a
 change to a room, an account, the server's settings or someone's unread
@@ -30,7 +33,7 @@ import enum
 import logging
 import secrets
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -83,16 +86,24 @@ class RedisSubscription:
         health_ttl_ms: int,
         on_resume: Callable[[], Awaitable[None]],
         on_notice: Callable[[Notice], None],
+        before_unsubscribe: Callable[[], Awaitable[None]],
     ) -> None:
         self._calls = calls
+        self._before_unsubscribe = before_unsubscribe
         self._on_notice = on_notice
         self._keys = keys
         self._node_tag = keys.node_id.encode()
         self._health_ttl_ms = health_ttl_ms
         self._on_resume = on_resume
         self._pubsub: PubSub | None = None
+        self._own_channel = b""
         self._link = Link.DOWN
         self._sinks: dict[str, EventSink] = {}
+        # Rooms' channels Redis confirmed on this connection and not unsubscribed since; what
+        # was asked of a channel and not yet answered (a confirmation read while an unsubscribe
+        # is on its way is not to be believed).
+        self._heard: set[bytes] = set()
+        self._unanswered: Counter[bytes] = Counter()
         self._confirmations: dict[bytes, list[asyncio.Future[None]]] = defaultdict(list)
         # Health checks waiting to hear their token on our own channel.
         self._echoes: dict[bytes, asyncio.Future[None]] = {}
@@ -137,6 +148,7 @@ class RedisSubscription:
 
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this node the room's events."""
+        self._heard.discard(self._keys.channel(room))
         # While resubscribing, the rooms left meanwhile are unsubscribed once
         # every room is back; while down, they are not subscribed again.
         if self._sinks.pop(room, None) is None or self._link not in TAKING_ROOMS:
@@ -144,9 +156,30 @@ class RedisSubscription:
         await self._unsubscribe([room])
 
     async def _unsubscribe(self, rooms: Sequence[str]) -> None:
-        assert self._pubsub is not None
+        self._heard.difference_update(self._keys.channel(room) for room in rooms)
+        # A publish in flight may have been told these channels are heard: it runs first.
+        await self._before_unsubscribe()
+        # A room subscribed again meanwhile stays subscribed.
+        channels = [self._keys.channel(room) for room in rooms if room not in self._sinks]
+        if self._pubsub is None or not channels:
+            return
+        self._asked(channels)
         with contextlib.suppress(RedisError, OSError):
-            await self._pubsub.unsubscribe(*(self._keys.channel(room) for room in rooms))
+            await self._pubsub.unsubscribe(*channels)
+
+    def _asked(self, channels: Sequence[bytes]) -> None:
+        """A SUBSCRIBE or UNSUBSCRIBE of the channels is on its way: no longer heard until answered."""
+        self._heard.difference_update(channels)
+        self._unanswered.update(channels)
+
+    def hearing(self) -> tuple[bytes, set[bytes]]:
+        """This connection's own channel, and the rooms' channels Redis has it subscribed to.
+
+        Exact, or short of the truth (while a subscription is unconfirmed, or
+        unanswered): the publisher takes a channel in it to be heard by this
+        node, so long as Redis still has the own channel subscribed.
+        """
+        return self._own_channel, self._heard
 
     async def _subscribe_and_confirm(self, pubsub: PubSub, rooms: Sequence[str]) -> None:
         loop = asyncio.get_running_loop()
@@ -155,7 +188,9 @@ class RedisSubscription:
             confirmed: asyncio.Future[None] = loop.create_future()
             self._confirmations[self._keys.channel(room)].append(confirmed)
             waiting.append(confirmed)
-        await pubsub.subscribe(*(self._keys.channel(room) for room in rooms))
+        channels = [self._keys.channel(room) for room in rooms]
+        self._asked(channels)
+        await pubsub.subscribe(*channels)
         done, pending = await asyncio.wait(waiting, timeout=SUBSCRIBE_TIMEOUT)
         for future in pending:
             future.cancel()
@@ -199,7 +234,7 @@ class RedisSubscription:
 
     def _check_health(self, token: str) -> Awaitable[int]:
         keys = [self._keys.node(":health")]
-        return self._calls.script("health")(keys, [token, self._health_ttl_ms, self._keys.own_channel])
+        return self._calls.script("health")(keys, [token, self._health_ttl_ms, self._own_channel])
 
     async def _reconnect_deaf_subscription(self) -> None:
         """The subscription missed our own message, so it is dead: let the read loop reconnect it."""
@@ -214,9 +249,10 @@ class RedisSubscription:
 
     async def _connect(self) -> None:
         self._pubsub = self._calls.client.pubsub()
+        self._own_channel = self._keys.own_channel(secrets.token_hex(6))
         # A subscription to a channel of our own makes the connection, so that
         # the reader has something to read before any room is subscribed.
-        await self._pubsub.subscribe(self._keys.own_channel, self._keys.notices_channel)
+        await self._pubsub.subscribe(self._own_channel, self._keys.notices_channel)
 
     async def _read_loop(self) -> None:
         delay = RECONNECT_MIN
@@ -277,6 +313,8 @@ class RedisSubscription:
         """The reader stopped: nothing more will be confirmed or heard."""
         if self._link is not Link.STOPPED:
             self._link = Link.DOWN
+        self._heard.clear()
+        self._unanswered.clear()
         self._fail_confirmations()
 
     def _fail_confirmations(self) -> None:
@@ -305,7 +343,7 @@ class RedisSubscription:
 
     def _on_pubsub(self, message: dict[str, Any]) -> None:
         channel: bytes = message["channel"]
-        if channel == self._keys.own_channel:
+        if channel == self._own_channel:
             self._on_own_channel(message)
             return
         if channel == self._keys.notices_channel:
@@ -313,10 +351,8 @@ class RedisSubscription:
             if notice is not None:
                 self._on_notice(notice)
             return
-        if message["type"] == "subscribe":
-            for future in self._confirmations.pop(channel, []):
-                if not future.done():
-                    future.set_result(None)
+        if message["type"] in ("subscribe", "unsubscribe"):
+            self._answered(channel, message["type"] == "subscribe")
             return
         if message["type"] != "message":
             return
@@ -327,6 +363,18 @@ class RedisSubscription:
         events = decode_frame(room, message["data"], self._node_tag)
         if events:
             sink(events)
+
+    def _answered(self, channel: bytes, subscribed: bool) -> None:
+        """Redis answered a SUBSCRIBE or an UNSUBSCRIBE of a room's channel."""
+        self._unanswered[channel] -= 1
+        if self._unanswered[channel] <= 0:
+            del self._unanswered[channel]
+            if subscribed and self._keys.room_of_channel(channel) in self._sinks:
+                self._heard.add(channel)
+        if subscribed:
+            for future in self._confirmations.pop(channel, []):
+                if not future.done():
+                    future.set_result(None)
 
     def _on_own_channel(self, message: dict[str, Any]) -> None:
         """A health check's token came back: the subscription hears us."""
