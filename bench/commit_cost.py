@@ -9,6 +9,9 @@ services on the other), with ``time.process_time``:
   batch at a time (each its own commit): CPU a commit;
 - **bus**: ``RedisBus.publish_stored`` of one message in each of R rooms,
   one after the other: CPU a hand-over, and Redis's (from /proc);
+- **served**: the same, by a bus subscribed to those rooms, as a node serving
+  them is (each room in one worker, or room affinity at the proxy): what its
+  own frames coming back cost it, if they do;
 - **receive**: a node's bus subscribed to 100 rooms takes the frames another
   process publishes into them, a message each: CPU a frame, when they come
   alone (one PUBLISH at a time, about 2,000 a second) and together (100 in
@@ -47,7 +50,7 @@ def child(repo: str, kind: str, size: int, count: int, url: str, redis_pid: int)
         return asyncio.run(_store(url, size, count))
     if kind == "receive":
         return asyncio.run(_receive(repo, url, size, count))
-    return asyncio.run(_bus(url, size, count, redis_pid))
+    return asyncio.run(_bus(url, size, count, redis_pid, served=kind == "served"))
 
 
 async def _store(url: str, size: int, count: int) -> dict[str, float]:
@@ -70,13 +73,15 @@ async def _store(url: str, size: int, count: int) -> dict[str, float]:
         await store.close()
 
 
-async def _bus(url: str, rooms: int, count: int, redis_pid: int) -> dict[str, float]:
+async def _bus(url: str, rooms: int, count: int, redis_pid: int, *, served: bool) -> dict[str, float]:
     from chatroom.backend import StoredMessage
     from chatroom.bus.redis import RedisBus
 
     bus = RedisBus(url)
     await bus.start()
     try:
+        for room in range(rooms if served else 0):
+            await bus.subscribe(f"room{room}", lambda events: None)
         stored = [
             (f"room{r}", [StoredMessage(r + 1, f"room{r}", "ann", TEXT, 1_700_000_000_000, False, False)])
             for r in range(rooms)
@@ -176,13 +181,15 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batches", default="1,24", help="messages a commit, comma-separated")
     parser.add_argument("--rooms", default="1,10,40", help="rooms a hand-over, comma-separated")
+    parser.add_argument("--served", default="1,10", help="rooms a hand-over by a node serving them")
     parser.add_argument("--received", default="1,100", help="frames published together, comma-separated")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH")
     args = parser.parse_args()
     variants = {"this": REPO, **{name: Path(path) for name, path in (v.split("=", 1) for v in args.variant)}}
-    cases = [("store", int(n)) for n in args.batches.split(",")]
-    cases += [("bus", int(n)) for n in args.rooms.split(",")]
-    cases += [("receive", int(n)) for n in args.received.split(",")]
+    cases = [("store", int(n)) for n in args.batches.split(",") if n]
+    cases += [("bus", int(n)) for n in args.rooms.split(",") if n]
+    cases += [("served", int(n)) for n in args.served.split(",") if n]
+    cases += [("receive", int(n)) for n in args.received.split(",") if n]
     results: dict[tuple[str, str, int], list[dict[str, float]]] = {}
     postgres, redis = Postgres(cpu="1").start(), Redis(cpu="1").start()
     try:
@@ -206,15 +213,15 @@ def report(
     names: list[str],
     cases: list[tuple[str, int]],
 ) -> None:
-    print("\nmedians, µs of CPU: a commit of N messages (store), a hand-over of R rooms (bus),")
-    print("a frame received when T were published together (receive)")
+    print("\nmedians, µs of CPU: a commit of N messages (store), a hand-over of R rooms (bus; served:")
+    print("by a node subscribed to them), a frame received when T were published together (receive)")
     for kind, size in cases:
-        line = f"{kind} {dict(store='N', bus='R', receive='T')[kind]}={size:<3}"
+        line = f"{kind} {dict(store='N', bus='R', served='R', receive='T')[kind]}={size:<3}"
         for name in names:
             runs = results[(name, kind, size)]
             chat = statistics.median(r["chatroom_us"] for r in runs)
             line += f" | {name}: chatroom {chat:,.0f}"
-            if kind == "bus":
+            if kind in ("bus", "served"):
                 line += f", redis {statistics.median(r['redis_us'] for r in runs):,.0f}"
             if name != names[0]:
                 base = statistics.median(r["chatroom_us"] for r in results[(names[0], kind, size)])
