@@ -121,7 +121,7 @@ async def store_batch(
         stored = await conn.execute(CALL_STORE, [*locked, *_store_columns(firsts), *forget])
         return list(await _outcomes(stored, firsts, place))
     await conn.execute("BEGIN")
-    await conn.execute(LOCK_ROOMS, (rooms, [room_key(room) for room in rooms]))
+    await lock_rooms(conn, rooms)
     results = await _store_in_order(conn, batch)
     await _forget_and_commit(conn, forget_before)
     return results
