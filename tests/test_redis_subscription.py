@@ -150,7 +150,9 @@ def test_an_unsubscribe_waits_for_the_publish_in_flight(redis_server: RedisServe
     """Leaving a room stops it being heard at once, but Redis unsubscribes it only after the publish
     in flight (which may have been told it is heard) has run."""
 
-    async def scenario(subscription: RedisSubscription, keys: RedisKeys, publish_answered: asyncio.Event) -> None:
+    async def scenario(
+        subscription: RedisSubscription, keys: RedisKeys, publish_answered: asyncio.Event
+    ) -> None:
         await subscription.subscribe("lobby", Collector())
         leaving = asyncio.ensure_future(subscription.unsubscribe("lobby"))
         await asyncio.sleep(0.2)
@@ -163,10 +165,14 @@ def test_an_unsubscribe_waits_for_the_publish_in_flight(redis_server: RedisServe
     run_gated(redis_server, scenario)
 
 
-def test_a_room_subscribed_again_while_its_unsubscribe_waits_stays_subscribed(redis_server: RedisServer) -> None:
+def test_a_room_subscribed_again_while_its_unsubscribe_waits_stays_subscribed(
+    redis_server: RedisServer,
+) -> None:
     """A member joins the room its node was leaving: the late unsubscribe is not sent, the room is heard."""
 
-    async def scenario(subscription: RedisSubscription, keys: RedisKeys, publish_answered: asyncio.Event) -> None:
+    async def scenario(
+        subscription: RedisSubscription, keys: RedisKeys, publish_answered: asyncio.Event
+    ) -> None:
         await subscription.subscribe("lobby", Collector())
         leaving = asyncio.ensure_future(subscription.unsubscribe("lobby"))
         await asyncio.sleep(0.2)
