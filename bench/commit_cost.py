@@ -181,7 +181,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batches", default="1,24", help="messages a commit, comma-separated")
     parser.add_argument("--rooms", default="1,10,40", help="rooms a hand-over, comma-separated")
-    parser.add_argument("--served", default="1,10", help="rooms a hand-over by a node serving them")
+    parser.add_argument("--served", default="1,10", help="rooms a hand-over when served, comma-separated")
     parser.add_argument("--received", default="1,100", help="frames published together, comma-separated")
     parser.add_argument("--variant", action="append", default=[], metavar="NAME=PATH")
     args = parser.parse_args()
