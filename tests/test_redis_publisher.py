@@ -29,13 +29,20 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 Scenario = Callable[[RedisPublisher, RedisCalls], Awaitable[None]]
 
 
-def run(server: RedisServer, scenario: Scenario, hearing: Hearing | None = None) -> None:
-    """Play the scenario with a publisher on its own pool, then close both."""
+def run(
+    server: RedisServer, scenario: Scenario, hearing: Hearing | None = None, alone_for: float = 5.0
+) -> None:
+    """Play the scenario with a publisher on its own pool, then close both.
+
+    ``alone_for``: how long a room found alone is trusted (long, unless the test waits it out).
+    """
 
     async def main() -> None:
         calls = RedisCalls(server.url, client_name=f"chatroom-test-{secrets.token_hex(4)}")
         calls.open()
-        publisher = RedisPublisher(calls) if hearing is None else RedisPublisher(calls, hearing)
+        publisher = (
+            RedisPublisher(calls) if hearing is None else RedisPublisher(calls, hearing, alone_for=alone_for)
+        )
         try:
             async with asyncio.timeout(30):
                 await scenario(publisher, calls)
@@ -123,6 +130,7 @@ def test_a_frame_only_its_own_node_would_hear_is_not_published(redis_server: Red
             assert await heard(node, 1) == [(LOBBY, b"typing")]
             assert published(redis_server) == 1
             async with listening(redis_server.url, HALL) as other:
+                publisher.hello(HALL)
                 await publisher.publish([(LOBBY, b"stored 3"), (HALL, b"stored 4")], for_others=True)
                 assert await heard(other, 1) == [(HALL, b"stored 4")]
                 assert await heard(node, 1) == [(HALL, b"stored 4")]
@@ -150,6 +158,66 @@ def test_a_channel_the_node_does_not_hear_gets_every_frame(redis_server: RedisSe
         async with listening(redis_server.url, OWN, b"room:patio") as node:
             await publisher.publish([(b"room:patio", b"stored 1")], for_others=True)
             assert await heard(node, 1) == [(b"room:patio", b"stored 1")]
+
+    run(redis_server, scenario, hears_lobby_and_hall)
+
+
+async def found_alone(publisher: RedisPublisher, server: RedisServer) -> None:
+    """One frame of the lobby's for the others, which finds it alone; Redis's statistics reset after."""
+    await publisher.publish([(LOBBY, b"stored 1")], for_others=True)
+    with contextlib.closing(server.client()) as admin:
+        admin.config_resetstat()
+
+
+def test_frames_of_a_room_found_alone_are_held_and_sent_to_a_node_that_says_hello(
+    redis_server: RedisServer,
+) -> None:
+    """Once a command found the lobby alone, its frames cost no command; another node that subscribes
+    and says hello gets those held since, in order, at once."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        async with listening(redis_server.url, OWN, LOBBY):
+            await found_alone(publisher, redis_server)
+            await publisher.publish([(LOBBY, b"stored 2")], for_others=True)
+            await publisher.publish([(LOBBY, b"stored 3")], for_others=True)
+            assert commands_run(redis_server) == 0
+            async with listening(redis_server.url, LOBBY) as other:
+                publisher.hello(LOBBY)
+                assert await heard(other, 2) == [(LOBBY, b"stored 2"), (LOBBY, b"stored 3")]
+                await publisher.publish([(LOBBY, b"stored 4")], for_others=True)
+                assert await heard(other, 1) == [(LOBBY, b"stored 4")]
+            assert commands_run(redis_server) == 2
+
+    run(redis_server, scenario, hears_lobby_and_hall)
+
+
+def test_held_frames_go_out_within_a_moment_without_a_hello(redis_server: RedisServer) -> None:
+    """A node that subscribes and says nothing (an older version, a lost hello) still gets what was
+    held, when the finding runs out."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        async with listening(redis_server.url, OWN, LOBBY):
+            await found_alone(publisher, redis_server)
+            async with listening(redis_server.url, LOBBY) as other:
+                await publisher.publish([(LOBBY, b"stored 2")], for_others=True)
+                assert commands_run(redis_server) == 0
+                assert await heard(other, 1) == [(LOBBY, b"stored 2")]
+            assert commands_run(redis_server) == 1
+
+    run(redis_server, scenario, hears_lobby_and_hall, alone_for=1.0)
+
+
+def test_a_drain_sends_what_is_held(redis_server: RedisServer) -> None:
+    """What was held is published before a drain returns (a leave waits on it)."""
+
+    async def scenario(publisher: RedisPublisher, _calls: RedisCalls) -> None:
+        async with listening(redis_server.url, OWN, LOBBY):
+            await found_alone(publisher, redis_server)
+            await publisher.publish([(LOBBY, b"stored 2")], for_others=True)
+            async with listening(redis_server.url, LOBBY) as other:
+                await publisher.drain()
+                assert commands_run(redis_server) == 1
+                assert await heard(other, 1) == [(LOBBY, b"stored 2")]
 
     run(redis_server, scenario, hears_lobby_and_hall)
 

@@ -48,7 +48,9 @@ and the look-alike room claims.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -68,6 +70,8 @@ from .redis_publisher import RedisPublisher
 from .redis_subscription import RedisSubscription
 
 DEFAULT_PRESENCE_TTL = 15.0
+
+log = logging.getLogger("chatroom.redis")
 
 
 class RedisBus:
@@ -104,8 +108,11 @@ class RedisBus:
             on_resume=self._resumed,
             on_notice=self._noticed,
             before_unsubscribe=self._publishes_settled,
+            greet=self._greet,
+            on_hello=self._heard_hello,
         )
         self._publisher = RedisPublisher(self._calls, self._subscription.hearing)
+        self._greetings: set[asyncio.Future[None]] = set()
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -155,6 +162,22 @@ class RedisBus:
 
     async def _publishes_settled(self) -> None:
         await self._publisher.settled()
+
+    def _greet(self, channels: list[bytes]) -> None:
+        """Say hello on rooms' channels just subscribed: a node holding their frames sends them."""
+        hello = b"s" + self.node_id.encode()
+        greeting = asyncio.ensure_future(self._publisher.publish([(channel, hello) for channel in channels]))
+        self._greetings.add(greeting)
+        greeting.add_done_callback(self._greeted)
+
+    def _greeted(self, greeting: asyncio.Future[None]) -> None:
+        self._greetings.discard(greeting)
+        if not greeting.cancelled() and greeting.exception() is not None:
+            # The holder sends what it holds within ALONE_FOR anyway (redis_alone.py).
+            log.debug("cannot say hello on subscribed rooms: %s", greeting.exception())
+
+    def _heard_hello(self, channel: bytes) -> None:
+        self._publisher.hello(channel)
 
     def _noticed(self, notice: Notice) -> None:
         if self.on_notice is not None:

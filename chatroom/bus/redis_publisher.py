@@ -26,11 +26,14 @@ channels this node's subscription hears (``RedisSubscription.hearing``); the
 script publishes such a frame only when the channel has another subscriber,
 and takes the node's subscription for granted only while the channel of its
 current connection is still subscribed (a connection Redis dropped, which the
-node has not yet noticed, hears nothing). What the node believes it hears is
-short of the truth while a subscribe or unsubscribe is unanswered, so the
+node has not yet noticed, hears nothing). What the node believes it hears
+is short of the truth while a subscribe or unsubscribe is unanswered, so the
 error is always to publish; and the subscription sends an UNSUBSCRIBE only
 once the command in flight is answered (``settled``), so that Redis never
-runs a command told that a channel is heard after the node stopped hearing it.
+runs a command told that a channel is heard after the node stopped hearing
+it. The script answers with the channels it found so, and for a moment
+after, their frames are not even sent: they wait for the next command
+(redis_alone.py says what bounds the wait).
 
 Frames are published in the order they were handed over. A connection that
 fails is replaced and the command sent once more (a receiver drops an id it
@@ -51,22 +54,28 @@ from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import NoScriptError, RedisError
 
 from .base import BusError
+from .redis_alone import ALONE_FOR, AloneRooms
 from .redis_calls import CONNECTION_ERRORS, RedisCalls, cancel_and_wait
 
 log = logging.getLogger("chatroom.redis")
 
 # ARGV: the own channel of this node's subscription, then channel, frame, mine... ("1": a frame for
-# the other nodes only, on a channel this node's subscription hears) -> how many were published.
+# the other nodes only, on a channel this node's subscription hears) -> the channels left out, alone.
 PUBLISH_ALL_SCRIPT = """
 local here = redis.call('PUBSUB', 'NUMSUB', ARGV[1])[2] > 0
-local published = 0
+local alone, seen = {}, {}
 for i = 2, #ARGV, 3 do
-  if not (here and ARGV[i + 2] == '1' and redis.call('PUBSUB', 'NUMSUB', ARGV[i])[2] <= 1) then
-    redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
-    published = published + 1
+  local channel = ARGV[i]
+  if here and ARGV[i + 2] == '1' and redis.call('PUBSUB', 'NUMSUB', channel)[2] <= 1 then
+    if not seen[channel] then
+      seen[channel] = true
+      alone[#alone + 1] = channel
+    end
+  else
+    redis.call('PUBLISH', channel, ARGV[i + 1])
   end
 end
-return published
+return alone
 """
 _PUBLISH_ALL_SHA = hashlib.sha1(PUBLISH_ALL_SCRIPT.encode()).hexdigest()
 
@@ -84,13 +93,15 @@ def _deaf() -> tuple[bytes, Set[bytes]]:
 class RedisPublisher:
     """Publishes frames (channel, data) in hand-over order, many hand-overs a command."""
 
-    def __init__(self, calls: RedisCalls, hearing: Hearing = _deaf) -> None:
+    def __init__(self, calls: RedisCalls, hearing: Hearing = _deaf, *, alone_for: float = ALONE_FOR) -> None:
         self._calls = calls
         self._hearing = hearing
         self._waiting: list[HandOver] = []
         self._sending: list[HandOver] = []
         self._task: asyncio.Task[None] | None = None
         self._connection: AbstractConnection | None = None
+        self._alone = AloneRooms(alone_for)
+        self._flush_held: asyncio.TimerHandle | None = None
 
     async def open(self) -> None:
         """Connect now, and load the script: the first hand-over is not held up by either."""
@@ -100,18 +111,28 @@ class RedisPublisher:
         """Publish the frames; BusError once the bus is closed or Redis cannot be reached.
 
         ``for_others``: this node has no use for them (it delivered them
-        itself), so a frame only its own subscription would hear is skipped.
+        itself), so a frame only its own subscription would hear is skipped,
+        and one for a room found alone a moment ago is held (redis_alone.py).
         """
         if self._calls.closing:
             raise BusError("the bus is closed")
-        published: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting.append((frames, for_others, published))
-        if self._task is None:
-            self._task = asyncio.create_task(self._send_waiting(), name="chatroom-redis-publisher")
-        await published
+        if for_others and not self._waiting:
+            # Nothing queued: a frame held now goes out after everything before it, and before
+            # anything after it (the next command sends what is held first).
+            frames = self._hold_alone(frames)
+            if not frames:
+                return
+        await self._queue(frames, for_others)
+
+    def hello(self, channel: bytes) -> None:
+        """Another node subscribed to the channel: send what is held, and hold no more of it."""
+        if self._alone.hello(channel):
+            self._send_held()
 
     async def drain(self) -> None:
         """Wait until every frame handed over so far is published, or failed to be."""
+        if self._alone.holding:
+            self._send_held()
         handed_over = [published for _, _, published in self._sending + self._waiting]
         if handed_over:
             await asyncio.wait(handed_over)
@@ -124,11 +145,45 @@ class RedisPublisher:
 
     async def close(self) -> None:
         """Fail what waits, cut off what is in flight (not sent again), and disconnect."""
+        if self._flush_held is not None:
+            self._flush_held.cancel()
         if self._task is not None:
             await cancel_and_wait(self._task)
         # A task cancelled before its first step never ran its own cleanup.
         self._fail_all()
         await self._disconnect()
+
+    def _hold_alone(self, frames: Sequence[Frame]) -> list[Frame]:
+        """Hold the frames of rooms found alone; the others, to be sent."""
+        own_channel, heard = self._hearing()
+        now = asyncio.get_running_loop().time()
+        to_send = []
+        for frame in frames:
+            if frame[0] in heard and self._alone.may_hold(frame[0], own_channel, now):
+                if not self._alone.holding:
+                    self._flush_held = asyncio.get_running_loop().call_later(
+                        self._alone.alone_for, self._send_held
+                    )
+                self._alone.hold(frame)
+            else:
+                to_send.append(frame)
+        return to_send
+
+    def _send_held(self) -> None:
+        """Send what is held, in a command of its own unless one is queued (nobody waits for it)."""
+        if self._flush_held is not None:
+            self._flush_held.cancel()
+            self._flush_held = None
+        if self._alone.holding and not self._waiting and not self._calls.closing:
+            sent = self._queue([], True)
+            sent.add_done_callback(lambda done: done.cancelled() or done.exception())
+
+    def _queue(self, frames: Sequence[Frame], for_others: bool) -> asyncio.Future[None]:
+        published: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((frames, for_others, published))
+        if self._task is None:
+            self._task = asyncio.create_task(self._send_waiting(), name="chatroom-redis-publisher")
+        return published
 
     async def _send_waiting(self) -> None:
         try:
@@ -151,40 +206,46 @@ class RedisPublisher:
         self._sending, self._waiting = [], []
 
     async def _send(self, hand_overs: list[HandOver]) -> None:
+        # What was held goes first: it is older than anything queued (publish holds nothing then).
+        held = self._alone.take_held()
+        if self._flush_held is not None:
+            self._flush_held.cancel()
+            self._flush_held = None
+        frames = [(frame, True) for frame in held]
+        frames += [(frame, for_others) for queued, for_others, _ in hand_overs for frame in queued]
         try:
             try:
-                await self._command(hand_overs)
+                await self._command(frames)
             except CONNECTION_ERRORS as error:
                 await self._disconnect()
                 if self._calls.closing:
                     raise
                 log.info("a Redis publish failed with its connection (%s); once more on a fresh one", error)
-                await self._command(hand_overs)
+                await self._command(frames)
         except (RedisError, OSError) as error:
             await self._disconnect()
             raise BusError(f"Redis: {error}") from None
 
-    def _arguments(self, hand_overs: list[HandOver]) -> list[bytes]:
-        """The script's arguments, with what this node's subscription hears as it is now."""
-        own_channel, heard = self._hearing()
-        arguments = [own_channel]
-        for frames, for_others, _ in hand_overs:
-            for channel, data in frames:
-                arguments += (channel, data, b"1" if for_others and channel in heard else b"0")
-        return arguments
-
-    async def _command(self, hand_overs: list[HandOver]) -> None:
+    async def _command(self, frames: list[tuple[Frame, bool]]) -> None:
         connection = await self._connect()
         # What the subscription hears, as late as can be: an UNSUBSCRIBE waits until this command
         # is answered (settled), and a connection lost meanwhile is seen by the script itself.
-        arguments = self._arguments(hand_overs)
+        own_channel, heard = self._hearing()
+        arguments, asked = [own_channel], set()
+        for (channel, data), for_others in frames:
+            mine = for_others and channel in heard
+            arguments += (channel, data, b"1" if mine else b"0")
+            if mine:
+                asked.add(channel)
+        sent_at, hellos = asyncio.get_running_loop().time(), self._alone.hellos
         await connection.send_command("EVALSHA", _PUBLISH_ALL_SHA, 0, *arguments)
         try:
-            await connection.read_response()
+            alone = await connection.read_response()
         except NoScriptError:
             # Redis restarted, or its scripts were flushed: EVAL sends the body, and caches it again.
             await connection.send_command("EVAL", PUBLISH_ALL_SCRIPT, 0, *arguments)
-            await connection.read_response()
+            alone = await connection.read_response()
+        self._alone.learned(own_channel, sent_at, hellos, asked, set(alone))
 
     async def _connect(self) -> AbstractConnection:
         if self._connection is None:

@@ -9,6 +9,9 @@ Frames on a room's channel (``room:R:events``), one PUBLISH each:
 - ``p<join|leave>\\n<members>\\n<ts>\\n<nick>[\\ng]`` presence, published by
   redis_scripts.py's scripts with the room's count of members (``g``: a guest).
 - ``t<nick>`` typing.
+- ``s<node>`` a hello: that node has just subscribed to the room. A node
+  holding frames of the room, found alone a moment ago, sends them at once
+  (redis_alone.py).
 
 On the node's own channel (``node:N:events:<connection>``, a name for each
 connection) only ``h<token>``: a health check that the subscription still
@@ -87,9 +90,13 @@ class RedisSubscription:
         on_resume: Callable[[], Awaitable[None]],
         on_notice: Callable[[Notice], None],
         before_unsubscribe: Callable[[], Awaitable[None]],
+        greet: Callable[[list[bytes]], None],
+        on_hello: Callable[[bytes], None],
     ) -> None:
         self._calls = calls
         self._before_unsubscribe = before_unsubscribe
+        self._greet = greet
+        self._on_hello = on_hello
         self._on_notice = on_notice
         self._keys = keys
         self._node_tag = keys.node_id.encode()
@@ -145,6 +152,7 @@ class RedisSubscription:
             if self._sinks.get(room) is sink:
                 await self.unsubscribe(room)
             raise error if isinstance(error, BusError) else BusError(f"Redis: {error}") from None
+        self._greet([self._keys.channel(room)])
 
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this node the room's events."""
@@ -299,6 +307,8 @@ class RedisSubscription:
             await self._subscribe_and_confirm(self._pubsub, rooms)
         if self._link is not Link.RESUBSCRIBING:
             raise BusError("the Redis subscription was lost")
+        if rooms:
+            self._greet([self._keys.channel(room) for room in rooms])
         self._link = Link.CATCHING_UP
         left = [room for room in rooms if room not in self._sinks]
         if left:
@@ -355,6 +365,10 @@ class RedisSubscription:
             self._answered(channel, message["type"] == "subscribe")
             return
         if message["type"] != "message":
+            return
+        if message["data"][:1] == b"s":
+            if message["data"][1:] != self._node_tag:
+                self._on_hello(channel)
             return
         room = self._keys.room_of_channel(channel)
         sink = self._sinks.get(room)
