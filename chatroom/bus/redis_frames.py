@@ -2,7 +2,8 @@
 
 One byte says what a frame holds: ``m`` messages and ``c`` changes to
 messages (each tagged with the node that stored them, which delivered them
-itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing. A message row is
+itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing, and
+``s`` a node's hello (it has just subscribed: redis_subscription.py takes it). A message row is
 ``[id, nick, text, ts, bot, guest, account_id, reply, file]`` (``file``:
 ``[id, name, size, type, width, height, thumb]`` or null); rows of the older
 five, six and eight fields still decode. A change row is
