@@ -62,7 +62,7 @@ from ..events import Members, Notice
 from ..names import room_key
 from .base import BusStartupError
 from .redis_calls import RedisCalls
-from .redis_frames import message_frames, typing_frame
+from .redis_frames import hello_frame, message_frames, typing_frame
 from .redis_keys import RedisKeys
 from .redis_notices import notice_frame
 from .redis_presence import RedisPresence
@@ -165,7 +165,7 @@ class RedisBus:
 
     def _greet(self, channels: list[bytes]) -> None:
         """Say hello on rooms' channels just subscribed: a node holding their frames sends them."""
-        hello = b"s" + self.node_id.encode()
+        hello = hello_frame(self.node_id.encode())
         greeting = asyncio.ensure_future(self._publisher.publish([(channel, hello) for channel in channels]))
         self._greetings.add(greeting)
         greeting.add_done_callback(self._greeted)

@@ -63,6 +63,16 @@ def typing_frame(nick: str) -> bytes:
     return b"t" + nick.encode()
 
 
+def hello_frame(node_tag: bytes) -> bytes:
+    """The node has just subscribed to the room."""
+    return b"s" + node_tag
+
+
+def hello_from(data: bytes) -> bytes | None:
+    """The node whose hello this frame is; None for any other frame."""
+    return data[1:] if data[:1] == b"s" else None
+
+
 def decode_frame(room: str, data: bytes, own_tag: bytes) -> list[Event]:
     """The events of a frame on the room's channel (none for messages or changes this node stored)."""
     kind, body = data[:1], data[1:]

@@ -47,7 +47,7 @@ from ..backend import EventSink
 from ..events import Notice
 from .base import BusError
 from .redis_calls import RedisCalls, cancel_and_wait
-from .redis_frames import decode_frame
+from .redis_frames import decode_frame, hello_from
 from .redis_keys import RedisKeys
 from .redis_notices import decode_notice
 
@@ -366,8 +366,9 @@ class RedisSubscription:
             return
         if message["type"] != "message":
             return
-        if message["data"][:1] == b"s":
-            if message["data"][1:] != self._node_tag:
+        greeter = hello_from(message["data"])
+        if greeter is not None:
+            if greeter != self._node_tag:
                 self._on_hello(channel)
             return
         room = self._keys.room_of_channel(channel)
