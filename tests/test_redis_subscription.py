@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -156,6 +156,14 @@ def run_gated(server: RedisServer, scenario: Gated) -> None:
     asyncio.run(main())
 
 
+async def start_leaving(subscription: RedisSubscription) -> asyncio.Future[None]:
+    """Subscribe the lobby, then start leaving it: the unsubscribe waits at its gate."""
+    await subscription.subscribe("lobby", Collector())
+    leaving = asyncio.ensure_future(subscription.unsubscribe("lobby"))
+    await asyncio.sleep(0.2)
+    return leaving
+
+
 def test_an_unsubscribe_waits_for_the_publish_in_flight(redis_server: RedisServer) -> None:
     """Leaving a room stops it being heard at once, but Redis unsubscribes it only after the publish
     in flight (which may have been told it is heard) has run."""
@@ -163,9 +171,7 @@ def test_an_unsubscribe_waits_for_the_publish_in_flight(redis_server: RedisServe
     async def scenario(
         subscription: RedisSubscription, keys: RedisKeys, publish_answered: asyncio.Event
     ) -> None:
-        await subscription.subscribe("lobby", Collector())
-        leaving = asyncio.ensure_future(subscription.unsubscribe("lobby"))
-        await asyncio.sleep(0.2)
+        leaving = await start_leaving(subscription)
         assert keys.channel("lobby") not in subscription.hearing()[1]
         assert subscribers(redis_server, keys.channel("lobby")) == 1
         publish_answered.set()
@@ -183,9 +189,7 @@ def test_a_room_subscribed_again_while_its_unsubscribe_waits_stays_subscribed(
     async def scenario(
         subscription: RedisSubscription, keys: RedisKeys, publish_answered: asyncio.Event
     ) -> None:
-        await subscription.subscribe("lobby", Collector())
-        leaving = asyncio.ensure_future(subscription.unsubscribe("lobby"))
-        await asyncio.sleep(0.2)
+        leaving = await start_leaving(subscription)
         back = Collector()
         await subscription.subscribe("lobby", back)
         publish_answered.set()
@@ -209,6 +213,26 @@ async def eventually_true(condition: object, timeout: float = 5.0) -> None:
     await eventually(holds, timeout)
 
 
+def every_id_from(first: int, last: int) -> Callable[[Collector], bool]:
+    """Whether a collector has every message id from ``first`` to ``last``."""
+    expected = set(range(first, last + 1))
+    return lambda seen: expected <= {m.id for m in seen.messages()}
+
+
+@contextlib.asynccontextmanager
+async def two_nodes(server: RedisServer) -> AsyncIterator[tuple[RedisBus, RedisBus]]:
+    """Two nodes' buses on one deployment's prefix, started, closed afterwards."""
+    prefix = f"test-{secrets.token_hex(4)}:"
+    first, second = RedisBus(server.url, prefix=prefix), RedisBus(server.url, prefix=prefix)
+    await first.start()
+    await second.start()
+    try:
+        yield first, second
+    finally:
+        await first.close()
+        await second.close()
+
+
 def test_another_nodes_subscriber_gets_every_message_while_this_node_comes_and_goes(
     redis_server: RedisServer,
 ) -> None:
@@ -216,14 +240,7 @@ def test_another_nodes_subscriber_gets_every_message_while_this_node_comes_and_g
     node, subscribed throughout, hears every message of it on the bus (no store to repair from here)."""
 
     async def main() -> None:
-        prefix = f"test-{secrets.token_hex(4)}:"
-        publisher, listener = (
-            RedisBus(redis_server.url, prefix=prefix),
-            RedisBus(redis_server.url, prefix=prefix),
-        )
-        await publisher.start()
-        await listener.start()
-        try:
+        async with two_nodes(redis_server) as (publisher, listener):
             heard = Collector()
             await listener.subscribe("lobby", heard)
 
@@ -244,9 +261,6 @@ def test_another_nodes_subscriber_gets_every_message_while_this_node_comes_and_g
                 await asyncio.gather(churn(), publish())
                 await heard.wait_for(lambda seen: len(seen.messages()) == 400)
             assert [m.id for m in heard.messages()] == list(range(1, 401))
-        finally:
-            await publisher.close()
-            await listener.close()
 
     asyncio.run(main())
 
@@ -259,13 +273,6 @@ def test_a_node_that_subscribes_gets_every_message_handed_over_after_it_did(
     subscription was in effect reaches it on the bus."""
 
     async def main() -> None:
-        prefix = f"test-{secrets.token_hex(4)}:"
-        publisher, listener = (
-            RedisBus(redis_server.url, prefix=prefix),
-            RedisBus(redis_server.url, prefix=prefix),
-        )
-        await publisher.start()
-        await listener.start()
         handed = 0
         publishing = True
 
@@ -277,7 +284,7 @@ def test_a_node_that_subscribes_gets_every_message_handed_over_after_it_did(
                 handed += 1
                 await asyncio.sleep(0.002)
 
-        try:
+        async with two_nodes(redis_server) as (publisher, listener):
             await publisher.subscribe("lobby", Collector())
             sending = asyncio.ensure_future(publish())
             async with asyncio.timeout(60):
@@ -288,13 +295,9 @@ def test_a_node_that_subscribes_gets_every_message_handed_over_after_it_did(
                     first = handed + 1
                     await asyncio.sleep(0.3)
                     last = handed
-                    expected = set(range(first, last + 1))
-                    await heard.wait_for(lambda seen, want=expected: want <= {m.id for m in seen.messages()})
+                    await heard.wait_for(every_id_from(first, last))
                     await listener.unsubscribe("lobby")
             publishing = False
             await sending
-        finally:
-            await publisher.close()
-            await listener.close()
 
     asyncio.run(main())
