@@ -48,9 +48,7 @@ and the look-alike room claims.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -70,8 +68,6 @@ from .redis_publisher import RedisPublisher
 from .redis_subscription import RedisSubscription
 
 DEFAULT_PRESENCE_TTL = 15.0
-
-log = logging.getLogger("chatroom.redis")
 
 
 class RedisBus:
@@ -112,7 +108,6 @@ class RedisBus:
             on_hello=self._heard_hello,
         )
         self._publisher = RedisPublisher(self._calls, self._subscription.hearing)
-        self._greetings: set[asyncio.Future[None]] = set()
 
     # --- lifecycle ---------------------------------------------------------
 
@@ -164,17 +159,12 @@ class RedisBus:
         await self._publisher.settled()
 
     def _greet(self, channels: list[bytes]) -> None:
-        """Say hello on rooms' channels just subscribed: a node holding their frames sends them."""
-        hello = hello_frame(self.node_id.encode())
-        greeting = asyncio.ensure_future(self._publisher.publish([(channel, hello) for channel in channels]))
-        self._greetings.add(greeting)
-        greeting.add_done_callback(self._greeted)
+        """Say hello on rooms' channels just subscribed: a node holding their frames sends them.
 
-    def _greeted(self, greeting: asyncio.Future[None]) -> None:
-        self._greetings.discard(greeting)
-        if not greeting.cancelled() and greeting.exception() is not None:
-            # The holder sends what it holds within ALONE_FOR anyway (redis_alone.py).
-            log.debug("cannot say hello on subscribed rooms: %s", greeting.exception())
+        Not waited for: a hello lost leaves the holder sending within ALONE_FOR anyway (redis_alone.py).
+        """
+        hello = hello_frame(self.node_id.encode())
+        self._publisher.publish_soon([(channel, hello) for channel in channels])
 
     def _heard_hello(self, channel: bytes) -> None:
         self._publisher.hello(channel)

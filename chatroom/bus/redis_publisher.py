@@ -124,6 +124,11 @@ class RedisPublisher:
                 return
         await self._queue(frames, for_others)
 
+    def publish_soon(self, frames: Sequence[Frame]) -> None:
+        """Queue the frames without waiting for them; nobody hears of a failure (none once closed)."""
+        if not self._calls.closing:
+            self._queue(frames, False).add_done_callback(_unheeded)
+
     def hello(self, channel: bytes) -> None:
         """Another node subscribed to the channel: send what is held, and hold no more of it."""
         if self._alone.hello(channel):
@@ -174,9 +179,8 @@ class RedisPublisher:
         if self._flush_held is not None:
             self._flush_held.cancel()
             self._flush_held = None
-        if self._alone.holding and not self._waiting and not self._calls.closing:
-            sent = self._queue([], True)
-            sent.add_done_callback(lambda done: done.cancelled() or done.exception())
+        if self._alone.holding and not self._waiting:
+            self.publish_soon([])
 
     def _queue(self, frames: Sequence[Frame], for_others: bool) -> asyncio.Future[None]:
         published: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -266,6 +270,11 @@ class RedisPublisher:
         if connection is not None:
             with contextlib.suppress(RedisError, OSError):
                 await connection.disconnect()
+
+
+def _unheeded(published: asyncio.Future[None]) -> None:
+    if not published.cancelled() and published.exception() is not None:
+        log.debug("a publish nobody waits for failed: %s", published.exception())
 
 
 def _answer(hand_overs: list[HandOver], error: BusError | None) -> None:
