@@ -10,7 +10,14 @@ from hypothesis import strategies as st
 
 from chatroom.search_text import Terms, fold, parse_query
 from chatroom.store.base import Store
-from chatroom.store.search_words import PAIR_BEFORE, message_keys, pair_keys, words_tsquery
+from chatroom.store.search_words import (
+    PAIR_BEFORE,
+    in_periods,
+    message_keys,
+    pair_keys,
+    period,
+    words_tsquery,
+)
 
 from .stores import StoreFactory, run
 from .test_search_store import NEW_YEAR, found, post
@@ -33,8 +40,8 @@ TEXTS = (
 
 
 def holds(keys: set[str], tsquery: str) -> bool:
-    """Whether a text of these lexemes matches a tsquery words_tsquery made: a conjunction of
-    lexemes, prefixes of them, and disjunctions of those in parentheses."""
+    """Whether a text of these lexemes matches a tsquery words_tsquery made, in one period: a
+    conjunction of lexemes, prefixes of them, and disjunctions of those in parentheses."""
     keys_hold = functools.partial(holds_one, keys)
     return all(any(map(keys_hold, part.strip("()").split(" | "))) for part in tsquery.split(" & "))
 
@@ -56,7 +63,7 @@ def test_a_phrase_of_short_words_asks_for_its_pairs() -> None:
     assert words_tsquery(parse_query('"to you to"')) == "'Pto.uoy' & 'Pyou.ot':*"
     assert words_tsquery(parse_query('"the this"')) == "'Pthi.eht':*"
     # A long word is rare enough to narrow beside a pair; a short one is not asked for.
-    assert words_tsquery(parse_query('"to mention"')) == "'Pmen.ot':* & 'mention':*"
+    assert words_tsquery(parse_query('"to mention"')) == "'Pmen.ot':* & '@mention':*"
     assert words_tsquery(parse_query('"to you" the')) == "'Pyou.ot':*"
 
 
@@ -76,14 +83,14 @@ def test_every_piece_of_a_text_is_among_its_pairs_matches(text: str, data: st.Da
         for asked, _ in pair_keys(piece):
             assert any(map(keys_hold, asked.strip("()").split(" | "))), (piece, asked)
         asked_all = words_tsquery(Terms((piece,)))
-        assert asked_all is None or holds(keys, asked_all), (piece, asked_all)
+        assert asked_all is None or holds(keys, in_periods(asked_all, [period(NEW_YEAR)])), (piece, asked_all)
 
 
 def test_a_long_first_word_is_asked_for_by_its_last_letters() -> None:
     """A first word longer than PAIR_BEFORE, whole or the end of a longer one, is one lexeme."""
     word = "q" * (PAIR_BEFORE + 3)
     keys = set(message_keys(f"r{word} to", NEW_YEAR).split(" "))
-    assert words_tsquery(Terms((f"{word} to",))) == f"'Pto.{'q' * PAIR_BEFORE}' & '{word}'"
+    assert words_tsquery(Terms((f"{word} to",))) == f"'Pto.{'q' * PAIR_BEFORE}' & '@{word}'"
     assert f"Pto.{'q' * PAIR_BEFORE}" in keys
 
 

@@ -16,6 +16,7 @@ from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.migrations.v017_search_pairs import PAIRS_FUNCTION
+from chatroom.store.migrations.v019_search_periods import PERIODS_FUNCTION
 from chatroom.store.pg_search_rows import KEYS
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import CLOSED, OPEN, PERSON
@@ -25,7 +26,9 @@ from chatroom.store.search_words import (
     SUFFIX_CHARS,
     WEEK_MS,
     WORD_CHARS,
+    in_periods,
     message_keys,
+    period,
     term_keys,
     words_tsquery,
 )
@@ -64,11 +67,11 @@ def test_a_term_asks_for_its_runs_whole_where_it_goes_on_after_them() -> None:
 def test_a_query_asks_for_its_longest_keys_and_nothing_else() -> None:
     """At most MOST_KEYS keys, the longest first; a query of no key is for the trigram index."""
     assert words_tsquery(parse_query('"the ("')) is None
-    assert words_tsquery(parse_query('"tomention"')) == "'tomention':*"
+    assert words_tsquery(parse_query('"tomention"')) == "'@tomention':*"
     asked = words_tsquery(parse_query("alpha beta gamma epsilon omega lambda"))
-    assert asked is not None and asked.count("&") == MOST_KEYS - 1 and "'epsilon':*" in asked
+    assert asked is not None and asked.count("&") == MOST_KEYS - 1 and "'@epsilon':*" in asked
     assert words_tsquery(parse_query("C++ 聊天室 of")) is None
-    assert words_tsquery(parse_query("'); DROP TABLE x; --")) == "'table':* & 'drop':*"
+    assert words_tsquery(parse_query("'); DROP TABLE x; --")) == "'@table':* & '@drop':*"
 
 
 def test_every_substring_of_a_text_is_among_the_index_matches(postgres_server: PostgresServer) -> None:
@@ -82,8 +85,9 @@ def test_every_substring_of_a_text_is_among_the_index_matches(postgres_server: P
                 asked = words_tsquery(parse_query(f'"{piece}"')) if piece else None
                 if asked is None:
                     continue
+                keys, periods = message_keys(text, NEW_YEAR), [period(NEW_YEAR) + n for n in (-1, 0, 1)]
                 row = conn.execute(
-                    f"SELECT {KEYS} @@ %s::tsquery", (message_keys(text, NEW_YEAR), asked)
+                    f"SELECT {KEYS} @@ %s::tsquery", (keys, in_periods(asked, periods))
                 ).fetchone()
                 assert row == (True,), (text, piece, asked)
 
@@ -99,15 +103,17 @@ _TEXT = st.one_of(
 _TIME = st.one_of(st.integers(NEW_YEAR - 60 * WEEK_MS, NEW_YEAR + 60 * WEEK_MS), st.integers(-(2**62), 2**62))
 
 
-def test_the_keys_chatroom_makes_are_those_steps_15_and_17_made(postgres_server: PostgresServer) -> None:
-    """message_keys against step 15's search_keys and step 17's search_pairs themselves (what a
-    migrated row's keys are), for any text, folded or not, and any time."""
+def test_the_keys_chatroom_makes_are_those_steps_15_17_and_19_made(postgres_server: PostgresServer) -> None:
+    """message_keys against step 15's search_keys, step 17's search_pairs and step 19's
+    search_periods themselves (what a migrated row's keys are), for any text, folded or not, and
+    any time."""
     url = postgres_server.new_schema()
     schema = url.rsplit("%3D", 1)[1]
     with postgres_server.connect() as conn:
         conn.execute(f"SET search_path TO {schema}")
         write_schema_steps(conn.execute, "postgres", 15)
         conn.execute(PAIRS_FUNCTION)
+        conn.execute(PERIODS_FUNCTION)
 
         @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
         @given(text=_TEXT, ts=_TIME, folded=st.booleans())
@@ -118,9 +124,10 @@ def test_the_keys_chatroom_makes_are_those_steps_15_and_17_made(postgres_server:
         def same_keys(text: str, ts: int, folded: bool) -> None:
             text = fold(text) if folded else text
             keys = message_keys(text, ts)
-            made = "search_keys(%s, %s) || search_pairs(%s)"
+            made = "search_periods(search_keys(%s, %s) || search_pairs(%s), %s)"
             row = conn.execute(
-                f"SELECT tsvector_to_array({made}), {KEYS} = {made}", (text, ts, text, keys, text, ts, text)
+                f"SELECT tsvector_to_array({made}), {KEYS} = {made}",
+                (text, ts, text, ts, keys, text, ts, text, ts),
             ).fetchone()
             assert row is not None
             assert sorted(keys.split(" ")) == row[0] and row[1], (text, ts)
@@ -166,15 +173,18 @@ def test_a_message_of_one_long_word_is_stored_and_found(store_factory: StoreFact
     run(store_factory(), scenario)
 
 
+@pytest.mark.parametrize("most_periods", [pg_search.MOST_PERIODS, 2])
 def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
-    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch, most_periods: int
 ) -> None:
     """Pages of a word whose matches spread over 30 weeks are exact for a reader: matches of the
-    newest weeks, of the weeks before and of the older ones, across a page and around the time
-    filters, none of a room it may not read."""
+    newest weeks, of the weeks before and of the older ones (on PostgreSQL, also when the periods
+    asked for stop short of the oldest), across a page and around the time filters, none of a room
+    it may not read."""
     monkeypatch.setattr(pg_search, "PROBE", 1)
+    monkeypatch.setattr(pg_search, "MOST_PERIODS", most_periods)
     monkeypatch.setattr(pg_search, "RECENT_WEEKS", 2)
-    monkeypatch.setattr(pg_search, "MIDDLE_WEEKS", 3)
+    monkeypatch.setattr(pg_search, "PERIOD_WINDOWS", (1, 1))
     rng = random.Random(15)
     times = sorted({NEW_YEAR + rng.randrange(30 * WEEK_MS) for _ in range(120)})
     messages = [
@@ -210,6 +220,29 @@ def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
         assert await pages(store, "report", 3, since=since, until=until) == between
         assert await pages(store, "report", 3, until=times[5]) == [m.text for m in newest if m.ts < times[5]]
         assert await pages(store, "report", 3, since=times[-1] + WEEK_MS) == []
+
+    run(store_factory(), scenario)
+
+
+def test_a_word_of_1970_is_found_beside_one_of_today(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An imported message of any time is found: on PostgreSQL the periods before MOST_PERIODS
+    (ten years) are read by the trigram index, and a time before 1970 has a period too."""
+    monkeypatch.setattr(pg_search, "PROBE", 1)
+    texts = {
+        -3 * WEEK_MS: "tides of old",
+        0: "tides of 1970",
+        NEW_YEAR: "tides of now",
+        NEW_YEAR + 1: "nothing",
+    }
+    messages = [StoredMessage(n, "lobby", "ann", text, ts) for n, (ts, text) in enumerate(texts.items(), 1)]
+
+    async def scenario(store: Store) -> None:
+        await store.import_messages(messages)
+        assert await found(store, "tides") == ["tides of now", "tides of 1970", "tides of old"]
+        assert await found(store, "tides 1970") == ["tides of 1970"]
+        assert await found(store, "ides of") == ["tides of now", "tides of 1970", "tides of old"]
 
     run(store_factory(), scenario)
 

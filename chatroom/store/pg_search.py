@@ -1,10 +1,10 @@
 """Full-text search on PostgreSQL: GIN indexes of every message's folded text (search_base.py).
 
 ``search_rows`` holds each message's folded text, time and author. A
-full-text index of its words' suffixes, its pairs of words and its week
-serves a term holding a run of three ASCII letters or digits, or two runs
-(search_words.py, schema steps 14, 15 and 17), the newest weeks first
-(word_weeks_sql); a trigram GIN
+full-text index of its words' suffixes (behind their periods of four
+weeks), its pairs of words and its week serves a term holding a run of
+three ASCII letters or digits, or two runs (search_words.py, schema steps
+14, 15, 17 and 19), the newest weeks first (word_weeks_sql); a trigram GIN
 index serves the rest to ``LIKE '%term%'`` (CJK, ``C++``); an index by time
 the most recent (schema steps 9, 11 and 13); a term shorter than three
 characters is a ``strpos`` filter. Functions of a connection, like
@@ -29,7 +29,7 @@ from .search_base import (
     message_index_rows,
     rows_sql,
 )
-from .search_words import WEEK_MS, words_tsquery
+from .search_words import IN_PERIOD, PERIOD, PERIOD_WEEKS, WEEK_MS, words_tsquery
 
 
 async def index_messages(conn: Connection, messages: Iterable[StoredMessage]) -> None:
@@ -54,22 +54,46 @@ _ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s,
 # it (2,000 rows cost 2 ms), a more common one a second look.
 PROBE = 500
 PROBE_MOST = 20_000
-# The weeks of a word's matches that the index is asked for first (the newest search row's week and
-# the one before), then the weeks before those, before it is asked for all (word_weeks_sql).
-RECENT_WEEKS = 2
-MIDDLE_WEEKS = 8
+# The weeks of a word's matches that the index is asked for first (the newest search row's week),
+# then the periods before those, so many at a time (the newest of them the one of the week before
+# those weeks), before it is asked for all the others (word_weeks_sql). One week: a common word's
+# matches of a week in every room are a thousand rows or more to read for their rooms (2 µs each),
+# where an empty window costs about 0.3 ms; windows growing, as a rarer word's matches are fewer.
+RECENT_WEEKS = 1
+PERIOD_WINDOWS = (2, 4)
 # The longest second look at the recent rows before the index of word suffixes (word_weeks_sql): a
 # word in fewer than 0.5 % of the messages costs less read from the index, by weeks.
 WORD_SECOND_MOST = 6_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
-# The tsquery of the words (a parameter) and of the weeks from the anchor's week less the first number
-# to it less the second (parameters); the words' matches of the weeks before the anchor's less one.
-_WEEKS = (
-    "(SELECT (%s || ' & (' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery"
+# The tsquery of the words (a parameter, words_tsquery's: its keys behind IN_PERIOD) in the weeks from
+# the anchor's week less the first number to it less the second (parameters): in those weeks' periods
+# (search_words.in_periods), and in those weeks.
+_IN_WEEKS = (
+    f"(SELECT ('((' || string_agg(DISTINCT replace(%s, '{IN_PERIOD}', '{PERIOD}' || (w / {PERIOD_WEEKS})"
+    " || '.'), ') | (') || ')) & (' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery"
     " FROM anchor, generate_series(anchor.week - %s, anchor.week - %s) AS w)"
 )
-_OLDER = f"%s::tsquery AND d.ts / {WEEK_MS} < (SELECT week - %s FROM anchor)"
+# The tsquery of the words (a parameter) in the periods from the span's top less the first number (but
+# not below its lowest) to the top less the second (parameters), and the weeks up to the anchor's less
+# the third (a parameter).
+_IN_PERIODS = (
+    f"(SELECT ('(' || string_agg(DISTINCT replace(%s, '{IN_PERIOD}', '{PERIOD}' || p || '.'), ') | (')"
+    " || ')')::tsquery FROM span, generate_series(greatest(span.lowest, span.top - %s), span.top - %s) AS p)"
+    f" AND d.ts / {WEEK_MS} <= (SELECT week - %s FROM anchor)"
+)
+# The periods the windows of periods ask for (parameters: MOST_PERIODS; their newest week, as weeks
+# back from the anchor's): from that week's (``top``) to the oldest search row's the times allow, at
+# most MOST_PERIODS of them (``lowest``); ``oldest`` is the oldest row's own.
+_SPAN = (
+    f"SELECT top, greatest(oldest, top - %s + 1) AS lowest, oldest FROM (SELECT"
+    f" (a.week - %s) / {PERIOD_WEEKS} AS top, o.ts / {WEEK_MS} / {PERIOD_WEEKS} AS oldest"
+    " FROM anchor a, (SELECT d.ts FROM search_rows d WHERE {times} ORDER BY d.ts, d.room, d.id LIMIT 1) AS o)"
+    " AS s"
+)
+# The most periods a search of every week asks the index for, a prefix query each (about 35 µs): ten
+# years. The matches of older periods (an imported archive) are found by the trigram index.
+MOST_PERIODS = 130
 
 
 def like_pattern(term: str) -> str:
@@ -139,19 +163,18 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
     longer look (second_span, up to WORD_SECOND_MOST rows: for a common word, cheaper than the
     index's long lists of it). Then the index of word suffixes is asked for the matches of the
     RECENT_WEEKS newest weeks (the week of the newest search row the cursor and times allow, and
-    those before it) by the week lexemes of schema step 15; when those do not fill the page
-    either, for the matches of the MIDDLE_WEEKS weeks before; then for all the older ones. Each
-    part runs only when those before it did not fill the page (a one-time filter: its scan is never
-    started otherwise), and each window comes after the one before in search order, so the page is
-    exact. A word's matches of a few weeks are a few rows read from the table, where all its
+    any before it), in those weeks' periods (schema step 19) and by the week lexemes of schema
+    step 15; when those do not fill the page either, for the matches of the PERIOD_WINDOWS
+    periods before, by their periods alone (a week's lexeme is a long list to read, where a
+    period's matches of a word are few); then for all the older ones (_window_parts). Each part
+    runs only when those before it did not fill the page (a one-time filter: its scan is never
+    started otherwise), and each window comes after the one before in search order, so the page
+    is exact. A word's matches of a few weeks are a few rows read from the table, where all its
     matches were thousands (2-3 µs each).
     """
     limit = query.limit
-    rows, rows_params = rows_sql(query, "%s", array=True)
     times, times_params = _times(query)
     after, after_params = _after(query)
-    filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
-    filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
     probe, head, tail = look_sql(query, "%s")
     span = f"(SELECT {PROBE * limit * 3} / (2 * greatest(count(*), 1)) FROM probe)"
     second = look_sql(query, span)[0]
@@ -162,53 +185,80 @@ def word_weeks_sql(query: SearchQuery, words: str) -> tuple[str, list[object]]:
     sql += f", second AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM ({second}) AS d"
     sql += f" WHERE (SELECT count(*) FROM probe) BETWEEN %s AND %s {_ROW_ORDER} LIMIT %s)"
     sql += f", anchor AS MATERIALIZED ({anchor})"
-    values = [
-        *head,
-        PROBE,
-        *tail,
-        limit,
-        *head,
-        *tail,
-        fewest,
-        limit - 1,
-        limit,
-        *times_params,
-        *after_params,
-    ]
+    values = [*head, PROBE, *tail, limit, *head, *tail, fewest, limit - 1, limit]
+    values += [*times_params, *after_params]
+    windows, windows_values, names = _window_parts(query, words)
+    sql += f"{windows} SELECT * FROM probe WHERE (SELECT count(*) FROM probe) = %s"
+    sql += " UNION ALL SELECT * FROM second WHERE (SELECT count(*) FROM second) = %s"
+    sql += "".join(f" UNION ALL SELECT * FROM {name}" for name in names)
+    return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, *windows_values, limit, limit]
+
+
+def _window_parts(query: SearchQuery, words: str) -> tuple[str, list[object], list[str]]:
+    """word_weeks_sql's windows (after its probe, second and anchor): their SQL, its parameters,
+    their names. The last window, of every week before the others, asks for the words in each
+    period of its span (_SPAN), up to MOST_PERIODS; an older match, the trigram index finds it
+    (``ancient``), only when the span was cut short.
+    """
+    limit = query.limit
+    rows, rows_params = rows_sql(query, "%s", array=True)
+    times, times_params = _times(query)
+    after, after_params = _after(query)
+    filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
+    filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
+    weeks_back, parts = _windows(query, words)
+    sql = f", span AS MATERIALIZED ({_SPAN.replace('{times}', times)})"
+    values: list[object] = [MOST_PERIODS, weeks_back, *times_params]
     gate = "(SELECT count(*) FROM probe) < %s AND (SELECT count(*) FROM second) < %s"
     gate_values: list[object] = [limit, limit]
     names: list[str] = []
-    for name, newest, oldest in _windows(query, words):
+    for name, newest, oldest in [*parts, ("ancient", 0, 0)]:
         if names:
             gate += f" AND {' + '.join(f'(SELECT count(*) FROM {n})' for n in names)} < %s"
             gate_values.append(limit)
-        keys, keys_values = (_OLDER, [newest - 1]) if oldest is None else (_WEEKS, [oldest, newest])
+        if name == "ancient":
+            keys, keys_values = _ancient(query)
+            gate += " AND (SELECT lowest > oldest FROM span)"
+        elif name == "recent":
+            keys, keys_values = f"d.keys @@ {_IN_WEEKS}", [words, oldest, newest]
+        else:
+            keys, keys_values = f"d.keys @@ {_IN_PERIODS}", [words, oldest, newest, weeks_back]
         # OFFSET 0: the matches come from the index of the text, never from the index by time read
         # backwards (which the planner would take, for a word it thinks common, and read for long).
         # The gate outside it: a parallel plan's workers are not started when it is shut.
         sql += (
             f", {name} AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id"
-            f" FROM search_rows d WHERE d.keys @@ {keys} AND {filters}"
+            f" FROM search_rows d WHERE {keys} AND {filters}"
             f" OFFSET 0) AS d WHERE {gate} {_ROW_ORDER} LIMIT %s)"
         )
-        values += [words, *keys_values, *filter_values, *gate_values, limit]
+        values += [*keys_values, *filter_values, *gate_values, limit]
         names.append(name)
-    sql += " SELECT * FROM probe WHERE (SELECT count(*) FROM probe) = %s"
-    sql += " UNION ALL SELECT * FROM second WHERE (SELECT count(*) FROM second) = %s"
-    sql += "".join(f" UNION ALL SELECT * FROM {name}" for name in names)
-    return f"SELECT d.ts, d.room, d.id FROM ({sql}) AS d", [*values, limit, limit]
+    return sql, values, names
 
 
-def _windows(query: SearchQuery, words: str) -> list[tuple[str, int, int | None]]:
-    """The parts of word_weeks_sql: each one's name and the weeks it asks for, as weeks back from
-    the anchor's: the newest, and the oldest (None: every week before). A query of one key in every
-    room it may read has windows of weeks; one of more keys, or of a room or an author, has few
-    matches (of all its keys; of that room, that author) in each: it asks for them all at once.
+def _ancient(query: SearchQuery) -> tuple[str, list[object]]:
+    """The matches older than the span's periods, by the trigram index: a condition on ``d``, its
+    parameters."""
+    likes = ["d.folded LIKE %s"] * len(query.terms.indexed)
+    older = f"d.ts / {WEEK_MS} / {PERIOD_WEEKS} < (SELECT lowest FROM span)"
+    return " AND ".join([*likes, older]), [*map(like_pattern, query.terms.indexed)]
+
+
+def _windows(query: SearchQuery, words: str) -> tuple[int, list[tuple[str, int, int]]]:
+    """The parts of word_weeks_sql: the newest week of its windows of periods, as weeks back from
+    the anchor's, and each part's name with what it asks for, the newest and the oldest: weeks back
+    from the anchor's (``recent``, which asks for those weeks alone), or periods back from the
+    span's top. A query of one key in every room it may read asks for its newest weeks, then
+    PERIOD_WINDOWS; one of more keys, or of a room or an author, has few matches (of all its keys;
+    of that room, that author) in each: it asks for them all at once.
     """
     if " & " in words or query.rooms or query.author is not None:
-        return [("older", 0, None)]
-    middle = RECENT_WEEKS + MIDDLE_WEEKS
-    return [("recent", 0, RECENT_WEEKS - 1), ("middle", RECENT_WEEKS, middle - 1), ("older", middle, None)]
+        return 0, [("older", 0, MOST_PERIODS)]
+    parts, newest = [("recent", 0, RECENT_WEEKS - 1)], 0
+    for number, size in enumerate(PERIOD_WINDOWS):
+        parts.append((f"periods{number}", newest, newest + size - 1))
+        newest += size
+    return RECENT_WEEKS, [*parts, ("older", newest, MOST_PERIODS)]
 
 
 def look_sql(query: SearchQuery, span: str) -> tuple[str, list[object], list[object]]:

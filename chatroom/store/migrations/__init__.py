@@ -33,6 +33,7 @@ from . import (
     v016_search_keys,
     v017_search_pairs,
     v018_search_no_positions,
+    v019_search_periods,
 )
 from .step import Cursor, Step
 
@@ -55,6 +56,7 @@ STEPS: tuple[Step, ...] = (
     v016_search_keys.STEP,
     v017_search_pairs.STEP,
     v018_search_no_positions.STEP,
+    v019_search_periods.STEP,
 )
 LATEST = STEPS[-1].version
 
