@@ -188,7 +188,7 @@ def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
     rng = random.Random(15)
     times = sorted({NEW_YEAR + rng.randrange(30 * WEEK_MS) for _ in range(120)})
     messages = [
-        StoredMessage(n, rng.choice(ROOMS), "ann", f"{rng.choice(('report', 'note'))} {n}", ts)
+        StoredMessage(n, rng.choice(ROOMS), "ann", f"{rng.choice(('report', 'note'))} to you {n}", ts)
         for n, ts in enumerate(times, start=1)
     ]
     # A quiet week at the end: the newest rows hold no match.
@@ -205,16 +205,25 @@ def test_matches_of_every_week_come_in_order_whichever_weeks_answer(
             cursor = SearchCursor(page[-1].ts, page[-1].room, page[-1].id)
         return texts
 
+    def order(message: StoredMessage) -> tuple[int, str, int]:
+        return message.ts, message.room, message.id
+
     async def scenario(store: Store) -> None:
         ann = (await store.accounts.create_account("ann", PERSON)).id
         for room, kind in zip(ROOMS, (OPEN, OPEN, CLOSED), strict=True):
             await store.accounts.create_room(room, kind, creator_id=ann)
         await store.import_messages(messages)
         readable = (m for m in messages if "report" in m.text and m.room != "vault")
-        newest = sorted(readable, key=lambda m: (m.ts, m.room, m.id), reverse=True)
+        newest = sorted(readable, key=order, reverse=True)
         for limit in (4, 7, 50):
             assert await pages(store, "report", limit) == [m.text for m in newest]
         assert await pages(store, "eport", 100) == [m.text for m in newest]
+        # A phrase of short words asks for a pair, whose lexemes have no period.
+        every = sorted(
+            (m for m in messages if m.room != "vault" and "to you" in m.text), key=order, reverse=True
+        )
+        for limit in (4, 50):
+            assert await pages(store, '"to you"', limit) == [m.text for m in every]
         since, until = times[20], times[90]
         between = [m.text for m in newest if since <= m.ts < until]
         assert await pages(store, "report", 3, since=since, until=until) == between

@@ -7,13 +7,11 @@ three ASCII letters or digits, or two runs (search_words.py, schema steps
 14, 15, 17 and 19), the newest weeks first (word_weeks_sql); a trigram GIN
 index serves the rest to ``LIKE '%term%'`` (CJK, ``C++``); an index by time
 the most recent (schema steps 9, 11 and 13); a term shorter than three
-characters is a ``strpos`` filter. Functions of a connection, like
-pg_changes.py's: the writer calls the upkeep inside its batch transaction.
+characters is a ``strpos`` filter. Functions of a connection; the rows are
+written by pg_search_rows.py, inside the writer's batch transaction.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from psycopg.rows import TupleRow
 
@@ -24,29 +22,12 @@ from .search_base import (
     ORDER,
     SCAN_RECENT,
     SearchQuery,
-    drop_sql,
     few_rows_sql,
-    message_index_rows,
     rows_sql,
 )
 from .search_words import IN_PERIOD, PERIOD, PERIOD_WEEKS, WEEK_MS, words_tsquery
 
-
-async def index_messages(conn: Connection, messages: Iterable[StoredMessage]) -> None:
-    """Index new messages, but the deleted, with their times (inside the caller's transaction)."""
-    rows = message_index_rows(messages)
-    if rows:
-        async with conn.cursor() as cursor:
-            await cursor.executemany(_ADD, rows)
-
-
-async def unindex(conn: Connection, room: str, msg_id: int) -> None:
-    """A message leaves the index (a deletion)."""
-    await conn.execute(drop_sql("%s"), (room, msg_id))
-
-
 _GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
-_ADD = "INSERT INTO search_rows (room, id, ts, nick, folded) VALUES (%s, %s, %s, %s, %s)"
 # The most recent search rows of all rooms read before the indexes (see search): a first look, and
 # the longest second one (before the trigram index). Each row read costs about a microsecond (a
 # table page of its own where a bulk load wrote rooms one after the other): a first look of 500
@@ -61,27 +42,20 @@ PROBE_MOST = 20_000
 # where an empty window costs about 0.3 ms; windows growing, as a rarer word's matches are fewer.
 RECENT_WEEKS = 1
 PERIOD_WINDOWS = (2, 4)
+# A pair's lexemes have no period: its windows are of weeks (the newest, then those before), by the
+# week lexemes.
+PAIR_WEEKS = ((0, 1), (2, 9))
 # The longest second look at the recent rows before the index of word suffixes (word_weeks_sql): a
 # word in fewer than 0.5 % of the messages costs less read from the index, by weeks.
 WORD_SECOND_MOST = 6_000
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 _ROW_ORDER = "ORDER BY d.ts DESC, d.room DESC, d.id DESC"
-# The tsquery of the words (a parameter, words_tsquery's: its keys behind IN_PERIOD) in the weeks from
-# the anchor's week less the first number to it less the second (parameters): in those weeks' periods
-# (search_words.in_periods), and in those weeks.
-_IN_WEEKS = (
-    f"(SELECT ('((' || string_agg(DISTINCT replace(%s, '{IN_PERIOD}', '{PERIOD}' || (w / {PERIOD_WEEKS})"
-    " || '.'), ') | (') || ')) & (' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery"
-    " FROM anchor, generate_series(anchor.week - %s, anchor.week - %s) AS w)"
-)
-# The tsquery of the words (a parameter) in the periods from the span's top less the first number (but
-# not below its lowest) to the top less the second (parameters), and the weeks up to the anchor's less
-# the third (a parameter).
-_IN_PERIODS = (
-    f"(SELECT ('(' || string_agg(DISTINCT replace(%s, '{IN_PERIOD}', '{PERIOD}' || p || '.'), ') | (')"
-    " || ')')::tsquery FROM span, generate_series(greatest(span.lowest, span.top - %s), span.top - %s) AS p)"
-    f" AND d.ts / {WEEK_MS} <= (SELECT week - %s FROM anchor)"
-)
+# A window of weeks (parameters: its oldest and its newest, as weeks back from the anchor's).
+_WEEKS_OF = "anchor, generate_series(anchor.week - %s, anchor.week - %s) AS w"
+# A window of periods (parameters: its oldest and its newest, as periods back from the span's top, never
+# below its lowest).
+_PERIODS_FROM = "greatest(span.lowest, span.top - %s)"
+_PERIODS_OF = f"span, generate_series({_PERIODS_FROM}, span.top - %s) AS p"
 # The periods the windows of periods ask for (parameters: MOST_PERIODS; their newest week, as weeks
 # back from the anchor's): from that week's (``top``) to the oldest search row's the times allow, at
 # most MOST_PERIODS of them (``lowest``); ``oldest`` is the oldest row's own.
@@ -219,10 +193,10 @@ def _window_parts(query: SearchQuery, words: str) -> tuple[str, list[object], li
         if name == "ancient":
             keys, keys_values = _ancient(query)
             gate += " AND (SELECT lowest > oldest FROM span)"
-        elif name == "recent":
-            keys, keys_values = f"d.keys @@ {_IN_WEEKS}", [words, oldest, newest]
+        elif name.startswith("weeks"):
+            keys, keys_values = _in_weeks(words, oldest, newest)
         else:
-            keys, keys_values = f"d.keys @@ {_IN_PERIODS}", [words, oldest, newest, weeks_back]
+            keys, keys_values = _in_periods(words, oldest, newest, weeks_back)
         # OFFSET 0: the matches come from the index of the text, never from the index by time read
         # backwards (which the planner would take, for a word it thinks common, and read for long).
         # The gate outside it: a parallel plan's workers are not started when it is shut.
@@ -236,6 +210,41 @@ def _window_parts(query: SearchQuery, words: str) -> tuple[str, list[object], li
     return sql, values, names
 
 
+def _in_weeks(words: str, oldest: int, newest: int) -> tuple[str, list[object]]:
+    """A window of weeks as a condition on ``d``, and its parameters: the words in those weeks'
+    periods (_asked), and in those weeks, by their lexemes."""
+    asked, values = _asked(words, _WEEKS_OF, f"(w / {PERIOD_WEEKS})", [oldest, newest])
+    weeks = f"(SELECT ('(' || string_agg('''W' || w || '''', ' | ') || ')')::tsquery FROM {_WEEKS_OF})"
+    return f"d.keys @@ ({asked} && {weeks})", [*values, oldest, newest]
+
+
+def _in_periods(words: str, oldest: int, newest: int, weeks_back: int) -> tuple[str, list[object]]:
+    """A window of periods as a condition on ``d``, and its parameters: the words in those periods
+    (_asked), then the rows of those periods and of the weeks up to the anchor's less ``weeks_back``
+    (a query of pairs alone asks for no period, and its windows must not overlap either)."""
+    asked, values = _asked(words, _PERIODS_OF, "p", [oldest, newest])
+    rows = f"d.ts / {WEEK_MS} / {PERIOD_WEEKS} BETWEEN (SELECT {_PERIODS_FROM} FROM span)"
+    rows += f" AND (SELECT span.top - %s FROM span) AND d.ts / {WEEK_MS} <= (SELECT week - %s FROM anchor)"
+    return f"d.keys @@ {asked} AND {rows}", [*values, oldest, newest, weeks_back]
+
+
+def _asked(words: str, periods: str, period: str, bounds: list[object]) -> tuple[str, list[object]]:
+    """The tsquery of words_tsquery's ``words`` (SQL, and its parameters) in the periods (SQL:
+    ``period``) of the rows of ``periods`` (a FROM list, its parameters ``bounds``): the keys with no
+    period (pairs) once, and those behind IN_PERIOD in each period, or'ed. GIN reads a prefix key
+    once for each time a query holds it (it never merges two)."""
+    conjuncts = words.split(" & ")
+    fixed = " & ".join(conjunct for conjunct in conjuncts if IN_PERIOD not in conjunct)
+    moving = " & ".join(conjunct for conjunct in conjuncts if IN_PERIOD in conjunct)
+    if not moving:
+        return "%s::tsquery", [fixed]
+    each = f"replace(%s, '{IN_PERIOD}', '{PERIOD}' || {period} || '.')"
+    asked = f"(SELECT ('(' || string_agg(DISTINCT {each}, ') | (') || ')')::tsquery FROM {periods})"
+    if not fixed:
+        return asked, [moving, *bounds]
+    return f"(%s::tsquery && {asked})", [fixed, moving, *bounds]
+
+
 def _ancient(query: SearchQuery) -> tuple[str, list[object]]:
     """The matches older than the span's periods, by the trigram index: a condition on ``d``, its
     parameters."""
@@ -247,14 +256,17 @@ def _ancient(query: SearchQuery) -> tuple[str, list[object]]:
 def _windows(query: SearchQuery, words: str) -> tuple[int, list[tuple[str, int, int]]]:
     """The parts of word_weeks_sql: the newest week of its windows of periods, as weeks back from
     the anchor's, and each part's name with what it asks for, the newest and the oldest: weeks back
-    from the anchor's (``recent``, which asks for those weeks alone), or periods back from the
-    span's top. A query of one key in every room it may read asks for its newest weeks, then
-    PERIOD_WINDOWS; one of more keys, or of a room or an author, has few matches (of all its keys;
-    of that room, that author) in each: it asks for them all at once.
+    from the anchor's (``weeks...``, by their week lexemes), or periods back from the span's top.
+    A query of one key in every room it may read asks for its newest weeks, then PERIOD_WINDOWS
+    (a pair, PAIR_WEEKS, then every period); one of more keys, or of a room or an author, has few
+    matches (of all its keys; of that room, that author) in each: it asks for them all at once.
     """
     if " & " in words or query.rooms or query.author is not None:
         return 0, [("older", 0, MOST_PERIODS)]
-    parts, newest = [("recent", 0, RECENT_WEEKS - 1)], 0
+    if IN_PERIOD not in words:
+        weeks = [(f"weeks{number}", newest, oldest) for number, (newest, oldest) in enumerate(PAIR_WEEKS)]
+        return PAIR_WEEKS[-1][1] + 1, [*weeks, ("older", 0, MOST_PERIODS)]
+    parts, newest = [("weeks", 0, RECENT_WEEKS - 1)], 0
     for number, size in enumerate(PERIOD_WINDOWS):
         parts.append((f"periods{number}", newest, newest + size - 1))
         newest += size

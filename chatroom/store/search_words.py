@@ -105,7 +105,8 @@ def period(ts: int) -> int:
 
 def in_periods(asked: str, periods: list[int]) -> str:
     """A tsquery that words_tsquery made (``asked``) for the matches of these periods: the query
-    once for each, its words behind the period, or'ed (pg_search's SQL does the same)."""
+    once for each, its words behind the period, or'ed (pg_search's SQL asks the same, its keys
+    with no period once)."""
     if IN_PERIOD not in asked:
         return asked
     return " | ".join(f"({asked.replace(IN_PERIOD, f'{PERIOD}{p}.')})" for p in periods)
