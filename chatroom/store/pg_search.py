@@ -25,7 +25,7 @@ from .search_base import (
     few_rows_sql,
     rows_sql,
 )
-from .search_words import IN_PERIOD, PERIOD, PERIOD_WEEKS, WEEK_MS, words_tsquery
+from .search_words import IN_PERIOD, PERIOD, PERIOD_WEEKS, WEEK_MS, by_period, words_tsquery
 
 _GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 # The most recent search rows of all rooms read before the indexes (see search): a first look, and
@@ -230,12 +230,10 @@ def _in_periods(words: str, oldest: int, newest: int, weeks_back: int) -> tuple[
 
 def _asked(words: str, periods: str, period: str, bounds: list[object]) -> tuple[str, list[object]]:
     """The tsquery of words_tsquery's ``words`` (SQL, and its parameters) in the periods (SQL:
-    ``period``) of the rows of ``periods`` (a FROM list, its parameters ``bounds``): the keys with no
-    period (pairs) once, and those behind IN_PERIOD in each period, or'ed. GIN reads a prefix key
-    once for each time a query holds it (it never merges two)."""
-    conjuncts = words.split(" & ")
-    fixed = " & ".join(conjunct for conjunct in conjuncts if IN_PERIOD not in conjunct)
-    moving = " & ".join(conjunct for conjunct in conjuncts if IN_PERIOD in conjunct)
+    ``period``) of the rows of ``periods`` (a FROM list, its parameters ``bounds``), as
+    search_words.in_periods writes it: the keys with no period once, and those behind IN_PERIOD
+    in each period, or'ed (search_words.by_period)."""
+    fixed, moving = by_period(words)
     if not moving:
         return "%s::tsquery", [fixed]
     each = f"replace(%s, '{IN_PERIOD}', '{PERIOD}' || {period} || '.')"

@@ -50,7 +50,7 @@ WEEK_MS = 7 * 24 * 3600 * 1000
 # a common word are a few thousand matches, and a year is 14 periods to ask for a rare one.
 PERIOD = "M"
 PERIOD_WEEKS = 4
-# Where a query's word keys take their period (in_periods, and pg_search's SQL): no lexeme holds it.
+# Where a query's word keys take their period (by_period, in_periods, pg_search's SQL): no lexeme holds it.
 IN_PERIOD = "@"
 # A pair of runs as lexemes: ``P``, the start of the second run (its first PAIR_SHORT characters, and
 # its first PAIR_LONG when it is longer), a dot, then the first run backwards (its last PAIR_BEFORE
@@ -103,13 +103,26 @@ def period(ts: int) -> int:
     return weeks // PERIOD_WEEKS if weeks >= 0 else -(-weeks // PERIOD_WEEKS)
 
 
+def by_period(asked: str) -> tuple[str, str]:
+    """A tsquery that words_tsquery made, in two: its keys with no period (pairs), which a search
+    asks for once, and those behind IN_PERIOD, which it asks for in each period (in_periods, and
+    pg_search's SQL); either may be empty. GIN reads a prefix key once for each time a query holds
+    it: a pair repeated in each period was read again in each."""
+    conjuncts = asked.split(" & ")
+    fixed = " & ".join(conjunct for conjunct in conjuncts if IN_PERIOD not in conjunct)
+    moving = " & ".join(conjunct for conjunct in conjuncts if IN_PERIOD in conjunct)
+    return fixed, moving
+
+
 def in_periods(asked: str, periods: list[int]) -> str:
-    """A tsquery that words_tsquery made (``asked``) for the matches of these periods: the query
-    once for each, its words behind the period, or'ed (pg_search's SQL asks the same, its keys
-    with no period once)."""
-    if IN_PERIOD not in asked:
-        return asked
-    return " | ".join(f"({asked.replace(IN_PERIOD, f'{PERIOD}{p}.')})" for p in periods)
+    """A tsquery that words_tsquery made (``asked``) for the matches of these periods, as
+    pg_search's SQL asks it: its keys with no period once, and its words behind each period,
+    or'ed (by_period)."""
+    fixed, moving = by_period(asked)
+    if not moving:
+        return fixed
+    each = " | ".join(f"({moving.replace(IN_PERIOD, f'{PERIOD}{p}.')})" for p in periods)
+    return f"{fixed} & ({each})" if fixed else each
 
 
 def term_keys(term: str) -> list[tuple[str, bool]]:
