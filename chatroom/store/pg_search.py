@@ -13,11 +13,10 @@ written by pg_search_rows.py, inside the writer's batch transaction.
 
 from __future__ import annotations
 
-from psycopg.rows import TupleRow
-
 from ..events import StoredMessage
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
+from .pg_numbered import fetch_generic_rows, fetch_rows
 from .search_base import (
     ORDER,
     SCAN_RECENT,
@@ -27,7 +26,6 @@ from .search_base import (
 )
 from .search_words import IN_PERIOD, PERIOD, PERIOD_WEEKS, WEEK_MS, by_period, words_tsquery
 
-_GENERIC_PLAN = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 # The most recent search rows of all rooms read before the indexes (see search): a first look, and
 # the longest second one (before the trigram index). Each row read costs about a microsecond (a
 # table page of its own where a bulk load wrote rooms one after the other): a first look of 500
@@ -350,7 +348,7 @@ async def _page(
     """The messages of the first ``query.limit`` search rows that ``rows`` (a SELECT of d.ts, d.room,
     d.id, with a ``{matching}`` for the terms' conditions on ``t``, if any) answers, in search
     order: only they are looked up in messages. MATERIALIZED and OFFSET 0 keep the planner from
-    turning the lookups into a scan of messages. ``generic``: planned once (_generic_rows)."""
+    turning the lookups into a scan of messages. ``generic``: planned once (fetch_generic_rows)."""
     rows = rows.replace("{matching}", _matching(query, "t"))
     sql = (
         f"WITH page AS MATERIALIZED ({rows} {_ROW_ORDER} LIMIT %s)"
@@ -358,23 +356,5 @@ async def _page(
         f" WHERE room = page.room AND id = page.id OFFSET 0) AS m {MESSAGE_JOINS} WHERE NOT m.deleted {ORDER}"
     )
     values = [*values, query.limit]
-    found = await (_generic_rows(conn, sql, values) if generic else _rows(conn, sql, values))
+    found = await (fetch_generic_rows if generic else fetch_rows)(conn, sql, values)
     return [message_from_row(str(row[0]), row[1:]) for row in found]
-
-
-async def _rows(conn: Connection, sql: str, values: list[object]) -> list[TupleRow]:
-    return await (await conn.execute(sql, values)).fetchall()
-
-
-async def _generic_rows(conn: Connection, sql: str, values: list[object]) -> list[TupleRow]:
-    """The rows of a statement prepared on the connection and run with its generic plan, made once.
-
-    For word_weeks_sql, whose every part's shape MATERIALIZED, OFFSET 0 and the one-time filters
-    fix whatever the values: planning it for each search's values (PostgreSQL's custom plans,
-    which it kept choosing) cost 1-2 ms a search, a fifth of some. The setting is the statement's
-    transaction's own (``set_config(..., true)``, sent with it in one pipeline: one round trip, one
-    implicit transaction), so no other statement on the connection is planned so.
-    """
-    async with conn.pipeline():
-        await conn.execute(_GENERIC_PLAN)
-        return await (await conn.execute(sql, values, prepare=True)).fetchall()
