@@ -134,7 +134,7 @@ class RedisSubscription:
         """Disconnect (once stopped)."""
         if self._pubsub is not None:
             with contextlib.suppress(RedisError, OSError):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                await self._pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 8 on
 
     # --- rooms -------------------------------------------------------------
 
@@ -339,7 +339,7 @@ class RedisSubscription:
         pubsub, self._pubsub = self._pubsub, None
         if pubsub is not None:
             with contextlib.suppress(*LOST):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()  # type: ignore[no-untyped-call, unused-ignore]  # typed from redis 8 on
 
     # --- what arrives ------------------------------------------------------
 
