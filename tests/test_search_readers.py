@@ -15,7 +15,7 @@ from chatroom.store import pg_search, search_base
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.postgres import PostgresStore
-from chatroom.store.records import CLOSED, DIRECT, OPEN, PERSON
+from chatroom.store.records import CLOSED, DIRECT, MEMBER, OPEN, PERSON, Membership, RoomRecord
 from chatroom.store.search_base import DOC_SHIFT, Reader, SearchCursor, SearchQuery
 from chatroom.store.sqlite import SQLiteStore
 
@@ -191,3 +191,47 @@ def test_a_second_look_is_as_long_as_the_first_ones_matches_say(monkeypatch: Mon
     monkeypatch.setattr(pg_search, "PROBE_MOST", pg_search.PROBE * 3)
     assert pg_search.second_span(20, 10) == pg_search.PROBE * 3
     assert pg_search.second_span(20, 9) is None
+
+
+# How each store reads the open rooms: the readable rooms' condition, and the directory's list.
+OPEN_ROOMS_READ = "SELECT room FROM rooms WHERE kind = 'open' AND {mark}"
+OPEN_ROOMS_LISTED = "SELECT room FROM rooms WHERE kind = 'open' AND room > '' ORDER BY room LIMIT 50"
+
+
+async def many_conversations(store: Store) -> None:
+    """The town, and 3,000 direct conversations of other people (two members each)."""
+    await town(store)
+    people = [(await store.accounts.create_account(f"p{n}", PERSON)).id for n in range(20)]
+    pairs = itertools.islice(itertools.cycle(itertools.combinations(people, 2)), 3_000)
+    rooms, members = [], []
+    for n, pair in enumerate(pairs):
+        rooms.append(RoomRecord(f"dm-{n}", DIRECT, created_at=NEW_YEAR))
+        members += [Membership(f"dm-{n}", person, MEMBER, NEW_YEAR) for person in pair]
+    await store.accounts.import_rooms(rooms, members)
+    ann = (await store.accounts.account_by_name("ann")).id  # type: ignore[union-attr]
+    assert await rooms_found(store, Reader(ann, open_rooms=True)) == ["ann-cy", "office", "square"]
+
+
+def test_sqlite_reads_the_open_rooms_by_their_index(tmp_path: Path) -> None:
+    """Among thousands of direct conversations, SQLite finds the open rooms without reading the others."""
+    path = tmp_path / "many.db"
+    run(SQLiteStore(str(path)), many_conversations)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        for statement in (OPEN_ROOMS_READ.format(mark="?"), OPEN_ROOMS_LISTED):
+            params = (True,) if "?" in statement else ()
+            plan = " ".join(str(row[3]) for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params))
+            assert "USING COVERING INDEX rooms_by_kind" in plan, plan
+
+
+def test_postgres_reads_the_open_rooms_by_their_index(postgres_server: PostgresServer) -> None:
+    """Among thousands of direct conversations, PostgreSQL finds the open rooms without reading the others."""
+    url = postgres_server.new_schema()
+    run(PostgresStore(url), many_conversations)
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        # The statistics autovacuum would have gathered by now.
+        conn.execute("ANALYZE rooms")
+        for statement in (OPEN_ROOMS_READ.format(mark="true"), OPEN_ROOMS_LISTED):
+            plan = " ".join(str(row[0]) for row in conn.execute(f"EXPLAIN {statement}"))
+            assert "rooms_by_kind" in plan and "Seq Scan" not in plan, plan

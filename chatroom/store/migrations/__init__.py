@@ -34,6 +34,7 @@ from . import (
     v017_search_pairs,
     v018_search_no_positions,
     v019_search_periods,
+    v020_rooms_by_kind,
 )
 from .step import Cursor, Step
 
@@ -57,6 +58,7 @@ STEPS: tuple[Step, ...] = (
     v017_search_pairs.STEP,
     v018_search_no_positions.STEP,
     v019_search_periods.STEP,
+    v020_rooms_by_kind.STEP,
 )
 LATEST = STEPS[-1].version
 
