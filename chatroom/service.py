@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from .backend import (
@@ -27,7 +27,8 @@ from .backend import (
 )
 from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
-from .events import Members, Notice
+from .bus_calls import BusCalls
+from .events import Notice
 from .file_sweep import FileSweeper
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
@@ -43,7 +44,7 @@ log = logging.getLogger("chatroom.service")
 T = TypeVar("T")
 
 
-class ChatService(StoreReads):
+class ChatService(StoreReads, BusCalls):
     """History from a store, members and delivery across processes from a bus."""
 
     def __init__(self, store: Store, bus: Bus, *, repair_wait: float = REPAIR_WAIT) -> None:
@@ -291,27 +292,7 @@ class ChatService(StoreReads):
             missed,
         )
 
-    # --- presence, rooms, health ------------------------------------------------
-
-    async def is_online(self, room: str, nick: str) -> bool:
-        """Whether a member of the room holds ``nick``, on any process."""
-        return await self._bus_call(self.bus.is_online(room, nick))
-
-    async def reserve(self, room: str, nick: str, owner: str | None = None) -> Members | None:
-        """Hold ``nick`` in ``room`` for ``owner`` across the deployment."""
-        return await self._bus_call(self.bus.reserve(room, nick, owner))
-
-    async def announce_join(self, room: str, nick: str) -> bool:
-        """Tell the room that ``nick`` joined, unless it was told already."""
-        return await self._bus_call(self.bus.announce_join(room, nick))
-
-    async def release(self, room: str, nick: str, *, announce: bool) -> None:
-        """Let go of one hold of the nick; the member's last tells the room it left (when owed)."""
-        await self._bus_call(self.bus.release(room, nick, announce=announce))
-
-    async def typing(self, room: str, nick: str) -> None:
-        """Tell the room that ``nick`` is typing."""
-        await self._bus_call(self.bus.typing(room, nick))
+    # --- rooms, health -------------------------------------------------------------
 
     async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomInfo]:
         """A page of the rooms with history (the store) or members (the bus), by name."""
@@ -323,26 +304,6 @@ class ChatService(StoreReads):
         return [
             RoomInfo(room, count, last_ids.get(room, 0)) for room, count in zip(names, counts, strict=True)
         ]
-
-    async def record_failure(self, key: str, limit: int, window: float) -> None:
-        """Count a failure of ``key`` across the deployment."""
-        await self._bus_call(self.bus.record_failure(key, limit, window))
-
-    async def failure_wait(self, key: str, limit: int, window: float) -> float:
-        """Seconds until ``key`` may try again, by the deployment's count."""
-        return await self._bus_call(self.bus.failure_wait(key, limit, window))
-
-    async def forget_failures(self, key: str) -> None:
-        """Clear ``key``'s failures across the deployment."""
-        await self._bus_call(self.bus.forget_failures(key))
-
-    async def online_counts(self, rooms: list[str]) -> list[int]:
-        """How many members each room has online, on every node."""
-        return await self._bus_call(self.bus.online_counts(rooms)) if rooms else []
-
-    async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
-        """Those of the accounts with a connection in some room, on any node."""
-        return await self._bus_call(self.bus.accounts_online(account_ids)) if account_ids else set()
 
     async def room_exists(self, room: str) -> bool:
         """Whether the room has members anywhere or any history."""
@@ -361,13 +322,6 @@ class ChatService(StoreReads):
         """Whether the store can be written and the bus delivers."""
         store_ok, bus_ok = await asyncio.gather(self.store.healthy(), self.bus.healthy())
         return store_ok and bus_ok
-
-    @staticmethod
-    async def _bus_call(call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except BusError as error:
-            raise BackendError(str(error)) from None
 
 
 def embedded(path: str = ":memory:", **store_options: object) -> ChatService:
