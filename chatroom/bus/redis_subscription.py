@@ -36,7 +36,6 @@ import enum
 import logging
 import secrets
 import time
-from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -47,6 +46,7 @@ from ..backend import EventSink
 from ..events import Notice
 from .base import BusError
 from .redis_calls import RedisCalls, cancel_and_wait
+from .redis_channels import ChannelLedger
 from .redis_frames import decode_frame, hello_from
 from .redis_keys import RedisKeys
 from .redis_notices import decode_notice
@@ -106,12 +106,8 @@ class RedisSubscription:
         self._own_channel = b""
         self._link = Link.DOWN
         self._sinks: dict[str, EventSink] = {}
-        # Rooms' channels Redis confirmed on this connection and not unsubscribed since; what
-        # was asked of a channel and not yet answered (a confirmation read while an unsubscribe
-        # is on its way is not to be believed).
-        self._heard: set[bytes] = set()
-        self._unanswered: Counter[bytes] = Counter()
-        self._confirmations: dict[bytes, list[asyncio.Future[None]]] = defaultdict(list)
+        # Rooms' channels Redis confirmed on this connection and not unsubscribed since.
+        self._channels = ChannelLedger()
         # Health checks waiting to hear their token on our own channel.
         self._echoes: dict[bytes, asyncio.Future[None]] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -156,7 +152,7 @@ class RedisSubscription:
 
     async def unsubscribe(self, room: str) -> None:
         """Stop giving this node the room's events."""
-        self._heard.discard(self._keys.channel(room))
+        self._channels.left([self._keys.channel(room)])
         # While resubscribing, the rooms left meanwhile are unsubscribed once
         # every room is back; while down, they are not subscribed again.
         if self._sinks.pop(room, None) is None or self._link not in TAKING_ROOMS:
@@ -164,21 +160,16 @@ class RedisSubscription:
         await self._unsubscribe([room])
 
     async def _unsubscribe(self, rooms: Sequence[str]) -> None:
-        self._heard.difference_update(self._keys.channel(room) for room in rooms)
+        self._channels.left(self._keys.channel(room) for room in rooms)
         # A publish in flight may have been told these channels are heard: it runs first.
         await self._before_unsubscribe()
         # A room subscribed again meanwhile stays subscribed.
         channels = [self._keys.channel(room) for room in rooms if room not in self._sinks]
         if self._pubsub is None or not channels:
             return
-        self._asked(channels)
+        self._channels.asked(channels)
         with contextlib.suppress(RedisError, OSError):
             await self._pubsub.unsubscribe(*channels)
-
-    def _asked(self, channels: Sequence[bytes]) -> None:
-        """A SUBSCRIBE or UNSUBSCRIBE of the channels is on its way: no longer heard until answered."""
-        self._heard.difference_update(channels)
-        self._unanswered.update(channels)
 
     def hearing(self) -> tuple[bytes, set[bytes]]:
         """This connection's own channel, and the rooms' channels Redis has it subscribed to.
@@ -187,17 +178,12 @@ class RedisSubscription:
         unanswered): the publisher takes a channel in it to be heard by this
         node, so long as Redis still has the own channel subscribed.
         """
-        return self._own_channel, self._heard
+        return self._own_channel, self._channels.heard
 
     async def _subscribe_and_confirm(self, pubsub: PubSub, rooms: Sequence[str]) -> None:
-        loop = asyncio.get_running_loop()
-        waiting = []
-        for room in rooms:
-            confirmed: asyncio.Future[None] = loop.create_future()
-            self._confirmations[self._keys.channel(room)].append(confirmed)
-            waiting.append(confirmed)
         channels = [self._keys.channel(room) for room in rooms]
-        self._asked(channels)
+        waiting = [self._channels.confirmation(channel) for channel in channels]
+        self._channels.asked(channels)
         await pubsub.subscribe(*channels)
         done, pending = await asyncio.wait(waiting, timeout=SUBSCRIBE_TIMEOUT)
         for future in pending:
@@ -323,16 +309,10 @@ class RedisSubscription:
         """The reader stopped: nothing more will be confirmed or heard."""
         if self._link is not Link.STOPPED:
             self._link = Link.DOWN
-        self._heard.clear()
-        self._unanswered.clear()
-        self._fail_confirmations()
-
-    def _fail_confirmations(self) -> None:
-        waiting = [future for futures in self._confirmations.values() for future in futures]
-        for future in [*waiting, *self._echoes.values()]:
-            if not future.done():
-                future.set_exception(BusError("the Redis subscription was lost"))
-        self._confirmations.clear()
+        self._channels.lost()
+        for echo in self._echoes.values():
+            if not echo.done():
+                echo.set_exception(BusError("the Redis subscription was lost"))
 
     async def _drop_pubsub(self) -> None:
         self._lose()
@@ -362,7 +342,8 @@ class RedisSubscription:
                 self._on_notice(notice)
             return
         if message["type"] in ("subscribe", "unsubscribe"):
-            self._answered(channel, message["type"] == "subscribe")
+            wanted = self._keys.room_of_channel(channel) in self._sinks
+            self._channels.answered(channel, message["type"] == "subscribe", wanted=wanted)
             return
         if message["type"] != "message":
             return
@@ -378,18 +359,6 @@ class RedisSubscription:
         events = decode_frame(room, message["data"], self._node_tag)
         if events:
             sink(events)
-
-    def _answered(self, channel: bytes, subscribed: bool) -> None:
-        """Redis answered a SUBSCRIBE or an UNSUBSCRIBE of a room's channel."""
-        self._unanswered[channel] -= 1
-        if self._unanswered[channel] <= 0:
-            del self._unanswered[channel]
-            if subscribed and self._keys.room_of_channel(channel) in self._sinks:
-                self._heard.add(channel)
-        if subscribed:
-            for future in self._confirmations.pop(channel, []):
-                if not future.done():
-                    future.set_result(None)
 
     def _on_own_channel(self, message: dict[str, Any]) -> None:
         """A health check's token came back: the subscription hears us."""
