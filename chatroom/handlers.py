@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from . import access, changes, effects, metrics, protocol
+from . import effects, metrics
 from .admission import Admission
-from .backend import Backend, BackendError, StoredMessage
+from .backend import Backend, BackendError
 from .clock import now_ms
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, PresenceEvent
 from .fanout import Outbox, encode_frames
 from .hub import Hub
-from .identity import SESSION_COOKIE, Identity
+from .identity import SESSION_COOKIE
 from .limits import JoinLimit, KeyedTokenBuckets
 from .notices import NoticeTarget
 from .peers import PeerDesk
 from .pings import PingSweep
 from .session import Session, State
+from .socket_writes import MemberWrites
 from .store.base import StoreError
-from .store.change_rules import Changed, ChangeRefusedError
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter, GuardedSocketHandler
 from .webhooks import Webhooks
@@ -51,7 +50,7 @@ _AT_ONCE = (
 )
 
 
-class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
+class ChatSocketHandler(NoticeTarget, MemberWrites, GuardedSocketHandler):
     """One member's WebSocket session in one room: carries out what its Session decides.
 
     ``clients`` is the class-level registry of this process's members, per
@@ -291,79 +290,6 @@ class ChatSocketHandler(NoticeTarget, GuardedSocketHandler):
                 log.warning("cannot release %r in %r: %s", self.nick, room, error)
             self.peers.released(self)
         return []
-
-    def _publish(self, publish: effects.Publish) -> None:
-        started = time.perf_counter()
-        who = self.session.who
-        stored = asyncio.ensure_future(
-            self.backend.publish(
-                self.room,
-                self.nick,
-                publish.text,
-                ref=publish.ref,
-                guest=who is None,
-                account_id=None if who is None else who.account_id,
-                reply_to=publish.reply_to,
-            )
-        )
-        stored.add_done_callback(functools.partial(self._on_stored, publish, started))
-
-    def _change(self, change: effects.Change) -> None:
-        who = self.session.who
-        assert who is not None  # intake refuses guests' changes
-        request = changes.request_for(change.frame, self.nick, who.account_id, access.may_delete_any(who))
-        done = asyncio.ensure_future(self.backend.change(self.room, request))
-        done.add_done_callback(functools.partial(self._on_changed, change))
-
-    def _on_changed(self, change: effects.Change, done: asyncio.Future[Changed]) -> None:
-        if done.cancelled():
-            self._apply(self.session.store_abandoned(change))
-        elif isinstance(refused := done.exception(), ChangeRefusedError):
-            self._apply(self.session.change_refused(change, refused.code, refused.message))
-        elif done.exception() is not None:
-            self._apply(self.session.store_failed(change))
-        else:
-            stored = done.result().change
-            outcome = (done.result().target, True) if stored is None else (stored.id, False)
-            self._apply(self.session.stored(change, outcome[0], unchanged=outcome[1]))
-
-    def _on_stored(
-        self, publish: effects.Publish, started: float, stored: asyncio.Future[StoredMessage]
-    ) -> None:
-        if stored.cancelled():
-            self._apply(self.session.store_abandoned(publish))
-        elif isinstance(refused := stored.exception(), ChangeRefusedError):
-            self._apply(self.session.change_refused(publish, refused.code, refused.message))
-        elif stored.exception() is not None:
-            self._apply(self.session.store_failed(publish))
-        else:
-            metrics.MESSAGES_STORED.inc()
-            metrics.STORE_SECONDS.observe(time.perf_counter() - started)
-            self._apply(self.session.stored(publish, stored.result().id))
-            if self.webhooks is not None:
-                call = self.webhooks.direct_message if self.direct else self.webhooks.room_message
-                call(self.room, self.session.who, stored.result())
-
-    async def _read_page(self, request: effects.ReadPage) -> None:
-        try:
-            messages = await self.backend.history(self.room, before=request.before, limit=request.limit + 1)
-        except BackendError:
-            self._apply(self.session.page_failed())
-            return
-        self._apply(self.session.page_read(request, messages))
-
-    def _mark_read(self, mark: effects.MarkRead) -> None:
-        """An account's mark goes to the unread desk (its tabs hear of it); a guest keeps no position."""
-        who = self.session.who
-        if who is not None and self.unread is not None:
-            self.hub.spawn(self._logged_mark(self.unread, who, mark.id))
-
-    async def _logged_mark(self, unread: UnreadDesk, who: Identity, upto: int) -> None:
-        try:
-            await unread.mark(who, self.room, upto)
-        except (BackendError, StoreError) as error:
-            log.warning("cannot mark %r read: %s", self.room, error)
-            self._apply([effects.Send((protocol.error_frame(protocol.UNAVAILABLE, "cannot mark read now"),))])
 
     def _close(self, close: effects.Close) -> None:
         """Close the connection; unless at once, what is queued goes out first."""
