@@ -13,6 +13,9 @@ written by pg_search_rows.py, inside the writer's batch transaction.
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass
+
 from ..events import StoredMessage
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .pg_changes import Connection
@@ -178,33 +181,33 @@ def _window_parts(query: SearchQuery, words: str) -> tuple[str, list[object], li
     after, after_params = _after(query)
     filters = f"{_matching(query, 'd')} AND {rows} AND {times} AND {after}"
     filter_values = [*query.terms.terms, *rows_params, *times_params, *after_params]
-    weeks_back, parts = _windows(query, words)
+    weeks_back, windows = _windows(query, words)
     sql = f", span AS MATERIALIZED ({_SPAN.replace('{times}', times)})"
     values: list[object] = [MOST_PERIODS, weeks_back, *times_params]
     gate = "(SELECT count(*) FROM probe) < %s AND (SELECT count(*) FROM second) < %s"
     gate_values: list[object] = [limit, limit]
     names: list[str] = []
-    for name, newest, oldest in [*parts, ("ancient", 0, 0)]:
+    for window in windows:
         if names:
             gate += f" AND {' + '.join(f'(SELECT count(*) FROM {n})' for n in names)} < %s"
             gate_values.append(limit)
-        if name == "ancient":
+        if window.kind is WindowKind.WEEKS:
+            keys, keys_values = _in_weeks(words, window.oldest, window.newest)
+        elif window.kind is WindowKind.PERIODS:
+            keys, keys_values = _in_periods(words, window.oldest, window.newest, weeks_back)
+        else:
             keys, keys_values = _ancient(query)
             gate += " AND (SELECT lowest > oldest FROM span)"
-        elif name.startswith("weeks"):
-            keys, keys_values = _in_weeks(words, oldest, newest)
-        else:
-            keys, keys_values = _in_periods(words, oldest, newest, weeks_back)
         # OFFSET 0: the matches come from the index of the text, never from the index by time read
         # backwards (which the planner would take, for a word it thinks common, and read for long).
         # The gate outside it: a parallel plan's workers are not started when it is shut.
         sql += (
-            f", {name} AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id"
+            f", {window.name} AS MATERIALIZED (SELECT d.ts, d.room, d.id FROM (SELECT d.ts, d.room, d.id"
             f" FROM search_rows d WHERE {keys} AND {filters}"
             f" OFFSET 0) AS d WHERE {gate} {_ROW_ORDER} LIMIT %s)"
         )
         values += [*keys_values, *filter_values, *gate_values, limit]
-        names.append(name)
+        names.append(window.name)
     return sql, values, names
 
 
@@ -249,24 +252,52 @@ def _ancient(query: SearchQuery) -> tuple[str, list[object]]:
     return " AND ".join([*likes, older]), [*map(like_pattern, query.terms.indexed)]
 
 
-def _windows(query: SearchQuery, words: str) -> tuple[int, list[tuple[str, int, int]]]:
-    """The parts of word_weeks_sql: the newest week of its windows of periods, as weeks back from
-    the anchor's, and each part's name with what it asks for, the newest and the oldest: weeks back
-    from the anchor's (``weeks...``, by their week lexemes), or periods back from the span's top.
-    A query of one key in every room it may read asks for its newest weeks, then PERIOD_WINDOWS
-    (a pair, PAIR_WEEKS, then every period); one of more keys, or of a room or an author, has few
-    matches (of all its keys; of that room, that author) in each: it asks for them all at once.
+class WindowKind(enum.Enum):
+    """How a window of word_weeks_sql asks for its matches."""
+
+    # Weeks back from the anchor's, by their week lexemes (and, for words, their periods).
+    WEEKS = "weeks"
+    # Periods back from the span's top, by the periods of the words' keys.
+    PERIODS = "periods"
+    # Older than the span's lowest period, by the trigram index (only when the span was cut short).
+    ANCIENT = "ancient"
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One part of word_weeks_sql: its name in the statement, how it asks, the newest and oldest it
+    asks for (weeks or periods back, as its kind says)."""
+
+    name: str
+    kind: WindowKind
+    newest: int = 0
+    oldest: int = 0
+
+
+_ANCIENT = Window("ancient", WindowKind.ANCIENT)
+
+
+def _windows(query: SearchQuery, words: str) -> tuple[int, list[Window]]:
+    """The parts of word_weeks_sql, in search order, and the newest week of its windows of periods,
+    as weeks back from the anchor's. A query of one key in every room it may read asks for its
+    newest weeks, then PERIOD_WINDOWS (a pair, PAIR_WEEKS), then every older period; one of more
+    keys, or of a room or an author, has few matches (of all its keys; of that room, that author)
+    in each: it asks for them all at once. The ancient window comes last in every query.
     """
     if " & " in words or query.rooms or query.author is not None:
-        return 0, [("older", 0, MOST_PERIODS)]
+        return 0, [Window("older", WindowKind.PERIODS, 0, MOST_PERIODS), _ANCIENT]
     if IN_PERIOD not in words:
-        weeks = [(f"weeks{number}", newest, oldest) for number, (newest, oldest) in enumerate(PAIR_WEEKS)]
-        return PAIR_WEEKS[-1][1] + 1, [*weeks, ("older", 0, MOST_PERIODS)]
-    parts, newest = [("weeks", 0, RECENT_WEEKS - 1)], 0
+        weeks = [
+            Window(f"weeks{number}", WindowKind.WEEKS, newest, oldest)
+            for number, (newest, oldest) in enumerate(PAIR_WEEKS)
+        ]
+        return PAIR_WEEKS[-1][1] + 1, [*weeks, Window("older", WindowKind.PERIODS, 0, MOST_PERIODS), _ANCIENT]
+    windows, newest = [Window("weeks", WindowKind.WEEKS, 0, RECENT_WEEKS - 1)], 0
     for number, size in enumerate(PERIOD_WINDOWS):
-        parts.append((f"periods{number}", newest, newest + size - 1))
+        windows.append(Window(f"periods{number}", WindowKind.PERIODS, newest, newest + size - 1))
         newest += size
-    return RECENT_WEEKS, [*parts, ("older", newest, MOST_PERIODS)]
+    older = Window("older", WindowKind.PERIODS, newest, MOST_PERIODS)
+    return RECENT_WEEKS, [*windows, older, _ANCIENT]
 
 
 def look_sql(query: SearchQuery, span: str) -> tuple[str, list[object], list[object]]:
