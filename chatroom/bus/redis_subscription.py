@@ -160,11 +160,12 @@ class RedisSubscription:
         await self._unsubscribe([room])
 
     async def _unsubscribe(self, rooms: Sequence[str]) -> None:
-        self._channels.left(self._keys.channel(room) for room in rooms)
+        named = {room: self._keys.channel(room) for room in rooms}
+        self._channels.left(named.values())
         # A publish in flight may have been told these channels are heard: it runs first.
         await self._before_unsubscribe()
         # A room subscribed again meanwhile stays subscribed.
-        channels = [self._keys.channel(room) for room in rooms if room not in self._sinks]
+        channels = [channel for room, channel in named.items() if room not in self._sinks]
         if self._pubsub is None or not channels:
             return
         self._channels.asked(channels)
