@@ -71,33 +71,35 @@ class MemberWrites:
         done.add_done_callback(functools.partial(self._on_changed, change))
 
     def _on_changed(self, change: effects.Change, done: asyncio.Future[Changed]) -> None:
-        if done.cancelled():
-            self._apply(self.session.store_abandoned(change))
-        elif isinstance(refused := done.exception(), ChangeRefusedError):
-            self._apply(self.session.change_refused(change, refused.code, refused.message))
-        elif done.exception() is not None:
-            self._apply(self.session.store_failed(change))
-        else:
-            stored = done.result().change
-            outcome = (done.result().target, True) if stored is None else (stored.id, False)
-            self._apply(self.session.stored(change, outcome[0], unchanged=outcome[1]))
+        if self._unstored(change, done):
+            return
+        stored = done.result().change
+        outcome = (done.result().target, True) if stored is None else (stored.id, False)
+        self._apply(self.session.stored(change, outcome[0], unchanged=outcome[1]))
 
     def _on_stored(
         self, publish: effects.Publish, started: float, stored: asyncio.Future[StoredMessage]
     ) -> None:
-        if stored.cancelled():
-            self._apply(self.session.store_abandoned(publish))
-        elif isinstance(refused := stored.exception(), ChangeRefusedError):
-            self._apply(self.session.change_refused(publish, refused.code, refused.message))
-        elif stored.exception() is not None:
-            self._apply(self.session.store_failed(publish))
+        if self._unstored(publish, stored):
+            return
+        metrics.MESSAGES_STORED.inc()
+        metrics.STORE_SECONDS.observe(time.perf_counter() - started)
+        self._apply(self.session.stored(publish, stored.result().id))
+        if self.webhooks is not None:
+            call = self.webhooks.direct_message if self.direct else self.webhooks.room_message
+            call(self.session.room, self.session.who, stored.result())
+
+    def _unstored(self, asked: effects.Publish | effects.Change, done: asyncio.Future[Any]) -> bool:
+        """Whether what was asked came to nothing (abandoned, refused, failed): the session is told."""
+        if done.cancelled():
+            self._apply(self.session.store_abandoned(asked))
+        elif isinstance(refused := done.exception(), ChangeRefusedError):
+            self._apply(self.session.change_refused(asked, refused.code, refused.message))
+        elif done.exception() is not None:
+            self._apply(self.session.store_failed(asked))
         else:
-            metrics.MESSAGES_STORED.inc()
-            metrics.STORE_SECONDS.observe(time.perf_counter() - started)
-            self._apply(self.session.stored(publish, stored.result().id))
-            if self.webhooks is not None:
-                call = self.webhooks.direct_message if self.direct else self.webhooks.room_message
-                call(self.session.room, self.session.who, stored.result())
+            return False
+        return True
 
     async def _read_page(self, request: effects.ReadPage) -> None:
         try:
