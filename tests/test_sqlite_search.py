@@ -1,41 +1,21 @@
-"""SQLite's trigram index without positions: what it is asked for, and the step that made it."""
+"""SQLite's trigram index without positions: the step that made it, and searches by the rarest trigrams."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
 from pathlib import Path
-
-from hypothesis import given
-from hypothesis import strategies as st
 
 from chatroom.search_text import parse_query
 from chatroom.store.base import Store
 from chatroom.store.search_base import DOC_SHIFT, SearchQuery, searchable
 from chatroom.store.sqlite import SQLiteStore
-from chatroom.store.sqlite_search import MOST_TRIGRAMS, match_expression, trigrams
+from chatroom.store.sqlite_grams import COMMON
 
 from .stores import run, write_schema_steps
 
 NEW_YEAR = 1_767_225_600_000
-
-
-def test_a_key_is_asked_for_as_each_of_its_trigrams() -> None:
-    """Every trigram of a short key, in order; a key's quotes are doubled, nothing else is syntax."""
-    assert trigrams("rivers") == ["riv", "ive", "ver", "ers"]
-    assert trigrams("abc") == ["abc"]
-    assert match_expression(["rivers", "ver"]) == '"riv" "ive" "ver" "ers"'
-    assert match_expression(['a"b OR c*']) == '"a""b" """b " "b O" " OR" "OR " "R c" " c*"'
-
-
-@given(st.text(min_size=3, max_size=300))
-def test_a_long_key_is_asked_for_by_its_trigrams_spread_from_first_to_last(key: str) -> None:
-    """At most MOST_TRIGRAMS, its first and last among them, each one of its own trigrams."""
-    asked = trigrams(key)
-    assert 1 <= len(asked) <= MOST_TRIGRAMS
-    assert asked[0] == key[:3] and asked[-1] == key[-3:]
-    assert all(gram in key and len(gram) == 3 for gram in asked)
-    assert len(asked) == min(len(key) - 2, MOST_TRIGRAMS)
 
 
 def _step_17_file(path: Path, texts: list[str]) -> None:
@@ -76,3 +56,26 @@ def test_a_version_17_file_finds_the_same_messages_after_migration(tmp_path: Pat
     with contextlib.closing(sqlite3.connect(path)) as conn:
         (definition,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'search_index'").fetchone()
     assert "detail=none" in definition and "columnsize=0" in definition
+
+
+def test_a_phrase_of_common_words_is_found_exactly_by_its_rare_trigrams(tmp_path: Path) -> None:
+    """Once the index's common trigrams are known a phrase is asked by its rare ones, and what the
+    index answers is checked on the text: the same messages before the pass and after."""
+    texts = ["the river bends"] * (COMMON + 50) + ["quinoa bends", "bends of quinoa", "quinoa bends again"]
+
+    async def scenario(store: Store) -> None:
+        for text in texts:
+            store.append("lobby", "ann", text)
+        await store.append("lobby", "ann", "the end")
+        query = SearchQuery(parse_query('"quinoa bends"'), ("lobby",))
+        before = [m.text for m in await store.search(query)]
+        counts = store._trigram_counts  # type: ignore[attr-defined]
+        for _ in range(500):
+            if counts.ready:
+                break
+            await asyncio.sleep(0.01)
+        assert counts.ready
+        after = [m.text for m in await store.search(query)]
+        assert before == after == ["quinoa bends again", "quinoa bends"]
+
+    run(SQLiteStore(str(tmp_path / "chat.db")), scenario)

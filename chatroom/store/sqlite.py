@@ -22,6 +22,7 @@ import functools
 import logging
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -40,6 +41,7 @@ from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_files import SQLiteFiles
+from .sqlite_grams import TrigramCounts
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .sqlite_writer import SQLiteWriter
@@ -85,6 +87,7 @@ class SQLiteStore(ExportReads):
         self._reads = BatchedReads(self._readers, functools.partial(self._connect, write=False))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._epoch = ""
+        self._trigram_counts = TrigramCounts()
         self.health = WriteHealth(path, probe_interval, self._probe_write)
         self.accounts = SQLiteAccounts(self._read, self._on_writer)
         self.files = SQLiteFiles(
@@ -124,6 +127,7 @@ class SQLiteStore(ExportReads):
         """Commit every queued message, then stop the writer and readers."""
         # From here on append() refuses: nothing may queue behind the stop.
         self._closing = True
+        self._trigram_counts.stop()
         loop = asyncio.get_running_loop()
         await self.health.stop()
         if self._writer is not None:
@@ -220,7 +224,18 @@ class SQLiteStore(ExportReads):
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages matching the query, newest first (search_base.py)."""
-        return await self._read(lambda conn: sqlite_search.search(conn, query), alone=True)
+        counts = self._trigram_counts
+        if not self._closing and counts.claim_pass(time.monotonic()):
+            # Beside the searches: until it is done they ask for every trigram (sqlite_grams.py).
+            self._reads.read(counts.read_common, alone=True).add_done_callback(self._passed)
+        return await self._read(lambda conn: sqlite_search.search(conn, query, counts), alone=True)
+
+    def _passed(self, passing: asyncio.Future[None]) -> None:
+        """A pass over the search index's trigrams that failed, but for the store closing, is logged:
+        searches go on asking for every trigram."""
+        error = None if passing.cancelled() else passing.exception()
+        if error is not None and not self._closing:
+            log.warning("cannot count the search index's common trigrams: %s", error)
 
     async def last_id(self, room: str) -> int:
         """The id of the room's latest stored message."""

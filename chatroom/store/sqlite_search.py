@@ -31,6 +31,7 @@ from .search_base import (
     rows_sql,
     searchable,
 )
+from .sqlite_grams import TrigramCounts
 
 # A new document's number: the first of its millisecond's (search_base.DOC_SHIFT), or the next free one.
 _ADD = (
@@ -39,8 +40,6 @@ _ADD = (
     f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4, ?5)"
 )
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
-# The trigrams a long key is asked for: more narrow the matches less and less, and each is a list read.
-MOST_TRIGRAMS = 12
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 
@@ -63,12 +62,13 @@ def unindex(conn: sqlite3.Connection, room: str, msg_id: int) -> None:
     conn.execute(drop_sql("?"), (room, msg_id))
 
 
-def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
+def search(conn: sqlite3.Connection, query: SearchQuery, counts: TrigramCounts) -> list[StoredMessage]:
     """Up to ``query.limit`` messages matching the query, newest first.
 
     Documents are read newest first (their numbers grow as times go back):
-    from the index when a term is long enough (but of one small room, or
-    author, all its rows), else from search_rows itself, as far as the SCAN_RECENT most
+    from the index when a term is long enough, by the rarest of its
+    trigrams (sqlite_grams.py; but of one small room, or author, all its
+    rows), else from search_rows itself, as far as the SCAN_RECENT most
     recent messages, until a page of matches is found. Their order is the
     search's but within a millisecond: the matches of the page's last
     millisecond are read again, and the page sorted, so that it is exact.
@@ -88,7 +88,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery) -> list[StoredMessage]:
         source, doc = "search_rows d", "d.doc"
     elif query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
-        match, match_params = "search_index MATCH ?", [match_expression(index_keys(query.terms))]
+        match, match_params = "search_index MATCH ?", [counts.match_expression(conn, index_keys(query.terms))]
     else:
         source, doc = "search_rows d NOT INDEXED", "d.doc"
         high = min(high, _window_end(conn, query, low, high))
@@ -141,22 +141,3 @@ def _window_end(conn: sqlite3.Connection, query: SearchQuery, low: int, high: in
     edge = conn.execute(sql, [*rows_params, low, high, SCAN_RECENT - 1])
     row = edge.fetchone()
     return high if row is None else int(row[0]) + 1
-
-
-def match_expression(keys: Iterable[str]) -> str:
-    """An FTS5 query for the documents holding every key's trigrams, each a quoted string (nothing in
-    a key is syntax). Without positions in the index (schema step 18) a key of more than three
-    characters can only be asked for so."""
-    grams = dict.fromkeys(gram for key in keys for gram in trigrams(key))
-    return " ".join('"' + gram.replace('"', '""') + '"' for gram in grams)
-
-
-def trigrams(key: str) -> list[str]:
-    """A key's trigrams FTS5 is asked for: all of them, or MOST_TRIGRAMS spread over a long key from
-    its first to its last (the text holds every one of them when it holds the key)."""
-    last = len(key) - 3
-    if last + 1 <= MOST_TRIGRAMS:
-        starts: Iterable[int] = range(last + 1)
-    else:
-        starts = dict.fromkeys(round(i * last / (MOST_TRIGRAMS - 1)) for i in range(MOST_TRIGRAMS))
-    return [key[start : start + 3] for start in starts]

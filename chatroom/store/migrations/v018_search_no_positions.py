@@ -8,7 +8,7 @@ does to store one (docs/benchmarks/limits.md, "A cheaper trigram index"),
 and the positions are part of what it wrote, which a search does not need:
 it checks every term on the message's folded text (sqlite_search.search).
 A term is now asked for as its trigrams, in any order
-(sqlite_search.match_expression).
+(sqlite_grams.py, which since chooses the rarest of them).
 
 PostgreSQL has nothing to change.
 """
