@@ -20,7 +20,7 @@ from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, NewFile
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import PERSON
-from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery, index_keys
+from chatroom.store.search_base import SCAN_RECENT, SearchCursor, SearchQuery
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
@@ -346,9 +346,3 @@ def test_a_version_9_sqlite_file_answers_newest_first_after_migration(tmp_path: 
         assert (await found(store, "news", ("later", "sooner")))[:2] == ["fresh news", "old news 3"]
 
     run(SQLiteStore(str(path)), scenario)
-
-
-def test_a_phrase_asks_the_index_for_its_longest_word() -> None:
-    """FTS5 is asked for a phrase's longest word if long enough (the phrase is checked on the text)."""
-    terms = parse_query('"as the rivers" bend "ab cd" "of the sea"')
-    assert index_keys(terms) == ("rivers", "bend", "ab cd", "of the sea")

@@ -120,7 +120,7 @@ async def search(conn: Connection, query: SearchQuery) -> list[StoredMessage]:
         found = await look(span)
     if len(found) == query.limit:
         return found
-    # Unlike FTS5 (search_base.index_keys), pg_trgm does best with every trigram of a phrase.
+    # pg_trgm does best with every trigram of a phrase.
     keys, checked = query.terms.indexed, query.terms.short
     matching = " AND ".join(["d.folded LIKE %s"] * len(keys) + ["strpos(d.folded, %s) > 0"] * len(checked))
     hits = (

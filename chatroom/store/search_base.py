@@ -32,9 +32,6 @@ from ..search_text import Terms, fold
 from .records import OPEN
 
 SCAN_RECENT = 5000
-# The shortest word of a phrase that FTS5 is asked for instead of the phrase (index_keys): shorter
-# English words are often among the most common.
-KEY_WORD = 6
 MAX_RESULTS = 100
 # A search of one room of at most so many ids, or of an author of at most so many messages, reads
 # all their rows rather than the index's matches of every room (few_rows_sql).
@@ -89,21 +86,6 @@ class SearchQuery:
         if self.reader is None:
             return not self.rooms
         return self.reader.account_id is None and not self.reader.open_rooms
-
-
-def index_keys(terms: Terms) -> tuple[str, ...]:
-    """What SQLite's FTS5 index is asked for: each term of three characters or more, but of a phrase
-    its longest word when that has KEY_WORD characters or more, since a phrase's common words
-    (``"as the river"``) have the longest lists of trigrams and narrow the least; every term is
-    then checked on the text (sqlite_search.search). A shorter word may be as common as the
-    phrase's others: then the whole phrase is asked for."""
-    return tuple(dict.fromkeys(_index_key(term) for term in terms.indexed))
-
-
-def _index_key(term: str) -> str:
-    words = [word for word in term.split(" ") if len(word) >= 3]
-    longest = max(words, key=len, default=term)
-    return longest if len(longest) >= KEY_WORD else term
 
 
 def few_rows_sql(query: SearchQuery, mark: str) -> tuple[str, list[object]] | None:

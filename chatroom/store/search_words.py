@@ -35,7 +35,6 @@ import itertools
 import re
 
 from ..search_text import Terms
-from .search_base import KEY_WORD
 
 WORD_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
 # The longest a suffix is kept: a term's run longer than that is asked for by its start.
@@ -43,6 +42,9 @@ SUFFIX_CHARS = 32
 # The keys a query asks the index for, the longest first (likely the rarest): each one more narrows
 # less and costs a posting list, and a 1,000-character query has hundreds.
 MOST_KEYS = 3
+# The shortest word of a phrase asked for beside its pairs: shorter English words are often among
+# the most common.
+KEY_WORD = 6
 # A message's week in the index: its time in whole weeks since 1970.
 WEEK_MS = 7 * 24 * 3600 * 1000
 # A message's word suffixes are behind its period: ``M``, its week divided by PERIOD_WEEKS (rounded

@@ -26,7 +26,6 @@ from .search_base import (
     few_rows_sql,
     file_name_sql,
     filter_sql,
-    index_keys,
     message_index_rows,
     rows_sql,
     searchable,
@@ -88,7 +87,7 @@ def search(conn: sqlite3.Connection, query: SearchQuery, counts: TrigramCounts) 
         source, doc = "search_rows d", "d.doc"
     elif query.terms.indexed:
         source, doc = "search_index s CROSS JOIN search_rows d ON d.doc = s.rowid", "s.rowid"
-        match, match_params = "search_index MATCH ?", [counts.match_expression(conn, index_keys(query.terms))]
+        match, match_params = "search_index MATCH ?", [counts.match_expression(conn, query.terms.indexed)]
     else:
         source, doc = "search_rows d NOT INDEXED", "d.doc"
         high = min(high, _window_end(conn, query, low, high))
