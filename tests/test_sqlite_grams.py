@@ -130,6 +130,15 @@ def test_a_rare_trigram_is_counted_once(index: sqlite3.Connection) -> None:
     assert all('"riv"' not in statement for statement in counted)
 
 
+def test_a_single_trigram_is_asked_without_counting(index: sqlite3.Connection) -> None:
+    """Nothing to choose between: `qui` alone (a three-character word, or a CJK one) is not counted."""
+    counts = TrigramCounts()
+    counts.read_common(index)
+    seen = _statements(index)
+    assert counts.match_expression(index, ["qui"]) == '"qui"'
+    assert seen == []
+
+
 def test_a_pass_is_claimed_once_until_it_is_old() -> None:
     """One pass at the first search, the next one RESCAN seconds later; none once stopped."""
     counts = TrigramCounts()
@@ -164,9 +173,9 @@ def test_the_rare_counts_kept_are_bounded(index: sqlite3.Connection, monkeypatch
     counts = TrigramCounts()
     counts.read_common(index)
     for key in ["qui", "uin", "ino", "qui"]:
-        counts.match_expression(index, [key])
+        counts.match_expression(index, [key, "the"])
     seen = _statements(index)
-    counts.match_expression(index, ["qui"])
-    counts.match_expression(index, ["uin"])
+    counts.match_expression(index, ["qui", "the"])
+    counts.match_expression(index, ["uin", "the"])
     (counted,) = [statement for statement in seen if statement.startswith(COUNT_STATEMENT)]
     assert '"uin"' in counted

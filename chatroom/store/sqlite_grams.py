@@ -106,10 +106,10 @@ class TrigramCounts:
 
     def match_expression(self, conn: sqlite3.Connection, keys: Iterable[str]) -> str:
         """An FTS5 query for the documents holding the rarest of the keys' trigrams (every one of
-        them before the first pass over the index)."""
+        them before the first pass over the index; one alone is not counted)."""
         grams = list(dict.fromkeys(gram for key in keys for gram in trigrams(key)))
         common = self._common
-        if common is None:
+        if common is None or len(grams) == 1:
             return expression(grams)
         return expression(rarest([(gram, self._count(conn, common, gram)) for gram in grams]))
 
