@@ -123,19 +123,20 @@ def test_a_rare_trigram_is_counted_once(index: sqlite3.Connection) -> None:
     counts = TrigramCounts()
     counts.read_common(index)
     seen = _statements(index)
-    counts.match_expression(index, ["quinoa"])
+    counts.match_expression(index, ["quinoa", "the"])
     counts.match_expression(index, ["quinoa", "river"])
     counted = [statement for statement in seen if statement.startswith(COUNT_STATEMENT)]
     assert len(counted) == len(trigrams("quinoa"))
     assert all('"riv"' not in statement for statement in counted)
 
 
-def test_a_single_trigram_is_asked_without_counting(index: sqlite3.Connection) -> None:
-    """Nothing to choose between: `qui` alone (a three-character word, or a CJK one) is not counted."""
+def test_rare_trigrams_alone_are_all_asked_without_counting(index: sqlite3.Connection) -> None:
+    """No common trigram to leave out: `quinoa`'s are all asked, and none is counted."""
     counts = TrigramCounts()
     counts.read_common(index)
     seen = _statements(index)
-    assert counts.match_expression(index, ["qui"]) == '"qui"'
+    assert counts.match_expression(index, ["quinoa"]) == expression(trigrams("quinoa"))
+    assert counts.match_expression(index, ["the"]) == '"the"'
     assert seen == []
 
 

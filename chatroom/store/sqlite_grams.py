@@ -16,9 +16,11 @@ What the choice needs to know comes from two places. The common trigrams
 and their counts are read in one pass over the index (FTS5's vocabulary
 table, about a second a million messages, on a reader thread) when the
 first search comes, and again once the counts are RESCAN seconds old.
-Any other trigram is rare, and is counted when first asked for, reading at
-most COMMON entries. Until the first pass is done every trigram is asked
-for, as before. A count steers what is read, never what is found.
+Any other trigram is rare: when a search's are all rare, their lists are
+short and all are asked for; beside a common one, a rare one is counted
+when first asked for, reading at most COMMON entries. Until the first pass
+is done every trigram is asked for, as before. A count steers what is
+read, never what is found.
 """
 
 from __future__ import annotations
@@ -105,11 +107,12 @@ class TrigramCounts:
         return self._common is not None
 
     def match_expression(self, conn: sqlite3.Connection, keys: Iterable[str]) -> str:
-        """An FTS5 query for the documents holding the rarest of the keys' trigrams (every one of
-        them before the first pass over the index; one alone is not counted)."""
+        """An FTS5 query for the documents holding the rarest of the keys' trigrams: every one of
+        them before the first pass over the index, and when none is common (their lists are short:
+        nothing is counted)."""
         grams = list(dict.fromkeys(gram for key in keys for gram in trigrams(key)))
         common = self._common
-        if common is None or len(grams) == 1:
+        if common is None or not any(gram in common for gram in grams):
             return expression(grams)
         return expression(rarest([(gram, self._count(conn, common, gram)) for gram in grams]))
 
