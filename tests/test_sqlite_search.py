@@ -59,23 +59,24 @@ def test_a_version_17_file_finds_the_same_messages_after_migration(tmp_path: Pat
 
 
 def test_a_phrase_of_common_words_is_found_exactly_by_its_rare_trigrams(tmp_path: Path) -> None:
-    """Once the index's common trigrams are known a phrase is asked by its rare ones, and what the
-    index answers is checked on the text: the same messages before the pass and after."""
+    """Once the index's common trigrams are known a phrase is asked by its rare ones (`bends` is in
+    every message), and what the index answers is checked on the text: exactly the messages that
+    hold the phrase, not `bends of quinoa`, which holds every one of its trigrams."""
     texts = ["the river bends"] * (COMMON + 50) + ["quinoa bends", "bends of quinoa", "quinoa bends again"]
 
     async def scenario(store: Store) -> None:
         for text in texts:
             store.append("lobby", "ann", text)
         await store.append("lobby", "ann", "the end")
-        query = SearchQuery(parse_query('"quinoa bends"'), ("lobby",))
-        before = [m.text for m in await store.search(query)]
+        # Two rooms: a search of one room this small reads all its rows, not the index.
+        query = SearchQuery(parse_query('"quinoa bends"'), ("lobby", "elsewhere"))
+        await store.search(query)
         counts = store._trigram_counts  # type: ignore[attr-defined]
         for _ in range(500):
             if counts.ready:
                 break
             await asyncio.sleep(0.01)
         assert counts.ready
-        after = [m.text for m in await store.search(query)]
-        assert before == after == ["quinoa bends again", "quinoa bends"]
+        assert [m.text for m in await store.search(query)] == ["quinoa bends again", "quinoa bends"]
 
     run(SQLiteStore(str(tmp_path / "chat.db")), scenario)
