@@ -1,4 +1,4 @@
-"""SQLite's trigram index without positions: the step that made it, and searches by the rarest trigrams."""
+"""SQLite's trigram index: without positions, written a batch at a time, searched by the rarest trigrams."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import sqlite3
 from pathlib import Path
 
+from chatroom.events import StoredMessage
 from chatroom.search_text import parse_query
 from chatroom.store.base import Store
 from chatroom.store.search_base import DOC_SHIFT, SearchQuery, searchable
@@ -56,6 +57,37 @@ def test_a_version_17_file_finds_the_same_messages_after_migration(tmp_path: Pat
     with contextlib.closing(sqlite3.connect(path)) as conn:
         (definition,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'search_index'").fetchone()
     assert "detail=none" in definition and "columnsize=0" in definition
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        triggers = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    # Step 21: new rows are indexed by the writer; edits and deletions still by their triggers.
+    assert triggers == {"search_rows_dropped", "search_rows_edited"}
+
+
+def _segments(path: Path) -> int:
+    """How many segments the file's FTS5 index is made of (each leaf page's row names its segment)."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("SELECT count(DISTINCT segid) FROM search_index_idx").fetchone()[0])
+
+
+def test_a_batch_of_messages_is_one_segment_of_the_index(tmp_path: Path) -> None:
+    """Messages stored in one transaction are written to the index as one segment, however many they
+    are (with a trigger, each message was a segment of its own, merged again and again later),
+    and every one of them is found."""
+    path = tmp_path / "chat.db"
+    messages = [
+        StoredMessage(n, "lobby", "ann", f"river number {n} bends", NEW_YEAR + n) for n in range(1, 41)
+    ]
+
+    async def scenario(store: Store) -> None:
+        await store.import_messages(messages)
+        query = SearchQuery(parse_query("river"), ("lobby", "elsewhere"), limit=50)
+        assert [m.id for m in await store.search(query)] == list(range(40, 0, -1))
+        assert _segments(path) == 1
+        await store.import_messages([StoredMessage(41, "lobby", "ann", "one river more", NEW_YEAR + 41)])
+        assert _segments(path) == 2
+        assert [m.id for m in await store.search(query)][:2] == [41, 40]
+
+    run(SQLiteStore(str(path)), scenario)
 
 
 def test_a_phrase_of_common_words_is_found_exactly_by_its_rare_trigrams(tmp_path: Path) -> None:

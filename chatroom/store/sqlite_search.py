@@ -38,16 +38,26 @@ _ADD = (
     f"(SELECT coalesce(max(doc) + 1, -(?1 << {DOC_SHIFT})) FROM search_rows"
     f" WHERE doc >= -(?1 << {DOC_SHIFT}) AND doc < -(?1 << {DOC_SHIFT}) + {1 << DOC_SHIFT}), ?2, ?3, ?4, ?5)"
 )
+# Schema step 21: the writer adds a batch's rows to the index itself, after them.
+_INDEX = "INSERT INTO search_index (rowid, folded) VALUES (?, ?)"
 _FIRST_DOC, _LAST_DOC = -(2**63), 2**63 - 1
 _COLUMNS = f"m.room, {MESSAGE_COLUMNS}"
 
 
 def index_messages(conn: sqlite3.Connection, messages: Iterable[StoredMessage]) -> None:
-    """Index new messages, but the deleted, numbered by their times (inside the caller's transaction)."""
-    rows = [
-        (ts, room, msg_id, nick, folded) for room, msg_id, ts, nick, folded in message_index_rows(messages)
-    ]
-    conn.executemany(_ADD, rows)
+    """Index new messages, but the deleted, numbered by their times (inside the caller's transaction).
+
+    Their rows first, one by one, then their trigrams all at once, in the order of their numbers:
+    FTS5 writes what it holds to a new segment at every savepoint (each row's insert opens one),
+    and whenever a document comes with a lower number than the one before it (a newer message's
+    is lower: search_base.DOC_SHIFT). So a batch's trigrams make one segment (schema step 21).
+    """
+    indexed: list[tuple[int, str]] = []
+    for room, msg_id, ts, nick, folded in message_index_rows(messages):
+        doc = conn.execute(_ADD, (ts, room, msg_id, nick, folded)).lastrowid
+        assert doc is not None, "an insert has a row id"
+        indexed.append((doc, folded))
+    conn.executemany(_INDEX, sorted(indexed))
 
 
 def reindex(conn: sqlite3.Connection, room: str, msg_id: int, text: str) -> None:

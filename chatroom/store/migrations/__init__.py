@@ -35,6 +35,7 @@ from . import (
     v018_search_no_positions,
     v019_search_periods,
     v020_rooms_by_kind,
+    v021_search_index_by_writer,
 )
 from .step import Cursor, Step
 
@@ -59,6 +60,7 @@ STEPS: tuple[Step, ...] = (
     v018_search_no_positions.STEP,
     v019_search_periods.STEP,
     v020_rooms_by_kind.STEP,
+    v021_search_index_by_writer.STEP,
 )
 LATEST = STEPS[-1].version
 
