@@ -165,6 +165,8 @@ class PostgresWriter:
         self._unlink_later = unlink_later
         self._task: asyncio.Task[None] | None = None
         self._sent_cleaned_at = 0
+        # Messages and changes committed so far (pg_pending.py merges the index's pending lists as it grows).
+        self.committed = 0
 
     @property
     def running(self) -> bool:
@@ -209,6 +211,7 @@ class PostgresWriter:
             fail_writes(batch, reason)
             return
         self._health.record_write(None)
+        self.committed += len(batch)
         self._unlink_later(deleted_files(results))
         answer_writes(batch, results)
 

@@ -40,6 +40,7 @@ from .pg_batch import Connection, Pending, import_batch, set_epoch, storable
 from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
 from .pg_deadline import Deadline
 from .pg_files import PostgresFiles
+from .pg_pending import PendingLists
 from .pg_pool import open_pool
 from .pg_writer import PostgresWriter
 from .search_base import SearchQuery
@@ -98,6 +99,7 @@ class PostgresStore(ExportReads):
         self._writer = PostgresWriter(
             self.target, max_batch, self._deadline, self.health, self.files.unlink_later
         )
+        self._pending_lists = PendingLists(self._run, lambda: self._writer.committed)
 
     # --- lifecycle -------------------------------------------------------
 
@@ -114,11 +116,13 @@ class PostgresStore(ExportReads):
             await self.close()
             raise
         await self.health.start()
+        self._pending_lists.start()
 
     async def close(self) -> None:
         """Commit every queued message, then stop the writer and close the pool."""
         # From here on append() refuses: nothing may queue behind the stop.
         self._closing = True
+        await self._pending_lists.stop()
         await self.health.stop()
         await self._writer.stop()
         await self._deadline.settle()
