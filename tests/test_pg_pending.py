@@ -74,9 +74,14 @@ class _Runs:
 
 
 async def _play(runs: _Runs, stored: list[int], seconds: float, **limits: float) -> PendingLists:
+    """Start merging; wait ``seconds``, or with messages stored until the first merge was asked."""
     lists = PendingLists(runs, lambda: stored[0], **limits)  # type: ignore[arg-type]
     lists.start()
     await asyncio.sleep(seconds)
+    for _ in range(500):
+        if runs.calls or not stored[0]:
+            break
+        await asyncio.sleep(0.01)
     return lists
 
 
@@ -108,7 +113,11 @@ def test_a_failed_merge_is_tried_again(caplog: pytest.LogCaptureFixture) -> None
     async def main() -> None:
         lists = await _play(runs, stored, 0.2, after=1)
         stored[0] = 2
-        await asyncio.sleep(0.3)
+        for _ in range(500):
+            if runs.calls >= 2:
+                break
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)
         await lists.stop()
 
     with caplog.at_level(logging.INFO, logger="chatroom.store"):

@@ -32,9 +32,9 @@ from .pg_batch import Connection
 
 log = logging.getLogger("chatroom.store")
 
-# A merge once this many messages were stored since the last (a list holds 4 MB, some ten
-# thousand messages' entries), or this many seconds after the last when fewer were; checked
-# every TICK seconds.
+# A merge once this many messages were stored since the last (a list holds 4 MB, the entries of
+# a few thousand messages of a hundred characters), or this many seconds after the last when fewer
+# were; checked every TICK seconds.
 MERGE_AFTER = 256
 INTERVAL = 1.0
 TICK = 0.05
