@@ -48,7 +48,9 @@ def _pg(statement: str) -> str:
 
 async def _all(conn: Connection, statement: str, params: Sequence[Any]) -> Rows:
     cursor = await conn.execute(_pg(statement), params)
-    return await cursor.fetchall() if cursor.description is not None else []
+    # rownumber is None when the statement returned no rows to fetch; ``description`` says the same
+    # but builds a Column for every column first (a tenth of a session's read).
+    return await cursor.fetchall() if cursor.rownumber is not None else []
 
 
 async def _first(conn: Connection, statement: str, params: Sequence[Any]) -> TupleRow | None:
