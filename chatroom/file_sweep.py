@@ -11,11 +11,11 @@ several processes at once remove each file once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from .store.base import StoreError
 from .store.files_base import UNATTACHED_GRACE_MS, FileStore
+from .tasks import stop_task
 
 log = logging.getLogger("chatroom.files")
 
@@ -42,10 +42,7 @@ class FileSweeper:
     async def stop(self) -> None:
         """Stop sweeping (a sweep under way is cancelled: the next start finishes its work)."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await stop_task(task)
 
     async def _run(self) -> None:
         while True:

@@ -8,11 +8,11 @@ and then every ``interval`` seconds; a real write's outcome counts too.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from .. import metrics
+from ..tasks import stop_task
 
 log = logging.getLogger("chatroom.store")
 
@@ -42,11 +42,8 @@ class WriteHealth:
 
     async def stop(self) -> None:
         """Stop probing."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
 
     async def _loop(self) -> None:
         while True:

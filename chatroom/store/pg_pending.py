@@ -21,12 +21,12 @@ owner) leaves them to the inserts, as before, and says so once.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from psycopg import errors
 
+from ..tasks import stop_task
 from .base import StoreError
 from .pg_batch import Connection
 
@@ -75,11 +75,8 @@ class PendingLists:
 
     async def stop(self) -> None:
         """Stop merging (a merge under way is cancelled: the next insert or merge finishes it)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        await stop_task(task)
 
     def _due(self, stored: int, now: float) -> bool:
         """Whether to merge now, ``stored`` messages having been stored so far."""
