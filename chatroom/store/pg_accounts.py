@@ -12,7 +12,6 @@ look-alike key, and a secret is read by a statement of its own after its
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
@@ -22,6 +21,7 @@ from psycopg.rows import TupleRow
 from ..names import nick_key, room_key
 from . import account_sql as sql
 from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
+from .pg_qmark import all_rows, pg
 from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import SQLAccounts
 
@@ -39,27 +39,13 @@ class Runner(Protocol):
     def __call__(self, work: Callable[[Connection], Awaitable[T]], failing: str, /) -> Awaitable[T]: ...
 
 
-@functools.cache
-def _pg(statement: str) -> str:
-    """The statement with PostgreSQL's placeholders."""
-    assert "%" not in statement
-    return statement.replace("?", "%s")
-
-
-async def _all(conn: Connection, statement: str, params: Sequence[Any]) -> Rows:
-    cursor = await conn.execute(_pg(statement), params)
-    # rownumber is None when the statement returned no rows to fetch; ``description`` says the same
-    # but builds a Column for every column first (a sixth of a session's read).
-    return await cursor.fetchall() if cursor.rownumber is not None else []
-
-
 async def _first(conn: Connection, statement: str, params: Sequence[Any]) -> TupleRow | None:
-    return await (await conn.execute(_pg(statement), params)).fetchone()
+    return await (await conn.execute(pg(statement), params)).fetchone()
 
 
 async def _many(conn: Connection, statement: str, rows: Sequence[Sequence[Any]]) -> None:
     async with conn.transaction(), conn.cursor() as cursor:
-        await cursor.executemany(_pg(statement), rows)
+        await cursor.executemany(pg(statement), rows)
 
 
 class PostgresAccounts(SQLAccounts):
@@ -69,10 +55,10 @@ class PostgresAccounts(SQLAccounts):
         self._run = run
 
     async def _rows(self, statement: str, *params: object) -> Rows:
-        return await self._run(lambda conn: _all(conn, statement, params), "cannot read the store")
+        return await self._run(lambda conn: all_rows(conn, statement, params), "cannot read the store")
 
     async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        return await self._run(lambda conn: _all(conn, statement, params), failing)
+        return await self._run(lambda conn: all_rows(conn, statement, params), failing)
 
     async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
         await self._run(lambda conn: _many(conn, statement, rows), failing)
@@ -130,8 +116,8 @@ async def _rename_account(conn: Connection, account_id: int, name: str) -> Accou
 
 async def _deactivate(conn: Connection, account_id: int, now: int) -> bool:
     async with conn.transaction():
-        found = await _all(conn, sql.DEACTIVATE, (now, account_id))
-        await conn.execute(_pg(sql.REVOKE_SESSIONS_OF), (now, account_id))
+        found = await all_rows(conn, sql.DEACTIVATE, (now, account_id))
+        await conn.execute(pg(sql.REVOKE_SESSIONS_OF), (now, account_id))
     return bool(found)
 
 
@@ -156,7 +142,7 @@ async def _create_room(
 async def _secret(conn: Connection, name: str, value: str) -> str:
     # Two statements, in autocommit: the SELECT's snapshot is taken after the
     # INSERT ended, so it sees a row another node committed meanwhile.
-    await conn.execute(_pg(sql.INSERT_SECRET), (name, value))
+    await conn.execute(pg(sql.INSERT_SECRET), (name, value))
     row = await _first(conn, sql.SECRET, (name,))
     assert row is not None
     return str(row[0])
@@ -166,14 +152,14 @@ async def _import_accounts(conn: Connection, accounts: Sequence[Account], bot_ke
     statement = sql.IMPORT_ACCOUNT_COLUMNS + " OVERRIDING SYSTEM VALUE" + sql.IMPORT_ACCOUNT_VALUES
     async with conn.transaction(), conn.cursor() as cursor:
         if accounts:
-            await cursor.executemany(_pg(statement), [sql.account_values(a) for a in accounts])
+            await cursor.executemany(pg(statement), [sql.account_values(a) for a in accounts])
             # New accounts take ids above the imported ones.
             await cursor.execute(
                 "SELECT setval(pg_get_serial_sequence('accounts', 'id'), (SELECT max(id) FROM accounts))"
             )
         if bot_keys:
             await cursor.executemany(
-                _pg(sql.INSERT_BOT_KEY),
+                pg(sql.INSERT_BOT_KEY),
                 [(k.key_hash, k.account_id, k.created_at, k.revoked_at) for k in bot_keys],
             )
 
@@ -184,7 +170,7 @@ async def _import_rooms(
     async with conn.transaction(), conn.cursor() as cursor:
         if rooms:
             await cursor.executemany(
-                _pg(sql.IMPORT_ROOM),
+                pg(sql.IMPORT_ROOM),
                 [
                     (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at)
                     for r in rooms
@@ -192,5 +178,5 @@ async def _import_rooms(
             )
         if memberships:
             await cursor.executemany(
-                _pg(sql.IMPORT_MEMBERSHIP), [(m.room, m.account_id, m.role, m.added_at) for m in memberships]
+                pg(sql.IMPORT_MEMBERSHIP), [(m.room, m.account_id, m.role, m.added_at) for m in memberships]
             )

@@ -37,6 +37,7 @@ from .files_base import (
     StoredFile,
     new_file_id,
 )
+from .pg_qmark import all_rows, pg
 
 Connection = psycopg.AsyncConnection[TupleRow]
 T = TypeVar("T")
@@ -49,8 +50,9 @@ SAVES_AT_ONCE = 2
 # The advisory lock every reservation of room for an upload takes (any number no other lock uses).
 _RESERVATIONS_LOCK = int.from_bytes(b"chatfile", "big")
 _INSERT_CHUNK = "INSERT INTO file_chunks (file_id, thumb, part, data) VALUES (%s, %s, %s, %s)"
+# Run by _execute, as the shared statements are: ``?`` placeholders (pg_qmark.py).
 _READ_PART = (
-    "SELECT substring(data FROM %s FOR %s) FROM file_chunks WHERE file_id = %s AND thumb = %s AND part = %s"
+    "SELECT substring(data FROM ? FOR ?) FROM file_chunks WHERE file_id = ? AND thumb = ? AND part = ?"
 )
 
 
@@ -61,12 +63,6 @@ class Runner(Protocol):
     def __call__(
         self, work: Callable[[Connection], Awaitable[T]], failing: str, /, *, scale: int = 1
     ) -> Awaitable[T]: ...
-
-
-@functools.cache
-def _pg(statement: str) -> str:
-    """The statement with PostgreSQL's placeholders."""
-    return statement.replace("?", "%s")
 
 
 class PostgresFiles:
@@ -195,13 +191,7 @@ class PostgresFiles:
         self.blobs.remove_later(file_ids)
 
     async def _execute(self, failing: str, statement: str, *params: object) -> list[TupleRow]:
-        async def work(conn: Connection) -> list[TupleRow]:
-            cursor = await conn.execute(_pg(statement), params)
-            # rownumber is None when the statement returned no rows to fetch; ``description`` says the same
-            # but builds a Column for every column first (a sixth of a session's read).
-            return await cursor.fetchall() if cursor.rownumber is not None else []
-
-        return await self._run(work, failing)
+        return await self._run(lambda conn: all_rows(conn, statement, params), failing)
 
     async def _drop(self, failing: str, work: Callable[[Connection], Awaitable[list[str]]]) -> list[str]:
         """Run ``work`` in a transaction; unlink the blobs of the files it dropped once committed."""
@@ -219,7 +209,7 @@ def _returning(statement: str, *params: object) -> Callable[[Connection], Awaita
     """Work that runs a DELETE ... RETURNING id, storage: the ids it dropped."""
 
     async def work(conn: Connection) -> list[str]:
-        rows = await (await conn.execute(_pg(statement), params)).fetchall()
+        rows = await (await conn.execute(pg(statement), params)).fetchall()
         return [str(row[0]) for row in rows]
 
     return work
@@ -230,20 +220,20 @@ async def _reserve(conn: Connection, *, params: tuple[object, ...]) -> TupleRow 
     each miss the other's uncommitted row: the advisory lock makes them one after the other."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_RESERVATIONS_LOCK,))
-        return await (await conn.execute(_pg(sql.RESERVE), params)).fetchone()
+        return await (await conn.execute(pg(sql.RESERVE), params)).fetchone()
 
 
 async def _set_avatar(conn: Connection, *, account_id: int, file_id: str | None) -> list[str]:
     if file_id is not None:
-        rows = await (await conn.execute(_pg(sql.SELECT_FILE + " FOR UPDATE"), (file_id,))).fetchall()
+        rows = await (await conn.execute(pg(sql.SELECT_FILE + " FOR UPDATE"), (file_id,))).fetchall()
         sql.check_avatar(sql.file_from_row(rows[0]) if rows else None, account_id)
-    old = await (await conn.execute(_pg(sql.AVATAR_OF + " FOR UPDATE"), (account_id,))).fetchone()
+    old = await (await conn.execute(pg(sql.AVATAR_OF + " FOR UPDATE"), (account_id,))).fetchone()
     if old is None:
         raise UnknownAccountError(account_id)
-    await conn.execute(_pg(sql.SET_AVATAR), (file_id, account_id))
+    await conn.execute(pg(sql.SET_AVATAR), (file_id, account_id))
     if old[0] is None or old[0] == file_id:
         return []
-    rows = await (await conn.execute(_pg(sql.DROP_FILE), (old[0],))).fetchall()
+    rows = await (await conn.execute(pg(sql.DROP_FILE), (old[0],))).fetchall()
     return [str(row[0]) for row in rows]
 
 
@@ -252,7 +242,7 @@ async def _save_in_database(
 ) -> StoredFile:
     """The row, then the parts of the file and its thumbnail, then their sizes, in one transaction."""
     async with conn.transaction():
-        await conn.execute(_pg(sql.INSERT_FILE), sql.file_row(sql.with_sizes(stored, 0, 0, sql.IN_DATABASE)))
+        await conn.execute(pg(sql.INSERT_FILE), sql.file_row(sql.with_sizes(stored, 0, 0, sql.IN_DATABASE)))
         size = await _write_parts(conn, stored.info.id, path, thumb=False)
         thumb_size = (
             0 if thumb_path is None else await _write_parts(conn, stored.info.id, thumb_path, thumb=True)
