@@ -18,6 +18,11 @@
  * latency is kept apart: every member counts the changes it receives from
  * each sender, and a sender's changes reach every member in the order sent,
  * so the k-th change a member sees from sender S is S's k-th change.
+ *
+ * With --refs every message goes as the page sends it: a JSON message frame
+ * with a ref of its own ("m<member>-<n>"), which the server acks and keeps
+ * for ten minutes to store a resend once. Without it a message is a bare
+ * text frame (protocol v1), with no ref and no ack.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -43,6 +48,7 @@
 #define BUCKETS 500000             /* ... up to 5 s, beyond that clamped */
 #define MS 1000000ULL              /* one millisecond, in nanoseconds */
 #define MARKER "\"bench "          /* start of a benchmark message text */
+#define ACK "{\"type\":\"ack\","      /* the server's ack of a message sent with a ref */
 #define CHANGE_RING 4096           /* send times of a sender's changes still travelling */
 #define REACTION "\"\xf0\x9f\x91\x8d\""  /* thumbs up, as JSON */
 
@@ -74,11 +80,11 @@ static struct {
     const char *host, *room;
     int port, members, senders, window, size, slow, server_pid, rooms;
     double rate, duration, warmup, settle_max;
-    int idle, slow_rcvbuf, marks, changes;
+    int idle, slow_rcvbuf, marks, changes, refs;
     const char *tokens;
     int sources;  /* --sources K: connect from 127.0.0.1 .. 127.0.0.K in turn */
     double hold;  /* --idle --hold S: stay connected S seconds (answering pings), server CPU measured */
-} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, NULL, 1, 0};
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, 0, NULL, 1, 0};
 
 static char **tokens; /* --tokens: one JWT per member */
 static enum change_kind kinds[KINDS] = {EDIT, REACT, READ_MARK}; /* --change-kinds: taken in turn */
@@ -185,7 +191,15 @@ static void send_message(struct conn *c, uint64_t stamp) {
     int n = snprintf(text, sizeof text, "bench %llu %d %llu ", (unsigned long long)stamp, c->index,
                      (unsigned long long)c->seq++);
     while (n < opt.size && n < (int)sizeof text) text[n++] = 'x';
-    queue_frame(c, 1, text, (size_t)n);
+    if (opt.refs) {
+        /* The text holds no character JSON would escape. */
+        char frame[4200];
+        int f = snprintf(frame, sizeof frame, "{\"type\":\"message\",\"message\":\"%.*s\",\"ref\":\"m%d-%llu\"}",
+                         n, text, c->index, (unsigned long long)c->seq);
+        queue_frame(c, 1, frame, (size_t)f);
+    } else {
+        queue_frame(c, 1, text, (size_t)n);
+    }
     c->in_flight++;
     c->frames_sent++;
     sent_total++;
@@ -331,6 +345,10 @@ static void on_text(struct conn *c, const char *p, size_t len, uint64_t now) {
         welcomed++;
     }
     if (opt.tokens && on_changes_frame(c, p, len, now)) return;
+    if (opt.refs && !opt.tokens && len >= sizeof ACK - 1 && memcmp(p, ACK, sizeof ACK - 1) == 0) {
+        if (measuring) acks++;
+        return;
+    }
     const char *m = memmem(p, len, MARKER, sizeof MARKER - 1);
     if (m) {
         char *end;
@@ -680,7 +698,7 @@ static void usage(void) {
             "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
             "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
             "               [--room NAME] [--rooms K] [--idle [--hold S]] [--sources K] [--slow-rcvbuf BYTES]\n"
-            "               [--marks]\n"
+            "               [--marks] [--refs]\n"
             "               [--tokens FILE [--changes PCT [--change-kinds edit,react,read]]]\n");
     exit(2);
 }
@@ -692,7 +710,8 @@ static void parse_args(int argc, char **argv) {
         {"warmup", 1, 0, 'u'},  {"slow", 1, 0, 'k'},     {"server-pid", 1, 0, 'P'}, {"room", 1, 0, 'R'},
         {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'},
         {"marks", 0, 0, 'm'},   {"tokens", 1, 0, 'T'},  {"changes", 1, 0, 'C'},
-        {"change-kinds", 1, 0, 'D'}, {"sources", 1, 0, 'S'}, {"hold", 1, 0, 'H'}, {0, 0, 0, 0}};
+        {"change-kinds", 1, 0, 'D'}, {"sources", 1, 0, 'S'}, {"hold", 1, 0, 'H'}, {"refs", 0, 0, 'F'},
+        {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -713,6 +732,7 @@ static void parse_args(int argc, char **argv) {
         case 'M': opt.settle_max = atof(optarg); break;
         case 'B': opt.slow_rcvbuf = atoi(optarg); break;
         case 'm': opt.marks = 1; break;
+        case 'F': opt.refs = 1; break;
         case 'T': opt.tokens = optarg; break;
         case 'C': opt.changes = atoi(optarg); break;
         case 'D': parse_kinds(optarg); break;
@@ -813,6 +833,7 @@ int main(int argc, char **argv) {
            failed_connects, still_open, (unsigned long long)close_codes[1013],
            (unsigned long long)(closed_count - close_codes[1013]), (unsigned long long)(pings_in - pings_before));
     if (opt.tokens) print_changes(measured_s);
+    if (opt.refs) printf(", \"refs\": 1, \"acks_per_s\": %.1f", measured_s > 0 ? (double)acks / measured_s : 0.0);
     if (first_error[0]) {
         printf(", \"first_error\": \"");
         for (const char *p = first_error; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);

@@ -180,6 +180,8 @@ def loadgen_command(port: int, pid: int, case: Case, args: argparse.Namespace) -
         command.append("--idle")
         if args.hold:
             command += ["--hold", str(args.hold)]
+    if args.refs:
+        command.append("--refs")
     if args.sources > 1:
         command += ["--sources", str(args.sources)]
     return command
@@ -307,6 +309,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=0, help="messages a second in total (0: flat out)")
     parser.add_argument("--deliveries-rate", type=float, default=0, help="deliveries a second in total")
     parser.add_argument("--size", type=int, default=100, help="message text bytes")
+    parser.add_argument(
+        "--refs", action="store_true", help="send each message with a ref, as the page does (acked, kept to dedupe)"
+    )
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=1)
     parser.add_argument("--settle-max", type=float, default=60, help="seconds allowed for joining")
