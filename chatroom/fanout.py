@@ -87,11 +87,14 @@ class FlushScheduler:
     sender's next frames stay unread and the store's next batch waits. So a
     broadcast writes straight to sockets for one slice and goes on with the
     members it did not reach in later loop iterations, one slice each, after
-    whatever became ready meanwhile. If anything else comes for those members
-    first (another broadcast, a frame for one of them), the unfinished
-    broadcast's bytes are queued in their outboxes at once, so every member
-    still gets its frames in order; queued bytes are flushed in rounds of the
-    same slices, and frames that arrive in between ride on the same write.
+    whatever became ready meanwhile. If another broadcast comes first, the
+    unfinished one's bytes are queued in the outboxes of the members it has
+    not reached, so every member still gets its frames in order; queued bytes
+    are flushed in rounds of the same slices, and frames that arrive in
+    between ride on the same write. A frame for one member (an ack, a notice)
+    waits instead until the unfinished broadcast is handed out, then is
+    queued: it must not overtake the broadcast, and it is no reason to queue
+    the broadcast for everyone else.
     """
 
     def __init__(
@@ -109,6 +112,9 @@ class FlushScheduler:
         # reached, its bytes, and when it started.
         self.unfinished: tuple[Sequence[Outbox], int, bytes, float] | None = None
         self._unfinished_scheduled = False
+        # Frames for single members that came while a broadcast was unfinished:
+        # queued, in order, once it is handed out.
+        self._deferred: list[tuple[Outbox, bytes]] = []
         # Set by a broadcast that wrote straight to sockets, until the next
         # loop tick: later broadcasts of this tick queue, so each member
         # still gets one write per tick however many broadcasts there are.
@@ -161,9 +167,17 @@ class FlushScheduler:
             outboxes[index].send(data)
         self._done(started)
 
+    def defer(self, outbox: Outbox, data: bytes) -> None:
+        """Queue ``data`` for ``outbox`` once the unfinished broadcast is handed out."""
+        self._deferred.append((outbox, data))
+
     def _done(self, started: float) -> None:
         if self._on_broadcast is not None:
             self._on_broadcast(time.perf_counter() - started)
+        if self._deferred:
+            deferred, self._deferred = self._deferred, []
+            for outbox, data in deferred:
+                outbox.send(data)
 
     def _next_tick(self) -> None:
         self._wrote_this_tick = False
@@ -264,8 +278,10 @@ class Outbox:
         if self.closed:
             return
         if self._scheduler.unfinished is not None:
-            # This member may not have the broadcast being written yet.
-            self._scheduler.queue_unfinished()
+            # This member may not have the broadcast being written yet: these
+            # bytes go behind it.
+            self._scheduler.defer(self, data)
+            return
         pending = self._pending
         pending.append(data)
         self._pending_bytes += len(data)

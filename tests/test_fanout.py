@@ -452,7 +452,59 @@ def test_a_frame_for_a_member_not_yet_reached_waits_for_the_broadcast() -> None:
         for _ in range(4):
             await asyncio.sleep(0)
         assert _drain(peer) == b"x" * SLICE_CHECK_EVERY + b"x|after"
-        assert counting.sends == SLICE_CHECK_EVERY + 1
+        assert counting.sends == SLICE_CHECK_EVERY + 2, "the broadcast, then the frame on its own"
+
+    run_with_pair(scenario)
+
+
+def test_a_frame_for_one_member_leaves_an_unfinished_broadcast_to_the_others() -> None:
+    """A frame for one member does not queue the unfinished broadcast for the members it has not reached."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY * 2)]
+        scheduler.broadcast(outboxes, b"x")
+        outboxes[0].send(b"|ack")
+        assert all(outbox.backlog == 0 for outbox in outboxes), "nothing queued for anyone yet"
+        for _ in range(4):
+            await asyncio.sleep(0)
+        assert _drain(peer) == b"x" * SLICE_CHECK_EVERY * 2 + b"|ack"
+        assert counting.sends == SLICE_CHECK_EVERY * 2 + 1, "one send a member, and one for the frame"
+
+    run_with_pair(scenario)
+
+
+def test_frames_waiting_behind_a_broadcast_go_before_a_member_closes() -> None:
+    """A member finished while a broadcast is unfinished gets the broadcast, then its own frames."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
+        scheduler.broadcast(outboxes, b"x")
+        outboxes[-1].send(b"|bye")
+        outboxes[-1].finish()
+        assert _drain(peer) == b"x" * SLICE_CHECK_EVERY + b"x|bye"
+        await next_tick()
+        assert _drain(peer) == b"", "the broadcast does not reach anyone twice"
+
+    run_with_pair(scenario)
+
+
+def test_frames_for_members_keep_their_order_behind_an_unfinished_broadcast() -> None:
+    """Several frames for members during an unfinished broadcast go out in the order they were sent."""
+
+    async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
+        scheduler = FlushScheduler(slice_seconds=0.0)
+        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 2)]
+        scheduler.broadcast(outboxes, b"x")
+        outboxes[-1].send(b"1")
+        outboxes[-2].send(b"2")
+        outboxes[-1].send(b"3")
+        for _ in range(4):
+            await asyncio.sleep(0)
+        assert _drain(peer) == b"x" * (SLICE_CHECK_EVERY + 2) + b"132"
+        scheduler.broadcast(outboxes, b"y")
+        assert _drain(peer) == b"y" * (SLICE_CHECK_EVERY), "the next broadcast writes at once again"
 
     run_with_pair(scenario)
 
