@@ -13,6 +13,10 @@ same repetitions.
     python bench/run.py --servers product --members 1000 --slow 0,10 --window 20
     python bench/run.py --servers product,product@before,node --variant before=/path/to/checkout \
         --baseline node --members 10000 --rooms 1000 --senders 1000 --window 1 --realtime
+    python bench/run.py --servers product,reference --baseline reference --members 1000 --refs
+
+With --refs every message carries a ref, as the page's do: the product acks it and keeps it to
+store a resend once (the peers ignore the ref).
 
 Raw results go to bench/results/<time>.jsonl (one line per run), or to --out (appended);
 bench/recorded/ keeps the runs the plots in docs/ are drawn from (bench/plot.py).
@@ -310,7 +314,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--deliveries-rate", type=float, default=0, help="deliveries a second in total")
     parser.add_argument("--size", type=int, default=100, help="message text bytes")
     parser.add_argument(
-        "--refs", action="store_true", help="send each message with a ref, as the page does (acked, kept to dedupe)"
+        "--refs",
+        action="store_true",
+        help="send each message with a ref, as the page does (acked, deduplicated)",
     )
     parser.add_argument("--duration", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=1)
