@@ -14,13 +14,19 @@ padded with ``x`` to 100 characters: its trigrams repeat); ``chat`` are the
 English messages of the search benchmark (bench/search_data.py: words drawn
 by their frequency, 7 a message in the median).
 
+With ``--refs`` each message carries a ref as the page's do (``m`` and the
+time in base 36, then a number): the writer also looks its digest up and
+keeps it, to store a resend once.
+
     python bench/index_cost.py --runs 5 --variant before=CHECKOUT
+    python bench/index_cost.py --runs 3 --refs
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import random
@@ -30,6 +36,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
@@ -55,7 +62,17 @@ def thread_cpu_seconds(native_id: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(kind: str, messages: int, window: int) -> dict[str, float]:
+def page_refs() -> Iterator[str]:
+    """Refs as the page makes them (static/js/composer.js): the time in base 36, then a number."""
+    for number in itertools.count(1):
+        millis, digits = time.time_ns() // 1_000_000, ""
+        while millis:
+            millis, digit = divmod(millis, 36)
+            digits = "0123456789abcdefghijklmnopqrstuvwxyz"[digit] + digits
+        yield f"m{digits}-{number}"
+
+
+async def measure(kind: str, messages: int, window: int, refs: bool) -> dict[str, float]:
     """Append the messages with ``window`` in flight; the writer's and the process's CPU per message."""
     from chatroom.store.sqlite import SQLiteStore
 
@@ -66,10 +83,11 @@ async def measure(kind: str, messages: int, window: int) -> dict[str, float]:
         (writer,) = [t for t in threading.enumerate() if t.name == "chatroom-write"]
         assert writer.native_id is not None
         pending = iter(chosen)
+        made = page_refs()
 
         async def sender() -> None:
             for message in pending:
-                await store.append("lobby", "bench", message)
+                await store.append("lobby", "bench", message, ref=next(made) if refs else None)
 
         writer_before, process_before = thread_cpu_seconds(writer.native_id), time.process_time()
         started = time.perf_counter()
@@ -88,7 +106,7 @@ async def measure(kind: str, messages: int, window: int) -> dict[str, float]:
 def run_child(code: Path, kind: str, args: argparse.Namespace) -> dict[str, float]:
     """One measurement in a fresh process running the checkout at ``code``."""
     command = [sys.executable, __file__, "--child", kind, "--messages", str(args.messages)]
-    command += ["--window", str(args.window)]
+    command += ["--window", str(args.window), *(["--refs"] if args.refs else [])]
     env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -100,11 +118,12 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--window", type=int, default=20, help="appends in flight")
+    parser.add_argument("--refs", action="store_true", help="each message with a ref, as the page sends it")
     parser.add_argument("--variant", action="append", default=[], help="NAME=CHECKOUT, measured alike")
     parser.add_argument("--child", choices=TEXTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(measure(args.child, args.messages, args.window))))
+        print(json.dumps(asyncio.run(measure(args.child, args.messages, args.window, args.refs))))
         return
     checkouts = {"this": REPO, **{v.split("=", 1)[0]: Path(v.split("=", 1)[1]) for v in args.variant}}
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
