@@ -197,6 +197,22 @@ async def next_tick() -> None:
     await asyncio.sleep(0)
 
 
+def broadcast_past_its_slice(
+    stream: IOStream, members: int, data: bytes
+) -> tuple[FlushScheduler, list[Outbox]]:
+    """``members`` outboxes on ``stream`` and a broadcast to them left unfinished after its first slice."""
+    scheduler = FlushScheduler(slice_seconds=0.0)
+    outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(members)]
+    scheduler.broadcast(outboxes, data)
+    return scheduler, outboxes
+
+
+async def loop_turns(count: int = 4) -> None:
+    """Let the loop run ``count`` iterations: an unfinished broadcast goes on one slice in each."""
+    for _ in range(count):
+        await asyncio.sleep(0)
+
+
 def make_outbox(stream: IOStream, max_backlog: int = 1 << 20) -> tuple[Outbox, list[str]]:
     overflows: list[str] = []
     return Outbox(stream, FlushScheduler(), max_backlog, lambda: overflows.append("cut")), overflows
@@ -445,12 +461,9 @@ def test_a_frame_for_a_member_not_yet_reached_waits_for_the_broadcast() -> None:
     """A frame sent to a member an unfinished broadcast has not reached goes out after that broadcast."""
 
     async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
-        scheduler = FlushScheduler(slice_seconds=0.0)
-        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
-        scheduler.broadcast(outboxes, b"x")
+        _, outboxes = broadcast_past_its_slice(stream, SLICE_CHECK_EVERY + 1, b"x")
         outboxes[-1].send(b"|after")
-        for _ in range(4):
-            await asyncio.sleep(0)
+        await loop_turns()
         assert _drain(peer) == b"x" * SLICE_CHECK_EVERY + b"x|after"
         assert counting.sends == SLICE_CHECK_EVERY + 2, "the broadcast, then the frame on its own"
 
@@ -461,13 +474,10 @@ def test_a_frame_for_one_member_leaves_an_unfinished_broadcast_to_the_others() -
     """A frame for one member does not queue the unfinished broadcast for the members it has not reached."""
 
     async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
-        scheduler = FlushScheduler(slice_seconds=0.0)
-        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY * 2)]
-        scheduler.broadcast(outboxes, b"x")
+        _, outboxes = broadcast_past_its_slice(stream, SLICE_CHECK_EVERY * 2, b"x")
         outboxes[0].send(b"|ack")
         assert all(outbox.backlog == 0 for outbox in outboxes), "nothing queued for anyone yet"
-        for _ in range(4):
-            await asyncio.sleep(0)
+        await loop_turns()
         assert _drain(peer) == b"x" * SLICE_CHECK_EVERY * 2 + b"|ack"
         assert counting.sends == SLICE_CHECK_EVERY * 2 + 1, "one send a member, and one for the frame"
 
@@ -478,9 +488,7 @@ def test_frames_waiting_behind_a_broadcast_go_before_a_member_closes() -> None:
     """A member finished while a broadcast is unfinished gets the broadcast, then its own frames."""
 
     async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
-        scheduler = FlushScheduler(slice_seconds=0.0)
-        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 1)]
-        scheduler.broadcast(outboxes, b"x")
+        _, outboxes = broadcast_past_its_slice(stream, SLICE_CHECK_EVERY + 1, b"x")
         outboxes[-1].send(b"|bye")
         outboxes[-1].finish()
         assert _drain(peer) == b"x" * SLICE_CHECK_EVERY + b"x|bye"
@@ -494,14 +502,11 @@ def test_frames_for_members_keep_their_order_behind_an_unfinished_broadcast() ->
     """Several frames for members during an unfinished broadcast go out in the order they were sent."""
 
     async def scenario(stream: IOStream, peer: socket.socket, counting: CountingSocket) -> None:
-        scheduler = FlushScheduler(slice_seconds=0.0)
-        outboxes = [Outbox(stream, scheduler, 1 << 20, lambda: None) for _ in range(SLICE_CHECK_EVERY + 2)]
-        scheduler.broadcast(outboxes, b"x")
+        scheduler, outboxes = broadcast_past_its_slice(stream, SLICE_CHECK_EVERY + 2, b"x")
         outboxes[-1].send(b"1")
         outboxes[-2].send(b"2")
         outboxes[-1].send(b"3")
-        for _ in range(4):
-            await asyncio.sleep(0)
+        await loop_turns()
         assert _drain(peer) == b"x" * (SLICE_CHECK_EVERY + 2) + b"132"
         scheduler.broadcast(outboxes, b"y")
         assert _drain(peer) == b"y" * (SLICE_CHECK_EVERY), "the next broadcast writes at once again"
