@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +41,14 @@ def set_guests(server: ServerProcess, on: bool) -> None:
     assert (status, answer["guests"]) == (200, on)
 
 
+def told(server: ServerProcess, on: bool, timeout: float = 10) -> None:
+    """Wait until ``server`` has the notice of the other node's change: its live setting is ``on``."""
+    deadline = time.monotonic() + timeout
+    while call_api(server, "GET", "/api/admin/settings", None, ADMIN)[1]["guests"] is not on:
+        assert time.monotonic() < deadline, f"the notice turning guests {on} did not arrive"
+        time.sleep(0.02)
+
+
 def test_the_setting_is_read_at_start_and_a_change_on_one_node_holds_on_the_other(
     redis_server: RedisServer,
 ) -> None:
@@ -62,6 +71,7 @@ def test_the_setting_is_read_at_start_and_a_change_on_one_node_holds_on_the_othe
                 error, code = refused_on_open(server, room="lobby", nick="walker")
                 assert (error["code"], code) == ("unauthorized", 4401)
             set_guests(left, True)
+            told(right, True)
             with join(right, "lobby", "walker"):
                 pass
 
