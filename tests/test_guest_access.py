@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import pytest
 
 from tests.clients import close_code, join, next_of, own_join, refused_on_open, say, welcomed
 from tests.redis_server import RedisServer
-from tests.support import ServerProcess, call_api, make_account, signed_token
+from tests.support import ServerProcess, call_api, make_account, signed_token, wait_until
 
 SECRET = "guest-access-test-secret-" + "0123456789abcdef" * 3
 ADMIN = f"Bearer {signed_token('root', SECRET, lifetime=3600)}"
@@ -41,12 +40,9 @@ def set_guests(server: ServerProcess, on: bool) -> None:
     assert (status, answer["guests"]) == (200, on)
 
 
-def told(server: ServerProcess, on: bool, timeout: float = 10) -> None:
+def told(server: ServerProcess, on: bool) -> None:
     """Wait until ``server`` has the notice of the other node's change: its live setting is ``on``."""
-    deadline = time.monotonic() + timeout
-    while call_api(server, "GET", "/api/admin/settings", None, ADMIN)[1]["guests"] is not on:
-        assert time.monotonic() < deadline, f"the notice turning guests {on} did not arrive"
-        time.sleep(0.02)
+    wait_until(lambda: call_api(server, "GET", "/api/admin/settings", None, ADMIN)[1]["guests"] is on)
 
 
 def test_the_setting_is_read_at_start_and_a_change_on_one_node_holds_on_the_other(
