@@ -21,8 +21,10 @@
  *
  * With --refs every message goes as the page sends it: a JSON message frame
  * with a ref of its own ("m<member>-<n>"), which the server acks and keeps
- * for ten minutes to store a resend once. Without it a message is a bare
- * text frame (protocol v1), with no ref and no ack.
+ * for ten minutes to store a resend once; the ack's latency (from the send,
+ * or the scheduled time under --rate, to the ack's arrival) is kept apart
+ * from the deliveries'. Without it a message is a bare text frame (protocol
+ * v1), with no ref and no ack.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -50,6 +52,7 @@
 #define MARKER "\"bench "          /* start of a benchmark message text */
 #define ACK "{\"type\":\"ack\","      /* the server's ack of a message sent with a ref */
 #define CHANGE_RING 4096           /* send times of a sender's changes still travelling */
+#define ACK_RING 4096              /* --refs: send times of a sender's messages not yet acked */
 #define REACTION "\"\xf0\x9f\x91\x8d\""  /* thumbs up, as JSON */
 
 enum change_kind { EDIT, REACT, READ_MARK, KINDS };
@@ -68,6 +71,7 @@ struct conn {
     uint64_t frames_sent, changes_sent, own_last_id, room_last_id, room_last_message, react_target;
     int react_on;
     uint64_t *change_sent_ns; /* CHANGE_RING send times, by change number */
+    uint64_t *ack_sent_ns;    /* --refs, sender: ACK_RING send times, by the number in the ref */
     /* --changes, every member: changes received from each sender, by sender */
     uint32_t *changes_seen;
     char *rbuf;
@@ -100,6 +104,8 @@ static int measuring, handshakes, opened, welcomed, closed_count, failed_connect
 static char first_error[512];
 /* --changes: latencies of edits and reactions, kept apart from messages' */
 static uint64_t change_hist[BUCKETS], change_lat_max, change_lat_count;
+/* --refs: latencies of acks, from a message's send to its ack */
+static uint64_t ack_hist[BUCKETS], ack_lat_max, ack_lat_count;
 static uint64_t messages_stored, change_deliveries, acks, unchanged_acks, reads_sent, unread_frames;
 static uint64_t changes_sent_measured[KINDS];
 
@@ -197,6 +203,7 @@ static void send_message(struct conn *c, uint64_t stamp) {
         int f = snprintf(frame, sizeof frame, "{\"type\":\"message\",\"message\":\"%.*s\",\"ref\":\"m%d-%llu\"}",
                          n, text, c->index, (unsigned long long)c->seq);
         queue_frame(c, 1, frame, (size_t)f);
+        c->ack_sent_ns[c->seq % ACK_RING] = stamp;
     } else {
         queue_frame(c, 1, text, (size_t)n);
     }
@@ -267,6 +274,27 @@ static void record_latency(uint64_t ns) {
     hist[b < BUCKETS ? b : BUCKETS - 1]++;
     if (ns > lat_max) lat_max = ns;
     lat_count++;
+}
+
+static void record_ack_latency(uint64_t ns) {
+    uint64_t b = ns / BUCKET_NS;
+    ack_hist[b < BUCKETS ? b : BUCKETS - 1]++;
+    if (ns > ack_lat_max) ack_lat_max = ns;
+    ack_lat_count++;
+}
+
+/* --refs: an ack of one of this member's messages ("ref":"m<index>-<n>"): its latency from the send. */
+static void on_ack(struct conn *c, const char *p, size_t len, uint64_t now) {
+    if (!measuring) return;
+    acks++;
+    const char *at = memmem(p, len, "\"ref\":\"m", 8);
+    if (!at || !c->ack_sent_ns) return;
+    char *end;
+    long index = strtol(at + 8, &end, 10);
+    if (index != c->index || *end != '-') return;
+    uint64_t number = strtoull(end + 1, NULL, 10);
+    uint64_t sent = c->ack_sent_ns[number % ACK_RING];
+    record_ack_latency(now > sent ? now - sent : 0);
 }
 
 static void record_change_latency(uint64_t ns) {
@@ -346,7 +374,7 @@ static void on_text(struct conn *c, const char *p, size_t len, uint64_t now) {
     }
     if (opt.tokens && on_changes_frame(c, p, len, now)) return;
     if (opt.refs && !opt.tokens && len >= sizeof ACK - 1 && memcmp(p, ACK, sizeof ACK - 1) == 0) {
-        if (measuring) acks++;
+        on_ack(c, p, len, now);
         return;
     }
     const char *m = memmem(p, len, MARKER, sizeof MARKER - 1);
@@ -645,6 +673,8 @@ static double percentile(double q) { return percentile_of(hist, lat_count, lat_m
 
 static double change_percentile(double q) { return percentile_of(change_hist, change_lat_count, change_lat_max, q); }
 
+static double ack_percentile(double q) { return percentile_of(ack_hist, ack_lat_count, ack_lat_max, q); }
+
 /* --change-kinds edit,react,read: the changes to take in turn (all three by default). */
 static void parse_kinds(const char *list) {
     static const char *names[KINDS] = {"edit", "react", "read"};
@@ -761,6 +791,7 @@ int main(int argc, char **argv) {
             conns[i].changes_seen = calloc((size_t)opt.senders, sizeof *conns[i].changes_seen);
             if (i < opt.senders) conns[i].change_sent_ns = calloc(CHANGE_RING, sizeof *conns[i].change_sent_ns);
         }
+        if (opt.refs && i < opt.senders) conns[i].ack_sent_ns = calloc(ACK_RING, sizeof *conns[i].ack_sent_ns);
     }
     if (opt.tokens) read_tokens();
     epfd = epoll_create1(0);
@@ -833,7 +864,10 @@ int main(int argc, char **argv) {
            failed_connects, still_open, (unsigned long long)close_codes[1013],
            (unsigned long long)(closed_count - close_codes[1013]), (unsigned long long)(pings_in - pings_before));
     if (opt.tokens) print_changes(measured_s);
-    if (opt.refs) printf(", \"refs\": 1, \"acks_per_s\": %.1f", measured_s > 0 ? (double)acks / measured_s : 0.0);
+    if (opt.refs)
+        printf(", \"refs\": 1, \"acks_per_s\": %.1f, \"ack_p50_ms\": %.3f, \"ack_p99_ms\": %.3f, \"ack_max_ms\": %.3f",
+               measured_s > 0 ? (double)acks / measured_s : 0.0, ack_percentile(0.50), ack_percentile(0.99),
+               (double)ack_lat_max / 1e6);
     if (first_error[0]) {
         printf(", \"first_error\": \"");
         for (const char *p = first_error; *p; p++) printf(*p == '"' || *p == '\\' ? "\\%c" : "%c", *p);

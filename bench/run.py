@@ -16,7 +16,8 @@ same repetitions.
     python bench/run.py --servers product,reference --baseline reference --members 1000 --refs
 
 With --refs every message carries a ref, as the page's do: the product acks it and keeps it to
-store a resend once (the peers ignore the ref).
+store a resend once (the peers ignore the ref); the summary then adds the acks' latency, from each
+message's send (or its scheduled time, with --rate) to its ack.
 
 Raw results go to bench/results/<time>.jsonl (one line per run), or to --out (appended);
 bench/recorded/ keeps the runs the plots in docs/ are drawn from (bench/plot.py).
@@ -274,6 +275,9 @@ def summarize(
                     f"{statistics.median(ratios):.1f}" if ratios else "-",
                 )
             )
+            if all("ack_p99_ms" in r for r in mine):
+                acks = (median(mine, key) for key in ("ack_p50_ms", "ack_p99_ms", "ack_max_ms"))
+                print("          acks: p50 {:.2f} ms, p99 {:.2f} ms, max {:.1f} ms (medians)".format(*acks))
             cut_off = [r.get("slow_cut_off") for r in mine]
             if case.slow and any(count is not None for count in cut_off):
                 print(f"          members cut off with 1013, per run: {cut_off}")
