@@ -19,6 +19,10 @@ With --refs every message carries a ref, as the page's do: the product acks it a
 store a resend once (the peers ignore the ref); the summary then adds the acks' latency, from each
 message's send (or its scheduled time, with --rate) to its ack.
 
+Every run also records how the server's CPU was shared over the measured interval between its main
+thread (the event loop) and its busiest other thread (the product's SQLite writer); the summary gives
+both in cores and per message sent.
+
 Raw results go to bench/results/<time>.jsonl (one line per run), or to --out (appended);
 bench/recorded/ keeps the runs the plots in docs/ are drawn from (bench/plot.py).
 """
@@ -39,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -48,6 +53,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 LOADGEN = BENCH / "build" / "loadgen"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BASELINE = "tornado"
 SERVER_CORE, CLIENT_CORE = "0", "1"
 
@@ -204,17 +210,74 @@ def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object
     with running(name, args) as (port, pid):
         command = loadgen_command(port, pid, case, args)
         limit = args.settle_max + args.warmup + args.duration + args.hold + 30
-        done = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
+        returncode, output, errors, threads = drive(command, pid, limit)
         cut_off = slow_clients_cut_off(port) if is_product(name) else None
-    if done.returncode != 0 or not done.stdout.strip():
-        raise RuntimeError(f"loadgen failed for {name}: {done.stderr.strip()}")
-    result: dict[str, object] = json.loads(done.stdout)
+    if returncode != 0 or not output.strip():
+        raise RuntimeError(f"loadgen failed for {name}: {errors.strip()}")
+    result: dict[str, object] = json.loads(output)
+    result.update(threads)
     result["server"] = name
     # Paths relative to the checkout: recorded runs (bench/recorded/) read the same anywhere.
     result["command"] = " ".join(command).replace(f"{REPO}/", "")
     # Members that never read cannot see their 1013: the server's count says.
     result["slow_cut_off"] = cut_off
     return result
+
+
+def drive(command: list[str], pid: int, limit: float) -> tuple[int, str, str, dict[str, float]]:
+    """Run the load generator: its exit status, stdout and stderr, and how the server's CPU was shared
+    between its threads over the measured interval (``thread_split``)."""
+    command = [*command, "--marks"]
+    marks: dict[str, dict[int, float]] = {}
+    errors: list[str] = []
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def watch() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.strip() in ("measuring", "measured"):
+                marks[line.strip()] = thread_cpu(pid)
+            else:
+                errors.append(line)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    # Stdout is one JSON line at the end; stderr is the watcher's (communicate() would take it).
+    timer = threading.Timer(limit, process.kill)
+    timer.start()
+    try:
+        assert process.stdout is not None
+        output = process.stdout.read()
+        process.wait()
+    finally:
+        timer.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    watcher.join(5)
+    return process.returncode, output, "".join(errors), thread_split(marks, pid)
+
+
+def thread_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds (user and system) each thread of a process has used so far, by thread id."""
+    used = {}
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            used[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return used
+
+
+def thread_split(marks: dict[str, dict[int, float]], pid: int) -> dict[str, float]:
+    """Over the measured interval, in cores: the main thread (the event loop, for the Python
+    servers) and the busiest other thread (the product's SQLite writer). Empty without both marks
+    (an idle run has no measured interval of its own)."""
+    if set(marks) != {"measuring", "measured"}:
+        return {}
+    before, after = marks["measuring"], marks["measured"]
+    used = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
+    others = [seconds for tid, seconds in used.items() if tid != pid]
+    return {"main_thread_cpu_s": used.get(pid, 0.0), "busiest_other_thread_cpu_s": max(others, default=0.0)}
 
 
 def slow_clients_cut_off(port: int) -> int | None:
@@ -278,12 +341,30 @@ def summarize(
             if all("ack_p99_ms" in r for r in mine):
                 acks = (median(mine, key) for key in ("ack_p50_ms", "ack_p99_ms", "ack_max_ms"))
                 print("          acks: p50 {:.2f} ms, p99 {:.2f} ms, max {:.1f} ms (medians)".format(*acks))
+            if all("main_thread_cpu_s" in r for r in mine):
+                print("          " + threads_line(mine))
             cut_off = [r.get("slow_cut_off") for r in mine]
             if case.slow and any(count is not None for count in cut_off):
                 print(f"          members cut off with 1013, per run: {cut_off}")
             errors = sum(int(r["error_frames"]) for r in mine)  # type: ignore[call-overload]
             if errors:
                 print(f"          {errors} error frames, e.g. {mine[0].get('first_error')}")
+
+
+def threads_line(runs: list[dict[str, object]]) -> str:
+    """The server's CPU by thread over the measured interval (medians): in cores and per message sent."""
+    parts = []
+    for key, name in (("main_thread_cpu_s", "main thread"), ("busiest_other_thread_cpu_s", "busiest other")):
+        cores = statistics.median(number(r, key) / number(r, "measured_s") for r in runs)
+        sent = [max(1.0, number(r, "messages_sent")) for r in runs]
+        per_message = statistics.median(1e6 * number(r, key) / n for r, n in zip(runs, sent, strict=True))
+        parts.append(f"{name} {cores:.2f} cores ({per_message:.1f} µs a message)")
+    return "threads: " + ", ".join(parts)
+
+
+def number(run: dict[str, object], key: str) -> float:
+    """One numeric field of a run."""
+    return float(run[key])  # type: ignore[arg-type]
 
 
 def idle_line(result: dict[str, object]) -> str:
