@@ -259,8 +259,8 @@ def plot_rooms_latency(runs: list[Run], out: Path) -> None:
         got = [Spread.of(messages_per_s(r) for r in at_rate[str(rate)]) for rate in offered]
         errorbars(delivered, offered, got, line_colour, "-", label(server))
         lines = [("p50_ms", "--", "p50"), ("p99_ms", "-", "p99")]
-        if all("ack_p99_ms" in r for r in mine):
-            # Messages sent with refs (--refs): the server acks each; the peers do not.
+        if all(float(r.get("acks_per_s", 0)) > 0 for r in mine):
+            # Messages sent with refs (--refs): the product acks each; the peers do not.
             lines.append(("ack_p99_ms", ":", "ack p99"))
         for key, style, what in lines:
             spreads = [Spread.of(float(r[key]) for r in at_rate[str(rate)]) for rate in offered]

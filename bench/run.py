@@ -338,7 +338,7 @@ def summarize(
                     f"{statistics.median(ratios):.1f}" if ratios else "-",
                 )
             )
-            if all("ack_p99_ms" in r for r in mine):
+            if all(float(r.get("acks_per_s", 0)) > 0 for r in mine):  # type: ignore[arg-type]
                 acks = (median(mine, key) for key in ("ack_p50_ms", "ack_p99_ms", "ack_max_ms"))
                 print("          acks: p50 {:.2f} ms, p99 {:.2f} ms, max {:.1f} ms (medians)".format(*acks))
             if all("main_thread_cpu_s" in r for r in mine):
