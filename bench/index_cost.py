@@ -16,10 +16,14 @@ by their frequency, 7 a message in the median).
 
 With ``--refs`` each message carries a ref as the page's do (``m`` and the
 time in base 36, then a number): the writer also looks its digest up and
-keeps it, to store a resend once.
+keeps it, to store a resend once. With ``--rooms N`` the messages go to N
+rooms in turn, as in many small rooms, where a commit's messages land on
+as many of the table's pages; ``--window`` bounds a commit's messages (one
+in flight: a commit each).
 
     python bench/index_cost.py --runs 5 --variant before=CHECKOUT
     python bench/index_cost.py --runs 3 --refs
+    python bench/index_cost.py --runs 3 --rooms 1000 --window 1     # then --window 200
 """
 
 from __future__ import annotations
@@ -72,8 +76,9 @@ def page_refs() -> Iterator[str]:
         yield f"m{digits}-{number}"
 
 
-async def measure(kind: str, messages: int, window: int, refs: bool) -> dict[str, float]:
-    """Append the messages with ``window`` in flight; the writer's and the process's CPU per message."""
+async def measure(kind: str, messages: int, window: int, refs: bool, rooms: int = 1) -> dict[str, float]:
+    """Append the messages with ``window`` in flight, to ``rooms`` rooms in turn; the writer's and the
+    process's CPU per message."""
     from chatroom.store.sqlite import SQLiteStore
 
     chosen = texts(kind, messages)
@@ -82,12 +87,15 @@ async def measure(kind: str, messages: int, window: int, refs: bool) -> dict[str
         await store.start()
         (writer,) = [t for t in threading.enumerate() if t.name == "chatroom-write"]
         assert writer.native_id is not None
-        pending = iter(chosen)
+        names = ["lobby"] if rooms == 1 else [f"room{number}" for number in range(rooms)]
+        for name in names:  # every room made before the measurement
+            await store.append(name, "bench", "first")
+        pending = zip(itertools.cycle(names), chosen)
         made = page_refs()
 
         async def sender() -> None:
-            for message in pending:
-                await store.append("lobby", "bench", message, ref=next(made) if refs else None)
+            for room, message in pending:
+                await store.append(room, "bench", message, ref=next(made) if refs else None)
 
         writer_before, process_before = thread_cpu_seconds(writer.native_id), time.process_time()
         started = time.perf_counter()
@@ -106,7 +114,7 @@ async def measure(kind: str, messages: int, window: int, refs: bool) -> dict[str
 def run_child(code: Path, kind: str, args: argparse.Namespace) -> dict[str, float]:
     """One measurement in a fresh process running the checkout at ``code``."""
     command = [sys.executable, __file__, "--child", kind, "--messages", str(args.messages)]
-    command += ["--window", str(args.window), *(["--refs"] if args.refs else [])]
+    command += ["--window", str(args.window), "--rooms", str(args.rooms), *(["--refs"] if args.refs else [])]
     env = {**os.environ, "PYTHONPATH": str(code)}
     done = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True, check=True)
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -119,11 +127,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=30_000)
     parser.add_argument("--window", type=int, default=20, help="appends in flight")
     parser.add_argument("--refs", action="store_true", help="each message with a ref, as the page sends it")
+    parser.add_argument("--rooms", type=int, default=1, help="rooms the messages go to in turn")
     parser.add_argument("--variant", action="append", default=[], help="NAME=CHECKOUT, measured alike")
     parser.add_argument("--child", choices=TEXTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(asyncio.run(measure(args.child, args.messages, args.window, args.refs))))
+        print(json.dumps(asyncio.run(measure(args.child, args.messages, args.window, args.refs, args.rooms))))
         return
     checkouts = {"this": REPO, **{v.split("=", 1)[0]: Path(v.split("=", 1)[1]) for v in args.variant}}
     results: dict[tuple[str, str], list[dict[str, float]]] = {}
