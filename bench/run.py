@@ -269,9 +269,9 @@ def thread_cpu(pid: int) -> dict[int, float]:
 
 
 def thread_split(marks: dict[str, dict[int, float]], pid: int) -> dict[str, float]:
-    """Over the measured interval, in cores: the main thread (the event loop, for the Python
-    servers) and the busiest other thread (the product's SQLite writer). Empty without both marks
-    (an idle run has no measured interval of its own)."""
+    """The CPU seconds, over the measured interval, of the main thread (the event loop, for the
+    Python servers) and of the busiest other thread (the product's SQLite writer). Empty without
+    both marks (an idle run has no measured interval of its own)."""
     if set(marks) != {"measuring", "measured"}:
         return {}
     before, after = marks["measuring"], marks["measured"]
