@@ -53,7 +53,8 @@ COLOURS = {
 SHORT = {"reference": "reference", "node": "Node ws", "fastapi": "FastAPI", "tornado": "tutorial Tornado"}
 # bench/loadgen.c's latency histogram (BUCKETS x BUCKET_NS) clamps longer latencies to its top.
 HISTOGRAM_TOP_MS = 5000.0
-# The performance goal (docs/benchmarks.md, *The performance goals*): at most 12 KiB of RSS a member at 10,000.
+# The performance goal (docs/benchmarks.md, *The performance goals*): at most 12 KiB of RSS
+# a member at 10,000.
 IDLE_TARGET_KIB = 12.0
 CAPTION_WIDTH = 150  # characters a caption line holds at 7 pt across a 10-inch figure
 
