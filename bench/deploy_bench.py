@@ -45,7 +45,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -56,6 +55,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import services
+from run import run_marked
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -213,7 +213,7 @@ def drive(
 ) -> dict[str, Any]:
     """Run the load generator; sample the deployment's CPU at its marks."""
     load = [
-        str(LOADGEN), "--port", str(port), "--server-pid", str(server_pid), "--marks",
+        str(LOADGEN), "--port", str(port), "--server-pid", str(server_pid),
         "--members", str(args.members), "--senders", str(args.senders), "--size", str(args.size),
         "--duration", str(args.duration), "--warmup", str(args.warmup), "--rooms", str(args.rooms),
     ]  # fmt: skip
@@ -222,36 +222,16 @@ def drive(
         load = ["taskset", "-c", args.client_cpu, *load]
     Snapshot = dict[str, dict[int, float]]
     marks: dict[str, tuple[float, Snapshot, float, Snapshot]] = {}
-    other: list[str] = []
-    process = subprocess.Popen(load, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
-    def watch() -> None:
-        assert process.stderr is not None
-        for line in process.stderr:
-            word = line.strip()
-            if word in ("measuring", "measured"):
-                # Pids are listed afresh: PostgreSQL forks a backend per new connection.
-                groups = deployment.server_side_pids(server_pid)
-                cpu, switched = cpu_snapshot(groups), switch_snapshot(groups)
-                marks[word] = (time.monotonic(), cpu, machine_busy(), switched)
-            else:
-                other.append(line)
+    def at_mark(word: str) -> None:
+        # Pids are listed afresh: PostgreSQL forks a backend per new connection.
+        groups = deployment.server_side_pids(server_pid)
+        cpu, switched = cpu_snapshot(groups), switch_snapshot(groups)
+        marks[word] = (time.monotonic(), cpu, machine_busy(), switched)
 
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    assert process.stdout is not None
-    # The watcher reads stderr; stdout is one JSON line at the end. The run is
-    # bounded by the load generator's own limits (settle, warm-up, duration).
-    try:
-        output = process.stdout.read()
-        process.wait(30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    watcher.join(5)
-    if process.returncode != 0 or set(marks) != {"measuring", "measured"}:
-        raise RuntimeError(f"loadgen failed ({process.returncode}): {''.join(other)[-2000:]}")
+    returncode, output, errors = run_marked(load, at_mark)
+    if returncode != 0 or set(marks) != {"measuring", "measured"}:
+        raise RuntimeError(f"loadgen failed ({returncode}): {errors[-2000:]}")
     result: dict[str, Any] = json.loads(output)
     (start, before, busy_before, switched_before) = marks["measuring"]
     (end, after, busy_after, switched_after) = marks["measured"]

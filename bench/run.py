@@ -46,7 +46,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,6 +55,8 @@ REPO = BENCH.parent
 LOADGEN = BENCH / "build" / "loadgen"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BASELINE = "tornado"
+# What the load generator prints on stderr with --marks, as the measured interval starts and ends.
+MARKS = ("measuring", "measured")
 SERVER_CORE, CLIENT_CORE = "0", "1"
 
 
@@ -227,35 +229,52 @@ def measure(name: str, case: Case, args: argparse.Namespace) -> dict[str, object
 def drive(command: list[str], pid: int, limit: float) -> tuple[int, str, str, dict[str, float]]:
     """Run the load generator: its exit status, stdout and stderr, and how the server's CPU was shared
     between its threads over the measured interval (``thread_split``)."""
-    command = [*command, "--marks"]
     marks: dict[str, dict[int, float]] = {}
-    errors: list[str] = []
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def at_mark(word: str) -> None:
+        marks[word] = thread_cpu(pid)
+
+    returncode, output, errors = run_marked(command, at_mark, limit)
+    return returncode, output, errors, thread_split(marks, pid)
+
+
+def run_marked(
+    command: list[str], at_mark: Callable[[str], None], limit: float | None = None
+) -> tuple[int, str, str]:
+    """Run the load generator with ``--marks``, calling ``at_mark`` with each mark ("measuring",
+    "measured") as it is printed: its exit status, its stdout (one JSON line at the end) and the
+    rest of its stderr. Killed after ``limit`` seconds, if given; otherwise its own limits (settle,
+    warm-up, duration) bound it."""
+    pipe = subprocess.PIPE
+    process = subprocess.Popen([*command, "--marks"], stdout=pipe, stderr=pipe, text=True)
+    other: list[str] = []
 
     def watch() -> None:
         assert process.stderr is not None
         for line in process.stderr:
-            if line.strip() in ("measuring", "measured"):
-                marks[line.strip()] = thread_cpu(pid)
+            if line.strip() in MARKS:
+                at_mark(line.strip())
             else:
-                errors.append(line)
+                other.append(line)
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    # Stdout is one JSON line at the end; stderr is the watcher's (communicate() would take it).
-    timer = threading.Timer(limit, process.kill)
-    timer.start()
+    # Only the watcher reads stderr (communicate() would take it from under it).
+    timer = threading.Timer(limit, process.kill) if limit else None
+    if timer is not None:
+        timer.start()
     try:
         assert process.stdout is not None
         output = process.stdout.read()
-        process.wait()
+        process.wait(30)
     finally:
-        timer.cancel()
+        if timer is not None:
+            timer.cancel()
         if process.poll() is None:
             process.kill()
             process.wait()
     watcher.join(5)
-    return process.returncode, output, "".join(errors), thread_split(marks, pid)
+    return process.returncode, output, "".join(other)
 
 
 def thread_cpu(pid: int) -> dict[int, float]:
