@@ -20,6 +20,8 @@ cannot buy more CPU: scale-out is judged by deliveries per server CPU-second.
 CPU comes from /proc (utime + stime, every thread) over exactly the load
 generator's measured interval (it marks the start and the end on stderr):
 chatroom's processes, the postmaster and every process it forked, Redis.
+With PostgreSQL, the transactions it committed over the same interval are
+counted too (``pg_stat_database``), and the messages stored per commit.
 
 Runs alternate the configurations within every repetition; the summary prints
 medians, and each two-process figure's ratio to the one-process figure of the
@@ -133,6 +135,19 @@ class Deployment:
             groups["redis"] = [self.redis.pid]
         return groups
 
+    def commits(self) -> float:
+        """Transactions PostgreSQL has committed so far in the benchmark's database (0 without one).
+
+        Every statement outside a transaction counts, reads too; flat out
+        nearly all are the writers' batches and the index merges. Backends
+        report their counts about once a second, so over a run of several
+        seconds this is the rate to within a second's worth.
+        """
+        if self.pg is None:
+            return 0.0
+        query = f"SELECT xact_commit FROM pg_stat_database WHERE datname = '{services.DATABASE}'"
+        return float(self.pg.sql(query))
+
 
 def cpu_snapshot(groups: dict[str, list[int]]) -> dict[str, dict[int, float]]:
     return {part: {pid: services.cpu_seconds(pid) for pid in pids} for part, pids in groups.items()}
@@ -204,6 +219,10 @@ def run_once(args: argparse.Namespace, deployment: Deployment, config: Config, r
             raise
         finally:
             stop(server)
+    if config.store != "postgres":
+        # PostgreSQL runs for other configurations of the set: its commits are not this one's.
+        result.pop("postgres_commits_per_s", None)
+        result.pop("messages_per_commit", None)
     result.update(config=config.name, processes=config.processes, mode="rate" if rate else "flat-out")
     return result
 
@@ -222,12 +241,15 @@ def drive(
         load = ["taskset", "-c", args.client_cpu, *load]
     Snapshot = dict[str, dict[int, float]]
     marks: dict[str, tuple[float, Snapshot, float, Snapshot]] = {}
+    commits: dict[str, float] = {}
 
     def at_mark(word: str) -> None:
         # Pids are listed afresh: PostgreSQL forks a backend per new connection.
         groups = deployment.server_side_pids(server_pid)
         cpu, switched = cpu_snapshot(groups), switch_snapshot(groups)
         marks[word] = (time.monotonic(), cpu, machine_busy(), switched)
+        # After the CPU is read: psql's own work falls outside the interval.
+        commits[word] = deployment.commits()
 
     returncode, output, errors = run_marked(load, at_mark)
     if returncode != 0 or set(marks) != {"measuring", "measured"}:
@@ -260,6 +282,9 @@ def drive(
     # Each switch is a wait and a wake-up (or a preemption): on a shared core, what they cost is CPU.
     for part, count in switched.items():
         result[f"switches_per_message_{part}"] = count / sent
+    if deployment.pg is not None:
+        result["postgres_commits_per_s"] = (commits["measured"] - commits["measuring"]) / wall
+        result["messages_per_commit"] = result["stored_per_s"] / (result["postgres_commits_per_s"] or 1)
     return result
 
 
@@ -324,6 +349,8 @@ COLUMNS = (
     ("switches_per_message_chatroom", "chat switches/msg", "{:.2f}"),
     ("switches_per_message_postgres", "pg switches/msg", "{:.2f}"),
     ("switches_per_message_redis", "redis switches/msg", "{:.2f}"),
+    ("postgres_commits_per_s", "pg commits/s", "{:,.0f}"),
+    ("messages_per_commit", "msgs/commit", "{:.1f}"),
     ("other_cpu", "other work", "{:.2f}"),
 )
 
