@@ -6,7 +6,8 @@ This measures each alone, in a process of its own pinned to one core (the
 services on the other), with ``time.process_time``:
 
 - **store**: the store appends batches of N messages into 100 rooms, one
-  batch at a time (each its own commit): CPU a commit;
+  batch at a time (each its own commit): CPU a commit, chatroom's and
+  PostgreSQL's (the postmaster and every process it forked, from /proc);
 - **bus**: ``RedisBus.publish_stored`` of one message in each of R rooms,
   one after the other: CPU a hand-over, and Redis's (from /proc);
 - **served**: the same, by a bus subscribed to those rooms, as a node serving
@@ -35,25 +36,32 @@ import sys
 import time
 from pathlib import Path
 
-from services import Postgres, Redis, cpu_seconds
+from services import Postgres, Redis, children, cpu_seconds
 
 REPO = Path(__file__).resolve().parent.parent
 ROOMS = 100
 TEXT = "a chat message of about the usual length, with a few words in it"
 
 
-def child(repo: str, kind: str, size: int, count: int, url: str, redis_pid: int) -> dict[str, float]:
-    """Run in the measuring process: import chatroom from ``repo`` and measure one case."""
+def child(repo: str, kind: str, size: int, count: int, url: str, server_pid: int) -> dict[str, float]:
+    """Run in the measuring process: import chatroom from ``repo`` and measure one case.
+
+    ``server_pid``: the postmaster's for the store, Redis's for the bus.
+    """
     sys.path.insert(0, repo)
     os.sched_setaffinity(0, {0})
     if kind == "store":
-        return asyncio.run(_store(url, size, count))
+        return asyncio.run(_store(url, size, count, server_pid))
     if kind == "receive":
         return asyncio.run(_receive(repo, url, size, count))
-    return asyncio.run(_bus(url, size, count, redis_pid, served=kind == "served"))
+    return asyncio.run(_bus(url, size, count, server_pid, served=kind == "served"))
 
 
-async def _store(url: str, size: int, count: int) -> dict[str, float]:
+def _postgres_cpu(postmaster: int) -> float:
+    return sum(cpu_seconds(pid) for pid in [postmaster, *children(postmaster)])
+
+
+async def _store(url: str, size: int, count: int, postmaster: int) -> dict[str, float]:
     from chatroom.store.postgres import PostgresStore
 
     store = PostgresStore(url)
@@ -66,9 +74,12 @@ async def _store(url: str, size: int, count: int) -> dict[str, float]:
                 await asyncio.gather(*[store.append(room, "ann", f"{TEXT} {i}") for room in rooms])
 
         await batches(100)
-        started = time.process_time()
+        started, postgres_started = time.process_time(), _postgres_cpu(postmaster)
         await batches(count)
-        return {"chatroom_us": 1e6 * (time.process_time() - started) / count}
+        return {
+            "chatroom_us": 1e6 * (time.process_time() - started) / count,
+            "postgres_us": 1e6 * (_postgres_cpu(postmaster) - postgres_started) / count,
+        }
     finally:
         await store.close()
 
@@ -156,7 +167,7 @@ def publish(repo: str, url: str, prefix: str, together: int, count: int) -> None
     client.close()
 
 
-def measure(repo: Path, kind: str, size: int, url: str, redis_pid: int) -> dict[str, float]:
+def measure(repo: Path, kind: str, size: int, url: str, server_pid: int) -> dict[str, float]:
     count = 6000 if kind == "receive" else 3000 if size < 10 else 800
     command = [
         sys.executable,
@@ -167,7 +178,7 @@ def measure(repo: Path, kind: str, size: int, url: str, redis_pid: int) -> dict[
         str(size),
         str(count),
         url,
-        str(redis_pid),
+        str(server_pid),
     ]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     result: dict[str, float] = json.loads(done.stdout)
@@ -199,7 +210,7 @@ def main() -> None:
                 for name, repo in variants.items():
                     if kind == "store":
                         postgres.sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-                    result = measure(repo, kind, size, url, redis.pid)
+                    result = measure(repo, kind, size, url, postgres.pid if kind == "store" else redis.pid)
                     results.setdefault((name, kind, size), []).append(result)
                     print(f"run {run + 1} {name:>10} {kind} {size:>3}: {result}", flush=True)
     finally:
@@ -223,6 +234,8 @@ def report(
             line += f" | {name}: chatroom {chat:,.0f}"
             if kind in ("bus", "served"):
                 line += f", redis {statistics.median(r['redis_us'] for r in runs):,.0f}"
+            if kind == "store":
+                line += f", postgres {statistics.median(r['postgres_us'] for r in runs):,.0f}"
             if name != names[0]:
                 base = statistics.median(r["chatroom_us"] for r in results[(names[0], kind, size)])
                 line += f" (×{chat / base:.2f} of {names[0]})"
@@ -233,7 +246,7 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--publish":
         publish(sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5]), int(sys.argv[6]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--child":
-        repo, kind, size, count, url, redis_pid = sys.argv[2:8]
-        print(json.dumps(child(repo, kind, int(size), int(count), url, int(redis_pid))))
+        repo, kind, size, count, url, server_pid = sys.argv[2:8]
+        print(json.dumps(child(repo, kind, int(size), int(count), url, int(server_pid))))
     else:
         main()
