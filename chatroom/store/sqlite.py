@@ -42,6 +42,7 @@ from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_files import SQLiteFiles
 from .sqlite_grams import TrigramCounts
+from .sqlite_lock import BUSY_TIMEOUT_S
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .sqlite_writer import SQLiteWriter
@@ -137,7 +138,9 @@ class SQLiteStore(ExportReads):
         await self.files.close()
 
     def _connect(self, write: bool) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
+        conn = sqlite3.connect(
+            self._uri, uri=True, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
+        )
         if write and self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={self.synchronous}")
