@@ -47,7 +47,11 @@ def make_service(settings: Settings) -> ChatService:
     """The store and the bus the settings ask for, as one service."""
     try:
         store = open_store(
-            settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+            settings.database,
+            sqlite_synchronous=settings.sqlite_synchronous,
+            files_dir=settings.files_dir,
+            # With Redis, other processes and nodes may share a SQLite file.
+            shared=bool(settings.redis_url),
         )
     except StoreStartupError as error:
         raise StartupError(str(error)) from None

@@ -15,13 +15,16 @@ from chatroom.store.sqlite_lock import (
     LONG_NAP_S,
     SHORT_NAP_S,
     SHORT_NAPS_FOR_S,
+    SharedFileConnection,
     begin_immediate,
 )
 from chatroom.store.sqlite_sql import transaction
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+def connect(path: Path, factory: type[sqlite3.Connection] = SharedFileConnection) -> sqlite3.Connection:
+    conn = sqlite3.connect(
+        path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S, factory=factory
+    )
     conn.execute("PRAGMA journal_mode=WAL")
     return conn
 
@@ -149,3 +152,52 @@ def test_a_writer_gets_in_between_another_writers_back_to_back_commits(
         thread.join()
     assert waited < 0.3
     assert ours.execute("SELECT count(*) FROM t").fetchone()[0] == 201
+
+
+def test_a_file_of_its_own_leaves_the_waiting_to_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One process, no Redis: no busy timeout turned off and on for each transaction."""
+    path = tmp_path / "chat.db"
+    other, ours = connect(path), connect(path, sqlite3.Connection)
+    other.execute("CREATE TABLE t (n INTEGER)")
+    other.execute("BEGIN IMMEDIATE")
+    release = threading.Timer(0.1, other.execute, ("COMMIT",))
+    monkeypatch.setattr(sqlite_lock, "sleep", lambda seconds: pytest.fail("napped"))
+    release.start()
+    try:
+        with transaction(ours):
+            ours.execute("INSERT INTO t VALUES (1)")
+    finally:
+        release.join()
+    assert ours.execute("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_store_naps_for_the_lock_when_other_processes_may_share_its_file(
+    tmp_path: Path, shared: bool
+) -> None:
+    from chatroom.store import open_store
+    from chatroom.store.sqlite import SQLiteStore
+
+    store = open_store(f"sqlite:///{tmp_path / 'chat.db'}", shared=shared)
+    assert isinstance(store, SQLiteStore)
+    writer, reader = store._connect(write=True), store._connect(write=False)
+    try:
+        assert isinstance(writer, SharedFileConnection) is shared
+        assert not isinstance(reader, SharedFileConnection)
+    finally:
+        writer.close()
+        reader.close()
+
+
+@pytest.mark.parametrize("redis_url", ["", "redis://127.0.0.1:1"])
+def test_with_redis_the_server_takes_its_sqlite_file_for_shared(tmp_path: Path, redis_url: str) -> None:
+    """SQLite + Redis is how several processes share one file; nothing is connected here."""
+    from chatroom.config import Settings
+    from chatroom.server import make_service
+    from chatroom.store.sqlite import SQLiteStore
+
+    service = make_service(Settings(database=str(tmp_path / "chat.db"), redis_url=redis_url))
+    assert isinstance(service.store, SQLiteStore)
+    assert service.store.shared is bool(redis_url)

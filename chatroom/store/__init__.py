@@ -44,12 +44,15 @@ def is_private_database(database: str) -> bool:
         return False
 
 
-def open_store(database: str, *, sqlite_synchronous: str = "full", files_dir: str | None = None) -> Store:
+def open_store(
+    database: str, *, sqlite_synchronous: str = "full", files_dir: str | None = None, shared: bool = False
+) -> Store:
     """The store ``database`` names, unstarted; StoreStartupError when it cannot be made.
 
     ``files_dir``: where uploaded files live (store/blobs.py); None: beside a
     SQLite file (``<file>.files``, a temporary directory for ``:memory:``), in
-    a PostgreSQL database itself.
+    a PostgreSQL database itself. ``shared``: other processes may write to a
+    SQLite file too (store/sqlite_lock.py).
     """
     try:
         path = sqlite_path(database)
@@ -58,7 +61,7 @@ def open_store(database: str, *, sqlite_synchronous: str = "full", files_dir: st
     if path is not None:
         from .sqlite import SQLiteStore
 
-        return SQLiteStore(path, sqlite_synchronous, files_dir=files_dir)
+        return SQLiteStore(path, sqlite_synchronous, files_dir=files_dir, shared=shared)
     try:
         from .postgres import PostgresStore
     except ImportError:

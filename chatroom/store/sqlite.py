@@ -42,7 +42,7 @@ from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_sequence
 from .sqlite_files import SQLiteFiles
 from .sqlite_grams import TrigramCounts
-from .sqlite_lock import BUSY_TIMEOUT_S
+from .sqlite_lock import BUSY_TIMEOUT_S, SharedFileConnection
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .sqlite_writer import SQLiteWriter
@@ -67,6 +67,7 @@ class SQLiteStore(ExportReads):
         max_batch: int = MAX_BATCH,
         probe_interval: float = PROBE_INTERVAL,
         files_dir: str | None = None,
+        shared: bool = False,
     ) -> None:
         if synchronous not in SYNCHRONOUS_MODES:
             raise ValueError(f"synchronous must be one of {SYNCHRONOUS_MODES}")
@@ -74,6 +75,8 @@ class SQLiteStore(ExportReads):
             raise ValueError("max_batch must be at least 1")
         self.path = path
         self.synchronous = synchronous
+        # Other processes may write to the file (they reach this one over Redis): see sqlite_lock.py.
+        self.shared = shared
         # 1 gives one transaction (one fsync) per message: the baseline the
         # benchmark compares group commit with.
         self.max_batch = max_batch
@@ -139,7 +142,12 @@ class SQLiteStore(ExportReads):
 
     def _connect(self, write: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(
-            self._uri, uri=True, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
+            self._uri,
+            uri=True,
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=BUSY_TIMEOUT_S,
+            factory=SharedFileConnection if write and self.shared else sqlite3.Connection,
         )
         if write and self.path != ":memory:":
             conn.execute("PRAGMA journal_mode=WAL")

@@ -22,7 +22,7 @@ from .base import Appended, Outcome, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
 from .sqlite_changes import apply_change, import_changes, reply_quote
-from .sqlite_lock import begin_immediate
+from .sqlite_lock import begin
 from .sqlite_search import index_messages
 
 PROBE_BYTES = 256 * 1024
@@ -77,7 +77,7 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
 @contextlib.contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any error; the lock waited for as sqlite_lock.py says."""
-    begin_immediate(conn)
+    begin(conn)
     try:
         yield
         conn.execute("COMMIT")
