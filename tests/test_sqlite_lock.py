@@ -51,20 +51,32 @@ def test_a_free_lock_is_taken_at_once(two: tuple[sqlite3.Connection, sqlite3.Con
     assert busy_timeout(ours) == BUSY_TIMEOUT_S * 1000
 
 
+def naps_until_released(
+    other: sqlite3.Connection, monkeypatch: pytest.MonkeyPatch, release_after: int, nap_takes: float = 0.0
+) -> list[float]:
+    """The naps our writer takes while ``other`` holds the lock for ``release_after`` of them, each
+    taking ``nap_takes`` seconds of the writer's clock."""
+    other.execute("BEGIN IMMEDIATE")
+    clock = [100.0]
+    naps: list[float] = []
+
+    def nap(seconds: float) -> None:
+        naps.append(seconds)
+        clock[0] += nap_takes
+        if len(naps) == release_after:
+            other.execute("COMMIT")
+
+    monkeypatch.setattr(sqlite_lock, "sleep", nap)
+    monkeypatch.setattr(sqlite_lock, "monotonic", lambda: clock[0])
+    return naps
+
+
 def test_a_held_lock_is_tried_again_after_short_naps(
     two: tuple[sqlite3.Connection, sqlite3.Connection], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No escalating naps of SQLite's busy handler: a quarter of a millisecond each time."""
     other, ours = two
-    other.execute("BEGIN IMMEDIATE")
-    naps: list[float] = []
-
-    def nap(seconds: float) -> None:
-        naps.append(seconds)
-        if len(naps) == 5:
-            other.execute("COMMIT")
-
-    monkeypatch.setattr(sqlite_lock, "sleep", nap)
+    naps = naps_until_released(other, monkeypatch, release_after=5)
     begin_immediate(ours)
     assert ours.in_transaction
     assert naps == [SHORT_NAP_S] * 5
@@ -77,19 +89,8 @@ def test_a_long_wait_naps_longer(
 ) -> None:
     """Once it has waited SHORT_NAPS_FOR_S, the writer spares the CPU: LONG_NAP_S a try."""
     other, ours = two
-    other.execute("BEGIN IMMEDIATE")
-    clock = [100.0]
-    naps: list[float] = []
-
-    def nap(seconds: float) -> None:
-        naps.append(seconds)
-        # Each try and nap takes 40 % of SHORT_NAPS_FOR_S here: the third try is past it.
-        clock[0] += SHORT_NAPS_FOR_S * 0.4
-        if len(naps) == 12:
-            other.execute("COMMIT")
-
-    monkeypatch.setattr(sqlite_lock, "sleep", nap)
-    monkeypatch.setattr(sqlite_lock, "monotonic", lambda: clock[0])
+    # Each try and nap takes 40 % of SHORT_NAPS_FOR_S here: the third try is past it.
+    naps = naps_until_released(other, monkeypatch, release_after=12, nap_takes=SHORT_NAPS_FOR_S * 0.4)
     begin_immediate(ours)
     assert naps == [SHORT_NAP_S] * 3 + [LONG_NAP_S] * 9
     ours.execute("ROLLBACK")
