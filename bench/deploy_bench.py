@@ -212,25 +212,28 @@ def run_once(args: argparse.Namespace, deployment: Deployment, config: Config, r
         server = subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             wait_healthy(port, server)
-            result = drive(args, deployment, server.pid, port, rate)
+            result = drive(args, deployment, server.pid, port, rate, count_commits=config.store == "postgres")
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-3000:])
             raise
         finally:
             stop(server)
-    if config.store != "postgres":
-        # PostgreSQL runs for other configurations of the set: its commits are not this one's.
-        result.pop("postgres_commits_per_s", None)
-        result.pop("messages_per_commit", None)
     result.update(config=config.name, processes=config.processes, mode="rate" if rate else "flat-out")
     return result
 
 
 def drive(
-    args: argparse.Namespace, deployment: Deployment, server_pid: int, port: int, rate: float
+    args: argparse.Namespace,
+    deployment: Deployment,
+    server_pid: int,
+    port: int,
+    rate: float,
+    *,
+    count_commits: bool,
 ) -> dict[str, Any]:
-    """Run the load generator; sample the deployment's CPU at its marks."""
+    """Run the load generator; sample the deployment's CPU (and, with ``count_commits``, PostgreSQL's
+    commits: it also runs for the set's other configurations) at its marks."""
     load = [
         str(LOADGEN), "--port", str(port), "--server-pid", str(server_pid),
         "--members", str(args.members), "--senders", str(args.senders), "--size", str(args.size),
@@ -248,8 +251,9 @@ def drive(
         groups = deployment.server_side_pids(server_pid)
         cpu, switched = cpu_snapshot(groups), switch_snapshot(groups)
         marks[word] = (time.monotonic(), cpu, machine_busy(), switched)
-        # After the CPU is read: psql's own work falls outside the interval.
-        commits[word] = deployment.commits()
+        if count_commits:
+            # After the CPU is read: psql's own work falls outside the interval.
+            commits[word] = deployment.commits()
 
     returncode, output, errors = run_marked(load, at_mark)
     if returncode != 0 or set(marks) != {"measuring", "measured"}:
@@ -282,7 +286,7 @@ def drive(
     # Each switch is a wait and a wake-up (or a preemption): on a shared core, what they cost is CPU.
     for part, count in switched.items():
         result[f"switches_per_message_{part}"] = count / sent
-    if deployment.pg is not None:
+    if count_commits:
         result["postgres_commits_per_s"] = (commits["measured"] - commits["measuring"]) / wall
         result["messages_per_commit"] = result["stored_per_s"] / (result["postgres_commits_per_s"] or 1)
     return result
