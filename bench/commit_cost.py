@@ -36,7 +36,7 @@ import sys
 import time
 from pathlib import Path
 
-from services import Postgres, Redis, children, cpu_seconds
+from services import Postgres, Redis, cpu_seconds, family
 
 REPO = Path(__file__).resolve().parent.parent
 ROOMS = 100
@@ -58,7 +58,7 @@ def child(repo: str, kind: str, size: int, count: int, url: str, server_pid: int
 
 
 def _postgres_cpu(postmaster: int) -> float:
-    return sum(cpu_seconds(pid) for pid in [postmaster, *children(postmaster)])
+    return sum(cpu_seconds(pid) for pid in family(postmaster))
 
 
 async def _store(url: str, size: int, count: int, postmaster: int) -> dict[str, float]:

@@ -128,7 +128,7 @@ class Deployment:
 
     def server_side_pids(self, chatroom: int) -> dict[str, list[int]]:
         """Every process whose CPU counts as the deployment's, by part, as of now."""
-        groups = {"chatroom": [chatroom, *services.children(chatroom)]}
+        groups = {"chatroom": services.family(chatroom)}
         if self.pg is not None:
             groups["postgres"] = self.pg.pids()
         if self.redis is not None:

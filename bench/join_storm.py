@@ -64,7 +64,7 @@ def storm(args: argparse.Namespace, deployment: Deployment, config: Config) -> d
 
 def chatroom_cpu(pid: int) -> float:
     """CPU seconds the chatroom process and its workers have used so far."""
-    return sum(services.cpu_seconds(each) for each in [pid, *services.children(pid)])
+    return sum(services.cpu_seconds(each) for each in services.family(pid))
 
 
 def parse_args() -> argparse.Namespace:

@@ -27,7 +27,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from services import Postgres, children, cpu_seconds  # noqa: E402
+from services import Postgres, cpu_seconds, family  # noqa: E402
 
 WORDS = ("river", "bend", "hill", "lake", "stone", "cloud", "morning", "evening", "yellow", "window")
 BATCHES, BATCH = 3000, 20
@@ -45,7 +45,7 @@ async def measure(url: str, postmaster: int) -> dict[str, float]:
     store = PostgresStore(url)
     await store.start()
     rng, times = random.Random(1), []
-    servers = [postmaster, *children(postmaster)]
+    servers = family(postmaster)
     server_cpu, own_cpu, started = sum(map(cpu_seconds, servers)), time.process_time(), time.perf_counter()
     for n in range(BATCHES):
         texts = [

@@ -50,10 +50,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import services
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 LOADGEN = BENCH / "build" / "loadgen"
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 BASELINE = "tornado"
 # What the load generator prints on stderr with --marks, as the measured interval starts and ends.
 MARKS = ("measuring", "measured")
@@ -281,9 +282,9 @@ def thread_cpu(pid: int) -> dict[int, float]:
     """CPU seconds (user and system) each thread of a process has used so far, by thread id."""
     used = {}
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            used[int(task.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        seconds = services.stat_cpu_seconds(task / "stat")
+        if seconds is not None:
+            used[int(task.name)] = seconds
     return used
 
 

@@ -40,11 +40,17 @@ def free_port() -> int:
 
 def cpu_seconds(pid: int) -> float:
     """utime + stime of a process (all its threads), in seconds; 0 once it is gone."""
+    return stat_cpu_seconds(Path(f"/proc/{pid}/stat")) or 0.0
+
+
+def stat_cpu_seconds(stat: Path) -> float | None:
+    """utime + stime from a /proc stat file (a process's, or one thread's under ``task/``), in
+    seconds; None once it is gone."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
 
 
 def switches(pid: int) -> int:
@@ -69,6 +75,11 @@ def children(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             found += [int(child) for child in (task / "children").read_text().split()]
     return found
+
+
+def family(pid: int) -> list[int]:
+    """A process and its direct children (the postmaster and every process it forked)."""
+    return [pid, *children(pid)]
 
 
 def program(name: str) -> str:
@@ -158,7 +169,7 @@ class Postgres:
 
     def pids(self) -> list[int]:
         """The postmaster and every process it forked (backends, WAL writer, checkpointer...)."""
-        return [self.pid, *children(self.pid)]
+        return family(self.pid)
 
     def url(self, schema: str | None = None) -> str:
         url = f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{DATABASE}"
