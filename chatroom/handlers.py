@@ -258,6 +258,7 @@ class ChatSocketHandler(NoticeTarget, MemberWrites, GuardedSocketHandler):
         """Carry out an effect that waits for the backend; the session's answer to the outcome."""
         backend, session, room = self.backend, self.session, self.room
         if isinstance(effect, effects.Admit):
+            self.admission_begins()
             answer, self.direct = await self.admission.admit(session, effect.room, self.address)
             return answer
         if isinstance(effect, effects.ClaimRoom):

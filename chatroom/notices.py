@@ -33,6 +33,7 @@ guest setting again.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
@@ -103,6 +104,10 @@ class Connection(Protocol):
     def address(self) -> str:
         """The address it connects from."""
 
+    @property
+    def admission_began(self) -> int | None:
+        """When (time.monotonic_ns) its admission began reading the store; None before that."""
+
 
 class NoticeTarget:
     """What a chat connection does when the desk asks (handlers.ChatSocketHandler mixes it in).
@@ -115,6 +120,11 @@ class NoticeTarget:
     request: HTTPServerRequest
     send_frames: Callable[[Sequence[dict[str, Any]]], None]
     close_with: Callable[[int, str], None]
+    admission_began: int | None = None
+
+    def admission_begins(self) -> None:
+        """The connection is about to read the store for its way in (NoticeDesk._take_out asks when)."""
+        self.admission_began = time.monotonic_ns()
 
     @property
     def address(self) -> str:
@@ -193,7 +203,7 @@ class NoticeDesk(Desk[Connection]):
             if self.peers is not None:
                 self.peers.take(notice)
         elif self._spawn is not None:
-            self._spawn(self._room_changed(notice))
+            self._spawn(self._room_changed(notice, time.monotonic_ns()))
 
     def recheck(self) -> None:
         """Ask the store again, for every account's connection, whether it may stay (notices were lost)."""
@@ -254,7 +264,7 @@ class NoticeDesk(Desk[Connection]):
 
     # --- rooms ---------------------------------------------------------------------
 
-    async def _room_changed(self, notice: RoomNotice) -> None:
+    async def _room_changed(self, notice: RoomNotice, arrived: int) -> None:
         try:
             record = await self.backend.accounts.room_record(notice.room)
             online = (await self.backend.online_counts([notice.room]))[0]
@@ -268,7 +278,7 @@ class NoticeDesk(Desk[Connection]):
         for connection in self._connections():
             account_id = connection.who.account_id if connection.who is not None else None
             if account_id in removed:
-                self._take_out(connection, notice.room)
+                self._take_out(connection, notice.room, arrived)
             elif record is not None and _concerns(record, notice, account_id):
                 # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in (ROOM_ARCHIVED, ROOM_UNARCHIVED):
@@ -290,7 +300,17 @@ class NoticeDesk(Desk[Connection]):
         connection.set_read_only(not allowed)
 
     @staticmethod
-    def _take_out(connection: Connection, room: str) -> None:
+    def _take_out(connection: Connection, room: str, arrived: int) -> None:
+        """A removed member's connection loses the room: from its list, and closed 4403 when in it.
+
+        Not a connection whose admission began reading after the notice
+        arrived (it opened while the notice's own reads were under way): the
+        removal was stored before the notice went out, so that read saw it,
+        and the connection is answered as any outsider is (not_found, 4404).
+        """
+        began = connection.admission_began
+        if began is None or began > arrived:
+            return
         connection.tell([protocol.room_gone_frame(room)])
         if connection.room == room:
             connection.expel(protocol.FORBIDDEN, f"you are no longer a member of {room!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +41,8 @@ class FakeConnection:
     told: list[dict[str, Any]] = field(default_factory=list)
     read_only: bool = False
     renamed_to: str | None = None
+    # Its admission read the store as it connected (handlers.ChatSocketHandler: just before).
+    admission_began: int | None = field(default_factory=time.monotonic_ns)
 
     def expel(self, code: str, message: str) -> None:
         self.expelled.append((code, message))
@@ -138,6 +141,28 @@ def test_a_removed_member_is_closed_4403_in_that_room_and_told_it_is_gone_everyw
         assert in_lobby.expelled == [] and in_lobby.told == [{"type": "room_gone", "room": "team"}]
         assert bob_in_team.expelled == []
         assert [frame["type"] for frame in bob_in_team.told] == ["room"]
+
+    run(scenario)
+
+
+def test_a_connection_admitted_after_the_removal_arrived_is_left_to_its_own_read() -> None:
+    """One opened while the notice's reads are under way saw the removal itself: not closed 4403, nor told.
+
+    Its admission answers it as any outsider (not_found, 4404: test_outsiders.py);
+    one whose admission read began before the notice arrived is closed 4403.
+    """
+
+    async def scenario(desk: Desk) -> None:
+        bob = await person(desk, "bob")
+        await desk.service.accounts.create_room("team", CLOSED, members=[bob.account_id])
+        before = desk.connect("team", bob)
+        await desk.service.notify(RoomNotice("team", ROOM_MEMBERS, removed=(bob.account_id,)))
+        assert desk.tasks, "the notice's work waits for its reads"
+        after = desk.connect("team", bob)
+        while desk.tasks:
+            await desk.tasks.pop(0)
+        assert before.expelled == [("forbidden", "you are no longer a member of 'team'")]
+        assert after.expelled == [] and after.told == []
 
     run(scenario)
 
