@@ -202,3 +202,54 @@ def test_with_redis_the_server_takes_its_sqlite_file_for_shared(tmp_path: Path, 
     service = make_service(Settings(database=str(tmp_path / "chat.db"), redis_url=redis_url))
     assert isinstance(service.store, SQLiteStore)
     assert service.store.shared is bool(redis_url)
+
+
+def test_a_shared_files_writer_keeps_the_handler_off_from_batch_to_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No busy timeout turned off and on for each batch: once for a run of batches, and back on for
+    other work between them, which may wait outside a transaction (an account's change, the probe)."""
+    import asyncio
+
+    from chatroom.store import open_store
+    from chatroom.store.sqlite import SQLiteStore
+
+    async def scenario() -> None:
+        store = open_store(f"sqlite:///{tmp_path / 'chat.db'}", shared=True)
+        assert isinstance(store, SQLiteStore)
+        await store.start()
+        try:
+            assert store._writer is not None
+            pragmas: list[str] = []
+            store._writer.conn.set_trace_callback(
+                lambda statement: pragmas.append(statement) if "busy_timeout" in statement else None
+            )
+            for n in range(3):
+                await store.append("lobby", "ann", f"one of a run {n}")
+            assert pragmas == ["PRAGMA busy_timeout = 0"]
+            assert await store._writer.run(busy_timeout, "cannot read") == BUSY_TIMEOUT_S * 1000
+            await store.append("lobby", "ann", "after other work")
+            assert pragmas[1:] == [
+                "PRAGMA busy_timeout = 10000",
+                "PRAGMA busy_timeout",
+                "PRAGMA busy_timeout = 0",
+            ]
+            # Still a short nap when another process holds the lock, with the handler off all along.
+            other = connect(tmp_path / "chat.db", sqlite3.Connection)
+            naps: list[float] = []
+            other.execute("BEGIN IMMEDIATE")
+
+            def nap(seconds: float) -> None:
+                naps.append(seconds)
+                if len(naps) == 3:
+                    other.execute("COMMIT")
+
+            monkeypatch.setattr(sqlite_lock, "sleep", nap)
+            stored = await store.append("lobby", "ann", "past the other writer")
+            assert naps == [SHORT_NAP_S] * 3 and stored.message.id == 5
+            assert len(pragmas) == 4
+            other.close()
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())

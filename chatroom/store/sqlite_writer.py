@@ -21,6 +21,7 @@ from . import sqlite_sql as sql
 from .accounts_base import RefusedError
 from .base import Outcome, StoreError, answer_writes, deleted_files, fail_writes
 from .health import WriteHealth
+from .sqlite_lock import for_batches, for_other_work
 from .sqlite_sql import PendingChange, PendingMessage
 from .thread_futures import fail_unless_done, resolve_unless_done
 
@@ -70,6 +71,7 @@ class SQLiteWriter:
 
         def job(conn: sqlite3.Connection) -> None:
             try:
+                for_other_work(conn)
                 result = work(conn)
             except (sqlite3.Error, StoreError) as error:
                 self._call_on_loop(fail_unless_done, done, StoreError(f"{failing}: {error}"))
@@ -119,6 +121,7 @@ class SQLiteWriter:
         try:
             now = messages[-1].ts
             forget = now - self._sent_cleaned_at >= SENT_CLEANUP_MS
+            for_batches(self.conn)
             stored = sql.store_batch(self.conn, messages, forget_sent=forget)
             if forget:
                 self._sent_cleaned_at = now
