@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
@@ -209,8 +210,6 @@ def test_a_shared_files_writer_keeps_the_handler_off_from_batch_to_batch(
 ) -> None:
     """No busy timeout turned off and on for each batch: once for a run of batches, and back on for
     other work between them, which may wait outside a transaction (an account's change, the probe)."""
-    import asyncio
-
     from chatroom.store import open_store
     from chatroom.store.sqlite import SQLiteStore
 

@@ -18,11 +18,11 @@ Turning the handler off and on costs two statements, which around every
 transaction took about 6 % of the server's CPU at 1,000 messages a second
 (a commit each): so a store alone in its file (no Redis, one process)
 leaves the waiting to SQLite, and a shared file's writer keeps the handler
-off from one batch of messages to the next (``for_batches``), turning it back on only for other work between
-them (``for_other_work``: an account's change, a file, the write probe),
-whose statements may wait outside a transaction. Inside a batch's
-transaction nothing waits: in WAL mode only ``BEGIN IMMEDIATE`` takes a
-lock that another process may hold.
+off from one batch of messages to the next (``for_batches``), turning it
+back on only for other work between them (``for_other_work``: an
+account's change, a file, the write probe), whose statements may wait
+outside a transaction. Inside a batch's transaction nothing waits: in WAL
+mode only ``BEGIN IMMEDIATE`` takes a lock that another process may hold.
 """
 
 from __future__ import annotations
