@@ -8,7 +8,7 @@ import pytest
 from tornado.testing import gen_test
 
 from chatroom import peers
-from chatroom.bus.redis_notices import decode_notice, notice_frame
+from chatroom.bus.redis_notices import decode_notices, notice_frames
 from chatroom.events import PresenceNotice
 from tests.chat_case import Client
 from tests.rooms_case import RoomsCase
@@ -112,5 +112,6 @@ class RecheckTest(PeerCase):
 def test_the_notice_crosses_the_bus() -> None:
     """A presence notice reaches the other nodes as it left, and not the node that sent it."""
     notice = PresenceNotice(42)
-    assert decode_notice(notice_frame(b"left", notice), b"right") == notice
-    assert decode_notice(notice_frame(b"left", notice), b"left") is None
+    (frame,) = notice_frames(b"left", [notice])
+    assert decode_notices(frame, b"right") == [notice]
+    assert decode_notices(frame, b"left") == []

@@ -14,7 +14,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection
 
-from chatroom.bus.redis_notices import decode_notice, notice_frame
+from chatroom.bus.redis_notices import decode_notices, notice_frames
 from chatroom.events import ActivityNotice, UnreadNotice
 
 from .clients import ANY_TYPE, anext_of, awelcomed, send_message, welcomed
@@ -64,8 +64,20 @@ def test_a_read_mark_on_one_node_reaches_the_other(nodes: tuple[ServerProcess, S
 def test_unread_notices_cross_the_bus_whole() -> None:
     """Both new notices come out of the Redis encoding as they went in; a node skips its own."""
     for notice in (UnreadNotice(7, "plans", 12, 3, 1, "mentions"), ActivityNotice("plans", 40)):
-        assert decode_notice(notice_frame(b"a", notice), b"b") == notice
-        assert decode_notice(notice_frame(b"a", notice), b"a") is None
+        (frame,) = notice_frames(b"a", [notice])
+        assert decode_notices(frame, b"b") == [notice]
+        assert decode_notices(frame, b"a") == []
+
+
+def test_the_activity_of_many_rooms_crosses_the_bus_as_one_message() -> None:
+    """One frame for every room active at once, beside the other notices; an older single one still reads."""
+    unread = UnreadNotice(7, "plans", 12, 3, 1, "mentions")
+    active = [ActivityNotice(f"room-{n}", 100 + n) for n in range(50)]
+    frames = notice_frames(b"a", [active[0], unread, *active[1:]])
+    assert len(frames) == 2
+    assert [notice for frame in frames for notice in decode_notices(frame, b"b")] == [unread, *active]
+    older = b'na\n{"activity": "plans", "last_id": 40}'
+    assert decode_notices(older, b"b") == [ActivityNotice("plans", 40)]
 
 
 def test_a_mark_waiting_at_shutdown_is_stored(tmp_path: Path) -> None:

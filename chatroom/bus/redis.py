@@ -62,7 +62,7 @@ from .base import BusStartupError
 from .redis_calls import RedisCalls
 from .redis_frames import hello_frame, message_frames, typing_frame
 from .redis_keys import RedisKeys
-from .redis_notices import notice_frame
+from .redis_notices import notice_frames
 from .redis_presence import RedisPresence
 from .redis_publisher import RedisPublisher
 from .redis_subscription import RedisSubscription
@@ -203,7 +203,7 @@ class RedisBus:
         Twice is harmless: every notice says what is so, not what to add.
         """
         tag, channel = self.node_id.encode(), self._keys.notices_channel
-        await self._publisher.publish([(channel, notice_frame(tag, notice)) for notice in notices])
+        await self._publisher.publish([(channel, frame) for frame in notice_frames(tag, notices)])
 
     async def typing(self, room: str, nick: str) -> None:
         """Tell the room's members on every node that ``nick`` is typing (twice is harmless: a state)."""

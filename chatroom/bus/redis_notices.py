@@ -3,10 +3,19 @@
 The node tag lets a node skip its own notices (it acted on them when it
 published them). A node that does not understand a notice (one of a later
 version) drops it.
+
+The activity notices a node publishes together (every room it stored
+messages in, every 250 ms: unread.py) travel as one object,
+``{"activities": [[room, last_id], ...]}``: one message instead of one per
+room, which every node's subscription reads and decodes, its own included.
+A node of a version before this reads one ``{"activity": room, "last_id":
+id}`` a notice, and drops the list (docs/deploy.md, "Upgrading nodes one
+by one"); this version reads both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -23,9 +32,18 @@ from ..events import (
 )
 
 
-def notice_frame(node_tag: bytes, notice: Notice) -> bytes:
-    """A notice for the other nodes, tagged with the node that publishes it."""
-    return b"n" + node_tag + b"\n" + orjson.dumps(_body(notice))
+def notice_frames(node_tag: bytes, notices: Sequence[Notice]) -> list[bytes]:
+    """Notices for the other nodes, tagged with the node that publishes them: the activity notices
+    in one frame, every other notice in one of its own."""
+    activities = [[n.room, n.last_id] for n in notices if isinstance(n, ActivityNotice)]
+    frames = [_frame(node_tag, _body(n)) for n in notices if not isinstance(n, ActivityNotice)]
+    if activities:
+        frames.append(_frame(node_tag, {"activities": activities}))
+    return frames
+
+
+def _frame(node_tag: bytes, body: dict[str, Any]) -> bytes:
+    return b"n" + node_tag + b"\n" + orjson.dumps(body)
 
 
 def _body(notice: Notice) -> dict[str, Any]:
@@ -43,23 +61,29 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, UnreadNotice):
         counts = [notice.read_id, notice.unread, notice.mentions, notice.notify]
         return {"unread": counts, "account": notice.account_id, "room": notice.room}
-    if isinstance(notice, ActivityNotice):
-        return {"activity": notice.room, "last_id": notice.last_id}
     if isinstance(notice, PresenceNotice):
         # No "change" nor "room": a node of an older version drops it.
         return {"presence": notice.account_id}
+    assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
 
 
-def decode_notice(data: bytes, own_tag: bytes) -> Notice | None:
-    """The notice of a frame on the notices channel; None for this node's own, or a frame not understood."""
+def decode_notices(data: bytes, own_tag: bytes) -> list[Notice]:
+    """The notices of a frame on the notices channel; none for this node's own, or a frame not understood."""
     if data[:1] != b"n":
-        return None
+        return []
     origin, payload = data[1:].split(b"\n", 1)
     if origin == own_tag:
-        return None
+        return []
     body = orjson.loads(payload)
+    if "activities" in body:
+        return [ActivityNotice(room, int(last_id)) for room, last_id in body["activities"]]
+    notice = _notice(body)
+    return [] if notice is None else [notice]
+
+
+def _notice(body: dict[str, Any]) -> Notice | None:
     if "settings" in body:
         return SettingsNotice(bool(body["settings"]["guests"]))
     if "guest" in body:

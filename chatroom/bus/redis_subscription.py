@@ -49,7 +49,7 @@ from .redis_calls import RedisCalls, cancel_and_wait
 from .redis_channels import ChannelLedger
 from .redis_frames import decode_frame, hello_from
 from .redis_keys import RedisKeys
-from .redis_notices import decode_notice
+from .redis_notices import decode_notices
 
 log = logging.getLogger("chatroom.redis")
 
@@ -338,9 +338,9 @@ class RedisSubscription:
             self._on_own_channel(message)
             return
         if channel == self._keys.notices_channel:
-            notice = decode_notice(message["data"], self._node_tag) if message["type"] == "message" else None
-            if notice is not None:
-                self._on_notice(notice)
+            if message["type"] == "message":
+                for notice in decode_notices(message["data"], self._node_tag):
+                    self._on_notice(notice)
             return
         if message["type"] in ("subscribe", "unsubscribe"):
             wanted = self._keys.room_of_channel(channel) in self._sinks
