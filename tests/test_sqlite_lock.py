@@ -235,15 +235,7 @@ def test_a_shared_files_writer_keeps_the_handler_off_from_batch_to_batch(
             ]
             # Still a short nap when another process holds the lock, with the handler off all along.
             other = connect(tmp_path / "chat.db", sqlite3.Connection)
-            naps: list[float] = []
-            other.execute("BEGIN IMMEDIATE")
-
-            def nap(seconds: float) -> None:
-                naps.append(seconds)
-                if len(naps) == 3:
-                    other.execute("COMMIT")
-
-            monkeypatch.setattr(sqlite_lock, "sleep", nap)
+            naps = naps_until_released(other, monkeypatch, release_after=3)
             stored = await store.append("lobby", "ann", "past the other writer")
             assert naps == [SHORT_NAP_S] * 3 and stored.message.id == 5
             assert len(pragmas) == 4
