@@ -31,6 +31,10 @@ same store measured in the same repetition.
     python bench/deploy_bench.py --summarize bench/results/deploy-*.jsonl   # saved runs, together
     python bench/deploy_bench.py --runs 1 --configs postgres+redis:1,postgres+redis:2 --modes rate
 
+With ``--count calls`` or ``--count instructions`` every process of chatroom
+is also profiled or run under callgrind, and the summary gives its work per
+message beside the CPU (bench/work_counts.py says what each count is).
+
 Raw results go to bench/results/deploy-<time>.jsonl, one run a line.
 """
 
@@ -58,6 +62,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import services
 from run import run_marked
+from work_counts import COUNTERS, Counter
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -203,16 +208,24 @@ def run_once(args: argparse.Namespace, deployment: Deployment, config: Config, r
     if deployment.redis is not None:
         deployment.redis.command(b"FLUSHALL")
     port = services.free_port()
-    with deployment.database(config) as database, tempfile.TemporaryFile() as log:
+    with (
+        deployment.database(config) as database,
+        tempfile.TemporaryFile() as log,
+        tempfile.TemporaryDirectory(dir=deployment.scratch) as counts,
+    ):
         command = chatroom_command(config, database, port, deployment)
-        if args.server_cpu is not None:
-            command = ["taskset", "-c", args.server_cpu, *command]
         code = args.variant_paths.get(config.variant, REPO)
         env = {**os.environ, "PYTHONPATH": str(code)}
+        counter = COUNTERS[args.count](Path(counts)) if args.count else None
+        if counter is not None:
+            command = counter.wrap(command, env)
+        if args.server_cpu is not None:
+            command = ["taskset", "-c", args.server_cpu, *command]
         server = subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_healthy(port, server)
-            result = drive(args, deployment, server.pid, port, rate, count_commits=config.store == "postgres")
+            wait_healthy(port, server, counter.startup_timeout if counter else 30.0)
+            pg = config.store == "postgres"
+            result = drive(args, deployment, server.pid, port, rate, count_commits=pg, counter=counter)
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read().decode(errors="replace")[-3000:])
@@ -231,9 +244,11 @@ def drive(
     rate: float,
     *,
     count_commits: bool,
+    counter: Counter | None = None,
 ) -> dict[str, Any]:
     """Run the load generator; sample the deployment's CPU (and, with ``count_commits``, PostgreSQL's
-    commits: it also runs for the set's other configurations) at its marks."""
+    commits: it also runs for the set's other configurations; with a ``counter``, chatroom's work) at
+    its marks."""
     load = [
         str(LOADGEN), "--port", str(port), "--server-pid", str(server_pid),
         "--members", str(args.members), "--senders", str(args.senders), "--size", str(args.size),
@@ -249,6 +264,8 @@ def drive(
     def at_mark(word: str) -> None:
         # Pids are listed afresh: PostgreSQL forks a backend per new connection.
         groups = deployment.server_side_pids(server_pid)
+        if counter is not None:
+            counter.at_mark(word, groups["chatroom"])
         cpu, switched = cpu_snapshot(groups), switch_snapshot(groups)
         marks[word] = (time.monotonic(), cpu, machine_busy(), switched)
         if count_commits:
@@ -289,6 +306,8 @@ def drive(
     if count_commits:
         result["postgres_commits_per_s"] = (commits["measured"] - commits["measuring"]) / wall
         result["messages_per_commit"] = result["stored_per_s"] / (result["postgres_commits_per_s"] or 1)
+    if counter is not None:
+        result[counter.key] = counter.per_message(int(result["messages_sent"]))
     return result
 
 
@@ -357,6 +376,13 @@ COLUMNS = (
     ("messages_per_commit", "msgs/commit", "{:.1f}"),
     ("other_cpu", "other work", "{:.2f}"),
 )
+# With --count: chatroom's work per message (bench/work_counts.py).
+COUNTED = tuple((kind.key, kind.title, "{:,.0f}") for kind in COUNTERS.values())
+
+
+def columns(runs: list[dict[str, Any]]) -> tuple[tuple[str, str, str], ...]:
+    """The summary's columns: every run's, and the counts some runs made."""
+    return COLUMNS + tuple(c for c in COUNTED if any(c[0] in r for r in runs))
 
 
 def add_per_message(result: dict[str, Any]) -> None:
@@ -381,16 +407,15 @@ def summary(runs: list[dict[str, Any]], configs: list[Config]) -> str:
         f" {first['size']}-byte messages; CPU in cores over the measured interval",
         "",
     ]
+    shown = columns(runs)
     for mode in ("flat-out", "rate"):
-        header = f"{'config':<18} " + " ".join(f"{title:>16}" for _, title, _ in COLUMNS)
+        header = f"{'config':<18} " + " ".join(f"{title:>16}" for _, title, _ in shown)
         lines += [f"== {mode}", header]
         for config in configs:
             chosen = [r for r in runs if r["mode"] == mode and r["config"] == config.name]
             if not chosen:
                 continue
-            cells = [
-                fmt.format(statistics.median(r.get(key, 0.0) for r in chosen)) for key, _, fmt in COLUMNS
-            ]
+            cells = [fmt.format(statistics.median(r.get(key, 0.0) for r in chosen)) for key, _, fmt in shown]
             lines.append(f"{config.name:<18} " + " ".join(f"{cell:>16}" for cell in cells))
             spread = [r["deliveries_per_cpu_s"] for r in chosen]
             p99 = [r["p99_ms"] for r in chosen]
@@ -425,8 +450,11 @@ def scale_out(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> l
             ("deliveries_per_cpu_s", "deliveries per server CPU-second"),
             ("deliveries_per_chatroom_cpu_s", "deliveries per chatroom CPU-second"),
             ("stored_per_s", "stored messages/s"),
+            *((key, f"{title} (work per message)") for key, title, _ in COUNTED),
         ):
-            ratios = [many[key] / one[key] for many, one in pairs if one[key]]
+            ratios = [many[key] / one[key] for many, one in pairs if one.get(key)]
+            if not ratios:
+                continue
             lines.append(
                 f"{config.name} / {single}: {what} x{statistics.median(ratios):.3f}"
                 f" ({min(ratios):.3f}..{max(ratios):.3f})"
@@ -485,6 +513,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-pin", action="store_true", help="let the kernel place every process")
     parser.add_argument("--out", type=Path, default=None, help="JSON lines file for raw results")
+    parser.add_argument(
+        "--count",
+        choices=sorted(COUNTERS),
+        default=None,
+        help="also count chatroom's work per message (bench/work_counts.py); CPU is then not speed",
+    )
     parser.add_argument(
         "--quiet",
         type=float,
