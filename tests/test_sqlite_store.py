@@ -40,12 +40,9 @@ async def started(path: Path | str, **options: Any) -> ChatService:
 
 
 async def on_writer(backend: ChatService, job: Callable[[sqlite3.Connection], T]) -> T:
-    """Run ``job`` on the writer's connection, between two batches."""
-    loop = asyncio.get_running_loop()
-    done: asyncio.Future[T] = loop.create_future()
+    """Run ``job`` on the writer's connection, between two batches, as the store's own work runs."""
     assert backend.store._writer is not None
-    backend.store._writer.put(lambda conn: loop.call_soon_threadsafe(done.set_result, job(conn)))
-    return await done
+    return await backend.store._writer.run(job, "the test's work")
 
 
 async def until(condition: Callable[[], bool], wait: float = 10.0) -> None:
