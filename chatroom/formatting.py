@@ -26,6 +26,8 @@ from .markdown_subset import SubsetMarkdown
 
 # What the page builds, and nothing else.
 TAGS = frozenset({"p", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"})
+# Those that stand apart from the text around them: a plain text separates them by a space.
+_BLOCK_TAGS = frozenset({"p", "pre", "blockquote", "ul", "ol", "li"})
 
 # Quotes and lists inside each other; a deeper one shows its lines as typed.
 MAX_BLOCK_DEPTH = 4
@@ -60,6 +62,32 @@ _MARKDOWN = SubsetMarkdown()
 def format_text(text: str) -> Tree | None:
     """The tree of ``text`` (the module's docstring), or None for a text that shows as plain."""
     return _TREES.tree(text) if may_format(text) else None
+
+
+def plain_text(text: str) -> str:
+    """``text`` as a reader sees it, on one line: its tree's words without the marks that
+    format them (a link shows its text), blocks and lines joined by single spaces. What a
+    reply's quote and a notification show."""
+    tree = format_text(text)
+    words: list[str] = []
+    if tree is None:
+        words.append(text)
+    else:
+        _gather_text(tree, words)
+    return " ".join("".join(words).split())
+
+
+def _gather_text(nodes: Sequence[Node], words: list[str]) -> None:
+    # A block ends in a space; a span's text runs on into what follows it, as
+    # on the page ("**a**b" reads "ab", two paragraphs "a" and "b" read "a b").
+    for node in nodes:
+        if isinstance(node, str):
+            words.append(node)
+            continue
+        children = node[2:] if len(node) > 1 and isinstance(node[1], dict) else node[1:]
+        _gather_text(children, words)
+        if node[0] in _BLOCK_TAGS:
+            words.append(" ")
 
 
 def may_format(text: str) -> bool:

@@ -31,6 +31,7 @@ import orjson
 from . import metrics, push_rules
 from .backend import Backend, BackendError, StoredMessage
 from .config import Settings
+from .formatting import plain_text
 from .store.base import StoreError
 from .store.records import OPEN, PushSubscription, RoomRecord
 from .webpush import VAPID_SECRET, PushClient, VapidKey, new_private_key, shown
@@ -56,14 +57,16 @@ def cut(text: str, limit: int) -> str:
 
 
 def notification_text(message: StoredMessage) -> str:
-    """What a notification says of a message: its text (at most MAX_TEXT characters) and, for a
-    file, "📎 <name>" on a line after it, or alone when the file came without a caption."""
+    """What a notification says of a message: its text as read, without formatting marks (at most
+    MAX_TEXT characters), and, for a file, "📎 <name>" on a line after it, or alone when the file
+    came without a caption."""
+    text = plain_text(message.text)
     if message.file is None:
-        return cut(message.text, MAX_TEXT)
+        return cut(text, MAX_TEXT)
     mention = f"{FILE_MARK} {cut(message.file.name, MAX_FILE_NAME)}"
-    if not message.text:
+    if not text:
         return mention
-    return cut(message.text, MAX_TEXT - len(mention) - 1) + "\n" + mention
+    return cut(text, MAX_TEXT - len(mention) - 1) + "\n" + mention
 
 
 def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:

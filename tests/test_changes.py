@@ -95,6 +95,17 @@ def test_a_user_frame_carries_the_current_state() -> None:
     assert changes.message_frame(orphan)["reply_to"] == {"id": 1, "nick": "ann", "message": None}
 
 
+def test_a_reply_quotes_its_original_as_read_without_formatting_marks() -> None:
+    """**bold**, a link and two paragraphs are quoted as their words on one line, then cut to length."""
+    formatted = ReplyQuote(1, "ann", "the **release** is [up](https://example.com/rc)\n\non staging")
+    reply = StoredMessage(2, "lobby", "bob", "great", 11, reply_to=formatted)
+    assert changes.message_frame(reply)["reply_to"]["message"] == "the release is up on staging"
+    long = ReplyQuote(1, "ann", "**" + " ".join(["word"] * 40) + "**")
+    frame = changes.message_frame(StoredMessage(3, "lobby", "bob", "ok", 12, reply_to=long))
+    quote = frame["reply_to"]["message"]
+    assert "*" not in quote and len(quote) == changes.QUOTE_LENGTH and quote.endswith("\u2026")
+
+
 def test_a_user_frame_carries_its_file() -> None:
     """A message's file is in its user frame (width and height for images only); a deleted one has none."""
     photo = FileInfo("p" * 22, "cat.jpg", 1234, "image/jpeg", 800, 600, True)

@@ -13,7 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chatroom import formatting
-from chatroom.formatting import MAX_BLOCK_DEPTH, MAX_SPAN_DEPTH, TAGS, format_text, may_format, plain_blocks
+from chatroom.formatting import (
+    MAX_BLOCK_DEPTH,
+    MAX_SPAN_DEPTH,
+    TAGS,
+    format_text,
+    may_format,
+    plain_blocks,
+    plain_text,
+)
 
 HOSTILE = json.loads((Path(__file__).parent / "data" / "hostile_text.json").read_text(encoding="utf-8"))
 
@@ -270,3 +278,32 @@ def test_recent_trees_are_kept_within_their_bounds() -> None:
     big = "- " + "\n- ".join("item" for _ in range(30))  # 91 nodes: never kept
     assert cache.tree(big) is not cache.tree(big)
     assert cache.tree(big) == cache.tree(big)
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("hello **world**", "hello world"),
+        ("see [the notes](https://example.com/rc-3) first", "see the notes first"),
+        ("`make test` and *then* ~~ship~~", "make test and then ship"),
+        ("**bold**after", "boldafter"),
+        ("> they said\n\nand I agree", "they said and I agree"),
+        ("- one\n- two\n\n1. three", "one two three"),
+        ("```\nx = 1\ny = 2\n```", "x = 1 y = 2"),
+        ("first line\nsecond line\n\n  third  ", "first line second line third"),
+        ("\\*typed\\* as is", "*typed* as is"),
+        ("app.py_old and 2 * 3", "app.py_old and 2 * 3"),
+    ],
+)
+def test_plain_text_is_what_a_reader_sees_on_one_line(text: str, shown: str) -> None:
+    """A quote's and a notification's text: the words the page shows, without the marks, one line."""
+    assert plain_text(text) == shown
+
+
+@given(st.text(alphabet="ab *_`~[]()>-1.\n\\", max_size=60))
+@settings(max_examples=300, deadline=None)
+def test_plain_text_never_adds_a_word(text: str) -> None:
+    """Whatever the marks, the plain text holds only characters of the text, in one line."""
+    shown = plain_text(text)
+    assert "\n" not in shown and shown == shown.strip()
+    assert set(shown) <= set(text) | {" "}

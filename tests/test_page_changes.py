@@ -67,8 +67,8 @@ def act(page: Page, item: Locator, action: str) -> None:
 
 
 def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
-    """ann edits, bob reacts and replies, ann deletes: both pages show each change at once,
-    the reply's quote follows its original, and a newcomer sees the same from history."""
+    """ann edits, bob reacts and replies, ann edits again and deletes: both pages show each change
+    at once, the reply's quote follows its original, and a newcomer sees the same from history."""
     open_room(server, "kitchen")
     ann = open_as(pages, server, "ann", "kitchen", permissions=CLIPBOARD)
     bob = open_as(pages, server, "bob", "kitchen", viewport=SCREENSHOT_PHONE, color_scheme="dark")
@@ -94,11 +94,17 @@ def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pa
     expect(chip).to_have_attribute("aria-pressed", "true")
 
     act(bob, message(bob, "hello world"), "Reply")
-    expect(bob.locator("#reply-bar")).to_contain_text("Replying to ann: hello **world**")
+    # A reply quotes its original as read, without the marks that format it.
+    expect(bob.locator("#reply-bar")).to_contain_text("Replying to ann: hello world")
     say(bob, "agreed")
     expect(bob.locator("#reply-bar")).to_be_hidden()
     quote = message(ann, "agreed").locator(".reply-quote")
-    expect(quote).to_have_text("ann hello **world**")
+    expect(quote).to_have_text("ann hello world")
+    act(ann, message(ann, "hello world"), "Edit")
+    ann.locator(".edit-form textarea").fill("hello **world**, *again*")
+    ann.locator(".edit-form textarea").press("Enter")
+    for page in (ann, bob):
+        expect(message(page, "agreed").locator(".reply-quote")).to_have_text("ann hello world, again")
 
     act(ann, message(ann, "hello world"), "Copy link")
     link = ann.evaluate("navigator.clipboard.readText()")

@@ -267,6 +267,15 @@ def test_a_long_caption_is_cut_so_that_the_file_stays_named() -> None:
     assert len(text) == MAX_TEXT and caption.endswith("é…") and mention == "📎 " + "n" * 79 + "…"
 
 
+def test_a_notification_says_a_formatted_message_as_read() -> None:
+    """Marks, links and paragraphs: the notification shows the words on one line, the file after them."""
+    text = "**Deploy** at [noon](https://example.com/plan)\n\n- db first\n- then web"
+    assert notification_text(StoredMessage(1, "dm", "ann", text, 0)) == "Deploy at noon db first then web"
+    file = FileInfo("f" * 22, "plan.pdf", 12, "application/pdf")
+    captioned = notification_text(StoredMessage(2, "dm", "ann", "*the* plan", 0, file=file))
+    assert captioned == "the plan\n📎 plan.pdf"
+
+
 def test_a_device_the_push_service_has_forgotten_is_deleted(site: Site) -> None:
     """The push service answers 410 for bob's old phone: the subscription is gone, his other device stays."""
     receiver = site.receiver

@@ -9,7 +9,7 @@ import {sendFrame} from "./connection.js";
 import {element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
 import {wireMessageFocus} from "./message_focus.js";
-import {currentText, hasReacted, isDeleted, onLongPress} from "./message_state.js";
+import {currentPlainText, currentText, hasReacted, isDeleted, onLongPress} from "./message_state.js";
 import {permalink} from "./permalink.js";
 import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
@@ -53,7 +53,8 @@ function buttonsFor(item) {
   const deleted = isDeleted(item);
   const nick = item.querySelector(".meta .nick")?.textContent || "";
   const buttons = [];
-  if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quotedText(currentText(item), item))));
+  const quoted = () => quotedText(currentPlainText(item), item);
+  if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quoted())));
   if (!deleted && session.isAccount) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }

@@ -73,6 +73,27 @@ function parts(node) {
   return [typeof tag === "string" ? tag : "", attrs ? rest[0] : {}, attrs ? rest.slice(1) : rest];
 }
 
+// Elements that stand apart from the text around them.
+const BLOCKS = new Set(["p", "pre", "blockquote", "ul", "ol", "li"]);
+
+// ``text`` as read, on one line: its tree's words without the marks that format them, blocks
+// apart by a space. The server quotes replies the same way (chatroom/formatting.py, plain_text).
+export function plainText(text, fmt) {
+  const texts = [];
+  const pending = Array.isArray(fmt) ? [...fmt].reverse() : [String(text)];
+  while (pending.length) {
+    const node = pending.pop();
+    if (typeof node === "string") {
+      texts.push(node);
+    } else if (Array.isArray(node)) {
+      const [tag, , children] = parts(node);
+      if (BLOCKS.has(tag)) pending.push(" "); // taken after the block's children
+      pending.push(...[...children].reverse());
+    }
+  }
+  return texts.join("").split(/\s+/).filter(Boolean).join(" ");
+}
+
 // The text of a tree's nodes, without their elements.
 function textOf(nodes) {
   const texts = [];

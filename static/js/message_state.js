@@ -8,6 +8,7 @@
 
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
+import {plainText} from "./message_format.js";
 import {fileOfItem, forgetText, removeFile, renderText} from "./render.js";
 import {session} from "./session.js";
 
@@ -15,9 +16,10 @@ const QUOTE_CHARS = 100;
 const LONG_PRESS_MS = 450;
 const SHOW_WHO_MS = 4000;
 
-// Per message element: its reactions (emoji -> nicks, in order) and its current text.
+// Per message element: its reactions (emoji -> nicks, in order), its current text and that text's tree.
 const reactionsOf = new WeakMap();
 const textOf = new WeakMap();
+const treeOf = new WeakMap();
 
 const hooks = {
   toggle: (id, emoji, on) => {}, // put on or take back one's reaction
@@ -29,6 +31,8 @@ export function configureState(given) {
 }
 
 export const currentText = (item) => textOf.get(item) || "";
+// The current text as read, without formatting marks: what a reply to it quotes.
+export const currentPlainText = (item) => plainText(currentText(item), treeOf.get(item));
 export const isDeleted = (item) => item.classList.contains("deleted");
 
 // Whether the person's own reaction ``emoji`` is on the message.
@@ -46,6 +50,7 @@ function shortQuote(text) {
 
 export function decorate(item, frame) {
   textOf.set(item, frame.message);
+  treeOf.set(item, frame.fmt);
   const original = frame.reply_to;
   if (original && typeof original === "object" && typeof original.id === "number") {
     item.querySelector(".text").before(quoteElement(original));
@@ -102,6 +107,7 @@ function markEdited(item, ts) {
 function showDeleted(item) {
   item.classList.add("deleted");
   textOf.set(item, "");
+  treeOf.delete(item);
   reactionsOf.set(item, new Map());
   for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who")) gone.remove();
   removeFile(item);
@@ -171,11 +177,12 @@ export function applyChange(item, frame) {
   if (frame.type === "delete") return showDeleted(item);
   if (frame.type === "edit" && typeof frame.message === "string") {
     textOf.set(item, frame.message);
+    treeOf.set(item, frame.fmt);
     const body = item.querySelector(".text");
     body.replaceChildren();
     renderText(body, frame.message, frame.fmt);
     markEdited(item, frame.ts);
-    return updateQuotes(Number(item.dataset.id), frame.message);
+    return updateQuotes(Number(item.dataset.id), plainText(frame.message, frame.fmt));
   }
   if (frame.type === "reaction" && typeof frame.emoji === "string" && typeof frame.nick === "string") {
     const reactions = reactionsOf.get(item) || new Map();
