@@ -233,6 +233,7 @@ def run_once(args: argparse.Namespace, deployment: Deployment, config: Config, r
         finally:
             stop(server)
     result.update(config=config.name, processes=config.processes, mode="rate" if rate else "flat-out")
+    result.update(words=bool(args.words))
     return result
 
 
@@ -255,6 +256,8 @@ def drive(
         "--duration", str(args.duration), "--warmup", str(args.warmup), "--rooms", str(args.rooms),
     ]  # fmt: skip
     load += ["--rate", str(rate)] if rate else ["--window", str(args.window)]
+    if args.words:
+        load.append("--words")
     if args.client_cpu is not None:
         load = ["taskset", "-c", args.client_cpu, *load]
     Snapshot = dict[str, dict[int, float]]
@@ -504,6 +507,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--window", type=int, default=5, help="messages in flight per sender (flat out)")
     parser.add_argument("--rate", type=float, default=300, help="messages a second in total (fixed rate)")
     parser.add_argument("--size", type=int, default=100, help="message text bytes")
+    parser.add_argument(
+        "--words", action="store_true", help="texts of English words, not a run of x (what search indexes)"
+    )
     parser.add_argument("--duration", type=float, default=6)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--server-cpu", default="0", help="core(s) for chatroom, PostgreSQL and Redis")

@@ -25,6 +25,11 @@
  * or the scheduled time under --rate, to the ack's arrival) is kept apart
  * from the deliveries'. Without it a message is a bare text frame (protocol
  * v1), with no ref and no ack.
+ *
+ * A text is "bench <time> <member> <n> " and then filler up to --size bytes:
+ * the letter x repeated, or with --words common English words in a
+ * pseudo-random order (the same order every run), as a chat's text would
+ * give a search index to store.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -84,11 +89,11 @@ static struct {
     const char *host, *room;
     int port, members, senders, window, size, slow, server_pid, rooms;
     double rate, duration, warmup, settle_max;
-    int idle, slow_rcvbuf, marks, changes, refs;
+    int idle, slow_rcvbuf, marks, changes, refs, words;
     const char *tokens;
     int sources;  /* --sources K: connect from 127.0.0.1 .. 127.0.0.K in turn */
     double hold;  /* --idle --hold S: stay connected S seconds (answering pings), server CPU measured */
-} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, 0, NULL, 1, 0};
+} opt = {"127.0.0.1", "bench", 8888, 100, 1, 20, 100, 0, 0, 1, 0, 5, 1, 60, 0, 0, 0, 0, 0, 0, NULL, 1, 0};
 
 static char **tokens; /* --tokens: one JWT per member */
 static enum change_kind kinds[KINDS] = {EDIT, REACT, READ_MARK}; /* --change-kinds: taken in turn */
@@ -192,11 +197,40 @@ static void queue_frame(struct conn *c, int op, const char *payload, size_t len)
     c->wlen += len;
 }
 
+/* --words: what a text is made of (letters only: nothing JSON would escape). */
+static const char *const WORDS[] = {
+    "the", "meeting", "moved", "to", "three", "can", "you", "check", "release", "notes", "before",
+    "lunch", "deploy", "went", "fine", "staging", "is", "green", "again", "who", "has", "a",
+    "keys", "for", "office", "tomorrow", "morning", "please", "review", "my", "change", "thanks",
+    "coffee", "later", "budget", "report", "draft", "looks", "good", "send", "it", "customer",
+    "called", "about", "invoice", "weekend", "plans", "train", "late", "station", "north", "exit",
+    "photos", "from", "trip", "agenda", "friday", "backup", "finished", "overnight", "server",
+    "restart", "question", "answer", "welcome", "team", "schedule", "update", "bug", "fixed",
+};
+#define WORD_COUNT (sizeof WORDS / sizeof WORDS[0])
+static uint64_t word_state = 0x9E3779B97F4A7C15ULL;
+
+/* Words after text[0..n), each followed by a space, up to opt.size bytes and at most room. */
+static int fill_words(char *text, int n, int room) {
+    int end = opt.size < room ? opt.size : room;
+    while (n < end) {
+        word_state ^= word_state << 13;
+        word_state ^= word_state >> 7;
+        word_state ^= word_state << 17;
+        for (const char *w = WORDS[word_state % WORD_COUNT]; *w && n < end; w++) text[n++] = *w;
+        if (n < end) text[n++] = ' ';
+    }
+    return n;
+}
+
 static void send_message(struct conn *c, uint64_t stamp) {
     char text[4096];
     int n = snprintf(text, sizeof text, "bench %llu %d %llu ", (unsigned long long)stamp, c->index,
                      (unsigned long long)c->seq++);
-    while (n < opt.size && n < (int)sizeof text) text[n++] = 'x';
+    if (opt.words)
+        n = fill_words(text, n, (int)sizeof text);
+    else
+        while (n < opt.size && n < (int)sizeof text) text[n++] = 'x';
     if (opt.refs) {
         /* The text holds no character JSON would escape. */
         char frame[4200];
@@ -728,7 +762,7 @@ static void usage(void) {
             "usage: loadgen --port P [--members N] [--senders S] [--window W | --rate MSGS_PER_S]\n"
             "               [--size BYTES] [--duration S] [--warmup S] [--slow K] [--server-pid PID]\n"
             "               [--room NAME] [--rooms K] [--idle [--hold S]] [--sources K] [--slow-rcvbuf BYTES]\n"
-            "               [--marks] [--refs]\n"
+            "               [--marks] [--refs] [--words]\n"
             "               [--tokens FILE [--changes PCT [--change-kinds edit,react,read]]]\n");
     exit(2);
 }
@@ -741,7 +775,7 @@ static void parse_args(int argc, char **argv) {
         {"rooms", 1, 0, 'K'},   {"idle", 0, 0, 'I'},     {"settle-max", 1, 0, 'M'}, {"slow-rcvbuf", 1, 0, 'B'},
         {"marks", 0, 0, 'm'},   {"tokens", 1, 0, 'T'},  {"changes", 1, 0, 'C'},
         {"change-kinds", 1, 0, 'D'}, {"sources", 1, 0, 'S'}, {"hold", 1, 0, 'H'}, {"refs", 0, 0, 'F'},
-        {0, 0, 0, 0}};
+        {"words", 0, 0, 'W'},   {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
         switch (ch) {
@@ -763,6 +797,7 @@ static void parse_args(int argc, char **argv) {
         case 'B': opt.slow_rcvbuf = atoi(optarg); break;
         case 'm': opt.marks = 1; break;
         case 'F': opt.refs = 1; break;
+        case 'W': opt.words = 1; break;
         case 'T': opt.tokens = optarg; break;
         case 'C': opt.changes = atoi(optarg); break;
         case 'D': parse_kinds(optarg); break;
