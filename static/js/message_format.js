@@ -79,29 +79,23 @@ const BLOCKS = new Set(["p", "pre", "blockquote", "ul", "ol", "li"]);
 // ``text`` as read, on one line: its tree's words without the marks that format them, blocks
 // apart by a space. The server quotes replies the same way (chatroom/formatting.py, plain_text).
 export function plainText(text, fmt) {
+  const shown = Array.isArray(fmt) ? textOf(fmt, " ") : String(text);
+  return shown.split(/\s+/).filter(Boolean).join(" ");
+}
+
+// The text of a tree's nodes, without their elements; ``apart`` follows each block element.
+function textOf(nodes, apart = "") {
   const texts = [];
-  const pending = Array.isArray(fmt) ? [...fmt].reverse() : [String(text)];
+  const pending = [...nodes].reverse();
   while (pending.length) {
     const node = pending.pop();
     if (typeof node === "string") {
       texts.push(node);
     } else if (Array.isArray(node)) {
       const [tag, , children] = parts(node);
-      if (BLOCKS.has(tag)) pending.push(" "); // taken after the block's children
-      pending.push(...[...children].reverse());
+      if (apart && BLOCKS.has(tag)) pending.push(apart); // taken after the block's children
+      pending.push(...children.reverse());
     }
-  }
-  return texts.join("").split(/\s+/).filter(Boolean).join(" ");
-}
-
-// The text of a tree's nodes, without their elements.
-function textOf(nodes) {
-  const texts = [];
-  const pending = [...nodes].reverse();
-  while (pending.length) {
-    const node = pending.pop();
-    if (typeof node === "string") texts.push(node);
-    else if (Array.isArray(node)) pending.push(...parts(node)[2].reverse());
   }
   return texts.join("");
 }
