@@ -23,6 +23,7 @@ import orjson
 from . import protocol
 from .api import ApiError, JsonHandler, room_not_found
 from .events import StoredMessage
+from .formatting import plain_text
 from .search_text import QueryError, Terms, parse_query, snippet
 from .store.search_base import MAX_RESULTS, SearchCursor, SearchQuery
 
@@ -66,13 +67,24 @@ def parse_time(name: str, raw: str) -> int:
         ) from None
 
 
+def snippet_as_read(text: str, terms: Terms) -> list[tuple[str, bool]]:
+    """The snippet of the text as read (formatting.plain_text: no marks, one line), as a reply
+    quotes it; of the text as typed when the words matched only where marks hide them (a
+    link's address), so that a hit is still shown."""
+    shown = snippet(plain_text(text), terms)
+    if any(hit for _, hit in shown):
+        return shown
+    typed = snippet(text, terms)
+    return typed if any(hit for _, hit in typed) else shown
+
+
 def result(message: StoredMessage, terms: Terms) -> dict[str, Any]:
     """One result: where and by whom, when, the snippet's parts, and the file it carries."""
     found: dict[str, Any] = {"room": message.room, "id": message.id, "nick": message.nick, "ts": message.ts}
     found.update({mark: True for mark, marked in (("bot", message.bot), ("guest", message.guest)) if marked})
     if message.edited is not None:
         found["edited"] = message.edited
-    found["snippet"] = [{"text": text, "hit": hit} for text, hit in snippet(message.text, terms)]
+    found["snippet"] = [{"text": text, "hit": hit} for text, hit in snippet_as_read(message.text, terms)]
     if message.file is not None:
         found["file"] = protocol.file_part(message.file)
     return found

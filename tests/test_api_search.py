@@ -57,6 +57,28 @@ class SearchApiTest(SearchCase):
         ]
 
     @gen_test(timeout=30)
+    async def test_a_snippet_shows_a_formatted_message_as_read(self) -> None:
+        """Marks are left out of a snippet, as the page shows the message; a word found only in a
+        link's address is shown in the text as typed, so that its hit is still marked."""
+        await self.people()
+        await self.create("ann", "town", "open")
+        await self.say(
+            "town", "ann", "clean **clone**\n\nthen *check*", "see [the plan](https://example.com/x)"
+        )
+        _, body = await self.search("bob", q="clone")
+        assert body["results"][0]["snippet"] == [
+            {"text": "clean ", "hit": False},
+            {"text": "clone", "hit": True},
+            {"text": " then check", "hit": False},
+        ]
+        _, body = await self.search("bob", q="example")
+        assert body["results"][0]["snippet"] == [
+            {"text": "see [the plan](https://", "hit": False},
+            {"text": "example", "hit": True},
+            {"text": ".com/x)", "hit": False},
+        ]
+
+    @gen_test(timeout=30)
     async def test_a_long_message_is_cut_around_its_first_hit(self) -> None:
         """A snippet of a long message starts shortly before the hit, with ellipses where text is left out."""
         await self.people()
