@@ -10,6 +10,12 @@ appends to their last answer: p50, p99, the longest, and how many took over
 50 ms. Checkouts alternate, ``--runs`` times:
 
     python bench/pending_lists.py --runs 2 --variant before=CHECKOUT
+
+``--texts`` chooses what the messages say: ``numbered`` (the default, above),
+``chat`` (the search benchmark's English messages, bench/search_data.py:
+words drawn by their frequency, 7 a message in the median) or ``loadgen``
+(what ``bench/build/loadgen --words`` sends: ``bench``, a time in
+nanoseconds, two numbers, then common words up to 100 characters).
 """
 
 from __future__ import annotations
@@ -33,24 +39,50 @@ WORDS = ("river", "bend", "hill", "lake", "stone", "cloud", "morning", "evening"
 BATCHES, BATCH = 3000, 20
 
 
-def _text(rng: random.Random) -> str:
-    """Eight words with a number each: entries the pending lists have not seen."""
-    return " ".join(f"{rng.choice(WORDS)}{rng.randrange(1000)}" for _ in range(8))
+# bench/loadgen.c's words for --words, in its order.
+_LOADGEN_TEXT = (
+    "the meeting moved to three can you check release notes before lunch deploy went fine staging is"
+    " green again who has a keys for office tomorrow morning please review my change thanks coffee later"
+    " budget report draft looks good send it customer called about invoice weekend plans train late"
+    " station north exit photos from trip agenda friday backup finished overnight server restart question"
+    " answer welcome team schedule update bug fixed"
+)
+LOADGEN_WORDS = _LOADGEN_TEXT.split()
+TEXTS = ("numbered", "chat", "loadgen")
 
 
-async def measure(url: str, postmaster: int) -> dict[str, float]:
+def make_texts(kind: str, count: int) -> list[str]:
+    """``count`` message texts of this kind (see the module's docstring); the same every run."""
+    rng = random.Random(1)
+    if kind == "numbered":
+        # Eight words with a number each: entries the pending lists have not seen.
+        return [" ".join(f"{rng.choice(WORDS)}{rng.randrange(1000)}" for _ in range(8)) for _ in range(count)]
+    if kind == "chat":
+        from index_cost import texts
+
+        return texts("chat", count)
+    return [_loadgen_text(rng, n) for n in range(count)]
+
+
+def _loadgen_text(rng: random.Random, n: int) -> str:
+    text = f"bench {time.time_ns()} {n % 1000} {n // 1000} "
+    while len(text) < 100:
+        text += rng.choice(LOADGEN_WORDS) + " "
+    return text[:100]
+
+
+async def measure(url: str, postmaster: int, kind: str) -> dict[str, float]:
     """Append the batches one after the other; throughput, CPU a message and each batch's time."""
     from chatroom.store.postgres import PostgresStore
 
+    all_texts = make_texts(kind, BATCHES * BATCH)
     store = PostgresStore(url)
     await store.start()
-    rng, times = random.Random(1), []
+    times: list[float] = []
     servers = family(postmaster)
     server_cpu, own_cpu, started = sum(map(cpu_seconds, servers)), time.process_time(), time.perf_counter()
     for n in range(BATCHES):
-        texts = [
-            " ".join(f"{rng.choice(WORDS)}{rng.randrange(1000)}" for _ in range(8)) for _ in range(BATCH)
-        ]
+        texts = all_texts[n * BATCH : (n + 1) * BATCH]
         began = time.perf_counter()
         await asyncio.gather(
             *(store.append(f"room{(n * BATCH + j) % 100}", "ann", t) for j, t in enumerate(texts))
@@ -77,18 +109,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--variant", action="append", default=[], help="NAME=CHECKOUT, measured alike")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--texts", choices=TEXTS, default="numbered", help="what the messages say")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         os.sched_setaffinity(0, {0})
-        print(json.dumps(asyncio.run(measure(args.child[0], int(args.child[1])))))
+        print(json.dumps(asyncio.run(measure(args.child[0], int(args.child[1]), args.child[2]))))
         return
     checkouts = {"this": BENCH.parent, **{k: Path(v) for k, v in (a.split("=", 1) for a in args.variant)}}
     for run in range(args.runs):
         for name, code in checkouts.items():
             cluster = Postgres(cpu="1").start()
             try:
-                command = [sys.executable, __file__, "--child", cluster.url(schema=None), str(cluster.pid)]
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    cluster.url(schema=None),
+                    str(cluster.pid),
+                    args.texts,
+                ]
                 env = {**os.environ, "PYTHONPATH": str(code)}
                 done = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True, check=True)
                 r = json.loads(done.stdout.strip().splitlines()[-1])
