@@ -28,6 +28,7 @@ from .config import Settings
 from .desks import Sessions
 from .events import Delivered, Event, PresenceBatch, PresenceEvent, StoredChange, StoredMessage, TypingEvent
 from .fanout import FlushScheduler, Outbox, encode_frames
+from .join_turns import JoinTurns
 from .presence import RoomNotices
 
 log = logging.getLogger("chatroom.hub")
@@ -64,15 +65,6 @@ class Member(Protocol):
 
 M = TypeVar("M", bound=Member)
 
-# Joins that read the store and ask the bus at once, in one process; the
-# others wait their turn. In a reconnect storm thousands of joins arrive
-# within seconds: all at once, their reads queued behind the store's few
-# connections and the bus's, each waited its turn there again for every
-# read, and most passed the 5 s bound and were refused `unavailable`
-# (docs/benchmarks/deployments.md, "Join storms"). In line, each read waits behind at
-# most this many joins, and the rest wait without a deadline.
-JOINS_AT_ONCE = 32
-
 
 class Hub(Generic[M]):
     """Every member of this process, per room, and the delivery of their rooms' events.
@@ -106,7 +98,7 @@ class Hub(Generic[M]):
         self._subscriptions: dict[str, asyncio.Future[None]] = {}
         self._background: set[asyncio.Future[Any]] = set()
         # Held by a joining member from its identification to its announcement.
-        self.joining = asyncio.Semaphore(JOINS_AT_ONCE)
+        self.joining = JoinTurns()
 
     @property
     def connections(self) -> int:

@@ -7,6 +7,11 @@ descriptor is taken. This loop instead stops accepting for a moment, counts
 the failure, reports it once per interval, and resumes by itself; the
 connections waiting meanwhile stay in the kernel's backlog.
 
+While the chat's joins wait in a long line (join_turns.py) it stops
+accepting for a moment as well: a connection waiting in the kernel's
+backlog costs the process nothing, one waiting in line holds its upgrade's
+objects, and thousands of those leave the heap fragmented once gone.
+
 It also counts every accepted connection against ``--max-connections-per-ip``
 (a connection over it never reaches the HTTP server: it is answered 429 once
 its request head has come, unparsed, and closed; see refusal.py) and closes a
@@ -63,6 +68,11 @@ TRANSIENT_ERRNOS = frozenset(
 FIRST_PAUSE = 0.05
 LONGEST_PAUSE = 1.0
 REPORT_INTERVAL = 10.0
+# While busy (the line of joins is long), accepting stops and looks again after this many seconds.
+BUSY_PAUSE = 0.005
+# The kernel's queue of connections not yet accepted (Tornado's default is 128), for those that
+# arrive while accepting stops; Linux holds at most net.core.somaxconn (4096 by default).
+LISTEN_BACKLOG = 1024
 # Connections taken from one listening socket per readiness event, so that
 # a burst of them does not starve the members already connected.
 ACCEPTS_PER_EVENT = 128
@@ -188,7 +198,8 @@ class Listener:
     ``limit`` is --max-connections-per-ip (0: none). With ``count_peers``
     false (behind a proxy, --xheaders) the TCP peer is the proxy, so
     accepted connections are not counted per address here; the chat socket
-    counts its forwarded address instead.
+    counts its forwarded address instead. While ``busy()`` nothing is
+    accepted: it is asked again every BUSY_PAUSE.
     """
 
     def __init__(
@@ -197,8 +208,10 @@ class Listener:
         sockets: list[socket.socket],
         limit: int,
         count_peers: bool,
+        busy: Callable[[], bool] = lambda: False,
     ) -> None:
         self.server = server
+        self.busy = busy
         self.sockets = sockets
         self.limit = limit if count_peers else 0
         self.counter = ConnectionCounter()
@@ -243,6 +256,9 @@ class Listener:
         for _ in range(ACCEPTS_PER_EVENT):
             if not self._accepting:
                 return
+            if self.busy():
+                self._pause_while_busy()
+                return
             try:
                 connection, address = sock.accept()
             except BlockingIOError:
@@ -275,6 +291,11 @@ class Listener:
         self._unwatch()
         self._resume_handle = self.loop.call_later(self._pause, self._resume)
         self._pause = min(self._pause * 2, LONGEST_PAUSE)
+
+    def _pause_while_busy(self) -> None:
+        metrics.ACCEPT_PAUSES.inc()
+        self._unwatch()
+        self._resume_handle = self.loop.call_later(BUSY_PAUSE, self._resume)
 
     def _resume(self) -> None:
         self._resume_handle = None

@@ -35,6 +35,10 @@ ROOMS_CREATED = Counter(
 TCP_CONNECTIONS_OPEN = Gauge(
     "chatroom_tcp_connections_open", "Accepted connections open: HTTP, WebSocket, and not yet identified"
 )
+ACCEPT_PAUSES = Counter(
+    "chatroom_accept_pauses",
+    "times accepting paused for a moment because many joins waited for their turn (a join storm)",
+)
 ACCEPT_FAILURES = Counter(
     "chatroom_accept_failures",
     "accept() failures that paused accepting, by errno name (EMFILE: out of descriptors)",

@@ -21,7 +21,7 @@ from .bus.local import LocalBus
 from .config import Settings
 from .hub import Hub
 from .links import setup_link_if_needed
-from .listener import GuardedHTTPServer, Listener, raise_descriptor_limit
+from .listener import LISTEN_BACKLOG, GuardedHTTPServer, Listener, raise_descriptor_limit
 from .push import Pusher
 from .room_affinity import Handoff, RoomSorter
 from .service import ChatService
@@ -116,7 +116,7 @@ async def serve(
     await ensure_lobby(backend)
     if sockets is None:
         try:
-            sockets = tornado.netutil.bind_sockets(settings.port, settings.address)
+            sockets = tornado.netutil.bind_sockets(settings.port, settings.address, backlog=LISTEN_BACKLOG)
         except OSError as error:
             await backend.close()
             raise StartupError(
@@ -136,7 +136,13 @@ async def serve(
         idle_connection_timeout=IDLE_CONNECTION_SECONDS,
         body_timeout=IDLE_CONNECTION_SECONDS,
     )
-    listener = Listener(server, sockets, settings.max_connections_per_ip, count_peers=not settings.xheaders)
+    listener = Listener(
+        server,
+        sockets,
+        settings.max_connections_per_ip,
+        count_peers=not settings.xheaders,
+        busy=app.hub.joining.crowded,
+    )
     port = sockets[0].getsockname()[1]
     if not worker:
         # Before accepting: the link is in the log by the time anything answers.

@@ -16,6 +16,7 @@ import tornado.netutil
 
 from .backend import StartupError
 from .config import Settings
+from .listener import LISTEN_BACKLOG
 from .room_affinity import Handoff
 from .server import SHUTDOWN_LIMIT, announce_setup, serve
 from .store import open_store
@@ -114,7 +115,9 @@ class WorkerPool:
         return 1 if self.failed else 0
 
     def _bind(self) -> list[socket.socket]:
-        sockets = tornado.netutil.bind_sockets(self.port, self.settings.address, reuse_port=True)
+        sockets = tornado.netutil.bind_sockets(
+            self.port, self.settings.address, reuse_port=True, backlog=LISTEN_BACKLOG
+        )
         self.port = sockets[0].getsockname()[1]
         return sockets
 

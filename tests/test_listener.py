@@ -14,11 +14,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import tornado.netutil
+import tornado.web
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from tornado.httpclient import AsyncHTTPClient
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import ClientConnection
 
-from chatroom.listener import REQUEST_HEAD_SECONDS, AdmittedStream
+from chatroom.listener import (
+    LISTEN_BACKLOG,
+    REQUEST_HEAD_SECONDS,
+    AdmittedStream,
+    GuardedHTTPServer,
+    Listener,
+)
 from tests.clients import frames_until, join, open_ws, say
 from tests.support import NO_PROXY, ServerProcess, wait_until
 
@@ -263,5 +273,35 @@ def test_a_stream_that_shed_its_write_queues_still_writes_everything_in_order() 
             stream.close()
         for _, other in pairs:
             other.close()
+
+    asyncio.run(main())
+
+
+class _Hello(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.write("hello")
+
+
+def test_while_busy_nothing_is_accepted_then_the_waiting_connection_is_served() -> None:
+    """While ``busy()`` (a long line of joins) a connection waits in the backlog; then it is served."""
+
+    async def main() -> None:
+        busy = True
+        server = GuardedHTTPServer(tornado.web.Application([(r"/", _Hello)]))
+        sockets = tornado.netutil.bind_sockets(0, "127.0.0.1", backlog=LISTEN_BACKLOG)
+        listener = Listener(server, sockets, 0, count_peers=True, busy=lambda: busy)
+        pauses = REGISTRY.get_sample_value("chatroom_accept_pauses_total") or 0.0
+        listener.start()
+        try:
+            port = sockets[0].getsockname()[1]
+            answer = asyncio.ensure_future(AsyncHTTPClient().fetch(f"http://127.0.0.1:{port}/"))
+            await asyncio.sleep(0.3)
+            assert not answer.done() and listener.counter.total() == 0
+            assert (REGISTRY.get_sample_value("chatroom_accept_pauses_total") or 0.0) > pauses
+            busy = False
+            assert (await asyncio.wait_for(answer, 5)).body == b"hello"
+        finally:
+            listener.stop()
+            server.stop()
 
     asyncio.run(main())

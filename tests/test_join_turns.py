@@ -1,4 +1,5 @@
-"""The hub's turns for joins: members beyond them wait for a turn, and none is refused for waiting."""
+"""Joins in their turn (join_turns.py): members beyond them wait for a turn, none is refused for
+waiting, and while the line is long the server accepts no new connection."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
+import pytest
 from tornado.testing import gen_test
 
-from chatroom.hub import JOINS_AT_ONCE
+from chatroom.join_turns import JOINS_AT_ONCE, JoinTurns
 from tests.chat_case import ChatTestCase
 
 
@@ -22,21 +24,8 @@ class JoinTurnsTest(ChatTestCase):
     @asynccontextmanager
     async def every_turn_taken(self) -> AsyncIterator[Callable[[], None]]:
         """Hold every turn; the caller may give them back one by one, the rest go back at the end."""
-        joining = self.app.hub.joining
-        for _ in range(JOINS_AT_ONCE):
-            await joining.acquire()
-        held = JOINS_AT_ONCE
-
-        def give_one_back() -> None:
-            nonlocal held
-            held -= 1
-            joining.release()
-
-        try:
+        async with holding_every_turn(self.app.hub.joining) as give_one_back:
             yield give_one_back
-        finally:
-            for _ in range(held):
-                joining.release()
 
     @gen_test
     async def test_a_join_waits_for_a_turn_then_is_welcomed(self) -> None:
@@ -70,3 +59,46 @@ class JoinTurnsTest(ChatTestCase):
         assert {room: len(members) for room, members in self.app.hub.members.items()} == {
             f"room-{i}": count // 4 for i in range(4)
         }
+
+
+@asynccontextmanager
+async def holding_every_turn(
+    turns: JoinTurns, at_once: int = JOINS_AT_ONCE
+) -> AsyncIterator[Callable[[], None]]:
+    """Every turn held by a task of its own; give_one_back ends one of them, the rest end at the end."""
+    ends = [asyncio.Event() for _ in range(at_once)]
+    taken = asyncio.Semaphore(0)
+
+    async def hold(end: asyncio.Event) -> None:
+        async with turns:
+            taken.release()
+            await end.wait()
+
+    holders = [asyncio.ensure_future(hold(end)) for end in ends]
+    for _ in ends:
+        await taken.acquire()
+    try:
+        yield lambda: ends.pop().set()
+    finally:
+        for end in ends:
+            end.set()
+        await asyncio.gather(*holders)
+
+
+@pytest.mark.gen_test
+async def test_the_line_is_counted_and_crowded_from_its_longest() -> None:
+    """Those waiting for a turn are counted while they wait, and not once they have it."""
+    turns = JoinTurns(at_once=1, longest_line=2)
+    async with holding_every_turn(turns, at_once=1) as give_one_back:
+        waiters = [asyncio.ensure_future(_take_a_turn(turns)) for _ in range(2)]
+        await asyncio.sleep(0.01)
+        assert (turns.waiting, turns.crowded()) == (2, True)
+        give_one_back()
+        await asyncio.sleep(0.01)
+        assert (turns.waiting, turns.crowded()) == (0, False)
+        await asyncio.gather(*waiters)
+
+
+async def _take_a_turn(turns: JoinTurns) -> None:
+    async with turns:
+        await asyncio.sleep(0)
