@@ -9,12 +9,12 @@ rest wait without a deadline.
 
 The line's length is what the listener asks before it accepts another
 connection (listener.Listener.busy): a connection waiting in line holds its
-upgrade's request, headers, handler and coroutines, about 8 KiB, which it
-drops once it has joined. Thousands of them waiting at once left the heap
-fragmented once they were gone (an idle member cost 19 KiB after a storm
-against 11 without one: docs/benchmarks/fanout.md, "A storm's line"), so
-while the line is long, new connections wait in the kernel's backlog
-instead, where they cost the process nothing.
+upgrade's request, headers, handler and coroutines until it has joined.
+Thousands of them waiting at once left the heap fragmented once they were
+gone (an idle member cost 19 KiB after a storm against 11 without one:
+docs/benchmarks/fanout.md, "A storm's line"), so while the line is long,
+new connections wait in the kernel's backlog instead, where they cost the
+process nothing.
 """
 
 from __future__ import annotations
