@@ -184,7 +184,8 @@ class Hub(Generic[M]):
         if not self.members.get(room):
             return
         rate, burst = self.settings.presence_rate, self.settings.presence_burst
-        self._broadcast(room, self.notices.admit(room, events, rate, burst, self._broadcast))
+        storm = self.joining.crowded()
+        self._broadcast(room, self.notices.admit(room, events, rate, burst, self._broadcast, storm))
 
     def _broadcast(self, room: str, events: Sequence[Delivered]) -> None:
         """Send a room's events to its members here; a join or typing goes to all but its nick."""

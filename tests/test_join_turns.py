@@ -37,6 +37,16 @@ class JoinTurnsTest(ChatTestCase):
             welcome = await self.recv(ann)
             assert (welcome["type"], welcome["nick"], welcome["users"]) == ("welcome", "ann", ["ann"])
 
+    @gen_test
+    async def test_while_the_line_is_long_the_others_hear_of_joins_together(self) -> None:
+        """In a storm (the line at its longest) a member hears of two joins as one presence frame."""
+        ann, _, _ = await self.join("ann")
+        self.app.hub.joining.longest_line = 0  # every moment counts as a storm
+        await self.join("bob")
+        await self.join("cat")
+        frame = await self.recv(ann)
+        assert (frame["type"], frame["joined"], frame["users"]) == ("presence", ["bob", "cat"], 3)
+
     @gen_test(timeout=30)
     async def test_a_refused_join_gives_its_turn_back(self) -> None:
         """Twice the turns refused (a nick in use) leave every turn free: the next member is welcomed."""

@@ -7,7 +7,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -70,6 +70,18 @@ def test_past_the_burst_events_are_held_until_a_token() -> None:
     assert coalescer.flush(0.1) is None  # too early: no token yet
     assert coalescer.flush(1 / RATE) is event  # a lone held event goes out as itself (a sys frame)
     assert coalescer.due(1 / RATE) is None
+
+
+def test_in_a_storm_even_a_quiet_rooms_notices_wait_for_a_token() -> None:
+    """While many joins wait for their turn, a room with its whole burst left still holds its notices."""
+    coalescer = Coalescer("lobby", RATE, BURST, now=0.0)
+    first, second = joined("ann"), joined("bob")
+    assert not coalescer.admit(first, now=0.0, storm=True)
+    assert not coalescer.admit(second, now=0.0)  # held behind the first
+    assert coalescer.due(0.0) == pytest.approx(1 / RATE)
+    batch = coalescer.flush(1 / RATE)
+    assert isinstance(batch, PresenceBatch) and batch.joined == ("ann", "bob")
+    assert coalescer.admit(joined("cat"), now=1.0)  # the storm over, a token each again
 
 
 def test_held_events_are_never_overtaken() -> None:
@@ -179,6 +191,24 @@ def test_held_notices_go_out_on_their_own() -> None:
     emitted = asyncio.run(scenario())
     assert len(emitted) == 1 and isinstance(emitted[0], PresenceBatch)
     assert (emitted[0].joined, emitted[0].left) == (("bob",), ("ann",))
+
+
+def test_in_a_storm_every_notice_goes_out_later_in_one() -> None:
+    """RoomNotices holds a storm's joins, typing still passes, and the held go out as one batch."""
+
+    async def scenario() -> tuple[Sequence[Any], list[Any]]:
+        emitted: list[Any] = []
+        notices = RoomNotices()
+        events = [joined("ann"), TypingEvent("lobby", "zoe"), joined("bob")]
+        passed = notices.admit("lobby", events, 20.0, BURST, lambda room, e: emitted.extend(e), storm=True)
+        await asyncio.sleep(0.2)
+        notices.clear()
+        return passed, emitted
+
+    passed, emitted = asyncio.run(scenario())
+    assert [type(e) for e in passed] == [TypingEvent]
+    assert len(emitted) == 1 and isinstance(emitted[0], PresenceBatch)
+    assert emitted[0].joined == ("ann", "bob")
 
 
 def test_the_joiner_gets_its_own_join_at_once_even_when_held() -> None:
