@@ -28,7 +28,7 @@ from .events import (
     StoredMessage,
     TypingEvent,
 )
-from .formatting import plain_text
+from .formatting import cut, plain_text
 from .identity import Identity
 from .protocol import BAD_REQUEST, MessageFrame, ProtocolError
 from .store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRequest
@@ -152,8 +152,7 @@ def clean_emoji(raw: object, ref: str | None = None) -> str:
 
 def quote(text: str) -> str:
     """The start of a message as a reply shows it: as read, without its formatting marks."""
-    shown = plain_text(text)
-    return shown if len(shown) <= QUOTE_LENGTH else shown[: QUOTE_LENGTH - 1] + "\u2026"
+    return cut(plain_text(text), QUOTE_LENGTH)
 
 
 def message_frame(message: StoredMessage) -> dict[str, Any]:

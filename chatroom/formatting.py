@@ -77,6 +77,11 @@ def plain_text(text: str) -> str:
     return " ".join("".join(words).split())
 
 
+def cut(text: str, limit: int) -> str:
+    """The text, or its first ``limit - 1`` characters and an ellipsis: a quote's or a notification's."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
 def _gather_text(nodes: Sequence[Node], words: list[str]) -> None:
     # A block ends in a space; a span's text runs on into what follows it, as
     # on the page ("**a**b" reads "ab", two paragraphs "a" and "b" read "a b").

@@ -31,7 +31,7 @@ import orjson
 from . import metrics, push_rules
 from .backend import Backend, BackendError, StoredMessage
 from .config import Settings
-from .formatting import plain_text
+from .formatting import cut, plain_text
 from .store.base import StoreError
 from .store.records import OPEN, PushSubscription, RoomRecord
 from .webpush import VAPID_SECRET, PushClient, VapidKey, new_private_key, shown
@@ -49,11 +49,6 @@ MAX_TEXT = 200
 # A file's name as a notification shows it: what fits beside a caption.
 MAX_FILE_NAME = 80
 FILE_MARK = "\N{PAPERCLIP}"
-
-
-def cut(text: str, limit: int) -> str:
-    """The text, or its first ``limit - 1`` characters and an ellipsis."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def notification_text(message: StoredMessage) -> str:
