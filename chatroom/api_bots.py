@@ -10,7 +10,8 @@
   posts with it answer 401;
 - ``PUT /api/admin/bots/{id}/webhook`` ``{"url": url or null}``;
 - ``PUT`` / ``DELETE /api/admin/bots/{id}/rooms/{room}``: make the bot a
-  member of a room (an open room is made if there is none), or take it out.
+  member of a room (an open room is made if there is none), or take it out;
+  never of a direct conversation (403), which is its people's alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 from . import bots, protocol
 from .api import ApiError
 from .api_admin import AdminHandler, account_entry
-from .bots import BotError
+from .bots import BotError, DirectRoomError
 from .events import ROOM_CREATED, ROOM_MEMBERS
 from .names import BadNameError
 from .store.accounts_base import NameTakenError, RoomTakenError
@@ -66,13 +67,24 @@ class BotAdminHandler(AdminHandler):
         except WebhookAddressError as error:
             raise ApiError(400, protocol.BAD_REQUEST, str(error)) from None
 
+    def bot_room_argument(self, raw: str) -> str:
+        """A room a bot may be put in: 400 for a bad name, 403 for a direct conversation's."""
+        room = self.room_argument(raw)
+        try:
+            return bots.bot_room(room)
+        except DirectRoomError as error:
+            raise ApiError(403, protocol.FORBIDDEN, str(error)) from None
+
     async def put_in_room(self, bot: Account, room: str) -> None:
-        """Make the bot a member of the room (made open if missing); 400 for a bad or look-alike name."""
+        """Make the bot a member of the room (made open if missing): 400 for a bad or look-alike name, 403 for
+        a direct conversation."""
         existed = await self.unavailable_if_failing(self.backend.accounts.room_record(room)) is not None
         try:
             await self.unavailable_if_failing(
                 bots.put_in_room(self.backend.accounts, bot, room, creator_id=self.admin.account_id)
             )
+        except DirectRoomError as error:
+            raise ApiError(403, protocol.FORBIDDEN, str(error)) from None
         except (BadNameError, RoomTakenError, BotError) as error:
             raise ApiError(400, protocol.BAD_NAME, str(error)) from None
         await self.tell_about_room(room, ROOM_MEMBERS if existed else ROOM_CREATED)
@@ -94,7 +106,7 @@ class BotsHandler(BotAdminHandler):
             or not all(isinstance(r, str) for r in rooms)
         ):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": string, "rooms": [strings]}')
-        room_names = [self.room_argument(room) for room in rooms]
+        room_names = [self.bot_room_argument(room) for room in rooms]
         url = self.webhook_url(body.get("webhook"))
         accounts = self.backend.accounts
         try:
@@ -147,7 +159,7 @@ class BotRoomHandler(BotAdminHandler):
 
     async def put(self, raw_id: str, raw_room: str) -> None:
         bot = await self.bot(raw_id)
-        await self.put_in_room(bot, self.room_argument(raw_room))
+        await self.put_in_room(bot, self.bot_room_argument(raw_room))
         self.send_json({"bot": await self.bot_entry(bot)})
 
     async def delete(self, raw_id: str, raw_room: str) -> None:

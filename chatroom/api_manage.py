@@ -29,6 +29,7 @@ from .events import (
 from .identity import Authenticator, Identity
 from .limits import KeyedTokenBuckets
 from .links import SetupState
+from .names import DIRECT_PREFIX, is_direct_name
 from .protocol import room_entry
 from .store.accounts_base import RoomTakenError, UnknownAccountError
 from .store.records import (
@@ -48,8 +49,6 @@ MAX_TITLE_LENGTH = 100
 # Named at once in a new room, or in a direct conversation (the caller aside).
 MAX_NAMED_MEMBERS = 100
 MAX_DIRECT_MEMBERS = 20
-# The store's name for the key that makes direct rooms' ids unguessable.
-DIRECT_PREFIX = "dm-"
 
 
 def clean_title(raw: object) -> str | None:
@@ -200,7 +199,7 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
         if not isinstance(raw, str):
             raise ApiError(400, protocol.BAD_REQUEST, '"room" must be a string: the new room\'s name')
         room = self.room_argument(raw)
-        if room.casefold().startswith(DIRECT_PREFIX):
+        if is_direct_name(room):
             raise ApiError(
                 400, protocol.BAD_NAME, f"names starting {DIRECT_PREFIX!r} are kept for direct messages"
             )

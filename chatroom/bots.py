@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .names import normalize_room
+from .names import is_direct_name, normalize_room
 from .store.accounts_base import AccountStore, RoomTakenError
-from .store.records import BOT, MEMBER, OPEN, Account, BotKey, Membership
+from .store.records import BOT, DIRECT, MEMBER, OPEN, Account, BotKey, Membership
 from .tokens import new_token, token_hash
 
 # Hex digits of a key's hash that name it to administrators (collisions among
@@ -23,6 +23,18 @@ KEY_ID_DIGITS = 12
 
 class BotError(Exception):
     """What was asked cannot be done to this account; ``str()`` says why."""
+
+
+class DirectRoomError(BotError):
+    """A direct conversation is its people's alone: no bot is put in one, nor in a name kept for one."""
+
+
+def bot_room(raw: str) -> str:
+    """A room name a bot may be put in, normalised: BadNameError, or DirectRoomError."""
+    room = normalize_room(raw)
+    if is_direct_name(room):
+        raise DirectRoomError(f"{room!r} is a direct conversation's name: no bot is put in one")
+    return room
 
 
 def key_id(key: BotKey) -> str:
@@ -36,7 +48,7 @@ async def create_bot(accounts: AccountStore, name: str, rooms: Sequence[str] = (
     BadNameError, NameTakenError for the name; see put_in_room for the rooms.
     The rooms' names are checked first: a bad one makes no bot.
     """
-    rooms = [normalize_room(room) for room in rooms]
+    rooms = [bot_room(room) for room in rooms]
     bot = await accounts.create_account(name, BOT)
     key = await issue_key(accounts, bot)
     for room in rooms:
@@ -67,11 +79,16 @@ async def put_in_room(
     """Make the bot a member of the room; a room that does not exist is created, open.
 
     BadNameError for a bad room name, RoomTakenError for a look-alike of
-    another room's name, BotError for a person's account.
+    another room's name, DirectRoomError for a direct conversation, BotError
+    for a person's account.
     """
     if not bot.is_bot:
         raise BotError(f"{bot.name!r} is a person: rooms' members are managed with the rooms")
-    if await accounts.room_record(room) is None:
+    room = bot_room(room)
+    record = await accounts.room_record(room)
+    if record is not None and record.kind == DIRECT:
+        raise DirectRoomError(f"{room!r} is a direct conversation: no bot is put in one")
+    if record is None:
         try:
             await accounts.create_room(room, OPEN, creator_id=creator_id, members=[bot.id])
         except RoomTakenError as error:

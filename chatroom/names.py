@@ -51,6 +51,10 @@ def normalize_nick(raw: str) -> str:
     return nick
 
 
+# Room names starting so are kept for direct conversations (their ids: api_manage.direct_room_id).
+DIRECT_PREFIX = "dm-"
+
+
 # A join storm names the same rooms, and the same nicks, over and over; the rules are pure.
 @functools.lru_cache(maxsize=4096)
 def normalize_room(raw: str) -> str:
@@ -61,6 +65,11 @@ def normalize_room(raw: str) -> str:
             "a room name is letters, digits, '-', '_' and '.', starting with a letter or digit"
         )
     return room
+
+
+def is_direct_name(room: str) -> bool:
+    """Whether a room name is of those kept for direct conversations."""
+    return room.casefold().startswith(DIRECT_PREFIX)
 
 
 @functools.lru_cache(maxsize=4096)

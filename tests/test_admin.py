@@ -131,7 +131,8 @@ def test_create_bot_prints_its_key_once_and_keeps_only_its_hash(tmp_path: Path) 
 
 
 def test_create_bot_with_rooms_makes_it_a_member_and_missing_rooms_open(tmp_path: Path) -> None:
-    """--room puts the bot in each room, making an open room that is missing; a bad room exits 2."""
+    """--room puts the bot in each room, making an open room that is missing; a bad room, or a direct
+    conversation's name, exits 2 and makes no bot."""
     db = str(tmp_path / "chat.db")
     result = admin("create-bot", "relay", "--room", "lobby", "--room", "news", "--db", db)
     assert result.returncode == 0, result.stderr
@@ -139,9 +140,11 @@ def test_create_bot_with_rooms_makes_it_a_member_and_missing_rooms_open(tmp_path
     assert stored(db, "SELECT room, kind FROM rooms ORDER BY room") == [("lobby", "open"), ("news", "open")]
     members = stored(db, "SELECT m.room FROM memberships m JOIN accounts a ON a.id = m.account_id ORDER BY 1")
     assert members == [("lobby",), ("news",)]
-    bad = admin("create-bot", "other", "--room", "a/b", "--db", db)
-    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
-    assert stored(db, "SELECT name FROM accounts WHERE name = 'other'") == []
+    for room in ("a/b", "dm-0123456789abcdef01234567"):
+        bad = admin("create-bot", "other", "--room", room, "--db", db)
+        assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1, room
+        assert stored(db, "SELECT name FROM accounts WHERE name = 'other'") == []
+    assert "direct conversation" in bad.stderr
 
 
 def test_reset_link_prints_a_one_time_link_and_the_newest_one_wins(tmp_path: Path) -> None:

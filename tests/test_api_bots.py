@@ -56,11 +56,12 @@ class Site:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A database of each kind; guests allowed, tokens for accounts; ``root`` an administrator, ``pat`` a
-    person; a closed room."""
+    """A database of each kind; guests allowed, tokens for accounts; ``root`` an administrator, ``pat`` and
+    ``quinn`` people; a closed room."""
     database = new_database(request, tmp_path_factory.mktemp("bots"))
     make_account(database, "root", admin=True)
     pat = make_account(database, "pat")
+    make_account(database, "quinn")
 
     async def closed_room(accounts: AccountStore) -> None:
         await accounts.create_room("vault", CLOSED, creator_id=pat)
@@ -134,6 +135,40 @@ def test_a_bot_posts_only_in_its_rooms(site: Site) -> None:
     assert status == 200
     status, answer = site.post(mine, key, "taken out")
     assert (status, answer["error"]) == (403, "forbidden")
+
+
+def test_no_bot_is_put_in_a_direct_conversation(site: Site) -> None:
+    """An administrator outside pat and quinn's conversation may not put a bot in it: 403 forbidden, the
+    bot's key reads and posts nothing there, and the conversation stays the two people's."""
+    status, direct = site.call("POST", "/api/direct", {"members": ["quinn"]}, site.person)
+    assert status in (200, 201)
+    room = direct["room"]
+    bot, key = site.new_bot([])
+    status, answer = site.call("PUT", f"/api/admin/bots/{bot['id']}/rooms/{room}")
+    assert (status, answer["error"]) == (403, "forbidden")
+    status, answer = site.call("GET", f"/api/rooms/{room}/messages", authorization=f"Bearer {key}")
+    assert (status, answer["error"]) == (404, "not_found")
+    status, answer = site.post(room, key, "let me in")
+    assert (status, answer["error"]) == (404, "not_found")
+    status, members = site.call("GET", f"/api/rooms/{room}/members", authorization=site.person)
+    assert (status, [m["name"] for m in members["members"]]) == (200, ["pat", "quinn"])
+    status, again = site.call("POST", "/api/direct", {"members": ["quinn"]}, site.person)
+    assert (status, again["room"], sorted(again["members"])) == (200, room, ["pat", "quinn"])
+    assert_no_traceback(site.server)
+
+
+def test_names_kept_for_direct_conversations_are_403_and_make_nothing(site: Site) -> None:
+    """A ``dm-`` name, in a new bot's rooms or put on its own: 403 forbidden, no bot and no room made."""
+    name = unique("dmbot")
+    status, answer = site.call("POST", "/api/admin/bots", {"name": name, "rooms": ["DM-bar"]})
+    assert (status, answer["error"]) == (403, "forbidden")
+    _, listed = site.call("GET", "/api/admin/bots")
+    assert name not in [b["name"] for b in listed["bots"]]
+    bot, _ = site.new_bot([])
+    status, answer = site.call("PUT", f"/api/admin/bots/{bot['id']}/rooms/dm-foo")
+    assert (status, answer["error"]) == (403, "forbidden")
+    _, rooms = site.call("GET", "/api/rooms?prefix=dm-")
+    assert [room["room"] for room in rooms["rooms"]] == []
 
 
 def test_a_person_may_not_post_through_the_api_nor_name_a_bot_after_themselves(site: Site) -> None:
