@@ -57,6 +57,7 @@ class MemberWrites:
                 guest=who is None,
                 account_id=None if who is None else who.account_id,
                 reply_to=publish.reply_to,
+                bot=who is not None and who.is_bot,
             )
         )
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))

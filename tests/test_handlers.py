@@ -641,6 +641,29 @@ class ApiTest(ChatTestCase):
         assert await self.recv(ann) == body
 
     @gen_test
+    async def test_a_bots_messages_on_the_socket_are_marked_as_over_the_api(self) -> None:
+        """A bot connected with its key: its message is a bot's live, in history and in the HTTP API."""
+        key = await self.make_bot("relay", "lobby")
+        ann, _, _ = await self.join("ann")
+        relay = await self.connect(headers={"Authorization": f"Bearer {key}"}, room="lobby")
+        assert (await self.recv(relay))["nick"] == "relay"
+        assert (await self.recv(relay))["type"] == "history"
+        await relay.write_message(json.dumps({"type": "message", "message": "build green", "ref": "r1"}))
+        live = await self.recv(ann)
+        while live["type"] != "user":
+            live = await self.recv(ann)
+        assert (live["nick"], live["message"], live.get("bot")) == ("relay", "build green", True)
+        _, page = await self.fetch_json("/api/rooms/lobby/messages")
+        assert page["messages"][-1] == live
+        late, _, history = await self.join("cat")
+        assert history["messages"][-1] == live
+        await ann.write_message(json.dumps({"type": "message", "message": "nice"}))
+        mine = await self.recv(late)
+        while mine["type"] != "user":
+            mine = await self.recv(late)
+        assert (mine["nick"], "bot" in mine) == ("ann", False)
+
+    @gen_test
     async def test_publish_refusals(self) -> None:
         """Wrong key 401, bad body 400, as JSON."""
         key = await self.make_bot("bot", "lobby")
