@@ -235,6 +235,10 @@ class Backend(Protocol):
         """Give ``watcher`` every message this process stores, once committed: each message to one
         process of the deployment (the one that stored it), and a re-sent one (same ref) not again."""
 
+    def watch_changed(self, watcher: Callable[[StoredChange], None]) -> None:
+        """Give ``watcher`` every change to a message (edit, deletion, reaction) this process stores,
+        once committed: each change to one process of the deployment."""
+
     async def room_exists(self, room: str) -> bool:
         """Whether the room has any history or anyone online (anywhere)."""
         ...

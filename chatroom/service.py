@@ -22,6 +22,7 @@ from .backend import (
     RoomInfo,
     Sequenced,
     StartupError,
+    StoredChange,
     StoredMessage,
     first_names,
 )
@@ -61,6 +62,7 @@ class ChatService(StoreReads, BusCalls):
         self._to_bus: list[tuple[str, list[Sequenced]]] = []
         self._notice_listener: NoticeListener | None = None
         self._stored_watchers: list[Callable[[StoredMessage], None]] = []
+        self._change_watchers: list[Callable[[StoredChange], None]] = []
         self._sweeper = FileSweeper(store.files)
 
     @property
@@ -160,10 +162,14 @@ class ChatService(StoreReads, BusCalls):
             if not outcome.done():
                 outcome.set_exception(BackendError(str(error)) if isinstance(error, StoreError) else error)
             return
-        if done.result().change is not None:
-            self._deliver_own(done.result().change)  # type: ignore[arg-type]
+        change = done.result().change
+        if change is not None:
+            self._deliver_own(change)
         if not outcome.done():
             outcome.set_result(done.result())
+        if change is not None:
+            for watcher in self._change_watchers:
+                watcher(change)
 
     def _on_appended(self, done: asyncio.Future[Appended], stored: asyncio.Future[StoredMessage]) -> None:
         error = done.exception()
@@ -183,6 +189,10 @@ class ChatService(StoreReads, BusCalls):
     def watch_stored(self, watcher: Callable[[StoredMessage], None]) -> None:
         """Give ``watcher`` each message this process stores (not a re-sent one), once committed."""
         self._stored_watchers.append(watcher)
+
+    def watch_changed(self, watcher: Callable[[StoredChange], None]) -> None:
+        """Give ``watcher`` each change to a message this process stores, once committed."""
+        self._change_watchers.append(watcher)
 
     def _deliver_own(self, message: Sequenced) -> None:
         outgoing = self._outgoing.get(message.room)

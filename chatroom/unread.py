@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from . import protocol
 from .backend import Backend, BackendError
 from .desks import Desk, OpenSessions, logged
-from .events import ActivityNotice, StoredMessage, UnreadNotice
+from .events import DELETE, EDIT, ActivityNotice, StoredChange, StoredMessage, UnreadNotice
 from .identity import Identity
 from .store.base import StoreError
 from .store.reading_base import DEFAULT_NOTIFY_LEVEL, ReadMark
@@ -81,9 +81,10 @@ class UnreadDesk(Desk[Reader]):
         self._spawn: Spawn | None = None
 
     def start(self, spawn: Spawn) -> None:
-        """Hear of every message this process stores; ``spawn`` runs background work."""
+        """Hear of every message and change this process stores; ``spawn`` runs background work."""
         self._spawn = spawn
         self.backend.watch_stored(self.message_stored)
+        self.backend.watch_changed(self.change_stored)
 
     # --- read marks ------------------------------------------------------------------
 
@@ -146,21 +147,34 @@ class UnreadDesk(Desk[Reader]):
         for entry in entries:
             room = entry["room"]
             position = max(positions.get(room, -1), self._heard((who.account_id, room)))
+            follows = position >= 0 or room in member_of
             unread = mentions = 0
-            if position >= 0 or room in member_of:
-                counts = await self.accounts.unread_in(room, max(position, 0), who.name)
+            if follows:
+                # A member who never marked the room has read up to 0, as its unread frames say.
+                position = max(position, 0)
+                counts = await self.accounts.unread_in(room, position, who.name)
                 unread, mentions = counts.unread, counts.mentions
             entry.update(
                 unread=unread,
                 mentions=mentions,
-                read_id=position if position >= 0 else None,
+                read_id=position if follows else None,
                 notify=levels.get(room, DEFAULT_NOTIFY_LEVEL),
             )
 
     # --- new messages ------------------------------------------------------------------
 
     def message_stored(self, message: StoredMessage) -> None:
-        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY.
+        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY."""
+        self._room_active(message.room, message.id)
+
+    def change_stored(self, change: StoredChange) -> None:
+        """An edit or a deletion may change the counts (a mention added or taken out, a message gone):
+        the room's followers hear of it as of a message. A reaction changes none."""
+        if change.kind in (EDIT, DELETE):
+            self._room_active(change.room, change.id)
+
+    def _room_active(self, room: str, last_id: int) -> None:
+        """Tell the room's followers their counts soon.
 
         One timer serves every room active meanwhile: in a process with a
         thousand busy rooms, a timer and a task per room and window would be
@@ -168,8 +182,7 @@ class UnreadDesk(Desk[Reader]):
         """
         if not self._active:
             asyncio.get_running_loop().call_later(self.activity_delay, self._announce)
-        room = message.room
-        self._active[room] = max(self._active.get(room, 0), message.id)
+        self._active[room] = max(self._active.get(room, 0), last_id)
 
     def _announce(self) -> None:
         active, self._active = self._active, {}

@@ -28,7 +28,8 @@ class UnreadApiTest(RoomsCase):
 
     @gen_test
     async def test_the_rooms_list_shows_counts_for_rooms_one_follows(self) -> None:
-        """A member's room counts from the start; an open room never read counts nothing, with no read_id."""
+        """A member's room counts from the start (read_id 0, as its unread frames say); an open room never
+        read counts nothing, with no read_id."""
         await self.people()
         await self.create("bob", "plans", members=["ann"])
         await self.create("bob", "town", "open")
@@ -38,7 +39,7 @@ class UnreadApiTest(RoomsCase):
         assert {k: rooms["plans"][k] for k in ("unread", "mentions", "read_id", "notify")} == {
             "unread": 2,
             "mentions": 1,
-            "read_id": None,
+            "read_id": 0,
             "notify": "all",
         }
         assert (rooms["town"]["unread"], rooms["town"]["read_id"]) == (0, None)

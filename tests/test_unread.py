@@ -62,6 +62,26 @@ class UnreadSocketTest(RoomsCase):
             assert (cleared["unread"], cleared["mentions"]) == (0, 0)
 
     @gen_test(timeout=20)
+    async def test_an_edit_or_a_deletion_that_changes_the_counts_is_told_live(self) -> None:
+        """A mention edited in, then the message deleted: Ann's tab elsewhere hears each new count; a
+        reaction changes no count."""
+        await self.people()
+        await self.create("ann", "plans", members=["bob"])
+        await self.create("ann", "other")
+        elsewhere, _ = await self.enter("ann", "other")
+        bob, _ = await self.enter("bob", "plans")
+        message = await self.posted(bob, "four")
+        assert (await self.unread_of(elsewhere, "plans", unread=1))["mentions"] == 0
+        await self.send(bob, {"type": "edit", "id": message, "message": "four @ann"})
+        assert (await self.unread_of(elsewhere, "plans", mentions=1))["unread"] == 1
+        await self.send(bob, {"type": "react", "id": message, "emoji": "👍", "on": True})
+        await self.recv_type(bob, "reaction")
+        await self.nothing_more(elsewhere, 0.6)
+        await self.send(bob, {"type": "delete", "id": message})
+        gone = await self.unread_of(elsewhere, "plans", unread=0)
+        assert (gone["mentions"], gone["read_id"]) == (0, 0)
+
+    @gen_test(timeout=20)
     async def test_a_mark_never_goes_back_and_one_s_own_messages_are_read(self) -> None:
         """A lower mark after a higher one tells nobody anything; one's own messages never count."""
         await self.people()
