@@ -37,6 +37,7 @@ import tornado.iostream
 from tornado.ioloop import IOLoop
 
 from . import metrics
+from .body_limit import BodyLimit
 from .push_stream import PushReadStream
 from .refusal import MAX_LINGERING, Refusal
 from .upgrade import ConnectionCounter
@@ -180,12 +181,15 @@ class _HeadWatch(tornado.httputil.HTTPMessageDelegate):
 
 
 class GuardedHTTPServer(tornado.httpserver.HTTPServer):
-    """An HTTPServer that tells an AdmittedStream when its first request head has arrived."""
+    """An HTTPServer that tells an AdmittedStream when its first request head has arrived, and answers a
+    body over its limit with JSON (body_limit.py)."""
 
     def start_request(
         self, server_conn: object, request_conn: tornado.httputil.HTTPConnection
     ) -> tornado.httputil.HTTPMessageDelegate:
-        delegate = super().start_request(server_conn, request_conn)
+        delegate: tornado.httputil.HTTPMessageDelegate = BodyLimit(
+            super().start_request(server_conn, request_conn), request_conn
+        )
         stream = getattr(server_conn, "stream", None)
         if isinstance(stream, AdmittedStream) and stream.awaiting_head:
             return _HeadWatch(delegate, stream)
