@@ -67,24 +67,36 @@ class BodyLimit(tornado.httputil.HTTPMessageDelegate):
         start_line: tornado.httputil.RequestStartLine | tornado.httputil.ResponseStartLine,
         headers: tornado.httputil.HTTPHeaders,
     ) -> Awaitable[None] | None:
-        return self._checked(start_line, headers)
-
-    async def _checked(
-        self,
-        start_line: tornado.httputil.RequestStartLine | tornado.httputil.ResponseStartLine,
-        headers: tornado.httputil.HTTPHeaders,
-    ) -> None:
         # An upload's handler raises the connection's limit here, before its body is read.
         passed = self.inner.headers_received(start_line, headers)
         if passed is not None:
-            await passed
+            return self._checked_after(passed, start_line, headers)
+        return self._check(start_line, headers)
+
+    async def _checked_after(
+        self,
+        passed: Awaitable[None],
+        start_line: tornado.httputil.RequestStartLine | tornado.httputil.ResponseStartLine,
+        headers: tornado.httputil.HTTPHeaders,
+    ) -> None:
+        await passed
+        refused = self._check(start_line, headers)
+        if refused is not None:
+            await refused
+
+    def _check(
+        self,
+        start_line: tornado.httputil.RequestStartLine | tornado.httputil.ResponseStartLine,
+        headers: tornado.httputil.HTTPHeaders,
+    ) -> Awaitable[None] | None:
+        """None to go on; else the refusal under way."""
         declared, limit = declared_length(headers), self._limit()
         if declared is None or limit is None or declared <= limit or self._streamed():
-            return
+            return None
         assert isinstance(self.connection, tornado.http1connection.HTTP1Connection)
         log.info("413 %s: a body of %d bytes, over %d", _described(start_line), declared, limit)
         self.inner.on_connection_close()
-        await refuse(self.connection.detach(), limit, declared)
+        return refuse(self.connection.detach(), limit, declared)
 
     def _limit(self) -> int | None:
         # Tornado keeps the limit it enforces on the connection, and says it nowhere else.
