@@ -216,7 +216,8 @@ def test_password_admin_and_activation_change(store_factory: StoreFactory) -> No
 
 
 def test_active_accounts_are_found_by_the_start_of_their_name(store_factory: StoreFactory) -> None:
-    """A prefix finds active accounts as names compare (case, look-alikes), never a deactivated one."""
+    """A prefix finds active accounts as names compare (case, look-alikes), never a deactivated one; an
+    empty one, the first by name."""
 
     async def scenario(accounts: AccountStore, store: Store) -> None:
         alice = await accounts.create_account("Alice", PERSON)
@@ -231,7 +232,8 @@ def test_active_accounts_are_found_by_the_start_of_their_name(store_factory: Sto
             (await accounts.account_by_name("alfred")).id  # type: ignore[union-attr]
         ]
         assert alice.id not in [a.id for a in await accounts.active_accounts_named("b")]
-        assert await accounts.active_accounts_named("") == []
+        assert [a.name for a in await accounts.active_accounts_named("")] == ["alfred", "Alice", "bob"]
+        assert [a.name for a in await accounts.active_accounts_named(" ", limit=2)] == ["alfred", "Alice"]
         assert await accounts.active_accounts_named("no such") == []
         assert await accounts.active_accounts_named("\u200b") == []
 

@@ -112,7 +112,7 @@ class AccountStore(ReadingStore, Protocol):
         """Up to ``limit`` active accounts (people and bots) whose name starts like ``prefix``,
         compared as names clash (names.nick_key: ``AL`` and ``аl`` find ``alice``), by key.
 
-        A prefix that is not a valid name finds nobody.
+        An empty prefix finds the first by name; one that is not a valid name finds nobody.
         """
         ...
 

@@ -152,9 +152,10 @@ class SQLAccounts(SQLModeration, SQLReading, SQLPush):
         return [sql.account(row) for row in await self._rows(sql.LIST_ACCOUNTS, after_id, limit)]
 
     async def active_accounts_named(self, prefix: str, *, limit: int = 10) -> list[Account]:
-        """Up to ``limit`` active accounts whose name's key starts with the key of ``prefix``."""
+        """Up to ``limit`` active accounts whose name's key starts with the key of ``prefix`` (empty:
+        the first by name)."""
         try:
-            key = nick_key(normalize_nick(prefix))
+            key = nick_key(normalize_nick(prefix)) if prefix.strip() else ""
         except BadNameError:
             return []
         end = prefix_end(key)
