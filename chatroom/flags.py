@@ -253,7 +253,12 @@ def build_parser() -> ArgumentParser:
         default=d.push_allow_private,
         help="let Web Push reach loopback and private addresses over http too (a test receiver)",
     )
-    add("--jwt-secret", type=jwt_secret, default=None, help="accept HS256 tokens (JWT) for accounts, on /ws and the API")
+    add(
+        "--jwt-secret",
+        type=jwt_secret,
+        default=None,
+        help="accept HS256 tokens (JWT) for accounts, on /ws and the API",
+    )
     add("--history", type=bounded_int(0, 1000), default=d.history, help="messages sent on join")
     add(
         "--max-message-length",
