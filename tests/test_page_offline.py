@@ -170,6 +170,26 @@ def test_typed_offline_is_queued_visibly_and_sent_once_on_reconnect(
     assert line.sent_texts() == sent  # nothing went twice, the cancelled one never
 
 
+def test_closing_the_tab_with_messages_waiting_asks_first(server: ServerProcess, pages: Pages) -> None:
+    """With the outbox empty the tab closes without a word; with a message waiting the browser asks."""
+    ann, line = on_line(pages, server, "ann", open_room(server, "leaving"))
+    say(ann, "all sent")
+    asked: list[str] = []
+    ann.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    line.go_down()
+    expect(ann.locator("#status")).to_have_attribute("data-state", "offline")
+    type_in(ann, "not sent yet")
+    expect(outbox(ann).locator(".outbox-state")).to_have_text(["waiting to send"])
+    ann.close(run_before_unload=True)
+    expect(outbox(ann).locator(".outbox-text")).to_have_text(["not sent yet"])  # dismissed: the tab stays
+    assert asked == ["beforeunload"]
+    outbox(ann).get_by_role("button", name=re.compile("Cancel")).click()
+    expect(ann.locator("#outbox")).to_be_hidden()
+    ann.close(run_before_unload=True)
+    ann.wait_for_event("close")
+    assert asked == ["beforeunload"]
+
+
 def test_a_message_typed_while_another_is_unacked_waits_its_turn(server: ServerProcess, pages: Pages) -> None:
     """The first message is still on its way: the next waits in the outbox, then goes after it, once."""
     bob = open_as(pages, server, "bob", open_room(server, "slow-ack"))

@@ -6,7 +6,8 @@
 // and caught up (welcome and history in), they go in order, one at a time,
 // each waiting for its ack or its own echo. Kept in sessionStorage per room:
 // a reload while offline keeps them (sessionStorage is this tab's alone, so
-// another tab never sends them twice).
+// another tab never sends them twice). Closing the tab would lose them, so
+// while any wait the browser asks before the page goes.
 
 import {sendFrame, socketOpen} from "./connection.js";
 import {element, linkButton, ui} from "./dom.js";
@@ -174,9 +175,17 @@ function load() {
   }
 }
 
+// The browser's own "Leave site?" question: what waits here would go with the tab.
+function askBeforeLeaving(event) {
+  if (!waiting()) return;
+  event.preventDefault();
+  event.returnValue = "";
+}
+
 // ``busy()`` says whether the message box has a message on its way (the outbox waits for it).
 export function wireOutbox(busy) {
   out.busy = busy;
+  window.addEventListener("beforeunload", askBeforeLeaving);
   out.items = load().map((i) => ({
     ref: i.ref,
     raw: i.raw,
