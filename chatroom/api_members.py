@@ -98,6 +98,14 @@ class MemberHandler(MembersHandler):
         record, membership = await self.room_and_membership(room)
         account = await self.unavailable_if_failing(self.backend.accounts.account_by_name(name))
         oneself = account is not None and account.id == who.account_id
+        if (
+            oneself
+            and record is not None
+            and membership is None
+            and may_read(who, record, None, guests=False)
+        ):
+            # Reading an open room is not being in it: there is nothing to leave, and nothing was refused.
+            raise ApiError(404, protocol.NOT_FOUND, "you are not a member of this room")
         if record is None or not may_remove_member(who, record, membership, oneself=oneself):
             self.refuse_unless_managing(who, room, record, membership)
         assert record is not None

@@ -69,6 +69,16 @@ class MembersTest(RoomsCase):
         assert await self.names(dm["room"], "ann") == ["ann"]
 
     @gen_test
+    async def test_leaving_an_open_room_one_is_not_in_says_so(self) -> None:
+        """Someone who reads an open room without being its member is told they are not one, not refused."""
+        await self.person("bob")
+        await self.create("ann", "square", kind="open")
+        status, body, _ = await self.api("DELETE", "/api/rooms/square/members/bob", "bob")
+        assert (status, body["error"]) == (404, "not_found")
+        assert body["message"] == "you are not a member of this room"
+        assert await self.names("square", "ann") == ["ann"]
+
+    @gen_test
     async def test_refusals(self) -> None:
         """Each refusal with its code; the room's members are unchanged after them all."""
         await self.person("bob")
