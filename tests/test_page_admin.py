@@ -9,7 +9,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from chatroom.store.accounts_base import AccountStore
-from chatroom.store.records import CLOSED
+from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, refused_on_open
 from tests.support import ServerProcess, in_store, make_account, post_message, signed_token, wait_until
 from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401 - fixtures
@@ -123,6 +123,34 @@ def test_an_administrator_manages_a_closed_rooms_members_without_reading_it(
         rooms.first.get_by_role("button", name="Add").click()
         expect(rooms.first).to_contain_text("#club (2 members, you among them)")
         assert secret not in page.locator("#admin-dialog").inner_text()
+
+
+def test_an_administrator_manages_an_open_room_they_are_not_in_from_its_settings(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """In the settings of an open room someone else owns, an administrator may rename, archive, add and
+    remove (the owner too), and is offered no "Leave room", not being a member."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    kim = make_account(database, "kim")
+
+    async def square(accounts: AccountStore) -> None:
+        await accounts.create_room("square", OPEN, creator_id=kim)
+
+    in_store(database, square)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=square&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.get_by_role("button", name="Room settings").click()
+        settings = page.get_by_role("dialog", name="Room settings")
+        expect(settings.locator(".members .nick")).to_have_text(["kim"])
+        for name in ("Rename", "Archive", "Add", "Remove kim"):
+            expect(settings.get_by_role("button", name=name, exact=True)).to_be_visible()
+        expect(settings.get_by_role("button", name="Leave room")).to_have_count(0)
+        settings.get_by_role("button", name="Remove kim").click()
+        expect(settings.locator(".members .nick")).to_have_count(0)
+        expect(settings.locator("#settings-error")).to_have_text("")
 
 
 def test_an_administrator_creates_an_account_and_hands_over_its_link(

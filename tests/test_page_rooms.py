@@ -8,13 +8,14 @@ the picker, room settings, and screenshots of the dialogs.
 from __future__ import annotations
 
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests import test_page
 from tests.support import ServerProcess
@@ -148,6 +149,45 @@ def test_settings_rename_remove_and_archive(server: ServerProcess, pages: Pages)
     say_refused.fill("anyone?")
     say_refused.press("Enter")
     expect(fay.locator("#send-error")).to_contain_text("archived")
+
+
+def test_settings_offer_a_member_only_what_they_may_do(server: ServerProcess, pages: Pages) -> None:
+    """A member who does not own a closed room sees its members and "Leave room", and nothing to rename,
+    archive, add or remove; in an open room they read without being in it, not even "Leave room"."""
+    kim = open_as(pages, server, "kim")
+    lou = open_as(pages, server, "lou")
+    create_closed_room(lou, "den", "kim")
+    kim.locator("#rooms .room-group[data-kind=closed] .room-link").click()
+    expect_online(kim)
+    kim.get_by_role("button", name="Room settings").click()
+    settings = kim.get_by_role("dialog", name="Room settings")
+    expect(settings.locator(".members .nick")).to_have_text(["kim", "lou"])
+    expect(settings.get_by_role("button", name="Leave room")).to_be_visible()
+    expect_only_reading(settings)
+
+    lou.goto(f"{server.url}/?room=lobby&token={token_for('lou')}")
+    expect_online(lou)
+    lou.get_by_role("button", name="+ New room").click()
+    made = lou.get_by_role("dialog", name="New room")
+    made.get_by_label("Name").fill("square")
+    made.get_by_role("button", name="Create room").click()
+    lou.wait_for_url("**/?room=square")
+    square = open_as(pages, server, "kim", room="square")
+    square.get_by_role("button", name="Room settings").click()
+    settings = square.get_by_role("dialog", name="Room settings")
+    expect(settings.locator(".members .nick")).to_have_text(["lou"])
+    expect(settings.get_by_label("Notify me of")).to_be_visible()
+    expect(settings.get_by_role("button", name="Leave room")).to_have_count(0)
+    expect_only_reading(settings)
+
+
+def expect_only_reading(settings: Locator) -> None:
+    """The settings offer no change to the room: no rename, archive, adding or removing anyone."""
+    for name in ("Rename", "Archive", "Add"):
+        expect(settings.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    expect(settings.get_by_role("button", name=re.compile("^Remove "))).to_have_count(0)
+    expect(settings.get_by_label("Title")).to_be_hidden()
+    expect(settings.get_by_label("Add a member")).to_be_hidden()
 
 
 def test_screenshots_of_the_room_dialogs(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

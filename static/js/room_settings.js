@@ -1,7 +1,9 @@
 // The room settings dialog: its members (add, remove), its title (rename),
-// archive or bring back, how one is notified of it, and leaving it. What one may do is the server's to
-// say: a refused change shows the server's reason.
+// archive or bring back, how one is notified of it, and leaving it. Only what one may do is offered
+// (the server's rules, chatroom/access.py, from what the page knows: one's role in the member list,
+// whether one administers the server); a change refused all the same shows the server's reason.
 
+import {isAdministrator} from "./admin_api.js";
 import {apiCall, failure, roomPath} from "./api.js";
 import {element} from "./dom.js";
 import {PeoplePicker} from "./picker.js";
@@ -11,18 +13,40 @@ import {chooseLevel, levelOf} from "./unread.js";
 
 const $ = (id) => document.getElementById(id);
 
-const state = {entry: null};
+// ``members``: the room's member list once loaded (null until then: nothing is offered on a guess).
+const state = {entry: null, members: null, administrator: false};
+
+function myMembership() {
+  return state.members && state.members.find((member) => isOwn(member.name));
+}
+
+// The owner or an administrator renames, archives and changes the members of an open or closed room;
+// nobody does so to a direct conversation.
+function mayManage() {
+  if (!state.entry || state.entry.kind === "direct" || state.members === null) return false;
+  return state.administrator || myMembership()?.role === "owner";
+}
+
+// Leaving is for members: reading an open room is not being in it, so there is nothing to leave.
+function offerWhatOneMay() {
+  const manage = mayManage();
+  $("rename-form").hidden = !manage;
+  $("add-member-form").hidden = !manage;
+  $("archive-room").hidden = !manage;
+  $("leave-room").hidden = !myMembership();
+}
 
 function showError(answer) {
   $("settings-error").textContent = answer ? failure(answer) : "";
 }
 
-function memberItem(member, direct) {
+// Taking oneself out is "Leave room"; others are taken out by those who manage the room.
+function memberItem(member, manage) {
   const item = element("li", "member");
   item.append(element("bdi", "nick", member.name));
   if (member.role === "owner") item.append(element("span", "badge", "owner"));
   if (member.bot) item.append(element("span", "badge", "bot"));
-  if (!direct && !isOwn(member.name)) {
+  if (manage && !isOwn(member.name)) {
     const remove = element("button", "link-button", "Remove");
     remove.type = "button";
     remove.setAttribute("aria-label", `Remove ${member.name}`);
@@ -33,14 +57,17 @@ function memberItem(member, direct) {
 }
 
 async function loadMembers() {
-  const answer = await apiCall("GET", roomPath(session.room) + "/members");
+  const [answer, administrator] = await Promise.all([
+    apiCall("GET", roomPath(session.room) + "/members"),
+    isAdministrator(),
+  ]);
+  state.administrator = administrator;
+  state.members = answer.ok ? answer.body.members : null;
   const list = $("settings-members");
-  if (!answer.ok) {
-    list.replaceChildren();
-    return showError(answer);
-  }
-  const direct = state.entry && state.entry.kind === "direct";
-  list.replaceChildren(...answer.body.members.map((member) => memberItem(member, direct)));
+  const manage = mayManage();
+  list.replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
+  offerWhatOneMay();
+  if (!answer.ok) showError(answer);
 }
 
 async function removeMember(name) {
@@ -92,15 +119,14 @@ function fill(entry) {
     direct: "Direct messages: only the people in it see it.",
   };
   $("settings-kind").textContent = kinds[entry.kind] + (entry.archived ? " Archived: read only." : "");
-  $("rename-form").hidden = direct;
-  $("add-member-form").hidden = direct;
-  $("archive-room").hidden = direct;
+  offerWhatOneMay();
   $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
   $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
   $("notify-level").value = levelOf(entry.room);
 }
 
 export function openSettings(entry) {
+  state.members = null;
   fill(entry || {room: session.room, kind: "open", title: session.room, archived: false});
   showError(null);
   $("settings-dialog").showModal();
