@@ -66,6 +66,37 @@ def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, page
         wait_until(lambda: re.search(r"403 GET /api/admin/accounts", server.log()))
 
 
+def test_the_panel_shows_checkboxes_beside_their_words_labels_bot_fields_and_spares_oneself(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """Each checkbox sits just before its words on one line; a bot's room and webhook fields have visible
+    labels; the administrator's own row says "you" and offers no Deactivate, the others' do."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    make_account(database, "pat")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        for words in ("An administrator", "Let guests join open rooms with just a nick"):
+            box = page.get_by_label(words).bounding_box()
+            label = page.locator("label.check", has_text=words).bounding_box()
+            assert box is not None and label is not None
+            assert box["width"] < 30 and box["x"] - label["x"] < 4, (words, box, label)
+            assert label["height"] < 2 * box["height"] + 8, (words, label)
+        page.get_by_label("New bot's name").fill("relay")
+        page.get_by_role("button", name="Create bot").click()
+        bot = page.locator("#admin-bots > li", has_text="relay")
+        for words in ("Add relay to a room", "Webhook address of relay"):
+            expect(bot.locator("label", has_text=words)).to_be_visible()
+            expect(bot.get_by_label(words)).to_be_visible()
+        people = page.locator("#admin-people > li")
+        expect(people.filter(has_text="root")).to_contain_text("(administrator, you)")
+        expect(people.filter(has_text="root").get_by_role("button")).to_have_count(0)
+        expect(people.filter(has_text="pat").get_by_role("button", name="Deactivate")).to_be_visible()
+
+
 def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
     """An administrator signed in with the session cookie (no token) sees the panel, and its changes
     carry the page's _xsrf token: a bot is made and a person deactivated."""

@@ -9,7 +9,7 @@ import {renderRooms, wireRooms} from "./admin_rooms.js";
 import {renderSettings, wireSettings} from "./admin_settings.js";
 import {copyField} from "./clipboard.js";
 import {element} from "./dom.js";
-import {session} from "./session.js";
+import {isOwn, session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 let asked = false;
@@ -56,27 +56,34 @@ function say(text) {
 }
 
 function renderPeople(people) {
-  const list = $("admin-people");
-  list.replaceChildren(
-    ...people.map((person) => {
-      const item = element("li", person.active ? "" : "inactive");
-      const name = element("bdi", "nick", person.name);
-      const marks = [person.admin ? "administrator" : "", person.active ? "" : "deactivated"].filter(Boolean);
-      const button = element("button", "link-button", person.active ? "Deactivate" : "Reactivate");
-      button.type = "button";
-      button.addEventListener("click", () => {
-        // Deactivating signs someone out everywhere: the first click asks to click again.
-        if (person.active && button.dataset.armed !== "yes") {
-          button.dataset.armed = "yes";
-          button.textContent = `Really deactivate ${person.name}?`;
-          return;
-        }
-        setActive(person, !person.active);
-      });
-      item.append(name, element("span", "hint", marks.length ? ` (${marks.join(", ")})` : ""), " ", button);
-      return item;
-    }),
-  );
+  $("admin-people").replaceChildren(...people.map(personItem));
+}
+
+// Oneself is marked "you", with nothing to press: the server refuses an administrator's deactivating
+// their own account.
+function personItem(person) {
+  const item = element("li", person.active ? "" : "inactive");
+  const me = session.account ? session.account.id === person.id : isOwn(person.name);
+  const marks = [person.admin ? "administrator" : "", person.active ? "" : "deactivated", me ? "you" : ""];
+  const said = marks.filter(Boolean).join(", ");
+  item.append(element("bdi", "nick", person.name), element("span", "hint", said ? ` (${said})` : ""));
+  if (!me) item.append(" ", activeButton(person));
+  return item;
+}
+
+function activeButton(person) {
+  const button = element("button", "link-button", person.active ? "Deactivate" : "Reactivate");
+  button.type = "button";
+  button.addEventListener("click", () => {
+    // Deactivating signs someone out everywhere: the first click asks to click again.
+    if (person.active && button.dataset.armed !== "yes") {
+      button.dataset.armed = "yes";
+      button.textContent = `Really deactivate ${person.name}?`;
+      return;
+    }
+    setActive(person, !person.active);
+  });
+  return button;
 }
 
 async function setActive(person, active) {

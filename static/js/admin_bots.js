@@ -34,26 +34,32 @@ function botItem(bot) {
   }
   const actions = element("p", "actions-inline");
   actions.append(button("New key", () => newKey(bot)));
-  const roomForm = inlineForm(`Add ${bot.name} to a room`, "room name", "Add", (room) =>
+  const roomLabel = `Add ${bot.name} to a room`;
+  const roomForm = inlineForm(`bot-${bot.id}-room`, roomLabel, "room name", "Add", (room) =>
     change("PUT", `/api/admin/bots/${bot.id}/rooms/${encodeURIComponent(room)}`),
   );
-  const hookForm = inlineForm(`Webhook address of ${bot.name}`, "https://… (empty: none)", "Set", (url) =>
+  const hookLabel = `Webhook address of ${bot.name}`;
+  const hookForm = inlineForm(`bot-${bot.id}-webhook`, hookLabel, "https://… (empty: none)", "Set", (url) =>
     change("PUT", `/api/admin/bots/${bot.id}/webhook`, {url: url || null}),
   );
   item.append(head, rooms, hook, keys, actions, roomForm, hookForm);
   return item;
 }
 
-// One field and a button, labelled for screen readers; ``act`` gets the trimmed value.
-function inlineForm(label, placeholder, submit, act) {
-  const form = element("form", "row inline-form");
+// A labelled field and a button; ``act`` gets the trimmed value.
+function inlineForm(id, label, placeholder, submit, act) {
+  const form = element("form", "inline-form");
+  const caption = element("label", "", label);
+  caption.htmlFor = id;
   const input = element("input");
+  input.id = id;
   input.placeholder = placeholder;
-  input.setAttribute("aria-label", label);
   input.spellcheck = false;
   const go = element("button", "", submit);
   go.type = "submit";
-  form.append(input, go);
+  const row = element("div", "row");
+  row.append(input, go);
+  form.append(caption, row);
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     act(input.value.trim());
