@@ -19,7 +19,7 @@ from .guest_access import GuestAccess
 from .identity import SESSION_COOKIE, Authenticator, Identity
 from .links import SetupState, usable_link
 from .store.base import StoreError
-from .store.records import JOIN, RESET, SETUP
+from .store.records import JOIN, RESET, SETUP, Link
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
@@ -145,9 +145,15 @@ class LinkPageHandler(PageHandler):
         if self.kind != SETUP and await self.setup_needed():
             return self.notice(503, *SETUP_NEEDED)
         setup_done = self.kind == SETUP and await self.setup.done()
-        if setup_done or await usable_link(accounts, self.kind, token) is None:
+        link = None if setup_done else await usable_link(accounts, self.kind, token)
+        shown = None if link is None else await self.link_arguments(link)
+        if shown is None:
             return self.notice(403, *self.refused, action=("Sign in", "/signin"))
-        self.render(f"{self.kind}.html", token=token)
+        self.render(f"{self.kind}.html", token=token, **shown)
+
+    async def link_arguments(self, link: Link) -> dict[str, Any] | None:
+        """What the page shows of the link beyond its token; None: the link does not work after all."""
+        return {}
 
 
 class SetupPageHandler(LinkPageHandler):
@@ -172,7 +178,12 @@ class JoinPageHandler(LinkPageHandler):
 
 
 class ResetPageHandler(LinkPageHandler):
-    """``/reset?token=``: a new password, from the link an administrator made."""
+    """``/reset?token=``: a password, from the link an administrator made.
+
+    The page names the account. An account that never had a password (an
+    administrator just made it) is welcomed and chooses its first one; the
+    others choose a new one.
+    """
 
     kind = RESET
     refused = (
@@ -180,3 +191,10 @@ class ResetPageHandler(LinkPageHandler):
         "It was used already, it expired (a link works for a day), or a newer one was made."
         " Ask an administrator for a new one.",
     )
+
+    async def link_arguments(self, link: Link) -> dict[str, Any] | None:
+        account_id = link.account_id
+        account = None if account_id is None else await self.authenticator.accounts.account_by_id(account_id)
+        if account is None or not account.active or account.is_bot:
+            return None
+        return {"name": account.name, "first": account.password_hash is None and not account.external}

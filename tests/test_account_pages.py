@@ -126,9 +126,31 @@ def test_a_reset_link_gives_a_new_password_and_signs_in(tmp_path: Path, pages: P
         zoe_id = zoe.get("/api/me").json["account"]["id"]
         reset_url = admin.call("POST", f"/api/admin/accounts/{zoe_id}/reset-link").json["url"]
         page = pages.open(reset_url)
+        expect(page.locator("h1")).to_have_text("Choose a new password")
+        expect(page.locator(".lead")).to_have_text(
+            "For the account Zoë. Once it is set, the account is signed out everywhere else."
+        )
         fill_account_form(page, None, password="new passphrase here")
         expect_online(page)
         expect(page.locator("#me-nick")).to_have_text("Zoë")
         assert zoe.get("/api/me").status == 401  # the old session ended
         used = pages.open(reset_url)
         expect(used.locator("h1")).to_have_text("This password link does not work")
+
+
+def test_a_new_accounts_link_welcomes_the_person_by_name(tmp_path: Path, pages: Pages) -> None:
+    """The link an administrator makes with a new account greets Dan by name and asks for his first
+    password, not a new one; with it he is in the chat (screenshots: desktop and phone, light and dark)."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, _ = set_up(server)
+        link = admin.call("POST", "/api/admin/accounts", {"name": "Dan"}).json["url"]
+        shoot(pages, "new-account", link, shots(tmp_path))
+        page = pages.open(link)
+        expect(page.locator("h1")).to_have_text("Welcome, Dan")
+        expect(page.locator(".lead")).to_have_text(
+            "Choose a password for your account. You sign in with your name, Dan, and this password."
+        )
+        assert "signed out" not in page.locator("main").inner_text()
+        fill_account_form(page, None, password="dan's first passphrase")
+        expect_online(page)
+        expect(page.locator("#me-nick")).to_have_text("Dan")

@@ -101,6 +101,22 @@ def test_a_revoked_join_link_gets_the_clear_page(site: tuple[ServerProcess, WebC
     admin.call("POST", "/api/admin/join-links")
 
 
+def test_a_password_link_names_its_account_and_is_refused_once_it_is_deactivated(
+    site: tuple[ServerProcess, WebClient, str],
+) -> None:
+    """The reset page says whose account it is; a deactivated account's link gets the
+    clear page, not a form that would be refused."""
+    server, admin, _ = site
+    made = admin.call("POST", "/api/admin/accounts", {"name": "Dan"}).json
+    path = made["url"][len(server.url) :]
+    page = WebClient(server.url).get(path)
+    assert page.status == 200 and b"Welcome, <bdi>Dan</bdi>" in page.body
+    admin.call("POST", f"/api/admin/accounts/{made['account']['id']}/deactivate")
+    refused = WebClient(server.url).get(path)
+    assert refused.status == 403 and b"This password link does not work" in refused.body
+    assert b"<form" not in refused.body
+
+
 @pytest.mark.parametrize("path", ["/", "/signin", "/join?token=x", "/setup?token=x"])
 def test_every_page_sets_the_xsrf_cookie_and_allows_no_inline_script(
     site: tuple[ServerProcess, WebClient, str], path: str
