@@ -100,5 +100,5 @@ class Admission:
             and not reserve.name_checked
             and await self.backend.accounts.account_by_name(nick) is not None
         ):
-            return session.reserved(nick, None)
+            return session.reserved(nick, None, account_named=True)
         return session.reserved(nick, await self.backend.reserve(session.room, nick, session.owner))

@@ -57,6 +57,8 @@ class Opening:
         self.owner = account_owner(who.account_id) if who is not None else connection_owner()
         self._guest = who is None
         self._known: Known | None = None
+        # Whether the nick asked for was refused as an account's name (the refusal says so).
+        self._account_named = False
         self._candidates = (
             [self.wanted]
             if self.wanted
@@ -81,17 +83,30 @@ class Opening:
             nick = self._candidates.pop(0)
             if self._known is None or self._known.nick != nick or not self._known.account_named:
                 return nick
+            self.account_holds(nick)
         return None
+
+    def account_holds(self, nick: str) -> None:
+        """The store said an account holds ``nick`` (its name, or a look-alike): a guest may not have it."""
+        if nick == self.wanted:
+            self._account_named = True
 
     def name_checked(self, nick: str) -> bool:
         """Whether the store said with the admission that no account holds ``nick``."""
         return self._known is not None and self._known.nick == nick and not self._known.account_named
 
     def taken(self) -> ProtocolError:
-        """The refusal once no nick could be reserved."""
-        return ProtocolError(
-            protocol.NICK_TAKEN, f"the nick {self.wanted or 'guest'!r} is in use in this room"
-        )
+        """The refusal once no nick could be reserved: whether an account's name or a member's nick."""
+        if self._account_named:
+            why = (
+                f"the nick {self.wanted!r} is an account's name, or looks like one:"
+                " sign in, or choose another nick"
+            )
+        elif self.wanted:
+            why = f"someone in this room already uses the nick {self.wanted!r}: choose another nick"
+        else:
+            why = "every guest nick tried is in use in this room: try again"
+        return ProtocolError(protocol.NICK_TAKEN, why)
 
 
 def not_found() -> ProtocolError:

@@ -135,15 +135,18 @@ class Session:
             return self._refuse_session(opening.look_alike(self.room, holder))
         return self._reserve_next(self._opening)
 
-    def reserved(self, nick: str, members: Members | None) -> Effects:
+    def reserved(self, nick: str, members: Members | None, *, account_named: bool = False) -> Effects:
         """The reservation's answer: the room's members, ``nick`` included, or None if taken.
 
         A nick the member's account holds already (another tab, another
-        device) is reserved too: the account is listed once.
+        device) is reserved too: the account is listed once. ``account_named``:
+        it was not tried, being an account's name that a guest may not take.
         """
         if members is None:
             if self.state is not State.OPENING or self._opening is None:
                 return []
+            if account_named:
+                self._opening.account_holds(nick)
             return self._reserve_next(self._opening)
         self.nick, self.nick_key, self._members = nick, protocol.nick_key(nick), members
         if self.state is State.CLOSED:

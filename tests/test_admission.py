@@ -52,7 +52,9 @@ class AdmissionTest(ChatTestCase):
         """A guest asking for an account's name, in any case, gets nick_taken and 4409."""
         await self.backend.accounts.create_account("alice", PERSON)
         client = await self.connect(room="lobby", nick="ALICE")
-        assert (await self.recv(client))["code"] == protocol.NICK_TAKEN
+        refusal = await self.recv(client)
+        assert refusal["code"] == protocol.NICK_TAKEN
+        assert refusal["message"].startswith("the nick 'ALICE' is an account's name")
         assert await self.closed(client) == protocol.CLOSE_NICK_TAKEN
         _, welcome, _ = await self.join("alicia")
         assert welcome["nick"] == "alicia"

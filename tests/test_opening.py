@@ -43,7 +43,7 @@ def test_a_guest_is_its_own_owner_and_tries_its_nick_once() -> None:
     assert first.owner != second.owner
     assert not first.owner.startswith("a:")
     assert first.next_nick() == "Bob" and first.next_nick() is None
-    assert first.taken().message == "the nick 'Bob' is in use in this room"
+    assert first.taken().message == "someone in this room already uses the nick 'Bob': choose another nick"
 
 
 def test_without_a_nick_a_guest_tries_guest_names() -> None:
@@ -52,7 +52,7 @@ def test_without_a_nick_a_guest_tries_guest_names() -> None:
     names = [way_in.next_nick() for _ in range(GUEST_ATTEMPTS)]
     assert all(name is not None and re.fullmatch(r"guest-\d{4}", name) for name in names)
     assert way_in.next_nick() is None
-    assert way_in.taken().message == "the nick 'guest' is in use in this room"
+    assert way_in.taken().message == "every guest nick tried is in use in this room: try again"
 
 
 @pytest.mark.parametrize(
@@ -88,6 +88,9 @@ def test_what_the_store_said_with_the_admission_decides_the_first_nick() -> None
     assert named.first_guest_nick() == "alice"
     assert named.learned("lobby", Known(None, "alice", account_named=True)) is None
     assert named.next_nick() is None and named.taken().code == protocol.NICK_TAKEN
+    assert named.taken().message == (
+        "the nick 'alice' is an account's name, or looks like one: sign in, or choose another nick"
+    )
     free = Opening(GUESTS, "", "", None, "")
     first = free.first_guest_nick()
     assert first is not None and free.learned("lobby", Known("lobby", first)) is None
@@ -102,3 +105,19 @@ def test_a_look_alike_holder_in_the_store_is_refused_and_an_account_asks_no_nick
     refused = way_in.learned("Iobby", Known("lobby", "bob"))
     assert refused is not None and refused.code == protocol.BAD_NAME and "'lobby'" in refused.message
     assert Opening(GUESTS, "", "", account(), "").first_guest_nick() is None
+
+
+def test_a_guest_refused_an_accounts_name_is_told_so_not_that_someone_in_the_room_has_it() -> None:
+    """The nick asked for, found to be an account's when reserved, is refused as an account's name;
+    a generated guest name an account holds changes nothing of the refusal."""
+    named = Opening(GUESTS, "Dan", "", None, "")
+    assert named.next_nick() == "Dan"
+    named.account_holds("Dan")
+    assert named.next_nick() is None
+    assert named.taken().message.startswith("the nick 'Dan' is an account's name")
+    guest = Opening(GUESTS, "", "", None, "")
+    for _ in range(GUEST_ATTEMPTS):
+        nick = guest.next_nick()
+        assert nick is not None
+        guest.account_holds(nick)
+    assert guest.taken().message == "every guest nick tried is in use in this room: try again"

@@ -23,7 +23,7 @@ from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
-from tests.support import Bot, ServerProcess, ensure_administrator, make_bot, require_program
+from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot, require_program
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -480,7 +480,9 @@ def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProce
     pages.join(server.url, "nicks", "ann")
     second = pages.open(f"{server.url}/?room=nicks")
     choose_nick(second, "ANN")
-    expect(second.locator("#join-error")).to_contain_text("already uses that nick")
+    expect(second.locator("#join-error")).to_have_text(
+        "Someone in this room already uses the nick 'ANN': choose another nick."
+    )
     expect(second.locator("#connection-banner")).to_contain_text("pick another name")
     choose_nick(second, "ann 2")
     expect_online(second)
@@ -488,6 +490,23 @@ def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProce
     second.reload()  # the nick that worked is remembered
     expect_online(second)
     expect(second.locator("#me-nick")).to_have_text("ann 2")
+
+
+def test_a_guest_asking_for_an_accounts_name_is_told_it_belongs_to_an_account(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """A guest who types the name of an account (offline, in another case) reads that it is an
+    account's name, to sign in or choose another nick, not that someone in the room uses it."""
+    database = tmp_path / "chat.db"
+    make_account(database, "Dan")
+    with ServerProcess(database) as server:
+        guest = pages.open(f"{server.url}/?room=lobby")
+        choose_nick(guest, "dan")
+        expect(guest.locator("#join-error")).to_have_text(
+            "The nick 'dan' is an account's name, or looks like one: sign in, or choose another nick."
+        )
+        choose_nick(guest, "dana")
+        expect_online(guest)
 
 
 def test_a_bad_room_name_in_the_address_is_explained(server: ServerProcess, pages: Pages) -> None:

@@ -579,3 +579,17 @@ def test_the_stores_look_alike_and_account_name_refuse_as_the_claim_and_reserve_
     ]
     out = named.room_claimed(None)
     assert [f["code"] for f in sent(out)] == ["nick_taken"] and others(out) == [Close(4409, "nick_taken")]
+    assert "an account's name" in sent(out)[0]["message"]
+
+
+def test_a_guest_nick_an_account_holds_at_reservation_is_refused_as_an_accounts_name() -> None:
+    """Told at reservation that an account holds the nick, the guest hears it is an account's name;
+    a nick in use by someone in the room is refused as that."""
+    for account_named, says in ((True, "is an account's name"), (False, "someone in this room already uses")):
+        session = Session(SETTINGS)
+        session.open("lobby", "dan")
+        session.admitted(True, True)
+        assert session.room_claimed(None) == [Reserve("dan")]
+        out = session.reserved("dan", None, account_named=account_named)
+        assert [f["code"] for f in sent(out)] == ["nick_taken"] and says in sent(out)[0]["message"]
+        assert others(out) == [Close(4409, "nick_taken")]

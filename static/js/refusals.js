@@ -8,7 +8,8 @@ const HELP = {
   [ERROR.TOO_LONG]: (m) =>
     `That message is too long (${m || "at most " + MAX_MESSAGE_CHARS + " characters"}). Shorten it or split it into several messages.`,
   [ERROR.EMPTY]: () => "There is nothing to send: type a message first.",
-  [ERROR.NICK_TAKEN]: () => "Someone in this room already uses that nick. Pick another one.",
+  // The server says whether someone in the room has the nick or it is an account's name (sign in, then).
+  [ERROR.NICK_TAKEN]: (m) => (m ? sentence(m) : "That nick is taken. Pick another one."),
   [ERROR.BAD_NAME]: (m) =>
     `That name is not allowed: ${m || "use letters, digits, single spaces, - _ and ."}. Pick another one.`,
   [ERROR.UNAUTHORIZED]: () =>
@@ -23,6 +24,11 @@ const HELP = {
   [ERROR.NOT_FOUND]: () => "This room does not exist, or you may not see it. Pick another room.",
   [ERROR.BINARY]: () => "The server only accepts text. Reload the page and try again.",
 };
+
+// The server's words as a sentence: capitalised, with a full stop.
+function sentence(text) {
+  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${text.endsWith(".") ? "" : "."}`;
+}
 
 // The refusal ``code`` in words; ``message`` is the server's own, used where it adds detail.
 export function explain(code, message) {
