@@ -640,9 +640,8 @@ def test_guests_online_wear_a_guest_badge_in_the_list_and_their_join(pages: Page
 def headers(page: Page) -> list[str]:
     """The names shown over groups of messages, top to bottom (a continued message shows none)."""
     return page.eval_on_selector_all(
-        "#messages .msg .meta",
-        "heads => heads.filter(h => h.getBoundingClientRect().width > 1)"
-        ".map(h => h.querySelector('.nick').textContent)",
+        "#messages .msg .meta .nick",
+        "nicks => nicks.filter(n => n.getBoundingClientRect().width > 1).map(n => n.textContent)",
     )
 
 

@@ -126,6 +126,45 @@ def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pa
     assert "hello world" not in carl.locator("#messages").inner_text()
 
 
+def shows(item: Locator) -> bool:
+    """Whether the element is drawn where it is, not clipped away (what is at its middle is it)."""
+    item.scroll_into_view_if_needed()
+    return bool(
+        item.evaluate(
+            """(node) => {
+                const box = node.getBoundingClientRect();
+                const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+                return box.width > 4 && box.height > 4 && node.contains(hit);
+            }"""
+        )
+    )
+
+
+def test_an_edited_message_under_its_authors_first_says_edited(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """Ann edits the second of two messages in a row: both pages show "edited" on it, under its text,
+    though it shares the first one's name and time."""
+    open_room(server, "pantry")
+    ann = open_as(pages, server, "ann", "pantry")
+    bob = open_as(pages, server, "bob", "pantry", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    say(ann, "shopping list")
+    say(ann, "milk, eggs, brad")
+    act(ann, message(ann, "milk, eggs, brad"), "Edit")
+    ann.locator(".edit-form textarea").fill("milk, eggs, bread")
+    ann.locator(".edit-form textarea").press("Enter")
+    for page in (ann, bob):
+        edited = message(page, "milk, eggs, bread")
+        expect(edited).to_have_class(re.compile(r"\bcont\b"))
+        expect(edited.locator(".edited")).to_have_text("edited")
+        assert shows(edited.locator(".edited"))
+        assert not shows(edited.locator(".meta .nick"))  # the name shows once, on the first
+        text_box, mark_box = edited.locator(".text").bounding_box(), edited.locator(".edited").bounding_box()
+        assert text_box is not None and mark_box is not None
+        assert mark_box["y"] >= text_box["y"] + text_box["height"] - 1  # under the text
+    screenshots(ann, bob, tmp_path, "changes-edited-grouped")
+
+
 def test_reacting_from_the_quick_row_and_the_full_picker(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
