@@ -379,6 +379,37 @@ def test_a_mention_of_you_is_highlighted(server: ServerProcess, pages: Pages) ->
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")
 
 
+HIGHLIGHT = """
+(item) => {
+  const style = getComputedStyle(item);
+  return {tint: style.backgroundColor, left: [style.borderTopLeftRadius, style.borderBottomLeftRadius],
+          page: getComputedStyle(document.body).backgroundColor};
+}
+"""
+
+
+def test_a_mention_of_you_under_its_authors_first_message_is_a_straight_tinted_row(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """bob's second message in a row mentions ann and cat: on their pages (a desktop, a phone) it is tinted
+    with a straight left bar, light and dark, not a stray "(" at the edge of a short rounded row."""
+    ann = pages.join(server.url, "grouped-mention", "ann")
+    cat = pages.join(server.url, "grouped-mention", "cat", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    bob = pages.join(server.url, "grouped-mention", "bob")
+    say(bob, "retro on Friday")
+    say(bob, "@ann @cat could you update the changelog?")
+    for page, where in ((ann, "desktop"), (cat, "phone")):
+        item = page.locator("#messages .msg").last
+        expect(item).to_have_class(re.compile(r"\bcont\b"))  # sharing the first one's name and avatar
+        expect(item).to_have_class(re.compile(r"\bmentions-me\b"))
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            seen = item.evaluate(HIGHLIGHT)
+            assert seen["tint"] not in ("rgba(0, 0, 0, 0)", "transparent", seen["page"]), (where, scheme)
+            assert seen["left"] == ["0px", "0px"], (where, scheme)
+            page.screenshot(path=str(shots(tmp_path) / f"format-grouped-mention-{where}-{scheme}.png"))
+
+
 def test_a_name_learned_later_is_highlighted_then(server: ServerProcess, pages: Pages) -> None:
     """ "@dora" is plain text until dora is known in the room; when she arrives, it becomes her mention."""
     ann = pages.join(server.url, "late-names", "ann")
