@@ -13,7 +13,7 @@ from .access import Access
 from .api import ApiError, JsonHandler
 from .backend import Backend, BackendError
 from .config import Settings
-from .events import RENAMED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, AccountNotice
+from .events import PASSWORD_CHANGED, RENAMED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, AccountNotice
 from .identity import COOKIE_MAX_AGE_DAYS, SESSION, SESSION_COOKIE, Authenticator, Identity
 from .limits import SignInLimit, address_key
 from .links import SetupState
@@ -218,6 +218,10 @@ class MeHandler(AccountHandler):
     also ends every other session (this browser gets a new one).
     """
 
+    # Whether the other sessions were ended: their sockets are told once the answer is out, so
+    # that this browser's own (of its session before) come back with the new cookie.
+    others_signed_out = False
+
     async def get(self) -> None:
         who = self.signed_in()
         avatar = await self.unavailable_if_failing(self.backend.files.avatar(who.account_id))
@@ -239,6 +243,8 @@ class MeHandler(AccountHandler):
         if "name" in body:
             account = await self._rename(account, body["name"])
         self.send_json({"account": account_json(account)})
+        if self.others_signed_out:
+            await tell_nodes(self.backend, who.account_id, PASSWORD_CHANGED, who.session_hash)
 
     async def _change_password(self, who: Identity, body: dict[str, str]) -> Account:
         name_key, address = who.account.name_key, address_key(self.request.remote_ip or "")
@@ -261,8 +267,8 @@ class MeHandler(AccountHandler):
         await self.unavailable_if_failing(accounts.set_password_hash(who.account_id, new_hash))
         if body.get("sign_out_others"):
             await self.unavailable_if_failing(accounts.revoke_sessions_of(who.account_id))
-            await tell_nodes(self.backend, who.account_id, SIGNED_OUT_EVERYWHERE)
             await self.sign_in(who.account)
+            self.others_signed_out = True
         return who.account
 
     async def _rename(self, account: Account, name: str) -> Account:

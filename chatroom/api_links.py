@@ -13,7 +13,7 @@ import logging
 from . import protocol
 from .api import ApiError
 from .api_accounts import AccountHandler, account_json, tell_nodes
-from .events import SIGNED_OUT_EVERYWHERE
+from .events import PASSWORD_CHANGED
 from .links import issue_join_link, issue_reset_link, join_links, usable_link
 from .names import BadNameError, normalize_nick
 from .store.accounts_base import NameTakenError
@@ -124,7 +124,7 @@ class ResetHandler(LinkHandler):
             raise ApiError(403, protocol.INVALID_LINK, "the account of this link is deactivated")
         await self.unavailable_if_failing(accounts.set_password_hash(account.id, password_hash))
         await self.unavailable_if_failing(accounts.revoke_sessions_of(account.id))
-        await tell_nodes(self.backend, account.id, SIGNED_OUT_EVERYWHERE)
+        await tell_nodes(self.backend, account.id, PASSWORD_CHANGED)
         await self.sign_in(account)
         self.send_json({"account": account_json(account)})
 

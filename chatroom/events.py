@@ -167,7 +167,9 @@ DEACTIVATED = "deactivated"
 SIGNED_OUT = "signed_out"
 SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
 RENAMED = "renamed"
-ACCOUNT_CHANGES = (DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, RENAMED)
+# A new password: every session ended but ``session_hash``'s, whose browser holds a new one.
+PASSWORD_CHANGED = "password_changed"
+ACCOUNT_CHANGES = (DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, RENAMED, PASSWORD_CHANGED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +191,9 @@ class RoomNotice:
 class AccountNotice:
     """An account changed (stored already): every node acts on its connections.
 
-    ``session_hash`` names the one session signed out, for SIGNED_OUT.
+    ``session_hash`` names the one session signed out, for SIGNED_OUT; for
+    PASSWORD_CHANGED, the session of the browser where the password was
+    changed (ended too, but that browser was given a new one), if any.
     """
 
     account_id: int

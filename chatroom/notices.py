@@ -7,6 +7,9 @@ NoticeDesk, which acts on this process's connections:
 - an account deactivated, signed out everywhere, or one of its sessions
   signed out: the connections it opened are closed with ``unauthorized``
   and 4401;
+- an account's password changed, its other sessions ended: their
+  connections are closed likewise, and those of the browser where it was
+  changed (which holds a new session) with 1012, to come back with it;
 - members taken out of a room: their connections to it are closed with
   ``forbidden`` and 4403, and every connection of theirs is told the room
   is gone from their list;
@@ -46,6 +49,7 @@ from .desks import Desk, OpenSessions, logged
 from .events import (
     ACCOUNT_CHANGES,
     DEACTIVATED,
+    PASSWORD_CHANGED,
     RENAMED,
     ROOM_ARCHIVED,
     ROOM_UNARCHIVED,
@@ -95,6 +99,9 @@ class Connection(Protocol):
 
     def rename(self, name: str) -> None:
         """Tell the connection its account's new name, and close it so that it comes back under it."""
+
+    def renew(self) -> None:
+        """Close it so that it comes back with its browser's new session."""
 
     @property
     def nick_key(self) -> str:
@@ -162,6 +169,12 @@ class NoticeTarget:
         self.send_frames([protocol.renamed_frame(name)])
         self.close_with(protocol.CLOSE_RECONNECT, "renamed")
 
+    def renew(self) -> None:
+        """Its session was replaced by a new one in the same browser: close so that it comes back with it."""
+        if self.session.state >= State.CLOSING:
+            return
+        self.close_with(protocol.CLOSE_RECONNECT, "session renewed")
+
 
 class NoticeDesk(Desk[Connection]):
     """Acts on notices for the connections of one process."""
@@ -221,7 +234,9 @@ class NoticeDesk(Desk[Connection]):
             assert who is not None
             if notice.change == RENAMED:
                 self._spawn_rename(connection, notice.account_id)
-            elif notice.change != SIGNED_OUT or who.session_hash == notice.session_hash:
+            elif notice.change == PASSWORD_CHANGED and _same_session(who, notice):
+                connection.renew()
+            elif notice.change != SIGNED_OUT or _same_session(who, notice):
                 connection.expel(protocol.UNAUTHORIZED, _SIGNED_OUT_MESSAGES[notice.change])
 
     def _spawn_rename(self, connection: Connection, account_id: int) -> None:
@@ -352,7 +367,13 @@ _SIGNED_OUT_MESSAGES = {
     DEACTIVATED: "your account has been deactivated",
     SIGNED_OUT: "you signed out",
     SIGNED_OUT_EVERYWHERE: "you signed out everywhere: sign in again",
+    PASSWORD_CHANGED: "your password was changed: sign in again",
 }
+
+
+def _same_session(who: Identity, notice: AccountNotice) -> bool:
+    """Whether the connection was opened by the session the notice names (none: no connection's)."""
+    return notice.session_hash is not None and who.session_hash == notice.session_hash
 
 
 def _concerns(record: RoomRecord, notice: RoomNotice, account_id: int | None) -> bool:

@@ -154,3 +154,54 @@ def test_a_new_accounts_link_welcomes_the_person_by_name(tmp_path: Path, pages: 
         fill_account_form(page, None, password="dan's first passphrase")
         expect_online(page)
         expect(page.locator("#me-nick")).to_have_text("Dan")
+
+
+def change_password(page: Page, new: str) -> None:
+    """In the account menu, a new password, with "Sign out my other devices" ticked as it is at first."""
+    page.locator("#me").click()
+    expect(page.locator("#sign-out-others")).to_be_checked()
+    page.locator("#current-password").fill(PASSWORD)
+    page.locator("#new-password").fill(new)
+    page.locator("#new-password-again").fill(new)
+    page.get_by_role("button", name="Change the password").click()
+
+
+def test_a_new_password_signs_out_other_devices_and_keeps_this_browsers_tabs(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """Ann changes her password in one tab: it says so and stays; her other tab in the same browser stays
+    signed in and chatting; her phone is told her password was changed and offered to sign in again."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        set_up(server, "Ann")
+        here = pages.open(f"{server.url}/signin")
+        sign_in(here, "Ann")
+        expect_online(here)
+        other_tab = here.context.new_page()
+        other_tab.goto(f"{server.url}/?room=lobby")
+        expect_online(other_tab)
+        phone = pages.open(f"{server.url}/signin", SCREENSHOT_PHONE, color_scheme="dark")
+        sign_in(phone, "Ann")
+        expect_online(phone)
+        here.evaluate("window.stillThisPage = true")
+
+        change_password(here, "a brand new passphrase")
+        note = here.locator("#account-note")
+        expect(note).to_have_text("Your password is changed, and your other devices are signed out.")
+        expect(phone.locator("#status-text")).to_have_text("Signed out")
+        expect(phone.locator("#connection-banner")).to_contain_text(
+            "Your password was changed: sign in again."
+        )
+        expect(phone.get_by_role("link", name="Sign in again")).to_be_visible()
+        here.wait_for_timeout(1500)  # the reconnections are over
+        assert here.evaluate("window.stillThisPage === true")  # not reloaded: the note stays to be read
+        expect(note).to_have_text("Your password is changed, and your other devices are signed out.")
+        expect(note).to_be_in_viewport()
+        here.screenshot(path=str(shots(tmp_path) / "screenshot-password-changed-desktop-light.png"))
+        here.locator("#account-close").click()
+        for tab in (here, other_tab):
+            expect_online(tab)
+            expect(tab.locator("#sign-in-again")).to_be_hidden()
+        say(other_tab, "still signed in here")
+        expect(here.locator("#messages .msg .text").last).to_have_text("still signed in here")
+        other_tab.screenshot(path=str(shots(tmp_path) / "screenshot-password-other-tab-desktop-light.png"))
+        phone.screenshot(path=str(shots(tmp_path) / "screenshot-password-other-device-phone-dark.png"))

@@ -270,6 +270,28 @@ def test_signing_out_closes_that_sessions_sockets_4401(site: tuple[ServerProcess
     assert close_code(there_ws) == 4401
 
 
+def test_a_password_change_signs_out_the_other_devices_sockets_and_brings_this_browsers_back(
+    site: tuple[ServerProcess, str],
+) -> None:
+    """A new password with sign_out_others: the other browser's socket is told its password was changed and
+    closed 4401; this browser's own socket is closed 1012 and comes back with the new cookie."""
+    server, _ = site
+    here, name = person(site)
+    there = WebClient(server.url)
+    assert there.sign_in(name).status == 200
+    here_ws, there_ws = session_socket(server, here), session_socket(server, there)
+    body = {"current_password": PASSWORD, "password": "a third new passphrase", "sign_out_others": "yes"}
+    assert here.call("PATCH", "/api/me", body).status == 200
+    refused = next_of(there_ws, "error")
+    assert refused["code"] == "unauthorized"
+    assert refused["message"] == "your password was changed: sign in again"
+    assert close_code(there_ws) == 4401
+    assert close_code(here_ws) == 1012
+    back = session_socket(server, here)
+    say(back, "same browser, new session")
+    assert next_of(back, "user")["message"] == "same browser, new session"
+
+
 def test_a_rename_reaches_the_renamed_sockets_and_others_see_the_new_name(
     site: tuple[ServerProcess, str],
 ) -> None:

@@ -15,6 +15,7 @@ from chatroom.config import Settings
 from chatroom.desks import Sessions
 from chatroom.events import (
     DEACTIVATED,
+    PASSWORD_CHANGED,
     RENAMED,
     ROOM_ARCHIVED,
     ROOM_CREATED,
@@ -41,6 +42,7 @@ class FakeConnection:
     told: list[dict[str, Any]] = field(default_factory=list)
     read_only: bool = False
     renamed_to: str | None = None
+    renewed: bool = False
     # Its admission read the store as it connected (handlers.ChatSocketHandler: just before).
     admission_began: int | None = field(default_factory=time.monotonic_ns)
 
@@ -55,6 +57,9 @@ class FakeConnection:
 
     def rename(self, name: str) -> None:
         self.renamed_to = name
+
+    def renew(self) -> None:
+        self.renewed = True
 
 
 class Desk:
@@ -123,6 +128,27 @@ def test_signing_out_closes_that_sessions_connections_only() -> None:
         assert on_phone.expelled == []
         await desk.notify(AccountNotice(laptop.account_id, SIGNED_OUT_EVERYWHERE))
         assert on_phone.expelled == [("unauthorized", "you signed out everywhere: sign in again")]
+
+    run(scenario)
+
+
+def test_a_new_password_signs_out_the_other_sessions_and_renews_this_browsers() -> None:
+    """A password changed on the laptop: the phone's connection is closed saying so, the laptop's come back
+    (its browser holds a new session); a reset link's (no session kept) closes them all."""
+
+    async def scenario(desk: Desk) -> None:
+        laptop = await person(desk, "ann", b"laptop")
+        phone, bob = Identity(laptop.account, SESSION, b"phone"), await person(desk, "bob", b"bob")
+        tabs = [desk.connect("lobby", laptop), desk.connect("team", laptop)]
+        on_phone, bobs = desk.connect("lobby", phone), desk.connect("lobby", bob)
+        await desk.notify(AccountNotice(laptop.account_id, PASSWORD_CHANGED, session_hash=b"laptop"))
+        changed = ("unauthorized", "your password was changed: sign in again")
+        assert on_phone.expelled == [changed]
+        assert [(tab.renewed, tab.expelled) for tab in tabs] == [(True, [])] * 2
+        assert (bobs.renewed, bobs.expelled) == (False, [])
+        again = desk.connect("lobby", laptop)
+        await desk.notify(AccountNotice(laptop.account_id, PASSWORD_CHANGED))
+        assert (again.renewed, again.expelled) == (False, [changed])
 
     run(scenario)
 

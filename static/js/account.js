@@ -31,9 +31,11 @@ const menu = {
   joinRevoke: $("join-link-revoke"),
 };
 
+// The note is at the top of the menu: it comes into view from the form at its bottom.
 function say(text, bad = false) {
   menu.note.textContent = text;
   menu.note.classList.toggle("bad", bad);
+  if (text) menu.note.scrollIntoView({block: "nearest"});
 }
 
 function paintAvatar(node, account) {
@@ -93,8 +95,8 @@ async function onPassword(event) {
   if (!answer.ok) return say(serverMessage(answer), true);
   menu.passwordForm.reset();
   menu.signOutOthers.checked = true;
-  say("Your password is changed.");
-  if (body.sign_out_others) location.reload(); // this browser has a new session; its socket too
+  // This browser holds a new session: its tabs' sockets are closed to come back with it.
+  say(body.sign_out_others ? "Your password is changed, and your other devices are signed out." : "Your password is changed.");
 }
 
 async function signOut(path) {

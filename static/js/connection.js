@@ -142,7 +142,16 @@ function onClose(event) {
     hooks.mustAct(code);
     return;
   }
+  if (event.code === CLOSE.RECONNECT) return reconnectSoon();
   if (!session.mustAct) scheduleReconnect();
+}
+
+// The server asked the page to come back (with a new name, or this browser's new
+// session): nothing was lost. A moment's wait lets the answer that set a new
+// session cookie land first.
+function reconnectSoon() {
+  setStatus("connecting", "Reconnecting…");
+  link.retryTimer = setTimeout(connect, BACKOFF_FIRST_MS);
 }
 
 // Exponential backoff with jitter, so a restarted server is not stampeded.

@@ -55,6 +55,7 @@ export const CLOSE = Object.freeze({
   GOING_AWAY: 1001,
   POLICY_VIOLATION: 1008,
   TOO_BIG: 1009,
+  RECONNECT: 1012, // come back now: one's account was renamed, or its session renewed
   TRY_AGAIN_LATER: 1013,
   BAD_NAME: 4400,
   UNAUTHORIZED: 4401,
