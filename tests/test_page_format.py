@@ -23,8 +23,10 @@ from chatroom.formatting import format_text
 from tests import test_page
 from tests.clients import join as join_socket
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, said_by, say
+from tests.test_account_pages import sign_in
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, said_by, say
 from tests.test_page_rooms import open_as
+from tests.web_client import join, set_up
 
 # The page tests' fixtures: one Chromium, a server with guests, pages checked for script errors.
 browser = test_page.browser
@@ -518,7 +520,7 @@ def test_members_away_are_offered_and_their_mentions_highlighted(
 def test_members_that_come_after_the_at_was_typed_are_offered(
     accounts_server: ServerProcess, pages: Pages
 ) -> None:
-    """The room's members come late (a slow answer) after "@d" was typed: the list shows dora when they do."""
+    """The room's members come late (slow answers) after "@d" was typed: the list shows dora when they do."""
     open_as(pages, accounts_server, "dora").context.close()
     ann = open_as(pages, accounts_server, "ann")
     assert ann.evaluate(CREATE_ROOM, "errands") == 201
@@ -531,7 +533,8 @@ def test_members_that_come_after_the_at_was_typed_are_offered(
         else:
             held.append(route)
 
-    ann.route(re.compile(r"/api/rooms/errands/members$"), hold)
+    # The members, and the accounts whose name starts with "" or "d", which name her too.
+    ann.route(re.compile(r"/api/(rooms/errands/members$|accounts\?prefix=d?&)"), hold)
     ann.goto(f"{accounts_server.url}/?room=errands&token={test_page.token_for('ann')}")
     test_page.expect_online(ann)
     box = ann.locator("#text")
@@ -544,6 +547,40 @@ def test_members_that_come_after_the_at_was_typed_are_offered(
     for route in held:
         route.continue_()
     expect(options(ann)).to_have_text(["dora"], timeout=5000)
+
+
+RENAME = """
+async (name) => {
+  const {apiCall} = await import("/static/js/api.js");
+  return (await apiCall("PATCH", "/api/me", {name})).status;
+}
+"""
+
+
+def test_a_renamed_persons_old_name_is_not_offered(tmp_path: Path, pages: Pages) -> None:
+    """Ben wrote, then became Benjamin: on Chloé's page "@Be" offers Benjamin alone, chosen first, not the
+    old name a mention of which would reach nobody."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        _, join_link = set_up(server)
+        for name in ("Ben", "Chloé"):
+            join(server, join_link, name)
+        ben = pages.open(f"{server.url}/signin")
+        sign_in(ben, "Ben")
+        expect_online(ben)
+        chloe = pages.open(f"{server.url}/signin", SCREENSHOT_PHONE, color_scheme="dark")
+        sign_in(chloe, "Chloé")
+        expect_online(chloe)
+        say(ben, "morning all")
+        assert ben.evaluate(RENAME, "Benjamin") == 200
+        expect(chloe.locator("#users")).to_contain_text("Benjamin")
+        expect(chloe.locator("#messages .msg .nick").first).to_have_text("Ben")  # what he wrote stays his
+        box = chloe.locator("#text")
+        box.press_sequentially("@Be")
+        expect(options(chloe)).to_have_text(["Benjamin"])
+        expect(options(chloe).first).to_have_attribute("aria-selected", "true")
+        chloe.screenshot(path=str(shots(tmp_path) / "format-mention-after-rename-phone-dark.png"))
+        box.press("Enter")
+        expect(box).to_have_value("@Benjamin ")
 
 
 # --- emoji --------------------------------------------------------------------------------

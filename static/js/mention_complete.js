@@ -1,5 +1,7 @@
 // Mentions in the message box: typing "@" and the start of a name offers the
-// room's people (static/js/roster.js) in a list under the caret's line. Up
+// room's people (static/js/roster.js) in a list under the caret's line: who is
+// online and the accounts of that name first, then names only remembered from
+// messages, and not those no account has any more (a rename's old name). Up
 // and Down choose, Enter or Tab puts "@Name " in the box, Escape closes; a
 // tap or click on a name does the same. The box (a textarea, so a textbox)
 // controls the list and points at the chosen name (aria-activedescendant),
@@ -7,7 +9,8 @@
 
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
-import {knownNames, loadMembers} from "./roster.js";
+import {isHere} from "./people.js";
+import {accountsStarting, knownNames, loadMembers, lookUpAccounts} from "./roster.js";
 import {isOwn} from "./session.js";
 
 const MAX_SHOWN = 8;
@@ -19,19 +22,29 @@ const state = {shown: [], active: 0, from: 0, to: 0};
 
 export const completing = () => state.shown.length > 0;
 
-// The names that start with ``typed``, or whose later word does; oneself never.
+// How sure the page is that a name is someone's now: online or an account (0), only
+// remembered (1), or no account's any more (2: an answer naming every account so called lacks it).
+function standing(name, typed) {
+  const key = nickKey(name);
+  const accounts = accountsStarting(typed);
+  if (isHere(name) || (accounts && accounts.keys.has(key))) return 0;
+  return accounts && accounts.complete && key.startsWith(nickKey(typed)) ? 2 : 1;
+}
+
+// The names that start with ``typed``, or whose later word does; oneself never; current names first.
 export function candidates(typed, names) {
   const key = nickKey(typed);
-  const starts = [];
-  const inside = [];
+  const found = [];
   for (const name of names) {
     if (isOwn(name)) continue;
     const nameKey = nickKey(name);
-    if (nameKey.startsWith(key)) starts.push(name);
-    else if (nameKey.split(" ").some((word) => word.startsWith(key))) inside.push(name);
+    const starts = nameKey.startsWith(key);
+    if (!starts && !nameKey.split(" ").some((word) => word.startsWith(key))) continue;
+    const rank = standing(name, typed);
+    if (rank < 2) found.push({name, nameKey, order: rank * 2 + (starts ? 0 : 1)});
   }
-  const byKey = (a, b) => (nickKey(a) < nickKey(b) ? -1 : nickKey(a) > nickKey(b) ? 1 : 0);
-  return [...starts.sort(byKey), ...inside.sort(byKey)].slice(0, MAX_SHOWN);
+  found.sort((a, b) => a.order - b.order || (a.nameKey < b.nameKey ? -1 : a.nameKey > b.nameKey ? 1 : 0));
+  return found.slice(0, MAX_SHOWN).map((candidate) => candidate.name);
 }
 
 function typedMention() {
@@ -49,6 +62,7 @@ function update() {
   const found = typedMention();
   if (!found) return close();
   loadMembers().then((loaded) => loaded && refresh());
+  lookUpAccounts(found.typed).then((answered) => answered && refresh());
   const shown = candidates(found.typed, knownNames());
   const same = shown.length === state.shown.length && shown.every((name, i) => name === state.shown[i]);
   Object.assign(state, {from: found.from, to: found.to});

@@ -1,6 +1,9 @@
 // The names this page knows in the room: who is online, who has written, the
 // room's members (GET /api/rooms/{room}/members, when one may read them) and
 // oneself. Mentions are read against them, and the composer offers them.
+// Authors' names may be old ones (an account renamed since): the accounts
+// whose name starts with what is typed (GET /api/accounts?prefix=) say which
+// names are current.
 
 import {apiCall} from "./api.js";
 import {nickKey} from "./protocol.js";
@@ -57,5 +60,40 @@ async function askForMembers(room) {
   const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(room)}/members`);
   if (!answer.ok || !answer.body || !Array.isArray(answer.body.members)) return false;
   noteNames(answer.body.members.map((member) => member && member.name));
+  return true;
+}
+
+// --- current accounts ----------------------------------------------------------------
+
+const ACCOUNTS_ASKED = 10;
+const ACCOUNTS_KEPT_MS = 30 * 1000; // a rename since is seen on the next look after this
+const accountsBy = new Map(); // prefix key -> {at, keys: the accounts' name keys, complete, asking}
+
+// What the last answer for ``prefix`` said, when it is fresh: {keys, complete} (complete: every
+// account whose name starts so is among ``keys``), or null.
+export function accountsStarting(prefix) {
+  const known = accountsBy.get(nickKey(prefix));
+  return known && known.keys && Date.now() - known.at < ACCOUNTS_KEPT_MS ? known : null;
+}
+
+// Asks for the accounts whose name starts with ``prefix`` unless a fresh answer is there or on its
+// way: true once a new answer came (the names are learned too: an account away who never wrote).
+export function lookUpAccounts(prefix) {
+  const key = nickKey(prefix);
+  const known = accountsBy.get(key);
+  if (!mayListMembers() || (known && (known.asking || accountsStarting(prefix)))) return Promise.resolve(false);
+  const entry = {at: 0, keys: null, complete: false, asking: true};
+  accountsBy.set(key, entry);
+  return askForAccounts(prefix, entry);
+}
+
+async function askForAccounts(prefix, entry) {
+  const query = new URLSearchParams({prefix, limit: String(ACCOUNTS_ASKED)});
+  const answer = await apiCall("GET", `/api/accounts?${query}`);
+  entry.asking = false;
+  if (!answer.ok || !answer.body || !Array.isArray(answer.body.accounts)) return false;
+  const names = answer.body.accounts.map((account) => account && account.name).filter((n) => typeof n === "string");
+  Object.assign(entry, {at: Date.now(), keys: new Set(names.map(nickKey)), complete: names.length < ACCOUNTS_ASKED});
+  noteNames(names);
   return true;
 }
