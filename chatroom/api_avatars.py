@@ -17,7 +17,9 @@ from .api_files import FileServingHandler, PreparingHandler
 from .store.files_base import AVATAR, NewFile
 
 AVATAR_NAME = "avatar"
-NO_AVATAR_CACHE_CONTROL = "private, max-age=300"
+# Asked again each time: a picture set since shows at the next look (a page signed in
+# learns who has one from /api/accounts and asks for no one else's).
+NO_AVATAR_CACHE_CONTROL = "private, no-cache"
 
 
 def avatar_not_found() -> ApiError:
@@ -77,7 +79,5 @@ class AvatarImageHandler(FileServingHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 404:
-            # A page asks for the avatar of every author it shows, most of whom have none: it keeps
-            # that answer a few minutes instead of asking again for each message.
             self.set_header("Cache-Control", NO_AVATAR_CACHE_CONTROL)
         super().write_error(status_code, **kwargs)

@@ -122,7 +122,8 @@ class MemberHandler(MembersHandler):
 class AccountsHandler(JsonHandler):
     """``GET /api/accounts?prefix=&limit=``: active accounts whose name starts so, for a name picker.
 
-    Accounts only (a guest gets 401); names, bot marks and colours, nothing else.
+    Accounts only (a guest gets 401); names, bot marks, colours and which avatar
+    each shows (``/avatars/{name}`` answers anyone), nothing else.
     """
 
     async def get(self) -> None:
@@ -134,4 +135,13 @@ class AccountsHandler(JsonHandler):
         found = await self.unavailable_if_failing(
             self.backend.accounts.active_accounts_named(prefix, limit=limit)
         )
-        self.send_json({"accounts": [account_entry(account) for account in found]})
+        self.send_json({"accounts": [await self._with_avatar(account) for account in found]})
+
+    async def _with_avatar(self, account: Account) -> dict[str, Any]:
+        """The entry, with ``avatar`` (its file's id, new at each change) when it has one: a page asks for
+        the pictures there are, at an address that changes with them, instead of every name's."""
+        entry = account_entry(account)
+        avatar = await self.unavailable_if_failing(self.backend.files.avatar(account.id))
+        if avatar is not None:
+            entry["avatar"] = avatar.info.id
+        return entry

@@ -31,7 +31,8 @@ class AvatarTest(FilesCase):
         _, me, _ = await self.api("GET", "/api/me", "ann")
         assert me["account"]["avatar"] is False
         await self.refused(404, "not_found", self.get("bob", "/avatars/ann"))
-        assert (await self.download("bob", "/avatars/ann")).headers["Cache-Control"] == "private, max-age=300"
+        # Not kept: a picture set since shows at the next look.
+        assert (await self.download("bob", "/avatars/ann")).headers["Cache-Control"] == "private, no-cache"
         await self.refused(404, "not_found", self.get("bob", "/avatars/nobody"))
         assert await self.backend.files.total_bytes() == 0
 
@@ -45,6 +46,24 @@ class AvatarTest(FilesCase):
         second = await self.download("bob", "/avatars/ann")
         assert first.headers["ETag"] != second.headers["ETag"]
         assert await self.backend.files.total_bytes() == len(second.body)
+
+    @gen_test(timeout=30)
+    async def test_the_accounts_list_says_whose_avatar_is_which(self) -> None:
+        """/api/accounts names each account's avatar, a new one at each change, none once removed."""
+        await self.people()
+
+        async def avatar_of(name: str) -> object:
+            _, body, _ = await self.api("GET", f"/api/accounts?prefix={name}&limit=1", "bob")
+            return body["accounts"][0].get("avatar")
+
+        assert await avatar_of("ann") is None
+        _, first, _ = await self.api("PUT", "/api/me/avatar", "ann", raw=png((300, 300)))
+        assert await avatar_of("ann") == first["avatar"]["id"]
+        _, second, _ = await self.api("PUT", "/api/me/avatar", "ann", raw=png((500, 400)))
+        assert await avatar_of("ann") == second["avatar"]["id"] != first["avatar"]["id"]
+        assert await avatar_of("bob") is None
+        await self.api("DELETE", "/api/me/avatar", "ann")
+        assert await avatar_of("ann") is None
 
     @gen_test(timeout=30)
     async def test_what_is_not_an_image_is_422(self) -> None:

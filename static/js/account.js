@@ -3,7 +3,7 @@
 // (push.js), signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
-import {avatarColor, initials, learnColors} from "./avatar.js";
+import {askFor, avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
 import {pictureFor} from "./avatar_pictures.js";
 import {copyField} from "./clipboard.js";
@@ -43,6 +43,7 @@ function paintAvatar(node, account) {
   node.style.backgroundColor = avatarColor(account.name, account.color);
   node.hidden = false;
   pictureFor(node, account.name);
+  askFor(account.name); // which picture it shows
 }
 
 // The chip in the header: the account's avatar beside its name.

@@ -6,7 +6,7 @@
 // An account's profile picture (``/avatars/{name}``) covers the initials once
 // it has loaded; each name is asked for once a page (static/js/avatar_pictures.js).
 
-import {pictureFor} from "./avatar_pictures.js";
+import {learnPicture, pictureFor, picturesTold} from "./avatar_pictures.js";
 import {element} from "./dom.js";
 import {nickKey} from "./protocol.js";
 
@@ -45,20 +45,25 @@ function hashOf(text) {
 
 // Accounts' own colours (the server picks one at creation, not by this hash),
 // by name key, learnt from /api/accounts: an account's avatar is the same
-// beside its messages, in the people list, in its own chip and in dialogs.
-// Each name is looked up once, and only by a page that may look people up.
+// beside its messages, in the people list, in its own chip and in dialogs;
+// the same answer says which picture it shows. Each name is looked up once,
+// and only by a page that may look people up (``lookUpOne``; null: it may not).
 const known = new Map();
 const asked = new Set();
 let lookUp = null;
 
-export function lookUpColors(lookUpOne) {
+export function lookUpAccounts(lookUpOne) {
   lookUp = lookUpOne;
-  for (const node of document.querySelectorAll(".avatar[data-nick]")) askFor(node.dataset.nick);
+  picturesTold(Boolean(lookUpOne));
+  for (const node of document.querySelectorAll(".avatar[data-nick], [data-picture]")) {
+    askFor(node.dataset.nick || node.dataset.picture);
+  }
 }
 
-function askFor(nick) {
+// The picture too: a node drawn with a colour of its own may still show one.
+export function askFor(nick) {
   const key = nickKey(nick);
-  if (!lookUp || known.has(key) || asked.has(key)) return;
+  if (!lookUp || asked.has(key)) return;
   asked.add(key);
   lookUp(nick);
 }
@@ -70,6 +75,12 @@ export function avatarColor(nick, color) {
   if (wellFormed(color)) return color;
   const key = nickKey(nick);
   return known.get(key) || AVATAR_COLORS[hashOf(key) % AVATAR_COLORS.length];
+}
+
+// What the lookup of ``nick`` found ([{name, color, avatar}], those of that very name): its colour, its picture.
+export function learnAccount(nick, accounts) {
+  learnPicture(nick, accounts.length && typeof accounts[0].avatar === "string" ? accounts[0].avatar : null);
+  learnColors(accounts);
 }
 
 // Remember accounts' colours ([{name, color}]) and repaint the avatars drawn without one.
@@ -105,10 +116,8 @@ export function avatarElement(nick, color, {picture = true} = {}) {
   const node = element("span", "avatar", initials(nick));
   node.setAttribute("aria-hidden", "true");
   node.style.backgroundColor = avatarColor(nick, color);
-  if (!wellFormed(color)) {
-    node.dataset.nick = nick; // repainted once the account's colour is known
-    askFor(nick);
-  }
+  if (!wellFormed(color)) node.dataset.nick = nick; // repainted once the account's colour is known
   if (picture) pictureFor(node, nick);
+  if (picture || !wellFormed(color)) askFor(nick);
   return node;
 }

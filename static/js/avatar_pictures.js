@@ -1,21 +1,45 @@
 // Profile pictures (``GET /avatars/{name}``, docs/protocol.md "Avatars"):
 // each name's picture is fetched once a page and kept as a blob: every
 // avatar of that name shows the same copy (the server answers ``no-cache``,
-// so an <img> per avatar would ask again). A name without a picture (404)
-// keeps its initials and never shows a broken image.
+// so an <img> per avatar would ask again). A name without a picture keeps
+// its initials and never shows a broken image.
+//
+// A page that may look people up is told by /api/accounts (avatar.js asks
+// once per name) which picture each account shows, and asks for those alone,
+// at ``?v={that picture}``: a changed picture is a new address, so a reload
+// shows it. Any other page (a guest's) asks for each name, and a 404 says none.
 
 import {apiHeaders} from "./api.js";
 import {nickKey} from "./protocol.js";
 
-const pictures = new Map(); // name key -> {state: "loading" | "shown" | "none", url: a blob's address}
+const pictures = new Map(); // name key -> {state: "loading" | "shown" | "none", url: a blob's address, version}
 const listeners = [];
+let told = null; // whether /api/accounts tells which pictures there are; null: not known yet
 
 // ``node`` (an avatar showing ``nick``'s initials) shows the picture when there is one.
 export function pictureFor(node, nick) {
   node.dataset.picture = nick;
   const known = pictures.get(nickKey(nick));
-  if (!known) load(nick, false);
-  else if (known.state === "shown") cover(node, known.url);
+  if (!known && told === false) load(nick, "");
+  else if (known && known.state === "shown") cover(node, known.url);
+}
+
+// The page may look people up (``yes``): pictures wait to be told of (``learnPicture``); else each
+// name's picture is asked for, those shown already at once.
+export function picturesTold(yes) {
+  told = yes;
+  if (yes) return;
+  for (const node of document.querySelectorAll("[data-picture]")) {
+    if (!pictures.has(nickKey(node.dataset.picture))) load(node.dataset.picture, "");
+  }
+}
+
+// ``nick``'s account shows the picture ``version`` (an /api/accounts entry's ``avatar``), or none (null).
+export function learnPicture(nick, version) {
+  const known = pictures.get(nickKey(nick));
+  if (known && known.version === version) return;
+  if (version) return load(nick, version);
+  settle(nick, known, null, null);
 }
 
 export const hasPicture = (nick) => pictures.get(nickKey(nick))?.state === "shown";
@@ -25,27 +49,26 @@ export function onPicture(listener) {
   listeners.push(listener);
 }
 
-// One's own picture changed (uploaded: ``has``; removed: not): every avatar of the name follows.
-export function pictureChanged(nick, has) {
-  if (has) return load(nick, true);
-  settle(nick, pictures.get(nickKey(nick)), null);
+// One's own picture changed (uploaded: the new one's file id; removed: null): every avatar of the name follows.
+export function pictureChanged(nick, version) {
+  learnPicture(nick, version);
 }
 
-async function load(nick, fresh) {
-  const entry = {state: "loading", url: ""};
+async function load(nick, version) {
+  const entry = {state: "loading", url: "", version};
   const before = pictures.get(nickKey(nick));
   pictures.set(nickKey(nick), entry);
-  const picture = await fetchPicture(nick, fresh);
+  const picture = await fetchPicture(nick, version);
   if (pictures.get(nickKey(nick)) !== entry) return; // asked again since: the newer answer counts
   if (before && before.url) URL.revokeObjectURL(before.url);
-  settle(nick, entry, picture);
+  settle(nick, entry, picture, version);
 }
 
 // The picture as a blob, or null when there is none (or it cannot be had now).
-async function fetchPicture(nick, fresh) {
+async function fetchPicture(nick, version) {
   const headers = {...apiHeaders("GET"), Accept: "image/*"};
-  // Just changed: a new address gets past what the browser kept (a 404 is kept five minutes).
-  const query = fresh ? `?v=${Date.now().toString(36)}` : "";
+  // Each picture has an address of its own: a new one gets past what the browser kept.
+  const query = version ? `?${new URLSearchParams({v: version})}` : "";
   try {
     const response = await fetch(`/avatars/${encodeURIComponent(nick)}${query}`, {headers, credentials: "same-origin"});
     const type = response.headers.get("Content-Type") || "";
@@ -55,8 +78,8 @@ async function fetchPicture(nick, fresh) {
   }
 }
 
-function settle(nick, entry, picture) {
-  const shown = {state: picture ? "shown" : "none", url: picture ? URL.createObjectURL(picture) : ""};
+function settle(nick, entry, picture, version) {
+  const shown = {state: picture ? "shown" : "none", url: picture ? URL.createObjectURL(picture) : "", version};
   if (entry && entry.url && entry.url !== shown.url) URL.revokeObjectURL(entry.url);
   pictures.set(nickKey(nick), shown);
   for (const node of nodesOf(nick)) (picture ? cover(node, shown.url) : uncover(node));

@@ -1,7 +1,8 @@
 // "Profile picture" in the account menu: upload one (``PUT /api/me/avatar``
 // with the picture's bytes; the server keeps a square cut of it, stripped of
 // its metadata) or remove it (``DELETE /api/me/avatar``). Every avatar of
-// the account on this page follows at once; others see it on their next visit.
+// the account on this page follows at once; others see it when their page
+// next looks (a reload): the server tells no page of it live.
 
 import {apiSendBytes, apiCall} from "./api.js";
 import {hasPicture, onPicture, pictureChanged} from "./avatar_pictures.js";
@@ -32,14 +33,14 @@ async function upload() {
   const answer = await apiSendBytes("PUT", "/api/me/avatar", file);
   parts.upload.disabled = false;
   if (!answer.ok) return say(uploadFailure(answer, file.name), true);
-  pictureChanged(session.account.name, true);
+  pictureChanged(session.account.name, answer.body.avatar.id);
   say("Your new picture is set.");
 }
 
 async function remove() {
   const answer = await apiCall("DELETE", "/api/me/avatar");
   if (!answer.ok && answer.status !== 404) return say(uploadFailure(answer, ""), true);
-  pictureChanged(session.account.name, false);
+  pictureChanged(session.account.name, null);
   say("Your picture is removed: your initials show again.");
 }
 

@@ -8,7 +8,7 @@
 
 import {apiCall} from "./api.js";
 import {offerAttaching} from "./attach.js";
-import {learnColors, lookUpColors} from "./avatar.js";
+import {learnAccount, lookUpAccounts} from "./avatar.js";
 import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
@@ -292,7 +292,7 @@ export function onRoomGone(frame) {
 export async function showAccountActions() {
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
   session.isAccount = answer.ok;
-  if (answer.ok) lookUpColors(accountColor);
+  lookUpAccounts(answer.ok ? lookUpAccount : null);
   ui.roomActions.hidden = !answer.ok;
   offerAttaching(answer.ok);
   ui.roomSettings.hidden = !answer.ok;
@@ -301,11 +301,12 @@ export async function showAccountActions() {
   if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
 }
 
-// The colour of the account called ``nick``, if there is one (a guest has none).
-async function accountColor(nick) {
+// The colour and picture of the account called ``nick``, if there is one (a guest has none).
+async function lookUpAccount(nick) {
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: nick, limit: "5"}));
-  const accounts = answer.ok && Array.isArray(answer.body.accounts) ? answer.body.accounts : [];
-  learnColors(accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick)));
+  if (!answer.ok) return; // asked again at the next page
+  const accounts = Array.isArray(answer.body.accounts) ? answer.body.accounts : [];
+  learnAccount(nick, accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick)));
 }
 
 function searchRoomsSoon() {
