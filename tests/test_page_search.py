@@ -8,6 +8,8 @@ its room at the message, in the same room or another.
 from __future__ import annotations
 
 import os
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +17,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import test_page
-from tests.support import ServerProcess, call_api
+from tests.support import NO_PROXY, ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
 from tests.test_page_rooms import open_as
 
@@ -37,6 +39,17 @@ def open_new_room(pages: Pages, server: ServerProcess, name: str, room: str) -> 
     status, body = call_api(server, "POST", "/api/rooms", {"room": room, "kind": "open"}, token)
     assert status == 201, body
     return open_as(pages, server, name, room=room)
+
+
+def upload(
+    server: ServerProcess, name: str, room: str, file_name: str, data: bytes, caption: str = ""
+) -> None:
+    """``name`` sends a file to ``room`` over the API, with ``caption`` if any."""
+    query = urllib.parse.urlencode({"name": file_name, **({"text": caption} if caption else {})})
+    request = urllib.request.Request(f"{server.url}/api/rooms/{room}/files?{query}", data=data, method="POST")
+    request.add_header("Authorization", f"Bearer {token_for(name)}")
+    with NO_PROXY.open(request, timeout=10) as response:
+        assert response.status == 200
 
 
 def search(page: Page, words: str, here: bool = False) -> None:
@@ -88,6 +101,21 @@ def test_only_this_room_and_nothing_found(server: ServerProcess, pages: Pages) -
     cy.get_by_label("Only this room").uncheck()
     cy.get_by_role("button", name="Search", exact=True).click()
     expect(cy.locator(".search-result")).to_have_count(1)
+
+
+def test_a_file_found_by_its_name_shows_the_file(server: ServerProcess, pages: Pages) -> None:
+    """A file sent without a caption is found by its name, which the result shows; a caption shows too."""
+    eli = open_new_room(pages, server, "eli", "attic")
+    upload(server, "eli", "attic", "budget-2026.txt", b"numbers\n")
+    upload(server, "eli", "attic", "budget-plan.pdf", b"%PDF-1.4\n", caption="the plan for next year")
+    search(eli, "budget")
+    results = eli.locator(".search-result")
+    expect(results).to_have_count(2)
+    expect(results.locator(".search-file-name")).to_have_text(["📎 budget-plan.pdf", "📎 budget-2026.txt"])
+    expect(results.first.locator(".search-snippet")).to_have_text("the plan for next year")
+    expect(results.nth(1).locator(".search-snippet")).to_have_count(0)
+    results.nth(1).click()
+    expect(eli.locator(".msg.highlight .file")).to_contain_text("budget-2026.txt")
 
 
 def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
 // Searching messages: the search dialog, GET /api/search, and results as
 // links that open the room at the message (a permalink, ``?room=R#m-ID``).
-// Snippets are built from text nodes and <mark> elements: never markup.
+// Snippets are built from text nodes and <mark> elements: never markup. A
+// result shows the file a message carries: a file sent without a caption is
+// found by its name, with an empty snippet.
 
 import {apiCall, failure} from "./api.js";
 import {element, nickElement, timeElement} from "./dom.js";
+import {fileLabel, fileOf, humanSize} from "./file_view.js";
 import {jumpTo} from "./permalink.js";
 import {roomUrl} from "./rooms.js";
 import {session} from "./session.js";
@@ -19,12 +22,24 @@ function snippetElement(parts) {
   return text;
 }
 
+// The file a result's message carries: its name (what a caption-less file is
+// found by; the answer does not say which part of it matched) and its size.
+function fileElement(file) {
+  const line = element("span", "search-file");
+  line.append(element("bdi", "search-file-name", fileLabel(file.name)), element("span", "hint", humanSize(file.size)));
+  return line;
+}
+
 function resultItem(found) {
   const link = element("a", "search-result");
   link.href = `${roomUrl(found.room)}#m-${found.id}`;
   const where = element("span", "search-where");
   where.append(element("bdi", "search-room", `#${found.room}`), nickElement(found.nick), timeElement(found.ts));
-  link.append(where, snippetElement(found.snippet));
+  link.append(where);
+  const file = fileOf(found);
+  if (file) link.append(fileElement(file));
+  const parts = Array.isArray(found.snippet) ? found.snippet : [];
+  if (parts.length || !file) link.append(snippetElement(parts));
   link.addEventListener("click", (event) => {
     if (found.room !== session.room) return; // another room: the link opens it there
     event.preventDefault();
