@@ -118,6 +118,27 @@ def test_a_file_found_by_its_name_shows_the_file(server: ServerProcess, pages: P
     expect(eli.locator(".msg.highlight .file")).to_contain_text("budget-2026.txt")
 
 
+def test_a_direct_room_is_named_by_the_people_in_it(server: ServerProcess, pages: Pages) -> None:
+    """A result in a direct conversation shows who it is with, as the rooms list does, never its id."""
+    gil = open_as(pages, server, "gil")
+    fern_token = f"Bearer {token_for('fern')}"
+    status, entry = call_api(server, "POST", "/api/direct", {"members": ["gil"]}, fern_token)
+    assert status == 201, entry
+    fern = open_as(pages, server, "fern", room=entry["room"])
+    say(fern, "the secret recipe is saffron")
+    # gil's list shows only what starts with "lobby": the result's room is asked for on its own.
+    gil.locator("#room-search").fill("lobby")
+    expect(gil.locator("#rooms .room-link bdi")).to_have_text(["#lobby"])
+    search(gil, "saffron")
+    expect(gil.locator(".search-result .search-room")).to_have_text(["fern"])
+    gil.get_by_role("dialog", name="Search messages").get_by_role("button", name="Close").click()
+    gil.locator("#room-search").fill("")
+    for page, other in ((fern, "gil"), (gil, "fern")):
+        search(page, "saffron")
+        expect(page.locator(".search-result .search-room")).to_have_text([other])
+        expect(page.locator("#rooms .room-group[data-kind=direct] .room-link bdi")).to_have_text([other])
+
+
 def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
     """The search dialog with results, desktop and phone, light and dark."""
     out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))

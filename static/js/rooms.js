@@ -30,6 +30,7 @@ const GROUPS = [
 
 const nav = {
   rooms: [],
+  lookedUp: new Map(), // room -> the promise of its entry (or null), for rooms beyond the page
   drawn: "",
   more: false, // the server has rooms beyond the page shown
   prefix: "", // what the search box asked the server for
@@ -88,6 +89,22 @@ export const roomKind = (room) => {
 
 // The current room's entry, once the server listed it.
 export const currentEntry = () => nav.rooms.find((r) => r && r.room === session.room) || null;
+
+// A room's entry as the rooms list has it, the server asked once for a room
+// beyond the page shown; null when it is not one's to see.
+export function roomEntry(room) {
+  const known = nav.rooms.find((r) => r && r.room === room);
+  if (known) return Promise.resolve(known);
+  if (!nav.lookedUp.has(room)) nav.lookedUp.set(room, lookUpRoom(room));
+  return nav.lookedUp.get(room);
+}
+
+async function lookUpRoom(room) {
+  const answer = await apiCall("GET", "/api/rooms?" + new URLSearchParams({prefix: room, limit: "1"}));
+  const rooms = answer.ok && Array.isArray(answer.body && answer.body.rooms) ? answer.body.rooms : null;
+  if (!rooms) nav.lookedUp.delete(room); // asked again next time
+  return (rooms || []).find((r) => r && r.room === room) || null;
+}
 
 const kindOf = (room) => (GROUPS.some((g) => g.kind === room.kind) ? room.kind : "open");
 const byName = (a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
@@ -276,6 +293,7 @@ function showDirectPresence(entry) {
 export function onRoomFrame(frame) {
   const entry = frame.room;
   if (!entry || typeof entry.room !== "string") return;
+  nav.lookedUp.delete(entry.room);
   const others = nav.rooms.filter((r) => r && r.room !== entry.room);
   // Only into the page of rooms shown: the search asked for those starting so.
   showRooms(entry.room.startsWith(nav.prefix) ? [...others, entry] : others);
@@ -283,6 +301,7 @@ export function onRoomFrame(frame) {
 
 // A ``room_gone`` frame: a room is no longer one's to see.
 export function onRoomGone(frame) {
+  nav.lookedUp.delete(frame.room);
   showRooms(nav.rooms.filter((r) => r && r.room !== frame.room));
 }
 

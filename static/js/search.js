@@ -1,14 +1,15 @@
 // Searching messages: the search dialog, GET /api/search, and results as
 // links that open the room at the message (a permalink, ``?room=R#m-ID``).
 // Snippets are built from text nodes and <mark> elements: never markup. A
-// result shows the file a message carries: a file sent without a caption is
-// found by its name, with an empty snippet.
+// result names its room as the rooms list does (a direct room by the other
+// people in it), and shows the file a message carries: a file sent without
+// a caption is found by its name, with an empty snippet.
 
 import {apiCall, failure} from "./api.js";
 import {element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf, humanSize} from "./file_view.js";
 import {jumpTo} from "./permalink.js";
-import {roomUrl} from "./rooms.js";
+import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
 import {session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -30,11 +31,12 @@ function fileElement(file) {
   return line;
 }
 
-function resultItem(found) {
+// ``entry``: the room's entry in the rooms list ({room} alone when the server did not give it).
+function resultItem(found, entry) {
   const link = element("a", "search-result");
   link.href = `${roomUrl(found.room)}#m-${found.id}`;
   const where = element("span", "search-where");
-  where.append(element("bdi", "search-room", `#${found.room}`), nickElement(found.nick), timeElement(found.ts));
+  where.append(element("bdi", "search-room", roomLabel(entry)), nickElement(found.nick), timeElement(found.ts));
   link.append(where);
   const file = fileOf(found);
   if (file) link.append(fileElement(file));
@@ -52,17 +54,26 @@ function resultItem(found) {
   return item;
 }
 
+// The rooms of these results, each as the rooms list has it (a room beyond the list's page is asked for).
+async function entriesOf(results) {
+  const rooms = [...new Set(results.map((found) => found.room))];
+  const entries = await Promise.all(rooms.map(async (room) => (await roomEntry(room)) || {room}));
+  return new Map(entries.map((entry) => [entry.room, entry]));
+}
+
 async function fetchPage(append) {
   const params = new URLSearchParams(state.params);
   if (append && state.next) params.set("cursor", state.next);
   const answer = await apiCall("GET", `/api/search?${params}`);
+  const results = answer.ok ? answer.body.results : [];
+  const entries = await entriesOf(results);
   const list = $("search-results");
   if (!append) list.replaceChildren();
   $("search-error").textContent = answer.ok ? "" : failure(answer);
   $("search-note").textContent = "";
   if (!answer.ok) return void ($("search-more").hidden = true);
-  for (const found of answer.body.results) list.append(resultItem(found));
-  if (!append && answer.body.results.length === 0) $("search-note").textContent = "No message holds those words.";
+  for (const found of results) list.append(resultItem(found, entries.get(found.room)));
+  if (!append && results.length === 0) $("search-note").textContent = "No message holds those words.";
   state.next = answer.body.next;
   $("search-more").hidden = !state.next;
 }
