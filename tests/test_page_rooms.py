@@ -15,17 +15,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
 from tests import test_page
-from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
+from tests.support import ServerProcess, call_api
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, Watched, expect_online, say, token_for
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
 pages = test_page.pages
 
 SECRET = "the-hideout-password-is-swordfish"
+ARCHIVED = "This room is archived: it is read only"
 
 
 @pytest.fixture(scope="module")
@@ -145,10 +146,92 @@ def test_settings_rename_remove_and_archive(server: ServerProcess, pages: Pages)
     settings.get_by_role("button", name="Archive").click()
     expect(settings.get_by_role("button", name="Bring back")).to_be_visible()
     settings.get_by_role("button", name="Close").click()
-    say_refused = fay.locator("#text")
-    say_refused.fill("anyone?")
-    say_refused.press("Enter")
-    expect(fay.locator("#send-error")).to_contain_text("archived")
+    expect(fay.locator("#text")).to_be_disabled()
+    expect(fay.locator("#composer-note")).to_contain_text("archived")
+
+
+def own_message_actions(page: Page, count: int) -> list[str]:
+    """Hover one's own message: the names of its toolbar's ``count`` buttons."""
+    page.locator("#messages .msg.own").last.hover()
+    actions = page.locator(".msg-actions .msg-action")
+    expect(actions).to_have_count(count)
+    return [str(action.get_attribute("aria-label")) for action in actions.all()]
+
+
+def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pages: Pages) -> None:
+    """Archived, its open pages close the message box, mark the room, offer no changes; back, they open."""
+    token = f"Bearer {token_for('kim')}"
+    status, body = call_api(server, "POST", "/api/rooms", {"room": "old-project", "kind": "open"}, token)
+    assert status == 201, body
+    kim = open_as(pages, server, "kim", room="old-project")
+    lee = open_as(pages, server, "lee", room="old-project")
+    say(kim, "wrapping up this project")
+    say(lee, "thanks all")
+    lee.locator("#messages .msg.own").hover()
+    lee.get_by_role("button", name="React").click()
+    lee.locator(".quick-reaction").first.click()
+    expect(kim.locator("#messages .reaction")).to_have_count(1)
+    assert own_message_actions(kim, 5) == ["Reply", "React", "Edit", "Delete", "Copy link"]
+
+    status, body = call_api(server, "PATCH", "/api/rooms/old-project", {"archived": True}, token)
+    assert status == 200, body
+    for page in (kim, lee):
+        expect(page.locator("#text")).to_be_disabled()
+        expect(page.locator("#send")).to_be_disabled()
+        expect(page.locator("#text")).to_have_attribute("placeholder", ARCHIVED)
+        expect(page.locator("#composer-note")).to_have_text(
+            "This room is archived: its messages can be read, not added to or changed."
+        )
+        expect(page.locator("#room-archived")).to_be_visible()
+        link = page.locator("#rooms .room-link[data-room=old-project]")
+        expect(link.locator(".room-tag")).to_have_text("archived")
+        expect(link).to_have_attribute("aria-label", re.compile(r"^#old-project, archived, "))
+        expect(page.locator("#messages .reaction")).to_be_disabled()
+    assert own_message_actions(kim, 1) == ["Copy link"]
+
+    status, body = call_api(server, "PATCH", "/api/rooms/old-project", {"archived": False}, token)
+    assert status == 200, body
+    expect(kim.locator("#text")).to_be_enabled()
+    expect(kim.locator("#text")).to_have_attribute("placeholder", "Message #old-project")
+    expect(kim.locator("#room-archived")).to_be_hidden()
+    expect(kim.locator("#composer-note")).to_be_hidden()
+    expect(kim.locator("#rooms .room-link[data-room=old-project] .room-tag")).to_have_count(0)
+    expect(kim.locator("#messages .reaction")).to_be_enabled()
+    assert own_message_actions(kim, 5) == ["Reply", "React", "Edit", "Delete", "Copy link"]
+    say(kim, "back at it")
+
+
+def test_a_list_of_rooms_older_than_the_archiving_does_not_undo_it(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Archived while the page's list of rooms is on its way, the room stays read only once it arrives."""
+    token = f"Bearer {token_for('ola')}"
+    status, body = call_api(server, "POST", "/api/rooms", {"room": "last-sprint", "kind": "open"}, token)
+    assert status == 201, body
+    held: list[tuple[Route, APIResponse]] = []
+
+    def hold(route: Route) -> None:
+        held.append((route, route.fetch()))  # the answer of this moment, given later
+
+    context = pages.browser.new_context()
+    context.route(re.compile(r"/api/rooms\?"), hold)
+    ola = context.new_page()
+    watched = Watched()
+    ola.on("pageerror", lambda error: watched.errors.append(str(error)))
+    pages.opened.append((ola, watched))
+    ola.goto(f"{server.url}/?room=last-sprint&token={token_for('ola')}")
+    expect_online(ola)
+    status, body = call_api(server, "PATCH", "/api/rooms/last-sprint", {"archived": True}, token)
+    assert status == 200, body
+    expect(ola.locator("#text")).to_be_disabled()
+    assert held
+    for route, answer in held:
+        assert b'"archived": false' in answer.body() or b'"archived":false' in answer.body()
+        route.fulfill(response=answer)
+    context.unroute(re.compile(r"/api/rooms\?"))
+    expect(ola.locator("#rooms .room-link[data-room=lobby]")).to_be_visible()
+    expect(ola.locator("#text")).to_be_disabled()
+    expect(ola.locator("#rooms .room-link[data-room=last-sprint] .room-tag")).to_have_text("archived")
 
 
 def test_settings_offer_a_member_only_what_they_may_do(server: ServerProcess, pages: Pages) -> None:

@@ -8,7 +8,7 @@ import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./conne
 import {ui} from "./dom.js";
 import * as identity from "./identity.js";
 import {wireLightbox} from "./lightbox.js";
-import {onAccountKnown, onHistoryChanges, onRefusedChange, wireChanges} from "./message_changes.js";
+import {onHistoryChanges, onRefusedChange, refreshMessageActions, wireChanges} from "./message_changes.js";
 import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
@@ -20,6 +20,7 @@ import {wireRoomDialogs} from "./room_dialogs.js";
 import {wireSettings} from "./room_settings.js";
 import {wireSearch} from "./search.js";
 import {
+  configureRooms,
   currentEntry,
   onRoomFrame,
   onRoomGone,
@@ -44,7 +45,7 @@ function routeFrames() {
     people.onWelcome(frame);
     loadMembers();
     refreshRooms();
-    showAccountActions().then(onAccountKnown);
+    showAccountActions().then(refreshMessageActions);
     offerAdministration();
     onReconnected();
   });
@@ -77,6 +78,7 @@ function routeFrames() {
     else if (!outbox.onRefused(frame)) composer.onRefused(frame);
   });
   on(FRAME.ROOM, onRoomFrame);
+  configureRooms({mayChangeMessages: refreshMessageActions});
   on(FRAME.ROOM_GONE, onRoomGone);
   wireChanges();
   on(FRAME.UNREAD, onUnread);

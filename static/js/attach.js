@@ -30,6 +30,9 @@ const tray = {
   refuse: (text) => {}, // said where a refused message is said
 };
 
+// A guest's page has no button; a room one cannot write in (archived) has it disabled.
+const mayAttach = () => !parts.button.hidden && !parts.button.disabled;
+
 const maxUpload = () => Number(document.body.dataset.maxUpload) || 0;
 const tooLarge = (file) => maxUpload() > 0 && file.size > maxUpload();
 
@@ -45,6 +48,7 @@ export const hasFilesToSend = () => tray.items.some((item) => item.state === "re
 export function addFiles(files) {
   if (!files.length) return;
   if (parts.button.hidden) return tray.refuse("Sign in with an account to send files.");
+  if (parts.button.disabled) return tray.refuse("Nothing can be sent to this room: it is read only.");
   for (const file of files) {
     const item = {file, url: "", state: "ready", error: "", cancel: null, node: null};
     if (PREVIEWED.has(file.type)) item.url = URL.createObjectURL(file);
@@ -182,7 +186,7 @@ function changed() {
 const carriesFiles = (event) => Boolean(event.dataTransfer) && [...event.dataTransfer.types].includes("Files");
 
 function showDropZone(shown) {
-  parts.dropZone.hidden = !shown || parts.button.hidden;
+  parts.dropZone.hidden = !shown || !mayAttach();
 }
 
 function wireDropping() {
@@ -199,7 +203,7 @@ function wireDropping() {
   parts.dropTarget.addEventListener("dragover", (event) => {
     if (!carriesFiles(event)) return;
     event.preventDefault(); // a file dropped here is taken, not opened by the browser
-    event.dataTransfer.dropEffect = parts.button.hidden ? "none" : "copy";
+    event.dataTransfer.dropEffect = mayAttach() ? "copy" : "none";
   });
   parts.dropTarget.addEventListener("drop", (event) => {
     if (!carriesFiles(event)) return;

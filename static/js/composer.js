@@ -12,7 +12,7 @@ import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import * as outbox from "./outbox.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget} from "./reply.js";
-import {isOwnMessage} from "./session.js";
+import {isOwnMessage, session} from "./session.js";
 
 const TYPING_SEND_EVERY_MS = 2500;
 const MAX_BOX_HEIGHT_PX = 160;
@@ -128,6 +128,24 @@ export function onRefused(frame) {
   }
   showSendError(explain(frame.code, frame.message));
   outbox.pump();
+}
+
+const ARCHIVED_NOTE = "This room is archived: its messages can be read, not added to or changed.";
+
+// The box takes messages unless the room is archived: then it is disabled
+// (what it holds stays) and says why.
+export function showWritable() {
+  const archived = session.readOnly;
+  for (const control of [ui.text, ui.send, ui.emojiOpen, ui.attach]) control.disabled = archived;
+  if (archived) {
+    cancelReply();
+    if (pickerOpen()) closeEmojiPicker();
+  }
+  const hint = archived ? "This room is archived: it is read only" : `Message ${session.roomLabel}`;
+  ui.text.dataset.placeholder = hint; // what the box says again once no file waits for a caption
+  if (archived || !hasFilesToSend()) ui.text.placeholder = hint;
+  ui.composerNote.textContent = archived ? ARCHIVED_NOTE : "";
+  ui.composerNote.hidden = !archived;
 }
 
 export function fitTextBox() {

@@ -5,6 +5,7 @@ const $ = (id) => document.getElementById(id);
 
 export const ui = {
   roomTitle: $("room-title"),
+  roomArchived: $("room-archived"),
   directPresence: $("direct-presence"),
   status: $("status"),
   statusText: $("status-text"),
@@ -46,6 +47,8 @@ export const ui = {
   composer: $("composer"),
   text: $("text"),
   send: $("send"),
+  attach: $("attach"),
+  composerNote: $("composer-note"),
   emojiOpen: $("emoji-open"),
   mentionList: $("mention-list"),
   announcer: $("announcer"),

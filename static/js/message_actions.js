@@ -15,7 +15,7 @@ import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
-import {session} from "./session.js";
+import {mayChangeMessages, mayWrite, session} from "./session.js";
 
 const REF_PREFIX = "c";
 const COPIED_MS = 1500;
@@ -54,12 +54,13 @@ function buttonsFor(item) {
   const nick = item.querySelector(".meta .nick")?.textContent || "";
   const buttons = [];
   const quoted = () => quotedText(currentPlainText(item), item);
-  if (!deleted) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quoted())));
-  if (!deleted && session.isAccount) {
+  // An archived room's messages are read: no reply, reaction or change is offered.
+  if (!deleted && mayWrite()) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quoted())));
+  if (!deleted && mayChangeMessages()) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
-  if (!deleted && own && session.isAccount) buttons.push(button("✎", "Edit", () => startEditing(item)));
-  if (!deleted && session.isAccount && (own || session.account?.admin)) {
+  if (!deleted && own && mayChangeMessages()) buttons.push(button("✎", "Edit", () => startEditing(item)));
+  if (!deleted && mayChangeMessages() && (own || session.account?.admin)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
   buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
@@ -95,9 +96,12 @@ function showButtons(item, focusName) {
 // What one may do is known once the server says the page is an account's,
 // which may be after the toolbar is shown: it gains what it lacked, unless
 // it is asking something (quick reactions, deleting, a link), and the focus
-// stays on the button that had it.
+// stays on the button that had it. An archived room takes away all but the
+// link, whatever was being asked, and an edit under way.
 export function refreshToolbar() {
-  if (!toolbar.item || toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link")) return;
+  if (!mayChangeMessages()) cancelEditing();
+  if (!toolbar.item) return;
+  if (mayChangeMessages() && toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link")) return;
   const focused = toolbar.node.contains(document.activeElement) ? document.activeElement : null;
   showButtons(toolbar.item, focused?.getAttribute("aria-label") || "");
 }
@@ -171,6 +175,15 @@ function startEditing(item) {
   body.hidden = true;
   body.after(form);
   field.focus();
+}
+
+// Edits under way end (the room was archived): the messages show their text again.
+function cancelEditing() {
+  for (const item of ui.list.querySelectorAll(".msg.editing")) {
+    item.querySelector(".edit-form")?.remove();
+    item.querySelector(".text").hidden = false;
+    item.classList.remove("editing");
+  }
 }
 
 // Asked in the toolbar itself: deleting cannot be undone.

@@ -33,8 +33,9 @@ export function onHistoryChanges(frame, purpose) {
 }
 
 // The server said whether the page is an account's (rooms.js, showAccountActions),
-// perhaps after the history was shown: what is shown offers what one may do.
-export function onAccountKnown() {
+// perhaps after the history was shown, or the room was archived or brought
+// back: what is shown offers what one may do.
+export function refreshMessageActions() {
   refreshReactionChips();
   refreshToolbar();
 }

@@ -10,7 +10,7 @@ import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
 import {plainText} from "./message_format.js";
 import {fileOfItem, forgetText, removeFile, renderText} from "./render.js";
-import {session} from "./session.js";
+import {mayChangeMessages, session} from "./session.js";
 
 const QUOTE_CHARS = 100;
 const LONG_PRESS_MS = 450;
@@ -141,7 +141,7 @@ function chip(item, emoji, nicks) {
   button.title = nicks.join(", ");
   button.setAttribute("aria-label", `${emoji} ${nicks.length}: ${nicks.join(", ")}`);
   button.setAttribute("aria-pressed", String(mine));
-  button.disabled = !session.isAccount;
+  button.disabled = !mayChangeMessages();
   button.addEventListener("click", () => hooks.toggle(Number(item.dataset.id), emoji, !mine));
   onLongPress(button, () => showWho(item, emoji, nicks));
   return button;
@@ -201,7 +201,8 @@ export function refreshOwnReactions() {
 }
 
 // Whether one may react is known once the server says the page is an
-// account's, which may be after the history is shown: chips follow.
+// account's, which may be after the history is shown, and changes when the
+// room is archived or brought back: chips follow.
 export function refreshReactionChips() {
-  for (const chip of document.querySelectorAll("#messages .reaction")) chip.disabled = !session.isAccount;
+  for (const chip of document.querySelectorAll("#messages .reaction")) chip.disabled = !mayChangeMessages();
 }

@@ -4,17 +4,20 @@
 // screen and a drawer on a phone. It holds one page of GET /api/rooms:
 // never thousands of elements, however many rooms the server has. The
 // server's ``room`` and ``room_gone`` frames keep it live; a direct room is
-// shown by the names of the other people in it.
+// shown by the names of the other people in it, an archived room marked so.
+// The current room's entry is kept apart from the page of rooms (it may be
+// beyond it): whether it is archived decides whether the page may write.
 
 import {apiCall} from "./api.js";
 import {offerAttaching} from "./attach.js";
 import {learnAccount, lookUpAccounts} from "./avatar.js";
+import {showWritable} from "./composer.js";
 import {element, textNode, ui} from "./dom.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {isOnline} from "./peers.js";
 import {isHere, onlineNow} from "./people.js";
-import {session} from "./session.js";
+import {mayChangeMessages, session} from "./session.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
@@ -30,13 +33,23 @@ const GROUPS = [
 
 const nav = {
   rooms: [],
+  current: null, // the current room's entry, from the list or on its own; null until the server gave it
   lookedUp: new Map(), // room -> the promise of its entry (or null), for rooms beyond the page
+  meanwhile: new Map(), // room -> entry (null: gone) from frames that came while the page of rooms was asked for
   drawn: "",
   more: false, // the server has rooms beyond the page shown
   prefix: "", // what the search box asked the server for
   asked: 0, // numbers the requests, so that a late answer is dropped
   searchTimer: 0,
 };
+
+const hooks = {
+  mayChangeMessages: () => {}, // whether messages may be changed here turned (the room archived, or back)
+};
+
+export function configureRooms(given) {
+  Object.assign(hooks, given);
+}
 
 export function roomUrl(room) {
   return "?" + new URLSearchParams({room});
@@ -87,13 +100,13 @@ export const roomKind = (room) => {
   return entry ? kindOf(entry) : "open";
 };
 
-// The current room's entry, once the server listed it.
-export const currentEntry = () => nav.rooms.find((r) => r && r.room === session.room) || null;
+// The current room's entry, once the server gave it.
+export const currentEntry = () => nav.current;
 
 // A room's entry as the rooms list has it, the server asked once for a room
 // beyond the page shown; null when it is not one's to see.
 export function roomEntry(room) {
-  const known = nav.rooms.find((r) => r && r.room === room);
+  const known = room === session.room ? nav.current : nav.rooms.find((r) => r && r.room === room);
   if (known) return Promise.resolve(known);
   if (!nav.lookedUp.has(room)) nav.lookedUp.set(room, lookUpRoom(room));
   return nav.lookedUp.get(room);
@@ -113,8 +126,8 @@ const byName = (a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
 // its count comes from our own online list, which is live.
 function entries(rooms) {
   const listed = rooms.filter((r) => r && typeof r.room === "string");
-  const current = listed.find((r) => r.room === session.room);
-  const others = listed.filter((r) => r !== current);
+  const current = nav.current;
+  const others = listed.filter((r) => r.room !== session.room);
   const here = {...(current || {}), room: session.room, online: onlineNow()};
   if (current && !session.connected) here.online = current.online;
   return [...others, here]
@@ -124,6 +137,7 @@ function entries(rooms) {
       online: Number(r.online) || 0,
       kind: kindOf(r),
       label: roomLabel(r),
+      archived: r.archived === true,
       counts: countsOf(r.room),
       presence: directPresence(r),
     }))
@@ -158,14 +172,16 @@ function roomItem(entry) {
   return item;
 }
 
-function updateLink(link, {room, online, label, counts, presence}) {
+function updateLink(link, {room, online, label, archived, counts, presence}) {
   link.href = roomUrl(room);
   link.dataset.room = room;
   const name = link.querySelector(":scope > bdi");
   if (name.textContent !== label) name.textContent = label;
   // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
   const side = link.querySelector(":scope > .room-side");
-  side.replaceChildren(...badges(counts), element("span", online ? "count" : "count none", String(online)));
+  const tag = archived ? [element("span", "room-tag", "archived")] : [];
+  side.replaceChildren(...tag, ...badges(counts), element("span", online ? "count" : "count none", String(online)));
+  link.classList.toggle("archived", archived);
   const dot = link.querySelector(":scope > .presence-dot");
   if (!presence) dot?.remove();
   else if (dot) dot.dataset.presence = presence;
@@ -173,7 +189,8 @@ function updateLink(link, {room, online, label, counts, presence}) {
   const unread = badgeWords(counts);
   link.classList.toggle("has-unread", Boolean(unread));
   const who = presence ? `${PRESENCE_WORDS[presence]}, ` : "";
-  link.setAttribute("aria-label", `${label}, ${who}${unread ? unread + ", " : ""}${online} online`);
+  const state = archived ? "archived, " : "";
+  link.setAttribute("aria-label", `${label}, ${state}${who}${unread ? unread + ", " : ""}${online} online`);
   link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
   else link.removeAttribute("aria-current");
@@ -202,10 +219,12 @@ function keepChildren(parent, children) {
 
 export function showRooms(rooms = nav.rooms) {
   nav.rooms = rooms;
+  nav.current = rooms.find((r) => r && r.room === session.room) || nav.current;
   const shown = entries(rooms);
   // Redraw only on change, and keep focus, so a refresh never pulls the
   // rug from under someone tabbing through the list.
-  const drawn = JSON.stringify([shown, nav.prefix, nav.more]);
+  // The header follows the current room's entry, shown in the list or not (a search for others).
+  const drawn = JSON.stringify([shown, nav.prefix, nav.more, nav.current]);
   if (drawn === nav.drawn) return;
   nav.drawn = drawn;
   const focused = document.activeElement && document.activeElement.closest("#rooms a");
@@ -246,13 +265,31 @@ export async function refreshRooms() {
   if (session.jwtRequired && !session.token) return;
   const query = new URLSearchParams({limit: String(ROOMS_SHOWN)});
   if (prefix) query.set("prefix", prefix);
+  nav.meanwhile = new Map();
   const answer = await apiCall("GET", "/api/rooms?" + query);
   // The list is a convenience: when it cannot be had, the chat works without it.
   if (!answer.ok || asked !== nav.asked || !Array.isArray(answer.body && answer.body.rooms)) return;
   nav.prefix = prefix;
   nav.more = Boolean(answer.body.next);
   learnCounts(answer.body.rooms);
-  showRooms(answer.body.rooms);
+  showRooms(withChangesMeanwhile(answer.body.rooms, prefix));
+  if (!nav.current) learnCurrent();
+}
+
+// A page of rooms is older than the frames that came while it was on its way
+// (a room archived at once after the page loaded): theirs is the last word.
+function withChangesMeanwhile(rooms, prefix) {
+  const kept = rooms.filter((r) => !(r && nav.meanwhile.has(r.room)));
+  const changed = [...nav.meanwhile.values()].filter((entry) => entry && entry.room.startsWith(prefix));
+  return [...kept, ...changed];
+}
+
+// The current room beyond the page of rooms (or not in a search's): its entry on its own.
+async function learnCurrent() {
+  const entry = await roomEntry(session.room);
+  if (!entry || nav.current) return;
+  nav.current = entry;
+  showRooms();
 }
 
 // The header names the room as the list does (a title, a direct room's people).
@@ -267,7 +304,18 @@ function showHeader() {
   showDirectPresence(entry);
   session.roomLabel = label;
   updateTitle();
-  ui.text.placeholder = entry && entry.archived ? "This room is archived: it is read only" : `Message ${label}`;
+  showArchived(Boolean(entry && entry.archived));
+}
+
+// An archived room is read only, on this page at once (a ``room`` frame says
+// so): the header says it, the message box is closed, and its messages offer
+// no changes. Bringing it back opens it again.
+function showArchived(archived) {
+  ui.roomArchived.hidden = !archived;
+  const could = mayChangeMessages();
+  session.readOnly = archived;
+  showWritable();
+  if (mayChangeMessages() !== could) hooks.mayChangeMessages();
 }
 
 // A direct room's header says whether the others are online (the title: whether here, in it).
@@ -294,6 +342,8 @@ export function onRoomFrame(frame) {
   const entry = frame.room;
   if (!entry || typeof entry.room !== "string") return;
   nav.lookedUp.delete(entry.room);
+  nav.meanwhile.set(entry.room, entry);
+  if (entry.room === session.room) nav.current = entry;
   const others = nav.rooms.filter((r) => r && r.room !== entry.room);
   // Only into the page of rooms shown: the search asked for those starting so.
   showRooms(entry.room.startsWith(nav.prefix) ? [...others, entry] : others);
@@ -302,6 +352,8 @@ export function onRoomFrame(frame) {
 // A ``room_gone`` frame: a room is no longer one's to see.
 export function onRoomGone(frame) {
   nav.lookedUp.delete(frame.room);
+  nav.meanwhile.set(frame.room, null);
+  if (frame.room === session.room) nav.current = null;
   showRooms(nav.rooms.filter((r) => r && r.room !== frame.room));
 }
 

@@ -25,6 +25,7 @@ export const session = {
   connected: false,
   roomLabel: "", // how the room is called: its title, or a direct room's people
   isAccount: false, // signed in with an account (not a guest): may create and manage rooms
+  readOnly: false, // the room is archived: it can be read, not written to
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
   // Signing out from this page: the socket's closing is expected.
@@ -32,6 +33,13 @@ export const session = {
   // Why the server ended this account's session (deactivated, signed out everywhere).
   endedBecause: "",
 };
+
+// Whether messages may be written here: not in an archived room.
+export const mayWrite = () => !session.readOnly;
+
+// Whether this page may react to, edit and delete messages (its own, or any as an administrator):
+// an account's, in a room that may be written in.
+export const mayChangeMessages = () => session.isAccount && mayWrite();
 
 export function isOwn(nick) {
   return session.myNick !== "" && nickKey(nick) === nickKey(session.myNick);
