@@ -14,7 +14,7 @@ from tests.pg_server import PostgresServer
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, shots, sign_in
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
-from tests.test_page_rooms import SECRET, create_closed_room, pick
+from tests.test_page_rooms import NOT_A_MEMBER, SECRET, create_closed_room, pick
 from tests.web_client import WebClient, join, set_up, setup_link
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
@@ -87,7 +87,9 @@ def test_setup_join_closed_room_direct_message_and_deactivation(
 
         expect(cat.locator("#rooms .room-link bdi")).to_have_text(["#lobby"])
         cat.goto(f"{server.url}/?room={ROOM}")
-        expect(cat.locator("#room-error")).to_contain_text("does not exist, or you may not see it")
+        expect(cat.locator("#room-missing")).to_contain_text(NOT_A_MEMBER)
+        expect(cat.locator("#me-nick")).to_have_text("Cat")
+        expect(cat.get_by_role("button", name="+ New room")).to_be_visible()
         expect(cat.locator("#messages .msg")).to_have_count(0)
         paths = ["/api/rooms", f"/api/rooms/{ROOM}/messages", f"/api/rooms/{ROOM}/members"]
         assert answers_without(cat, [server.url + p for p in paths], [ROOM, SECRET]) == [200, 404, 404]

@@ -26,6 +26,7 @@ browser = test_page.browser
 pages = test_page.pages
 
 SECRET = "the-hideout-password-is-swordfish"
+NOT_A_MEMBER = "This room doesn't exist, or you are not a member of it"
 ARCHIVED = "This room is archived: it is read only"
 
 
@@ -95,7 +96,7 @@ def test_a_closed_room_is_for_its_members_only(server: ServerProcess, pages: Pag
 
     expect(carl.locator("#rooms .room-link bdi")).to_have_text(["#lobby"])
     carl.goto(f"{server.url}/?room=hideout&token={token_for('carl')}")
-    expect(carl.locator("#room-error")).to_contain_text("does not exist, or you may not see it")
+    expect(carl.locator("#room-missing")).to_contain_text(NOT_A_MEMBER)
     expect(carl.locator("#messages .msg")).to_have_count(0)
     for path in ("/api/rooms/hideout/messages", "/api/rooms/hideout/members", "/api/rooms"):
         status, body = api_get(server, path, "carl")
@@ -271,6 +272,34 @@ def expect_only_reading(settings: Locator) -> None:
     expect(settings.get_by_role("button", name=re.compile("^Remove "))).to_have_count(0)
     expect(settings.get_by_label("Title")).to_be_hidden()
     expect(settings.get_by_label("Add a member")).to_be_hidden()
+
+
+def test_a_room_one_may_not_see_keeps_ones_page_and_says_so(server: ServerProcess, pages: Pages) -> None:
+    """A closed room one is not in keeps one's chip, buttons and rooms, says why, and offers a way out."""
+    token = f"Bearer {token_for('mia')}"
+    status, body = call_api(server, "POST", "/api/rooms", {"room": "design-review", "kind": "closed"}, token)
+    assert status == 201, body
+    nell = pages.open(f"{server.url}/?room=design-review&token={token_for('nell')}")
+    missing = nell.locator("#room-missing")
+    expect(missing).to_be_visible()
+    expect(missing.get_by_role("heading")).to_have_text(NOT_A_MEMBER)
+    expect(nell.locator("#me")).to_be_visible()
+    expect(nell.locator("#me-nick")).to_have_text("nell")
+    expect(nell.get_by_role("button", name="+ New room")).to_be_visible()
+    expect(nell.get_by_role("button", name="+ New message")).to_be_visible()
+    expect(nell.locator("#room-form label")).to_have_text("Go to a room")
+    expect(nell.locator("#rooms .room-link[data-room=lobby]")).to_be_visible()
+    expect(nell.locator("#rooms .room-link[data-room=design-review]")).to_have_count(0)
+    expect(nell.locator("#rooms [aria-current]")).to_have_count(0)
+    expect(nell.locator("#text")).to_be_disabled()
+    expect(nell.locator("#room-settings")).to_be_hidden()
+    expect(nell.locator("#people")).to_be_hidden()
+    missing.get_by_role("button", name="Show your rooms").click()
+    expect(nell.locator("#rooms .room-link").first).to_be_focused()
+    missing.get_by_role("link", name="Go to #lobby").click()
+    expect_online(nell)
+    expect(nell.locator("#room-missing")).to_be_hidden()
+    expect(nell.locator("#text")).to_be_enabled()
 
 
 def test_screenshots_of_the_room_dialogs(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

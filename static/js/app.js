@@ -15,7 +15,7 @@ import * as outbox from "./outbox.js";
 import {forgetPeers, onPeer} from "./peers.js";
 import * as people from "./people.js";
 import {explain} from "./refusals.js";
-import {FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
+import {ERROR, FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
 import {wireRoomDialogs} from "./room_dialogs.js";
 import {wireSettings} from "./room_settings.js";
 import {wireSearch} from "./search.js";
@@ -29,6 +29,7 @@ import {
   roomUrl,
   showAccountActions,
   showRooms,
+  showYourRooms,
   toggleDrawer,
   wireRooms,
 } from "./rooms.js";
@@ -108,8 +109,26 @@ function routeFrames() {
 // Taken out of the room, or it is not one's to see: nothing to retry, another room to pick.
 function onRoomRefused(code) {
   session.mustAct = true;
+  if (code === ERROR.NOT_FOUND) return showRoomMissing();
   ui.roomError.textContent = explain(code);
   toggleDrawer(true);
+}
+
+// The room does not exist, or is not one's to see (the server answers both
+// alike): no welcome comes, yet the page stays one's own (the account, its
+// rooms, what it may do) and the conversation says so, with the ways out.
+async function showRoomMissing() {
+  if (session.roomMissing) return; // its error frame, then the close
+  session.roomMissing = true;
+  ui.roomMissing.hidden = false;
+  ui.roomMissingLobby.hidden = session.room === "lobby";
+  ui.people.hidden = true; // nobody is in a room that is not there
+  composer.showWritable();
+  showRooms();
+  await identity.showAccount();
+  showAccountActions().then(refreshMessageActions);
+  offerAdministration();
+  refreshRooms();
 }
 
 function wirePage() {
@@ -120,6 +139,7 @@ function wirePage() {
     messages.scrollToBottom();
     ui.text.focus();
   });
+  ui.roomMissingRooms.addEventListener("click", showYourRooms);
   ui.retry.addEventListener("click", () => {
     resetBackoff();
     retryNow();

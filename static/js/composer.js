@@ -132,18 +132,23 @@ export function onRefused(frame) {
 
 const ARCHIVED_NOTE = "This room is archived: its messages can be read, not added to or changed.";
 
-// The box takes messages unless the room is archived: then it is disabled
-// (what it holds stays) and says why.
+// The box takes messages unless the room is archived, or not one's to see:
+// then it is disabled (what it holds stays) and says why.
 export function showWritable() {
-  const archived = session.readOnly;
-  for (const control of [ui.text, ui.send, ui.emojiOpen, ui.attach]) control.disabled = archived;
-  if (archived) {
+  const archived = session.readOnly && !session.roomMissing;
+  const closed = archived || session.roomMissing;
+  for (const control of [ui.text, ui.send, ui.emojiOpen, ui.attach]) control.disabled = closed;
+  if (closed) {
     cancelReply();
     if (pickerOpen()) closeEmojiPicker();
   }
-  const hint = archived ? "This room is archived: it is read only" : `Message ${session.roomLabel}`;
+  const hint = session.roomMissing
+    ? "There is no room here to write in"
+    : archived
+      ? "This room is archived: it is read only"
+      : `Message ${session.roomLabel}`;
   ui.text.dataset.placeholder = hint; // what the box says again once no file waits for a caption
-  if (archived || !hasFilesToSend()) ui.text.placeholder = hint;
+  if (closed || !hasFilesToSend()) ui.text.placeholder = hint;
   ui.composerNote.textContent = archived ? ARCHIVED_NOTE : "";
   ui.composerNote.hidden = !archived;
 }

@@ -136,7 +136,7 @@ function onClose(event) {
     const why = {
       [CLOSE.UNAUTHORIZED]: "a valid token is needed",
       [CLOSE.FORBIDDEN]: "you are no longer a member of this room",
-      [CLOSE.NOT_FOUND]: "this room does not exist, or you may not see it",
+      [CLOSE.NOT_FOUND]: "this room doesn't exist, or you are not a member of it",
     }[event.code] || "pick another name";
     setStatus("offline", "Offline", `Not connected: ${why}.`);
     hooks.mustAct(code);

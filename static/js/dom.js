@@ -6,6 +6,9 @@ const $ = (id) => document.getElementById(id);
 export const ui = {
   roomTitle: $("room-title"),
   roomArchived: $("room-archived"),
+  roomMissing: $("room-missing"),
+  roomMissingLobby: $("room-missing-lobby"),
+  roomMissingRooms: $("room-missing-rooms"),
   directPresence: $("direct-presence"),
   status: $("status"),
   statusText: $("status-text"),
@@ -29,6 +32,7 @@ export const ui = {
   sidebar: $("sidebar"),
   sidebarClose: $("sidebar-close"),
   scrim: $("scrim"),
+  people: $("people"),
   users: $("users"),
   usersLabel: $("users-label"),
   rooms: $("rooms"),

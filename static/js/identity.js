@@ -3,6 +3,7 @@
 // refused name or token means.
 
 import {openAccountMenu, showAccountChip, wireAccountMenu} from "./account.js";
+import {apiCall} from "./api.js";
 import {connect, resetBackoff, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import {ERROR, nickKey, nickProblem, normalizeNick} from "./protocol.js";
@@ -62,8 +63,24 @@ function sessionEnded(message) {
 export function onWelcome(frame) {
   rememberIdentity();
   closeJoinDialog();
+  showMe(frame.nick);
+}
+
+function showMe(nick) {
   ui.me.hidden = false;
-  ui.meNick.textContent = frame.nick;
+  ui.meNick.textContent = nick;
+}
+
+// Who the page is when no welcome says it (the room was refused): the
+// account the cookie or token speaks for, asked of the server, in the chip.
+// A token that holds is kept, as a welcome keeps it, for the next room.
+export async function showAccount() {
+  const answer = await apiCall("GET", "/api/me");
+  const name = answer.ok && answer.body && answer.body.account ? answer.body.account.name : null;
+  if (typeof name !== "string") return;
+  session.myNick = name;
+  rememberIdentity();
+  showMe(name);
 }
 
 // The server refused the name or the token: its error frame says why.

@@ -21,7 +21,7 @@ const HELP = {
   [ERROR.BAD_JSON]: () => "The server could not read what this page sent. Reload the page and try again.",
   [ERROR.READ_ONLY]: () => "This room is archived: it can be read, not written to. Your message is still in the box.",
   [ERROR.FORBIDDEN]: () => "You are no longer a member of this room. Pick another room.",
-  [ERROR.NOT_FOUND]: () => "This room does not exist, or you may not see it. Pick another room.",
+  [ERROR.NOT_FOUND]: () => "This room doesn't exist, or you are not a member of it. Pick another room.",
   [ERROR.BINARY]: () => "The server only accepts text. Reload the page and try again.",
 };
 

@@ -122,15 +122,16 @@ async function lookUpRoom(room) {
 const kindOf = (room) => (GROUPS.some((g) => g.kind === room.kind) ? room.kind : "open");
 const byName = (a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
 
-// The page of rooms the server gave, with the current room always in it;
-// its count comes from our own online list, which is live.
+// The page of rooms the server gave, with the current room always in it
+// (unless it is not one's to see); its count comes from our own online list,
+// which is live.
 function entries(rooms) {
   const listed = rooms.filter((r) => r && typeof r.room === "string");
   const current = nav.current;
   const others = listed.filter((r) => r.room !== session.room);
   const here = {...(current || {}), room: session.room, online: onlineNow()};
   if (current && !session.connected) here.online = current.online;
-  return [...others, here]
+  return [...others, ...(session.roomMissing ? [] : [here])]
     .filter((r) => r.room.startsWith(nav.prefix))
     .map((r) => ({
       room: r.room,
@@ -273,7 +274,7 @@ export async function refreshRooms() {
   nav.more = Boolean(answer.body.next);
   learnCounts(answer.body.rooms);
   showRooms(withChangesMeanwhile(answer.body.rooms, prefix));
-  if (!nav.current) learnCurrent();
+  if (!nav.current && !session.roomMissing) learnCurrent();
 }
 
 // A page of rooms is older than the frames that came while it was on its way
@@ -366,7 +367,7 @@ export async function showAccountActions() {
   lookUpAccounts(answer.ok ? lookUpAccount : null);
   ui.roomActions.hidden = !answer.ok;
   offerAttaching(answer.ok);
-  ui.roomSettings.hidden = !answer.ok;
+  ui.roomSettings.hidden = !answer.ok || session.roomMissing; // no room here to set
   ui.notifyOn.hidden = !mayOffer();
   // An account's rooms are made with "New room"; going to a name only finds one.
   if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
@@ -397,6 +398,12 @@ export function toggleDrawer(open) {
     refreshRooms();
     ui.sidebarClose.focus();
   }
+}
+
+// The rooms list: the drawer on a phone, its first room on a wide screen.
+export function showYourRooms() {
+  if (getComputedStyle(ui.drawerToggle).display !== "none") return toggleDrawer(true);
+  (ui.rooms.querySelector("a") || ui.roomSearch).focus();
 }
 
 function closeDrawer() {

@@ -26,6 +26,7 @@ export const session = {
   roomLabel: "", // how the room is called: its title, or a direct room's people
   isAccount: false, // signed in with an account (not a guest): may create and manage rooms
   readOnly: false, // the room is archived: it can be read, not written to
+  roomMissing: false, // the room does not exist, or is not one's to see: nothing to show here
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
   // Signing out from this page: the socket's closing is expected.
@@ -34,8 +35,8 @@ export const session = {
   endedBecause: "",
 };
 
-// Whether messages may be written here: not in an archived room.
-export const mayWrite = () => !session.readOnly;
+// Whether messages may be written here: not in an archived room, nor in one that is not one's to see.
+export const mayWrite = () => !session.readOnly && !session.roomMissing;
 
 // Whether this page may react to, edit and delete messages (its own, or any as an administrator):
 // an account's, in a room that may be written in.
