@@ -82,6 +82,31 @@ def test_setup_then_a_second_person_joins_signs_out_and_in_again(tmp_path: Path,
         assert "welcome, Bob" in texts(bob)
 
 
+def test_a_rename_in_one_tab_reaches_the_others_chip_and_menu(tmp_path: Path, pages: Pages) -> None:
+    """Ann renames herself Annie in one tab: her other tab comes back under Annie, in its chip, its
+    account menu and its own messages' name."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        set_up(server, "Ann")
+        here = pages.open(f"{server.url}/signin")
+        sign_in(here, "Ann")
+        expect_online(here)
+        other_tab = here.context.new_page()
+        other_tab.goto(f"{server.url}/?room=lobby")
+        expect_online(other_tab)
+        here.locator("#me").click()
+        here.locator("#account-new-name").fill("Annie")
+        here.locator("#account-new-name").press("Enter")
+        expect(here.locator("#me-nick")).to_have_text("Annie")
+        expect(other_tab.locator("#me-nick")).to_have_text("Annie")
+        expect_online(other_tab)
+        other_tab.locator("#me").click()
+        expect(other_tab.locator("#account-name")).to_have_text("Annie")
+        expect(other_tab.locator("#account-new-name")).to_have_value("Annie")
+        other_tab.locator("#account-close").click()
+        say(other_tab, "new name, same me")
+        expect(other_tab.locator("#messages .msg .nick").last).to_have_text("Annie")
+
+
 def test_a_revoked_join_link_opens_a_page_that_says_so(tmp_path: Path, pages: Pages) -> None:
     """The administrator revokes the link from the menu; the newcomer's page explains it."""
     with ServerProcess(tmp_path / "chat.db", guests=False) as server:

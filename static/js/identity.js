@@ -64,6 +64,11 @@ export function onWelcome(frame) {
   rememberIdentity();
   closeJoinDialog();
   showMe(frame.nick);
+  // An account renamed in another tab or device: this tab came back under the new name.
+  if (session.account && frame.nick !== session.account.name) {
+    session.account.name = frame.nick;
+    showAccountChip(ui.meAvatar);
+  }
 }
 
 function showMe(nick) {
