@@ -128,7 +128,8 @@ def test_a_direct_message_between_two_people(server: ServerProcess, pages: Pages
 
 
 def test_settings_rename_remove_and_archive(server: ServerProcess, pages: Pages) -> None:
-    """The owner renames the room, removes a member (whose page is told to leave) and archives it."""
+    """The owner renames the room, removes a member (whose page says so, its messages gone, its box
+    closed, his chrome kept) and archives it."""
     gus = open_as(pages, server, "gus")
     fay = open_as(pages, server, "fay")
     create_closed_room(fay, "crew", "gus")
@@ -141,9 +142,17 @@ def test_settings_rename_remove_and_archive(server: ServerProcess, pages: Pages)
     settings.get_by_role("button", name="Rename").click()
     expect(fay.locator("#room-title")).to_have_text("#The crew")
     expect(gus.locator("#room-title")).to_have_text("#The crew")
+    settings.get_by_role("button", name="Close").click()
+    say(fay, "crew plans")
+    expect(gus.locator("#messages .msg .text")).to_have_text(["crew plans"])
+    fay.get_by_role("button", name="Room settings").click()
     settings.get_by_role("button", name="Remove gus").click()
     expect(settings.locator(".members .nick")).to_have_text(["fay"])
-    expect(gus.locator("#room-error")).to_contain_text("no longer a member")
+    expect(gus.locator("#room-missing-title")).to_have_text("You are no longer a member of this room")
+    expect(gus.locator("#messages .msg")).to_have_count(0)
+    expect(gus.locator("#text")).to_be_disabled()
+    expect(gus.locator("#me-nick")).to_have_text("gus")
+    expect(gus.locator("#rooms .room-link[data-room=lobby]")).to_be_visible()
     settings.get_by_role("button", name="Archive").click()
     expect(settings.get_by_role("button", name="Bring back")).to_be_visible()
     settings.get_by_role("button", name="Close").click()

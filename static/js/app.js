@@ -109,9 +109,19 @@ function routeFrames() {
 // Taken out of the room, or it is not one's to see: nothing to retry, another room to pick.
 function onRoomRefused(code) {
   session.mustAct = true;
+  if (code === ERROR.FORBIDDEN) return showRemoved();
   if (code === ERROR.NOT_FOUND) return showRoomMissing();
   ui.roomError.textContent = explain(code);
   toggleDrawer(true);
+}
+
+// Taken out of the room while in it: its messages go from the page, which says why.
+function showRemoved() {
+  if (session.roomMissing) return;
+  messages.forgetRoom();
+  ui.roomMissingTitle.textContent = "You are no longer a member of this room";
+  ui.roomMissingHelp.textContent = "Someone who manages it took you out: ask them if you should be in it.";
+  showRoomMissing();
 }
 
 // The room does not exist, or is not one's to see (the server answers both

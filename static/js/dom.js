@@ -7,6 +7,8 @@ export const ui = {
   roomTitle: $("room-title"),
   roomArchived: $("room-archived"),
   roomMissing: $("room-missing"),
+  roomMissingTitle: $("room-missing-title"),
+  roomMissingHelp: $("room-missing-help"),
   roomMissingLobby: $("room-missing-lobby"),
   roomMissingRooms: $("room-missing-rooms"),
   directPresence: $("direct-presence"),

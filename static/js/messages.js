@@ -134,6 +134,12 @@ export function oldestId() {
   return oldest === Infinity ? 0 : oldest;
 }
 
+// The room is no longer one's to read (taken out of it): what it showed goes too.
+export function forgetRoom() {
+  clearEverything();
+  updateEdges();
+}
+
 function clearEverything() {
   ui.list.replaceChildren();
   list.byId.clear();
