@@ -240,7 +240,8 @@ def test_sweep_removes_old_unattached_files_only(store_factory: StoreFactory, tm
 
 
 def test_an_avatar_replaces_the_one_before(store_factory: StoreFactory, tmp_path: Path) -> None:
-    """Setting an avatar removes the previous one; None removes it; an attachment cannot be one."""
+    """Setting an avatar removes the previous one; None removes it; an attachment cannot be one; the ids
+    of several accounts' avatars are read together."""
 
     async def scenario(store: Store) -> None:
         ann, bob = await person(store), await person(store, "bob")
@@ -256,9 +257,12 @@ def test_an_avatar_replaces_the_one_before(store_factory: StoreFactory, tmp_path
             await store.files.set_avatar(bob, second.id)
         with pytest.raises(RefusedError):
             await store.files.set_avatar(ann, (await upload(store, tmp_path, ann, b"doc")).id)
+        assert await store.files.avatar_ids([ann, bob, 999]) == {ann: second.id}
+        assert await store.files.avatar_ids([]) == {}
         await store.files.set_avatar(ann, None)
         assert await store.files.avatar(ann) is None
         assert await store.files.get(second.id) is None
+        assert await store.files.avatar_ids([ann, bob]) == {}
 
     run(store_factory(), scenario)
 

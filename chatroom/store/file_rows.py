@@ -45,6 +45,8 @@ DROP_MESSAGE_FILE = (
 )
 DROP_FILE = "DELETE FROM files WHERE id = ? RETURNING id, storage"
 AVATAR_OF = "SELECT avatar_file FROM accounts WHERE id = ?"
+# {ids}: the accounts, as placeholders (SQLite) or an array unnested (PostgreSQL).
+AVATAR_IDS = "SELECT id, avatar_file FROM accounts WHERE avatar_file IS NOT NULL AND id IN ({ids})"
 SET_AVATAR = "UPDATE accounts SET avatar_file = ? WHERE id = ?"
 TOTAL_BYTES = "SELECT COALESCE(SUM(size + thumb_size), 0) FROM files"
 # Reserve room for an upload when the files and the live reservations leave it (parameters: the

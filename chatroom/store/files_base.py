@@ -37,7 +37,7 @@ StoreError, as everywhere in the store.
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -181,6 +181,10 @@ class FileStore(Protocol):
 
     async def avatar(self, account_id: int) -> StoredFile | None:
         """The account's avatar, or None."""
+        ...
+
+    async def avatar_ids(self, account_ids: Sequence[int]) -> dict[int, str]:
+        """The avatar file id of each of these accounts that has one, in one query."""
         ...
 
     async def total_bytes(self) -> int:

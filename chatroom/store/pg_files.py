@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Protocol, TypeVar
 
@@ -157,6 +157,15 @@ class PostgresFiles:
         """The account's avatar, or None."""
         rows = await self._execute("cannot read the avatar", sql.SELECT_AVATAR, account_id)
         return sql.file_from_row(rows[0]) if rows else None
+
+    async def avatar_ids(self, account_ids: Sequence[int]) -> dict[int, str]:
+        """The avatar file id of each of these accounts that has one, in one query."""
+        if not account_ids:
+            return {}
+        rows = await self._execute(
+            "cannot read avatars", sql.AVATAR_IDS.format(ids="SELECT unnest(?::bigint[])"), list(account_ids)
+        )
+        return {int(account_id): str(file_id) for account_id, file_id in rows}
 
     async def total_bytes(self) -> int:
         """Bytes of every file, thumbnails included."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from pathlib import Path
 
 from ..clock import now_ms
@@ -92,6 +92,15 @@ class SQLiteFiles:
         """The account's avatar, or None."""
         row = await self._read(lambda conn: conn.execute(sql.SELECT_AVATAR, (account_id,)).fetchone())
         return None if row is None else sql.file_from_row(row)
+
+    async def avatar_ids(self, account_ids: Sequence[int]) -> dict[int, str]:
+        """The avatar file id of each of these accounts that has one, in one query."""
+        if not account_ids:
+            return {}
+        ids = list(account_ids)
+        statement = sql.AVATAR_IDS.format(ids=", ".join("?" * len(ids)))
+        rows = await self._read(lambda conn: conn.execute(statement, ids).fetchall())
+        return {int(account_id): str(file_id) for account_id, file_id in rows}
 
     async def total_bytes(self) -> int:
         """Bytes of every file, thumbnails included."""
