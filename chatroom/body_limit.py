@@ -53,13 +53,36 @@ def declared_length(headers: tornado.httputil.HTTPHeaders) -> int | None:
         return None
 
 
-class BodyLimit(tornado.httputil.HTTPMessageDelegate):
+class PassedThrough(tornado.httputil.HTTPMessageDelegate):
+    """A request's delegate that hands everything to ``inner``: a subclass looks at what passes."""
+
+    def __init__(self, inner: tornado.httputil.HTTPMessageDelegate) -> None:
+        self.inner = inner
+
+    def headers_received(
+        self,
+        start_line: tornado.httputil.RequestStartLine | tornado.httputil.ResponseStartLine,
+        headers: tornado.httputil.HTTPHeaders,
+    ) -> Awaitable[None] | None:
+        return self.inner.headers_received(start_line, headers)
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        return self.inner.data_received(chunk)
+
+    def finish(self) -> None:
+        self.inner.finish()
+
+    def on_connection_close(self) -> None:
+        self.inner.on_connection_close()
+
+
+class BodyLimit(PassedThrough):
     """Passes one request through, unless its declared body is over the connection's limit."""
 
     def __init__(
         self, inner: tornado.httputil.HTTPMessageDelegate, connection: tornado.httputil.HTTPConnection
     ) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.connection = connection
 
     def headers_received(
@@ -108,15 +131,6 @@ class BodyLimit(tornado.httputil.HTTPMessageDelegate):
         and answers a body too large for it itself."""
         handler = getattr(self.inner, "delegate", None)
         return bool(getattr(handler, "stream_request_body", False))
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        return self.inner.data_received(chunk)
-
-    def finish(self) -> None:
-        self.inner.finish()
-
-    def on_connection_close(self) -> None:
-        self.inner.on_connection_close()
 
 
 async def refuse(stream: tornado.iostream.IOStream, limit: int, declared: int) -> None:

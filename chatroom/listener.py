@@ -37,7 +37,7 @@ import tornado.iostream
 from tornado.ioloop import IOLoop
 
 from . import metrics
-from .body_limit import BodyLimit
+from .body_limit import BodyLimit, PassedThrough
 from .push_stream import PushReadStream
 from .refusal import MAX_LINGERING, Refusal
 from .upgrade import ConnectionCounter
@@ -155,11 +155,11 @@ class AdmittedStream(PushReadStream):
         return super().write(data)
 
 
-class _HeadWatch(tornado.httputil.HTTPMessageDelegate):
+class _HeadWatch(PassedThrough):
     """Passes one request through, noting when its head has arrived."""
 
     def __init__(self, inner: tornado.httputil.HTTPMessageDelegate, stream: AdmittedStream) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.stream = stream
 
     def headers_received(
@@ -169,15 +169,6 @@ class _HeadWatch(tornado.httputil.HTTPMessageDelegate):
     ) -> Awaitable[None] | None:
         self.stream.awaiting_head = False
         return self.inner.headers_received(start_line, headers)
-
-    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
-        return self.inner.data_received(chunk)
-
-    def finish(self) -> None:
-        self.inner.finish()
-
-    def on_connection_close(self) -> None:
-        self.inner.on_connection_close()
 
 
 class GuardedHTTPServer(tornado.httpserver.HTTPServer):

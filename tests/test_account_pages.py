@@ -82,17 +82,23 @@ def test_setup_then_a_second_person_joins_signs_out_and_in_again(tmp_path: Path,
         assert "welcome, Bob" in texts(bob)
 
 
+def two_tabs(pages: Pages, server: ServerProcess, name: str) -> tuple[Page, Page]:
+    """``name`` signed in, in the lobby in two tabs of one browser."""
+    here = pages.open(f"{server.url}/signin")
+    sign_in(here, name)
+    expect_online(here)
+    other_tab = here.context.new_page()
+    other_tab.goto(f"{server.url}/?room=lobby")
+    expect_online(other_tab)
+    return here, other_tab
+
+
 def test_a_rename_in_one_tab_reaches_the_others_chip_and_menu(tmp_path: Path, pages: Pages) -> None:
     """Ann renames herself Annie in one tab: her other tab comes back under Annie, in its chip, its
     account menu and its own messages' name."""
     with ServerProcess(tmp_path / "chat.db", guests=False) as server:
         set_up(server, "Ann")
-        here = pages.open(f"{server.url}/signin")
-        sign_in(here, "Ann")
-        expect_online(here)
-        other_tab = here.context.new_page()
-        other_tab.goto(f"{server.url}/?room=lobby")
-        expect_online(other_tab)
+        here, other_tab = two_tabs(pages, server, "Ann")
         here.locator("#me").click()
         here.locator("#account-new-name").fill("Annie")
         here.locator("#account-new-name").press("Enter")
@@ -198,12 +204,7 @@ def test_a_new_password_signs_out_other_devices_and_keeps_this_browsers_tabs(
     signed in and chatting; her phone is told her password was changed and offered to sign in again."""
     with ServerProcess(tmp_path / "chat.db", guests=False) as server:
         set_up(server, "Ann")
-        here = pages.open(f"{server.url}/signin")
-        sign_in(here, "Ann")
-        expect_online(here)
-        other_tab = here.context.new_page()
-        other_tab.goto(f"{server.url}/?room=lobby")
-        expect_online(other_tab)
+        here, other_tab = two_tabs(pages, server, "Ann")
         phone = pages.open(f"{server.url}/signin", SCREENSHOT_PHONE, color_scheme="dark")
         sign_in(phone, "Ann")
         expect_online(phone)
