@@ -365,7 +365,7 @@ def test_a_guest_is_offered_no_files(tmp_path: Path, pages: Pages) -> None:
     """A guest's page has no 📎 button, and a file pasted there is not taken: it says to sign in."""
     with ServerProcess(tmp_path / "chat.db") as server:
         guest = pages.join(server.url, "lobby", "visitor")
-        # The page asks whether it speaks for an account once it is in (rooms.js): after that answer.
+        # The page asks whether it speaks for an account once in (account_actions.js): after that answer.
         with guest.expect_response(lambda response: "/api/accounts" in response.url):
             guest.reload()
         expect_online(guest)

@@ -2,10 +2,12 @@
 // module only wires the others together: frames to the modules that show
 // them, events on the page to the modules that answer them.
 
+import {showAccountActions} from "./account_actions.js";
 import {offerAdministration, wireAdministration} from "./admin.js";
 import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
+import {showYourRooms, toggleDrawer} from "./drawer.js";
 import * as identity from "./identity.js";
 import {wireLightbox} from "./lightbox.js";
 import {onHistoryChanges, onRefusedChange, refreshMessageActions, wireChanges} from "./message_changes.js";
@@ -27,10 +29,7 @@ import {
   refreshRooms,
   roomKind,
   roomUrl,
-  showAccountActions,
   showRooms,
-  showYourRooms,
-  toggleDrawer,
   wireRooms,
 } from "./rooms.js";
 import {loadMembers} from "./roster.js";

@@ -32,7 +32,7 @@ export function onHistoryChanges(frame, purpose) {
   }
 }
 
-// The server said whether the page is an account's (rooms.js, showAccountActions),
+// The server said whether the page is an account's (account_actions.js, showAccountActions),
 // perhaps after the history was shown, or the room was archived or brought
 // back: what is shown offers what one may do.
 export function refreshMessageActions() {

@@ -9,10 +9,9 @@
 // beyond it): whether it is archived decides whether the page may write.
 
 import {apiCall} from "./api.js";
-import {offerAttaching} from "./attach.js";
-import {learnAccount, lookUpAccounts} from "./avatar.js";
 import {showWritable} from "./composer.js";
 import {element, textNode, ui} from "./dom.js";
+import {wireDrawer} from "./drawer.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {isOnline} from "./peers.js";
@@ -358,57 +357,9 @@ export function onRoomGone(frame) {
   showRooms(nav.rooms.filter((r) => r && r.room !== frame.room));
 }
 
-// People with an account may create rooms and open conversations: the page
-// asks the server once whether it knows this one (guests are refused). An
-// account may look people up, so the page then asks for authors' colours.
-export async function showAccountActions() {
-  const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
-  session.isAccount = answer.ok;
-  lookUpAccounts(answer.ok ? lookUpAccount : null);
-  ui.roomActions.hidden = !answer.ok;
-  offerAttaching(answer.ok);
-  ui.roomSettings.hidden = !answer.ok || session.roomMissing; // no room here to set
-  ui.notifyOn.hidden = !mayOffer();
-  // An account's rooms are made with "New room"; going to a name only finds one.
-  if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
-}
-
-// The colour and picture of the account called ``nick``, if there is one (a guest has none).
-async function lookUpAccount(nick) {
-  const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: nick, limit: "5"}));
-  if (!answer.ok) return; // asked again at the next page
-  const accounts = Array.isArray(answer.body.accounts) ? answer.body.accounts : [];
-  learnAccount(nick, accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick)));
-}
-
 function searchRoomsSoon() {
   clearTimeout(nav.searchTimer);
   nav.searchTimer = setTimeout(refreshRooms, ROOM_SEARCH_DELAY_MS);
-}
-
-// --- the drawer (on a phone; on a wide screen the panel is always there) ---
-
-const drawerOpen = () => ui.sidebar.classList.contains("open");
-
-export function toggleDrawer(open) {
-  ui.sidebar.classList.toggle("open", open);
-  ui.drawerToggle.setAttribute("aria-expanded", String(open));
-  ui.scrim.hidden = !open;
-  if (open) {
-    refreshRooms();
-    ui.sidebarClose.focus();
-  }
-}
-
-// The rooms list: the drawer on a phone, its first room on a wide screen.
-export function showYourRooms() {
-  if (getComputedStyle(ui.drawerToggle).display !== "none") return toggleDrawer(true);
-  (ui.rooms.querySelector("a") || ui.roomSearch).focus();
-}
-
-function closeDrawer() {
-  toggleDrawer(false);
-  ui.drawerToggle.focus();
 }
 
 export function wireRooms() {
@@ -430,12 +381,7 @@ export function wireRooms() {
     await askPermission();
     ui.notifyOn.hidden = !mayOffer();
   });
-  ui.drawerToggle.addEventListener("click", () => toggleDrawer(!drawerOpen()));
-  ui.sidebarClose.addEventListener("click", closeDrawer);
-  ui.scrim.addEventListener("click", closeDrawer);
-  ui.sidebar.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && drawerOpen()) closeDrawer();
-  });
+  wireDrawer(refreshRooms);
   // Changes come as frames; online counts are brought up to date when the page is looked at again.
   document.addEventListener("visibilitychange", () => !document.hidden && refreshRooms());
 }
