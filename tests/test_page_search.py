@@ -27,9 +27,11 @@ pages = test_page.pages
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Accounts only, signed in with tokens."""
+    """Accounts only, signed in with tokens; a rate that lets a test type its thirty fillers as fast as the
+    page sends them (at the default, a fast machine hits it and the box keeps the text, as it should)."""
     db = tmp_path_factory.mktemp("search-page") / "chat.db"
-    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+    limits = ("--rate", "100", "--burst", "100")
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, *limits, guests=False) as running:
         yield running
 
 
