@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
 from tests import test_page
-from tests.support import ServerProcess
+from tests.support import ServerProcess, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
@@ -64,6 +64,26 @@ def act(page: Page, item: Locator, action: str) -> None:
     """Hover the message, then press one of its toolbar's buttons."""
     item.hover()
     item.get_by_role("button", name=action, exact=True).click()
+
+
+def test_an_administrator_signed_in_with_a_token_may_delete_anyones_message(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """root, an administrator whose page holds a token (no session), is offered Delete on bob's message and
+    deletes it for everyone; bob's page never offers Delete on root's."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as own_server:
+        open_room(own_server, "moderated")
+        bob = open_as(pages, own_server, "bob", "moderated")
+        say(bob, "spam spam spam")
+        root = open_as(pages, own_server, "root", "moderated")
+        say(root, "please keep it on topic")
+        act(root, message(root, "spam spam spam"), "Delete")
+        root.get_by_role("button", name="Delete for everyone").click()
+        expect(message(bob, "spam spam spam")).to_have_count(0)
+        message(bob, "please keep it on topic").hover()
+        expect(bob.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
 
 
 def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

@@ -5,6 +5,7 @@
 // holds no buttons per message. Changes go out as frames with refs of their
 // own; their refusals are said here.
 
+import {isAdministrator} from "./admin_api.js";
 import {sendFrame} from "./connection.js";
 import {element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
@@ -15,12 +16,13 @@ import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
-import {mayChangeMessages, mayWrite, session} from "./session.js";
+import {mayChangeMessages, mayWrite} from "./session.js";
 
 const REF_PREFIX = "c";
 const COPIED_MS = 1500;
 
-const toolbar = {node: null, item: null, refCounter: 0};
+// ``administrator``: whether this page's person may delete anyone's message (asked once it is known who).
+const toolbar = {node: null, item: null, refCounter: 0, administrator: false};
 
 const idOf = (item) => Number(item.dataset.id);
 const isChangeRef = (ref) => typeof ref === "string" && ref.startsWith(REF_PREFIX + "-");
@@ -60,7 +62,7 @@ function buttonsFor(item) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
   if (!deleted && own && mayChangeMessages()) buttons.push(button("✎", "Edit", () => startEditing(item)));
-  if (!deleted && mayChangeMessages() && (own || session.account?.admin)) {
+  if (!deleted && mayChangeMessages() && (own || toolbar.administrator)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
   buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
@@ -232,6 +234,13 @@ export function onChangeRefused(frame, say) {
 }
 
 // --- wiring -------------------------------------------------------------------------------
+
+// Whether this page's person administers the server (signed in with a session or a token): an
+// administrator is offered "Delete" on everyone's messages.
+export async function learnAdministrator() {
+  toolbar.administrator = await isAdministrator();
+  refreshToolbar();
+}
 
 export function wireMessageActions() {
   ui.list.addEventListener("mouseover", (event) => {

@@ -6,7 +6,13 @@
 import {on} from "./connection.js";
 import {showSendError} from "./composer.js";
 import {configureState, applyChange, refreshOwnReactions, refreshReactionChips} from "./message_state.js";
-import {onChangeRefused, refreshToolbar, toggleReaction, wireMessageActions} from "./message_actions.js";
+import {
+  learnAdministrator,
+  onChangeRefused,
+  refreshToolbar,
+  toggleReaction,
+  wireMessageActions,
+} from "./message_actions.js";
 import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
 import {FRAME} from "./protocol.js";
@@ -38,6 +44,7 @@ export function onHistoryChanges(frame, purpose) {
 export function refreshMessageActions() {
   refreshReactionChips();
   refreshToolbar();
+  learnAdministrator();
 }
 
 // A refused change, said like a refused message; false for other refusals.
