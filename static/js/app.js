@@ -16,7 +16,6 @@ import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
 import {forgetPeers, onPeer} from "./peers.js";
 import * as people from "./people.js";
-import {explain} from "./refusals.js";
 import {ERROR, FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
 import {wireRoomDialogs} from "./room_dialogs.js";
 import {wireSettings} from "./room_settings.js";
@@ -105,13 +104,12 @@ function routeFrames() {
   people.onChange(() => showRooms());
 }
 
-// Taken out of the room, or it is not one's to see: nothing to retry, another room to pick.
+// Taken out of the room (forbidden), or it is not one's to see (not_found): nothing to retry,
+// the conversation says so and offers the ways out.
 function onRoomRefused(code) {
   session.mustAct = true;
-  if (code === ERROR.FORBIDDEN) return showRemoved();
-  if (code === ERROR.NOT_FOUND) return showRoomMissing();
-  ui.roomError.textContent = explain(code);
-  toggleDrawer(true);
+  if (code === ERROR.FORBIDDEN) showRemoved();
+  else showRoomMissing();
 }
 
 // Taken out of the room while in it: its messages go from the page, which says why.
