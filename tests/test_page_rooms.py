@@ -127,14 +127,22 @@ def test_a_direct_message_between_two_people(server: ServerProcess, pages: Pages
     assert status == 404 and b"between us" not in body
 
 
+def in_a_closed_room(
+    pages: Pages, server: ServerProcess, owner: str, member: str, room: str
+) -> tuple[Page, Page]:
+    """``owner`` makes a closed room with ``member``, who opens it from the list: both pages, online there."""
+    member_page = open_as(pages, server, member)
+    owner_page = open_as(pages, server, owner)
+    create_closed_room(owner_page, room, member)
+    member_page.locator("#rooms .room-group[data-kind=closed] .room-link").click()
+    expect_online(member_page)
+    return owner_page, member_page
+
+
 def test_settings_rename_remove_and_archive(server: ServerProcess, pages: Pages) -> None:
     """The owner renames the room, removes a member (whose page says so, its messages gone, its box
     closed, his chrome kept) and archives it."""
-    gus = open_as(pages, server, "gus")
-    fay = open_as(pages, server, "fay")
-    create_closed_room(fay, "crew", "gus")
-    gus.locator("#rooms .room-group[data-kind=closed] .room-link").click()
-    expect_online(gus)
+    fay, gus = in_a_closed_room(pages, server, "fay", "gus", "crew")
     fay.get_by_role("button", name="Room settings").click()
     settings = fay.get_by_role("dialog", name="Room settings")
     expect(settings.locator(".members .nick")).to_have_text(["fay", "gus"])
@@ -247,11 +255,7 @@ def test_a_list_of_rooms_older_than_the_archiving_does_not_undo_it(
 def test_settings_offer_a_member_only_what_they_may_do(server: ServerProcess, pages: Pages) -> None:
     """A member who does not own a closed room sees its members and "Leave room", and nothing to rename,
     archive, add or remove; in an open room they read without being in it, not even "Leave room"."""
-    kim = open_as(pages, server, "kim")
-    lou = open_as(pages, server, "lou")
-    create_closed_room(lou, "den", "kim")
-    kim.locator("#rooms .room-group[data-kind=closed] .room-link").click()
-    expect_online(kim)
+    lou, kim = in_a_closed_room(pages, server, "lou", "kim", "den")
     kim.get_by_role("button", name="Room settings").click()
     settings = kim.get_by_role("dialog", name="Room settings")
     expect(settings.locator(".members .nick")).to_have_text(["kim", "lou"])
