@@ -133,7 +133,7 @@ def test_setup_join_closed_room_direct_message_and_deactivation(
         cat.goto(f"{server.url}/?room=lobby")  # the others are unaffected
         expect_online(cat)
         say(cat, "still here")
-        expect(ann.locator("#status-text")).to_have_text("Online")
+        expect(ann.locator("#status-text")).to_have_text("Connected")
 
 
 # --- screenshots for the README: what a group gets -------------------------------

@@ -328,6 +328,9 @@ def test_a_direct_conversation_shows_whether_the_other_person_is_online(
     carl = open_as(pages, server, "carl", room)
     expect(presence).to_have_text("active")
     expect(presence).to_have_attribute("title", "carl is online and has this conversation open")
+    # One green dot in the header, carl's: the page's own connection says "Connected" without one.
+    expect(dana.locator("#status-text")).to_have_text("Connected")
+    expect(dana.locator("#status .dot")).to_be_hidden()
     expect(entry_dot).to_have_attribute("data-presence", "online")
     expect(dana.locator(f"#rooms .room-link[data-room='{room}']")).to_have_attribute(
         "aria-label", re.compile(r"^carl, active, ")
@@ -337,6 +340,7 @@ def test_a_direct_conversation_shows_whether_the_other_person_is_online(
 
     line.go_down()
     expect(presence).to_have_text("unknown while offline")
+    expect(dana.locator("#status .dot")).to_be_visible()
     expect(entry_dot).to_have_attribute("data-presence", "unknown")
     line.come_back(dana)
     expect(presence).to_have_text("active")

@@ -122,7 +122,7 @@ function welcomed(frame) {
   session.connected = true;
   session.mustAct = false;
   link.attempt = 0;
-  setStatus("online", "Online");
+  setStatus("online", "Connected");
   return {epochChanged, replay: link.sinceSent > 0 && !epochChanged};
 }
 

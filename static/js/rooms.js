@@ -144,7 +144,7 @@ function entries(rooms) {
     .sort(byName);
 }
 
-// "active", not "online": the header also shows whether this page is connected ("Online").
+// "active" or "away", the words other chats use; the header's status says whether this page is connected.
 const PRESENCE_WORDS = {online: "active", away: "away", unknown: "unknown while offline"};
 
 function presenceDot(presence) {
