@@ -12,7 +12,8 @@ from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, refused_on_open
 from tests.support import ServerProcess, in_store, make_account, post_message, signed_token, wait_until
-from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401 - fixtures
+from tests.test_account_pages import shots
+from tests.test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say  # noqa: F401
 from tests.web_client import join as web_join
 from tests.web_client import set_up
 
@@ -229,3 +230,31 @@ def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pag
             assert close_code(guest, timeout=5) == 4401
         error, code = refused_on_open(server, room="lobby", nick="walker")
         assert (error["code"], code) == ("unauthorized", 4401)
+
+
+def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """The panel showing a new person's link and a new bot's key: desktop and phone, light and dark."""
+    out = shots(tmp_path)
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        for scheme in ("light", "dark"):
+            for form, viewport in (("desktop", DESKTOP), ("phone", SCREENSHOT_PHONE)):
+                page = pages.open(
+                    f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}",
+                    viewport=viewport,
+                    color_scheme=scheme,
+                )
+                expect_online(page)
+                page.locator("#admin-open").click()
+                page.get_by_label("New person's name").fill(f"pat-{form}-{scheme}")
+                page.get_by_role("button", name="Create account").click()
+                expect(page.locator("#person-link-box")).to_be_visible()
+                page.get_by_label("New bot's name").fill(f"relay-{form}-{scheme}")
+                page.get_by_label("Rooms it posts in (separated by spaces)").fill("lobby")
+                page.get_by_role("button", name="Create bot").click()
+                expect(page.locator("#bot-key-box")).to_be_visible()
+                for name, part in (("people", "#admin-people-title"), ("bots", "#admin-close")):
+                    page.locator(part).scroll_into_view_if_needed()
+                    page.screenshot(path=str(out / f"screenshot-admin-{name}-{form}-{scheme}.png"))
+                page.context.close()
