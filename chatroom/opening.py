@@ -102,6 +102,12 @@ class Opening:
                 f"the nick {self.wanted!r} is an account's name, or looks like one:"
                 " sign in, or choose another nick"
             )
+        elif self.wanted and not self._guest:
+            # An account's (or a token's) name is not its to change: it can only wait.
+            why = (
+                f"someone else in this room is using the name {self.wanted!r}, or one that looks like it:"
+                " you can join once they leave"
+            )
         elif self.wanted:
             why = f"someone in this room already uses the nick {self.wanted!r}: choose another nick"
         else:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from .clients import open_ws
 from .support import ServerProcess
 from .test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say, texts
 from .web_client import PASSWORD, join, set_up, setup_link
@@ -231,3 +232,24 @@ def test_a_new_password_signs_out_other_devices_and_keeps_this_browsers_tabs(
         expect(here.locator("#messages .msg .text").last).to_have_text("still signed in here")
         other_tab.screenshot(path=str(shots(tmp_path) / "screenshot-password-other-tab-desktop-light.png"))
         phone.screenshot(path=str(shots(tmp_path) / "screenshot-password-other-device-phone-dark.png"))
+
+
+def test_signed_in_while_a_guest_holds_the_name_the_page_waits_and_gets_in(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """An account whose name a guest here took before it existed is told so, not to pick a nick,
+    and the page connects by itself once the guest leaves."""
+    with ServerProcess(tmp_path / "chat.db") as server:
+        _, link = set_up(server)
+        guest = open_ws(server, room="lobby", nick="zoe")
+        join(server, link, "Zoe")
+        zoe = pages.open(f"{server.url}/signin")
+        sign_in(zoe, "Zoe")
+        expect(zoe.locator("#connection-banner")).to_contain_text(
+            "Not connected: someone else in this room is using the name 'Zoe', or one that looks like it:"
+        )
+        expect(zoe.locator("#join-dialog")).to_be_hidden()
+        guest.close()
+        expect_online(zoe)
+        say(zoe, "mine now")
+        expect(zoe.locator("#users .nick")).to_have_text(["Zoe"])

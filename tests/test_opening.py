@@ -27,6 +27,11 @@ def test_an_account_asks_for_its_own_name_as_itself() -> None:
     assert (way_in.wanted, way_in.owner) == ("ann", account_owner(7))
     assert way_in.next_nick() == "ann" and way_in.next_nick() is None
     assert way_in.taken().code == protocol.NICK_TAKEN
+    # Nothing to choose: the refusal says the name is held, not "choose another nick".
+    assert way_in.taken().message == (
+        "someone else in this room is using the name 'ann', or one that looks like it:"
+        " you can join once they leave"
+    )
 
 
 def test_guests_owners_never_repeat_and_say_they_are_guests() -> None:

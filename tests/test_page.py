@@ -509,6 +509,26 @@ def test_a_guest_asking_for_an_accounts_name_is_told_it_belongs_to_an_account(
         expect_online(guest)
 
 
+def test_a_tokens_name_held_by_a_guest_waits_and_gets_in_once_they_leave(pages: Pages) -> None:
+    """Signed in as walker while a guest holds that nick here, the page says so (no nick to choose),
+    keeps trying by itself, and connects once the guest has gone; the guest saw nothing of it."""
+    with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as mixed:
+        guest = open_ws(mixed, room="lobby", nick="Walker")
+        walker = pages.open(f"{mixed.url}/?room=lobby&token={token_for('walker')}")
+        banner = walker.locator("#connection-banner")
+        expect(banner).to_contain_text(
+            "Not connected: someone else in this room is using the name 'walker', or one that looks like it:"
+            " you can join once they leave. Trying again in"
+        )
+        expect(walker.locator("#join-dialog")).to_be_hidden()
+        expect(walker.locator("#retry")).to_be_visible()
+        guest.send("still here")
+        guest.close()
+        expect_online(walker)
+        expect(banner).to_be_hidden()
+        expect(walker.locator("#messages .msg .text")).to_have_text(["still here"])
+
+
 def test_a_bad_room_name_in_the_address_is_explained(server: ServerProcess, pages: Pages) -> None:
     """A room name the server would refuse is explained next to the field for another one."""
     page = pages.open(f"{server.url}/?room=no%20spaces!")

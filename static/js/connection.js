@@ -11,6 +11,7 @@ const BACKOFF_MAX_MS = 30000;
 
 const link = {
   socket: null,
+  waiting: "", // why the page waits to connect again, when it is not a lost connection
   epoch: null,
   sinceSent: 0,
   attempt: 0,
@@ -122,12 +123,14 @@ function welcomed(frame) {
   session.connected = true;
   session.mustAct = false;
   link.attempt = 0;
+  link.waiting = "";
   setStatus("online", "Connected");
   return {epochChanged, replay: link.sinceSent > 0 && !epochChanged};
 }
 
 function onClose(event) {
   link.socket = null;
+  link.waiting = "";
   session.connected = false;
   hooks.closed();
   const code = ERROR_FOR_CLOSE[event.code];
@@ -154,6 +157,14 @@ function reconnectSoon() {
   link.retryTimer = setTimeout(connect, BACKOFF_FIRST_MS);
 }
 
+// Refused for now, not for good (an account's name held by someone else in the room):
+// try again with the same backoff, saying ``why`` instead of "connection lost".
+export function retryLater(why) {
+  session.mustAct = false;
+  link.waiting = why;
+  scheduleReconnect();
+}
+
 // Exponential backoff with jitter, so a restarted server is not stampeded.
 function scheduleReconnect() {
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** link.attempt);
@@ -169,5 +180,6 @@ function scheduleReconnect() {
 function showCountdown() {
   const seconds = Math.max(0, Math.ceil((link.retryAt - Date.now()) / 1000));
   const when = seconds > 0 ? `in ${seconds} s` : "now";
-  setStatus("offline", "Offline", `Connection lost. Trying again ${when}; what you send waits below and goes once connected.`);
+  const why = link.waiting ? `Not connected: ${link.waiting}.` : "Connection lost.";
+  setStatus("offline", "Offline", `${why} Trying again ${when}; what you send waits below and goes once connected.`);
 }

@@ -4,7 +4,7 @@
 
 import {openAccountMenu, showAccountChip, wireAccountMenu} from "./account.js";
 import {apiCall} from "./api.js";
-import {connect, resetBackoff, setStatus} from "./connection.js";
+import {connect, resetBackoff, retryLater, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import {ERROR, nickKey, nickProblem, normalizeNick} from "./protocol.js";
 import {explain} from "./refusals.js";
@@ -92,19 +92,36 @@ export async function showAccount() {
 export function onIdentityRefused(frame) {
   session.mustAct = true;
   if (session.account) return accountRefused(frame.code, frame.message);
+  if (tokenNameHeld(frame.code)) return nameHeld(frame.message);
   askForIdentity(explain(frame.code, frame.message));
 }
 
-// An account is refused: signed out (sign in again), or something to read.
+// A token's name is the token's (its ``sub``), as an account's is: held, there is no other to choose.
+const tokenNameHeld = (code) => code === ERROR.NICK_TAKEN && session.jwtRequired;
+
+// An account is refused: signed out (sign in again), its name held for now, or something to read.
 function accountRefused(code, message) {
   if (session.leaving) return; // signing out here: the page is on its way to /signin
   if (code === ERROR.UNAUTHORIZED) return sessionEnded(message);
+  if (code === ERROR.NICK_TAKEN) return nameHeld(message);
   setStatus("offline", "Offline", explain(code, message));
+}
+
+// Someone else in the room holds the account's name (or a look-alike): an account cannot pick
+// another, so the page says why (the error frame) and, once closed, tries again until they leave.
+const held = {why: ""};
+function nameHeld(message) {
+  if (message) {
+    held.why = message;
+    return setStatus("offline", "Offline", `Not connected: ${message}.`);
+  }
+  retryLater(held.why || "someone else in this room is using your name");
 }
 
 // The close after such a refusal (the prompt is open already if its error frame came first).
 export function onIdentityClosed(code) {
   if (session.account) return accountRefused(code);
+  if (tokenNameHeld(code)) return nameHeld();
   if (!ui.dialog.open) askForIdentity(explain(code));
 }
 
