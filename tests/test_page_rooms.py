@@ -315,6 +315,23 @@ def test_a_room_one_may_not_see_keeps_ones_page_and_says_so(server: ServerProces
     expect(nell.locator("#text")).to_be_enabled()
 
 
+def test_other_rooms_online_counts_catch_up_within_a_minute(server: ServerProcess, pages: Pages) -> None:
+    """Someone entering another room shows in its count on a page left open, at the latest a minute on."""
+    status, _ = call_api(
+        server, "POST", "/api/rooms", {"room": "quiet-corner", "kind": "open"}, f"Bearer {token_for('nell')}"
+    )
+    assert status == 201
+    open_as(pages, server, "nell", "quiet-corner")
+    ivy = open_as(pages, server, "ivy", fake_clock=True)
+    count = ivy.locator("#rooms .room-link[data-room='quiet-corner'] .count")
+    expect(count).to_have_text("1")
+    open_as(pages, server, "otto", "quiet-corner")
+    ivy.clock.run_for("00:30")
+    expect(count).to_have_text("1")  # not asked again yet
+    ivy.clock.run_for("00:31")
+    expect(count).to_have_text("2")
+
+
 def test_screenshots_of_the_room_dialogs(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
     """The new room, direct message and settings dialogs on a desktop and a phone, light and dark."""
     out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))

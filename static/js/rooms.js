@@ -21,6 +21,9 @@ import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from
 
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
 const ROOM_SEARCH_DELAY_MS = 250;
+// Frames keep the list's rooms live, but not how many are online in rooms other than this one:
+// while the page is looked at, the list is asked for again this often (one request a minute).
+const ROOM_COUNTS_EVERY_MS = 60000;
 
 // The groups, in the order shown. A room's ``kind`` says which it is in;
 // a room without one (every room today) is open.
@@ -382,6 +385,8 @@ export function wireRooms() {
     ui.notifyOn.hidden = !mayOffer();
   });
   wireDrawer(refreshRooms);
-  // Changes come as frames; online counts are brought up to date when the page is looked at again.
+  // Changes come as frames; other rooms' online counts when the page is looked at again, and
+  // each minute while it is.
   document.addEventListener("visibilitychange", () => !document.hidden && refreshRooms());
+  setInterval(() => !document.hidden && session.connected && refreshRooms(), ROOM_COUNTS_EVERY_MS);
 }
