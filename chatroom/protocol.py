@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from . import names
+from .account_frames import renamed_frame as renamed_frame
 from .events import FileInfo, PresenceBatch, PresenceEvent, StoredMessage, TypingEvent
 from .formatting import format_text
 from .room_frames import peer_frame as peer_frame
@@ -368,11 +369,6 @@ def history_frame(room: str, messages: list[dict[str, Any]], truncated: bool) ->
 def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:
     """Tells the sender that its message ``ref`` is stored as ``msg_id``."""
     return {"type": "ack", "ref": ref, "id": msg_id}
-
-
-def renamed_frame(name: str) -> dict[str, Any]:
-    """The account was renamed: the connection closes and comes back under ``name``."""
-    return {"type": "renamed", "nick": name}
 
 
 def typing_frame(room: str, nick: str) -> dict[str, Any]:
