@@ -11,3 +11,13 @@ from typing import Any
 def renamed_frame(name: str) -> dict[str, Any]:
     """The account was renamed: the connection closes and comes back under ``name``."""
     return {"type": "renamed", "nick": name}
+
+
+def avatar_frame(name: str, avatar: str | None) -> dict[str, Any]:
+    """``name``'s account shows a new picture, the file ``avatar`` (None: none, its initials again).
+
+    ``avatar`` is what ``GET /api/accounts`` gives as the account's ``avatar``
+    (docs/protocol.md, "Live changes"), so that a page asks for the picture
+    at the same address.
+    """
+    return {"type": "avatar", "name": name, "avatar": avatar}

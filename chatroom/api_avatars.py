@@ -5,16 +5,24 @@ limits, rate and quota), made a square 256x256 picture without its metadata
 (images.prepare_avatar), and kept as the account's; a new one replaces the
 old, whose bytes go. Anyone who may be on the server (signed in, or a guest
 where guests are let in) sees every avatar; an account without one is 404.
+Once a change is stored, every node tells the connections of accounts (who
+may look up which picture each account shows) at once (notices.py).
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from . import images, metrics, protocol
 from .api import ApiError
 from .api_files import FileServingHandler, PreparingHandler
+from .backend import BackendError
+from .events import AvatarNotice
+from .identity import Identity
 from .store.files_base import AVATAR, NewFile
+
+log = logging.getLogger("chatroom.files")
 
 AVATAR_NAME = "avatar"
 # Asked again each time: a picture set since shows at the next look (a page signed in
@@ -45,14 +53,31 @@ class AvatarHandler(PreparingHandler):
             raise
         metrics.UPLOADS.inc()
         await self.uploads.count_stored()
+        await self._tell_nodes(who, info.id)
         self.send_json({"avatar": protocol.file_part(info)})
 
     async def delete(self) -> None:
         who = self.require_account()
-        await self.unavailable_if_failing(self.uploads.files.set_avatar(who.account_id, None))
+        files = self.uploads.files
+        had = await self.unavailable_if_failing(files.avatar_ids([who.account_id]))
+        await self.unavailable_if_failing(files.set_avatar(who.account_id, None))
         await self.uploads.count_stored()
+        # Removing nothing tells nobody: a DELETE repeated costs one answer, never a frame to everyone.
+        if had:
+            await self._tell_nodes(who, None)
         self.set_status(204)
         self.finish()
+
+    async def _tell_nodes(self, who: Identity, avatar: str | None) -> None:
+        """Tell every node's open pages the account's new picture (None: removed).
+
+        The picture is stored already: when the other nodes cannot be told,
+        their pages show it when they next load, so this is logged, not refused.
+        """
+        try:
+            await self.backend.notify(AvatarNotice(who.name, avatar))
+        except BackendError as error:
+            log.warning("cannot tell the other processes of %r's new picture: %s", who.name, error)
 
 
 class AvatarImageHandler(FileServingHandler):

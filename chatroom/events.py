@@ -251,7 +251,24 @@ class PresenceNotice:
     account_id: int
 
 
+@dataclass(frozen=True, slots=True)
+class AvatarNotice:
+    """The account called ``name`` set or removed its picture (stored already): every node tells the
+    connections that may look accounts up (accounts', not guests') its new ``avatar`` file id, None
+    when removed."""
+
+    name: str
+    avatar: str | None
+
+
 # Told by one node to every node, this one included.
 Notice = (
-    RoomNotice | AccountNotice | GuestNotice | SettingsNotice | UnreadNotice | ActivityNotice | PresenceNotice
+    RoomNotice
+    | AccountNotice
+    | GuestNotice
+    | SettingsNotice
+    | UnreadNotice
+    | ActivityNotice
+    | PresenceNotice
+    | AvatarNotice
 )

@@ -20,6 +20,9 @@ NoticeDesk, which acts on this process's connections:
 - an account renamed: its connections are told their new name and closed
   with 1012, and the page reconnects under it (the others see it leave and
   join under the new name);
+- an account's picture set or removed: every account's connection (not a
+  guest's: guests may not look accounts up) gets its new file id, as ``GET
+  /api/accounts`` gives it, in an ``avatar`` frame: open pages show it;
 - a guest removed from a room: its connection there is closed with
   ``forbidden`` and 4403, and its address barred from guest access in the
   store (moderation.py) by the node that knows it;
@@ -30,7 +33,8 @@ NoticeDesk, which acts on this process's connections:
 A notice published while the bus was away is lost to the other processes:
 when the bus comes back, ``recheck`` asks the store again, for every
 connection of an account, whether it may still be open, and reads the
-guest setting again.
+guest setting again. A lost picture is not asked again: pages show it when
+they next load.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ from .events import (
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
     ActivityNotice,
+    AvatarNotice,
     GuestNotice,
     Notice,
     PresenceNotice,
@@ -215,6 +220,8 @@ class NoticeDesk(Desk[Connection]):
         elif isinstance(notice, PresenceNotice):
             if self.peers is not None:
                 self.peers.take(notice)
+        elif isinstance(notice, AvatarNotice):
+            self._tell_accounts(protocol.avatar_frame(notice.name, notice.avatar))
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 
@@ -247,6 +254,12 @@ class NoticeDesk(Desk[Connection]):
 
         if self._spawn is not None:
             self._spawn(logged(rename(), log, "cannot act on a notice"))
+
+    def _tell_accounts(self, frame: dict[str, Any]) -> None:
+        """Tell every connection that speaks for an account (who may look accounts up); no guest's."""
+        for connection in self._connections():
+            if connection.who is not None:
+                connection.tell([frame])
 
     # --- guests ----------------------------------------------------------------------
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import json
+from dataclasses import replace
+from typing import Any
 
 from PIL import Image
 from tornado.testing import gen_test
 
+from tests.chat_case import Client
 from tests.files_case import TEXT, FilesCase, png
 
 
@@ -71,3 +76,51 @@ class AvatarTest(FilesCase):
         await self.people()
         await self.refused(422, "refused_image", self.api("PUT", "/api/me/avatar", "ann", raw=TEXT))
         assert self.spooled() == [] and await self.backend.files.total_bytes() == 0
+
+
+class LiveAvatarTest(FilesCase):
+    """Where guests are let in too: open pages hear of a new picture at once, as far as they may look."""
+
+    settings = replace(FilesCase.settings, guests=True)
+
+    async def live(self, who: str, room: str) -> Client:
+        """``who`` in ``room``, past its welcome, history and own join (from then on it hears notices)."""
+        client, _ = await self.enter(who, room)
+        await self.recv_type(client, "sys")
+        return client
+
+    @gen_test(timeout=30)
+    async def test_a_picture_set_and_removed_is_told_to_accounts_and_not_to_a_guest(self) -> None:
+        """bob's connection, and ann's own in another room, get ann's new picture's id (what /api/accounts
+        says), then null once it is removed; removing no picture tells nobody; a guest in bob's open room
+        hears nothing of it."""
+        await self.people()
+        guest, _, _ = await self.join("visitor", "town")
+        bob, ann = await self.live("bob", "town"), await self.live("ann", "plans")
+        status, body, _ = await self.api("PUT", "/api/me/avatar", "ann", raw=png((300, 300)))
+        assert status == 200
+        _, listed, _ = await self.api("GET", "/api/accounts?prefix=ann&limit=1", "bob")
+        assert listed["accounts"][0]["avatar"] == body["avatar"]["id"]
+        for client in (bob, ann):
+            told = await self.recv_type(client, "avatar")
+            assert told == {"type": "avatar", "name": "ann", "avatar": body["avatar"]["id"]}
+        assert (await self.api("DELETE", "/api/me/avatar", "ann"))[0] == 204
+        for client in (bob, ann):
+            assert await self.recv_type(client, "avatar") == {"type": "avatar", "name": "ann", "avatar": None}
+        assert (await self.api("DELETE", "/api/me/avatar", "ann"))[0] == 204
+        assert [frame["type"] for frame in await heard(bob)] == []
+        heard_by_guest = await heard(guest)
+        assert [frame["type"] for frame in heard_by_guest] == ["sys"]  # bob's join, nothing more
+        assert body["avatar"]["id"] not in json.dumps(heard_by_guest)
+
+
+async def heard(client: Client, wait: float = 0.3) -> list[dict[str, Any]]:
+    """Every frame that arrives within ``wait`` seconds of the last."""
+    frames = []
+    while True:
+        try:
+            raw = await asyncio.wait_for(client.read_message(), wait)
+        except TimeoutError:
+            return frames
+        assert isinstance(raw, str)
+        frames.append(json.loads(raw))

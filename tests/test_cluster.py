@@ -7,6 +7,8 @@ redis-server on a free port.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import io
 import json
 import os
 import signal
@@ -20,6 +22,7 @@ from typing import Any
 import jwt
 import pytest
 import tornado.httpclient
+from PIL import Image
 from websockets.asyncio.client import ClientConnection
 
 from chatroom.bus.redis import RedisBus
@@ -661,6 +664,65 @@ def test_deactivation_on_one_node_closes_the_account_on_every_node_and_keeps_it_
         for server in (left, right):
             error, code = refused_on_open(server, room="lobby", nick="troll", source="127.0.0.12")
             assert (error["code"], code) == ("forbidden", 4403)
+
+
+def test_a_picture_set_on_one_node_is_told_to_the_accounts_on_the_other_at_once(
+    redis_server: RedisServer,
+) -> None:
+    """Ann sets a picture through the left node: Bob's connection on the right is told its id at once (and
+    hers), and the right node serves it at the address a page makes of it; she removes it through the right
+    node: her own connection on the left is told it is gone. A guest on the right hears of neither."""
+    flags = ("--jwt-secret", CLUSTER_SECRET)
+    with node(redis_server, *flags) as left, node(redis_server, *flags) as right:
+
+        async def scenario() -> None:
+            ann, _, _ = await awelcomed(left, room="lobby", token=account_token("ann"))
+            bob, _, _ = await awelcomed(right, room="lobby", token=account_token("bob"))
+            guest, _ = await ajoin(right, "lobby", "visitor")
+            status, body = await picture_call(left, "PUT", "ann", png_picture())
+            assert status == 200
+            told = await anext_of(bob, "avatar", WAIT, skip=ANY_TYPE)
+            assert told == {"type": "avatar", "name": "ann", "avatar": body["avatar"]["id"]}
+            assert await anext_of(ann, "avatar", WAIT, skip=ANY_TYPE) == told  # her own, on this node
+            served = await tornado.httpclient.AsyncHTTPClient().fetch(
+                f"{right.url}/avatars/ann?v={told['avatar']}",
+                headers={"Authorization": f"Bearer {account_token('bob')}"},
+            )
+            assert served.headers["Content-Type"] == "image/png"
+            assert (await picture_call(right, "DELETE", "ann"))[0] == 204
+            gone = await anext_of(ann, "avatar", WAIT, skip=ANY_TYPE)
+            assert gone == {"type": "avatar", "name": "ann", "avatar": None}
+            assert (await anext_of(bob, "avatar", WAIT, skip=ANY_TYPE))["avatar"] is None
+            heard = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    heard.append(json.loads(await asyncio.wait_for(guest.recv(), 0.5)))
+            assert "avatar" not in [frame["type"] for frame in heard]
+            for ws in (ann, bob, guest):
+                await ws.close()
+
+        asyncio.run(scenario())
+
+
+async def picture_call(
+    server: ServerProcess, method: str, who: str, body: bytes | None = None
+) -> tuple[int, Any]:
+    """``PUT`` (with a picture) or ``DELETE /api/me/avatar`` as ``who``: the status and the JSON answer."""
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(
+        f"{server.url}/api/me/avatar",
+        method=method,
+        headers={"Authorization": f"Bearer {account_token(who)}"},
+        body=body,
+        raise_error=False,
+    )
+    return response.code, json.loads(response.body) if response.body else None
+
+
+def png_picture() -> bytes:
+    """A small picture with transparency (kept as a PNG)."""
+    out = io.BytesIO()
+    Image.new("RGBA", (300, 200), (30, 120, 200, 128)).save(out, "PNG")
+    return out.getvalue()
 
 
 def test_failed_sign_ins_count_across_nodes(redis_server: RedisServer) -> None:

@@ -24,6 +24,8 @@ from chatroom.events import (
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
+    AvatarNotice,
+    Notice,
     RoomNotice,
 )
 from chatroom.identity import BOT_KEY, SESSION, Identity
@@ -79,7 +81,7 @@ class Desk:
             self.connections.identified(connection, who.account_id)
         return connection
 
-    async def notify(self, notice: RoomNotice | AccountNotice) -> None:
+    async def notify(self, notice: Notice) -> None:
         await self.service.notify(notice)
         while self.tasks:
             await self.tasks.pop(0)
@@ -267,6 +269,27 @@ def test_a_renamed_account_is_told_its_new_name() -> None:
         await desk.service.accounts.rename_account(ann.account_id, "annie")
         await desk.notify(AccountNotice(ann.account_id, RENAMED))
         assert tab.renamed_to == "annie" and tab.expelled == []
+
+    run(scenario)
+
+
+def test_a_new_picture_is_told_to_every_accounts_connection_and_no_guests() -> None:
+    """A picture set, then removed: every connection of an account, in any room, its own included, is told
+    the file id, then null; a guest's, which may not look accounts up, is told nothing."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        accounts = [desk.connect("lobby", ann), desk.connect("lobby", bob), desk.connect("team", bob)]
+        guest = desk.connect("lobby", None)
+        await desk.notify(AvatarNotice("ann", "Ab3_file-id"))
+        await desk.notify(AvatarNotice("ann", None))
+        told = [
+            {"type": "avatar", "name": "ann", "avatar": "Ab3_file-id"},
+            {"type": "avatar", "name": "ann", "avatar": None},
+        ]
+        assert [connection.told for connection in accounts] == [told] * 3
+        assert guest.told == []
+        assert [connection.expelled for connection in [*accounts, guest]] == [[]] * 4
 
     run(scenario)
 

@@ -283,6 +283,20 @@ def test_the_unread_frame() -> None:
     }
 
 
+def test_the_avatar_frame() -> None:
+    """Someone's new picture, by the file id /api/accounts gives; removed, null."""
+    assert protocol.avatar_frame("Zoë", "Ab3_file-id") == {
+        "type": "avatar",
+        "name": "Zoë",
+        "avatar": "Ab3_file-id",
+    }
+    assert json.loads(protocol.encode(protocol.avatar_frame("Zoë", None))) == {
+        "type": "avatar",
+        "name": "Zoë",
+        "avatar": None,
+    }
+
+
 def test_a_formatted_message_carries_its_tree() -> None:
     """A user frame of formatted text has "fmt" (docs/protocol.md, "Message text"); plain text has none."""
     formatted = json.loads(protocol.encode(protocol.user_frame(1, "r", "ann", "**hi** https://x.org/", 0)))

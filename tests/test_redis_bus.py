@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import orjson
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 
@@ -23,6 +24,7 @@ from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
 from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
+from chatroom.bus.redis_notices import notice_frames
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -30,6 +32,7 @@ from chatroom.events import (
     ROOM_MEMBERS,
     SIGNED_OUT,
     AccountNotice,
+    AvatarNotice,
     FileInfo,
     Notice,
     PresenceEvent,
@@ -860,6 +863,23 @@ def test_a_notice_reaches_every_node_once(shared_redis: RedisServer) -> None:
         assert heard[2].notices == [removed, signed_out]
 
     run_nodes(nodes(shared_redis.url, 3), scenario)
+
+
+def test_a_new_picture_and_its_removal_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A picture's notice, and a removal's (no file), reach the other node as they left; a node of the
+    version before, which knows neither of its keys, drops it (docs/deploy.md, "Upgrading nodes")."""
+    told = [AvatarNotice("Zoë", "Ab3_file-id"), AvatarNotice("Zoë", None)]
+    for frame in notice_frames(b"left", told):
+        assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"avatar", "name"}
+
+    async def scenario(node: Node, other: Node) -> None:
+        heard = Listener()
+        other.listen_notices(heard)
+        await node.notify(*told)
+        await eventually(lambda: _true(len(heard.notices) == 2))
+        assert heard.notices == told
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
 
 
 def test_a_node_whose_redis_came_back_rechecks_what_notices_decide(own_redis: RedisServer) -> None:

@@ -23,6 +23,7 @@ import orjson
 from ..events import (
     AccountNotice,
     ActivityNotice,
+    AvatarNotice,
     GuestNotice,
     Notice,
     PresenceNotice,
@@ -64,6 +65,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, PresenceNotice):
         # No "change" nor "room": a node of an older version drops it.
         return {"presence": notice.account_id}
+    if isinstance(notice, AvatarNotice):
+        # Likewise: an older node drops it, and its pages see the picture when they next load.
+        return {"avatar": notice.avatar, "name": notice.name}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -97,6 +101,8 @@ def _notice(body: dict[str, Any]) -> Notice | None:
         return ActivityNotice(body["activity"], int(body["last_id"]))
     if "presence" in body:
         return PresenceNotice(int(body["presence"]))
+    if "avatar" in body:
+        return AvatarNotice(body["name"], body["avatar"])
     if "room" in body:
         return RoomNotice(body["room"], body["change"], tuple(body["members"]), tuple(body["removed"]))
     if "change" not in body:
