@@ -4,6 +4,7 @@
 
 import {showAccountActions} from "./account_actions.js";
 import {offerAdministration, wireAdministration} from "./admin.js";
+import {onAvatarFrame} from "./avatar_pictures.js";
 import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
@@ -82,6 +83,7 @@ function routeFrames() {
   wireChanges();
   on(FRAME.UNREAD, onUnread);
   on(FRAME.PEER, (frame) => onPeer(frame) && showRooms());
+  on(FRAME.AVATAR, onAvatarFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),

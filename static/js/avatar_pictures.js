@@ -6,14 +6,19 @@
 //
 // A page that may look people up is told by /api/accounts (avatar.js asks
 // once per name) which picture each account shows, and asks for those alone,
-// at ``?v={that picture}``: a changed picture is a new address, so a reload
-// shows it. Any other page (a guest's) asks for each name, and a 404 says none.
+// at ``?v={that picture}``: a changed picture is a new address. Such a page
+// is also told of every change as it happens (an ``avatar`` frame, or its own
+// upload's answer), and every avatar of the name follows at once. Any other
+// page (a guest's) asks for each name, and a 404 says none.
 
 import {apiHeaders} from "./api.js";
 import {nickKey} from "./protocol.js";
 
 const pictures = new Map(); // name key -> {state: "loading" | "shown" | "none", url: a blob's address, version}
 const listeners = [];
+// name key -> the picture a change told of (a file id, or null): newer than a lookup's answer, which may
+// have been read before the change (docs/protocol.md, "Live changes").
+const changed = new Map();
 let told = null; // whether /api/accounts tells which pictures there are; null: not known yet
 
 // ``node`` (an avatar showing ``nick``'s initials) shows the picture when there is one.
@@ -36,6 +41,7 @@ export function picturesTold(yes) {
 
 // ``nick``'s account shows the picture ``version`` (an /api/accounts entry's ``avatar``), or none (null).
 export function learnPicture(nick, version) {
+  if (changed.has(nickKey(nick))) version = changed.get(nickKey(nick));
   const known = pictures.get(nickKey(nick));
   if (known && known.version === version) return;
   if (version) return load(nick, version);
@@ -49,9 +55,19 @@ export function onPicture(listener) {
   listeners.push(listener);
 }
 
-// One's own picture changed (uploaded: the new one's file id; removed: null): every avatar of the name follows.
+// ``nick``'s picture changed (a new one's file id; removed: null): every avatar of the name follows. A name
+// the page has not looked up yet shows it once it is looked up (nothing is fetched for it before).
 export function pictureChanged(nick, version) {
-  learnPicture(nick, version);
+  changed.set(nickKey(nick), version);
+  if (pictures.has(nickKey(nick))) learnPicture(nick, version);
+}
+
+// An ``avatar`` frame: someone's picture changed, on any page of the deployment.
+export function onAvatarFrame(frame) {
+  const version = frame.avatar;
+  if (typeof frame.name === "string" && (version === null || typeof version === "string")) {
+    pictureChanged(frame.name, version);
+  }
 }
 
 async function load(nick, version) {

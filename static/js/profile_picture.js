@@ -1,8 +1,9 @@
 // "Profile picture" in the account menu: upload one (``PUT /api/me/avatar``
 // with the picture's bytes; the server keeps a square cut of it, stripped of
 // its metadata) or remove it (``DELETE /api/me/avatar``). Every avatar of
-// the account on this page follows at once; others see it when their page
-// next looks (a reload): the server tells no page of it live.
+// the account on this page follows at once, and on the others' open pages
+// (its own other tabs too) as soon as the server tells them (an ``avatar``
+// frame, avatar_pictures.js).
 
 import {apiSendBytes, apiCall} from "./api.js";
 import {hasPicture, onPicture, pictureChanged} from "./avatar_pictures.js";

@@ -28,6 +28,7 @@ export const FRAME = Object.freeze({
   REACT: "react", // client to server: put on or take back one's reaction (version 2)
   UNREAD: "unread", // one's counts in a room changed (version 2)
   PEER: "peer", // whether another person of this direct room is online anywhere (version 2)
+  AVATAR: "avatar", // someone's profile picture changed (version 2)
   MESSAGE: "message", // client to server
 });
 
