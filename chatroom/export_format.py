@@ -249,7 +249,8 @@ def _message(fields: _Fields) -> StoredMessage:
         id=fields.whole("id", 1, MAX_ID),
         room=fields.text("room"),
         nick=fields.text("nick"),
-        text=fields.any_text("message") if deleted else fields.text("message"),
+        # A deleted message has no text left, and a file may come without a caption.
+        text=fields.any_text("message") if deleted or file_id is not None else fields.text("message"),
         ts=fields.whole("ts", 0, MAX_TS),
         bot=fields.flag("bot"),
         # Older exports: no "guest" (before schema step 5), no author, reply, edit or deletion (step 6).

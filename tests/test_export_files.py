@@ -218,3 +218,23 @@ def test_the_commands_carry_files_kept_in_a_files_dir_of_their_own(tmp_path: Pat
     assert on(SQLiteStore(str(tmp_path / "copy.db"), files_dir=str(copied)), contents) == before
     beside = tmp_path / "copy.db.files"
     assert not beside.exists() or not [p for p in beside.rglob("*") if p.is_file()]
+
+
+def test_a_file_sent_without_a_caption_goes_through_postgresql_and_back(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """A file is a message of its own even with no text: its export imports, on either store."""
+
+    async def filled(store: Store) -> bytes:
+        ann = (await store.accounts.create_account("ann", PERSON)).id
+        plain = Prepared(written(tmp_path, "n", b"notes\n"), "text/plain", 6, None, None, None, None)
+        info = await store.files.save(NewFile("lobby", ann, "notes.txt", ATTACHMENT), plain)
+        await store.append("lobby", "ann", "", account_id=ann, file_id=info.id)
+        return await export(store)
+
+    first = on(SQLiteStore(str(tmp_path / "source.db")), filled)
+    second = on(PostgresStore(postgres_server.new_schema()), importer(first))  # type: ignore[arg-type]
+    third = on(SQLiteStore(str(tmp_path / "copy.db")), importer(second))  # type: ignore[arg-type]
+    assert first == second == third
+    file, message = (r for r in records(first) if r["type"] in ("file", "message"))
+    assert (message["message"], message["file"]) == ("", file["id"])
