@@ -40,6 +40,10 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if level != "debug":
+        # The PostgreSQL pool warns at every reconnection attempt, libpq's message over two lines;
+        # chatroom.store says once that the store cannot be written, and once that it can again.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def fail(message: str, status: int) -> NoReturn:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 import urllib.request
 from collections.abc import Iterator
 
@@ -56,6 +58,21 @@ def test_an_outage_refuses_then_recovers_by_itself(postgres: PostgresServer) -> 
             await ann.close()
 
         asyncio.run(scenario())
+
+
+def test_an_outage_is_logged_once_one_line_an_event(postgres: PostgresServer) -> None:
+    """PostgreSQL away for several seconds: chatroom.store says so once and once more when it is back;
+    the pool's own retries, whose lines span two, stay out of the log."""
+    with ServerProcess(postgres.url()) as server:
+        postgres.stop()
+        wait_until(lambda: http_status(server.url + "/healthz") == 503, 20)
+        time.sleep(6)  # the pool's reconnection attempts give up after 5 s
+        postgres.start()
+        wait_until(lambda: http_status(server.url + "/healthz") == 200, 30)
+        log = server.log()
+    assert log.count("the store cannot be written") == 1 and "the store accepts writes again" in log
+    assert "psycopg" not in log
+    assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line) for line in log.splitlines())
 
 
 def test_sigkill_after_acks_loses_nothing(postgres: PostgresServer) -> None:
