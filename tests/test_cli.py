@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -203,6 +204,22 @@ def test_unwritable_database_exits_1_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "chat.db" in result.stderr
+
+
+def test_every_logger_is_in_the_operations_guide() -> None:
+    """Each logger a log line may name has its row in docs/operations.md's table of loggers."""
+    named = {
+        name
+        for source in (REPO / "chatroom").rglob("*.py")
+        for name in re.findall(r'getLogger\("([\w.]+)"\)', source.read_text())
+    }
+    guide = (REPO / "docs" / "operations.md").read_text()
+    rows = {
+        name
+        for row in re.findall(r"^\| (`[^|]+`) \|", guide, re.M)
+        for name in re.findall(r"`([\w.]+)`", row)
+    }
+    assert named and named <= rows, sorted(named - rows)
 
 
 # --- the real process ----------------------------------------------------------
