@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Coroutine, Sequence
@@ -229,6 +230,37 @@ def test_ids_and_epoch_survive_a_reopen_and_a_new_file_starts_over(tmp_path: Pat
     assert after == [4, 5, 6]
     assert last == 6
     assert epoch == epoch_again != other_epoch
+
+
+def test_a_backup_restored_as_docs_storage_says_keeps_its_messages_under_a_new_epoch(tmp_path: Path) -> None:
+    """SQLite's online backup, put back with docs/storage.md's restore steps: the messages it held, the
+    ids going on after them, and a new epoch, so that pages reload history."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "storage.md").read_text()
+    statement = re.search(r'sqlite3 chat\.db "(UPDATE meta [^"]+)"', guide)
+    assert statement is not None, "docs/storage.md gives no statement for a restored copy's epoch"
+
+    async def scenario() -> tuple[str, str, list[int]]:
+        live = await started(tmp_path / "chat.db")
+        for n in range(3):
+            await live.publish("lobby", "ann", str(n))
+        epoch = await live.epoch("lobby")
+        with sqlite3.connect(tmp_path / "chat.db") as source, sqlite3.connect(tmp_path / "backup.db") as copy:
+            source.backup(copy)
+        await live.publish("lobby", "ann", "after the backup")
+        await live.close()
+        for left in ("chat.db-wal", "chat.db-shm"):
+            (tmp_path / left).unlink(missing_ok=True)
+        (tmp_path / "backup.db").replace(tmp_path / "chat.db")
+        with sqlite3.connect(tmp_path / "chat.db") as restored:
+            restored.execute(statement.group(1))
+        again = await started(tmp_path / "chat.db")
+        ids = [m.id for m in await again.history("lobby")] + [(await again.publish("lobby", "bob", "hi")).id]
+        new_epoch = await again.epoch("lobby")
+        await again.close()
+        return epoch, new_epoch, ids
+
+    epoch, new_epoch, ids = run(scenario())
+    assert ids == [1, 2, 3, 4] and new_epoch != epoch and len(new_epoch) == len(epoch)
 
 
 def test_history_pages_by_after_before_and_limit(tmp_path: Path) -> None:
