@@ -70,9 +70,9 @@ def run_server(argv: Sequence[str]) -> None:
     """``python -m chatroom [flags]``: serve until a stop signal."""
     settings = parse_settings(argv)
     configure_logging(settings.log_level)
-    if settings.processes > 1:
-        sys.exit(WorkerPool(settings).run())
     try:
+        if settings.processes > 1:
+            sys.exit(WorkerPool(settings).run())
         asyncio.run(serve(settings))
     except StartupError as error:
         fail(str(error), 1)

@@ -54,6 +54,22 @@ def run_worker(settings: Settings, sockets: list[socket.socket], handoff: Handof
     os._exit(status)
 
 
+async def check_database(settings: Settings) -> None:
+    """Open the database once before any worker is forked, bringing its schema up to date.
+
+    StartupError when it cannot be used (unreachable, not a database, a schema newer than this
+    chatroom's): the pool then stops with the one line a single process gives, before it forks.
+    """
+    store = open_store(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, files_dir=settings.files_dir
+    )
+    try:
+        await store.start()
+    except StoreError as error:
+        raise StartupError(str(error)) from None
+    await store.close()
+
+
 async def announce_setup_once(settings: Settings, port: int) -> None:
     """The parent's setup link: one for the whole pool, not one per worker."""
     try:
@@ -95,7 +111,11 @@ class WorkerPool:
         self.failed = False
 
     def run(self) -> int:
-        """Fork the workers and supervise them until they have all stopped."""
+        """Fork the workers and supervise them until they have all stopped.
+
+        StartupError, before any fork, when the database cannot be used.
+        """
+        asyncio.run(check_database(self.settings))
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_stop_signal)
         try:

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,8 @@ from websockets.asyncio.client import ClientConnection
 
 from chatroom import protocol
 from chatroom.cli import parse_settings
+from chatroom.store import migrations
+from chatroom.store.sqlite import SQLiteStore
 from tests.clients import aclose_code, ajoin, areceive
 from tests.raw_ws import RawMember
 from tests.support import REPO, ServerProcess, http_status
@@ -204,6 +207,29 @@ def test_unwritable_database_exits_1_with_one_line(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
     assert "chat.db" in result.stderr
+
+
+def test_a_pool_on_a_database_newer_than_this_chatroom_stops_in_one_line(tmp_path: Path) -> None:
+    """--processes 2 on a database a newer chatroom wrote: one line and exit 1, as one process gives,
+    before any worker starts (so Redis is not even asked)."""
+    database = tmp_path / "chat.db"
+    asyncio.run(_newer_database(database))
+    result = run_cli(
+        "--port", "0", "--db", str(database), "--processes", "2", "--redis-url", "redis://127.0.0.1:1/0"
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"chatroom: error: the database {database} has schema version 999, newer than this chatroom's"
+        f" {migrations.LATEST}: run a newer chatroom, or restore a backup"
+    ]
+
+
+async def _newer_database(path: Path) -> None:
+    store = SQLiteStore(str(path))
+    await store.start()
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '999' WHERE key = 'schema_version'")
 
 
 def test_every_logger_is_in_the_operations_guide() -> None:
