@@ -8,6 +8,8 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +75,28 @@ def test_an_outage_is_logged_once_one_line_an_event(postgres: PostgresServer) ->
     assert log.count("the store cannot be written") == 1 and "the store accepts writes again" in log
     assert "psycopg" not in log
     assert all(re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} [A-Z]+ ", line) for line in log.splitlines())
+
+
+def test_a_process_opens_no_more_connections_than_the_deployment_guide_budgets(
+    postgres: PostgresServer,
+) -> None:
+    """Reads from many clients at once grow the pool to its most, the writer's beside it: as many
+    connections as docs/deploy.md tells an operator to make room for, and no more."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "deploy.md").read_text()
+    budget = re.search(r"each chatroom\s+process keeps up to (\d+)", guide)
+    assert budget is not None
+
+    def open_connections() -> int:
+        with postgres.connect() as conn:
+            row = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'chatroom'")
+            return int(row.fetchone()[0])  # type: ignore[index]
+
+    seen = 0
+    with ServerProcess(postgres.url()) as server, ThreadPoolExecutor(32) as readers:
+        for _ in range(20):
+            list(readers.map(lambda _: history(server), range(64)))
+            seen = max(seen, open_connections())
+    assert seen == int(budget.group(1))
 
 
 def test_sigkill_after_acks_loses_nothing(postgres: PostgresServer) -> None:
