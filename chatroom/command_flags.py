@@ -13,8 +13,9 @@ import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .arguments import ArgumentParser
 from .config import Settings
-from .flags import ArgumentParser, add_database, environment, environment_defaults, non_empty
+from .flags import add_database, environment, environment_defaults, non_empty
 from .store import is_private_database
 
 DEFAULT_URL = "http://127.0.0.1:8888"

@@ -13,18 +13,12 @@ from collections.abc import Callable, Collection, Sequence
 from typing import Any, NoReturn
 
 from . import __version__, auth
+from .arguments import ArgumentParser
 from .config import Settings
 from .store import is_private_database, sqlite_path
 from .store.sqlite import SYNCHRONOUS_MODES
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """Reports a bad flag in one line and exits 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
 
 
 def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:

@@ -69,6 +69,36 @@ def test_help_lists_every_flag() -> None:
     assert "CHATROOM_" in result.stdout
 
 
+def test_help_gives_each_flags_default_as_the_readme_does() -> None:
+    """--help says each flag's default: the ones README.md's table of options gives."""
+    # One entry per option: a line that starts with two spaces and a dash, and the lines under it.
+    entries = [" ".join(entry.split()) for entry in re.split(r"\n(?=  -)", run_cli("--help").stdout)]
+    for flag, default in [
+        ("--port PORT", "8888"),
+        ("--address ADDRESS", "127.0.0.1"),
+        ("--db DATABASE", "chatroom.db"),
+        ("--redis-presence-ttl REDIS_PRESENCE_TTL", "15"),
+        ("--processes PROCESSES", "1"),
+        ("--history HISTORY", "50"),
+        ("--max-message-length MAX_MESSAGE_LENGTH", "4000"),
+        ("--max-frame-bytes MAX_FRAME_BYTES", "65536"),
+        ("--rate RATE", "10"),
+        ("--burst BURST", "20"),
+        ("--ping-interval PING_INTERVAL", "20"),
+        ("--ping-timeout PING_TIMEOUT", "10"),
+        ("--max-backlog-bytes MAX_BACKLOG_BYTES", "1048576"),
+        ("--max-connections-per-ip MAX_CONNECTIONS_PER_IP", "0"),
+        ("--new-rooms-per-minute NEW_ROOMS_PER_MINUTE", "20"),
+        ("--join-rate JOIN_RATE", "5"),
+        ("--join-burst JOIN_BURST", "30"),
+        ("--uploads-per-minute UPLOADS_PER_MINUTE", "30"),
+        ("--files-quota-bytes FILES_QUOTA_BYTES", "0"),
+        ("--sqlite-synchronous {full,normal,off}", "full"),
+    ]:
+        entry = next(entry for entry in entries if flag + " " in entry)
+        assert f"(default: {default})" in entry, (flag, entry)
+
+
 @pytest.mark.parametrize(
     ("args", "named"),
     [
