@@ -195,12 +195,18 @@ def _require_database(database: str) -> None:
 
 @contextlib.contextmanager
 def _output(path: str | None) -> Iterator[IO[bytes]]:
-    """Standard output, or a file that appears only once written whole (mode 0600: it holds chats)."""
+    """Standard output, or a file that appears only once written whole (mode 0600: it holds chats);
+    a path that is not a regular file (a pipe, a device) is written into as it is."""
     if path is None:
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
         return
-    target = Path(path)
+    if Path(path).exists() and not Path(path).is_file():
+        # A pipe, a terminal, /dev/null: written into; renaming a file over it would take its place.
+        with open(path, "wb") as stream:
+            yield stream
+        return
+    target = Path(os.path.realpath(path))  # through a symbolic link, which stays one
     partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
         dir=target.parent, prefix=f".{target.name}.", suffix=".partial", delete=False
     )

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -441,6 +443,32 @@ def test_a_failed_export_leaves_no_file(tmp_path: Path) -> None:
     missing = chatroom("export", "--db", unreachable, "-o", str(tmp_path / "no" / "backup.jsonl"))
     assert missing.returncode == 1
     assert f"cannot write {tmp_path / 'no' / 'backup.jsonl'}" in one_line(missing)
+
+
+def test_an_output_that_is_not_a_file_is_written_into_not_replaced(tmp_path: Path) -> None:
+    """--output naming a pipe (or /dev/stdout, /dev/null) writes the export into it: the pipe stays a
+    pipe, where renaming a finished file over it would have put a file in its place; a symbolic link
+    stays a link to the file written whole."""
+    database = tmp_path / "chat.db"
+    assert chatroom("import", "--db", str(database), stdin=GOOD_HEADER + b"\n" + GOOD_MESSAGE).returncode == 0
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        result = chatroom("export", "--db", str(database), "-o", str(pipe))
+        received = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    kinds = [orjson.loads(line)["type"] for line in received.splitlines()]
+    assert kinds == ["chatroom-export", "room", "message"]
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to("backup.jsonl")
+    assert chatroom("export", "--db", str(database), "-o", str(link)).returncode == 0
+    assert link.is_symlink() and (tmp_path / "backup.jsonl").read_bytes() == received
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["backup.jsonl", "chat.db", "chat.db.files", "latest.jsonl", "pipe"]
 
 
 def test_the_commands_have_their_own_help_and_flags() -> None:
