@@ -222,16 +222,22 @@ def _output(path: str | None) -> Iterator[IO[bytes]]:
 @contextlib.contextmanager
 def _input(path: str | None) -> Iterator[IO[bytes]]:
     """The file, or standard input; an import reads its input twice, so a pipe is kept in a temporary file."""
-    if path is not None:
-        with open(path, "rb") as source:
+    if path is None:
+        with _rereadable(sys.stdin.buffer) as source:
             yield source
         return
-    stdin = sys.stdin.buffer
-    if stdin.seekable():
-        yield stdin
+    with open(path, "rb") as opened, _rereadable(opened) as source:
+        yield source
+
+
+@contextlib.contextmanager
+def _rereadable(stream: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The stream itself when it can be read again from its start; else a temporary copy (a pipe's)."""
+    if stream.seekable():
+        yield stream
         return
     with tempfile.TemporaryFile() as spool:
-        shutil.copyfileobj(stdin, spool)
+        shutil.copyfileobj(stream, spool)
         spool.seek(0)
         yield spool
 

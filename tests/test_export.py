@@ -471,6 +471,19 @@ def test_an_output_that_is_not_a_file_is_written_into_not_replaced(tmp_path: Pat
     assert names == ["backup.jsonl", "chat.db", "chat.db.files", "latest.jsonl", "pipe"]
 
 
+def test_an_input_that_is_a_pipe_is_read_as_standard_input_is(tmp_path: Path) -> None:
+    """--input naming a pipe (/dev/stdin, a shell's <(...)) imports, although it cannot be read twice."""
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    command = [sys.executable, "-m", "chatroom", "import", "--db", str(tmp_path / "t.db"), "-i", str(pipe)]
+    importing = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, env={"PATH": "/usr/bin:/bin"})
+    with open(pipe, "wb") as writer:
+        writer.write(GOOD_HEADER + b"\n" + GOOD_MESSAGE + b"\n")
+    _, errors = importing.communicate(timeout=60)
+    assert importing.returncode == 0, errors.decode()
+    assert "imported 1 messages in 1 rooms" in errors.decode()
+
+
 def test_the_commands_have_their_own_help_and_flags() -> None:
     """--help of the server names both commands; each command lists its flags; a bad one exits 2."""
     assert b"chatroom export" in chatroom("--help").stdout
