@@ -81,7 +81,9 @@ def log_request(handler: tornado.web.RequestHandler) -> None:
     if status == 101:
         return
     request = handler.request
-    level = logging.INFO if status < 500 else logging.ERROR
+    # A 5xx is an error, unless the handler says it was meant (a page waiting for setup).
+    meant = getattr(handler, "expected_unavailable", False)
+    level = logging.INFO if status < 500 or meant else logging.ERROR
     access_log.log(
         level,
         "%d %s %s %s %.1fms",

@@ -36,6 +36,8 @@ STORE_DOWN = ("The chat is unavailable", "The server cannot reach its database r
 class PageHandler(tornado.web.RequestHandler):
     """Base of the pages: security headers, who is signed in (by the session cookie), notices."""
 
+    expected_unavailable = False  # a 503 meant as an answer (app.log_request)
+
     def initialize(
         self, config: Settings, authenticator: Authenticator, setup: SetupState, guests: GuestAccess
     ) -> None:
@@ -69,6 +71,11 @@ class PageHandler(tornado.web.RequestHandler):
         """A page that only says something (a link that does not work, setup needed)."""
         self.set_status(status)
         self.render("notice.html", title=title, text=text, action=action)
+
+    def awaiting_setup(self) -> None:
+        """The 503 page before setup: the server working as designed, so logged as an answer, not an error."""
+        self.expected_unavailable = True
+        self.notice(503, *SETUP_NEEDED)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -105,7 +112,7 @@ class IndexHandler(PageHandler):
     async def get(self) -> None:
         guests, tokens = self.guests.allowed, self.config.jwt_secret is not None
         if not guests and await self.setup_needed():
-            return self.notice(503, *SETUP_NEEDED)
+            return self.awaiting_setup()
         who = await self.signed_in()
         if who is None and not guests and not tokens:
             return self.redirect("/signin?" + urllib.parse.urlencode({"next": self.request.uri or "/"}))
@@ -127,7 +134,7 @@ class SignInPageHandler(PageHandler):
     async def get(self) -> None:
         target = local_path(self.get_argument("next", None))
         if await self.setup_needed():
-            return self.notice(503, *SETUP_NEEDED)
+            return self.awaiting_setup()
         if await self.signed_in() is not None:
             return self.redirect(target)
         self.render("signin.html", next=target, guests=self.guests.allowed)
@@ -143,7 +150,7 @@ class LinkPageHandler(PageHandler):
         token = self.get_argument("token", "")
         accounts = self.authenticator.accounts
         if self.kind != SETUP and await self.setup_needed():
-            return self.notice(503, *SETUP_NEEDED)
+            return self.awaiting_setup()
         setup_done = self.kind == SETUP and await self.setup.done()
         link = None if setup_done else await usable_link(accounts, self.kind, token)
         shown = None if link is None else await self.link_arguments(link)

@@ -10,7 +10,7 @@ import pytest
 
 from chatroom.pages import local_path
 
-from .support import ServerProcess, unique
+from .support import ServerProcess, unique, wait_until
 from .web_client import WebClient, join, set_up, setup_link
 
 
@@ -34,6 +34,9 @@ def test_before_setup_the_page_points_to_the_log_and_the_api_waits(tmp_path: Pat
             assert b"setup link in the server&#x27;s log" in page.body or b"server's log" in page.body
         assert browser.get("/healthz").status == 200
         assert browser.get("/metrics").status == 200
+        # Waiting for setup is no server error: an alert on ERROR lines stays quiet.
+        wait_until(lambda: "INFO chatroom.access: 503 GET /join" in server.log())
+        assert "ERROR chatroom.access" not in server.log()
 
 
 def test_with_guests_the_chat_page_works_before_any_setup(tmp_path: Path) -> None:
