@@ -207,6 +207,28 @@ def test_a_newer_schema_refuses_to_start(postgres_server: PostgresServer) -> Non
     asyncio.run(main())
 
 
+def test_a_new_database_logs_each_step_and_those_for_sqlite_alone_as_nothing_to_change(
+    postgres_server: PostgresServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each step is one log line; a step with nothing for PostgreSQL does not claim to be applied."""
+    caplog.set_level(logging.INFO, logger="chatroom.store")
+
+    async def main() -> None:
+        store = PostgresStore(postgres_server.new_schema())
+        await store.start()
+        await store.close()
+
+    asyncio.run(main())
+    lines = [r.getMessage() for r in caplog.records if "PostgreSQL schema step" in r.getMessage()]
+    assert len(lines) == migrations.LATEST
+    for step, line in zip(migrations.STEPS, lines, strict=True):
+        if step.postgres or step.fix is not None:
+            assert line == f"PostgreSQL schema step {step.version} applied: {step.summary}"
+        else:
+            assert line == f"PostgreSQL schema step {step.version}: nothing to change on PostgreSQL"
+    assert any(line.endswith("nothing to change on PostgreSQL") for line in lines)  # step 18, at least
+
+
 def test_migration_from_version_1_fills_room_keys(postgres_server: PostgresServer) -> None:
     """A database at schema version 1 keeps its history and epoch, and its rooms get look-alike keys."""
     url = postgres_server.new_schema()

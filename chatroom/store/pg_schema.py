@@ -164,7 +164,10 @@ def _apply_next_step(conn: psycopg.Connection[Any], target: Target) -> bool:
             " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (str(step.version),),
         )
-    log.info("PostgreSQL schema step %d applied: %s", step.version, step.summary)
+    if step.postgres or step.fix is not None:
+        log.info("PostgreSQL schema step %d applied: %s", step.version, step.summary)
+    else:  # a step for SQLite alone: saying it was applied here would mislead whoever reads the log
+        log.info("PostgreSQL schema step %d: nothing to change on PostgreSQL", step.version)
     return True
 
 
