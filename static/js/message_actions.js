@@ -98,14 +98,18 @@ function showButtons(item, focusName) {
 // What one may do is known once the server says the page is an account's,
 // which may be after the toolbar is shown: it gains what it lacked, unless
 // it is asking something (quick reactions, deleting, a link), and the focus
-// stays on the button that had it. An archived room takes away all but the
-// link, whatever was being asked, and an edit under way.
+// stays on the button that had it (on the message, when that button went). An
+// archived room, or the message deleted, takes away all but the link, whatever
+// was being asked, and an edit under way.
 export function refreshToolbar() {
   if (!mayChangeMessages()) cancelEditing();
   if (!toolbar.item) return;
-  if (mayChangeMessages() && toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link")) return;
+  const asking = toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link");
+  if (asking && mayChangeMessages() && !isDeleted(toolbar.item)) return;
+  if (reactionPickerOpen()) closeEmojiPicker();
   const focused = toolbar.node.contains(document.activeElement) ? document.activeElement : null;
   showButtons(toolbar.item, focused?.getAttribute("aria-label") || "");
+  if (focused && !toolbar.node.contains(document.activeElement)) toolbar.item.focus(); // its button went
 }
 
 // Escape goes back a step: from the quick reactions to the buttons, from the buttons to the message.
@@ -156,9 +160,11 @@ function startEditing(item) {
   const problem = element("span", "edit-problem");
   form.append(field, save, cancel, problem);
   const finish = () => {
+    const hadFocus = form.contains(document.activeElement);
     form.remove();
     body.hidden = false;
     item.classList.remove("editing");
+    if (hadFocus) item.focus(); // the keyboard goes on from the message, not from the top of the page
   };
   cancel.addEventListener("click", finish);
   form.addEventListener("submit", (event) => {
@@ -191,12 +197,14 @@ function cancelEditing() {
 // Asked in the toolbar itself: deleting cannot be undone.
 function confirmDelete(item) {
   const question = element("span", "msg-question", "Delete for everyone?");
+  // The keyboard stays on the message, which turns "message deleted" (the toolbar follows: refreshToolbar).
   const yes = button("Delete", "Delete for everyone", () => {
     sendChange({type: FRAME.DELETE, id: idOf(item)});
-    hideToolbar();
+    showButtons(item, "");
+    item.focus();
   });
   yes.classList.add("danger");
-  const no = button("Keep", "Keep the message", () => toolbar.node.replaceChildren(...buttonsFor(item)));
+  const no = button("Keep", "Keep the message", () => showButtons(item, "Delete"));
   toolbar.node.replaceChildren(question, yes, no);
   no.focus();
 }

@@ -25,7 +25,9 @@ function onChange(frame) {
   messages.noteId(frame.id);
   const item = messages.itemById(frame.target);
   if (item) applyChange(item, frame);
-  if (frame.type === FRAME.DELETE) onDeleted(frame.target);
+  if (frame.type !== FRAME.DELETE) return;
+  onDeleted(frame.target);
+  refreshToolbar(); // a deleted message offers its link alone
 }
 
 // After messages.onHistory: a replay's changes, then a pending jump.

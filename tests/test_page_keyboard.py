@@ -1,0 +1,68 @@
+"""The chat page with the keyboard alone and a screen reader: where the focus goes, what is said, in Chromium.
+
+People signed in with tokens on a real ``python -m chatroom`` without guests
+use only ``page.keyboard`` and read the accessibility tree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, Pages, say
+from tests.test_page_changes import message, open_as, open_room
+
+# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
+browser = test_page.browser
+pages = test_page.pages
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("keyboard-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def press(page: Page, *keys: str) -> None:
+    for key in keys:
+        page.keyboard.press(key)
+
+
+def test_editing_and_deleting_leave_the_focus_on_the_message(server: ServerProcess, pages: Pages) -> None:
+    """Saved, given up with Escape, deleted or kept: the keyboard is back on the message, never lost."""
+    open_room(server, "desk")
+    ann = open_as(pages, server, "ann", "desk")
+    say(ann, "one")
+    say(ann, "two")
+    item = ann.locator(f'#messages .msg[data-id="{message(ann, "one").get_attribute("data-id")}"]')
+    item.focus()
+    toolbar = item.get_by_role("toolbar", name="Message actions")
+    toolbar.get_by_role("button", name="Edit").focus()
+    press(ann, "Enter")
+    expect(ann.get_by_role("textbox", name="Edit the message")).to_be_focused()
+    press(ann, "End")
+    ann.keyboard.type(" more")
+    press(ann, "Enter")
+    expect(item.locator(".text")).to_have_text("one more")
+    expect(item).to_be_focused()
+
+    toolbar.get_by_role("button", name="Edit").focus()
+    press(ann, "Enter", "Escape")
+    expect(item).to_be_focused()
+
+    toolbar.get_by_role("button", name="Delete").focus()
+    press(ann, "Enter")
+    expect(toolbar.get_by_role("button", name="Keep the message")).to_be_focused()
+    press(ann, "Enter")
+    expect(toolbar.get_by_role("button", name="Delete", exact=True)).to_be_focused()
+    press(ann, "Enter", "Shift+Tab", "Enter")  # "Delete for everyone"
+    expect(item.locator(".text")).to_have_text("message deleted")
+    expect(item).to_be_focused()
+    expect(toolbar.get_by_role("button")).to_have_count(1)  # a deleted message offers its link alone
+    expect(toolbar.get_by_role("button", name="Copy link")).to_be_visible()
