@@ -66,3 +66,33 @@ def test_editing_and_deleting_leave_the_focus_on_the_message(server: ServerProce
     expect(item).to_be_focused()
     expect(toolbar.get_by_role("button")).to_have_count(1)  # a deleted message offers its link alone
     expect(toolbar.get_by_role("button", name="Copy link")).to_be_visible()
+
+
+def test_a_reaction_pressed_from_the_keyboard_keeps_the_focus(server: ServerProcess, pages: Pages) -> None:
+    """Enter on a reaction takes it back or puts it on, and the focus stays on it (on the message once
+    nobody is left on it), however often the row is drawn again."""
+    open_room(server, "porch")
+    bob = open_as(pages, server, "bob", "porch")
+    ann = open_as(pages, server, "ann", "porch")
+    say(ann, "sunny")
+    item = message(ann, "sunny")
+    item.focus()
+    item.get_by_role("button", name="React", exact=True).focus()
+    press(ann, "Enter", "Enter")  # 👍, the first of the quick row
+    chip = item.get_by_role("button", name="👍 1: ann")
+    expect(chip).to_have_attribute("aria-pressed", "true")
+    chip.focus()
+    message(bob, "sunny").hover()
+    message(bob, "sunny").get_by_role("button", name="React", exact=True).click()
+    bob.get_by_role("button", name="React with 👍").click()
+    expect(item.get_by_role("button", name="👍 2: ann, bob")).to_be_focused()
+    press(ann, "Enter")
+    expect(item.get_by_role("button", name="👍 1: bob")).to_be_focused()
+    expect(item.get_by_role("button", name="👍 1: bob")).to_have_attribute("aria-pressed", "false")
+    press(ann, "Enter")
+    expect(item.get_by_role("button", name="👍 2: bob, ann")).to_be_focused()
+    message(bob, "sunny").locator(".reaction").click()
+    expect(item.get_by_role("button", name="👍 1: ann")).to_be_focused()
+    press(ann, "Enter")
+    expect(item.locator(".reaction")).to_have_count(0)
+    expect(item).to_be_focused()

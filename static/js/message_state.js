@@ -125,18 +125,27 @@ function updateQuotes(id, message) {
 }
 
 function renderReactions(item) {
-  item.querySelector(".reactions")?.remove();
+  const old = item.querySelector(".reactions");
+  const focused = old?.contains(document.activeElement) ? document.activeElement.dataset.emoji : null;
+  old?.remove();
   const reactions = reactionsOf.get(item);
-  if (!reactions || reactions.size === 0) return;
-  const row = element("div", "reactions");
-  for (const [emoji, nicks] of reactions) row.append(chip(item, emoji, nicks));
-  (item.querySelector(".file") || item.querySelector(".text")).after(row);
+  if (reactions && reactions.size > 0) {
+    const row = element("div", "reactions");
+    for (const [emoji, nicks] of reactions) row.append(chip(item, emoji, nicks));
+    (item.querySelector(".file") || item.querySelector(".text")).after(row);
+  }
+  // A chip pressed from the keyboard, or changed by someone else under it, keeps the focus
+  // (its message does, once nobody is left on it).
+  if (focused === null) return;
+  const again = [...item.querySelectorAll(".reaction")].find((other) => other.dataset.emoji === focused);
+  (again || item).focus();
 }
 
 function chip(item, emoji, nicks) {
   const mine = hasReacted(item, emoji);
   const button = element("button", "reaction");
   button.type = "button";
+  button.dataset.emoji = emoji;
   button.append(element("span", "reaction-emoji", emoji), element("span", "count", String(nicks.length)));
   button.title = nicks.join(", ");
   button.setAttribute("aria-label", `${emoji} ${nicks.length}: ${nicks.join(", ")}`);
