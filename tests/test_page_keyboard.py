@@ -96,3 +96,26 @@ def test_a_reaction_pressed_from_the_keyboard_keeps_the_focus(server: ServerProc
     press(ann, "Enter")
     expect(item.locator(".reaction")).to_have_count(0)
     expect(item).to_be_focused()
+
+
+def test_a_reaction_reached_with_the_keyboard_says_who(server: ServerProcess, pages: Pages) -> None:
+    """Nobody hovers with the keyboard: a reaction reached with Tab shows who put it there until the
+    focus moves on (its name says so to a screen reader)."""
+    open_room(server, "yard")
+    bob = open_as(pages, server, "bob", "yard")
+    ann = open_as(pages, server, "ann", "yard")
+    say(ann, "picnic?")
+    for page in (bob, ann):
+        message(page, "picnic?").hover()
+        message(page, "picnic?").get_by_role("button", name="React", exact=True).click()
+        page.get_by_role("button", name="React with 🎉").click()
+    item = message(ann, "picnic?")
+    chip = item.get_by_role("button", name="🎉 2: bob, ann")
+    item.focus()
+    expect(item.locator(".reaction-who")).to_have_count(0)
+    press(ann, "Shift+Tab", "Tab", "Tab")
+    expect(chip).to_be_focused()
+    expect(item.locator(".reaction-who")).to_have_text("🎉 bob, ann")
+    press(ann, "Tab")
+    expect(item.get_by_role("button", name="Reply")).to_be_focused()
+    expect(item.locator(".reaction-who")).to_have_count(0)

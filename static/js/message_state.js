@@ -128,6 +128,7 @@ function renderReactions(item) {
   const old = item.querySelector(".reactions");
   const focused = old?.contains(document.activeElement) ? document.activeElement.dataset.emoji : null;
   old?.remove();
+  item.querySelector(".reaction-who")?.remove(); // it named those of the row gone
   const reactions = reactionsOf.get(item);
   if (reactions && reactions.size > 0) {
     const row = element("div", "reactions");
@@ -152,16 +153,23 @@ function chip(item, emoji, nicks) {
   button.setAttribute("aria-pressed", String(mine));
   button.disabled = !mayChangeMessages();
   button.addEventListener("click", () => hooks.toggle(Number(item.dataset.id), emoji, !mine));
-  onLongPress(button, () => showWho(item, emoji, nicks));
+  onLongPress(button, () => {
+    const hide = showWho(item, emoji, nicks);
+    setTimeout(hide, SHOW_WHO_MS);
+  });
+  button.addEventListener("focus", () => {
+    if (button.matches(":focus-visible")) button.addEventListener("blur", showWho(item, emoji, nicks), {once: true});
+  });
   return button;
 }
 
-// On a touch screen there is no hovering: a long press says who reacted.
+// Nobody hovers on a touch screen, nor with the keyboard: a long press says who reacted for a moment,
+// a chip reached with the keyboard while it has the focus. Answers what takes the line away.
 function showWho(item, emoji, nicks) {
   item.querySelector(".reaction-who")?.remove();
   const who = element("p", "reaction-who", `${emoji} ${nicks.join(", ")}`);
   item.querySelector(".reactions").after(who);
-  setTimeout(() => who.remove(), SHOW_WHO_MS);
+  return () => who.remove();
 }
 
 export function onLongPress(target, action) {
