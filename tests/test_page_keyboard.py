@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests import test_page
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, Pages, say
+from tests.test_page import JWT_SECRET, Pages, say, token_for
 from tests.test_page_changes import message, open_as, open_room
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
@@ -119,3 +119,41 @@ def test_a_reaction_reached_with_the_keyboard_says_who(server: ServerProcess, pa
     press(ann, "Tab")
     expect(item.get_by_role("button", name="Reply")).to_be_focused()
     expect(item.locator(".reaction-who")).to_have_count(0)
+
+
+def test_a_message_found_or_quoted_takes_the_focus(server: ServerProcess, pages: Pages) -> None:
+    """A search result opened with Enter, a reply's quote pressed, and a link to a message opened in
+    another room: the message shown has the focus, not the button that asked for it."""
+    open_room(server, "study")
+    open_room(server, "hall")
+    ann = open_as(pages, server, "ann", "study")
+    say(ann, "the kettle is broken")
+    item = message(ann, "the kettle is broken")
+    item.focus()
+    item.get_by_role("button", name="Reply").focus()
+    press(ann, "Enter")
+    ann.keyboard.type("I will fix it")
+    press(ann, "Enter")
+    for filler in range(3):
+        say(ann, f"filler {filler}")
+
+    ann.get_by_role("button", name="Search messages").focus()
+    press(ann, "Enter")
+    ann.keyboard.type("kettle")
+    press(ann, "Enter")
+    result = ann.get_by_role("dialog", name="Search messages").get_by_role("link").first
+    expect(result).to_contain_text("the kettle is broken")
+    result.focus()
+    press(ann, "Enter")
+    expect(ann.get_by_role("dialog", name="Search messages")).to_be_hidden()
+    expect(item).to_be_focused()
+
+    ann.locator("#text").focus()
+    message(ann, "I will fix it").get_by_role("button", name="ann the kettle is broken").focus()
+    press(ann, "Enter")
+    expect(item).to_be_focused()
+
+    linked = item.get_attribute("data-id")
+    bob = open_as(pages, server, "bob", "hall")
+    bob.goto(f"{server.url}/?room=study&token={token_for('bob')}#m-{linked}")
+    expect(bob.locator(f'#messages .msg[data-id="{linked}"]')).to_be_focused()

@@ -28,8 +28,10 @@ export function permalink(id) {
   return url.href;
 }
 
+// The message shown takes the focus: the keyboard, and a screen reader, go on from it (its actions a Tab away).
 function show(item) {
   item.scrollIntoView({block: "center"});
+  item.focus({preventScroll: true});
   item.classList.add("highlight");
   setTimeout(() => item.classList.remove("highlight"), HIGHLIGHT_MS);
 }
