@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from tests import test_page
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, Pages, say, token_for
+from tests.test_page import JWT_SECRET, Pages, expect_online, say, token_for
 from tests.test_page_changes import message, open_as, open_room
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
@@ -157,3 +157,36 @@ def test_a_message_found_or_quoted_takes_the_focus(server: ServerProcess, pages:
     bob = open_as(pages, server, "bob", "hall")
     bob.goto(f"{server.url}/?room=study&token={token_for('bob')}#m-{linked}")
     expect(bob.locator(f'#messages .msg[data-id="{linked}"]')).to_be_focused()
+
+
+def test_removing_members_from_the_keyboard_keeps_the_focus_in_room_settings(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Each "Remove" pressed hands the focus to the next member's, then to "Add a member": the
+    dialog keeps it, where it fell out of the dialog (to the top of the page behind it)."""
+    for name in ("bob", "carl"):  # their accounts, from their tokens
+        open_as(pages, server, name, "lobby")
+    ann = open_as(pages, server, "ann", "lobby")
+    ann.get_by_role("button", name="+ New room").focus()
+    press(ann, "Enter")
+    ann.keyboard.type("workshop")
+    for name in ("bob", "carl"):
+        ann.get_by_role("combobox", name="Members").focus()
+        ann.keyboard.type(name)
+        press(ann, "Enter")
+    ann.get_by_role("button", name="Create room").focus()
+    press(ann, "Enter")
+    ann.wait_for_url("**/?room=workshop")
+    expect_online(ann)
+    ann.get_by_role("button", name="Room settings").focus()
+    press(ann, "Enter")
+    settings = ann.get_by_role("dialog", name="Room settings")
+    settings.get_by_role("button", name="Remove bob").focus()
+    press(ann, "Enter")
+    expect(settings.get_by_role("button", name="Remove carl")).to_be_focused()
+    expect(settings.get_by_role("button", name="Remove bob")).to_have_count(0)
+    press(ann, "Enter")
+    expect(settings.get_by_role("combobox", name="Add a member")).to_be_focused()
+    expect(settings.get_by_role("listitem")).to_have_count(1)  # ann, its owner
+    press(ann, "Escape")
+    expect(ann.get_by_role("button", name="Room settings")).to_be_focused()

@@ -70,11 +70,16 @@ async function loadMembers() {
   if (!answer.ok) showError(answer);
 }
 
+const removeButtons = () => [...$("settings-members").querySelectorAll("button")];
+
 async function removeMember(name) {
   const answer = await apiCall("DELETE", `${roomPath(session.room)}/members/${encodeURIComponent(name)}`);
   if (!answer.ok) return showError(answer);
   showError(null);
-  loadMembers();
+  const at = removeButtons().indexOf(document.activeElement);
+  await loadMembers();
+  // The keyboard was on the button that went: it goes on to the next member's, else to adding one.
+  if (at !== -1) (removeButtons()[at] || removeButtons().at(-1) || $("add-member")).focus();
 }
 
 async function addMembers(names) {
