@@ -7,14 +7,18 @@ use only ``page.keyboard`` and read the accessibility tree.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests import test_page
+from tests.sample_files import picture
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, Pages, expect_online, say, token_for
 from tests.test_page_changes import message, open_as, open_room
+from tests.test_page_journey import signed_in
+from tests.web_client import set_up
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -190,3 +194,32 @@ def test_removing_members_from_the_keyboard_keeps_the_focus_in_room_settings(
     expect(settings.get_by_role("listitem")).to_have_count(1)  # ann, its owner
     press(ann, "Escape")
     expect(ann.get_by_role("button", name="Room settings")).to_be_focused()
+
+
+def test_the_profile_picture_buttons_keep_the_focus_in_the_account_menu(tmp_path: Path, pages: Pages) -> None:
+    """Upload a picture, then remove it, from the keyboard: the focus stays in the menu on "Upload a
+    picture" (disabled while it is sent, then the only button), and Escape gives it back to the chip."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as own_server:
+        admin, _ = set_up(own_server, "ann")
+        ann = signed_in(pages, admin, f"{own_server.url}/?room=lobby")
+        ann.bring_to_front()  # a file chooser opens from the keyboard only in the window in front
+        ann.get_by_role("button", name="You are ann").focus()
+        press(ann, "Enter")
+        menu = ann.get_by_role("dialog", name="ann")
+        upload = menu.get_by_role("button", name="Upload a picture")
+        expect(menu.get_by_role("button", name="Close")).to_be_focused()
+        upload.focus()
+        expect(upload).to_be_focused()
+        with ann.expect_file_chooser() as chooser:
+            press(ann, "Enter")
+        chooser.value.set_files({"name": "me.png", "mimeType": "image/png", "buffer": picture(300, 300)})
+        expect(ann.locator("#account-note")).to_have_text("Your new picture is set.")
+        expect(upload).to_be_focused()
+        press(ann, "Tab")
+        expect(menu.get_by_role("button", name="Remove")).to_be_focused()
+        press(ann, "Enter")
+        expect(ann.locator("#account-note")).to_contain_text("Your picture is removed")
+        expect(menu.get_by_role("button", name="Remove")).to_be_hidden()
+        expect(upload).to_be_focused()
+        press(ann, "Escape")
+        expect(ann.get_by_role("button", name="You are ann")).to_be_focused()

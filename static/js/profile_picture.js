@@ -25,6 +25,12 @@ function showState() {
   parts.remove.hidden = !hasPicture(session.account.name);
 }
 
+// The button the keyboard was on went (disabled while the picture is sent, hidden once there is
+// none): the focus, fallen out of the menu, comes back to "Upload a picture".
+function keepFocus() {
+  if (document.activeElement === document.body && parts.upload.closest("dialog").open) parts.upload.focus();
+}
+
 async function upload() {
   const file = parts.input.files[0];
   parts.input.value = "";
@@ -33,6 +39,7 @@ async function upload() {
   parts.upload.disabled = true;
   const answer = await apiSendBytes("PUT", "/api/me/avatar", file);
   parts.upload.disabled = false;
+  keepFocus();
   if (!answer.ok) return say(uploadFailure(answer, file.name), true);
   pictureChanged(session.account.name, answer.body.avatar.id);
   say("Your new picture is set.");
@@ -42,6 +49,7 @@ async function remove() {
   const answer = await apiCall("DELETE", "/api/me/avatar");
   if (!answer.ok && answer.status !== 404) return say(uploadFailure(answer, ""), true);
   pictureChanged(session.account.name, null);
+  keepFocus();
   say("Your picture is removed: your initials show again.");
 }
 
