@@ -223,3 +223,44 @@ def test_the_profile_picture_buttons_keep_the_focus_in_the_account_menu(tmp_path
         expect(upload).to_be_focused()
         press(ann, "Escape")
         expect(ann.get_by_role("button", name="You are ann")).to_be_focused()
+
+
+def test_the_messages_are_one_tab_stop_whatever_they_hold(server: ServerProcess, pages: Pages) -> None:
+    """Links, reactions and replies' quotes in the messages are reached through their message, with the
+    arrow keys then Tab: Tab from before the list lands on a message, and from it goes on to the box."""
+    open_room(server, "reading-room")
+    ann = open_as(pages, server, "ann", "reading-room")
+    say(ann, "see https://example.com/a and https://example.com/b")
+    linked = message(ann, "see https://example.com/a")
+    linked.focus()
+    linked.get_by_role("button", name="React", exact=True).focus()
+    press(ann, "Enter", "Enter")  # 👍
+    expect(linked.locator(".reaction")).to_have_count(1)
+    linked.get_by_role("button", name="Reply").focus()
+    press(ann, "Enter")
+    ann.keyboard.type("thanks")
+    press(ann, "Enter")
+    say(ann, "the newest")
+
+    ann.locator("#scroller").focus()
+    press(ann, "Tab")
+    expect(linked).to_be_focused()  # the message last reached
+    press(ann, "Tab")
+    expect(linked.get_by_role("link", name="https://example.com/a")).to_be_focused()
+    press(ann, "Tab", "Tab")
+    expect(linked.get_by_role("button", name="👍 1: ann")).to_be_focused()
+    for name in ("Reply", "React", "Edit", "Delete", "Copy link"):
+        press(ann, "Tab")
+        expect(linked.get_by_role("button", name=name, exact=True)).to_be_focused()
+    press(ann, "Tab")  # not the quote in the reply, nor the newest message
+    expect(ann.get_by_role("button", name="Attach files")).to_be_focused()
+
+    press(ann, "Shift+Tab")  # back into the message last reached, its toolbar gone with the focus
+    expect(linked.get_by_role("button", name="👍 1: ann")).to_be_focused()
+    press(ann, "ArrowDown")  # the arrows move from what a message holds too
+    reply = message(ann, "thanks")
+    expect(reply).to_be_focused()
+    press(ann, "Tab")
+    expect(reply.get_by_role("button", name="ann see https://example.com/a")).to_be_focused()
+    press(ann, "Shift+Tab", "Shift+Tab")  # the message, then out of the list: not into the one above
+    expect(ann.locator("#scroller")).to_be_focused()
