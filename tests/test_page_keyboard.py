@@ -264,3 +264,21 @@ def test_the_messages_are_one_tab_stop_whatever_they_hold(server: ServerProcess,
     expect(reply.get_by_role("button", name="ann see https://example.com/a")).to_be_focused()
     press(ann, "Shift+Tab", "Shift+Tab")  # the message, then out of the list: not into the one above
     expect(ann.locator("#scroller")).to_be_focused()
+
+
+def test_a_copied_link_is_said(server: ServerProcess, pages: Pages) -> None:
+    """Copy link shows a tick for a moment: a screen reader hears "Link copied", and the button is
+    called "Copy link" again afterwards, its tooltip too."""
+    open_room(server, "office")
+    ann = open_as(pages, server, "ann", "office", permissions=["clipboard-read", "clipboard-write"])
+    say(ann, "the plan")
+    item = message(ann, "the plan")
+    item.focus()
+    copy = item.get_by_role("button", name="Copy link")
+    copy.focus()
+    press(ann, "Enter")
+    expect(ann.locator("#announcer")).to_have_text("Link copied")
+    expect(copy).to_have_text("✓")
+    expect(copy).to_have_text("🔗")
+    expect(copy).to_have_attribute("title", "Copy link")
+    assert ann.evaluate("navigator.clipboard.readText()").endswith(f"#m-{item.get_attribute('data-id')}")

@@ -224,7 +224,8 @@ async function copyLink(item, node) {
   }
   node.textContent = "✓";
   node.title = "Link copied";
-  setTimeout(() => (node.textContent = "🔗"), COPIED_MS);
+  ui.announcer.textContent = "Link copied"; // the tick is not for a screen reader's ears
+  setTimeout(() => Object.assign(node, {textContent: "🔗", title: "Copy link"}), COPIED_MS);
 }
 
 // --- refusals ---------------------------------------------------------------------------
