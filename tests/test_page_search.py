@@ -75,6 +75,17 @@ def test_a_result_marks_the_words_and_opens_its_message(server: ServerProcess, p
     expect(result.locator(".search-room")).to_have_text("#garden")
     expect(result.locator("mark")).to_have_text(["Café"])
     expect(result.locator(".search-snippet")).to_have_text("The <b>Café</b> opens at nine")
+    expect(ann.locator("#search-note")).to_have_text("1 message found.")  # a live region: heard, too
+    dialog = ann.get_by_role("dialog", name="Search messages")
+    dialog.get_by_label("Words to find").fill("filler")
+    dialog.get_by_role("button", name="Search", exact=True).click()
+    more_below = '20 messages shown; "More results" below brings older ones.'
+    expect(ann.locator("#search-note")).to_have_text(more_below)
+    ann.get_by_role("button", name="More results").click()
+    expect(ann.locator("#search-note")).to_have_text("30 messages found.")
+    dialog.get_by_label("Words to find").fill("cafe")
+    dialog.get_by_role("button", name="Search", exact=True).click()
+    expect(result).to_have_count(1)
     result.click()
     expect(ann.get_by_role("dialog", name="Search messages")).to_be_hidden()
     expect(ann.locator(".msg.highlight")).to_contain_text("The <b>Café</b> opens at nine")

@@ -61,6 +61,13 @@ async function entriesOf(results) {
   return new Map(entries.map((entry) => [entry.room, entry]));
 }
 
+// What the search found, in words (a live region: a screen reader hears it when results arrive).
+function resultsNote(shown, more) {
+  if (shown === 0) return "No message holds those words.";
+  const messages = shown === 1 ? "1 message" : `${shown} messages`;
+  return more ? `${messages} shown; "More results" below brings older ones.` : `${messages} found.`;
+}
+
 async function fetchPage(append) {
   const params = new URLSearchParams(state.params);
   if (append && state.next) params.set("cursor", state.next);
@@ -73,8 +80,8 @@ async function fetchPage(append) {
   $("search-note").textContent = "";
   if (!answer.ok) return void ($("search-more").hidden = true);
   for (const found of results) list.append(resultItem(found, entries.get(found.room)));
-  if (!append && results.length === 0) $("search-note").textContent = "No message holds those words.";
   state.next = answer.body.next;
+  $("search-note").textContent = resultsNote(list.children.length, state.next);
   $("search-more").hidden = !state.next;
 }
 
