@@ -6,6 +6,7 @@ use only ``page.keyboard`` and read the accessibility tree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -282,3 +283,23 @@ def test_a_copied_link_is_said(server: ServerProcess, pages: Pages) -> None:
     expect(copy).to_have_text("🔗")
     expect(copy).to_have_attribute("title", "Copy link")
     assert ann.evaluate("navigator.clipboard.readText()").endswith(f"#m-{item.get_attribute('data-id')}")
+
+
+def test_a_reply_is_described_in_the_box_and_escape_gives_it_up(server: ServerProcess, pages: Pages) -> None:
+    """Replying, the message box is described by what it answers; Escape there gives the reply up."""
+    open_room(server, "veranda")
+    ann = open_as(pages, server, "ann", "veranda")
+    say(ann, "who brings the chairs?")
+    item = message(ann, "who brings the chairs?")
+    item.focus()
+    item.get_by_role("toolbar", name="Message actions").get_by_role("button", name="Reply").focus()
+    press(ann, "Enter")
+    box = ann.locator("#text")
+    expect(box).to_be_focused()
+    expect(box).to_have_accessible_description(re.compile(r"^Replying to ann ?: who brings the chairs\?"))
+    press(ann, "Escape")
+    expect(ann.locator("#reply-bar")).to_be_hidden()
+    expect(box).not_to_have_accessible_description(re.compile("Replying"))
+    ann.keyboard.type("not a reply")
+    press(ann, "Enter")
+    expect(message(ann, "not a reply").locator(".reply-quote")).to_have_count(0)

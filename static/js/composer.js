@@ -11,7 +11,7 @@ import {closeEmojiPicker, openEmojiPicker, pickerOpen} from "./emoji_picker.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import * as outbox from "./outbox.js";
 import {explain} from "./refusals.js";
-import {cancelReply, replyTarget} from "./reply.js";
+import {cancelReply, replyTarget, wireReply} from "./reply.js";
 import {isOwnMessage, session} from "./session.js";
 
 const TYPING_SEND_EVERY_MS = 2500;
@@ -192,6 +192,7 @@ export function wireComposer() {
     sendMessage();
   });
   ui.text.addEventListener("keydown", onTextKey);
+  wireReply();
   ui.text.addEventListener("input", () => {
     fitTextBox();
     sendTypingHint();

@@ -28,12 +28,29 @@ export function startReply(id, nick, text) {
   quote.dir = "auto";
   node.replaceChildren(textNode("Replying to "), element("bdi", "nick", nick), textNode(": "), quote, cancel);
   node.hidden = false;
+  describeBox(true);
   ui.text.focus();
 }
 
 export function cancelReply() {
   state.target = null;
   if (state.bar) state.bar.hidden = true;
+  describeBox(false);
+}
+
+// A screen reader in the message box hears what it answers (the bar is out of its way, above it).
+function describeBox(replying) {
+  const others = (ui.text.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== "reply-bar");
+  ui.text.setAttribute("aria-describedby", [...(replying ? ["reply-bar"] : []), ...others].join(" "));
+}
+
+// Escape in the message box gives the reply up (after the mention list, which takes it first).
+export function wireReply() {
+  ui.text.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || state.target === null || event.isComposing) return;
+    event.preventDefault();
+    cancelReply();
+  });
 }
 
 // What the next message answers: the id, or undefined.
