@@ -20,6 +20,7 @@ import {mayChangeMessages, mayWrite} from "./session.js";
 
 const REF_PREFIX = "c";
 const COPIED_MS = 1500;
+const TOOLBAR_GAP_PX = 4;
 
 // ``administrator``: whether this page's person may delete anyone's message (asked once it is known who).
 const toolbar = {node: null, item: null, refCounter: 0, administrator: false};
@@ -81,6 +82,15 @@ function showToolbar(item) {
   toolbar.node.replaceChildren(...buttonsFor(item));
   toolbar.item = item;
   item.append(toolbar.node);
+  keepToolbarInView();
+}
+
+// A message taller than the conversation, its top scrolled away (or right under the top bar): the
+// toolbar comes down to the top of what shows of it, where it can be seen and pressed.
+function keepToolbarInView() {
+  toolbar.node.style.top = "";
+  const hidden = ui.scroller.getBoundingClientRect().top - toolbar.node.getBoundingClientRect().top;
+  if (hidden > 0) toolbar.node.style.top = `${toolbar.node.offsetTop + hidden + TOOLBAR_GAP_PX}px`;
 }
 
 function hideToolbar() {

@@ -1,0 +1,74 @@
+"""The chat page on a phone's touch screen (static/*.css, static/js/*.js) in Chromium, pressed by a finger."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
+from tests.test_page_changes import message, open_as, open_room, shoot
+
+# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
+browser = test_page.browser
+pages = test_page.pages
+
+TOUCH = {"viewport": SCREENSHOT_PHONE, "has_touch": True, "is_mobile": True}
+HOLD_MS = 700  # longer than the page's long press (static/js/message_state.js)
+TAP_TARGET = 40  # pixels: about a fingertip
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("phone-page") / "chat.db"
+    with ServerProcess(
+        db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
+    ) as running:
+        yield running
+
+
+def long_press(page: Page, x: float, y: float) -> None:
+    """A finger down at (x, y), held, then lifted: the touch events a phone's screen sends."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    page.wait_for_timeout(HOLD_MS)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    cdp.detach()
+
+
+def within(inner: Locator, outer: Locator) -> bool:
+    """Whether ``inner`` shows wholly inside ``outer``'s box."""
+    a, b = inner.bounding_box(), outer.bounding_box()
+    assert a is not None and b is not None
+    return a["y"] >= b["y"] and a["y"] + a["height"] <= b["y"] + b["height"]
+
+
+def test_a_long_press_low_on_a_tall_message_shows_its_actions_in_view(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """A message taller than the screen, its top scrolled away: pressed near the bottom, its toolbar shows
+    where it can be seen and tapped, not above the screen's edge."""
+    open_room(server, "essays")
+    ann = open_as(pages, server, "ann", "essays", **TOUCH)
+    essay = "\n\n".join(
+        f"Paragraph {n}: the long answer to the question, every reason given." for n in range(30)
+    )
+    say(ann, essay)
+    say(ann, "and one more thing")
+    item = message(ann, "Paragraph 29")
+    scroller = ann.locator("#scroller")
+    item.evaluate("item => item.scrollIntoView({block: 'end'})")
+    box, shown = item.bounding_box(), scroller.bounding_box()
+    assert box is not None and shown is not None and box["y"] < shown["y"]  # its top is out of sight
+    long_press(ann, box["x"] + box["width"] / 2, shown["y"] + shown["height"] - 60)
+    toolbar = item.get_by_role("toolbar", name="Message actions")
+    expect(toolbar).to_be_visible()
+    assert within(toolbar, scroller)
+    shoot(ann, tmp_path, "phone-tall-message-actions")
+    toolbar.get_by_role("button", name="Reply", exact=True).tap()
+    expect(ann.locator(".reply-bar")).to_contain_text("Paragraph 0")
