@@ -72,3 +72,29 @@ def test_a_long_press_low_on_a_tall_message_shows_its_actions_in_view(
     shoot(ann, tmp_path, "phone-tall-message-actions")
     toolbar.get_by_role("button", name="Reply", exact=True).tap()
     expect(ann.locator(".reply-bar")).to_contain_text("Paragraph 0")
+
+
+# The names of the elements ``selector`` finds that show and are smaller than a fingertip either way.
+TOO_SMALL = """([selector, least]) => [...document.querySelectorAll(selector)]
+  .filter((node) => node.checkVisibility({visibilityProperty: true}))
+  .filter((node) => {
+    const box = node.getBoundingClientRect();
+    return box.width < least || box.height < least;
+  })
+  .map((node) => node.getAttribute("aria-label") || node.title || node.textContent.trim())"""
+
+
+def too_small(page: Page, selector: str) -> list[str]:
+    return list(page.evaluate(TOO_SMALL, [selector, TAP_TARGET]))
+
+
+def test_the_top_bars_buttons_are_big_enough_for_a_finger(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """The rooms drawer, search, room settings and the account chip: each at least a fingertip tall."""
+    open_room(server, "porch")
+    ann = open_as(pages, server, "ann", "porch", **TOUCH)
+    expect(ann.locator("#room-settings")).to_be_visible()
+    assert too_small(ann, "#topbar button, #topbar a") == []
+    assert ann.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    shoot(ann, tmp_path, "phone-top-bar")
