@@ -98,3 +98,21 @@ def test_the_top_bars_buttons_are_big_enough_for_a_finger(
     assert too_small(ann, "#topbar button, #topbar a") == []
     assert ann.evaluate("document.documentElement.scrollWidth <= innerWidth")
     shoot(ann, tmp_path, "phone-top-bar")
+
+
+def test_the_drawers_rooms_and_buttons_are_big_enough_for_a_finger(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """In the rooms drawer, Close, "+ New room", "+ New message", each room and Go: a fingertip tall each,
+    and a room is opened with a tap."""
+    open_room(server, "garden")
+    open_room(server, "kitchen")
+    ann = open_as(pages, server, "ann", "garden", **TOUCH)
+    ann.locator("#drawer-toggle").tap()
+    drawer = ann.get_by_role("complementary", name="Rooms and people")
+    expect(drawer.locator(".room-link", has_text="#kitchen")).to_be_visible()
+    expect(drawer).to_have_css("transform", "none")  # slid all the way in
+    assert too_small(ann, "#sidebar button, #sidebar a") == []
+    shoot(ann, tmp_path, "phone-drawer")
+    drawer.locator(".room-link", has_text="#kitchen").tap()
+    ann.wait_for_url("**/?room=kitchen")
