@@ -116,3 +116,12 @@ def test_the_drawers_rooms_and_buttons_are_big_enough_for_a_finger(
     shoot(ann, tmp_path, "phone-drawer")
     drawer.locator(".room-link", has_text="#kitchen").tap()
     ann.wait_for_url("**/?room=kitchen")
+
+
+def test_the_notifications_button_shows_its_whole_label(server: ServerProcess, pages: Pages) -> None:
+    """The drawer's "🔔 Turn on notifications" is not cut at its right edge."""
+    ann = open_as(pages, server, "ann", "lobby", **TOUCH)
+    ann.locator("#drawer-toggle").tap()
+    button = ann.get_by_role("button", name="Turn on notifications")
+    expect(button).to_be_visible()
+    assert button.evaluate("node => node.scrollWidth <= node.clientWidth")
