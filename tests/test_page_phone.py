@@ -9,9 +9,11 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests import test_page
+from tests.sample_files import picture
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import message, open_as, open_room, shoot
+from tests.test_page_files import attach_by_button
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -125,3 +127,24 @@ def test_the_notifications_button_shows_its_whole_label(server: ServerProcess, p
     button = ann.get_by_role("button", name="Turn on notifications")
     expect(button).to_be_visible()
     assert button.evaluate("node => node.scrollWidth <= node.clientWidth")
+
+
+def test_cancelling_a_reply_or_a_file_is_big_enough_for_a_finger(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """The × of the reply being written and of a file waiting to go: a fingertip each, and a tap cancels."""
+    open_room(server, "patio")
+    ann = open_as(pages, server, "ann", "patio", **TOUCH)
+    say(ann, "what time tomorrow?")
+    item = message(ann, "what time tomorrow?")
+    box = item.bounding_box()
+    assert box is not None
+    long_press(ann, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    item.get_by_role("button", name="Reply", exact=True).tap()
+    attach_by_button(ann, "timetable.png", "image/png", picture(400, 300))
+    assert too_small(ann, "#composer-area button") == []
+    shoot(ann, tmp_path, "phone-reply-and-file")
+    ann.get_by_role("button", name="Cancel the reply").tap()
+    expect(ann.locator(".reply-bar")).to_be_hidden()
+    ann.get_by_role("button", name="Remove timetable.png").tap()
+    expect(ann.locator("#attachments .attachment")).to_have_count(0)
