@@ -148,3 +148,31 @@ def test_cancelling_a_reply_or_a_file_is_big_enough_for_a_finger(
     expect(ann.locator(".reply-bar")).to_be_hidden()
     ann.get_by_role("button", name="Remove timetable.png").tap()
     expect(ann.locator("#attachments .attachment")).to_have_count(0)
+
+
+def test_the_dialogs_buttons_are_big_enough_for_a_finger(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """Room settings (its "Notify me of" list too), search, a new room and a new direct message: every
+    button a fingertip tall."""
+    open_room(server, "attic")
+    ann = open_as(pages, server, "ann", "attic", **TOUCH)
+    ways_in = [
+        ("#room-settings", "Room settings"),
+        ("#search-open", "Search messages"),
+        ("#new-room", "New room"),
+        ("#new-direct", "New direct message"),
+    ]
+    for opener, title in ways_in:
+        if (
+            opener.startswith("#new-")
+            and ann.locator("#drawer-toggle").get_attribute("aria-expanded") == "false"
+        ):
+            ann.locator("#drawer-toggle").tap()
+        ann.locator(opener).tap()
+        dialog = ann.get_by_role("dialog", name=title)
+        expect(dialog).to_be_visible()
+        assert too_small(ann, "dialog[open] button, dialog[open] select") == [], title
+        shoot(ann, tmp_path, f"phone-dialog-{opener[1:]}")
+        ann.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
