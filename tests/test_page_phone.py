@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from tests import test_page
 from tests.sample_files import picture
@@ -20,6 +20,7 @@ browser = test_page.browser
 pages = test_page.pages
 
 TOUCH = {"viewport": SCREENSHOT_PHONE, "has_touch": True, "is_mobile": True}
+LANDSCAPE = {"width": 844, "height": 390}  # the same phone turned on its side
 HOLD_MS = 700  # longer than the page's long press (static/js/message_state.js)
 TAP_TARGET = 40  # pixels: about a fingertip
 
@@ -44,10 +45,21 @@ def long_press(page: Page, x: float, y: float) -> None:
 
 
 def within(inner: Locator, outer: Locator) -> bool:
-    """Whether ``inner`` shows wholly inside ``outer``'s box."""
+    """Whether ``inner`` shows wholly inside ``outer``'s box, from top to bottom."""
     a, b = inner.bounding_box(), outer.bounding_box()
     assert a is not None and b is not None
     return a["y"] >= b["y"] and a["y"] + a["height"] <= b["y"] + b["height"]
+
+
+def inside(inner: FloatRect | None, outer: FloatRect | dict[str, float] | None) -> bool:
+    """Whether the box ``inner`` lies wholly inside ``outer`` (to within a pixel)."""
+    assert inner is not None and outer is not None
+    return (
+        inner["x"] >= outer["x"] - 1
+        and inner["y"] >= outer["y"] - 1
+        and inner["x"] + inner["width"] <= outer["x"] + outer["width"] + 1
+        and inner["y"] + inner["height"] <= outer["y"] + outer["height"] + 1
+    )
 
 
 def test_a_long_press_low_on_a_tall_message_shows_its_actions_in_view(
@@ -176,3 +188,32 @@ def test_the_dialogs_buttons_are_big_enough_for_a_finger(
         shoot(ann, tmp_path, f"phone-dialog-{opener[1:]}")
         ann.keyboard.press("Escape")
         expect(dialog).to_be_hidden()
+
+
+def test_the_lightbox_fits_a_phone_held_either_way(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """A photo opened full size, upright and in landscape: the picture, its name and its links all show,
+    "Open in a new tab" and Close a fingertip tall, and Close closes it."""
+    open_room(server, "darkroom")
+    ann = open_as(pages, server, "ann", "darkroom", **TOUCH)
+    attach_by_button(ann, "harbour at dusk.png", "image/png", picture(1600, 1200))
+    ann.locator("#text").fill("from the boat")
+    ann.locator("#text").press("Enter")
+    thumbnail = ann.locator("#messages .msg .file-picture img")
+    expect(thumbnail).to_be_visible()
+    for size, name in ((SCREENSHOT_PHONE, "upright"), (LANDSCAPE, "landscape")):
+        ann.set_viewport_size(size)
+        thumbnail.scroll_into_view_if_needed()
+        thumbnail.tap()
+        lightbox = ann.locator("#lightbox")
+        expect(lightbox).to_be_visible()
+        ann.wait_for_function("() => document.querySelector('#lightbox img').naturalWidth > 0")
+        screen = {"x": 0, "y": 0, "width": size["width"], "height": size["height"]}
+        for part in ("#lightbox-image", "#lightbox-name", "#lightbox-open", "#lightbox-close"):
+            assert inside(ann.locator(part).bounding_box(), screen), part
+            assert inside(ann.locator(part).bounding_box(), lightbox.bounding_box()), part
+        assert too_small(ann, "#lightbox a, #lightbox button") == []
+        shoot(ann, tmp_path, f"phone-lightbox-{name}")
+        ann.locator("#lightbox-close").tap()
+        expect(lightbox).to_be_hidden()
