@@ -217,3 +217,29 @@ def test_the_lightbox_fits_a_phone_held_either_way(
         shoot(ann, tmp_path, f"phone-lightbox-{name}")
         ann.locator("#lightbox-close").tap()
         expect(lightbox).to_be_hidden()
+
+
+def test_a_phone_on_its_side_keeps_a_fingertips_buttons(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """Turned to landscape the page is wide enough for the rooms beside the conversation, and still pressed
+    by a finger: the top bar, the rooms, a message's actions and the room settings' buttons keep their size,
+    and the page does not scroll sideways."""
+    open_room(server, "deck")
+    ann = open_as(pages, server, "ann", "deck", **{**TOUCH, "viewport": LANDSCAPE})
+    say(ann, "the view from here")
+    expect(ann.locator("#sidebar")).to_be_visible()
+    assert too_small(ann, "#topbar button, #topbar a, #sidebar button, #sidebar a") == []
+    item = message(ann, "the view from here")
+    box = item.bounding_box()
+    assert box is not None
+    long_press(ann, box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(item.get_by_role("toolbar", name="Message actions")).to_be_visible()
+    assert too_small(ann, ".msg-actions button") == []
+    item.get_by_role("button", name="Reply", exact=True).tap()
+    assert too_small(ann, "#composer-area button") == []
+    assert ann.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    shoot(ann, tmp_path, "phone-landscape")
+    ann.locator("#room-settings").tap()
+    expect(ann.get_by_role("dialog", name="Room settings")).to_be_visible()
+    assert too_small(ann, "dialog[open] button, dialog[open] select") == []
