@@ -11,9 +11,11 @@ from playwright.sync_api import FloatRect, Locator, Page, expect
 from tests import test_page
 from tests.sample_files import picture
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
+from tests.test_account_pages import fill_account_form, sign_in
+from tests.test_page import JWT_SECRET, PHONE, SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import message, open_as, open_room, shoot
 from tests.test_page_files import attach_by_button
+from tests.web_client import set_up
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -243,3 +245,31 @@ def test_a_phone_on_its_side_keeps_a_fingertips_buttons(
     ann.locator("#room-settings").tap()
     expect(ann.get_by_role("dialog", name="Room settings")).to_be_visible()
     assert too_small(ann, "dialog[open] button, dialog[open] select") == []
+
+
+# The middle of each thing the top bar shows, from top to bottom: one row shows them all at one height.
+ROWS = """() => [...document.querySelectorAll("#topbar > *")]
+  .filter((node) => node.checkVisibility() && node.getBoundingClientRect().width > 1)
+  .map((node) => Math.round(node.getBoundingClientRect().top + node.getBoundingClientRect().height / 2))"""
+
+
+def test_a_direct_conversations_top_bar_is_one_row(tmp_path: Path, pages: Pages) -> None:
+    """On a narrow phone, signed in, a conversation with someone online: their name, "active", search,
+    settings and one's own chip (one's initials) share one row; the messages keep the rest of the screen."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        alexandra, join_link = set_up(server, "alexandra.smith")
+        bart = pages.open(join_link, **{**TOUCH, "viewport": PHONE})
+        fill_account_form(bart, "bartholomew")
+        expect_online(bart)
+        answer = alexandra.call("POST", "/api/direct", {"members": ["bartholomew"]})
+        assert answer.status in (200, 201), answer
+        sign_in(pages.open(f"{server.url}/signin"), "alexandra.smith")
+        bart.goto(f"{server.url}/?room={answer.json['room']}")
+        expect_online(bart)
+        expect(bart.locator("#direct-presence")).to_have_text("active")
+        middles = bart.evaluate(ROWS)
+        assert max(middles) - min(middles) <= 4, middles
+        title = bart.locator("#room-title").bounding_box()
+        assert title is not None and title["width"] >= 80  # "alexandra.s…" at least
+        expect(bart.get_by_role("button", name="You are bartholomew")).to_be_visible()
+        shoot(bart, tmp_path, "phone-direct-top-bar")
