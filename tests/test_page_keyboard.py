@@ -303,3 +303,23 @@ def test_a_reply_is_described_in_the_box_and_escape_gives_it_up(server: ServerPr
     ann.keyboard.type("not a reply")
     press(ann, "Enter")
     expect(message(ann, "not a reply").locator(".reply-quote")).to_have_count(0)
+
+
+def test_tabbing_out_of_the_emoji_picker_closes_it(server: ServerProcess, pages: Pages) -> None:
+    """The picker opened from the keyboard closes once the focus leaves it, and the focus goes on."""
+    open_room(server, "garage")
+    ann = open_as(pages, server, "ann", "garage")
+    ann.locator("#emoji-open").focus()
+    press(ann, "Enter")
+    picker = ann.get_by_role("dialog", name="Emoji for your message")
+    expect(ann.get_by_role("searchbox", name="Search emoji by name")).to_be_focused()
+    press(ann, "Shift+Tab")
+    expect(picker).to_have_count(0)
+    expect(ann.locator("#emoji-open")).to_have_attribute("aria-expanded", "false")
+    assert ann.evaluate("document.activeElement !== document.body")
+    ann.locator("#emoji-open").focus()
+    press(ann, "Enter")
+    expect(picker).to_be_visible()
+    press(ann, "Escape")  # Escape still gives the focus back to the button
+    expect(picker).to_have_count(0)
+    expect(ann.locator("#emoji-open")).to_be_focused()

@@ -1,6 +1,6 @@
 // The emoji picker: a panel of emoji by group, with a search box by name,
 // anchored to the button that opened it (a sheet at the bottom of a phone's
-// screen). Keyboard: the arrows move in the grid, Enter picks, Escape closes
+// screen). Keyboard: the arrows move in the grid, Enter picks, Tab out closes, Escape closes
 // and gives the focus back. ``openEmojiPicker(anchor, onPick)`` is all a
 // caller needs (the composer, and reactions: placed by their message).
 
@@ -54,15 +54,21 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near
   };
   const place = () => position(panel, near);
 
-  function close() {
+  // ``refocus``: the focus, lost with the panel, goes back to the anchor (not when it is on its way elsewhere).
+  function close({refocus = true} = {}) {
     if (current === null || current.panel !== panel) return;
     current = null;
     document.removeEventListener("pointerdown", outside, true);
     window.removeEventListener("resize", place);
     panel.remove();
     anchor.setAttribute("aria-expanded", "false");
-    if (document.activeElement === document.body || !document.activeElement) anchor.focus();
+    if (refocus && (document.activeElement === document.body || !document.activeElement)) anchor.focus();
   }
+  // Tabbing out of the panel closes it, as a click outside does: it does not stay open behind the focus.
+  panel.addEventListener("focusout", (event) => {
+    const to = event.relatedTarget;
+    if (to && !panel.contains(to) && !anchor.contains(to)) close({refocus: false});
+  });
   current = {panel, anchor, close};
   document.body.append(panel);
   anchor.setAttribute("aria-expanded", "true");
