@@ -206,7 +206,7 @@ def test_the_profile_picture_buttons_keep_the_focus_in_the_account_menu(tmp_path
         ann.bring_to_front()  # a file chooser opens from the keyboard only in the window in front
         ann.get_by_role("button", name="You are ann").focus()
         press(ann, "Enter")
-        menu = ann.get_by_role("dialog", name="ann")
+        menu = ann.get_by_role("dialog", name="Your account: ann")
         upload = menu.get_by_role("button", name="Upload a picture")
         expect(menu.get_by_role("button", name="Close")).to_be_focused()
         upload.focus()
