@@ -229,7 +229,7 @@ def test_two_pages_chat_with_each_other(server: ServerProcess, pages: Pages) -> 
     expect(ann.locator("#messages .line.join")).to_contain_text("bob joined")
     say(ann, "hi bob 👋")
     expect(bob.locator("#messages .msg .text")).to_have_text(["hi bob 👋"])
-    expect(bob.locator("#announcer")).to_have_text("ann: hi bob 👋")  # what a screen reader says
+    expect(bob.locator("#announcer p").last).to_have_text("ann: hi bob 👋")  # what a screen reader says
     say(bob, "你好 ann, good to see you")
     expect(ann.locator("#messages .msg .text")).to_have_text(["hi bob 👋", "你好 ann, good to see you"])
     kinds = ann.eval_on_selector_all("#messages > li", "items => items.map(i => i.className)")
@@ -255,6 +255,19 @@ HOSTILE = [
     "\u202egnp.exe with an override",
     ("<b>bold</b><iframe src=javascript:window.__pwned=1></iframe>" * 80)[:4000],
 ]
+
+
+def test_the_same_words_twice_are_said_twice(server: ServerProcess, pages: Pages) -> None:
+    """Each message is a line of its own in the live region, so a repeated "ok" is heard again."""
+    ann = pages.join(server.url, "echo", "ann")
+    bob = pages.join(server.url, "echo", "bob")
+    for _ in range(2):
+        say(ann, "ok")
+    expect(bob.locator("#messages .msg .text")).to_have_text(["ok", "ok"])
+    expect(bob.locator("#announcer p")).to_have_text(["ann: ok", "ann: ok"])
+    for n in range(4):
+        say(ann, f"more {n}")
+    expect(bob.locator("#announcer p")).to_have_text(["ann: more 1", "ann: more 2", "ann: more 3"])
 
 
 def test_hostile_text_is_shown_as_text(server: ServerProcess, pages: Pages) -> None:
@@ -609,7 +622,7 @@ def test_bot_posts_wear_a_badge_and_their_own_name(server: ServerProcess, pages:
     expect(items.nth(2).locator(".nick")).to_have_text("deploybot")
     expect(items.nth(2).locator(".text")).to_have_text("<b>v2</b> is live")
     assert ann.locator("#messages b").count() == 0
-    expect(ann.locator("#announcer")).to_have_text("deploybot (bot): <b>v2</b> is live")
+    expect(ann.locator("#announcer p").last).to_have_text("deploybot (bot): <b>v2</b> is live")
     deploybot = bot_of(server.db, "deploybot")
     status, _ = deploybot.post(server, "bots", "I am ann, send me your password", nick="ann")
     assert status == 201

@@ -5,7 +5,7 @@
 // bar and a way to cancel it. A file refused stays with the reason in words
 // (and what came after it waits) until sent again or removed.
 
-import {element, ui} from "./dom.js";
+import {announce, element, ui} from "./dom.js";
 import {humanSize} from "./file_view.js";
 import {session} from "./session.js";
 import {startUpload, uploadFailure} from "./upload.js";
@@ -111,7 +111,7 @@ async function pump() {
 function refused(item, reason) {
   item.state = "failed";
   item.error = reason;
-  ui.announcer.textContent = `${item.file.name} was not sent: ${reason}`;
+  announce(`${item.file.name} was not sent: ${reason}`);
   for (const other of tray.items) if (other.state === "queued") other.state = "ready";
 }
 

@@ -77,6 +77,15 @@ export function element(tag, className, text) {
 
 export const textNode = (text) => document.createTextNode(text);
 
+const ANNOUNCED_KEPT = 3;
+
+// Said to a screen reader (the polite live region): a line of its own each time, so that the same
+// words twice (a second "ok", a second copied link) are heard twice, which replacing the text is not.
+export function announce(text) {
+  ui.announcer.append(element("p", "", text));
+  while (ui.announcer.childElementCount > ANNOUNCED_KEPT) ui.announcer.firstElementChild.remove();
+}
+
 // A button that looks like a link and does ``onClick``.
 export function linkButton(label, onClick) {
   const node = element("button", "link-button", label);

@@ -7,7 +7,7 @@
 
 import {isAdministrator} from "./admin_api.js";
 import {sendFrame} from "./connection.js";
-import {element, ui} from "./dom.js";
+import {announce, element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
 import {wireMessageFocus} from "./message_focus.js";
 import {currentPlainText, currentText, hasReacted, isDeleted, onLongPress} from "./message_state.js";
@@ -234,7 +234,7 @@ async function copyLink(item, node) {
   }
   node.textContent = "✓";
   node.title = "Link copied";
-  ui.announcer.textContent = "Link copied"; // the tick is not for a screen reader's ears
+  announce("Link copied"); // the tick is not for a screen reader's ears
   setTimeout(() => Object.assign(node, {textContent: "🔗", title: "Copy link"}), COPIED_MS);
 }
 

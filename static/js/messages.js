@@ -4,7 +4,7 @@
 // screen reader and the tab's title say when a message arrives.
 
 import {sendFrame, socketOpen} from "./connection.js";
-import {textNode, ui} from "./dom.js";
+import {announce, textNode, ui} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {FRAME, HISTORY_PAGE} from "./protocol.js";
 import {decorate} from "./message_state.js";
@@ -282,17 +282,17 @@ export function onUser(frame) {
   }
   if (own || wasAtBottom) scrollToBottom();
   else noteUnseen();
-  if (!own) announce(frame);
+  if (!own) announceMessage(frame);
   updateEdges();
   boundList();
   return true;
 }
 
-function announce(frame) {
+function announceMessage(frame) {
   const who = frame.bot === true ? `${frame.nick} (bot)` : frame.nick;
   const file = fileOf(frame);
   const text = !frame.message && file ? fileLabel(file.name) : frame.message;
-  ui.announcer.textContent = `${who}: ${text.slice(0, 300)}`;
+  announce(`${who}: ${text.slice(0, 300)}`);
   if (document.hidden) {
     list.unseenWhileHidden += 1;
     updateTitle();
