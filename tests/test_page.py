@@ -853,6 +853,8 @@ def test_usable_on_a_phone(server: ServerProcess, pages: Pages) -> None:
     expect(page.locator("#rooms")).not_to_be_in_viewport()
     page.locator("#drawer-toggle").click()
     expect(page.locator("#users .nick")).to_have_text(["ann"])
+    # Below the rooms (as many as the module's tests made, each a finger's height): the drawer scrolls to it.
+    page.locator("#users").scroll_into_view_if_needed()
     expect(page.locator("#users")).to_be_in_viewport()
     expect(page.locator("#rooms .room-link[aria-current=page]")).to_be_in_viewport()
     page.keyboard.press("Escape")
@@ -984,6 +986,7 @@ def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Page
         page.emulate_media(color_scheme=scheme)
         page.screenshot(path=str(out / f"screenshot-guests-{name}.png"))
     phone.locator("#drawer-toggle").click()
+    phone.locator("#users").scroll_into_view_if_needed()  # below the module's many rooms
     expect(phone.locator("#users")).to_be_in_viewport()
     phone.wait_for_function("() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'")
     phone.wait_for_timeout(250)  # the slide's last frame
