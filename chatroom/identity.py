@@ -38,6 +38,9 @@ COOKIE_SECRET = "cookie_secret"
 # store ends idle sessions sooner (records.SESSION_IDLE_MS).
 COOKIE_MAX_AGE_DAYS = 400
 
+# A token whose sub looks like an account's name without being it (docs/security.md, "Tokens").
+_LOOK_ALIKE_SUB = "the token's sub is too like another account's name"
+
 # How an identity was established.
 SESSION = "session"
 JWT = "jwt"
@@ -149,17 +152,25 @@ class Authenticator:
         return Identity(account, JWT)
 
     async def _external_account(self, name: str) -> Account:
-        """The account a token's ``sub`` names, created (marked external) on first sight."""
+        """The account a token's ``sub`` names, created (marked external) on first sight.
+
+        Only the account of exactly that name: names clash when they look
+        alike (``ALICE``, ``a1ice``, ``аlice`` with a Cyrillic а are all
+        ``alice``'s), but an application that signs tokens may hold those as
+        different people, and a look-alike must not open another's rooms.
+        """
         account = await self.accounts.account_by_name(name)
         if account is not None:
+            if account.name != name:
+                raise IdentityError(_LOOK_ALIKE_SUB)
             return account
         try:
             return await self.accounts.create_account(name, PERSON, external=True)
         except NameTakenError:
             # Another request (or node) created it a moment ago: the same person.
             account = await self.accounts.account_by_name(name)
-            if account is None:
-                raise IdentityError("the token's sub is too like another account's name") from None
+            if account is None or account.name != name:
+                raise IdentityError(_LOOK_ALIKE_SUB) from None
             return account
 
     async def _from_cookie(self, cookie: str) -> Identity | None:
