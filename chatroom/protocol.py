@@ -57,6 +57,8 @@ NOT_FOUND = "not_found"
 READ_ONLY = "read_only"
 # A change to (or a reply to) a message the room does not have (changes.py).
 NO_MESSAGE = "no_message"
+# A reaction with an emoji more than a message holds (store/change_rules.py: MAX_EMOJIS).
+TOO_MANY_REACTIONS = "too_many_reactions"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
 # Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing

@@ -8,6 +8,7 @@ from typing import Any
 from tornado.testing import gen_test
 
 from chatroom import protocol
+from chatroom.store.change_rules import MAX_EMOJIS
 from tests.chat_case import Client, Frame
 from tests.rooms_case import RoomsCase, token_for
 
@@ -104,6 +105,34 @@ class ChangesTest(RoomsCase):
         assert history["messages"][0]["reactions"] == [{"emoji": THUMBS, "nicks": ["bob"]}]
         off = await self.ask(bob, {"type": "react", "id": first, "emoji": THUMBS, "on": False})
         assert off["id"] == on["id"] + 1 and (await self.recv_type(ann, "reaction"))["on"] is False
+
+    @gen_test(timeout=30)
+    async def test_a_message_holds_twenty_different_reactions(self) -> None:
+        """The 21st different emoji is refused too_many_reactions, the connection stays, and nobody hears
+        of it; an emoji already there is still added to, and history carries the twenty."""
+        ann, bob = await self.town()
+        first = await self.post(ann, "vote")
+        await self.recv_type(bob, "user")
+        emojis = [chr(0x1F600 + i) for i in range(MAX_EMOJIS)]
+        for index, emoji in enumerate(emojis):
+            reacting, hearing = (bob, ann) if index % 2 else (ann, bob)
+            assert (await self.ask(reacting, {"type": "react", "id": first, "emoji": emoji, "on": True}))[
+                "type"
+            ] == "ack"
+            await self.recv_type(hearing, "reaction")
+        refused = await self.ask(bob, {"type": "react", "id": first, "emoji": "\u2605" * 64, "on": True})
+        assert refused == {
+            "type": "error", "code": "too_many_reactions", "ref": "r",
+            "message": "a message holds at most 20 different reactions: add yours to one of them",
+        }  # fmt: skip
+        await self.nothing_more(ann)
+        added = await self.ask(bob, {"type": "react", "id": first, "emoji": emojis[0], "on": True})
+        assert (await self.recv_type(ann, "reaction"))["id"] == added["id"]
+        assert (await self.ask(bob, {"type": "message", "message": "done"}))["type"] == "ack"
+        assert (await self.recv_type(ann, "user"))["message"] == "done"
+        _, history = await self.joined("carl")
+        reactions = history["messages"][0]["reactions"]
+        assert [r["emoji"] for r in reactions] == emojis and reactions[0]["nicks"] == ["ann", "bob"]
 
     @gen_test(timeout=30)
     async def test_a_reply_quotes_its_original(self) -> None:

@@ -15,7 +15,14 @@ from chatroom.events import DELETE, EDIT, REACTION, ReplyQuote
 from chatroom.names import room_key
 from chatroom.store import migrations
 from chatroom.store.base import SchemaTooNewError, Store, StoreError
-from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
+from chatroom.store.change_rules import (
+    FORBIDDEN,
+    MAX_EMOJIS,
+    NO_MESSAGE,
+    TOO_MANY_REACTIONS,
+    ChangeRefusedError,
+    ChangeRequest,
+)
 from chatroom.store.sqlite import SQLiteStore
 
 from .stores import StoreFactory, run
@@ -359,6 +366,29 @@ def test_reactions_toggle_per_person(store_factory: StoreFactory) -> None:
         assert off.change is not None and not off.change.on and off_again.change is None
         reactions = (await store.history("lobby"))[0].reactions
         assert [(r.emoji, r.nicks) for r in reactions] == [("🎉", ("ann",)), ("👍", ("ann",))]
+
+    run(store_factory(), scenario)
+
+
+def test_a_message_holds_at_most_twenty_different_emoji(store_factory: StoreFactory) -> None:
+    """Past MAX_EMOJIS different emoji a new one is refused and takes no id; one already there is not."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "vote", account_id=ANN)
+        for index in range(MAX_EMOJIS):
+            await store.change("lobby", react(1, chr(0x1F600 + index), True, BOB, "bob"))
+        last = await store.last_id("lobby")
+        with pytest.raises(ChangeRefusedError) as refused:
+            await store.change("lobby", react(1, "\u2605", True))
+        assert refused.value.code == TOO_MANY_REACTIONS and await store.last_id("lobby") == last
+        added = await store.change("lobby", react(1, chr(0x1F600), True))
+        assert added.change is not None and added.change.id == last + 1
+        taken_back = await store.change("lobby", react(1, chr(0x1F601), False, BOB, "bob"))
+        assert taken_back.change is not None
+        again = await store.change("lobby", react(1, "\u2605", True))
+        assert again.change is not None
+        reactions = (await store.history("lobby"))[0].reactions
+        assert len(reactions) == MAX_EMOJIS and reactions[0].nicks == ("bob", "ann")
 
     run(store_factory(), scenario)
 

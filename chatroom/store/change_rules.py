@@ -10,12 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..events import DELETE, EDIT, REACTION, StoredChange
-from ..protocol import FORBIDDEN, NO_MESSAGE
+from ..protocol import FORBIDDEN, NO_MESSAGE, TOO_MANY_REACTIONS
 from .accounts_base import RefusedError
+
+# The different emoji one message holds: whoever reacts after that adds to one
+# of them. Without a bound one member could put thousands of emoji of 64 code
+# points on a message, making it too big for any history page to carry.
+MAX_EMOJIS = 20
 
 __all__ = [
     "FORBIDDEN",
+    "MAX_EMOJIS",
     "NO_MESSAGE",
+    "TOO_MANY_REACTIONS",
     "ChangeRefusedError",
     "ChangeRequest",
     "Changed",
@@ -72,8 +79,11 @@ class TargetState:
     account_id: int | None
     deleted: bool
     text: str
-    # For a reaction: whether the asker's reaction with this emoji is there.
+    # For a reaction: whether the asker's reaction with this emoji is there;
+    # whether anyone's is; how many different emoji the message holds.
     reacted: bool = False
+    emoji_there: bool = False
+    emojis: int = 0
 
 
 def decide(request: ChangeRequest, target: TargetState | None) -> bool:
@@ -91,6 +101,11 @@ def decide(request: ChangeRequest, target: TargetState | None) -> bool:
         raise ChangeRefusedError(NO_MESSAGE, f"message {request.target} was deleted")
     if request.kind == EDIT:
         return request.text != target.text
+    if request.on and not target.emoji_there and target.emojis >= MAX_EMOJIS:
+        raise ChangeRefusedError(
+            TOO_MANY_REACTIONS,
+            f"a message holds at most {MAX_EMOJIS} different reactions: add yours to one of them",
+        )
     return request.on != target.reacted
 
 

@@ -10,7 +10,7 @@ transaction, and drops its reactions.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import dataclasses
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -38,6 +38,11 @@ SELECT m.account_id, m.deleted, m.message,
           AND x.account_id = %s)
 FROM messages m WHERE m.room = %s AND m.id = %s
 """
+# For a reaction: whether anyone's reaction has the emoji, and how many different emoji there are.
+_EMOJIS = """
+SELECT COALESCE(bool_or(emoji = %s), false), COUNT(DISTINCT emoji)
+FROM reactions WHERE room = %s AND target = %s
+"""
 # An edit's new text: the message's time and its file's name (NULL: none) for its search row.
 _EDIT = """
 UPDATE messages m SET message = %s, edited = %s WHERE room = %s AND id = %s
@@ -51,7 +56,7 @@ FROM unnest(%s::bigint[]) AS q (id) JOIN messages m ON m.room = %s AND m.id = q.
 """
 
 
-@dataclass(slots=True)
+@dataclasses.dataclass(slots=True)
 class PendingChange:
     """A change to a message waiting for the next batch."""
 
@@ -77,6 +82,10 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
         await conn.execute(_TARGET, (request.emoji, request.account_id, room, request.target))
     ).fetchone()
     target = None if row is None else TargetState(row[0], bool(row[1]), str(row[2]), bool(row[3]))
+    if target is not None and request.kind == REACTION:
+        counted = await (await conn.execute(_EMOJIS, (request.emoji, room, request.target))).fetchone()
+        assert counted is not None
+        target = dataclasses.replace(target, emoji_there=bool(counted[0]), emojis=int(counted[1]))
     if not decide(request, target):
         return Changed(request.target, None)
     next_row = await (await conn.execute(_NEXT_ID, (room,))).fetchone()

@@ -46,11 +46,14 @@ def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> Targ
     ).fetchone()
     if row is None:
         return None
-    reacted = conn.execute(
-        "SELECT 1 FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
-        (room, request.target, request.emoji, request.account_id),
+    if request.kind != REACTION:
+        return TargetState(row[0], bool(row[1]), str(row[2]))
+    reacted, there, emojis = conn.execute(
+        "SELECT COALESCE(MAX(emoji = ? AND account_id = ?), 0), COALESCE(MAX(emoji = ?), 0),"
+        " COUNT(DISTINCT emoji) FROM reactions WHERE room = ? AND target = ?",
+        (request.emoji, request.account_id, request.emoji, room, request.target),
     ).fetchone()
-    return TargetState(row[0], bool(row[1]), str(row[2]), reacted is not None)
+    return TargetState(row[0], bool(row[1]), str(row[2]), bool(reacted), bool(there), int(emojis))
 
 
 def apply_change(
