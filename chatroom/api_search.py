@@ -29,6 +29,8 @@ from .store.search_base import MAX_RESULTS, SearchCursor, SearchQuery
 
 DEFAULT_RESULTS = 20
 MAX_TIME_CHARS = 40
+# A room's name in a cursor: a name of the rules (64 characters), or a direct room's id.
+MAX_ROOM_CHARS = protocol.MAX_ROOM_LENGTH
 
 
 def bad_request(message: str) -> ApiError:
@@ -47,9 +49,17 @@ def decode_cursor(raw: str) -> SearchCursor:
         ts, room, msg_id = orjson.loads(base64.urlsafe_b64decode(raw.encode("ascii")))
     except (ValueError, TypeError, binascii.Error, UnicodeEncodeError):
         raise bad_request("cursor is not one a search answered") from None
-    if not (isinstance(ts, int) and isinstance(room, str) and isinstance(msg_id, int)):
+    # Its numbers are a time and an id the store holds (a bigint), its room a room's name: a
+    # number past 2^63 - 1 made the store's driver fail the whole request.
+    if not (
+        _stored_int(ts) and _stored_int(msg_id) and isinstance(room, str) and len(room) <= MAX_ROOM_CHARS
+    ):
         raise bad_request("cursor is not one a search answered")
     return SearchCursor(ts, room, msg_id)
+
+
+def _stored_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= protocol.MAX_CLIENT_INT
 
 
 def parse_time(name: str, raw: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from dataclasses import replace
 from typing import Any
@@ -214,6 +216,33 @@ class SearchApiTest(SearchCase):
             assert (got, body["error"]) == (status, code), params
             assert body["message"].startswith(message), (params, body)
         assert await self.texts("bob", q="still") == ["still here"]
+
+    @gen_test(timeout=30)
+    async def test_a_forged_cursor_is_400_and_the_next_search_answers(self) -> None:
+        """A cursor whose numbers the store cannot hold (past 2^63 - 1, below 0, true) or whose room no
+        room could be is 400, never a 500; the searcher's own cursor, and carl's search, still page."""
+        await self.people()
+        await self.create("ann", "town", "open")
+        await self.say("town", "ann", "page one", "page two")
+        forged = [
+            [2**63, "town", 1],
+            [2**64 - 1, "town", 1],
+            [1, "town", 2**63],
+            [-1, "town", 1],
+            [True, "town", 1],
+            [1, "t" * 65, 1],
+        ]
+        for cursor in forged:
+            raw = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode()
+            status, body = await self.search("bob", q="page", cursor=raw)
+            assert (status, body) == (
+                400,
+                {"error": "bad_request", "message": "cursor is not one a search answered"},
+            ), cursor
+        status, body = await self.search("bob", q="page", limit=1)
+        assert status == 200 and body["next"] is not None
+        assert await self.texts("bob", q="page", cursor=body["next"]) == ["page one"]
+        assert await self.texts("carl", q="page") == ["page two", "page one"]
 
     @gen_test(timeout=30)
     async def test_nobody_signed_in_is_turned_away(self) -> None:
