@@ -192,7 +192,7 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
             raise ApiError(409, ROOM_TAKEN, f"the room {room!r} exists")
         holder = await self.unavailable_if_failing(self.backend.claim_room(room))
         if holder is not None:
-            raise ApiError(409, ROOM_TAKEN, f"the room {room!r} is too like {holder!r}")
+            raise ApiError(409, ROOM_TAKEN, f"the room {room!r} is too like an existing room's name")
 
     def new_room_name(self, raw: object) -> str:
         """The room name a body asks for, normalised; 400 bad_name, or for a name kept for direct rooms."""

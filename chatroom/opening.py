@@ -72,7 +72,7 @@ class Opening:
     def learned(self, room: str, known: Known) -> ProtocolError | None:
         """What the store said with the admission; the refusal of a look-alike of a room in use, if so."""
         self._known, holder = known, known.holder
-        return look_alike(room, holder) if holder is not None and holder != room else None
+        return look_alike(room) if holder is not None and holder != room else None
 
     def next_nick(self) -> str | None:
         """The next nick to reserve; None when every one was taken.
@@ -120,6 +120,6 @@ def not_found() -> ProtocolError:
     return ProtocolError(protocol.NOT_FOUND, "there is no such room, or you may not see it")
 
 
-def look_alike(room: str, holder: str) -> ProtocolError:
-    """The refusal of a room whose name looks like ``holder``'s, a room in use."""
-    return ProtocolError(protocol.BAD_NAME, protocol.look_alike_room_message(room, holder))
+def look_alike(room: str) -> ProtocolError:
+    """The refusal of a room whose name looks like another's, a room in use (left unnamed)."""
+    return ProtocolError(protocol.BAD_NAME, protocol.look_alike_room_message(room))

@@ -387,11 +387,10 @@ def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, An
     return frame
 
 
-def look_alike_room_message(room: str, holder: str) -> str:
-    """Why a room name that looks like an existing room is refused (bad_name)."""
-    return (
-        f"the room name {room!r} looks like the existing room {holder!r}: join that one or pick another name"
-    )
+def look_alike_room_message(room: str) -> str:
+    """Why a room name that looks like an existing room's is refused (bad_name); that room goes unnamed,
+    for it may be one the asker may not see (a closed room, a direct conversation)."""
+    return f"the room name {room!r} looks like an existing room's name: pick another name"
 
 
 def api_error_body(code: str, message: str) -> bytes:

@@ -132,7 +132,7 @@ class Session:
         if self.state is not State.OPENING or self._opening is None:
             return []
         if holder is not None:
-            return self._refuse_session(opening.look_alike(self.room, holder))
+            return self._refuse_session(opening.look_alike(self.room))
         return self._reserve_next(self._opening)
 
     def reserved(self, nick: str, members: Members | None, *, account_named: bool = False) -> Effects:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+from dataclasses import replace
 from urllib.parse import quote
 
 from PIL import Image
@@ -120,6 +121,20 @@ class OutsiderTest(RoomsCase):
         _, dm, raw = await self.api("POST", "/api/direct", "carl", {"members": ["ann", "bob"]})
         assert dm["room"] not in rooms
         self.assert_clean(raw, *rooms)
+
+    @gen_test(timeout=30)
+    async def test_a_look_alike_of_a_closed_rooms_name_is_refused_without_naming_it(self) -> None:
+        """Creating ``hidden-pIans`` (a capital I) is refused, without spelling out the closed room it looks
+        like; joining it is the 404 of any room one may not see."""
+        rooms = await self.setUpRooms()
+        status, _, raw = await self.api(
+            "POST", "/api/rooms", "carl", {"room": "hidden-pIans", "kind": "open"}
+        )
+        assert status == 409 and b"too like an existing room's name" in raw
+        self.assert_clean(raw, *rooms)
+        raw_socket, code = await self.socket_bytes("carl", "hidden-pIans")
+        assert code == protocol.CLOSE_NOT_FOUND
+        self.assert_clean(raw_socket, *rooms)
 
     @gen_test(timeout=30)
     async def test_search_finds_nothing_of_the_rooms(self) -> None:
@@ -296,3 +311,21 @@ class OutsiderTest(RoomsCase):
 
 class OutsiderOnPostgresTest(OnPostgres, OutsiderTest):
     """The same outsiders, with the rooms and memberships in PostgreSQL (a schema of each test's own)."""
+
+
+class GuestLookAlikeTest(RoomsCase):
+    """Where guests are let in, a guest creates an open room by joining it."""
+
+    settings = replace(RoomsCase.settings, guests=True)
+
+    @gen_test(timeout=30)
+    async def test_a_guest_joining_a_look_alike_of_a_closed_room_is_not_told_its_name(self) -> None:
+        """``hidden-pIans`` beside the closed ``hidden-plans``: bad_name and 4400, the closed room unnamed."""
+        await self.create("ann", "hidden-plans", "closed")
+        client = await self.connect(room="hidden-pIans", nick="mallory")
+        received = []
+        while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
+            received.append(str(raw))
+        assert client.close_code == protocol.CLOSE_BAD_NAME
+        assert "looks like an existing room's name" in "".join(received)
+        assert "hidden-plans" not in "".join(received)

@@ -53,8 +53,11 @@ class RoomTakenError(RefusedError):
     """The room, or one whose name looks like it, exists already."""
 
     def __init__(self, room: str, holder: str) -> None:
+        # The holder goes unnamed: it may be a closed room, whose name the asker may not learn.
         super().__init__(
-            f"the room {room!r} exists" if room == holder else f"the room {room!r} is too like {holder!r}"
+            f"the room {room!r} exists"
+            if room == holder
+            else f"the room {room!r} is too like an existing room's name"
         )
         self.room = room
         self.holder = holder
