@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from .config import Settings
 from .guest_access import GuestAccess
 from .identity import Identity
+from .names import is_direct_name
 from .store.accounts_base import AccountStore
 from .store.records import CLOSED, DIRECT, OPEN, OWNER, Membership, RoomRecord
 from .store.search_base import Reader
@@ -162,7 +163,7 @@ class Access:
         return Reader(None if who is None else who.account_id, who is not None or self.guests)
 
     def entry(
-        self, who: Identity | None, record: RoomRecord | None, membership: Membership | None
+        self, who: Identity | None, room: str, record: RoomRecord | None, membership: Membership | None
     ) -> Entry | None:
         """How ``who`` may enter a room's live stream; None: as if it did not exist.
 
@@ -172,8 +173,10 @@ class Access:
         are not let in.
         """
         if record is None:
-            # Only a guest's open room comes into being by being joined.
-            return Entry(may_post=True) if who is None and self.guests else None
+            # Only a guest's open room comes into being by being joined, never under a name kept for
+            # direct rooms: not_found, as an existing direct room answers a guest, tells neither apart.
+            created = who is None and self.guests and not is_direct_name(room)
+            return Entry(may_post=True) if created else None
         if not may_read(who, record, membership, guests=self.guests):
             return None
         return Entry(may_post=may_post(who, record, membership, guests=self.guests), kind=record.kind)

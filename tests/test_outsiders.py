@@ -313,19 +313,33 @@ class OutsiderOnPostgresTest(OnPostgres, OutsiderTest):
     """The same outsiders, with the rooms and memberships in PostgreSQL (a schema of each test's own)."""
 
 
-class GuestLookAlikeTest(RoomsCase):
-    """Where guests are let in, a guest creates an open room by joining it."""
+class GuestOutsiderTest(RoomsCase):
+    """Where guests are let in, a guest creates an open room by joining it: never one that tells of
+    another's closed or direct room."""
 
     settings = replace(RoomsCase.settings, guests=True)
+
+    async def answer(self, room: str) -> tuple[str, int | None]:
+        """All a guest's socket says asking for ``room``, and its close code."""
+        client = await self.connect(room=room, nick="mallory")
+        received = []
+        while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
+            received.append(str(raw))
+        return "".join(received), client.close_code
+
+    @gen_test(timeout=30)
+    async def test_a_name_kept_for_direct_rooms_makes_no_guests_room(self) -> None:
+        """A guest joining ``dm-…`` gets not_found and 4404, the same bytes as for an existing direct room."""
+        await self.person("bob")
+        _, direct, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
+        answers = [await self.answer(room) for room in (direct["room"], "dm-made-up", "DM-Made-Up")]
+        assert answers[0][1] == protocol.CLOSE_NOT_FOUND
+        assert answers[1] == answers[0] and answers[2] == answers[0]
 
     @gen_test(timeout=30)
     async def test_a_guest_joining_a_look_alike_of_a_closed_room_is_not_told_its_name(self) -> None:
         """``hidden-pIans`` beside the closed ``hidden-plans``: bad_name and 4400, the closed room unnamed."""
         await self.create("ann", "hidden-plans", "closed")
-        client = await self.connect(room="hidden-pIans", nick="mallory")
-        received = []
-        while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
-            received.append(str(raw))
-        assert client.close_code == protocol.CLOSE_BAD_NAME
-        assert "looks like an existing room's name" in "".join(received)
-        assert "hidden-plans" not in "".join(received)
+        raw, code = await self.answer("hidden-pIans")
+        assert code == protocol.CLOSE_BAD_NAME
+        assert "looks like an existing room's name" in raw and "hidden-plans" not in raw
