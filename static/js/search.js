@@ -10,6 +10,7 @@ import {element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf, humanSize} from "./file_view.js";
 import {jumpTo} from "./permalink.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
+import {anyFilter, filterParams, filterProblem, showFilters, wireFilters} from "./search_filters.js";
 import {session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -62,8 +63,8 @@ async function entriesOf(results) {
 }
 
 // What the search found, in words (a live region: a screen reader hears it when results arrive).
-function resultsNote(shown, more) {
-  if (shown === 0) return "No message holds those words.";
+function resultsNote(shown, more, filtered) {
+  if (shown === 0) return `No message holds those words${filtered ? " with these filters" : ""}.`;
   const messages = shown === 1 ? "1 message" : `${shown} messages`;
   return more ? `${messages} shown; "More results" below brings older ones.` : `${messages} found.`;
 }
@@ -81,8 +82,21 @@ async function fetchPage(append) {
   if (!answer.ok) return void ($("search-more").hidden = true);
   for (const found of results) list.append(resultItem(found, entries.get(found.room)));
   state.next = answer.body.next;
-  $("search-note").textContent = resultsNote(list.children.length, state.next);
+  const filtered = Object.keys(state.params).length > 1;
+  $("search-note").textContent = resultsNote(list.children.length, state.next, filtered);
   $("search-more").hidden = !state.next;
+}
+
+// Why the dialog as filled in cannot search: {message, field} (the field to mend), or null. The
+// server searches words, which filters only narrow: filters alone are explained here, not refused.
+function searchProblem() {
+  if (!$("search-q").value.trim()) {
+    const message = anyFilter()
+      ? "Type a word to look for as well: the filters narrow what the words find, and cannot search alone."
+      : "Type a word to look for.";
+    return {message, field: "search-q"};
+  }
+  return filterProblem();
 }
 
 export function wireSearch() {
@@ -94,12 +108,15 @@ export function wireSearch() {
   for (const button of dialog.querySelectorAll("[data-close]")) {
     button.addEventListener("click", () => dialog.close());
   }
-  $("search-form").addEventListener("submit", (event) => {
+  $("search-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const q = $("search-q").value.trim();
-    if (!q) return void $("search-q").focus();
-    state.params = {q, ...($("search-here").checked ? {room: session.room} : {})};
+    const problem = searchProblem();
+    $("search-error").textContent = problem ? problem.message : "";
+    if (problem) return void $(problem.field).focus();
+    state.params = {q: $("search-q").value.trim(), ...(await filterParams())};
+    showFilters(state.params, () => $("search-form").requestSubmit());
     fetchPage(false);
   });
   $("search-more").addEventListener("click", () => fetchPage(true));
+  wireFilters();
 }
