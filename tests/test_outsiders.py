@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from PIL import Image
 from tornado.testing import gen_test
+from tornado.websocket import WebSocketClientConnection
 
 from chatroom import protocol
 from tests.chat_case import OnPostgres
@@ -20,6 +21,14 @@ TITLE = "Covert Title 55"
 # Written by changes to messages: an edit, a reaction, a reply.
 EDITED = "edited-code-4c2e"
 EMOJI = "\U0001f9ed"
+
+
+async def said_until_closed(client: WebSocketClientConnection) -> tuple[str, int | None]:
+    """Every frame the socket sends until it closes, joined, and its close code."""
+    received = []
+    while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
+        received.append(str(raw))
+    return "".join(received), client.close_code
 
 
 def secret_png() -> bytes:
@@ -61,11 +70,7 @@ class OutsiderTest(RoomsCase):
 
     async def socket_bytes(self, who: str, room: str, **params: str | int) -> tuple[str, int | None]:
         """Everything the socket sends ``who`` asking for ``room``, and its close code."""
-        client = await self.connect(room=room, token=token_for(who), **params)
-        received = []
-        while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
-            received.append(str(raw))
-        return "".join(received), client.close_code
+        return await said_until_closed(await self.connect(room=room, token=token_for(who), **params))
 
     @gen_test(timeout=30)
     async def test_the_socket_answers_4404_and_nothing_else(self) -> None:
@@ -321,11 +326,7 @@ class GuestOutsiderTest(RoomsCase):
 
     async def answer(self, room: str) -> tuple[str, int | None]:
         """All a guest's socket says asking for ``room``, and its close code."""
-        client = await self.connect(room=room, nick="mallory")
-        received = []
-        while (raw := await asyncio.wait_for(client.read_message(), 5)) is not None:
-            received.append(str(raw))
-        return "".join(received), client.close_code
+        return await said_until_closed(await self.connect(room=room, nick="mallory"))
 
     @gen_test(timeout=30)
     async def test_a_name_kept_for_direct_rooms_makes_no_guests_room(self) -> None:

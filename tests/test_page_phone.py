@@ -2,39 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
-from tests import test_page
+from tests import test_page, test_page_changes
 from tests.sample_files import picture
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, sign_in
-from tests.test_page import JWT_SECRET, PHONE, SCREENSHOT_PHONE, Pages, expect_online, say
+from tests.test_page import PHONE, SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import message, open_as, open_room, shoot
 from tests.test_page_files import attach_by_button
 from tests.web_client import set_up
 
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
+# The page tests' fixtures: one Chromium for the module, pages checked for script errors; a server of
+# accounts signed in with tokens, as the changes page tests have.
 browser = test_page.browser
 pages = test_page.pages
+server = test_page_changes.server
 
 TOUCH = {"viewport": SCREENSHOT_PHONE, "has_touch": True, "is_mobile": True}
 LANDSCAPE = {"width": 844, "height": 390}  # the same phone turned on its side
 HOLD_MS = 700  # longer than the page's long press (static/js/message_state.js)
 TAP_TARGET = 40  # pixels: about a fingertip
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Accounts only, signed in with tokens."""
-    db = tmp_path_factory.mktemp("phone-page") / "chat.db"
-    with ServerProcess(
-        db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
-    ) as running:
-        yield running
 
 
 def long_press(page: Page, x: float, y: float) -> None:
