@@ -25,6 +25,12 @@ function showState() {
   parts.remove.hidden = !hasPicture(session.account.name);
 }
 
+// The account has a picture from the moment the server keeps it: "Remove" is there before the picture
+// itself is fetched to be shown (which may take a while), not only after.
+function showUploaded() {
+  parts.remove.hidden = false;
+}
+
 // The button the keyboard was on went (disabled while the picture is sent, hidden once there is
 // none): the focus, fallen out of the menu, comes back to "Upload a picture".
 function keepFocus() {
@@ -42,6 +48,7 @@ async function upload() {
   keepFocus();
   if (!answer.ok) return say(uploadFailure(answer, file.name), true);
   pictureChanged(session.account.name, answer.body.avatar.id);
+  showUploaded();
   say("Your new picture is set.");
 }
 
