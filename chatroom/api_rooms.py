@@ -146,7 +146,9 @@ class MessagesHandler(JsonHandler):
         metrics.MESSAGES_RECEIVED.inc()
         try:
             # A retry after a lost response, with the same ref, is stored once.
-            stored = await self.backend.publish(room, bot.name, text, ref=ref, bot=True)
+            stored = await self.backend.publish(
+                room, bot.name, text, ref=ref, bot=True, account_id=bot.account_id
+            )
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()

@@ -664,6 +664,26 @@ class ApiTest(ChatTestCase):
         assert (mine["nick"], "bot" in mine) == ("ann", False)
 
     @gen_test
+    async def test_a_bots_posts_over_the_api_are_its_own_on_its_socket(self) -> None:
+        """What a bot posted with its key is marked its own in its socket's history, and it may edit it."""
+        key = await self.make_bot("relay", "lobby")
+        status, posted = await self.fetch_json(
+            "/api/rooms/lobby/messages",
+            method="POST",
+            headers={"Authorization": f"Bearer {key}"},
+            body=json.dumps({"message": "deploy started"}),
+        )
+        assert status == 201
+        relay = await self.connect(headers={"Authorization": f"Bearer {key}"}, room="lobby")
+        await self.recv(relay)
+        history = await self.recv(relay)
+        assert [(m["id"], m.get("own")) for m in history["messages"]] == [(posted["id"], True)]
+        edit = {"type": "edit", "id": posted["id"], "message": "deploy done", "ref": "e1"}
+        await relay.write_message(json.dumps(edit))
+        edited = await self.recv_type(relay, "edit")
+        assert (edited["target"], edited["message"]) == (posted["id"], "deploy done")
+
+    @gen_test
     async def test_publish_refusals(self) -> None:
         """Wrong key 401, bad body 400, as JSON."""
         key = await self.make_bot("bot", "lobby")
