@@ -204,14 +204,16 @@ def history_frame(
     changes: list[StoredChange] | None = None,
     *,
     reader: Identity | None = None,
+    ref: str | None = None,
 ) -> dict[str, Any]:
     """A history frame of messages in their current state; after ``since``, the changes since too.
 
     For an account's connection (``reader``), its own messages say ``"own": true``: judged by
     account, not by name, and told to that connection alone (a user frame carries no account id).
+    The answer to a history request names the request's ``ref``.
     """
     account_id = reader.account_id if reader is not None else None
-    frame = protocol.history_frame(room, [_as_read_by(m, account_id) for m in shown], truncated)
+    frame = protocol.history_frame(room, [_as_read_by(m, account_id) for m in shown], truncated, ref)
     if changes is not None:
         frame["changes"] = [change_frame(c) for c in changes]
     return frame

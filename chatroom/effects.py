@@ -55,11 +55,12 @@ class Typing:
 class ReadPage:
     """Read the newest ``limit`` + 1 messages before ``before``; answer with page_read or page_failed.
 
-    The one more says whether older messages remain.
+    The one more says whether older messages remain; ``ref`` is the request's, for its answer.
     """
 
     before: int | None
     limit: int
+    ref: str | None = None
 
 
 @dataclass(slots=True)

@@ -45,10 +45,12 @@ class Intake:
             return effects.Typing() if self._typing.allow(self._clock()) else None
         # A history page or a read mark costs the store a read: it spends a token too.
         if not self._bucket.take(self._clock()):
-            raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many history requests or read marks")
+            raise ProtocolError(
+                protocol.RATE_LIMITED, "slow down: too many history requests or read marks", frame.ref
+            )
         if isinstance(frame, protocol.ReadFrame):
             return effects.MarkRead(frame.id)
-        return effects.ReadPage(frame.before, frame.limit)
+        return effects.ReadPage(frame.before, frame.limit, frame.ref)
 
     def _message(self, frame: protocol.MessageFrame, read_only: bool) -> effects.Publish:
         metrics.MESSAGES_RECEIVED.inc()

@@ -73,8 +73,6 @@ SETUP_DONE = "setup_done"
 NAME_TAKEN = "name_taken"
 BAD_PASSWORD = "bad_password"
 PASSWORDS_DIFFER = "passwords_differ"
-# HTTP API only: a bot may not post under a nick a connected member holds.
-NICK_IN_USE = "nick_in_use"
 # The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.
 CLOSE_CODE_FOR = {
     BAD_NAME: CLOSE_BAD_NAME,
@@ -122,10 +120,11 @@ class TypingFrame:
 
 @dataclass(frozen=True, slots=True)
 class HistoryRequest:
-    """The client wants up to ``limit`` messages older than ``before``."""
+    """The client wants up to ``limit`` messages older than ``before``; ``ref`` comes back with them."""
 
     before: int | None
     limit: int
+    ref: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +132,7 @@ class ReadFrame:
     """The client has seen the room's messages up to ``id`` (version 2, "Unread counts")."""
 
     id: int
+    ref: str | None = None
 
 
 ClientFrame = MessageFrame | TypingFrame | HistoryRequest | ReadFrame
@@ -219,7 +219,7 @@ def parse_object(obj: dict[str, Any], ref: str | None, max_length: int) -> Clien
     if kind == "read":
         if not _is_int_in(obj.get("id"), 0):
             raise ProtocolError(BAD_REQUEST, f'"id" must be an id from 0 to {MAX_CLIENT_INT}', ref)
-        return ReadFrame(obj["id"])
+        return ReadFrame(obj["id"], ref)
     raise ProtocolError(BAD_REQUEST, f"unknown frame type {str(kind)[:40]!r}", ref)
 
 
@@ -271,7 +271,7 @@ def _parse_history_request(obj: dict[str, Any], ref: str | None) -> HistoryReque
         raise ProtocolError(BAD_REQUEST, f'"before" must be an id from 0 to {MAX_CLIENT_INT}', ref)
     if not _is_int_in(limit, 1):
         raise ProtocolError(BAD_REQUEST, f'"limit" must be an integer from 1 to {MAX_CLIENT_INT}', ref)
-    return HistoryRequest(before, min(limit, MAX_HISTORY_REQUEST))
+    return HistoryRequest(before, min(limit, MAX_HISTORY_REQUEST), ref)
 
 
 def _is_int_in(value: object, low: int) -> bool:
@@ -364,9 +364,12 @@ def welcome_frame(
     return {**frame, "epoch": epoch, "guests": sort_nicks(list(guests))}
 
 
-def history_frame(room: str, messages: list[dict[str, Any]], truncated: bool) -> dict[str, Any]:
-    """A page of stored messages, oldest first."""
-    return {"type": "history", "room": room, "messages": messages, "truncated": truncated}
+def history_frame(
+    room: str, messages: list[dict[str, Any]], truncated: bool, ref: str | None = None
+) -> dict[str, Any]:
+    """A page of stored messages, oldest first; the answer to a request names its ``ref`` (version 2)."""
+    frame = {"type": "history", "room": room, "messages": messages, "truncated": truncated}
+    return frame if ref is None else {**frame, "ref": ref}
 
 
 def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:
@@ -381,10 +384,8 @@ def typing_frame(room: str, nick: str) -> dict[str, Any]:
 
 def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, Any]:
     """A refusal; carries the offending frame's ``ref`` when it had one."""
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
-    if ref is not None:
-        frame["ref"] = ref
-    return frame
+    frame = {"type": "error", "code": code, "message": message}
+    return frame if ref is None else {**frame, "ref": ref}
 
 
 def look_alike_room_message(room: str) -> str:

@@ -323,11 +323,12 @@ class Session:
         if self.state is State.CLOSED:
             return []
         page = changes.newest_page(messages, request.limit, self._backlog)
-        return [effects.Send((changes.history_frame(self.room, *page, reader=self.who),))]
+        return [effects.Send((changes.history_frame(self.room, *page, reader=self.who, ref=request.ref),))]
 
-    def page_failed(self) -> Effects:
+    def page_failed(self, request: effects.ReadPage) -> Effects:
         """A history request could not be read."""
-        return self._refuse_frame(ProtocolError(protocol.UNAVAILABLE, "history is unavailable, try again"))
+        unavailable = ProtocolError(protocol.UNAVAILABLE, "history is unavailable, try again", request.ref)
+        return self._refuse_frame(unavailable)
 
     def _refuse_frame(self, error: ProtocolError) -> Effects:
         out: Effects = [effects.Send((protocol.error_frame(error.code, error.message, error.ref),))]

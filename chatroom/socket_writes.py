@@ -108,7 +108,7 @@ class MemberWrites:
                 self.session.room, before=request.before, limit=request.limit + 1
             )
         except BackendError:
-            self._apply(self.session.page_failed())
+            self._apply(self.session.page_failed(request))
             return
         self._apply(self.session.page_read(request, messages))
 

@@ -46,6 +46,9 @@ def test_history_requests_spend_tokens_too() -> None:
     assert intake.ask(frame, read_only=False) == ReadPage(10, 5)
     intake.ask(frame, read_only=False)
     assert refusal(intake, frame) == (protocol.RATE_LIMITED, None)
+    with_ref = '{"type":"history","before":10,"limit":5,"ref":"h9"}'
+    assert refusal(intake, with_ref) == (protocol.RATE_LIMITED, "h9")
+    assert refusal(intake, '{"type":"read","id":3,"ref":"m4"}') == (protocol.RATE_LIMITED, "m4")
 
 
 def test_typing_is_dropped_quietly_within_the_interval() -> None:

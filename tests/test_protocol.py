@@ -131,6 +131,7 @@ def test_history_request_is_capped() -> None:
     """A history request asks for at most 200 messages."""
     assert protocol.parse_frame('{"type":"history","before":10,"limit":5000}') == HistoryRequest(10, 200)
     assert protocol.parse_frame('{"type":"history"}') == HistoryRequest(None, 50)
+    assert protocol.parse_frame('{"type":"history","ref":"h1"}') == HistoryRequest(None, 50, "h1")
 
 
 @pytest.mark.parametrize(
@@ -257,9 +258,9 @@ def test_encode_keeps_unicode_and_escapes_nothing_dangerous() -> None:
 
 
 def test_a_read_frame_carries_the_id_seen() -> None:
-    """``{"type":"read","id":N}`` parses to the id; the ref, if any, is ignored."""
+    """``{"type":"read","id":N}`` parses to the id; the ref, if any, goes with it (for a refusal)."""
     assert protocol.parse_frame('{"type":"read","id":42}') == protocol.ReadFrame(42)
-    assert protocol.parse_frame('{"type":"read","id":0,"ref":"x"}') == protocol.ReadFrame(0)
+    assert protocol.parse_frame('{"type":"read","id":0,"ref":"x"}') == protocol.ReadFrame(0, "x")
 
 
 @pytest.mark.parametrize("frame", ['{"type":"read"}', '{"type":"read","id":-1}', '{"type":"read","id":"7"}'])

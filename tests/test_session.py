@@ -469,8 +469,22 @@ def test_a_history_request_reads_a_page_and_answers_the_newest_with_truncated() 
     assert request == ReadPage(10, 3)
     (page,) = sent(session.page_read(request, [message(n) for n in range(6, 10)]))
     assert ([m["id"] for m in page["messages"]], page["truncated"]) == ([7, 8, 9], True)
-    (error,) = sent(session.page_failed())
-    assert error["code"] == "unavailable"
+    (error,) = sent(session.page_failed(request))
+    assert error["code"] == "unavailable" and "ref" not in error and "ref" not in page
+
+
+def test_a_history_requests_answer_and_refusal_carry_its_ref() -> None:
+    """A client that pages with a ref finds it on the history frame that answers, or on the error."""
+    session = live()
+    (request,) = session.received('{"type":"history","before":10,"limit":3,"ref":"older-1"}')
+    (page,) = sent(session.page_read(request, [message(n) for n in range(7, 10)]))
+    assert (page["type"], page["ref"], [m["id"] for m in page["messages"]]) == (
+        "history",
+        "older-1",
+        [7, 8, 9],
+    )
+    (error,) = sent(session.page_failed(request))
+    assert (error["code"], error["ref"]) == ("unavailable", "older-1")
 
 
 def test_an_accounts_history_marks_its_own_messages_by_account_not_by_name() -> None:
