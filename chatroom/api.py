@@ -222,6 +222,18 @@ class JsonHandler(tornado.web.RequestHandler):
             raise ApiError(400, protocol.BAD_REQUEST, f"{name} must be a non-negative integer")
         return int(raw)
 
+    def limit_argument(self, default: int, most: int) -> int:
+        """The ``limit`` query argument: ``default`` when absent, ``most`` at most; 400 below 1.
+
+        Every paged endpoint answers alike: a client asking for none is told, not given one.
+        """
+        limit = self.int_argument("limit")
+        if limit is None:
+            return default
+        if limit < 1:
+            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        return min(limit, most)
+
 
 class NotFoundHandler(JsonHandler):
     """Answers every unknown path with a JSON 404 (which says nothing a token guards)."""

@@ -122,8 +122,7 @@ class AdminAccountsHandler(AdminHandler):
 
     async def get(self) -> None:
         after = self.int_argument("after") or 0
-        limit = self.int_argument("limit")
-        limit = DEFAULT_PAGE if limit is None else min(max(limit, 1), MAX_PAGE)
+        limit = self.limit_argument(DEFAULT_PAGE, MAX_PAGE)
         page = await self.unavailable_if_failing(
             self.backend.accounts.list_accounts(after_id=after, limit=limit + 1)
         )
@@ -157,8 +156,7 @@ class AdminRoomsHandler(AdminHandler):
 
     async def get(self) -> None:
         after = self.get_argument("after", "")
-        limit = self.int_argument("limit")
-        limit = DEFAULT_PAGE if limit is None else min(max(limit, 1), MAX_PAGE)
+        limit = self.limit_argument(DEFAULT_PAGE, MAX_PAGE)
         page = await self.unavailable_if_failing(self._closed_rooms(after, limit + 1))
         more = len(page) > limit
         page = page[:limit]

@@ -130,8 +130,7 @@ class AccountsHandler(JsonHandler):
         if self.who is None:
             raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests cannot look people up")
         prefix = self.get_argument("prefix", "")
-        limit = self.int_argument("limit")
-        limit = DEFAULT_PICKS if limit is None else min(max(limit, 1), MAX_PICKS)
+        limit = self.limit_argument(DEFAULT_PICKS, MAX_PICKS)
         found = await self.unavailable_if_failing(
             self.backend.accounts.active_accounts_named(prefix, limit=limit)
         )

@@ -36,10 +36,7 @@ class RoomsHandler(JsonHandler):
     async def get(self) -> None:
         prefix = self.name_argument("prefix")
         after = self.name_argument("after")
-        limit = self.int_argument("limit")
-        limit = DEFAULT_ROOMS_LIMIT if limit is None else min(limit, MAX_ROOMS_LIMIT)
-        if limit < 1:
-            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        limit = self.limit_argument(DEFAULT_ROOMS_LIMIT, MAX_ROOMS_LIMIT)
         # One more than asked says whether another page follows.
         rooms = await self.unavailable_if_failing(self.visible_page(prefix, after, limit + 1))
         page = rooms[:limit]
@@ -100,10 +97,7 @@ class MessagesHandler(JsonHandler):
     async def get(self, raw_room: str) -> None:
         room = self.room_argument(raw_room)
         after, before = self.int_argument("after"), self.int_argument("before")
-        limit = self.int_argument("limit")
-        limit = 50 if limit is None else min(limit, MAX_API_LIMIT)
-        if limit < 1:
-            raise ApiError(400, protocol.BAD_REQUEST, "limit must be at least 1")
+        limit = self.limit_argument(50, MAX_API_LIMIT)
         around = self.int_argument("around")
         if around is not None and (after is not None or before is not None):
             raise ApiError(400, protocol.BAD_REQUEST, "around cannot be combined with after or before")

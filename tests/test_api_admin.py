@@ -75,6 +75,13 @@ def test_the_accounts_list_shows_names_kinds_and_states(site: Site) -> None:
     assert all("password_hash" not in a for a in page["accounts"])
 
 
+@pytest.mark.parametrize("path", ["/api/admin/accounts?limit=0", "/api/admin/rooms?limit=0"])
+def test_a_page_of_none_is_400_as_on_every_paged_endpoint(site: Site, path: str) -> None:
+    """limit=0 is refused, as the rooms list and history refuse it, rather than answered with one."""
+    status, answer = site.call("GET", path)
+    assert (status, answer["error"]) == (400, "bad_request")
+
+
 def test_deactivation_closes_every_connection_4401_and_keeps_them_out(site: Site) -> None:
     """Two connections of one person close 4401 at once; it cannot connect again; its messages stay;
     another member is unaffected; reactivated, it connects again."""

@@ -143,6 +143,7 @@ class AccountsTest(RoomsCase):
         assert b"argon2" not in raw and b"alma" not in raw
         _, body, _ = await self.api("GET", "/api/accounts?prefix=al&limit=1", "bob")
         assert len(body["accounts"]) == 1
+        await self.refused(400, "bad_request", self.api("GET", "/api/accounts?prefix=al&limit=0", "bob"))
         for query in ("", "?prefix=", "?prefix=%20"):
             _, body, _ = await self.api("GET", f"/api/accounts{query}", "bob")
             assert [account["name"] for account in body["accounts"]] == ["alfred", "alice", "bob"], query
