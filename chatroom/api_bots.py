@@ -25,7 +25,7 @@ from .bots import BotError, DirectRoomError
 from .events import ROOM_CREATED, ROOM_MEMBERS
 from .names import BadNameError
 from .store.accounts_base import NameTakenError, RoomTakenError
-from .store.records import BOT, Account
+from .store.records import BOT, DIRECT, Account
 from .webhooks import WebhookAddressError, check_url
 
 LIST_PAGE = 500
@@ -42,7 +42,10 @@ class BotAdminHandler(AdminHandler):
         return account
 
     async def bot_entry(self, bot: Account) -> dict[str, Any]:
-        """A bot with its keys (named by key_id), webhook address and rooms."""
+        """A bot with its keys (named by key_id), webhook address, rooms, and how many people write to it.
+
+        Direct conversations are counted, not named: who writes to a bot is theirs and the bot's.
+        """
         accounts = self.backend.accounts
         keys = await self.unavailable_if_failing(accounts.bot_keys_of(bot.id))
         rooms = await self.unavailable_if_failing(accounts.rooms_of(bot.id))
@@ -53,7 +56,8 @@ class BotAdminHandler(AdminHandler):
                 for key in keys
             ],
             "webhook": await self.unavailable_if_failing(accounts.webhook_of(bot.id)),
-            "rooms": [room.room for room in rooms],
+            "rooms": [room.room for room in rooms if room.kind != DIRECT],
+            "direct": sum(room.kind == DIRECT for room in rooms),
         }
 
     def webhook_url(self, value: object) -> str | None:

@@ -214,15 +214,17 @@ class DirectHandler(ManageHandler):
     """``POST /api/direct`` ``{"members": [names]}``: the direct room of those accounts and the caller.
 
     The same set of people always has the same room: 201 when it is made, 200
-    when it exists (anyone of them who had left is back in it).
+    when it exists (anyone of them who had left is back in it). A bot is
+    written to alone: a person and one bot, never a bot among people, whose
+    words would then reach its webhook without each of them choosing it.
     """
 
     async def post(self) -> None:
         who = self.person()
         people = await self.accounts_named(self.json_object().get("members"), limit=MAX_DIRECT_MEMBERS)
-        if any(account.kind != PERSON for account in people):
+        if len(people) > 1 and any(account.kind != PERSON for account in people):
             raise ApiError(
-                400, protocol.BAD_REQUEST, "direct messages are between people: bots cannot be in one"
+                400, protocol.BAD_REQUEST, "a bot is written to alone: name the bot and nobody else"
             )
         ids = sorted({who.account_id, *(account.id for account in people)})
         if len(ids) < 2:

@@ -11,7 +11,7 @@ import pytest
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED
-from tests.clients import join, next_of, say
+from tests.clients import join, next_of, say, welcomed
 from tests.support import (
     ServerProcess,
     assert_no_traceback,
@@ -154,6 +154,39 @@ def test_no_bot_is_put_in_a_direct_conversation(site: Site) -> None:
     assert (status, [m["name"] for m in members["members"]]) == (200, ["pat", "quinn"])
     status, again = site.call("POST", "/api/direct", {"members": ["quinn"]}, site.person)
     assert (status, again["room"], sorted(again["members"])) == (200, room, ["pat", "quinn"])
+    assert_no_traceback(site.server)
+
+
+def test_a_person_writes_to_a_bot_alone_and_administrators_see_only_how_many_do(site: Site) -> None:
+    """pat opens a direct conversation with a bot (201, then 200 for the same one): the bot's key reads and
+    answers it, quinn reads nothing of it; a bot among people is refused 400 and makes no room; the
+    administrators' entry of the bot counts its direct conversations without naming them."""
+    bot, key = site.new_bot([])
+    status, direct = site.call("POST", "/api/direct", {"members": [bot["name"]]}, site.person)
+    assert (status, sorted(direct["members"])) == (201, sorted(["pat", bot["name"]]))
+    room = direct["room"]
+    assert site.call("POST", "/api/direct", {"members": [bot["name"]]}, site.person)[:1] == (200,)
+    pat, _, _ = welcomed(site.server, room=room, token=signed_token("pat", JWT_SECRET))
+    with pat:
+        status, stored = site.post(room, key, "how can I help?")
+        assert (status, stored["room"], stored["bot"]) == (201, room, True)
+        assert next_of(pat, "user") == stored
+    status, read = site.call("GET", f"/api/rooms/{room}/messages", authorization=f"Bearer {key}")
+    assert (status, [m["message"] for m in read["messages"]]) == (200, ["how can I help?"])
+    quinn = f"Bearer {signed_token('quinn', JWT_SECRET)}"
+    status, answer = site.call("GET", f"/api/rooms/{room}/messages", authorization=quinn)
+    assert (status, answer["error"]) == (404, "not_found")
+    assert "how can I help" not in json.dumps(answer)
+    for members in ([bot["name"], "quinn"], ["quinn", bot["name"]]):
+        status, answer = site.call("POST", "/api/direct", {"members": members}, site.person)
+        assert (status, answer["error"]) == (400, "bad_request")
+        assert answer["message"] == "a bot is written to alone: name the bot and nobody else"
+    _, rooms = site.call("GET", "/api/rooms", authorization=quinn)
+    assert [r for r in rooms["rooms"] if bot["name"] in r.get("members", [])] == []
+    _, listed = site.call("GET", "/api/admin/bots")
+    entry = next(b for b in listed["bots"] if b["id"] == bot["id"])
+    assert (entry["rooms"], entry["direct"]) == ([], 1)
+    assert room not in json.dumps(listed)
     assert_no_traceback(site.server)
 
 

@@ -144,14 +144,16 @@ class DirectTest(RoomsCase):
 
     @gen_test
     async def test_refusals(self) -> None:
-        """Nobody else, unknown people, bots, guests and bots asking: each refused with its code."""
+        """Nobody else, unknown people, a bot among people, guests and bots asking: each refused with its
+        code."""
+        await self.person("bob")
         await self.bot("hook")
         key = await self.bot("hook2")
         for body, code in [
             ({"members": []}, "bad_request"),
             ({"members": ["ann"]}, "bad_request"),
             ({"members": ["ghost"]}, "unknown_account"),
-            ({"members": ["hook"]}, "bad_request"),
+            ({"members": ["hook", "bob"]}, "bad_request"),
             ({"members": [f"p{i}" for i in range(21)]}, "bad_request"),
             ({}, "bad_request"),
         ]:

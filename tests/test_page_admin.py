@@ -11,7 +11,15 @@ from playwright.sync_api import expect
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, refused_on_open
-from tests.support import ServerProcess, in_store, make_account, post_message, signed_token, wait_until
+from tests.support import (
+    ServerProcess,
+    call_api,
+    in_store,
+    make_account,
+    post_message,
+    signed_token,
+    wait_until,
+)
 from tests.test_account_pages import shots
 from tests.test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say  # noqa: F401
 from tests.web_client import join as web_join
@@ -65,6 +73,12 @@ def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, page
         expect(other.locator("#admin-open")).to_be_hidden()
         # The page asks once it is up; its answer may reach the log a little after.
         wait_until(lambda: re.search(r"403 GET /api/admin/accounts", server.log()))
+        # pat writes to the bot: the panel counts that conversation and does not name it.
+        pat = f"Bearer {signed_token('pat', JWT_SECRET)}"
+        assert call_api(server, "POST", "/api/direct", {"members": ["relay"]}, pat)[0] == 201
+        page.locator("#admin-open").click()
+        expect(page.locator("#admin-bots")).to_contain_text("Posts in: lobby · 1 person writes to it")
+        assert "dm-" not in page.locator("#admin-bots").inner_text()
 
 
 def test_the_panel_shows_checkboxes_beside_their_words_labels_bot_fields_and_spares_oneself(

@@ -19,7 +19,16 @@ from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
 from tests import test_page
 from tests.support import ServerProcess, call_api
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, Watched, expect_online, say, token_for
+from tests.test_page import (
+    JWT_SECRET,
+    SCREENSHOT_PHONE,
+    Pages,
+    Watched,
+    bot_of,
+    expect_online,
+    say,
+    token_for,
+)
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -125,6 +134,36 @@ def test_a_direct_message_between_two_people(server: ServerProcess, pages: Pages
     room = dora.url.split("room=")[1]
     status, body = api_get(server, f"/api/rooms/{room}/messages", "carl")
     assert status == 404 and b"between us" not in body
+
+
+def test_a_person_writes_to_a_bot_from_the_picker(server: ServerProcess, pages: Pages) -> None:
+    """fern picks the helper bot ("(bot)" in the suggestions) and writes to it: the conversation is listed by
+    the bot's name, the bot's answer shows with its badge; a bot named beside a person is explained."""
+    helper = bot_of(server.db, "helpdesk")
+    fern = open_as(pages, server, "fern")
+    open_as(pages, server, "gil")
+    fern.get_by_role("button", name="+ New message").click()
+    dialog = fern.get_by_role("dialog", name="New direct message")
+    pick(fern, "#direct-people", "gi", "gil")
+    pick(fern, "#direct-people", "he", "helpdesk")
+    expect(fern.locator("#direct-suggestions option")).to_have_count(0)
+    dialog.get_by_role("button", name="Start").click()
+    expect(fern.locator("#direct-error")).to_have_text(
+        "A bot is written to alone: name the bot and nobody else."
+    )
+    dialog.get_by_role("button", name="Remove gil").click()
+    dialog.get_by_role("button", name="Start").click()
+    fern.wait_for_url("**/?room=dm-*")
+    expect_online(fern)
+    expect(fern.locator("#room-title")).to_have_text("helpdesk")
+    say(fern, "where is the timetable?")
+    room = fern.url.split("room=")[1]
+    status, stored = helper.post(server, room, "on the board, by the door")
+    assert status == 201, stored
+    answer = fern.locator("#messages .msg", has_text="on the board")
+    expect(answer.locator(".badge")).to_have_text("bot")
+    direct = fern.locator("#rooms .room-group[data-kind=direct] .room-link bdi")
+    expect(direct).to_contain_text(["helpdesk"])
 
 
 def in_a_closed_room(

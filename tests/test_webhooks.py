@@ -128,12 +128,20 @@ def say_as_ann(server: ServerProcess, room: str, text: str) -> dict[str, Any]:
 def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
     database: str, receiver: Receiver
 ) -> None:
-    """Ann's message to the bot in their direct room is POSTed once with the frame, room and sender;
-    her message in an open room the bot is in calls nothing; nor does the bot's own post."""
+    """Ann opens a direct conversation with the bot: her message there is POSTed once with the frame, room
+    and sender, and the bot's answer reaches her; her message in an open room the bot is in calls nothing;
+    nor does the bot's own post."""
     server, site, ann = start_site(database, "--webhook-allow-private")
     try:
         bot = site.bot(receiver.url())
-        direct = site.room(DIRECT, ann, bot["id"])
+        ann_token = f"Bearer {signed_token('ann', JWT_SECRET)}"
+        status, opened = call_api(server, "POST", "/api/direct", {"members": [bot["name"]]}, ann_token)
+        assert (status, opened["kind"], sorted(opened["members"])) == (
+            201,
+            DIRECT,
+            sorted(["ann", bot["name"]]),
+        )
+        direct = opened["room"]
         open_room = site.room(OPEN)
         call_api(server, "PUT", f"/api/admin/bots/{bot['id']}/rooms/{open_room}", None, site.admin)
         say_as_ann(server, open_room, "hello everyone")
@@ -151,6 +159,15 @@ def test_a_direct_message_calls_the_webhook_once_and_a_room_message_does_not(
             "sender": {"id": ann, "name": "ann"},
             "message": stored,
         }
+        answer = {"message": "hello ann"}
+        status, posted = call_api(
+            server, "POST", f"/api/rooms/{direct}/messages", answer, f"Bearer {bot['key']}"
+        )
+        assert (status, posted["nick"], posted["bot"]) == (201, bot["name"], True)
+        _, history = call_api(server, "GET", f"/api/rooms/{direct}/messages", None, ann_token)
+        assert [m["message"] for m in history["messages"]] == ["hello bot", "hello ann"]
+        time.sleep(0.5)
+        assert len(receiver.calls) == 1
     finally:
         server.stop()
 

@@ -25,6 +25,8 @@ function botItem(bot) {
   const head = element("p");
   head.append(element("bdi", "nick", bot.name), element("span", "badge", "bot"));
   const rooms = element("p", "hint", bot.rooms.length ? `Posts in: ${bot.rooms.join(", ")}` : "Posts in no room");
+  // Who writes to a bot is theirs and the bot's: the server counts those conversations, never names them.
+  if (bot.direct) rooms.append(` · ${bot.direct === 1 ? "1 person writes" : `${bot.direct} people write`} to it`);
   const hook = element("p", "hint", bot.webhook ? `Webhook: ${bot.webhook}` : "No webhook");
   const keys = element("ul", "bot-keys");
   for (const key of bot.keys.filter((k) => k.revoked_at === null)) {
