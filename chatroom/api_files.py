@@ -164,7 +164,7 @@ class RoomFilesHandler(PreparingHandler):
             )
         except ChangeRefusedError as refused:
             await self.discard(info.id)
-            raise ApiError(400, protocol.BAD_REQUEST, str(refused)) from None
+            raise ApiError(400, refused.code, refused.message) from None
         except BackendError:
             await self.discard(info.id)
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None

@@ -13,6 +13,7 @@ from .api import ApiError, JsonHandler, room_not_found
 from .backend import BackendError, StoredMessage
 from .identity import Identity
 from .protocol import ProtocolError
+from .store.change_rules import ChangeRefusedError
 from .store.records import DIRECT, RoomRecord
 from .unread import UnreadDesk
 
@@ -131,7 +132,7 @@ class MessagesHandler(JsonHandler):
         """Publish as the bot whose key the request carries, under the bot's own name."""
         bot = self._posting_bot()
         room = self.room_argument(raw_room)
-        text, ref = self._read_post_body()
+        text, ref, reply_to = self._read_post_body()
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
         if readable is None:
             raise room_not_found()
@@ -141,12 +142,14 @@ class MessagesHandler(JsonHandler):
         try:
             # A retry after a lost response, with the same ref, is stored once.
             stored = await self.backend.publish(
-                room, bot.name, text, ref=ref, bot=True, account_id=bot.account_id
+                room, bot.name, text, ref=ref, bot=True, account_id=bot.account_id, reply_to=reply_to
             )
+        except ChangeRefusedError as refused:
+            raise ApiError(400, refused.code, refused.message) from None
         except BackendError:
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
-        self.send_json(protocol.frame_of(stored), 201)
+        self.send_json(changes.message_frame(stored), 201)
 
     def _posting_bot(self) -> Identity:
         """The bot asking; 401 for nobody, 403 for a person (people post on the socket)."""
@@ -169,8 +172,9 @@ class MessagesHandler(JsonHandler):
             return f"the room {readable.room.room!r} is archived: it is read-only"
         return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
 
-    def _read_post_body(self) -> tuple[str, str | None]:
-        """The message and its optional ref; a "nick" is ignored: a bot posts under its own name."""
+    def _read_post_body(self) -> tuple[str, str | None, int | None]:
+        """The message, its optional ref and the message it answers; a "nick" is ignored: a bot posts
+        under its own name."""
         try:
             body = orjson.loads(self.request.body)
         except orjson.JSONDecodeError:
@@ -179,9 +183,10 @@ class MessagesHandler(JsonHandler):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
         try:
             text = protocol.clean_text(body["message"], self.config.max_message_length)
+            reply_to = None if body.get("reply_to") is None else changes.message_id(body, "reply_to")
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
-        return text, self._post_ref(body)
+        return text, self._post_ref(body), reply_to
 
     @staticmethod
     def _post_ref(body: dict[str, Any]) -> str | None:

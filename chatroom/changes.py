@@ -91,14 +91,14 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
         text = obj.get("message")
         if not isinstance(text, str):
             raise ProtocolError(BAD_REQUEST, '"message" must be a string', ref)
-        return EditFrame(_message_id(obj, "id", ref), protocol.clean_text(text, max_length, ref), ref)
+        return EditFrame(message_id(obj, "id", ref), protocol.clean_text(text, max_length, ref), ref)
     if kind == "delete":
-        return DeleteFrame(_message_id(obj, "id", ref), ref)
+        return DeleteFrame(message_id(obj, "id", ref), ref)
     if kind == "react":
         return _parse_react(obj, ref)
     frame = protocol.parse_object(obj, ref, max_length)
     if isinstance(frame, MessageFrame) and obj.get("reply_to") is not None:
-        return MessageFrame(frame.text, ref, _message_id(obj, "reply_to", ref))
+        return MessageFrame(frame.text, ref, message_id(obj, "reply_to", ref))
     return frame
 
 
@@ -117,14 +117,15 @@ def request_for(frame: ChangeFrame, nick: str, account_id: int, any_author: bool
 
 
 def _parse_react(obj: dict[str, Any], ref: str | None) -> ReactFrame:
-    target = _message_id(obj, "id", ref)
+    target = message_id(obj, "id", ref)
     on = obj.get("on")
     if not isinstance(on, bool):
         raise ProtocolError(BAD_REQUEST, '"on" must be true or false', ref)
     return ReactFrame(target, clean_emoji(obj.get("emoji"), ref), on, ref)
 
 
-def _message_id(obj: dict[str, Any], field: str, ref: str | None) -> int:
+def message_id(obj: dict[str, Any], field: str, ref: str | None = None) -> int:
+    """The id a frame or body names in ``field``; ProtocolError bad_request unless one from 1 to 2^63-1."""
     value = obj.get(field)
     if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= protocol.MAX_CLIENT_INT:
         raise ProtocolError(

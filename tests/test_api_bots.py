@@ -87,6 +87,30 @@ def test_a_new_bots_key_is_shown_once_and_posts_where_the_bot_was_put(site: Site
         assert next_of(reader, "user") == stored
 
 
+def test_a_bot_answers_a_message_with_reply_to(site: Site) -> None:
+    """``reply_to`` makes the post a reply quoting the message; an id of no message of the room is 400
+    no_message, one that is not an id 400 bad_request, and neither stores anything."""
+    room = unique("desk")
+    _, key = site.new_bot([room])
+    with join(site.server, room, "asker") as asker:
+        say(asker, "is the **lab** open?")
+        asked = next_of(asker, "user")
+        status, answer = site.post(room, key, "until six", reply_to=asked["id"])
+        quote = {"id": asked["id"], "nick": "asker", "message": "is the lab open?"}
+        assert (status, answer["reply_to"]) == (201, quote)
+        assert next_of(asker, "user") == answer
+    for reply_to, code in (
+        (999_999, "no_message"),
+        (0, "bad_request"),
+        ("1", "bad_request"),
+        (True, "bad_request"),
+    ):
+        status, refused = site.post(room, key, "lost", reply_to=reply_to)
+        assert (status, refused["error"]) == (400, code)
+    status, history = call_api(site.server, "GET", f"/api/rooms/{room}/messages")
+    assert [m["message"] for m in history["messages"]] == ["is the **lab** open?", "until six"]
+
+
 def test_a_revoked_key_is_401_at_once_and_a_new_key_works(site: Site) -> None:
     """Rotation: a second key works beside the first; the first, revoked, answers 401 and stores nothing."""
     room = unique("rotate")

@@ -54,7 +54,7 @@ class RefusalTest(FilesCase):
         await self.people()
         for name, params in ((None, {}), ("", {}), ("/", {}), ("a.txt", {"reply_to": "x"})):
             await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, name, **params))
-        await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", reply_to=99))
+        await self.refused(400, "no_message", self.upload("ann", "town", TEXT, "a.txt", reply_to=99))
         await self.refused(400, "bad_request", self.upload("ann", "town", TEXT, "a.txt", text="a\x00b"))
         await self.refused(400, "too_long", self.upload("ann", "town", TEXT, "a.txt", text="x" * 5000))
         await self.refused(400, "bad_request", self.upload("ann", "town", b"", "empty.txt"))
@@ -133,7 +133,7 @@ class RefusalTest(FilesCase):
     async def test_a_file_whose_message_fails_is_discarded(self) -> None:
         """When the message cannot be stored the saved file goes too."""
         await self.people()
-        await self.refused(400, "bad_request", self.upload("ann", "town", png(), "a.png", reply_to=12345))
+        await self.refused(400, "no_message", self.upload("ann", "town", png(), "a.png", reply_to=12345))
         await self.assert_kept_nothing()
 
 
