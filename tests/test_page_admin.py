@@ -272,3 +272,37 @@ def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: P
                     page.locator(part).scroll_into_view_if_needed()
                     page.screenshot(path=str(out / f"screenshot-admin-{name}-{form}-{scheme}.png"))
                 page.context.close()
+
+
+def test_an_administrator_hands_someone_who_forgot_their_password_a_link_to_a_new_one(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """Beside each other person the panel offers "Password link": the link shows with the person's name,
+    ready to copy, and opening it lets them choose a new password and land in the chat signed in."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    make_account(database, "Ava Chen")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        people = page.locator("#admin-people > li")
+        expect(people.filter(has_text="root").get_by_role("button")).to_have_count(0)
+        people.filter(has_text="Ava Chen").get_by_role(
+            "button", name="New password link for Ava Chen"
+        ).click()
+        expect(page.locator("#person-link-box")).to_be_visible()
+        expect(page.locator("#person-link-name")).to_have_text("Ava Chen")
+        expect(page.locator("#person-link")).to_be_focused()
+        expect(page.locator("#admin-note")).to_have_text(
+            "Hand the link to Ava Chen: with it they choose a new password."
+        )
+        link = page.locator("#person-link").input_value()
+        assert link.startswith(f"{server.url}/reset?token=")
+        ava = pages.open(link)
+        ava.locator("#password").fill("a brand new password")
+        ava.locator("#password-again").fill("a brand new password")
+        ava.locator("#password-again").press("Enter")
+        expect_online(ava)
+        expect(ava.locator("#me-nick")).to_have_text("Ava Chen")

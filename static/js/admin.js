@@ -1,4 +1,5 @@
-// The administration panel: people (deactivate, reactivate), closed rooms'
+// The administration panel: people (deactivate, reactivate, a link to a new
+// password for someone who forgot theirs), closed rooms'
 // members (admin_rooms.js), guest access (admin_settings.js), guests (remove
 // and bar) and bots (admin_bots.js). Shown only to administrators.
 // Every name reaches the page as text, never as markup.
@@ -67,8 +68,39 @@ function personItem(person) {
   const marks = [person.admin ? "administrator" : "", person.active ? "" : "deactivated", me ? "you" : ""];
   const said = marks.filter(Boolean).join(", ");
   item.append(element("bdi", "nick", person.name), element("span", "hint", said ? ` (${said})` : ""));
-  if (!me) item.append(" ", activeButton(person));
+  if (me) return item;
+  const actions = element("span", "person-actions");
+  actions.append(activeButton(person));
+  if (person.active) actions.append(passwordLinkButton(person));
+  item.append(" ", actions);
   return item;
+}
+
+// Someone forgot their password: a one-time link (for a day) to choose a new one, shown where a new
+// person's link is, for the administrator to hand over. The old password works until it is used.
+function passwordLinkButton(person) {
+  const button = element("button", "link-button", "Password link");
+  button.type = "button";
+  button.setAttribute("aria-label", `New password link for ${person.name}`);
+  button.addEventListener("click", async () => {
+    try {
+      const answer = await adminCall("POST", `/api/admin/accounts/${person.id}/reset-link`);
+      showPersonLink(answer.account.name, answer.url);
+      say(`Hand the link to ${answer.account.name}: with it they choose a new password.`);
+    } catch (error) {
+      say(error.message);
+    }
+  });
+  return button;
+}
+
+function showPersonLink(name, url) {
+  $("person-link-name").textContent = name;
+  $("person-link").value = url;
+  $("person-link-box").hidden = false;
+  $("person-link-box").scrollIntoView({block: "nearest"});
+  $("person-link").focus();
+  $("person-link").select();
 }
 
 function activeButton(person) {
@@ -120,9 +152,7 @@ async function createPerson(event) {
   const body = {name: $("person-name").value.trim(), admin: $("person-admin").checked};
   try {
     const answer = await adminCall("POST", "/api/admin/accounts", body);
-    $("person-link-name").textContent = answer.account.name;
-    $("person-link").value = answer.url;
-    $("person-link-box").hidden = false;
+    showPersonLink(answer.account.name, answer.url);
     $("person-name").value = "";
     $("person-admin").checked = false;
     say(`${answer.account.name} has an account: hand them the link.`);
