@@ -166,6 +166,55 @@ def test_a_person_writes_to_a_bot_from_the_picker(server: ServerProcess, pages: 
     expect(direct).to_contain_text(["helpdesk"])
 
 
+def test_the_picker_takes_a_name_from_its_start_and_says_when_it_names_nobody_or_several(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """A teacher types first names: Enter takes the one account that starts so ("hana" is Hana Sato),
+    whatever the case; a start shared by two, or a name nobody has, stays in the box with the reason at
+    once, never a chip the server refuses later. A name left typed counts when the dialog is sent, and
+    the settings' Add takes a start too."""
+    for name in ("Hana Sato", "Chloe Martin", "Chris Wu"):
+        assert api_get(server, "/api/rooms", name)[0] == 200  # their accounts, made by their tokens
+    kay = open_as(pages, server, "Ms Kay")
+    kay.get_by_role("button", name="+ New room").click()
+    dialog = kay.get_by_role("dialog", name="New room")
+    dialog.get_by_label("Name").fill("group-c")
+    dialog.get_by_label("Closed: only its members").check()
+    people, chips, error = (
+        kay.locator("#new-room-people"),
+        dialog.locator(".person-chip bdi"),
+        kay.locator("#new-room-error"),
+    )
+    people.fill("hana")
+    people.press("Enter")
+    expect(chips).to_have_text(["Hana Sato"])
+    expect(people).to_have_value("")
+    people.fill("ch")
+    people.press("Enter")
+    expect(error).to_have_text("Several names start with “ch”: choose one from the list.")
+    expect(people).to_have_value("ch")
+    people.fill("zed")
+    expect(error).to_have_text("")
+    people.press("Enter")
+    expect(error).to_have_text("Nobody here is called “zed”: check the name.")
+    dialog.get_by_role("button", name="Create room").click()
+    expect(error).to_have_text("Nobody here is called “zed”: check the name.")
+    expect(chips).to_have_text(["Hana Sato"])
+    people.fill("CHLO")
+    dialog.get_by_role("button", name="Create room").click()
+    kay.wait_for_url("**/?room=group-c")
+    expect_online(kay)
+    kay.get_by_role("button", name="Room settings").click()
+    settings = kay.get_by_role("dialog", name="Room settings")
+    expect(settings.locator(".members .nick")).to_have_text(["Chloe Martin", "Hana Sato", "Ms Kay"])
+    settings.get_by_label("Add a member").fill("chr")
+    settings.get_by_role("button", name="Add", exact=True).click()
+    expect(settings.locator(".members .nick")).to_have_text(
+        ["Chloe Martin", "Chris Wu", "Hana Sato", "Ms Kay"]
+    )
+    expect(settings.locator("#settings-error")).to_have_text("")
+
+
 def in_a_closed_room(
     pages: Pages, server: ServerProcess, owner: str, member: str, room: str
 ) -> tuple[Page, Page]:

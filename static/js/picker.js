@@ -1,6 +1,9 @@
 // A people picker: a name box that suggests accounts as one types (GET
 // /api/accounts?prefix=, through a native datalist), and the people chosen so
-// far as removable chips. Names are text, never markup.
+// far as removable chips. Enter takes the account the typed text names: its
+// name in any case, or the one name that starts so ("chloe" is Chloe Martin);
+// a text that names nobody, or several, stays in the box with the reason in
+// words (``onProblem``). Names are text, never markup.
 
 import {apiCall} from "./api.js";
 import {element} from "./dom.js";
@@ -11,8 +14,8 @@ const SUGGEST_DELAY_MS = 150;
 
 export class PeoplePicker {
   // ``input``: the name box; ``list``: its <datalist>; ``chips``: where the chosen go.
-  constructor(input, list, chips, {onChange = () => {}} = {}) {
-    Object.assign(this, {input, list, chips, onChange});
+  constructor(input, list, chips, {onChange = () => {}, onProblem = () => {}} = {}) {
+    Object.assign(this, {input, list, chips, onChange, onProblem});
     this.chosen = [];
     this.timer = 0;
     this.asked = 0;
@@ -20,7 +23,7 @@ export class PeoplePicker {
     input.addEventListener("keydown", (event) => {
       if (event.key !== "Enter") return;
       event.preventDefault();
-      this.choose(input.value);
+      this.take(input.value);
     });
     input.addEventListener("change", () => this.pickedFromList());
   }
@@ -32,13 +35,45 @@ export class PeoplePicker {
     this.draw();
   }
 
-  // The names chosen, with what is still typed in the box.
-  names() {
+  // The names chosen, with the account still typed in the box; null when the box names nobody (or
+  // several), which ``onProblem`` has explained.
+  async names() {
     const typed = normalizeNick(this.input.value);
-    return typed ? [...new Set([...this.chosen, typed])] : [...this.chosen];
+    if (!typed) return [...this.chosen];
+    const name = await this.resolve(typed);
+    if (name === null) return null;
+    return [...new Set([...this.chosen, name])];
+  }
+
+  // Enter in the box, or its form's button: choose the account the text names, if it names one.
+  async take(raw) {
+    const typed = normalizeNick(raw);
+    if (!typed) return;
+    const name = await this.resolve(typed);
+    if (name !== null && normalizeNick(this.input.value) === typed) this.choose(name);
+  }
+
+  // The account name ``typed`` stands for: the one it spells (any case), else the only one starting so;
+  // null, with the reason told, when it names none or several. Unanswered, the text as typed (the
+  // server has the last word).
+  async resolve(typed) {
+    const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: typed, limit: "8"}));
+    if (!answer.ok || !Array.isArray(answer.body && answer.body.accounts)) return typed;
+    const names = answer.body.accounts.map((account) => account.name).filter((n) => typeof n === "string");
+    const exact = names.find((name) => nickKey(name) === nickKey(typed));
+    if (exact) return exact;
+    const taken = new Set([...this.chosen, session.myNick].map(nickKey));
+    const others = names.filter((name) => !taken.has(nickKey(name)));
+    if (names.length === 1) return names[0];
+    if (others.length === 1) return others[0];
+    if (names.length === 0) this.onProblem(`Nobody here is called “${typed}”: check the name.`);
+    else this.onProblem(`Several names start with “${typed}”: choose one from the list.`);
+    this.input.focus();
+    return null;
   }
 
   inputChanged() {
+    this.onProblem("");
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.suggest(), SUGGEST_DELAY_MS);
   }

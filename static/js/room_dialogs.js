@@ -19,7 +19,9 @@ function newRoomDialog() {
   const dialog = $("new-room-dialog");
   const name = $("new-room-name");
   const error = $("new-room-error");
-  const picker = new PeoplePicker($("new-room-people"), $("new-room-suggestions"), $("new-room-chips"));
+  const picker = new PeoplePicker($("new-room-people"), $("new-room-suggestions"), $("new-room-chips"), {
+    onProblem: (problem) => (error.textContent = problem),
+  });
   const open = () => {
     $("new-room-form").reset();
     picker.reset();
@@ -36,7 +38,9 @@ function newRoomDialog() {
       return name.focus();
     }
     const kind = dialog.querySelector("input[name=kind]:checked").value;
-    const answer = await apiCall("POST", "/api/rooms", {room, kind, members: picker.names()});
+    const members = await picker.names();
+    if (members === null) return;
+    const answer = await apiCall("POST", "/api/rooms", {room, kind, members});
     if (!answer.ok) return void (error.textContent = failure(answer));
     dialog.close();
     location.assign(roomUrl(answer.body.room));
@@ -51,6 +55,7 @@ function directDialog() {
   const error = $("direct-error");
   const picker = new PeoplePicker($("direct-people"), $("direct-suggestions"), $("direct-chips"), {
     onChange: () => (error.textContent = ""),
+    onProblem: (problem) => (error.textContent = problem),
   });
   const open = () => {
     picker.reset();
@@ -60,7 +65,8 @@ function directDialog() {
   };
   $("direct-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const members = picker.names();
+    const members = await picker.names();
+    if (members === null) return;
     if (!members.length) return void (error.textContent = "Type the name of someone to write to.");
     const answer = await apiCall("POST", "/api/direct", {members});
     if (!answer.ok) return void (error.textContent = failure(answer));

@@ -145,10 +145,11 @@ export function wireSettings(currentEntry) {
       addMembers([...chosen]);
       picker.reset();
     },
+    onProblem: (problem) => ($("settings-error").textContent = problem),
   });
   $("add-member-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    picker.choose($("add-member").value);
+    picker.take($("add-member").value);
   });
   $("rename-form").addEventListener("submit", (event) => {
     event.preventDefault();
