@@ -263,3 +263,27 @@ def test_a_direct_conversations_top_bar_is_one_row(tmp_path: Path, pages: Pages)
         assert title is not None and title["width"] >= 80  # "alexandra.s…" at least
         expect(bart.get_by_role("button", name="You are bartholomew")).to_be_visible()
         shoot(bart, tmp_path, "phone-direct-top-bar")
+
+
+def test_an_administrators_top_bar_keeps_the_rooms_name_in_one_row(tmp_path: Path, pages: Pages) -> None:
+    """On a phone, the administrator's panel is a tool button (🛠️, named "Administration") and an archived
+    room's mark a small box: the room's name keeps the room it needs, all in one row."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, _ = set_up(server, "Ms Rivera")
+        assert admin.call("POST", "/api/rooms", {"room": "announcements", "kind": "open"}).status == 201
+        assert admin.call("PATCH", "/api/rooms/announcements", {"archived": True}).status == 200
+        page = pages.open(f"{server.url}/signin?next=%2F%3Froom%3Dannouncements", **TOUCH)
+        sign_in(page, "Ms Rivera")
+        expect_online(page)
+        expect(page.locator("#room-archived")).to_be_visible()
+        expect(page.locator("#room-archived")).to_have_text("archived")
+        tools = page.get_by_role("button", name="Administration")
+        expect(tools).to_be_visible()
+        middles = page.evaluate(ROWS)
+        assert max(middles) - min(middles) <= 4, middles
+        title = page.locator("#room-title").bounding_box()
+        assert title is not None and title["width"] >= 80, title  # "#announc…" at least
+        assert too_small(page, "#topbar button, #topbar a") == []
+        shoot(page, tmp_path, "phone-admin-top-bar")
+        tools.click()
+        expect(page.get_by_role("dialog", name="Administration")).to_be_visible()
