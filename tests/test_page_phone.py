@@ -272,7 +272,12 @@ def test_an_administrators_top_bar_keeps_the_rooms_name_in_one_row(tmp_path: Pat
         admin, _ = set_up(server, "Ms Rivera")
         assert admin.call("POST", "/api/rooms", {"room": "announcements", "kind": "open"}).status == 201
         assert admin.call("PATCH", "/api/rooms/announcements", {"archived": True}).status == 200
-        page = pages.open(f"{server.url}/signin?next=%2F%3Froom%3Dannouncements", **TOUCH)
+        page = pages.open(
+            f"{server.url}/signin?next=%2F%3Froom%3Dannouncements",
+            SCREENSHOT_PHONE,
+            has_touch=True,
+            is_mobile=True,
+        )
         sign_in(page, "Ms Rivera")
         expect_online(page)
         expect(page.locator("#room-archived")).to_be_visible()
