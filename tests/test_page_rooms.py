@@ -137,15 +137,15 @@ def test_a_direct_message_between_two_people(server: ServerProcess, pages: Pages
 
 
 def test_a_person_writes_to_a_bot_from_the_picker(server: ServerProcess, pages: Pages) -> None:
-    """fern picks the helper bot ("(bot)" in the suggestions) and writes to it: the conversation is listed by
+    """fern picks the quiz bot ("(bot)" in the suggestions) and writes to it: the conversation is listed by
     the bot's name, the bot's answer shows with its badge; a bot named beside a person is explained."""
-    helper = bot_of(server.db, "helpdesk")
+    helper = bot_of(server.db, "quizbot")
     fern = open_as(pages, server, "fern")
     open_as(pages, server, "gil")
     fern.get_by_role("button", name="+ New message").click()
     dialog = fern.get_by_role("dialog", name="New direct message")
     pick(fern, "#direct-people", "gi", "gil")
-    pick(fern, "#direct-people", "he", "helpdesk")
+    pick(fern, "#direct-people", "qu", "quizbot")
     expect(fern.locator("#direct-suggestions option")).to_have_count(0)
     dialog.get_by_role("button", name="Start").click()
     expect(fern.locator("#direct-error")).to_have_text(
@@ -155,7 +155,7 @@ def test_a_person_writes_to_a_bot_from_the_picker(server: ServerProcess, pages: 
     dialog.get_by_role("button", name="Start").click()
     fern.wait_for_url("**/?room=dm-*")
     expect_online(fern)
-    expect(fern.locator("#room-title")).to_have_text("helpdesk")
+    expect(fern.locator("#room-title")).to_have_text("quizbot")
     say(fern, "where is the timetable?")
     room = fern.url.split("room=")[1]
     status, stored = helper.post(server, room, "on the board, by the door")
@@ -163,7 +163,7 @@ def test_a_person_writes_to_a_bot_from_the_picker(server: ServerProcess, pages: 
     answer = fern.locator("#messages .msg", has_text="on the board")
     expect(answer.locator(".badge")).to_have_text("bot")
     direct = fern.locator("#rooms .room-group[data-kind=direct] .room-link bdi")
-    expect(direct).to_contain_text(["helpdesk"])
+    expect(direct).to_contain_text(["quizbot"])
 
 
 def test_the_picker_takes_a_name_from_its_start_and_says_when_it_names_nobody_or_several(
