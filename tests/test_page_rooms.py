@@ -264,6 +264,22 @@ def own_message_actions(page: Page, count: int) -> list[str]:
     return [str(action.get_attribute("aria-label")) for action in actions.all()]
 
 
+def test_an_empty_archived_room_does_not_ask_for_a_hello(server: ServerProcess, pages: Pages) -> None:
+    """A room archived before anyone wrote says so where an empty room invites a first message; brought
+    back, the invitation returns."""
+    token = f"Bearer {token_for('mia')}"
+    assert call_api(server, "POST", "/api/rooms", {"room": "never-used", "kind": "open"}, token)[0] == 201
+    mia = open_as(pages, server, "mia", room="never-used")
+    expect(mia.locator("#empty")).to_have_text("No messages here yet. Say hello!")
+    assert call_api(server, "PATCH", "/api/rooms/never-used", {"archived": True}, token)[0] == 200
+    expect(mia.locator("#empty")).to_have_text("No messages here: the room is archived.")
+    mia.reload()
+    expect_online(mia)
+    expect(mia.locator("#empty")).to_have_text("No messages here: the room is archived.")
+    assert call_api(server, "PATCH", "/api/rooms/never-used", {"archived": False}, token)[0] == 200
+    expect(mia.locator("#empty")).to_have_text("No messages here yet. Say hello!")
+
+
 def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pages: Pages) -> None:
     """Archived, its open pages close the message box, mark the room, offer no changes; back, they open."""
     token = f"Bearer {token_for('kim')}"

@@ -315,6 +315,8 @@ function showHeader() {
 // no changes. Bringing it back opens it again.
 function showArchived(archived) {
   ui.roomArchived.hidden = !archived;
+  // Nobody says hello in a read-only room.
+  ui.empty.textContent = archived ? "No messages here: the room is archived." : "No messages here yet. Say hello!";
   const could = mayChangeMessages();
   session.readOnly = archived;
   showWritable();
