@@ -23,6 +23,7 @@ from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
+from tests.raw_ws import RawMember
 from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot, require_program
 
 CHROMIUM = "/usr/bin/chromium"
@@ -395,6 +396,32 @@ def test_a_crowd_arriving_and_leaving_at_once_is_a_line_each_way(server: ServerP
     # own for one that came after the others (a loaded machine spreads them).
     page.wait_for_function(f"({departures_shown}) === 20")
     assert page.evaluate(departures_shown) == 20
+
+
+def test_a_crowd_coming_and_going_changes_only_their_own_lines_of_the_online_list(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """150 online, then 50 leave and 50 others arrive: the list is right; who stayed kept their item."""
+    page = pages.join(server.url, "throng", "ann")
+    crowd = [RawMember(server.port, "throng", f"p{n:03d}") for n in range(150)]
+    expect(page.locator("#online-count")).to_have_text("151")
+    page.eval_on_selector_all("#users li", "items => items.forEach((item) => { item.dataset.before = '1'; })")
+    for member in crowd[:50]:
+        member.close()
+    newcomers = [RawMember(server.port, "throng", f"q{n:03d}") for n in range(50)]
+    try:
+        stayed = [f"p{n:03d}" for n in range(50, 150)]
+        arrived = [f"q{n:03d}" for n in range(50)]
+        expect(page.locator("#users .nick")).to_have_text(["ann", *stayed, *arrived])
+        expect(page.locator("#online-count")).to_have_text("151")
+        drawn_again = "items => items.map((item) => item.querySelector('.nick').textContent)"
+        assert page.eval_on_selector_all("#users li:not([data-before])", drawn_again) == arrived
+        started = time.monotonic()
+        page.evaluate("1")
+        assert time.monotonic() - started < 1.0
+    finally:
+        for member in crowd[50:] + newcomers:
+            member.close()
 
 
 def test_scrolled_up_reader_gets_a_new_messages_pill(server: ServerProcess, pages: Pages) -> None:

@@ -95,10 +95,9 @@ export function learnColors(accounts) {
   }
 }
 
-const graphemes =
-  typeof Intl.Segmenter === "function"
-    ? (text) => [...new Intl.Segmenter(undefined, {granularity: "grapheme"}).segment(text)].map((s) => s.segment)
-    : (text) => [...text];
+// One segmenter for every avatar: making one is far dearer than using it.
+const segmenter = typeof Intl.Segmenter === "function" ? new Intl.Segmenter(undefined, {granularity: "grapheme"}) : null;
+const graphemes = segmenter ? (text) => [...segmenter.segment(text)].map((s) => s.segment) : (text) => [...text];
 
 // The first letter of the first two words ("ann 2" is "A2", "李雷" is "李").
 export function initials(nick) {

@@ -12,6 +12,7 @@ const TYPING_SHOWN_FOR_MS = 4000;
 const NAMES_IN_TITLE = 20;
 
 let users = [];
+let here = new Set(); // the nick keys of ``users``
 const guests = new Set(); // nick keys of the online guests (no account)
 const typers = new Map(); // nick -> until when it is shown
 let typingTimer = 0;
@@ -20,32 +21,55 @@ let changed = () => {};
 export const onlineNow = () => users.length;
 
 // Whether ``name`` is in this room's online list now (a direct room's other person, say).
-export const isHere = (name) => users.some((n) => nickKey(n) === nickKey(name));
+export const isHere = (name) => here.has(nickKey(name));
 
 // ``fn()`` after every change to the online list.
 export function onChange(fn) {
   changed = fn;
 }
 
-const byKeyThenCodePoint = (a, b) => {
-  const ka = nickKey(a);
-  const kb = nickKey(b);
-  return ka < kb ? -1 : ka > kb ? 1 : a < b ? -1 : a > b ? 1 : 0;
-};
+const byKeyThenCodePoint = (a, b) =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+// Each name's item in the online list, kept from one change to the next: in a busy room a join
+// or a leave adds or takes away one item, not the whole list drawn again.
+const shown = new Map(); // name -> {item, look: what it was drawn with}
+
+function userItem(name) {
+  const guest = guests.has(nickKey(name));
+  const look = `${guest ? "guest" : ""} ${isOwn(name) ? "own" : ""}`;
+  const known = shown.get(name);
+  if (known && known.look === look) return known.item;
+  known?.item.remove(); // drawn otherwise now (a guest's name taken by an account, say)
+  const item = element("li");
+  item.append(avatarElement(name, undefined, {picture: !guest}), nickElement(name));
+  if (guest) item.append(textNode(" "), guestBadge());
+  if (isOwn(name)) item.append(element("span", "you", " (you)"));
+  shown.set(name, {item, look});
+  return item;
+}
+
+// The list's items become ``items`` (in order); those kept are not moved, the others go or come.
+function showItems(items) {
+  const kept = new Set(items);
+  for (const [name, {item}] of shown) {
+    if (kept.has(item)) continue;
+    item.remove();
+    shown.delete(name);
+  }
+  let next = ui.users.firstElementChild;
+  for (const item of items) {
+    if (item === next) next = next.nextElementSibling;
+    else ui.users.insertBefore(item, next);
+  }
+}
 
 export function setUsers(names) {
-  users = names.filter((n) => typeof n === "string").sort(byKeyThenCodePoint);
+  const keyed = names.filter((n) => typeof n === "string").map((name) => ({name, key: nickKey(name)}));
+  users = keyed.sort(byKeyThenCodePoint).map((n) => n.name);
+  here = new Set(keyed.map((n) => n.key));
   noteNames(users);
-  ui.users.replaceChildren(
-    ...users.map((name) => {
-      const item = element("li");
-      const guest = guests.has(nickKey(name));
-      item.append(avatarElement(name, undefined, {picture: !guest}), nickElement(name));
-      if (guest) item.append(textNode(" "), guestBadge());
-      if (isOwn(name)) item.append(element("span", "you", " (you)"));
-      return item;
-    }),
-  );
+  showItems(users.map(userItem));
   ui.users.classList.remove("unknown");
   ui.usersLabel.textContent = "Online";
   ui.users.removeAttribute("aria-describedby");
@@ -79,7 +103,7 @@ export function onSys(frame) {
   if (frame.event === "join") {
     if (frame.guest === true) guests.add(key);
     else guests.delete(key);
-    if (!users.some((n) => nickKey(n) === key)) setUsers([...users, frame.nick]);
+    if (!here.has(key)) setUsers([...users, frame.nick]);
     else setUsers(users);
     if (isOwn(frame.nick)) return;
   } else {
