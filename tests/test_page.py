@@ -17,7 +17,7 @@ from typing import Any
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, WebSocketRoute, expect, sync_playwright
 
 from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
@@ -396,6 +396,70 @@ def test_a_crowd_arriving_and_leaving_at_once_is_a_line_each_way(server: ServerP
     # own for one that came after the others (a loaded machine spreads them).
     page.wait_for_function(f"({departures_shown}) === 20")
     assert page.evaluate(departures_shown) == 20
+
+
+def test_a_reader_at_the_bottom_follows_a_fast_stream(server: ServerProcess, pages: Pages) -> None:
+    """Messages from three authors at once, as fast as they are stored: the page stays at its newest."""
+    page = pages.join(server.url, "stream", "reader")
+
+    def author(name: str) -> None:
+        for n in range(120):
+            post(server, "stream", name, f"{name} {n:03d}")
+
+    with concurrent.futures.ThreadPoolExecutor(3) as authors:
+        list(authors.map(author, ["bot1", "bot2", "bot3"]))
+    expect(page.locator("#messages .msg")).not_to_have_count(0)
+    page.wait_for_function("document.querySelectorAll('#messages .msg').length >= 300")
+    expect(page.locator("#messages .msg").last).to_be_in_viewport()
+    expect(page.locator("#new-pill")).to_be_hidden()
+    assert page.eval_on_selector("#scroller", "s => s.scrollHeight - s.scrollTop - s.clientHeight") < 48
+    assert items(page) <= MAX_ITEMS
+
+
+def test_back_after_many_missed_messages_shows_the_newest_and_the_rest_on_the_way_up(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Away while 400 messages came: back, the newest show (300 items at most); scrolling up, the rest."""
+    post(server, "away", "bot", "before")
+    page = pages.open(f"{server.url}/?room=away")
+    line: dict[str, Any] = {"cut": False, "open": []}
+
+    def route(page_side: WebSocketRoute) -> None:
+        if line["cut"]:  # no network: the socket fails at once
+            page_side.close(code=1011, reason="offline")
+        else:
+            line["open"].append((page_side, page_side.connect_to_server()))
+
+    page.route_web_socket(re.compile(r"/ws\?"), route)
+    choose_nick(page, "reader")
+    expect_online(page)
+    expect(page.locator("#messages .msg .text")).to_have_text(["before"])
+    line["cut"] = True
+    for page_side, server_side in line["open"]:
+        server_side.close()
+        page_side.close(code=1011, reason="offline")
+    expect(page.locator("#status")).to_have_attribute("data-state", "offline")
+    for n in range(400):
+        post(server, "away", "bot", f"m{n:03d}")
+    line["cut"] = False
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    expect(page.locator("#messages .msg .text").last).to_have_text("m399")
+    expect(page.locator("#messages .msg").last).to_be_in_viewport()
+    assert items(page) <= MAX_ITEMS
+    expect(page.locator("#load-earlier")).to_be_visible()
+    ids = [int(i) for i in message_ids(page)]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
+    for _ in range(20):
+        if page.locator("#history-start").is_visible():
+            break
+        first = message_ids(page)[0]
+        scroll_to_top(page)
+        page.wait_for_function(
+            "first => document.querySelector('#messages .msg').dataset.id !== first", arg=first
+        )
+    assert texts(page)[:2] == ["before", "m000"]
+    ids = [int(i) for i in message_ids(page)]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
 
 
 def test_a_crowd_coming_and_going_changes_only_their_own_lines_of_the_online_list(

@@ -29,6 +29,11 @@ const list = {
   // What each history frame still to come is for: "fresh", "replay", "page" or "ignore".
   historyPurposes: [],
   stick: true,
+  // Messages came while the reader was at the bottom: the list goes to its new bottom (and lets
+  // its oldest go) once, when the frame is drawn, however many came (settle).
+  follow: false,
+  settling: 0,
+  bottomTop: 0, // the scroller's scrollTop when it was last put at the bottom
   unseen: 0,
   unseenWhileHidden: 0,
 };
@@ -53,11 +58,43 @@ function nearBottom() {
 export const atBottom = () => list.stick;
 
 export function scrollToBottom() {
+  followToBottom();
+  list.follow = false;
+  showBottom();
+}
+
+// At the bottom from now on; the scroller gets there when the frame is drawn (settle).
+function followToBottom() {
   if (list.newerCut) loadNewest();
-  ui.scroller.scrollTop = ui.scroller.scrollHeight;
   list.stick = true;
+  list.follow = true;
   list.unseen = 0;
   ui.pill.hidden = true;
+}
+
+// Reads the layout (scrollHeight), so done once a frame at most while messages stream in.
+function showBottom() {
+  ui.scroller.scrollTop = ui.scroller.scrollHeight;
+  list.bottomTop = ui.scroller.scrollTop;
+}
+
+// Once a frame, however many messages and lines came in it: the list is kept short and,
+// while the reader is at the bottom, shows its new bottom. A hidden page draws no frames:
+// it does so as each comes.
+function settleSoon() {
+  if (document.hidden) settle();
+  else if (!list.settling) list.settling = requestAnimationFrame(settle);
+}
+
+function settle() {
+  cancelAnimationFrame(list.settling);
+  list.settling = 0;
+  if (!list.follow) return boundList();
+  list.follow = false;
+  if (!list.stick) return boundList();
+  // The bottom is shown next: what goes from the top need not keep the scroll position.
+  trimOldest(ui.list.childElementCount - MAX_ITEMS);
+  showBottom();
 }
 
 function noteUnseen() {
@@ -67,7 +104,9 @@ function noteUnseen() {
 }
 
 export function onScroll() {
-  list.stick = nearBottom();
+  // Messages came since the list was last put at the bottom, and it goes to the new bottom when
+  // the frame is drawn: a scroll that did not go up (the one that put it there) leaves it following.
+  list.stick = (list.follow && ui.scroller.scrollTop >= list.bottomTop) || nearBottom();
   if (list.stick) {
     if (list.newerCut) loadNewest();
     list.unseen = 0;
@@ -119,12 +158,11 @@ function addMessage(frame, judged = false) {
 // A join, a leave or a notice, at the end (unless newer messages were let go).
 export function addLine(className, nodes, ts) {
   if (list.newerCut) return null;
-  const wasAtBottom = list.stick;
   const item = lineItem(className, nodes, ts);
   ui.list.append(item);
   regroup(item);
-  if (wasAtBottom) scrollToBottom();
-  boundList();
+  if (list.stick) followToBottom();
+  settleSoon();
   return item;
 }
 
@@ -168,6 +206,7 @@ function removeItem(item) {
 }
 
 function trimOldest(count) {
+  if (count <= 0) return;
   for (let i = 0; i < count && ui.list.firstElementChild; i += 1) {
     if (ui.list.firstElementChild.dataset.id) list.hasEarlier = true;
     removeItem(ui.list.firstElementChild);
@@ -263,13 +302,26 @@ export function onHistory(frame) {
       list.hasEarlier = Boolean(frame.truncated);
     }
     const stick = list.stick;
-    messages.forEach((m) => addMessage(m, !session.myGuest));
+    withoutTrimmed(messages, stick).forEach((m) => addMessage(m, !session.myGuest));
     if (stick) scrollToBottom();
   }
   updateEdges();
   boundList();
   fillViewport();
   return {purpose, messages};
+}
+
+// A history frame's messages as the reader at the bottom would keep them: of more than
+// MAX_ITEMS new ones (a replay after a long time away), the oldest would go again at once
+// (boundList), so they are not made at all; the list says that earlier ones are there.
+function withoutTrimmed(messages, stick) {
+  const fresh = messages.filter((m) => typeof m.id === "number" && typeof m.message === "string");
+  const unseen = fresh.filter((m) => !list.byId.has(m.id)).map((m) => m.id);
+  if (!stick || list.newerCut || unseen.length <= MAX_ITEMS) return messages;
+  const kept = unseen.sort((a, b) => a - b)[unseen.length - MAX_ITEMS];
+  for (const m of fresh) if (m.id < kept) noteId(m.id);
+  list.hasEarlier = true;
+  return messages.filter((m) => !(typeof m.id === "number" && m.id < kept));
 }
 
 // Shows a live message; false when the list already had it or does not hold its place.
@@ -280,11 +332,11 @@ export function onUser(frame) {
     if (list.newerCut && own) scrollToBottom(); // to see what one sent
     return false;
   }
-  if (own || wasAtBottom) scrollToBottom();
+  if (own || wasAtBottom) followToBottom();
   else noteUnseen();
   if (!own) announceMessage(frame);
   updateEdges();
-  boundList();
+  settleSoon();
   return true;
 }
 
