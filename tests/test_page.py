@@ -365,37 +365,30 @@ def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: 
     assert ids == list(range(ids[0], 702))
 
 
-# How many members the page's lines say left: "N left" lines count N, "x left" lines one.
-departures_shown = """(() => {
-  const lines = [...document.querySelectorAll('#messages .line')].map((line) => line.textContent);
-  let count = 0;
-  for (const text of lines) {
-    const folded = text.match(/^(\\d+) left/) || text.match(/, (\\d+) left/);
-    if (folded) count += Number(folded[1]);
-    else if (/^guest\\d+ left/.test(text)) count += 1;
-  }
-  return count;
-})()"""
-
-
 def test_a_crowd_arriving_and_leaving_at_once_is_a_line_each_way(server: ServerProcess, pages: Pages) -> None:
-    """Twenty members joining within a moment: the list has them all, one line counts them; then leaving."""
+    """Twenty members joining within a moment: the list has them all, one line names two and counts the
+    others, who its button lists; after a message, their leaving is one line too."""
     page = pages.join(server.url, "crowd", "ann")
     crowd = [open_ws(server, room="crowd", nick=f"guest{n:02d}") for n in range(20)]
     expect(page.locator("#online-count")).to_have_text("21")
     expect(page.locator("#users .nick")).to_have_count(21)
-    joined = page.locator("#messages .line.presence", has_text=re.compile(r"^\d+ joined"))
-    expect(joined).not_to_have_count(0)  # one line, or two if the crowd spanned two batches
-    assert (joined.first.get_attribute("title") or "").startswith("Joined: guest")
+    lines = page.locator("#messages .line")
+    # One line, however many batches the crowd's joins came in.
+    expect(lines).to_have_count(1)
+    expect(lines).to_have_text(re.compile(r"^guest00, guest01 and 18 others joined"))
+    lines.get_by_role("button", name="18 others").click()
+    everyone = ", ".join(f"guest{n:02d}" for n in range(20))
+    expect(lines.locator(".everyone")).to_have_text(f"Joined: {everyone}")
+    say(page, "see you tomorrow")
     # All at once: one after another, each close waits for the server's answer.
     with concurrent.futures.ThreadPoolExecutor(len(crowd)) as closing:
         list(closing.map(lambda ws: ws.close(), crowd))
     expect(page.locator("#online-count")).to_have_text("1")
     expect(page.locator("#users .nick")).to_have_text(["ann"])
-    # Each departure is told once: folded into "N left" lines, or a line of its
-    # own for one that came after the others (a loaded machine spreads them).
-    page.wait_for_function(f"({departures_shown}) === 20")
-    assert page.evaluate(departures_shown) == 20
+    expect(lines).to_have_count(2)
+    expect(lines.last).to_have_text(re.compile(r"^guest\d\d, guest\d\d and 18 others left"))
+    kinds = page.eval_on_selector_all("#messages > li", "items => items.map(i => i.className)")
+    assert kinds == ["line sys join", "msg own", "line sys leave"]
 
 
 def test_a_reader_at_the_bottom_follows_a_fast_stream(server: ServerProcess, pages: Pages) -> None:
@@ -738,7 +731,7 @@ def test_a_guests_messages_wear_a_guest_badge_and_an_accounts_none(pages: Pages)
 
 
 def test_guests_online_wear_a_guest_badge_in_the_list_and_their_join(pages: Pages) -> None:
-    """The online list marks a guest, there before or arriving, and its join line's tooltip says so."""
+    """The online list marks a guest, there before or arriving; so does its name's tooltip on a join line."""
     with ServerProcess(":memory:", "--jwt-secret", JWT_SECRET) as mixed:
         walker = open_ws(mixed, room="lobby", nick="walker")
         dora = pages.open(f"{mixed.url}/?room=lobby&token={token_for('dora')}")
@@ -750,7 +743,7 @@ def test_guests_online_wear_a_guest_badge_in_the_list_and_their_join(pages: Page
         runner = open_ws(mixed, room="lobby", nick="runner")
         expect(listed).to_have_count(3)
         expect(listed.filter(has_text="runner").locator(".badge")).to_have_text("guest")
-        expect(dora.locator("#messages .line.join").last).to_have_attribute(
+        expect(dora.locator("#messages .line.join .nick", has_text="runner")).to_have_attribute(
             "title", "runner is a guest (no account)"
         )
         runner.close()

@@ -166,6 +166,19 @@ export function addLine(className, nodes, ts) {
   return item;
 }
 
+// A line changed in place (it may take more room): a reader at the bottom stays there.
+export function changeLine(change) {
+  const wasAtBottom = list.stick;
+  change();
+  if (wasAtBottom) scrollToBottom();
+}
+
+export function removeLine(item) {
+  const next = item.nextElementSibling;
+  item.remove();
+  if (next) regroup(next);
+}
+
 export function oldestId() {
   let oldest = Infinity;
   for (const id of list.byId.keys()) oldest = Math.min(oldest, id);

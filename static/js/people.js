@@ -1,15 +1,15 @@
-// Who is here: the online list (from welcome, sys and presence frames), the
-// join and leave lines those frames put in the message list, and who is typing.
+// Who is here: the online list (from welcome, sys and presence frames), who
+// came and who went for the join and leave lines (static/js/presence_lines.js),
+// and who is typing.
 
 import {avatarElement} from "./avatar.js";
 import {element, nickElement, textNode, ui} from "./dom.js";
+import {showComingsAndGoings} from "./presence_lines.js";
 import {nickKey} from "./protocol.js";
-import {addLine} from "./messages.js";
 import {noteNames} from "./roster.js";
 import {isOwn} from "./session.js";
 
 const TYPING_SHOWN_FOR_MS = 4000;
-const NAMES_IN_TITLE = 20;
 
 let users = [];
 let here = new Set(); // the nick keys of ``users``
@@ -105,25 +105,25 @@ export function onSys(frame) {
     else guests.delete(key);
     if (!here.has(key)) setUsers([...users, frame.nick]);
     else setUsers(users);
-    if (isOwn(frame.nick)) return;
+    const person = {name: frame.nick, guest: frame.guest === true};
+    if (!isOwn(frame.nick)) showComingsAndGoings([person], [], frame.ts);
   } else {
     guests.delete(key);
     setUsers(users.filter((n) => nickKey(n) !== key));
     forgetTyper(frame.nick);
+    showComingsAndGoings([], [frame.nick], frame.ts);
   }
-  const [kind, verb] = frame.event === "join" ? ["join", " joined"] : ["leave", " left"];
-  const line = addLine("sys " + kind, [nickElement(frame.nick), textNode(verb)], frame.ts);
-  if (line && frame.guest === true) line.title = `${frame.nick} is a guest (no account)`;
 }
 
 // Several joins and leaves at once (a busy room): the online list takes
-// them all; one line says what changed in it, names in its tooltip.
+// them all, the join and leave line who came and who went.
 export function onPresence(frame) {
   const joined = stringsIn(frame.joined);
   const left = stringsIn(frame.left);
+  const guestKeys = new Set(stringsIn(frame.guests).map(nickKey));
   for (const name of left) guests.delete(nickKey(name));
   for (const name of joined) guests.delete(nickKey(name));
-  for (const name of stringsIn(frame.guests)) guests.add(nickKey(name));
+  for (const key of guestKeys) guests.add(key);
   const had = new Set(users.map(nickKey));
   const joinedKeys = new Set(joined.map(nickKey));
   const leftKeys = new Set(left.map(nickKey));
@@ -132,25 +132,8 @@ export function onPresence(frame) {
   const departed = [...new Map(gone.map((n) => [nickKey(n), n])).values()];
   setUsers([...users.filter((n) => !leftKeys.has(nickKey(n)) && !joinedKeys.has(nickKey(n))), ...joined]);
   departed.forEach(forgetTyper);
-  if (arrived.length + departed.length === 0) return;
-  if (arrived.length + departed.length === 1) {
-    const [nick, verb, kind] = arrived.length ? [arrived[0], " joined", "join"] : [departed[0], " left", "leave"];
-    addLine("sys " + kind, [nickElement(nick), textNode(verb)], frame.ts);
-    return;
-  }
-  const parts = [];
-  if (arrived.length) parts.push(`${arrived.length} joined`);
-  if (departed.length) parts.push(`${departed.length} left`);
-  const line = addLine("sys presence", [textNode(parts.join(", "))], frame.ts);
-  if (line) line.title = presenceTitle(arrived, departed);
-}
-
-function presenceTitle(arrived, departed) {
-  const some = (list) => list.slice(0, NAMES_IN_TITLE).join(", ") + (list.length > NAMES_IN_TITLE ? ", …" : "");
-  const parts = [];
-  if (arrived.length) parts.push("Joined: " + some(arrived));
-  if (departed.length) parts.push("Left: " + some(departed));
-  return parts.join("\n");
+  const people = arrived.map((name) => ({name, guest: guestKeys.has(nickKey(name))}));
+  showComingsAndGoings(people, departed, frame.ts);
 }
 
 // --- typing ---------------------------------------------------------------------------
