@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from chatroom.clock import now_ms
@@ -22,7 +23,9 @@ from chatroom.store.records import (
     CLOSED,
     DAY_MS,
     DIRECT,
+    EVERYONE,
     JOIN,
+    MANAGERS,
     MEMBER,
     OPEN,
     OWNER,
@@ -537,6 +540,39 @@ def test_rename_and_archive_change_only_the_settings(store_factory: StoreFactory
     run(store_factory(), scenario)
 
 
+def test_who_posts_is_said_at_creation_and_changed_by_itself(store_factory: StoreFactory) -> None:
+    """A room keeps who posts in it (everyone unless said); changing it changes nothing else, and is
+    refused for a direct room, a room that is not there and an unknown rule."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        news = await accounts.create_room("news", CLOSED, title="News", creator_id=ann.id, posting=MANAGERS)
+        assert news.posting == MANAGERS and (await accounts.create_room("chat", OPEN)).posting == EVERYONE
+        assert await accounts.room_record("news") == news
+        assert [(r.room, r.posting) for r in await accounts.rooms_of(ann.id)] == [("news", MANAGERS)]
+        assert (await store.way_in("news", address=None, account_id=ann.id, nick=None)).record == news
+        opened = await accounts.set_posting("chat", MANAGERS)
+        assert opened is not None and opened.posting == MANAGERS
+        assert [(r.room, r.posting) for r in await accounts.open_rooms()] == [("chat", MANAGERS)]
+        back = await accounts.set_posting("news", EVERYONE)
+        assert back == RoomRecord("news", CLOSED, "News", ann.id, news.created_at, None, 0, EVERYONE)
+        await accounts.create_room("dm-x", DIRECT, members=[ann.id, bob.id])
+        assert await accounts.set_posting("dm-x", MANAGERS) is None
+        assert (await accounts.room_record("dm-x")) is not None
+        assert (await accounts.room_record("dm-x")).posting == EVERYONE  # type: ignore[union-attr]
+        assert await accounts.set_posting("nowhere", MANAGERS) is None
+        with pytest.raises(ValueError):
+            await accounts.set_posting("news", "teachers")
+        with pytest.raises(ValueError):
+            await accounts.create_room("dm-y", DIRECT, members=[ann.id, bob.id], posting=MANAGERS)
+        with pytest.raises(ValueError):
+            await accounts.create_room("other", OPEN, posting="teachers")
+        assert await accounts.room_record("dm-y") is None and await accounts.room_record("other") is None
+
+    run(store_factory(), scenario)
+
+
 def test_memberships_are_added_changed_and_removed(store_factory: StoreFactory) -> None:
     """Adding twice changes the role and keeps the time; removing says whether there was anything."""
 
@@ -610,7 +646,7 @@ def test_imported_accounts_keep_their_ids_and_new_ones_follow(store_factory: Sto
     ann = Account(7, "ann", "ann", PERSON, True, False, "$argon2id$h", AVATAR_COLORS[0], 1000, None)
     ci = Account(12, "ci", "ci", BOT, False, False, None, AVATAR_COLORS[1], 2000, 3000)
     key = BotKey(b"k" * 32, 12, 2500, None)
-    team = RoomRecord("team", CLOSED, "Team", 7, 1500, None, 0)
+    team = RoomRecord("team", CLOSED, "Team", 7, 1500, None, 0, MANAGERS)
     members = [Membership("team", 7, OWNER, 1500), Membership("team", 12, MEMBER, 1600)]
 
     async def scenario(accounts: AccountStore, store: Store) -> None:
@@ -713,6 +749,46 @@ def test_a_version_2_postgres_schema_migrates_and_keeps_everything(postgres_serv
     with postgres_server.connect() as conn:
         row = conn.execute(f"SELECT value FROM {schema}.meta WHERE key = 'schema_version'").fetchone()
         assert row == (str(migrations.LATEST),)
+
+
+VERSION_21_ROOMS = [
+    "INSERT INTO rooms (room, last_id, key, kind, archived_at) VALUES ('lobby', 0, 'lobby', 'open', NULL)",
+    "INSERT INTO rooms (room, last_id, key, kind, archived_at) VALUES ('old', 0, 'old', 'closed', 5)",
+]
+
+
+async def check_everyone_posts_after_step_22(accounts: AccountStore, store: Store) -> None:
+    """Rooms from before step 22 take everyone's messages, as they did; the rule can then be changed."""
+    assert [(r.room, r.posting) for r in await accounts.open_rooms()] == [("lobby", EVERYONE)]
+    assert await accounts.room_record("old") == RoomRecord("old", CLOSED, archived_at=5)
+    changed = await accounts.set_posting("old", MANAGERS)
+    assert changed is not None and changed.posting == MANAGERS and changed.archived_at == 5
+
+
+def test_a_version_21_sqlite_file_gains_who_posts_in_its_rooms(tmp_path: Path) -> None:
+    """Step 22 on SQLite: every room of a version 21 file is one where everyone posts."""
+    path = tmp_path / "v21.db"
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        write_schema_steps(conn.execute, "sqlite", 21)
+        for statement in VERSION_21_ROOMS:
+            conn.execute(statement)
+    run(SQLiteStore(str(path)), check_everyone_posts_after_step_22)
+    with contextlib.closing(sqlite3.connect(path)) as conn, pytest.raises(sqlite3.IntegrityError):
+        conn.execute("UPDATE rooms SET posting = 'teachers' WHERE room = 'lobby'")
+
+
+def test_a_version_21_postgres_schema_gains_who_posts_in_its_rooms(postgres_server: PostgresServer) -> None:
+    """Step 22 on PostgreSQL: every room of a version 21 schema is one where everyone posts."""
+    url = postgres_server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        write_schema_steps(conn.execute, "postgres", 21)
+        for statement in VERSION_21_ROOMS:
+            conn.execute(statement)
+    run(PostgresStore(url), check_everyone_posts_after_step_22)
+    with postgres_server.connect() as conn, pytest.raises(psycopg.errors.CheckViolation):
+        conn.execute(f"UPDATE {schema}.rooms SET posting = 'teachers' WHERE room = 'lobby'")
 
 
 def test_rooms_of_a_kind_come_in_pages_by_name(store_factory: StoreFactory) -> None:

@@ -14,7 +14,9 @@ from ..names import nick_key, normalize_nick, normalize_room, room_key
 from .records import (
     ACCOUNT_KINDS,
     DIRECT,
+    EVERYONE,
     ONE_TIME_LINKS,
+    POSTING_RULES,
     ROLES,
     ROOM_KINDS,
     Account,
@@ -29,7 +31,7 @@ _ACCOUNT = "id, name, name_key, kind, is_admin, external, password_hash, color, 
 _A_ACCOUNT = ", ".join(f"a.{column.strip()}" for column in _ACCOUNT.split(","))
 _BOT_KEY = "key_hash, account_id, created_at, revoked_at"
 _LINK = "token_hash, kind, account_id, created_at, expires_at, used_at, revoked_at"
-_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id"
+_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id, posting"
 # The room columns of a query that joins rooms AS r (way_in.py reads them too).
 R_ROOM = ", ".join(f"r.{column.strip()}" for column in _ROOM.split(","))
 _MEMBERSHIP = "room, account_id, role, added_at"
@@ -120,13 +122,15 @@ ACTIVE_LINKS_OF_KIND = (
 
 ROOM_HOLDING_KEY = "SELECT room FROM rooms WHERE key = ? ORDER BY room LIMIT 1"
 INSERT_ROOM = (
-    "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at)"
-    f" VALUES (?, 0, ?, ?, ?, ?, ?) RETURNING {_ROOM}"
+    "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, posting, created_at)"
+    f" VALUES (?, 0, ?, ?, ?, ?, ?, ?) RETURNING {_ROOM}"
 )
 ROOM_RECORD = f"SELECT {_ROOM} FROM rooms WHERE room = ?"
 RENAME_ROOM = f"UPDATE rooms SET title = ? WHERE room = ? RETURNING {_ROOM}"
 ARCHIVE_ROOM = f"UPDATE rooms SET archived_at = COALESCE(archived_at, ?) WHERE room = ? RETURNING {_ROOM}"
 UNARCHIVE_ROOM = f"UPDATE rooms SET archived_at = NULL WHERE room = ? RETURNING {_ROOM}"
+# A direct room is its members' own: it never changes who posts (None back, as for no room).
+SET_POSTING = f"UPDATE rooms SET posting = ? WHERE room = ? AND kind <> '{DIRECT}' RETURNING {_ROOM}"
 # ? : room, account id, role, time; then the room and the account, which must exist.
 ADD_MEMBER = (
     "INSERT INTO memberships (room, account_id, role, added_at)"
@@ -161,10 +165,10 @@ SECRET = "SELECT value FROM secrets WHERE name = ?"
 IMPORT_ACCOUNT_COLUMNS = f"INSERT INTO accounts ({_ACCOUNT})"
 IMPORT_ACCOUNT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 IMPORT_ROOM = (
-    "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at, archived_at)"
-    " VALUES (?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET kind = excluded.kind,"
+    "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at, archived_at, posting)"
+    " VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET kind = excluded.kind,"
     " title = excluded.title, creator_id = excluded.creator_id, created_at = excluded.created_at,"
-    " archived_at = excluded.archived_at"
+    " archived_at = excluded.archived_at, posting = excluded.posting"
 )
 IMPORT_MEMBERSHIP = (
     "INSERT INTO memberships (room, account_id, role, added_at) VALUES (?, ?, ?, ?)"
@@ -220,7 +224,7 @@ def link(row: Sequence[object]) -> Link:
 
 def room(row: Sequence[object]) -> RoomRecord:
     """A RoomRecord from a row of the room columns."""
-    name, kind, title, creator_id, created_at, archived_at, last_id = row
+    name, kind, title, creator_id, created_at, archived_at, last_id, posting = row
     return RoomRecord(
         room=str(name),
         kind=str(kind),
@@ -229,6 +233,7 @@ def room(row: Sequence[object]) -> RoomRecord:
         created_at=_optional_int(created_at),
         archived_at=_optional_int(archived_at),
         last_id=int(last_id),  # type: ignore[call-overload]
+        posting=str(posting),
     )
 
 
@@ -236,6 +241,12 @@ def membership(row: Sequence[object]) -> Membership:
     """A Membership from a row of the membership columns."""
     name, account_id, role, added_at = row
     return Membership(str(name), int(account_id), str(role), int(added_at))  # type: ignore[call-overload]
+
+
+def import_room_values(record: RoomRecord) -> tuple[object, ...]:
+    """A room's values in the order of IMPORT_ROOM's."""
+    r = record
+    return (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at, r.posting)
 
 
 def account_values(record: Account) -> tuple[object, ...]:
@@ -269,20 +280,37 @@ def new_account(
 
 
 def new_room(
-    room: str, kind: str, title: str | None, creator_id: int | None, members: Sequence[int], now: int
+    room: str,
+    kind: str,
+    title: str | None,
+    creator_id: int | None,
+    members: Sequence[int],
+    now: int,
+    posting: str = EVERYONE,
 ) -> tuple[tuple[object, ...], list[int]]:
     """INSERT_ROOM's values for a new room, and its members besides the creator.
 
-    BadNameError for a bad name; ValueError for an unknown kind or a direct
-    room of fewer than two accounts.
+    BadNameError for a bad name; ValueError for an unknown kind or posting
+    rule, a direct room of fewer than two accounts, or one where not everyone posts.
     """
     if kind not in ROOM_KINDS:
         raise ValueError(f"a room is one of {ROOM_KINDS}, not {kind!r}")
+    check_posting(posting, kind)
     room = normalize_room(room)
     others = sorted(set(members) - {creator_id} if creator_id is not None else set(members))
     if kind == DIRECT and len(others) + (creator_id is not None) < 2:
         raise ValueError("a direct room is a conversation of two accounts or more")
-    return (room, room_key(room), kind, title, creator_id, now), others
+    # The time last: the stores read it there for the memberships.
+    return (room, room_key(room), kind, title, creator_id, posting, now), others
+
+
+def check_posting(posting: str, kind: str) -> str:
+    """The posting rule, or ValueError: an unknown one, or a direct room's other than EVERYONE."""
+    if posting not in POSTING_RULES:
+        raise ValueError(f"posting is one of {POSTING_RULES}, not {posting!r}")
+    if kind == DIRECT and posting != EVERYONE:
+        raise ValueError("everyone posts in a direct room")
+    return posting
 
 
 def check_role(role: str) -> str:

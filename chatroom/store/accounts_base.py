@@ -31,7 +31,17 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from .reading_base import ReadingStore
-from .records import MEMBER, Account, BotKey, BotWebhook, Link, Membership, PushSubscription, RoomRecord
+from .records import (
+    EVERYONE,
+    MEMBER,
+    Account,
+    BotKey,
+    BotWebhook,
+    Link,
+    Membership,
+    PushSubscription,
+    RoomRecord,
+)
 
 
 class RefusedError(Exception):
@@ -227,13 +237,15 @@ class AccountStore(ReadingStore, Protocol):
         title: str | None = None,
         creator_id: int | None = None,
         members: Sequence[int] = (),
+        posting: str = EVERYONE,
     ) -> RoomRecord:
         """Create a room (normalised: names.normalize_room, BadNameError), with its members, at once.
 
-        The creator becomes its owner; ``members`` become members. Raises
-        RoomTakenError when the room or a look-alike exists, with history or
-        without; UnknownAccountError when a member does not exist; ValueError
-        for a direct room of fewer than two accounts.
+        The creator becomes its owner; ``members`` become members; ``posting``
+        says who posts (records.POSTING_RULES). Raises RoomTakenError when the
+        room or a look-alike exists, with history or without;
+        UnknownAccountError when a member does not exist; ValueError for a
+        direct room of fewer than two accounts, or one where not everyone posts.
         """
         ...
 
@@ -250,6 +262,11 @@ class AccountStore(ReadingStore, Protocol):
 
         Archiving an archived room keeps its first archiving time.
         """
+        ...
+
+    async def set_posting(self, room: str, posting: str) -> RoomRecord | None:
+        """Say who posts in an open or closed room (records.POSTING_RULES); None when there is no such
+        room, or it is a direct one. ValueError for an unknown rule."""
         ...
 
     async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:

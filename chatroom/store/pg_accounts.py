@@ -18,7 +18,7 @@ from typing import Any, Protocol, TypeVar
 import psycopg
 from psycopg.rows import TupleRow
 
-from ..names import nick_key, room_key
+from ..names import nick_key
 from . import account_sql as sql
 from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
 from .pg_qmark import all_rows, pg
@@ -171,10 +171,7 @@ async def _import_rooms(
         if rooms:
             await cursor.executemany(
                 pg(sql.IMPORT_ROOM),
-                [
-                    (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at)
-                    for r in rooms
-                ],
+                [sql.import_room_values(r) for r in rooms],
             )
         if memberships:
             await cursor.executemany(

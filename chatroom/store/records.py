@@ -34,6 +34,12 @@ def new_direct_room_key() -> str:
     return secrets.token_hex(32)
 
 
+# Who posts in an open or closed room (its ``posting``): everyone who may, or only those who
+# manage it (its owner and administrators), the others reading and reacting: an announcements room.
+EVERYONE = "everyone"
+MANAGERS = "managers"
+POSTING_RULES = (EVERYONE, MANAGERS)
+
 # Roles in a room.
 MEMBER = "member"
 OWNER = "owner"
@@ -197,6 +203,8 @@ class RoomRecord:
     created_at: int | None = None
     archived_at: int | None = None
     last_id: int = 0
+    # EVERYONE, or MANAGERS: only its owner and administrators post (access.may_post).
+    posting: str = EVERYONE
 
     @property
     def display_name(self) -> str:

@@ -17,6 +17,7 @@ from ..names import BadNameError, nick_key, normalize_nick
 from . import account_sql as sql
 from .base import StoreError
 from .records import (
+    EVERYONE,
     MEMBER,
     ONE_TIME_LINKS,
     OPEN,
@@ -105,9 +106,10 @@ class SQLAccounts(SQLModeration, SQLReading, SQLPush):
         title: str | None = None,
         creator_id: int | None = None,
         members: Sequence[int] = (),
+        posting: str = EVERYONE,
     ) -> RoomRecord:
         """Create a room with its owner and members; RoomTakenError when it or a look-alike exists."""
-        values, others = sql.new_room(room, kind, title, creator_id, members, now_ms())
+        values, others = sql.new_room(room, kind, title, creator_id, members, now_ms(), posting)
         return await self._insert_room(values, creator_id, others)
 
     async def get_or_create_secret(self, name: str, generate: Callable[[], str]) -> str:
@@ -291,6 +293,12 @@ class SQLAccounts(SQLModeration, SQLReading, SQLPush):
             rows = await self._change("cannot archive the room", sql.ARCHIVE_ROOM, now_ms(), room)
         else:
             rows = await self._change("cannot bring the room back", sql.UNARCHIVE_ROOM, room)
+        return sql.room(rows[0]) if rows else None
+
+    async def set_posting(self, room: str, posting: str) -> RoomRecord | None:
+        """Say who posts in the room."""
+        checked = sql.check_posting(posting, OPEN)
+        rows = await self._change("cannot change who posts in the room", sql.SET_POSTING, checked, room)
         return sql.room(rows[0]) if rows else None
 
     async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:

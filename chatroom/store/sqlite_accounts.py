@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
-from ..names import nick_key, room_key
+from ..names import nick_key
 from . import account_sql as sql
 from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
 from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
@@ -159,10 +159,7 @@ def _import_rooms(
     with transaction(conn):
         conn.executemany(
             sql.IMPORT_ROOM,
-            [
-                (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at)
-                for r in rooms
-            ],
+            [sql.import_room_values(r) for r in rooms],
         )
         conn.executemany(
             sql.IMPORT_MEMBERSHIP, [(m.room, m.account_id, m.role, m.added_at) for m in memberships]

@@ -36,6 +36,7 @@ from . import (
     v019_search_periods,
     v020_rooms_by_kind,
     v021_search_index_by_writer,
+    v022_room_posting,
 )
 from .step import Cursor, Step
 
@@ -61,6 +62,7 @@ STEPS: tuple[Step, ...] = (
     v019_search_periods.STEP,
     v020_rooms_by_kind.STEP,
     v021_search_index_by_writer.STEP,
+    v022_room_posting.STEP,
 )
 LATEST = STEPS[-1].version
 
