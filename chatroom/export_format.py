@@ -33,6 +33,9 @@ from .store import migrations
 from .store.files_base import StoredFile
 from .store.records import (
     ACCOUNT_KINDS,
+    DIRECT,
+    EVERYONE,
+    POSTING_RULES,
     ROLES,
     ROOM_KINDS,
     Account,
@@ -174,6 +177,7 @@ def room_line(room: RoomRecord) -> bytes:
             "creator": room.creator_id,
             "created_at": room.created_at,
             "archived_at": room.archived_at,
+            "posting": room.posting,
         }
     )
 
@@ -320,13 +324,19 @@ def _setting(fields: _Fields) -> ServerSetting:
 
 def _room(fields: _Fields) -> RoomRecord:
     creator = fields.data.get("creator")
+    kind = fields.choice("kind", ROOM_KINDS)
+    # An export made before rooms said who posts in them: everyone did.
+    posting = EVERYONE if fields.data.get("posting") is None else fields.choice("posting", POSTING_RULES)
+    if kind == DIRECT and posting != EVERYONE:
+        raise fields.fail("everyone posts in a direct room: its 'posting' must be 'everyone'")
     return RoomRecord(
         room=fields.text("room"),
-        kind=fields.choice("kind", ROOM_KINDS),
+        kind=kind,
         title=fields.optional_text("title"),
         creator_id=None if creator is None else fields.whole("creator", 1, MAX_ID),
         created_at=fields.time("created_at"),
         archived_at=fields.time("archived_at"),
+        posting=posting,
     )
 
 

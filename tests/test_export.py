@@ -329,7 +329,7 @@ GOOD_BOT_KEY = (
 GOOD_SETTING = b'{"type":"setting","name":"guests","value":"on"}'
 GOOD_ROOM = (
     b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
-    b'"created_at":5,"archived_at":null}'
+    b'"created_at":5,"archived_at":null,"posting":"managers"}'
 )
 GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
 GOOD_CHANGE = (
@@ -370,6 +370,12 @@ GOOD_CHANGE = (
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY.replace(b"abab", b"zz")], 3, "'key_hash'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"secret"')], 3, "'kind'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MEMBERSHIP.replace(b"owner", b"king")], 4, "'role'"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"managers"', b'"teachers"')], 3, "'posting'"),
+        (
+            [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"direct"')],
+            3,
+            "everyone posts in a direct room",
+        ),
         (
             [GOOD_HEADER, GOOD_ACCOUNT, b'{"type":"webhook","account":1,"url":"https://h.example"}'],
             3,
@@ -514,6 +520,17 @@ def test_a_message_of_an_export_without_guest_marks_imports_as_not_a_guests(tmp_
     assert result.returncode == 0, result.stderr
     exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
     assert orjson.loads(exported[-1])["guest"] is False
+
+
+def test_a_room_of_an_export_without_posting_imports_as_one_where_everyone_posts(tmp_path: Path) -> None:
+    """A file written before rooms said who posts in them has no "posting": everyone posts, as then."""
+    older = GOOD_ROOM.replace(b',"posting":"managers"', b"")
+    lines = [GOOD_HEADER, GOOD_ACCOUNT, older, GOOD_MEMBERSHIP]
+    result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr
+    exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
+    rooms = [orjson.loads(line) for line in exported if b'"type":"room"' in line]
+    assert [(room["room"], room["posting"]) for room in rooms] == [("lobby", "everyone")]
 
 
 def test_accounts_into_a_database_with_accounts_are_refused(tmp_path: Path) -> None:
