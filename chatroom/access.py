@@ -9,6 +9,10 @@ The rules (docs/security.md, "Who can read what"):
   a closed room's members but reads it only once a member (adding oneself
   shows in the member list); guests never see either kind;
 - an **archived** room is read-only: read as before, no new messages;
+- in a room where only its **managers** post (``posting``: an announcements
+  room), its owner and administrators post; everyone else who reads it
+  reacts and deletes their own earlier messages, nothing more: no message,
+  reply, file or edit, which would put new words in it (a bot included);
 - people with accounts create rooms and direct conversations (guests and
   bots do not); anyone leaves a room they are a member of;
 - a room that does not exist and a room one may not see look the same: 404,
@@ -28,17 +32,19 @@ from .guest_access import GuestAccess
 from .identity import Identity
 from .names import is_direct_name
 from .store.accounts_base import AccountStore
-from .store.records import CLOSED, DIRECT, OPEN, OWNER, Membership, RoomRecord
+from .store.records import CLOSED, DIRECT, EVERYONE, MANAGERS, OPEN, OWNER, Membership, RoomRecord
 from .store.search_base import Reader
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """Someone may enter a room's live stream: whether they may post, and the room's kind."""
+    """Someone may enter a room's live stream: whether they may post, and react, and the room's kind."""
 
     may_post: bool
     # The room's kind (a direct room's messages may call bots' webhooks).
     kind: str = OPEN
+    # Whether they may react and delete their own messages (may_react); None: as may_post says.
+    may_react: bool | None = None
 
     @property
     def direct(self) -> bool:
@@ -56,12 +62,33 @@ def may_read(who: Identity | None, room: RoomRecord, membership: Membership | No
 
 
 def may_post(who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool) -> bool:
-    """Whether ``who`` may post in the room: read it, it is not archived, and a bot is a member."""
+    """Whether ``who`` may put new words in the room: messages, replies, files, edits.
+
+    Who may react in it, where everyone posts; where only its managers do,
+    those who manage it (may_manage: never a bot nor a guest).
+    """
+    if not may_react(who, room, membership, guests=guests):
+        return False
+    return room.posting == EVERYONE or may_manage(who, room, membership)
+
+
+def may_react(who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool) -> bool:
+    """Whether ``who`` may react in the room, and delete its own messages: read it, it is not archived,
+    and a bot is a member. Who posts does not matter (an announcements room's readers react to it)."""
     if room.archived_at is not None:
         return False
     if who is not None and who.is_bot and membership is None:
         return False
     return may_read(who, room, membership, guests=guests)
+
+
+def posting_refusal(room: RoomRecord) -> str:
+    """Why someone who reads the room may not post in it (may_post said no), as a refusal tells them."""
+    if room.archived_at is not None:
+        return f"the room {room.room!r} is archived: it is read-only"
+    if room.posting == MANAGERS:
+        return f"only the owner and administrators of {room.room!r} post in it"
+    return f"you may not post in {room.room!r}"
 
 
 def may_manage(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
@@ -88,8 +115,9 @@ def may_create_rooms(who: Identity | None) -> bool:
 def may_delete_any(who: Identity | None) -> bool:
     """Whether ``who`` may delete anyone's message in a room it reads: administrators.
 
-    Anyone with an account edits and deletes its own messages, and reacts,
-    in a room it may post in; guests change nothing (changes.py).
+    Anyone with an account edits its own messages in a room it may post in,
+    and deletes them and reacts in one it may react in; guests change
+    nothing (changes.py).
     """
     return who is not None and who.is_admin
 
@@ -179,7 +207,17 @@ class Access:
             return Entry(may_post=True) if created else None
         if not may_read(who, record, membership, guests=self.guests):
             return None
-        return Entry(may_post=may_post(who, record, membership, guests=self.guests), kind=record.kind)
+        posting = may_post(who, record, membership, guests=self.guests)
+        reacting = may_react(who, record, membership, guests=self.guests)
+        return Entry(may_post=posting, kind=record.kind, may_react=reacting)
+
+    async def voice(self, who: Identity | None, record: RoomRecord) -> tuple[bool, bool]:
+        """Whether ``who`` may post in the room, and react in it (may_post, may_react), as the store says."""
+        membership = await self.membership_of(who, record.room)
+        guests = self.guests
+        return may_post(who, record, membership, guests=guests), may_react(
+            who, record, membership, guests=guests
+        )
 
     async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
         """``who``'s membership of the room (None for a guest, or a non-member)."""

@@ -70,7 +70,7 @@ class Admission:
         if entry is None:
             return session.admitted(False, False), False
         known = Known(read.holder, nick, read.account_named)
-        return session.admitted(True, entry.may_post, known), entry.direct
+        return session.admitted(True, entry.may_post, known, may_react=entry.may_react), entry.direct
 
     @staticmethod
     def _setup_required(session: Session) -> Effects:

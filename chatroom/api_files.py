@@ -27,7 +27,7 @@ import tornado.http1connection
 import tornado.iostream
 
 from . import images, metrics, protocol
-from .access import Access, may_post
+from .access import Access, may_post, posting_refusal
 from .api import ApiError, JsonHandler, room_not_found
 from .backend import Backend, BackendError, StoredMessage
 from .config import Settings
@@ -115,7 +115,7 @@ class RoomFilesHandler(PreparingHandler):
         if readable is None:
             raise room_not_found()
         if not may_post(who, readable.room, readable.membership, guests=self.access.guests):
-            raise ApiError(403, protocol.FORBIDDEN, f"you may not post in {room!r}")
+            raise ApiError(403, protocol.FORBIDDEN, posting_refusal(readable.room))
         self.room, self.kind = room, readable.room.kind
         try:
             self.file_name = clean_file_name(self.get_argument("name", ""))

@@ -22,6 +22,7 @@ from .events import (
     ROOM_ARCHIVED,
     ROOM_CREATED,
     ROOM_MEMBERS,
+    ROOM_POSTING,
     ROOM_RENAMED,
     ROOM_UNARCHIVED,
     RoomNotice,
@@ -36,8 +37,10 @@ from .store.records import (
     CLOSED,
     DIRECT,
     DIRECT_ROOM_SECRET,
+    EVERYONE,
     OPEN,
     PERSON,
+    POSTING_RULES,
     Account,
     Membership,
     RoomRecord,
@@ -49,6 +52,16 @@ MAX_TITLE_LENGTH = 100
 # Named at once in a new room, or in a direct conversation (the caller aside).
 MAX_NAMED_MEMBERS = 100
 MAX_DIRECT_MEMBERS = 20
+
+
+def clean_posting(raw: object, kind: str) -> str:
+    """Who posts in a room, from a body: "everyone", or "managers" (its owner and administrators);
+    400 for anything else, or for a direct room, where everyone posts."""
+    if raw not in POSTING_RULES:
+        raise ApiError(400, protocol.BAD_REQUEST, '"posting" must be "everyone" or "managers"')
+    if kind == DIRECT and raw != EVERYONE:
+        raise ApiError(400, protocol.BAD_REQUEST, "everyone posts in a direct conversation")
+    return str(raw)
 
 
 def clean_title(raw: object) -> str | None:
@@ -154,8 +167,9 @@ UNKNOWN_ACCOUNT = "unknown_account"
 class CreateRoomsHandler(RoomsHandler, ManageHandler):
     """``GET /api/rooms`` (api_rooms.py) and ``POST /api/rooms``: create an open or closed room.
 
-    Body ``{"room", "kind": "open"|"closed", "title"?, "members"?: [names]}``;
-    the creator becomes its owner. 201 with the room's entry.
+    Body ``{"room", "kind": "open"|"closed", "title"?, "members"?: [names],
+    "posting"?: "everyone"|"managers"}``; the creator becomes its owner.
+    201 with the room's entry.
     """
 
     async def post(self) -> None:
@@ -166,13 +180,14 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
             raise ApiError(400, protocol.BAD_REQUEST, '"kind" must be "open" or "closed"')
         room = self.new_room_name(body.get("room"))
         title = clean_title(body.get("title"))
+        posting = clean_posting(body.get("posting", EVERYONE), kind)
         members = [account.id for account in await self.accounts_named(body.get("members"))]
         self.spend_creation(who)
         await self.refuse_guests_room(room)
         try:
             record = await self.unavailable_if_failing(
                 self.backend.accounts.create_room(
-                    room, kind, title=title, creator_id=who.account_id, members=members
+                    room, kind, title=title, creator_id=who.account_id, members=members, posting=posting
                 )
             )
         except RoomTakenError as error:
@@ -275,7 +290,8 @@ class DirectHandler(ManageHandler):
 
 
 class RoomHandler(ManageHandler):
-    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?}``: rename, archive or bring back a room.
+    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?}``: rename, archive or bring
+    back a room, say who posts in it.
 
     The owner or an administrator; never a direct room. 404 for a room one
     may not see nor manage, 403 for one one sees and may not manage.
@@ -286,6 +302,8 @@ class RoomHandler(ManageHandler):
         room = self.room_argument(raw_room)
         body = self.json_object()
         record, membership = await self.managed(who, room)
+        # Checked before anything changes: a body half of which is refused changes nothing.
+        posting = clean_posting(body["posting"], record.kind) if "posting" in body else record.posting
         if "title" in body:
             title = clean_title(body["title"])
             if title != record.title:
@@ -297,6 +315,9 @@ class RoomHandler(ManageHandler):
         if archived is not None and archived != (record.archived_at is not None):
             record = await self.changed(self.backend.accounts.archive_room(room, archived=archived))
             await self.notify(record, ROOM_ARCHIVED if archived else ROOM_UNARCHIVED)
+        if posting != record.posting:
+            record = await self.changed(self.backend.accounts.set_posting(room, posting))
+            await self.notify(record, ROOM_POSTING)
         readable = record.kind == OPEN or membership is not None
         self.send_json(await self.entry(record, readable=readable))
 

@@ -92,7 +92,8 @@ class MessagesHandler(JsonHandler):
 
     A bot posts to the rooms it is a member of (access.may_post): a room it
     may not see answers 404 as if it did not exist, a room it may read but
-    not post in (an open room it was not put in, an archived one) 403.
+    not post in (an open room it was not put in, an archived one, one where
+    only its owner and administrators post) 403.
     """
 
     async def get(self, raw_room: str) -> None:
@@ -168,9 +169,9 @@ class MessagesHandler(JsonHandler):
 
     @staticmethod
     def _why_not_posting(readable: Readable) -> str:
-        if readable.room.archived_at is not None:
-            return f"the room {readable.room.room!r} is archived: it is read-only"
-        return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
+        if readable.membership is None and readable.room.archived_at is None:
+            return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
+        return access.posting_refusal(readable.room)
 
     def _read_post_body(self) -> tuple[str, str | None, int | None]:
         """The message, its optional ref and the message it answers; a "nick" is ignored: a bot posts

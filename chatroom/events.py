@@ -160,7 +160,11 @@ ROOM_RENAMED = "renamed"
 ROOM_ARCHIVED = "archived"
 ROOM_UNARCHIVED = "unarchived"
 ROOM_MEMBERS = "members"
-ROOM_CHANGES = (ROOM_CREATED, ROOM_RENAMED, ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_MEMBERS)
+# Who posts in it changed: everyone, or only those who manage it (records.POSTING_RULES).
+ROOM_POSTING = "posting"
+ROOM_CHANGES = (ROOM_CREATED, ROOM_RENAMED, ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_MEMBERS, ROOM_POSTING)
+# The changes after which each member in the room is asked again what it may post there.
+VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING)
 
 # Changes an AccountNotice tells of.
 DEACTIVATED = "deactivated"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from . import changes, effects, formatting, metrics, protocol
 from .config import Settings
@@ -16,6 +17,19 @@ from .limits import RefusalWindow, Throttle, TokenBucket
 from .protocol import ProtocolError
 
 TYPING_INTERVAL = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Voice:
+    """What a member may add to its room: new words (not read_only), reactions and deletions."""
+
+    read_only: bool
+    may_react: bool
+
+    @property
+    def why(self) -> str:
+        """Why new words are refused: the room is read-only, or only those who manage it post."""
+        return "only its owner and administrators post in it" if self.may_react else "it is read-only"
 
 
 class Intake:
@@ -31,15 +45,23 @@ class Intake:
         self._typing = Throttle(TYPING_INTERVAL)
         self._tokens = itertools.count(1)
 
-    def ask(self, message: str | bytes, *, read_only: bool, guest: bool = False) -> effects.Effect | None:
-        """What a frame asks for (None: nothing, a typing hint dropped); ProtocolError if refused."""
+    def ask(
+        self, message: str | bytes, *, read_only: bool, guest: bool = False, may_react: bool | None = None
+    ) -> effects.Effect | None:
+        """What a frame asks for (None: nothing, a typing hint dropped); ProtocolError if refused.
+
+        ``read_only``: no new words (messages, replies, edits); ``may_react``:
+        reactions and deleting one's own still go through (access.may_react;
+        None: only where new words do).
+        """
         if isinstance(message, bytes):
             raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
         frame = changes.parse_frame(message, self._max_length)
+        voice = _Voice(read_only, not read_only if may_react is None else may_react)
         if isinstance(frame, protocol.MessageFrame):
-            return self._message(frame, read_only)
+            return self._message(frame, voice)
         if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame):
-            return self._change(frame, read_only, guest)
+            return self._change(frame, voice, guest)
         if isinstance(frame, protocol.TypingFrame):
             # A hint: extra frames are dropped quietly, never refused.
             return effects.Typing() if self._typing.allow(self._clock()) else None
@@ -52,26 +74,25 @@ class Intake:
             return effects.MarkRead(frame.id)
         return effects.ReadPage(frame.before, frame.limit, frame.ref)
 
-    def _message(self, frame: protocol.MessageFrame, read_only: bool) -> effects.Publish:
+    def _message(self, frame: protocol.MessageFrame, voice: _Voice) -> effects.Publish:
         metrics.MESSAGES_RECEIVED.inc()
-        if read_only:
-            raise ProtocolError(
-                protocol.READ_ONLY, "you cannot post in this room: it is read-only", frame.ref
-            )
+        if voice.read_only:
+            raise ProtocolError(protocol.READ_ONLY, f"you cannot post in this room: {voice.why}", frame.ref)
         if not self._bucket.take(self._clock(), formatting.rate_cost(frame.text)):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
         return effects.Publish(frame.text, frame.ref, next(self._tokens), frame.reply_to)
 
-    def _change(self, frame: changes.ChangeFrame, read_only: bool, guest: bool) -> effects.Change:
+    def _change(self, frame: changes.ChangeFrame, voice: _Voice, guest: bool) -> effects.Change:
         if guest:
             raise ProtocolError(
                 protocol.FORBIDDEN,
                 "sign in to edit, delete or react: guests cannot change messages",
                 frame.ref,
             )
-        if read_only:
+        # An edit puts new words in the room; a reaction or a deletion does not.
+        if voice.read_only if isinstance(frame, changes.EditFrame) else not voice.may_react:
             raise ProtocolError(
-                protocol.READ_ONLY, "you cannot change messages in this room: it is read-only", frame.ref
+                protocol.READ_ONLY, f"you cannot change messages in this room: {voice.why}", frame.ref
             )
         cost = formatting.rate_cost(frame.text) if isinstance(frame, changes.EditFrame) else 1.0
         if not self._bucket.take(self._clock(), cost):

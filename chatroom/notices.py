@@ -13,10 +13,11 @@ NoticeDesk, which acts on this process's connections:
 - members taken out of a room: their connections to it are closed with
   ``forbidden`` and 4403, and every connection of theirs is told the room
   is gone from their list;
-- a room created, renamed, archived or given new members: every connection
-  of an account that may see it gets the room's new entry (a ``room``
-  frame), so room lists are live; an archived room turns read-only for the
-  members in it, and back;
+- a room created, renamed, archived, given new members or a new rule of who
+  posts: every connection of an account that may see it gets the room's new
+  entry (a ``room`` frame), so room lists are live; an archived room turns
+  read-only for the members in it, and back, and so does one where only its
+  managers post, for the others (who still react);
 - an account renamed: its connections are told their new name and closed
   with 1012, and the page reconnects under it (the others see it leave and
   join under the new name);
@@ -47,7 +48,7 @@ from typing import Any, Protocol
 from tornado.httputil import HTTPServerRequest
 
 from . import protocol
-from .access import Access, may_post, member_names
+from .access import Access, member_names
 from .backend import Backend, BackendError
 from .desks import Desk, OpenSessions, logged
 from .events import (
@@ -55,10 +56,9 @@ from .events import (
     DEACTIVATED,
     PASSWORD_CHANGED,
     RENAMED,
-    ROOM_ARCHIVED,
-    ROOM_UNARCHIVED,
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
+    VOICE_CHANGES,
     AccountNotice,
     ActivityNotice,
     AvatarNotice,
@@ -99,8 +99,8 @@ class Connection(Protocol):
     def tell(self, frames: Sequence[dict[str, Any]]) -> None:
         """Send frames that are not the room's (live room list), once the connection is in the room."""
 
-    def set_read_only(self, read_only: bool) -> None:
-        """Whether messages are refused with read_only from now on."""
+    def set_voice(self, may_post: bool, may_react: bool) -> None:
+        """Whether messages, and reactions, are taken (else refused with read_only) from now on."""
 
     def rename(self, name: str) -> None:
         """Tell the connection its account's new name, and close it so that it comes back under it."""
@@ -163,9 +163,9 @@ class NoticeTarget:
         if State.CATCHING_UP <= self.session.state <= State.LIVE:
             self.send_frames(frames)
 
-    def set_read_only(self, read_only: bool) -> None:
-        """Refuse messages with read_only from now on, or take them again."""
-        self.session.read_only = read_only
+    def set_voice(self, may_post: bool, may_react: bool) -> None:
+        """Refuse messages (and reactions) with read_only from now on, or take them again."""
+        self.session.read_only, self.session.may_react = not may_post, may_react
 
     def rename(self, name: str) -> None:
         """The account has a new name: say so, and close so that the client comes back under it."""
@@ -309,7 +309,7 @@ class NoticeDesk(Desk[Connection]):
                 self._take_out(connection, notice.room, arrived)
             elif record is not None and _concerns(record, notice, account_id):
                 # Read-only first: a message sent on seeing the frame is refused, not stored.
-                if connection.room == notice.room and notice.change in (ROOM_ARCHIVED, ROOM_UNARCHIVED):
+                if connection.room == notice.room and notice.change in VOICE_CHANGES:
                     await self._recheck_posting(connection, record)
                 connection.tell([protocol.room_frame(notice.change, entry)])
 
@@ -322,10 +322,9 @@ class NoticeDesk(Desk[Connection]):
             return []
 
     async def _recheck_posting(self, connection: Connection, record: RoomRecord) -> None:
-        """An archived room turns read-only; brought back, it takes messages from whoever may post."""
-        membership = await self.access.membership_of(connection.who, record.room)
-        allowed = may_post(connection.who, record, membership, guests=self.access.guests)
-        connection.set_read_only(not allowed)
+        """Archived, or only its managers posting, a room is read-only (to those others, who react);
+        brought back, or open to everyone's posts again, it takes messages from whoever may post."""
+        connection.set_voice(*await self.access.voice(connection.who, record))
 
     @staticmethod
     def _take_out(connection: Connection, room: str, arrived: int) -> None:

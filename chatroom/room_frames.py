@@ -20,6 +20,8 @@ def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
         "kind": record.kind,
         "title": record.display_name,
         "archived": record.archived_at is not None,
+        # "everyone", or "managers": only its owner and administrators post (an announcements room).
+        "posting": record.posting,
     }
 
 

@@ -72,8 +72,10 @@ class Session:
         self.close_code: int | None = None
         self.frames_in = 0
         self.who: Identity | None = None
-        # An archived room (or a bot's open room it is not a member of): read, never written.
+        # An archived room (or a bot's open room it is not a member of): read, never written. A room
+        # where only its managers post, for the others: no new words, but reactions and deletions.
         self.read_only = False
+        self.may_react = True
         # The owner of the member's reservations (bus/base.py): its account, or this connection.
         self.owner = ""
         self._opening: Opening | None = None
@@ -116,13 +118,22 @@ class Session:
         """While opening, a guest's first nick: whether an account holds it is read with the admission."""
         return None if self._opening is None else self._opening.first_guest_nick()
 
-    def admitted(self, found: bool, may_post: bool, known: opening.Known | None = None) -> Effects:
-        """Access's answer (found, may post), and what the store said with it (opening.Known)."""
+    def admitted(
+        self,
+        found: bool,
+        may_post: bool,
+        known: opening.Known | None = None,
+        *,
+        may_react: bool | None = None,
+    ) -> Effects:
+        """Access's answer (found, may post, may react: None as may post), and what the store said with
+        it (opening.Known)."""
         if self.state is not State.OPENING or self._opening is None:
             return []
         if not found:
             return self._refuse_session(opening.not_found())
         self.read_only = not may_post
+        self.may_react = may_post if may_react is None else may_react
         if known is not None and (refused := self._opening.learned(self.room, known)) is not None:
             return self._refuse_session(refused)
         return [effects.ClaimRoom(self.room, store_checked=known is not None)]
@@ -275,7 +286,9 @@ class Session:
         if self.state >= State.CLOSING:
             return []  # frames already buffered behind a close are not acted on
         try:
-            asked = self._intake.ask(message, read_only=self.read_only, guest=self.who is None)
+            asked = self._intake.ask(
+                message, read_only=self.read_only, guest=self.who is None, may_react=self.may_react
+            )
         except ProtocolError as error:
             return self._refuse_frame(error)
         if isinstance(asked, effects.Publish | effects.Change):

@@ -10,6 +10,7 @@ from chatroom.access import (
     may_manage,
     may_manage_members,
     may_post,
+    may_react,
     may_read,
     may_remove_member,
 )
@@ -18,6 +19,7 @@ from chatroom.store.records import (
     BOT,
     CLOSED,
     DIRECT,
+    MANAGERS,
     MEMBER,
     OPEN,
     OWNER,
@@ -80,6 +82,23 @@ def test_a_bot_posts_only_where_it_is_a_member() -> None:
     """A bot reads an open room but posts only where it was put."""
     assert not may_post(BOT_ACCOUNT, OPEN_ROOM, None, guests=False)
     assert may_post(BOT_ACCOUNT, OPEN_ROOM, MEMBER_OF, guests=False)
+
+
+@pytest.mark.parametrize(
+    "room", [RoomRecord("ops", CLOSED, posting=MANAGERS), RoomRecord("ops", OPEN, posting=MANAGERS)]
+)
+def test_where_only_its_managers_post_the_others_react(room: RoomRecord) -> None:
+    """Its owner and administrators post; a member, a bot member and a guest react at most."""
+    assert may_post(ANN, room, OWNER_OF, guests=False) and may_post(ADMIN, room, MEMBER_OF, guests=False)
+    for who, membership in ((ANN, MEMBER_OF), (BOT_ACCOUNT, MEMBER_OF), (None, None)):
+        assert not may_post(who, room, membership, guests=True)
+    assert may_react(ANN, room, MEMBER_OF, guests=False) and may_react(
+        BOT_ACCOUNT, room, MEMBER_OF, guests=False
+    )
+    assert may_react(None, room, None, guests=True) is (room.kind == OPEN)
+    archived = RoomRecord("ops", room.kind, archived_at=1, posting=MANAGERS)
+    assert not may_react(ANN, archived, OWNER_OF, guests=False)
+    assert not may_post(ADMIN, archived, None, guests=False)
 
 
 def test_people_create_rooms_guests_and_bots_do_not() -> None:

@@ -27,6 +27,7 @@ class CreateRoomTest(RoomsCase):
             "kind": "closed",
             "title": "Launch plans",
             "archived": False,
+            "posting": "everyone",
         }
         status, body, _ = await self.api("GET", "/api/rooms/plans/members", "bob")
         assert status == 200

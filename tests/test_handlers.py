@@ -572,6 +572,7 @@ class ApiTest(ChatTestCase):
                     "kind": "open",
                     "title": "busy",
                     "archived": False,
+                    "posting": "everyone",
                 },
                 {
                     "room": "quiet",
@@ -580,6 +581,7 @@ class ApiTest(ChatTestCase):
                     "kind": "open",
                     "title": "quiet",
                     "archived": False,
+                    "posting": "everyone",
                 },
             ],
             "next": None,
@@ -734,6 +736,7 @@ class RoomsListTest(ChatTestCase):
                 "kind": "open",
                 "title": "room-000",
                 "archived": False,
+                "posting": "everyone",
             },
             {
                 "room": "room-001",
@@ -742,6 +745,7 @@ class RoomsListTest(ChatTestCase):
                 "kind": "open",
                 "title": "room-001",
                 "archived": False,
+                "posting": "everyone",
             },
         ]
         assert (await self.rooms_page("?limit=2"))["next"] == "/api/rooms?after=room-001&limit=2"

@@ -6,7 +6,7 @@ import pytest
 
 from chatroom import protocol
 from chatroom.config import Settings
-from chatroom.effects import Publish, ReadPage, Typing
+from chatroom.effects import Change, Publish, ReadPage, Typing
 from chatroom.intake import TYPING_INTERVAL, Intake
 from chatroom.protocol import ProtocolError
 
@@ -94,3 +94,23 @@ def test_a_long_formatted_text_spends_more_of_the_rate_than_a_plain_one() -> Non
     assert isinstance(formatted.ask(list_text, read_only=False), Publish)
     clock.now = 5.0  # 3 tokens: a short formatted text spends a little more than one
     assert [isinstance(formatted.ask("*hi*", read_only=False), Publish) for _ in range(2)] == [True, True]
+
+
+def test_where_only_managers_post_the_others_react_and_delete_and_add_no_words() -> None:
+    """read_only with reactions allowed: messages, replies and edits are refused read_only, saying why;
+    reactions and deletions go through. Archived (no reactions either): all four are refused."""
+    settings = Settings(database=":memory:", rate=100.0, burst=100)
+    intake = Intake(settings, Clock())
+    words = ('{"type":"message","message":"hi","ref":"m"}', '{"type":"edit","id":1,"message":"x","ref":"e"}')
+    for frame in words:
+        with pytest.raises(ProtocolError) as refused:
+            intake.ask(frame, read_only=True, may_react=True)
+        assert refused.value.code == protocol.READ_ONLY
+        assert refused.value.message.endswith("only its owner and administrators post in it")
+    others = ('{"type":"react","id":1,"emoji":"\U0001f44d","on":true}', '{"type":"delete","id":1}')
+    for frame in others:
+        assert isinstance(intake.ask(frame, read_only=True, may_react=True), Change)
+    for frame in (*words, *others):
+        with pytest.raises(ProtocolError) as refused:
+            intake.ask(frame, read_only=True)
+        assert refused.value.code == protocol.READ_ONLY and refused.value.message.endswith("it is read-only")

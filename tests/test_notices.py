@@ -20,6 +20,7 @@ from chatroom.events import (
     ROOM_ARCHIVED,
     ROOM_CREATED,
     ROOM_MEMBERS,
+    ROOM_POSTING,
     ROOM_UNARCHIVED,
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
@@ -31,7 +32,7 @@ from chatroom.events import (
 from chatroom.identity import BOT_KEY, SESSION, Identity
 from chatroom.notices import NoticeDesk
 from chatroom.service import ChatService, embedded
-from chatroom.store.records import BOT, CLOSED, OPEN, PERSON, Account
+from chatroom.store.records import BOT, CLOSED, EVERYONE, MANAGERS, OPEN, PERSON, Account
 
 
 @dataclass(eq=False)
@@ -43,6 +44,7 @@ class FakeConnection:
     expelled: list[tuple[str, str]] = field(default_factory=list)
     told: list[dict[str, Any]] = field(default_factory=list)
     read_only: bool = False
+    may_react: bool = True
     renamed_to: str | None = None
     renewed: bool = False
     # Its admission read the store as it connected (handlers.ChatSocketHandler: just before).
@@ -54,8 +56,8 @@ class FakeConnection:
     def tell(self, frames: Sequence[dict[str, Any]]) -> None:
         self.told.extend(frames)
 
-    def set_read_only(self, read_only: bool) -> None:
-        self.read_only = read_only
+    def set_voice(self, may_post: bool, may_react: bool) -> None:
+        self.read_only, self.may_react = not may_post, may_react
 
     def rename(self, name: str) -> None:
         self.renamed_to = name
@@ -218,6 +220,7 @@ def test_a_new_closed_room_reaches_its_members_only_and_an_open_one_everyone() -
                     "kind": "closed",
                     "title": "plans",
                     "archived": False,
+                    "posting": "everyone",
                 },
             }
         ]
@@ -243,6 +246,35 @@ def test_an_archived_room_turns_read_only_and_back() -> None:
         await desk.service.accounts.archive_room("old", archived=False)
         await desk.notify(RoomNotice("old", ROOM_UNARCHIVED))
         assert not inside.read_only
+
+    run(scenario)
+
+
+def test_a_room_where_only_its_managers_post_turns_read_only_for_the_others_and_back() -> None:
+    """Only managers posting: the others' connections refuse messages but take reactions; the owner's
+    and an administrator's post on; everyone posting again, all of them post."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        root = Identity(await desk.service.accounts.create_account("root", PERSON, is_admin=True), SESSION)
+        await desk.service.accounts.create_room(
+            "news", CLOSED, creator_id=ann.account_id, members=[bob.account_id]
+        )
+        owner, student, admin = (
+            desk.connect("news", ann),
+            desk.connect("news", bob),
+            desk.connect("news", root),
+        )
+        elsewhere = desk.connect("lobby", bob)
+        await desk.service.accounts.set_posting("news", MANAGERS)
+        await desk.notify(RoomNotice("news", ROOM_POSTING, members=(ann.account_id, bob.account_id)))
+        assert (student.read_only, student.may_react) == (True, True)
+        assert not owner.read_only and not admin.read_only and not elsewhere.read_only
+        assert student.told[-1] == {"type": "room", "change": "posting", "room": student.told[-1]["room"]}
+        assert student.told[-1]["room"]["posting"] == "managers"
+        await desk.service.accounts.set_posting("news", EVERYONE)
+        await desk.notify(RoomNotice("news", ROOM_POSTING, members=(ann.account_id, bob.account_id)))
+        assert not student.read_only and student.told[-1]["room"]["posting"] == "everyone"
 
     run(scenario)
 
