@@ -145,3 +145,36 @@ def test_a_direct_message_reaches_the_other_node(nodes: tuple[ServerProcess, Ser
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_who_posts_changes_at_once_on_the_other_node(nodes: tuple[ServerProcess, ServerProcess]) -> None:
+    """Only managers posting, said on the left: bob's connection on the right refuses his message at once
+    (read_only, open still) and ann's on the right takes hers; everyone posting again, bob posts."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        status, _ = await call(left, "POST", "/api/rooms", "ann", {"room": "news", "kind": "open"})
+        assert status == 201
+        bob_news, _, _ = await awelcomed(right, room="news", token=token("bob"))
+        ann_news, _, _ = await awelcomed(right, room="news", token=token("ann"))
+
+        assert (await call(left, "PATCH", "/api/rooms/news", "ann", {"posting": "managers"}))[0] == 200
+        for ws in (bob_news, ann_news):
+            changed = await anext_of(ws, "room", WAIT, skip=ANY_TYPE)
+            assert (changed["change"], changed["room"]["posting"]) == ("posting", "managers")
+        await bob_news.send(json.dumps({"type": "message", "message": "me too", "ref": "r"}))
+        refused = await anext_of(bob_news, "error", WAIT, skip=ANY_TYPE)
+        assert (refused["code"], refused["ref"]) == ("read_only", "r")
+        await ann_news.send(json.dumps({"type": "message", "message": WORDS}))
+        assert (await anext_of(bob_news, "user", WAIT, skip=ANY_TYPE))["message"] == WORDS
+
+        assert (await call(left, "PATCH", "/api/rooms/news", "ann", {"posting": "everyone"}))[0] == 200
+        assert (await anext_of(bob_news, "room", WAIT, skip=ANY_TYPE))["room"]["posting"] == "everyone"
+        await bob_news.send(json.dumps({"type": "message", "message": "thanks", "ref": "r2"}))
+        assert (await anext_of(bob_news, "ack", WAIT, skip=ANY_TYPE))["ref"] == "r2"
+        status, page = await call(left, "GET", "/api/rooms/news/messages", "ann")
+        assert [m["message"] for m in page["messages"]] == [WORDS, "thanks"]
+        for ws in (bob_news, ann_news):
+            await ws.close()
+
+    asyncio.run(scenario())
