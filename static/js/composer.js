@@ -131,12 +131,16 @@ export function onRefused(frame) {
 }
 
 const ARCHIVED_NOTE = "This room is archived: its messages can be read, not added to or changed.";
+const LISTENING_NOTE = "Only the room's owner and administrators post here";
 
 // The box takes messages unless the room is archived, or not one's to see:
-// then it is disabled (what it holds stays) and says why.
+// then it is disabled (what it holds stays) and says why. Where only the
+// room's owner and administrators post, it gives way to a line that says so.
 export function showWritable() {
   const archived = session.readOnly && !session.roomMissing;
-  const closed = archived || session.roomMissing;
+  const listening = session.listening && !archived && !session.roomMissing;
+  const closed = archived || session.roomMissing || listening;
+  ui.composer.hidden = listening;
   for (const control of [ui.text, ui.send, ui.emojiOpen, ui.attach]) control.disabled = closed;
   if (closed) {
     cancelReply();
@@ -149,8 +153,8 @@ export function showWritable() {
       : `Message ${session.roomLabel}`;
   ui.text.dataset.placeholder = hint; // what the box says again once no file waits for a caption
   if (closed || !hasFilesToSend()) ui.text.placeholder = hint;
-  ui.composerNote.textContent = archived ? ARCHIVED_NOTE : "";
-  ui.composerNote.hidden = !archived;
+  ui.composerNote.textContent = archived ? ARCHIVED_NOTE : listening ? LISTENING_NOTE : "";
+  ui.composerNote.hidden = !archived && !listening;
 }
 
 export function fitTextBox() {

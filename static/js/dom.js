@@ -6,6 +6,7 @@ const $ = (id) => document.getElementById(id);
 export const ui = {
   roomTitle: $("room-title"),
   roomArchived: $("room-archived"),
+  roomAnnounce: $("room-announce"),
   roomMissing: $("room-missing"),
   roomMissingTitle: $("room-missing-title"),
   roomMissingHelp: $("room-missing-help"),

@@ -16,7 +16,7 @@ import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
-import {mayChangeMessages, mayWrite} from "./session.js";
+import {mayChangeMessages, mayWrite, session} from "./session.js";
 
 const REF_PREFIX = "c";
 const COPIED_MS = 1500;
@@ -62,7 +62,10 @@ function buttonsFor(item) {
   if (!deleted && mayChangeMessages()) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
-  if (!deleted && own && mayChangeMessages()) buttons.push(button("✎", "Edit", () => startEditing(item)));
+  // An edit is new words: not where only the room's owner and administrators post, for the others.
+  if (!deleted && own && mayChangeMessages() && mayWrite()) {
+    buttons.push(button("✎", "Edit", () => startEditing(item)));
+  }
   if (!deleted && mayChangeMessages() && (own || toolbar.administrator)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
@@ -112,7 +115,7 @@ function showButtons(item, focusName) {
 // archived room, or the message deleted, takes away all but the link, whatever
 // was being asked, and an edit under way.
 export function refreshToolbar() {
-  if (!mayChangeMessages()) cancelEditing();
+  if (!mayChangeMessages() || !mayWrite()) cancelEditing();
   if (!toolbar.item) return;
   const asking = toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link");
   if (asking && mayChangeMessages() && !isDeleted(toolbar.item)) return;
@@ -245,7 +248,9 @@ export function onChangeRefused(frame, say) {
   if (!isChangeRef(frame.ref)) return false;
   const why = {
     [ERROR.NO_MESSAGE]: "That message is no longer there: it was deleted.",
-    [ERROR.READ_ONLY]: "This room is archived: its messages cannot be changed.",
+    [ERROR.READ_ONLY]: session.listening
+      ? "Only the room's owner and administrators post here: messages cannot be edited."
+      : "This room is archived: its messages cannot be changed.",
     [ERROR.RATE_LIMITED]: "Too many changes at once: wait a moment and try again.",
   };
   say(why[frame.code] || `The change was refused: ${frame.message || frame.code}.`);

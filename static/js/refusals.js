@@ -1,6 +1,7 @@
 // What each refusal means to the person, and what to do about it.
 
 import {ERROR, MAX_MESSAGE_CHARS} from "./protocol.js";
+import {session} from "./session.js";
 
 const HELP = {
   [ERROR.RATE_LIMITED]: () =>
@@ -19,7 +20,10 @@ const HELP = {
   [ERROR.BAD_REQUEST]: (m) =>
     `The server did not accept that message${m ? " (" + m + ")" : ""}. Edit it and try again.`,
   [ERROR.BAD_JSON]: () => "The server could not read what this page sent. Reload the page and try again.",
-  [ERROR.READ_ONLY]: () => "This room is archived: it can be read, not written to. Your message is still in the box.",
+  [ERROR.READ_ONLY]: () =>
+    session.listening
+      ? "Only the room's owner and administrators post here. Your message is still in the box."
+      : "This room is archived: it can be read, not written to. Your message is still in the box.",
   [ERROR.FORBIDDEN]: () => "You are no longer a member of this room. Pick another room.",
   [ERROR.NOT_FOUND]: () => "This room doesn't exist, or you are not a member of it. Pick another room.",
   [ERROR.BINARY]: () => "The server only accepts text. Reload the page and try again.",

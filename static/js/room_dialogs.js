@@ -1,5 +1,5 @@
 // The "New room" and "New direct message" dialogs: a name, open or closed,
-// people picked with name autocomplete; POST /api/rooms and POST /api/direct,
+// who posts in it (everyone, or only its owner and administrators), people picked with name autocomplete; POST /api/rooms and POST /api/direct,
 // then off to the room.
 
 import {apiCall, failure} from "./api.js";
@@ -40,7 +40,8 @@ function newRoomDialog() {
     const kind = dialog.querySelector("input[name=kind]:checked").value;
     const members = await picker.names();
     if (members === null) return;
-    const answer = await apiCall("POST", "/api/rooms", {room, kind, members});
+    const posting = $("new-room-managers").checked ? "managers" : "everyone";
+    const answer = await apiCall("POST", "/api/rooms", {room, kind, members, posting});
     if (!answer.ok) return void (error.textContent = failure(answer));
     dialog.close();
     location.assign(roomUrl(answer.body.room));

@@ -1,5 +1,5 @@
 // The room settings dialog: its members (add, remove), its title (rename),
-// archive or bring back, how one is notified of it, and leaving it. Only what one may do is offered
+// archive or bring back, who posts in it (everyone, or only its owner and administrators), how one is notified of it, and leaving it. Only what one may do is offered
 // (the server's rules, chatroom/access.py, from what the page knows: one's role in the member list,
 // whether one administers the server); a change refused all the same shows the server's reason.
 
@@ -33,6 +33,7 @@ function offerWhatOneMay() {
   $("rename-form").hidden = !manage;
   $("add-member-form").hidden = !manage;
   $("archive-room").hidden = !manage;
+  $("posting-choice").hidden = !manage;
   $("leave-room").hidden = !myMembership();
 }
 
@@ -123,7 +124,10 @@ function fill(entry) {
     closed: "Closed room: only its members see it.",
     direct: "Direct messages: only the people in it see it.",
   };
-  $("settings-kind").textContent = kinds[entry.kind] + (entry.archived ? " Archived: read only." : "");
+  const managers = entry.posting === "managers";
+  const posting = managers ? " Only its owner and administrators post." : "";
+  $("settings-kind").textContent = kinds[entry.kind] + posting + (entry.archived ? " Archived: read only." : "");
+  $("settings-managers").checked = managers;
   offerWhatOneMay();
   $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
   $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
@@ -156,6 +160,9 @@ export function wireSettings(currentEntry) {
     change({title: $("rename-title").value});
   });
   $("archive-room").addEventListener("click", () => change({archived: !state.entry.archived}));
+  $("settings-managers").addEventListener("change", (event) =>
+    change({posting: event.target.checked ? "managers" : "everyone"}),
+  );
   $("leave-room").addEventListener("click", leave);
   $("notify-level").addEventListener("change", async (event) => {
     const answer = await chooseLevel(state.entry.room, event.target.value);

@@ -9,14 +9,14 @@
 // beyond it): whether it is archived decides whether the page may write.
 
 import {apiCall} from "./api.js";
-import {showWritable} from "./composer.js";
 import {element, textNode, ui} from "./dom.js";
 import {wireDrawer} from "./drawer.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {isOnline} from "./peers.js";
 import {isHere, onlineNow} from "./people.js";
-import {mayChangeMessages, session} from "./session.js";
+import {showVoice} from "./room_voice.js";
+import {session} from "./session.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
@@ -46,7 +46,7 @@ const nav = {
 };
 
 const hooks = {
-  mayChangeMessages: () => {}, // whether messages may be changed here turned (the room archived, or back)
+  mayChangeMessages: () => {}, // what messages may be added or changed here turned (room_voice.js)
 };
 
 export function configureRooms(given) {
@@ -307,20 +307,8 @@ function showHeader() {
   showDirectPresence(entry);
   session.roomLabel = label;
   updateTitle();
-  showArchived(Boolean(entry && entry.archived));
-}
-
-// An archived room is read only, on this page at once (a ``room`` frame says
-// so): the header says it, the message box is closed, and its messages offer
-// no changes. Bringing it back opens it again.
-function showArchived(archived) {
-  ui.roomArchived.hidden = !archived;
-  // Nobody says hello in a read-only room.
-  ui.empty.textContent = archived ? "No messages here: the room is archived." : "No messages here yet. Say hello!";
-  const could = mayChangeMessages();
-  session.readOnly = archived;
-  showWritable();
-  if (mayChangeMessages() !== could) hooks.mayChangeMessages();
+  // Archived, or only its managers posting: on this page at once (a ``room`` frame says so).
+  showVoice(entry, hooks.mayChangeMessages);
 }
 
 // A direct room's header says whether the others are online (the title: whether here, in it).

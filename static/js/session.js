@@ -26,6 +26,8 @@ export const session = {
   roomLabel: "", // how the room is called: its title, or a direct room's people
   isAccount: false, // signed in with an account (not a guest): may create and manage rooms
   readOnly: false, // the room is archived: it can be read, not written to
+  // Only the room's owner and administrators post in it, and this page's person is not one (room_voice.js).
+  listening: false,
   roomMissing: false, // the room does not exist, or is not one's to see: nothing to show here
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
@@ -35,12 +37,13 @@ export const session = {
   endedBecause: "",
 };
 
-// Whether messages may be written here: not in an archived room, nor in one that is not one's to see.
-export const mayWrite = () => !session.readOnly && !session.roomMissing;
+// Whether messages may be written here (replies and edits too): not in an archived room, nor in one
+// that is not one's to see, nor where only the room's owner and administrators post, for the others.
+export const mayWrite = () => !session.readOnly && !session.roomMissing && !session.listening;
 
-// Whether this page may react to, edit and delete messages (its own, or any as an administrator):
-// an account's, in a room that may be written in.
-export const mayChangeMessages = () => session.isAccount && mayWrite();
+// Whether this page may react to and delete messages (its own, or any as an administrator): an
+// account's, in a room that is not archived (where only its managers post, the others react too).
+export const mayChangeMessages = () => session.isAccount && !session.readOnly && !session.roomMissing;
 
 export function isOwn(nick) {
   return session.myNick !== "" && nickKey(nick) === nickKey(session.myNick);

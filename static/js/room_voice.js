@@ -1,0 +1,47 @@
+// What this page may add to the room it shows: nothing in an archived room (read only), and, in a
+// room where only its owner and administrators post (its entry's ``posting`` is "managers": an
+// announcements room), reactions and deleting one's own messages for everyone else, whose message
+// box gives way to a line saying so (chatroom/access.py holds the same rules; the server refuses
+// what this page would not offer). Whether this page's person manages the room is learnt once: an
+// administrator does; anyone else is its owner when the room's member list says so. Until that is
+// known, the box stays closed: nothing is offered on a guess.
+
+import {isAdministrator} from "./admin_api.js";
+import {apiCall, roomPath} from "./api.js";
+import {showWritable} from "./composer.js";
+import {ui} from "./dom.js";
+import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
+
+let manager = null; // the promise of whether this page's person manages the room; null: not asked yet
+let shown = null; // the room's entry shown last
+
+async function learnManager() {
+  if (!session.isAccount) return false;
+  if (await isAdministrator()) return true;
+  const answer = await apiCall("GET", roomPath(session.room) + "/members");
+  return answer.ok && answer.body.members.some((member) => isOwn(member.name) && member.role === "owner");
+}
+
+// The room's entry (or null) turned what the page may add: the header's marks, the message box and,
+// through ``changed``, the messages' actions, all at once.
+export function showVoice(entry, changed) {
+  shown = entry;
+  const managers = Boolean(entry && entry.posting === "managers");
+  ui.roomArchived.hidden = !(entry && entry.archived);
+  // Nobody says hello in a read-only room.
+  ui.empty.textContent =
+    entry && entry.archived ? "No messages here: the room is archived." : "No messages here yet. Say hello!";
+  ui.roomAnnounce.hidden = !managers;
+  apply({readOnly: Boolean(entry && entry.archived), listening: managers}, changed);
+  if (!managers) return;
+  manager ??= learnManager();
+  manager.then((manages) => shown === entry && apply({readOnly: session.readOnly, listening: !manages}, changed));
+}
+
+function apply({readOnly, listening}, changed) {
+  const could = [mayWrite(), mayChangeMessages()];
+  session.readOnly = readOnly;
+  session.listening = listening;
+  showWritable();
+  if (mayWrite() !== could[0] || mayChangeMessages() !== could[1]) changed();
+}

@@ -1,0 +1,92 @@
+"""A room where only its owner and administrators post, on the page (static/js/room_voice.js) in Chromium.
+
+A teacher makes an announcements room in the "New room" dialog; a student
+reads it, reacts, and finds a line where the message box was; the teacher
+opens it to everyone's messages in Room settings and closes it again, and the
+student's open page follows each time at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, Pages, expect_online, say
+from tests.test_page_rooms import open_as
+
+browser = test_page.browser
+pages = test_page.pages
+
+ONLY_MANAGERS = "Only the room's owner and administrators post here"
+CHOICE = "Only its owner and administrators post (the others read and react)"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("posting-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def message_actions(page: Page, count: int) -> list[str]:
+    """Hover the last message: the names of its toolbar's ``count`` buttons."""
+    page.locator("#messages .msg").last.hover()
+    actions = page.locator(".msg-actions .msg-action")
+    expect(actions).to_have_count(count)
+    return [str(action.get_attribute("aria-label")) for action in actions.all()]
+
+
+def expect_listening(page: Page) -> None:
+    """The message box gave way to the line, and the header marks the room."""
+    expect(page.locator("#composer")).to_be_hidden()
+    expect(page.locator("#composer-note")).to_have_text(ONLY_MANAGERS)
+    expect(page.locator("#room-announce")).to_be_visible()
+
+
+def test_a_teacher_announces_and_a_student_reads_and_reacts(server: ServerProcess, pages: Pages) -> None:
+    """tess makes #announcements for herself alone to post in: sam reads, reacts, deletes his own
+    earlier word, writes nothing new until tess lets everyone post, and the rule holds live both ways."""
+    tess = open_as(pages, server, "tess")
+    tess.get_by_role("button", name="+ New room").click()
+    dialog = tess.get_by_role("dialog", name="New room")
+    dialog.get_by_label("Name").fill("announcements")
+    dialog.get_by_label(CHOICE).check()
+    dialog.get_by_role("button", name="Create room").click()
+    tess.wait_for_url("**/?room=announcements")
+    expect_online(tess)
+    expect(tess.locator("#room-announce")).to_be_visible()
+    expect(tess.locator("#composer-note")).to_be_hidden()
+    say(tess, "Exam on Monday")
+
+    sam = open_as(pages, server, "sam", room="announcements")
+    expect(sam.locator("#messages .msg .text")).to_have_text(["Exam on Monday"])
+    expect_listening(sam)
+    assert message_actions(sam, 2) == ["React", "Copy link"]
+    sam.get_by_role("button", name="React").click()
+    sam.locator(".quick-reaction").first.click()
+    expect(tess.locator("#messages .reaction")).to_have_count(1)
+    sam.get_by_role("button", name="Room settings").click()
+    expect(sam.get_by_role("dialog", name="Room settings").get_by_label(CHOICE)).to_be_hidden()
+    sam.get_by_role("dialog", name="Room settings").get_by_role("button", name="Close").click()
+
+    tess.get_by_role("button", name="Room settings").click()
+    settings = tess.get_by_role("dialog", name="Room settings")
+    expect(settings.get_by_label(CHOICE)).to_be_checked()
+    settings.get_by_label(CHOICE).uncheck()
+    expect(sam.locator("#composer")).to_be_visible()
+    expect(sam.locator("#room-announce")).to_be_hidden()
+    say(sam, "Which chapters?")
+    expect(tess.locator("#messages .msg .text")).to_have_text(["Exam on Monday", "Which chapters?"])
+
+    settings.get_by_label(CHOICE).check()
+    expect_listening(sam)
+    assert message_actions(sam, 3) == ["React", "Delete", "Copy link"]
+    sam.get_by_role("button", name="Delete", exact=True).click()
+    sam.get_by_role("button", name="Delete for everyone").click()
+    expect(tess.locator("#messages .msg.deleted")).to_have_count(1)
+    expect(tess.locator("#composer")).to_be_visible()
