@@ -332,3 +332,91 @@ def test_tabbing_out_of_the_emoji_picker_closes_it(server: ServerProcess, pages:
     press(ann, "Escape")  # Escape still gives the focus back to the button
     expect(picker).to_have_count(0)
     expect(ann.locator("#emoji-open")).to_be_focused()
+
+
+def test_up_in_the_empty_box_edits_ones_last_message(server: ServerProcess, pages: Pages) -> None:
+    """Up in the empty box opens one's newest message still standing; Escape or saving is back in the box."""
+    open_room(server, "up-edit")
+    ann = open_as(pages, server, "ann", "up-edit")
+    bob = open_as(pages, server, "bob", "up-edit")
+    say(ann, "first")
+    say(ann, "second")
+    say(bob, "bob's, after")
+    expect(message(ann, "bob's, after")).to_be_visible()
+    box = ann.locator("#text")
+    field = ann.get_by_role("textbox", name="Edit the message")
+    box.focus()
+    press(ann, "ArrowUp")
+    expect(field).to_be_focused()
+    expect(field).to_have_value("second")
+    press(ann, "Escape")
+    expect(field).to_have_count(0)
+    expect(box).to_be_focused()
+    expect(message(ann, "second").locator(".text")).to_have_text("second")
+
+    ann.keyboard.type("x")
+    press(ann, "ArrowUp")  # the box has text: Up moves in it
+    expect(field).to_have_count(0)
+    press(ann, "End", "Backspace", "ArrowUp", "End")
+    ann.keyboard.type(" (edited)")
+    press(ann, "Enter")
+    expect(message(ann, "second (edited)")).to_be_visible()
+    expect(box).to_be_focused()
+    expect(box).to_have_value("")  # the Enter that saved is not a new line in the box
+    expect(message(bob, "second (edited)")).to_be_visible()
+
+    item = ann.locator(
+        f'#messages .msg[data-id="{message(ann, "second (edited)").get_attribute("data-id")}"]'
+    )
+    item.hover()
+    item.get_by_role("button", name="Delete", exact=True).click()
+    item.get_by_role("button", name="Delete for everyone").click()
+    expect(item.locator(".text")).to_have_text("message deleted")
+    box.focus()
+    press(ann, "ArrowUp")  # the deleted one is passed over
+    expect(field).to_have_value("first")
+    press(ann, "Escape")
+
+
+def test_up_leaves_the_suggestions_and_other_peoples_messages_alone(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """No message of one's own: Up does nothing; the @ list open, Up moves in it; closed, Up edits."""
+    open_room(server, "up-list")
+    bob = open_as(pages, server, "bob", "up-list")
+    say(bob, "hello")
+    ann = open_as(pages, server, "ann", "up-list")
+    box = ann.locator("#text")
+    box.focus()
+    press(ann, "ArrowUp")
+    expect(ann.locator(".edit-form")).to_have_count(0)
+    expect(box).to_be_focused()
+    say(ann, "mine")
+    box.press_sequentially("@b")
+    expect(ann.locator("#mention-list [role=option]")).to_have_text(["bob"])
+    press(ann, "Backspace", "Backspace")  # the list closes with the @
+    expect(ann.locator("#mention-list")).to_be_hidden()
+    box.press_sequentially("@b")
+    press(ann, "ArrowUp")
+    expect(ann.locator(".edit-form")).to_have_count(0)
+    expect(box).to_have_value("@b")
+    press(ann, "Escape", "Backspace", "Backspace", "ArrowUp")  # the list closed, the box empty
+    expect(ann.get_by_role("textbox", name="Edit the message")).to_have_value("mine")
+
+
+@pytest.fixture(scope="module")
+def guest_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Guests let in with just a nick."""
+    with ServerProcess(tmp_path_factory.mktemp("keyboard-guests") / "chat.db") as running:
+        yield running
+
+
+def test_up_does_not_edit_for_a_guest(guest_server: ServerProcess, pages: Pages) -> None:
+    """A guest cannot edit: Up in the empty box stays there."""
+    page = pages.join(guest_server.url, "up-guest", "visitor")
+    say(page, "a guest's words")
+    box = page.locator("#text")
+    box.focus()
+    press(page, "ArrowUp")
+    expect(page.locator(".edit-form")).to_have_count(0)
+    expect(box).to_be_focused()

@@ -62,10 +62,7 @@ function buttonsFor(item) {
   if (!deleted && mayChangeMessages()) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
-  // An edit is new words: not where only the room's owner and administrators post, for the others.
-  if (!deleted && own && mayChangeMessages() && mayWrite()) {
-    buttons.push(button("✎", "Edit", () => startEditing(item)));
-  }
+  if (mayEdit(item)) buttons.push(button("✎", "Edit", () => startEditing(item)));
   if (!deleted && mayChangeMessages() && (own || toolbar.administrator)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
@@ -158,7 +155,22 @@ function showQuickReactions(item) {
 
 // --- edit, delete, copy -----------------------------------------------------------------
 
-function startEditing(item) {
+// One's own message, not deleted, in a room where messages may be changed (never a guest's page).
+// An edit is new words: not where only the room's owner and administrators post, for the others.
+const mayEdit = (item) =>
+  item.classList.contains("own") && !isDeleted(item) && mayChangeMessages() && mayWrite();
+
+// Up in the empty message box, as in other chats: one's newest message here that may be edited
+// is opened for editing; saving or Escape gives the focus back to the box. False when there is none.
+export function editLastOwn() {
+  const item = [...ui.list.querySelectorAll(".msg.own")].reverse().find(mayEdit);
+  if (!item || item.classList.contains("editing")) return false;
+  startEditing(item, ui.text);
+  return true;
+}
+
+// ``backTo``: where the focus goes when the edit ends (the message itself when not given).
+function startEditing(item, backTo = item) {
   hideToolbar();
   const body = item.querySelector(".text");
   const form = element("form", "edit-form");
@@ -177,7 +189,7 @@ function startEditing(item) {
     form.remove();
     body.hidden = false;
     item.classList.remove("editing");
-    if (hadFocus) item.focus(); // the keyboard goes on from the message, not from the top of the page
+    if (hadFocus) backTo.focus(); // the keyboard goes on from where it came, not from the top of the page
   };
   cancel.addEventListener("click", finish);
   form.addEventListener("submit", (event) => {
@@ -190,7 +202,9 @@ function startEditing(item) {
   });
   field.addEventListener("keydown", (event) => {
     if (event.key === "Escape") finish();
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) form.requestSubmit();
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    event.preventDefault(); // the focus may go back to the message box: no new line there
+    form.requestSubmit();
   });
   item.classList.add("editing");
   body.hidden = true;
@@ -266,7 +280,15 @@ export async function learnAdministrator() {
   refreshToolbar();
 }
 
+// Up with the box empty and nothing else taking the key (the suggestions under the box take it first).
+function onBoxKey(event) {
+  const plain = !(event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing);
+  if (event.key !== "ArrowUp" || !plain || event.defaultPrevented || ui.text.value !== "") return;
+  if (editLastOwn()) event.preventDefault();
+}
+
 export function wireMessageActions() {
+  ui.text.addEventListener("keydown", onBoxKey);
   ui.list.addEventListener("mouseover", (event) => {
     const item = event.target.closest?.(".msg");
     if (item && !reactionPickerOpen()) showToolbar(item);
