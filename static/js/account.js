@@ -7,6 +7,7 @@ import {askFor, avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
 import {pictureFor} from "./avatar_pictures.js";
 import {copyField} from "./clipboard.js";
+import {forgetDrafts} from "./drafts.js";
 import {showProfilePicture, wireProfilePicture} from "./profile_picture.js";
 import {showPushState, wirePush} from "./push.js";
 import {session} from "./session.js";
@@ -107,6 +108,7 @@ async function signOut(path) {
     session.leaving = false;
     return say(serverMessage(answer), true);
   }
+  forgetDrafts();
   location.assign("/signin");
 }
 

@@ -8,6 +8,7 @@ import {onAvatarFrame} from "./avatar_pictures.js";
 import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
+import * as drafts from "./drafts.js";
 import {showYourRooms, toggleDrawer} from "./drawer.js";
 import * as identity from "./identity.js";
 import {wireLightbox} from "./lightbox.js";
@@ -42,6 +43,7 @@ function routeFrames() {
     composer.requeuePending(); // from a socket that went without a word
     outbox.onWelcome();
     identity.onWelcome(frame);
+    drafts.onWelcome();
     people.onWelcome(frame);
     loadMembers();
     refreshRooms();
@@ -165,6 +167,7 @@ function wirePage() {
   ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
   window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
+  drafts.wireDrafts({typed: composer.typedSincePending, shown: composer.fitTextBox, changed: () => showRooms()});
   wireLightbox();
   wireMentionCompletion();
   identity.wireIdentity();

@@ -10,6 +10,7 @@ import {ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker, pickerOpen} from "./emoji_picker.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import * as outbox from "./outbox.js";
+import {keepDraft} from "./drafts.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget, wireReply} from "./reply.js";
 import {isOwnMessage, session} from "./session.js";
@@ -38,8 +39,8 @@ function nextRef() {
   return `m${Date.now().toString(36)}-${box.refCounter}`;
 }
 
-// What the box holds beyond the message on its way (which stays in it until stored).
-function typedSincePending() {
+// What the box holds beyond the message on its way (which stays in it until stored): what is unsent.
+export function typedSincePending() {
   const value = ui.text.value;
   if (!box.pending || !value.startsWith(box.pending.raw)) return value;
   return value.slice(box.pending.raw.length).replace(/^\s+/, "");
@@ -57,6 +58,7 @@ export function sendMessage() {
   box.lastTypingSent = 0;
   if (box.pending || outbox.waiting() || !outbox.readyToSend()) return queue(message);
   box.pending = message;
+  keepDraft(); // sent: no longer a draft, though the box shows it until it is stored
   ui.composer.classList.add("sending");
   sendFrame({type: FRAME.MESSAGE, message: raw, ref: message.ref, reply_to: message.replyTo});
 }
@@ -78,6 +80,7 @@ function captionSent(raw) {
   if (value === raw) ui.text.value = "";
   else if (value.startsWith(raw)) ui.text.value = value.slice(raw.length).replace(/^\s+/, "");
   fitTextBox();
+  keepDraft();
 }
 
 // Into the outbox, in order behind what waits there; the box is free for the next one.
@@ -86,6 +89,7 @@ function queue(message) {
   cancelReply();
   ui.text.value = box.pending ? box.pending.raw : "";
   fitTextBox();
+  keepDraft();
   outbox.pump();
 }
 
@@ -99,6 +103,7 @@ function settlePending() {
   if (value === raw) ui.text.value = "";
   else if (value.startsWith(raw)) ui.text.value = value.slice(raw.length).replace(/^\s+/, "");
   fitTextBox();
+  keepDraft();
   outbox.pump();
 }
 

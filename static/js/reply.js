@@ -5,7 +5,7 @@ import {element, textNode, ui} from "./dom.js";
 
 const QUOTE_CHARS = 80;
 
-const state = {target: null, bar: null};
+const state = {target: null, bar: null, nick: "", text: ""};
 
 function bar() {
   if (state.bar) return state.bar;
@@ -17,19 +17,20 @@ function bar() {
   return node;
 }
 
-export function startReply(id, nick, text) {
-  state.target = id;
+// ``focus``: the box takes the focus (not when a kept draft's reply comes back with the page).
+export function startReply(id, nick, text, {focus = true} = {}) {
+  Object.assign(state, {target: id, nick, text: [...text].slice(0, QUOTE_CHARS).join("")});
   const node = bar();
   const cancel = element("button", "reply-cancel", "×");
   cancel.type = "button";
   cancel.setAttribute("aria-label", "Cancel the reply");
   cancel.addEventListener("click", cancelReply);
-  const quote = element("span", "quote-text", [...text].slice(0, QUOTE_CHARS).join(""));
+  const quote = element("span", "quote-text", state.text);
   quote.dir = "auto";
   node.replaceChildren(textNode("Replying to "), element("bdi", "nick", nick), textNode(": "), quote, cancel);
   node.hidden = false;
   describeBox(true);
-  ui.text.focus();
+  if (focus) ui.text.focus();
 }
 
 export function cancelReply() {
@@ -53,10 +54,15 @@ export function wireReply() {
   });
 }
 
+// What the next message answers, to be kept with a draft (static/js/drafts.js): {id, nick, text}, or null.
+export const replyDraft = () => (state.target === null ? null : {id: state.target, nick: state.nick, text: state.text});
+
 // What the next message answers: the id, or undefined.
 export const replyTarget = () => (state.target === null ? undefined : state.target);
 
 // The original was deleted while the reply was being written: the reply still goes, quoting nothing.
 export function onDeleted(id) {
-  if (state.target === id && state.bar) state.bar.querySelector(".quote-text").textContent = "message deleted";
+  if (state.target !== id || !state.bar) return;
+  state.text = "message deleted";
+  state.bar.querySelector(".quote-text").textContent = state.text;
 }

@@ -10,6 +10,7 @@
 
 import {apiCall} from "./api.js";
 import {element, textNode, ui} from "./dom.js";
+import {hasDraft} from "./drafts.js";
 import {wireDrawer} from "./drawer.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
@@ -143,6 +144,7 @@ function entries(rooms) {
       archived: r.archived === true,
       counts: countsOf(r.room),
       presence: directPresence(r),
+      draft: r.room !== session.room && hasDraft(r.room), // this room's is in the box
     }))
     .sort(byName);
 }
@@ -175,7 +177,7 @@ function roomItem(entry) {
   return item;
 }
 
-function updateLink(link, {room, online, label, archived, counts, presence}) {
+function updateLink(link, {room, online, label, archived, counts, presence, draft}) {
   link.href = roomUrl(room);
   link.dataset.room = room;
   const name = link.querySelector(":scope > bdi");
@@ -183,7 +185,9 @@ function updateLink(link, {room, online, label, archived, counts, presence}) {
   // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
   const side = link.querySelector(":scope > .room-side");
   const tag = archived ? [element("span", "room-tag", "archived")] : [];
-  side.replaceChildren(...tag, ...badges(counts), element("span", online ? "count" : "count none", String(online)));
+  const pencil = draft ? [element("span", "room-draft", "✎")] : []; // Slack's mark of an unsent message
+  const count = element("span", online ? "count" : "count none", String(online));
+  side.replaceChildren(...pencil, ...tag, ...badges(counts), count);
   link.classList.toggle("archived", archived);
   const dot = link.querySelector(":scope > .presence-dot");
   if (!presence) dot?.remove();
@@ -192,7 +196,7 @@ function updateLink(link, {room, online, label, archived, counts, presence}) {
   const unread = badgeWords(counts);
   link.classList.toggle("has-unread", Boolean(unread));
   const who = presence ? `${PRESENCE_WORDS[presence]}, ` : "";
-  const state = archived ? "archived, " : "";
+  const state = (draft ? "draft, " : "") + (archived ? "archived, " : "");
   link.setAttribute("aria-label", `${label}, ${state}${who}${unread ? unread + ", " : ""}${online} online`);
   link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
