@@ -440,7 +440,7 @@ def room_with_people(server: ServerProcess) -> Iterator[str]:
 
 
 def options(page: Page) -> Any:
-    return page.locator("#mention-list [role=option]")
+    return page.locator("#completion-list [role=option]")
 
 
 def test_completion_with_the_keyboard(server: ServerProcess, pages: Pages, room_with_people: str) -> None:
@@ -449,16 +449,16 @@ def test_completion_with_the_keyboard(server: ServerProcess, pages: Pages, room_
     box = page.locator("#text")
     box.press_sequentially("hi @")
     expect(options(page)).to_have_text(["Ada Lovelace", "bea", "bob"])  # not oneself
-    expect(box).to_have_attribute("aria-activedescendant", "mention-option-0")
+    expect(box).to_have_attribute("aria-activedescendant", "completion-option-0")
     box.press("ArrowDown")
     expect(options(page).nth(1)).to_have_attribute("aria-selected", "true")
-    expect(box).to_have_attribute("aria-activedescendant", "mention-option-1")
+    expect(box).to_have_attribute("aria-activedescendant", "completion-option-1")
     box.press("ArrowUp")
     box.press("ArrowUp")  # round to the last
     expect(options(page).nth(2)).to_have_attribute("aria-selected", "true")
     box.press("Enter")
     expect(box).to_have_value("hi @bob ")
-    expect(page.locator("#mention-list")).to_be_hidden()
+    expect(page.locator("#completion-list")).to_be_hidden()
     expect(box).not_to_have_attribute("aria-activedescendant", re.compile("."))
     box.press_sequentially("and @lov")
     expect(options(page)).to_have_text(["Ada Lovelace"])  # a later word of the name
@@ -467,7 +467,7 @@ def test_completion_with_the_keyboard(server: ServerProcess, pages: Pages, room_
     box.press_sequentially("@b")
     expect(options(page)).to_have_text(["bea", "bob"])
     box.press("Escape")
-    expect(page.locator("#mention-list")).to_be_hidden()
+    expect(page.locator("#completion-list")).to_be_hidden()
     box.press("Backspace")
     box.press("Backspace")
     assert page.locator("#messages .msg").count() == 0  # Enter chose; it did not send

@@ -393,9 +393,9 @@ def test_up_leaves_the_suggestions_and_other_peoples_messages_alone(
     expect(box).to_be_focused()
     say(ann, "mine")
     box.press_sequentially("@b")
-    expect(ann.locator("#mention-list [role=option]")).to_have_text(["bob"])
+    expect(ann.locator("#completion-list [role=option]")).to_have_text(["bob"])
     press(ann, "Backspace", "Backspace")  # the list closes with the @
-    expect(ann.locator("#mention-list")).to_be_hidden()
+    expect(ann.locator("#completion-list")).to_be_hidden()
     box.press_sequentially("@b")
     press(ann, "ArrowUp")
     expect(ann.locator(".edit-form")).to_have_count(0)

@@ -13,6 +13,8 @@ import {showYourRooms, toggleDrawer} from "./drawer.js";
 import * as identity from "./identity.js";
 import {wireLightbox} from "./lightbox.js";
 import {onHistoryChanges, onRefusedChange, refreshMessageActions, wireChanges} from "./message_changes.js";
+import {wireCompletion} from "./completion.js";
+import {wireEmojiCompletion} from "./emoji_complete.js";
 import {wireMentionCompletion} from "./mention_complete.js";
 import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
@@ -170,6 +172,8 @@ function wirePage() {
   drafts.wireDrafts({typed: composer.typedSincePending, shown: composer.fitTextBox, changed: () => showRooms()});
   wireLightbox();
   wireMentionCompletion();
+  wireEmojiCompletion();
+  wireCompletion();
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();

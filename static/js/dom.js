@@ -57,7 +57,7 @@ export const ui = {
   attach: $("attach"),
   composerNote: $("composer-note"),
   emojiOpen: $("emoji-open"),
-  mentionList: $("mention-list"),
+  completionList: $("completion-list"),
   announcer: $("announcer"),
   dialog: $("join-dialog"),
   joinForm: $("join-form"),
