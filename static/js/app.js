@@ -22,6 +22,7 @@ import {forgetPeers, onPeer} from "./peers.js";
 import * as people from "./people.js";
 import {ERROR, FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
 import {wireRoomDialogs} from "./room_dialogs.js";
+import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
 import {wireSearch} from "./search.js";
 import {
@@ -177,6 +178,7 @@ function wirePage() {
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();
+  wireRoomSwitcher();
   wireSearch();
   wireSettings(currentEntry);
   wireAdministration();

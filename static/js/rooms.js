@@ -103,6 +103,9 @@ export const roomKind = (room) => {
   return entry ? kindOf(entry) : "open";
 };
 
+// The page of rooms the list holds (the quick switcher filters them).
+export const listedRooms = () => nav.rooms.filter((r) => r && typeof r.room === "string");
+
 // The current room's entry, once the server gave it.
 export const currentEntry = () => nav.current;
 
