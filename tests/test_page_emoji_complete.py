@@ -14,6 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import Pages, texts
+from tests.test_page_phone import too_small
 
 # The page tests' fixtures: one Chromium, a server with guests, pages checked for script errors.
 browser = test_page.browser
@@ -96,6 +97,7 @@ def test_a_shortcode_is_picked_with_the_mouse_or_a_finger(server: ServerProcess,
     box.fill("good  job")
     box.evaluate("b => b.setSelectionRange(5, 5)")
     box.press_sequentially(":fi")
+    assert too_small(page, "#completion-list [role=option]") == []
     options(page).filter(has_text=re.compile("fire")).tap()
     expect(box).to_have_value("good 🔥 job")
     assert box.evaluate("b => [document.activeElement === b, b.selectionStart]") == [True, 8]
