@@ -213,11 +213,12 @@ class Access:
 
     async def voice(self, who: Identity | None, record: RoomRecord) -> tuple[bool, bool]:
         """Whether ``who`` may post in the room, and react in it (may_post, may_react), as the store says."""
-        membership = await self.membership_of(who, record.room)
-        guests = self.guests
-        return may_post(who, record, membership, guests=guests), may_react(
-            who, record, membership, guests=guests
-        )
+        return self.voice_in(who, Readable(record, await self.membership_of(who, record.room)))
+
+    def voice_in(self, who: Identity | None, readable: Readable) -> tuple[bool, bool]:
+        """Whether ``who`` may post in a room it reads, and react in it (may_post, may_react)."""
+        room, membership, guests = readable.room, readable.membership, self.guests
+        return may_post(who, room, membership, guests=guests), may_react(who, room, membership, guests=guests)
 
     async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
         """``who``'s membership of the room (None for a guest, or a non-member)."""

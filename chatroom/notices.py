@@ -19,8 +19,7 @@ NoticeDesk, which acts on this process's connections:
   read-only for the members in it, and back, and so does one where only its
   managers post, for the others (who still react);
 - an account renamed: its connections are told their new name and closed
-  with 1012, and the page reconnects under it (the others see it leave and
-  join under the new name);
+  with 1012, and the page reconnects under it;
 - an account's picture set or removed: every account's connection (not a
   guest's: guests may not look accounts up) gets its new file id, as ``GET
   /api/accounts`` gives it, in an ``avatar`` frame: open pages show it;
@@ -33,9 +32,9 @@ NoticeDesk, which acts on this process's connections:
 
 A notice published while the bus was away is lost to the other processes:
 when the bus comes back, ``recheck`` asks the store again, for every
-connection of an account, whether it may still be open, and reads the
-guest setting again. A lost picture is not asked again: pages show it when
-they next load.
+connection, whether it may still be open and what it may post, and reads
+the guest setting again. A lost picture or room entry is not asked again:
+pages show it when they next load.
 """
 
 from __future__ import annotations
@@ -351,8 +350,6 @@ class NoticeDesk(Desk[Connection]):
             log.warning("cannot read the guest setting again: %s", error)
         self._close_guests_if_shut_out()
         for connection in self._connections():
-            if connection.who is None:
-                continue
             try:
                 verdict = await self._still_allowed(connection, connection.who)
             except StoreError as error:
@@ -361,18 +358,27 @@ class NoticeDesk(Desk[Connection]):
             if verdict is not None:
                 connection.expel(*verdict)
 
-    async def _still_allowed(self, connection: Connection, who: Identity) -> tuple[str, str] | None:
-        """None when the connection may stay open; else the error code and message to close it with."""
+    async def _still_allowed(self, connection: Connection, who: Identity | None) -> tuple[str, str] | None:
+        """None when the connection may stay open (what it may add, posts and reactions, as the store
+        says now: an archiving's notice may be among those lost); else the error code and message to close
+        it with. A guest stays: its open room has no members to be taken out of."""
+        if who is not None and not await self._account_stands(who):
+            return protocol.UNAUTHORIZED, "your session has ended: sign in again"
+        readable = await self.access.readable(who, connection.room)
+        if readable is not None:
+            connection.set_voice(*self.access.voice_in(who, readable))
+        elif who is not None:
+            return protocol.FORBIDDEN, f"you are no longer a member of {connection.room!r}"
+        return None
+
+    async def _account_stands(self, who: Identity) -> bool:
+        """Whether ``who``'s session (or token's account) still speaks for an active account."""
         accounts = self.backend.accounts
         if who.session_hash is not None:
             current = await accounts.session_account(who.session_hash)
         else:
             current = await accounts.account_by_id(who.account_id)
-        if current is None or not current.active:
-            return protocol.UNAUTHORIZED, "your session has ended: sign in again"
-        if await self.access.readable(who, connection.room) is None:
-            return protocol.FORBIDDEN, f"you are no longer a member of {connection.room!r}"
-        return None
+        return current is not None and current.active
 
 
 _SIGNED_OUT_MESSAGES = {

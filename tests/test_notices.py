@@ -351,3 +351,26 @@ def test_a_recheck_closes_what_lost_notices_would_have(ended: str) -> None:
         assert stays.expelled == []
 
     run(scenario)
+
+
+def test_a_recheck_gives_every_connection_what_lost_notices_decided_of_posting() -> None:
+    """After the bus was away, a room archived meanwhile is read-only to every connection in it, a guest's
+    included, and one where only its managers now post to those others, who still react; its owner posts."""
+
+    async def scenario(desk: Desk) -> None:
+        accounts = desk.service.accounts
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        await accounts.create_room("news", OPEN, creator_id=ann.account_id)
+        await accounts.create_room("old", OPEN, creator_id=ann.account_id)
+        owner, reader = desk.connect("news", ann), desk.connect("news", bob)
+        in_old = [desk.connect("old", bob), desk.connect("old", None)]
+        await accounts.set_posting("news", MANAGERS)
+        await accounts.archive_room("old")
+        desk.desk.recheck()
+        while desk.tasks:
+            await desk.tasks.pop(0)
+        voices = [(c.read_only, c.may_react) for c in (owner, reader, *in_old)]
+        assert voices == [(False, True), (True, True), (True, False), (True, False)]
+        assert [c.expelled for c in (owner, reader, *in_old)] == [[]] * 4
+
+    run(scenario)
