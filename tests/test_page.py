@@ -208,6 +208,21 @@ def scroll_to_top(page: Page) -> None:
     page.eval_on_selector("#scroller", "s => { s.scrollTop = 0; }")
 
 
+def scroll_back_to_the_start(page: Page, pages_at_most: int) -> None:
+    """Scroll up a page of history at a time until the room's first message shows, the list staying
+    within the messages the page keeps."""
+    for _ in range(pages_at_most):
+        if page.locator("#history-start").is_visible():
+            return
+        first = message_ids(page)[0]
+        scroll_to_top(page)
+        page.wait_for_function(
+            "first => document.querySelector('#messages .msg').dataset.id !== first", arg=first
+        )
+        assert items(page) <= MAX_ITEMS
+    raise AssertionError(f"the room's start did not show within {pages_at_most} pages")
+
+
 def items(page: Page) -> int:
     """Messages and notices on the page."""
     return int(page.eval_on_selector("#messages", "list => list.childElementCount"))
@@ -343,15 +358,7 @@ def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: 
     expect(page.locator("#messages .msg .text").last).to_have_text("still quick")
     assert items(page) <= MAX_ITEMS
     # Scrolling up brings back every older message, a page at a time, the list staying short.
-    for _ in range(30):
-        if page.locator("#history-start").is_visible():
-            break
-        first = message_ids(page)[0]
-        scroll_to_top(page)
-        page.wait_for_function(
-            "first => document.querySelector('#messages .msg').dataset.id !== first", arg=first
-        )
-        assert items(page) <= MAX_ITEMS
+    scroll_back_to_the_start(page, pages_at_most=30)
     assert texts(page)[0] == "b000"
     ids = [int(i) for i in message_ids(page)]
     assert ids == list(range(1, len(ids) + 1))
@@ -442,14 +449,7 @@ def test_back_after_many_missed_messages_shows_the_newest_and_the_rest_on_the_wa
     expect(page.locator("#load-earlier")).to_be_visible()
     ids = [int(i) for i in message_ids(page)]
     assert ids == list(range(ids[0], ids[0] + len(ids)))
-    for _ in range(20):
-        if page.locator("#history-start").is_visible():
-            break
-        first = message_ids(page)[0]
-        scroll_to_top(page)
-        page.wait_for_function(
-            "first => document.querySelector('#messages .msg').dataset.id !== first", arg=first
-        )
+    scroll_back_to_the_start(page, pages_at_most=20)
     assert texts(page)[:2] == ["before", "m000"]
     ids = [int(i) for i in message_ids(page)]
     assert ids == list(range(ids[0], ids[0] + len(ids)))
