@@ -31,7 +31,8 @@ _ACCOUNT = "id, name, name_key, kind, is_admin, external, password_hash, color, 
 _A_ACCOUNT = ", ".join(f"a.{column.strip()}" for column in _ACCOUNT.split(","))
 _BOT_KEY = "key_hash, account_id, created_at, revoked_at"
 _LINK = "token_hash, kind, account_id, created_at, expires_at, used_at, revoked_at"
-_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id, posting"
+_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in"
+ROOM_COLUMNS = _ROOM
 # The room columns of a query that joins rooms AS r (way_in.py reads them too).
 R_ROOM = ", ".join(f"r.{column.strip()}" for column in _ROOM.split(","))
 _MEMBERSHIP = "room, account_id, role, added_at"
@@ -165,10 +166,11 @@ SECRET = "SELECT value FROM secrets WHERE name = ?"
 IMPORT_ACCOUNT_COLUMNS = f"INSERT INTO accounts ({_ACCOUNT})"
 IMPORT_ACCOUNT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 IMPORT_ROOM = (
-    "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at, archived_at, posting)"
-    " VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (room) DO UPDATE SET kind = excluded.kind,"
+    "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at, archived_at, posting,"
+    " everyone_in) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (room) DO UPDATE SET kind = excluded.kind,"
     " title = excluded.title, creator_id = excluded.creator_id, created_at = excluded.created_at,"
-    " archived_at = excluded.archived_at, posting = excluded.posting"
+    " archived_at = excluded.archived_at, posting = excluded.posting, everyone_in = excluded.everyone_in"
 )
 IMPORT_MEMBERSHIP = (
     "INSERT INTO memberships (room, account_id, role, added_at) VALUES (?, ?, ?, ?)"
@@ -224,7 +226,7 @@ def link(row: Sequence[object]) -> Link:
 
 def room(row: Sequence[object]) -> RoomRecord:
     """A RoomRecord from a row of the room columns."""
-    name, kind, title, creator_id, created_at, archived_at, last_id, posting = row
+    name, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in = row
     return RoomRecord(
         room=str(name),
         kind=str(kind),
@@ -234,6 +236,7 @@ def room(row: Sequence[object]) -> RoomRecord:
         archived_at=_optional_int(archived_at),
         last_id=int(last_id),  # type: ignore[call-overload]
         posting=str(posting),
+        everyone_in=bool(everyone_in),
     )
 
 
@@ -246,7 +249,8 @@ def membership(row: Sequence[object]) -> Membership:
 def import_room_values(record: RoomRecord) -> tuple[object, ...]:
     """A room's values in the order of IMPORT_ROOM's."""
     r = record
-    return (r.room, room_key(r.room), r.kind, r.title, r.creator_id, r.created_at, r.archived_at, r.posting)
+    key = room_key(r.room)
+    return (r.room, key, r.kind, r.title, r.creator_id, r.created_at, r.archived_at, r.posting, r.everyone_in)
 
 
 def account_values(record: Account) -> tuple[object, ...]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from .everyone_base import EveryoneStore
 from .reading_base import ReadingStore
 from .records import (
     EVERYONE,
@@ -81,10 +82,10 @@ class UnknownAccountError(RefusedError):
         self.account_id = account_id
 
 
-class AccountStore(ReadingStore, Protocol):
+class AccountStore(ReadingStore, EveryoneStore, Protocol):
     """What the server needs to know who is who, and who may see what.
 
-    With it, what each account has read (reading_base.ReadingStore).
+    With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base).
     """
 
     # --- accounts ------------------------------------------------------------

@@ -18,11 +18,13 @@ from typing import Any, Protocol, TypeVar
 import psycopg
 from psycopg.rows import TupleRow
 
+from ..clock import now_ms
 from ..names import nick_key
 from . import account_sql as sql
+from . import everyone_sql
 from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
 from .pg_qmark import all_rows, pg
-from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
+from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import SQLAccounts
 
 Connection = psycopg.AsyncConnection[TupleRow]
@@ -79,6 +81,13 @@ class PostgresAccounts(SQLAccounts):
             lambda conn: _create_room(conn, values, creator_id, others), "cannot create the room"
         )
 
+    async def set_everyone_in(self, room: str, everyone_in: bool) -> RoomRecord | None:
+        """Make the open room one everyone is in (each person a member, in the same transaction), or not."""
+        return await self._run(
+            lambda conn: _set_everyone_in(conn, room, everyone_in, now_ms()),
+            "cannot change who is in the room",
+        )
+
     async def _store_secret(self, name: str, value: str) -> str:
         return await self._run(lambda conn: _secret(conn, name, value), "cannot store the secret")
 
@@ -93,11 +102,27 @@ class PostgresAccounts(SQLAccounts):
 
 
 async def _create_account(conn: Connection, values: tuple[object, ...]) -> Account:
-    row = await _first(conn, sql.INSERT_ACCOUNT, values)
-    if row is not None:
-        return sql.account(row)
+    async with conn.transaction():
+        row = await _first(conn, sql.INSERT_ACCOUNT, values)
+        if row is not None:
+            account = sql.account(row)
+            # A statement of its own, after the insert: it sees a room turned on meanwhile
+            # (everyone_sql.HOLD_NEW_ACCOUNTS held the insert back until that commit).
+            if account.kind == PERSON:
+                await conn.execute(pg(everyone_sql.JOIN_ROOMS_FOR_EVERYONE), (account.id, account.created_at))
+            return account
     holder = await _first(conn, sql.NAME_HOLDER, (values[1],))
     raise NameTakenError(str(values[0]), str(holder[1]) if holder else str(values[0]))
+
+
+async def _set_everyone_in(conn: Connection, room: str, everyone_in: bool, now: int) -> RoomRecord | None:
+    async with conn.transaction():
+        if everyone_in:
+            await conn.execute(everyone_sql.HOLD_NEW_ACCOUNTS)
+        row = await _first(conn, everyone_sql.SET_EVERYONE_IN, (everyone_in, room))
+        if row is not None and everyone_in:
+            await conn.execute(pg(everyone_sql.ADD_EVERYONE), (room, now))
+    return None if row is None else sql.room(row)
 
 
 async def _rename_account(conn: Connection, account_id: int, name: str) -> Account | None:

@@ -205,6 +205,8 @@ class RoomRecord:
     last_id: int = 0
     # EVERYONE, or MANAGERS: only its owner and administrators post (access.may_post).
     posting: str = EVERYONE
+    # An open room every person account is in: made a member when it is turned on, or when created.
+    everyone_in: bool = False
 
     @property
     def display_name(self) -> str:

@@ -13,10 +13,12 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol, TypeVar
 
+from ..clock import now_ms
 from ..names import nick_key
 from . import account_sql as sql
+from . import everyone_sql
 from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
-from .records import MEMBER, OWNER, Account, BotKey, Membership, RoomRecord
+from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import Rows, SQLAccounts
 from .sqlite_sql import transaction
 
@@ -79,6 +81,13 @@ class SQLiteAccounts(SQLAccounts):
             lambda conn: _create_room(conn, values, creator_id, others), "cannot create the room"
         )
 
+    async def set_everyone_in(self, room: str, everyone_in: bool) -> RoomRecord | None:
+        """Make the open room one everyone is in (each person a member, in the same transaction), or not."""
+        return await self._write(
+            lambda conn: _set_everyone_in(conn, room, everyone_in, now_ms()),
+            "cannot change who is in the room",
+        )
+
     async def _store_secret(self, name: str, value: str) -> str:
         return await self._write(lambda conn: _secret(conn, name, value), "cannot store the secret")
 
@@ -98,7 +107,10 @@ def _create_account(conn: sqlite3.Connection, values: tuple[object, ...]) -> Acc
         if row is None:
             holder = conn.execute(sql.NAME_HOLDER, (values[1],)).fetchone()
             raise NameTakenError(str(values[0]), str(holder[1]))
-    return sql.account(row)
+        account = sql.account(row)
+        if account.kind == PERSON:
+            conn.execute(everyone_sql.JOIN_ROOMS_FOR_EVERYONE, (account.id, account.created_at))
+    return account
 
 
 def _rename_account(conn: sqlite3.Connection, account_id: int, name: str) -> Account | None:
@@ -133,6 +145,15 @@ def _create_room(
             if added is None:
                 raise UnknownAccountError(account_id)
     return sql.room(row)
+
+
+def _set_everyone_in(conn: sqlite3.Connection, room: str, everyone_in: bool, now: int) -> RoomRecord | None:
+    # The writer runs one transaction at a time: no account is created between the two statements.
+    with transaction(conn):
+        row = conn.execute(everyone_sql.SET_EVERYONE_IN, (everyone_in, room)).fetchone()
+        if row is not None and everyone_in:
+            conn.execute(everyone_sql.ADD_EVERYONE, (room, now))
+    return None if row is None else sql.room(row)
 
 
 def _secret(conn: sqlite3.Connection, name: str, value: str) -> str:

@@ -37,6 +37,7 @@ from . import (
     v020_rooms_by_kind,
     v021_search_index_by_writer,
     v022_room_posting,
+    v023_rooms_everyone_is_in,
 )
 from .step import Cursor, Step
 
@@ -63,6 +64,7 @@ STEPS: tuple[Step, ...] = (
     v020_rooms_by_kind.STEP,
     v021_search_index_by_writer.STEP,
     v022_room_posting.STEP,
+    v023_rooms_everyone_is_in.STEP,
 )
 LATEST = STEPS[-1].version
 
