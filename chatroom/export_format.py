@@ -35,6 +35,7 @@ from .store.records import (
     ACCOUNT_KINDS,
     DIRECT,
     EVERYONE,
+    OPEN,
     POSTING_RULES,
     ROLES,
     ROOM_KINDS,
@@ -178,6 +179,7 @@ def room_line(room: RoomRecord) -> bytes:
             "created_at": room.created_at,
             "archived_at": room.archived_at,
             "posting": room.posting,
+            "everyone_in": room.everyone_in,
         }
     )
 
@@ -329,6 +331,10 @@ def _room(fields: _Fields) -> RoomRecord:
     posting = EVERYONE if fields.data.get("posting") is None else fields.choice("posting", POSTING_RULES)
     if kind == DIRECT and posting != EVERYONE:
         raise fields.fail("everyone posts in a direct room: its 'posting' must be 'everyone'")
+    # An export made before rooms everyone is in: none was.
+    everyone_in = fields.data.get("everyone_in") is not None and fields.flag("everyone_in")
+    if everyone_in and kind != OPEN:
+        raise fields.fail("only an open room is one everyone is in")
     return RoomRecord(
         room=fields.text("room"),
         kind=kind,
@@ -337,6 +343,7 @@ def _room(fields: _Fields) -> RoomRecord:
         created_at=fields.time("created_at"),
         archived_at=fields.time("archived_at"),
         posting=posting,
+        everyone_in=everyone_in,
     )
 
 

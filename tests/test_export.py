@@ -121,6 +121,9 @@ async def add_access(store: SQLiteStore) -> None:
     await accounts.create_room("quiet", OPEN, creator_id=zoe.id)
     await accounts.archive_room("quiet")
     await accounts.add_member("long", ann.id)
+    # A room everyone is in, and a person who left it: neither is undone by the way back.
+    await accounts.set_everyone_in("long", True)
+    await accounts.remove_member("long", zoe.id)
 
 
 async def add_changes(store: SQLiteStore) -> None:
@@ -242,6 +245,7 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     long = [m for m in messages if m["room"] == "long"]
     assert {"reply_to", "account"} <= set(long[-1]) and (long[4]["deleted"], long[4]["message"]) == (True, "")
     assert records[-1]["type"] == "direct_room_key"  # the file brings direct rooms
+    assert [r["room"] for r in records if r["type"] == "room" and r["everyone_in"]] == ["long"]
     rooms = [record["room"] for record in records[7:-1]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
     assert messages[0] == {
@@ -329,7 +333,7 @@ GOOD_BOT_KEY = (
 GOOD_SETTING = b'{"type":"setting","name":"guests","value":"on"}'
 GOOD_ROOM = (
     b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
-    b'"created_at":5,"archived_at":null,"posting":"managers"}'
+    b'"created_at":5,"archived_at":null,"posting":"managers","everyone_in":false}'
 )
 GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
 GOOD_CHANGE = (
@@ -371,6 +375,8 @@ GOOD_CHANGE = (
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"secret"')], 3, "'kind'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MEMBERSHIP.replace(b"owner", b"king")], 4, "'role'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"managers"', b'"teachers"')], 3, "'posting'"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b"false}", b'"yes"}')], 3, "'everyone_in'"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b"false}", b"true}")], 3, "only an open room"),
         (
             [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"direct"')],
             3,
@@ -531,6 +537,26 @@ def test_a_room_of_an_export_without_posting_imports_as_one_where_everyone_posts
     exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
     rooms = [orjson.loads(line) for line in exported if b'"type":"room"' in line]
     assert [(room["room"], room["posting"]) for room in rooms] == [("lobby", "everyone")]
+
+
+def test_a_room_everyone_is_in_comes_back_one_and_an_older_exports_rooms_are_not(tmp_path: Path) -> None:
+    """ "everyone_in" imports as it was (a person made after the import joins the room); a file written
+    before rooms everyone is in has none: those rooms import as ordinary ones, their members as listed."""
+    open_room = GOOD_ROOM.replace(b'"closed"', b'"open"')
+    news = open_room.replace(b'"lobby"', b'"news"').replace(b"false}", b"true}")
+    older = open_room.replace(b',"everyone_in":false', b"")
+    lines = [GOOD_HEADER, GOOD_ACCOUNT, older, GOOD_MEMBERSHIP, news]
+    result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr
+    exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
+    rooms = [orjson.loads(line) for line in exported if b'"type":"room"' in line]
+    assert [(room["room"], room["everyone_in"]) for room in rooms] == [("lobby", False), ("news", True)]
+
+    async def newcomer_joins(accounts: AccountStore) -> list[str]:
+        bea = await accounts.create_account("bea", PERSON)
+        return [record.room for record in await accounts.rooms_of(bea.id)]
+
+    assert in_store(str(tmp_path / "t.db"), newcomer_joins) == ["news"]
 
 
 def test_accounts_into_a_database_with_accounts_are_refused(tmp_path: Path) -> None:
