@@ -107,6 +107,14 @@ def may_manage_members(who: Identity | None, room: RoomRecord, membership: Membe
     return may_manage(who, room, membership) and room.kind in (CLOSED, OPEN)
 
 
+def may_put_everyone_in(who: Identity | None) -> bool:
+    """Whether ``who`` may make an open room one everyone is in, or an ordinary one again: administrators.
+
+    It changes every person's rooms, not the room alone: more than its owner's to decide.
+    """
+    return who is not None and who.is_admin
+
+
 def may_create_rooms(who: Identity | None) -> bool:
     """Whether ``who`` may create rooms and open direct conversations: people with accounts, not bots."""
     return who is not None and not who.is_bot

@@ -13,7 +13,7 @@ import unicodedata
 from typing import Any
 
 from . import protocol
-from .access import Access, may_create_rooms, may_manage, member_names
+from .access import Access, may_create_rooms, may_manage, may_put_everyone_in, member_names
 from .api import ApiError, JsonHandler, room_not_found
 from .api_rooms import RoomsHandler
 from .backend import Backend
@@ -21,6 +21,7 @@ from .config import Settings
 from .events import (
     ROOM_ARCHIVED,
     ROOM_CREATED,
+    ROOM_EVERYONE_IN,
     ROOM_MEMBERS,
     ROOM_POSTING,
     ROOM_RENAMED,
@@ -290,11 +291,13 @@ class DirectHandler(ManageHandler):
 
 
 class RoomHandler(ManageHandler):
-    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?}``: rename, archive or bring
-    back a room, say who posts in it.
+    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?, "everyone_in"?}``: rename,
+    archive or bring back a room, say who posts in it, make it one everyone is in.
 
     The owner or an administrator; never a direct room. 404 for a room one
     may not see nor manage, 403 for one one sees and may not manage.
+    "everyone_in" is an administrator's alone (403 for the owner), and an
+    open room's (400 for a closed one).
     """
 
     async def patch(self, raw_room: str) -> None:
@@ -304,6 +307,7 @@ class RoomHandler(ManageHandler):
         record, membership = await self.managed(who, room)
         # Checked before anything changes: a body half of which is refused changes nothing.
         posting = clean_posting(body["posting"], record.kind) if "posting" in body else record.posting
+        everyone_in = self.everyone_in_asked(who, record, body)
         if "title" in body:
             title = clean_title(body["title"])
             if title != record.title:
@@ -318,8 +322,31 @@ class RoomHandler(ManageHandler):
         if posting != record.posting:
             record = await self.changed(self.backend.accounts.set_posting(room, posting))
             await self.notify(record, ROOM_POSTING)
+        if everyone_in != record.everyone_in:
+            # Every person a member, in the store; one notice, and each node's pages see the entry change.
+            record = await self.changed(self.backend.accounts.set_everyone_in(room, everyone_in))
+            await self.notify(record, ROOM_EVERYONE_IN)
         readable = record.kind == OPEN or membership is not None
         self.send_json(await self.entry(record, readable=readable))
+
+    @staticmethod
+    def everyone_in_asked(who: Identity, record: RoomRecord, body: dict[str, Any]) -> bool:
+        """Whether the body makes the room one everyone is in (as it is, when it does not say);
+        400 for a closed or direct room, 403 for someone who is not an administrator."""
+        raw = body.get("everyone_in")
+        if raw is None:
+            return record.everyone_in
+        if not isinstance(raw, bool):
+            raise ApiError(400, protocol.BAD_REQUEST, '"everyone_in" must be true or false')
+        if raw == record.everyone_in:
+            return raw  # nothing to change, nothing to refuse (a settings form sends what it shows)
+        if record.kind != OPEN:
+            raise ApiError(400, protocol.BAD_REQUEST, "only an open room can be one everyone is in")
+        if not may_put_everyone_in(who):
+            raise ApiError(
+                403, protocol.FORBIDDEN, "only an administrator decides which rooms everyone is in"
+            )
+        return raw
 
     async def managed(self, who: Identity, room: str) -> tuple[RoomRecord, Membership | None]:
         """The room and ``who``'s membership, when ``who`` may manage it; else 404 or 403."""

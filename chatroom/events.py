@@ -162,7 +162,18 @@ ROOM_UNARCHIVED = "unarchived"
 ROOM_MEMBERS = "members"
 # Who posts in it changed: everyone, or only those who manage it (records.POSTING_RULES).
 ROOM_POSTING = "posting"
-ROOM_CHANGES = (ROOM_CREATED, ROOM_RENAMED, ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_MEMBERS, ROOM_POSTING)
+# It became a room everyone is in (every person a member: each node's pages learn it from this one
+# notice, the entry's "everyone_in"), or an ordinary one again.
+ROOM_EVERYONE_IN = "everyone_in"
+ROOM_CHANGES = (
+    ROOM_CREATED,
+    ROOM_RENAMED,
+    ROOM_ARCHIVED,
+    ROOM_UNARCHIVED,
+    ROOM_MEMBERS,
+    ROOM_POSTING,
+    ROOM_EVERYONE_IN,
+)
 # The changes after which each member in the room is asked again what it may post there.
 VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING)
 

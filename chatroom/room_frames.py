@@ -22,6 +22,8 @@ def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
         "archived": record.archived_at is not None,
         # "everyone", or "managers": only its owner and administrators post (an announcements room).
         "posting": record.posting,
+        # An open room every person is in, those who join the server later too (they may leave it).
+        "everyone_in": record.everyone_in,
     }
 
 

@@ -65,11 +65,16 @@ def make_service(settings: Settings) -> ChatService:
 
 
 async def ensure_lobby(backend: Backend) -> None:
-    """Make the open room everyone lands in, unless it exists (on any node: the store decides)."""
+    """Make the open room everyone lands in, unless it exists (on any node: the store decides).
+
+    A new lobby is a room everyone is in: the room a person lands in counts its unread messages
+    for them. An existing one is left as an administrator made it (an upgrade changes nobody's rooms).
+    """
     if await backend.accounts.room_record(LOBBY) is not None:
         return
     with contextlib.suppress(RoomTakenError):
         await backend.accounts.create_room(LOBBY, OPEN)
+        await backend.accounts.set_everyone_in(LOBBY, True)
 
 
 async def announce_setup(accounts: AccountStore, settings: Settings, port: int) -> None:

@@ -15,11 +15,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from chatroom.store import open_store
-from chatroom.store.records import RESET
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import OPEN, RESET
 from chatroom.tokens import token_hash
 
 from .pg_server import PostgresServer
-from .support import REPO
+from .support import REPO, in_store
 
 PASSWORD = "correct horse battery"
 
@@ -65,6 +66,22 @@ def test_create_user_reads_a_piped_password_and_prints_one_line(tmp_path: Path) 
     assert PASSWORD.encode() not in Path(db).read_bytes()
     plain = admin("create-user", "bob", "--db", db, stdin=PASSWORD)
     assert plain.returncode == 0 and plain.stdout == "created account bob\n"
+
+
+def test_a_person_made_here_joins_the_rooms_everyone_is_in_and_a_bot_does_not(tmp_path: Path) -> None:
+    """create-user makes a member of every room everyone is in, as the join link does; create-bot not."""
+    db = str(tmp_path / "chat.db")
+    assert admin("create-user", "alice", "--db", db, stdin=PASSWORD).returncode == 0
+
+    async def announcements(accounts: AccountStore) -> None:
+        await accounts.create_room("news", OPEN)
+        await accounts.set_everyone_in("news", True)
+
+    in_store(db, announcements)
+    assert admin("create-user", "bob", "--db", db, stdin=PASSWORD).returncode == 0
+    assert admin("create-bot", "ci", "--db", db).returncode == 0
+    query = "SELECT m.room, a.name FROM memberships m JOIN accounts a ON a.id = m.account_id ORDER BY 2"
+    assert stored(db, query) == [("news", "alice"), ("news", "bob")]
 
 
 @pytest.mark.parametrize("taken", ["alice", "ALICE", "аlice", "ａｌｉｃｅ"])

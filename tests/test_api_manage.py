@@ -28,6 +28,7 @@ class CreateRoomTest(RoomsCase):
             "title": "Launch plans",
             "archived": False,
             "posting": "everyone",
+            "everyone_in": False,
         }
         status, body, _ = await self.api("GET", "/api/rooms/plans/members", "bob")
         assert status == 200

@@ -573,6 +573,7 @@ class ApiTest(ChatTestCase):
                     "title": "busy",
                     "archived": False,
                     "posting": "everyone",
+                    "everyone_in": False,
                 },
                 {
                     "room": "quiet",
@@ -582,6 +583,7 @@ class ApiTest(ChatTestCase):
                     "title": "quiet",
                     "archived": False,
                     "posting": "everyone",
+                    "everyone_in": False,
                 },
             ],
             "next": None,
@@ -737,6 +739,7 @@ class RoomsListTest(ChatTestCase):
                 "title": "room-000",
                 "archived": False,
                 "posting": "everyone",
+                "everyone_in": False,
             },
             {
                 "room": "room-001",
@@ -746,6 +749,7 @@ class RoomsListTest(ChatTestCase):
                 "title": "room-001",
                 "archived": False,
                 "posting": "everyone",
+                "everyone_in": False,
             },
         ]
         assert (await self.rooms_page("?limit=2"))["next"] == "/api/rooms?after=room-001&limit=2"
