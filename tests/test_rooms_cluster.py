@@ -18,9 +18,12 @@ import pytest
 import tornado.httpclient
 from websockets.asyncio.client import ClientConnection
 
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import PERSON
+
 from .clients import ANY_TYPE, aclose_code, anext_of, arefused_on_open, awelcomed
 from .redis_server import RedisServer
-from .support import ServerProcess
+from .support import ServerProcess, in_store
 
 SECRET = "a-rooms-cluster-secret-long-enough-for-hs256"
 WORDS = "the-quarterly-numbers-8812"
@@ -175,6 +178,41 @@ def test_who_posts_changes_at_once_on_the_other_node(nodes: tuple[ServerProcess,
         status, page = await call(left, "GET", "/api/rooms/news/messages", "ann")
         assert [m["message"] for m in page["messages"]] == [WORDS, "thanks"]
         for ws in (bob_news, ann_news):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_room_everyone_is_in_reaches_every_page_on_the_other_node(
+    nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """Turned on through the left: bob's page on the right gets the room's new entry from the one notice,
+    and, now a member, his count when ann posts; a person made on the right is a member at once."""
+    left, right = nodes
+
+    async def make_root(accounts: AccountStore) -> None:
+        await accounts.create_account("root", PERSON, is_admin=True)
+
+    in_store(left.db, make_root)
+
+    async def scenario() -> None:
+        status, _ = await call(left, "POST", "/api/rooms", "ann", {"room": "news", "kind": "open"})
+        assert status == 201
+        bob_lobby, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
+        assert (await call(left, "PATCH", "/api/rooms/news", "root", {"everyone_in": True}))[0] == 200
+        changed = await anext_of(bob_lobby, "room", WAIT, skip=ANY_TYPE)
+        assert (changed["change"], changed["room"]["room"], changed["room"]["everyone_in"]) == (
+            "everyone_in",
+            "news",
+            True,
+        )
+        ann_news, _, _ = await awelcomed(left, room="news", token=token("ann"))
+        await ann_news.send(json.dumps({"type": "message", "message": WORDS}))
+        unread = await anext_of(bob_lobby, "unread", WAIT, skip=ANY_TYPE)
+        assert (unread["room"], unread["unread"]) == ("news", 1)
+        status, members = await call(right, "GET", "/api/rooms/news/members", "carl")
+        assert status == 200 and "carl" in [member["name"] for member in members["members"]]
+        for ws in (bob_lobby, ann_news):
             await ws.close()
 
     asyncio.run(scenario())
