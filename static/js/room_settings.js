@@ -1,5 +1,7 @@
 // The room settings dialog: its members (add, remove), its title (rename),
-// archive or bring back, who posts in it (everyone, or only its owner and administrators), how one is notified of it, and leaving it. Only what one may do is offered
+// archive or bring back, who posts in it (everyone, or only its owner and administrators), whether
+// everyone is in it (an administrator's choice, for an open room), how one is notified of it, and
+// leaving it. Only what one may do is offered
 // (the server's rules, chatroom/access.py, from what the page knows: one's role in the member list,
 // whether one administers the server); a change refused all the same shows the server's reason.
 
@@ -34,6 +36,8 @@ function offerWhatOneMay() {
   $("add-member-form").hidden = !manage;
   $("archive-room").hidden = !manage;
   $("posting-choice").hidden = !manage;
+  // Every person's rooms change with it: an administrator's alone, and only an open room's.
+  $("everyone-in-choice").hidden = !(manage && state.administrator && state.entry.kind === "open");
   $("leave-room").hidden = !myMembership();
 }
 
@@ -126,8 +130,11 @@ function fill(entry) {
   };
   const managers = entry.posting === "managers";
   const posting = managers ? " Only its owner and administrators post." : "";
-  $("settings-kind").textContent = kinds[entry.kind] + posting + (entry.archived ? " Archived: read only." : "");
+  const everyone = entry.everyone_in ? " Everyone is in it: new people join it too." : "";
+  const archived = entry.archived ? " Archived: read only." : "";
+  $("settings-kind").textContent = kinds[entry.kind] + posting + everyone + archived;
   $("settings-managers").checked = managers;
+  $("settings-everyone-in").checked = entry.everyone_in === true;
   offerWhatOneMay();
   $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
   $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
@@ -163,6 +170,10 @@ export function wireSettings(currentEntry) {
   $("settings-managers").addEventListener("change", (event) =>
     change({posting: event.target.checked ? "managers" : "everyone"}),
   );
+  $("settings-everyone-in").addEventListener("change", async (event) => {
+    await change({everyone_in: event.target.checked});
+    loadMembers(); // turned on, everyone is a member now
+  });
   $("leave-room").addEventListener("click", leave);
   $("notify-level").addEventListener("change", async (event) => {
     const answer = await chooseLevel(state.entry.room, event.target.value);
