@@ -113,6 +113,11 @@ class MemberHandler(MembersHandler):
             raise ApiError(404, UNKNOWN_ACCOUNT, f"there is no account {name!r}")
         if not await self.unavailable_if_failing(self.backend.accounts.remove_member(room, account.id)):
             raise ApiError(404, protocol.NOT_FOUND, f"{account.name!r} is not a member of this room")
+        if record.kind == OPEN:
+            # Who marked an open room read follows it: out of it, they follow it no more until they read it
+            # again (a room everyone is in gave its members a position they never chose).
+            forgetting = self.backend.accounts if self.unread is None else self.unread
+            await self.unavailable_if_failing(forgetting.forget_read_position(account.id, room))
         # An open room stays visible to who left it; the others are gone from their list.
         await self.notify(record, ROOM_MEMBERS, removed=() if record.kind == OPEN else (account.id,))
         self.set_status(204)

@@ -106,6 +106,14 @@ class UnreadDesk(Desk[Reader]):
         await self._tell(notice)
         return notice
 
+    async def forget_read_position(self, account_id: int, room: str) -> None:
+        """The account left the open room: no position of it there, stored, waiting or heard of, so that
+        the room counts nothing for it until it marks it read again."""
+        key = (account_id, room)
+        self._pending.pop(key, None)
+        self._recent.pop(key, None)
+        await self.accounts.forget_read_position(account_id, room)
+
     async def choose_level(self, who: Identity, room: str, level: str) -> UnreadNotice:
         """Store how ``who`` is told of the room (ValueError: no such level); every tab hears of it."""
         await self.accounts.set_notify_level(who.account_id, room, level)

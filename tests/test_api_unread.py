@@ -64,6 +64,30 @@ class UnreadApiTest(RoomsCase):
         assert (body["read_id"], body["unread"]) == (last, 0)
 
     @gen_test
+    async def test_leaving_an_open_room_stops_its_counts_until_it_is_read_again(self) -> None:
+        """ann, a member who read "town", leaves it: it counts nothing more for her (no read_id); reading it
+        again follows it again; leaving a closed room keeps nothing to forget."""
+        await self.people()
+        await self.create("bob", "town", "open", members=["ann"])
+        first = await self.say("town", "bob", "a")
+        await self.api("PUT", "/api/rooms/town/read", "ann", {"id": first})
+        status, _, _ = await self.api("DELETE", "/api/rooms/town/members/ann", "ann")
+        assert status == 204
+        await self.say("town", "bob", "b")
+        assert (
+            (await self.listed("ann"))["town"]["unread"],
+            (await self.listed("ann"))["town"]["read_id"],
+        ) == (
+            0,
+            None,
+        )
+        last = await self.say("town", "bob", "c")
+        await self.api("PUT", "/api/rooms/town/read", "ann", {"id": last})
+        await self.say("town", "bob", "d")
+        await self.app.unread.flush()
+        assert (await self.listed("ann"))["town"]["unread"] == 1
+
+    @gen_test
     async def test_counts_stop_at_the_cap(self) -> None:
         """More than UNREAD_CAP unread messages count as UNREAD_CAP (the page shows "99+")."""
         await self.people()

@@ -182,3 +182,26 @@ def test_a_version_22_postgres_schema_gains_rooms_everyone_is_in(postgres_server
     run(PostgresStore(url), check_nobody_is_added_by_step_23)
     with postgres_server.connect() as conn, pytest.raises(psycopg.errors.CheckViolation):
         conn.execute(f"UPDATE {schema}.rooms SET everyone_in = TRUE WHERE room = 'team'")
+
+
+def test_those_a_room_takes_in_start_reading_at_its_newest_message(store_factory: StoreFactory) -> None:
+    """Turned on over a room with history, the people it takes in count nothing of what came before (no
+    99+ on a first look); a member already there keeps where they were; a person made later starts at
+    the room's newest message too; what comes next counts for all."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        old_hand = await accounts.create_account("old hand", PERSON)
+        newcomer = await accounts.create_account("newcomer", PERSON)
+        await accounts.create_room("news", OPEN, creator_id=old_hand.id)
+        for n in range(3):
+            await store.append("news", "old hand", f"before {n}")
+        await accounts.set_everyone_in("news", True)
+        assert await accounts.read_position(old_hand.id, "news") is None
+        assert await accounts.read_position(newcomer.id, "news") == 3
+        later = await accounts.create_account("later", PERSON)
+        assert await accounts.read_position(later.id, "news") == 3
+        await store.append("news", "old hand", "after")
+        assert (await accounts.unread_in("news", 3, "later")).unread == 1
+
+    run(store_factory(), scenario)

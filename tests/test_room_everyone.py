@@ -118,15 +118,20 @@ class EveryoneInTest(RoomsCase):
 
     @gen_test(timeout=30)
     async def test_a_new_post_counts_unread_for_people_who_never_opened_the_room(self) -> None:
-        """Before: bob, who never opened "news", counts nothing; once everyone is in, its posts count."""
+        """Before: bob, who never opened "news", counts nothing; once everyone is in, its new posts count
+        (not the one from before he was in it); a newcomer counts from its arrival."""
         await self.news()
         await self.post("Welcome")
         assert (await self.listed("bob"))["unread"] == 0
         await self.api("PATCH", "/api/rooms/news", "root", ON)
         await self.post("Exam on Friday")
         entry = await self.listed("bob")
-        assert (entry["unread"], entry["read_id"]) == (2, 0)
-        assert (await self.listed("newcomer"))["unread"] == 2
+        assert (entry["unread"], entry["read_id"]) == (1, 1)
+        # Someone who comes afterwards starts at the newest post, and counts the next.
+        entry = await self.listed("newcomer")
+        assert (entry["unread"], entry["read_id"]) == (0, 2)
+        await self.post("Bring a calculator")
+        assert (await self.listed("newcomer"))["unread"] == 1
 
     @gen_test(timeout=30)
     async def test_a_connected_person_s_page_hears_of_it_and_of_the_next_post(self) -> None:

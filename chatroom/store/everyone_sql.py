@@ -14,12 +14,30 @@ SET_EVERYONE_IN = (
     f"UPDATE rooms SET everyone_in = ? WHERE room = ? AND kind = '{OPEN}' RETURNING {ROOM_COLUMNS}"
 )
 
+# ? : the room. Run before ADD_EVERYONE: those it is about to make members start reading at the room's
+# newest message, as if they had read what came before they were in it; a member already keeps theirs.
+START_READING_FOR_EVERYONE = (
+    "INSERT INTO read_positions (account_id, room, last_read_id)"
+    " SELECT a.id, r.room, r.last_id FROM accounts a JOIN rooms r ON r.room = CAST(? AS TEXT)"
+    f" WHERE a.kind = '{PERSON}' AND a.deactivated_at IS NULL"
+    " AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.room = r.room AND m.account_id = a.id)"
+    " ON CONFLICT (account_id, room) DO NOTHING"
+)
+
 # ? : the room, the time. A member already keeps their role and time of joining.
 ADD_EVERYONE = (
     "INSERT INTO memberships (room, account_id, role, added_at)"
     f" SELECT CAST(? AS TEXT), id, '{MEMBER}', ? FROM accounts"
     f" WHERE kind = '{PERSON}' AND deactivated_at IS NULL"
     " ON CONFLICT (room, account_id) DO NOTHING"
+)
+
+# ? : a person's new account (in the transaction that creates it): it starts reading the rooms everyone
+# is in at their newest message, not with a count of everything said before it came.
+START_READING_ROOMS_FOR_EVERYONE = (
+    "INSERT INTO read_positions (account_id, room, last_read_id)"
+    " SELECT CAST(? AS BIGINT), room, last_id FROM rooms WHERE everyone_in"
+    " ON CONFLICT (account_id, room) DO NOTHING"
 )
 
 # ? : a person's new account, the time (in the transaction that creates it).

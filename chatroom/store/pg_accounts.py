@@ -109,6 +109,7 @@ async def _create_account(conn: Connection, values: tuple[object, ...]) -> Accou
             # A statement of its own, after the insert: it sees a room turned on meanwhile
             # (everyone_sql.HOLD_NEW_ACCOUNTS held the insert back until that commit).
             if account.kind == PERSON:
+                await conn.execute(pg(everyone_sql.START_READING_ROOMS_FOR_EVERYONE), (account.id,))
                 await conn.execute(pg(everyone_sql.JOIN_ROOMS_FOR_EVERYONE), (account.id, account.created_at))
             return account
     holder = await _first(conn, sql.NAME_HOLDER, (values[1],))
@@ -121,6 +122,7 @@ async def _set_everyone_in(conn: Connection, room: str, everyone_in: bool, now: 
             await conn.execute(everyone_sql.HOLD_NEW_ACCOUNTS)
         row = await _first(conn, everyone_sql.SET_EVERYONE_IN, (everyone_in, room))
         if row is not None and everyone_in:
+            await conn.execute(pg(everyone_sql.START_READING_FOR_EVERYONE), (room,))
             await conn.execute(pg(everyone_sql.ADD_EVERYONE), (room, now))
     return None if row is None else sql.room(row)
 

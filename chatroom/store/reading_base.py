@@ -77,6 +77,11 @@ class ReadingStore(Protocol):
         """Every room the account has marked read, with its position."""
         ...
 
+    async def forget_read_position(self, account_id: int, room: str) -> None:
+        """The account no longer has a position in the room: an open room it left counts nothing for it
+        until it marks it read again."""
+        ...
+
     async def unread_in(self, room: str, after_id: int, reader: str) -> Unread:
         """The messages of the room after ``after_id`` not sent by ``reader`` (an account's name):
         how many (at most UNREAD_CAP), and how many of those mention ``reader``."""

@@ -31,6 +31,7 @@ MARK_READ = (
     " ELSE read_positions.last_read_id END"
 )
 READ_POSITION = "SELECT last_read_id FROM read_positions WHERE account_id = ? AND room = ?"
+FORGET_READ_POSITION = "DELETE FROM read_positions WHERE account_id = ? AND room = ? RETURNING room"
 READ_POSITIONS = "SELECT room, last_read_id FROM read_positions WHERE account_id = ?"
 # ? : room four times. The followers, each with its position and level (NULL: none stored).
 FOLLOWERS = (
@@ -86,6 +87,10 @@ class SQLReading(abc.ABC):
     async def read_positions(self, account_id: int) -> dict[str, int]:
         """Every room the account marked read, with its position."""
         return {str(room): _whole(last) for room, last in await self._rows(READ_POSITIONS, account_id)}
+
+    async def forget_read_position(self, account_id: int, room: str) -> None:
+        """Drop the account's position in the room."""
+        await self._change("cannot forget the read position", FORGET_READ_POSITION, account_id, room)
 
     async def unread_in(self, room: str, after_id: int, reader: str) -> Unread:
         """The messages after ``after_id`` not sent by ``reader``: how many (capped), how many mention."""

@@ -109,6 +109,7 @@ def _create_account(conn: sqlite3.Connection, values: tuple[object, ...]) -> Acc
             raise NameTakenError(str(values[0]), str(holder[1]))
         account = sql.account(row)
         if account.kind == PERSON:
+            conn.execute(everyone_sql.START_READING_ROOMS_FOR_EVERYONE, (account.id,))
             conn.execute(everyone_sql.JOIN_ROOMS_FOR_EVERYONE, (account.id, account.created_at))
     return account
 
@@ -152,6 +153,7 @@ def _set_everyone_in(conn: sqlite3.Connection, room: str, everyone_in: bool, now
     with transaction(conn):
         row = conn.execute(everyone_sql.SET_EVERYONE_IN, (everyone_in, room)).fetchone()
         if row is not None and everyone_in:
+            conn.execute(everyone_sql.START_READING_FOR_EVERYONE, (room,))
             conn.execute(everyone_sql.ADD_EVERYONE, (room, now))
     return None if row is None else sql.room(row)
 
