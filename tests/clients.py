@@ -41,8 +41,9 @@ ASYNC_DIRECT: dict[str, Any] = (
     {"proxy": None} if "proxy" in inspect.signature(async_connect).parameters else {}
 )
 
-# Frames that may come between any two others: joins, leaves, typing, a direct room's peer coming or going.
-NOTICES = ("sys", "presence", "typing", "peer")
+# Frames that may come between any two others: joins, leaves, typing, a direct room's peer coming or going,
+# an account's unread counts (a member's own room counts the others' messages a moment after they come).
+NOTICES = ("sys", "presence", "typing", "peer", "unread")
 # What may come before the answer to a member's own message: notices, chat.
 BEFORE_ANSWER = (*NOTICES, "user")
 

@@ -94,7 +94,7 @@ class Site:
         with self.connect(name, room, server) as ws:
             ws.send(json.dumps({"type": "message", "message": text}))
             # Unread counts may change meanwhile (another node's message): a notice, not the answer.
-            return next_of(ws, "user", skip=(*NOTICES, "unread"))
+            return next_of(ws, "user", skip=NOTICES)
 
     def upload(self, name: str, room: str, file_name: str, caption: str = "") -> dict[str, Any]:
         """``name`` uploads a small file to the room, with a caption or none: the answer."""
