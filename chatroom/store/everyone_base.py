@@ -7,10 +7,12 @@ PostgreSQL to them):
 - Turning a room on makes every active person account a member in the same
   transaction, in one statement however many there are; bots (put in rooms
   by an administrator) and deactivated accounts are left out. A member keeps
-  their role and time of joining.
+  their role, time of joining and read position; those taken in start
+  reading at the room's newest message (none of what came before counts).
 - ``create_account`` of a person makes it a member of every such room in the
-  transaction that creates it: an account made while a room is being turned
-  on ends up a member either way, on any node.
+  transaction that creates it, reading from each one's newest message: an
+  account made while a room is being turned on ends up a member either way,
+  on any node.
 - Turning a room off changes nobody's membership; leaving one is leaving it
   (nothing adds a person again but turning it on again).
 - Only an open room is one: a closed or direct room is its members' choice.
