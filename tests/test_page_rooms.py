@@ -7,6 +7,7 @@ the picker, room settings, and screenshots of the dialogs.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import urllib.error
@@ -164,6 +165,36 @@ def test_a_person_writes_to_a_bot_from_the_picker(server: ServerProcess, pages: 
     expect(answer.locator(".badge")).to_have_text("bot")
     direct = fern.locator("#rooms .room-group[data-kind=direct] .room-link bdi")
     expect(direct).to_contain_text(["quizbot"])
+
+
+def test_names_typed_one_after_another_are_all_taken(server: ServerProcess, pages: Pages) -> None:
+    """Enter empties the box at once: a second name typed while the first is still being looked up is
+    taken too, and the dialog sent at once, before either answer, makes the room with both."""
+    for name in ("ivy", "jack"):
+        open_as(pages, server, name)
+    kit = open_as(pages, server, "kit")
+    held: list[Route] = []
+    slow = re.compile(r"/api/accounts\?prefix=ivy")
+    kit.route(slow, lambda route: held.append(route))  # a slow line: the lookup of "ivy" waits
+    kit.get_by_role("button", name="+ New room").click()
+    dialog = kit.get_by_role("dialog", name="New room")
+    dialog.get_by_label("Name").fill("quick-pick")
+    people = kit.locator("#new-room-people")
+    people.fill("ivy")
+    people.press("Enter")
+    expect(people).to_have_value("")
+    people.press_sequentially("jack")
+    people.press("Enter")
+    dialog.get_by_role("button", name="Create room").click()
+    while not held:
+        kit.wait_for_timeout(20)  # lets Playwright hand the request to the route
+    for route in held:
+        route.continue_()
+    kit.unroute(slow)
+    kit.wait_for_url("**/?room=quick-pick")
+    status, body = api_get(server, "/api/rooms/quick-pick/members", "kit")
+    assert status == 200
+    assert sorted(m["name"] for m in json.loads(body)["members"]) == ["ivy", "jack", "kit"]
 
 
 def test_the_picker_takes_a_name_from_its_start_and_says_when_it_names_nobody_or_several(

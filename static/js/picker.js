@@ -19,6 +19,8 @@ export class PeoplePicker {
     this.chosen = [];
     this.timer = 0;
     this.asked = 0;
+    this.taking = Promise.resolve(); // the names Enter took, looked up in turn
+    this.round = 0; // a reset starts a new round: what an earlier one was still looking up is dropped
     input.addEventListener("input", () => this.inputChanged());
     input.addEventListener("keydown", (event) => {
       if (event.key !== "Enter") return;
@@ -29,6 +31,7 @@ export class PeoplePicker {
   }
 
   reset() {
+    this.round += 1;
     this.chosen = [];
     this.input.value = "";
     this.list.replaceChildren();
@@ -38,6 +41,7 @@ export class PeoplePicker {
   // The names chosen, with the account still typed in the box; null when the box names nobody (or
   // several), which ``onProblem`` has explained.
   async names() {
+    await this.taking;
     const typed = normalizeNick(this.input.value);
     if (!typed) return [...this.chosen];
     const name = await this.resolve(typed);
@@ -45,12 +49,22 @@ export class PeoplePicker {
     return [...new Set([...this.chosen, name])];
   }
 
-  // Enter in the box, or its form's button: choose the account the text names, if it names one.
-  async take(raw) {
+  // Enter in the box, or its form's button: choose the account the text names, if it names one. The box
+  // empties at once, so that the next name can be typed while this one is looked up; a text that names
+  // nobody (or several) comes back to it, to be put right.
+  take(raw) {
     const typed = normalizeNick(raw);
-    if (!typed) return;
-    const name = await this.resolve(typed);
-    if (name !== null && normalizeNick(this.input.value) === typed) this.choose(name);
+    if (!typed) return this.taking;
+    const round = this.round;
+    this.input.value = "";
+    this.taking = this.taking
+      .then(() => this.resolve(typed))
+      .then((name) => {
+        if (round !== this.round) return;
+        if (name !== null) this.add(name);
+        else if (!this.input.value) this.input.value = typed;
+      });
+    return this.taking;
   }
 
   // The account name ``typed`` stands for: the one it spells (any case), else the only one starting so;
@@ -103,13 +117,18 @@ export class PeoplePicker {
   }
 
   choose(raw) {
+    this.input.value = "";
+    this.add(raw);
+    this.input.focus();
+  }
+
+  // ``raw`` among the chosen (once), what is being typed left as it is.
+  add(raw) {
     const name = normalizeNick(raw);
     if (!name) return;
     if (!this.chosen.some((other) => nickKey(other) === nickKey(name))) this.chosen.push(name);
-    this.input.value = "";
     this.list.replaceChildren();
     this.draw();
-    this.input.focus();
   }
 
   remove(name) {
