@@ -5,8 +5,7 @@ one that made it at once, the others over the bus) hands the notice to its
 NoticeDesk, which acts on this process's connections:
 
 - an account deactivated, signed out everywhere, or one of its sessions
-  signed out: the connections it opened are closed with ``unauthorized``
-  and 4401;
+  signed out: its connections are closed with ``unauthorized`` and 4401;
 - an account's password changed, its other sessions ended: their
   connections are closed likewise, and those of the browser where it was
   changed (which holds a new session) with 1012, to come back with it;

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+import sqlite3
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,27 @@ def run_on_two_nodes(shared: StoreFactory, scenario: Callable[[Store, Store], Aw
             await right.close()
 
     asyncio.run(main())
+
+
+def sqlite_file_at(path: Path, version: int, statements: Sequence[str]) -> None:
+    """A SQLite file an older release left: schema steps 1 to ``version``, then ``statements``."""
+    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
+        write_schema_steps(conn.execute, "sqlite", version)
+        for statement in statements:
+            conn.execute(statement)
+
+
+def postgres_schema_at(server: PostgresServer, version: int, statements: Sequence[str]) -> tuple[str, str]:
+    """A new PostgreSQL schema an older release left (steps 1 to ``version``, then ``statements``): its
+    store URL and its name."""
+    url = server.new_schema()
+    schema = url.rsplit("%3D", 1)[1]
+    with server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        write_schema_steps(conn.execute, "postgres", version)
+        for statement in statements:
+            conn.execute(statement)
+    return url, schema
 
 
 def write_schema_steps(execute: Callable[[str], object], dialect: str, version: int) -> None:

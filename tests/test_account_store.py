@@ -42,7 +42,7 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.tokens import new_token, token_hash
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, write_schema_steps
+from .stores import StoreFactory, postgres_schema_at, sqlite_file_at, write_schema_steps
 
 Scenario = Callable[[AccountStore, Store], Awaitable[None]]
 
@@ -768,10 +768,7 @@ async def check_everyone_posts_after_step_22(accounts: AccountStore, store: Stor
 def test_a_version_21_sqlite_file_gains_who_posts_in_its_rooms(tmp_path: Path) -> None:
     """Step 22 on SQLite: every room of a version 21 file is one where everyone posts."""
     path = tmp_path / "v21.db"
-    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        write_schema_steps(conn.execute, "sqlite", 21)
-        for statement in VERSION_21_ROOMS:
-            conn.execute(statement)
+    sqlite_file_at(path, 21, VERSION_21_ROOMS)
     run(SQLiteStore(str(path)), check_everyone_posts_after_step_22)
     with contextlib.closing(sqlite3.connect(path)) as conn, pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE rooms SET posting = 'teachers' WHERE room = 'lobby'")
@@ -779,13 +776,7 @@ def test_a_version_21_sqlite_file_gains_who_posts_in_its_rooms(tmp_path: Path) -
 
 def test_a_version_21_postgres_schema_gains_who_posts_in_its_rooms(postgres_server: PostgresServer) -> None:
     """Step 22 on PostgreSQL: every room of a version 21 schema is one where everyone posts."""
-    url = postgres_server.new_schema()
-    schema = url.rsplit("%3D", 1)[1]
-    with postgres_server.connect() as conn:
-        conn.execute(f"SET search_path TO {schema}")
-        write_schema_steps(conn.execute, "postgres", 21)
-        for statement in VERSION_21_ROOMS:
-            conn.execute(statement)
+    url, schema = postgres_schema_at(postgres_server, 21, VERSION_21_ROOMS)
     run(PostgresStore(url), check_everyone_posts_after_step_22)
     with postgres_server.connect() as conn, pytest.raises(psycopg.errors.CheckViolation):
         conn.execute(f"UPDATE {schema}.rooms SET posting = 'teachers' WHERE room = 'lobby'")

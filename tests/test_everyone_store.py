@@ -18,7 +18,7 @@ from chatroom.store.records import BOT, CLOSED, DIRECT, MEMBER, OPEN, OWNER, PER
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, run, run_on_two_nodes, write_schema_steps
+from .stores import StoreFactory, postgres_schema_at, run, run_on_two_nodes, sqlite_file_at
 
 
 async def member_ids(accounts: AccountStore, room: str) -> list[int]:
@@ -161,10 +161,7 @@ async def check_nobody_is_added_by_step_23(store: Store) -> None:
 def test_a_version_22_sqlite_file_gains_rooms_everyone_is_in(tmp_path: Path) -> None:
     """Step 23 on SQLite: no room of a version 22 file is one, and the database keeps closed rooms out."""
     path = tmp_path / "v22.db"
-    with contextlib.closing(sqlite3.connect(path)) as conn, conn:
-        write_schema_steps(conn.execute, "sqlite", 22)
-        for statement in VERSION_22_ROOMS:
-            conn.execute(statement)
+    sqlite_file_at(path, 22, VERSION_22_ROOMS)
     run(SQLiteStore(str(path)), check_nobody_is_added_by_step_23)
     with contextlib.closing(sqlite3.connect(path)) as conn, pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE rooms SET everyone_in = 1 WHERE room = 'team'")
@@ -172,13 +169,7 @@ def test_a_version_22_sqlite_file_gains_rooms_everyone_is_in(tmp_path: Path) -> 
 
 def test_a_version_22_postgres_schema_gains_rooms_everyone_is_in(postgres_server: PostgresServer) -> None:
     """Step 23 on PostgreSQL: no room of a version 22 schema is one, and closed rooms are kept out."""
-    url = postgres_server.new_schema()
-    schema = url.rsplit("%3D", 1)[1]
-    with postgres_server.connect() as conn:
-        conn.execute(f"SET search_path TO {schema}")
-        write_schema_steps(conn.execute, "postgres", 22)
-        for statement in VERSION_22_ROOMS:
-            conn.execute(statement)
+    url, schema = postgres_schema_at(postgres_server, 22, VERSION_22_ROOMS)
     run(PostgresStore(url), check_nobody_is_added_by_step_23)
     with postgres_server.connect() as conn, pytest.raises(psycopg.errors.CheckViolation):
         conn.execute(f"UPDATE {schema}.rooms SET everyone_in = TRUE WHERE room = 'team'")
