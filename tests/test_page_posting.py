@@ -8,14 +8,15 @@ student's open page follows each time at once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests import test_page
-from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, Pages, expect_online, say
+from tests.support import ServerProcess, call_api
+from tests.test_page import JWT_SECRET, Pages, expect_online, say, token_for
 from tests.test_page_rooms import open_as
 
 browser = test_page.browser
@@ -90,3 +91,29 @@ def test_a_teacher_announces_and_a_student_reads_and_reacts(server: ServerProces
     sam.get_by_role("button", name="Delete for everyone").click()
     expect(tess.locator("#messages .msg.deleted")).to_have_count(1)
     expect(tess.locator("#composer")).to_be_visible()
+
+
+def test_the_owners_box_opens_once_the_page_knows_it_speaks_for_an_account(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """The room's entry may come before the page knows it is an account's: the owner's box stays closed
+    until then, and opens after (it stayed closed for good when the entry came first)."""
+    status, body = call_api(
+        server, "POST", "/api/rooms", {"room": "notices", "posting": "managers"}, f"Bearer {token_for('uma')}"
+    )
+    assert status == 201, body
+    uma = pages.open("about:blank")
+    held: list[Route] = []
+    probe = re.compile(r"/api/accounts\?prefix=uma&limit=1$")  # does the server know this page's person?
+    uma.route(probe, lambda route: held.append(route))
+    uma.goto(f"{server.url}/?room=notices&token={token_for('uma')}")
+    expect_online(uma)
+    expect(uma.locator("#room-announce")).to_be_visible()
+    while not held:
+        uma.wait_for_timeout(20)  # lets Playwright hand the request to the route
+    expect(uma.locator("#composer")).to_be_hidden()
+    for route in held:
+        route.continue_()
+    uma.unroute(probe)
+    expect(uma.locator("#composer")).to_be_visible()
+    expect(uma.locator("#composer-note")).to_be_hidden()

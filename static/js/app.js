@@ -22,6 +22,7 @@ import {forgetPeers, onPeer} from "./peers.js";
 import * as people from "./people.js";
 import {ERROR, FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
 import {wireRoomDialogs} from "./room_dialogs.js";
+import {accountKnown} from "./room_voice.js";
 import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
 import {wireSearch} from "./search.js";
@@ -50,7 +51,10 @@ function routeFrames() {
     people.onWelcome(frame);
     loadMembers();
     refreshRooms();
-    showAccountActions().then(refreshMessageActions);
+    showAccountActions().then(() => {
+      refreshMessageActions();
+      accountKnown();
+    });
     offerAdministration();
     onReconnected();
   });

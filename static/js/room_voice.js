@@ -14,18 +14,32 @@ import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
 
 let manager = null; // the promise of whether this page's person manages the room; null: not asked yet
 let shown = null; // the room's entry shown last
+let lastChanged = () => {};
 
 async function learnManager() {
-  if (!session.isAccount) return false;
   if (await isAdministrator()) return true;
   const answer = await apiCall("GET", roomPath(session.room) + "/members");
   return answer.ok && answer.body.members.some((member) => isOwn(member.name) && member.role === "owner");
+}
+
+// Not before the page knows it speaks for an account (account_actions.js asks as the room list is
+// fetched): a guess made before would stick. Until then, nobody here manages the room.
+function managing() {
+  if (!session.isAccount) return Promise.resolve(false);
+  manager ??= learnManager();
+  return manager;
+}
+
+// The page now knows whether it is an account's: the room's entry is shown again with that known.
+export function accountKnown() {
+  if (shown) showVoice(shown, lastChanged);
 }
 
 // The room's entry (or null) turned what the page may add: the header's marks, the message box and,
 // through ``changed``, the messages' actions, all at once.
 export function showVoice(entry, changed) {
   shown = entry;
+  lastChanged = changed;
   const managers = Boolean(entry && entry.posting === "managers");
   ui.roomArchived.hidden = !(entry && entry.archived);
   // Nobody says hello in a read-only room.
@@ -34,8 +48,7 @@ export function showVoice(entry, changed) {
   ui.roomAnnounce.hidden = !managers;
   apply({readOnly: Boolean(entry && entry.archived), listening: managers}, changed);
   if (!managers) return;
-  manager ??= learnManager();
-  manager.then((manages) => shown === entry && apply({readOnly: session.readOnly, listening: !manages}, changed));
+  managing().then((manages) => shown === entry && apply({readOnly: session.readOnly, listening: !manages}, changed));
 }
 
 function apply({readOnly, listening}, changed) {
