@@ -76,7 +76,7 @@ class UnreadSocketTest(RoomsCase):
         assert (await self.unread_of(elsewhere, "plans", mentions=1))["unread"] == 1
         await self.send(bob, {"type": "react", "id": message, "emoji": "👍", "on": True})
         await self.recv_type(bob, "reaction")
-        await self.nothing_more(elsewhere, 0.6)
+        await self.nothing_more(elsewhere, 0.6, ignoring=())
         await self.send(bob, {"type": "delete", "id": message})
         gone = await self.unread_of(elsewhere, "plans", unread=0)
         assert (gone["mentions"], gone["read_id"]) == (0, 0)
@@ -94,7 +94,7 @@ class UnreadSocketTest(RoomsCase):
         assert (await self.unread_of(ann, "plans", read_id=first))["unread"] == 0
         await self.quiet(ann)
         await self.send(ann, {"type": "read", "id": 0})
-        await self.nothing_more(ann, 0.6)
+        await self.nothing_more(ann, 0.6, ignoring=())
         await self.unread.flush()
         assert await self.backend.accounts.read_position(await self.account_id("ann"), "plans") == first
         assert second > first
@@ -185,7 +185,7 @@ class UnreadSocketTest(RoomsCase):
         await self.recv_type(carl, "sys")
         bob, _ = await self.enter("bob", "plans")
         await self.posted(bob, "@carl secret plans")
-        await self.nothing_more(carl, 0.8)
+        await self.nothing_more(carl, 0.8, ignoring=())
         await self.refused(404, "not_found", self.api("PUT", "/api/rooms/plans/read", "carl", {"id": 1}))
         await self.refused(
             404, "not_found", self.api("PUT", "/api/rooms/plans/notify", "carl", {"level": "all"})
@@ -223,5 +223,5 @@ class GuestReadTest(ChatTestCase):
         await self.chat(guest, "hi")
         message = await self.recv_type(guest, "user")
         await self.send(guest, {"type": "read", "id": message["id"]})
-        await self.nothing_more(guest, 0.6)
+        await self.nothing_more(guest, 0.6, ignoring=())
         assert welcome["nick"] == "visitor"
