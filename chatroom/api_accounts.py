@@ -153,7 +153,12 @@ class SessionHandler(AccountHandler):
             raise ApiError(401, protocol.BAD_CREDENTIALS, "the name or the password is wrong")
         await self.unavailable_if_failing(self.sign_ins.succeeded(name_key))
         if not account.active:
-            raise ApiError(403, protocol.FORBIDDEN, "this account is deactivated")
+            # Said only to whoever gave the right password: a wrong one was answered above as for anyone.
+            raise ApiError(
+                403,
+                protocol.ACCOUNT_DEACTIVATED,
+                "your account has been deactivated: ask an administrator to reactivate it",
+            )
         await self._upgrade_hash(account, body["password"])
         await self.sign_in(account)
         self.send_json({"account": account_json(account)})

@@ -65,7 +65,8 @@ SETUP_REQUIRED = "setup_required"
 # request from a signed-in browser without the page's _xsrf token; a wrong
 # name or password; a setup, join or reset link that does not work (never
 # made, used, revoked, expired); setup asked for twice; a name another
-# account holds; a password the rules refuse; the two typings differ.
+# account holds; a password the rules refuse; the two typings differ; the
+# right password of a deactivated account (a wrong one is bad_credentials, as for any account).
 XSRF = "xsrf"
 BAD_CREDENTIALS = "bad_credentials"
 INVALID_LINK = "invalid_link"
@@ -73,6 +74,7 @@ SETUP_DONE = "setup_done"
 NAME_TAKEN = "name_taken"
 BAD_PASSWORD = "bad_password"
 PASSWORDS_DIFFER = "passwords_differ"
+ACCOUNT_DEACTIVATED = "account_deactivated"
 # The close after a refused connection (PROTOCOL.md, "Connecting"); any other refusal that closes: 1008.
 CLOSE_CODE_FOR = {
     BAD_NAME: CLOSE_BAD_NAME,

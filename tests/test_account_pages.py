@@ -8,6 +8,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from chatroom.identity import SESSION_COOKIE
+
 from .clients import open_ws
 from .support import ServerProcess
 from .test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say, texts
@@ -127,6 +129,27 @@ def test_a_revoked_join_link_opens_a_page_that_says_so(tmp_path: Path, pages: Pa
         expect(page.locator("#join-link-url")).to_have_value("")
         late = pages.open(join_link)
         expect(late.locator("h1")).to_have_text("This join link does not work")
+
+
+def test_a_deactivated_account_is_told_so_in_words_only_with_its_right_password(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """Bob, deactivated: a wrong password reads as for anyone; the right one says his account was
+    deactivated and to ask an administrator, leaves the password field unmarked, and signs nobody in."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, join_link = set_up(server)
+        bob_id = join(server, join_link, "Bob").get("/api/me").json["account"]["id"]
+        assert admin.call("POST", f"/api/admin/accounts/{bob_id}/deactivate").status == 200
+        page = pages.open(f"{server.url}/signin")
+        sign_in(page, "Bob", "not my password")
+        expect(page.locator("#form-error")).to_have_text("The name or the password is wrong.")
+        sign_in(page, "Bob")
+        expect(page.locator("#form-error")).to_have_text(
+            "Your account has been deactivated: ask an administrator to reactivate it."
+        )
+        expect(page.locator("#password")).not_to_have_attribute("aria-invalid", "true")
+        expect(page).to_have_url(f"{server.url}/signin")
+        assert SESSION_COOKIE not in {cookie["name"] for cookie in page.context.cookies()}
 
 
 def test_screenshots_of_the_sign_in_and_setup_pages(tmp_path: Path, pages: Pages) -> None:

@@ -199,7 +199,9 @@ def test_with_sessions_a_deactivated_person_cannot_sign_in_and_the_admins_cookie
     database: str,
 ) -> None:
     """Signed in with cookies: the administrator's change without X-XSRFToken is 403 xsrf; with it, the
-    person's session ends (401 on /api/me, 4401 on the socket) and signing in is 403 until reactivated."""
+    person's session ends (401 on /api/me, 4401 on the socket) and signing in with the right password
+    is 403 account_deactivated, saying so in words, until reactivated; a wrong password is answered, to
+    the byte, as it is for an active account."""
     with ServerProcess(database, "--xheaders", guests=False) as server:
         admin, join_link = set_up(server)
         name = unique("sam")
@@ -216,7 +218,24 @@ def test_with_sessions_a_deactivated_person_cannot_sign_in_and_the_admins_cookie
             assert admin.call("POST", path).status == 200
             assert close_code(ws, timeout=5) == 4401
         assert sam.get("/api/me").status == 401
-        assert WebClient(server.url).sign_in(name).error == (403, "forbidden")
+        browser = WebClient(server.url)
+        refused = browser.sign_in(name)
+        assert refused.error == (403, "account_deactivated")
+        assert (
+            refused.json["message"]
+            == "your account has been deactivated: ask an administrator to reactivate it"
+        )
+        assert browser.cookie(SESSION_COOKIE) is None
+        wrong = WebClient(server.url).sign_in(name, "not the password")
+        wrong_active = WebClient(server.url).sign_in("Admin", "not the password")
+        assert (
+            (wrong.status, wrong.body)
+            == (wrong_active.status, wrong_active.body)
+            == (
+                401,
+                b'{"error":"bad_credentials","message":"the name or the password is wrong"}',
+            )
+        )
         assert admin.call("POST", f"/api/admin/accounts/{sam_id}/reactivate").status == 200
         assert WebClient(server.url).sign_in(name).status == 200
 
