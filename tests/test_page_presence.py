@@ -125,3 +125,30 @@ def test_a_message_ends_the_run(server: ServerProcess, pages: Pages) -> None:
         [re.compile(r"\bjoin\b"), re.compile(r"\bpresence\b")]
     )
     leave(bob)
+
+
+def test_the_others_button_is_reached_with_tab_and_opened_with_enter_or_space(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """From the list, Tab lands on "3 others", named for what it stands for; Enter opens the list of
+    everyone, Space closes it, and the focus stays on the button as the line changes."""
+    page = pages.join(server.url, "tabbing", "teacher")
+    members = [join(server, "tabbing", nick) for nick in ("ann", "bob", "carl", "dina", "emre")]
+    shows(page, ["ann, bob and 3 others joined"])
+    button = page.get_by_role("button", name="3 others joined", exact=True)
+    page.locator("#scroller").focus()
+    page.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(button).to_have_attribute("aria-expanded", "true")
+    line = page.locator("#messages .line")
+    expect(line.locator(".everyone p")).to_have_text(["Joined: ann, bob, carl, dina, emre"])
+    expect(button).to_be_focused()
+    page.keyboard.press("Space")
+    expect(line.locator(".everyone")).to_be_hidden()
+    expect(button).to_have_attribute("aria-expanded", "false")
+    leave(members[-1])
+    shows(page, ["ann, bob and 2 others joined"])
+    expect(page.get_by_role("button", name="2 others joined", exact=True)).to_be_focused()
+    for member in members[:-1]:
+        leave(member)

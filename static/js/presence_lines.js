@@ -101,21 +101,22 @@ function side(shown, which, verb) {
     nodes.push(personElement(person));
   });
   const others = people.slice(named.length);
-  if (others.length) nodes.push(textNode(" and "), othersButton(shown, which, others));
+  if (others.length) nodes.push(textNode(" and "), othersButton(shown, which, others, verb));
   nodes.push(textNode(verb));
   return nodes;
 }
 
-// Out of the Tab order, as what the messages hold is (static/js/message_focus.js): a
-// screen reader reaches it reading the list, a mouse sees the names in its tooltip.
-function othersButton(shown, which, others) {
+// In the Tab order (a line is no message, which the arrow keys of static/js/message_focus.js
+// would reach it through): the keyboard opens the list as a mouse does, a mouse also sees the
+// names in its tooltip. Its name says what the others did ("5 others joined"), its words first.
+function othersButton(shown, which, others, verb) {
   const button = linkButton(`${others.length} others`, () => {
     shown.open = !shown.open;
     if (shown.line) changeLine(() => fill(shown));
   });
   button.className = "link-button others";
   button.dataset.side = which;
-  button.tabIndex = -1;
+  button.setAttribute("aria-label", `${others.length} others${verb}`);
   button.title = others.map((person) => person.name).join(", ");
   button.setAttribute("aria-expanded", String(shown.open));
   button.setAttribute("aria-controls", `presence-${shown.id}`);
