@@ -117,3 +117,31 @@ def test_the_owners_box_opens_once_the_page_knows_it_speaks_for_an_account(
     uma.unroute(probe)
     expect(uma.locator("#composer")).to_be_visible()
     expect(uma.locator("#composer-note")).to_be_hidden()
+
+
+ANNOUNCEMENTS = "Announcements: only its owner and administrators post"
+
+
+def test_the_rooms_list_marks_an_announcements_room_live(server: ServerProcess, pages: Pages) -> None:
+    """In another room's page, #bulletin carries 📢 with its meaning as a tooltip and in the link's name;
+    the mark goes when its owner lets everyone post, and comes back (with "archived") as the rules change."""
+    owner = f"Bearer {token_for('otto')}"
+    status, body = call_api(server, "POST", "/api/rooms", {"room": "bulletin", "posting": "managers"}, owner)
+    assert status == 201, body
+    vic = open_as(pages, server, "vic")
+    link = vic.locator("#rooms .room-link[data-room=bulletin]")
+    mark = link.locator(".room-announce-mark")
+    expect(mark).to_have_text("📢")
+    expect(mark).to_have_attribute("title", ANNOUNCEMENTS)
+    expect(link).to_have_attribute("aria-label", re.compile(rf"^#bulletin, {ANNOUNCEMENTS.lower()}, "))
+    expect(vic.locator("#rooms .room-link[data-room=lobby] .room-announce-mark")).to_have_count(0)
+    assert call_api(server, "PATCH", "/api/rooms/bulletin", {"posting": "everyone"}, owner)[0] == 200
+    expect(mark).to_have_count(0)
+    expect(link).to_have_attribute("aria-label", re.compile(r"^#bulletin, \d+ online$"))
+    changes = {"posting": "managers", "archived": True}
+    assert call_api(server, "PATCH", "/api/rooms/bulletin", changes, owner)[0] == 200
+    expect(mark).to_have_count(1)
+    expect(link.locator(".room-tag")).to_have_text("archived")
+    expect(link).to_have_attribute(
+        "aria-label", re.compile(rf"^#bulletin, {ANNOUNCEMENTS.lower()}, archived, ")
+    )

@@ -4,7 +4,7 @@
 // screen and a drawer on a phone. It holds one page of GET /api/rooms:
 // never thousands of elements, however many rooms the server has. The
 // server's ``room`` and ``room_gone`` frames keep it live; a direct room is
-// shown by the names of the other people in it, an archived room marked so.
+// shown by the names of the other people in it, an announcements or archived room marked so.
 // The current room's entry is kept apart from the page of rooms (it may be
 // beyond it): whether it is archived decides whether the page may write.
 
@@ -16,6 +16,7 @@ import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
 import {isOnline} from "./peers.js";
 import {isHere, onlineNow} from "./people.js";
+import {markWords, roomMarks} from "./room_marks.js";
 import {showVoice} from "./room_voice.js";
 import {session} from "./session.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
@@ -145,6 +146,7 @@ function entries(rooms) {
       kind: kindOf(r),
       label: roomLabel(r),
       archived: r.archived === true,
+      announcements: r.posting === "managers",
       counts: countsOf(r.room),
       presence: directPresence(r),
       draft: r.room !== session.room && hasDraft(r.room), // this room's is in the box
@@ -180,17 +182,16 @@ function roomItem(entry) {
   return item;
 }
 
-function updateLink(link, {room, online, label, archived, counts, presence, draft}) {
+function updateLink(link, entry) {
+  const {room, online, label, archived, counts, presence} = entry;
   link.href = roomUrl(room);
   link.dataset.room = room;
   const name = link.querySelector(":scope > bdi");
   if (name.textContent !== label) name.textContent = label;
   // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
   const side = link.querySelector(":scope > .room-side");
-  const tag = archived ? [element("span", "room-tag", "archived")] : [];
-  const pencil = draft ? [element("span", "room-draft", "✎")] : []; // Slack's mark of an unsent message
   const count = element("span", online ? "count" : "count none", String(online));
-  side.replaceChildren(...pencil, ...tag, ...badges(counts), count);
+  side.replaceChildren(...roomMarks(entry), ...badges(counts), count);
   link.classList.toggle("archived", archived);
   const dot = link.querySelector(":scope > .presence-dot");
   if (!presence) dot?.remove();
@@ -199,8 +200,7 @@ function updateLink(link, {room, online, label, archived, counts, presence, draf
   const unread = badgeWords(counts);
   link.classList.toggle("has-unread", Boolean(unread));
   const who = presence ? `${PRESENCE_WORDS[presence]}, ` : "";
-  const state = (draft ? "draft, " : "") + (archived ? "archived, " : "");
-  link.setAttribute("aria-label", `${label}, ${state}${who}${unread ? unread + ", " : ""}${online} online`);
+  link.setAttribute("aria-label", `${label}, ${markWords(entry)}${who}${unread ? unread + ", " : ""}${online} online`);
   link.title = label; // a long title or many people is cut short in the list
   if (room === session.room) link.setAttribute("aria-current", "page");
   else link.removeAttribute("aria-current");
