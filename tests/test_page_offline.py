@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,13 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests import test_page
-from tests.support import ServerProcess, call_api
+from tests.sample_files import picture
+from tests.support import NO_PROXY, ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
+from tests.test_page_files import expect_picture
+from tests.test_page_journey import signed_in
 from tests.test_page_rooms import api_get
+from tests.web_client import set_up
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -387,3 +392,69 @@ def test_screenshots_of_the_outbox_the_unknown_list_and_a_direct_header(
     phone.wait_for_timeout(250)  # the slide's last frame
     phone.screenshot(path=str(out / "screenshot-offline-phone-drawer.png"))
     assert (out / "screenshot-offline-phone-drawer.png").stat().st_size > 0
+
+
+def set_picture_by_api(server: ServerProcess, name: str, colour: str) -> None:
+    """``name`` sets a profile picture of ``colour`` (``PUT /api/me/avatar``), from elsewhere."""
+    request = urllib.request.Request(
+        server.url + "/api/me/avatar", data=picture(300, 300, colour), method="PUT"
+    )
+    request.add_header("Content-Type", "image/png")
+    request.add_header("Authorization", bearer(name))
+    with NO_PROXY.open(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_picture_changed_while_offline_shows_after_the_reconnect(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Ivo's new picture reaches wes's open page live; one he sets while that page is offline shows
+    there once it is back, beside his message and in the list of people, without a reload."""
+    ivo = open_as(pages, server, "ivo", open_room(server, "portraits"))
+    say(ivo, "new haircut")
+    wes, line = on_line(pages, server, "wes", "portraits")
+    wes.evaluate("window.stillThisPage = true")
+    beside = wes.locator('#messages .msg[data-nick="ivo"] .avatar')
+    listed = wes.locator("#users li").filter(has_text="ivo").locator(".avatar")
+    set_picture_by_api(server, "ivo", "#c2185b")
+    for avatar in (beside, listed):
+        expect_picture(avatar, "#c2185b")
+    line.go_down()
+    expect(wes.locator("#status")).to_have_attribute("data-state", "offline")
+    set_picture_by_api(server, "ivo", "#1565c0")
+    line.come_back(wes)
+    for avatar in (beside, listed):
+        expect_picture(avatar, "#1565c0")
+    assert wes.evaluate("window.stillThisPage") is True
+
+
+def test_a_guests_page_shows_a_picture_changed_while_offline_after_the_reconnect(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """A guest's page, told of no change live, asks again for the pictures of those it shows once it is
+    back: Ivo's new picture replaces the one it loaded with."""
+    with ServerProcess(tmp_path / "chat.db") as guests_server:
+        ivo_client, _ = set_up(guests_server, "ivo")
+
+        def set_ivos_picture(colour: str) -> None:
+            headers = {"Content-Type": "image/png", "X-XSRFToken": ivo_client.xsrf_token()}
+            answer = ivo_client.request("PUT", "/api/me/avatar", picture(300, 300, colour), headers)
+            assert answer.status == 200, answer
+
+        set_ivos_picture("#c2185b")
+        ivo = signed_in(pages, ivo_client, f"{guests_server.url}/?room=lobby")
+        say(ivo, "hello, guests")
+        context = pages.browser.new_context(viewport=test_page.DESKTOP)
+        gus = context.new_page()
+        line = Line(gus)
+        pages.opened.append((gus, test_page.Watched()))
+        gus.goto(f"{guests_server.url}/?room=lobby")
+        test_page.choose_nick(gus, "gus")
+        expect_online(gus)
+        beside = gus.locator('#messages .msg[data-nick="ivo"] .avatar')
+        expect_picture(beside, "#c2185b")
+        line.go_down()
+        expect(gus.locator("#status")).to_have_attribute("data-state", "offline")
+        set_ivos_picture("#1565c0")
+        line.come_back(gus)
+        expect_picture(beside, "#1565c0")

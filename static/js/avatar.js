@@ -4,7 +4,7 @@
 // (chatroom/store/records.py AVATAR_COLORS, which tests/test_page.py keeps
 // this copy equal to). Each has at least 5:1 contrast with white initials.
 // An account's profile picture (``/avatars/{name}``) covers the initials once
-// it has loaded; each name is asked for once a page (static/js/avatar_pictures.js).
+// it has loaded; each name is asked for once a connection (static/js/avatar_pictures.js).
 
 import {learnPicture, pictureFor, picturesTold} from "./avatar_pictures.js";
 import {element} from "./dom.js";
@@ -46,14 +46,17 @@ function hashOf(text) {
 // Accounts' own colours (the server picks one at creation, not by this hash),
 // by name key, learnt from /api/accounts: an account's avatar is the same
 // beside its messages, in the people list, in its own chip and in dialogs;
-// the same answer says which picture it shows. Each name is looked up once,
-// and only by a page that may look people up (``lookUpOne``; null: it may not).
+// the same answer says which picture it shows. Each name is looked up once a
+// connection, and only by a page that may look people up (``lookUpOne``; null:
+// it may not): at every welcome, the names shown are asked again, so that a
+// picture changed while the page was offline (its ``avatar`` frame lost) shows.
 const known = new Map();
 const asked = new Set();
 let lookUp = null;
 
 export function lookUpAccounts(lookUpOne) {
   lookUp = lookUpOne;
+  asked.clear(); // names not shown now are asked when they next show
   picturesTold(Boolean(lookUpOne));
   for (const node of document.querySelectorAll(".avatar[data-nick], [data-picture]")) {
     askFor(node.dataset.nick || node.dataset.picture);

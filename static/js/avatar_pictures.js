@@ -1,5 +1,6 @@
 // Profile pictures (``GET /avatars/{name}``, docs/protocol.md "Avatars"):
-// each name's picture is fetched once a page and kept as a blob: every
+// each name's picture is fetched once a page and kept as a blob (asked
+// again after a reconnect for the names shown, see picturesTold): every
 // avatar of that name shows the same copy (the server answers ``no-cache``,
 // so an <img> per avatar would ask again). A name without a picture keeps
 // its initials and never shows a broken image.
@@ -29,14 +30,18 @@ export function pictureFor(node, nick) {
   else if (known && known.state === "shown") cover(node, known.url);
 }
 
-// The page may look people up (``yes``): pictures wait to be told of (``learnPicture``); else each
-// name's picture is asked for, those shown already at once.
+// At every welcome: the page may look people up (``yes``): pictures wait to be told of (``learnPicture``,
+// the lookups about to be made being newer than any change told before); else each name shown has its
+// picture asked for (again: one changed while the page was offline shows; an unchanged one is a 304).
 export function picturesTold(yes) {
   told = yes;
+  changed.clear();
   if (yes) return;
+  const shown = new Map(); // name key -> a name shown: one request each, however many avatars
   for (const node of document.querySelectorAll("[data-picture]")) {
-    if (!pictures.has(nickKey(node.dataset.picture))) load(node.dataset.picture, "");
+    shown.set(nickKey(node.dataset.picture), node.dataset.picture);
   }
+  for (const nick of shown.values()) load(nick, "");
 }
 
 // ``nick``'s account shows the picture ``version`` (an /api/accounts entry's ``avatar``), or none (null).
