@@ -25,8 +25,8 @@ async def member_ids(accounts: AccountStore, room: str) -> list[int]:
     return [m.account_id for m in await accounts.members_of(room)]
 
 
-def test_turning_a_room_on_makes_every_active_person_a_member(store_factory: StoreFactory) -> None:
-    """Every active person joins at once (an owner stays owner); bots and deactivated people do not."""
+def test_turning_a_room_on_makes_every_person_a_member(store_factory: StoreFactory) -> None:
+    """Every person joins at once (an owner stays owner), a deactivated one too; bots do not."""
 
     async def scenario(store: Store) -> None:
         accounts = store.accounts
@@ -40,7 +40,7 @@ def test_turning_a_room_on_makes_every_active_person_a_member(store_factory: Sto
         turned = await accounts.set_everyone_in("news", True)
         assert turned is not None and turned.everyone_in and turned.room == "news"
         assert await accounts.room_record("news") == turned
-        assert await member_ids(accounts, "news") == [teacher.id, *(s.id for s in students)]
+        assert await member_ids(accounts, "news") == [teacher.id, *(s.id for s in students), gone.id]
         assert (await accounts.membership("news", teacher.id)).role == OWNER  # type: ignore[union-attr]
         assert bot.id not in await member_ids(accounts, "news")
         assert [r.room for r in await accounts.rooms_of(students[0].id)] == ["news"]
@@ -194,5 +194,34 @@ def test_those_a_room_takes_in_start_reading_at_its_newest_message(store_factory
         assert await accounts.read_position(later.id, "news") == 3
         await store.append("news", "old hand", "after")
         assert (await accounts.unread_in("news", 3, "later")).unread == 1
+
+    run(store_factory(), scenario)
+
+
+def test_a_person_deactivated_when_a_room_is_turned_on_finds_it_on_return(
+    store_factory: StoreFactory,
+) -> None:
+    """ann, deactivated, is taken in by a room turned on meanwhile, counting what was posted there since as
+    in her other rooms; reactivated, she is in it. A room she left before stays left: coming back is not
+    joining again."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("lobby", OPEN)
+        await accounts.set_everyone_in("lobby", True)
+        assert await accounts.remove_member("lobby", ann.id)
+        await accounts.create_room("news", OPEN, creator_id=bob.id)
+        assert await accounts.deactivate_account(ann.id)
+        for n in range(3):
+            await store.append("news", "bob", f"before {n}")
+        await accounts.set_everyone_in("news", True)
+        await store.append("news", "bob", "while away")
+        assert await accounts.reactivate_account(ann.id)
+        assert [r.room for r in await accounts.rooms_of(ann.id)] == ["news"]
+        assert (await accounts.membership("news", ann.id)).role == MEMBER  # type: ignore[union-attr]
+        assert await accounts.read_position(ann.id, "news") == 3
+        assert (await accounts.unread_in("news", 3, "ann")).unread == 1
 
     run(store_factory(), scenario)

@@ -114,6 +114,24 @@ class EveryoneInTest(RoomsCase):
         await self.person("erin")
         assert await self.members() == ["ann", "carl", "dave", "root"]
 
+    @gen_test(timeout=30)
+    async def test_a_person_deactivated_when_it_is_turned_on_is_in_it_on_return(self) -> None:
+        """bob, deactivated when "news" is turned on, is in it when reactivated, counting the post made
+        since it was turned on and nothing from before."""
+        await self.news()
+        bob = await self.backend.accounts.account_by_name("bob")
+        assert bob is not None
+        status, _, _ = await self.api("POST", f"/api/admin/accounts/{bob.id}/deactivate", "root")
+        assert status == 200
+        await self.post("Welcome")
+        await self.api("PATCH", "/api/rooms/news", "root", ON)
+        await self.post("Exam on Friday")
+        status, body, _ = await self.api("POST", f"/api/admin/accounts/{bob.id}/reactivate", "root")
+        assert (status, body["account"]["active"]) == (200, True)
+        assert "bob" in await self.members()
+        entry = await self.listed("bob")
+        assert (entry["unread"], entry["read_id"]) == (1, 1)
+
     # --- what they count ---------------------------------------------------------------------------------
 
     @gen_test(timeout=30)

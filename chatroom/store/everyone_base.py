@@ -4,9 +4,12 @@ Part of every AccountStore (``store.accounts``). The rules each
 implementation keeps (tests/test_everyone_store.py holds SQLite and
 PostgreSQL to them):
 
-- Turning a room on makes every active person account a member in the same
+- Turning a room on makes every person account a member in the same
   transaction, in one statement however many there are; bots (put in rooms
-  by an administrator) and deactivated accounts are left out. A member keeps
+  by an administrator) are left out. A deactivated person is taken in too,
+  as into any room they were in when deactivated: reactivated, they are in
+  it, with what was posted since it was turned on counted, and nothing has
+  to be done when they come back (nor anything to race with). A member keeps
   their role, time of joining and read position; those taken in start
   reading at the room's newest message (none of what came before counts).
 - ``create_account`` of a person makes it a member of every such room in the
@@ -29,6 +32,6 @@ class EveryoneStore(Protocol):
     """Turning a room everyone is in on and off."""
 
     async def set_everyone_in(self, room: str, everyone_in: bool) -> RoomRecord | None:
-        """Make the open room one everyone is in (every active person a member now, and those made
+        """Make the open room one everyone is in (every person a member now, and those made
         later at their creation), or an ordinary one again; None when there is no such open room."""
         ...

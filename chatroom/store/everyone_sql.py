@@ -19,16 +19,17 @@ SET_EVERYONE_IN = (
 START_READING_FOR_EVERYONE = (
     "INSERT INTO read_positions (account_id, room, last_read_id)"
     " SELECT a.id, r.room, r.last_id FROM accounts a JOIN rooms r ON r.room = CAST(? AS TEXT)"
-    f" WHERE a.kind = '{PERSON}' AND a.deactivated_at IS NULL"
+    f" WHERE a.kind = '{PERSON}'"
     " AND NOT EXISTS (SELECT 1 FROM memberships m WHERE m.room = r.room AND m.account_id = a.id)"
     " ON CONFLICT (account_id, room) DO NOTHING"
 )
 
-# ? : the room, the time. A member already keeps their role and time of joining.
+# ? : the room, the time. A member already keeps their role and time of joining. A deactivated person is
+# taken in too: reactivated, they find the room as those who were in it before find theirs.
 ADD_EVERYONE = (
     "INSERT INTO memberships (room, account_id, role, added_at)"
     f" SELECT CAST(? AS TEXT), id, '{MEMBER}', ? FROM accounts"
-    f" WHERE kind = '{PERSON}' AND deactivated_at IS NULL"
+    f" WHERE kind = '{PERSON}'"
     " ON CONFLICT (room, account_id) DO NOTHING"
 )
 
