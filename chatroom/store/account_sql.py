@@ -31,8 +31,10 @@ _ACCOUNT = "id, name, name_key, kind, is_admin, external, password_hash, color, 
 _A_ACCOUNT = ", ".join(f"a.{column.strip()}" for column in _ACCOUNT.split(","))
 _BOT_KEY = "key_hash, account_id, created_at, revoked_at"
 _LINK = "token_hash, kind, account_id, created_at, expires_at, used_at, revoked_at"
-_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in"
+_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in, topic"
 ROOM_COLUMNS = _ROOM
+# How many they are: a row that holds them among others (way_in.py) is cut by it.
+ROOM_WIDTH = len(_ROOM.split(","))
 # The room columns of a query that joins rooms AS r (way_in.py reads them too).
 R_ROOM = ", ".join(f"r.{column.strip()}" for column in _ROOM.split(","))
 _MEMBERSHIP = "room, account_id, role, added_at"
@@ -132,6 +134,7 @@ ARCHIVE_ROOM = f"UPDATE rooms SET archived_at = COALESCE(archived_at, ?) WHERE r
 UNARCHIVE_ROOM = f"UPDATE rooms SET archived_at = NULL WHERE room = ? RETURNING {_ROOM}"
 # A direct room is its members' own: it never changes who posts (None back, as for no room).
 SET_POSTING = f"UPDATE rooms SET posting = ? WHERE room = ? AND kind <> '{DIRECT}' RETURNING {_ROOM}"
+SET_TOPIC = f"UPDATE rooms SET topic = ? WHERE room = ? RETURNING {_ROOM}"
 # ? : room, account id, role, time; then the room and the account, which must exist.
 ADD_MEMBER = (
     "INSERT INTO memberships (room, account_id, role, added_at)"
@@ -167,10 +170,11 @@ IMPORT_ACCOUNT_COLUMNS = f"INSERT INTO accounts ({_ACCOUNT})"
 IMPORT_ACCOUNT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 IMPORT_ROOM = (
     "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at, archived_at, posting,"
-    " everyone_in) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " everyone_in, topic) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (room) DO UPDATE SET kind = excluded.kind,"
     " title = excluded.title, creator_id = excluded.creator_id, created_at = excluded.created_at,"
-    " archived_at = excluded.archived_at, posting = excluded.posting, everyone_in = excluded.everyone_in"
+    " archived_at = excluded.archived_at, posting = excluded.posting, everyone_in = excluded.everyone_in,"
+    " topic = excluded.topic"
 )
 IMPORT_MEMBERSHIP = (
     "INSERT INTO memberships (room, account_id, role, added_at) VALUES (?, ?, ?, ?)"
@@ -226,7 +230,7 @@ def link(row: Sequence[object]) -> Link:
 
 def room(row: Sequence[object]) -> RoomRecord:
     """A RoomRecord from a row of the room columns."""
-    name, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in = row
+    name, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in, topic = row
     return RoomRecord(
         room=str(name),
         kind=str(kind),
@@ -237,6 +241,7 @@ def room(row: Sequence[object]) -> RoomRecord:
         last_id=int(last_id),  # type: ignore[call-overload]
         posting=str(posting),
         everyone_in=bool(everyone_in),
+        topic=str(topic),
     )
 
 
@@ -250,7 +255,10 @@ def import_room_values(record: RoomRecord) -> tuple[object, ...]:
     """A room's values in the order of IMPORT_ROOM's."""
     r = record
     key = room_key(r.room)
-    return (r.room, key, r.kind, r.title, r.creator_id, r.created_at, r.archived_at, r.posting, r.everyone_in)
+    return (
+        *(r.room, key, r.kind, r.title, r.creator_id, r.created_at, r.archived_at),
+        *(r.posting, r.everyone_in, r.topic),
+    )
 
 
 def account_values(record: Account) -> tuple[object, ...]:

@@ -270,6 +270,10 @@ class AccountStore(ReadingStore, EveryoneStore, Protocol):
         room, or it is a direct one. ValueError for an unknown rule."""
         ...
 
+    async def set_topic(self, room: str, topic: str) -> RoomRecord | None:
+        """Set the room's topic, of any kind of room ("" clears it); None when there is no such room."""
+        ...
+
     async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:
         """Make the account a member of the room with ``role`` (a member already keeps
         its time of joining and takes the role); None when the room or the account does not exist."""

@@ -207,6 +207,8 @@ class RoomRecord:
     posting: str = EVERYONE
     # An open room every person account is in: made a member when it is turned on, or when created.
     everyone_in: bool = False
+    # What the room is for, one line set by anyone who may post in it (access.may_set_topic); "": none.
+    topic: str = ""
 
     @property
     def display_name(self) -> str:

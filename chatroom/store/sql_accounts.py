@@ -301,6 +301,11 @@ class SQLAccounts(SQLModeration, SQLReading, SQLPush):
         rows = await self._change("cannot change who posts in the room", sql.SET_POSTING, checked, room)
         return sql.room(rows[0]) if rows else None
 
+    async def set_topic(self, room: str, topic: str) -> RoomRecord | None:
+        """Set or clear the room's topic."""
+        rows = await self._change("cannot set the room's topic", sql.SET_TOPIC, topic, room)
+        return sql.room(rows[0]) if rows else None
+
     async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:
         """Make the account a member of the room."""
         params = (room, account_id, sql.check_role(role), now_ms(), room, account_id)

@@ -59,8 +59,9 @@ def way_in_params(
 def way_in_answer(row: Sequence[object]) -> WayIn:
     """The WayIn of WAY_IN's one row."""
     until, holder, named = row[:3]
-    record = None if row[3] is None else sql.room(row[3:12])
-    membership = None if row[12] is None else sql.membership(row[12:16])
+    end = 3 + sql.ROOM_WIDTH
+    record = None if row[3] is None else sql.room(row[3:end])
+    membership = None if row[end] is None else sql.membership(row[end : end + 4])
     return WayIn(
         barred_until=None if until is None else int(until),  # type: ignore[call-overload]
         record=record,

@@ -38,6 +38,7 @@ from . import (
     v021_search_index_by_writer,
     v022_room_posting,
     v023_rooms_everyone_is_in,
+    v024_room_topic,
 )
 from .step import Cursor, Step
 
@@ -65,6 +66,7 @@ STEPS: tuple[Step, ...] = (
     v021_search_index_by_writer.STEP,
     v022_room_posting.STEP,
     v023_rooms_everyone_is_in.STEP,
+    v024_room_topic.STEP,
 )
 LATEST = STEPS[-1].version
 
