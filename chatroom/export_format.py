@@ -180,6 +180,7 @@ def room_line(room: RoomRecord) -> bytes:
             "archived_at": room.archived_at,
             "posting": room.posting,
             "everyone_in": room.everyone_in,
+            "topic": room.topic,
         }
     )
 
@@ -344,6 +345,8 @@ def _room(fields: _Fields) -> RoomRecord:
         archived_at=fields.time("archived_at"),
         posting=posting,
         everyone_in=everyone_in,
+        # An export made before rooms had topics: none had one.
+        topic="" if fields.data.get("topic") is None else fields.any_text("topic"),
     )
 
 

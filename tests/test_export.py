@@ -99,6 +99,9 @@ def fill(path: Path) -> list[StoredMessage | StoredChange]:
     return asyncio.run(main())
 
 
+TEAM_TOPIC = "Plans — “next”: Friday's demo ✨"
+
+
 async def add_access(store: SQLiteStore) -> None:
     """Accounts of each kind (hashed passwords, bot keys, one deactivated), created rooms of each kind
     (one archived, one empty) and memberships, one in a room that only has history."""
@@ -117,6 +120,7 @@ async def add_access(store: SQLiteStore) -> None:
         "team", CLOSED, title="The “Team” ✨", creator_id=ann.id, members=[zoe.id, ci.id]
     )
     await store.append("team", "Ann", "closed talk")
+    await accounts.set_topic("team", TEAM_TOPIC)
     await accounts.create_room("dm-ann-zoe", DIRECT, members=[ann.id, zoe.id])
     await accounts.create_room("quiet", OPEN, creator_id=zoe.id)
     await accounts.archive_room("quiet")
@@ -248,6 +252,9 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     # Then the read positions: of those the room everyone is in took in, at its newest message then.
     assert {(r["type"], r["room"]) for r in records[key_at + 1 :]} == {("read_position", "long")}
     assert [r["room"] for r in records if r["type"] == "room" and r["everyone_in"]] == ["long"]
+    assert [(r["room"], r["topic"]) for r in records if r["type"] == "room" and r["topic"]] == [
+        ("team", TEAM_TOPIC)
+    ]
     rooms = [record["room"] for record in records[7:key_at]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
     assert messages[0] == {
@@ -335,7 +342,7 @@ GOOD_BOT_KEY = (
 GOOD_SETTING = b'{"type":"setting","name":"guests","value":"on"}'
 GOOD_ROOM = (
     b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
-    b'"created_at":5,"archived_at":null,"posting":"managers","everyone_in":false}'
+    b'"created_at":5,"archived_at":null,"topic":"Plans","posting":"managers","everyone_in":false}'
 )
 GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
 GOOD_CHANGE = (
@@ -379,6 +386,7 @@ GOOD_CHANGE = (
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"managers"', b'"teachers"')], 3, "'posting'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b"false}", b'"yes"}')], 3, "'everyone_in'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b"false}", b"true}")], 3, "only an open room"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"Plans"', b"7")], 3, "'topic'"),
         (
             [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"direct"')],
             3,
@@ -539,6 +547,18 @@ def test_a_room_of_an_export_without_posting_imports_as_one_where_everyone_posts
     exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
     rooms = [orjson.loads(line) for line in exported if b'"type":"room"' in line]
     assert [(room["room"], room["posting"]) for room in rooms] == [("lobby", "everyone")]
+
+
+def test_a_room_of_an_export_without_topics_imports_with_none(tmp_path: Path) -> None:
+    """A file written before rooms had topics has no "topic": the room has none; one that has keeps it."""
+    older = GOOD_ROOM.replace(b',"topic":"Plans"', b"")
+    news = GOOD_ROOM.replace(b'"lobby"', b'"news"').replace(b'"Plans"', '"what — next"'.encode())
+    lines = [GOOD_HEADER, GOOD_ACCOUNT, older, GOOD_MEMBERSHIP, news]
+    result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
+    assert result.returncode == 0, result.stderr
+    exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
+    rooms = [orjson.loads(line) for line in exported if b'"type":"room"' in line]
+    assert [(room["room"], room["topic"]) for room in rooms] == [("lobby", ""), ("news", "what — next")]
 
 
 def test_a_room_everyone_is_in_comes_back_one_and_an_older_exports_rooms_are_not(tmp_path: Path) -> None:
