@@ -20,7 +20,7 @@ from .fanout import Outbox, encode_frames
 from .hub import Hub
 from .identity import SESSION_COOKIE
 from .limits import JoinLimit, KeyedTokenBuckets
-from .notices import NoticeTarget
+from .notice_target import NoticeTarget
 from .peers import PeerDesk
 from .pings import PingSweep
 from .session import Session, State
