@@ -13,6 +13,9 @@ The rules (docs/security.md, "Who can read what"):
   room), its owner and administrators post; everyone else who reads it
   reacts and deletes their own earlier messages, nothing more: no message,
   reply, file or edit, which would put new words in it (a bot included);
+- a room's **topic** is set by anyone with an account who may post in it
+  (may_set_topic: in an announcements room its managers, in a direct room
+  its members, in an archived room nobody; never a guest);
 - people with accounts create rooms and direct conversations (guests and
   bots do not); anyone leaves a room they are a member of;
 - a room that does not exist and a room one may not see look the same: 404,
@@ -89,6 +92,25 @@ def posting_refusal(room: RoomRecord) -> str:
     if room.posting == MANAGERS:
         return f"only the owner and administrators of {room.room!r} post in it"
     return f"you may not post in {room.room!r}"
+
+
+def may_set_topic(
+    who: Identity | None, room: RoomRecord, membership: Membership | None, *, guests: bool
+) -> bool:
+    """Whether ``who`` may set or clear the room's topic: an account (a bot too) that may post in it.
+
+    A topic is words in the room as a message is: who may not post may not put them there.
+    """
+    return who is not None and may_post(who, room, membership, guests=guests)
+
+
+def topic_refusal(room: RoomRecord) -> str:
+    """Why someone who reads the room may not set its topic (may_set_topic said no), as a refusal says."""
+    if room.archived_at is not None:
+        return f"the room {room.room!r} is archived: its topic stays as it is"
+    if room.posting == MANAGERS:
+        return f"only the owner and administrators of {room.room!r} set its topic"
+    return f"you may not set the topic of {room.room!r}"
 
 
 def may_manage(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:

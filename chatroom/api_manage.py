@@ -13,9 +13,10 @@ import unicodedata
 from typing import Any
 
 from . import protocol
-from .access import Access, may_create_rooms, may_manage, may_put_everyone_in, member_names
+from .access import Access, Readable, may_create_rooms, may_manage, may_put_everyone_in, member_names
 from .api import ApiError, JsonHandler, room_not_found
 from .api_rooms import RoomsHandler
+from .api_topic import asks_topic_alone, topic_asked
 from .backend import Backend
 from .config import Settings
 from .events import (
@@ -25,6 +26,7 @@ from .events import (
     ROOM_MEMBERS,
     ROOM_POSTING,
     ROOM_RENAMED,
+    ROOM_TOPIC,
     ROOM_UNARCHIVED,
     RoomNotice,
 )
@@ -151,14 +153,15 @@ class ManageHandler(JsonHandler):
             )
         return entry
 
-    async def notify(self, record: RoomRecord, change: str, *, removed: tuple[int, ...] = ()) -> None:
+    async def notify(
+        self, record: RoomRecord, change: str, *, removed: tuple[int, ...] = (), by: str | None = None
+    ) -> None:
         """Tell every node's members of the change: who may see the room now, who no longer may."""
         members: tuple[int, ...] = ()
         if record.kind != OPEN:
             members = tuple(m.account_id for m in await self.backend.accounts.members_of(record.room))
-        await self.unavailable_if_failing(
-            self.backend.notify(RoomNotice(record.room, change, members=members, removed=removed))
-        )
+        notice = RoomNotice(record.room, change, members=members, removed=removed, by=by)
+        await self.unavailable_if_failing(self.backend.notify(notice))
 
 
 # The error code for a body that names someone without an account.
@@ -291,23 +294,29 @@ class DirectHandler(ManageHandler):
 
 
 class RoomHandler(ManageHandler):
-    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?, "everyone_in"?}``: rename,
-    archive or bring back a room, say who posts in it, make it one everyone is in.
+    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?, "everyone_in"?, "topic"?}``:
+    rename, archive or bring back a room, say who posts in it, make it one everyone is in, set its topic.
 
     The owner or an administrator; never a direct room. 404 for a room one
     may not see nor manage, 403 for one one sees and may not manage.
     "everyone_in" is an administrator's alone (403 for the owner), and an
-    open room's (400 for a closed one).
+    open room's (400 for a closed one). "topic" alone is anyone's who may
+    post in the room, a direct one's members too (api_topic.py).
     """
 
     async def patch(self, raw_room: str) -> None:
-        who = self.person()
+        who = self.account()
         room = self.room_argument(raw_room)
         body = self.json_object()
+        if asks_topic_alone(body):
+            await self.set_topic_alone(who, room, body)
+            return
+        who = self.person()
         record, membership = await self.managed(who, room)
         # Checked before anything changes: a body half of which is refused changes nothing.
         posting = clean_posting(body["posting"], record.kind) if "posting" in body else record.posting
         everyone_in = self.everyone_in_asked(who, record, body)
+        topic = topic_asked(who, Readable(record, membership), body, guests=self.access.guests)
         if "title" in body:
             title = clean_title(body["title"])
             if title != record.title:
@@ -326,8 +335,28 @@ class RoomHandler(ManageHandler):
             # Every person a member, in the store; one notice, and each node's pages see the entry change.
             record = await self.changed(self.backend.accounts.set_everyone_in(room, everyone_in))
             await self.notify(record, ROOM_EVERYONE_IN)
+        if topic is not None:
+            record = await self.put_topic(who, record, topic)
         readable = record.kind == OPEN or membership is not None
         self.send_json(await self.entry(record, readable=readable))
+
+    async def set_topic_alone(self, who: Identity, room: str, body: dict[str, Any]) -> None:
+        """A body that sets the topic and nothing else: anyone who may post in the room; 404 for a room
+        one may not see, 403 for one one may not post in."""
+        readable = await self.unavailable_if_failing(self.access.readable(who, room))
+        if readable is None:
+            raise room_not_found()
+        topic = topic_asked(who, readable, body, guests=self.access.guests)
+        assert topic is not None
+        self.send_json(await self.entry(await self.put_topic(who, readable.room, topic)))
+
+    async def put_topic(self, who: Identity, record: RoomRecord, topic: str) -> RoomRecord:
+        """Store a new topic and tell every node who set it; the same topic again changes nothing."""
+        if topic == record.topic:
+            return record
+        record = await self.changed(self.backend.accounts.set_topic(record.room, topic))
+        await self.notify(record, ROOM_TOPIC, by=who.name)
+        return record
 
     @staticmethod
     def everyone_in_asked(who: Identity, record: RoomRecord, body: dict[str, Any]) -> bool:

@@ -165,6 +165,8 @@ ROOM_POSTING = "posting"
 # It became a room everyone is in (every person a member: each node's pages learn it from this one
 # notice, the entry's "everyone_in"), or an ordinary one again.
 ROOM_EVERYONE_IN = "everyone_in"
+# Its topic was set or cleared, by someone who may post in it (the notice names them: ``by``).
+ROOM_TOPIC = "topic"
 ROOM_CHANGES = (
     ROOM_CREATED,
     ROOM_RENAMED,
@@ -173,6 +175,7 @@ ROOM_CHANGES = (
     ROOM_MEMBERS,
     ROOM_POSTING,
     ROOM_EVERYONE_IN,
+    ROOM_TOPIC,
 )
 # The changes after which each member in the room is asked again what it may post there.
 VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING)
@@ -193,13 +196,15 @@ class RoomNotice:
 
     ``members``: for a closed or direct room, the accounts that may see it
     now (whose room lists must show the change); ``removed``: accounts taken
-    out, whose connections to the room are closed at once.
+    out, whose connections to the room are closed at once; ``by``: the name
+    of the account that made a change its frame names (ROOM_TOPIC's), else None.
     """
 
     room: str
     change: str
     members: tuple[int, ...] = ()
     removed: tuple[int, ...] = ()
+    by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

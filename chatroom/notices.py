@@ -12,11 +12,12 @@ NoticeDesk, which acts on this process's connections:
 - members taken out of a room: their connections to it are closed with
   ``forbidden`` and 4403, and every connection of theirs is told the room
   is gone from their list;
-- a room created, renamed, archived, given new members or a new rule of who
-  posts: every connection of an account that may see it gets the room's new
-  entry (a ``room`` frame), so room lists are live; an archived room turns
-  read-only for the members in it, and back, and so does one where only its
-  managers post, for the others (who still react);
+- a room created, renamed, archived, given new members, a new rule of who
+  posts or a new topic (its frame names who set it): every connection of
+  an account that may see it gets the room's new entry (a ``room`` frame),
+  so room lists are live; an archived room turns read-only for the members
+  in it, and back, and so does one where only its managers post, for the
+  others (who still react);
 - an account renamed: its connections are told their new name and closed
   with 1012, and the page reconnects under it;
 - an account's picture set or removed: every account's connection (not a
@@ -246,7 +247,7 @@ class NoticeDesk(Desk[Connection]):
                 # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in VOICE_CHANGES:
                     await self._recheck_posting(connection, record)
-                connection.tell([protocol.room_frame(notice.change, entry)])
+                connection.tell([protocol.room_frame(notice.change, entry, notice.by)])
 
     async def _names(self, room: str) -> list[str]:
         """A direct room's members' names (its name on the page); none when the store fails."""

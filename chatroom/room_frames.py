@@ -24,12 +24,16 @@ def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
         "posting": record.posting,
         # An open room every person is in, those who join the server later too (they may leave it).
         "everyone_in": record.everyone_in,
+        # What the room is for, one line ("" for none): set by anyone who may post in it.
+        "topic": record.topic,
     }
 
 
-def room_frame(change: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """A room one may see was created or changed: its new entry (docs/protocol.md, "Live room list")."""
-    return {"type": "room", "change": change, "room": entry}
+def room_frame(change: str, entry: dict[str, Any], by: str | None = None) -> dict[str, Any]:
+    """A room one may see was created or changed: its new entry (docs/protocol.md, "Live room list"),
+    and for a change someone's name goes with (a topic set), who made it."""
+    frame = {"type": "room", "change": change, "room": entry}
+    return frame if by is None else {**frame, "by": by}
 
 
 def unread_frame(room: str, unread: int, mentions: int, read_id: int, notify: str) -> dict[str, Any]:

@@ -29,6 +29,7 @@ class CreateRoomTest(RoomsCase):
             "archived": False,
             "posting": "everyone",
             "everyone_in": False,
+            "topic": "",
         }
         status, body, _ = await self.api("GET", "/api/rooms/plans/members", "bob")
         assert status == 200

@@ -574,6 +574,7 @@ class ApiTest(ChatTestCase):
                     "archived": False,
                     "posting": "everyone",
                     "everyone_in": False,
+                    "topic": "",
                 },
                 {
                     "room": "quiet",
@@ -584,6 +585,7 @@ class ApiTest(ChatTestCase):
                     "archived": False,
                     "posting": "everyone",
                     "everyone_in": False,
+                    "topic": "",
                 },
             ],
             "next": None,
@@ -740,6 +742,7 @@ class RoomsListTest(ChatTestCase):
                 "archived": False,
                 "posting": "everyone",
                 "everyone_in": False,
+                "topic": "",
             },
             {
                 "room": "room-001",
@@ -750,6 +753,7 @@ class RoomsListTest(ChatTestCase):
                 "archived": False,
                 "posting": "everyone",
                 "everyone_in": False,
+                "topic": "",
             },
         ]
         assert (await self.rooms_page("?limit=2"))["next"] == "/api/rooms?after=room-001&limit=2"

@@ -222,6 +222,7 @@ def test_a_new_closed_room_reaches_its_members_only_and_an_open_one_everyone() -
                     "archived": False,
                     "posting": "everyone",
                     "everyone_in": False,
+                    "topic": "",
                 },
             }
         ]

@@ -21,6 +21,8 @@ TITLE = "Covert Title 55"
 # Written by changes to messages: an edit, a reaction, a reply.
 EDITED = "edited-code-4c2e"
 EMOJI = "\U0001f9ed"
+# A room's topic, set by a member.
+TOPIC = "topic-code-91c7"
 
 
 async def said_until_closed(client: WebSocketClientConnection) -> tuple[str, int | None]:
@@ -65,7 +67,7 @@ class OutsiderTest(RoomsCase):
 
     def assert_clean(self, raw: bytes | str, *rooms: str) -> None:
         data = raw.encode() if isinstance(raw, str) else raw
-        for secret in (SECRET, TITLE, EDITED, EMOJI, *rooms):
+        for secret in (SECRET, TITLE, EDITED, EMOJI, TOPIC, *rooms):
             assert secret.encode() not in data, (secret, data[:300])
 
     async def socket_bytes(self, who: str, room: str, **params: str | int) -> tuple[str, int | None]:
@@ -117,6 +119,8 @@ class OutsiderTest(RoomsCase):
                 ("POST", f"/api/rooms/{room}/members", {"name": "carl"}),
                 ("DELETE", f"/api/rooms/{room}/members/bob", None),
                 ("PATCH", f"/api/rooms/{room}", {"archived": True}),
+                ("PATCH", f"/api/rooms/{room}", {"topic": TOPIC}),
+                ("PATCH", f"/api/rooms/{room}", {"topic": TOPIC, "title": TITLE}),
                 ("PUT", f"/api/rooms/{room}/read", {"id": 1}),
                 ("PUT", f"/api/rooms/{room}/notify", {"level": "muted"}),
             ):
@@ -283,6 +287,28 @@ class OutsiderTest(RoomsCase):
             await self.recv_type(writer, "ack")
         assert (await self.recv_type(ann, "unread"))["room"] in rooms  # members do hear of them
         for client in watchers:
+            received = []
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    received.append(str(await asyncio.wait_for(client.read_message(), 0.8)))
+            self.assert_clean("".join(received), *rooms)
+
+    @gen_test(timeout=30)
+    async def test_a_topic_reaches_members_only(self) -> None:
+        """A member setting the rooms' topics tells carl and root (in another room) nothing; ann hears."""
+        rooms = await self.setUpRooms()
+        await self.create("ann", "commons", "open")
+        watchers = []
+        for who in ("carl", "root", "ann"):
+            client, _ = await self.enter(who, "commons")
+            await self.recv_type(client, "sys")
+            watchers.append(client)
+        for room in rooms:
+            status, entry, _ = await self.api("PATCH", f"/api/rooms/{room}", "bob", {"topic": TOPIC})
+            assert (status, entry["topic"]) == (200, TOPIC)
+            told = await self.recv_type(watchers[2], "room")  # the member hears of it
+            assert (told["room"]["room"], told["room"]["topic"], told["by"]) == (room, TOPIC, "bob")
+        for client in watchers[:2]:
             received = []
             with contextlib.suppress(TimeoutError):
                 while True:

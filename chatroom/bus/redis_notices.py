@@ -53,12 +53,13 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, GuestNotice):
         return {"guest": notice.nick_key, "room": notice.room, "until": notice.until}
     if isinstance(notice, RoomNotice):
-        return {
+        body = {
             "room": notice.room,
             "change": notice.change,
             "members": list(notice.members),
             "removed": list(notice.removed),
         }
+        return body if notice.by is None else {**body, "by": notice.by}
     if isinstance(notice, UnreadNotice):
         counts = [notice.read_id, notice.unread, notice.mentions, notice.notify]
         return {"unread": counts, "account": notice.account_id, "room": notice.room}
@@ -104,7 +105,8 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "avatar" in body:
         return AvatarNotice(body["name"], body["avatar"])
     if "room" in body:
-        return RoomNotice(body["room"], body["change"], tuple(body["members"]), tuple(body["removed"]))
+        members, removed = tuple(body["members"]), tuple(body["removed"])
+        return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))
     if "change" not in body:
         return None
     session = bytes.fromhex(body["session"]) if body["session"] is not None else None
