@@ -76,7 +76,7 @@ def test_a_closed_room_lives_on_both_nodes(nodes: tuple[ServerProcess, ServerPro
     left, right = nodes
 
     async def scenario() -> None:
-        ann_lobby, _, _ = await awelcomed(left, room="lobby", token=token("ann"))
+        ann_hall, _, _ = await awelcomed(left, room="lobby", token=token("ann"))
         bob_lobby, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
         carl_lobby, _, _ = await awelcomed(right, room="lobby", token=token("carl"))
         status, _ = await call(
@@ -117,7 +117,7 @@ def test_a_closed_room_lives_on_both_nodes(nodes: tuple[ServerProcess, ServerPro
 
         heard = await drain(carl_lobby)
         assert "team" not in heard and WORDS not in heard
-        for ws in (ann_lobby, bob_lobby, carl_lobby, ann_team):
+        for ws in (ann_hall, bob_lobby, carl_lobby, ann_team):
             await ws.close()
 
     asyncio.run(scenario())
@@ -214,5 +214,32 @@ def test_a_room_everyone_is_in_reaches_every_page_on_the_other_node(
         assert status == 200 and "carl" in [member["name"] for member in members["members"]]
         for ws in (bob_lobby, ann_news):
             await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_topic_set_through_one_node_reaches_the_other_with_who_set_it(
+    nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """bob sets the open room's topic on the left: ann's connection on the right (in another room) gets
+    the room frame with the topic and bob's name, and her rooms list there shows it; cleared, likewise."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        for room in ("news", "hall"):
+            assert (await call(left, "POST", "/api/rooms", "ann", {"room": room, "kind": "open"}))[0] == 201
+        ann_hall, _, _ = await awelcomed(right, room="hall", token=token("ann"))
+        topic = "Release planning — next: Friday's demo"
+        status, entry = await call(left, "PATCH", "/api/rooms/news", "bob", {"topic": topic})
+        assert (status, entry["topic"]) == (200, topic)
+        changed = await anext_of(ann_hall, "room", WAIT, skip=ANY_TYPE)
+        assert (changed["change"], changed["by"], changed["room"]["room"]) == ("topic", "bob", "news")
+        assert changed["room"]["topic"] == topic
+        _, listed = await call(right, "GET", "/api/rooms", "ann")
+        assert [e["topic"] for e in listed["rooms"] if e["room"] == "news"] == [topic]
+        assert (await call(right, "PATCH", "/api/rooms/news", "ann", {"topic": None}))[0] == 200
+        cleared = await anext_of(ann_hall, "room", WAIT, skip=ANY_TYPE)
+        assert (cleared["change"], cleared["by"], cleared["room"]["topic"]) == ("topic", "ann", "")
+        await ann_hall.close()
 
     asyncio.run(scenario())
