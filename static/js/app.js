@@ -22,6 +22,7 @@ import {forgetPeers, onPeer} from "./peers.js";
 import * as people from "./people.js";
 import {ERROR, FRAME, IDENTITY_ERRORS, ROOM_ERRORS, roomProblem} from "./protocol.js";
 import {wireRoomDialogs} from "./room_dialogs.js";
+import {onTopicFrame} from "./room_topic.js";
 import {accountKnown} from "./room_voice.js";
 import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
@@ -87,6 +88,7 @@ function routeFrames() {
     else if (!outbox.onRefused(frame)) composer.onRefused(frame);
   });
   on(FRAME.ROOM, onRoomFrame);
+  on(FRAME.ROOM, onTopicFrame);
   configureRooms({mayChangeMessages: refreshMessageActions});
   on(FRAME.ROOM_GONE, onRoomGone);
   wireChanges();

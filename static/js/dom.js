@@ -5,6 +5,7 @@ const $ = (id) => document.getElementById(id);
 
 export const ui = {
   roomTitle: $("room-title"),
+  roomTopic: $("room-topic"),
   roomArchived: $("room-archived"),
   roomAnnounce: $("room-announce"),
   roomMissing: $("room-missing"),

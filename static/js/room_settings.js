@@ -1,4 +1,5 @@
-// The room settings dialog: its members (add, remove), its title (rename),
+// The room settings dialog: its members (add, remove), its title (rename), its topic (anyone who
+// may post in it sets it: room_topic.js),
 // archive or bring back, who posts in it (everyone, or only its owner and administrators), whether
 // everyone is in it (an administrator's choice, for an open room), how one is notified of it, and
 // leaving it. Only what one may do is offered
@@ -9,6 +10,7 @@ import {isAdministrator} from "./admin_api.js";
 import {apiCall, failure, roomPath} from "./api.js";
 import {element} from "./dom.js";
 import {PeoplePicker} from "./picker.js";
+import {maySetTopic, topicOf} from "./room_topic.js";
 import {roomLabel} from "./rooms.js";
 import {isOwn, session} from "./session.js";
 import {chooseLevel, levelOf} from "./unread.js";
@@ -39,6 +41,7 @@ function offerWhatOneMay() {
   // Every person's rooms change with it: an administrator's alone, and only an open room's.
   $("everyone-in-choice").hidden = !(manage && state.administrator && state.entry.kind === "open");
   $("leave-room").hidden = !myMembership();
+  $("topic-form").hidden = !(state.entry && state.entry.room === session.room && maySetTopic());
 }
 
 function showError(answer) {
@@ -138,6 +141,7 @@ function fill(entry) {
   offerWhatOneMay();
   $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
   $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
+  $("settings-topic").value = topicOf(entry);
   $("notify-level").value = levelOf(entry.room);
 }
 
@@ -161,6 +165,10 @@ export function wireSettings(currentEntry) {
   $("add-member-form").addEventListener("submit", (event) => {
     event.preventDefault();
     picker.take($("add-member").value);
+  });
+  $("topic-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    change({topic: $("settings-topic").value});
   });
   $("rename-form").addEventListener("submit", (event) => {
     event.preventDefault();

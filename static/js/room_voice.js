@@ -10,6 +10,7 @@ import {isAdministrator} from "./admin_api.js";
 import {apiCall, roomPath} from "./api.js";
 import {showWritable} from "./composer.js";
 import {ui} from "./dom.js";
+import {refreshTopic} from "./room_topic.js";
 import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
 
 let manager = null; // the promise of whether this page's person manages the room; null: not asked yet
@@ -56,5 +57,6 @@ function apply({readOnly, listening}, changed) {
   session.readOnly = readOnly;
   session.listening = listening;
   showWritable();
+  refreshTopic(); // who may post sets the topic
   if (mayWrite() !== could[0] || mayChangeMessages() !== could[1]) changed();
 }

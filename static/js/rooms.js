@@ -17,6 +17,7 @@ import {updateTitle} from "./messages.js";
 import {isOnline} from "./peers.js";
 import {isHere, onlineNow} from "./people.js";
 import {markWords, roomMarks} from "./room_marks.js";
+import {showTopic} from "./room_topic.js";
 import {showVoice} from "./room_voice.js";
 import {session} from "./session.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
@@ -314,6 +315,7 @@ function showHeader() {
   showDirectPresence(entry);
   session.roomLabel = label;
   updateTitle();
+  showTopic(entry);
   // Archived, or only its managers posting: on this page at once (a ``room`` frame says so).
   showVoice(entry, hooks.mayChangeMessages);
 }
