@@ -13,6 +13,7 @@ from chatroom.access import (
     may_react,
     may_read,
     may_remove_member,
+    may_set_topic,
 )
 from chatroom.identity import JWT, Identity
 from chatroom.store.records import (
@@ -99,6 +100,22 @@ def test_where_only_its_managers_post_the_others_react(room: RoomRecord) -> None
     archived = RoomRecord("ops", room.kind, archived_at=1, posting=MANAGERS)
     assert not may_react(ANN, archived, OWNER_OF, guests=False)
     assert not may_post(ADMIN, archived, None, guests=False)
+
+
+def test_who_posts_sets_the_topic_and_a_guest_never() -> None:
+    """A topic is words in the room: who may post sets it, a direct room's members too; a guest who
+    posts in an open room does not, nor anyone in an archived room or a reader of an announcements room."""
+    assert may_set_topic(ANN, OPEN_ROOM, None, guests=True)
+    assert may_set_topic(ANN, DIRECT_ROOM, MEMBER_OF, guests=False)
+    assert may_set_topic(BOT_ACCOUNT, OPEN_ROOM, MEMBER_OF, guests=False)
+    assert may_post(None, OPEN_ROOM, None, guests=True) and not may_set_topic(
+        None, OPEN_ROOM, None, guests=True
+    )
+    assert not may_set_topic(ANN, CLOSED_ROOM, None, guests=False)
+    assert not may_set_topic(ANN, ARCHIVED, OWNER_OF, guests=False)
+    announcements = RoomRecord("ops", CLOSED, posting=MANAGERS)
+    assert not may_set_topic(ANN, announcements, MEMBER_OF, guests=False)
+    assert may_set_topic(ANN, announcements, OWNER_OF, guests=False)
 
 
 def test_people_create_rooms_guests_and_bots_do_not() -> None:
