@@ -133,3 +133,20 @@ def test_on_a_phone_the_topic_is_words_and_room_settings_sets_it(server: ServerP
     assert box is not None and title is not None and box["height"] < title["height"]  # one line
     assert box["x"] + box["width"] <= SCREENSHOT_PHONE["width"]
     expect(fay.locator("#messages .line.topic")).to_have_text(said(f"fay set the topic: {TOPIC}"))
+
+
+def test_the_room_switcher_finds_a_room_by_its_topic(server: ServerProcess, pages: Pages) -> None:
+    """Ctrl+K and a word of a room's topic offer that room, after those whose name or title match."""
+    make_room(server, "gus", "tp-budget", kind="open")
+    make_room(server, "gus", "tp-quarterly", kind="open")
+    status, body = call_api(
+        server, "PATCH", "/api/rooms/tp-quarterly", {"topic": "Budget review"}, f"Bearer {token_for('gus')}"
+    )
+    assert status == 200, body
+    gus = open_as(pages, server, "gus", room="lobby")
+    expect(gus.locator('#rooms a[data-room="tp-quarterly"]')).to_be_visible()
+    gus.keyboard.press("Control+k")
+    field = gus.get_by_role("dialog", name="Jump to a room").get_by_role("combobox", name="Jump to a room")
+    field.press_sequentially("budget")
+    offered = gus.get_by_role("dialog", name="Jump to a room").get_by_role("option")
+    expect(offered).to_have_text(["#tp-budget", "#tp-quarterly"])

@@ -1,6 +1,6 @@
 // The quick room switcher: Ctrl+K (⌘K on a Mac), as in Slack, Discord or
 // Zulip, opens a small dialog whose field filters the rooms one may open by
-// name, title or a direct room's people: those of the rooms list
+// name, title or a direct room's people (or, after those, its topic): those of the rooms list
 // (static/js/rooms.js) at once, and those beyond its page from the rooms
 // API's search by the start of a name. Up and Down choose, Enter (or a
 // click) opens one, Escape closes and gives the focus back. The field is a
@@ -32,13 +32,14 @@ const sw = {
 };
 
 // How well a room answers ``typed`` (lower is better), or -1: its name starts so, a word of
-// its label does (a title, a person of a direct room), the label has it inside.
+// its label does (a title, a person of a direct room), the label has it inside, its topic does.
 function rank(entry, label, typed) {
   if (!typed) return 0;
   if (entry.room.startsWith(normalizeRoom(typed))) return 0;
   const words = label.toLowerCase().replace(/^#/, "");
   if (words.split(/[\s,]+/).some((word) => word.startsWith(typed))) return 1;
-  return words.includes(typed) ? 2 : -1;
+  if (words.includes(typed)) return 2;
+  return typeof entry.topic === "string" && entry.topic.toLowerCase().includes(typed) ? 3 : -1;
 }
 
 function candidates(typed) {
