@@ -317,14 +317,15 @@ class RoomHandler(ManageHandler):
         posting = clean_posting(body["posting"], record.kind) if "posting" in body else record.posting
         everyone_in = self.everyone_in_asked(who, record, body)
         topic = topic_asked(who, Readable(record, membership), body, guests=self.access.guests)
-        if "title" in body:
-            title = clean_title(body["title"])
-            if title != record.title:
-                record = await self.changed(self.backend.accounts.rename_room(room, title))
-                await self.notify(record, ROOM_RENAMED)
+        title = clean_title(body["title"]) if "title" in body else record.title
         archived = body.get("archived")
         if archived is not None and not isinstance(archived, bool):
             raise ApiError(400, protocol.BAD_REQUEST, '"archived" must be true or false')
+        if topic is not None:  # before an archiving in the same body, which would leave it read-only
+            record = await self.put_topic(who, record, topic)
+        if title != record.title:
+            record = await self.changed(self.backend.accounts.rename_room(room, title))
+            await self.notify(record, ROOM_RENAMED)
         if archived is not None and archived != (record.archived_at is not None):
             record = await self.changed(self.backend.accounts.archive_room(room, archived=archived))
             await self.notify(record, ROOM_ARCHIVED if archived else ROOM_UNARCHIVED)
@@ -335,8 +336,6 @@ class RoomHandler(ManageHandler):
             # Every person a member, in the store; one notice, and each node's pages see the entry change.
             record = await self.changed(self.backend.accounts.set_everyone_in(room, everyone_in))
             await self.notify(record, ROOM_EVERYONE_IN)
-        if topic is not None:
-            record = await self.put_topic(who, record, topic)
         readable = record.kind == OPEN or membership is not None
         self.send_json(await self.entry(record, readable=readable))
 

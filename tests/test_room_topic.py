@@ -30,6 +30,11 @@ class TopicTest(RoomsCase):
         _, body, _ = await self.api("GET", "/api/rooms", who)
         return next((entry["topic"] for entry in body["rooms"] if entry["room"] == room), None)
 
+    async def listed(self, room: str, who: str = "ann") -> dict[str, Any]:
+        """The room's entry in ``who``'s rooms list."""
+        _, body, _ = await self.api("GET", "/api/rooms", who)
+        return next(entry for entry in body["rooms"] if entry["room"] == room)
+
     async def watching(self, who: str, room: str = "news") -> Client:
         """``who``'s live connection to ``room``, past its own join."""
         client, welcome = await self.enter(who, room)
@@ -145,8 +150,7 @@ class TopicTest(RoomsCase):
         for extra in ({"title": "Mine"}, {"archived": True}, {"posting": "managers"}, {"title": "news"}):
             body = {"topic": "both", **extra}
             await self.refused(403, "forbidden", self.api("PATCH", "/api/rooms/news", "bob", body))
-        _, listed, _ = await self.api("GET", "/api/rooms", "ann")
-        news = next(entry for entry in listed["rooms"] if entry["room"] == "news")
+        news = await self.listed("news")
         assert (news["topic"], news["title"], news["archived"], news["posting"]) == (
             "",
             "news",
@@ -160,6 +164,12 @@ class TopicTest(RoomsCase):
             "PATCH", "/api/rooms/news", "ann", {"topic": TOPIC, "title": "News"}
         )
         assert (status, entry["topic"], entry["title"]) == (200, TOPIC, "News")
+        body = {"topic": "later", "title": "Later", "archived": "yes"}
+        await self.refused(400, "bad_request", self.api("PATCH", "/api/rooms/news", "ann", body))
+        assert await self.topic_of() == TOPIC and (await self.listed("news"))["title"] == "News"
+        body = {"topic": "Closed for the summer", "archived": True}
+        status, entry, _ = await self.api("PATCH", "/api/rooms/news", "ann", body)
+        assert (status, entry["topic"], entry["archived"]) == (200, "Closed for the summer", True)
 
     # --- who hears of it ----------------------------------------------------------------------------
 
