@@ -87,7 +87,19 @@ class RoomsHandler(JsonHandler):
         return "/api/rooms?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
 
 
-class MessagesHandler(JsonHandler):
+class RoomReadingHandler(JsonHandler):
+    """What reads a room's messages asks first: whether the asker may read them (else 404)."""
+
+    async def readable(self, room: str) -> bool:
+        """Whether the asker may read the room: access says so, or it is a guests' room not yet written to."""
+        if await self.access.readable(self.who, room) is not None:
+            return True
+        return (
+            self.who is None and self.access.guests and await self.backend.accounts.room_record(room) is None
+        )
+
+
+class MessagesHandler(RoomReadingHandler):
     """``GET`` a room's history page (404 for a room the asker may not see); ``POST`` a message as a bot.
 
     A bot posts to the rooms it is a member of (access.may_post): a room it
@@ -120,14 +132,6 @@ class MessagesHandler(JsonHandler):
         older = await self.backend.history(room, before=around + 1, limit=(limit + 1) // 2)
         newer = await self.backend.history(room, after=around, limit=limit - len(older), newest=False)
         return older + newer
-
-    async def readable(self, room: str) -> bool:
-        """Whether the asker may read the room: access says so, or it is a guests' room not yet written to."""
-        if await self.access.readable(self.who, room) is not None:
-            return True
-        return (
-            self.who is None and self.access.guests and await self.backend.accounts.room_record(room) is None
-        )
 
     async def post(self, raw_room: str) -> None:
         """Publish as the bot whose key the request carries, under the bot's own name."""
@@ -200,3 +204,14 @@ class MessagesHandler(JsonHandler):
                 f'"ref" must be a string of at most {protocol.MAX_REF_LENGTH} characters',
             )
         return ref
+
+
+class PinsHandler(RoomReadingHandler):
+    """``GET`` a room's pinned messages, most recently pinned first (404 for a room the asker may not see)."""
+
+    async def get(self, raw_room: str) -> None:
+        room = self.room_argument(raw_room)
+        if not await self.unavailable_if_failing(self.readable(room)):
+            raise room_not_found()
+        pinned = await self.unavailable_if_failing(self.backend.pinned(room))
+        self.send_json({"room": room, "messages": [changes.message_frame(m) for m in pinned]})

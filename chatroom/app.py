@@ -25,7 +25,7 @@ from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHan
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
-from .api_rooms import MessagesHandler
+from .api_rooms import MessagesHandler, PinsHandler
 from .api_search import SearchHandler
 from .api_settings import SettingsHandler
 from .api_unread import NotifyHandler, ReadHandler
@@ -177,6 +177,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
+            (r"/api/rooms/([^/]+)/pins", PinsHandler, api),
             (r"/api/search", SearchHandler, api),
             (r"/api/rooms/([^/]+)/files", RoomFilesHandler, {**upload, "webhooks": webhooks}),
             (r"/files/([^/]+)/([^/]+)", FileHandler, api),

@@ -69,7 +69,7 @@ class RoomRead:
     last_id: int
     epoch: str
     messages: list[StoredMessage]
-    # With a ``since``: the changes after it (edits, deletions, reactions); else None.
+    # With a ``since``: the changes after it (edits, deletions, reactions, pins); else None.
     changes: list[StoredChange] | None
 
 
@@ -149,6 +149,10 @@ class Backend(Protocol):
 
         With ``newest`` the most recent such messages, else the oldest.
         """
+        ...
+
+    async def pinned(self, room: str) -> list[StoredMessage]:
+        """The room's pinned messages in their current state, most recently pinned first."""
         ...
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
@@ -236,7 +240,7 @@ class Backend(Protocol):
         process of the deployment (the one that stored it), and a re-sent one (same ref) not again."""
 
     def watch_changed(self, watcher: Callable[[StoredChange], None]) -> None:
-        """Give ``watcher`` every change to a message (edit, deletion, reaction) this process stores,
+        """Give ``watcher`` every change to a message (edit, deletion, reaction, pin) this process stores,
         once committed: each change to one process of the deployment."""
 
     async def room_exists(self, room: str) -> bool:

@@ -1,10 +1,11 @@
-"""Changes to messages on the wire (version 2): edit, delete, react, reply. Pure: no I/O, no clock.
+"""Changes to messages on the wire (version 2): edit, delete, react, pin, reply. Pure: no I/O, no clock.
 
-Client frames ``edit``, ``delete`` and ``react`` name a message by ``id``;
-a ``message`` frame may carry ``reply_to``. Every stored change goes out as
-an ``edit``, ``delete`` or ``reaction`` frame with its own id of the room's
-sequence, naming its ``target``; a ``user`` frame carries its message's
-current state (``edited``, ``deleted``, ``reactions``, ``reply_to``, ``file``). The
+Client frames ``edit``, ``delete``, ``react`` and ``pin`` name a message by
+``id``; a ``message`` frame may carry ``reply_to``. Every stored change goes
+out as an ``edit``, ``delete``, ``reaction`` or ``pin`` frame with its own id
+of the room's sequence, naming its ``target``; a ``user`` frame carries its
+message's current state (``edited``, ``deleted``, ``reactions``, ``reply_to``,
+``file``, ``pinned``). The
 rules of who may change what are the store's (store/change_rules.py), asked
 with access.py's answer; docs/protocol.md, "Changes to messages", is the
 contract.
@@ -20,6 +21,7 @@ from . import protocol
 from .events import (
     DELETE,
     EDIT,
+    PIN,
     REACTION,
     Delivered,
     PresenceEvent,
@@ -76,7 +78,18 @@ class ReactFrame:
     ref: str | None = None
 
 
-ChangeFrame = EditFrame | DeleteFrame | ReactFrame
+@dataclass(frozen=True, slots=True)
+class PinFrame:
+    """Pin (``on``) message ``target`` to its room, or unpin it."""
+
+    KIND: ClassVar[str] = PIN
+
+    target: int
+    on: bool
+    ref: str | None = None
+
+
+ChangeFrame = EditFrame | DeleteFrame | ReactFrame | PinFrame
 ClientFrame = protocol.ClientFrame | ChangeFrame
 
 
@@ -95,7 +108,9 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
     if kind == "delete":
         return DeleteFrame(message_id(obj, "id", ref), ref)
     if kind == "react":
-        return _parse_react(obj, ref)
+        return ReactFrame(message_id(obj, "id", ref), clean_emoji(obj.get("emoji"), ref), _on(obj, ref), ref)
+    if kind == "pin":
+        return PinFrame(message_id(obj, "id", ref), _on(obj, ref), ref)
     frame = protocol.parse_object(obj, ref, max_length)
     if isinstance(frame, MessageFrame) and obj.get("reply_to") is not None:
         return MessageFrame(frame.text, ref, message_id(obj, "reply_to", ref))
@@ -112,16 +127,15 @@ def request_for(frame: ChangeFrame, nick: str, account_id: int, any_author: bool
         any_author=any_author,
         text=frame.text if isinstance(frame, EditFrame) else "",
         emoji=frame.emoji if isinstance(frame, ReactFrame) else "",
-        on=isinstance(frame, ReactFrame) and frame.on,
+        on=isinstance(frame, ReactFrame | PinFrame) and frame.on,
     )
 
 
-def _parse_react(obj: dict[str, Any], ref: str | None) -> ReactFrame:
-    target = message_id(obj, "id", ref)
+def _on(obj: dict[str, Any], ref: str | None) -> bool:
     on = obj.get("on")
     if not isinstance(on, bool):
         raise ProtocolError(BAD_REQUEST, '"on" must be true or false', ref)
-    return ReactFrame(target, clean_emoji(obj.get("emoji"), ref), on, ref)
+    return on
 
 
 def message_id(obj: dict[str, Any], field: str, ref: str | None = None) -> int:
@@ -173,18 +187,22 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
         frame["reply_to"] = {"id": original.id, "nick": original.nick, "message": shown}
     if m.file is not None:
         frame["file"] = protocol.file_part(m.file)
+    if m.pinned is not None:
+        frame["pinned"] = {"nick": m.pinned.nick, "ts": m.pinned.ts}
     return frame
 
 
 def change_frame(change: StoredChange) -> dict[str, Any]:
-    """The frame of a stored change: edit, delete or reaction, with its own id."""
+    """The frame of a stored change: edit, delete, reaction or pin, with its own id."""
     c = change
     frame: dict[str, Any] = {"type": c.kind, "id": c.id, "room": c.room, "target": c.target, "nick": c.nick}
     if c.kind == EDIT:
         frame["message"] = c.text
         protocol.with_format(frame, c.text)
-    elif c.kind != DELETE:
+    elif c.kind == REACTION:
         frame.update(emoji=c.emoji, on=c.on)
+    elif c.kind == PIN:
+        frame["on"] = c.on
     frame["ts"] = c.ts
     return frame
 

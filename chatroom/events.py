@@ -28,6 +28,14 @@ class Reaction:
 
 
 @dataclass(frozen=True, slots=True)
+class Pin:
+    """Who pinned a message to its room, and when (ms)."""
+
+    nick: str
+    ts: int
+
+
+@dataclass(frozen=True, slots=True)
 class FileInfo:
     """A file attached to a message (or an avatar), as members see it.
 
@@ -69,21 +77,25 @@ class StoredMessage:
     reactions: tuple[Reaction, ...] = ()
     # The file it carries (an upload), None for a plain message.
     file: FileInfo | None = None
+    # Pinned to its room: by whom and when (None: not pinned; a deleted message never is).
+    pinned: Pin | None = None
 
 
 # What a StoredChange does to its target.
 EDIT = "edit"
 DELETE = "delete"
 REACTION = "reaction"
-CHANGE_KINDS = (EDIT, DELETE, REACTION)
+PIN = "pin"
+CHANGE_KINDS = (EDIT, DELETE, REACTION, PIN)
 
 
 @dataclass(frozen=True, slots=True)
 class StoredChange:
-    """A change to a message (edit, deletion, reaction) once stored: it takes the room's next id.
+    """A change to a message (edit, deletion, reaction, pin) once stored: it takes the room's next id.
 
     ``nick`` is who made the change; ``text`` an edit's new text (emptied
-    once the target is deleted); ``emoji`` and ``on`` a reaction's.
+    once the target is deleted); ``emoji`` and ``on`` a reaction's; ``on`` a
+    pin's (pinned, or unpinned).
     """
 
     id: int
@@ -95,7 +107,7 @@ class StoredChange:
     text: str = ""
     emoji: str = ""
     on: bool = False
-    # Who made it (kept for export: reactions are rebuilt from changes on import).
+    # Who made it (kept for export: reactions and pins are rebuilt from changes on import).
     account_id: int | None = None
 
 

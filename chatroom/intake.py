@@ -60,7 +60,7 @@ class Intake:
         voice = _Voice(read_only, not read_only if may_react is None else may_react)
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, voice)
-        if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame):
+        if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame | changes.PinFrame):
             return self._change(frame, voice, guest)
         if isinstance(frame, protocol.TypingFrame):
             # A hint: extra frames are dropped quietly, never refused.
@@ -86,11 +86,16 @@ class Intake:
         if guest:
             raise ProtocolError(
                 protocol.FORBIDDEN,
-                "sign in to edit, delete or react: guests cannot change messages",
+                "sign in to edit, delete, react or pin: guests cannot change messages",
                 frame.ref,
             )
-        # An edit puts new words in the room; a reaction or a deletion does not.
-        if voice.read_only if isinstance(frame, changes.EditFrame) else not voice.may_react:
+        # An edit puts new words in the room, and a pin puts words before everyone (who may post
+        # may pin); a reaction or a deletion does not.
+        if (
+            voice.read_only
+            if isinstance(frame, changes.EditFrame | changes.PinFrame)
+            else not voice.may_react
+        ):
             raise ProtocolError(
                 protocol.READ_ONLY, f"you cannot change messages in this room: {voice.why}", frame.ref
             )

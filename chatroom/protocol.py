@@ -59,6 +59,8 @@ READ_ONLY = "read_only"
 NO_MESSAGE = "no_message"
 # A reaction with an emoji more than a message holds (store/change_rules.py: MAX_EMOJIS).
 TOO_MANY_REACTIONS = "too_many_reactions"
+# A pin past the messages a room holds pinned (store/change_rules.py: MAX_PINS).
+TOO_MANY_PINS = "too_many_pins"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
 # Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing

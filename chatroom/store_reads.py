@@ -40,6 +40,10 @@ class StoreReads:
             self.store.history(room, after=after, before=before, limit=limit, newest=newest)
         )
 
+    async def pinned(self, room: str) -> list[StoredMessage]:
+        """The room's pinned messages, most recently pinned first."""
+        return await self._store_call(self.store.pinned(room))
+
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages of the query's rooms holding its terms, newest first."""
         return await self._store_call(self.store.search(query))

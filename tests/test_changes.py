@@ -8,15 +8,17 @@ from chatroom import changes, protocol
 from chatroom.events import (
     DELETE,
     EDIT,
+    PIN,
     REACTION,
     FileInfo,
+    Pin,
     Reaction,
     ReplyQuote,
     StoredChange,
     StoredMessage,
 )
 from chatroom.protocol import MessageFrame, ProtocolError
-from chatroom.store.change_rules import ChangeRefusedError, ChangeRequest, TargetState, decide
+from chatroom.store.change_rules import MAX_PINS, ChangeRefusedError, ChangeRequest, TargetState, decide
 
 
 def refused(data: str) -> ProtocolError:
@@ -60,6 +62,9 @@ def test_a_message_may_reply() -> None:
         ('{"type":"react","id":1,"emoji":"\U0001f44d \U0001f44d","on":true}', "bad_request"),
         ('{"type":"react","id":1,"emoji":"' + "\U0001f44d" * 65 + '","on":true}', "bad_request"),
         ('{"type":"message","message":"x","reply_to":-1}', "bad_request"),
+        ('{"type":"pin","id":1}', "bad_request"),
+        ('{"type":"pin","id":1,"on":1}', "bad_request"),
+        ('{"type":"pin","id":"1","on":true}', "bad_request"),
     ],
 )
 def test_bad_change_frames_are_refused(data: str, code: str) -> None:
@@ -186,4 +191,39 @@ def test_the_rules_of_who_changes_what() -> None:
     ):
         with pytest.raises(ChangeRefusedError) as error:
             decide(request, target)
+        assert error.value.code == code
+
+
+def test_pin_frames_parse_and_go_out_with_their_target() -> None:
+    """A pin names its message and whether it is pinned; the stored change says the same, with its id."""
+    assert changes.parse_frame('{"type":"pin","id":3,"on":true,"ref":"p"}') == changes.PinFrame(3, True, "p")
+    assert changes.parse_frame('{"type":"pin","id":3,"on":false}') == changes.PinFrame(3, False)
+    assert changes.change_frame(StoredChange(8, "r", PIN, 2, "ann", 9, on=False)) == {
+        "type": "pin", "id": 8, "room": "r", "target": 2, "nick": "ann", "on": False, "ts": 9,
+    }  # fmt: skip
+
+
+def test_a_pinned_message_says_who_pinned_it() -> None:
+    """A user frame carries "pinned" only while its message is pinned."""
+    pinned = StoredMessage(1, "lobby", "bob", "the link", 10, pinned=Pin("ann", 20))
+    assert changes.message_frame(pinned)["pinned"] == {"nick": "ann", "ts": 20}
+    assert "pinned" not in changes.message_frame(StoredMessage(1, "lobby", "bob", "the link", 10))
+
+
+def test_the_rules_of_pins() -> None:
+    """A repeat changes nothing, a deleted message cannot be pinned, a full room takes no more pins
+    (but still takes unpinning, and a repeat of a pin already there)."""
+    pin, unpin = ChangeRequest(PIN, 1, "ann", 1, on=True), ChangeRequest(PIN, 1, "ann", 1, on=False)
+    assert decide(pin, TargetState(2, False, "x", pins=3))
+    assert not decide(pin, TargetState(2, False, "x", pinned=True, pins=3))
+    assert not decide(unpin, TargetState(2, False, "x", pins=3))
+    assert decide(unpin, TargetState(2, False, "x", pinned=True, pins=MAX_PINS))
+    assert not decide(pin, TargetState(2, False, "x", pinned=True, pins=MAX_PINS))
+    for target, code in (
+        (TargetState(2, True, ""), "no_message"),
+        (None, "no_message"),
+        (TargetState(2, False, "x", pins=MAX_PINS), "too_many_pins"),
+    ):
+        with pytest.raises(ChangeRefusedError) as error:
+            decide(pin, target)
         assert error.value.code == code

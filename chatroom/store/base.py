@@ -14,7 +14,7 @@ of them to it, on SQLite and on PostgreSQL):
 - The epoch changes only when the database is new: it is created with the
   schema and never changes after, except that a database without messages may
   adopt another (an import keeping its export's epoch).
-- A change to a message (``change``: edit, deletion, reaction) goes through
+- A change to a message (``change``: edit, deletion, reaction, pin) goes through
   the same writer and transaction as messages and takes the room's next id;
   one that would change nothing takes none. A deletion empties the text of
   the message and of every edit of it, in the same transaction. ``history``
@@ -250,6 +250,11 @@ class Store(Protocol):
 
         With ``newest`` the most recent such messages, else the oldest.
         """
+        ...
+
+    async def pinned(self, room: str) -> list[StoredMessage]:
+        """The room's pinned messages (at most change_rules.MAX_PINS, none deleted) in their current
+        state, most recently pinned first."""
         ...
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:

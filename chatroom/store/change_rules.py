@@ -9,19 +9,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..events import DELETE, EDIT, REACTION, StoredChange
-from ..protocol import FORBIDDEN, NO_MESSAGE, TOO_MANY_REACTIONS
+from ..events import DELETE, EDIT, PIN, REACTION, StoredChange
+from ..protocol import FORBIDDEN, NO_MESSAGE, TOO_MANY_PINS, TOO_MANY_REACTIONS
 from .accounts_base import RefusedError
 
 # The different emoji one message holds: whoever reacts after that adds to one
 # of them. Without a bound one member could put thousands of emoji of 64 code
 # points on a message, making it too big for any history page to carry.
 MAX_EMOJIS = 20
+# The messages one room holds pinned: a list everyone reads through, not a second history.
+MAX_PINS = 50
 
 __all__ = [
     "FORBIDDEN",
     "MAX_EMOJIS",
+    "MAX_PINS",
     "NO_MESSAGE",
+    "TOO_MANY_PINS",
     "TOO_MANY_REACTIONS",
     "ChangeRefusedError",
     "ChangeRequest",
@@ -33,10 +37,11 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ChangeRequest:
-    """A change someone asks for: edit, delete or react to message ``target`` of the room.
+    """A change someone asks for: edit, delete, react to or pin message ``target`` of the room.
 
     ``any_author``: the asker may delete anyone's message (an administrator,
-    access.may_delete_any). Who edits or reacts is always ``account_id``.
+    access.may_delete_any). Who edits, reacts or pins is always ``account_id``;
+    ``on`` says whether a reaction or pin is put there or taken back.
     """
 
     kind: str
@@ -49,7 +54,7 @@ class ChangeRequest:
     on: bool = False
 
     def __post_init__(self) -> None:
-        if self.kind not in (EDIT, DELETE, REACTION):
+        if self.kind not in (EDIT, DELETE, REACTION, PIN):
             raise ValueError(f"no such change: {self.kind!r}")
 
 
@@ -84,6 +89,9 @@ class TargetState:
     reacted: bool = False
     emoji_there: bool = False
     emojis: int = 0
+    # For a pin: whether the message is pinned; how many messages of its room are.
+    pinned: bool = False
+    pins: int = 0
 
 
 def decide(request: ChangeRequest, target: TargetState | None) -> bool:
@@ -101,12 +109,23 @@ def decide(request: ChangeRequest, target: TargetState | None) -> bool:
         raise ChangeRefusedError(NO_MESSAGE, f"message {request.target} was deleted")
     if request.kind == EDIT:
         return request.text != target.text
+    if request.kind == PIN:
+        return _pin_changes(request, target)
     if request.on and not target.emoji_there and target.emojis >= MAX_EMOJIS:
         raise ChangeRefusedError(
             TOO_MANY_REACTIONS,
             f"a message holds at most {MAX_EMOJIS} different reactions: add yours to one of them",
         )
     return request.on != target.reacted
+
+
+def _pin_changes(request: ChangeRequest, target: TargetState) -> bool:
+    """Whether a pin changes its (not deleted) target: unpinning is always allowed."""
+    if request.on and not target.pinned and target.pins >= MAX_PINS:
+        raise ChangeRefusedError(
+            TOO_MANY_PINS, f"a room holds at most {MAX_PINS} pinned messages: unpin one first"
+        )
+    return request.on != target.pinned
 
 
 def reply_refusal(reply_to: int) -> ChangeRefusedError:

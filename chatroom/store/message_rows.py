@@ -1,8 +1,8 @@
 """Messages in their current state and changes, from rows: the SQL both dialects share, no I/O.
 
-A message is read with the message it replies to (a self-join) and the file
-it carries (``files``), and, in a second query, its reactions; a change is
-one row of ``changes``.
+A message is read with the message it replies to (a self-join), the file it
+carries (``files``) and its pin (``pins``), and, in a second query, its
+reactions; a change is one row of ``changes``.
 """
 
 from __future__ import annotations
@@ -10,20 +10,27 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from ..events import FileInfo, Reaction, ReplyQuote, StoredChange, StoredMessage
+from ..events import FileInfo, Pin, Reaction, ReplyQuote, StoredChange, StoredMessage
 
-# Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message, what it replies to, its file.
+# Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message, what it replies to, its file, its pin.
 MESSAGE_COLUMNS = (
     "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
     " r.id, r.nick, r.message, r.deleted,"
-    " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type"
+    " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type,"
+    " p.nick, p.ts"
 )
-# What a query from ``messages m`` joins to read MESSAGE_COLUMNS.
-MESSAGE_JOINS = (
+_REPLY_AND_FILE = (
     "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to LEFT JOIN files f ON f.id = m.file_id"
 )
+# What a query from ``messages m`` joins to read MESSAGE_COLUMNS.
+MESSAGE_JOINS = f"{_REPLY_AND_FILE} LEFT JOIN pins p ON p.room = m.room AND p.target = m.id"
 MESSAGE_SOURCE = f"messages m {MESSAGE_JOINS}"
 CHANGE_COLUMNS = "id, kind, target, nick, ts, text, emoji, turned_on, account_id"
+# A room's pinned messages, most recently pinned first (placeholders: the room).
+PINNED_SQL = (
+    f"SELECT {MESSAGE_COLUMNS} FROM pins p JOIN messages m ON m.room = p.room AND m.id = p.target"
+    f" {_REPLY_AND_FILE} WHERE p.room = {{0}} ORDER BY p.id DESC"
+)
 
 
 def _int(value: object) -> int:
@@ -51,7 +58,8 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
         reply,
         None if edited is None else _int(edited),
         bool(deleted),
-        file=file_info_from_row(row[13:]),
+        file=file_info_from_row(row[13:20]),
+        pinned=None if row[20] is None else Pin(str(row[20]), _int(row[21])),
     )
 
 

@@ -4,7 +4,7 @@ The batch holds its rooms' rows locked (pg_batch.py), so a change reads its
 target, takes the room's next id (``last_id + 1`` on the locked row, the
 counter messages use) and writes, without another node in between. A
 deletion empties the message's text and every edit of it in the same
-transaction, and drops its reactions.
+transaction, and drops its reactions and its pin.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ import dataclasses
 import psycopg
 from psycopg.rows import TupleRow
 
-from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
+from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import Changed, ChangeRequest, TargetState, decide
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
     MESSAGE_COLUMNS,
     MESSAGE_SOURCE,
+    PINNED_SQL,
     change_from_row,
     merge_in_order,
     message_from_row,
@@ -43,6 +44,14 @@ _EMOJIS = """
 SELECT COALESCE(bool_or(emoji = %s), false), COUNT(DISTINCT emoji)
 FROM reactions WHERE room = %s AND target = %s
 """
+# For a pin: whether the message is pinned, and how many messages of its room are.
+_PINS = "SELECT COALESCE(bool_or(target = %s), false), COUNT(*) FROM pins WHERE room = %s"
+_PIN = """
+INSERT INTO pins (room, target, account_id, nick, ts, id) VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (room, target) DO UPDATE SET account_id = excluded.account_id, nick = excluded.nick,
+  ts = excluded.ts, id = excluded.id
+"""
+_UNPIN = "DELETE FROM pins WHERE room = %s AND target = %s"
 # An edit's new text: the message's time and its file's name (NULL: none) for its search row.
 _EDIT = """
 UPDATE messages m SET message = %s, edited = %s WHERE room = %s AND id = %s
@@ -86,6 +95,10 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
         counted = await (await conn.execute(_EMOJIS, (request.emoji, room, request.target))).fetchone()
         assert counted is not None
         target = dataclasses.replace(target, emoji_there=bool(counted[0]), emojis=int(counted[1]))
+    if target is not None and request.kind == PIN:
+        counted = await (await conn.execute(_PINS, (request.target, room))).fetchone()
+        assert counted is not None
+        target = dataclasses.replace(target, pinned=bool(counted[0]), pins=int(counted[1]))
     if not decide(request, target):
         return Changed(request.target, None)
     next_row = await (await conn.execute(_NEXT_ID, (room,))).fetchone()
@@ -121,7 +134,10 @@ async def _apply_to_target(
         )
         await conn.execute("UPDATE changes SET text = '' WHERE room = %s AND target = %s", key)
         await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
+        await conn.execute(_UNPIN, key)
         await conn.execute(drop_sql("%s"), key)
+    elif request.kind == PIN:
+        await _pin(conn, change)
     elif request.on:
         await conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -136,8 +152,18 @@ async def _apply_to_target(
     return None if dropped is None else str(dropped[0])
 
 
+async def _pin(conn: Connection, change: StoredChange) -> None:
+    """Pin or unpin the change's target as the change says."""
+    key = (change.room, change.target)
+    if change.on:
+        await conn.execute(_PIN, (*key, change.account_id, change.nick, change.ts, change.id))
+    else:
+        await conn.execute(_UNPIN, key)
+
+
 async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:
-    """Store changes as exported (COPY, in the caller's transaction); reactions as they stand after them."""
+    """Store changes as exported (COPY, in the caller's transaction); reactions and pins as they stand
+    after them."""
     async with (
         conn.cursor() as cursor,
         cursor.copy(f"COPY changes (room, {CHANGE_COLUMNS}) FROM STDIN") as copy,
@@ -150,6 +176,9 @@ async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:
         key = (c.room, c.target)
         if c.kind == DELETE:
             await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
+            await conn.execute(_UNPIN, key)
+        elif c.kind == PIN:
+            await _pin(conn, c)
         elif c.kind == REACTION and c.account_id is not None and c.on:
             await conn.execute(
                 "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -173,7 +202,18 @@ async def read_messages(
         f" ORDER BY m.id {'DESC' if newest else 'ASC'} LIMIT %s"
     )
     rows = await (await conn.execute(query, (room, low, high, limit))).fetchall()
-    messages = [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+    return await _with_reactions(
+        conn, room, [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+    )
+
+
+async def read_pinned(conn: Connection, room: str) -> list[StoredMessage]:
+    """The room's pinned messages in their current state, most recently pinned first."""
+    rows = await (await conn.execute(PINNED_SQL.format("%s"), (room,))).fetchall()
+    return await _with_reactions(conn, room, [message_from_row(room, row) for row in rows])
+
+
+async def _with_reactions(conn: Connection, room: str, messages: list[StoredMessage]) -> list[StoredMessage]:
     if not messages:
         return messages
     found = await (

@@ -37,7 +37,7 @@ from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, set_epoch, storable
-from .pg_changes import PendingChange, read_changes, read_messages, read_sequence
+from .pg_changes import PendingChange, read_changes, read_messages, read_pinned, read_sequence
 from .pg_deadline import Deadline
 from .pg_files import PostgresFiles
 from .pg_pending import PendingLists
@@ -218,6 +218,10 @@ class PostgresStore(ExportReads):
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages matching the query, newest first (search_base.py)."""
         return await self._run(lambda conn: pg_search.search(conn, query), "cannot search the store")
+
+    async def pinned(self, room: str) -> list[StoredMessage]:
+        """The room's pinned messages in their current state, most recently pinned first."""
+        return await self._run(lambda conn: read_pinned(conn, room), _READING)
 
     async def changes(
         self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True

@@ -39,7 +39,7 @@ from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
-from .sqlite_changes import read_changes, read_messages, read_sequence
+from .sqlite_changes import read_changes, read_messages, read_pinned, read_sequence
 from .sqlite_files import SQLiteFiles
 from .sqlite_grams import TrigramCounts
 from .sqlite_lock import BUSY_TIMEOUT_S, SharedFileConnection
@@ -220,6 +220,10 @@ class SQLiteStore(ExportReads):
         low = after if after is not None else 0
         high = before if before is not None else 2**62
         return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest))
+
+    async def pinned(self, room: str) -> list[StoredMessage]:
+        """The room's pinned messages in their current state, most recently pinned first."""
+        return await self._read(lambda conn: read_pinned(conn, room))
 
     async def changes(
         self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True

@@ -3,7 +3,7 @@
 Functions of a connection, like sqlite_sql.py's. A change's id comes from
 the same counter as the batch's messages (``next_id``), so both share the
 room's one sequence; a deletion empties the message's text and every edit
-of it in the same transaction, and drops its reactions.
+of it in the same transaction, and drops its reactions and its pin.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
-from ..events import DELETE, EDIT, REACTION, ReplyQuote, StoredChange, StoredMessage
+from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import Changed, ChangeRequest, TargetState, decide, reply_refusal
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
     MESSAGE_COLUMNS,
     MESSAGE_SOURCE,
+    PINNED_SQL,
     change_from_row,
     merge_in_order,
     message_from_row,
@@ -46,6 +47,11 @@ def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> Targ
     ).fetchone()
     if row is None:
         return None
+    if request.kind == PIN:
+        pinned, pins = conn.execute(
+            "SELECT COALESCE(MAX(target = ?), 0), COUNT(*) FROM pins WHERE room = ?", (request.target, room)
+        ).fetchone()
+        return TargetState(row[0], bool(row[1]), str(row[2]), pinned=bool(pinned), pins=int(pins))
     if request.kind != REACTION:
         return TargetState(row[0], bool(row[1]), str(row[2]))
     reacted, there, emojis = conn.execute(
@@ -92,7 +98,10 @@ def apply_change(
         )
         conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
         conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
+        conn.execute("DELETE FROM pins WHERE room = ? AND target = ?", key)
         unindex(conn, room, request.target)
+    elif request.kind == PIN:
+        _pin(conn, change)
     elif request.on:
         conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -106,8 +115,21 @@ def apply_change(
     return Changed(request.target, change, None if dropped is None else str(dropped[0]))
 
 
+def _pin(conn: sqlite3.Connection, change: StoredChange) -> None:
+    """Pin or unpin the change's target as the change says."""
+    key = (change.room, change.target)
+    if change.on:
+        conn.execute(
+            "INSERT OR REPLACE INTO pins (room, target, account_id, nick, ts, id) VALUES (?, ?, ?, ?, ?, ?)",
+            (*key, change.account_id, change.nick, change.ts, change.id),
+        )
+    else:
+        conn.execute("DELETE FROM pins WHERE room = ? AND target = ?", key)
+
+
 def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> None:
-    """Store changes as exported (inside the caller's transaction); reactions as they stand after them."""
+    """Store changes as exported (inside the caller's transaction); reactions and pins as they stand
+    after them."""
     conn.executemany(
         f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
@@ -119,6 +141,9 @@ def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> Non
         key = (c.room, c.target)
         if c.kind == DELETE:
             conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
+            conn.execute("DELETE FROM pins WHERE room = ? AND target = ?", key)
+        elif c.kind == PIN:
+            _pin(conn, c)
         elif c.kind == REACTION and c.account_id is not None and c.on:
             conn.execute(
                 "INSERT OR REPLACE INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -141,7 +166,20 @@ def read_messages(
         f" ORDER BY m.id {'DESC' if newest else 'ASC'} LIMIT ?"
     )
     rows = conn.execute(query, (room, low, high, limit)).fetchall()
-    messages = [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+    return _with_reactions(
+        conn, room, [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
+    )
+
+
+def read_pinned(conn: sqlite3.Connection, room: str) -> list[StoredMessage]:
+    """The room's pinned messages in their current state, most recently pinned first."""
+    rows = conn.execute(PINNED_SQL.format("?"), (room,)).fetchall()
+    return _with_reactions(conn, room, [message_from_row(room, row) for row in rows])
+
+
+def _with_reactions(
+    conn: sqlite3.Connection, room: str, messages: list[StoredMessage]
+) -> list[StoredMessage]:
     found: list[tuple[object, ...]] = []
     for start in range(0, len(messages), _CHUNK):
         ids = [m.id for m in messages[start : start + _CHUNK]]

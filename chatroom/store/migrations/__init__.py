@@ -39,6 +39,7 @@ from . import (
     v022_room_posting,
     v023_rooms_everyone_is_in,
     v024_room_topic,
+    v025_pins,
 )
 from .step import Cursor, Step
 
@@ -67,6 +68,7 @@ STEPS: tuple[Step, ...] = (
     v022_room_posting.STEP,
     v023_rooms_everyone_is_in.STEP,
     v024_room_topic.STEP,
+    v025_pins.STEP,
 )
 LATEST = STEPS[-1].version
 
