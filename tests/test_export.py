@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from chatroom.backend import StoredMessage
-from chatroom.events import DELETE, EDIT, REACTION, StoredChange
+from chatroom.events import DELETE, EDIT, PIN, REACTION, StoredChange
 from chatroom.store import migrations
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.change_rules import ChangeRequest
@@ -132,13 +132,16 @@ async def add_access(store: SQLiteStore) -> None:
 
 
 async def add_changes(store: SQLiteStore) -> None:
-    """Changes to messages of "long": an edit, reactions put on and taken back, a reply, a deletion."""
+    """Changes to messages of "long": an edit, reactions put on and taken back, pins (one taken back,
+    one of a message deleted later), a reply, a deletion."""
     ann, zoe = [await store.accounts.account_by_name(name) for name in ("Ann", "Zoë")]
     assert ann is not None and zoe is not None
     draft = (await store.append("long", "Ann", "draft", account_id=ann.id)).message.id
     await store.change("long", ChangeRequest(EDIT, draft, "Ann", ann.id, text="final"))
     for who, emoji, on in ((zoe, "👍", True), (ann, "🎉", True), (zoe, "👍", False), (zoe, "❤️", True)):
         await store.change("long", ChangeRequest(REACTION, draft, who.name, who.id, emoji=emoji, on=on))
+    for who, target, on in ((zoe, draft, True), (ann, 4, True), (zoe, 4, False), (ann, 5, True)):
+        await store.change("long", ChangeRequest(PIN, target, who.name, who.id, on=on))
     await store.append("long", "Zoë", "yes", account_id=zoe.id, reply_to=draft)
     await store.change("long", ChangeRequest(DELETE, 5, "Ann", ann.id, any_author=True))
 
@@ -158,11 +161,11 @@ async def access_of(store: SQLiteStore) -> Access:
 
 async def everything(store: SQLiteStore) -> list[StoredMessage | StoredChange]:
     """Every message and change of the store, rooms by name, ids in order, and the newest of
-    "long" as history shows them (reactions included)."""
+    "long" as history shows them (reactions and pins included), and its pins."""
     messages: list[StoredMessage | StoredChange] = []
     for room in await store.room_names("", 10_000):
         messages += await store.export_messages(room, 0, 10_000)
-    return messages + list(await store.history("long", limit=10))
+    return messages + list(await store.history("long", limit=10)) + list(await store.pinned("long"))
 
 
 def read_back(path: Path) -> list[StoredMessage | StoredChange]:
@@ -244,9 +247,10 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     assert kinds[:7] == ["account", "account", "account", "account", "bot_key", "bot_key", "webhook"]
     assert kinds.count("room") == 160 and kinds.count("membership") == 8
     messages = [record for record in records if record["type"] == "message"]
-    assert len(messages) == len([m for m in original if isinstance(m, StoredMessage)]) - 10
+    # Read twice: the ten of history, and the one pinned message of "long".
+    assert len(messages) == len([m for m in original if isinstance(m, StoredMessage)]) - 11
     changes = [record for record in records if record["type"] == "change"]
-    assert [c["kind"] for c in changes] == ["edit", *["reaction"] * 4, "delete"]
+    assert [c["kind"] for c in changes] == ["edit", *["reaction"] * 4, *["pin"] * 4, "delete"]
     long = [m for m in messages if m["room"] == "long"]
     assert {"reply_to", "account"} <= set(long[-1]) and (long[4]["deleted"], long[4]["message"]) == (True, "")
     key_at = kinds.index("direct_room_key")  # the file brings direct rooms

@@ -18,7 +18,7 @@ from tests.rooms_case import RoomsCase, as_, token_for
 
 SECRET = "launch-code-7f3a91"
 TITLE = "Covert Title 55"
-# Written by changes to messages: an edit, a reaction, a reply.
+# Written by changes to messages: an edit, a reaction, a reply (and a pin of the message).
 EDITED = "edited-code-4c2e"
 EMOJI = "\U0001f9ed"
 # A room's topic, set by a member.
@@ -59,6 +59,7 @@ class OutsiderTest(RoomsCase):
                 {"type": "message", "message": SECRET, "reply_to": first, "ref": "r"},
                 {"type": "edit", "id": first, "message": EDITED, "ref": "e"},
                 {"type": "react", "id": first, "emoji": EMOJI, "on": True, "ref": "x"},
+                {"type": "pin", "id": first, "on": True, "ref": "p"},
             ):
                 await self.send(client, change)
                 assert "id" in await self.recv_type(client, "ack")
@@ -114,6 +115,12 @@ class OutsiderTest(RoomsCase):
                     status, _, raw = await self.api("GET", path, who)
                     assert status in (200, 404)
                     self.assert_clean(raw, room)
+                status, _, raw = await self.api("GET", f"/api/rooms/{room}/pins", who)
+                assert status == 404
+                self.assert_clean(raw, room)
+            # What the outsider is refused, a member reads: the pinned message, edited.
+            status, pinned, _ = await self.api("GET", f"/api/rooms/{room}/pins", "bob")
+            assert status == 200 and [m["message"] for m in pinned["messages"]] == [EDITED]
             for method, path, body in (
                 ("GET", f"/api/rooms/{room}/members", None),
                 ("POST", f"/api/rooms/{room}/members", {"name": "carl"}),
@@ -181,7 +188,12 @@ class OutsiderTest(RoomsCase):
             raw, code = await self.socket_bytes("bob", room, since=0)
             assert code == protocol.CLOSE_NOT_FOUND
             self.assert_clean(raw, room)
-            for path in ("/api/rooms", f"/api/rooms/{room}/messages", f"/api/rooms/{room}/members"):
+            for path in (
+                "/api/rooms",
+                f"/api/rooms/{room}/messages",
+                f"/api/rooms/{room}/members",
+                f"/api/rooms/{room}/pins",
+            ):
                 _, _, raw_body = await self.api("GET", path, "bob")
                 self.assert_clean(raw_body, room)
 
