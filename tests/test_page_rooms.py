@@ -324,7 +324,14 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
     lee.get_by_role("button", name="React").click()
     lee.locator(".quick-reaction").first.click()
     expect(kim.locator("#messages .reaction")).to_have_count(1)
-    assert own_message_actions(kim, 5) == ["Reply", "React", "Edit", "Delete", "Copy link"]
+    assert own_message_actions(kim, 6) == [
+        "Reply",
+        "React",
+        "Pin to this room",
+        "Edit",
+        "Delete",
+        "Copy link",
+    ]
 
     status, body = call_api(server, "PATCH", "/api/rooms/old-project", {"archived": True}, token)
     assert status == 200, body
@@ -350,7 +357,14 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
     expect(kim.locator("#composer-note")).to_be_hidden()
     expect(kim.locator("#rooms .room-link[data-room=old-project] .room-tag")).to_have_count(0)
     expect(kim.locator("#messages .reaction")).to_be_enabled()
-    assert own_message_actions(kim, 5) == ["Reply", "React", "Edit", "Delete", "Copy link"]
+    assert own_message_actions(kim, 6) == [
+        "Reply",
+        "React",
+        "Pin to this room",
+        "Edit",
+        "Delete",
+        "Copy link",
+    ]
     say(kim, "back at it")
 
 

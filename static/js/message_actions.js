@@ -1,5 +1,5 @@
-// What one can do with a message: reply, react, edit and delete one's own
-// (an administrator deletes any), copy its link. One toolbar serves every
+// What one can do with a message: reply, react, pin it to the room (or unpin
+// it), edit and delete one's own (an administrator deletes any), copy its link. One toolbar serves every
 // message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
@@ -10,7 +10,7 @@ import {sendFrame} from "./connection.js";
 import {announce, element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
 import {wireMessageFocus} from "./message_focus.js";
-import {currentPlainText, currentText, hasReacted, isDeleted, onLongPress} from "./message_state.js";
+import {currentPlainText, currentText, hasReacted, isDeleted, isPinned, onLongPress} from "./message_state.js";
 import {permalink} from "./permalink.js";
 import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
@@ -39,9 +39,11 @@ export function toggleReaction(id, emoji, on) {
 
 // --- the toolbar ----------------------------------------------------------------------
 
-function button(label, title, action) {
+// ``key``: what names the button when the focus is given back to it (its title, unless that changes).
+function button(label, title, action, key = title) {
   const node = element("button", "msg-action", label);
   node.type = "button";
+  node.dataset.action = key;
   node.title = title;
   node.setAttribute("aria-label", title);
   node.addEventListener("click", (event) => {
@@ -62,6 +64,8 @@ function buttonsFor(item) {
   if (!deleted && mayChangeMessages()) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
+  // Pinning puts a message before everyone: whoever may post here pins (docs/protocol.md).
+  if (!deleted && mayChangeMessages() && mayWrite()) buttons.push(pinButton(item));
   if (mayEdit(item)) buttons.push(button("✎", "Edit", () => startEditing(item)));
   if (!deleted && mayChangeMessages() && (own || toolbar.administrator)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
@@ -99,10 +103,17 @@ function hideToolbar() {
   toolbar.item = null;
 }
 
+// The pin's button says what pressing it does; it turns once the room has heard of the change.
+function pinButton(item) {
+  const pinned = isPinned(item);
+  const title = pinned ? "Unpin" : "Pin to this room";
+  return button("📌", title, () => sendChange({type: FRAME.PIN, id: idOf(item), on: !pinned}), "pin");
+}
+
 // The toolbar's buttons again, the focus on ``focusName``'s.
 function showButtons(item, focusName) {
   toolbar.node.replaceChildren(...buttonsFor(item));
-  toolbar.node.querySelector(`[aria-label="${focusName}"]`)?.focus();
+  if (focusName) toolbar.node.querySelector(`[data-action="${focusName}"]`)?.focus();
 }
 
 // What one may do is known once the server says the page is an account's,
@@ -118,7 +129,7 @@ export function refreshToolbar() {
   if (asking && mayChangeMessages() && !isDeleted(toolbar.item)) return;
   if (reactionPickerOpen()) closeEmojiPicker();
   const focused = toolbar.node.contains(document.activeElement) ? document.activeElement : null;
-  showButtons(toolbar.item, focused?.getAttribute("aria-label") || "");
+  showButtons(toolbar.item, focused?.dataset.action || "");
   if (focused && !toolbar.node.contains(document.activeElement)) toolbar.item.focus(); // its button went
 }
 
@@ -263,9 +274,10 @@ export function onChangeRefused(frame, say) {
   const why = {
     [ERROR.NO_MESSAGE]: "That message is no longer there: it was deleted.",
     [ERROR.READ_ONLY]: session.listening
-      ? "Only the room's owner and administrators post here: messages cannot be edited."
+      ? "Only the room's owner and administrators post here: messages cannot be edited or pinned."
       : "This room is archived: its messages cannot be changed.",
     [ERROR.RATE_LIMITED]: "Too many changes at once: wait a moment and try again.",
+    [ERROR.TOO_MANY_PINS]: "This room has 50 pinned messages already: unpin one first.",
   };
   say(why[frame.code] || `The change was refused: ${frame.message || frame.code}.`);
   return true;

@@ -1,7 +1,7 @@
-// Changes to messages on the page, wired together: edit, delete and reaction
-// frames (live, and a history frame's ``changes`` after a reconnect) applied
-// to the messages they target, in id order; the toolbar's actions; jumping
-// to a message (permalinks, replies' quotes).
+// Changes to messages on the page, wired together: edit, delete, reaction and
+// pin frames (live, and a history frame's ``changes`` after a reconnect)
+// applied to the messages they target, in id order; the room's pins; the
+// toolbar's actions; jumping to a message (permalinks, replies' quotes).
 
 import {on} from "./connection.js";
 import {showSendError} from "./composer.js";
@@ -15,6 +15,7 @@ import {
 } from "./message_actions.js";
 import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
+import {onPinChange, refreshPins, wirePins} from "./pins.js";
 import {FRAME} from "./protocol.js";
 import {onDeleted} from "./reply.js";
 
@@ -25,6 +26,8 @@ function onChange(frame) {
   messages.noteId(frame.id);
   const item = messages.itemById(frame.target);
   if (item) applyChange(item, frame);
+  if (frame.type !== FRAME.REACTION) onPinChange(frame);
+  if (frame.type === FRAME.PIN) refreshToolbar(); // "Pin to this room" turns "Unpin", and back
   if (frame.type !== FRAME.DELETE) return;
   onDeleted(frame.target);
   refreshToolbar(); // a deleted message offers its link alone
@@ -53,8 +56,10 @@ export function refreshMessageActions() {
 export const onRefusedChange = (frame) => onChangeRefused(frame, showSendError);
 
 export function wireChanges() {
-  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION]) on(type, onChange);
+  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN]) on(type, onChange);
   on(FRAME.WELCOME, refreshOwnReactions);
+  on(FRAME.WELCOME, refreshPins); // what was pinned while the page was away, too
+  wirePins();
   configureState({toggle: toggleReaction, jump: jumpTo});
   configurePermalinks({
     itemById: messages.itemById,

@@ -1,9 +1,9 @@
 // What changes to messages look like on the page (docs/protocol.md, "Changes
 // to messages"): the "edited" mark, the tombstone of a deleted message,
-// reaction chips with their counts and who reacted, and a reply's quote of
-// its original. ``decorate`` adds them to a message element from its user
-// frame; ``applyChange`` applies an edit, delete or reaction frame to the
-// element it targets. Applying one twice is harmless. User text goes in as
+// reaction chips with their counts and who reacted, a reply's quote of its
+// original, and the pin of a message pinned to its room. ``decorate`` adds
+// them to a message element from its user frame; ``applyChange`` applies an
+// edit, delete, reaction or pin frame to the element it targets. Applying one twice is harmless. User text goes in as
 // text nodes only.
 
 import {element, textNode} from "./dom.js";
@@ -34,6 +34,7 @@ export const currentText = (item) => textOf.get(item) || "";
 // The current text as read, without formatting marks: what a reply to it quotes.
 export const currentPlainText = (item) => plainText(currentText(item), treeOf.get(item));
 export const isDeleted = (item) => item.classList.contains("deleted");
+export const isPinned = (item) => item.classList.contains("pinned");
 
 // Whether the person's own reaction ``emoji`` is on the message.
 export function hasReacted(item, emoji) {
@@ -57,6 +58,7 @@ export function decorate(item, frame) {
   }
   if (frame.deleted === true) return showDeleted(item);
   if (typeof frame.edited === "number") markEdited(item, frame.edited);
+  if (frame.pinned && typeof frame.pinned.nick === "string") markPinned(item, frame.pinned.nick, frame.pinned.ts);
   const reactions = new Map();
   for (const r of Array.isArray(frame.reactions) ? frame.reactions : []) {
     if (r && typeof r.emoji === "string" && Array.isArray(r.nicks)) {
@@ -104,7 +106,24 @@ function markEdited(item, ts) {
   mark.title = `Edited ${new Date(ts).toLocaleString()}`;
 }
 
+// "📌 Pinned by ann" in the message's line of who and when: seen on a phone as on a desktop, and read out.
+function markPinned(item, nick, ts) {
+  item.querySelector(".meta .pinned-mark")?.remove();
+  item.classList.add("pinned");
+  const mark = element("span", "pinned-mark");
+  mark.append(element("span", "pin-icon", "📌"), textNode(" Pinned by "), element("bdi", "", nick));
+  mark.firstChild.setAttribute("aria-hidden", "true");
+  if (typeof ts === "number") mark.title = `Pinned by ${nick}, ${new Date(ts).toLocaleString()}`;
+  item.querySelector(".meta").append(mark);
+}
+
+function unmarkPinned(item) {
+  item.classList.remove("pinned");
+  item.querySelector(".meta .pinned-mark")?.remove();
+}
+
 function showDeleted(item) {
+  unmarkPinned(item); // deleting a pinned message unpins it (docs/protocol.md)
   item.classList.add("deleted");
   textOf.set(item, "");
   treeOf.delete(item);
@@ -188,10 +207,13 @@ export function onLongPress(target, action) {
 
 // --- change frames --------------------------------------------------------------------
 
-// Applies an edit, delete or reaction frame to ``item`` (its target's element).
+// Applies an edit, delete, reaction or pin frame to ``item`` (its target's element).
 export function applyChange(item, frame) {
   if (isDeleted(item)) return;
   if (frame.type === "delete") return showDeleted(item);
+  if (frame.type === "pin" && typeof frame.nick === "string") {
+    return frame.on === true ? markPinned(item, frame.nick, frame.ts) : unmarkPinned(item);
+  }
   if (frame.type === "edit" && typeof frame.message === "string") {
     textOf.set(item, frame.message);
     treeOf.set(item, frame.fmt);

@@ -26,6 +26,7 @@ export const FRAME = Object.freeze({
   DELETE: "delete", // a message deleted, both ways (version 2)
   REACTION: "reaction", // a reaction put on or taken back (version 2)
   REACT: "react", // client to server: put on or take back one's reaction (version 2)
+  PIN: "pin", // a message pinned to its room or unpinned, both ways (version 2)
   UNREAD: "unread", // one's counts in a room changed (version 2)
   PEER: "peer", // whether another person of this direct room is online anywhere (version 2)
   AVATAR: "avatar", // someone's profile picture changed (version 2)
@@ -48,6 +49,7 @@ export const ERROR = Object.freeze({
   NOT_FOUND: "not_found",
   READ_ONLY: "read_only",
   NO_MESSAGE: "no_message", // a change to a message the room does not have (version 2)
+  TOO_MANY_PINS: "too_many_pins", // a pin past the room's 50 (version 2)
 });
 
 // Close codes (docs/protocol.md, "Closing").
