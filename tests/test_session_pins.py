@@ -9,6 +9,7 @@ from tornado.testing import gen_test
 from chatroom import protocol
 from chatroom.store.change_rules import MAX_PINS
 from tests import test_session_changes
+from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase
 
 
@@ -177,6 +178,10 @@ class PinsTest(RoomsCase):
         await self.ask(ann, {"type": "pin", "id": found, "on": True})
         status, body, _ = await self.api("GET", "/api/search?q=zoom&room=town", "bob")
         assert status == 200 and [m["pinned"]["nick"] for m in body["results"]] == ["ann"]
+
+
+class PinsOnPostgresTest(OnPostgres, PinsTest):
+    """The same, the server storing in PostgreSQL."""
 
 
 class GuestPinsTest(RoomsCase):
