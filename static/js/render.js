@@ -33,7 +33,12 @@ export function messageItem(frame, own) {
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
-  item.append(avatar, meta, messageText(frame.message, frame.fmt, item, own));
+  const body = messageText(frame.message, frame.fmt, item, own);
+  // Focused (the arrow keys), a message is named by who, when and what, not by its buttons too.
+  meta.id = `msg-${frame.id}-meta`;
+  body.id = `msg-${frame.id}-text`;
+  item.setAttribute("aria-labelledby", `${meta.id} ${body.id}`);
+  item.append(avatar, meta, body);
   const file = frame.deleted === true ? null : fileOf(frame);
   if (file) {
     filesOf.set(item, file);
