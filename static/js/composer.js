@@ -6,7 +6,7 @@
 
 import {hasFilesToSend, sendFiles, wireAttaching} from "./attach.js";
 import {sendFrame} from "./connection.js";
-import {ui} from "./dom.js";
+import {announce, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker, pickerOpen} from "./emoji_picker.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import * as outbox from "./outbox.js";
@@ -85,6 +85,7 @@ function captionSent(raw) {
 
 // Into the outbox, in order behind what waits there; the box is free for the next one.
 function queue(message) {
+  if (!outbox.readyToSend()) announce("Not connected: the message waits below and goes once connected.");
   outbox.add(message);
   cancelReply();
   ui.text.value = box.pending ? box.pending.raw : "";

@@ -2,7 +2,7 @@
 // and ``since`` (the last id seen), noticing a new epoch, and the status the
 // header shows. Frames go to the handlers registered with ``on``.
 
-import {ui} from "./dom.js";
+import {announce, ui} from "./dom.js";
 import {CLOSE, ERROR_FOR_CLOSE, FRAME} from "./protocol.js";
 import {isOwn, session} from "./session.js";
 
@@ -18,6 +18,8 @@ const link = {
   retryAt: 0,
   retryTimer: 0,
   countdownTimer: 0,
+  said: "", // the reason last said to a screen reader, why the page cannot go on by itself
+  sayTimer: 0,
 };
 
 const handlers = new Map();
@@ -46,6 +48,20 @@ export function setStatus(kind, word, detail) {
   ui.banner.hidden = !detail;
   ui.banner.dataset.state = kind;
   ui.retry.hidden = kind !== "offline" || session.mustAct;
+  if (kind === "online") link.said = "";
+  if (session.mustAct && detail) sayWhyLater();
+}
+
+// The status says "Offline"; why, when reconnecting cannot help, is said too: once, after what
+// one event set (a refusal, then its close, may set it more than once), never the countdown.
+function sayWhyLater() {
+  clearTimeout(link.sayTimer);
+  link.sayTimer = setTimeout(() => {
+    const why = ui.bannerText.textContent;
+    if (!session.mustAct || !why || why === link.said) return;
+    link.said = why;
+    announce(why);
+  }, 0);
 }
 
 export function socketOpen() {

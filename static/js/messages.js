@@ -356,7 +356,9 @@ export function onUser(frame) {
 function announceMessage(frame) {
   const who = frame.bot === true ? `${frame.nick} (bot)` : frame.nick;
   const file = fileOf(frame);
-  const text = !frame.message && file ? fileLabel(file.name) : frame.message;
+  // As shown: "**bold**" is heard as "bold", not with its stars.
+  const shown = list.byId.get(frame.id)?.querySelector(":scope > .text")?.textContent || frame.message;
+  const text = !frame.message && file ? fileLabel(file.name) : shown;
   announce(`${who}: ${text.slice(0, 300)}`);
   if (document.hidden) {
     list.unseenWhileHidden += 1;

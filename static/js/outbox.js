@@ -10,7 +10,7 @@
 // while any wait the browser asks before the page goes.
 
 import {sendFrame, socketOpen} from "./connection.js";
-import {element, linkButton, ui} from "./dom.js";
+import {announce, element, linkButton, ui} from "./dom.js";
 import {ERROR, FRAME} from "./protocol.js";
 import {explain} from "./refusals.js";
 import {isOwnMessage, session} from "./session.js";
@@ -88,6 +88,7 @@ export function onRefused(frame) {
     return true;
   }
   item.refused = reason(frame);
+  announce(`Not sent: ${item.refused}`);
   changed();
   pump();
   return true;
