@@ -10,10 +10,20 @@ const hooks = {
 
 const drawerOpen = () => ui.sidebar.classList.contains("open");
 
+// On a phone the open drawer lies over the page: what it covers is out of reach (of Tab, of a screen
+// reader) until it closes. On a wide screen the panel covers nothing.
+const COVERED = ["topbar", "conversation", "composer-area"];
+
+function coverPage() {
+  const covered = drawerOpen() && getComputedStyle(ui.drawerToggle).display !== "none";
+  for (const id of COVERED) document.getElementById(id).inert = covered;
+}
+
 export function toggleDrawer(open) {
   ui.sidebar.classList.toggle("open", open);
   ui.drawerToggle.setAttribute("aria-expanded", String(open));
   ui.scrim.hidden = !open;
+  coverPage();
   if (open) {
     hooks.opened();
     ui.sidebarClose.focus();
@@ -35,6 +45,7 @@ function closeDrawer() {
 export function wireDrawer(opened) {
   hooks.opened = opened;
   ui.drawerToggle.addEventListener("click", () => toggleDrawer(!drawerOpen()));
+  window.addEventListener("resize", coverPage); // a phone turned, a window widened: covered no more
   ui.sidebarClose.addEventListener("click", closeDrawer);
   ui.scrim.addEventListener("click", closeDrawer);
   ui.sidebar.addEventListener("keydown", (event) => {
