@@ -49,11 +49,12 @@ export function setStatus(kind, word, detail) {
   ui.banner.dataset.state = kind;
   ui.retry.hidden = kind !== "offline" || session.mustAct;
   if (kind === "online") link.said = "";
-  if (session.mustAct && detail) sayWhyLater();
+  if (session.mustAct && detail && link.epoch !== null) sayWhyLater();
 }
 
 // The status says "Offline"; why, when reconnecting cannot help, is said too: once, after what
-// one event set (a refusal, then its close, may set it more than once), never the countdown.
+// one event set (a refusal, then its close, may set it more than once), never the countdown. A page
+// never welcomed (link.epoch) says why where it asks: the nick dialog, the room's own note.
 function sayWhyLater() {
   clearTimeout(link.sayTimer);
   link.sayTimer = setTimeout(() => {
