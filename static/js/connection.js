@@ -19,6 +19,7 @@ const link = {
   retryTimer: 0,
   countdownTimer: 0,
   said: "", // the reason last said to a screen reader, why the page cannot go on by itself
+  lost: false, // a screen reader was told the page is offline, and not yet that it is back
   sayTimer: 0,
 };
 
@@ -142,6 +143,8 @@ function welcomed(frame) {
   link.attempt = 0;
   link.waiting = "";
   setStatus("online", "Connected");
+  if (link.lost) announce("Connected again.");
+  link.lost = false;
   return {epochChanged, replay: link.sinceSent > 0 && !epochChanged};
 }
 
@@ -184,6 +187,10 @@ export function retryLater(why) {
 
 // Exponential backoff with jitter, so a restarted server is not stampeded.
 function scheduleReconnect() {
+  // The status word changes at every try, which a reader is not told (it is not a live region): they
+  // hear once that the page is offline, and once that it is back.
+  if (!link.lost) announce("Offline: trying to reconnect.");
+  link.lost = true;
   const ceiling = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** link.attempt);
   const delay = ceiling / 2 + Math.random() * (ceiling / 2);
   link.attempt += 1;
