@@ -253,7 +253,9 @@ def test_a_message_that_must_wait_and_one_refused_later_are_said(server: ServerP
     expect(ann.get_by_role("status")).to_have_text("Offline")
     say(ann, "for later")
     expect(ann.get_by_role("list", name="Waiting to send")).to_contain_text("for later")
-    expect(announced(ann)).to_have_text(["Not connected: the message waits below and goes once connected."])
+    expect(announced(ann).last).to_have_text(
+        "Not connected: the message waits below and goes once connected."
+    )
     status, _ = call_api(server, "PATCH", f"/api/rooms/{room}", {"archived": True}, bearer(owner))
     assert status == 200
     line.come_back(ann)
@@ -261,6 +263,26 @@ def test_a_message_that_must_wait_and_one_refused_later_are_said(server: ServerP
         "Not sent: This room is archived: it can be read, not written to."
     )
     expect(ann.get_by_role("list", name="Waiting to send")).to_contain_text("Not sent")
+
+
+def test_going_offline_and_coming_back_are_said_once_each_not_every_try(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """The status word is no live region (it changes at every try): the reader hears once that the page is
+    offline, however many tries fail, and once that it is back."""
+    owner = unique("ann-offline-")
+    ann, line = on_line(pages, server, owner, new_room(server, owner))
+    expect(ann.locator("#status")).to_have_attribute("aria-live", "off")
+    expect(announced(ann)).to_have_count(0)
+    line.go_down()
+    retry = ann.get_by_role("button", name="Retry now")
+    for _ in range(2):
+        retry.click()  # another try, which fails at once
+        expect(retry).to_be_visible()
+    expect(ann.get_by_role("status")).to_have_text("Offline")
+    expect(announced(ann)).to_have_text(["Offline: trying to reconnect."])
+    line.come_back(ann)
+    expect(announced(ann)).to_have_text(["Offline: trying to reconnect.", "Connected again."])
 
 
 def open_with_keyboard(page: Page, opener: Locator) -> None:
