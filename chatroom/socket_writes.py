@@ -63,13 +63,19 @@ class MemberWrites:
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))
 
     def _change(self, change: effects.Change) -> None:
+        done = asyncio.ensure_future(self._store_change(change.frame))
+        done.add_done_callback(functools.partial(self._on_changed, change))
+
+    async def _store_change(self, frame: changes.ChangeFrame) -> Changed:
         who = self.session.who
         assert who is not None  # intake refuses guests' changes
-        request = changes.request_for(
-            change.frame, self.session.nick, who.account_id, access.may_delete_any(who)
-        )
-        done = asyncio.ensure_future(self.backend.change(self.session.room, request))
-        done.add_done_callback(functools.partial(self._on_changed, change))
+        any_author = access.may_delete_any(who)
+        if isinstance(frame, changes.DeleteFrame) and not any_author:
+            # The room's owner deletes anyone's message too: asked at the deletion, not at the join.
+            membership = await self.backend.accounts.membership(self.session.room, who.account_id)
+            any_author = access.may_delete_any(who, membership)
+        request = changes.request_for(frame, self.session.nick, who.account_id, any_author)
+        return await self.backend.change(self.session.room, request)
 
     def _on_changed(self, change: effects.Change, done: asyncio.Future[Changed]) -> None:
         if self._unstored(change, done):

@@ -38,10 +38,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
-def open_room(server: ServerProcess, room: str) -> None:
-    """An open room, made by ann through the API."""
+def open_room(server: ServerProcess, room: str, owner: str = "ann") -> None:
+    """An open room, made by ``owner`` through the API."""
     body = json.dumps({"room": room, "kind": "open"}).encode()
-    headers = {"Authorization": f"Bearer {token_for('ann')}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {token_for(owner)}", "Content-Type": "application/json"}
     request = urllib.request.Request(server.url + "/api/rooms", body, headers, method="POST")
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     with opener.open(request, timeout=10) as answer:
@@ -84,6 +84,28 @@ def test_an_administrator_signed_in_with_a_token_may_delete_anyones_message(
         expect(message(bob, "spam spam spam")).to_have_count(0)
         message(bob, "please keep it on topic").hover()
         expect(bob.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+
+
+def test_a_rooms_owner_deletes_anyones_message_in_it(server: ServerProcess, pages: Pages) -> None:
+    """odile owns "odiles-den": she is offered Delete on a troll's message and deletes it for everyone;
+    the troll's page never offers Delete on hers, nor does olaf's, who is no owner, on the troll's."""
+    open_room(server, "odiles-den", owner="odile")
+    troll = open_as(pages, server, "trollop", "odiles-den")
+    say(troll, "nasty words")
+    say(troll, "more nasty words")
+    olaf = open_as(pages, server, "olaf", "odiles-den")
+    message(olaf, "more nasty words").hover()
+    expect(olaf.get_by_role("button", name="Reply", exact=True)).to_be_visible()
+    expect(olaf.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
+    odile = open_as(pages, server, "odile", "odiles-den")
+    say(odile, "be kind here")
+    act(odile, message(odile, "more nasty words"), "Delete")
+    odile.get_by_role("button", name="Delete for everyone").click()
+    for page in (troll, olaf, odile):
+        expect(message(page, "more nasty words")).to_have_count(0)
+    message(troll, "be kind here").hover()
+    expect(troll.get_by_role("button", name="Reply", exact=True)).to_be_visible()
+    expect(troll.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
 
 
 def test_two_people_edit_react_reply_and_delete(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

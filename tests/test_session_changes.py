@@ -87,6 +87,29 @@ class ChangesTest(RoomsCase):
         assert [(m["message"], m.get("deleted")) for m in history["messages"]] == [("", True), ("", True)]
 
     @gen_test(timeout=30)
+    async def test_a_rooms_owner_deletes_anyones_message_in_it_and_no_other_member_does(self) -> None:
+        """ann owns town and deletes bob's message for everyone; bob may not delete hers, nor carl
+        bob's (forbidden, the connection stays, nothing broadcast); a direct room has no owner."""
+        ann, bob = await self.town()
+        carl, _ = await self.joined("carl")
+        anns = await self.post(ann, "house rules")
+        bobs = await self.post(bob, "abuse")
+        refused = {"type": "error", "code": "forbidden", "message": "you may only delete your own messages"}
+        for asker, target in ((bob, anns), (carl, bobs)):
+            assert await self.ask(asker, {"type": "delete", "id": target}) == {**refused, "ref": "r"}
+        await self.ask(ann, {"type": "delete", "id": bobs})
+        for client in (bob, carl):
+            deleted = await self.recv_type(client, "delete")
+            assert (deleted["target"], deleted["nick"]) == (bobs, "ann")
+        assert (await self.ask(bob, {"type": "message", "message": "still here"}))["type"] == "ack"
+        status, direct, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
+        assert status == 201
+        ann_direct, _ = await self.joined("ann", room=direct["room"])
+        bob_direct, _ = await self.joined("bob", room=direct["room"])
+        in_direct = await self.post(ann_direct, "just us")
+        assert await self.ask(bob_direct, {"type": "delete", "id": in_direct}) == {**refused, "ref": "r"}
+
+    @gen_test(timeout=30)
     async def test_reactions_toggle_and_a_repeat_takes_no_id(self) -> None:
         """On, on again (acked unchanged, nothing broadcast), off; history lists who reacted."""
         ann, bob = await self.town()
@@ -158,7 +181,6 @@ class ChangesTest(RoomsCase):
         await self.recv_type(bob, "reaction")
         refusals = [
             ({"type": "edit", "id": bobs, "message": "mine now"}, "forbidden"),
-            ({"type": "delete", "id": bobs}, "forbidden"),
             ({"type": "edit", "id": 999, "message": "x"}, "no_message"),
             ({"type": "edit", "id": gone, "message": "back"}, "no_message"),
             ({"type": "react", "id": gone, "emoji": THUMBS, "on": True}, "no_message"),

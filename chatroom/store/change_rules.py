@@ -39,7 +39,7 @@ __all__ = [
 class ChangeRequest:
     """A change someone asks for: edit, delete, react to or pin message ``target`` of the room.
 
-    ``any_author``: the asker may delete anyone's message (an administrator,
+    ``any_author``: the asker may delete anyone's message (an administrator or the room's owner,
     access.may_delete_any). Who edits, reacts or pins is always ``account_id``;
     ``on`` says whether a reaction or pin is put there or taken back.
     """

@@ -1,11 +1,13 @@
 // What one can do with a message: reply, react, pin it to the room (or unpin
-// it), edit and delete one's own (an administrator deletes any), copy its link. One toolbar serves every
+// it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
+// its link. One toolbar serves every
 // message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
 // own; their refusals are said here.
 
 import {isAdministrator} from "./admin_api.js";
+import {apiCall, roomPath} from "./api.js";
 import {sendFrame} from "./connection.js";
 import {announce, element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
@@ -16,14 +18,15 @@ import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
-import {mayChangeMessages, mayWrite, session} from "./session.js";
+import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
 
 const REF_PREFIX = "c";
 const COPIED_MS = 1500;
 const TOOLBAR_GAP_PX = 4;
 
-// ``administrator``: whether this page's person may delete anyone's message (asked once it is known who).
-const toolbar = {node: null, item: null, refCounter: 0, administrator: false};
+// ``deletesAny``: whether this page's person may delete anyone's message (asked once it is known who);
+// ``moderating``: the promise of that answer, asked once (the page shows one room).
+const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null};
 
 const idOf = (item) => Number(item.dataset.id);
 const isChangeRef = (ref) => typeof ref === "string" && ref.startsWith(REF_PREFIX + "-");
@@ -67,7 +70,7 @@ function buttonsFor(item) {
   // Pinning puts a message before everyone: whoever may post here pins (docs/protocol.md).
   if (!deleted && mayChangeMessages() && mayWrite()) buttons.push(pinButton(item));
   if (mayEdit(item)) buttons.push(button("✎", "Edit", () => startEditing(item)));
-  if (!deleted && mayChangeMessages() && (own || toolbar.administrator)) {
+  if (!deleted && mayChangeMessages() && (own || toolbar.deletesAny)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
   buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
@@ -285,10 +288,20 @@ export function onChangeRefused(frame, say) {
 
 // --- wiring -------------------------------------------------------------------------------
 
-// Whether this page's person administers the server (signed in with a session or a token): an
-// administrator is offered "Delete" on everyone's messages.
+// Whether this page's person deletes anyone's message here: an administrator of the server (signed in
+// with a session or a token), or the room's owner, as its member list says (a direct conversation has
+// none). Not before the page knows it speaks for an account: a guess made before would stick.
+async function learnModerating() {
+  if (await isAdministrator()) return true;
+  const answer = await apiCall("GET", roomPath(session.room) + "/members");
+  return answer.ok && answer.body.members.some((member) => isOwn(member.name) && member.role === "owner");
+}
+
+// Those who may are offered "Delete" on everyone's messages.
 export async function learnAdministrator() {
-  toolbar.administrator = await isAdministrator();
+  if (!session.isAccount) return;
+  toolbar.moderating ??= learnModerating();
+  toolbar.deletesAny = await toolbar.moderating;
   refreshToolbar();
 }
 
