@@ -233,7 +233,9 @@ class DirectHandler(ManageHandler):
     """``POST /api/direct`` ``{"members": [names]}``: the direct room of those accounts and the caller.
 
     The same set of people always has the same room: 201 when it is made, 200
-    when it exists (anyone of them who had left is back in it). A bot is
+    when it exists (the caller, if they had left, is back in it; anyone else
+    who left stays out: leaving is how one stops hearing from someone, and
+    writing again must not undo it). A bot is
     written to alone: a person and one bot, never a bot among people, whose
     words would then reach its webhook without each of them choosing it.
     """
@@ -260,7 +262,7 @@ class DirectHandler(ManageHandler):
             record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
         if record is None or record.kind != DIRECT:
             raise ApiError(409, ROOM_TAKEN, "that conversation's name is taken by another room")
-        await self.bring_back(record, ids)
+        await self.bring_back(record, who.account_id)
         self.send_json(await self.entry(record))
 
     async def create(self, room: str, ids: list[int]) -> RoomRecord | None:
@@ -274,14 +276,11 @@ class DirectHandler(ManageHandler):
         except UnknownAccountError:
             raise ApiError(400, UNKNOWN_ACCOUNT, "one of those accounts no longer exists") from None
 
-    async def bring_back(self, record: RoomRecord, ids: list[int]) -> None:
-        """Make anyone of the set who had left a member again."""
+    async def bring_back(self, record: RoomRecord, account_id: int) -> None:
+        """Make the caller a member again if they had left (nobody else: they left on purpose)."""
         accounts = self.backend.accounts
-        present = {m.account_id for m in await self.unavailable_if_failing(accounts.members_of(record.room))}
-        missing = [account_id for account_id in ids if account_id not in present]
-        for account_id in missing:
+        if await self.unavailable_if_failing(accounts.membership(record.room, account_id)) is None:
             await self.unavailable_if_failing(accounts.add_member(record.room, account_id))
-        if missing:
             await self.notify(record, ROOM_MEMBERS)
 
     async def direct_room_id(self, ids: list[int]) -> str:

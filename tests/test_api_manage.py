@@ -132,18 +132,26 @@ class DirectTest(RoomsCase):
         assert [room["room"] for room in rooms["rooms"]] == [trio["room"]]
 
     @gen_test
-    async def test_who_left_is_back_when_the_conversation_is_opened_again(self) -> None:
-        """Leaving a direct room, then being written to by the same people, brings one back."""
+    async def test_who_left_stays_out_until_they_open_the_conversation_again(self) -> None:
+        """bob leaves a direct room: ann writing to him again (200, the same room) does not bring him
+        back, her messages never reach him, and he is told nothing; bob opening it again does."""
         await self.person("bob")
         _, dm, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
         status, _, _ = await self.api("DELETE", f"/api/rooms/{dm['room']}/members/bob", "bob")
         assert status == 204
+        status, again, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
+        assert (status, again["room"], again["members"]) == (200, dm["room"], ["ann"])
+        ann, welcome = await self.enter("ann", dm["room"])
+        assert welcome["type"] == "welcome"
+        await self.send(ann, {"type": "message", "message": "you cannot hide", "ref": "m"})
+        await self.recv_type(ann, "ack")
         _, rooms, _ = await self.api("GET", "/api/rooms", "bob")
         assert rooms["rooms"] == []
-        status, _, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
-        assert status == 200
-        _, rooms, _ = await self.api("GET", "/api/rooms", "bob")
-        assert [room["room"] for room in rooms["rooms"]] == [dm["room"]]
+        await self.refused(404, "not_found", self.api("GET", f"/api/rooms/{dm['room']}/messages", "bob"))
+        status, back, _ = await self.api("POST", "/api/direct", "bob", {"members": ["ann"]})
+        assert (status, back["room"], sorted(back["members"])) == (200, dm["room"], ["ann", "bob"])
+        status, history, _ = await self.api("GET", f"/api/rooms/{dm['room']}/messages", "bob")
+        assert [message["message"] for message in history["messages"]] == ["you cannot hide"]
 
     @gen_test
     async def test_refusals(self) -> None:
