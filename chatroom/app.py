@@ -24,6 +24,7 @@ from .api_files import FileHandler, RoomFilesHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
+from .api_moderation import AccountMessagesHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_rooms import MessagesHandler, PinsHandler
 from .api_search import SearchHandler
@@ -202,6 +203,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/push/subscriptions", PushSubscriptionsHandler, push),
             (r"/api/push/settings", PushSettingsHandler, push),
             (r"/api/admin/accounts", AdminAccountsHandler, api),
+            (r"/api/admin/accounts/([^/]+)/messages", AccountMessagesHandler, api),
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
             (r"/api/admin/settings", SettingsHandler, api),

@@ -159,6 +159,10 @@ class Backend(Protocol):
         """Messages of the query's rooms holding its terms, newest first (store/search_base.py)."""
         ...
 
+    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
+        """Up to ``limit`` of the account's messages not deleted, in every room, as (room, id)."""
+        ...
+
     async def last_id(self, room: str) -> int:
         """The id of the room's latest message, 0 when it has none."""
         ...

@@ -52,6 +52,10 @@ class StoreReads:
         """The id of the room's latest message."""
         return await self._store_call(self.store.last_id(room))
 
+    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
+        """Up to ``limit`` of the account's messages not deleted, as (room, id)."""
+        return await self._store_call(self.store.messages_of(account_id, limit=limit))
+
     async def epoch(self, room: str) -> str:
         """The database's epoch: every room starts over only with a new database."""
         return await self._store_call(self.store.epoch())

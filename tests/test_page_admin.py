@@ -306,3 +306,36 @@ def test_an_administrator_hands_someone_who_forgot_their_password_a_link_to_a_ne
         ava.locator("#password-again").press("Enter")
         expect_online(ava)
         expect(ava.locator("#me-nick")).to_have_text("Ava Chen")
+
+
+def test_an_administrator_deletes_everything_a_troll_wrote_from_the_panel(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """ "Delete messages" asks to be clicked again, then every message of the troll goes from every
+    open page at once, and the panel says how many; ann's own message stays."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    make_account(database, "vandal")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        ann = pages.open(f"{server.url}/?room=lobby&token={signed_token('ann', JWT_SECRET)}")
+        expect_online(ann)
+        vandal = pages.open(f"{server.url}/?room=lobby&token={signed_token('vandal', JWT_SECRET)}")
+        expect_online(vandal)
+        say(vandal, "filth one")
+        say(vandal, "filth two")
+        say(ann, "please stop")
+        expect(ann.locator("#messages .msg .text")).to_have_text(["filth one", "filth two", "please stop"])
+        root = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(root)
+        root.locator("#admin-open").click()
+        wipe = root.get_by_role("button", name="Delete every message of vandal")
+        wipe.click()
+        expect(wipe).to_have_text("Really delete all of vandal's messages?")
+        expect(ann.locator("#messages .msg .text")).to_have_count(3)
+        wipe.click()
+        expect(root.locator("#admin-note")).to_have_text("2 messages of vandal deleted.")
+        expect(wipe).to_have_text("Delete messages")
+        for page in (ann, vandal):
+            expect(page.locator("#messages .msg .text").filter(has_text="filth")).to_have_count(0)
+            expect(page.locator("#messages .msg .text").filter(has_text="please stop")).to_have_count(1)

@@ -477,3 +477,19 @@ def test_changes_since_and_before(store_factory: StoreFactory) -> None:
         assert [c.id for c in await store.changes("lobby", after=0, limit=2, newest=False)] == [2, 3]
 
     run(store_factory(), scenario)
+
+
+def test_an_accounts_messages_are_found_in_every_room_until_deleted(store_factory: StoreFactory) -> None:
+    """messages_of lists one account's messages not deleted, in every room, by room and id, up to a
+    limit: nobody else's, a guest's of the same nick neither."""
+
+    async def scenario(store: Store) -> None:
+        for room, nick, account in [("b", "troll", 7), ("a", "troll", 7), ("a", "ann", 8), ("b", "troll", 7)]:
+            await store.append(room, nick, "words", account_id=account)
+        await store.append("a", "troll", "a guest's", guest=True)
+        await store.change("b", ChangeRequest(DELETE, 1, "troll", 7))
+        assert await store.messages_of(7, limit=10) == [("a", 1), ("b", 2)]
+        assert await store.messages_of(7, limit=1) == [("a", 1)]
+        assert await store.messages_of(9, limit=10) == []
+
+    run(store_factory(), scenario)

@@ -297,6 +297,12 @@ class Store(Protocol):
         """Up to ``limit`` names of rooms with history after ``after``, in code point order (for export)."""
         ...
 
+    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
+        """Up to ``limit`` of the account's messages that are not deleted, in every room, as (room, id)
+        in room and id order: what an administrator removes of someone's all at once. Read through
+        the whole messages table (no index by author: it is asked seldom, by an administrator)."""
+        ...
+
     async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
         """Messages and changes of ``room`` with id > ``after``, in id order (for export)."""
         ...

@@ -243,6 +243,14 @@ class PostgresStore(ExportReads):
         """One epoch for the whole database: a new database starts every room over."""
         return self._epoch
 
+    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
+        """As Store.messages_of."""
+        rows = await self._fetch(
+            "SELECT room, id FROM messages WHERE account_id = %s AND NOT deleted ORDER BY room, id LIMIT %s",
+            (account_id, limit),
+        )
+        return [(str(room), int(id_)) for room, id_ in rows]
+
     async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
         """A page of the rooms with history, read through the primary key ("C": code point order)."""
         end = prefix_end(prefix)

@@ -263,6 +263,17 @@ class SQLiteStore(ExportReads):
         """One epoch for the whole database: a new file starts every room over."""
         return self._epoch
 
+    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
+        """As Store.messages_of."""
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT room, id FROM messages WHERE account_id = ? AND deleted = 0"
+                " ORDER BY room, id LIMIT ?",
+                (account_id, limit),
+            ).fetchall()
+        )
+        return [(str(room), int(id_)) for room, id_ in rows]
+
     async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
         """A page of the rooms with history, read through the primary key index."""
         end = prefix_end(prefix)

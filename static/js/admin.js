@@ -1,5 +1,5 @@
 // The administration panel: people (deactivate, reactivate, a link to a new
-// password for someone who forgot theirs), closed rooms'
+// password for someone who forgot theirs, delete all they wrote), closed rooms'
 // members (admin_rooms.js), guest access (admin_settings.js), guests (remove
 // and bar) and bots (admin_bots.js). Shown only to administrators.
 // Every name reaches the page as text, never as markup.
@@ -70,7 +70,7 @@ function personItem(person) {
   item.append(element("bdi", "nick", person.name), element("span", "hint", said ? ` (${said})` : ""));
   if (me) return item;
   const actions = element("span", "person-actions");
-  actions.append(activeButton(person));
+  actions.append(activeButton(person), " ", deleteMessagesButton(person));
   if (person.active) actions.append(passwordLinkButton(person));
   item.append(" ", actions);
   return item;
@@ -116,6 +116,41 @@ function activeButton(person) {
     setActive(person, !person.active);
   });
   return button;
+}
+
+// A troll's flood, in every room, goes at once: the first click asks to click again, then the server
+// deletes a batch at a time while it says more are left.
+function deleteMessagesButton(person) {
+  const button = element("button", "link-button", "Delete messages");
+  button.type = "button";
+  button.setAttribute("aria-label", `Delete every message of ${person.name}`);
+  button.addEventListener("click", () => {
+    if (button.dataset.armed !== "yes") {
+      button.dataset.armed = "yes";
+      button.textContent = `Really delete all of ${person.name}'s messages?`;
+      return;
+    }
+    deleteMessages(person, button);
+  });
+  return button;
+}
+
+async function deleteMessages(person, button) {
+  button.disabled = true;
+  let deleted = 0;
+  try {
+    for (let more = true; more; ) {
+      const answer = await adminCall("DELETE", `/api/admin/accounts/${person.id}/messages`);
+      deleted += answer.deleted;
+      more = answer.more;
+    }
+    say(`${deleted} ${deleted === 1 ? "message" : "messages"} of ${person.name} deleted.`);
+  } catch (error) {
+    say(`${deleted} deleted, then: ${error.message}`);
+  }
+  delete button.dataset.armed;
+  button.textContent = "Delete messages";
+  button.disabled = false;
 }
 
 async function setActive(person, active) {
