@@ -163,6 +163,10 @@ class Backend(Protocol):
         """Up to ``limit`` of the account's messages not deleted, in every room, as (room, id)."""
         ...
 
+    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
+        """Up to ``limit`` of the account's reactions, in every room, as (room, target, emoji, nick)."""
+        ...
+
     async def last_id(self, room: str) -> int:
         """The id of the room's latest message, 0 when it has none."""
         ...

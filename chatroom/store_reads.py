@@ -56,6 +56,10 @@ class StoreReads:
         """Up to ``limit`` of the account's messages not deleted, as (room, id)."""
         return await self._store_call(self.store.messages_of(account_id, limit=limit))
 
+    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
+        """Up to ``limit`` of the account's reactions, as (room, target, emoji, nick)."""
+        return await self._store_call(self.store.reactions_of(account_id, limit=limit))
+
     async def epoch(self, room: str) -> str:
         """The database's epoch: every room starts over only with a new database."""
         return await self._store_call(self.store.epoch())

@@ -10,6 +10,8 @@ from chatroom import api_moderation
 from tests.chat_case import Client, OnPostgres
 from tests.rooms_case import RoomsCase, token_for
 
+RUDE = "\U0001f595"
+
 
 class AccountMessagesTest(RoomsCase):
     """root administers; troll floods the open room "town" and writes to ann directly."""
@@ -38,25 +40,36 @@ class AccountMessagesTest(RoomsCase):
         trolling = await self.joined("troll", "town")
         flood = [await self.post(trolling, f"abuse {i}") for i in range(3)]
         own = await self.post(ann, "hello all")
+        await self.send(trolling, {"type": "react", "id": own, "emoji": RUDE, "on": True, "ref": "rude"})
+        assert (await self.recv_type(trolling, "ack"))["ref"] == "rude"
+        await self.send(trolling, {"type": "react", "id": flood[0], "emoji": RUDE, "on": True, "ref": "own"})
+        assert (await self.recv_type(trolling, "ack"))["ref"] == "own"
         _, direct, _ = await self.api("POST", "/api/direct", "troll", {"members": ["ann"]})
         await self.post(await self.joined("troll", direct["room"]), "abuse in private")
         return troll, ann, flood, own
 
     @gen_test(timeout=30)
-    async def test_every_message_of_the_account_goes_for_everyone_and_no_one_elses(self) -> None:
+    async def test_every_message_and_reaction_of_the_account_goes_for_everyone_and_no_one_elses(self) -> None:
         """Deleted in town and in the direct room (root is in neither's members), each a delete frame
-        on ann's open page in root's name; ann's message stays; asked again, nothing is left."""
+        on ann's open page in root's name; its emoji on ann's message taken back in its own name (the
+        one on its own message went with it); ann's message stays; asked again, nothing is left."""
         troll, ann, flood, own = await self.flood()
         path = f"/api/admin/accounts/{troll}/messages"
-        assert (await self.api("DELETE", path, "root"))[:2] == (200, {"deleted": 4, "more": False})
+        answer = {"deleted": 4, "reactions": 1, "more": False}
+        assert (await self.api("DELETE", path, "root"))[:2] == (200, answer)
         for target in flood:
             deleted = await self.recv_type(ann, "delete")
             assert (deleted["target"], deleted["nick"]) == (target, "root")
+        taken_back = await self.recv_type(ann, "reaction")
+        assert (taken_back["target"], taken_back["nick"], taken_back["emoji"], taken_back["on"]) == (
+            own, "troll", RUDE, False,
+        )  # fmt: skip
         _, history, _ = await self.api("GET", "/api/rooms/town/messages", "ann")
-        shown = [(m["message"], m.get("deleted", False)) for m in history["messages"]]
-        assert shown == [("", True)] * 3 + [("hello all", False)]
+        shown = [(m["message"], m.get("deleted", False), m.get("reactions")) for m in history["messages"]]
+        assert shown == [("", True, None)] * 3 + [("hello all", False, None)]
         assert history["messages"][3]["id"] == own
-        assert (await self.api("DELETE", path, "root"))[:2] == (200, {"deleted": 0, "more": False})
+        nothing = {"deleted": 0, "reactions": 0, "more": False}
+        assert (await self.api("DELETE", path, "root"))[:2] == (200, nothing)
 
     @gen_test(timeout=30)
     async def test_a_batch_at_a_time_says_when_more_are_left(self) -> None:
@@ -66,8 +79,10 @@ class AccountMessagesTest(RoomsCase):
         with mock.patch.object(api_moderation, "BATCH", 2):
             answers = [(await self.api("DELETE", path, "root"))[1] for _ in range(3)]
         assert answers == [
-            {"deleted": 2, "more": True}, {"deleted": 2, "more": False}, {"deleted": 0, "more": False},
-        ]  # fmt: skip
+            {"deleted": 2, "reactions": 1, "more": True},
+            {"deleted": 2, "reactions": 0, "more": False},
+            {"deleted": 0, "reactions": 0, "more": False},
+        ]
 
     @gen_test(timeout=30)
     async def test_refusals_delete_nothing_and_leave_connections_alone(self) -> None:
@@ -86,6 +101,13 @@ class AccountMessagesTest(RoomsCase):
         assert "delete" not in [frame["type"] for frame in heard]
         _, history, _ = await self.api("GET", "/api/rooms/town/messages", "ann")
         assert not any(m.get("deleted") for m in history["messages"])
+        assert [m.get("reactions") is not None for m in history["messages"]] == [
+            True,
+            False,
+            False,
+            True,
+            False,
+        ]
 
 
 class AccountMessagesOnPostgresTest(OnPostgres, AccountMessagesTest):

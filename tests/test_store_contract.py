@@ -479,9 +479,9 @@ def test_changes_since_and_before(store_factory: StoreFactory) -> None:
     run(store_factory(), scenario)
 
 
-def test_an_accounts_messages_are_found_in_every_room_until_deleted(store_factory: StoreFactory) -> None:
+def test_an_accounts_messages_and_reactions_are_found_in_every_room(store_factory: StoreFactory) -> None:
     """messages_of lists one account's messages not deleted, in every room, by room and id, up to a
-    limit: nobody else's, a guest's of the same nick neither."""
+    limit: nobody else's, a guest's of the same nick neither; reactions_of its reactions alike."""
 
     async def scenario(store: Store) -> None:
         for room, nick, account in [("b", "troll", 7), ("a", "troll", 7), ("a", "ann", 8), ("b", "troll", 7)]:
@@ -491,5 +491,14 @@ def test_an_accounts_messages_are_found_in_every_room_until_deleted(store_factor
         assert await store.messages_of(7, limit=10) == [("a", 1), ("b", 2)]
         assert await store.messages_of(7, limit=1) == [("a", 1)]
         assert await store.messages_of(9, limit=10) == []
+        await store.change("a", ChangeRequest(REACTION, 2, "troll", 7, emoji="\U0001f595", on=True))
+        await store.change("b", ChangeRequest(REACTION, 2, "troll", 7, emoji="\U0001f4a9", on=True))
+        await store.change("b", ChangeRequest(REACTION, 2, "ann", 8, emoji="\U0001f4a9", on=True))
+        assert await store.reactions_of(7, limit=10) == [
+            ("a", 2, "\U0001f595", "troll"),
+            ("b", 2, "\U0001f4a9", "troll"),
+        ]
+        assert await store.reactions_of(7, limit=1) == [("a", 2, "\U0001f595", "troll")]
+        assert await store.reactions_of(9, limit=10) == []
 
     run(store_factory(), scenario)

@@ -303,6 +303,12 @@ class Store(Protocol):
         the whole messages table (no index by author: it is asked seldom, by an administrator)."""
         ...
 
+    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
+        """Up to ``limit`` of the account's reactions, in every room, as (room, target, emoji, the nick
+        it was put under), in that order: what an administrator takes back of someone's at once. Read
+        through the whole reactions table, as messages_of reads messages."""
+        ...
+
     async def export_messages(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
         """Messages and changes of ``room`` with id > ``after``, in id order (for export)."""
         ...

@@ -251,6 +251,15 @@ class PostgresStore(ExportReads):
         )
         return [(str(room), int(id_)) for room, id_ in rows]
 
+    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
+        """As Store.reactions_of."""
+        rows = await self._fetch(
+            "SELECT room, target, emoji, nick FROM reactions WHERE account_id = %s"
+            " ORDER BY room, target, emoji LIMIT %s",
+            (account_id, limit),
+        )
+        return [(str(room), int(target), str(emoji), str(nick)) for room, target, emoji, nick in rows]
+
     async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
         """A page of the rooms with history, read through the primary key ("C": code point order)."""
         end = prefix_end(prefix)

@@ -274,6 +274,17 @@ class SQLiteStore(ExportReads):
         )
         return [(str(room), int(id_)) for room, id_ in rows]
 
+    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
+        """As Store.reactions_of."""
+        rows = await self._read(
+            lambda conn: conn.execute(
+                "SELECT room, target, emoji, nick FROM reactions WHERE account_id = ?"
+                " ORDER BY room, target, emoji LIMIT ?",
+                (account_id, limit),
+            ).fetchall()
+        )
+        return [(str(room), int(target), str(emoji), str(nick)) for room, target, emoji, nick in rows]
+
     async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
         """A page of the rooms with history, read through the primary key index."""
         end = prefix_end(prefix)

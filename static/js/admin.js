@@ -118,8 +118,8 @@ function activeButton(person) {
   return button;
 }
 
-// A troll's flood, in every room, goes at once: the first click asks to click again, then the server
-// deletes a batch at a time while it says more are left.
+// A troll's flood and its reactions, in every room, go at once: the first click asks to click again,
+// then the server deletes a batch at a time while it says more are left.
 function deleteMessagesButton(person) {
   const button = element("button", "link-button", "Delete messages");
   button.type = "button";
@@ -135,18 +135,22 @@ function deleteMessagesButton(person) {
   return button;
 }
 
+const counted = (count, what) => `${count} ${what}${count === 1 ? "" : "s"}`;
+
 async function deleteMessages(person, button) {
   button.disabled = true;
-  let deleted = 0;
+  const gone = {messages: 0, reactions: 0};
+  const said = () => `${counted(gone.messages, "message")} and ${counted(gone.reactions, "reaction")}`;
   try {
     for (let more = true; more; ) {
       const answer = await adminCall("DELETE", `/api/admin/accounts/${person.id}/messages`);
-      deleted += answer.deleted;
+      gone.messages += answer.deleted;
+      gone.reactions += answer.reactions;
       more = answer.more;
     }
-    say(`${deleted} ${deleted === 1 ? "message" : "messages"} of ${person.name} deleted.`);
+    say(`${said()} of ${person.name} deleted.`);
   } catch (error) {
-    say(`${deleted} deleted, then: ${error.message}`);
+    say(`${said()} deleted, then: ${error.message}`);
   }
   delete button.dataset.armed;
   button.textContent = "Delete messages";
