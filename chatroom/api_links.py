@@ -15,6 +15,7 @@ from .api import ApiError
 from .api_accounts import AccountHandler, account_json, tell_nodes
 from .events import PASSWORD_CHANGED
 from .links import issue_join_link, issue_reset_link, join_links, usable_link
+from .moderation import when
 from .names import BadNameError, normalize_nick
 from .store.accounts_base import NameTakenError
 from .store.records import JOIN, PERSON, RESET, SETUP, Account, Link
@@ -102,12 +103,25 @@ class JoinHandler(LinkHandler):
             raise ApiError(503, protocol.SETUP_REQUIRED, "this server has no administrator yet")
         body = self.json_body("token", "name", "password", optional=("password_again",))
         await self.link_named(JOIN, body["token"])
+        await self.refuse_barred_address()
         name = await self.free_name(body["name"])
         password_hash = await self.new_password_hash(body["password"], body.get("password_again"))
         await self.use_link(JOIN, body["token"])
         account = await self.create_person(name, password_hash, is_admin=False)
         await self.sign_in(account)
         self.send_json({"account": account_json(account)}, 201)
+
+    async def refuse_barred_address(self) -> None:
+        """403 from an address an administrator barred from guest access (a guest removed): a join link
+        is handed around, and the guest it kept out would otherwise be back at once with an account."""
+        accounts = self.backend.accounts
+        until = await self.unavailable_if_failing(accounts.guest_barred_until(self.request.remote_ip or ""))
+        if until is not None:
+            raise ApiError(
+                403,
+                protocol.FORBIDDEN,
+                f"an administrator removed you: nobody from your address may join before {when(until)}",
+            )
 
 
 class ResetHandler(LinkHandler):

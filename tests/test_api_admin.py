@@ -23,7 +23,7 @@ from tests.support import (
     signed_token,
     unique,
 )
-from tests.web_client import WebClient, new_database, set_up
+from tests.web_client import PASSWORD, WebClient, new_address, new_database, set_up
 from tests.web_client import join as web_join
 
 JWT_SECRET = "admin-test-secret-" + "0123456789abcdef" * 3
@@ -238,6 +238,35 @@ def test_with_sessions_a_deactivated_person_cannot_sign_in_and_the_admins_cookie
         )
         assert admin.call("POST", f"/api/admin/accounts/{sam_id}/reactivate").status == 200
         assert WebClient(server.url).sign_in(name).status == 200
+
+
+def test_a_removed_guests_address_makes_no_account_with_the_join_link(database: str) -> None:
+    """A guest removed and barred comes back with the join link: 403 forbidden, saying until when, and
+    no account is made (the link still works for others); the guest's fellow in the room carries on."""
+    with ServerProcess(database, "--xheaders", guests=True) as server:
+        admin, join_link = set_up(server)
+        token = join_link.rsplit("token=", 1)[1]
+        barred, other = new_address(), new_address()
+        room = unique("lounge")
+        fine = join(server, room, "fine")
+        troll, _, _ = welcomed(server, room=room, nick="troll", headers={"X-Real-IP": barred})
+        with troll, fine:
+            body = {"room": room, "nick": "troll", "minutes": 30}
+            assert admin.call("POST", "/api/admin/guests/removals", body).status == 200
+            assert close_code(troll, timeout=5) == 4403
+            comeback = {"token": token, "name": "trollish", "password": PASSWORD, "password_again": PASSWORD}
+            answer = WebClient(server.url, barred).call("POST", "/api/join", comeback)
+            assert answer.error == (403, "forbidden")
+            assert answer.json["message"].startswith("an administrator removed you: nobody from your address")
+            names = [account["name"] for account in admin.call("GET", "/api/admin/accounts").json["accounts"]]
+            assert "trollish" not in names
+            assert (
+                WebClient(server.url, other).call("POST", "/api/join", {**comeback, "name": "newbie"}).status
+                == 201
+            )
+            say(fine, "calm again")
+            assert next_of(fine, "user", skip=("sys", "typing"))["message"] == "calm again"
+        assert_no_traceback(server)
 
 
 def test_administrators_list_closed_rooms_by_name_and_count_without_their_messages(site: Site) -> None:
