@@ -236,11 +236,13 @@ class AccountNotice:
 @dataclass(frozen=True, slots=True)
 class GuestNotice:
     """An administrator removed a guest from a room: the node it is connected to closes that
-    connection 4403 and bars its address from guest access until ``until`` (ms)."""
+    connection 4403 and bars its address from guest access until ``until`` (ms). That node then
+    tells every node the ``address`` (room and nick empty): each closes its guests from there."""
 
     room: str
     nick_key: str
     until: int
+    address: str = ""
 
 
 @dataclass(frozen=True, slots=True)

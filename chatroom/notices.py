@@ -24,8 +24,9 @@ NoticeDesk, which acts on this process's connections:
   guest's: guests may not look accounts up) gets its new file id, as ``GET
   /api/accounts`` gives it, in an ``avatar`` frame: open pages show it;
 - a guest removed from a room: its connection there is closed with
-  ``forbidden`` and 4403, and its address barred from guest access in the
-  store (moderation.py) by the node that knows it;
+  ``forbidden`` and 4403, its address barred from guest access in the
+  store (moderation.py) by the node that knows it, and every guest
+  connection from that address closed, on every node (guest_removal.py);
 - guest access turned on or off by an administrator: the process's
   GuestAccess takes the new setting, and, turned off (without --guests),
   every guest's connection is closed with ``unauthorized`` and 4401.
@@ -66,6 +67,7 @@ from .events import (
     SettingsNotice,
     UnreadNotice,
 )
+from .guest_removal import remove_guests
 from .identity import Identity
 from .peers import PeerDesk
 from .store.base import StoreError
@@ -146,7 +148,8 @@ class NoticeDesk(Desk[Connection]):
         if isinstance(notice, AccountNotice):
             self._account_changed(notice)
         elif isinstance(notice, GuestNotice):
-            self._remove_guest(notice)
+            if self._spawn is not None:
+                remove_guests(notice, self._connections(), self.backend, self._spawn)
         elif isinstance(notice, SettingsNotice):
             self.access.guest_access.take(notice.guests)
             self._close_guests_if_shut_out()
@@ -199,14 +202,6 @@ class NoticeDesk(Desk[Connection]):
 
     # --- guests ----------------------------------------------------------------------
 
-    def _remove_guest(self, notice: GuestNotice) -> None:
-        if self._spawn is None:
-            return
-        for connection in self._connections():
-            guest = connection.who is None and connection.nick_key == notice.nick_key
-            if guest and connection.room == notice.room:
-                self._spawn(self._bar_and_expel(connection, notice))
-
     def _close_guests_if_shut_out(self) -> None:
         """Guest access is off: every guest's connection is closed 4401 (an account's stays)."""
         if self.access.guests:
@@ -216,15 +211,6 @@ class NoticeDesk(Desk[Connection]):
             # (and a guest still identifying is refused when it opens).
             if connection.who is None and connection.room:
                 connection.expel(protocol.UNAUTHORIZED, "an administrator turned guest access off: sign in")
-
-    async def _bar_and_expel(self, connection: Connection, notice: GuestNotice) -> None:
-        """Bar the guest's address, then close its connection: coming straight back is refused."""
-        try:
-            if connection.address:
-                await self.backend.accounts.bar_guest(connection.address, notice.until)
-        except StoreError as error:
-            log.warning("cannot bar a removed guest's address: %s", error)
-        connection.expel(protocol.FORBIDDEN, f"an administrator removed you from {notice.room!r}")
 
     # --- rooms ---------------------------------------------------------------------
 

@@ -171,6 +171,29 @@ def test_a_removed_guest_is_closed_4403_and_its_address_barred(site: Site) -> No
     assert_no_traceback(site.server)
 
 
+def test_a_removed_guest_is_closed_in_every_room_it_is_in_from_its_address(site: Site) -> None:
+    """The guest removed from one room has a tab in another: closed there too, forbidden/4403, told
+    until when its address is barred; another guest in that room carries on."""
+    room, other = unique("pestered"), unique("elsewhere")
+    with (
+        join(site.server, room, "pest", source="127.0.0.21") as pest,
+        join(site.server, other, "pest-tab", source="127.0.0.21") as tab,
+        join(site.server, other, "calm", source="127.0.0.22") as calm,
+    ):
+        body = {"room": room, "nick": "pest", "minutes": 5}
+        assert site.call("POST", "/api/admin/guests/removals", body)[0] == 200
+        assert close_code(pest, timeout=5) == 4403
+        error = next_of(tab, "error", skip=("sys", "typing"))
+        assert error["code"] == "forbidden"
+        assert error["message"].startswith(
+            "an administrator removed you: guests from your address may return after"
+        )
+        assert close_code(tab, timeout=5) == 4403
+        say(calm, "still here")
+        assert next_of(calm, "user", skip=("sys", "typing"))["message"] == "still here"
+    assert_no_traceback(site.server)
+
+
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [

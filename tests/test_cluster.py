@@ -636,7 +636,8 @@ def test_deactivation_on_one_node_closes_the_account_on_every_node_and_keeps_it_
     redis_server: RedisServer,
 ) -> None:
     """An administrator deactivates eve through one node: her connections to both close 4401 at once,
-    neither lets her back in, and a guest removed through one node is closed and barred on the other."""
+    neither lets her back in, and a guest removed through one node is closed and barred on the other, with
+    its tab in another room on the first node."""
     make_account(redis_server.database, "root", admin=True)
     eve = make_account(redis_server.database, "eve")
 
@@ -657,10 +658,15 @@ def test_deactivation_on_one_node_closes_the_account_on_every_node_and_keeps_it_
             error, code = refused_on_open(server, room="lobby", token=signed_token("eve", ADMIN_SECRET))
             assert (error["code"], code) == ("unauthorized", 4401)
 
-        with join(right, "lobby", "troll", source="127.0.0.12") as troll:
+        with (
+            join(right, "lobby", "troll", source="127.0.0.12") as troll,
+            join(left, "hall", "troll-tab", source="127.0.0.12") as tab,
+        ):
             body = {"room": "lobby", "nick": "troll", "minutes": 5}
             assert call_api(left, "POST", "/api/admin/guests/removals", body, admin)[0] == 200
             assert close_code(troll, timeout=5) == 4403
+            # Its tab in another room, on the other node, closes too: the address is told to every node.
+            assert close_code(tab, timeout=5) == 4403
         for server in (left, right):
             error, code = refused_on_open(server, room="lobby", nick="troll", source="127.0.0.12")
             assert (error["code"], code) == ("forbidden", 4403)

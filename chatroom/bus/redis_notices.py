@@ -51,7 +51,13 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, SettingsNotice):
         return {"settings": {"guests": notice.guests}}
     if isinstance(notice, GuestNotice):
-        return {"guest": notice.nick_key, "room": notice.room, "until": notice.until}
+        # An older node reads an address's notice as a guest's of no room: nobody.
+        return {
+            "guest": notice.nick_key,
+            "room": notice.room,
+            "until": notice.until,
+            "address": notice.address,
+        }
     if isinstance(notice, RoomNotice):
         body = {
             "room": notice.room,
@@ -92,7 +98,7 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "settings" in body:
         return SettingsNotice(bool(body["settings"]["guests"]))
     if "guest" in body:
-        return GuestNotice(body["room"], body["guest"], int(body["until"]))
+        return GuestNotice(body["room"], body["guest"], int(body["until"]), body.get("address", ""))
     if "unread" in body:
         read_id, unread, mentions, notify = body["unread"]
         return UnreadNotice(
