@@ -3,6 +3,7 @@ its switch turns guest access on and off."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -10,7 +11,7 @@ from playwright.sync_api import expect
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
-from tests.clients import close_code, join, refused_on_open
+from tests.clients import close_code, join, next_of, refused_on_open
 from tests.support import (
     ServerProcess,
     call_api,
@@ -348,3 +349,30 @@ def test_an_administrator_deletes_everything_a_troll_wrote_from_the_panel(
             expect(
                 page.locator("#messages .msg").filter(has_text="please stop").locator(".reaction")
             ).to_have_count(0)
+
+
+def test_a_guest_an_administrator_removed_is_told_so_and_until_when(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """Removed while in the room, the guest's page says an administrator removed it, not that someone
+    who manages the room did, and offers no other room; opened again, it says until when; a guest from
+    elsewhere chats on."""
+    with ServerProcess(tmp_path / "chat.db", guests=True) as server:
+        admin, _ = set_up(server)
+        pest = pages.join(server.url, "porch", "pest")
+        with join(server, "porch", "neighbour", source="127.0.0.31") as neighbour:
+            body = {"room": "porch", "nick": "pest", "minutes": 30}
+            assert admin.call("POST", "/api/admin/guests/removals", body).status == 200
+            expect(pest.locator("#room-missing-title")).to_have_text("An administrator removed you")
+            expect(pest.locator("#room-missing-help")).to_have_text(
+                "An administrator removed you from 'porch'."
+            )
+            expect(pest.locator("#room-missing-lobby")).to_be_hidden()
+            pest.reload()
+            expect(pest.locator("#room-missing-help")).to_contain_text(
+                re.compile(
+                    r"^An administrator removed you: guests from your address may return after .+ UTC\.$"
+                )
+            )
+            expect(pest.locator("#room-missing-lobby")).to_be_hidden()
+            say_over_socket = {"type": "message", "message": "quiet now", "ref": "q"}
+            neighbour.send(json.dumps(say_over_socket))
+            assert next_of(neighbour, "ack", skip=("sys", "typing", "user", "presence"))["ref"] == "q"

@@ -84,7 +84,7 @@ function routeFrames() {
   on(FRAME.ERROR, (frame) => {
     if (onRefusedChange(frame)) return;
     if (IDENTITY_ERRORS.has(frame.code)) identity.onIdentityRefused(frame);
-    else if (ROOM_ERRORS.has(frame.code)) onRoomRefused(frame.code);
+    else if (ROOM_ERRORS.has(frame.code)) onRoomRefused(frame.code, frame.message);
     else if (!outbox.onRefused(frame)) composer.onRefused(frame);
   });
   on(FRAME.ROOM, onRoomFrame);
@@ -118,20 +118,33 @@ function routeFrames() {
 }
 
 // Taken out of the room (forbidden), or it is not one's to see (not_found): nothing to retry,
-// the conversation says so and offers the ways out.
-function onRoomRefused(code) {
+// the conversation says so and offers the ways out. ``message``: the server's words, if it said any
+// (the close that follows an error frame has none).
+function onRoomRefused(code, message = "") {
   session.mustAct = true;
-  if (code === ERROR.FORBIDDEN) showRemoved();
+  if (code === ERROR.FORBIDDEN) showRemoved(message);
   else showRoomMissing();
 }
 
-// Taken out of the room while in it: its messages go from the page, which says why.
-function showRemoved() {
+// The server's words for a guest an administrator removed, or whose address is barred
+// (docs/protocol.md, "Version 2: administration").
+const GUEST_REMOVED = "an administrator removed you";
+
+// Taken out of the room while in it: its messages go from the page, which says why. A guest
+// removed by an administrator is told so in the server's words (until when, once it says), and
+// offered no other room: guests from its address are kept out of every one.
+function showRemoved(message) {
   if (session.roomMissing) return;
   messages.forgetRoom();
-  ui.roomMissingTitle.textContent = "You are no longer a member of this room";
-  ui.roomMissingHelp.textContent = "Someone who manages it took you out: ask them if you should be in it.";
+  const guestRemoved = typeof message === "string" && message.startsWith(GUEST_REMOVED);
+  ui.roomMissingTitle.textContent = guestRemoved
+    ? "An administrator removed you"
+    : "You are no longer a member of this room";
+  ui.roomMissingHelp.textContent = guestRemoved
+    ? `${message.charAt(0).toUpperCase()}${message.slice(1)}.`
+    : "Someone who manages it took you out: ask them if you should be in it.";
   showRoomMissing();
+  if (guestRemoved) ui.roomMissingLobby.hidden = true;
 }
 
 // The room does not exist, or is not one's to see (the server answers both
