@@ -6,6 +6,7 @@ import pytest
 
 from chatroom.access import (
     may_create_rooms,
+    may_delete_any,
     may_list_members,
     may_manage,
     may_manage_members,
@@ -157,3 +158,11 @@ def test_anyone_leaves_managers_remove_others() -> None:
     assert may_remove_member(ADMIN, CLOSED_ROOM, None, oneself=False)
     assert not may_remove_member(ADMIN, DIRECT_ROOM, None, oneself=False)
     assert not may_remove_member(None, OPEN_ROOM, None, oneself=True)
+
+
+def test_administrators_and_a_rooms_owner_delete_anyones_message_members_and_guests_do_not() -> None:
+    """Deleting another's message: an administrator anywhere, the owner in their room; a member, a
+    guest, a bot (even one put in the room) never; a direct room's members are no owners."""
+    assert may_delete_any(ADMIN) and may_delete_any(ANN, OWNER_OF)
+    assert not may_delete_any(ANN) and not may_delete_any(ANN, MEMBER_OF)
+    assert not may_delete_any(None) and not may_delete_any(BOT_ACCOUNT, OWNER_OF)

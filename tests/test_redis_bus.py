@@ -24,7 +24,7 @@ from chatroom.backend import BackendError, StoredMessage
 from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
 from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
-from chatroom.bus.redis_notices import notice_frames
+from chatroom.bus.redis_notices import decode_notices, notice_frames
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -34,6 +34,7 @@ from chatroom.events import (
     AccountNotice,
     AvatarNotice,
     FileInfo,
+    GuestNotice,
     Notice,
     PresenceEvent,
     RoomNotice,
@@ -880,6 +881,19 @@ def test_a_new_picture_and_its_removal_reach_the_other_node_intact(shared_redis:
         assert heard.notices == told
 
     run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_a_barred_address_crosses_the_bus_and_a_guests_removal_from_an_older_node_still_reads() -> None:
+    """A guest's removal, and the address its node then tells, reach the other node as they left; a
+    removal sent by a node of the version before (no address) reads as one naming no address."""
+    told = [
+        GuestNotice("lobby", "troll", 1_700_000_000_000),
+        GuestNotice("", "", 1_700_000_000_000, "10.0.0.7"),
+    ]
+    frames = notice_frames(b"left", told)
+    assert [notice for frame in frames for notice in decode_notices(frame, b"right")] == told
+    older = b"nleft\n" + orjson.dumps({"guest": "troll", "room": "lobby", "until": 5})
+    assert decode_notices(older, b"right") == [GuestNotice("lobby", "troll", 5)]
 
 
 def test_a_node_whose_redis_came_back_rechecks_what_notices_decide(own_redis: RedisServer) -> None:
