@@ -39,7 +39,7 @@ from .clock import now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .links import issue_reset_link
-from .moderation import when
+from .moderation import audit, when
 from .names import BadNameError
 from .protocol import ProtocolError
 from .store.accounts_base import NameTakenError
@@ -197,6 +197,7 @@ class AccountStateHandler(AdminHandler):
             await self.unavailable_if_failing(accounts.reactivate_account(account.id))
         changed = await self.unavailable_if_failing(accounts.account_by_id(account.id))
         assert changed is not None
+        audit.info("%r %sd the account %r (id %d)", self.admin.name, action, account.name, account.id)
         self.send_json({"account": account_entry(changed)})
 
 
@@ -219,6 +220,13 @@ class GuestRemovalsHandler(AdminHandler):
             raise ApiError(404, protocol.NOT_FOUND, f"no guest {nick!r} is in {room!r} now")
         until = now_ms() + minutes * MINUTE_MS
         await self.tell_every_node(GuestNotice(room, protocol.nick_key(nick), until))
+        audit.info(
+            "%r removed the guest %r from %r, its address barred until %s",
+            self.admin.name,
+            nick,
+            room,
+            when(until),
+        )
         self.send_json({"room": room, "nick": nick, "barred_until": until, "barred_until_text": when(until)})
 
     def _names(self, body: dict[str, Any]) -> tuple[str, str]:

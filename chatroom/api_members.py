@@ -15,6 +15,7 @@ from .api import ApiError, JsonHandler, room_not_found
 from .api_manage import UNKNOWN_ACCOUNT, ManageHandler
 from .events import ROOM_MEMBERS
 from .identity import Identity
+from .moderation import audit
 from .store.records import DIRECT, OPEN, Account, Membership, RoomRecord
 
 DEFAULT_PICKS = 10
@@ -120,6 +121,8 @@ class MemberHandler(MembersHandler):
             await self.unavailable_if_failing(forgetting.forget_read_position(account.id, room))
         # An open room stays visible to who left it; the others are gone from their list.
         await self.notify(record, ROOM_MEMBERS, removed=() if record.kind == OPEN else (account.id,))
+        if not oneself:
+            audit.info("%r took %r out of %r", who.name, account.name, room)
         self.set_status(204)
         self.finish()
 

@@ -21,6 +21,7 @@ from .api import ApiError
 from .api_admin import AdminHandler
 from .backend import BackendError
 from .events import DELETE, REACTION
+from .moderation import audit
 from .store.change_rules import Changed, ChangeRefusedError, ChangeRequest
 
 # Messages deleted, and reactions taken back, by one request, stored together (a group commit or a
@@ -42,6 +43,11 @@ class AccountMessagesHandler(AdminHandler):
             self._taking_back(account.id, *reaction) for reaction in reactions[:BATCH]
         )
         more = failed or failed_too or len(messages) > BATCH or len(reactions) > BATCH
+        if deleted or taken_back:
+            audit.info(
+                "%r deleted %d messages and took back %d reactions of the account %r (id %d)",
+                self.admin.name, deleted, taken_back, account.name, account.id,
+            )  # fmt: skip
         self.send_json({"deleted": deleted, "reactions": taken_back, "more": more})
 
     async def _store(self, changes: Iterable[Awaitable[Changed]]) -> tuple[int, bool]:

@@ -18,7 +18,7 @@ from . import protocol
 from .backend import Backend, BackendError
 from .events import GuestNotice
 from .identity import Identity
-from .moderation import when
+from .moderation import audit, when
 from .store.base import StoreError
 
 log = logging.getLogger("chatroom.notices")
@@ -74,6 +74,13 @@ async def _bar_and_expel(connection: GuestConnection, notice: GuestNotice, backe
     except StoreError as error:
         log.warning("cannot bar a removed guest's address: %s", error)
     connection.expel(protocol.FORBIDDEN, f"an administrator removed you from {notice.room!r}")
+    audit.info(
+        "closed the guest %r in %r; barred its address %s until %s",
+        connection.nick_key,
+        notice.room,
+        address,
+        when(until),
+    )
     if not address:
         return
     try:

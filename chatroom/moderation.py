@@ -12,9 +12,14 @@ that starts (or whose bus reconnects) after it was sent.
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from . import metrics, protocol
+
+# Who moderated whom, one line an act (docs/operations.md, "Logs"): what an administrator reads to know
+# who deactivated, deleted or removed what, on whichever node it was done.
+audit = logging.getLogger("chatroom.moderation")
 
 
 def bar_refusal(until: int | None) -> dict[str, Any] | None:

@@ -22,6 +22,7 @@ from tests.support import (
     make_open_room,
     signed_token,
     unique,
+    wait_until,
 )
 from tests.web_client import PASSWORD, WebClient, new_address, new_database, set_up
 from tests.web_client import join as web_join
@@ -106,6 +107,9 @@ def test_deactivation_closes_every_connection_4401_and_keeps_them_out(site: Site
     again, welcome, _ = welcomed(site.server, room=room, token=token(name))
     with again:
         assert welcome["nick"] == name
+    for act in ("deactivated", "reactivated"):
+        line = f"INFO chatroom.moderation: 'root' {act} the account '{name}' (id {eve_id})"
+        wait_until(lambda line=line: line in site.server.log())
 
 
 def test_an_administrator_cannot_deactivate_themselves_nor_an_unknown_account(site: Site) -> None:
@@ -191,6 +195,14 @@ def test_a_removed_guest_is_closed_in_every_room_it_is_in_from_its_address(site:
         assert close_code(tab, timeout=5) == 4403
         say(calm, "still here")
         assert next_of(calm, "user", skip=("sys", "typing"))["message"] == "still here"
+    # Both lines, in either order: the node closing the guest may log before the request ends.
+    removed = (
+        f"INFO chatroom.moderation: 'root' removed the guest 'pest' from '{room}', its address barred until"
+    )
+    closed = (
+        f"INFO chatroom.moderation: closed the guest 'pest' in '{room}'; barred its address 127.0.0.21 until"
+    )
+    wait_until(lambda: removed in site.server.log() and closed in site.server.log())
     assert_no_traceback(site.server)
 
 

@@ -31,8 +31,10 @@ class MembersTest(RoomsCase):
         assert status == 200
         _, welcome = await self.enter("bob", "plans")
         assert welcome["type"] == "welcome"
-        status, _, _ = await self.api("DELETE", "/api/rooms/plans/members/bob", "ann")
+        with self.assertLogs("chatroom.moderation", "INFO") as logged:
+            status, _, _ = await self.api("DELETE", "/api/rooms/plans/members/bob", "ann")
         assert status == 204
+        assert [record.getMessage() for record in logged.records] == ["'ann' took 'bob' out of 'plans'"]
         assert await self.names("plans", "ann") == ["ann"]
         await self.refused(404, "not_found", self.api("GET", "/api/rooms/plans/messages", "bob"))
         client, error = await self.enter("bob", "plans")

@@ -56,7 +56,10 @@ class AccountMessagesTest(RoomsCase):
         troll, ann, flood, own = await self.flood()
         path = f"/api/admin/accounts/{troll}/messages"
         answer = {"deleted": 4, "reactions": 1, "more": False}
-        assert (await self.api("DELETE", path, "root"))[:2] == (200, answer)
+        with self.assertLogs("chatroom.moderation", "INFO") as logged:
+            assert (await self.api("DELETE", path, "root"))[:2] == (200, answer)
+        said = f"'root' deleted 4 messages and took back 1 reactions of the account 'troll' (id {troll})"
+        assert [record.getMessage() for record in logged.records] == [said]
         for target in flood:
             deleted = await self.recv_type(ann, "delete")
             assert (deleted["target"], deleted["nick"]) == (target, "root")
