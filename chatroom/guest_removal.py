@@ -73,7 +73,11 @@ async def _bar_and_expel(connection: GuestConnection, notice: GuestNotice, backe
             until = await backend.accounts.bar_guest(address, notice.until)
     except StoreError as error:
         log.warning("cannot bar a removed guest's address: %s", error)
+        address = ""
     connection.expel(protocol.FORBIDDEN, f"an administrator removed you from {notice.room!r}")
+    if not address:
+        audit.info("closed the guest %r in %r; its address is not barred", connection.nick_key, notice.room)
+        return
     audit.info(
         "closed the guest %r in %r; barred its address %s until %s",
         connection.nick_key,
@@ -81,8 +85,6 @@ async def _bar_and_expel(connection: GuestConnection, notice: GuestNotice, backe
         address,
         when(until),
     )
-    if not address:
-        return
     try:
         await backend.notify(GuestNotice("", "", until, address=address))
     except BackendError as error:
