@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
 from tests import test_page, test_page_changes
+from tests.clients import frames_until, send_message, welcomed
 from tests.sample_files import picture
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, sign_in
@@ -292,3 +294,41 @@ def test_an_administrators_top_bar_keeps_the_rooms_name_in_one_row(tmp_path: Pat
         shoot(page, tmp_path, "phone-admin-top-bar")
         tools.click()
         expect(page.get_by_role("dialog", name="Administration")).to_be_visible()
+
+
+def test_an_administrators_top_bar_with_a_topic_and_pins_keeps_the_rooms_name(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """On a phone, an administrator in a room with a topic and a pinned message: the pins are a button as
+    narrow as search's, their count a badge on its corner, and the room's name keeps the room it needs,
+    all in one row of buttons a finger can press."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        admin, _ = set_up(server, "Ms Rivera")
+        assert admin.call("POST", "/api/rooms", {"room": "homework", "kind": "open"}).status == 201
+        topic = {"topic": "Chapter 4 by Friday; questions welcome"}
+        assert admin.call("PATCH", "/api/rooms/homework", topic).status == 200
+        session = admin.cookie("chatroom_session")
+        assert session is not None and session.value is not None
+        ws, _, _ = welcomed(server, room="homework", headers={"Cookie": f"chatroom_session={session.value}"})
+        with ws:
+            stored = send_message(ws, "Read chapter 4, questions 1-6", "1")
+            ws.send(json.dumps({"type": "pin", "id": stored["id"], "on": True, "ref": "2"}))
+            assert frames_until(ws, lambda frame: frame["type"] == "ack")[-1]["ref"] == "2"
+        page = pages.open(f"{server.url}/signin?next=%2F%3Froom%3Dhomework", **TOUCH)
+        sign_in(page, "Ms Rivera")
+        expect_online(page)
+        expect(page.locator("#room-topic")).to_have_text(topic["topic"])
+        pins = page.get_by_role("button", name="1 pinned")
+        expect(pins).to_be_visible()
+        expect(page.get_by_role("button", name="Administration")).to_be_visible()
+        middles = page.evaluate(ROWS)
+        assert max(middles) - min(middles) <= 4, middles
+        title = page.locator("#room-title").bounding_box()
+        assert title is not None and title["width"] >= 80, title  # "#homework" in full
+        search = page.locator("#search-open").bounding_box()
+        opener = page.locator("#pins-open").bounding_box()
+        assert search is not None and opener is not None and opener["width"] <= search["width"] + 1
+        assert too_small(page, "#topbar button, #topbar a") == []
+        shoot(page, tmp_path, "phone-admin-pins-top-bar")
+        pins.click()
+        expect(page.get_by_role("dialog", name="Pinned messages")).to_be_visible()
