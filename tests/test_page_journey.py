@@ -175,6 +175,8 @@ def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> N
         ):
             body = {"room": room, "kind": kind, "members": members} | ({"title": title} if title else {})
             assert maya.call("POST", "/api/rooms", body).status == 201
+        topic = {"topic": "Release 3.0 ships Friday: smoke tests, phones, export"}
+        assert maya.call("PATCH", "/api/rooms/launch", topic).status == 200
         for members in (["Tomás"], ["Priya", "Alexandria Montgomery-Okafor"]):
             assert maya.call("POST", "/api/direct", {"members": members}).status in (200, 201)
         authors = {name: signed_in(pages, people[name], f"{server.url}/?room=launch") for name in PEOPLE[:3]}
@@ -182,6 +184,10 @@ def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> N
         authors["Maya"] = desktop
         for name, text in CONVERSATION:
             say(authors[name], text)
+        notes = desktop.locator("#messages .msg", has_text="Notes:").last
+        notes.hover()
+        desktop.get_by_role("button", name="Pin to this room", exact=True).click()
+        desktop.mouse.move(1, 1)  # the message's actions go with the pointer, out of the picture
         phone = signed_in(
             pages,
             people["Tomás"],
@@ -192,6 +198,8 @@ def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> N
         for page in (desktop, phone):
             expect(page.locator("#messages .msg .text")).to_have_count(len(CONVERSATION))
             expect(page.locator("#rooms .room-group[data-kind=direct] .room-link")).not_to_have_count(0)
+            expect(page.locator("#room-topic")).to_have_text(topic["topic"])
+            expect(page.locator("#pins-count")).to_have_text("1")
             assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
         # The empty message box's hint stays on its one line on the phone (a long room name is cut).
         assert phone.locator("#text").evaluate("t => t.scrollHeight <= t.clientHeight")
