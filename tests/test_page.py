@@ -350,7 +350,8 @@ def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: 
     for n in range(700):
         post(server, "busy", "bot", f"b{n:03d}")
     churn.join()
-    expect(page.locator("#messages .msg .text").last).to_have_text("b699")
+    # The page catches up with the whole burst: on a loaded machine that takes longer than a look.
+    expect(page.locator("#messages .msg .text").last).to_have_text("b699", timeout=30_000)
     expect(page.locator("#online-count")).to_have_text("1")
     expect_kept_short(page)
     started = time.monotonic()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Locator, Page, Route, expect
 
 from tests import test_page
@@ -503,8 +504,14 @@ def expect_picture(avatar: Locator, colour: str, wait: float = 10.0) -> None:
     while time.monotonic() < deadline:
         image = avatar.locator("img.avatar-picture")
         if image.count() == 1:
-            shown = image.evaluate(PIXEL)
-            if all(abs(got - want) < 16 for got, want in zip(shown, wanted, strict=True)):
+            try:
+                shown = image.evaluate(PIXEL)
+            except PlaywrightError as error:
+                # The page put a newer picture in while this one was being decoded: look again.
+                if "cannot be decoded" not in error.message:
+                    raise
+                shown = []
+            if shown and all(abs(got - want) < 16 for got, want in zip(shown, wanted, strict=True)):
                 return
         avatar.page.wait_for_timeout(100)
     raise AssertionError(f"the avatar shows {shown or 'its initials'}, not {colour}")
