@@ -1,4 +1,4 @@
-"""The AccountStore contract: accounts, sessions, bot keys, links, rooms with access, shared secrets.
+"""The AccountStore contract: accounts, sessions, bot keys, links, rooms with access (rooms_base.py), secrets.
 
 Every store has one, as ``store.accounts``. The rules each implementation
 keeps (tests/test_account_store.py holds SQLite and PostgreSQL to them, with
@@ -33,8 +33,6 @@ from typing import Protocol
 from .everyone_base import EveryoneStore
 from .reading_base import ReadingStore
 from .records import (
-    EVERYONE,
-    MEMBER,
     Account,
     BotKey,
     BotWebhook,
@@ -43,6 +41,7 @@ from .records import (
     PushSubscription,
     RoomRecord,
 )
+from .rooms_base import RoomStore
 
 
 class RefusedError(Exception):
@@ -82,7 +81,7 @@ class UnknownAccountError(RefusedError):
         self.account_id = account_id
 
 
-class AccountStore(ReadingStore, EveryoneStore, Protocol):
+class AccountStore(RoomStore, ReadingStore, EveryoneStore, Protocol):
     """What the server needs to know who is who, and who may see what.
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base).
@@ -226,85 +225,6 @@ class AccountStore(ReadingStore, EveryoneStore, Protocol):
 
     async def active_links(self, kind: str | None = None, *, now: int | None = None) -> list[Link]:
         """The links still usable at ``now``, of one kind or all, oldest first."""
-        ...
-
-    # --- rooms and memberships -------------------------------------------------
-
-    async def create_room(
-        self,
-        room: str,
-        kind: str,
-        *,
-        title: str | None = None,
-        creator_id: int | None = None,
-        members: Sequence[int] = (),
-        posting: str = EVERYONE,
-    ) -> RoomRecord:
-        """Create a room (normalised: names.normalize_room, BadNameError), with its members, at once.
-
-        The creator becomes its owner; ``members`` become members; ``posting``
-        says who posts (records.POSTING_RULES). Raises RoomTakenError when the
-        room or a look-alike exists, with history or without;
-        UnknownAccountError when a member does not exist; ValueError for a
-        direct room of fewer than two accounts, or one where not everyone posts.
-        """
-        ...
-
-    async def room_record(self, room: str) -> RoomRecord | None:
-        """The room's record; None when it does not exist."""
-        ...
-
-    async def rename_room(self, room: str, title: str | None) -> RoomRecord | None:
-        """Set (or, with None, clear) the room's title; None when the room does not exist."""
-        ...
-
-    async def archive_room(self, room: str, *, archived: bool = True) -> RoomRecord | None:
-        """Archive the room (or bring it back); None when it does not exist.
-
-        Archiving an archived room keeps its first archiving time.
-        """
-        ...
-
-    async def set_posting(self, room: str, posting: str) -> RoomRecord | None:
-        """Say who posts in an open or closed room (records.POSTING_RULES); None when there is no such
-        room, or it is a direct one. ValueError for an unknown rule."""
-        ...
-
-    async def set_topic(self, room: str, topic: str) -> RoomRecord | None:
-        """Set the room's topic, of any kind of room ("" clears it); None when there is no such room."""
-        ...
-
-    async def add_member(self, room: str, account_id: int, role: str = MEMBER) -> Membership | None:
-        """Make the account a member of the room with ``role`` (a member already keeps
-        its time of joining and takes the role); None when the room or the account does not exist."""
-        ...
-
-    async def remove_member(self, room: str, account_id: int) -> bool:
-        """Take the account out of the room; whether it was a member."""
-        ...
-
-    async def membership(self, room: str, account_id: int) -> Membership | None:
-        """The account's membership of the room, if any."""
-        ...
-
-    async def members_of(self, room: str) -> list[Membership]:
-        """The room's members, in account id order."""
-        ...
-
-    async def open_rooms(self, *, prefix: str = "", after: str = "", limit: int = 100) -> list[RoomRecord]:
-        """Up to ``limit`` open rooms (archived ones too) named after ``after`` and starting
-        with ``prefix``, in code point order of their names."""
-        ...
-
-    async def rooms_of_kind(
-        self, kind: str, *, prefix: str = "", after: str = "", limit: int = 100
-    ) -> list[RoomRecord]:
-        """Up to ``limit`` rooms of ``kind`` (archived ones too) named after ``after`` and starting
-        with ``prefix``, in code point order of their names."""
-        ...
-
-    async def rooms_of(self, account_id: int) -> list[RoomRecord]:
-        """The rooms the account is a member of, in code point order of their names."""
         ...
 
     # --- shared secrets -----------------------------------------------------------
