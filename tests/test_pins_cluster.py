@@ -8,49 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
-import jwt
-import pytest
 import tornado.httpclient
-from websockets.asyncio.client import ClientConnection
 
+from . import test_changes_recovery, test_rooms_cluster
 from .clients import ANY_TYPE, anext_of, awelcomed
-from .redis_server import RedisServer
 from .support import ServerProcess
 
-SECRET = "a-pins-cluster-secret-long-enough-for-hs256"
-WAIT = 15.0
-
-
-def token(name: str) -> str:
-    return jwt.encode({"sub": name, "exp": int(time.time()) + 600}, SECRET, algorithm="HS256")
-
-
-@pytest.fixture
-def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """Two nodes sharing a PostgreSQL schema and a Redis, accounts only."""
-    redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
-    flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET, "--log-level", "warning")
-    try:
-        with ServerProcess(*flags, guests=False) as left, ServerProcess(*flags, guests=False) as right:
-            yield left, right
-    finally:
-        redis.stop()
-
-
-async def answer(ws: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]:
-    """Send a frame with a ref: the ack (or error) answering it."""
-    ref = str(time.monotonic_ns())
-    await ws.send(json.dumps({**frame, "ref": ref}))
-    while True:
-        got = json.loads(await asyncio.wait_for(ws.recv(), WAIT))
-        if got["type"] in ("ack", "error") and got.get("ref") == ref:
-            return dict(got)
+# Two nodes on one PostgreSQL schema and one Redis, as the rooms' cluster tests have them.
+nodes = test_rooms_cluster.nodes
+token = test_rooms_cluster.token
+WAIT = test_rooms_cluster.WAIT
+answer = test_changes_recovery.answer
 
 
 async def pinned_on(server: ServerProcess, who: str) -> list[tuple[int, str]]:
