@@ -48,6 +48,8 @@ class Entry:
     kind: str = OPEN
     # Whether they may react and delete their own messages (may_react); None: as may_post says.
     may_react: bool | None = None
+    # Whether they delete anyone's message in it (may_delete_any: an administrator, the room's owner).
+    deletes_any: bool = False
 
     @property
     def direct(self) -> bool:
@@ -243,7 +245,8 @@ class Access:
             return None
         posting = may_post(who, record, membership, guests=self.guests)
         reacting = may_react(who, record, membership, guests=self.guests)
-        return Entry(may_post=posting, kind=record.kind, may_react=reacting)
+        deleting = may_delete_any(who, membership)
+        return Entry(may_post=posting, kind=record.kind, may_react=reacting, deletes_any=deleting)
 
     async def voice(self, who: Identity | None, record: RoomRecord) -> tuple[bool, bool]:
         """Whether ``who`` may post in the room, and react in it (may_post, may_react), as the store says."""

@@ -70,6 +70,7 @@ class Admission:
         if entry is None:
             return session.admitted(False, False), False
         known = Known(read.holder, nick, read.account_named)
+        session.deletes_any = entry.deletes_any
         return session.admitted(True, entry.may_post, known, may_react=entry.may_react), entry.direct
 
     @staticmethod

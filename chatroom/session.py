@@ -76,6 +76,8 @@ class Session:
         # where only its managers post, for the others: no new words, but reactions and deletions.
         self.read_only = False
         self.may_react = True
+        # An administrator, or the room's owner: deletes anyone's message in it (access.may_delete_any).
+        self.deletes_any = False
         # The owner of the member's reservations (bus/base.py): its account, or this connection.
         self.owner = ""
         self._opening: Opening | None = None

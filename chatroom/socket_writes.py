@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import access, changes, effects, metrics, protocol
+from . import changes, effects, metrics, protocol
 from .backend import Backend, BackendError, StoredMessage
 from .effects import Effects
 from .hub import Hub
@@ -63,19 +63,15 @@ class MemberWrites:
         stored.add_done_callback(functools.partial(self._on_stored, publish, started))
 
     def _change(self, change: effects.Change) -> None:
-        done = asyncio.ensure_future(self._store_change(change.frame))
-        done.add_done_callback(functools.partial(self._on_changed, change))
-
-    async def _store_change(self, frame: changes.ChangeFrame) -> Changed:
         who = self.session.who
         assert who is not None  # intake refuses guests' changes
-        any_author = access.may_delete_any(who)
-        if isinstance(frame, changes.DeleteFrame) and not any_author:
-            # The room's owner deletes anyone's message too: asked at the deletion, not at the join.
-            membership = await self.backend.accounts.membership(self.session.room, who.account_id)
-            any_author = access.may_delete_any(who, membership)
-        request = changes.request_for(frame, self.session.nick, who.account_id, any_author)
-        return await self.backend.change(self.session.room, request)
+        # Who deletes anyone's message here was settled at the join (an owner stays one while connected):
+        # the change goes to the store now, in the order of the member's frames, with no read first.
+        request = changes.request_for(
+            change.frame, self.session.nick, who.account_id, self.session.deletes_any
+        )
+        done = asyncio.ensure_future(self.backend.change(self.session.room, request))
+        done.add_done_callback(functools.partial(self._on_changed, change))
 
     def _on_changed(self, change: effects.Change, done: asyncio.Future[Changed]) -> None:
         if self._unstored(change, done):

@@ -97,10 +97,13 @@ class ChangesTest(RoomsCase):
         refused = {"type": "error", "code": "forbidden", "message": "you may only delete your own messages"}
         for asker, target in ((bob, anns), (carl, bobs)):
             assert await self.ask(asker, {"type": "delete", "id": target}) == {**refused, "ref": "r"}
-        await self.ask(ann, {"type": "delete", "id": bobs})
+        # Her deletion and the message she sends right after it are stored in the order she sent them.
+        await self.send(ann, {"type": "delete", "id": bobs, "ref": "d"})
+        await self.send(ann, {"type": "message", "message": "cleaned up", "ref": "m"})
         for client in (bob, carl):
             deleted = await self.recv_type(client, "delete")
             assert (deleted["target"], deleted["nick"]) == (bobs, "ann")
+            assert (await self.recv_type(client, "user"))["id"] == deleted["id"] + 1
         assert (await self.ask(bob, {"type": "message", "message": "still here"}))["type"] == "ack"
         status, direct, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
         assert status == 201
