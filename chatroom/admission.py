@@ -99,7 +99,7 @@ class Admission:
         if (
             session.who is None
             and not reserve.name_checked
-            and await self.backend.accounts.account_by_name(nick) is not None
+            and await self.backend.accounts.name_is_held(nick)
         ):
             return session.reserved(nick, None, account_named=True)
         return session.reserved(nick, await self.backend.reserve(session.room, nick, session.owner))

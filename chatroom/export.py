@@ -30,6 +30,7 @@ from .export_format import (
     account_line,
     bot_key_line,
     change_line,
+    former_name_line,
     header_line,
     membership_line,
     message_line,
@@ -43,7 +44,16 @@ from .guest_access import GUESTS
 from .store import open_store
 from .store.base import Store
 from .store.files_base import StoredFile
-from .store.records import DIRECT, Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
+from .store.records import (
+    DIRECT,
+    Account,
+    BotKey,
+    BotWebhook,
+    FormerName,
+    Membership,
+    RoomRecord,
+    ServerSetting,
+)
 
 # Pages and batches: memory stays bounded whatever the database holds.
 ROOMS_PAGE = 100
@@ -99,6 +109,8 @@ async def _export_accounts(store: Store, out: IO[bytes]) -> int:
         for account in page:
             out.write(account_line(account))
             out.write(b"".join(bot_key_line(key) for key in await store.accounts.bot_keys_of(account.id)))
+            formers = await store.accounts.former_names_of(account.id)
+            out.write(b"".join(former_name_line(FormerName(account.id, name)) for name in formers))
             url = await store.accounts.webhook_of(account.id) if account.is_bot else None
             if url is not None:
                 out.write(webhook_line(BotWebhook(account.id, url)))
@@ -146,6 +158,7 @@ class _Batch:
     accounts: list[Account] = field(default_factory=list)
     bot_keys: list[BotKey] = field(default_factory=list)
     webhooks: list[BotWebhook] = field(default_factory=list)
+    former_names: list[FormerName] = field(default_factory=list)
     settings: list[ServerSetting] = field(default_factory=list)
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
@@ -162,6 +175,8 @@ class _Batch:
             self.bot_keys.append(record)
         elif isinstance(record, BotWebhook):
             self.webhooks.append(record)
+        elif isinstance(record, FormerName):
+            self.former_names.append(record)
         elif isinstance(record, ServerSetting):
             self.settings.append(record)
         elif isinstance(record, RoomRecord):
@@ -177,6 +192,8 @@ class _Batch:
             await store.accounts.import_accounts(self.accounts, self.bot_keys)
         if self.webhooks:
             await store.accounts.import_webhooks(self.webhooks)
+        if self.former_names:
+            await store.accounts.import_former_names(self.former_names)
         for setting in self.settings:
             await store.accounts.set_server_setting(setting.name, setting.value)
         if self.rooms or self.memberships:

@@ -16,8 +16,9 @@ from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
+from .names import nick_key
 from .store.files_base import StoredFile
-from .store.records import Account, BotKey, BotWebhook, Membership, RoomRecord, ServerSetting
+from .store.records import Account, BotKey, BotWebhook, FormerName, Membership, RoomRecord, ServerSetting
 
 
 @dataclass(slots=True)
@@ -86,6 +87,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return None
     if isinstance(record, BotWebhook):
         return _webhook_problem(checked, record)
+    if isinstance(record, FormerName):
+        return _former_name_problem(checked, record)
     if isinstance(record, ServerSetting):
         if record.name in checked.settings:
             return f"the setting {record.name!r} a second time"
@@ -137,6 +140,17 @@ def _account_problem(checked: Checked, account: Account) -> str | None:
     checked.name_keys[account.name_key] = account.name
     if account.is_bot:
         checked.bot_ids.add(account.id)
+    return None
+
+
+def _former_name_problem(checked: Checked, former: FormerName) -> str | None:
+    if former.account_id not in checked.account_ids:
+        return f"a former name of account {former.account_id}, which no line before it brings"
+    key = nick_key(former.name)
+    holder = checked.name_keys.get(key)
+    if holder is not None:
+        return f"the former name {former.name!r}, too like {holder!r}"
+    checked.name_keys[key] = former.name
     return None
 
 

@@ -42,6 +42,7 @@ from .store.records import (
     Account,
     BotKey,
     BotWebhook,
+    FormerName,
     Membership,
     RoomRecord,
     ServerSetting,
@@ -56,6 +57,7 @@ Record = (
     | Account
     | BotKey
     | BotWebhook
+    | FormerName
     | ServerSetting
     | RoomRecord
     | Membership
@@ -160,6 +162,11 @@ def bot_key_line(key: BotKey) -> bytes:
 def webhook_line(webhook: BotWebhook) -> bytes:
     """The line of a bot's webhook address."""
     return _line({"type": "webhook", "account": webhook.account_id, "url": webhook.url})
+
+
+def former_name_line(former: FormerName) -> bytes:
+    """The line of a name an account was renamed from."""
+    return _line({"type": "former_name", "account": former.account_id, "name": former.name})
 
 
 def setting_line(setting: ServerSetting) -> bytes:
@@ -286,7 +293,8 @@ def _change(fields: _Fields) -> StoredChange:
     )
 
 
-def _account(fields: _Fields) -> Account:
+def _normal_name(fields: _Fields) -> str:
+    """The record's ``name``, refused unless it is a valid name in its normal form."""
     name = fields.text("name")
     try:
         normalized = normalize_nick(name)
@@ -294,6 +302,11 @@ def _account(fields: _Fields) -> Account:
         raise fields.fail(f"'name' {name!r}: {error}") from None
     if normalized != name:
         raise fields.fail(f"'name' {name!r} is not in its normal form ({normalized!r})")
+    return name
+
+
+def _account(fields: _Fields) -> Account:
+    name = _normal_name(fields)
     return Account(
         id=fields.whole("id", 1, MAX_ID),
         name=name,
@@ -306,6 +319,10 @@ def _account(fields: _Fields) -> Account:
         created_at=fields.whole("created_at", 0, MAX_TS),
         deactivated_at=fields.time("deactivated_at"),
     )
+
+
+def _former_name(fields: _Fields) -> FormerName:
+    return FormerName(account_id=fields.whole("account", 1, MAX_ID), name=_normal_name(fields))
 
 
 def _bot_key(fields: _Fields) -> BotKey:
@@ -363,6 +380,7 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "account": _account,
     "bot_key": _bot_key,
     "webhook": _webhook,
+    "former_name": _former_name,
     "setting": _setting,
     "room": _room,
     "membership": _membership,

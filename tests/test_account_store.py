@@ -14,7 +14,13 @@ import pytest
 from chatroom.clock import now_ms
 from chatroom.names import BadNameError
 from chatroom.store import migrations
-from chatroom.store.accounts_base import AccountStore, NameTakenError, RoomTakenError, UnknownAccountError
+from chatroom.store.accounts_base import (
+    AccountStore,
+    FormerNameError,
+    NameTakenError,
+    RoomTakenError,
+    UnknownAccountError,
+)
 from chatroom.store.base import Store, StoreError
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import (
@@ -183,10 +189,63 @@ def test_rename_keeps_the_id_and_refuses_anothers_name(store_factory: StoreFacto
         assert await accounts.account_by_name("ann") is None
         assert (await accounts.account_by_name("anna")) == await accounts.account_by_id(ann.id)
         assert await accounts.rename_account(999, "ghost") is None
-        # The old name is free again.
-        assert (await accounts.create_account("ann", PERSON)).name == "ann"
 
     run(store_factory(), scenario)
+
+
+def test_a_name_renamed_from_stays_the_accounts(store_factory: StoreFactory) -> None:
+    """Nobody else takes a name an account was renamed from, nor a look-alike; the account takes it back."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.rename_account(ann.id, "Anna")
+        await accounts.rename_account(ann.id, "ANNA")
+        assert await accounts.former_names_of(ann.id) == ["ann"]
+        for taker in ("ann", "ANN", "аnn"):  # the last with a Cyrillic а
+            with pytest.raises(FormerNameError, match="was another account's: its messages bear it"):
+                await accounts.create_account(taker, PERSON)
+            with pytest.raises(FormerNameError):
+                await accounts.rename_account(bob.id, taker)
+            assert await accounts.name_is_held(taker)
+        assert await accounts.account_by_name("ann") is None
+        assert not await accounts.name_is_held("cid") and not await accounts.name_is_held(" ")
+        assert (await accounts.account_by_id(bob.id)) == bob
+        taken_back = await accounts.rename_account(ann.id, "Ann")
+        assert taken_back is not None and taken_back.name == "Ann"
+        assert await accounts.former_names_of(ann.id) == ["ANNA"]
+        assert await accounts.count_accounts() == 2
+
+    run(store_factory(), scenario)
+
+
+def test_two_nodes_renaming_to_a_name_being_left_keep_it_the_leavers(
+    shared_store_factory: StoreFactory,
+) -> None:
+    """While one node renames ann away, another renames bob to ann and makes an ann: neither takes it."""
+
+    async def scenario(stores: list[Store]) -> None:
+        first = stores[0].accounts
+        for round_ in range(5):
+            ann = await first.create_account(f"ann{round_}", PERSON)
+            bob = await first.create_account(f"bob{round_}", PERSON)
+            outcomes = await asyncio.gather(
+                stores[0].accounts.rename_account(ann.id, f"anna{round_}"),
+                stores[1].accounts.rename_account(bob.id, f"ann{round_}"),
+                stores[1].accounts.create_account(f"ANN{round_}", PERSON),
+                return_exceptions=True,
+            )
+            assert isinstance(outcomes[0], Account), outcomes
+            assert [type(o).__name__ for o in outcomes[1:]] in (
+                ["NameTakenError", "NameTakenError"],
+                ["FormerNameError", "FormerNameError"],
+                ["NameTakenError", "FormerNameError"],
+                ["FormerNameError", "NameTakenError"],
+            ), outcomes
+            holder = await first.account_by_name(f"ann{round_}")
+            assert holder is None and await first.former_names_of(ann.id) == [f"ann{round_}"]
+
+    run_nodes(shared_store_factory, scenario)
 
 
 def test_password_admin_and_activation_change(store_factory: StoreFactory) -> None:

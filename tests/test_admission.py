@@ -63,6 +63,21 @@ class AdmissionTest(ChatTestCase):
         assert welcome["nick"] == "alicia"
 
     @gen_test
+    async def test_a_guest_never_takes_a_name_an_account_was_renamed_from(self) -> None:
+        """A guest asking for the name an account had (its old messages bear it) gets nick_taken and 4409."""
+        alice = await self.backend.accounts.create_account("alice", PERSON)
+        await self.backend.accounts.rename_account(alice.id, "alicia")
+        client = await self.connect(room="lobby", nick="Alice")
+        refusal = await self.recv(client)
+        assert (refusal["code"], refusal["message"][:37]) == (
+            protocol.NICK_TAKEN,
+            "the nick 'Alice' is an account's name",
+        )
+        assert await self.closed(client) == protocol.CLOSE_NICK_TAKEN
+        _, welcome, _ = await self.join("alison")
+        assert welcome["nick"] == "alison"
+
+    @gen_test
     async def test_a_barred_address_and_a_closed_room_turn_a_guest_away(self) -> None:
         """A guest whose address is barred gets forbidden and 4403; a closed room, not_found and 4404."""
         await self.backend.accounts.create_room("vault", CLOSED)

@@ -179,6 +179,25 @@ def test_rename_follows_the_name_rules(site: tuple[ServerProcess, str]) -> None:
     assert ann.get("/api/me").json["account"]["name"] == new_name
 
 
+def test_a_name_renamed_from_is_nobody_elses(site: tuple[ServerProcess, str]) -> None:
+    """The name ann leaves is 409 name_taken to bob and to a join link; ann takes it back."""
+    server, _ = site
+    ann, old_name = person(site)
+    bob, _ = person(site)
+    new_name = unique("Ann")
+    assert ann.call("PATCH", "/api/me", {"name": new_name}).status == 200
+    taken = bob.call("PATCH", "/api/me", {"name": old_name.upper()})
+    assert taken.error == (409, "name_taken")
+    assert (
+        taken.json["message"] == f"the name {old_name.upper()!r} was another account's: its messages bear it"
+    )
+    token = site[1].rsplit("token=", 1)[1]
+    body = {"token": token, "name": old_name, "password": PASSWORD, "password_again": PASSWORD}
+    assert WebClient(server.url).call("POST", "/api/join", body).error == (409, "name_taken")
+    assert ann.call("PATCH", "/api/me", {"name": old_name}).json["account"]["name"] == old_name
+    assert bob.call("PATCH", "/api/me", {"name": new_name}).error == (409, "name_taken")
+
+
 def test_a_password_change_needs_the_current_one(site: tuple[ServerProcess, str]) -> None:
     """Wrong current password: 403 bad_credentials; short new one: 400 bad_password; then it works."""
     server, _ = site

@@ -103,13 +103,14 @@ TEAM_TOPIC = "Plans — “next”: Friday's demo ✨"
 
 
 async def add_access(store: SQLiteStore) -> None:
-    """Accounts of each kind (hashed passwords, bot keys, one deactivated), created rooms of each kind
-    (one archived, one empty) and memberships, one in a room that only has history."""
+    """Accounts of each kind (hashed passwords, bot keys, one deactivated and renamed), created rooms of
+    each kind (one archived, one empty) and memberships, one in a room that only has history."""
     accounts = store.accounts
     ann = await accounts.create_account("Ann", PERSON, is_admin=True, password_hash=HASH)
     zoe = await accounts.create_account("Zoë", PERSON, password_hash=HASH.replace("aGFzaA", "b3RoZXI"))
     outsider = await accounts.create_account("sso.user", PERSON, external=True)
     await accounts.deactivate_account(outsider.id)
+    await accounts.rename_account(outsider.id, "sso.person")
     ci = await accounts.create_account("ci", BOT)
     await accounts.create_bot_key(ci.id, token_hash(new_token()))
     old_key = token_hash(new_token())
@@ -146,17 +147,20 @@ async def add_changes(store: SQLiteStore) -> None:
     await store.change("long", ChangeRequest(DELETE, 5, "Ann", ann.id, any_author=True))
 
 
-Access = tuple[list[Account], list[BotKey], list[RoomRecord], list[Membership], list[BotWebhook]]
+Access = tuple[
+    list[Account], list[BotKey], list[RoomRecord], list[Membership], list[BotWebhook], list[list[str]]
+]
 
 
 async def access_of(store: SQLiteStore) -> Access:
-    """Every account, bot key, room record, membership and bot webhook of the store."""
+    """Every account, bot key, room record, membership, bot webhook and former name of the store."""
     accounts = await store.accounts.list_accounts(limit=10_000)
     keys = [key for account in accounts for key in await store.accounts.bot_keys_of(account.id)]
     rooms = await store.room_names("", 10_000)
     records = [record for room in rooms if (record := await store.accounts.room_record(room))]
     members = [m for room in rooms for m in await store.accounts.members_of(room)]
-    return accounts, keys, records, members, await store.accounts.webhooks()
+    formers = [await store.accounts.former_names_of(account.id) for account in accounts]
+    return accounts, keys, records, members, await store.accounts.webhooks(), formers
 
 
 async def everything(store: SQLiteStore) -> list[StoredMessage | StoredChange]:
@@ -244,7 +248,11 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     assert read_access(copy) == read_access(source)
     records = [orjson.loads(line) for line in first.read_bytes().splitlines()[1:]]
     kinds = [record["type"] for record in records]
-    assert kinds[:7] == ["account", "account", "account", "account", "bot_key", "bot_key", "webhook"]
+    assert kinds[:8] == [
+        *("account", "account", "account", "former_name"),
+        *("account", "bot_key", "bot_key", "webhook"),
+    ]
+    assert [r["name"] for r in records if r["type"] == "former_name"] == ["sso.user"]
     assert kinds.count("room") == 160 and kinds.count("membership") == 8
     messages = [record for record in records if record["type"] == "message"]
     # Read twice: the ten of history, and the one pinned message of "long".
@@ -260,7 +268,7 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     assert [(r["room"], r["topic"]) for r in records if r["type"] == "room" and r["topic"]] == [
         ("team", TEAM_TOPIC)
     ]
-    rooms = [record["room"] for record in records[7:key_at]]
+    rooms = [record["room"] for record in records[8:key_at]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
     assert messages[0] == {
         "type": "message",
@@ -344,6 +352,7 @@ GOOD_ACCOUNT = (
 GOOD_BOT_KEY = (
     b'{"type":"bot_key","account":1,"key_hash":"' + b"ab" * 32 + b'","created_at":5,"revoked_at":null}'
 )
+GOOD_FORMER_NAME = b'{"type":"former_name","account":1,"name":"anne"}'
 GOOD_SETTING = b'{"type":"setting","name":"guests","value":"on"}'
 GOOD_ROOM = (
     b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
@@ -403,6 +412,19 @@ GOOD_CHANGE = (
             "no bot",
         ),
         ([GOOD_HEADER, b'{"type":"webhook","account":1,"url":""}'], 2, "'url'"),
+        ([GOOD_HEADER, GOOD_FORMER_NAME], 2, "account 1, which no line before it brings"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_FORMER_NAME.replace(b"anne", b"ANN")], 3, "too like 'ann'"),
+        (
+            [
+                GOOD_HEADER,
+                GOOD_ACCOUNT,
+                GOOD_FORMER_NAME,
+                GOOD_ACCOUNT.replace(b":1,", b":2,", 1).replace(b"ann", b"Anne"),
+            ],
+            4,
+            "too like 'anne'",
+        ),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_FORMER_NAME.replace(b"anne", b" anne")], 3, "normal form"),
         ([GOOD_HEADER, GOOD_CHANGE], 2, "names message 1, which no line before it brings"),
         ([GOOD_HEADER, GOOD_MESSAGE, GOOD_CHANGE.replace(b'"edit"', b'"undo"')], 3, "'kind'"),
         ([GOOD_HEADER, GOOD_MESSAGE, GOOD_CHANGE.replace(b'"id":2', b'"id":1')], 3, "must increase"),
@@ -526,12 +548,20 @@ def test_the_commands_have_their_own_help_and_flags() -> None:
 
 def test_accounts_rooms_and_memberships_import_into_a_new_database(tmp_path: Path) -> None:
     """A hand-written file with every record type imports, and exports back line for line."""
-    lines = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY, GOOD_SETTING, GOOD_ROOM, GOOD_MEMBERSHIP, GOOD_MESSAGE]
+    lines = [
+        *(GOOD_HEADER, GOOD_ACCOUNT, GOOD_BOT_KEY, GOOD_FORMER_NAME),
+        *(GOOD_SETTING, GOOD_ROOM, GOOD_MEMBERSHIP, GOOD_MESSAGE),
+    ]
     result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
     assert result.returncode == 0, result.stderr
     assert "imported 1 messages in 1 rooms, and 1 accounts" in one_line(result)
     exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
     assert [orjson.loads(line) for line in exported[1:]] == [orjson.loads(line) for line in lines[1:]]
+
+    async def anne_is_held(accounts: AccountStore) -> bool:
+        return await accounts.name_is_held("ANNE")
+
+    assert in_store(str(tmp_path / "t.db"), anne_is_held)
 
 
 def test_a_message_of_an_export_without_guest_marks_imports_as_not_a_guests(tmp_path: Path) -> None:

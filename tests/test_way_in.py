@@ -26,7 +26,7 @@ async def one_by_one(
         record=record,
         membership=membership,
         holder=await store.room_holding(room_key(room)),
-        account_named=nick is not None and await accounts.account_by_name(nick) is not None,
+        account_named=nick is not None and await accounts.name_is_held(nick),
     )
 
 
@@ -56,6 +56,20 @@ def test_a_guests_answers_agree_with_their_own_reads(store_factory: StoreFactory
         look_alike = await store.way_in("Iobby", address="198.51.100.7", nick="bob")
         assert look_alike == WayIn(None, None, None, "lobby", False)
         assert look_alike == await one_by_one(store, "Iobby", "198.51.100.7", None, "bob")
+
+    run(store_factory(), scenario)
+
+
+def test_a_name_an_account_was_renamed_from_is_still_an_accounts(store_factory: StoreFactory) -> None:
+    """A guest may not take the name an account had: its old messages bear it."""
+
+    async def scenario(store: Store) -> None:
+        alice = await store.accounts.create_account("alice", PERSON)
+        await store.accounts.rename_account(alice.id, "alicia")
+        for nick in ("alice", "ALICE", "alicia"):
+            found = await store.way_in("lobby", nick=nick)
+            assert found.account_named and found == await one_by_one(store, "lobby", None, None, nick)
+        assert not (await store.way_in("lobby", nick="bob")).account_named
 
     run(store_factory(), scenario)
 

@@ -61,6 +61,27 @@ SET_ADMIN = "UPDATE accounts SET is_admin = ? WHERE id = ? RETURNING id"
 DEACTIVATE = "UPDATE accounts SET deactivated_at = COALESCE(deactivated_at, ?) WHERE id = ? RETURNING id"
 REACTIVATE = "UPDATE accounts SET deactivated_at = NULL WHERE id = ? RETURNING id"
 
+# --- former names: the names accounts were renamed from stay theirs ---------------------
+
+# ? : the account's id; its name as it is now (before the rename) becomes a former name.
+KEEP_FORMER_NAME = (
+    "INSERT INTO former_names (name_key, account_id, name) SELECT name_key, id, name FROM accounts"
+    " WHERE id = ? ON CONFLICT (name_key) DO NOTHING"
+)
+# ? : the key, the account's id: an account taking back a name it had.
+TAKE_BACK_FORMER_NAME = "DELETE FROM former_names WHERE name_key = ? AND account_id = ?"
+# ? : the key. Who had a name with it before: (account id, that name).
+FORMER_NAME_HOLDER = "SELECT account_id, name FROM former_names WHERE name_key = ?"
+FORMER_NAMES_OF = "SELECT name FROM former_names WHERE account_id = ? ORDER BY name_key"
+INSERT_FORMER_NAME = (
+    "INSERT INTO former_names (name_key, account_id, name) VALUES (?, ?, ?) ON CONFLICT (name_key) DO NOTHING"
+)
+# ? : the key twice. Whether an account has a name with it now, or had one.
+NAME_IS_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM accounts WHERE name_key = ?)"
+    " OR EXISTS (SELECT 1 FROM former_names WHERE name_key = ?)"
+)
+
 # --- sessions ----------------------------------------------------------------------
 
 INSERT_SESSION = "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)"

@@ -36,6 +36,7 @@ from .records import (
     Account,
     BotKey,
     BotWebhook,
+    FormerName,
     Link,
     Membership,
     PushSubscription,
@@ -57,6 +58,18 @@ class NameTakenError(RefusedError):
         )
         self.name = name
         self.holder = holder
+
+
+class FormerNameError(NameTakenError):
+    """The name, or a look-alike of it, is one another account was renamed from.
+
+    Its holder goes unnamed: who was once called so is the renamed person's to tell.
+    """
+
+    def __init__(self, name: str) -> None:
+        RefusedError.__init__(self, f"the name {name!r} was another account's: its messages bear it")
+        self.name = name
+        self.holder = name
 
 
 class RoomTakenError(RefusedError):
@@ -101,7 +114,8 @@ class AccountStore(RoomStore, ReadingStore, EveryoneStore, Protocol):
         """A new account, its colour picked from its name.
 
         ``name`` is normalised (names.normalize_nick; BadNameError). Raises
-        NameTakenError when the name or a look-alike belongs to another account.
+        NameTakenError when the name or a look-alike belongs to another account,
+        FormerNameError when another account was renamed from it.
         """
         ...
 
@@ -111,6 +125,21 @@ class AccountStore(RoomStore, ReadingStore, EveryoneStore, Protocol):
 
     async def account_by_name(self, name: str) -> Account | None:
         """The account whose name has the same key as ``name`` (``ALICE`` finds ``alice``)."""
+        ...
+
+    async def name_is_held(self, name: str) -> bool:
+        """Whether an account has a name with the key of ``name`` now, or was renamed from one.
+
+        What a guest may not call itself. A name that is not valid is held by nobody.
+        """
+        ...
+
+    async def former_names_of(self, account_id: int) -> list[str]:
+        """The names the account was renamed from and has not taken back, by key."""
+        ...
+
+    async def import_former_names(self, names: Sequence[FormerName]) -> None:
+        """Store former names with their accounts' ids (an import; the accounts are stored)."""
         ...
 
     async def count_accounts(self) -> int:
@@ -136,7 +165,9 @@ class AccountStore(RoomStore, ReadingStore, EveryoneStore, Protocol):
     async def rename_account(self, account_id: int, name: str) -> Account | None:
         """Give the account a new name (normalised; BadNameError); None when there is no such account.
 
-        Raises NameTakenError when another account holds the name or a look-alike.
+        Raises NameTakenError when another account holds the name or a look-alike,
+        FormerNameError when another account was renamed from it. The name it had
+        stays the account's (former_names_of), as the messages written under it do.
         """
         ...
 

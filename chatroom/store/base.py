@@ -286,7 +286,8 @@ class Store(Protocol):
         """What a member's way into ``room`` asks, read by one statement (way_in.py): the guest bar on
         ``address`` (accounts.guest_barred_until), the room's record (accounts.room_record), the
         membership of ``account_id`` (accounts.membership), the room holding the room's look-alike key
-        (room_holding), whether an account holds ``nick`` (accounts.account_by_name). None asks nothing."""
+        (room_holding), whether an account holds or held ``nick`` (accounts.name_is_held). None asks
+        nothing."""
         ...
 
     async def healthy(self) -> bool:

@@ -22,7 +22,7 @@ from ..clock import now_ms
 from ..names import nick_key
 from . import account_sql as sql
 from . import everyone_sql
-from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
+from .accounts_base import FormerNameError, NameTakenError, RoomTakenError, UnknownAccountError
 from .pg_qmark import all_rows, pg
 from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import SQLAccounts
@@ -106,6 +106,10 @@ async def _create_account(conn: Connection, values: tuple[object, ...]) -> Accou
         row = await _first(conn, sql.INSERT_ACCOUNT, values)
         if row is not None:
             account = sql.account(row)
+            # Asked after the insert: a rename away from this name that the insert waited for
+            # has committed by now, and this statement sees the name it left behind.
+            if await _first(conn, sql.FORMER_NAME_HOLDER, (account.name_key,)) is not None:
+                raise FormerNameError(account.name)
             # A statement of its own, after the insert: it sees a room turned on meanwhile
             # (everyone_sql.HOLD_NEW_ACCOUNTS held the insert back until that commit).
             if account.kind == PERSON:
@@ -134,7 +138,13 @@ async def _rename_account(conn: Connection, account_id: int, name: str) -> Accou
             holder = await _first(conn, sql.NAME_HOLDER, (key,))
             if holder is not None and holder[0] != account_id:
                 raise NameTakenError(name, str(holder[1]))
+            await conn.execute(pg(sql.KEEP_FORMER_NAME), (account_id,))
+            await conn.execute(pg(sql.TAKE_BACK_FORMER_NAME), (key, account_id))
             row = await _first(conn, sql.RENAME_ACCOUNT, (name, key, account_id))
+            # Asked after the update, as _create_account asks after its insert.
+            former = await _first(conn, sql.FORMER_NAME_HOLDER, (key,))
+            if former is not None and former[0] != account_id:
+                raise FormerNameError(name)
     except psycopg.errors.UniqueViolation:
         # Another node gave the name to another account after the check.
         raise NameTakenError(name, name) from None

@@ -142,6 +142,14 @@ class ServerSetting:
 
 
 @dataclass(frozen=True, slots=True)
+class FormerName:
+    """A name an account was renamed from: it stays the account's (schema step 26)."""
+
+    account_id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class BotWebhook:
     """The address a bot's webhook is called at (a direct message to the bot)."""
 

@@ -23,6 +23,7 @@ from .records import (
     SESSION_TOUCH_MS,
     Account,
     BotKey,
+    FormerName,
     Link,
     Membership,
     RoomRecord,
@@ -141,6 +142,23 @@ class SQLAccounts(SQLRooms, SQLModeration, SQLReading, SQLPush):
             return None
         rows = await self._rows(sql.ACCOUNT_BY_KEY, key)
         return sql.account(rows[0]) if rows else None
+
+    async def name_is_held(self, name: str) -> bool:
+        """Whether an account has the name's key, or was renamed from a name with it."""
+        try:
+            key = nick_key(normalize_nick(name))
+        except BadNameError:
+            return False
+        return bool((await self._rows(sql.NAME_IS_HELD, key, key))[0][0])
+
+    async def former_names_of(self, account_id: int) -> list[str]:
+        """The names the account was renamed from."""
+        return [str(row[0]) for row in await self._rows(sql.FORMER_NAMES_OF, account_id)]
+
+    async def import_former_names(self, names: Sequence[FormerName]) -> None:
+        """Store imported former names."""
+        rows = [(nick_key(former.name), former.account_id, former.name) for former in names]
+        await self._change_many("cannot import former names", sql.INSERT_FORMER_NAME, rows)
 
     async def count_accounts(self) -> int:
         """How many accounts there are."""

@@ -17,7 +17,7 @@ from ..clock import now_ms
 from ..names import nick_key
 from . import account_sql as sql
 from . import everyone_sql
-from .accounts_base import NameTakenError, RoomTakenError, UnknownAccountError
+from .accounts_base import FormerNameError, NameTakenError, RoomTakenError, UnknownAccountError
 from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import Rows, SQLAccounts
 from .sqlite_sql import transaction
@@ -108,6 +108,8 @@ def _create_account(conn: sqlite3.Connection, values: tuple[object, ...]) -> Acc
             holder = conn.execute(sql.NAME_HOLDER, (values[1],)).fetchone()
             raise NameTakenError(str(values[0]), str(holder[1]))
         account = sql.account(row)
+        if conn.execute(sql.FORMER_NAME_HOLDER, (account.name_key,)).fetchone() is not None:
+            raise FormerNameError(account.name)
         if account.kind == PERSON:
             conn.execute(everyone_sql.START_READING_ROOMS_FOR_EVERYONE, (account.id,))
             conn.execute(everyone_sql.JOIN_ROOMS_FOR_EVERYONE, (account.id, account.created_at))
@@ -120,6 +122,11 @@ def _rename_account(conn: sqlite3.Connection, account_id: int, name: str) -> Acc
         holder = conn.execute(sql.NAME_HOLDER, (key,)).fetchone()
         if holder is not None and holder[0] != account_id:
             raise NameTakenError(name, str(holder[1]))
+        former = conn.execute(sql.FORMER_NAME_HOLDER, (key,)).fetchone()
+        if former is not None and former[0] != account_id:
+            raise FormerNameError(name)
+        conn.execute(sql.KEEP_FORMER_NAME, (account_id,))
+        conn.execute(sql.TAKE_BACK_FORMER_NAME, (key, account_id))
         row = conn.execute(sql.RENAME_ACCOUNT, (name, key, account_id)).fetchone()
     return None if row is None else sql.account(row)
 

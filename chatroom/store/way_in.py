@@ -2,7 +2,7 @@
 
 A join used to ask its questions one read at a time: the guest bar on its
 address, the room's record, the member's membership, the room holding the
-room's look-alike key, whether an account holds the guest's nick. On
+room's look-alike key, whether an account holds (or held) the guest's nick. On
 PostgreSQL each read is a round trip from a pooled connection, and in a
 storm of joins their cost in the process's CPU was most of what a join cost
 there (docs/benchmarks/deployments.md, "Join storms"). One statement in
@@ -21,12 +21,12 @@ from . import account_sql as sql
 from .records import Membership, RoomRecord
 from .sql_moderation import BARRED_UNTIL
 
-# ? : the address, now; the room's look-alike key; the nick's key; the room, the account id.
+# ? : the address, now; the room's look-alike key; the nick's key twice; the room, the account id.
 # A NULL address, nick key or account id matches nothing: that question is not asked.
 WAY_IN = (
     f"SELECT ({BARRED_UNTIL}),"
     f" ({sql.ROOM_HOLDING_KEY}),"
-    " EXISTS (SELECT 1 FROM accounts WHERE name_key = ?),"
+    f" ({sql.NAME_IS_HELD}),"
     f" {sql.R_ROOM}, m.room, m.account_id, m.role, m.added_at"
     " FROM (SELECT 1) AS one LEFT JOIN rooms AS r ON r.room = ?"
     " LEFT JOIN memberships AS m ON m.room = r.room AND m.account_id = ?"
@@ -45,7 +45,7 @@ class WayIn:
     membership: Membership | None
     # The room holding the room's look-alike key (Store.room_holding); None for none.
     holder: str | None
-    # Whether an account's name has the nick's key (AccountStore.account_by_name finds one).
+    # Whether an account has, or had, a name with the nick's key (AccountStore.name_is_held).
     account_named: bool
 
 
@@ -53,7 +53,8 @@ def way_in_params(
     room: str, address: str | None, account_id: int | None, nick: str | None, now: int
 ) -> tuple[object, ...]:
     """WAY_IN's parameters: an empty address, and a nick no account could be named, ask nothing."""
-    return (address or None, now, room_key(room), _name_key(nick), room, account_id)
+    name_key = _name_key(nick)
+    return (address or None, now, room_key(room), name_key, name_key, room, account_id)
 
 
 def way_in_answer(row: Sequence[object]) -> WayIn:
@@ -72,7 +73,7 @@ def way_in_answer(row: Sequence[object]) -> WayIn:
 
 
 def _name_key(nick: str | None) -> str | None:
-    """The key account_by_name looks ``nick`` up by; None when no account could be named so."""
+    """The key name_is_held looks ``nick`` up by; None when no account could be named so."""
     if nick is None:
         return None
     try:

@@ -40,6 +40,7 @@ from . import (
     v023_rooms_everyone_is_in,
     v024_room_topic,
     v025_pins,
+    v026_former_names,
 )
 from .step import Cursor, Step
 
@@ -69,6 +70,7 @@ STEPS: tuple[Step, ...] = (
     v023_rooms_everyone_is_in.STEP,
     v024_room_topic.STEP,
     v025_pins.STEP,
+    v026_former_names.STEP,
 )
 LATEST = STEPS[-1].version
 
