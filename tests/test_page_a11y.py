@@ -18,6 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 from tests import test_page
 from tests.support import ServerProcess, call_api, unique
 from tests.test_page import DESKTOP, JWT_SECRET, PHONE, Pages, expect_online, say, token_for
+from tests.test_page_files import attach_by_button
 from tests.test_page_journey import signed_in
 from tests.test_page_offline import on_line
 from tests.web_client import WebClient, set_up
@@ -195,6 +196,26 @@ def test_a_focused_message_is_named_by_its_author_time_and_text(server: ServerPr
     ann.keyboard.press("ArrowDown")
     expect(ann.locator("#messages .msg").last).to_be_focused()
     assert focused_name(ann) == f"{owner} {time_shown} some bold words"
+
+
+def test_a_focused_message_that_is_only_a_file_says_the_files_name(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """A file sent without a caption is named by its author, its time and the file's name."""
+    owner = unique("ann-file-")
+    room = new_room(server, owner)
+    ann = open_as(pages, server, owner, room)
+    say(ann, "first")
+    attach_by_button(ann, "minutes.txt", "text/plain", b"what we said")
+    ann.locator("#text").press("Enter")
+    item = ann.locator("#messages .msg").last
+    expect(item.locator(".file")).to_be_visible()
+    time_shown = item.locator("time").inner_text()
+    ann.locator("#messages .msg").first.focus()
+    ann.keyboard.press("ArrowDown")
+    expect(item).to_be_focused()
+    assert focused_name(ann) == f"{owner} {time_shown} file minutes.txt"
+    expect(item.get_by_text("file minutes.txt")).to_be_hidden()
 
 
 def test_a_message_from_someone_else_is_said_once_history_and_ones_own_are_not(

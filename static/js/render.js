@@ -42,9 +42,21 @@ export function messageItem(frame, own) {
   const file = frame.deleted === true ? null : fileOf(frame);
   if (file) {
     filesOf.set(item, file);
-    item.append(fileElement(file, showFull));
+    const said = fileSaid(frame.id, file);
+    item.append(fileElement(file, showFull), said);
+    item.setAttribute("aria-labelledby", `${meta.id} ${body.id} ${said.id}`);
   }
   return item;
+}
+
+// What a focused message says of its file: "file report.pdf". Hidden (the file shows itself), it is
+// still read where aria-labelledby names it, so a message that is only a file is not named by its
+// author and time alone.
+function fileSaid(id, file) {
+  const said = element("span", "file-said", `file ${file.name}`);
+  said.hidden = true;
+  said.id = `msg-${id}-file`;
+  return said;
 }
 
 // Each message element's file, while it has one.
@@ -58,6 +70,7 @@ export function removeFile(item) {
   if (file) forgetFile(file.id);
   filesOf.delete(item);
   item.querySelector(".file")?.remove();
+  item.querySelector(".file-said")?.remove();
 }
 
 // What a quote of a message says: its text, or for a message that is only a file, the file.
