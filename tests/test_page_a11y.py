@@ -264,6 +264,23 @@ def test_a_reason_the_page_cannot_go_on_is_said_without_taking_the_focus(
     expect_online(ann)
 
 
+def test_a_room_one_cannot_open_is_said_at_first_load(server: ServerProcess, pages: Pages) -> None:
+    """Opening a room that is not there (or not one's to see) says so once, in the note's words, and
+    nothing takes the focus."""
+    name = unique("ann-missing-")
+    ann = pages.open(f"{server.url}/?room={unique('nowhere-')}&token={token_for(name)}")
+    expect(ann.locator("#room-missing")).to_be_visible()
+    expect(announced(ann)).to_have_text(
+        [
+            "This room doesn't exist, or you are not a member of it."
+            " Check its name, or ask one of its members to add you."
+        ]
+    )
+    expect(ann.locator("dialog[open]")).to_have_count(0)
+    ann.wait_for_timeout(300)
+    expect(announced(ann)).to_have_count(1)
+
+
 def test_a_message_that_must_wait_and_one_refused_later_are_said(server: ServerProcess, pages: Pages) -> None:
     """Offline, a message sent goes to the outbox and the reader hears that it waits; refused once the
     page is back (the room was archived meanwhile), the reader hears why it was not sent."""

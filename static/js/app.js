@@ -6,8 +6,8 @@ import {showAccountActions} from "./account_actions.js";
 import {offerAdministration, wireAdministration} from "./admin.js";
 import {onAvatarFrame} from "./avatar_pictures.js";
 import * as composer from "./composer.js";
-import {configure, connect, on, resetBackoff, retryNow, setStatus} from "./connection.js";
-import {ui} from "./dom.js";
+import {configure, connect, on, resetBackoff, retryNow, setStatus, welcomedOnce} from "./connection.js";
+import {announce, ui} from "./dom.js";
 import * as drafts from "./drafts.js";
 import {showYourRooms, toggleDrawer} from "./drawer.js";
 import * as identity from "./identity.js";
@@ -154,6 +154,9 @@ async function showRoomMissing() {
   if (session.roomMissing) return; // its error frame, then the close
   session.roomMissing = true;
   ui.roomMissing.hidden = false;
+  // A live region that was hidden is not read as it shows: the page's own announcer says it, unless
+  // the status already says why (a page that was in the room: connection.js).
+  if (!welcomedOnce()) announce(`${ui.roomMissingTitle.textContent}. ${ui.roomMissingHelp.textContent}`);
   ui.roomMissingLobby.hidden = session.room === "lobby";
   ui.people.hidden = true; // nobody is in a room that is not there
   composer.showWritable();

@@ -66,6 +66,11 @@ function sayWhyLater() {
   }, 0);
 }
 
+// Whether a welcome ever came: until then the page says why where it asks (see sayWhyLater).
+export function welcomedOnce() {
+  return link.epoch !== null;
+}
+
 export function socketOpen() {
   return session.connected && link.socket !== null && link.socket.readyState === WebSocket.OPEN;
 }
