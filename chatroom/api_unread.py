@@ -1,4 +1,5 @@
-"""Read marks and notification levels over HTTP: ``PUT /api/rooms/{room}/read`` and ``.../notify``.
+"""Read marks and notification levels over HTTP: ``PUT /api/rooms/{room}/read``, ``.../unread`` and
+``.../notify``.
 
 Both answer the room's counts for the asker, as the ``unread`` frame carries
 them, and every connection of the asker's account, on every node, gets that
@@ -33,10 +34,25 @@ class UnreadHandler(ManageHandler):
     def send_counts(self, notice: UnreadNotice) -> None:
         """The room's counts, as the ``unread`` frame has them (without its type)."""
         frame: dict[str, Any] = protocol.unread_frame(
-            notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify
+            notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify, back=notice.back
         )
         del frame["type"]
         self.send_json(frame)
+
+    def id_field(self, name: str, lowest: int) -> int:
+        """The body's ``name``, an id from ``lowest`` to MAX_CLIENT_INT; else 400 bad_request."""
+        value = self.json_object().get(name)
+        if (
+            not isinstance(value, int)
+            or isinstance(value, bool)
+            or not lowest <= value <= protocol.MAX_CLIENT_INT
+        ):
+            raise ApiError(
+                400,
+                protocol.BAD_REQUEST,
+                f'"{name}" must be an id from {lowest} to {protocol.MAX_CLIENT_INT}',
+            )
+        return value
 
 
 class ReadHandler(UnreadHandler):
@@ -44,13 +60,20 @@ class ReadHandler(UnreadHandler):
 
     async def put(self, raw_room: str) -> None:
         who, room = await self.readable_room(raw_room)
-        upto = self.json_object().get("id")
-        if not isinstance(upto, int) or isinstance(upto, bool) or not 0 <= upto <= protocol.MAX_CLIENT_INT:
-            raise ApiError(
-                400, protocol.BAD_REQUEST, f'"id" must be an id from 0 to {protocol.MAX_CLIENT_INT}'
-            )
+        upto = self.id_field("id", 0)
         assert self.unread is not None
         self.send_counts(await self.unavailable_if_failing(self.unread.mark(who, room, upto)))
+
+
+class MarkUnreadHandler(UnreadHandler):
+    """``PUT /api/rooms/{room}/unread`` ``{"from": M}``: message M and every one after it are unread again
+    (the position goes back to M - 1)."""
+
+    async def put(self, raw_room: str) -> None:
+        who, room = await self.readable_room(raw_room)
+        first = self.id_field("from", 1)
+        assert self.unread is not None
+        self.send_counts(await self.unavailable_if_failing(self.unread.mark_unread(who, room, first)))
 
 
 class NotifyHandler(UnreadHandler):

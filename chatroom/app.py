@@ -29,7 +29,7 @@ from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHand
 from .api_rooms import MessagesHandler, PinsHandler
 from .api_search import SearchHandler
 from .api_settings import SettingsHandler
-from .api_unread import NotifyHandler, ReadHandler
+from .api_unread import MarkUnreadHandler, NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
 from .guest_access import GuestAccess
@@ -186,6 +186,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/avatar", AvatarHandler, upload),
             (r"/avatars/([^/]+)", AvatarImageHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
+            (r"/api/rooms/([^/]+)/unread", MarkUnreadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),
             (r"/api/session", SessionHandler, accounts),
             (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),

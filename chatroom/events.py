@@ -266,6 +266,9 @@ class UnreadNotice:
     unread: int
     mentions: int
     notify: str
+    # The person marked the room unread: its position went back, and a lower read_id than one heard of
+    # before is news, not an older mark overtaken.
+    back: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,13 @@ def room_frame(change: str, entry: dict[str, Any], by: str | None = None) -> dic
     return frame if by is None else {**frame, "by": by}
 
 
-def unread_frame(room: str, unread: int, mentions: int, read_id: int, notify: str) -> dict[str, Any]:
-    """Someone's counts in a room changed: to every connection of theirs ("Unread counts")."""
-    return {
+def unread_frame(
+    room: str, unread: int, mentions: int, read_id: int, notify: str, *, back: bool = False
+) -> dict[str, Any]:
+    """Someone's counts in a room changed: to every connection of theirs ("Unread counts").
+
+    ``back``: they marked it unread, so its ``read_id`` went back (the frame says so only then)."""
+    frame = {
         "type": "unread",
         "room": room,
         "unread": unread,
@@ -46,6 +50,7 @@ def unread_frame(room: str, unread: int, mentions: int, read_id: int, notify: st
         "read_id": read_id,
         "notify": notify,
     }
+    return {**frame, "back": True} if back else frame
 
 
 def room_gone_frame(room: str) -> dict[str, Any]:

@@ -23,6 +23,7 @@ Guests have no stored position: the page keeps none for them and shows no counts
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -103,6 +104,19 @@ class UnreadDesk(Desk[Reader]):
         self._pending[key] = upto
         self._flush_soon()
         notice = await self._counts(who, room, upto)
+        await self._tell(notice)
+        return notice
+
+    async def mark_unread(self, who: Identity, room: str, first_unread: int) -> UnreadNotice:
+        """Put ``who``'s position in the room just before ``first_unread`` (who may read it), back as well
+        as on; the counts now, told to every tab of theirs on every node (a notice with ``back``)."""
+        key = (who.account_id, room)
+        position = max(0, min(first_unread - 1, await self.backend.last_id(room)))
+        if key in self._pending:
+            # A mark waiting here would be stored after this position and undo it.
+            await self.flush()
+        await self.accounts.set_read_position(who.account_id, room, position)
+        notice = dataclasses.replace(await self._counts(who, room, position), back=True)
         await self._tell(notice)
         return notice
 
@@ -246,7 +260,7 @@ class UnreadDesk(Desk[Reader]):
             if now - at > RECENT_READ_SECONDS:
                 del self._recent[key]
         key = (notice.account_id, notice.room)
-        if notice.read_id > self._heard(key):
+        if notice.back or notice.read_id > self._heard(key):
             self._recent[key] = (notice.read_id, now)
 
     async def _counts(self, who: Identity, room: str, position: int) -> UnreadNotice:
@@ -263,4 +277,6 @@ class UnreadDesk(Desk[Reader]):
 
 
 def _frame(notice: UnreadNotice) -> dict[str, Any]:
-    return protocol.unread_frame(notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify)
+    return protocol.unread_frame(
+        notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify, back=notice.back
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 from tornado.testing import gen_test
 
 from chatroom.store.reading_base import UNREAD_CAP
@@ -64,6 +65,27 @@ class UnreadApiTest(RoomsCase):
         assert (body["read_id"], body["unread"]) == (last, 0)
 
     @gen_test
+    async def test_marking_unread_puts_the_position_back_for_every_tab(self) -> None:
+        """PUT unread {"from": M}: M and after are unread again (mentions too), said with "back"; the list
+        agrees; reading on afterwards works; "from" past the newest leaves nothing unread."""
+        await self.people()
+        await self.create("bob", "town", "open")
+        first = await self.say("town", "bob", "a", "@ann b")
+        last = await self.say("town", "bob", "c")
+        await self.api("PUT", "/api/rooms/town/read", "ann", {"id": last})
+        status, body, _ = await self.api("PUT", "/api/rooms/town/unread", "ann", {"from": first - 1})
+        expected = {"room": "town", "unread": 3, "mentions": 1, "read_id": first - 2, "notify": "all"}
+        assert (status, body) == (200, {**expected, "back": True})
+        await self.app.unread.flush()
+        listed = (await self.listed("ann"))["town"]
+        assert (listed["unread"], listed["read_id"]) == (3, first - 2)
+        _, body, _ = await self.api("PUT", "/api/rooms/town/read", "ann", {"id": first})
+        assert (body["unread"], body["read_id"], "back" in body) == (1, first, False)
+        _, body, _ = await self.api("PUT", "/api/rooms/town/unread", "ann", {"from": last + 10})
+        assert (body["unread"], body["read_id"]) == (0, last)
+        assert (await self.listed("carl"))["town"]["read_id"] is None
+
+    @gen_test
     async def test_leaving_an_open_room_stops_its_counts_until_it_is_read_again(self) -> None:
         """ann, a member who read "town", leaves it: it counts nothing more for her (no read_id); reading it
         again follows it again; leaving a closed room keeps nothing to forget."""
@@ -118,6 +140,11 @@ class UnreadApiTest(RoomsCase):
         await self.refused(400, "bad_json", self.api("PUT", read, "ann", raw=b"{"))
         for body in ({}, {"level": "loud"}, {"level": None}):
             await self.refused(400, "bad_request", self.api("PUT", "/api/rooms/plans/notify", "ann", body))
+        for body in ({}, {"from": 0}, {"from": "3"}, {"from": False}, {"from": 2**63}, {"id": 3}):
+            answer = await self.refused(
+                400, "bad_request", self.api("PUT", "/api/rooms/plans/unread", "ann", body)
+            )
+            assert orjson.loads(answer)["message"].startswith('"from" must be an id from 1 to')
         await self.refused(400, "bad_name", self.api("PUT", "/api/rooms/bad%20room/read", "ann", {"id": 1}))
         assert (await self.listed("ann"))["plans"]["notify"] == "all"
 
@@ -128,8 +155,9 @@ class UnreadApiTest(RoomsCase):
         await self.create("bob", "plans", members=["ann"])
         await self.say("plans", "bob", "@carl secret")
         await self.refused(401, "unauthorized", self.api("PUT", "/api/rooms/plans/read", None, {"id": 1}))
+        await self.refused(401, "unauthorized", self.api("PUT", "/api/rooms/plans/unread", None, {"from": 1}))
         for room in ("plans", "nowhere"):
-            for what, body in (("read", {"id": 1}), ("notify", {"level": "muted"})):
+            for what, body in (("read", {"id": 1}), ("notify", {"level": "muted"}), ("unread", {"from": 1})):
                 raw = await self.refused(
                     404, "not_found", self.api("PUT", f"/api/rooms/{room}/{what}", "carl", body)
                 )

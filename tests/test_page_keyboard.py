@@ -259,7 +259,15 @@ def test_the_messages_are_one_tab_stop_whatever_they_hold(server: ServerProcess,
     expect(linked.get_by_role("link", name="https://example.com/a")).to_be_focused()
     press(ann, "Tab", "Tab")
     expect(linked.get_by_role("button", name="👍 1: ann")).to_be_focused()
-    for name in ("Reply", "React", "Pin to this room", "Edit", "Delete", "Copy link"):
+    for name in (
+        "Reply",
+        "React",
+        "Pin to this room",
+        "Edit",
+        "Delete",
+        "Mark unread from here",
+        "Copy link",
+    ):
         press(ann, "Tab")
         expect(linked.get_by_role("button", name=name, exact=True)).to_be_focused()
     press(ann, "Tab")  # not the quote in the reply, nor the newest message

@@ -324,12 +324,13 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
     lee.get_by_role("button", name="React").click()
     lee.locator(".quick-reaction").first.click()
     expect(kim.locator("#messages .reaction")).to_have_count(1)
-    assert own_message_actions(kim, 6) == [
+    assert own_message_actions(kim, 7) == [
         "Reply",
         "React",
         "Pin to this room",
         "Edit",
         "Delete",
+        "Mark unread from here",
         "Copy link",
     ]
 
@@ -347,7 +348,7 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
         expect(link.locator(".room-tag")).to_have_text("archived")
         expect(link).to_have_attribute("aria-label", re.compile(r"^#old-project, archived, "))
         expect(page.locator("#messages .reaction")).to_be_disabled()
-    assert own_message_actions(kim, 1) == ["Copy link"]
+    assert own_message_actions(kim, 2) == ["Mark unread from here", "Copy link"]
 
     status, body = call_api(server, "PATCH", "/api/rooms/old-project", {"archived": False}, token)
     assert status == 200, body
@@ -357,12 +358,13 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
     expect(kim.locator("#composer-note")).to_be_hidden()
     expect(kim.locator("#rooms .room-link[data-room=old-project] .room-tag")).to_have_count(0)
     expect(kim.locator("#messages .reaction")).to_be_enabled()
-    assert own_message_actions(kim, 6) == [
+    assert own_message_actions(kim, 7) == [
         "Reply",
         "React",
         "Pin to this room",
         "Edit",
         "Delete",
+        "Mark unread from here",
         "Copy link",
     ]
     say(kim, "back at it")

@@ -54,6 +54,28 @@ def test_a_position_is_stored_and_never_goes_back(store_factory: StoreFactory) -
     run(store_factory(), scenario)
 
 
+def test_a_position_set_goes_back_or_on_but_never_past_the_newest(store_factory: StoreFactory) -> None:
+    """Marking unread puts the position back (and on); it never passes the newest id; a room that does not
+    exist is dropped; another account's position is not touched."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+        last = await _say(store, "lobby", "carl", "one", "two", "three")
+        await accounts.mark_read([ReadMark(ann.id, "lobby", last), ReadMark(bob.id, "lobby", last)])
+        await accounts.set_read_position(ann.id, "lobby", 1)
+        assert await accounts.read_position(ann.id, "lobby") == 1
+        assert await accounts.unread_in("lobby", 1, "ann") == Unread(2, 0)
+        await accounts.set_read_position(ann.id, "lobby", 10**12)
+        assert await accounts.read_position(ann.id, "lobby") == last
+        await accounts.set_read_position(ann.id, "nowhere", 1)
+        assert await accounts.read_positions(ann.id) == {"lobby": last}
+        assert await accounts.read_position(bob.id, "lobby") == last
+
+    run(store_factory(), scenario)
+
+
 def test_a_position_never_passes_the_newest_message(store_factory: StoreFactory) -> None:
     """Marking read far beyond the newest id stops at it: later messages still count as unread."""
 

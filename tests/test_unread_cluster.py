@@ -33,8 +33,9 @@ async def unread_frame(ws: ClientConnection, room: str, **expected: Any) -> dict
 
 
 def test_a_read_mark_on_one_node_reaches_the_other(nodes: tuple[ServerProcess, ServerProcess]) -> None:
-    """Bob writes on the right; Ann's tab on the left counts it; Ann reads on the right: the left tab clears.
-    Carl, not a member, hears nothing of the room on either node."""
+    """Bob writes on the right; Ann's tab on the left counts it; Ann reads on the right: the left tab clears;
+    she marks it unread on the right and reads it again: the left tab hears both. Carl, not a member, hears
+    nothing of the room on either node."""
     left, right = nodes
 
     async def scenario() -> None:
@@ -53,6 +54,12 @@ def test_a_read_mark_on_one_node_reaches_the_other(nodes: tuple[ServerProcess, S
         await ann_right.send(json.dumps({"type": "read", "id": last}))
         cleared = await unread_frame(ann_left, "plans", read_id=last)
         assert (cleared["unread"], cleared["mentions"]) == (0, 0)
+        status, _ = await call(right, "PUT", "/api/rooms/plans/unread", "ann", {"from": last})
+        assert status == 200
+        back = await unread_frame(ann_left, "plans", read_id=last - 1)
+        assert (back["unread"], back["mentions"], back["back"]) == (1, 1, True)
+        await ann_right.send(json.dumps({"type": "read", "id": last}))
+        assert (await unread_frame(ann_left, "plans", read_id=last))["unread"] == 0
         heard = await drain(carl_left, 1.0)
         assert "plans" not in heard
         for ws in (ann_left, carl_left, ann_right, bob_right):
@@ -63,7 +70,12 @@ def test_a_read_mark_on_one_node_reaches_the_other(nodes: tuple[ServerProcess, S
 
 def test_unread_notices_cross_the_bus_whole() -> None:
     """Both new notices come out of the Redis encoding as they went in; a node skips its own."""
-    for notice in (UnreadNotice(7, "plans", 12, 3, 1, "mentions"), ActivityNotice("plans", 40)):
+    notices = (
+        UnreadNotice(7, "plans", 12, 3, 1, "mentions"),
+        UnreadNotice(7, "plans", 4, 9, 1, "all", back=True),
+        ActivityNotice("plans", 40),
+    )
+    for notice in notices:
         (frame,) = notice_frames(b"a", [notice])
         assert decode_notices(frame, b"b") == [notice]
         assert decode_notices(frame, b"a") == []

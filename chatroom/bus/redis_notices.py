@@ -68,7 +68,8 @@ def _body(notice: Notice) -> dict[str, Any]:
         return body if notice.by is None else {**body, "by": notice.by}
     if isinstance(notice, UnreadNotice):
         counts = [notice.read_id, notice.unread, notice.mentions, notice.notify]
-        return {"unread": counts, "account": notice.account_id, "room": notice.room}
+        told: dict[str, Any] = {"unread": counts, "account": notice.account_id, "room": notice.room}
+        return {**told, "back": True} if notice.back else told
     if isinstance(notice, PresenceNotice):
         # No "change" nor "room": a node of an older version drops it.
         return {"presence": notice.account_id}
@@ -102,7 +103,10 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "unread" in body:
         read_id, unread, mentions, notify = body["unread"]
         return UnreadNotice(
-            int(body["account"]), body["room"], int(read_id), int(unread), int(mentions), notify
+            int(body["account"]),
+            body["room"],
+            *(int(read_id), int(unread), int(mentions), notify),
+            back=body.get("back") is True,
         )
     if "activity" in body:
         return ActivityNotice(body["activity"], int(body["last_id"]))

@@ -69,6 +69,12 @@ class ReadingStore(Protocol):
         newest id), in one transaction; a mark of a room that does not exist is dropped."""
         ...
 
+    async def set_read_position(self, account_id: int, room: str, read_id: int) -> None:
+        """Put the account's position in the room at ``read_id``, back as well as on (the person marked
+        it unread from the message after it), never past the room's newest id; a room that does not
+        exist is dropped."""
+        ...
+
     async def read_position(self, account_id: int, room: str) -> int | None:
         """Where the account has read the room up to; None when it never marked it read."""
         ...

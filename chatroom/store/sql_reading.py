@@ -30,6 +30,13 @@ MARK_READ = (
     " WHEN excluded.last_read_id > read_positions.last_read_id THEN excluded.last_read_id"
     " ELSE read_positions.last_read_id END"
 )
+# ? : account, the position twice, room. Back or forth (marking unread), never past the room's newest id.
+SET_READ_POSITION = (
+    "INSERT INTO read_positions (account_id, room, last_read_id)"
+    " SELECT CAST(? AS BIGINT), room, CASE WHEN last_id < CAST(? AS BIGINT) THEN last_id"
+    " ELSE CAST(? AS BIGINT) END FROM rooms WHERE room = ?"
+    " ON CONFLICT (account_id, room) DO UPDATE SET last_read_id = excluded.last_read_id"
+)
 READ_POSITION = "SELECT last_read_id FROM read_positions WHERE account_id = ? AND room = ?"
 FORGET_READ_POSITION = "DELETE FROM read_positions WHERE account_id = ? AND room = ? RETURNING room"
 READ_POSITIONS = "SELECT room, last_read_id FROM read_positions WHERE account_id = ?"
@@ -78,6 +85,11 @@ class SQLReading(abc.ABC):
         if marks:
             rows = [(m.account_id, m.last_read_id, m.last_read_id, m.room) for m in marks]
             await self._change_many("cannot store read positions", MARK_READ, rows)
+
+    async def set_read_position(self, account_id: int, room: str, read_id: int) -> None:
+        """Put the position at ``read_id``, lower or higher (never past the room's newest id)."""
+        row = (account_id, read_id, read_id, room)
+        await self._change_many("cannot store a read position", SET_READ_POSITION, [row])
 
     async def read_position(self, account_id: int, room: str) -> int | None:
         """Where the account has read the room up to; None when never marked."""

@@ -18,6 +18,7 @@ import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
+import {markUnreadFrom} from "./unread.js";
 import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
 
 const REF_PREFIX = "c";
@@ -73,8 +74,18 @@ function buttonsFor(item) {
   if (!deleted && mayChangeMessages() && (own || toolbar.deletesAny)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
+  if (!deleted && session.isAccount) buttons.push(button("✉", "Mark unread from here", () => markUnread(item)));
   buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
   return buttons;
+}
+
+// The room shows as unread from this message on (its count in the rooms list) until it is opened again.
+async function markUnread(item) {
+  const focused = toolbar.node?.contains(document.activeElement);
+  hideToolbar();
+  if (focused) item.focus();
+  const answer = await markUnreadFrom(idOf(item));
+  announce(answer.ok ? "Marked unread from this message." : "The room could not be marked unread: try again.");
 }
 
 function showToolbar(item) {

@@ -20,6 +20,7 @@ const NOTIFY_TEXT_CHARS = 140;
 const state = {
   counts: new Map(), // room -> {unread, mentions, read_id, notify}
   markedUpTo: 0, // the highest id this page marked read in its room
+  held: false, // the person marked the open room unread: this page marks it read no more
   markTimer: 0,
   changed: () => {}, // the room list redraws
   openRoom: () => {}, // a notification's room is opened
@@ -87,9 +88,11 @@ export function onUnread(frame) {
   if (typeof frame.room !== "string") return;
   const before = state.counts.get(frame.room);
   const after = countsFields(frame);
-  if (before && after.read_id < before.read_id) return; // an older mark overtaken by a newer one
+  const back = frame.back === true; // marked unread (here or in another tab): the position went back
+  if (before && after.read_id < before.read_id && !back) return; // an older mark overtaken by a newer one
   state.counts.set(frame.room, after);
-  if (frame.room === session.room) state.markedUpTo = Math.max(state.markedUpTo, after.read_id);
+  if (frame.room === session.room && back) holdUnread(after.read_id);
+  else if (frame.room === session.room) state.markedUpTo = Math.max(state.markedUpTo, after.read_id);
   maybeNotify(frame.room, before, after);
   state.changed();
 }
@@ -105,7 +108,7 @@ export function markSeenSoon() {
 
 function markSeen() {
   const newest = state.seenUpTo();
-  if (document.hidden || !state.seeingNewest() || newest <= state.markedUpTo) return;
+  if (state.held || document.hidden || !state.seeingNewest() || newest <= state.markedUpTo) return;
   if (sendFrame({type: "read", id: newest})) state.markedUpTo = newest;
 }
 
@@ -113,6 +116,23 @@ function markSeen() {
 export function onReconnected() {
   state.markedUpTo = 0;
   markSeenSoon();
+}
+
+// --- marking unread -------------------------------------------------------------------------
+
+// The open room's message ``id`` and every one after it are unread again, for every tab of the person
+// (docs/protocol.md, "Unread counts"). As in Slack, the room stays so until it is opened again: a page
+// showing it, this one included, no longer marks it read as its newest message shows.
+export async function markUnreadFrom(id) {
+  const answer = await apiCall("PUT", `/api/rooms/${encodeURIComponent(session.room)}/unread`, {from: id});
+  if (answer.ok && answer.body) onUnread({...answer.body, type: FRAME.UNREAD, back: true});
+  return answer;
+}
+
+function holdUnread(readId) {
+  state.held = true;
+  state.markedUpTo = readId;
+  clearTimeout(state.markTimer);
 }
 
 // --- the notification level ------------------------------------------------------------
