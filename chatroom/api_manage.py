@@ -32,6 +32,7 @@ from .events import (
 )
 from .identity import Authenticator, Identity
 from .limits import KeyedTokenBuckets
+from .line_text import breaks_line, hides_text
 from .links import SetupState
 from .names import DIRECT_PREFIX, is_direct_name
 from .protocol import room_entry
@@ -74,7 +75,7 @@ def clean_title(raw: object) -> str | None:
     if not isinstance(raw, str):
         raise ApiError(400, protocol.BAD_REQUEST, '"title" must be a string or null')
     title = unicodedata.normalize("NFC", raw).strip()
-    if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in title):
+    if breaks_line(title) or hides_text(title):
         raise ApiError(400, protocol.BAD_REQUEST, "the title may not hold control characters or line breaks")
     if len(title) > MAX_TITLE_LENGTH:
         raise ApiError(400, protocol.TOO_LONG, f"a title has at most {MAX_TITLE_LENGTH} characters")

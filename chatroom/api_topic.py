@@ -14,13 +14,11 @@ from . import protocol
 from .access import Readable, may_set_topic, topic_refusal
 from .api import ApiError
 from .identity import Identity
+from .line_text import breaks_line, hides_text
 
 MAX_TOPIC_LENGTH = 250
 # The fields of the PATCH only a room's owner and administrators change.
 MANAGED_FIELDS = frozenset({"title", "archived", "posting", "everyone_in"})
-# Format characters a topic keeps: the joiners inside emoji sequences (👩‍💻). The others (bidi
-# overrides among them) would make one line read as another.
-_KEPT_FORMAT = frozenset({"\u200c", "\u200d"})
 
 
 def asks_topic_alone(body: dict[str, Any]) -> bool:
@@ -31,25 +29,20 @@ def asks_topic_alone(body: dict[str, Any]) -> bool:
 def clean_topic(raw: object) -> str:
     """A topic from a body: one line of at most MAX_TOPIC_LENGTH characters, trimmed; "" or null clears it.
 
-    400 bad_request for a value that is not a string, or holds a line break or control character;
-    400 too_long past the length.
+    400 bad_request for a value that is not a string, or holds a line break, a control character or a
+    format character that is not part of an emoji (line_text); 400 too_long past the length.
     """
     if raw is None:
         return ""
     if not isinstance(raw, str):
         raise ApiError(400, protocol.BAD_REQUEST, '"topic" must be a string or null')
     topic = unicodedata.normalize("NFC", raw)
-    if any(_refused(char) for char in topic):
+    if breaks_line(topic) or hides_text(topic):
         raise ApiError(400, protocol.BAD_REQUEST, "a topic is one line: no line breaks or control characters")
     topic = topic.strip()
     if len(topic) > MAX_TOPIC_LENGTH:
         raise ApiError(400, protocol.TOO_LONG, f"a topic has at most {MAX_TOPIC_LENGTH} characters")
     return topic
-
-
-def _refused(char: str) -> bool:
-    category = unicodedata.category(char)
-    return category in ("Cc", "Zl", "Zp") or (category == "Cf" and char not in _KEPT_FORMAT)
 
 
 def topic_asked(who: Identity, readable: Readable, body: dict[str, Any], *, guests: bool) -> str | None:

@@ -11,6 +11,9 @@ from chatroom import protocol
 from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase, as_, token_for
 
+# England's flag: a black flag, the tags "gbeng", the cancel tag.
+ENGLAND = "\U0001f3f4" + "".join(chr(0xE0000 + ord(c)) for c in "gbeng") + "\U000e007f"
+
 
 class CreateRoomTest(RoomsCase):
     """POST /api/rooms: people create open and closed rooms; the creator owns them."""
@@ -67,6 +70,8 @@ class CreateRoomTest(RoomsCase):
             ({"room": "r1", "kind": "direct"}, None, "bad_request"),
             ({"room": "r1", "title": 5}, None, "bad_request"),
             ({"room": "r1", "title": "two\nlines"}, None, "bad_request"),
+            ({"room": "r1", "title": "\u202eevil"}, None, "bad_request"),
+            ({"room": "r1", "title": "see" + ENGLAND[1:]}, None, "bad_request"),
             ({"room": "r1", "title": "x" * 101}, None, "too_long"),
             ({"room": "r1", "members": "bob"}, None, "bad_request"),
             ({"room": "r1", "members": ["nobody-here"]}, None, "unknown_account"),
@@ -193,6 +198,16 @@ class PatchRoomTest(RoomsCase):
         assert error["code"] == protocol.READ_ONLY
         _, entry, _ = await self.api("PATCH", "/api/rooms/plans", "ann", {"archived": False, "title": ""})
         assert (entry["archived"], entry["title"]) == (False, "plans")
+
+    @gen_test
+    async def test_a_title_keeps_its_emoji_as_a_topic_does(self) -> None:
+        """A subdivision flag and a joined emoji stay in a title; a bidi override is refused."""
+        await self.create("ann", "plans", "closed")
+        for title in (f"{ENGLAND} squad", "👩\u200d💻 team"):
+            status, entry, _ = await self.api("PATCH", "/api/rooms/plans", "ann", {"title": title})
+            assert (status, entry["title"]) == (200, title)
+        bidi = {"title": "a\u202eb"}
+        await self.refused(400, "bad_request", self.api("PATCH", "/api/rooms/plans", "ann", bidi))
 
     @gen_test
     async def test_an_administrator_manages_a_closed_room_without_reading_it(self) -> None:

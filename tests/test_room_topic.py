@@ -11,6 +11,8 @@ from tests.chat_case import Client, OnPostgres
 from tests.rooms_case import RoomsCase, token_for
 
 TOPIC = "Release planning — next: Friday's demo 👩‍💻"
+# England's flag: a black flag, the tags "gbeng", the cancel tag.
+ENGLAND = "\U0001f3f4" + "".join(chr(0xE0000 + ord(c)) for c in "gbeng") + "\U000e007f"
 
 
 class TopicTest(RoomsCase):
@@ -75,12 +77,24 @@ class TopicTest(RoomsCase):
             "tab\there",
             "bell\x07",
             "\u202eevil",
+            "see" + ENGLAND[1:],
+            ENGLAND[:-1] + " fans",
         ):
             await self.refused(400, "bad_request", self.set_topic("bob", bad))
         await self.refused(400, "too_long", self.set_topic("bob", "x" * (MAX_TOPIC_LENGTH + 1)))
         assert await self.topic_of() == TOPIC
         status, entry, _ = await self.set_topic("bob", "é" * MAX_TOPIC_LENGTH)
         assert (status, len(entry["topic"])) == (200, MAX_TOPIC_LENGTH)
+
+    @gen_test(timeout=30)
+    async def test_a_subdivision_flag_is_taken(self) -> None:
+        """England's flag, tags and all, is set and listed as sent; the same tags after a word are not."""
+        await self.news()
+        status, entry, _ = await self.set_topic("bob", f"{ENGLAND} fans")
+        assert (status, entry["topic"]) == (200, f"{ENGLAND} fans")
+        assert await self.topic_of(who="carl") == f"{ENGLAND} fans"
+        await self.refused(400, "bad_request", self.set_topic("bob", f"fans{ENGLAND[1:]}"))
+        assert await self.topic_of() == f"{ENGLAND} fans"
 
     @gen_test(timeout=30)
     async def test_where_only_managers_post_only_they_set_it(self) -> None:
