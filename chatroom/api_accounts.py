@@ -127,6 +127,16 @@ class AccountHandler(JsonHandler):
         return who
 
 
+def deactivated() -> ApiError:
+    """403 ``account_deactivated``: said to whoever proves to be the account (its password, its reset
+    link), and to nobody else."""
+    return ApiError(
+        403,
+        protocol.ACCOUNT_DEACTIVATED,
+        "your account has been deactivated: ask an administrator to reactivate it",
+    )
+
+
 class SessionHandler(AccountHandler):
     """``POST /api/session`` signs in (name, password: the session cookie); ``DELETE`` signs out.
 
@@ -154,11 +164,7 @@ class SessionHandler(AccountHandler):
         await self.unavailable_if_failing(self.sign_ins.succeeded(name_key))
         if not account.active:
             # Said only to whoever gave the right password: a wrong one was answered above as for anyone.
-            raise ApiError(
-                403,
-                protocol.ACCOUNT_DEACTIVATED,
-                "your account has been deactivated: ask an administrator to reactivate it",
-            )
+            raise deactivated()
         await self._upgrade_hash(account, body["password"])
         await self.sign_in(account)
         self.send_json({"account": account_json(account)})

@@ -12,7 +12,7 @@ import logging
 
 from . import protocol
 from .api import ApiError
-from .api_accounts import AccountHandler, account_json, tell_nodes
+from .api_accounts import AccountHandler, account_json, deactivated, tell_nodes
 from .events import PASSWORD_CHANGED
 from .links import issue_join_link, issue_reset_link, join_links, usable_link
 from .moderation import when
@@ -129,18 +129,26 @@ class ResetHandler(LinkHandler):
 
     async def post(self) -> None:
         body = self.json_body("token", "password", optional=("password_again",))
-        await self.link_named(RESET, body["token"])
+        # A deactivated account's link is refused before it is used: reactivated within its day, it works.
+        await self.account_of(await self.link_named(RESET, body["token"]))
         password_hash = await self.new_password_hash(body["password"], body.get("password_again"))
-        link = await self.use_link(RESET, body["token"])
+        account = await self.account_of(await self.use_link(RESET, body["token"]))
         accounts = self.backend.accounts
-        account = await self.unavailable_if_failing(accounts.account_by_id(link.account_id or 0))
-        if account is None or not account.active or account.is_bot:
-            raise ApiError(403, protocol.INVALID_LINK, "the account of this link is deactivated")
         await self.unavailable_if_failing(accounts.set_password_hash(account.id, password_hash))
         await self.unavailable_if_failing(accounts.revoke_sessions_of(account.id))
         await tell_nodes(self.backend, account.id, PASSWORD_CHANGED)
         await self.sign_in(account)
         self.send_json({"account": account_json(account)})
+
+    async def account_of(self, link: Link) -> Account:
+        """The person the link is for; 403 ``account_deactivated`` while deactivated (the link proves
+        who holds it, as a right password does), 403 ``invalid_link`` for a bot or an account gone."""
+        account = await self.unavailable_if_failing(self.backend.accounts.account_by_id(link.account_id or 0))
+        if account is None or account.is_bot:
+            raise ApiError(403, protocol.INVALID_LINK, INVALID_LINK_MESSAGE)
+        if not account.active:
+            raise deactivated()
+        return account
 
 
 class AdminHandler(AccountHandler):
@@ -181,9 +189,12 @@ class ResetLinkHandler(AdminHandler):
         account = await self.unavailable_if_failing(self.backend.accounts.account_by_id(int(raw_id)))
         if account is None:
             raise ApiError(404, protocol.NOT_FOUND, "there is no such account")
-        if account.is_bot or not account.active:
+        if account.is_bot:
+            raise ApiError(409, protocol.BAD_REQUEST, "a bot has API keys, not a password")
+        if not account.active:
+            # Its link would only say so: the person needs the account back before a password.
             raise ApiError(
-                409, protocol.BAD_REQUEST, "a bot or a deactivated account cannot have a reset link"
+                409, protocol.ACCOUNT_DEACTIVATED, f"{account.name!r} is deactivated: reactivate it first"
             )
         url, expires_at = await self.unavailable_if_failing(
             issue_reset_link(self.backend.accounts, account, self.base_url())

@@ -30,6 +30,10 @@ SETUP_NEEDED = (
     "Whoever runs it finds a setup link in the server's log (a line that says"
     " “open http://…/setup?token=…”): opening it creates the first administrator.",
 )
+ACCOUNT_DEACTIVATED = (
+    "Your account has been deactivated",
+    "An administrator deactivated it. Ask one to reactivate it; this link works again until it expires.",
+)
 STORE_DOWN = ("The chat is unavailable", "The server cannot reach its database right now. Try again soon.")
 
 
@@ -202,6 +206,10 @@ class ResetPageHandler(LinkPageHandler):
     async def link_arguments(self, link: Link) -> dict[str, Any] | None:
         account_id = link.account_id
         account = None if account_id is None else await self.authenticator.accounts.account_by_id(account_id)
-        if account is None or not account.active or account.is_bot:
+        if account is None or account.is_bot:
+            return None
+        if not account.active:
+            # Told to whoever holds the link, as signing in tells whoever gives the right password.
+            self.refused = ACCOUNT_DEACTIVATED
             return None
         return {"name": account.name, "first": account.password_hash is None and not account.external}

@@ -169,6 +169,30 @@ def test_a_reset_link_sets_a_new_password_once_and_signs_out_the_rest(
     assert admin.call("POST", "/api/admin/accounts/999999/reset-link").error == (404, "not_found")
 
 
+def test_a_deactivated_account_s_reset_link_says_so_and_works_once_it_is_back(
+    site: tuple[ServerProcess, WebClient, str],
+) -> None:
+    """The link's holder is told what sign-in tells the right password, 403 account_deactivated, and
+    the link is not used up: reactivated, it sets the password. No new link while deactivated."""
+    server, admin, _ = site
+    name = unique("away")
+    account_id = join(server, fresh_join_link(admin), name).get("/api/me").json["account"]["id"]
+    token = admin.call("POST", f"/api/admin/accounts/{account_id}/reset-link").json["url"].rsplit("=", 1)[1]
+    admin.call("POST", f"/api/admin/accounts/{account_id}/deactivate")
+    browser = WebClient(server.url)
+    new = "back from the break"
+    refused = browser.call("POST", "/api/reset", {"token": token, "password": new})
+    assert refused.error == (403, "account_deactivated")
+    assert refused.json["message"].startswith("your account has been deactivated: ask an administrator")
+    assert browser.cookie(SESSION_COOKIE) is None
+    again = admin.call("POST", f"/api/admin/accounts/{account_id}/reset-link")
+    assert again.error == (409, "account_deactivated")
+    assert again.json["message"] == f"{name!r} is deactivated: reactivate it first"
+    admin.call("POST", f"/api/admin/accounts/{account_id}/reactivate")
+    assert browser.call("POST", "/api/reset", {"token": token, "password": new}).status == 200
+    assert WebClient(server.url).sign_in(name, new).status == 200
+
+
 def test_the_command_lines_reset_link_works_on_the_page_api(
     site: tuple[ServerProcess, WebClient, str],
 ) -> None:

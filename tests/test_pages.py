@@ -104,11 +104,11 @@ def test_a_revoked_join_link_gets_the_clear_page(site: tuple[ServerProcess, WebC
     admin.call("POST", "/api/admin/join-links")
 
 
-def test_a_password_link_names_its_account_and_is_refused_once_it_is_deactivated(
+def test_a_password_link_names_its_account_and_says_once_it_is_deactivated(
     site: tuple[ServerProcess, WebClient, str],
 ) -> None:
-    """The reset page says whose account it is; a deactivated account's link gets the
-    clear page, not a form that would be refused."""
+    """The reset page says whose account it is; a deactivated account's link gets a page that says
+    the account is deactivated, not a form that would be refused; reactivated, the form is back."""
     server, admin, _ = site
     made = admin.call("POST", "/api/admin/accounts", {"name": "Dan"}).json
     path = made["url"][len(server.url) :]
@@ -116,8 +116,10 @@ def test_a_password_link_names_its_account_and_is_refused_once_it_is_deactivated
     assert page.status == 200 and b"Welcome, <bdi>Dan</bdi>" in page.body
     admin.call("POST", f"/api/admin/accounts/{made['account']['id']}/deactivate")
     refused = WebClient(server.url).get(path)
-    assert refused.status == 403 and b"This password link does not work" in refused.body
-    assert b"<form" not in refused.body
+    assert refused.status == 403 and b"Your account has been deactivated" in refused.body
+    assert b"Ask one to reactivate it" in refused.body and b"<form" not in refused.body
+    admin.call("POST", f"/api/admin/accounts/{made['account']['id']}/reactivate")
+    assert WebClient(server.url).get(path).status == 200
 
 
 @pytest.mark.parametrize("path", ["/", "/signin", "/join?token=x", "/setup?token=x"])
