@@ -1,9 +1,15 @@
-"""Administration on the database directly: create people and bots, issue reset links, list accounts.
+"""Administration on the database directly: create people and bots, issue reset links, deactivate and
+reactivate accounts, list accounts.
 
 What ``python -m chatroom admin`` does, without its terminal: cli.py reads
 the password and prints. Works with or without a server running on the same
 database: everything goes through the store and its rules (names unique up
 to look-alikes, secrets stored hashed).
+
+Deactivating ends the account's sessions in the store, so a running server
+refuses them at their next request or connection; a connection already open
+to it stays until it ends, as only the server (the page, the API) can tell
+its nodes to close it at once (notices.py).
 """
 
 from __future__ import annotations
@@ -14,8 +20,10 @@ from collections.abc import AsyncIterator, Sequence
 from . import bots
 from .config import Settings
 from .links import issue_reset_link
+from .moderation import audit
 from .passwords import Passwords
 from .store import open_store
+from .store.accounts_base import AccountStore
 from .store.base import Store
 from .store.records import PERSON, Account
 
@@ -78,6 +86,49 @@ async def reset_link(settings: Settings, name: str, url: str) -> tuple[Account, 
             raise AdminError(f"{account.name!r} is deactivated: reactivate it first")
         link, expires_at = await issue_reset_link(store.accounts, account, url)
     return account, link, expires_at
+
+
+async def set_active(settings: Settings, name: str, *, active: bool) -> tuple[Account, bool]:
+    """Reactivate the named account, or deactivate it (its sessions end; a bot's keys stop working);
+    the account as it is now, and whether this changed it. Logged to ``chatroom.moderation`` as the
+    page's acts are.
+
+    AdminError for a name without an account, or for deactivating the last active administrator
+    (the server would be waiting for its setup again).
+    """
+    async with opened(settings) as store:
+        accounts = store.accounts
+        account = await accounts.account_by_name(name)
+        if account is None:
+            raise AdminError(f"there is no account named {name!r}")
+        if account.active == active:
+            return account, False
+        if active:
+            await accounts.reactivate_account(account.id)
+        else:
+            await _refuse_last_administrator(accounts, account)
+            await accounts.deactivate_account(account.id)
+        changed = await accounts.account_by_id(account.id)
+    assert changed is not None
+    act = "reactivated" if active else "deactivated"
+    audit.info("the command line %s the account %r (id %d)", act, changed.name, changed.id)
+    return changed, True
+
+
+async def _refuse_last_administrator(accounts: AccountStore, account: Account) -> None:
+    if not account.is_admin or account.is_bot:
+        return
+    after = 0
+    while page := await accounts.list_accounts(after_id=after, limit=LIST_PAGE):
+        if any(
+            other.is_admin and other.active and not other.is_bot and other.id != account.id for other in page
+        ):
+            return
+        after = page[-1].id
+    raise AdminError(
+        f"{account.name!r} is the last active administrator: make another first"
+        " (admin create-user NAME --admin)"
+    )
 
 
 async def list_users(settings: Settings) -> list[Account]:

@@ -128,6 +128,8 @@ def run_admin(argv: Sequence[str]) -> None:
     """``python -m chatroom admin ACTION``: accounts, bots and reset links, on the database directly."""
     options = parse_admin(argv)
     configure_logging("warning")
+    # An act on someone's account leaves its line, as the page's acts do in the server's log.
+    logging.getLogger("chatroom.moderation").setLevel(logging.INFO)
     try:
         ADMIN_ACTIONS[options.action](options)
     except (BadNameError, PasswordRuleError, RefusedError, admin.AdminError, BotError) as error:
@@ -174,6 +176,26 @@ def _reset_link(options: AdminOptions) -> None:
     until = datetime.datetime.fromtimestamp(expires_at / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     say(f"a new password for {account.name}: the link works once, until {until}")
     print(link)
+
+
+def _deactivate(options: AdminOptions) -> None:
+    _set_active(options, active=False)
+
+
+def _reactivate(options: AdminOptions) -> None:
+    _set_active(options, active=True)
+
+
+def _set_active(options: AdminOptions, *, active: bool) -> None:
+    assert options.name is not None
+    _require_database(options.settings.database)
+    account, changed = asyncio.run(admin.set_active(options.settings, options.name, active=active))
+    if not changed:
+        print(f"{account.name} is {'active' if active else 'deactivated'} already")
+    elif active:
+        print(f"reactivated {account.name}: it may sign in again")
+    else:
+        print(f"deactivated {account.name}: signed out everywhere, it cannot sign in")
 
 
 def _list_users(options: AdminOptions) -> None:
@@ -246,6 +268,8 @@ ADMIN_ACTIONS: dict[str, Callable[[AdminOptions], None]] = {
     "create-user": _create_user,
     "create-bot": _create_bot,
     "reset-link": _reset_link,
+    "deactivate": _deactivate,
+    "reactivate": _reactivate,
     "list-users": _list_users,
 }
 COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {

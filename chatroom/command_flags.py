@@ -24,6 +24,8 @@ ADMIN_ACTIONS = {
     " (twice and hidden on a terminal, one line from a pipe)",
     "create-bot": "create a bot account and print its API key, this once; --room puts it in rooms",
     "reset-link": "print a link that lets an account choose a new password (once, within 24 hours)",
+    "deactivate": "deactivate an account: its sessions end and it cannot sign in; its messages stay",
+    "reactivate": "let a deactivated account sign in again",
     "list-users": "list the accounts",
 }
 

@@ -1,4 +1,5 @@
-"""`python -m chatroom admin`: accounts, bots and reset links made by the real command on a real database."""
+"""`python -m chatroom admin`: accounts, bots, reset links, deactivation made by the real command on a real
+database."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from chatroom.store.records import OPEN, RESET
 from chatroom.tokens import token_hash
 
 from .pg_server import PostgresServer
-from .support import REPO, in_store
+from .support import REPO, ServerProcess, in_store
+from .web_client import WebClient, join, set_up
 
 PASSWORD = "correct horse battery"
 
@@ -201,6 +203,52 @@ def test_reset_link_for_no_person_exits_2(tmp_path: Path, name: str, says: str) 
     assert result.returncode == 2 and says in error_line(result)
 
 
+def test_deactivate_and_reactivate_on_a_running_server(tmp_path: Path) -> None:
+    """An account deactivated here is signed out and told so at sign-in; reactivated, it signs in.
+    Each act is one chatroom.moderation line; asking for what already is changes nothing."""
+    db = tmp_path / "chat.db"
+    with ServerProcess(db, guests=False) as server:
+        _, join_link = set_up(server)
+        bob = join(server, join_link, "bob")
+        done = admin("deactivate", "BOB", "--db", str(db))
+        assert done.returncode == 0, done.stderr
+        assert done.stdout == "deactivated bob: signed out everywhere, it cannot sign in\n"
+        assert error_line(done).endswith(
+            "INFO chatroom.moderation: the command line deactivated the account 'bob' (id 2)"
+        )
+        assert bob.get("/api/me").status == 401
+        assert WebClient(server.url).sign_in("bob").error == (403, "account_deactivated")
+        again = admin("deactivate", "bob", "--db", str(db))
+        assert (again.returncode, again.stdout, again.stderr) == (0, "bob is deactivated already\n", "")
+        back = admin("reactivate", "bob", "--db", str(db))
+        assert back.returncode == 0 and back.stdout == "reactivated bob: it may sign in again\n"
+        assert "the command line reactivated the account 'bob' (id 2)" in error_line(back)
+        assert WebClient(server.url).sign_in("bob").status == 200
+        assert admin("reactivate", "bob", "--db", str(db)).stdout == "bob is active already\n"
+
+
+def test_the_last_administrator_is_not_deactivated_and_an_administrator_is_reactivated(
+    tmp_path: Path,
+) -> None:
+    """Deactivating the only active administrator exits 2 (the server would wait for setup again);
+    with another, it is done, and reactivating gives the page its administrator back."""
+    db = str(tmp_path / "chat.db")
+    admin("create-user", "root", "--admin", "--db", db, stdin=PASSWORD)
+    admin("create-bot", "ci", "--db", db)
+    last = admin("deactivate", "root", "--db", db)
+    assert last.returncode == 2 and "last active administrator" in error_line(last) and last.stdout == ""
+    admin("create-user", "second", "--admin", "--db", db, stdin=PASSWORD)
+    assert admin("deactivate", "root", "--db", db).returncode == 0
+    assert admin("deactivate", "second", "--db", db).returncode == 2
+    assert admin("deactivate", "ci", "--db", db).returncode == 0
+    listed = {line.split()[1]: line for line in admin("list-users", "--db", db).stdout.splitlines()}
+    assert listed["root"].endswith("administrator, deactivated") and listed["ci"].endswith("bot, deactivated")
+    assert admin("reactivate", "root", "--db", db).returncode == 0
+    assert admin("list-users", "--db", db).stdout.splitlines()[0].endswith("person, administrator")
+    nobody = admin("reactivate", "nobody", "--db", db)
+    assert nobody.returncode == 2 and "no account named 'nobody'" in error_line(nobody)
+
+
 def test_list_users_and_commands_on_a_missing_database(tmp_path: Path) -> None:
     """list-users prints one line per account; on a database that does not exist it exits 1 and makes none."""
     db = str(tmp_path / "chat.db")
@@ -212,7 +260,7 @@ def test_list_users_and_commands_on_a_missing_database(tmp_path: Path) -> None:
         ["1", "alice                             person, administrator"],
         ["2", "ci                                bot"],
     ]
-    for args in (["list-users"], ["reset-link", "alice"]):
+    for args in (["list-users"], ["reset-link", "alice"], ["deactivate", "alice"], ["reactivate", "alice"]):
         missing = admin(*args, "--db", str(tmp_path / "typo.db"))
         assert missing.returncode == 1 and "typo.db" in error_line(missing)
     assert not (tmp_path / "typo.db").exists()
@@ -232,7 +280,8 @@ def test_bad_admin_flags_exit_2_with_one_line() -> None:
     helped = admin("--help")
     assert helped.returncode == 0
     assert all(
-        action in helped.stdout for action in ("create-user", "create-bot", "reset-link", "list-users")
+        action in helped.stdout
+        for action in ("create-user", "create-bot", "reset-link", "deactivate", "reactivate", "list-users")
     )
 
 
