@@ -1,4 +1,5 @@
-"""The chat session's state machine (chatroom/session.py), driven without sockets, store or loop."""
+"""The chat session's state machine (chatroom/session.py, its way in chatroom/joining.py), driven
+without sockets, store or loop."""
 
 from __future__ import annotations
 
