@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import re
 import socket
 import time
 from dataclasses import replace
@@ -45,11 +46,20 @@ class PageTest(ChatTestCase):
         assert "unsafe-inline" not in policy
 
     def test_static_files_are_served(self) -> None:
-        """The page's entry module and style sheet are served from /static/."""
+        """The page's entry module and style sheets are served from /static/, the sheets in their cascade
+        order (chat.css first, each later one winning ties)."""
         for name, kind in (("js/app.js", "javascript"), ("chat.css", "css")):
             response = self.fetch(f"/static/{name}")
             assert response.code == 200
             assert kind in response.headers["Content-Type"]
+        sheets = re.findall(r'<link rel="stylesheet" href="(/static/[^"?]+)', self.fetch("/").body.decode())
+        assert [sheet.removeprefix("/static/") for sheet in sheets] == [
+            *("chat.css", "sidebar.css", "dialogs.css", "phone.css", "menus.css", "views.css"),
+            *("text.css", "files.css"),
+        ]
+        for sheet in sheets:
+            response = self.fetch(sheet)
+            assert response.code == 200 and "css" in response.headers["Content-Type"], sheet
 
 
 FAST = replace(ChatTestCase.settings, rate=1000.0, burst=1000)

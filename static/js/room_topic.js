@@ -16,7 +16,7 @@ import {mayWrite, session} from "./session.js";
 export const MAX_TOPIC_LENGTH = 250; // chatroom/api_topic.py
 
 const topic = {entry: null, editing: false, saving: false};
-// The phone layout of static/chat.css: the top bar's buttons are a fingertip tall.
+// The phone layout of static/phone.css: the top bar's buttons are a fingertip tall.
 const touchLayout = matchMedia("(max-width: 720px), (pointer: coarse)");
 touchLayout.addEventListener("change", () => refreshTopic());
 
