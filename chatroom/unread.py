@@ -174,7 +174,7 @@ class UnreadDesk(Desk[Reader]):
             if follows:
                 # A member who never marked the room has read up to 0, as its unread frames say.
                 position = max(position, 0)
-                counts = await self.accounts.unread_in(room, position, who.name)
+                counts = await self.accounts.unread_in(room, position, who.name, reader_id=who.account_id)
                 unread, mentions = counts.unread, counts.mentions
             entry.update(
                 unread=unread,
@@ -231,7 +231,7 @@ class UnreadDesk(Desk[Reader]):
             if connections and who is not None:
                 stored = -1 if follower.read_id is None else follower.read_id
                 position = max(self._known((follower.account_id, room), stored), 0)
-                counts = await self.accounts.unread_in(room, position, who.name)
+                counts = await self.accounts.unread_in(room, position, who.name, reader_id=who.account_id)
                 notice = UnreadNotice(
                     follower.account_id, room, position, counts.unread, counts.mentions, follower.notify
                 )
@@ -264,7 +264,7 @@ class UnreadDesk(Desk[Reader]):
             self._recent[key] = (notice.read_id, now)
 
     async def _counts(self, who: Identity, room: str, position: int) -> UnreadNotice:
-        counts = await self.accounts.unread_in(room, position, who.name)
+        counts = await self.accounts.unread_in(room, position, who.name, reader_id=who.account_id)
         level = await self.accounts.notify_level(who.account_id, room)
         return UnreadNotice(who.account_id, room, position, counts.unread, counts.mentions, level)
 

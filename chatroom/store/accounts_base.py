@@ -18,8 +18,9 @@ two stores sharing one database where it matters):
 - ``get_or_create_secret`` gives every node the same value: the first one
   stored wins.
 - Nothing is deleted: accounts are deactivated, sessions, keys and links
-  revoked, rooms archived; a membership and a Web Push subscription (a
-  device's, worth nothing once its push service refuses it) are removed.
+  revoked, rooms archived; a membership, a Web Push subscription (a
+  device's, worth nothing once its push service refuses it) and a lifted
+  block are removed.
 - Methods that take ``now`` (milliseconds) use the clock when it is None.
 
 Failures of the database raise StoreError, as everywhere in the store.
@@ -34,6 +35,7 @@ from .everyone_base import EveryoneStore
 from .reading_base import ReadingStore
 from .records import (
     Account,
+    Block,
     BotKey,
     BotWebhook,
     FormerName,
@@ -329,6 +331,25 @@ class AccountStore(RoomStore, ReadingStore, EveryoneStore, Protocol):
 
     async def set_push_enabled(self, account_id: int, enabled: bool) -> None:
         """The person's switch for Web Push on every device of theirs."""
+        ...
+
+    # --- blocks -------------------------------------------------------------------------
+
+    async def block(self, account_id: int, blocked_id: int, *, created_at: int | None = None) -> bool:
+        """``account_id`` blocks ``blocked_id``; whether it had not already (blocking again keeps the
+        first time). ``created_at`` is now unless given (an import keeps the exported time)."""
+        ...
+
+    async def unblock(self, account_id: int, blocked_id: int) -> bool:
+        """``account_id`` no longer blocks ``blocked_id``; whether it did."""
+        ...
+
+    async def blocks_of(self, account_id: int) -> list[Block]:
+        """Whom the account blocked, the earliest block first."""
+        ...
+
+    async def blockers_of(self, account_id: int) -> set[int]:
+        """The ids of the accounts that blocked this one."""
         ...
 
     # --- export and import -----------------------------------------------------------

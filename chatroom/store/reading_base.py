@@ -88,9 +88,14 @@ class ReadingStore(Protocol):
         until it marks it read again."""
         ...
 
-    async def unread_in(self, room: str, after_id: int, reader: str) -> Unread:
+    async def unread_in(
+        self, room: str, after_id: int, reader: str, *, reader_id: int | None = None
+    ) -> Unread:
         """The messages of the room after ``after_id`` not sent by ``reader`` (an account's name):
-        how many (at most UNREAD_CAP), and how many of those mention ``reader``."""
+        how many (at most UNREAD_CAP), and how many of those mention ``reader``.
+
+        With ``reader_id`` (the reader's account), nor by anyone it blocked (by their name now).
+        """
         ...
 
     async def followers(self, room: str) -> list[Follower]:

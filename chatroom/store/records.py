@@ -173,6 +173,15 @@ class PushSubscription:
 
 
 @dataclass(frozen=True, slots=True)
+class Block:
+    """A person blocked another account: nothing the blocked one writes reaches them (docs/security.md)."""
+
+    account_id: int
+    blocked_id: int
+    created_at: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A setup, join or reset link, known by the hash of its token."""
 

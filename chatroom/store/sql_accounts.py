@@ -28,6 +28,7 @@ from .records import (
     Membership,
     RoomRecord,
 )
+from .sql_blocks import SQLBlocks
 from .sql_moderation import SQLModeration
 from .sql_push import SQLPush
 from .sql_reading import SQLReading
@@ -36,7 +37,7 @@ from .sql_rooms import SQLRooms
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts(SQLRooms, SQLModeration, SQLReading, SQLPush):
+class SQLAccounts(SQLRooms, SQLModeration, SQLReading, SQLPush, SQLBlocks):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 
     Each dialect's subclass says how a statement runs: ``_rows``, ``_change`` and ``_change_many``.

@@ -21,6 +21,13 @@ UNREAD_MESSAGES = (
     "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
     " ORDER BY id DESC LIMIT ?"
 )
+# The same, without the messages of the people the reader blocked. ? : room, position, the reader's
+# name, the reader's account, how many.
+UNREAD_MESSAGES_UNBLOCKED = (
+    "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
+    " AND nick NOT IN (SELECT a.name FROM blocks b JOIN accounts a ON a.id = b.blocked_id"
+    " WHERE b.account_id = ?) ORDER BY id DESC LIMIT ?"
+)
 # ? : account, the mark twice, room. Never past the room's newest id; never back (ON CONFLICT).
 MARK_READ = (
     "INSERT INTO read_positions (account_id, room, last_read_id)"
@@ -104,11 +111,16 @@ class SQLReading(abc.ABC):
         """Drop the account's position in the room."""
         await self._change("cannot forget the read position", FORGET_READ_POSITION, account_id, room)
 
-    async def unread_in(self, room: str, after_id: int, reader: str) -> Unread:
-        """The messages after ``after_id`` not sent by ``reader``: how many (capped), how many mention."""
-        texts = [
-            str(text) for (text,) in await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
-        ]
+    async def unread_in(
+        self, room: str, after_id: int, reader: str, *, reader_id: int | None = None
+    ) -> Unread:
+        """The messages after ``after_id`` not sent by ``reader`` (nor by whom ``reader_id`` blocked):
+        how many (capped), how many mention."""
+        if reader_id is None:
+            rows = await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
+        else:
+            rows = await self._rows(UNREAD_MESSAGES_UNBLOCKED, room, after_id, reader, reader_id, UNREAD_CAP)
+        texts = [str(text) for (text,) in rows]
         return Unread(len(texts), sum(1 for text in texts if mentioned(text, [reader])))
 
     async def followers(self, room: str) -> list[Follower]:

@@ -41,6 +41,7 @@ from . import (
     v024_room_topic,
     v025_pins,
     v026_former_names,
+    v027_blocks,
 )
 from .step import Cursor, Step
 
@@ -71,6 +72,7 @@ STEPS: tuple[Step, ...] = (
     v024_room_topic.STEP,
     v025_pins.STEP,
     v026_former_names.STEP,
+    v027_blocks.STEP,
 )
 LATEST = STEPS[-1].version
 

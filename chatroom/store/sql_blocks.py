@@ -1,0 +1,63 @@
+"""Blocks, whom each person blocked: AccountStore methods of one statement each.
+
+The same SQL for SQLite and PostgreSQL (``?`` placeholders, ON CONFLICT);
+SQLAccounts inherits them and gives ``_rows`` and ``_change``.
+"""
+
+from __future__ import annotations
+
+import abc
+
+from ..clock import now_ms
+from .records import Block
+
+Rows = list[tuple[object, ...]]
+
+# Blocking again keeps the first time: the list shows since when.
+BLOCK = (
+    "INSERT INTO blocks (account_id, blocked_id, created_at) VALUES (?, ?, ?)"
+    " ON CONFLICT (account_id, blocked_id) DO NOTHING RETURNING account_id"
+)
+UNBLOCK = "DELETE FROM blocks WHERE account_id = ? AND blocked_id = ? RETURNING account_id"
+BLOCKS_OF = (
+    "SELECT account_id, blocked_id, created_at FROM blocks WHERE account_id = ?"
+    " ORDER BY created_at, blocked_id"
+)
+BLOCKERS_OF = "SELECT account_id FROM blocks WHERE blocked_id = ?"
+
+
+def _whole(value: object) -> int:
+    assert isinstance(value, int)
+    return value
+
+
+class SQLBlocks(abc.ABC):
+    """Whom each person blocked, and who blocked each account."""
+
+    @abc.abstractmethod
+    async def _rows(self, statement: str, *params: object) -> Rows:
+        """The rows a query returns."""
+
+    @abc.abstractmethod
+    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
+        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
+
+    async def block(self, account_id: int, blocked_id: int, *, created_at: int | None = None) -> bool:
+        """``account_id`` blocks ``blocked_id``; whether it had not already."""
+        at = now_ms() if created_at is None else created_at
+        return bool(await self._change("cannot store the block", BLOCK, account_id, blocked_id, at))
+
+    async def unblock(self, account_id: int, blocked_id: int) -> bool:
+        """``account_id`` no longer blocks ``blocked_id``; whether it did."""
+        return bool(await self._change("cannot lift the block", UNBLOCK, account_id, blocked_id))
+
+    async def blocks_of(self, account_id: int) -> list[Block]:
+        """Whom the account blocked, the earliest first."""
+        return [
+            Block(_whole(blocker), _whole(blocked), _whole(at))
+            for blocker, blocked, at in await self._rows(BLOCKS_OF, account_id)
+        ]
+
+    async def blockers_of(self, account_id: int) -> set[int]:
+        """The accounts that blocked this one."""
+        return {_whole(blocker) for (blocker,) in await self._rows(BLOCKERS_OF, account_id)}
