@@ -257,6 +257,23 @@ class Access:
         room, membership, guests = readable.room, readable.membership, self.guests
         return may_post(who, room, membership, guests=guests), may_react(who, room, membership, guests=guests)
 
+    async def blocker_in(self, who: Identity | None, room: str) -> str | None:
+        """The name of the one other member of a direct room of two, when they blocked ``who``: ``who``'s
+        messages there are refused (docs/security.md, "Blocking"). None for any other room, where a
+        blocked person still writes and only the blocker's page hides it."""
+        if who is None:
+            return None
+        blockers = await self.accounts.blockers_of(who.account_id)
+        if not blockers:
+            return None  # nearly everyone: one read, and no more
+        others = [
+            m.account_id for m in await self.accounts.members_of(room) if m.account_id != who.account_id
+        ]
+        if len(others) != 1 or others[0] not in blockers:
+            return None
+        other = await self.accounts.account_by_id(others[0])
+        return None if other is None else other.name
+
     async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
         """``who``'s membership of the room (None for a guest, or a non-member)."""
         return await self.accounts.membership(room, who.account_id) if who is not None else None

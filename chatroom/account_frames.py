@@ -1,4 +1,5 @@
-"""The frames that tell connections of changes to accounts: one's own new name, someone's new picture.
+"""The frames that tell connections of changes to accounts: one's own new name, someone's new picture,
+someone blocked or unblocked.
 
 Built here, pure, and exported by protocol.py with the other server frames.
 """
@@ -21,3 +22,8 @@ def avatar_frame(name: str, avatar: str | None) -> dict[str, Any]:
     at the same address.
     """
     return {"type": "avatar", "name": name, "avatar": avatar}
+
+
+def block_frame(name: str, blocked: bool) -> dict[str, Any]:
+    """The account blocked ``name`` (``blocked``), or unblocked them: told to its own connections alone."""
+    return {"type": "block", "name": name, "blocked": blocked}

@@ -71,6 +71,8 @@ class Admission:
             return session.admitted(False, False), False
         known = Known(read.holder, nick, read.account_named)
         session.deletes_any = entry.deletes_any
+        if entry.direct:
+            session.blocked_by = await self.access.blocker_in(who, room)
         return session.admitted(True, entry.may_post, known, may_react=entry.may_react), entry.direct
 
     @staticmethod

@@ -116,6 +116,10 @@ class RoomFilesHandler(PreparingHandler):
             raise room_not_found()
         if not may_post(who, readable.room, readable.membership, guests=self.access.guests):
             raise ApiError(403, protocol.FORBIDDEN, posting_refusal(readable.room))
+        if readable.room.kind == DIRECT and (
+            by := await self.unavailable_if_failing(self.access.blocker_in(who, room))
+        ):
+            raise ApiError(403, protocol.BLOCKED, f"{by} does not take messages from you")
         self.room, self.kind = room, readable.room.kind
         try:
             self.file_name = clean_file_name(self.get_argument("name", ""))

@@ -15,6 +15,7 @@ from typing import Any
 from . import protocol
 from .access import Access, Readable, may_create_rooms, may_manage, may_put_everyone_in, member_names
 from .api import ApiError, JsonHandler, room_not_found
+from .api_blocks import refuse_if_blocked
 from .api_rooms import RoomsHandler
 from .api_topic import asks_topic_alone, topic_asked
 from .backend import Backend
@@ -166,7 +167,7 @@ class ManageHandler(JsonHandler):
 
 
 # The error code for a body that names someone without an account.
-UNKNOWN_ACCOUNT = "unknown_account"
+UNKNOWN_ACCOUNT = protocol.UNKNOWN_ACCOUNT
 
 
 class CreateRoomsHandler(RoomsHandler, ManageHandler):
@@ -248,6 +249,7 @@ class DirectHandler(ManageHandler):
             raise ApiError(
                 400, protocol.BAD_REQUEST, "a bot is written to alone: name the bot and nobody else"
             )
+        await self.unavailable_if_failing(refuse_if_blocked(self.backend.accounts, who, people))
         ids = sorted({who.account_id, *(account.id for account in people)})
         if len(ids) < 2:
             raise ApiError(400, protocol.BAD_REQUEST, "name at least one other person")

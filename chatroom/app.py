@@ -18,6 +18,7 @@ from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
+from .api_blocks import BlockHandler, BlocksHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
@@ -191,6 +192,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/session", SessionHandler, accounts),
             (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),
             (r"/api/me", MeHandler, accounts),
+            (r"/api/me/blocks", BlocksHandler, api),
+            (r"/api/me/blocks/([^/]+)", BlockHandler, api),
             (r"/api/setup", SetupHandler, accounts),
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),

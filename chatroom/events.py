@@ -298,6 +298,18 @@ class AvatarNotice:
     avatar: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class BlockNotice:
+    """A person blocked another account, or unblocked it (stored already): every node tells the
+    blocker's connections (a ``block`` frame naming ``name``), and looks again whether the blocked
+    one's direct conversations with them take its messages."""
+
+    account_id: int
+    blocked_id: int
+    name: str
+    blocked: bool
+
+
 # Told by one node to every node, this one included.
 Notice = (
     RoomNotice
@@ -308,4 +320,5 @@ Notice = (
     | ActivityNotice
     | PresenceNotice
     | AvatarNotice
+    | BlockNotice
 )

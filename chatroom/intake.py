@@ -46,20 +46,27 @@ class Intake:
         self._tokens = itertools.count(1)
 
     def ask(
-        self, message: str | bytes, *, read_only: bool, guest: bool = False, may_react: bool | None = None
+        self,
+        message: str | bytes,
+        *,
+        read_only: bool,
+        guest: bool = False,
+        may_react: bool | None = None,
+        blocked_by: str | None = None,
     ) -> effects.Effect | None:
         """What a frame asks for (None: nothing, a typing hint dropped); ProtocolError if refused.
 
         ``read_only``: no new words (messages, replies, edits); ``may_react``:
         reactions and deleting one's own still go through (access.may_react;
-        None: only where new words do).
+        None: only where new words do); ``blocked_by``: the person of a direct
+        room of two who blocked the member, whom no new message reaches.
         """
         if isinstance(message, bytes):
             raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
         frame = changes.parse_frame(message, self._max_length)
         voice = _Voice(read_only, not read_only if may_react is None else may_react)
         if isinstance(frame, protocol.MessageFrame):
-            return self._message(frame, voice)
+            return self._message(frame, voice, blocked_by)
         if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame | changes.PinFrame):
             return self._change(frame, voice, guest)
         if isinstance(frame, protocol.TypingFrame):
@@ -74,8 +81,12 @@ class Intake:
             return effects.MarkRead(frame.id)
         return effects.ReadPage(frame.before, frame.limit, frame.ref)
 
-    def _message(self, frame: protocol.MessageFrame, voice: _Voice) -> effects.Publish:
+    def _message(
+        self, frame: protocol.MessageFrame, voice: _Voice, blocked_by: str | None
+    ) -> effects.Publish:
         metrics.MESSAGES_RECEIVED.inc()
+        if blocked_by is not None:
+            raise ProtocolError(protocol.BLOCKED, f"{blocked_by} does not take messages from you", frame.ref)
         if voice.read_only:
             raise ProtocolError(protocol.READ_ONLY, f"you cannot post in this room: {voice.why}", frame.ref)
         if not self._bucket.take(self._clock(), formatting.rate_cost(frame.text)):

@@ -67,6 +67,9 @@ class Joining(abc.ABC):
         # An archived room (or a bot's open room it is not a member of): read, never written. A room
         # where only its managers post, for the others: no new words, but reactions and deletions.
         self.read_only = False
+        # In a direct room of two, the other person's name when they blocked this account: its
+        # messages are refused with ``blocked`` (access.Access.blocker_in).
+        self.blocked_by: str | None = None
         self.may_react = True
         # An administrator, or the room's owner: deletes anyone's message in it (access.may_delete_any).
         self.deletes_any = False

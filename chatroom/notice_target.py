@@ -59,6 +59,10 @@ class NoticeTarget:
         if State.CATCHING_UP <= self.session.state <= State.LIVE:
             self.send_frames(frames)
 
+    def set_blocked(self, by: str | None) -> None:
+        """Refuse messages with ``blocked`` from now on (``by`` blocked this account), or take them again."""
+        self.session.blocked_by = by
+
     def set_voice(self, may_post: bool, may_react: bool) -> None:
         """Refuse messages (and reactions) with read_only from now on, or take them again."""
         self.session.read_only, self.session.may_react = not may_post, may_react

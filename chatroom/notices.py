@@ -23,6 +23,10 @@ NoticeDesk, which acts on this process's connections:
 - an account's picture set or removed: every account's connection (not a
   guest's: guests may not look accounts up) gets its new file id, as ``GET
   /api/accounts`` gives it, in an ``avatar`` frame: open pages show it;
+- a person blocked or unblocked someone: the blocker's connections get a
+  ``block`` frame (a second tab hides the blocked one's messages at once),
+  and the blocked one's connections to direct rooms look again whether
+  their messages there are refused (access.Access.blocker_in);
 - a guest removed from a room: its connection there is closed with
   ``forbidden`` and 4403, its address barred from guest access in the
   store (moderation.py) by the node that knows it, and every guest
@@ -60,6 +64,7 @@ from .events import (
     AccountNotice,
     ActivityNotice,
     AvatarNotice,
+    BlockNotice,
     GuestNotice,
     Notice,
     PresenceNotice,
@@ -69,6 +74,7 @@ from .events import (
 )
 from .guest_removal import remove_guests
 from .identity import Identity
+from .names import is_direct_name
 from .peers import PeerDesk
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
@@ -99,6 +105,9 @@ class Connection(Protocol):
 
     def set_voice(self, may_post: bool, may_react: bool) -> None:
         """Whether messages, and reactions, are taken (else refused with read_only) from now on."""
+
+    def set_blocked(self, by: str | None) -> None:
+        """Who blocked the account in this direct room (messages refused with ``blocked``); None: nobody."""
 
     def rename(self, name: str) -> None:
         """Tell the connection its account's new name, and close it so that it comes back under it."""
@@ -161,6 +170,8 @@ class NoticeDesk(Desk[Connection]):
                 self.peers.take(notice)
         elif isinstance(notice, AvatarNotice):
             self._tell_accounts(protocol.avatar_frame(notice.name, notice.avatar))
+        elif isinstance(notice, BlockNotice):
+            self._blocked(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 
@@ -199,6 +210,17 @@ class NoticeDesk(Desk[Connection]):
         for connection in self._connections():
             if connection.who is not None:
                 connection.tell([frame])
+
+    def _blocked(self, notice: BlockNotice) -> None:
+        frame = protocol.block_frame(notice.name, notice.blocked)
+        for connection in self._of_account(notice.account_id):
+            connection.tell([frame])
+        for connection in self._of_account(notice.blocked_id):
+            if is_direct_name(connection.room) and self._spawn is not None:
+                self._spawn(logged(self._recheck_blocked(connection), log, "cannot act on a notice"))
+
+    async def _recheck_blocked(self, connection: Connection) -> None:
+        connection.set_blocked(await self.access.blocker_in(connection.who, connection.room))
 
     # --- guests ----------------------------------------------------------------------
 

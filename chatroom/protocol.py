@@ -16,6 +16,7 @@ import orjson
 
 from . import names
 from .account_frames import avatar_frame as avatar_frame
+from .account_frames import block_frame as block_frame
 from .account_frames import renamed_frame as renamed_frame
 from .event_frames import file_part as file_part
 from .event_frames import presence_frame as presence_frame
@@ -59,6 +60,10 @@ FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
 # A message to a room one may read but not post in (archived, say).
 READ_ONLY = "read_only"
+# A message to a direct conversation whose other person blocked the sender; a new conversation with them.
+BLOCKED = "blocked"
+# A name that is no account's, where an account is asked for (HTTP API only).
+UNKNOWN_ACCOUNT = "unknown_account"
 # A change to (or a reply to) a message the room does not have (changes.py).
 NO_MESSAGE = "no_message"
 # A reaction with an emoji more than a message holds (store/change_rules.py: MAX_EMOJIS).

@@ -49,7 +49,11 @@ class Session(Joining):
             return []  # frames already buffered behind a close are not acted on
         try:
             asked = self._intake.ask(
-                message, read_only=self.read_only, guest=self.who is None, may_react=self.may_react
+                message,
+                read_only=self.read_only,
+                guest=self.who is None,
+                may_react=self.may_react,
+                blocked_by=self.blocked_by,
             )
         except ProtocolError as error:
             return self._refuse_frame(error)

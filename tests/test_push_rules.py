@@ -95,3 +95,24 @@ def test_a_name_of_several_words_is_mentioned_whole_and_by_the_pages_rule(
         assert chosen == []
 
     run(store_factory(), scenario)
+
+
+def test_nobody_is_pushed_for_someone_they_blocked(store_factory: StoreFactory) -> None:
+    """Bob's message in a direct room of three and his mention of ann push cid alone, ann having blocked
+    him; unblocked, they reach ann again."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann, bob = await accounts.create_account("ann", PERSON), await accounts.create_account("bob", PERSON)
+        cid = await accounts.create_account("cid", PERSON)
+        room = await accounts.create_room("dm", DIRECT, members=[ann.id, bob.id, cid.id])
+        await accounts.block(ann.id, bob.id)
+        said = message("dm", "bob", "hi @ann")
+        assert [r.account.name for r in await recipients(accounts, said, room)] == ["cid"]
+        mention = message("lobby", "bob", "@ann @cid")
+        chosen = await recipients(accounts, mention, RoomRecord("lobby", OPEN))
+        assert [r.account.name for r in chosen] == ["cid"]
+        await accounts.unblock(ann.id, bob.id)
+        assert sorted(r.account.name for r in await recipients(accounts, said, room)) == ["ann", "cid"]
+
+    run(store_factory(), scenario)

@@ -33,6 +33,7 @@ from chatroom.events import (
     SIGNED_OUT,
     AccountNotice,
     AvatarNotice,
+    BlockNotice,
     FileInfo,
     GuestNotice,
     Notice,
@@ -872,6 +873,23 @@ def test_a_new_picture_and_its_removal_reach_the_other_node_intact(shared_redis:
     told = [AvatarNotice("Zoë", "Ab3_file-id"), AvatarNotice("Zoë", None)]
     for frame in notice_frames(b"left", told):
         assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"avatar", "name"}
+
+    async def scenario(node: Node, other: Node) -> None:
+        heard = Listener()
+        other.listen_notices(heard)
+        await node.notify(*told)
+        await eventually(lambda: _true(len(heard.notices) == 2))
+        assert heard.notices == told
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_a_block_and_its_lifting_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A block's notice and an unblock's reach the other node as they left, under a key of their own
+    that a node of the version before drops."""
+    told = [BlockNotice(7, 9, "Zoë", True), BlockNotice(7, 9, "Zoë", False)]
+    for frame in notice_frames(b"left", told):
+        assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"block"}
 
     async def scenario(node: Node, other: Node) -> None:
         heard = Listener()

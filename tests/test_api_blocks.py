@@ -1,0 +1,150 @@
+"""Blocking over the API and the socket: the list, every refusal, the conversations a blocked person can
+no longer start or write in, the counts they no longer bump, and the blocker's other pages told at once."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tornado.testing import gen_test
+
+from tests.chat_case import Client
+from tests.rooms_case import RoomsCase
+
+
+class BlocksTest(RoomsCase):
+    """ann blocks bob; cid looks on; ci is a bot."""
+
+    async def people(self) -> None:
+        for name in ("ann", "bob", "cid"):
+            await self.person(name)
+
+    async def blocks(self, who: str) -> list[str]:
+        status, body, _ = await self.api("GET", "/api/me/blocks", who)
+        assert status == 200, body
+        return [entry["name"] for entry in body["blocks"]]
+
+    async def direct(self, who: str, *members: str) -> tuple[int, Any]:
+        status, body, _ = await self.api("POST", "/api/direct", who, {"members": list(members)})
+        return status, body
+
+    async def inside(self, who: str, room: str) -> Client:
+        """``who`` connected to ``room``, past its welcome, history and own join."""
+        client, welcome = await self.enter(who, room)
+        assert welcome["type"] == "welcome", welcome
+        await self.recv_type(client, "history")
+        await self.recv_type(client, "sys")
+        return client
+
+    @gen_test(timeout=30)
+    async def test_a_block_is_listed_and_lifted(self) -> None:
+        """PUT blocks and answers the list (twice: still once); DELETE lifts it; each list is its own."""
+        await self.people()
+        assert await self.blocks("ann") == []
+        status, body, _ = await self.api("PUT", "/api/me/blocks/BOB", "ann")
+        assert status == 200 and [(e["name"], type(e["since"])) for e in body["blocks"]] == [("bob", int)]
+        status, body, _ = await self.api("PUT", "/api/me/blocks/bob", "ann")
+        assert [e["name"] for e in body["blocks"]] == ["bob"]
+        assert await self.blocks("bob") == [] and await self.blocks("cid") == []
+        status, body, _ = await self.api("DELETE", "/api/me/blocks/bob", "ann")
+        assert (status, body) == (200, {"blocks": []})
+        status, body, _ = await self.api("DELETE", "/api/me/blocks/bob", "ann")
+        assert (status, body) == (200, {"blocks": []})
+
+    @gen_test(timeout=30)
+    async def test_every_refusal(self) -> None:
+        """Nobody: 401; a bot's key: 403; no such account: 400 unknown_account; oneself or a bot: 400."""
+        await self.people()
+        key = await self.bot("ci")
+        await self.refused(401, "unauthorized", self.api("GET", "/api/me/blocks"))
+        await self.refused(401, "unauthorized", self.api("PUT", "/api/me/blocks/bob"))
+        status, body, _ = await self.raw_api("PUT", "/api/me/blocks/bob", key)
+        assert (status, body["error"]) == (403, "forbidden")
+        await self.refused(400, "unknown_account", self.api("PUT", "/api/me/blocks/nobody", "ann"))
+        await self.refused(400, "unknown_account", self.api("DELETE", "/api/me/blocks/nobody", "ann"))
+        await self.refused(400, "bad_request", self.api("PUT", "/api/me/blocks/Ann", "ann"))
+        await self.refused(400, "bad_request", self.api("PUT", "/api/me/blocks/ci", "ann"))
+        assert await self.blocks("ann") == []
+
+    async def raw_api(self, method: str, path: str, authorization: str) -> tuple[int, Any, bytes]:
+        response = await self.raw_fetch(method, path, {"Authorization": authorization}, b"")
+        return response.code, json.loads(response.body), response.body
+
+    @gen_test(timeout=30)
+    async def test_a_blocked_person_starts_no_conversation_with_the_blocker(self) -> None:
+        """bob: 403 blocked for ann alone and for ann among others, nothing made; cid still writes to
+        either; ann may still write to bob; unblocked, bob starts it."""
+        await self.people()
+        await self.api("PUT", "/api/me/blocks/bob", "ann")
+        for members in (["ann"], ["ann", "cid"]):
+            status, body = await self.direct("bob", *members)
+            assert (status, body["error"]) == (403, "blocked"), body
+            assert body["message"] == "ann does not take messages from you"
+        assert (await self.direct("cid", "ann", "bob"))[0] == 201
+        _, rooms, _ = await self.api("GET", "/api/rooms", "bob")
+        assert [entry["members"] for entry in rooms["rooms"] if entry["kind"] == "direct"] == [
+            ["ann", "bob", "cid"]
+        ]
+        await self.api("DELETE", "/api/me/blocks/bob", "ann")
+        assert (await self.direct("bob", "ann"))[0] == 201
+
+    @gen_test(timeout=30)
+    async def test_a_blocked_persons_messages_to_the_blockers_conversation_are_refused(self) -> None:
+        """In the direct room of the two, bob gets error blocked (also when blocked while connected) and
+        ann receives nothing; unblocked, his next message goes through; a conversation of three takes it."""
+        await self.people()
+        _, dm = await self.direct("ann", "bob")
+        ann, bob = await self.inside("ann", dm["room"]), await self.inside("bob", dm["room"])
+        await self.recv_type(ann, "sys")  # bob's join
+        await self.api("PUT", "/api/me/blocks/bob", "ann")
+        assert (await self.recv_type(ann, "block")) == {"type": "block", "name": "bob", "blocked": True}
+        await self.chat(bob, "hello?", "r1")
+        refusal = await self.recv_type(bob, "error")
+        assert (refusal["code"], refusal["ref"]) == ("blocked", "r1")
+        assert refusal["message"] == "ann does not take messages from you"
+        await self.nothing_more(ann, ignoring=("unread", "peer"))
+        later = await self.inside("bob", dm["room"])
+        await self.chat(later, "again?", "r2")
+        assert (await self.recv_type(later, "error"))["code"] == "blocked"
+        await self.api("DELETE", "/api/me/blocks/bob", "ann")
+        assert (await self.recv_type(ann, "block"))["blocked"] is False
+        await self.chat(bob, "sorry", "r3")
+        assert (await self.recv_type(ann, "user"))["message"] == "sorry"
+        await self.api("PUT", "/api/me/blocks/bob", "ann")
+        _, trio = await self.direct("ann", "bob", "cid")
+        three = await self.inside("bob", trio["room"])
+        await self.chat(three, "to you two", "r4")
+        assert (await self.recv_type(three, "ack"))["ref"] == "r4"
+
+    @gen_test(timeout=30)
+    async def test_the_blocked_person_is_told_nothing(self) -> None:
+        """bob, connected, gets no frame when ann blocks him; his rooms list and ann's entry look the same."""
+        await self.people()
+        await self.create("cid", "plaza", "open")
+        bob = await self.inside("bob", "plaza")
+        await self.api("PUT", "/api/me/blocks/bob", "ann")
+        await self.nothing_more(bob, wait=0.5)
+        _, found, _ = await self.api("GET", "/api/accounts?prefix=ann", "bob")
+        assert [entry["name"] for entry in found["accounts"]] == ["ann"]
+
+    @gen_test(timeout=30)
+    async def test_what_a_blocked_person_writes_counts_nothing_for_the_blocker(self) -> None:
+        """In an open room both are members of, bob's mention of ann counts for cid's mention and not ann's;
+        ann's counts come back when she unblocks him."""
+        await self.people()
+        await self.create("cid", "plaza", "open")
+        for name in ("ann", "bob"):
+            await self.api("POST", "/api/rooms/plaza/members", "cid", {"name": name})
+        await self.api("PUT", "/api/me/blocks/bob", "ann")
+        bob = await self.inside("bob", "plaza")
+        await self.chat(bob, "@ann @cid look", "r1")
+        await self.recv_type(bob, "ack")
+        assert await self.counts("ann") == (0, 0)
+        assert await self.counts("cid") == (1, 1)
+        await self.api("DELETE", "/api/me/blocks/bob", "ann")
+        assert await self.counts("ann") == (1, 1)
+
+    async def counts(self, who: str) -> tuple[int, int]:
+        _, body, _ = await self.api("GET", "/api/rooms", who)
+        entry = next(entry for entry in body["rooms"] if entry["room"] == "plaza")
+        return entry["unread"], entry["mentions"]
