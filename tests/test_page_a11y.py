@@ -160,8 +160,8 @@ def test_every_control_says_what_it_does_in_words(
     item = bob.locator("#messages .msg").filter(has_text="hello there")
     item.focus()
     toolbar = bob.get_by_role("toolbar", name="Message actions")
-    expect(toolbar.get_by_role("button")).to_have_text(["↩", "☺", "📌", "✉", "🔗"])
-    names = ["Reply", "React", "Pin to this room", "Mark unread from here", "Copy link"]
+    expect(toolbar.get_by_role("button")).to_have_text(["↩", "☺", "📌", "✉", "🔗", "🚫"])
+    names = ["Reply", "React", "Pin to this room", "Mark unread from here", "Copy link", f"Block {owner}"]
     for button, name in zip(toolbar.get_by_role("button").all(), names, strict=True):
         expect(button).to_have_accessible_name(name)
     toolbar.get_by_role("button", name="React").press("Enter")

@@ -1,10 +1,11 @@
 // The account menu of a signed-in person: name and avatar, the profile
 // picture (profile_picture.js), rename, a new password, notifications
-// (push.js), signing out (here or everywhere) and, for administrators, the
+// (push.js), the people one blocked (blocks.js), signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
 import {askFor, avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
+import {loadBlocks} from "./blocks.js";
 import {pictureFor} from "./avatar_pictures.js";
 import {copyField} from "./clipboard.js";
 import {forgetDrafts} from "./drafts.js";
@@ -71,6 +72,7 @@ export function openAccountMenu() {
   say("");
   if (account.admin) loadJoinLink();
   showPushState();
+  loadBlocks();
   if (!menu.dialog.open) menu.dialog.showModal();
 }
 

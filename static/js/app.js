@@ -5,6 +5,7 @@
 import {showAccountActions} from "./account_actions.js";
 import {offerAdministration, wireAdministration} from "./admin.js";
 import {onAvatarFrame} from "./avatar_pictures.js";
+import {loadBlocks, onBlockFrame} from "./blocks.js";
 import * as composer from "./composer.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus, welcomedOnce} from "./connection.js";
 import {announce, ui} from "./dom.js";
@@ -55,6 +56,7 @@ function routeFrames() {
     showAccountActions().then(() => {
       refreshMessageActions();
       accountKnown();
+      if (session.isAccount) loadBlocks();
     });
     offerAdministration();
     onReconnected();
@@ -95,6 +97,7 @@ function routeFrames() {
   on(FRAME.UNREAD, onUnread);
   on(FRAME.PEER, (frame) => onPeer(frame) && showRooms());
   on(FRAME.AVATAR, onAvatarFrame);
+  on(FRAME.BLOCK, onBlockFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),

@@ -8,6 +8,7 @@
 
 import {isAdministrator} from "./admin_api.js";
 import {apiCall, roomPath} from "./api.js";
+import {blockPerson, isBlocked, unblockPerson} from "./blocks.js";
 import {sendFrame} from "./connection.js";
 import {announce, element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
@@ -76,6 +77,15 @@ function buttonsFor(item) {
   }
   if (!deleted && session.isAccount) buttons.push(button("✉", "Mark unread from here", () => markUnread(item)));
   buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
+  // A person (not a bot, not a guest) may be blocked by anyone with an account but themselves.
+  if (!own && session.isAccount && !item.dataset.bot && !item.dataset.guest && nick) {
+    const blocked = isBlocked(nick);
+    const act = async () => {
+      await (blocked ? unblockPerson(nick) : blockPerson(nick));
+      hideToolbar();
+    };
+    buttons.push(button("🚫", `${blocked ? "Unblock" : "Block"} ${nick}`, act, blocked ? "Unblock" : "Block"));
+  }
   return buttons;
 }
 

@@ -30,6 +30,7 @@ export const FRAME = Object.freeze({
   UNREAD: "unread", // one's counts in a room changed (version 2)
   PEER: "peer", // whether another person of this direct room is online anywhere (version 2)
   AVATAR: "avatar", // someone's profile picture changed (version 2)
+  BLOCK: "block", // one blocked or unblocked someone, in another tab (version 2)
   MESSAGE: "message", // client to server
 });
 
@@ -50,6 +51,7 @@ export const ERROR = Object.freeze({
   READ_ONLY: "read_only",
   NO_MESSAGE: "no_message", // a change to a message the room does not have (version 2)
   TOO_MANY_PINS: "too_many_pins", // a pin past the room's 50 (version 2)
+  BLOCKED: "blocked", // the other person of this direct conversation blocked one (version 2)
 });
 
 // Close codes (docs/protocol.md, "Closing").

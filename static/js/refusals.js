@@ -26,6 +26,8 @@ const HELP = {
       : "This room is archived: it can be read, not written to. Your message is still in the box.",
   [ERROR.FORBIDDEN]: () => "You are no longer a member of this room. Pick another room.",
   [ERROR.NOT_FOUND]: () => "This room doesn't exist, or you are not a member of it. Pick another room.",
+  // The server names who blocked one: a name keeps its case.
+  [ERROR.BLOCKED]: (m) => `${m || "This person does not take messages from you"}. Your message was not sent.`,
   [ERROR.BINARY]: () => "The server only accepts text. Reload the page and try again.",
 };
 

@@ -3,6 +3,7 @@
 // nodes only (its formatting as elements built by static/js/message_format.js).
 
 import {avatarElement} from "./avatar.js";
+import {hideIfBlocked} from "./blocks.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileElement, fileLabel, fileOf} from "./file_view.js";
 import {forgetFile, showFull} from "./lightbox.js";
@@ -46,6 +47,7 @@ export function messageItem(frame, own) {
     item.append(fileElement(file, showFull), said);
     item.setAttribute("aria-labelledby", `${meta.id} ${body.id} ${said.id}`);
   }
+  hideIfBlocked(item);
   return item;
 }
 

@@ -7,6 +7,7 @@
 // page shows no counts and sends no marks.
 
 import {apiCall} from "./api.js";
+import {isBlocked} from "./blocks.js";
 import {sendFrame} from "./connection.js";
 import {element} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
@@ -177,7 +178,7 @@ async function maybeNotify(room, before, after) {
   if (!worthNotifying(before, {...after, direct})) return;
   const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(room)}/messages?limit=1`);
   const newest = answer.ok && answer.body && Array.isArray(answer.body.messages) ? answer.body.messages.at(-1) : null;
-  if (!newest || typeof newest.nick !== "string") return;
+  if (!newest || typeof newest.nick !== "string" || isBlocked(newest.nick)) return;
   const mentioned = after.mentions > before.mentions;
   const where = direct ? "" : ` in #${room}`;
   const title = mentioned ? `${newest.nick} mentioned you${where}` : `${newest.nick}${where}`;

@@ -1,0 +1,110 @@
+"""Blocking on the page (static/js/blocks.js, message_actions.js, account.js) in Chromium.
+
+Three people signed in with passwords on a real ``python -m chatroom``: one
+blocks another from a message's actions, and both her tabs hide his
+messages at once behind a line that shows them; he sees nothing change; her
+account menu lists him, and "Unblock" brings his messages back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import SCREENSHOT_PHONE, Pages, say
+from tests.test_page_changes import act, message, shoot
+from tests.test_page_journey import signed_in
+from tests.web_client import WebClient, join, set_up
+
+browser = test_page.browser
+pages = test_page.pages
+
+HIDDEN = "Message from a person you blocked — show"
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
+    """A server without guests, and ann (its administrator), bob and cid signed in."""
+    with ServerProcess(tmp_path_factory.mktemp("blocks-page") / "chat.db", guests=False) as server:
+        ann, join_link = set_up(server, "ann")
+        yield server, {"ann": ann} | {name: join(server, join_link, name) for name in ("bob", "cid")}
+
+
+def expect_hidden(page: Page, text: str) -> None:
+    """The message holding ``text`` is one line saying so, its text out of sight."""
+    item = message(page, text)
+    expect(item.locator(".blocked-note")).to_have_text(HIDDEN)
+    expect(item.locator(".text")).to_be_hidden()
+
+
+def test_a_block_hides_his_messages_in_every_tab_of_hers_and_unblocking_shows_them(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """ann blocks bob from his message: both her tabs hide it and his next one at once, cid's stays; bob's
+    page shows his as ever and he cannot start a conversation with her; "show" reveals one; her menu
+    lists him, and Unblock brings every message back and empties the list."""
+    server, clients = people
+    url = f"{server.url}/?room=lobby"
+    ann = signed_in(pages, clients["ann"], url)
+    ann_phone = signed_in(pages, clients["ann"], url, viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    bob = signed_in(pages, clients["bob"], url)
+    cid = signed_in(pages, clients["cid"], url)
+    say(bob, "@ann buy my course")
+    say(cid, "hello everyone")
+    act(ann, message(ann, "buy my course"), "Block bob")
+    for page in (ann, ann_phone):
+        expect_hidden(page, "buy my course")
+        expect(message(page, "hello everyone").locator(".text")).to_be_visible()
+    say(bob, "why no answer?")
+    for page in (ann, ann_phone):
+        expect_hidden(page, "why no answer?")
+    expect(bob.locator(".blocked-note")).to_have_count(0)
+    expect(message(bob, "why no answer?").locator(".text")).to_be_visible()
+    refused = clients["bob"].call("POST", "/api/direct", {"members": ["ann"]})
+    assert refused.error == (403, "blocked")
+    shoot(ann_phone, tmp_path, "blocked-phone")
+
+    message(ann_phone, "buy my course").get_by_role("button", name="show").click()
+    expect(message(ann_phone, "buy my course").locator(".text")).to_have_text("@ann buy my course")
+    expect_hidden(ann, "buy my course")
+
+    ann.locator("#me").click()
+    menu = ann.get_by_role("dialog")
+    expect(menu.locator("#blocks-list li")).to_have_text(["bob Unblock"])
+    expect(menu.locator("#blocks-none")).to_be_hidden()
+    shoot(ann, tmp_path, "blocks-menu-desktop")
+    menu.get_by_role("button", name="Unblock bob").click()
+    expect(menu.locator("#blocks-none")).to_be_visible()
+    expect(menu.locator("#blocks-list li")).to_have_count(0)
+    for page in (ann, ann_phone):
+        expect(page.locator("#messages .blocked-note")).to_have_count(0)
+        expect(message(page, "why no answer?").locator(".text")).to_be_visible()
+    assert clients["bob"].call("POST", "/api/direct", {"members": ["ann"]}).status == 201
+
+
+def test_a_blocked_persons_message_to_her_conversation_is_refused_on_his_page(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """In the direct conversation of cid and bob, which cid then blocks: bob's message is not sent and his
+    page says why; cid's page shows nothing of it."""
+    server, clients = people
+    dm = clients["cid"].call("POST", "/api/direct", {"members": ["bob"]}).json["room"]
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room={dm}")
+    cid = signed_in(pages, clients["cid"], f"{server.url}/?room={dm}")
+    say(bob, "hi cid")
+    expect(message(cid, "hi cid")).to_be_visible()
+    assert clients["cid"].call("PUT", "/api/me/blocks/bob").status == 200
+    box = bob.locator("#text")
+    box.fill("are you there?")
+    box.press("Enter")
+    expect(bob.locator("#send-error")).to_have_text(
+        "cid does not take messages from you. Your message was not sent."
+    )
+    shoot(bob, tmp_path, "blocked-refusal-desktop")
+    cid.wait_for_timeout(300)
+    expect(cid.locator("#messages .msg")).to_have_count(1)
