@@ -5,7 +5,7 @@ Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
 ``setting`` (an administrator's), ``room``, ``membership``, ``message``,
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
-``notify_level``, ``push_key``, ``push_subscription`` or ``push_switch``
+``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each

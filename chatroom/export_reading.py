@@ -1,4 +1,5 @@
-"""What people chose for their reading, in an export: read positions, notification levels, Web Push.
+"""What people chose for their reading, in an export: read positions, notification levels, Web Push,
+whom they blocked.
 
 An export ends with them, account by account in id order (they refer to
 accounts and rooms the file brought before them):
@@ -15,7 +16,9 @@ accounts and rooms the file brought before them):
 - ``push_subscription``: ``{"account", "endpoint", "p256dh", "auth",
   "created_at"}``, one device's, its keys as the browser gave them;
 - ``push_switch``: ``{"account", "enabled": false}``, a person who turned
-  Web Push off (on is the default, and not written).
+  Web Push off (on is the default, and not written);
+- ``block``: ``{"account", "blocked", "created_at"}``, a person the account
+  blocked, and since when.
 
 An import stores positions and levels after the rooms' messages (a position
 never passes the room's newest id), and the push key unless the database
@@ -38,7 +41,7 @@ from .export_fields import MAX_ID, MAX_TS
 from .export_fields import Fields as _Fields
 from .store.base import Store
 from .store.reading_base import NOTIFY_LEVELS, ReadMark
-from .store.records import DIRECT_ROOM_SECRET, PushSubscription, new_direct_room_key
+from .store.records import DIRECT_ROOM_SECRET, Block, PushSubscription, new_direct_room_key
 from .webpush import VAPID_SECRET, new_private_key
 
 ACCOUNTS_PAGE = 500
@@ -75,8 +78,8 @@ class PushKey:
     private_key: str = field(repr=False)
 
 
-ReadingRecord = ReadMark | NotifyChoice | DirectRoomKey | PushKey | PushSubscription | PushSwitch
-READING_TYPES = (ReadMark, NotifyChoice, DirectRoomKey, PushKey, PushSubscription, PushSwitch)
+ReadingRecord = ReadMark | NotifyChoice | DirectRoomKey | PushKey | PushSubscription | PushSwitch | Block
+READING_TYPES = (ReadMark, NotifyChoice, DirectRoomKey, PushKey, PushSubscription, PushSwitch, Block)
 
 # --- writing ---------------------------------------------------------------------
 
@@ -112,6 +115,7 @@ async def export_reading(store: Store, out: IO[bytes], *, direct_rooms: bool = F
             out.write(b"".join(_subscription_line(device) for device in devices))
             if not await accounts.push_enabled(account.id):
                 out.write(_line({"type": "push_switch", "account": account.id, "enabled": False}))
+            out.write(b"".join(_block_line(block) for block in await accounts.blocks_of(account.id)))
         after = page[-1].id
 
 
@@ -144,6 +148,17 @@ def _subscription_line(device: PushSubscription) -> bytes:
             "p256dh": device.p256dh,
             "auth": device.auth,
             "created_at": device.created_at,
+        }
+    )
+
+
+def _block_line(block: Block) -> bytes:
+    return _line(
+        {
+            "type": "block",
+            "account": block.account_id,
+            "blocked": block.blocked_id,
+            "created_at": block.created_at,
         }
     )
 
@@ -183,6 +198,14 @@ def _switch(fields: _Fields) -> PushSwitch:
     return PushSwitch(fields.whole("account", 1, MAX_ID), fields.flag("enabled"))
 
 
+def _block(fields: _Fields) -> Block:
+    return Block(
+        fields.whole("account", 1, MAX_ID),
+        fields.whole("blocked", 1, MAX_ID),
+        fields.whole("created_at", 0, MAX_TS),
+    )
+
+
 READERS: dict[str, Callable[[_Fields], ReadingRecord]] = {
     "read_position": _position,
     "notify_level": _level,
@@ -190,6 +213,7 @@ READERS: dict[str, Callable[[_Fields], ReadingRecord]] = {
     "push_key": _key,
     "push_subscription": _subscription,
     "push_switch": _switch,
+    "block": _block,
 }
 
 # --- checking ----------------------------------------------------------------------
@@ -203,6 +227,7 @@ class ReadingSeen:
     levels: set[tuple[int, str]] = field(default_factory=set)
     endpoints: set[str] = field(default_factory=set)
     switches: set[int] = field(default_factory=set)
+    blocks: set[tuple[int, int]] = field(default_factory=set)
     key: bool = False
     direct_key: bool = False
 
@@ -223,6 +248,8 @@ def reading_problem(
         return None
     if record.account_id not in accounts:
         return f"a {_name(record)} of account {record.account_id}, which no line before it brings"
+    if isinstance(record, Block):
+        return _block_problem(seen, record, accounts)
     if isinstance(record, PushSwitch):
         if record.account_id in seen.switches:
             return f"account {record.account_id}'s push switch a second time"
@@ -242,12 +269,24 @@ def reading_problem(
     return None
 
 
+def _block_problem(seen: ReadingSeen, block: Block, accounts: Container[int]) -> str | None:
+    if block.blocked_id not in accounts:
+        return f"a block of account {block.blocked_id}, which no line before it brings"
+    if block.blocked_id == block.account_id:
+        return f"account {block.account_id} blocking itself"
+    if (block.account_id, block.blocked_id) in seen.blocks:
+        return f"account {block.account_id}'s block of account {block.blocked_id} a second time"
+    seen.blocks.add((block.account_id, block.blocked_id))
+    return None
+
+
 def _name(record: ReadingRecord) -> str:
     names = {
         ReadMark: "read position",
         NotifyChoice: "notification level",
         PushSubscription: "push subscription",
         PushSwitch: "push switch",
+        Block: "block",
     }
     return names.get(type(record), "record")
 
@@ -256,7 +295,8 @@ def _name(record: ReadingRecord) -> str:
 
 
 async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None:
-    """Store a batch: the positions in one transaction, then levels, the push key, devices and switches."""
+    """Store a batch: the positions in one transaction, then levels, the push key, devices, switches and
+    blocks."""
     accounts = store.accounts
     await accounts.mark_read([r for r in records if isinstance(r, ReadMark)])
     for record in records:
@@ -272,3 +312,5 @@ async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None
             await accounts.save_push_subscription(
                 record.account_id, record.endpoint, record.p256dh, record.auth, created_at=record.created_at
             )
+        elif isinstance(record, Block):
+            await accounts.block(record.account_id, record.blocked_id, created_at=record.created_at)

@@ -1,4 +1,4 @@
-"""Read positions, notification levels and push devices in an export (chatroom/export_reading.py),
+"""Read positions, notification levels, push devices and blocks in an export (chatroom/export_reading.py),
 through ``python -m chatroom export`` and ``import``, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ async def fill(store: Store) -> None:
     await accounts.save_push_subscription(zoe.id, ENDPOINT + "1", "p256dh-one", "auth-one", created_at=1000)
     await accounts.save_push_subscription(ann.id, ENDPOINT + "2", "p256dh-two", "auth-two", created_at=2000)
     await accounts.set_push_enabled(zoe.id, False)
+    await accounts.block(ann.id, zoe.id, created_at=3000)
 
 
 async def reading(store: Store) -> list[Any]:
@@ -77,6 +78,7 @@ async def reading(store: Store) -> list[Any]:
                     (d.endpoint, d.p256dh, d.auth, d.created_at)
                     for d in await accounts.push_subscriptions_of(account.id)
                 ],
+                await accounts.blocks_of(account.id),
             )
         )
     return state
@@ -85,7 +87,7 @@ async def reading(store: Store) -> list[Any]:
 def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
-    """Positions, levels, devices, switches and both keys (push, direct rooms) go there and back."""
+    """Positions, levels, devices, switches, blocks and both keys (push, direct rooms) go there and back."""
     source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
     on_store(source, fill)
     first = chatroom("export", "--db", source)
@@ -104,11 +106,12 @@ def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
     assert kinds.count("direct_room_key") == 1 and kinds.index("direct_room_key") < kinds.index(
         "read_position"
     )
-    ann = ["read_position", "notify_level", "push_key", "push_subscription"]
+    ann = ["read_position", "notify_level", "push_key", "push_subscription", "block"]
     tail = [*ann, "read_position", "read_position", "notify_level", "push_subscription", "push_switch"]
     assert kinds[-len(tail) :] == tail
     assert records[-len(tail)] == {"type": "read_position", "account": 1, "room": "team", "id": 2}
     assert records[-1] == {"type": "push_switch", "account": 2, "enabled": False}
+    assert records[-6] == {"type": "block", "account": 1, "blocked": 2, "created_at": 3000}
     assert records[-2] == {
         "type": "push_subscription",
         "account": 2,
@@ -128,6 +131,8 @@ DEVICE = (
     b'"p256dh":"k","auth":"a","created_at":5}'
 )
 SWITCH = b'{"type":"push_switch","account":1,"enabled":false}'
+BLOCK = b'{"type":"block","account":1,"blocked":2,"created_at":5}'
+SECOND_ACCOUNT = GOOD_ACCOUNT.replace(b'"id":1', b'"id":2').replace(b'"ann"', b'"bob"')
 BEFORE = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MESSAGE]
 
 
@@ -153,6 +158,10 @@ BEFORE = [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MESSAGE]
         ([*BEFORE, DIRECT_KEY.replace(b'"d-key"', b"7")], 5, "'key'"),
         ([GOOD_HEADER, SWITCH], 2, "push switch of account 1, which no line before it brings"),
         ([*BEFORE, SWITCH.replace(b"false", b"0")], 5, "'enabled'"),
+        ([*BEFORE, BLOCK], 5, "a block of account 2, which no line before it brings"),
+        ([*BEFORE, BLOCK.replace(b'"blocked":2', b'"blocked":1')], 5, "account 1 blocking itself"),
+        ([*BEFORE, SECOND_ACCOUNT, BLOCK, BLOCK], 7, "block of account 2 a second time"),
+        ([*BEFORE, SECOND_ACCOUNT, BLOCK.replace(b',"created_at":5', b"")], 6, "'created_at'"),
     ],
 )
 def test_a_bad_reading_line_fails_with_its_number_and_imports_nothing(
