@@ -68,6 +68,11 @@ class Intake:
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, voice, blocked_by)
         if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame | changes.PinFrame):
+            if blocked_by is not None and isinstance(frame, changes.EditFrame | changes.PinFrame):
+                # New words before the one who blocked them, as a message would be.
+                raise ProtocolError(
+                    protocol.BLOCKED, f"{blocked_by} does not take messages from you", frame.ref
+                )
             return self._change(frame, voice, guest)
         if isinstance(frame, protocol.TypingFrame):
             # A hint: extra frames are dropped quietly, never refused.

@@ -9,7 +9,7 @@ from typing import Any
 from tornado.testing import gen_test
 
 from tests.chat_case import Client
-from tests.rooms_case import RoomsCase
+from tests.rooms_case import RoomsCase, as_
 
 
 class BlocksTest(RoomsCase):
@@ -90,19 +90,30 @@ class BlocksTest(RoomsCase):
 
     @gen_test(timeout=30)
     async def test_a_blocked_persons_messages_to_the_blockers_conversation_are_refused(self) -> None:
-        """In the direct room of the two, bob gets error blocked (also when blocked while connected) and
-        ann receives nothing; unblocked, his next message goes through; a conversation of three takes it."""
+        """In the direct room of the two, bob gets error blocked for a message or an edit (also when blocked
+        while connected), 403 blocked for a file, and ann receives none of it but his reaction; unblocked,
+        his next message goes through; a conversation of three takes it."""
         await self.people()
         _, dm = await self.direct("ann", "bob")
         ann, bob = await self.inside("ann", dm["room"]), await self.inside("bob", dm["room"])
         await self.recv_type(ann, "sys")  # bob's join
+        await self.chat(bob, "hi ann", "r0")
+        earlier = (await self.recv_type(bob, "ack"))["id"]
+        await self.recv_type(ann, "user")
         await self.api("PUT", "/api/me/blocks/bob", "ann")
         assert (await self.recv_type(ann, "block")) == {"type": "block", "name": "bob", "blocked": True}
         await self.chat(bob, "hello?", "r1")
         refusal = await self.recv_type(bob, "error")
         assert (refusal["code"], refusal["ref"]) == ("blocked", "r1")
         assert refusal["message"] == "ann does not take messages from you"
+        await self.send(bob, {"type": "edit", "id": earlier, "message": "you will answer", "ref": "e1"})
+        assert (await self.recv_type(bob, "error"))["code"] == "blocked"
+        path = f"/api/rooms/{dm['room']}/files?name=note.txt"
+        upload = await self.raw_fetch("POST", path, as_("bob"), b"read this")
+        assert (upload.code, json.loads(upload.body)["error"]) == (403, "blocked")
         await self.nothing_more(ann, ignoring=("unread", "peer"))
+        await self.send(bob, {"type": "react", "id": earlier, "emoji": "👍", "on": True, "ref": "x1"})
+        assert (await self.recv_type(ann, "reaction"))["emoji"] == "👍"
         later = await self.inside("bob", dm["room"])
         await self.chat(later, "again?", "r2")
         assert (await self.recv_type(later, "error"))["code"] == "blocked"
