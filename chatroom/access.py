@@ -274,6 +274,12 @@ class Access:
         other = await self.accounts.account_by_id(others[0])
         return None if other is None else other.name
 
+    async def others_in(self, who: Identity | None, room: str) -> frozenset[int]:
+        """The accounts of the room's members but ``who``: a direct room's other people."""
+        members = await self.accounts.members_of(room)
+        own = None if who is None else who.account_id
+        return frozenset(m.account_id for m in members if m.account_id != own)
+
     async def membership_of(self, who: Identity | None, room: str) -> Membership | None:
         """``who``'s membership of the room (None for a guest, or a non-member)."""
         return await self.accounts.membership(room, who.account_id) if who is not None else None

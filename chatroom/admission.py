@@ -72,6 +72,8 @@ class Admission:
         known = Known(read.holder, nick, read.account_named)
         session.deletes_any = entry.deletes_any
         if entry.direct:
+            # Who else is in it, so that a block of this account by them refuses its messages at once.
+            session.direct_others = await self.access.others_in(who, room)
             session.blocked_by = await self.access.blocker_in(who, room)
         return session.admitted(True, entry.may_post, known, may_react=entry.may_react), entry.direct
 

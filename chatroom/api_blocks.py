@@ -76,7 +76,7 @@ class BlockHandler(BlocksHandler):
         if account.kind != PERSON:
             raise ApiError(400, protocol.BAD_REQUEST, "a bot is not blocked: leave its rooms")
         if await self.unavailable_if_failing(self.backend.accounts.block(who.account_id, account.id)):
-            await self._tell_nodes(BlockNotice(who.account_id, account.id, account.name, True))
+            await self._tell_nodes(BlockNotice(who.account_id, account.id, account.name, True, who.name))
         await self.answer(who)
 
     async def delete(self, name: str) -> None:
@@ -84,7 +84,7 @@ class BlockHandler(BlocksHandler):
         # Anyone once blocked may be unblocked, a deactivated account too.
         account = await self._named(name)
         if await self.unavailable_if_failing(self.backend.accounts.unblock(who.account_id, account.id)):
-            await self._tell_nodes(BlockNotice(who.account_id, account.id, account.name, False))
+            await self._tell_nodes(BlockNotice(who.account_id, account.id, account.name, False, who.name))
         await self.answer(who)
 
     async def _named(self, name: str) -> Account:

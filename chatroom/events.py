@@ -300,14 +300,16 @@ class AvatarNotice:
 
 @dataclass(frozen=True, slots=True)
 class BlockNotice:
-    """A person blocked another account, or unblocked it (stored already): every node tells the
-    blocker's connections (a ``block`` frame naming ``name``), and looks again whether the blocked
-    one's direct conversations with them take its messages."""
+    """A person (``account_id``, called ``by``) blocked another account (``blocked_id``, called
+    ``name``), or unblocked it (stored already): every node tells the blocker's connections (a
+    ``block`` frame naming ``name``), and the blocked one's connections to the direct room of the two
+    refuse its messages, saying who does not take them, or take them again."""
 
     account_id: int
     blocked_id: int
     name: str
     blocked: bool
+    by: str
 
 
 # Told by one node to every node, this one included.

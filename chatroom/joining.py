@@ -70,6 +70,8 @@ class Joining(abc.ABC):
         # In a direct room of two, the other person's name when they blocked this account: its
         # messages are refused with ``blocked`` (access.Access.blocker_in).
         self.blocked_by: str | None = None
+        # In a direct room, the accounts of its other members when this one joined.
+        self.direct_others: frozenset[int] = frozenset()
         self.may_react = True
         # An administrator, or the room's owner: deletes anyone's message in it (access.may_delete_any).
         self.deletes_any = False

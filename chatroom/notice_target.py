@@ -59,6 +59,11 @@ class NoticeTarget:
         if State.CATCHING_UP <= self.session.state <= State.LIVE:
             self.send_frames(frames)
 
+    @property
+    def direct_others(self) -> frozenset[int]:
+        """In a direct room, the other members' accounts when it joined; none elsewhere."""
+        return self.session.direct_others
+
     def set_blocked(self, by: str | None) -> None:
         """Refuse messages with ``blocked`` from now on (``by`` blocked this account), or take them again."""
         self.session.blocked_by = by

@@ -25,8 +25,8 @@ NoticeDesk, which acts on this process's connections:
   /api/accounts`` gives it, in an ``avatar`` frame: open pages show it;
 - a person blocked or unblocked someone: the blocker's connections get a
   ``block`` frame (a second tab hides the blocked one's messages at once),
-  and the blocked one's connections to direct rooms look again whether
-  their messages there are refused (access.Access.blocker_in);
+  and the blocked one's connections to the direct room of the two of them
+  refuse their messages (or take them again) from then on;
 - a guest removed from a room: its connection there is closed with
   ``forbidden`` and 4403, its address barred from guest access in the
   store (moderation.py) by the node that knows it, and every guest
@@ -74,7 +74,6 @@ from .events import (
 )
 from .guest_removal import remove_guests
 from .identity import Identity
-from .names import is_direct_name
 from .peers import PeerDesk
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
@@ -108,6 +107,10 @@ class Connection(Protocol):
 
     def set_blocked(self, by: str | None) -> None:
         """Who blocked the account in this direct room (messages refused with ``blocked``); None: nobody."""
+
+    @property
+    def direct_others(self) -> frozenset[int]:
+        """In a direct room, the other members' accounts when it joined; none elsewhere."""
 
     def rename(self, name: str) -> None:
         """Tell the connection its account's new name, and close it so that it comes back under it."""
@@ -212,15 +215,15 @@ class NoticeDesk(Desk[Connection]):
                 connection.tell([frame])
 
     def _blocked(self, notice: BlockNotice) -> None:
+        """The blocked one's connections to the direct room of the two of them refuse its messages before
+        the blocker's pages are told, and without reading the store: no message slips in between."""
+        blocker = notice.by if notice.blocked else None
+        for connection in self._of_account(notice.blocked_id):
+            if connection.direct_others == {notice.account_id}:
+                connection.set_blocked(blocker)
         frame = protocol.block_frame(notice.name, notice.blocked)
         for connection in self._of_account(notice.account_id):
             connection.tell([frame])
-        for connection in self._of_account(notice.blocked_id):
-            if is_direct_name(connection.room) and self._spawn is not None:
-                self._spawn(logged(self._recheck_blocked(connection), log, "cannot act on a notice"))
-
-    async def _recheck_blocked(self, connection: Connection) -> None:
-        connection.set_blocked(await self.access.blocker_in(connection.who, connection.room))
 
     # --- guests ----------------------------------------------------------------------
 
@@ -312,6 +315,8 @@ class NoticeDesk(Desk[Connection]):
         readable = await self.access.readable(who, connection.room)
         if readable is not None:
             connection.set_voice(*self.access.voice_in(who, readable))
+            if readable.room.kind == DIRECT:  # a block's notice may be among those lost too
+                connection.set_blocked(await self.access.blocker_in(who, connection.room))
         elif who is not None:
             return protocol.FORBIDDEN, f"you are no longer a member of {connection.room!r}"
         return None

@@ -4,12 +4,14 @@ no longer start or write in, the counts they no longer bump, and the blocker's o
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from tornado.testing import gen_test
 
 from tests.chat_case import Client
 from tests.rooms_case import RoomsCase, as_
+from tests.web_client import guestless_site, join
 
 
 class BlocksTest(RoomsCase):
@@ -159,3 +161,14 @@ class BlocksTest(RoomsCase):
         _, body, _ = await self.api("GET", "/api/rooms", who)
         entry = next(entry for entry in body["rooms"] if entry["room"] == "plaza")
         return entry["unread"], entry["mentions"]
+
+
+def test_without_the_pages_xsrf_token_a_cookie_blocks_nobody(tmp_path: Path) -> None:
+    """PUT and DELETE with the session cookie but no X-XSRFToken: 403 xsrf, and the list stays as it was."""
+    with guestless_site(str(tmp_path / "chat.db")) as (server, ann, join_link):
+        join(server, join_link, "bob")
+        assert ann.call("PUT", "/api/me/blocks/bob", xsrf=False).error == (403, "xsrf")
+        assert ann.get("/api/me/blocks").json == {"blocks": []}
+        assert ann.call("PUT", "/api/me/blocks/bob").status == 200
+        assert ann.call("DELETE", "/api/me/blocks/bob", xsrf=False).error == (403, "xsrf")
+        assert [entry["name"] for entry in ann.get("/api/me/blocks").json["blocks"]] == ["bob"]

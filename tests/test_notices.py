@@ -26,13 +26,14 @@ from chatroom.events import (
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
     AvatarNotice,
+    BlockNotice,
     Notice,
     RoomNotice,
 )
 from chatroom.identity import BOT_KEY, SESSION, Identity
 from chatroom.notices import NoticeDesk
 from chatroom.service import ChatService, embedded
-from chatroom.store.records import BOT, CLOSED, EVERYONE, MANAGERS, OPEN, PERSON, Account
+from chatroom.store.records import BOT, CLOSED, DIRECT, EVERYONE, MANAGERS, OPEN, PERSON, Account
 
 
 @dataclass(eq=False)
@@ -47,6 +48,8 @@ class FakeConnection:
     may_react: bool = True
     renamed_to: str | None = None
     renewed: bool = False
+    blocked_by: str | None = None
+    direct_others: frozenset[int] = frozenset()
     # Its admission read the store as it connected (handlers.ChatSocketHandler: just before).
     admission_began: int | None = field(default_factory=time.monotonic_ns)
 
@@ -58,6 +61,9 @@ class FakeConnection:
 
     def set_voice(self, may_post: bool, may_react: bool) -> None:
         self.read_only, self.may_react = not may_post, may_react
+
+    def set_blocked(self, by: str | None) -> None:
+        self.blocked_by = by
 
     def rename(self, name: str) -> None:
         self.renamed_to = name
@@ -324,6 +330,53 @@ def test_a_new_picture_is_told_to_every_accounts_connection_and_no_guests() -> N
         assert [connection.told for connection in accounts] == [told] * 3
         assert guest.told == []
         assert [connection.expelled for connection in [*accounts, guest]] == [[]] * 4
+
+    run(scenario)
+
+
+def test_a_block_is_told_to_the_blockers_connections_and_refuses_the_direct_room_of_the_two() -> None:
+    """ann blocks bob: her connections get a block frame; his in their direct room refuse his messages
+    saying who, not those to a room of three or elsewhere, and he is told nothing; unblocked, all is back."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob, cid = [await person(desk, name) for name in ("ann", "bob", "cid")]
+        hers = [desk.connect("lobby", ann), desk.connect("dm-two", ann)]
+        two, three, lobby = (
+            desk.connect("dm-two", bob),
+            desk.connect("dm-three", bob),
+            desk.connect("lobby", bob),
+        )
+        two.direct_others = frozenset({ann.account_id})
+        three.direct_others = frozenset({ann.account_id, cid.account_id})
+        await desk.notify(BlockNotice(ann.account_id, bob.account_id, "bob", True, "ann"))
+        assert [c.told for c in hers] == [[{"type": "block", "name": "bob", "blocked": True}]] * 2
+        assert [c.blocked_by for c in (two, three, lobby)] == ["ann", None, None]
+        assert [c.told for c in (two, three, lobby)] == [[]] * 3
+        await desk.notify(BlockNotice(ann.account_id, bob.account_id, "bob", False, "ann"))
+        assert hers[0].told[-1] == {"type": "block", "name": "bob", "blocked": False}
+        assert two.blocked_by is None
+
+    run(scenario)
+
+
+def test_a_recheck_refuses_what_a_lost_block_would_have() -> None:
+    """After the bus was away, bob's connection to his direct room with ann, who blocked him meanwhile,
+    refuses his messages; his connection to a room of three does not."""
+
+    async def scenario(desk: Desk) -> None:
+        accounts = desk.service.accounts
+        ann, bob, cid = [await person(desk, name) for name in ("ann", "bob", "cid")]
+        two = await accounts.create_room("dm-two", DIRECT, members=[ann.account_id, bob.account_id])
+        three = await accounts.create_room(
+            "dm-three", DIRECT, members=[ann.account_id, bob.account_id, cid.account_id]
+        )
+        in_two, in_three = desk.connect(two.room, bob), desk.connect(three.room, bob)
+        await accounts.block(ann.account_id, bob.account_id)
+        desk.desk.recheck()
+        while desk.tasks:
+            await desk.tasks.pop(0)
+        assert (in_two.blocked_by, in_three.blocked_by) == ("ann", None)
+        assert in_two.expelled == in_three.expelled == []
 
     run(scenario)
 

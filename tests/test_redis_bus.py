@@ -887,7 +887,7 @@ def test_a_new_picture_and_its_removal_reach_the_other_node_intact(shared_redis:
 def test_a_block_and_its_lifting_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
     """A block's notice and an unblock's reach the other node as they left, under a key of their own
     that a node of the version before drops."""
-    told = [BlockNotice(7, 9, "Zoë", True), BlockNotice(7, 9, "Zoë", False)]
+    told = [BlockNotice(7, 9, "Zoë", True, "ann"), BlockNotice(7, 9, "Zoë", False, "ann")]
     for frame in notice_frames(b"left", told):
         assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"block"}
 

@@ -79,7 +79,7 @@ def _body(notice: Notice) -> dict[str, Any]:
         return {"avatar": notice.avatar, "name": notice.name}
     if isinstance(notice, BlockNotice):
         # Likewise: an older node drops it, and its pages see the block when they next load.
-        return {"block": [notice.account_id, notice.blocked_id, notice.name, notice.blocked]}
+        return {"block": [notice.account_id, notice.blocked_id, notice.name, notice.blocked, notice.by]}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -119,8 +119,8 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "avatar" in body:
         return AvatarNotice(body["name"], body["avatar"])
     if "block" in body:
-        account_id, blocked_id, name, blocked = body["block"]
-        return BlockNotice(int(account_id), int(blocked_id), str(name), bool(blocked))
+        account_id, blocked_id, name, blocked, by = body["block"]
+        return BlockNotice(int(account_id), int(blocked_id), str(name), bool(blocked), str(by))
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))
