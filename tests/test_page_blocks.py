@@ -45,9 +45,9 @@ def expect_hidden(page: Page, text: str) -> None:
 def test_a_block_hides_his_messages_in_every_tab_of_hers_and_unblocking_shows_them(
     people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
 ) -> None:
-    """ann blocks bob from his message: both her tabs hide it and his next one at once, cid's stays; bob's
-    page shows his as ever and he cannot start a conversation with her; "show" reveals one; her menu
-    lists him, and Unblock brings every message back and empties the list."""
+    """ann blocks bob from his message: both her tabs hide it and his next one at once (and his typing),
+    cid's stays; bob's page shows his as ever and he cannot start a conversation with her; "show" reveals
+    one; her menu lists him, and Unblock brings every message back and empties the list."""
     server, clients = people
     url = f"{server.url}/?room=lobby"
     ann = signed_in(pages, clients["ann"], url)
@@ -60,6 +60,11 @@ def test_a_block_hides_his_messages_in_every_tab_of_hers_and_unblocking_shows_th
     for page in (ann, ann_phone):
         expect_hidden(page, "buy my course")
         expect(message(page, "hello everyone").locator(".text")).to_be_visible()
+    cid.wait_for_timeout(2600)  # a page says it is typing at most every 2.5 s
+    bob.locator("#text").press_sequentially("are you")
+    cid.locator("#text").press_sequentially("so")
+    expect(ann.locator("#typing")).to_contain_text("cid")
+    expect(ann.locator("#typing")).not_to_contain_text("bob")
     say(bob, "why no answer?")
     for page in (ann, ann_phone):
         expect_hidden(page, "why no answer?")

@@ -3,6 +3,7 @@
 // and who is typing.
 
 import {avatarElement} from "./avatar.js";
+import {isBlocked} from "./blocks.js";
 import {element, nickElement, textNode, ui} from "./dom.js";
 import {showComingsAndGoings} from "./presence_lines.js";
 import {nickKey} from "./protocol.js";
@@ -139,7 +140,8 @@ export function onPresence(frame) {
 // --- typing ---------------------------------------------------------------------------
 
 export function onTyping(frame) {
-  if (typeof frame.nick !== "string" || isOwn(frame.nick)) return;
+  // Someone one blocked is not shown typing: their words are hidden too (static/js/blocks.js).
+  if (typeof frame.nick !== "string" || isOwn(frame.nick) || isBlocked(frame.nick)) return;
   typers.set(frame.nick, Date.now() + TYPING_SHOWN_FOR_MS);
   showTypers();
 }
