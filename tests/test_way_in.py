@@ -103,3 +103,21 @@ def test_lapsed_bars_and_names_no_account_could_hold(store_factory: StoreFactory
         assert await store.way_in("lobby", address="", nick="") == found
 
     run(store_factory(), scenario)
+
+
+def test_a_bar_from_the_room_is_read_with_the_rest(store_factory: StoreFactory) -> None:
+    """An account barred from the room is told so by way_in; another account, and another room, are not."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("plans", CLOSED, creator_id=ann.id, members=[bob.id])
+        await accounts.create_room("other", CLOSED, creator_id=ann.id, members=[bob.id])
+        await accounts.bar_account("plans", bob.id, ann.id)
+        barred = await store.way_in("plans", account_id=bob.id, nick="bob")
+        assert barred.barred and barred.membership is None and barred.record is not None
+        assert not (await store.way_in("plans", account_id=ann.id, nick="ann")).barred
+        assert not (await store.way_in("other", account_id=bob.id, nick="bob")).barred
+
+    run(store_factory(), scenario)

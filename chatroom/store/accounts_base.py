@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from .bars_base import BarStore
 from .everyone_base import EveryoneStore
 from .reading_base import ReadingStore
 from .records import (
@@ -96,7 +97,7 @@ class UnknownAccountError(RefusedError):
         self.account_id = account_id
 
 
-class AccountStore(RoomStore, ReadingStore, EveryoneStore, Protocol):
+class AccountStore(RoomStore, BarStore, ReadingStore, EveryoneStore, Protocol):
     """What the server needs to know who is who, and who may see what.
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base).

@@ -24,12 +24,14 @@ START_READING_FOR_EVERYONE = (
     " ON CONFLICT (account_id, room) DO NOTHING"
 )
 
-# ? : the room, the time. A member already keeps their role and time of joining. A deactivated person is
-# taken in too: reactivated, they find the room as those who were in it before find theirs.
+# ? : the room, the time, the room. A member already keeps their role and time of joining. A deactivated
+# person is taken in too: reactivated, they find the room as those who were in it before find theirs. One
+# barred from it is not (store/bars_base.py): everyone's room is not theirs until the bar is lifted.
 ADD_EVERYONE = (
     "INSERT INTO memberships (room, account_id, role, added_at)"
     f" SELECT CAST(? AS TEXT), id, '{MEMBER}', ? FROM accounts"
     f" WHERE kind = '{PERSON}'"
+    " AND id NOT IN (SELECT account_id FROM room_bars WHERE room = CAST(? AS TEXT))"
     " ON CONFLICT (room, account_id) DO NOTHING"
 )
 

@@ -127,7 +127,7 @@ async def _set_everyone_in(conn: Connection, room: str, everyone_in: bool, now: 
         row = await _first(conn, everyone_sql.SET_EVERYONE_IN, (everyone_in, room))
         if row is not None and everyone_in:
             await conn.execute(pg(everyone_sql.START_READING_FOR_EVERYONE), (room,))
-            await conn.execute(pg(everyone_sql.ADD_EVERYONE), (room, now))
+            await conn.execute(pg(everyone_sql.ADD_EVERYONE), (room, now, room))
     return None if row is None else sql.room(row)
 
 

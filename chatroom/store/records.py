@@ -241,3 +241,14 @@ class Membership:
     account_id: int
     role: str
     added_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class RoomBar:
+    """An account kept out of an open or closed room by its owner or an administrator, until lifted."""
+
+    room: str
+    account_id: int
+    # Who barred it (None once unknown: an import of a bar whose barrer is gone).
+    by_id: int | None
+    barred_at: int

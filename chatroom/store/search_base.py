@@ -176,7 +176,7 @@ def rows_sql(query: SearchQuery, mark: str, *, array: bool = False) -> tuple[str
             params += query.rooms
     if query.reader is not None:
         clauses.append(readable_sql(mark))
-        params += [query.reader.open_rooms, query.reader.account_id]
+        params += [query.reader.open_rooms, query.reader.account_id, query.reader.account_id]
     if query.author is not None:
         clauses.append(f"d.nick = {mark}")
         params.append(query.author)
@@ -185,8 +185,8 @@ def rows_sql(query: SearchQuery, mark: str, *, array: bool = False) -> tuple[str
 
 def readable_sql(mark: str) -> str:
     """The condition that ``d.room`` is a room the reader may read now (parameters: Reader.open_rooms,
-    Reader.account_id), the rule of access.may_read: an open room when it may read those, or a
-    room it is a member of (none for a guest, whose account_id is NULL).
+    Reader.account_id twice), the rule of access.may_read: an open room when it may read those, or a
+    room it is a member of (none for a guest, whose account_id is NULL), and not one it is barred from.
 
     Two IN lists joined by OR: each is read once into a hash table (PostgreSQL's hashed SubPlan,
     SQLite's ephemeral index) that every search row is held against, and the planner cannot turn
@@ -195,6 +195,7 @@ def readable_sql(mark: str) -> str:
     return (
         f"(d.room IN (SELECT room FROM rooms WHERE kind = '{OPEN}' AND {mark})"
         f" OR d.room IN (SELECT room FROM memberships WHERE account_id = {mark}))"
+        f" AND d.room NOT IN (SELECT room FROM room_bars WHERE account_id = {mark})"
     )
 
 

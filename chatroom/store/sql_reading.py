@@ -47,12 +47,14 @@ SET_READ_POSITION = (
 READ_POSITION = "SELECT last_read_id FROM read_positions WHERE account_id = ? AND room = ?"
 FORGET_READ_POSITION = "DELETE FROM read_positions WHERE account_id = ? AND room = ? RETURNING room"
 READ_POSITIONS = "SELECT room, last_read_id FROM read_positions WHERE account_id = ?"
-# ? : room four times. The followers, each with its position and level (NULL: none stored).
+# ? : room four times. The followers, each with its position and level (NULL: none stored); never one
+# barred from the room (a member no more, and no position of an open room counts).
 FOLLOWERS = (
     "SELECT f.account_id, p.last_read_id, n.level FROM ("
     "SELECT account_id FROM memberships WHERE room = ?"
     " UNION SELECT p.account_id FROM read_positions p JOIN rooms r ON r.room = p.room"
-    " WHERE p.room = ? AND r.kind = 'open') f"
+    " WHERE p.room = ? AND r.kind = 'open'"
+    " AND NOT EXISTS (SELECT 1 FROM room_bars b WHERE b.room = p.room AND b.account_id = p.account_id)) f"
     " LEFT JOIN read_positions p ON p.account_id = f.account_id AND p.room = ?"
     " LEFT JOIN notify_levels n ON n.account_id = f.account_id AND n.room = ?"
     " ORDER BY f.account_id"

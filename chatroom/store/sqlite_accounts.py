@@ -161,7 +161,7 @@ def _set_everyone_in(conn: sqlite3.Connection, room: str, everyone_in: bool, now
         row = conn.execute(everyone_sql.SET_EVERYONE_IN, (everyone_in, room)).fetchone()
         if row is not None and everyone_in:
             conn.execute(everyone_sql.START_READING_FOR_EVERYONE, (room,))
-            conn.execute(everyone_sql.ADD_EVERYONE, (room, now))
+            conn.execute(everyone_sql.ADD_EVERYONE, (room, now, room))
     return None if row is None else sql.room(row)
 
 

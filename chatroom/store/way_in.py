@@ -21,13 +21,15 @@ from . import account_sql as sql
 from .records import Membership, RoomRecord
 from .sql_moderation import BARRED_UNTIL
 
-# ? : the address, now; the room's look-alike key; the nick's key twice; the room, the account id.
-# A NULL address, nick key or account id matches nothing: that question is not asked.
+# ? : the address, now; the room's look-alike key; the nick's key twice; the room, the account id (its
+# bar); the room, the account id (its membership). A NULL address, nick key or account id matches
+# nothing: that question is not asked.
 WAY_IN = (
     f"SELECT ({BARRED_UNTIL}),"
     f" ({sql.ROOM_HOLDING_KEY}),"
     f" ({sql.NAME_IS_HELD}),"
-    f" {sql.R_ROOM}, m.room, m.account_id, m.role, m.added_at"
+    f" {sql.R_ROOM}, m.room, m.account_id, m.role, m.added_at,"
+    " EXISTS (SELECT 1 FROM room_bars WHERE room = ? AND account_id = ?)"
     " FROM (SELECT 1) AS one LEFT JOIN rooms AS r ON r.room = ?"
     " LEFT JOIN memberships AS m ON m.room = r.room AND m.account_id = ?"
 )
@@ -47,6 +49,8 @@ class WayIn:
     holder: str | None
     # Whether an account has, or had, a name with the nick's key (AccountStore.name_is_held).
     account_named: bool
+    # Whether the account is barred from the room (AccountStore.room_bar finds its bar).
+    barred: bool = False
 
 
 def way_in_params(
@@ -54,7 +58,7 @@ def way_in_params(
 ) -> tuple[object, ...]:
     """WAY_IN's parameters: an empty address, and a nick no account could be named, ask nothing."""
     name_key = _name_key(nick)
-    return (address or None, now, room_key(room), name_key, name_key, room, account_id)
+    return (address or None, now, room_key(room), name_key, name_key, room, account_id, room, account_id)
 
 
 def way_in_answer(row: Sequence[object]) -> WayIn:
@@ -69,6 +73,7 @@ def way_in_answer(row: Sequence[object]) -> WayIn:
         membership=membership,
         holder=None if holder is None else str(holder),
         account_named=bool(named),
+        barred=bool(row[end + 4]),
     )
 
 

@@ -42,6 +42,7 @@ from . import (
     v025_pins,
     v026_former_names,
     v027_blocks,
+    v028_room_bars,
 )
 from .step import Cursor, Step
 
@@ -73,6 +74,7 @@ STEPS: tuple[Step, ...] = (
     v025_pins.STEP,
     v026_former_names.STEP,
     v027_blocks.STEP,
+    v028_room_bars.STEP,
 )
 LATEST = STEPS[-1].version
 
