@@ -18,6 +18,10 @@ The rules (docs/security.md, "Who can read what"):
   its members, in an archived room nobody; never a guest);
 - people with accounts create rooms and direct conversations (guests and
   bots do not); anyone leaves a room they are a member of;
+- an account **barred** from an open or closed room by its owner or an
+  administrator (may_bar) reads nothing of it and posts nothing in it, on
+  every path, until the bar is lifted: the room is to it as one it may not
+  see (Access reads the bar beside the membership);
 - a room that does not exist and a room one may not see look the same: 404,
   4404, ``not_found``. Where guests are let in, a room that does not exist yet is an
   open room with nothing in it, created by the first guest who joins it
@@ -35,7 +39,17 @@ from .guest_access import GuestAccess
 from .identity import Identity
 from .names import is_direct_name
 from .store.accounts_base import AccountStore
-from .store.records import CLOSED, DIRECT, EVERYONE, MANAGERS, OPEN, OWNER, Membership, RoomRecord
+from .store.records import (
+    CLOSED,
+    DIRECT,
+    EVERYONE,
+    MANAGERS,
+    OPEN,
+    OWNER,
+    Account,
+    Membership,
+    RoomRecord,
+)
 from .store.search_base import Reader
 
 
@@ -158,6 +172,23 @@ def may_delete_any(who: Identity | None, membership: Membership | None = None) -
     return who.is_admin or (membership is not None and membership.role == OWNER)
 
 
+def may_bar(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
+    """Whether ``who`` may bar accounts from the room, list its bars and lift them: who manages an open
+    or closed room's members (its owner, administrators). A direct room has nobody to do it."""
+    return may_manage_members(who, room, membership)
+
+
+def bar_refusal(target: Account, room: RoomRecord, held: Membership | None) -> str | None:
+    """Why ``target`` (``held``: its membership of the room) may not be barred from the room by one who
+    may bar from it (None: it may). Not an administrator, who keeps order on the whole server; not the
+    room's owner, whose room it is (an administrator who must stop one deactivates the account)."""
+    if target.is_admin:
+        return f"{target.name!r} is an administrator: administrators cannot be barred from a room"
+    if held is not None and held.role == OWNER:
+        return f"{target.name!r} owns {room.room!r}: a room's owner cannot be barred from it"
+    return None
+
+
 def may_list_members(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
     """Whether ``who`` may see who is a member of the room.
 
@@ -219,7 +250,13 @@ class Access:
 
     async def _readable(self, who: Identity | None, record: RoomRecord) -> Readable | None:
         membership = await self.membership_of(who, record.room)
-        return Readable(record, membership) if may_read(who, record, membership, guests=self.guests) else None
+        if not may_read(who, record, membership, guests=self.guests) or await self.barred(who, record.room):
+            return None
+        return Readable(record, membership)
+
+    async def barred(self, who: Identity | None, room: str) -> bool:
+        """Whether ``who`` is barred from the room (a guest never is: a bar is an account's)."""
+        return who is not None and await self.accounts.room_bar(room, who.account_id) is not None
 
     def reader(self, who: Identity | None) -> Reader:
         """``who`` as a search asks the store about it: may_read's rule, which the store applies in
@@ -227,15 +264,23 @@ class Access:
         return Reader(None if who is None else who.account_id, who is not None or self.guests)
 
     def entry(
-        self, who: Identity | None, room: str, record: RoomRecord | None, membership: Membership | None
+        self,
+        who: Identity | None,
+        room: str,
+        record: RoomRecord | None,
+        membership: Membership | None,
+        *,
+        barred: bool = False,
     ) -> Entry | None:
         """How ``who`` may enter a room's live stream; None: as if it did not exist.
 
-        From what the store says: the room's record (None: no such room) and
-        ``who``'s membership of it (Store.way_in reads both with a join's other
-        questions). The caller has turned away nobody-signed-in when guests
-        are not let in.
+        From what the store says: the room's record (None: no such room),
+        ``who``'s membership of it and whether it is barred from it
+        (Store.way_in reads them with a join's other questions). The caller
+        has turned away nobody-signed-in when guests are not let in.
         """
+        if barred:
+            return None
         if record is None:
             # Only a guest's open room comes into being by being joined, never under a name kept for
             # direct rooms: not_found, as an existing direct room answers a guest, tells neither apart.
@@ -290,7 +335,11 @@ class Access:
         """A page of the rooms ``who`` may see listed (archived ones too), by name (code point order)."""
         if who is None and not self.guests:
             return []
-        rooms = await self.accounts.open_rooms(prefix=prefix, after=after, limit=limit)
+        # Few accounts are barred from any room, and from few: read first, then as many more open
+        # rooms as there are bars, filtered here (a page stays full while there are more).
+        barred = set() if who is None else set(await self.accounts.barred_rooms(who.account_id))
+        rooms = await self.accounts.open_rooms(prefix=prefix, after=after, limit=limit + len(barred))
+        rooms = [room for room in rooms if room.room not in barred]
         if who is not None:
             # An account is a member of few closed and direct rooms: filtered here, not paged in SQL.
             rooms += [

@@ -66,7 +66,7 @@ class Admission:
         if who is None and (barred := moderation.bar_refusal(read.barred_until)):
             refusal = [effects.Send((barred,)), *session.close(protocol.CLOSE_FORBIDDEN, protocol.FORBIDDEN)]
             return refusal, False
-        entry = self.access.entry(who, room, read.record, read.membership)
+        entry = self.access.entry(who, room, read.record, read.membership, barred=read.barred)
         if entry is None:
             return session.admitted(False, False), False
         known = Known(read.holder, nick, read.account_named)

@@ -168,6 +168,8 @@ class ManageHandler(JsonHandler):
 
 # The error code for a body that names someone without an account.
 UNKNOWN_ACCOUNT = protocol.UNKNOWN_ACCOUNT
+# The error code for adding to a room an account barred from it (api_bars.py).
+BARRED = "barred"
 
 
 class CreateRoomsHandler(RoomsHandler, ManageHandler):
@@ -386,7 +388,8 @@ class RoomHandler(ManageHandler):
             raise room_not_found()
         if may_manage(who, record, membership):
             return record, membership
-        if record.kind == OPEN or membership is not None:
+        barred = await self.unavailable_if_failing(self.access.barred(who, room))
+        if (record.kind == OPEN or membership is not None) and not barred:
             raise ApiError(403, protocol.FORBIDDEN, "only the room's owner or an administrator may change it")
         raise room_not_found()
 

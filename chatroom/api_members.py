@@ -12,7 +12,7 @@ from typing import Any
 from . import protocol
 from .access import may_list_members, may_manage_members, may_read, may_remove_member
 from .api import ApiError, JsonHandler, room_not_found
-from .api_manage import UNKNOWN_ACCOUNT, ManageHandler
+from .api_manage import BARRED, UNKNOWN_ACCOUNT, ManageHandler
 from .events import ROOM_MEMBERS
 from .identity import Identity
 from .moderation import audit
@@ -52,6 +52,8 @@ class MembersHandler(ManageHandler):
         if not isinstance(name, str):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"name": an account name}')
         account = (await self.accounts_named([name]))[0]
+        if await self.unavailable_if_failing(self.backend.accounts.room_bar(room, account.id)):
+            raise ApiError(409, BARRED, f"{account.name!r} is barred from this room: lift the bar first")
         existing = await self.unavailable_if_failing(self.backend.accounts.membership(room, account.id))
         if existing is None:
             await self.unavailable_if_failing(self.backend.accounts.add_member(room, account.id))
@@ -59,9 +61,10 @@ class MembersHandler(ManageHandler):
         self.send_json({"room": room, "members": await self.members(room)}, 200 if existing else 201)
 
     async def room_and_membership(self, room: str) -> tuple[RoomRecord | None, Membership | None]:
-        """The room's record and the asker's membership of it (either may be None)."""
+        """The room's record and the asker's membership of it (either may be None); neither for one
+        barred from it, to whom the room is as one that does not exist."""
         record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
-        if record is None:
+        if record is None or await self.unavailable_if_failing(self.access.barred(self.who, room)):
             return None, None
         return record, await self.unavailable_if_failing(self.access.membership_of(self.who, room))
 

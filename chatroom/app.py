@@ -18,6 +18,7 @@ from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
+from .api_bars import BarHandler, BarsHandler
 from .api_blocks import BlockHandler, BlocksHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_file_links import FileLinksHandler
@@ -201,6 +202,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/accounts/([^/]+)/reset-link", ResetLinkHandler, accounts),
             (r"/api/rooms/([^/]+)/members", MembersHandler, manage),
             (r"/api/rooms/([^/]+)/members/([^/]+)", MemberHandler, manage),
+            (r"/api/rooms/([^/]+)/bars", BarsHandler, manage),
+            (r"/api/rooms/([^/]+)/bars/([^/]+)", BarHandler, manage),
             (r"/api/direct", DirectHandler, manage),
             (r"/api/accounts", AccountsHandler, api),
             (r"/api/push/key", PushKeyHandler, push),

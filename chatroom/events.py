@@ -179,6 +179,9 @@ ROOM_POSTING = "posting"
 ROOM_EVERYONE_IN = "everyone_in"
 # Its topic was set or cleared, by someone who may post in it (the notice names them: ``by``).
 ROOM_TOPIC = "topic"
+# An account was barred from it (the notice's ``removed``): taken out as a removed member is, told why;
+# the others see its members changed (ROOM_MEMBERS), not who was barred.
+ROOM_BARRED = "barred"
 ROOM_CHANGES = (
     ROOM_CREATED,
     ROOM_RENAMED,
@@ -188,6 +191,7 @@ ROOM_CHANGES = (
     ROOM_POSTING,
     ROOM_EVERYONE_IN,
     ROOM_TOPIC,
+    ROOM_BARRED,
 )
 # The changes after which each member in the room is asked again what it may post there.
 VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING)

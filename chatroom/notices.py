@@ -58,6 +58,8 @@ from .events import (
     DEACTIVATED,
     PASSWORD_CHANGED,
     RENAMED,
+    ROOM_BARRED,
+    ROOM_MEMBERS,
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
     VOICE_CHANGES,
@@ -240,9 +242,12 @@ class NoticeDesk(Desk[Connection]):
     # --- rooms ---------------------------------------------------------------------
 
     async def _room_changed(self, notice: RoomNotice, arrived: int) -> None:
+        accounts = self.backend.accounts
         try:
-            record = await self.backend.accounts.room_record(notice.room)
+            record = await accounts.room_record(notice.room)
             online = (await self.backend.online_counts([notice.room]))[0]
+            # Those barred from an open room hear nothing of it (its kind alone would tell everyone).
+            barred = {bar.account_id for bar in await accounts.bars_of(notice.room)}
         except (StoreError, BackendError) as error:
             log.warning("cannot act on a change to %r: %s", notice.room, error)
             return
@@ -250,15 +255,16 @@ class NoticeDesk(Desk[Connection]):
         if record is not None and record.kind == DIRECT:
             entry["members"] = await self._names(record.room)
         removed = set(notice.removed)
+        change = ROOM_MEMBERS if notice.change == ROOM_BARRED else notice.change
         for connection in self._connections():
             account_id = connection.who.account_id if connection.who is not None else None
             if account_id in removed:
-                self._take_out(connection, notice.room, arrived)
-            elif record is not None and _concerns(record, notice, account_id):
+                self._take_out(connection, notice.room, arrived, barred=notice.change == ROOM_BARRED)
+            elif record is not None and account_id not in barred and _concerns(record, notice, account_id):
                 # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in VOICE_CHANGES:
                     await self._recheck_posting(connection, record)
-                connection.tell([protocol.room_frame(notice.change, entry, notice.by)])
+                connection.tell([protocol.room_frame(change, entry, notice.by)])
 
     async def _names(self, room: str) -> list[str]:
         """A direct room's members' names (its name on the page); none when the store fails."""
@@ -274,8 +280,9 @@ class NoticeDesk(Desk[Connection]):
         connection.set_voice(*await self.access.voice(connection.who, record))
 
     @staticmethod
-    def _take_out(connection: Connection, room: str, arrived: int) -> None:
-        """A removed member's connection loses the room: from its list, and closed 4403 when in it.
+    def _take_out(connection: Connection, room: str, arrived: int, *, barred: bool = False) -> None:
+        """A removed (or ``barred``) member's connection loses the room: from its list, and closed 4403
+        when in it, told which.
 
         Not a connection whose admission began reading after the notice
         arrived (it opened while the notice's own reads were under way): the
@@ -287,7 +294,8 @@ class NoticeDesk(Desk[Connection]):
             return
         connection.tell([protocol.room_gone_frame(room)])
         if connection.room == room:
-            connection.expel(protocol.FORBIDDEN, f"you are no longer a member of {room!r}")
+            why = "you were barred from" if barred else "you are no longer a member of"
+            connection.expel(protocol.FORBIDDEN, f"{why} {room!r}")
 
     # --- after the bus was away ------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 A message in a direct room is for every other member of it; a message that
 mentions an account (``@name``) is for that account if it may read the room
-(access.may_read, the rule every path asks). The sender is never one of
+(access.may_read, the rule every path asks) and is not barred from it. The sender is never one of
 them, nor a bot, nor a deactivated account, nor anyone who blocked the sender. Whether a person is away, wants
 pushes at all and has not muted the room is push.py's to check.
 """
@@ -89,7 +89,8 @@ async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomR
         if account.id in chosen:
             continue
         membership = await accounts.membership(room.room, account.id)
-        if may_read(Identity(account, "push"), room, membership, guests=False):
+        barred = await accounts.room_bar(room.room, account.id) is not None
+        if not barred and may_read(Identity(account, "push"), room, membership, guests=False):
             chosen[account.id] = Recipient(account, MENTION)
     # Those who blocked the sender hear nothing of it (docs/security.md, "Blocking").
     unheard = set() if sender is None else {sender.id, *await accounts.blockers_of(sender.id)}
