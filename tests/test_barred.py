@@ -12,6 +12,7 @@ from tornado.testing import gen_test
 from chatroom import protocol
 from chatroom.backend import StoredMessage
 from chatroom.push_rules import recipients
+from chatroom.store.reading_base import ReadMark
 from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase, as_, token_for
 from tests.test_outsiders import EDITED, EMOJI, SECRET, TITLE, TOPIC, said_until_closed, secret_png
@@ -49,8 +50,10 @@ class BarredTest(RoomsCase):
             assert status == 200, answer
             file_id = answer["file"]["id"]
             paths += [f"/files/{file_id}/{quote(name)}", f"/files/{file_id}/thumb"]
-        # Before the bar, bob read the room like anyone: what he is refused afterwards, carl still reads.
-        assert (await self.api("PUT", f"/api/rooms/{ROOM}/read", "bob", {"id": 1}))[0] == 200
+        # Before the bar, bob followed the room (his read position stored): after it, he follows it no more.
+        bob = await self.backend.accounts.account_by_name("bob")
+        assert bob is not None
+        await self.backend.accounts.mark_read([ReadMark(bob.id, ROOM, 1)])
         assert (await self.api("POST", f"/api/rooms/{ROOM}/bars", "ann", {"name": "bob"}))[0] == 201
         return paths
 
