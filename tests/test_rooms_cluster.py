@@ -243,3 +243,31 @@ def test_a_topic_set_through_one_node_reaches_the_other_with_who_set_it(
         await ann_hall.close()
 
     asyncio.run(scenario())
+
+
+def test_a_bar_through_one_node_puts_the_member_out_on_the_other(
+    nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """ann bars bob from her open room on the left: bob, in it on the right, is told so and closed 4403,
+    his other tab loses the room, and the right node lets him back in only once the bar is lifted."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        await awelcomed(left, room="lobby", token=token("bob"))
+        assert (await call(left, "POST", "/api/rooms", "ann", {"room": "square", "kind": "open"}))[0] == 201
+        bob_square, _, _ = await awelcomed(right, room="square", token=token("bob"))
+        bob_lobby, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
+        assert (await call(left, "POST", "/api/rooms/square/bars", "ann", {"name": "bob"}))[0] == 201
+        error = await anext_of(bob_square, "error", WAIT, skip=ANY_TYPE)
+        assert (error["code"], error["message"]) == ("forbidden", "you were barred from 'square'")
+        assert await aclose_code(bob_square, WAIT) == 4403
+        assert (await anext_of(bob_lobby, "room_gone", WAIT, skip=ANY_TYPE))["room"] == "square"
+        error, code = await arefused_on_open(right, room="square", token=token("bob"), since=0)
+        assert (error["code"], code) == ("not_found", 4404)
+        assert (await call(right, "DELETE", "/api/rooms/square/bars/bob", "ann"))[0] == 204
+        bob_square, welcome, _ = await awelcomed(right, room="square", token=token("bob"))
+        assert welcome["room"] == "square"
+        for ws in (bob_square, bob_lobby):
+            await ws.close()
+
+    asyncio.run(scenario())
