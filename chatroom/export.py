@@ -21,6 +21,7 @@ from typing import IO
 
 from .backend import StoredChange, StoredMessage
 from .config import Settings
+from .export_bars import room_bar_line
 from .export_check import Checked, check_file
 from .export_fields import ExportFileError
 from .export_files import FilePart, FileSpool, export_file
@@ -51,6 +52,7 @@ from .store.records import (
     BotWebhook,
     FormerName,
     Membership,
+    RoomBar,
     RoomRecord,
     ServerSetting,
 )
@@ -128,6 +130,7 @@ async def _export_room(store: Store, room: str, out: IO[bytes]) -> tuple[int, bo
     if record is not None:
         out.write(room_line(record))
     out.write(b"".join(membership_line(m) for m in await store.accounts.members_of(room)))
+    out.write(b"".join(room_bar_line(bar) for bar in await store.accounts.bars_of(room)))
     written, after = 0, 0
     while page := await store.export_messages(room, after, MESSAGES_PAGE):
         for item in page:
@@ -162,6 +165,7 @@ class _Batch:
     settings: list[ServerSetting] = field(default_factory=list)
     rooms: list[RoomRecord] = field(default_factory=list)
     memberships: list[Membership] = field(default_factory=list)
+    bars: list[RoomBar] = field(default_factory=list)
     messages: list[StoredMessage | StoredChange] = field(default_factory=list)
     reading: list[ReadingRecord] = field(default_factory=list)
     size: int = 0
@@ -183,6 +187,8 @@ class _Batch:
             self.rooms.append(record)
         elif isinstance(record, Membership):
             self.memberships.append(record)
+        elif isinstance(record, RoomBar):
+            self.bars.append(record)
         elif isinstance(record, StoredMessage | StoredChange):
             self.messages.append(record)
         self.size += 1
@@ -198,6 +204,8 @@ class _Batch:
             await store.accounts.set_server_setting(setting.name, setting.value)
         if self.rooms or self.memberships:
             await store.accounts.import_rooms(self.rooms, self.memberships)
+        if self.bars:
+            await store.accounts.import_bars(self.bars)
         if self.messages:
             await store.import_messages(self.messages)
         if self.reading:

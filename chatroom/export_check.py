@@ -12,13 +12,23 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from .backend import StoredChange, StoredMessage
+from .export_bars import bar_problem
 from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .names import nick_key
 from .store.files_base import StoredFile
-from .store.records import Account, BotKey, BotWebhook, FormerName, Membership, RoomRecord, ServerSetting
+from .store.records import (
+    Account,
+    BotKey,
+    BotWebhook,
+    FormerName,
+    Membership,
+    RoomBar,
+    RoomRecord,
+    ServerSetting,
+)
 
 
 @dataclass(slots=True)
@@ -37,6 +47,7 @@ class Checked:
     settings: set[str] = field(default_factory=set)
     room_records: set[str] = field(default_factory=set)
     memberships: set[tuple[str, int]] = field(default_factory=set)
+    bars: set[tuple[str, int]] = field(default_factory=set)
     files: FileCheck = field(default_factory=FileCheck)
     reading: ReadingSeen = field(default_factory=ReadingSeen)
 
@@ -76,6 +87,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return reading_problem(checked.reading, record, checked.account_ids, rooms)
     if isinstance(record, StoredMessage | StoredChange):
         return _message_problem(checked, record)
+    if isinstance(record, RoomBar):
+        return bar_problem(record, checked.room_records, checked.account_ids, checked.bars)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

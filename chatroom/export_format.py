@@ -3,7 +3,8 @@
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
 says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
-``setting`` (an administrator's), ``room``, ``membership``, ``message``,
+``setting`` (an administrator's), ``room``, ``membership``, ``room_bar``
+(export_bars.py), ``message``,
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py).
@@ -23,6 +24,7 @@ import orjson
 
 from .backend import StoredMessage
 from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
+from .export_bars import READERS as BAR_READERS
 from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
 from .export_files import FilePart, read_file, read_part
@@ -44,6 +46,7 @@ from .store.records import (
     BotWebhook,
     FormerName,
     Membership,
+    RoomBar,
     RoomRecord,
     ServerSetting,
 )
@@ -61,6 +64,7 @@ Record = (
     | ServerSetting
     | RoomRecord
     | Membership
+    | RoomBar
     | StoredFile
     | FilePart
     | ReadingRecord
@@ -388,5 +392,6 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "change": _change,
     "file": read_file,
     "file_part": read_part,
+    **BAR_READERS,
     **READING_READERS,
 }

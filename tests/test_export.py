@@ -27,6 +27,7 @@ from chatroom.store.records import (
     BotKey,
     BotWebhook,
     Membership,
+    RoomBar,
     RoomRecord,
 )
 from chatroom.store.sqlite import SQLiteStore
@@ -130,6 +131,9 @@ async def add_access(store: SQLiteStore) -> None:
     # the way back.
     await accounts.set_everyone_in("long", True)
     await accounts.remove_member("long", zoe.id)
+    # A bar from an open room by its owner, and one from a closed room by nobody known any more.
+    await accounts.bar_account("quiet", ci.id, zoe.id)
+    await accounts.bar_account("team", outsider.id, None)
 
 
 async def add_changes(store: SQLiteStore) -> None:
@@ -148,19 +152,26 @@ async def add_changes(store: SQLiteStore) -> None:
 
 
 Access = tuple[
-    list[Account], list[BotKey], list[RoomRecord], list[Membership], list[BotWebhook], list[list[str]]
+    list[Account],
+    list[BotKey],
+    list[RoomRecord],
+    list[Membership],
+    list[BotWebhook],
+    list[list[str]],
+    list[RoomBar],
 ]
 
 
 async def access_of(store: SQLiteStore) -> Access:
-    """Every account, bot key, room record, membership, bot webhook and former name of the store."""
+    """Every account, bot key, room record, membership, bot webhook, former name and room bar of the store."""
     accounts = await store.accounts.list_accounts(limit=10_000)
     keys = [key for account in accounts for key in await store.accounts.bot_keys_of(account.id)]
     rooms = await store.room_names("", 10_000)
     records = [record for room in rooms if (record := await store.accounts.room_record(room))]
     members = [m for room in rooms for m in await store.accounts.members_of(room)]
     formers = [await store.accounts.former_names_of(account.id) for account in accounts]
-    return accounts, keys, records, members, await store.accounts.webhooks(), formers
+    bars = [bar for room in rooms for bar in await store.accounts.bars_of(room)]
+    return accounts, keys, records, members, await store.accounts.webhooks(), formers, bars
 
 
 async def everything(store: SQLiteStore) -> list[StoredMessage | StoredChange]:
@@ -254,6 +265,8 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     ]
     assert [r["name"] for r in records if r["type"] == "former_name"] == ["sso.user"]
     assert kinds.count("room") == 160 and kinds.count("membership") == 8
+    bars = [(r["room"], r["account"], r["by"]) for r in records if r["type"] == "room_bar"]
+    assert bars == [("quiet", 4, 2), ("team", 3, None)]
     messages = [record for record in records if record["type"] == "message"]
     # Read twice: the ten of history, and the one pinned message of "long".
     assert len(messages) == len([m for m in original if isinstance(m, StoredMessage)]) - 11
@@ -359,6 +372,7 @@ GOOD_ROOM = (
     b'"created_at":5,"archived_at":null,"topic":"Plans","posting":"managers","everyone_in":false}'
 )
 GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
+GOOD_BAR = b'{"type":"room_bar","room":"lobby","account":1,"by":null,"barred_at":5}'
 GOOD_CHANGE = (
     b'{"type":"change","room":"lobby","id":2,"kind":"edit","target":1,"nick":"ann","account":null,'
     b'"message":"new","emoji":"","on":false,"ts":6}'
@@ -387,6 +401,10 @@ GOOD_CHANGE = (
         ([GOOD_HEADER, GOOD_ROOM], 2, "account 1, which no line before it brings"),
         ([GOOD_HEADER, GOOD_BOT_KEY], 2, "account 1, which no line before it brings"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_ROOM], 4, "a second time"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_BAR], 3, "room 'lobby', which no line before it brings"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_BAR.replace(b"null", b"2")], 4, "account 2, which no"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_BAR, GOOD_BAR], 5, "a second time"),
+        ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_BAR.replace(b"5}", b"-5}")], 4, "'barred_at'"),
         (
             [GOOD_HEADER, GOOD_ACCOUNT, GOOD_ACCOUNT.replace(b'"id":1', b'"id":2').replace(b"ann", b"ANN")],
             3,

@@ -8,6 +8,7 @@ everyone is in does not take it back in.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 from .records import RoomBar
@@ -36,4 +37,9 @@ class BarStore(Protocol):
 
     async def barred_rooms(self, account_id: int) -> list[str]:
         """The rooms the account is barred from, in code point order."""
+        ...
+
+    async def import_bars(self, bars: Sequence[RoomBar]) -> None:
+        """Store bars as an export has them (who, when), replacing any of the same room and account;
+        their rooms and accounts exist. Memberships are not touched: the export has them as they were."""
         ...

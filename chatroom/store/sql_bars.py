@@ -81,3 +81,9 @@ class SQLBars(abc.ABC):
     async def barred_rooms(self, account_id: int) -> list[str]:
         """The rooms the account is barred from."""
         return [str(row[0]) for row in await self._rows(BARRED_ROOMS, account_id)]
+
+    async def import_bars(self, bars: Sequence[RoomBar]) -> None:
+        """Store the export's bars, one statement each: a room has few."""
+        for bar in bars:
+            params = (bar.room, bar.account_id, bar.by_id, bar.barred_at)
+            await self._change("cannot import a bar", IMPORT_BAR + " RETURNING account_id", *params)
