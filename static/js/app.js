@@ -132,6 +132,8 @@ function onRoomRefused(code, message = "") {
 // The server's words for a guest an administrator removed, or whose address is barred
 // (docs/protocol.md, "Version 2: administration").
 const GUEST_REMOVED = "an administrator removed you";
+// The server's words for an account barred from the room it is in (docs/protocol.md).
+const BARRED = "you were barred from";
 
 // Taken out of the room while in it: its messages go from the page, which says why. A guest
 // removed by an administrator is told so in the server's words (until when, once it says), and
@@ -140,12 +142,18 @@ function showRemoved(message) {
   if (session.roomMissing) return;
   messages.forgetRoom();
   const guestRemoved = typeof message === "string" && message.startsWith(GUEST_REMOVED);
+  const barred = typeof message === "string" && message.startsWith(BARRED);
+  session.barred = barred; // the close that follows says so too
   ui.roomMissingTitle.textContent = guestRemoved
     ? "An administrator removed you"
-    : "You are no longer a member of this room";
+    : barred
+      ? "You were barred from this room"
+      : "You are no longer a member of this room";
   ui.roomMissingHelp.textContent = guestRemoved
     ? `${message.charAt(0).toUpperCase()}${message.slice(1)}.`
-    : "Someone who manages it took you out: ask them if you should be in it.";
+    : barred
+      ? "Its owner or an administrator barred you: you can neither read nor write in it until they lift the bar."
+      : "Someone who manages it took you out: ask them if you should be in it.";
   showRoomMissing();
   if (guestRemoved) ui.roomMissingLobby.hidden = true;
 }

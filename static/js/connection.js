@@ -163,7 +163,7 @@ function onClose(event) {
     session.mustAct = true;
     const why = {
       [CLOSE.UNAUTHORIZED]: "a valid token is needed",
-      [CLOSE.FORBIDDEN]: "you are no longer a member of this room",
+      [CLOSE.FORBIDDEN]: session.barred ? "you were barred from this room" : "you are no longer a member of this room",
       [CLOSE.NOT_FOUND]: "this room doesn't exist, or you are not a member of it",
     }[event.code] || "pick another name";
     setStatus("offline", "Offline", `Not connected: ${why}.`);

@@ -1,4 +1,4 @@
-// The room settings dialog: its members (add, remove), its title (rename), its topic (anyone who
+// The room settings dialog: its members (add, remove, bar: room_bars.js), its title (rename), its topic (anyone who
 // may post in it sets it: room_topic.js),
 // archive or bring back, who posts in it (everyone, or only its owner and administrators), whether
 // everyone is in it (an administrator's choice, for an open room), how one is notified of it, and
@@ -10,6 +10,7 @@ import {isAdministrator} from "./admin_api.js";
 import {apiCall, failure, roomPath} from "./api.js";
 import {element} from "./dom.js";
 import {PeoplePicker} from "./picker.js";
+import {barButton, loadBars, onBarsChanged, wireBars} from "./room_bars.js";
 import {maySetTopic, topicOf} from "./room_topic.js";
 import {roomLabel} from "./rooms.js";
 import {isOwn, session} from "./session.js";
@@ -60,6 +61,8 @@ function memberItem(member, manage) {
     remove.setAttribute("aria-label", `Remove ${member.name}`);
     remove.addEventListener("click", () => removeMember(member.name));
     item.append(remove);
+    // Nobody bars the room's owner, nor an administrator (the server says so when asked).
+    if (member.role !== "owner") item.append(barButton(member.name));
   }
   return item;
 }
@@ -76,9 +79,10 @@ async function loadMembers() {
   list.replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
   offerWhatOneMay();
   if (!answer.ok) showError(answer);
+  await loadBars(manage);
 }
 
-const removeButtons = () => [...$("settings-members").querySelectorAll("button")];
+const removeButtons = () => [...$("settings-members").querySelectorAll("button:not(.danger)")];
 
 async function removeMember(name) {
   const answer = await apiCall("DELETE", `${roomPath(session.room)}/members/${encodeURIComponent(name)}`);
@@ -147,6 +151,7 @@ function fill(entry) {
 
 export function openSettings(entry) {
   state.members = null;
+  $("bars-section").hidden = true;
   fill(entry || {room: session.room, kind: "open", title: session.room, archived: false});
   showError(null);
   $("settings-dialog").showModal();
@@ -183,6 +188,8 @@ export function wireSettings(currentEntry) {
     loadMembers(); // turned on, everyone is a member now
   });
   $("leave-room").addEventListener("click", leave);
+  wireBars();
+  onBarsChanged(loadMembers);
   $("notify-level").addEventListener("change", async (event) => {
     const answer = await chooseLevel(state.entry.room, event.target.value);
     if (!answer.ok) {

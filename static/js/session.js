@@ -29,6 +29,7 @@ export const session = {
   // Only the room's owner and administrators post in it, and this page's person is not one (room_voice.js).
   listening: false,
   roomMissing: false, // the room does not exist, or is not one's to see: nothing to show here
+  barred: false, // its owner or an administrator barred this account from the room (room_bars.js)
   // Reconnecting cannot help (a refused name or token): the person must act.
   mustAct: false,
   // Signing out from this page: the socket's closing is expected.

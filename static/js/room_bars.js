@@ -1,0 +1,91 @@
+// The room's bars, in the room settings: who its owner or an administrator keeps out of it, each
+// with "Lift", and "Bar from this room" beside a member or for a name typed (someone who writes in
+// an open room is seldom its member). Barring asks twice: the first press says who, on the button
+// itself. Shown only to those who manage an open or closed room (chatroom/access.py, may_bar); the
+// server refuses anyone else all the same, and its reason shows.
+
+import {apiCall, failure, roomPath} from "./api.js";
+import {element} from "./dom.js";
+import {session} from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+let changed = () => {};
+
+// ``fn()`` after a bar or a lift: the member list changes with it.
+export function onBarsChanged(fn) {
+  changed = fn;
+}
+
+function showError(answer) {
+  $("settings-error").textContent = answer ? failure(answer) : "";
+}
+
+export async function loadBars(manage) {
+  $("bars-section").hidden = !manage;
+  if (!manage) return;
+  const answer = await apiCall("GET", roomPath(session.room) + "/bars");
+  const bars = answer.ok ? answer.body.bars : [];
+  $("settings-bars").replaceChildren(...bars.map(barItem));
+  $("bars-none").hidden = bars.length > 0;
+  if (!answer.ok) showError(answer);
+}
+
+function barItem(bar) {
+  const item = element("li", "member");
+  item.append(element("bdi", "nick", bar.name));
+  const lift = element("button", "link-button", "Lift");
+  lift.type = "button";
+  lift.setAttribute("aria-label", `Lift the bar on ${bar.name}`);
+  lift.addEventListener("click", () => liftBar(bar.name));
+  item.append(lift);
+  return item;
+}
+
+// Two presses: the first arms the button and says whom it bars.
+function armed(button, name) {
+  if (button.dataset.armed === name) return true;
+  button.dataset.armed = name;
+  button.textContent = `Press again to bar ${name}`;
+  button.removeAttribute("aria-label"); // what it now says is what it does
+  return false;
+}
+
+// "Bar" beside a member in the member list.
+export function barButton(name) {
+  const button = element("button", "link-button danger", "Bar");
+  button.type = "button";
+  button.setAttribute("aria-label", `Bar ${name} from this room`);
+  button.addEventListener("click", () => armed(button, name) && barAccount(name));
+  return button;
+}
+
+async function barAccount(name) {
+  const answer = await apiCall("POST", roomPath(session.room) + "/bars", {name});
+  if (!answer.ok) return showError(answer);
+  showError(null);
+  $("bar-name").value = "";
+  resetForm();
+  changed();
+}
+
+async function liftBar(name) {
+  const answer = await apiCall("DELETE", `${roomPath(session.room)}/bars/${encodeURIComponent(name)}`);
+  if (!answer.ok) return showError(answer);
+  showError(null);
+  changed();
+}
+
+function resetForm() {
+  const button = $("bar-submit");
+  delete button.dataset.armed;
+  button.textContent = "Bar from this room";
+}
+
+export function wireBars() {
+  $("bar-name").addEventListener("input", resetForm);
+  $("bar-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const name = $("bar-name").value.trim();
+    if (name && armed($("bar-submit"), name)) barAccount(name);
+  });
+}

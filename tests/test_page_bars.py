@@ -1,0 +1,92 @@
+"""A room's bars on the page (static/js/room_bars.js, room_settings.js) in Chromium, with two people.
+
+The owner of an open room bars a troll by name in Room settings (two presses),
+the troll's open page says they were barred, the bar is listed with "Lift",
+and lifting it lets the troll back in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, Pages, say
+from tests.test_page_changes import message, open_as, open_room, shoot
+
+browser = test_page.browser
+pages = test_page.pages
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("bars-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def test_the_owner_bars_a_troll_whose_page_says_so_and_lifts_the_bar(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """bea owns "beas-corner": she bars tomas by name (asked twice); his page loses the room and says he
+    was barred; the bar is listed, and "Lift" lets him open the room again."""
+    open_room(server, "beas-corner", owner="bea")
+    tomas = open_as(pages, server, "tomas", "beas-corner")
+    say(tomas, "rude words")
+    bea = open_as(pages, server, "bea", "beas-corner")
+    expect(message(bea, "rude words")).to_be_visible()
+
+    bea.get_by_role("button", name="Room settings").click()
+    settings = bea.get_by_role("dialog", name="Room settings")
+    expect(settings.locator("#bars-none")).to_be_visible()
+    settings.get_by_label("Bar someone (their name)").fill("tomas")
+    settings.get_by_role("button", name="Bar from this room").click()
+    expect(settings.get_by_role("button", name="Press again to bar tomas")).to_be_visible()
+    expect(tomas.locator("#room-missing")).to_be_hidden()  # nothing happens before the second press
+    settings.get_by_role("button", name="Press again to bar tomas").click()
+    expect(settings.locator("#settings-bars .nick")).to_have_text(["tomas"])
+    expect(settings.locator("#bars-none")).to_be_hidden()
+
+    expect(tomas.locator("#room-missing-title")).to_have_text("You were barred from this room")
+    expect(tomas.locator("#room-missing-help")).to_contain_text("until they lift the bar")
+    expect(tomas.locator("#connection-detail")).to_have_text("Not connected: you were barred from this room.")
+    expect(message(tomas, "rude words")).to_have_count(0)
+    expect(tomas.locator('#rooms .room-link[data-room="beas-corner"]')).to_have_count(0)
+    shoot(bea, tmp_path, "bars-settings")
+    shoot(tomas, tmp_path, "bars-barred")
+
+    settings.get_by_role("button", name="Lift the bar on tomas").click()
+    expect(settings.locator("#settings-bars .nick")).to_have_count(0)
+    expect(settings.locator("#bars-none")).to_be_visible()
+    back = open_as(pages, server, "tomas", "beas-corner")
+    expect(message(back, "rude words")).to_be_visible()
+
+
+def test_only_those_who_manage_the_room_are_offered_bars(server: ServerProcess, pages: Pages) -> None:
+    """In "noras-nook", nora (its owner) is offered "Bar" beside a member, not beside herself; pia, a member
+    who does not manage it, sees no bars at all."""
+    open_room(server, "noras-nook", owner="nora")
+    pia = open_as(pages, server, "pia", "noras-nook")
+    pia.get_by_role("button", name="Room settings").click()
+    theirs = pia.get_by_role("dialog", name="Room settings")
+    theirs.get_by_label("Add a member")  # the dialog is filled in
+    expect(theirs.locator("#bars-section")).to_be_hidden()
+    expect(theirs.get_by_role("button", name="Bar pia from this room")).to_have_count(0)
+
+    nora = open_as(pages, server, "nora", "noras-nook")
+    nora.get_by_role("button", name="Room settings").click()
+    settings = nora.get_by_role("dialog", name="Room settings")
+    settings.get_by_label("Add a member").fill("pia")
+    settings.get_by_role("button", name="Add", exact=True).click()
+    expect(settings.get_by_role("button", name="Bar pia from this room")).to_be_visible()
+    expect(settings.get_by_role("button", name="Bar nora from this room")).to_have_count(0)
+    settings.get_by_role("button", name="Bar pia from this room").click()
+    settings.get_by_role("button", name="Press again to bar pia").click()
+    expect(settings.locator("#settings-bars .nick")).to_have_text(["pia"])
+    expect(settings.locator("#settings-members .nick")).to_have_text(["nora"])
+    expect(pia.locator("#room-missing-title")).to_have_text("You were barred from this room")
