@@ -1,10 +1,13 @@
-"""The access rules as pure predicates: who may read, post in, manage and list the members of which room."""
+"""The access rules as pure predicates: who may read, post in, manage, bar from and list the members of which
+room."""
 
 from __future__ import annotations
 
 import pytest
 
 from chatroom.access import (
+    bar_refusal,
+    may_bar,
     may_create_rooms,
     may_delete_any,
     may_list_members,
@@ -135,6 +138,23 @@ def test_owners_and_administrators_manage_rooms_but_not_direct_ones() -> None:
     assert not may_manage(None, OPEN_ROOM, None)
     assert not may_manage(ADMIN, DIRECT_ROOM, OWNER_OF)
     assert not may_manage_members(ADMIN, DIRECT_ROOM, MEMBER_OF)
+
+
+def test_owners_and_administrators_bar_others_from_open_and_closed_rooms() -> None:
+    """Who manages an open or closed room bars from it; nobody from a direct room; never an administrator,
+    nor the room's owner; anyone else, with the reason when not."""
+    assert may_bar(ANN, CLOSED_ROOM, OWNER_OF) and may_bar(ADMIN, OPEN_ROOM, None)
+    assert not may_bar(ANN, OPEN_ROOM, MEMBER_OF) and not may_bar(ANN, OPEN_ROOM, None)
+    assert not may_bar(ADMIN, DIRECT_ROOM, MEMBER_OF) and not may_bar(BOT_ACCOUNT, OPEN_ROOM, OWNER_OF)
+    assert bar_refusal(ANN.account, OPEN_ROOM, MEMBER_OF) is None
+    assert bar_refusal(BOT_ACCOUNT.account, OPEN_ROOM, None) is None
+    assert bar_refusal(ADMIN.account, OPEN_ROOM, None) == (
+        "'root' is an administrator: administrators cannot be barred from a room"
+    )
+    assert (
+        bar_refusal(ANN.account, OPEN_ROOM, OWNER_OF)
+        == "'ann' owns 'lobby': a room's owner cannot be barred from it"
+    )
 
 
 def test_members_are_listed_to_readers_and_to_administrators_of_closed_rooms() -> None:
