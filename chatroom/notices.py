@@ -326,7 +326,9 @@ class NoticeDesk(Desk[Connection]):
             if readable.room.kind == DIRECT:  # a block's notice may be among those lost too
                 connection.set_blocked(await self.access.blocker_in(who, connection.room))
         elif who is not None:
-            return protocol.FORBIDDEN, f"you are no longer a member of {connection.room!r}"
+            barred = await self.access.barred(who, connection.room)
+            why = "you were barred from" if barred else "you are no longer a member of"
+            return protocol.FORBIDDEN, f"{why} {connection.room!r}"
         return None
 
     async def _account_stands(self, who: Identity) -> bool:

@@ -18,6 +18,7 @@ from chatroom.events import (
     PASSWORD_CHANGED,
     RENAMED,
     ROOM_ARCHIVED,
+    ROOM_BARRED,
     ROOM_CREATED,
     ROOM_MEMBERS,
     ROOM_POSTING,
@@ -177,6 +178,24 @@ def test_a_removed_member_is_closed_4403_in_that_room_and_told_it_is_gone_everyw
         assert in_lobby.expelled == [] and in_lobby.told == [{"type": "room_gone", "room": "team"}]
         assert bob_in_team.expelled == []
         assert [frame["type"] for frame in bob_in_team.told] == ["room"]
+
+    run(scenario)
+
+
+def test_a_barred_account_is_told_so_and_hears_nothing_more_of_the_open_room() -> None:
+    """Barred: forbidden in the room, with why; room_gone elsewhere; later changes reach only the others."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        await desk.service.accounts.create_room("square", OPEN)
+        in_square, in_lobby = desk.connect("square", bob), desk.connect("lobby", bob)
+        ann_in_lobby = desk.connect("lobby", ann)
+        await desk.service.accounts.bar_account("square", bob.account_id, ann.account_id)
+        await desk.notify(RoomNotice("square", ROOM_BARRED, removed=(bob.account_id,)))
+        await desk.notify(RoomNotice("square", "topic", by="ann"))
+        assert in_square.expelled == [("forbidden", "you were barred from 'square'")]
+        assert in_lobby.told == [{"type": "room_gone", "room": "square"}]
+        assert [frame["change"] for frame in ann_in_lobby.told] == ["members", "topic"]
 
     run(scenario)
 
@@ -381,7 +400,7 @@ def test_a_recheck_refuses_what_a_lost_block_would_have() -> None:
     run(scenario)
 
 
-@pytest.mark.parametrize("ended", ["session", "deactivated", "membership"])
+@pytest.mark.parametrize("ended", ["session", "deactivated", "membership", "bar"])
 def test_a_recheck_closes_what_lost_notices_would_have(ended: str) -> None:
     """After the bus was away, connections whose session, account or membership ended are closed."""
 
@@ -396,13 +415,16 @@ def test_a_recheck_closes_what_lost_notices_would_have(ended: str) -> None:
             await accounts.revoke_session(b"ann-session")
         elif ended == "deactivated":
             await accounts.deactivate_account(ann.account_id)
-        else:
+        elif ended == "membership":
             await accounts.remove_member("team", ann.account_id)
+        else:
+            await accounts.bar_account("team", ann.account_id, bob.account_id)
         desk.desk.recheck()
         while desk.tasks:
             await desk.tasks.pop(0)
-        code = "forbidden" if ended == "membership" else "unauthorized"
+        code = "forbidden" if ended in ("membership", "bar") else "unauthorized"
         assert [c for c, _ in gone.expelled] == [code]
+        assert ended != "bar" or gone.expelled[0][1] == "you were barred from 'team'"
         assert stays.expelled == []
 
     run(scenario)
