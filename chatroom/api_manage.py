@@ -1,21 +1,19 @@
-"""Rooms people create and manage: create a room, open a direct conversation, rename, archive.
+"""Rooms people create and manage: create a room, rename, archive, set who posts.
 
 Who may do what is access.py's; this module reads the request, asks it,
 changes the store, and tells every node (Backend.notify) so members' pages
-and sockets follow at once. Members are api_members.py's.
+and sockets follow at once. Members are api_members.py's, direct conversations
+api_direct.py's.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import unicodedata
 from typing import Any
 
 from . import protocol
 from .access import Access, Readable, may_create_rooms, may_manage, may_put_everyone_in, member_names
 from .api import ApiError, JsonHandler, room_not_found
-from .api_blocks import refuse_if_blocked
 from .api_rooms import RoomsHandler
 from .api_topic import asks_topic_alone, topic_asked
 from .backend import Backend
@@ -24,7 +22,6 @@ from .events import (
     ROOM_ARCHIVED,
     ROOM_CREATED,
     ROOM_EVERYONE_IN,
-    ROOM_MEMBERS,
     ROOM_POSTING,
     ROOM_RENAMED,
     ROOM_TOPIC,
@@ -37,19 +34,16 @@ from .line_text import breaks_line, hides_text
 from .links import SetupState
 from .names import DIRECT_PREFIX, is_direct_name
 from .protocol import room_entry
-from .store.accounts_base import RoomTakenError, UnknownAccountError
+from .store.accounts_base import RoomTakenError
 from .store.records import (
     CLOSED,
     DIRECT,
-    DIRECT_ROOM_SECRET,
     EVERYONE,
     OPEN,
-    PERSON,
     POSTING_RULES,
     Account,
     Membership,
     RoomRecord,
-    new_direct_room_key,
 )
 from .unread import UnreadDesk
 
@@ -231,70 +225,6 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
 
 # The error code for a room name that is taken, or too like one that is.
 ROOM_TAKEN = "room_taken"
-
-
-class DirectHandler(ManageHandler):
-    """``POST /api/direct`` ``{"members": [names]}``: the direct room of those accounts and the caller.
-
-    The same set of people always has the same room: 201 when it is made, 200
-    when it exists (the caller, if they had left, is back in it; anyone else
-    who left stays out: leaving is how one stops hearing from someone, and
-    writing again must not undo it). A bot is
-    written to alone: a person and one bot, never a bot among people, whose
-    words would then reach its webhook without each of them choosing it.
-    """
-
-    async def post(self) -> None:
-        who = self.person()
-        people = await self.accounts_named(self.json_object().get("members"), limit=MAX_DIRECT_MEMBERS)
-        if len(people) > 1 and any(account.kind != PERSON for account in people):
-            raise ApiError(
-                400, protocol.BAD_REQUEST, "a bot is written to alone: name the bot and nobody else"
-            )
-        await self.unavailable_if_failing(refuse_if_blocked(self.backend.accounts, who, people))
-        ids = sorted({who.account_id, *(account.id for account in people)})
-        if len(ids) < 2:
-            raise ApiError(400, protocol.BAD_REQUEST, "name at least one other person")
-        room = await self.direct_room_id(ids)
-        record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
-        if record is None:
-            self.spend_creation(who)
-            record = await self.create(room, ids)
-            if record is not None:
-                await self.notify(record, ROOM_CREATED)
-                self.send_json(await self.entry(record), 201)
-                return
-            record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
-        if record is None or record.kind != DIRECT:
-            raise ApiError(409, ROOM_TAKEN, "that conversation's name is taken by another room")
-        await self.bring_back(record, who.account_id)
-        self.send_json(await self.entry(record))
-
-    async def create(self, room: str, ids: list[int]) -> RoomRecord | None:
-        """The new direct room; None when another request made it a moment ago."""
-        try:
-            return await self.unavailable_if_failing(
-                self.backend.accounts.create_room(room, DIRECT, members=ids)
-            )
-        except RoomTakenError:
-            return None
-        except UnknownAccountError:
-            raise ApiError(400, UNKNOWN_ACCOUNT, "one of those accounts no longer exists") from None
-
-    async def bring_back(self, record: RoomRecord, account_id: int) -> None:
-        """Make the caller a member again if they had left (nobody else: they left on purpose)."""
-        accounts = self.backend.accounts
-        if await self.unavailable_if_failing(accounts.membership(record.room, account_id)) is None:
-            await self.unavailable_if_failing(accounts.add_member(record.room, account_id))
-            await self.notify(record, ROOM_MEMBERS)
-
-    async def direct_room_id(self, ids: list[int]) -> str:
-        """The stable, unguessable id of the direct room of these accounts: ``dm-`` and 24 hex digits."""
-        key = await self.unavailable_if_failing(
-            self.backend.accounts.get_or_create_secret(DIRECT_ROOM_SECRET, new_direct_room_key)
-        )
-        digest = hmac.new(key.encode(), ",".join(map(str, ids)).encode(), hashlib.sha256).hexdigest()
-        return DIRECT_PREFIX + digest[:24]
 
 
 class RoomHandler(ManageHandler):

@@ -21,10 +21,11 @@ from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bars import BarHandler, BarsHandler
 from .api_blocks import BlockHandler, BlocksHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
+from .api_direct import DirectHandler
 from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
-from .api_manage import CreateRoomsHandler, DirectHandler, RoomHandler
+from .api_manage import CreateRoomsHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_moderation import AccountMessagesHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
