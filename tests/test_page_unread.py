@@ -108,32 +108,32 @@ def test_reading_in_one_tab_clears_the_count_in_the_other(server: ServerProcess,
 def test_marking_unread_holds_the_room_unread_in_every_tab_until_it_is_opened_again(
     server: ServerProcess, pages: Pages
 ) -> None:
-    """Ann reads "desk" in two tabs, then marks it unread from Bob's second message: both tabs count 2 and
+    """Ann reads "triage" in two tabs, then marks it unread from Bob's second message: both tabs count 2 and
     keep counting what comes (no tab marks it read as it shows it); opening it again reads it."""
     bob = open_as(pages, server, "bob")
     ann = open_as(pages, server, "ann", room="lobby")
-    create_closed_room(bob, "desk", "ann")
+    create_closed_room(bob, "triage", "ann")
     for text in ("one", "two", "three"):
         say(bob, text)
-    ann.goto(f"{server.url}/?room=desk&token={token_for('ann')}")
+    ann.goto(f"{server.url}/?room=triage&token={token_for('ann')}")
     expect_online(ann)
-    other = tab(ann.context, server, "ann", "desk")
+    other = tab(ann.context, server, "ann", "triage")
     expect(other.locator("#messages .msg .text")).to_have_count(3)
-    expect(badges_of(ann, "desk")).to_have_count(0)
+    expect(badges_of(ann, "triage")).to_have_count(0)
     act(ann, ann.locator("#messages .msg").nth(1), "Mark unread from here")
     expect(ann.locator("#announcer > p").last).to_have_text("Marked unread from this message.")
     for page in (ann, other):
-        expect(badges_of(page, "desk")).to_have_text(["2"])
+        expect(badges_of(page, "triage")).to_have_text(["2"])
     say(bob, "four")
     for page in (ann, other):
         expect(page.locator("#messages .msg .text")).to_have_count(4)
-        expect(badges_of(page, "desk")).to_have_text(["3"])
+        expect(badges_of(page, "triage")).to_have_text(["3"])
     ann.wait_for_timeout(600)  # a page that still marked read would have done so by now
-    expect(badges_of(other, "desk")).to_have_text(["3"])
+    expect(badges_of(other, "triage")).to_have_text(["3"])
     ann.reload()
     expect_online(ann)
-    expect(badges_of(other, "desk")).to_have_count(0)
-    expect(badges_of(ann, "desk")).to_have_count(0)
+    expect(badges_of(other, "triage")).to_have_count(0)
+    expect(badges_of(ann, "triage")).to_have_count(0)
 
 
 def test_a_click_on_a_room_is_not_lost_when_its_count_changes_under_it(
