@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from .acts_base import ActStore
 from .bars_base import BarStore
 from .everyone_base import EveryoneStore
 from .reading_base import ReadingStore
@@ -97,10 +98,11 @@ class UnknownAccountError(RefusedError):
         self.account_id = account_id
 
 
-class AccountStore(RoomStore, BarStore, ReadingStore, EveryoneStore, Protocol):
+class AccountStore(RoomStore, BarStore, ReadingStore, EveryoneStore, ActStore, Protocol):
     """What the server needs to know who is who, and who may see what.
 
-    With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base).
+    With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
+    the moderation history (acts_base).
     """
 
     # --- accounts ------------------------------------------------------------

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from ..events import DELETE, EDIT, PIN, REACTION, StoredChange
 from ..protocol import FORBIDDEN, NO_MESSAGE, TOO_MANY_PINS, TOO_MANY_REACTIONS
 from .accounts_base import RefusedError
+from .acts_base import DELETE_MESSAGE, ModerationAct
 
 # The different emoji one message holds: whoever reacts after that adds to one
 # of them. Without a bound one member could put thousands of emoji of 64 code
@@ -32,6 +33,7 @@ __all__ = [
     "Changed",
     "TargetState",
     "decide",
+    "moderation_act",
 ]
 
 
@@ -40,8 +42,9 @@ class ChangeRequest:
     """A change someone asks for: edit, delete, react to or pin message ``target`` of the room.
 
     ``any_author``: the asker may delete anyone's message (an administrator or the room's owner,
-    access.may_delete_any). Who edits, reacts or pins is always ``account_id``;
-    ``on`` says whether a reaction or pin is put there or taken back.
+    access.may_delete_any); ``recorded``: deleting another's is kept in the moderation history
+    (deleting everything of an account keeps one act for all). Who edits, reacts or pins is always
+    ``account_id``; ``on`` says whether a reaction or pin is put there or taken back.
     """
 
     kind: str
@@ -52,6 +55,7 @@ class ChangeRequest:
     text: str = ""
     emoji: str = ""
     on: bool = False
+    recorded: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in (EDIT, DELETE, REACTION, PIN):
@@ -92,6 +96,8 @@ class TargetState:
     # For a pin: whether the message is pinned; how many messages of its room are.
     pinned: bool = False
     pins: int = 0
+    # Who wrote it (the name on it): whom a deletion by someone else is done to.
+    author: str = ""
 
 
 def decide(request: ChangeRequest, target: TargetState | None) -> bool:
@@ -117,6 +123,24 @@ def decide(request: ChangeRequest, target: TargetState | None) -> bool:
             f"a message holds at most {MAX_EMOJIS} different reactions: add yours to one of them",
         )
     return request.on != target.reacted
+
+
+def moderation_act(request: ChangeRequest, target: TargetState, room: str, ts: int) -> ModerationAct | None:
+    """The act of moderation a change that ``decide`` let through is, if any: a deletion of someone
+    else's message (its text is not kept, its room and id are)."""
+    own = target.account_id is not None and target.account_id == request.account_id
+    if request.kind != DELETE or own or not request.recorded:
+        return None
+    return ModerationAct(
+        DELETE_MESSAGE,
+        ts,
+        request.nick,
+        target.author,
+        actor_id=request.account_id,
+        subject_id=target.account_id,
+        room=room,
+        message=request.target,
+    )
 
 
 def _pin_changes(request: ChangeRequest, target: TargetState) -> bool:

@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
-from .change_rules import Changed, ChangeRequest, TargetState, decide
+from .change_rules import Changed, ChangeRequest, TargetState, decide, moderation_act
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -30,13 +30,14 @@ from .message_rows import (
 )
 from .pg_search_rows import reindex
 from .search_base import drop_sql, searchable
+from .sql_acts import INSERT_ACT, act_values
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
 _TARGET = """
 SELECT m.account_id, m.deleted, m.message,
   EXISTS (SELECT 1 FROM reactions x WHERE x.room = m.room AND x.target = m.id AND x.emoji = %s
-          AND x.account_id = %s)
+          AND x.account_id = %s), m.nick
 FROM messages m WHERE m.room = %s AND m.id = %s
 """
 # For a reaction: whether anyone's reaction has the emoji, and how many different emoji there are.
@@ -59,6 +60,7 @@ RETURNING m.ts, (SELECT f.name FROM files f WHERE f.id = m.file_id)
 """
 _NEXT_ID = "UPDATE rooms SET last_id = last_id + 1 WHERE room = %s RETURNING last_id"
 _INSERT = f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_INSERT_ACT = INSERT_ACT.replace("?", "%s")
 _REPLIES = """
 SELECT q.id, m.nick, m.message, m.deleted
 FROM unnest(%s::bigint[]) AS q (id) JOIN messages m ON m.room = %s AND m.id = q.id
@@ -90,7 +92,9 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
     row = await (
         await conn.execute(_TARGET, (request.emoji, request.account_id, room, request.target))
     ).fetchone()
-    target = None if row is None else TargetState(row[0], bool(row[1]), str(row[2]), bool(row[3]))
+    target = None
+    if row is not None:
+        target = TargetState(row[0], bool(row[1]), str(row[2]), bool(row[3]), author=str(row[4]))
     if target is not None and request.kind == REACTION:
         counted = await (await conn.execute(_EMOJIS, (request.emoji, room, request.target))).fetchone()
         assert counted is not None
@@ -101,6 +105,10 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
         target = dataclasses.replace(target, pinned=bool(counted[0]), pins=int(counted[1]))
     if not decide(request, target):
         return Changed(request.target, None)
+    assert target is not None  # decide() refuses a message that is not there
+    # A deletion of another's message and its act in the history: both kept, or neither.
+    if (act := moderation_act(request, target, room, ts)) is not None:
+        await conn.execute(_INSERT_ACT, act_values(act))
     next_row = await (await conn.execute(_NEXT_ID, (room,))).fetchone()
     assert next_row is not None  # the batch locked (so made) the room's row
     change = StoredChange(

@@ -28,6 +28,7 @@ from .records import (
     Membership,
     RoomRecord,
 )
+from .sql_acts import SQLActs
 from .sql_bars import SQLBars
 from .sql_blocks import SQLBlocks
 from .sql_moderation import SQLModeration
@@ -38,7 +39,7 @@ from .sql_rooms import SQLRooms
 Rows = list[tuple[object, ...]]
 
 
-class SQLAccounts(SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks):
+class SQLAccounts(SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 
     Each dialect's subclass says how a statement runs: ``_rows``, ``_change`` and ``_change_many``.

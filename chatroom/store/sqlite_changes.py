@@ -12,7 +12,7 @@ import sqlite3
 from collections.abc import Callable
 
 from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
-from .change_rules import Changed, ChangeRequest, TargetState, decide, reply_refusal
+from .change_rules import Changed, ChangeRequest, TargetState, decide, moderation_act, reply_refusal
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -25,6 +25,7 @@ from .message_rows import (
     reactions_sql,
     with_reactions,
 )
+from .sql_acts import INSERT_ACT, act_values
 from .sqlite_search import reindex, unindex
 
 # At most this many ids in one IN (...): SQLite's variable limit is far above.
@@ -43,10 +44,13 @@ def reply_quote(conn: sqlite3.Connection, room: str, reply_to: int) -> ReplyQuot
 
 def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> TargetState | None:
     row = conn.execute(
-        "SELECT account_id, deleted, message FROM messages WHERE room = ? AND id = ?", (room, request.target)
+        "SELECT account_id, deleted, message, nick FROM messages WHERE room = ? AND id = ?",
+        (room, request.target),
     ).fetchone()
     if row is None:
         return None
+    if request.kind == DELETE:
+        return TargetState(row[0], bool(row[1]), str(row[2]), author=str(row[3]))
     if request.kind == PIN:
         pinned, pins = conn.execute(
             "SELECT COALESCE(MAX(target = ?), 0), COUNT(*) FROM pins WHERE room = ?", (request.target, room)
@@ -66,8 +70,13 @@ def apply_change(
     conn: sqlite3.Connection, room: str, request: ChangeRequest, ts: int, next_id: Callable[[], int]
 ) -> Changed:
     """Store one change (inside the caller's transaction); ChangeRefusedError when refused."""
-    if not decide(request, _target(conn, room, request)):
+    target = _target(conn, room, request)
+    if not decide(request, target):
         return Changed(request.target, None)
+    assert target is not None  # decide() refuses a message that is not there
+    # A deletion of another's message and its act in the history: both kept, or neither.
+    if (act := moderation_act(request, target, room, ts)) is not None:
+        conn.execute(INSERT_ACT, act_values(act))
     change = StoredChange(
         next_id(),
         room,

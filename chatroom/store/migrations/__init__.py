@@ -43,6 +43,7 @@ from . import (
     v026_former_names,
     v027_blocks,
     v028_room_bars,
+    v029_moderation_acts,
 )
 from .step import Cursor, Step
 
@@ -75,6 +76,7 @@ STEPS: tuple[Step, ...] = (
     v026_former_names.STEP,
     v027_blocks.STEP,
     v028_room_bars.STEP,
+    v029_moderation_acts.STEP,
 )
 LATEST = STEPS[-1].version
 
