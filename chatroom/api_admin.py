@@ -39,10 +39,11 @@ from .clock import now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .links import issue_reset_link
-from .moderation import audit, when
+from .moderation import audit, keep_act, when
 from .names import BadNameError
 from .protocol import ProtocolError
 from .store.accounts_base import NameTakenError
+from .store.acts_base import DEACTIVATE, REACTIVATE, REMOVE_GUEST, ModerationAct
 from .store.records import CLOSED, MINUTE_MS, PERSON, Account
 
 DEFAULT_PAGE = 100
@@ -103,6 +104,12 @@ class AdminHandler(JsonHandler):
         members = await self.unavailable_if_failing(self.backend.accounts.members_of(room))
         remaining = tuple(m.account_id for m in members)
         await self.tell_every_node(RoomNotice(room, change, members=remaining, removed=removed))
+
+    async def keep(self, act: str, subject: str, subject_id: int | None = None, **more: Any) -> None:
+        """Keep an act of this administrator's, done now, in the moderation history."""
+        admin = self.admin
+        done = ModerationAct(act, now_ms(), admin.name, subject, admin.account_id, subject_id, **more)
+        await keep_act(self.backend.accounts, done)
 
     async def tell_every_node(self, notice: Notice) -> None:
         """Hand a stored change to every node; 503 when the others cannot be told (it is stored)."""
@@ -198,6 +205,7 @@ class AccountStateHandler(AdminHandler):
         changed = await self.unavailable_if_failing(accounts.account_by_id(account.id))
         assert changed is not None
         audit.info("%r %sd the account %r (id %d)", self.admin.name, action, account.name, account.id)
+        await self.keep(DEACTIVATE if action == "deactivate" else REACTIVATE, account.name, account.id)
         self.send_json({"account": account_entry(changed)})
 
 
@@ -226,6 +234,9 @@ class GuestRemovalsHandler(AdminHandler):
             nick,
             room,
             when(until),
+        )
+        await self.keep(
+            REMOVE_GUEST, nick, room=room, detail=f"barred until {when(until)}" if minutes else ""
         )
         self.send_json({"room": room, "nick": nick, "barred_until": until, "barred_until_text": when(until)})
 

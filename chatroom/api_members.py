@@ -13,9 +13,11 @@ from . import protocol
 from .access import may_list_members, may_manage_members, may_read, may_remove_member
 from .api import ApiError, JsonHandler, room_not_found
 from .api_manage import BARRED, UNKNOWN_ACCOUNT, ManageHandler
+from .clock import now_ms
 from .events import ROOM_MEMBERS
 from .identity import Identity
-from .moderation import audit
+from .moderation import audit, keep_act
+from .store.acts_base import REMOVE_MEMBER, ModerationAct
 from .store.records import DIRECT, OPEN, Account, Membership, RoomRecord
 
 DEFAULT_PICKS = 10
@@ -126,6 +128,10 @@ class MemberHandler(MembersHandler):
         await self.notify(record, ROOM_MEMBERS, removed=() if record.kind == OPEN else (account.id,))
         if not oneself:
             audit.info("%r took %r out of %r", who.name, account.name, room)
+            act = ModerationAct(
+                REMOVE_MEMBER, now_ms(), who.name, account.name, who.account_id, account.id, room
+            )
+            await keep_act(self.backend.accounts, act)
         self.set_status(204)
         self.finish()
 

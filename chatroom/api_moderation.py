@@ -22,6 +22,7 @@ from .api_admin import AdminHandler
 from .backend import BackendError
 from .events import DELETE, REACTION
 from .moderation import audit
+from .store.acts_base import DELETE_EVERYTHING
 from .store.change_rules import Changed, ChangeRefusedError, ChangeRequest
 
 # Messages deleted, and reactions taken back, by one request, stored together (a group commit or a
@@ -48,6 +49,8 @@ class AccountMessagesHandler(AdminHandler):
                 "%r deleted %d messages and took back %d reactions of the account %r (id %d)",
                 self.admin.name, deleted, taken_back, account.name, account.id,
             )  # fmt: skip
+            detail = f"{deleted} messages, {taken_back} reactions"
+            await self.keep(DELETE_EVERYTHING, account.name, account.id, detail=detail)
         self.send_json({"deleted": deleted, "reactions": taken_back, "more": more})
 
     async def _store(self, changes: Iterable[Awaitable[Changed]]) -> tuple[int, bool]:
@@ -68,7 +71,7 @@ class AccountMessagesHandler(AdminHandler):
     def _deletion(self, room: str, target: int) -> Awaitable[Changed]:
         admin = self.admin
         return self.backend.change(
-            room, ChangeRequest(DELETE, target, admin.name, admin.account_id, any_author=True)
+            room, ChangeRequest(DELETE, target, admin.name, admin.account_id, any_author=True, recorded=False)
         )
 
     def _taking_back(

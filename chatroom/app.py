@@ -16,6 +16,7 @@ from .access import Access
 from .admission import Admission
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
+from .api_acts import ModerationHistoryHandler
 from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bars import BarHandler, BarsHandler
@@ -216,6 +217,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
             (r"/api/admin/settings", SettingsHandler, api),
             (r"/api/admin/rooms", AdminRoomsHandler, api),
+            (r"/api/admin/moderation", ModerationHistoryHandler, api),
             (r"/api/admin/bots", BotsHandler, api),
             (r"/api/admin/bots/([^/]+)/keys", BotKeysHandler, api),
             (r"/api/admin/bots/([^/]+)/keys/([^/]+)", BotKeyHandler, api),

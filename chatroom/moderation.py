@@ -16,10 +16,29 @@ import logging
 from typing import Any
 
 from . import metrics, protocol
+from .store.acts_base import ActStore, ModerationAct
+from .store.base import StoreError
 
-# Who moderated whom, one line an act (docs/operations.md, "Logs"): what an administrator reads to know
-# who deactivated, deleted or removed what, on whichever node it was done.
+# Who moderated whom, one line an act (docs/operations.md, "Logs"), on whichever node it was done; the
+# same acts are kept in the store's history, which administrators read in the page.
 audit = logging.getLogger("chatroom.moderation")
+
+
+async def keep_act(accounts: ActStore, act: ModerationAct) -> None:
+    """Keep an act that is done in the moderation history; a failure is logged, not raised.
+
+    Written after the act, not with it: a deactivation or a removal is stored
+    by its own transaction and told to every node, a guest's removal is not
+    stored at all (the node holding the guest bars its address), and a
+    history that cannot be written must not turn a done act into an error
+    the administrator would retry. The log line says it all the same.
+    (A deletion of another's message is written by the store, in the
+    transaction that deletes it: acts_base.py.)
+    """
+    try:
+        await accounts.record_act(act)
+    except StoreError as error:
+        audit.warning("cannot keep %s of %r by %r in the history: %s", act.act, act.subject, act.actor, error)
 
 
 def bar_refusal(until: int | None) -> dict[str, Any] | None:
