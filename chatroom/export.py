@@ -4,7 +4,8 @@ The format, line by line, is export_format.py's. An export writes the header,
 the accounts in id order (each followed by its bot keys and avatar), then every
 room in code point order: its record, its memberships, its messages in id order
 (each file before the message that carries it: export_files.py); then what
-people chose for their reading (export_reading.py).
+people chose for their reading (export_reading.py); last, the moderation
+history, oldest act first (export_acts.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -21,6 +22,7 @@ from typing import IO
 
 from .backend import StoredChange, StoredMessage
 from .config import Settings
+from .export_acts import export_acts
 from .export_bars import room_bar_line
 from .export_check import Checked, check_file
 from .export_fields import ExportFileError
@@ -43,6 +45,7 @@ from .export_format import (
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .guest_access import GUESTS
 from .store import open_store
+from .store.acts_base import ModerationAct
 from .store.base import Store
 from .store.files_base import StoredFile
 from .store.records import (
@@ -102,6 +105,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
             direct_rooms = direct_rooms or direct
         after = rooms[-1]
     await export_reading(store, out, direct_rooms=direct_rooms)
+    await export_acts(store, out)
     return summary
 
 
@@ -168,6 +172,7 @@ class _Batch:
     bars: list[RoomBar] = field(default_factory=list)
     messages: list[StoredMessage | StoredChange] = field(default_factory=list)
     reading: list[ReadingRecord] = field(default_factory=list)
+    acts: list[ModerationAct] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
@@ -191,6 +196,8 @@ class _Batch:
             self.bars.append(record)
         elif isinstance(record, StoredMessage | StoredChange):
             self.messages.append(record)
+        elif isinstance(record, ModerationAct):
+            self.acts.append(record)
         self.size += 1
 
     async def store(self, store: Store) -> None:
@@ -210,6 +217,8 @@ class _Batch:
             await store.import_messages(self.messages)
         if self.reading:
             await import_reading(store, self.reading)
+        if self.acts:
+            await store.accounts.import_acts(self.acts)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:

@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from .backend import StoredChange, StoredMessage
+from .export_acts import act_problem
 from .export_bars import bar_problem
 from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .names import nick_key
+from .store.acts_base import ModerationAct
 from .store.files_base import StoredFile
 from .store.records import (
     Account,
@@ -89,6 +91,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return _message_problem(checked, record)
     if isinstance(record, RoomBar):
         return bar_problem(record, checked.room_records, checked.account_ids, checked.bars)
+    if isinstance(record, ModerationAct):
+        return act_problem(record, checked.account_ids)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

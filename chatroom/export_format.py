@@ -7,7 +7,7 @@ says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
 (export_bars.py), ``message``,
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
-(export_reading.py).
+(export_reading.py); ``moderation_act`` (export_acts.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -24,6 +24,7 @@ import orjson
 
 from .backend import StoredMessage
 from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
+from .export_acts import read_act
 from .export_bars import READERS as BAR_READERS
 from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
@@ -32,6 +33,7 @@ from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
 from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
+from .store.acts_base import ModerationAct
 from .store.files_base import StoredFile
 from .store.records import (
     ACCOUNT_KINDS,
@@ -68,6 +70,7 @@ Record = (
     | StoredFile
     | FilePart
     | ReadingRecord
+    | ModerationAct
 )
 
 
@@ -394,4 +397,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     "file_part": read_part,
     **BAR_READERS,
     **READING_READERS,
+    "moderation_act": read_act,
 }
