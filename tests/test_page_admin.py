@@ -376,3 +376,53 @@ def test_a_guest_an_administrator_removed_is_told_so_and_until_when(tmp_path: Pa
             say_over_socket = {"type": "message", "message": "quiet now", "ref": "q"}
             neighbour.send(json.dumps(say_over_socket))
             assert next_of(neighbour, "ack", skip=("sys", "typing", "user", "presence"))["ref"] == "q"
+
+
+def test_the_panel_tells_who_moderated_whom_in_words_a_page_at_a_time(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """A room's owner's deletion and an administrator's deactivation read as sentences, newest first,
+    without the deleted words; "More" brings the older acts until there are none."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    pest = make_account(database, "pest")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        owner = f"Bearer {signed_token('odile', JWT_SECRET)}"
+        assert call_api(server, "POST", "/api/rooms", {"room": "den", "kind": "open"}, owner)[0] == 201
+        writer = pages.open(f"{server.url}/?room=den&token={signed_token('pest', JWT_SECRET)}")
+        expect_online(writer)
+        say(writer, "nasty words")
+        odile = pages.open(f"{server.url}/?room=den&token={signed_token('odile', JWT_SECRET)}")
+        expect_online(odile)
+        nasty = odile.locator("#messages .msg").filter(has_text="nasty words")
+        nasty.hover()
+        nasty.get_by_role("button", name="Delete", exact=True).click()
+        odile.get_by_role("button", name="Delete for everyone").click()
+        expect(nasty).to_have_count(0)
+        root = pages.open(f"{server.url}/?room=den&token={signed_token('root', JWT_SECRET)}")
+        expect_online(root)
+        root.locator("#admin-open").click()
+        acts = root.locator("#admin-acts > li")
+        expect(acts).to_have_text([re.compile(r"^odile deleted a message of pest in #den \S")])
+        expect(root.locator("#admin-acts-more")).to_be_hidden()
+        deactivate = root.locator("#admin-people > li").filter(has_text="pest").get_by_role("button").first
+        deactivate.click()
+        deactivate.click()
+        expect(root.locator("#admin-note")).to_have_text("pest is deactivated.")
+        expect(acts.first).to_contain_text("root deactivated pest")
+        expect(acts.nth(1)).to_contain_text("odile deleted a message of pest in #den")
+        expect(acts.first.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
+        admin = f"Bearer {signed_token('root', JWT_SECRET)}"
+        for _ in range(10):
+            for action in ("reactivate", "deactivate"):
+                assert call_api(server, "POST", f"/api/admin/accounts/{pest}/{action}", None, admin)[0] == 200
+        root.locator("#admin-close").click()
+        root.locator("#admin-open").click()
+        expect(acts).to_have_count(20)
+        expect(acts.first).to_contain_text("root deactivated pest")
+        root.get_by_role("button", name="More", exact=True).click()
+        expect(acts).to_have_count(22)
+        expect(acts.last).to_contain_text("odile deleted a message of pest in #den")
+        expect(root.locator("#admin-acts-more")).to_be_hidden()
+        assert "nasty" not in root.locator("#admin-dialog").inner_text()

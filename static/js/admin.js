@@ -1,9 +1,11 @@
 // The administration panel: people (deactivate, reactivate, a link to a new
 // password for someone who forgot theirs, delete all they wrote), closed rooms'
 // members (admin_rooms.js), guest access (admin_settings.js), guests (remove
-// and bar) and bots (admin_bots.js). Shown only to administrators.
+// and bar), bots (admin_bots.js) and the moderation history (admin_acts.js).
+// Shown only to administrators.
 // Every name reaches the page as text, never as markup.
 
+import {renderActs, wireActs} from "./admin_acts.js";
 import {adminCall, isAdministrator} from "./admin_api.js";
 import {renderBots, wireBots} from "./admin_bots.js";
 import {renderRooms, wireRooms} from "./admin_rooms.js";
@@ -31,6 +33,7 @@ export function wireAdministration() {
   wireBots(say);
   wireRooms(say);
   wireSettings(say);
+  wireActs(say);
 }
 
 async function openPanel() {
@@ -46,6 +49,7 @@ async function refresh() {
     await renderRooms();
     await renderBots();
     await renderSettings();
+    await renderActs();
   } catch (error) {
     say(error.message);
   }
@@ -149,6 +153,7 @@ async function deleteMessages(person, button) {
       more = answer.more;
     }
     say(`${said()} of ${person.name} deleted.`);
+    await renderActs();
   } catch (error) {
     say(`${said()} deleted, then: ${error.message}`);
   }
@@ -179,6 +184,7 @@ async function removeGuest(event) {
     const answer = await adminCall("POST", "/api/admin/guests/removals", body);
     say(`${answer.nick} was removed from #${answer.room}; their address is barred until ${answer.barred_until_text}.`);
     $("guest-nick").value = "";
+    await renderActs();
   } catch (error) {
     say(error.message);
   }
