@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 from tornado.testing import gen_test
 
+from chatroom.store.base import StoreError
 from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase, token_for
 
@@ -93,6 +95,17 @@ class ModerationHistoryTest(RoomsCase):
         await self.refused(403, "forbidden", self.api("GET", "/api/admin/moderation", "ann"))
         await self.refused(401, "unauthorized", self.api("GET", "/api/admin/moderation"))
         await self.refused(400, "bad_request", self.api("GET", "/api/admin/moderation?before=x", "root"))
+
+    @gen_test(timeout=30)
+    async def test_a_history_that_cannot_be_written_does_not_undo_the_act(self) -> None:
+        """The deactivation stands and answers 200; the lost row is a warning of chatroom.moderation."""
+        bob, _, _ = await self.moderate()
+        failing = mock.patch.object(self.backend.accounts, "record_act", side_effect=StoreError("disk full"))
+        with failing, self.assertLogs("chatroom.moderation", "WARNING") as logged:
+            status, body, _ = await self.api("POST", f"/api/admin/accounts/{bob}/deactivate", "root")
+        assert (status, body["account"]["active"]) == (200, False)
+        assert "cannot keep deactivate of 'bob' by 'root' in the history: disk full" in logged.output[0]
+        assert (await self.acts())["acts"][0]["act"] == "reactivate"
 
 
 class ModerationHistoryOnPostgresTest(OnPostgres, ModerationHistoryTest):
