@@ -26,12 +26,14 @@ MAX_PICKS = 50
 
 def member_entry(account: Account, membership: Membership) -> dict[str, Any]:
     """A member as the member list shows it: public facts only."""
-    return {"name": account.name, "role": membership.role, "bot": account.is_bot, "color": account.color}
+    return {**account_entry(account), "role": membership.role}
 
 
 def account_entry(account: Account) -> dict[str, Any]:
-    """An account as the picker offers it: its name, whether a bot, its colour; nothing private."""
-    return {"name": account.name, "bot": account.is_bot, "color": account.color}
+    """An account as the picker offers it: its name, whether a bot or an administrator, its colour;
+    nothing private. Whether an administrator is asked each time, never kept on messages: a page marks
+    the administrators it shows (``Administrator`` beside ``admin`` is someone else) as they are now."""
+    return {"name": account.name, "bot": account.is_bot, "admin": account.is_admin, "color": account.color}
 
 
 class MembersHandler(ManageHandler):
@@ -139,8 +141,8 @@ class MemberHandler(MembersHandler):
 class AccountsHandler(JsonHandler):
     """``GET /api/accounts?prefix=&limit=``: active accounts whose name starts so, for a name picker.
 
-    Accounts only (a guest gets 401); names, bot marks, colours and which avatar
-    each shows (``/avatars/{name}`` answers anyone), nothing else.
+    Accounts only (a guest gets 401); names, bot and administrator marks, colours and
+    which avatar each shows (``/avatars/{name}`` answers anyone), nothing else.
     """
 
     async def get(self) -> None:

@@ -141,7 +141,7 @@ class AccountsTest(RoomsCase):
         status, body, raw = await self.api("GET", "/api/accounts?prefix=AL", "bob")
         assert status == 200
         assert [account["name"] for account in body["accounts"]] == ["alfred", "alice"]
-        assert set(body["accounts"][0]) == {"name", "bot", "color"}
+        assert set(body["accounts"][0]) == {"name", "bot", "admin", "color"}
         assert b"argon2" not in raw and b"alma" not in raw
         _, body, _ = await self.api("GET", "/api/accounts?prefix=al&limit=1", "bob")
         assert len(body["accounts"]) == 1
@@ -149,6 +149,31 @@ class AccountsTest(RoomsCase):
         for query in ("", "?prefix=", "?prefix=%20"):
             _, body, _ = await self.api("GET", f"/api/accounts{query}", "bob")
             assert [account["name"] for account in body["accounts"]] == ["alfred", "alice", "bob"], query
+
+    @gen_test
+    async def test_administrators_are_marked_as_they_are_now_and_look_alikes_are_not(self) -> None:
+        """``admin`` is marked, ``Administrator`` and ``admin.`` (other names) are not; unmade, admin is
+        no longer marked, in the picker and in a room's member list alike."""
+        admin = await self.person("admin", admin=True)
+        await self.person("Administrator")
+        await self.person("admin.")
+        await self.create("admin", "hall", "open")
+        for name in ("Administrator", "admin."):
+            assert (await self.api("POST", "/api/rooms/hall/members", "admin", {"name": name}))[0] == 201
+
+        async def marks() -> tuple[dict[str, bool], dict[str, bool]]:
+            _, picked, _ = await self.api("GET", "/api/accounts?prefix=adm", "bob")
+            _, members, _ = await self.api("GET", "/api/rooms/hall/members", "bob")
+            return (
+                {a["name"]: a["admin"] for a in picked["accounts"]},
+                {m["name"]: m["admin"] for m in members["members"]},
+            )
+
+        marked = {"admin": True, "admin.": False, "Administrator": False}
+        assert await marks() == (marked, marked)
+        await self.backend.accounts.set_admin(admin, False)
+        unmarked = dict.fromkeys(marked, False)
+        assert await marks() == (unmarked, unmarked)
 
     @gen_test
     async def test_guests_cannot_look_people_up(self) -> None:

@@ -2,6 +2,7 @@
 // conversations, attaching files, room settings, and authors' colours and
 // pictures looked up by name.
 
+import {learnAdmin} from "./admin_marks.js";
 import {apiCall} from "./api.js";
 import {offerAttaching} from "./attach.js";
 import {learnAccount, lookUpAccounts} from "./avatar.js";
@@ -25,10 +26,13 @@ export async function showAccountActions() {
   if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
 }
 
-// The colour and picture of the account called ``nick``, if there is one (a guest has none).
+// The colour and picture of the account called ``nick``, if there is one (a guest has none), and
+// whether it administers the server.
 async function lookUpAccount(nick) {
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: nick, limit: "5"}));
   if (!answer.ok) return; // asked again at the next page
   const accounts = Array.isArray(answer.body.accounts) ? answer.body.accounts : [];
-  learnAccount(nick, accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick)));
+  const named = accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick));
+  learnAccount(nick, named);
+  learnAdmin(nick, named.length > 0 && named[0].admin === true);
 }

@@ -2,6 +2,7 @@
 // came and who went for the join and leave lines (static/js/presence_lines.js),
 // and who is typing.
 
+import {adminMark} from "./admin_marks.js";
 import {avatarElement} from "./avatar.js";
 import {isBlocked} from "./blocks.js";
 import {element, nickElement, textNode, ui} from "./dom.js";
@@ -45,6 +46,7 @@ function userItem(name) {
   const item = element("li");
   item.append(avatarElement(name, undefined, {picture: !guest}), nickElement(name));
   if (guest) item.append(textNode(" "), guestBadge());
+  else item.append(adminMark(name));
   if (isOwn(name)) item.append(element("span", "you", " (you)"));
   shown.set(name, {item, look});
   return item;

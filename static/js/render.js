@@ -2,6 +2,7 @@
 // file) or a line (a join, a leave, a notice). User text goes in as text
 // nodes only (its formatting as elements built by static/js/message_format.js).
 
+import {adminMark} from "./admin_marks.js";
 import {avatarElement} from "./avatar.js";
 import {hideIfBlocked} from "./blocks.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
@@ -31,6 +32,7 @@ export function messageItem(frame, own) {
   if (frame.bot === true) avatar.classList.add("bot");
   const meta = element("div", "meta");
   meta.append(nickElement(frame.nick));
+  if (frame.guest !== true) meta.append(adminMark(frame.nick));
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));

@@ -7,6 +7,7 @@
 // whether one administers the server); a change refused all the same shows the server's reason.
 
 import {isAdministrator} from "./admin_api.js";
+import {adminMark, learnAdmin} from "./admin_marks.js";
 import {apiCall, failure, roomPath} from "./api.js";
 import {element} from "./dom.js";
 import {PeoplePicker} from "./picker.js";
@@ -53,6 +54,8 @@ function showError(answer) {
 function memberItem(member, manage) {
   const item = element("li", "member");
   item.append(element("bdi", "nick", member.name));
+  learnAdmin(member.name, member.admin === true);
+  item.append(adminMark(member.name));
   if (member.role === "owner") item.append(element("span", "badge", "owner"));
   if (member.bot) item.append(element("span", "badge", "bot"));
   if (manage && !isOwn(member.name)) {

@@ -1,0 +1,42 @@
+// Who administers the server, marked where the page shows a name: beside an
+// author's name on messages, in the online list and in a room's member list.
+// ``Administrator`` or ``admin.`` beside an administrator ``admin`` are other
+// names (docs/security.md, "Names"): the mark is how people tell them apart.
+//
+// Whether an account is an administrator is asked of the server, never kept on
+// messages: the lookups the page makes anyway for colours and pictures
+// (/api/accounts, asked again for the names shown after every reconnect) and
+// the member list say ``admin``, so the marks are as the server says now, and
+// someone made or unmade an administrator is marked so from the next lookup.
+// Marks are text, with a tooltip and a name for screen readers, not colour.
+
+import {element} from "./dom.js";
+import {nickKey} from "./protocol.js";
+
+const admins = new Set(); // name keys of the accounts the server said are administrators
+
+// A mark for ``nick``, shown while the server says that account is an administrator: a space and the
+// badge, hidden together (nothing of it shows, or is read, for anyone else).
+export function adminMark(nick) {
+  const key = nickKey(nick);
+  const badge = element("span", "badge admin", "admin");
+  badge.title = "An administrator of this server";
+  badge.setAttribute("role", "img");
+  badge.setAttribute("aria-label", "administrator");
+  const node = element("span", "admin-mark");
+  node.append(" ", badge);
+  node.dataset.adminOf = key;
+  node.hidden = !admins.has(key);
+  return node;
+}
+
+// What a lookup or a member list said of ``nick``'s account: every mark of the name follows.
+export function learnAdmin(nick, admin) {
+  const key = nickKey(nick);
+  if (admin === admins.has(key)) return;
+  if (admin) admins.add(key);
+  else admins.delete(key);
+  for (const node of document.querySelectorAll(".admin-mark[data-admin-of]")) {
+    if (node.dataset.adminOf === key) node.hidden = !admin;
+  }
+}

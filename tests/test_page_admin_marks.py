@@ -1,0 +1,56 @@
+"""Administrators marked in the page (static/js/admin_marks.js): beside their messages and in the online
+list, as the server says now; a look-alike name is not marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from chatroom.store.accounts_base import AccountStore
+from tests.support import ServerProcess, in_store, make_account, signed_token
+from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401
+
+JWT_SECRET = "page-marks-secret-" + "0123456789abcdef" * 3
+
+
+def open_as(pages: Pages, server: ServerProcess, name: str) -> Page:  # noqa: F811
+    page = pages.open(f"{server.url}/?room=lobby&token={signed_token(name, JWT_SECRET)}")
+    expect_online(page)
+    return page
+
+
+def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+    """admin's message and online entry carry an "admin" badge (named for screen readers, with a
+    tooltip); Administrator's do not; unmade an administrator, admin is no longer marked after a reload."""
+    database = tmp_path / "chat.db"
+    admin = make_account(database, "admin", admin=True)
+    make_account(database, "Administrator")
+    make_account(database, "viewer")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        say(open_as(pages, server, "admin"), "I run this place")
+        say(open_as(pages, server, "Administrator"), "no, I do")
+        viewer = open_as(pages, server, "viewer")
+        real = viewer.locator("#messages .msg").filter(has_text="I run this place")
+        fake = viewer.locator("#messages .msg").filter(has_text="no, I do")
+        badge = real.get_by_role("img", name="administrator")
+        expect(badge).to_be_visible()
+        expect(badge).to_have_text("admin")
+        expect(badge).to_have_attribute("title", "An administrator of this server")
+        expect(fake.get_by_role("img", name="administrator")).to_have_count(0)
+        online = {
+            name: viewer.locator("#users li").filter(has=viewer.get_by_text(name, exact=True))
+            for name in ("admin", "Administrator")
+        }
+        expect(online["admin"].get_by_role("img", name="administrator")).to_be_visible()
+        expect(online["Administrator"]).to_be_visible()
+        expect(online["Administrator"].get_by_role("img", name="administrator")).to_have_count(0)
+
+        async def unmake(accounts: AccountStore) -> None:
+            await accounts.set_admin(admin, False)
+
+        in_store(database, unmake)
+        viewer.reload()
+        expect_online(viewer)
+        expect(real.locator(".meta .nick")).to_have_text("admin")
+        expect(viewer.get_by_role("img", name="administrator")).to_have_count(0)
