@@ -275,8 +275,14 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     long = [m for m in messages if m["room"] == "long"]
     assert {"reply_to", "account"} <= set(long[-1]) and (long[4]["deleted"], long[4]["message"]) == (True, "")
     key_at = kinds.index("direct_room_key")  # the file brings direct rooms
-    # Then the read positions: of those the room everyone is in took in, at its newest message then.
-    assert {(r["type"], r["room"]) for r in records[key_at + 1 :]} == {("read_position", "long")}
+    # Then the read positions: of those the room everyone is in took in, at its newest message then; last,
+    # the moderation history: Ann's deletion of another's message.
+    assert {(r["type"], r["room"]) for r in records[key_at + 1 : -1]} == {("read_position", "long")}
+    assert (records[-1]["type"], records[-1]["act"], records[-1]["message"]) == (
+        "moderation_act",
+        "delete_message",
+        5,
+    )
     assert [r["room"] for r in records if r["type"] == "room" and r["everyone_in"]] == ["long"]
     assert [(r["room"], r["topic"]) for r in records if r["type"] == "room" and r["topic"]] == [
         ("team", TEAM_TOPIC)
