@@ -24,7 +24,9 @@ own connections at once:
   member; direct rooms are their members' alone and are not listed);
 - ``POST /api/admin/guests/removals`` ``{"room", "nick", "minutes"}``: close
   a guest's connection (4403) and bar its address from guest access for
-  that many minutes (moderation.py).
+  that many minutes (moderation.py);
+- (the moderation history, each of these acts kept once done, is read with
+  ``GET /api/admin/moderation``: api_acts.py).
 """
 
 from __future__ import annotations

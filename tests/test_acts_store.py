@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from chatroom.events import DELETE
 from chatroom.store.acts_base import DEACTIVATE, DELETE_MESSAGE, REMOVE_GUEST, ModerationAct
 from chatroom.store.base import Store
 from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.postgres import PostgresStore
 from chatroom.store.records import PERSON
+from chatroom.store.sqlite import SQLiteStore
 
-from .stores import StoreFactory, run
+from .pg_server import PostgresServer
+from .stores import StoreFactory, postgres_schema_at, run, sqlite_file_at
 
 
 def test_acts_are_read_newest_first_a_page_at_a_time(store_factory: StoreFactory) -> None:
@@ -83,3 +88,30 @@ def test_imported_acts_keep_their_order_and_times(store_factory: StoreFactory) -
         assert back[0].id > back[1].id
 
     run(store_factory(), scenario)
+
+
+VERSION_25_MESSAGE = [
+    "INSERT INTO rooms (room, last_id, key, kind) VALUES ('lobby', 1, 'lobby', 'open')",
+    "INSERT INTO messages (room, id, nick, message, ts, account_id) VALUES ('lobby', 1, 'bob', 'rude', 5, 2)",
+]
+
+
+async def check_the_history_comes_with_the_step(store: Store) -> None:
+    """A database from before the history has none, and keeps a deletion of a message from before."""
+    assert await store.accounts.acts() == []
+    await store.change("lobby", ChangeRequest(DELETE, 1, "root", 1, any_author=True))
+    acts = await store.accounts.acts()
+    assert [(a.act, a.subject, a.message) for a in acts] == [(DELETE_MESSAGE, "bob", 1)]
+
+
+def test_a_version_25_sqlite_file_gains_the_history(tmp_path: Path) -> None:
+    """The history's step on SQLite."""
+    path = tmp_path / "v25.db"
+    sqlite_file_at(path, 25, VERSION_25_MESSAGE)
+    run(SQLiteStore(str(path)), check_the_history_comes_with_the_step)
+
+
+def test_a_version_25_postgres_schema_gains_the_history(postgres_server: PostgresServer) -> None:
+    """The history's step on PostgreSQL."""
+    url, _ = postgres_schema_at(postgres_server, 25, VERSION_25_MESSAGE)
+    run(PostgresStore(url), check_the_history_comes_with_the_step)
