@@ -15,18 +15,12 @@ import {nickKey} from "./protocol.js";
 
 const admins = new Set(); // name keys of the accounts the server said are administrators
 
-// A mark for ``nick``, shown while the server says that account is an administrator: a space and the
-// badge, hidden together (nothing of it shows, or is read, for anyone else).
+// The place of ``nick``'s mark: empty, unless and while the server says that account is an
+// administrator (nothing of it shows, or is read, for anyone else).
 export function adminMark(nick) {
-  const key = nickKey(nick);
-  const badge = element("span", "badge admin", "admin");
-  badge.title = "An administrator of this server";
-  badge.setAttribute("role", "img");
-  badge.setAttribute("aria-label", "administrator");
   const node = element("span", "admin-mark");
-  node.append(" ", badge);
-  node.dataset.adminOf = key;
-  node.hidden = !admins.has(key);
+  node.dataset.adminOf = nickKey(nick);
+  show(node, admins.has(node.dataset.adminOf));
   return node;
 }
 
@@ -37,6 +31,15 @@ export function learnAdmin(nick, admin) {
   if (admin) admins.add(key);
   else admins.delete(key);
   for (const node of document.querySelectorAll(".admin-mark[data-admin-of]")) {
-    if (node.dataset.adminOf === key) node.hidden = !admin;
+    if (node.dataset.adminOf === key) show(node, admin);
   }
+}
+
+function show(node, admin) {
+  if (!admin) return node.replaceChildren();
+  const badge = element("span", "badge admin", "admin");
+  badge.title = "An administrator of this server";
+  badge.setAttribute("role", "img");
+  badge.setAttribute("aria-label", "administrator");
+  node.replaceChildren(" ", badge);
 }
