@@ -18,14 +18,19 @@ import contextlib
 from collections.abc import AsyncIterator, Sequence
 
 from . import bots
+from .clock import now_ms
 from .config import Settings
 from .links import issue_reset_link
-from .moderation import audit
+from .moderation import audit, keep_act
 from .passwords import Passwords
 from .store import open_store
 from .store.accounts_base import AccountStore
+from .store.acts_base import DEACTIVATE, REACTIVATE, ModerationAct
 from .store.base import Store
 from .store.records import PERSON, Account
+
+# Who did an act of the command line, in the log and the moderation history (it has no account).
+COMMAND_LINE = "the command line"
 
 LIST_PAGE = 500
 
@@ -109,9 +114,13 @@ async def set_active(settings: Settings, name: str, *, active: bool) -> tuple[Ac
             await _refuse_last_administrator(accounts, account)
             await accounts.deactivate_account(account.id)
         changed = await accounts.account_by_id(account.id)
-    assert changed is not None
-    act = "reactivated" if active else "deactivated"
-    audit.info("the command line %s the account %r (id %d)", act, changed.name, changed.id)
+        assert changed is not None
+        act = ModerationAct(
+            REACTIVATE if active else DEACTIVATE, now_ms(), COMMAND_LINE, changed.name, None, changed.id
+        )
+        await keep_act(accounts, act)
+    done = "reactivated" if active else "deactivated"
+    audit.info("%s %s the account %r (id %d)", COMMAND_LINE, done, changed.name, changed.id)
     return changed, True
 
 

@@ -18,9 +18,11 @@ from .access import bar_refusal, may_bar
 from .api import ApiError
 from .api_manage import UNKNOWN_ACCOUNT
 from .api_members import MembersHandler
+from .clock import now_ms
 from .events import ROOM_BARRED, ROOM_MEMBERS
 from .identity import Identity
-from .moderation import audit
+from .moderation import audit, keep_act
+from .store.acts_base import BAR, LIFT_BAR, ModerationAct
 from .store.records import DIRECT, Account, RoomBar, RoomRecord
 
 
@@ -61,6 +63,8 @@ class BarsHandler(MembersHandler):
             # Its connections to the room close and its lists lose it, on every node.
             await self.notify(record, ROOM_BARRED, removed=(account.id,))
             audit.info("%r barred %r from %r", who.name, account.name, room)
+            act = ModerationAct(BAR, now_ms(), who.name, account.name, who.account_id, account.id, room)
+            await keep_act(accounts, act)
         self.send_json({"room": room, "bars": await self.bars(room)}, 200 if existing else 201)
 
     async def barring_room(self, who: Identity, room: str) -> RoomRecord:
@@ -104,5 +108,7 @@ class BarHandler(BarsHandler):
         # An open room shows in its lists again (a closed one once it is added back).
         await self.notify(record, ROOM_MEMBERS)
         audit.info("%r lifted the bar on %r from %r", who.name, account.name, room)
+        act = ModerationAct(LIFT_BAR, now_ms(), who.name, account.name, who.account_id, account.id, room)
+        await keep_act(accounts, act)
         self.set_status(204)
         self.finish()

@@ -205,10 +205,11 @@ def test_reset_link_for_no_person_exits_2(tmp_path: Path, name: str, says: str) 
 
 def test_deactivate_and_reactivate_on_a_running_server(tmp_path: Path) -> None:
     """An account deactivated here is signed out and told so at sign-in; reactivated, it signs in.
-    Each act is one chatroom.moderation line; asking for what already is changes nothing."""
+    Each act is one chatroom.moderation line and one act of the moderation history; asking for what
+    already is changes nothing."""
     db = tmp_path / "chat.db"
     with ServerProcess(db, guests=False) as server:
-        _, join_link = set_up(server)
+        root, join_link = set_up(server)
         bob = join(server, join_link, "bob")
         done = admin("deactivate", "BOB", "--db", str(db))
         assert done.returncode == 0, done.stderr
@@ -225,6 +226,11 @@ def test_deactivate_and_reactivate_on_a_running_server(tmp_path: Path) -> None:
         assert "the command line reactivated the account 'bob' (id 2)" in error_line(back)
         assert WebClient(server.url).sign_in("bob").status == 200
         assert admin("reactivate", "bob", "--db", str(db)).stdout == "bob is active already\n"
+        acts = root.get("/api/admin/moderation").json["acts"]
+        assert [(a["actor"], a["act"], a["subject"], a["actor_account"]) for a in acts] == [
+            ("the command line", "reactivate", "bob", None),
+            ("the command line", "deactivate", "bob", None),
+        ]
 
 
 def test_the_last_administrator_is_not_deactivated_and_an_administrator_is_reactivated(

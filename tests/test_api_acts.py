@@ -60,6 +60,21 @@ class ModerationHistoryTest(RoomsCase):
         assert "rude" not in str(body)
 
     @gen_test(timeout=30)
+    async def test_a_bar_and_its_lifting_are_acts_of_the_room(self) -> None:
+        """ann bars bob from her open room "town" and lifts it: two acts naming the room, newest first."""
+        await self.person("root", admin=True)
+        await self.person("ann")
+        bob = await self.person("bob")
+        await self.create("ann", "town", "open")
+        assert (await self.api("POST", "/api/rooms/town/bars", "ann", {"name": "bob"}))[0] == 201
+        assert (await self.api("DELETE", "/api/rooms/town/bars/bob", "ann"))[0] == 204
+        listed = [
+            (a["actor"], a["act"], a["subject"], a["subject_account"], a["room"])
+            for a in (await self.acts())["acts"]
+        ]
+        assert listed == [("ann", "lift_bar", "bob", bob, "town"), ("ann", "bar", "bob", bob, "town")]
+
+    @gen_test(timeout=30)
     async def test_pages_follow_next_to_the_oldest_act(self) -> None:
         """Two at a time: next leads to the older acts, then to none."""
         await self.moderate()

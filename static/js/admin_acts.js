@@ -48,6 +48,8 @@ const WORDS = {
   remove_guest: (act) => [" removed the guest ", ` from${room(act)}`],
   delete_message: (act) => [" deleted a message of ", ` in${room(act)}`],
   delete_everything: () => [" deleted the messages and reactions of ", ""],
+  bar: (act) => [" barred ", ` from${room(act)}`],
+  lift_bar: (act) => [" lifted the bar on ", ` in${room(act)}`],
 };
 
 function actItem(act) {
