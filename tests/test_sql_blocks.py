@@ -80,3 +80,25 @@ def test_what_a_blocked_person_writes_counts_for_nobody_who_blocked_them(store_f
         assert await accounts.unread_in("lobby", 0, "ann", reader_id=ann.id) == Unread(2, 2)
 
     run(store_factory(), scenario)
+
+
+def test_what_a_blocked_person_wrote_under_an_earlier_name_counts_for_nobody_who_blocked_them(
+    store_factory: StoreFactory,
+) -> None:
+    """Bob wrote as "bob", then became "robert": once ann blocks him, neither name's messages count for
+    her; a guest's message, of no account, still does."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+        await store.append("lobby", "bob", "@ann before", account_id=bob.id)
+        await accounts.rename_account(bob.id, "robert")
+        await store.append("lobby", "robert", "@ann after", account_id=bob.id)
+        await store.append("lobby", "visitor", "@ann hi", guest=True)
+        assert await accounts.unread_in("lobby", 0, "ann", reader_id=ann.id) == Unread(3, 3)
+        await accounts.block(ann.id, bob.id)
+        assert await accounts.unread_in("lobby", 0, "ann", reader_id=ann.id) == Unread(1, 1)
+
+    run(store_factory(), scenario)

@@ -21,12 +21,15 @@ UNREAD_MESSAGES = (
     "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
     " ORDER BY id DESC LIMIT ?"
 )
-# The same, without the messages of the people the reader blocked. ? : room, position, the reader's
-# name, the reader's account, how many.
+# The same, without the messages of the people the reader blocked: by their author's account, which
+# holds for what they wrote under a name they had before (a message of no account, by its name). ? :
+# room, position, the reader's name, the reader's account twice, how many.
 UNREAD_MESSAGES_UNBLOCKED = (
     "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
     " AND nick NOT IN (SELECT a.name FROM blocks b JOIN accounts a ON a.id = b.blocked_id"
-    " WHERE b.account_id = ?) ORDER BY id DESC LIMIT ?"
+    " WHERE b.account_id = ?)"
+    " AND (account_id IS NULL OR account_id NOT IN (SELECT blocked_id FROM blocks WHERE account_id = ?))"
+    " ORDER BY id DESC LIMIT ?"
 )
 # ? : account, the mark twice, room. Never past the room's newest id; never back (ON CONFLICT).
 MARK_READ = (
@@ -121,7 +124,9 @@ class SQLReading(abc.ABC):
         if reader_id is None:
             rows = await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
         else:
-            rows = await self._rows(UNREAD_MESSAGES_UNBLOCKED, room, after_id, reader, reader_id, UNREAD_CAP)
+            rows = await self._rows(
+                UNREAD_MESSAGES_UNBLOCKED, room, after_id, reader, reader_id, reader_id, UNREAD_CAP
+            )
         texts = [str(text) for (text,) in rows]
         return Unread(len(texts), sum(1 for text in texts if mentioned(text, [reader])))
 
