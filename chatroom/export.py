@@ -22,6 +22,7 @@ from typing import IO
 
 from .backend import StoredChange, StoredMessage
 from .config import Settings
+from .export_accounts import account_line, bot_key_line, former_name_line, setting_line, webhook_line
 from .export_acts import export_acts
 from .export_bars import room_bar_line
 from .export_check import Checked, check_file
@@ -30,17 +31,12 @@ from .export_files import FilePart, FileSpool, export_file
 from .export_format import (
     Header,
     Record,
-    account_line,
-    bot_key_line,
     change_line,
-    former_name_line,
     header_line,
     membership_line,
     message_line,
     read_lines,
     room_line,
-    setting_line,
-    webhook_line,
 )
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .guest_access import GUESTS

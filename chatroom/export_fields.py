@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 # Ids below the bound the stores page with; times that fit a 64-bit integer.
 MAX_ID = 2**62 - 1
 MAX_TS = 2**63 - 1
 HASH_BYTES = 32
+
+
+def record_line(record: dict[str, Any]) -> bytes:
+    """One record as a line of the file."""
+    return orjson.dumps(record) + b"\n"
 
 
 class ExportFileError(Exception):

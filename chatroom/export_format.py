@@ -2,8 +2,8 @@
 
 Line 1 is a header, ``{"type": "chatroom-export", "version": 1, "schema": N,
 "epoch": E}``; every further line is one record, a JSON object whose ``type``
-says what it holds: ``account``, ``bot_key``, ``webhook`` (a bot's),
-``setting`` (an administrator's), ``room``, ``membership``, ``room_bar``
+says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bot's),
+``setting`` (an administrator's) (export_accounts.py), ``room``, ``membership``, ``room_bar``
 (export_bars.py), ``message``,
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
@@ -24,19 +24,19 @@ import orjson
 
 from .backend import StoredMessage
 from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
+from .export_accounts import READERS as ACCOUNT_READERS
 from .export_acts import read_act
 from .export_bars import READERS as BAR_READERS
 from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
+from .export_fields import record_line as _line
 from .export_files import FilePart, read_file, read_part
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
-from .names import BadNameError, nick_key, normalize_nick
 from .store import migrations
 from .store.acts_base import ModerationAct
 from .store.files_base import StoredFile
 from .store.records import (
-    ACCOUNT_KINDS,
     DIRECT,
     EVERYONE,
     OPEN,
@@ -86,10 +86,6 @@ class Header:
 # --- writing ---------------------------------------------------------------------
 
 
-def _line(record: dict[str, Any]) -> bytes:
-    return orjson.dumps(record) + b"\n"
-
-
 def header_line(epoch: str) -> bytes:
     """Line 1 of an export."""
     return _line({"type": FORMAT, "version": VERSION, "schema": migrations.LATEST, "epoch": epoch})
@@ -133,52 +129,6 @@ def change_line(change: StoredChange) -> bytes:
             "account": c.account_id, "message": c.text, "emoji": c.emoji, "on": c.on, "ts": c.ts,
         }
     )  # fmt: skip
-
-
-def account_line(account: Account) -> bytes:
-    """The line of one account, its password hash included (the file is as secret as the database)."""
-    return _line(
-        {
-            "type": "account",
-            "id": account.id,
-            "name": account.name,
-            "kind": account.kind,
-            "admin": account.is_admin,
-            "external": account.external,
-            "password_hash": account.password_hash,
-            "color": account.color,
-            "created_at": account.created_at,
-            "deactivated_at": account.deactivated_at,
-        }
-    )
-
-
-def bot_key_line(key: BotKey) -> bytes:
-    """The line of one bot key: its SHA-256, in hex (the key itself is nowhere)."""
-    return _line(
-        {
-            "type": "bot_key",
-            "account": key.account_id,
-            "key_hash": key.key_hash.hex(),
-            "created_at": key.created_at,
-            "revoked_at": key.revoked_at,
-        }
-    )
-
-
-def webhook_line(webhook: BotWebhook) -> bytes:
-    """The line of a bot's webhook address."""
-    return _line({"type": "webhook", "account": webhook.account_id, "url": webhook.url})
-
-
-def former_name_line(former: FormerName) -> bytes:
-    """The line of a name an account was renamed from."""
-    return _line({"type": "former_name", "account": former.account_id, "name": former.name})
-
-
-def setting_line(setting: ServerSetting) -> bytes:
-    """The line of a setting an administrator stored."""
-    return _line({"type": "setting", "name": setting.name, "value": setting.value})
 
 
 def room_line(room: RoomRecord) -> bytes:
@@ -300,55 +250,6 @@ def _change(fields: _Fields) -> StoredChange:
     )
 
 
-def _normal_name(fields: _Fields) -> str:
-    """The record's ``name``, refused unless it is a valid name in its normal form."""
-    name = fields.text("name")
-    try:
-        normalized = normalize_nick(name)
-    except BadNameError as error:
-        raise fields.fail(f"'name' {name!r}: {error}") from None
-    if normalized != name:
-        raise fields.fail(f"'name' {name!r} is not in its normal form ({normalized!r})")
-    return name
-
-
-def _account(fields: _Fields) -> Account:
-    name = _normal_name(fields)
-    return Account(
-        id=fields.whole("id", 1, MAX_ID),
-        name=name,
-        name_key=nick_key(name),
-        kind=fields.choice("kind", ACCOUNT_KINDS),
-        is_admin=fields.flag("admin"),
-        external=fields.flag("external"),
-        password_hash=fields.optional_text("password_hash"),
-        color=fields.text("color"),
-        created_at=fields.whole("created_at", 0, MAX_TS),
-        deactivated_at=fields.time("deactivated_at"),
-    )
-
-
-def _former_name(fields: _Fields) -> FormerName:
-    return FormerName(account_id=fields.whole("account", 1, MAX_ID), name=_normal_name(fields))
-
-
-def _bot_key(fields: _Fields) -> BotKey:
-    return BotKey(
-        key_hash=fields.digest("key_hash"),
-        account_id=fields.whole("account", 1, MAX_ID),
-        created_at=fields.whole("created_at", 0, MAX_TS),
-        revoked_at=fields.time("revoked_at"),
-    )
-
-
-def _webhook(fields: _Fields) -> BotWebhook:
-    return BotWebhook(account_id=fields.whole("account", 1, MAX_ID), url=fields.text("url"))
-
-
-def _setting(fields: _Fields) -> ServerSetting:
-    return ServerSetting(name=fields.text("name"), value=fields.text("value"))
-
-
 def _room(fields: _Fields) -> RoomRecord:
     creator = fields.data.get("creator")
     kind = fields.choice("kind", ROOM_KINDS)
@@ -384,11 +285,7 @@ def _membership(fields: _Fields) -> Membership:
 
 
 _READERS: dict[str, Callable[[_Fields], Record]] = {
-    "account": _account,
-    "bot_key": _bot_key,
-    "webhook": _webhook,
-    "former_name": _former_name,
-    "setting": _setting,
+    **ACCOUNT_READERS,
     "room": _room,
     "membership": _membership,
     "message": _message,
