@@ -15,7 +15,16 @@ from chatroom.push_rules import recipients
 from chatroom.store.reading_base import ReadMark
 from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase, as_, token_for
-from tests.test_outsiders import EDITED, EMOJI, SECRET, TITLE, TOPIC, said_until_closed, secret_png
+from tests.test_outsiders import (
+    EDITED,
+    EMOJI,
+    SECRET,
+    TITLE,
+    TOPIC,
+    said_until_closed,
+    secret_png,
+    write_the_secret,
+)
 
 ROOM = "town-square"
 
@@ -29,18 +38,7 @@ class BarredTest(RoomsCase):
         await self.person("carl")
         await self.create("ann", ROOM, "open", title=TITLE)
         client, _ = await self.enter("ann", ROOM)
-        await self.recv_type(client, "sys")
-        await self.send(client, {"type": "message", "message": SECRET, "ref": "s"})
-        first = (await self.recv_type(client, "ack"))["id"]
-        for change in (
-            {"type": "message", "message": SECRET, "reply_to": first, "ref": "r"},
-            {"type": "edit", "id": first, "message": EDITED, "ref": "e"},
-            {"type": "react", "id": first, "emoji": EMOJI, "on": True, "ref": "x"},
-            {"type": "pin", "id": first, "on": True, "ref": "p"},
-        ):
-            await self.send(client, change)
-            assert "id" in await self.recv_type(client, "ack")
-        client.close()
+        await write_the_secret(self, client)
         assert (await self.api("PATCH", f"/api/rooms/{ROOM}", "ann", {"topic": TOPIC}))[0] == 200
         paths = []
         for name, body in ((f"{SECRET}.txt", SECRET.encode() * 50), (f"{SECRET}.png", secret_png())):

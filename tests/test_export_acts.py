@@ -21,7 +21,7 @@ from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
 from .test_export import GOOD_ACCOUNT, GOOD_HEADER, chatroom, one_line
-from .test_export_reading import on_store
+from .test_export_reading import on_store, there_and_back
 
 
 async def fill(store: Store) -> None:
@@ -48,27 +48,17 @@ def test_sqlite_to_postgresql_and_back_keeps_the_history(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     """The acts go there and back, oldest first at the end of the file, with no message's text."""
-    source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
-    on_store(source, fill)
-    first = chatroom("export", "--db", source)
-    assert first.returncode == 0, first.stderr
-    postgres = postgres_server.new_schema()
-    imported = chatroom("import", "--database", postgres, "--keep-epoch", stdin=first.stdout)
-    assert imported.returncode == 0, imported.stderr
-    second = chatroom("export", "--database", postgres)
-    assert second.stdout == first.stdout
-    back = chatroom("import", "--db", copy, "--keep-epoch", stdin=second.stdout)
-    assert back.returncode == 0, back.stderr
+    source, postgres, copy, exported = there_and_back(tmp_path, postgres_server, fill)
     kept = on_store(source, history)
     assert [act[0] for act in kept] == ["delete_message", "remove_guest", "deactivate"]
     assert on_store(copy, history) == on_store(postgres, history) == kept
-    records = [orjson.loads(line) for line in first.stdout.splitlines()[1:]]
+    records = [orjson.loads(line) for line in exported.splitlines()[1:]]
     assert [r["type"] for r in records[-3:]] == ["moderation_act"] * 3
     assert records[-3] == {
         "type": "moderation_act", "ts": 1000, "act": "deactivate", "actor": "root", "actor_account": 1,
         "subject": "bob", "subject_account": 2, "room": "", "message": None, "detail": "",
     }  # fmt: skip
-    assert b"rude" not in first.stdout
+    assert b"rude" not in exported
 
 
 def test_a_long_history_is_written_oldest_first_across_pages(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -84,10 +84,9 @@ async def reading(store: Store) -> list[Any]:
     return state
 
 
-def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
-    tmp_path: Path, postgres_server: PostgresServer
-) -> None:
-    """Positions, levels, devices, switches, blocks and both keys (push, direct rooms) go there and back."""
+def there_and_back(tmp_path: Path, postgres_server: PostgresServer, fill: Any) -> tuple[str, str, str, bytes]:
+    """A SQLite database filled by ``fill``, exported, imported into PostgreSQL, exported again (the same
+    bytes), imported into a new SQLite file: the three databases, and the export."""
     source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
     on_store(source, fill)
     first = chatroom("export", "--db", source)
@@ -99,9 +98,17 @@ def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
     assert second.stdout == first.stdout
     back = chatroom("import", "--db", copy, "--keep-epoch", stdin=second.stdout)
     assert back.returncode == 0, back.stderr
+    return source, postgres, copy, bytes(first.stdout)
+
+
+def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
+    tmp_path: Path, postgres_server: PostgresServer
+) -> None:
+    """Positions, levels, devices, switches, blocks and both keys (push, direct rooms) go there and back."""
+    source, postgres, copy, exported = there_and_back(tmp_path, postgres_server, fill)
     assert on_store(copy, reading) == on_store(postgres, reading) == on_store(source, reading)
 
-    records = [orjson.loads(line) for line in first.stdout.splitlines()[1:]]
+    records = [orjson.loads(line) for line in exported.splitlines()[1:]]
     kinds = [record["type"] for record in records]
     assert kinds.count("direct_room_key") == 1 and kinds.index("direct_room_key") < kinds.index(
         "read_position"

@@ -40,6 +40,22 @@ def secret_png() -> bytes:
     return out.getvalue()
 
 
+async def write_the_secret(case: RoomsCase, client: WebSocketClientConnection) -> None:
+    """The secret as a message, then a reply with it, an edit, a reaction and a pin, each acked."""
+    await case.recv_type(client, "sys")
+    await case.send(client, {"type": "message", "message": SECRET, "ref": "s"})
+    first = (await case.recv_type(client, "ack"))["id"]
+    for change in (
+        {"type": "message", "message": SECRET, "reply_to": first, "ref": "r"},
+        {"type": "edit", "id": first, "message": EDITED, "ref": "e"},
+        {"type": "react", "id": first, "emoji": EMOJI, "on": True, "ref": "x"},
+        {"type": "pin", "id": first, "on": True, "ref": "p"},
+    ):
+        await case.send(client, change)
+        assert "id" in await case.recv_type(client, "ack")
+    client.close()
+
+
 class OutsiderTest(RoomsCase):
     """ann and bob share a closed room and a direct one; carl (and root, an administrator) are outside."""
 
@@ -52,18 +68,7 @@ class OutsiderTest(RoomsCase):
         _, dm, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
         for room in ("hidden-plans", dm["room"]):
             client, _ = await self.enter("ann", room)
-            await self.recv_type(client, "sys")
-            await self.send(client, {"type": "message", "message": SECRET, "ref": "s"})
-            first = (await self.recv_type(client, "ack"))["id"]
-            for change in (
-                {"type": "message", "message": SECRET, "reply_to": first, "ref": "r"},
-                {"type": "edit", "id": first, "message": EDITED, "ref": "e"},
-                {"type": "react", "id": first, "emoji": EMOJI, "on": True, "ref": "x"},
-                {"type": "pin", "id": first, "on": True, "ref": "p"},
-            ):
-                await self.send(client, change)
-                assert "id" in await self.recv_type(client, "ack")
-            client.close()
+            await write_the_secret(self, client)
         return ["hidden-plans", dm["room"]]
 
     def assert_clean(self, raw: bytes | str, *rooms: str) -> None:
