@@ -170,6 +170,14 @@ INSERT_MEMBERS = (
 REMOVE_MEMBER = "DELETE FROM memberships WHERE room = ? AND account_id = ? RETURNING role"
 MEMBERSHIP = f"SELECT {_MEMBERSHIP} FROM memberships WHERE room = ? AND account_id = ?"
 MEMBERS_OF = f"SELECT {_MEMBERSHIP} FROM memberships WHERE room = ? ORDER BY account_id"
+# ? : the room, the key after which the page starts, the prefix's key, the end of its range twice (NULL:
+# no end), the limit. A page of members with their accounts, by key: one range of the accounts' name index.
+MEMBERS_PAGE = (
+    f"SELECT m.room, m.account_id, m.role, m.added_at, {_A_ACCOUNT} FROM memberships m"
+    " JOIN accounts a ON a.id = m.account_id WHERE m.room = ? AND a.name_key > ? AND a.name_key >= ?"
+    " AND (CAST(? AS TEXT) IS NULL OR a.name_key < ?) ORDER BY a.name_key LIMIT ?"
+)
+COUNT_MEMBERS = "SELECT count(*) FROM memberships WHERE room = ?"
 # ? : kind, after, prefix, the end of the prefix (or NULL), limit.
 ROOMS_OF_KIND = (
     f"SELECT {_ROOM} FROM rooms WHERE kind = ? AND room > ? AND room >= ?"

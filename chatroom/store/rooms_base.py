@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from .records import EVERYONE, MEMBER, Membership, RoomRecord
+from .records import EVERYONE, MEMBER, Account, Membership, RoomRecord
 
 
 class RoomStore(Protocol):
@@ -76,6 +76,18 @@ class RoomStore(Protocol):
 
     async def members_of(self, room: str) -> list[Membership]:
         """The room's members, in account id order."""
+        ...
+
+    async def members_page(
+        self, room: str, *, prefix: str = "", after: str = "", limit: int = 100
+    ) -> list[tuple[Account, Membership]]:
+        """Up to ``limit`` of the room's members, each with its account, whose names come after ``after``
+        and start like ``prefix``, compared as names clash (names.nick_key: case and look-alikes folded),
+        in the order of those keys. A prefix or an ``after`` that is no name finds nobody."""
+        ...
+
+    async def count_members(self, room: str) -> int:
+        """How many members the room has (0 for no such room)."""
         ...
 
     async def open_rooms(self, *, prefix: str = "", after: str = "", limit: int = 100) -> list[RoomRecord]:

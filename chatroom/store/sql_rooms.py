@@ -10,8 +10,9 @@ import abc
 
 from ..backend import prefix_end
 from ..clock import now_ms
+from ..names import BadNameError, nick_key, normalize_nick
 from . import account_sql as sql
-from .records import MEMBER, OPEN, Membership, RoomRecord
+from .records import MEMBER, OPEN, Account, Membership, RoomRecord
 
 Rows = list[tuple[object, ...]]
 
@@ -75,6 +76,24 @@ class SQLRooms(abc.ABC):
         """The room's members."""
         return [sql.membership(row) for row in await self._rows(sql.MEMBERS_OF, room)]
 
+    async def members_page(
+        self, room: str, *, prefix: str = "", after: str = "", limit: int = 100
+    ) -> list[tuple[Account, Membership]]:
+        """A page of the room's members and their accounts, by the key of their names."""
+        try:
+            start, after_key = (_key(prefix), _key(after))
+        except BadNameError:
+            return []
+        end = prefix_end(start)
+        rows = await self._rows(sql.MEMBERS_PAGE, room, after_key, start, end, end, limit)
+        return [(sql.account(row[4:]), sql.membership(row[:4])) for row in rows]
+
+    async def count_members(self, room: str) -> int:
+        """How many members the room has."""
+        count = (await self._rows(sql.COUNT_MEMBERS, room))[0][0]
+        assert isinstance(count, int)
+        return count
+
     async def open_rooms(self, *, prefix: str = "", after: str = "", limit: int = 100) -> list[RoomRecord]:
         """A page of the open rooms."""
         return await self.rooms_of_kind(OPEN, prefix=prefix, after=after, limit=limit)
@@ -90,3 +109,8 @@ class SQLRooms(abc.ABC):
     async def rooms_of(self, account_id: int) -> list[RoomRecord]:
         """The rooms the account is a member of."""
         return [sql.room(row) for row in await self._rows(sql.ROOMS_OF, account_id)]
+
+
+def _key(name: str) -> str:
+    """The key a name (or the start of one) is compared by; "" for none. BadNameError when it is no name."""
+    return nick_key(normalize_nick(name)) if name.strip() else ""
