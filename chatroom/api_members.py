@@ -7,6 +7,7 @@ members are its own: nobody adds to it, each may leave it.
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from . import protocol
@@ -22,6 +23,10 @@ from .store.records import DIRECT, OPEN, Account, Membership, RoomRecord
 
 DEFAULT_PICKS = 10
 MAX_PICKS = 50
+# A room of up to a hundred members is seen whole at once (what clients before paging got); a room everyone
+# is in, of thousands, is read a page at a time.
+DEFAULT_MEMBERS = 100
+MAX_MEMBERS = 500
 
 
 def member_entry(account: Account, membership: Membership) -> dict[str, Any]:
@@ -37,14 +42,18 @@ def account_entry(account: Account) -> dict[str, Any]:
 
 
 class MembersHandler(ManageHandler):
-    """``GET /api/rooms/{room}/members`` lists them; ``POST`` ``{"name"}`` adds one (owner, administrator)."""
+    """``GET /api/rooms/{room}/members?prefix=&after=&limit=`` lists a page of them; ``POST`` ``{"name"}``
+    adds one (owner, administrator) and answers the first page."""
 
     async def get(self, raw_room: str) -> None:
         room = self.room_argument(raw_room)
         record, membership = await self.room_and_membership(room)
         if record is None or not may_list_members(self.who, record, membership):
             raise room_not_found()
-        self.send_json({"room": room, "members": await self.members(room)})
+        prefix = self.get_argument("prefix", "")
+        after = self.get_argument("after", "")
+        limit = self.limit_argument(DEFAULT_MEMBERS, MAX_MEMBERS)
+        self.send_json(await self.members_page(room, prefix=prefix, after=after, limit=limit))
 
     async def post(self, raw_room: str) -> None:
         who = self.person()
@@ -62,7 +71,7 @@ class MembersHandler(ManageHandler):
         if existing is None:
             await self.unavailable_if_failing(self.backend.accounts.add_member(room, account.id))
             await self.notify(record, ROOM_MEMBERS)
-        self.send_json({"room": room, "members": await self.members(room)}, 200 if existing else 201)
+        self.send_json(await self.members_page(room), 200 if existing else 201)
 
     async def room_and_membership(self, room: str) -> tuple[RoomRecord | None, Membership | None]:
         """The room's record and the asker's membership of it (either may be None); neither for one
@@ -85,15 +94,29 @@ class MembersHandler(ManageHandler):
             )
         raise room_not_found()
 
-    async def members(self, room: str) -> list[dict[str, Any]]:
-        """The room's members, by name (case folded)."""
+    async def members_page(
+        self, room: str, *, prefix: str = "", after: str = "", limit: int = DEFAULT_MEMBERS
+    ) -> dict[str, Any]:
+        """A page of the room's members by name (case and look-alikes folded), how many members it has in
+        all, and the address of the next page (None after the last)."""
         accounts = self.backend.accounts
-        listed = []
-        for membership in await self.unavailable_if_failing(accounts.members_of(room)):
-            account = await self.unavailable_if_failing(accounts.account_by_id(membership.account_id))
-            if account is not None:
-                listed.append(member_entry(account, membership))
-        return sorted(listed, key=lambda member: (member["name"].casefold(), member["name"]))
+        # One more than asked says whether another page follows.
+        found = await self.unavailable_if_failing(
+            accounts.members_page(room, prefix=prefix, after=after, limit=limit + 1)
+        )
+        page = [member_entry(account, membership) for account, membership in found[:limit]]
+        following = _next_url(room, prefix, page[-1]["name"], limit) if len(found) > limit else None
+        count = await self.unavailable_if_failing(accounts.count_members(room))
+        return {"room": room, "members": page, "count": count, "next": following}
+
+
+def _next_url(room: str, prefix: str, last: str, limit: int) -> str:
+    """The address of the page of members after ``last``, starting like ``prefix`` as this one does."""
+    query = {"after": last, "limit": str(limit)}
+    if prefix:
+        query = {"prefix": prefix, **query}
+    path = urllib.parse.quote(room, safe="")
+    return f"/api/rooms/{path}/members?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
 
 
 class MemberHandler(MembersHandler):

@@ -8,6 +8,7 @@ from tornado.testing import gen_test
 
 from chatroom import protocol
 from chatroom.events import ROOM_CREATED
+from chatroom.names import nick_key
 from tests.chat_case import Client, OnPostgres
 from tests.rooms_case import RoomsCase
 
@@ -125,6 +126,89 @@ class MembersTest(RoomsCase):
         )
         assert response.code == 204
         assert await self.names("plans", "ann") == ["ann"]
+
+
+class MemberPagesTest(RoomsCase):
+    """GET /api/rooms/{room}/members?prefix=&after=&limit=: pages by name, a count, the next one's address."""
+
+    async def page(self, path: str, who: str = "ann") -> tuple[list[str], int, str | None]:
+        status, body, _ = await self.api("GET", path, who)
+        assert status == 200, body
+        return [m["name"] for m in body["members"]], body["count"], body["next"]
+
+    @gen_test
+    async def test_pages_follow_each_other_to_the_last(self) -> None:
+        """Five members, two a page: three pages by name without case, each ``next`` the following one."""
+        for name in ("Dora", "bob", "Eve", "carl"):
+            await self.person(name)
+        await self.create("ann", "plans", members=["Dora", "bob", "Eve", "carl"])
+        seen = []
+        path: str | None = "/api/rooms/plans/members?limit=2"
+        while path is not None:
+            names, count, path = await self.page(path)
+            assert count == 5 and len(names) <= 2
+            seen.append(names)
+        assert seen == [["ann", "bob"], ["carl", "Dora"], ["Eve"]]
+        names, count, following = await self.page("/api/rooms/plans/members")
+        assert (names, count, following) == (["ann", "bob", "carl", "Dora", "Eve"], 5, None)
+        await self.refused(400, "bad_request", self.api("GET", "/api/rooms/plans/members?limit=0", "ann"))
+
+    @gen_test
+    async def test_a_prefix_finds_members_as_names_compare_and_keeps_to_itself_over_pages(self) -> None:
+        """``ANN`` and ``аnn`` (a Cyrillic а) find anna, Annette, annika; the next page keeps the prefix."""
+        for name in ("anna", "Annette", "annika", "anton"):
+            await self.person(name)
+        await self.create("ann", "square", "open", members=["anna", "Annette", "annika", "anton"])
+        for prefix in ("ANNE", "%D0%B0nne"):
+            assert (await self.page(f"/api/rooms/square/members?prefix={prefix}"))[0] == ["Annette"]
+        names, count, following = await self.page("/api/rooms/square/members?prefix=ann&limit=2")
+        assert (names, count) == (["ann", "anna"], 5)
+        assert following == "/api/rooms/square/members?prefix=ann&after=anna&limit=2"
+        assert await self.page(following) == (["Annette", "annika"], 5, None)
+        assert await self.page("/api/rooms/square/members?prefix=zed") == ([], 5, None)
+
+    @gen_test
+    async def test_a_room_of_more_than_a_default_page(self) -> None:
+        """Without a limit a page holds 100 and the next one the rest, in the order names compare in (m010
+        is mo1o, as look-alikes fold); a limit past the most is cut to it, not refused."""
+        accounts = self.backend.accounts
+        await self.create("ann", "crowd", "open")
+        everyone = ["ann"]
+        for number in range(120):
+            account = await accounts.create_account(f"m{number:03}", "person")
+            await accounts.add_member("crowd", account.id)
+            everyone.append(account.name)
+        everyone.sort(key=nick_key)
+        names, count, following = await self.page("/api/rooms/crowd/members")
+        assert (names, count) == (everyone[:100], 121)
+        assert following is not None
+        assert await self.page(following) == (everyone[100:], 121, None)
+        assert (await self.page("/api/rooms/crowd/members?limit=900"))[0] == everyone
+
+    @gen_test
+    async def test_who_may_list_pages_is_who_may_list_members(self) -> None:
+        """Paging changes no rule: outsiders, a guest, the barred get nothing; an administrator sees a
+        closed room's page; one room's page never shows another's members."""
+        await self.person("root", admin=True)
+        for name in ("bob", "cat", "zed"):
+            await self.person(name)
+        await self.create("ann", "plans", members=["bob", "cat"])
+        await self.create("zed", "secrets")
+        await self.create("ann", "square", "open", members=["bob"])
+        _, dm, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
+        assert (await self.api("POST", "/api/rooms/square/bars", "ann", {"name": "cat"}))[0] == 201
+        query = "/members?prefix=a&after=a&limit=1"
+        for room, who in (("plans", "zed"), (dm["room"], "cat"), (dm["room"], "root"), ("square", "cat")):
+            await self.refused(404, "not_found", self.api("GET", f"/api/rooms/{room}{query}", who))
+        await self.refused(401, "unauthorized", self.api("GET", "/api/rooms/plans/members?limit=1"))
+        assert await self.page("/api/rooms/plans/members?limit=2", "root") == (
+            ["ann", "bob"],
+            3,
+            "/api/rooms/plans/members?after=bob&limit=2",
+        )
+        assert await self.page("/api/rooms/plans/members?after=bob", "root") == (["cat"], 3, None)
+        assert await self.page("/api/rooms/secrets/members?after=a", "zed") == (["zed"], 1, None)
+        assert await self.page("/api/rooms/square/members", "zed") == (["ann", "bob"], 2, None)
 
 
 class AccountsTest(RoomsCase):
