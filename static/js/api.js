@@ -2,7 +2,7 @@
 // (otherwise the session cookie goes along by itself), the cross-site
 // request token echoed for a change, and every answer as {ok, status, body}.
 
-import {session} from "./session.js";
+import {isOwn, session} from "./session.js";
 
 const XSRF_COOKIE = "_xsrf";
 
@@ -63,6 +63,16 @@ export function failure(answer) {
 }
 
 export const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
+
+// This page's person's membership of a room ({answer, membership}: null when not a member), asked of
+// the page of members starting like their name, where they come first: the whole list of a room
+// everyone is in is thousands of people.
+export async function ownMembership(room) {
+  const prefix = encodeURIComponent(session.myNick);
+  const answer = await apiCall("GET", `${roomPath(room)}/members?prefix=${prefix}&limit=1`);
+  const membership = answer.ok ? answer.body.members.find((member) => isOwn(member.name)) || null : null;
+  return {answer, membership};
+}
 
 // A refusal in the server's own words, as a sentence: for forms where a 401
 // means a wrong password rather than "sign in first".

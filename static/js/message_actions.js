@@ -7,7 +7,7 @@
 // own; their refusals are said here.
 
 import {isAdministrator} from "./admin_api.js";
-import {apiCall, roomPath} from "./api.js";
+import {ownMembership} from "./api.js";
 import {blockPerson, isBlocked, unblockPerson} from "./blocks.js";
 import {sendFrame} from "./connection.js";
 import {announce, element, ui} from "./dom.js";
@@ -20,7 +20,7 @@ import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {startReply} from "./reply.js";
 import {markUnreadFrom} from "./unread.js";
-import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
+import {mayChangeMessages, mayWrite, session} from "./session.js";
 
 const REF_PREFIX = "c";
 const COPIED_MS = 1500;
@@ -314,8 +314,8 @@ export function onChangeRefused(frame, say) {
 // none). Not before the page knows it speaks for an account: a guess made before would stick.
 async function learnModerating() {
   if (await isAdministrator()) return true;
-  const answer = await apiCall("GET", roomPath(session.room) + "/members");
-  return answer.ok && answer.body.members.some((member) => isOwn(member.name) && member.role === "owner");
+  const {membership} = await ownMembership(session.room);
+  return membership?.role === "owner";
 }
 
 // Those who may are offered "Delete" on everyone's messages.

@@ -8,7 +8,7 @@
 
 import {isAdministrator} from "./admin_api.js";
 import {adminMark, learnAdmin} from "./admin_marks.js";
-import {apiCall, failure, roomPath} from "./api.js";
+import {apiCall, failure, ownMembership, roomPath} from "./api.js";
 import {element} from "./dom.js";
 import {PeoplePicker} from "./picker.js";
 import {barButton, loadBars, onBarsChanged, wireBars} from "./room_bars.js";
@@ -19,11 +19,15 @@ import {chooseLevel, levelOf} from "./unread.js";
 
 const $ = (id) => document.getElementById(id);
 
-// ``members``: the room's member list once loaded (null until then: nothing is offered on a guess).
-const state = {entry: null, members: null, administrator: false};
+// ``members``: the pages of the room's member list shown so far (null until loaded: nothing is offered on
+// a guess); ``own``: this person's membership, asked apart, as they may be on a page not shown; ``next``:
+// the address of the following page (null after the last).
+const state = {entry: null, members: null, own: null, next: null, administrator: false};
+let asked = 0; // the latest list asked for: an answer to an older filter, or for a room left, is dropped
+let filtering = null; // the pause after a keystroke in "Find a member" before the server is asked
 
 function myMembership() {
-  return state.members && state.members.find((member) => isOwn(member.name));
+  return state.members && state.own;
 }
 
 // The owner or an administrator renames, archives and changes the members of an open or closed room;
@@ -71,18 +75,53 @@ function memberItem(member, manage) {
 }
 
 async function loadMembers() {
-  const [answer, administrator] = await Promise.all([
-    apiCall("GET", roomPath(session.room) + "/members"),
+  const ask = ++asked;
+  const prefix = $("member-filter").value.trim();
+  const query = prefix ? `?prefix=${encodeURIComponent(prefix)}` : "";
+  const [answer, own, administrator] = await Promise.all([
+    apiCall("GET", roomPath(session.room) + "/members" + query),
+    ownMembership(session.room),
     isAdministrator(),
   ]);
+  if (ask !== asked) return;
   state.administrator = administrator;
+  state.own = own.membership;
   state.members = answer.ok ? answer.body.members : null;
-  const list = $("settings-members");
+  state.next = answer.ok ? answer.body.next : null;
   const manage = mayManage();
-  list.replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
+  $("settings-members").replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
+  showCount(answer.ok ? answer.body.count : null, prefix);
   offerWhatOneMay();
   if (!answer.ok) showError(answer);
   await loadBars(manage);
+}
+
+// "1,234 members", and below the list, whether a filter found nobody and whether more follow.
+function showCount(count, prefix) {
+  const many = count === null ? "" : `${count.toLocaleString("en")} member${count === 1 ? "" : "s"}`;
+  $("settings-member-count").textContent = many;
+  const nobody = state.members !== null && !state.members.length && prefix;
+  $("settings-members-none").textContent = nobody ? `No member's name starts with “${prefix}”.` : "";
+  $("more-members").hidden = !state.next;
+}
+
+async function moreMembers() {
+  const ask = asked;
+  const answer = await apiCall("GET", state.next);
+  if (ask !== asked) return;
+  if (!answer.ok) return showError(answer);
+  const manage = mayManage();
+  state.members.push(...answer.body.members);
+  state.next = answer.body.next;
+  $("settings-members").append(...answer.body.members.map((member) => memberItem(member, manage)));
+  // The keyboard was on "More", gone after the last page: it goes back to finding a member.
+  if (!state.next) $("member-filter").focus();
+  $("more-members").hidden = !state.next;
+}
+
+function filterSoon() {
+  clearTimeout(filtering);
+  filtering = setTimeout(loadMembers, 250);
 }
 
 const removeButtons = () => [...$("settings-members").querySelectorAll("button:not(.danger)")];
@@ -154,6 +193,7 @@ function fill(entry) {
 
 export function openSettings(entry) {
   state.members = null;
+  $("member-filter").value = "";
   $("bars-section").hidden = true;
   fill(entry || {room: session.room, kind: "open", title: session.room, archived: false});
   showError(null);
@@ -191,6 +231,8 @@ export function wireSettings(currentEntry) {
     loadMembers(); // turned on, everyone is a member now
   });
   $("leave-room").addEventListener("click", leave);
+  $("member-filter").addEventListener("input", filterSoon);
+  $("more-members").addEventListener("click", moreMembers);
   wireBars();
   onBarsChanged(loadMembers);
   $("notify-level").addEventListener("change", async (event) => {

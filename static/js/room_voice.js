@@ -7,11 +7,11 @@
 // known, the box stays closed: nothing is offered on a guess.
 
 import {isAdministrator} from "./admin_api.js";
-import {apiCall, roomPath} from "./api.js";
+import {ownMembership} from "./api.js";
 import {showWritable} from "./composer.js";
 import {ui} from "./dom.js";
 import {refreshTopic} from "./room_topic.js";
-import {isOwn, mayChangeMessages, mayWrite, session} from "./session.js";
+import {mayChangeMessages, mayWrite, session} from "./session.js";
 
 let manager = null; // the promise of whether this page's person manages the room; null: not asked yet
 let shown = null; // the room's entry shown last
@@ -19,8 +19,8 @@ let lastChanged = () => {};
 
 async function learnManager() {
   if (await isAdministrator()) return true;
-  const answer = await apiCall("GET", roomPath(session.room) + "/members");
-  return answer.ok && answer.body.members.some((member) => isOwn(member.name) && member.role === "owner");
+  const {membership} = await ownMembership(session.room);
+  return membership?.role === "owner";
 }
 
 // Not before the page knows it speaks for an account (account_actions.js asks as the room list is

@@ -1,0 +1,99 @@
+"""A big room's member list in Room settings (static/js/room_settings.js) in Chromium: a page, a count,
+"More", "Find a member", and the owner's actions on members of any page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess, call_api
+from tests.test_page import JWT_SECRET, Pages, token_for
+from tests.test_page_changes import open_as, open_room, shoot
+
+browser = test_page.browser
+pages = test_page.pages
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("members-page") / "chat.db"
+    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
+        yield running
+
+
+def crowded_room(server: ServerProcess, room: str, owner: str, count: int) -> list[str]:
+    """An open room of ``owner`` and ``count`` others (each account made by its first call): the names of
+    its members in the order the server lists them."""
+    open_room(server, room, owner=owner)
+    by_owner = f"Bearer {token_for(owner)}"
+    for number in range(count):
+        name = f"{room}-{number:03}"
+        assert call_api(server, "GET", "/api/me", authorization=f"Bearer {token_for(name)}")[0] == 200
+        status, _ = call_api(server, "POST", f"/api/rooms/{room}/members", {"name": name}, by_owner)
+        assert status == 201
+    status, body = call_api(server, "GET", f"/api/rooms/{room}/members?limit=500", authorization=by_owner)
+    assert status == 200 and body["next"] is None
+    return [member["name"] for member in body["members"]]
+
+
+def settings_of(page: Page) -> Locator:
+    """Room settings, opened, once its member list is shown."""
+    page.get_by_role("button", name="Room settings").click()
+    settings = page.get_by_role("dialog", name="Room settings")
+    expect(settings.locator("#settings-member-count")).not_to_have_text("")
+    return settings
+
+
+def test_a_room_of_more_than_a_page_shows_a_hundred_a_count_and_more(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """The room "ada-hall" has 130 members: its owner zed, listed last, sees the first 100 with "Remove"
+    beside them and "130 members"; "More" shows the rest and goes; he removes one shown by it."""
+    everyone = crowded_room(server, "ada-hall", "zed", 129)
+    assert len(everyone) == 130 and everyone[-1] == "zed"
+    zed = open_as(pages, server, "zed", "ada-hall")
+    settings = settings_of(zed)
+    names = settings.locator("#settings-members .nick")
+    expect(settings.locator("#settings-member-count")).to_have_text("130 members")
+    expect(names).to_have_text(everyone[:100])
+    expect(settings.get_by_role("button", name=f"Remove {everyone[0]}")).to_be_visible()
+    shoot(zed, tmp_path, "members-first-page")
+    settings.get_by_role("button", name="More").click()
+    expect(names).to_have_text(everyone)
+    expect(settings.get_by_role("button", name="More")).to_be_hidden()
+    settings.get_by_role("button", name=f"Remove {everyone[120]}").click()
+    expect(settings.locator("#settings-member-count")).to_have_text("129 members")
+    expect(names).to_have_count(100)
+    expect(settings.locator("#settings-error")).to_have_text("")
+
+
+def test_find_a_member_asks_the_server_and_says_when_nobody_is_found(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """In "ivy-den" of 120 members, "Find a member" with ``ivy-den-11`` lists the nine whose names start
+    so (past the first page), look-alikes folded (``IVY-DEN-Ll``: letters L for the ones); ``nobody``
+    finds nobody and says so; emptied, the first page is back."""
+    everyone = crowded_room(server, "ivy-den", "ivy", 119)
+    eve = open_as(pages, server, "ivy-den-005", "ivy-den")
+    settings = settings_of(eve)
+    names = settings.locator("#settings-members .nick")
+    expect(names).to_have_count(100)
+    found = [name for name in everyone if name.startswith("ivy-den-11")]
+    assert len(found) == 9
+    for typed in ("ivy-den-11", "IVY-DEN-Ll"):
+        settings.get_by_label("Find a member").fill(typed)
+        expect(names).to_have_text(found)
+    expect(settings.get_by_role("button", name="More")).to_be_hidden()
+    expect(settings.get_by_role("button", name="Remove ivy-den-110")).to_have_count(0)  # eve manages nothing
+    settings.get_by_label("Find a member").fill("nobody")
+    expect(names).to_have_count(0)
+    expect(settings.locator("#settings-members-none")).to_have_text("No member's name starts with “nobody”.")
+    settings.get_by_label("Find a member").fill("")
+    expect(names).to_have_text(everyone[:100])
+    expect(settings.locator("#settings-members-none")).to_have_text("")
+    expect(settings.get_by_role("button", name="Leave room")).to_be_visible()
