@@ -1,5 +1,6 @@
-"""A big room's member list in Room settings (static/js/room_settings.js) in Chromium: a page, a count,
-"More", "Find a member", and the owner's actions on members of any page."""
+"""A big room's member list in Chromium: in Room settings (static/js/room_settings.js) a page, a count,
+"More", "Find a member", and the owner's actions on members of any page; in the administration panel
+(static/js/admin_rooms.js) a closed room's members a page at a time."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.records import CLOSED, PERSON
 from tests import test_page
-from tests.support import ServerProcess, call_api
-from tests.test_page import JWT_SECRET, Pages, token_for
+from tests.support import ServerProcess, call_api, in_store, make_account, signed_token
+from tests.test_page import JWT_SECRET, Pages, expect_online, token_for
 from tests.test_page_changes import open_as, open_room, shoot
 
 browser = test_page.browser
@@ -97,3 +100,34 @@ def test_find_a_member_asks_the_server_and_says_when_nobody_is_found(
     expect(names).to_have_text(everyone[:100])
     expect(settings.locator("#settings-members-none")).to_have_text("")
     expect(settings.get_by_role("button", name="Leave room")).to_be_visible()
+
+
+def test_the_administration_panel_lists_a_big_closed_rooms_members_a_page_at_a_time(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """A closed room of 120 shows its first 100 members under "Members", "More members" the other 20;
+    taking out one of those shown by it works and says so."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+
+    async def crowd(accounts: AccountStore) -> list[str]:
+        ids = [(await accounts.create_account(f"club-{n:03}", PERSON)).id for n in range(120)]
+        await accounts.create_room("club", CLOSED, creator_id=ids[0], members=ids[1:])
+        return [account.name for account, _ in await accounts.members_page("club", limit=500)]
+
+    everyone = in_store(database, crowd)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        room = page.locator("#admin-rooms > li").first
+        expect(room).to_contain_text("#club (120 members)")
+        room.get_by_role("button", name="Members").click()
+        names = room.locator(".admin-members .nick")
+        expect(names).to_have_text(everyone[:100])
+        room.get_by_role("button", name="More members").click()
+        expect(names).to_have_text(everyone)
+        expect(room.get_by_role("button", name="More members")).to_have_count(0)
+        room.locator(".admin-members li").filter(has_text=everyone[110]).get_by_role("button").click()
+        expect(page.locator("#admin-note")).to_have_text("Taken out of #club.")
+        expect(room).to_contain_text("#club (119 members)")

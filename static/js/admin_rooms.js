@@ -1,5 +1,5 @@
 // The closed rooms part of the administration panel: each closed room with
-// how many members it has; opening one lists its members, to take one out or
+// how many members it has; opening one lists its members (a page at a time), to take one out or
 // add someone (adding oneself is how an administrator comes to read it, and
 // the member list shows it). Messages are never shown here.
 
@@ -36,11 +36,29 @@ async function showMembers(room, list, toggle) {
   toggle.setAttribute("aria-expanded", String(open));
   if (!open) return;
   try {
-    const {members} = await adminCall("GET", `/api/rooms/${encodeURIComponent(room.room)}/members`);
-    list.replaceChildren(...members.map((member) => memberItem(room, member)), addForm(room));
+    const {members, next} = await adminCall("GET", `/api/rooms/${encodeURIComponent(room.room)}/members`);
+    list.replaceChildren(...members.map((member) => memberItem(room, member)), ...moreItem(room, next), addForm(room));
   } catch (error) {
     say(error.message);
   }
+}
+
+// A room of more members than a page (docs/protocol.md: a hundred) offers the next page, which comes
+// in place of the offer, above the form to add someone.
+function moreItem(room, next) {
+  if (!next) return [];
+  const item = element("li");
+  item.append(
+    button("More members", async () => {
+      try {
+        const page = await adminCall("GET", next);
+        item.replaceWith(...page.members.map((member) => memberItem(room, member)), ...moreItem(room, page.next));
+      } catch (error) {
+        say(error.message);
+      }
+    }),
+  );
+  return [item];
 }
 
 function memberItem(room, member) {
