@@ -24,7 +24,7 @@ from .identity import Identity
 from .store.accounts_base import AccountStore
 from .store.records import PERSON, Account, Block
 
-log = logging.getLogger("chatroom.api")
+log = logging.getLogger("chatroom.notices")
 
 
 async def refuse_if_blocked(accounts: AccountStore, who: Identity, people: Sequence[Account]) -> None:
