@@ -67,9 +67,11 @@ def test_the_owner_bars_a_troll_whose_page_says_so_and_lifts_the_bar(
     expect(message(back, "rude words")).to_be_visible()
 
 
-def test_only_those_who_manage_the_room_are_offered_bars(server: ServerProcess, pages: Pages) -> None:
+def test_only_those_who_manage_the_room_are_offered_bars(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
     """In "noras-nook", nora (its owner) is offered "Bar" beside a member, not beside herself; pia, a member
-    who does not manage it, sees no bars at all."""
+    who does not manage it, sees no bars at all. "Bar" reads as a link, as "Remove" beside it does."""
     open_room(server, "noras-nook", owner="nora")
     pia = open_as(pages, server, "pia", "noras-nook")
     pia.get_by_role("button", name="Room settings").click()
@@ -83,8 +85,17 @@ def test_only_those_who_manage_the_room_are_offered_bars(server: ServerProcess, 
     settings = nora.get_by_role("dialog", name="Room settings")
     settings.get_by_label("Add a member").fill("pia")
     settings.get_by_role("button", name="Add", exact=True).click()
-    expect(settings.get_by_role("button", name="Bar pia from this room")).to_be_visible()
+    bar = settings.get_by_role("button", name="Bar pia from this room")
+    expect(bar).to_be_visible()
     expect(settings.get_by_role("button", name="Bar nora from this room")).to_have_count(0)
+    # "Bar" is a link in red beside "Remove", not a box that makes its row taller than the others.
+    remove = (
+        settings.locator("#settings-members li").filter(has_text="pia").get_by_role("button", name="Remove")
+    )
+    expect(bar).to_have_css("border-top-width", "0px")
+    bar_box, remove_box = bar.bounding_box(), remove.bounding_box()
+    assert bar_box is not None and remove_box is not None and bar_box["height"] == remove_box["height"]
+    shoot(nora, tmp_path, "bars-members")
     settings.get_by_role("button", name="Bar pia from this room").click()
     settings.get_by_role("button", name="Press again to bar pia").click()
     expect(settings.locator("#settings-bars .nick")).to_have_text(["pia"])
