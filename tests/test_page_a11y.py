@@ -160,10 +160,17 @@ def test_every_control_says_what_it_does_in_words(
     item = bob.locator("#messages .msg").filter(has_text="hello there")
     item.focus()
     toolbar = bob.get_by_role("toolbar", name="Message actions")
-    expect(toolbar.get_by_role("button")).to_have_text(["↩", "☺", "📌", "✉", "🔗", "🚫"])
-    names = ["Reply", "React", "Pin to this room", "Mark unread from here", "Copy link", f"Block {owner}"]
+    expect(toolbar.get_by_role("button")).to_have_text(["↩", "☺", "📌", "⋯"])
+    names = ["Reply", "React", "Pin to this room", "More actions"]
     for button, name in zip(toolbar.get_by_role("button").all(), names, strict=True):
         expect(button).to_have_accessible_name(name)
+    toolbar.get_by_role("button", name="More actions").press("Enter")
+    expect(toolbar.get_by_role("button")).to_have_text(["✉ Mark unread", "🔗 Copy link", f"🚫 Block {owner}"])
+    more = ["Mark unread from here", "Copy link", f"Block {owner}"]
+    for button, name in zip(toolbar.get_by_role("button").all(), more, strict=True):
+        expect(button).to_have_accessible_name(name)
+    bob.keyboard.press("Escape")
+    expect(toolbar.get_by_role("button", name="More actions")).to_be_focused()
     toolbar.get_by_role("button", name="React").press("Enter")
     bob.get_by_role("button", name="React with 👍").press("Enter")
     reaction = item.locator(".reactions button")

@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
-from tests.test_page_changes import act, message, shoot
+from tests.test_page_changes import act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
 
@@ -56,7 +56,7 @@ def test_a_block_hides_his_messages_in_every_tab_of_hers_and_unblocking_shows_th
     cid = signed_in(pages, clients["cid"], url)
     say(bob, "@ann buy my course")
     say(cid, "hello everyone")
-    act(ann, message(ann, "buy my course"), "Block bob")
+    act_more(ann, message(ann, "buy my course"), "Block bob")
     for page in (ann, ann_phone):
         expect_hidden(page, "buy my course")
         expect(message(page, "hello everyone").locator(".text")).to_be_visible()

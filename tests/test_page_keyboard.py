@@ -265,8 +265,7 @@ def test_the_messages_are_one_tab_stop_whatever_they_hold(server: ServerProcess,
         "Pin to this room",
         "Edit",
         "Delete",
-        "Mark unread from here",
-        "Copy link",
+        "More actions",
     ):
         press(ann, "Tab")
         expect(linked.get_by_role("button", name=name, exact=True)).to_be_focused()
@@ -285,19 +284,29 @@ def test_the_messages_are_one_tab_stop_whatever_they_hold(server: ServerProcess,
 
 
 def test_a_copied_link_is_said(server: ServerProcess, pages: Pages) -> None:
-    """Copy link shows a tick for a moment: a screen reader hears "Link copied", and the button is
-    called "Copy link" again afterwards, its tooltip too."""
+    """ "More actions" opens a menu in words, its first item focused, and Escape goes back to it; Copy link
+    there shows a tick for a moment: a screen reader hears "Link copied", and the button is called
+    "Copy link" again afterwards, its tooltip too."""
     open_room(server, "office")
     ann = open_as(pages, server, "ann", "office", permissions=["clipboard-read", "clipboard-write"])
     say(ann, "the plan")
     item = message(ann, "the plan")
     item.focus()
+    more = item.get_by_role("button", name="More actions")
+    more.focus()
+    press(ann, "Enter")
+    menu = item.get_by_role("toolbar", name="Message actions").get_by_role("button")
+    expect(menu).to_have_text(["✉ Mark unread", "🔗 Copy link"])
+    expect(item.get_by_role("button", name="Mark unread from here")).to_be_focused()
+    press(ann, "Escape")
+    expect(more).to_be_focused()
+    press(ann, "Enter", "Tab")
     copy = item.get_by_role("button", name="Copy link")
-    copy.focus()
+    expect(copy).to_be_focused()
     press(ann, "Enter")
     expect(ann.locator("#announcer p").last).to_have_text("Link copied")
-    expect(copy).to_have_text("✓")
-    expect(copy).to_have_text("🔗")
+    expect(copy).to_have_text("✓ Link copied")
+    expect(copy).to_have_text("🔗 Copy link")
     expect(copy).to_have_attribute("title", "Copy link")
     assert ann.evaluate("navigator.clipboard.readText()").endswith(f"#m-{item.get_attribute('data-id')}")
 

@@ -13,7 +13,7 @@ from tests.sample_files import picture
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, sign_in
 from tests.test_page import PHONE, SCREENSHOT_PHONE, Pages, expect_online, say
-from tests.test_page_changes import message, open_as, open_room, shoot
+from tests.test_page_changes import accessible_names, message, open_as, open_room, shoot
 from tests.test_page_files import attach_by_button
 from tests.web_client import set_up
 
@@ -80,6 +80,46 @@ def test_a_long_press_low_on_a_tall_message_shows_its_actions_in_view(
     shoot(ann, tmp_path, "phone-tall-message-actions")
     toolbar.get_by_role("button", name="Reply", exact=True).tap()
     expect(ann.locator(".reply-bar")).to_contain_text("Paragraph 0")
+
+
+def test_a_messages_actions_leave_its_author_in_sight_and_the_rarer_ones_open_as_a_menu(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """ann owns "stoop": long-pressed, bob's message shows her every action a fingertip wide, the toolbar
+    on the screen and clear of his name and the time; "More actions" opens Mark unread, Copy link and
+    Block bob, in words, on the screen too, nothing wider than it."""
+    open_room(server, "stoop")
+    bob = open_as(pages, server, "bob", "stoop")
+    say(bob, "the parcel came for you")
+    ann = open_as(pages, server, "ann", "stoop", **TOUCH)
+    item = message(ann, "the parcel came for you")
+    box = item.locator(".text").bounding_box()
+    assert box is not None
+    long_press(ann, box["x"] + 10, box["y"] + box["height"] / 2)
+    toolbar = item.get_by_role("toolbar", name="Message actions")
+    expect(toolbar.get_by_role("button", name="Delete", exact=True)).to_be_visible()  # hers to delete
+    assert accessible_names(toolbar.get_by_role("button")) == [
+        "Reply",
+        "React",
+        "Pin to this room",
+        "Delete",
+        "More actions",
+    ]
+    assert too_small(ann, ".msg-actions button") == []
+    screen = {"x": 0, "y": 0, **SCREENSHOT_PHONE}
+    assert inside(toolbar.bounding_box(), screen)
+    for part in (".meta .nick", ".meta .time"):
+        seen, over = item.locator(part).bounding_box(), toolbar.bounding_box()
+        assert seen is not None and over is not None
+        assert seen["x"] + seen["width"] <= over["x"], f"{part} is under the toolbar"
+    shoot(ann, tmp_path, "phone-message-actions")
+
+    toolbar.get_by_role("button", name="More actions").tap()
+    expect(toolbar.get_by_role("button")).to_have_text(["✉ Mark unread", "🔗 Copy link", "🚫 Block bob"])
+    assert too_small(ann, ".msg-actions button") == []
+    assert inside(toolbar.bounding_box(), screen)
+    assert ann.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    shoot(ann, tmp_path, "phone-message-more-actions")
 
 
 # The names of the elements ``selector`` finds that show and are smaller than a fingertip either way.

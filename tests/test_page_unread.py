@@ -20,7 +20,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
-from tests.test_page_changes import act
+from tests.test_page_changes import act_more
 from tests.test_page_rooms import create_closed_room, open_as
 
 browser = test_page.browser
@@ -120,7 +120,7 @@ def test_marking_unread_holds_the_room_unread_in_every_tab_until_it_is_opened_ag
     other = tab(ann.context, server, "ann", "triage")
     expect(other.locator("#messages .msg .text")).to_have_count(3)
     expect(badges_of(ann, "triage")).to_have_count(0)
-    act(ann, ann.locator("#messages .msg").nth(1), "Mark unread from here")
+    act_more(ann, ann.locator("#messages .msg").nth(1), "Mark unread from here")
     expect(ann.locator("#announcer > p").last).to_have_text("Marked unread from this message.")
     for page in (ann, other):
         expect(badges_of(page, "triage")).to_have_text(["2"])

@@ -1,7 +1,7 @@
 // What one can do with a message: reply, react, pin it to the room (or unpin
 // it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
-// its link. One toolbar serves every
-// message: it moves to the message under the pointer (desktop), the one
+// its link, mark the room unread from it, block its author (these three behind "⋯ More actions").
+// One toolbar serves every message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
 // own; their refusals are said here.
@@ -61,7 +61,7 @@ function button(label, title, action, key = title) {
 function buttonsFor(item) {
   const own = item.classList.contains("own");
   const deleted = isDeleted(item);
-  const nick = item.querySelector(".meta .nick")?.textContent || "";
+  const nick = nickOf(item);
   const buttons = [];
   const quoted = () => quotedText(currentPlainText(item), item);
   // An archived room's messages are read: no reply, reaction or change is offered.
@@ -75,8 +75,26 @@ function buttonsFor(item) {
   if (!deleted && mayChangeMessages() && (own || toolbar.deletesAny)) {
     buttons.push(button("🗑", "Delete", () => confirmDelete(item)));
   }
-  if (!deleted && session.isAccount) buttons.push(button("✉", "Mark unread from here", () => markUnread(item)));
-  buttons.push(button("🔗", "Copy link", (node) => copyLink(item, node)));
+  // The rarer actions wait behind "⋯": all in one row, the toolbar covered a phone's message from its
+  // author's name to its edge. Alone (a deleted message, an archived room) they fit in the row.
+  const rarer = rarerButtons(item, buttons.length > 0);
+  if (!buttons.length) return rarer;
+  return [...buttons, button("⋯", "More actions", () => showMore(item), "more")];
+}
+
+const nickOf = (item) => item.querySelector(".meta .nick")?.textContent || "";
+
+// Mark unread, copy the link, block its author: a symbol alone in the row, with words in the menu.
+function rarerButtons(item, inMenu) {
+  const own = item.classList.contains("own");
+  const nick = nickOf(item);
+  const rare = (symbol, words, title, action, key) =>
+    button(inMenu ? `${symbol} ${words}` : symbol, title, action, key);
+  const buttons = [];
+  if (!isDeleted(item) && session.isAccount) {
+    buttons.push(rare("✉", "Mark unread", "Mark unread from here", () => markUnread(item)));
+  }
+  buttons.push(rare("🔗", "Copy link", "Copy link", (node) => copyLink(item, node)));
   // A person (not a bot, not a guest) may be blocked by anyone with an account but themselves.
   if (!own && session.isAccount && !item.dataset.bot && !item.dataset.guest && nick) {
     const blocked = isBlocked(nick);
@@ -84,9 +102,20 @@ function buttonsFor(item) {
       await (blocked ? unblockPerson(nick) : blockPerson(nick));
       hideToolbar();
     };
-    buttons.push(button("🚫", `${blocked ? "Unblock" : "Block"} ${nick}`, act, blocked ? "Unblock" : "Block"));
+    const verb = blocked ? "Unblock" : "Block";
+    buttons.push(rare("🚫", `${verb} ${nick}`, `${verb} ${nick}`, act, verb));
   }
+  if (inMenu) for (const node of buttons) node.classList.add("more-action");
   return buttons;
+}
+
+// The toolbar turns into a short menu of the rarer actions, in words; Escape goes back to the row.
+function showMore(item) {
+  const menu = rarerButtons(item, true);
+  toolbar.node.classList.add("more");
+  toolbar.node.replaceChildren(...menu);
+  toolbar.node.scrollIntoView({block: "nearest"}); // the newest message's menu hangs below the list
+  menu[0].focus();
 }
 
 // The room shows as unread from this message on (its count in the rooms list) until it is opened again.
@@ -107,6 +136,7 @@ function showToolbar(item) {
     toolbar.node.setAttribute("aria-label", "Message actions");
     toolbar.node.addEventListener("keydown", onToolbarKey);
   }
+  toolbar.node.classList.remove("more");
   toolbar.node.replaceChildren(...buttonsFor(item));
   toolbar.item = item;
   item.append(toolbar.node);
@@ -136,6 +166,7 @@ function pinButton(item) {
 
 // The toolbar's buttons again, the focus on ``focusName``'s.
 function showButtons(item, focusName) {
+  toolbar.node.classList.remove("more");
   toolbar.node.replaceChildren(...buttonsFor(item));
   if (focusName) toolbar.node.querySelector(`[data-action="${focusName}"]`)?.focus();
 }
@@ -149,7 +180,7 @@ function showButtons(item, focusName) {
 export function refreshToolbar() {
   if (!mayChangeMessages() || !mayWrite()) cancelEditing();
   if (!toolbar.item) return;
-  const asking = toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link");
+  const asking = toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link, .more-action");
   if (asking && mayChangeMessages() && !isDeleted(toolbar.item)) return;
   if (reactionPickerOpen()) closeEmojiPicker();
   const focused = toolbar.node.contains(document.activeElement) ? document.activeElement : null;
@@ -157,12 +188,13 @@ export function refreshToolbar() {
   if (focused && !toolbar.node.contains(document.activeElement)) toolbar.item.focus(); // its button went
 }
 
-// Escape goes back a step: from the quick reactions to the buttons, from the buttons to the message.
+// Escape goes back a step: from the quick reactions or the menu to the buttons, from them to the message.
 function onToolbarKey(event) {
   const item = toolbar.item;
   if (event.key !== "Escape" || !item) return;
   event.stopPropagation();
   if (choosingReaction()) showButtons(item, "React");
+  else if (toolbar.node.classList.contains("more")) showButtons(item, "more");
   else item.focus();
 }
 
@@ -284,10 +316,11 @@ async function copyLink(item, node) {
     toolbar.node.replaceChildren(field);
     return field.select();
   }
-  node.textContent = "✓";
+  const label = node.textContent;
+  node.textContent = label === "🔗" ? "✓" : "✓ Link copied";
   node.title = "Link copied";
   announce("Link copied"); // the tick is not for a screen reader's ears
-  setTimeout(() => Object.assign(node, {textContent: "🔗", title: "Copy link"}), COPIED_MS);
+  setTimeout(() => Object.assign(node, {textContent: label, title: "Copy link"}), COPIED_MS);
 }
 
 // --- refusals ---------------------------------------------------------------------------
