@@ -23,6 +23,7 @@ from tests.support import (
 )
 from tests.test_account_pages import shots
 from tests.test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say  # noqa: F401
+from tests.test_page_changes import shoot
 from tests.web_client import join as web_join
 from tests.web_client import set_up
 
@@ -413,6 +414,8 @@ def test_the_panel_tells_who_moderated_whom_in_words_a_page_at_a_time(
         expect(acts.first).to_contain_text("root deactivated pest")
         expect(acts.nth(1)).to_contain_text("odile deleted a message of pest in #den")
         expect(acts.first.locator("time")).to_have_attribute("datetime", re.compile(r"^\d{4}-"))
+        acts.last.scroll_into_view_if_needed()
+        shoot(root, tmp_path, "admin-moderation-desktop")
         admin = f"Bearer {signed_token('root', JWT_SECRET)}"
         for _ in range(10):
             for action in ("reactivate", "deactivate"):
