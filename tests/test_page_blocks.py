@@ -25,14 +25,15 @@ browser = test_page.browser
 pages = test_page.pages
 
 HIDDEN = "Message from a person you blocked — show"
+LONG = "WolfgangAmadeusMozartOfSalzburgX"  # as long as a name may be (32), nowhere to break
 
 
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
-    """A server without guests, and ann (its administrator), bob and cid signed in."""
+    """A server without guests, and ann (its administrator), bob, cid and a longest name signed in."""
     with ServerProcess(tmp_path_factory.mktemp("blocks-page") / "chat.db", guests=False) as server:
         ann, join_link = set_up(server, "ann")
-        yield server, {"ann": ann} | {name: join(server, join_link, name) for name in ("bob", "cid")}
+        yield server, {"ann": ann} | {name: join(server, join_link, name) for name in ("bob", "cid", LONG)}
 
 
 def expect_hidden(page: Page, text: str) -> None:
@@ -113,3 +114,25 @@ def test_a_blocked_persons_message_to_her_conversation_is_refused_on_his_page(
     shoot(bob, tmp_path, "blocked-refusal-desktop")
     cid.wait_for_timeout(300)
     expect(cid.locator("#messages .msg")).to_have_count(1)
+
+
+def test_a_long_name_in_the_blocked_list_stays_inside_the_menu_on_a_phone(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """bob blocks someone with a 32-letter name: on his phone, the account menu lists the name, cut short
+    rather than pushing "Unblock" out of the menu, which scrolls only up and down."""
+    server, clients = people
+    assert clients["bob"].call("PUT", f"/api/me/blocks/{LONG}").status == 200
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room=lobby", viewport=SCREENSHOT_PHONE)
+    bob.locator("#me").click()
+    menu = bob.get_by_role("dialog")
+    unblock = menu.get_by_role("button", name=f"Unblock {LONG}")
+    unblock.scroll_into_view_if_needed()
+    expect(unblock).to_be_visible()
+    button, box = unblock.bounding_box(), menu.bounding_box()
+    assert button is not None and box is not None
+    assert box["x"] <= button["x"] and button["x"] + button["width"] <= box["x"] + box["width"]
+    assert menu.evaluate("menu => menu.scrollWidth <= menu.clientWidth")
+    shoot(bob, tmp_path, "blocks-menu-phone")
+    unblock.click()
+    expect(menu.locator("#blocks-none")).to_be_visible()
