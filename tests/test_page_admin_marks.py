@@ -9,7 +9,8 @@ from playwright.sync_api import Page, expect
 
 from chatroom.store.accounts_base import AccountStore
 from tests.support import ServerProcess, in_store, make_account, signed_token
-from tests.test_page import Pages, browser, expect_online, pages, say  # noqa: F401
+from tests.test_page import SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say  # noqa: F401
+from tests.test_page_changes import shoot
 
 JWT_SECRET = "page-marks-secret-" + "0123456789abcdef" * 3
 
@@ -22,7 +23,8 @@ def open_as(pages: Pages, server: ServerProcess, name: str) -> Page:  # noqa: F8
 
 def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
     """admin's message and online entry carry an "admin" badge (named for screen readers, with a
-    tooltip); Administrator's do not; unmade an administrator, admin is no longer marked after a reload."""
+    tooltip), on a phone too; Administrator's do not; unmade an administrator, admin is no longer marked
+    after a reload."""
     database = tmp_path / "chat.db"
     admin = make_account(database, "admin", admin=True)
     make_account(database, "Administrator")
@@ -45,6 +47,16 @@ def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, page
         expect(online["admin"].get_by_role("img", name="administrator")).to_be_visible()
         expect(online["Administrator"]).to_be_visible()
         expect(online["Administrator"].get_by_role("img", name="administrator")).to_have_count(0)
+        shoot(viewer, tmp_path, "admin-marks-desktop")
+        phone = pages.open(
+            f"{server.url}/?room=lobby&token={signed_token('viewer', JWT_SECRET)}", viewport=SCREENSHOT_PHONE
+        )
+        expect_online(phone)
+        on_phone = phone.locator("#messages .msg").filter(has_text="I run this place").get_by_role("img")
+        expect(on_phone).to_have_text("admin")
+        assert phone.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        shoot(phone, tmp_path, "admin-marks-phone")
+        phone.close()
 
         async def unmake(accounts: AccountStore) -> None:
             await accounts.set_admin(admin, False)
