@@ -47,6 +47,12 @@ def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, page
         expect(online["admin"].get_by_role("img", name="administrator")).to_be_visible()
         expect(online["Administrator"]).to_be_visible()
         expect(online["Administrator"].get_by_role("img", name="administrator")).to_have_count(0)
+        # No mark, no room kept for one: "(you)" is as far from viewer's name as the name from the picture.
+        mine = viewer.locator("#users li").filter(has=viewer.get_by_text("viewer", exact=True))
+        picture, name, you = (mine.locator(part).bounding_box() for part in (".avatar", ".nick", ".you"))
+        assert picture is not None and name is not None and you is not None
+        before, after = name["x"] - picture["x"] - picture["width"], you["x"] - name["x"] - name["width"]
+        assert abs(after - before) <= 1, (before, after)
         shoot(viewer, tmp_path, "admin-marks-desktop")
         phone = pages.open(
             f"{server.url}/?room=lobby&token={signed_token('viewer', JWT_SECRET)}", viewport=SCREENSHOT_PHONE
