@@ -224,6 +224,25 @@ def test_the_dialogs_buttons_are_big_enough_for_a_finger(
         expect(dialog).to_be_hidden()
 
 
+def test_a_rooms_owner_bars_and_removes_with_a_fingertip(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """nora owns "shed": in Room settings on her phone, "Remove" and the short "Bar" beside pia are each a
+    fingertip wide and tall, as every button of the dialog is."""
+    open_room(server, "shed", owner="nora")
+    open_as(pages, server, "pia", "shed").close()
+    nora = open_as(pages, server, "nora", "shed", **TOUCH)
+    nora.get_by_role("button", name="Room settings").tap()
+    settings = nora.get_by_role("dialog", name="Room settings")
+    settings.get_by_label("Add a member").fill("pia")
+    settings.get_by_role("button", name="Add", exact=True).tap()
+    expect(settings.get_by_role("button", name="Bar pia from this room")).to_be_visible()
+    expect(settings.get_by_role("button", name="Remove pia")).to_be_visible()
+    assert too_small(nora, "dialog[open] button, dialog[open] select") == []
+    settings.locator("#settings-members").scroll_into_view_if_needed()
+    shoot(nora, tmp_path, "phone-room-settings-members")
+
+
 def test_the_lightbox_fits_a_phone_held_either_way(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
