@@ -33,6 +33,11 @@ class ApiError(tornado.web.HTTPError):
         self.headers = headers or {}
 
 
+def one_page(rows: list[T], limit: int) -> tuple[list[T], bool]:
+    """Rows read with one more than the page holds: the page, and whether another follows it."""
+    return rows[:limit], len(rows) > limit
+
+
 def room_not_found() -> ApiError:
     """The answer for a room one may not see: the same as for one that does not exist.
 

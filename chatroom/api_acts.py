@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .api import one_page
 from .api_admin import DEFAULT_PAGE, MAX_PAGE, AdminHandler
 from .store.acts_base import ModerationAct
 
@@ -40,7 +41,6 @@ class ModerationHistoryHandler(AdminHandler):
         page = await self.unavailable_if_failing(
             self.backend.accounts.acts(before_id=before, limit=limit + 1)
         )
-        more = len(page) > limit
-        page = page[:limit]
+        page, more = one_page(page, limit)
         following = f"/api/admin/moderation?before={page[-1].id}&limit={limit}" if more else None
         self.send_json({"acts": [act_entry(act) for act in page], "next": following})

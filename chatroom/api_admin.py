@@ -35,7 +35,7 @@ import urllib.parse
 from typing import Any
 
 from . import protocol
-from .api import ApiError, JsonHandler
+from .api import ApiError, JsonHandler, one_page
 from .backend import BackendError
 from .clock import now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
@@ -132,11 +132,12 @@ class AdminAccountsHandler(AdminHandler):
     async def get(self) -> None:
         after = self.int_argument("after") or 0
         limit = self.limit_argument(DEFAULT_PAGE, MAX_PAGE)
-        page = await self.unavailable_if_failing(
-            self.backend.accounts.list_accounts(after_id=after, limit=limit + 1)
+        page, more = one_page(
+            await self.unavailable_if_failing(
+                self.backend.accounts.list_accounts(after_id=after, limit=limit + 1)
+            ),
+            limit,
         )
-        more = len(page) > limit
-        page = page[:limit]
         following = f"/api/admin/accounts?after={page[-1].id}&limit={limit}" if more else None
         self.send_json({"accounts": [account_entry(a) for a in page], "next": following})
 
@@ -166,9 +167,7 @@ class AdminRoomsHandler(AdminHandler):
     async def get(self) -> None:
         after = self.get_argument("after", "")
         limit = self.limit_argument(DEFAULT_PAGE, MAX_PAGE)
-        page = await self.unavailable_if_failing(self._closed_rooms(after, limit + 1))
-        more = len(page) > limit
-        page = page[:limit]
+        page, more = one_page(await self.unavailable_if_failing(self._closed_rooms(after, limit + 1)), limit)
         query = urllib.parse.urlencode({"after": page[-1]["room"], "limit": limit}) if more else ""
         self.send_json({"rooms": page, "next": f"/api/admin/rooms?{query}" if more else None})
 

@@ -9,7 +9,7 @@ import orjson
 
 from . import access, changes, metrics, protocol
 from .access import Readable, member_names
-from .api import ApiError, JsonHandler, room_not_found
+from .api import ApiError, JsonHandler, one_page, room_not_found
 from .backend import BackendError, StoredMessage
 from .identity import Identity
 from .protocol import ProtocolError
@@ -39,9 +39,9 @@ class RoomsHandler(JsonHandler):
         after = self.name_argument("after")
         limit = self.limit_argument(DEFAULT_ROOMS_LIMIT, MAX_ROOMS_LIMIT)
         # One more than asked says whether another page follows.
-        rooms = await self.unavailable_if_failing(self.visible_page(prefix, after, limit + 1))
-        page = rooms[:limit]
-        more = len(rooms) > limit
+        page, more = one_page(
+            await self.unavailable_if_failing(self.visible_page(prefix, after, limit + 1)), limit
+        )
         self.send_json(
             {"rooms": page, "next": self._next_url(prefix, page[-1]["room"], limit) if more else None}
         )
