@@ -36,8 +36,6 @@ from .sql_push import SQLPush
 from .sql_reading import SQLReading
 from .sql_rooms import SQLRooms
 
-Rows = list[tuple[object, ...]]
-
 
 class SQLAccounts(SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).

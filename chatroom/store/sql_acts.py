@@ -7,12 +7,10 @@ inside their own transactions (a deletion of another's message).
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 
 from .acts_base import ModerationAct
-
-Rows = list[tuple[object, ...]]
+from .sql_statements import SQLStatements
 
 ACT_COLUMNS = "ts, act, actor_id, actor, subject_id, subject, room, message, detail"
 INSERT_ACT = f"INSERT INTO moderation_acts ({ACT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -48,20 +46,8 @@ def _act(row: tuple[object, ...]) -> ModerationAct:
     )
 
 
-class SQLActs(abc.ABC):
+class SQLActs(SQLStatements):
     """Writing and reading the moderation history."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
-
-    @abc.abstractmethod
-    async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
-        """Run a write once a row, all in one transaction; StoreError saying ``failing``."""
 
     async def record_act(self, act: ModerationAct) -> ModerationAct:
         """Keep the act; it, with its id."""

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 
 from ..clock import now_ms
 from . import account_sql as sql
 from .records import RoomBar
 from .sql_reading import FORGET_READ_POSITION
-
-Rows = list[tuple[object, ...]]
+from .sql_statements import SQLStatements
 
 _BAR = "room, account_id, by_id, barred_at"
 # ? : room, account, who, time; then the room and the account, which must exist. A second bar keeps the
@@ -42,16 +40,8 @@ def room_bar(row: Sequence[object]) -> RoomBar:
     )
 
 
-class SQLBars(abc.ABC):
+class SQLBars(SQLStatements):
     """Bars from rooms: who may not read or post in which room (access.py)."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     async def bar_account(self, room: str, account_id: int, by_id: int | None) -> RoomBar | None:
         """Bar the account, then take it out and forget how far it read: between the steps it is a

@@ -6,12 +6,9 @@ SQLAccounts inherits them and gives ``_rows`` and ``_change``.
 
 from __future__ import annotations
 
-import abc
-
 from ..clock import now_ms
 from .records import Block
-
-Rows = list[tuple[object, ...]]
+from .sql_statements import SQLStatements
 
 # Blocking again keeps the first time: the list shows since when.
 BLOCK = (
@@ -31,16 +28,8 @@ def _whole(value: object) -> int:
     return value
 
 
-class SQLBlocks(abc.ABC):
+class SQLBlocks(SQLStatements):
     """Whom each person blocked, and who blocked each account."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     async def block(self, account_id: int, blocked_id: int, *, created_at: int | None = None) -> bool:
         """``account_id`` blocks ``blocked_id``; whether it had not already."""

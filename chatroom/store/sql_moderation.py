@@ -6,13 +6,11 @@ SQLAccounts inherits them and gives ``_rows`` and ``_change``.
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 
 from ..clock import now_ms
 from .records import BotWebhook
-
-Rows = list[tuple[object, ...]]
+from .sql_statements import SQLStatements
 
 SET_WEBHOOK = (
     "INSERT INTO bot_webhooks (account_id, url) SELECT CAST(? AS BIGINT), CAST(? AS TEXT)"
@@ -47,16 +45,8 @@ def _whole(value: object) -> int:
     return value
 
 
-class SQLModeration(abc.ABC):
+class SQLModeration(SQLStatements):
     """Webhook addresses of bots, bars on guests' addresses, and server settings."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     # --- webhooks ----------------------------------------------------------------
 

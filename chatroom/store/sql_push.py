@@ -6,12 +6,9 @@ SQLAccounts inherits them and gives ``_rows`` and ``_change``.
 
 from __future__ import annotations
 
-import abc
-
 from ..clock import now_ms
 from .records import PushSubscription
-
-Rows = list[tuple[object, ...]]
+from .sql_statements import SQLStatements
 
 _SUBSCRIPTION = "endpoint, account_id, p256dh, auth, created_at"
 # A device's endpoint is its own: posted again (by whoever is signed in there now), it is replaced.
@@ -39,16 +36,8 @@ def _subscription(row: tuple[object, ...]) -> PushSubscription:
     return PushSubscription(str(endpoint), account_id, str(p256dh), str(auth), created_at)
 
 
-class SQLPush(abc.ABC):
+class SQLPush(SQLStatements):
     """Where each device of a person wants Web Push, and whether the person wants it at all."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     async def save_push_subscription(
         self, account_id: int, endpoint: str, p256dh: str, auth: str, *, created_at: int | None = None

@@ -6,13 +6,11 @@ SQLAccounts inherits it and gives ``_rows``, ``_change`` and ``_change_many``
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 
 from ..mentions import mentioned
 from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, Follower, ReadMark, Unread
-
-Rows = list[tuple[object, ...]]
+from .sql_statements import SQLStatements
 
 # The one place that says which rows count as unread for a reader: the room's messages after the
 # position, not the reader's own, newest first. ? : room, position, the reader's name, how many.
@@ -77,20 +75,8 @@ def _whole(value: object) -> int:
     return value
 
 
-class SQLReading(abc.ABC):
+class SQLReading(SQLStatements):
     """Where accounts have read up to, what is unread, and how they are told of it."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
-
-    @abc.abstractmethod
-    async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
-        """One statement run for every row, in one transaction; StoreError saying ``failing``."""
 
     async def mark_read(self, marks: Sequence[ReadMark]) -> None:
         """Move each position up to its mark (never back, never past the room's newest id), at once."""

@@ -6,27 +6,16 @@ whose atomicity each dialect keeps its own way, stays with the dialects.
 
 from __future__ import annotations
 
-import abc
-
 from ..backend import prefix_end
 from ..clock import now_ms
 from ..names import BadNameError, nick_key, normalize_nick
 from . import account_sql as sql
 from .records import MEMBER, OPEN, Account, Membership, RoomRecord
+from .sql_statements import SQLStatements
 
-Rows = list[tuple[object, ...]]
 
-
-class SQLRooms(abc.ABC):
+class SQLRooms(SQLStatements):
     """A room's record and its changes, its members, and pages of rooms."""
-
-    @abc.abstractmethod
-    async def _rows(self, statement: str, *params: object) -> Rows:
-        """The rows a query returns."""
-
-    @abc.abstractmethod
-    async def _change(self, failing: str, statement: str, *params: object) -> Rows:
-        """The rows a write returns (RETURNING), run in a transaction; StoreError saying ``failing``."""
 
     async def room_record(self, room: str) -> RoomRecord | None:
         """The room's record."""

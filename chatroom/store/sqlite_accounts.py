@@ -19,7 +19,8 @@ from . import account_sql as sql
 from . import everyone_sql
 from .accounts_base import FormerNameError, NameTakenError, RoomTakenError, UnknownAccountError
 from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
-from .sql_accounts import Rows, SQLAccounts
+from .sql_accounts import SQLAccounts
+from .sql_statements import Rows
 from .sqlite_sql import transaction
 
 T = TypeVar("T")
