@@ -20,9 +20,10 @@ from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import OPEN, RESET
 from chatroom.tokens import token_hash
 
+from .clients import close_code, next_of, say
 from .pg_server import PostgresServer
 from .support import REPO, ServerProcess, in_store
-from .web_client import WebClient, join, set_up
+from .web_client import WebClient, join, session_socket, set_up
 
 PASSWORD = "correct horse battery"
 
@@ -231,6 +232,25 @@ def test_deactivate_and_reactivate_on_a_running_server(tmp_path: Path) -> None:
             ("the command line", "reactivate", "bob", None),
             ("the command line", "deactivate", "bob", None),
         ]
+
+
+def test_deactivating_from_the_command_line_closes_the_open_sockets_of_a_running_server(
+    tmp_path: Path,
+) -> None:
+    """The account's socket already open is told `unauthorized` and closed 4401 within seconds (the
+    server reads the moderation history); another person's socket carries on."""
+    db = tmp_path / "chat.db"
+    with ServerProcess(db, guests=False) as server:
+        root, join_link = set_up(server)
+        bob = join(server, join_link, "bob")
+        with session_socket(server, root) as witness, session_socket(server, bob) as bobs:
+            started = time.monotonic()
+            assert admin("deactivate", "bob", "--db", str(db)).returncode == 0
+            error = next_of(bobs, "error", timeout=15)
+            assert (error["code"], close_code(bobs)) == ("unauthorized", 4401)
+            assert time.monotonic() - started < 15
+            say(witness, "still here")
+            assert next_of(witness, "user", skip=("sys", "typing", "presence"))["message"] == "still here"
 
 
 def test_the_last_administrator_is_not_deactivated_and_an_administrator_is_reactivated(

@@ -9,15 +9,14 @@ from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher, profiles
-from websockets.sync.client import ClientConnection
 
 from chatroom.identity import SESSION_COOKIE
 from chatroom.passwords import prepare
 from chatroom.store.accounts_base import AccountStore
 
-from .clients import close_code, next_leave, next_of, open_ws, say
+from .clients import close_code, next_leave, next_of, say
 from .support import REPO, ServerProcess, in_store, unique
-from .web_client import PASSWORD, WebClient, guestless_site, join, new_database
+from .web_client import PASSWORD, WebClient, guestless_site, join, new_database, session_socket
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -258,16 +257,6 @@ def test_bearer_requests_need_no_xsrf_token(site: tuple[ServerProcess, str]) -> 
     bearer = {"Authorization": f"Bearer {key}"}
     assert bot.call("GET", "/api/me", headers=bearer, xsrf=False).json["account"]["kind"] == "bot"
     assert bot.call("PATCH", "/api/me", {"name": "x"}, headers=bearer, xsrf=False).error == (403, "forbidden")
-
-
-def session_socket(server: ServerProcess, browser: WebClient) -> ClientConnection:
-    """The browser's chat socket in the lobby, signed in by its session cookie; after its welcome."""
-    cookie = browser.cookie(SESSION_COOKIE)
-    assert cookie is not None
-    ws = open_ws(server, room="lobby", headers={"Cookie": f"{SESSION_COOKIE}={cookie.value}"})
-    assert next_of(ws, "welcome")["nick"] == browser.get("/api/me").json["account"]["name"]
-    next_of(ws, "history")
-    return ws
 
 
 def test_signing_out_closes_that_sessions_sockets_4401(site: tuple[ServerProcess, str]) -> None:

@@ -17,7 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from websockets.sync.client import ClientConnection
 
+from chatroom.identity import SESSION_COOKIE
+
+from .clients import next_of, open_ws
 from .support import ServerProcess
 
 PASSWORD = "correct horse battery"
@@ -162,3 +166,13 @@ def guestless_site(database: str) -> Iterator[tuple[ServerProcess, WebClient, st
     with ServerProcess(database, "--xheaders", guests=False) as server:
         admin, join_link = set_up(server)
         yield server, admin, join_link
+
+
+def session_socket(server: ServerProcess, browser: WebClient) -> ClientConnection:
+    """The browser's chat socket in the lobby, signed in by its session cookie; after its welcome."""
+    cookie = browser.cookie(SESSION_COOKIE)
+    assert cookie is not None
+    ws = open_ws(server, room="lobby", headers={"Cookie": f"{SESSION_COOKIE}={cookie.value}"})
+    assert next_of(ws, "welcome")["nick"] == browser.get("/api/me").json["account"]["name"]
+    next_of(ws, "history")
+    return ws

@@ -1,0 +1,99 @@
+"""Deactivations this process was not told of, found in the moderation history and acted on.
+
+An administrator who deactivates an account on the page tells every node at
+once (an AccountNotice on the bus), and its open sockets close 4401. The
+command line (``python -m chatroom admin deactivate``) writes to the
+database alone: no bus reaches it when the store is SQLite, so a running
+server would keep the account's open sockets until they closed by
+themselves — the account someone locks out in a hurry, from a shell,
+because nobody else can. Every act of deactivation is kept in the
+moderation history (store/acts_base.py), whoever made it; each server
+process reads the history's newest acts every few seconds and acts on a
+deactivation it has not seen as on the notice. A deactivation that did come
+as a notice is acted on twice, which closes nothing more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from .events import DEACTIVATED, AccountNotice, Notice
+from .store.acts_base import DEACTIVATE, ActStore, ModerationAct
+from .store.base import StoreError
+from .tasks import stop_task
+
+log = logging.getLogger("chatroom.accounts")
+
+# Seconds between two looks at the history: how long a deactivation from the command line may wait.
+WATCH_INTERVAL = 3.0
+# Acts read at a time, newest first, until the last one seen.
+PAGE = 50
+
+
+class DeactivationWatch:
+    """Reads the moderation history's new acts every ``interval`` seconds; tells ``tell`` of each new
+    deactivation, as an AccountNotice of this process alone."""
+
+    def __init__(
+        self, acts: ActStore, tell: Callable[[Notice], None], *, interval: float = WATCH_INTERVAL
+    ) -> None:
+        self.acts = acts
+        self.tell = tell
+        self.interval = interval
+        # The newest act seen; None until the history could be read once (what came before is done).
+        self._newest: int | None = None
+        self._failing = False
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Note where the history stands now, then look again every interval, in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="chatroom-deactivation-watch")
+
+    async def stop(self) -> None:
+        """Stop looking."""
+        task, self._task = self._task, None
+        await stop_task(task)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.look()
+            except StoreError as error:
+                # The database is away: the next look reads what this one missed. Said once an outage.
+                if not self._failing:
+                    log.warning("cannot read the moderation history for deactivations: %s", error)
+                self._failing = True
+            else:
+                self._failing = False
+            await asyncio.sleep(self.interval)
+
+    async def look(self) -> None:
+        """Tell of every deactivation written since the last look (none at the first: it only notes)."""
+        new = await self._acts_since(self._newest)
+        if new:
+            if self._newest is not None:
+                for act in reversed(new):
+                    self._tell_if_deactivation(act)
+            self._newest = new[0].id
+        elif self._newest is None:
+            self._newest = 0
+
+    async def _acts_since(self, newest: int | None) -> list[ModerationAct]:
+        """The acts above ``newest``, newest first (at the first look, None: only the newest one)."""
+        if newest is None:
+            return await self.acts.acts(limit=1)
+        found: list[ModerationAct] = []
+        before = 0
+        while True:
+            page = await self.acts.acts(before_id=before, limit=PAGE)
+            found += [act for act in page if act.id > newest]
+            if len(page) < PAGE or page[-1].id <= newest:
+                return found
+            before = page[-1].id
+
+    def _tell_if_deactivation(self, act: ModerationAct) -> None:
+        if act.act == DEACTIVATE and act.subject_id is not None:
+            self.tell(AccountNotice(act.subject_id, DEACTIVATED))
