@@ -30,6 +30,11 @@ from .sqlite_search import reindex, unindex
 
 # At most this many ids in one IN (...): SQLite's variable limit is far above.
 _CHUNK = 500
+# A message's pin and its reactions, gone with it (and a pin with its unpinning): (room, target).
+_UNPIN = "DELETE FROM pins WHERE room = ? AND target = ?"
+_DROP_REACTIONS = "DELETE FROM reactions WHERE room = ? AND target = ?"
+# One person's one reaction taken back: (room, target, emoji, account).
+_TAKE_BACK = "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?"
 
 
 def reply_quote(conn: sqlite3.Connection, room: str, reply_to: int) -> ReplyQuote:
@@ -106,8 +111,8 @@ def apply_change(
             "UPDATE messages SET message = '', deleted = 1, file_id = NULL WHERE room = ? AND id = ?", key
         )
         conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
-        conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
-        conn.execute("DELETE FROM pins WHERE room = ? AND target = ?", key)
+        conn.execute(_DROP_REACTIONS, key)
+        conn.execute(_UNPIN, key)
         unindex(conn, room, request.target)
     elif request.kind == PIN:
         _pin(conn, change)
@@ -118,7 +123,7 @@ def apply_change(
         )
     else:
         conn.execute(
-            "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
+            _TAKE_BACK,
             (*key, request.emoji, request.account_id),
         )
     return Changed(request.target, change, None if dropped is None else str(dropped[0]))
@@ -133,7 +138,7 @@ def _pin(conn: sqlite3.Connection, change: StoredChange) -> None:
             (*key, change.account_id, change.nick, change.ts, change.id),
         )
     else:
-        conn.execute("DELETE FROM pins WHERE room = ? AND target = ?", key)
+        conn.execute(_UNPIN, key)
 
 
 def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> None:
@@ -149,8 +154,8 @@ def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> Non
     for c in changes:
         key = (c.room, c.target)
         if c.kind == DELETE:
-            conn.execute("DELETE FROM reactions WHERE room = ? AND target = ?", key)
-            conn.execute("DELETE FROM pins WHERE room = ? AND target = ?", key)
+            conn.execute(_DROP_REACTIONS, key)
+            conn.execute(_UNPIN, key)
         elif c.kind == PIN:
             _pin(conn, c)
         elif c.kind == REACTION and c.account_id is not None and c.on:
@@ -161,7 +166,7 @@ def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> Non
             )
         elif c.kind == REACTION and c.account_id is not None:
             conn.execute(
-                "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?",
+                _TAKE_BACK,
                 (*key, c.emoji, c.account_id),
             )
 
