@@ -340,3 +340,7 @@ class MembersOnPostgresTest(OnPostgres, MembersTest):
 
 class LiveOnPostgresTest(OnPostgres, LiveTest):
     """The same live membership changes, with the memberships in PostgreSQL."""
+
+
+class MemberPagesOnPostgresTest(OnPostgres, MemberPagesTest):
+    """The same pages of members, by prefix and after a name, with the memberships in PostgreSQL."""
