@@ -32,6 +32,15 @@ class _Voice:
         return "only its owner and administrators post in it" if self.may_react else "it is read-only"
 
 
+def _reaches_the_blocker(frame: changes.ChangeFrame) -> bool:
+    """Whether a change puts something new before the person who blocked its author, as a message
+    would: an edit, a pin or unpin, a reaction put. Taking one's reaction back, or deleting one's own
+    message, takes something away and still goes through."""
+    if isinstance(frame, changes.ReactFrame):
+        return frame.on
+    return isinstance(frame, changes.EditFrame | changes.PinFrame)
+
+
 class Intake:
     """One member's rate limit, typing throttle and refusal count, and the tokens of its messages."""
 
@@ -59,7 +68,8 @@ class Intake:
         ``read_only``: no new words (messages, replies, edits); ``may_react``:
         reactions and deleting one's own still go through (access.may_react;
         None: only where new words do); ``blocked_by``: the person of a direct
-        room of two who blocked the member, whom no new message reaches.
+        room of two who blocked the member, whom no new message, edit, pin or
+        reaction reaches.
         """
         if isinstance(message, bytes):
             raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
@@ -68,8 +78,7 @@ class Intake:
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, voice, blocked_by)
         if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame | changes.PinFrame):
-            if blocked_by is not None and isinstance(frame, changes.EditFrame | changes.PinFrame):
-                # New words before the one who blocked them, as a message would be.
+            if blocked_by is not None and _reaches_the_blocker(frame):
                 raise ProtocolError(
                     protocol.BLOCKED, f"{blocked_by} does not take messages from you", frame.ref
                 )

@@ -9,12 +9,12 @@ from typing import Any
 
 from tornado.testing import gen_test
 
-from tests.chat_case import Client
+from tests.chat_case import Client, OnPostgres
 from tests.rooms_case import RoomsCase, as_
 from tests.web_client import guestless_site, join
 
 
-class BlocksTest(RoomsCase):
+class BlocksCase(RoomsCase):
     """ann blocks bob; cid looks on; ci is a bot."""
 
     async def people(self) -> None:
@@ -37,6 +37,10 @@ class BlocksTest(RoomsCase):
         await self.recv_type(client, "history")
         await self.recv_type(client, "sys")
         return client
+
+
+class BlocksTest(BlocksCase):
+    """The list, its refusals, and what a block does on the API and the socket."""
 
     @gen_test(timeout=30)
     async def test_a_block_is_listed_and_lifted(self) -> None:
@@ -92,9 +96,9 @@ class BlocksTest(RoomsCase):
 
     @gen_test(timeout=30)
     async def test_a_blocked_persons_messages_to_the_blockers_conversation_are_refused(self) -> None:
-        """In the direct room of the two, bob gets error blocked for a message or an edit (also when blocked
-        while connected), 403 blocked for a file, and ann receives none of it but his reaction; unblocked,
-        his next message goes through; a conversation of three takes it."""
+        """In the direct room of the two, bob gets error blocked for a message, an edit or a reaction (also
+        when blocked while connected), 403 blocked for a file, and ann receives none of it; unblocked, his
+        next message goes through; a conversation of three takes it."""
         await self.people()
         _, dm = await self.direct("ann", "bob")
         ann, bob = await self.inside("ann", dm["room"]), await self.inside("bob", dm["room"])
@@ -113,9 +117,9 @@ class BlocksTest(RoomsCase):
         path = f"/api/rooms/{dm['room']}/files?name=note.txt"
         upload = await self.raw_fetch("POST", path, as_("bob"), b"read this")
         assert (upload.code, json.loads(upload.body)["error"]) == (403, "blocked")
-        await self.nothing_more(ann, ignoring=("unread", "peer"))
         await self.send(bob, {"type": "react", "id": earlier, "emoji": "👍", "on": True, "ref": "x1"})
-        assert (await self.recv_type(ann, "reaction"))["emoji"] == "👍"
+        assert (await self.recv_type(bob, "error"))["code"] == "blocked"
+        await self.nothing_more(ann, ignoring=("unread", "peer"))
         later = await self.inside("bob", dm["room"])
         await self.chat(later, "again?", "r2")
         assert (await self.recv_type(later, "error"))["code"] == "blocked"
@@ -161,6 +165,55 @@ class BlocksTest(RoomsCase):
         _, body, _ = await self.api("GET", "/api/rooms", who)
         entry = next(entry for entry in body["rooms"] if entry["room"] == "plaza")
         return entry["unread"], entry["mentions"]
+
+
+class BlockedReactionsTest(BlocksCase):
+    """A blocked person's reactions in the direct conversation of the two, as the store says at joining."""
+
+    async def react(self, client: Client, target: int, on: bool, ref: str) -> None:
+        await self.send(client, {"type": "react", "id": target, "emoji": "👍", "on": on, "ref": ref})
+
+    @gen_test(timeout=30)
+    async def test_a_blocked_persons_reaction_is_refused_and_the_connection_stays(self) -> None:
+        """bob, joining after ann blocked him, puts a reaction: error blocked with ann's name and his ref,
+        on a connection that still works (he takes back the reaction he put before, and ann sees it go);
+        ann gets nothing of the refused one and reacts herself; in a conversation of three his reaction
+        goes through."""
+        await self.people()
+        _, dm = await self.direct("ann", "bob")
+        ann, bob = await self.inside("ann", dm["room"]), await self.inside("bob", dm["room"])
+        await self.recv_type(ann, "sys")  # bob's join
+        await self.chat(ann, "lunch?", "a1")
+        lunch = (await self.recv_type(ann, "ack"))["id"]
+        await self.react(bob, lunch, True, "x0")
+        assert (await self.recv_type(ann, "reaction"))["on"] is True
+        await self.api("PUT", "/api/me/blocks/bob", "ann")
+        await self.recv_type(ann, "block")
+        bob.close()  # his next connection learns the block from the store
+        await self.recv_type(ann, "sys")
+        bob = await self.inside("bob", dm["room"])
+        await self.recv_type(ann, "sys")
+        await self.react(bob, lunch, True, "x1")
+        refusal = await self.recv_type(bob, "error")
+        assert (refusal["code"], refusal["ref"]) == ("blocked", "x1")
+        assert refusal["message"] == "ann does not take messages from you"
+        await self.nothing_more(ann, ignoring=("unread", "peer"))
+        await self.react(bob, lunch, False, "x2")
+        taken_back = await self.recv_type(ann, "reaction")
+        assert (taken_back["nick"], taken_back["on"]) == ("bob", False)
+        assert (await self.recv_type(bob, "reaction"))["id"] == taken_back["id"]
+        await self.react(ann, lunch, True, "a2")
+        assert (await self.recv_type(bob, "reaction"))["nick"] == "ann"
+        _, trio = await self.direct("ann", "bob", "cid")
+        ann3, bob3 = await self.inside("ann", trio["room"]), await self.inside("bob", trio["room"])
+        await self.chat(ann3, "all of us?", "a3")
+        plan = (await self.recv_type(ann3, "ack"))["id"]
+        await self.react(bob3, plan, True, "x3")
+        assert (await self.recv_type(ann3, "reaction"))["nick"] == "bob"
+
+
+class BlockedReactionsOnPostgresTest(OnPostgres, BlockedReactionsTest):
+    """The same refusal, with the block read from PostgreSQL."""
 
 
 def test_without_the_pages_xsrf_token_a_cookie_blocks_nobody(tmp_path: Path) -> None:
