@@ -11,7 +11,8 @@
 - ``PUT /api/admin/bots/{id}/webhook`` ``{"url": url or null}``;
 - ``PUT`` / ``DELETE /api/admin/bots/{id}/rooms/{room}``: make the bot a
   member of a room (an open room is made if there is none), or take it out;
-  never of a direct conversation (403), which is its people's alone.
+  never of a direct conversation (403), which is its people's alone, nor of
+  a room it is barred from (409 barred: the bar is lifted first).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from typing import Any
 from . import bots, protocol
 from .api import ApiError
 from .api_admin import AdminHandler, account_entry
-from .bots import BotError, DirectRoomError
+from .api_manage import BARRED
+from .bots import BarredBotError, BotError, DirectRoomError
 from .events import ROOM_CREATED, ROOM_MEMBERS
 from .names import BadNameError
 from .store.accounts_base import NameTakenError, RoomTakenError
@@ -81,7 +83,7 @@ class BotAdminHandler(AdminHandler):
 
     async def put_in_room(self, bot: Account, room: str) -> None:
         """Make the bot a member of the room (made open if missing): 400 for a bad or look-alike name, 403 for
-        a direct conversation."""
+        a direct conversation, 409 for a room it is barred from."""
         existed = await self.unavailable_if_failing(self.backend.accounts.room_record(room)) is not None
         try:
             await self.unavailable_if_failing(
@@ -89,6 +91,8 @@ class BotAdminHandler(AdminHandler):
             )
         except DirectRoomError as error:
             raise ApiError(403, protocol.FORBIDDEN, str(error)) from None
+        except BarredBotError as error:
+            raise ApiError(409, BARRED, str(error)) from None
         except (BadNameError, RoomTakenError, BotError) as error:
             raise ApiError(400, protocol.BAD_NAME, str(error)) from None
         await self.tell_about_room(room, ROOM_MEMBERS if existed else ROOM_CREATED)

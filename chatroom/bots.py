@@ -29,6 +29,10 @@ class DirectRoomError(BotError):
     """A direct conversation is its people's alone: no bot is put in one, nor in a name kept for one."""
 
 
+class BarredBotError(BotError):
+    """The room's owner or an administrator barred the bot from it: a membership would not let it in."""
+
+
 def bot_room(raw: str) -> str:
     """A room name a bot may be put in, normalised: BadNameError, or DirectRoomError."""
     room = normalize_room(raw)
@@ -79,8 +83,9 @@ async def put_in_room(
     """Make the bot a member of the room; a room that does not exist is created, open.
 
     BadNameError for a bad room name, RoomTakenError for a look-alike of
-    another room's name, DirectRoomError for a direct conversation, BotError
-    for a person's account.
+    another room's name, DirectRoomError for a direct conversation,
+    BarredBotError for a room the bot is barred from, BotError for a person's
+    account.
     """
     if not bot.is_bot:
         raise BotError(f"{bot.name!r} is a person: rooms' members are managed with the rooms")
@@ -88,6 +93,8 @@ async def put_in_room(
     record = await accounts.room_record(room)
     if record is not None and record.kind == DIRECT:
         raise DirectRoomError(f"{room!r} is a direct conversation: no bot is put in one")
+    if record is not None and await accounts.room_bar(room, bot.id) is not None:
+        raise BarredBotError(f"{bot.name!r} is barred from this room: lift the bar first")
     if record is None:
         try:
             await accounts.create_room(room, OPEN, creator_id=creator_id, members=[bot.id])

@@ -155,6 +155,32 @@ class BarsTest(RoomsCase):
         refused = await self.raw_fetch("POST", "/api/rooms/square/messages", headers, body)
         assert refused.code == 404 and b"beep" not in (refused.body or b"")
 
+    @gen_test
+    async def test_an_administrator_puts_no_barred_bot_back_in(self) -> None:
+        """root's PUT of the barred bot into the room is 409 barred, as adding a barred member is: the bot
+        stays out of the members and its key's posts stay refused; once the bar is lifted, the PUT works."""
+        await self.person("root", admin=True)
+        key = await self.bot("ci")
+        await self.create("ann", "square", kind="open")
+        bot = await self.backend.accounts.account_by_name("ci")
+        assert bot is not None
+        await self.backend.accounts.add_member("square", bot.id)
+        assert (await self.api("POST", "/api/rooms/square/bars", "ann", {"name": "ci"}))[0] == 201
+        putting = self.api("PUT", f"/api/admin/bots/{bot.id}/rooms/square", "root")
+        status, body, _ = await putting
+        assert (status, body) == (
+            409,
+            {"error": "barred", "message": "'ci' is barred from this room: lift the bar first"},
+        )
+        _, members, _ = await self.api("GET", "/api/rooms/square/members", "ann")
+        assert [m["name"] for m in members["members"]] == ["ann"]
+        headers = {"Authorization": key, "Content-Type": "application/json"}
+        refused = await self.raw_fetch("POST", "/api/rooms/square/messages", headers, b'{"message": "beep"}')
+        assert refused.code == 404
+        assert (await self.api("DELETE", "/api/rooms/square/bars/ci", "ann"))[0] == 204
+        status, body, _ = await self.api("PUT", f"/api/admin/bots/{bot.id}/rooms/square", "root")
+        assert status == 200 and body["bot"]["rooms"] == ["square"]
+
 
 class BarsOnPostgresTest(OnPostgres, BarsTest):
     """The same bars, stored in PostgreSQL."""
