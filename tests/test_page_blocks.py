@@ -16,9 +16,10 @@ from playwright.sync_api import Page, expect
 
 from tests import test_page
 from tests.support import ServerProcess
-from tests.test_page import SCREENSHOT_PHONE, Pages, say
-from tests.test_page_changes import act_more, message, shoot
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
+from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
+from tests.test_page_search import search
 from tests.web_client import WebClient, join, set_up
 
 browser = test_page.browser
@@ -136,3 +137,68 @@ def test_a_long_name_in_the_blocked_list_stays_inside_the_menu_on_a_phone(
     shoot(bob, tmp_path, "blocks-menu-phone")
     unblock.click()
     expect(menu.locator("#blocks-none")).to_be_visible()
+
+
+def test_a_blocked_persons_words_are_hidden_in_search_results_pins_and_quotes(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """In the open room "pier", bob's message is pinned and ann answers it; cid, who blocked bob, finds it
+    by search: the result, the pins panel's entry and ann's reply's quote each say "Message from a person
+    you blocked — show" without bob's name or words, and "show" (the quote's first press) shows them; ann
+    sees everything as ever; unblocked, cid's page shows them all again."""
+    server, clients = people
+    assert clients["ann"].call("POST", "/api/rooms", {"room": "pier", "kind": "open"}).status == 201
+    url = f"{server.url}/?room=pier"
+    bob, ann = signed_in(pages, clients["bob"], url), signed_in(pages, clients["ann"], url)
+    say(bob, "selling cheap kayaks today")
+    act(bob, message(bob, "cheap kayaks"), "Pin to this room")
+    act(ann, message(ann, "cheap kayaks"), "Reply")
+    say(ann, "no thanks")
+    assert clients["cid"].call("PUT", "/api/me/blocks/bob").status == 200
+    cid = signed_in(pages, clients["cid"], url)
+    phone = signed_in(pages, clients["cid"], url, viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    for page in (cid, phone):
+        expect_hidden(page, "cheap kayaks")
+        quote = message(page, "no thanks").locator(".reply-quote")
+        expect(quote).to_have_accessible_name(HIDDEN)
+        expect(quote.locator(".quote-text")).to_be_hidden()
+    expect(message(ann, "no thanks").locator(".reply-quote")).to_contain_text("bob selling cheap kayaks")
+    shoot(phone, tmp_path, "blocked-quote-phone")
+    quote = message(cid, "no thanks").locator(".reply-quote")
+    quote.click()  # the first press shows it, and stays here
+    expect(quote.locator(".quote-text")).to_have_text("selling cheap kayaks today")
+    expect(quote.locator(".nick")).to_have_text("bob")
+    expect(message(cid, "cheap kayaks").locator(".text")).to_be_hidden()
+    expect(message(phone, "no thanks").locator(".reply-quote .quote-text")).to_be_hidden()
+
+    for page in (cid, phone):
+        search(page, "kayaks")
+        results = page.locator("#search-results > li")
+        expect(results).to_have_count(1)
+        expect(results.locator(".blocked-note")).to_have_text(HIDDEN)
+        expect(results.locator(".search-snippet")).to_be_hidden()
+        expect(results.locator(".nick")).to_be_hidden()
+    shoot(cid, tmp_path, "blocked-search-desktop")
+    shoot(phone, tmp_path, "blocked-search-phone")
+    results = cid.locator("#search-results > li")
+    results.get_by_role("button", name="show").click()
+    expect(results.locator(".search-snippet")).to_have_text("selling cheap kayaks today")
+    expect(results.locator(".blocked-note")).to_be_hidden()
+    cid.get_by_role("dialog", name="Search messages").get_by_role("button", name="Close").click()
+
+    cid.locator("#pins-open").click()
+    panel = cid.get_by_role("dialog", name="Pinned messages")
+    pinned = panel.locator("#pins-list > li")
+    expect(pinned.locator(".blocked-note")).to_have_text(HIDDEN)
+    expect(pinned.locator(".search-snippet")).to_be_hidden()
+    shoot(cid, tmp_path, "blocked-pins-desktop")
+    pinned.get_by_role("button", name="show").click()
+    expect(pinned.locator(".search-snippet")).to_have_text("selling cheap kayaks today")
+    expect(pinned.locator(".pin-by")).to_contain_text("Pinned by bob")
+
+    assert clients["cid"].call("DELETE", "/api/me/blocks/bob").status == 200
+    phone.reload()
+    expect_online(phone)
+    expect(message(phone, "cheap kayaks").locator(".text")).to_be_visible()
+    expect(message(phone, "no thanks").locator(".reply-quote .quote-text")).to_be_visible()
+    expect(message(phone, "no thanks").locator(".reply-quote .blocked-note")).to_be_hidden()

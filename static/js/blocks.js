@@ -1,6 +1,7 @@
 // People one blocked (docs/security.md, "Blocking"). Their messages still
 // come to this page, as everyone's in the room do: hiding them is the
-// page's, each behind a line that shows it on request. "Block" is in a
+// page's, each behind a line that shows it on request, wherever their words
+// show (the messages, search results, pinned messages, replies' quotes). "Block" is in a
 // message's actions; the list, each with "Unblock", in the account menu.
 // Another tab of one's own that blocks or unblocks tells this one (a block frame).
 
@@ -15,7 +16,12 @@ let keys = new Set(); // their nick keys
 
 export const isBlocked = (nick) => keys.has(nickKey(nick));
 
+// Where the page shows a blocked person's words: the timeline's messages, the search results and the
+// pinned messages (each an item with the author's nick key and guest mark), and replies' quotes of them.
+const SHOWN_WORDS = "#messages li.msg, #search-results > li, #pins-list > li";
+
 // A message by a blocked person (never a guest's, who may not hold an account's name) is hidden.
+// ``item``: a message, or an entry of a list that holds one (its data-nick and data-guest as a message's).
 export function hideIfBlocked(item) {
   const hide = item.dataset.guest !== "1" && keys.has(item.dataset.nick);
   item.classList.toggle("blocked", hide);
@@ -39,10 +45,44 @@ function blockedNote(item) {
   return note;
 }
 
+// An entry of a list of messages (search results, pins): marked with its author as a message is, and hidden
+// the same way when they are blocked. ``found``: the message's frame, as the server answered it.
+export function hideEntryIfBlocked(entry, found) {
+  entry.dataset.nick = nickKey(String(found.nick));
+  if (found.guest === true) entry.dataset.guest = "1";
+  hideIfBlocked(entry);
+}
+
+// A reply's quote of a blocked person's message says so in place of their name and words; the first press
+// shows them (the quote is a button: nothing is put in it that is one too), and the next ones go to the
+// message as ever. ``guest``: whether the quoted message is a guest's, when the page knows.
+export function hideQuoteIfBlocked(quote, nick, guest = false) {
+  quote.dataset.nick = nickKey(nick);
+  if (guest) quote.dataset.guest = "1";
+  quote.addEventListener("click", revealQuote, {capture: true}); // before the press that goes to it
+  quote.append(element("span", "blocked-note", "Message from a person you blocked — "));
+  quote.lastChild.append(element("span", "link-button", "show"));
+  markQuote(quote);
+}
+
+function markQuote(quote) {
+  const hide = quote.dataset.guest !== "1" && keys.has(quote.dataset.nick);
+  quote.classList.toggle("blocked", hide);
+  if (!hide) quote.classList.remove("revealed");
+}
+
+function revealQuote(event) {
+  const quote = event.currentTarget;
+  if (!quote.classList.contains("blocked") || quote.classList.contains("revealed")) return;
+  event.stopImmediatePropagation();
+  quote.classList.add("revealed");
+}
+
 function take(list) {
   names = list;
   keys = new Set(list.map(nickKey));
-  for (const item of ui.list.querySelectorAll("li.msg")) hideIfBlocked(item);
+  for (const item of document.querySelectorAll(SHOWN_WORDS)) hideIfBlocked(item);
+  for (const quote of ui.list.querySelectorAll(".reply-quote[data-nick]")) markQuote(quote);
   showList();
 }
 

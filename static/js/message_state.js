@@ -6,6 +6,7 @@
 // edit, delete, reaction or pin frame to the element it targets. Applying one twice is harmless. User text goes in as
 // text nodes only.
 
+import {hideQuoteIfBlocked} from "./blocks.js";
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
 import {plainText} from "./message_format.js";
@@ -77,8 +78,12 @@ function quoteElement(original) {
   quote.append(quoteText(original.message, original));
   quote.title = "Show the message this answers";
   quote.addEventListener("click", () => hooks.jump(original.id));
+  if (typeof original.nick === "string") hideQuoteIfBlocked(quote, original.nick, quotesGuest(original.id));
   return quote;
 }
+
+// Whether the quoted message is a guest's, when the page holds it (a reply's quote does not say).
+const quotesGuest = (id) => document.querySelector(`#messages .msg[data-id="${Number(id)}"]`)?.dataset.guest === "1";
 
 function quoteText(message, original) {
   if (typeof message !== "string") return element("span", "quote-text gone", "message deleted");

@@ -6,6 +6,7 @@
 // User text goes in as text nodes only.
 
 import {apiCall, failure} from "./api.js";
+import {hideEntryIfBlocked} from "./blocks.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
@@ -71,6 +72,7 @@ function pinEntry(message) {
   });
   const item = element("li");
   item.append(link);
+  hideEntryIfBlocked(item, message); // a blocked person's words are hidden here as in the room
   return item;
 }
 

@@ -6,6 +6,7 @@
 // a caption is found by its name, with an empty snippet.
 
 import {apiCall, failure} from "./api.js";
+import {hideEntryIfBlocked} from "./blocks.js";
 import {element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf, humanSize} from "./file_view.js";
 import {jumpTo} from "./permalink.js";
@@ -52,6 +53,7 @@ function resultItem(found, entry) {
   });
   const item = element("li");
   item.append(link);
+  hideEntryIfBlocked(item, found); // a blocked person's words are hidden here as in the room
   return item;
 }
 
