@@ -125,12 +125,12 @@ function showList() {
   shown.none.hidden = names.length > 0;
   shown.list.replaceChildren(
     ...names.map((name) => {
-      const row = element("li", "block-row");
+      const row = element("li", "member"); // as a room's members and bars are listed: the button at the edge
       const unblock = element("button", "link-button", "Unblock");
       unblock.type = "button";
       unblock.setAttribute("aria-label", `Unblock ${name}`);
       unblock.addEventListener("click", () => unblockPerson(name));
-      row.append(element("bdi", "nick", name), textNode(" "), unblock);
+      row.append(element("bdi", "nick", name), unblock);
       return row;
     }),
   );
