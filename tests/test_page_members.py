@@ -56,7 +56,8 @@ def test_a_room_of_more_than_a_page_shows_a_hundred_a_count_and_more(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
     """The room "ada-hall" has 130 members: its owner zed, listed last, sees the first 100 with "Remove"
-    beside them and "130 members"; "More" shows the rest and goes; he removes one shown by it."""
+    beside them and "130 members"; "More" shows the rest and goes; he removes one shown by it, and the
+    list still shows both pages."""
     everyone = crowded_room(server, "ada-hall", "zed", 129)
     assert len(everyone) == 130 and everyone[-1] == "zed"
     zed = open_as(pages, server, "zed", "ada-hall")
@@ -71,8 +72,48 @@ def test_a_room_of_more_than_a_page_shows_a_hundred_a_count_and_more(
     expect(settings.get_by_role("button", name="More")).to_be_hidden()
     settings.get_by_role("button", name=f"Remove {everyone[120]}").click()
     expect(settings.locator("#settings-member-count")).to_have_text("129 members")
-    expect(names).to_have_count(100)
+    expect(names).to_have_text([name for name in everyone if name != everyone[120]])  # both pages kept
     expect(settings.locator("#settings-error")).to_have_text("")
+
+
+def test_adding_or_removing_a_member_keeps_the_pages_shown_the_filter_and_the_place(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """In "kit-yard" of 110 members, its owner kay reads both pages and scrolls down to the last ones:
+    removing one keeps 109 shown and the dialog where it was; with "Find a member" at ``kit-yard-10``,
+    adding ``kit-yard-10x`` lists the nine whose names start so, the filter kept, and removing one keeps
+    it too."""
+    everyone = crowded_room(server, "kit-yard", "kay", 109)
+    assert call_api(server, "GET", "/api/me", authorization=f"Bearer {token_for('kit-yard-10x')}")[0] == 200
+    kay = open_as(pages, server, "kay", "kit-yard")
+    settings = settings_of(kay)
+    names = settings.locator("#settings-members .nick")
+    settings.get_by_role("button", name="More").click()
+    expect(names).to_have_text(everyone)
+    gone = everyone[105]
+    settings.get_by_role("button", name=f"Remove {gone}").scroll_into_view_if_needed()
+    scrolled = settings.evaluate("dialog => dialog.scrollTop")
+    assert scrolled > 0
+    settings.get_by_role("button", name=f"Remove {gone}").click()
+    expect(settings.locator("#settings-member-count")).to_have_text("109 members")
+    left = [name for name in everyone if name != gone]
+    expect(names).to_have_text(left)
+    assert abs(settings.evaluate("dialog => dialog.scrollTop") - scrolled) <= 2
+    shoot(kay, tmp_path, "members-kept-after-removing")
+
+    settings.get_by_label("Find a member").fill("kit-yard-10")
+    found = [name for name in left if name.startswith("kit-yard-10")]
+    expect(names).to_have_text(found)
+    settings.get_by_label("Add a member").fill("kit-yard-10x")
+    settings.get_by_role("button", name="Add", exact=True).click()
+    expect(settings.locator("#settings-member-count")).to_have_text("110 members")
+    expect(names).to_have_text([*found, "kit-yard-10x"])
+    expect(settings.get_by_label("Find a member")).to_have_value("kit-yard-10")
+    settings.get_by_role("button", name=f"Remove {found[0]}").click()
+    expect(names).to_have_text([*found[1:], "kit-yard-10x"])
+    expect(settings.get_by_label("Find a member")).to_have_value("kit-yard-10")
+    expect(settings.locator("#settings-error")).to_have_text("")
+    shoot(kay, tmp_path, "members-kept-filter")
 
 
 def test_find_a_member_asks_the_server_and_says_when_nobody_is_found(

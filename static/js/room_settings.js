@@ -74,7 +74,9 @@ function memberItem(member, manage) {
   return item;
 }
 
-async function loadMembers() {
+// ``upTo``: after a change, the pages are read again as far as they had been (as many members at least),
+// so the list does not fall back to its first page under the person reading it.
+async function loadMembers({upTo = 0} = {}) {
   const ask = ++asked;
   const prefix = $("member-filter").value.trim();
   const query = prefix ? `?prefix=${encodeURIComponent(prefix)}` : "";
@@ -84,10 +86,19 @@ async function loadMembers() {
     isAdministrator(),
   ]);
   if (ask !== asked) return;
+  const members = answer.ok ? answer.body.members : null;
+  let next = answer.ok ? answer.body.next : null;
+  while (members && next && members.length < upTo) {
+    const more = await apiCall("GET", next);
+    if (ask !== asked) return;
+    if (!more.ok) break;
+    members.push(...more.body.members);
+    next = more.body.next;
+  }
   state.administrator = administrator;
   state.own = own.membership;
-  state.members = answer.ok ? answer.body.members : null;
-  state.next = answer.ok ? answer.body.next : null;
+  state.members = members;
+  state.next = next;
   const manage = mayManage();
   $("settings-members").replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
   showCount(answer.ok ? answer.body.count : null, prefix);
@@ -119,9 +130,18 @@ async function moreMembers() {
   $("more-members").hidden = !state.next;
 }
 
+// The list again after a member was added, removed or barred, or a bar lifted: the pages read so far,
+// with the filter typed, and the dialog scrolled where it was.
+async function reloadMembers() {
+  const dialog = $("settings-dialog");
+  const top = dialog.scrollTop;
+  await loadMembers({upTo: state.members?.length || 0});
+  dialog.scrollTop = top;
+}
+
 function filterSoon() {
   clearTimeout(filtering);
-  filtering = setTimeout(loadMembers, 250);
+  filtering = setTimeout(() => loadMembers(), 250);
 }
 
 const removeButtons = () => [...$("settings-members").querySelectorAll("button:not(.danger)")];
@@ -131,7 +151,7 @@ async function removeMember(name) {
   if (!answer.ok) return showError(answer);
   showError(null);
   const at = removeButtons().indexOf(document.activeElement);
-  await loadMembers();
+  await reloadMembers();
   // The keyboard was on the button that went: it goes on to the next member's, else to adding one.
   if (at !== -1) (removeButtons()[at] || removeButtons().at(-1) || $("add-member")).focus();
 }
@@ -142,7 +162,7 @@ async function addMembers(names) {
     if (!answer.ok) return showError(answer);
   }
   showError(null);
-  loadMembers();
+  reloadMembers();
 }
 
 async function change(body) {
@@ -234,7 +254,7 @@ export function wireSettings(currentEntry) {
   $("member-filter").addEventListener("input", filterSoon);
   $("more-members").addEventListener("click", moreMembers);
   wireBars();
-  onBarsChanged(loadMembers);
+  onBarsChanged(reloadMembers);
   $("notify-level").addEventListener("change", async (event) => {
     const answer = await chooseLevel(state.entry.room, event.target.value);
     if (!answer.ok) {
