@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests import test_page
-from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, Pages, say
-from tests.test_page_changes import message, open_as, open_room, shoot
+from tests.support import ServerProcess, make_account
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
+from tests.test_page_changes import act, message, open_as, open_room, shoot
 
 browser = test_page.browser
 pages = test_page.pages
@@ -24,8 +24,9 @@ pages = test_page.pages
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Accounts only, signed in with tokens."""
+    """Accounts only, signed in with tokens; root administers the server."""
     db = tmp_path_factory.mktemp("bars-page") / "chat.db"
+    make_account(db, "root", admin=True)
     with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
         yield running
 
@@ -101,3 +102,69 @@ def test_only_those_who_manage_the_room_are_offered_bars(
     expect(settings.locator("#settings-bars .nick")).to_have_text(["pia"])
     expect(settings.locator("#settings-members .nick")).to_have_text(["nora"])
     expect(pia.locator("#room-missing-title")).to_have_text("You were barred from this room")
+
+
+def more_actions(page: Page, text: str) -> Locator:
+    """The message holding ``text``, its "⋯ More actions" open."""
+    item = message(page, text)
+    act(page, item, "More actions")
+    expect(item.get_by_role("button", name="Copy link")).to_be_visible()
+    return item
+
+
+def test_the_owner_bars_someone_from_a_message_of_theirs(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """In "bea-jetty", "⋯ More actions" on ruth's message offers its owner bea "Bar ruth from this room",
+    which asks again and then bars her (her page loses the room; Room settings lists the bar). Not offered
+    on bea's own message, nor on the administrator root's; root is offered it on ruth's, not on bea's (the
+    owner's); pia, a member who does not manage the room, is offered none."""
+    open_room(server, "bea-jetty", owner="bea")
+    ruth = open_as(pages, server, "ruth", "bea-jetty")
+    say(ruth, "spam spam spam")
+    root = open_as(pages, server, "root", "bea-jetty")
+    say(root, "order please")
+    bea = open_as(pages, server, "bea", "bea-jetty")
+    say(bea, "welcome all")
+
+    pia = open_as(pages, server, "pia-jetty", "bea-jetty")
+    theirs = more_actions(pia, "spam spam spam")
+    expect(theirs.get_by_role("button", name="Block ruth")).to_be_visible()
+    expect(theirs.get_by_role("button", name="Bar ruth from this room")).to_have_count(0)
+
+    expect(
+        message(root, "spam spam spam").get_by_role("button", name="Bar ruth from this room")
+    ).to_have_count(0)
+    expect(
+        more_actions(root, "spam spam spam").get_by_role("button", name="Bar ruth from this room")
+    ).to_be_visible()
+    root.keyboard.press("Escape")
+    owners = more_actions(root, "welcome all")
+    root.wait_for_timeout(500)  # the member list's answer has come: bea owns the room
+    expect(owners.get_by_role("button", name="Bar bea from this room")).to_have_count(0)
+
+    expect(message(bea, "order please").locator(".admin-mark")).to_have_text("admin")
+    expect(
+        more_actions(bea, "order please").get_by_role("button", name="Bar root from this room")
+    ).to_have_count(0)
+    expect(
+        more_actions(bea, "welcome all").get_by_role("button", name="Bar bea from this room")
+    ).to_have_count(0)
+    phone = open_as(pages, server, "bea", "bea-jetty", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    bar = more_actions(phone, "spam spam spam").get_by_role("button", name="Bar ruth from this room")
+    expect(bar).to_be_visible()
+    shoot(phone, tmp_path, "bar-from-message-phone")
+    spam = more_actions(bea, "spam spam spam")
+    spam.get_by_role("button", name="Bar ruth from this room").click()
+    again = spam.get_by_role("button", name="Press again to bar ruth")
+    expect(again).to_be_visible()
+    expect(again).to_be_focused()
+    shoot(bea, tmp_path, "bar-from-message-desktop")
+    expect(ruth.locator("#room-missing")).to_be_hidden()  # nothing happens before the second press
+    again.click()
+    expect(ruth.locator("#room-missing-title")).to_have_text("You were barred from this room")
+    expect(spam.locator(".msg-actions")).to_have_count(0)
+    bea.get_by_role("button", name="Room settings").click()
+    expect(bea.get_by_role("dialog", name="Room settings").locator("#settings-bars .nick")).to_have_text(
+        ["ruth"]
+    )

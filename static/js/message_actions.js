@@ -1,6 +1,7 @@
 // What one can do with a message: reply, react, pin it to the room (or unpin
 // it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
-// its link, mark the room unread from it, block its author (these three behind "⋯ More actions").
+// its link, mark the room unread from it, block its author, bar its author from the room (for who manages
+// it; these behind "⋯ More actions").
 // One toolbar serves every message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
@@ -18,6 +19,7 @@ import {permalink} from "./permalink.js";
 import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
+import {mayOfferBar, pressBar, showUnlessOwner} from "./room_bars.js";
 import {startReply} from "./reply.js";
 import {markUnreadFrom} from "./unread.js";
 import {mayChangeMessages, mayWrite, session} from "./session.js";
@@ -104,6 +106,13 @@ function rarerButtons(item, inMenu) {
     };
     const verb = blocked ? "Unblock" : "Block";
     buttons.push(rare("🚫", `${verb} ${nick}`, `${verb} ${nick}`, act, verb));
+  }
+  // Who manages an open or closed room bars someone from it from a message of theirs (room_bars.js).
+  if (!own && toolbar.deletesAny && nick && mayOfferBar(item)) {
+    const words = `Bar ${nick} from this room`;
+    const bar = rare("⛔", words, words, (node) => pressBar(node, nick, hideToolbar), "bar");
+    showUnlessOwner(bar, nick);
+    buttons.push(bar);
   }
   if (inMenu) for (const node of buttons) node.classList.add("more-action");
   return buttons;

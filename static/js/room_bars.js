@@ -2,10 +2,13 @@
 // with "Lift", and "Bar from this room" beside a member or for a name typed (someone who writes in
 // an open room is seldom its member). Barring asks twice: the first press says who, on the button
 // itself. Shown only to those who manage an open or closed room (chatroom/access.py, may_bar); the
-// server refuses anyone else all the same, and its reason shows.
+// server refuses anyone else all the same, and its reason shows. The same bar is offered in a message's
+// "⋯ More actions", on its author.
 
 import {apiCall, failure, roomPath} from "./api.js";
-import {element} from "./dom.js";
+import {announce, element} from "./dom.js";
+import {nickKey} from "./protocol.js";
+import {roomKind} from "./rooms.js";
 import {session} from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -88,4 +91,39 @@ export function wireBars() {
     const name = $("bar-name").value.trim();
     if (name && armed($("bar-submit"), name)) barAccount(name);
   });
+}
+
+// --- "Bar NAME from this room" in a message's "⋯ More actions" --------------------------------------
+
+// Whether the author of message ``item`` may be offered for barring, as far as the page knows at once (the
+// actions' module asks whether this page's person manages the room): an open or closed room, and an
+// account's message (a bot's too, never a guest's) that is not marked an administrator's.
+export function mayOfferBar(item) {
+  const admin = item.querySelector(".meta .admin-mark")?.hasChildNodes();
+  return roomKind(session.room) !== "direct" && item.dataset.guest !== "1" && !admin;
+}
+
+// Nor is the room's owner barred (nor an administrator the page had not marked): ``button`` shows once the
+// member list says the author is neither.
+export async function showUnlessOwner(button, name) {
+  button.hidden = true;
+  const prefix = encodeURIComponent(name);
+  const answer = await apiCall("GET", `${roomPath(session.room)}/members?prefix=${prefix}&limit=5`);
+  if (!answer.ok) return;
+  const member = answer.body.members.find((m) => nickKey(m.name) === nickKey(name));
+  button.hidden = Boolean(member && (member.role === "owner" || member.admin === true));
+}
+
+// Two presses, as in the room settings; ``done()`` once barred. A refusal says the server's reason on the
+// button, and aloud.
+export async function pressBar(button, name, done) {
+  if (!armed(button, name)) return;
+  const answer = await apiCall("POST", roomPath(session.room) + "/bars", {name});
+  if (!answer.ok) {
+    button.textContent = failure(answer);
+    return announce(failure(answer));
+  }
+  announce(`${name} is barred from this room.`);
+  changed();
+  done();
 }
