@@ -60,15 +60,21 @@ export function hideQuoteIfBlocked(quote, nick, guest = false) {
   quote.dataset.nick = nickKey(nick);
   if (guest) quote.dataset.guest = "1";
   quote.addEventListener("click", revealQuote, {capture: true}); // before the press that goes to it
-  quote.append(element("span", "blocked-note", "Message from a person you blocked — "));
-  quote.lastChild.append(element("span", "link-button", "show"));
   markQuote(quote);
 }
 
 function markQuote(quote) {
   const hide = quote.dataset.guest !== "1" && keys.has(quote.dataset.nick);
   quote.classList.toggle("blocked", hide);
-  if (!hide) quote.classList.remove("revealed");
+  const note = quote.querySelector(":scope > .blocked-note");
+  if (hide && !note) {
+    quote.append(element("span", "blocked-note", "Message from a person you blocked — "));
+    quote.lastChild.append(element("span", "link-button", "show"));
+  }
+  if (!hide) {
+    note?.remove();
+    quote.classList.remove("revealed");
+  }
 }
 
 function revealQuote(event) {
