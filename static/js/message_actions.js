@@ -1,7 +1,6 @@
 // What one can do with a message: reply, react, pin it to the room (or unpin
 // it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
-// its link, mark the room unread from it, block its author, bar its author from the room (for who manages
-// it; these behind "⋯ More actions").
+// its link, mark the room unread from it, block or bar its author (these behind "⋯ More actions").
 // One toolbar serves every message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
@@ -19,7 +18,7 @@ import {permalink} from "./permalink.js";
 import {quotedText} from "./render.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
-import {mayOfferBar, pressBar, showUnlessOwner} from "./room_bars.js";
+import {barOffer, mayOfferBar} from "./room_bars.js";
 import {startReply} from "./reply.js";
 import {markUnreadFrom} from "./unread.js";
 import {mayChangeMessages, mayWrite, session} from "./session.js";
@@ -108,12 +107,7 @@ function rarerButtons(item, inMenu) {
     buttons.push(rare("🚫", `${verb} ${nick}`, `${verb} ${nick}`, act, verb));
   }
   // Who manages an open or closed room bars someone from it from a message of theirs (room_bars.js).
-  if (!own && toolbar.deletesAny && nick && mayOfferBar(item)) {
-    const words = `Bar ${nick} from this room`;
-    const bar = rare("⛔", words, words, (node) => pressBar(node, nick, hideToolbar), "bar");
-    showUnlessOwner(bar, nick);
-    buttons.push(bar);
-  }
+  if (!own && toolbar.deletesAny && nick && mayOfferBar(item)) buttons.push(barOffer(nick, rare, hideToolbar));
   if (inMenu) for (const node of buttons) node.classList.add("more-action");
   return buttons;
 }

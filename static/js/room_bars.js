@@ -103,9 +103,18 @@ export function mayOfferBar(item) {
   return roomKind(session.room) !== "direct" && item.dataset.guest !== "1" && !admin;
 }
 
+// The menu's item: ``make(symbol, words, title, action, key)`` makes it as the menu's others are; ``done()``
+// once barred.
+export function barOffer(name, make, done) {
+  const words = `Bar ${name} from this room`;
+  const button = make("⛔", words, words, (node) => pressBar(node, name, done), "bar");
+  showUnlessOwner(button, name);
+  return button;
+}
+
 // Nor is the room's owner barred (nor an administrator the page had not marked): ``button`` shows once the
 // member list says the author is neither.
-export async function showUnlessOwner(button, name) {
+async function showUnlessOwner(button, name) {
   button.hidden = true;
   const prefix = encodeURIComponent(name);
   const answer = await apiCall("GET", `${roomPath(session.room)}/members?prefix=${prefix}&limit=5`);
@@ -114,9 +123,8 @@ export async function showUnlessOwner(button, name) {
   button.hidden = Boolean(member && (member.role === "owner" || member.admin === true));
 }
 
-// Two presses, as in the room settings; ``done()`` once barred. A refusal says the server's reason on the
-// button, and aloud.
-export async function pressBar(button, name, done) {
+// Two presses, as in the room settings. A refusal says the server's reason on the button, and aloud.
+async function pressBar(button, name, done) {
   if (!armed(button, name)) return;
   const answer = await apiCall("POST", roomPath(session.room) + "/bars", {name});
   if (!answer.ok) {
