@@ -36,7 +36,8 @@ async def refuse_if_blocked(accounts: AccountStore, who: Identity, people: Seque
 
 
 class BlocksHandler(JsonHandler):
-    """``GET /api/me/blocks``: ``{"blocks": [{"name", "color", "since"}]}``, the earliest first."""
+    """``GET /api/me/blocks``: ``{"blocks": [{"name", "color", "since", "former_names"}]}``, the earliest
+    first; ``former_names``: the names the person wrote under before a rename, which the page hides too."""
 
     def person(self) -> Identity:
         """Who asks, a person; 401 for nobody or a guest, 403 for a bot."""
@@ -57,10 +58,17 @@ class BlocksHandler(JsonHandler):
         self.send_json({"blocks": [entry for entry in entries if entry is not None]})
 
     async def _entry(self, block: Block) -> dict[str, Any] | None:
-        account = await self.unavailable_if_failing(self.backend.accounts.account_by_id(block.blocked_id))
+        accounts = self.backend.accounts
+        account = await self.unavailable_if_failing(accounts.account_by_id(block.blocked_id))
         if account is None:
             return None
-        return {"name": account.name, "color": account.color, "since": block.created_at}
+        former = await self.unavailable_if_failing(accounts.former_names_of(account.id))
+        return {
+            "name": account.name,
+            "color": account.color,
+            "since": block.created_at,
+            "former_names": former,
+        }
 
 
 class BlockHandler(BlocksHandler):

@@ -58,6 +58,23 @@ class BlocksTest(BlocksCase):
         assert (status, body) == (200, {"blocks": []})
 
     @gen_test(timeout=30)
+    async def test_the_list_names_what_a_blocked_person_was_called_before(self) -> None:
+        """bob, blocked, renamed twice: the list names him as he is now and the names his older messages
+        bear, so that the page hides those too; someone not renamed has none."""
+        await self.people()
+        bob = await self.person("dan")
+        await self.api("PUT", "/api/me/blocks/dan", "ann")
+        await self.api("PUT", "/api/me/blocks/cid", "ann")
+        await self.backend.accounts.rename_account(bob, "daniel")
+        await self.backend.accounts.rename_account(bob, "dani")
+        status, body, _ = await self.api("GET", "/api/me/blocks", "ann")
+        assert status == 200
+        assert [(e["name"], e["former_names"]) for e in body["blocks"]] == [
+            ("dani", ["dan", "daniel"]),
+            ("cid", []),
+        ]
+
+    @gen_test(timeout=30)
     async def test_every_refusal(self) -> None:
         """Nobody: 401; a bot's key: 403; no such account: 400 unknown_account; oneself or a bot: 400."""
         await self.people()

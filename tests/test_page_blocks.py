@@ -31,10 +31,13 @@ LONG = "WolfgangAmadeusMozartOfSalzburgX"  # as long as a name may be (32), nowh
 
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
-    """A server without guests, and ann (its administrator), bob, cid and a longest name signed in."""
+    """A server without guests, and ann (its administrator), bob, cid, dan and a longest name signed in."""
     with ServerProcess(tmp_path_factory.mktemp("blocks-page") / "chat.db", guests=False) as server:
         ann, join_link = set_up(server, "ann")
-        yield server, {"ann": ann} | {name: join(server, join_link, name) for name in ("bob", "cid", LONG)}
+        yield (
+            server,
+            {"ann": ann} | {name: join(server, join_link, name) for name in ("bob", "cid", "dan", LONG)},
+        )
 
 
 def expect_hidden(page: Page, text: str) -> None:
@@ -211,3 +214,26 @@ def test_a_blocked_persons_words_are_hidden_in_search_results_pins_and_quotes(
     expect(message(phone, "cheap kayaks").locator(".text")).to_be_visible()
     expect(message(phone, "no thanks").locator(".reply-quote .quote-text")).to_be_visible()
     expect(message(phone, "no thanks").locator(".reply-quote .blocked-note")).to_be_hidden()
+
+
+def test_what_a_blocked_person_wrote_before_a_rename_is_hidden_too(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+) -> None:
+    """dan writes, renames himself daniel and writes again; ann blocks daniel: her page hides both
+    messages, the older bearing his former name; shown, "Unblock dan" on it unblocks daniel."""
+    server, clients = people
+    room = f"{server.url}/?room=lobby"
+    dan = signed_in(pages, clients["dan"], room)
+    say(dan, "old words from dan")
+    assert clients["dan"].call("PATCH", "/api/me", {"name": "daniel"}).status == 200
+    dan.reload()
+    say(dan, "new words from daniel")
+    assert clients["ann"].call("PUT", "/api/me/blocks/daniel").status == 200
+    ann = signed_in(pages, clients["ann"], room)
+    expect_hidden(ann, "old words from dan")
+    expect_hidden(ann, "new words from daniel")
+    message(ann, "old words from dan").get_by_role("button", name="show").click()
+    act_more(ann, message(ann, "old words from dan"), "Unblock dan")
+    expect(message(ann, "old words from dan").locator(".text")).to_be_visible()
+    expect(message(ann, "new words from daniel").locator(".text")).to_be_visible()
+    assert clients["ann"].get("/api/me/blocks").json == {"blocks": []}

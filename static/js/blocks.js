@@ -12,7 +12,10 @@ import {nickKey} from "./protocol.js";
 const $ = (id) => document.getElementById(id);
 const shown = {list: $("blocks-list"), none: $("blocks-none"), note: $("blocks-note")};
 let names = []; // the blocked people's names, earliest block first
-let keys = new Set(); // their nick keys
+// The nick key of each name they wrote under, former names too (their older messages bear those), and
+// whose it is now: a message of a blocked person who was renamed since is hidden as well.
+let keys = new Map();
+let formerNames = new Map(); // a blocked person's name -> the names they were renamed from
 
 export const isBlocked = (nick) => keys.has(nickKey(nick));
 
@@ -84,9 +87,12 @@ function revealQuote(event) {
   quote.classList.add("revealed");
 }
 
-function take(list) {
+// ``list``: the blocked people's names; ``former``: the names each was renamed from, where known.
+function take(list, former = formerNames) {
   names = list;
-  keys = new Set(list.map(nickKey));
+  formerNames = new Map(list.map((name) => [name, former.get(name) || []]));
+  keys = new Map();
+  for (const name of list) for (const written of [name, ...formerNames.get(name)]) keys.set(nickKey(written), name);
   for (const item of document.querySelectorAll(SHOWN_WORDS)) hideIfBlocked(item);
   for (const quote of ui.list.querySelectorAll(".reply-quote[data-nick]")) markQuote(quote);
   showList();
@@ -95,14 +101,24 @@ function take(list) {
 // The list as the server has it now (an account's page, when it opens a room).
 export async function loadBlocks() {
   const answer = await apiCall("GET", "/api/me/blocks");
-  if (answer.ok && Array.isArray(answer.body.blocks)) take(answer.body.blocks.map((entry) => String(entry.name)));
+  if (answer.ok && Array.isArray(answer.body.blocks)) takeEntries(answer.body.blocks);
 }
 
-// Another tab of one's own blocked or unblocked someone.
+function takeEntries(entries) {
+  const former = (entry) => (Array.isArray(entry.former_names) ? entry.former_names.map(String) : []);
+  take(
+    entries.map((entry) => String(entry.name)),
+    new Map(entries.map((entry) => [String(entry.name), former(entry)])),
+  );
+}
+
+// Another tab of one's own blocked or unblocked someone: at once by the name, then (a block) the list
+// again for the names they wrote under before.
 export function onBlockFrame(frame) {
   if (typeof frame.name !== "string") return;
   const others = names.filter((name) => nickKey(name) !== nickKey(frame.name));
   take(frame.blocked === true ? [...others, frame.name] : others);
+  if (frame.blocked === true) loadBlocks();
 }
 
 async function change(method, name) {
@@ -113,7 +129,7 @@ async function change(method, name) {
     shown.note.textContent = why;
     return false;
   }
-  take(answer.body.blocks.map((entry) => String(entry.name)));
+  takeEntries(answer.body.blocks);
   return true;
 }
 
@@ -121,8 +137,10 @@ export async function blockPerson(name) {
   if (await change("PUT", name)) announce(`You blocked ${name}: their messages are hidden. Unblock in your account menu.`);
 }
 
+// ``name``: as a message bears it, a former name perhaps: the person is unblocked by the name they have now.
 export async function unblockPerson(name) {
-  if (await change("DELETE", name)) announce(`You unblocked ${name}.`);
+  const current = keys.get(nickKey(name)) || name;
+  if (await change("DELETE", current)) announce(`You unblocked ${current}.`);
 }
 
 function showList() {
