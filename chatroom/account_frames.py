@@ -1,5 +1,5 @@
 """The frames that tell connections of changes to accounts: one's own new name, someone's new picture,
-someone blocked or unblocked.
+someone blocked or unblocked, someone made an administrator or no longer one.
 
 Built here, pure, and exported by protocol.py with the other server frames.
 """
@@ -27,3 +27,8 @@ def avatar_frame(name: str, avatar: str | None) -> dict[str, Any]:
 def block_frame(name: str, blocked: bool) -> dict[str, Any]:
     """The account blocked ``name`` (``blocked``), or unblocked them: told to its own connections alone."""
     return {"type": "block", "name": name, "blocked": blocked}
+
+
+def admin_frame(name: str, admin: bool) -> dict[str, Any]:
+    """``name``'s account administers the server now (``admin``), or no longer does."""
+    return {"type": "admin", "name": name, "admin": admin}

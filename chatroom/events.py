@@ -316,6 +316,18 @@ class BlockNotice:
     by: str
 
 
+@dataclass(frozen=True, slots=True)
+class AdminNotice:
+    """The account ``account_id``, called ``name``, was made an administrator (``admin``) or no longer
+    is one (stored already): every node tells the connections that may look accounts up (an ``admin``
+    frame: the mark beside the name follows), and closes the account's own connections so that they
+    come back with their new rights."""
+
+    account_id: int
+    name: str
+    admin: bool
+
+
 # Told by one node to every node, this one included.
 Notice = (
     RoomNotice
@@ -327,4 +339,5 @@ Notice = (
     | PresenceNotice
     | AvatarNotice
     | BlockNotice
+    | AdminNotice
 )

@@ -65,6 +65,7 @@ from .events import (
     VOICE_CHANGES,
     AccountNotice,
     ActivityNotice,
+    AdminNotice,
     AvatarNotice,
     BlockNotice,
     GuestNotice,
@@ -177,6 +178,8 @@ class NoticeDesk(Desk[Connection]):
             self._tell_accounts(protocol.avatar_frame(notice.name, notice.avatar))
         elif isinstance(notice, BlockNotice):
             self._blocked(notice)
+        elif isinstance(notice, AdminNotice):
+            self._admin_changed(notice)
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 
@@ -215,6 +218,13 @@ class NoticeDesk(Desk[Connection]):
         for connection in self._connections():
             if connection.who is not None:
                 connection.tell([frame])
+
+    def _admin_changed(self, notice: AdminNotice) -> None:
+        """Everyone's mark of the name follows; the account's own connections come back with their new
+        rights (an administrator's deletes anyone's message), as after a new session."""
+        self._tell_accounts(protocol.admin_frame(notice.name, notice.admin))
+        for connection in self._of_account(notice.account_id):
+            connection.renew()
 
     def _blocked(self, notice: BlockNotice) -> None:
         """The blocked one's connections to the direct room of the two of them refuse its messages before

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from . import names
+from .account_frames import admin_frame as admin_frame
 from .account_frames import avatar_frame as avatar_frame
 from .account_frames import block_frame as block_frame
 from .account_frames import renamed_frame as renamed_frame

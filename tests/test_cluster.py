@@ -46,7 +46,9 @@ from .clients import (
     awelcomed,
     close_code,
     join,
+    next_of,
     refused_on_open,
+    say,
     welcomed,
 )
 from .redis_server import RedisServer
@@ -670,6 +672,33 @@ def test_deactivation_on_one_node_closes_the_account_on_every_node_and_keeps_it_
         for server in (left, right):
             error, code = refused_on_open(server, room="lobby", nick="troll", source="127.0.0.12")
             assert (error["code"], code) == ("forbidden", 4403)
+
+
+def test_an_administrator_made_through_one_node_is_marked_and_back_with_the_rights_on_the_other(
+    redis_server: RedisServer,
+) -> None:
+    """root makes vic an administrator through the left node: wes's connection on the right is told (an
+    admin frame), vic's on the right is told and closed 1012, and comes back to delete wes's message."""
+    make_account(redis_server.database, "root", admin=True)
+    vic = make_account(redis_server.database, "vic")
+    make_account(redis_server.database, "wes")
+    admin = f"Bearer {signed_token('root', ADMIN_SECRET)}"
+    flags = ("--jwt-secret", ADMIN_SECRET)
+    with node(redis_server, *flags) as left, node(redis_server, *flags) as right:
+        wes, _, _ = welcomed(right, room="lobby", token=signed_token("wes", ADMIN_SECRET))
+        vics, _, _ = welcomed(right, room="lobby", token=signed_token("vic", ADMIN_SECRET))
+        with wes, vics:
+            say(wes, "delete me if you can")
+            target = next_of(vics, "user")["id"]
+            assert call_api(left, "PUT", f"/api/admin/accounts/{vic}/admin", None, admin)[0] == 200
+            told = {"type": "admin", "name": "vic", "admin": True}
+            assert next_of(wes, "admin", timeout=5, skip=ANY_TYPE) == told
+            assert next_of(vics, "admin", timeout=5, skip=ANY_TYPE) == told
+            assert close_code(vics, timeout=5) == 1012
+        back, _, _ = welcomed(right, room="lobby", token=signed_token("vic", ADMIN_SECRET))
+        with back:
+            back.send(json.dumps({"type": "delete", "id": target, "ref": "d1"}))
+            assert next_of(back, "delete", skip=ANY_TYPE)["target"] == target
 
 
 def test_a_picture_set_on_one_node_is_told_to_the_accounts_on_the_other_at_once(

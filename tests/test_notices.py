@@ -26,6 +26,7 @@ from chatroom.events import (
     SIGNED_OUT,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
+    AdminNotice,
     AvatarNotice,
     BlockNotice,
     Notice,
@@ -349,6 +350,25 @@ def test_a_new_picture_is_told_to_every_accounts_connection_and_no_guests() -> N
         assert [connection.told for connection in accounts] == [told] * 3
         assert guest.told == []
         assert [connection.expelled for connection in [*accounts, guest]] == [[]] * 4
+
+    run(scenario)
+
+
+def test_an_administrator_made_is_told_to_every_accounts_connection_and_theirs_come_back() -> None:
+    """bob made an administrator, then no longer: every account's connection is told, a guest's is not,
+    and bob's own are closed to come back with their new rights (as after a new session), nobody else's."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        hers, his = desk.connect("lobby", ann), [desk.connect("lobby", bob), desk.connect("team", bob)]
+        guest = desk.connect("lobby", None)
+        await desk.notify(AdminNotice(bob.account_id, "bob", True))
+        await desk.notify(AdminNotice(bob.account_id, "bob", False))
+        told = [{"type": "admin", "name": "bob", "admin": flag} for flag in (True, False)]
+        assert [c.told for c in (hers, *his)] == [told] * 3
+        assert guest.told == []
+        assert [c.renewed for c in (hers, *his, guest)] == [False, True, True, False]
+        assert [c.expelled for c in (hers, *his, guest)] == [[]] * 4
 
     run(scenario)
 

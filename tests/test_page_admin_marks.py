@@ -72,3 +72,47 @@ def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, page
         expect_online(viewer)
         expect(real.locator(".meta .nick")).to_have_text("admin")
         expect(viewer.get_by_role("img", name="administrator")).to_have_count(0)
+
+
+def test_someone_made_an_administrator_in_the_panel_is_marked_at_once_and_their_page_follows(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """root makes bob an administrator in the panel (a second press confirms): cid's open page marks bob
+    at once, and bob's page reloads with the Administration panel; taken back, both follow again; the
+    moderation list says it in words."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    make_account(database, "bob")
+    make_account(database, "cid")
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        bob = open_as(pages, server, "bob")
+        say(bob, "I can help run this")
+        cid = open_as(pages, server, "cid")
+        badge = (
+            cid.locator("#messages .msg")
+            .filter(has_text="I can help run this")
+            .get_by_role("img", name="administrator")
+        )
+        expect(badge).to_have_count(0)
+        root = open_as(pages, server, "root")
+        root.locator("#admin-open").click()
+        row = root.locator("#admin-people li").filter(has=root.get_by_text("bob", exact=True))
+        make = row.get_by_role("button", name="Make administrator: bob")
+        make.click()
+        expect(make).to_have_text("Really make bob an administrator?")
+        shoot(root, tmp_path, "admin-role-confirm")
+        make.click()
+        expect(badge).to_be_visible()
+        online = cid.locator("#users li").filter(has=cid.get_by_text("bob", exact=True))
+        expect(online.get_by_role("img", name="administrator")).to_be_visible()
+        expect(bob.locator("#admin-open")).to_be_visible(timeout=10_000)
+        expect(root.locator("#admin-acts li").first).to_contain_text("root made bob an administrator")
+        shoot(root, tmp_path, "admin-role-made")
+
+        remove = row.get_by_role("button", name="Remove administrator: bob")
+        remove.click()
+        remove.click()
+        expect(badge).to_have_count(0)
+        expect(bob.locator("#admin-open")).to_be_hidden(timeout=10_000)
+        expect(root.locator("#admin-acts li").first).to_contain_text("root took the administration from bob")

@@ -32,6 +32,7 @@ from chatroom.events import (
     ROOM_MEMBERS,
     SIGNED_OUT,
     AccountNotice,
+    AdminNotice,
     AvatarNotice,
     BlockNotice,
     FileInfo,
@@ -890,6 +891,23 @@ def test_a_block_and_its_lifting_reach_the_other_node_intact(shared_redis: Redis
     told = [BlockNotice(7, 9, "Zoë", True, "ann"), BlockNotice(7, 9, "Zoë", False, "ann")]
     for frame in notice_frames(b"left", told):
         assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"block"}
+
+    async def scenario(node: Node, other: Node) -> None:
+        heard = Listener()
+        other.listen_notices(heard)
+        await node.notify(*told)
+        await eventually(lambda: _true(len(heard.notices) == 2))
+        assert heard.notices == told
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_an_administrator_made_and_unmade_reaches_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """Someone made an administrator, and no longer one: each notice reaches the other node as it left,
+    under a key of its own that a node of the version before drops."""
+    told = [AdminNotice(7, "Zoë", True), AdminNotice(7, "Zoë", False)]
+    for frame in notice_frames(b"left", told):
+        assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"admin"}
 
     async def scenario(node: Node, other: Node) -> None:
         heard = Listener()

@@ -23,6 +23,7 @@ import orjson
 from ..events import (
     AccountNotice,
     ActivityNotice,
+    AdminNotice,
     AvatarNotice,
     BlockNotice,
     GuestNotice,
@@ -80,6 +81,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, BlockNotice):
         # Likewise: an older node drops it, and its pages see the block when they next load.
         return {"block": [notice.account_id, notice.blocked_id, notice.name, notice.blocked, notice.by]}
+    if isinstance(notice, AdminNotice):
+        # Likewise: an older node drops it, and its pages see the mark at their next lookup.
+        return {"admin": [notice.account_id, notice.name, notice.admin]}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -121,6 +125,9 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "block" in body:
         account_id, blocked_id, name, blocked, by = body["block"]
         return BlockNotice(int(account_id), int(blocked_id), str(name), bool(blocked), str(by))
+    if "admin" in body:
+        account_id, name, admin = body["admin"]
+        return AdminNotice(int(account_id), str(name), bool(admin))
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))

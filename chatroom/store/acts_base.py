@@ -30,9 +30,12 @@ DELETE_MESSAGE = "delete_message"
 DELETE_EVERYTHING = "delete_everything"
 BAR = "bar"
 LIFT_BAR = "lift_bar"
+MAKE_ADMIN = "make_admin"
+REMOVE_ADMIN = "remove_admin"
 ACT_KINDS = (
     *(DEACTIVATE, REACTIVATE, REMOVE_MEMBER, REMOVE_GUEST),
     *(DELETE_MESSAGE, DELETE_EVERYTHING, BAR, LIFT_BAR),
+    *(MAKE_ADMIN, REMOVE_ADMIN),
 )
 
 

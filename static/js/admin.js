@@ -1,4 +1,4 @@
-// The administration panel: people (deactivate, reactivate, a link to a new
+// The administration panel: people (deactivate, reactivate, make or remove an administrator, a link to a new
 // password for someone who forgot theirs, delete all they wrote), closed rooms'
 // members (admin_rooms.js), guest access (admin_settings.js), guests (remove
 // and bar), bots (admin_bots.js) and the moderation history (admin_acts.js).
@@ -76,6 +76,7 @@ function personItem(person) {
   const actions = element("span", "person-actions");
   actions.append(activeButton(person), " ", deleteMessagesButton(person));
   if (person.active) actions.append(passwordLinkButton(person));
+  if (person.active && person.kind === "person") actions.append(" ", roleButton(person));
   item.append(" ", actions);
   return item;
 }
@@ -118,6 +119,31 @@ function activeButton(person) {
       return;
     }
     setActive(person, !person.active);
+  });
+  return button;
+}
+
+// Handing someone the whole server, or taking it back: the first click asks to click again.
+function roleButton(person) {
+  const words = person.admin ? "Remove administrator" : "Make administrator";
+  const button = element("button", "link-button", words);
+  button.type = "button";
+  button.setAttribute("aria-label", `${words}: ${person.name}`);
+  button.addEventListener("click", async () => {
+    if (button.dataset.armed !== "yes") {
+      button.dataset.armed = "yes";
+      button.textContent = person.admin
+        ? `Really take the administration from ${person.name}?`
+        : `Really make ${person.name} an administrator?`;
+      return;
+    }
+    try {
+      await adminCall(person.admin ? "DELETE" : "PUT", `/api/admin/accounts/${person.id}/admin`);
+      say(`${person.name} is ${person.admin ? "no longer" : "now"} an administrator.`);
+      await refresh();
+    } catch (error) {
+      say(error.message);
+    }
   });
   return button;
 }

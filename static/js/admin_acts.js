@@ -50,6 +50,8 @@ const WORDS = {
   delete_everything: () => [" deleted the messages and reactions of ", ""],
   bar: (act) => [" barred ", ` from${room(act)}`],
   lift_bar: (act) => [" lifted the bar on ", ` in${room(act)}`],
+  make_admin: () => [" made ", " an administrator"],
+  remove_admin: () => [" took the administration from ", ""],
 };
 
 function actItem(act) {

@@ -6,8 +6,8 @@
 // Whether an account is an administrator is asked of the server, never kept on
 // messages: the lookups the page makes anyway for colours and pictures
 // (/api/accounts, asked again for the names shown after every reconnect) and
-// the member list say ``admin``, so the marks are as the server says now, and
-// someone made or unmade an administrator is marked so from the next lookup.
+// the member list say ``admin``, so the marks are as the server says now; someone made an
+// administrator, or no longer one, is told at once by an ``admin`` frame (admin_role.js).
 // Marks are text, with a tooltip and a name for screen readers, not colour.
 
 import {element} from "./dom.js";

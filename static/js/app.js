@@ -4,6 +4,7 @@
 
 import {showAccountActions} from "./account_actions.js";
 import {offerAdministration, wireAdministration} from "./admin.js";
+import {onAdminFrame} from "./admin_role.js";
 import {onAvatarFrame} from "./avatar_pictures.js";
 import {loadBlocks, onBlockFrame} from "./blocks.js";
 import * as composer from "./composer.js";
@@ -98,6 +99,7 @@ function routeFrames() {
   on(FRAME.PEER, (frame) => onPeer(frame) && showRooms());
   on(FRAME.AVATAR, onAvatarFrame);
   on(FRAME.BLOCK, onBlockFrame);
+  on(FRAME.ADMIN, onAdminFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),

@@ -31,6 +31,7 @@ export const FRAME = Object.freeze({
   PEER: "peer", // whether another person of this direct room is online anywhere (version 2)
   AVATAR: "avatar", // someone's profile picture changed (version 2)
   BLOCK: "block", // one blocked or unblocked someone, in another tab (version 2)
+  ADMIN: "admin", // someone was made an administrator, or no longer is one (version 2)
   MESSAGE: "message", // client to server
 });
 
