@@ -1,5 +1,5 @@
 """Administration on the database directly: create people and bots, issue reset links, deactivate and
-reactivate accounts, list accounts.
+reactivate accounts, make administrators or take it back, list accounts.
 
 What ``python -m chatroom admin`` does, without its terminal: cli.py reads
 the password and prints. Works with or without a server running on the same
@@ -7,9 +7,10 @@ database: everything goes through the store and its rules (names unique up
 to look-alikes, secrets stored hashed).
 
 Deactivating ends the account's sessions in the store, so a running server
-refuses them at their next request or connection; a connection already open
-to it stays until it ends, as only the server (the page, the API) can tell
-its nodes to close it at once (notices.py).
+refuses them at their next request or connection. Nothing here reaches a
+running server's processes: each reads the moderation history every few
+seconds and acts on these acts as on the panel's (acts_watch.py), closing a
+deactivated account's open connections and marking an administrator.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from .moderation import audit, keep_act
 from .passwords import Passwords
 from .store import open_store
 from .store.accounts_base import AccountStore
-from .store.acts_base import DEACTIVATE, REACTIVATE, ModerationAct
+from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REACTIVATE, REMOVE_ADMIN, ModerationAct
 from .store.base import Store
 from .store.records import PERSON, Account
 
@@ -124,6 +125,36 @@ async def set_active(settings: Settings, name: str, *, active: bool) -> tuple[Ac
     return changed, True
 
 
+async def set_administrator(settings: Settings, name: str, *, admin: bool) -> tuple[Account, bool]:
+    """Make the named person an administrator, or no longer one; the account as it is now, and whether
+    this changed it. Logged to ``chatroom.moderation`` and kept in the history as the panel's acts are.
+
+    AdminError for a name without an account, a bot (only people administer), a deactivated account
+    made one, or the last active administrator unmade (the server would wait for its setup again).
+    """
+    async with opened(settings) as store:
+        accounts = store.accounts
+        account = await accounts.account_by_name(name)
+        if account is None:
+            raise AdminError(f"there is no account named {name!r}")
+        if account.is_bot:
+            raise AdminError(f"{account.name!r} is a bot: only people administer")
+        if account.is_admin == admin:
+            return account, False
+        if admin and not account.active:
+            raise AdminError(f"{account.name!r} is deactivated: reactivate it first")
+        if not admin:
+            await _refuse_last_administrator(accounts, account)
+        await accounts.set_admin(account.id, admin)
+        kind = MAKE_ADMIN if admin else REMOVE_ADMIN
+        await keep_act(accounts, ModerationAct(kind, now_ms(), COMMAND_LINE, account.name, None, account.id))
+        changed = await accounts.account_by_id(account.id)
+        assert changed is not None
+    done = "made %r an administrator" if admin else "took the administration from %r"
+    audit.info("%s " + done + " (id %d)", COMMAND_LINE, changed.name, changed.id)
+    return changed, True
+
+
 async def _refuse_last_administrator(accounts: AccountStore, account: Account) -> None:
     if not account.is_admin or account.is_bot:
         return
@@ -136,7 +167,7 @@ async def _refuse_last_administrator(accounts: AccountStore, account: Account) -
         after = page[-1].id
     raise AdminError(
         f"{account.name!r} is the last active administrator: make another first"
-        " (admin create-user NAME --admin)"
+        " (admin make-admin NAME, or admin create-user NAME --admin)"
     )
 
 

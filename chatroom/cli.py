@@ -198,6 +198,26 @@ def _set_active(options: AdminOptions, *, active: bool) -> None:
         print(f"deactivated {account.name}: signed out everywhere, it cannot sign in")
 
 
+def _make_admin(options: AdminOptions) -> None:
+    _set_administrator(options, make=True)
+
+
+def _remove_admin(options: AdminOptions) -> None:
+    _set_administrator(options, make=False)
+
+
+def _set_administrator(options: AdminOptions, *, make: bool) -> None:
+    assert options.name is not None
+    _require_database(options.settings.database)
+    account, changed = asyncio.run(admin.set_administrator(options.settings, options.name, admin=make))
+    if not changed:
+        print(f"{account.name} is {'an administrator' if make else 'no administrator'} already")
+    elif make:
+        print(f"made {account.name} an administrator")
+    else:
+        print(f"{account.name} is no longer an administrator")
+
+
 def _list_users(options: AdminOptions) -> None:
     _require_database(options.settings.database)
     for account in asyncio.run(admin.list_users(options.settings)):
@@ -270,6 +290,8 @@ ADMIN_ACTIONS: dict[str, Callable[[AdminOptions], None]] = {
     "reset-link": _reset_link,
     "deactivate": _deactivate,
     "reactivate": _reactivate,
+    "make-admin": _make_admin,
+    "remove-admin": _remove_admin,
     "list-users": _list_users,
 }
 COMMANDS: dict[str, Callable[[Sequence[str]], None]] = {

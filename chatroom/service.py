@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from .acts_watch import ActsWatch
 from .backend import (
     BackendError,
     Event,
@@ -29,7 +30,6 @@ from .backend import (
 from .bus.base import Bus, BusError, BusStartupError
 from .bus.local import LocalBus
 from .bus_calls import BusCalls
-from .deactivation_watch import DeactivationWatch
 from .events import Notice
 from .file_sweep import FileSweeper
 from .names import room_key
@@ -65,7 +65,7 @@ class ChatService(StoreReads, BusCalls):
         self._stored_watchers: list[Callable[[StoredMessage], None]] = []
         self._change_watchers: list[Callable[[StoredChange], None]] = []
         self._sweeper = FileSweeper(store.files)
-        self._deactivations = DeactivationWatch(store.accounts, self._noticed)
+        self._command_line_acts = ActsWatch(store.accounts, self._noticed)
 
     @property
     def accounts(self) -> AccountStore:
@@ -103,12 +103,12 @@ class ChatService(StoreReads, BusCalls):
         self.bus.on_resume = self._catch_up_all
         self.bus.on_notice = self._noticed
         self._sweeper.start()
-        self._deactivations.start()
+        self._command_line_acts.start()
 
     async def close(self) -> None:
         """Commit what is queued (delivering it), then let members go and disconnect."""
         await self._sweeper.stop()
-        await self._deactivations.stop()
+        await self._command_line_acts.stop()
         await self.store.close()
         # The store resolved every queued append; their hand-over to the bus
         # must go out before the bus closes, or other nodes wait for a gap repair.

@@ -253,6 +253,59 @@ def test_deactivating_from_the_command_line_closes_the_open_sockets_of_a_running
             assert next_of(witness, "user", skip=("sys", "typing", "presence"))["message"] == "still here"
 
 
+def test_make_admin_and_remove_admin_on_a_running_server(tmp_path: Path) -> None:
+    """bob made an administrator here: the server marks him on every open page and his socket comes back
+    with the rights (it reads the moderation history); he administers; taken back, he does not. Each act
+    is one chatroom.moderation line and one act of the history; asking again changes nothing."""
+    db = tmp_path / "chat.db"
+    with ServerProcess(db, guests=False) as server:
+        root, join_link = set_up(server)
+        bob = join(server, join_link, "bob")
+        with session_socket(server, root) as witness, session_socket(server, bob) as bobs:
+            made = admin("make-admin", "BOB", "--db", str(db))
+            assert (made.returncode, made.stdout) == (0, "made bob an administrator\n"), made.stderr
+            assert error_line(made).endswith(
+                "INFO chatroom.moderation: the command line made 'bob' an administrator (id 2)"
+            )
+            told = {"type": "admin", "name": "bob", "admin": True}
+            assert next_of(witness, "admin", timeout=15) == told
+            assert next_of(bobs, "admin", timeout=15) == told
+            assert close_code(bobs) == 1012
+        assert bob.get("/api/admin/accounts").status == 200
+        again = admin("make-admin", "bob", "--db", str(db))
+        assert (again.returncode, again.stdout, again.stderr) == (0, "bob is an administrator already\n", "")
+        unmade = admin("remove-admin", "bob", "--db", str(db))
+        assert (unmade.returncode, unmade.stdout) == (0, "bob is no longer an administrator\n")
+        assert "the command line took the administration from 'bob' (id 2)" in error_line(unmade)
+        assert bob.get("/api/admin/accounts").error == (403, "forbidden")
+        acts = root.get("/api/admin/moderation").json["acts"]
+        assert [(a["actor"], a["act"], a["subject"]) for a in acts] == [
+            ("the command line", "remove_admin", "bob"),
+            ("the command line", "make_admin", "bob"),
+        ]
+
+
+def test_make_admin_and_remove_admin_refusals_exit_2_and_change_nothing(tmp_path: Path) -> None:
+    """No such account, a bot, a deactivated person made one, the last active administrator unmade: exit 2
+    with one line each, nothing kept in the history."""
+    db = str(tmp_path / "chat.db")
+    admin("create-user", "root", "--admin", "--db", db, stdin=PASSWORD + "\n")
+    admin("create-user", "dora", "--db", db, stdin=PASSWORD + "\n")
+    admin("create-bot", "ci", "--db", db)
+    admin("deactivate", "dora", "--db", db)
+    for args, says in [
+        (("make-admin", "nobody"), "there is no account named 'nobody'"),
+        (("make-admin", "ci"), "'ci' is a bot: only people administer"),
+        (("make-admin", "dora"), "'dora' is deactivated: reactivate it first"),
+        (("remove-admin", "root"), "'root' is the last active administrator: make another first"),
+    ]:
+        result = admin(*args, "--db", db)
+        assert (result.returncode, result.stdout) == (2, ""), result
+        assert says in error_line(result)
+    kinds = [row[0] for row in stored(db, "SELECT act FROM moderation_acts ORDER BY id")]
+    assert kinds == ["deactivate"]
+
+
 def test_the_last_administrator_is_not_deactivated_and_an_administrator_is_reactivated(
     tmp_path: Path,
 ) -> None:

@@ -1,16 +1,17 @@
-"""Deactivations this process was not told of, found in the moderation history and acted on.
+"""What the command line did to accounts, found in the moderation history and acted on by the server.
 
-An administrator who deactivates an account on the page tells every node at
-once (an AccountNotice on the bus), and its open sockets close 4401. The
-command line (``python -m chatroom admin deactivate``) writes to the
-database alone: no bus reaches it when the store is SQLite, so a running
-server would keep the account's open sockets until they closed by
-themselves — the account someone locks out in a hurry, from a shell,
-because nobody else can. Every act of deactivation is kept in the
-moderation history (store/acts_base.py), whoever made it; each server
-process reads the history's newest acts every few seconds and acts on a
-deactivation it has not seen as on the notice. A deactivation that did come
-as a notice is acted on twice, which closes nothing more.
+An administrator who deactivates an account, or makes someone an
+administrator, in the Administration panel tells every node at once (a
+notice on the bus): the account's open sockets close, every page marks the
+name. ``python -m chatroom admin deactivate`` (or ``make-admin``,
+``remove-admin``) writes to the database alone: no bus reaches it when the
+store is SQLite, so a running server would keep a deactivated account's
+open sockets until they closed by themselves — the account someone locks
+out in a hurry, from a shell, because nobody else can — and a socket opened
+as an administrator would keep that right. Every such act is kept in the
+moderation history (store/acts_base.py) with no account as its actor; each
+server process reads the history's newest acts every few seconds and acts
+on the command line's as on the notice the panel sends.
 """
 
 from __future__ import annotations
@@ -19,22 +20,22 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from .events import DEACTIVATED, AccountNotice, Notice
-from .store.acts_base import DEACTIVATE, ActStore, ModerationAct
+from .events import DEACTIVATED, AccountNotice, AdminNotice, Notice
+from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REMOVE_ADMIN, ActStore, ModerationAct
 from .store.base import StoreError
 from .tasks import stop_task
 
 log = logging.getLogger("chatroom.accounts")
 
-# Seconds between two looks at the history: how long a deactivation from the command line may wait.
+# Seconds between two looks at the history: how long an act of the command line may wait.
 WATCH_INTERVAL = 3.0
 # Acts read at a time, newest first, until the last one seen.
 PAGE = 50
 
 
-class DeactivationWatch:
-    """Reads the moderation history's new acts every ``interval`` seconds; tells ``tell`` of each new
-    deactivation, as an AccountNotice of this process alone."""
+class ActsWatch:
+    """Reads the moderation history's new acts every ``interval`` seconds; tells ``tell`` of each act of
+    the command line on an account, as the notice the panel's act sends, to this process alone."""
 
     def __init__(
         self, acts: ActStore, tell: Callable[[Notice], None], *, interval: float = WATCH_INTERVAL
@@ -50,7 +51,7 @@ class DeactivationWatch:
     def start(self) -> None:
         """Note where the history stands now, then look again every interval, in the background."""
         if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="chatroom-deactivation-watch")
+            self._task = asyncio.create_task(self._run(), name="chatroom-acts-watch")
 
     async def stop(self) -> None:
         """Stop looking."""
@@ -64,19 +65,20 @@ class DeactivationWatch:
             except StoreError as error:
                 # The database is away: the next look reads what this one missed. Said once an outage.
                 if not self._failing:
-                    log.warning("cannot read the moderation history for deactivations: %s", error)
+                    log.warning("cannot read the moderation history for the command line's acts: %s", error)
                 self._failing = True
             else:
                 self._failing = False
             await asyncio.sleep(self.interval)
 
     async def look(self) -> None:
-        """Tell of every deactivation written since the last look (none at the first: it only notes)."""
+        """Tell of every act of the command line written since the last look (none at the first: it
+        only notes where the history stands)."""
         new = await self._acts_since(self._newest)
         if new:
             if self._newest is not None:
                 for act in reversed(new):
-                    self._tell_if_deactivation(act)
+                    self._tell_of(act)
             self._newest = new[0].id
         elif self._newest is None:
             self._newest = 0
@@ -94,6 +96,11 @@ class DeactivationWatch:
                 return found
             before = page[-1].id
 
-    def _tell_if_deactivation(self, act: ModerationAct) -> None:
-        if act.act == DEACTIVATE and act.subject_id is not None:
+    def _tell_of(self, act: ModerationAct) -> None:
+        # The panel's acts name their administrator's account, and were told of on the bus already.
+        if act.actor_id is not None or act.subject_id is None:
+            return
+        if act.act == DEACTIVATE:
             self.tell(AccountNotice(act.subject_id, DEACTIVATED))
+        elif act.act in (MAKE_ADMIN, REMOVE_ADMIN):
+            self.tell(AdminNotice(act.subject_id, act.subject, act.act == MAKE_ADMIN))

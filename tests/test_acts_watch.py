@@ -1,4 +1,5 @@
-"""The watch over the moderation history: each deactivation it was not told of, told once, in order."""
+"""The watch over the moderation history: each act of the command line on an account, told once, in order;
+the panel's, told already on the bus, never."""
 
 from __future__ import annotations
 
@@ -10,9 +11,16 @@ from typing import Any
 
 import pytest
 
-from chatroom.deactivation_watch import PAGE, DeactivationWatch
-from chatroom.events import DEACTIVATED, AccountNotice, Notice
-from chatroom.store.acts_base import DEACTIVATE, REACTIVATE, REMOVE_MEMBER, ModerationAct
+from chatroom.acts_watch import PAGE, ActsWatch
+from chatroom.events import DEACTIVATED, AccountNotice, AdminNotice, Notice
+from chatroom.store.acts_base import (
+    DEACTIVATE,
+    MAKE_ADMIN,
+    REACTIVATE,
+    REMOVE_ADMIN,
+    REMOVE_MEMBER,
+    ModerationAct,
+)
 from chatroom.store.base import StoreError
 
 from .stores import StoreFactory
@@ -36,11 +44,12 @@ class History:
         self.failing = False
         self.reads = 0
 
-    def add(self, act: str, subject_id: int | None) -> None:
+    def add(self, act: str, subject_id: int | None, by: int | None = None) -> None:
+        """An act of the command line's (``by``: the administrator's account, for the panel's)."""
+        actor = "the command line" if by is None else "root"
+        subject = f"p{subject_id}"
         self.kept.append(
-            ModerationAct(
-                act, 0, "the command line", f"p{subject_id}", subject_id=subject_id, id=len(self.kept) + 1
-            )
+            ModerationAct(act, 0, actor, subject, by, subject_id=subject_id, id=len(self.kept) + 1)
         )
 
     async def record_act(self, act: ModerationAct) -> ModerationAct:
@@ -57,9 +66,9 @@ class History:
         raise NotImplementedError
 
 
-def watched() -> tuple[History, DeactivationWatch, list[Notice]]:
+def watched() -> tuple[History, ActsWatch, list[Notice]]:
     history, told = History(), []
-    return history, DeactivationWatch(history, told.append), told
+    return history, ActsWatch(history, told.append), told
 
 
 def deactivated(*ids: int) -> list[Notice]:
@@ -102,12 +111,26 @@ async def test_each_new_deactivation_is_told_once_oldest_first_and_other_acts_ar
 
 
 @in_loop
+async def test_administrators_made_and_unmade_are_told_and_the_panel_s_acts_are_not() -> None:
+    """The command line's make-admin and remove-admin are told as the panel's notice; a deactivation or a
+    role change made in the panel (an administrator's account as actor) was told on the bus: not again."""
+    history, watch, told = watched()
+    await watch.look()
+    history.add(MAKE_ADMIN, 8)
+    history.add(DEACTIVATE, 9, by=1)
+    history.add(MAKE_ADMIN, 9, by=1)
+    history.add(REMOVE_ADMIN, 8)
+    await watch.look()
+    assert told == [AdminNotice(8, "p8", True), AdminNotice(8, "p8", False)]
+
+
+@in_loop
 async def test_a_history_that_cannot_be_read_is_said_once_and_read_again(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The database away: one WARNING for the outage; back, the deactivations made meanwhile are told."""
     history, told = History(), []
-    watch = DeactivationWatch(history, told.append, interval=0.01)
+    watch = ActsWatch(history, told.append, interval=0.01)
     history.add(REMOVE_MEMBER, 1)
     with caplog.at_level(logging.WARNING, logger="chatroom.accounts"):
         watch.start()
@@ -122,7 +145,9 @@ async def test_a_history_that_cannot_be_read_is_said_once_and_read_again(
         finally:
             await watch.stop()
     warnings = [r.getMessage() for r in caplog.records if r.name == "chatroom.accounts"]
-    assert warnings == ["cannot read the moderation history for deactivations: the database is away"]
+    assert warnings == [
+        "cannot read the moderation history for the command line's acts: the database is away"
+    ]
 
 
 @in_loop
@@ -133,7 +158,7 @@ async def test_the_store_s_own_history_is_read_on_both_stores(store_factory: Sto
     await store.start()
     try:
         told: list[Notice] = []
-        watch = DeactivationWatch(store.accounts, told.append)
+        watch = ActsWatch(store.accounts, told.append)
         keep = store.accounts.record_act
         await keep(ModerationAct(DEACTIVATE, 1, "the command line", "old", subject_id=4))
         await watch.look()
