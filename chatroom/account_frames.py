@@ -1,5 +1,6 @@
 """The frames that tell connections of changes to accounts: one's own new name, someone's new picture,
-someone blocked or unblocked, someone made an administrator or no longer one.
+someone blocked or unblocked, someone made an administrator or no longer one, someone's status or paused
+notifications.
 
 Built here, pure, and exported by protocol.py with the other server frames.
 """
@@ -32,3 +33,19 @@ def block_frame(name: str, blocked: bool) -> dict[str, Any]:
 def admin_frame(name: str, admin: bool) -> dict[str, Any]:
     """``name``'s account administers the server now (``admin``), or no longer does."""
     return {"type": "admin", "name": name, "admin": admin}
+
+
+def status_part(emoji: str, text: str, until: int | None) -> dict[str, Any]:
+    """A status as frames and the API give it: its emoji, its text, when it clears (ms; None: never)."""
+    return {"emoji": emoji, "text": text, "until": until}
+
+
+def status_frame(name: str, status: dict[str, Any] | None) -> dict[str, Any]:
+    """``name``'s status is now ``status`` (``{"emoji", "text", "until"}``, as ``GET /api/accounts``
+    gives it), or none (None): cleared."""
+    return {"type": "status", "name": name, "status": status}
+
+
+def dnd_frame(name: str, until: int | None) -> dict[str, Any]:
+    """``name``'s notifications are paused until ``until`` (ms since the epoch), or no longer (None)."""
+    return {"type": "dnd", "name": name, "until": until}

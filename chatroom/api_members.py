@@ -14,6 +14,7 @@ from . import protocol
 from .access import may_list_members, may_manage_members, may_read, may_remove_member
 from .api import ApiError, JsonHandler, room_not_found
 from .api_manage import BARRED, UNKNOWN_ACCOUNT, ManageHandler
+from .api_status import add_marks
 from .clock import now_ms
 from .events import ROOM_MEMBERS
 from .identity import Identity
@@ -105,6 +106,8 @@ class MembersHandler(ManageHandler):
             accounts.members_page(room, prefix=prefix, after=after, limit=limit + 1)
         )
         page = [member_entry(account, membership) for account, membership in found[:limit]]
+        ids = [account.id for account, _ in found[:limit]]
+        await self.unavailable_if_failing(add_marks(accounts, page, ids))
         following = _next_url(room, prefix, page[-1]["name"], limit) if len(found) > limit else None
         count = await self.unavailable_if_failing(accounts.count_members(room))
         return {"room": room, "members": page, "count": count, "next": following}
@@ -164,8 +167,9 @@ class MemberHandler(MembersHandler):
 class AccountsHandler(JsonHandler):
     """``GET /api/accounts?prefix=&limit=``: active accounts whose name starts so, for a name picker.
 
-    Accounts only (a guest gets 401); names, bot and administrator marks, colours and
-    which avatar each shows (``/avatars/{name}`` answers anyone), nothing else.
+    Accounts only (a guest gets 401); names, bot and administrator marks, colours,
+    which avatar each shows (``/avatars/{name}`` answers anyone), and each one's status
+    and paused notifications (api_status.py), nothing else.
     """
 
     async def get(self) -> None:
@@ -179,7 +183,9 @@ class AccountsHandler(JsonHandler):
         # A page asks for the pictures there are, at an address that changes with them (the file's id,
         # new at each change), instead of every name's.
         avatars = await self.unavailable_if_failing(self.backend.files.avatar_ids([a.id for a in found]))
-        self.send_json({"accounts": [_entry(account, avatars.get(account.id)) for account in found]})
+        entries = [_entry(account, avatars.get(account.id)) for account in found]
+        await self.unavailable_if_failing(add_marks(self.backend.accounts, entries, [a.id for a in found]))
+        self.send_json({"accounts": entries})
 
 
 def _entry(account: Account, avatar: str | None) -> dict[str, Any]:

@@ -34,6 +34,7 @@ from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHand
 from .api_rooms import MessagesHandler, PinsHandler
 from .api_search import SearchHandler
 from .api_settings import SettingsHandler
+from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
 from .api_unread import MarkUnreadHandler, NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
@@ -148,6 +149,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     NoticeDesk(backend, access, hub.sessions, unread, peers).start(hub.spawn)
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
+    statuses = {**api, "changes": KeyedTokenBuckets.per_minute(CHANGES_PER_MINUTE)}
     webhooks = Webhooks(settings, backend.accounts)
     uploads = Uploads(settings, backend.files)
     upload = {**api, "uploads": uploads}
@@ -198,6 +200,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me", MeHandler, accounts),
             (r"/api/me/blocks", BlocksHandler, api),
             (r"/api/me/blocks/([^/]+)", BlockHandler, api),
+            (r"/api/me/status", StatusHandler, statuses),
+            (r"/api/me/dnd", DndHandler, statuses),
             (r"/api/setup", SetupHandler, accounts),
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),

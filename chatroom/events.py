@@ -328,6 +328,28 @@ class AdminNotice:
     admin: bool
 
 
+@dataclass(frozen=True, slots=True)
+class StatusNotice:
+    """The account called ``name`` set its status (``emoji``, ``text``, shown ``until``, ms; None: for
+    good) or cleared it (``emoji`` None), stored already: every node tells the connections of accounts
+    (not guests', who see no statuses) in a ``status`` frame."""
+
+    name: str
+    emoji: str | None
+    text: str = ""
+    until: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PauseNotice:
+    """The person called ``name`` paused their notifications until ``until`` (ms), or resumed them
+    (None), stored already: every node tells the connections of accounts in a ``dnd`` frame (their own
+    pages stop sounding, the others show the mark)."""
+
+    name: str
+    until: int | None
+
+
 # Told by one node to every node, this one included.
 Notice = (
     RoomNotice
@@ -340,4 +362,6 @@ Notice = (
     | AvatarNotice
     | BlockNotice
     | AdminNotice
+    | StatusNotice
+    | PauseNotice
 )

@@ -27,6 +27,10 @@ NoticeDesk, which acts on this process's connections:
   ``block`` frame (a second tab hides the blocked one's messages at once),
   and the blocked one's connections to the direct room of the two of them
   refuse their messages (or take them again) from then on;
+- a person's status set or cleared, or their notifications paused or
+  resumed: every account's connection (not a guest's: guests see no
+  statuses) gets a ``status`` or ``dnd`` frame: open pages show it, and the
+  person's own stop sounding while paused;
 - a guest removed from a room: its connection there is closed with
   ``forbidden`` and 4403, its address barred from guest access in the
   store (moderation.py) by the node that knows it, and every guest
@@ -70,9 +74,11 @@ from .events import (
     BlockNotice,
     GuestNotice,
     Notice,
+    PauseNotice,
     PresenceNotice,
     RoomNotice,
     SettingsNotice,
+    StatusNotice,
     UnreadNotice,
 )
 from .guest_removal import remove_guests
@@ -180,6 +186,15 @@ class NoticeDesk(Desk[Connection]):
             self._blocked(notice)
         elif isinstance(notice, AdminNotice):
             self._admin_changed(notice)
+        elif isinstance(notice, StatusNotice):
+            shown = (
+                None
+                if notice.emoji is None
+                else protocol.status_part(notice.emoji, notice.text, notice.until)
+            )
+            self._tell_accounts(protocol.status_frame(notice.name, shown))
+        elif isinstance(notice, PauseNotice):
+            self._tell_accounts(protocol.dnd_frame(notice.name, notice.until))
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 
@@ -357,6 +372,13 @@ _SIGNED_OUT_MESSAGES = {
     SIGNED_OUT_EVERYWHERE: "you signed out everywhere: sign in again",
     PASSWORD_CHANGED: "your password was changed: sign in again",
 }
+
+
+def _status_of(notice: StatusNotice) -> dict[str, Any] | None:
+    """The status a notice tells of, as frames give it; None: cleared."""
+    if notice.emoji is None:
+        return None
+    return protocol.status_part(notice.emoji, notice.text, notice.until)
 
 
 def _same_session(who: Identity, notice: AccountNotice) -> bool:

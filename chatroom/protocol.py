@@ -18,7 +18,10 @@ from . import names
 from .account_frames import admin_frame as admin_frame
 from .account_frames import avatar_frame as avatar_frame
 from .account_frames import block_frame as block_frame
+from .account_frames import dnd_frame as dnd_frame
 from .account_frames import renamed_frame as renamed_frame
+from .account_frames import status_frame as status_frame
+from .account_frames import status_part as status_part
 from .event_frames import file_part as file_part
 from .event_frames import presence_frame as presence_frame
 from .event_frames import sys_frame as sys_frame

@@ -7,7 +7,8 @@ What a push is, and what it never does (README.md, "Web Push"; docs/protocol.md)
 - only to people push_rules.recipients names (a direct room's other
   members, the people a message mentions who may read the room), who are
   away (no connection in any room, on any node: Backend.accounts_online),
-  whose switch is on and whose level for the room lets it through;
+  whose switch is on, whose notifications are not paused ("do not disturb":
+  api_status.py) and whose level for the room lets it through;
 - never on the message's path: a stored message is queued (at most
   QUEUE_SIZE waiting; beyond that it is dropped and counted), and a few
   workers push, at most MAX_SENDING requests at a time, each bounded in
@@ -30,6 +31,7 @@ import orjson
 
 from . import metrics, push_rules
 from .backend import Backend, BackendError, StoredMessage
+from .clock import now_ms
 from .config import Settings
 from .formatting import cut, plain_text
 from .store.base import StoreError
@@ -141,11 +143,15 @@ class Pusher:
         chosen = await push_rules.recipients(accounts, message, room)
         if not chosen:
             return
-        online = await self.backend.accounts_online([r.account.id for r in chosen])
+        ids = [r.account.id for r in chosen]
+        online = await self.backend.accounts_online(ids)
+        paused = await accounts.pauses_of(ids, now_ms())
         sends = []
         for recipient in chosen:
             account_id = recipient.account.id
-            if account_id in online or not await accounts.push_enabled(account_id):
+            if not push_rules.may_disturb(account_id, online, paused):
+                continue
+            if not await accounts.push_enabled(account_id):
                 continue
             level = await push_rules.notify_level(accounts, account_id, message.room)
             if not push_rules.level_allows(level, recipient.reason):

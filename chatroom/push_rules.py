@@ -4,13 +4,14 @@ A message in a direct room is for every other member of it; a message that
 mentions an account (``@name``) is for that account if it may read the room
 (access.may_read, the rule every path asks) and is not barred from it. The sender is never one of
 them, nor a bot, nor a deactivated account, nor anyone who blocked the sender. Whether a person is away, wants
-pushes at all and has not muted the room is push.py's to check.
+pushes at all and has not muted the room is push.py's to check (may_disturb, level_allows).
 """
 
 from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from .access import may_read
@@ -71,6 +72,12 @@ def level_allows(level: str, reason: str) -> bool:
     """Whether a room's level lets a push of that reason through: ALL everything, MENTIONS mentions,
     MUTED nothing (as the page's own notifications)."""
     return level == ALL or (level == MENTIONS and reason == MENTION)
+
+
+def may_disturb(account_id: int, online: Container[int], paused: Container[int]) -> bool:
+    """Whether a person may be pushed now: away (no page open, ``online`` has them not) and their
+    notifications not paused (``paused``: those under "do not disturb" now, store/status_base.py)."""
+    return account_id not in online and account_id not in paused
 
 
 async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomRecord) -> list[Recipient]:

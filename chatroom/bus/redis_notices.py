@@ -28,9 +28,11 @@ from ..events import (
     BlockNotice,
     GuestNotice,
     Notice,
+    PauseNotice,
     PresenceNotice,
     RoomNotice,
     SettingsNotice,
+    StatusNotice,
     UnreadNotice,
 )
 
@@ -84,6 +86,12 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, AdminNotice):
         # Likewise: an older node drops it, and its pages see the mark at their next lookup.
         return {"admin": [notice.account_id, notice.name, notice.admin]}
+    if isinstance(notice, StatusNotice):
+        # Likewise: an older node drops it, and its pages see the status when they next load.
+        shown = None if notice.emoji is None else [notice.emoji, notice.text, notice.until]
+        return {"status": shown, "name": notice.name}
+    if isinstance(notice, PauseNotice):
+        return {"paused": notice.until, "name": notice.name}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -128,6 +136,10 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "admin" in body:
         account_id, name, admin = body["admin"]
         return AdminNotice(int(account_id), str(name), bool(admin))
+    if "status" in body:
+        return _status_notice(body)
+    if "paused" in body:
+        return PauseNotice(str(body["name"]), None if body["paused"] is None else int(body["paused"]))
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))
@@ -135,3 +147,10 @@ def _notice(body: dict[str, Any]) -> Notice | None:
         return None
     session = bytes.fromhex(body["session"]) if body["session"] is not None else None
     return AccountNotice(int(body["account"]), body["change"], session)
+
+
+def _status_notice(body: dict[str, Any]) -> StatusNotice:
+    if body["status"] is None:
+        return StatusNotice(str(body["name"]), None)
+    emoji, text, until = body["status"]
+    return StatusNotice(str(body["name"]), str(emoji), str(text), None if until is None else int(until))
