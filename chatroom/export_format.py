@@ -7,7 +7,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 (export_bars.py), ``message``,
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
-(export_reading.py); ``moderation_act`` (export_acts.py).
+(export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
+``moderation_act`` (export_acts.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;

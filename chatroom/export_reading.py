@@ -18,7 +18,9 @@ accounts and rooms the file brought before them):
 - ``push_switch``: ``{"account", "enabled": false}``, a person who turned
   Web Push off (on is the default, and not written);
 - ``block``: ``{"account", "blocked", "created_at"}``, a person the account
-  blocked, and since when.
+  blocked, and since when;
+- ``status`` and ``notification_pause``: what the account says of itself,
+  and until when its notifications are paused (export_status.py).
 
 An import stores positions and levels after the rooms' messages (a position
 never passes the room's newest id), and the push key unless the database
@@ -39,9 +41,12 @@ import orjson
 
 from .export_fields import MAX_ID, MAX_TS
 from .export_fields import Fields as _Fields
+from .export_status import READERS as STATUS_READERS
+from .export_status import export_status, import_status, status_problem
 from .store.base import Store
 from .store.reading_base import NOTIFY_LEVELS, ReadMark
 from .store.records import DIRECT_ROOM_SECRET, Block, PushSubscription, new_direct_room_key
+from .store.status_base import Pause, Status
 from .webpush import VAPID_SECRET, new_private_key
 
 ACCOUNTS_PAGE = 500
@@ -78,8 +83,20 @@ class PushKey:
     private_key: str = field(repr=False)
 
 
-ReadingRecord = ReadMark | NotifyChoice | DirectRoomKey | PushKey | PushSubscription | PushSwitch | Block
-READING_TYPES = (ReadMark, NotifyChoice, DirectRoomKey, PushKey, PushSubscription, PushSwitch, Block)
+ReadingRecord = (
+    ReadMark | NotifyChoice | DirectRoomKey | PushKey | PushSubscription | PushSwitch | Block | Status | Pause
+)
+READING_TYPES = (
+    ReadMark,
+    NotifyChoice,
+    DirectRoomKey,
+    PushKey,
+    PushSubscription,
+    PushSwitch,
+    Block,
+    Status,
+    Pause,
+)
 
 # --- writing ---------------------------------------------------------------------
 
@@ -116,6 +133,7 @@ async def export_reading(store: Store, out: IO[bytes], *, direct_rooms: bool = F
             if not await accounts.push_enabled(account.id):
                 out.write(_line({"type": "push_switch", "account": account.id, "enabled": False}))
             out.write(b"".join(_block_line(block) for block in await accounts.blocks_of(account.id)))
+            await export_status(accounts, account.id, out)
         after = page[-1].id
 
 
@@ -214,6 +232,7 @@ READERS: dict[str, Callable[[_Fields], ReadingRecord]] = {
     "push_subscription": _subscription,
     "push_switch": _switch,
     "block": _block,
+    **STATUS_READERS,
 }
 
 # --- checking ----------------------------------------------------------------------
@@ -228,6 +247,7 @@ class ReadingSeen:
     endpoints: set[str] = field(default_factory=set)
     switches: set[int] = field(default_factory=set)
     blocks: set[tuple[int, int]] = field(default_factory=set)
+    statuses: set[tuple[str, int]] = field(default_factory=set)
     key: bool = False
     direct_key: bool = False
 
@@ -246,6 +266,8 @@ def reading_problem(
             return "a second push key: an export has one"
         seen.key = True
         return None
+    if isinstance(record, Status | Pause):
+        return status_problem(record, accounts, seen.statuses)
     if record.account_id not in accounts:
         return f"a {_name(record)} of account {record.account_id}, which no line before it brings"
     if isinstance(record, Block):
@@ -314,3 +336,5 @@ async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None
             )
         elif isinstance(record, Block):
             await accounts.block(record.account_id, record.blocked_id, created_at=record.created_at)
+        elif isinstance(record, Status | Pause):
+            await import_status(accounts, record)
