@@ -30,7 +30,9 @@ from chatroom.events import (
     AvatarNotice,
     BlockNotice,
     Notice,
+    PauseNotice,
     RoomNotice,
+    StatusNotice,
 )
 from chatroom.identity import BOT_KEY, SESSION, Identity
 from chatroom.notices import NoticeDesk
@@ -369,6 +371,35 @@ def test_an_administrator_made_is_told_to_every_accounts_connection_and_theirs_c
         assert guest.told == []
         assert [c.renewed for c in (hers, *his, guest)] == [False, True, True, False]
         assert [c.expelled for c in (hers, *his, guest)] == [[]] * 4
+
+    run(scenario)
+
+
+def test_a_status_and_a_pause_are_told_to_every_accounts_connection_and_no_guests() -> None:
+    """A status set and cleared, notifications paused and resumed: every connection of an account, its own
+    included, is told each in turn; a guest's, which sees no statuses, nothing."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        accounts = [desk.connect("lobby", ann), desk.connect("lobby", bob), desk.connect("team", bob)]
+        guest = desk.connect("lobby", None)
+        await desk.notify(StatusNotice("ann", "📅", "In a meeting", 1_800_000_000_000))
+        await desk.notify(StatusNotice("ann", None))
+        await desk.notify(PauseNotice("ann", 1_800_000_000_000))
+        await desk.notify(PauseNotice("ann", None))
+        told = [
+            {
+                "type": "status",
+                "name": "ann",
+                "status": {"emoji": "📅", "text": "In a meeting", "until": 1_800_000_000_000},
+            },
+            {"type": "status", "name": "ann", "status": None},
+            {"type": "dnd", "name": "ann", "until": 1_800_000_000_000},
+            {"type": "dnd", "name": "ann", "until": None},
+        ]
+        assert [connection.told for connection in accounts] == [told] * 3
+        assert guest.told == []
+        assert [connection.expelled for connection in [*accounts, guest]] == [[]] * 4
 
     run(scenario)
 

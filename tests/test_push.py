@@ -208,6 +208,27 @@ def test_the_persons_switch_turns_pushes_off_on_every_device_and_on_again(site: 
     assert {push.payload["text"] for push in receiver.pushes} == {"loud again"}
 
 
+def test_paused_notifications_push_nothing_until_resumed(site: Site) -> None:
+    """Bob pauses his notifications for an hour (PUT /api/me/dnd): ann's direct message and her mention of
+    him push nothing to his devices, and cid, not paused, is still pushed; resumed (DELETE), the next one
+    is."""
+    receiver = site.receiver
+    bob, cid = site.subscribe("bob"), site.subscribe("cid")
+    room = site.room(DIRECT, "ann", "bob")
+    until = int(time.time() * 1000) + 3_600_000
+    status, answer = call_api(site.server, "PUT", "/api/me/dnd", {"until": until}, site.auth("bob"))
+    assert (status, answer) == (200, {"until": until})
+    site.say("ann", room, "quiet hours?")
+    mention = site.say("ann", site.room(OPEN), "@bob and @cid, look")
+    wait_until(lambda: len(receiver.pushes) >= 1)
+    settle()
+    assert [(push.device, push.payload["id"]) for push in receiver.pushes] == [(cid, mention["id"])]
+    assert call_api(site.server, "DELETE", "/api/me/dnd", None, site.auth("bob"))[0] == 204
+    again = site.say("ann", room, "awake now?")
+    wait_until(lambda: len(receiver.pushes) >= 2)
+    assert (receiver.pushes[-1].device, receiver.pushes[-1].payload["id"]) == (bob, again["id"])
+
+
 def test_a_rooms_level_says_what_it_pushes_muted_nothing_mentions_only_mentions(site: Site) -> None:
     """Bob mutes the direct room: ann's message there pushes nothing; "mentions" in an open room: only
     the message that mentions him pushes; "all" again: the direct one does."""

@@ -12,6 +12,7 @@ from chatroom.push_rules import (
     MUTED,
     candidate_names,
     level_allows,
+    may_disturb,
     notify_level,
     recipients,
 )
@@ -39,6 +40,15 @@ def test_levels_let_through_what_they_say() -> None:
 
 def message(room: str, nick: str, text: str, *, guest: bool = False) -> StoredMessage:
     return StoredMessage(1, room, nick, text, 0, guest=guest)
+
+
+def test_a_person_is_disturbed_only_when_away_and_not_paused() -> None:
+    """Away and not paused: pushed; a page open, or notifications paused ("do not disturb"), or both: not."""
+    assert may_disturb(1, online=set(), paused={})
+    assert not may_disturb(1, online={1}, paused={})
+    assert not may_disturb(1, online=set(), paused={1: 1_800_000_000_000})
+    assert not may_disturb(1, online={1}, paused={1: 1_800_000_000_000})
+    assert may_disturb(2, online={1}, paused={1: 1_800_000_000_000})
 
 
 def test_a_direct_message_is_for_every_other_person_in_the_room(store_factory: StoreFactory) -> None:

@@ -38,8 +38,10 @@ from chatroom.events import (
     FileInfo,
     GuestNotice,
     Notice,
+    PauseNotice,
     PresenceEvent,
     RoomNotice,
+    StatusNotice,
     StoredChange,
     TypingEvent,
 )
@@ -880,6 +882,29 @@ def test_a_new_picture_and_its_removal_reach_the_other_node_intact(shared_redis:
         other.listen_notices(heard)
         await node.notify(*told)
         await eventually(lambda: _true(len(heard.notices) == 2))
+        assert heard.notices == told
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_a_status_and_a_pause_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A status set and cleared, notifications paused and resumed: each notice reaches the other node as it
+    left, under keys that a node of the version before drops."""
+    told: list[Notice] = [
+        StatusNotice("Zoë", "📅", "In a meeting", 1_800_000_000_000),
+        StatusNotice("Zoë", "🌴", "", None),
+        StatusNotice("Zoë", None),
+        PauseNotice("Zoë", 1_800_000_000_000),
+        PauseNotice("Zoë", None),
+    ]
+    for frame in notice_frames(b"left", told):
+        assert set(orjson.loads(frame.split(b"\n", 1)[1])) in ({"status", "name"}, {"paused", "name"})
+
+    async def scenario(node: Node, other: Node) -> None:
+        heard = Listener()
+        other.listen_notices(heard)
+        await node.notify(*told)
+        await eventually(lambda: _true(len(heard.notices) == len(told)))
         assert heard.notices == told
 
     run_nodes(nodes(shared_redis.url, 2), scenario)
