@@ -1,6 +1,6 @@
 // The account menu of a signed-in person: name and avatar, the profile
 // picture (profile_picture.js), rename, a new password, notifications
-// (push.js), the people one blocked (blocks.js), signing out (here or everywhere) and, for administrators, the
+// (push.js), one's status and paused notifications (status_dialog.js), the people one blocked (blocks.js), signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
 import {askFor, avatarColor, initials, learnColors} from "./avatar.js";
@@ -12,6 +12,7 @@ import {forgetDrafts} from "./drafts.js";
 import {showProfilePicture, wireProfilePicture} from "./profile_picture.js";
 import {showPushState, wirePush} from "./push.js";
 import {session} from "./session.js";
+import {showOwnStatus, wireStatus} from "./status_dialog.js";
 
 const $ = (id) => document.getElementById(id);
 const menu = {
@@ -72,6 +73,7 @@ export function openAccountMenu() {
   say("");
   if (account.admin) loadJoinLink();
   showPushState();
+  showOwnStatus();
   loadBlocks();
   if (!menu.dialog.open) menu.dialog.showModal();
 }
@@ -145,4 +147,5 @@ export function wireAccountMenu() {
   menu.joinCopy.addEventListener("click", copyJoinLink);
   wireProfilePicture(say);
   wirePush();
+  wireStatus();
 }

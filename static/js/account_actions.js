@@ -9,6 +9,7 @@ import {learnAccount, lookUpAccounts} from "./avatar.js";
 import {ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {session} from "./session.js";
+import {learnMarks} from "./status.js";
 import {mayOffer} from "./unread.js";
 
 // People with an account may create rooms and open conversations: the page
@@ -17,6 +18,7 @@ import {mayOffer} from "./unread.js";
 export async function showAccountActions() {
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
   session.isAccount = answer.ok;
+  if (answer.ok && Array.isArray(answer.body.accounts)) learnMarks(answer.body.accounts); // one's own status
   lookUpAccounts(answer.ok ? lookUpAccount : null);
   ui.roomActions.hidden = !answer.ok;
   offerAttaching(answer.ok);
@@ -35,4 +37,5 @@ async function lookUpAccount(nick) {
   const named = accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick));
   learnAccount(nick, named);
   learnAdmin(nick, named.length > 0 && named[0].admin === true);
+  learnMarks(named.length ? named : [{name: nick}]); // no account of that name: no status either
 }

@@ -42,6 +42,7 @@ import {
 } from "./rooms.js";
 import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
+import {onDndFrame, onStatusFrame} from "./status.js";
 import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
 function routeFrames() {
@@ -100,6 +101,8 @@ function routeFrames() {
   on(FRAME.AVATAR, onAvatarFrame);
   on(FRAME.BLOCK, onBlockFrame);
   on(FRAME.ADMIN, onAdminFrame);
+  on(FRAME.STATUS, onStatusFrame);
+  on(FRAME.DND, onDndFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),

@@ -22,8 +22,9 @@ export function closeEmojiPicker() {
 }
 
 // Opens the picker by ``anchor`` (or by ``near``, when given); ``onPick(emoji)`` when one is
-// chosen (the picker then closes). The focus goes back to ``anchor`` when it closes.
-export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near = anchor} = {}) {
+// chosen (the picker then closes). The focus goes back to ``anchor`` when it closes. ``within``: where the
+// panel goes (a modal dialog's own, else the page behind it is inert).
+export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near = anchor, within = document.body} = {}) {
   closeEmojiPicker();
   const panel = element("div", "emoji-picker");
   panel.setAttribute("role", "dialog");
@@ -70,7 +71,7 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near
     if (to && !panel.contains(to) && !anchor.contains(to)) close({refocus: false});
   });
   current = {panel, anchor, close};
-  document.body.append(panel);
+  within.append(panel);
   anchor.setAttribute("aria-expanded", "true");
   place();
   document.addEventListener("pointerdown", outside, true);

@@ -10,6 +10,7 @@ import {showComingsAndGoings} from "./presence_lines.js";
 import {nickKey} from "./protocol.js";
 import {noteNames} from "./roster.js";
 import {isOwn} from "./session.js";
+import {statusMark} from "./status.js";
 
 const TYPING_SHOWN_FOR_MS = 4000;
 
@@ -46,7 +47,7 @@ function userItem(name) {
   const item = element("li");
   item.append(avatarElement(name, undefined, {picture: !guest}), nickElement(name));
   if (guest) item.append(textNode(" "), guestBadge());
-  else item.append(adminMark(name));
+  else item.append(adminMark(name), statusMark(name));
   if (isOwn(name)) item.append(element("span", "you", " (you)"));
   shown.set(name, {item, look});
   return item;

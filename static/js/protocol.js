@@ -32,6 +32,8 @@ export const FRAME = Object.freeze({
   AVATAR: "avatar", // someone's profile picture changed (version 2)
   BLOCK: "block", // one blocked or unblocked someone, in another tab (version 2)
   ADMIN: "admin", // someone was made an administrator, or no longer is one (version 2)
+  STATUS: "status", // someone set or cleared their status (version 2)
+  DND: "dnd", // someone paused or resumed their notifications (version 2)
   MESSAGE: "message", // client to server
 });
 

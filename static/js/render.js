@@ -12,6 +12,7 @@ import {mentions, mentionsName} from "./mentions.js";
 import {renderMessageText} from "./message_format.js";
 import {nickKey} from "./protocol.js";
 import {noteNames, onNewNames, textContext} from "./roster.js";
+import {statusMark} from "./status.js";
 
 // Consecutive messages of one author within this long share one header.
 export const GROUP_WITHIN_MS = 5 * 60 * 1000;
@@ -32,7 +33,7 @@ export function messageItem(frame, own) {
   if (frame.bot === true) avatar.classList.add("bot");
   const meta = element("div", "meta");
   meta.append(nickElement(frame.nick));
-  if (frame.guest !== true) meta.append(adminMark(frame.nick));
+  if (frame.guest !== true) meta.append(adminMark(frame.nick), statusMark(frame.nick));
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));

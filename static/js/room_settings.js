@@ -15,6 +15,7 @@ import {barButton, loadBars, onBarsChanged, wireBars} from "./room_bars.js";
 import {maySetTopic, topicOf} from "./room_topic.js";
 import {roomLabel} from "./rooms.js";
 import {isOwn, session} from "./session.js";
+import {learnMarks, statusMark} from "./status.js";
 import {chooseLevel, levelOf} from "./unread.js";
 
 const $ = (id) => document.getElementById(id);
@@ -59,7 +60,7 @@ function memberItem(member, manage) {
   const item = element("li", "member");
   item.append(element("bdi", "nick", member.name));
   learnAdmin(member.name, member.admin === true);
-  item.append(adminMark(member.name));
+  item.append(adminMark(member.name), statusMark(member.name));
   if (member.role === "owner") item.append(element("span", "badge", "owner"));
   if (member.bot) item.append(element("span", "badge", "bot"));
   if (manage && !isOwn(member.name)) {
@@ -100,6 +101,7 @@ async function loadMembers({upTo = 0} = {}) {
   state.members = members;
   state.next = next;
   const manage = mayManage();
+  learnMarks(state.members || []);
   $("settings-members").replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
   showCount(answer.ok ? answer.body.count : null, prefix);
   offerWhatOneMay();
@@ -124,6 +126,7 @@ async function moreMembers() {
   const manage = mayManage();
   state.members.push(...answer.body.members);
   state.next = answer.body.next;
+  learnMarks(answer.body.members);
   $("settings-members").append(...answer.body.members.map((member) => memberItem(member, manage)));
   // The keyboard was on "More", gone after the last page: it goes back to finding a member.
   if (!state.next) $("member-filter").focus();

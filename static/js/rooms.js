@@ -20,6 +20,7 @@ import {markWords, roomMarks} from "./room_marks.js";
 import {showTopic} from "./room_topic.js";
 import {showVoice} from "./room_voice.js";
 import {session} from "./session.js";
+import {statusMark} from "./status.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
@@ -150,6 +151,7 @@ function entries(rooms) {
       announcements: r.posting === "managers",
       counts: countsOf(r.room),
       presence: directPresence(r),
+      person: kindOf(r) === "direct" && Array.isArray(r.members) && othersIn(r).length === 1 ? othersIn(r)[0] : "",
       draft: r.room !== session.room && hasDraft(r.room), // this room's is in the box
     }))
     .sort(byName);
@@ -171,6 +173,14 @@ function presenceDot(presence) {
 // link it was pressed on, where a replaced element would swallow it.
 const listNodes = {items: new Map(), groups: new Map()};
 
+// A conversation with one other person: their status and paused notifications beside their name.
+function showPersonStatus(link, name, person) {
+  const mark = link.querySelector(":scope > .status-mark");
+  if (mark && mark.dataset.statusOf === (person && nickKey(person))) return;
+  mark?.remove();
+  if (person) name.after(statusMark(person));
+}
+
 function roomItem(entry) {
   let item = listNodes.items.get(entry.room);
   if (!item) {
@@ -189,6 +199,7 @@ function updateLink(link, entry) {
   link.dataset.room = room;
   const name = link.querySelector(":scope > bdi");
   if (name.textContent !== label) name.textContent = label;
+  showPersonStatus(link, name, entry.person);
   // Nobody there: no "0" beside every quiet room; the rooms with people stand out.
   const side = link.querySelector(":scope > .room-side");
   const count = element("span", online ? "count" : "count none", String(online));

@@ -13,6 +13,7 @@ import {element} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {FRAME} from "./protocol.js";
 import {session} from "./session.js";
+import {ownPaused} from "./status.js";
 
 const MARK_DELAY_MS = 250; // marks of a reader scrolling through a burst go as one
 const SHOWN_CAP = 99; // above it the badge says "99+"
@@ -162,6 +163,7 @@ export async function askPermission() {
 // (a room at "mentions" only for mentions).
 function worthNotifying(before, after) {
   if (!document.hidden || !canNotify() || Notification.permission !== "granted") return false;
+  if (ownPaused()) return false; // "do not disturb": counted, not announced (static/js/status.js)
   if (after.notify === "muted" || !before || after.read_id !== before.read_id) return false;
   if (after.mentions > before.mentions) return true;
   return after.notify === "all" && after.direct && after.unread > before.unread;
