@@ -77,7 +77,7 @@ def clean_until(raw: object, now: int, *, required: bool) -> int | None:
         never = "" if required else " or null"
         raise ApiError(400, protocol.BAD_REQUEST, f'"until" must be a time in ms since the epoch{never}')
     if raw <= now:
-        raise ApiError(400, IN_THE_PAST, '"until" has passed already: choose a later time')
+        raise ApiError(400, IN_THE_PAST, "that time has passed already: choose a later one")
     if raw > now + MAX_AHEAD_MS:
         raise ApiError(400, protocol.BAD_REQUEST, '"until" may be at most a year ahead')
     return raw

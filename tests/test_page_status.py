@@ -201,3 +201,21 @@ def test_screenshots_of_the_status_dialog_and_the_marks(site: Site, pages: Pages
         page.locator("#account-close").click()
     expect(bob.locator("#users").get_by_role("img", name="notifications paused")).to_have_count(1)
     shoot(bob, tmp_path, "status-marks-desktop")
+
+
+def test_a_direct_conversation_and_ones_other_tab_show_a_status_live(site: Site, pages: Pages) -> None:
+    """Bob sets his status in one tab: his other tab's menu says it, and ann's direct conversation with him
+    shows it beside his name in the list, named for a screen reader; cleared, it goes from both."""
+    (_, ann_client), (bob_name, bob_client) = site.people("ann", "bob")
+    assert ann_client.call("POST", "/api/direct", {"members": [bob_name]}).status in (200, 201)
+    room = site.room(ann_client)
+    ann = site.page(pages, ann_client, room)
+    bob, bob_again = site.page(pages, bob_client, room), site.page(pages, bob_client, room)
+    set_status_from_menu(bob, "🚌 Commuting — 30 minutes")
+    link = ann.locator("#rooms .room-link").filter(has_text=bob_name)
+    expect(link.get_by_role("img", name="status: Commuting")).to_have_text("🚌")
+    open_menu(bob_again)
+    expect(bob_again.locator("#my-status-now")).to_contain_text("Commuting")
+    bob_again.get_by_role("button", name="Clear status").click()
+    expect(link.locator(".status-emoji")).to_have_count(0)
+    expect(bob.locator("#users .status-emoji")).to_have_count(0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests import test_page
-from tests.support import ServerProcess
+from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act_more
 from tests.test_page_rooms import create_closed_room, open_as
@@ -184,6 +185,35 @@ def test_a_mention_in_a_background_tab_makes_one_notification(server: ServerProc
     ]
     ann.evaluate("window.__notes[0].note.listeners.forEach((listener) => listener())")
     ann.wait_for_url("**/?room=desk")
+
+
+def test_paused_notifications_count_mentions_and_pop_up_nothing_until_resumed(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Ann pauses her notifications from another device: a mention still counts in her background tab,
+    and pops nothing up; resumed, the next mention does."""
+    bob = open_as(pages, server, "ivo")
+    ann = pages.open("about:blank")
+    ann.context.grant_permissions(["notifications"], origin=server.url)
+    ann.context.add_init_script(CATCH)
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('jun')}")
+    expect_online(ann)
+    create_closed_room(bob, "hush", "jun")
+    expect(ann.locator('#rooms .room-link[data-room="hush"]')).to_have_count(1)
+    until = int(time.time() * 1000) + 3_600_000
+    assert call_api(server, "PUT", "/api/me/dnd", {"until": until}, f"Bearer {token_for('jun')}")[0] == 200
+    expect(ann.locator("#users").get_by_role("img", name="notifications paused")).to_have_count(1)
+    ann.evaluate("window.__background(true)")
+    say(bob, "@jun quiet please")
+    expect(badges_of(ann, "hush")).to_have_text(["@1", "1"])
+    ann.wait_for_timeout(700)
+    assert caught(ann) == []
+    assert call_api(server, "DELETE", "/api/me/dnd", None, f"Bearer {token_for('jun')}")[0] == 204
+    expect(ann.locator("#users").get_by_role("img", name="notifications paused")).to_have_count(0)
+    say(bob, "@jun awake?")
+    expect(badges_of(ann, "hush")).to_have_text(["@2", "2"])
+    ann.wait_for_timeout(700)  # the page asks for the newest message before it notifies
+    assert [note["body"] for note in caught(ann)] == ["@jun awake?"]
 
 
 def test_a_muted_room_shows_only_mentions_and_notifies_nothing(server: ServerProcess, pages: Pages) -> None:
