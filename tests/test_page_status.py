@@ -191,6 +191,12 @@ def test_screenshots_of_the_status_dialog_and_the_marks(site: Site, pages: Pages
         page.get_by_role("button", name="Set a status…").click()
         page.locator("#my-status-text").fill("Working remotely")
         shoot(page, tmp_path, f"status-dialog-{where}")
+        page.locator("#my-status-emoji").click()
+        expect(page.get_by_role("dialog", name="Choose your status's emoji")).to_be_visible()
+        shoot(page, tmp_path, f"status-emoji-{where}")
+        page.keyboard.press("Escape")
+        expect(page.get_by_role("dialog", name="Choose your status's emoji")).to_have_count(0)
+        expect(page.get_by_role("dialog", name="Set a status")).to_be_visible()
         page.get_by_role("button", name="🏠 Working remotely — Today").click()
         page.get_by_role("button", name="Save", exact=True).click()
         if where == "desktop":  # the phone's page, the same person's, shows it paused already
