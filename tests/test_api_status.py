@@ -164,7 +164,8 @@ class LiveStatusTest(RoomsCase):
     @gen_test(timeout=30)
     async def test_a_status_and_a_pause_are_told_to_accounts_and_not_to_a_guest(self) -> None:
         """bob's page, and ann's own other tab in another room, get her status, then its clearing, then her
-        pause and its end; clearing nothing tells nobody; a guest in bob's open room hears none of it."""
+        pause and its end; clearing nothing, or a refused change, tells nobody; a guest in bob's open room
+        hears none of it."""
         for name in ("ann", "bob"):
             await self.person(name)
         await self.create("ann", "town", "open")
@@ -186,7 +187,9 @@ class LiveStatusTest(RoomsCase):
             assert await self.recv_type(client, "dnd") == {"type": "dnd", "name": "ann", "until": None}
         await self.api("DELETE", "/api/me/status", "ann")
         await self.api("DELETE", "/api/me/dnd", "ann")
-        assert await heard(bob) == []
+        await self.refused(400, "bad_emoji", self.api("PUT", "/api/me/status", "ann", {"emoji": "x"}))
+        await self.refused(400, "in_the_past", self.api("PUT", "/api/me/dnd", "ann", {"until": 5}))
+        assert await heard(bob) == [] and await heard(ann) == []
         heard_by_guest = await heard(guest)
         assert [frame["type"] for frame in heard_by_guest] == ["sys"]  # bob's join, nothing more
         assert "meeting" not in json.dumps(heard_by_guest)
