@@ -207,9 +207,17 @@ def test_screenshots_of_the_status_dialog_and_the_marks(site: Site, pages: Pages
         page.locator("#account-close").click()
     expect(bob.locator("#users").get_by_role("img", name="notifications paused")).to_have_count(1)
     shoot(bob, tmp_path, "status-marks-desktop")
+    bob_phone = site.page(pages, bob_client, room, viewport=SCREENSHOT_PHONE, has_touch=True)
+    bob_phone.locator("#drawer-toggle").tap()
+    drawer = bob_phone.get_by_role("complementary", name="Rooms and people")
+    expect(drawer).to_have_css("transform", "none")  # slid all the way in
+    expect(drawer.get_by_role("img", name="status: Working remotely")).to_be_visible()
+    shoot(bob_phone, tmp_path, "status-marks-phone")
 
 
-def test_a_direct_conversation_and_ones_other_tab_show_a_status_live(site: Site, pages: Pages) -> None:
+def test_a_direct_conversation_and_ones_other_tab_show_a_status_live(
+    site: Site, pages: Pages, tmp_path: Path
+) -> None:
     """Bob sets his status in one tab: his other tab's menu says it, and ann's direct conversation with him
     shows it beside his name in the list, named for a screen reader; cleared, it goes from both."""
     (_, ann_client), (bob_name, bob_client) = site.people("ann", "bob")
@@ -220,6 +228,7 @@ def test_a_direct_conversation_and_ones_other_tab_show_a_status_live(site: Site,
     set_status_from_menu(bob, "🚌 Commuting — 30 minutes")
     link = ann.locator("#rooms .room-link").filter(has_text=bob_name)
     expect(link.get_by_role("img", name="status: Commuting")).to_have_text("🚌")
+    shoot(ann, tmp_path, "status-direct-desktop")
     open_menu(bob_again)
     expect(bob_again.locator("#my-status-now")).to_contain_text("Commuting")
     bob_again.get_by_role("button", name="Clear status").click()
