@@ -72,11 +72,18 @@ function presetItem(preset) {
   return item;
 }
 
+// The "Clear after" a status was set with, as far as its end tells (a time of its own: an hour).
+function clearAfterOf(status) {
+  if (!status) return "60";
+  if (status.until === null) return "never";
+  return ["today", "week"].find((choice) => untilOf(choice) === status.until) || "60";
+}
+
 export function openStatusDialog() {
   const status = statusOf(session.myNick);
   chooseEmoji(status ? status.emoji : DEFAULT_EMOJI);
   form.text.value = status ? status.text : "";
-  form.clearAfter.value = status && status.until === null ? "never" : "60";
+  form.clearAfter.value = clearAfterOf(status);
   form.error.textContent = "";
   form.clear.hidden = !status;
   form.dialog.showModal();
