@@ -47,6 +47,7 @@ from .records import (
     RoomRecord,
 )
 from .rooms_base import RoomStore
+from .saved_base import SavedStore
 from .status_base import StatusStore
 
 
@@ -99,11 +100,14 @@ class UnknownAccountError(RefusedError):
         self.account_id = account_id
 
 
-class AccountStore(RoomStore, BarStore, ReadingStore, EveryoneStore, ActStore, StatusStore, Protocol):
+class AccountStore(
+    RoomStore, BarStore, ReadingStore, EveryoneStore, ActStore, SavedStore, StatusStore, Protocol
+):
     """What the server needs to know who is who, and who may see what.
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
-    the moderation history (acts_base), statuses and paused notifications (status_base).
+    the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
+    notifications (status_base).
     """
 
     # --- accounts ------------------------------------------------------------

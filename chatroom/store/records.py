@@ -182,6 +182,16 @@ class Block:
 
 
 @dataclass(frozen=True, slots=True)
+class SavedMessage:
+    """A person saved a message to come back to it: theirs alone to see (docs/security.md)."""
+
+    account_id: int
+    room: str
+    message_id: int
+    saved_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A setup, join or reset link, known by the hash of its token."""
 

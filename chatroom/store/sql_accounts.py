@@ -35,10 +35,13 @@ from .sql_moderation import SQLModeration
 from .sql_push import SQLPush
 from .sql_reading import SQLReading
 from .sql_rooms import SQLRooms
+from .sql_saved import SQLSaved
 from .sql_status import SQLStatus
 
 
-class SQLAccounts(SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs, SQLStatus):
+class SQLAccounts(
+    SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs, SQLSaved, SQLStatus
+):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 
     Each dialect's subclass says how a statement runs: ``_rows``, ``_change`` and ``_change_many``.

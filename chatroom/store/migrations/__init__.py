@@ -44,6 +44,7 @@ from . import (
     v027_blocks,
     v028_room_bars,
     v029_moderation_acts,
+    v030_saved_messages,
     v031_status,
 )
 from .step import Cursor, Step
@@ -78,6 +79,7 @@ STEPS: tuple[Step, ...] = (
     v027_blocks.STEP,
     v028_room_bars.STEP,
     v029_moderation_acts.STEP,
+    v030_saved_messages.STEP,
     v031_status.STEP,
 )
 LATEST = STEPS[-1].version
