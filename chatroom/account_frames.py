@@ -1,6 +1,6 @@
 """The frames that tell connections of changes to accounts: one's own new name, someone's new picture,
 someone blocked or unblocked, someone made an administrator or no longer one, someone's status or paused
-notifications.
+notifications, a message saved or no longer.
 
 Built here, pure, and exported by protocol.py with the other server frames.
 """
@@ -49,3 +49,11 @@ def status_frame(name: str, status: dict[str, Any] | None) -> dict[str, Any]:
 def dnd_frame(name: str, until: int | None) -> dict[str, Any]:
     """``name``'s notifications are paused until ``until`` (ms since the epoch), or no longer (None)."""
     return {"type": "dnd", "name": name, "until": until}
+
+
+def saved_frame(room: str, message_id: int, saved_at: int | None) -> dict[str, Any]:
+    """The account saved message ``message_id`` of ``room`` at ``saved_at``, or no longer has it saved
+    (None): told to its own connections alone, it carries no byte of the message."""
+    if saved_at is None:
+        return {"type": "saved", "room": room, "id": message_id, "saved": False}
+    return {"type": "saved", "room": room, "id": message_id, "saved": True, "saved_at": saved_at}

@@ -32,6 +32,7 @@ from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_moderation import AccountMessagesHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_rooms import MessagesHandler, PinsHandler
+from .api_saved import SavedHandler, SavedInRoomHandler, SavedMessageHandler
 from .api_search import SearchHandler
 from .api_settings import SettingsHandler
 from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
@@ -202,6 +203,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/blocks/([^/]+)", BlockHandler, api),
             (r"/api/me/status", StatusHandler, statuses),
             (r"/api/me/dnd", DndHandler, statuses),
+            (r"/api/me/saved", SavedHandler, api),
+            (r"/api/me/saved/([^/]+)", SavedInRoomHandler, api),
+            (r"/api/me/saved/([^/]+)/([^/]+)", SavedMessageHandler, api),
             (r"/api/setup", SetupHandler, accounts),
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),

@@ -350,6 +350,18 @@ class PauseNotice:
     until: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class SavedNotice:
+    """A person (``account_id``) saved message ``message_id`` of ``room`` at ``saved_at``, or no longer
+    has it saved (None) (stored already): every node tells that person's connections (a ``saved``
+    frame), so that their other tabs show it."""
+
+    account_id: int
+    room: str
+    message_id: int
+    saved_at: int | None
+
+
 # Told by one node to every node, this one included.
 Notice = (
     RoomNotice
@@ -364,4 +376,5 @@ Notice = (
     | AdminNotice
     | StatusNotice
     | PauseNotice
+    | SavedNotice
 )

@@ -31,6 +31,9 @@ NoticeDesk, which acts on this process's connections:
   resumed: every account's connection (not a guest's: guests see no
   statuses) gets a ``status`` or ``dnd`` frame: open pages show it, and the
   person's own stop sounding while paused;
+- a person saved a message or unsaved it: their connections get a
+  ``saved`` frame (room and id, no byte of the message), so that their
+  other tabs mark it and list it;
 - a guest removed from a room: its connection there is closed with
   ``forbidden`` and 4403, its address barred from guest access in the
   store (moderation.py) by the node that knows it, and every guest
@@ -77,6 +80,7 @@ from .events import (
     PauseNotice,
     PresenceNotice,
     RoomNotice,
+    SavedNotice,
     SettingsNotice,
     StatusNotice,
     UnreadNotice,
@@ -195,6 +199,10 @@ class NoticeDesk(Desk[Connection]):
             self._tell_accounts(protocol.status_frame(notice.name, shown))
         elif isinstance(notice, PauseNotice):
             self._tell_accounts(protocol.dnd_frame(notice.name, notice.until))
+        elif isinstance(notice, SavedNotice):
+            frame = protocol.saved_frame(notice.room, notice.message_id, notice.saved_at)
+            for connection in self._of_account(notice.account_id):
+                connection.tell([frame])
         elif self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 

@@ -20,6 +20,7 @@ from .account_frames import avatar_frame as avatar_frame
 from .account_frames import block_frame as block_frame
 from .account_frames import dnd_frame as dnd_frame
 from .account_frames import renamed_frame as renamed_frame
+from .account_frames import saved_frame as saved_frame
 from .account_frames import status_frame as status_frame
 from .account_frames import status_part as status_part
 from .event_frames import file_part as file_part
@@ -74,6 +75,8 @@ NO_MESSAGE = "no_message"
 TOO_MANY_REACTIONS = "too_many_reactions"
 # A pin past the messages a room holds pinned (store/change_rules.py: MAX_PINS).
 TOO_MANY_PINS = "too_many_pins"
+# A save past the messages one person keeps saved (api_saved.py: MAX_SAVED).
+TOO_MANY_SAVED = "too_many_saved"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
 # Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing

@@ -32,6 +32,7 @@ from chatroom.events import (
     Notice,
     PauseNotice,
     RoomNotice,
+    SavedNotice,
     StatusNotice,
 )
 from chatroom.identity import BOT_KEY, SESSION, Identity
@@ -425,6 +426,25 @@ def test_a_block_is_told_to_the_blockers_connections_and_refuses_the_direct_room
         await desk.notify(BlockNotice(ann.account_id, bob.account_id, "bob", False, "ann"))
         assert hers[0].told[-1] == {"type": "block", "name": "bob", "blocked": False}
         assert two.blocked_by is None
+
+    run(scenario)
+
+
+def test_a_saved_message_is_told_to_its_persons_connections_alone() -> None:
+    """ann saves a message: each of her connections gets a saved frame, bob's and a guest's nothing."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        hers = [desk.connect("lobby", ann), desk.connect("team", ann)]
+        others = [desk.connect("lobby", bob), desk.connect("lobby", None)]
+        await desk.notify(SavedNotice(ann.account_id, "lobby", 7, 1234))
+        await desk.notify(SavedNotice(ann.account_id, "lobby", 7, None))
+        told = [
+            {"type": "saved", "room": "lobby", "id": 7, "saved": True, "saved_at": 1234},
+            {"type": "saved", "room": "lobby", "id": 7, "saved": False},
+        ]
+        assert [c.told for c in hers] == [told] * 2
+        assert [c.told for c in others] == [[]] * 2
 
     run(scenario)
 

@@ -41,6 +41,7 @@ from chatroom.events import (
     PauseNotice,
     PresenceEvent,
     RoomNotice,
+    SavedNotice,
     StatusNotice,
     StoredChange,
     TypingEvent,
@@ -933,6 +934,23 @@ def test_an_administrator_made_and_unmade_reaches_the_other_node_intact(shared_r
     told = [AdminNotice(7, "Zoë", True), AdminNotice(7, "Zoë", False)]
     for frame in notice_frames(b"left", told):
         assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"admin"}
+
+    async def scenario(node: Node, other: Node) -> None:
+        heard = Listener()
+        other.listen_notices(heard)
+        await node.notify(*told)
+        await eventually(lambda: _true(len(heard.notices) == 2))
+        assert heard.notices == told
+
+    run_nodes(nodes(shared_redis.url, 2), scenario)
+
+
+def test_a_saving_and_an_unsaving_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A saved message's notice and an unsaving's reach the other node as they left, under a key of their
+    own that a node of the version before drops."""
+    told = [SavedNotice(7, "Zoë's room", 12, 1234), SavedNotice(7, "Zoë's room", 12, None)]
+    for frame in notice_frames(b"left", told):
+        assert set(orjson.loads(frame.split(b"\n", 1)[1])) == {"saved"}
 
     async def scenario(node: Node, other: Node) -> None:
         heard = Listener()

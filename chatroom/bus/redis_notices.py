@@ -31,6 +31,7 @@ from ..events import (
     PauseNotice,
     PresenceNotice,
     RoomNotice,
+    SavedNotice,
     SettingsNotice,
     StatusNotice,
     UnreadNotice,
@@ -92,6 +93,9 @@ def _body(notice: Notice) -> dict[str, Any]:
         return {"status": shown, "name": notice.name}
     if isinstance(notice, PauseNotice):
         return {"paused": notice.until, "name": notice.name}
+    if isinstance(notice, SavedNotice):
+        # Likewise: an older node drops it, and its pages see the list when they next load it.
+        return {"saved": [notice.account_id, notice.room, notice.message_id, notice.saved_at]}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -140,6 +144,11 @@ def _notice(body: dict[str, Any]) -> Notice | None:
         return _status_notice(body)
     if "paused" in body:
         return PauseNotice(str(body["name"]), None if body["paused"] is None else int(body["paused"]))
+    if "saved" in body:
+        account_id, room, message_id, saved_at = body["saved"]
+        return SavedNotice(
+            int(account_id), str(room), int(message_id), None if saved_at is None else int(saved_at)
+        )
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))
