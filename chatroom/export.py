@@ -4,8 +4,9 @@ The format, line by line, is export_format.py's. An export writes the header,
 the accounts in id order (each followed by its bot keys and avatar), then every
 room in code point order: its record, its memberships, its messages in id order
 (each file before the message that carries it: export_files.py); then what
-people chose for their reading (export_reading.py); last, the moderation
-history, oldest act first (export_acts.py).
+people chose for their reading (export_reading.py); the moderation
+history, oldest act first (export_acts.py); last, the messages people saved
+(export_saved.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -39,6 +40,7 @@ from .export_format import (
     room_line,
 )
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
+from .export_saved import export_saved
 from .guest_access import GUESTS
 from .store import open_store
 from .store.acts_base import ModerationAct
@@ -53,6 +55,7 @@ from .store.records import (
     Membership,
     RoomBar,
     RoomRecord,
+    SavedMessage,
     ServerSetting,
 )
 
@@ -102,6 +105,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
         after = rooms[-1]
     await export_reading(store, out, direct_rooms=direct_rooms)
     await export_acts(store, out)
+    await export_saved(store, out)
     return summary
 
 
@@ -169,6 +173,7 @@ class _Batch:
     messages: list[StoredMessage | StoredChange] = field(default_factory=list)
     reading: list[ReadingRecord] = field(default_factory=list)
     acts: list[ModerationAct] = field(default_factory=list)
+    saved: list[SavedMessage] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
@@ -194,6 +199,8 @@ class _Batch:
             self.messages.append(record)
         elif isinstance(record, ModerationAct):
             self.acts.append(record)
+        elif isinstance(record, SavedMessage):
+            self.saved.append(record)
         self.size += 1
 
     async def store(self, store: Store) -> None:
@@ -215,6 +222,8 @@ class _Batch:
             await import_reading(store, self.reading)
         if self.acts:
             await store.accounts.import_acts(self.acts)
+        if self.saved:
+            await store.accounts.import_saved(self.saved)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:

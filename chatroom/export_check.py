@@ -18,6 +18,7 @@ from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
+from .export_saved import saved_problem
 from .names import nick_key
 from .store.acts_base import ModerationAct
 from .store.files_base import StoredFile
@@ -29,6 +30,7 @@ from .store.records import (
     Membership,
     RoomBar,
     RoomRecord,
+    SavedMessage,
     ServerSetting,
 )
 
@@ -50,6 +52,7 @@ class Checked:
     room_records: set[str] = field(default_factory=set)
     memberships: set[tuple[str, int]] = field(default_factory=set)
     bars: set[tuple[str, int]] = field(default_factory=set)
+    saved: set[tuple[int, str, int]] = field(default_factory=set)
     files: FileCheck = field(default_factory=FileCheck)
     reading: ReadingSeen = field(default_factory=ReadingSeen)
 
@@ -93,6 +96,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return bar_problem(record, checked.room_records, checked.account_ids, checked.bars)
     if isinstance(record, ModerationAct):
         return act_problem(record, checked.account_ids)
+    if isinstance(record, SavedMessage):
+        return saved_problem(record, checked.room_records, checked.account_ids, checked.saved)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

@@ -8,7 +8,7 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
-``moderation_act`` (export_acts.py).
+``moderation_act`` (export_acts.py); ``saved`` (export_saved.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -34,6 +34,7 @@ from .export_fields import record_line as _line
 from .export_files import FilePart, read_file, read_part
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
+from .export_saved import READERS as SAVED_READERS
 from .store import migrations
 from .store.acts_base import ModerationAct
 from .store.files_base import StoredFile
@@ -51,6 +52,7 @@ from .store.records import (
     Membership,
     RoomBar,
     RoomRecord,
+    SavedMessage,
     ServerSetting,
 )
 
@@ -72,6 +74,7 @@ Record = (
     | FilePart
     | ReadingRecord
     | ModerationAct
+    | SavedMessage
 )
 
 
@@ -296,4 +299,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **BAR_READERS,
     **READING_READERS,
     "moderation_act": read_act,
+    **SAVED_READERS,
 }
