@@ -165,8 +165,10 @@ def test_every_control_says_what_it_does_in_words(
     for button, name in zip(toolbar.get_by_role("button").all(), names, strict=True):
         expect(button).to_have_accessible_name(name)
     toolbar.get_by_role("button", name="More actions").press("Enter")
-    expect(toolbar.get_by_role("button")).to_have_text(["✉ Mark unread", "🔗 Copy link", f"🚫 Block {owner}"])
-    more = ["Mark unread from here", "Copy link", f"Block {owner}"]
+    expect(toolbar.get_by_role("button")).to_have_text(
+        ["✉ Mark unread", "🔗 Copy link", "🔖 Save", f"🚫 Block {owner}"]
+    )
+    more = ["Mark unread from here", "Copy link", "Save for later", f"Block {owner}"]
     for button, name in zip(toolbar.get_by_role("button").all(), more, strict=True):
         expect(button).to_have_accessible_name(name)
     bob.keyboard.press("Escape")

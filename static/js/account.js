@@ -1,6 +1,7 @@
 // The account menu of a signed-in person: name and avatar, the profile
 // picture (profile_picture.js), rename, a new password, notifications
-// (push.js), one's status and paused notifications (status_dialog.js), the people one blocked (blocks.js), signing out (here or everywhere) and, for administrators, the
+// (push.js), one's status and paused notifications (status_dialog.js), the people one blocked (blocks.js),
+// the way to one's saved messages (saved.js), signing out (here or everywhere) and, for administrators, the
 // join link to hand to new people. Everything goes through the JSON API.
 
 import {askFor, avatarColor, initials, learnColors} from "./avatar.js";

@@ -28,6 +28,7 @@ import {onTopicFrame} from "./room_topic.js";
 import {accountKnown} from "./room_voice.js";
 import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
+import {loadSavedHere, onSavedFrame, wireSaved} from "./saved.js";
 import {wireSearch} from "./search.js";
 import {
   configureRooms,
@@ -58,7 +59,10 @@ function routeFrames() {
     showAccountActions().then(() => {
       refreshMessageActions();
       accountKnown();
-      if (session.isAccount) loadBlocks();
+      if (session.isAccount) {
+        loadBlocks();
+        loadSavedHere();
+      }
     });
     offerAdministration();
     onReconnected();
@@ -103,6 +107,7 @@ function routeFrames() {
   on(FRAME.ADMIN, onAdminFrame);
   on(FRAME.STATUS, onStatusFrame);
   on(FRAME.DND, onDndFrame);
+  on(FRAME.SAVED, onSavedFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -218,6 +223,7 @@ function wirePage() {
   wireRoomDialogs();
   wireRoomSwitcher();
   wireSearch();
+  wireSaved();
   wireSettings(currentEntry);
   wireAdministration();
 }

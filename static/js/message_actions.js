@@ -1,6 +1,7 @@
 // What one can do with a message: reply, react, pin it to the room (or unpin
 // it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
-// its link, mark the room unread from it, block or bar its author (these behind "⋯ More actions").
+// its link, mark the room unread from it, save it for later, block or bar its author (these behind "⋯
+// More actions").
 // One toolbar serves every message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
@@ -20,6 +21,7 @@ import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {barOffer, mayOfferBar} from "./room_bars.js";
 import {startReply} from "./reply.js";
+import {saveOffer} from "./saved.js";
 import {markUnreadFrom} from "./unread.js";
 import {mayChangeMessages, mayWrite, session} from "./session.js";
 
@@ -85,7 +87,7 @@ function buttonsFor(item) {
 
 const nickOf = (item) => item.querySelector(".meta .nick")?.textContent || "";
 
-// Mark unread, copy the link, block its author: a symbol alone in the row, with words in the menu.
+// Mark unread, copy the link, save it, block its author: a symbol alone in the row, with words in the menu.
 function rarerButtons(item, inMenu) {
   const own = item.classList.contains("own");
   const nick = nickOf(item);
@@ -96,6 +98,7 @@ function rarerButtons(item, inMenu) {
     buttons.push(rare("✉", "Mark unread", "Mark unread from here", () => markUnread(item)));
   }
   buttons.push(rare("🔗", "Copy link", "Copy link", (node) => copyLink(item, node)));
+  if (!isDeleted(item) && session.isAccount) buttons.push(saveOffer(item, rare, hideToolbar)); // saved.js
   // A person (not a bot, not a guest) may be blocked by anyone with an account but themselves.
   if (!own && session.isAccount && !item.dataset.bot && !item.dataset.guest && nick) {
     const blocked = isBlocked(nick);

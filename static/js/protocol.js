@@ -34,6 +34,7 @@ export const FRAME = Object.freeze({
   ADMIN: "admin", // someone was made an administrator, or no longer is one (version 2)
   STATUS: "status", // someone set or cleared their status (version 2)
   DND: "dnd", // someone paused or resumed their notifications (version 2)
+  SAVED: "saved", // one saved a message or unsaved it, in this or another tab (version 2)
   MESSAGE: "message", // client to server
 });
 

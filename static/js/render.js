@@ -12,6 +12,7 @@ import {mentions, mentionsName} from "./mentions.js";
 import {renderMessageText} from "./message_format.js";
 import {nickKey} from "./protocol.js";
 import {noteNames, onNewNames, textContext} from "./roster.js";
+import {markIfSaved} from "./saved_marks.js";
 import {statusMark} from "./status.js";
 
 // Consecutive messages of one author within this long share one header.
@@ -51,6 +52,7 @@ export function messageItem(frame, own) {
     item.setAttribute("aria-labelledby", `${meta.id} ${body.id} ${said.id}`);
   }
   hideIfBlocked(item);
+  markIfSaved(item);
   return item;
 }
 
