@@ -225,6 +225,25 @@ class SavedTest(RoomsCase):
         await self.no_byte_for_bob((await self.saved_then_shut_out(leave))[0])
 
     @gen_test(timeout=30)
+    async def test_one_who_left_a_direct_room_gets_no_byte_until_back(self) -> None:
+        """bob saves ann's secret in their direct room, then leaves it: no byte of it in his list; opening
+        the conversation again brings him back, and the message with him."""
+        await self.person("ann")
+        await self.person("bob")
+        _, dm, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
+        room = dm["room"]
+        ann = await self.inside("ann", room)
+        (secret,) = await self.written(ann, SECRET)
+        assert (await self.save("bob", room, secret))[0] == 200
+        assert (await self.api("DELETE", f"/api/rooms/{room}/members/bob", "bob"))[0] == 204
+        _, _, raw = await self.api("GET", "/api/me/saved", "bob")
+        assert raw == b'{"saved":[],"next":null}'
+        status, body, raw = await self.api("GET", f"/api/me/saved/{room}", "bob")
+        assert (status, body) == (404, NO_SUCH) and SECRET.encode() not in raw
+        assert (await self.api("POST", "/api/direct", "bob", {"members": ["ann"]}))[0] == 200
+        assert [e["id"] for e in (await self.saved("bob"))["saved"]] == [secret]
+
+    @gen_test(timeout=30)
     async def test_one_barred_gets_no_byte_and_a_page_past_his_hidden_ones_is_full(self) -> None:
         """Barred from an open room, bob's saved messages of it are left out, and a page of one still
         holds his saved message of another room, saved before them."""
