@@ -86,8 +86,8 @@ def test_a_messages_actions_leave_its_author_in_sight_and_the_rarer_ones_open_as
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
     """ann owns "stoop": long-pressed, bob's message shows her every action a fingertip wide, the toolbar
-    on the screen and clear of his name and the time; "More actions" opens Mark unread, Copy link, Save
-    and Block bob, in words, on the screen too, nothing wider than it."""
+    on the screen and clear of his name and the time; "More actions" opens Mark unread, Copy link, Save,
+    Block bob and Bar bob, in words, on the screen too, nothing wider than it."""
     open_room(server, "stoop")
     bob = open_as(pages, server, "bob", "stoop")
     say(bob, "the parcel came for you")
@@ -116,7 +116,7 @@ def test_a_messages_actions_leave_its_author_in_sight_and_the_rarer_ones_open_as
 
     toolbar.get_by_role("button", name="More actions").tap()
     expect(toolbar.get_by_role("button")).to_have_text(
-        ["✉ Mark unread", "🔗 Copy link", "🔖 Save", "🚫 Block bob"]
+        ["✉ Mark unread", "🔗 Copy link", "🔖 Save", "🚫 Block bob", "⛔ Bar bob from this room"]
     )
     assert too_small(ann, ".msg-actions button") == []
     assert inside(toolbar.bounding_box(), screen)

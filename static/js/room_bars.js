@@ -121,6 +121,8 @@ async function showUnlessOwner(button, name) {
   if (!answer.ok) return;
   const member = answer.body.members.find((m) => nickKey(m.name) === nickKey(name));
   button.hidden = Boolean(member && (member.role === "owner" || member.admin === true));
+  // Shown after the menu was scrolled into sight: the newest message's menu hangs below the list.
+  if (!button.hidden) button.closest(".msg-actions")?.scrollIntoView({block: "nearest"});
 }
 
 // Two presses, as in the room settings. A refusal says the server's reason on the button, and aloud.
