@@ -28,7 +28,7 @@ Spawn = Callable[[Awaitable[Any]], None]
 
 
 class GuestConnection(Protocol):
-    """What removing a guest needs of a chat connection (notices.Connection has it all)."""
+    """What removing a guest needs of a chat connection (notice_connection.Connection has it all)."""
 
     @property
     def room(self) -> str: ...

@@ -1,7 +1,7 @@
 """What a chat connection does when the notice desk asks (notices.py): the server's acts on it.
 
 handlers.ChatSocketHandler mixes NoticeTarget in; the desk sees it as a
-notices.Connection.
+notice_connection.Connection.
 """
 
 from __future__ import annotations
