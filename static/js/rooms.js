@@ -9,13 +9,13 @@
 // beyond it): whether it is archived decides whether the page may write.
 
 import {apiCall} from "./api.js";
+import {PRESENCE_WORDS, directPresence, othersIn, presenceDot, showDirectPresence} from "./direct_presence.js";
 import {element, textNode, ui} from "./dom.js";
 import {hasDraft} from "./drafts.js";
 import {wireDrawer} from "./drawer.js";
 import {nickKey, normalizeRoom, roomProblem} from "./protocol.js";
 import {updateTitle} from "./messages.js";
-import {isOnline} from "./peers.js";
-import {isHere, onlineNow} from "./people.js";
+import {onlineNow} from "./people.js";
 import {markWords, roomMarks} from "./room_marks.js";
 import {showTopic} from "./room_topic.js";
 import {showVoice} from "./room_voice.js";
@@ -83,23 +83,6 @@ export function roomLabel(entry) {
   return "#" + (typeof entry.title === "string" && entry.title ? entry.title : entry.room);
 }
 
-// The others of a direct room (everyone but oneself).
-const othersIn = (entry) => entry.members.filter((name) => nickKey(name) !== nickKey(session.myNick));
-
-// Whether the other people of the current direct room are online: anywhere
-// (the server's ``peer`` frames), or at least here (this room's online list,
-// live). "online", "away" (no page open anywhere), or "unknown" while the
-// page is not connected; "" for any other room.
-function directPresence(entry) {
-  if (!entry || entry.room !== session.room || entry.kind !== "direct" || !Array.isArray(entry.members)) return "";
-  const others = othersIn(entry);
-  if (!others.length) return "";
-  if (!session.connected) return "unknown";
-  return others.some(isOnlineOrHere) ? "online" : "away";
-}
-
-const isOnlineOrHere = (name) => isOnline(name) || isHere(name);
-
 // A room's kind as the list knows it ("open" when it does not).
 export const roomKind = (room) => {
   const entry = nav.rooms.find((r) => r && r.room === room);
@@ -155,16 +138,6 @@ function entries(rooms) {
       draft: r.room !== session.room && hasDraft(r.room), // this room's is in the box
     }))
     .sort(byName);
-}
-
-// "active" or "away", the words other chats use; the header's status says whether this page is connected.
-const PRESENCE_WORDS = {online: "active", away: "away", unknown: "unknown while offline"};
-
-function presenceDot(presence) {
-  const dot = element("span", "presence-dot");
-  dot.dataset.presence = presence;
-  dot.setAttribute("aria-hidden", "true");
-  return dot;
 }
 
 // Each shown room's list item and each group's section are kept from one
@@ -329,25 +302,6 @@ function showHeader() {
   showTopic(entry);
   // Archived, or only its managers posting: on this page at once (a ``room`` frame says so).
   showVoice(entry, hooks.mayChangeMessages);
-}
-
-// A direct room's header says whether the others are online (the title: whether here, in it).
-function showDirectPresence(entry) {
-  const presence = directPresence(entry);
-  ui.directPresence.hidden = !presence;
-  ui.directPresence.dataset.presence = presence;
-  if (!presence) return ui.directPresence.replaceChildren();
-  const others = othersIn(entry);
-  const one = others.length === 1 ? others[0] : "";
-  const count = (test) => `${others.filter(test).length} of ${others.length}`;
-  ui.directPresence.replaceChildren(presenceDot(presence), element("span", "", PRESENCE_WORDS[presence]));
-  ui.directPresence.title = {
-    online: one
-      ? `${one} is online${isHere(one) ? " and has this conversation open" : ""}`
-      : `${count(isOnlineOrHere)} are online, ${count(isHere)} in this conversation`,
-    away: `${one || "Nobody else"} is away: no page open anywhere`,
-    unknown: "Not connected: whether they are online is unknown",
-  }[presence];
 }
 
 // A ``room`` frame: a room one may see was created or changed.
