@@ -1,6 +1,6 @@
 """Files over HTTP: uploading one to a room, and downloading it (whole, in ranges, or its thumbnail).
 
-``POST /api/rooms/{room}/files?name=&text=&reply_to=``: the body is the file's
+``POST /api/rooms/{room}/files?name=&text=&reply_to=&thread=``: the body is the file's
 bytes (uploads.py takes them). The file is prepared (images.py: an image's
 metadata stripped, its thumbnail made), saved (store.files), then published
 as a message of the uploader's that carries it; if the message cannot be
@@ -126,6 +126,7 @@ class RoomFilesHandler(PreparingHandler):
         except ValueError as error:
             raise ApiError(400, protocol.BAD_REQUEST, str(error)) from None
         self.reply_to = self.int_argument("reply_to")
+        self.thread = self.int_argument("thread")
         self.text = self._caption()
 
     def _caption(self) -> str:
@@ -165,6 +166,7 @@ class RoomFilesHandler(PreparingHandler):
                 account_id=who.account_id,
                 reply_to=self.reply_to,
                 file_id=info.id,
+                thread=self.thread,
             )
         except ChangeRefusedError as refused:
             await self.discard(info.id)

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from . import access, changes, metrics, protocol
+from . import access, changes, metrics, protocol, thread_reads
 from .access import Readable, member_names
 from .api import ApiError, JsonHandler, one_page, room_not_found
 from .backend import BackendError, StoredMessage
@@ -115,29 +115,36 @@ class MessagesHandler(RoomReadingHandler):
         around = self.int_argument("around")
         if around is not None and (after is not None or before is not None):
             raise ApiError(400, protocol.BAD_REQUEST, "around cannot be combined with after or before")
+        read = thread_reads.page_reader(self.backend, room, self.int_argument("thread"), self._top_argument())
         if not await self.unavailable_if_failing(self.readable(room)):
             raise room_not_found()
         if around is not None:
-            messages = await self.unavailable_if_failing(self._around(room, around, limit))
+            messages = await self.unavailable_if_failing(self._around(read, around, limit))
         else:
             # With only "after", page forwards from it; otherwise show the newest.
             newest = after is None or before is not None
-            messages = await self.unavailable_if_failing(
-                self.backend.history(room, after=after, before=before, limit=limit, newest=newest)
-            )
+            messages = await self.unavailable_if_failing(read(after, before, limit, newest))
         self.send_json({"room": room, "messages": [changes.message_frame(m) for m in messages]})
 
-    async def _around(self, room: str, around: int, limit: int) -> list[StoredMessage]:
+    def _top_argument(self) -> bool:
+        """``top=1``: the main timeline only; 400 for anything but 0 or 1."""
+        top = self.get_argument("top", "0")
+        if top not in ("0", "1"):
+            raise ApiError(400, protocol.BAD_REQUEST, "top must be 0 or 1")
+        return top == "1"
+
+    @staticmethod
+    async def _around(read: thread_reads.PageReader, around: int, limit: int) -> list[StoredMessage]:
         """Up to ``limit`` messages around id ``around``: it and older ones, then newer (a permalink)."""
-        older = await self.backend.history(room, before=around + 1, limit=(limit + 1) // 2)
-        newer = await self.backend.history(room, after=around, limit=limit - len(older), newest=False)
+        older = await read(None, around + 1, (limit + 1) // 2, True)
+        newer = await read(around, None, limit - len(older), False)
         return older + newer
 
     async def post(self, raw_room: str) -> None:
         """Publish as the bot whose key the request carries, under the bot's own name."""
         bot = self._posting_bot()
         room = self.room_argument(raw_room)
-        text, ref, reply_to = self._read_post_body()
+        text, ref, reply_to, thread = self._read_post_body()
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
         if readable is None:
             raise room_not_found()
@@ -147,8 +154,9 @@ class MessagesHandler(RoomReadingHandler):
         try:
             # A retry after a lost response, with the same ref, is stored once.
             stored = await self.backend.publish(
-                room, bot.name, text, ref=ref, bot=True, account_id=bot.account_id, reply_to=reply_to
-            )
+                room, bot.name, text, ref=ref, bot=True, account_id=bot.account_id, reply_to=reply_to,
+                thread=thread,
+            )  # fmt: skip
         except ChangeRefusedError as refused:
             raise ApiError(400, refused.code, refused.message) from None
         except BackendError:
@@ -177,9 +185,9 @@ class MessagesHandler(RoomReadingHandler):
             return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
         return access.posting_refusal(readable.room)
 
-    def _read_post_body(self) -> tuple[str, str | None, int | None]:
-        """The message, its optional ref and the message it answers; a "nick" is ignored: a bot posts
-        under its own name."""
+    def _read_post_body(self) -> tuple[str, str | None, int | None, int | None]:
+        """The message, its optional ref, the message it answers and the thread it replies in; a "nick"
+        is ignored: a bot posts under its own name."""
         try:
             body = orjson.loads(self.request.body)
         except orjson.JSONDecodeError:
@@ -188,10 +196,11 @@ class MessagesHandler(RoomReadingHandler):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
         try:
             text = protocol.clean_text(body["message"], self.config.max_message_length)
-            reply_to = None if body.get("reply_to") is None else changes.message_id(body, "reply_to")
+            reply_to = changes.optional_id(body, "reply_to")
+            thread = changes.optional_id(body, "thread")
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
-        return text, self._post_ref(body), reply_to
+        return text, self._post_ref(body), reply_to, thread
 
     @staticmethod
     def _post_ref(body: dict[str, Any]) -> str | None:

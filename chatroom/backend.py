@@ -104,11 +104,14 @@ class Backend(Protocol):
         account_id: int | None = None,
         reply_to: int | None = None,
         file_id: str | None = None,
+        thread: int | None = None,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
         ``account_id`` is the author's; ``reply_to`` a message of the room it
         answers (ChangeRefusedError when the room has no such message);
+        ``thread`` the root of the thread it replies in (ChangeRefusedError
+        bad_thread when that is no root: store/thread_rows.py);
         ``file_id`` a file the author saved (store.files) that the message
         carries (ChangeRefusedError when it may not: files_base.py).
 
@@ -149,6 +152,31 @@ class Backend(Protocol):
 
         With ``newest`` the most recent such messages, else the oldest.
         """
+        ...
+
+    async def top_history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """As ``history``, thread replies left out: the main timeline."""
+        ...
+
+    async def thread(
+        self,
+        room: str,
+        root: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """As ``history``, of message ``root`` and the replies in its thread only."""
         ...
 
     async def pinned(self, room: str) -> list[StoredMessage]:

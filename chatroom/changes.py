@@ -1,11 +1,11 @@
 """Changes to messages on the wire (version 2): edit, delete, react, pin, reply. Pure: no I/O, no clock.
 
 Client frames ``edit``, ``delete``, ``react`` and ``pin`` name a message by
-``id``; a ``message`` frame may carry ``reply_to``. Every stored change goes
+``id``; a ``message`` frame may carry ``reply_to`` and ``thread``. Every stored change goes
 out as an ``edit``, ``delete``, ``reaction`` or ``pin`` frame with its own id
 of the room's sequence, naming its ``target``; a ``user`` frame carries its
 message's current state (``edited``, ``deleted``, ``reactions``, ``reply_to``,
-``file``, ``pinned``). The
+``file``, ``pinned``, ``thread``, and read from the store a root's ``replies``). The
 rules of who may change what are the store's (store/change_rules.py), asked
 with access.py's answer; docs/protocol.md, "Changes to messages", is the
 contract.
@@ -112,8 +112,10 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
     if kind == "pin":
         return PinFrame(message_id(obj, "id", ref), _on(obj, ref), ref)
     frame = protocol.parse_object(obj, ref, max_length)
-    if isinstance(frame, MessageFrame) and obj.get("reply_to") is not None:
-        return MessageFrame(frame.text, ref, message_id(obj, "reply_to", ref))
+    if isinstance(frame, MessageFrame):
+        return MessageFrame(
+            frame.text, ref, optional_id(obj, "reply_to", ref), optional_id(obj, "thread", ref)
+        )
     return frame
 
 
@@ -148,6 +150,11 @@ def message_id(obj: dict[str, Any], field: str, ref: str | None = None) -> int:
     return value
 
 
+def optional_id(obj: dict[str, Any], field: str, ref: str | None = None) -> int | None:
+    """The id a frame or body names in ``field``, None when absent or null; else as message_id."""
+    return None if obj.get(field) is None else message_id(obj, field, ref)
+
+
 def clean_emoji(raw: object, ref: str | None = None) -> str:
     """An emoji as sent (1-64 code points, at least one symbol, no control character), or ProtocolError."""
     if not isinstance(raw, str) or not 1 <= len(raw) <= MAX_EMOJI_LENGTH:
@@ -174,6 +181,12 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
     """A stored message's user frame in its current state; unchanged ones look as in version 1."""
     m = message
     frame = protocol.user_frame(m.id, m.room, m.nick, m.text, m.ts, bot=m.bot, guest=m.guest)
+    # Kept on a tombstone too: a deleted reply stays in its thread, a deleted root keeps its replies.
+    if m.thread is not None:
+        frame["thread"] = m.thread
+    if m.replies is not None:
+        r = m.replies
+        frame["replies"] = {"count": r.count, "last_id": r.last_id, "last_at": r.last_ts}
     if m.deleted:
         frame["deleted"] = True
         return frame

@@ -31,6 +31,8 @@ class Publish:
     ref: str | None
     token: int
     reply_to: int | None = None
+    # The root of the thread it replies in.
+    thread: int | None = None
 
 
 @dataclass(slots=True)
@@ -61,6 +63,8 @@ class ReadPage:
     before: int | None
     limit: int
     ref: str | None = None
+    # Only the main timeline: thread replies left out.
+    top: bool = False
 
 
 @dataclass(slots=True)

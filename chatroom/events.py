@@ -55,6 +55,15 @@ class FileInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class ThreadSummary:
+    """A thread's replies as its root shows them: how many (not deleted), the last one's id and ts."""
+
+    count: int
+    last_id: int
+    last_ts: int
+
+
+@dataclass(frozen=True, slots=True)
 class StoredMessage:
     """A chat message once it is durably stored and has its id, in its current state."""
 
@@ -79,6 +88,10 @@ class StoredMessage:
     file: FileInfo | None = None
     # Pinned to its room: by whom and when (None: not pinned; a deleted message never is).
     pinned: Pin | None = None
+    # The root of the thread it replies in (None: a message of the main timeline).
+    thread: int | None = None
+    # A root's replies, read with it (None: none, or not read: a message delivered live has none yet).
+    replies: ThreadSummary | None = None
 
 
 # What a StoredChange does to its target.

@@ -120,6 +120,7 @@ def _state(message: StoredMessage) -> dict[str, Any]:
         "edited": message.edited,
         "deleted": message.deleted or None,
         "file": None if message.file is None else message.file.id,
+        "thread": message.thread,
     }
     return {name: value for name, value in state.items() if value is not None}
 
@@ -236,6 +237,8 @@ def _message(fields: _Fields) -> StoredMessage:
         deleted=deleted,
         # The file's own record (export_files.py) brings the rest of it.
         file=None if file_id is None else FileInfo(file_id, "", 0, ""),
+        # Older exports (before schema step 32): every message is in the main timeline.
+        thread=fields.optional_id("thread"),
     )
 
 

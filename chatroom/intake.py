@@ -93,7 +93,7 @@ class Intake:
             )
         if isinstance(frame, protocol.ReadFrame):
             return effects.MarkRead(frame.id)
-        return effects.ReadPage(frame.before, frame.limit, frame.ref)
+        return effects.ReadPage(frame.before, frame.limit, frame.ref, frame.top)
 
     def _message(
         self, frame: protocol.MessageFrame, voice: _Voice, blocked_by: str | None
@@ -105,7 +105,7 @@ class Intake:
             raise ProtocolError(protocol.READ_ONLY, f"you cannot post in this room: {voice.why}", frame.ref)
         if not self._bucket.take(self._clock(), formatting.rate_cost(frame.text)):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
-        return effects.Publish(frame.text, frame.ref, next(self._tokens), frame.reply_to)
+        return effects.Publish(frame.text, frame.ref, next(self._tokens), frame.reply_to, frame.thread)
 
     def _change(self, frame: changes.ChangeFrame, voice: _Voice, guest: bool) -> effects.Change:
         if guest:

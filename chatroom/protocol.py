@@ -71,6 +71,8 @@ BLOCKED = "blocked"
 UNKNOWN_ACCOUNT = "unknown_account"
 # A change to (or a reply to) a message the room does not have (changes.py).
 NO_MESSAGE = "no_message"
+# A thread reply to no root: no message of the room, a deleted one, or a reply in a thread itself.
+BAD_THREAD = "bad_thread"
 # A reaction with an emoji more than a message holds (store/change_rules.py: MAX_EMOJIS).
 TOO_MANY_REACTIONS = "too_many_reactions"
 # A pin past the messages a room holds pinned (store/change_rules.py: MAX_PINS).
@@ -131,6 +133,8 @@ class MessageFrame:
     text: str
     ref: str | None = None
     reply_to: int | None = None
+    # The root of the thread it replies in (version 2, "Threads").
+    thread: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,8 @@ class HistoryRequest:
     before: int | None
     limit: int
     ref: str | None = None
+    # Only the main timeline: thread replies left out (version 2, "Threads").
+    top: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +297,10 @@ def _parse_history_request(obj: dict[str, Any], ref: str | None) -> HistoryReque
         raise ProtocolError(BAD_REQUEST, f'"before" must be an id from 0 to {MAX_CLIENT_INT}', ref)
     if not _is_int_in(limit, 1):
         raise ProtocolError(BAD_REQUEST, f'"limit" must be an integer from 1 to {MAX_CLIENT_INT}', ref)
-    return HistoryRequest(before, min(limit, MAX_HISTORY_REQUEST), ref)
+    top = obj.get("top", False)
+    if not isinstance(top, bool):
+        raise ProtocolError(BAD_REQUEST, '"top" must be true or false', ref)
+    return HistoryRequest(before, min(limit, MAX_HISTORY_REQUEST), ref, top)
 
 
 def _is_int_in(value: object, low: int) -> bool:

@@ -137,13 +137,14 @@ class ChatService(StoreReads, BusCalls):
         account_id: int | None = None,
         reply_to: int | None = None,
         file_id: str | None = None,
+        thread: int | None = None,
     ) -> asyncio.Future[StoredMessage]:
         """Store a message (carrying the file ``file_id``, saved by store.files); once committed, deliver
         it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         append = self.store.append(
             room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to,
-            file_id=file_id,
+            file_id=file_id, thread=thread,
         )  # fmt: skip
         appended = asyncio.ensure_future(append)
         self._appending.add(appended)

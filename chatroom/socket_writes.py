@@ -57,6 +57,7 @@ class MemberWrites:
                 guest=who is None,
                 account_id=None if who is None else who.account_id,
                 reply_to=publish.reply_to,
+                thread=publish.thread,
                 bot=who is not None and who.is_bot,
             )
         )
@@ -106,9 +107,8 @@ class MemberWrites:
 
     async def _read_page(self, request: effects.ReadPage) -> None:
         try:
-            messages = await self.backend.history(
-                self.session.room, before=request.before, limit=request.limit + 1
-            )
+            read = self.backend.top_history if request.top else self.backend.history
+            messages = await read(self.session.room, before=request.before, limit=request.limit + 1)
         except BackendError:
             self._apply(self.session.page_failed(request))
             return

@@ -40,6 +40,35 @@ class StoreReads:
             self.store.history(room, after=after, before=before, limit=limit, newest=newest)
         )
 
+    async def top_history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages of the main timeline with after < id < before, oldest first."""
+        return await self._store_call(
+            self.store.top_history(room, after=after, before=before, limit=limit, newest=newest)
+        )
+
+    async def thread(
+        self,
+        room: str,
+        root: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Message ``root`` and the replies in its thread with after < id < before, oldest first."""
+        return await self._store_call(
+            self.store.thread(room, root, after=after, before=before, limit=limit, newest=newest)
+        )
+
     async def pinned(self, room: str) -> list[StoredMessage]:
         """The room's pinned messages, most recently pinned first."""
         return await self._store_call(self.store.pinned(room))

@@ -16,6 +16,7 @@ from chatroom.events import (
     ReplyQuote,
     StoredChange,
     StoredMessage,
+    ThreadSummary,
 )
 from chatroom.protocol import MessageFrame, ProtocolError
 from chatroom.store.change_rules import MAX_PINS, ChangeRefusedError, ChangeRequest, TargetState, decide
@@ -227,3 +228,52 @@ def test_the_rules_of_pins() -> None:
         with pytest.raises(ChangeRefusedError) as error:
             decide(pin, target)
         assert error.value.code == code
+
+
+def test_a_message_may_reply_in_a_thread() -> None:
+    """thread is kept on a message frame, with reply_to or without; a history request may ask for the top."""
+    assert changes.parse_frame('{"type":"message","message":"yes","thread":7,"ref":"a"}') == MessageFrame(
+        "yes", "a", None, 7
+    )
+    both = changes.parse_frame('{"type":"message","message":"yes","thread":7,"reply_to":9}')
+    assert both == MessageFrame("yes", None, 9, 7)
+    assert changes.parse_frame('{"type":"message","message":"yes","thread":null}') == MessageFrame("yes")
+    top = changes.parse_frame('{"type":"history","before":5,"top":true}')
+    assert top == protocol.HistoryRequest(5, 50, None, True)
+    assert changes.parse_frame('{"type":"history","before":5}') == protocol.HistoryRequest(5, 50)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        '{"type":"message","message":"x","thread":0,"ref":"r"}',
+        '{"type":"message","message":"x","thread":"7","ref":"r"}',
+        '{"type":"message","message":"x","thread":true,"ref":"r"}',
+        '{"type":"message","message":"x","thread":9223372036854775808,"ref":"r"}',
+        '{"type":"history","top":"yes","ref":"r"}',
+    ],
+)
+def test_a_bad_thread_or_top_is_refused_with_its_ref(data: str) -> None:
+    """A thread that is no message id, a top that is not true or false: bad_request, the ref kept."""
+    error = refused(data)
+    assert (error.code, error.ref) == ("bad_request", "r")
+
+
+def test_a_thread_reply_and_a_root_say_so_in_their_frames() -> None:
+    """A reply's frame names its thread (a tombstone too); a root's sums up its replies; others unchanged."""
+    reply = changes.message_frame(StoredMessage(2, "lobby", "bob", "yes", 11, thread=1))
+    assert reply == {
+        "type": "user",
+        "id": 2,
+        "room": "lobby",
+        "nick": "bob",
+        "message": "yes",
+        "ts": 11,
+        "thread": 1,
+    }
+    gone = changes.message_frame(StoredMessage(3, "lobby", "bob", "", 11, thread=1, deleted=True))
+    assert (gone["thread"], gone["deleted"]) == (1, True)
+    root = StoredMessage(1, "lobby", "ann", "lunch?", 10, replies=ThreadSummary(2, 5, 99))
+    assert changes.message_frame(root)["replies"] == {"count": 2, "last_id": 5, "last_at": 99}
+    plain = changes.message_frame(StoredMessage(1, "lobby", "ann", "hi", 10))
+    assert "thread" not in plain and "replies" not in plain

@@ -47,6 +47,7 @@ from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .files_base import FileStore
 from .search_base import SearchQuery
 from .thread_futures import fail_unless_done, resolve_unless_done
+from .threads_base import ThreadReads
 from .way_in import WayIn
 
 
@@ -171,8 +172,8 @@ class RoomRow:
     last_id: int
 
 
-class Store(Protocol):
-    """What the server needs from its database."""
+class Store(ThreadReads, Protocol):
+    """What the server needs from its database (threads: threads_base.py)."""
 
     @property
     def accounts(self) -> AccountStore:
@@ -206,15 +207,17 @@ class Store(Protocol):
         account_id: int | None = None,
         reply_to: int | None = None,
         file_id: str | None = None,
+        thread: int | None = None,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 
         ``account_id`` is the author's (kept for who may change it later);
         ``reply_to`` the id of a message of the room it answers; ``file_id``
-        a file the author saved (store.files) that the message carries. Raises
-        StoreError when it cannot be stored, ChangeRefusedError (NO_MESSAGE)
-        for a reply to no message of the room, (BAD_REQUEST) for a file it may
-        not carry (files_base.py).
+        a file the author saved (store.files) that the message carries;
+        ``thread`` the root of the thread it replies in. Raises StoreError when
+        it cannot be stored, ChangeRefusedError (NO_MESSAGE) for a reply to no
+        message of the room, (BAD_REQUEST) for a file it may not carry
+        (files_base.py), (BAD_THREAD) for a thread with no root (threads_base.py).
         """
         ...
 

@@ -1,8 +1,8 @@
 """Messages in their current state and changes, from rows: the SQL both dialects share, no I/O.
 
 A message is read with the message it replies to (a self-join), the file it
-carries (``files``) and its pin (``pins``), and, in a second query, its
-reactions; a change is one row of ``changes``.
+carries (``files``), its pin (``pins``) and the thread it is in, and, in a
+second query, its reactions (a third, a root's replies: thread_rows.py); a change is one row of ``changes``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ MESSAGE_COLUMNS = (
     "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
     " r.id, r.nick, r.message, r.deleted,"
     " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type,"
-    " p.nick, p.ts"
+    " p.nick, p.ts, m.thread_id"
 )
 _REPLY_AND_FILE = (
     "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to LEFT JOIN files f ON f.id = m.file_id"
@@ -60,6 +60,7 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
         bool(deleted),
         file=file_info_from_row(row[13:20]),
         pinned=None if row[20] is None else Pin(str(row[20]), _int(row[21])),
+        thread=None if row[22] is None else _int(row[22]),
     )
 
 

@@ -42,7 +42,7 @@ from .pg_batch_sql import (
     STORE,
     STORE_FUNCTION,
 )
-from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes
+from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes, thread_root_refusals
 from .pg_columns import bigint_column, boolean_column, bytea_column, register_columns, text_column
 from .pg_search_rows import index_messages
 from .search_base import searchable
@@ -70,6 +70,8 @@ class Pending:
     reply_to: int | None = None
     # The file it carries.
     file_id: str | None = None
+    # The root of the thread it replies in (checked in the batch: thread_rows.py).
+    thread: int | None = None
     # Read in the batch: the quote of the message it replies to, what its file is.
     quote: ReplyQuote | None = None
     file: FileInfo | None = None
@@ -113,7 +115,10 @@ async def store_batch(
     ``forget_before``: also delete sent digests of that time (ms) or older.
     """
     rooms = sorted({pending.room for pending in batch})
-    if all(isinstance(p, Pending) and p.reply_to is None and p.file_id is None for p in batch):
+    if all(
+        isinstance(p, Pending) and p.reply_to is None and p.file_id is None and p.thread is None
+        for p in batch
+    ):
         messages = [p for p in batch if isinstance(p, Pending)]
         firsts, place = _first_sends(messages)
         forget = (forget_before, SENT_CLEANUP_ROWS)
@@ -156,6 +161,7 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
     """A run of messages, replies' quotes and files read first: a reply to no message of its room, or a
     file the message may not carry, is refused."""
     outcomes = await _check_files(conn, run)
+    await _check_threads(conn, run, outcomes)
     for room in {p.room for p in run if p.reply_to is not None}:
         ids = [p.reply_to for p in run if p.room == room and p.reply_to is not None]
         quotes = await reply_quotes(conn, room, ids)
@@ -170,6 +176,16 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
         stored = iter(await _outcomes(await _send_store(conn, firsts), firsts, place))
         outcomes = [next(stored) if outcome is None else outcome for outcome in outcomes]
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _check_threads(conn: Connection, run: list[Pending], outcomes: list[Outcome | None]) -> None:
+    """Refuse (in ``outcomes``) each thread reply whose root cannot take one (thread_rows.py)."""
+    for room in {p.room for p in run if p.thread is not None}:
+        roots = [p.thread for p in run if p.room == room and p.thread is not None]
+        refusals = await thread_root_refusals(conn, room, roots)
+        for index, pending in enumerate(run):
+            if pending.room == room and pending.thread in refusals and outcomes[index] is None:
+                outcomes[index] = refusals[pending.thread]
 
 
 async def _check_files(conn: Connection, run: list[Pending]) -> list[Outcome | None]:
@@ -208,6 +224,7 @@ def _store_columns(firsts: list[Pending]) -> list[object]:
         bytea_column([p.digest for p in firsts]),
         bigint_column([p.account_id for p in firsts]),
         bigint_column([p.reply_to for p in firsts]),
+        bigint_column([p.thread for p in firsts]),
         text_column(folded),
         text_column([p.file_id for p in firsts]),
         # Made here, not by PostgreSQL: its CPU is the deployment's scarcest (pg_search_rows.py).
@@ -249,7 +266,17 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
     if row[2] is None:
         p = pending
         message = StoredMessage(
-            int(row[1]), p.room, p.nick, p.text, p.ts, p.bot, p.guest, p.account_id, p.quote, file=p.file
+            int(row[1]),
+            p.room,
+            p.nick,
+            p.text,
+            p.ts,
+            p.bot,
+            p.guest,
+            p.account_id,
+            p.quote,
+            file=p.file,
+            thread=p.thread,
         )
         return Appended(message, True)
     return Appended(message_from_row(pending.room, row[1:]), False)
@@ -270,7 +297,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
         conn.cursor() as cursor,
         cursor.copy(
             "COPY messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited, deleted,"
-            " file_id) FROM STDIN"
+            " file_id, thread_id) FROM STDIN"
         ) as copy,
     ):
         for m in batch:
@@ -290,6 +317,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                         m.edited,
                         m.deleted,
                         None if m.file is None else m.file.id,
+                        m.thread,
                     )
                 )
     await index_messages(conn, [m for m in batch if isinstance(m, StoredMessage)])

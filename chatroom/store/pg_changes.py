@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
-from .change_rules import Changed, ChangeRequest, TargetState, decide, moderation_act
+from .change_rules import Changed, ChangeRefusedError, ChangeRequest, TargetState, decide, moderation_act
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -31,8 +31,16 @@ from .message_rows import (
 from .pg_search_rows import reindex
 from .search_base import drop_sql, searchable
 from .sql_acts import INSERT_ACT, act_values
+from .thread_rows import EVERY, Within, root_refusal, roots_of, with_replies
 
 Connection = psycopg.AsyncConnection[TupleRow]
+
+# Roots' replies summed up (thread_rows.summary_sql), and what the writer checks of roots, by array.
+SUMMARY_SQL = (
+    "SELECT thread_id, COUNT(*), MAX(id), MAX(ts) FROM messages"
+    " WHERE room = %s AND thread_id = ANY(%s) AND NOT deleted GROUP BY thread_id"
+)
+ROOTS_SQL = "SELECT id, deleted, thread_id FROM messages WHERE room = %s AND id = ANY(%s)"
 
 _TARGET = """
 SELECT m.account_id, m.deleted, m.message,
@@ -202,14 +210,16 @@ async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:
 
 
 async def read_messages(
-    conn: Connection, room: str, low: int, high: int, limit: int, newest: bool
+    conn: Connection, room: str, low: int, high: int, limit: int, newest: bool, within: Within = EVERY
 ) -> list[StoredMessage]:
-    """Up to ``limit`` messages with low < id < high in their current state, oldest first."""
+    """Up to ``limit`` messages ``within`` (thread_rows.py) with low < id < high in their current state,
+    oldest first."""
+    where, params = within.where("%s")
     query = (
-        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_SOURCE} WHERE m.room = %s AND m.id > %s AND m.id < %s"
+        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_SOURCE} WHERE m.room = %s AND m.id > %s AND m.id < %s{where}"
         f" ORDER BY m.id {'DESC' if newest else 'ASC'} LIMIT %s"
     )
-    rows = await (await conn.execute(query, (room, low, high, limit))).fetchall()
+    rows = await (await conn.execute(query, (room, low, high, *params, limit))).fetchall()
     return await _with_reactions(
         conn, room, [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
     )
@@ -222,6 +232,7 @@ async def read_pinned(conn: Connection, room: str) -> list[StoredMessage]:
 
 
 async def _with_reactions(conn: Connection, room: str, messages: list[StoredMessage]) -> list[StoredMessage]:
+    """The messages with their reactions, and the roots among them with their replies' summary."""
     if not messages:
         return messages
     found = await (
@@ -231,7 +242,19 @@ async def _with_reactions(conn: Connection, room: str, messages: list[StoredMess
             (room, [m.id for m in messages]),
         )
     ).fetchall()
-    return with_reactions(messages, found)
+    roots = roots_of(messages)
+    summed = await (await conn.execute(SUMMARY_SQL, (room, roots))).fetchall() if roots else []
+    return with_replies(with_reactions(messages, found), summed)
+
+
+async def thread_root_refusals(
+    conn: Connection, room: str, roots: list[int]
+) -> dict[int, ChangeRefusedError]:
+    """Why each of ``roots`` of the room cannot take thread replies now (those that can are left out)."""
+    rows = await (await conn.execute(ROOTS_SQL, (room, roots))).fetchall()
+    found = {int(row[0]): row[1:] for row in rows}
+    refusals = {root: root_refusal(root, found.get(root)) for root in set(roots)}
+    return {root: refusal for root, refusal in refusals.items() if refusal is not None}
 
 
 async def read_changes(

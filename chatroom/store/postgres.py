@@ -44,6 +44,7 @@ from .pg_pending import PendingLists
 from .pg_pool import open_pool
 from .pg_writer import PostgresWriter
 from .search_base import SearchQuery
+from .thread_rows import TOP, Within
 from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
 log = logging.getLogger("chatroom.store")
@@ -145,6 +146,7 @@ class PostgresStore(ExportReads):
         account_id: int | None = None,
         reply_to: int | None = None,
         file_id: str | None = None,
+        thread: int | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -153,7 +155,20 @@ class PostgresStore(ExportReads):
         if not refuse_unqueueable(future, closed=closed, storable=fits, what="the message"):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             self._writer.put(
-                Pending(room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to, file_id)
+                Pending(
+                    room,
+                    nick,
+                    text,
+                    now_ms(),
+                    bot,
+                    future,
+                    digest,
+                    guest,
+                    account_id,
+                    reply_to,
+                    file_id,
+                    thread,
+                )
             )
         return future
 
@@ -214,6 +229,37 @@ class PostgresStore(ExportReads):
         """Up to ``limit`` messages with after < id < before, in their current state, oldest first."""
         low, high = after or 0, 2**62 if before is None else before
         return await self._run(lambda conn: read_messages(conn, room, low, high, limit, newest), _READING)
+
+    async def top_history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages of the main timeline with after < id < before, oldest first."""
+        low, high = after or 0, 2**62 if before is None else before
+        return await self._run(
+            lambda conn: read_messages(conn, room, low, high, limit, newest, TOP), _READING
+        )
+
+    async def thread(
+        self,
+        room: str,
+        root: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` of message ``root`` and its thread's replies with after < id < before."""
+        low, high, within = after or 0, 2**62 if before is None else before, Within(thread=root)
+        return await self._run(
+            lambda conn: read_messages(conn, room, low, high, limit, newest, within), _READING
+        )
 
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages matching the query, newest first (search_base.py)."""

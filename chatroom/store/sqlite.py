@@ -46,6 +46,7 @@ from .sqlite_lock import BUSY_TIMEOUT_S, SharedFileConnection
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .sqlite_writer import SQLiteWriter
+from .thread_rows import TOP, Within
 from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
 log = logging.getLogger("chatroom.store")
@@ -170,6 +171,7 @@ class SQLiteStore(ExportReads):
         account_id: int | None = None,
         reply_to: int | None = None,
         file_id: str | None = None,
+        thread: int | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -181,7 +183,18 @@ class SQLiteStore(ExportReads):
             digest = None if ref is None else dedupe_digest(room, dedupe_sender(nick, bot), ref, text)
             writer.put(
                 PendingMessage(
-                    room, nick, text, now_ms(), bot, future, digest, guest, account_id, reply_to, file_id
+                    room,
+                    nick,
+                    text,
+                    now_ms(),
+                    bot,
+                    future,
+                    digest,
+                    guest,
+                    account_id,
+                    reply_to,
+                    file_id,
+                    thread,
                 )
             )
         return future
@@ -220,6 +233,33 @@ class SQLiteStore(ExportReads):
         low = after if after is not None else 0
         high = before if before is not None else 2**62
         return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest))
+
+    async def top_history(
+        self,
+        room: str,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` messages of the main timeline with after < id < before, oldest first."""
+        low, high = after or 0, 2**62 if before is None else before
+        return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest, TOP))
+
+    async def thread(
+        self,
+        room: str,
+        root: int,
+        *,
+        after: int | None = None,
+        before: int | None = None,
+        limit: int = 50,
+        newest: bool = True,
+    ) -> list[StoredMessage]:
+        """Up to ``limit`` of message ``root`` and its thread's replies with after < id < before."""
+        low, high, within = after or 0, 2**62 if before is None else before, Within(thread=root)
+        return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest, within))
 
     async def pinned(self, room: str) -> list[StoredMessage]:
         """The room's pinned messages in their current state, most recently pinned first."""

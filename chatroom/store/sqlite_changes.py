@@ -12,7 +12,15 @@ import sqlite3
 from collections.abc import Callable
 
 from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
-from .change_rules import Changed, ChangeRequest, TargetState, decide, moderation_act, reply_refusal
+from .change_rules import (
+    Changed,
+    ChangeRefusedError,
+    ChangeRequest,
+    TargetState,
+    decide,
+    moderation_act,
+    reply_refusal,
+)
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
     CHANGE_COLUMNS,
@@ -27,6 +35,7 @@ from .message_rows import (
 )
 from .sql_acts import INSERT_ACT, act_values
 from .sqlite_search import reindex, unindex
+from .thread_rows import EVERY, ROOT_SQL, Within, root_refusal, roots_of, summary_sql, with_replies
 
 # At most this many ids in one IN (...): SQLite's variable limit is far above.
 _CHUNK = 500
@@ -172,14 +181,16 @@ def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> Non
 
 
 def read_messages(
-    conn: sqlite3.Connection, room: str, low: int, high: int, limit: int, newest: bool
+    conn: sqlite3.Connection, room: str, low: int, high: int, limit: int, newest: bool, within: Within = EVERY
 ) -> list[StoredMessage]:
-    """Up to ``limit`` messages with low < id < high in their current state, oldest first."""
+    """Up to ``limit`` messages ``within`` (thread_rows.py) with low < id < high in their current state,
+    oldest first."""
+    where, params = within.where("?")
     query = (
-        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_SOURCE} WHERE m.room = ? AND m.id > ? AND m.id < ?"
+        f"SELECT {MESSAGE_COLUMNS} FROM {MESSAGE_SOURCE} WHERE m.room = ? AND m.id > ? AND m.id < ?{where}"
         f" ORDER BY m.id {'DESC' if newest else 'ASC'} LIMIT ?"
     )
-    rows = conn.execute(query, (room, low, high, limit)).fetchall()
+    rows = conn.execute(query, (room, low, high, *params, limit)).fetchall()
     return _with_reactions(
         conn, room, [message_from_row(room, row) for row in (rows[::-1] if newest else rows)]
     )
@@ -194,11 +205,22 @@ def read_pinned(conn: sqlite3.Connection, room: str) -> list[StoredMessage]:
 def _with_reactions(
     conn: sqlite3.Connection, room: str, messages: list[StoredMessage]
 ) -> list[StoredMessage]:
+    """The messages with their reactions, and the roots among them with their replies' summary."""
     found: list[tuple[object, ...]] = []
     for start in range(0, len(messages), _CHUNK):
         ids = [m.id for m in messages[start : start + _CHUNK]]
         found += conn.execute(reactions_sql(len(ids), "?"), (room, *ids)).fetchall()
-    return with_reactions(messages, found)
+    summed: list[tuple[object, ...]] = []
+    roots = roots_of(messages)
+    for start in range(0, len(roots), _CHUNK):
+        ids = roots[start : start + _CHUNK]
+        summed += conn.execute(summary_sql(len(ids), "?"), (room, *ids)).fetchall()
+    return with_replies(with_reactions(messages, found), summed)
+
+
+def thread_root_refusal(conn: sqlite3.Connection, room: str, root: int) -> ChangeRefusedError | None:
+    """Why message ``root`` of the room cannot take thread replies now, None when it can."""
+    return root_refusal(root, conn.execute(ROOT_SQL.format("?"), (room, root)).fetchone())
 
 
 def read_changes(

@@ -21,7 +21,7 @@ from . import migrations
 from .base import Appended, Outcome, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
-from .sqlite_changes import apply_change, import_changes, reply_quote
+from .sqlite_changes import apply_change, import_changes, reply_quote, thread_root_refusal
 from .sqlite_lock import begin
 from .sqlite_search import index_messages
 
@@ -48,6 +48,8 @@ class PendingMessage:
     reply_to: int | None = None
     # The file it carries (saved by store.files, attached in the same transaction).
     file_id: str | None = None
+    # The root of the thread it replies in (checked in the same transaction: thread_rows.py).
+    thread: int | None = None
 
 
 @dataclass(slots=True)
@@ -165,6 +167,9 @@ def _store_one(
     earlier = _earlier_send(conn, item, sent)
     if earlier is not None:
         return Appended(earlier, False)
+    refused = None if item.thread is None else thread_root_refusal(conn, item.room, item.thread)
+    if refused is not None:
+        raise refused
     reply = None if item.reply_to is None else reply_quote(conn, item.room, item.reply_to)
     file = None if item.file_id is None else _attachable(conn, item, attached)
     message = StoredMessage(
@@ -178,6 +183,7 @@ def _store_one(
         item.account_id,
         reply,
         file=file,
+        thread=item.thread,
     )
     if item.digest is not None:
         sent[item.digest] = message
@@ -196,7 +202,7 @@ def _attachable(conn: sqlite3.Connection, item: PendingMessage, attached: set[st
 def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
     conn.executemany(
         "INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited,"
-        " deleted, file_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " deleted, file_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 m.room,
@@ -211,6 +217,7 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
                 m.edited,
                 int(m.deleted),
                 None if m.file is None else m.file.id,
+                m.thread,
             )
             for m in messages
         ],

@@ -46,6 +46,7 @@ from . import (
     v029_moderation_acts,
     v030_saved_messages,
     v031_status,
+    v032_threads,
 )
 from .step import Cursor, Step
 
@@ -81,6 +82,7 @@ STEPS: tuple[Step, ...] = (
     v029_moderation_acts.STEP,
     v030_saved_messages.STEP,
     v031_status.STEP,
+    v032_threads.STEP,
 )
 LATEST = STEPS[-1].version
 

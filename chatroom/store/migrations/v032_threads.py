@@ -1,0 +1,25 @@
+"""Schema step 32: threads, side conversations hanging off one message of a room.
+
+A thread reply is a message of its room like any other (it takes the room's
+next id); ``thread_id`` names its root, a message of the same room that is
+not itself in a thread. The index serves a thread's read (its replies in id
+order) and the summary of a root's replies read with it. Every message
+written before this step is in the main timeline.
+"""
+
+from __future__ import annotations
+
+from .step import Step
+
+STEP = Step(
+    32,
+    "threads",
+    sqlite=(
+        "ALTER TABLE messages ADD COLUMN thread_id INTEGER",
+        "CREATE INDEX messages_by_thread ON messages (room, thread_id, id)",
+    ),
+    postgres=(
+        "ALTER TABLE messages ADD COLUMN thread_id BIGINT",
+        "CREATE INDEX messages_by_thread ON messages (room, thread_id, id)",
+    ),
+)
