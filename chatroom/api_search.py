@@ -89,7 +89,8 @@ def snippet_as_read(text: str, terms: Terms) -> list[tuple[str, bool]]:
 
 
 def result(message: StoredMessage, terms: Terms) -> dict[str, Any]:
-    """One result: where and by whom, when, the snippet's parts, the file it carries, who pinned it."""
+    """One result: where and by whom, when, the snippet's parts, the file it carries, who pinned it, the
+    thread it replies in."""
     found: dict[str, Any] = {"room": message.room, "id": message.id, "nick": message.nick, "ts": message.ts}
     found.update({mark: True for mark, marked in (("bot", message.bot), ("guest", message.guest)) if marked})
     if message.edited is not None:
@@ -99,6 +100,8 @@ def result(message: StoredMessage, terms: Terms) -> dict[str, Any]:
         found["file"] = protocol.file_part(message.file)
     if message.pinned is not None:
         found["pinned"] = {"nick": message.pinned.nick, "ts": message.pinned.ts}
+    if message.thread is not None:
+        found["thread"] = message.thread
     return found
 
 

@@ -160,15 +160,18 @@ def test_every_control_says_what_it_does_in_words(
     item = bob.locator("#messages .msg").filter(has_text="hello there")
     item.focus()
     toolbar = bob.get_by_role("toolbar", name="Message actions")
-    expect(toolbar.get_by_role("button")).to_have_text(["↩", "☺", "📌", "⋯"])
-    names = ["Reply", "React", "Pin to this room", "More actions"]
+    # A phone's row has no room for the thread: it heads the menu there.
+    phone = viewport == PHONE
+    in_row, in_menu = ([], ["Start a thread"]) if phone else (["Start a thread"], [])
+    expect(toolbar.get_by_role("button")).to_have_text(["↩", *("🧵" for _ in in_row), "☺", "📌", "⋯"])
+    names = ["Reply", *in_row, "React", "Pin to this room", "More actions"]
     for button, name in zip(toolbar.get_by_role("button").all(), names, strict=True):
         expect(button).to_have_accessible_name(name)
     toolbar.get_by_role("button", name="More actions").press("Enter")
     expect(toolbar.get_by_role("button")).to_have_text(
-        ["✉ Mark unread", "🔗 Copy link", "🔖 Save", f"🚫 Block {owner}"]
+        [*(f"🧵 {name}" for name in in_menu), "✉ Mark unread", "🔗 Copy link", "🔖 Save", f"🚫 Block {owner}"]
     )
-    more = ["Mark unread from here", "Copy link", "Save for later", f"Block {owner}"]
+    more = [*in_menu, "Mark unread from here", "Copy link", "Save for later", f"Block {owner}"]
     for button, name in zip(toolbar.get_by_role("button").all(), more, strict=True):
         expect(button).to_have_accessible_name(name)
     bob.keyboard.press("Escape")

@@ -318,8 +318,8 @@ def test_a_message_shown_before_the_account_is_known_gains_its_actions_once_it_i
     expect(toolbar.get_by_role("button", name="React", exact=True)).to_have_count(0)
     expect(item.locator(".reaction")).to_be_disabled()
     slow.release()
-    expect(toolbar.get_by_role("button")).to_have_count(6)
-    names = ["Reply", "React", "Pin to this room", "Edit", "Delete", "More actions"]
+    expect(toolbar.get_by_role("button")).to_have_count(7)
+    names = ["Reply", "Start a thread", "React", "Pin to this room", "Edit", "Delete", "More actions"]
     assert accessible_names(toolbar.get_by_role("button")) == names
     expect(item.locator(".reaction")).to_be_enabled()
     toolbar.get_by_role("button", name="React", exact=True).click()
@@ -361,9 +361,10 @@ def test_the_keyboard_reaches_a_messages_actions(server: ServerProcess, pages: P
     expect(third).to_be_focused()
     toolbar = ann.get_by_role("toolbar", name="Message actions")
     expect(third.get_by_role("toolbar")).to_be_visible()
-    expect(toolbar.get_by_role("button")).to_have_count(6)
+    expect(toolbar.get_by_role("button")).to_have_count(7)
     assert accessible_names(toolbar.get_by_role("button")) == [
         "Reply",
+        "Start a thread",
         "React",
         "Pin to this room",
         "Edit",
@@ -382,7 +383,9 @@ def test_the_keyboard_reaches_a_messages_actions(server: ServerProcess, pages: P
     expect(second).to_be_focused()
 
     ann.keyboard.press("Tab")
-    expect(second.get_by_role("button", name="Reply")).to_be_focused()
+    expect(second.get_by_role("button", name="Reply", exact=True)).to_be_focused()
+    ann.keyboard.press("Tab")
+    expect(second.get_by_role("button", name="Start a thread")).to_be_focused()
     ann.keyboard.press("Tab")
     expect(second.get_by_role("button", name="React", exact=True)).to_be_focused()
     ann.keyboard.press("Enter")

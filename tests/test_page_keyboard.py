@@ -261,6 +261,7 @@ def test_the_messages_are_one_tab_stop_whatever_they_hold(server: ServerProcess,
     expect(linked.get_by_role("button", name="👍 1: ann")).to_be_focused()
     for name in (
         "Reply",
+        "Start a thread",
         "React",
         "Pin to this room",
         "Edit",

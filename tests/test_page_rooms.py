@@ -324,8 +324,9 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
     lee.get_by_role("button", name="React").click()
     lee.locator(".quick-reaction").first.click()
     expect(kim.locator("#messages .reaction")).to_have_count(1)
-    assert own_message_actions(kim, 6) == [
+    assert own_message_actions(kim, 7) == [
         "Reply",
+        "Start a thread",
         "React",
         "Pin to this room",
         "Edit",
@@ -357,8 +358,9 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
     expect(kim.locator("#composer-note")).to_be_hidden()
     expect(kim.locator("#rooms .room-link[data-room=old-project] .room-tag")).to_have_count(0)
     expect(kim.locator("#messages .reaction")).to_be_enabled()
-    assert own_message_actions(kim, 6) == [
+    assert own_message_actions(kim, 7) == [
         "Reply",
+        "Start a thread",
         "React",
         "Pin to this room",
         "Edit",

@@ -194,6 +194,16 @@ class ThreadsTest(RoomsCase):
                 )
                 assert b"secret" not in raw
 
+    @gen_test(timeout=30)
+    async def test_search_finds_a_thread_reply_and_names_its_thread(self) -> None:
+        """A search result that is a thread reply says which thread; a root's says none."""
+        ann, _ = await self.town()
+        root = await self.post(ann, "the plan for friday")
+        reply = await self.post(ann, "friday at nine", thread=root)
+        status, body, _ = await self.api("GET", "/api/search?q=friday&room=town", "bob")
+        assert status == 200, body
+        assert [(r["id"], r.get("thread")) for r in body["results"]] == [(reply, root), (root, None)]
+
 
 class ThreadsOnPostgresTest(OnPostgres, ThreadsTest):
     """The same, the server storing in PostgreSQL."""

@@ -44,6 +44,7 @@ import {
 import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 import {onDndFrame, onStatusFrame} from "./status.js";
+import {onThreadRefused, wireThreads} from "./thread.js";
 import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
 function routeFrames() {
@@ -79,7 +80,11 @@ function routeFrames() {
     outbox.onCaughtUp();
   });
   on(FRAME.USER, (frame) => {
-    if (!messages.onUser(frame)) return;
+    if (!messages.onUser(frame)) {
+      // A thread reply counts as unread like any message (docs/protocol.md, "Threads"): seen here, it is read.
+      if (typeof frame.thread === "number") markSeenSoon();
+      return;
+    }
     markSeenSoon();
     composer.settleBy(frame);
     outbox.settleBy(frame);
@@ -90,7 +95,7 @@ function routeFrames() {
   on(FRAME.TYPING, people.onTyping);
   on(FRAME.ACK, (frame) => outbox.onAck(frame) || composer.onAck(frame));
   on(FRAME.ERROR, (frame) => {
-    if (onRefusedChange(frame)) return;
+    if (onRefusedChange(frame) || onThreadRefused(frame)) return;
     if (IDENTITY_ERRORS.has(frame.code)) identity.onIdentityRefused(frame);
     else if (ROOM_ERRORS.has(frame.code)) onRoomRefused(frame.code, frame.message);
     else if (!outbox.onRefused(frame)) composer.onRefused(frame);
@@ -224,6 +229,7 @@ function wirePage() {
   wireRoomSwitcher();
   wireSearch();
   wireSaved();
+  wireThreads();
   wireSettings(currentEntry);
   wireAdministration();
 }

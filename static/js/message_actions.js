@@ -1,11 +1,11 @@
-// What one can do with a message: reply, react, pin it to the room (or unpin
+// What one can do with a message: reply, start or open its thread, react, pin it to the room (or unpin
 // it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
 // its link, mark the room unread from it, save it for later, block or bar its author (these behind "⋯
 // More actions").
 // One toolbar serves every message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
 // holds no buttons per message. Changes go out as frames with refs of their
-// own; their refusals are said here.
+// own; their refusals are said in static/js/change_refusals.js.
 
 import {isAdministrator} from "./admin_api.js";
 import {ownMembership} from "./api.js";
@@ -17,15 +17,17 @@ import {wireMessageFocus} from "./message_focus.js";
 import {currentPlainText, currentText, hasReacted, isDeleted, isPinned, onLongPress} from "./message_state.js";
 import {permalink} from "./permalink.js";
 import {quotedText} from "./render.js";
-import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
+import {REF_PREFIX} from "./change_refusals.js";
+import {FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {barOffer, mayOfferBar} from "./room_bars.js";
 import {startReply} from "./reply.js";
 import {saveOffer} from "./saved.js";
+import {openThread} from "./thread.js";
+import {repliesOf} from "./thread_summary.js";
 import {markUnreadFrom} from "./unread.js";
 import {mayChangeMessages, mayWrite, session} from "./session.js";
 
-const REF_PREFIX = "c";
 const COPIED_MS = 1500;
 const TOOLBAR_GAP_PX = 4;
 
@@ -34,7 +36,6 @@ const TOOLBAR_GAP_PX = 4;
 const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null};
 
 const idOf = (item) => Number(item.dataset.id);
-const isChangeRef = (ref) => typeof ref === "string" && ref.startsWith(REF_PREFIX + "-");
 
 function sendChange(frame) {
   toolbar.refCounter += 1;
@@ -69,6 +70,7 @@ function buttonsFor(item) {
   const quoted = () => quotedText(currentPlainText(item), item);
   // An archived room's messages are read: no reply, reaction or change is offered.
   if (!deleted && mayWrite()) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quoted())));
+  if (!deleted && mayWrite() && roomyRow()) buttons.push(threadButton(item, false));
   if (!deleted && mayChangeMessages()) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
@@ -94,6 +96,7 @@ function rarerButtons(item, inMenu) {
   const rare = (symbol, words, title, action, key) =>
     button(inMenu ? `${symbol} ${words}` : symbol, title, action, key);
   const buttons = [];
+  if (!isDeleted(item) && mayWrite() && !roomyRow()) buttons.push(threadButton(item, inMenu));
   if (!isDeleted(item) && session.isAccount) {
     buttons.push(rare("✉", "Mark unread", "Mark unread from here", () => markUnread(item)));
   }
@@ -113,6 +116,15 @@ function rarerButtons(item, inMenu) {
   if (!own && toolbar.deletesAny && nick && mayOfferBar(item)) buttons.push(barOffer(nick, rare, hideToolbar));
   if (inMenu) for (const node of buttons) node.classList.add("more-action");
   return buttons;
+}
+
+// A thread is common: in the row on a desktop; a phone's row has no room left for it (its author's
+// name and time stay in sight), so it heads the menu there. Opened, it takes the message's replies.
+const roomyRow = () => !matchMedia("(max-width: 720px), (pointer: coarse)").matches;
+
+function threadButton(item, inMenu) {
+  const title = repliesOf(item) ? "Open thread" : "Start a thread";
+  return button(inMenu ? `🧵 ${title}` : "🧵", title, () => openThread(idOf(item)), "thread");
 }
 
 // The toolbar turns into a short menu of the rarer actions, in words; Escape goes back to the row.
@@ -327,23 +339,6 @@ async function copyLink(item, node) {
   node.title = "Link copied";
   announce("Link copied"); // the tick is not for a screen reader's ears
   setTimeout(() => Object.assign(node, {textContent: label, title: "Copy link"}), COPIED_MS);
-}
-
-// --- refusals ---------------------------------------------------------------------------
-
-// A refused change, said under the message box; false for a frame that is not one.
-export function onChangeRefused(frame, say) {
-  if (!isChangeRef(frame.ref)) return false;
-  const why = {
-    [ERROR.NO_MESSAGE]: "That message is no longer there: it was deleted.",
-    [ERROR.READ_ONLY]: session.listening
-      ? "Only the room's owner and administrators post here: messages cannot be edited or pinned."
-      : "This room is archived: its messages cannot be changed.",
-    [ERROR.RATE_LIMITED]: "Too many changes at once: wait a moment and try again.",
-    [ERROR.TOO_MANY_PINS]: "This room has 50 pinned messages already: unpin one first.",
-  };
-  say(why[frame.code] || `The change was refused: ${frame.message || frame.code}.`);
-  return true;
 }
 
 // --- wiring -------------------------------------------------------------------------------

@@ -6,13 +6,8 @@
 import {on} from "./connection.js";
 import {showSendError} from "./composer.js";
 import {configureState, applyChange, refreshOwnReactions, refreshReactionChips} from "./message_state.js";
-import {
-  learnAdministrator,
-  onChangeRefused,
-  refreshToolbar,
-  toggleReaction,
-  wireMessageActions,
-} from "./message_actions.js";
+import {onChangeRefused} from "./change_refusals.js";
+import {learnAdministrator, refreshToolbar, toggleReaction, wireMessageActions} from "./message_actions.js";
 import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
 import {onPinChange, refreshPins, wirePins} from "./pins.js";

@@ -1,7 +1,8 @@
 // The message list: messages in id order, join and leave lines, history
 // paging (older as the reader scrolls up, newer again at the bottom), at
 // most MAX_ITEMS items on the page, the "new messages" pill, and what a
-// screen reader and the tab's title say when a message arrives.
+// screen reader and the tab's title say when a message arrives. Thread replies are not its own:
+// they go to static/js/thread.js, and a page of older messages leaves them out (``top``).
 
 import {sendFrame, socketOpen} from "./connection.js";
 import {announce, textNode, ui} from "./dom.js";
@@ -39,6 +40,13 @@ const list = {
 };
 
 export const lastId = () => list.lastId;
+
+// What thread.js does with a thread reply (``reply``), and with a root's summary (``root``).
+const threads = {reply: () => {}, root: () => {}};
+
+export function configureThreads(given) {
+  Object.assign(threads, given);
+}
 
 // A change to a message took an id of the room's sequence: ``since`` counts it.
 export function noteId(id) {
@@ -140,6 +148,11 @@ function placeById(item, id) {
 // ``judged``: from a history frame to an account, whose own messages the server marked.
 function addMessage(frame, judged = false) {
   if (typeof frame.id !== "number" || typeof frame.message !== "string" || list.byId.has(frame.id)) return false;
+  if (typeof frame.thread === "number") {
+    noteId(frame.id);
+    threads.reply(frame);
+    return false;
+  }
   if (list.newerCut && frame.id > list.cutAfter) {
     // Beyond the end of what the list holds: it comes back with the newest.
     list.lastId = Math.max(list.lastId, frame.id);
@@ -148,6 +161,7 @@ function addMessage(frame, judged = false) {
   const item = messageItem(frame, judged ? frame.own === true : isOwnMessage(frame));
   if (judged) item.dataset.judged = "1";
   decorate(item, frame);
+  if (frame.replies) threads.root(item, frame);
   list.byId.set(frame.id, item);
   placeById(item, frame.id);
   regroup(item);
@@ -259,7 +273,7 @@ function updateEdges() {
 // --- history ---------------------------------------------------------------------
 
 function sendHistoryRequest(before, purpose) {
-  if (!sendFrame({type: FRAME.HISTORY, before, limit: HISTORY_PAGE})) return false;
+  if (!sendFrame({type: FRAME.HISTORY, before, limit: HISTORY_PAGE, top: true})) return false;
   list.historyPurposes.push(purpose);
   return true;
 }
@@ -341,6 +355,7 @@ function withoutTrimmed(messages, stick) {
 export function onUser(frame) {
   const wasAtBottom = list.stick;
   const own = isOwnMessage(frame);
+  if (typeof frame.thread === "number") return addMessage(frame); // the thread's, not the list's
   if (!addMessage(frame)) {
     if (list.newerCut && own) scrollToBottom(); // to see what one sent
     return false;

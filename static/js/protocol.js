@@ -55,6 +55,7 @@ export const ERROR = Object.freeze({
   READ_ONLY: "read_only",
   NO_MESSAGE: "no_message", // a change to a message the room does not have (version 2)
   TOO_MANY_PINS: "too_many_pins", // a pin past the room's 50 (version 2)
+  BAD_THREAD: "bad_thread", // a thread reply to no message that takes one (version 2)
   BLOCKED: "blocked", // the other person of this direct conversation blocked one (version 2)
 });
 

@@ -10,6 +10,7 @@ import {hideEntryIfBlocked} from "./blocks.js";
 import {element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf, humanSize} from "./file_view.js";
 import {jumpTo} from "./permalink.js";
+import {openThread, threadHash} from "./thread.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
 import {anyFilter, filterParams, filterProblem, showFilters, wireFilters} from "./search_filters.js";
 import {session} from "./session.js";
@@ -36,7 +37,9 @@ function fileElement(file) {
 // ``entry``: the room's entry in the rooms list ({room} alone when the server did not give it).
 function resultItem(found, entry) {
   const link = element("a", "search-result");
-  link.href = `${roomUrl(found.room)}#m-${found.id}`;
+  const inThread = typeof found.thread === "number";
+  // A thread reply is not in the timeline: its link opens its thread.
+  link.href = `${roomUrl(found.room)}#${inThread ? threadHash(found.thread) : `m-${found.id}`}`;
   const where = element("span", "search-where");
   where.append(element("bdi", "search-room", roomLabel(entry)), nickElement(found.nick), timeElement(found.ts));
   link.append(where);
@@ -49,7 +52,8 @@ function resultItem(found, entry) {
     event.preventDefault();
     $("search-dialog").close();
     history.replaceState(null, "", link.href);
-    jumpTo(found.id);
+    if (inThread) openThread(found.thread, found.id);
+    else jumpTo(found.id);
   });
   const item = element("li");
   item.append(link);

@@ -1,0 +1,204 @@
+// The thread panel: a side conversation hanging off one message (its root), beside the timeline
+// (over it on a phone). It shows the root and its replies (read through the API, then live) and
+// a box that sends with ``thread`` (docs/protocol.md, "Threads"). Thread replies stay out of the
+// timeline (messages.js hands them here); the root there shows its replies' summary, which opens
+// the thread too. Escape or ✕ closes it and gives the focus back to where it came from.
+
+import {apiCall, roomPath} from "./api.js";
+import {on, sendFrame} from "./connection.js";
+import {announce, element, ui} from "./dom.js";
+import {applyChange, decorate} from "./message_state.js";
+import {configureThreads, itemById} from "./messages.js";
+import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
+import {messageItem, regroup} from "./render.js";
+import {isOwnMessage, mayWrite, session} from "./session.js";
+import {countReply, showSummary} from "./thread_summary.js";
+
+const $ = (id) => document.getElementById(id);
+const REF_PREFIX = "t-";
+// A thread's newest replies read when it opens: the API's most.
+const READ_AT_MOST = 500;
+
+const panel = {root: 0, byId: new Map(), sent: new Map(), refCounter: 0, openedFrom: null, reads: 0};
+
+export const openRoot = () => panel.root;
+
+// A link's fragment that opens thread ``root`` (a search result of another room: ``?room=R#t-ROOT``).
+export const threadHash = (root) => `t-${root}`;
+
+function openFromAddress() {
+  const found = /^#t-(\d+)$/.exec(location.hash);
+  if (found) openThread(Number(found[1]));
+}
+
+// --- opening and closing -------------------------------------------------------------------
+
+export async function openThread(root, focusId = 0) {
+  if (!root) return;
+  if (panel.root !== root) panel.openedFrom = document.activeElement;
+  panel.root = root;
+  $("thread-panel").hidden = false;
+  document.getElementById("app").classList.add("thread-open");
+  $("thread-error").hidden = true;
+  showWritable();
+  await readThread();
+  if (focusId && panel.byId.has(focusId)) panel.byId.get(focusId).focus();
+  else if (!$("thread-text").disabled) $("thread-text").focus();
+  else $("thread-scroller").focus();
+}
+
+export function closeThread() {
+  if (!panel.root) return;
+  panel.root = 0;
+  panel.byId.clear();
+  $("thread-messages").replaceChildren();
+  $("thread-panel").hidden = true;
+  document.getElementById("app").classList.remove("thread-open");
+  // Closed, it stays closed: a reconnection does not open it again from the address.
+  if (/^#t-\d+$/.test(location.hash)) history.replaceState(null, "", location.pathname + location.search);
+  const back = panel.openedFrom;
+  panel.openedFrom = null;
+  if (back && back.isConnected) back.focus();
+  else ui.text.focus();
+}
+
+// The root and its newest replies, through the API (the same access as the room's messages).
+async function readThread() {
+  const root = panel.root;
+  const read = ++panel.reads;
+  $("thread-loading").hidden = false;
+  const answer = await apiCall("GET", `${roomPath(session.room)}/messages?thread=${root}&limit=${READ_AT_MOST}`);
+  if (read !== panel.reads || panel.root !== root) return; // another thread opened meanwhile
+  $("thread-loading").hidden = true;
+  if (!answer.ok) return sayProblem("The thread could not be read: try again in a moment.");
+  panel.byId.clear();
+  $("thread-messages").replaceChildren();
+  const frames = Array.isArray(answer.body?.messages) ? answer.body.messages : [];
+  frames.filter((m) => m && typeof m.id === "number" && typeof m.message === "string").forEach(addToPanel);
+  if (!panel.byId.has(root)) sayProblem("The message this thread hangs off is not there any more.");
+  showEnd();
+}
+
+// --- the panel's messages -------------------------------------------------------------------
+
+function addToPanel(frame) {
+  if (panel.byId.has(frame.id)) return;
+  const item = messageItem(frame, frame.own === true || isOwnMessage(frame));
+  decorate(item, frame);
+  ownIds(item);
+  if (frame.id === panel.root) item.classList.add("thread-root");
+  panel.byId.set(frame.id, item);
+  const list = $("thread-messages");
+  const after = [...list.children].reverse().find((node) => Number(node.dataset.id) < frame.id);
+  if (after) after.after(item);
+  else list.prepend(item);
+  regroup(item);
+}
+
+// The panel's copy of a message names its parts with ids of its own (the timeline has the root too).
+function ownIds(item) {
+  for (const node of item.querySelectorAll("[id]")) node.id = `thread-${node.id}`;
+  const names = item.getAttribute("aria-labelledby");
+  if (names) item.setAttribute("aria-labelledby", names.split(" ").map((id) => `thread-${id}`).join(" "));
+}
+
+function showEnd() {
+  const scroller = $("thread-scroller");
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+// A reply of any thread, live or in a history frame (messages.js keeps it out of the timeline).
+function onReply(frame) {
+  const root = itemById(frame.thread);
+  if (root) countReply(root, frame);
+  if (frame.thread !== panel.root || panel.byId.has(frame.id)) return;
+  const scroller = $("thread-scroller");
+  const atEnd = scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 48;
+  addToPanel(frame);
+  if (atEnd || isOwnMessage(frame)) showEnd();
+  if (!isOwnMessage(frame)) announce(`${frame.nick} in the thread: ${frame.message.slice(0, 300)}`);
+}
+
+function onChange(frame) {
+  const item = panel.byId.get(frame?.target);
+  if (item) applyChange(item, frame);
+}
+
+// --- sending ----------------------------------------------------------------------------------
+
+function showWritable() {
+  const closed = !mayWrite();
+  $("thread-text").disabled = closed;
+  $("thread-send").disabled = closed;
+}
+
+function sayProblem(words) {
+  const error = $("thread-error");
+  error.textContent = words;
+  error.hidden = false;
+}
+
+function send(event) {
+  event.preventDefault();
+  const field = $("thread-text");
+  const text = field.value.trim();
+  if (!text || !panel.root) return;
+  if (codePoints(text) > MAX_MESSAGE_CHARS) return sayProblem("That is too long.");
+  panel.refCounter += 1;
+  const ref = `${REF_PREFIX}${Date.now().toString(36)}-${panel.refCounter}`;
+  if (!sendFrame({type: FRAME.MESSAGE, message: field.value, thread: panel.root, ref})) {
+    return sayProblem("Not connected: the reply waits in the box until the page is back.");
+  }
+  panel.sent.set(ref, field.value);
+  field.value = "";
+  $("thread-error").hidden = true;
+}
+
+function onAck(frame) {
+  panel.sent.delete(frame.ref);
+}
+
+// A refused reply of the panel's: said in the panel, its text back in the box. False for others.
+export function onThreadRefused(frame) {
+  if (typeof frame.ref !== "string" || !frame.ref.startsWith(REF_PREFIX) || !panel.sent.has(frame.ref)) return false;
+  const text = panel.sent.get(frame.ref);
+  panel.sent.delete(frame.ref);
+  const field = $("thread-text");
+  if (!field.value) field.value = text;
+  const why = {
+    [ERROR.BAD_THREAD]: "This thread takes no more replies: its message was deleted.",
+    [ERROR.RATE_LIMITED]: "Too many messages at once: wait a moment and send again.",
+  };
+  sayProblem(why[frame.code] || `Not sent: ${frame.message || frame.code}.`);
+  return true;
+}
+
+function onBoxKey(event) {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    $("thread-composer").requestSubmit();
+  }
+}
+
+// --- wiring -----------------------------------------------------------------------------------
+
+export function wireThreads() {
+  configureThreads({reply: onReply, root: (item, frame) => showSummary(item, frame.replies)});
+  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN]) on(type, onChange);
+  on(FRAME.ACK, onAck);
+  // Back after a disconnect: what was missed is read again, whole.
+  on(FRAME.WELCOME, () => (panel.root ? (showWritable(), readThread()) : openFromAddress()));
+  $("thread-composer").addEventListener("submit", send);
+  $("thread-text").addEventListener("keydown", onBoxKey);
+  $("thread-close").addEventListener("click", closeThread);
+  $("thread-panel").addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !event.defaultPrevented) {
+      event.stopPropagation();
+      closeThread();
+    }
+  });
+  ui.list.addEventListener("click", (event) => {
+    const summary = event.target.closest?.(".thread-summary");
+    if (summary) openThread(Number(summary.dataset.root));
+  });
+}

@@ -1,0 +1,156 @@
+"""Threads on the page (static/js/thread.js, thread_summary.js, messages.js) in Chromium.
+
+Two people signed in with tokens on a real ``python -m chatroom``: one replies
+in a thread, the other sees the root's summary count up at once and opens the
+thread; the keyboard reaches and closes it; screenshots on a desktop and a
+phone, light and dark.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests import test_page, test_page_changes, test_page_search
+from tests.support import ServerProcess
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say
+
+browser = test_page.browser
+pages = test_page.pages
+
+act = test_page_changes.act
+message = test_page_changes.message
+open_as = test_page_changes.open_as
+open_room = test_page_changes.open_room
+shoot = test_page_changes.shoot
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """Accounts only, signed in with tokens."""
+    db = tmp_path_factory.mktemp("threads-page") / "chat.db"
+    with ServerProcess(
+        db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
+    ) as running:
+        yield running
+
+
+def panel(page: Page) -> Locator:
+    """The thread panel, by its name."""
+    return page.get_by_role("complementary", name="Thread")
+
+
+def reply_in_thread(page: Page, text: str) -> None:
+    """Type ``text`` into the thread's box and press Enter; wait until it is sent."""
+    box = panel(page).get_by_role("textbox", name="Reply in the thread")
+    box.fill(text)
+    box.press("Enter")
+    expect(box).to_have_value("")
+
+
+def test_one_replies_in_a_thread_the_other_sees_the_summary_and_opens_it(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """ann opens bob's message's thread and replies twice: the replies show in her panel, not in either
+    timeline; bob's root counts them up live ("2 replies · last reply …"); bob opens the thread from
+    the summary on his phone, reads both, replies, and ann's panel shows his reply at once."""
+    open_room(server, "kitchen")
+    ann = open_as(pages, server, "ann", "kitchen")
+    bob = open_as(pages, server, "bob", "kitchen", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    say(bob, "lunch at noon?")
+    say(bob, "also: the fridge is empty")
+    act(ann, message(ann, "lunch at noon?"), "Start a thread")
+    expect(panel(ann)).to_be_visible()
+    expect(panel(ann).locator(".thread-root .text")).to_have_text("lunch at noon?")
+    reply_in_thread(ann, "count me in")
+    reply_in_thread(ann, "noon works")
+    expect(panel(ann).locator(".msg .text")).to_have_text(["lunch at noon?", "count me in", "noon works"])
+    summary = message(bob, "lunch at noon?").locator(".thread-summary")
+    expect(summary).to_contain_text("2 replies · last reply")
+    expect(message(ann, "lunch at noon?").locator(".thread-summary")).to_contain_text("2 replies")
+    for page in (ann, bob):
+        expect(page.locator("#messages .msg .text")).to_have_text(
+            ["lunch at noon?", "also: the fridge is empty"]
+        )
+    shoot(ann, tmp_path, "thread-panel-desktop")
+    shoot(bob, tmp_path, "thread-summary-phone")
+
+    summary.click()
+    expect(panel(bob)).to_be_visible()
+    expect(panel(bob).locator(".msg .text")).to_have_text(["lunch at noon?", "count me in", "noon works"])
+    reply_in_thread(bob, "great, see you")
+    expect(panel(ann).locator(".msg .text").last).to_have_text("great, see you")
+    expect(message(ann, "lunch at noon?").locator(".thread-summary")).to_contain_text("3 replies")
+    shoot(bob, tmp_path, "thread-panel-phone")
+    panel(bob).get_by_role("button", name="Close the thread").click()
+    expect(panel(bob)).to_be_hidden()
+
+    carl = open_as(pages, server, "carl", "kitchen")
+    expect(carl.locator("#messages .msg .text")).to_have_text(["lunch at noon?", "also: the fridge is empty"])
+    expect(message(carl, "lunch at noon?").locator(".thread-summary")).to_contain_text("3 replies")
+
+
+def test_the_keyboard_opens_a_thread_and_escape_closes_it(server: ServerProcess, pages: Pages) -> None:
+    """The summary is a button reached with Tab; Enter opens the thread with the focus in its box;
+    Escape closes it and gives the focus back to the summary."""
+    open_room(server, "garden")
+    dee = open_as(pages, server, "dee", "garden")
+    say(dee, "who waters the plants?")
+    act(dee, message(dee, "who waters the plants?"), "Start a thread")
+    reply_in_thread(dee, "me, on Mondays")
+    dee.keyboard.press("Escape")
+    expect(panel(dee)).to_be_hidden()
+    summary = message(dee, "who waters the plants?").get_by_role(
+        "button", name="1 reply, last reply at", exact=False
+    )
+    summary.focus()
+    dee.keyboard.press("Enter")
+    box = panel(dee).get_by_role("textbox", name="Reply in the thread")
+    expect(box).to_be_focused()
+    dee.keyboard.press("Escape")
+    expect(panel(dee)).to_be_hidden()
+    expect(summary).to_be_focused()
+
+
+def test_a_refused_reply_is_said_in_the_panel_and_keeps_its_text(server: ServerProcess, pages: Pages) -> None:
+    """The root deleted while the thread is open: a reply is refused, said in the panel, its text kept."""
+    open_room(server, "attic")
+    eve = open_as(pages, server, "eve", "attic")
+    say(eve, "boxes to sort")
+    act(eve, message(eve, "boxes to sort"), "Start a thread")
+    expect(panel(eve)).to_be_visible()
+    act(eve, message(eve, "boxes to sort"), "Delete")
+    eve.get_by_role("button", name="Delete for everyone").click()
+    expect(eve.locator("#messages .msg.deleted")).to_have_count(1)
+    box = panel(eve).get_by_role("textbox", name="Reply in the thread")
+    box.fill("too late?")
+    box.press("Enter")
+    expect(panel(eve).get_by_role("alert")).to_have_text(
+        "This thread takes no more replies: its message was deleted."
+    )
+    expect(box).to_have_value("too late?")
+
+
+def test_a_thread_reply_found_by_search_opens_its_thread(server: ServerProcess, pages: Pages) -> None:
+    """A search result that is a thread reply opens the thread, in this room and from another."""
+    open_room(server, "cellar")
+    open_room(server, "porch")
+    fay = open_as(pages, server, "fay", "cellar")
+    say(fay, "the wine list")
+    act(fay, message(fay, "the wine list"), "Start a thread")
+    reply_in_thread(fay, "a riesling from 2019")
+    fay.keyboard.press("Escape")
+    test_page_search.search(fay, "riesling")
+    fay.locator(".search-result").click()
+    expect(panel(fay)).to_be_visible()
+    expect(panel(fay).locator(".msg .text")).to_have_text(["the wine list", "a riesling from 2019"])
+
+    elsewhere = open_as(pages, server, "fay", "porch")
+    test_page_search.search(elsewhere, "riesling")
+    elsewhere.locator(".search-result").click()
+    expect_online(elsewhere)
+    expect(panel(elsewhere)).to_be_visible()
+    expect(panel(elsewhere).locator(".msg .text").last).to_have_text("a riesling from 2019")
