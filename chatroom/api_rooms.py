@@ -144,7 +144,7 @@ class MessagesHandler(RoomReadingHandler):
         """Publish as the bot whose key the request carries, under the bot's own name."""
         bot = self._posting_bot()
         room = self.room_argument(raw_room)
-        text, ref, reply_to, thread = self._read_post_body()
+        text, ref, reply_to, thread, broadcast = self._read_post_body()
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
         if readable is None:
             raise room_not_found()
@@ -155,7 +155,7 @@ class MessagesHandler(RoomReadingHandler):
             # A retry after a lost response, with the same ref, is stored once.
             stored = await self.backend.publish(
                 room, bot.name, text, ref=ref, bot=True, account_id=bot.account_id, reply_to=reply_to,
-                thread=thread,
+                thread=thread, broadcast=broadcast,
             )  # fmt: skip
         except ChangeRefusedError as refused:
             raise ApiError(400, refused.code, refused.message) from None
@@ -185,9 +185,9 @@ class MessagesHandler(RoomReadingHandler):
             return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
         return access.posting_refusal(readable.room)
 
-    def _read_post_body(self) -> tuple[str, str | None, int | None, int | None]:
-        """The message, its optional ref, the message it answers and the thread it replies in; a "nick"
-        is ignored: a bot posts under its own name."""
+    def _read_post_body(self) -> tuple[str, str | None, int | None, int | None, bool]:
+        """The message, its optional ref, the message it answers, the thread it replies in and whether it
+        is also sent to the room; a "nick" is ignored: a bot posts under its own name."""
         try:
             body = orjson.loads(self.request.body)
         except orjson.JSONDecodeError:
@@ -198,9 +198,10 @@ class MessagesHandler(RoomReadingHandler):
             text = protocol.clean_text(body["message"], self.config.max_message_length)
             reply_to = changes.optional_id(body, "reply_to")
             thread = changes.optional_id(body, "thread")
+            broadcast = changes.broadcast(body, thread)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
-        return text, self._post_ref(body), reply_to, thread
+        return text, self._post_ref(body), reply_to, thread, broadcast
 
     @staticmethod
     def _post_ref(body: dict[str, Any]) -> str | None:

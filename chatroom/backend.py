@@ -105,13 +105,15 @@ class Backend(Protocol):
         reply_to: int | None = None,
         file_id: str | None = None,
         thread: int | None = None,
+        broadcast: bool = False,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
         ``account_id`` is the author's; ``reply_to`` a message of the room it
         answers (ChangeRefusedError when the room has no such message);
         ``thread`` the root of the thread it replies in (ChangeRefusedError
-        bad_thread when that is no root: store/thread_rows.py);
+        bad_thread when that is no root: store/thread_rows.py), ``broadcast``
+        a thread reply also sent to the room;
         ``file_id`` a file the author saved (store.files) that the message
         carries (ChangeRefusedError when it may not: files_base.py).
 

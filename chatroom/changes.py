@@ -113,10 +113,23 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
         return PinFrame(message_id(obj, "id", ref), _on(obj, ref), ref)
     frame = protocol.parse_object(obj, ref, max_length)
     if isinstance(frame, MessageFrame):
+        thread = optional_id(obj, "thread", ref)
         return MessageFrame(
-            frame.text, ref, optional_id(obj, "reply_to", ref), optional_id(obj, "thread", ref)
+            frame.text, ref, optional_id(obj, "reply_to", ref), thread, broadcast(obj, thread, ref)
         )
     return frame
+
+
+def broadcast(obj: dict[str, Any], thread: int | None, ref: str | None = None) -> bool:
+    """Whether a thread reply is also sent to the room: ``"broadcast": true`` beside a ``thread``."""
+    value = obj.get("broadcast", False)
+    if not isinstance(value, bool):
+        raise ProtocolError(BAD_REQUEST, '"broadcast" must be true or false', ref)
+    if value and thread is None:
+        raise ProtocolError(
+            BAD_REQUEST, '"broadcast" goes with a "thread": a reply also sent to the room', ref
+        )
+    return value
 
 
 def request_for(frame: ChangeFrame, nick: str, account_id: int, any_author: bool) -> ChangeRequest:
@@ -184,6 +197,8 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
     # Kept on a tombstone too: a deleted reply stays in its thread, a deleted root keeps its replies.
     if m.thread is not None:
         frame["thread"] = m.thread
+    if m.broadcast:
+        frame["broadcast"] = True
     if m.replies is not None:
         r = m.replies
         frame["replies"] = {"count": r.count, "last_id": r.last_id, "last_at": r.last_ts}

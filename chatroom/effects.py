@@ -31,8 +31,9 @@ class Publish:
     ref: str | None
     token: int
     reply_to: int | None = None
-    # The root of the thread it replies in.
+    # The root of the thread it replies in; also sent to the room.
     thread: int | None = None
+    broadcast: bool = False
 
 
 @dataclass(slots=True)

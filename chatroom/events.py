@@ -90,6 +90,8 @@ class StoredMessage:
     pinned: Pin | None = None
     # The root of the thread it replies in (None: a message of the main timeline).
     thread: int | None = None
+    # A thread reply also sent to the room: shown in its main timeline too.
+    broadcast: bool = False
     # A root's replies, read with it (None: none, or not read: a message delivered live has none yet).
     replies: ThreadSummary | None = None
 

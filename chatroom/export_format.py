@@ -121,6 +121,7 @@ def _state(message: StoredMessage) -> dict[str, Any]:
         "deleted": message.deleted or None,
         "file": None if message.file is None else message.file.id,
         "thread": message.thread,
+        "broadcast": message.broadcast or None,
     }
     return {name: value for name, value in state.items() if value is not None}
 
@@ -239,6 +240,7 @@ def _message(fields: _Fields) -> StoredMessage:
         file=None if file_id is None else FileInfo(file_id, "", 0, ""),
         # Older exports (before schema step 32): every message is in the main timeline.
         thread=fields.optional_id("thread"),
+        broadcast=fields.flag("broadcast") if "broadcast" in fields.data else False,
     )
 
 

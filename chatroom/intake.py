@@ -105,7 +105,9 @@ class Intake:
             raise ProtocolError(protocol.READ_ONLY, f"you cannot post in this room: {voice.why}", frame.ref)
         if not self._bucket.take(self._clock(), formatting.rate_cost(frame.text)):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
-        return effects.Publish(frame.text, frame.ref, next(self._tokens), frame.reply_to, frame.thread)
+        return effects.Publish(
+            frame.text, frame.ref, next(self._tokens), frame.reply_to, frame.thread, frame.broadcast
+        )
 
     def _change(self, frame: changes.ChangeFrame, voice: _Voice, guest: bool) -> effects.Change:
         if guest:

@@ -133,8 +133,9 @@ class MessageFrame:
     text: str
     ref: str | None = None
     reply_to: int | None = None
-    # The root of the thread it replies in (version 2, "Threads").
+    # The root of the thread it replies in, and whether it is also sent to the room (version 2, "Threads").
     thread: int | None = None
+    broadcast: bool = False
 
 
 @dataclass(frozen=True, slots=True)

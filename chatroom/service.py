@@ -138,13 +138,14 @@ class ChatService(StoreReads, BusCalls):
         reply_to: int | None = None,
         file_id: str | None = None,
         thread: int | None = None,
+        broadcast: bool = False,
     ) -> asyncio.Future[StoredMessage]:
         """Store a message (carrying the file ``file_id``, saved by store.files); once committed, deliver
         it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         append = self.store.append(
             room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to,
-            file_id=file_id, thread=thread,
+            file_id=file_id, thread=thread, broadcast=broadcast,
         )  # fmt: skip
         appended = asyncio.ensure_future(append)
         self._appending.add(appended)

@@ -58,6 +58,7 @@ class MemberWrites:
                 account_id=None if who is None else who.account_id,
                 reply_to=publish.reply_to,
                 thread=publish.thread,
+                broadcast=publish.broadcast,
                 bot=who is not None and who.is_bot,
             )
         )

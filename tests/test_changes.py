@@ -238,6 +238,8 @@ def test_a_message_may_reply_in_a_thread() -> None:
     both = changes.parse_frame('{"type":"message","message":"yes","thread":7,"reply_to":9}')
     assert both == MessageFrame("yes", None, 9, 7)
     assert changes.parse_frame('{"type":"message","message":"yes","thread":null}') == MessageFrame("yes")
+    loud = changes.parse_frame('{"type":"message","message":"yes","thread":7,"broadcast":true}')
+    assert loud == MessageFrame("yes", None, None, 7, True)
     top = changes.parse_frame('{"type":"history","before":5,"top":true}')
     assert top == protocol.HistoryRequest(5, 50, None, True)
     assert changes.parse_frame('{"type":"history","before":5}') == protocol.HistoryRequest(5, 50)
@@ -251,6 +253,8 @@ def test_a_message_may_reply_in_a_thread() -> None:
         '{"type":"message","message":"x","thread":true,"ref":"r"}',
         '{"type":"message","message":"x","thread":9223372036854775808,"ref":"r"}',
         '{"type":"history","top":"yes","ref":"r"}',
+        '{"type":"message","message":"x","broadcast":true,"ref":"r"}',
+        '{"type":"message","message":"x","thread":7,"broadcast":1,"ref":"r"}',
     ],
 )
 def test_a_bad_thread_or_top_is_refused_with_its_ref(data: str) -> None:
@@ -275,5 +279,7 @@ def test_a_thread_reply_and_a_root_say_so_in_their_frames() -> None:
     assert (gone["thread"], gone["deleted"]) == (1, True)
     root = StoredMessage(1, "lobby", "ann", "lunch?", 10, replies=ThreadSummary(2, 5, 99))
     assert changes.message_frame(root)["replies"] == {"count": 2, "last_id": 5, "last_at": 99}
+    loud = changes.message_frame(StoredMessage(4, "lobby", "bob", "all", 11, thread=1, broadcast=True))
+    assert (loud["thread"], loud["broadcast"]) == (1, True)
     plain = changes.message_frame(StoredMessage(1, "lobby", "ann", "hi", 10))
     assert "thread" not in plain and "replies" not in plain

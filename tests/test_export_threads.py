@@ -24,7 +24,7 @@ async def fill(store: Store) -> None:
     await store.append("lobby", "ann", "meanwhile")
     await store.append("lobby", "bob", "oops", account_id=bob, thread=1)
     await store.change("lobby", ChangeRequest(DELETE, 4, "bob", bob))
-    await store.append("lobby", "carl", "me too", thread=1)
+    await store.append("lobby", "carl", "me too", thread=1, broadcast=True)
 
 
 async def threads(store: Store) -> list[tuple[int, int | None, tuple[int, int] | None]]:
@@ -44,6 +44,9 @@ def test_sqlite_to_postgresql_and_back_keeps_every_replys_thread(
     assert on_store(source, threads) == on_store(postgres, threads) == on_store(copy, threads) == expected
     messages = [orjson.loads(line) for line in exported.splitlines()[1:]]
     assert [m.get("thread") for m in messages if m["type"] == "message"] == [None, 1, None, 1, 1]
+    assert [m.get("broadcast") for m in messages if m["type"] == "message"] == [None, None, None, None, True]
+    top = on_store(copy, lambda store: store.top_history("lobby"))
+    assert [(m.id, m.broadcast) for m in top] == [(1, False), (3, False), (6, True)]
 
 
 def test_a_message_of_an_export_without_threads_imports_in_the_main_timeline(tmp_path: Path) -> None:

@@ -154,3 +154,33 @@ def test_a_thread_reply_found_by_search_opens_its_thread(server: ServerProcess, 
     expect_online(elsewhere)
     expect(panel(elsewhere)).to_be_visible()
     expect(panel(elsewhere).locator(".msg .text").last).to_have_text("a riesling from 2019")
+
+
+def test_a_reply_also_sent_to_the_room_shows_in_the_timeline_too(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """ "Also send to #room" once: that reply shows in both timelines, marked as replied in a thread (which
+    opens it), and stays in the thread; the next reply stays in the thread alone, the box unticked."""
+    open_room(server, "hall")
+    gil = open_as(pages, server, "gil", "hall")
+    hal = open_as(pages, server, "hal", "hall", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    say(gil, "party on friday?")
+    act(gil, message(gil, "party on friday?"), "Start a thread")
+    also = panel(gil).get_by_role("checkbox", name="Also send to #hall")
+    also.check()
+    reply_in_thread(gil, "yes, at eight: everyone welcome")
+    expect(also).not_to_be_checked()
+    reply_in_thread(gil, "I bring the cake")
+    for page in (gil, hal):
+        expect(page.locator("#messages .msg .text")).to_have_text(
+            ["party on friday?", "yes, at eight: everyone welcome"]
+        )
+        expect(message(page, "yes, at eight").locator(".thread-from")).to_have_text("🧵replied in a thread")
+        expect(message(page, "party on friday?").locator(".thread-summary")).to_contain_text("2 replies")
+    expect(panel(gil).locator(".msg .text")).to_have_text(
+        ["party on friday?", "yes, at eight: everyone welcome", "I bring the cake"]
+    )
+    shoot(gil, tmp_path, "thread-broadcast-desktop")
+    shoot(hal, tmp_path, "thread-broadcast-phone")
+    hal.get_by_role("button", name="Replied in a thread: open the thread").click()
+    expect(panel(hal).locator(".msg .text").last).to_have_text("I bring the cake")

@@ -168,6 +168,13 @@ class ThreadsTest(RoomsCase):
         )
         assert sent.code == 201, sent.body
         assert (await self.recv_type(ann, "user"))["thread"] == root
+        loud = await self.raw_fetch(
+            "POST",
+            "/api/rooms/town/messages",
+            headers,
+            b'{"message": "all", "thread": %d, "broadcast": true}' % root,
+        )
+        assert loud.code == 201 and b'"broadcast":true' in loud.body
         refused = await self.raw_fetch(
             "POST", "/api/rooms/town/messages", headers, b'{"message": "x", "thread": %d}' % (root + 1)
         )
@@ -193,6 +200,34 @@ class ThreadsTest(RoomsCase):
                     status, code, self.api("GET", f"/api/rooms/{room}/messages?{query}", who)
                 )
                 assert b"secret" not in raw
+
+    @gen_test(timeout=30)
+    async def test_a_reply_also_sent_to_the_room_is_in_the_main_timeline_too(self) -> None:
+        """``"broadcast": true`` beside ``thread``: the frames say so, ?top=1 keeps it; broadcast without a
+        thread, or not a boolean, is bad_request and the connection stays."""
+        ann, bob = await self.town()
+        root = await self.post(ann, "root")
+        quiet = await self.post(ann, "quiet", thread=root)
+        loud = await self.post(ann, "loud", thread=root, broadcast=True)
+        heard = [await self.recv_type(bob, "user") for _ in range(3)]
+        assert [(f["id"], f.get("thread"), f.get("broadcast")) for f in heard] == [
+            (root, None, None),
+            (quiet, root, None),
+            (loud, root, True),
+        ]
+        assert [m["id"] for m in await self.read("top=1")] == [root, loud]
+        for extra, message in (
+            ({"broadcast": True}, '"broadcast" goes with a "thread": a reply also sent to the room'),
+            ({"thread": root, "broadcast": "yes"}, '"broadcast" must be true or false'),
+        ):
+            error = await self.ask(ann, {"type": "message", "message": "hm", **extra})
+            assert (error["type"], error["code"], error["message"]) == (
+                "error",
+                protocol.BAD_REQUEST,
+                message,
+            )
+        await self.nothing_more(bob)
+        assert await self.post(ann, "still here") == loud + 1
 
     @gen_test(timeout=30)
     async def test_search_finds_a_thread_reply_and_names_its_thread(self) -> None:

@@ -148,3 +148,21 @@ def test_the_schema_step_indexes_threads_on_both_dialects() -> None:
     for statements in (v032_threads.STEP.sqlite, v032_threads.STEP.postgres):
         assert any("thread_id" in s and "ADD COLUMN" in s for s in statements)
         assert any("ON messages (room, thread_id, id)" in s for s in statements)
+
+
+def test_a_reply_also_sent_to_the_room_is_in_the_main_timeline_too(store_factory: StoreFactory) -> None:
+    """``broadcast`` keeps a reply in its thread and in the main timeline; the others stay out of it."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "root", account_id=ANN)
+        await store.append("lobby", "bob", "quiet", account_id=BOB, thread=1)
+        loud = (await store.append("lobby", "bob", "loud", account_id=BOB, thread=1, broadcast=True)).message
+        assert (loud.thread, loud.broadcast) == (1, True)
+        assert [(m.text, m.broadcast) for m in await store.top_history("lobby")] == [
+            ("root", False),
+            ("loud", True),
+        ]
+        assert [m.text for m in await store.thread("lobby", 1)] == ["root", "quiet", "loud"]
+        assert [m.broadcast for m in await store.history("lobby")] == [False, False, True]
+
+    run(store_factory(), scenario)

@@ -51,10 +51,19 @@ def test_a_thread_reply_reaches_the_other_node_with_its_root(
         assert await thread_on(right, "bob", root) == [(root, None), (reply, root)]
         await bob.close()
 
-        later = (await answer(ann, {"type": "message", "message": "or one?", "thread": root}))["id"]
+        later = (
+            await answer(ann, {"type": "message", "message": "or one?", "thread": root, "broadcast": True})
+        )["id"]
         bob, welcome, history = await awelcomed(right, room="lobby", token=token("bob"), since=reply)
         assert welcome["last_id"] == later
-        assert [(m["id"], m.get("thread")) for m in history["messages"]] == [(later, root)]
+        assert [(m["id"], m.get("thread"), m.get("broadcast")) for m in history["messages"]] == [
+            (later, root, True)
+        ]
+        live = (
+            await answer(ann, {"type": "message", "message": "final", "thread": root, "broadcast": True})
+        )["id"]
+        heard = await anext_of(bob, "user", WAIT, skip=ANY_TYPE)
+        assert (heard["id"], heard["thread"], heard["broadcast"]) == (live, root, True)
         for ws in (ann, bob):
             await ws.close()
 

@@ -4,10 +4,11 @@ One byte says what a frame holds: ``m`` messages and ``c`` changes to
 messages (each tagged with the node that stored them, which delivered them
 itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing, and
 ``s`` a node's hello (it has just subscribed: redis_subscription.py takes it). A message row is
-``[id, nick, text, ts, bot, guest, account_id, reply, file, thread]`` (``file``:
-``[id, name, size, type, width, height, thumb]`` or null; ``thread`` the root's
-id or null); rows of the older five, six, eight and nine fields still decode,
-and a node of the nine reads the first nine of a row of ten. A change row is
+``[id, nick, text, ts, bot, guest, account_id, reply, file, thread, broadcast]``
+(``file``: ``[id, name, size, type, width, height, thumb]`` or null;
+``thread`` the root's id or null; ``broadcast`` a thread reply also sent to
+the room); rows of the older five, six, eight and nine fields still decode,
+and a node that knows fewer fields reads those it knows of a longer row. A change row is
 ``[id, kind, target, nick, ts, text, emoji, on]``.
 
 A frame of any other kind is a later version's, sent during a rolling
@@ -52,7 +53,7 @@ def _message_row(m: StoredMessage) -> list[Any]:
     reply = None if m.reply_to is None else [m.reply_to.id, m.reply_to.nick, m.reply_to.text]
     f = m.file
     file = None if f is None else [f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb]
-    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply, file, m.thread]
+    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply, file, m.thread, m.broadcast]
 
 
 def _change_row(c: StoredChange) -> list[Any]:
@@ -100,6 +101,7 @@ def _message(room: str, row: list[Any]) -> StoredMessage:
     reply = ReplyQuote(*row[7]) if len(row) > 7 and row[7] is not None else None
     file = FileInfo(*row[8][:7]) if len(row) > 8 and row[8] is not None else None
     thread = row[9] if len(row) > 9 else None
+    broadcast = len(row) > 10 and bool(row[10])
     return StoredMessage(
         row[0],
         room,
@@ -112,4 +114,5 @@ def _message(room: str, row: list[Any]) -> StoredMessage:
         reply,
         file=file,
         thread=thread,
+        broadcast=broadcast,
     )

@@ -208,13 +208,15 @@ class Store(ThreadReads, Protocol):
         reply_to: int | None = None,
         file_id: str | None = None,
         thread: int | None = None,
+        broadcast: bool = False,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 
         ``account_id`` is the author's (kept for who may change it later);
         ``reply_to`` the id of a message of the room it answers; ``file_id``
         a file the author saved (store.files) that the message carries;
-        ``thread`` the root of the thread it replies in. Raises StoreError when
+        ``thread`` the root of the thread it replies in, ``broadcast`` a thread
+        reply also sent to the room (threads_base.py). Raises StoreError when
         it cannot be stored, ChangeRefusedError (NO_MESSAGE) for a reply to no
         message of the room, (BAD_REQUEST) for a file it may not carry
         (files_base.py), (BAD_THREAD) for a thread with no root (threads_base.py).

@@ -70,8 +70,9 @@ class Pending:
     reply_to: int | None = None
     # The file it carries.
     file_id: str | None = None
-    # The root of the thread it replies in (checked in the batch: thread_rows.py).
+    # The root of the thread it replies in (checked in the batch: thread_rows.py); also sent to the room.
     thread: int | None = None
+    broadcast: bool = False
     # Read in the batch: the quote of the message it replies to, what its file is.
     quote: ReplyQuote | None = None
     file: FileInfo | None = None
@@ -225,6 +226,7 @@ def _store_columns(firsts: list[Pending]) -> list[object]:
         bigint_column([p.account_id for p in firsts]),
         bigint_column([p.reply_to for p in firsts]),
         bigint_column([p.thread for p in firsts]),
+        boolean_column([p.broadcast for p in firsts]),
         text_column(folded),
         text_column([p.file_id for p in firsts]),
         # Made here, not by PostgreSQL: its CPU is the deployment's scarcest (pg_search_rows.py).
@@ -277,6 +279,7 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
             p.quote,
             file=p.file,
             thread=p.thread,
+            broadcast=p.broadcast,
         )
         return Appended(message, True)
     return Appended(message_from_row(pending.room, row[1:]), False)
@@ -297,7 +300,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
         conn.cursor() as cursor,
         cursor.copy(
             "COPY messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited, deleted,"
-            " file_id, thread_id) FROM STDIN"
+            " file_id, thread_id, broadcast) FROM STDIN"
         ) as copy,
     ):
         for m in batch:
@@ -318,6 +321,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                         m.deleted,
                         None if m.file is None else m.file.id,
                         m.thread,
+                        m.broadcast,
                     )
                 )
     await index_messages(conn, [m for m in batch if isinstance(m, StoredMessage)])

@@ -31,23 +31,25 @@ STORE = """
 WITH batch AS (
   SELECT * FROM unnest(
     %s::text[], %s::text[], %s::text[], %s::bigint[], %s::boolean[], %s::boolean[], %s::bytea[],
-    %s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[]
+    %s::bigint[], %s::bigint[], %s::bigint[], %s::boolean[], %s::text[], %s::text[], %s::text[]
   ) WITH ORDINALITY
-    AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, thread_id, folded, file_id, keys,
-      n)
+    AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, thread_id, broadcast, folded,
+      file_id, keys, n)
 ), earlier AS (
   SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
-    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.thread_id, b.folded,
-    b.file_id, b.keys, b.n
+    b.nick, b.message, b.ts, b.bot, b.guest, b.digest, b.account_id, b.reply_to, b.thread_id, b.broadcast,
+    b.folded, b.file_id, b.keys, b.n
   FROM batch b JOIN rooms r ON r.room = b.room
   WHERE b.n NOT IN (SELECT n FROM earlier)
 ), stored AS (
-  INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, thread_id, file_id)
-  SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to, thread_id, file_id FROM fresh
+  INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, thread_id, broadcast,
+    file_id)
+  SELECT room, id, nick, message, ts, bot, guest, account_id, reply_to, thread_id, broadcast, file_id
+  FROM fresh
 ), attached AS (
   UPDATE files SET room = fresh.room, message_id = fresh.id FROM fresh WHERE files.id = fresh.file_id
 ), indexed AS (
@@ -104,9 +106,9 @@ _STORE_TYPES = (
     # the lock's: rooms, their keys
     "text[]", "text[]",
     # the store's: a column each of room, nick, message, ts, bot, guest, digest, account_id,
-    # reply_to, thread_id, folded, file_id and keys, then the resend window
+    # reply_to, thread_id, broadcast, folded, file_id and keys, then the resend window
     "text[]", "text[]", "text[]", "bigint[]", "boolean[]", "boolean[]", "bytea[]", "bigint[]",
-    "bigint[]", "bigint[]", "text[]", "text[]", "text[]", "bigint",
+    "bigint[]", "bigint[]", "boolean[]", "text[]", "text[]", "text[]", "bigint",
     # the cleanup's: digests of this time (ms) or older are forgotten (NULL: none), at most so many
     "bigint", "bigint",
 )  # fmt: skip

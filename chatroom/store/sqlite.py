@@ -172,6 +172,7 @@ class SQLiteStore(ExportReads):
         reply_to: int | None = None,
         file_id: str | None = None,
         thread: int | None = None,
+        broadcast: bool = False,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -195,6 +196,7 @@ class SQLiteStore(ExportReads):
                     reply_to,
                     file_id,
                     thread,
+                    broadcast,
                 )
             )
         return future

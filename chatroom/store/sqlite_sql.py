@@ -48,8 +48,10 @@ class PendingMessage:
     reply_to: int | None = None
     # The file it carries (saved by store.files, attached in the same transaction).
     file_id: str | None = None
-    # The root of the thread it replies in (checked in the same transaction: thread_rows.py).
+    # The root of the thread it replies in (checked in the same transaction: thread_rows.py), and
+    # whether it is also sent to the room.
     thread: int | None = None
+    broadcast: bool = False
 
 
 @dataclass(slots=True)
@@ -184,6 +186,7 @@ def _store_one(
         reply,
         file=file,
         thread=item.thread,
+        broadcast=item.broadcast,
     )
     if item.digest is not None:
         sent[item.digest] = message
@@ -202,7 +205,7 @@ def _attachable(conn: sqlite3.Connection, item: PendingMessage, attached: set[st
 def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: dict[str, int]) -> None:
     conn.executemany(
         "INSERT INTO messages (room, id, nick, message, ts, bot, guest, account_id, reply_to, edited,"
-        " deleted, file_id, thread_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " deleted, file_id, thread_id, broadcast) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (
                 m.room,
@@ -218,6 +221,7 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
                 int(m.deleted),
                 None if m.file is None else m.file.id,
                 m.thread,
+                int(m.broadcast),
             )
             for m in messages
         ],

@@ -4,7 +4,7 @@ A thread reply is a message of its room with ``thread_id`` naming its root
 (schema step 32). A root is a message of the same room, not deleted, not
 itself in a thread: the writer checks it inside the storing transaction
 (``root_refusal``). A read takes every message, the main timeline only
-(``TOP``: thread replies left out) or one thread (``Within(thread=root)``:
+(``TOP``: thread replies left out, but those also sent to the room) or one thread (``Within(thread=root)``:
 the root and its replies); a root's replies are summed up at read time
 (``SUMMARY_SQL``), never stored.
 """
@@ -31,7 +31,7 @@ class Within:
         if self.thread is not None:
             return f" AND (m.id = {mark} OR m.thread_id = {mark})", (self.thread, self.thread)
         if self.top:
-            return " AND m.thread_id IS NULL", ()
+            return " AND (m.thread_id IS NULL OR m.broadcast)", ()
         return "", ()
 
 

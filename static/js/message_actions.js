@@ -122,9 +122,11 @@ function rarerButtons(item, inMenu) {
 // name and time stay in sight), so it heads the menu there. Opened, it takes the message's replies.
 const roomyRow = () => !matchMedia("(max-width: 720px), (pointer: coarse)").matches;
 
+// A reply also sent to the room opens the thread it is in.
 function threadButton(item, inMenu) {
-  const title = repliesOf(item) ? "Open thread" : "Start a thread";
-  return button(inMenu ? `🧵 ${title}` : "🧵", title, () => openThread(idOf(item)), "thread");
+  const root = Number(item.dataset.thread) || idOf(item);
+  const title = item.dataset.thread || repliesOf(item) ? "Open thread" : "Start a thread";
+  return button(inMenu ? `🧵 ${title}` : "🧵", title, () => openThread(root), "thread");
 }
 
 // The toolbar turns into a short menu of the rarer actions, in words; Escape goes back to the row.

@@ -41,8 +41,9 @@ const list = {
 
 export const lastId = () => list.lastId;
 
-// What thread.js does with a thread reply (``reply``), and with a root's summary (``root``).
-const threads = {reply: () => {}, root: () => {}};
+// What thread.js does with a thread reply (``reply``), with a root's summary (``root``), and with a
+// reply also sent to the room, which the list shows too (``sentToRoom``).
+const threads = {reply: () => {}, root: () => {}, sentToRoom: () => {}};
 
 export function configureThreads(given) {
   Object.assign(threads, given);
@@ -151,7 +152,7 @@ function addMessage(frame, judged = false) {
   if (typeof frame.thread === "number") {
     noteId(frame.id);
     threads.reply(frame);
-    return false;
+    if (frame.broadcast !== true) return false;
   }
   if (list.newerCut && frame.id > list.cutAfter) {
     // Beyond the end of what the list holds: it comes back with the newest.
@@ -162,6 +163,7 @@ function addMessage(frame, judged = false) {
   if (judged) item.dataset.judged = "1";
   decorate(item, frame);
   if (frame.replies) threads.root(item, frame);
+  if (typeof frame.thread === "number") threads.sentToRoom(item, frame);
   list.byId.set(frame.id, item);
   placeById(item, frame.id);
   regroup(item);
@@ -355,7 +357,7 @@ function withoutTrimmed(messages, stick) {
 export function onUser(frame) {
   const wasAtBottom = list.stick;
   const own = isOwnMessage(frame);
-  if (typeof frame.thread === "number") return addMessage(frame); // the thread's, not the list's
+  if (typeof frame.thread === "number" && frame.broadcast !== true) return addMessage(frame); // the thread's
   if (!addMessage(frame)) {
     if (list.newerCut && own) scrollToBottom(); // to see what one sent
     return false;

@@ -12,7 +12,7 @@ import {configureThreads, itemById} from "./messages.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {messageItem, regroup} from "./render.js";
 import {isOwnMessage, mayWrite, session} from "./session.js";
-import {countReply, showSummary} from "./thread_summary.js";
+import {countReply, showSentToRoom, showSummary} from "./thread_summary.js";
 
 const $ = (id) => document.getElementById(id);
 const REF_PREFIX = "t-";
@@ -93,6 +93,9 @@ function addToPanel(frame) {
   if (after) after.after(item);
   else list.prepend(item);
   regroup(item);
+  // The first reply stands under the root's line with its own header, whoever wrote the root.
+  const first = list.querySelector(".thread-root + .msg");
+  if (first) first.classList.remove("cont");
 }
 
 // The panel's copy of a message names its parts with ids of its own (the timeline has the root too).
@@ -129,6 +132,7 @@ function onChange(frame) {
 function showWritable() {
   const closed = !mayWrite();
   $("thread-text").disabled = closed;
+  $("thread-broadcast").disabled = closed;
   $("thread-send").disabled = closed;
 }
 
@@ -146,11 +150,14 @@ function send(event) {
   if (codePoints(text) > MAX_MESSAGE_CHARS) return sayProblem("That is too long.");
   panel.refCounter += 1;
   const ref = `${REF_PREFIX}${Date.now().toString(36)}-${panel.refCounter}`;
-  if (!sendFrame({type: FRAME.MESSAGE, message: field.value, thread: panel.root, ref})) {
+  const frame = {type: FRAME.MESSAGE, message: field.value, thread: panel.root, ref};
+  if ($("thread-broadcast").checked) frame.broadcast = true;
+  if (!sendFrame(frame)) {
     return sayProblem("Not connected: the reply waits in the box until the page is back.");
   }
   panel.sent.set(ref, field.value);
   field.value = "";
+  $("thread-broadcast").checked = false; // once, as in Slack: the next reply stays in the thread
   $("thread-error").hidden = true;
 }
 
@@ -183,7 +190,11 @@ function onBoxKey(event) {
 // --- wiring -----------------------------------------------------------------------------------
 
 export function wireThreads() {
-  configureThreads({reply: onReply, root: (item, frame) => showSummary(item, frame.replies)});
+  configureThreads({
+    reply: onReply,
+    root: (item, frame) => showSummary(item, frame.replies),
+    sentToRoom: showSentToRoom,
+  });
   for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN]) on(type, onChange);
   on(FRAME.ACK, onAck);
   // Back after a disconnect: what was missed is read again, whole.

@@ -37,6 +37,18 @@ export function countReply(item, frame) {
   render(item);
 }
 
+// A thread reply also sent to the room, in the timeline: a line under it opens its thread.
+export function showSentToRoom(item, frame) {
+  item.dataset.thread = String(frame.thread);
+  const line = element("button", "thread-summary thread-from");
+  line.type = "button";
+  line.dataset.root = String(frame.thread);
+  line.append(element("span", "thread-icon", "🧵"), element("span", "thread-count", "replied in a thread"));
+  line.firstElementChild.setAttribute("aria-hidden", "true");
+  line.setAttribute("aria-label", "Replied in a thread: open the thread");
+  item.append(line);
+}
+
 function render(item) {
   const {count, last_at: lastAt} = summaries.get(item);
   let line = item.querySelector(":scope > .thread-summary");
