@@ -184,3 +184,36 @@ def test_a_reply_also_sent_to_the_room_shows_in_the_timeline_too(
     shoot(hal, tmp_path, "thread-broadcast-phone")
     hal.get_by_role("button", name="Replied in a thread: open the thread").click()
     expect(panel(hal).locator(".msg .text").last).to_have_text("I bring the cake")
+
+
+def test_a_reply_is_reacted_to_edited_and_deleted_in_the_panel(server: ServerProcess, pages: Pages) -> None:
+    """The panel's messages offer the toolbar (no Reply, no thread: the panel's box is the reply): ivy
+    reacts to jon's reply and edits and deletes her own; jon's panel shows each change at once."""
+    open_room(server, "studio")
+    ivy = open_as(pages, server, "ivy", "studio")
+    jon = open_as(pages, server, "jon", "studio")
+    say(ivy, "paint the door?")
+    act(ivy, message(ivy, "paint the door?"), "Start a thread")
+    act(jon, message(jon, "paint the door?"), "Start a thread")
+    reply_in_thread(jon, "blue, please")
+    reply_in_thread(ivy, "blue it is")
+    theirs = panel(ivy).locator(".msg").filter(has_text="blue, please")
+    theirs.hover()
+    names = theirs.get_by_role("toolbar", name="Message actions").get_by_role("button")
+    expect(names.first).to_have_accessible_name("React")
+    theirs.get_by_role("button", name="React", exact=True).click()
+    theirs.get_by_role("button", name="React with 👍").click()
+    expect(panel(jon).locator(".msg").filter(has_text="blue, please").locator(".reaction")).to_have_text(
+        "👍1"
+    )
+    mine = panel(ivy).locator(".msg").filter(has_text="blue it is")
+    mine.hover()
+    mine.get_by_role("button", name="Edit", exact=True).click()
+    field = mine.get_by_role("textbox", name="Edit the message")
+    field.fill("navy blue it is")
+    field.press("Enter")
+    expect(panel(jon).locator(".msg .text").last).to_have_text("navy blue it is")
+    mine.hover()
+    mine.get_by_role("button", name="Delete", exact=True).click()
+    mine.get_by_role("button", name="Delete for everyone").click()
+    expect(panel(jon).locator(".msg.deleted")).to_have_count(1)

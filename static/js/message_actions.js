@@ -68,9 +68,11 @@ function buttonsFor(item) {
   const nick = nickOf(item);
   const buttons = [];
   const quoted = () => quotedText(currentPlainText(item), item);
-  // An archived room's messages are read: no reply, reaction or change is offered.
-  if (!deleted && mayWrite()) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quoted())));
-  if (!deleted && mayWrite() && roomyRow()) buttons.push(threadButton(item, false));
+  // An archived room's messages are read: no reply, reaction or change is offered. In the thread panel,
+  // its box is the reply.
+  const replying = !deleted && mayWrite() && !inThreadPanel(item);
+  if (replying) buttons.push(button("↩", "Reply", () => startReply(idOf(item), nick, quoted())));
+  if (replying && roomyRow()) buttons.push(threadButton(item, false));
   if (!deleted && mayChangeMessages()) {
     buttons.push(button("☺", "React", () => showQuickReactions(item)));
   }
@@ -96,7 +98,7 @@ function rarerButtons(item, inMenu) {
   const rare = (symbol, words, title, action, key) =>
     button(inMenu ? `${symbol} ${words}` : symbol, title, action, key);
   const buttons = [];
-  if (!isDeleted(item) && mayWrite() && !roomyRow()) buttons.push(threadButton(item, inMenu));
+  if (!isDeleted(item) && mayWrite() && !inThreadPanel(item) && !roomyRow()) buttons.push(threadButton(item, inMenu));
   if (!isDeleted(item) && session.isAccount) {
     buttons.push(rare("✉", "Mark unread", "Mark unread from here", () => markUnread(item)));
   }
@@ -121,6 +123,7 @@ function rarerButtons(item, inMenu) {
 // A thread is common: in the row on a desktop; a phone's row has no room left for it (its author's
 // name and time stay in sight), so it heads the menu there. Opened, it takes the message's replies.
 const roomyRow = () => !matchMedia("(max-width: 720px), (pointer: coarse)").matches;
+const inThreadPanel = (item) => Boolean(item.closest("#thread-panel"));
 
 // A reply also sent to the room opens the thread it is in.
 function threadButton(item, inMenu) {
@@ -167,7 +170,8 @@ function showToolbar(item) {
 // toolbar comes down to the top of what shows of it, where it can be seen and pressed.
 function keepToolbarInView() {
   toolbar.node.style.top = "";
-  const hidden = ui.scroller.getBoundingClientRect().top - toolbar.node.getBoundingClientRect().top;
+  const scroller = toolbar.item.closest("#thread-scroller") || ui.scroller;
+  const hidden = scroller.getBoundingClientRect().top - toolbar.node.getBoundingClientRect().top;
   if (hidden > 0) toolbar.node.style.top = `${toolbar.node.offsetTop + hidden + TOOLBAR_GAP_PX}px`;
 }
 
@@ -371,24 +375,29 @@ function onBoxKey(event) {
 
 export function wireMessageActions() {
   ui.text.addEventListener("keydown", onBoxKey);
-  ui.list.addEventListener("mouseover", (event) => {
-    const item = event.target.closest?.(".msg");
-    if (item && !reactionPickerOpen()) showToolbar(item);
-  });
-  ui.list.addEventListener("mouseleave", () => {
-    if (!choosingReaction()) hideToolbar();
-  });
+  // The timeline's messages and the thread panel's offer the one toolbar alike.
+  for (const list of [ui.list, document.getElementById("thread-messages")]) wirePointer(list);
   wireMessageFocus(showToolbar, () => {
     if (!reactionPickerOpen() && !toolbar.item?.matches(":hover")) hideToolbar();
   });
-  onLongPress(ui.list, () => {
-    const item = document.querySelector("#messages .msg:active, #messages .msg.touched");
+}
+
+function wirePointer(list) {
+  list.addEventListener("mouseover", (event) => {
+    const item = event.target.closest?.(".msg");
+    if (item && !reactionPickerOpen()) showToolbar(item);
+  });
+  list.addEventListener("mouseleave", () => {
+    if (!choosingReaction()) hideToolbar();
+  });
+  onLongPress(list, () => {
+    const item = list.querySelector(".msg:active, .msg.touched");
     if (item) showToolbar(item);
   });
-  ui.list.addEventListener(
+  list.addEventListener(
     "touchstart",
     (event) => {
-      for (const old of ui.list.querySelectorAll(".msg.touched")) old.classList.remove("touched");
+      for (const old of list.querySelectorAll(".msg.touched")) old.classList.remove("touched");
       event.target.closest?.(".msg")?.classList.add("touched");
     },
     {passive: true},
