@@ -217,3 +217,31 @@ def test_a_reply_is_reacted_to_edited_and_deleted_in_the_panel(server: ServerPro
     mine.get_by_role("button", name="Delete", exact=True).click()
     mine.get_by_role("button", name="Delete for everyone").click()
     expect(panel(jon).locator(".msg.deleted")).to_have_count(1)
+    for page in (ivy, jon):  # both panels hold the thread: the root's count goes down at once
+        expect(message(page, "paint the door?").locator(".thread-summary")).to_contain_text("1 reply ·")
+
+
+def test_a_replys_link_opens_the_page_with_its_thread_open_at_it(server: ServerProcess, pages: Pages) -> None:
+    """ "Copy link" on a reply in the panel gives ``?room=R#t-ROOT-ID``; opened, the page shows the thread
+    with that reply focused; closing the thread leaves the address, so coming back does not reopen it."""
+    open_room(server, "workshop")
+    kay = open_as(pages, server, "kay", "workshop", permissions=test_page_changes.CLIPBOARD)
+    say(kay, "the saw is blunt")
+    act(kay, message(kay, "the saw is blunt"), "Start a thread")
+    reply_in_thread(kay, "new blade ordered")
+    reply = panel(kay).locator(".msg").filter(has_text="new blade ordered")
+    root_id, reply_id = (
+        message(kay, "the saw is blunt").get_attribute("data-id"),
+        reply.get_attribute("data-id"),
+    )
+    test_page_changes.act_more(kay, reply, "Copy link")
+    link = kay.evaluate("navigator.clipboard.readText()")
+    assert link.endswith(f"/?room=workshop#t-{root_id}-{reply_id}")
+
+    lou = pages.open(f"{server.url}/?room=workshop&token={test_page.token_for('lou')}#t-{root_id}-{reply_id}")
+    expect_online(lou)
+    expect(panel(lou)).to_be_visible()
+    expect(panel(lou).locator(".msg").filter(has_text="new blade ordered")).to_be_focused()
+    lou.keyboard.press("Escape")
+    expect(panel(lou)).to_be_hidden()
+    assert "#t-" not in lou.url

@@ -23,7 +23,7 @@ import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {barOffer, mayOfferBar} from "./room_bars.js";
 import {startReply} from "./reply.js";
 import {saveOffer} from "./saved.js";
-import {openThread} from "./thread.js";
+import {openThread, threadLink} from "./thread.js";
 import {repliesOf} from "./thread_summary.js";
 import {markUnreadFrom} from "./unread.js";
 import {mayChangeMessages, mayWrite, session} from "./session.js";
@@ -328,7 +328,7 @@ function confirmDelete(item) {
 }
 
 async function copyLink(item, node) {
-  const link = permalink(idOf(item));
+  const link = inThreadPanel(item) ? threadLink(idOf(item)) : permalink(idOf(item));
   try {
     await navigator.clipboard.writeText(link);
   } catch {

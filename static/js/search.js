@@ -39,7 +39,7 @@ function resultItem(found, entry) {
   const link = element("a", "search-result");
   const inThread = typeof found.thread === "number";
   // A thread reply is not in the timeline: its link opens its thread.
-  link.href = `${roomUrl(found.room)}#${inThread ? threadHash(found.thread) : `m-${found.id}`}`;
+  link.href = `${roomUrl(found.room)}#${inThread ? threadHash(found.thread, found.id) : `m-${found.id}`}`;
   const where = element("span", "search-where");
   where.append(element("bdi", "search-room", roomLabel(entry)), nickElement(found.nick), timeElement(found.ts));
   link.append(where);

@@ -9,10 +9,11 @@ import {on, sendFrame} from "./connection.js";
 import {announce, element, ui} from "./dom.js";
 import {applyChange, decorate} from "./message_state.js";
 import {configureThreads, itemById} from "./messages.js";
+import {permalink} from "./permalink.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {messageItem, regroup} from "./render.js";
 import {isOwnMessage, mayWrite, session} from "./session.js";
-import {countReply, showSentToRoom, showSummary} from "./thread_summary.js";
+import {countReply, showSentToRoom, showSummary, uncountReply} from "./thread_summary.js";
 
 const $ = (id) => document.getElementById(id);
 const REF_PREFIX = "t-";
@@ -23,12 +24,20 @@ const panel = {root: 0, byId: new Map(), sent: new Map(), refCounter: 0, openedF
 
 export const openRoot = () => panel.root;
 
-// A link's fragment that opens thread ``root`` (a search result of another room: ``?room=R#t-ROOT``).
-export const threadHash = (root) => `t-${root}`;
+// A link's fragment that opens thread ``root`` (a search result of another room: ``?room=R#t-ROOT``),
+// at its message ``id`` if given (a reply's link: ``#t-ROOT-ID``).
+export const threadHash = (root, id = 0) => (id ? `t-${root}-${id}` : `t-${root}`);
+
+// The link of a message of the open thread: it opens the page with the thread open, at the message.
+export function threadLink(id) {
+  const url = new URL(permalink(id));
+  url.hash = threadHash(panel.root, id);
+  return url.href;
+}
 
 function openFromAddress() {
-  const found = /^#t-(\d+)$/.exec(location.hash);
-  if (found) openThread(Number(found[1]));
+  const found = /^#t-(\d+)(?:-(\d+))?$/.exec(location.hash);
+  if (found) openThread(Number(found[1]), Number(found[2] || 0));
 }
 
 // --- opening and closing -------------------------------------------------------------------
@@ -55,7 +64,7 @@ export function closeThread() {
   $("thread-panel").hidden = true;
   document.getElementById("app").classList.remove("thread-open");
   // Closed, it stays closed: a reconnection does not open it again from the address.
-  if (/^#t-\d+$/.test(location.hash)) history.replaceState(null, "", location.pathname + location.search);
+  if (/^#t-[\d-]+$/.test(location.hash)) history.replaceState(null, "", location.pathname + location.search);
   const back = panel.openedFrom;
   panel.openedFrom = null;
   if (back && back.isConnected) back.focus();
@@ -124,7 +133,13 @@ function onReply(frame) {
 
 function onChange(frame) {
   const item = panel.byId.get(frame?.target);
-  if (item) applyChange(item, frame);
+  if (!item) return;
+  // A reply of the open thread deleted: its root counts one fewer (other threads' count at the next read).
+  if (frame.type === FRAME.DELETE && frame.target !== panel.root && !item.classList.contains("deleted")) {
+    const root = itemById(panel.root);
+    if (root) uncountReply(root);
+  }
+  applyChange(item, frame);
 }
 
 // --- sending ----------------------------------------------------------------------------------

@@ -49,6 +49,16 @@ export function showSentToRoom(item, frame) {
   item.append(line);
 }
 
+// A reply of ``item``'s thread was deleted: one fewer (its last reply's time stays until the next read).
+export function uncountReply(item) {
+  const known = summaries.get(item);
+  if (!known) return;
+  known.count -= 1;
+  if (known.count > 0) return render(item);
+  summaries.delete(item);
+  item.querySelector(":scope > .thread-summary")?.remove();
+}
+
 function render(item) {
   const {count, last_at: lastAt} = summaries.get(item);
   let line = item.querySelector(":scope > .thread-summary");
