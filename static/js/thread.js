@@ -6,7 +6,7 @@
 
 import {apiCall, roomPath} from "./api.js";
 import {on, sendFrame} from "./connection.js";
-import {announce, element, ui} from "./dom.js";
+import {announce, ui} from "./dom.js";
 import {applyChange, decorate} from "./message_state.js";
 import {configureThreads, itemById} from "./messages.js";
 import {permalink} from "./permalink.js";
@@ -21,8 +21,6 @@ const REF_PREFIX = "t-";
 const READ_AT_MOST = 500;
 
 const panel = {root: 0, byId: new Map(), sent: new Map(), refCounter: 0, openedFrom: null, reads: 0};
-
-export const openRoot = () => panel.root;
 
 // A link's fragment that opens thread ``root`` (a search result of another room: ``?room=R#t-ROOT``),
 // at its message ``id`` if given (a reply's link: ``#t-ROOT-ID``).
@@ -44,10 +42,15 @@ function openFromAddress() {
 
 export async function openThread(root, focusId = 0) {
   if (!root) return;
-  if (panel.root !== root) panel.openedFrom = document.activeElement;
+  // Closing gives the focus back to what opened it (a summary, a button), not to the panel itself.
+  if (!$("thread-panel").contains(document.activeElement)) panel.openedFrom = document.activeElement;
+  if (panel.root !== root) {
+    panel.byId.clear();
+    $("thread-messages").replaceChildren();
+  }
   panel.root = root;
   $("thread-panel").hidden = false;
-  document.getElementById("app").classList.add("thread-open");
+  $("app").classList.add("thread-open");
   $("thread-error").hidden = true;
   showWritable();
   await readThread();
@@ -62,7 +65,7 @@ export function closeThread() {
   panel.byId.clear();
   $("thread-messages").replaceChildren();
   $("thread-panel").hidden = true;
-  document.getElementById("app").classList.remove("thread-open");
+  $("app").classList.remove("thread-open");
   // Closed, it stays closed: a reconnection does not open it again from the address.
   if (/^#t-[\d-]+$/.test(location.hash)) history.replaceState(null, "", location.pathname + location.search);
   const back = panel.openedFrom;
@@ -80,8 +83,8 @@ async function readThread() {
   if (read !== panel.reads || panel.root !== root) return; // another thread opened meanwhile
   $("thread-loading").hidden = true;
   if (!answer.ok) return sayProblem("The thread could not be read: try again in a moment.");
-  panel.byId.clear();
-  $("thread-messages").replaceChildren();
+  // What it answers replaces what the panel showed (a re-read after a reconnection: as they are now);
+  // a reply that came live meanwhile, newer than the answer, stays.
   const frames = Array.isArray(answer.body?.messages) ? answer.body.messages : [];
   frames.filter((m) => m && typeof m.id === "number" && typeof m.message === "string").forEach(addToPanel);
   if (!panel.byId.has(root)) sayProblem("The message this thread hangs off is not there any more.");
@@ -91,12 +94,13 @@ async function readThread() {
 // --- the panel's messages -------------------------------------------------------------------
 
 function addToPanel(frame) {
-  if (panel.byId.has(frame.id)) return;
   const item = messageItem(frame, frame.own === true || isOwnMessage(frame));
   decorate(item, frame);
   ownIds(item);
   if (frame.id === panel.root) item.classList.add("thread-root");
+  const shown = panel.byId.get(frame.id);
   panel.byId.set(frame.id, item);
+  if (shown) return shown.replaceWith(item);
   const list = $("thread-messages");
   const after = [...list.children].reverse().find((node) => Number(node.dataset.id) < frame.id);
   if (after) after.after(item);
