@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page, test_page_changes, test_page_search
+from tests import test_page, test_page_changes, test_page_offline, test_page_search
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say
 
@@ -245,3 +245,30 @@ def test_a_replys_link_opens_the_page_with_its_thread_open_at_it(server: ServerP
     lou.keyboard.press("Escape")
     expect(panel(lou)).to_be_hidden()
     assert "#t-" not in lou.url
+
+
+def test_an_open_thread_catches_up_after_a_lost_connection(server: ServerProcess, pages: Pages) -> None:
+    """mo's thread stays open through a lost connection: the reply and the edit made meanwhile show once
+    the page is back, and the root's count with them."""
+    open_room(server, "shed")
+    ned = open_as(pages, server, "ned", "shed")
+    say(ned, "tools inventory")
+    act(ned, message(ned, "tools inventory"), "Start a thread")
+    reply_in_thread(ned, "two hammers")
+    mo, line = test_page_offline.on_line(pages, server, "mo", "shed")
+    message(mo, "tools inventory").locator(".thread-summary").click()
+    expect(panel(mo).locator(".msg .text")).to_have_text(["tools inventory", "two hammers"])
+    line.go_down()
+    expect(mo.locator("#status")).to_have_attribute("data-state", "offline")
+    reply_in_thread(ned, "one saw")
+    hammers_id = panel(ned).locator(".msg").filter(has_text="two hammers").get_attribute("data-id")
+    hammers = panel(ned).locator(f'.msg[data-id="{hammers_id}"]')
+    hammers.hover()
+    hammers.get_by_role("button", name="Edit", exact=True).click()
+    field = hammers.get_by_role("textbox", name="Edit the message")
+    field.fill("three hammers")
+    field.press("Enter")
+    expect(hammers.locator(".text")).to_have_text("three hammers")
+    line.come_back(mo)
+    expect(panel(mo).locator(".msg .text")).to_have_text(["tools inventory", "three hammers", "one saw"])
+    expect(message(mo, "tools inventory").locator(".thread-summary")).to_contain_text("2 replies")
