@@ -272,3 +272,22 @@ def test_an_open_thread_catches_up_after_a_lost_connection(server: ServerProcess
     line.come_back(mo)
     expect(panel(mo).locator(".msg .text")).to_have_text(["tools inventory", "three hammers", "one saw"])
     expect(message(mo, "tools inventory").locator(".thread-summary")).to_contain_text("2 replies")
+
+
+def test_a_pinned_thread_reply_opens_its_thread_from_the_pins(server: ServerProcess, pages: Pages) -> None:
+    """A reply pinned from the panel is in the room's pins; its entry opens the thread, at the reply."""
+    open_room(server, "office")
+    max_ = open_as(pages, server, "max", "office")
+    say(max_, "wifi password?")
+    act(max_, message(max_, "wifi password?"), "Start a thread")
+    reply_in_thread(max_, "it is on the fridge")
+    reply = panel(max_).locator(".msg").filter(has_text="it is on the fridge")
+    reply.hover()
+    reply.get_by_role("button", name="Pin to this room").click()
+    expect(reply.locator(".pinned-mark")).to_have_text("📌 Pinned by max")
+    panel(max_).get_by_role("button", name="Close the thread").click()
+    expect(panel(max_)).to_be_hidden()
+    max_.locator("#pins-open").click()
+    max_.get_by_role("dialog", name="Pinned messages").locator(".pin-entry").click()
+    expect(panel(max_)).to_be_visible()
+    expect(reply).to_be_focused()

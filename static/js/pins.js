@@ -11,6 +11,7 @@ import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
 import {jumpTo, permalink} from "./permalink.js";
+import {openThread, threadLinkTo} from "./thread.js";
 import {FRAME} from "./protocol.js";
 import {session} from "./session.js";
 
@@ -53,7 +54,9 @@ function showPins() {
 
 function pinEntry(message) {
   const link = element("a", "search-result pin-entry");
-  link.href = permalink(message.id);
+  // A pinned thread reply (not sent to the room) is in its thread, not the timeline: the link opens it.
+  const inThread = typeof message.thread === "number" && message.broadcast !== true;
+  link.href = inThread ? threadLinkTo(message.thread, message.id) : permalink(message.id);
   const where = element("span", "search-where");
   where.append(nickElement(message.nick), timeElement(message.ts));
   link.append(where);
@@ -68,7 +71,8 @@ function pinEntry(message) {
     event.preventDefault();
     $("pins-dialog").close();
     history.replaceState(null, "", link.href);
-    jumpTo(message.id);
+    if (inThread) openThread(message.thread, message.id);
+    else jumpTo(message.id);
   });
   const item = element("li");
   item.append(link);

@@ -26,12 +26,15 @@ const panel = {root: 0, byId: new Map(), sent: new Map(), refCounter: 0, openedF
 // at its message ``id`` if given (a reply's link: ``#t-ROOT-ID``).
 export const threadHash = (root, id = 0) => (id ? `t-${root}-${id}` : `t-${root}`);
 
-// The link of a message of the open thread: it opens the page with the thread open, at the message.
-export function threadLink(id) {
+// The link of message ``id`` of thread ``root``: it opens the page with the thread open, at the message.
+export function threadLinkTo(root, id) {
   const url = new URL(permalink(id));
-  url.hash = threadHash(panel.root, id);
+  url.hash = threadHash(root, id);
   return url.href;
 }
+
+// The link of a message of the open thread.
+export const threadLink = (id) => threadLinkTo(panel.root, id);
 
 function openFromAddress() {
   const found = /^#t-(\d+)(?:-(\d+))?$/.exec(location.hash);
