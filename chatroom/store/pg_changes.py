@@ -35,11 +35,18 @@ from .thread_rows import EVERY, Within, root_refusal, roots_of, with_replies
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
-# Roots' replies summed up (thread_rows.summary_sql), and what the writer checks of roots, by array.
-SUMMARY_SQL = (
-    "SELECT thread_id, COUNT(*), MAX(id), MAX(ts) FROM messages"
-    " WHERE room = %s AND thread_id = ANY(%s) AND NOT deleted GROUP BY thread_id"
-)
+# A page's reactions and its roots' replies summed up (thread_rows.summary_sql), in one round trip:
+# first (0, target, emoji, nick, ...) a reaction, in the order they were put there, then (1, root,
+# count, last id, last ts). ? : the room and the page's ids, the room and its roots' ids.
+REACTIONS_AND_REPLIES_SQL = """
+SELECT 0 AS part, target, emoji, nick, id AS n, NULL::bigint, NULL::bigint
+FROM reactions WHERE room = %s AND target = ANY(%s)
+UNION ALL
+SELECT 1, thread_id, NULL, NULL, COUNT(*), MAX(id), MAX(ts)
+FROM messages WHERE room = %s AND thread_id = ANY(%s) AND NOT deleted GROUP BY thread_id
+ORDER BY 1, 2, 5
+"""
+# What the writer checks of roots, by array.
 ROOTS_SQL = "SELECT id, deleted, thread_id FROM messages WHERE room = %s AND id = ANY(%s)"
 
 _TARGET = """
@@ -235,16 +242,11 @@ async def _with_reactions(conn: Connection, room: str, messages: list[StoredMess
     """The messages with their reactions, and the roots among them with their replies' summary."""
     if not messages:
         return messages
-    found = await (
-        await conn.execute(
-            "SELECT target, emoji, nick FROM reactions WHERE room = %s AND target = ANY(%s)"
-            " ORDER BY target, id",
-            (room, [m.id for m in messages]),
-        )
-    ).fetchall()
-    roots = roots_of(messages)
-    summed = await (await conn.execute(SUMMARY_SQL, (room, roots))).fetchall() if roots else []
-    return with_replies(with_reactions(messages, found), summed)
+    params = (room, [m.id for m in messages], room, roots_of(messages))
+    rows = await (await conn.execute(REACTIONS_AND_REPLIES_SQL, params)).fetchall()
+    reactions = [row[1:4] for row in rows if row[0] == 0]
+    summed = [(row[1], row[4], row[5], row[6]) for row in rows if row[0] == 1]
+    return with_replies(with_reactions(messages, reactions), summed)
 
 
 async def thread_root_refusals(
