@@ -14,11 +14,12 @@ import {sendFrame} from "./connection.js";
 import {announce, element, ui} from "./dom.js";
 import {closeEmojiPicker, openEmojiPicker} from "./emoji_picker.js";
 import {wireMessageFocus} from "./message_focus.js";
-import {currentPlainText, currentText, hasReacted, isDeleted, isPinned, onLongPress} from "./message_state.js";
+import {cancelEditing, configureEditing, editLastOwn, mayEdit, startEditing} from "./message_editing.js";
+import {currentPlainText, hasReacted, isDeleted, isPinned, onLongPress} from "./message_state.js";
 import {permalink} from "./permalink.js";
 import {quotedText} from "./render.js";
 import {REF_PREFIX} from "./change_refusals.js";
-import {FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
+import {FRAME} from "./protocol.js";
 import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {barOffer, mayOfferBar} from "./room_bars.js";
 import {startReply} from "./reply.js";
@@ -244,73 +245,7 @@ function showQuickReactions(item) {
   row[0].focus();
 }
 
-// --- edit, delete, copy -----------------------------------------------------------------
-
-// One's own message, not deleted, in a room where messages may be changed (never a guest's page).
-// An edit is new words: not where only the room's owner and administrators post, for the others.
-const mayEdit = (item) =>
-  item.classList.contains("own") && !isDeleted(item) && mayChangeMessages() && mayWrite();
-
-// Up in the empty message box, as in other chats: one's newest message here that may be edited
-// is opened for editing; saving or Escape gives the focus back to the box. False when there is none.
-export function editLastOwn() {
-  const item = [...ui.list.querySelectorAll(".msg.own")].reverse().find(mayEdit);
-  if (!item || item.classList.contains("editing")) return false;
-  startEditing(item, ui.text);
-  return true;
-}
-
-// ``backTo``: where the focus goes when the edit ends (the message itself when not given).
-function startEditing(item, backTo = item) {
-  hideToolbar();
-  const body = item.querySelector(".text");
-  const form = element("form", "edit-form");
-  const field = element("textarea");
-  field.value = currentText(item);
-  field.rows = Math.min(8, field.value.split("\n").length + 1);
-  field.setAttribute("aria-label", "Edit the message");
-  const save = element("button", "", "Save");
-  save.type = "submit";
-  const cancel = element("button", "secondary", "Cancel");
-  cancel.type = "button";
-  const problem = element("span", "edit-problem");
-  form.append(field, save, cancel, problem);
-  const finish = () => {
-    const hadFocus = form.contains(document.activeElement);
-    form.remove();
-    body.hidden = false;
-    item.classList.remove("editing");
-    if (hadFocus) backTo.focus(); // the keyboard goes on from where it came, not from the top of the page
-  };
-  cancel.addEventListener("click", finish);
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const text = field.value.trim();
-    if (!text) return (problem.textContent = "The text is empty: delete the message instead.");
-    if (codePoints(text) > MAX_MESSAGE_CHARS) return (problem.textContent = "That is too long.");
-    if (text !== currentText(item)) sendChange({type: FRAME.EDIT, id: idOf(item), message: field.value});
-    finish();
-  });
-  field.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") finish();
-    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
-    event.preventDefault(); // the focus may go back to the message box: no new line there
-    form.requestSubmit();
-  });
-  item.classList.add("editing");
-  body.hidden = true;
-  body.after(form);
-  field.focus();
-}
-
-// Edits under way end (the room was archived): the messages show their text again.
-function cancelEditing() {
-  for (const item of ui.list.querySelectorAll(".msg.editing")) {
-    item.querySelector(".edit-form")?.remove();
-    item.querySelector(".text").hidden = false;
-    item.classList.remove("editing");
-  }
-}
+// --- delete, copy (editing: message_editing.js) ----------------------------------------
 
 // Asked in the toolbar itself: deleting cannot be undone.
 function confirmDelete(item) {
@@ -374,6 +309,7 @@ function onBoxKey(event) {
 }
 
 export function wireMessageActions() {
+  configureEditing({send: sendChange, before: hideToolbar});
   ui.text.addEventListener("keydown", onBoxKey);
   // The timeline's messages and the thread panel's offer the one toolbar alike.
   for (const list of [ui.list, document.getElementById("thread-messages")]) wirePointer(list);
