@@ -16,14 +16,13 @@ on the command line's as on the notice the panel sends.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 
 from .events import DEACTIVATED, AccountNotice, AdminNotice, Notice
 from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REMOVE_ADMIN, ActStore, ModerationAct
 from .store.base import StoreError
-from .tasks import stop_task
+from .tasks import Repeating
 
 log = logging.getLogger("chatroom.accounts")
 
@@ -33,43 +32,34 @@ WATCH_INTERVAL = 3.0
 PAGE = 50
 
 
-class ActsWatch:
-    """Reads the moderation history's new acts every ``interval`` seconds; tells ``tell`` of each act of
-    the command line on an account, as the notice the panel's act sends, to this process alone."""
+class ActsWatch(Repeating):
+    """Reads the moderation history's new acts at start (noting where it stands) and every ``interval``
+    seconds; tells ``tell`` of each act of the command line on an account, as the notice the panel's act
+    sends, to this process alone."""
+
+    task_name = "chatroom-acts-watch"
 
     def __init__(
         self, acts: ActStore, tell: Callable[[Notice], None], *, interval: float = WATCH_INTERVAL
     ) -> None:
+        super().__init__(interval)
         self.acts = acts
         self.tell = tell
-        self.interval = interval
         # The newest act seen; None until the history could be read once (what came before is done).
         self._newest: int | None = None
         self._failing = False
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        """Note where the history stands now, then look again every interval, in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="chatroom-acts-watch")
-
-    async def stop(self) -> None:
-        """Stop looking."""
-        task, self._task = self._task, None
-        await stop_task(task)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.look()
-            except StoreError as error:
-                # The database is away: the next look reads what this one missed. Said once an outage.
-                if not self._failing:
-                    log.warning("cannot read the moderation history for the command line's acts: %s", error)
-                self._failing = True
-            else:
-                self._failing = False
-            await asyncio.sleep(self.interval)
+    async def once(self) -> None:
+        """One look, its failure said once an outage."""
+        try:
+            await self.look()
+        except StoreError as error:
+            # The database is away: the next look reads what this one missed.
+            if not self._failing:
+                log.warning("cannot read the moderation history for the command line's acts: %s", error)
+            self._failing = True
+        else:
+            self._failing = False
 
     async def look(self) -> None:
         """Tell of every act of the command line written since the last look (none at the first: it

@@ -10,12 +10,11 @@ several processes at once remove each file once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from .store.base import StoreError
 from .store.files_base import UNATTACHED_GRACE_MS, FileStore
-from .tasks import stop_task
+from .tasks import Repeating
 
 log = logging.getLogger("chatroom.files")
 
@@ -23,35 +22,26 @@ log = logging.getLogger("chatroom.files")
 SWEEP_INTERVAL = 600.0
 
 
-class FileSweeper:
-    """Runs store.files.sweep at start and then every ``interval`` seconds, until stopped."""
+class FileSweeper(Repeating):
+    """Runs store.files.sweep at start and then every ``interval`` seconds, until stopped (a sweep under
+    way is cancelled: the next start finishes its work)."""
+
+    task_name = "chatroom-file-sweep"
 
     def __init__(
         self, files: FileStore, *, interval: float = SWEEP_INTERVAL, grace_ms: int = UNATTACHED_GRACE_MS
     ) -> None:
+        super().__init__(interval)
         self.files = files
-        self.interval = interval
         self.grace_ms = grace_ms
-        self._task: asyncio.Task[None] | None = None
 
-    def start(self) -> None:
-        """Sweep now, then every interval, in the background."""
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="chatroom-file-sweep")
-
-    async def stop(self) -> None:
-        """Stop sweeping (a sweep under way is cancelled: the next start finishes its work)."""
-        task, self._task = self._task, None
-        await stop_task(task)
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                swept = await self.files.sweep(older_than_ms=self.grace_ms)
-            except (StoreError, OSError) as error:
-                # The database or the disk is away: the next sweep tries again.
-                log.warning("cannot sweep uploaded files: %s", error)
-            else:
-                if swept:
-                    log.info("swept %d uploaded files no message carries", swept)
-            await asyncio.sleep(self.interval)
+    async def once(self) -> None:
+        """One sweep."""
+        try:
+            swept = await self.files.sweep(older_than_ms=self.grace_ms)
+        except (StoreError, OSError) as error:
+            # The database or the disk is away: the next sweep tries again.
+            log.warning("cannot sweep uploaded files: %s", error)
+        else:
+            if swept:
+                log.info("swept %d uploaded files no message carries", swept)

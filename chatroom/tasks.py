@@ -1,4 +1,5 @@
-"""Background tasks, stopped: a module of its own, so that any layer may use it (as clock.py is)."""
+"""Background tasks, repeated and stopped: a module of its own, so that any layer may use it (as clock.py
+is)."""
 
 from __future__ import annotations
 
@@ -13,3 +14,36 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
+
+
+class Repeating:
+    """Work done at start and then every ``interval`` seconds, in the background, until stopped.
+
+    A subclass says what (``once``, which catches the failures it expects: an
+    exception out of it ends the loop) and names its task (``task_name``).
+    """
+
+    task_name = "chatroom-repeating"
+
+    def __init__(self, interval: float) -> None:
+        self.interval = interval
+        self._task: asyncio.Task[None] | None = None
+
+    async def once(self) -> None:
+        """The work, done once."""
+        raise NotImplementedError
+
+    def start(self) -> None:
+        """Do it now, then every interval, in the background."""
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self.task_name)
+
+    async def stop(self) -> None:
+        """Stop (work under way is cancelled: the next start does it again)."""
+        task, self._task = self._task, None
+        await stop_task(task)
+
+    async def _run(self) -> None:
+        while True:
+            await self.once()
+            await asyncio.sleep(self.interval)
