@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests import test_page, test_page_changes, test_page_offline, test_page_search
-from tests.support import ServerProcess
+from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say
 
 browser = test_page.browser
@@ -291,3 +291,26 @@ def test_a_pinned_thread_reply_opens_its_thread_from_the_pins(server: ServerProc
     max_.get_by_role("dialog", name="Pinned messages").locator(".pin-entry").click()
     expect(panel(max_)).to_be_visible()
     expect(reply).to_be_focused()
+
+
+def test_a_blocked_persons_reply_in_the_open_thread_is_hidden_at_once(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """pia reads rex's reply in the thread she has open; she blocks him (another tab of hers, say): the
+    reply turns into the blocked-person line in her panel at once, the root she wrote stays as it was."""
+    open_room(server, "porch")
+    pia, rex = open_as(pages, server, "pia", "porch"), open_as(pages, server, "rex", "porch")
+    say(pia, "who is coming?")
+    act(rex, message(rex, "who is coming?"), "Start a thread")
+    reply_in_thread(rex, "me, with cake")
+    expect(message(pia, "who is coming?").locator(".thread-summary")).to_contain_text("1 reply")
+    act(pia, message(pia, "who is coming?"), "Open thread")
+    replies = panel(pia).locator(".msg").filter(has=pia.locator(".text", has_text="me, with cake"))
+    expect(replies.locator(".text")).to_be_visible()
+    as_pia = f"Bearer {test_page.token_for('pia')}"
+    assert call_api(server, "PUT", "/api/me/blocks/rex", None, as_pia)[0] == 200
+    expect(replies.locator(".blocked-note")).to_have_text("Message from a person you blocked — show")
+    expect(replies.locator(".text")).to_be_hidden()
+    expect(panel(pia).locator(".thread-root .text")).to_have_text("who is coming?")
+    assert call_api(server, "DELETE", "/api/me/blocks/rex", None, as_pia)[0] == 200
+    expect(replies.locator(".text")).to_be_visible()

@@ -19,9 +19,10 @@ let formerNames = new Map(); // a blocked person's name -> the names they were r
 
 export const isBlocked = (nick) => keys.has(nickKey(nick));
 
-// Where the page shows a blocked person's words: the timeline's messages, the search results and the
-// pinned messages (each an item with the author's nick key and guest mark), and replies' quotes of them.
-const SHOWN_WORDS = "#messages li.msg, #search-results > li, #pins-list > li";
+// Where the page shows a blocked person's words: the timeline's messages, an open thread's, the search
+// results and the pinned messages (each an item with the author's nick key and guest mark), and replies'
+// quotes of them.
+const SHOWN_WORDS = "#messages li.msg, #thread-messages li.msg, #search-results > li, #pins-list > li";
 
 // A message by a blocked person (never a guest's, who may not hold an account's name) is hidden.
 // ``item``: a message, or an entry of a list that holds one (its data-nick and data-guest as a message's).
