@@ -3,6 +3,7 @@ is)."""
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 
@@ -16,7 +17,7 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
         await task
 
 
-class Repeating:
+class Repeating(abc.ABC):
     """Work done at start and then every ``interval`` seconds, in the background, until stopped.
 
     A subclass says what (``once``, which catches the failures it expects: an
@@ -29,9 +30,9 @@ class Repeating:
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
 
+    @abc.abstractmethod
     async def once(self) -> None:
         """The work, done once."""
-        raise NotImplementedError
 
     def start(self) -> None:
         """Do it now, then every interval, in the background."""
