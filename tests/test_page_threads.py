@@ -298,8 +298,8 @@ def test_a_blocked_persons_reply_in_the_open_thread_is_hidden_at_once(
 ) -> None:
     """pia reads rex's reply in the thread she has open; she blocks him (another tab of hers, say): the
     reply turns into the blocked-person line in her panel at once, the root she wrote stays as it was."""
-    open_room(server, "porch")
-    pia, rex = open_as(pages, server, "pia", "porch"), open_as(pages, server, "rex", "porch")
+    open_room(server, "veranda")
+    pia, rex = open_as(pages, server, "pia", "veranda"), open_as(pages, server, "rex", "veranda")
     say(pia, "who is coming?")
     act(rex, message(rex, "who is coming?"), "Start a thread")
     reply_in_thread(rex, "me, with cake")
