@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection
 from chatroom.bus.redis_notices import decode_notices, notice_frames
 from chatroom.events import ActivityNotice, UnreadNotice
 
-from .clients import ANY_TYPE, anext_of, awelcomed, send_message, welcomed
+from .clients import ANY_TYPE, BEFORE_ANSWER, anext_of, awelcomed, next_of, welcomed
 from .support import ServerProcess, call_api, in_store
 from .test_rooms_cluster import SECRET, WAIT, call, drain, nodes, token
 
@@ -102,7 +102,9 @@ def test_a_mark_waiting_at_shutdown_is_stored(tmp_path: Path) -> None:
         body = {"room": "plans", "kind": "closed", "members": ["ann"]}
         assert call_api(server, "POST", "/api/rooms", body, f"Bearer {token('bob')}")[0] == 201
         bob, _, _ = welcomed(server, room="plans", token=token("bob"))
-        last = send_message(bob, "one", "r1")["id"]
+        # The room's creation may reach his new connection (its ``room`` frame) before the answer, or not.
+        bob.send(json.dumps({"type": "message", "message": "one", "ref": "r1"}))
+        last = next_of(bob, "ack", skip=(*BEFORE_ANSWER, "room"))["id"]
         bob.close()
         status, counts = call_api(
             server, "PUT", "/api/rooms/plans/read", {"id": last}, f"Bearer {token('ann')}"
