@@ -31,7 +31,13 @@ CLIPBOARD = ["clipboard-read", "clipboard-write"]
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Accounts only, signed in with tokens."""
-    db = tmp_path_factory.mktemp("changes-page") / "chat.db"
+    yield from accounts_server(tmp_path_factory, "changes-page")
+
+
+def accounts_server(tmp_path_factory: pytest.TempPathFactory, label: str) -> Iterator[ServerProcess]:
+    """A module's server of accounts only, signed in with tokens, on a database of its own (``label``),
+    with rate limits high enough for a test's bursts."""
+    db = tmp_path_factory.mktemp(label) / "chat.db"
     with ServerProcess(
         db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
     ) as running:

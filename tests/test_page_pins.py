@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests import test_page, test_page_changes
 from tests.support import ServerProcess
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, say
 
 # The page tests' fixtures: one Chromium for the module, pages checked for script errors.
 browser = test_page.browser
@@ -32,11 +32,7 @@ shoot = test_page_changes.shoot
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Accounts only, signed in with tokens."""
-    db = tmp_path_factory.mktemp("pins-page") / "chat.db"
-    with ServerProcess(
-        db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
-    ) as running:
-        yield running
+    yield from test_page_changes.accounts_server(tmp_path_factory, "pins-page")
 
 
 def expect_pins(page: Page, count: int) -> None:

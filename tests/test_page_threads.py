@@ -16,7 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests import test_page, test_page_changes, test_page_offline, test_page_search
 from tests.support import ServerProcess, call_api
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 
 browser = test_page.browser
 pages = test_page.pages
@@ -31,11 +31,7 @@ shoot = test_page_changes.shoot
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """Accounts only, signed in with tokens."""
-    db = tmp_path_factory.mktemp("threads-page") / "chat.db"
-    with ServerProcess(
-        db, "--jwt-secret", JWT_SECRET, "--rate", "1000", "--burst", "1000", guests=False
-    ) as running:
-        yield running
+    yield from test_page_changes.accounts_server(tmp_path_factory, "threads-page")
 
 
 def panel(page: Page) -> Locator:
