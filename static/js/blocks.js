@@ -144,10 +144,17 @@ export async function unblockPerson(name) {
   if (await change("DELETE", current)) announce(`You unblocked ${current}.`);
 }
 
+// The names the rows show now: a list loaded again unchanged (the menu loads it each time it opens) keeps its
+// rows, so a press on "Unblock" never lands on a row just replaced by the same one.
+let listed = null;
+
 function showList() {
   if (!shown.list) return;
   shown.note.textContent = "";
   shown.none.hidden = names.length > 0;
+  const now = JSON.stringify(names);
+  if (now === listed) return;
+  listed = now;
   shown.list.replaceChildren(
     ...names.map((name) => {
       const row = element("li", "member"); // as a room's members and bars are listed: the button at the edge
