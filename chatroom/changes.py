@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from . import protocol
+from .emoji_names import custom_name
 from .events import (
     DELETE,
     EDIT,
@@ -108,7 +109,9 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
     if kind == "delete":
         return DeleteFrame(message_id(obj, "id", ref), ref)
     if kind == "react":
-        return ReactFrame(message_id(obj, "id", ref), clean_emoji(obj.get("emoji"), ref), _on(obj, ref), ref)
+        return ReactFrame(
+            message_id(obj, "id", ref), reaction_emoji(obj.get("emoji"), ref), _on(obj, ref), ref
+        )
     if kind == "pin":
         return PinFrame(message_id(obj, "id", ref), _on(obj, ref), ref)
     frame = protocol.parse_object(obj, ref, max_length)
@@ -166,6 +169,14 @@ def message_id(obj: dict[str, Any], field: str, ref: str | None = None) -> int:
 def optional_id(obj: dict[str, Any], field: str, ref: str | None = None) -> int | None:
     """The id a frame or body names in ``field``, None when absent or null; else as message_id."""
     return None if obj.get(field) is None else message_id(obj, field, ref)
+
+
+def reaction_emoji(raw: object, ref: str | None = None) -> str:
+    """A reaction's emoji: one clean_emoji takes, or a custom emoji's ``:name:`` (whether the server has
+    one of that name is the store's to say, when it stores the reaction: change_rules.decide)."""
+    if isinstance(raw, str) and custom_name(raw) is not None:
+        return raw
+    return clean_emoji(raw, ref)
 
 
 def clean_emoji(raw: object, ref: str | None = None) -> str:

@@ -33,6 +33,7 @@ from typing import Protocol
 
 from .acts_base import ActStore
 from .bars_base import BarStore
+from .emoji_base import EmojiStore
 from .everyone_base import EveryoneStore
 from .reading_base import ReadingStore
 from .records import (
@@ -101,13 +102,13 @@ class UnknownAccountError(RefusedError):
 
 
 class AccountStore(
-    RoomStore, BarStore, ReadingStore, EveryoneStore, ActStore, SavedStore, StatusStore, Protocol
+    RoomStore, BarStore, ReadingStore, EveryoneStore, ActStore, SavedStore, StatusStore, EmojiStore, Protocol
 ):
     """What the server needs to know who is who, and who may see what.
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
     the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
-    notifications (status_base).
+    notifications (status_base), custom emoji (emoji_base).
     """
 
     # --- accounts ------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..events import DELETE, EDIT, PIN, REACTION, StoredChange
-from ..protocol import FORBIDDEN, NO_MESSAGE, TOO_MANY_PINS, TOO_MANY_REACTIONS
+from ..protocol import BAD_REQUEST, FORBIDDEN, NO_MESSAGE, TOO_MANY_PINS, TOO_MANY_REACTIONS
 from .accounts_base import RefusedError
 from .acts_base import DELETE_MESSAGE, ModerationAct
 
@@ -93,6 +93,8 @@ class TargetState:
     reacted: bool = False
     emoji_there: bool = False
     emojis: int = 0
+    # For a reaction with a custom emoji (``:name:``): whether an emoji of that name exists.
+    custom_known: bool = True
     # For a pin: whether the message is pinned; how many messages of its room are.
     pinned: bool = False
     pins: int = 0
@@ -117,6 +119,8 @@ def decide(request: ChangeRequest, target: TargetState | None) -> bool:
         return request.text != target.text
     if request.kind == PIN:
         return _pin_changes(request, target)
+    if request.on and not target.custom_known:
+        raise ChangeRefusedError(BAD_REQUEST, f"there is no custom emoji {request.emoji} on this server")
     if request.on and not target.emoji_there and target.emojis >= MAX_EMOJIS:
         raise ChangeRefusedError(
             TOO_MANY_REACTIONS,

@@ -15,6 +15,7 @@ import dataclasses
 import psycopg
 from psycopg.rows import TupleRow
 
+from ..emoji_names import custom_name
 from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest, TargetState, decide, moderation_act
 from .file_rows import DROP_MESSAGE_FILE
@@ -57,7 +58,8 @@ FROM messages m WHERE m.room = %s AND m.id = %s
 """
 # For a reaction: whether anyone's reaction has the emoji, and how many different emoji there are.
 _EMOJIS = """
-SELECT COALESCE(bool_or(emoji = %s), false), COUNT(DISTINCT emoji)
+SELECT COALESCE(bool_or(emoji = %s), false), COUNT(DISTINCT emoji),
+  %s::text IS NULL OR EXISTS (SELECT 1 FROM custom_emoji WHERE name = %s::text)
 FROM reactions WHERE room = %s AND target = %s
 """
 # For a pin: whether the message is pinned, and how many messages of its room are.
@@ -111,9 +113,14 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
     if row is not None:
         target = TargetState(row[0], bool(row[1]), str(row[2]), bool(row[3]), author=str(row[4]))
     if target is not None and request.kind == REACTION:
-        counted = await (await conn.execute(_EMOJIS, (request.emoji, room, request.target))).fetchone()
+        custom = custom_name(request.emoji)  # None: a standard emoji, known to all
+        counted = await (
+            await conn.execute(_EMOJIS, (request.emoji, custom, custom, room, request.target))
+        ).fetchone()
         assert counted is not None
-        target = dataclasses.replace(target, emoji_there=bool(counted[0]), emojis=int(counted[1]))
+        target = dataclasses.replace(
+            target, emoji_there=bool(counted[0]), emojis=int(counted[1]), custom_known=bool(counted[2])
+        )
     if target is not None and request.kind == PIN:
         counted = await (await conn.execute(_PINS, (request.target, room))).fetchone()
         assert counted is not None

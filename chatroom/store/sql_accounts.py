@@ -31,6 +31,7 @@ from .records import (
 from .sql_acts import SQLActs
 from .sql_bars import SQLBars
 from .sql_blocks import SQLBlocks
+from .sql_emoji import SQLEmoji
 from .sql_moderation import SQLModeration
 from .sql_push import SQLPush
 from .sql_reading import SQLReading
@@ -40,7 +41,7 @@ from .sql_status import SQLStatus
 
 
 class SQLAccounts(
-    SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs, SQLSaved, SQLStatus
+    SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs, SQLSaved, SQLStatus, SQLEmoji
 ):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 

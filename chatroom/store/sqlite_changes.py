@@ -8,9 +8,11 @@ of it in the same transaction, and drops its reactions and its pin.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 
+from ..emoji_names import custom_name
 from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
 from .change_rules import (
     Changed,
@@ -43,6 +45,8 @@ _CHUNK = 500
 _UNPIN = "DELETE FROM pins WHERE room = ? AND target = ?"
 _DROP_REACTIONS = "DELETE FROM reactions WHERE room = ? AND target = ?"
 # One person's one reaction taken back: (room, target, emoji, account).
+# Whether a custom emoji of the name a reaction gives exists.
+CUSTOM_KNOWN = "SELECT EXISTS (SELECT 1 FROM custom_emoji WHERE name = ?)"
 _TAKE_BACK = "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?"
 
 
@@ -77,7 +81,10 @@ def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> Targ
         " COUNT(DISTINCT emoji) FROM reactions WHERE room = ? AND target = ?",
         (request.emoji, request.account_id, request.emoji, room, request.target),
     ).fetchone()
-    return TargetState(row[0], bool(row[1]), str(row[2]), bool(reacted), bool(there), int(emojis))
+    custom = custom_name(request.emoji)
+    known = custom is None or conn.execute(CUSTOM_KNOWN, (custom,)).fetchone()[0]
+    state = TargetState(row[0], bool(row[1]), str(row[2]), bool(reacted), bool(there), int(emojis))
+    return dataclasses.replace(state, custom_known=bool(known))
 
 
 def apply_change(
