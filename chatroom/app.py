@@ -24,6 +24,7 @@ from .api_bars import BarHandler, BarsHandler
 from .api_blocks import BlockHandler, BlocksHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_direct import DirectHandler
+from .api_emoji import ADDS_PER_MINUTE, EmojiHandler, EmojiImageHandler, EmojiListHandler
 from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
@@ -39,6 +40,7 @@ from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
 from .api_unread import MarkUnreadHandler, NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
+from .emoji_names import shortcodes_in
 from .guest_access import GuestAccess
 from .handlers import ChatSocketHandler
 from .hub import Hub
@@ -154,6 +156,11 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     webhooks = Webhooks(settings, backend.accounts)
     uploads = Uploads(settings, backend.files)
     upload = {**api, "uploads": uploads}
+    emoji = {
+        **api,
+        "standard": shortcodes_in((asset_dir("static") / "js" / "emoji_shortcodes.js").read_text("utf-8")),
+        "adds": KeyedTokenBuckets.per_minute(ADDS_PER_MINUTE),
+    }
     socket = {
         "config": settings,
         "backend": backend,
@@ -193,6 +200,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/file-links", FileLinksHandler, api),
             (r"/api/me/avatar", AvatarHandler, upload),
             (r"/avatars/([^/]+)", AvatarImageHandler, api),
+            (r"/api/emoji", EmojiListHandler, emoji),
+            (r"/api/emoji/([^/]+)", EmojiHandler, api),
+            (r"/emoji/([^/]+)", EmojiImageHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
             (r"/api/rooms/([^/]+)/unread", MarkUnreadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),

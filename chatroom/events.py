@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .emoji_frames import EmojiNotice
+
 
 @dataclass(frozen=True, slots=True)
 class ReplyQuote:
@@ -392,4 +394,5 @@ Notice = (
     | StatusNotice
     | PauseNotice
     | SavedNotice
+    | EmojiNotice
 )

@@ -20,6 +20,8 @@ NoticeDesk, which acts on this process's connections:
   ``forbidden`` and 4403, its address barred from guest access in the
   store (moderation.py) by the node that knows it, and every guest
   connection from that address closed, on every node (guest_removal.py);
+- a custom emoji added or removed: every connection (guests' too) gets an
+  ``emoji`` frame, so pickers and messages follow without a reload;
 - guest access turned on or off by an administrator: the process's
   GuestAccess takes the new setting, and, turned off (without --guests),
   every guest's connection is closed with ``unauthorized`` and 4401.
@@ -41,6 +43,7 @@ from .access import Access, member_names
 from .account_notices import AccountNotices
 from .backend import Backend, BackendError
 from .desks import OpenSessions
+from .emoji_frames import EmojiNotice, emoji_entry, emoji_frame
 from .events import (
     ROOM_BARRED,
     ROOM_MEMBERS,
@@ -104,6 +107,8 @@ class NoticeDesk(AccountNotices):
         elif isinstance(notice, PresenceNotice):
             if self.peers is not None:
                 self.peers.take(notice)
+        elif isinstance(notice, EmojiNotice):
+            self._tell_everyone(notice)
         elif isinstance(notice, RoomNotice) and self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 
@@ -111,6 +116,16 @@ class NoticeDesk(AccountNotices):
         """Ask the store again, for every account's connection, whether it may stay (notices were lost)."""
         if self._spawn is not None:
             self._spawn(self._recheck_all())
+
+    def _tell_everyone(self, notice: EmojiNotice) -> None:
+        """A custom emoji added or removed: every open connection's page, guests' too (emoji are site-wide,
+        nobody's room content), shows it or its ``:name:`` as text."""
+        digest = notice.digest
+        entry = None if digest is None else emoji_entry(notice.name, digest, notice.by, notice.ts)
+        frame = emoji_frame(notice.name, entry)
+        for connection in self._connections():
+            if connection.room:
+                connection.tell([frame])
 
     # --- guests ----------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from chatroom.bus.base import account_owner
 from chatroom.bus.redis import RedisBus
 from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
 from chatroom.bus.redis_notices import decode_notices, notice_frames
+from chatroom.emoji_frames import EmojiNotice
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -892,6 +893,16 @@ def test_a_new_picture_and_its_removal_reach_the_other_node_intact(shared_redis:
     version before, which knows neither of its keys, drops it (docs/deploy.md, "Upgrading nodes")."""
     told = [AvatarNotice("Zoë", "Ab3_file-id"), AvatarNotice("Zoë", None)]
     crosses_intact(shared_redis, told, {"avatar", "name"})
+
+
+def test_an_emoji_added_and_removed_reaches_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A custom emoji's notice (added: its digest, adder and time; removed: none) reaches the other node as
+    it left, under a key that a node of the version before drops."""
+    told: list[Notice] = [
+        EmojiNotice("shipit", "ab" * 32, "Zoë", 1_800_000_000_000),
+        EmojiNotice("shipit", None),
+    ]
+    crosses_intact(shared_redis, told, {"emoji"})
 
 
 def test_a_status_and_a_pause_reach_the_other_node_intact(shared_redis: RedisServer) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from ..emoji_frames import EmojiNotice
 from ..events import (
     AccountNotice,
     ActivityNotice,
@@ -96,6 +97,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, SavedNotice):
         # Likewise: an older node drops it, and its pages see the list when they next load it.
         return {"saved": [notice.account_id, notice.room, notice.message_id, notice.saved_at]}
+    if isinstance(notice, EmojiNotice):
+        # Likewise: an older node drops it, and its pages see the emoji when they next load.
+        return {"emoji": [notice.name, notice.digest, notice.by, notice.ts]}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -149,6 +153,9 @@ def _notice(body: dict[str, Any]) -> Notice | None:
         return SavedNotice(
             int(account_id), str(room), int(message_id), None if saved_at is None else int(saved_at)
         )
+    if "emoji" in body:
+        name, digest, by, ts = body["emoji"]
+        return EmojiNotice(str(name), None if digest is None else str(digest), by, int(ts))
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))

@@ -32,10 +32,12 @@ BAR = "bar"
 LIFT_BAR = "lift_bar"
 MAKE_ADMIN = "make_admin"
 REMOVE_ADMIN = "remove_admin"
+# An administrator removed a custom emoji someone else added (``detail``: ``:name:``).
+REMOVE_EMOJI = "remove_emoji"
 ACT_KINDS = (
     *(DEACTIVATE, REACTIVATE, REMOVE_MEMBER, REMOVE_GUEST),
     *(DELETE_MESSAGE, DELETE_EVERYTHING, BAR, LIFT_BAR),
-    *(MAKE_ADMIN, REMOVE_ADMIN),
+    *(MAKE_ADMIN, REMOVE_ADMIN, REMOVE_EMOJI),
 )
 
 

@@ -52,6 +52,7 @@ const WORDS = {
   lift_bar: (act) => [" lifted the bar on ", ` in${room(act)}`],
   make_admin: () => [" made ", " an administrator"],
   remove_admin: () => [" took the administration from ", ""],
+  remove_emoji: () => [" removed a custom emoji ", " had added"],
 };
 
 function actItem(act) {
