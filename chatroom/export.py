@@ -5,8 +5,8 @@ the accounts in id order (each followed by its bot keys and avatar), then every
 room in code point order: its record, its memberships, its messages in id order
 (each file before the message that carries it: export_files.py); then what
 people chose for their reading (export_reading.py); the moderation
-history, oldest act first (export_acts.py); last, the messages people saved
-(export_saved.py).
+history, oldest act first (export_acts.py); the messages people saved
+(export_saved.py); last, the custom emoji with their images (export_emoji.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -27,6 +27,7 @@ from .export_accounts import account_line, bot_key_line, former_name_line, setti
 from .export_acts import export_acts
 from .export_bars import room_bar_line
 from .export_check import Checked, check_file
+from .export_emoji import export_emoji
 from .export_fields import ExportFileError
 from .export_files import FilePart, FileSpool, export_file
 from .export_format import (
@@ -45,6 +46,7 @@ from .guest_access import GUESTS
 from .store import open_store
 from .store.acts_base import ModerationAct
 from .store.base import Store
+from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
 from .store.records import (
     DIRECT,
@@ -106,6 +108,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_reading(store, out, direct_rooms=direct_rooms)
     await export_acts(store, out)
     await export_saved(store, out)
+    await export_emoji(store, out)
     return summary
 
 
@@ -174,6 +177,7 @@ class _Batch:
     reading: list[ReadingRecord] = field(default_factory=list)
     acts: list[ModerationAct] = field(default_factory=list)
     saved: list[SavedMessage] = field(default_factory=list)
+    emoji: list[EmojiImage] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
@@ -201,6 +205,8 @@ class _Batch:
             self.acts.append(record)
         elif isinstance(record, SavedMessage):
             self.saved.append(record)
+        elif isinstance(record, EmojiImage):
+            self.emoji.append(record)
         self.size += 1
 
     async def store(self, store: Store) -> None:
@@ -224,6 +230,8 @@ class _Batch:
             await store.accounts.import_acts(self.acts)
         if self.saved:
             await store.accounts.import_saved(self.saved)
+        if self.emoji:
+            await store.accounts.import_emoji(self.emoji)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:

@@ -14,6 +14,7 @@ from typing import IO
 from .backend import StoredChange, StoredMessage
 from .export_acts import act_problem
 from .export_bars import bar_problem
+from .export_emoji import emoji_problem
 from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
@@ -21,6 +22,7 @@ from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .export_saved import saved_problem
 from .names import nick_key
 from .store.acts_base import ModerationAct
+from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
 from .store.records import (
     Account,
@@ -53,6 +55,7 @@ class Checked:
     memberships: set[tuple[str, int]] = field(default_factory=set)
     bars: set[tuple[str, int]] = field(default_factory=set)
     saved: set[tuple[int, str, int]] = field(default_factory=set)
+    emoji: set[str] = field(default_factory=set)
     files: FileCheck = field(default_factory=FileCheck)
     reading: ReadingSeen = field(default_factory=ReadingSeen)
 
@@ -96,6 +99,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return bar_problem(record, checked.room_records, checked.account_ids, checked.bars)
     if isinstance(record, ModerationAct):
         return act_problem(record, checked.account_ids)
+    if isinstance(record, EmojiImage):
+        return emoji_problem(record, checked.account_ids, checked.emoji)
     if isinstance(record, SavedMessage):
         return saved_problem(record, checked.room_records, checked.account_ids, checked.saved)
     if isinstance(record, Account):

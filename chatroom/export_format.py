@@ -8,7 +8,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
-``moderation_act`` (export_acts.py); ``saved`` (export_saved.py).
+``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``custom_emoji``
+(export_emoji.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -28,6 +29,7 @@ from .events import CHANGE_KINDS, FileInfo, ReplyQuote, StoredChange
 from .export_accounts import READERS as ACCOUNT_READERS
 from .export_acts import read_act
 from .export_bars import READERS as BAR_READERS
+from .export_emoji import READERS as EMOJI_READERS
 from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
 from .export_fields import record_line as _line
@@ -37,6 +39,7 @@ from .export_reading import ReadingRecord
 from .export_saved import READERS as SAVED_READERS
 from .store import migrations
 from .store.acts_base import ModerationAct
+from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
 from .store.records import (
     DIRECT,
@@ -75,6 +78,7 @@ Record = (
     | ReadingRecord
     | ModerationAct
     | SavedMessage
+    | EmojiImage
 )
 
 
@@ -305,4 +309,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **READING_READERS,
     "moderation_act": read_act,
     **SAVED_READERS,
+    **EMOJI_READERS,
 }
