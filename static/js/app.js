@@ -8,6 +8,8 @@ import {onAdminFrame} from "./admin_role.js";
 import {onAvatarFrame} from "./avatar_pictures.js";
 import {loadBlocks, onBlockFrame} from "./blocks.js";
 import * as composer from "./composer.js";
+import {loadCustomEmoji, onCustomEmoji, onEmojiFrame} from "./custom_emoji.js";
+import {wireAddEmoji} from "./emoji_add.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus, welcomedOnce} from "./connection.js";
 import {announce, ui} from "./dom.js";
 import * as drafts from "./drafts.js";
@@ -15,6 +17,7 @@ import {showYourRooms, toggleDrawer} from "./drawer.js";
 import * as identity from "./identity.js";
 import {wireLightbox} from "./lightbox.js";
 import {onHistoryChanges, onRefusedChange, refreshMessageActions, wireChanges} from "./message_changes.js";
+import {refreshCustomEmoji} from "./message_state.js";
 import {wireCompletion} from "./completion.js";
 import {wireEmojiCompletion} from "./emoji_complete.js";
 import {wireMentionCompletion} from "./mention_complete.js";
@@ -113,6 +116,10 @@ function routeFrames() {
   on(FRAME.STATUS, onStatusFrame);
   on(FRAME.DND, onDndFrame);
   on(FRAME.SAVED, onSavedFrame);
+  on(FRAME.EMOJI, onEmojiFrame);
+  // Each welcome reads the list again: an emoji added or removed while the page was offline shows.
+  on(FRAME.WELCOME, loadCustomEmoji);
+  onCustomEmoji(refreshCustomEmoji);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -232,6 +239,7 @@ function wirePage() {
   wireThreads();
   wireSettings(currentEntry);
   wireAdministration();
+  wireAddEmoji();
 }
 
 function start() {

@@ -4,9 +4,12 @@
 // ":smile:" typed with its closing colon becomes 😄. Only where a shortcode
 // may start: at the start or after a space or an opening bracket, so times
 // (10:30) and addresses (https://) are left alone, and never in code (a
-// `span` or a ``` block), whose text is shown as typed.
+// `span` or a ``` block), whose text is shown as typed. The server's custom
+// emoji are offered too (``:pa`` offers ``:partyparrot:``), and stay their
+// ``:name:`` in the text, which every page shows as their image.
 
 import {addSource} from "./completion.js";
+import {customEmoji, customEmojiImage} from "./custom_emoji.js";
 import {element, ui} from "./dom.js";
 import {SHORTCODES} from "./emoji_shortcodes.js";
 
@@ -36,14 +39,19 @@ function typedBefore(pattern) {
   return insideCode(box.value.slice(0, from)) ? null : {typed: match[1].toLowerCase(), from, to};
 }
 
-// The shortcodes that start with ``typed``, then those that have it inside; shorter ones first.
+// The shortcodes that start with ``typed``, then those that have it inside; shorter ones first. A custom
+// emoji has no character: its ``emoji`` is null.
 export function candidates(typed) {
-  const found = Object.keys(SHORTCODES)
+  const custom = new Set(customEmoji().map((entry) => entry.name));
+  const found = [...Object.keys(SHORTCODES), ...custom]
     .map((code) => ({code, at: code.indexOf(typed)}))
     .filter(({at}) => at >= 0);
   found.sort((a, b) => (a.at > 0) - (b.at > 0) || a.code.length - b.code.length || (a.code < b.code ? -1 : 1));
-  return found.slice(0, MAX_SHOWN).map(({code}) => ({code, emoji: SHORTCODES[code]}));
+  return found.slice(0, MAX_SHOWN).map(({code}) => ({code, emoji: custom.has(code) ? null : SHORTCODES[code]}));
 }
+
+const shown = ({code, emoji}) =>
+  emoji === null ? customEmojiImage(code, "completion-emoji custom-emoji") : element("span", "completion-emoji", emoji);
 
 // The closing colon of a known shortcode was typed: the emoji takes its place.
 function replaceClosed(event) {
@@ -61,8 +69,8 @@ export function wireEmojiCompletion() {
     label: "Emoji",
     find: () => typedBefore(TYPED),
     candidates: ({typed}) => candidates(typed),
-    content: ({code, emoji}) => [element("span", "completion-emoji", emoji), element("span", "", `:${code}:`)],
-    insertion: ({emoji}) => emoji,
+    content: (found) => [shown(found), element("span", "", `:${found.code}:`)],
+    insertion: ({code, emoji}) => emoji ?? `:${code}:`,
     key: ({code}) => code,
   });
   ui.text.addEventListener("input", replaceClosed);

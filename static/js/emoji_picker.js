@@ -2,9 +2,14 @@
 // anchored to the button that opened it (a sheet at the bottom of a phone's
 // screen). Keyboard: the arrows move in the grid, Enter picks, Tab out closes, Escape closes
 // and gives the focus back. ``openEmojiPicker(anchor, onPick)`` is all a
-// caller needs (the composer, and reactions: placed by their message).
+// caller needs (the composer, and reactions: placed by their message). The
+// server's custom emoji come first, as "Custom" (picked as ``:name:``), where
+// the caller takes them; people with an account find "Add emoji…" there.
 
+import {customEmoji, customEmojiImage} from "./custom_emoji.js";
 import {element} from "./dom.js";
+import {openAddEmoji} from "./emoji_add.js";
+import {session} from "./session.js";
 import {EMOJI_GROUPS} from "./emoji_data.js";
 import {SHORTCODES} from "./emoji_shortcodes.js";
 
@@ -24,7 +29,12 @@ export function closeEmojiPicker() {
 // Opens the picker by ``anchor`` (or by ``near``, when given); ``onPick(emoji)`` when one is
 // chosen (the picker then closes). The focus goes back to ``anchor`` when it closes. ``within``: where the
 // panel goes (a modal dialog's own, else the page behind it is inert).
-export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near = anchor, within = document.body} = {}) {
+// ``custom``: whether the server's custom emoji may be picked (a status takes none).
+export function openEmojiPicker(
+  anchor,
+  onPick,
+  {label = "Choose an emoji", near = anchor, within = document.body, custom = true} = {},
+) {
   closeEmojiPicker();
   const panel = element("div", "emoji-picker");
   panel.setAttribute("role", "dialog");
@@ -40,14 +50,17 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near
     close();
     onPick(emoji);
   };
-  const showAll = () => body.replaceChildren(...EMOJI_GROUPS.map((group, index) => groupSection(group, index, pick)));
-  tabs.append(...EMOJI_GROUPS.map((group, index) => groupTab(group, index, body, search, showAll)));
+  const mine = custom ? customGroup() : null;
+  const groups = mine ? [mine, ...EMOJI_GROUPS] : EMOJI_GROUPS;
+  const showAll = () => body.replaceChildren(...groups.map((group, index) => groupSection(group, index, pick)));
+  tabs.append(...groups.map((group, index) => groupTab(group, index, body, search, showAll)));
   showAll();
+  if (custom && session.isAccount) panel.append(addButton(() => close()));
 
   search.addEventListener("input", () => {
     const query = search.value.trim().toLowerCase().replaceAll(":", ""); // ":tada:" as "tada"
     if (!query) return showAll();
-    body.replaceChildren(foundSection(query, pick));
+    body.replaceChildren(foundSection(query, pick, mine ? mine.emoji : []));
   });
   panel.addEventListener("keydown", (event) => onKey(event, panel, search));
   const outside = (event) => {
@@ -84,12 +97,30 @@ export function openEmojiPicker(anchor, onPick, {label = "Choose an emoji", near
   return close;
 }
 
+// The server's custom emoji as a group of the picker: each ``[":name:", "name"]``; null when there are none.
+function customGroup() {
+  const entries = customEmoji().map((entry) => [`:${entry.name}:`, entry.name]);
+  return entries.length ? {name: "Custom", emoji: entries, custom: true} : null;
+}
+
+function addButton(closePicker) {
+  const button = element("button", "emoji-add link-button", "Add emoji…");
+  button.type = "button";
+  button.addEventListener("click", () => {
+    closePicker();
+    openAddEmoji();
+  });
+  return button;
+}
+
 function emojiButton([emoji, name], pick) {
-  const button = element("button", "emoji", emoji);
+  const custom = emoji.startsWith(":") && emoji.length > 2;
+  const button = element("button", custom ? "emoji custom" : "emoji", custom ? undefined : emoji);
+  if (custom) button.append(customEmojiImage(name, "custom-emoji picked"));
   button.type = "button";
   button.tabIndex = -1;
-  button.title = name;
-  button.setAttribute("aria-label", name);
+  button.title = custom ? emoji : name;
+  button.setAttribute("aria-label", custom ? emoji : name);
   button.addEventListener("click", () => pick(emoji));
   return button;
 }
@@ -112,14 +143,16 @@ function groupSection(group, index, pick) {
 
 // Those with a short name that starts with the query first (the exact one ahead), then those
 // whose name holds it.
-function foundSection(query, pick) {
+function foundSection(query, pick, customEntries) {
   const all = EMOJI_GROUPS.flatMap((group) => group.emoji);
+  const customFound = customEntries.filter(([, name]) => name.includes(query));
+  customFound.sort(([, a], [, b]) => Number(b.startsWith(query)) - Number(a.startsWith(query)));
   const codes = Object.keys(SHORTCODES).filter((code) => code.startsWith(query));
   codes.sort((a, b) => Number(b === query) - Number(a === query));
   const coded = new Set(codes.map((code) => SHORTCODES[code]));
   const byEmoji = new Map(all.map((entry) => [entry[0], entry]));
   const named = all.filter(([emoji, name]) => !coded.has(emoji) && name.includes(query));
-  const found = [...[...coded].map((emoji) => byEmoji.get(emoji)), ...named].slice(0, MAX_FOUND);
+  const found = [...customFound, ...[...coded].map((emoji) => byEmoji.get(emoji)), ...named].slice(0, MAX_FOUND);
   const section = element("section", "emoji-group");
   const heading = element("h3", "emoji-group-name", found.length ? "Found" : "No emoji by that name");
   heading.id = "emoji-found";
@@ -129,7 +162,8 @@ function foundSection(query, pick) {
 }
 
 function groupTab(group, index, body, search, showAll) {
-  const tab = element("button", "emoji-tab", group.emoji[0][0]);
+  const tab = element("button", "emoji-tab", group.custom ? undefined : group.emoji[0][0]);
+  if (group.custom) tab.append(customEmojiImage(group.emoji[0][1], "custom-emoji picked"));
   tab.type = "button";
   tab.title = group.name;
   tab.setAttribute("aria-label", group.name);

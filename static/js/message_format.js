@@ -2,8 +2,10 @@
 // read on the server by chatroom/formatting.py; docs/protocol.md, "Message
 // text") built with createElement from a fixed set of tags and text nodes,
 // never markup. A message without a tree is plain text in paragraphs. Mentions
-// are found here, in the tree's text, against the names the page knows.
+// are found here, in the tree's text, against the names the page knows, and so
+// are custom emoji (``:name:``), never in code nor in a link.
 
+import {withCustomEmoji} from "./custom_emoji.js";
 import {mentions} from "./mentions.js";
 
 const TAGS = new Set(["p", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"]);
@@ -117,17 +119,18 @@ function linkElement(href) {
   return link;
 }
 
-// Text, with the mentions of known names in it as highlighted spans.
+// Text, with the mentions of known names in it as highlighted spans and known custom emoji as images.
 function appendText(parent, text, context) {
   if (!text) return;
   let from = 0;
+  const plain = (part) => (context ? parent.append(...withCustomEmoji(part)) : parent.append(part));
   for (const found of context ? mentions(text, context.names) : []) {
-    if (found.start > from) parent.append(document.createTextNode(text.slice(from, found.start)));
+    if (found.start > from) plain(text.slice(from, found.start));
     const mention = document.createElement("span");
     mention.className = found.name.toLowerCase() === context.me ? "mention me" : "mention";
     mention.textContent = text.slice(found.start, found.end);
     parent.append(mention);
     from = found.end;
   }
-  if (from < text.length) parent.append(document.createTextNode(text.slice(from)));
+  if (from < text.length) plain(text.slice(from));
 }

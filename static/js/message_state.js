@@ -7,6 +7,7 @@
 // text nodes only.
 
 import {hideQuoteIfBlocked} from "./blocks.js";
+import {emojiGlyph} from "./custom_emoji.js";
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
 import {plainText} from "./message_format.js";
@@ -171,7 +172,7 @@ function chip(item, emoji, nicks) {
   const button = element("button", "reaction");
   button.type = "button";
   button.dataset.emoji = emoji;
-  button.append(element("span", "reaction-emoji", emoji), element("span", "count", String(nicks.length)));
+  button.append(emojiGlyph(emoji, "reaction-emoji"), element("span", "count", String(nicks.length)));
   button.title = nicks.join(", ");
   button.setAttribute("aria-label", `${emoji} ${nicks.length}: ${nicks.join(", ")}`);
   button.setAttribute("aria-pressed", String(mine));
@@ -242,6 +243,15 @@ export function applyChange(item, frame) {
 // Chips say which reactions are one's own: known only once the server named us.
 export function refreshOwnReactions() {
   for (const item of document.querySelectorAll("#messages .msg")) renderReactions(item);
+}
+
+// A custom emoji came or went: the messages and chips that name it show its image, or its name as text.
+export function refreshCustomEmoji() {
+  for (const item of document.querySelectorAll(".msg")) {
+    if (isDeleted(item) || !textOf.has(item)) continue;
+    if (/:[a-z0-9_+-]+:/.test(currentText(item))) renderText(item.querySelector(".text"), currentText(item), treeOf.get(item));
+    if (reactionsOf.get(item)?.size) renderReactions(item);
+  }
 }
 
 // Whether one may react is known once the server says the page is an

@@ -3,6 +3,7 @@
 // The recent ones are kept in localStorage, so the row follows the person
 // from one visit to the next on this browser.
 
+import {emojiGlyph, isCustomCode} from "./custom_emoji.js";
 import {element} from "./dom.js";
 
 const QUICK_COUNT = 6;
@@ -20,9 +21,10 @@ function storedRecent() {
   }
 }
 
-// The row's emoji: the most recently used first, then the common ones.
+// The row's emoji: the most recently used first (a custom one while the server has it), then the common ones.
 export function quickEmoji() {
-  const row = [...new Set([...storedRecent(), ...COMMON_EMOJI])];
+  const recent = storedRecent().filter((emoji) => !emoji.startsWith(":") || isCustomCode(emoji));
+  const row = [...new Set([...recent, ...COMMON_EMOJI])];
   return row.slice(0, QUICK_COUNT);
 }
 
@@ -38,7 +40,8 @@ export function rememberReaction(emoji) {
 // The row's buttons: ``pick(emoji)`` for one of them, ``more(button)`` for the full picker.
 export function quickReactionButtons({pick, more, pressed}) {
   const buttons = quickEmoji().map((emoji) => {
-    const button = element("button", "quick-reaction", emoji);
+    const button = element("button", "quick-reaction");
+    button.append(emojiGlyph(emoji));
     button.type = "button";
     button.title = pressed(emoji) ? `Take back ${emoji}` : `React with ${emoji}`;
     button.setAttribute("aria-label", `React with ${emoji}`);

@@ -170,7 +170,7 @@ async function removeStatus() {
 export function wireStatus() {
   if (!form.dialog || !menu.now) return;
   form.presets.replaceChildren(...PRESETS.map(presetItem));
-  form.emoji.addEventListener("click", () => openEmojiPicker(form.emoji, chooseEmoji, {label: "Choose your status's emoji", within: form.dialog, near: form.text}));
+  form.emoji.addEventListener("click", () => openEmojiPicker(form.emoji, chooseEmoji, {label: "Choose your status's emoji", within: form.dialog, near: form.text, custom: false}));
   form.form.addEventListener("submit", saveStatus);
   form.clear.addEventListener("click", clearStatus);
   form.dialog.querySelector("[data-close]").addEventListener("click", () => form.dialog.close());
