@@ -227,3 +227,26 @@ class LiveEmojiTest(EmojiCase):
         await self.api("DELETE", "/api/emoji/wave2", "ann")
         for client in (guest, bob, ann):
             assert await self.recv_type(client, "emoji") == {"type": "emoji", "name": "wave2", "emoji": None}
+
+
+class NoGuestsTest(FilesCase):
+    """Where guests are not let in: nobody signed in gets no byte of the emoji, nor their list."""
+
+    @gen_test(timeout=30)
+    async def test_without_an_account_the_list_and_the_image_are_401(self) -> None:
+        """ann's emoji is 401 unauthorized to a request without credentials, list and image (no image bytes);
+        a bot's key reads both, and its DELETE is 403."""
+        await self.people()
+        body, kind = form("shipit", png((40, 40)))
+        added = await self.raw_fetch("POST", "/api/emoji", {"Content-Type": kind, **as_("ann")}, body)
+        assert added.code == 201
+        url = json_of(added)["emoji"]["url"]
+        for path in ("/api/emoji", url):
+            got = await self.download(None, path)
+            assert got.code == 401 and json_of(got)["error"] == "unauthorized"
+            assert got.headers["Content-Type"].startswith("application/json")
+        bot = await self.bot("helper")
+        listed = await self.raw_fetch("GET", "/api/emoji", {"Authorization": bot}, None)
+        assert listed.code == 200 and [e["name"] for e in json_of(listed)["emoji"]] == ["shipit"]
+        removed = await self.raw_fetch("DELETE", "/api/emoji/shipit", {"Authorization": bot}, None)
+        assert removed.code == 403 and json_of(removed)["error"] == "forbidden"
