@@ -40,11 +40,16 @@ export function nameProblem(name) {
   return "";
 }
 
+function fileProblem(file) {
+  if (!file) return "Choose an image.";
+  return file.size > MAX_BYTES ? "The image is over 256 KB." : "";
+}
+
 async function add(event) {
   event.preventDefault();
   const name = form.name.value.trim().replace(/^:|:$/g, "");
   const file = form.file.files[0];
-  const problem = nameProblem(name) || (!file ? "Choose an image." : file.size > MAX_BYTES ? "The image is over 256 KB." : "");
+  const problem = nameProblem(name) || fileProblem(file);
   form.error.textContent = problem;
   if (problem) return;
   const body = new FormData();
@@ -66,7 +71,9 @@ async function add(event) {
 
 async function sendForm(body) {
   try {
-    const response = await fetch("/api/emoji", {method: "POST", headers: apiHeaders("POST"), credentials: "same-origin", body});
+    // No Content-Type of ours: the browser writes the form's, with its boundary.
+    const init = {method: "POST", headers: apiHeaders("POST"), credentials: "same-origin", body};
+    const response = await fetch("/api/emoji", init);
     const text = await response.text();
     let parsed = null;
     try {
@@ -84,7 +91,13 @@ function previewFile() {
   const file = form.file.files[0];
   form.preview.hidden = !file;
   if (file) form.preview.src = URL.createObjectURL(file);
-  if (file && !form.name.value) form.name.value = file.name.replace(/\.[^.]*$/, "").toLowerCase().replace(/[^a-z0-9_+-]+/g, "_").slice(0, 32);
+  // The file's name, as a name may be, unless one was typed already.
+  if (file && !form.name.value) form.name.value = nameFromFile(file.name);
+}
+
+export function nameFromFile(fileName) {
+  const stem = fileName.replace(/\.[^.]*$/, "").toLowerCase();
+  return stem.replace(/[^a-z0-9_+-]+/g, "_").slice(0, 32);
 }
 
 // Every custom emoji, each with who added it; Remove on one's own (an administrator's: on all).
