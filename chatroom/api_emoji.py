@@ -37,7 +37,7 @@ from .moderation import keep_act
 from .store.acts_base import REMOVE_EMOJI, ModerationAct
 from .store.emoji_base import MAX_CUSTOM_EMOJI, CustomEmoji, EmojiTakenError, TooManyEmojiError
 from .store.records import PERSON
-from .uploads import REFUSED_IMAGE, TOO_LARGE
+from .uploads import CONNECTION_BODY_LIMIT, REFUSED_IMAGE, TOO_LARGE
 
 log = logging.getLogger("chatroom.emoji")
 
@@ -105,7 +105,7 @@ class EmojiListHandler(EmojiBaseHandler):
         # Before who asks is known: a 401 must not find the body too large for the connection.
         connection = self.request.connection
         if isinstance(connection, tornado.http1connection.HTTP1Connection):
-            connection.set_max_body_size(2**62)
+            connection.set_max_body_size(CONNECTION_BODY_LIMIT)
         await super().prepare()
         self.person()
         declared = self.request.headers.get("Content-Length", "0")

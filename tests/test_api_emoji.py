@@ -132,6 +132,22 @@ class AddingTest(EmojiCase):
         assert [e["name"] for e in listed["emoji"]] == ["ok_go"]
 
     @gen_test(timeout=30)
+    async def test_a_body_without_a_length_is_413_once_it_passes_the_limit(self) -> None:
+        """A chunked body growing past 272 KB is answered 413 too_large as it comes; nothing is kept."""
+        await self.everyone()
+        token = as_("ann")["Authorization"]
+        head = (
+            "POST /api/emoji HTTP/1.1\r\nHost: localhost\r\n"
+            f"Authorization: {token}\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n"
+        ).encode()
+        chunk = b"\0" * (300 * 1024)
+        answer = await self.raw_request(head, f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        assert answer.startswith(b"HTTP/1.1 413") and b"too_large" in answer
+        _, listed, _ = await self.get("ann", "/api/emoji")
+        assert listed == {"emoji": []}
+
+    @gen_test(timeout=30)
     async def test_past_the_cap_an_emoji_is_409_too_many_emoji(self) -> None:
         """With 2,000 emoji on the server the next is refused too_many_emoji."""
         await self.everyone()
