@@ -19,6 +19,7 @@ from tests import test_page
 from tests.support import ServerProcess, unique
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import act, message, shoot
+from tests.test_page_journey import signed_in
 from tests.test_page_status import Site, open_menu
 from tests.web_client import set_up
 
@@ -143,6 +144,27 @@ def test_the_picker_search_and_completion_offer_custom_emoji(site: Site, pages: 
     bob.locator("#emoji-add-name").fill("tada")
     bob.get_by_role("button", name="Add", exact=True).click()
     expect(bob.locator("#emoji-add-error")).to_contain_text("standard emoji")
+
+
+def test_a_guests_page_shows_an_emoji_added_meanwhile_in_a_message_shown_before(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """Where guests are let in, a guest's page shows ":wave_team:" as text until an administrator adds
+    it, then its image in that same message, live; the guest's picker offers it, and no "Add emoji…"."""
+    with ServerProcess(tmp_path / "chat.db", guests=True) as server:
+        admin, _ = set_up(server, unique("admin"))
+        guest = pages.join(server.url, "lobby", "visitor")
+        adder = signed_in(pages, admin, f"{server.url}/?room=lobby")
+        say(adder, "before :wave_team: it exists")
+        expect(message(guest, "before").locator(".text")).to_have_text("before :wave_team: it exists")
+        add_from_picker(adder, "wave_team")
+        shown_image(guest, "#messages .msg .text", "wave_team")
+        expect(message(guest, "before").locator(".text")).to_have_text("before  it exists")
+        guest.locator("#emoji-open").click()
+        picker = guest.get_by_role("dialog", name="Emoji for your message")
+        custom = picker.get_by_role("group", name="Custom")
+        expect(custom.get_by_role("button", name=":wave_team:")).to_be_visible()
+        expect(picker.get_by_role("button", name="Add emoji…")).to_have_count(0)
 
 
 def test_screenshots_of_the_custom_emoji(site: Site, pages: Pages, tmp_path: Path) -> None:
