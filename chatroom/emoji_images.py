@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .images import _UNREADABLE, ImageRefusedError, _bare, _orientation
+from .images import UNREADABLE, ImageRefusedError, bare_frame, upright_turn
 from .sniff import HEAD_BYTES, is_image, sniff
 
 SIDE = 64
@@ -54,7 +54,7 @@ def prepare_emoji(data: bytes) -> EmojiPicture:
                 frames, durations, loop = _small_frames(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
         raise ImageRefusedError("too_many_pixels") from bomb
-    except _UNREADABLE as error:
+    except UNREADABLE as error:
         raise ImageRefusedError("unreadable_image") from error
     kept = _encode(frames, durations, loop)
     kind = "image/webp" if len(frames) > 1 else "image/png"
@@ -71,13 +71,13 @@ def _small_frames(image: Image.Image) -> tuple[list[Image.Image], list[int], int
         raise ImageRefusedError("too_many_frames")
     if count * width * height > MAX_ANIMATION_PIXELS:
         raise ImageRefusedError("too_many_pixels")
-    transpose = _orientation(image)
+    transpose = upright_turn(image)
     frames: list[Image.Image] = []
     durations: list[int] = []
     for index in range(count):
         image.seek(index)
         image.load()
-        frame = _bare(image, "RGBA", transpose)
+        frame = bare_frame(image, "RGBA", transpose)
         frame.thumbnail((SIDE, SIDE), Image.Resampling.LANCZOS)
         frames.append(frame)
         durations.append(max(20, int(image.info.get("duration", 100) or 100)))

@@ -47,7 +47,7 @@ _SUFFIXES = {"JPEG": ".jpg", "PNG": ".png", "GIF": ".gif", "WEBP": ".webp"}
 # "image file is truncated" are OSErrors, a broken PNG chunk a SyntaxError,
 # a GIF or WebP that ends early an EOFError, bad fields a ValueError, and a
 # GIF block cut short an IndexError (found by fuzzing Pillow 13).
-_UNREADABLE = (OSError, SyntaxError, EOFError, ValueError, IndexError)
+UNREADABLE = (OSError, SyntaxError, EOFError, ValueError, IndexError)
 
 
 class ImageRefusedError(Exception):
@@ -168,7 +168,7 @@ def _decode(path: Path, image_format: str, lossless: bool, first_frame_only: boo
                 return _read_frames(image, image_format, lossless, first_frame_only)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
         raise ImageRefusedError("too_many_pixels") from bomb
-    except _UNREADABLE as error:
+    except UNREADABLE as error:
         raise ImageRefusedError("unreadable_image") from error
 
 
@@ -179,7 +179,7 @@ def _check_pixels(size: tuple[int, int]) -> None:
 
 
 def _read_frames(image: Image.Image, image_format: str, lossless: bool, first_frame_only: bool) -> _Picture:
-    transpose = _orientation(image)
+    transpose = upright_turn(image)
     loop = image.info.get("loop")
     animated = not first_frame_only and bool(getattr(image, "is_animated", False))
     frames: list[Image.Image] = []
@@ -187,7 +187,7 @@ def _read_frames(image: Image.Image, image_format: str, lossless: bool, first_fr
     for frame in _frames(image, animated):
         frame.load()
         # Frames of one mode: a GIF's first frame is a palette, the next ones RGB.
-        frames.append(_bare(frame, "RGBA" if animated else None, transpose))
+        frames.append(bare_frame(frame, "RGBA" if animated else None, transpose))
         durations.append(int(frame.info.get("duration", 0)))
     return _Picture(image_format, frames, durations, loop, lossless)
 
@@ -211,11 +211,11 @@ def _frames(image: Image.Image, animated: bool) -> Iterator[Image.Image]:
         index += 1
 
 
-def _orientation(image: Image.Image) -> Image.Transpose | None:
+def upright_turn(image: Image.Image) -> Image.Transpose | None:
     """The turn or flip the image's EXIF orientation asks for (the table ImageOps.exif_transpose uses)."""
     try:
         orientation = image.getexif().get(0x0112, 1)
-    except _UNREADABLE:  # a broken EXIF block is dropped with the rest of the metadata
+    except UNREADABLE:  # a broken EXIF block is dropped with the rest of the metadata
         return None
     return {
         2: Image.Transpose.FLIP_LEFT_RIGHT,
@@ -228,7 +228,7 @@ def _orientation(image: Image.Image) -> Image.Transpose | None:
     }.get(orientation)
 
 
-def _bare(frame: Image.Image, mode: str | None, transpose: Image.Transpose | None) -> Image.Image:
+def bare_frame(frame: Image.Image, mode: str | None, transpose: Image.Transpose | None) -> Image.Image:
     """A new image of the frame's pixels in sRGB, upright, with no metadata at all.
 
     Pillow's writers take comments, EXIF, XMP and ICC profiles from `info`, so
@@ -307,9 +307,9 @@ def _write(picture: _Picture, path: Path, thumbnail: bool) -> Path:
 def _for_format(frame: Image.Image, image_format: str) -> Image.Image:
     """The frame in a mode its format can hold (JPEG has no alpha or palette)."""
     if image_format == "JPEG" and frame.mode not in ("L", "RGB"):
-        return _bare(frame, "RGB", None)
+        return bare_frame(frame, "RGB", None)
     if image_format == "PNG" and frame.mode not in ("1", "L", "LA", "P", "RGB", "RGBA", "I;16"):
-        return _bare(frame, "RGBA", None)
+        return bare_frame(frame, "RGBA", None)
     return frame
 
 
