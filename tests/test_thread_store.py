@@ -166,3 +166,24 @@ def test_a_reply_also_sent_to_the_room_is_in_the_main_timeline_too(store_factory
         assert [m.broadcast for m in await store.history("lobby")] == [False, False, True]
 
     run(store_factory(), scenario)
+
+
+def test_a_reply_sent_again_is_answered_with_its_thread(store_factory: StoreFactory) -> None:
+    """A reply re-sent with the same ref and text is stored once, and answered naming its thread."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "ann", "root", account_id=ANN)
+        first = await store.append("lobby", "bob", "yes", ref="r1", account_id=BOB, thread=1, broadcast=True)
+        again = await store.append("lobby", "bob", "yes", ref="r1", account_id=BOB, thread=1, broadcast=True)
+        assert (first.new, again.new) == (True, False)
+        assert (again.message.id, again.message.thread, again.message.broadcast) == (2, 1, True)
+        plain = await store.append("lobby", "bob", "plain", ref="r2", account_id=BOB)
+        repeated = await store.append("lobby", "bob", "plain", ref="r2", account_id=BOB)
+        assert (repeated.message.id, repeated.message.thread, repeated.message.broadcast) == (
+            plain.message.id,
+            None,
+            False,
+        )
+        assert await store.last_id("lobby") == 3
+
+    run(store_factory(), scenario)

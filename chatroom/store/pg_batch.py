@@ -88,9 +88,19 @@ def storable(*texts: str) -> bool:
 
 
 def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:
-    """A message of ``room`` from a row of id, nick, message, ts, bot, guest."""
-    msg_id, nick, text, ts, bot, guest = row
-    return StoredMessage(int(msg_id), room, str(nick), str(text), int(ts), bool(bot), bool(guest))
+    """A message of ``room`` from a row of id, nick, message, ts, bot, guest, thread_id, broadcast."""
+    msg_id, nick, text, ts, bot, guest, thread, broadcast = row
+    return StoredMessage(
+        int(msg_id),
+        room,
+        str(nick),
+        str(text),
+        int(ts),
+        bool(bot),
+        bool(guest),
+        thread=None if thread is None else int(thread),
+        broadcast=bool(broadcast),
+    )
 
 
 async def prepare_writer(conn: Connection) -> None:

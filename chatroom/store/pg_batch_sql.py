@@ -36,7 +36,7 @@ WITH batch AS (
     AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, thread_id, broadcast, folded,
       file_id, keys, n)
 ), earlier AS (
-  SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest
+  SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.thread_id, m.broadcast
   FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
@@ -64,8 +64,9 @@ WITH batch AS (
   SELECT digest, room, id, ts FROM fresh WHERE digest IS NOT NULL
   ON CONFLICT (digest) DO UPDATE SET room = excluded.room, id = excluded.id, ts = excluded.ts
 )
-SELECT n, id, NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::boolean FROM fresh
-UNION ALL SELECT n, id, nick, message, ts, bot, guest FROM earlier
+SELECT n, id, NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::boolean, NULL::bigint, NULL::boolean
+FROM fresh
+UNION ALL SELECT n, id, nick, message, ts, bot, guest, thread_id, broadcast FROM earlier
 """
 SET_LAST_IDS = """
 UPDATE rooms SET last_id = batch.last_id
@@ -114,7 +115,10 @@ _STORE_TYPES = (
 )  # fmt: skip
 STORE_FUNCTION = f"""
 CREATE FUNCTION pg_temp.chatroom_store({", ".join(_STORE_TYPES)})
-RETURNS TABLE (n bigint, id bigint, nick text, message text, ts bigint, bot boolean, guest boolean)
+RETURNS TABLE (
+  n bigint, id bigint, nick text, message text, ts bigint, bot boolean, guest boolean, thread_id bigint,
+  broadcast boolean
+)
 LANGUAGE plpgsql AS $body$
 #variable_conflict use_column
 BEGIN

@@ -26,7 +26,7 @@ from .sqlite_lock import begin
 from .sqlite_search import index_messages
 
 PROBE_BYTES = 256 * 1024
-COLUMNS = "id, nick, message, ts, bot, guest"
+COLUMNS = "id, nick, message, ts, bot, guest, thread_id, broadcast"
 
 
 @dataclass(slots=True)
@@ -66,7 +66,7 @@ class PendingChange:
 
 def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
     """A stored message from a row of COLUMNS."""
-    msg_id, nick, text, ts, bot, guest = row
+    msg_id, nick, text, ts, bot, guest, thread, broadcast = row
     return StoredMessage(
         int(msg_id),  # type: ignore[call-overload]
         room,
@@ -75,6 +75,8 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
         int(ts),  # type: ignore[call-overload]
         bool(bot),
         bool(guest),
+        thread=None if thread is None else int(thread),  # type: ignore[call-overload]
+        broadcast=bool(broadcast),
     )
 
 
@@ -248,7 +250,8 @@ def _earlier_send(
     if pending.digest in sent:
         return sent[pending.digest]
     row = conn.execute(
-        "SELECT m.id, m.nick, m.message, m.ts, m.bot, m.guest FROM sent s JOIN messages m"
+        "SELECT m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.thread_id, m.broadcast"
+        " FROM sent s JOIN messages m"
         " ON m.room = s.room AND m.id = s.id WHERE s.digest = ? AND s.ts > ?",
         (pending.digest, pending.ts - DEDUPE_WINDOW_MS),
     ).fetchone()
