@@ -50,6 +50,7 @@ from .records import (
 from .rooms_base import RoomStore
 from .saved_base import SavedStore
 from .status_base import StatusStore
+from .thread_follows_base import ThreadFollowStore
 
 
 class RefusedError(Exception):
@@ -102,13 +103,23 @@ class UnknownAccountError(RefusedError):
 
 
 class AccountStore(
-    RoomStore, BarStore, ReadingStore, EveryoneStore, ActStore, SavedStore, StatusStore, EmojiStore, Protocol
+    RoomStore,
+    BarStore,
+    ReadingStore,
+    EveryoneStore,
+    ActStore,
+    SavedStore,
+    StatusStore,
+    ThreadFollowStore,
+    EmojiStore,
+    Protocol,
 ):
     """What the server needs to know who is who, and who may see what.
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
     the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
-    notifications (status_base), custom emoji (emoji_base).
+    notifications (status_base), the threads each person follows (thread_follows_base), custom emoji
+    (emoji_base).
     """
 
     # --- accounts ------------------------------------------------------------

@@ -262,3 +262,16 @@ class RoomBar:
     # Who barred it (None once unknown: an import of a bar whose barrer is gone).
     by_id: int | None
     barred_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadFollow:
+    """A person's place in one thread (its root ``root_id``): whether they follow it, the newest reply
+    they have read (``read_id``, 0: none), and (read with a person's list) the newest reply in it."""
+
+    account_id: int
+    room: str
+    root_id: int
+    following: bool
+    read_id: int
+    last_reply_id: int | None = None

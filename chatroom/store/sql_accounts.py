@@ -38,10 +38,21 @@ from .sql_reading import SQLReading
 from .sql_rooms import SQLRooms
 from .sql_saved import SQLSaved
 from .sql_status import SQLStatus
+from .sql_thread_follows import SQLThreadFollows
 
 
 class SQLAccounts(
-    SQLRooms, SQLBars, SQLModeration, SQLReading, SQLPush, SQLBlocks, SQLActs, SQLSaved, SQLStatus, SQLEmoji
+    SQLRooms,
+    SQLBars,
+    SQLModeration,
+    SQLReading,
+    SQLPush,
+    SQLBlocks,
+    SQLActs,
+    SQLSaved,
+    SQLStatus,
+    SQLThreadFollows,
+    SQLEmoji,
 ):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 
