@@ -57,3 +57,15 @@ def saved_frame(room: str, message_id: int, saved_at: int | None) -> dict[str, A
     if saved_at is None:
         return {"type": "saved", "room": room, "id": message_id, "saved": False}
     return {"type": "saved", "room": room, "id": message_id, "saved": True, "saved_at": saved_at}
+
+
+def thread_frame(room: str, root: int, following: bool, read_id: int) -> dict[str, Any]:
+    """The account follows the thread of ``root`` in ``room`` or not, and has read it up to ``read_id``:
+    told to its own connections alone, it carries no byte of the thread."""
+    return {"type": "thread", "room": room, "root": root, "following": following, "read_id": read_id}
+
+
+def thread_reply_frame(room: str, root: int, reply_id: int, mention: bool) -> dict[str, Any]:
+    """Message ``reply_id`` replied in the thread of ``root`` that the account follows (``mention``: and
+    mentions it): the page reads the reply through the API, as the room's reader it is."""
+    return {"type": "thread_reply", "room": room, "root": root, "id": reply_id, "mention": mention}

@@ -37,6 +37,7 @@ from .api_saved import SavedHandler, SavedInRoomHandler, SavedMessageHandler
 from .api_search import SearchHandler
 from .api_settings import SettingsHandler
 from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
+from .api_threads import FollowHandler, ThreadReadHandler, ThreadsHandler
 from .api_unread import MarkUnreadHandler, NotifyHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
@@ -54,6 +55,7 @@ from .peers import PeerDesk
 from .pings import PingSweep
 from .push import Pusher
 from .static_files import StaticHandler
+from .thread_desk import ThreadDesk
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter
 from .uploads import Uploads
@@ -149,7 +151,10 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     }
     peers = PeerDesk(backend)
     peers.start(hub.spawn)
-    NoticeDesk(backend, access, hub.sessions, unread, peers).start(hub.spawn)
+    threads = ThreadDesk(backend, access, hub.sessions)
+    threads.start(hub.spawn)
+    NoticeDesk(backend, access, hub.sessions, unread, peers, threads).start(hub.spawn)
+    following = {**api, "threads": threads}
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
     statuses = {**api, "changes": KeyedTokenBuckets.per_minute(CHANGES_PER_MINUTE)}
@@ -216,6 +221,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/saved", SavedHandler, api),
             (r"/api/me/saved/([^/]+)", SavedInRoomHandler, api),
             (r"/api/me/saved/([^/]+)/([^/]+)", SavedMessageHandler, api),
+            (r"/api/me/threads", ThreadsHandler, following),
+            (r"/api/me/threads/([^/]+)/([^/]+)/follow", FollowHandler, following),
+            (r"/api/me/threads/([^/]+)/([^/]+)/read", ThreadReadHandler, following),
             (r"/api/setup", SetupHandler, accounts),
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .emoji_frames import EmojiNotice
+from .person_events import SavedNotice as SavedNotice
+from .person_events import ThreadNotice as ThreadNotice
+from .person_events import ThreadReplyNotice as ThreadReplyNotice
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,18 +370,6 @@ class PauseNotice:
     until: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class SavedNotice:
-    """A person (``account_id``) saved message ``message_id`` of ``room`` at ``saved_at``, or no longer
-    has it saved (None) (stored already): every node tells that person's connections (a ``saved``
-    frame), so that their other tabs show it."""
-
-    account_id: int
-    room: str
-    message_id: int
-    saved_at: int | None
-
-
 # Told by one node to every node, this one included.
 Notice = (
     RoomNotice
@@ -395,4 +386,6 @@ Notice = (
     | PauseNotice
     | SavedNotice
     | EmojiNotice
+    | ThreadNotice
+    | ThreadReplyNotice
 )

@@ -7,6 +7,8 @@ NoticeDesk, which acts on this process's connections:
 - a change to an account (deactivated, signed out, renamed, made an
   administrator, a new picture or status, a block, a saved message):
   account_notices.py says what;
+- a thread followed or read, a reply in a followed thread: thread_desk.py
+  tells the person's, or the followers', connections;
 - members taken out of a room: their connections to it are closed with
   ``forbidden`` and 4403, and every connection of theirs is told the room
   is gone from their list;
@@ -54,6 +56,8 @@ from .events import (
     PresenceNotice,
     RoomNotice,
     SettingsNotice,
+    ThreadNotice,
+    ThreadReplyNotice,
     UnreadNotice,
 )
 from .guest_removal import remove_guests
@@ -62,6 +66,7 @@ from .notice_connection import Connection, Spawn
 from .peers import PeerDesk
 from .store.base import StoreError
 from .store.records import DIRECT, OPEN, RoomRecord
+from .thread_desk import ThreadDesk
 from .unread import UnreadDesk
 
 log = logging.getLogger("chatroom.notices")
@@ -77,12 +82,15 @@ class NoticeDesk(AccountNotices):
         connections: OpenSessions[Connection],
         unread: UnreadDesk | None = None,
         peers: PeerDesk | None = None,
+        threads: ThreadDesk | None = None,
     ) -> None:
         super().__init__(connections)
         self.backend = backend
-        # Unread counts' notices go to it (unread.py), accounts coming and going to peers (peers.py).
+        # Unread counts' notices go to it (unread.py), accounts coming and going to peers (peers.py),
+        # followed threads' to threads (thread_desk.py).
         self.unread = unread
         self.peers = peers
+        self.threads = threads
         self.access = access
         self._spawn: Spawn | None = None
 
@@ -109,6 +117,9 @@ class NoticeDesk(AccountNotices):
                 self.peers.take(notice)
         elif isinstance(notice, EmojiNotice):
             self._tell_everyone(notice)
+        elif isinstance(notice, ThreadNotice | ThreadReplyNotice):
+            if self.threads is not None:
+                self.threads.take(notice)
         elif isinstance(notice, RoomNotice) and self._spawn is not None:
             self._spawn(self._room_changed(notice, time.monotonic_ns()))
 

@@ -23,6 +23,8 @@ from .account_frames import renamed_frame as renamed_frame
 from .account_frames import saved_frame as saved_frame
 from .account_frames import status_frame as status_frame
 from .account_frames import status_part as status_part
+from .account_frames import thread_frame as thread_frame
+from .account_frames import thread_reply_frame as thread_reply_frame
 from .event_frames import file_part as file_part
 from .event_frames import presence_frame as presence_frame
 from .event_frames import sys_frame as sys_frame

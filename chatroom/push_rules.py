@@ -2,7 +2,8 @@
 
 A message in a direct room is for every other member of it; a message that
 mentions an account (``@name``) is for that account if it may read the room
-(access.may_read, the rule every path asks) and is not barred from it. The sender is never one of
+(access.may_read, the rule every path asks) and is not barred from it; a thread reply is for
+the thread's followers (thread_following.py) on the same terms. The sender is never one of
 them, nor a bot, nor a deactivated account, nor anyone who blocked the sender. Whether a person is away, wants
 pushes at all and has not muted the room is push.py's to check (may_disturb, level_allows).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Container
+from collections.abc import Container, Sequence
 from dataclasses import dataclass
 
 from .access import may_read
@@ -24,6 +25,8 @@ from .store.records import DIRECT, PERSON, Account, RoomRecord
 # Why a person is pushed.
 DIRECT_MESSAGE = "direct"
 MENTION = "mention"
+# A reply in a thread the person follows.
+THREAD = "thread"
 
 # Per-room notification levels (store/reading_base.py): the page's rule too, so
 # a muted room pushes nothing and "mentions" lets only mentions through.
@@ -69,9 +72,10 @@ async def notify_level(accounts: AccountStore, account_id: int, room: str) -> st
 
 
 def level_allows(level: str, reason: str) -> bool:
-    """Whether a room's level lets a push of that reason through: ALL everything, MENTIONS mentions,
-    MUTED nothing (as the page's own notifications)."""
-    return level == ALL or (level == MENTIONS and reason == MENTION)
+    """Whether a room's level lets a push of that reason through: ALL everything, MENTIONS mentions and
+    replies in the threads one follows (a followed thread speaks to you), MUTED nothing (as the page's
+    own notifications)."""
+    return level == ALL or (level == MENTIONS and reason in (MENTION, THREAD))
 
 
 def may_disturb(account_id: int, online: Container[int], paused: Container[int]) -> bool:
@@ -80,10 +84,13 @@ def may_disturb(account_id: int, online: Container[int], paused: Container[int])
     return account_id not in online and account_id not in paused
 
 
-async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomRecord) -> list[Recipient]:
-    """The people the message is pushed to, each once, a direct room's members before those mentioned."""
+async def recipients(
+    accounts: AccountStore, message: StoredMessage, room: RoomRecord, followers: Sequence[int] = ()
+) -> list[Recipient]:
+    """The people the message is pushed to, each once, a direct room's members before those mentioned,
+    those mentioned before the ``followers`` of the thread it replies in (thread_following.py)."""
     names = candidate_names(message.text)
-    if room.kind != DIRECT and not names:
+    if room.kind != DIRECT and not names and not followers:
         return []  # most messages: no store read at all
     sender = None if message.guest else await accounts.account_by_name(message.nick)
     chosen: dict[int, Recipient] = {}
@@ -92,13 +99,10 @@ async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomR
             account = await accounts.account_by_id(member.account_id)
             if account is not None:
                 chosen.setdefault(account.id, Recipient(account, DIRECT_MESSAGE))
-    for account in await _mentioned_accounts(accounts, message.text, names):
-        if account.id in chosen:
-            continue
-        membership = await accounts.membership(room.room, account.id)
-        barred = await accounts.room_bar(room.room, account.id) is not None
-        if not barred and may_read(Identity(account, "push"), room, membership, guests=False):
-            chosen[account.id] = Recipient(account, MENTION)
+    for account in await mentioned_readers(accounts, message.text, room, names):
+        chosen.setdefault(account.id, Recipient(account, MENTION))
+    for account in await readers(accounts, room, followers):
+        chosen.setdefault(account.id, Recipient(account, THREAD))
     # Those who blocked the sender hear nothing of it (docs/security.md, "Blocking").
     unheard = set() if sender is None else {sender.id, *await accounts.blockers_of(sender.id)}
     return [
@@ -108,6 +112,32 @@ async def recipients(accounts: AccountStore, message: StoredMessage, room: RoomR
         and recipient.account.active
         and recipient.account.id not in unheard
     ]
+
+
+async def mentioned_readers(
+    accounts: AccountStore, text: str, room: RoomRecord, names: list[str] | None = None
+) -> list[Account]:
+    """The accounts ``text`` mentions that may read the room (``names``: its candidate names, when read
+    already)."""
+    found = await _mentioned_accounts(accounts, text, candidate_names(text) if names is None else names)
+    return await readers(accounts, room, [account.id for account in found], found)
+
+
+async def readers(
+    accounts: AccountStore, room: RoomRecord, account_ids: Sequence[int], known: Sequence[Account] = ()
+) -> list[Account]:
+    """The accounts of ``account_ids`` that may read the room and are not barred from it."""
+    by_id = {account.id: account for account in known}
+    chosen = []
+    for account_id in account_ids:
+        account = by_id.get(account_id) or await accounts.account_by_id(account_id)
+        if account is None:
+            continue
+        membership = await accounts.membership(room.room, account.id)
+        barred = await accounts.room_bar(room.room, account.id) is not None
+        if not barred and may_read(Identity(account, "push"), room, membership, guests=False):
+            chosen.append(account)
+    return chosen
 
 
 async def _mentioned_accounts(accounts: AccountStore, text: str, names: list[str]) -> list[Account]:

@@ -45,6 +45,8 @@ from chatroom.events import (
     SavedNotice,
     StatusNotice,
     StoredChange,
+    ThreadNotice,
+    ThreadReplyNotice,
     TypingEvent,
 )
 from chatroom.service import ChatService
@@ -937,6 +939,18 @@ def test_a_saving_and_an_unsaving_reach_the_other_node_intact(shared_redis: Redi
     own that a node of the version before drops."""
     told = [SavedNotice(7, "Zoë's room", 12, 1234), SavedNotice(7, "Zoë's room", 12, None)]
     crosses_intact(shared_redis, told, {"saved"})
+
+
+def test_a_threads_follow_read_and_reply_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A followed thread read, one unfollowed, and a reply to its followers reach the other node as they
+    left, under keys of their own that a node of the version before drops."""
+    told: list[Notice] = [
+        ThreadNotice(7, "Zoë's room", 12, True, 40),
+        ThreadNotice(7, "Zoë's room", 12, False, 40),
+        ThreadReplyNotice("Zoë's room", 12, 41, 8, (7, 9)),
+        ThreadReplyNotice("Zoë's room", 12, 42, None),
+    ]
+    crosses_intact(shared_redis, told, {"thread"}, {"thread_reply"})
 
 
 def test_a_barred_address_crosses_the_bus_and_a_guests_removal_from_an_older_node_still_reads() -> None:

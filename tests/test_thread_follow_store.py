@@ -70,6 +70,8 @@ def test_the_followed_list_names_each_threads_newest_reply(store_factory: StoreF
         await accounts.follow_thread(bob.id, "lobby", 1, read_id=5)
         listed = sorted(await accounts.followed_threads(ann.id), key=lambda f: f.root_id)
         assert [(f.root_id, f.read_id, f.last_reply_id) for f in listed] == [(1, 0, 3), (2, 0, None)]
+        newest = (await store.history("lobby", after=2, before=4))[0]
+        assert (listed[0].last_reply_at, listed[1].last_reply_at) == (newest.ts, None)
         followers = await accounts.thread_followers("lobby", 1)
         assert [(f.account_id, f.read_id) for f in followers] == [(ann.id, 0), (bob.id, 5)]
 

@@ -35,6 +35,8 @@ from ..events import (
     SavedNotice,
     SettingsNotice,
     StatusNotice,
+    ThreadNotice,
+    ThreadReplyNotice,
     UnreadNotice,
 )
 
@@ -100,6 +102,12 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, EmojiNotice):
         # Likewise: an older node drops it, and its pages see the emoji when they next load.
         return {"emoji": [notice.name, notice.digest, notice.by, notice.ts]}
+    if isinstance(notice, ThreadNotice):
+        # Likewise: an older node drops it, and its pages see the thread when they next read the list.
+        return {"thread": [notice.account_id, notice.room, notice.root, notice.following, notice.read_id]}
+    if isinstance(notice, ThreadReplyNotice):
+        reply = [notice.room, notice.root, notice.reply_id, notice.author_id, list(notice.mentioned)]
+        return {"thread_reply": reply}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -156,6 +164,8 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "emoji" in body:
         name, digest, by, ts = body["emoji"]
         return EmojiNotice(str(name), None if digest is None else str(digest), by, int(ts))
+    if "thread" in body or "thread_reply" in body:
+        return _thread_notice(body)
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))
@@ -170,3 +180,12 @@ def _status_notice(body: dict[str, Any]) -> StatusNotice:
         return StatusNotice(str(body["name"]), None)
     emoji, text, until = body["status"]
     return StatusNotice(str(body["name"]), str(emoji), str(text), None if until is None else int(until))
+
+
+def _thread_notice(body: dict[str, Any]) -> ThreadNotice | ThreadReplyNotice:
+    if "thread" in body:
+        account_id, room, root, following, read_id = body["thread"]
+        return ThreadNotice(int(account_id), str(room), int(root), bool(following), int(read_id))
+    room, root, reply_id, author_id, mentioned = body["thread_reply"]
+    author = None if author_id is None else int(author_id)
+    return ThreadReplyNotice(str(room), int(root), int(reply_id), author, tuple(int(m) for m in mentioned))

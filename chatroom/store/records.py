@@ -267,7 +267,8 @@ class RoomBar:
 @dataclass(frozen=True, slots=True)
 class ThreadFollow:
     """A person's place in one thread (its root ``root_id``): whether they follow it, the newest reply
-    they have read (``read_id``, 0: none), and (read with a person's list) the newest reply in it."""
+    they have read (``read_id``, 0: none), and (read with a person's list) the newest reply in it, its id
+    and time (ms)."""
 
     account_id: int
     room: str
@@ -275,3 +276,4 @@ class ThreadFollow:
     following: bool
     read_id: int
     last_reply_id: int | None = None
+    last_reply_at: int | None = None

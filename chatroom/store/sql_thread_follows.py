@@ -22,10 +22,12 @@ READ = (
     "UPDATE thread_follows SET read_id = ? WHERE account_id = ? AND room = ? AND root_id = ? AND read_id < ?"
 )
 ONE = f"SELECT {_FOLLOW} FROM thread_follows WHERE account_id = ? AND room = ? AND root_id = ?"
-# The newest reply that is not deleted, by the thread index (schema step 32).
+# The newest reply that is not deleted, its id and time, by the thread index (schema step 32).
+_NEWEST = (
+    "SELECT max(m.{}) FROM messages m WHERE m.room = f.room AND m.thread_id = f.root_id AND NOT m.deleted"
+)
 FOLLOWED = (
-    f"SELECT {_FOLLOW}, (SELECT max(m.id) FROM messages m"
-    " WHERE m.room = f.room AND m.thread_id = f.root_id AND NOT m.deleted)"
+    f"SELECT {_FOLLOW}, ({_NEWEST.format('id')}), ({_NEWEST.format('ts')})"
     " FROM thread_follows f WHERE f.account_id = ? AND f.following"
 )
 FOLLOWERS = f"SELECT {_FOLLOW} FROM thread_follows WHERE room = ? AND root_id = ? ORDER BY account_id"
@@ -42,9 +44,9 @@ def _whole(value: object) -> int:
 
 
 def thread_follow(row: Sequence[object]) -> ThreadFollow:
-    """A ThreadFollow from a row of the follow columns (and the newest reply's id, when read)."""
+    """A ThreadFollow from a row of the follow columns (and the newest reply's id and time, when read)."""
     account_id, room, root_id, following, read_id = row[:5]
-    last = row[5] if len(row) > 5 else None
+    last, last_at = row[5:7] if len(row) > 5 else (None, None)
     return ThreadFollow(
         account_id=_whole(account_id),
         room=str(room),
@@ -52,6 +54,7 @@ def thread_follow(row: Sequence[object]) -> ThreadFollow:
         following=bool(following),
         read_id=_whole(read_id),
         last_reply_id=None if last is None else _whole(last),
+        last_reply_at=None if last_at is None else _whole(last_at),
     )
 
 

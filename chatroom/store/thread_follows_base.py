@@ -12,7 +12,8 @@ thread_following.py's rule.
   with a lower ``read_id`` keep the higher one, and reading a thread one has
   no row of stores nothing (only followed threads are listed).
 - ``followed_threads`` gives the followed ones (``following``) with the id
-  of the newest reply of the thread that is not deleted (None: none).
+  and time of the newest reply of the thread that is not deleted (None:
+  none).
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class ThreadFollowStore(Protocol):
         ...
 
     async def followed_threads(self, account_id: int) -> list[ThreadFollow]:
-        """The threads the person follows, each with its newest reply's id, in no particular order."""
+        """The threads the person follows, each with its newest reply's id and time, in no order."""
         ...
 
     async def thread_followers(self, room: str, root: int) -> list[ThreadFollow]:

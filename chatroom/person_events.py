@@ -1,0 +1,48 @@
+"""Notices told to one person's pages: what they saved, the threads they follow and read.
+
+Each is stored already when told; every node tells that person's connections
+(account_notices.py, thread_desk.py), so that their other tabs and devices
+show it. None carries a byte of a message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class SavedNotice:
+    """A person (``account_id``) saved message ``message_id`` of ``room`` at ``saved_at``, or no longer
+    has it saved (None) (stored already): every node tells that person's connections (a ``saved``
+    frame), so that their other tabs show it."""
+
+    account_id: int
+    room: str
+    message_id: int
+    saved_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadNotice:
+    """A person (``account_id``) follows the thread of ``root`` in ``room`` or not (``following``) and
+    has read it up to ``read_id`` (stored already): every node tells that person's connections (a
+    ``thread`` frame), so that the thread reads as read in every tab and device."""
+
+    account_id: int
+    room: str
+    root: int
+    following: bool
+    read_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadReplyNotice:
+    """Message ``reply_id`` of ``room``, by ``author_id`` (None: a guest's or a bot's), replied in the
+    thread of ``root`` (its follows stored already): every node tells the thread's followers connected
+    to it who may read the room (a ``thread_reply`` frame), but the author and those who blocked them."""
+
+    room: str
+    root: int
+    reply_id: int
+    author_id: int | None
+    mentioned: tuple[int, ...] = ()
