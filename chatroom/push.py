@@ -1,11 +1,12 @@
-"""Pusher: Web Push to people who have no page open, for direct messages and mentions.
+"""Pusher: Web Push to people who have no page open, for direct messages, mentions and followed threads.
 
 What a push is, and what it never does (README.md, "Web Push"; docs/protocol.md):
 
 - it goes out from the process that stored the message (service.watch_stored),
   so with many nodes each message is pushed once;
 - only to people push_rules.recipients names (a direct room's other
-  members, the people a message mentions who may read the room), who are
+  members, the people a message mentions who may read the room, the
+  followers of the thread a reply is in: thread_following.py), who are
   away (no connection in any room, on any node: Backend.accounts_online),
   whose switch is on, whose notifications are not paused ("do not disturb":
   api_status.py) and whose level for the room lets it through;
@@ -29,7 +30,7 @@ import urllib.parse
 
 import orjson
 
-from . import metrics, push_rules
+from . import metrics, push_rules, thread_following
 from .backend import Backend, BackendError, StoredMessage
 from .clock import now_ms
 from .config import Settings
@@ -69,6 +70,8 @@ def notification_text(message: StoredMessage) -> str:
 def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:
     """What the device's service worker gets: small (well under 3 KB), its text (notification_text)."""
     text = notification_text(message)
+    # A thread reply opens its thread at it (docs/protocol.md, "Threads").
+    at = "" if message.thread is None else f"#t-{message.thread}-{message.id}"
     return orjson.dumps(
         {
             "room": message.room,
@@ -77,7 +80,7 @@ def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:
             "nick": message.nick,
             "text": text,
             "reason": reason,
-            "url": "/?room=" + urllib.parse.quote(message.room, safe=""),
+            "url": "/?room=" + urllib.parse.quote(message.room, safe="") + at,
         }
     )
 
@@ -112,8 +115,8 @@ class Pusher:
         """A message was stored here: queue it for the workers, or drop it when they are that far behind."""
         if self._closed:
             return
-        if message.guest and "@" not in message.text:
-            return  # a guest writes only in open rooms: nobody to push but those it mentions
+        if message.guest and "@" not in message.text and message.thread is None:
+            return  # a guest writes only in open rooms: nobody to push but those it mentions, or follow
         if not self._workers:
             self._workers = [asyncio.create_task(self._work(), name="chatroom-push") for _ in range(WORKERS)]
         try:
@@ -140,7 +143,8 @@ class Pusher:
         """Push the message to each of its recipients who is away, wants it, and has a device."""
         accounts = self.backend.accounts
         room = await accounts.room_record(message.room) or RoomRecord(message.room, OPEN)
-        chosen = await push_rules.recipients(accounts, message, room)
+        followers = await thread_following.followers_of(self.backend, message)
+        chosen = await push_rules.recipients(accounts, message, room, followers)
         if not chosen:
             return
         ids = [r.account.id for r in chosen]

@@ -42,8 +42,9 @@ ASYNC_DIRECT: dict[str, Any] = (
 )
 
 # Frames that may come between any two others: joins, leaves, typing, a direct room's peer coming or going,
-# an account's unread counts (a member's own room counts the others' messages a moment after they come).
-NOTICES = ("sys", "presence", "typing", "peer", "unread")
+# an account's unread counts (a member's own room counts the others' messages a moment after they come),
+# a reply in a thread it follows (told a moment after the reply).
+NOTICES = ("sys", "presence", "typing", "peer", "unread", "thread_reply")
 # What may come before the answer to a member's own message: notices, chat.
 BEFORE_ANSWER = (*NOTICES, "user")
 
