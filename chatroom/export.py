@@ -6,7 +6,8 @@ room in code point order: its record, its memberships, its messages in id order
 (each file before the message that carries it: export_files.py); then what
 people chose for their reading (export_reading.py); the moderation
 history, oldest act first (export_acts.py); the messages people saved
-(export_saved.py); last, the custom emoji with their images (export_emoji.py).
+(export_saved.py); the threads they follow and how far they read each
+(export_threads.py); last, the custom emoji with their images (export_emoji.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -42,6 +43,7 @@ from .export_format import (
 )
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .export_saved import export_saved
+from .export_threads import export_thread_follows
 from .guest_access import GUESTS
 from .store import open_store
 from .store.acts_base import ModerationAct
@@ -59,6 +61,7 @@ from .store.records import (
     RoomRecord,
     SavedMessage,
     ServerSetting,
+    ThreadFollow,
 )
 
 # Pages and batches: memory stays bounded whatever the database holds.
@@ -108,6 +111,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_reading(store, out, direct_rooms=direct_rooms)
     await export_acts(store, out)
     await export_saved(store, out)
+    await export_thread_follows(store, out)
     await export_emoji(store, out)
     return summary
 
@@ -177,6 +181,7 @@ class _Batch:
     reading: list[ReadingRecord] = field(default_factory=list)
     acts: list[ModerationAct] = field(default_factory=list)
     saved: list[SavedMessage] = field(default_factory=list)
+    threads: list[ThreadFollow] = field(default_factory=list)
     emoji: list[EmojiImage] = field(default_factory=list)
     size: int = 0
 
@@ -205,6 +210,8 @@ class _Batch:
             self.acts.append(record)
         elif isinstance(record, SavedMessage):
             self.saved.append(record)
+        elif isinstance(record, ThreadFollow):
+            self.threads.append(record)
         elif isinstance(record, EmojiImage):
             self.emoji.append(record)
         self.size += 1
@@ -230,6 +237,8 @@ class _Batch:
             await store.accounts.import_acts(self.acts)
         if self.saved:
             await store.accounts.import_saved(self.saved)
+        if self.threads:
+            await store.accounts.import_thread_follows(self.threads)
         if self.emoji:
             await store.accounts.import_emoji(self.emoji)
 

@@ -20,6 +20,7 @@ from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .export_saved import saved_problem
+from .export_threads import thread_follow_problem
 from .names import nick_key
 from .store.acts_base import ModerationAct
 from .store.emoji_base import EmojiImage
@@ -34,6 +35,7 @@ from .store.records import (
     RoomRecord,
     SavedMessage,
     ServerSetting,
+    ThreadFollow,
 )
 
 
@@ -55,6 +57,7 @@ class Checked:
     memberships: set[tuple[str, int]] = field(default_factory=set)
     bars: set[tuple[str, int]] = field(default_factory=set)
     saved: set[tuple[int, str, int]] = field(default_factory=set)
+    threads: set[tuple[int, str, int]] = field(default_factory=set)
     emoji: set[str] = field(default_factory=set)
     files: FileCheck = field(default_factory=FileCheck)
     reading: ReadingSeen = field(default_factory=ReadingSeen)
@@ -103,6 +106,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return emoji_problem(record, checked.account_ids, checked.emoji)
     if isinstance(record, SavedMessage):
         return saved_problem(record, checked.room_records, checked.account_ids, checked.saved)
+    if isinstance(record, ThreadFollow):
+        return thread_follow_problem(record, checked.room_records, checked.account_ids, checked.threads)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

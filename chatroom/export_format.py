@@ -8,8 +8,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
-``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``custom_emoji``
-(export_emoji.py).
+``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``thread_follow``
+(export_threads.py); ``custom_emoji`` (export_emoji.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -37,6 +37,7 @@ from .export_files import FilePart, read_file, read_part
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
 from .export_saved import READERS as SAVED_READERS
+from .export_threads import READERS as THREAD_READERS
 from .store import migrations
 from .store.acts_base import ModerationAct
 from .store.emoji_base import EmojiImage
@@ -57,6 +58,7 @@ from .store.records import (
     RoomRecord,
     SavedMessage,
     ServerSetting,
+    ThreadFollow,
 )
 
 FORMAT = "chatroom-export"
@@ -78,6 +80,7 @@ Record = (
     | ReadingRecord
     | ModerationAct
     | SavedMessage
+    | ThreadFollow
     | EmojiImage
 )
 
@@ -309,5 +312,6 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **READING_READERS,
     "moderation_act": read_act,
     **SAVED_READERS,
+    **THREAD_READERS,
     **EMOJI_READERS,
 }
