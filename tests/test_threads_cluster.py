@@ -16,6 +16,8 @@ from .clients import ANY_TYPE, anext_of, awelcomed
 from .support import ServerProcess
 
 nodes = test_rooms_cluster.nodes
+call = test_rooms_cluster.call
+drain = test_rooms_cluster.drain
 token = test_rooms_cluster.token
 WAIT = test_rooms_cluster.WAIT
 answer = test_changes_recovery.answer
@@ -64,6 +66,35 @@ def test_a_thread_reply_reaches_the_other_node_with_its_root(
         )["id"]
         heard = await anext_of(bob, "user", WAIT, skip=ANY_TYPE)
         assert (heard["id"], heard["thread"], heard["broadcast"]) == (live, root, True)
+        for ws in (ann, bob):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_thread_read_on_one_node_reads_in_the_persons_tab_on_the_other(
+    nodes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    """bob replies on the right: ann (the root's author), whose tab is on the left, is told of the reply;
+    she reads the thread through the right node, and her left tab hears it read, bob's tab nothing; her
+    list reads the same from either node."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        ann, _, _ = await awelcomed(left, room="lobby", token=token("ann"))
+        bob, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
+        root = (await answer(ann, {"type": "message", "message": "plans?"}))["id"]
+        reply = (await answer(bob, {"type": "message", "message": "beach", "thread": root}))["id"]
+        told = await anext_of(ann, "thread_reply", WAIT, skip=ANY_TYPE)
+        assert told == {"type": "thread_reply", "room": "lobby", "root": root, "id": reply, "mention": False}
+        listed = [await call(server, "GET", "/api/me/threads", "ann") for server in (left, right)]
+        assert listed[0] == listed[1] and listed[0][1]["threads"][0]["unread"] == 1
+        status, read = await call(right, "PUT", f"/api/me/threads/lobby/{root}/read", "ann", {"id": reply})
+        assert (status, read["read_id"]) == (200, reply)
+        frame = await anext_of(ann, "thread", WAIT, skip=ANY_TYPE)
+        assert frame == {"type": "thread", "room": "lobby", "root": root, "following": True, "read_id": reply}
+        assert (await call(left, "GET", "/api/me/threads", "ann"))[1]["unread"] == 0
+        assert '"type":"thread"' not in await drain(bob)
         for ws in (ann, bob):
             await ws.close()
 
