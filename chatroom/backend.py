@@ -229,8 +229,8 @@ class Backend(Protocol):
     async def release(self, room: str, nick: str, *, announce: bool) -> None:
         """Let go of one hold of a nick; the member's last broadcasts that it left, when owed."""
 
-    async def typing(self, room: str, nick: str) -> None:
-        """Broadcast that ``nick`` is typing."""
+    async def typing(self, room: str, nick: str, thread: int | None = None) -> None:
+        """Broadcast that ``nick`` is typing (a reply in the thread of ``thread``, when not None)."""
 
     async def subscribe(self, room: str, sink: EventSink) -> None:
         """Deliver the room's events to ``sink`` from now on."""

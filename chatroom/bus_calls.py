@@ -38,9 +38,9 @@ class BusCalls:
         """Let go of one hold of the nick; the member's last tells the room it left (when owed)."""
         await self._bus_call(self.bus.release(room, nick, announce=announce))
 
-    async def typing(self, room: str, nick: str) -> None:
-        """Tell the room that ``nick`` is typing."""
-        await self._bus_call(self.bus.typing(room, nick))
+    async def typing(self, room: str, nick: str, thread: int | None = None) -> None:
+        """Tell the room that ``nick`` is typing (in the thread of ``thread``, when not None)."""
+        await self._bus_call(self.bus.typing(room, nick, thread))
 
     async def record_failure(self, key: str, limit: int, window: float) -> None:
         """Count a failure of ``key`` across the deployment."""

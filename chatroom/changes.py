@@ -120,6 +120,8 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
         return MessageFrame(
             frame.text, ref, optional_id(obj, "reply_to", ref), thread, broadcast(obj, thread, ref)
         )
+    if isinstance(frame, protocol.TypingFrame):
+        return protocol.TypingFrame(optional_id(obj, "thread", ref))
     return frame
 
 

@@ -51,7 +51,9 @@ class Change:
 
 @dataclass(slots=True)
 class Typing:
-    """Tell the room the member is typing."""
+    """Tell the room the member is typing (a reply in the thread of ``thread``, when not None)."""
+
+    thread: int | None = None
 
 
 @dataclass(slots=True)

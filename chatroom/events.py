@@ -159,10 +159,11 @@ class PresenceEvent:
 
 @dataclass(frozen=True, slots=True)
 class TypingEvent:
-    """Someone in a room is typing."""
+    """Someone in a room is typing (a reply in the thread of ``thread``, when not None)."""
 
     room: str
     nick: str
+    thread: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

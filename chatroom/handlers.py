@@ -231,7 +231,7 @@ class ChatSocketHandler(NoticeTarget, MemberWrites, GuardedSocketHandler):
             elif isinstance(effect, effects.AwaitAcks):
                 asyncio.get_running_loop().call_later(effect.seconds, self._acks_overdue)
             elif isinstance(effect, effects.Typing):
-                self.hub.spawn(self.backend.typing(self.room, self.nick))
+                self.hub.spawn(self.backend.typing(self.room, self.nick, effect.thread))
             elif isinstance(effect, effects.ReadPage):
                 self.hub.spawn(self._read_page(effect))
             elif isinstance(effect, effects.MarkRead):

@@ -85,7 +85,7 @@ class Intake:
             return self._change(frame, voice, guest)
         if isinstance(frame, protocol.TypingFrame):
             # A hint: extra frames are dropped quietly, never refused.
-            return effects.Typing() if self._typing.allow(self._clock()) else None
+            return effects.Typing(frame.thread) if self._typing.allow(self._clock()) else None
         # A history page or a read mark costs the store a read: it spends a token too.
         if not self._bucket.take(self._clock()):
             raise ProtocolError(

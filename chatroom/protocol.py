@@ -142,7 +142,9 @@ class MessageFrame:
 
 @dataclass(frozen=True, slots=True)
 class TypingFrame:
-    """The client is typing."""
+    """The client is typing (version 2: a reply in the thread of ``thread``)."""
+
+    thread: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +332,7 @@ def frame_of(event: StoredMessage | PresenceEvent | TypingEvent | PresenceBatch)
     if isinstance(event, PresenceBatch):
         joined, left, guests = list(event.joined), list(event.left), list(event.guests)
         return presence_frame(event.room, joined, left, event.users, event.ts, guests)
-    return typing_frame(event.room, event.nick)
+    return typing_frame(event.room, event.nick, event.thread)
 
 
 def welcome_frame(
@@ -354,9 +356,10 @@ def ack_frame(ref: str, msg_id: int) -> dict[str, Any]:
     return {"type": "ack", "ref": ref, "id": msg_id}
 
 
-def typing_frame(room: str, nick: str) -> dict[str, Any]:
-    """Someone is typing."""
-    return {"type": "typing", "room": room, "nick": nick}
+def typing_frame(room: str, nick: str, thread: int | None = None) -> dict[str, Any]:
+    """Someone is typing (version 2: a reply in the thread of ``thread``, which a v1 client ignores)."""
+    frame: dict[str, Any] = {"type": "typing", "room": room, "nick": nick}
+    return frame if thread is None else {**frame, "thread": thread}
 
 
 def error_frame(code: str, message: str, ref: str | None = None) -> dict[str, Any]:

@@ -1066,6 +1066,12 @@ def test_a_frame_of_a_later_version_is_dropped_not_taken_for_typing() -> None:
     assert decode_frame("lobby", typing_frame("ann"), b"node-y") == [TypingEvent("lobby", "ann")]
 
 
+def test_typing_in_a_thread_crosses_with_its_thread() -> None:
+    """Typing a reply in a thread reaches another node naming the thread; plain typing names none."""
+    assert decode_frame("lobby", typing_frame("Zoë", 42), b"node-y") == [TypingEvent("lobby", "Zoë", 42)]
+    assert decode_frame("lobby", typing_frame("Zoë"), b"node-y") == [TypingEvent("lobby", "Zoë")]
+
+
 def test_a_node_closes_even_when_redis_py_turns_its_loops_cancellation_into_an_error(
     shared_redis: RedisServer,
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tornado.testing import gen_test
 
 from chatroom import protocol
@@ -238,6 +240,29 @@ class ThreadsTest(RoomsCase):
         status, body, _ = await self.api("GET", "/api/search?q=friday&room=town", "bob")
         assert status == 200, body
         assert [(r["id"], r.get("thread")) for r in body["results"]] == [(reply, root), (root, None)]
+
+    @gen_test(timeout=30)
+    async def test_typing_a_reply_names_its_thread_and_a_bad_thread_is_refused(self) -> None:
+        """ann types in a thread: bob's typing frame names it (plain typing names none); a thread that is
+        not an id is bad_request with its ref, the connection stays, bob hears nothing of it."""
+        ann, bob = await self.town()
+        root = await self.post(ann, "root")
+        await self.recv_type(bob, "user")
+        await self.send(ann, {"type": "typing", "thread": root})
+        assert await self.recv_type(bob, "typing") == {
+            "type": "typing",
+            "room": "town",
+            "nick": "ann",
+            "thread": root,
+        }
+        await asyncio.sleep(1.1)  # typing is a hint, at most one a second
+        await self.send(ann, {"type": "typing"})
+        assert await self.recv_type(bob, "typing") == {"type": "typing", "room": "town", "nick": "ann"}
+        for bad in ("1", 0, True):
+            error = await self.ask(ann, {"type": "typing", "thread": bad})
+            assert (error["type"], error["code"], error["ref"]) == ("error", protocol.BAD_REQUEST, "r")
+        await self.nothing_more(bob)
+        assert await self.post(ann, "still here", thread=root) == root + 1
 
 
 class ThreadsOnPostgresTest(OnPostgres, ThreadsTest):

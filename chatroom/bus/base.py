@@ -146,8 +146,8 @@ class Bus(Protocol):
         member said ``announce`` (a connection whose join was out).
         """
 
-    async def typing(self, room: str, nick: str) -> None:
-        """Tell the room, on every process, that ``nick`` is typing."""
+    async def typing(self, room: str, nick: str, thread: int | None = None) -> None:
+        """Tell the room, on every process, that ``nick`` is typing (in the thread of ``thread``)."""
 
     async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
         """Those of the accounts that hold a member (``account_owner``) in any room, on any process.

@@ -183,9 +183,9 @@ class LocalBus:
         guest = is_guest_owner(member.owner)
         self._deliver(room, PresenceEvent(event, room, member.nick, users, now_ms(), guest))
 
-    async def typing(self, room: str, nick: str) -> None:
-        """Tell the room that ``nick`` is typing."""
-        self._deliver(room, TypingEvent(room, nick))
+    async def typing(self, room: str, nick: str, thread: int | None = None) -> None:
+        """Tell the room that ``nick`` is typing (in the thread of ``thread``, when not None)."""
+        self._deliver(room, TypingEvent(room, nick, thread))
 
     def _deliver(self, room: str, event: PresenceEvent | TypingEvent) -> None:
         sink = self._sinks.get(room)

@@ -205,9 +205,9 @@ class RedisBus:
         tag, channel = self.node_id.encode(), self._keys.notices_channel
         await self._publisher.publish([(channel, frame) for frame in notice_frames(tag, notices)])
 
-    async def typing(self, room: str, nick: str) -> None:
+    async def typing(self, room: str, nick: str, thread: int | None = None) -> None:
         """Tell the room's members on every node that ``nick`` is typing (twice is harmless: a state)."""
-        await self._publisher.publish([(self._keys.channel(room), typing_frame(nick))])
+        await self._publisher.publish([(self._keys.channel(room), typing_frame(nick, thread))])
 
     async def healthy(self) -> bool:
         """Redis takes a write, and this node's subscription hears what it publishes."""
