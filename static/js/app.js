@@ -48,6 +48,9 @@ import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 import {onDndFrame, onStatusFrame} from "./status.js";
 import {onThreadRefused, wireThreads} from "./thread.js";
+import {onThreadFrame, wireThreadFollow} from "./thread_follow.js";
+import {showThreadAttach, wireThreadTools} from "./thread_tools.js";
+import {onThreadReply, refreshThreads, wireThreadsView} from "./threads_view.js";
 import {configureUnread, markSeenSoon, onReconnected, onUnread} from "./unread.js";
 
 function routeFrames() {
@@ -63,6 +66,8 @@ function routeFrames() {
     showAccountActions().then(() => {
       refreshMessageActions();
       accountKnown();
+      refreshThreads();
+      showThreadAttach();
       if (session.isAccount) {
         loadBlocks();
         loadSavedHere();
@@ -120,6 +125,8 @@ function routeFrames() {
   // Each welcome reads the list again: an emoji added or removed while the page was offline shows.
   on(FRAME.WELCOME, loadCustomEmoji);
   onCustomEmoji(refreshCustomEmoji);
+  on(FRAME.THREAD, onThreadFrame);
+  on(FRAME.THREAD_REPLY, onThreadReply);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -237,6 +244,9 @@ function wirePage() {
   wireSearch();
   wireSaved();
   wireThreads();
+  wireThreadFollow();
+  wireThreadTools(on);
+  wireThreadsView();
   wireSettings(currentEntry);
   wireAdministration();
   wireAddEmoji();

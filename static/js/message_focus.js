@@ -4,7 +4,8 @@
 // focused from the keyboard shows its toolbar, as a hovered one does; Tab
 // then goes on into its buttons and what else it holds (a reply's quote,
 // reactions, links, its file): those of the other messages are out of the
-// Tab order, however many there are.
+// Tab order, however many there are. The thread panel's messages move alike
+// (wireArrowKeys).
 
 import {ui} from "./dom.js";
 
@@ -51,9 +52,9 @@ function keepTabStop(records) {
 }
 
 // From a message or what it holds (but a box being typed in, where the keys move the caret).
-function moveFocus(event) {
+function moveFocus(event, list = ui.list) {
   if (event.target.matches("input, textarea")) return;
-  const all = messagesInList();
+  const all = [...list.querySelectorAll(":scope > .msg")];
   const at = all.indexOf(event.target.closest(".msg"));
   const next = {ArrowUp: at - 1, ArrowDown: at + 1, Home: 0, End: all.length - 1}[event.key];
   if (at === -1 || next === undefined) return;
@@ -61,11 +62,16 @@ function moveFocus(event) {
   all[Math.max(0, Math.min(next, all.length - 1))].focus();
 }
 
+// The arrow keys, Home and End move through ``list``'s messages as through the timeline's.
+export function wireArrowKeys(list) {
+  list.addEventListener("keydown", (event) => moveFocus(event, list));
+}
+
 // ``onFocus(item)`` when a message, or anything in it, takes the focus;
 // ``onLeave()`` when the focus goes somewhere outside the list.
 export function wireMessageFocus(onFocus, onLeave) {
   new MutationObserver(keepTabStop).observe(ui.list, {childList: true, subtree: true});
-  ui.list.addEventListener("keydown", moveFocus);
+  ui.list.addEventListener("keydown", (event) => moveFocus(event));
   ui.list.addEventListener("focusin", (event) => {
     const item = event.target.closest?.(".msg");
     if (!item || item.parentElement !== ui.list) return;

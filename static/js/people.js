@@ -143,6 +143,7 @@ export function onPresence(frame) {
 // --- typing ---------------------------------------------------------------------------
 
 export function onTyping(frame) {
+  if (frame.thread) return; // a reply being typed: the thread's panel says so (static/js/thread_tools.js)
   // Someone one blocked is not shown typing: their words are hidden too (static/js/blocks.js).
   if (typeof frame.nick !== "string" || isOwn(frame.nick) || isBlocked(frame.nick)) return;
   typers.set(frame.nick, Date.now() + TYPING_SHOWN_FOR_MS);

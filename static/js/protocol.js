@@ -36,6 +36,8 @@ export const FRAME = Object.freeze({
   DND: "dnd", // someone paused or resumed their notifications (version 2)
   SAVED: "saved", // one saved a message or unsaved it, in this or another tab (version 2)
   EMOJI: "emoji", // a custom emoji was added or removed on the server (version 2)
+  THREAD: "thread", // one followed, unfollowed or read a thread, in this or another tab (version 2)
+  THREAD_REPLY: "thread_reply", // a reply in a thread one follows (version 2)
   MESSAGE: "message", // client to server
 });
 

@@ -14,6 +14,7 @@ import {jumpTo} from "./permalink.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
 import {isSaved, setSaved, takeSavedIds} from "./saved_marks.js";
 import {session} from "./session.js";
+import {openThread, threadHash} from "./thread.js";
 
 const $ = (id) => document.getElementById(id);
 const SNIPPET_CHARS = 200;
@@ -108,7 +109,9 @@ function snippet(message) {
 function savedLink(saved, entry) {
   const message = saved.message;
   const link = element("a", "search-result saved-entry");
-  link.href = `${roomUrl(saved.room)}#m-${saved.id}`;
+  // A thread reply opens its thread at it (thread.js), any other message the room at it.
+  const thread = typeof message.thread === "number" ? message.thread : 0;
+  link.href = `${roomUrl(saved.room)}#${thread ? threadHash(thread, saved.id) : `m-${saved.id}`}`;
   const where = element("span", "search-where");
   where.append(element("bdi", "search-room", roomLabel(entry)), nickElement(message.nick), timeElement(message.ts));
   link.append(where, snippet(message));
@@ -116,6 +119,7 @@ function savedLink(saved, entry) {
     if (saved.room !== session.room) return; // another room: the link opens it there
     event.preventDefault();
     $("saved-dialog").close();
+    if (thread) return openThread(thread, saved.id);
     history.replaceState(null, "", link.href);
     jumpTo(saved.id);
   });

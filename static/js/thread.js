@@ -7,6 +7,7 @@
 import {apiCall, roomPath} from "./api.js";
 import {on, sendFrame} from "./connection.js";
 import {announce, ui} from "./dom.js";
+import {wireArrowKeys} from "./message_focus.js";
 import {applyChange, decorate} from "./message_state.js";
 import {configureThreads, itemById} from "./messages.js";
 import {permalink} from "./permalink.js";
@@ -21,6 +22,16 @@ const REF_PREFIX = "t-";
 const READ_AT_MOST = 500;
 
 const panel = {root: 0, byId: new Map(), sent: new Map(), refCounter: 0, openedFrom: null, reads: 0};
+// ``shown(root, newestId)``: the panel shows the thread up to that message (thread_follow.js reads it).
+const hooks = {shown: () => {}, closed: () => {}};
+
+export function configureThreadPanel(more) {
+  Object.assign(hooks, more);
+}
+
+// The root of the open thread (0: none), and the newest message the panel shows of it.
+export const openRoot = () => panel.root;
+export const newestShown = () => Math.max(0, ...panel.byId.keys());
 
 // A link's fragment that opens thread ``root`` (a search result of another room: ``?room=R#t-ROOT``),
 // at its message ``id`` if given (a reply's link: ``#t-ROOT-ID``).
@@ -73,6 +84,7 @@ export function closeThread() {
   if (/^#t-[\d-]+$/.test(location.hash)) history.replaceState(null, "", location.pathname + location.search);
   const back = panel.openedFrom;
   panel.openedFrom = null;
+  hooks.closed();
   if (back && back.isConnected) back.focus();
   else ui.text.focus();
 }
@@ -92,6 +104,7 @@ async function readThread() {
   frames.filter((m) => m && typeof m.id === "number" && typeof m.message === "string").forEach(addToPanel);
   if (!panel.byId.has(root)) sayProblem("The message this thread hangs off is not there any more.");
   showEnd();
+  hooks.shown(root, newestShown());
 }
 
 // --- the panel's messages -------------------------------------------------------------------
@@ -136,6 +149,7 @@ function onReply(frame) {
   addToPanel(frame);
   if (atEnd || isOwnMessage(frame)) showEnd();
   if (!isOwnMessage(frame)) announce(`${frame.nick} in the thread: ${frame.message.slice(0, 300)}`);
+  hooks.shown(panel.root, newestShown());
 }
 
 function onChange(frame) {
@@ -221,6 +235,7 @@ export function wireThreads() {
   on(FRAME.ACK, onAck);
   // Back after a disconnect: what was missed is read again, whole.
   on(FRAME.WELCOME, () => (panel.root ? (showWritable(), readThread()) : openFromAddress()));
+  wireArrowKeys($("thread-messages"));
   $("thread-composer").addEventListener("submit", send);
   $("thread-text").addEventListener("keydown", onBoxKey);
   $("thread-close").addEventListener("click", closeThread);

@@ -37,6 +37,9 @@ export function configureUnread(hooks) {
 
 const following = () => session.isAccount || session.account !== null;
 
+// The person's notification level for a room, as the server last told this page.
+export const notifyLevel = (room) => state.counts.get(room)?.notify || "all";
+
 // --- counts --------------------------------------------------------------------
 
 const countsFields = (entry) => ({

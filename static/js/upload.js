@@ -6,11 +6,12 @@
 import {apiHeaders, roomPath} from "./api.js";
 import {humanSize} from "./file_view.js";
 
-// Starts sending ``file`` (with ``text`` and ``replyTo``, when given) to
+// Starts sending ``file`` (with ``text``, ``replyTo`` and ``thread``, when given) to
 // ``room``; ``progress(fraction)`` hears how much has gone. Answers
 // {done: a promise of the answer, cancel: stops it}.
-export function startUpload(room, file, {text = "", replyTo = null} = {}, progress = () => {}) {
+export function startUpload(room, file, {text = "", replyTo = null, thread = null} = {}, progress = () => {}) {
   const query = new URLSearchParams({name: file.name || "file"});
+  if (thread) query.set("thread", String(thread));
   if (text) query.set("text", text);
   if (replyTo !== null && replyTo !== undefined) query.set("reply_to", String(replyTo));
   const request = new XMLHttpRequest();
