@@ -5,6 +5,7 @@ not read (never could, or no longer), and one's other pages told."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -291,3 +292,16 @@ class ThreadsTest(RoomsCase):
 
 class ThreadsOnPostgresTest(OnPostgres, ThreadsTest):
     """The same, the server storing in PostgreSQL."""
+
+
+class GuestThreadsTest(RoomsCase):
+    """Where guests are let in, a guest still follows nothing."""
+
+    settings = replace(RoomsCase.settings, guests=True)
+
+    @gen_test(timeout=30)
+    async def test_a_guest_is_asked_to_sign_in(self) -> None:
+        """The list, following, unfollowing and reading answer a guest 401 unauthorized."""
+        await self.refused(401, "unauthorized", self.api("GET", "/api/me/threads"))
+        for method, what in (("PUT", "follow"), ("DELETE", "follow"), ("PUT", "read")):
+            await self.refused(401, "unauthorized", self.api(method, f"/api/me/threads/lobby/1/{what}"))

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page, test_page_changes, test_page_saved, test_page_threads
+from tests import test_page, test_page_changes, test_page_saved, test_page_threads, test_page_unread
 from tests.support import ServerProcess
-from tests.test_page import SCREENSHOT_PHONE, Pages, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient
 
@@ -170,3 +170,39 @@ def test_a_saved_thread_reply_opens_its_thread_and_the_arrow_keys_move_in_it(
     expect(panel(bob).locator(".thread-root")).to_be_focused()
     bob.keyboard.press("ArrowDown")
     expect(reply).to_be_focused()
+
+
+def test_a_reply_in_a_followed_thread_pops_up_a_notification_in_a_background_tab(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """bob's tab is in the background: ann's reply in his thread pops up one notification naming her and
+    the room, with the reply's text; ann's own tab, which she replies from, pops up nothing; clicking
+    bob's opens the thread."""
+    open_room(server, "yard")
+    bob = pages.open("about:blank")
+    bob.context.grant_permissions(["notifications"], origin=server.url)
+    bob.context.add_init_script(test_page_unread.CATCH)
+    bob.goto(f"{server.url}/?room=yard&token={token_for('bob')}")
+    expect_online(bob)
+    ann = open_as(pages, server, "ann", "yard")
+    say(bob, "the fence is down")
+    bob.evaluate("window.__background(true)")
+    act(ann, message(ann, "the fence is down"), "Start a thread")
+    reply_in_thread(ann, "I'll fix it on Saturday")
+    for _ in range(100):
+        if bob.evaluate("window.__notes.length"):
+            break
+        bob.wait_for_timeout(50)
+    bob.wait_for_timeout(500)
+    root = message(bob, "the fence is down").get_attribute("data-id")
+    assert test_page_unread.caught(bob) == [
+        {
+            "title": "ann replied in a thread in #yard",
+            "body": "I'll fix it on Saturday",
+            "tag": f"chatroom:thread:yard:{root}",
+        }
+    ]
+    bob.evaluate("window.__background(false)")
+    bob.evaluate("window.__notes[0].note.listeners.forEach((listener) => listener())")
+    expect(panel(bob)).to_be_visible()
+    expect(panel(bob).locator(".msg .text").last).to_have_text("I'll fix it on Saturday")
