@@ -100,3 +100,26 @@ def test_the_schema_step_is_written_for_both_dialects() -> None:
     for dialect in (step.sqlite, step.postgres):
         assert any("CREATE TABLE thread_follows" in sql for sql in dialect)
         assert any("thread_followers ON thread_follows (room, root_id)" in sql for sql in dialect)
+
+
+def test_thread_replies_count_in_their_rooms_unread_messages_and_mentions(
+    store_factory: StoreFactory,
+) -> None:
+    """A thread reply counts as unread in its room like any message, its mention too (docs/protocol.md,
+    "Threads": the choice kept), and one's own replies count for nobody but the others."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+        await store.append("lobby", "ann", "root", account_id=ann.id)
+        await store.append("lobby", "bob", "in the thread", account_id=bob.id, thread=1)
+        await store.append(
+            "lobby", "bob", "@ann and to the room", account_id=bob.id, thread=1, broadcast=True
+        )
+        counts = await accounts.unread_in("lobby", 1, "ann", reader_id=ann.id)
+        assert (counts.unread, counts.mentions) == (2, 1)
+        assert (await accounts.unread_in("lobby", 0, "bob", reader_id=bob.id)).unread == 1
+
+    run(store_factory(), scenario)
