@@ -83,7 +83,7 @@ async def listing(backend: Backend, access: Access, who: Identity, offset: int, 
     page = ordered[offset : offset + limit]
     entries = []
     for follow in page:
-        shown = await thread_list.entry(backend, who, follow, unread[(follow.room, follow.root_id)], blocked)
+        shown = await thread_list.entry(backend, follow, unread[(follow.room, follow.root_id)], blocked)
         if shown is not None:
             entries.append(shown)
     more = len(ordered) > offset + limit

@@ -62,7 +62,7 @@ def _counts(reply: StoredMessage, who: Identity, blocked: set[int]) -> bool:
 
 
 async def entry(
-    backend: Backend, who: Identity, follow: ThreadFollow, unread: Unread, blocked: set[int]
+    backend: Backend, follow: ThreadFollow, unread: Unread, blocked: set[int]
 ) -> dict[str, Any] | None:
     """A thread's entry of the list; None when its root is gone from the store."""
     room, root = follow.room, follow.root_id
