@@ -1,6 +1,6 @@
 """The frames that tell connections of changes to accounts: one's own new name, someone's new picture,
 someone blocked or unblocked, someone made an administrator or no longer one, someone's status or paused
-notifications, a message saved or no longer.
+notifications, a message saved or no longer, one's scheduled messages changed.
 
 Built here, pure, and exported by protocol.py with the other server frames.
 """
@@ -69,3 +69,8 @@ def thread_reply_frame(room: str, root: int, reply_id: int, mention: bool) -> di
     """Message ``reply_id`` replied in the thread of ``root`` that the account follows (``mention``: and
     mentions it): the page reads the reply through the API, as the room's reader it is."""
     return {"type": "thread_reply", "room": room, "root": root, "id": reply_id, "mention": mention}
+
+
+def scheduled_frame(room: str) -> dict[str, Any]:
+    """The account's scheduled messages changed, for ``room``: its pages read the list again."""
+    return {"type": "scheduled", "room": room}

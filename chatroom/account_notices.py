@@ -21,7 +21,10 @@ NoticeDesk (notices.py) hands them here first:
   refuse their messages (or take them again) from then on;
 - a person saved a message or unsaved it: their connections get a
   ``saved`` frame (room and id, no byte of the message), so that their
-  other tabs mark it and list it.
+  other tabs mark it and list it;
+- a person's scheduled messages changed (written, edited, deleted, sent
+  or not sent): their connections get a ``scheduled`` frame (the room, no
+  byte of the text), so that every tab shows the list as it is.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from .events import (
     Notice,
     PauseNotice,
     SavedNotice,
+    ScheduledNotice,
     StatusNotice,
 )
 from .identity import Identity
@@ -75,9 +79,11 @@ class AccountNotices(Desk[Connection]):
         elif isinstance(notice, BlockNotice):
             self._blocked(notice)
         elif isinstance(notice, SavedNotice):
-            frame = protocol.saved_frame(notice.room, notice.message_id, notice.saved_at)
-            for connection in self._of_account(notice.account_id):
-                connection.tell([frame])
+            self._tell_own(
+                notice.account_id, protocol.saved_frame(notice.room, notice.message_id, notice.saved_at)
+            )
+        elif isinstance(notice, ScheduledNotice):
+            self._tell_own(notice.account_id, protocol.scheduled_frame(notice.room))
         else:
             return False
         return True
@@ -104,6 +110,11 @@ class AccountNotices(Desk[Connection]):
 
         if self._spawn is not None:
             self._spawn(logged(rename(), log, "cannot act on a notice"))
+
+    def _tell_own(self, account_id: int, frame: dict[str, Any]) -> None:
+        """Tell the account's own connections."""
+        for connection in self._of_account(account_id):
+            connection.tell([frame])
 
     def _tell_accounts(self, frame: dict[str, Any]) -> None:
         """Tell every connection that speaks for an account (who may look accounts up); no guest's."""

@@ -34,6 +34,7 @@ from .api_moderation import AccountMessagesHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_rooms import MessagesHandler, PinsHandler
 from .api_saved import SavedHandler, SavedInRoomHandler, SavedMessageHandler
+from .api_scheduled import ScheduledHandler, ScheduledMessageHandler, SendScheduledHandler
 from .api_search import SearchHandler
 from .api_settings import SettingsHandler
 from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
@@ -54,6 +55,8 @@ from .passwords import Passwords
 from .peers import PeerDesk
 from .pings import PingSweep
 from .push import Pusher
+from .scheduled_sender import ScheduledSender
+from .scheduled_sending import ScheduledSending
 from .static_files import StaticHandler
 from .thread_desk import ThreadDesk
 from .unread import UnreadDesk
@@ -116,6 +119,7 @@ class ChatApplication(tornado.web.Application):
         guest_access: GuestAccess,
         unread: UnreadDesk,
         pusher: Pusher,
+        scheduled_sender: ScheduledSender,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -127,6 +131,8 @@ class ChatApplication(tornado.web.Application):
         self.pusher = pusher
         # Whether guests are let in: the server reads the stored setting into it before serving.
         self.guest_access = guest_access
+        # Sends the scheduled messages when due: the server starts it once serving, stops it first.
+        self.scheduled_sender = scheduled_sender
 
 
 def make_app(settings: Settings, backend: Backend) -> ChatApplication:
@@ -159,6 +165,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     push = {**api, "pusher": pusher}
     statuses = {**api, "changes": KeyedTokenBuckets.per_minute(CHANGES_PER_MINUTE)}
     webhooks = Webhooks(settings, backend.accounts)
+    sending = ScheduledSending(backend, access)
+    scheduled = {**api, "sending": sending}
     uploads = Uploads(settings, backend.files)
     upload = {**api, "uploads": uploads}
     emoji = {
@@ -184,6 +192,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         guest_access,
         unread,
         pusher,
+        ScheduledSender(sending),
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -224,6 +233,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/threads", ThreadsHandler, following),
             (r"/api/me/threads/([^/]+)/([^/]+)/follow", FollowHandler, following),
             (r"/api/me/threads/([^/]+)/([^/]+)/read", ThreadReadHandler, following),
+            (r"/api/me/scheduled", ScheduledHandler, scheduled),
+            (r"/api/me/scheduled/([^/]+)", ScheduledMessageHandler, scheduled),
+            (r"/api/me/scheduled/([^/]+)/send", SendScheduledHandler, scheduled),
             (r"/api/setup", SetupHandler, accounts),
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),

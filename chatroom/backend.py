@@ -27,6 +27,7 @@ from .events import TypingEvent as TypingEvent
 from .store.accounts_base import AccountStore
 from .store.change_rules import Changed, ChangeRequest
 from .store.files_base import FileStore
+from .store.records import ScheduledClaim
 from .store.search_base import SearchQuery
 from .store.way_in import WayIn
 
@@ -106,6 +107,7 @@ class Backend(Protocol):
         file_id: str | None = None,
         thread: int | None = None,
         broadcast: bool = False,
+        scheduled: ScheduledClaim | None = None,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
@@ -115,7 +117,9 @@ class Backend(Protocol):
         bad_thread when that is no root: store/thread_rows.py), ``broadcast``
         a thread reply also sent to the room;
         ``file_id`` a file the author saved (store.files) that the message
-        carries (ChangeRefusedError when it may not: files_base.py).
+        carries (ChangeRefusedError when it may not: files_base.py);
+        ``scheduled`` the scheduled message it is, stored only while its row
+        holds that version (ChangeRefusedError gone: store/scheduled_base.py).
 
         Calls made in order are stored in that order. The awaitable resolves
         once the message is durable, or raises BackendError. With ``ref``, a

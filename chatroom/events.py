@@ -13,6 +13,7 @@ from .emoji_frames import EmojiNotice
 from .person_events import SavedNotice as SavedNotice
 from .person_events import ThreadNotice as ThreadNotice
 from .person_events import ThreadReplyNotice as ThreadReplyNotice
+from .person_events import ScheduledNotice as ScheduledNotice
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,4 +390,5 @@ Notice = (
     | EmojiNotice
     | ThreadNotice
     | ThreadReplyNotice
+    | ScheduledNotice
 )

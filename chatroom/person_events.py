@@ -1,4 +1,5 @@
-"""Notices told to one person's pages: what they saved, the threads they follow and read.
+"""Notices told to one person's pages: what they saved, the threads they follow and read, what they
+scheduled.
 
 Each is stored already when told; every node tells that person's connections
 (account_notices.py, thread_desk.py), so that their other tabs and devices
@@ -46,3 +47,13 @@ class ThreadReplyNotice:
     reply_id: int
     author_id: int | None
     mentioned: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledNotice:
+    """A person's (``account_id``) scheduled messages changed, for ``room`` (stored already: one written,
+    edited, deleted, sent or not sent): every node tells that person's connections (a ``scheduled``
+    frame, no byte of the text), so that every tab shows the list as it is."""
+
+    account_id: int
+    room: str

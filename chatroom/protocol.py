@@ -21,6 +21,7 @@ from .account_frames import block_frame as block_frame
 from .account_frames import dnd_frame as dnd_frame
 from .account_frames import renamed_frame as renamed_frame
 from .account_frames import saved_frame as saved_frame
+from .account_frames import scheduled_frame as scheduled_frame
 from .account_frames import status_frame as status_frame
 from .account_frames import status_part as status_part
 from .account_frames import thread_frame as thread_frame
@@ -81,6 +82,9 @@ TOO_MANY_REACTIONS = "too_many_reactions"
 TOO_MANY_PINS = "too_many_pins"
 # A save past the messages one person keeps saved (api_saved.py: MAX_SAVED).
 TOO_MANY_SAVED = "too_many_saved"
+# Scheduled messages (api_scheduled.py): one past those a person keeps; a time not ahead, or too far.
+TOO_MANY_SCHEDULED = "too_many_scheduled"
+BAD_TIME = "bad_time"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
 # Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing

@@ -132,6 +132,8 @@ async def serve(
     await app.guest_access.load(backend.accounts)
     # The VAPID key is made at the first start (every later start, and every node, reads it).
     await app.pusher.key()
+    # What fell due while no server ran goes out now.
+    app.scheduled_sender.start()
     server = GuardedHTTPServer(
         app,
         xheaders=settings.xheaders,
@@ -162,6 +164,7 @@ async def serve(
     if handoff is not None:
         handoff.stop(IOLoop.current())
     listener.stop()
+    await app.scheduled_sender.stop()
     await shutdown(server, app.hub, app.pusher, backend, settings, app.unread)
 
 

@@ -38,6 +38,7 @@ from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
 from .store.change_rules import Changed, ChangeRequest
 from .store.files_base import FileStore
+from .store.records import ScheduledClaim
 from .store.sqlite import SQLiteStore
 from .store_reads import StoreReads
 
@@ -139,13 +140,14 @@ class ChatService(StoreReads, BusCalls):
         file_id: str | None = None,
         thread: int | None = None,
         broadcast: bool = False,
+        scheduled: ScheduledClaim | None = None,
     ) -> asyncio.Future[StoredMessage]:
         """Store a message (carrying the file ``file_id``, saved by store.files); once committed, deliver
         it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         append = self.store.append(
             room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to,
-            file_id=file_id, thread=thread, broadcast=broadcast,
+            file_id=file_id, thread=thread, broadcast=broadcast, scheduled=scheduled,
         )  # fmt: skip
         appended = asyncio.ensure_future(append)
         self._appending.add(appended)

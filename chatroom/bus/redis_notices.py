@@ -33,6 +33,7 @@ from ..events import (
     PresenceNotice,
     RoomNotice,
     SavedNotice,
+    ScheduledNotice,
     SettingsNotice,
     StatusNotice,
     ThreadNotice,
@@ -108,6 +109,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, ThreadReplyNotice):
         reply = [notice.room, notice.root, notice.reply_id, notice.author_id, list(notice.mentioned)]
         return {"thread_reply": reply}
+    if isinstance(notice, ScheduledNotice):
+        # Likewise: an older node drops it, and its pages see the list when they next load it.
+        return {"scheduled": [notice.account_id, notice.room]}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -166,6 +170,9 @@ def _notice(body: dict[str, Any]) -> Notice | None:
         return EmojiNotice(str(name), None if digest is None else str(digest), by, int(ts))
     if "thread" in body or "thread_reply" in body:
         return _thread_notice(body)
+    if "scheduled" in body:
+        account_id, room = body["scheduled"]
+        return ScheduledNotice(int(account_id), str(room))
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))

@@ -49,6 +49,7 @@ from .records import (
 )
 from .rooms_base import RoomStore
 from .saved_base import SavedStore
+from .scheduled_base import ScheduledStore
 from .status_base import StatusStore
 from .thread_follows_base import ThreadFollowStore
 
@@ -110,6 +111,7 @@ class AccountStore(
     ActStore,
     SavedStore,
     StatusStore,
+    ScheduledStore,
     ThreadFollowStore,
     EmojiStore,
     Protocol,
@@ -118,8 +120,8 @@ class AccountStore(
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
     the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
-    notifications (status_base), the threads each person follows (thread_follows_base), custom emoji
-    (emoji_base).
+    notifications (status_base), the messages each person scheduled (scheduled_base), the threads each
+    person follows (thread_follows_base), custom emoji (emoji_base).
     """
 
     # --- accounts ------------------------------------------------------------

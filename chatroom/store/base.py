@@ -45,6 +45,7 @@ from ..events import StoredChange
 from .accounts_base import AccountStore
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .files_base import FileStore
+from .records import ScheduledClaim
 from .search_base import SearchQuery
 from .thread_futures import fail_unless_done, resolve_unless_done
 from .threads_base import ThreadReads
@@ -209,6 +210,7 @@ class Store(ThreadReads, Protocol):
         file_id: str | None = None,
         thread: int | None = None,
         broadcast: bool = False,
+        scheduled: ScheduledClaim | None = None,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 
@@ -220,6 +222,8 @@ class Store(ThreadReads, Protocol):
         it cannot be stored, ChangeRefusedError (NO_MESSAGE) for a reply to no
         message of the room, (BAD_REQUEST) for a file it may not carry
         (files_base.py), (BAD_THREAD) for a thread with no root (threads_base.py).
+        ``scheduled``: the scheduled message it is, whose row the same transaction deletes (GONE when
+        it was deleted or edited meanwhile: nothing is stored; scheduled_base.py).
         """
         ...
 

@@ -159,3 +159,12 @@ def _pin_changes(request: ChangeRequest, target: TargetState) -> bool:
 def reply_refusal(reply_to: int) -> ChangeRefusedError:
     """A reply to a message the room does not have."""
     return ChangeRefusedError(NO_MESSAGE, f"there is no message {reply_to} in this room to reply to")
+
+
+# The refusal of a scheduled message whose row was sent, deleted or edited meanwhile (scheduled_base.py).
+GONE = "gone"
+
+
+def gone_refusal() -> ChangeRefusedError:
+    """What storing a scheduled message answers when its row (of that version) is no longer there."""
+    return ChangeRefusedError(GONE, "the scheduled message was sent, changed or deleted meanwhile")

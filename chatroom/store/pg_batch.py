@@ -29,7 +29,7 @@ from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..events import FileInfo, ReplyQuote, StoredChange
 from ..names import room_key
 from .base import Appended, Outcome, StoreError, encodable
-from .change_rules import ChangeRefusedError, reply_refusal
+from .change_rules import ChangeRefusedError, gone_refusal, reply_refusal
 from .file_rows import attachable, file_from_row
 from .pg_batch_sql import (
     ATTACH_IMPORTED,
@@ -45,8 +45,10 @@ from .pg_batch_sql import (
 from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes, thread_root_refusals
 from .pg_columns import bigint_column, boolean_column, bytea_column, register_columns, text_column
 from .pg_search_rows import index_messages
+from .records import ScheduledClaim
 from .search_base import searchable
 from .search_words import message_keys
+from .sql_scheduled import TAKE_MANY as TAKE_SCHEDULED
 
 Connection = psycopg.AsyncConnection[TupleRow]
 
@@ -73,6 +75,8 @@ class Pending:
     # The root of the thread it replies in (checked in the batch: thread_rows.py); also sent to the room.
     thread: int | None = None
     broadcast: bool = False
+    # The scheduled message it is: its row is deleted in the same transaction (scheduled_base.py).
+    scheduled: ScheduledClaim | None = None
     # Read in the batch: the quote of the message it replies to, what its file is.
     quote: ReplyQuote | None = None
     file: FileInfo | None = None
@@ -127,7 +131,11 @@ async def store_batch(
     """
     rooms = sorted({pending.room for pending in batch})
     if all(
-        isinstance(p, Pending) and p.reply_to is None and p.file_id is None and p.thread is None
+        isinstance(p, Pending)
+        and p.reply_to is None
+        and p.file_id is None
+        and p.thread is None
+        and p.scheduled is None
         for p in batch
     ):
         messages = [p for p in batch if isinstance(p, Pending)]
@@ -181,12 +189,27 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
                 pending.quote = quotes.get(pending.reply_to)
                 if pending.quote is None and outcomes[index] is None:
                     outcomes[index] = reply_refusal(pending.reply_to)
+    await _take_scheduled(conn, run, outcomes)
     storing = [p for p, outcome in zip(run, outcomes, strict=True) if outcome is None]
     if storing:
         firsts, place = _first_sends(storing)
         stored = iter(await _outcomes(await _send_store(conn, firsts), firsts, place))
         outcomes = [next(stored) if outcome is None else outcome for outcome in outcomes]
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _take_scheduled(conn: Connection, run: list[Pending], outcomes: list[Outcome | None]) -> None:
+    """Delete the rows of the scheduled messages still to be stored; refuse (in ``outcomes``) each whose
+    row is gone or was edited. A row another transaction deletes is waited for, then found gone."""
+    taking = [(i, p.scheduled) for i, p in enumerate(run) if p.scheduled is not None and outcomes[i] is None]
+    if not taking:
+        return
+    ids, versions = [c.id for _, c in taking], [c.version for _, c in taking]
+    taken = {int(row[0]) for row in await (await conn.execute(TAKE_SCHEDULED, (ids, versions))).fetchall()}
+    for index, claim in taking:
+        if claim.id not in taken:
+            outcomes[index] = gone_refusal()
+        taken.discard(claim.id)  # the same row twice in the batch: its first message alone
 
 
 async def _check_threads(conn: Connection, run: list[Pending], outcomes: list[Outcome | None]) -> None:

@@ -43,6 +43,7 @@ from .pg_files import PostgresFiles
 from .pg_pending import PendingLists
 from .pg_pool import open_pool
 from .pg_writer import PostgresWriter
+from .records import ScheduledClaim
 from .search_base import SearchQuery
 from .thread_rows import TOP, Within
 from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
@@ -148,6 +149,7 @@ class PostgresStore(ExportReads):
         file_id: str | None = None,
         thread: int | None = None,
         broadcast: bool = False,
+        scheduled: ScheduledClaim | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -170,6 +172,7 @@ class PostgresStore(ExportReads):
                     file_id,
                     thread,
                     broadcast,
+                    scheduled,
                 )
             )
         return future

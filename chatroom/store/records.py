@@ -277,3 +277,33 @@ class ThreadFollow:
     read_id: int
     last_reply_id: int | None = None
     last_reply_at: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledMessage:
+    """A message a person wrote to be sent later, at ``at`` (ms): theirs alone to see until it is sent.
+
+    ``failure`` is why it was not sent at its time (None: it waits); ``version``
+    grows with every edit (store/scheduled_base.py).
+    """
+
+    id: int
+    account_id: int
+    room: str
+    text: str
+    at: int
+    created_at: int
+    reply_to: int | None = None
+    thread: int | None = None
+    broadcast: bool = False
+    version: int = 1
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledClaim:
+    """A scheduled message being sent: stored only if its row still has this version, which the storing
+    transaction deletes (store/scheduled_base.py)."""
+
+    id: int
+    version: int

@@ -37,6 +37,7 @@ from .sql_push import SQLPush
 from .sql_reading import SQLReading
 from .sql_rooms import SQLRooms
 from .sql_saved import SQLSaved
+from .sql_scheduled import SQLScheduled
 from .sql_status import SQLStatus
 from .sql_thread_follows import SQLThreadFollows
 
@@ -51,6 +52,7 @@ class SQLAccounts(
     SQLActs,
     SQLSaved,
     SQLStatus,
+    SQLScheduled,
     SQLThreadFollows,
     SQLEmoji,
 ):

@@ -37,6 +37,7 @@ from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError,
 from .blobs import DirectoryBlobs, files_dir_beside
 from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
+from .records import ScheduledClaim
 from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
 from .sqlite_changes import read_changes, read_messages, read_pinned, read_sequence
@@ -173,6 +174,7 @@ class SQLiteStore(ExportReads):
         file_id: str | None = None,
         thread: int | None = None,
         broadcast: bool = False,
+        scheduled: ScheduledClaim | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -197,6 +199,7 @@ class SQLiteStore(ExportReads):
                     file_id,
                     thread,
                     broadcast,
+                    scheduled,
                 )
             )
         return future

@@ -19,8 +19,10 @@ from ..events import FileInfo
 from ..names import room_key
 from . import migrations
 from .base import Appended, Outcome, StoreError
-from .change_rules import Changed, ChangeRefusedError, ChangeRequest
+from .change_rules import Changed, ChangeRefusedError, ChangeRequest, gone_refusal
 from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
+from .records import ScheduledClaim
+from .sql_scheduled import TAKE
 from .sqlite_changes import apply_change, import_changes, reply_quote, thread_root_refusal
 from .sqlite_lock import begin
 from .sqlite_search import index_messages
@@ -52,6 +54,8 @@ class PendingMessage:
     # whether it is also sent to the room.
     thread: int | None = None
     broadcast: bool = False
+    # The scheduled message it is: its row is deleted in the same transaction (scheduled_base.py).
+    scheduled: ScheduledClaim | None = None
 
 
 @dataclass(slots=True)
@@ -176,6 +180,11 @@ def _store_one(
         raise refused
     reply = None if item.reply_to is None else reply_quote(conn, item.room, item.reply_to)
     file = None if item.file_id is None else _attachable(conn, item, attached)
+    if (
+        item.scheduled is not None
+        and not conn.execute(TAKE, (item.scheduled.id, item.scheduled.version)).rowcount
+    ):
+        raise gone_refusal()
     message = StoredMessage(
         _next_id(conn, item.room, last_ids),
         item.room,

@@ -47,6 +47,7 @@ from . import (
     v030_saved_messages,
     v031_status,
     v032_threads,
+    v034_scheduled_messages,
     v035_thread_follows,
     v036_custom_emoji,
 )
@@ -85,6 +86,7 @@ STEPS: tuple[Step, ...] = (
     v030_saved_messages.STEP,
     v031_status.STEP,
     v032_threads.STEP,
+    v034_scheduled_messages.STEP,
     v035_thread_follows.STEP,
     v036_custom_emoji.STEP,
 )
