@@ -7,7 +7,8 @@ room in code point order: its record, its memberships, its messages in id order
 people chose for their reading (export_reading.py); the moderation
 history, oldest act first (export_acts.py); the messages people saved
 (export_saved.py); the threads they follow and how far they read each
-(export_threads.py); last, the custom emoji with their images (export_emoji.py).
+(export_threads.py); the custom emoji with their images (export_emoji.py); last, the
+messages people scheduled (export_scheduled.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -43,6 +44,7 @@ from .export_format import (
 )
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .export_saved import export_saved
+from .export_scheduled import export_scheduled
 from .export_threads import export_thread_follows
 from .guest_access import GUESTS
 from .store import open_store
@@ -60,6 +62,7 @@ from .store.records import (
     RoomBar,
     RoomRecord,
     SavedMessage,
+    ScheduledMessage,
     ServerSetting,
     ThreadFollow,
 )
@@ -113,6 +116,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_saved(store, out)
     await export_thread_follows(store, out)
     await export_emoji(store, out)
+    await export_scheduled(store, out)
     return summary
 
 
@@ -183,6 +187,7 @@ class _Batch:
     saved: list[SavedMessage] = field(default_factory=list)
     threads: list[ThreadFollow] = field(default_factory=list)
     emoji: list[EmojiImage] = field(default_factory=list)
+    scheduled: list[ScheduledMessage] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
@@ -214,6 +219,8 @@ class _Batch:
             self.threads.append(record)
         elif isinstance(record, EmojiImage):
             self.emoji.append(record)
+        elif isinstance(record, ScheduledMessage):
+            self.scheduled.append(record)
         self.size += 1
 
     async def store(self, store: Store) -> None:
@@ -241,6 +248,8 @@ class _Batch:
             await store.accounts.import_thread_follows(self.threads)
         if self.emoji:
             await store.accounts.import_emoji(self.emoji)
+        if self.scheduled:
+            await store.accounts.import_scheduled(self.scheduled)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:

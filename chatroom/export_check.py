@@ -20,6 +20,7 @@ from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .export_saved import saved_problem
+from .export_scheduled import scheduled_problem
 from .export_threads import thread_follow_problem
 from .names import nick_key
 from .store.acts_base import ModerationAct
@@ -34,6 +35,7 @@ from .store.records import (
     RoomBar,
     RoomRecord,
     SavedMessage,
+    ScheduledMessage,
     ServerSetting,
     ThreadFollow,
 )
@@ -108,6 +110,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return saved_problem(record, checked.room_records, checked.account_ids, checked.saved)
     if isinstance(record, ThreadFollow):
         return thread_follow_problem(record, checked.room_records, checked.account_ids, checked.threads)
+    if isinstance(record, ScheduledMessage):
+        return scheduled_problem(record, checked.account_ids)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

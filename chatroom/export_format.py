@@ -9,7 +9,7 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
 ``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``thread_follow``
-(export_threads.py); ``custom_emoji`` (export_emoji.py).
+(export_threads.py); ``custom_emoji`` (export_emoji.py); ``scheduled`` (export_scheduled.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -37,6 +37,7 @@ from .export_files import FilePart, read_file, read_part
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
 from .export_saved import READERS as SAVED_READERS
+from .export_scheduled import READERS as SCHEDULED_READERS
 from .export_threads import READERS as THREAD_READERS
 from .store import migrations
 from .store.acts_base import ModerationAct
@@ -57,6 +58,7 @@ from .store.records import (
     RoomBar,
     RoomRecord,
     SavedMessage,
+    ScheduledMessage,
     ServerSetting,
     ThreadFollow,
 )
@@ -82,6 +84,7 @@ Record = (
     | SavedMessage
     | ThreadFollow
     | EmojiImage
+    | ScheduledMessage
 )
 
 
@@ -314,4 +317,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **SAVED_READERS,
     **THREAD_READERS,
     **EMOJI_READERS,
+    **SCHEDULED_READERS,
 }
