@@ -43,6 +43,7 @@ from chatroom.events import (
     PresenceEvent,
     RoomNotice,
     SavedNotice,
+    ScheduledNotice,
     StatusNotice,
     StoredChange,
     ThreadNotice,
@@ -951,6 +952,12 @@ def test_a_threads_follow_read_and_reply_reach_the_other_node_intact(shared_redi
         ThreadReplyNotice("Zoë's room", 12, 42, None),
     ]
     crosses_intact(shared_redis, told, {"thread"}, {"thread_reply"})
+
+
+def test_a_change_to_ones_scheduled_messages_reaches_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A scheduled messages notice reaches the other node as it left, under a key of its own that a node
+    of the version before drops."""
+    crosses_intact(shared_redis, [ScheduledNotice(7, "Zoë's room")], {"scheduled"})
 
 
 def test_a_barred_address_crosses_the_bus_and_a_guests_removal_from_an_older_node_still_reads() -> None:
