@@ -189,7 +189,7 @@ def test_every_control_says_what_it_does_in_words(
     rooms = bob.get_by_role("navigation", name="Rooms")
     expect(rooms.get_by_role("link", name=re.compile(rf"^#{other}, 3 unread, "))).to_be_visible()
     expect(rooms.locator("[aria-current=page]")).to_have_accessible_name(re.compile(rf"^#{room}, "))
-    for icon in ("Search messages", "Attach files", "Emoji"):
+    for icon in ("Search messages", "Attach files", "Emoji", "Send later"):
         expect(bob.get_by_role("button", name=icon, exact=True)).to_be_attached()
     assert unnamed_controls(bob) == []
 

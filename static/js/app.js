@@ -32,6 +32,7 @@ import {accountKnown} from "./room_voice.js";
 import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
 import {loadSavedHere, onSavedFrame, wireSaved} from "./saved.js";
+import {onScheduledFrame, onWelcomeScheduled, wireScheduled} from "./scheduled.js";
 import {wireSearch} from "./search.js";
 import {
   configureRooms,
@@ -68,6 +69,7 @@ function routeFrames() {
       accountKnown();
       refreshThreads();
       showThreadAttach();
+      onWelcomeScheduled();
       if (session.isAccount) {
         loadBlocks();
         loadSavedHere();
@@ -127,6 +129,7 @@ function routeFrames() {
   onCustomEmoji(refreshCustomEmoji);
   on(FRAME.THREAD, onThreadFrame);
   on(FRAME.THREAD_REPLY, onThreadReply);
+  on(FRAME.SCHEDULED, onScheduledFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -243,6 +246,7 @@ function wirePage() {
   wireRoomSwitcher();
   wireSearch();
   wireSaved();
+  wireScheduled();
   wireThreads();
   wireThreadFollow();
   wireThreadTools(on);

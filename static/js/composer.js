@@ -147,7 +147,7 @@ export function showWritable() {
   const listening = session.listening && !archived && !session.roomMissing;
   const closed = archived || session.roomMissing || listening;
   ui.composer.hidden = listening;
-  for (const control of [ui.text, ui.send, ui.emojiOpen, ui.attach]) control.disabled = closed;
+  for (const control of [ui.text, ui.send, ui.emojiOpen, ui.attach, ui.scheduleOpen]) control.disabled = closed;
   if (closed) {
     cancelReply();
     if (pickerOpen()) closeEmojiPicker();

@@ -58,6 +58,7 @@ export const ui = {
   attach: $("attach"),
   composerNote: $("composer-note"),
   emojiOpen: $("emoji-open"),
+  scheduleOpen: $("schedule-open"),
   completionList: $("completion-list"),
   announcer: $("announcer"),
   dialog: $("join-dialog"),

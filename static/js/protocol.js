@@ -38,6 +38,7 @@ export const FRAME = Object.freeze({
   EMOJI: "emoji", // a custom emoji was added or removed on the server (version 2)
   THREAD: "thread", // one followed, unfollowed or read a thread, in this or another tab (version 2)
   THREAD_REPLY: "thread_reply", // a reply in a thread one follows (version 2)
+  SCHEDULED: "scheduled", // one's scheduled messages changed, in this or another tab, or one was sent
   MESSAGE: "message", // client to server
 });
 

@@ -1,0 +1,158 @@
+"""Scheduled messages on the page (static/js/send_later.js, scheduled.js) in Chromium.
+
+People signed in with passwords on a real ``python -m chatroom``: one writes
+a message and picks a time from the ⏰ menu beside Send (with the keyboard
+alone, too); the box empties and a line above it, in every tab of hers,
+says one message is scheduled in the room; the account menu's "Scheduled
+messages" lists it with its room, time and text; Edit changes it, Send now
+sends it, Delete forgets it; at its time it arrives in the room by itself.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import SCREENSHOT_PHONE, Pages, say
+from tests.test_page_changes import act, message, shoot
+from tests.test_page_journey import signed_in
+from tests.web_client import WebClient, join, set_up
+
+browser = test_page.browser
+pages = test_page.pages
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
+    """A server without guests, and ann (its administrator) and bob signed in."""
+    with ServerProcess(tmp_path_factory.mktemp("scheduled-page") / "chat.db", guests=False) as server:
+        ann, join_link = set_up(server, "ann")
+        yield server, {"ann": ann, "bob": join(server, join_link, "bob")}
+
+
+def scheduled(client: WebClient) -> list[dict[str, object]]:
+    answer = client.call("GET", "/api/me/scheduled")
+    assert answer.status == 200
+    return list(json.loads(answer.body)["scheduled"])
+
+
+def schedule_from_box(page: Page, text: str, choice: str) -> None:
+    """Type ``text``, open ⏰ Send later and pick ``choice``."""
+    page.locator("#text").fill(text)
+    page.get_by_role("button", name="Send later").click()
+    page.get_by_role("menuitem", name=choice).click()
+
+
+def test_schedule_the_line_the_list_edit_send_now_and_delete(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """ann schedules a reply to bob for in 30 minutes: her box empties, both her tabs say 1 message is
+    scheduled, bob sees nothing; her list shows it; Edit changes its text; Send now puts it in the room,
+    a reply, for bob too; a second one, at a time she chose, goes with Delete."""
+    server, clients = people
+    url = f"{server.url}/?room=lobby"
+    ann = signed_in(pages, clients["ann"], url)
+    ann_phone = signed_in(pages, clients["ann"], url, viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    bob = signed_in(pages, clients["bob"], url)
+    say(bob, "who brings the cake?")
+    act(ann, message(ann, "who brings the cake"), "Reply")
+    ann.locator("#text").fill("I will, <b>tomorrow</b>")
+    ann.get_by_role("button", name="Send later").click()
+    expect(ann.get_by_role("menu", name="Send later")).to_be_visible()
+    shoot(ann, tmp_path, "send-later-menu-desktop")
+    ann.get_by_role("menuitem", name="In 30 minutes").click()
+    expect(ann.locator("#text")).to_have_value("")
+    expect(ann.locator("#reply-bar")).to_be_hidden()
+    for page in (ann, ann_phone):
+        expect(page.locator("#scheduled-line")).to_contain_text("1 message scheduled in this room")
+    expect(bob.locator("#scheduled-line")).to_be_hidden()
+    (row,) = scheduled(clients["ann"])
+    assert row["reply_to"] is not None and row["message"] == "I will, <b>tomorrow</b>"
+    assert 29 * 60 <= int(str(row["at"])) - time.time() <= 31 * 60
+    shoot(ann_phone, tmp_path, "scheduled-line-phone")
+
+    ann_phone.get_by_role("button", name="See scheduled messages").click()
+    panel = ann_phone.get_by_role("dialog", name="Scheduled messages")
+    entries = panel.locator("#scheduled-list > li")
+    expect(entries).to_have_count(1)
+    expect(entries.first.locator(".search-room")).to_have_text("#lobby")
+    expect(entries.first.locator(".search-snippet")).to_have_text("I will, <b>tomorrow</b>")
+    expect(panel.locator("#scheduled-list b")).to_have_count(0)  # text, never markup
+    shoot(ann_phone, tmp_path, "scheduled-panel-phone")
+    entries.first.get_by_role("button", name="Edit", exact=False).first.click()
+    panel.locator(".scheduled-edit-text").fill("I will bring the cake")
+    panel.get_by_role("button", name="Save").click()
+    expect(entries.first.locator(".search-snippet")).to_have_text("I will bring the cake")
+    entries.first.get_by_role("button", name="Send now", exact=False).click()
+    expect(entries).to_have_count(0)
+    for page in (ann, bob):
+        sent = message(page, "I will bring the cake")
+        expect(sent).to_be_visible()
+        expect(sent.locator(".reply-quote")).to_contain_text("who brings the cake")
+    for page in (ann, ann_phone):
+        expect(page.locator("#scheduled-line")).to_be_hidden()
+    ann_phone.keyboard.press("Escape")
+
+    ann.locator("#text").fill("a note for next week")
+    ann.get_by_role("button", name="Send later").click()
+    ann.get_by_role("menuitem", name="At a date and time I choose…").click()
+    ann.locator("#schedule-at").fill(time.strftime("%Y-%m-%dT%H:%M", time.localtime(time.time() + 7 * 86400)))
+    shoot(ann, tmp_path, "send-later-custom-desktop")
+    ann.get_by_role("button", name="Schedule").click()
+    expect(ann.locator("#scheduled-line")).to_contain_text("1 message scheduled in this room")
+    ann.get_by_role("button", name="See scheduled messages").click()
+    panel = ann.get_by_role("dialog", name="Scheduled messages")
+    expect(panel.locator("#scheduled-list > li")).to_have_count(1)
+    shoot(ann, tmp_path, "scheduled-panel-desktop")
+    panel.get_by_role("button", name="Delete", exact=False).click()
+    expect(panel.locator("#scheduled-note")).to_contain_text("Nothing scheduled")
+    for page in (ann, ann_phone):
+        expect(page.locator("#scheduled-line")).to_be_hidden()
+    assert scheduled(clients["ann"]) == []
+    expect(bob.locator("#messages .msg").filter(has_text="a note for next week")).to_have_count(0)
+
+
+def test_by_keyboard_and_at_its_time(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """bob reaches ⏰ with Tab, opens it with Enter, moves with the arrows, closes with Escape (the focus
+    back on it); a message he scheduled through the API for two seconds ahead arrives by itself, and the
+    account menu's "Scheduled messages" is empty after."""
+    server, clients = people
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room=lobby")
+    bob.locator("#text").fill("by keyboard")
+    bob.locator("#emoji-open").focus()
+    bob.keyboard.press("Tab")
+    opener = bob.get_by_role("button", name="Send later")
+    expect(opener).to_be_focused()
+    bob.keyboard.press("Enter")
+    expect(bob.get_by_role("menuitem", name="In 30 minutes")).to_be_focused()
+    bob.keyboard.press("ArrowDown")
+    expect(bob.get_by_role("menuitem", name="In 1 hour")).to_be_focused()
+    bob.keyboard.press("ArrowUp")
+    bob.keyboard.press("ArrowUp")
+    expect(bob.get_by_role("menuitem", name="At a date and time I choose…")).to_be_focused()
+    bob.keyboard.press("Escape")
+    expect(bob.get_by_role("menu", name="Send later")).to_be_hidden()
+    expect(opener).to_be_focused()
+    expect(bob.locator("#text")).to_have_value("by keyboard")
+    at = int(time.time()) + 2
+    answer = clients["bob"].call(
+        "POST", "/api/me/scheduled", {"room": "lobby", "message": "right on time", "at": at}
+    )
+    assert answer.status == 201
+    expect(bob.locator("#scheduled-line")).to_contain_text("1 message scheduled in this room")
+    expect(message(bob, "right on time")).to_be_visible(timeout=15_000)
+    expect(bob.locator("#scheduled-line")).to_be_hidden()
+    bob.locator("#me").click()
+    bob.get_by_role("button", name="⏰ Scheduled messages").click()
+    expect(bob.get_by_role("dialog", name="Scheduled messages").locator("#scheduled-note")).to_contain_text(
+        "Nothing scheduled"
+    )
