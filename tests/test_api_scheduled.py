@@ -111,6 +111,21 @@ class ScheduledTest(RoomsCase):
         assert [m["message"] for m in history["messages"]] == ["good morning @bob"]
 
     @gen_test(timeout=30)
+    async def test_sent_it_counts_as_unread_and_mentions_as_any_message(self) -> None:
+        """bob, reading another room, sees plans' count and his mention rise when ann's scheduled
+        "@bob" message goes out."""
+        await self.person("ann")
+        await self.person("bob")
+        await self.create("ann", "plans", members=["bob"])
+        await self.create("bob", "other")
+        elsewhere = await self.inside("bob", "other")
+        _, row, _ = await self.schedule("ann", "plans", "@bob the plan is ready")
+        await self.due_now("ann", row["id"])
+        while (frame := await self.recv_type(elsewhere, "unread"))["room"] != "plans":
+            pass
+        assert (frame["unread"], frame["mentions"]) == (1, 1)
+
+    @gen_test(timeout=30)
     async def test_a_reply_and_a_thread_reply_keep_what_they_answer(self) -> None:
         """A scheduled reply is sent quoting its message; a thread reply lands in its thread, also in the
         room when broadcast."""
