@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
-from tests.test_page_changes import act, message, shoot
+from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
 
@@ -156,3 +156,31 @@ def test_by_keyboard_and_at_its_time(
     expect(bob.get_by_role("dialog", name="Scheduled messages").locator("#scheduled-note")).to_contain_text(
         "Nothing scheduled"
     )
+
+
+def test_a_thread_reply_is_sent_later_in_its_thread(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
+) -> None:
+    """In a thread's panel on her phone, ann writes a reply and picks ⏰ In 1 hour, also to the room: the
+    box empties and her list holds it with its thread; sent now, it shows in the thread and the room."""
+    server, clients = people
+    clients["ann"].call("POST", "/api/rooms", {"room": "porch", "kind": "open"})
+    ann = signed_in(pages, clients["ann"], f"{server.url}/?room=porch", viewport=SCREENSHOT_PHONE)
+    say(ann, "paint the porch?")
+    act_more(ann, message(ann, "paint the porch?"), "Start a thread")
+    thread = ann.locator("#thread-panel")
+    expect(thread).to_be_visible()
+    thread.locator("#thread-text").fill("green, this weekend")
+    thread.get_by_label("Also send to").check()
+    thread.get_by_role("button", name="Send later").click()
+    expect(ann.get_by_role("menu", name="Send later")).to_be_visible()
+    shoot(ann, tmp_path, "send-later-thread-phone")
+    ann.get_by_role("menuitem", name="In 1 hour").click()
+    expect(thread.locator("#thread-text")).to_have_value("")
+    expect(thread.get_by_label("Also send to")).not_to_be_checked()
+    (row,) = scheduled(clients["ann"])
+    root = int(str(message(ann, "paint the porch?").get_attribute("data-id")))
+    assert (row["room"], row["thread"], row["broadcast"]) == ("porch", root, True)
+    answer = clients["ann"].call("POST", f"/api/me/scheduled/{row['id']}/send")
+    assert answer.status == 200
+    expect(thread.locator(".msg .text")).to_have_text(["paint the porch?", "green, this weekend"])

@@ -1,10 +1,11 @@
 // Send later (docs/protocol.md, "Scheduled messages"): the ⏰ button beside
-// Send opens a menu of times (in 30 minutes, in 1 hour, tomorrow at 9:00,
-// next Monday at 9:00, or a date and time of one's choosing, in the
-// browser's time); the box's text, and the message it replies to, go to the
-// server to be sent then, and the box empties. A line above the box says how
-// many messages wait to be sent to this room, with a way to the list
-// (scheduled.js). People with an account only.
+// Send (of the message box, or of the thread panel's) opens a menu of times
+// (in 30 minutes, in 1 hour, tomorrow at 9:00, next Monday at 9:00, or a date
+// and time of one's choosing, in the browser's time); the box's text, with the
+// message it replies to (or its thread, and whether it also goes to the room),
+// goes to the server to be sent then, and the box empties. A line above the
+// message box says how many messages wait to be sent to this room, with a way
+// to the list (scheduled.js). People with an account only.
 
 import {apiCall, failure} from "./api.js";
 import {hasFilesToSend} from "./attach.js";
@@ -15,6 +16,7 @@ import {ERROR, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget} from "./reply.js";
 import {session} from "./session.js";
+import {threadRoot} from "./thread.js";
 
 const $ = (id) => document.getElementById(id);
 const MINUTE = 60_000;
@@ -47,20 +49,35 @@ export const sayWhen = (ms) => when.format(new Date(ms));
 
 const menu = () => $("schedule-menu");
 const items = () => [...menu().querySelectorAll("[role=menuitem]")];
+const openers = () => [ui.scheduleOpen, $("thread-schedule")];
 
-function openMenu() {
-  if (ui.scheduleOpen.disabled) return;
+// The ⏰ that opened the menu: its box is the one whose message is scheduled.
+const shown = {opener: null};
+const inThread = () => shown.opener?.id === "thread-schedule";
+
+// Above its opener, its right edge at the opener's (a phone's width at most).
+function place(opener) {
+  const at = opener.getBoundingClientRect();
+  const style = menu().style;
+  style.bottom = `${window.innerHeight - at.top + 6}px`;
+  style.right = `${Math.max(6, window.innerWidth - at.right)}px`;
+}
+
+function openMenu(opener) {
+  if (opener.disabled) return;
+  shown.opener = opener;
   $("schedule-custom").hidden = true;
   menu().hidden = false;
-  ui.scheduleOpen.setAttribute("aria-expanded", "true");
+  place(opener);
+  opener.setAttribute("aria-expanded", "true");
   items()[0].focus();
 }
 
 function closeMenu({focus = true} = {}) {
   if (menu().hidden) return;
   menu().hidden = true;
-  ui.scheduleOpen.setAttribute("aria-expanded", "false");
-  if (focus) ui.scheduleOpen.focus();
+  shown.opener.setAttribute("aria-expanded", "false");
+  if (focus) shown.opener.focus();
 }
 
 function onMenuKey(event) {
@@ -89,21 +106,38 @@ function onChoice(event) {
 
 // --- scheduling the box's message ------------------------------------------------------
 
+function threadProblem(words) {
+  $("thread-error").textContent = words;
+  $("thread-error").hidden = false;
+}
+
+// The box the menu's opener belongs to: its field, what the message answers, where to say a problem,
+// and what to do once it is scheduled.
+function boxOf(thread) {
+  if (thread) {
+    const also = $("thread-broadcast");
+    const answers = {thread: threadRoot(), broadcast: also.checked};
+    const done = () => ((also.checked = false), ($("thread-error").hidden = true));
+    return {field: $("thread-text"), answers, problem: threadProblem, done, files: false};
+  }
+  const done = () => (cancelReply(), fitTextBox(), keepDraft());
+  return {field: ui.text, answers: {reply_to: replyTarget() ?? null}, problem: showSendError, done, files: hasFilesToSend()};
+}
+
 async function schedule(ms) {
-  const raw = ui.text.value;
+  const box = boxOf(inThread());
+  const raw = box.field.value;
   const text = raw.trim();
   closeMenu();
-  if (hasFilesToSend()) return showSendError("Files cannot be sent later: send them now, or remove them first.");
-  if (!text) return showSendError(explain(ERROR.EMPTY));
-  if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
-  if (!Number.isFinite(ms) || ms <= Date.now()) return showSendError("Pick a time that is still ahead.");
-  const body = {room: session.room, message: raw, at: Math.ceil(ms / 1000), reply_to: replyTarget() ?? null};
+  if (box.files) return box.problem("Files cannot be sent later: send them now, or remove them first.");
+  if (!text) return box.problem(explain(ERROR.EMPTY));
+  if (codePoints(text) > MAX_MESSAGE_CHARS) return box.problem(explain(ERROR.TOO_LONG));
+  if (!Number.isFinite(ms) || ms <= Date.now()) return box.problem("Pick a time that is still ahead.");
+  const body = {room: session.room, message: raw, at: Math.ceil(ms / 1000), ...box.answers};
   const answer = await apiCall("POST", "/api/me/scheduled", body);
-  if (!answer.ok) return showSendError(failure(answer));
-  if (ui.text.value === raw) ui.text.value = "";
-  cancelReply();
-  fitTextBox();
-  keepDraft();
+  if (!answer.ok) return box.problem(failure(answer));
+  if (box.field.value === raw) box.field.value = "";
+  box.done();
   announce(`Scheduled: it will be sent ${sayWhen(answer.body.at * 1000)}.`);
   showLine();
 }
@@ -127,12 +161,14 @@ export async function showLine() {
 
 // The ⏰ shows once the page knows it speaks for an account (after its welcome).
 export function offerSendLater() {
-  ui.scheduleOpen.hidden = !session.isAccount;
+  for (const opener of openers()) opener.hidden = !session.isAccount;
   showLine();
 }
 
 export function wireSendLater(openList) {
-  ui.scheduleOpen.addEventListener("click", () => (menu().hidden ? openMenu() : closeMenu()));
+  for (const opener of openers()) {
+    opener.addEventListener("click", () => (menu().hidden ? openMenu(opener) : closeMenu()));
+  }
   menu().addEventListener("click", onChoice);
   menu().addEventListener("keydown", onMenuKey);
   $("schedule-custom").addEventListener("submit", (event) => {
@@ -140,7 +176,7 @@ export function wireSendLater(openList) {
     schedule(timeOf("custom", $("schedule-at").value));
   });
   document.addEventListener("click", (event) => {
-    if (!menu().hidden && !menu().contains(event.target) && !ui.scheduleOpen.contains(event.target)) {
+    if (!menu().hidden && !menu().contains(event.target) && !shown.opener.contains(event.target)) {
       closeMenu({focus: false});
     }
   });

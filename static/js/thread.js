@@ -44,6 +44,9 @@ export function threadLinkTo(root, id) {
   return url.href;
 }
 
+// The root of the open thread (0: none).
+export const threadRoot = () => panel.root;
+
 // The link of a message of the open thread.
 export const threadLink = (id) => threadLinkTo(panel.root, id);
 
@@ -170,6 +173,7 @@ function showWritable() {
   $("thread-text").disabled = closed;
   $("thread-broadcast").disabled = closed;
   $("thread-send").disabled = closed;
+  $("thread-schedule").disabled = closed;
 }
 
 function sayProblem(words) {
