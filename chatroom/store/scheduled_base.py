@@ -7,7 +7,9 @@ access.py).
 
 - Exactly once: a sender claims due rows (``claim_due``: a conditional
   update, so two senders at the same moment claim each row once, for
-  ``until``), then stores the message with the row's id and version
+  ``until``; one that meets another's claim of the same rows at the same
+  moment waits for it, then skips them, and so may claim fewer than it
+  could: the rest go at its next look), then stores the message with the row's id and version
   (Store.append's ``scheduled``): the message's own transaction deletes the
   row with that version, and a message whose row is gone or was edited
   meanwhile is not stored (change_rules.gone_refusal). A claim that
