@@ -6,6 +6,11 @@ The ``@`` starts the text or follows a character that is not a letter,
 digit, mark or one of ``_ . - @ /``; the name is the longest known one the
 text continues with, compared without case, followed by the end of the text
 or a character that is not a letter, digit, mark or ``_``.
+
+``@room`` and its aliases ``@channel``, ``@everyone`` and ``@all`` mention
+the whole room by the same rule (so ``x@all.com`` mentions nobody); they are
+read before any person's name, so a person called "all" is not mentioned by
+``@all`` alone, the room is.
 """
 
 from __future__ import annotations
@@ -15,6 +20,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _NOT_BEFORE_AT = frozenset("_.-@/")
+
+# What a mention of the whole room is called (Mention.name): no person's name starts with "@".
+ROOM = "@room"
+# The words that mention the whole room, the aliases people bring from other chats.
+ROOM_WORDS = ("room", "channel", "everyone", "all")
 
 
 @dataclass(frozen=True)
@@ -37,23 +47,27 @@ def _blocks_at(char: str) -> bool:
 
 
 def _index(names: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
-    """The names by length, longest first, each length's by its folded form."""
+    """The names by length, longest first, each length's by its folded form; the room's words first,
+    so that they win over a person of the same name."""
     by_length: dict[int, dict[str, str]] = {}
+    for word in ROOM_WORDS:
+        by_length.setdefault(len(word), {})[word] = ROOM
     for name in names:
         if name:
             by_length.setdefault(len(name), {}).setdefault(name.lower(), name)
     return sorted(by_length.items(), reverse=True)
 
 
-def _name_at(text: str, at: int, by_length: list[tuple[int, dict[str, str]]]) -> str | None:
-    """The longest known name ``text`` continues with at ``at``, ending where a name may end."""
+def _name_at(text: str, at: int, by_length: list[tuple[int, dict[str, str]]]) -> tuple[str, int] | None:
+    """The longest known name ``text`` continues with at ``at``, ending where a name may end, and its
+    length as typed (the room's word is as long as typed, not as ROOM)."""
     for length, names in by_length:
         end = at + length
         if end > len(text) or (end < len(text) and _is_word(text[end])):
             continue
         name = names.get(text[at:end].lower())
         if name is not None:
-            return name
+            return name, length
     return None
 
 
@@ -64,15 +78,29 @@ def mentions(text: str, names: Iterable[str]) -> list[Mention]:
     at = text.find("@")
     while at != -1:
         blocked = at > 0 and _blocks_at(text[at - 1])
-        name = None if blocked else _name_at(text, at + 1, by_length)
-        if name is not None:
-            found.append(Mention(at, at + 1 + len(name), name))
-            at = text.find("@", at + 1 + len(name))
+        known = None if blocked else _name_at(text, at + 1, by_length)
+        if known is not None:
+            name, length = known
+            found.append(Mention(at, at + 1 + length, name))
+            at = text.find("@", at + 1 + length)
         else:
             at = text.find("@", at + 1)
     return found
 
 
 def mentioned(text: str, names: Iterable[str]) -> set[str]:
-    """The names ``text`` mentions, folded (as nicks compare), each once."""
-    return {mention.name.lower() for mention in mentions(text, names)}
+    """The names ``text`` mentions, folded (as nicks compare), each once (the whole room is not a name)."""
+    return {mention.name.lower() for mention in mentions(text, names) if mention.name != ROOM}
+
+
+def mentions_room(text: str) -> bool:
+    """Whether ``text`` mentions the whole room (``@room`` or an alias), by the same rule as a name."""
+    return "@" in text and any(mention.name == ROOM for mention in mentions(text, ()))
+
+
+def mentions_reader(text: str, reader: str, *, whole_room: bool = True) -> bool:
+    """Whether ``text`` mentions ``reader`` by name, or (``whole_room``) the whole room they read."""
+    if "@" not in text:
+        return False
+    found = mentions(text, [reader])
+    return any(m.name != ROOM or whole_room for m in found)

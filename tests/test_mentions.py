@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chatroom.mentions import Mention, mentioned, mentions
+from chatroom.mentions import ROOM, Mention, mentioned, mentions, mentions_room
 
 CASES = json.loads((Path(__file__).parent / "data" / "mention_cases.json").read_text(encoding="utf-8"))
 
@@ -51,3 +51,19 @@ def test_long_text_full_of_at_signs_is_fast() -> None:
     mentions("@" * 4000, names)
     mentions("@u" * 2000, names)
     assert time.perf_counter() - started < 1.0
+
+
+def test_the_whole_room_is_no_persons_name() -> None:
+    """``@all`` mentions the room even beside a person called "all"; "@all hands" is "all hands"."""
+    assert [m.name for m in mentions("@all", ["all"])] == [ROOM]
+    assert [m.name for m in mentions("@all hands", ["all hands"])] == ["all hands"]
+    assert mentioned("@everyone and @bob", ["bob"]) == {"bob"}
+
+
+def test_mentions_room_reads_each_alias() -> None:
+    """Each of ``@room``, ``@channel``, ``@everyone`` and ``@all`` mentions the room; an address does not."""
+    for word in ("room", "channel", "everyone", "all"):
+        assert mentions_room(f"hey @{word}")
+        assert mentions("ok @" + word.upper(), [])[0] == Mention(3, 4 + len(word), ROOM)
+    assert not mentions_room("mail x@all.com")
+    assert not mentions_room("no at sign")

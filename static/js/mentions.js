@@ -9,16 +9,28 @@
 // that is not a letter, digit, mark or _ (so "@ada," and "@ada." mention Ada,
 // "@adam" does not). Names may hold spaces: "@Ada Lovelace" is Ada Lovelace
 // when she is known, else Ada when she is.
+//
+// "@room" and its aliases "@channel", "@everyone" and "@all" mention the whole
+// room by the same rule (so "x@all.com" mentions nobody), read before any
+// person's name: their mention's ``name`` is ROOM.
 
 const WORD = /[\p{L}\p{N}\p{M}_]/u;
 const NOT_BEFORE_AT = /[\p{L}\p{N}\p{M}_.\-@/]/u;
 
 const fold = (text) => text.toLowerCase();
 
+// What a mention of the whole room is called: no person's name starts with "@".
+export const ROOM = "@room";
+const ROOM_WORDS = ["room", "channel", "everyone", "all"];
+
 // The known names by length (UTF-16 units), longest first, each length's by its folded form:
 // a few lookups for each "@", however many names there are.
 function index(names) {
   const byLength = new Map();
+  for (const word of ROOM_WORDS) {
+    if (!byLength.has(word.length)) byLength.set(word.length, new Map());
+    byLength.get(word.length).set(word, ROOM);
+  }
   for (const name of names) {
     if (typeof name !== "string" || !name) continue;
     if (!byLength.has(name.length)) byLength.set(name.length, new Map());
@@ -40,7 +52,7 @@ function nameAt(text, at, byLength) {
     const end = at + length;
     if (end > text.length || (end < text.length && WORD.test(String.fromCodePoint(text.codePointAt(end))))) continue;
     const name = names.get(fold(text.slice(at, end)));
-    if (name !== undefined) return name;
+    if (name !== undefined) return {name, length};
   }
   return null;
 }
@@ -54,14 +66,14 @@ export function mentions(text, names) {
   let at = text.indexOf("@");
   while (at !== -1) {
     const before = charBefore(text, at);
-    const name = before && NOT_BEFORE_AT.test(before) ? null : nameAt(text, at + 1, byLength);
-    if (name) found.push({start: at, end: at + 1 + name.length, name});
-    at = text.indexOf("@", name ? at + 1 + name.length : at + 1);
+    const known = before && NOT_BEFORE_AT.test(before) ? null : nameAt(text, at + 1, byLength);
+    if (known) found.push({start: at, end: at + 1 + known.length, name: known.name});
+    at = text.indexOf("@", known ? at + 1 + known.length : at + 1);
   }
   return found;
 }
 
-// Whether ``text`` mentions ``name`` (compared without case).
+// Whether ``text`` mentions ``name`` (compared without case), or the whole room.
 export function mentionsName(text, names, name) {
-  return mentions(text, names).some((found) => fold(found.name) === fold(name));
+  return mentions(text, names).some((found) => found.name === ROOM || fold(found.name) === fold(name));
 }

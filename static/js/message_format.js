@@ -6,7 +6,7 @@
 // are custom emoji (``:name:``), never in code nor in a link.
 
 import {withCustomEmoji} from "./custom_emoji.js";
-import {mentions} from "./mentions.js";
+import {ROOM, mentions} from "./mentions.js";
 
 const TAGS = new Set(["p", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"]);
 const LINK_SCHEMES = new Set(["http:", "https:", "mailto:"]);
@@ -30,10 +30,11 @@ export function safeHref(raw) {
 }
 
 // ``text`` formatted by its tree ``fmt`` (or plain without one), as a DocumentFragment.
-// ``context``: ``names`` the room's known names (for mentions), ``me`` the viewer's name.
+// ``context``: ``names`` the room's known names (for mentions), ``me`` the viewer's name, ``own``
+// whether the viewer wrote it (the whole room's mention is then not theirs).
 export function renderMessageText(text, fmt, context = {}) {
   const fragment = document.createDocumentFragment();
-  const found = {names: context.names || [], me: (context.me || "").toLowerCase()};
+  const found = {names: context.names || [], me: (context.me || "").toLowerCase(), own: Boolean(context.own)};
   if (Array.isArray(fmt)) {
     for (const node of fmt) appendNode(fragment, node, 0, found);
   } else {
@@ -127,7 +128,8 @@ function appendText(parent, text, context) {
   for (const found of context ? mentions(text, context.names) : []) {
     if (found.start > from) plain(text.slice(from, found.start));
     const mention = document.createElement("span");
-    mention.className = found.name.toLowerCase() === context.me ? "mention me" : "mention";
+    const mine = found.name === ROOM ? !context.own : found.name.toLowerCase() === context.me;
+    mention.className = mine ? "mention me" : "mention";
     mention.textContent = text.slice(found.start, found.end);
     parent.append(mention);
     from = found.end;

@@ -105,7 +105,8 @@ function messageText(text, fmt, item, own) {
 }
 
 function formatText(body, text, fmt, item, own) {
-  const context = textContext();
+  // The whole room's mention is the reader's own, but never in what the reader wrote.
+  const context = {...textContext(), own};
   body.replaceChildren(renderMessageText(text, fmt, context));
   item.classList.toggle("mentions-me", !own && Boolean(context.me) && mentionsName(text, context.names, context.me));
   if (withAt.has(body)) withAt.get(body).mentioned = mentions(text, context.names).map((m) => m.name).join("\n");
