@@ -2,8 +2,11 @@
 
 A message in a direct room is for every other member of it; a message that
 mentions an account (``@name``) is for that account if it may read the room
-(access.may_read, the rule every path asks) and is not barred from it; a thread reply is for
-the thread's followers (thread_following.py) on the same terms. The sender is never one of
+(access.may_read, the rule every path asks) and is not barred from it; one that
+mentions the whole room (``@room``, mentions.py) is for each of the room's
+followers who may read it (its members; an open room's readers too, the people
+whose unread counts it reaches); a thread reply is for the thread's followers
+(thread_following.py) on the same terms. The sender is never one of
 them, nor a bot, nor a deactivated account, nor anyone who blocked the sender. Whether a person is away, wants
 pushes at all and has not muted the room is push.py's to check (may_disturb, level_allows).
 """
@@ -18,7 +21,7 @@ from dataclasses import dataclass
 from .access import may_read
 from .backend import StoredMessage
 from .identity import Identity
-from .mentions import mentioned
+from .mentions import mentioned, mentions_room
 from .store.accounts_base import AccountStore
 from .store.records import DIRECT, PERSON, Account, RoomRecord
 
@@ -90,7 +93,8 @@ async def recipients(
     """The people the message is pushed to, each once, a direct room's members before those mentioned,
     those mentioned before the ``followers`` of the thread it replies in (thread_following.py)."""
     names = candidate_names(message.text)
-    if room.kind != DIRECT and not names and not followers:
+    whole_room = mentions_room(message.text)
+    if room.kind != DIRECT and not names and not followers and not whole_room:
         return []  # most messages: no store read at all
     sender = None if message.guest else await accounts.account_by_name(message.nick)
     chosen: dict[int, Recipient] = {}
@@ -99,7 +103,10 @@ async def recipients(
             account = await accounts.account_by_id(member.account_id)
             if account is not None:
                 chosen.setdefault(account.id, Recipient(account, DIRECT_MESSAGE))
-    for account in await mentioned_readers(accounts, message.text, room, names):
+    mentioned_accounts = await mentioned_readers(accounts, message.text, room, names)
+    if whole_room:
+        mentioned_accounts += await readers(accounts, room, await _room_followers(accounts, room.room))
+    for account in mentioned_accounts:
         chosen.setdefault(account.id, Recipient(account, MENTION))
     for account in await readers(accounts, room, followers):
         chosen.setdefault(account.id, Recipient(account, THREAD))
@@ -150,3 +157,8 @@ async def _mentioned_accounts(accounts: AccountStore, text: str, names: list[str
             found.update({account.name.lower(): account, account.name.casefold(): account})
     said = mentioned(text, [account.name for account in found.values()])
     return list({found[name].id: found[name] for name in sorted(said) if name in found}.values())
+
+
+async def _room_followers(accounts: AccountStore, room: str) -> list[int]:
+    """The accounts a mention of the whole room reaches (those whose unread counts it reaches)."""
+    return [follower.account_id for follower in await accounts.followers(room)]

@@ -35,7 +35,7 @@ from .desks import Desk, OpenSessions, logged
 from .events import DELETE, EDIT, ActivityNotice, StoredChange, StoredMessage, UnreadNotice
 from .identity import Identity
 from .store.base import StoreError
-from .store.reading_base import DEFAULT_NOTIFY_LEVEL, ReadMark
+from .store.reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_MUTED, ReadMark, Unread
 
 log = logging.getLogger("chatroom.unread")
 
@@ -174,7 +174,8 @@ class UnreadDesk(Desk[Reader]):
             if follows:
                 # A member who never marked the room has read up to 0, as its unread frames say.
                 position = max(position, 0)
-                counts = await self.accounts.unread_in(room, position, who.name, reader_id=who.account_id)
+                level = levels.get(room, DEFAULT_NOTIFY_LEVEL)
+                counts = await self._unread(who, room, position, level)
                 unread, mentions = counts.unread, counts.mentions
             entry.update(
                 unread=unread,
@@ -231,7 +232,7 @@ class UnreadDesk(Desk[Reader]):
             if connections and who is not None:
                 stored = -1 if follower.read_id is None else follower.read_id
                 position = max(self._known((follower.account_id, room), stored), 0)
-                counts = await self.accounts.unread_in(room, position, who.name, reader_id=who.account_id)
+                counts = await self._unread(who, room, position, follower.notify)
                 notice = UnreadNotice(
                     follower.account_id, room, position, counts.unread, counts.mentions, follower.notify
                 )
@@ -264,9 +265,15 @@ class UnreadDesk(Desk[Reader]):
             self._recent[key] = (notice.read_id, now)
 
     async def _counts(self, who: Identity, room: str, position: int) -> UnreadNotice:
-        counts = await self.accounts.unread_in(room, position, who.name, reader_id=who.account_id)
         level = await self.accounts.notify_level(who.account_id, room)
+        counts = await self._unread(who, room, position, level)
         return UnreadNotice(who.account_id, room, position, counts.unread, counts.mentions, level)
+
+    async def _unread(self, who: Identity, room: str, position: int, level: str) -> Unread:
+        """``who``'s counts in the room: a muted room's ``@room`` is no mention of theirs."""
+        return await self.accounts.unread_in(
+            room, position, who.name, reader_id=who.account_id, whole_room=level != NOTIFY_MUTED
+        )
 
     async def _tell(self, *notices: UnreadNotice | ActivityNotice) -> None:
         """Act here at once, then tell the other processes (their tabs miss it if the bus is away)."""

@@ -150,6 +150,25 @@ def test_unread_counts_others_messages_after_the_position(store_factory: StoreFa
     run(store_factory(), scenario)
 
 
+def test_a_mention_of_the_whole_room_counts_for_every_reader_but_its_sender(
+    store_factory: StoreFactory,
+) -> None:
+    """ "@all" and "@room" count as mentions for Ann and Bob, not for the sender's own count, not as an
+    address (x@all.com), and not where the reader muted the room (``whole_room`` off)."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        await accounts.create_room("lobby", OPEN)
+        await _say(store, "lobby", "carol", "@all standup", "write to x@all.com", "(@Room) lunch")
+        assert await accounts.unread_in("lobby", 0, "Ann") == Unread(3, 2)
+        assert await accounts.unread_in("lobby", 0, "bob") == Unread(3, 2)
+        assert await accounts.unread_in("lobby", 0, "carol") == Unread(0, 0)
+        assert await accounts.unread_in("lobby", 0, "Ann", whole_room=False) == Unread(3, 0)
+        await _say(store, "lobby", "carol", "@ann, you")
+        assert await accounts.unread_in("lobby", 0, "Ann", whole_room=False) == Unread(4, 1)
+
+    run(store_factory(), scenario)
+
+
 def test_unread_is_capped(store_factory: StoreFactory) -> None:
     """Past UNREAD_CAP messages the count stops: the page shows "99+"."""
 

@@ -82,6 +82,25 @@ def test_what_a_blocked_person_writes_counts_for_nobody_who_blocked_them(store_f
     run(store_factory(), scenario)
 
 
+def test_a_blocked_persons_mention_of_the_whole_room_counts_for_nobody_who_blocked_them(
+    store_factory: StoreFactory,
+) -> None:
+    """Bob's "@room" is no mention (nor unread) for ann, who blocked him, as his "@ann" is not; cid's is."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_account("cid", PERSON)
+        await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+        await store.append("lobby", "bob", "@room look", account_id=bob.id)
+        await store.append("lobby", "cid", "@everyone hello")
+        await accounts.block(ann.id, bob.id)
+        assert await accounts.unread_in("lobby", 0, "ann", reader_id=ann.id) == Unread(1, 1)
+
+    run(store_factory(), scenario)
+
+
 def test_what_a_blocked_person_wrote_under_an_earlier_name_counts_for_nobody_who_blocked_them(
     store_factory: StoreFactory,
 ) -> None:

@@ -13,6 +13,8 @@ PostgreSQL to them):
   (``unread_in``); at most UNREAD_CAP are counted, and mentions are looked
   for among them only.
 - A room's notification level is ``all`` unless set (direct rooms too).
+  A muted room's reader is not mentioned by ``@room`` (as Slack's muted
+  channels ignore ``@channel``): callers say so with ``whole_room``.
 
 Failures of the database raise StoreError, as everywhere in the store.
 """
@@ -23,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-# Notification levels: every message, mentions only, nothing (the room shows only mentions).
+# Notification levels: every message, mentions only, nothing (the room shows only mentions of the
+# reader by name; a mention of the whole room is not one there).
 NOTIFY_ALL = "all"
 NOTIFY_MENTIONS = "mentions"
 NOTIFY_MUTED = "muted"
@@ -89,10 +92,11 @@ class ReadingStore(Protocol):
         ...
 
     async def unread_in(
-        self, room: str, after_id: int, reader: str, *, reader_id: int | None = None
+        self, room: str, after_id: int, reader: str, *, reader_id: int | None = None, whole_room: bool = True
     ) -> Unread:
         """The messages of the room after ``after_id`` not sent by ``reader`` (an account's name):
-        how many (at most UNREAD_CAP), and how many of those mention ``reader``.
+        how many (at most UNREAD_CAP), and how many of those mention ``reader``, or with ``whole_room``
+        the whole room (``@room``: mentions.py; a muted room's reader does not hear those).
 
         With ``reader_id`` (the reader's account), nor by anyone it blocked (by their name now).
         """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..mentions import mentioned
+from ..mentions import mentions_reader
 from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, Follower, ReadMark, Unread
 from .sql_statements import SQLStatements
 
@@ -103,10 +103,10 @@ class SQLReading(SQLStatements):
         await self._change("cannot forget the read position", FORGET_READ_POSITION, account_id, room)
 
     async def unread_in(
-        self, room: str, after_id: int, reader: str, *, reader_id: int | None = None
+        self, room: str, after_id: int, reader: str, *, reader_id: int | None = None, whole_room: bool = True
     ) -> Unread:
         """The messages after ``after_id`` not sent by ``reader`` (nor by whom ``reader_id`` blocked):
-        how many (capped), how many mention."""
+        how many (capped), how many mention the reader (or, with ``whole_room``, the whole room)."""
         if reader_id is None:
             rows = await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
         else:
@@ -114,7 +114,8 @@ class SQLReading(SQLStatements):
                 UNREAD_MESSAGES_UNBLOCKED, room, after_id, reader, reader_id, reader_id, UNREAD_CAP
             )
         texts = [str(text) for (text,) in rows]
-        return Unread(len(texts), sum(1 for text in texts if mentioned(text, [reader])))
+        mentioning = sum(1 for text in texts if mentions_reader(text, reader, whole_room=whole_room))
+        return Unread(len(texts), mentioning)
 
     async def followers(self, room: str) -> list[Follower]:
         """The members, and for an open room those who marked it read: one query for them all."""
