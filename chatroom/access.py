@@ -13,6 +13,9 @@ The rules (docs/security.md, "Who can read what"):
   room), its owner and administrators post; everyone else who reads it
   reacts and deletes their own earlier messages, nothing more: no message,
   reply, file or edit, which would put new words in it (a bot included);
+- a mention of the whole room (``@room`` and its aliases, mentions.py) is
+  anyone's who may post, unless the room keeps it to its managers
+  (``room_mentions``: may_mention_room); in a direct room always its members';
 - a room's **topic** is set by anyone with an account who may post in it
   (may_set_topic: in an announcements room its managers, in a direct room
   its members, in an archived room nobody; never a guest);
@@ -64,6 +67,8 @@ class Entry:
     may_react: bool | None = None
     # Whether they delete anyone's message in it (may_delete_any: an administrator, the room's owner).
     deletes_any: bool = False
+    # Whether they may mention the whole room (may_mention_room).
+    mentions_room: bool = True
 
     @property
     def direct(self) -> bool:
@@ -99,6 +104,18 @@ def may_react(who: Identity | None, room: RoomRecord, membership: Membership | N
     if who is not None and who.is_bot and membership is None:
         return False
     return may_read(who, room, membership, guests=guests)
+
+
+def may_mention_room(who: Identity | None, room: RoomRecord, membership: Membership | None) -> bool:
+    """Whether ``who``, who may post in the room, may mention all of it (``@room``): where its rule says
+    everyone, or in a direct room (the other person), anyone; else those who manage it (Zulip's wildcard
+    policy)."""
+    return room.kind == DIRECT or room.room_mentions == EVERYONE or may_manage(who, room, membership)
+
+
+def room_mention_refusal(room: RoomRecord) -> str:
+    """Why a message that mentions the whole room is refused (may_mention_room said no)."""
+    return f"only the owner and administrators of {room.room!r} may notify the whole room with @room"
 
 
 def posting_refusal(room: RoomRecord) -> str:
@@ -291,16 +308,22 @@ class Access:
         posting = may_post(who, record, membership, guests=self.guests)
         reacting = may_react(who, record, membership, guests=self.guests)
         deleting = may_delete_any(who, membership)
-        return Entry(may_post=posting, kind=record.kind, may_react=reacting, deletes_any=deleting)
+        mentioning = may_mention_room(who, record, membership)
+        return Entry(posting, record.kind, reacting, deleting, mentioning)
 
-    async def voice(self, who: Identity | None, record: RoomRecord) -> tuple[bool, bool]:
-        """Whether ``who`` may post in the room, and react in it (may_post, may_react), as the store says."""
+    async def voice(self, who: Identity | None, record: RoomRecord) -> tuple[bool, bool, bool]:
+        """Whether ``who`` may post in the room, react in it and mention all of it (may_post, may_react,
+        may_mention_room), as the store says."""
         return self.voice_in(who, Readable(record, await self.membership_of(who, record.room)))
 
-    def voice_in(self, who: Identity | None, readable: Readable) -> tuple[bool, bool]:
-        """Whether ``who`` may post in a room it reads, and react in it (may_post, may_react)."""
+    def voice_in(self, who: Identity | None, readable: Readable) -> tuple[bool, bool, bool]:
+        """Whether ``who`` may post in a room it reads, react in it and mention all of it."""
         room, membership, guests = readable.room, readable.membership, self.guests
-        return may_post(who, room, membership, guests=guests), may_react(who, room, membership, guests=guests)
+        return (
+            may_post(who, room, membership, guests=guests),
+            may_react(who, room, membership, guests=guests),
+            may_mention_room(who, room, membership),
+        )
 
     async def blocker_in(self, who: Identity | None, room: str) -> str | None:
         """The name of the one other member of a direct room of two, when they blocked ``who``: ``who``'s

@@ -71,6 +71,7 @@ class Admission:
             return session.admitted(False, False), False
         known = Known(read.holder, nick, read.account_named)
         session.deletes_any = entry.deletes_any
+        session.mentions_room = entry.mentions_room
         if entry.direct:
             # Who else is in it, so that a block of this account by them refuses its messages at once.
             session.direct_others = await self.access.others_in(who, room)

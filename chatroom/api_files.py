@@ -27,7 +27,7 @@ import tornado.http1connection
 import tornado.iostream
 
 from . import images, metrics, protocol
-from .access import Access, may_post, posting_refusal
+from .access import Access, may_mention_room, may_post, posting_refusal, room_mention_refusal
 from .api import ApiError, JsonHandler, room_not_found
 from .backend import Backend, BackendError, StoredMessage
 from .config import Settings
@@ -48,6 +48,7 @@ from .file_responses import (
 from .identity import FILE_LINK, Authenticator, Identity
 from .images import ImageRefusedError, Prepared
 from .links import SetupState
+from .mentions import mentions_room
 from .sniff import INLINE_TYPES
 from .store.base import StoreError
 from .store.change_rules import ChangeRefusedError
@@ -128,6 +129,8 @@ class RoomFilesHandler(PreparingHandler):
         self.reply_to = self.int_argument("reply_to")
         self.thread = self.int_argument("thread")
         self.text = self._caption()
+        if mentions_room(self.text) and not may_mention_room(who, readable.room, readable.membership):
+            raise ApiError(403, protocol.ROOM_MENTION_FORBIDDEN, room_mention_refusal(readable.room))
 
     def _caption(self) -> str:
         """The message's text: the ``text`` argument, checked like any message's; empty when none."""

@@ -22,6 +22,7 @@ from .events import (
     ROOM_ARCHIVED,
     ROOM_CREATED,
     ROOM_EVERYONE_IN,
+    ROOM_MENTIONS,
     ROOM_POSTING,
     ROOM_RENAMED,
     ROOM_TOPIC,
@@ -60,6 +61,13 @@ def clean_posting(raw: object, kind: str) -> str:
         raise ApiError(400, protocol.BAD_REQUEST, '"posting" must be "everyone" or "managers"')
     if kind == DIRECT and raw != EVERYONE:
         raise ApiError(400, protocol.BAD_REQUEST, "everyone posts in a direct conversation")
+    return str(raw)
+
+
+def clean_room_mentions(raw: object) -> str:
+    """Who may mention the whole room (``@room``), from a body: "everyone", or "managers"; 400 else."""
+    if raw not in POSTING_RULES:
+        raise ApiError(400, protocol.BAD_REQUEST, '"room_mentions" must be "everyone" or "managers"')
     return str(raw)
 
 
@@ -228,8 +236,9 @@ ROOM_TAKEN = "room_taken"
 
 
 class RoomHandler(ManageHandler):
-    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?, "everyone_in"?, "topic"?}``:
-    rename, archive or bring back a room, say who posts in it, make it one everyone is in, set its topic.
+    """``PATCH /api/rooms/{room}`` ``{"title"?, "archived"?, "posting"?, "everyone_in"?, "room_mentions"?,
+    "topic"?}``: rename, archive or bring back a room, say who posts in it, make it one everyone is in,
+    say who may mention all of it, set its topic.
 
     The owner or an administrator; never a direct room. 404 for a room one
     may not see nor manage, 403 for one one sees and may not manage.
@@ -250,6 +259,7 @@ class RoomHandler(ManageHandler):
         # Checked before anything changes: a body half of which is refused changes nothing.
         posting = clean_posting(body["posting"], record.kind) if "posting" in body else record.posting
         everyone_in = self.everyone_in_asked(who, record, body)
+        mentions = clean_room_mentions(body.get("room_mentions", record.room_mentions))
         topic = topic_asked(who, Readable(record, membership), body, guests=self.access.guests)
         title = clean_title(body["title"]) if "title" in body else record.title
         archived = body.get("archived")
@@ -270,6 +280,9 @@ class RoomHandler(ManageHandler):
             # Every person a member, in the store; one notice, and each node's pages see the entry change.
             record = await self.changed(self.backend.accounts.set_everyone_in(room, everyone_in))
             await self.notify(record, ROOM_EVERYONE_IN)
+        if mentions != record.room_mentions:
+            record = await self.changed(self.backend.accounts.set_room_mentions(room, mentions))
+            await self.notify(record, ROOM_MENTIONS)
         readable = record.kind == OPEN or membership is not None
         self.send_json(await self.entry(record, readable=readable))
 

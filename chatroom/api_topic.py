@@ -18,7 +18,7 @@ from .line_text import breaks_line, hides_text
 
 MAX_TOPIC_LENGTH = 250
 # The fields of the PATCH only a room's owner and administrators change.
-MANAGED_FIELDS = frozenset({"title", "archived", "posting", "everyone_in"})
+MANAGED_FIELDS = frozenset({"title", "archived", "posting", "everyone_in", "room_mentions"})
 
 
 def asks_topic_alone(body: dict[str, Any]) -> bool:

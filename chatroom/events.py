@@ -201,6 +201,8 @@ ROOM_POSTING = "posting"
 ROOM_EVERYONE_IN = "everyone_in"
 # Its topic was set or cleared, by someone who may post in it (the notice names them: ``by``).
 ROOM_TOPIC = "topic"
+# Who may mention all of it (``@room``) changed: everyone, or only those who manage it.
+ROOM_MENTIONS = "room_mentions"
 # An account was barred from it (the notice's ``removed``): taken out as a removed member is, told why;
 # the others see its members changed (ROOM_MEMBERS), not who was barred.
 ROOM_BARRED = "barred"
@@ -214,9 +216,10 @@ ROOM_CHANGES = (
     ROOM_EVERYONE_IN,
     ROOM_TOPIC,
     ROOM_BARRED,
+    ROOM_MENTIONS,
 )
 # The changes after which each member in the room is asked again what it may post there.
-VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING)
+VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING, ROOM_MENTIONS)
 
 # Changes an AccountNotice tells of.
 DEACTIVATED = "deactivated"

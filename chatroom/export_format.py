@@ -161,6 +161,7 @@ def room_line(room: RoomRecord) -> bytes:
             "posting": room.posting,
             "everyone_in": room.everyone_in,
             "topic": room.topic,
+            "room_mentions": room.room_mentions,
         }
     )
 
@@ -291,6 +292,10 @@ def _room(fields: _Fields) -> RoomRecord:
         everyone_in=everyone_in,
         # An export made before rooms had topics: none had one.
         topic="" if fields.data.get("topic") is None else fields.any_text("topic"),
+        # An export made before rooms said who mentions all of them: everyone did.
+        room_mentions=EVERYONE
+        if fields.data.get("room_mentions") is None
+        else fields.choice("room_mentions", POSTING_RULES),
     )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from . import changes, effects, formatting, metrics, protocol
 from .config import Settings
 from .limits import RefusalWindow, Throttle, TokenBucket
+from .mentions import mentions_room
 from .protocol import ProtocolError
 
 TYPING_INTERVAL = 1.0
@@ -25,6 +26,16 @@ class _Voice:
 
     read_only: bool
     may_react: bool
+    mentions_room: bool = True
+
+    def check_mentions(self, text: str, ref: str | None) -> None:
+        """Refuse words that mention the whole room where the member may not (access.may_mention_room)."""
+        if not self.mentions_room and mentions_room(text):
+            raise ProtocolError(
+                protocol.ROOM_MENTION_FORBIDDEN,
+                "only the owner and administrators of this room may notify the whole room with @room",
+                ref,
+            )
 
     @property
     def why(self) -> str:
@@ -62,6 +73,7 @@ class Intake:
         guest: bool = False,
         may_react: bool | None = None,
         blocked_by: str | None = None,
+        mentions_room: bool = True,
     ) -> effects.Effect | None:
         """What a frame asks for (None: nothing, a typing hint dropped); ProtocolError if refused.
 
@@ -69,12 +81,12 @@ class Intake:
         reactions and deleting one's own still go through (access.may_react;
         None: only where new words do); ``blocked_by``: the person of a direct
         room of two who blocked the member, whom no new message, edit, pin or
-        reaction reaches.
+        reaction reaches; ``mentions_room``: whether messages and edits may mention the whole room.
         """
         if isinstance(message, bytes):
             raise ProtocolError(protocol.BINARY, "binary frames are not accepted")
         frame = changes.parse_frame(message, self._max_length)
-        voice = _Voice(read_only, not read_only if may_react is None else may_react)
+        voice = _Voice(read_only, not read_only if may_react is None else may_react, mentions_room)
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, voice, blocked_by)
         if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame | changes.PinFrame):
@@ -103,6 +115,7 @@ class Intake:
             raise ProtocolError(protocol.BLOCKED, f"{blocked_by} does not take messages from you", frame.ref)
         if voice.read_only:
             raise ProtocolError(protocol.READ_ONLY, f"you cannot post in this room: {voice.why}", frame.ref)
+        voice.check_mentions(frame.text, frame.ref)
         if not self._bucket.take(self._clock(), formatting.rate_cost(frame.text)):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many messages", frame.ref)
         return effects.Publish(
@@ -126,6 +139,8 @@ class Intake:
             raise ProtocolError(
                 protocol.READ_ONLY, f"you cannot change messages in this room: {voice.why}", frame.ref
             )
+        if isinstance(frame, changes.EditFrame):
+            voice.check_mentions(frame.text, frame.ref)
         cost = formatting.rate_cost(frame.text) if isinstance(frame, changes.EditFrame) else 1.0
         if not self._bucket.take(self._clock(), cost):
             raise ProtocolError(protocol.RATE_LIMITED, "slow down: too many changes", frame.ref)

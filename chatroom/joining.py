@@ -73,6 +73,8 @@ class Joining(abc.ABC):
         # In a direct room, the accounts of its other members when this one joined.
         self.direct_others: frozenset[int] = frozenset()
         self.may_react = True
+        # Whether its messages may mention the whole room (access.may_mention_room); else refused.
+        self.mentions_room = True
         # An administrator, or the room's owner: deletes anyone's message in it (access.may_delete_any).
         self.deletes_any = False
         # The owner of the member's reservations (bus/base.py): its account, or this connection.

@@ -32,8 +32,9 @@ class Connection(Protocol):
     def tell(self, frames: Sequence[dict[str, Any]]) -> None:
         """Send frames that are not the room's (live room list), once the connection is in the room."""
 
-    def set_voice(self, may_post: bool, may_react: bool) -> None:
-        """Whether messages, and reactions, are taken (else refused with read_only) from now on."""
+    def set_voice(self, may_post: bool, may_react: bool, mentions_room: bool) -> None:
+        """Whether messages, and reactions, are taken (else refused with read_only) from now on, and
+        mentions of the whole room (else refused with room_mention_forbidden)."""
 
     def set_blocked(self, by: str | None) -> None:
         """Who blocked the account in this direct room (messages refused with ``blocked``); None: nobody."""

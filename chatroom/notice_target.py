@@ -68,9 +68,11 @@ class NoticeTarget:
         """Refuse messages with ``blocked`` from now on (``by`` blocked this account), or take them again."""
         self.session.blocked_by = by
 
-    def set_voice(self, may_post: bool, may_react: bool) -> None:
-        """Refuse messages (and reactions) with read_only from now on, or take them again."""
+    def set_voice(self, may_post: bool, may_react: bool, mentions_room: bool) -> None:
+        """Refuse messages (and reactions) with read_only from now on, or take them again; the same of
+        mentions of the whole room."""
         self.session.read_only, self.session.may_react = not may_post, may_react
+        self.session.mentions_room = mentions_room
 
     def rename(self, name: str) -> None:
         """The account has a new name: say so, and close so that the client comes back under it."""

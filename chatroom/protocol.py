@@ -68,6 +68,9 @@ FORBIDDEN = "forbidden"
 NOT_FOUND = "not_found"
 # A message to a room one may read but not post in (archived, say).
 READ_ONLY = "read_only"
+# A message (or an edit) that mentions the whole room (``@room``) where only its owner and administrators
+# may (access.may_mention_room); nothing of it is stored.
+ROOM_MENTION_FORBIDDEN = "room_mention_forbidden"
 # A message to a direct conversation whose other person blocked the sender; a new conversation with them.
 BLOCKED = "blocked"
 # A name that is no account's, where an account is asked for (HTTP API only).

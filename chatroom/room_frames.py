@@ -26,6 +26,8 @@ def room_entry(record: RoomRecord, online: int) -> dict[str, Any]:
         "everyone_in": record.everyone_in,
         # What the room is for, one line ("" for none): set by anyone who may post in it.
         "topic": record.topic,
+        # "everyone", or "managers": only its owner and administrators mention all of it (``@room``).
+        "room_mentions": record.room_mentions,
     }
 
 

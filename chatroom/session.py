@@ -54,6 +54,7 @@ class Session(Joining):
                 guest=self.who is None,
                 may_react=self.may_react,
                 blocked_by=self.blocked_by,
+                mentions_room=self.mentions_room,
             )
         except ProtocolError as error:
             return self._refuse_frame(error)

@@ -33,6 +33,7 @@ class CreateRoomTest(RoomsCase):
             "posting": "everyone",
             "everyone_in": False,
             "topic": "",
+            "room_mentions": "everyone",
         }
         status, body, _ = await self.api("GET", "/api/rooms/plans/members", "bob")
         assert status == 200

@@ -123,6 +123,7 @@ async def add_access(store: SQLiteStore) -> None:
     )
     await store.append("team", "Ann", "closed talk")
     await accounts.set_topic("team", TEAM_TOPIC)
+    await accounts.set_room_mentions("team", "managers")
     await accounts.create_room("dm-ann-zoe", DIRECT, members=[ann.id, zoe.id])
     await accounts.create_room("quiet", OPEN, creator_id=zoe.id)
     await accounts.archive_room("quiet")
@@ -287,6 +288,8 @@ def test_sqlite_to_postgres_and_back_keeps_every_message(
     assert [(r["room"], r["topic"]) for r in records if r["type"] == "room" and r["topic"]] == [
         ("team", TEAM_TOPIC)
     ]
+    kept = [r["room"] for r in records if r["type"] == "room" and r["room_mentions"] == "managers"]
+    assert kept == ["team"]
     rooms = [record["room"] for record in records[8:key_at]]
     assert rooms == sorted(rooms, key=lambda room: room.encode("utf-8"))
     assert messages[0] == {
@@ -375,7 +378,8 @@ GOOD_FORMER_NAME = b'{"type":"former_name","account":1,"name":"anne"}'
 GOOD_SETTING = b'{"type":"setting","name":"guests","value":"on"}'
 GOOD_ROOM = (
     b'{"type":"room","room":"lobby","kind":"closed","title":"Lobby","creator":1,'
-    b'"created_at":5,"archived_at":null,"topic":"Plans","posting":"managers","everyone_in":false}'
+    b'"created_at":5,"archived_at":null,"topic":"Plans","posting":"managers","room_mentions":"managers",'
+    b'"everyone_in":false}'
 )
 GOOD_MEMBERSHIP = b'{"type":"membership","room":"lobby","account":1,"role":"owner","added_at":5}'
 GOOD_BAR = b'{"type":"room_bar","room":"lobby","account":1,"by":null,"barred_at":5}'
@@ -422,6 +426,15 @@ GOOD_CHANGE = (
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"closed"', b'"secret"')], 3, "'kind'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM, GOOD_MEMBERSHIP.replace(b"owner", b"king")], 4, "'role'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"managers"', b'"teachers"')], 3, "'posting'"),
+        (
+            [
+                GOOD_HEADER,
+                GOOD_ACCOUNT,
+                GOOD_ROOM.replace(b'"room_mentions":"managers"', b'"room_mentions":1'),
+            ],
+            3,
+            "'room_mentions'",
+        ),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b"false}", b'"yes"}')], 3, "'everyone_in'"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b"false}", b"true}")], 3, "only an open room"),
         ([GOOD_HEADER, GOOD_ACCOUNT, GOOD_ROOM.replace(b'"Plans"', b"7")], 3, "'topic'"),
@@ -599,13 +612,14 @@ def test_a_message_of_an_export_without_guest_marks_imports_as_not_a_guests(tmp_
 
 def test_a_room_of_an_export_without_posting_imports_as_one_where_everyone_posts(tmp_path: Path) -> None:
     """A file written before rooms said who posts in them has no "posting": everyone posts, as then."""
-    older = GOOD_ROOM.replace(b',"posting":"managers"', b"")
+    older = GOOD_ROOM.replace(b',"posting":"managers"', b"").replace(b',"room_mentions":"managers"', b"")
     lines = [GOOD_HEADER, GOOD_ACCOUNT, older, GOOD_MEMBERSHIP]
     result = chatroom("import", "--db", str(tmp_path / "t.db"), stdin=b"\n".join(lines) + b"\n")
     assert result.returncode == 0, result.stderr
     exported = chatroom("export", "--db", str(tmp_path / "t.db")).stdout.splitlines()
     rooms = [orjson.loads(line) for line in exported if b'"type":"room"' in line]
     assert [(room["room"], room["posting"]) for room in rooms] == [("lobby", "everyone")]
+    assert [room["room_mentions"] for room in rooms] == ["everyone"]
 
 
 def test_a_room_of_an_export_without_topics_imports_with_none(tmp_path: Path) -> None:

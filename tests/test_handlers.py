@@ -585,6 +585,7 @@ class ApiTest(ChatTestCase):
                     "posting": "everyone",
                     "everyone_in": False,
                     "topic": "",
+                    "room_mentions": "everyone",
                 },
                 {
                     "room": "quiet",
@@ -596,6 +597,7 @@ class ApiTest(ChatTestCase):
                     "posting": "everyone",
                     "everyone_in": False,
                     "topic": "",
+                    "room_mentions": "everyone",
                 },
             ],
             "next": None,
@@ -753,6 +755,7 @@ class RoomsListTest(ChatTestCase):
                 "posting": "everyone",
                 "everyone_in": False,
                 "topic": "",
+                "room_mentions": "everyone",
             },
             {
                 "room": "room-001",
@@ -764,6 +767,7 @@ class RoomsListTest(ChatTestCase):
                 "posting": "everyone",
                 "everyone_in": False,
                 "topic": "",
+                "room_mentions": "everyone",
             },
         ]
         assert (await self.rooms_page("?limit=2"))["next"] == "/api/rooms?after=room-001&limit=2"

@@ -64,8 +64,8 @@ class FakeConnection:
     def tell(self, frames: Sequence[dict[str, Any]]) -> None:
         self.told.extend(frames)
 
-    def set_voice(self, may_post: bool, may_react: bool) -> None:
-        self.read_only, self.may_react = not may_post, may_react
+    def set_voice(self, may_post: bool, may_react: bool, mentions_room: bool) -> None:
+        self.read_only, self.may_react, self.mentions_room = not may_post, may_react, mentions_room
 
     def set_blocked(self, by: str | None) -> None:
         self.blocked_by = by
@@ -252,6 +252,7 @@ def test_a_new_closed_room_reaches_its_members_only_and_an_open_one_everyone() -
                     "posting": "everyone",
                     "everyone_in": False,
                     "topic": "",
+                    "room_mentions": "everyone",
                 },
             }
         ]

@@ -31,7 +31,10 @@ _ACCOUNT = "id, name, name_key, kind, is_admin, external, password_hash, color, 
 _A_ACCOUNT = ", ".join(f"a.{column.strip()}" for column in _ACCOUNT.split(","))
 _BOT_KEY = "key_hash, account_id, created_at, revoked_at"
 _LINK = "token_hash, kind, account_id, created_at, expires_at, used_at, revoked_at"
-_ROOM = "room, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in, topic"
+_ROOM = (
+    "room, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in, topic,"
+    " room_mentions"
+)
 ROOM_COLUMNS = _ROOM
 # How many they are: a row that holds them among others (way_in.py) is cut by it.
 ROOM_WIDTH = len(_ROOM.split(","))
@@ -156,6 +159,7 @@ UNARCHIVE_ROOM = f"UPDATE rooms SET archived_at = NULL WHERE room = ? RETURNING 
 # A direct room is its members' own: it never changes who posts (None back, as for no room).
 SET_POSTING = f"UPDATE rooms SET posting = ? WHERE room = ? AND kind <> '{DIRECT}' RETURNING {_ROOM}"
 SET_TOPIC = f"UPDATE rooms SET topic = ? WHERE room = ? RETURNING {_ROOM}"
+SET_ROOM_MENTIONS = f"UPDATE rooms SET room_mentions = ? WHERE room = ? RETURNING {_ROOM}"
 # ? : room, account id, role, time; then the room and the account, which must exist.
 ADD_MEMBER = (
     "INSERT INTO memberships (room, account_id, role, added_at)"
@@ -199,11 +203,11 @@ IMPORT_ACCOUNT_COLUMNS = f"INSERT INTO accounts ({_ACCOUNT})"
 IMPORT_ACCOUNT_VALUES = " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 IMPORT_ROOM = (
     "INSERT INTO rooms (room, last_id, key, kind, title, creator_id, created_at, archived_at, posting,"
-    " everyone_in, topic) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " everyone_in, topic, room_mentions) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     " ON CONFLICT (room) DO UPDATE SET kind = excluded.kind,"
     " title = excluded.title, creator_id = excluded.creator_id, created_at = excluded.created_at,"
     " archived_at = excluded.archived_at, posting = excluded.posting, everyone_in = excluded.everyone_in,"
-    " topic = excluded.topic"
+    " topic = excluded.topic, room_mentions = excluded.room_mentions"
 )
 IMPORT_MEMBERSHIP = (
     "INSERT INTO memberships (room, account_id, role, added_at) VALUES (?, ?, ?, ?)"
@@ -259,7 +263,8 @@ def link(row: Sequence[object]) -> Link:
 
 def room(row: Sequence[object]) -> RoomRecord:
     """A RoomRecord from a row of the room columns."""
-    name, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in, topic = row
+    name, kind, title, creator_id, created_at, archived_at, last_id, posting, everyone_in, topic = row[:10]
+    mentions = row[10]
     return RoomRecord(
         room=str(name),
         kind=str(kind),
@@ -271,6 +276,7 @@ def room(row: Sequence[object]) -> RoomRecord:
         posting=str(posting),
         everyone_in=bool(everyone_in),
         topic=str(topic),
+        room_mentions=str(mentions),
     )
 
 
@@ -286,7 +292,7 @@ def import_room_values(record: RoomRecord) -> tuple[object, ...]:
     key = room_key(r.room)
     return (
         *(r.room, key, r.kind, r.title, r.creator_id, r.created_at, r.archived_at),
-        *(r.posting, r.everyone_in, r.topic),
+        *(r.posting, r.everyone_in, r.topic, r.room_mentions),
     )
 
 

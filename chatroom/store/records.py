@@ -236,6 +236,8 @@ class RoomRecord:
     everyone_in: bool = False
     # What the room is for, one line set by anyone who may post in it (access.may_set_topic); "": none.
     topic: str = ""
+    # Who may mention the whole room (``@room``): EVERYONE, or MANAGERS (access.may_mention_room).
+    room_mentions: str = EVERYONE
 
     @property
     def display_name(self) -> str:

@@ -57,6 +57,11 @@ class RoomStore(Protocol):
         room, or it is a direct one. ValueError for an unknown rule."""
         ...
 
+    async def set_room_mentions(self, room: str, rule: str) -> RoomRecord | None:
+        """Say who may mention the whole room (``@room``), records.EVERYONE or MANAGERS; None when there
+        is no such room. ValueError for an unknown rule."""
+        ...
+
     async def set_topic(self, room: str, topic: str) -> RoomRecord | None:
         """Set the room's topic, of any kind of room ("" clears it); None when there is no such room."""
         ...

@@ -41,6 +41,12 @@ class SQLRooms(SQLStatements):
         rows = await self._change("cannot change who posts in the room", sql.SET_POSTING, checked, room)
         return sql.room(rows[0]) if rows else None
 
+    async def set_room_mentions(self, room: str, rule: str) -> RoomRecord | None:
+        """Say who may mention the whole room."""
+        checked = sql.check_posting(rule, OPEN)
+        rows = await self._change("cannot change who mentions the room", sql.SET_ROOM_MENTIONS, checked, room)
+        return sql.room(rows[0]) if rows else None
+
     async def set_topic(self, room: str, topic: str) -> RoomRecord | None:
         """Set or clear the room's topic."""
         rows = await self._change("cannot set the room's topic", sql.SET_TOPIC, topic, room)
