@@ -13,6 +13,7 @@ import * as outbox from "./outbox.js";
 import {keepDraft} from "./drafts.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget, wireReply} from "./reply.js";
+import {confirmRoomMention, peopleToConfirm, wireRoomMentionConfirm} from "./room_mention_confirm.js";
 import {isOwnMessage, session} from "./session.js";
 
 const TYPING_SEND_EVERY_MS = 2500;
@@ -46,13 +47,15 @@ export function typedSincePending() {
   return value.slice(box.pending.raw.length).replace(/^\s+/, "");
 }
 
-export function sendMessage() {
+export function sendMessage({confirmed = false} = {}) {
   if (hasFilesToSend()) return sendWithFiles();
   const raw = typedSincePending();
   const text = raw.trim();
   if (box.pending && !text) return; // Enter again on the message on its way
   if (!text) return showSendError(explain(ERROR.EMPTY));
   if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
+  const many = confirmed ? null : peopleToConfirm(text);
+  if (many !== null) return confirmRoomMention(many, () => sendMessage({confirmed: true}));
   const message = {ref: nextRef(), raw, text, replyTo: replyTarget()};
   clearSendError();
   box.lastTypingSent = 0;
@@ -203,6 +206,7 @@ export function wireComposer() {
   });
   ui.text.addEventListener("keydown", onTextKey);
   wireReply();
+  wireRoomMentionConfirm();
   ui.text.addEventListener("input", () => {
     fitTextBox();
     sendTypingHint();

@@ -3,15 +3,19 @@
 // (static/js/completion.js): who is online and the accounts of that name
 // first, then names only remembered from messages, and not those no account
 // has any more (a rename's old name). Choosing one puts "@Name " in the box.
+// After the people, "@room" (notify everyone in this room) when what is typed
+// starts it or one of its aliases ("@channel", "@everyone", "@all").
 
 import {addSource, refresh} from "./completion.js";
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {isHere} from "./people.js";
-import {accountsStarting, knownNames, loadMembers, lookUpAccounts} from "./roster.js";
+import {ROOM} from "./mentions.js";
+import {accountsStarting, knownNames, loadMembers, lookUpAccounts, othersInRoom} from "./roster.js";
 import {isOwn} from "./session.js";
 
 const MAX_SHOWN = 8;
+const ROOM_WORDS = ["room", "channel", "everyone", "all"];
 const LOOK_BACK = 40; // a name has at most 32 characters
 // "@" where a mention may start (static/js/mentions.js), then what is typed of the name, up to the caret.
 const TYPED = /(?:^|[^\p{L}\p{N}\p{M}_.\-@/])@([\p{L}\p{N}\p{M}_. -]{0,33})$/u;
@@ -55,7 +59,16 @@ function typedMention() {
 function offered({typed}) {
   loadMembers().then((loaded) => loaded && refresh());
   lookUpAccounts(typed).then((answered) => answered && refresh());
-  return candidates(typed, knownNames());
+  const people = candidates(typed, knownNames());
+  const key = typed.toLowerCase();
+  return ROOM_WORDS.some((word) => word.startsWith(key)) ? [...people, ROOM] : people;
+}
+
+// "@room" in the list: what it does, and to how many when known.
+function roomOffer() {
+  const others = othersInRoom();
+  const many = others === null ? "" : `, ${others.toLocaleString("en")} ${others === 1 ? "person" : "people"}`;
+  return [element("bdi", "", ROOM), element("span", "offer-hint", ` notify everyone in this room${many}`)];
 }
 
 export function wireMentionCompletion() {
@@ -64,8 +77,8 @@ export function wireMentionCompletion() {
     label: "People to mention",
     find: typedMention,
     candidates: offered,
-    content: (name) => [element("bdi", "", name)],
-    insertion: (name) => `@${name}`,
+    content: (name) => (name === ROOM ? roomOffer() : [element("bdi", "", name)]),
+    insertion: (name) => (name === ROOM ? ROOM : `@${name}`),
     key: (name) => name,
   });
 }

@@ -61,6 +61,7 @@ export const ERROR = Object.freeze({
   TOO_MANY_PINS: "too_many_pins", // a pin past the room's 50 (version 2)
   BAD_THREAD: "bad_thread", // a thread reply to no message that takes one (version 2)
   BLOCKED: "blocked", // the other person of this direct conversation blocked one (version 2)
+  ROOM_MENTION_FORBIDDEN: "room_mention_forbidden", // @room where only its managers may (version 2)
 });
 
 // Close codes (docs/protocol.md, "Closing").

@@ -45,6 +45,7 @@ function offerWhatOneMay() {
   $("add-member-form").hidden = !manage;
   $("archive-room").hidden = !manage;
   $("posting-choice").hidden = !manage;
+  $("room-mentions-choice").hidden = !manage;
   // Every person's rooms change with it: an administrator's alone, and only an open room's.
   $("everyone-in-choice").hidden = !(manage && state.administrator && state.entry.kind === "open");
   $("leave-room").hidden = !myMembership();
@@ -206,6 +207,7 @@ function fill(entry) {
   const archived = entry.archived ? " Archived: read only." : "";
   $("settings-kind").textContent = kinds[entry.kind] + posting + everyone + archived;
   $("settings-managers").checked = managers;
+  $("settings-room-mentions").value = entry.room_mentions === "managers" ? "managers" : "everyone";
   $("settings-everyone-in").checked = entry.everyone_in === true;
   offerWhatOneMay();
   $("archive-room").textContent = entry.archived ? "Bring back" : "Archive";
@@ -249,6 +251,7 @@ export function wireSettings(currentEntry) {
   $("settings-managers").addEventListener("change", (event) =>
     change({posting: event.target.checked ? "managers" : "everyone"}),
   );
+  $("settings-room-mentions").addEventListener("change", (event) => change({room_mentions: event.target.value}));
   $("settings-everyone-in").addEventListener("change", async (event) => {
     await change({everyone_in: event.target.checked});
     loadMembers(); // turned on, everyone is a member now

@@ -11,6 +11,7 @@ import {session} from "./session.js";
 
 const known = new Map(); // nickKey -> the name as its owner writes it
 let membersOf = "";
+let memberCount = null; // how many members membersOf has, once its members came
 let arriving = null; // the call for membersOf's members, while under way
 let learned = () => {};
 let pending = false;
@@ -50,6 +51,7 @@ export function loadMembers() {
   if (membersOf === session.room) return arriving || Promise.resolve(false);
   if (!mayListMembers()) return Promise.resolve(false);
   membersOf = session.room;
+  memberCount = null;
   const call = askForMembers(session.room);
   arriving = call;
   call.then(() => arriving === call && (arriving = null));
@@ -60,7 +62,14 @@ async function askForMembers(room) {
   const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(room)}/members`);
   if (!answer.ok || !answer.body || !Array.isArray(answer.body.members)) return false;
   noteNames(answer.body.members.map((member) => member && member.name));
+  if (room === membersOf && Number.isInteger(answer.body.count)) memberCount = answer.body.count;
   return true;
+}
+
+// How many people of this room a mention of all of it notifies, oneself aside (null: not known yet).
+export function othersInRoom() {
+  if (membersOf !== session.room || memberCount === null) return null;
+  return Math.max(0, memberCount - 1);
 }
 
 // --- current accounts ----------------------------------------------------------------

@@ -1,0 +1,41 @@
+// A message that mentions the whole room ("@room", "@all"...), to a room of more than
+// CONFIRM_OVER other people, is sent only once the person says so (as Mattermost asks):
+// "This will notify 12 people. Send?". Enter sends it; Escape (or Cancel) goes back to the
+// message box with the text as it was.
+
+import {ROOM, mentions} from "./mentions.js";
+import {othersInRoom} from "./roster.js";
+import {ui} from "./dom.js";
+
+export const CONFIRM_OVER = 5;
+
+const $ = (id) => document.getElementById(id);
+
+// How many people sending ``text`` would notify, when that is enough to ask first; else null.
+export function peopleToConfirm(text) {
+  if (!mentions(text, []).some((found) => found.name === ROOM)) return null;
+  const others = othersInRoom();
+  return others !== null && others > CONFIRM_OVER ? others : null;
+}
+
+// Ask; ``send`` runs once the person confirms, nothing else happens if they do not.
+export function confirmRoomMention(count, send) {
+  const dialog = $("room-mention-dialog");
+  $("room-mention-question").textContent = `This will notify ${count.toLocaleString("en")} people. Send?`;
+  dialog.returnValue = "";
+  dialog.addEventListener(
+    "close",
+    () => {
+      ui.text.focus();
+      if (dialog.returnValue === "send") send();
+    },
+    {once: true},
+  );
+  dialog.showModal();
+  $("room-mention-send").focus();
+}
+
+export function wireRoomMentionConfirm() {
+  const dialog = $("room-mention-dialog");
+  $("room-mention-cancel").addEventListener("click", () => dialog.close("cancel"));
+}

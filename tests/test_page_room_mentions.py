@@ -1,0 +1,145 @@
+"""Mentions of the whole room on the page: "@" offers "@room" after the people, a mention of a big room
+asks before it is sent, and "@all" stands out and counts as a mention for every reader but its writer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess, call_api
+from tests.test_page import SCREENSHOT_PHONE, Pages, say, token_for
+from tests.test_page_changes import accounts_server, message, open_as, shoot
+
+browser = test_page.browser
+pages = test_page.pages
+# Enough people that a mention of the whole room asks first (more than five others).
+CROWD = ("bea", "cal", "dot", "eli", "fay", "gus")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from accounts_server(tmp_path_factory, "room-mentions-page")
+
+
+def closed_room(server: ServerProcess, room: str, owner: str, *members: str) -> None:
+    """A closed room of ``owner`` and ``members``, whose accounts are made first."""
+    for name in (owner, *members):
+        assert call_api(server, "GET", "/api/me", None, f"Bearer {token_for(name)}")[0] == 200
+    body = {"room": room, "kind": "closed", "members": list(members)}
+    assert call_api(server, "POST", "/api/rooms", body, f"Bearer {token_for(owner)}")[0] == 201
+
+
+def badges_of(page: Page, room: str) -> object:
+    return page.locator(f'#rooms .room-link[data-room="{room}"] .badge')
+
+
+def test_typing_at_offers_the_room_after_the_people(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """In a room of ann and seven others, "@" lists people, then "@room — notify everyone in this room, 7
+    people"; "@al" offers "@room" alone; choosing it puts "@room " in the box."""
+    closed_room(server, "offer", "ann", "zed", *CROWD)
+    ann = open_as(pages, server, "ann", "offer")
+    box = ann.locator("#text")
+    box.press_sequentially("@")
+    options = ann.locator("#completion-list .completion-option")
+    expect(options.last).to_have_text("@room notify everyone in this room, 7 people")
+    expect(options.first).not_to_have_text("@room notify everyone in this room, 7 people")
+    shoot(ann, tmp_path, "room-offer")
+    box.press_sequentially("al")
+    expect(options).to_have_text(["@room notify everyone in this room, 7 people"])
+    box.press("Enter")
+    expect(box).to_have_value("@room ")
+
+
+def test_a_mention_of_a_big_room_asks_first(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
+    """ann's "@all standup" to seven others asks "This will notify 7 people. Send?": Escape goes back to the
+    box with the text kept and sends nothing; Enter sends it. In a room of two, nothing is asked."""
+    closed_room(server, "crowd", "ann", "zed", *CROWD)
+    ann = open_as(pages, server, "ann", "crowd")
+    zed = open_as(pages, server, "zed", "crowd")
+    box = ann.locator("#text")
+    box.fill("@all standup")
+    box.press("Enter")
+    dialog = ann.get_by_role("dialog", name="This will notify 7 people. Send?")
+    expect(dialog).to_be_visible()
+    shoot(ann, tmp_path, "room-confirm")
+    ann.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(box).to_have_value("@all standup")
+    expect(box).to_be_focused()
+    ann.wait_for_timeout(300)
+    expect(zed.locator("#messages .msg")).to_have_count(0)
+    box.press("Enter")
+    expect(dialog).to_be_visible()
+    ann.keyboard.press("Enter")
+    expect(dialog).to_be_hidden()
+    expect(message(zed, "@all standup")).to_be_visible()
+    expect(box).to_have_value("")
+    closed_room(server, "pair", "ann", "zed")
+    ann.goto(f"{server.url}/?room=pair&token={token_for('ann')}")
+    test_page.expect_online(ann)
+    say(ann, "@room hi")
+    expect(message(ann, "@room hi")).to_be_visible()
+    expect(ann.locator("#room-mention-dialog")).to_be_hidden()
+
+
+def test_a_mention_of_the_room_stands_out_and_counts_for_each_reader(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """bob's "@everyone" counts as a mention in ann's and cid's badges (not in bob's own list); opened, it
+    stands out on their pages as their own name would, on bob's page it is a plain mention."""
+    closed_room(server, "plans", "bob", "ann", "cid")
+    ann = open_as(pages, server, "ann", "lobby")
+    cid = open_as(pages, server, "cid", "lobby", viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    bob = open_as(pages, server, "bob", "plans")
+    say(bob, "@everyone the plans are ready")
+    for page in (ann, cid):
+        expect(badges_of(page, "plans")).to_have_text(["@1", "1"])
+    own = message(bob, "the plans are ready")
+    expect(own.locator(".mention")).to_have_text("@everyone")
+    expect(own.locator(".mention.me")).to_have_count(0)
+    expect(own).not_to_have_class("msg own mentions-me")
+    ann.locator('#rooms .room-link[data-room="plans"]').click()
+    shown = message(ann, "the plans are ready")
+    expect(shown.locator(".mention.me")).to_have_text("@everyone")
+    expect(shown).to_have_class("msg mentions-me")
+    shoot(ann, tmp_path, "room-highlight")
+    expect(badges_of(ann, "plans")).to_have_count(0)
+    cid.goto(f"{server.url}/?room=plans&token={token_for('cid')}")
+    expect(message(cid, "the plans are ready").locator(".mention.me")).to_have_text("@everyone")
+    shoot(cid, tmp_path, "room-highlight-phone")
+
+
+def test_the_owner_keeps_mentions_of_the_room_to_managers_in_room_settings(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """ann sets "Notify the whole room with @room" to "The owner and administrators only" in Room
+    settings: bob's "@all" is refused and explained, his text kept in the box; bob sees no such choice."""
+    closed_room(server, "rules", "ann", "bob")
+    ann = open_as(pages, server, "ann", "rules")
+    bob = open_as(pages, server, "bob", "rules")
+    ann.locator("#room-settings").click()
+    dialog = ann.get_by_role("dialog", name="Room settings")
+    choice = dialog.get_by_label("Notify the whole room with @room")
+    expect(choice).to_have_value("everyone")
+    choice.select_option(label="The owner and administrators only")
+    shoot(ann, tmp_path, "room-mentions-setting")
+    box = bob.locator("#text")
+    bob.wait_for_timeout(500)  # the setting's notice reaches bob's connection
+    box.fill("@all lunch?")
+    box.press("Enter")
+    expect(bob.locator("#send-error")).to_have_text(
+        "Only the room's owner and administrators notify the whole room with @room here."
+        " Your message is still in the box."
+    )
+    expect(box).to_have_value("@all lunch?")
+    expect(ann.locator("#messages .msg")).to_have_count(0)
+    bob.locator("#room-settings").click()
+    expect(
+        bob.get_by_role("dialog", name="Room settings").get_by_label("Notify the whole room with @room")
+    ).to_be_hidden()
