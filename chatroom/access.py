@@ -115,7 +115,7 @@ def may_mention_room(who: Identity | None, room: RoomRecord, membership: Members
 
 def room_mention_refusal(room: RoomRecord) -> str:
     """Why a message that mentions the whole room is refused (may_mention_room said no)."""
-    return f"only the owner and administrators of {room.room!r} may notify the whole room with @room"
+    return f"only the owner and administrators of {room.room!r} may notify the whole room with @room or @here"
 
 
 def posting_refusal(room: RoomRecord) -> str:

@@ -48,7 +48,7 @@ from .file_responses import (
 from .identity import FILE_LINK, Authenticator, Identity
 from .images import ImageRefusedError, Prepared
 from .links import SetupState
-from .mentions import mentions_room
+from .mentions import mentions_many
 from .sniff import INLINE_TYPES
 from .store.base import StoreError
 from .store.change_rules import ChangeRefusedError
@@ -129,7 +129,7 @@ class RoomFilesHandler(PreparingHandler):
         self.reply_to = self.int_argument("reply_to")
         self.thread = self.int_argument("thread")
         self.text = self._caption()
-        if mentions_room(self.text) and not may_mention_room(who, readable.room, readable.membership):
+        if mentions_many(self.text) and not may_mention_room(who, readable.room, readable.membership):
             raise ApiError(403, protocol.ROOM_MENTION_FORBIDDEN, room_mention_refusal(readable.room))
 
     def _caption(self) -> str:

@@ -12,7 +12,7 @@ from .access import Readable, member_names
 from .api import ApiError, JsonHandler, one_page, room_not_found
 from .backend import BackendError, StoredMessage
 from .identity import Identity
-from .mentions import mentions_room
+from .mentions import mentions_many
 from .protocol import ProtocolError
 from .store.change_rules import ChangeRefusedError
 from .store.records import DIRECT, RoomRecord
@@ -151,7 +151,7 @@ class MessagesHandler(RoomReadingHandler):
             raise room_not_found()
         if not access.may_post(bot, readable.room, readable.membership, guests=self.access.guests):
             raise ApiError(403, protocol.FORBIDDEN, self._why_not_posting(readable))
-        if mentions_room(text) and not access.may_mention_room(bot, readable.room, readable.membership):
+        if mentions_many(text) and not access.may_mention_room(bot, readable.room, readable.membership):
             raise ApiError(403, protocol.ROOM_MENTION_FORBIDDEN, access.room_mention_refusal(readable.room))
         metrics.MESSAGES_RECEIVED.inc()
         try:

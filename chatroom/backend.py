@@ -277,6 +277,10 @@ class Backend(Protocol):
         """Those of the accounts with a connection in some room, on any node."""
         ...
 
+    async def accounts_in(self, room: str) -> set[int]:
+        """The accounts with a connection in the room, on any node."""
+        ...
+
     def watch_stored(self, watcher: Callable[[StoredMessage], None]) -> None:
         """Give ``watcher`` every message this process stores, once committed: each message to one
         process of the deployment (the one that stored it), and a re-sent one (same ref) not again."""

@@ -62,6 +62,10 @@ class BusCalls:
         """Those of the accounts with a connection in some room, on any node."""
         return await self._bus_call(self.bus.accounts_online(account_ids)) if account_ids else set()
 
+    async def accounts_in(self, room: str) -> set[int]:
+        """The accounts with a connection in the room, on any node."""
+        return await self._bus_call(self.bus.accounts_in(room))
+
     @staticmethod
     async def _bus_call(call: Awaitable[T]) -> T:
         try:

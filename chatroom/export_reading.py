@@ -20,7 +20,9 @@ accounts and rooms the file brought before them):
 - ``block``: ``{"account", "blocked", "created_at"}``, a person the account
   blocked, and since when;
 - ``status`` and ``notification_pause``: what the account says of itself,
-  and until when its notifications are paused (export_status.py).
+  and until when its notifications are paused (export_status.py);
+- ``here_mention``: a message whose ``@here`` mentioned the account
+  (export_here.py).
 
 An import stores positions and levels after the rooms' messages (a position
 never passes the room's newest id), and the push key unless the database
@@ -41,6 +43,8 @@ import orjson
 
 from .export_fields import MAX_ID, MAX_TS
 from .export_fields import Fields as _Fields
+from .export_here import READERS as HERE_READERS
+from .export_here import HereMark, export_here, here_problem, import_here
 from .export_status import READERS as STATUS_READERS
 from .export_status import export_status, import_status, status_problem
 from .store.base import Store
@@ -84,7 +88,16 @@ class PushKey:
 
 
 ReadingRecord = (
-    ReadMark | NotifyChoice | DirectRoomKey | PushKey | PushSubscription | PushSwitch | Block | Status | Pause
+    ReadMark
+    | NotifyChoice
+    | DirectRoomKey
+    | PushKey
+    | PushSubscription
+    | PushSwitch
+    | Block
+    | Status
+    | Pause
+    | HereMark
 )
 READING_TYPES = (
     ReadMark,
@@ -96,6 +109,7 @@ READING_TYPES = (
     Block,
     Status,
     Pause,
+    HereMark,
 )
 
 # --- writing ---------------------------------------------------------------------
@@ -134,6 +148,7 @@ async def export_reading(store: Store, out: IO[bytes], *, direct_rooms: bool = F
                 out.write(_line({"type": "push_switch", "account": account.id, "enabled": False}))
             out.write(b"".join(_block_line(block) for block in await accounts.blocks_of(account.id)))
             await export_status(accounts, account.id, out)
+            await export_here(accounts, account.id, out)
         after = page[-1].id
 
 
@@ -233,6 +248,7 @@ READERS: dict[str, Callable[[_Fields], ReadingRecord]] = {
     "push_switch": _switch,
     "block": _block,
     **STATUS_READERS,
+    **HERE_READERS,
 }
 
 # --- checking ----------------------------------------------------------------------
@@ -248,6 +264,7 @@ class ReadingSeen:
     switches: set[int] = field(default_factory=set)
     blocks: set[tuple[int, int]] = field(default_factory=set)
     statuses: set[tuple[str, int]] = field(default_factory=set)
+    here: set[HereMark] = field(default_factory=set)
     key: bool = False
     direct_key: bool = False
 
@@ -268,6 +285,8 @@ def reading_problem(
         return None
     if isinstance(record, Status | Pause):
         return status_problem(record, accounts, seen.statuses)
+    if isinstance(record, HereMark):
+        return here_problem(record, accounts, rooms, seen.here)
     if record.account_id not in accounts:
         return f"a {_name(record)} of account {record.account_id}, which no line before it brings"
     if isinstance(record, Block):
@@ -321,6 +340,7 @@ async def import_reading(store: Store, records: Sequence[ReadingRecord]) -> None
     blocks."""
     accounts = store.accounts
     await accounts.mark_read([r for r in records if isinstance(r, ReadMark)])
+    await import_here(accounts, [r for r in records if isinstance(r, HereMark)])
     for record in records:
         if isinstance(record, NotifyChoice):
             await accounts.set_notify_level(record.account_id, record.room, record.level)

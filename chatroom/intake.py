@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from . import changes, effects, formatting, metrics, protocol
 from .config import Settings
 from .limits import RefusalWindow, Throttle, TokenBucket
-from .mentions import mentions_room
+from .mentions import mentions_many
 from .protocol import ProtocolError
 
 TYPING_INTERVAL = 1.0
@@ -30,10 +30,11 @@ class _Voice:
 
     def check_mentions(self, text: str, ref: str | None) -> None:
         """Refuse words that mention the whole room where the member may not (access.may_mention_room)."""
-        if not self.mentions_room and mentions_room(text):
+        if not self.mentions_room and mentions_many(text):
             raise ProtocolError(
                 protocol.ROOM_MENTION_FORBIDDEN,
-                "only the owner and administrators of this room may notify the whole room with @room",
+                "only the owner and administrators of this room may notify the whole room"
+                " with @room or @here",
                 ref,
             )
 

@@ -10,7 +10,8 @@ or a character that is not a letter, digit, mark or ``_``.
 ``@room`` and its aliases ``@channel``, ``@everyone`` and ``@all`` mention
 the whole room by the same rule (so ``x@all.com`` mentions nobody); they are
 read before any person's name, so a person called "all" is not mentioned by
-``@all`` alone, the room is.
+``@all`` alone, the room is. ``@here`` mentions those of the room who are
+online in it when it is sent (unread.py writes down who they were).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ _NOT_BEFORE_AT = frozenset("_.-@/")
 
 # What a mention of the whole room is called (Mention.name): no person's name starts with "@".
 ROOM = "@room"
+# What a mention of those online in the room is called.
+HERE = "@here"
 # The words that mention the whole room, the aliases people bring from other chats.
 ROOM_WORDS = ("room", "channel", "everyone", "all")
 
@@ -52,6 +55,7 @@ def _index(names: Iterable[str]) -> list[tuple[int, dict[str, str]]]:
     by_length: dict[int, dict[str, str]] = {}
     for word in ROOM_WORDS:
         by_length.setdefault(len(word), {})[word] = ROOM
+    by_length.setdefault(len("here"), {})["here"] = HERE
     for name in names:
         if name:
             by_length.setdefault(len(name), {}).setdefault(name.lower(), name)
@@ -90,7 +94,11 @@ def mentions(text: str, names: Iterable[str]) -> list[Mention]:
 
 def mentioned(text: str, names: Iterable[str]) -> set[str]:
     """The names ``text`` mentions, folded (as nicks compare), each once (the whole room is not a name)."""
-    return {mention.name.lower() for mention in mentions(text, names) if mention.name != ROOM}
+    return {mention.name.lower() for mention in mentions(text, names) if mention.name not in GROUPS}
+
+
+# The mentions of many at once, which a room may keep to its managers (access.may_mention_room).
+GROUPS = (ROOM, HERE)
 
 
 def mentions_room(text: str) -> bool:
@@ -98,9 +106,22 @@ def mentions_room(text: str) -> bool:
     return "@" in text and any(mention.name == ROOM for mention in mentions(text, ()))
 
 
-def mentions_reader(text: str, reader: str, *, whole_room: bool = True) -> bool:
-    """Whether ``text`` mentions ``reader`` by name, or (``whole_room``) the whole room they read."""
+def mentions_here(text: str) -> bool:
+    """Whether ``text`` mentions those online in the room (``@here``)."""
+    return "@" in text and any(mention.name == HERE for mention in mentions(text, ()))
+
+
+def mentions_many(text: str) -> bool:
+    """Whether ``text`` mentions the whole room or those online in it."""
+    return "@" in text and any(mention.name in GROUPS for mention in mentions(text, ()))
+
+
+def mentions_reader(text: str, reader: str, *, whole_room: bool = True, was_here: bool = False) -> bool:
+    """Whether ``text`` mentions ``reader`` by name, or (``whole_room``) the whole room they read, or
+    (``whole_room`` and ``was_here``: they were online in it when it was sent) those online in it."""
     if "@" not in text:
         return False
-    found = mentions(text, [reader])
-    return any(m.name != ROOM or whole_room for m in found)
+    for mention in mentions(text, [reader]):
+        if mention.name not in GROUPS or (whole_room and (mention.name == ROOM or was_here)):
+            return True
+    return False

@@ -13,6 +13,12 @@
   it tells every node (one ActivityNotice per room, however many messages
   came meanwhile), and each node sends the room's followers (members; an
   open room's readers) connected to it their new counts.
+- A message that says ``@here`` (mentions.py): before its room's followers
+  hear of it, the node that stored it writes down who is online in the room
+  then, on any node (Backend.accounts_in), with the message (schema step
+  33). Counts read later, on any node and after a restart, find the same
+  people there: presence itself is gone by then, and a count read from it
+  would differ from node to node and from minute to minute.
 - Every node remembers for RECENT_READ_SECONDS the marks it heard of, so
   that counts it works out do not rest on a position that the node which
   took the mark has not stored yet.
@@ -34,6 +40,7 @@ from .backend import Backend, BackendError
 from .desks import Desk, OpenSessions, logged
 from .events import DELETE, EDIT, ActivityNotice, StoredChange, StoredMessage, UnreadNotice
 from .identity import Identity
+from .mentions import mentions_here
 from .store.base import StoreError
 from .store.reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_MUTED, ReadMark, Unread
 
@@ -187,7 +194,21 @@ class UnreadDesk(Desk[Reader]):
     # --- new messages ------------------------------------------------------------------
 
     def message_stored(self, message: StoredMessage) -> None:
-        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY."""
+        """A message this process stored: its room's followers hear of it within ACTIVITY_DELAY (once who
+        its ``@here`` mentions is written down)."""
+        if self._spawn is not None and mentions_here(message.text):
+            self._spawn(self._record_here(message))
+        else:
+            self._room_active(message.room, message.id)
+
+    async def _record_here(self, message: StoredMessage) -> None:
+        """Write down who is online in the room now (its sender aside), then tell its followers."""
+        try:
+            online = await self.backend.accounts_in(message.room)
+            online.discard(message.account_id or 0)
+            await self.accounts.record_here(message.room, message.id, sorted(online))
+        except (BackendError, StoreError) as error:
+            log.warning("cannot write down who @here in %r mentions: %s", message.room, error)
         self._room_active(message.room, message.id)
 
     def change_stored(self, change: StoredChange) -> None:

@@ -894,6 +894,21 @@ def test_an_account_is_online_while_it_holds_a_member_in_any_room(
     run(make_backend(), scenario)
 
 
+def test_the_accounts_in_a_room_are_those_holding_a_member_in_it(make_backend: Callable[[], Backend]) -> None:
+    """Who ``@here`` finds: the accounts with a member in the room, not a guest, not one elsewhere."""
+
+    async def scenario(backend: Backend) -> None:
+        assert await backend.accounts_in("lobby") == set()
+        await backend.reserve("lobby", "ann", account_owner(7))
+        await backend.reserve("lobby", "guest", connection_owner())
+        await backend.reserve("kitchen", "bob", account_owner(8))
+        assert await backend.accounts_in("lobby") == {7}
+        await backend.release("lobby", "ann", announce=False)
+        assert await backend.accounts_in("lobby") == set()
+
+    run(make_backend(), scenario)
+
+
 def test_each_new_message_is_watched_once_and_a_resend_not_again(make_backend: Callable[[], Backend]) -> None:
     """A watcher sees every stored message once committed; the same ref and text sent again, not twice."""
 

@@ -169,6 +169,29 @@ def test_a_mention_of_the_whole_room_counts_for_every_reader_but_its_sender(
     run(store_factory(), scenario)
 
 
+def test_here_mentions_those_written_down_as_online_then(store_factory: StoreFactory) -> None:
+    """ "@here" counts as a mention for Ann, written down as online when it was sent, not for Bob, nor for
+    Ann where she muted the room; an address (x@here.org) is none."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("Ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("lobby", OPEN)
+        first = await _say(store, "lobby", "carol", "@here standup")
+        await accounts.record_here("lobby", first, [ann.id])
+        await accounts.record_here("lobby", first, [ann.id])  # twice is harmless
+        second = await _say(store, "lobby", "carol", "mail x@here.org", "@here again")
+        assert await accounts.unread_in("lobby", 0, "Ann", reader_id=ann.id) == Unread(3, 1)
+        assert await accounts.unread_in("lobby", 0, "bob", reader_id=bob.id) == Unread(3, 0)
+        assert await accounts.unread_in("lobby", 0, "Ann", reader_id=ann.id, whole_room=False) == Unread(3, 0)
+        assert await accounts.unread_in("lobby", first, "Ann", reader_id=ann.id) == Unread(2, 0)
+        await accounts.record_here("lobby", second, [ann.id, bob.id])
+        assert await accounts.unread_in("lobby", 0, "bob", reader_id=bob.id) == Unread(3, 1)
+        assert await accounts.here_of(ann.id) == [("lobby", first), ("lobby", second)]
+
+    run(store_factory(), scenario)
+
+
 def test_unread_is_capped(store_factory: StoreFactory) -> None:
     """Past UNREAD_CAP messages the count stops: the page shows "99+"."""
 

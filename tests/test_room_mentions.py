@@ -14,9 +14,9 @@ from tests.files_case import TEXT, FilesCase
 from tests.rooms_case import token_for
 
 # The socket's answer to a mention of the whole room from someone who may not make one.
-REFUSED = "only the owner and administrators of this room may notify the whole room with @room"
+REFUSED = "only the owner and administrators of this room may notify the whole room with @room or @here"
 # The HTTP API's.
-REFUSED_API = b"only the owner and administrators of 'news' may notify the whole room with @room"
+REFUSED_API = b"only the owner and administrators of 'news' may notify the whole room with @room or @here"
 
 
 class RoomMentionsTest(FilesCase):

@@ -56,6 +56,11 @@ def account_owner(account_id: int) -> str:
     return f"a:{account_id}"
 
 
+def owner_account(owner: str) -> int | None:
+    """The account whose reservations ``owner`` holds (account_owner's inverse); None for a guest's."""
+    return int(owner[2:]) if owner.startswith("a:") and owner[2:].isdigit() else None
+
+
 # A connection's owner is this process's random mark, its pid (a forked worker shares the mark) and a
 # serial number: unique across the deployment without asking the system for randomness on every join.
 _PROCESS_MARK = secrets.token_hex(6)
@@ -155,6 +160,10 @@ class Bus(Protocol):
         An account with a page open is online; one whose pages all closed, or
         whose node died and was reaped, is not.
         """
+        ...
+
+    async def accounts_in(self, room: str) -> set[int]:
+        """The accounts that hold a member in the room (a page open in it), on any process."""
         ...
 
     async def online_rooms(self, *, prefix: str, after: str, limit: int) -> list[str]:

@@ -18,7 +18,7 @@ from ..clock import now_ms
 from ..events import Members, Notice
 from ..limits import FailureWindows
 from ..names import listing_order, nick_key, room_key
-from .base import account_owner, connection_owner, is_guest_owner
+from .base import account_owner, connection_owner, is_guest_owner, owner_account
 
 
 @dataclass(slots=True)
@@ -177,6 +177,11 @@ class LocalBus:
     async def accounts_online(self, account_ids: Sequence[int]) -> set[int]:
         """Those of the accounts holding a member in some room."""
         return {account_id for account_id in account_ids if account_owner(account_id) in self._owners}
+
+    async def accounts_in(self, room: str) -> set[int]:
+        """The accounts holding a member in the room."""
+        owners = (owner_account(member.owner) for member in self._members.get(room, {}).values())
+        return {account_id for account_id in owners if account_id is not None}
 
     def _announce(self, event: str, room: str, member: _Member) -> None:
         users = len(self._members.get(room, ()))

@@ -242,6 +242,10 @@ class RedisBus:
         """Those of the accounts a live node holds a member of."""
         return await self._presence.accounts_online(account_ids)
 
+    async def accounts_in(self, room: str) -> set[int]:
+        """The accounts holding a member in the room, on any node."""
+        return await self._presence.accounts_in(room)
+
     # --- failure counts ------------------------------------------------------
 
     async def record_failure(self, key: str, limit: int, window: float) -> None:

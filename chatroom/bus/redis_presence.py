@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from ..clock import now_ms
 from ..events import Members
 from ..names import nick_key
-from .base import BusError, account_owner, connection_owner, is_guest_owner
+from .base import BusError, account_owner, connection_owner, is_guest_owner, owner_account
 from .redis_calls import RedisCalls, cancel_and_wait
 from .redis_keys import RedisKeys
 
@@ -234,6 +234,15 @@ class RedisPresence:
             if alive:
                 online.update(account_id for account_id, here in zip(account_ids, held, strict=True) if here)
         return online
+
+    async def accounts_in(self, room: str) -> set[int]:
+        """The accounts holding a member in the room: the room's members hash, read at once (HVALS)."""
+        client = self._calls.client
+        members = self._keys.room(room, ":members")
+        values = await self._calls.call(lambda: client.hvals(members))
+        texts = (value.decode() if isinstance(value, bytes) else value for value in values)
+        owners = (owner_account(text.split("\n", 1)[0]) for text in texts)
+        return {account_id for account_id in owners if account_id is not None}
 
     async def _count_owner(self, owner: str, change: int) -> None:
         """Note one member more or fewer of ``owner`` here; tell Redis when the owner comes or goes.

@@ -102,6 +102,15 @@ class ReadingStore(Protocol):
         """
         ...
 
+    async def record_here(self, room: str, message_id: int, account_ids: Sequence[int]) -> None:
+        """Write down the accounts online in the room when its message ``message_id`` said ``@here``: for
+        them, and with ``reader_id`` given, ``unread_in`` counts it as a mention. Twice is harmless."""
+        ...
+
+    async def here_of(self, account_id: int) -> list[tuple[str, int]]:
+        """Every (room, message id) whose ``@here`` the account was online for, by room and id (export)."""
+        ...
+
     async def followers(self, room: str) -> list[Follower]:
         """The accounts whose room lists count the room's unread messages: its members, and for an
         open room those who marked it read; in id order, each with its position and level, read in

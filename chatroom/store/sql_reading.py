@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..mentions import mentions_reader
+from ..mentions import mentions_here, mentions_reader
 from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, Follower, ReadMark, Unread
 from .sql_statements import SQLStatements
 
@@ -16,19 +16,27 @@ from .sql_statements import SQLStatements
 # position, not the reader's own, newest first. ? : room, position, the reader's name, how many.
 # Changes to messages (their own table) never count; a deleted message no longer does.
 UNREAD_MESSAGES = (
-    "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
+    "SELECT id, message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
     " ORDER BY id DESC LIMIT ?"
 )
 # The same, without the messages of the people the reader blocked: by their author's account, which
 # holds for what they wrote under a name they had before (a message of no account, by its name). ? :
 # room, position, the reader's name, the reader's account twice, how many.
 UNREAD_MESSAGES_UNBLOCKED = (
-    "SELECT message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
+    "SELECT id, message FROM messages WHERE room = ? AND id > ? AND nick <> ? AND NOT deleted"
     " AND nick NOT IN (SELECT a.name FROM blocks b JOIN accounts a ON a.id = b.blocked_id"
     " WHERE b.account_id = ?)"
     " AND (account_id IS NULL OR account_id NOT IN (SELECT blocked_id FROM blocks WHERE account_id = ?))"
     " ORDER BY id DESC LIMIT ?"
 )
+# ? : room, account, position. The messages after it whose @here the account was online for.
+WAS_HERE = "SELECT message_id FROM here_mentions WHERE room = ? AND account_id = ? AND message_id > ?"
+# ? : room, account, message.
+RECORD_HERE = (
+    "INSERT INTO here_mentions (room, account_id, message_id) VALUES (?, ?, ?)"
+    " ON CONFLICT (room, account_id, message_id) DO NOTHING"
+)
+HERE_OF = "SELECT room, message_id FROM here_mentions WHERE account_id = ? ORDER BY room, message_id"
 # ? : account, the mark twice, room. Never past the room's newest id; never back (ON CONFLICT).
 MARK_READ = (
     "INSERT INTO read_positions (account_id, room, last_read_id)"
@@ -113,9 +121,26 @@ class SQLReading(SQLStatements):
             rows = await self._rows(
                 UNREAD_MESSAGES_UNBLOCKED, room, after_id, reader, reader_id, reader_id, UNREAD_CAP
             )
-        texts = [str(text) for (text,) in rows]
-        mentioning = sum(1 for text in texts if mentions_reader(text, reader, whole_room=whole_room))
+        texts = [(_whole(message_id), str(text)) for message_id, text in rows]
+        here: set[int] = set()
+        if reader_id is not None and whole_room and any(mentions_here(text) for _, text in texts):
+            here = {_whole(m) for (m,) in await self._rows(WAS_HERE, room, reader_id, after_id)}
+        mentioning = sum(
+            1
+            for message_id, text in texts
+            if mentions_reader(text, reader, whole_room=whole_room, was_here=message_id in here)
+        )
         return Unread(len(texts), mentioning)
+
+    async def record_here(self, room: str, message_id: int, account_ids: Sequence[int]) -> None:
+        """Write down who was online in the room when its message ``message_id`` said ``@here``."""
+        rows = [(room, account_id, message_id) for account_id in sorted(set(account_ids))]
+        if rows:
+            await self._change_many("cannot record who was here", RECORD_HERE, rows)
+
+    async def here_of(self, account_id: int) -> list[tuple[str, int]]:
+        """Every (room, message id) whose ``@here`` the account was online for, in order."""
+        return [(str(room), _whole(m)) for room, m in await self._rows(HERE_OF, account_id)]
 
     async def followers(self, room: str) -> list[Follower]:
         """The members, and for an open room those who marked it read: one query for them all."""

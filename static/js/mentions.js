@@ -12,7 +12,8 @@
 //
 // "@room" and its aliases "@channel", "@everyone" and "@all" mention the whole
 // room by the same rule (so "x@all.com" mentions nobody), read before any
-// person's name: their mention's ``name`` is ROOM.
+// person's name: their mention's ``name`` is ROOM. "@here" (those online in the
+// room when it is sent) likewise, its ``name`` HERE.
 
 const WORD = /[\p{L}\p{N}\p{M}_]/u;
 const NOT_BEFORE_AT = /[\p{L}\p{N}\p{M}_.\-@/]/u;
@@ -21,15 +22,16 @@ const fold = (text) => text.toLowerCase();
 
 // What a mention of the whole room is called: no person's name starts with "@".
 export const ROOM = "@room";
+export const HERE = "@here";
 const ROOM_WORDS = ["room", "channel", "everyone", "all"];
 
 // The known names by length (UTF-16 units), longest first, each length's by its folded form:
 // a few lookups for each "@", however many names there are.
 function index(names) {
   const byLength = new Map();
-  for (const word of ROOM_WORDS) {
+  for (const [word, name] of [...ROOM_WORDS.map((w) => [w, ROOM]), ["here", HERE]]) {
     if (!byLength.has(word.length)) byLength.set(word.length, new Map());
-    byLength.get(word.length).set(word, ROOM);
+    byLength.get(word.length).set(word, name);
   }
   for (const name of names) {
     if (typeof name !== "string" || !name) continue;
@@ -73,7 +75,10 @@ export function mentions(text, names) {
   return found;
 }
 
-// Whether ``text`` mentions ``name`` (compared without case), or the whole room.
+// Whether a mention found is of many at once (the whole room, or those online in it).
+export const isGroup = (found) => found.name === ROOM || found.name === HERE;
+
+// Whether ``text`` mentions ``name`` (compared without case), the whole room, or those online in it.
 export function mentionsName(text, names, name) {
-  return mentions(text, names).some((found) => found.name === ROOM || fold(found.name) === fold(name));
+  return mentions(text, names).some((found) => isGroup(found) || fold(found.name) === fold(name));
 }

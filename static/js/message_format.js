@@ -6,7 +6,7 @@
 // are custom emoji (``:name:``), never in code nor in a link.
 
 import {withCustomEmoji} from "./custom_emoji.js";
-import {ROOM, mentions} from "./mentions.js";
+import {isGroup, mentions} from "./mentions.js";
 
 const TAGS = new Set(["p", "strong", "em", "del", "code", "pre", "blockquote", "ul", "ol", "li", "a"]);
 const LINK_SCHEMES = new Set(["http:", "https:", "mailto:"]);
@@ -128,7 +128,7 @@ function appendText(parent, text, context) {
   for (const found of context ? mentions(text, context.names) : []) {
     if (found.start > from) plain(text.slice(from, found.start));
     const mention = document.createElement("span");
-    const mine = found.name === ROOM ? !context.own : found.name.toLowerCase() === context.me;
+    const mine = isGroup(found) ? !context.own : found.name.toLowerCase() === context.me;
     mention.className = mine ? "mention me" : "mention";
     mention.textContent = text.slice(found.start, found.end);
     parent.append(mention);
