@@ -41,24 +41,31 @@ def test_typing_at_offers_the_room_after_the_people(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
     """In a room of ann and seven others, "@" lists people, then "@room — notify everyone in this room, 7
-    people"; "@al" offers "@room" alone; choosing it puts "@room " in the box."""
+    people" and "@here — notify who is online"; "@al" offers "@room" alone; choosing it puts "@room " in
+    the box; "@he" offers "@here"."""
     closed_room(server, "offer", "ann", "zed", *CROWD)
     ann = open_as(pages, server, "ann", "offer")
     box = ann.locator("#text")
     box.press_sequentially("@")
     options = ann.locator("#completion-list .completion-option")
-    expect(options.last).to_have_text("@room notify everyone in this room, 7 people")
-    expect(options.first).not_to_have_text("@room notify everyone in this room, 7 people")
+    expect(options.nth(-2)).to_have_text("@room notify everyone in this room, 7 people")
+    expect(options.last).to_have_text("@here notify who is online")
+    expect(options.first).to_have_text("bea")
     shoot(ann, tmp_path, "room-offer")
     box.press_sequentially("al")
     expect(options).to_have_text(["@room notify everyone in this room, 7 people"])
     box.press("Enter")
     expect(box).to_have_value("@room ")
+    box.press_sequentially("@he")
+    expect(options).to_have_text(["@here notify who is online"])
+    box.press("Enter")
+    expect(box).to_have_value("@room @here ")
 
 
 def test_a_mention_of_a_big_room_asks_first(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:
     """ann's "@all standup" to seven others asks "This will notify 7 people. Send?": Escape goes back to the
-    box with the text kept and sends nothing; Enter sends it. In a room of two, nothing is asked."""
+    box with the text kept and sends nothing; Enter sends it. "@here" counts who is online (zed). In a room of
+    two, nothing is asked."""
     closed_room(server, "crowd", "ann", "zed", *CROWD)
     ann = open_as(pages, server, "ann", "crowd")
     zed = open_as(pages, server, "zed", "crowd")
@@ -80,6 +87,12 @@ def test_a_mention_of_a_big_room_asks_first(server: ServerProcess, pages: Pages,
     expect(dialog).to_be_hidden()
     expect(message(zed, "@all standup")).to_be_visible()
     expect(box).to_have_value("")
+    box.fill("@here quick one")
+    box.press("Enter")
+    here = ann.get_by_role("dialog", name="This will notify 1 person. Send?")  # zed, online
+    expect(here).to_be_visible()
+    ann.keyboard.press("Enter")
+    expect(message(zed, "@here quick one")).to_be_visible()
     closed_room(server, "pair", "ann", "zed")
     ann.goto(f"{server.url}/?room=pair&token={token_for('ann')}")
     test_page.expect_online(ann)
@@ -118,14 +131,14 @@ def test_a_mention_of_the_room_stands_out_and_counts_for_each_reader(
 def test_the_owner_keeps_mentions_of_the_room_to_managers_in_room_settings(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
-    """ann sets "Notify the whole room with @room" to "The owner and administrators only" in Room
+    """ann sets "Notify the whole room with @room or @here" to "The owner and administrators only" in Room
     settings: bob's "@all" is refused and explained, his text kept in the box; bob sees no such choice."""
     closed_room(server, "rules", "ann", "bob")
     ann = open_as(pages, server, "ann", "rules")
     bob = open_as(pages, server, "bob", "rules")
     ann.locator("#room-settings").click()
     dialog = ann.get_by_role("dialog", name="Room settings")
-    choice = dialog.get_by_label("Notify the whole room with @room")
+    choice = dialog.get_by_label("Notify the whole room with @room or @here")
     expect(choice).to_have_value("everyone")
     choice.select_option(label="The owner and administrators only")
     shoot(ann, tmp_path, "room-mentions-setting")
@@ -134,12 +147,14 @@ def test_the_owner_keeps_mentions_of_the_room_to_managers_in_room_settings(
     box.fill("@all lunch?")
     box.press("Enter")
     expect(bob.locator("#send-error")).to_have_text(
-        "Only the room's owner and administrators notify the whole room with @room here."
+        "Only the room's owner and administrators notify the whole room with @room or @here."
         " Your message is still in the box."
     )
     expect(box).to_have_value("@all lunch?")
     expect(ann.locator("#messages .msg")).to_have_count(0)
     bob.locator("#room-settings").click()
     expect(
-        bob.get_by_role("dialog", name="Room settings").get_by_label("Notify the whole room with @room")
+        bob.get_by_role("dialog", name="Room settings").get_by_label(
+            "Notify the whole room with @room or @here"
+        )
     ).to_be_hidden()

@@ -4,13 +4,14 @@
 // first, then names only remembered from messages, and not those no account
 // has any more (a rename's old name). Choosing one puts "@Name " in the box.
 // After the people, "@room" (notify everyone in this room) when what is typed
-// starts it or one of its aliases ("@channel", "@everyone", "@all").
+// starts it or one of its aliases ("@channel", "@everyone", "@all"), and "@here"
+// (notify who is online) when it starts "here".
 
 import {addSource, refresh} from "./completion.js";
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {isHere} from "./people.js";
-import {ROOM} from "./mentions.js";
+import {HERE, ROOM} from "./mentions.js";
 import {accountsStarting, knownNames, loadMembers, lookUpAccounts, othersInRoom} from "./roster.js";
 import {isOwn} from "./session.js";
 
@@ -61,7 +62,8 @@ function offered({typed}) {
   lookUpAccounts(typed).then((answered) => answered && refresh());
   const people = candidates(typed, knownNames());
   const key = typed.toLowerCase();
-  return ROOM_WORDS.some((word) => word.startsWith(key)) ? [...people, ROOM] : people;
+  const groups = [ROOM_WORDS.some((word) => word.startsWith(key)) && ROOM, "here".startsWith(key) && HERE];
+  return [...people, ...groups.filter(Boolean)];
 }
 
 // "@room" in the list: what it does, and to how many when known.
@@ -71,14 +73,18 @@ function roomOffer() {
   return [element("bdi", "", ROOM), element("span", "offer-hint", ` notify everyone in this room${many}`)];
 }
 
+function hereOffer() {
+  return [element("bdi", "", HERE), element("span", "offer-hint", " notify who is online")];
+}
+
 export function wireMentionCompletion() {
   addSource({
     name: "mention",
     label: "People to mention",
     find: typedMention,
     candidates: offered,
-    content: (name) => (name === ROOM ? roomOffer() : [element("bdi", "", name)]),
-    insertion: (name) => (name === ROOM ? ROOM : `@${name}`),
+    content: (name) => (name === ROOM ? roomOffer() : name === HERE ? hereOffer() : [element("bdi", "", name)]),
+    insertion: (name) => (name === ROOM || name === HERE ? name : `@${name}`),
     key: (name) => name,
   });
 }

@@ -29,7 +29,7 @@ const HELP = {
   // The server names who blocked one: a name keeps its case.
   [ERROR.BLOCKED]: (m) => `${m || "This person does not take messages from you"}. Your message was not sent.`,
   [ERROR.ROOM_MENTION_FORBIDDEN]: () =>
-    "Only the room's owner and administrators notify the whole room with @room here. Your message is still in the box.",
+    "Only the room's owner and administrators notify the whole room with @room or @here. Your message is still in the box.",
   [ERROR.BINARY]: () => "The server only accepts text. Reload the page and try again.",
 };
 

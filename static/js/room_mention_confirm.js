@@ -1,9 +1,11 @@
-// A message that mentions the whole room ("@room", "@all"...), to a room of more than
-// CONFIRM_OVER other people, is sent only once the person says so (as Mattermost asks):
-// "This will notify 12 people. Send?". Enter sends it; Escape (or Cancel) goes back to the
-// message box with the text as it was.
+// A message that mentions the whole room ("@room", "@all"...) or those online in it
+// ("@here"), to a room of more than CONFIRM_OVER other people, is sent only once the
+// person says so (as Mattermost asks): "This will notify 12 people. Send?", counting for
+// "@here" those online now. Enter sends it; Escape (or Cancel) goes back to the message
+// box with the text as it was.
 
-import {ROOM, mentions} from "./mentions.js";
+import {HERE, ROOM, mentions} from "./mentions.js";
+import {onlineNow} from "./people.js";
 import {othersInRoom} from "./roster.js";
 import {ui} from "./dom.js";
 
@@ -13,15 +15,18 @@ const $ = (id) => document.getElementById(id);
 
 // How many people sending ``text`` would notify, when that is enough to ask first; else null.
 export function peopleToConfirm(text) {
-  if (!mentions(text, []).some((found) => found.name === ROOM)) return null;
+  const found = new Set(mentions(text, []).map((mention) => mention.name));
+  if (!found.has(ROOM) && !found.has(HERE)) return null;
   const others = othersInRoom();
-  return others !== null && others > CONFIRM_OVER ? others : null;
+  if (others === null || others <= CONFIRM_OVER) return null;
+  return found.has(ROOM) ? others : Math.max(0, onlineNow() - 1);
 }
 
 // Ask; ``send`` runs once the person confirms, nothing else happens if they do not.
 export function confirmRoomMention(count, send) {
   const dialog = $("room-mention-dialog");
-  $("room-mention-question").textContent = `This will notify ${count.toLocaleString("en")} people. Send?`;
+  const people = count === 1 ? "person" : "people";
+  $("room-mention-question").textContent = `This will notify ${count.toLocaleString("en")} ${people}. Send?`;
   dialog.returnValue = "";
   dialog.addEventListener(
     "close",
