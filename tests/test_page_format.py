@@ -444,17 +444,28 @@ def options(page: Page) -> Any:
 
 
 def test_completion_with_the_keyboard(server: ServerProcess, pages: Pages, room_with_people: str) -> None:
-    """@ offers the people here; arrows move, Enter and Tab put a name in, Escape closes; nothing is sent."""
+    """@ offers the people here, then the room and who is online; arrows move, Enter and Tab put a name
+    in, Escape closes; nothing is sent."""
     page = pages.join(server.url, room_with_people, "ann")
     box = page.locator("#text")
     box.press_sequentially("hi @")
-    expect(options(page)).to_have_text(["Ada Lovelace", "bea", "bob"])  # not oneself
+    offered = [
+        "Ada Lovelace",
+        "bea",
+        "bob",
+        "@room notify everyone in this room",
+        "@here notify who is online",
+    ]
+    expect(options(page)).to_have_text(offered)  # not oneself
     expect(box).to_have_attribute("aria-activedescendant", "completion-option-0")
     box.press("ArrowDown")
     expect(options(page).nth(1)).to_have_attribute("aria-selected", "true")
     expect(box).to_have_attribute("aria-activedescendant", "completion-option-1")
     box.press("ArrowUp")
     box.press("ArrowUp")  # round to the last
+    expect(options(page).nth(4)).to_have_attribute("aria-selected", "true")
+    box.press("ArrowUp")
+    box.press("ArrowUp")
     expect(options(page).nth(2)).to_have_attribute("aria-selected", "true")
     box.press("Enter")
     expect(box).to_have_value("hi @bob ")
