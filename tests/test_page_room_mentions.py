@@ -13,6 +13,7 @@ from tests import test_page
 from tests.support import ServerProcess, call_api
 from tests.test_page import SCREENSHOT_PHONE, Pages, say, token_for
 from tests.test_page_changes import accounts_server, message, open_as, shoot
+from tests.test_page_unread import CATCH, caught
 
 browser = test_page.browser
 pages = test_page.pages
@@ -75,6 +76,9 @@ def test_a_mention_of_a_big_room_asks_first(server: ServerProcess, pages: Pages,
     dialog = ann.get_by_role("dialog", name="This will notify 7 people. Send?")
     expect(dialog).to_be_visible()
     shoot(ann, tmp_path, "room-confirm")
+    ann.set_viewport_size(SCREENSHOT_PHONE)
+    shoot(ann, tmp_path, "room-confirm-phone")
+    ann.set_viewport_size(test_page.DESKTOP)
     ann.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(box).to_have_value("@all standup")
@@ -158,3 +162,31 @@ def test_the_owner_keeps_mentions_of_the_room_to_managers_in_room_settings(
             "Notify the whole room with @room or @here"
         )
     ).to_be_hidden()
+
+
+def test_a_mention_of_the_room_in_a_background_tab_pops_up_a_notification(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Ann's tab is hidden: bob's "@all" in their room makes one notification, as a mention of her name
+    does; once she mutes the room, his next "@all" counts and pops up nothing."""
+    closed_room(server, "notes", "bob", "ann")
+    bob = open_as(pages, server, "bob", "notes")
+    ann = pages.open("about:blank")
+    ann.context.grant_permissions(["notifications"], origin=server.url)
+    ann.context.add_init_script(CATCH)
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('ann')}")
+    test_page.expect_online(ann)
+    expect(ann.locator('#rooms .room-link[data-room="notes"]')).to_have_count(1)
+    ann.evaluate("window.__background(true)")
+    say(bob, "@all release at noon")
+    expect(badges_of(ann, "notes")).to_have_text(["@1", "1"])
+    ann.wait_for_function("window.__notes.length >= 1")
+    ann.wait_for_timeout(500)
+    assert caught(ann) == [
+        {"title": "bob mentioned you in #notes", "body": "@all release at noon", "tag": "chatroom:notes"}
+    ]
+    muted = {"level": "muted"}
+    assert call_api(server, "PUT", "/api/rooms/notes/notify", muted, f"Bearer {token_for('ann')}")[0] == 200
+    say(bob, "@all one more thing")
+    ann.wait_for_timeout(800)
+    assert len(caught(ann)) == 1
