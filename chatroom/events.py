@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from .emoji_frames import EmojiNotice
 from .person_events import SavedNotice as SavedNotice
+from .person_events import ScheduledNotice as ScheduledNotice
 from .person_events import ThreadNotice as ThreadNotice
 from .person_events import ThreadReplyNotice as ThreadReplyNotice
-from .person_events import ScheduledNotice as ScheduledNotice
 
 
 @dataclass(frozen=True, slots=True)
