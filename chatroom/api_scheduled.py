@@ -22,6 +22,7 @@ from .api import ApiError, JsonHandler
 from .backend import Backend, StoredMessage
 from .clock import now_ms
 from .identity import Identity
+from .mentions import mentions_many
 from .protocol import ProtocolError
 from .scheduled_sending import ScheduledSending, WriteRefusal, write_refusal
 from .store.records import PERSON, ScheduledMessage
@@ -93,9 +94,9 @@ class ScheduledBaseHandler(JsonHandler):
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
 
-    async def may_write(self, who: Identity, room: str) -> None:
-        """Refuse as a message to the room would be refused now."""
-        refusal = await self.unavailable_if_failing(write_refusal(self.access, who.account, room))
+    async def may_write(self, who: Identity, room: str, text: str) -> None:
+        """Refuse as a message of ``text`` to the room would be refused now."""
+        refusal = await self.unavailable_if_failing(write_refusal(self.access, who.account, room, text))
         if refusal is not None:
             raise refused(refusal)
 
@@ -140,7 +141,7 @@ class ScheduledHandler(ScheduledBaseHandler):
             broadcast = changes.broadcast(body, thread)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
-        await self.may_write(who, room)
+        await self.may_write(who, room, text)
         await self.unavailable_if_failing(answered(self.backend, room, reply_to, thread))
         draft = ScheduledMessage(0, who.account_id, room, text, at, now_ms(), reply_to, thread, broadcast)
         row = await self.unavailable_if_failing(
@@ -184,8 +185,9 @@ class ScheduledMessageHandler(ScheduledBaseHandler):
             raise ApiError(400, protocol.BAD_REQUEST, 'change "message", "at" or both')
         text = self.text_argument(body) if "message" in body else None
         at = self.at_argument(body) if "at" in body else None
-        if at is not None:
-            await self.may_write(who, row.room)
+        # A new time asks for write access again; a new text that mentions the whole room, for that.
+        if at is not None or (text is not None and mentions_many(text)):
+            await self.may_write(who, row.room, row.text if text is None else text)
         edited = await self.unavailable_if_failing(
             self.backend.accounts.edit_scheduled(who.account_id, row.id, text=text, at=at)
         )

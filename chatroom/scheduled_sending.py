@@ -18,10 +18,11 @@ import logging
 from dataclasses import dataclass
 
 from . import metrics, protocol
-from .access import Access, posting_refusal
+from .access import Access, posting_refusal, room_mention_refusal
 from .backend import Backend, BackendError, StoredMessage
 from .events import ScheduledNotice
 from .identity import Identity
+from .mentions import mentions_many
 from .store.change_rules import GONE, ChangeRefusedError
 from .store.records import Account, ScheduledClaim, ScheduledMessage
 
@@ -40,18 +41,21 @@ class WriteRefusal:
     message: str
 
 
-async def write_refusal(access: Access, account: Account | None, room: str) -> WriteRefusal | None:
-    """Why the account may not put a message in the room now (None: it may), as a message is refused:
-    404 for a room it may not see (removed, barred, gone), 403 where it reads but may not post."""
+async def write_refusal(access: Access, account: Account | None, room: str, text: str) -> WriteRefusal | None:
+    """Why the account may not put ``text`` in the room now (None: it may), as a message is refused:
+    404 for a room it may not see (removed, barred, gone), 403 where it reads but may not post, or may
+    not mention the whole room as the text does."""
     if account is None or not account.active:
         return WriteRefusal(403, protocol.ACCOUNT_DEACTIVATED, "the account is deactivated")
     who = Identity(account, SCHEDULED)
     readable = await access.readable(who, room)
     if readable is None:
         return WriteRefusal(404, protocol.NOT_FOUND, "there is no such room, or you may not see it")
-    may_post, _ = access.voice_in(who, readable)
+    may_post, _, may_mention_room = access.voice_in(who, readable)
     if not may_post:
         return WriteRefusal(403, protocol.READ_ONLY, posting_refusal(readable.room))
+    if mentions_many(text) and not may_mention_room:
+        return WriteRefusal(403, protocol.ROOM_MENTION_FORBIDDEN, room_mention_refusal(readable.room))
     blocker = await access.blocker_in(who, room)
     if blocker is not None:
         return WriteRefusal(403, protocol.BLOCKED, f"{blocker} does not take messages from you")
@@ -69,7 +73,7 @@ class ScheduledSending:
         """Store it as its author's message: the message; the refusal when it may not be sent (its row
         is marked); None when it was sent, edited or deleted meanwhile. BackendError: try again later."""
         account = await self.backend.accounts.account_by_id(row.account_id)
-        refusal = await write_refusal(self.access, account, row.room)
+        refusal = await write_refusal(self.access, account, row.room, row.text)
         if refusal is not None:
             await self.not_sent(row, refusal)
             return refusal

@@ -330,6 +330,30 @@ class ScheduledTest(RoomsCase):
                 assert await self.recv_type(client, "scheduled") == {"type": "scheduled", "room": "lobby"}
         await self.nothing_more(bob, ignoring=("unread", "sys"))
 
+    @gen_test(timeout=30)
+    async def test_a_mention_of_the_room_is_refused_when_written_and_not_sent_once_forbidden(self) -> None:
+        """Where only managers may mention the whole room, bob's "@room" is refused room_mention_forbidden
+        when scheduled (and as an edit); one scheduled while it was allowed is not sent once it is not,
+        and ann, in the room, receives nothing."""
+        await self.person("ann")
+        await self.person("bob")
+        await self.create("ann", "news", "open")
+        ann = await self.inside("ann", "news")
+        _, early, _ = await self.schedule("bob", "news", "heads up @room")
+        _, plain, _ = await self.schedule("bob", "news", "just me")
+        rule = await self.api("PATCH", "/api/rooms/news", "ann", {"room_mentions": "managers"})
+        assert rule[0] == 200, rule
+        status, body, _ = await self.schedule("bob", "news", "listen up @all")
+        assert (status, body["error"]) == (403, "room_mention_forbidden"), body
+        edit = await self.api("PATCH", f"/api/me/scheduled/{plain['id']}", "bob", {"message": "now @here"})
+        assert (edit[0], edit[1]["error"]) == (403, "room_mention_forbidden"), edit
+        await self.due_now("bob", early["id"])
+        await self.no_message(ann)
+        listed = {e["id"]: e["not_sent"] for e in await self.scheduled("bob")}
+        assert listed == {early["id"]: "room_mention_forbidden", plain["id"]: None}
+        status, mine, _ = await self.schedule("ann", "news", "all hands @room")
+        assert status == 201, mine
+
 
 class ScheduledOnPostgresTest(OnPostgres, ScheduledTest):
     """The same, the server storing in PostgreSQL."""

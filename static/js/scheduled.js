@@ -20,6 +20,7 @@ const NOT_SENT = {
   account_deactivated: "your account was deactivated",
   no_message: "the message it answered was deleted",
   bad_thread: "its thread can no longer take replies",
+  room_mention_forbidden: "only the room's owner and administrators may mention all of it now",
 };
 
 const state = {asked: 0};
