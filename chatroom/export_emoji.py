@@ -1,4 +1,4 @@
-"""Custom emoji in an export: ``custom_emoji`` records, the last lines, by name.
+"""Custom emoji in an export: ``custom_emoji`` records by name, before the scheduled messages.
 
 ``{"type": "custom_emoji", "name", "account", "created", "content_type",
 "image"}``: the emoji ``name``, added by ``account`` (null: an account no

@@ -1,4 +1,4 @@
-"""The scheduled messages in an export: ``scheduled`` records, last, after the saved messages.
+"""The scheduled messages in an export: ``scheduled`` records, last, after the custom emoji.
 
 ``{"type": "scheduled", "account", "room", "message", "at", "created_at",
 "reply_to", "thread", "broadcast", "not_sent"}``: a message the account
