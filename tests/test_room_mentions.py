@@ -9,9 +9,9 @@ from typing import Any
 from tornado.testing import gen_test
 
 from chatroom import protocol
-from tests.chat_case import Client, Frame, OnPostgres
-from tests.files_case import TEXT, FilesCase
-from tests.rooms_case import token_for
+from tests.chat_case import Frame, OnPostgres
+from tests.files_case import TEXT
+from tests.room_rules_case import RoomRulesCase
 
 # The socket's answer to a mention of the whole room from someone who may not make one.
 REFUSED = "only the owner and administrators of this room may notify the whole room with @room or @here"
@@ -19,7 +19,7 @@ REFUSED = "only the owner and administrators of this room may notify the whole r
 REFUSED_API = b"only the owner and administrators of 'news' may notify the whole room with @room or @here"
 
 
-class RoomMentionsTest(FilesCase):
+class RoomMentionsTest(RoomRulesCase):
     """ann owns the open room "news", where only she and root (an administrator) mention all of it; bob and
     carl read and post."""
 
@@ -33,33 +33,6 @@ class RoomMentionsTest(FilesCase):
         assert status == 200, entry
         return dict(entry)
 
-    async def joined(self, who: str, room: str = "news") -> Client:
-        """``who`` in ``room``, past welcome, history and its own join."""
-        client = await self.connect(room=room, token=token_for(who))
-        assert (await self.recv(client))["type"] == "welcome"
-        assert (await self.recv(client))["type"] == "history"
-        await self.recv_type(client, "sys")
-        return client
-
-    async def ask(self, client: Client, frame: Frame) -> Frame:
-        """Send a frame with a ref; the ack or error answering it."""
-        await self.send(client, {**frame, "ref": "r"})
-        while True:
-            answer = await self.recv(client)
-            if answer["type"] in ("ack", "error") and answer.get("ref") == "r":
-                return answer
-
-    async def texts(self, room: str = "news") -> list[str]:
-        """The room's messages as its history gives them to ann."""
-        status, body, _ = await self.api("GET", f"/api/rooms/{room}/messages", "ann")
-        assert status == 200
-        return [message["message"] for message in body["messages"]]
-
-    async def rule_of(self, room: str, who: str = "ann") -> str | None:
-        """The room's ``room_mentions`` as ``who``'s rooms list shows it (None: not listed)."""
-        _, body, _ = await self.api("GET", "/api/rooms", who)
-        return next((entry["room_mentions"] for entry in body["rooms"] if entry["room"] == room), None)
-
     # --- the setting ---------------------------------------------------------------------------------
 
     @gen_test(timeout=30)
@@ -69,7 +42,7 @@ class RoomMentionsTest(FilesCase):
         entry = await self.news()
         assert entry["room_mentions"] == "managers"
         assert (await self.create("ann", "chat", "open"))["room_mentions"] == "everyone"
-        assert await self.rule_of("news", "bob") == "managers"
+        assert await self.listed("room_mentions", "news", "bob") == "managers"
         patch = {"room_mentions": "everyone"}
         await self.refused(403, "forbidden", self.api("PATCH", "/api/rooms/news", "bob", patch))
         await self.refused(403, "forbidden", self.api("PATCH", "/api/rooms/staff", "bob", patch))
@@ -77,7 +50,7 @@ class RoomMentionsTest(FilesCase):
         for bad in ("teachers", None, True):
             body = {"room_mentions": bad, "title": "Renamed"}
             await self.refused(400, "bad_request", self.api("PATCH", "/api/rooms/news", "ann", body))
-        assert await self.rule_of("news") == "managers"
+        assert await self.listed("room_mentions", "news") == "managers"
         status, entry, _ = await self.api("PATCH", "/api/rooms/news", "root", patch)
         assert (status, entry["room_mentions"]) == (200, "everyone")
         status, direct, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})

@@ -8,16 +8,16 @@ from typing import Any
 from tornado.testing import gen_test
 
 from chatroom import protocol
-from tests.chat_case import Client, Frame, OnPostgres
-from tests.files_case import TEXT, FilesCase
-from tests.rooms_case import token_for
+from tests.chat_case import Frame, OnPostgres
+from tests.files_case import TEXT
+from tests.room_rules_case import RoomRulesCase
 
 THUMBS = "\N{THUMBS UP SIGN}"
 # The socket's answer to a message from someone who reads the room and may not post in it.
 REFUSED = "you cannot post in this room: only its owner and administrators post in it"
 
 
-class PostingTest(FilesCase):
+class PostingTest(RoomRulesCase):
     """ann owns the open room "news", where only she and root (an administrator) post; bob reads it."""
 
     async def news(self, posting: str = "managers") -> dict[str, Any]:
@@ -25,33 +25,6 @@ class PostingTest(FilesCase):
         for name in ("bob", "carl"):
             await self.person(name)
         return await self.create("ann", "news", "open", posting=posting)
-
-    async def joined(self, who: str, room: str = "news") -> Client:
-        """``who`` in ``room``, past welcome, history and its own join."""
-        client = await self.connect(room=room, token=token_for(who))
-        assert (await self.recv(client))["type"] == "welcome"
-        assert (await self.recv(client))["type"] == "history"
-        await self.recv_type(client, "sys")
-        return client
-
-    async def ask(self, client: Client, frame: Frame) -> Frame:
-        """Send a frame with a ref; the ack or error answering it."""
-        await self.send(client, {**frame, "ref": "r"})
-        while True:
-            answer = await self.recv(client)
-            if answer["type"] in ("ack", "error") and answer.get("ref") == "r":
-                return answer
-
-    async def texts(self, room: str = "news") -> list[str]:
-        """The room's messages as its history gives them to ann."""
-        status, body, _ = await self.api("GET", f"/api/rooms/{room}/messages", "ann")
-        assert status == 200
-        return [message["message"] for message in body["messages"]]
-
-    async def posting_of(self, room: str, who: str = "ann") -> str | None:
-        """The room's ``posting`` as ``who``'s rooms list shows it (None: not listed)."""
-        _, body, _ = await self.api("GET", "/api/rooms", who)
-        return next((entry["posting"] for entry in body["rooms"] if entry["room"] == room), None)
 
     # --- the setting ---------------------------------------------------------------------------------
 
@@ -61,11 +34,11 @@ class PostingTest(FilesCase):
         entry = await self.news()
         assert entry["posting"] == "managers"
         assert (await self.create("ann", "chat", "open"))["posting"] == "everyone"
-        assert await self.posting_of("news", "bob") == "managers"
+        assert await self.listed("posting", "news", "bob") == "managers"
         for posting in ("teachers", None, True):
             body = {"room": "other", "kind": "closed", "posting": posting}
             await self.refused(400, "bad_request", self.api("POST", "/api/rooms", "ann", body))
-        assert await self.posting_of("other") is None
+        assert await self.listed("posting", "other") is None
 
     @gen_test(timeout=30)
     async def test_those_who_manage_the_room_change_it_and_nobody_else(self) -> None:
@@ -79,14 +52,14 @@ class PostingTest(FilesCase):
         await self.refused(404, "not_found", self.api("PATCH", "/api/rooms/staff", "carl", patch))
         body = {"posting": "teachers", "title": "Renamed"}
         await self.refused(400, "bad_request", self.api("PATCH", "/api/rooms/news", "ann", body))
-        assert await self.posting_of("news") == "managers"
+        assert await self.listed("posting", "news") == "managers"
         _, body, _ = await self.api("GET", "/api/rooms", "ann")
         assert [e["title"] for e in body["rooms"] if e["room"] == "news"] == ["news"]
         status, entry, _ = await self.api("PATCH", "/api/rooms/news", "root", patch)
         assert (status, entry["posting"]) == (200, "everyone")
         status, entry, _ = await self.api("PATCH", "/api/rooms/staff", "ann", {"posting": "managers"})
         assert (status, entry["posting"]) == (200, "managers")
-        assert await self.posting_of("staff", "bob") == "managers"
+        assert await self.listed("posting", "staff", "bob") == "managers"
 
     @gen_test(timeout=30)
     async def test_a_direct_conversation_takes_everyone_s_messages(self) -> None:
@@ -96,7 +69,7 @@ class PostingTest(FilesCase):
         assert status == 201 and direct["posting"] == "everyone"
         path = f"/api/rooms/{direct['room']}"
         await self.refused(403, "forbidden", self.api("PATCH", path, "ann", {"posting": "managers"}))
-        assert await self.posting_of(direct["room"]) == "everyone"
+        assert await self.listed("posting", direct["room"]) == "everyone"
 
     # --- the socket ------------------------------------------------------------------------------------
 
