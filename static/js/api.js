@@ -38,6 +38,11 @@ export async function apiSendBytes(method, path, blob) {
   return answerOf(path, {method, headers, credentials: "same-origin", body: blob});
 }
 
+// A form's fields and files (FormData): no Content-Type of ours, the browser writes the form's, with its boundary.
+export async function apiSendForm(method, path, form) {
+  return answerOf(path, {method, headers: apiHeaders(method), credentials: "same-origin", body: form});
+}
+
 async function answerOf(path, init) {
   try {
     const response = await fetch(path, init);

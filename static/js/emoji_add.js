@@ -3,7 +3,7 @@
 // those one added (an administrator: any) from the same dialog's list. The
 // server has the last word on the name and the image, said in its words.
 
-import {apiCall, apiHeaders, failure} from "./api.js";
+import {apiCall, apiSendForm, failure} from "./api.js";
 import {customEmoji, customEmojiImage, learnCustomEmoji, onCustomEmoji} from "./custom_emoji.js";
 import {announce, element, linkButton} from "./dom.js";
 import {session} from "./session.js";
@@ -56,7 +56,7 @@ async function add(event) {
   body.append("name", name);
   body.append("file", file);
   form.submit.disabled = true;
-  const answer = await sendForm(body);
+  const answer = await apiSendForm("POST", "/api/emoji", body);
   form.submit.disabled = false;
   if (!answer.ok) {
     form.error.textContent = failure(answer);
@@ -67,24 +67,6 @@ async function add(event) {
   form.form.reset();
   form.preview.hidden = true;
   form.name.focus();
-}
-
-async function sendForm(body) {
-  try {
-    // No Content-Type of ours: the browser writes the form's, with its boundary.
-    const init = {method: "POST", headers: apiHeaders("POST"), credentials: "same-origin", body};
-    const response = await fetch("/api/emoji", init);
-    const text = await response.text();
-    let parsed = null;
-    try {
-      parsed = text ? JSON.parse(text) : null;
-    } catch {
-      parsed = null;
-    }
-    return {ok: response.ok, status: response.status, body: parsed};
-  } catch {
-    return {ok: false, status: 0, body: null};
-  }
 }
 
 function previewFile() {
