@@ -17,6 +17,7 @@ from .identity import SESSION, SESSION_COOKIE, Authenticator, Identity, Identity
 from .links import SetupState
 from .protocol import ProtocolError, api_error_body
 from .store.base import StoreError
+from .store.records import PERSON
 
 T = TypeVar("T")
 # For a handler whose every method answers without a token (JsonHandler.public_methods).
@@ -159,6 +160,17 @@ class JsonHandler(tornado.web.RequestHandler):
             raise ApiError(
                 401, protocol.UNAUTHORIZED, str(error), {"WWW-Authenticate": 'Bearer realm="chatroom"'}
             ) from None
+
+    def person_asking(self, bots: str, guests: str = "") -> Identity:
+        """Who asks, when a person: 401 for nobody or a guest ("sign in first", then ``guests``'s words),
+        403 for a bot (``bots``: why not)."""
+        if self.who is None:
+            raise ApiError(
+                401, protocol.UNAUTHORIZED, f"sign in first: {guests}" if guests else "sign in first"
+            )
+        if self.who.account.kind != PERSON:
+            raise ApiError(403, protocol.FORBIDDEN, bots)
+        return self.who
 
     @staticmethod
     async def unavailable_if_failing(call: Awaitable[T]) -> T:

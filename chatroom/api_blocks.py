@@ -41,11 +41,7 @@ class BlocksHandler(JsonHandler):
 
     def person(self) -> Identity:
         """Who asks, a person; 401 for nobody or a guest, 403 for a bot."""
-        if self.who is None:
-            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first")
-        if self.who.account.kind != PERSON:
-            raise ApiError(403, protocol.FORBIDDEN, "only people block others")
-        return self.who
+        return self.person_asking("only people block others")
 
     async def get(self) -> None:
         await self.answer(self.person())

@@ -36,7 +36,6 @@ from .links import SetupState
 from .moderation import keep_act
 from .store.acts_base import REMOVE_EMOJI, ModerationAct
 from .store.emoji_base import MAX_CUSTOM_EMOJI, CustomEmoji, EmojiTakenError, TooManyEmojiError
-from .store.records import PERSON
 from .uploads import CONNECTION_BODY_LIMIT, REFUSED_IMAGE, TOO_LARGE
 
 log = logging.getLogger("chatroom.emoji")
@@ -61,12 +60,8 @@ class EmojiBaseHandler(JsonHandler):
     """What the emoji endpoints share: who is a person, and telling every node."""
 
     def person(self) -> Identity:
-        """Who asks, a person; 401 for a guest, 403 for a bot."""
-        if self.who is None:
-            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests add or remove no emoji")
-        if self.who.account.kind != PERSON:
-            raise ApiError(403, protocol.FORBIDDEN, "only people add or remove custom emoji")
-        return self.who
+        """Who asks, a person; 401 for nobody or a guest, 403 for a bot."""
+        return self.person_asking("only people add or remove custom emoji", "guests add or remove no emoji")
 
     async def tell_nodes(self, notice: EmojiNotice) -> None:
         """Tell every node's pages; the change is stored, so a bus away is logged: pages see it at their

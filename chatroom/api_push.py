@@ -24,7 +24,6 @@ from .config import Settings
 from .identity import Authenticator, Identity
 from .links import SetupState
 from .push import Pusher
-from .store.records import PERSON
 from .webpush import EndpointError, check_subscription
 
 # A person's devices: a newer subscription beyond this many pushes out the oldest.
@@ -48,11 +47,7 @@ class PushHandler(JsonHandler):
 
     def person(self) -> Identity:
         """Who asks, a person; 401 for nobody or a guest, 403 for a bot."""
-        if self.who is None:
-            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first")
-        if self.who.account.kind != PERSON:
-            raise ApiError(403, protocol.FORBIDDEN, "only people have devices to notify")
-        return self.who
+        return self.person_asking("only people have devices to notify")
 
 
 def text_field(body: dict[str, Any], name: str, where: str = "") -> str:

@@ -24,7 +24,7 @@ from .api import ApiError, JsonHandler, one_page
 from .backend import BackendError, StoredMessage
 from .events import SavedNotice
 from .identity import Identity
-from .store.records import PERSON, SavedMessage
+from .store.records import SavedMessage
 
 log = logging.getLogger("chatroom.notices")
 
@@ -44,11 +44,7 @@ class SavedBaseHandler(JsonHandler):
 
     def person(self) -> Identity:
         """Who asks, a person; 401 for nobody or a guest, 403 for a bot."""
-        if self.who is None:
-            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests save nothing")
-        if self.who.account.kind != PERSON:
-            raise ApiError(403, protocol.FORBIDDEN, "only people save messages")
-        return self.who
+        return self.person_asking("only people save messages", "guests save nothing")
 
     async def readable(self, who: Identity, room: str) -> Readable | None:
         """The room when ``who`` may read it, else None."""

@@ -25,7 +25,7 @@ from .identity import Identity
 from .mentions import mentions_many
 from .protocol import ProtocolError
 from .scheduled_sending import ScheduledSending, WriteRefusal, write_refusal
-from .store.records import PERSON, ScheduledMessage
+from .store.records import ScheduledMessage
 
 # How many scheduled messages one person keeps (those not sent included): a few plans, not a queue.
 MAX_SCHEDULED = 100
@@ -66,11 +66,7 @@ class ScheduledBaseHandler(JsonHandler):
 
     def person(self) -> Identity:
         """Who asks, a person; 401 for nobody or a guest, 403 for a bot."""
-        if self.who is None:
-            raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests schedule nothing")
-        if self.who.account.kind != PERSON:
-            raise ApiError(403, protocol.FORBIDDEN, "only people schedule messages")
-        return self.who
+        return self.person_asking("only people schedule messages", "guests schedule nothing")
 
     def at_argument(self, body: dict[str, Any]) -> int:
         """The body's ``at`` as ms: whole seconds since the epoch, ahead of now and within a year."""
