@@ -34,7 +34,7 @@ const TOOLBAR_GAP_PX = 4;
 
 // ``deletesAny``: whether this page's person may delete anyone's message (asked once it is known who);
 // ``moderating``: the promise of that answer, asked once (the page shows one room).
-const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null};
+const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null, moreAsAccount: false};
 
 const idOf = (item) => Number(item.dataset.id);
 
@@ -136,6 +136,7 @@ function threadButton(item, inMenu) {
 // The toolbar turns into a short menu of the rarer actions, in words; Escape goes back to the row.
 function showMore(item) {
   const menu = rarerButtons(item, true);
+  toolbar.moreAsAccount = session.isAccount;
   toolbar.node.classList.add("more");
   toolbar.node.replaceChildren(...menu);
   toolbar.node.scrollIntoView({block: "nearest"}); // the newest message's menu hangs below the list
@@ -206,11 +207,22 @@ export function refreshToolbar() {
   if (!mayChangeMessages() || !mayWrite()) cancelEditing();
   if (!toolbar.item) return;
   const asking = toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link, .more-action");
+  // A menu opened in the moment before the page knew it is an account's gains what one may do (Save...).
+  const moreBeforeKnown = toolbar.node.classList.contains("more") && toolbar.moreAsAccount !== session.isAccount;
+  if (moreBeforeKnown && !isDeleted(toolbar.item)) return refreshMore();
   if (asking && mayChangeMessages() && !isDeleted(toolbar.item)) return;
   if (reactionPickerOpen()) closeEmojiPicker();
   const focused = toolbar.node.contains(document.activeElement) ? document.activeElement : null;
   showButtons(toolbar.item, focused?.dataset.action || "");
   if (focused && !toolbar.node.contains(document.activeElement)) toolbar.item.focus(); // its button went
+}
+
+function refreshMore() {
+  const focused = toolbar.node.contains(document.activeElement);
+  const menu = rarerButtons(toolbar.item, true);
+  toolbar.moreAsAccount = session.isAccount;
+  toolbar.node.replaceChildren(...menu);
+  if (focused) menu[0].focus();
 }
 
 // Escape goes back a step: from the quick reactions or the menu to the buttons, from them to the message.
