@@ -11,16 +11,17 @@ sends it, Delete forgets it; at its time it arrives in the room by itself.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
 from tests import test_page
 from tests.support import ServerProcess
-from tests.test_page import SCREENSHOT_PHONE, Pages, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
@@ -184,3 +185,56 @@ def test_a_thread_reply_is_sent_later_in_its_thread(
     answer = clients["ann"].call("POST", f"/api/me/scheduled/{row['id']}/send")
     assert answer.status == 200
     expect(thread.locator(".msg .text")).to_have_text(["paint the porch?", "green, this weekend"])
+
+
+def test_an_edit_shows_in_the_list_when_its_own_frame_overtakes_it(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+) -> None:
+    """bob saves an edit; its scheduled frame reaches his page after the list was asked for, and the list
+    that frame asks for is answered first: the list shows the new text, not the form any more."""
+    server, clients = people
+    assert clients["bob"].call("POST", "/api/rooms", {"room": "races", "kind": "open"}).status == 201
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room=races")
+    held_frames: list[tuple[WebSocketRoute, str | bytes]] = []
+    held_lists: list[Route] = []
+    holding = {"on": False}
+
+    def relay(socket: WebSocketRoute) -> None:
+        def to_page(data: str | bytes) -> None:
+            if holding["on"] and isinstance(data, str) and '"type":"scheduled"' in data.replace(" ", ""):
+                held_frames.append((socket, data))
+            else:
+                socket.send(data)
+
+        socket.connect_to_server().on_message(to_page)
+
+    def hold_list(route: Route) -> None:
+        if holding["on"] and route.request.method == "GET" and not held_lists:
+            held_lists.append(route)
+        else:
+            route.continue_()
+
+    bob.route_web_socket(re.compile(r"/ws\?"), relay)
+    bob.route("**/api/me/scheduled", hold_list)
+    bob.reload()
+    expect_online(bob)
+    schedule_from_box(bob, "first words", "In 1 hour")
+    bob.locator("#me").click()
+    bob.get_by_role("button", name="⏰ Scheduled messages").click()
+    panel = bob.get_by_role("dialog", name="Scheduled messages")
+    entry = panel.locator("#scheduled-list > li")
+    expect(entry.locator(".search-snippet")).to_have_text("first words")
+    entry.get_by_role("button", name="Edit", exact=False).first.click()
+    panel.locator(".scheduled-edit-text").fill("second thoughts")
+    holding["on"] = True
+    panel.get_by_role("button", name="Save").click()
+    deadline = time.monotonic() + 10
+    while not (held_lists and held_frames) and time.monotonic() < deadline:
+        bob.wait_for_timeout(50)
+    assert held_lists and held_frames, "the edit's own look at the list, and its frame"
+    holding["on"] = False
+    for socket, data in held_frames:  # the frame's look at the list goes through at once
+        socket.send(data)
+    expect(entry.locator(".search-snippet")).to_have_text("second thoughts")
+    expect(panel.locator(".scheduled-edit")).to_have_count(0)
+    held_lists[0].continue_()

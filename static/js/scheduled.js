@@ -23,7 +23,7 @@ const NOT_SENT = {
   room_mention_forbidden: "only the room's owner and administrators may mention all of it now",
 };
 
-const state = {asked: 0};
+const state = {asked: 0, editDone: false};
 const path = (id, tail = "") => `/api/me/scheduled/${Number(id)}${tail}`;
 
 function say(text) {
@@ -96,13 +96,16 @@ function scheduledItem(row, entry) {
 // entry (or the first), now a new element. An edit under way is left alone unless it is ``mine`` (done).
 export async function showList({mine = false} = {}) {
   const asked = ++state.asked;
+  // An edit just done is shown even when a newer look (its own scheduled frame, say) overtakes this one.
+  if (mine) state.editDone = true;
   const answer = await apiCall("GET", "/api/me/scheduled");
   const list = answer.ok && Array.isArray(answer.body.scheduled) ? answer.body.scheduled : [];
   const entries = new Map(await Promise.all(list.map(async (row) => [row.room, (await roomEntry(row.room)) || {room: row.room}])));
   if (asked !== state.asked) return;
   if (!answer.ok) return say(failure(answer));
   const editing = $("scheduled-list").querySelector(".scheduled-edit");
-  if (!mine && editing?.contains(document.activeElement)) return; // not from under one's hands
+  if (!state.editDone && editing?.contains(document.activeElement)) return; // not from under one's hands
+  state.editDone = false;
   const focused = document.activeElement?.closest?.("#scheduled-list > li")?.dataset.id;
   $("scheduled-list").replaceChildren(...list.map((row) => scheduledItem(row, entries.get(row.room))));
   if (focused) {
