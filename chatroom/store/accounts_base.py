@@ -47,6 +47,7 @@ from .records import (
     PushSubscription,
     RoomRecord,
 )
+from .reminders_base import ReminderStore
 from .rooms_base import RoomStore
 from .saved_base import SavedStore
 from .scheduled_base import ScheduledStore
@@ -112,6 +113,7 @@ class AccountStore(
     SavedStore,
     StatusStore,
     ScheduledStore,
+    ReminderStore,
     ThreadFollowStore,
     EmojiStore,
     Protocol,
@@ -120,8 +122,9 @@ class AccountStore(
 
     With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
     the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
-    notifications (status_base), the messages each person scheduled (scheduled_base), the threads each
-    person follows (thread_follows_base), custom emoji (emoji_base).
+    notifications (status_base), the messages each person scheduled (scheduled_base), the reminders each
+    person set (reminders_base), the threads each person follows (thread_follows_base), custom emoji
+    (emoji_base).
     """
 
     # --- accounts ------------------------------------------------------------

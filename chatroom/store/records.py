@@ -309,3 +309,21 @@ class ScheduledClaim:
 
     id: int
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    """A person's ask to be reminded of message ``message_id`` of ``room`` at ``at`` (ms).
+
+    ``due``: it fell due and its person was told; it stays until they are done
+    with it. ``version`` grows with every snooze (store/reminders_base.py).
+    """
+
+    id: int
+    account_id: int
+    room: str
+    message_id: int
+    at: int
+    created_at: int
+    version: int = 1
+    due: bool = False

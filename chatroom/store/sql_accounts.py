@@ -35,6 +35,7 @@ from .sql_emoji import SQLEmoji
 from .sql_moderation import SQLModeration
 from .sql_push import SQLPush
 from .sql_reading import SQLReading
+from .sql_reminders import SQLReminders
 from .sql_rooms import SQLRooms
 from .sql_saved import SQLSaved
 from .sql_scheduled import SQLScheduled
@@ -53,6 +54,7 @@ class SQLAccounts(
     SQLSaved,
     SQLStatus,
     SQLScheduled,
+    SQLReminders,
     SQLThreadFollows,
     SQLEmoji,
 ):

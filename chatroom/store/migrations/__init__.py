@@ -51,6 +51,7 @@ from . import (
     v034_scheduled_messages,
     v035_thread_follows,
     v036_custom_emoji,
+    v037_reminders,
 )
 from .step import Cursor, Step
 
@@ -91,6 +92,7 @@ STEPS: tuple[Step, ...] = (
     v034_scheduled_messages.STEP,
     v035_thread_follows.STEP,
     v036_custom_emoji.STEP,
+    v037_reminders.STEP,
 )
 LATEST = STEPS[-1].version
 
