@@ -48,6 +48,20 @@ def entry(row: ScheduledMessage) -> dict[str, Any]:
     }
 
 
+def future_at(body: dict[str, Any]) -> int:
+    """The body's ``at`` as ms: whole seconds since the epoch, ahead of now and within a year (for
+    scheduled messages and reminders alike); else 400 ``bad_time``."""
+    at = body.get("at")
+    if not isinstance(at, int) or isinstance(at, bool):
+        raise ApiError(400, protocol.BAD_TIME, '"at" must be a whole number of seconds since the epoch')
+    now = now_ms()
+    if at * 1000 <= now:
+        raise ApiError(400, protocol.BAD_TIME, '"at" must be in the future')
+    if at * 1000 > now + MAX_AHEAD_SECONDS * 1000:
+        raise ApiError(400, protocol.BAD_TIME, '"at" is at most a year ahead')
+    return at * 1000
+
+
 def no_such_scheduled() -> ApiError:
     """The answer for a scheduled message that is not the asker's, or that does not exist (any more)."""
     return ApiError(404, protocol.NOT_FOUND, "there is no such scheduled message")
@@ -69,16 +83,7 @@ class ScheduledBaseHandler(JsonHandler):
         return self.person_asking("only people schedule messages", "guests schedule nothing")
 
     def at_argument(self, body: dict[str, Any]) -> int:
-        """The body's ``at`` as ms: whole seconds since the epoch, ahead of now and within a year."""
-        at = body.get("at")
-        if not isinstance(at, int) or isinstance(at, bool):
-            raise ApiError(400, protocol.BAD_TIME, '"at" must be a whole number of seconds since the epoch')
-        now = now_ms()
-        if at * 1000 <= now:
-            raise ApiError(400, protocol.BAD_TIME, '"at" must be in the future')
-        if at * 1000 > now + MAX_AHEAD_SECONDS * 1000:
-            raise ApiError(400, protocol.BAD_TIME, "a message is scheduled at most a year ahead")
-        return at * 1000
+        return future_at(body)
 
     def text_argument(self, body: dict[str, Any]) -> str:
         """The body's ``message``, as a message's text is checked."""
