@@ -74,3 +74,9 @@ def thread_reply_frame(room: str, root: int, reply_id: int, mention: bool) -> di
 def scheduled_frame(room: str) -> dict[str, Any]:
     """The account's scheduled messages changed, for ``room``: its pages read the list again."""
     return {"type": "scheduled", "room": room}
+
+
+def reminder_frame(reminder_id: int, state: str) -> dict[str, Any]:
+    """The account's reminder is ``waiting`` (set or snoozed), ``due`` or ``removed``: its pages read the
+    list again (a due one shows at once); no byte of the message."""
+    return {"type": "reminder", "id": reminder_id, "state": state}

@@ -24,7 +24,10 @@ NoticeDesk (notices.py) hands them here first:
   other tabs mark it and list it;
 - a person's scheduled messages changed (written, edited, deleted, sent
   or not sent): their connections get a ``scheduled`` frame (the room, no
-  byte of the text), so that every tab shows the list as it is.
+  byte of the text), so that every tab shows the list as it is;
+- a person's reminder was set, snoozed, fell due or was removed: their
+  connections get a ``reminder`` frame (its id and state, no byte of the
+  message), so that every tab lists it and shows a due one at once.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from .events import (
     BlockNotice,
     Notice,
     PauseNotice,
+    ReminderNotice,
     SavedNotice,
     ScheduledNotice,
     StatusNotice,
@@ -84,6 +88,8 @@ class AccountNotices(Desk[Connection]):
             )
         elif isinstance(notice, ScheduledNotice):
             self._tell_own(notice.account_id, protocol.scheduled_frame(notice.room))
+        elif isinstance(notice, ReminderNotice):
+            self._tell_own(notice.account_id, protocol.reminder_frame(notice.reminder_id, notice.state))
         else:
             return False
         return True

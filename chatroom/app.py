@@ -32,6 +32,7 @@ from .api_manage import CreateRoomsHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_moderation import AccountMessagesHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
+from .api_reminders import ReminderHandler, RemindersHandler
 from .api_rooms import MessagesHandler, PinsHandler
 from .api_saved import SavedHandler, SavedInRoomHandler, SavedMessageHandler
 from .api_scheduled import ScheduledHandler, ScheduledMessageHandler, SendScheduledHandler
@@ -55,6 +56,8 @@ from .passwords import Passwords
 from .peers import PeerDesk
 from .pings import PingSweep
 from .push import Pusher
+from .reminder_sender import ReminderSender
+from .reminder_sending import ReminderSending
 from .scheduled_sender import ScheduledSender
 from .scheduled_sending import ScheduledSending
 from .static_files import StaticHandler
@@ -120,6 +123,7 @@ class ChatApplication(tornado.web.Application):
         unread: UnreadDesk,
         pusher: Pusher,
         scheduled_sender: ScheduledSender,
+        reminder_sender: ReminderSender,
         *args: Any,
         **kwargs: Any,
     ) -> None:
@@ -133,6 +137,8 @@ class ChatApplication(tornado.web.Application):
         self.guest_access = guest_access
         # Sends the scheduled messages when due: the server starts it once serving, stops it first.
         self.scheduled_sender = scheduled_sender
+        # Makes reminders due at their time, likewise.
+        self.reminder_sender = reminder_sender
 
 
 def make_app(settings: Settings, backend: Backend) -> ChatApplication:
@@ -167,6 +173,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     webhooks = Webhooks(settings, backend.accounts)
     sending = ScheduledSending(backend, access)
     scheduled = {**api, "sending": sending}
+    reminding = ReminderSending(backend, access, pusher)
+    reminders = {**api, "reminding": reminding}
     uploads = Uploads(settings, backend.files)
     upload = {**api, "uploads": uploads}
     emoji = {
@@ -193,6 +201,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         unread,
         pusher,
         ScheduledSender(sending),
+        ReminderSender(reminding),
         [
             (r"/", IndexHandler, pages),
             (r"/signin", SignInPageHandler, pages),
@@ -236,6 +245,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/scheduled", ScheduledHandler, scheduled),
             (r"/api/me/scheduled/([^/]+)", ScheduledMessageHandler, scheduled),
             (r"/api/me/scheduled/([^/]+)/send", SendScheduledHandler, scheduled),
+            (r"/api/me/reminders", RemindersHandler, reminders),
+            (r"/api/me/reminders/([^/]+)", ReminderHandler, reminders),
             (r"/api/setup", SetupHandler, accounts),
             (r"/api/join", JoinHandler, accounts),
             (r"/api/reset", ResetHandler, accounts),

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .emoji_frames import EmojiNotice
+from .person_events import ReminderNotice as ReminderNotice
 from .person_events import SavedNotice as SavedNotice
 from .person_events import ScheduledNotice as ScheduledNotice
 from .person_events import ThreadNotice as ThreadNotice
@@ -394,4 +395,5 @@ Notice = (
     | ThreadNotice
     | ThreadReplyNotice
     | ScheduledNotice
+    | ReminderNotice
 )

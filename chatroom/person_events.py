@@ -1,5 +1,5 @@
 """Notices told to one person's pages: what they saved, the threads they follow and read, what they
-scheduled.
+scheduled, their reminders.
 
 Each is stored already when told; every node tells that person's connections
 (account_notices.py, thread_desk.py), so that their other tabs and devices
@@ -57,3 +57,21 @@ class ScheduledNotice:
 
     account_id: int
     room: str
+
+
+# A reminder's states, as its frame says them (docs/protocol.md, "Reminders").
+REMINDER_WAITING = "waiting"
+REMINDER_DUE = "due"
+REMINDER_REMOVED = "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderNotice:
+    """A person's (``account_id``) reminder ``reminder_id`` was set or snoozed (``waiting``), fell due
+    (``due``), or was removed (done, cancelled, or dropped: its message may no longer be read) (stored
+    already): every node tells that person's connections (a ``reminder`` frame, no byte of the message),
+    so that every tab lists it as it is and shows a due one at once."""
+
+    account_id: int
+    reminder_id: int
+    state: str

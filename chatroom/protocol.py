@@ -19,6 +19,7 @@ from .account_frames import admin_frame as admin_frame
 from .account_frames import avatar_frame as avatar_frame
 from .account_frames import block_frame as block_frame
 from .account_frames import dnd_frame as dnd_frame
+from .account_frames import reminder_frame as reminder_frame
 from .account_frames import renamed_frame as renamed_frame
 from .account_frames import saved_frame as saved_frame
 from .account_frames import scheduled_frame as scheduled_frame
@@ -88,6 +89,8 @@ TOO_MANY_SAVED = "too_many_saved"
 # Scheduled messages (api_scheduled.py): one past those a person keeps; a time not ahead, or too far.
 TOO_MANY_SCHEDULED = "too_many_scheduled"
 BAD_TIME = "bad_time"
+# A reminder past those one person keeps (api_reminders.py: MAX_REMINDERS).
+TOO_MANY_REMINDERS = "too_many_reminders"
 # A server with no administrator yet answers nothing else (docs/protocol.md, "First run").
 SETUP_REQUIRED = "setup_required"
 # Accounts (HTTP API only, docs/protocol.md "Accounts"): a state-changing

@@ -1,4 +1,5 @@
-"""Pusher: Web Push to people who have no page open, for direct messages, mentions and followed threads.
+"""Pusher: Web Push to people who have no page open, for direct messages, mentions, followed threads and
+reminders.
 
 What a push is, and what it never does (README.md, "Web Push"; docs/protocol.md):
 
@@ -165,6 +166,22 @@ class Pusher:
                 sends.append(self._send(subscription, body))
         if sends:
             await asyncio.gather(*sends)
+
+    async def remind(self, account_id: int, message: StoredMessage) -> bool:
+        """Push a reminder of the message that fell due to the person, when away and not pausing
+        notifications (their rooms' levels do not count: they asked for it); whether it was pushed."""
+        accounts = self.backend.accounts
+        online = await self.backend.accounts_online([account_id])
+        paused = await accounts.pauses_of([account_id], now_ms())
+        if not push_rules.may_disturb(account_id, online, paused) or not await accounts.push_enabled(
+            account_id
+        ):
+            return False
+        subscriptions = await accounts.push_subscriptions_of(account_id)
+        room = await accounts.room_record(message.room) or RoomRecord(message.room, OPEN)
+        body = payload(message, room, push_rules.REMINDER)
+        await asyncio.gather(*(self._send(subscription, body) for subscription in subscriptions))
+        return bool(subscriptions)
 
     async def _send(self, subscription: PushSubscription, body: bytes) -> None:
         key = await self.key()

@@ -30,6 +30,8 @@ DIRECT_MESSAGE = "direct"
 MENTION = "mention"
 # A reply in a thread the person follows.
 THREAD = "thread"
+# A reminder the person set fell due (reminder_sending.py).
+REMINDER = "reminder"
 
 # Per-room notification levels (store/reading_base.py): the page's rule too, so
 # a muted room pushes nothing and "mentions" lets only mentions through.

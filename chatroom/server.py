@@ -134,6 +134,7 @@ async def serve(
     await app.pusher.key()
     # What fell due while no server ran goes out now.
     app.scheduled_sender.start()
+    app.reminder_sender.start()
     server = GuardedHTTPServer(
         app,
         xheaders=settings.xheaders,
@@ -165,6 +166,7 @@ async def serve(
         handoff.stop(IOLoop.current())
     listener.stop()
     await app.scheduled_sender.stop()
+    await app.reminder_sender.stop()
     await shutdown(server, app.hub, app.pusher, backend, settings, app.unread)
 
 

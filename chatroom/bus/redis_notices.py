@@ -31,6 +31,7 @@ from ..events import (
     Notice,
     PauseNotice,
     PresenceNotice,
+    ReminderNotice,
     RoomNotice,
     SavedNotice,
     ScheduledNotice,
@@ -112,6 +113,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, ScheduledNotice):
         # Likewise: an older node drops it, and its pages see the list when they next load it.
         return {"scheduled": [notice.account_id, notice.room]}
+    if isinstance(notice, ReminderNotice):
+        # Likewise: an older node drops it, and its pages see the list when they next load it.
+        return {"reminder": [notice.account_id, notice.reminder_id, notice.state]}
     assert isinstance(notice, AccountNotice), "activity notices travel together (notice_frames)"
     session = notice.session_hash.hex() if notice.session_hash is not None else None
     return {"account": notice.account_id, "change": notice.change, "session": session}
@@ -173,6 +177,9 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "scheduled" in body:
         account_id, room = body["scheduled"]
         return ScheduledNotice(int(account_id), str(room))
+    if "reminder" in body:
+        account_id, reminder_id, state = body["reminder"]
+        return ReminderNotice(int(account_id), int(reminder_id), str(state))
     if "room" in body:
         members, removed = tuple(body["members"]), tuple(body["removed"])
         return RoomNotice(body["room"], body["change"], members, removed, body.get("by"))
