@@ -18,6 +18,7 @@ function titleOf(push) {
   const nick = typeof push.nick === "string" ? push.nick : "Someone";
   if (push.reason === "mention") return `${nick} mentioned you in ${push.title || push.room}`;
   if (push.reason === "thread") return `${nick} replied in a thread in ${push.title || push.room}`;
+  if (push.reason === "reminder") return `\u23F0 Reminder: ${nick}'s message in ${push.title || push.room}`;
   return nick;
 }
 

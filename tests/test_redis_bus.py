@@ -41,6 +41,7 @@ from chatroom.events import (
     Notice,
     PauseNotice,
     PresenceEvent,
+    ReminderNotice,
     RoomNotice,
     SavedNotice,
     ScheduledNotice,
@@ -958,6 +959,13 @@ def test_a_change_to_ones_scheduled_messages_reaches_the_other_node_intact(share
     """A scheduled messages notice reaches the other node as it left, under a key of its own that a node
     of the version before drops."""
     crosses_intact(shared_redis, [ScheduledNotice(7, "Zoë's room")], {"scheduled"})
+
+
+def test_a_change_to_ones_reminders_reaches_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A reminder notice (set, due, removed) reaches the other node as it left, under a key of its own
+    that a node of the version before drops."""
+    told = [ReminderNotice(7, 3, "waiting"), ReminderNotice(7, 3, "due"), ReminderNotice(7, 3, "removed")]
+    crosses_intact(shared_redis, told, {"reminder"})
 
 
 def test_a_barred_address_crosses_the_bus_and_a_guests_removal_from_an_older_node_still_reads() -> None:
