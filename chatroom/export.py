@@ -7,8 +7,8 @@ room in code point order: its record, its memberships, its messages in id order
 people chose for their reading (export_reading.py); the moderation
 history, oldest act first (export_acts.py); the messages people saved
 (export_saved.py); the threads they follow and how far they read each
-(export_threads.py); the custom emoji with their images (export_emoji.py); last, the
-messages people scheduled (export_scheduled.py).
+(export_threads.py); the custom emoji with their images (export_emoji.py); the
+messages people scheduled (export_scheduled.py); last, their reminders (export_reminders.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -43,6 +43,7 @@ from .export_format import (
     room_line,
 )
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
+from .export_reminders import export_reminders
 from .export_saved import export_saved
 from .export_scheduled import export_scheduled
 from .export_threads import export_thread_follows
@@ -59,6 +60,7 @@ from .store.records import (
     BotWebhook,
     FormerName,
     Membership,
+    Reminder,
     RoomBar,
     RoomRecord,
     SavedMessage,
@@ -117,6 +119,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_thread_follows(store, out)
     await export_emoji(store, out)
     await export_scheduled(store, out)
+    await export_reminders(store, out)
     return summary
 
 
@@ -188,6 +191,7 @@ class _Batch:
     threads: list[ThreadFollow] = field(default_factory=list)
     emoji: list[EmojiImage] = field(default_factory=list)
     scheduled: list[ScheduledMessage] = field(default_factory=list)
+    reminders: list[Reminder] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
@@ -221,6 +225,8 @@ class _Batch:
             self.emoji.append(record)
         elif isinstance(record, ScheduledMessage):
             self.scheduled.append(record)
+        elif isinstance(record, Reminder):
+            self.reminders.append(record)
         self.size += 1
 
     async def store(self, store: Store) -> None:
@@ -250,6 +256,8 @@ class _Batch:
             await store.accounts.import_emoji(self.emoji)
         if self.scheduled:
             await store.accounts.import_scheduled(self.scheduled)
+        if self.reminders:
+            await store.accounts.import_reminders(self.reminders)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:

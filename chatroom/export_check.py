@@ -19,6 +19,7 @@ from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
+from .export_reminders import reminder_problem
 from .export_saved import saved_problem
 from .export_scheduled import scheduled_problem
 from .export_threads import thread_follow_problem
@@ -32,6 +33,7 @@ from .store.records import (
     BotWebhook,
     FormerName,
     Membership,
+    Reminder,
     RoomBar,
     RoomRecord,
     SavedMessage,
@@ -112,6 +114,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return thread_follow_problem(record, checked.room_records, checked.account_ids, checked.threads)
     if isinstance(record, ScheduledMessage):
         return scheduled_problem(record, checked.account_ids)
+    if isinstance(record, Reminder):
+        return reminder_problem(record, checked.account_ids)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

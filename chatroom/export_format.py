@@ -9,7 +9,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
 ``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``thread_follow``
-(export_threads.py); ``custom_emoji`` (export_emoji.py); ``scheduled`` (export_scheduled.py).
+(export_threads.py); ``custom_emoji`` (export_emoji.py); ``scheduled`` (export_scheduled.py);
+``reminder`` (export_reminders.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -36,6 +37,7 @@ from .export_fields import record_line as _line
 from .export_files import FilePart, read_file, read_part
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
+from .export_reminders import READERS as REMINDER_READERS
 from .export_saved import READERS as SAVED_READERS
 from .export_scheduled import READERS as SCHEDULED_READERS
 from .export_threads import READERS as THREAD_READERS
@@ -55,6 +57,7 @@ from .store.records import (
     BotWebhook,
     FormerName,
     Membership,
+    Reminder,
     RoomBar,
     RoomRecord,
     SavedMessage,
@@ -85,6 +88,7 @@ Record = (
     | ThreadFollow
     | EmojiImage
     | ScheduledMessage
+    | Reminder
 )
 
 
@@ -323,4 +327,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **THREAD_READERS,
     **EMOJI_READERS,
     **SCHEDULED_READERS,
+    **REMINDER_READERS,
 }

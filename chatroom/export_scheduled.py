@@ -1,4 +1,4 @@
-"""The scheduled messages in an export: ``scheduled`` records, last, after the custom emoji.
+"""The scheduled messages in an export: ``scheduled`` records, after the custom emoji, before the reminders.
 
 ``{"type": "scheduled", "account", "room", "message", "at", "created_at",
 "reply_to", "thread", "broadcast", "not_sent"}``: a message the account
