@@ -38,6 +38,11 @@ async def readable_message(
         return None
     if await access.readable(Identity(account, REMINDED), room) is None:
         return None
+    return await live_message(backend, room, message_id)
+
+
+async def live_message(backend: Backend, room: str, message_id: int) -> StoredMessage | None:
+    """The message of the room as it stands, unless deleted or not there (access is the caller's)."""
     found = await backend.history(room, after=message_id - 1, before=message_id + 1, limit=1)
     return found[0] if found and not found[0].deleted else None
 
