@@ -24,7 +24,7 @@ from .events import ScheduledNotice
 from .identity import Identity
 from .mentions import mentions_many
 from .store.change_rules import GONE, ChangeRefusedError
-from .store.records import Account, ScheduledClaim, ScheduledMessage
+from .store.records import DIRECT, Account, ScheduledClaim, ScheduledMessage
 
 log = logging.getLogger("chatroom.scheduled")
 
@@ -56,7 +56,8 @@ async def write_refusal(access: Access, account: Account | None, room: str, text
         return WriteRefusal(403, protocol.READ_ONLY, posting_refusal(readable.room))
     if mentions_many(text) and not may_mention_room:
         return WriteRefusal(403, protocol.ROOM_MENTION_FORBIDDEN, room_mention_refusal(readable.room))
-    blocker = await access.blocker_in(who, room)
+    # Only the other person of a direct room refuses a blocked person's words (docs/security.md, "Blocking").
+    blocker = await access.blocker_in(who, room) if readable.room.kind == DIRECT else None
     if blocker is not None:
         return WriteRefusal(403, protocol.BLOCKED, f"{blocker} does not take messages from you")
     return None

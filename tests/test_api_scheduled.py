@@ -222,7 +222,7 @@ class ScheduledTest(RoomsCase):
     @gen_test(timeout=30)
     async def test_where_one_may_not_post_it_is_refused_as_a_message_would_be(self) -> None:
         """An archived room, or one where only its managers post: 403 read_only; a direct room whose
-        other person blocked the writer: 403 blocked."""
+        other person blocked the writer: 403 blocked; a closed room of the same two, not a direct one: 201."""
         await self.person("ann")
         await self.person("bob")
         await self.create("ann", "old", "open")
@@ -234,6 +234,8 @@ class ScheduledTest(RoomsCase):
         _, dm, _ = await self.api("POST", "/api/direct", "ann", {"members": ["bob"]})
         assert (await self.api("PUT", "/api/me/blocks/bob", "ann"))[0] in (200, 201, 204)
         await self.refused(403, "blocked", self.schedule("bob", dm["room"], "x"))
+        await self.create("ann", "pair", "closed", members=["bob"])
+        assert (await self.schedule("bob", "pair", "still mine to say"))[0] == 201
 
     @gen_test(timeout=30)
     async def test_an_outsider_schedules_nothing_in_a_closed_room(self) -> None:
