@@ -8,7 +8,8 @@
 import {apiCall, failure} from "./api.js";
 import {announce, element, timeElement} from "./dom.js";
 import {roomEntry, roomLabel} from "./rooms.js";
-import {localInputValue, offerSendLater, sayWhen, showLine, timeOf, wireSendLater} from "./send_later.js";
+import {offerSendLater, showLine, wireSendLater} from "./send_later.js";
+import {localInputValue, sayWhen, timeOf} from "./time_menu.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -17,91 +17,24 @@ import {explain} from "./refusals.js";
 import {cancelReply, replyTarget} from "./reply.js";
 import {session} from "./session.js";
 import {threadRoot} from "./thread.js";
+import {closeTimeMenu, openTimeMenu, sayWhen, timeMenuOpener, wireTimeMenu} from "./time_menu.js";
 
 const $ = (id) => document.getElementById(id);
-const MINUTE = 60_000;
-const MONDAY = 1;
 
-const when = new Intl.DateTimeFormat(undefined, {weekday: "short", day: "numeric", month: "short", hour: "numeric", minute: "2-digit"});
-
-// When a choice of the menu is, in ms; ``custom``: a datetime-local value (NaN when there is none).
-export function timeOf(choice, custom = "") {
-  if (/^\d+$/.test(choice)) return Date.now() + Number(choice) * MINUTE;
-  if (choice === "custom") return custom ? new Date(custom).getTime() : NaN;
-  const at = new Date();
-  const days = choice === "monday" ? (MONDAY - at.getDay() + 7) % 7 || 7 : 1;
-  at.setDate(at.getDate() + days);
-  at.setHours(9, 0, 0, 0);
-  return at.getTime();
-}
-
-// A time as a datetime-local input takes it (the browser's time, to the minute).
-export function localInputValue(ms) {
-  const at = new Date(ms);
-  const two = (n) => String(n).padStart(2, "0");
-  const day = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())}`;
-  return `${day}T${two(at.getHours())}:${two(at.getMinutes())}`;
-}
-
-export const sayWhen = (ms) => when.format(new Date(ms));
-
-// --- the menu ----------------------------------------------------------------------
-
-const menu = () => $("schedule-menu");
-const items = () => [...menu().querySelectorAll("[role=menuitem]")];
+// The ⏰ of the box and of the thread panel: the menu's choices, and the box its message comes from.
+const CHOICES = [
+  ["30", "In 30 minutes"],
+  ["60", "In 1 hour"],
+  ["tomorrow", "Tomorrow at 9:00"],
+  ["monday", "Next Monday at 9:00"],
+  ["custom", "At a date and time I choose…"],
+];
 const openers = () => [ui.scheduleOpen, $("thread-schedule")];
-
-// The ⏰ that opened the menu: its box is the one whose message is scheduled.
-const shown = {opener: null};
-const inThread = () => shown.opener?.id === "thread-schedule";
-
-// Above its opener, its right edge at the opener's (a phone's width at most).
-function place(opener) {
-  const at = opener.getBoundingClientRect();
-  const style = menu().style;
-  style.bottom = `${window.innerHeight - at.top + 6}px`;
-  style.right = `${Math.max(6, window.innerWidth - at.right)}px`;
-}
+const inThread = (opener) => opener?.id === "thread-schedule";
 
 function openMenu(opener) {
-  if (opener.disabled) return;
-  shown.opener = opener;
-  $("schedule-custom").hidden = true;
-  menu().hidden = false;
-  place(opener);
-  opener.setAttribute("aria-expanded", "true");
-  items()[0].focus();
-}
-
-function closeMenu({focus = true} = {}) {
-  if (menu().hidden) return;
-  menu().hidden = true;
-  shown.opener.setAttribute("aria-expanded", "false");
-  if (focus) shown.opener.focus();
-}
-
-function onMenuKey(event) {
-  if (event.key === "Escape") {
-    event.preventDefault();
-    return closeMenu();
-  }
-  if (event.target.closest("#schedule-custom") || !["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
-  event.preventDefault();
-  const all = items();
-  const at = all.indexOf(document.activeElement);
-  const next = {ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: all.length - 1}[event.key];
-  all[(next + all.length) % all.length].focus();
-}
-
-function onChoice(event) {
-  const choice = event.target.closest("[role=menuitem]")?.dataset.when;
-  if (!choice) return;
-  if (choice !== "custom") return schedule(timeOf(choice));
-  const custom = $("schedule-custom");
-  custom.hidden = false;
-  $("schedule-at").value = localInputValue(Date.now() + 60 * MINUTE);
-  $("schedule-at").min = localInputValue(Date.now());
-  $("schedule-at").focus();
+  const use = {label: "Send later", choices: CHOICES, customLabel: "Send at (your time)", submit: "Schedule"};
+  openTimeMenu(opener, {...use, onPick: (ms) => schedule(ms, inThread(opener))});
 }
 
 // --- scheduling the box's message ------------------------------------------------------
@@ -124,11 +57,10 @@ function boxOf(thread) {
   return {field: ui.text, answers: {reply_to: replyTarget() ?? null}, problem: showSendError, done, files: hasFilesToSend()};
 }
 
-async function schedule(ms) {
-  const box = boxOf(inThread());
+async function schedule(ms, thread) {
+  const box = boxOf(thread);
   const raw = box.field.value;
   const text = raw.trim();
-  closeMenu();
   if (box.files) return box.problem("Files cannot be sent later: send them now, or remove them first.");
   if (!text) return box.problem(explain(ERROR.EMPTY));
   if (codePoints(text) > MAX_MESSAGE_CHARS) return box.problem(explain(ERROR.TOO_LONG));
@@ -166,19 +98,9 @@ export function offerSendLater() {
 }
 
 export function wireSendLater(openList) {
+  wireTimeMenu();
   for (const opener of openers()) {
-    opener.addEventListener("click", () => (menu().hidden ? openMenu(opener) : closeMenu()));
+    opener.addEventListener("click", () => (timeMenuOpener() === opener ? closeTimeMenu() : openMenu(opener)));
   }
-  menu().addEventListener("click", onChoice);
-  menu().addEventListener("keydown", onMenuKey);
-  $("schedule-custom").addEventListener("submit", (event) => {
-    event.preventDefault();
-    schedule(timeOf("custom", $("schedule-at").value));
-  });
-  document.addEventListener("click", (event) => {
-    if (!menu().hidden && !menu().contains(event.target) && !shown.opener.contains(event.target)) {
-      closeMenu({focus: false});
-    }
-  });
   $("scheduled-see").addEventListener("click", openList);
 }
