@@ -25,7 +25,7 @@ def test_a_menu_opened_before_the_account_is_known_gains_what_an_account_may_do(
     server: ServerProcess, pages: Pages
 ) -> None:
     """ann's page is slow to learn she has an account: the menu she opens meanwhile offers only Copy link;
-    once the page knows, the open menu offers Mark unread and Save too, its first item focused."""
+    once the page knows, the open menu offers Mark unread, Save and Remind me too, its first item focused."""
     open_room(server, "slowroom")
     ann = open_as(pages, server, "ann", "slowroom")
     say(ann, "the agenda")
@@ -50,5 +50,5 @@ def test_a_menu_opened_before_the_account_is_known_gains_what_an_account_may_do(
     released = True
     for route in held:
         route.continue_()
-    expect(menu).to_have_text(["✉ Mark unread", "🔗 Copy link", "🔖 Save"])
+    expect(menu).to_have_text(["✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this"])
     expect(item.get_by_role("button", name="Mark unread from here")).to_be_focused()

@@ -32,6 +32,7 @@ import {accountKnown} from "./room_voice.js";
 import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
 import {loadSavedHere, onSavedFrame, wireSaved} from "./saved.js";
+import {onReminderFrame, onWelcomeReminders, wireReminders} from "./reminders.js";
 import {onScheduledFrame, onWelcomeScheduled, wireScheduled} from "./scheduled.js";
 import {wireSearch} from "./search.js";
 import {
@@ -70,6 +71,7 @@ function routeFrames() {
       refreshThreads();
       showThreadAttach();
       onWelcomeScheduled();
+      onWelcomeReminders();
       if (session.isAccount) {
         loadBlocks();
         loadSavedHere();
@@ -130,6 +132,7 @@ function routeFrames() {
   on(FRAME.THREAD, onThreadFrame);
   on(FRAME.THREAD_REPLY, onThreadReply);
   on(FRAME.SCHEDULED, onScheduledFrame);
+  on(FRAME.REMINDER, onReminderFrame);
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -247,6 +250,7 @@ function wirePage() {
   wireSearch();
   wireSaved();
   wireScheduled();
+  wireReminders();
   wireThreads();
   wireThreadFollow();
   wireThreadTools(on);

@@ -39,6 +39,7 @@ export const FRAME = Object.freeze({
   THREAD: "thread", // one followed, unfollowed or read a thread, in this or another tab (version 2)
   THREAD_REPLY: "thread_reply", // a reply in a thread one follows (version 2)
   SCHEDULED: "scheduled", // one's scheduled messages changed, in this or another tab, or one was sent
+  REMINDER: "reminder", // one's reminders changed, in this or another tab, or one fell due
   MESSAGE: "message", // client to server
 });
 
