@@ -22,6 +22,7 @@ from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, choose_nick, expect_online, say
 from tests.test_page_changes import act, message, shoot
 from tests.test_page_journey import signed_in
+from tests.test_page_unread import CATCH
 from tests.web_client import WebClient, join, set_up
 
 browser = test_page.browser
@@ -184,3 +185,49 @@ def test_a_guest_is_not_offered_a_reminder(server: ServerProcess, pages: Pages) 
     expect(item.get_by_role("button", name="Copy link")).to_be_visible()
     expect(item.get_by_role("button", name="Remind me about this")).to_have_count(0)
     expect(page.locator("#reminders-due")).to_be_hidden()
+
+
+def test_a_due_reminder_in_a_background_tab_pops_up_unless_notifications_are_paused(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+) -> None:
+    """bob's tab is in the background: a reminder falling due pops up one notification naming ann's
+    message; while he pauses notifications, the next one only shows above the box."""
+    server, clients = people
+    bob = pages.open("about:blank")
+    bob.context.grant_permissions(["notifications"], origin=server.url)
+    bob.context.add_init_script(CATCH)
+    cookies = [
+        {"name": c.name, "value": c.value or "", "domain": "127.0.0.1", "path": "/"}
+        for c in clients["bob"].jar
+    ]
+    bob.context.add_cookies(cookies)
+    bob.goto(f"{server.url}/?room=lobby")
+    expect_online(bob)
+    say(signed_in(pages, clients["ann"], f"{server.url}/?room=lobby"), "lunch at noon?")
+    newest = clients["bob"].call("GET", "/api/rooms/lobby/messages?limit=1")
+    (said,) = json.loads(newest.body)["messages"]
+    bob.evaluate("window.__background(true)")
+    remind_in_two_seconds(clients["bob"], int(said["id"]))
+    deadline = time.monotonic() + 15
+    while not bob.evaluate("window.__notes.length") and time.monotonic() < deadline:
+        bob.wait_for_timeout(200)
+    notes = bob.evaluate("window.__notes.map(({title, body}) => ({title, body}))")
+    assert notes == [{"title": "⏰ Reminder: ann's message in #lobby", "body": "lunch at noon?"}]
+    expect(bob.locator("#reminders-due > li")).to_have_count(1)
+
+    until = int(time.time() * 1000) + 3_600_000
+    assert clients["bob"].call("PUT", "/api/me/dnd", {"until": until}).status == 200
+    expect(bob.locator("#users").get_by_role("img", name="notifications paused")).to_have_count(1)
+    remind_in_two_seconds(clients["bob"], int(said["id"]))
+    expect(bob.locator("#reminders-due > li")).to_have_count(2, timeout=15_000)
+    bob.wait_for_timeout(700)
+    assert bob.evaluate("window.__notes.length") == 1
+    assert clients["bob"].call("DELETE", "/api/me/dnd").status == 204
+    for row in reminders(clients["bob"]):
+        assert clients["bob"].call("DELETE", f"/api/me/reminders/{row['id']}").status == 204
+
+
+def remind_in_two_seconds(client: WebClient, message_id: int) -> None:
+    at = int(time.time()) + 2
+    answer = client.call("POST", "/api/me/reminders", {"room": "lobby", "id": message_id, "at": at})
+    assert answer.status == 201, answer.body
