@@ -169,9 +169,13 @@ def test_every_control_says_what_it_does_in_words(
         expect(button).to_have_accessible_name(name)
     toolbar.get_by_role("button", name="More actions").press("Enter")
     expect(toolbar.get_by_role("button")).to_have_text(
-        [*(f"🧵 {name}" for name in in_menu), "✉ Mark unread", "🔗 Copy link", "🔖 Save", f"🚫 Block {owner}"]
+        [
+            *(f"🧵 {name}" for name in in_menu),
+            *("✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this", f"🚫 Block {owner}"),
+        ]
     )
-    more = [*in_menu, "Mark unread from here", "Copy link", "Save for later", f"Block {owner}"]
+    more = [*in_menu, "Mark unread from here", "Copy link", "Save for later", "Remind me about this"]
+    more.append(f"Block {owner}")
     for button, name in zip(toolbar.get_by_role("button").all(), more, strict=True):
         expect(button).to_have_accessible_name(name)
     bob.keyboard.press("Escape")
