@@ -26,6 +26,14 @@ class RoomRulesCase(FilesCase):
             if answer["type"] in ("ack", "error") and answer.get("ref") == "r":
                 return answer
 
+    async def room_change(self, client: Client, change: str) -> Frame:
+        """The next ``room`` frame telling of ``change``: a room made before (its ``created``, on a store
+        whose notices come later) may be told first."""
+        while True:
+            frame = await self.recv_type(client, "room")
+            if frame["change"] == change:
+                return frame
+
     async def texts(self, room: str = "news") -> list[str]:
         """The room's messages as its history gives them to ann."""
         status, body, _ = await self.api("GET", f"/api/rooms/{room}/messages", "ann")

@@ -108,12 +108,12 @@ class RoomMentionsTest(RoomRulesCase):
         bob = await self.joined("bob")
         assert (await self.ask(bob, {"type": "message", "message": "@all one"}))["type"] == "ack"
         await self.api("PATCH", "/api/rooms/news", "ann", {"room_mentions": "managers"})
-        room = await self.recv_type(bob, "room")
-        assert (room["change"], room["room"]["room_mentions"]) == ("room_mentions", "managers")
+        room = await self.room_change(bob, "room_mentions")
+        assert room["room"]["room_mentions"] == "managers"
         refused = await self.ask(bob, {"type": "message", "message": "@all two"})
         assert refused["code"] == protocol.ROOM_MENTION_FORBIDDEN
         await self.api("PATCH", "/api/rooms/news", "ann", {"room_mentions": "everyone"})
-        assert (await self.recv_type(bob, "room"))["room"]["room_mentions"] == "everyone"
+        assert (await self.room_change(bob, "room_mentions"))["room"]["room_mentions"] == "everyone"
         assert (await self.ask(bob, {"type": "message", "message": "@all three"}))["type"] == "ack"
         assert await self.texts() == ["@all one", "@all three"]
 
