@@ -227,7 +227,7 @@ def frames_until(ws: ClientConnection, last: Callable[[Frame], bool], timeout: f
     return frames
 
 
-def next_leave(ws: ClientConnection, skip: Container[str] = ("typing",)) -> str:
+def next_leave(ws: ClientConnection, skip: Container[str] = NOTICES) -> str:
     """The nick of the next member to leave; joins and frames of the ``skip`` types may come first."""
     while True:
         frame = next_of(ws, "sys", skip=skip)

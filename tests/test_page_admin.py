@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import expect
+from playwright.sync_api import APIResponse, Page, Route, expect
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
@@ -246,6 +248,50 @@ def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pag
             assert close_code(guest, timeout=5) == 4401
         error, code = refused_on_open(server, room="lobby", nick="walker")
         assert (error["code"], code) == ("unauthorized", 4401)
+
+
+def test_settings_read_before_a_change_of_the_guest_switch_do_not_undo_it(
+    tmp_path: Path,
+    pages: Pages,  # noqa: F811
+) -> None:
+    """The panel opened again reads the settings anew; ticked before they arrive, the switch stays ticked."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        switch = page.get_by_label("Let guests join open rooms with just a nick")
+        expect(switch).to_be_enabled()
+        page.locator("#admin-close").click()
+        held: list[tuple[Route, APIResponse]] = []
+
+        def read_now_answer_later(route: Route) -> None:
+            if route.request.method != "GET":
+                route.fallback()
+                return
+            held.append((route, route.fetch()))  # the settings as they were before the change
+
+        page.route(re.compile(r"/api/admin/settings$"), read_now_answer_later)
+        page.locator("#admin-open").click()
+        wait_for(page, held)
+        switch.check()
+        expect(page.locator("#admin-note")).to_have_text("Guests may join open rooms.")
+        route, answer = held[0]
+        assert answer.json()["guests"] is False
+        route.fulfill(response=answer)
+        page.wait_for_timeout(300)  # the stale answer arrives and is set aside
+        expect(switch).to_be_checked()
+        with join(server, "lobby", "walker"):
+            pass  # a guest gets in: the change held
+
+
+def wait_for(page: Page, held: list[Any]) -> None:
+    """Until the page's request is held by the route."""
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(20)  # lets Playwright call the route handler
+    assert held, "the request was never made"
 
 
 def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: Pages) -> None:  # noqa: F811

@@ -6,9 +6,14 @@ import {adminCall} from "./admin_api.js";
 
 const $ = (id) => document.getElementById(id);
 
+// Counts the switch's changes, so that settings read before a change do not
+// undo it when they arrive after it.
+let changes = 0;
+
 export function wireSettings(say) {
   $("admin-guests").addEventListener("change", async (event) => {
     const wanted = event.target.checked;
+    changes += 1;
     try {
       show(await adminCall("PATCH", "/api/admin/settings", {guests: wanted}));
       say(wanted ? "Guests may join open rooms." : "Guests are turned away, and those connected were disconnected.");
@@ -20,7 +25,9 @@ export function wireSettings(say) {
 }
 
 export async function renderSettings() {
-  show(await adminCall("GET", "/api/admin/settings"));
+  const before = changes;
+  const settings = await adminCall("GET", "/api/admin/settings");
+  if (changes === before) show(settings);
 }
 
 function show(settings) {
