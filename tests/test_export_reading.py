@@ -13,7 +13,15 @@ import pytest
 from chatroom.store import open_store
 from chatroom.store.base import Store
 from chatroom.store.reading_base import ReadMark
-from chatroom.store.records import CLOSED, DIRECT, DIRECT_ROOM_SECRET, OPEN, PERSON, new_direct_room_key
+from chatroom.store.records import (
+    CLOSED,
+    DIRECT,
+    DIRECT_ROOM_SECRET,
+    OPEN,
+    PERSON,
+    Account,
+    new_direct_room_key,
+)
 from chatroom.webpush import VAPID_SECRET, new_private_key
 
 from .pg_server import PostgresServer
@@ -36,13 +44,19 @@ def on_store(database: str, work: Any) -> Any:
     return asyncio.run(main())
 
 
+async def ann_and_zoe(store: Store) -> tuple[Account, Account]:
+    """Two people, ann and Zoë, a closed room "team" of theirs and an open "lobby" (ann made both)."""
+    ann = await store.accounts.create_account("ann", PERSON)
+    zoe = await store.accounts.create_account("Zoë", PERSON)
+    await store.accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
+    await store.accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    return ann, zoe
+
+
 async def fill(store: Store) -> None:
     """Two people, a closed, an open (with messages) and a direct room; positions, levels, devices, keys."""
     accounts = store.accounts
-    ann = await accounts.create_account("ann", PERSON)
-    zoe = await accounts.create_account("Zoë", PERSON)
-    await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
-    await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    ann, zoe = await ann_and_zoe(store)
     await accounts.get_or_create_secret(DIRECT_ROOM_SECRET, new_direct_room_key)
     await accounts.create_room("dm-0123456789abcdef01234567", DIRECT, creator_id=ann.id, members=[zoe.id])
     for room, texts in (("team", ["a", "b", "c"]), ("lobby", ["x", "y"])):

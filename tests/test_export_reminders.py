@@ -9,11 +9,11 @@ import orjson
 import pytest
 
 from chatroom.store.base import Store
-from chatroom.store.records import CLOSED, OPEN, PERSON, Reminder
+from chatroom.store.records import Reminder
 
 from .pg_server import PostgresServer
 from .test_export import GOOD_ACCOUNT, GOOD_HEADER, chatroom, one_line
-from .test_export_reading import on_store, there_and_back
+from .test_export_reading import ann_and_zoe, on_store, there_and_back
 
 # Far ahead: no server runs on these databases to make them due, and none would.
 LATER = 4_000_000_000_000
@@ -22,10 +22,7 @@ LATER = 4_000_000_000_000
 async def fill(store: Store) -> None:
     """Two people, each with reminders: two waiting, one due already."""
     accounts = store.accounts
-    ann = await accounts.create_account("ann", PERSON)
-    zoe = await accounts.create_account("Zoë", PERSON)
-    await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
-    await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    ann, zoe = await ann_and_zoe(store)
     await store.append("team", "ann", "a question", account_id=ann.id)
     await store.append("lobby", "ann", "hello", account_id=ann.id)
     rows = [

@@ -9,20 +9,17 @@ import orjson
 import pytest
 
 from chatroom.store.base import Store
-from chatroom.store.records import CLOSED, OPEN, PERSON, SavedMessage
+from chatroom.store.records import SavedMessage
 
 from .pg_server import PostgresServer
 from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, chatroom, one_line
-from .test_export_reading import on_store, there_and_back
+from .test_export_reading import ann_and_zoe, on_store, there_and_back
 
 
 async def fill(store: Store) -> None:
     """Two people, two rooms with messages, each person's saved messages."""
     accounts = store.accounts
-    ann = await accounts.create_account("ann", PERSON)
-    zoe = await accounts.create_account("Zoë", PERSON)
-    await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
-    await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    ann, zoe = await ann_and_zoe(store)
     for room, texts in (("team", ["a", "b"]), ("lobby", ["x", "y"])):
         for text in texts:
             await store.append(room, "ann", text, account_id=ann.id)

@@ -9,20 +9,17 @@ import orjson
 import pytest
 
 from chatroom.store.base import Store
-from chatroom.store.records import CLOSED, OPEN, PERSON, ThreadFollow
+from chatroom.store.records import ThreadFollow
 
 from .pg_server import PostgresServer
 from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, chatroom, one_line
-from .test_export_reading import on_store, there_and_back
+from .test_export_reading import ann_and_zoe, on_store, there_and_back
 
 
 async def fill(store: Store) -> None:
     """Two people, two rooms with threads, each person's followed threads, one of them unfollowed."""
     accounts = store.accounts
-    ann = await accounts.create_account("ann", PERSON)
-    zoe = await accounts.create_account("Zoë", PERSON)
-    await accounts.create_room("team", CLOSED, creator_id=ann.id, members=[zoe.id])
-    await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+    ann, zoe = await ann_and_zoe(store)
     for room in ("team", "lobby"):
         await store.append(room, "ann", "root", account_id=ann.id)
         await store.append(room, "Zoë", "reply", account_id=zoe.id, thread=1)

@@ -20,7 +20,7 @@ from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.test_page_search import search
-from tests.web_client import WebClient, join, set_up
+from tests.web_client import WebClient, signed_in_people
 
 browser = test_page.browser
 pages = test_page.pages
@@ -32,12 +32,8 @@ LONG = "WolfgangAmadeusMozartOfSalzburgX"  # as long as a name may be (32), nowh
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
     """A server without guests, and ann (its administrator), bob, cid, dan and a longest name signed in."""
-    with ServerProcess(tmp_path_factory.mktemp("blocks-page") / "chat.db", guests=False) as server:
-        ann, join_link = set_up(server, "ann")
-        yield (
-            server,
-            {"ann": ann} | {name: join(server, join_link, name) for name in ("bob", "cid", "dan", LONG)},
-        )
+    with signed_in_people(tmp_path_factory.mktemp("blocks-page"), "ann", "bob", "cid", "dan", LONG) as site:
+        yield site
 
 
 def expect_hidden(page: Page, text: str) -> None:

@@ -23,7 +23,7 @@ from tests.test_page import SCREENSHOT_PHONE, Pages, choose_nick, expect_online,
 from tests.test_page_changes import act, message, shoot
 from tests.test_page_journey import signed_in
 from tests.test_page_unread import CATCH
-from tests.web_client import WebClient, join, set_up
+from tests.web_client import WebClient, listed, signed_in_people
 
 browser = test_page.browser
 pages = test_page.pages
@@ -33,15 +33,12 @@ server = test_page.server
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
     """A server without guests, and ann (its administrator) and bob signed in."""
-    with ServerProcess(tmp_path_factory.mktemp("reminders-page") / "chat.db", guests=False) as running:
-        ann, join_link = set_up(running, "ann")
-        yield running, {"ann": ann, "bob": join(running, join_link, "bob")}
+    with signed_in_people(tmp_path_factory.mktemp("reminders-page"), "ann", "bob") as site:
+        yield site
 
 
 def reminders(client: WebClient) -> list[dict[str, object]]:
-    answer = client.call("GET", "/api/me/reminders")
-    assert answer.status == 200
-    return list(json.loads(answer.body)["reminders"])
+    return listed(client, "/api/me/reminders", "reminders")
 
 
 def open_list(page: Page) -> Page:

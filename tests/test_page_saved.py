@@ -19,7 +19,7 @@ from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import act_more, message, shoot
 from tests.test_page_journey import signed_in
-from tests.web_client import WebClient, join, set_up
+from tests.web_client import WebClient, signed_in_people
 
 browser = test_page.browser
 pages = test_page.pages
@@ -28,9 +28,8 @@ pages = test_page.pages
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
     """A server without guests, and ann (its administrator) and bob signed in."""
-    with ServerProcess(tmp_path_factory.mktemp("saved-page") / "chat.db", guests=False) as server:
-        ann, join_link = set_up(server, "ann")
-        yield server, {"ann": ann, "bob": join(server, join_link, "bob")}
+    with signed_in_people(tmp_path_factory.mktemp("saved-page"), "ann", "bob") as site:
+        yield site
 
 
 def open_saved(page: Page, shot: Path | None = None) -> None:

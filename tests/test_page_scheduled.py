@@ -10,7 +10,6 @@ sends it, Delete forgets it; at its time it arrives in the room by itself.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
-from tests.web_client import WebClient, join, set_up
+from tests.web_client import WebClient, listed, signed_in_people
 
 browser = test_page.browser
 pages = test_page.pages
@@ -33,15 +32,12 @@ pages = test_page.pages
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
     """A server without guests, and ann (its administrator) and bob signed in."""
-    with ServerProcess(tmp_path_factory.mktemp("scheduled-page") / "chat.db", guests=False) as server:
-        ann, join_link = set_up(server, "ann")
-        yield server, {"ann": ann, "bob": join(server, join_link, "bob")}
+    with signed_in_people(tmp_path_factory.mktemp("scheduled-page"), "ann", "bob") as site:
+        yield site
 
 
 def scheduled(client: WebClient) -> list[dict[str, object]]:
-    answer = client.call("GET", "/api/me/scheduled")
-    assert answer.status == 200
-    return list(json.loads(answer.body)["scheduled"])
+    return listed(client, "/api/me/scheduled", "scheduled")
 
 
 def schedule_from_box(page: Page, text: str, choice: str) -> None:

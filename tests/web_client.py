@@ -168,6 +168,22 @@ def guestless_site(database: str) -> Iterator[tuple[ServerProcess, WebClient, st
         yield server, admin, join_link
 
 
+@contextmanager
+def signed_in_people(directory: Path, *names: str) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:
+    """A server without guests in ``directory``, its administrator (the first name) and the others, each
+    signed in with a client of their own."""
+    with ServerProcess(directory / "chat.db", guests=False) as server:
+        admin, join_link = set_up(server, names[0])
+        yield server, {names[0]: admin} | {name: join(server, join_link, name) for name in names[1:]}
+
+
+def listed(client: WebClient, path: str, key: str) -> list[dict[str, Any]]:
+    """The list ``key`` of what ``GET path`` answers (200)."""
+    answer = client.call("GET", path)
+    assert answer.status == 200
+    return list(json.loads(answer.body)[key])
+
+
 def session_socket(server: ServerProcess, browser: WebClient) -> ClientConnection:
     """The browser's chat socket in the lobby, signed in by its session cookie; after its welcome."""
     cookie = browser.cookie(SESSION_COOKIE)
