@@ -40,13 +40,17 @@ class ThreadNotice:
 class ThreadReplyNotice:
     """Message ``reply_id`` of ``room``, by ``author_id`` (None: a guest's or a bot's), replied in the
     thread of ``root`` (its follows stored already): every node tells the thread's followers connected
-    to it who may read the room (a ``thread_reply`` frame), but the author and those who blocked them."""
+    to it who may read the room (a ``thread_reply`` frame), but the author and those who blocked them.
+
+    ``deleted``: the reply was deleted instead, so the followers' unread replies may be fewer; each is
+    told their follow as it is (a ``thread`` frame), to count the thread again."""
 
     room: str
     root: int
     reply_id: int
     author_id: int | None
     mentioned: tuple[int, ...] = ()
+    deleted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

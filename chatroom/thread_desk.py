@@ -5,6 +5,9 @@
   and tells the thread's followers connected to it a ``thread_reply``
   frame: not its author, not those who blocked the author, not those who
   may no longer read the room (no byte of it reaches them).
+- A thread reply deleted: its followers connected anywhere who may read the
+  room are told their follow again (a ``thread`` frame), so that their
+  pages count the thread's unread replies without it.
 - Following, unfollowing and reading a thread (api_threads.py) are stored,
   then told to the person's every connection on every node (a ThreadNotice,
   a ``thread`` frame), as a room's read mark is (unread.py): a thread read
@@ -21,9 +24,10 @@ from . import protocol
 from .access import Access
 from .backend import Backend, BackendError, StoredMessage
 from .desks import Desk, OpenSessions, logged
-from .events import ThreadNotice, ThreadReplyNotice
+from .events import DELETE, StoredChange, ThreadNotice, ThreadReplyNotice
 from .identity import Identity
 from .notice_connection import Spawn
+from .store.records import ThreadFollow
 from .thread_following import follow_for_reply
 
 log = logging.getLogger("chatroom.threads")
@@ -53,6 +57,7 @@ class ThreadDesk(Desk[Follower]):
         """Hear of every message this process stores; ``spawn`` runs the work in the background."""
         self._spawn = spawn
         self.backend.watch_stored(self.message_stored)
+        self.backend.watch_changed(self.change_stored)
 
     def message_stored(self, message: StoredMessage) -> None:
         """A thread reply stored here: its followers, then every node, hear of it."""
@@ -64,6 +69,17 @@ class ThreadDesk(Desk[Follower]):
         mentioned = await follow_for_reply(self.backend, reply)
         author = None if reply.bot or reply.guest else reply.account_id
         await self._tell(ThreadReplyNotice(reply.room, reply.thread, reply.id, author, mentioned))
+
+    def change_stored(self, change: StoredChange) -> None:
+        """A message deleted here: if it was a thread reply, its followers, then every node, hear of it."""
+        if change.kind == DELETE and self._spawn is not None:
+            self._spawn(logged(self._deleted(change), log, "cannot tell a thread's followers"))
+
+    async def _deleted(self, change: StoredChange) -> None:
+        target = change.target
+        found = await self.backend.history(change.room, after=target - 1, before=target + 1, limit=1)
+        if found and found[0].id == target and found[0].thread is not None:
+            await self._tell(ThreadReplyNotice(change.room, found[0].thread, target, None, deleted=True))
 
     # --- a person's own follows and reads -----------------------------------------------
 
@@ -116,10 +132,17 @@ class ThreadDesk(Desk[Follower]):
             who = connections[0].who if connections else None
             if who is None or row.account_id in deaf or await self.access.readable(who, notice.room) is None:
                 continue
-            mention = row.account_id in notice.mentioned
-            frame = protocol.thread_reply_frame(notice.room, notice.root, notice.reply_id, mention)
+            frame = self._frame_for(row, notice)
             for connection in connections:
                 connection.tell([frame])
+
+    @staticmethod
+    def _frame_for(row: ThreadFollow, notice: ThreadReplyNotice) -> dict[str, Any]:
+        """A follower's frame: a new reply, or (deleted) their follow as it is, to count the thread again."""
+        if notice.deleted:
+            return protocol.thread_frame(notice.room, notice.root, row.following, row.read_id)
+        mention = row.account_id in notice.mentioned
+        return protocol.thread_reply_frame(notice.room, notice.root, notice.reply_id, mention)
 
     async def _tell(self, notice: ThreadNotice | ThreadReplyNotice) -> None:
         """Act here at once, then tell the other processes (their tabs miss it if the bus is away)."""

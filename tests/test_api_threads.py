@@ -289,6 +289,22 @@ class ThreadsTest(RoomsCase):
         # cid follows once he replied: told of bob's reply, never of his own.
         assert await self.recv_type(cid, "thread_reply") == {**told, "id": mention}
 
+    @gen_test(timeout=30)
+    async def test_a_deleted_reply_tells_its_followers_their_follow_to_count_again(self) -> None:
+        """bob deletes his reply: ann, who follows the thread, is told her follow as it is (a thread frame)
+        and her list no longer counts it; cid, who follows nothing, hears nothing of it."""
+        ann, root = await self.started()
+        bob = await self.inside("bob", "lobby")
+        cid = await self.inside("cid", "lobby")
+        reply = await self.write(bob, "yes", root)
+        await self.recv_type(ann, "thread_reply")
+        assert (await self.listed_once("ann", 1))["unread"] == 1
+        await self.send(bob, {"type": "delete", "id": reply, "ref": "d"})
+        told = {"type": "thread", "room": "lobby", "root": root, "following": True, "read_id": 0}
+        assert await self.recv_type(ann, "thread") == told
+        assert (await self.threads("ann"))["unread"] == 0
+        await self.nothing_more(cid, ignoring=("unread", "sys", "user", "delete"))
+
 
 class ThreadsOnPostgresTest(OnPostgres, ThreadsTest):
     """The same, the server storing in PostgreSQL."""

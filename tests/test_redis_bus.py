@@ -951,6 +951,7 @@ def test_a_threads_follow_read_and_reply_reach_the_other_node_intact(shared_redi
         ThreadNotice(7, "Zoë's room", 12, False, 40),
         ThreadReplyNotice("Zoë's room", 12, 41, 8, (7, 9)),
         ThreadReplyNotice("Zoë's room", 12, 42, None),
+        ThreadReplyNotice("Zoë's room", 12, 43, None, deleted=True),
     ]
     crosses_intact(shared_redis, told, {"thread"}, {"thread_reply"})
 

@@ -95,6 +95,9 @@ def test_a_thread_read_on_one_node_reads_in_the_persons_tab_on_the_other(
         assert frame == {"type": "thread", "room": "lobby", "root": root, "following": True, "read_id": reply}
         assert (await call(left, "GET", "/api/me/threads", "ann"))[1]["unread"] == 0
         assert '"type":"thread"' not in await drain(bob)
+        # bob deletes his reply on the right: ann's tab on the left is told her follow again, to count.
+        await bob.send(json.dumps({"type": "delete", "id": reply, "ref": "d"}))
+        assert await anext_of(ann, "thread", WAIT, skip=ANY_TYPE) == frame
         for ws in (ann, bob):
             await ws.close()
 

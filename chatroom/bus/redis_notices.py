@@ -109,7 +109,9 @@ def _body(notice: Notice) -> dict[str, Any]:
         return {"thread": [notice.account_id, notice.room, notice.root, notice.following, notice.read_id]}
     if isinstance(notice, ThreadReplyNotice):
         reply = [notice.room, notice.root, notice.reply_id, notice.author_id, list(notice.mentioned)]
-        return {"thread_reply": reply}
+        # A deletion's flag comes last, so that an older node reads it as a reply and its pages, told
+        # a reply, count the thread again all the same.
+        return {"thread_reply": [*reply, True] if notice.deleted else reply}
     if isinstance(notice, ScheduledNotice):
         # Likewise: an older node drops it, and its pages see the list when they next load it.
         return {"scheduled": [notice.account_id, notice.room]}
@@ -200,6 +202,7 @@ def _thread_notice(body: dict[str, Any]) -> ThreadNotice | ThreadReplyNotice:
     if "thread" in body:
         account_id, room, root, following, read_id = body["thread"]
         return ThreadNotice(int(account_id), str(room), int(root), bool(following), int(read_id))
-    room, root, reply_id, author_id, mentioned = body["thread_reply"]
+    room, root, reply_id, author_id, mentioned, *deleted = body["thread_reply"]
     author = None if author_id is None else int(author_id)
-    return ThreadReplyNotice(str(room), int(root), int(reply_id), author, tuple(int(m) for m in mentioned))
+    mentions = tuple(int(m) for m in mentioned)
+    return ThreadReplyNotice(str(room), int(root), int(reply_id), author, mentions, deleted == [True])
