@@ -26,7 +26,7 @@ from typing import Any
 import tornado.http1connection
 import tornado.iostream
 
-from . import images, metrics, protocol
+from . import images, metrics, polls, protocol
 from .access import Access, may_mention_room, may_post, posting_refusal, room_mention_refusal
 from .api import ApiError, JsonHandler, room_not_found
 from .backend import Backend, BackendError, StoredMessage
@@ -139,7 +139,9 @@ class RoomFilesHandler(PreparingHandler):
         if not raw.strip():
             return ""
         try:
-            return protocol.clean_text(raw, self.config.max_message_length)
+            text = protocol.clean_text(raw, self.config.max_message_length)
+            polls.check_poll_text(text)
+            return text
         except protocol.ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from . import access, changes, metrics, protocol, thread_reads
+from . import access, changes, metrics, polls, protocol, thread_reads
 from .access import Readable, member_names
 from .api import ApiError, JsonHandler, one_page, room_not_found
 from .backend import BackendError, StoredMessage
@@ -199,6 +199,7 @@ class MessagesHandler(RoomReadingHandler):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
         try:
             text = protocol.clean_text(body["message"], self.config.max_message_length)
+            polls.check_poll_text(text)
             reply_to = changes.optional_id(body, "reply_to")
             thread = changes.optional_id(body, "thread")
             broadcast = changes.broadcast(body, thread)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import changes, protocol
+from . import changes, polls, protocol
 from .api import ApiError, JsonHandler
 from .backend import Backend, StoredMessage
 from .clock import now_ms
@@ -91,7 +91,9 @@ class ScheduledBaseHandler(JsonHandler):
         if not isinstance(raw, str):
             raise ApiError(400, protocol.BAD_REQUEST, '"message" must be a string')
         try:
-            return protocol.clean_text(raw, self.config.max_message_length)
+            text = protocol.clean_text(raw, self.config.max_message_length)
+            polls.check_poll_text(text)
+            return text
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
 

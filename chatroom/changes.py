@@ -1,11 +1,11 @@
-"""Changes to messages on the wire (version 2): edit, delete, react, pin, reply. Pure: no I/O, no clock.
+"""Changes to messages on the wire (version 2): edit, delete, react, pin, vote, reply. Pure: no I/O, no clock.
 
-Client frames ``edit``, ``delete``, ``react`` and ``pin`` name a message by
+Client frames ``edit``, ``delete``, ``react``, ``pin``, ``vote`` and ``close_poll`` name a message by
 ``id``; a ``message`` frame may carry ``reply_to`` and ``thread``. Every stored change goes
-out as an ``edit``, ``delete``, ``reaction`` or ``pin`` frame with its own id
+out as an ``edit``, ``delete``, ``reaction``, ``pin``, ``vote`` or ``close_poll`` frame with its own id
 of the room's sequence, naming its ``target``; a ``user`` frame carries its
 message's current state (``edited``, ``deleted``, ``reactions``, ``reply_to``,
-``file``, ``pinned``, ``thread``, and read from the store a root's ``replies``). The
+``file``, ``pinned``, ``thread``, a poll's ``poll``, and read from the store a root's ``replies``). The
 rules of who may change what are the store's (store/change_rules.py), asked
 with access.py's answer; docs/protocol.md, "Changes to messages", is the
 contract.
@@ -17,13 +17,15 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from . import protocol
+from . import polls, protocol
 from .emoji_names import custom_name
 from .events import (
+    CLOSE_POLL,
     DELETE,
     EDIT,
     PIN,
     REACTION,
+    VOTE,
     Delivered,
     PresenceEvent,
     Sequenced,
@@ -90,14 +92,17 @@ class PinFrame:
     ref: str | None = None
 
 
-ChangeFrame = EditFrame | DeleteFrame | ReactFrame | PinFrame
+ChangeFrame = EditFrame | DeleteFrame | ReactFrame | PinFrame | polls.VoteFrame | polls.ClosePollFrame
 ClientFrame = protocol.ClientFrame | ChangeFrame
 
 
 def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) -> ClientFrame:
     """Parse one text frame from a client (every version 2 type included), or raise ProtocolError."""
     if not data.startswith("{"):
-        return protocol.parse_frame(data, max_length)
+        plain = protocol.parse_frame(data, max_length)
+        if isinstance(plain, MessageFrame):
+            polls.check_poll_text(plain.text)
+        return plain
     obj = protocol.load_object(data)
     ref = protocol.read_ref(obj)
     kind = obj.get("type")
@@ -114,8 +119,11 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
         )
     if kind == "pin":
         return PinFrame(message_id(obj, "id", ref), _on(obj, ref), ref)
+    if kind in (VOTE, CLOSE_POLL):
+        return polls.parse_poll_frame(obj, message_id(obj, "id", ref), ref)
     frame = protocol.parse_object(obj, ref, max_length)
     if isinstance(frame, MessageFrame):
+        polls.check_poll_text(frame.text, ref)
         thread = optional_id(obj, "thread", ref)
         return MessageFrame(
             frame.text, ref, optional_id(obj, "reply_to", ref), thread, broadcast(obj, thread, ref)
@@ -146,9 +154,14 @@ def request_for(frame: ChangeFrame, nick: str, account_id: int, any_author: bool
         account_id,
         any_author=any_author,
         text=frame.text if isinstance(frame, EditFrame) else "",
-        emoji=frame.emoji if isinstance(frame, ReactFrame) else "",
-        on=isinstance(frame, ReactFrame | PinFrame) and frame.on,
+        emoji=frame.emoji if isinstance(frame, ReactFrame) else _option(frame),
+        on=isinstance(frame, ReactFrame | PinFrame | polls.VoteFrame) and frame.on,
     )
+
+
+def _option(frame: ChangeFrame) -> str:
+    """A vote's option as a change keeps it: its index in digits, in the change's ``emoji``."""
+    return str(frame.option) if isinstance(frame, polls.VoteFrame) else ""
 
 
 def _on(obj: dict[str, Any], ref: str | None) -> bool:
@@ -230,6 +243,8 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
         frame["file"] = protocol.file_part(m.file)
     if m.pinned is not None:
         frame["pinned"] = {"nick": m.pinned.nick, "ts": m.pinned.ts}
+    if (poll := polls.read_poll(m.text)) is not None:
+        frame["poll"] = polls.poll_part(poll, m.votes, m.poll_closed)
     return frame
 
 
@@ -244,6 +259,8 @@ def change_frame(change: StoredChange) -> dict[str, Any]:
         frame.update(emoji=c.emoji, on=c.on)
     elif c.kind == PIN:
         frame["on"] = c.on
+    elif c.kind == VOTE:
+        frame.update(option=int(c.emoji), on=c.on)
     frame["ts"] = c.ts
     return frame
 

@@ -101,6 +101,9 @@ class StoredMessage:
     broadcast: bool = False
     # A root's replies, read with it (None: none, or not read: a message delivered live has none yet).
     replies: ThreadSummary | None = None
+    # A poll's votes as (option, nick), in the order given, and whether it was closed (polls.py).
+    votes: tuple[tuple[int, str], ...] = ()
+    poll_closed: bool = False
 
 
 # What a StoredChange does to its target.
@@ -108,7 +111,10 @@ EDIT = "edit"
 DELETE = "delete"
 REACTION = "reaction"
 PIN = "pin"
-CHANGE_KINDS = (EDIT, DELETE, REACTION, PIN)
+# A vote for a poll's option (its index in the change's ``emoji`` column), or taken back; a poll closed.
+VOTE = "vote"
+CLOSE_POLL = "close_poll"
+CHANGE_KINDS = (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +123,7 @@ class StoredChange:
 
     ``nick`` is who made the change; ``text`` an edit's new text (emptied
     once the target is deleted); ``emoji`` and ``on`` a reaction's; ``on`` a
-    pin's (pinned, or unpinned).
+    pin's (pinned, or unpinned); a vote's option is its ``emoji`` (the index, in digits).
     """
 
     id: int
@@ -208,17 +214,9 @@ ROOM_MENTIONS = "room_mentions"
 # the others see its members changed (ROOM_MEMBERS), not who was barred.
 ROOM_BARRED = "barred"
 ROOM_CHANGES = (
-    ROOM_CREATED,
-    ROOM_RENAMED,
-    ROOM_ARCHIVED,
-    ROOM_UNARCHIVED,
-    ROOM_MEMBERS,
-    ROOM_POSTING,
-    ROOM_EVERYONE_IN,
-    ROOM_TOPIC,
-    ROOM_BARRED,
-    ROOM_MENTIONS,
-)
+    ROOM_CREATED, ROOM_RENAMED, ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_MEMBERS, ROOM_POSTING,
+    ROOM_EVERYONE_IN, ROOM_TOPIC, ROOM_BARRED, ROOM_MENTIONS,
+)  # fmt: skip
 # The changes after which each member in the room is asked again what it may post there.
 VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING, ROOM_MENTIONS)
 

@@ -11,7 +11,7 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import changes, effects, formatting, metrics, protocol
+from . import changes, effects, formatting, metrics, polls, protocol
 from .config import Settings
 from .limits import RefusalWindow, Throttle, TokenBucket
 from .mentions import mentions_many
@@ -48,9 +48,15 @@ def _reaches_the_blocker(frame: changes.ChangeFrame) -> bool:
     """Whether a change puts something new before the person who blocked its author, as a message
     would: an edit, a pin or unpin, a reaction put. Taking one's reaction back, or deleting one's own
     message, takes something away and still goes through."""
-    if isinstance(frame, changes.ReactFrame):
+    if isinstance(frame, changes.ReactFrame | polls.VoteFrame):
         return frame.on
     return isinstance(frame, changes.EditFrame | changes.PinFrame)
+
+
+_CHANGE_FRAMES = (
+    changes.EditFrame, changes.DeleteFrame, changes.ReactFrame, changes.PinFrame, polls.VoteFrame,
+    polls.ClosePollFrame,
+)  # fmt: skip
 
 
 class Intake:
@@ -90,7 +96,7 @@ class Intake:
         voice = _Voice(read_only, not read_only if may_react is None else may_react, mentions_room)
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, voice, blocked_by)
-        if isinstance(frame, changes.EditFrame | changes.DeleteFrame | changes.ReactFrame | changes.PinFrame):
+        if isinstance(frame, _CHANGE_FRAMES):
             if blocked_by is not None and _reaches_the_blocker(frame):
                 raise ProtocolError(
                     protocol.BLOCKED, f"{blocked_by} does not take messages from you", frame.ref
@@ -127,7 +133,7 @@ class Intake:
         if guest:
             raise ProtocolError(
                 protocol.FORBIDDEN,
-                "sign in to edit, delete, react or pin: guests cannot change messages",
+                "sign in to edit, delete, react, pin or vote: guests cannot change messages",
                 frame.ref,
             )
         # An edit puts new words in the room, and a pin puts words before everyone (who may post

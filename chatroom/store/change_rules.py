@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..events import DELETE, EDIT, PIN, REACTION, StoredChange
+from ..events import CLOSE_POLL, DELETE, EDIT, PIN, REACTION, VOTE, StoredChange
+from ..polls import NO_OPTION, NOT_A_POLL, POLL_CLOSED, is_poll_text, read_poll
 from ..protocol import BAD_REQUEST, FORBIDDEN, NO_MESSAGE, TOO_MANY_PINS, TOO_MANY_REACTIONS
 from .accounts_base import RefusedError
 from .acts_base import DELETE_MESSAGE, ModerationAct
@@ -42,9 +43,10 @@ class ChangeRequest:
     """A change someone asks for: edit, delete, react to or pin message ``target`` of the room.
 
     ``any_author``: the asker may delete anyone's message (an administrator or the room's owner,
-    access.may_delete_any); ``recorded``: deleting another's is kept in the moderation history
-    (deleting everything of an account keeps one act for all). Who edits, reacts or pins is always
-    ``account_id``; ``on`` says whether a reaction or pin is put there or taken back.
+    access.may_delete_any, who may close anyone's poll too); ``recorded``: deleting another's is kept
+    in the moderation history (deleting everything of an account keeps one act for all). Who edits,
+    reacts, pins or votes is always ``account_id``; ``on`` says whether a reaction, pin or vote is put
+    there or taken back; a vote's option is ``emoji``, the option's index in digits (as stored).
     """
 
     kind: str
@@ -58,8 +60,13 @@ class ChangeRequest:
     recorded: bool = True
 
     def __post_init__(self) -> None:
-        if self.kind not in (EDIT, DELETE, REACTION, PIN):
+        if self.kind not in (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL):
             raise ValueError(f"no such change: {self.kind!r}")
+
+    @property
+    def option(self) -> int:
+        """A vote's option: its index among the poll's options (-1 for another change)."""
+        return int(self.emoji) if self.kind == VOTE else -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +107,9 @@ class TargetState:
     pins: int = 0
     # Who wrote it (the name on it): whom a deletion by someone else is done to.
     author: str = ""
+    # For a vote or a close: whether the poll was closed; the options the asker chose.
+    poll_closed: bool = False
+    voted: tuple[int, ...] = ()
 
 
 def decide(request: ChangeRequest, target: TargetState | None) -> bool:
@@ -115,7 +125,11 @@ def decide(request: ChangeRequest, target: TargetState | None) -> bool:
         raise ChangeRefusedError(FORBIDDEN, "you may only edit your own messages")
     if target.deleted:
         raise ChangeRefusedError(NO_MESSAGE, f"message {request.target} was deleted")
+    if request.kind in (VOTE, CLOSE_POLL):
+        return _poll_changes(request, target, own)
     if request.kind == EDIT:
+        if is_poll_text(target.text) or is_poll_text(request.text):
+            raise ChangeRefusedError(FORBIDDEN, "a poll is not edited, and an edit makes no poll")
         return request.text != target.text
     if request.kind == PIN:
         return _pin_changes(request, target)
@@ -154,6 +168,24 @@ def _pin_changes(request: ChangeRequest, target: TargetState) -> bool:
             TOO_MANY_PINS, f"a room holds at most {MAX_PINS} pinned messages: unpin one first"
         )
     return request.on != target.pinned
+
+
+def _poll_changes(request: ChangeRequest, target: TargetState, own: bool) -> bool:
+    """Whether a vote or a close changes its (not deleted) target, which must be an open poll: a vote
+    for an option it has; a close by its author or by whoever may delete anyone's message. A vote on
+    a poll of one choice for another option replaces the asker's earlier one."""
+    poll = read_poll(target.text)
+    if poll is None:
+        raise ChangeRefusedError(NOT_A_POLL, f"message {request.target} is not a poll")
+    if request.kind == CLOSE_POLL:
+        if not own and not request.any_author:
+            raise ChangeRefusedError(FORBIDDEN, "only the poll's author and the room's managers close it")
+        return not target.poll_closed
+    if target.poll_closed:
+        raise ChangeRefusedError(POLL_CLOSED, "this poll is closed: its result stays as it is")
+    if not 0 <= request.option < len(poll.options):
+        raise ChangeRefusedError(NO_OPTION, f"this poll has no option {request.option}")
+    return request.on != (request.option in target.voted)
 
 
 def reply_refusal(reply_to: int) -> ChangeRefusedError:

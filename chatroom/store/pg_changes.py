@@ -16,7 +16,9 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..emoji_names import custom_name
-from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
+from ..events import CLOSE_POLL, DELETE, EDIT, PIN, REACTION, VOTE, ReplyQuote, StoredChange, StoredMessage
+from ..polls import read_poll
+from . import poll_rows
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest, TargetState, decide, moderation_act
 from .file_rows import DROP_MESSAGE_FILE
 from .message_rows import (
@@ -70,6 +72,14 @@ ON CONFLICT (room, target) DO UPDATE SET account_id = excluded.account_id, nick 
   ts = excluded.ts, id = excluded.id
 """
 _UNPIN = "DELETE FROM pins WHERE room = %s AND target = %s"
+_CLOSED, _VOTED = poll_rows.CLOSED_SQL.format("%s"), poll_rows.VOTED_SQL.format("%s")
+_INSERT_VOTE = poll_rows.INSERT_VOTE.format("%s") + (
+    " ON CONFLICT (room, target, option_index, account_id)"
+    " DO UPDATE SET nick = excluded.nick, id = excluded.id"
+)
+_TAKE_BACK_VOTE, _TAKE_BACK_ALL = poll_rows.TAKE_BACK_VOTE.format("%s"), poll_rows.TAKE_BACK_ALL.format("%s")
+_DROP_VOTES = poll_rows.DROP_VOTES.format("%s")
+_POLL_TEXT = "SELECT message FROM messages WHERE room = %s AND id = %s"
 # An edit's new text: the message's time and its file's name (NULL: none) for its search row.
 _EDIT = """
 UPDATE messages m SET message = %s, edited = %s WHERE room = %s AND id = %s
@@ -125,6 +135,8 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
         counted = await (await conn.execute(_PINS, (request.target, room))).fetchone()
         assert counted is not None
         target = dataclasses.replace(target, pinned=bool(counted[0]), pins=int(counted[1]))
+    if target is not None and request.kind in (VOTE, CLOSE_POLL):
+        target = await _with_poll_state(conn, room, request, target)
     if not decide(request, target):
         return Changed(request.target, None)
     assert target is not None  # decide() refuses a message that is not there
@@ -143,6 +155,30 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
          change.on, request.account_id),
     )  # fmt: skip
     return Changed(request.target, change, await _apply_to_target(conn, room, request, change))
+
+
+async def _with_poll_state(
+    conn: Connection, room: str, request: ChangeRequest, target: TargetState
+) -> TargetState:
+    """The target with what a vote or a close reads of its poll: closed, the asker's options."""
+    key = (room, request.target)
+    closed = await (await conn.execute(_CLOSED, key)).fetchone()
+    voted = await (await conn.execute(_VOTED, (*key, request.account_id))).fetchall()
+    assert closed is not None
+    return dataclasses.replace(target, poll_closed=bool(closed[0]), voted=tuple(int(v[0]) for v in voted))
+
+
+async def _vote(conn: Connection, change: StoredChange) -> None:
+    """Put a vote there (on a poll of one choice, in place of the voter's earlier one), or take it back."""
+    key, option = (change.room, change.target), int(change.emoji)
+    if not change.on:
+        await conn.execute(_TAKE_BACK_VOTE, (*key, option, change.account_id))
+        return
+    row = await (await conn.execute(_POLL_TEXT, key)).fetchone()
+    poll = read_poll("" if row is None else str(row[0]))
+    if poll is None or not poll.several:
+        await conn.execute(_TAKE_BACK_ALL, (*key, change.account_id))
+    await conn.execute(_INSERT_VOTE, (*key, option, change.account_id, change.nick, change.id))
 
 
 async def _apply_to_target(
@@ -165,9 +201,14 @@ async def _apply_to_target(
         await conn.execute("UPDATE changes SET text = '' WHERE room = %s AND target = %s", key)
         await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
         await conn.execute(_UNPIN, key)
+        await conn.execute(_DROP_VOTES, key)
         await conn.execute(drop_sql("%s"), key)
     elif request.kind == PIN:
         await _pin(conn, change)
+    elif request.kind == VOTE:
+        await _vote(conn, change)
+    elif request.kind == CLOSE_POLL:
+        pass  # the change itself closes the poll: poll_rows.CLOSED_SQL reads it
     elif request.on:
         await conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -207,8 +248,11 @@ async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:
         if c.kind == DELETE:
             await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
             await conn.execute(_UNPIN, key)
+            await conn.execute(_DROP_VOTES, key)
         elif c.kind == PIN:
             await _pin(conn, c)
+        elif c.kind == VOTE and c.account_id is not None:
+            await _vote(conn, c)
         elif c.kind == REACTION and c.account_id is not None and c.on:
             await conn.execute(
                 "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -253,7 +297,11 @@ async def _with_reactions(conn: Connection, room: str, messages: list[StoredMess
     rows = await (await conn.execute(REACTIONS_AND_REPLIES_SQL, params)).fetchall()
     reactions = [row[1:4] for row in rows if row[0] == 0]
     summed = [(row[1], row[4], row[5], row[6]) for row in rows if row[0] == 1]
-    return with_replies(with_reactions(messages, reactions), summed)
+    voted: list[TupleRow] = []
+    if polls := poll_rows.poll_ids(messages):
+        query = poll_rows.votes_sql(len(polls), "%s")
+        voted = await (await conn.execute(query, (room, *polls, room, *polls))).fetchall()
+    return with_replies(poll_rows.with_votes(with_reactions(messages, reactions), voted), summed)
 
 
 async def thread_root_refusals(

@@ -13,7 +13,9 @@ import sqlite3
 from collections.abc import Callable
 
 from ..emoji_names import custom_name
-from ..events import DELETE, EDIT, PIN, REACTION, ReplyQuote, StoredChange, StoredMessage
+from ..events import CLOSE_POLL, DELETE, EDIT, PIN, REACTION, VOTE, ReplyQuote, StoredChange, StoredMessage
+from ..polls import read_poll
+from . import poll_rows
 from .change_rules import (
     Changed,
     ChangeRefusedError,
@@ -48,6 +50,10 @@ _DROP_REACTIONS = "DELETE FROM reactions WHERE room = ? AND target = ?"
 # Whether a custom emoji of the name a reaction gives exists.
 CUSTOM_KNOWN = "SELECT EXISTS (SELECT 1 FROM custom_emoji WHERE name = ?)"
 _TAKE_BACK = "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?"
+_CLOSED, _VOTED = poll_rows.CLOSED_SQL.format("?"), poll_rows.VOTED_SQL.format("?")
+_INSERT_VOTE = "INSERT OR REPLACE" + poll_rows.INSERT_VOTE.format("?").removeprefix("INSERT")
+_TAKE_BACK_VOTE, _TAKE_BACK_ALL = poll_rows.TAKE_BACK_VOTE.format("?"), poll_rows.TAKE_BACK_ALL.format("?")
+_DROP_VOTES = poll_rows.DROP_VOTES.format("?")
 
 
 def reply_quote(conn: sqlite3.Connection, room: str, reply_to: int) -> ReplyQuote:
@@ -74,6 +80,12 @@ def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> Targ
             "SELECT COALESCE(MAX(target = ?), 0), COUNT(*) FROM pins WHERE room = ?", (request.target, room)
         ).fetchone()
         return TargetState(row[0], bool(row[1]), str(row[2]), pinned=bool(pinned), pins=int(pins))
+    if request.kind in (VOTE, CLOSE_POLL):
+        key = (room, request.target)
+        closed = conn.execute(_CLOSED, key).fetchone()[0]
+        voted = conn.execute(_VOTED, (*key, request.account_id)).fetchall()
+        voted_options = tuple(int(v[0]) for v in voted)
+        return TargetState(row[0], bool(row[1]), str(row[2]), poll_closed=bool(closed), voted=voted_options)
     if request.kind != REACTION:
         return TargetState(row[0], bool(row[1]), str(row[2]))
     reacted, there, emojis = conn.execute(
@@ -129,9 +141,14 @@ def apply_change(
         conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
         conn.execute(_DROP_REACTIONS, key)
         conn.execute(_UNPIN, key)
+        conn.execute(_DROP_VOTES, key)
         unindex(conn, room, request.target)
     elif request.kind == PIN:
         _pin(conn, change)
+    elif request.kind == VOTE:
+        _vote(conn, change, _several(conn, change))
+    elif request.kind == CLOSE_POLL:
+        pass  # the change itself closes the poll: poll_rows.CLOSED_SQL reads it
     elif request.on:
         conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -157,6 +174,24 @@ def _pin(conn: sqlite3.Connection, change: StoredChange) -> None:
         conn.execute(_UNPIN, key)
 
 
+def _several(conn: sqlite3.Connection, change: StoredChange) -> bool:
+    """Whether the poll a vote is for lets one choose several options."""
+    row = conn.execute("SELECT message FROM messages WHERE room = ? AND id = ?", (change.room, change.target))
+    poll = read_poll(str((row.fetchone() or ("",))[0]))
+    return poll is not None and poll.several
+
+
+def _vote(conn: sqlite3.Connection, change: StoredChange, several: bool) -> None:
+    """Put a vote there (on a poll of one choice, in place of the voter's earlier one), or take it back."""
+    key, option = (change.room, change.target), int(change.emoji)
+    if not change.on:
+        conn.execute(_TAKE_BACK_VOTE, (*key, option, change.account_id))
+        return
+    if not several:
+        conn.execute(_TAKE_BACK_ALL, (*key, change.account_id))
+    conn.execute(_INSERT_VOTE, (*key, option, change.account_id, change.nick, change.id))
+
+
 def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> None:
     """Store changes as exported (inside the caller's transaction); reactions and pins as they stand
     after them."""
@@ -172,8 +207,11 @@ def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> Non
         if c.kind == DELETE:
             conn.execute(_DROP_REACTIONS, key)
             conn.execute(_UNPIN, key)
+            conn.execute(_DROP_VOTES, key)
         elif c.kind == PIN:
             _pin(conn, c)
+        elif c.kind == VOTE and c.account_id is not None:
+            _vote(conn, c, _several(conn, c))
         elif c.kind == REACTION and c.account_id is not None and c.on:
             conn.execute(
                 "INSERT OR REPLACE INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -217,12 +255,17 @@ def _with_reactions(
     for start in range(0, len(messages), _CHUNK):
         ids = [m.id for m in messages[start : start + _CHUNK]]
         found += conn.execute(reactions_sql(len(ids), "?"), (room, *ids)).fetchall()
+    polls = poll_rows.poll_ids(messages)
+    voted: list[tuple[object, ...]] = []
+    for start in range(0, len(polls), _CHUNK):
+        ids = polls[start : start + _CHUNK]
+        voted += conn.execute(poll_rows.votes_sql(len(ids), "?"), (room, *ids, room, *ids)).fetchall()
     summed: list[tuple[object, ...]] = []
     roots = roots_of(messages)
     for start in range(0, len(roots), _CHUNK):
         ids = roots[start : start + _CHUNK]
         summed += conn.execute(summary_sql(len(ids), "?"), (room, *ids)).fetchall()
-    return with_replies(with_reactions(messages, found), summed)
+    return with_replies(poll_rows.with_votes(with_reactions(messages, found), voted), summed)
 
 
 def thread_root_refusal(conn: sqlite3.Connection, room: str, root: int) -> ChangeRefusedError | None:

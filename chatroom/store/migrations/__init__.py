@@ -52,6 +52,7 @@ from . import (
     v035_thread_follows,
     v036_custom_emoji,
     v037_reminders,
+    v040_polls,
 )
 from .step import Cursor, Step
 
@@ -93,6 +94,7 @@ STEPS: tuple[Step, ...] = (
     v035_thread_follows.STEP,
     v036_custom_emoji.STEP,
     v037_reminders.STEP,
+    v040_polls.STEP,
 )
 LATEST = STEPS[-1].version
 
