@@ -55,7 +55,7 @@ class PageTest(ChatTestCase):
         sheets = re.findall(r'<link rel="stylesheet" href="(/static/[^"?]+)', self.fetch("/").body.decode())
         assert [sheet.removeprefix("/static/") for sheet in sheets] == [
             *("chat.css", "sidebar.css", "dialogs.css", "phone.css", "menus.css", "views.css"),
-            *("text.css", "files.css", "status.css", "thread.css", "emoji.css", "scheduled.css"),
+            *("text.css", "files.css", "status.css", "thread.css", "emoji.css", "scheduled.css", "polls.css"),
         ]
         for sheet in sheets:
             response = self.fetch(sheet)

@@ -10,6 +10,7 @@ import {loadBlocks, onBlockFrame} from "./blocks.js";
 import * as composer from "./composer.js";
 import {loadCustomEmoji, onCustomEmoji, onEmojiFrame} from "./custom_emoji.js";
 import {wireAddEmoji} from "./emoji_add.js";
+import {wirePollForm} from "./poll_form.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus, welcomedOnce} from "./connection.js";
 import {announce, ui} from "./dom.js";
 import * as drafts from "./drafts.js";
@@ -258,6 +259,7 @@ function wirePage() {
   wireSettings(currentEntry);
   wireAdministration();
   wireAddEmoji();
+  wirePollForm();
 }
 
 function start() {

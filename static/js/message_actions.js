@@ -28,6 +28,7 @@ import {saveOffer} from "./saved.js";
 import {openThread, threadLink} from "./thread.js";
 import {repliesOf} from "./thread_summary.js";
 import {markUnreadFrom} from "./unread.js";
+import {refreshPolls} from "./polls.js";
 import {mayChangeMessages, mayWrite, session} from "./session.js";
 
 const COPIED_MS = 1500;
@@ -38,6 +39,9 @@ const TOOLBAR_GAP_PX = 4;
 const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null, moreAsAccount: false};
 
 const idOf = (item) => Number(item.dataset.id);
+
+// Whether this page's person closes anyone's poll here, as it deletes anyone's message (polls.js).
+export const deletesAny = () => toolbar.deletesAny;
 
 function sendChange(frame) {
   toolbar.refCounter += 1;
@@ -313,6 +317,7 @@ export async function learnAdministrator() {
   toolbar.moderating ??= learnModerating();
   toolbar.deletesAny = await toolbar.moderating;
   refreshToolbar();
+  refreshPolls();
 }
 
 // Up with the box empty and nothing else taking the key (the suggestions under the box take it first).

@@ -1,5 +1,5 @@
-// Changes to messages on the page, wired together: edit, delete, reaction and
-// pin frames (live, and a history frame's ``changes`` after a reconnect)
+// Changes to messages on the page, wired together: edit, delete, reaction,
+// pin, vote and close_poll frames (live, and a history frame's ``changes`` after a reconnect)
 // applied to the messages they target, in id order; the room's pins; the
 // toolbar's actions; jumping to a message (permalinks, replies' quotes).
 
@@ -7,10 +7,12 @@ import {on} from "./connection.js";
 import {showSendError} from "./composer.js";
 import {configureState, applyChange, refreshOwnReactions, refreshReactionChips} from "./message_state.js";
 import {onChangeRefused} from "./change_refusals.js";
-import {learnAdministrator, refreshToolbar, toggleReaction, wireMessageActions} from "./message_actions.js";
+import {deletesAny, learnAdministrator, refreshToolbar, toggleReaction, wireMessageActions} from "./message_actions.js";
 import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
 import {onPinChange, refreshPins, wirePins} from "./pins.js";
+import {offerPolls} from "./poll_form.js";
+import {applyPollChange, configurePolls, refreshPolls} from "./polls.js";
 import {FRAME} from "./protocol.js";
 import {onDeleted} from "./reply.js";
 
@@ -20,6 +22,7 @@ function onChange(frame) {
   if (!frame || typeof frame.target !== "number") return;
   messages.noteId(frame.id);
   const item = messages.itemById(frame.target);
+  if (frame.type === FRAME.VOTE || frame.type === FRAME.CLOSE_POLL) return item && applyPollChange(item, frame);
   if (item) applyChange(item, frame);
   if (frame.type !== FRAME.REACTION) onPinChange(frame);
   if (frame.type === FRAME.PIN) refreshToolbar(); // "Pin to this room" turns "Unpin", and back
@@ -44,6 +47,8 @@ export function onHistoryChanges(frame, purpose) {
 export function refreshMessageActions() {
   refreshReactionChips();
   refreshToolbar();
+  refreshPolls();
+  offerPolls();
   learnAdministrator();
 }
 
@@ -51,8 +56,12 @@ export function refreshMessageActions() {
 export const onRefusedChange = (frame) => onChangeRefused(frame, showSendError);
 
 export function wireChanges() {
-  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN]) on(type, onChange);
+  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN, FRAME.VOTE, FRAME.CLOSE_POLL]) {
+    on(type, onChange);
+  }
   on(FRAME.WELCOME, refreshOwnReactions);
+  on(FRAME.WELCOME, refreshPolls); // one's own choices are marked once the server named us
+  configurePolls({deletesAny});
   on(FRAME.WELCOME, refreshPins); // what was pinned while the page was away, too
   wirePins();
   configureState({toggle: toggleReaction, jump: jumpTo});

@@ -16,8 +16,9 @@ export function configureEditing(given) {
 
 // One's own message, not deleted, in a room where messages may be changed (never a guest's page).
 // An edit is new words: not where only the room's owner and administrators post, for the others.
+// A poll is never edited (docs/protocol.md, "Polls").
 export const mayEdit = (item) =>
-  item.classList.contains("own") && !isDeleted(item) && mayChangeMessages() && mayWrite();
+  item.classList.contains("own") && !item.classList.contains("has-poll") && !isDeleted(item) && mayChangeMessages() && mayWrite();
 
 // Up in the empty message box, as in other chats: one's newest message here that may be edited
 // is opened for editing; saving or Escape gives the focus back to the box. False when there is none.

@@ -11,6 +11,7 @@ import {emojiGlyph} from "./custom_emoji.js";
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
 import {plainText} from "./message_format.js";
+import {showPoll} from "./polls.js";
 import {fileOfItem, forgetText, removeFile, renderText} from "./render.js";
 import {mayChangeMessages, session} from "./session.js";
 
@@ -68,6 +69,7 @@ export function decorate(item, frame) {
     }
   }
   reactionsOf.set(item, reactions);
+  showPoll(item, frame);
   renderReactions(item);
 }
 
@@ -134,7 +136,7 @@ function showDeleted(item) {
   textOf.set(item, "");
   treeOf.delete(item);
   reactionsOf.set(item, new Map());
-  for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who")) gone.remove();
+  for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who, .poll")) gone.remove();
   removeFile(item);
   const body = item.querySelector(".text");
   forgetText(body);

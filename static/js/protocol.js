@@ -27,6 +27,8 @@ export const FRAME = Object.freeze({
   REACTION: "reaction", // a reaction put on or taken back (version 2)
   REACT: "react", // client to server: put on or take back one's reaction (version 2)
   PIN: "pin", // a message pinned to its room or unpinned, both ways (version 2)
+  VOTE: "vote", // a poll's option chosen or taken back, both ways (version 2)
+  CLOSE_POLL: "close_poll", // a poll closed, both ways (version 2)
   UNREAD: "unread", // one's counts in a room changed (version 2)
   PEER: "peer", // whether another person of this direct room is online anywhere (version 2)
   AVATAR: "avatar", // someone's profile picture changed (version 2)
