@@ -212,7 +212,10 @@ def clean_emoji(raw: object, ref: str | None = None) -> str:
 
 
 def quote(text: str) -> str:
-    """The start of a message as a reply shows it: as read, without its formatting marks."""
+    """The start of a message as a reply shows it: as read, without its formatting marks; a poll's
+    question after 📊."""
+    if (poll := polls.read_poll(text)) is not None:
+        return cut(f"\N{BAR CHART} {poll.question}", QUOTE_LENGTH)
     return cut(plain_text(text), QUOTE_LENGTH)
 
 

@@ -94,6 +94,7 @@ def test_a_poll_frame_shows_who_chose_what() -> None:
         "closed": False,
     }
     assert "poll" not in changes.message_frame(StoredMessage(6, "lobby", "ann", "hi", 1))
+    assert changes.quote(LUNCH) == "\N{BAR CHART} Lunch?"
     vote = StoredChange(7, "lobby", VOTE, 5, "bob", 2, emoji="1", on=True)
     assert changes.change_frame(vote) == {
         "type": "vote", "id": 7, "room": "lobby", "target": 5, "nick": "bob", "option": 1, "on": True,

@@ -12,7 +12,7 @@ import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
 import {onPinChange, refreshPins, wirePins} from "./pins.js";
 import {offerPolls} from "./poll_form.js";
-import {applyPollChange, configurePolls, refreshPolls} from "./polls.js";
+import {configurePolls, refreshPolls} from "./polls.js";
 import {FRAME} from "./protocol.js";
 import {onDeleted} from "./reply.js";
 
@@ -22,8 +22,8 @@ function onChange(frame) {
   if (!frame || typeof frame.target !== "number") return;
   messages.noteId(frame.id);
   const item = messages.itemById(frame.target);
-  if (frame.type === FRAME.VOTE || frame.type === FRAME.CLOSE_POLL) return item && applyPollChange(item, frame);
   if (item) applyChange(item, frame);
+  if (frame.type === FRAME.VOTE || frame.type === FRAME.CLOSE_POLL) return;
   if (frame.type !== FRAME.REACTION) onPinChange(frame);
   if (frame.type === FRAME.PIN) refreshToolbar(); // "Pin to this room" turns "Unpin", and back
   if (frame.type !== FRAME.DELETE) return;

@@ -11,7 +11,7 @@ import {emojiGlyph} from "./custom_emoji.js";
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
 import {plainText} from "./message_format.js";
-import {showPoll} from "./polls.js";
+import {applyPollChange, showPoll} from "./polls.js";
 import {fileOfItem, forgetText, removeFile, renderText} from "./render.js";
 import {mayChangeMessages, session} from "./session.js";
 
@@ -215,10 +215,11 @@ export function onLongPress(target, action) {
 
 // --- change frames --------------------------------------------------------------------
 
-// Applies an edit, delete, reaction or pin frame to ``item`` (its target's element).
+// Applies an edit, delete, reaction, pin, vote or close_poll frame to ``item`` (its target's element).
 export function applyChange(item, frame) {
   if (isDeleted(item)) return;
   if (frame.type === "delete") return showDeleted(item);
+  if (frame.type === "vote" || frame.type === "close_poll") return applyPollChange(item, frame);
   if (frame.type === "pin" && typeof frame.nick === "string") {
     return frame.on === true ? markPinned(item, frame.nick, frame.ts) : unmarkPinned(item);
   }

@@ -14,7 +14,8 @@ import {mayChangeMessages, session} from "./session.js";
 // its voters are written out.
 const pollOf = new WeakMap();
 const votersShown = new WeakSet();
-const state = {refCounter: 0, deletesAny: () => false};
+// ``shown``: cards drawn, numbering their voters' lines (a poll may show in the timeline and a thread).
+const state = {refCounter: 0, shown: 0, deletesAny: () => false};
 
 export function configurePolls({deletesAny}) {
   state.deletesAny = deletesAny;
@@ -54,6 +55,7 @@ function renderPoll(item) {
   card.setAttribute("role", "group");
   card.setAttribute("aria-label", `Poll: ${poll.question}`);
   const total = poll.options.reduce((sum, o) => sum + o.nicks.length, 0);
+  state.shown += 1;
   card.append(element("p", "poll-question", poll.question), element("p", "poll-hint", hint(poll, total)));
   const list = element("ul", "poll-options");
   poll.options.forEach((option, index) => list.append(optionRow(item, poll, option, index, total)));
@@ -87,7 +89,7 @@ function optionRow(item, poll, option, index, total) {
     element("span", "poll-count", `${count} · ${share}%`),
   );
   const who = element("p", "poll-voters", count ? `Chosen by ${option.nicks.join(", ")}` : "Nobody yet");
-  who.id = `poll-${idOf(item)}-voters-${index}`;
+  who.id = `poll-${state.shown}-voters-${index}`;
   who.hidden = !votersShown.has(item);
   button.title = count ? option.nicks.join(", ") : "Nobody yet";
   button.setAttribute("aria-describedby", who.id);

@@ -235,7 +235,9 @@ export function wireThreads() {
     root: (item, frame) => showSummary(item, frame.replies),
     sentToRoom: showSentToRoom,
   });
-  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN]) on(type, onChange);
+  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN, FRAME.VOTE, FRAME.CLOSE_POLL]) {
+    on(type, onChange);
+  }
   on(FRAME.ACK, onAck);
   // Back after a disconnect: what was missed is read again, whole.
   on(FRAME.WELCOME, () => (panel.root ? (showWritable(), readThread()) : openFromAddress()));
