@@ -96,6 +96,13 @@ def poll_text(question: str, options: Sequence[str], several: bool = False) -> s
     return "\n".join([f"{SEVERAL if several else SINGLE} {question.strip()}", *(o.strip() for o in options)])
 
 
+def poll_summary(text: str) -> str | None:
+    """How a notification tells of a poll: "📊 the question", its options on a line after it; None
+    for a message that is no poll."""
+    poll = read_poll(text)
+    return None if poll is None else f"\N{BAR CHART} {poll.question}\n" + " · ".join(poll.options)
+
+
 def poll_part(poll: Poll, votes: Sequence[tuple[int, str]], closed: bool) -> dict[str, Any]:
     """A user frame's ``poll``: the question, each option with who chose it, several or one, closed."""
     voters: list[list[str]] = [[] for _ in poll.options]

@@ -7,6 +7,7 @@ import pytest
 from chatroom import changes, polls
 from chatroom.events import CLOSE_POLL, EDIT, VOTE, StoredChange, StoredMessage
 from chatroom.protocol import ProtocolError
+from chatroom.push import notification_text
 from chatroom.store.change_rules import ChangeRefusedError, ChangeRequest, TargetState, decide
 
 LUNCH = "/poll Lunch?\nPizza\nSushi\nSalad"
@@ -95,6 +96,7 @@ def test_a_poll_frame_shows_who_chose_what() -> None:
     }
     assert "poll" not in changes.message_frame(StoredMessage(6, "lobby", "ann", "hi", 1))
     assert changes.quote(LUNCH) == "\N{BAR CHART} Lunch?"
+    assert notification_text(message) == "\N{BAR CHART} Lunch?\nPizza · Sushi · Salad"
     vote = StoredChange(7, "lobby", VOTE, 5, "bob", 2, emoji="1", on=True)
     assert changes.change_frame(vote) == {
         "type": "vote", "id": 7, "room": "lobby", "target": 5, "nick": "bob", "option": 1, "on": True,
