@@ -69,6 +69,7 @@ def test_three_people_vote_live_change_their_minds_and_the_author_closes(
     expect(dialog.locator("#poll-error")).to_have_text("Fill in every option, or remove the empty ones.")
     dialog.get_by_role("button", name="Remove option 4").click()
     expect(dialog.get_by_role("textbox", name="Option 4")).to_have_count(0)
+    expect(dialog.locator("#poll-error")).to_have_text("")
     shoot(ann, tmp_path, "poll-form-desktop")
     dialog.get_by_role("button", name="Create poll").click()
     expect(dialog).to_be_hidden()

@@ -39,6 +39,7 @@ function optionRow(value = "") {
     if (inputs().length <= MIN_OPTIONS) return;
     const next = row.nextElementSibling || row.previousElementSibling;
     row.remove();
+    form.error.textContent = ""; // what it said may have been of the option gone
     renumber();
     next?.querySelector("input").focus();
   });
