@@ -31,6 +31,7 @@ from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHan
 from .api_manage import CreateRoomsHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
 from .api_moderation import AccountMessagesHandler
+from .api_previews import PreviewImageHandler
 from .api_push import PushKeyHandler, PushSettingsHandler, PushSubscriptionsHandler
 from .api_reminders import ReminderHandler, RemindersHandler
 from .api_rooms import MessagesHandler, PinsHandler
@@ -55,6 +56,7 @@ from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHan
 from .passwords import Passwords
 from .peers import PeerDesk
 from .pings import PingSweep
+from .previews import LinkPreviews
 from .push import Pusher
 from .reminder_sender import ReminderSender
 from .reminder_sending import ReminderSending
@@ -171,6 +173,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     push = {**api, "pusher": pusher}
     statuses = {**api, "changes": KeyedTokenBuckets.per_minute(CHANGES_PER_MINUTE)}
     webhooks = Webhooks(settings, backend.accounts)
+    if settings.link_previews:
+        LinkPreviews(settings, backend, hub.spawn).start()
     sending = ScheduledSending(backend, access)
     scheduled = {**api, "sending": sending}
     reminding = ReminderSending(backend, access, pusher)
@@ -226,6 +230,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/emoji", EmojiListHandler, emoji),
             (r"/api/emoji/([^/]+)", EmojiHandler, api),
             (r"/emoji/([^/]+)", EmojiImageHandler, api),
+            (r"/previews/([^/]+)/([^/]+)/([^/]+)", PreviewImageHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
             (r"/api/rooms/([^/]+)/unread", MarkUnreadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),

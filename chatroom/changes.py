@@ -24,6 +24,7 @@ from .events import (
     DELETE,
     EDIT,
     PIN,
+    PREVIEW,
     REACTION,
     VOTE,
     Delivered,
@@ -35,6 +36,7 @@ from .events import (
 )
 from .formatting import cut, plain_text
 from .identity import Identity
+from .preview_pages import sent_form
 from .protocol import BAD_REQUEST, MessageFrame, ProtocolError
 from .store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRequest
 
@@ -92,7 +94,25 @@ class PinFrame:
     ref: str | None = None
 
 
-ChangeFrame = EditFrame | DeleteFrame | ReactFrame | PinFrame | polls.VoteFrame | polls.ClosePollFrame
+@dataclass(frozen=True, slots=True)
+class RemovePreviewFrame:
+    """Remove the link previews of message ``target`` (one's own; a manager's any): for good."""
+
+    KIND: ClassVar[str] = PREVIEW
+
+    target: int
+    ref: str | None = None
+
+
+ChangeFrame = (
+    EditFrame
+    | DeleteFrame
+    | ReactFrame
+    | PinFrame
+    | polls.VoteFrame
+    | polls.ClosePollFrame
+    | RemovePreviewFrame
+)
 ClientFrame = protocol.ClientFrame | ChangeFrame
 
 
@@ -121,6 +141,8 @@ def parse_frame(data: str, max_length: int = protocol.DEFAULT_MESSAGE_LENGTH) ->
         return PinFrame(message_id(obj, "id", ref), _on(obj, ref), ref)
     if kind in (VOTE, CLOSE_POLL):
         return polls.parse_poll_frame(obj, message_id(obj, "id", ref), ref)
+    if kind == "remove_preview":
+        return RemovePreviewFrame(message_id(obj, "id", ref), ref)
     frame = protocol.parse_object(obj, ref, max_length)
     if isinstance(frame, MessageFrame):
         polls.check_poll_text(frame.text, ref)
@@ -248,11 +270,13 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
         frame["pinned"] = {"nick": m.pinned.nick, "ts": m.pinned.ts}
     if (poll := polls.read_poll(m.text)) is not None:
         frame["poll"] = polls.poll_part(poll, m.votes, m.poll_closed)
+    if m.preview and (previews := sent_form(m.preview)):
+        frame["previews"] = previews
     return frame
 
 
 def change_frame(change: StoredChange) -> dict[str, Any]:
-    """The frame of a stored change: edit, delete, reaction or pin, with its own id."""
+    """The frame of a stored change: edit, delete, reaction, pin or preview, with its own id."""
     c = change
     frame: dict[str, Any] = {"type": c.kind, "id": c.id, "room": c.room, "target": c.target, "nick": c.nick}
     if c.kind == EDIT:
@@ -264,6 +288,8 @@ def change_frame(change: StoredChange) -> dict[str, Any]:
         frame["on"] = c.on
     elif c.kind == VOTE:
         frame.update(option=int(c.emoji), on=c.on)
+    elif c.kind == PREVIEW:
+        frame.update(on=c.on, previews=sent_form(c.text) if c.on else [])
     frame["ts"] = c.ts
     return frame
 

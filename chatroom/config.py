@@ -28,6 +28,10 @@ class Settings:
     webhook_allow_private: bool = False
     # Seconds a webhook call may take, connecting included.
     webhook_timeout: float = 5.0
+    # The server reads the pages linked in messages and shows a card under them (preview_fetch.py).
+    link_previews: bool = True
+    # Link previews may read pages on loopback, private and link-local addresses and this machine's own.
+    preview_allow_private: bool = False
     # Web Push may reach loopback and private addresses, over plain http too (a test receiver).
     push_allow_private: bool = False
     # Whom push services may contact about our pushes (VAPID "sub": mailto: or https:).

@@ -104,6 +104,8 @@ class StoredMessage:
     # A poll's votes as (option, nick), in the order given, and whether it was closed (polls.py).
     votes: tuple[tuple[int, str], ...] = ()
     poll_closed: bool = False
+    # Its link previews as they stand (preview_pages.py's stored form): None none yet, "" removed.
+    preview: str | None = None
 
 
 # What a StoredChange does to its target.
@@ -114,7 +116,9 @@ PIN = "pin"
 # A vote for a poll's option (its index in the change's ``emoji`` column), or taken back; a poll closed.
 VOTE = "vote"
 CLOSE_POLL = "close_poll"
-CHANGE_KINDS = (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL)
+# The previews of a message's links, set by the server (``on``) or removed by its author or a manager.
+PREVIEW = "preview"
+CHANGE_KINDS = (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL, PREVIEW)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +126,10 @@ class StoredChange:
     """A change to a message (edit, deletion, reaction, pin) once stored: it takes the room's next id.
 
     ``nick`` is who made the change; ``text`` an edit's new text (emptied
-    once the target is deleted); ``emoji`` and ``on`` a reaction's; ``on`` a
-    pin's (pinned, or unpinned); a vote's option is its ``emoji`` (the index, in digits).
+    once the target is deleted), or a preview's cards (preview_pages.py);
+    ``emoji`` and ``on`` a reaction's; ``on`` a pin's (pinned, or unpinned)
+    or a preview's (set by the server, or removed); a vote's option is its
+    ``emoji`` (the index, in digits).
     """
 
     id: int

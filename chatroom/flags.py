@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 from . import __version__, auth
 from .arguments import ArgumentParser
 from .config import Settings
+from .preview_flags import add_preview_flags
 from .store import is_private_database, sqlite_path
 from .store.sqlite import SYNCHRONOUS_MODES
 
@@ -312,6 +313,7 @@ def build_parser() -> ArgumentParser:
         help="joins an address may make at once (0: no limit)",
     )
     add_file_flags(parser)
+    add_preview_flags(parser)
     add(
         "--xheaders",
         action="store_true",

@@ -53,12 +53,6 @@ def _reaches_the_blocker(frame: changes.ChangeFrame) -> bool:
     return isinstance(frame, changes.EditFrame | changes.PinFrame)
 
 
-_CHANGE_FRAMES = (
-    changes.EditFrame, changes.DeleteFrame, changes.ReactFrame, changes.PinFrame, polls.VoteFrame,
-    polls.ClosePollFrame,
-)  # fmt: skip
-
-
 class Intake:
     """One member's rate limit, typing throttle and refusal count, and the tokens of its messages."""
 
@@ -96,7 +90,7 @@ class Intake:
         voice = _Voice(read_only, not read_only if may_react is None else may_react, mentions_room)
         if isinstance(frame, protocol.MessageFrame):
             return self._message(frame, voice, blocked_by)
-        if isinstance(frame, _CHANGE_FRAMES):
+        if isinstance(frame, changes.ChangeFrame):
             if blocked_by is not None and _reaches_the_blocker(frame):
                 raise ProtocolError(
                     protocol.BLOCKED, f"{blocked_by} does not take messages from you", frame.ref

@@ -22,6 +22,12 @@ MESSAGES_STORED = Counter("chatroom_messages_stored", "Chat messages durably sto
 MESSAGES_DELIVERED = Counter(
     "chatroom_messages_delivered", "Frames handed to members' connections by broadcasts"
 )
+PREVIEW_FETCHES = Counter(
+    "chatroom_preview_fetches",
+    "Pages and pictures read for link previews, by outcome: done, refused (address, type, size, rate,"
+    " busy), failed",
+    ["outcome"],
+)
 REFUSALS = Counter("chatroom_refusals", "Client frames refused or dropped, by error code", ["reason"])
 UPGRADES_REFUSED = Counter(
     "chatroom_upgrades_refused",

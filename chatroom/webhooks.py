@@ -69,6 +69,10 @@ NOT_GLOBAL = tuple(
 )
 
 
+class AddressRefusedError(OSError):
+    """A name that resolves only to addresses an outgoing call may not reach (PublicResolver)."""
+
+
 class WebhookAddressError(ValueError):
     """A webhook address that is refused; ``str()`` says why."""
 
@@ -159,7 +163,7 @@ class PublicResolver(tornado.netutil.Resolver):
         allowed = [entry for entry, reason in reasons.items() if reason is None]
         if not allowed:
             refused = " or ".join(sorted({str(reason) for reason in reasons.values()}))
-            raise OSError(f"{host} resolves only to {refused} addresses")
+            raise AddressRefusedError(f"{host} resolves only to {refused} addresses")
         return allowed
 
 

@@ -35,6 +35,7 @@ from .acts_base import ActStore
 from .bars_base import BarStore
 from .emoji_base import EmojiStore
 from .everyone_base import EveryoneStore
+from .previews_base import PreviewStore
 from .reading_base import ReadingStore
 from .records import (
     Account,
@@ -116,6 +117,7 @@ class AccountStore(
     ReminderStore,
     ThreadFollowStore,
     EmojiStore,
+    PreviewStore,
     Protocol,
 ):
     """What the server needs to know who is who, and who may see what.
@@ -124,7 +126,7 @@ class AccountStore(
     the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
     notifications (status_base), the messages each person scheduled (scheduled_base), the reminders each
     person set (reminders_base), the threads each person follows (thread_follows_base), custom emoji
-    (emoji_base).
+    (emoji_base), link previews' cards and pictures (previews_base).
     """
 
     # --- accounts ------------------------------------------------------------

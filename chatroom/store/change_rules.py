@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..events import CLOSE_POLL, DELETE, EDIT, PIN, REACTION, VOTE, StoredChange
+from ..events import CLOSE_POLL, DELETE, EDIT, PIN, PREVIEW, REACTION, VOTE, StoredChange
 from ..polls import NO_OPTION, NOT_A_POLL, POLL_CLOSED, is_poll_text, read_poll
 from ..protocol import BAD_REQUEST, FORBIDDEN, NO_MESSAGE, TOO_MANY_PINS, TOO_MANY_REACTIONS
 from .accounts_base import RefusedError
@@ -60,7 +60,7 @@ class ChangeRequest:
     recorded: bool = True
 
     def __post_init__(self) -> None:
-        if self.kind not in (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL):
+        if self.kind not in (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL, PREVIEW):
             raise ValueError(f"no such change: {self.kind!r}")
 
     @property
@@ -110,6 +110,8 @@ class TargetState:
     # For a vote or a close: whether the poll was closed; the options the asker chose.
     poll_closed: bool = False
     voted: tuple[int, ...] = ()
+    # Its previews as they stand (messages.preview): None none yet, "" removed.
+    preview: str | None = None
 
 
 def decide(request: ChangeRequest, target: TargetState | None) -> bool:
@@ -133,6 +135,8 @@ def decide(request: ChangeRequest, target: TargetState | None) -> bool:
         return request.text != target.text
     if request.kind == PIN:
         return _pin_changes(request, target)
+    if request.kind == PREVIEW:
+        return _preview_changes(request, target, own)
     if request.on and not target.custom_known:
         raise ChangeRefusedError(BAD_REQUEST, f"there is no custom emoji {request.emoji} on this server")
     if request.on and not target.emoji_there and target.emojis >= MAX_EMOJIS:
@@ -186,6 +190,16 @@ def _poll_changes(request: ChangeRequest, target: TargetState, own: bool) -> boo
     if not 0 <= request.option < len(poll.options):
         raise ChangeRefusedError(NO_OPTION, f"this poll has no option {request.option}")
     return request.on != (request.option in target.voted)
+
+
+def _preview_changes(request: ChangeRequest, target: TargetState, own: bool) -> bool:
+    """Whether a preview change changes its (not deleted) target: the server's previews never come
+    back over removed ones; removing them is its author's or a manager's (``any_author``), once."""
+    if request.on:
+        return target.preview != "" and target.preview != request.text
+    if not own and not request.any_author:
+        raise ChangeRefusedError(FORBIDDEN, "you may only remove the previews of your own messages")
+    return target.preview != ""
 
 
 def reply_refusal(reply_to: int) -> ChangeRefusedError:

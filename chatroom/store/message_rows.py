@@ -17,7 +17,7 @@ MESSAGE_COLUMNS = (
     "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
     " r.id, r.nick, r.message, r.deleted,"
     " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type,"
-    " p.nick, p.ts, m.thread_id, m.broadcast"
+    " p.nick, p.ts, m.thread_id, m.broadcast, m.preview"
 )
 _REPLY_AND_FILE = (
     "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to LEFT JOIN files f ON f.id = m.file_id"
@@ -62,6 +62,7 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
         pinned=None if row[20] is None else Pin(str(row[20]), _int(row[21])),
         thread=None if row[22] is None else _int(row[22]),
         broadcast=bool(row[23]),
+        preview=None if len(row) < 25 or row[24] is None else str(row[24]),
     )
 
 

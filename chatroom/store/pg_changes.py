@@ -16,7 +16,18 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from ..emoji_names import custom_name
-from ..events import CLOSE_POLL, DELETE, EDIT, PIN, REACTION, VOTE, ReplyQuote, StoredChange, StoredMessage
+from ..events import (
+    CLOSE_POLL,
+    DELETE,
+    EDIT,
+    PIN,
+    PREVIEW,
+    REACTION,
+    VOTE,
+    ReplyQuote,
+    StoredChange,
+    StoredMessage,
+)
 from ..polls import read_poll
 from . import poll_rows
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest, TargetState, decide, moderation_act
@@ -55,7 +66,7 @@ ROOTS_SQL = "SELECT id, deleted, thread_id FROM messages WHERE room = %s AND id 
 _TARGET = """
 SELECT m.account_id, m.deleted, m.message,
   EXISTS (SELECT 1 FROM reactions x WHERE x.room = m.room AND x.target = m.id AND x.emoji = %s
-          AND x.account_id = %s), m.nick
+          AND x.account_id = %s), m.nick, m.preview
 FROM messages m WHERE m.room = %s AND m.id = %s
 """
 # For a reaction: whether anyone's reaction has the emoji, and how many different emoji there are.
@@ -80,6 +91,8 @@ _INSERT_VOTE = poll_rows.INSERT_VOTE.format("%s") + (
 _TAKE_BACK_VOTE, _TAKE_BACK_ALL = poll_rows.TAKE_BACK_VOTE.format("%s"), poll_rows.TAKE_BACK_ALL.format("%s")
 _DROP_VOTES = poll_rows.DROP_VOTES.format("%s")
 _POLL_TEXT = "SELECT message FROM messages WHERE room = %s AND id = %s"
+# A message's previews as a preview change leaves them: (cards or "" once removed, room, target).
+_SET_PREVIEW = "UPDATE messages SET preview = %s WHERE room = %s AND id = %s"
 # An edit's new text: the message's time and its file's name (NULL: none) for its search row.
 _EDIT = """
 UPDATE messages m SET message = %s, edited = %s WHERE room = %s AND id = %s
@@ -121,7 +134,9 @@ async def apply_change(conn: Connection, pending: PendingChange) -> Changed:
     ).fetchone()
     target = None
     if row is not None:
-        target = TargetState(row[0], bool(row[1]), str(row[2]), bool(row[3]), author=str(row[4]))
+        target = TargetState(
+            row[0], bool(row[1]), str(row[2]), bool(row[3]), author=str(row[4]), preview=row[5]
+        )
     if target is not None and request.kind == REACTION:
         custom = custom_name(request.emoji)  # None: a standard emoji, known to all
         counted = await (
@@ -195,7 +210,8 @@ async def _apply_to_target(
     elif request.kind == DELETE:
         dropped = await (await conn.execute(DROP_MESSAGE_FILE.replace("?", "%s"), key)).fetchone()
         await conn.execute(
-            "UPDATE messages SET message = '', deleted = TRUE, file_id = NULL WHERE room = %s AND id = %s",
+            "UPDATE messages SET message = '', deleted = TRUE, file_id = NULL, preview = NULL"
+            " WHERE room = %s AND id = %s",
             key,
         )
         await conn.execute("UPDATE changes SET text = '' WHERE room = %s AND target = %s", key)
@@ -209,6 +225,8 @@ async def _apply_to_target(
         await _vote(conn, change)
     elif request.kind == CLOSE_POLL:
         pass  # the change itself closes the poll: poll_rows.CLOSED_SQL reads it
+    elif request.kind == PREVIEW:
+        await conn.execute(_SET_PREVIEW, (change.text if change.on else "", *key))
     elif request.on:
         await conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"
@@ -253,6 +271,8 @@ async def import_changes(conn: Connection, changes: list[StoredChange]) -> None:
             await _pin(conn, c)
         elif c.kind == VOTE and c.account_id is not None:
             await _vote(conn, c)
+        elif c.kind == PREVIEW:
+            await conn.execute(_SET_PREVIEW, (c.text if c.on else "", *key))
         elif c.kind == REACTION and c.account_id is not None and c.on:
             await conn.execute(
                 "INSERT INTO reactions (room, target, emoji, account_id, nick, id)"

@@ -33,6 +33,7 @@ from .sql_bars import SQLBars
 from .sql_blocks import SQLBlocks
 from .sql_emoji import SQLEmoji
 from .sql_moderation import SQLModeration
+from .sql_previews import SQLPreviews
 from .sql_push import SQLPush
 from .sql_reading import SQLReading
 from .sql_reminders import SQLReminders
@@ -57,6 +58,7 @@ class SQLAccounts(
     SQLReminders,
     SQLThreadFollows,
     SQLEmoji,
+    SQLPreviews,
 ):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 

@@ -13,7 +13,18 @@ import sqlite3
 from collections.abc import Callable
 
 from ..emoji_names import custom_name
-from ..events import CLOSE_POLL, DELETE, EDIT, PIN, REACTION, VOTE, ReplyQuote, StoredChange, StoredMessage
+from ..events import (
+    CLOSE_POLL,
+    DELETE,
+    EDIT,
+    PIN,
+    PREVIEW,
+    REACTION,
+    VOTE,
+    ReplyQuote,
+    StoredChange,
+    StoredMessage,
+)
 from ..polls import read_poll
 from . import poll_rows
 from .change_rules import (
@@ -49,6 +60,8 @@ _DROP_REACTIONS = "DELETE FROM reactions WHERE room = ? AND target = ?"
 # One person's one reaction taken back: (room, target, emoji, account).
 # Whether a custom emoji of the name a reaction gives exists.
 CUSTOM_KNOWN = "SELECT EXISTS (SELECT 1 FROM custom_emoji WHERE name = ?)"
+# A message's previews as a preview change leaves them: (cards or "" once removed, room, target).
+_SET_PREVIEW = "UPDATE messages SET preview = ? WHERE room = ? AND id = ?"
 _TAKE_BACK = "DELETE FROM reactions WHERE room = ? AND target = ? AND emoji = ? AND account_id = ?"
 _CLOSED, _VOTED = poll_rows.CLOSED_SQL.format("?"), poll_rows.VOTED_SQL.format("?")
 _INSERT_VOTE = "INSERT OR REPLACE" + poll_rows.INSERT_VOTE.format("?").removeprefix("INSERT")
@@ -68,7 +81,7 @@ def reply_quote(conn: sqlite3.Connection, room: str, reply_to: int) -> ReplyQuot
 
 def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> TargetState | None:
     row = conn.execute(
-        "SELECT account_id, deleted, message, nick FROM messages WHERE room = ? AND id = ?",
+        "SELECT account_id, deleted, message, nick, preview FROM messages WHERE room = ? AND id = ?",
         (room, request.target),
     ).fetchone()
     if row is None:
@@ -86,6 +99,8 @@ def _target(conn: sqlite3.Connection, room: str, request: ChangeRequest) -> Targ
         voted = conn.execute(_VOTED, (*key, request.account_id)).fetchall()
         voted_options = tuple(int(v[0]) for v in voted)
         return TargetState(row[0], bool(row[1]), str(row[2]), poll_closed=bool(closed), voted=voted_options)
+    if request.kind == PREVIEW:
+        return TargetState(row[0], bool(row[1]), str(row[2]), preview=row[4])
     if request.kind != REACTION:
         return TargetState(row[0], bool(row[1]), str(row[2]))
     reacted, there, emojis = conn.execute(
@@ -136,7 +151,9 @@ def apply_change(
     elif request.kind == DELETE:
         dropped = conn.execute(DROP_MESSAGE_FILE, key).fetchone()
         conn.execute(
-            "UPDATE messages SET message = '', deleted = 1, file_id = NULL WHERE room = ? AND id = ?", key
+            "UPDATE messages SET message = '', deleted = 1, file_id = NULL, preview = NULL"
+            " WHERE room = ? AND id = ?",
+            key,
         )
         conn.execute("UPDATE changes SET text = '' WHERE room = ? AND target = ?", key)
         conn.execute(_DROP_REACTIONS, key)
@@ -149,6 +166,8 @@ def apply_change(
         _vote(conn, change, _several(conn, change))
     elif request.kind == CLOSE_POLL:
         pass  # the change itself closes the poll: poll_rows.CLOSED_SQL reads it
+    elif request.kind == PREVIEW:
+        conn.execute(_SET_PREVIEW, (change.text if change.on else "", *key))
     elif request.on:
         conn.execute(
             "INSERT INTO reactions (room, target, emoji, account_id, nick, id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -212,6 +231,8 @@ def import_changes(conn: sqlite3.Connection, changes: list[StoredChange]) -> Non
             _pin(conn, c)
         elif c.kind == VOTE and c.account_id is not None:
             _vote(conn, c, _several(conn, c))
+        elif c.kind == PREVIEW:
+            conn.execute(_SET_PREVIEW, (c.text if c.on else "", *key))
         elif c.kind == REACTION and c.account_id is not None and c.on:
             conn.execute(
                 "INSERT OR REPLACE INTO reactions (room, target, emoji, account_id, nick, id)"

@@ -52,6 +52,7 @@ from . import (
     v035_thread_follows,
     v036_custom_emoji,
     v037_reminders,
+    v038_link_previews,
     v040_polls,
 )
 from .step import Cursor, Step
@@ -94,6 +95,7 @@ STEPS: tuple[Step, ...] = (
     v035_thread_follows.STEP,
     v036_custom_emoji.STEP,
     v037_reminders.STEP,
+    v038_link_previews.STEP,
     v040_polls.STEP,
 )
 LATEST = STEPS[-1].version

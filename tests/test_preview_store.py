@@ -1,0 +1,108 @@
+"""Link previews in the store: a preview change, its removal, cards read recently and pictures, on SQLite
+and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatroom import changes
+from chatroom.events import DELETE, PREVIEW
+from chatroom.preview_pages import Card, Picture, picture_of, stored_card, stored_form
+from chatroom.store.base import Store
+from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
+from chatroom.store.previews_base import CARDS_KEPT_MS, KeptCard, PreviewImage
+
+from .stores import StoreFactory, run
+
+ANN, BOB = 1, 2
+PICTURE = Picture("ab" * 32, "image/png", 2, 1)
+CARDS = stored_form([stored_card(Card("https://x.org/", "X", "The X", "All about x"), PICTURE)])
+
+
+def preview(target: int, text: str = CARDS) -> ChangeRequest:
+    """The server's previews of bob's message ``target``."""
+    return ChangeRequest(PREVIEW, target, "bob", BOB, text=text, on=True)
+
+
+def removal(target: int, account: int = BOB, nick: str = "bob", *, manager: bool = False) -> ChangeRequest:
+    """Someone's removal of the previews of message ``target`` (bob's own by default)."""
+    return ChangeRequest(PREVIEW, target, nick, account, any_author=manager)
+
+
+def test_previews_take_the_rooms_next_id_show_on_the_message_and_are_removed_for_good(
+    store_factory: StoreFactory,
+) -> None:
+    """The previews are a change with an id, read with the message; the same ones again take no id; a
+    removal takes one, leaves none, and later previews are not taken."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "bob", "see https://x.org/", account_id=BOB)
+        shown = await store.change("lobby", preview(1))
+        assert shown.change is not None and (shown.change.id, shown.change.kind) == (2, PREVIEW)
+        (message,) = await store.history("lobby")
+        assert message.preview == CARDS and picture_of(message.preview, 0) == PICTURE
+        frame = changes.message_frame(message)
+        assert frame["previews"] == [
+            {"url": "https://x.org/", "site": "X", "title": "The X", "description": "All about x",
+             "image": {"width": 2, "height": 1}}
+        ]  # fmt: skip
+        assert (await store.change("lobby", preview(1))).change is None
+        with pytest.raises(ChangeRefusedError) as refused:
+            await store.change("lobby", removal(1, ANN, "ann"))
+        assert refused.value.code == FORBIDDEN
+        gone = await store.change("lobby", removal(1))
+        assert gone.change is not None and gone.change.id == 3 and not gone.change.on
+        assert changes.change_frame(gone.change)["previews"] == []
+        assert (await store.change("lobby", preview(1))).change is None
+        (message,) = await store.history("lobby")
+        assert message.preview == "" and "previews" not in changes.message_frame(message)
+        assert [(c.kind, c.on) for c in await store.changes("lobby", after=1)] == [
+            (PREVIEW, True),
+            (PREVIEW, False),
+        ]
+
+    run(store_factory(), scenario)
+
+
+def test_a_manager_removes_anyones_previews_and_a_deleted_message_takes_none(
+    store_factory: StoreFactory,
+) -> None:
+    """A manager's removal (any_author) is taken; a deleted message loses its previews and takes no more."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "bob", "https://x.org/", account_id=BOB)
+        await store.append("lobby", "bob", "https://x.org/ again", account_id=BOB)
+        await store.change("lobby", preview(1))
+        assert (await store.change("lobby", removal(1, ANN, "ann", manager=True))).change is not None
+        await store.change("lobby", preview(2))
+        await store.change("lobby", ChangeRequest(DELETE, 2, "bob", BOB))
+        assert (await store.history("lobby"))[1].preview is None
+        with pytest.raises(ChangeRefusedError) as refused:
+            await store.change("lobby", preview(2))
+        assert refused.value.code == NO_MESSAGE
+
+    run(store_factory(), scenario)
+
+
+def test_cards_are_kept_by_address_and_pictures_by_digest(store_factory: StoreFactory) -> None:
+    """The latest card of an address is kept, old ones dropped; a picture is kept once per digest."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        assert await accounts.kept_card("https://x.org/") is None
+        await accounts.keep_card(KeptCard("https://old.org/", 1000, ""))
+        await accounts.keep_card(KeptCard("https://x.org/", 2000, "first"))
+        await accounts.keep_card(KeptCard("https://x.org/", 3000 + CARDS_KEPT_MS, "second"))
+        assert await accounts.kept_card("https://x.org/") == KeptCard(
+            "https://x.org/", 3000 + CARDS_KEPT_MS, "second"
+        )
+        assert await accounts.kept_card("https://old.org/") is None
+        image = PreviewImage("cd" * 32, "image/jpeg", 4, 3, 5, b"\xff\xd8bytes")
+        await accounts.keep_preview_image(image)
+        await accounts.keep_preview_image(PreviewImage("cd" * 32, "image/png", 1, 1, 6, b"other"))
+        assert await accounts.preview_image("cd" * 32) == image
+        assert await accounts.preview_image("ef" * 32) is None
+        assert await accounts.preview_images("", 10) == [image]
+        assert await accounts.preview_images("cd" * 32, 10) == []
+
+    run(store_factory(), scenario)
