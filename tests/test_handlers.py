@@ -56,6 +56,7 @@ class PageTest(ChatTestCase):
         assert [sheet.removeprefix("/static/") for sheet in sheets] == [
             *("chat.css", "sidebar.css", "dialogs.css", "phone.css", "menus.css", "views.css"),
             *("text.css", "files.css", "status.css", "thread.css", "emoji.css", "scheduled.css", "polls.css"),
+            "previews.css",
         ]
         for sheet in sheets:
             response = self.fetch(sheet)

@@ -1,5 +1,5 @@
 // Changes to messages on the page, wired together: edit, delete, reaction,
-// pin, vote and close_poll frames (live, and a history frame's ``changes`` after a reconnect)
+// pin, vote, close_poll and preview frames (live, and a history frame's ``changes`` after a reconnect)
 // applied to the messages they target, in id order; the room's pins; the
 // toolbar's actions; jumping to a message (permalinks, replies' quotes).
 
@@ -8,6 +8,7 @@ import {showSendError} from "./composer.js";
 import {configureState, applyChange, refreshOwnReactions, refreshReactionChips} from "./message_state.js";
 import {onChangeRefused} from "./change_refusals.js";
 import {deletesAny, learnAdministrator, refreshToolbar, toggleReaction, wireMessageActions} from "./message_actions.js";
+import {keepingReadersPlace} from "./link_previews.js";
 import * as messages from "./messages.js";
 import {configurePermalinks, jumpFromAddress, jumpTo, onPage} from "./permalink.js";
 import {onPinChange, refreshPins, wirePins} from "./pins.js";
@@ -22,6 +23,7 @@ function onChange(frame) {
   if (!frame || typeof frame.target !== "number") return;
   messages.noteId(frame.id);
   const item = messages.itemById(frame.target);
+  if (item && frame.type === FRAME.PREVIEW) return keepingReadersPlace(item, () => applyChange(item, frame));
   if (item) applyChange(item, frame);
   if (frame.type === FRAME.VOTE || frame.type === FRAME.CLOSE_POLL) return;
   if (frame.type !== FRAME.REACTION) onPinChange(frame);
@@ -56,9 +58,8 @@ export function refreshMessageActions() {
 export const onRefusedChange = (frame) => onChangeRefused(frame, showSendError);
 
 export function wireChanges() {
-  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN, FRAME.VOTE, FRAME.CLOSE_POLL]) {
-    on(type, onChange);
-  }
+  const changeFrames = [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN, FRAME.VOTE, FRAME.CLOSE_POLL, FRAME.PREVIEW];
+  for (const type of changeFrames) on(type, onChange);
   on(FRAME.WELCOME, refreshOwnReactions);
   on(FRAME.WELCOME, refreshPolls); // one's own choices are marked once the server named us
   configurePolls({deletesAny});

@@ -1,15 +1,17 @@
 // What changes to messages look like on the page (docs/protocol.md, "Changes
 // to messages"): the "edited" mark, the tombstone of a deleted message,
 // reaction chips with their counts and who reacted, a reply's quote of its
-// original, and the pin of a message pinned to its room. ``decorate`` adds
-// them to a message element from its user frame; ``applyChange`` applies an
-// edit, delete, reaction or pin frame to the element it targets. Applying one twice is harmless. User text goes in as
+// original, the pin of a message pinned to its room, and the cards of its
+// links (link_previews.js). ``decorate`` adds them to a message element from
+// its user frame; ``applyChange`` applies an edit, delete, reaction, pin or
+// preview frame to the element it targets. Applying one twice is harmless. User text goes in as
 // text nodes only.
 
 import {hideQuoteIfBlocked} from "./blocks.js";
 import {emojiGlyph} from "./custom_emoji.js";
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
+import {showPreviews} from "./link_previews.js";
 import {plainText} from "./message_format.js";
 import {applyPollChange, showPoll} from "./polls.js";
 import {fileOfItem, forgetText, removeFile, renderText} from "./render.js";
@@ -62,6 +64,7 @@ export function decorate(item, frame) {
   if (frame.deleted === true) return showDeleted(item);
   if (typeof frame.edited === "number") markEdited(item, frame.edited);
   if (frame.pinned && typeof frame.pinned.nick === "string") markPinned(item, frame.pinned.nick, frame.pinned.ts);
+  showPreviews(item, frame.previews);
   const reactions = new Map();
   for (const r of Array.isArray(frame.reactions) ? frame.reactions : []) {
     if (r && typeof r.emoji === "string" && Array.isArray(r.nicks)) {
@@ -136,7 +139,8 @@ function showDeleted(item) {
   textOf.set(item, "");
   treeOf.delete(item);
   reactionsOf.set(item, new Map());
-  for (const gone of item.querySelectorAll(".reactions, .meta .edited, .reply-quote, .reaction-who, .poll")) gone.remove();
+  const parts = ".reactions, .meta .edited, .reply-quote, .reaction-who, .poll, .link-previews";
+  for (const gone of item.querySelectorAll(parts)) gone.remove();
   removeFile(item);
   const body = item.querySelector(".text");
   forgetText(body);
@@ -215,11 +219,12 @@ export function onLongPress(target, action) {
 
 // --- change frames --------------------------------------------------------------------
 
-// Applies an edit, delete, reaction, pin, vote or close_poll frame to ``item`` (its target's element).
+// Applies an edit, delete, reaction, pin, vote, close_poll or preview frame to ``item`` (its target's element).
 export function applyChange(item, frame) {
   if (isDeleted(item)) return;
   if (frame.type === "delete") return showDeleted(item);
   if (frame.type === "vote" || frame.type === "close_poll") return applyPollChange(item, frame);
+  if (frame.type === "preview") return showPreviews(item, frame.on === true ? frame.previews : []);
   if (frame.type === "pin" && typeof frame.nick === "string") {
     return frame.on === true ? markPinned(item, frame.nick, frame.ts) : unmarkPinned(item);
   }

@@ -29,6 +29,8 @@ export const FRAME = Object.freeze({
   PIN: "pin", // a message pinned to its room or unpinned, both ways (version 2)
   VOTE: "vote", // a poll's option chosen or taken back, both ways (version 2)
   CLOSE_POLL: "close_poll", // a poll closed, both ways (version 2)
+  PREVIEW: "preview", // a message's link previews came, or were removed (version 2)
+  REMOVE_PREVIEW: "remove_preview", // client to server: remove a message's link previews (version 2)
   UNREAD: "unread", // one's counts in a room changed (version 2)
   PEER: "peer", // whether another person of this direct room is online anywhere (version 2)
   AVATAR: "avatar", // someone's profile picture changed (version 2)

@@ -235,9 +235,8 @@ export function wireThreads() {
     root: (item, frame) => showSummary(item, frame.replies),
     sentToRoom: showSentToRoom,
   });
-  for (const type of [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN, FRAME.VOTE, FRAME.CLOSE_POLL]) {
-    on(type, onChange);
-  }
+  const changeFrames = [FRAME.EDIT, FRAME.DELETE, FRAME.REACTION, FRAME.PIN, FRAME.VOTE, FRAME.CLOSE_POLL, FRAME.PREVIEW];
+  for (const type of changeFrames) on(type, onChange);
   on(FRAME.ACK, onAck);
   // Back after a disconnect: what was missed is read again, whole.
   on(FRAME.WELCOME, () => (panel.root ? (showWritable(), readThread()) : openFromAddress()));
