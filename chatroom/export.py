@@ -8,6 +8,7 @@ people chose for their reading (export_reading.py); the moderation
 history, oldest act first (export_acts.py); the messages people saved
 (export_saved.py); the threads they follow and how far they read each
 (export_threads.py); the custom emoji with their images (export_emoji.py); the
+pictures of link previews (export_previews.py, the cards being changes); the
 messages people scheduled (export_scheduled.py); last, their reminders (export_reminders.py).
 
 An import reads its file twice: first to check every line (export_check.py),
@@ -42,6 +43,7 @@ from .export_format import (
     read_lines,
     room_line,
 )
+from .export_previews import export_preview_images
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .export_reminders import export_reminders
 from .export_saved import export_saved
@@ -53,6 +55,7 @@ from .store.acts_base import ModerationAct
 from .store.base import Store
 from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
+from .store.previews_base import PreviewImage
 from .store.records import (
     DIRECT,
     Account,
@@ -118,6 +121,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_saved(store, out)
     await export_thread_follows(store, out)
     await export_emoji(store, out)
+    await export_preview_images(store, out)
     await export_scheduled(store, out)
     await export_reminders(store, out)
     return summary
@@ -190,6 +194,7 @@ class _Batch:
     saved: list[SavedMessage] = field(default_factory=list)
     threads: list[ThreadFollow] = field(default_factory=list)
     emoji: list[EmojiImage] = field(default_factory=list)
+    pictures: list[PreviewImage] = field(default_factory=list)
     scheduled: list[ScheduledMessage] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
     size: int = 0
@@ -223,6 +228,8 @@ class _Batch:
             self.threads.append(record)
         elif isinstance(record, EmojiImage):
             self.emoji.append(record)
+        elif isinstance(record, PreviewImage):
+            self.pictures.append(record)
         elif isinstance(record, ScheduledMessage):
             self.scheduled.append(record)
         elif isinstance(record, Reminder):
@@ -254,6 +261,8 @@ class _Batch:
             await store.accounts.import_thread_follows(self.threads)
         if self.emoji:
             await store.accounts.import_emoji(self.emoji)
+        if self.pictures:
+            await store.accounts.import_preview_images(self.pictures)
         if self.scheduled:
             await store.accounts.import_scheduled(self.scheduled)
         if self.reminders:

@@ -27,6 +27,7 @@ from .names import nick_key
 from .store.acts_base import ModerationAct
 from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
+from .store.previews_base import PreviewImage
 from .store.records import (
     Account,
     BotKey,
@@ -108,6 +109,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return act_problem(record, checked.account_ids)
     if isinstance(record, EmojiImage):
         return emoji_problem(record, checked.account_ids, checked.emoji)
+    if isinstance(record, PreviewImage):
+        return None  # it refers to nothing; the same picture twice is kept once
     if isinstance(record, SavedMessage):
         return saved_problem(record, checked.room_records, checked.account_ids, checked.saved)
     if isinstance(record, ThreadFollow):

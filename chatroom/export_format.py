@@ -9,7 +9,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
 ``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``thread_follow``
-(export_threads.py); ``custom_emoji`` (export_emoji.py); ``scheduled`` (export_scheduled.py);
+(export_threads.py); ``custom_emoji`` (export_emoji.py); ``preview_image`` (export_previews.py);
+``scheduled`` (export_scheduled.py);
 ``reminder`` (export_reminders.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
@@ -35,6 +36,7 @@ from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
 from .export_fields import record_line as _line
 from .export_files import FilePart, read_file, read_part
+from .export_previews import READERS as PREVIEW_READERS
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
 from .export_reminders import READERS as REMINDER_READERS
@@ -45,6 +47,7 @@ from .store import migrations
 from .store.acts_base import ModerationAct
 from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
+from .store.previews_base import PreviewImage
 from .store.records import (
     DIRECT,
     EVERYONE,
@@ -87,6 +90,7 @@ Record = (
     | SavedMessage
     | ThreadFollow
     | EmojiImage
+    | PreviewImage
     | ScheduledMessage
     | Reminder
 )
@@ -326,6 +330,7 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **SAVED_READERS,
     **THREAD_READERS,
     **EMOJI_READERS,
+    **PREVIEW_READERS,
     **SCHEDULED_READERS,
     **REMINDER_READERS,
 }
