@@ -129,6 +129,7 @@ def test_help_gives_each_flags_default_as_the_readme_does() -> None:
         (["--uploads-per-minute", "-1"], "--uploads-per-minute"),
         (["--files-quota-bytes", "1GB"], "--files-quota-bytes"),
         (["--files-dir", " "], "--files-dir"),
+        (["--link-previews", "maybe"], "--link-previews"),
     ],
 )
 def test_bad_flags_exit_2_with_one_line(args: list[str], named: str) -> None:

@@ -144,6 +144,8 @@ def test_a_message_gets_its_previews_readers_alone_see_them_and_its_author_remov
         found = json.loads((await fetch(server, "/api/search?q=look", "bob")).body)
         assert [r["id"] for r in found["results"]] == [posted]
 
+        counted = (await fetch(server, "/metrics", "bob")).body.decode()
+        assert 'chatroom_preview_fetches_total{outcome="done"} 3.0' in counted  # the page and two pictures
         asked = site.asked["/page"]
         repost = (await answer(ann, {"type": "message", "message": site.url("/page")}))["id"]
         reposted = await anext_of(bob, "preview", WAIT, skip=ANY_TYPE)
