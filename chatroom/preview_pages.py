@@ -28,6 +28,8 @@ SITE_LENGTH = 100
 TITLE_LENGTH = 200
 DESCRIPTION_LENGTH = 300
 _SPACES = re.compile(r"\s+")
+# What any link of a message holds: a message without it is not read as Markdown for links.
+_MAY_LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([a-zA-Z0-9_.:-]{1,40})""", re.IGNORECASE)
 # Which meta property fills which field, best first.
 _FIELDS = {
@@ -61,6 +63,8 @@ class Picture:
 
 def links_in(text: str) -> list[str]:
     """The first MAX_LINKS different http(s) links of a message's text, outside code."""
+    if _MAY_LINK.search(text) is None:
+        return []
     tree = format_text(text)
     found: list[str] = []
     _gather_links(tree or [], found)

@@ -62,7 +62,7 @@ REFUSED_BUSY = "busy"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Author:
+class Author:
     """Whose message is previewed: the name the change bears, the account (0: a guest), the rate's key."""
 
     nick: str
@@ -102,7 +102,7 @@ class LinkPreviews:
         """A message is stored: its links' cards are read in the background."""
         links = links_in(message.text)
         if links:
-            author = _Author(message.nick, message.account_id or 0)
+            author = Author(message.nick, message.account_id or 0)
             self._spawn(self.preview(message.room, message.id, author, links))
 
     def change_stored(self, change: StoredChange) -> None:
@@ -112,10 +112,10 @@ class LinkPreviews:
         links = links_in(change.text)
         if links:
             self._spawn(
-                self.preview(change.room, change.target, _Author(change.nick, change.account_id or 0), links)
+                self.preview(change.room, change.target, Author(change.nick, change.account_id or 0), links)
             )
 
-    async def preview(self, room: str, target: int, author: _Author, links: list[str]) -> None:
+    async def preview(self, room: str, target: int, author: Author, links: list[str]) -> None:
         """Read the cards of ``links`` and store them as the previews of message ``target``."""
         cards = [card for url in links if (card := await self.card(url, author))]
         if not cards:
@@ -130,7 +130,7 @@ class LinkPreviews:
         except BackendError as error:
             log.warning("cannot store the previews of message %d of %r: %s", target, room, error)
 
-    async def card(self, url: str, author: _Author) -> str:
+    async def card(self, url: str, author: Author) -> str:
         """The card of ``url`` in its stored form ("" for none): read recently, or fetched now."""
         accounts = self.backend.accounts
         try:
@@ -149,7 +149,7 @@ class LinkPreviews:
             log.warning("cannot keep the card of %s: %s", shown(url), error)
         return card
 
-    async def _bounded(self, url: str, author: _Author) -> str | None:
+    async def _bounded(self, url: str, author: Author) -> str | None:
         """The card fetched within the process's and the person's bounds; None when refused by them."""
         if self._waiting >= MAX_WAITING:
             self._refused(url, REFUSED_BUSY)

@@ -1,0 +1,73 @@
+"""Which links the server reads for previews, and how often (previews.py): a stub fetcher, a real store."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from chatroom.config import Settings
+from chatroom.preview_fetch import PAGE, Fetched, FetchFailedError
+from chatroom.previews import FETCHES_PER_MINUTE, Author, LinkPreviews
+from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.sqlite import SQLiteStore
+
+PAGE_TEXT = b'<title>A page</title><meta name="description" content="about it">'
+
+
+class StubFetcher:
+    """Answers every page with PAGE_TEXT, except those under /down (no answer); counts what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: Counter[str] = Counter()
+
+    async def fetch(self, url: str, *, image_only: bool = False) -> Fetched:
+        self.asked[url] += 1
+        if "/down" in url:
+            raise FetchFailedError("no answer")
+        return Fetched(url, PAGE, "text/html", PAGE_TEXT)
+
+
+class StubBackend:
+    """The store's accounts, and the preview changes asked for."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.accounts = store.accounts
+        self.changes: list[ChangeRequest] = []
+
+    async def change(self, room: str, request: ChangeRequest) -> Any:
+        self.changes.append(request)
+
+
+def previews_with(store: SQLiteStore) -> tuple[LinkPreviews, StubFetcher, StubBackend]:
+    """The previews of a process on ``store``, reading with the stub."""
+    fetcher, backend = StubFetcher(), StubBackend(store)
+    desk = LinkPreviews(Settings(), backend, asyncio.ensure_future, fetcher)  # type: ignore[arg-type]
+    return desk, fetcher, backend
+
+
+def test_a_person_gets_links_read_at_a_bounded_rate_and_a_card_read_once_serves_everyone() -> None:
+    """ann's links past FETCHES_PER_MINUTE are not read; bob's are; a page read (or failed) within the hour
+    is not read again, for anyone; the cards of a message's links make one change, in their order."""
+
+    async def scenario() -> None:
+        store = SQLiteStore(":memory:")
+        await store.start()
+        try:
+            desk, fetcher, backend = previews_with(store)
+            for n in range(FETCHES_PER_MINUTE + 1):
+                await desk.preview("lobby", n + 1, Author("ann", 1), [f"https://x.org/{n}"])
+            assert len(fetcher.asked) == FETCHES_PER_MINUTE and len(backend.changes) == FETCHES_PER_MINUTE
+            await desk.preview("lobby", 50, Author("bob", 2), [f"https://x.org/{FETCHES_PER_MINUTE}"])
+            assert fetcher.asked[f"https://x.org/{FETCHES_PER_MINUTE}"] == 1
+            links = ["https://x.org/0", "https://y.org/down", "https://x.org/1"]
+            await desk.preview("lobby", 51, Author("carl", 3), links)
+            await desk.preview("lobby", 52, Author("carl", 3), links)
+            assert fetcher.asked["https://x.org/0"] == 1 and fetcher.asked["https://y.org/down"] == 1
+            last = backend.changes[-1]
+            assert (last.target, last.nick, last.on) == (52, "carl", True)
+            assert last.text.count('"title":"A page"') == 2 and last.text.index("/0") < last.text.index("/1")
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())
