@@ -117,7 +117,8 @@ class LinkPreviews:
 
     async def preview(self, room: str, target: int, author: Author, links: list[str]) -> None:
         """Read the cards of ``links`` and store them as the previews of message ``target``."""
-        cards = [card for url in links if (card := await self.card(url, author))]
+        read = await asyncio.gather(*(self.card(url, author) for url in links))
+        cards = [card for card in read if card]
         if not cards:
             return
         request = ChangeRequest(

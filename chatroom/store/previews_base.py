@@ -7,8 +7,9 @@ PostgreSQL to them):
 
 - ``keep_card`` keeps one card per address, the latest read, and drops
   those read more than CARDS_KEPT_MS ago: the cache is of recent reads.
-- A picture is kept once per SHA-256 of its bytes, whoever keeps it again;
-  it stays while messages may show it (it is small: shrunk to 480x480).
+- A picture is kept once per SHA-256 of its bytes, whoever keeps it again,
+  and for good: it is small (shrunk to fit 480x480), and the cards of
+  messages, of any node and of an export, name it by its digest.
 """
 
 from __future__ import annotations
