@@ -98,7 +98,8 @@ def test_a_message_gets_its_previews_readers_alone_see_them_and_its_author_remov
 ) -> None:
     """ann links a page and a photo in a closed room: after her ack, a preview change reaches her and bob
     with both cards, history and since carry it, bob gets the shrunk pictures without metadata; carl,
-    outside, gets no byte of them anywhere; the same link again is not read again; bob may not remove
+    outside, gets no byte of them anywhere; the same link again, in a message or a thread reply, is not read
+    again; bob may not remove
     ann's previews, ann does, for good; bad removals are refused and the room carries on."""
 
     async def scenario() -> None:
@@ -150,6 +151,11 @@ def test_a_message_gets_its_previews_readers_alone_see_them_and_its_author_remov
         repost = (await answer(ann, {"type": "message", "message": site.url("/page")}))["id"]
         reposted = await anext_of(bob, "preview", WAIT, skip=ANY_TYPE)
         assert reposted["target"] == repost and reposted["previews"] == expected_cards(site)[:1]
+        reply = await answer(
+            ann, {"type": "message", "message": f"in a thread: {site.url('/page')}", "thread": repost}
+        )
+        threaded = await anext_of(bob, "preview", WAIT, skip=ANY_TYPE)
+        assert threaded["target"] == reply["id"] and threaded["previews"] == expected_cards(site)[:1]
         assert site.asked["/page"] == asked
 
         refused = await answer(bob, {"type": "remove_preview", "id": posted})
