@@ -27,6 +27,8 @@ from .api_direct import DirectHandler
 from .api_emoji import ADDS_PER_MINUTE, EmojiHandler, EmojiImageHandler, EmojiListHandler
 from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
+from .api_group_members import GroupMemberHandler
+from .api_groups import GroupHandler, GroupsHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, RoomHandler
 from .api_members import AccountsHandler, MemberHandler, MembersHandler
@@ -231,6 +233,9 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/emoji/([^/]+)", EmojiHandler, api),
             (r"/emoji/([^/]+)", EmojiImageHandler, api),
             (r"/previews/([^/]+)/([^/]+)/([^/]+)", PreviewImageHandler, api),
+            (r"/api/groups", GroupsHandler, api),
+            (r"/api/groups/([^/]+)", GroupHandler, api),
+            (r"/api/groups/([^/]+)/members/([^/]+)", GroupMemberHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),
             (r"/api/rooms/([^/]+)/unread", MarkUnreadHandler, manage),
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),

@@ -19,6 +19,7 @@ from .change_events import REACTION as REACTION
 from .change_events import VOTE as VOTE
 from .change_events import StoredChange as StoredChange
 from .emoji_frames import EmojiNotice
+from .group_frames import GroupNotice
 from .person_events import ReminderNotice as ReminderNotice
 from .person_events import SavedNotice as SavedNotice
 from .person_events import ScheduledNotice as ScheduledNotice
@@ -297,8 +298,7 @@ class PresenceNotice:
 @dataclass(frozen=True, slots=True)
 class AvatarNotice:
     """The account called ``name`` set or removed its picture (stored already): every node tells the
-    connections that may look accounts up (accounts', not guests') its new ``avatar`` file id, None
-    when removed."""
+    connections of accounts (not guests') its new ``avatar`` file id, None when removed."""
 
     name: str
     avatar: str | None
@@ -332,9 +332,8 @@ class AdminNotice:
 
 @dataclass(frozen=True, slots=True)
 class StatusNotice:
-    """The account called ``name`` set its status (``emoji``, ``text``, shown ``until``, ms; None: for
-    good) or cleared it (``emoji`` None), stored already: every node tells the connections of accounts
-    (not guests', who see no statuses) in a ``status`` frame."""
+    """The account called ``name`` set its status (``emoji``, ``text``, shown ``until``, ms; None: for good)
+    or cleared it (``emoji`` None), stored already: every node tells accounts' connections (a ``status``)."""
 
     name: str
     emoji: str | None
@@ -372,4 +371,5 @@ Notice = (
     | ThreadReplyNotice
     | ScheduledNotice
     | ReminderNotice
+    | GroupNotice
 )

@@ -11,7 +11,9 @@ or a character that is not a letter, digit, mark or ``_``.
 the whole room by the same rule (so ``x@all.com`` mentions nobody); they are
 read before any person's name, so a person called "all" is not mentioned by
 ``@all`` alone, the room is. ``@here`` mentions those of the room who are
-online in it when it is sent (unread.py writes down who they were).
+online in it when it is sent (unread.py writes down who they were). A group
+(``@designers``, group_names.py) is a name like a person's: a mention of it
+is a mention of each of its members.
 """
 
 from __future__ import annotations
@@ -116,12 +118,15 @@ def mentions_many(text: str) -> bool:
     return "@" in text and any(mention.name in GROUPS for mention in mentions(text, ()))
 
 
-def mentions_reader(text: str, reader: str, *, whole_room: bool = True, was_here: bool = False) -> bool:
-    """Whether ``text`` mentions ``reader`` by name, or (``whole_room``) the whole room they read, or
-    (``whole_room`` and ``was_here``: they were online in it when it was sent) those online in it."""
+def mentions_reader(
+    text: str, reader: str, *, whole_room: bool = True, was_here: bool = False, groups: Iterable[str] = ()
+) -> bool:
+    """Whether ``text`` mentions ``reader`` by name or by a group of theirs (``groups``, its names), or
+    (``whole_room``) the whole room they read, or (``whole_room`` and ``was_here``: they were online in it
+    when it was sent) those online in it."""
     if "@" not in text:
         return False
-    for mention in mentions(text, [reader]):
+    for mention in mentions(text, [reader, *groups]):
         if mention.name not in GROUPS or (whole_room and (mention.name == ROOM or was_here)):
             return True
     return False

@@ -24,6 +24,8 @@ NoticeDesk, which acts on this process's connections:
   connection from that address closed, on every node (guest_removal.py);
 - a custom emoji added or removed: every connection (guests' too) gets an
   ``emoji`` frame, so pickers and messages follow without a reload;
+- a group created, changed or deleted: every account's connection gets a
+  ``group`` frame (group_notices.py);
 - guest access turned on or off by an administrator: the process's
   GuestAccess takes the new setting, and, turned off (without --guests),
   every guest's connection is closed with ``unauthorized`` and 4401.
@@ -44,7 +46,7 @@ from . import protocol
 from .access import Access, member_names
 from .account_notices import AccountNotices
 from .backend import Backend, BackendError
-from .desks import OpenSessions
+from .desks import OpenSessions, logged
 from .emoji_frames import EmojiNotice, emoji_entry, emoji_frame
 from .events import (
     ROOM_BARRED,
@@ -60,6 +62,8 @@ from .events import (
     ThreadReplyNotice,
     UnreadNotice,
 )
+from .group_frames import GroupNotice
+from .group_notices import tell_group
 from .guest_removal import remove_guests
 from .identity import Identity
 from .notice_connection import Connection, Spawn
@@ -117,6 +121,9 @@ class NoticeDesk(AccountNotices):
                 self.peers.take(notice)
         elif isinstance(notice, EmojiNotice):
             self._tell_everyone(notice)
+        elif isinstance(notice, GroupNotice) and self._spawn is not None:
+            work = tell_group(self.backend.accounts, self._connections(), notice)
+            self._spawn(logged(work, log, f"cannot tell pages of the group @{notice.name}"))
         elif isinstance(notice, ThreadNotice | ThreadReplyNotice):
             if self.threads is not None:
                 self.threads.take(notice)

@@ -3,6 +3,7 @@
 A message in a direct room is for every other member of it; a message that
 mentions an account (``@name``) is for that account if it may read the room
 (access.may_read, the rule every path asks) and is not barred from it; one that
+mentions a group (``@designers``) is for each of its members on the same terms; one that
 mentions the whole room (``@room``, mentions.py) is for each of the room's
 followers who may read it (its members; an open room's readers too, the people
 whose unread counts it reaches); a thread reply is for the thread's followers
@@ -23,6 +24,7 @@ from .backend import StoredMessage
 from .identity import Identity
 from .mentions import mentioned, mentions_room
 from .store.accounts_base import AccountStore
+from .store.groups_base import Group
 from .store.records import DIRECT, PERSON, Account, RoomRecord
 
 # Why a person is pushed.
@@ -150,15 +152,27 @@ async def readers(
 
 
 async def _mentioned_accounts(accounts: AccountStore, text: str, names: list[str]) -> list[Account]:
-    """The accounts ``text`` mentions among those named ``names``: the longest name wins, as on the page
-    ("@Ada Lovelace" mentions Ada Lovelace, not an "Ada" too)."""
+    """The accounts ``text`` mentions among those named ``names``, by their name or a group's (each of its
+    members): the longest name wins, as on the page ("@Ada Lovelace" mentions Ada Lovelace, not an "Ada"
+    too)."""
     found: dict[str, Account] = {}
+    groups: dict[str, Group] = {}
     for name in names:
         account = await accounts.account_by_name(name)
         if account is not None:
             found.update({account.name.lower(): account, account.name.casefold(): account})
-    said = mentioned(text, [account.name for account in found.values()])
-    return list({found[name].id: found[name] for name in sorted(said) if name in found}.values())
+        elif (group := await accounts.group_named(name)) is not None:
+            groups[group.name.lower()] = group
+    said = mentioned(
+        text, [*(account.name for account in found.values()), *(g.name for g in groups.values())]
+    )
+    chosen = {found[name].id: found[name] for name in sorted(said) if name in found}
+    for name in sorted(said & groups.keys()):
+        for member in groups[name].members:
+            account = await accounts.account_by_name(member)
+            if account is not None:
+                chosen.setdefault(account.id, account)
+    return list(chosen.values())
 
 
 async def _room_followers(accounts: AccountStore, room: str) -> list[int]:

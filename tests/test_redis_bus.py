@@ -26,6 +26,7 @@ from chatroom.bus.redis import RedisBus
 from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
 from chatroom.bus.redis_notices import decode_notices, notice_frames
 from chatroom.emoji_frames import EmojiNotice
+from chatroom.group_frames import GroupNotice
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -907,6 +908,17 @@ def test_an_emoji_added_and_removed_reaches_the_other_node_intact(shared_redis: 
         EmojiNotice("shipit", None),
     ]
     crosses_intact(shared_redis, told, {"emoji"})
+
+
+def test_a_group_changed_reaches_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A group's notice (created or changed: its name now; renamed; deleted: none) reaches the other node
+    as it left, under a key that a node of the version before drops."""
+    told: list[Notice] = [
+        GroupNotice("designers", "designers"),
+        GroupNotice("designers", "Design team"),
+        GroupNotice("Design team", None),
+    ]
+    crosses_intact(shared_redis, told, {"group"})
 
 
 def test_a_status_and_a_pause_reach_the_other_node_intact(shared_redis: RedisServer) -> None:

@@ -41,6 +41,7 @@ from ..events import (
     ThreadReplyNotice,
     UnreadNotice,
 )
+from ..group_frames import GroupNotice
 
 
 def notice_frames(node_tag: bytes, notices: Sequence[Notice]) -> list[bytes]:
@@ -104,6 +105,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, EmojiNotice):
         # Likewise: an older node drops it, and its pages see the emoji when they next load.
         return {"emoji": [notice.name, notice.digest, notice.by, notice.ts]}
+    if isinstance(notice, GroupNotice):
+        # Likewise: an older node drops it, and its pages see the group when they next load.
+        return {"group": [notice.name, notice.now]}
     if isinstance(notice, ThreadNotice):
         # Likewise: an older node drops it, and its pages see the thread when they next read the list.
         return {"thread": [notice.account_id, notice.room, notice.root, notice.following, notice.read_id]}
@@ -174,6 +178,9 @@ def _notice(body: dict[str, Any]) -> Notice | None:
     if "emoji" in body:
         name, digest, by, ts = body["emoji"]
         return EmojiNotice(str(name), None if digest is None else str(digest), by, int(ts))
+    if "group" in body:
+        name, now = body["group"]
+        return GroupNotice(str(name), None if now is None else str(now))
     if "thread" in body or "thread_reply" in body:
         return _thread_notice(body)
     if "scheduled" in body:

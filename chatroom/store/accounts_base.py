@@ -36,6 +36,7 @@ from .bars_base import BarStore
 from .emoji_base import EmojiStore
 from .everyone_base import EveryoneStore
 from .previews_base import PreviewStore
+from .groups_base import GroupStore
 from .reading_base import ReadingStore
 from .records import (
     Account,
@@ -118,6 +119,7 @@ class AccountStore(
     ThreadFollowStore,
     EmojiStore,
     PreviewStore,
+    GroupStore,
     Protocol,
 ):
     """What the server needs to know who is who, and who may see what.

@@ -34,10 +34,12 @@ MAKE_ADMIN = "make_admin"
 REMOVE_ADMIN = "remove_admin"
 # An administrator removed a custom emoji someone else added (``detail``: ``:name:``).
 REMOVE_EMOJI = "remove_emoji"
+# An administrator changed a group someone else created (``detail``: what, in words).
+MANAGE_GROUP = "manage_group"
 ACT_KINDS = (
     *(DEACTIVATE, REACTIVATE, REMOVE_MEMBER, REMOVE_GUEST),
     *(DELETE_MESSAGE, DELETE_EVERYTHING, BAR, LIFT_BAR),
-    *(MAKE_ADMIN, REMOVE_ADMIN, REMOVE_EMOJI),
+    *(MAKE_ADMIN, REMOVE_ADMIN, REMOVE_EMOJI, MANAGE_GROUP),
 )
 
 

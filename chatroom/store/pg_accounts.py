@@ -26,6 +26,7 @@ from .accounts_base import FormerNameError, NameTakenError, RoomTakenError, Unkn
 from .pg_qmark import all_rows, pg
 from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import SQLAccounts
+from .sql_groups import GROUP_HOLDING
 
 Connection = psycopg.AsyncConnection[TupleRow]
 T = TypeVar("T")
@@ -110,6 +111,9 @@ async def _create_account(conn: Connection, values: tuple[object, ...]) -> Accou
             # has committed by now, and this statement sees the name it left behind.
             if await _first(conn, sql.FORMER_NAME_HOLDER, (account.name_key,)) is not None:
                 raise FormerNameError(account.name)
+            group = await _first(conn, GROUP_HOLDING, (account.name_key,))
+            if group is not None:
+                raise NameTakenError(account.name, str(group[0]))
             # A statement of its own, after the insert: it sees a room turned on meanwhile
             # (everyone_sql.HOLD_NEW_ACCOUNTS held the insert back until that commit).
             if account.kind == PERSON:
@@ -138,6 +142,9 @@ async def _rename_account(conn: Connection, account_id: int, name: str) -> Accou
             holder = await _first(conn, sql.NAME_HOLDER, (key,))
             if holder is not None and holder[0] != account_id:
                 raise NameTakenError(name, str(holder[1]))
+            group = await _first(conn, GROUP_HOLDING, (key,))
+            if group is not None:
+                raise NameTakenError(name, str(group[0]))
             await conn.execute(pg(sql.KEEP_FORMER_NAME), (account_id,))
             await conn.execute(pg(sql.TAKE_BACK_FORMER_NAME), (key, account_id))
             row = await _first(conn, sql.RENAME_ACCOUNT, (name, key, account_id))

@@ -32,6 +32,7 @@ from .sql_acts import SQLActs
 from .sql_bars import SQLBars
 from .sql_blocks import SQLBlocks
 from .sql_emoji import SQLEmoji
+from .sql_groups import SQLGroups
 from .sql_moderation import SQLModeration
 from .sql_previews import SQLPreviews
 from .sql_push import SQLPush
@@ -59,6 +60,7 @@ class SQLAccounts(
     SQLThreadFollows,
     SQLEmoji,
     SQLPreviews,
+    SQLGroups,
 ):
     """Reads and single-statement writes of accounts, sessions, bot keys and links (rooms: SQLRooms).
 

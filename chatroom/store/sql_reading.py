@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from ..mentions import mentions_here, mentions_reader
 from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, Follower, ReadMark, Unread
+from .sql_groups import GROUPS_OF
 from .sql_statements import SQLStatements
 
 # The one place that says which rows count as unread for a reader: the room's messages after the
@@ -114,7 +115,8 @@ class SQLReading(SQLStatements):
         self, room: str, after_id: int, reader: str, *, reader_id: int | None = None, whole_room: bool = True
     ) -> Unread:
         """The messages after ``after_id`` not sent by ``reader`` (nor by whom ``reader_id`` blocked):
-        how many (capped), how many mention the reader (or, with ``whole_room``, the whole room)."""
+        how many (capped), how many mention the reader (by name, or a group of ``reader_id``'s) or, with
+        ``whole_room``, the whole room."""
         if reader_id is None:
             rows = await self._rows(UNREAD_MESSAGES, room, after_id, reader, UNREAD_CAP)
         else:
@@ -125,10 +127,15 @@ class SQLReading(SQLStatements):
         here: set[int] = set()
         if reader_id is not None and whole_room and any(mentions_here(text) for _, text in texts):
             here = {_whole(m) for (m,) in await self._rows(WAS_HERE, room, reader_id, after_id)}
+        groups: list[str] = []
+        if reader_id is not None and any("@" in text for _, text in texts):
+            groups = [str(name) for (name,) in await self._rows(GROUPS_OF, reader_id)]
         mentioning = sum(
             1
             for message_id, text in texts
-            if mentions_reader(text, reader, whole_room=whole_room, was_here=message_id in here)
+            if mentions_reader(
+                text, reader, whole_room=whole_room, was_here=message_id in here, groups=groups
+            )
         )
         return Unread(len(texts), mentioning)
 

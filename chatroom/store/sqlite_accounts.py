@@ -20,6 +20,7 @@ from . import everyone_sql
 from .accounts_base import FormerNameError, NameTakenError, RoomTakenError, UnknownAccountError
 from .records import MEMBER, OWNER, PERSON, Account, BotKey, Membership, RoomRecord
 from .sql_accounts import SQLAccounts
+from .sql_groups import GROUP_HOLDING
 from .sql_statements import Rows
 from .sqlite_sql import transaction
 
@@ -111,6 +112,9 @@ def _create_account(conn: sqlite3.Connection, values: tuple[object, ...]) -> Acc
         account = sql.account(row)
         if conn.execute(sql.FORMER_NAME_HOLDER, (account.name_key,)).fetchone() is not None:
             raise FormerNameError(account.name)
+        group = conn.execute(GROUP_HOLDING, (account.name_key,)).fetchone()
+        if group is not None:
+            raise NameTakenError(account.name, str(group[0]))
         if account.kind == PERSON:
             conn.execute(everyone_sql.START_READING_ROOMS_FOR_EVERYONE, (account.id,))
             conn.execute(everyone_sql.JOIN_ROOMS_FOR_EVERYONE, (account.id, account.created_at))
@@ -123,6 +127,9 @@ def _rename_account(conn: sqlite3.Connection, account_id: int, name: str) -> Acc
         holder = conn.execute(sql.NAME_HOLDER, (key,)).fetchone()
         if holder is not None and holder[0] != account_id:
             raise NameTakenError(name, str(holder[1]))
+        group = conn.execute(GROUP_HOLDING, (key,)).fetchone()
+        if group is not None:
+            raise NameTakenError(name, str(group[0]))
         former = conn.execute(sql.FORMER_NAME_HOLDER, (key,)).fetchone()
         if former is not None and former[0] != account_id:
             raise FormerNameError(name)

@@ -53,6 +53,7 @@ from . import (
     v036_custom_emoji,
     v037_reminders,
     v038_link_previews,
+    v039_groups,
     v040_polls,
 )
 from .step import Cursor, Step
@@ -96,6 +97,7 @@ STEPS: tuple[Step, ...] = (
     v036_custom_emoji.STEP,
     v037_reminders.STEP,
     v038_link_previews.STEP,
+    v039_groups.STEP,
     v040_polls.STEP,
 )
 LATEST = STEPS[-1].version
