@@ -9,7 +9,8 @@ history, oldest act first (export_acts.py); the messages people saved
 (export_saved.py); the threads they follow and how far they read each
 (export_threads.py); the custom emoji with their images (export_emoji.py); the
 pictures of link previews (export_previews.py, the cards being changes); the
-messages people scheduled (export_scheduled.py); last, their reminders (export_reminders.py).
+messages people scheduled (export_scheduled.py); their reminders (export_reminders.py); last, the
+groups with their members (export_groups.py).
 
 An import reads its file twice: first to check every line (export_check.py),
 that each record refers only to what the file brought before it, and that the
@@ -43,6 +44,7 @@ from .export_format import (
     read_lines,
     room_line,
 )
+from .export_groups import export_groups
 from .export_previews import export_preview_images
 from .export_reading import READING_TYPES, ReadingRecord, export_reading, import_reading
 from .export_reminders import export_reminders
@@ -55,6 +57,7 @@ from .store.acts_base import ModerationAct
 from .store.base import Store
 from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
+from .store.groups_base import GroupRecord
 from .store.previews_base import PreviewImage
 from .store.records import (
     DIRECT,
@@ -124,6 +127,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_preview_images(store, out)
     await export_scheduled(store, out)
     await export_reminders(store, out)
+    await export_groups(store, out)
     return summary
 
 
@@ -197,6 +201,7 @@ class _Batch:
     pictures: list[PreviewImage] = field(default_factory=list)
     scheduled: list[ScheduledMessage] = field(default_factory=list)
     reminders: list[Reminder] = field(default_factory=list)
+    groups: list[GroupRecord] = field(default_factory=list)
     size: int = 0
 
     def add(self, record: Record) -> None:
@@ -234,6 +239,8 @@ class _Batch:
             self.scheduled.append(record)
         elif isinstance(record, Reminder):
             self.reminders.append(record)
+        elif isinstance(record, GroupRecord):
+            self.groups.append(record)
         self.size += 1
 
     async def store(self, store: Store) -> None:
@@ -267,6 +274,8 @@ class _Batch:
             await store.accounts.import_scheduled(self.scheduled)
         if self.reminders:
             await store.accounts.import_reminders(self.reminders)
+        if self.groups:
+            await store.accounts.import_groups(self.groups)
 
 
 async def _import_checked(store: Store, source: IO[bytes], checked: Checked, *, keep_epoch: bool) -> Summary:

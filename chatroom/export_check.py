@@ -18,6 +18,7 @@ from .export_emoji import emoji_problem
 from .export_fields import ExportFileError
 from .export_files import FileCheck, FilePart
 from .export_format import Header, Record, read_lines
+from .export_groups import group_problem
 from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .export_reminders import reminder_problem
 from .export_saved import saved_problem
@@ -27,6 +28,7 @@ from .names import nick_key
 from .store.acts_base import ModerationAct
 from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
+from .store.groups_base import GroupRecord
 from .store.previews_base import PreviewImage
 from .store.records import (
     Account,
@@ -64,6 +66,7 @@ class Checked:
     saved: set[tuple[int, str, int]] = field(default_factory=set)
     threads: set[tuple[int, str, int]] = field(default_factory=set)
     emoji: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)
     files: FileCheck = field(default_factory=FileCheck)
     reading: ReadingSeen = field(default_factory=ReadingSeen)
 
@@ -119,6 +122,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return scheduled_problem(record, checked.account_ids)
     if isinstance(record, Reminder):
         return reminder_problem(record, checked.account_ids)
+    if isinstance(record, GroupRecord):
+        return group_problem(record, checked.account_ids, checked.groups)
     if isinstance(record, Account):
         return _account_problem(checked, record)
     if isinstance(record, BotKey):

@@ -10,8 +10,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
 ``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``thread_follow``
 (export_threads.py); ``custom_emoji`` (export_emoji.py); ``preview_image`` (export_previews.py);
-``scheduled`` (export_scheduled.py);
-``reminder`` (export_reminders.py).
+``scheduled`` (export_scheduled.py); ``reminder`` (export_reminders.py); ``group``
+(export_groups.py).
 A reader refuses a type it does not know rather than drop what
 it holds, and ignores fields it does not know. How records refer to each
 other (a membership to its room and account...) is checked by export.py;
@@ -36,6 +36,7 @@ from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
 from .export_fields import record_line as _line
 from .export_files import FilePart, read_file, read_part
+from .export_groups import READERS as GROUP_READERS
 from .export_previews import READERS as PREVIEW_READERS
 from .export_reading import READERS as READING_READERS
 from .export_reading import ReadingRecord
@@ -47,6 +48,7 @@ from .store import migrations
 from .store.acts_base import ModerationAct
 from .store.emoji_base import EmojiImage
 from .store.files_base import StoredFile
+from .store.groups_base import GroupRecord
 from .store.previews_base import PreviewImage
 from .store.records import (
     DIRECT,
@@ -93,6 +95,7 @@ Record = (
     | PreviewImage
     | ScheduledMessage
     | Reminder
+    | GroupRecord
 )
 
 
@@ -333,4 +336,5 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **PREVIEW_READERS,
     **SCHEDULED_READERS,
     **REMINDER_READERS,
+    **GROUP_READERS,
 }

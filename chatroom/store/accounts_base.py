@@ -35,8 +35,8 @@ from .acts_base import ActStore
 from .bars_base import BarStore
 from .emoji_base import EmojiStore
 from .everyone_base import EveryoneStore
-from .previews_base import PreviewStore
 from .groups_base import GroupStore
+from .previews_base import PreviewStore
 from .reading_base import ReadingStore
 from .records import (
     Account,
