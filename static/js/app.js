@@ -9,6 +9,8 @@ import {onAvatarFrame} from "./avatar_pictures.js";
 import {loadBlocks, onBlockFrame} from "./blocks.js";
 import * as composer from "./composer.js";
 import {loadCustomEmoji, onCustomEmoji, onEmojiFrame} from "./custom_emoji.js";
+import {loadGroups, onGroupFrame, onGroups} from "./groups.js";
+import {wireGroups} from "./groups_dialog.js";
 import {wireAddEmoji} from "./emoji_add.js";
 import {wirePollForm} from "./poll_form.js";
 import {configure, connect, on, resetBackoff, retryNow, setStatus, welcomedOnce} from "./connection.js";
@@ -47,6 +49,7 @@ import {
   showRooms,
   wireRooms,
 } from "./rooms.js";
+import {reformatMentions} from "./render.js";
 import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 import {onDndFrame, onStatusFrame} from "./status.js";
@@ -76,6 +79,7 @@ function routeFrames() {
       if (session.isAccount) {
         loadBlocks();
         loadSavedHere();
+        loadGroups();
       }
     });
     offerAdministration();
@@ -134,6 +138,9 @@ function routeFrames() {
   on(FRAME.THREAD_REPLY, onThreadReply);
   on(FRAME.SCHEDULED, onScheduledFrame);
   on(FRAME.REMINDER, onReminderFrame);
+  on(FRAME.GROUP, onGroupFrame);
+  // A group's name or members changed: its mentions, and which are one's own, are read again.
+  onGroups(() => reformatMentions(true));
   configureUnread({
     changed: () => showRooms(),
     openRoom: (room) => (room === session.room ? messages.scrollToBottom() : location.assign(roomUrl(room))),
@@ -260,6 +267,7 @@ function wirePage() {
   wireAdministration();
   wireAddEmoji();
   wirePollForm();
+  wireGroups();
 }
 
 function start() {

@@ -3,7 +3,8 @@
 // (static/js/completion.js): who is online and the accounts of that name
 // first, then names only remembered from messages, and not those no account
 // has any more (a rename's old name). Choosing one puts "@Name " in the box.
-// After the people, "@room" (notify everyone in this room) when what is typed
+// After the people, the groups whose name starts so ("designers — group, 5
+// people": static/js/groups.js), then "@room" (notify everyone in this room) when what is typed
 // starts it or one of its aliases ("@channel", "@everyone", "@all"), and "@here"
 // (notify who is online) when it starts "here".
 
@@ -11,6 +12,7 @@ import {addSource, refresh} from "./completion.js";
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {isHere} from "./people.js";
+import {allGroups, groupNamed} from "./groups.js";
 import {HERE, ROOM} from "./mentions.js";
 import {accountsStarting, knownNames, loadMembers, lookUpAccounts, othersInRoom} from "./roster.js";
 import {isOwn} from "./session.js";
@@ -62,8 +64,33 @@ function offered({typed}) {
   lookUpAccounts(typed).then((answered) => answered && refresh());
   const people = candidates(typed, knownNames());
   const key = typed.toLowerCase();
-  const groups = [ROOM_WORDS.some((word) => word.startsWith(key)) && ROOM, "here".startsWith(key) && HERE];
-  return [...people, ...groups.filter(Boolean)];
+  const many = [ROOM_WORDS.some((word) => word.startsWith(key)) && ROOM, "here".startsWith(key) && HERE];
+  return [...people, ...groupsStarting(typed), ...many.filter(Boolean)];
+}
+
+// The groups whose name (or a later word of it) starts with ``typed``, those starting so first.
+function groupsStarting(typed) {
+  const key = nickKey(typed);
+  const matching = allGroups().filter((group) => nickKey(group.name).split(" ").some((word) => word.startsWith(key)));
+  const starts = (group) => (nickKey(group.name).startsWith(key) ? 0 : 1);
+  return matching
+    .sort((a, b) => starts(a) - starts(b))
+    .slice(0, MAX_SHOWN)
+    .map((group) => group.name);
+}
+
+// A group in the list: "designers — group, 5 people".
+function groupOffer(group) {
+  const count = group.members.length;
+  const hint = ` — group, ${count.toLocaleString("en")} ${count === 1 ? "person" : "people"}`;
+  return [element("bdi", "", group.name), element("span", "offer-hint", hint)];
+}
+
+function offerContent(name) {
+  if (name === ROOM) return roomOffer();
+  if (name === HERE) return hereOffer();
+  const group = groupNamed(name);
+  return group ? groupOffer(group) : [element("bdi", "", name)];
 }
 
 // "@room" in the list: what it does, and to how many when known.
@@ -83,7 +110,7 @@ export function wireMentionCompletion() {
     label: "People to mention",
     find: typedMention,
     candidates: offered,
-    content: (name) => (name === ROOM ? roomOffer() : name === HERE ? hereOffer() : [element("bdi", "", name)]),
+    content: offerContent,
     insertion: (name) => (name === ROOM || name === HERE ? name : `@${name}`),
     key: (name) => name,
   });

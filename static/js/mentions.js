@@ -13,7 +13,8 @@
 // "@room" and its aliases "@channel", "@everyone" and "@all" mention the whole
 // room by the same rule (so "x@all.com" mentions nobody), read before any
 // person's name: their mention's ``name`` is ROOM. "@here" (those online in the
-// room when it is sent) likewise, its ``name`` HERE.
+// room when it is sent) likewise, its ``name`` HERE. A group (static/js/groups.js)
+// is a name like a person's: "@designers" mentions each of its members.
 
 const WORD = /[\p{L}\p{N}\p{M}_]/u;
 const NOT_BEFORE_AT = /[\p{L}\p{N}\p{M}_.\-@/]/u;
@@ -78,7 +79,10 @@ export function mentions(text, names) {
 // Whether a mention found is of many at once (the whole room, or those online in it).
 export const isGroup = (found) => found.name === ROOM || found.name === HERE;
 
-// Whether ``text`` mentions ``name`` (compared without case), the whole room, or those online in it.
-export function mentionsName(text, names, name) {
-  return mentions(text, names).some((found) => isGroup(found) || fold(found.name) === fold(name));
+// Whether ``text`` mentions ``name`` (compared without case), a group of theirs (``groups``: the folded
+// names of the groups they are in), the whole room, or those online in it.
+export function mentionsName(text, names, name, groups = new Set()) {
+  return mentions(text, names).some(
+    (found) => isGroup(found) || fold(found.name) === fold(name) || groups.has(fold(found.name)),
+  );
 }

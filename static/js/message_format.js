@@ -30,11 +30,17 @@ export function safeHref(raw) {
 }
 
 // ``text`` formatted by its tree ``fmt`` (or plain without one), as a DocumentFragment.
-// ``context``: ``names`` the room's known names (for mentions), ``me`` the viewer's name, ``own``
-// whether the viewer wrote it (the whole room's mention is then not theirs).
+// ``context``: ``names`` the room's known names and the groups' (for mentions), ``me`` the viewer's name,
+// ``groups`` the folded names of the viewer's groups, ``own`` whether the viewer wrote it (the whole
+// room's mention, or a group's, is then not theirs).
 export function renderMessageText(text, fmt, context = {}) {
   const fragment = document.createDocumentFragment();
-  const found = {names: context.names || [], me: (context.me || "").toLowerCase(), own: Boolean(context.own)};
+  const found = {
+    names: context.names || [],
+    me: (context.me || "").toLowerCase(),
+    groups: context.groups || new Set(),
+    own: Boolean(context.own),
+  };
   if (Array.isArray(fmt)) {
     for (const node of fmt) appendNode(fragment, node, 0, found);
   } else {
@@ -128,7 +134,8 @@ function appendText(parent, text, context) {
   for (const found of context ? mentions(text, context.names) : []) {
     if (found.start > from) plain(text.slice(from, found.start));
     const mention = document.createElement("span");
-    const mine = isGroup(found) ? !context.own : found.name.toLowerCase() === context.me;
+    const folded = found.name.toLowerCase();
+    const mine = isGroup(found) || context.groups.has(folded) ? !context.own : folded === context.me;
     mention.className = mine ? "mention me" : "mention";
     mention.textContent = text.slice(found.start, found.end);
     parent.append(mention);

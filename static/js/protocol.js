@@ -44,6 +44,7 @@ export const FRAME = Object.freeze({
   THREAD_REPLY: "thread_reply", // a reply in a thread one follows (version 2)
   SCHEDULED: "scheduled", // one's scheduled messages changed, in this or another tab, or one was sent
   REMINDER: "reminder", // one's reminders changed, in this or another tab, or one fell due
+  GROUP: "group", // a group was created, changed or deleted (version 2)
   MESSAGE: "message", // client to server
 });
 

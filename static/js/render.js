@@ -108,16 +108,18 @@ function formatText(body, text, fmt, item, own) {
   // The whole room's mention is the reader's own, but never in what the reader wrote.
   const context = {...textContext(), own};
   body.replaceChildren(renderMessageText(text, fmt, context));
-  item.classList.toggle("mentions-me", !own && Boolean(context.me) && mentionsName(text, context.names, context.me));
+  const mine = !own && Boolean(context.me) && mentionsName(text, context.names, context.me, context.groups);
+  item.classList.toggle("mentions-me", mine);
   if (withAt.has(body)) withAt.get(body).mentioned = mentions(text, context.names).map((m) => m.name).join("\n");
 }
 
 // Names learned after a message was shown (members, people arriving) may be mentioned in it.
-export function reformatMentions() {
+// ``always``: read each again, as what is one's own changed too (one joined or left a group).
+export function reformatMentions(always = false) {
   forgetGone();
   const names = textContext().names;
   for (const [body, shown] of withAt) {
-    if (mentions(shown.text, names).map((m) => m.name).join("\n") !== shown.mentioned) {
+    if (always || mentions(shown.text, names).map((m) => m.name).join("\n") !== shown.mentioned) {
       formatText(body, shown.text, shown.fmt, body.parentElement, shown.own);
     }
   }

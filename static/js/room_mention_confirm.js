@@ -1,12 +1,17 @@
 // A message that mentions the whole room ("@room", "@all"...) or those online in it
 // ("@here"), to a room of more than CONFIRM_OVER other people, is sent only once the
 // person says so (as Mattermost asks): "This will notify 12 people. Send?", counting for
-// "@here" those online now. Enter sends it; Escape (or Cancel) goes back to the message
-// box with the text as it was.
+// "@here" those online now. A mention of groups (static/js/groups.js) with more than
+// CONFIRM_OVER of their members reading the room, oneself aside, asks alike. Enter sends
+// it; Escape (or Cancel) goes back to the message box with the text as it was.
 
+import {groupNamed, groupNames} from "./groups.js";
 import {HERE, ROOM, mentions} from "./mentions.js";
 import {onlineNow} from "./people.js";
-import {othersInRoom} from "./roster.js";
+import {nickKey} from "./protocol.js";
+import {roomKind} from "./rooms.js";
+import {inRoom, othersInRoom} from "./roster.js";
+import {isOwn, session} from "./session.js";
 import {ui} from "./dom.js";
 
 export const CONFIRM_OVER = 5;
@@ -16,10 +21,22 @@ const $ = (id) => document.getElementById(id);
 // How many people sending ``text`` would notify, when that is enough to ask first; else null.
 export function peopleToConfirm(text) {
   const found = new Set(mentions(text, []).map((mention) => mention.name));
-  if (!found.has(ROOM) && !found.has(HERE)) return null;
+  if (!found.has(ROOM) && !found.has(HERE)) return groupReadersToConfirm(text);
   const others = othersInRoom();
   if (others === null || others <= CONFIRM_OVER) return null;
   return found.has(ROOM) ? others : Math.max(0, onlineNow() - 1);
+}
+
+// The members of the groups ``text`` mentions who read this room (in a room that is not open, its
+// members: as the server counts them), oneself aside, when more than CONFIRM_OVER; else null.
+function groupReadersToConfirm(text) {
+  const mentioned = mentions(text, groupNames()).map((mention) => groupNamed(mention.name)).filter(Boolean);
+  const open = roomKind(session.room) === "open";
+  const readers = new Set();
+  for (const name of mentioned.flatMap((group) => group.members)) {
+    if (!isOwn(name) && (open || inRoom(name) !== false)) readers.add(nickKey(name));
+  }
+  return readers.size > CONFIRM_OVER ? readers.size : null;
 }
 
 // Ask; ``send`` runs once the person confirms, nothing else happens if they do not.

@@ -6,12 +6,14 @@
 // names are current.
 
 import {apiCall} from "./api.js";
+import {groupNames, myGroupKeys} from "./groups.js";
 import {nickKey} from "./protocol.js";
 import {session} from "./session.js";
 
 const known = new Map(); // nickKey -> the name as its owner writes it
 let membersOf = "";
 let memberCount = null; // how many members membersOf has, once its members came
+let memberKeys = null; // the keys of membersOf's members (as many as the answer lists), once they came
 let arriving = null; // the call for membersOf's members, while under way
 let learned = () => {};
 let pending = false;
@@ -38,8 +40,12 @@ export function noteNames(names) {
 
 export const knownNames = () => [...known.values()];
 
-// What message text is read with: the known names and who is reading.
-export const textContext = () => ({names: [...knownNames(), session.myNick].filter(Boolean), me: session.myNick});
+// What message text is read with: the known names and the groups', who is reading and the groups they are in.
+export const textContext = () => ({
+  names: [...knownNames(), session.myNick, ...groupNames()].filter(Boolean),
+  me: session.myNick,
+  groups: myGroupKeys(),
+});
 
 // Only an account may list a room's members: signed in here, by token, or known to be one.
 const mayListMembers = () => Boolean(session.account || session.jwtRequired || session.isAccount);
@@ -52,6 +58,7 @@ export function loadMembers() {
   if (!mayListMembers()) return Promise.resolve(false);
   membersOf = session.room;
   memberCount = null;
+  memberKeys = null;
   const call = askForMembers(session.room);
   arriving = call;
   call.then(() => arriving === call && (arriving = null));
@@ -61,7 +68,9 @@ export function loadMembers() {
 async function askForMembers(room) {
   const answer = await apiCall("GET", `/api/rooms/${encodeURIComponent(room)}/members`);
   if (!answer.ok || !answer.body || !Array.isArray(answer.body.members)) return false;
-  noteNames(answer.body.members.map((member) => member && member.name));
+  const names = answer.body.members.map((member) => member && member.name).filter((name) => typeof name === "string");
+  noteNames(names);
+  if (room === membersOf) memberKeys = new Set(names.map(nickKey));
   if (room === membersOf && Number.isInteger(answer.body.count)) memberCount = answer.body.count;
   return true;
 }
@@ -70,6 +79,12 @@ async function askForMembers(room) {
 export function othersInRoom() {
   if (membersOf !== session.room || memberCount === null) return null;
   return Math.max(0, memberCount - 1);
+}
+
+// Whether the account called ``name`` is a member of this room (null: not known yet).
+export function inRoom(name) {
+  if (membersOf !== session.room || memberKeys === null) return null;
+  return memberKeys.has(nickKey(name));
 }
 
 // --- current accounts ----------------------------------------------------------------

@@ -1,0 +1,49 @@
+// The server's groups (``GET /api/groups``, docs/protocol.md "Groups"): each
+// a name mentioned as one (``@designers``), a description and its members,
+// kept up to date by ``group`` frames. Mentions read the names, completion
+// offers them, and a mention of a group one is in stands out as one's own.
+// Guests have no groups: the page asks only for an account.
+
+import {apiCall} from "./api.js";
+import {nickKey} from "./protocol.js";
+import {session} from "./session.js";
+
+const groups = new Map(); // nickKey(name) -> {name, description, by, ts, members}
+const listeners = new Set();
+
+const isEntry = (entry) => entry && typeof entry.name === "string" && Array.isArray(entry.members);
+
+// ``listener()`` after each change (mentions read again, the dialog, completion).
+export function onGroups(listener) {
+  listeners.add(listener);
+}
+
+function changed() {
+  for (const listener of listeners) listener();
+}
+
+// Every group, by name.
+export const allGroups = () => [...groups.values()].sort((a, b) => (nickKey(a.name) < nickKey(b.name) ? -1 : 1));
+export const groupNamed = (name) => groups.get(nickKey(String(name))) || null;
+export const groupNames = () => [...groups.values()].map((group) => group.name);
+export const isMember = (group, name = session.myNick) =>
+  Boolean(name) && group.members.some((member) => nickKey(member) === nickKey(name));
+// The names (folded) of the groups this page's person is in: their mentions are the person's own.
+export const myGroupKeys = () => new Set(allGroups().filter((group) => isMember(group)).map((g) => g.name.toLowerCase()));
+
+export async function loadGroups() {
+  if (!session.isAccount) return;
+  const answer = await apiCall("GET", "/api/groups");
+  if (!answer.ok || !Array.isArray(answer.body?.groups)) return;
+  groups.clear();
+  for (const entry of answer.body.groups) if (isEntry(entry)) groups.set(nickKey(entry.name), entry);
+  changed();
+}
+
+// A ``group`` frame: the group pages knew as ``name`` is now ``group`` (created, changed, renamed), or gone.
+export function onGroupFrame(frame) {
+  if (typeof frame.name !== "string") return;
+  groups.delete(nickKey(frame.name));
+  if (isEntry(frame.group)) groups.set(nickKey(frame.group.name), frame.group);
+  changed();
+}

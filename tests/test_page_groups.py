@@ -1,0 +1,121 @@
+"""Groups on the page (static/js/groups.js, groups_dialog.js, mention completion) in Chromium.
+
+People signed in with passwords on a real ``python -m chatroom``: bob makes @designers from the account
+menu's Groups, joins it and adds cid with the people picker; typing "@desi" offers "designers — group, 2
+people"; his mention stands out on cid's page as her own (a phone, dark) and not on ann's, who is not in
+it; cid sees Leave where ann sees Join; a mention of a group of more than five other readers asks first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from tests import test_page
+from tests.support import ServerProcess
+from tests.test_page import SCREENSHOT_PHONE, Pages
+from tests.test_page_changes import message, shoot
+from tests.test_page_journey import signed_in
+from tests.web_client import join, set_up
+
+browser = test_page.browser
+pages = test_page.pages
+CREW = ("bea", "cal", "dot", "eli", "fay", "gus")
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, Any]]]:
+    """A server without guests, ann (its administrator), bob and cid signed in, and the join link."""
+    with ServerProcess(tmp_path_factory.mktemp("groups-page") / "chat.db", guests=False) as running:
+        ann, join_link = set_up(running, "ann")
+        others = {name: join(running, join_link, name) for name in ("bob", "cid")}
+        yield running, {"ann": ann, **others, "link": join_link}
+
+
+def open_groups(page: Page) -> Locator:
+    """The account menu's Groups, open."""
+    page.locator("#me").click()
+    page.get_by_role("button", name="👥 Groups").click()
+    dialog = page.get_by_role("dialog", name="Groups")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def test_make_a_group_mention_it_and_its_member_sees_it_stand_out(
+    people: tuple[ServerProcess, dict[str, Any]], pages: Pages, tmp_path: Path
+) -> None:
+    """bob makes @designers, joins it and adds cid; "@desi" offers the group with its size; his mention of it
+    stands out on cid's page and counts in her badge, not on ann's; the dialog follows on every page."""
+    server, clients = people
+    url = f"{server.url}/?room=lobby"
+    ann = signed_in(pages, clients["ann"], url)
+    bob = signed_in(pages, clients["bob"], url)
+    cid = signed_in(pages, clients["cid"], url, viewport=SCREENSHOT_PHONE, color_scheme="dark")
+    dialog = open_groups(bob)
+    dialog.get_by_role("textbox", name="Name", exact=True).fill("designers")
+    dialog.get_by_role("textbox", name="What it is for (optional)").fill(
+        "Everyone who <b>draws</b> the product"
+    )
+    dialog.get_by_role("button", name="Create group").click()
+    expect(bob.locator("#group-name")).to_have_text("@designers")
+    bob.get_by_role("button", name="Join @designers").click()
+    adding = dialog.get_by_role("combobox", name="Add a member")
+    adding.fill("cid")
+    adding.press("Enter")
+    expect(bob.locator("#group-members .nick")).to_have_text(["bob", "cid"])
+    expect(bob.locator("#group-about")).to_contain_text("Everyone who <b>draws</b> the product")
+    shoot(bob, tmp_path, "group-desktop")
+    bob.keyboard.press("Escape")
+    box = bob.locator("#text")
+    box.press_sequentially("@desi")
+    options = bob.locator("#completion-list .completion-option")
+    expect(options).to_have_text(["designers — group, 2 people"])
+    box.press("Enter")
+    expect(box).to_have_value("@designers ")
+    box.press_sequentially("the mockups are in")
+    box.press("Enter")
+    expect(box).to_have_value("")
+    seen = message(cid, "the mockups are in")
+    expect(seen).to_have_class("msg mentions-me")
+    expect(seen.locator(".mention.me")).to_have_text("@designers")
+    other = message(ann, "the mockups are in")
+    expect(other.locator(".mention")).to_have_text("@designers")
+    expect(other).not_to_have_class("msg mentions-me")
+    expect(message(bob, "the mockups are in")).not_to_have_class("msg mentions-me")
+    shoot(cid, tmp_path, "group-mention-phone")
+    open_groups(cid)
+    expect(cid.get_by_role("button", name="Leave @designers")).to_be_visible()
+    shoot(cid, tmp_path, "groups-phone")
+    open_groups(ann)
+    expect(ann.get_by_role("button", name="Join @designers")).to_be_visible()
+    ann.get_by_role("button", name="@designers, 2 people: open").click()
+    expect(ann.get_by_role("button", name="Remove cid from @designers")).to_be_visible()  # an administrator
+    ann.keyboard.press("Escape")
+
+
+def test_a_mention_of_a_big_group_asks_first(
+    people: tuple[ServerProcess, dict[str, Any]], pages: Pages
+) -> None:
+    """ann's "@crew" in the lobby, a group of six others, asks "This will notify 6 people. Send?"; Escape
+    keeps the text and sends nothing."""
+    server, clients = people
+    admin = clients["ann"]
+    assert admin.call("POST", "/api/groups", {"name": "crew"}).status == 201
+    for name in CREW:
+        member = join(server, clients["link"], name)
+        assert member.call("PUT", f"/api/groups/crew/members/{name}").status == 200
+    ann = signed_in(pages, admin, f"{server.url}/?room=lobby")
+    box = ann.locator("#text")
+    box.fill("@crew lunch?")
+    box.press("Enter")
+    dialog = ann.get_by_role("dialog", name="This will notify 6 people. Send?")
+    expect(dialog).to_be_visible()
+    ann.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(box).to_have_value("@crew lunch?")
+    assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))
