@@ -15,17 +15,24 @@ from __future__ import annotations
 import logging
 
 from . import protocol
+from .access import Access
 from .api import ApiError, JsonHandler
-from .backend import BackendError
+from .backend import Backend, BackendError
 from .clock import now_ms
+from .config import Settings
 from .group_frames import GroupNotice, group_entry
 from .group_names import BadDescriptionError, BadGroupError, check_description, check_group_name
-from .identity import Identity
+from .identity import Authenticator, Identity
+from .limits import KeyedTokenBuckets
+from .links import SetupState
 from .moderation import keep_act
 from .store.acts_base import MANAGE_GROUP, ModerationAct
 from .store.groups_base import Group, GroupNameTakenError
 
 log = logging.getLogger("chatroom.groups")
+
+# Groups one account may create a minute, per process.
+CREATIONS_PER_MINUTE = 10
 
 
 class GroupBaseHandler(JsonHandler):
@@ -99,6 +106,19 @@ def refused_name(error: BadGroupError | GroupNameTakenError) -> ApiError:
 class GroupsHandler(GroupBaseHandler):
     """``GET /api/groups``: every group with its members; ``POST``: create one."""
 
+    def initialize(  # type: ignore[override]
+        self,
+        config: Settings,
+        backend: Backend,
+        authenticator: Authenticator,
+        access: Access,
+        creations: KeyedTokenBuckets,
+        setup: SetupState | None = None,
+    ) -> None:
+        super().initialize(config, backend, authenticator, access, setup)
+        # Groups one account may create a minute, per process: each is a frame to every account's page.
+        self.creations = creations
+
     async def get(self) -> None:
         self.reader()
         groups = await self.unavailable_if_failing(self.backend.accounts.groups())
@@ -110,6 +130,7 @@ class GroupsHandler(GroupBaseHandler):
         try:
             name = check_group_name(body.get("name"))
             description = check_description(body.get("description"))
+            self._take_turn(who)
             group = await self.unavailable_if_failing(
                 self.backend.accounts.create_group(name, description, who.account_id, now_ms())
             )
@@ -117,6 +138,13 @@ class GroupsHandler(GroupBaseHandler):
             raise refused_name(error) from None
         await self.tell_nodes(GroupNotice(group.name, group.name))
         await self.answer_with(group.name, 201)
+
+    def _take_turn(self, who: Identity) -> None:
+        """Count a group to create; 429 rate_limited when ``who`` creates too fast."""
+        if not self.creations.take(str(who.account_id)):
+            wait = max(1, round(self.creations.wait(str(who.account_id))))
+            message = f"too many groups at once: try again in {wait} s"
+            raise ApiError(429, protocol.RATE_LIMITED, message, {"Retry-After": str(wait)})
 
 
 class GroupHandler(GroupBaseHandler):

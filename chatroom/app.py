@@ -28,6 +28,7 @@ from .api_emoji import ADDS_PER_MINUTE, EmojiHandler, EmojiImageHandler, EmojiLi
 from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
 from .api_group_members import GroupMemberHandler
+from .api_groups import CREATIONS_PER_MINUTE as GROUP_CREATIONS
 from .api_groups import GroupHandler, GroupsHandler
 from .api_links import JoinHandler, JoinLinksHandler, ResetHandler, ResetLinkHandler, SetupHandler
 from .api_manage import CreateRoomsHandler, RoomHandler
@@ -233,7 +234,11 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/emoji/([^/]+)", EmojiHandler, api),
             (r"/emoji/([^/]+)", EmojiImageHandler, api),
             (r"/previews/([^/]+)/([^/]+)/([^/]+)", PreviewImageHandler, api),
-            (r"/api/groups", GroupsHandler, api),
+            (
+                r"/api/groups",
+                GroupsHandler,
+                {**api, "creations": KeyedTokenBuckets.per_minute(GROUP_CREATIONS)},
+            ),
             (r"/api/groups/([^/]+)", GroupHandler, api),
             (r"/api/groups/([^/]+)/members/([^/]+)", GroupMemberHandler, api),
             (r"/api/rooms/([^/]+)/read", ReadHandler, manage),

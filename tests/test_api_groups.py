@@ -47,7 +47,7 @@ class GroupsTest(RoomsCase):
         """ann's @designers is 201 with its entry, listed to bob and to a bot; names refused: none, a mention
         of many, a bad name (400 bad_name), a person's, a bot's, a group's or a look-alike (409 name_taken);
         a description too long or not text 400 bad_request; a guest 401, a bot 403. No account takes a
-        group's name either (409 name_taken)."""
+        group's name either (409 name_taken). Past 10 groups a minute, the next is 429 rate_limited."""
         bot = await self.everyone()
         entry = await self.created("ann", "designers", "  who  draws ")
         assert entry == {
@@ -75,6 +75,12 @@ class GroupsTest(RoomsCase):
         assert [g["name"] for g in (await self.api("GET", "/api/groups", "ann"))[1]["groups"]] == [
             "designers"
         ]
+        for number in range(10):
+            assert (await self.api("POST", "/api/groups", "cid", {"name": f"team{number}"}))[0] == 201
+        limited = await self.refused(
+            429, "rate_limited", self.api("POST", "/api/groups", "cid", {"name": "more"})
+        )
+        assert b"try again" in limited
 
     @gen_test(timeout=30)
     async def test_its_creator_or_an_administrator_manages_it_and_anyone_joins_or_leaves(self) -> None:

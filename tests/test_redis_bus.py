@@ -26,7 +26,6 @@ from chatroom.bus.redis import RedisBus
 from chatroom.bus.redis_frames import decode_frame, message_frames, typing_frame
 from chatroom.bus.redis_notices import decode_notices, notice_frames
 from chatroom.emoji_frames import EmojiNotice
-from chatroom.group_frames import GroupNotice
 from chatroom.events import (
     DELETE,
     EDIT,
@@ -52,6 +51,7 @@ from chatroom.events import (
     ThreadReplyNotice,
     TypingEvent,
 )
+from chatroom.group_frames import GroupNotice
 from chatroom.service import ChatService
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.files_base import ATTACHMENT, NewFile

@@ -53,6 +53,7 @@ const WORDS = {
   make_admin: () => [" made ", " an administrator"],
   remove_admin: () => [" took the administration from ", ""],
   remove_emoji: () => [" removed a custom emoji ", " had added"],
+  manage_group: () => [" changed a group of ", ""],
 };
 
 function actItem(act) {
