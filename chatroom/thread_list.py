@@ -19,7 +19,7 @@ from . import changes
 from .access import Access
 from .backend import Backend, StoredMessage
 from .identity import Identity
-from .mentions import mentioned
+from .mentions import mentions_reader
 from .store.records import ThreadFollow
 
 # Unread replies counted in one thread: a list's badge says "100+" past it.
@@ -52,7 +52,10 @@ async def unread_in(backend: Backend, who: Identity, follow: ThreadFollow, block
     after = max(follow.read_id, follow.root_id)
     replies = await backend.thread(follow.room, follow.root_id, after=after, limit=MAX_UNREAD, newest=False)
     counted = [reply for reply in replies if _counts(reply, who, blocked)]
-    return Unread(len(counted), any(mentioned(reply.text, [who.name]) for reply in counted))
+    # A group of theirs mentioned is a mention of them (mentions.py), as in the room's own counts.
+    groups = await backend.accounts.groups_of(who.account_id) if any("@" in r.text for r in counted) else []
+    mention = any(mentions_reader(reply.text, who.name, whole_room=False, groups=groups) for reply in counted)
+    return Unread(len(counted), mention)
 
 
 def _counts(reply: StoredMessage, who: Identity, blocked: set[int]) -> bool:

@@ -5,6 +5,7 @@ its members who read the room only (api_groups.py, api_group_members.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from tornado.testing import gen_test
@@ -126,8 +127,8 @@ class GroupsTest(RoomsCase):
     @gen_test(timeout=30)
     async def test_pages_follow_and_a_mention_reaches_members_who_read_the_room_only(self) -> None:
         """bob's page gets a group frame for each change; ann's "@designers" in a room of ann and bob counts
-        a mention for bob; cid, in the group and not in the room, is told of the group, and gets no byte of
-        the message and no count."""
+        a mention for bob, and in a thread reply makes him follow the thread with a mention; cid, in the group
+        and not in the room, is told of the group, and gets no byte of the message, no count, no thread."""
         await self.everyone()
         await self.create("ann", "studio", members=["bob"])
         await self.create("cid", "corner")
@@ -141,10 +142,20 @@ class GroupsTest(RoomsCase):
             pass
         ann = await self.inside("ann", "studio")
         await self.chat(ann, f"@designers {SECRET}", "a1")
-        await self.recv_type(ann, "ack")
+        root = (await self.recv_type(ann, "ack"))["id"]
         while (counts := await self.recv_type(bob, "unread"))["unread"] == 0:
             pass
         assert (counts["room"], counts["mentions"]) == ("studio", 1)
+        await self.send(
+            ann, {"type": "message", "message": "@designers here too", "thread": root, "ref": "a2"}
+        )
+        await self.recv_type(ann, "ack")
+        for _ in range(100):
+            if threads := (await self.api("GET", "/api/me/threads", "bob"))[1]["threads"]:
+                break
+            await asyncio.sleep(0.02)
+        assert (threads[0]["unread"], threads[0]["mention"]) == (1, True)
+        assert (await self.api("GET", "/api/me/threads", "cid"))[1]["threads"] == []
         rooms = (await self.api("GET", "/api/rooms", "cid"))[1]["rooms"]
         assert "studio" not in [entry["room"] for entry in rooms]
         await self.refused(404, "not_found", self.api("GET", "/api/rooms/studio/messages", "cid"))

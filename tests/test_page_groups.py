@@ -50,7 +50,8 @@ def test_make_a_group_mention_it_and_its_member_sees_it_stand_out(
     people: tuple[ServerProcess, dict[str, Any]], pages: Pages, tmp_path: Path
 ) -> None:
     """bob makes @designers, joins it and adds cid; "@desi" offers the group with its size; his mention of it
-    stands out on cid's page and counts in her badge, not on ann's; the dialog follows on every page."""
+    stands out on cid's page (a phone, dark), not on ann's nor his own; cid's Groups offers Leave, ann's Join,
+    and ann, an administrator, may remove cid."""
     server, clients = people
     url = f"{server.url}/?room=lobby"
     ann = signed_in(pages, clients["ann"], url)
