@@ -88,7 +88,8 @@ def test_a_group_mention_counts_and_pushes_for_its_members_who_may_read_the_room
 ) -> None:
     """ann's "@designers" in a closed room of ann and bob: bob (a member of the group) counts a mention
     and is pushed, also where the room is muted to him (as a mention by name); cid, in the group but not
-    in the room, is neither; ann, the sender and a member, neither; "x@designers.com" mentions nobody."""
+    in the room, is neither; ann, the sender and a member, neither; "x@designers.com" mentions nobody; once
+    bob blocked ann, her group mentions neither count nor push for him."""
 
     async def scenario(store: Store) -> None:
         accounts = store.accounts
@@ -109,5 +110,8 @@ def test_a_group_mention_counts_and_pushes_for_its_members_who_may_read_the_room
         assert [(r.account.name, r.reason) for r in chosen] == [("bob", MENTION)]
         nobody = await recipients(accounts, StoredMessage(2, "studio", "ann", "x@designers.com", 0), room)
         assert nobody == []
+        await accounts.block(bob.id, ann.id)
+        assert (await accounts.unread_in("studio", 0, "bob", reader_id=bob.id)).mentions == 0
+        assert await recipients(accounts, StoredMessage(3, "studio", "ann", "@designers", 0), room) == []
 
     run(store_factory(), scenario)
