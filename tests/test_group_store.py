@@ -3,6 +3,8 @@ a deletion taking its members with it."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chatroom.backend import StoredMessage
@@ -13,6 +15,7 @@ from chatroom.store.groups_base import GroupNameTakenError
 from chatroom.store.records import BOT, CLOSED, PERSON
 
 from .stores import StoreFactory, run
+from .test_account_store import run_nodes
 
 
 def test_groups_and_accounts_share_one_namespace(store_factory: StoreFactory) -> None:
@@ -115,3 +118,32 @@ def test_a_group_mention_counts_and_pushes_for_its_members_who_may_read_the_room
         assert await recipients(accounts, StoredMessage(3, "studio", "ann", "@designers", 0), room) == []
 
     run(store_factory(), scenario)
+
+
+def test_an_account_and_a_group_named_alike_at_once_on_two_nodes_are_one(
+    shared_store_factory: StoreFactory,
+) -> None:
+    """One node creates the account "dana", the other the group "DANA" at the same moment, or renames to
+    it: one of the two is refused, every time."""
+
+    async def scenario(stores: list[Store]) -> None:
+        left, right = stores[0].accounts, stores[1].accounts
+        ann = await left.create_account("ann", PERSON)
+        spare = await right.create_group("spare", "", ann.id, 1)
+        for round_ in range(8):
+            group = right.create_group(f"DANA{round_}", "", ann.id, 2)
+            outcomes = await asyncio.gather(
+                left.create_account(f"dana{round_}", PERSON), group, return_exceptions=True
+            )
+            assert sorted(type(o).__name__ for o in outcomes) in (
+                ["Account", "GroupNameTakenError"],
+                ["Group", "NameTakenError"],
+            ), outcomes
+            renamed = await asyncio.gather(
+                left.rename_account(ann.id, f"eve{round_}"),
+                right.rename_group(spare.id, f"EVE{round_}"),
+                return_exceptions=True,
+            )
+            assert sum(isinstance(o, Exception) for o in renamed) == 1, renamed
+
+    run_nodes(shared_store_factory, scenario)

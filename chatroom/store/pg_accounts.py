@@ -6,7 +6,9 @@ NOTHING`` (a concurrent insert of the same key is waited for, then loses),
 a one-time link is consumed by one UPDATE whose condition is checked again
 on the row once a concurrent consumer commits (READ COMMITTED), a room's
 look-alike check and its creation run under an advisory lock on its
-look-alike key, and a secret is read by a statement of its own after its
+look-alike key, an account's or a group's name is written under one on its
+key (each asks the other's table, and would miss a row written at the same
+moment on another node), and a secret is read by a statement of its own after its
 ``INSERT ... ON CONFLICT DO NOTHING``, so that it sees whichever node won.
 """
 
@@ -34,6 +36,8 @@ Rows = list[TupleRow]
 
 # The advisory lock class under which rooms are created, one lock per look-alike key.
 ROOM_LOCK_CLASS = int.from_bytes(b"room", "big")
+# The class under which accounts and groups take a name, one lock per name's key.
+NAME_LOCK_CLASS = int.from_bytes(b"name", "big")
 
 
 class Runner(Protocol):
@@ -65,6 +69,9 @@ class PostgresAccounts(SQLAccounts):
 
     async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
         await self._run(lambda conn: _many(conn, statement, rows), failing)
+
+    async def _change_name(self, failing: str, key: str, statement: str, *params: object) -> Rows:
+        return await self._run(lambda conn: _named(conn, key, statement, params), failing)
 
     async def _insert_account(self, values: tuple[object, ...]) -> Account:
         return await self._run(lambda conn: _create_account(conn, values), "cannot create the account")
@@ -102,8 +109,20 @@ class PostgresAccounts(SQLAccounts):
 # --- work on one connection ---------------------------------------------------------
 
 
+async def _lock_name(conn: Connection, key: str) -> None:
+    """Hold the name's lock until the transaction ends: who writes the same key next sees this one."""
+    await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (NAME_LOCK_CLASS, key))
+
+
+async def _named(conn: Connection, key: str, statement: str, params: Sequence[object]) -> Rows:
+    async with conn.transaction():
+        await _lock_name(conn, key)
+        return await all_rows(conn, statement, params)
+
+
 async def _create_account(conn: Connection, values: tuple[object, ...]) -> Account:
     async with conn.transaction():
+        await _lock_name(conn, str(values[1]))
         row = await _first(conn, sql.INSERT_ACCOUNT, values)
         if row is not None:
             account = sql.account(row)
@@ -139,6 +158,7 @@ async def _rename_account(conn: Connection, account_id: int, name: str) -> Accou
     key = nick_key(name)
     try:
         async with conn.transaction():
+            await _lock_name(conn, key)
             holder = await _first(conn, sql.NAME_HOLDER, (key,))
             if holder is not None and holder[0] != account_id:
                 raise NameTakenError(name, str(holder[1]))

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from ..names import nick_key
 from .groups_base import Group, GroupNameTakenError, GroupRecord
 from .records import PERSON
-from .sql_statements import SQLStatements
+from .sql_statements import Rows, SQLStatements
 
 # ? : name, key, description, creator, time, the key again. No row when an account or a group holds the key.
 CREATE = (
@@ -88,9 +88,8 @@ class SQLGroups(SQLStatements):
     async def create_group(self, name: str, description: str, creator_id: int, at: int) -> Group:
         """A new group (no members); GroupNameTakenError when the name's key is held."""
         key = nick_key(name)
-        rows = await self._change(
-            "cannot create the group", CREATE, name, key, description, creator_id, at, key
-        )
+        values = (name, key, description, creator_id, at, key)
+        rows = await self._change_name("cannot create the group", key, CREATE, *values)
         if not rows:
             await self._refuse_name(name, key, 0)
         return Group(_int(rows[0][0]), name, description, creator_id, at)
@@ -99,10 +98,15 @@ class SQLGroups(SQLStatements):
         """Rename the group; GroupNameTakenError when the key is another's; whether the group exists."""
         key = nick_key(name)
         values = (name, key, group_id, key, key, group_id)
-        if await self._change("cannot rename the group", RENAME, *values):
+        if await self._change_name("cannot rename the group", key, RENAME, *values):
             return True
         await self._refuse_name(name, key, group_id)
         return False
+
+    async def _change_name(self, failing: str, key: str, statement: str, *params: object) -> Rows:
+        """A write that gives a group the name of ``key``: SQLite's one writer needs nothing more;
+        PostgreSQL holds the name's lock through it, as an account's creation does (pg_accounts.py)."""
+        return await self._change(failing, statement, *params)
 
     async def _refuse_name(self, name: str, key: str, group_id: int) -> None:
         """GroupNameTakenError naming who holds ``key`` (an account first), if anyone does."""
