@@ -11,6 +11,7 @@ import orjson
 from . import protocol
 from .access import Access
 from .api import ApiError, JsonHandler
+from .api_groups import tell_groups_of
 from .backend import Backend, BackendError
 from .config import Settings
 from .events import PASSWORD_CHANGED, RENAMED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, AccountNotice
@@ -295,4 +296,5 @@ class MeHandler(AccountHandler):
             raise ApiError(401, protocol.UNAUTHORIZED, "this account no longer exists")
         if renamed.name != account.name:
             await tell_nodes(self.backend, account.id, RENAMED)
+            await tell_groups_of(self.backend, account.id)
         return renamed

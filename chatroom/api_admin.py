@@ -36,6 +36,7 @@ from typing import Any
 
 from . import protocol
 from .api import ApiError, JsonHandler, one_page
+from .api_groups import tell_groups_of
 from .backend import BackendError
 from .clock import now_ms
 from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
@@ -205,6 +206,7 @@ class AccountStateHandler(AdminHandler):
             await self.tell_every_node(AccountNotice(account.id, DEACTIVATED))
         else:
             await self.unavailable_if_failing(accounts.reactivate_account(account.id))
+        await tell_groups_of(self.backend, account.id)
         changed = await self.unavailable_if_failing(accounts.account_by_id(account.id))
         assert changed is not None
         audit.info("%r %sd the account %r (id %d)", self.admin.name, action, account.name, account.id)

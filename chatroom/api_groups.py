@@ -27,6 +27,7 @@ from .limits import KeyedTokenBuckets
 from .links import SetupState
 from .moderation import keep_act
 from .store.acts_base import MANAGE_GROUP, ModerationAct
+from .store.base import StoreError
 from .store.groups_base import Group, GroupNameTakenError
 
 log = logging.getLogger("chatroom.groups")
@@ -91,6 +92,17 @@ class GroupBaseHandler(JsonHandler):
     async def answer_with(self, name: str, status: int = 200) -> None:
         """Answer with the group as it is now."""
         self.send_json({"group": group_entry(await self.group(name))}, status)
+
+
+async def tell_groups_of(backend: Backend, account_id: int) -> None:
+    """The account was renamed, deactivated or reactivated: every page hears its groups again, whose
+    members' names changed (a failure is logged: pages see them when they next load)."""
+    try:
+        names = await backend.accounts.groups_of(account_id)
+        if names:
+            await backend.notify(*(GroupNotice(name, name) for name in names))
+    except (BackendError, StoreError) as error:
+        log.warning("cannot tell the other processes of the groups of account %d: %s", account_id, error)
 
 
 def refused_name(error: BadGroupError | GroupNameTakenError) -> ApiError:

@@ -128,7 +128,8 @@ class GroupsTest(RoomsCase):
     async def test_pages_follow_and_a_mention_reaches_members_who_read_the_room_only(self) -> None:
         """bob's page gets a group frame for each change; ann's "@designers" in a room of ann and bob counts
         a mention for bob, and in a thread reply makes him follow the thread with a mention; cid, in the group
-        and not in the room, is told of the group, and gets no byte of the message, no count, no thread."""
+        and not in the room, is told of the group, and gets no byte of the message, no count, no thread. A
+        member deactivated leaves the group's members on every page."""
         await self.everyone()
         await self.create("ann", "studio", members=["bob"])
         await self.create("cid", "corner")
@@ -162,6 +163,21 @@ class GroupsTest(RoomsCase):
         await self.api("DELETE", "/api/groups/designers", "ann")
         while (frame := await self.recv(cid)) != {"type": "group", "name": "designers", "group": None}:
             assert SECRET not in str(frame) and frame.get("room") != "studio"
+        await self.created("ann", "night")
+        for who in ("ann", "bob"):
+            assert (await self.api("PUT", f"/api/groups/night/members/{who}", who))[0] == 200
+
+        async def members_told(members: list[str]) -> None:
+            while True:
+                told = await self.recv_type(ann, "group")
+                if told["name"] == "night" and told["group"]["members"] == members:
+                    return
+
+        await members_told(["ann", "bob"])
+        found = await self.backend.accounts.account_by_name("bob")
+        assert found is not None
+        assert (await self.api("POST", f"/api/admin/accounts/{found.id}/deactivate", "dee"))[0] == 200
+        await members_told(["ann"])
         for client in (ann, bob, cid):
             client.close()
 
