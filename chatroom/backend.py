@@ -24,6 +24,7 @@ from .events import Sequenced as Sequenced
 from .events import StoredChange as StoredChange
 from .events import StoredMessage as StoredMessage
 from .events import TypingEvent as TypingEvent
+from .forwarded import Forwarded
 from .store.accounts_base import AccountStore
 from .store.change_rules import Changed, ChangeRequest
 from .store.files_base import FileStore
@@ -108,6 +109,7 @@ class Backend(Protocol):
         thread: int | None = None,
         broadcast: bool = False,
         scheduled: ScheduledClaim | None = None,
+        forward: Forwarded | None = None,
     ) -> Awaitable[StoredMessage]:
         """Store a message and broadcast it to the room's subscribers.
 
@@ -119,7 +121,8 @@ class Backend(Protocol):
         ``file_id`` a file the author saved (store.files) that the message
         carries (ChangeRefusedError when it may not: files_base.py);
         ``scheduled`` the scheduled message it is, stored only while its row
-        holds that version (ChangeRefusedError gone: store/scheduled_base.py).
+        holds that version (ChangeRefusedError gone: store/scheduled_base.py);
+        ``forward`` the snapshot of the message it forwards (forwarded.py).
 
         Calls made in order are stored in that order. The awaitable resolves
         once the message is durable, or raises BackendError. With ``ref``, a

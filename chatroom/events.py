@@ -19,6 +19,7 @@ from .change_events import REACTION as REACTION
 from .change_events import VOTE as VOTE
 from .change_events import StoredChange as StoredChange
 from .emoji_frames import EmojiNotice
+from .forwarded import Forwarded
 from .group_frames import GroupNotice
 from .person_events import ReminderNotice as ReminderNotice
 from .person_events import SavedNotice as SavedNotice
@@ -56,10 +57,9 @@ class Pin:
 class FileInfo:
     """A file attached to a message (or an avatar), as members see it.
 
-    ``id`` is random and url-safe (22 characters); ``name`` the uploader's name
-    for it, cleaned; ``size`` the bytes as stored and served (after metadata
-    stripping); ``content_type`` the server's own detection; ``width`` and
-    ``height`` an image's; ``thumb`` whether a thumbnail is stored.
+    ``id`` is random and url-safe (22 characters); ``name`` the uploader's name for it, cleaned;
+    ``size`` the bytes as stored and served (after metadata stripping); ``content_type`` the
+    server's own detection; ``width`` and ``height`` an image's; ``thumb`` whether a thumbnail is stored.
     """
 
     id: str
@@ -116,13 +116,12 @@ class StoredMessage:
     poll_closed: bool = False
     # Its link previews as they stand (preview_pages.py's stored form): None none yet, "" removed.
     preview: str | None = None
+    # The message it forwards, as it was when forwarded (None: not a forward).
+    forward: Forwarded | None = None
 
 
 class Members(list[str]):
-    """A room's members' names, each once, and which of them are guests (no account).
-
-    A list of names, so that it reads as one; ``guests`` says who is marked.
-    """
+    """A room's members' names, each once (a list of names), and which of them are guests (no account)."""
 
     def __init__(self, names: Iterable[str] = (), guests: Iterable[str] = ()) -> None:
         super().__init__(names)
@@ -162,8 +161,7 @@ class PresenceBatch:
     left: tuple[str, ...]
     users: int
     ts: int
-    # Those of ``joined`` who are guests.
-    guests: tuple[str, ...] = ()
+    guests: tuple[str, ...] = ()  # those of ``joined`` who are guests
 
 
 # What takes a room's ids: delivered in id order, recovered with ``since``.
@@ -182,8 +180,8 @@ ROOM_UNARCHIVED = "unarchived"
 ROOM_MEMBERS = "members"
 # Who posts in it changed: everyone, or only those who manage it (records.POSTING_RULES).
 ROOM_POSTING = "posting"
-# It became a room everyone is in (every person a member: each node's pages learn it from this one
-# notice, the entry's "everyone_in"), or an ordinary one again.
+# It became a room everyone is in (every person a member: each node's pages learn it from this notice,
+# the entry's "everyone_in"), or an ordinary one again.
 ROOM_EVERYONE_IN = "everyone_in"
 # Its topic was set or cleared, by someone who may post in it (the notice names them: ``by``).
 ROOM_TOPIC = "topic"
@@ -322,8 +320,7 @@ class BlockNotice:
 class AdminNotice:
     """The account ``account_id``, called ``name``, was made an administrator (``admin``) or no longer
     is one (stored already): every node tells the connections that may look accounts up (an ``admin``
-    frame: the mark beside the name follows), and closes the account's own connections so that they
-    come back with their new rights."""
+    frame), and closes the account's own connections so that they come back with their new rights."""
 
     account_id: int
     name: str
@@ -343,9 +340,8 @@ class StatusNotice:
 
 @dataclass(frozen=True, slots=True)
 class PauseNotice:
-    """The person called ``name`` paused their notifications until ``until`` (ms), or resumed them
-    (None), stored already: every node tells the connections of accounts in a ``dnd`` frame (their own
-    pages stop sounding, the others show the mark)."""
+    """The person ``name`` paused notifications until ``until`` (ms), or resumed them (None), stored
+    already: every node tells accounts' connections in a ``dnd`` frame (theirs stop sounding)."""
 
     name: str
     until: int | None

@@ -32,6 +32,7 @@ from .bus.local import LocalBus
 from .bus_calls import BusCalls
 from .events import Notice
 from .file_sweep import FileSweeper
+from .forwarded import Forwarded
 from .names import room_key
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
@@ -141,13 +142,14 @@ class ChatService(StoreReads, BusCalls):
         thread: int | None = None,
         broadcast: bool = False,
         scheduled: ScheduledClaim | None = None,
+        forward: Forwarded | None = None,
     ) -> asyncio.Future[StoredMessage]:
         """Store a message (carrying the file ``file_id``, saved by store.files); once committed, deliver
         it here and hand it to the bus."""
         stored: asyncio.Future[StoredMessage] = asyncio.get_running_loop().create_future()
         append = self.store.append(
             room, nick, text, ref=ref, bot=bot, guest=guest, account_id=account_id, reply_to=reply_to,
-            file_id=file_id, thread=thread, broadcast=broadcast, scheduled=scheduled,
+            file_id=file_id, thread=thread, broadcast=broadcast, scheduled=scheduled, forward=forward,
         )  # fmt: skip
         appended = asyncio.ensure_future(append)
         self._appending.add(appended)

@@ -4,10 +4,11 @@ One byte says what a frame holds: ``m`` messages and ``c`` changes to
 messages (each tagged with the node that stored them, which delivered them
 itself), ``p`` a join or leave (redis_subscription.py), ``t`` typing, and
 ``s`` a node's hello (it has just subscribed: redis_subscription.py takes it). A message row is
-``[id, nick, text, ts, bot, guest, account_id, reply, file, thread, broadcast]``
+``[id, nick, text, ts, bot, guest, account_id, reply, file, thread, broadcast, forward]``
 (``file``: ``[id, name, size, type, width, height, thumb]`` or null;
 ``thread`` the root's id or null; ``broadcast`` a thread reply also sent to
-the room); rows of the older five, six, eight and nine fields still decode,
+the room; ``forward`` the snapshot of the message it forwards, forwarded.py's
+as_row, or null); rows of the older five, six, eight and nine fields still decode,
 and a node that knows fewer fields reads those it knows of a longer row. A change row is
 ``[id, kind, target, nick, ts, text, emoji, on]``.
 
@@ -34,6 +35,7 @@ from ..events import (
     StoredMessage,
     TypingEvent,
 )
+from ..forwarded import forwarded_from_row
 
 
 def message_frames(node_tag: bytes, stored: Sequence[Sequenced]) -> list[bytes]:
@@ -53,7 +55,9 @@ def _message_row(m: StoredMessage) -> list[Any]:
     reply = None if m.reply_to is None else [m.reply_to.id, m.reply_to.nick, m.reply_to.text]
     f = m.file
     file = None if f is None else [f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb]
-    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply, file, m.thread, m.broadcast]
+    forward = None if m.forward is None else m.forward.as_row()
+    return [m.id, m.nick, m.text, m.ts, m.bot, m.guest, m.account_id, reply, file, m.thread, m.broadcast,
+            forward]  # fmt: skip
 
 
 def _change_row(c: StoredChange) -> list[Any]:
@@ -108,6 +112,7 @@ def _message(room: str, row: list[Any]) -> StoredMessage:
     file = FileInfo(*row[8][:7]) if len(row) > 8 and row[8] is not None else None
     thread = row[9] if len(row) > 9 else None
     broadcast = len(row) > 10 and bool(row[10])
+    forward = forwarded_from_row(row[11]) if len(row) > 11 and row[11] is not None else None
     return StoredMessage(
         row[0],
         room,
@@ -121,4 +126,5 @@ def _message(room: str, row: list[Any]) -> StoredMessage:
         file=file,
         thread=thread,
         broadcast=broadcast,
+        forward=forward,
     )

@@ -42,6 +42,7 @@ from typing import Any, Protocol
 
 from ..backend import StoredMessage
 from ..events import StoredChange
+from ..forwarded import Forwarded
 from .accounts_base import AccountStore
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest
 from .files_base import FileStore
@@ -211,6 +212,7 @@ class Store(ThreadReads, Protocol):
         thread: int | None = None,
         broadcast: bool = False,
         scheduled: ScheduledClaim | None = None,
+        forward: Forwarded | None = None,
     ) -> Awaitable[Appended]:
         """Queue a message for the next group commit; resolves once committed.
 
@@ -223,7 +225,8 @@ class Store(ThreadReads, Protocol):
         message of the room, (BAD_REQUEST) for a file it may not carry
         (files_base.py), (BAD_THREAD) for a thread with no root (threads_base.py).
         ``scheduled``: the scheduled message it is, whose row the same transaction deletes (GONE when
-        it was deleted or edited meanwhile: nothing is stored; scheduled_base.py).
+        it was deleted or edited meanwhile: nothing is stored; scheduled_base.py). ``forward``: the
+        message it forwards, as it is now, stored with it (forwarded.py).
         """
         ...
 

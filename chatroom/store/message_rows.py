@@ -1,7 +1,8 @@
 """Messages in their current state and changes, from rows: the SQL both dialects share, no I/O.
 
 A message is read with the message it replies to (a self-join), the file it
-carries (``files``), its pin (``pins``) and the thread it is in, and, in a
+carries (``files``), its pin (``pins``), the thread it is in and what it
+forwards (``forwards``: forwarded.py), and, in a
 second query, its reactions (a third, a root's replies: thread_rows.py); a change is one row of ``changes``.
 """
 
@@ -11,16 +12,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from ..events import FileInfo, Pin, Reaction, ReplyQuote, StoredChange, StoredMessage
+from ..forwarded import forwarded_from_row
 
 # Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message, what it replies to, its file, its pin.
 MESSAGE_COLUMNS = (
     "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
     " r.id, r.nick, r.message, r.deleted,"
     " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type,"
-    " p.nick, p.ts, m.thread_id, m.broadcast, m.preview"
+    " p.nick, p.ts, m.thread_id, m.broadcast, m.preview,"
+    " w.from_room, w.from_id, w.from_kind, w.nick, w.ts, w.message, w.file_name"
 )
 _REPLY_AND_FILE = (
     "LEFT JOIN messages r ON r.room = m.room AND r.id = m.reply_to LEFT JOIN files f ON f.id = m.file_id"
+    " LEFT JOIN forwards w ON w.room = m.room AND w.id = m.id"
 )
 # What a query from ``messages m`` joins to read MESSAGE_COLUMNS.
 MESSAGE_JOINS = f"{_REPLY_AND_FILE} LEFT JOIN pins p ON p.room = m.room AND p.target = m.id"
@@ -63,6 +67,7 @@ def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
         thread=None if row[22] is None else _int(row[22]),
         broadcast=bool(row[23]),
         preview=None if len(row) < 25 or row[24] is None else str(row[24]),
+        forward=forwarded_from_row(row[25:32]) if len(row) >= 32 else None,
     )
 
 

@@ -27,10 +27,12 @@ from psycopg.rows import TupleRow
 
 from ..backend import DEDUPE_WINDOW_MS, StoredMessage
 from ..events import FileInfo, ReplyQuote, StoredChange
+from ..forwarded import Forwarded, searchable_text
 from ..names import room_key
 from .base import Appended, Outcome, StoreError, encodable
 from .change_rules import ChangeRefusedError, gone_refusal, reply_refusal
 from .file_rows import attachable, file_from_row
+from .forward_rows import INSERT_FORWARD, forward_rows, pg
 from .pg_batch_sql import (
     ATTACH_IMPORTED,
     CALL_STORE,
@@ -77,6 +79,8 @@ class Pending:
     broadcast: bool = False
     # The scheduled message it is: its row is deleted in the same transaction (scheduled_base.py).
     scheduled: ScheduledClaim | None = None
+    # The message it forwards, as it is now (forwarded.py): its row is written in the same transaction.
+    forward: Forwarded | None = None
     # Read in the batch: the quote of the message it replies to, what its file is.
     quote: ReplyQuote | None = None
     file: FileInfo | None = None
@@ -136,6 +140,7 @@ async def store_batch(
         and p.file_id is None
         and p.thread is None
         and p.scheduled is None
+        and p.forward is None
         for p in batch
     ):
         messages = [p for p in batch if isinstance(p, Pending)]
@@ -195,7 +200,16 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
         firsts, place = _first_sends(storing)
         stored = iter(await _outcomes(await _send_store(conn, firsts), firsts, place))
         outcomes = [next(stored) if outcome is None else outcome for outcome in outcomes]
+        new = [o.message for o in outcomes if isinstance(o, Appended) and o.new]
+        await _insert_forwards(conn, new)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _insert_forwards(conn: Connection, messages: list[StoredMessage]) -> None:
+    rows = forward_rows(messages)
+    if rows:
+        async with conn.cursor() as cursor:
+            await cursor.executemany(pg(INSERT_FORWARD), rows)
 
 
 async def _take_scheduled(conn: Connection, run: list[Pending], outcomes: list[Outcome | None]) -> None:
@@ -247,7 +261,7 @@ async def _send_store(conn: Connection, firsts: list[Pending]) -> psycopg.AsyncC
 
 def _store_columns(firsts: list[Pending]) -> list[object]:
     """The store statement's parameters: a column of the messages' values each, then the resend window."""
-    folded = [searchable(p.text, p.file) for p in firsts]
+    folded = [searchable(searchable_text(p.text, p.forward), p.file) for p in firsts]
     return [
         text_column([p.room for p in firsts]),
         text_column([p.nick for p in firsts]),
@@ -313,6 +327,7 @@ def _outcome(pending: Pending, row: TupleRow) -> Appended:
             file=p.file,
             thread=p.thread,
             broadcast=p.broadcast,
+            forward=p.forward,
         )
         return Appended(message, True)
     return Appended(message_from_row(pending.room, row[1:]), False)
@@ -358,6 +373,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                     )
                 )
     await index_messages(conn, [m for m in batch if isinstance(m, StoredMessage)])
+    await _insert_forwards(conn, [m for m in batch if isinstance(m, StoredMessage)])
     await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     carried = [m for m in batch if isinstance(m, StoredMessage) and m.file is not None]
     await conn.execute(

@@ -32,6 +32,7 @@ from ..polls import read_poll
 from . import poll_rows
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest, TargetState, decide, moderation_act
 from .file_rows import DROP_MESSAGE_FILE
+from .forward_rows import DELETE_FORWARD, pg
 from .message_rows import (
     CHANGE_COLUMNS,
     MESSAGE_COLUMNS,
@@ -96,7 +97,8 @@ _SET_PREVIEW = "UPDATE messages SET preview = %s WHERE room = %s AND id = %s"
 # An edit's new text: the message's time and its file's name (NULL: none) for its search row.
 _EDIT = """
 UPDATE messages m SET message = %s, edited = %s WHERE room = %s AND id = %s
-RETURNING m.ts, (SELECT f.name FROM files f WHERE f.id = m.file_id)
+RETURNING m.ts, (SELECT f.name FROM files f WHERE f.id = m.file_id),
+  (SELECT w.message FROM forwards w WHERE w.room = m.room AND w.id = m.id)
 """
 _NEXT_ID = "UPDATE rooms SET last_id = last_id + 1 WHERE room = %s RETURNING last_id"
 _INSERT = f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -204,9 +206,10 @@ async def _apply_to_target(
     if request.kind == EDIT:
         edited = await (await conn.execute(_EDIT, (request.text, change.ts, *key))).fetchone()
         assert edited is not None  # decide() found the message
-        # The new text replaces the old in the search index; the file's name stays.
-        ts, name = edited
-        await reindex(conn, *key, int(ts), searchable(request.text, None if name is None else str(name)))
+        # The new text replaces the old in the search index; the file's name and a forwarded text stay.
+        ts, name, forwarded = edited
+        text = request.text if forwarded is None else f"{request.text}\n{forwarded}"
+        await reindex(conn, *key, int(ts), searchable(text, None if name is None else str(name)))
     elif request.kind == DELETE:
         dropped = await (await conn.execute(DROP_MESSAGE_FILE.replace("?", "%s"), key)).fetchone()
         await conn.execute(
@@ -218,6 +221,7 @@ async def _apply_to_target(
         await conn.execute("DELETE FROM reactions WHERE room = %s AND target = %s", key)
         await conn.execute(_UNPIN, key)
         await conn.execute(_DROP_VOTES, key)
+        await conn.execute(pg(DELETE_FORWARD), key)
         await conn.execute(drop_sql("%s"), key)
     elif request.kind == PIN:
         await _pin(conn, change)

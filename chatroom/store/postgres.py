@@ -30,6 +30,7 @@ from psycopg_pool import AsyncConnectionPool
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, prefix_end
 from ..clock import now_ms
 from ..events import StoredChange
+from ..forwarded import Forwarded
 from . import pg_schema, pg_search
 from .account_sql import ROOM_HOLDING_KEY
 from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, refuse_unqueueable
@@ -150,6 +151,7 @@ class PostgresStore(ExportReads):
         thread: int | None = None,
         broadcast: bool = False,
         scheduled: ScheduledClaim | None = None,
+        forward: Forwarded | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -173,6 +175,7 @@ class PostgresStore(ExportReads):
                     thread,
                     broadcast,
                     scheduled,
+                    forward,
                 )
             )
         return future

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ..events import FileInfo, StoredMessage
+from ..forwarded import searchable_text
 from ..search_text import Terms, fold
 from .records import OPEN
 
@@ -136,7 +137,11 @@ def searchable(text: str, file: FileInfo | str | None) -> str:
 
 def message_index_rows(messages: Iterable[StoredMessage]) -> list[tuple[str, int, int, str, str]]:
     """Rows (room, id, ts, nick, folded) of search_rows for messages not deleted, with their files' names."""
-    return [(m.room, m.id, m.ts, m.nick, searchable(m.text, m.file)) for m in messages if not m.deleted]
+    return [
+        (m.room, m.id, m.ts, m.nick, searchable(searchable_text(m.text, m.forward), m.file))
+        for m in messages
+        if not m.deleted
+    ]
 
 
 def file_name_sql(mark: str) -> str:

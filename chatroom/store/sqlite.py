@@ -30,6 +30,7 @@ from typing import TypeVar
 from ..backend import StoredMessage, dedupe_digest, dedupe_sender, prefix_end
 from ..clock import now_ms
 from ..events import StoredChange
+from ..forwarded import Forwarded
 from . import sqlite_search
 from . import sqlite_sql as sql
 from .account_sql import ROOM_HOLDING_KEY
@@ -175,6 +176,7 @@ class SQLiteStore(ExportReads):
         thread: int | None = None,
         broadcast: bool = False,
         scheduled: ScheduledClaim | None = None,
+        forward: Forwarded | None = None,
     ) -> asyncio.Future[Appended]:
         """Queue a message for the next group commit; a resent ref resolves to the first."""
         assert self._loop is not None, "start() the store first"
@@ -200,6 +202,7 @@ class SQLiteStore(ExportReads):
                     thread,
                     broadcast,
                     scheduled,
+                    forward,
                 )
             )
         return future

@@ -37,6 +37,7 @@ from .change_rules import (
     reply_refusal,
 )
 from .file_rows import DROP_MESSAGE_FILE
+from .forward_rows import DELETE_FORWARD
 from .message_rows import (
     CHANGE_COLUMNS,
     MESSAGE_COLUMNS,
@@ -159,6 +160,7 @@ def apply_change(
         conn.execute(_DROP_REACTIONS, key)
         conn.execute(_UNPIN, key)
         conn.execute(_DROP_VOTES, key)
+        conn.execute(DELETE_FORWARD, key)
         unindex(conn, room, request.target)
     elif request.kind == PIN:
         _pin(conn, change)

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterable
 
 from ..events import StoredMessage
+from .forward_rows import FORWARD_TEXT
 from .message_rows import MESSAGE_COLUMNS, MESSAGE_JOINS, message_from_row
 from .search_base import (
     DOC_SHIFT,
@@ -61,8 +62,11 @@ def index_messages(conn: sqlite3.Connection, messages: Iterable[StoredMessage]) 
 
 
 def reindex(conn: sqlite3.Connection, room: str, msg_id: int, text: str) -> None:
-    """A message's new text replaces its old in the index (an edit); its file's name stays."""
+    """A message's new text replaces its old in the index (an edit); its file's name and a forwarded
+    text (forward_rows.py) stay."""
     row = conn.execute(file_name_sql("?"), (room, msg_id)).fetchone()
+    forwarded = conn.execute(FORWARD_TEXT, (room, msg_id)).fetchone()
+    text = text if forwarded is None else f"{text}\n{forwarded[0]}"
     conn.execute(edit_sql("?"), (searchable(text, None if row is None else str(row[0])), room, msg_id))
 
 

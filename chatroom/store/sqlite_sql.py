@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 from ..backend import DEDUPE_WINDOW_MS, StoredChange, StoredMessage
 from ..events import FileInfo
+from ..forwarded import Forwarded
 from ..names import room_key
 from . import migrations
 from .base import Appended, Outcome, StoreError
 from .change_rules import Changed, ChangeRefusedError, ChangeRequest, gone_refusal
 from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
+from .forward_rows import INSERT_FORWARD, forward_rows
 from .records import ScheduledClaim
 from .sql_scheduled import TAKE
 from .sqlite_changes import apply_change, import_changes, reply_quote, thread_root_refusal
@@ -56,6 +58,8 @@ class PendingMessage:
     broadcast: bool = False
     # The scheduled message it is: its row is deleted in the same transaction (scheduled_base.py).
     scheduled: ScheduledClaim | None = None
+    # The message it forwards, as it is now (forwarded.py).
+    forward: Forwarded | None = None
 
 
 @dataclass(slots=True)
@@ -198,6 +202,7 @@ def _store_one(
         file=file,
         thread=item.thread,
         broadcast=item.broadcast,
+        forward=item.forward,
     )
     if item.digest is not None:
         sent[item.digest] = message
@@ -238,6 +243,7 @@ def _insert(conn: sqlite3.Connection, messages: list[StoredMessage], last_ids: d
         ],
     )
     conn.executemany(ATTACH, [(m.room, m.id, m.file.id) for m in messages if m.file is not None])
+    conn.executemany(INSERT_FORWARD, forward_rows(messages))
     index_messages(conn, messages)
     conn.executemany(
         "INSERT INTO rooms (room, last_id, key) VALUES (?, ?, ?)"

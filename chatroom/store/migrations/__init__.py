@@ -55,6 +55,7 @@ from . import (
     v038_link_previews,
     v039_groups,
     v040_polls,
+    v041_forwards,
 )
 from .step import Cursor, Step
 
@@ -99,6 +100,7 @@ STEPS: tuple[Step, ...] = (
     v038_link_previews.STEP,
     v039_groups.STEP,
     v040_polls.STEP,
+    v041_forwards.STEP,
 )
 LATEST = STEPS[-1].version
 
