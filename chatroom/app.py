@@ -27,6 +27,7 @@ from .api_direct import DirectHandler
 from .api_emoji import ADDS_PER_MINUTE, EmojiHandler, EmojiImageHandler, EmojiListHandler
 from .api_file_links import FileLinksHandler
 from .api_files import FileHandler, RoomFilesHandler
+from .api_forward import FORWARDS_PER_MINUTE, ForwardedHandler, ForwardHandler
 from .api_group_members import GroupMemberHandler
 from .api_groups import CREATIONS_PER_MINUTE as GROUP_CREATIONS
 from .api_groups import GroupHandler, GroupsHandler
@@ -175,6 +176,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
     statuses = {**api, "changes": KeyedTokenBuckets.per_minute(CHANGES_PER_MINUTE)}
+    forwards = {**api, "forwards": KeyedTokenBuckets.per_minute(FORWARDS_PER_MINUTE)}
     webhooks = Webhooks(settings, backend.accounts)
     if settings.link_previews:
         LinkPreviews(settings, backend, hub.spawn).start()
@@ -224,6 +226,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
             (r"/api/rooms/([^/]+)/pins", PinsHandler, api),
+            (r"/api/rooms/([^/]+)/forwards", ForwardHandler, forwards),
+            (r"/api/rooms/([^/]+)/forwards/([^/]+)", ForwardedHandler, api),
             (r"/api/search", SearchHandler, api),
             (r"/api/rooms/([^/]+)/files", RoomFilesHandler, {**upload, "webhooks": webhooks}),
             (r"/files/([^/]+)/([^/]+)", FileHandler, api),

@@ -33,6 +33,7 @@ from .events import (
     TypingEvent,
 )
 from .formatting import cut, plain_text
+from .forward_frames import with_forward
 from .identity import Identity
 from .preview_pages import sent_form
 from .protocol import BAD_REQUEST, MessageFrame, ProtocolError
@@ -242,11 +243,12 @@ def message_frame(message: StoredMessage) -> dict[str, Any]:
         frame["file"] = protocol.file_part(m.file)
     if m.pinned is not None:
         frame["pinned"] = {"nick": m.pinned.nick, "ts": m.pinned.ts}
-    if (poll := polls.read_poll(m.text)) is not None:
+    # A forwarded copy is never a live poll: a forwarded poll is its question and options as text.
+    if m.forward is None and (poll := polls.read_poll(m.text)) is not None:
         frame["poll"] = polls.poll_part(poll, m.votes, m.poll_closed)
     if m.preview and (previews := sent_form(m.preview)):
         frame["previews"] = previews
-    return frame
+    return with_forward(frame, m)
 
 
 def change_frame(change: StoredChange) -> dict[str, Any]:

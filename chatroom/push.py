@@ -36,6 +36,7 @@ from .backend import Backend, BackendError, StoredMessage
 from .clock import now_ms
 from .config import Settings
 from .formatting import cut, plain_text
+from .forward_frames import readable_text
 from .polls import poll_summary
 from .store.base import StoreError
 from .store.records import OPEN, PushSubscription, RoomRecord
@@ -58,9 +59,14 @@ FILE_MARK = "\N{PAPERCLIP}"
 
 def notification_text(message: StoredMessage) -> str:
     """What a notification says of a message: its text as read, without formatting marks (at most
-    MAX_TEXT characters; a poll's question and options), and, for a file, "📎 <name>" on a line
-    after it, or alone when the file came without a caption."""
-    text = poll_summary(message.text) or plain_text(message.text)
+    MAX_TEXT characters; a poll's question and options; a forwarded copy as plain text), and, for a
+    file, "📎 <name>" on a line after it, or alone when the file came without a caption."""
+    copied = message.forward is not None
+    text = (
+        plain_text(readable_text(message))
+        if copied
+        else poll_summary(message.text) or plain_text(message.text)
+    )
     if message.file is None:
         return cut(text, MAX_TEXT)
     mention = f"{FILE_MARK} {cut(message.file.name, MAX_FILE_NAME)}"

@@ -45,6 +45,7 @@ import tornado.simple_httpclient
 from . import protocol
 from .backend import StoredMessage
 from .config import Settings
+from .forward_frames import with_forward
 from .identity import Identity
 from .mentions import mentioned
 from .own_addresses import OwnAddresses, embedded_ipv4, ip_of
@@ -292,7 +293,7 @@ def payload(
     A message carrying a file says so as its user frame does (``file``); the
     bot downloads it with its key.
     """
-    frame = protocol.frame_of(message)
+    frame = with_forward(protocol.frame_of(message), message)
     if message.file is not None:
         frame["file"] = protocol.file_part(message.file)
     return orjson.dumps(
