@@ -36,6 +36,7 @@ from .export_fields import MAX_ID, MAX_TS, ExportFileError
 from .export_fields import Fields as _Fields
 from .export_fields import record_line as _line
 from .export_files import FilePart, read_file, read_part
+from .export_forward import forward_from, forward_record
 from .export_groups import READERS as GROUP_READERS
 from .export_previews import READERS as PREVIEW_READERS
 from .export_reading import READERS as READING_READERS
@@ -143,6 +144,7 @@ def _state(message: StoredMessage) -> dict[str, Any]:
         "file": None if message.file is None else message.file.id,
         "thread": message.thread,
         "broadcast": message.broadcast or None,
+        "forward": forward_record(message.forward),
     }
     return {name: value for name, value in state.items() if value is not None}
 
@@ -244,12 +246,14 @@ def _message(fields: _Fields) -> StoredMessage:
     deleted = fields.flag("deleted") if "deleted" in fields.data else False
     reply_to = fields.optional_id("reply_to")
     file_id = fields.optional_text("file")
+    forward = forward_from(fields)
+    # A deleted message has no text left; a file may come without a caption, a forward without a comment.
+    bare = deleted or file_id is not None or forward is not None
     return StoredMessage(
         id=fields.whole("id", 1, MAX_ID),
         room=fields.text("room"),
         nick=fields.text("nick"),
-        # A deleted message has no text left, and a file may come without a caption.
-        text=fields.any_text("message") if deleted or file_id is not None else fields.text("message"),
+        text=fields.any_text("message") if bare else fields.text("message"),
         ts=fields.whole("ts", 0, MAX_TS),
         bot=fields.flag("bot"),
         # Older exports: no "guest" (before schema step 5), no author, reply, edit or deletion (step 6).
@@ -263,6 +267,7 @@ def _message(fields: _Fields) -> StoredMessage:
         # Older exports (before schema step 32): every message is in the main timeline.
         thread=fields.optional_id("thread"),
         broadcast=fields.flag("broadcast") if "broadcast" in fields.data else False,
+        forward=forward,
     )
 
 
