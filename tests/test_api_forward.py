@@ -100,8 +100,9 @@ class ForwardTest(ForwardCase):
         assert (await self.api("GET", back, "ann"))[:2] == (200, {"room": "plans", "id": original})
         assert (await self.api("GET", back, "cid"))[::2] == (404, NO_MESSAGE)
         for words in ("this", SECRET):
-            status, found, _ = await self.api("GET", f"/api/search?q={words}", "cid")
+            status, found, raw = await self.api("GET", f"/api/search?q={words}", "cid")
             assert [(r["room"], r["id"]) for r in found["results"]] == [("town", copy["id"])], found
+            assert b"plans" not in raw and TITLE.encode() not in raw
         await self.change("ann", "town", {"type": "delete", "id": copy["id"]})
         (gone,) = await self.history("cid", "town")
         assert gone["deleted"] and "forward" not in gone and SECRET not in str(gone)

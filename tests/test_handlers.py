@@ -57,6 +57,7 @@ class PageTest(ChatTestCase):
             *("chat.css", "sidebar.css", "dialogs.css", "phone.css", "menus.css", "views.css"),
             *("text.css", "files.css", "status.css", "thread.css", "emoji.css", "scheduled.css", "polls.css"),
             "previews.css",
+            "forward.css",
         ]
         for sheet in sheets:
             response = self.fetch(sheet)

@@ -171,10 +171,18 @@ def test_every_control_says_what_it_does_in_words(
     expect(toolbar.get_by_role("button")).to_have_text(
         [
             *(f"🧵 {name}" for name in in_menu),
-            *("✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this", f"🚫 Block {owner}"),
+            *("✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this", "↪ Forward"),
+            f"🚫 Block {owner}",
         ]
     )
-    more = [*in_menu, "Mark unread from here", "Copy link", "Save for later", "Remind me about this"]
+    more = [
+        *in_menu,
+        "Mark unread from here",
+        "Copy link",
+        "Save for later",
+        "Remind me about this",
+        "Forward",
+    ]
     more.append(f"Block {owner}")
     for button, name in zip(toolbar.get_by_role("button").all(), more, strict=True):
         expect(button).to_have_accessible_name(name)

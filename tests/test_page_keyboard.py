@@ -297,7 +297,9 @@ def test_a_copied_link_is_said(server: ServerProcess, pages: Pages) -> None:
     more.focus()
     press(ann, "Enter")
     menu = item.get_by_role("toolbar", name="Message actions").get_by_role("button")
-    expect(menu).to_have_text(["✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this"])
+    expect(menu).to_have_text(
+        ["✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this", "↪ Forward"]
+    )
     expect(item.get_by_role("button", name="Mark unread from here")).to_be_focused()
     press(ann, "Escape")
     expect(more).to_be_focused()

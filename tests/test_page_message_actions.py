@@ -50,5 +50,7 @@ def test_a_menu_opened_before_the_account_is_known_gains_what_an_account_may_do(
     released = True
     for route in held:
         route.continue_()
-    expect(menu).to_have_text(["✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this"])
+    expect(menu).to_have_text(
+        ["✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this", "↪ Forward"]
+    )
     expect(item.get_by_role("button", name="Mark unread from here")).to_be_focused()

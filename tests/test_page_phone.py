@@ -118,7 +118,7 @@ def test_a_messages_actions_leave_its_author_in_sight_and_the_rarer_ones_open_as
     expect(toolbar.get_by_role("button")).to_have_text(
         [
             "🧵 Start a thread",
-            *("✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this"),
+            *("✉ Mark unread", "🔗 Copy link", "🔖 Save", "⏰ Remind me about this", "↪ Forward"),
             *("🚫 Block bob", "⛔ Bar bob from this room"),
         ]
     )

@@ -348,8 +348,14 @@ def test_archiving_turns_open_pages_read_only_at_once(server: ServerProcess, pag
         expect(link.locator(".room-tag")).to_have_text("archived")
         expect(link).to_have_attribute("aria-label", re.compile(r"^#old-project, archived, "))
         expect(page.locator("#messages .reaction")).to_be_disabled()
-    readers_actions = ["Mark unread from here", "Copy link", "Save for later", "Remind me about this"]
-    assert own_message_actions(kim, 4) == readers_actions
+    readers_actions = [
+        "Mark unread from here",
+        "Copy link",
+        "Save for later",
+        "Remind me about this",
+        "Forward",
+    ]
+    assert own_message_actions(kim, 5) == readers_actions
 
     status, body = call_api(server, "PATCH", "/api/rooms/old-project", {"archived": False}, token)
     assert status == 200, body

@@ -36,6 +36,7 @@ import {wireRoomSwitcher} from "./room_switcher.js";
 import {wireSettings} from "./room_settings.js";
 import {loadSavedHere, onSavedFrame, wireSaved} from "./saved.js";
 import {onReminderFrame, onWelcomeReminders, wireReminders} from "./reminders.js";
+import {wireForward} from "./forward.js";
 import {onScheduledFrame, onWelcomeScheduled, wireScheduled} from "./scheduled.js";
 import {wireSearch} from "./search.js";
 import {
@@ -259,6 +260,7 @@ function wirePage() {
   wireSaved();
   wireScheduled();
   wireReminders();
+  wireForward();
   wireThreads();
   wireThreadFollow();
   wireThreadTools(on);

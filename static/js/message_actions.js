@@ -1,6 +1,6 @@
 // What one can do with a message: reply, start or open its thread, react, pin it to the room (or unpin
 // it), edit and delete one's own (an administrator deletes any, and so does a room's owner in it), copy
-// its link, mark the room unread from it, save it for later, be reminded of it, block or bar its author
+// its link, mark the room unread from it, save it for later, be reminded of it, forward it, block or bar its author
 // (these behind "⋯ More actions").
 // One toolbar serves every message: it moves to the message under the pointer (desktop), the one
 // long-pressed (phone), or the one reached with the keyboard, so the list
@@ -24,6 +24,7 @@ import {quickReactionButtons, rememberReaction} from "./reaction_choice.js";
 import {barOffer, mayOfferBar} from "./room_bars.js";
 import {startReply} from "./reply.js";
 import {remindOffer} from "./reminders.js";
+import {forwardOffer} from "./forward.js";
 import {saveOffer} from "./saved.js";
 import {openThread, threadLink} from "./thread.js";
 import {repliesOf} from "./thread_summary.js";
@@ -111,6 +112,7 @@ function rarerButtons(item, inMenu) {
   buttons.push(rare("🔗", "Copy link", "Copy link", (node) => copyLink(item, node)));
   if (!isDeleted(item) && session.isAccount) buttons.push(saveOffer(item, rare, hideToolbar)); // saved.js
   if (!isDeleted(item) && session.isAccount) buttons.push(remindOffer(item, rare, hideToolbar)); // reminders.js
+  if (!isDeleted(item) && session.isAccount) buttons.push(forwardOffer(item, rare, hideToolbar)); // forward.js
   // A person (not a bot, not a guest) may be blocked by anyone with an account but themselves.
   if (!own && session.isAccount && !item.dataset.bot && !item.dataset.guest && nick) {
     const blocked = isBlocked(nick);

@@ -11,6 +11,7 @@ import {hideQuoteIfBlocked} from "./blocks.js";
 import {emojiGlyph} from "./custom_emoji.js";
 import {element, textNode} from "./dom.js";
 import {fileLabel} from "./file_view.js";
+import {dropForwardCard, ownText} from "./forward_card.js";
 import {showPreviews} from "./link_previews.js";
 import {plainText} from "./message_format.js";
 import {applyPollChange, showPoll} from "./polls.js";
@@ -55,8 +56,9 @@ function shortQuote(text) {
 // --- from a user frame --------------------------------------------------------------
 
 export function decorate(item, frame) {
-  textOf.set(item, frame.message);
-  treeOf.set(item, frame.fmt);
+  const shown = ownText(frame); // a forwarded copy's own text is its comment (forward_card.js)
+  textOf.set(item, shown.text);
+  treeOf.set(item, shown.fmt);
   const original = frame.reply_to;
   if (original && typeof original === "object" && typeof original.id === "number") {
     item.querySelector(".text").before(quoteElement(original));
@@ -142,6 +144,7 @@ function showDeleted(item) {
   const parts = ".reactions, .meta .edited, .reply-quote, .reaction-who, .poll, .link-previews";
   for (const gone of item.querySelectorAll(parts)) gone.remove();
   removeFile(item);
+  dropForwardCard(item);
   const body = item.querySelector(".text");
   forgetText(body);
   body.replaceChildren(element("span", "tombstone", "message deleted"));

@@ -7,6 +7,7 @@ import {avatarElement} from "./avatar.js";
 import {hideIfBlocked} from "./blocks.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileElement, fileLabel, fileOf} from "./file_view.js";
+import {forwardCard, ownText} from "./forward_card.js";
 import {forgetFile, showFull} from "./lightbox.js";
 import {mentions, mentionsName} from "./mentions.js";
 import {renderMessageText} from "./message_format.js";
@@ -38,18 +39,21 @@ export function messageItem(frame, own) {
   if (frame.bot === true) meta.append(textNode(" "), element("span", "badge", "bot"));
   if (frame.guest === true) meta.append(textNode(" "), element("span", "badge guest", "guest"));
   meta.append(textNode(" "), timeElement(frame.ts));
-  const body = messageText(frame.message, frame.fmt, item, own);
+  const shown = ownText(frame); // a forwarded copy's comment; its card follows (forward_card.js)
+  const body = messageText(shown.text, shown.fmt, item, own);
   // Focused (the arrow keys), a message is named by who, when and what, not by its buttons too.
   meta.id = `msg-${frame.id}-meta`;
   body.id = `msg-${frame.id}-text`;
-  item.setAttribute("aria-labelledby", `${meta.id} ${body.id}`);
   item.append(avatar, meta, body);
+  const card = forwardCard(frame);
+  if (card) item.append(card);
+  item.setAttribute("aria-labelledby", [meta.id, body.id, ...(card ? [card.id] : [])].join(" "));
   const file = frame.deleted === true ? null : fileOf(frame);
   if (file) {
     filesOf.set(item, file);
     const said = fileSaid(frame.id, file);
     item.append(fileElement(file, showFull), said);
-    item.setAttribute("aria-labelledby", `${meta.id} ${body.id} ${said.id}`);
+    item.setAttribute("aria-labelledby", `${item.getAttribute("aria-labelledby")} ${said.id}`);
   }
   hideIfBlocked(item);
   markIfSaved(item);
