@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from dataclasses import replace
 from typing import Any
 
 from tornado.testing import gen_test
@@ -186,3 +187,26 @@ class ForwardRateTest(ForwardCase):
         assert {status for status, _, _ in answers} == {201}
         status, answer, _ = await self.forward("ann", "town", room="plans", id=original)
         assert (status, answer["error"]) == (429, "rate_limited")
+
+
+class GuestForwardTest(ForwardCase):
+    """Where guests are let in: a version 1 guest reads a copy as plain text, and forwards nothing."""
+
+    settings = replace(ForwardCase.settings, guests=True)
+
+    @gen_test(timeout=30)
+    async def test_a_guest_reads_the_copy_as_plain_text_and_may_not_forward(self) -> None:
+        """A guest in "town" (the version 1 query, no token) gets the copy's user frame: its "message" is
+        the comment, where the message comes from, who wrote it and its text; a guest's forward is 401."""
+        original = await self.rooms()
+        guest, _, _ = await self.join("visitor", "town")
+        status, copy, _ = await self.forward("ann", "town", room="plans", id=original, message="fyi")
+        assert status == 201, copy
+        frame = await self.recv_type(guest, "user")
+        assert (
+            frame["message"]
+            == f"fyi\n\n\u21aa Forwarded from a closed room \u2014 bob:\nthe **{SECRET}** is ready"
+        )
+        assert (await self.forward(None, "town", room="town", id=copy["id"]))[:2] == (
+            401, {"error": "unauthorized", "message": "sign in first: guests forward nothing"},
+        )  # fmt: skip
