@@ -107,6 +107,8 @@ class ForwardTest(ForwardCase):
         await self.change("ann", "town", {"type": "delete", "id": copy["id"]})
         (gone,) = await self.history("cid", "town")
         assert gone["deleted"] and "forward" not in gone and SECRET not in str(gone)
+        (stored,) = await self.backend.history("town")
+        assert stored.forward is None  # the snapshot is gone from the store, not only from the frame
         assert (await self.api("GET", f"/api/search?q={SECRET}", "cid"))[1]["results"] == []
         cid.close()
 
