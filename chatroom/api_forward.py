@@ -27,7 +27,7 @@ from .forward_frames import readable_text
 from .forwarded import Forwarded
 from .identity import Identity
 from .limits import KeyedTokenBuckets
-from .polls import poll_summary
+from .polls import is_poll_text, poll_summary
 from .protocol import ProtocolError
 from .reminder_sending import live_message
 from .scheduled_sending import write_refusal
@@ -132,9 +132,12 @@ class ForwardHandler(ForwardBaseHandler):
         if not raw.strip():
             return ""
         try:
-            return protocol.clean_text(raw, self.config.max_message_length)
+            comment = protocol.clean_text(raw, self.config.max_message_length)
         except ProtocolError as error:
             raise ApiError(400, error.code, error.message) from None
+        if is_poll_text(comment):
+            raise ApiError(400, protocol.BAD_REQUEST, "a comment cannot be a poll: send the poll on its own")
+        return comment
 
 
 class ForwardedHandler(ForwardBaseHandler):

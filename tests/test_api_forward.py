@@ -131,6 +131,10 @@ class ForwardTest(ForwardCase):
         assert edited["forward"]["comment"] == "for friday" and edited["forward"]["message"] == "bring cake"
         status, found, _ = await self.api("GET", "/api/search?q=cake&room=town", "bob")
         assert [r["id"] for r in found["results"]] == [copy["id"]], found
+        poll = await self.said("cid", "square", "/poll Lunch?\nsoup\nsalad")
+        status, shared, _ = await self.forward("ann", "town", room="square", id=poll)
+        assert status == 201 and "poll" not in shared, shared
+        assert shared["forward"]["message"] == "\N{BAR CHART} Lunch?\nsoup \u00b7 salad"
 
     @gen_test(timeout=30)
     async def test_every_refusal(self) -> None:
@@ -146,7 +150,8 @@ class ForwardTest(ForwardCase):
         status, _, _ = await self.raw_call(key, {"room": "plans", "id": original})
         assert status == 403
         for body in ({"room": 5, "id": original}, {"room": "plans", "id": "1"}, {"room": "plans", "id": 0},
-                     {"room": "plans", "id": original, "message": 5}):  # fmt: skip
+                     {"room": "plans", "id": original, "message": 5},
+                     {"room": "plans", "id": original, "message": "/poll Lunch?\nsoup\nsalad"}):  # fmt: skip
             status, answer, _ = await self.forward("ann", "town", **body)
             assert (status, answer["error"]) == (400, "bad_request"), body
         unreadable = [("cid", "plans", original), ("ann", "nowhere", 1), ("ann", "plans", 10**6)]
