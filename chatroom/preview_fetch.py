@@ -33,7 +33,7 @@ MAX_REDIRECTS = 3
 TIMEOUT = 5.0
 MAX_PAGE_BYTES = 512 * 1024
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
-USER_AGENT = "chatroom-link-preview (+https://github.com/chatroom)"
+USER_AGENT = "chatroom-link-preview"
 PAGE = "page"
 IMAGE = "image"
 # Why a fetch is refused (a metric's label, and the log's word): not an address we read, or not a
