@@ -199,7 +199,7 @@ class GuestPinsTest(RoomsCase):
         error = await self.recv_type(guest, "error")
         assert error == {
             "type": "error", "code": "forbidden", "ref": "p",
-            "message": "sign in to edit, delete, react or pin: guests cannot change messages",
+            "message": "sign in to edit, delete, react, pin or vote: guests cannot change messages",
         }  # fmt: skip
         await self.send(guest, {"type": "message", "message": "still here", "ref": "n"})
         assert (await self.recv_type(guest, "ack"))["ref"] == "n"
