@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 
 from PIL import Image
 
-from .images import UNREADABLE, ImageRefusedError, bare_frame, upright_turn
+from .images import ImageRefusedError, bare_frame, guarded_open, upright_turn
 from .sniff import HEAD_BYTES, is_image, sniff
 
 SIDE = 64
@@ -46,16 +45,8 @@ def prepare_emoji(data: bytes) -> EmojiPicture:
     content_type = sniff(data[:HEAD_BYTES], "emoji")
     if not is_image(content_type):
         raise ImageRefusedError("not_an_image")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            with Image.open(io.BytesIO(data), formats=[_FORMATS[content_type]]) as image:
-                frames, durations, loop = _small_frames(image)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
-        raise ImageRefusedError("too_many_pixels") from bomb
-    except UNREADABLE as error:
-        raise ImageRefusedError("unreadable_image") from error
+    with guarded_open(data, _FORMATS[content_type]) as image:
+        frames, durations, loop = _small_frames(image)
     kept = _encode(frames, durations, loop)
     kind = "image/webp" if len(frames) > 1 else "image/png"
     return EmojiPicture(kept, kind, hashlib.sha256(kept).hexdigest())

@@ -15,6 +15,7 @@ so a wide-gamut phone photo keeps its colours in every browser.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 import warnings
@@ -153,23 +154,33 @@ def _is_lossless(head: bytes, image_format: str) -> bool:
     return image_format == "PNG"
 
 
-def _decode(path: Path, image_format: str, lossless: bool, first_frame_only: bool) -> _Picture:
-    """Every frame decoded in full (and bounded), oriented, in sRGB, with no metadata attached."""
+@contextlib.contextmanager
+def guarded_open(source: Path | bytes, image_format: str) -> Iterator[Image.Image]:
+    """The image opened as ``image_format`` alone; a decompression bomb, or anything unreadable while
+    it is open (what the ``with`` body does to it too), is ImageRefusedError (too_many_pixels,
+    unreadable_image)."""
     try:
         # catch_warnings is process-wide: threads interleaving here may print
-        # the warning rather than raise it, and then _check_pixels refuses the
+        # the warning rather than raise it, and then the pixel bound refuses the
         # image all the same, since Pillow warns exactly past MAX_PIXELS.
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             # Pillow's complaints about a corrupt EXIF block, which is dropped anyway.
             warnings.simplefilter("ignore", UserWarning)
-            with Image.open(path, formats=[image_format]) as image:
-                _check_pixels(image.size)
-                return _read_frames(image, image_format, lossless, first_frame_only)
+            opened = source if isinstance(source, Path) else io.BytesIO(source)
+            with Image.open(opened, formats=[image_format]) as image:
+                yield image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
         raise ImageRefusedError("too_many_pixels") from bomb
     except UNREADABLE as error:
         raise ImageRefusedError("unreadable_image") from error
+
+
+def _decode(path: Path, image_format: str, lossless: bool, first_frame_only: bool) -> _Picture:
+    """Every frame decoded in full (and bounded), oriented, in sRGB, with no metadata attached."""
+    with guarded_open(path, image_format) as image:
+        _check_pixels(image.size)
+        return _read_frames(image, image_format, lossless, first_frame_only)
 
 
 def _check_pixels(size: tuple[int, int]) -> None:

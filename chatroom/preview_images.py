@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 
 from PIL import Image
 
-from .images import UNREADABLE, ImageRefusedError, bare_frame, upright_turn
+from .images import ImageRefusedError, bare_frame, guarded_open, upright_turn
 from .preview_pages import Picture
 from .sniff import HEAD_BYTES, is_image, sniff
 
@@ -34,19 +33,11 @@ def prepare_picture(data: bytes) -> tuple[Picture, bytes]:
     content_type = sniff(data[:HEAD_BYTES], "preview")
     if not is_image(content_type) or content_type not in _FORMATS:
         raise ImageRefusedError("not_an_image")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            warnings.simplefilter("ignore", UserWarning)
-            with Image.open(io.BytesIO(data), formats=[_FORMATS[content_type]]) as image:
-                if image.width * image.height > MAX_PIXELS:
-                    raise ImageRefusedError("too_many_pixels")
-                image.load()
-                frame = bare_frame(image, None, upright_turn(image))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
-        raise ImageRefusedError("too_many_pixels") from bomb
-    except UNREADABLE as error:
-        raise ImageRefusedError("unreadable_image") from error
+    with guarded_open(data, _FORMATS[content_type]) as image:
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageRefusedError("too_many_pixels")
+        image.load()
+        frame = bare_frame(image, None, upright_turn(image))
     frame.thumbnail(BOX, Image.Resampling.LANCZOS)
     kept, kind = _encode(frame)
     return Picture(hashlib.sha256(kept).hexdigest(), kind, frame.width, frame.height), kept

@@ -79,6 +79,22 @@ class RoomsCase(ChatTestCase):
         client = await self.connect(room=room, token=token_for(who), **params)
         return client, await self.recv(client)
 
+    async def inside(self, who: str, room: str) -> Client:
+        """``who`` connected to ``room``, past its welcome, history and own join."""
+        client, welcome = await self.enter(who, room)
+        assert welcome["type"] == "welcome", welcome
+        await self.recv_type(client, "history")
+        await self.recv_type(client, "sys")
+        return client
+
+    async def said(self, who: str, room: str, text: str) -> int:
+        """``who`` says ``text`` in the room on a connection of its own: its id."""
+        client = await self.inside(who, room)
+        await self.chat(client, text, "r")
+        message_id = int((await self.recv_type(client, "ack"))["id"])
+        client.close()
+        return message_id
+
     async def refused(self, status: int, code: str, call: Any) -> bytes:
         """Await an API call that must fail with ``status`` and error ``code``; its raw body."""
         got, body, raw = await call

@@ -30,14 +30,6 @@ class BlocksCase(RoomsCase):
         status, body, _ = await self.api("POST", "/api/direct", who, {"members": list(members)})
         return status, body
 
-    async def inside(self, who: str, room: str) -> Client:
-        """``who`` connected to ``room``, past its welcome, history and own join."""
-        client, welcome = await self.enter(who, room)
-        assert welcome["type"] == "welcome", welcome
-        await self.recv_type(client, "history")
-        await self.recv_type(client, "sys")
-        return client
-
 
 class BlocksTest(BlocksCase):
     """The list, its refusals, and what a block does on the API and the socket."""

@@ -12,7 +12,7 @@ from typing import Any
 from tornado.testing import gen_test
 
 from chatroom.api_forward import FORWARDS_PER_MINUTE
-from tests.chat_case import Client, OnPostgres
+from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase
 from tests.test_outsiders import SECRET, TITLE
 
@@ -26,21 +26,6 @@ def forwards(room: str) -> str:
 
 class ForwardCase(RoomsCase):
     """ann and bob share the closed room "plans" (its title secret); cid is outside it; "town" is open."""
-
-    async def inside(self, who: str, room: str) -> Client:
-        """``who`` connected to ``room``, past its welcome, history and own join."""
-        client, welcome = await self.enter(who, room)
-        assert welcome["type"] == "welcome", welcome
-        await self.recv_type(client, "history")
-        await self.recv_type(client, "sys")
-        return client
-
-    async def said(self, who: str, room: str, text: str) -> int:
-        client = await self.inside(who, room)
-        await self.chat(client, text, "r")
-        message_id = int((await self.recv_type(client, "ack"))["id"])
-        client.close()
-        return message_id
 
     async def change(self, who: str, room: str, frame: dict[str, Any]) -> None:
         """``who`` changes a message of the room (an edit, a deletion), acked."""

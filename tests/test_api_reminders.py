@@ -13,7 +13,7 @@ import pytest
 from tornado.testing import gen_test
 
 from chatroom import api_reminders
-from tests.chat_case import Client, OnPostgres
+from tests.chat_case import OnPostgres
 from tests.rooms_case import RoomsCase
 from tests.test_outsiders import SECRET, TITLE
 
@@ -31,22 +31,6 @@ def soon(seconds: int = 3600) -> int:
 
 class RemindersTest(RoomsCase):
     """ann, bob and cid are people; the rooms each test makes are theirs."""
-
-    async def inside(self, who: str, room: str) -> Client:
-        """``who`` connected to ``room``, past its welcome, history and own join."""
-        client, welcome = await self.enter(who, room)
-        assert welcome["type"] == "welcome", welcome
-        await self.recv_type(client, "history")
-        await self.recv_type(client, "sys")
-        return client
-
-    async def said(self, who: str, room: str, text: str) -> int:
-        """``who`` says ``text`` in the room: its id."""
-        client = await self.inside(who, room)
-        await self.chat(client, text, "r")
-        message_id = int((await self.recv_type(client, "ack"))["id"])
-        client.close()
-        return message_id
 
     async def delete(self, who: str, room: str, message_id: int) -> None:
         """``who`` deletes the message of the room, and it is deleted."""

@@ -21,14 +21,6 @@ NO_SUCH = {"error": "not_found", "message": "there is no such message, or you ma
 class SavedTest(RoomsCase):
     """ann and bob are people; the rooms each test makes are theirs."""
 
-    async def inside(self, who: str, room: str) -> Client:
-        """``who`` connected to ``room``, past its welcome, history and own join."""
-        client, welcome = await self.enter(who, room)
-        assert welcome["type"] == "welcome", welcome
-        await self.recv_type(client, "history")
-        await self.recv_type(client, "sys")
-        return client
-
     async def written(self, client: Client, *texts: str) -> list[int]:
         """Write each text; their ids."""
         ids = []

@@ -28,14 +28,6 @@ def soon(seconds: int = 3600) -> int:
 class ScheduledTest(RoomsCase):
     """ann and bob are people; the rooms each test makes are theirs."""
 
-    async def inside(self, who: str, room: str) -> Client:
-        """``who`` connected to ``room``, past its welcome, history and own join."""
-        client, welcome = await self.enter(who, room)
-        assert welcome["type"] == "welcome", welcome
-        await self.recv_type(client, "history")
-        await self.recv_type(client, "sys")
-        return client
-
     async def schedule(self, who: str, room: str, text: str, **extra: Any) -> tuple[int, Any, bytes]:
         body = {"room": room, "message": text, "at": soon(), **extra}
         return await self.api("POST", "/api/me/scheduled", who, body)

@@ -22,14 +22,6 @@ EMPTY = b'{"threads":[],"unread":0,"mentions":0,"next":null}'
 class ThreadsTest(RoomsCase):
     """ann, bob and cid are people; the rooms each test makes are theirs."""
 
-    async def inside(self, who: str, room: str) -> Client:
-        """``who`` connected to ``room``, past its welcome, history and own join."""
-        client, welcome = await self.enter(who, room)
-        assert welcome["type"] == "welcome", welcome
-        await self.recv_type(client, "history")
-        await self.recv_type(client, "sys")
-        return client
-
     async def write(self, client: Client, text: str, thread: int | None = None) -> int:
         """Write a message (a reply in ``thread``); its id."""
         self.refs = getattr(self, "refs", 0) + 1
