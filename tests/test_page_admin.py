@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -203,17 +205,24 @@ def test_an_administrator_manages_an_open_room_they_are_not_in_from_its_settings
         expect(settings.locator("#settings-error")).to_have_text("")
 
 
+@contextmanager
+def administration_open(tmp_path: Path, opener: Pages) -> Iterator[tuple[ServerProcess, Page]]:
+    """A server without guests whose administrator root has the administration panel open."""
+    database = tmp_path / "chat.db"
+    make_account(database, "root", admin=True)
+    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
+        page = opener.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
+        expect_online(page)
+        page.locator("#admin-open").click()
+        yield server, page
+
+
 def test_an_administrator_creates_an_account_and_hands_over_its_link(
     tmp_path: Path,
     pages: Pages,  # noqa: F811
 ) -> None:
     """The panel's new-person form: the account appears, with a link the person opens to choose a password."""
-    database = tmp_path / "chat.db"
-    make_account(database, "root", admin=True)
-    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
-        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
-        expect_online(page)
-        page.locator("#admin-open").click()
+    with administration_open(tmp_path, pages) as (server, page):
         page.get_by_label("New person's name").fill("Quinn")
         page.get_by_role("button", name="Create account").click()
         expect(page.locator("#person-link-box")).to_be_visible()
@@ -231,12 +240,7 @@ def test_an_administrator_creates_an_account_and_hands_over_its_link(
 
 def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
     """Off at first; ticked, a v1 guest joins; unticked, that guest is closed 4401 and the panel says so."""
-    database = tmp_path / "chat.db"
-    make_account(database, "root", admin=True)
-    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
-        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
-        expect_online(page)
-        page.locator("#admin-open").click()
+    with administration_open(tmp_path, pages) as (server, page):
         switch = page.get_by_label("Let guests join open rooms with just a nick")
         expect(switch).not_to_be_checked()
         expect(switch).to_be_enabled()
@@ -255,12 +259,7 @@ def test_settings_read_before_a_change_of_the_guest_switch_do_not_undo_it(
     pages: Pages,  # noqa: F811
 ) -> None:
     """The panel opened again reads the settings anew; ticked before they arrive, the switch stays ticked."""
-    database = tmp_path / "chat.db"
-    make_account(database, "root", admin=True)
-    with ServerProcess(database, "--jwt-secret", JWT_SECRET, guests=False) as server:
-        page = pages.open(f"{server.url}/?room=lobby&token={signed_token('root', JWT_SECRET)}")
-        expect_online(page)
-        page.locator("#admin-open").click()
+    with administration_open(tmp_path, pages) as (server, page):
         switch = page.get_by_label("Let guests join open rooms with just a nick")
         expect(switch).to_be_enabled()
         page.locator("#admin-close").click()
