@@ -112,6 +112,9 @@ def test_a_mention_of_a_big_group_asks_first(
         assert member.call("PUT", f"/api/groups/crew/members/{name}").status == 200
     ann = signed_in(pages, admin, f"{server.url}/?room=lobby")
     box = ann.locator("#text")
+    # The page reads the groups once connected: until it offers @crew, it does not know its size.
+    box.press_sequentially("@cre")
+    expect(ann.locator("#completion-list .completion-option")).to_have_text(["crew — group, 6 people"])
     box.fill("@crew lunch?")
     box.press("Enter")
     dialog = ann.get_by_role("dialog", name="This will notify 6 people. Send?")
