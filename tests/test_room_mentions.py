@@ -138,7 +138,8 @@ class RoomMentionsTest(RoomRulesCase):
             403, protocol.ROOM_MENTION_FORBIDDEN, self.bot_post(key, {"message": "@all up"})
         )
         assert REFUSED_API in raw
-        await self.nothing_more(bob)
+        # Nothing of the refused message; another room's creation may be told late (PostgreSQL).
+        await self.nothing_more(bob, ignoring=("unread", "room"))
         assert await self.texts() == []
         status, _, _ = await self.bot_post(key, {"message": "build passed"})
         assert status == 201 and await self.texts() == ["build passed"]

@@ -118,8 +118,8 @@ class PostingTest(RoomRulesCase):
         theirs = (await self.ask(ann, {"type": "message", "message": "Welcome"}))["id"]
         status, entry, _ = await self.api("PATCH", "/api/rooms/news", "ann", {"posting": "managers"})
         assert (status, entry["posting"]) == (200, "managers")
-        room = await self.recv_type(bob, "room")
-        assert (room["change"], room["room"]["posting"]) == ("posting", "managers")
+        room = await self.room_change(bob, "posting")
+        assert room["room"]["posting"] == "managers"
         edit = await self.ask(bob, {"type": "edit", "id": own, "message": "after the rule"})
         assert (edit["type"], edit["code"], edit["message"]) == (
             "error",
@@ -142,10 +142,10 @@ class PostingTest(RoomRulesCase):
         bob = await self.joined("bob")
         assert (await self.ask(bob, {"type": "message", "message": "one"}))["type"] == "ack"
         await self.api("PATCH", "/api/rooms/news", "ann", {"posting": "managers"})
-        assert (await self.recv_type(bob, "room"))["room"]["posting"] == "managers"
+        assert (await self.room_change(bob, "posting"))["room"]["posting"] == "managers"
         assert (await self.ask(bob, {"type": "message", "message": "two"}))["code"] == protocol.READ_ONLY
         await self.api("PATCH", "/api/rooms/news", "ann", {"posting": "everyone"})
-        assert (await self.recv_type(bob, "room"))["room"]["posting"] == "everyone"
+        assert (await self.room_change(bob, "posting"))["room"]["posting"] == "everyone"
         assert (await self.ask(bob, {"type": "message", "message": "three"}))["type"] == "ack"
         assert await self.texts() == ["one", "three"]
 
