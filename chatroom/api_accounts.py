@@ -12,7 +12,7 @@ from . import protocol
 from .access import Access
 from .api import ApiError, JsonHandler
 from .api_groups import tell_groups_of
-from .backend import Backend, BackendError
+from .backend import Backend, tell_processes
 from .config import Settings
 from .events import PASSWORD_CHANGED, RENAMED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, AccountNotice
 from .identity import COOKIE_MAX_AGE_DAYS, SESSION, SESSION_COOKIE, Authenticator, Identity
@@ -47,10 +47,8 @@ async def tell_nodes(
     still holds (a signed-out session opens nothing), their sockets are just
     not closed at once, so this is logged rather than refused.
     """
-    try:
-        await backend.notify(AccountNotice(account_id, change, session_hash))
-    except BackendError as error:
-        log.warning("cannot tell the other processes that account %d is %s: %s", account_id, change, error)
+    notice = AccountNotice(account_id, change, session_hash)
+    await tell_processes(backend, notice, about=f"account {account_id} being {change}", log=log)
 
 
 class AccountHandler(JsonHandler):

@@ -17,7 +17,7 @@ from typing import Any
 from . import images, metrics, protocol
 from .api import ApiError
 from .api_files import FileServingHandler, PreparingHandler
-from .backend import BackendError
+from .backend import tell_processes
 from .events import AvatarNotice
 from .identity import Identity
 from .store.files_base import AVATAR, NewFile
@@ -74,10 +74,8 @@ class AvatarHandler(PreparingHandler):
         The picture is stored already: when the other nodes cannot be told,
         their pages show it when they next load, so this is logged, not refused.
         """
-        try:
-            await self.backend.notify(AvatarNotice(who.name, avatar))
-        except BackendError as error:
-            log.warning("cannot tell the other processes of %r's new picture: %s", who.name, error)
+        notice = AvatarNotice(who.name, avatar)
+        await tell_processes(self.backend, notice, about=f"{who.name!r}'s new picture", log=log)
 
 
 class AvatarImageHandler(FileServingHandler):

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import protocol
 from .api import ApiError, JsonHandler
-from .backend import BackendError
+from .backend import tell_processes
 from .events import BlockNotice
 from .identity import Identity
 from .store.accounts_base import AccountStore
@@ -103,7 +103,4 @@ class BlockHandler(BlocksHandler):
         The block is stored already and every refusal reads the store: when the
         other nodes cannot be told, their pages see it when they next load.
         """
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of a block: %s", error)
+        await tell_processes(self.backend, notice, about="a block", log=log)

@@ -23,7 +23,7 @@ import tornado.web
 from . import protocol
 from .access import Access
 from .api import ApiError, JsonHandler
-from .backend import Backend, BackendError
+from .backend import Backend, tell_processes
 from .clock import now_ms
 from .config import Settings
 from .emoji_frames import DIGEST_IN_URL, EmojiNotice, emoji_entry
@@ -66,10 +66,7 @@ class EmojiBaseHandler(JsonHandler):
     async def tell_nodes(self, notice: EmojiNotice) -> None:
         """Tell every node's pages; the change is stored, so a bus away is logged: pages see it at their
         next load."""
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of the emoji :%s:: %s", notice.name, error)
+        await tell_processes(self.backend, notice, about=f"the emoji :{notice.name}:", log=log)
 
 
 @tornado.web.stream_request_body

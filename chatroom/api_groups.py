@@ -17,7 +17,7 @@ import logging
 from . import protocol
 from .access import Access
 from .api import ApiError, JsonHandler
-from .backend import Backend, BackendError
+from .backend import Backend, BackendError, tell_processes
 from .clock import now_ms
 from .config import Settings
 from .group_frames import GroupNotice, group_entry
@@ -84,10 +84,7 @@ class GroupBaseHandler(JsonHandler):
     async def tell_nodes(self, notice: GroupNotice) -> None:
         """Tell every node's pages; the change is stored, so a bus away is logged: pages see it at their
         next load."""
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of the group @%s: %s", notice.name, error)
+        await tell_processes(self.backend, notice, about=f"the group @{notice.name}", log=log)
 
     async def answer_with(self, name: str, status: int = 200) -> None:
         """Answer with the group as it is now."""

@@ -21,7 +21,7 @@ from typing import Any
 from . import changes, protocol
 from .access import Readable
 from .api import ApiError, JsonHandler, one_page
-from .backend import BackendError, StoredMessage
+from .backend import StoredMessage, tell_processes
 from .events import SavedNotice
 from .identity import Identity
 from .store.records import SavedMessage
@@ -60,10 +60,7 @@ class SavedBaseHandler(JsonHandler):
     async def tell_pages(self, notice: SavedNotice) -> None:
         """Tell the person's pages on every node. Saved already: a page not told sees it when it next
         loads the list."""
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of a saved message: %s", error)
+        await tell_processes(self.backend, notice, about="a saved message", log=log)
 
 
 class SavedHandler(SavedBaseHandler):

@@ -17,7 +17,7 @@ from typing import Any
 from . import protocol
 from .access import Access
 from .api import ApiError, JsonHandler
-from .backend import Backend, BackendError
+from .backend import Backend, tell_processes
 from .changes import clean_emoji
 from .clock import now_ms
 from .config import Settings
@@ -125,10 +125,7 @@ class StatusChangeHandler(JsonHandler):
     async def tell_nodes(self, notice: StatusNotice | PauseNotice) -> None:
         """Tell every node's pages; the change is stored already, so a bus away is logged, not refused:
         pages show it when they next load."""
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of %r's status: %s", notice.name, error)
+        await tell_processes(self.backend, notice, about=f"{notice.name!r}'s status", log=log)
 
 
 class StatusHandler(StatusChangeHandler):

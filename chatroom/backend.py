@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import itertools
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -359,3 +360,15 @@ def first_names(*sorted_names: Iterable[str], limit: int) -> list[str]:
     """The first ``limit`` distinct names of several sorted sequences, in order."""
     merged = (name for name, _ in itertools.groupby(heapq.merge(*sorted_names)))
     return list(itertools.islice(merged, limit))
+
+
+async def tell_processes(backend: Backend, *notices: Notice, about: str, log: logging.Logger) -> None:
+    """Act on notices here and tell the other processes; a bus away is logged with ``about``, not raised.
+
+    The change is stored already, so it holds either way: the other processes'
+    pages are not told at once, and see it when they next load what it changed.
+    """
+    try:
+        await backend.notify(*notices)
+    except BackendError as error:
+        log.warning("cannot tell the other processes of %s: %s", about, error)

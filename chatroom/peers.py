@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol
 
 from . import protocol
-from .backend import Backend, BackendError
+from .backend import Backend, tell_processes
 from .desks import logged
 from .events import PresenceNotice
 from .identity import Identity
@@ -104,10 +104,9 @@ class PeerDesk:
             self._spawn(self._tell_nodes(account_id))
 
     async def _tell_nodes(self, account_id: int) -> None:
-        try:
-            await self.backend.notify(PresenceNotice(account_id))
-        except BackendError as error:
-            log.warning("cannot tell the other processes that an account came or went: %s", error)
+        await tell_processes(
+            self.backend, PresenceNotice(account_id), about="an account coming or going", log=log
+        )
 
     async def _follow(self, connection: Peer, account_id: int) -> None:
         """Learn the other members of the connection's direct room, then tell whether they are online."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 
 from .access import Access
-from .backend import Backend, BackendError, StoredMessage
+from .backend import Backend, StoredMessage, tell_processes
 from .events import ReminderNotice
 from .identity import Identity
 from .person_events import REMINDER_DUE, REMINDER_REMOVED
@@ -74,7 +74,4 @@ class ReminderSending:
 
     async def tell(self, notice: ReminderNotice) -> None:
         """Tell the person's pages on every node; a page not told sees it when it next loads the list."""
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of a reminder: %s", error)
+        await tell_processes(self.backend, notice, about="a reminder", log=log)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from . import metrics, protocol
 from .access import Access, posting_refusal, room_mention_refusal
-from .backend import Backend, BackendError, StoredMessage
+from .backend import Backend, StoredMessage, tell_processes
 from .events import ScheduledNotice
 from .identity import Identity
 from .mentions import mentions_many
@@ -104,7 +104,5 @@ class ScheduledSending:
     async def tell(self, row: ScheduledMessage) -> None:
         """Tell the author's pages on every node that their list changed; a page not told sees it when it
         next loads the list."""
-        try:
-            await self.backend.notify(ScheduledNotice(row.account_id, row.room))
-        except BackendError as error:
-            log.warning("cannot tell the other processes of a scheduled message: %s", error)
+        notice = ScheduledNotice(row.account_id, row.room)
+        await tell_processes(self.backend, notice, about="a scheduled message", log=log)

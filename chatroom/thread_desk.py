@@ -22,7 +22,7 @@ from typing import Any, Protocol
 
 from . import protocol
 from .access import Access
-from .backend import Backend, BackendError, StoredMessage
+from .backend import Backend, StoredMessage, tell_processes
 from .desks import Desk, OpenSessions, logged
 from .events import DELETE, StoredChange, ThreadNotice, ThreadReplyNotice
 from .identity import Identity
@@ -146,7 +146,4 @@ class ThreadDesk(Desk[Follower]):
 
     async def _tell(self, notice: ThreadNotice | ThreadReplyNotice) -> None:
         """Act here at once, then tell the other processes (their tabs miss it if the bus is away)."""
-        try:
-            await self.backend.notify(notice)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of a thread: %s", error)
+        await tell_processes(self.backend, notice, about="a thread", log=log)

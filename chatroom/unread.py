@@ -36,7 +36,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Protocol
 
 from . import protocol
-from .backend import Backend, BackendError
+from .backend import Backend, BackendError, tell_processes
 from .desks import Desk, OpenSessions, logged
 from .events import DELETE, EDIT, ActivityNotice, StoredChange, StoredMessage, UnreadNotice
 from .identity import Identity
@@ -298,10 +298,7 @@ class UnreadDesk(Desk[Reader]):
 
     async def _tell(self, *notices: UnreadNotice | ActivityNotice) -> None:
         """Act here at once, then tell the other processes (their tabs miss it if the bus is away)."""
-        try:
-            await self.backend.notify(*notices)
-        except BackendError as error:
-            log.warning("cannot tell the other processes of unread counts: %s", error)
+        await tell_processes(self.backend, *notices, about="unread counts", log=log)
 
 
 def _frame(notice: UnreadNotice) -> dict[str, Any]:
