@@ -53,6 +53,7 @@ from .guest_access import GuestAccess
 from .handlers import ChatSocketHandler
 from .hub import Hub
 from .identity import Authenticator
+from .import_map import build_import_map
 from .limits import JoinLimit, KeyedTokenBuckets, SignInLimit
 from .links import SetupState
 from .notices import NoticeDesk
@@ -159,7 +160,19 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     # Every JSON handler shares one SetupState: once an administrator exists, it asks no more.
     api = {**shared, "setup": setup}
     accounts = {**api, "passwords": Passwords(), "sign_ins": SignInLimit(backend)}
-    pages = {"config": settings, "authenticator": authenticator, "setup": setup, "guests": guest_access}
+    # The Application's static settings, which the pages' import map follows too.
+    static = {
+        "static_path": str(asset_dir("static")),
+        "static_url_prefix": "/static/",
+        "static_handler_class": StaticHandler,
+    }
+    pages = {
+        "config": settings,
+        "authenticator": authenticator,
+        "setup": setup,
+        "guests": guest_access,
+        "import_map": build_import_map(static),
+    }
     unread = UnreadDesk(backend, hub.sessions)
     unread.start(hub.spawn)
     manage = {
@@ -295,8 +308,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/bots/([^/]+)/rooms/([^/]+)", BotRoomHandler, api),
         ],
         template_path=str(asset_dir("templates")),
-        static_path=str(asset_dir("static")),
-        static_handler_class=StaticHandler,
+        **static,
         default_handler_class=NotFoundHandler,
         default_handler_args=api,
         log_function=log_request,

@@ -1,8 +1,9 @@
 """The pages: the chat page, signing in, setup, joining with a join link, choosing a new password.
 
 Server-rendered Tornado templates (templates/) whose forms small ES modules
-(static/js/forms.js) send to the JSON API; no script is inline (the CSP
-allows scripts from this server only). Every page sets the ``_xsrf`` cookie
+(static/js/forms.js) send to the JSON API. The one inline script is the
+import map (chatroom/import_map.py), which the CSP allows by its hash;
+every other script comes from this server. Every page sets the ``_xsrf`` cookie
 and carries its token, which the scripts echo on every request that changes
 something (docs/security.md, "Cross-site requests").
 """
@@ -17,14 +18,23 @@ import tornado.web
 from .config import Settings
 from .guest_access import GuestAccess
 from .identity import SESSION_COOKIE, Authenticator, Identity
+from .import_map import ImportMap
 from .links import SetupState, usable_link
 from .store.base import StoreError
 from .store.records import JOIN, RESET, SETUP, Link
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:;"
-    " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
-)
+
+def content_security_policy(*inline_scripts: str) -> str:
+    """The pages' policy; ``inline_scripts``: hash sources of the only inline scripts a page may run."""
+    scripts = " ".join(("'self'", *inline_scripts))
+    return (
+        f"default-src 'self'; script-src {scripts}; style-src 'self'; img-src 'self' data: blob:;"
+        " connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    )
+
+
+# What a response that is no rendered page (a redirect, an error) carries: no inline script at all.
+CONTENT_SECURITY_POLICY = content_security_policy()
 SETUP_NEEDED = (
     "This server has no administrator yet",
     "Whoever runs it finds a setup link in the server's log (a line that says"
@@ -43,12 +53,18 @@ class PageHandler(tornado.web.RequestHandler):
     expected_unavailable = False  # a 503 meant as an answer (app.log_request)
 
     def initialize(
-        self, config: Settings, authenticator: Authenticator, setup: SetupState, guests: GuestAccess
+        self,
+        config: Settings,
+        authenticator: Authenticator,
+        setup: SetupState,
+        guests: GuestAccess,
+        import_map: ImportMap,
     ) -> None:
         self.config = config
         self.authenticator = authenticator
         self.setup = setup
         self.guests = guests
+        self.import_map = import_map
 
     def set_default_headers(self) -> None:
         self.set_header("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -58,7 +74,9 @@ class PageHandler(tornado.web.RequestHandler):
 
     def render(self, template_name: str, **kwargs: Any) -> Any:
         self.xsrf_token  # noqa: B018 - reading it sets the _xsrf cookie the scripts echo
-        return super().render(template_name, **kwargs)
+        # Every page carries the import map before its first module; only a page allows it.
+        self.set_header("Content-Security-Policy", content_security_policy(self.import_map.script_source))
+        return super().render(template_name, import_map=self.import_map.script, **kwargs)
 
     async def signed_in(self) -> Identity | None:
         """The account this browser's session cookie belongs to, if it still holds."""

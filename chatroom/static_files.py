@@ -9,9 +9,10 @@ a file name of ours before anything touches the disk; anything else is 404.
 The page's scripts are ES modules, which a browser runs only when served
 with a JavaScript type: the types of our files are fixed here rather than
 left to the host's MIME table. A module imports its siblings by plain path,
-without the ``?v=`` that makes the page's own links cacheable for good, so
-such requests are revalidated every time (a 304 when unchanged) and a new
-release never runs beside a stale module.
+which the pages' import map (chatroom/import_map.py) sends to the versioned
+URL that is cached for good; a request without ``?v=`` (an older page, a
+person) is revalidated every time (a 304 when unchanged), so a new release
+never runs beside a stale module.
 """
 
 from __future__ import annotations
@@ -26,6 +27,11 @@ import tornado.web
 # a file system or a URL parser treats specially.
 _SEGMENT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 MAX_SEGMENTS = 4
+
+# Of the file's SHA-512 that Tornado makes its version: 128 bits tell one
+# release's file from another's, and the full 128 characters would be in
+# every static URL, ninety-odd times in each page's import map.
+VERSION_CHARS = 32
 
 # What our files are, whatever the host's MIME table says (some map .js to text/plain).
 CONTENT_TYPES = {
@@ -52,6 +58,10 @@ class StaticHandler(tornado.web.StaticFileHandler):
         if not plain_static_path(url_path):
             raise tornado.web.HTTPError(404)
         return super().parse_url_path(url_path)
+
+    @classmethod
+    def get_content_version(cls, abspath: str) -> str:
+        return super().get_content_version(abspath)[:VERSION_CHARS]
 
     def get_content_type(self) -> str:
         assert self.absolute_path is not None

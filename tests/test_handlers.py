@@ -38,7 +38,7 @@ class PageTest(ChatTestCase):
         assert "<b>" not in body.split("<body", 1)[1].split(">", 1)[0]
 
     def test_index_defaults_to_lobby_and_forbids_inline_script(self) -> None:
-        """Without ?room= the page is the lobby's, under a CSP without inline script."""
+        """Without ?room= the page is the lobby's, under a CSP allowing only its import map inline."""
         response = self.fetch("/")
         assert 'data-room="lobby"' in response.body.decode()
         policy = response.headers["Content-Security-Policy"]

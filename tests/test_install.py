@@ -92,6 +92,7 @@ def assert_serves_page(python: Path | str, cwd: Path, env: dict[str, str]) -> No
         assert status == 200
         assert b'data-room="dev"' in page
         assert b'<script type="module" src="/static/js/app.js?v=' in page
+        assert b'"/static/js/dom.js":"/static/js/dom.js?v=' in page  # the import map, from the package
         assert b'href="/static/chat.css?v=' in page
         for name in STATIC_FILES:
             assert fetch(f"{server.url}/static/{name}") == (200, (REPO / "static" / name).read_bytes()), name

@@ -581,6 +581,22 @@ def test_a_new_database_clears_what_the_page_held(tmp_path: Path, pages: Pages) 
         second.stop()
 
 
+def test_a_returning_browser_asks_for_no_module_again(server: ServerProcess, pages: Pages) -> None:
+    """Every module comes by its versioned URL (the import map), so the next visit fetches none of them."""
+    first = pages.join(server.url, "returning", "ann")
+    context = first.context
+    first.close()  # the guest's nick is free again for the next visit
+    logged = len(server.log())
+    errors: list[str] = []
+    again = context.new_page()
+    again.on("pageerror", lambda error: errors.append(str(error)))
+    again.goto(f"{server.url}/?room=returning")
+    expect_online(again)  # the nick is remembered; every module ran
+    expect(again.locator("#me-nick")).to_have_text("ann")
+    asked = re.findall(r"chatroom\.access: \d+ GET (/static/js/\S+)", server.log()[logged:])
+    assert asked == [] and errors == []
+
+
 def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProcess, pages: Pages) -> None:
     """Joining with a nick in use says so in words and lets the user pick another."""
     pages.join(server.url, "nicks", "ann")

@@ -3,6 +3,7 @@ not work, and the headers every page carries (real ``python -m chatroom``)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,14 +124,17 @@ def test_a_password_link_names_its_account_and_says_once_it_is_deactivated(
 
 
 @pytest.mark.parametrize("path", ["/", "/signin", "/join?token=x", "/setup?token=x"])
-def test_every_page_sets_the_xsrf_cookie_and_allows_no_inline_script(
+def test_every_page_sets_the_xsrf_cookie_and_allows_no_inline_script_but_its_import_map(
     site: tuple[ServerProcess, WebClient, str], path: str
 ) -> None:
-    """CSP script-src 'self', no-store, and the _xsrf cookie the page's scripts echo."""
+    """CSP script-src 'self' and the import map's hash alone, and the _xsrf cookie the page's scripts echo."""
     server, admin, _ = site
     browser = admin if path == "/" else WebClient(server.url)
     page = browser.get(path)
-    assert "script-src 'self';" in page.headers["Content-Security-Policy"]
+    assert re.search(
+        r"script-src 'self' 'sha256-[A-Za-z0-9+/]{43}=';", page.headers["Content-Security-Policy"]
+    )
+    assert page.body.count(b'<script type="importmap">') == 1
     assert browser.cookie("_xsrf") is not None
     assert b'<meta name="xsrf-token" content="2|' in page.body
     assert b"<script>" not in page.body

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
+import re
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -10,7 +15,9 @@ import pytest
 from chatroom.static_files import plain_static_path
 from tests.support import REPO, ServerProcess, assert_no_traceback, raw_get
 
-MODULES = sorted(path.name for path in (REPO / "static" / "js").glob("*.js"))
+JS = REPO / "static" / "js"
+MODULES = sorted(path.relative_to(JS).as_posix() for path in JS.rglob("*.js"))
+IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>\s*<script type="module"', re.DOTALL)
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +95,35 @@ def test_a_versioned_file_is_cached_for_long(server: ServerProcess) -> None:
     _, style = headers_of(server, "/static/chat.css?v=1")
     assert "max-age=" in script["cache-control"] and "no-cache" not in script["cache-control"]
     assert style["content-type"].split(";")[0] == "text/css"
+
+
+def page_of(server: ServerProcess, target: str) -> tuple[str, str]:
+    """The page at ``target`` (whatever its status) and its Content-Security-Policy."""
+    try:
+        response = urllib.request.urlopen(server.url + target, timeout=5)
+    except urllib.error.HTTPError as refused:  # the sign-in page waits for setup: 503, still a page
+        response = refused
+    with response:
+        return response.read().decode(), response.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("target", ["/", "/signin"])
+def test_the_pages_map_every_module_to_its_versioned_url(server: ServerProcess, target: str) -> None:
+    """Before its first module a page maps each module's plain URL to a ?v= one that is kept for good,
+    and its policy allows that inline script alone."""
+    page, policy = page_of(server, target)
+    found = IMPORT_MAP.search(page)
+    assert found is not None
+    imports = json.loads(found.group(1))["imports"]
+    assert sorted(imports) == [f"/static/js/{module}" for module in MODULES]
+    for plain, versioned in imports.items():
+        assert re.fullmatch(re.escape(plain) + r"\?v=[0-9a-f]{32}", versioned), versioned
+        status, headers = headers_of(server, versioned)
+        assert status == 200 and headers["content-type"].startswith("text/javascript")
+        assert headers["cache-control"] == "max-age=315360000"
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
+    assert f"script-src 'self' 'sha256-{digest}';" in policy
+    assert "unsafe-inline" not in policy and page.count("<script") == 2
 
 
 def test_plain_names_pass_and_others_do_not() -> None:
