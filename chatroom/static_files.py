@@ -11,12 +11,13 @@ with a JavaScript type: the types of our files are fixed here rather than
 left to the host's MIME table. A module imports its siblings by plain path,
 which the pages' import map (chatroom/import_map.py) sends to the versioned
 URL that is cached for good; a request without ``?v=`` (an older page, a
-person) is revalidated every time (a 304 when unchanged), so a new release
-never runs beside a stale module.
+person) or with another version than the file's is revalidated every time
+(a 304 when unchanged), so a new release never runs beside a stale module.
 """
 
 from __future__ import annotations
 
+import datetime
 import re
 from pathlib import PurePath
 
@@ -68,8 +69,19 @@ class StaticHandler(tornado.web.StaticFileHandler):
         suffix = PurePath(self.absolute_path).suffix.lower()
         return CONTENT_TYPES.get(suffix) or super().get_content_type()
 
+    def get_cache_time(self, path: str, modified: datetime.datetime | None, mime_type: str) -> int:
+        # Only the file's own version is kept for good. While nodes of two
+        # releases serve side by side, a page from one may ask another for
+        # its version of a file: what that node has must not be kept under it.
+        return self.CACHE_MAX_AGE if self.own_version_asked(path) else 0
+
+    def own_version_asked(self, path: str) -> bool:
+        """Whether ``?v=`` names this file's version (compared as sent: any bytes may arrive)."""
+        version = self.get_version({"static_path": self.root}, path)
+        return version is not None and self.request.arguments.get("v") == [version.encode("ascii")]
+
     def set_extra_headers(self, path: str) -> None:
         # The type above is the one meant: a browser does not guess another.
         self.set_header("X-Content-Type-Options", "nosniff")
-        if "v" not in self.request.arguments:
+        if not self.own_version_asked(path):
             self.set_header("Cache-Control", "no-cache")
