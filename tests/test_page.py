@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Dialog, Page, WebSocketRoute, expect, s
 
 from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
+from tests.browser_contexts import ContextPool, Kept
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
 from tests.raw_ws import RawMember
@@ -49,13 +50,19 @@ WAIT_MS = 10_000
 expect.set_options(timeout=WAIT_MS)
 
 
+# Each module's Chromium lends its contexts from one pool (tests/browser_contexts.py).
+POOLS: dict[Browser, ContextPool] = {}
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One Chromium for the module; every test opens its own contexts."""
     require_program(CHROMIUM, "apt-get install chromium")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        POOLS[launched] = ContextPool(launched)
         yield launched
+        POOLS.pop(launched).close()
         launched.close()
 
 
@@ -82,17 +89,19 @@ class Watched:
 
 @dataclass
 class Pages:
-    """Opens pages in fresh browser contexts and checks them afterwards."""
+    """Opens pages in browser contexts as new (tests/browser_contexts.py) and checks them afterwards."""
 
     browser: Browser
     opened: list[tuple[Page, Watched]] = field(default_factory=list)
+    lent: list[Kept] = field(default_factory=list)
 
     def open(
         self, url: str, viewport: dict[str, int] | None = None, fake_clock: bool = False, **options: Any
     ) -> Page:
         """A new page (own storage, like another person's browser) at ``url``."""
-        context = self.browser.new_context(viewport=viewport or DESKTOP, **options)
-        page = context.new_page()
+        kept = POOLS[self.browser].lend(viewport or DESKTOP, fake_clock, options)
+        self.lent.append(kept)
+        page = kept.context.new_page()
         if fake_clock:  # the test moves time on instead of waiting for it
             page.clock.install()
         watched = Watched()
@@ -123,8 +132,12 @@ class Pages:
         return page
 
     def close(self) -> None:
+        lent = {id(kept.context) for kept in self.lent}
         for page, _ in self.opened:
-            page.context.close()
+            if id(page.context) not in lent:
+                page.context.close()
+        for kept in self.lent:
+            POOLS[self.browser].take_back(kept)
 
 
 @pytest.fixture
