@@ -125,11 +125,15 @@ export function onScroll() {
   if (ui.scroller.scrollTop < NEAR_TOP_PX) requestEarlier();
 }
 
-// Older messages go in above what the reader is looking at: keep it still.
+// Older messages go in (or go) above what the reader is looking at: keep it still. The
+// bottom last shown moves with it, or the scroll this makes would read as the reader's own,
+// up, away from the bottom, while messages stream in faster than frames are drawn.
 function keepingScrollPosition(change) {
-  const fromBottom = ui.scroller.scrollHeight - ui.scroller.scrollTop;
+  const before = ui.scroller.scrollTop;
+  const fromBottom = ui.scroller.scrollHeight - before;
   change();
   ui.scroller.scrollTop = ui.scroller.scrollHeight - fromBottom;
+  list.bottomTop += ui.scroller.scrollTop - before;
 }
 
 // --- the list ------------------------------------------------------------------------
