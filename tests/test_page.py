@@ -391,6 +391,44 @@ def test_a_long_busy_session_keeps_the_page_short(server: ServerProcess, pages: 
     assert ids == list(range(ids[0], 702))
 
 
+def test_a_reader_at_the_bottom_stays_there_when_messages_come_faster_than_frames(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """Messages that come between two frames, and the list kept short from a scroll before the next one:
+    the reader still follows the newest, with no "new messages" pill."""
+    page = pages.join(server.url, "torrent", "reader")
+    for n in range(MAX_ITEMS):
+        post(server, "torrent", "bot", f"t{n:03d}")
+    newest = page.locator("#messages .msg .text").last
+    expect(newest).to_have_text(f"t{MAX_ITEMS - 1:03d}")
+    expect_kept_short(page)
+    page.evaluate(HOLD_FRAMES)
+    for n in range(MAX_ITEMS, MAX_ITEMS + 8):
+        post(server, "torrent", "bot", f"t{n:03d}")
+    expect(newest).to_have_text(f"t{MAX_ITEMS + 7:03d}")
+    # Two scrolls before the frame: the first keeps the list short, the second is the one that makes.
+    page.evaluate(
+        "for (const _ of [1, 2]) document.getElementById('scroller').dispatchEvent(new Event('scroll'))"
+    )
+    page.evaluate(DRAW_HELD_FRAMES)
+    post(server, "torrent", "bot", "and one more")
+    expect(newest).to_have_text("and one more")
+    page.evaluate(DRAW_HELD_FRAMES)
+    expect(page.locator("#new-pill")).to_be_hidden()
+    expect(page.locator("#messages .msg").last).to_be_in_viewport()
+
+
+# The page's frames wait until the test draws them, as on a machine too busy to draw.
+HOLD_FRAMES = """() => {
+    window.heldFrames = [];
+    window.requestAnimationFrame = (draw) => window.heldFrames.push(draw);
+    window.cancelAnimationFrame = (id) => { if (id) window.heldFrames[id - 1] = null; };
+}"""
+DRAW_HELD_FRAMES = """() => {
+    for (const draw of window.heldFrames.splice(0)) if (draw) draw(performance.now());
+}"""
+
+
 def test_a_crowd_arriving_and_leaving_at_once_is_a_line_each_way(server: ServerProcess, pages: Pages) -> None:
     """Twenty members joining within a moment: the list has them all, one line names two and counts the
     others, who its button lists; after a message, their leaving is one line too."""
