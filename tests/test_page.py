@@ -418,6 +418,8 @@ def test_a_reader_at_the_bottom_stays_there_when_messages_come_faster_than_frame
     expect(page.locator("#messages .msg").last).to_be_in_viewport()
 
 
+# Resolves once the page has drawn a frame (and so handled the scroll events before it).
+AFTER_A_FRAME = "() => new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)))"
 # The page's frames wait until the test draws them, as on a machine too busy to draw.
 HOLD_FRAMES = """() => {
     window.heldFrames = [];
@@ -549,6 +551,8 @@ def test_scrolled_up_reader_gets_a_new_messages_pill(server: ServerProcess, page
     expect(page.locator("#messages .msg")).to_have_count(40)
     page.eval_on_selector("#scroller", "s => { s.scrollTop = s.scrollHeight / 2; }")
     page.wait_for_function("document.querySelector('#scroller').scrollTop > 0")
+    # The page learns of a scroll when the next frame is drawn: a message before it came to the bottom.
+    page.evaluate(AFTER_A_FRAME)
     before = page.eval_on_selector("#scroller", "s => s.scrollTop")
     post(server, "pill", "bot", "news while you read")
     expect(page.locator("#new-pill")).to_have_text("1 new message ↓")
