@@ -25,7 +25,6 @@ POOLED_OPTIONS = frozenset(
 )
 # What a test may do to a context that no cleaning undoes.
 LASTING_CHANGES = ("add_init_script", "expose_binding", "expose_function", "set_extra_http_headers")
-BLANK = "about:blank"
 
 Key = tuple[tuple[str, str], ...]
 
