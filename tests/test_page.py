@@ -422,12 +422,15 @@ def test_a_reader_at_the_bottom_stays_there_when_messages_come_faster_than_frame
 AFTER_A_FRAME = "() => new Promise((drawn) => requestAnimationFrame(() => requestAnimationFrame(drawn)))"
 # The page's frames wait until the test draws them, as on a machine too busy to draw.
 HOLD_FRAMES = """() => {
-    window.heldFrames = [];
-    window.requestAnimationFrame = (draw) => window.heldFrames.push(draw);
-    window.cancelAnimationFrame = (id) => { if (id) window.heldFrames[id - 1] = null; };
+    let last = 0;
+    window.heldFrames = new Map();
+    window.requestAnimationFrame = (draw) => { last += 1; window.heldFrames.set(last, draw); return last; };
+    window.cancelAnimationFrame = (id) => window.heldFrames.delete(id);
 }"""
 DRAW_HELD_FRAMES = """() => {
-    for (const draw of window.heldFrames.splice(0)) if (draw) draw(performance.now());
+    const due = [...window.heldFrames.values()];
+    window.heldFrames.clear();
+    for (const draw of due) draw(performance.now());
 }"""
 
 
