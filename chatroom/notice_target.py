@@ -31,7 +31,7 @@ class NoticeTarget:
     admission_began: int | None = None
 
     def admission_begins(self) -> None:
-        """The connection is about to read the store for its way in (NoticeDesk._take_out asks when)."""
+        """The connection is about to read the store for its way in (the desk asks when, for room changes)."""
         self.admission_began = time.monotonic_ns()
 
     @property

@@ -175,9 +175,11 @@ class NoticeDesk(AccountNotices):
         removed = set(notice.removed)
         change = ROOM_MEMBERS if notice.change == ROOM_BARRED else notice.change
         for connection in self._connections():
+            if not _admitted_before(connection, arrived):
+                continue
             account_id = connection.who.account_id if connection.who is not None else None
             if account_id in removed:
-                self._take_out(connection, notice.room, arrived, barred=notice.change == ROOM_BARRED)
+                self._take_out(connection, notice.room, barred=notice.change == ROOM_BARRED)
             elif record is not None and account_id not in barred and _concerns(record, notice, account_id):
                 # Read-only first: a message sent on seeing the frame is refused, not stored.
                 if connection.room == notice.room and notice.change in VOICE_CHANGES:
@@ -198,18 +200,9 @@ class NoticeDesk(AccountNotices):
         connection.set_voice(*await self.access.voice(connection.who, record))
 
     @staticmethod
-    def _take_out(connection: Connection, room: str, arrived: int, *, barred: bool = False) -> None:
+    def _take_out(connection: Connection, room: str, *, barred: bool = False) -> None:
         """A removed (or ``barred``) member's connection loses the room: from its list, and closed 4403
-        when in it, told which.
-
-        Not a connection whose admission began reading after the notice
-        arrived (it opened while the notice's own reads were under way): the
-        removal was stored before the notice went out, so that read saw it,
-        and the connection is answered as any outsider is (not_found, 4404).
-        """
-        began = connection.admission_began
-        if began is None or began > arrived:
-            return
+        when in it, told which."""
         connection.tell([protocol.room_gone_frame(room)])
         if connection.room == room:
             why = "you were barred from" if barred else "you are no longer a member of"
@@ -257,6 +250,18 @@ class NoticeDesk(AccountNotices):
         else:
             current = await accounts.account_by_id(who.account_id)
         return current is not None and current.active
+
+
+def _admitted_before(connection: Connection, arrived: int) -> bool:
+    """Whether the connection's admission began reading before the notice arrived.
+
+    One that began after (it opened while the notice's own reads were under
+    way) read the room once the change was stored, before the notice went
+    out: its welcome and room list already say it, and a removed member is
+    answered as any outsider is (not_found, 4404).
+    """
+    began = connection.admission_began
+    return began is not None and began <= arrived
 
 
 def _concerns(record: RoomRecord, notice: RoomNotice, account_id: int | None) -> bool:

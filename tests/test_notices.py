@@ -226,6 +226,24 @@ def test_a_connection_admitted_after_the_removal_arrived_is_left_to_its_own_read
     run(scenario)
 
 
+def test_a_connection_opened_after_a_new_room_was_told_gets_no_frame_repeating_it() -> None:
+    """One opened while the notice's reads are under way read the new room itself: no ``created`` frame."""
+
+    async def scenario(desk: Desk) -> None:
+        ann = await person(desk, "ann")
+        before = desk.connect("lobby", ann)
+        await desk.service.accounts.create_room("cafe", OPEN)
+        await desk.service.notify(RoomNotice("cafe", ROOM_CREATED))
+        assert desk.tasks, "the notice's work waits for its reads"
+        after, guest = desk.connect("lobby", ann), desk.connect("lobby", None)
+        while desk.tasks:
+            await desk.tasks.pop(0)
+        assert [frame["room"]["room"] for frame in before.told] == ["cafe"]
+        assert after.told == [] and guest.told == []
+
+    run(scenario)
+
+
 def test_a_new_closed_room_reaches_its_members_only_and_an_open_one_everyone() -> None:
     """A closed room's entry goes to its members' connections alone; an open room's to all, guests too."""
 
