@@ -37,9 +37,14 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # Every page opens its own context, whose pages cannot use a renderer started
-    # ahead for another: the spare one is work thrown away, about a tenth of Chromium's here.
-    "--disable-features=SpareRendererForSitePerProcess",
+    # One list: Chromium heeds only the last --disable-features.
+    # - SpareRendererForSitePerProcess: every page opens its own context, whose pages cannot use
+    #   a renderer started ahead for another: the spare one is work thrown away, about a tenth
+    #   of Chromium's here.
+    # - WebUIOmniboxPopup, WebUIOmniboxAimPopup: each context's window preloads the address
+    #   bar's two popups, a WebUI renderer that nobody sees in a headless browser; it cost
+    #   more CPU than the chat page's own renderer.
+    "--disable-features=SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup",
 ]
 JWT_SECRET = "page-test-secret-long-enough-for-hs256"
 DESKTOP = {"width": 1280, "height": 800}
