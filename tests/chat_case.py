@@ -38,8 +38,8 @@ class OnPostgres:
     backend_class: Callable[[str], ChatService]
 
     @pytest.fixture(autouse=True)
-    def _postgres(self, postgres_server: PostgresServer) -> None:
-        url = postgres_server.new_schema()
+    def _postgres(self, postgres_server: PostgresServer, request: pytest.FixtureRequest) -> None:
+        url = postgres_server.lend_schema(request)
         self.backend_class = lambda _path: ChatService(PostgresStore(url), LocalBus())
 
     def test_the_server_stores_in_postgresql(self) -> None:

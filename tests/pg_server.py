@@ -29,6 +29,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from .pg_schemas import SchemaPool
 from .support import free_port, require_program
 
 INSTALL_HINT = "apt-get install postgresql"
@@ -112,6 +113,7 @@ class PostgresServer:
         self.data = self.directory / "data"
         self.port = free_port()
         self.running = False
+        self.schemas = SchemaPool(self.connect, self.new_schema)
 
     def url(self, database: str = DATABASE, schema: str | None = None) -> str:
         """A URL for chatroom; with ``schema``, that schema is where its tables go."""
@@ -211,6 +213,16 @@ class PostgresServer:
         with self.connect() as conn:
             conn.execute(f"CREATE SCHEMA {schema}")
         return self.url(schema=schema)
+
+    def lend_schema(self, request: pytest.FixtureRequest) -> str:
+        """The URL of a schema as chatroom makes a new database, every step applied, and empty.
+
+        When the test (or fixture) that ``request`` belongs to ends, the schema is
+        emptied and lent to a later one (tests/pg_schemas.py).
+        """
+        schema = self.schemas.lend()
+        request.addfinalizer(lambda: self.schemas.take_back(schema))
+        return schema.url
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ def store_factory(request: pytest.FixtureRequest) -> StoreFactory:
         return lambda: SQLiteStore(":memory:")
     # The cluster is started only when a PostgreSQL test runs, once per session.
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    return lambda: PostgresStore(server.new_schema())
+    return lambda: PostgresStore(server.lend_schema(request))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -40,7 +40,7 @@ def shared_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Stor
         path = str(tmp_path / "shared.db")
         return lambda: SQLiteStore(path)
     server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.new_schema()
+    url = server.lend_schema(request)
     return lambda: PostgresStore(url)
 
 

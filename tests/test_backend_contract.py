@@ -48,7 +48,7 @@ def store_maker(request: pytest.FixtureRequest, kind: str, sqlite_path: str) -> 
     """Stores of ``kind`` that all open one database (a SQLite path, or one PostgreSQL schema)."""
     if kind == "sqlite":
         return lambda: SQLiteStore(sqlite_path)
-    url = request.getfixturevalue("postgres_server").new_schema()
+    url = request.getfixturevalue("postgres_server").lend_schema(request)
     return lambda: PostgresStore(url)
 
 

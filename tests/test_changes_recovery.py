@@ -100,7 +100,7 @@ def test_acked_changes_survive_sigkill(tmp_path: Path) -> None:
 def two_nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Any:
     """Two nodes sharing a PostgreSQL schema and a Redis, accounts only."""
     redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
+    database = request.getfixturevalue("postgres_server").lend_schema(request)
     try:
         with (
             ServerProcess(database, *flags("--redis-url", redis.url), guests=False) as left,

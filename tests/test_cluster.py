@@ -78,7 +78,7 @@ def redis_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Red
     if request.param == "sqlite":
         server.database = str(tmp_path / "chat.db")
     else:
-        server.database = request.getfixturevalue("postgres_server").new_schema()
+        server.database = request.getfixturevalue("postgres_server").lend_schema(request)
     yield server
     server.stop()
 

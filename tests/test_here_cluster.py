@@ -27,7 +27,7 @@ def here_nodes(
 ) -> Iterator[tuple[str, ServerProcess, ServerProcess]]:
     """Two nodes sharing a PostgreSQL schema and a Redis, accounts only; the schema's address."""
     redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
+    database = request.getfixturevalue("postgres_server").lend_schema(request)
     flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET)
     try:
         with ServerProcess(*flags, guests=False) as left, ServerProcess(*flags, guests=False) as right:

@@ -42,7 +42,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ServerPro
     if request.param == "sqlite":
         database = str(tmp_path / "chat.db")
     else:
-        database = request.getfixturevalue("postgres_server").new_schema()
+        database = request.getfixturevalue("postgres_server").lend_schema(request)
     flags = ("--preview-allow-private", "--jwt-secret", SECRET, "--log-level", "warning")
     with ServerProcess(database, *flags, guests=False) as started:
         yield started

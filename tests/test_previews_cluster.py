@@ -27,7 +27,7 @@ __all__ = ["site"]
 def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two nodes sharing a PostgreSQL schema and a Redis, both allowed to read the local site."""
     redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
+    database = request.getfixturevalue("postgres_server").lend_schema(request)
     flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET, "--preview-allow-private")
     try:
         with ServerProcess(*flags, guests=False) as left, ServerProcess(*flags, guests=False) as right:

@@ -81,7 +81,7 @@ def pg_site(
 ) -> Iterator[tuple[Site, ServerProcess, ServerProcess]]:
     """Two nodes on one PostgreSQL schema and one Redis, with Web Push."""
     redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
+    database = request.getfixturevalue("postgres_server").lend_schema(request)
     flags = ("--jwt-secret", JWT_SECRET, "--push-allow-private", "--redis-url", redis.url)
     servers = [ServerProcess(database, *flags, guests=False) for _ in range(2)]
     try:

@@ -38,7 +38,7 @@ def token(name: str) -> str:
 def nodes(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two nodes sharing a PostgreSQL schema and a Redis, accounts only."""
     redis = RedisServer(tmp_path).start()
-    database = request.getfixturevalue("postgres_server").new_schema()
+    database = request.getfixturevalue("postgres_server").lend_schema(request)
     flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET)
     try:
         with ServerProcess(*flags, guests=False) as left, ServerProcess(*flags, guests=False) as right:

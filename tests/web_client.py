@@ -157,7 +157,7 @@ def new_database(request: pytest.FixtureRequest, directory: Path) -> str:
     if request.param == "sqlite":
         return str(directory / "chat.db")
     # The tests' own cluster, started once per session when a PostgreSQL test first runs.
-    return str(request.getfixturevalue("postgres_server").new_schema())
+    return str(request.getfixturevalue("postgres_server").lend_schema(request))
 
 
 @contextmanager
