@@ -1,4 +1,4 @@
-"""Shared fixtures: a clean registry per test, servers and tools the tests start."""
+"""Shared fixtures: a clean registry per test, servers and tools the tests start, Chromium."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ def clean_registry() -> Iterator[None]:
     ChatSocketHandler.reset_registry()
 
 
-# Shared fixtures that parametrise tests over every store, and the tests' PostgreSQL.
+# Shared fixtures that parametrise tests over every store, the tests' PostgreSQL,
+# and the page tests' Chromium (tests/page_browser.py): a fixture imported into
+# each test file is a fixture of each file, a Chromium each; seen here once, the
+# test process starts one and its contexts go from one test file to the next.
+from .page_browser import browser, chromium, pages  # noqa: E402,F401
 from .pg_server import postgres_server  # noqa: E402,F401
 from .stores import shared_store_factory, store_factory  # noqa: E402,F401

@@ -11,11 +11,12 @@ from playwright.sync_api import Page, expect
 from chatroom.identity import SESSION_COOKIE
 
 from .clients import open_ws
+from .page_browser import DESKTOP
 from .support import ServerProcess
-from .test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say, texts
+from .test_page import SCREENSHOT_PHONE, Pages, expect_online, say, texts
 from .web_client import PASSWORD, join, set_up, setup_link
 
-__all__ = ["browser", "pages"]  # the fixtures, shared with tests/test_page.py
+# the fixtures, shared with tests/test_page.py
 
 
 def shots(tmp_path: Path) -> Path:

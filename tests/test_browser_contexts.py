@@ -5,10 +5,11 @@ from __future__ import annotations
 from playwright.sync_api import Browser
 
 from tests.browser_contexts import ContextPool, pool_key
+from tests.page_browser import DESKTOP
 from tests.support import ServerProcess
-from tests.test_page import DESKTOP, PHONE, browser, server
+from tests.test_page import PHONE, server
 
-__all__ = ["browser", "server"]
+__all__ = ["server"]
 
 
 def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(

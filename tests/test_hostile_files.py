@@ -25,15 +25,11 @@ from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from tests import test_page
 from tests.support import ServerProcess, assert_no_traceback
 from tests.test_images import SECRET, bomb_png, encode, gps_exif
 from tests.test_page import WAIT_MS, Pages
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, guestless_site, join
-
-browser = test_page.browser
-pages = test_page.pages
 
 ROOM = "hostile"
 MARKER = "__ran"

@@ -11,64 +11,31 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, WebSocketRoute, expect, sync_playwright
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
-from tests.browser_contexts import ContextPool, Kept
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
+from tests.page_browser import Pages, choose_nick, expect_online
 from tests.raw_ws import RawMember
-from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot, require_program
+from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # One list: Chromium heeds only the last --disable-features.
-    # - SpareRendererForSitePerProcess: every page opens its own context, whose pages cannot use
-    #   a renderer started ahead for another: the spare one is work thrown away, about a tenth
-    #   of Chromium's here.
-    # - WebUIOmniboxPopup, WebUIOmniboxAimPopup: each context's window preloads the address
-    #   bar's two popups, a WebUI renderer that nobody sees in a headless browser; it cost
-    #   more CPU than the chat page's own renderer.
-    "--disable-features=SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup",
-]
 JWT_SECRET = "page-test-secret-long-enough-for-hs256"
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 SCREENSHOT_PHONE = {"width": 390, "height": 844}
 WAIT_MS = 10_000
 
 expect.set_options(timeout=WAIT_MS)
 
-
-# Each module's Chromium lends its contexts from one pool (tests/browser_contexts.py).
-POOLS: dict[Browser, ContextPool] = {}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One Chromium for the module; every test opens its own contexts."""
-    require_program(CHROMIUM, "apt-get install chromium")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        POOLS[launched] = ContextPool(launched)
-        yield launched
-        POOLS.pop(launched).close()
-        launched.close()
+# ``browser`` and ``pages`` are tests/page_browser.py's, seen once in
+# tests/conftest.py: one Chromium for the test process, not one for each test
+# file, and its contexts lent from one file's tests to the next's.
 
 
 @pytest.fixture(scope="module")
@@ -84,90 +51,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
-@dataclass
-class Watched:
-    """What a page did that a user would notice: dialogs, script errors."""
-
-    dialogs: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Pages:
-    """Opens pages in browser contexts as new (tests/browser_contexts.py) and checks them afterwards."""
-
-    browser: Browser
-    opened: list[tuple[Page, Watched]] = field(default_factory=list)
-    lent: list[Kept] = field(default_factory=list)
-
-    def open(
-        self, url: str, viewport: dict[str, int] | None = None, fake_clock: bool = False, **options: Any
-    ) -> Page:
-        """A new page (own storage, like another person's browser) at ``url``."""
-        kept = POOLS[self.browser].lend(viewport or DESKTOP, fake_clock, options)
-        self.lent.append(kept)
-        page = kept.context.new_page()
-        if fake_clock:  # the test moves time on instead of waiting for it
-            page.clock.install()
-        watched = Watched()
-
-        def on_dialog(dialog: Dialog) -> None:
-            watched.dialogs.append(dialog.message)
-            dialog.dismiss()
-
-        page.on("dialog", on_dialog)
-        page.on("pageerror", lambda error: watched.errors.append(str(error)))
-        self.opened.append((page, watched))
-        page.goto(url)
-        return page
-
-    def join(
-        self,
-        base: str,
-        room: str,
-        nick: str,
-        viewport: dict[str, int] | None = None,
-        fake_clock: bool = False,
-        **options: Any,
-    ) -> Page:
-        """A page in ``room`` whose user typed ``nick`` into the nick prompt."""
-        page = self.open(f"{base}/?room={room}", viewport, fake_clock, **options)
-        choose_nick(page, nick)
-        expect_online(page)
-        return page
-
-    def close(self) -> None:
-        lent = {id(kept.context) for kept in self.lent}
-        for page, _ in self.opened:
-            if id(page.context) not in lent:
-                page.context.close()
-        for kept in self.lent:
-            POOLS[self.browser].take_back(kept)
-
-
-@pytest.fixture
-def pages(browser: Browser) -> Iterator[Pages]:
-    """Pages for one test; no page may raise a script error or open a dialog."""
-    opened = Pages(browser)
-    yield opened
-    problems = [(w.errors, w.dialogs) for _, w in opened.opened if w.errors or w.dialogs]
-    opened.close()
-    assert not problems, f"script errors or dialogs: {problems}"
-
-
 # --- helpers ------------------------------------------------------------------
-
-
-def choose_nick(page: Page, nick: str) -> None:
-    """Answer the nick prompt the way a person does: type, press Enter."""
-    field_ = page.locator("#nick")
-    expect(field_).to_be_visible()
-    field_.fill(nick)
-    field_.press("Enter")
-
-
-def expect_online(page: Page) -> None:
-    expect(page.locator("#status")).to_have_attribute("data-state", "online")
 
 
 def say(page: Page, text: str) -> None:

@@ -15,17 +15,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
+from tests.page_browser import DESKTOP
 from tests.support import ServerProcess, call_api, unique
-from tests.test_page import DESKTOP, JWT_SECRET, PHONE, Pages, expect_online, say, token_for
+from tests.test_page import JWT_SECRET, PHONE, Pages, expect_online, say, token_for
 from tests.test_page_files import attach_by_button
 from tests.test_page_journey import signed_in
 from tests.test_page_offline import on_line
 from tests.web_client import WebClient, set_up
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 ADMIN = "a11y-root"
 CONTROLS = {"button", "link", "textbox", "searchbox", "combobox", "checkbox", "radio", "option", "tab"}

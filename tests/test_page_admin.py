@@ -16,6 +16,7 @@ from playwright.sync_api import APIResponse, Page, Route, expect
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, next_of, refused_on_open
+from tests.page_browser import DESKTOP
 from tests.support import (
     ServerProcess,
     call_api,
@@ -26,7 +27,7 @@ from tests.support import (
     wait_until,
 )
 from tests.test_account_pages import shots
-from tests.test_page import DESKTOP, SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say  # noqa: F401
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import shoot
 from tests.web_client import join as web_join
 from tests.web_client import set_up
@@ -34,7 +35,7 @@ from tests.web_client import set_up
 JWT_SECRET = "page-admin-secret-" + "0123456789abcdef" * 3
 
 
-def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, pages: Pages) -> None:
     """The panel lists people and bots; a new bot's key shows with a copy button and posts at once;
     a person who is no administrator never sees the panel's button."""
     database = tmp_path / "chat.db"
@@ -89,7 +90,7 @@ def test_an_administrator_makes_a_bot_and_sees_its_key_once(tmp_path: Path, page
 
 def test_the_panel_shows_checkboxes_beside_their_words_labels_bot_fields_and_spares_oneself(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """Each checkbox sits just before its words on one line; a bot's room and webhook fields have visible
     labels; the administrator's own row says "you" and offers no Deactivate, the others' do."""
@@ -118,7 +119,7 @@ def test_the_panel_shows_checkboxes_beside_their_words_labels_bot_fields_and_spa
         expect(people.filter(has_text="pat").get_by_role("button", name="Deactivate")).to_be_visible()
 
 
-def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: Path, pages: Pages) -> None:
     """An administrator signed in with the session cookie (no token) sees the panel, and its changes
     carry the page's _xsrf token: a bot is made and a person deactivated."""
     with ServerProcess(tmp_path / "chat.db", "--xheaders", guests=False) as server:
@@ -142,7 +143,7 @@ def test_signed_in_with_a_session_the_panel_works_with_its_xsrf_token(tmp_path: 
 
 def test_an_administrator_manages_a_closed_rooms_members_without_reading_it(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """The panel lists closed rooms with their member counts; the administrator takes a member out
     and adds one, and never sees a message of the room."""
@@ -179,7 +180,7 @@ def test_an_administrator_manages_a_closed_rooms_members_without_reading_it(
 
 def test_an_administrator_manages_an_open_room_they_are_not_in_from_its_settings(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """In the settings of an open room someone else owns, an administrator may rename, archive, add and
     remove (the owner too), and is offered no "Leave room", not being a member."""
@@ -219,7 +220,7 @@ def administration_open(tmp_path: Path, opener: Pages) -> Iterator[tuple[ServerP
 
 def test_an_administrator_creates_an_account_and_hands_over_its_link(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """The panel's new-person form: the account appears, with a link the person opens to choose a password."""
     with administration_open(tmp_path, pages) as (server, page):
@@ -238,7 +239,7 @@ def test_an_administrator_creates_an_account_and_hands_over_its_link(
         expect(quinn.locator("#me-nick")).to_have_text("Quinn")
 
 
-def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pages: Pages) -> None:
     """Off at first; ticked, a v1 guest joins; unticked, that guest is closed 4401 and the panel says so."""
     with administration_open(tmp_path, pages) as (server, page):
         switch = page.get_by_label("Let guests join open rooms with just a nick")
@@ -256,7 +257,7 @@ def test_the_guest_switch_lets_guests_in_and_turns_them_away(tmp_path: Path, pag
 
 def test_settings_read_before_a_change_of_the_guest_switch_do_not_undo_it(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """The panel opened again reads the settings anew; ticked before they arrive, the switch stays ticked."""
     with administration_open(tmp_path, pages) as (server, page):
@@ -293,7 +294,7 @@ def wait_for(page: Page, held: list[Any]) -> None:
     assert held, "the request was never made"
 
 
-def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: Pages) -> None:
     """The panel showing a new person's link and a new bot's key: desktop and phone, light and dark."""
     out = shots(tmp_path)
     database = tmp_path / "chat.db"
@@ -323,7 +324,7 @@ def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: P
 
 def test_an_administrator_hands_someone_who_forgot_their_password_a_link_to_a_new_one(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """Beside each other person the panel offers "Password link": the link shows with the person's name,
     ready to copy, and opening it lets them choose a new password and land in the chat signed in."""
@@ -357,7 +358,7 @@ def test_an_administrator_hands_someone_who_forgot_their_password_a_link_to_a_ne
 
 def test_an_administrator_deletes_everything_a_troll_wrote_from_the_panel(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """ "Delete messages" asks to be clicked again, then every message of the troll goes from every
     open page at once, and the panel says how many; ann's own message stays."""
@@ -397,7 +398,7 @@ def test_an_administrator_deletes_everything_a_troll_wrote_from_the_panel(
             ).to_have_count(0)
 
 
-def test_a_guest_an_administrator_removed_is_told_so_and_until_when(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+def test_a_guest_an_administrator_removed_is_told_so_and_until_when(tmp_path: Path, pages: Pages) -> None:
     """Removed while in the room, the guest's page says an administrator removed it, not that someone
     who manages the room did, and offers no other room; opened again, it says until when; a guest from
     elsewhere chats on."""
@@ -426,7 +427,7 @@ def test_a_guest_an_administrator_removed_is_told_so_and_until_when(tmp_path: Pa
 
 def test_the_panel_tells_who_moderated_whom_in_words_a_page_at_a_time(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """A room's owner's deletion and an administrator's deactivation read as sentences, newest first,
     without the deleted words; "More" brings the older acts until there are none."""

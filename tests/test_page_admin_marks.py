@@ -9,19 +9,19 @@ from playwright.sync_api import Page, expect
 
 from chatroom.store.accounts_base import AccountStore
 from tests.support import ServerProcess, in_store, make_account, signed_token
-from tests.test_page import SCREENSHOT_PHONE, Pages, browser, expect_online, pages, say  # noqa: F401
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import shoot
 
 JWT_SECRET = "page-marks-secret-" + "0123456789abcdef" * 3
 
 
-def open_as(pages: Pages, server: ServerProcess, name: str) -> Page:  # noqa: F811
+def open_as(pages: Pages, server: ServerProcess, name: str) -> Page:
     page = pages.open(f"{server.url}/?room=lobby&token={signed_token(name, JWT_SECRET)}")
     expect_online(page)
     return page
 
 
-def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, pages: Pages) -> None:  # noqa: F811
+def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, pages: Pages) -> None:
     """admin's message and online entry carry an "admin" badge (named for screen readers, with a
     tooltip), on a phone too; Administrator's do not; unmade an administrator, admin is no longer marked
     after a reload."""
@@ -76,7 +76,7 @@ def test_an_administrator_is_marked_and_a_look_alike_is_not(tmp_path: Path, page
 
 def test_someone_made_an_administrator_in_the_panel_is_marked_at_once_and_their_page_follows(
     tmp_path: Path,
-    pages: Pages,  # noqa: F811
+    pages: Pages,
 ) -> None:
     """root makes bob an administrator in the panel (a second press confirms): cid's open page marks bob
     at once, and bob's page reloads with the Administration panel; taken back, both follow again; the

@@ -13,13 +13,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import act, message, open_as, open_room, shoot
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -14,16 +14,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.test_page_search import search
 from tests.web_client import WebClient, signed_in_people
-
-browser = test_page.browser
-pages = test_page.pages
 
 HIDDEN = "Message from a person you blocked — show"
 LONG = "WolfgangAmadeusMozartOfSalzburgX"  # as long as a name may be (32), nowhere to break

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_page
+from tests.page_browser import DESKTOP
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages
 from tests.test_page_offline import direct_room, open_as
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +51,7 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
     room = direct_room(server, "gwen", "hal")
     open_as(pages, server, "hal", "lobby")
     for scheme in ("light", "dark"):
-        for form, viewport in (("desktop", test_page.DESKTOP), ("phone", SCREENSHOT_PHONE)):
+        for form, viewport in (("desktop", DESKTOP), ("phone", SCREENSHOT_PHONE)):
             gwen = open_as(pages, server, "gwen", room, viewport=viewport, color_scheme=scheme)
             expect(gwen.locator("#direct-presence")).to_have_text("active")
             gwen.screenshot(path=str(out / f"screenshot-direct-{form}-{scheme}.png"))

@@ -14,14 +14,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, Pages, expect_online, say, token_for
 from tests.test_page_changes import message, open_as, open_room
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

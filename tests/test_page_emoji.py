@@ -15,16 +15,12 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess, unique
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import act, message, shoot
 from tests.test_page_journey import signed_in
 from tests.test_page_status import Site, open_menu
 from tests.web_client import set_up
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

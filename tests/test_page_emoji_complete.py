@@ -16,9 +16,7 @@ from tests.support import ServerProcess
 from tests.test_page import Pages, texts
 from tests.test_page_phone import too_small
 
-# The page tests' fixtures: one Chromium, a server with guests, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
+# The page tests' server with guests.
 server = test_page.server
 
 

@@ -12,14 +12,10 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_page
 from tests.support import ServerProcess, make_account, make_open_room
 from tests.test_page import JWT_SECRET, Pages, say
 from tests.test_page_rooms import open_as
 from tests.test_page_unread import badges_of
-
-browser = test_page.browser
-pages = test_page.pages
 
 CHOICE = "Everyone is in this room (new people join it too)"
 

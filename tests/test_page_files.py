@@ -18,16 +18,12 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Locator, Page, Route, expect
 
-from tests import test_page
 from tests.sample_files import DATA_TRANSFER, PDF, payload, picture, tone, video
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act, open_as, open_room
 from tests.test_page_journey import signed_in
 from tests.web_client import join, set_up
-
-browser = test_page.browser
-pages = test_page.pages
 
 LIMIT = 16 * 1024 * 1024
 # A thumbnail's address on a page signed in with a token: a signed link (chatroom/file_links.py).

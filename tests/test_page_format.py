@@ -28,10 +28,8 @@ from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, 
 from tests.test_page_rooms import open_as
 from tests.web_client import join, set_up
 
-# The page tests' fixtures: one Chromium, a server with guests, pages checked for script errors.
-browser = test_page.browser
+# The page tests' server with guests.
 server = test_page.server
-pages = test_page.pages
 
 DATA = Path(__file__).parent / "data"
 HOSTILE = json.loads((DATA / "hostile_text.json").read_text(encoding="utf-8"))

@@ -17,15 +17,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import act, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -16,15 +16,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages
 from tests.test_page_changes import message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import join, set_up
 
-browser = test_page.browser
-pages = test_page.pages
 CREW = ("bea", "cal", "dot", "eli", "fay", "gus")
 
 

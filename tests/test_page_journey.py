@@ -9,17 +9,12 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page
 from tests.pg_server import PostgresServer
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, shots, sign_in
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_rooms import NOT_A_MEMBER, SECRET, create_closed_room, pick
 from tests.web_client import WebClient, join, set_up, setup_link
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 ROOM = "hideout"
 

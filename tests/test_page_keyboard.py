@@ -13,17 +13,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests import test_page
 from tests.sample_files import picture
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, Pages, expect_online, say, token_for
 from tests.test_page_changes import message, open_as, open_room
 from tests.test_page_journey import signed_in
 from tests.web_client import set_up
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -12,13 +12,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, PERSON
-from tests import test_page
 from tests.support import ServerProcess, call_api, in_store, make_account, signed_token
 from tests.test_page import JWT_SECRET, Pages, expect_online, token_for
 from tests.test_page_changes import open_as, open_room, shoot
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import Pages, expect_online, say
 from tests.test_page_changes import accounts_server, message, open_as, open_room
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

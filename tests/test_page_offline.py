@@ -21,6 +21,7 @@ import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from tests import test_page
+from tests.page_browser import DESKTOP, Watched
 from tests.sample_files import picture
 from tests.support import NO_PROXY, ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
@@ -28,10 +29,6 @@ from tests.test_page_files import expect_picture
 from tests.test_page_journey import signed_in
 from tests.test_page_rooms import api_get
 from tests.web_client import set_up
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")
@@ -118,10 +115,10 @@ def open_as(pages: Pages, server: ServerProcess, name: str, room: str = "lobby",
 
 def on_line(pages: Pages, server: ServerProcess, name: str, room: str, **options: Any) -> tuple[Page, Line]:
     """``name``'s page in ``room``, its socket through a Line."""
-    context = pages.browser.new_context(viewport=options.pop("viewport", test_page.DESKTOP), **options)
+    context = pages.browser.new_context(viewport=options.pop("viewport", DESKTOP), **options)
     page = context.new_page()
     line = Line(page)
-    watched = test_page.Watched()
+    watched = Watched()
     page.on("pageerror", lambda error: watched.errors.append(str(error)))
     pages.opened.append((page, watched))
     page.goto(f"{server.url}/?room={room}&token={token_for(name)}")
@@ -444,10 +441,10 @@ def test_a_guests_page_shows_a_picture_changed_while_offline_after_the_reconnect
         set_ivos_picture("#c2185b")
         ivo = signed_in(pages, ivo_client, f"{guests_server.url}/?room=lobby")
         say(ivo, "hello, guests")
-        context = pages.browser.new_context(viewport=test_page.DESKTOP)
+        context = pages.browser.new_context(viewport=DESKTOP)
         gus = context.new_page()
         line = Line(gus)
-        pages.opened.append((gus, test_page.Watched()))
+        pages.opened.append((gus, Watched()))
         gus.goto(f"{guests_server.url}/?room=lobby")
         test_page.choose_nick(gus, "gus")
         expect_online(gus)

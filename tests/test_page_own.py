@@ -7,12 +7,8 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, Pages, expect_online, said_by, say, token_for
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import FloatRect, Locator, Page, expect
 
-from tests import test_page, test_page_changes
+from tests import test_page_changes
 from tests.clients import frames_until, send_message, welcomed
 from tests.sample_files import picture
 from tests.support import ServerProcess
@@ -17,10 +17,7 @@ from tests.test_page_changes import accessible_names, message, open_as, open_roo
 from tests.test_page_files import attach_by_button
 from tests.web_client import set_up
 
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors; a server of
-# accounts signed in with tokens, as the changes page tests have.
-browser = test_page.browser
-pages = test_page.pages
+# A server of accounts signed in with tokens, as the changes page tests have.
 server = test_page_changes.server
 
 TOUCH = {"viewport": SCREENSHOT_PHONE, "has_touch": True, "is_mobile": True}

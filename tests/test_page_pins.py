@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page, test_page_changes
+from tests import test_page_changes
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 act = test_page_changes.act
 message = test_page_changes.message

@@ -14,13 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages
 from tests.test_page_changes import accounts_server, open_as, open_room, shoot
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

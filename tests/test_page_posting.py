@@ -14,13 +14,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests import test_page
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, Pages, expect_online, say, token_for
 from tests.test_page_rooms import open_as
-
-browser = test_page.browser
-pages = test_page.pages
 
 ONLY_MANAGERS = "Only the room's owner and administrators post here"
 CHOICE = "Only its owner and administrators post (the others read and react)"

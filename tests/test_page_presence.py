@@ -14,14 +14,9 @@ from playwright.sync_api import Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from websockets.sync.client import ClientConnection
 
-from tests import test_page
 from tests.clients import join
 from tests.support import ServerProcess
 from tests.test_page import WAIT_MS, Pages, say
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -15,16 +15,13 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page, test_page_changes
+from tests import test_page_changes
 from tests.clients import ANY_TYPE, next_of, open_ws
 from tests.preview_site import Site, site
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
 
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
-__all__ = ["browser", "pages", "site"]
+__all__ = ["site"]
 
 message = test_page_changes.message
 open_as = test_page_changes.open_as

@@ -12,16 +12,13 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page
+from tests.page_browser import DESKTOP
 from tests.push_receiver import Device, PushReceiver, unb64url
 from tests.support import ServerProcess
 from tests.test_account_pages import shots, sign_in
-from tests.test_page import DESKTOP, SCREENSHOT_PHONE, Pages, expect_online, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_journey import sign_up
 from tests.web_client import join, set_up
-
-browser = test_page.browser
-pages = test_page.pages
 
 # Counts the permission prompts, so a test sees that none comes with the page.
 COUNT_PROMPTS = """

@@ -25,8 +25,6 @@ from tests.test_page_journey import signed_in
 from tests.test_page_unread import CATCH
 from tests.web_client import WebClient, listed, signed_in_people
 
-browser = test_page.browser
-pages = test_page.pages
 server = test_page.server
 
 

@@ -10,13 +10,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests import test_page
+from tests.page_browser import DESKTOP
 from tests.support import ServerProcess, call_api
 from tests.test_page import SCREENSHOT_PHONE, Pages, say, token_for
 from tests.test_page_changes import accounts_server, message, open_as, shoot
 from tests.test_page_unread import CATCH, caught
 
-browser = test_page.browser
-pages = test_page.pages
 # Enough people that a mention of the whole room asks first (more than five others).
 CROWD = ("bea", "cal", "dot", "eli", "fay", "gus")
 
@@ -78,7 +77,7 @@ def test_a_mention_of_a_big_room_asks_first(server: ServerProcess, pages: Pages,
     shoot(ann, tmp_path, "room-confirm")
     ann.set_viewport_size(SCREENSHOT_PHONE)
     shoot(ann, tmp_path, "room-confirm-phone")
-    ann.set_viewport_size(test_page.DESKTOP)
+    ann.set_viewport_size(DESKTOP)
     ann.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(box).to_have_value("@all standup")

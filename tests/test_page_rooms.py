@@ -18,22 +18,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
-from tests import test_page
+from tests.page_browser import Watched
 from tests.support import ServerProcess, call_api
-from tests.test_page import (
-    JWT_SECRET,
-    SCREENSHOT_PHONE,
-    Pages,
-    Watched,
-    bot_of,
-    expect_online,
-    say,
-    token_for,
-)
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, bot_of, expect_online, say, token_for
 
 SECRET = "the-hideout-password-is-swordfish"
 NOT_A_MEMBER = "This room doesn't exist, or you are not a member of it"

@@ -21,9 +21,6 @@ from tests.test_page_changes import act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, signed_in_people
 
-browser = test_page.browser
-pages = test_page.pages
-
 
 @pytest.fixture(scope="module")
 def people(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, dict[str, WebClient]]]:

@@ -18,15 +18,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
-from tests import test_page
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, listed, signed_in_people
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

@@ -24,13 +24,9 @@ import orjson
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page
 from tests.support import NO_PROXY, REPO, ServerProcess, call_api, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
 from tests.test_page_rooms import open_as
-
-browser = test_page.browser
-pages = test_page.pages
 
 
 @pytest.fixture(scope="module")

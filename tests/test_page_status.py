@@ -17,16 +17,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess, unique
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
-
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
 
 
 @dataclass

@@ -18,10 +18,6 @@ from tests.test_page import JWT_SECRET, Pages, expect_online
 from tests.test_page_changes import open_as, open_room
 from tests.test_page_phone import too_small
 
-# The page tests' fixtures: one Chromium for the module, pages checked for script errors.
-browser = test_page.browser
-pages = test_page.pages
-
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:

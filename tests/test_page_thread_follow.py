@@ -15,14 +15,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page, test_page_changes, test_page_saved, test_page_threads, test_page_unread
+from tests import test_page_changes, test_page_saved, test_page_threads, test_page_unread
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient
-
-browser = test_page.browser
-pages = test_page.pages
 
 act = test_page_changes.act
 message = test_page_changes.message

@@ -18,9 +18,6 @@ from tests import test_page, test_page_changes, test_page_offline, test_page_sea
 from tests.support import ServerProcess, call_api
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 
-browser = test_page.browser
-pages = test_page.pages
-
 act = test_page_changes.act
 message = test_page_changes.message
 open_as = test_page_changes.open_as

@@ -14,13 +14,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, token_for
 from tests.test_page_rooms import open_as
-
-browser = test_page.browser
-pages = test_page.pages
 
 TOPIC = "Release planning — next: Friday's demo https://example.com/demo"
 

@@ -18,14 +18,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests import test_page
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act_more
 from tests.test_page_rooms import create_closed_room, open_as
-
-browser = test_page.browser
-pages = test_page.pages
 
 # Background tabs and caught notifications: what a person's browser would do, made visible to the test.
 CATCH = """
