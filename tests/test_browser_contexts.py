@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from playwright.sync_api import Browser
+from tornado.ioloop import IOLoop
 
 from tests.browser_contexts import ContextPool, pool_key
-from tests.page_browser import DESKTOP
+from tests.page_browser import DESKTOP, Chromium, driving
 from tests.support import ServerProcess
 from tests.test_page import PHONE, server
 
@@ -46,6 +50,76 @@ def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(
     assert again.context.cookies() == []
     assert len(again.context.pages) == 2  # the blank tab kept between tests, and this one
     pool.close()
+
+
+def test_a_context_lent_again_for_another_files_server_has_nothing_of_the_first_left(
+    browser: Browser, server: ServerProcess, tmp_path: Path
+) -> None:
+    """A context lent to the next test file, whose server has another port, has nothing of the last's."""
+    pool = ContextPool(browser)
+    db = tmp_path / "chat.db"
+    first = ServerProcess(db).start()
+    try:
+        kept = pool.lend(DESKTOP, False, {})
+        page = kept.context.new_page()
+        page.goto(f"{first.url}/healthz")
+        page.evaluate(
+            """async () => {
+                localStorage.setItem("nick", "ann");
+                await new Promise((done) => { indexedDB.open("outbox").onsuccess = done; });
+                await (await caches.open("pictures")).put("/x", new Response("x"));
+                document.cookie = "seen=ann; max-age=3600";
+            }"""
+        )
+        kept.context.grant_permissions(["notifications"], origin=first.url)
+        pool.take_back(kept)
+    finally:
+        first.stop()  # its test file is over
+
+    again = pool.lend(DESKTOP, False, {})
+    assert again is kept
+    page = again.context.new_page()
+    page.goto(f"{server.url}/healthz")
+    # A cookie is the host's whatever the port: the last file's would be sent here.
+    assert page.evaluate("document.cookie") == ""
+    session = again.context.new_cdp_session(page)
+    assert session.send("Storage.getUsageAndQuota", {"origin": first.url})["usage"] == 0
+    # Ports are used again: a later server on the first one's port finds nothing of it either.
+    second = ServerProcess(db, port=first.port).start()
+    try:
+        page.goto(f"{second.url}/healthz")
+        left = page.evaluate(
+            """async () => [
+                localStorage.length,
+                (await indexedDB.databases()).length,
+                (await caches.keys()).length,
+                Notification.permission,
+                document.cookie,
+            ]"""
+        )
+    finally:
+        second.stop()
+    assert left == [0, 0, 0, "default", ""]
+    pool.close()
+
+
+def test_tests_between_page_tests_run_event_loops_of_their_own(chromium: Chromium) -> None:
+    """Tornado's and asyncio's tests run loops of their own while Chromium waits, and it answers after."""
+
+    async def answer() -> int:
+        return 42
+
+    assert asyncio.run(answer()) == 42
+    loop = IOLoop()
+    try:
+        assert loop.run_sync(answer) == 42
+    finally:
+        loop.close()
+    with driving(chromium.loop):
+        context = chromium.browser.new_context()
+        assert context.new_page().evaluate("6 * 7") == 42
+        context.close()
+    assert asyncio.run(answer()) == 42
 
 
 def test_a_context_given_an_init_script_is_closed_instead_of_lent_again(browser: Browser) -> None:
