@@ -7,6 +7,11 @@ kind of storage and service worker of the origins it saw, permissions, routes,
 offline) and keeps one blank tab, so that the next person's page finds a
 renderer and the page's files cached. A context that took what cannot be
 undone (an init script, a binding, a fake clock) is closed instead.
+
+The test process has one pool, for its one Chromium (tests/page_browser.py):
+a context goes from one test file to the next, whose server listens on
+another port, another origin. Cookies are the host's whatever the port, and
+all of them go; the storage of every origin the context saw goes with it.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ def pool_key(viewport: dict[str, int], options: dict[str, Any]) -> Key | None:
 
 @dataclass
 class ContextPool:
-    """One Chromium's contexts between tests, by what they were made with."""
+    """One Chromium's contexts between tests, from one test file to the next, by what they were made with."""
 
     browser: Browser
     idle: dict[Key, list[Kept]] = field(default_factory=dict)
