@@ -15,6 +15,13 @@ from tests.test_page import PHONE, server
 
 __all__ = ["server"]
 
+# What a page keeps in its browser: local storage, an IndexedDB database, a cache.
+STORE_SOMETHING = """async () => {
+    localStorage.setItem("nick", "ann");
+    await new Promise((done) => { indexedDB.open("outbox").onsuccess = done; });
+    await (await caches.open("pictures")).put("/x", new Response("x"));
+}"""
+
 
 def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(
     browser: Browser, server: ServerProcess
@@ -23,13 +30,7 @@ def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(
     kept = pool.lend(DESKTOP, False, {})
     page = kept.context.new_page()
     page.goto(f"{server.url}/healthz")
-    page.evaluate(
-        """async () => {
-            localStorage.setItem("nick", "ann");
-            await new Promise((done) => { indexedDB.open("outbox").onsuccess = done; });
-            await (await caches.open("pictures")).put("/x", new Response("x"));
-        }"""
-    )
+    page.evaluate(STORE_SOMETHING)
     kept.context.add_cookies([{"name": "session", "value": "ann's", "url": server.url}])
     kept.context.grant_permissions(["notifications"], origin=server.url)
     pool.take_back(kept)
@@ -63,14 +64,8 @@ def test_a_context_lent_again_for_another_files_server_has_nothing_of_the_first_
         kept = pool.lend(DESKTOP, False, {})
         page = kept.context.new_page()
         page.goto(f"{first.url}/healthz")
-        page.evaluate(
-            """async () => {
-                localStorage.setItem("nick", "ann");
-                await new Promise((done) => { indexedDB.open("outbox").onsuccess = done; });
-                await (await caches.open("pictures")).put("/x", new Response("x"));
-                document.cookie = "seen=ann; max-age=3600";
-            }"""
-        )
+        page.evaluate(STORE_SOMETHING)
+        page.evaluate('() => { document.cookie = "seen=ann; max-age=3600"; }')
         kept.context.grant_permissions(["notifications"], origin=first.url)
         pool.take_back(kept)
     finally:
