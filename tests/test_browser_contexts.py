@@ -21,6 +21,15 @@ STORE_SOMETHING = """async () => {
     await new Promise((done) => { indexedDB.open("outbox").onsuccess = done; });
     await (await caches.open("pictures")).put("/x", new Response("x"));
 }"""
+# What of it a page finds, and a permission and cookies besides; and what a new context has.
+WHAT_IS_LEFT = """async () => [
+    localStorage.length,
+    (await indexedDB.databases()).length,
+    (await caches.keys()).length,
+    Notification.permission,
+    document.cookie,
+]"""
+NOTHING_LEFT = [0, 0, 0, "default", ""]
 
 
 def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(
@@ -39,15 +48,7 @@ def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(
     assert again is kept
     page = again.context.new_page()
     page.goto(f"{server.url}/healthz")
-    left = page.evaluate(
-        """async () => [
-            localStorage.length,
-            (await indexedDB.databases()).length,
-            (await caches.keys()).length,
-            Notification.permission,
-        ]"""
-    )
-    assert left == [0, 0, 0, "default"]
+    assert page.evaluate(WHAT_IS_LEFT) == NOTHING_LEFT
     assert again.context.cookies() == []
     assert len(again.context.pages) == 2  # the blank tab kept between tests, and this one
     pool.close()
@@ -83,18 +84,10 @@ def test_a_context_lent_again_for_another_files_server_has_nothing_of_the_first_
     second = ServerProcess(db, port=first.port).start()
     try:
         page.goto(f"{second.url}/healthz")
-        left = page.evaluate(
-            """async () => [
-                localStorage.length,
-                (await indexedDB.databases()).length,
-                (await caches.keys()).length,
-                Notification.permission,
-                document.cookie,
-            ]"""
-        )
+        left = page.evaluate(WHAT_IS_LEFT)
     finally:
         second.stop()
-    assert left == [0, 0, 0, "default", ""]
+    assert left == NOTHING_LEFT
     pool.close()
 
 
