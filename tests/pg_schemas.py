@@ -75,17 +75,14 @@ class SchemaPool:
     # How long giving a schema back waits for a row a forgotten session still holds.
     lock_timeout: str = "2s"
     idle: list[Lendable] = field(default_factory=list)
-    lent_out: int = 0
     made: int = 0
 
     def lend(self) -> Lendable:
         """An up-to-date empty schema: an idle one when there is one."""
-        self.lent_out += 1
         return self.idle.pop() if self.idle else self._make()
 
     def take_back(self, schema: Lendable) -> None:
         """Empty the schema for the next test; forget it if it changed shape or cannot be emptied."""
-        self.lent_out -= 1
         with contextlib.suppress(psycopg.Error), self.connect() as conn:
             if _shape(conn, schema.name) == schema.shape:
                 _empty(conn, schema, self.lock_timeout)
