@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import urllib.parse
 
-import jwt
-
 # RFC 7518 3.2: an HS256 key has at least as many bits as the hash.
 MIN_SECRET_BYTES = 32
 TOKEN_ALGORITHMS = ["HS256"]
@@ -47,6 +45,10 @@ def verify_token(token: str, secret: str) -> str:
     would treat the secret as a key), and ``exp`` is required: a token
     without an expiry would be a password that can never be revoked.
     """
+    # Imported here: PyJWT loads the cryptography package (a tenth of the
+    # server's start) and only servers run with --jwt-secret check tokens.
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

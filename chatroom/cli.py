@@ -19,18 +19,17 @@ from pathlib import Path
 from typing import IO, NoReturn
 
 from . import admin
-from .backend import StartupError
 from .bots import BotError
 from .command_flags import AdminOptions, parse_admin, parse_transfer
-from .export import ExportFileError, ImportRefusedError, export_database, import_database
 from .flags import parse_settings
 from .names import BadNameError, normalize_nick
 from .passwords import PasswordRuleError, check_new
-from .server import serve
 from .store import sqlite_path
 from .store.accounts_base import RefusedError
 from .store.base import StoreError
-from .workers import WorkerPool
+
+# The server and export/import import what only they run when they run: a
+# command does not load the server's modules, nor a server the export's.
 
 
 def configure_logging(level: str) -> None:
@@ -68,6 +67,10 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 def run_server(argv: Sequence[str]) -> None:
     """``python -m chatroom [flags]``: serve until a stop signal."""
+    from .backend import StartupError
+    from .server import serve
+    from .workers import WorkerPool
+
     settings = parse_settings(argv)
     configure_logging(settings.log_level)
     try:
@@ -82,6 +85,8 @@ def run_server(argv: Sequence[str]) -> None:
 
 def run_export(argv: Sequence[str]) -> None:
     """``python -m chatroom export``: the database's accounts, rooms and messages as JSON Lines."""
+    from .export import export_database
+
     options = parse_transfer("export", argv)
     configure_logging("warning")
     _require_database(options.settings.database)
@@ -103,6 +108,8 @@ def run_export(argv: Sequence[str]) -> None:
 
 def run_import(argv: Sequence[str]) -> None:
     """``python -m chatroom import``: store an export's accounts, rooms and messages into a database."""
+    from .export import ExportFileError, ImportRefusedError, import_database
+
     options = parse_transfer("import", argv)
     configure_logging("warning")
     source_name = options.path or "standard input"

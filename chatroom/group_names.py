@@ -10,13 +10,21 @@ or another group holds the name is the store's to say (groups_base.py).
 
 from __future__ import annotations
 
+import functools
+
 from .mentions import HERE, ROOM_WORDS
 from .names import BadNameError, nick_key, normalize_nick
 
 # The words a group may not be called: what they mention is the room's (mentions.py reads them first).
 RESERVED_WORDS = (*ROOM_WORDS, HERE.removeprefix("@"))
-_RESERVED_KEYS = frozenset(nick_key(word) for word in RESERVED_WORDS)
 MAX_DESCRIPTION_LENGTH = 200
+
+
+@functools.cache
+def _reserved_keys() -> frozenset[str]:
+    # Made on first use: a key reads Unicode's look-alike table, which would
+    # otherwise be read at every process's start, a twentieth of it.
+    return frozenset(nick_key(word) for word in RESERVED_WORDS)
 
 
 class BadGroupError(ValueError):
@@ -35,7 +43,7 @@ def check_group_name(raw: object) -> str:
         name = normalize_nick(raw)
     except BadNameError as error:
         raise BadGroupError(str(error).replace("a nick", "a group's name")) from None
-    if nick_key(name) in _RESERVED_KEYS:
+    if nick_key(name) in _reserved_keys():
         raise BadGroupError(f"@{name} mentions the room already: choose another name for the group")
     return name
 

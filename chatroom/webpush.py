@@ -21,16 +21,19 @@ import ipaddress
 import time
 import urllib.parse
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import http_ece
 import tornado.httpclient
 import tornado.simple_httpclient
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from py_vapid import Vapid02
 
 from .store.records import PushSubscription
 from .webhooks import PublicResolver, is_public
+
+# The cryptography package (with http_ece and py_vapid) is imported where a key
+# is used: it is a tenth of a server's start, and most processes never push
+# (the command line, a server whose members never subscribe).
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 # The name of the server's VAPID private key among the store's shared secrets.
 VAPID_SECRET = "vapid_private_key"
@@ -59,12 +62,16 @@ def unb64url(text: str) -> bytes:
 
 def new_private_key() -> str:
     """A new VAPID private key: a P-256 scalar, 32 bytes, base64url."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     key = ec.generate_private_key(ec.SECP256R1())
     return b64url(key.private_numbers().private_value.to_bytes(32, "big"))
 
 
 def public_point(key: ec.EllipticCurvePublicKey) -> bytes:
     """A P-256 public key as the uncompressed point browsers use (65 bytes)."""
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
 
 
@@ -72,6 +79,8 @@ class VapidKey:
     """The server's VAPID key: its public half for browsers, and signed tokens for push services."""
 
     def __init__(self, private_key: str, contact: str) -> None:
+        from py_vapid import Vapid02
+
         self._vapid = Vapid02.from_raw(private_key.encode("ascii"))
         self.contact = contact
         self.public_key = b64url(public_point(self._vapid.public_key))
@@ -109,6 +118,8 @@ def check_subscription(endpoint: str, p256dh: str, auth: str, *, allow_private: 
             "that endpoint is a loopback, private or reserved address: pushes reach it only on a server"
             " started with --push-allow-private"
         )
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     try:
         point = unb64url(p256dh)
         ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
@@ -135,6 +146,9 @@ def _public_or_name(host: str) -> bool:
 
 def encrypt(subscription: PushSubscription, payload: bytes) -> bytes:
     """The payload encrypted for the device (RFC 8291 aes128gcm), with a fresh key and salt each time."""
+    import http_ece
+    from cryptography.hazmat.primitives.asymmetric import ec
+
     body = http_ece.encrypt(
         payload,
         private_key=ec.generate_private_key(ec.SECP256R1()),
