@@ -15,7 +15,7 @@ is set only while a test holds the ``browser`` fixture.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,9 +119,15 @@ class Pages:
     lent: list[Kept] = field(default_factory=list)
 
     def open(
-        self, url: str, viewport: dict[str, int] | None = None, fake_clock: bool = False, **options: Any
+        self,
+        url: str,
+        viewport: dict[str, int] | None = None,
+        fake_clock: bool = False,
+        before: Callable[[Page], None] | None = None,
+        **options: Any,
     ) -> Page:
-        """A new page (own storage, like another person's browser) at ``url``."""
+        """A new page (own storage, like another person's browser) at ``url``; ``before(page)`` is called
+        before it loads (to route its requests, say)."""
         kept = self.pool.lend(viewport or DESKTOP, fake_clock, options)
         self.lent.append(kept)
         page = kept.context.new_page()
@@ -136,6 +142,8 @@ class Pages:
         page.on("dialog", on_dialog)
         page.on("pageerror", lambda error: watched.errors.append(str(error)))
         self.opened.append((page, watched))
+        if before is not None:
+            before(page)
         page.goto(url)
         return page
 

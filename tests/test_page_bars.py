@@ -7,14 +7,17 @@ and lifting it lets the troll back in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
+from tests.page_browser import expect_online
 from tests.support import ServerProcess, make_account
-from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say
+from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
+from tests.test_page_admin import wait_for
 from tests.test_page_changes import act, message, open_as, open_room, shoot
 
 
@@ -164,3 +167,29 @@ def test_the_owner_bars_someone_from_a_message_of_theirs(
     expect(bea.get_by_role("dialog", name="Room settings").locator("#settings-bars .nick")).to_have_text(
         ["ruth"]
     )
+
+
+def test_a_menu_opened_before_the_page_knows_who_owns_the_room_gains_the_bar(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """bea opens "⋯ More actions" on ruth's message in "bea-attic" while her page is still asking whether
+    she owns the room: when the answer comes, the open menu gains "Bar ruth from this room"."""
+    open_room(server, "bea-attic", owner="bea")
+    ruth = open_as(pages, server, "ruth", "bea-attic")
+    say(ruth, "first!")
+    held: list[Route] = []
+
+    def hold_her_own_membership(page: Page) -> None:
+        page.route(re.compile(r"/members\?prefix=bea&limit=1$"), lambda route: held.append(route))
+
+    url = f"{server.url}/?room=bea-attic&token={token_for('bea')}"
+    bea = pages.open(url, before=hold_her_own_membership)
+    expect_online(bea)
+    wait_for(bea, held)
+    menu = more_actions(bea, "first!")
+    expect(menu.get_by_role("button", name="Block ruth")).to_be_visible()  # it knows she has an account
+    bar = menu.get_by_role("button", name="Bar ruth from this room")
+    expect(bar).to_have_count(0)
+    for route in held:
+        route.continue_()
+    expect(bar).to_be_visible()

@@ -36,8 +36,10 @@ const COPIED_MS = 1500;
 const TOOLBAR_GAP_PX = 4;
 
 // ``deletesAny``: whether this page's person may delete anyone's message (asked once it is known who);
-// ``moderating``: the promise of that answer, asked once (the page shows one room).
-const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null, moreAsAccount: false};
+// ``moderating``: the promise of that answer, asked once (the page shows one room); ``moreMadeFor``: what
+// the page knew when it made the open "More actions" menu (``knownPowers``).
+const toolbar = {node: null, item: null, refCounter: 0, deletesAny: false, moderating: null, moreMadeFor: ""};
+const knownPowers = () => `${session.isAccount}/${toolbar.deletesAny}`;
 
 const idOf = (item) => Number(item.dataset.id);
 
@@ -144,7 +146,7 @@ function threadButton(item, inMenu) {
 // The toolbar turns into a short menu of the rarer actions, in words; Escape goes back to the row.
 function showMore(item) {
   const menu = rarerButtons(item, true);
-  toolbar.moreAsAccount = session.isAccount;
+  toolbar.moreMadeFor = knownPowers();
   toolbar.node.classList.add("more");
   toolbar.node.replaceChildren(...menu);
   toolbar.node.scrollIntoView({block: "nearest"}); // the newest message's menu hangs below the list
@@ -215,8 +217,9 @@ export function refreshToolbar() {
   if (!mayChangeMessages() || !mayWrite()) cancelEditing();
   if (!toolbar.item) return;
   const asking = toolbar.node.querySelector(".quick-reaction, .msg-question, .msg-link, .more-action");
-  // A menu opened in the moment before the page knew it is an account's gains what one may do (Save...).
-  const moreBeforeKnown = toolbar.node.classList.contains("more") && toolbar.moreAsAccount !== session.isAccount;
+  // A menu opened in the moment before the page knew it is an account's, or its person manages the room,
+  // gains what they may do (Save..., Bar...).
+  const moreBeforeKnown = toolbar.node.classList.contains("more") && toolbar.moreMadeFor !== knownPowers();
   if (moreBeforeKnown && !isDeleted(toolbar.item)) return refreshMore();
   if (asking && mayChangeMessages() && !isDeleted(toolbar.item)) return;
   if (reactionPickerOpen()) closeEmojiPicker();
@@ -228,7 +231,7 @@ export function refreshToolbar() {
 function refreshMore() {
   const focused = toolbar.node.contains(document.activeElement);
   const menu = rarerButtons(toolbar.item, true);
-  toolbar.moreAsAccount = session.isAccount;
+  toolbar.moreMadeFor = knownPowers();
   toolbar.node.replaceChildren(...menu);
   if (focused) menu[0].focus();
 }
