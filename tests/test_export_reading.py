@@ -4,12 +4,15 @@ through ``python -m chatroom export`` and ``import``, on SQLite and PostgreSQL."
 from __future__ import annotations
 
 import asyncio
+import io
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from chatroom.command_flags import parse_transfer
+from chatroom.export import export_database, import_database
 from chatroom.store import open_store
 from chatroom.store.base import Store
 from chatroom.store.reading_base import ReadMark
@@ -98,21 +101,34 @@ async def reading(store: Store) -> list[Any]:
     return state
 
 
+def exported(database: str) -> bytes:
+    """What ``python -m chatroom export --database DATABASE`` writes, made in this process."""
+    out = io.BytesIO()
+    asyncio.run(export_database(parse_transfer("export", ["--database", database], environ={}).settings, out))
+    return out.getvalue()
+
+
+def import_kept(database: str, export: bytes) -> None:
+    """``python -m chatroom import --database DATABASE --keep-epoch``, with ``export`` as its input."""
+    options = parse_transfer("import", ["--database", database, "--keep-epoch"], environ={})
+    asyncio.run(import_database(options.settings, io.BytesIO(export), keep_epoch=options.keep_epoch))
+
+
 def there_and_back(tmp_path: Path, postgres_server: PostgresServer, fill: Any) -> tuple[str, str, str, bytes]:
     """A SQLite database filled by ``fill``, exported, imported into PostgreSQL, exported again (the same
-    bytes), imported into a new SQLite file: the three databases, and the export."""
+    bytes), imported into a new SQLite file: the three databases, and the export.
+
+    Done in this process, as the commands do it: the commands' own ways (standard input and output,
+    exit statuses) are tested in test_export.py.
+    """
     source, copy = str(tmp_path / "source.db"), str(tmp_path / "copy.db")
     on_store(source, fill)
-    first = chatroom("export", "--db", source)
-    assert first.returncode == 0, first.stderr
+    first = exported(source)
     postgres = postgres_server.new_schema()
-    imported = chatroom("import", "--database", postgres, "--keep-epoch", stdin=first.stdout)
-    assert imported.returncode == 0, imported.stderr
-    second = chatroom("export", "--database", postgres)
-    assert second.stdout == first.stdout
-    back = chatroom("import", "--db", copy, "--keep-epoch", stdin=second.stdout)
-    assert back.returncode == 0, back.stderr
-    return source, postgres, copy, bytes(first.stdout)
+    import_kept(postgres, first)
+    assert exported(postgres) == first
+    import_kept(copy, first)
+    return source, postgres, copy, first
 
 
 def test_sqlite_to_postgresql_and_back_keeps_what_people_chose(
