@@ -271,7 +271,7 @@ def in_store(database: str | Path, work: Callable[[AccountStore], Awaitable[T]])
 
 @dataclass(frozen=True)
 class Bot:
-    """A bot account made with ``python -m chatroom admin create-bot``, and its key."""
+    """A bot account, as ``python -m chatroom admin create-bot`` makes it, and its key."""
 
     database: str
     name: str
@@ -316,17 +316,14 @@ def ensure_administrator(database: str | Path) -> None:
 
 
 def make_bot(database: str | Path, name: str = "bot", rooms: Sequence[str] = ()) -> Bot:
-    """A new bot on ``database`` (SQLite or PostgreSQL), a member of ``rooms``, via the admin command.
+    """A new bot on ``database`` (SQLite or PostgreSQL), a member of ``rooms``, as the admin command makes
+    it (``create-bot`` itself is tested in test_admin.py).
 
     The database gets an administrator too, as a server whose bots post is set up.
     """
     ensure_administrator(database)
-    command = [sys.executable, "-m", "chatroom", "admin", "create-bot", name, "--db", str(database)]
-    for room in rooms:
-        command += ["--room", room]
-    made = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=30, check=False)
-    assert made.returncode == 0, made.stderr
-    return Bot(str(database), name, made.stdout.strip())
+    _, key = in_store(database, lambda accounts: bots.create_bot(accounts, name, rooms))
+    return Bot(str(database), name, key)
 
 
 def make_account(database: str | Path, name: str, *, admin: bool = False) -> int:
