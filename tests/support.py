@@ -26,6 +26,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import weakref
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,38 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+# Each test process's chat servers take its home port in turn when it is free: a server's address is the
+# origin of its pages, and Chromium keeps its cache per origin, so the next file's pages find the page's
+# modules cached (their URLs name their content, cached for good; the rest is no-store or revalidated,
+# so no server is ever shown another's data). Below the kernel's ephemeral range, one per xdist worker.
+HOME_PORT_BASE = 21000
+_home_holder: list[weakref.ref[ServerProcess]] = []
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could listen on ``port`` now (as Tornado binds, with SO_REUSEADDR)."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def claim_home_port(server: ServerProcess) -> int | None:
+    """This test process's home port for ``server``, unless another of its servers holds it (until the end
+    of its ``with`` block, or while it exists: it may start again) or something else listens there."""
+    if _home_holder and _home_holder[0]() is not None:
+        return None
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    port = HOME_PORT_BASE + (int(worker) if worker.isdigit() else 0)
+    if not port_is_free(port):
+        return None
+    _home_holder[:] = [weakref.ref(server)]
+    return port
 
 
 def require_program(path_or_name: str, install_hint: str) -> str:
@@ -126,7 +159,7 @@ class ServerProcess:
         ``python``, ``cwd`` and ``env``: the interpreter (an installed copy's,
         say), the directory and the environment it runs with.
         """
-        self.port = port or free_port()
+        self.port = port or claim_home_port(self) or free_port()
         self.nofile = nofile
         if str(db) == ":memory:" and "--redis-url" in extra:
             # Processes that share a bus share a database: a private file here.
@@ -219,6 +252,8 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.stop()
+        if _home_holder and _home_holder[0]() is self:
+            _home_holder.clear()  # done with: the next server may take the port
 
 
 @contextlib.contextmanager

@@ -1,0 +1,64 @@
+"""The test process's servers take its home port in turn, and a page finds its files cached there yet no data
+of an earlier server's."""
+
+from __future__ import annotations
+
+import gc
+import re
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.page_browser import Pages, choose_nick, expect_online
+from tests.support import ServerProcess, claim_home_port, free_port, port_is_free
+from tests.test_page import say, texts
+
+
+def test_one_server_at_a_time_holds_the_home_port() -> None:
+    first = ServerProcess()
+    second = ServerProcess()
+    assert second.port != first.port
+    home = first.port
+    del first
+    gc.collect()
+    assert ServerProcess().port == home
+    assert ServerProcess(port=(chosen := free_port())).port == chosen
+
+
+def test_a_busy_home_port_is_left_alone() -> None:
+    holder = ServerProcess()
+    home = holder.port
+    del holder
+    gc.collect()
+    assert port_is_free(home)
+    with ServerProcess(port=home):
+        assert not port_is_free(home)
+        assert claim_home_port(ServerProcess(port=free_port())) is None
+
+
+def page_of_a_stopped_server(tmp_path: Path, pages: Pages) -> tuple[Page, int]:
+    """ann's tab after she wrote in the lobby of a server, now stopped and gone, that held the home port."""
+    with ServerProcess(tmp_path / "first.db") as first:
+        page = pages.open(f"{first.url}/?room=lobby")
+        choose_nick(page, "ann")
+        expect_online(page)
+        say(page, "said to the first server")
+    assert re.search(r"GET /static/js/", first.log())
+    return page, first.port
+
+
+def test_the_next_server_on_the_home_port_is_served_its_own_data_and_the_cached_modules(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """ann's tab showed the first server's lobby; the next server on the same address shows its own (none
+    of the first's messages), and its page asks it for no module: they came from the cache."""
+    page, home = page_of_a_stopped_server(tmp_path, pages)
+    gc.collect()
+    with ServerProcess(tmp_path / "second.db") as second:
+        assert second.port == home
+        page.goto(f"{second.url}/?room=lobby")
+        expect_online(page)
+        say(page, "said to the second server")
+        expect(page.locator("#messages .msg .text")).to_have_count(1)
+        assert texts(page) == ["said to the second server"]
+        assert not re.search(r"GET /static/js/", second.log())
