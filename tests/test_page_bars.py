@@ -173,7 +173,8 @@ def test_a_menu_opened_before_the_page_knows_who_owns_the_room_gains_the_bar(
     server: ServerProcess, pages: Pages
 ) -> None:
     """bea opens "⋯ More actions" on ruth's message in "bea-attic" while her page is still asking whether
-    she owns the room: when the answer comes, the open menu gains "Bar ruth from this room"."""
+    she owns the room: when the answer comes, the open menu gains "Bar ruth from this room", and the focus
+    stays on the item she had reached."""
     open_room(server, "bea-attic", owner="bea")
     ruth = open_as(pages, server, "ruth", "bea-attic")
     say(ruth, "first!")
@@ -190,6 +191,9 @@ def test_a_menu_opened_before_the_page_knows_who_owns_the_room_gains_the_bar(
     expect(menu.get_by_role("button", name="Block ruth")).to_be_visible()  # it knows she has an account
     bar = menu.get_by_role("button", name="Bar ruth from this room")
     expect(bar).to_have_count(0)
+    copy = menu.get_by_role("button", name="Copy link")
+    copy.focus()
     for route in held:
         route.continue_()
     expect(bar).to_be_visible()
+    expect(copy).to_be_focused()  # the menu made again keeps her place in it

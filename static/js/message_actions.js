@@ -228,12 +228,16 @@ export function refreshToolbar() {
   if (focused && !toolbar.node.contains(document.activeElement)) toolbar.item.focus(); // its button went
 }
 
+// Made again only when it gains or loses an item (one under way, a link copied, stays as it is), the
+// menu keeps the focus on the item that had it (on its first item if that one went).
 function refreshMore() {
-  const focused = toolbar.node.contains(document.activeElement);
   const menu = rarerButtons(toolbar.item, true);
   toolbar.moreMadeFor = knownPowers();
+  const actions = (nodes) => nodes.map((node) => node.dataset.action).join("\n");
+  if (actions(menu) === actions([...toolbar.node.children])) return;
+  const focused = toolbar.node.contains(document.activeElement) ? document.activeElement.dataset.action : null;
   toolbar.node.replaceChildren(...menu);
-  if (focused) menu[0].focus();
+  if (focused !== null) (menu.find((node) => node.dataset.action === focused) || menu[0]).focus();
 }
 
 // Escape goes back a step: from the quick reactions or the menu to the buttons, from them to the message.
