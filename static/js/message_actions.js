@@ -228,16 +228,21 @@ export function refreshToolbar() {
   if (focused && !toolbar.node.contains(document.activeElement)) toolbar.item.focus(); // its button went
 }
 
-// Made again only when it gains or loses an item (one under way, a link copied, stays as it is), the
-// menu keeps the focus on the item that had it (on its first item if that one went).
+// Made again only when it gains or loses an item (one under way, a link copied, stays as it is). The
+// focus stays on the item the person had moved it to; on the first item if it was there, as a menu
+// opens, or if its item went.
 function refreshMore() {
   const menu = rarerButtons(toolbar.item, true);
   toolbar.moreMadeFor = knownPowers();
   const actions = (nodes) => nodes.map((node) => node.dataset.action).join("\n");
   if (actions(menu) === actions([...toolbar.node.children])) return;
-  const focused = toolbar.node.contains(document.activeElement) ? document.activeElement.dataset.action : null;
+  const active = document.activeElement;
+  const focused = toolbar.node.contains(active) ? active.dataset.action : null;
+  const moved = active !== toolbar.node.firstElementChild;
   toolbar.node.replaceChildren(...menu);
-  if (focused !== null) (menu.find((node) => node.dataset.action === focused) || menu[0]).focus();
+  if (focused === null) return;
+  const kept = moved ? menu.find((node) => node.dataset.action === focused) : null;
+  (kept || menu[0]).focus();
 }
 
 // Escape goes back a step: from the quick reactions or the menu to the buttons, from them to the message.
