@@ -28,8 +28,8 @@ from .store import sqlite_path
 from .store.accounts_base import RefusedError
 from .store.base import StoreError
 
-# The server and export/import import what only they run when they run: a
-# command does not load the server's modules, nor a server the export's.
+# The server's modules and the export's are imported by the commands that run
+# them: an admin command loads neither, nor a server the export's.
 
 
 def configure_logging(level: str) -> None:

@@ -138,7 +138,8 @@ def http_status(url: str) -> int | None:
 
 
 class ServerProcess:
-    """``python -m chatroom`` as a real subprocess, on a port of its own."""
+    """``python -m chatroom`` as a real subprocess, on a port of its own (the test process's home port
+    when it is free: claim_home_port)."""
 
     def __init__(
         self,
