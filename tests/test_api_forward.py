@@ -13,7 +13,7 @@ from tornado.testing import gen_test
 
 from chatroom.api_forward import FORWARDS_PER_MINUTE
 from tests.chat_case import OnPostgres
-from tests.rooms_case import RoomsCase
+from tests.files_case import TEXT, FilesCase
 from tests.test_outsiders import SECRET, TITLE
 
 NO_MESSAGE = b'{"error":"not_found","message":"there is no such message, or you may not see it"}'
@@ -24,7 +24,7 @@ def forwards(room: str) -> str:
     return f"/api/rooms/{room}/forwards"
 
 
-class ForwardCase(RoomsCase):
+class ForwardCase(FilesCase):
     """ann and bob share the closed room "plans" (its title secret); cid is outside it; "town" is open."""
 
     async def change(self, who: str, room: str, frame: dict[str, Any]) -> None:
@@ -120,6 +120,31 @@ class ForwardTest(ForwardCase):
         status, shared, _ = await self.forward("ann", "town", room="square", id=poll)
         assert status == 201 and "poll" not in shared, shared
         assert shared["forward"]["message"] == "\N{BAR CHART} Lunch?\nsoup \u00b7 salad"
+
+    @gen_test(timeout=30)
+    async def test_a_reply_to_a_copy_quotes_its_comment_else_what_it_forwards(self) -> None:
+        """A reply to a copy quotes its comment; to a copy without one, "↪ NICK: TEXT" of the message it
+        forwards (a file's name for a file without text), live and in history, never an empty quote."""
+        original = await self.rooms()
+        notes = (await self.posted("bob", "plans", TEXT, "notes.txt"))["id"]
+        copies = [await self.forward("ann", "town", room="plans", id=original, message=comment)
+                  for comment in ("see *this*", "")]  # fmt: skip
+        copies.append(await self.forward("ann", "town", room="plans", id=notes))
+        assert [status for status, _, _ in copies] == [201, 201, 201], copies
+        cid = await self.inside("cid", "town")
+        quotes = []
+        for n, (_, copy, _) in enumerate(copies):
+            await self.send(cid, {"type": "message", "message": "ok", "reply_to": copy["id"], "ref": f"q{n}"})
+            quotes.append((await self.recv_type(cid, "user"))["reply_to"])
+        expected = [
+            {"id": copies[0][1]["id"], "nick": "ann", "message": "see this"},
+            {"id": copies[1][1]["id"], "nick": "ann", "message": f"\u21aa bob: the {SECRET} is ready"},
+            {"id": copies[2][1]["id"], "nick": "ann", "message": "\u21aa bob: notes.txt"},
+        ]
+        assert quotes == expected
+        replies = [m for m in await self.history("cid", "town") if "reply_to" in m]
+        assert [m["reply_to"] for m in replies] == expected
+        cid.close()
 
     @gen_test(timeout=30)
     async def test_every_refusal(self) -> None:

@@ -113,3 +113,24 @@ def test_forward_with_the_keyboard_read_as_a_card_and_opened_by_who_may(
     assert [(c["nick"], c["forward"]["message"]) for c in copies] == [
         ("ann", "the **launch** is on <Friday>")
     ]
+
+
+def test_a_reply_to_a_copy_without_a_comment_quotes_what_it_forwards(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+) -> None:
+    """bob forwards cid's message of "town" into "town" without a comment; cid replies to the copy: the bar
+    over his box and his reply's quote both say "↪ cid:" and the forwarded text, not an empty quote."""
+    server, clients = people
+    cid = signed_in(pages, clients["cid"], f"{server.url}/?room=town")
+    say(cid, "the ferry leaves at *noon*")
+    messages = json.loads(clients["bob"].call("GET", "/api/rooms/town/messages").body)["messages"]
+    (original,) = [m["id"] for m in messages if m["message"] == "the ferry leaves at *noon*"]
+    answer = clients["bob"].call("POST", "/api/rooms/town/forwards", {"room": "town", "id": original})
+    assert answer.status == 201, answer.body
+    copy = cid.locator(f'#messages .msg[data-id="{json.loads(answer.body)["id"]}"]')
+    expect(copy.locator(".forward-text")).to_have_text("the ferry leaves at noon")
+    act(cid, copy, "Reply")
+    quoted = "↪ cid: the ferry leaves at noon"
+    expect(cid.locator("#reply-bar")).to_have_text(f"Replying to bob: {quoted}×")
+    say(cid, "see you there")
+    expect(message(cid, "see you there").locator(".reply-quote")).to_have_text(f"bob {quoted}")

@@ -14,10 +14,21 @@ from dataclasses import replace
 from ..events import FileInfo, Pin, Reaction, ReplyQuote, StoredChange, StoredMessage
 from ..forwarded import forwarded_from_row
 
+
+def quoted_text(alias: str) -> str:
+    """What a reply quotes of message ``alias``: its text, or for a forwarded copy without a comment
+    "↪ NICK: TEXT" of what it forwards (the file's name when it had no text), not an empty quote."""
+    return (
+        f"COALESCE(NULLIF({alias}.message, ''), (SELECT '\u21aa ' || fq.nick || ': '"
+        " || COALESCE(NULLIF(fq.message, ''), fq.file_name, '')"
+        f" FROM forwards fq WHERE fq.room = {alias}.room AND fq.id = {alias}.id), {alias}.message)"
+    )
+
+
 # Read FROM MESSAGE_SOURCE, WHERE on ``m``: the message, what it replies to, its file, its pin.
 MESSAGE_COLUMNS = (
     "m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.account_id, m.edited, m.deleted,"
-    " r.id, r.nick, r.message, r.deleted,"
+    f" r.id, r.nick, {quoted_text('r')}, r.deleted,"
     " f.id, f.name, f.size, f.content_type, f.width, f.height, f.thumb_type,"
     " p.nick, p.ts, m.thread_id, m.broadcast, m.preview,"
     " w.from_room, w.from_id, w.from_kind, w.nick, w.ts, w.message, w.file_name"

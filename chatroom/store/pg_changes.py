@@ -41,6 +41,7 @@ from .message_rows import (
     change_from_row,
     merge_in_order,
     message_from_row,
+    quoted_text,
     with_reactions,
 )
 from .pg_search_rows import reindex
@@ -103,9 +104,9 @@ RETURNING m.ts, (SELECT f.name FROM files f WHERE f.id = m.file_id),
 _NEXT_ID = "UPDATE rooms SET last_id = last_id + 1 WHERE room = %s RETURNING last_id"
 _INSERT = f"INSERT INTO changes (room, {CHANGE_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 _INSERT_ACT = INSERT_ACT.replace("?", "%s")
-_REPLIES = """
-SELECT q.id, m.nick, m.message, m.deleted
-FROM unnest(%s::bigint[]) AS q (id) JOIN messages m ON m.room = %s AND m.id = q.id
+_REPLIES = f"""
+SELECT q.id, r.nick, {quoted_text("r")}, r.deleted
+FROM unnest(%s::bigint[]) AS q (id) JOIN messages r ON r.room = %s AND r.id = q.id
 """
 
 

@@ -46,6 +46,7 @@ from .message_rows import (
     change_from_row,
     merge_in_order,
     message_from_row,
+    quoted_text,
     reactions_sql,
     with_reactions,
 )
@@ -68,13 +69,13 @@ _CLOSED, _VOTED = poll_rows.CLOSED_SQL.format("?"), poll_rows.VOTED_SQL.format("
 _INSERT_VOTE = "INSERT OR REPLACE" + poll_rows.INSERT_VOTE.format("?").removeprefix("INSERT")
 _TAKE_BACK_VOTE, _TAKE_BACK_ALL = poll_rows.TAKE_BACK_VOTE.format("?"), poll_rows.TAKE_BACK_ALL.format("?")
 _DROP_VOTES = poll_rows.DROP_VOTES.format("?")
+# The message a reply answers: (room, id).
+_REPLY_QUOTE = f"SELECT r.nick, {quoted_text('r')}, r.deleted FROM messages r WHERE r.room = ? AND r.id = ?"
 
 
 def reply_quote(conn: sqlite3.Connection, room: str, reply_to: int) -> ReplyQuote:
     """The message a reply answers, as it is now; ChangeRefusedError when the room has none."""
-    row = conn.execute(
-        "SELECT nick, message, deleted FROM messages WHERE room = ? AND id = ?", (room, reply_to)
-    ).fetchone()
+    row = conn.execute(_REPLY_QUOTE, (room, reply_to)).fetchone()
     if row is None:
         raise reply_refusal(reply_to)
     return ReplyQuote(reply_to, str(row[0]), None if row[2] else str(row[1]))

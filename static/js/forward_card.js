@@ -6,11 +6,14 @@
 
 import {apiCall, roomPath} from "./api.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
-import {renderMessageText} from "./message_format.js";
+import {plainText, renderMessageText} from "./message_format.js";
 import {jumpTo} from "./permalink.js";
 import {session} from "./session.js";
 
 const UNNAMED = {closed: "a closed room", direct: "a direct conversation"};
+
+// Each card's quote, as a reply to its copy quotes a copy without a comment: "↪ NICK: TEXT".
+const quotes = new WeakMap();
 
 const forwardOf = (frame) => (frame && frame.forward && typeof frame.forward === "object" ? frame.forward : null);
 
@@ -51,8 +54,13 @@ export function forwardCard(frame) {
   open.type = "button";
   open.addEventListener("click", () => openOriginal(frame.id, card));
   card.append(open, element("p", "forward-note hint"));
+  const text = plainText(String(forward.message || ""), forward.fmt) || (typeof forward.file === "string" ? forward.file : "");
+  quotes.set(card, `↪ ${String(forward.nick || "")}: ${text}`);
   return card;
 }
+
+// What a reply to copy ``item`` without a comment quotes, as the server quotes it ("" for any other).
+export const forwardQuote = (item) => quotes.get(item.querySelector(".forward-card")) || "";
 
 // Asks where the original of copy ``id`` (a message of this room) is, and opens it there.
 async function openOriginal(id, card) {

@@ -7,7 +7,7 @@ import {avatarElement} from "./avatar.js";
 import {hideIfBlocked} from "./blocks.js";
 import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileElement, fileLabel, fileOf} from "./file_view.js";
-import {forwardCard, ownText} from "./forward_card.js";
+import {forwardCard, forwardQuote, ownText} from "./forward_card.js";
 import {forgetFile, showFull} from "./lightbox.js";
 import {mentions, mentionsName} from "./mentions.js";
 import {renderMessageText} from "./message_format.js";
@@ -84,10 +84,12 @@ export function removeFile(item) {
   item.querySelector(".file-said")?.remove();
 }
 
-// What a quote of a message says: its text, or for a message that is only a file, the file.
+// What a quote of a message says: its text; for a message that is only a file, the file; for a forwarded
+// copy without a comment, what it forwards (as the server quotes it).
 export function quotedText(text, item) {
-  const file = item ? fileOfItem(item) : null;
-  return !text && file ? fileLabel(file.name) : text;
+  if (text || !item) return text;
+  const file = fileOfItem(item);
+  return file ? fileLabel(file.name) : forwardQuote(item);
 }
 
 // The texts shown with "@" in them, to read again when the page learns more names.
