@@ -37,11 +37,15 @@ def panel(page: Page) -> Locator:
 
 
 def reply_in_thread(page: Page, text: str) -> None:
-    """Type ``text`` into the thread's box and press Enter; wait until it is sent."""
+    """Type ``text`` into the thread's box and press Enter; wait until the panel shows it, stored (the
+    box empties at once, the reply shows when the server sends it back with its id)."""
     box = panel(page).get_by_role("textbox", name="Reply in the thread")
+    replies = panel(page).locator(".msg").filter(has=page.locator(".text", has_text=text))
+    shown = replies.count()
     box.fill(text)
     box.press("Enter")
     expect(box).to_have_value("")
+    expect(replies).to_have_count(shown + 1)
 
 
 def test_one_replies_in_a_thread_the_other_sees_the_summary_and_opens_it(
