@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from typing import Any
 
+import pytest
+
+from chatroom import metrics
 from chatroom.config import Settings
 from chatroom.preview_fetch import PAGE, Fetched, FetchFailedError
-from chatroom.previews import FETCHES_PER_MINUTE, Author, LinkPreviews
+from chatroom.previews import FETCHES_PER_MINUTE, MAX_FETCHES, MAX_WAITING, Author, LinkPreviews
 from chatroom.store.change_rules import ChangeRequest
 from chatroom.store.sqlite import SQLiteStore
 
@@ -71,3 +75,61 @@ def test_a_person_gets_links_read_at_a_bounded_rate_and_a_card_read_once_serves_
             await store.close()
 
     asyncio.run(scenario())
+
+
+class HeldFetcher(StubFetcher):
+    """Answers as StubFetcher once ``release`` is set; until then every fetch waits."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def fetch(self, url: str, *, image_only: bool = False) -> Fetched:
+        self.asked[url] += 1
+        await self.release.wait()
+        return Fetched(url, PAGE, "text/html", PAGE_TEXT)
+
+
+def refused_fetches() -> float:
+    return float(metrics.PREVIEW_FETCHES.labels("refused")._value.get())
+
+
+def test_past_the_links_a_process_reads_at_once_and_keeps_waiting_a_link_is_refused_busy(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """While MAX_WAITING links of as many people are being read or wait to be, the next one is not
+    read: refused as busy, counted and logged without its query; the others become changes once their
+    pages answer, and a link after them is read again."""
+
+    async def scenario() -> None:
+        store = SQLiteStore(":memory:")
+        await store.start()
+        fetcher, backend = HeldFetcher(), StubBackend(store)
+        desk = LinkPreviews(Settings(), backend, asyncio.ensure_future, fetcher)  # type: ignore[arg-type]
+        try:
+            held = [
+                asyncio.ensure_future(
+                    desk.preview("lobby", n + 1, Author(f"p{n}", n + 1), [f"https://x.org/{n}"])
+                )
+                for n in range(MAX_WAITING)
+            ]
+            while sum(fetcher.asked.values()) < MAX_FETCHES:
+                await asyncio.sleep(0.01)
+            refused = refused_fetches()
+            busy = desk.preview("lobby", 100, Author("zoe", 100), ["https://busy.org/page?key=secret"])
+            await asyncio.wait_for(busy, 5)  # refused at once: it does not wait for a turn
+            assert fetcher.asked["https://busy.org/page?key=secret"] == 0
+            assert refused_fetches() == refused + 1 and backend.changes == []
+            assert sum(fetcher.asked.values()) == MAX_FETCHES  # the rest wait their turn
+            fetcher.release.set()
+            await asyncio.gather(*held)
+            assert sorted(change.target for change in backend.changes) == list(range(1, MAX_WAITING + 1))
+            await desk.preview("lobby", 101, Author("zoe", 100), ["https://busy.org/later"])
+            assert fetcher.asked["https://busy.org/later"] == 1 and backend.changes[-1].target == 101
+        finally:
+            await store.close()
+
+    with caplog.at_level(logging.INFO, logger="chatroom.previews"):
+        asyncio.run(scenario())
+    busy = [r.getMessage() for r in caplog.records if "too many links at once" in r.getMessage()]
+    assert busy == ["not previewing https://busy.org/page: too many links at once"]

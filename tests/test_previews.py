@@ -180,3 +180,71 @@ def test_a_message_gets_its_previews_readers_alone_see_them_and_its_author_remov
             await ws.close()
 
     asyncio.run(scenario())
+
+
+def test_the_rooms_owner_removes_anyones_previews_and_a_guest_none(tmp_path: Path, site: Site) -> None:
+    """In ann's open room bob and gus, a guest, link the page: gus may not remove the cards, not even his
+    own (guests change no message); cid may not remove bob's; ann, the room's owner, removes both, and
+    cid, reading, sees each card come and go."""
+    flags = ("--preview-allow-private", "--jwt-secret", SECRET, "--log-level", "warning")
+    with ServerProcess(str(tmp_path / "chat.db"), *flags) as server:
+
+        async def scenario() -> None:
+            assert (await fetch(server, "/api/me", "bob")).code == 200
+            created = await fetch(server, "/api/rooms", "ann", {"room": "yard", "kind": "open"}, "POST")
+            assert created.code == 201, created.body
+            ann, _, _ = await awelcomed(server, room="yard", token=token("ann"))
+            bob, _, _ = await awelcomed(server, room="yard", token=token("bob"))
+            gus, _, _ = await awelcomed(server, room="yard", nick="gus")
+            cid, _, _ = await awelcomed(server, room="yard", token=token("cid"))
+            posted = {}
+            for who, ws in (("bob", bob), ("gus", gus)):
+                posted[who] = (await answer(ws, {"type": "message", "message": site.url("/page")}))["id"]
+                shown = await anext_of(cid, "preview", WAIT, skip=ANY_TYPE)
+                assert (shown["target"], shown["nick"], shown["on"]) == (posted[who], who, True)
+            for remover, target, refusal in (
+                (gus, "gus", "sign in to edit, delete, react, pin or vote: guests cannot change messages"),
+                (gus, "bob", "sign in to edit, delete, react, pin or vote: guests cannot change messages"),
+                (cid, "bob", "you may only remove the previews of your own messages"),
+            ):
+                refused = await answer(remover, {"type": "remove_preview", "id": posted[target]})
+                assert (refused["type"], refused["code"], refused["message"]) == (
+                    "error",
+                    "forbidden",
+                    refusal,
+                )
+            for target in ("bob", "gus"):
+                removed = await answer(ann, {"type": "remove_preview", "id": posted[target]})
+                gone = await anext_of(cid, "preview", WAIT, skip=ANY_TYPE)
+                assert (gone["id"], gone["target"], gone["on"]) == (removed["id"], posted[target], False)
+            page = json.loads((await fetch(server, "/api/rooms/yard/messages", "bob")).body)
+            assert [m.get("previews") for m in page["messages"]] == [None, None]
+            await gus.send(json.dumps({"type": "message", "message": "still here"}))
+            assert (await anext_of(cid, "user", WAIT, skip=ANY_TYPE))["message"] == "still here"
+            for ws in (ann, bob, gus, cid):
+                await ws.close()
+
+        asyncio.run(scenario())
+
+
+def test_a_server_without_link_previews_reads_no_link(tmp_path: Path, site: Site) -> None:
+    """With --link-previews off, ann's link is delivered as ever and its page is never asked for: no
+    preview change comes before her next message."""
+    flags = ("--preview-allow-private", "--link-previews", "off", "--jwt-secret", SECRET)
+    with ServerProcess(str(tmp_path / "chat.db"), *flags, guests=False) as server:
+
+        async def scenario() -> None:
+            ann, _, _ = await awelcomed(server, room="lobby", token=token("ann"))
+            bob, _, _ = await awelcomed(server, room="lobby", token=token("bob"))
+            asked = site.asked["/page"]
+            await answer(ann, {"type": "message", "message": f"look {site.url('/page')}"})
+            assert site.url("/page") in (await anext_of(bob, "user", WAIT, skip=ANY_TYPE))["message"]
+            await asyncio.sleep(1.0)  # a local page answers in milliseconds
+            await answer(ann, {"type": "message", "message": "anyone?"})
+            after = await anext_of(bob, ("user", "preview"), WAIT, skip=ANY_TYPE)
+            assert (after["type"], after.get("message")) == ("user", "anyone?"), after
+            assert site.asked["/page"] == asked
+            for ws in (ann, bob):
+                await ws.close()
+
+        asyncio.run(scenario())
