@@ -8,7 +8,9 @@ else fetched (preview_fetch.py: only public addresses, bounded in time and
 bytes); a card's picture is fetched too, shrunk (preview_images.py) and
 kept in the store. The cards found become one ``preview`` change of the
 message (store/change_rules.py): it takes the room's next id and travels
-as every change does, to every node, through ``since`` and history.
+as every change does, to every node, through ``since`` and history. After
+an edit the cards follow the new text: a link still there keeps its card as
+shown, a new one is read, one taken out takes its card away.
 
 Bounds: at most MAX_FETCHES fetches at once in a process and MAX_WAITING
 waiting beyond them (more are refused: ``busy``); each person's links are
@@ -26,6 +28,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from . import metrics
 from .backend import Backend, BackendError
 from .clock import now_ms
@@ -41,6 +45,7 @@ from .preview_pages import (
     image_card,
     links_in,
     parse_page,
+    read_stored,
     stored_card,
     stored_form,
 )
@@ -106,21 +111,41 @@ class LinkPreviews:
             self._spawn(self.preview(message.room, message.id, author, links))
 
     def change_stored(self, change: StoredChange) -> None:
-        """An edit is stored: the links of its new text are read (those already shown cost nothing)."""
-        if change.kind != EDIT:
-            return
-        links = links_in(change.text)
-        if links:
-            self._spawn(
-                self.preview(change.room, change.target, Author(change.nick, change.account_id or 0), links)
-            )
+        """An edit is stored: the message's cards follow its new text (follow_edit)."""
+        if change.kind == EDIT:
+            author = Author(change.nick, change.account_id or 0)
+            self._spawn(self.follow_edit(change.room, change.target, author, links_in(change.text)))
 
     async def preview(self, room: str, target: int, author: Author, links: list[str]) -> None:
         """Read the cards of ``links`` and store them as the previews of message ``target``."""
         read = await asyncio.gather(*(self.card(url, author) for url in links))
         cards = [card for card in read if card]
-        if not cards:
+        if cards:
+            await self._store(room, target, author, cards)
+
+    async def follow_edit(self, room: str, target: int, author: Author, links: list[str]) -> None:
+        """After an edit: the cards of the links its text holds now, those already shown kept as they are
+        (not read again), new ones read; a link taken out takes its card with it, and no link left leaves
+        none shown. Nothing when they stay as shown, or were removed for good."""
+        try:
+            found = await self.backend.history(room, after=target - 1, before=target + 1, limit=1)
+        except (StoreError, BackendError) as error:
+            log.warning("cannot read message %d of %r for its previews: %s", target, room, error)
             return
+        message = found[0] if found and found[0].id == target else None
+        if message is None or message.deleted or message.preview == "":
+            return  # gone, or its previews removed for good
+        shown = {str(card.get("url")): card for card in read_stored(message.preview or "")}
+        read = await asyncio.gather(*(self._shown_or_read(url, author, shown) for url in links))
+        cards = [card for card in read if card]
+        if stored_form(cards) != (message.preview or stored_form([])):
+            await self._store(room, target, author, cards)
+
+    async def _shown_or_read(self, url: str, author: Author, shown: dict[str, dict[str, Any]]) -> str:
+        card = shown.get(url)
+        return orjson.dumps(card).decode() if card is not None else await self.card(url, author)
+
+    async def _store(self, room: str, target: int, author: Author, cards: list[str]) -> None:
         request = ChangeRequest(
             PREVIEW, target, author.nick, author.account_id, text=stored_form(cards), on=True
         )

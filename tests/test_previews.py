@@ -248,3 +248,37 @@ def test_a_server_without_link_previews_reads_no_link(tmp_path: Path, site: Site
                 await ws.close()
 
         asyncio.run(scenario())
+
+
+def test_an_edit_s_cards_follow_its_links(server: ServerProcess, site: Site) -> None:
+    """ann's message links the page and the photo; she edits the page's link out: the photo's card stays,
+    not read again, the page's goes; she edits every link out: none shown, in history too; she links the
+    page again: its card is back. An edit of a message that never had cards changes none."""
+
+    async def scenario() -> None:
+        ann, _, _ = await awelcomed(server, room="lobby", token=token("ann"))
+        bob, _, _ = await awelcomed(server, room="lobby", token=token("bob"))
+        page, photo = site.url("/page"), site.url("/photo.png")
+        posted = (await answer(ann, {"type": "message", "message": f"look {page} and {photo}"}))["id"]
+        assert (await anext_of(bob, "preview", WAIT, skip=ANY_TYPE))["previews"] == expected_cards(site)
+        asked = site.asked.copy()
+        for text, cards in (
+            (f"only {photo}", expected_cards(site)[1:]),
+            ("no links now", []),
+            (f"back to {page}", expected_cards(site)[:1]),
+        ):
+            await answer(ann, {"type": "edit", "id": posted, "message": text})
+            change = await anext_of(bob, "preview", WAIT, skip=ANY_TYPE)
+            assert (change["target"], change["on"], change["previews"]) == (posted, True, cards), text
+            history = json.loads((await fetch(server, "/api/rooms/lobby/messages", "bob")).body)
+            assert history["messages"][-1].get("previews", []) == cards
+        assert site.asked == asked  # each card read once, kept while its link stayed
+        plain = (await answer(ann, {"type": "message", "message": "no link here"}))["id"]
+        await answer(ann, {"type": "edit", "id": plain, "message": "still no link"})
+        await answer(ann, {"type": "message", "message": "done"})
+        after = [await anext_of(bob, ("user", "edit", "preview"), WAIT, skip=ANY_TYPE) for _ in range(3)]
+        assert [frame["type"] for frame in after] == ["user", "edit", "user"]
+        for ws in (ann, bob):
+            await ws.close()
+
+    asyncio.run(scenario())
