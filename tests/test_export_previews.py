@@ -34,18 +34,20 @@ def kept_picture() -> Any:
 
 
 async def fill(store: Store) -> None:
-    """ann's message links a page whose card has a picture; her second one's previews were removed."""
+    """ann's message links a page whose card has a picture; her second one's previews were removed; her
+    third one's link was edited out (no cards shown)."""
     ann = await store.accounts.create_account("ann", PERSON)
     picture, data = kept_picture()
     await store.accounts.keep_preview_image(
         PreviewImage(picture.digest, picture.content_type, picture.width, picture.height, 7, data)
     )
     cards = stored_form([stored_card(Card("https://x.org/", "X", "Title", "About"), picture)])
-    for text in ("see https://x.org/", "and https://y.org/"):
+    for text in ("see https://x.org/", "and https://y.org/", "then https://x.org/"):
         await store.append("lobby", "ann", text, account_id=ann.id)
-    await store.change("lobby", ChangeRequest(PREVIEW, 1, "ann", ann.id, text=cards, on=True))
-    await store.change("lobby", ChangeRequest(PREVIEW, 2, "ann", ann.id, text=cards, on=True))
+    for target in (1, 2, 3):
+        await store.change("lobby", ChangeRequest(PREVIEW, target, "ann", ann.id, text=cards, on=True))
     await store.change("lobby", ChangeRequest(PREVIEW, 2, "ann", ann.id))
+    await store.change("lobby", ChangeRequest(PREVIEW, 3, "ann", ann.id, text=stored_form([]), on=True))
 
 
 async def previews_of(store: Store) -> tuple[list[str | None], list[PreviewImage]]:
@@ -58,18 +60,22 @@ def test_previews_and_their_pictures_go_there_and_back(
     tmp_path: Path, postgres_server: PostgresServer
 ) -> None:
     """The cards stand on their messages as they left (a removed one stays removed), the pictures arrive
-    byte for byte, on PostgreSQL and back on SQLite."""
+    byte for byte, on PostgreSQL and back on SQLite; one whose links were edited out shows none."""
     source, postgres, copy, exported = there_and_back(tmp_path, postgres_server, fill)
     assert on_store(copy, previews_of) == on_store(postgres, previews_of) == on_store(source, previews_of)
     shown, pictures = on_store(copy, previews_of)
-    assert shown[1] == "" and shown[0] is not None and picture_of(shown[0], 0) is not None
+    assert (
+        shown[1] == "" and shown[2] == "[]" and shown[0] is not None and picture_of(shown[0], 0) is not None
+    )
     assert [p.digest for p in pictures] == [picture_of(shown[0], 0).digest]  # type: ignore[union-attr]
     records = [orjson.loads(line) for line in exported.splitlines()[1:]]
     assert [r["type"] for r in records].count("preview_image") == 1
     assert [(r["kind"], r["on"]) for r in records if r["type"] == "change"] == [
         ("preview", True),
         ("preview", True),
+        ("preview", True),
         ("preview", False),
+        ("preview", True),
     ]
 
 
