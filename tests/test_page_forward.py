@@ -4,8 +4,8 @@ People signed in with passwords on a real ``python -m chatroom``: ann forwards a
 room "plans" from its "⋯ More actions" with the keyboard alone, warned that those in "town" may not read
 "plans", with a comment; cid in "town" sees the copy live as a quoted card (author, the forwarded text
 with its formatting, "a closed room", never its name) and may not open the original, while bob, who reads
-"plans", is taken to it; a forward to a person opens their direct conversation. Desktop and phone, light
-and dark.
+"plans", is taken to it; a forward to a person opens their direct conversation; an announcements room is
+offered only to who posts in it. Desktop and phone, light and dark.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
-from tests.test_page_changes import act, message, shoot
+from tests.test_page_changes import act, act_more, message, shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
 
@@ -134,3 +134,45 @@ def test_a_reply_to_a_copy_without_a_comment_quotes_what_it_forwards(
     expect(cid.locator("#reply-bar")).to_have_text(f"Replying to bob: {quoted}×")
     say(cid, "see you there")
     expect(message(cid, "see you there").locator(".reply-quote")).to_have_text(f"bob {quoted}")
+
+
+def test_announcements_rooms_are_offered_to_who_posts_in_them(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+) -> None:
+    """bob's "notices" is an announcements room: his forward dialog offers it and his copy goes there;
+    cid's leaves it out once his page knows he does not post there; chosen before it knew, the choice is
+    undone with a line saying why, and nothing is sent."""
+    server, clients = people
+    for room, posting in (("notices", "managers"), ("nottingham", "everyone")):
+        body = {"room": room, "kind": "open", "posting": posting}
+        assert clients["bob"].call("POST", "/api/rooms", body).status == 201
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room=town")
+    cid = signed_in(pages, clients["cid"], f"{server.url}/?room=town")
+    say(cid, "the market opens at eight")
+    asked: list[Route] = []
+    cid.route("**/api/rooms/notices/members?**", lambda route: asked.append(route))
+    act_more(cid, message(cid, "the market opens at eight"), "Forward")
+    cid.locator("#forward-to").fill("noti")
+    dialog = cid.get_by_role("dialog", name="Forward message")
+    dialog.get_by_role("option", name="#notices").click()
+    expect(cid.locator("#forward-comment")).to_be_focused()
+    for _ in range(250):  # the page asks whether cid manages the room: held until now
+        if asked:
+            break
+        cid.wait_for_timeout(20)
+    asked[0].continue_()
+    said = "Only the owner and administrators of #notices post in it."
+    expect(dialog.locator("#forward-error")).to_have_text(said)
+    expect(cid.locator("#forward-to")).to_be_focused()
+    cid.locator("#forward-to").fill("not")
+    expect(dialog.get_by_role("option", name="#nottingham")).to_be_visible()
+    expect(dialog.get_by_role("option", name="#notices")).to_have_count(0)
+    dialog.get_by_role("button", name="Cancel").click()
+
+    act_more(bob, message(bob, "the market opens at eight"), "Forward")
+    bob.locator("#forward-to").fill("noti")
+    bob.get_by_role("dialog", name="Forward message").get_by_role("option", name="#notices").click()
+    bob.get_by_role("dialog", name="Forward message").get_by_role("button", name="Send").click()
+    expect(bob.locator("#forward-done")).to_have_text("Forwarded to #notices.")
+    copies = json.loads(clients["cid"].call("GET", "/api/rooms/notices/messages").body)["messages"]
+    assert [(c["nick"], c["forward"]["message"]) for c in copies] == [("bob", "the market opens at eight")]

@@ -5,7 +5,8 @@
 // an optional comment, Send. Out of a closed room or a direct conversation it warns that those in the
 // target may not read where the message comes from. User text goes in as text nodes only.
 
-import {apiCall, failure, roomPath} from "./api.js";
+import {isAdministrator} from "./admin_api.js";
+import {apiCall, failure, ownMembership, roomPath} from "./api.js";
 import {announce, element, textNode} from "./dom.js";
 import {currentPlainText} from "./message_state.js";
 import {normalizeRoom, nickKey, roomProblem} from "./protocol.js";
@@ -21,7 +22,24 @@ const $ = (id) => document.getElementById(id);
 
 // ``message``: {room, id} forwarded; ``shown``: the options, each {room?, person?, label, hint};
 // ``chosen``: the option picked; ``asked``: numbers the questions, so that a late answer is dropped.
-const fw = {message: null, shown: [], active: 0, chosen: null, found: [], people: [], asked: 0, timer: 0, noteTimer: 0, backTo: null};
+// ``closedTo``: announcements rooms this person does not manage, left out of the options once known.
+const fw = {message: null, shown: [], active: 0, chosen: null, found: [], people: [], asked: 0, timer: 0, noteTimer: 0, backTo: null,
+  closedTo: new Set()};
+
+// Rooms where only their owner and administrators post (announcements), by name: the promise of
+// whether this person is one of them, asked once a page (as room_voice.js asks of the room shown).
+const managed = new Map();
+
+function mayPostIn(room) {
+  if (!managed.has(room)) {
+    const asked = isAdministrator().then(async (admin) => admin || (await ownMembership(room)).membership?.role === "owner");
+    managed.set(room, asked.catch(() => true)); // unknown: offered, and the server says no if it must
+  }
+  return managed.get(room);
+}
+
+// Whether the room is one this person may not post in, as far as the page knows yet.
+const knownClosed = (option) => option.announcements && fw.closedTo.has(option.room);
 
 const cut = (text) => ([...text].length <= QUOTE_CHARS ? text : [...text].slice(0, QUOTE_CHARS - 1).join("") + "…");
 
@@ -61,7 +79,8 @@ function candidates(typed) {
     if (entry && typeof entry.room === "string" && !entry.archived) rooms.set(entry.room, entry);
   }
   const roomOptions = [...rooms.values()]
-    .map((entry) => ({room: entry.room, kind: entry.kind || "open", label: roomLabel(entry)}))
+    .map((entry) => ({room: entry.room, kind: entry.kind || "open", label: roomLabel(entry), announcements: entry.posting === "managers"}))
+    .filter((option) => !knownClosed(option))
     .filter((option) => !typed || option.label.toLowerCase().includes(typed) || option.room.startsWith(normalizeRoom(typed)))
     .sort((a, b) => a.label.localeCompare(b.label));
   const personOptions = fw.people
@@ -92,6 +111,20 @@ function draw() {
   if (fw.shown.length) field.setAttribute("aria-activedescendant", `forward-option-${fw.active}`);
   else field.removeAttribute("aria-activedescendant");
   list.children[fw.active]?.scrollIntoView({block: "nearest"});
+  askWhoPosts();
+}
+
+// The announcements rooms offered: whether this person may post in each; those they may not go.
+function askWhoPosts() {
+  for (const option of fw.shown) {
+    if (!option.announcements) continue;
+    mayPostIn(option.room).then((may) => {
+      if (may || fw.closedTo.has(option.room)) return;
+      fw.closedTo.add(option.room);
+      if (fw.chosen?.room === option.room) unchoose(option);
+      else if (fw.shown.includes(option)) draw();
+    });
+  }
 }
 
 // Rooms beyond the list's page, and people, from the server, for a name's start.
@@ -116,12 +149,21 @@ function askSoon() {
 
 function choose(index) {
   const option = fw.shown[index];
-  if (!option) return;
+  if (!option || knownClosed(option)) return;
   fw.chosen = option;
   $("forward-to").value = option.label;
   draw();
   warn();
   $("forward-comment").focus();
+}
+
+// Chosen before the page knew: a room where only its owner and administrators post, this person neither.
+function unchoose(option) {
+  fw.chosen = null;
+  $("forward-error").textContent = `Only the owner and administrators of ${option.label} post in it.`;
+  draw();
+  warn();
+  $("forward-to").focus();
 }
 
 function onFieldKey(event) {
