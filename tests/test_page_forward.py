@@ -137,7 +137,7 @@ def test_a_reply_to_a_copy_without_a_comment_quotes_what_it_forwards(
 
 
 def test_announcements_rooms_are_offered_to_who_posts_in_them(
-    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, tmp_path: Path
 ) -> None:
     """bob's "notices" is an announcements room: his forward dialog offers it and his copy goes there;
     cid's leaves it out once his page knows he does not post there; chosen before it knew, the choice is
@@ -164,6 +164,7 @@ def test_announcements_rooms_are_offered_to_who_posts_in_them(
     said = "Only the owner and administrators of #notices post in it."
     expect(dialog.locator("#forward-error")).to_have_text(said)
     expect(cid.locator("#forward-to")).to_be_focused()
+    shoot(cid, tmp_path, "forward-unchosen-desktop")
     cid.locator("#forward-to").fill("not")
     expect(dialog.get_by_role("option", name="#nottingham")).to_be_visible()
     expect(dialog.get_by_role("option", name="#notices")).to_have_count(0)
