@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages
@@ -119,4 +119,36 @@ def test_a_mention_of_a_big_group_asks_first(
     ann.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(box).to_have_value("@crew lunch?")
+    assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))
+
+
+def test_a_big_groups_mention_sent_before_the_page_read_the_groups_still_asks(
+    people: tuple[ServerProcess, dict[str, Any]], pages: Pages
+) -> None:
+    """The groups' answer is held while ann sends "@squad lunch?" (a group of six others): nothing goes;
+    once the groups come, she is asked "This will notify 6 people. Send?"; Escape sends nothing."""
+    server, clients = people
+    admin = clients["ann"]
+    assert admin.call("POST", "/api/groups", {"name": "squad"}).status == 201
+    for name in ("hal", "ida", "jon", "kim", "lea", "max"):
+        member = join(server, clients["link"], name)
+        assert member.call("PUT", f"/api/groups/squad/members/{name}").status == 200
+    held: list[Route] = []
+    ann = signed_in(
+        pages,
+        admin,
+        f"{server.url}/?room=lobby",
+        before=lambda page: page.route("**/api/groups", lambda route: held.append(route)),
+    )
+    box = ann.locator("#text")
+    box.fill("@squad lunch?")
+    box.press("Enter")
+    dialog = ann.get_by_role("dialog", name="This will notify 6 people. Send?")
+    ann.wait_for_timeout(300)
+    expect(dialog).to_be_hidden()
+    assert held, "the page asks for the groups once connected"
+    held[0].continue_()
+    expect(dialog).to_be_visible()
+    ann.keyboard.press("Escape")
+    expect(box).to_have_value("@squad lunch?")
     assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests import test_page
+from tests import test_page, test_page_files
 from tests.page_browser import DESKTOP
 from tests.support import ServerProcess, call_api
 from tests.test_page import SCREENSHOT_PHONE, Pages, say, token_for
@@ -189,3 +189,28 @@ def test_a_mention_of_the_room_in_a_background_tab_pops_up_a_notification(
     say(bob, "@all one more thing")
     ann.wait_for_timeout(800)
     assert len(caught(ann)) == 1
+
+
+def test_a_files_caption_that_mentions_a_big_room_asks_first(server: ServerProcess, pages: Pages) -> None:
+    """ann attaches a note with the caption "@all the agenda" in a room of seven others: it asks first;
+    Escape keeps the file and the caption and sends nothing; Enter, then Send, sends both."""
+    closed_room(server, "agenda", "ann", "zed", *CROWD)
+    ann = open_as(pages, server, "ann", "agenda")
+    zed = open_as(pages, server, "zed", "agenda")
+    test_page_files.attach_by_button(ann, "agenda.txt", "text/plain", b"1. budget\n2. lunch\n")
+    expect(test_page_files.tray(ann)).to_have_count(1)
+    box = ann.locator("#text")
+    box.fill("@all the agenda")
+    box.press("Enter")
+    dialog = ann.get_by_role("dialog", name="This will notify 7 people. Send?")
+    expect(dialog).to_be_visible()
+    ann.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(box).to_have_value("@all the agenda")
+    expect(test_page_files.tray(ann)).to_have_count(1)
+    ann.wait_for_timeout(300)
+    expect(zed.locator("#messages .msg")).to_have_count(0)
+    box.press("Enter")
+    ann.keyboard.press("Enter")
+    expect(message(zed, "@all the agenda").locator(".file-name")).to_have_text("agenda.txt")
+    expect(test_page_files.tray(ann)).to_have_count(0)

@@ -13,7 +13,13 @@ import * as outbox from "./outbox.js";
 import {keepDraft} from "./drafts.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget, wireReply} from "./reply.js";
-import {confirmRoomMention, peopleToConfirm, wireRoomMentionConfirm} from "./room_mention_confirm.js";
+import {
+  confirmRoomMention,
+  learnReach,
+  peopleToConfirm,
+  reachNotKnown,
+  wireRoomMentionConfirm,
+} from "./room_mention_confirm.js";
 import {isOwnMessage, session} from "./session.js";
 
 const TYPING_SEND_EVERY_MS = 2500;
@@ -47,15 +53,20 @@ export function typedSincePending() {
   return value.slice(box.pending.raw.length).replace(/^\s+/, "");
 }
 
-export function sendMessage({confirmed = false} = {}) {
-  if (hasFilesToSend()) return sendWithFiles();
+// ``confirmed``: the person said to send a mention of many; ``learnt``: how many it notifies was waited for.
+export function sendMessage({confirmed = false, learnt = false} = {}) {
+  const files = hasFilesToSend();
   const raw = typedSincePending();
   const text = raw.trim();
-  if (box.pending && !text) return; // Enter again on the message on its way
-  if (!text) return showSendError(explain(ERROR.EMPTY));
+  if (box.pending && !text && !files) return; // Enter again on the message on its way
+  if (!text && !files) return showSendError(explain(ERROR.EMPTY));
   if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
-  const many = confirmed ? null : peopleToConfirm(text);
+  if (!confirmed && !learnt && text && reachNotKnown(text)) {
+    return learnReach().then(() => sendMessage({learnt: true}));
+  }
+  const many = confirmed || !text ? null : peopleToConfirm(text);
   if (many !== null) return confirmRoomMention(many, () => sendMessage({confirmed: true}));
+  if (files) return sendWithFiles(raw, text);
   const message = {ref: nextRef(), raw, text, replyTo: replyTarget()};
   clearSendError();
   box.lastTypingSent = 0;
@@ -67,10 +78,7 @@ export function sendMessage({confirmed = false} = {}) {
 }
 
 // The files waiting above the box go, the box's text (if any) as the first one's caption.
-function sendWithFiles() {
-  const raw = typedSincePending();
-  const text = raw.trim();
-  if (codePoints(text) > MAX_MESSAGE_CHARS) return showSendError(explain(ERROR.TOO_LONG));
+function sendWithFiles(raw, text) {
   clearSendError();
   sendFiles({raw: text ? raw : "", text, replyTo: replyTarget()});
 }

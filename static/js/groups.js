@@ -31,14 +31,28 @@ export const isMember = (group, name = session.myNick) =>
 // The names (folded) of the groups this page's person is in: their mentions are the person's own.
 export const myGroupKeys = () => new Set(allGroups().filter((group) => isMember(group)).map((g) => g.name.toLowerCase()));
 
-export async function loadGroups() {
-  if (!session.isAccount) return;
+// ``loaded``: the groups came once (until then a mention's reach is not known); ``arriving``: the call.
+const reading = {loaded: false, arriving: null};
+
+export function loadGroups() {
+  if (!session.isAccount) return Promise.resolve();
+  const call = readGroups();
+  reading.arriving = call;
+  return call;
+}
+
+async function readGroups() {
   const answer = await apiCall("GET", "/api/groups");
   if (!answer.ok || !Array.isArray(answer.body?.groups)) return;
   groups.clear();
   for (const entry of answer.body.groups) if (isEntry(entry)) groups.set(nickKey(entry.name), entry);
+  reading.loaded = true;
   changed();
 }
+
+// Whether the page knows the groups (a guest has none); ``groupsRead()`` settles once the call under way does.
+export const groupsKnown = () => !session.isAccount || reading.loaded;
+export const groupsRead = () => reading.arriving || Promise.resolve();
 
 // A ``group`` frame: the group pages knew as ``name`` is now ``group`` (created, changed, renamed), or gone.
 export function onGroupFrame(frame) {
