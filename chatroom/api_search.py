@@ -25,6 +25,7 @@ from .api import ApiError, JsonHandler, room_not_found
 from .events import StoredMessage
 from .formatting import plain_text
 from .forward_frames import readable_text
+from .polls import poll_summary
 from .search_text import QueryError, Terms, parse_query, snippet
 from .store.search_base import MAX_RESULTS, SearchCursor, SearchQuery
 
@@ -96,8 +97,10 @@ def result(message: StoredMessage, terms: Terms) -> dict[str, Any]:
     found.update({mark: True for mark, marked in (("bot", message.bot), ("guest", message.guest)) if marked})
     if message.edited is not None:
         found["edited"] = message.edited
-    # A forwarded copy is found by its comment and by the text it forwards, as its plain readers read it.
-    text = readable_text(message)
+    # A forwarded copy is found by its comment and by the text it forwards, as its plain readers read it;
+    # a poll shows as a notification tells of it, "📊 QUESTION", then its options.
+    text = poll_summary(message.text) if message.forward is None else None
+    text = readable_text(message) if text is None else text
     found["snippet"] = [{"text": text, "hit": hit} for text, hit in snippet_as_read(text, terms)]
     if message.file is not None:
         found["file"] = protocol.file_part(message.file)

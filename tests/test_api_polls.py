@@ -105,6 +105,11 @@ class PollsTest(RoomsCase):
         assert status == 200 and [m["poll"]["closed"] for m in body["messages"]] == [True, False]
         status, body, _ = await self.api("GET", f"/api/search?q={quote('dumplings')}", "bob")
         assert status == 200 and [r["id"] for r in body["results"]] == [lunch]
+        snippet = [(part["text"], part["hit"]) for part in body["results"][0]["snippet"]]
+        assert snippet == [
+            ("\N{BAR CHART} Lunch on Friday? Pizza \u00b7 Sushi \u00b7 ", False),
+            ("Dumplings", True),
+        ]
         await self.answer(ann, {"type": "delete", "id": lunch})
         gone = await self.answer(bob, {"type": "vote", "id": lunch, "option": 0})
         assert gone["code"] == protocol.NO_MESSAGE

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from tests import test_page_changes, test_page_search
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages
 from tests.test_page_changes import accounts_server, open_as, open_room, shoot
@@ -115,3 +116,26 @@ def test_three_people_vote_live_change_their_minds_and_the_author_closes(
     again = open_as(pages, server, "bob", "picnic")
     expect(counts(again, question)).to_have_text(["0 · 0%", "1 · 50%", "1 · 50%"])
     expect(poll(again, question).locator(".poll-hint")).to_have_text("Closed · 2 votes")
+
+
+def test_a_poll_shows_as_its_question_and_options_in_pins_and_search(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """ann's poll, pinned, is listed in the pins panel and a search as "📊 Which stall? Cheese · Bread", not
+    as the "/poll" text that makes it (test_page_saved.py: in Saved messages)."""
+    open_room(server, "market")
+    ann = open_as(pages, server, "ann", "market")
+    box = ann.locator("#text")
+    box.fill("/poll Which stall?\nCheese\nBread")
+    box.press("Enter")
+    card = poll(ann, "Which stall?")
+    expect(card).to_have_count(1)
+    shown = "📊 Which stall? Cheese · Bread"
+    test_page_changes.act(ann, card, "Pin to this room")
+    ann.locator("#pins-open").click()
+    pins = ann.get_by_role("dialog", name="Pinned messages")
+    expect(pins.locator(".search-snippet")).to_have_text(shown)
+    ann.keyboard.press("Escape")
+    test_page_search.search(ann, "cheese")
+    expect(ann.locator(".search-result .search-snippet")).to_have_text(shown)
+    expect(ann.locator(".search-result mark")).to_have_text("Cheese")

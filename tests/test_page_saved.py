@@ -123,3 +123,22 @@ def test_the_saved_panel_by_keyboard_and_on_a_desktop(
 
 def expect_online(page: Page) -> None:
     test_page.expect_online(page)
+
+
+def test_a_saved_poll_shows_as_its_question_and_options(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages
+) -> None:
+    """bob saves his poll: his Saved messages list it as "📊 Tea or coffee? Tea · Coffee", not as the
+    "/poll" text that makes it."""
+    server, clients = people
+    clients["ann"].call("POST", "/api/rooms", {"room": "kitchen", "kind": "open"})
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room=kitchen")
+    box = bob.locator("#text")
+    box.fill("/poll Tea or coffee?\nTea\nCoffee")
+    box.press("Enter")
+    card = bob.locator("#messages .msg.has-poll")
+    expect(card).to_have_count(1)
+    act_more(bob, card, "Save for later")
+    open_saved(bob)
+    saved = bob.get_by_role("dialog", name="Saved messages")
+    expect(saved.locator(".search-snippet")).to_have_text("📊 Tea or coffee? Tea · Coffee")

@@ -11,6 +11,7 @@ import {element, nickElement, textNode, timeElement} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
 import {jumpTo, permalink} from "./permalink.js";
+import {pollLine} from "./polls.js";
 import {openThread, threadLinkTo} from "./thread.js";
 import {FRAME} from "./protocol.js";
 import {session} from "./session.js";
@@ -61,7 +62,7 @@ function pinEntry(message) {
   where.append(nickElement(message.nick), timeElement(message.ts));
   link.append(where);
   const file = fileOf(message);
-  const text = plainText(message.message, message.fmt);
+  const text = pollLine(message) ?? plainText(message.message, message.fmt);
   link.append(element("span", "search-snippet", cut(text || (file ? fileLabel(file.name) : ""))));
   const by = element("span", "pin-by");
   by.append(element("span", "pin-icon", "📌"), textNode(" Pinned by "), element("bdi", "", message.pinned.nick));

@@ -32,6 +32,13 @@ function readPoll(part) {
   return {question: part.question, options, several: part.several === true, closed: part.closed === true};
 }
 
+// A poll in a line (saved messages, pins), as search results show it: "📊 QUESTION A · B · C"; null for
+// a message that is no poll.
+export function pollLine(frame) {
+  const poll = frame && frame.deleted !== true ? readPoll(frame.poll) : null;
+  return poll ? `📊 ${poll.question} ${poll.options.map((option) => option.text).join(" · ")}` : null;
+}
+
 // From a user frame: the card in place of the poll's text (which stays for screen readers, in short).
 export function showPoll(item, frame) {
   const poll = frame.deleted === true ? null : readPoll(frame.poll);

@@ -11,6 +11,7 @@ import {announce, element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
 import {jumpTo} from "./permalink.js";
+import {pollLine} from "./polls.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
 import {isSaved, setSaved, takeSavedIds} from "./saved_marks.js";
 import {session} from "./session.js";
@@ -102,7 +103,7 @@ function cut(text) {
 function snippet(message) {
   if (message.deleted === true) return element("span", "search-snippet saved-deleted", "This message was deleted.");
   const file = fileOf(message);
-  const text = plainText(message.message, message.fmt);
+  const text = pollLine(message) ?? plainText(message.message, message.fmt);
   return element("span", "search-snippet", cut(text || (file ? fileLabel(file.name) : "")));
 }
 
