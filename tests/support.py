@@ -40,6 +40,7 @@ from chatroom.backend import Event, PresenceEvent, StoredMessage
 from chatroom.config import Settings
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import OPEN, PERSON
+from tests.port_owner import listens_on
 
 T = TypeVar("T")
 
@@ -79,6 +80,10 @@ def port_is_free(port: int) -> bool:
         except OSError:
             return False
         return True
+
+
+class PortTakenError(Exception):
+    """Another process took the port a test server was to listen on."""
 
 
 def claim_home_port(server: ServerProcess) -> int | None:
@@ -183,7 +188,17 @@ class ServerProcess:
         return f"ws://127.0.0.1:{self.port}/ws"
 
     def start(self, timeout: float = 40.0) -> ServerProcess:
-        """Start the server and wait until /healthz answers 200."""
+        """Start the server and wait until it answers /healthz with 200 itself; on a free port instead
+        when another test run took its home port first (port_owner.py)."""
+        try:
+            return self._start(timeout)
+        except PortTakenError:
+            self._release_home_port()
+            self.port = free_port()
+            self.log_path = None
+            return self._start(timeout)
+
+    def _start(self, timeout: float) -> ServerProcess:
         command = [str(self.python), "-m", "chatroom", "--port", str(self.port), "--db", self.db]
         if "--new-rooms-per-minute" not in self.extra:
             # Tests make a fresh room each from 127.0.0.1, many a minute; the
@@ -209,8 +224,10 @@ class ServerProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
+                if not port_is_free(self.port) and _home_holder and _home_holder[0]() is self:
+                    raise PortTakenError(self.port)
                 raise RuntimeError(f"server exited {self.process.returncode}:\n{self.log()}")
-            if http_status(self.url + "/healthz") == 200:
+            if http_status(self.url + "/healthz") == 200 and listens_on(self.process.pid, self.port):
                 return self
             time.sleep(0.05)
         raise RuntimeError(f"server not ready in {timeout}s:\n{self.log()}")
@@ -253,6 +270,9 @@ class ServerProcess:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.stop()
+        self._release_home_port()
+
+    def _release_home_port(self) -> None:
         if _home_holder and _home_holder[0]() is self:
             _home_holder.clear()  # done with: the next server may take the port
 

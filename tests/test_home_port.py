@@ -3,14 +3,18 @@ of an earlier server's."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import re
+import socket
+import threading
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from tests.page_browser import Pages, choose_nick, expect_online
-from tests.support import ServerProcess, claim_home_port, free_port, port_is_free
+from tests.port_owner import listens_on
+from tests.support import ServerProcess, call_api, claim_home_port, free_port, port_is_free
 from tests.test_page import say, texts
 
 
@@ -34,6 +38,34 @@ def test_a_busy_home_port_is_left_alone() -> None:
     with ServerProcess(port=home):
         assert not port_is_free(home)
         assert claim_home_port(ServerProcess(port=free_port())) is None
+
+
+def test_a_home_port_taken_before_the_server_binds_it_moves_the_server_to_a_free_port() -> None:
+    """Another test run's server takes the home port between this server's look and its bind: its
+    /healthz answers 200 there, yet this server is not taken for started; it starts on a free port, and
+    answers itself."""
+    server = ServerProcess()
+    home = server.port
+    with socket.create_server(("127.0.0.1", home)) as taken:
+        answering = threading.Thread(target=answer_healthz, args=(taken,), daemon=True)
+        answering.start()
+        with server:
+            assert server.port != home and listens_on(server.process.pid, server.port)  # type: ignore[union-attr]
+            assert call_api(server, "GET", "/api/rooms")[0] == 200
+        taken.shutdown(socket.SHUT_RDWR)  # wakes the answering thread's accept: the port is free again
+        answering.join(5)
+    gc.collect()
+    assert ServerProcess().port == home
+
+
+def answer_healthz(listening: socket.socket) -> None:
+    """Answer every connection, as a server of another run would /healthz: 200, until the socket closes."""
+    with contextlib.suppress(OSError):
+        while True:
+            connection, _ = listening.accept()
+            with connection:
+                connection.recv(4096)
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
 
 
 def page_of_a_stopped_server(tmp_path: Path, pages: Pages) -> tuple[Page, int]:
