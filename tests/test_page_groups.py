@@ -20,6 +20,7 @@ from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages
 from tests.test_page_changes import message, shoot
 from tests.test_page_journey import signed_in
+from tests.test_page_room_mentions import asked_and_escaped
 from tests.web_client import join, set_up
 
 CREW = ("bea", "cal", "dot", "eli", "fay", "gus")
@@ -112,13 +113,7 @@ def test_a_mention_of_a_big_group_asks_first(
     # The page reads the groups once connected: until it offers @crew, it does not know its size.
     box.press_sequentially("@cre")
     expect(ann.locator("#completion-list .completion-option")).to_have_text(["crew — group, 6 people"])
-    box.fill("@crew lunch?")
-    box.press("Enter")
-    dialog = ann.get_by_role("dialog", name="This will notify 6 people. Send?")
-    expect(dialog).to_be_visible()
-    ann.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-    expect(box).to_have_value("@crew lunch?")
+    asked_and_escaped(ann, "@crew lunch?", 6)
     assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))
 
 

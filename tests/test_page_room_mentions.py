@@ -33,6 +33,18 @@ def closed_room(server: ServerProcess, room: str, owner: str, *members: str) -> 
     assert call_api(server, "POST", "/api/rooms", body, f"Bearer {token_for(owner)}")[0] == 201
 
 
+def asked_and_escaped(page: Page, text: str, people: int) -> None:
+    """``text`` sent from the box asks "This will notify N people. Send?"; Escape keeps it there, unsent."""
+    box = page.locator("#text")
+    box.fill(text)
+    box.press("Enter")
+    dialog = page.get_by_role("dialog", name=f"This will notify {people} people. Send?")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(box).to_have_value(text)
+
+
 def badges_of(page: Page, room: str) -> object:
     return page.locator(f'#rooms .room-link[data-room="{room}"] .badge')
 
@@ -199,18 +211,11 @@ def test_a_files_caption_that_mentions_a_big_room_asks_first(server: ServerProce
     zed = open_as(pages, server, "zed", "agenda")
     test_page_files.attach_by_button(ann, "agenda.txt", "text/plain", b"1. budget\n2. lunch\n")
     expect(test_page_files.tray(ann)).to_have_count(1)
-    box = ann.locator("#text")
-    box.fill("@all the agenda")
-    box.press("Enter")
-    dialog = ann.get_by_role("dialog", name="This will notify 7 people. Send?")
-    expect(dialog).to_be_visible()
-    ann.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
-    expect(box).to_have_value("@all the agenda")
+    asked_and_escaped(ann, "@all the agenda", 7)
     expect(test_page_files.tray(ann)).to_have_count(1)
     ann.wait_for_timeout(300)
     expect(zed.locator("#messages .msg")).to_have_count(0)
-    box.press("Enter")
+    ann.locator("#text").press("Enter")
     ann.keyboard.press("Enter")
     expect(message(zed, "@all the agenda").locator(".file-name")).to_have_text("agenda.txt")
     expect(test_page_files.tray(ann)).to_have_count(0)
