@@ -134,8 +134,15 @@ def test_a_poll_shows_as_its_question_and_options_in_pins_and_search(
     test_page_changes.act(ann, card, "Pin to this room")
     ann.locator("#pins-open").click()
     pins = ann.get_by_role("dialog", name="Pinned messages")
-    expect(pins.locator(".search-snippet")).to_have_text(shown)
+    expect(
+        pins.locator(".search-result").filter(has_text="Which stall?").locator(".search-snippet")
+    ).to_have_text(shown)
     ann.keyboard.press("Escape")
     test_page_search.search(ann, "cheese")
-    expect(ann.locator(".search-result .search-snippet")).to_have_text(shown)
-    expect(ann.locator(".search-result mark")).to_have_text("Cheese")
+    found = (
+        ann.get_by_role("dialog", name="Search messages")
+        .locator(".search-result")
+        .filter(has_text="Which stall?")
+    )
+    expect(found.locator(".search-snippet")).to_have_text(shown)
+    expect(found.locator("mark")).to_have_text("Cheese")
