@@ -5,11 +5,11 @@
 // an optional comment, Send. Out of a closed room or a direct conversation it warns that those in the
 // target may not read where the message comes from. User text goes in as text nodes only.
 
-import {isAdministrator} from "./admin_api.js";
-import {apiCall, failure, ownMembership, roomPath} from "./api.js";
+import {apiCall, failure, roomPath} from "./api.js";
 import {announce, element, textNode} from "./dom.js";
 import {currentPlainText} from "./message_state.js";
 import {normalizeRoom, nickKey, roomProblem} from "./protocol.js";
+import {managesRoom} from "./room_voice.js";
 import {currentEntry, listedRooms, roomLabel} from "./rooms.js";
 import {session} from "./session.js";
 
@@ -27,13 +27,12 @@ const fw = {message: null, shown: [], active: 0, chosen: null, found: [], people
   closedTo: new Set()};
 
 // Rooms where only their owner and administrators post (announcements), by name: the promise of
-// whether this person is one of them, asked once a page (as room_voice.js asks of the room shown).
+// whether this person is one of them (room_voice.js), asked once a page.
 const managed = new Map();
 
 function mayPostIn(room) {
   if (!managed.has(room)) {
-    const asked = isAdministrator().then(async (admin) => admin || (await ownMembership(room)).membership?.role === "owner");
-    managed.set(room, asked.catch(() => true)); // unknown: offered, and the server says no if it must
+    managed.set(room, managesRoom(room).catch(() => true)); // unknown: offered, and the server says no if it must
   }
   return managed.get(room);
 }

@@ -17,11 +17,15 @@ let manager = null; // the promise of whether this page's person manages the roo
 let shown = null; // the room's entry shown last
 let lastChanged = () => {};
 
-async function learnManager() {
+// Whether this page's person manages ``room``: an administrator does; anyone else when the room's member
+// list names them its owner (the forward dialog asks it of the rooms it offers).
+export async function managesRoom(room) {
   if (await isAdministrator()) return true;
-  const {membership} = await ownMembership(session.room);
+  const {membership} = await ownMembership(room);
   return membership?.role === "owner";
 }
+
+const learnManager = () => managesRoom(session.room);
 
 // Not before the page knows it speaks for an account (account_actions.js asks as the room list is
 // fetched): a guess made before would stick. Until then, nobody here manages the room.
