@@ -269,7 +269,7 @@ def bot_server(
 
 
 def test_a_bot_post_is_marked_everywhere_and_a_member_post_is_not(bot_server: ServerProcess) -> None:
-    """The 201 answer, the live frame, history and a since= replay say "bot": true; a person's do not."""
+    """The 201 answer, the live frame, history, a since= replay and a retry say "bot": true; a person's no."""
     room = unique("bots")
     deploybot = make_bot(bot_server.db, unique("deploybot"), rooms=[room])
     with join(bot_server, room, "alice") as alice:
@@ -286,8 +286,12 @@ def test_a_bot_post_is_marked_everywhere_and_a_member_post_is_not(bot_server: Se
     carol, _, replay = welcomed(bot_server, room=room, nick="carol", since=str(person["id"] - 1))
     with carol:
         assert [m.get("bot") for m in replay["messages"]] == [None, True]
-    # A retry after a lost answer is the first message, still a bot's.
+    # A retry after a lost answer is the first message, still a bot's; a reply's with its quote.
     assert deploybot.post(bot_server, room, "v2 is live", ref="deploy-1") == (201, stored)
+    answer = {"ref": "deploy-2", "reply_to": person["id"]}
+    status, reply = deploybot.post(bot_server, room, "rolled out", **answer)
+    assert status == 201 and reply["reply_to"]["message"] == "hello from a person"
+    assert deploybot.post(bot_server, room, "rolled out", **answer) == (201, reply)
 
 
 @pytest.mark.parametrize("nick", ["alice", "ALICE", "аlice"])

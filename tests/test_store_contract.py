@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+from collections.abc import Awaitable
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from chatroom.backend import StoredMessage
 from chatroom.events import DELETE, EDIT, REACTION, ReplyQuote
 from chatroom.names import room_key
 from chatroom.store import migrations
-from chatroom.store.base import SchemaTooNewError, Store, StoreError
+from chatroom.store.base import Appended, SchemaTooNewError, Store, StoreError
 from chatroom.store.change_rules import (
     FORBIDDEN,
     MAX_EMOJIS,
@@ -77,6 +78,29 @@ def test_a_resend_is_stored_once(store_factory: StoreFactory) -> None:
             store.append("lobby", "bob", "x", ref="r"), store.append("lobby", "bob", "x", ref="r")
         )
         assert together[0].message == together[1].message and [r.new for r in together] == [True, False]
+
+    run(store_factory(), scenario)
+
+
+def test_a_resent_reply_resolves_to_the_whole_first_message(store_factory: StoreFactory) -> None:
+    """A resend of a reply answers the first message as stored: its quote, author and bot mark with it,
+    whether it comes in a later batch or beside the first in one."""
+
+    async def scenario(store: Store) -> None:
+        question = await store.append("lobby", "ann", "deploy now?")
+
+        def reply(ref: str) -> Awaitable[Appended]:
+            return store.append(
+                "lobby", "ci", "deployed", ref=ref, bot=True, account_id=7, reply_to=question.message.id
+            )
+
+        first = await reply("r1")
+        assert first.message.reply_to is not None and first.message.reply_to.text == "deploy now?"
+        again = await reply("r1")
+        assert (again.message, again.new) == (first.message, False)
+        together = await asyncio.gather(reply("r2"), reply("r2"))
+        assert together[0].message == together[1].message and [r.new for r in together] == [True, False]
+        assert together[1].message.reply_to == first.message.reply_to
 
     run(store_factory(), scenario)
 

@@ -18,9 +18,7 @@ its ids back.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -44,7 +42,14 @@ from .pg_batch_sql import (
     STORE,
     STORE_FUNCTION,
 )
-from .pg_changes import PendingChange, apply_change, import_changes, reply_quotes, thread_root_refusals
+from .pg_changes import (
+    PendingChange,
+    apply_change,
+    import_changes,
+    read_messages,
+    reply_quotes,
+    thread_root_refusals,
+)
 from .pg_columns import bigint_column, boolean_column, bytea_column, register_columns, text_column
 from .pg_search_rows import index_messages
 from .records import ScheduledClaim
@@ -95,22 +100,6 @@ def storable(*texts: str) -> bool:
     return encodable(*texts) and not any("\x00" in text for text in texts)
 
 
-def message_from_row(room: str, row: Sequence[Any]) -> StoredMessage:
-    """A message of ``room`` from a row of id, nick, message, ts, bot, guest, thread_id, broadcast."""
-    msg_id, nick, text, ts, bot, guest, thread, broadcast = row
-    return StoredMessage(
-        int(msg_id),
-        room,
-        str(nick),
-        str(text),
-        int(ts),
-        bool(bot),
-        bool(guest),
-        thread=None if thread is None else int(thread),
-        broadcast=bool(broadcast),
-    )
-
-
 async def prepare_writer(conn: Connection) -> None:
     """Make the writer's new connection ready for store_batch: the column types, the store function."""
     register_columns(conn)
@@ -148,7 +137,7 @@ async def store_batch(
         forget = (forget_before, SENT_CLEANUP_ROWS)
         locked = [text_column(rooms), text_column([room_key(room) for room in rooms])]
         stored = await conn.execute(CALL_STORE, [*locked, *_store_columns(firsts), *forget])
-        return list(await _outcomes(stored, firsts, place))
+        return list(await _outcomes(conn, stored, firsts, place))
     await conn.execute("BEGIN")
     await lock_rooms(conn, rooms)
     results = await _store_in_order(conn, batch)
@@ -198,7 +187,7 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
     storing = [p for p, outcome in zip(run, outcomes, strict=True) if outcome is None]
     if storing:
         firsts, place = _first_sends(storing)
-        stored = iter(await _outcomes(await _send_store(conn, firsts), firsts, place))
+        stored = iter(await _outcomes(conn, await _send_store(conn, firsts), firsts, place))
         outcomes = [next(stored) if outcome is None else outcome for outcome in outcomes]
         new = [o.message for o in outcomes if isinstance(o, Appended) and o.new]
         await _insert_forwards(conn, new)
@@ -283,10 +272,16 @@ def _store_columns(firsts: list[Pending]) -> list[object]:
 
 
 async def _outcomes(
-    stored: psycopg.AsyncCursor[TupleRow], firsts: list[Pending], place: list[int]
+    conn: Connection, stored: psycopg.AsyncCursor[TupleRow], firsts: list[Pending], place: list[int]
 ) -> list[Appended]:
     outcomes = {int(row[0]): row for row in await stored.fetchall()}
-    results = [_outcome(pending, outcomes[n]) for n, pending in enumerate(firsts, 1)]
+    results = []
+    for n, pending in enumerate(firsts, 1):
+        _, msg_id, resent = outcomes[n]
+        if resent:
+            results.append(Appended(await _first_copy(conn, pending.room, int(msg_id)), False))
+        else:
+            results.append(Appended(_stored(pending, int(msg_id)), True))
     return [results[j] if j >= 0 else Appended(results[~j].message, False) for j in place]
 
 
@@ -310,27 +305,28 @@ def _first_sends(batch: list[Pending]) -> tuple[list[Pending], list[int]]:
     return firsts, place
 
 
-def _outcome(pending: Pending, row: TupleRow) -> Appended:
-    """A message's outcome from its row of the store statement: its id, or the first copy's row."""
-    if row[2] is None:
-        p = pending
-        message = StoredMessage(
-            int(row[1]),
-            p.room,
-            p.nick,
-            p.text,
-            p.ts,
-            p.bot,
-            p.guest,
-            p.account_id,
-            p.quote,
-            file=p.file,
-            thread=p.thread,
-            broadcast=p.broadcast,
-            forward=p.forward,
-        )
-        return Appended(message, True)
-    return Appended(message_from_row(pending.room, row[1:]), False)
+def _stored(p: Pending, msg_id: int) -> StoredMessage:
+    """The message a pending one became, stored with ``msg_id``."""
+    return StoredMessage(
+        msg_id,
+        p.room,
+        p.nick,
+        p.text,
+        p.ts,
+        p.bot,
+        p.guest,
+        p.account_id,
+        p.quote,
+        file=p.file,
+        thread=p.thread,
+        broadcast=p.broadcast,
+        forward=p.forward,
+    )
+
+
+async def _first_copy(conn: Connection, room: str, msg_id: int) -> StoredMessage:
+    """The message a resend repeats, whole as stored (its reply's quote, its author...): its answer."""
+    return (await read_messages(conn, room, msg_id - 1, msg_id + 1, 1, False))[0]
 
 
 async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChange]) -> None:

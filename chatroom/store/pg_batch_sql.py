@@ -26,7 +26,7 @@ LOCK_ROOMS = TAKE_ROOMS + "RETURNING room, last_id\n"
 # (the lock's own statement saw the rooms as they were when it began). One
 # statement looks up the resends (``earlier``), numbers the others from the
 # locked last ids (``fresh``), and writes the messages, the last ids and
-# the sent digests; it answers each message's id, and a resend's first copy.
+# the sent digests; it answers each message's id, or for a resend its first copy's (``resent``).
 STORE = """
 WITH batch AS (
   SELECT * FROM unnest(
@@ -36,8 +36,7 @@ WITH batch AS (
     AS b (room, nick, message, ts, bot, guest, digest, account_id, reply_to, thread_id, broadcast, folded,
       file_id, keys, n)
 ), earlier AS (
-  SELECT b.n, m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.thread_id, m.broadcast
-  FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
+  SELECT b.n, m.id FROM batch b JOIN sent s ON s.digest = b.digest AND s.ts > b.ts - %s
   JOIN messages m ON m.room = s.room AND m.id = s.id
 ), fresh AS (
   SELECT b.room, r.last_id + row_number() OVER (PARTITION BY b.room ORDER BY b.n) AS id,
@@ -64,9 +63,7 @@ WITH batch AS (
   SELECT digest, room, id, ts FROM fresh WHERE digest IS NOT NULL
   ON CONFLICT (digest) DO UPDATE SET room = excluded.room, id = excluded.id, ts = excluded.ts
 )
-SELECT n, id, NULL::text, NULL::text, NULL::bigint, NULL::boolean, NULL::boolean, NULL::bigint, NULL::boolean
-FROM fresh
-UNION ALL SELECT n, id, nick, message, ts, bot, guest, thread_id, broadcast FROM earlier
+SELECT n, id, false FROM fresh UNION ALL SELECT n, id, true FROM earlier
 """
 SET_LAST_IDS = """
 UPDATE rooms SET last_id = batch.last_id
@@ -115,10 +112,7 @@ _STORE_TYPES = (
 )  # fmt: skip
 STORE_FUNCTION = f"""
 CREATE FUNCTION pg_temp.chatroom_store({", ".join(_STORE_TYPES)})
-RETURNS TABLE (
-  n bigint, id bigint, nick text, message text, ts bigint, bot boolean, guest boolean, thread_id bigint,
-  broadcast boolean
-)
+RETURNS TABLE (n bigint, id bigint, resent boolean)
 LANGUAGE plpgsql AS $body$
 #variable_conflict use_column
 BEGIN

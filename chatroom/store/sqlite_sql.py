@@ -25,12 +25,11 @@ from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
 from .forward_rows import INSERT_FORWARD, forward_rows
 from .records import ScheduledClaim
 from .sql_scheduled import TAKE
-from .sqlite_changes import apply_change, import_changes, reply_quote, thread_root_refusal
+from .sqlite_changes import apply_change, import_changes, read_messages, reply_quote, thread_root_refusal
 from .sqlite_lock import begin
 from .sqlite_search import index_messages
 
 PROBE_BYTES = 256 * 1024
-COLUMNS = "id, nick, message, ts, bot, guest, thread_id, broadcast"
 
 
 @dataclass(slots=True)
@@ -70,22 +69,6 @@ class PendingChange:
     request: ChangeRequest
     ts: int
     future: asyncio.Future[Changed]
-
-
-def message_from_row(room: str, row: Sequence[object]) -> StoredMessage:
-    """A stored message from a row of COLUMNS."""
-    msg_id, nick, text, ts, bot, guest, thread, broadcast = row
-    return StoredMessage(
-        int(msg_id),  # type: ignore[call-overload]
-        room,
-        str(nick),
-        str(text),
-        int(ts),  # type: ignore[call-overload]
-        bool(bot),
-        bool(guest),
-        thread=None if thread is None else int(thread),  # type: ignore[call-overload]
-        broadcast=bool(broadcast),
-    )
 
 
 @contextlib.contextmanager
@@ -265,12 +248,15 @@ def _earlier_send(
     if pending.digest in sent:
         return sent[pending.digest]
     row = conn.execute(
-        "SELECT m.id, m.nick, m.message, m.ts, m.bot, m.guest, m.thread_id, m.broadcast"
-        " FROM sent s JOIN messages m"
-        " ON m.room = s.room AND m.id = s.id WHERE s.digest = ? AND s.ts > ?",
+        "SELECT m.id FROM sent s JOIN messages m ON m.room = s.room AND m.id = s.id"
+        " WHERE s.digest = ? AND s.ts > ?",
         (pending.digest, pending.ts - DEDUPE_WINDOW_MS),
     ).fetchone()
-    return None if row is None else message_from_row(pending.room, row)
+    if row is None:
+        return None
+    # The whole message as stored (its reply's quote, its author...): the resend is answered with it.
+    first_id = int(row[0])
+    return read_messages(conn, pending.room, first_id - 1, first_id + 1, 1, False)[0]
 
 
 def _last_id(conn: sqlite3.Connection, room: str) -> int:
