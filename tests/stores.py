@@ -44,6 +44,24 @@ def shared_store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Stor
     return lambda: PostgresStore(url)
 
 
+def run_nodes(
+    factory: StoreFactory, scenario: Callable[[list[Store]], Awaitable[None]], nodes: int = 2
+) -> None:
+    """Start several stores on one database (as nodes), play the scenario, close them."""
+
+    async def main() -> None:
+        stores = [factory() for _ in range(nodes)]
+        for store in stores:
+            await store.start()
+        try:
+            await scenario(stores)
+        finally:
+            for store in stores:
+                await store.close()
+
+    asyncio.run(main())
+
+
 def run(store: Store, scenario: Callable[[Store], Awaitable[None]]) -> None:
     """Start the store, play the scenario, close it."""
 

@@ -48,7 +48,7 @@ from chatroom.store.sqlite import SQLiteStore
 from chatroom.tokens import new_token, token_hash
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, postgres_schema_at, sqlite_file_at, write_schema_steps
+from .stores import StoreFactory, postgres_schema_at, run_nodes, sqlite_file_at, write_schema_steps
 
 Scenario = Callable[[AccountStore, Store], Awaitable[None]]
 
@@ -62,24 +62,6 @@ def run(store: Store, scenario: Scenario) -> None:
             await scenario(store.accounts, store)
         finally:
             await store.close()
-
-    asyncio.run(main())
-
-
-def run_nodes(
-    factory: StoreFactory, scenario: Callable[[list[Store]], Awaitable[None]], nodes: int = 2
-) -> None:
-    """Start several stores on one database (as nodes), play the scenario, close them."""
-
-    async def main() -> None:
-        stores = [factory() for _ in range(nodes)]
-        for store in stores:
-            await store.start()
-        try:
-            await scenario(stores)
-        finally:
-            for store in stores:
-                await store.close()
 
     asyncio.run(main())
 

@@ -3,6 +3,8 @@ and a reaction with one refused unless it exists."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from chatroom.events import REACTION
@@ -12,7 +14,7 @@ from chatroom.store.change_rules import ChangeRefusedError, ChangeRequest
 from chatroom.store.emoji_base import CustomEmoji, EmojiImage, EmojiTakenError, TooManyEmojiError
 from chatroom.store.records import PERSON
 
-from .stores import StoreFactory, run
+from .stores import StoreFactory, run, run_nodes
 
 PNG = b"\x89PNG\r\n\x1a\n-an-image"
 
@@ -123,3 +125,16 @@ def test_a_reaction_with_a_custom_emoji_needs_one_of_that_name(store_factory: St
         assert (await store.change("lobby", react("👍"))).change is not None
 
     run(store_factory(), scenario)
+
+
+def test_two_nodes_adding_at_once_never_pass_the_cap(shared_store_factory: StoreFactory) -> None:
+    """Emoji added through two nodes at once stop at ``most``: each addition counts every other's."""
+
+    async def scenario(stores: list[Store]) -> None:
+        adding = [stores[n % 2].accounts.add_emoji(emoji(f"e{n}", None), PNG, most=5) for n in range(24)]
+        outcomes = await asyncio.gather(*adding, return_exceptions=True)
+        assert sum(outcome is None for outcome in outcomes) == 5
+        assert all(isinstance(o, TooManyEmojiError) for o in outcomes if o is not None)
+        assert len(await stores[1].accounts.custom_emoji()) == 5
+
+    run_nodes(shared_store_factory, scenario)

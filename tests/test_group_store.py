@@ -14,8 +14,7 @@ from chatroom.store.base import Store
 from chatroom.store.groups_base import GroupNameTakenError
 from chatroom.store.records import BOT, CLOSED, PERSON
 
-from .stores import StoreFactory, run
-from .test_account_store import run_nodes
+from .stores import StoreFactory, run, run_nodes
 
 
 def test_groups_and_accounts_share_one_namespace(store_factory: StoreFactory) -> None:

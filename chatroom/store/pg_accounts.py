@@ -38,6 +38,8 @@ Rows = list[TupleRow]
 ROOM_LOCK_CLASS = int.from_bytes(b"room", "big")
 # The class under which accounts and groups take a name, one lock per name's key.
 NAME_LOCK_CLASS = int.from_bytes(b"name", "big")
+# The lock every addition of a custom emoji holds: two nodes adding at once count each other's.
+EMOJI_LOCK = int.from_bytes(b"emoji", "big")
 
 
 class Runner(Protocol):
@@ -72,6 +74,9 @@ class PostgresAccounts(SQLAccounts):
 
     async def _change_name(self, failing: str, key: str, statement: str, *params: object) -> Rows:
         return await self._run(lambda conn: _named(conn, key, statement, params), failing)
+
+    async def _change_counted(self, failing: str, statement: str, *params: object) -> Rows:
+        return await self._run(lambda conn: _emoji_locked(conn, statement, params), failing)
 
     async def _insert_account(self, values: tuple[object, ...]) -> Account:
         return await self._run(lambda conn: _create_account(conn, values), "cannot create the account")
@@ -117,6 +122,12 @@ async def _lock_name(conn: Connection, key: str) -> None:
 async def _named(conn: Connection, key: str, statement: str, params: Sequence[object]) -> Rows:
     async with conn.transaction():
         await _lock_name(conn, key)
+        return await all_rows(conn, statement, params)
+
+
+async def _emoji_locked(conn: Connection, statement: str, params: Sequence[object]) -> Rows:
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (EMOJI_LOCK,))
         return await all_rows(conn, statement, params)
 
 
