@@ -105,28 +105,29 @@ class LinkPreviews:
 
     def message_stored(self, message: StoredMessage) -> None:
         """A message is stored: its links' cards are read in the background."""
-        links = links_in(message.text)
-        if links:
+        if links_in(message.text):
             author = Author(message.nick, message.account_id or 0)
-            self._spawn(self.preview(message.room, message.id, author, links))
+            self._spawn(self.preview(message.room, message.id, author, message.text))
 
     def change_stored(self, change: StoredChange) -> None:
         """An edit is stored: the message's cards follow its new text (follow_edit)."""
         if change.kind == EDIT:
             author = Author(change.nick, change.account_id or 0)
-            self._spawn(self.follow_edit(change.room, change.target, author, links_in(change.text)))
+            self._spawn(self.follow_edit(change.room, change.target, author, change.text))
 
-    async def preview(self, room: str, target: int, author: Author, links: list[str]) -> None:
-        """Read the cards of ``links`` and store them as the previews of message ``target``."""
-        read = await asyncio.gather(*(self.card(url, author) for url in links))
+    async def preview(self, room: str, target: int, author: Author, text: str) -> None:
+        """Read the cards of the links in ``text`` and store them as the previews of message ``target``
+        (none if it holds another text by then: edited meanwhile, the edit's cards follow it)."""
+        read = await asyncio.gather(*(self.card(url, author) for url in links_in(text)))
         cards = [card for card in read if card]
         if cards:
-            await self._store(room, target, author, cards)
+            await self._store(room, target, author, cards, text)
 
-    async def follow_edit(self, room: str, target: int, author: Author, links: list[str]) -> None:
-        """After an edit: the cards of the links its text holds now, those already shown kept as they are
+    async def follow_edit(self, room: str, target: int, author: Author, text: str) -> None:
+        """After an edit to ``text``: the cards of the links it holds, those already shown kept as they are
         (not read again), new ones read; a link taken out takes its card with it, and no link left leaves
-        none shown. Nothing when they stay as shown, or were removed for good."""
+        none shown. Nothing when they stay as shown, or were removed for good, or the message was edited
+        again meanwhile (that edit's cards follow it)."""
         try:
             found = await self.backend.history(room, after=target - 1, before=target + 1, limit=1)
         except (StoreError, BackendError) as error:
@@ -136,23 +137,29 @@ class LinkPreviews:
         if message is None or message.deleted or message.preview == "":
             return  # gone, or its previews removed for good
         shown = {str(card.get("url")): card for card in read_stored(message.preview or "")}
-        read = await asyncio.gather(*(self._shown_or_read(url, author, shown) for url in links))
+        read = await asyncio.gather(*(self._shown_or_read(url, author, shown) for url in links_in(text)))
         cards = [card for card in read if card]
         if stored_form(cards) != (message.preview or stored_form([])):
-            await self._store(room, target, author, cards)
+            await self._store(room, target, author, cards, text)
 
     async def _shown_or_read(self, url: str, author: Author, shown: dict[str, dict[str, Any]]) -> str:
         card = shown.get(url)
         return orjson.dumps(card).decode() if card is not None else await self.card(url, author)
 
-    async def _store(self, room: str, target: int, author: Author, cards: list[str]) -> None:
+    async def _store(self, room: str, target: int, author: Author, cards: list[str], read_for: str) -> None:
         request = ChangeRequest(
-            PREVIEW, target, author.nick, author.account_id, text=stored_form(cards), on=True
+            PREVIEW,
+            target,
+            author.nick,
+            author.account_id,
+            text=stored_form(cards),
+            on=True,
+            read_for=read_for,
         )
         try:
             await self.backend.change(room, request)
         except ChangeRefusedError:
-            pass  # deleted meanwhile, or its previews removed: it shows none
+            pass  # deleted meanwhile: it shows none
         except BackendError as error:
             log.warning("cannot store the previews of message %d of %r: %s", target, room, error)
 

@@ -11,6 +11,7 @@ import pytest
 
 from chatroom import metrics
 from chatroom.config import Settings
+from chatroom.events import EDIT
 from chatroom.preview_fetch import PAGE, Fetched, FetchFailedError
 from chatroom.previews import FETCHES_PER_MINUTE, MAX_FETCHES, MAX_WAITING, Author, LinkPreviews
 from chatroom.store.change_rules import ChangeRequest
@@ -60,11 +61,11 @@ def test_a_person_gets_links_read_at_a_bounded_rate_and_a_card_read_once_serves_
         try:
             desk, fetcher, backend = previews_with(store)
             for n in range(FETCHES_PER_MINUTE + 1):
-                await desk.preview("lobby", n + 1, Author("ann", 1), [f"https://x.org/{n}"])
+                await desk.preview("lobby", n + 1, Author("ann", 1), f"https://x.org/{n}")
             assert len(fetcher.asked) == FETCHES_PER_MINUTE and len(backend.changes) == FETCHES_PER_MINUTE
-            await desk.preview("lobby", 50, Author("bob", 2), [f"https://x.org/{FETCHES_PER_MINUTE}"])
+            await desk.preview("lobby", 50, Author("bob", 2), f"https://x.org/{FETCHES_PER_MINUTE}")
             assert fetcher.asked[f"https://x.org/{FETCHES_PER_MINUTE}"] == 1
-            links = ["https://x.org/0", "https://y.org/down", "https://x.org/1"]
+            links = "https://x.org/0 https://y.org/down https://x.org/1"
             await desk.preview("lobby", 51, Author("carl", 3), links)
             await desk.preview("lobby", 52, Author("carl", 3), links)
             assert fetcher.asked["https://x.org/0"] == 1 and fetcher.asked["https://y.org/down"] == 1
@@ -109,14 +110,14 @@ def test_past_the_links_a_process_reads_at_once_and_keeps_waiting_a_link_is_refu
         try:
             held = [
                 asyncio.ensure_future(
-                    desk.preview("lobby", n + 1, Author(f"p{n}", n + 1), [f"https://x.org/{n}"])
+                    desk.preview("lobby", n + 1, Author(f"p{n}", n + 1), f"https://x.org/{n}")
                 )
                 for n in range(MAX_WAITING)
             ]
             while sum(fetcher.asked.values()) < MAX_FETCHES:
                 await asyncio.sleep(0.01)
             refused = refused_fetches()
-            busy = desk.preview("lobby", 100, Author("zoe", 100), ["https://busy.org/page?key=secret"])
+            busy = desk.preview("lobby", 100, Author("zoe", 100), "https://busy.org/page?key=secret")
             await asyncio.wait_for(busy, 5)  # refused at once: it does not wait for a turn
             assert fetcher.asked["https://busy.org/page?key=secret"] == 0
             assert refused_fetches() == refused + 1 and backend.changes == []
@@ -124,7 +125,7 @@ def test_past_the_links_a_process_reads_at_once_and_keeps_waiting_a_link_is_refu
             fetcher.release.set()
             await asyncio.gather(*held)
             assert sorted(change.target for change in backend.changes) == list(range(1, MAX_WAITING + 1))
-            await desk.preview("lobby", 101, Author("zoe", 100), ["https://busy.org/later"])
+            await desk.preview("lobby", 101, Author("zoe", 100), "https://busy.org/later")
             assert fetcher.asked["https://busy.org/later"] == 1 and backend.changes[-1].target == 101
         finally:
             await store.close()
@@ -133,3 +134,34 @@ def test_past_the_links_a_process_reads_at_once_and_keeps_waiting_a_link_is_refu
         asyncio.run(scenario())
     busy = [r.getMessage() for r in caplog.records if "too many links at once" in r.getMessage()]
     assert busy == ["not previewing https://busy.org/page: too many links at once"]
+
+
+def test_cards_read_for_a_text_edited_meanwhile_are_not_shown() -> None:
+    """ann links a page and edits the link out while the page is read: when it answers, its card does not
+    land on the edited message, which shows none; read for the text it holds, a card is shown."""
+
+    async def scenario() -> None:
+        store = SQLiteStore(":memory:")
+        await store.start()
+        fetcher, ann = HeldFetcher(), Author("ann", 1)
+        desk = LinkPreviews(Settings(), store, asyncio.ensure_future, fetcher)  # type: ignore[arg-type]
+        try:
+            first = "see https://x.org/slow"
+            await store.append("lobby", "ann", first, account_id=1)
+            reading = asyncio.ensure_future(desk.preview("lobby", 1, ann, first))
+            while not fetcher.asked:
+                await asyncio.sleep(0.01)
+            await store.change("lobby", ChangeRequest(EDIT, 1, "ann", 1, text="no link now"))
+            await desk.follow_edit("lobby", 1, ann, "no link now")
+            fetcher.release.set()
+            await asyncio.wait_for(reading, 5)
+            (message,) = await store.history("lobby")
+            assert (message.text, message.preview) == ("no link now", None)
+            await store.change("lobby", ChangeRequest(EDIT, 1, "ann", 1, text="see https://x.org/now"))
+            await desk.follow_edit("lobby", 1, ann, "see https://x.org/now")
+            (message,) = await store.history("lobby")
+            assert message.preview is not None and "https://x.org/now" in message.preview
+        finally:
+            await store.close()
+
+    asyncio.run(scenario())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from chatroom import changes
-from chatroom.events import DELETE, PREVIEW
+from chatroom.events import DELETE, EDIT, PREVIEW
 from chatroom.preview_pages import Card, Picture, picture_of, stored_card, stored_form
 from chatroom.store.base import Store
 from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
@@ -19,9 +19,9 @@ PICTURE = Picture("ab" * 32, "image/png", 2, 1)
 CARDS = stored_form([stored_card(Card("https://x.org/", "X", "The X", "All about x"), PICTURE)])
 
 
-def preview(target: int, text: str = CARDS) -> ChangeRequest:
-    """The server's previews of bob's message ``target``."""
-    return ChangeRequest(PREVIEW, target, "bob", BOB, text=text, on=True)
+def preview(target: int, text: str = CARDS, read_for: str | None = None) -> ChangeRequest:
+    """The server's previews of bob's message ``target`` (read for its text ``read_for``)."""
+    return ChangeRequest(PREVIEW, target, "bob", BOB, text=text, on=True, read_for=read_for)
 
 
 def removal(target: int, account: int = BOB, nick: str = "bob", *, manager: bool = False) -> ChangeRequest:
@@ -80,6 +80,24 @@ def test_a_manager_removes_anyones_previews_and_a_deleted_message_takes_none(
         with pytest.raises(ChangeRefusedError) as refused:
             await store.change("lobby", preview(2))
         assert refused.value.code == NO_MESSAGE
+
+    run(store_factory(), scenario)
+
+
+def test_previews_read_for_a_text_the_message_no_longer_holds_are_not_taken(
+    store_factory: StoreFactory,
+) -> None:
+    """Cards read for a message's first text, stored after an edit changed it, take no id and show
+    nothing; read for the text it holds now, they are taken."""
+
+    async def scenario(store: Store) -> None:
+        await store.append("lobby", "bob", "see https://x.org/", account_id=BOB)
+        await store.change("lobby", ChangeRequest(EDIT, 1, "bob", BOB, text="see https://y.org/"))
+        assert (await store.change("lobby", preview(1, read_for="see https://x.org/"))).change is None
+        assert (await store.history("lobby"))[0].preview is None
+        taken = await store.change("lobby", preview(1, read_for="see https://y.org/"))
+        assert taken.change is not None and taken.change.id == 3
+        assert (await store.history("lobby"))[0].preview == CARDS
 
     run(store_factory(), scenario)
 

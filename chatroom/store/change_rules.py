@@ -58,6 +58,9 @@ class ChangeRequest:
     emoji: str = ""
     on: bool = False
     recorded: bool = True
+    # For the server's previews: the text whose links they were read from (None: any). A message holding
+    # another text by then was edited meanwhile, and the edit's own cards follow it (previews.py).
+    read_for: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (EDIT, DELETE, REACTION, PIN, VOTE, CLOSE_POLL, PREVIEW):
@@ -194,9 +197,11 @@ def _poll_changes(request: ChangeRequest, target: TargetState, own: bool) -> boo
 
 def _preview_changes(request: ChangeRequest, target: TargetState, own: bool) -> bool:
     """Whether a preview change changes its (not deleted) target: the server's previews never come
-    back over removed ones; removing them is its author's or a manager's (``any_author``), once."""
+    back over removed ones, nor land on a text other than the one they were read for; removing them
+    is its author's or a manager's (``any_author``), once."""
     if request.on:
-        return target.preview != "" and target.preview != request.text
+        read_for_this = request.read_for is None or request.read_for == target.text
+        return read_for_this and target.preview != "" and target.preview != request.text
     if not own and not request.any_author:
         raise ChangeRefusedError(FORBIDDEN, "you may only remove the previews of your own messages")
     return target.preview != ""
