@@ -199,6 +199,27 @@ def test_cancelling_a_reply_or_a_file_is_big_enough_for_a_finger(
     expect(ann.locator("#attachments .attachment")).to_have_count(0)
 
 
+def test_the_message_box_takes_the_phones_width_and_its_tools_the_row_under_it(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """On a phone ann's box spans the screen, a sentence on two lines; her four tools sit under it, Send
+    at the row's end, each a fingertip."""
+    open_room(server, "terrace")
+    ann = open_as(pages, server, "ann", "terrace", **TOUCH)
+    expect(ann.locator("#schedule-open")).to_be_visible()
+    box = ann.locator("#text")
+    box.fill("I think we could meet at the station around nine, then walk")
+    text, send = box.bounding_box(), ann.locator("#send").bounding_box()
+    assert text is not None and send is not None
+    assert text["width"] >= SCREENSHOT_PHONE["width"] - 20 and text["height"] < 70
+    tools = [ann.locator(f"#{name}").bounding_box() for name in ("attach", "emoji-open", "poll-open")]
+    for tool in [*tools, ann.locator("#schedule-open").bounding_box(), send]:
+        assert tool is not None and tool["y"] >= text["y"] + text["height"]
+    assert send["x"] + send["width"] >= SCREENSHOT_PHONE["width"] - 12
+    assert too_small(ann, "#composer button") == []
+    shoot(ann, tmp_path, "phone-message-box")
+
+
 def test_the_dialogs_buttons_are_big_enough_for_a_finger(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
