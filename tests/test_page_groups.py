@@ -100,19 +100,30 @@ def test_make_a_group_mention_it_and_its_member_sees_it_stand_out(
 def test_a_mention_of_a_big_group_asks_first(
     people: tuple[ServerProcess, dict[str, Any]], pages: Pages
 ) -> None:
-    """ann's "@crew" in the lobby, a group of six others, asks "This will notify 6 people. Send?"; Escape
-    keeps the text and sends nothing."""
+    """ann types "@cre" before her page has read the groups: @crew is offered once they come. Her "@crew"
+    in the lobby, a group of six others, asks "This will notify 6 people. Send?"; Escape keeps the text
+    and sends nothing."""
     server, clients = people
     admin = clients["ann"]
     assert admin.call("POST", "/api/groups", {"name": "crew"}).status == 201
     for name in CREW:
         member = join(server, clients["link"], name)
         assert member.call("PUT", f"/api/groups/crew/members/{name}").status == 200
-    ann = signed_in(pages, admin, f"{server.url}/?room=lobby")
+    held: list[Route] = []
+    ann = signed_in(
+        pages,
+        admin,
+        f"{server.url}/?room=lobby",
+        before=lambda page: page.route("**/api/groups", lambda route: held.append(route)),
+    )
     box = ann.locator("#text")
-    # The page reads the groups once connected: until it offers @crew, it does not know its size.
     box.press_sequentially("@cre")
-    expect(ann.locator("#completion-list .completion-option")).to_have_text(["crew — group, 6 people"])
+    options = ann.locator("#completion-list .completion-option")
+    ann.wait_for_timeout(300)
+    expect(options).to_have_count(0)
+    assert held, "the page asks for the groups once connected"
+    held[0].continue_()
+    expect(options).to_have_text(["crew — group, 6 people"])
     asked_and_escaped(ann, "@crew lunch?", 6)
     assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))
 

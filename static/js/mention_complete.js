@@ -12,7 +12,7 @@ import {addSource, refresh} from "./completion.js";
 import {element, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {isHere} from "./people.js";
-import {allGroups, groupNamed} from "./groups.js";
+import {allGroups, groupNamed, onGroups} from "./groups.js";
 import {HERE, ROOM} from "./mentions.js";
 import {accountsStarting, knownNames, loadMembers, lookUpAccounts, othersInRoom} from "./roster.js";
 import {isOwn} from "./session.js";
@@ -105,6 +105,7 @@ function hereOffer() {
 }
 
 export function wireMentionCompletion() {
+  onGroups(refresh); // "@cre" typed before the groups came offers @crew once they do
   addSource({
     name: "mention",
     label: "People to mention",
