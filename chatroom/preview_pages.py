@@ -228,6 +228,12 @@ def sent_form(text: str) -> list[dict[str, Any]]:
     return sent
 
 
+def picture_digests(text: str) -> set[str]:
+    """The digests of the pictures stored previews name."""
+    images = (card.get("image") for card in read_stored(text))
+    return {str(image["digest"]) for image in images if isinstance(image, dict) and "digest" in image}
+
+
 def picture_of(text: str, index: int) -> Picture | None:
     """The picture of card ``index`` of stored previews, None when there is none."""
     cards = read_stored(text)

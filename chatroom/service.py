@@ -34,6 +34,7 @@ from .events import Notice
 from .file_sweep import FileSweeper
 from .forwarded import Forwarded
 from .names import room_key
+from .picture_sweep import PictureSweeper
 from .sequencer import REPAIR_WAIT, ReadAfter, RoomFeed
 from .store.accounts_base import AccountStore
 from .store.base import Appended, Store, StoreError, StoreStartupError
@@ -67,6 +68,7 @@ class ChatService(StoreReads, BusCalls):
         self._stored_watchers: list[Callable[[StoredMessage], None]] = []
         self._change_watchers: list[Callable[[StoredChange], None]] = []
         self._sweeper = FileSweeper(store.files)
+        self._picture_sweeper = PictureSweeper(store.accounts)
         self._command_line_acts = ActsWatch(store.accounts, self._noticed)
 
     @property
@@ -105,11 +107,13 @@ class ChatService(StoreReads, BusCalls):
         self.bus.on_resume = self._catch_up_all
         self.bus.on_notice = self._noticed
         self._sweeper.start()
+        self._picture_sweeper.start()
         self._command_line_acts.start()
 
     async def close(self) -> None:
         """Commit what is queued (delivering it), then let members go and disconnect."""
         await self._sweeper.stop()
+        await self._picture_sweeper.stop()
         await self._command_line_acts.stop()
         await self.store.close()
         # The store resolved every queued append; their hand-over to the bus

@@ -3,11 +3,14 @@ and PostgreSQL alike."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from chatroom import changes
 from chatroom.events import DELETE, EDIT, PREVIEW
 from chatroom.preview_pages import Card, Picture, picture_of, stored_card, stored_form
+from chatroom.store import sql_previews
 from chatroom.store.base import Store
 from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
 from chatroom.store.previews_base import CARDS_KEPT_MS, KeptCard, PreviewImage
@@ -16,7 +19,18 @@ from .stores import StoreFactory, run
 
 ANN, BOB = 1, 2
 PICTURE = Picture("ab" * 32, "image/png", 2, 1)
-CARDS = stored_form([stored_card(Card("https://x.org/", "X", "The X", "All about x"), PICTURE)])
+CARD = Card("https://x.org/", "X", "The X", "All about x")
+CARDS = stored_form([stored_card(CARD, PICTURE)])
+
+
+def picture(digest: str) -> Picture:
+    """PICTURE, under another digest."""
+    return replace(PICTURE, digest=digest)
+
+
+def shows(digest: str) -> str:
+    """Previews of one card showing the picture of ``digest``."""
+    return stored_form([stored_card(CARD, picture(digest))])
 
 
 def preview(target: int, text: str = CARDS, read_for: str | None = None) -> ChangeRequest:
@@ -103,7 +117,8 @@ def test_previews_read_for_a_text_the_message_no_longer_holds_are_not_taken(
 
 
 def test_cards_are_kept_by_address_and_pictures_by_digest(store_factory: StoreFactory) -> None:
-    """The latest card of an address is kept, old ones dropped; a picture is kept once per digest."""
+    """The latest card of an address is kept, old ones dropped; a picture is kept once per digest, its time
+    the latest keep's."""
 
     async def scenario(store: Store) -> None:
         accounts = store.accounts
@@ -118,9 +133,44 @@ def test_cards_are_kept_by_address_and_pictures_by_digest(store_factory: StoreFa
         image = PreviewImage("cd" * 32, "image/jpeg", 4, 3, 5, b"\xff\xd8bytes")
         await accounts.keep_preview_image(image)
         await accounts.keep_preview_image(PreviewImage("cd" * 32, "image/png", 1, 1, 6, b"other"))
-        assert await accounts.preview_image("cd" * 32) == image
+        assert await accounts.preview_image("cd" * 32) == replace(image, created=6)  # kept again at 6
+        await accounts.import_preview_images([PreviewImage("cd" * 32, "image/png", 1, 1, 5, b"other")])
+        image = replace(image, created=6)
+        assert await accounts.preview_image("cd" * 32) == image  # an import leaves it as it is
         assert await accounts.preview_image("ef" * 32) is None
         assert await accounts.preview_images("", 10) == [image]
         assert await accounts.preview_images("cd" * 32, 10) == []
+
+    run(store_factory(), scenario)
+
+
+def test_pictures_that_nothing_names_are_swept_once_old(
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep deletes the old pictures that no message's cards and no kept card name (those of previews
+    removed, of an edit's, of a deleted message), reading the messages a page at a time; it keeps those
+    named and those kept since the time it is given."""
+    monkeypatch.setattr(sql_previews, "SWEEP_PAGE", 1)
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        names = ("a1", "a2", "b1", "c1", "d1", "kept", "lone", "recent")
+        digest = {name: f"{n:064x}" for n, name in enumerate(names)}
+        for name in names:
+            created = 3000 if name == "recent" else 1000
+            await accounts.keep_preview_image(PreviewImage(digest[name], "image/png", 2, 1, created, b"png"))
+        for name in ("a1", "a2", "b1", "c1", "d1"):
+            room = name[0]
+            posted = await store.append(room, "bob", "see https://x.org/", account_id=BOB)
+            await store.change(room, preview(posted.message.id, shows(digest[name])))
+        await store.change("b", removal(1))
+        await store.change("c", ChangeRequest(EDIT, 1, "bob", BOB, text="no link now"))
+        await store.change("c", preview(1, "[]"))
+        await store.change("d", ChangeRequest(DELETE, 1, "bob", BOB))
+        await accounts.keep_card(KeptCard("https://y.org/", 1000, stored_card(CARD, picture(digest["kept"]))))
+        assert await accounts.sweep_preview_images(2000) == 4
+        kept = [image.digest for image in await accounts.preview_images("", 10)]
+        assert kept == [digest[name] for name in ("a1", "a2", "kept", "recent")]
+        assert await accounts.sweep_preview_images(2000) == 0
 
     run(store_factory(), scenario)

@@ -7,9 +7,13 @@ PostgreSQL to them):
 
 - ``keep_card`` keeps one card per address, the latest read, and drops
   those read more than CARDS_KEPT_MS ago: the cache is of recent reads.
-- A picture is kept once per SHA-256 of its bytes, whoever keeps it again,
-  and for good: it is small (shrunk to fit 480x480), and the cards of
-  messages, of any node and of an export, name it by its digest.
+- A picture is kept once per SHA-256 of its bytes, whoever keeps it again
+  (its time then the latest keep's): it is small (shrunk to fit 480x480),
+  and the cards of messages, of any node and of an export, name it by its
+  digest. ``sweep_preview_images`` deletes those kept before a time that no
+  message's cards and no kept card name (a message edited or deleted, its
+  previews removed): once PICTURE_GRACE_MS old, a picture kept for a card
+  being read is named by then.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Protocol
 
 # A card read longer ago than this is dropped when another is kept.
 CARDS_KEPT_MS = 24 * 3600 * 1000
+# A picture nothing names is swept once kept this long ago (see sweep_preview_images).
+PICTURE_GRACE_MS = 3600 * 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,4 +74,8 @@ class PreviewStore(Protocol):
 
     async def import_preview_images(self, images: Sequence[PreviewImage]) -> None:
         """Keep exported pictures, in one transaction (those kept already stay as they are)."""
+        ...
+
+    async def sweep_preview_images(self, older_than: int) -> int:
+        """Delete the pictures kept before ``older_than`` (ms) that nothing names; how many went."""
         ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ..preview_pages import picture_digests
 from .previews_base import CARDS_KEPT_MS, KeptCard, PreviewImage
 from .sql_statements import SQLStatements
 
@@ -15,10 +16,24 @@ KEEP_CARD = (
 DROP_OLD_CARDS = "DELETE FROM link_previews WHERE fetched < ? RETURNING url"
 KEPT_CARD = "SELECT url, fetched, card FROM link_previews WHERE url = ?"
 _IMAGE_COLUMNS = "digest, content_type, width, height, created, image"
+# Kept again (another page with the same picture), a picture keeps its bytes and takes the new time:
+# the sweep leaves a picture kept within PICTURE_GRACE_MS whatever names it.
 KEEP_IMAGE = (
     f"INSERT INTO preview_images ({_IMAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (digest) DO NOTHING RETURNING digest"
+    " ON CONFLICT (digest) DO UPDATE SET created = excluded.created RETURNING digest"
 )
+IMPORT_IMAGE = (
+    f"INSERT INTO preview_images ({_IMAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING"
+)
+OLD_IMAGES = "SELECT digest FROM preview_images WHERE created < ?"
+# The messages showing cards, a page at a time, by their key.
+SHOWN_AFTER = (
+    "SELECT room, id, preview FROM messages WHERE preview IS NOT NULL AND preview NOT IN ('', '[]')"
+    " AND (room, id) > (?, ?) ORDER BY room, id LIMIT ?"
+)
+KEPT_CARDS = "SELECT card FROM link_previews WHERE card <> ''"
+# Rows a page reads, and pictures one statement deletes (its placeholders within any SQLite's bound).
+SWEEP_PAGE = 500
 IMAGE = f"SELECT {_IMAGE_COLUMNS} FROM preview_images WHERE digest = ?"
 IMAGES = f"SELECT {_IMAGE_COLUMNS} FROM preview_images WHERE digest > ? ORDER BY digest LIMIT ?"
 
@@ -61,4 +76,33 @@ class SQLPreviews(SQLStatements):
     async def import_preview_images(self, images: Sequence[PreviewImage]) -> None:
         """Keep exported pictures, in one transaction (those kept already stay as they are)."""
         rows = [(i.digest, i.content_type, i.width, i.height, i.created, i.image) for i in images]
-        await self._change_many("cannot import the previews' pictures", KEEP_IMAGE, rows)
+        await self._change_many("cannot import the previews' pictures", IMPORT_IMAGE, rows)
+
+    async def sweep_preview_images(self, older_than: int) -> int:
+        """Delete the pictures kept before ``older_than`` (ms) that no message's cards and no kept card
+        name; how many went. Reads every message showing cards, a page at a time."""
+        old = {str(row[0]) for row in await self._rows(OLD_IMAGES, older_than)}
+        if not old:
+            return 0
+        named = await self._named_pictures()
+        unnamed = sorted(old - named)
+        swept = 0
+        for start in range(0, len(unnamed), SWEEP_PAGE):
+            chunk = unnamed[start : start + SWEEP_PAGE]
+            marks = ", ".join("?" * len(chunk))
+            statement = (
+                f"DELETE FROM preview_images WHERE created < ? AND digest IN ({marks}) RETURNING digest"
+            )
+            swept += len(
+                await self._change("cannot sweep the previews' pictures", statement, older_than, *chunk)
+            )
+        return swept
+
+    async def _named_pictures(self) -> set[str]:
+        named = {digest for row in await self._rows(KEPT_CARDS) for digest in picture_digests(f"[{row[0]}]")}
+        after: tuple[object, object] = ("", 0)
+        while rows := await self._rows(SHOWN_AFTER, *after, SWEEP_PAGE):
+            for _, _, preview in rows:
+                named.update(picture_digests(str(preview)))
+            after = (rows[-1][0], rows[-1][1])
+        return named

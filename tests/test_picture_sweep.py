@@ -1,0 +1,75 @@
+"""The sweep of link previews' pictures: at start, then again and again, through failures, until stopped.
+
+Every test runs on SQLite and on PostgreSQL (tests/stores.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from chatroom.clock import now_ms
+from chatroom.picture_sweep import PictureSweeper
+from chatroom.store.accounts_base import AccountStore
+from chatroom.store.previews_base import PreviewImage
+
+from .stores import StoreFactory
+
+
+def test_a_picture_no_card_shows_is_swept_at_start_and_later(
+    store_factory: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A picture nothing names goes at the first sweep once older than the grace, and says so in the
+    log; one kept later goes at a later sweep."""
+
+    async def kept(accounts: AccountStore, name: str) -> str:
+        digest = name * 32
+        await accounts.keep_preview_image(PreviewImage(digest, "image/png", 2, 1, now_ms(), b"png"))
+        return digest
+
+    async def gone(accounts: AccountStore, digest: str) -> None:
+        for _ in range(300):
+            if await accounts.preview_image(digest) is None:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"picture {digest} was not swept")
+
+    async def main() -> None:
+        store = store_factory()
+        await store.start()
+        first = await kept(store.accounts, "ab")
+        await asyncio.sleep(0.25)
+        sweeper = PictureSweeper(store.accounts, interval=0.05, grace_ms=200)
+        sweeper.start()
+        await gone(store.accounts, first)
+        later = await kept(store.accounts, "cd")
+        await gone(store.accounts, later)
+        await sweeper.stop()
+        await store.close()
+
+    with caplog.at_level(logging.INFO, logger="chatroom.previews"):
+        asyncio.run(main())
+    swept = [r.getMessage() for r in caplog.records if "pictures of link previews" in r.getMessage()]
+    assert swept[:2] == ["swept 1 pictures of link previews that no card shows"] * 2
+
+
+def test_a_failing_sweep_is_logged_and_tried_again(
+    store_factory: StoreFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A store that cannot sweep is named in the log, and the next sweep comes all the same."""
+
+    async def main() -> None:
+        store = store_factory()
+        await store.start()
+        await store.close()
+        sweeper = PictureSweeper(store.accounts, interval=0.01)
+        with caplog.at_level(logging.WARNING, logger="chatroom.previews"):
+            sweeper.start()
+            await asyncio.sleep(0.1)
+            await sweeper.stop()
+        failures = [r for r in caplog.records if "cannot sweep the pictures" in r.getMessage()]
+        assert len(failures) >= 2
+
+    asyncio.run(main())
