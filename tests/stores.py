@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ from chatroom.store import migrations
 from chatroom.store.base import Store
 from chatroom.store.postgres import PostgresStore
 from chatroom.store.sqlite import SQLiteStore
+from chatroom.tasks import Repeating
 
 from .pg_server import PostgresServer
 
@@ -120,3 +122,26 @@ def write_schema_steps(execute: Callable[[str], object], dialect: str, version: 
         for statement in getattr(step, dialect):
             execute(statement)
     execute(f"INSERT INTO meta (key, value) VALUES ('schema_version', '{version}')")
+
+
+def failing_sweeps(
+    store_factory: StoreFactory,
+    caplog: pytest.LogCaptureFixture,
+    sweeper_of: Callable[[Store], Repeating],
+    logger: str,
+    words: str,
+) -> int:
+    """How many times in 0.1 s a sweeper on a closed store logged ``words`` on ``logger``."""
+
+    async def main() -> None:
+        store = store_factory()
+        await store.start()
+        await store.close()
+        sweeper = sweeper_of(store)
+        with caplog.at_level(logging.WARNING, logger=logger):
+            sweeper.start()
+            await asyncio.sleep(0.1)
+            await sweeper.stop()
+
+    asyncio.run(main())
+    return sum(words in record.getMessage() for record in caplog.records)

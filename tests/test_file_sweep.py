@@ -6,16 +6,16 @@ Every test runs on SQLite and on PostgreSQL (tests/stores.py).
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from chatroom.file_sweep import FileSweeper
+from chatroom.store.base import Store
 from chatroom.store.files_base import ATTACHMENT, NewFile
 
-from .stores import StoreFactory
+from .stores import StoreFactory, failing_sweeps
 
 
 def test_a_file_no_message_carries_is_swept_at_start_and_later(
@@ -64,16 +64,8 @@ def test_a_failing_sweep_is_logged_and_tried_again(
 ) -> None:
     """A store that cannot sweep is named in the log, and the next sweep comes all the same."""
 
-    async def main() -> None:
-        store = store_factory()
-        await store.start()
-        await store.close()
-        sweeper = FileSweeper(store.files, interval=0.01)
-        with caplog.at_level(logging.WARNING, logger="chatroom.files"):
-            sweeper.start()
-            await asyncio.sleep(0.1)
-            await sweeper.stop()
-        failures = [r for r in caplog.records if "cannot sweep uploaded files" in r.getMessage()]
-        assert len(failures) >= 2
+    def sweeper(store: Store) -> FileSweeper:
+        return FileSweeper(store.files, interval=0.01)
 
-    asyncio.run(main())
+    failures = failing_sweeps(store_factory, caplog, sweeper, "chatroom.files", "cannot sweep uploaded files")
+    assert failures >= 2

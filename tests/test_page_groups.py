@@ -97,25 +97,38 @@ def test_make_a_group_mention_it_and_its_member_sees_it_stand_out(
     ann.keyboard.press("Escape")
 
 
+def groups_held(
+    people: tuple[ServerProcess, dict[str, Any]], pages: Pages, group: str, members: tuple[str, ...]
+) -> tuple[Page, list[Route]]:
+    """ann's page in the lobby once she made ``group`` of ``members`` (who join first), its call for the
+    groups held (the list it goes in: continue it to answer)."""
+    server, clients = people
+    assert clients["ann"].call("POST", "/api/groups", {"name": group}).status == 201
+    for name in members:
+        member = join(server, clients["link"], name)
+        assert member.call("PUT", f"/api/groups/{group}/members/{name}").status == 200
+    held: list[Route] = []
+    page = signed_in(
+        pages,
+        clients["ann"],
+        f"{server.url}/?room=lobby",
+        before=lambda page: page.route("**/api/groups", lambda route: held.append(route)),
+    )
+    return page, held
+
+
+def lobby_history(people: tuple[ServerProcess, dict[str, Any]]) -> str:
+    """The lobby's history as ann reads it, in JSON."""
+    return json.dumps(json.loads(people[1]["ann"].call("GET", "/api/rooms/lobby/messages").body))
+
+
 def test_a_mention_of_a_big_group_asks_first(
     people: tuple[ServerProcess, dict[str, Any]], pages: Pages
 ) -> None:
     """ann types "@cre" before her page has read the groups: @crew is offered once they come. Her "@crew"
     in the lobby, a group of six others, asks "This will notify 6 people. Send?"; Escape keeps the text
     and sends nothing."""
-    server, clients = people
-    admin = clients["ann"]
-    assert admin.call("POST", "/api/groups", {"name": "crew"}).status == 201
-    for name in CREW:
-        member = join(server, clients["link"], name)
-        assert member.call("PUT", f"/api/groups/crew/members/{name}").status == 200
-    held: list[Route] = []
-    ann = signed_in(
-        pages,
-        admin,
-        f"{server.url}/?room=lobby",
-        before=lambda page: page.route("**/api/groups", lambda route: held.append(route)),
-    )
+    ann, held = groups_held(people, pages, "crew", CREW)
     box = ann.locator("#text")
     box.press_sequentially("@cre")
     options = ann.locator("#completion-list .completion-option")
@@ -125,7 +138,7 @@ def test_a_mention_of_a_big_group_asks_first(
     held[0].continue_()
     expect(options).to_have_text(["crew — group, 6 people"])
     asked_and_escaped(ann, "@crew lunch?", 6)
-    assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))
+    assert "lunch" not in lobby_history(people)
 
 
 def test_a_big_groups_mention_sent_before_the_page_read_the_groups_still_asks(
@@ -133,19 +146,7 @@ def test_a_big_groups_mention_sent_before_the_page_read_the_groups_still_asks(
 ) -> None:
     """The groups' answer is held while ann sends "@squad lunch?" (a group of six others): nothing goes;
     once the groups come, she is asked "This will notify 6 people. Send?"; Escape sends nothing."""
-    server, clients = people
-    admin = clients["ann"]
-    assert admin.call("POST", "/api/groups", {"name": "squad"}).status == 201
-    for name in ("hal", "ida", "jon", "kim", "lea", "max"):
-        member = join(server, clients["link"], name)
-        assert member.call("PUT", f"/api/groups/squad/members/{name}").status == 200
-    held: list[Route] = []
-    ann = signed_in(
-        pages,
-        admin,
-        f"{server.url}/?room=lobby",
-        before=lambda page: page.route("**/api/groups", lambda route: held.append(route)),
-    )
+    ann, held = groups_held(people, pages, "squad", ("hal", "ida", "jon", "kim", "lea", "max"))
     box = ann.locator("#text")
     box.fill("@squad lunch?")
     box.press("Enter")
@@ -157,4 +158,4 @@ def test_a_big_groups_mention_sent_before_the_page_read_the_groups_still_asks(
     expect(dialog).to_be_visible()
     ann.keyboard.press("Escape")
     expect(box).to_have_value("@squad lunch?")
-    assert "lunch" not in json.dumps(json.loads(admin.call("GET", "/api/rooms/lobby/messages").body))
+    assert "lunch" not in lobby_history(people)

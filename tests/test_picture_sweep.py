@@ -13,9 +13,10 @@ import pytest
 from chatroom.clock import now_ms
 from chatroom.picture_sweep import PictureSweeper
 from chatroom.store.accounts_base import AccountStore
+from chatroom.store.base import Store
 from chatroom.store.previews_base import PreviewImage
 
-from .stores import StoreFactory
+from .stores import StoreFactory, failing_sweeps
 
 
 def test_a_picture_no_card_shows_is_swept_at_start_and_later(
@@ -60,16 +61,8 @@ def test_a_failing_sweep_is_logged_and_tried_again(
 ) -> None:
     """A store that cannot sweep is named in the log, and the next sweep comes all the same."""
 
-    async def main() -> None:
-        store = store_factory()
-        await store.start()
-        await store.close()
-        sweeper = PictureSweeper(store.accounts, interval=0.01)
-        with caplog.at_level(logging.WARNING, logger="chatroom.previews"):
-            sweeper.start()
-            await asyncio.sleep(0.1)
-            await sweeper.stop()
-        failures = [r for r in caplog.records if "cannot sweep the pictures" in r.getMessage()]
-        assert len(failures) >= 2
+    def sweeper(store: Store) -> PictureSweeper:
+        return PictureSweeper(store.accounts, interval=0.01)
 
-    asyncio.run(main())
+    failures = failing_sweeps(store_factory, caplog, sweeper, "chatroom.previews", "cannot sweep")
+    assert failures >= 2
