@@ -25,7 +25,7 @@ from tests.test_page_changes import act, open_as, open_room
 from tests.test_page_journey import signed_in
 from tests.web_client import join, set_up
 
-LIMIT = 16 * 1024 * 1024
+LIMIT = 4 * 1024 * 1024
 # A thumbnail's address on a page signed in with a token: a signed link (chatroom/file_links.py).
 SIGNED_THUMB = re.compile(r"^/files/[A-Za-z0-9_-]+/thumb\?account=\d+&exp=\d+&link=[A-Za-z0-9_-]+$")
 
@@ -231,7 +231,7 @@ def test_a_large_upload_shows_its_progress_and_can_be_cancelled(server: ServerPr
     )
     # Chromium reports an upload's progress a few times a second: over loopback a fast machine
     # sends the whole file before the first report, so this upload goes over a slower line.
-    slow_uploads(ann, bytes_per_second=8 * 1024 * 1024)
+    slow_uploads(ann, bytes_per_second=2 * 1024 * 1024)
     attach_by_button(ann, "archive.bin", "application/octet-stream", big)
     send(ann)
     expect(bob.locator("#messages .msg .file-card .file-name")).to_have_text("archive.bin")
@@ -257,7 +257,7 @@ def test_a_file_over_the_limit_is_refused_in_words(server: ServerProcess, pages:
     attach_by_button(ann, "film.webm", "video/webm", b"\x1a\x45\xdf\xa3" + bytes(LIMIT + 10))
     send(ann, "too big?")
     state = tray(ann).locator(".attachment-state")
-    expect(state).to_have_text("Too large: this server takes files up to 16 MB.")
+    expect(state).to_have_text("Too large: this server takes files up to 4 MB.")
     expect(ann.locator("#text")).to_have_value("too big?")  # the caption waits in the box
     ann.get_by_role("button", name="Remove film.webm").click()
     expect(tray(ann)).to_have_count(0)
@@ -266,7 +266,7 @@ def test_a_file_over_the_limit_is_refused_in_words(server: ServerProcess, pages:
     attach_by_button(ann, "film.webm", "video/webm", b"\x1a\x45\xdf\xa3" + bytes(LIMIT + 10))
     expect(state).to_have_text("")
     send(ann, "too big?")
-    expect(state).to_have_text("Too large: this server takes files up to 16 MB.")
+    expect(state).to_have_text("Too large: this server takes files up to 4 MB.")
     expect(ann.locator("#messages .msg")).to_have_count(0)
 
 
