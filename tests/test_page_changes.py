@@ -57,6 +57,15 @@ def open_as(pages: Pages, server: ServerProcess, name: str, room: str, **options
     return page
 
 
+def fillers(server: ServerProcess, room: str, count: int) -> None:
+    """``count`` messages "filler N" in ``room`` from dan's socket, each acked: what a test sends only to
+    push older messages back, in a fraction of the time a page takes to type them."""
+    talker, _, _ = welcomed(server, room=room, token=token_for("dan"))
+    with talker:
+        for n in range(count):
+            assert send_message(talker, f"filler {n}", str(n))["type"] == "ack"
+
+
 def message(page: Page, text: str) -> Locator:
     """The message item whose text is ``text``."""
     return page.locator("#messages .msg").filter(has=page.locator(".text", has_text=text)).last
@@ -443,10 +452,7 @@ def test_a_link_and_a_quote_bring_an_old_message_into_view(server: ServerProcess
     ann = open_as(pages, server, "ann", "archive")
     say(ann, "the very first word")
     first = message(ann, "the very first word").get_attribute("data-id")
-    talker, _, _ = welcomed(server, room="archive", token=token_for("dan"))
-    with talker:  # seventy more from another client: a page typing them took most of the test's time
-        for n in range(70):
-            assert send_message(talker, f"filler {n}", str(n))["type"] == "ack"
+    fillers(server, "archive", 70)
     expect(message(ann, "filler 69")).to_be_visible()
     act(ann, message(ann, "the very first word"), "Reply")
     say(ann, "back to the start")

@@ -19,6 +19,7 @@ from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 
 act = test_page_changes.act
+fillers = test_page_changes.fillers
 message = test_page_changes.message
 open_as = test_page_changes.open_as
 open_room = test_page_changes.open_room
@@ -57,8 +58,7 @@ def test_one_pins_the_other_sees_it_live_opens_the_pins_and_goes_to_the_message(
         expect(message(page, "the meeting link").locator(".pinned-mark")).to_have_text("📌 Pinned by ann")
         expect_pins(page, 1)
     first = message(ann, "the meeting link").get_attribute("data-id")
-    for n in range(60):
-        say(ann, f"filler {n}")
+    fillers(server, "noticeboard", 60)
     say(ann, "the rules: be kind")
     act(bob, message(bob, "the rules"), "Pin to this room")
     expect_pins(ann, 2)

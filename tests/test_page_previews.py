@@ -23,6 +23,7 @@ from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
 
 __all__ = ["site"]
 
+fillers = test_page_changes.fillers
 message = test_page_changes.message
 open_as = test_page_changes.open_as
 open_room = test_page_changes.open_room
@@ -89,8 +90,7 @@ def test_the_card_shows_for_both_keeps_a_reader_still_and_its_author_removes_it(
     old = message(ann, "the plan is here").get_attribute("data-id")
     say(ann, "an old note")
     note = message(ann, "an old note").get_attribute("data-id")
-    for n in range(30):
-        say(ann, f"filler {n}")
+    fillers(server, "links", 30)
     expect(message(bob, "filler 29")).to_be_visible()
     # bob reads back: "filler 10" at the top of his view, the old note above it, out of view.
     message(bob, "filler 10").evaluate("item => item.scrollIntoView({block: 'start'})")

@@ -26,6 +26,7 @@ from playwright.sync_api import Page, expect
 
 from tests.support import NO_PROXY, REPO, ServerProcess, call_api, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
+from tests.test_page_changes import fillers
 from tests.test_page_rooms import open_as
 
 
@@ -73,8 +74,7 @@ def test_a_result_marks_the_words_and_opens_its_message(server: ServerProcess, p
     """Results show room, author and the words marked (as text); clicking one shows the message."""
     ann = open_new_room(pages, server, "ann", "garden")
     say(ann, "The <b>Café</b> opens at nine")
-    for n in range(30):
-        say(ann, f"filler {n}")
+    fillers(server, "garden", 30)
     search(ann, "cafe")
     result = ann.locator(".search-result")
     expect(result).to_have_count(1)
