@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+import pytest
+
+from chatroom import sequencer
 from chatroom.backend import Event, PresenceEvent, StoredMessage
 from chatroom.sequencer import BUS_HOLD, BUSY_ROOM, RoomFeed
 
@@ -160,6 +163,26 @@ def started_feed() -> tuple[Store, Calls, RoomFeed]:
     return store, sink, feed
 
 
+class Clock:
+    """The feed's monotonic clock, moved by the test alone: on a loaded machine a pause between two
+    calls could pass the busy room's window (BUSY_ROOM, 8 ms), and the bus would not be held."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The feed's clock, standing still until the test moves it."""
+    stopped = Clock()
+    monkeypatch.setattr(sequencer, "time", stopped)
+    return stopped
+
+
+@pytest.mark.usefixtures("clock")
 def test_the_bus_waits_for_the_next_own_commit_in_a_busy_room() -> None:
     """Another process's messages between two of this process's commits go out with the second, in order."""
 
@@ -177,6 +200,7 @@ def test_the_bus_waits_for_the_next_own_commit_in_a_busy_room() -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.usefixtures("clock")
 def test_what_the_bus_brought_waits_at_most_the_hold() -> None:
     """Without another commit of this process, the bus's messages go out once the hold is over."""
 
@@ -192,7 +216,7 @@ def test_what_the_bus_brought_waits_at_most_the_hold() -> None:
     asyncio.run(scenario())
 
 
-def test_the_bus_is_not_held_where_this_process_does_not_commit() -> None:
+def test_the_bus_is_not_held_where_this_process_does_not_commit(clock: Clock) -> None:
     """A room this process only listens to gets the bus's messages at once."""
 
     async def scenario() -> None:
@@ -201,13 +225,14 @@ def test_the_bus_is_not_held_where_this_process_does_not_commit() -> None:
         feed.take_from_bus([msg(2)])
         assert sink.calls == [[1], [2]]
         feed.take_own([msg(3)])
-        await asyncio.sleep(BUSY_ROOM * 2)
+        clock.now += BUSY_ROOM * 2
         feed.take_from_bus([msg(4)])
         assert sink.calls == [[1], [2], [3], [4]]
 
     asyncio.run(scenario())
 
 
+@pytest.mark.usefixtures("clock")
 def test_an_own_commit_ahead_of_the_held_bus_still_goes_in_id_order() -> None:
     """This process's commit with a lower id than what the bus holds is delivered first, then the rest."""
 
@@ -221,6 +246,7 @@ def test_an_own_commit_ahead_of_the_held_bus_still_goes_in_id_order() -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.usefixtures("clock")
 def test_closing_drops_what_the_bus_holds() -> None:
     """A closed feed passes on nothing more, held bus events included."""
 
@@ -235,6 +261,7 @@ def test_closing_drops_what_the_bus_holds() -> None:
     asyncio.run(scenario())
 
 
+@pytest.mark.usefixtures("clock")
 def test_presence_from_the_bus_is_not_held_and_releases_what_waits() -> None:
     """A join or leave from the bus goes out at once, behind the messages held before it."""
 
