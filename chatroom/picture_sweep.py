@@ -1,4 +1,5 @@
-"""The sweep of link previews' pictures: at start and once a day, pictures no card names any more go.
+"""The sweep of link previews' pictures: an hour after start and then once a day, pictures no card names
+any more go (not at start: a server's start, and a restart loop's, stays free of a read of every message).
 
 A picture is kept once for every card that shows it (store/previews_base.py);
 a message edited, deleted or stripped of its previews may leave one that no
@@ -21,18 +22,25 @@ log = logging.getLogger("chatroom.previews")
 
 # Seconds between sweeps: each reads the cards of every message that shows some.
 SWEEP_INTERVAL = 24 * 3600.0
+# Seconds from start to the first sweep.
+FIRST_SWEEP_AFTER = 3600.0
 
 
 class PictureSweeper(Repeating):
-    """Runs store.accounts.sweep_preview_images at start and then every ``interval`` seconds, until
-    stopped (a sweep under way is cancelled: the next start does it again)."""
+    """Runs store.accounts.sweep_preview_images ``first_after`` seconds after start and then every
+    ``interval`` seconds, until stopped (a sweep under way is cancelled: the next start does it again)."""
 
     task_name = "chatroom-picture-sweep"
 
     def __init__(
-        self, previews: PreviewStore, *, interval: float = SWEEP_INTERVAL, grace_ms: int = PICTURE_GRACE_MS
+        self,
+        previews: PreviewStore,
+        *,
+        interval: float = SWEEP_INTERVAL,
+        first_after: float = FIRST_SWEEP_AFTER,
+        grace_ms: int = PICTURE_GRACE_MS,
     ) -> None:
-        super().__init__(interval)
+        super().__init__(interval, first_after)
         self.previews = previews
         self.grace_ms = grace_ms
 

@@ -18,7 +18,8 @@ async def stop_task(task: asyncio.Task[None] | None) -> None:
 
 
 class Repeating(abc.ABC):
-    """Work done at start and then every ``interval`` seconds, in the background, until stopped.
+    """Work done ``first_after`` seconds after start (at once by default) and then every ``interval``
+    seconds, in the background, until stopped.
 
     A subclass says what (``once``, which catches the failures it expects: an
     exception out of it ends the loop) and names its task (``task_name``).
@@ -26,8 +27,9 @@ class Repeating(abc.ABC):
 
     task_name = "chatroom-repeating"
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, interval: float, first_after: float = 0.0) -> None:
         self.interval = interval
+        self.first_after = first_after
         self._task: asyncio.Task[None] | None = None
 
     @abc.abstractmethod
@@ -45,6 +47,7 @@ class Repeating(abc.ABC):
         await stop_task(task)
 
     async def _run(self) -> None:
+        await asyncio.sleep(self.first_after)
         while True:
             await self.once()
             await asyncio.sleep(self.interval)

@@ -1,4 +1,4 @@
-"""The sweep of link previews' pictures: at start, then again and again, through failures, until stopped.
+"""The sweep of link previews' pictures: after start, then again and again, through failures, until stopped.
 
 Every test runs on SQLite and on PostgreSQL (tests/stores.py).
 """
@@ -22,8 +22,8 @@ from .stores import StoreFactory, failing_sweeps
 def test_a_picture_no_card_shows_is_swept_at_start_and_later(
     store_factory: StoreFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A picture nothing names goes at the first sweep once older than the grace, and says so in the
-    log; one kept later goes at a later sweep."""
+    """A picture nothing names goes at the first sweep (a moment after start) once older than the grace,
+    and says so in the log; one kept later goes at a later sweep."""
 
     async def kept(accounts: AccountStore, name: str) -> str:
         digest = name * 32
@@ -42,7 +42,7 @@ def test_a_picture_no_card_shows_is_swept_at_start_and_later(
         await store.start()
         first = await kept(store.accounts, "ab")
         await asyncio.sleep(0.25)
-        sweeper = PictureSweeper(store.accounts, interval=0.05, grace_ms=200)
+        sweeper = PictureSweeper(store.accounts, interval=0.05, first_after=0.05, grace_ms=200)
         sweeper.start()
         await gone(store.accounts, first)
         later = await kept(store.accounts, "cd")
@@ -62,7 +62,7 @@ def test_a_failing_sweep_is_logged_and_tried_again(
     """A store that cannot sweep is named in the log, and the next sweep comes all the same."""
 
     def sweeper(store: Store) -> PictureSweeper:
-        return PictureSweeper(store.accounts, interval=0.01)
+        return PictureSweeper(store.accounts, interval=0.01, first_after=0)
 
     failures = failing_sweeps(store_factory, caplog, sweeper, "chatroom.previews", "cannot sweep")
     assert failures >= 2
