@@ -418,29 +418,36 @@ def test_a_restart_between_messages_fails_none() -> None:
 
 
 def test_a_restart_between_reads_fails_none() -> None:
-    """PostgreSQL restarted (fast or crash) while the pool's connections were idle: the next reads
-    answer, at once (the pool sees the ended sessions on their sockets and replaces them)."""
+    """PostgreSQL restarted (fast or crash) while six of the pool's connections were idle: the next
+    reads answer at once (the first ended session found sweeps the others; one by one, the pool
+    waited 1, 2 and 4 s between them and the read timed out)."""
 
     async def main(server: PostgresServer) -> None:
-        store = PostgresStore(server.url(), probe_interval=60)
+        store = PostgresStore(server.url(), probe_interval=60, pool_size=6)
         await store.start()
         try:
             await store.append("lobby", "ann", "first")
-            # Reads at once: the pool grows to several connections, each of which the restart ends.
-            await asyncio.gather(*(store.history("lobby") for _ in range(6)))
             for mode in ["fast", "immediate"]:
+                await fill_the_pool(store, 6)
                 await asyncio.to_thread(server.stop, mode)
                 await asyncio.to_thread(server.start)
                 started = time.monotonic()
+                assert [m.text for m in await store.history("lobby")] == ["first"]
+                assert time.monotonic() - started < 1.0  # a backoff's first step
                 for _ in range(6):
                     assert [m.text for m in await store.history("lobby")] == ["first"]
                     assert await store.last_id("lobby") == 1
-                assert time.monotonic() - started < store.timeout
         finally:
             await store.close()
 
     with running_postgres() as server:
         asyncio.run(main(server))
+
+
+async def fill_the_pool(store: PostgresStore, size: int) -> None:
+    """Reads at once that hold ``size`` connections together, then leave them idle in the pool."""
+    await asyncio.gather(*(store._fetch("SELECT pg_sleep(0.3)") for _ in range(size)))
+    assert store._pool is not None and store._pool.get_stats()["pool_size"] == size
 
 
 async def wait_for(condition: object, timeout: float = 5.0) -> None:

@@ -7,6 +7,12 @@ no LISTEN) has nothing to read, so anything readable on its socket is the
 server having ended the session (a restart, a terminated backend) or a
 notice, and the connection is replaced. A round trip each time was a tenth
 of a millisecond or more of every read.
+
+A restart ends every idle connection at once. The pool hands them out one by
+one and waits longer after each one that fails its check (1 s, then 2, then
+4): with three or more idle, the first read after a restart took seconds or
+failed. So the first ended connection found sweeps all the idle ones, with
+the same check, and the read waits only for a new connection.
 """
 
 from __future__ import annotations
@@ -21,9 +27,30 @@ from .pg_batch import Connection
 from .pg_schema import Target
 
 
+class StorePool(AsyncConnectionPool[Connection]):
+    """A pool whose sweep (``check``) looks at its idle connections without a round trip."""
+
+    @staticmethod
+    async def check_connection(conn: Connection) -> None:
+        """Closes an idle connection the server ended; the error tells the pool to replace it."""
+        if not usable(conn):
+            await conn.close()
+            raise psycopg.OperationalError("the server ended the connection")
+
+
 async def open_pool(target: Target, size: int, timeout: float) -> AsyncConnectionPool[Connection]:
     """An open pool of at most ``size`` connections; StoreStartupError when the server cannot be reached."""
-    pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+
+    async def check_idle(conn: Connection) -> None:
+        """The pool's check of an idle connection before it hands it out: one the server ended is
+        closed and, as the others idle beside it most likely ended too, all are swept."""
+        try:
+            await StorePool.check_connection(conn)
+        except psycopg.OperationalError:
+            await pool.check()
+            raise
+
+    pool = StorePool(
         target.conninfo,
         min_size=1,
         max_size=size,
@@ -44,14 +71,6 @@ async def open_pool(target: Target, size: int, timeout: float) -> AsyncConnectio
         where, reason = target.where, target.say(error)
         raise StoreStartupError(f"cannot connect to the PostgreSQL database {where}: {reason}") from None
     return pool
-
-
-async def check_idle(conn: Connection) -> None:
-    """The pool's check of an idle connection before it hands it out, without a round trip: one the
-    server ended (or that has anything to say) is closed, and the error tells the pool to replace it."""
-    if not usable(conn):
-        await conn.close()
-        raise psycopg.OperationalError("the server ended the connection")
 
 
 def usable(conn: Connection) -> bool:
