@@ -94,6 +94,15 @@ def run_on_two_nodes(shared: StoreFactory, scenario: Callable[[Store, Store], Aw
     asyncio.run(main())
 
 
+async def added_through_both(
+    left: Store, right: Store, add: Callable[[Store, int], Awaitable[object]], tries: int = 24
+) -> int:
+    """Make ``tries`` additions at once, taking turns between the two nodes: how many were kept
+    (``add(store, n)`` answers None for one refused)."""
+    kept = await asyncio.gather(*(add((left, right)[n % 2], n) for n in range(tries)))
+    return sum(outcome is not None for outcome in kept)
+
+
 def sqlite_file_at(path: Path, version: int, statements: Sequence[str]) -> None:
     """A SQLite file an older release left: schema steps 1 to ``version``, then ``statements``."""
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:

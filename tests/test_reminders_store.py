@@ -10,7 +10,7 @@ import pytest
 from chatroom.store.base import Store
 from chatroom.store.records import OPEN, PERSON, Reminder
 
-from .stores import StoreFactory, run, run_on_two_nodes
+from .stores import StoreFactory, added_through_both, run, run_on_two_nodes
 
 
 def draft(account_id: int, message_id: int, at: int, *, due: bool = False) -> Reminder:
@@ -116,6 +116,21 @@ def test_two_nodes_claim_each_reminder_once(shared_store_factory: StoreFactory) 
         assert sum(marks) == 20
         assert all(r.due for r in await right.accounts.reminders(ann))
         assert await right.accounts.claim_due_reminders(20_000, 30_000, 100) == []
+
+    run_on_two_nodes(shared_store_factory, scenario)
+
+
+def test_two_nodes_setting_at_once_never_pass_the_limit(shared_store_factory: StoreFactory) -> None:
+    """One person's reminders set through two nodes at once stop at the limit."""
+
+    async def scenario(left: Store, right: Store) -> None:
+        ann = await ann_in_lobby(left)
+
+        async def remind(store: Store, n: int) -> object:
+            return await store.accounts.set_reminder(draft(ann, n + 1, 5000), limit=5)
+
+        assert await added_through_both(left, right, remind) == 5
+        assert len(await right.accounts.reminders(ann)) == 5
 
     run_on_two_nodes(shared_store_factory, scenario)
 

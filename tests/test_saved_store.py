@@ -6,7 +6,7 @@ from __future__ import annotations
 from chatroom.store.base import Store
 from chatroom.store.records import CLOSED, OPEN, PERSON, SavedMessage
 
-from .stores import StoreFactory, run, run_on_two_nodes
+from .stores import StoreFactory, added_through_both, run, run_on_two_nodes
 
 
 def test_saving_twice_keeps_the_first_time_and_unsaving_forgets_it(store_factory: StoreFactory) -> None:
@@ -117,5 +117,22 @@ def test_a_save_on_one_node_is_read_on_the_other(shared_store_factory: StoreFact
         assert await second.accounts.saved_messages(ann.id) == [saved]
         assert await second.accounts.unsave_message(ann.id, "lobby", 9)
         assert await first.accounts.saved_in(ann.id, "lobby") == []
+
+    run_on_two_nodes(shared_store_factory, scenario)
+
+
+def test_two_nodes_saving_at_once_never_pass_the_limit(shared_store_factory: StoreFactory) -> None:
+    """Saves of one person through two nodes at once stop at the limit: each counts the other's."""
+
+    async def scenario(left: Store, right: Store) -> None:
+        ann = await left.accounts.create_account("ann", PERSON)
+        await left.accounts.create_room("lobby", OPEN, creator_id=ann.id)
+
+        async def save(store: Store, n: int) -> object:
+            # Times of their own: saves in one millisecond would wait on each other for theirs.
+            return await store.accounts.save_message(ann.id, "lobby", n + 1, limit=5, saved_at=1000 + n)
+
+        assert await added_through_both(left, right, save) == 5
+        assert len(await right.accounts.saved_messages(ann.id)) == 5
 
     run_on_two_nodes(shared_store_factory, scenario)

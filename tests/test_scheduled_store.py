@@ -11,7 +11,7 @@ from chatroom.store.base import Store
 from chatroom.store.change_rules import GONE, ChangeRefusedError
 from chatroom.store.records import OPEN, PERSON, ScheduledClaim, ScheduledMessage
 
-from .stores import StoreFactory, run, run_on_two_nodes
+from .stores import StoreFactory, added_through_both, run, run_on_two_nodes
 
 
 def draft(account_id: int, text: str, at: int, **extra: object) -> ScheduledMessage:
@@ -72,6 +72,21 @@ def test_a_list_is_its_persons_own_and_capped(store_factory: StoreFactory) -> No
         assert [s.text for s in await accounts.scheduled_messages(ann)] == ["one", "two"]
 
     run(store_factory(), scenario)
+
+
+def test_two_nodes_scheduling_at_once_never_pass_the_limit(shared_store_factory: StoreFactory) -> None:
+    """One person's messages scheduled through two nodes at once stop at the limit."""
+
+    async def scenario(left: Store, right: Store) -> None:
+        ann = await ann_in_lobby(left)
+
+        async def schedule(store: Store, n: int) -> object:
+            return await store.accounts.schedule_message(draft(ann, f"later {n}", 5000), limit=5)
+
+        assert await added_through_both(left, right, schedule) == 5
+        assert len(await right.accounts.scheduled_messages(ann)) == 5
+
+    run_on_two_nodes(shared_store_factory, scenario)
 
 
 def test_due_rows_are_claimed_once_until_the_claim_lapses(store_factory: StoreFactory) -> None:

@@ -38,8 +38,9 @@ Rows = list[TupleRow]
 ROOM_LOCK_CLASS = int.from_bytes(b"room", "big")
 # The class under which accounts and groups take a name, one lock per name's key.
 NAME_LOCK_CLASS = int.from_bytes(b"name", "big")
-# The lock every addition of a custom emoji holds: two nodes adding at once count each other's.
-EMOJI_LOCK = int.from_bytes(b"emoji", "big")
+# The advisory lock class of a write under a cap, one lock per thing counted (the emoji, a
+# person's saved messages...): two nodes adding at once count each other's.
+COUNTED_LOCK_CLASS = int.from_bytes(b"cap", "big")
 
 
 class Runner(Protocol):
@@ -75,8 +76,8 @@ class PostgresAccounts(SQLAccounts):
     async def _change_name(self, failing: str, key: str, statement: str, *params: object) -> Rows:
         return await self._run(lambda conn: _named(conn, key, statement, params), failing)
 
-    async def _change_counted(self, failing: str, statement: str, *params: object) -> Rows:
-        return await self._run(lambda conn: _emoji_locked(conn, statement, params), failing)
+    async def _change_counted(self, failing: str, counted: str, statement: str, *params: object) -> Rows:
+        return await self._run(lambda conn: _counted(conn, counted, statement, params), failing)
 
     async def _insert_account(self, values: tuple[object, ...]) -> Account:
         return await self._run(lambda conn: _create_account(conn, values), "cannot create the account")
@@ -125,9 +126,9 @@ async def _named(conn: Connection, key: str, statement: str, params: Sequence[ob
         return await all_rows(conn, statement, params)
 
 
-async def _emoji_locked(conn: Connection, statement: str, params: Sequence[object]) -> Rows:
+async def _counted(conn: Connection, counted: str, statement: str, params: Sequence[object]) -> Rows:
     async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (EMOJI_LOCK,))
+        await conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (COUNTED_LOCK_CLASS, counted))
         return await all_rows(conn, statement, params)
 
 

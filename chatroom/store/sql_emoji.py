@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .emoji_base import CustomEmoji, EmojiImage, EmojiTakenError, TooManyEmojiError
-from .sql_statements import Rows, SQLStatements
+from .sql_statements import SQLStatements
 
-# Counted in the statement that adds (under the emoji's lock on PostgreSQL: _change_counted): no row comes
+# Counted in the statement that adds (under a lock on PostgreSQL: _change_counted): no row comes
 # back when there are ``most`` already, or the name is held.
 ADD = (
     "INSERT INTO custom_emoji (name, account_id, created, content_type, digest, image)"
@@ -46,16 +46,11 @@ class SQLEmoji(SQLStatements):
     async def add_emoji(self, emoji: CustomEmoji, image: bytes, *, most: int = 2000) -> None:
         """Add the emoji; EmojiTakenError when its name is held, TooManyEmojiError at ``most`` emoji."""
         values = (emoji.name, emoji.account_id, emoji.created, emoji.content_type, emoji.digest, image)
-        if await self._change_counted("cannot add the emoji", ADD, *values, most):
+        if await self._change_counted("cannot add the emoji", "emoji", ADD, *values, most):
             return
         if await self.emoji_named(emoji.name) is not None:
             raise EmojiTakenError(f"there is an emoji :{emoji.name}: already")
         raise TooManyEmojiError(f"this server holds {most} custom emoji, as many as it may")
-
-    async def _change_counted(self, failing: str, statement: str, *params: object) -> Rows:
-        """A write that counts the emoji before adding one: SQLite's one writer needs nothing more;
-        PostgreSQL holds the emoji's lock through it, so that its count holds what another node added."""
-        return await self._change(failing, statement, *params)
 
     async def remove_emoji(self, name: str) -> bool:
         """Remove the emoji and its image; whether there was one."""

@@ -68,7 +68,9 @@ class SQLReminders(SQLStatements):
         """Keep it, unless its account holds ``limit`` already."""
         d = draft
         params = (d.account_id, d.room, d.message_id, d.at, d.created_at, d.account_id, limit)
-        rows = await self._change("cannot set the reminder", SET, *params)
+        rows = await self._change_counted(
+            "cannot set the reminder", f"reminders:{d.account_id}", SET, *params
+        )
         return reminder(rows[0]) if rows else None
 
     async def reminders(self, account_id: int) -> list[Reminder]:

@@ -70,7 +70,8 @@ class SQLSaved(SQLStatements):
         for _ in range(2):
             at = now_ms() if saved_at is None else saved_at
             params = (account_id, room, message_id, at, account_id, at, account_id, limit)
-            rows = await self._change("cannot save the message", SAVE, *params)
+            counted = f"saved:{account_id}"
+            rows = await self._change_counted("cannot save the message", counted, SAVE, *params)
             if rows:
                 return saved_message(rows[0])
             standing = await self._rows(SAVED_ONE, account_id, room, message_id)

@@ -87,7 +87,8 @@ class SQLScheduled(SQLStatements):
         """Keep it, unless its account holds ``limit`` already."""
         d = draft
         params = (d.account_id, d.room, d.text, d.reply_to, d.thread, d.broadcast, d.at, d.created_at)
-        rows = await self._change("cannot schedule the message", SCHEDULE, *params, d.account_id, limit)
+        counted, failing = f"scheduled:{d.account_id}", "cannot schedule the message"
+        rows = await self._change_counted(failing, counted, SCHEDULE, *params, d.account_id, limit)
         return scheduled_message(rows[0]) if rows else None
 
     async def scheduled_messages(self, account_id: int) -> list[ScheduledMessage]:

@@ -28,3 +28,9 @@ class SQLStatements(abc.ABC):
     @abc.abstractmethod
     async def _change_many(self, failing: str, statement: str, rows: Sequence[Sequence[object]]) -> None:
         """One statement run for every row, in one transaction; StoreError saying ``failing``."""
+
+    async def _change_counted(self, failing: str, counted: str, statement: str, *params: object) -> Rows:
+        """A write that counts rows before adding one, under a cap (``counted`` names what it counts:
+        ``emoji``, ``saved:<account>``...). SQLite's one writer needs nothing more; PostgreSQL holds a
+        lock on ``counted`` through it, so that its count holds what another node added a moment before."""
+        return await self._change(failing, statement, *params)
