@@ -3,7 +3,10 @@ and PostgreSQL alike."""
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -13,8 +16,12 @@ from chatroom.preview_pages import Card, Picture, picture_of, stored_card, store
 from chatroom.store import sql_previews
 from chatroom.store.base import Store
 from chatroom.store.change_rules import FORBIDDEN, NO_MESSAGE, ChangeRefusedError, ChangeRequest
+from chatroom.store.pg_qmark import pg
+from chatroom.store.postgres import PostgresStore
 from chatroom.store.previews_base import CARDS_KEPT_MS, KeptCard, PreviewImage
+from chatroom.store.sqlite import SQLiteStore
 
+from .pg_server import PostgresServer
 from .stores import StoreFactory, run
 
 ANN, BOB = 1, 2
@@ -174,3 +181,35 @@ def test_pictures_that_nothing_names_are_swept_once_old(
         assert await accounts.sweep_preview_images(2000) == 0
 
     run(store_factory(), scenario)
+
+
+async def messages_few_with_cards(store: Store) -> None:
+    """300 messages in a room, two of them showing cards."""
+    for n in range(1, 301):
+        await store.append("lobby", "bob", f"message {n}", account_id=BOB)
+    for target in (7, 200):
+        await store.change("lobby", preview(target))
+
+
+def test_sqlite_sweeps_by_the_index_of_messages_with_cards(tmp_path: Path) -> None:
+    """The sweep's read of the messages showing cards goes by their index, not past every message."""
+    path = tmp_path / "chat.db"
+    run(SQLiteStore(str(path)), messages_few_with_cards)
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("ANALYZE")
+        rows = conn.execute(f"EXPLAIN QUERY PLAN {sql_previews.SHOWN_AFTER}", ("", 0, 500))
+        plan = " ".join(str(row[3]) for row in rows)
+    assert "INDEX messages_with_cards" in plan, plan
+
+
+def test_postgres_sweeps_by_the_index_of_messages_with_cards(postgres_server: PostgresServer) -> None:
+    """On PostgreSQL too, the sweep's read goes by the index of messages with cards."""
+    url = postgres_server.new_schema()
+    run(PostgresStore(url), messages_few_with_cards)
+    schema = url.rsplit("%3D", 1)[1]
+    with postgres_server.connect() as conn:
+        conn.execute(f"SET search_path TO {schema}")
+        conn.execute("ANALYZE messages")  # the statistics autovacuum would have gathered by now
+        statement = pg(sql_previews.SHOWN_AFTER)
+        plan = " ".join(str(row[0]) for row in conn.execute(f"EXPLAIN {statement}", ("", 0, 500)))
+    assert "messages_with_cards" in plan and "Seq Scan" not in plan, plan

@@ -56,6 +56,7 @@ from . import (
     v039_groups,
     v040_polls,
     v041_forwards,
+    v042_messages_with_cards,
 )
 from .step import Cursor, Step
 
@@ -101,6 +102,7 @@ STEPS: tuple[Step, ...] = (
     v039_groups.STEP,
     v040_polls.STEP,
     v041_forwards.STEP,
+    v042_messages_with_cards.STEP,
 )
 LATEST = STEPS[-1].version
 
