@@ -14,7 +14,8 @@ What a push is, and what it never does (README.md, "Web Push"; docs/protocol.md)
 - never on the message's path: a stored message is queued (at most
   QUEUE_SIZE waiting; beyond that it is dropped and counted), and a few
   workers push, at most MAX_SENDING requests at a time, each bounded in
-  time, with a TTL and an urgency;
+  time, with a TTL and an urgency. A reminder falling due is queued the
+  same way, so that a slow push service holds no other reminder back;
 - a push service that answers 404 or 410 has forgotten the device: its
   subscription is deleted. Any other failure is logged (the endpoint's
   scheme and host only) and counted in ``chatroom_pushes_total``.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import urllib.parse
+from dataclasses import dataclass
 
 import orjson
 
@@ -93,8 +95,16 @@ def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:
     )
 
 
+@dataclass(frozen=True)
+class ReminderPush:
+    """A reminder of the message that fell due, to be pushed to its person."""
+
+    account_id: int
+    message: StoredMessage
+
+
 class Pusher:
-    """Pushes for the messages this process stores, off the message path."""
+    """Pushes for the messages this process stores and the reminders it makes due, off their paths."""
 
     def __init__(self, settings: Settings, backend: Backend) -> None:
         self.settings = settings
@@ -102,7 +112,7 @@ class Pusher:
         self.contact = settings.push_contact or default_contact(settings)
         self._key: VapidKey | None = None
         self._key_lock = asyncio.Lock()
-        self._queue: asyncio.Queue[StoredMessage] = asyncio.Queue(QUEUE_SIZE)
+        self._queue: asyncio.Queue[StoredMessage | ReminderPush] = asyncio.Queue(QUEUE_SIZE)
         self._workers: list[asyncio.Task[None]] = []
         self._sending = asyncio.Semaphore(MAX_SENDING)
         self._closed = False
@@ -125,18 +135,30 @@ class Pusher:
             return
         if message.guest and "@" not in message.text and message.thread is None:
             return  # a guest writes only in open rooms: nobody to push but those it mentions, or follow
+        self._queue_job(message)
+
+    def fell_due(self, account_id: int, message: StoredMessage) -> None:
+        """A reminder of the message fell due: queue its push to the person (``remind``)."""
+        if not self._closed:
+            self._queue_job(ReminderPush(account_id, message))
+
+    def _queue_job(self, job: StoredMessage | ReminderPush) -> None:
         if not self._workers:
             self._workers = [asyncio.create_task(self._work(), name="chatroom-push") for _ in range(WORKERS)]
         try:
-            self._queue.put_nowait(message)
+            self._queue.put_nowait(job)
         except asyncio.QueueFull:
             metrics.PUSHES.labels("dropped").inc()
 
     async def _work(self) -> None:
         while True:
-            message = await self._queue.get()
+            job = await self._queue.get()
+            message = job.message if isinstance(job, ReminderPush) else job
             try:
-                await self.push_for(message)
+                if isinstance(job, ReminderPush):
+                    await self.remind(job.account_id, message)
+                else:
+                    await self.push_for(message)
             except (StoreError, BackendError) as error:
                 metrics.PUSHES.labels("failed").inc()
                 log.warning("cannot push message %d of %r: %s", message.id, message.room, error)
@@ -212,7 +234,7 @@ class Pusher:
         )
 
     async def idle(self) -> None:
-        """Wait until every queued message has been pushed (tests, and a graceful stop)."""
+        """Wait until every queued message and reminder has been pushed (tests, and a graceful stop)."""
         await self._queue.join()
 
     async def close(self, timeout: float = 2.0) -> None:

@@ -7,8 +7,9 @@ not deleted. If not, it is dropped and their pages are told it was removed
 (no byte of the message to anyone). If so, it is marked due (the store
 marks a version once: store/reminders_base.py) and every page of theirs,
 on every node, is told at once (a ``reminder`` frame); with no page open it
-is pushed to their devices (push.py, reason ``reminder``) unless they
-pause notifications. It stays due until they are done with it.
+is pushed to their devices (push.py, reason ``reminder``; queued, as
+stored messages are, so that one slow push service holds back no other
+reminder) unless they pause notifications. It stays due until they are done with it.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class ReminderSending:
         if not await accounts.mark_reminder_due(row.id, row.version):
             return None
         await self.tell(ReminderNotice(row.account_id, row.id, REMINDER_DUE))
-        await self.pusher.remind(row.account_id, message)
+        self.pusher.fell_due(row.account_id, message)
         return message
 
     async def tell(self, notice: ReminderNotice) -> None:

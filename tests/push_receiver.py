@@ -91,13 +91,15 @@ class Push:
 
 
 class PushReceiver:
-    """An HTTP push service on 127.0.0.1: checks and decrypts each push, answers ``status_of[device]``."""
+    """An HTTP push service on 127.0.0.1: checks and decrypts each push, answers ``status_of[device]``
+    (after ``held_for[device]`` seconds: a slow one)."""
 
     def __init__(self) -> None:
         self.devices: dict[str, Device] = {}
         self.pushes: list[Push] = []
         self.refused: list[str] = []
         self.status_of: dict[str, int] = {}
+        self.held_for: dict[str, float] = {}
         # The server's VAPID public key (GET /api/push/key), which every push must be signed with.
         self.server_key: str | None = None
         receiver = self
@@ -106,6 +108,7 @@ class PushReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 name = self.path.rsplit("/", 1)[-1]
+                time.sleep(receiver.held_for.get(name, 0))
                 try:
                     receiver.accept(name, dict(self.headers), body)
                 except Exception as error:  # a test receiver records what it refused, and why

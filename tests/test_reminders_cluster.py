@@ -22,9 +22,11 @@ __all__ = ["pg_site", "receiver", "site"]
 AHEAD = 2
 
 
-def remind(site: Site, name: str, room: str, message_id: int, server: ServerProcess | None = None) -> Any:
-    """``name`` asks to be reminded of the message in AHEAD seconds: the entry."""
-    body = {"room": room, "id": message_id, "at": int(time.time()) + AHEAD}
+def remind(
+    site: Site, name: str, room: str, message_id: int, server: ServerProcess | None = None, at: int = 0
+) -> Any:
+    """``name`` asks to be reminded of the message at ``at`` (s), by default in AHEAD seconds: the entry."""
+    body = {"room": room, "id": message_id, "at": at or int(time.time()) + AHEAD}
     status, answer = call_api(server or site.server, "POST", "/api/me/reminders", body, site.auth(name))
     assert status == 201, answer
     return answer
@@ -56,6 +58,22 @@ def test_a_person_away_is_pushed_once_with_the_message(site: Site) -> None:
         "text": "renew the certificate",
     }
     assert [(e["id"], e["due"]) for e in listed(site, "bob")] == [(row["id"], True)]
+
+
+def test_a_slow_push_service_holds_back_no_other_reminder(site: Site) -> None:
+    """bob's push service takes 6 s to answer: cid's reminder, due at the same time and set after bob's,
+    reaches cid's device without waiting for it; bob's push arrives all the same."""
+    receiver = site.receiver
+    bob, cid = site.subscribe("bob"), site.subscribe("cid")
+    receiver.held_for[bob] = 6
+    room = site.room(CLOSED, "ann", "bob", "cid")
+    stored = site.say("ann", room, "the release is today")
+    at = int(time.time()) + AHEAD
+    remind(site, "bob", room, stored["id"], at=at)
+    remind(site, "cid", room, stored["id"], at=at)
+    wait_until(lambda: len(receiver.pushes_to(cid)) == 1)
+    assert receiver.pushes_to(bob) == []
+    wait_until(lambda: len(receiver.pushes_to(bob)) == 1)
 
 
 def test_paused_notifications_hold_the_push_and_the_list_keeps_it(site: Site) -> None:
