@@ -103,6 +103,24 @@ async def added_through_both(
     return sum(outcome is not None for outcome in kept)
 
 
+def sqlite_plan(path: Path, statement: str, params: Sequence[object] = ()) -> str:
+    """SQLite's plan of ``statement`` on the database file, its steps on one line."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        rows = conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)
+        return " ".join(str(row[3]) for row in rows)
+
+
+def postgres_plan(
+    server: PostgresServer, url: str, statement: str, params: Sequence[object] = (), *, table: str
+) -> str:
+    """PostgreSQL's plan of ``statement`` in the schema of the store's URL, on one line, once the
+    table is analysed (the statistics autovacuum would have gathered by now)."""
+    with server.connect() as conn:
+        conn.execute(f"SET search_path TO {url.rsplit('%3D', 1)[1]}")
+        conn.execute(f"ANALYZE {table}")
+        return " ".join(str(row[0]) for row in conn.execute(f"EXPLAIN {statement}", params))
+
+
 def sqlite_file_at(path: Path, version: int, statements: Sequence[str]) -> None:
     """A SQLite file an older release left: schema steps 1 to ``version``, then ``statements``."""
     with contextlib.closing(sqlite3.connect(path)) as conn, conn:

@@ -3,8 +3,6 @@ and PostgreSQL alike."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from chatroom.store.previews_base import CARDS_KEPT_MS, KeptCard, PreviewImage
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, run
+from .stores import StoreFactory, postgres_plan, run, sqlite_plan
 
 ANN, BOB = 1, 2
 PICTURE = Picture("ab" * 32, "image/png", 2, 1)
@@ -195,10 +193,7 @@ def test_sqlite_sweeps_by_the_index_of_messages_with_cards(tmp_path: Path) -> No
     """The sweep's read of the messages showing cards goes by their index, not past every message."""
     path = tmp_path / "chat.db"
     run(SQLiteStore(str(path)), messages_few_with_cards)
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        conn.execute("ANALYZE")
-        rows = conn.execute(f"EXPLAIN QUERY PLAN {sql_previews.SHOWN_AFTER}", ("", 0, 500))
-        plan = " ".join(str(row[3]) for row in rows)
+    plan = sqlite_plan(path, sql_previews.SHOWN_AFTER, ("", 0, 500))
     assert "INDEX messages_with_cards" in plan, plan
 
 
@@ -206,10 +201,5 @@ def test_postgres_sweeps_by_the_index_of_messages_with_cards(postgres_server: Po
     """On PostgreSQL too, the sweep's read goes by the index of messages with cards."""
     url = postgres_server.new_schema()
     run(PostgresStore(url), messages_few_with_cards)
-    schema = url.rsplit("%3D", 1)[1]
-    with postgres_server.connect() as conn:
-        conn.execute(f"SET search_path TO {schema}")
-        conn.execute("ANALYZE messages")  # the statistics autovacuum would have gathered by now
-        statement = pg(sql_previews.SHOWN_AFTER)
-        plan = " ".join(str(row[0]) for row in conn.execute(f"EXPLAIN {statement}", ("", 0, 500)))
+    plan = postgres_plan(postgres_server, url, pg(sql_previews.SHOWN_AFTER), ("", 0, 500), table="messages")
     assert "messages_with_cards" in plan and "Seq Scan" not in plan, plan

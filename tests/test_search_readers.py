@@ -20,7 +20,7 @@ from chatroom.store.search_base import DOC_SHIFT, Reader, SearchCursor, SearchQu
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .stores import StoreFactory, run, store_factory, write_schema_steps
+from .stores import StoreFactory, postgres_plan, run, sqlite_plan, store_factory, write_schema_steps
 from .test_search_store import ANN, NEW_YEAR, found, post
 
 __all__ = ["store_factory"]
@@ -216,22 +216,15 @@ def test_sqlite_reads_the_open_rooms_by_their_index(tmp_path: Path) -> None:
     """Among thousands of direct conversations, SQLite finds the open rooms without reading the others."""
     path = tmp_path / "many.db"
     run(SQLiteStore(str(path)), many_conversations)
-    with contextlib.closing(sqlite3.connect(path)) as conn:
-        for statement in (OPEN_ROOMS_READ.format(mark="?"), OPEN_ROOMS_LISTED):
-            params = (True,) if "?" in statement else ()
-            plan = " ".join(str(row[3]) for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params))
-            assert "USING COVERING INDEX rooms_by_kind" in plan, plan
+    for statement in (OPEN_ROOMS_READ.format(mark="?"), OPEN_ROOMS_LISTED):
+        plan = sqlite_plan(path, statement, (True,) if "?" in statement else ())
+        assert "USING COVERING INDEX rooms_by_kind" in plan, plan
 
 
 def test_postgres_reads_the_open_rooms_by_their_index(postgres_server: PostgresServer) -> None:
     """Among thousands of direct conversations, PostgreSQL finds the open rooms without reading the others."""
     url = postgres_server.new_schema()
     run(PostgresStore(url), many_conversations)
-    schema = url.rsplit("%3D", 1)[1]
-    with postgres_server.connect() as conn:
-        conn.execute(f"SET search_path TO {schema}")
-        # The statistics autovacuum would have gathered by now.
-        conn.execute("ANALYZE rooms")
-        for statement in (OPEN_ROOMS_READ.format(mark="true"), OPEN_ROOMS_LISTED):
-            plan = " ".join(str(row[0]) for row in conn.execute(f"EXPLAIN {statement}"))
-            assert "rooms_by_kind" in plan and "Seq Scan" not in plan, plan
+    for statement in (OPEN_ROOMS_READ.format(mark="true"), OPEN_ROOMS_LISTED):
+        plan = postgres_plan(postgres_server, url, statement, table="rooms")
+        assert "rooms_by_kind" in plan and "Seq Scan" not in plan, plan
