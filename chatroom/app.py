@@ -67,7 +67,7 @@ from .reminder_sender import ReminderSender
 from .reminder_sending import ReminderSending
 from .scheduled_sender import ScheduledSender
 from .scheduled_sending import ScheduledSending
-from .static_files import StaticHandler
+from .static_files import StaticCompression, StaticHandler
 from .thread_desk import ThreadDesk
 from .unread import UnreadDesk
 from .upgrade import ConnectionCounter
@@ -135,6 +135,8 @@ class ChatApplication(tornado.web.Application):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The page's scripts and styles go gzipped to browsers that take it (static_files.py).
+        self.add_transform(StaticCompression)
         self.hub = hub
         # Read marks wait in it for a moment: the server stores them before it stops.
         self.unread = unread

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import re
@@ -129,6 +130,71 @@ def test_the_pages_map_every_module_to_its_versioned_url(server: ServerProcess, 
     digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
     assert f"script-src 'self' 'sha256-{digest}';" in policy
     assert "unsafe-inline" not in policy and page.count("<script") == 2
+
+
+BROWSER = {"Accept-Encoding": "gzip, deflate, br, zstd"}
+
+
+def fetched(server: ServerProcess, target: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
+    """GET ``target`` with those headers, nothing decoded: the status, the headers (lower-case names)
+    and the body as sent."""
+    request = urllib.request.Request(server.url + target, headers=headers)
+    try:
+        response = urllib.request.urlopen(request, timeout=5)
+    except urllib.error.HTTPError as answered:  # a 304, say
+        response = answered
+    with response:
+        found = {name.lower(): value for name, value in response.headers.items()}
+        return int(response.status), found, response.read()
+
+
+def versioned_url(server: ServerProcess, name: str) -> str:
+    page, _ = page_of(server, "/")
+    found = re.search(rf'"(/static/{re.escape(name)}\?v=[0-9a-f]+)"', page)
+    assert found is not None, name
+    return found.group(1)
+
+
+@pytest.mark.parametrize("name", ["js/app.js", "chat.css"])
+def test_a_browser_that_takes_gzip_gets_the_files_gzipped(server: ServerProcess, name: str) -> None:
+    """Gzipped (a weak ETag, under half the bytes, sent in chunks) to a browser that says it takes gzip, plain to a
+    client that does not; both vary by what was asked, and unpack to the file byte for byte."""
+    plain = (REPO / "static" / name).read_bytes()
+    url = versioned_url(server, name)
+    status, headers, body = fetched(server, url, **BROWSER)
+    assert status == 200 and headers["content-encoding"] == "gzip" and headers["vary"] == "Accept-Encoding"
+    assert headers["transfer-encoding"] == "chunked" and "content-length" not in headers
+    assert gzip.decompress(body) == plain and len(body) < len(plain) / 2
+    assert headers["etag"].startswith('W/"')
+    status, headers, body = fetched(server, url)
+    assert status == 200 and "content-encoding" not in headers and headers["vary"] == "Accept-Encoding"
+    assert body == plain and headers["etag"].startswith('"')
+
+
+def test_a_range_a_revalidation_and_a_head_are_answered_plain(server: ServerProcess) -> None:
+    """A part of a file counts plain bytes (206); a file unchanged since is a 304 whatever its ETag's
+    form; a HEAD tells the plain length."""
+    plain = (REPO / "static" / "js" / "app.js").read_bytes()
+    url = versioned_url(server, "js/app.js")
+    status, headers, body = fetched(server, url, Range="bytes=0-99", **BROWSER)
+    assert (status, body, headers["content-range"]) == (206, plain[:100], f"bytes 0-99/{len(plain)}")
+    assert "content-encoding" not in headers
+    _, sent, _ = fetched(server, url, **BROWSER)
+    status, headers, body = fetched(server, url, **{"If-None-Match": sent["etag"]}, **BROWSER)
+    assert (status, body) == (304, b"") and "content-encoding" not in headers
+    request = urllib.request.Request(server.url + url, headers=BROWSER, method="HEAD")
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.headers["Content-Length"] == str(len(plain))
+        assert response.headers["Content-Encoding"] is None
+
+
+@pytest.mark.parametrize("target", ["/", "/signin", "/api/rooms", "/healthz"])
+def test_pages_and_answers_are_never_compressed(server: ServerProcess, target: str) -> None:
+    """A page or an API answer may hold a secret beside what a request put in it: never compressed
+    (BREACH), and no Vary for it either."""
+    status, headers, body = fetched(server, target, **BROWSER)
+    assert status in (200, 503) and body
+    assert "content-encoding" not in headers and "vary" not in headers
 
 
 def test_plain_names_pass_and_others_do_not() -> None:
