@@ -15,11 +15,11 @@ person) or with another version than the file's is revalidated every time
 (a 304 when unchanged), so a new release never runs beside a stale module.
 
 StaticCompression gzips them for a browser that takes it: a first visit
-fetches some ninety modules and fifteen style sheets, 600 KB, as 230 KB. Nothing else is compressed: a page or an API
-answer may hold a secret beside text a request put there, which compression
-would let an eavesdropper guess (BREACH); files are served in ranges (206),
-which count plain bytes; and their types (pictures, video) are compressed
-already.
+fetches some ninety modules and fifteen style sheets, 600 KB, as 230 KB.
+Nothing else is compressed: a page or an API answer may hold a secret
+beside text a request put there, which compression would let an
+eavesdropper guess (BREACH); files are served in ranges (206), which count
+plain bytes; and their types (pictures, video) are compressed already.
 """
 
 from __future__ import annotations

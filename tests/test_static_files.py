@@ -157,8 +157,8 @@ def versioned_url(server: ServerProcess, name: str) -> str:
 
 @pytest.mark.parametrize("name", ["js/app.js", "chat.css"])
 def test_a_browser_that_takes_gzip_gets_the_files_gzipped(server: ServerProcess, name: str) -> None:
-    """Gzipped (a weak ETag, under half the bytes, sent in chunks) to a browser that says it takes gzip, plain to a
-    client that does not; both vary by what was asked, and unpack to the file byte for byte."""
+    """Gzipped (a weak ETag, under half the bytes, sent in chunks) to a browser that says it takes gzip,
+    plain to a client that does not; both vary by what was asked, and unpack to the file byte for byte."""
     plain = (REPO / "static" / name).read_bytes()
     url = versioned_url(server, name)
     status, headers, body = fetched(server, url, **BROWSER)
