@@ -131,18 +131,18 @@ class Pusher:
 
     def stored(self, message: StoredMessage) -> None:
         """A message was stored here: queue it for the workers, or drop it when they are that far behind."""
-        if self._closed:
-            return
         if message.guest and "@" not in message.text and message.thread is None:
             return  # a guest writes only in open rooms: nobody to push but those it mentions, or follow
         self._queue_job(message)
 
     def fell_due(self, account_id: int, message: StoredMessage) -> None:
         """A reminder of the message fell due: queue its push to the person (``remind``)."""
-        if not self._closed:
-            self._queue_job(ReminderPush(account_id, message))
+        self._queue_job(ReminderPush(account_id, message))
 
     def _queue_job(self, job: StoredMessage | ReminderPush) -> None:
+        """Queue a push for the workers, unless closing; drop it when they are that far behind."""
+        if self._closed:
+            return
         if not self._workers:
             self._workers = [asyncio.create_task(self._work(), name="chatroom-push") for _ in range(WORKERS)]
         try:
