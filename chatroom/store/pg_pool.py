@@ -11,8 +11,8 @@ of a millisecond or more of every read.
 A restart ends every idle connection at once. The pool hands them out one by
 one, and after the second that fails its check it waits before the next, 1 s,
 then 2, then 4: with three or more idle, the first read after a restart took
-seconds, or failed. So the first ended connection found sweeps all the idle ones, with
-the same check, and the read waits only for a new connection.
+seconds, or failed. So the first ended connection found sweeps all the idle
+ones, with the same check, and the read waits only for a new connection.
 """
 
 from __future__ import annotations
