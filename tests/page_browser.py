@@ -10,6 +10,11 @@ that loop marked as the thread's running loop between its calls. The test
 files that run between page files in the same process (Tornado's test cases,
 ``asyncio.run``) cannot start a loop while one is marked running, so the mark
 is set only while a test holds the ``browser`` fixture.
+
+A page's ``wait_for_function`` is given a function (``"() => ..."``), never a
+bare expression: Playwright evaluates a bare expression again on each poll
+with ``eval``, which the chat page's Content-Security-Policy refuses once the
+first check has come out false, so such a wait fails only when it has to wait.
 """
 
 from __future__ import annotations

@@ -363,7 +363,7 @@ def test_a_reader_at_the_bottom_follows_a_fast_stream(server: ServerProcess, pag
     with concurrent.futures.ThreadPoolExecutor(3) as authors:
         list(authors.map(author, ["bot1", "bot2", "bot3"]))
     expect(page.locator("#messages .msg")).not_to_have_count(0)
-    page.wait_for_function("document.querySelectorAll('#messages .msg').length >= 300")
+    page.wait_for_function("() => document.querySelectorAll('#messages .msg').length >= 300")
     expect(page.locator("#messages .msg").last).to_be_in_viewport()
     expect(page.locator("#new-pill")).to_be_hidden()
     assert page.eval_on_selector("#scroller", "s => s.scrollHeight - s.scrollTop - s.clientHeight") < 48
@@ -442,7 +442,7 @@ def test_scrolled_up_reader_gets_a_new_messages_pill(server: ServerProcess, page
     page = pages.join(server.url, "pill", "reader")
     expect(page.locator("#messages .msg")).to_have_count(40)
     page.eval_on_selector("#scroller", "s => { s.scrollTop = s.scrollHeight / 2; }")
-    page.wait_for_function("document.querySelector('#scroller').scrollTop > 0")
+    page.wait_for_function("() => document.querySelector('#scroller').scrollTop > 0")
     # The page learns of a scroll when the next frame is drawn: a message before it came to the bottom.
     page.evaluate(AFTER_A_FRAME)
     before = page.eval_on_selector("#scroller", "s => s.scrollTop")

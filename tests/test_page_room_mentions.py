@@ -191,7 +191,7 @@ def test_a_mention_of_the_room_in_a_background_tab_pops_up_a_notification(
     ann.evaluate("window.__background(true)")
     say(bob, "@all release at noon")
     expect(badges_of(ann, "notes")).to_have_text(["@1", "1"])
-    ann.wait_for_function("window.__notes.length >= 1")
+    ann.wait_for_function("() => window.__notes.length >= 1")
     ann.wait_for_timeout(500)
     assert caught(ann) == [
         {"title": "bob mentioned you in #notes", "body": "@all release at noon", "tag": "chatroom:notes"}

@@ -174,7 +174,7 @@ def test_a_mention_in_a_background_tab_makes_one_notification(server: ServerProc
     expect(badges_of(ann, "desk")).to_have_text(["1"])
     say(bob, "@hana your turn")
     expect(badges_of(ann, "desk")).to_have_text(["@1", "2"])
-    ann.wait_for_function("window.__notes.length >= 1")
+    ann.wait_for_function("() => window.__notes.length >= 1")
     ann.wait_for_timeout(500)
     assert caught(ann) == [
         {"title": "gil mentioned you in #desk", "body": "@hana your turn", "tag": "chatroom:desk"}
