@@ -14,7 +14,8 @@ is set only while a test holds the ``browser`` fixture.
 A page's ``wait_for_function`` is given a function (``"() => ..."``), never a
 bare expression: Playwright evaluates a bare expression again on each poll
 with ``eval``, which the chat page's Content-Security-Policy refuses once the
-first check has come out false, so such a wait fails only when it has to wait.
+first check has come out false, so such a wait fails only when it has to wait
+(tests/test_page_waits.py holds every test to it).
 """
 
 from __future__ import annotations
