@@ -1,7 +1,8 @@
 """Followed threads, live: follows stored as replies come, read marks and replies told to every tab.
 
-- A thread reply this process stores: who follows its thread is stored
-  (thread_following.py), then every node hears of it (a ThreadReplyNotice)
+- A thread reply this process stores: those it mentions follow its thread
+  (thread_following.py; its author and the root's follow it with the
+  reply), then every node hears of it (a ThreadReplyNotice)
   and tells the thread's followers connected to it a ``thread_reply``
   frame: not its author, not those who blocked the author, not those who
   may no longer read the room (no byte of it reaches them).
@@ -28,7 +29,7 @@ from .events import DELETE, StoredChange, ThreadNotice, ThreadReplyNotice
 from .identity import Identity
 from .notice_connection import Spawn
 from .store.records import ThreadFollow
-from .thread_following import follow_for_reply
+from .thread_following import follow_mentioned
 
 log = logging.getLogger("chatroom.threads")
 
@@ -66,7 +67,7 @@ class ThreadDesk(Desk[Follower]):
 
     async def _reply_stored(self, reply: StoredMessage) -> None:
         assert reply.thread is not None
-        mentioned = await follow_for_reply(self.backend, reply)
+        mentioned = await follow_mentioned(self.backend, reply)
         author = None if reply.bot or reply.guest else reply.account_id
         await self._tell(ThreadReplyNotice(reply.room, reply.thread, reply.id, author, mentioned))
 

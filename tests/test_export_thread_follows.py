@@ -17,15 +17,15 @@ from .test_export_reading import ann_and_zoe, on_store, there_and_back
 
 
 async def fill(store: Store) -> None:
-    """Two people, two rooms with threads, each person's followed threads, one of them unfollowed."""
+    """Two people, two rooms with threads, each person's followed threads (by the replies: ann's roots,
+    Zoë's replies), one of them read and one unfollowed."""
     accounts = store.accounts
     ann, zoe = await ann_and_zoe(store)
     for room in ("team", "lobby"):
         await store.append(room, "ann", "root", account_id=ann.id)
         await store.append(room, "Zoë", "reply", account_id=zoe.id, thread=1)
-    await accounts.follow_thread(ann.id, "team", 1, read_id=2)
+    await accounts.read_thread(ann.id, "team", 1, 2)
     await accounts.follow_thread(ann.id, "lobby", 1, following=False)
-    await accounts.follow_thread(zoe.id, "team", 1, read_id=2)
 
 
 async def follows(store: Store) -> list[list[ThreadFollow]]:
@@ -42,12 +42,13 @@ def test_sqlite_to_postgresql_and_back_keeps_followed_threads(
     written last."""
     source, postgres, copy, exported = there_and_back(tmp_path, postgres_server, fill)
     assert on_store(copy, follows) == on_store(postgres, follows) == on_store(source, follows)
-    assert [len(rows) for rows in on_store(copy, follows)] == [2, 1]
+    assert [len(rows) for rows in on_store(copy, follows)] == [2, 2]
     records = [orjson.loads(line) for line in exported.splitlines()[1:]]
     line = {"type": "thread_follow", "account": 1, "room": "lobby", "root": 1, "following": False}
-    assert records[-3:] == [
+    assert records[-4:] == [
         {**line, "read_id": 0},
         {**line, "room": "team", "following": True, "read_id": 2},
+        {**line, "account": 2, "following": True, "read_id": 2},
         {**line, "account": 2, "room": "team", "following": True, "read_id": 2},
     ]
 

@@ -3,11 +3,15 @@ the newest reply of each, carried by an import."""
 
 from __future__ import annotations
 
-from chatroom.events import DELETE
+import asyncio
+
+import pytest
+
+from chatroom.events import DELETE, StoredMessage
 from chatroom.store.base import Store
-from chatroom.store.change_rules import ChangeRequest
+from chatroom.store.change_rules import ChangeRefusedError, ChangeRequest
 from chatroom.store.migrations import v035_thread_follows
-from chatroom.store.records import OPEN, PERSON, ThreadFollow
+from chatroom.store.records import BOT, OPEN, PERSON, ThreadFollow
 
 from .stores import StoreFactory, run
 
@@ -74,6 +78,64 @@ def test_the_followed_list_names_each_threads_newest_reply(store_factory: StoreF
         assert (listed[0].last_reply_at, listed[1].last_reply_at) == (newest.ts, None)
         followers = await accounts.thread_followers("lobby", 1)
         assert [(f.account_id, f.read_id) for f in followers] == [(ann.id, 0), (bob.id, 5)]
+
+    run(store_factory(), scenario)
+
+
+def test_a_reply_stores_its_authors_and_the_roots_authors_follows_with_it(
+    store_factory: StoreFactory,
+) -> None:
+    """Once a reply is stored, its author follows the thread read up to it and the root's author follows
+    it (unless they left it); a guest, a bot and a refused reply follow nothing."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann, bob, cid = [await accounts.create_account(name, PERSON) for name in ("ann", "bob", "cid")]
+        bot = await accounts.create_account("helper", BOT)
+        await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+
+        async def rows(root: int) -> list[tuple[str, bool, int]]:
+            named = {ann.id: "ann", bob.id: "bob", cid.id: "cid", bot.id: "helper"}
+            found = await accounts.thread_followers("lobby", root)
+            return [(named[f.account_id], f.following, f.read_id) for f in found]
+
+        await store.append("lobby", "ann", "root", account_id=ann.id)
+        await store.append("lobby", "bob", "first", account_id=bob.id, thread=1)
+        assert await rows(1) == [("ann", True, 0), ("bob", True, 2)]
+        await accounts.follow_thread(ann.id, "lobby", 1, following=False)
+        await asyncio.gather(
+            store.append("lobby", "cid", "in one batch", account_id=cid.id, thread=1),
+            store.append("lobby", "bob", "with this", account_id=bob.id, thread=1),
+            store.append("lobby", "guest-1", "a guest's", guest=True, thread=1),
+            store.append("lobby", "helper", "a bot's", bot=True, account_id=bot.id, thread=1),
+        )
+        assert await rows(1) == [("ann", False, 0), ("bob", True, 4), ("cid", True, 3)]
+        await store.append("lobby", "ann", "own root", account_id=ann.id)
+        await store.append("lobby", "ann", "own reply", account_id=ann.id, thread=7)
+        assert await rows(7) == [("ann", True, 8)]
+        await store.append("lobby", "guest-1", "a guest's root", guest=True)
+        await store.append("lobby", "helper", "to a guest", bot=True, account_id=bot.id, thread=9)
+        assert await rows(9) == []
+        with pytest.raises(ChangeRefusedError):
+            await store.append("lobby", "bob", "to nothing", account_id=bob.id, thread=99)
+        assert await rows(99) == []
+
+    run(store_factory(), scenario)
+
+
+def test_imported_replies_leave_the_follows_to_the_exports_rows(store_factory: StoreFactory) -> None:
+    """An import stores replies without making anyone follow their thread: the export's rows say who."""
+
+    async def scenario(store: Store) -> None:
+        accounts = store.accounts
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        await accounts.create_room("lobby", OPEN, creator_id=ann.id)
+        root = StoredMessage(id=1, room="lobby", nick="ann", text="root", ts=1, account_id=ann.id)
+        reply = StoredMessage(id=2, room="lobby", nick="bob", text="re", ts=2, account_id=bob.id, thread=1)
+        assert await store.import_messages([root, reply]) == 2
+        assert await accounts.thread_followers("lobby", 1) == []
+        assert await store.last_id("lobby") == 2
 
     run(store_factory(), scenario)
 

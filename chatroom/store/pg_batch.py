@@ -18,6 +18,7 @@ its ids back.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -53,6 +54,7 @@ from .pg_changes import (
 from .pg_columns import bigint_column, boolean_column, bytea_column, register_columns, text_column
 from .pg_search_rows import index_messages
 from .records import ScheduledClaim
+from .reply_follows import reply_follows
 from .search_base import searchable
 from .search_words import message_keys
 from .sql_scheduled import TAKE_MANY as TAKE_SCHEDULED
@@ -190,15 +192,16 @@ async def _store_messages(conn: Connection, run: list[Pending]) -> list[Outcome]
         stored = iter(await _outcomes(conn, await _send_store(conn, firsts), firsts, place))
         outcomes = [next(stored) if outcome is None else outcome for outcome in outcomes]
         new = [o.message for o in outcomes if isinstance(o, Appended) and o.new]
-        await _insert_forwards(conn, new)
+        inserts: list[tuple[str, Sequence[Sequence[object]]]] = [(INSERT_FORWARD, forward_rows(new))]
+        for statement, rows in inserts + reply_follows(new):
+            await _insert_rows(conn, statement, rows)
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-async def _insert_forwards(conn: Connection, messages: list[StoredMessage]) -> None:
-    rows = forward_rows(messages)
+async def _insert_rows(conn: Connection, statement: str, rows: Sequence[Sequence[object]]) -> None:
     if rows:
         async with conn.cursor() as cursor:
-            await cursor.executemany(pg(INSERT_FORWARD), rows)
+            await cursor.executemany(pg(statement), rows)
 
 
 async def _take_scheduled(conn: Connection, run: list[Pending], outcomes: list[Outcome | None]) -> None:
@@ -369,7 +372,7 @@ async def import_batch(conn: Connection, batch: list[StoredMessage | StoredChang
                     )
                 )
     await index_messages(conn, [m for m in batch if isinstance(m, StoredMessage)])
-    await _insert_forwards(conn, [m for m in batch if isinstance(m, StoredMessage)])
+    await _insert_rows(conn, INSERT_FORWARD, forward_rows([m for m in batch if isinstance(m, StoredMessage)]))
     await import_changes(conn, [c for c in batch if isinstance(c, StoredChange)])
     carried = [m for m in batch if isinstance(m, StoredMessage) and m.file is not None]
     await conn.execute(

@@ -9,13 +9,13 @@ from .records import ThreadFollow
 from .sql_statements import SQLStatements
 
 _FOLLOW = "account_id, room, root_id, following, read_id"
-_HIGHER_READ = (
+HIGHER_READ = (
     "read_id = CASE WHEN excluded.read_id > thread_follows.read_id"
     " THEN excluded.read_id ELSE thread_follows.read_id END"
 )
 FOLLOW = (
     f"INSERT INTO thread_follows ({_FOLLOW}) VALUES (?, ?, ?, ?, ?)"
-    f" ON CONFLICT (account_id, room, root_id) DO UPDATE SET following = excluded.following, {_HIGHER_READ}"
+    f" ON CONFLICT (account_id, room, root_id) DO UPDATE SET following = excluded.following, {HIGHER_READ}"
 )
 FOLLOW_IF_NEW = f"INSERT INTO thread_follows ({_FOLLOW}) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 READ = (

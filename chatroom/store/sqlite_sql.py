@@ -24,6 +24,7 @@ from .change_rules import Changed, ChangeRefusedError, ChangeRequest, gone_refus
 from .file_rows import ATTACH, SELECT_FILE, attachable, file_from_row
 from .forward_rows import INSERT_FORWARD, forward_rows
 from .records import ScheduledClaim
+from .reply_follows import reply_follows
 from .sql_scheduled import TAKE
 from .sqlite_changes import apply_change, import_changes, read_messages, reply_quote, thread_root_refusal
 from .sqlite_lock import begin
@@ -138,7 +139,10 @@ def store_batch(
                 results.append(_store_one(conn, item, sent, last_ids, attached))
             except ChangeRefusedError as refused:
                 results.append(refused)
-        _insert(conn, [r.message for r in results if isinstance(r, Appended) and r.new], last_ids)
+        new = [r.message for r in results if isinstance(r, Appended) and r.new]
+        _insert(conn, new, last_ids)
+        for statement, rows in reply_follows(new):
+            conn.executemany(statement, rows)
         conn.executemany(
             "INSERT OR REPLACE INTO sent (digest, room, id, ts) VALUES (?, ?, ?, ?)",
             [(digest, m.room, m.id, m.ts) for digest, m in sent.items()],
