@@ -28,6 +28,7 @@ import datetime
 import re
 import zlib
 from pathlib import PurePath
+from typing import ClassVar
 
 import tornado.httputil
 import tornado.web
@@ -107,14 +108,24 @@ class StaticHandler(tornado.web.StaticFileHandler):
 class StaticCompression(tornado.web.OutputTransform):
     """gzip for a whole file of ours (200) under STATIC_PATHS, of a text type, to a browser that takes it.
 
-    The file's own ETag becomes weak: the compressed bytes are another representation of it.
+    The file's own ETag becomes weak: the compressed bytes are another representation of it. Each
+    file is compressed once: its gzip is kept by path, ETag and modification time (a file changed on
+    disk is compressed again), and sent whole with its length from then on.
     """
+
+    # At most this many kept: ours are about a hundred and twenty, 230 KB compressed in all.
+    MAX_KEPT = 1024
+    _kept: ClassVar[dict[tuple[str, str, str], bytes]] = {}
 
     def __init__(self, request: tornado.httputil.HTTPServerRequest) -> None:
         self._static = request.path.startswith(STATIC_PATHS)
         taken = request.headers.get("Accept-Encoding", "")
         self._wanted = self._static and request.method == "GET" and "gzip" in taken
+        self._path = request.path
         self._gzip: zlib._Compress | None = None
+        self._made: list[bytes] = []
+        self._key: tuple[str, str, str] | None = None
+        self._sent_whole = False
 
     def transform_first_chunk(
         self, status_code: int, headers: tornado.httputil.HTTPHeaders, chunk: bytes, finishing: bool
@@ -125,10 +136,16 @@ class StaticCompression(tornado.web.OutputTransform):
         content_type = headers.get("Content-Type", "").split(";")[0]
         if not (self._wanted and status_code == 200 and content_type in COMPRESSED_TYPES):
             return status_code, headers, chunk
-        self._gzip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WINDOW)
         headers["Content-Encoding"] = "gzip"
+        self._key = (self._path, headers.get("Etag", ""), headers.get("Last-Modified", ""))
         if "Etag" in headers and not headers["Etag"].startswith("W/"):
             headers["Etag"] = "W/" + headers["Etag"]
+        kept = self._kept.get(self._key)
+        if kept is not None:
+            self._sent_whole = True
+            headers["Content-Length"] = str(len(kept))
+            return status_code, headers, kept
+        self._gzip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WINDOW)
         chunk = self.transform_chunk(chunk, finishing)
         if finishing:
             headers["Content-Length"] = str(len(chunk))
@@ -137,8 +154,20 @@ class StaticCompression(tornado.web.OutputTransform):
         return status_code, headers, chunk
 
     def transform_chunk(self, chunk: bytes, finishing: bool) -> bytes:
+        if self._sent_whole:  # the kept gzip went with the first chunk
+            return b""
         if self._gzip is None:
             return chunk
-        return self._gzip.compress(chunk) + self._gzip.flush(
+        made = self._gzip.compress(chunk) + self._gzip.flush(
             zlib.Z_FINISH if finishing else zlib.Z_SYNC_FLUSH
         )
+        self._made.append(made)
+        if finishing:
+            self._keep(b"".join(self._made))
+        return made
+
+    def _keep(self, whole: bytes) -> None:
+        assert self._key is not None
+        if len(self._kept) >= self.MAX_KEPT:
+            self._kept.clear()
+        self._kept[self._key] = whole

@@ -7,13 +7,15 @@ import gzip
 import hashlib
 import json
 import re
+import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
-from chatroom.static_files import plain_static_path
+from chatroom.static_files import StaticCompression, plain_static_path
 from tests.support import REPO, ServerProcess, assert_no_traceback, raw_get
 
 JS = REPO / "static" / "js"
@@ -157,18 +159,47 @@ def versioned_url(server: ServerProcess, name: str) -> str:
 
 @pytest.mark.parametrize("name", ["js/app.js", "chat.css"])
 def test_a_browser_that_takes_gzip_gets_the_files_gzipped(server: ServerProcess, name: str) -> None:
-    """Gzipped (a weak ETag, under half the bytes, sent in chunks) to a browser that says it takes gzip,
-    plain to a client that does not; both vary by what was asked, and unpack to the file byte for byte."""
+    """Gzipped (a weak ETag, under half the bytes) to a browser that says it takes gzip, the same bytes
+    again with their length once made, plain to a client that does not; both vary by what was asked, and
+    unpack to the file byte for byte."""
     plain = (REPO / "static" / name).read_bytes()
     url = versioned_url(server, name)
     status, headers, body = fetched(server, url, **BROWSER)
     assert status == 200 and headers["content-encoding"] == "gzip" and headers["vary"] == "Accept-Encoding"
-    assert headers["transfer-encoding"] == "chunked" and "content-length" not in headers
     assert gzip.decompress(body) == plain and len(body) < len(plain) / 2
     assert headers["etag"].startswith('W/"')
+    status, again, body_again = fetched(server, url, **BROWSER)
+    assert (status, body_again, again["etag"]) == (200, body, headers["etag"])
+    assert again["content-length"] == str(len(body)) and "transfer-encoding" not in again
     status, headers, body = fetched(server, url)
     assert status == 200 and "content-encoding" not in headers and headers["vary"] == "Accept-Encoding"
     assert body == plain and headers["etag"].startswith('"')
+
+
+def compressed(path: str, modified: str, chunks: list[bytes]) -> tuple[HTTPHeaders, bytes]:
+    """What StaticCompression sends of a file handed over in ``chunks``: the headers and the body."""
+    asked = HTTPHeaders({"Accept-Encoding": "gzip", "Host": "localhost"})
+    request = HTTPServerRequest(start_line=RequestStartLine("GET", path, "HTTP/1.1"), headers=asked)
+    transform = StaticCompression(request)
+    plain = HTTPHeaders({"Content-Type": "text/javascript", "Etag": '"v1"', "Last-Modified": modified})
+    _, headers, body = transform.transform_first_chunk(200, plain, chunks[0], False)
+    for chunk in chunks[1:]:
+        body += transform.transform_chunk(chunk, False)
+    return headers, body + transform.transform_chunk(b"", True)
+
+
+def test_a_file_is_compressed_once_and_again_once_changed_on_disk() -> None:
+    """The second request gets the first's gzip whole with its length; a file with another modification
+    time (edited under the running server, its ETag unchanged) is compressed anew."""
+    path = f"/static/js/kept-{secrets.token_hex(4)}.js"
+    first = [b"export const answer = 42;\n" * 3000, b"// and the rest\n" * 50]
+    headers, body = compressed(path, "Mon, 07 Dec 2026 00:00:00 GMT", first)
+    assert "Content-Length" not in headers and gzip.decompress(body) == b"".join(first)
+    headers, again = compressed(path, "Mon, 07 Dec 2026 00:00:00 GMT", first)
+    assert again == body and headers["Content-Length"] == str(len(body))
+    changed = [b"export const answer = 43;\n"]
+    headers, body = compressed(path, "Mon, 07 Dec 2026 00:01:00 GMT", changed)
+    assert gzip.decompress(body) == changed[0] and headers["Etag"] == 'W/"v1"'
 
 
 def test_a_range_a_revalidation_and_a_head_are_answered_plain(server: ServerProcess) -> None:
