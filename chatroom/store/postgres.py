@@ -8,7 +8,8 @@ locks and resends in one round trip chatroom/store/pg_batch.py. The
 schema is brought up to date at start (chatroom/store/pg_schema.py).
 
 Reads, accounts and the write probe take connections from a pool that checks
-each one before handing it out (without a round trip: pg_pool.py).
+each one before handing it out (without a round trip: pg_pool.py); the
+reads of messages and rooms are pg_history.py's.
 The pool and the writer both replace the connections a server restart broke,
 without restarting chatroom. Every wait
 is bounded by ``timeout`` (chatroom/store/pg_deadline.py): while the server is away or stops answering,
@@ -27,30 +28,27 @@ import psycopg
 from psycopg.rows import TupleRow
 from psycopg_pool import AsyncConnectionPool
 
-from ..backend import StoredMessage, dedupe_digest, dedupe_sender, prefix_end
+from ..backend import StoredMessage, dedupe_digest, dedupe_sender
 from ..clock import now_ms
 from ..events import StoredChange
 from ..forwarded import Forwarded
 from . import pg_schema, pg_search
-from .account_sql import ROOM_HOLDING_KEY
-from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, refuse_unqueueable
+from .base import Appended, StoreError, StoreStartupError, refuse_unqueueable
 from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .pg_accounts import PostgresAccounts
 from .pg_batch import Connection, Pending, import_batch, set_epoch, storable
-from .pg_changes import PendingChange, read_changes, read_messages, read_pinned, read_sequence
+from .pg_changes import PendingChange
 from .pg_deadline import Deadline
 from .pg_files import PostgresFiles
+from .pg_history import PostgresHistory
 from .pg_pending import PendingLists
 from .pg_pool import open_pool
 from .pg_writer import PostgresWriter
 from .records import ScheduledClaim
 from .search_base import SearchQuery
-from .thread_rows import TOP, Within
-from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
 log = logging.getLogger("chatroom.store")
-_READING = "cannot read the store"
 
 T = TypeVar("T")
 
@@ -60,15 +58,13 @@ POOL_SIZE = 4
 # Seconds: the longest an append, a read or a probe waits for the server.
 TIMEOUT = 5.0
 
-_WAY_IN: LiteralString = WAY_IN.replace("?", "%s")
-_ROOM_HOLDING_KEY: LiteralString = ROOM_HOLDING_KEY.replace("?", "%s")
 _PROBE = (
     "INSERT INTO meta (key, value) VALUES ('probe', %s)"
     " ON CONFLICT (key) DO UPDATE SET value = excluded.value RETURNING key"
 )
 
 
-class PostgresStore(ExportReads):
+class PostgresStore(PostgresHistory):
     """History in a PostgreSQL database that many processes and nodes share."""
 
     def __init__(
@@ -225,118 +221,13 @@ class PostgresStore(ExportReads):
         async with pool.connection() as conn:
             return await (await conn.execute(sql, params)).fetchall()
 
-    async def history(
-        self,
-        room: str,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` messages with after < id < before, in their current state, oldest first."""
-        low, high = after or 0, 2**62 if before is None else before
-        return await self._run(lambda conn: read_messages(conn, room, low, high, limit, newest), _READING)
-
-    async def top_history(
-        self,
-        room: str,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` messages of the main timeline with after < id < before, oldest first."""
-        low, high = after or 0, 2**62 if before is None else before
-        return await self._run(
-            lambda conn: read_messages(conn, room, low, high, limit, newest, TOP), _READING
-        )
-
-    async def thread(
-        self,
-        room: str,
-        root: int,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` of message ``root`` and its thread's replies with after < id < before."""
-        low, high, within = after or 0, 2**62 if before is None else before, Within(thread=root)
-        return await self._run(
-            lambda conn: read_messages(conn, room, low, high, limit, newest, within), _READING
-        )
-
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages matching the query, newest first (search_base.py)."""
         return await self._run(lambda conn: pg_search.search(conn, query), "cannot search the store")
 
-    async def pinned(self, room: str) -> list[StoredMessage]:
-        """The room's pinned messages in their current state, most recently pinned first."""
-        return await self._run(lambda conn: read_pinned(conn, room), _READING)
-
-    async def changes(
-        self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
-    ) -> list[StoredChange]:
-        """Up to ``limit`` changes with after < id < before, oldest first (newest: the latest)."""
-        high = 2**62 if before is None else before
-        return await self._run(lambda conn: read_changes(conn, room, after, high, limit, newest), _READING)
-
-    async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
-        """The first ``limit`` messages and changes with id > ``after``, in id order."""
-        return await self._run(lambda conn: read_sequence(conn, room, after, limit), _READING)
-
-    async def last_id(self, room: str) -> int:
-        """The id of the room's latest stored message."""
-        rows = await self._fetch("SELECT last_id FROM rooms WHERE room = %s", (room,))
-        return int(rows[0][0]) if rows else 0
-
     async def epoch(self) -> str:
         """One epoch for the whole database: a new database starts every room over."""
         return self._epoch
-
-    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
-        """As Store.messages_of."""
-        rows = await self._fetch(
-            "SELECT room, id FROM messages WHERE account_id = %s AND NOT deleted ORDER BY room, id LIMIT %s",
-            (account_id, limit),
-        )
-        return [(str(room), int(id_)) for room, id_ in rows]
-
-    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
-        """As Store.reactions_of."""
-        rows = await self._fetch(
-            "SELECT room, target, emoji, nick FROM reactions WHERE account_id = %s"
-            " ORDER BY room, target, emoji LIMIT %s",
-            (account_id, limit),
-        )
-        return [(str(room), int(target), str(emoji), str(nick)) for room, target, emoji, nick in rows]
-
-    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
-        """A page of the rooms with history, read through the primary key ("C": code point order)."""
-        end = prefix_end(prefix)
-        params: list[object] = [after, prefix]
-        sql: LiteralString = "SELECT room, last_id FROM rooms WHERE room > %s AND room >= %s"
-        if end is not None:
-            sql += " AND room < %s"
-            params.append(end)
-        sql += " ORDER BY room LIMIT %s"
-        params.append(limit)
-        return [RoomRow(str(room), int(last_id)) for room, last_id in await self._fetch(sql, params)]
-
-    async def room_holding(self, key: str) -> str | None:
-        """The room with history whose look-alike key is ``key``."""
-        rows = await self._fetch(_ROOM_HOLDING_KEY, (key,))
-        return str(rows[0][0]) if rows else None
-
-    async def way_in(
-        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
-    ) -> WayIn:
-        """What a member's way into the room asks, in one statement: one round trip (way_in.py)."""
-        (row,) = await self._fetch(_WAY_IN, way_in_params(room, address, account_id, nick, now_ms()))
-        return way_in_answer(row)
 
     async def healthy(self) -> bool:
         """The server answers, and neither the last write nor the last write probe failed."""

@@ -8,7 +8,8 @@ assigned inside that transaction (``BEGIN IMMEDIATE`` holds SQLite's write
 lock), so processes sharing the file still get one gapless sequence per room;
 a batch that fails to commit gives its ids back. Reads go to their own
 connections on a small thread pool (WAL lets them run beside the writer),
-those of one turn of the loop together (sqlite_reads.py).
+those of one turn of the loop together (sqlite_reads.py); the reads of
+messages and rooms are sqlite_history.py's.
 
 Whether the file can be written is known before anyone writes: a write probe
 runs at start and then every few seconds, and ``healthy`` reports its last
@@ -27,29 +28,26 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from ..backend import StoredMessage, dedupe_digest, dedupe_sender, prefix_end
+from ..backend import StoredMessage, dedupe_digest, dedupe_sender
 from ..clock import now_ms
 from ..events import StoredChange
 from ..forwarded import Forwarded
 from . import sqlite_search
 from . import sqlite_sql as sql
-from .account_sql import ROOM_HOLDING_KEY
-from .base import Appended, ExportReads, RoomRow, StoreError, StoreStartupError, encodable, refuse_unqueueable
+from .base import Appended, StoreError, StoreStartupError, encodable, refuse_unqueueable
 from .blobs import DirectoryBlobs, files_dir_beside
 from .change_rules import Changed, ChangeRequest
 from .health import WriteHealth
 from .records import ScheduledClaim
 from .search_base import SearchQuery
 from .sqlite_accounts import SQLiteAccounts
-from .sqlite_changes import read_changes, read_messages, read_pinned, read_sequence
 from .sqlite_files import SQLiteFiles
 from .sqlite_grams import TrigramCounts
+from .sqlite_history import SQLiteHistory
 from .sqlite_lock import BUSY_TIMEOUT_S, SharedFileConnection
 from .sqlite_reads import BatchedReads
 from .sqlite_sql import PendingChange, PendingMessage
 from .sqlite_writer import SQLiteWriter
-from .thread_rows import TOP, Within
-from .way_in import WAY_IN, WayIn, way_in_answer, way_in_params
 
 log = logging.getLogger("chatroom.store")
 
@@ -60,7 +58,7 @@ SYNCHRONOUS_MODES = ("full", "normal", "off")
 PROBE_INTERVAL = 5.0
 
 
-class SQLiteStore(ExportReads):
+class SQLiteStore(SQLiteHistory):
     """History in one SQLite file (or a private in-memory database)."""
 
     def __init__(
@@ -228,63 +226,6 @@ class SQLiteStore(ExportReads):
         except sqlite3.Error as error:
             raise StoreError(f"cannot read the store: {error}") from None
 
-    async def history(
-        self,
-        room: str,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` messages with after < id < before, in their current state, oldest first."""
-        low = after if after is not None else 0
-        high = before if before is not None else 2**62
-        return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest))
-
-    async def top_history(
-        self,
-        room: str,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` messages of the main timeline with after < id < before, oldest first."""
-        low, high = after or 0, 2**62 if before is None else before
-        return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest, TOP))
-
-    async def thread(
-        self,
-        room: str,
-        root: int,
-        *,
-        after: int | None = None,
-        before: int | None = None,
-        limit: int = 50,
-        newest: bool = True,
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` of message ``root`` and its thread's replies with after < id < before."""
-        low, high, within = after or 0, 2**62 if before is None else before, Within(thread=root)
-        return await self._read(lambda conn: read_messages(conn, room, low, high, limit, newest, within))
-
-    async def pinned(self, room: str) -> list[StoredMessage]:
-        """The room's pinned messages in their current state, most recently pinned first."""
-        return await self._read(lambda conn: read_pinned(conn, room))
-
-    async def changes(
-        self, room: str, *, after: int = 0, before: int | None = None, limit: int = 50, newest: bool = True
-    ) -> list[StoredChange]:
-        """Up to ``limit`` changes with after < id < before, oldest first (newest: the latest)."""
-        return await self._read(
-            lambda conn: read_changes(conn, room, after, 2**62 if before is None else before, limit, newest)
-        )
-
-    async def sequence_after(self, room: str, after: int, limit: int) -> list[StoredMessage | StoredChange]:
-        """The first ``limit`` messages and changes with id > ``after``, in id order."""
-        return await self._read(lambda conn: read_sequence(conn, room, after, limit))
-
     async def search(self, query: SearchQuery) -> list[StoredMessage]:
         """Messages matching the query, newest first (search_base.py)."""
         counts = self._trigram_counts
@@ -300,63 +241,9 @@ class SQLiteStore(ExportReads):
         if error is not None and not self._closing:
             log.warning("cannot count the search index's common trigrams: %s", error)
 
-    async def last_id(self, room: str) -> int:
-        """The id of the room's latest stored message."""
-        row = await self._read(
-            lambda conn: conn.execute("SELECT last_id FROM rooms WHERE room = ?", (room,)).fetchone()
-        )
-        return int(row[0]) if row else 0
-
     async def epoch(self) -> str:
         """One epoch for the whole database: a new file starts every room over."""
         return self._epoch
-
-    async def messages_of(self, account_id: int, *, limit: int) -> list[tuple[str, int]]:
-        """As Store.messages_of."""
-        rows = await self._read(
-            lambda conn: conn.execute(
-                "SELECT room, id FROM messages WHERE account_id = ? AND deleted = 0"
-                " ORDER BY room, id LIMIT ?",
-                (account_id, limit),
-            ).fetchall()
-        )
-        return [(str(room), int(id_)) for room, id_ in rows]
-
-    async def reactions_of(self, account_id: int, *, limit: int) -> list[tuple[str, int, str, str]]:
-        """As Store.reactions_of."""
-        rows = await self._read(
-            lambda conn: conn.execute(
-                "SELECT room, target, emoji, nick FROM reactions WHERE account_id = ?"
-                " ORDER BY room, target, emoji LIMIT ?",
-                (account_id, limit),
-            ).fetchall()
-        )
-        return [(str(room), int(target), str(emoji), str(nick)) for room, target, emoji, nick in rows]
-
-    async def rooms(self, *, prefix: str = "", after: str = "", limit: int = 50) -> list[RoomRow]:
-        """A page of the rooms with history, read through the primary key index."""
-        end = prefix_end(prefix)
-        query = "SELECT room, last_id FROM rooms WHERE room > ? AND room >= ?"
-        params: list[object] = [after, prefix]
-        if end is not None:
-            query += " AND room < ?"
-            params.append(end)
-        query += " ORDER BY room LIMIT ?"
-        params.append(limit)
-        rows = await self._read(lambda conn: conn.execute(query, params).fetchall())
-        return [RoomRow(str(room), int(last_id)) for room, last_id in rows]
-
-    async def room_holding(self, key: str) -> str | None:
-        """The room with history whose look-alike key is ``key``."""
-        row = await self._read(lambda conn: conn.execute(ROOM_HOLDING_KEY, (key,)).fetchone())
-        return None if row is None else str(row[0])
-
-    async def way_in(
-        self, room: str, *, address: str | None = None, account_id: int | None = None, nick: str | None = None
-    ) -> WayIn:
-        """What a member's way into the room asks, in one statement (way_in.py)."""
-        params = way_in_params(room, address, account_id, nick, now_ms())
-        return way_in_answer(await self._read(lambda conn: conn.execute(WAY_IN, params).fetchone()))
 
     async def healthy(self) -> bool:
         """Readable, and neither the last write nor the last write probe failed."""
