@@ -29,6 +29,7 @@ from .events import DELETE, StoredChange, ThreadNotice, ThreadReplyNotice
 from .identity import Identity
 from .notice_connection import Spawn
 from .store.records import ThreadFollow
+from .store.reply_follows import person_of
 from .thread_following import follow_mentioned
 
 log = logging.getLogger("chatroom.threads")
@@ -68,7 +69,7 @@ class ThreadDesk(Desk[Follower]):
     async def _reply_stored(self, reply: StoredMessage) -> None:
         assert reply.thread is not None
         mentioned = await follow_mentioned(self.backend, reply)
-        author = None if reply.bot or reply.guest else reply.account_id
+        author = person_of(reply)
         await self._tell(ThreadReplyNotice(reply.room, reply.thread, reply.id, author, mentioned))
 
     def change_stored(self, change: StoredChange) -> None:

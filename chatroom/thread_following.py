@@ -16,6 +16,7 @@ from __future__ import annotations
 from .backend import Backend, StoredMessage
 from .push_rules import mentioned_readers
 from .store.records import OPEN, PERSON, RoomRecord
+from .store.reply_follows import person_of
 
 
 async def follow_mentioned(backend: Backend, reply: StoredMessage) -> tuple[int, ...]:
@@ -23,7 +24,7 @@ async def follow_mentioned(backend: Backend, reply: StoredMessage) -> tuple[int,
     author left out. (Its author and the root's follow it already: the store wrote theirs with it.)"""
     root = reply.thread
     assert root is not None
-    author = _person_of(reply)
+    author = person_of(reply)
     accounts = backend.accounts
     record = await accounts.room_record(reply.room) or RoomRecord(reply.room, OPEN)
     mentioned = [a.id for a in await mentioned_readers(accounts, reply.text, record) if a.kind == PERSON]
@@ -39,10 +40,5 @@ async def followers_of(backend: Backend, reply: StoredMessage) -> list[int]:
     if reply.thread is None:
         return []
     rows = await backend.accounts.thread_followers(reply.room, reply.thread)
-    author = _person_of(reply)
+    author = person_of(reply)
     return [row.account_id for row in rows if row.following and row.account_id != author]
-
-
-def _person_of(message: StoredMessage) -> int | None:
-    """The account of a message's author when a person wrote it (not a guest, not a bot)."""
-    return None if message.bot or message.guest else message.account_id

@@ -39,11 +39,12 @@ def reply_follows(messages: Iterable[StoredMessage]) -> list[tuple[str, Sequence
     """The statements, each with its rows, that store who follows the threads of new ``messages``."""
     replies = [m for m in messages if m.thread is not None]
     authors: list[Sequence[object]] = [
-        (m.room, m.thread, m.id, author) for m in replies if (author := _person_of(m)) is not None
+        (m.room, m.thread, m.id, author) for m in replies if (author := person_of(m)) is not None
     ]
-    roots: list[Sequence[object]] = [(m.room, m.thread, _person_of(m) or _NOBODY) for m in replies]
+    roots: list[Sequence[object]] = [(m.room, m.thread, person_of(m) or _NOBODY) for m in replies]
     return [(AUTHOR_FOLLOWS, authors), (ROOT_AUTHOR_FOLLOWS, roots)]
 
 
-def _person_of(message: StoredMessage) -> int | None:
+def person_of(message: StoredMessage) -> int | None:
+    """The account of a message's author when a person wrote it (not a guest, not a bot): who follows."""
     return None if message.bot or message.guest else message.account_id
