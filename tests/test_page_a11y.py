@@ -343,7 +343,8 @@ def test_going_offline_and_coming_back_are_said_once_each_not_every_try(
 
 
 def open_with_keyboard(page: Page, opener: Locator) -> None:
-    # An account's tools show once the page's account check answers; a hidden button takes no focus.
+    # A token's page shows an account's tools once its account check answers; a hidden button takes
+    # no focus.
     expect(opener).to_be_visible()
     opener.focus()
     page.keyboard.press("Enter")

@@ -6,6 +6,7 @@ alone, too); the box empties and a line above it, in every tab of hers,
 says one message is scheduled in the room; the account menu's "Scheduled
 messages" lists it with its room, time and text; Edit changes it, Send now
 sends it, Delete forgets it; at its time it arrives in the room by itself.
+The ⏰, with the account's other tools, shows as the page connects.
 """
 
 from __future__ import annotations
@@ -121,8 +122,8 @@ def test_by_keyboard_and_at_its_time(
     server, clients = people
     bob = signed_in(pages, clients["bob"], f"{server.url}/?room=lobby")
     bob.locator("#text").fill("by keyboard")
-    # The tools for accounts show once the page knows it speaks for one, just after it connects: a
-    # hidden button takes no focus, and Tab would start from the page's top.
+    # A hidden button takes no focus, and Tab would start from the page's top: the tools for accounts
+    # show as the page connects (the test below), seen before tabbing from them all the same.
     expect(bob.locator("#poll-open")).to_be_visible()
     bob.locator("#poll-open").focus()  # the button before it
     bob.keyboard.press("Tab")
@@ -152,6 +153,56 @@ def test_by_keyboard_and_at_its_time(
     expect(bob.get_by_role("dialog", name="Scheduled messages").locator("#scheduled-note")).to_contain_text(
         "Nothing scheduled"
     )
+
+
+@pytest.mark.parametrize(("answer", "kept"), [(200, True), (503, True), (401, False)])
+def test_an_accounts_tools_show_as_its_page_connects_without_waiting_for_the_account_check(
+    people: tuple[ServerProcess, dict[str, WebClient]], pages: Pages, answer: int, kept: bool
+) -> None:
+    """bob's page, made for his account, shows ⏰, 📊 and New room as it says Connected, while the page's
+    check of which account it speaks for (static/js/account_actions.js) is held unanswered; they stay when
+    it answers, and when it fails (503), and go when it refuses the account (401)."""
+    server, clients = people
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    def hold_the_check(page: Page) -> None:
+        page.route(re.compile(r"/api/accounts\?"), hold)
+
+    bob = signed_in(pages, clients["bob"], f"{server.url}/?room=lobby", before=hold_the_check)
+    tools = [
+        bob.get_by_role("button", name="Send later"),
+        bob.locator("#poll-open"),
+        bob.get_by_role("button", name="+ New room"),
+    ]
+    for tool in tools:
+        expect(tool).to_be_visible()
+    for _ in range(100):  # the check goes out just after the tools show
+        if held:
+            break
+        bob.wait_for_timeout(20)
+    assert held, "the page never asked which account it speaks for"
+    check, *later = held
+    assert "prefix=bob" in check.request.url
+    if answer == 200:
+        check.continue_()
+    else:
+        check.fulfill(status=answer, json={"error": "unavailable" if answer == 503 else "unauthorized"})
+    for route in later:
+        route.continue_()
+    bob.unroute(re.compile(r"/api/accounts\?"), hold)  # and any held since, the authors' look-ups
+    # The answer is in, and the page has had time to heed it.
+    bob.wait_for_function(
+        "() => performance.getEntriesByType('resource').some((e) => e.name.includes('prefix=bob'))"
+    )
+    bob.wait_for_timeout(200)
+    for tool in tools:
+        if kept:
+            expect(tool).to_be_visible()
+        else:
+            expect(tool).to_be_hidden()
 
 
 def test_a_thread_reply_is_sent_later_in_its_thread(

@@ -15,17 +15,35 @@ import {mayOffer} from "./unread.js";
 // People with an account may create rooms and open conversations: the page
 // asks the server once whether it knows this one (guests are refused). An
 // account may look people up, so the page then asks for authors' colours.
-export async function showAccountActions() {
+// ``known`` runs once the page knows whether it speaks for an account: at
+// once on a page the server made for an account that joined as one (its
+// tools show with "Connected", not a moment later), else after the answer;
+// and again if the answer refuses the account. Such a page keeps its tools
+// through a check that failed (no network, a database outage): only a
+// refusal (401, as to a guest) says it speaks for none.
+export async function showAccountActions(known = () => {}) {
+  const early = servedToAccount();
+  if (early) offerAccountActions(true, known);
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
-  session.isAccount = answer.ok;
   if (answer.ok && Array.isArray(answer.body.accounts)) learnMarks(answer.body.accounts); // one's own status
-  lookUpAccounts(answer.ok ? lookUpAccount : null);
-  ui.roomActions.hidden = !answer.ok;
-  offerAttaching(answer.ok);
-  ui.roomSettings.hidden = !answer.ok || session.roomMissing; // no room here to set
+  if (!early) offerAccountActions(answer.ok, known);
+  else if (answer.status === 401) offerAccountActions(false, known);
+  lookUpAccounts(session.isAccount ? lookUpAccount : null);
+}
+
+// The page was made for an account (its session cookie) and the server welcomed it as one: an
+// account's page whose session has ended is refused, never taken in as a guest (identity.js).
+const servedToAccount = () => Boolean(session.account) && !session.myGuest;
+
+function offerAccountActions(isAccount, known) {
+  session.isAccount = isAccount;
+  ui.roomActions.hidden = !isAccount;
+  offerAttaching(isAccount);
+  ui.roomSettings.hidden = !isAccount || session.roomMissing; // no room here to set
   ui.notifyOn.hidden = !mayOffer();
   // An account's rooms are made with "New room"; going to a name only finds one.
-  if (answer.ok) ui.roomForm.querySelector("label").textContent = "Go to a room";
+  if (isAccount) ui.roomForm.querySelector("label").textContent = "Go to a room";
+  known();
 }
 
 // The colour and picture of the account called ``nick``, if there is one (a guest has none), and

@@ -70,7 +70,7 @@ function routeFrames() {
     people.onWelcome(frame);
     loadMembers();
     refreshRooms();
-    showAccountActions().then(() => {
+    showAccountActions(() => {
       refreshMessageActions();
       accountKnown();
       refreshThreads();
@@ -217,7 +217,7 @@ async function showRoomMissing() {
   composer.showWritable();
   showRooms();
   await identity.showAccount();
-  showAccountActions().then(refreshMessageActions);
+  showAccountActions(refreshMessageActions);
   offerAdministration();
   refreshRooms();
 }
