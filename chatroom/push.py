@@ -96,11 +96,11 @@ def payload(message: StoredMessage, room: RoomRecord, reason: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class ReminderPush:
-    """A reminder of the message that fell due, to be pushed to its person."""
+class PushJob:
+    """A message to push to those it is for, or, as a reminder that fell due, to one person."""
 
-    account_id: int
     message: StoredMessage
+    reminder_for: int | None = None
 
 
 class Pusher:
@@ -112,7 +112,7 @@ class Pusher:
         self.contact = settings.push_contact or default_contact(settings)
         self._key: VapidKey | None = None
         self._key_lock = asyncio.Lock()
-        self._queue: asyncio.Queue[StoredMessage | ReminderPush] = asyncio.Queue(QUEUE_SIZE)
+        self._queue: asyncio.Queue[PushJob] = asyncio.Queue(QUEUE_SIZE)
         self._workers: list[asyncio.Task[None]] = []
         self._sending = asyncio.Semaphore(MAX_SENDING)
         self._closed = False
@@ -133,13 +133,13 @@ class Pusher:
         """A message was stored here: queue it for the workers, or drop it when they are that far behind."""
         if message.guest and "@" not in message.text and message.thread is None:
             return  # a guest writes only in open rooms: nobody to push but those it mentions, or follow
-        self._queue_job(message)
+        self._queue_job(PushJob(message))
 
     def fell_due(self, account_id: int, message: StoredMessage) -> None:
         """A reminder of the message fell due: queue its push to the person (``remind``)."""
-        self._queue_job(ReminderPush(account_id, message))
+        self._queue_job(PushJob(message, reminder_for=account_id))
 
-    def _queue_job(self, job: StoredMessage | ReminderPush) -> None:
+    def _queue_job(self, job: PushJob) -> None:
         """Queue a push for the workers, unless closing; drop it when they are that far behind."""
         if self._closed:
             return
@@ -153,10 +153,10 @@ class Pusher:
     async def _work(self) -> None:
         while True:
             job = await self._queue.get()
-            message = job.message if isinstance(job, ReminderPush) else job
+            message = job.message
             try:
-                if isinstance(job, ReminderPush):
-                    await self.remind(job.account_id, message)
+                if job.reminder_for is not None:
+                    await self.remind(job.reminder_for, message)
                 else:
                     await self.push_for(message)
             except (StoreError, BackendError) as error:
