@@ -10,6 +10,7 @@ import tornado.web
 
 from . import auth, metrics, protocol
 from .access import Access
+from .allowances import Allowance
 from .backend import Backend, BackendError
 from .config import Settings
 from .hub import Hub
@@ -32,6 +33,16 @@ class ApiError(tornado.web.HTTPError):
         self.code = code
         self.message = message
         self.headers = headers or {}
+
+
+async def spend_allowance(allowance: Allowance, key: str, too_fast: str) -> None:
+    """Spend one of ``key``'s ``allowance``; 429 ``rate_limited`` with Retry-After when it has none left:
+    ``too_fast`` says what was done too fast, "try again in N s" follows."""
+    wait = await allowance.spend(key)
+    if wait:
+        seconds = max(1, round(wait))
+        message = f"{too_fast}: try again in {seconds} s"
+        raise ApiError(429, protocol.RATE_LIMITED, message, {"Retry-After": str(seconds)})
 
 
 def one_page(rows: list[T], limit: int) -> tuple[list[T], bool]:

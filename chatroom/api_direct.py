@@ -44,7 +44,7 @@ class DirectHandler(ManageHandler):
         room = await self.direct_room_id(ids)
         record = await self.unavailable_if_failing(self.backend.accounts.room_record(room))
         if record is None:
-            self.spend_creation(who)
+            await self.spend_creation(who)
             record = await self.create(room, ids)
             if record is not None:
                 await self.notify(record, ROOM_CREATED)

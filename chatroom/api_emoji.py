@@ -22,7 +22,8 @@ import tornado.web
 
 from . import protocol
 from .access import Access
-from .api import ApiError, JsonHandler
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, spend_allowance
 from .backend import Backend, tell_processes
 from .clock import now_ms
 from .config import Settings
@@ -31,7 +32,6 @@ from .emoji_images import MAX_UPLOAD_BYTES, EmojiPicture, prepare_emoji
 from .emoji_names import BadEmojiNameError, check_name
 from .identity import Authenticator, Identity
 from .images import ImageRefusedError
-from .limits import KeyedTokenBuckets
 from .links import SetupState
 from .moderation import keep_act
 from .store.acts_base import REMOVE_EMOJI, ModerationAct
@@ -80,7 +80,7 @@ class EmojiListHandler(EmojiBaseHandler):
         authenticator: Authenticator,
         access: Access,
         standard: frozenset[str],
-        adds: KeyedTokenBuckets,
+        adds: Allowance,
         setup: SetupState | None = None,
     ) -> None:
         super().initialize(config, backend, authenticator, access, setup)
@@ -127,7 +127,7 @@ class EmojiListHandler(EmojiBaseHandler):
             raise ApiError(400, protocol.BAD_NAME, str(error)) from None
         if len(data) > MAX_UPLOAD_BYTES:
             raise _too_large()
-        self._take_turn(who)
+        await self._take_turn(who)
         picture = await _prepared(data)
         emoji = CustomEmoji(name, who.account_id, now_ms(), picture.content_type, picture.digest, who.name)
         try:
@@ -141,16 +141,9 @@ class EmojiListHandler(EmojiBaseHandler):
         await self.tell_nodes(EmojiNotice(name, picture.digest, who.name, emoji.created))
         self.send_json({"emoji": entry_of(emoji)}, 201)
 
-    def _take_turn(self, who: Identity) -> None:
+    async def _take_turn(self, who: Identity) -> None:
         """Count an image to prepare; 429 rate_limited when ``who`` adds too fast."""
-        if not self.adds.take(str(who.account_id)):
-            wait = max(1, round(self.adds.wait(str(who.account_id))))
-            raise ApiError(
-                429,
-                protocol.RATE_LIMITED,
-                f"too many emoji at once: try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        await spend_allowance(self.adds, str(who.account_id), "too many emoji at once")
 
     def _form(self) -> tuple[str, bytes]:
         """The form's ``name`` and ``file``; 400 bad_request when it is not such a form."""

@@ -19,14 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import changes, metrics, protocol
-from .api import ApiError, JsonHandler
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, spend_allowance
 from .api_saved import no_such_message
 from .backend import BackendError
 from .events import StoredMessage
 from .forward_frames import readable_text
 from .forwarded import Forwarded
 from .identity import Identity
-from .limits import KeyedTokenBuckets
 from .polls import is_poll_text, poll_summary
 from .protocol import ProtocolError
 from .reminder_sending import live_message
@@ -72,14 +72,14 @@ class ForwardHandler(ForwardBaseHandler):
     the comment ``message`` (optional) → 201 with the copy's user frame; 429 ``rate_limited`` past
     FORWARDS_PER_MINUTE."""
 
-    def initialize(self, forwards: KeyedTokenBuckets, **api: Any) -> None:  # type: ignore[override]
+    def initialize(self, forwards: Allowance, **api: Any) -> None:  # type: ignore[override]
         super().initialize(**api)
         self.forwards = forwards
 
     async def post(self, raw_target: str) -> None:
         who = self.person_asking("only people forward messages", "guests forward nothing")
         target = self.room_argument(raw_target)
-        self.spend_forward(who)
+        await self.spend_forward(who)
         body = self.json_object()
         source, source_id, comment = (
             self.source_room(body),
@@ -102,17 +102,9 @@ class ForwardHandler(ForwardBaseHandler):
         metrics.MESSAGES_STORED.inc()
         self.send_json(changes.message_frame(stored), 201)
 
-    def spend_forward(self, who: Identity) -> None:
+    async def spend_forward(self, who: Identity) -> None:
         """Count one forward; 429 ``rate_limited`` when ``who`` forwards too fast."""
-        key = str(who.account_id)
-        if not self.forwards.take(key):
-            wait = max(1, round(self.forwards.wait(key)))
-            raise ApiError(
-                429,
-                protocol.RATE_LIMITED,
-                f"you are forwarding too fast: try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        await spend_allowance(self.forwards, str(who.account_id), "you are forwarding too fast")
 
     def source_room(self, body: dict[str, Any]) -> str:
         """The original's room: a string, else 400; a name no room can have is a room one may not see."""

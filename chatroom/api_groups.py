@@ -16,14 +16,14 @@ import logging
 
 from . import protocol
 from .access import Access
-from .api import ApiError, JsonHandler
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, spend_allowance
 from .backend import Backend, BackendError, tell_processes
 from .clock import now_ms
 from .config import Settings
 from .group_frames import GroupNotice, group_entry
 from .group_names import BadDescriptionError, BadGroupError, check_description, check_group_name
 from .identity import Authenticator, Identity
-from .limits import KeyedTokenBuckets
 from .links import SetupState
 from .moderation import keep_act
 from .store.acts_base import MANAGE_GROUP, ModerationAct
@@ -121,7 +121,7 @@ class GroupsHandler(GroupBaseHandler):
         backend: Backend,
         authenticator: Authenticator,
         access: Access,
-        creations: KeyedTokenBuckets,
+        creations: Allowance,
         setup: SetupState | None = None,
     ) -> None:
         super().initialize(config, backend, authenticator, access, setup)
@@ -139,7 +139,7 @@ class GroupsHandler(GroupBaseHandler):
         try:
             name = check_group_name(body.get("name"))
             description = check_description(body.get("description"))
-            self._take_turn(who)
+            await self._take_turn(who)
             group = await self.unavailable_if_failing(
                 self.backend.accounts.create_group(name, description, who.account_id, now_ms())
             )
@@ -148,12 +148,9 @@ class GroupsHandler(GroupBaseHandler):
         await self.tell_nodes(GroupNotice(group.name, group.name))
         await self.answer_with(group.name, 201)
 
-    def _take_turn(self, who: Identity) -> None:
+    async def _take_turn(self, who: Identity) -> None:
         """Count a group to create; 429 rate_limited when ``who`` creates too fast."""
-        if not self.creations.take(str(who.account_id)):
-            wait = max(1, round(self.creations.wait(str(who.account_id))))
-            message = f"too many groups at once: try again in {wait} s"
-            raise ApiError(429, protocol.RATE_LIMITED, message, {"Retry-After": str(wait)})
+        await spend_allowance(self.creations, str(who.account_id), "too many groups at once")
 
 
 class GroupHandler(GroupBaseHandler):

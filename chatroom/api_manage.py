@@ -13,7 +13,8 @@ from typing import Any
 
 from . import protocol
 from .access import Access, Readable, may_create_rooms, may_manage, may_put_everyone_in, member_names
-from .api import ApiError, JsonHandler, room_not_found
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, room_not_found, spend_allowance
 from .api_rooms import RoomsHandler
 from .api_topic import asks_topic_alone, topic_asked
 from .backend import Backend
@@ -30,7 +31,6 @@ from .events import (
     RoomNotice,
 )
 from .identity import Authenticator, Identity
-from .limits import KeyedTokenBuckets
 from .line_text import breaks_line, hides_text
 from .links import SetupState
 from .names import DIRECT_PREFIX, is_direct_name
@@ -94,7 +94,7 @@ class ManageHandler(JsonHandler):
         backend: Backend,
         authenticator: Authenticator,
         access: Access,
-        creations: KeyedTokenBuckets,
+        creations: Allowance,
         setup: SetupState | None = None,
         unread: UnreadDesk | None = None,
     ) -> None:
@@ -117,17 +117,9 @@ class ManageHandler(JsonHandler):
         assert self.who is not None
         return self.who
 
-    def spend_creation(self, who: Identity) -> None:
+    async def spend_creation(self, who: Identity) -> None:
         """Count one room made by ``who``; 429 rate_limited when they make them too fast."""
-        key = str(who.account_id)
-        if self.config.new_rooms_per_minute and not self.creations.take(key):
-            wait = max(1, round(self.creations.wait(key)))
-            raise ApiError(
-                429,
-                protocol.RATE_LIMITED,
-                f"you are creating rooms too fast: try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        await spend_allowance(self.creations, str(who.account_id), "you are creating rooms too fast")
 
     async def accounts_named(self, raw: object, *, limit: int = MAX_NAMED_MEMBERS) -> list[Account]:
         """The active accounts a body's list of names names; 400 when one is not a name or not an account."""
@@ -192,7 +184,7 @@ class CreateRoomsHandler(RoomsHandler, ManageHandler):
         title = clean_title(body.get("title"))
         posting = clean_posting(body.get("posting", EVERYONE), kind)
         members = [account.id for account in await self.accounts_named(body.get("members"))]
-        self.spend_creation(who)
+        await self.spend_creation(who)
         await self.refuse_guests_room(room)
         try:
             record = await self.unavailable_if_failing(

@@ -16,14 +16,14 @@ from typing import Any
 
 from . import protocol
 from .access import Access
-from .api import ApiError, JsonHandler
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, spend_allowance
 from .backend import Backend, tell_processes
 from .changes import clean_emoji
 from .clock import now_ms
 from .config import Settings
 from .events import PauseNotice, StatusNotice
 from .identity import Authenticator, Identity
-from .limits import KeyedTokenBuckets
 from .line_text import breaks_line, hides_text
 from .links import SetupState
 from .protocol import ProtocolError
@@ -97,7 +97,7 @@ class StatusChangeHandler(JsonHandler):
         backend: Backend,
         authenticator: Authenticator,
         access: Access,
-        changes: KeyedTokenBuckets,
+        changes: Allowance,
         setup: SetupState | None = None,
     ) -> None:
         super().initialize(config, backend, authenticator, access, setup)
@@ -110,17 +110,9 @@ class StatusChangeHandler(JsonHandler):
             raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests have no status")
         return self.who
 
-    def spend_change(self, who: Identity) -> None:
+    async def spend_change(self, who: Identity) -> None:
         """Count one change; 429 rate_limited when ``who`` changes too fast."""
-        key = str(who.account_id)
-        if not self.changes.take(key):
-            wait = max(1, round(self.changes.wait(key)))
-            raise ApiError(
-                429,
-                protocol.RATE_LIMITED,
-                f"you are changing your status too fast: try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        await spend_allowance(self.changes, str(who.account_id), "you are changing your status too fast")
 
     async def tell_nodes(self, notice: StatusNotice | PauseNotice) -> None:
         """Tell every node's pages; the change is stored already, so a bus away is logged, not refused:
@@ -150,14 +142,14 @@ class StatusHandler(StatusChangeHandler):
             clean_until(body.get("until"), now, required=False),
             now,
         )
-        self.spend_change(who)
+        await self.spend_change(who)
         await self.unavailable_if_failing(self.backend.accounts.set_status(status))
         await self.tell_nodes(StatusNotice(who.name, status.emoji, status.text, status.until))
         self.send_json({"status": status_json(status)})
 
     async def delete(self) -> None:
         who = self.account()
-        self.spend_change(who)
+        await self.spend_change(who)
         cleared = await self.unavailable_if_failing(
             self.backend.accounts.clear_status(who.account_id, now_ms())
         )
@@ -188,7 +180,7 @@ class DndHandler(StatusChangeHandler):
         who = self.person()
         until = clean_until(self.json_object().get("until"), now_ms(), required=True)
         assert until is not None
-        self.spend_change(who)
+        await self.spend_change(who)
         await self.unavailable_if_failing(
             self.backend.accounts.pause_notifications(Pause(who.account_id, until))
         )
@@ -197,7 +189,7 @@ class DndHandler(StatusChangeHandler):
 
     async def delete(self) -> None:
         who = self.person()
-        self.spend_change(who)
+        await self.spend_change(who)
         resumed = await self.unavailable_if_failing(
             self.backend.accounts.resume_notifications(who.account_id, now_ms())
         )

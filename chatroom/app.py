@@ -14,6 +14,7 @@ import tornado.web
 
 from .access import Access
 from .admission import Admission
+from .allowances import Allowance
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_acts import ModerationHistoryHandler
@@ -54,7 +55,7 @@ from .handlers import ChatSocketHandler
 from .hub import Hub
 from .identity import Authenticator
 from .import_map import build_import_map
-from .limits import JoinLimit, KeyedTokenBuckets, SignInLimit
+from .limits import JoinLimit, SignInLimit
 from .links import SetupState
 from .notices import NoticeDesk
 from .pages import IndexHandler, JoinPageHandler, ResetPageHandler, SetupPageHandler, SignInPageHandler
@@ -179,7 +180,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     unread.start(hub.spawn)
     manage = {
         **api,
-        "creations": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
+        "creations": Allowance(backend, "new-rooms", settings.new_rooms_per_minute),
         "unread": unread,
     }
     peers = PeerDesk(backend)
@@ -190,8 +191,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     following = {**api, "threads": threads}
     pusher = Pusher(settings, backend)
     push = {**api, "pusher": pusher}
-    statuses = {**api, "changes": KeyedTokenBuckets.per_minute(CHANGES_PER_MINUTE)}
-    forwards = {**api, "forwards": KeyedTokenBuckets.per_minute(FORWARDS_PER_MINUTE)}
+    statuses = {**api, "changes": Allowance(backend, "status-changes", CHANGES_PER_MINUTE)}
+    forwards = {**api, "forwards": Allowance(backend, "forwards", FORWARDS_PER_MINUTE)}
     webhooks = Webhooks(settings, backend.accounts)
     if settings.link_previews:
         LinkPreviews(settings, backend, hub.spawn).start()
@@ -199,12 +200,12 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     scheduled = {**api, "sending": sending}
     reminding = ReminderSending(backend, access, pusher)
     reminders = {**api, "reminding": reminding}
-    uploads = Uploads(settings, backend.files)
+    uploads = Uploads(settings, backend.files, Allowance(backend, "uploads", settings.uploads_per_minute))
     upload = {**api, "uploads": uploads}
     emoji = {
         **api,
         "standard": shortcodes_in((asset_dir("static") / "js" / "emoji_shortcodes.js").read_text("utf-8")),
-        "adds": KeyedTokenBuckets.per_minute(ADDS_PER_MINUTE),
+        "adds": Allowance(backend, "emoji-adds", ADDS_PER_MINUTE),
     }
     socket = {
         "config": settings,
@@ -213,7 +214,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
         "webhooks": webhooks,
         "hub": hub,
         "connections": ConnectionCounter(),
-        "new_rooms": KeyedTokenBuckets.per_minute(settings.new_rooms_per_minute),
+        "new_rooms": Allowance(backend, "new-rooms-by-address", settings.new_rooms_per_minute),
         "joins": JoinLimit(settings.join_rate, settings.join_burst),
         "unread": unread,
         "peers": peers,
@@ -256,7 +257,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (
                 r"/api/groups",
                 GroupsHandler,
-                {**api, "creations": KeyedTokenBuckets.per_minute(GROUP_CREATIONS)},
+                {**api, "creations": Allowance(backend, "new-groups", GROUP_CREATIONS)},
             ),
             (r"/api/groups/([^/]+)", GroupHandler, api),
             (r"/api/groups/([^/]+)/members/([^/]+)", GroupMemberHandler, api),

@@ -273,6 +273,11 @@ class Backend(Protocol):
     async def forget_failures(self, key: str) -> None:
         """Clear ``key``'s failures across the deployment."""
 
+    async def spend(self, key: str, per_minute: int) -> float:
+        """Spend one of ``key``'s allowance of ``per_minute`` a minute across the deployment: 0 when
+        spent, else the seconds until there is one."""
+        ...
+
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each of ``rooms`` has online, on every node."""
         ...

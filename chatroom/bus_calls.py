@@ -54,6 +54,10 @@ class BusCalls:
         """Clear ``key``'s failures across the deployment."""
         await self._bus_call(self.bus.forget_failures(key))
 
+    async def spend(self, key: str, per_minute: int) -> float:
+        """Spend one of ``key``'s allowance, by the deployment's count."""
+        return await self._bus_call(self.bus.spend(key, per_minute))
+
     async def online_counts(self, rooms: list[str]) -> list[int]:
         """How many members each room has online, on every node."""
         return await self._bus_call(self.bus.online_counts(rooms)) if rooms else []

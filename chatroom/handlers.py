@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 
 from . import effects, metrics
 from .admission import Admission
+from .allowances import Allowance
 from .backend import Backend, BackendError
 from .clock import now_ms
 from .config import Settings
@@ -19,7 +20,7 @@ from .events import Delivered, PresenceEvent
 from .fanout import Outbox, encode_frames
 from .hub import Hub
 from .identity import SESSION_COOKIE
-from .limits import JoinLimit, KeyedTokenBuckets
+from .limits import JoinLimit
 from .notice_target import NoticeTarget
 from .peers import PeerDesk
 from .pings import PingSweep
@@ -67,7 +68,7 @@ class ChatSocketHandler(NoticeTarget, MemberWrites, GuardedSocketHandler):
         admission: Admission,
         hub: Hub[ChatSocketHandler],
         connections: ConnectionCounter,
-        new_rooms: KeyedTokenBuckets,
+        new_rooms: Allowance,
         joins: JoinLimit,
         peers: PeerDesk,
         pings: PingSweep[ChatSocketHandler],

@@ -13,9 +13,10 @@ from collections import Counter as Tally
 from typing import Any
 
 from . import auth, limits, metrics, protocol
+from .allowances import Allowance
 from .backend import Backend, BackendError
 from .config import Settings
-from .limits import JoinLimit, KeyedTokenBuckets
+from .limits import JoinLimit
 from .live_socket import LiveSocketHandler
 from .protocol import ProtocolError
 from .store.base import StoreError
@@ -65,7 +66,7 @@ class GuardedSocketHandler(LiveSocketHandler):
     config: Settings
     backend: Backend
     connections: ConnectionCounter
-    new_rooms: KeyedTokenBuckets
+    new_rooms: Allowance
     joins: JoinLimit
     # Whether this socket's connection stays counted until it closes (it got past the upgrade).
     _counted_until_closed = False
@@ -117,7 +118,7 @@ class GuardedSocketHandler(LiveSocketHandler):
                 return False
         except (ProtocolError, BackendError, StoreError):
             return False  # open() answers a bad name or a store away, after the upgrade
-        if self.new_rooms.take(limits.address_key(address)):
+        if not await self.new_rooms.spend(limits.address_key(address)):
             metrics.ROOMS_CREATED.inc()
             return False
         message = (

@@ -33,11 +33,11 @@ import tornado.web
 
 from . import metrics, protocol
 from .access import Access
-from .api import ApiError, JsonHandler
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, spend_allowance
 from .backend import Backend
 from .config import Settings
 from .identity import Authenticator, Identity
-from .limits import KeyedTokenBuckets
 from .links import SetupState
 from .store.base import StoreError
 from .store.files_base import FileStore
@@ -86,10 +86,10 @@ def too_large(limit: int) -> ApiError:
 class Uploads:
     """What every upload handler shares: the store's files, the per-account rate, the quota, the gauge."""
 
-    def __init__(self, settings: Settings, files: FileStore) -> None:
+    def __init__(self, settings: Settings, files: FileStore, rate: Allowance) -> None:
         self.settings = settings
         self.files = files
-        self.rate = KeyedTokenBuckets.per_minute(settings.uploads_per_minute)
+        self.rate = rate
         self.preparing = asyncio.Semaphore(PREPARATIONS_AT_ONCE)
 
     async def prepare(self, work: Callable[[], Result]) -> Result:
@@ -97,19 +97,10 @@ class Uploads:
         async with self.preparing:
             return await asyncio.to_thread(work)
 
-    def take(self, who: Identity) -> None:
+    async def take(self, who: Identity) -> None:
         """Count one upload of ``who``; 429 ``rate_limited`` (with Retry-After) when they upload too fast."""
-        if not self.settings.uploads_per_minute:
-            return
-        key = str(who.account_id)
-        if not self.rate.take(key):
-            wait = max(1, round(self.rate.wait(key)))
-            raise ApiError(
-                429,
-                protocol.RATE_LIMITED,
-                f"at most {self.settings.uploads_per_minute} uploads a minute: try again in {wait} s",
-                {"Retry-After": str(wait)},
-            )
+        too_fast = f"at most {self.settings.uploads_per_minute} uploads a minute"
+        await spend_allowance(self.rate, str(who.account_id), too_fast)
 
     async def check_quota(self, incoming: int) -> None:
         """507 ``quota_exceeded`` when ``incoming`` more bytes would pass --files-quota-bytes."""
@@ -209,7 +200,7 @@ class UploadHandler(JsonHandler):
         declared = self._declared_length()
         if declared is not None and declared > self.config.max_upload_bytes:
             raise self.refusal(too_large(self.config.max_upload_bytes))
-        self.take_turn()
+        await self.take_turn()
         await self.check_quota(declared or 0)
         try:
             self.spool = Spool(self.uploads.files.spool_dir)
@@ -228,10 +219,10 @@ class UploadHandler(JsonHandler):
             raise ApiError(403, protocol.FORBIDDEN, "guests cannot upload files: sign in first")
         return self.who
 
-    def take_turn(self) -> None:
+    async def take_turn(self) -> None:
         """Count the upload against its uploader's rate: 429 when they upload too fast."""
         try:
-            self.uploads.take(self.require_account())
+            await self.uploads.take(self.require_account())
         except ApiError as error:
             raise self.refusal(error) from None
 

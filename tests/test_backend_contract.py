@@ -844,6 +844,43 @@ def test_failures_older_than_the_window_no_longer_count(make_backend: Callable[[
     run(make_backend(), scenario)
 
 
+def test_an_allowance_is_spent_by_the_whole_deployment(make_backend: Callable[[], Backend]) -> None:
+    """An allowance of 3 a minute is spent 3 times over the nodes; the 4th asks for about 20 s (one comes
+    back every 20 s), on every node, and spends nothing; another key has its own."""
+    other = make_backend()
+
+    async def scenario(backend: Backend) -> None:
+        await other.start()
+        try:
+            nodes = [backend, other] if getattr(backend, "bus_kind", "") == "redis" else [backend, backend]
+            for node in [*nodes, nodes[0]]:
+                assert await node.spend("forwards:7", 3) == 0
+            for node in [*nodes, *nodes]:
+                assert 19.0 < await node.spend("forwards:7", 3) <= 20.0
+            assert await nodes[1].spend("forwards:8", 3) == 0
+            assert await nodes[1].spend("status-changes:7", 3) == 0
+        finally:
+            await other.close()
+
+    run(make_backend(), scenario)
+
+
+def test_an_allowance_comes_back_at_its_rate(make_backend: Callable[[], Backend]) -> None:
+    """Spent in full, an allowance of 60 a minute has one again after the second it says, not before."""
+
+    async def scenario(backend: Backend) -> None:
+        spent = 0
+        while (wait := await backend.spend("uploads:9", 60)) == 0:
+            spent += 1
+            assert spent <= 62, "an allowance of 60 a minute never ran out"
+        assert spent >= 60 and 0 < wait <= 1.0
+        await asyncio.sleep(wait + 0.05)
+        assert await backend.spend("uploads:9", 60) == 0
+        assert await backend.spend("uploads:9", 60) > 0
+
+    run(make_backend(), scenario)
+
+
 def test_changes_are_delivered_in_order_and_kept(make_durable_backend: Callable[[], Backend]) -> None:
     """A change is delivered among messages in id order, and after a restart history shows its effect."""
 

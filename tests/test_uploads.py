@@ -9,6 +9,7 @@ from dataclasses import replace
 import pytest
 from tornado.testing import gen_test
 
+from chatroom.allowances import Allowance
 from chatroom.uploads import PREPARATIONS_AT_ONCE, Uploads, clean_file_name
 from tests.chat_case import OnPostgres
 from tests.files_case import LIMIT, TEXT, FilesCase, png, refused_count
@@ -204,7 +205,7 @@ class PreparationTest(FilesCase):
     @gen_test(timeout=10)
     async def test_a_third_preparation_waits_for_one_of_two_to_end(self) -> None:
         """Two preparations run at once; the third starts only once one of them has ended."""
-        uploads = Uploads(self.settings, self.backend.files)
+        uploads = Uploads(self.settings, self.backend.files, Allowance(self.backend, "uploads", 0))
         release = [threading.Event() for _ in range(3)]
         started: list[int] = []
 

@@ -121,6 +121,11 @@ class Bus(Protocol):
     async def forget_failures(self, key: str) -> None:
         """Clear ``key``'s failures (it succeeded)."""
 
+    async def spend(self, key: str, per_minute: int) -> float:
+        """Spend one of ``key``'s allowance of ``per_minute`` a minute, in bursts of as many, as every
+        process counts it: 0 when spent, else the seconds until there is one (nothing spent)."""
+        ...
+
     async def is_online(self, room: str, nick: str) -> bool:
         """Whether a member of the room holds ``nick`` (by its look-alike key), on any process."""
         ...

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from ..backend import EventSink, PresenceEvent, Sequenced, TypingEvent
 from ..clock import now_ms
 from ..events import Members, Notice
-from ..limits import FailureWindows
+from ..limits import FailureWindows, KeyedTokenBuckets
 from ..names import listing_order, nick_key, room_key
 from .base import account_owner, connection_owner, is_guest_owner, owner_account
 
@@ -77,6 +77,7 @@ class LocalBus:
         self._sinks: dict[str, EventSink] = {}
         self._claims: dict[str, str] = {}
         self._failures: dict[tuple[int, float], FailureWindows] = {}
+        self._allowances: dict[int, KeyedTokenBuckets] = {}
         # How many members each owner holds, over every room.
         self._owners: Counter[str] = Counter()
 
@@ -118,6 +119,13 @@ class LocalBus:
         """Clear ``key``'s failures, whatever their limit."""
         for windows in self._failures.values():
             windows.forget(key)
+
+    async def spend(self, key: str, per_minute: int) -> float:
+        """Spend one of ``key``'s allowance."""
+        buckets = self._allowances.get(per_minute)
+        if buckets is None:
+            buckets = self._allowances[per_minute] = KeyedTokenBuckets.per_minute(per_minute)
+        return 0.0 if buckets.take(key) else buckets.wait(key)
 
     async def is_online(self, room: str, nick: str) -> bool:
         """Whether a member of the room holds ``nick``."""

@@ -27,6 +27,9 @@ Keys (``prefix`` defaults to ``chatroom:``):
 - ``room-claims`` a hash: look-alike key -> the room with members holding it.
 - ``failures:K`` a sorted set of the recent failures of K (a sign-in's
   account name or address), by Redis's own clock; it expires with its window.
+- ``allowance:K`` when K's allowance a minute (an account's forwards, say)
+  would be spent in full, in ms on Redis's clock; it expires once it is full
+  again (allowances.py).
 
 History is the store's: a Redis that restarts, or loses its data, loses
 presence for a moment (nodes hold their members again at their next refresh)
@@ -49,6 +52,7 @@ and the look-alike room claims.
 from __future__ import annotations
 
 import contextlib
+import math
 import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -266,6 +270,14 @@ class RedisBus:
         args = [limit, int(window * 1000), 1 if add else 0]
         waited: int = await self._calls.call(lambda: self._calls.script("failures")(keys, args))
         return int(waited)
+
+    async def spend(self, key: str, per_minute: int) -> float:
+        """Spend one of ``key``'s allowance, by every node's count (on Redis's clock; twice, after a
+        lost reply, only spends it early)."""
+        keys = [self._keys.allowance(key)]
+        args = [math.ceil(60_000 / per_minute), per_minute]
+        waited: int = await self._calls.call(lambda: self._calls.script("spend")(keys, args))
+        return int(waited) / 1000
 
     # --- rooms -------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from .redis_scripts import (
     REASSERT_SCRIPT,
     RELEASE_SCRIPT,
     RESERVE_SCRIPT,
+    SPEND_SCRIPT,
 )
 
 log = logging.getLogger("chatroom.redis")
@@ -57,6 +58,7 @@ SCRIPTS = {
     "drop_room_claim": DROP_ROOM_CLAIM_SCRIPT,
     "health": HEALTH_SCRIPT,
     "failures": FAILURES_SCRIPT,
+    "spend": SPEND_SCRIPT,
 }
 
 

@@ -53,6 +53,10 @@ class RedisKeys:
         """The recent failures of ``key`` (an account name, an address)."""
         return f"{self.prefix}failures:{key}"
 
+    def allowance(self, key: str) -> str:
+        """When ``key``'s allowance (an account's forwards, say) is next spent in full, in ms."""
+        return f"{self.prefix}allowance:{key}"
+
     @property
     def nodes(self) -> str:
         """The set of the deployment's nodes."""

@@ -235,3 +235,19 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(0, tonumber(oldest[2]) + window - now)
 """
+
+# An allowance of ARGV[2] a minute, one every ARGV[1] ms, in bursts of ARGV[2] (a token bucket kept as
+# the time it would be full again were one more spent: GCRA). KEYS[1] holds that time, in ms on Redis's
+# clock, and goes once the bucket is full. Returns 0 when spent, else the ms until one is there.
+SPEND_SCRIPT = """
+local now_s = redis.call('TIME')
+local now = tonumber(now_s[1]) * 1000 + math.floor(tonumber(now_s[2]) / 1000)
+local interval, burst = tonumber(ARGV[1]), tonumber(ARGV[2])
+local full_at = math.max(tonumber(redis.call('GET', KEYS[1]) or '0'), now) + interval
+local free_at = full_at - burst * interval
+if free_at > now then
+  return free_at - now
+end
+redis.call('SET', KEYS[1], string.format('%d', full_at), 'PX', string.format('%d', full_at - now))
+return 0
+"""

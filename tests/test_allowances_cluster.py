@@ -1,0 +1,158 @@
+"""Allowances a minute are the deployment's, not a process's: what one node spent, the other counts.
+
+Two ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis, with
+guests, JWTs, 3 new rooms and 2 uploads a minute; one person spreads their
+requests over both nodes and is refused once the deployment's allowance is
+spent, on either node, while another person carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import tornado.escape
+import tornado.httpclient
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from .clients import awelcomed, ws_url
+from .redis_server import RedisServer
+from .support import ServerProcess
+from .test_changes_recovery import answer
+from .test_rooms_cluster import SECRET, call, token
+
+Nodes = tuple[ServerProcess, ServerProcess]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Nodes]:
+    """Two nodes sharing a PostgreSQL schema and a Redis, with small allowances for rooms and uploads."""
+    redis = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    database = request.getfixturevalue("postgres_server").new_schema()
+    flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET)
+    limits = ("--new-rooms-per-minute", "3", "--uploads-per-minute", "2")
+    try:
+        with ServerProcess(*flags, *limits) as left, ServerProcess(*flags, *limits) as right:
+            yield left, right
+    finally:
+        redis.stop()
+
+
+def assert_refused(status: int, body: Any) -> None:
+    assert status == 429, body
+    assert body["error"] == "rate_limited", body
+
+
+def test_status_changes_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """ann changes her status 20 times, half on each node (20 a minute); the 21st is refused on either
+    node with rate_limited; bob, on the same nodes, changes his."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        for n in range(20):
+            node = (left, right)[n % 2]
+            status, body = await call(
+                node, "PUT", "/api/me/status", "ann", {"emoji": "🚌", "text": f"bus {n}"}
+            )
+            assert status == 200, (n, body)
+        for node in nodes:
+            assert_refused(
+                *await call(node, "PUT", "/api/me/status", "ann", {"emoji": "🚌", "text": "one more"})
+            )
+        assert (await call(right, "PUT", "/api/me/status", "bob", {"emoji": "🌴", "text": "free"}))[0] == 200
+
+    asyncio.run(scenario())
+
+
+def test_forwards_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """cid forwards a message 30 times, half through each node (30 a minute); the 31st is refused on
+    either node, and dee forwards it still."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        assert (await call(left, "POST", "/api/rooms", "cid", {"room": "relay", "kind": "open"}))[0] == 201
+        ws, _, _ = await awelcomed(left, room="relay", token=token("cid"))
+        original = (await answer(ws, {"type": "message", "message": "pass it on"}))["id"]
+        forward = {"room": "relay", "id": original}
+        for n in range(30):
+            status, body = await call(
+                (left, right)[n % 2], "POST", "/api/rooms/relay/forwards", "cid", forward
+            )
+            assert status == 201, (n, body)
+        for node in nodes:
+            assert_refused(*await call(node, "POST", "/api/rooms/relay/forwards", "cid", forward))
+        assert (await call(right, "POST", "/api/rooms/relay/forwards", "dee", forward))[0] == 201
+        await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_rooms_made_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """eve makes 3 rooms, two on the left and one on the right (3 a minute); a 4th is refused on either
+    node, and fay makes hers."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        for name, node in (("eve-1", left), ("eve-2", right), ("eve-3", left)):
+            assert (await call(node, "POST", "/api/rooms", "eve", {"room": name, "kind": "open"}))[0] == 201
+        for node in nodes:
+            assert_refused(*await call(node, "POST", "/api/rooms", "eve", {"room": "eve-4", "kind": "open"}))
+        assert (await call(right, "POST", "/api/rooms", "fay", {"room": "fay-1", "kind": "open"}))[0] == 201
+
+    asyncio.run(scenario())
+
+
+def test_rooms_made_by_joining_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """Guests from one address make 3 new rooms by joining them, on both nodes (3 a minute); the 4th
+    new room's upgrade is refused 429 too_many_rooms on either node, while joining a room that exists
+    goes on."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        joined = [
+            (await awelcomed(node, room=room, nick=f"guest-{room}"))[0]
+            for room, node in (("new-1", left), ("new-2", right), ("new-3", left))
+        ]
+        for node in nodes:
+            with pytest.raises(InvalidStatus) as refused:
+                async with connect(ws_url(node, room="new-4", nick="guest-4")):
+                    pass
+            assert refused.value.response.status_code == 429
+            assert b"too_many_rooms" in refused.value.response.body
+        again, _, _ = await awelcomed(right, room="new-1", nick="guest-again")
+        for ws in (*joined, again):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+async def upload(node: ServerProcess, who: str, name: str) -> tuple[int, Any]:
+    request = tornado.httpclient.HTTPRequest(
+        f"{node.url}/api/rooms/files-room/files?name={name}",
+        method="POST",
+        headers={"Authorization": f"Bearer {token(who)}", "Content-Type": "text/plain"},
+        body=b"notes\n",
+    )
+    response = await tornado.httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+    return response.code, tornado.escape.json_decode(response.body) if response.body else None
+
+
+def test_uploads_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """gus uploads a file on each node (2 a minute); a third is refused on either node; hal uploads."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        assert (await call(left, "POST", "/api/rooms", "gus", {"room": "files-room", "kind": "open"}))[
+            0
+        ] == 201
+        for n, node in enumerate(nodes):
+            status, body = await upload(node, "gus", f"notes-{n}.txt")
+            assert status == 200, body
+        for node in nodes:
+            assert_refused(*await upload(node, "gus", "notes-3.txt"))
+        assert (await upload(right, "hal", "notes.txt"))[0] == 200
+
+    asyncio.run(scenario())
