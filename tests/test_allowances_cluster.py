@@ -3,7 +3,9 @@
 Two ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis, with
 guests, JWTs, 3 new rooms and 2 uploads a minute; one person spreads their
 requests over both nodes and is refused once the deployment's allowance is
-spent, on either node, while another person carries on.
+spent, on either node, while another person carries on: new rooms (through
+the API, and by joining), uploads, status changes, forwards, groups and
+custom emoji.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .clients import awelcomed, ws_url
 from .redis_server import RedisServer
 from .support import ServerProcess
 from .test_changes_recovery import answer
+from .test_emoji_cluster import add
 from .test_rooms_cluster import SECRET, call, token
 
 Nodes = tuple[ServerProcess, ServerProcess]
@@ -125,6 +128,29 @@ def test_rooms_made_by_joining_on_both_nodes_count_as_one_allowance(nodes: Nodes
         again, _, _ = await awelcomed(right, room="new-1", nick="guest-again")
         for ws in (*joined, again):
             await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_groups_and_emoji_made_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """ida makes 10 groups and adds 20 custom emoji, half on each node (10 and 20 a minute); one more of
+    each is refused on either node, and jon makes a group and adds an emoji."""
+    left, right = nodes
+
+    async def scenario() -> None:
+        for n in range(10):
+            status, body = await call(
+                (left, right)[n % 2], "POST", "/api/groups", "ida", {"name": f"crew-{n}"}
+            )
+            assert status == 201, (n, body)
+        for n in range(20):
+            status, body = await add((left, right)[n % 2], "ida", f"ida-{n}")
+            assert status == 201, (n, body)
+        for node in nodes:
+            assert_refused(*await call(node, "POST", "/api/groups", "ida", {"name": "crew-extra"}))
+            assert_refused(*await add(node, "ida", "ida-extra"))
+        assert (await call(right, "POST", "/api/groups", "jon", {"name": "jons-crew"}))[0] == 201
+        assert (await add(right, "jon", "jon-1"))[0] == 201
 
     asyncio.run(scenario())
 
