@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -182,3 +183,31 @@ def test_uploads_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
         assert (await upload(right, "hal", "notes.txt"))[0] == 200
 
     asyncio.run(scenario())
+
+
+def test_with_redis_away_a_node_counts_alone_and_refuses_nothing_the_allowance_lets_through(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """kim changes her status once; Redis stopped, she changes it 20 more times on the node (its own
+    count, whole), the 21st is refused there; with Redis back, the deployment's count takes over again."""
+    redis = RedisServer(tmp_path).start()
+    database = request.getfixturevalue("postgres_server").lend_schema(request)
+    try:
+        with ServerProcess(database, "--redis-url", redis.url, "--jwt-secret", SECRET) as node:
+
+            async def change(n: int) -> tuple[int, Any]:
+                return await call(node, "PUT", "/api/me/status", "kim", {"emoji": "🚌", "text": f"bus {n}"})
+
+            async def scenario() -> None:
+                assert (await change(0))[0] == 200
+                redis.stop()
+                for n in range(1, 21):
+                    status, body = await change(n)
+                    assert status == 200, (n, body)
+                assert_refused(*await change(21))
+                redis.start()
+                assert (await change(22))[0] == 200  # Redis's count: one spent before it went away
+
+            asyncio.run(scenario())
+    finally:
+        redis.stop()
