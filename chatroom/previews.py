@@ -14,7 +14,8 @@ shown, a new one is read, one taken out takes its card away.
 
 Bounds: at most MAX_FETCHES fetches at once in a process and MAX_WAITING
 waiting beyond them (more are refused: ``busy``); each person's links are
-fetched at most FETCHES_PER_MINUTE a minute (more are refused: ``rate``),
+fetched at most FETCHES_PER_MINUTE a minute on any node (an allowance:
+allowances.py; more are refused: ``rate``),
 cards already read costing nothing. A fetch that fails or is refused is
 logged once, without the address's query, and its address is not read
 again for CARD_FRESH_MS.
@@ -31,12 +32,12 @@ from typing import Any
 import orjson
 
 from . import metrics
+from .allowances import Allowance
 from .backend import Backend, BackendError
 from .clock import now_ms
 from .config import Settings
 from .events import EDIT, PREVIEW, StoredChange, StoredMessage
 from .images import ImageRefusedError
-from .limits import KeyedTokenBuckets
 from .preview_fetch import IMAGE, Fetcher, FetchFailedError, FetchRefusedError
 from .preview_images import prepare_picture
 from .preview_pages import (
@@ -96,7 +97,7 @@ class LinkPreviews:
         )
         self._fetching = asyncio.Semaphore(MAX_FETCHES)
         self._waiting = 0
-        self._rates = KeyedTokenBuckets.per_minute(FETCHES_PER_MINUTE)
+        self._rates = Allowance(backend, "previews", FETCHES_PER_MINUTE)
 
     def start(self) -> None:
         """Watch the messages and edits this process stores."""
@@ -187,7 +188,7 @@ class LinkPreviews:
         if self._waiting >= MAX_WAITING:
             self._refused(url, REFUSED_BUSY)
             return None
-        if not self._rates.take(author.key):
+        if await self._rates.spend(author.key):
             self._refused(url, REFUSED_RATE)
             return None
         self._waiting += 1

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chatroom import metrics
+from chatroom.bus.local import LocalBus
 from chatroom.config import Settings
 from chatroom.events import EDIT
 from chatroom.preview_fetch import PAGE, Fetched, FetchFailedError
@@ -34,14 +35,36 @@ class StubFetcher:
 
 
 class StubBackend:
-    """The store's accounts, and the preview changes asked for."""
+    """The store's accounts, one process's bus for allowances, and the preview changes asked for."""
 
     def __init__(self, store: SQLiteStore) -> None:
         self.accounts = store.accounts
+        self.bus = LocalBus()
         self.changes: list[ChangeRequest] = []
+
+    async def spend(self, key: str, per_minute: int) -> float:
+        return await self.bus.spend(key, per_minute)
 
     async def change(self, room: str, request: ChangeRequest) -> Any:
         self.changes.append(request)
+
+
+class SpendingStore:
+    """The store itself standing for the backend (its changes are stored), with one process's allowances."""
+
+    def __init__(self, store: SQLiteStore) -> None:
+        self.store = store
+        self.accounts = store.accounts
+        self.bus = LocalBus()
+
+    async def change(self, room: str, request: ChangeRequest) -> Any:
+        return await self.store.change(room, request)
+
+    async def history(self, room: str, **page: Any) -> Any:
+        return await self.store.history(room, **page)
+
+    async def spend(self, key: str, per_minute: int) -> float:
+        return await self.bus.spend(key, per_minute)
 
 
 def previews_with(store: SQLiteStore) -> tuple[LinkPreviews, StubFetcher, StubBackend]:
@@ -144,7 +167,8 @@ def test_cards_read_for_a_text_edited_meanwhile_are_not_shown() -> None:
         store = SQLiteStore(":memory:")
         await store.start()
         fetcher, ann = HeldFetcher(), Author("ann", 1)
-        desk = LinkPreviews(Settings(), store, asyncio.ensure_future, fetcher)  # type: ignore[arg-type]
+        backend = SpendingStore(store)
+        desk = LinkPreviews(Settings(), backend, asyncio.ensure_future, fetcher)  # type: ignore[arg-type]
         try:
             first = "see https://x.org/slow"
             await store.append("lobby", "ann", first, account_id=1)

@@ -3,6 +3,8 @@ and a member back there with since; that node serves their pictures too.
 
 Two real ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis,
 reading a local site (tests/preview_site.py) with --preview-allow-private.
+A person's links are read within one allowance a minute, whichever node
+stored them.
 """
 
 from __future__ import annotations
@@ -67,6 +69,36 @@ def test_previews_read_on_one_node_reach_the_other_and_a_member_back_with_since(
             expected_cards(site)[1:],
         ]
         for ws in (ann, bob):
+            await ws.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_persons_links_read_on_both_nodes_count_as_one_allowance(
+    nodes: tuple[ServerProcess, ServerProcess], site: Site
+) -> None:
+    """ann links 20 pages, half on each node (20 links read a minute a person): each is read; her 21st,
+    on either node, is not, while bob's link, sent after it, is."""
+    left, right = nodes
+    for n in range(22):
+        page = f'<title>Page {n}</title><meta name="description" content="The page numbered {n}.">'
+        site.routes[f"/links-{n}"] = (200, {"Content-Type": "text/html"}, page.encode())
+
+    async def scenario() -> None:
+        ann = {node.port: (await awelcomed(node, room="lobby", token=token("ann")))[0] for node in nodes}
+        for n in range(20):
+            node = (left, right)[n % 2]
+            await answer(ann[node.port], {"type": "message", "message": f"see {site.url(f'/links-{n}')}"})
+        async with asyncio.timeout(WAIT):  # each is read once (their frames go by unread)
+            while sum(site.asked[f"/links-{n}"] for n in range(20)) < 20:
+                await asyncio.sleep(0.05)
+        await answer(ann[right.port], {"type": "message", "message": f"see {site.url('/links-20')}"})
+        bob, _, _ = await awelcomed(left, room="lobby", token=token("bob"))
+        last = (await answer(bob, {"type": "message", "message": f"see {site.url('/links-21')}"}))["id"]
+        while (await anext_of(bob, "preview", WAIT, skip=ANY_TYPE))["target"] != last:
+            pass
+        assert [site.asked[f"/links-{n}"] for n in range(22)] == [1] * 20 + [0, 1]
+        for ws in (*ann.values(), bob):
             await ws.close()
 
     asyncio.run(scenario())
