@@ -807,28 +807,40 @@ def test_messages_stored_together_reach_the_bus_together() -> None:
     run(ChatService(SQLiteStore(":memory:"), bus), scenario)
 
 
-def test_failures_count_for_the_whole_deployment(make_backend: Callable[[], Backend]) -> None:
-    """After ``limit`` failures a key waits about the window, on every node of the deployment;
-    another key does not; forgetting clears it (the sign-in limits stand on this)."""
+def run_on_two_nodes(
+    make_backend: Callable[[], Backend], scenario: Callable[[list[Backend]], Awaitable[None]]
+) -> None:
+    """Run ``scenario`` on two nodes of one deployment: two backends on one Redis, or, with an
+    in-process bus, the one node twice (its counts are its own)."""
     other = make_backend()
 
-    async def scenario(backend: Backend) -> None:
+    async def on_both(backend: Backend) -> None:
         await other.start()
         try:
-            # Nodes that share a bus share the counts; an in-process bus is one node's own.
-            nodes = [backend, other] if getattr(backend, "bus_kind", "") == "redis" else [backend, backend]
-            for node in [*nodes, nodes[0]]:
-                assert await node.failure_wait("n:ann", 3, 60.0) == 0
-                await node.record_failure("n:ann", 3, 60.0)
-            for node in nodes:
-                assert 55.0 < await node.failure_wait("n:ann", 3, 60.0) <= 60.0
-            assert await nodes[1].failure_wait("n:bob", 3, 60.0) == 0
-            await nodes[1].forget_failures("n:ann")
-            assert await nodes[0].failure_wait("n:ann", 3, 60.0) == 0
+            await scenario(
+                [backend, other] if getattr(backend, "bus_kind", "") == "redis" else [backend, backend]
+            )
         finally:
             await other.close()
 
-    run(make_backend(), scenario)
+    run(make_backend(), on_both)
+
+
+def test_failures_count_for_the_whole_deployment(make_backend: Callable[[], Backend]) -> None:
+    """After ``limit`` failures a key waits about the window, on every node of the deployment;
+    another key does not; forgetting clears it (the sign-in limits stand on this)."""
+
+    async def scenario(nodes: list[Backend]) -> None:
+        for node in [*nodes, nodes[0]]:
+            assert await node.failure_wait("n:ann", 3, 60.0) == 0
+            await node.record_failure("n:ann", 3, 60.0)
+        for node in nodes:
+            assert 55.0 < await node.failure_wait("n:ann", 3, 60.0) <= 60.0
+        assert await nodes[1].failure_wait("n:bob", 3, 60.0) == 0
+        await nodes[1].forget_failures("n:ann")
+        assert await nodes[0].failure_wait("n:ann", 3, 60.0) == 0
+
+    run_on_two_nodes(make_backend, scenario)
 
 
 def test_failures_older_than_the_window_no_longer_count(make_backend: Callable[[], Backend]) -> None:
@@ -847,22 +859,16 @@ def test_failures_older_than_the_window_no_longer_count(make_backend: Callable[[
 def test_an_allowance_is_spent_by_the_whole_deployment(make_backend: Callable[[], Backend]) -> None:
     """An allowance of 3 a minute is spent 3 times over the nodes; the 4th asks for about 20 s (one comes
     back every 20 s), on every node, and spends nothing; another key has its own."""
-    other = make_backend()
 
-    async def scenario(backend: Backend) -> None:
-        await other.start()
-        try:
-            nodes = [backend, other] if getattr(backend, "bus_kind", "") == "redis" else [backend, backend]
-            for node in [*nodes, nodes[0]]:
-                assert await node.spend("forwards:7", 3) == 0
-            for node in [*nodes, *nodes]:
-                assert 19.0 < await node.spend("forwards:7", 3) <= 20.0
-            assert await nodes[1].spend("forwards:8", 3) == 0
-            assert await nodes[1].spend("status-changes:7", 3) == 0
-        finally:
-            await other.close()
+    async def scenario(nodes: list[Backend]) -> None:
+        for node in [*nodes, nodes[0]]:
+            assert await node.spend("forwards:7", 3) == 0
+        for node in [*nodes, *nodes]:
+            assert 19.0 < await node.spend("forwards:7", 3) <= 20.0
+        assert await nodes[1].spend("forwards:8", 3) == 0
+        assert await nodes[1].spend("status-changes:7", 3) == 0
 
-    run(make_backend(), scenario)
+    run_on_two_nodes(make_backend, scenario)
 
 
 def test_an_allowance_comes_back_at_its_rate(make_backend: Callable[[], Backend]) -> None:
