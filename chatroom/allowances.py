@@ -1,8 +1,8 @@
 """Per-minute allowances counted by the deployment: a person on two nodes has one, not one a process.
 
-Creating rooms, groups and custom emoji, changing one's status, forwarding
-and uploading each have an allowance a minute per account (creating a room
-by joining it, per address). Counted in one process, a person spreading
+Creating rooms, groups and custom emoji, changing one's status, forwarding,
+uploading and having one's links read for previews each have an allowance
+a minute per person (creating a room by joining it, per address). Counted in one process, a person spreading
 requests over N processes or nodes would get N times as many; the bus keeps
 the count instead (Redis for many processes, this process's memory
 otherwise), as it does sign-in failures (limits.SignInLimit).

@@ -188,11 +188,12 @@ class LinkPreviews:
         if self._waiting >= MAX_WAITING:
             self._refused(url, REFUSED_BUSY)
             return None
-        if await self._rates.spend(author.key):
-            self._refused(url, REFUSED_RATE)
-            return None
+        # Its place is held while the allowance is asked (over the bus): others waiting meanwhile count it.
         self._waiting += 1
         try:
+            if await self._rates.spend(author.key):
+                self._refused(url, REFUSED_RATE)
+                return None
             async with self._fetching:
                 return await self.read(url)
         finally:
