@@ -662,6 +662,24 @@ def test_an_accounts_connections_share_its_nick_as_one_member(make_backend: Call
     run(make_backend(), scenario)
 
 
+def test_an_account_back_while_its_last_connection_lets_go_keeps_its_nick(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """An account's connection closed by the server comes back at once: its claim, made while the
+    old connection's release is under way, waits for it and is never refused."""
+
+    async def scenario(backend: Backend) -> None:
+        ann = account_owner(7)
+        await backend.reserve("lobby", "ann", ann)
+        _, back = await asyncio.gather(
+            backend.release("lobby", "ann", announce=True), backend.reserve("lobby", "ann", ann)
+        )
+        assert back == ["ann"]
+        assert await backend.is_online("lobby", "ann")
+
+    run(make_backend(), scenario)
+
+
 def test_guests_are_marked_in_the_members_and_their_joins_and_leaves(
     make_backend: Callable[[], Backend],
 ) -> None:

@@ -165,7 +165,10 @@ class RedisPresence:
         if self._calls.closing:
             # Closing releases (and announces) every member still held.
             return False
-        await self._take_turn(member, None)
+        # The hold's owner (the releasing connection's) takes the turn: that
+        # owner's claim meanwhile waits for it, another owner's is refused.
+        hold = self._holds.get(member)
+        await self._take_turn(member, hold.owner if hold is not None else None, waits=True)
         try:
             return await self._release_one(member, announce)
         finally:
@@ -195,13 +198,13 @@ class RedisPresence:
     def _member_args(self, room: str, key: str, owner: str, last: object) -> list[Any]:
         return [self._keys.prefix, room, key, owner, self._keys.node_id, last, now_ms()]
 
-    async def _take_turn(self, member: Member, owner: str | None) -> bool:
-        """Wait for what is under way with ``member`` here; False if it is another owner's claim.
+    async def _take_turn(self, member: Member, owner: str | None, *, waits: bool = False) -> bool:
+        """Wait for what is under way with ``member`` here; False if it is another owner's.
 
-        ``owner`` None (a release) waits whatever is under way.
+        A release ``waits`` whatever is under way, whoever's it is.
         """
         while (turn := self._turns.get(member)) is not None:
-            if owner is not None and turn.owner != owner:
+            if not waits and turn.owner != owner:
                 return False
             await turn.done.wait()
         self._turns[member] = _Turn(owner)
