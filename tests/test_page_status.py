@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import APIResponse, Locator, Page, Route, expect
 
 from tests.support import ServerProcess, unique
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
@@ -142,6 +142,56 @@ def test_a_status_whose_time_passes_goes_without_a_word_from_the_server(site: Si
     mark = online_item(bob, ann_name).locator(".status-emoji")
     expect(mark).to_have_text("🚌")
     expect(mark).to_have_count(0, timeout=10_000)
+
+
+def test_a_lookup_read_before_a_change_does_not_undo_what_its_frame_showed(site: Site, pages: Pages) -> None:
+    """bob's page looks ann up; the server answers at once, but the answer reaches the page only after
+    ann set a status, paused her notifications and was made an administrator, whose frames came first:
+    the 🚌, the 🌙 and the admin mark stay (static/js/told.js)."""
+    (ann_name, ann_client), (bob_name, bob_client) = site.people("ann", "bob")
+    room = site.room(ann_client)
+    site.page(pages, ann_client, room)
+    held: list[tuple[Route, APIResponse]] = []
+
+    def read_now_answer_later(route: Route) -> None:
+        if f"prefix={bob_name}" in route.request.url:
+            route.continue_()  # bob's own check: the look-ups of others follow it
+        else:
+            held.append((route, route.fetch()))
+
+    def hold_lookups(page: Page) -> None:
+        page.route(re.compile(r"/api/accounts\?"), read_now_answer_later)
+
+    bob = site.page(pages, bob_client, room, before=hold_lookups)
+    for _ in range(250):
+        if any(f"prefix={ann_name}" in route.request.url for route, _ in held):
+            break
+        bob.wait_for_timeout(20)
+    else:
+        pytest.fail("bob's page never looked ann up")
+    ann_id = ann_client.call("GET", "/api/me").json["account"]["id"]
+    status = {"emoji": "🚌", "text": "Commuting", "until": None}
+    assert ann_client.call("PUT", "/api/me/status", status).status == 200
+    until = int(time.time() * 1000) + 3_600_000
+    assert ann_client.call("PUT", "/api/me/dnd", {"until": until}).status == 200
+    assert site.admin.call("PUT", f"/api/admin/accounts/{ann_id}/admin").status == 200
+    ann = online_item(bob, ann_name)
+    marks = [
+        ann.locator(".status-emoji"),
+        ann.locator(".dnd-mark"),
+        ann.get_by_role("img", name="administrator"),
+    ]
+    for mark in marks:
+        expect(mark).to_be_visible()
+    for route, answer in held:
+        route.fulfill(response=answer)
+    bob.unroute(re.compile(r"/api/accounts\?"), read_now_answer_later)
+    bob.wait_for_function(
+        f"() => performance.getEntriesByType('resource').some((e) => e.name.includes('prefix={ann_name}'))"
+    )
+    bob.wait_for_timeout(200)  # the answer heeded
+    for mark in marks:
+        expect(mark).to_be_visible()
 
 
 def test_paused_notifications_show_a_moon_to_others_until_resumed(

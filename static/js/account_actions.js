@@ -10,6 +10,7 @@ import {ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {session} from "./session.js";
 import {learnMarks} from "./status.js";
+import {lookupAsked} from "./told.js";
 import {mayOffer} from "./unread.js";
 
 // People with an account may create rooms and open conversations: the page
@@ -24,8 +25,9 @@ import {mayOffer} from "./unread.js";
 export async function showAccountActions(known = () => {}) {
   const early = servedToAccount();
   if (early) offerAccountActions(true, known);
+  const asked = lookupAsked();
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: session.myNick, limit: "1"}));
-  if (answer.ok && Array.isArray(answer.body.accounts)) learnMarks(answer.body.accounts); // one's own status
+  if (answer.ok && Array.isArray(answer.body.accounts)) learnMarks(answer.body.accounts, asked); // one's own status
   if (!early) offerAccountActions(answer.ok, known);
   else if (answer.status === 401) offerAccountActions(false, known);
   lookUpAccounts(session.isAccount ? lookUpAccount : null);
@@ -49,11 +51,12 @@ function offerAccountActions(isAccount, known) {
 // The colour and picture of the account called ``nick``, if there is one (a guest has none), and
 // whether it administers the server.
 async function lookUpAccount(nick) {
+  const asked = lookupAsked();
   const answer = await apiCall("GET", "/api/accounts?" + new URLSearchParams({prefix: nick, limit: "5"}));
   if (!answer.ok) return; // asked again at the next page
   const accounts = Array.isArray(answer.body.accounts) ? answer.body.accounts : [];
   const named = accounts.filter((a) => a && typeof a.name === "string" && nickKey(a.name) === nickKey(nick));
   learnAccount(nick, named);
-  learnAdmin(nick, named.length > 0 && named[0].admin === true);
-  learnMarks(named.length ? named : [{name: nick}]); // no account of that name: no status either
+  learnAdmin(nick, named.length > 0 && named[0].admin === true, asked);
+  learnMarks(named.length ? named : [{name: nick}], asked); // no account of that name: no status either
 }

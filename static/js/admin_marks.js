@@ -7,11 +7,13 @@
 // messages: the lookups the page makes anyway for colours and pictures
 // (/api/accounts, asked again for the names shown after every reconnect) and
 // the member list say ``admin``, so the marks are as the server says now; someone made an
-// administrator, or no longer one, is told at once by an ``admin`` frame (admin_role.js).
+// administrator, or no longer one, is told at once by an ``admin`` frame (admin_role.js), which no
+// answer to a lookup asked before it undoes (told.js).
 // Marks are text, with a tooltip and a name for screen readers, not colour.
 
 import {element} from "./dom.js";
 import {nickKey} from "./protocol.js";
+import {frameTold, toldSince} from "./told.js";
 
 const admins = new Set(); // name keys of the accounts the server said are administrators
 
@@ -24,10 +26,17 @@ export function adminMark(nick) {
   return node;
 }
 
-// What a lookup or a member list said of ``nick``'s account: every mark of the name follows.
-export function learnAdmin(nick, admin) {
+// An ``admin`` frame told that ``nick`` is an administrator now, or no longer: every mark follows.
+export function adminTold(nick, admin) {
+  frameTold("admin", nickKey(nick));
+  learnAdmin(nick, admin);
+}
+
+// What a lookup or a member list said of ``nick``'s account, unless a frame told otherwise since it was
+// asked (``asked``, told.js): every mark of the name follows.
+export function learnAdmin(nick, admin, asked = Infinity) {
   const key = nickKey(nick);
-  if (admin === admins.has(key)) return;
+  if (admin === admins.has(key) || toldSince("admin", key, asked)) return;
   if (admin) admins.add(key);
   else admins.delete(key);
   for (const node of document.querySelectorAll(".admin-mark[data-admin-of]")) {

@@ -4,7 +4,7 @@
 // the rooms' settings): the page loads again, as the server has closed its connections for them to come
 // back with their new rights.
 
-import {learnAdmin} from "./admin_marks.js";
+import {adminTold} from "./admin_marks.js";
 import {announce} from "./dom.js";
 import {isOwn} from "./session.js";
 
@@ -12,7 +12,7 @@ const RELOAD_AFTER_MS = 1500; // time to read, or hear, why
 
 export function onAdminFrame(frame) {
   if (typeof frame.name !== "string" || typeof frame.admin !== "boolean") return;
-  learnAdmin(frame.name, frame.admin);
+  adminTold(frame.name, frame.admin);
   if (!isOwn(frame.name)) return;
   announce(
     frame.admin

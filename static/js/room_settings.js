@@ -16,6 +16,7 @@ import {maySetTopic, topicOf} from "./room_topic.js";
 import {roomLabel} from "./rooms.js";
 import {isOwn, session} from "./session.js";
 import {learnMarks, statusMark} from "./status.js";
+import {lookupAsked} from "./told.js";
 import {chooseLevel, levelOf} from "./unread.js";
 
 const $ = (id) => document.getElementById(id);
@@ -57,10 +58,10 @@ function showError(answer) {
 }
 
 // Taking oneself out is "Leave room"; others are taken out by those who manage the room.
-function memberItem(member, manage) {
+function memberItem(member, manage, asked) {
   const item = element("li", "member");
   item.append(element("bdi", "nick", member.name));
-  learnAdmin(member.name, member.admin === true);
+  learnAdmin(member.name, member.admin === true, asked);
   item.append(adminMark(member.name), statusMark(member.name));
   if (member.role === "owner") item.append(element("span", "badge", "owner"));
   if (member.bot) item.append(element("span", "badge", "bot"));
@@ -80,6 +81,7 @@ function memberItem(member, manage) {
 // so the list does not fall back to its first page under the person reading it.
 async function loadMembers({upTo = 0} = {}) {
   const ask = ++asked;
+  const marks = lookupAsked();
   const prefix = $("member-filter").value.trim();
   const query = prefix ? `?prefix=${encodeURIComponent(prefix)}` : "";
   const [answer, own, administrator] = await Promise.all([
@@ -102,8 +104,8 @@ async function loadMembers({upTo = 0} = {}) {
   state.members = members;
   state.next = next;
   const manage = mayManage();
-  learnMarks(state.members || []);
-  $("settings-members").replaceChildren(...(state.members || []).map((member) => memberItem(member, manage)));
+  learnMarks(state.members || [], marks);
+  $("settings-members").replaceChildren(...(state.members || []).map((member) => memberItem(member, manage, marks)));
   showCount(answer.ok ? answer.body.count : null, prefix);
   offerWhatOneMay();
   if (!answer.ok) showError(answer);
@@ -121,14 +123,15 @@ function showCount(count, prefix) {
 
 async function moreMembers() {
   const ask = asked;
+  const marks = lookupAsked();
   const answer = await apiCall("GET", state.next);
   if (ask !== asked) return;
   if (!answer.ok) return showError(answer);
   const manage = mayManage();
   state.members.push(...answer.body.members);
   state.next = answer.body.next;
-  learnMarks(answer.body.members);
-  $("settings-members").append(...answer.body.members.map((member) => memberItem(member, manage)));
+  learnMarks(answer.body.members, marks);
+  $("settings-members").append(...answer.body.members.map((member) => memberItem(member, manage, marks)));
   // The keyboard was on "More", gone after the last page: it goes back to finding a member.
   if (!state.next) $("member-filter").focus();
   $("more-members").hidden = !state.next;

@@ -6,14 +6,16 @@
 // What each account says is asked of the server with the lookups the page makes
 // anyway for colours and pictures (/api/accounts, asked again for the names shown
 // after every reconnect), and then kept live by ``status`` and ``dnd`` frames
-// (docs/protocol.md). A status or pause whose time has passed shows nowhere: the
-// marks are drawn again when the next one ends. Marks are text with a tooltip and
-// a name for screen readers; the status's text is text, never markup.
+// (docs/protocol.md), which no answer to a lookup asked before them undoes
+// (told.js). A status or pause whose time has passed shows nowhere: the marks
+// are drawn again when the next one ends. Marks are text with a tooltip and a
+// name for screen readers; the status's text is text, never markup.
 
 import {askFor} from "./avatar.js";
 import {element} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {session} from "./session.js";
+import {frameTold, toldSince} from "./told.js";
 
 const statuses = new Map(); // name key -> {emoji, text, until: ms or null}
 const pauses = new Map(); // name key -> until (ms)
@@ -103,36 +105,45 @@ function scheduleExpiry() {
   if (ends.length) expiryTimer = setTimeout(repaint, Math.min(Math.min(...ends) - now + 50, 86_400_000));
 }
 
-function learn(name, status, until) {
-  const key = nickKey(name);
+function setStatus(key, status) {
   if (wellFormed(status)) statuses.set(key, status);
   else statuses.delete(key);
+}
+
+function setPause(key, until) {
   if (Number.isInteger(until)) pauses.set(key, until);
   else pauses.delete(key);
 }
 
-// What /api/accounts or a member list said of accounts ([{name, status, dnd}]): their marks follow.
-export function learnMarks(accounts) {
+// What /api/accounts or a member list said of accounts ([{name, status, dnd}]): their marks follow,
+// but for what a frame told since the lookup was asked (``asked``, told.js; by default the answer is
+// the page's own, of now).
+export function learnMarks(accounts, asked = Infinity) {
   for (const account of accounts) {
-    if (account && typeof account.name === "string") learn(account.name, account.status, account.dnd);
+    if (!account || typeof account.name !== "string") continue;
+    const key = nickKey(account.name);
+    if (!toldSince("status", key, asked)) setStatus(key, account.status);
+    if (!toldSince("dnd", key, asked)) setPause(key, account.dnd);
   }
   repaint();
+}
+
+function told(what, name) {
+  const key = nickKey(name);
+  frameTold(what, key);
+  return key;
 }
 
 // A ``status`` frame: someone's status changed, on any page of the deployment.
 export function onStatusFrame(frame) {
   if (typeof frame.name !== "string") return;
-  const key = nickKey(frame.name);
-  if (wellFormed(frame.status)) statuses.set(key, frame.status);
-  else statuses.delete(key);
+  setStatus(told("status", frame.name), frame.status);
   repaint();
 }
 
 // A ``dnd`` frame: someone paused their notifications until a time, or resumed them (null).
 export function onDndFrame(frame) {
   if (typeof frame.name !== "string") return;
-  const key = nickKey(frame.name);
-  if (Number.isInteger(frame.until)) pauses.set(key, frame.until);
-  else pauses.delete(key);
+  setPause(told("dnd", frame.name), frame.until);
   repaint();
 }
