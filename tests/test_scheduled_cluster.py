@@ -43,7 +43,8 @@ def test_two_nodes_send_each_due_message_once_to_both(nodes: tuple[ServerProcess
         ann_left, _, _ = await awelcomed(left, room="lobby", token=token("ann"))
         ann_right, _, _ = await awelcomed(right, room="lobby", token=token("ann"))
         bob_right, _, _ = await awelcomed(right, room="lobby", token=token("bob"))
-        at = int(time.time()) + 2
+        # Whole seconds, and far enough ahead for six requests on a slow, busy machine.
+        at = int(time.time()) + 4
         texts = [f"at the stroke {n}" for n in range(6)]
         for text in texts:
             status, row = await call(
