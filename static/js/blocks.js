@@ -8,6 +8,7 @@
 import {apiCall, serverMessage} from "./api.js";
 import {announce, element, textNode, ui} from "./dom.js";
 import {nickKey} from "./protocol.js";
+import {frameTold, keepTold, lookupAsked} from "./told.js";
 
 const $ = (id) => document.getElementById(id);
 const shown = {list: $("blocks-list"), none: $("blocks-none"), note: $("blocks-note")};
@@ -99,10 +100,16 @@ function take(list, former = formerNames) {
   showList();
 }
 
-// The list as the server has it now (an account's page, when it opens a room).
+// The list as the server has it now (an account's page, when it opens a room), but for the people a
+// frame told of since it was asked (told.js): blocked or not as the frame left them.
 export async function loadBlocks() {
+  const asked = lookupAsked();
   const answer = await apiCall("GET", "/api/me/blocks");
-  if (answer.ok && Array.isArray(answer.body.blocks)) takeEntries(answer.body.blocks);
+  if (!answer.ok || !Array.isArray(answer.body.blocks)) return;
+  const byKey = (list) => new Map(list.map((entry) => [nickKey(entry.name), entry]));
+  const now = byKey(names.map((name) => ({name, former_names: formerNames.get(name) || []})));
+  const listed = byKey(answer.body.blocks.map((entry) => ({...entry, name: String(entry.name)})));
+  takeEntries([...keepTold("block", asked, listed, now).values()]);
 }
 
 function takeEntries(entries) {
@@ -117,6 +124,7 @@ function takeEntries(entries) {
 // again for the names they wrote under before.
 export function onBlockFrame(frame) {
   if (typeof frame.name !== "string") return;
+  frameTold("block", nickKey(frame.name));
   const others = names.filter((name) => nickKey(name) !== nickKey(frame.name));
   take(frame.blocked === true ? [...others, frame.name] : others);
   if (frame.blocked === true) loadBlocks();

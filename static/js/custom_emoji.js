@@ -8,6 +8,7 @@
 
 import {apiCall, apiHeaders} from "./api.js";
 import {element} from "./dom.js";
+import {frameTold, keepTold, lookupAsked} from "./told.js";
 
 const emoji = new Map(); // name -> {name, url, by, ts}
 const images = new Map(); // name -> {url, promise}: the blob shown for its current address
@@ -24,17 +25,23 @@ export function onCustomEmoji(listener) {
   listeners.add(listener);
 }
 
+// The list as the server has it, but for the emoji a frame told of since it was asked (told.js).
 export async function loadCustomEmoji() {
+  const asked = lookupAsked();
   const answer = await apiCall("GET", "/api/emoji");
   if (!answer.ok || !Array.isArray(answer.body?.emoji)) return;
+  const listed = new Map();
+  for (const entry of answer.body.emoji) remember(entry, listed);
+  const kept = keepTold("emoji", asked, listed, emoji);
   emoji.clear();
-  for (const entry of answer.body.emoji) remember(entry);
+  for (const [name, entry] of kept) emoji.set(name, entry);
   changed();
 }
 
 // An ``emoji`` frame: one added (its entry) or removed (null).
 export function onEmojiFrame(frame) {
   if (typeof frame.name !== "string") return;
+  frameTold("emoji", frame.name);
   if (frame.emoji && typeof frame.emoji === "object") remember(frame.emoji);
   else emoji.delete(frame.name);
   changed();
@@ -42,14 +49,15 @@ export function onEmojiFrame(frame) {
 
 // What the server answered for one's own new emoji: it is shown at once, before its frame comes.
 export function learnCustomEmoji(entry) {
+  if (typeof entry?.name === "string") frameTold("emoji", entry.name);
   remember(entry);
   changed();
 }
 
-function remember(entry) {
+function remember(entry, into = emoji) {
   if (!entry || typeof entry.name !== "string" || typeof entry.url !== "string") return;
   if (!entry.url.startsWith("/emoji/")) return; // only this server's own addresses
-  emoji.set(entry.name, entry);
+  into.set(entry.name, entry);
 }
 
 function changed() {

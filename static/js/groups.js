@@ -7,6 +7,7 @@
 import {apiCall} from "./api.js";
 import {nickKey} from "./protocol.js";
 import {session} from "./session.js";
+import {frameTold, keepTold, lookupAsked} from "./told.js";
 
 const groups = new Map(); // nickKey(name) -> {name, description, by, ts, members}
 const listeners = new Set();
@@ -41,11 +42,16 @@ export function loadGroups() {
   return call;
 }
 
+// The list as the server has it, but for the groups a frame told of since it was asked (told.js).
 async function readGroups() {
+  const asked = lookupAsked();
   const answer = await apiCall("GET", "/api/groups");
   if (!answer.ok || !Array.isArray(answer.body?.groups)) return;
+  const listed = new Map();
+  for (const entry of answer.body.groups) if (isEntry(entry)) listed.set(nickKey(entry.name), entry);
+  const kept = keepTold("group", asked, listed, groups);
   groups.clear();
-  for (const entry of answer.body.groups) if (isEntry(entry)) groups.set(nickKey(entry.name), entry);
+  for (const [key, entry] of kept) groups.set(key, entry);
   reading.loaded = true;
   changed();
 }
@@ -57,7 +63,11 @@ export const groupsRead = () => reading.arriving || Promise.resolve();
 // A ``group`` frame: the group pages knew as ``name`` is now ``group`` (created, changed, renamed), or gone.
 export function onGroupFrame(frame) {
   if (typeof frame.name !== "string") return;
+  frameTold("group", nickKey(frame.name));
   groups.delete(nickKey(frame.name));
-  if (isEntry(frame.group)) groups.set(nickKey(frame.group.name), frame.group);
+  if (isEntry(frame.group)) {
+    frameTold("group", nickKey(frame.group.name));
+    groups.set(nickKey(frame.group.name), frame.group);
+  }
   changed();
 }

@@ -13,8 +13,9 @@ import {plainText} from "./message_format.js";
 import {jumpTo} from "./permalink.js";
 import {pollLine} from "./polls.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
-import {isSaved, setSaved, takeSavedIds} from "./saved_marks.js";
+import {isSaved, savedIds, setSaved, takeSavedIds} from "./saved_marks.js";
 import {session} from "./session.js";
+import {frameTold, keepTold, lookupAsked} from "./told.js";
 import {openThread, threadHash} from "./thread.js";
 
 const $ = (id) => document.getElementById(id);
@@ -26,11 +27,15 @@ const state = {next: null, asked: 0};
 
 const savedPath = (room, id) => `/api/me/saved/${encodeURIComponent(room)}/${Number(id)}`;
 
-// This room's saved ids, as the server has them (an account's page, at each welcome).
+// This room's saved ids, as the server has them (an account's page, at each welcome), but for the
+// messages a frame told of since they were asked (told.js): saved or not as the frame left them.
 export async function loadSavedHere() {
   const room = session.room;
+  const asked = lookupAsked();
   const answer = await apiCall("GET", `/api/me/saved/${encodeURIComponent(room)}`);
-  if (answer.ok && room === session.room && Array.isArray(answer.body.ids)) takeSavedIds(answer.body.ids);
+  if (!answer.ok || room !== session.room || !Array.isArray(answer.body.ids)) return;
+  const byKey = (ids) => new Map(ids.map((id) => [keyOf(room, id), Number(id)]));
+  takeSavedIds([...keepTold("saved", asked, byKey(answer.body.ids), byKey(savedIds())).values()]);
 }
 
 export async function saveMessage(id) {
@@ -73,6 +78,7 @@ export function saveOffer(item, make, done) {
 // The open panel loses an unsaved entry, or asks again for a new one.
 export function onSavedFrame(frame) {
   if (typeof frame.room !== "string" || typeof frame.id !== "number") return;
+  frameTold("saved", keyOf(frame.room, frame.id));
   if (frame.room === session.room) setSaved(frame.id, frame.saved === true);
   if (!$("saved-dialog")?.open) return;
   const shown = entryOf(frame.room, frame.id);

@@ -8,6 +8,7 @@ import {element, ui} from "./dom.js";
 let ids = new Set(); // the ids of this room's saved messages
 
 export const isSaved = (id) => ids.has(Number(id));
+export const savedIds = () => [...ids];
 
 // The mark on a message element, as the set says.
 export function markIfSaved(item) {
