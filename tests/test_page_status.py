@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import APIResponse, Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, expect
 
+from tests.held_answers import HeldAnswers
 from tests.support import ServerProcess, unique
 from tests.test_page import SCREENSHOT_PHONE, Pages, say
 from tests.test_page_changes import shoot
@@ -151,24 +152,9 @@ def test_a_lookup_read_before_a_change_does_not_undo_what_its_frame_showed(site:
     (ann_name, ann_client), (bob_name, bob_client) = site.people("ann", "bob")
     room = site.room(ann_client)
     site.page(pages, ann_client, room)
-    held: list[tuple[Route, APIResponse]] = []
-
-    def read_now_answer_later(route: Route) -> None:
-        if f"prefix={bob_name}" in route.request.url:
-            route.continue_()  # bob's own check: the look-ups of others follow it
-        else:
-            held.append((route, route.fetch()))
-
-    def hold_lookups(page: Page) -> None:
-        page.route(re.compile(r"/api/accounts\?"), read_now_answer_later)
-
-    bob = site.page(pages, bob_client, room, before=hold_lookups)
-    for _ in range(250):
-        if any(f"prefix={ann_name}" in route.request.url for route, _ in held):
-            break
-        bob.wait_for_timeout(20)
-    else:
-        pytest.fail("bob's page never looked ann up")
+    lookups = HeldAnswers(re.compile(r"/api/accounts\?"), passes=lambda url: f"prefix={bob_name}" in url)
+    bob = site.page(pages, bob_client, room, before=lookups.hold)  # his own check goes through
+    lookups.wait_for(bob, lambda urls: any(f"prefix={ann_name}" in url for url in urls), "ann's account")
     ann_id = ann_client.call("GET", "/api/me").json["account"]["id"]
     status = {"emoji": "🚌", "text": "Commuting", "until": None}
     assert ann_client.call("PUT", "/api/me/status", status).status == 200
@@ -183,13 +169,7 @@ def test_a_lookup_read_before_a_change_does_not_undo_what_its_frame_showed(site:
     ]
     for mark in marks:
         expect(mark).to_be_visible()
-    for route, answer in held:
-        route.fulfill(response=answer)
-    bob.unroute(re.compile(r"/api/accounts\?"), read_now_answer_later)
-    bob.wait_for_function(
-        f"() => performance.getEntriesByType('resource').some((e) => e.name.includes('prefix={ann_name}'))"
-    )
-    bob.wait_for_timeout(200)  # the answer heeded
+    lookups.hand_over(bob, f"prefix={ann_name}")
     for mark in marks:
         expect(mark).to_be_visible()
 

@@ -11,10 +11,11 @@ import json
 import re
 from pathlib import Path
 
-from playwright.sync_api import APIResponse, Page, Route, expect
+from playwright.sync_api import expect
 from websockets.sync.client import ClientConnection
 
 from tests.clients import ANY_TYPE, next_of
+from tests.held_answers import HeldAnswers
 from tests.test_api_emoji import form
 from tests.test_page import Pages
 from tests.test_page_emoji import square
@@ -40,20 +41,10 @@ def test_lists_read_before_changes_do_not_undo_what_their_frames_showed(tmp_path
         said = post(sockets["bob"], "@crew look :teamzap:")
         post(sockets["cy"], "words of cy")
         assert ann.call("PUT", "/api/me/blocks/cy").status == 200
-        held: list[tuple[Route, APIResponse]] = []
-
-        def read_now_answer_later(route: Route) -> None:
-            held.append((route, route.fetch()))
-
-        def hold_lists(page: Page) -> None:
-            page.route(LISTS, read_now_answer_later)
-
-        page = signed_in(pages, ann, f"{server.url}/?room=lobby", before=hold_lists)
-        for _ in range(250):
-            if len(held) >= 4:
-                break
-            page.wait_for_timeout(20)
-        asked = sorted(route.request.url.rsplit("/api/", 1)[1] for route, _ in held)
+        lists = HeldAnswers(LISTS)
+        page = signed_in(pages, ann, f"{server.url}/?room=lobby", before=lists.hold)
+        lists.wait_for(page, lambda urls: len(urls) >= 4, "its four lists")
+        asked = sorted(url.rsplit("/api/", 1)[1] for url in lists.urls())
         assert asked == ["emoji", "groups", "me/blocks", "me/saved/lobby"]
         body, kind = form("teamzap", square((230, 60, 40)))
         headers = {"Content-Type": kind, "X-XSRFToken": ann.xsrf_token()}
@@ -71,14 +62,7 @@ def test_lists_read_before_changes_do_not_undo_what_their_frames_showed(tmp_path
         for mark in shown:
             expect(mark).to_be_visible()
         expect(cys.locator(".blocked-note")).to_have_count(0)
-        for route, answer in held:
-            route.fulfill(response=answer)
-        page.unroute(LISTS, read_now_answer_later)
-        page.wait_for_function(
-            "() => ['/api/emoji', '/api/groups', '/api/me/blocks', '/api/me/saved/lobby'].every((path) =>"
-            " performance.getEntriesByType('resource').some((e) => e.name.endsWith(path)))"
-        )
-        page.wait_for_timeout(200)  # the answers heeded
+        lists.hand_over(page, "/api/emoji", "/api/groups", "/api/me/blocks", "/api/me/saved/lobby")
         for mark in shown:
             expect(mark).to_be_visible()
         expect(cys.locator(".blocked-note")).to_have_count(0)

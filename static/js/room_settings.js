@@ -58,10 +58,10 @@ function showError(answer) {
 }
 
 // Taking oneself out is "Leave room"; others are taken out by those who manage the room.
-function memberItem(member, manage, asked) {
+function memberItem(member, manage, marks) {
   const item = element("li", "member");
   item.append(element("bdi", "nick", member.name));
-  learnAdmin(member.name, member.admin === true, asked);
+  learnAdmin(member.name, member.admin === true, marks);
   item.append(adminMark(member.name), statusMark(member.name));
   if (member.role === "owner") item.append(element("span", "badge", "owner"));
   if (member.bot) item.append(element("span", "badge", "bot"));

@@ -3,10 +3,11 @@
 // than the answer to a lookup or a list asked before the frame came: the
 // server may have read that answer before the change. A lookup takes a mark
 // as it is asked (``lookupAsked``) and its answer leaves alone what a frame
-// told since (``toldSince``, ``toldKeysSince``).
+// told since (``toldSince``, ``keepTold``).
 
 let frames = 0; // frames told of so far
-const toldAt = new Map(); // what was told, and of whom (a name key) -> the frame that last told it
+// What was told, and of which key (a name's, an emoji's, a message's) -> the frame that last told it.
+const toldAt = new Map();
 
 // A mark of now, taken as a lookup is asked.
 export const lookupAsked = () => frames;
@@ -20,7 +21,7 @@ export function frameTold(what, key) {
 export const toldSince = (what, key, asked) => (toldAt.get(`${what} ${key}`) || 0) > asked;
 
 // The keys a frame told ``what`` of since the lookup marked ``asked`` was asked.
-export function toldKeysSince(what, asked) {
+function toldKeysSince(what, asked) {
   const keys = new Set();
   const prefix = `${what} `;
   for (const [told, at] of toldAt) if (at > asked && told.startsWith(prefix)) keys.add(told.slice(prefix.length));

@@ -1,0 +1,62 @@
+"""Answers the server gave at once, handed to a page later: a page's view of a change that crossed them.
+
+A page asks; the server answers straight away (``route.fetch``), so the answer says what was true
+then; the test makes its changes, whose frames reach the page first, and only then hands the page the
+answers it asked for (static/js/told.js keeps them from undoing what the frames showed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from playwright.sync_api import APIResponse, Page, Route
+
+
+@dataclass
+class HeldAnswers:
+    """The answers to a page's requests matching ``pattern``, read at once and held back from the page;
+    those for which ``passes(url)`` go through."""
+
+    pattern: re.Pattern[str]
+    passes: Callable[[str], bool] = lambda url: False
+    held: list[tuple[Route, APIResponse]] = field(default_factory=list)
+    _handler: Callable[[Route], None] | None = field(default=None, repr=False)
+
+    def hold(self, page: Page) -> None:
+        """From now on (before the page loads, as ``Pages.open``'s ``before``)."""
+
+        def read_now_answer_later(route: Route) -> None:
+            if self.passes(route.request.url):
+                route.continue_()
+            else:
+                self.held.append((route, route.fetch()))
+
+        self._handler = read_now_answer_later
+        page.route(self.pattern, read_now_answer_later)
+
+    def urls(self) -> list[str]:
+        return [route.request.url for route, _ in self.held]
+
+    def wait_for(self, page: Page, enough: Callable[[list[str]], bool], what: str) -> None:
+        """Until the held requests' addresses are ``enough`` (five seconds at most)."""
+        for _ in range(250):
+            if enough(self.urls()):
+                return
+            page.wait_for_timeout(20)
+        raise AssertionError(f"the page never asked for {what}: {self.urls()}")
+
+    def hand_over(self, page: Page, *paths: str) -> None:
+        """Give the page every answer held, and let what it asks next through; return once the answers
+        to ``paths`` (the ends of their addresses) are in and the page has had time to heed them."""
+        for route, answer in self.held:
+            route.fulfill(response=answer)
+        if self._handler is not None:
+            page.unroute(self.pattern, self._handler)
+        page.wait_for_function(
+            "(paths) => paths.every((path) =>"
+            " performance.getEntriesByType('resource').some((e) => e.name.includes(path)))",
+            arg=list(paths),
+        )
+        page.wait_for_timeout(200)
