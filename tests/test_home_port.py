@@ -69,12 +69,18 @@ def answer_healthz(listening: socket.socket) -> None:
 
 
 def page_of_a_stopped_server(tmp_path: Path, pages: Pages) -> tuple[Page, int]:
-    """ann's tab after she wrote in the lobby of a server, now stopped and gone, that held the home port."""
+    """ann's tab after she wrote in the lobby of a server, now stopped and gone, that held the home port.
+
+    The tab is left for a blank page: trying to reconnect, it could reach the next server on the port as
+    ann just before the test sends it there, and its own next page would find her nick held by that
+    connection, not yet closed (a guest's nick is one connection's).
+    """
     with ServerProcess(tmp_path / "first.db") as first:
         page = pages.open(f"{first.url}/?room=lobby")
         choose_nick(page, "ann")
         expect_online(page)
         say(page, "said to the first server")
+    page.goto("about:blank")
     return page, first.port
 
 
