@@ -44,4 +44,4 @@ class Allowance:
         try:
             return await self.counts.spend(f"{self.kind}:{key}", self.per_minute)
         except BackendError:
-            return 0.0 if self.alone.take(key) else self.alone.wait(key)
+            return self.alone.spend(key)

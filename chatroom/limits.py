@@ -111,6 +111,11 @@ class KeyedTokenBuckets:
             self._sweep(now)
         return True
 
+    def spend(self, key: str, now: float | None = None) -> float:
+        """Spend one of ``key``'s tokens: 0 when it had one, else the seconds until it has (nothing spent)."""
+        now = time.monotonic() if now is None else now
+        return 0.0 if self.take(key, now) else self.wait(key, now)
+
     def wait(self, key: str, now: float | None = None) -> float:
         """Seconds until ``key`` has a token: 0 when it has one now."""
         now = time.monotonic() if now is None else now

@@ -26,6 +26,16 @@ def test_each_address_has_its_own_allowance_that_refills() -> None:
     assert not buckets.take("a", now=120.5)
 
 
+def test_spending_answers_0_or_the_wait_and_spends_nothing_when_refused() -> None:
+    """Three a minute: three spends answer 0, the fourth 20 s (one comes back every 20 s), and asking
+    again 5 s later answers 15 s: the refusal spent nothing."""
+    buckets = KeyedTokenBuckets.per_minute(3)
+    assert [buckets.spend("a", now=100.0) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert buckets.spend("a", now=100.0) == 20.0
+    assert buckets.spend("a", now=105.0) == 15.0
+    assert buckets.spend("a", now=120.0) == 0.0
+
+
 def test_memory_follows_active_addresses_not_every_address_seen() -> None:
     """A million addresses, one new room each over many minutes, leave a bounded table."""
     buckets = KeyedTokenBuckets.per_minute(10)

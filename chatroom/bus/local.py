@@ -125,7 +125,7 @@ class LocalBus:
         buckets = self._allowances.get(per_minute)
         if buckets is None:
             buckets = self._allowances[per_minute] = KeyedTokenBuckets.per_minute(per_minute)
-        return 0.0 if buckets.take(key) else buckets.wait(key)
+        return buckets.spend(key)
 
     async def is_online(self, room: str, nick: str) -> bool:
         """Whether a member of the room holds ``nick``."""
