@@ -22,13 +22,15 @@ class HeldAnswers:
     pattern: re.Pattern[str]
     passes: Callable[[str], bool] = lambda url: False
     held: list[tuple[Route, APIResponse]] = field(default_factory=list)
+    handed_over: bool = False
     _handler: Callable[[Route], None] | None = field(default=None, repr=False)
 
     def hold(self, page: Page) -> None:
         """From now on (before the page loads, as ``Pages.open``'s ``before``)."""
 
         def read_now_answer_later(route: Route) -> None:
-            if self.passes(route.request.url):
+            # Once handed over, nothing more is held: a route left unanswered keeps its tab from closing.
+            if self.handed_over or self.passes(route.request.url):
                 route.continue_()
             else:
                 self.held.append((route, route.fetch()))
@@ -50,9 +52,10 @@ class HeldAnswers:
     def hand_over(self, page: Page, *paths: str) -> None:
         """Give the page every answer held, and let what it asks next through; return once the answers
         to ``paths`` (the ends of their addresses) are in and the page has had time to heed them."""
+        self.handed_over = True
         for route, answer in self.held:
             route.fulfill(response=answer)
-        if self._handler is not None:
+        if self._handler is not None:  # after: unrouting lets through what is still held
             page.unroute(self.pattern, self._handler)
         page.wait_for_function(
             "(paths) => paths.every((path) =>"
