@@ -51,7 +51,7 @@ class HeldAnswers:
 
     def hand_over(self, page: Page, *paths: str) -> None:
         """Give the page every answer held, and let what it asks next through; return once the answers
-        to ``paths`` (the ends of their addresses) are in and the page has had time to heed them."""
+        to ``paths`` (each a part of an address) are in and the page has had time to heed them."""
         self.handed_over = True
         for route, answer in self.held:
             route.fulfill(response=answer)
