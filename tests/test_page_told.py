@@ -1,8 +1,8 @@
-"""Lists a chat page reads as it opens, against the frames that cross them (static/js/told.js), in Chromium.
+"""Lists a chat page reads, against the frames that cross them (static/js/told.js), in Chromium.
 
-An account's page reads its custom emoji, groups, blocks and this room's saved messages as it opens. Each
-answer may have been read before a change whose frame reaches the page first: the answer must not undo
-what the frame showed.
+An account's page reads its custom emoji, groups, blocks and this room's saved messages as it opens, and
+its block list again with each block or unblock made on it. Each answer may have been read before a change
+whose frame reaches the page first: the answer must not undo what the frame showed.
 """
 
 from __future__ import annotations
@@ -18,11 +18,14 @@ from tests.clients import ANY_TYPE, next_of
 from tests.held_answers import HeldAnswers
 from tests.test_api_emoji import form
 from tests.test_page import Pages
+from tests.test_page_blocks import expect_hidden
+from tests.test_page_changes import act_more, message
 from tests.test_page_emoji import square
 from tests.test_page_journey import signed_in
 from tests.web_client import session_socket, signed_in_people
 
 LISTS = re.compile(r"/api/(emoji|groups|me/blocks|me/saved/lobby)$")
+A_BLOCK = re.compile(r"/api/me/blocks/[^/]+$")
 
 
 def post(socket: ClientConnection, text: str) -> int:
@@ -68,3 +71,23 @@ def test_lists_read_before_changes_do_not_undo_what_their_frames_showed(tmp_path
         expect(cys.locator(".blocked-note")).to_have_count(0)
         for socket in sockets.values():
             socket.close()
+
+
+def test_a_block_made_on_the_page_keeps_one_another_device_made_meanwhile(
+    tmp_path: Path, pages: Pages
+) -> None:
+    """ann blocks bob from his message; the server's answer (the list: bob) reaches her page only after she
+    blocked cy on another device, whose frame came first: both stay hidden."""
+    with signed_in_people(tmp_path, "ann", "bob", "cy") as (server, clients):
+        for name in ("bob", "cy"):
+            with session_socket(server, clients[name]) as socket:
+                post(socket, f"words of {name}")
+        blocking = HeldAnswers(A_BLOCK)
+        page = signed_in(pages, clients["ann"], f"{server.url}/?room=lobby", before=blocking.hold)
+        act_more(page, message(page, "words of bob"), "Block bob")
+        blocking.wait_for(page, lambda urls: len(urls) == 1, "bob blocked")
+        assert clients["ann"].call("PUT", "/api/me/blocks/cy").status == 200
+        expect_hidden(page, "words of cy")
+        blocking.hand_over(page, "/api/me/blocks/bob")
+        for name in ("bob", "cy"):
+            expect_hidden(page, f"words of {name}")

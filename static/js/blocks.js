@@ -100,15 +100,19 @@ function take(list, former = formerNames) {
   showList();
 }
 
-// The list as the server has it now (an account's page, when it opens a room), but for the people a
-// frame told of since it was asked (told.js): blocked or not as the frame left them.
+// The list as the server has it now (an account's page, when it opens a room).
 export async function loadBlocks() {
   const asked = lookupAsked();
   const answer = await apiCall("GET", "/api/me/blocks");
-  if (!answer.ok || !Array.isArray(answer.body.blocks)) return;
+  if (answer.ok && Array.isArray(answer.body.blocks)) takeAnswer(answer.body.blocks, asked);
+}
+
+// A list the server answered (``blocks``), but for the people a frame told of since it was asked (told.js,
+// ``asked``): blocked or not as the frame left them.
+function takeAnswer(blocks, asked) {
   const byKey = (list) => new Map(list.map((entry) => [nickKey(entry.name), entry]));
   const now = byKey(names.map((name) => ({name, former_names: formerNames.get(name) || []})));
-  const listed = byKey(answer.body.blocks.map((entry) => ({...entry, name: String(entry.name)})));
+  const listed = byKey(blocks.map((entry) => ({...entry, name: String(entry.name)})));
   takeEntries([...keepTold("block", asked, listed, now).values()]);
 }
 
@@ -130,7 +134,10 @@ export function onBlockFrame(frame) {
   if (frame.blocked === true) loadBlocks();
 }
 
+// Block or unblock: the answer is the whole list as the server has it then, which a frame from another tab
+// may have overtaken on its way.
 async function change(method, name) {
+  const asked = lookupAsked();
   const answer = await apiCall(method, `/api/me/blocks/${encodeURIComponent(name)}`);
   if (!answer.ok) {
     const why = serverMessage(answer);
@@ -138,7 +145,7 @@ async function change(method, name) {
     shown.note.textContent = why;
     return false;
   }
-  takeEntries(answer.body.blocks);
+  takeAnswer(answer.body.blocks, asked);
   return true;
 }
 
