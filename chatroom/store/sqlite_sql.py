@@ -142,7 +142,8 @@ def store_batch(
         new = [r.message for r in results if isinstance(r, Appended) and r.new]
         _insert(conn, new, last_ids)
         for statement, rows in reply_follows(new):
-            conn.executemany(statement, rows)
+            if rows:  # a batch without a thread reply has none
+                conn.executemany(statement, rows)
         conn.executemany(
             "INSERT OR REPLACE INTO sent (digest, room, id, ts) VALUES (?, ?, ?, ?)",
             [(digest, m.room, m.id, m.ts) for digest, m in sent.items()],
