@@ -561,6 +561,51 @@ def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProce
     expect(second.locator("#me-nick")).to_have_text("ann 2")
 
 
+def test_a_guest_back_from_a_lost_connection_waits_for_the_nick_it_still_holds(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """ann's connection goes without the server noticing (a phone changing networks): back at once, her page
+    finds her nick held by it, says so and tries again rather than asking for another; once the server lets
+    the old connection go, she is ann again. A second tab, never connected as ann, is asked at once."""
+    page = pages.open(f"{server.url}/?room=held")
+    sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+    page.route_web_socket(re.compile(r"/ws\?"), lambda side: sockets.append((side, side.connect_to_server())))
+    choose_nick(page, "ann")
+    expect_online(page)
+    lost_page_side, lost_server_side = sockets[-1]
+    lost_page_side.close(code=1011, reason="lost")  # the page sees it go; the server does not
+    banner = page.locator("#connection-banner")
+    expect(banner).to_contain_text("your nick is still held by the connection this page lost")
+    expect(page.locator("#join-dialog")).to_be_hidden()
+    other_tab = page.context.new_page()
+    other_tab.goto(page.url)  # the nick remembered in this browser, held by ann's old connection
+    expect(other_tab.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
+    other_tab.close()
+    expect(page.locator("#join-dialog")).to_be_hidden()
+    lost_server_side.close()  # the server's pings find it gone
+    expect_online(page)
+    expect(page.locator("#me-nick")).to_have_text("ann")
+    expect(page.locator("#users .nick")).to_have_text(["ann"])
+
+
+def test_a_guest_whose_nick_stays_held_past_a_lost_connection_is_asked_for_another(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """ann's page lost its connection, and the nick stays held well past the time the server takes to notice
+    a lost one (someone else has it): the page stops trying and asks her for another nick."""
+    page = pages.open(f"{server.url}/?room=kept", fake_clock=True)
+    sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
+    page.route_web_socket(re.compile(r"/ws\?"), lambda side: sockets.append((side, side.connect_to_server())))
+    choose_nick(page, "ann")
+    expect_online(page)
+    sockets[-1][0].close(code=1011, reason="lost")
+    page.clock.run_for("00:01")  # the first try again
+    expect(page.locator("#connection-banner")).to_contain_text("still held by the connection this page lost")
+    page.clock.run_for("00:50")
+    expect(page.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
+    sockets[0][1].close()
+
+
 def test_a_guest_asking_for_an_accounts_name_is_told_it_belongs_to_an_account(
     tmp_path: Path, pages: Pages
 ) -> None:

@@ -3,11 +3,14 @@
 // header shows. Frames go to the handlers registered with ``on``.
 
 import {announce, ui} from "./dom.js";
-import {CLOSE, ERROR_FOR_CLOSE, FRAME} from "./protocol.js";
+import {CLOSE, ERROR_FOR_CLOSE, FRAME, nickKey} from "./protocol.js";
 import {isOwn, session} from "./session.js";
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30000;
+// How long the server may hold a nick for a connection lost without its knowing (a phone changing
+// networks): until its pings find it gone, 30 s with the default --ping-interval and --ping-timeout.
+const LOST_HOLDS_MS = 45000;
 
 const link = {
   socket: null,
@@ -21,7 +24,17 @@ const link = {
   said: "", // the reason last said to a screen reader, why the page cannot go on by itself
   lost: false, // a screen reader was told the page is offline, and not yet that it is back
   sayTimer: 0,
+  left: {nick: "", room: "", at: 0}, // who this page was in which room when its connection last went
 };
+
+// Whether this page was in this room as ``nick`` on a connection that went moments ago: the server may
+// not know it yet, and holds the nick for it.
+export function justLost(nick) {
+  const {left} = link;
+  return left.room === session.room && sameNick(left.nick, nick) && Date.now() - left.at < LOST_HOLDS_MS;
+}
+
+const sameNick = (one, other) => one !== "" && nickKey(one) === nickKey(other);
 
 const handlers = new Map();
 const hooks = {
@@ -154,6 +167,7 @@ function welcomed(frame) {
 }
 
 function onClose(event) {
+  if (session.connected) link.left = {nick: session.myNick, room: session.room, at: Date.now()};
   link.socket = null;
   link.waiting = "";
   session.connected = false;
