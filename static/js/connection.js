@@ -9,8 +9,9 @@ import {isOwn, session} from "./session.js";
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30000;
 // How long the server may hold a nick for a connection lost without its knowing (a phone changing
-// networks): until its pings find it gone, 30 s with the default --ping-interval and --ping-timeout.
-const LOST_HOLDS_MS = 45000;
+// networks): until its pings find it gone (the page's data-lost-hold: --ping-interval plus --ping-timeout,
+// 30 s by default; 0 when they never do), and a moment for the next try. Without a bound, 45 s.
+const LOST_HOLDS_MS = (Number(document.body.dataset.lostHold) || 30000) + 15000;
 
 const link = {
   socket: null,
