@@ -20,6 +20,7 @@ from .guest_access import GuestAccess
 from .identity import SESSION_COOKIE, Authenticator, Identity
 from .import_map import ImportMap
 from .links import SetupState, usable_link
+from .pings import silence_closed_within
 from .store.base import StoreError
 from .store.records import JOIN, RESET, SETUP, Link
 
@@ -147,14 +148,11 @@ class IndexHandler(PageHandler):
             who=who,
             offer_sign_in=offer_sign_in,
             max_upload_bytes=self.config.max_upload_bytes,
-            lost_hold_ms=lost_connection_hold_ms(self.config.ping_interval, self.config.ping_timeout),
+            # How long a connection lost without a word may hold a guest's nick: until the pings close it.
+            lost_hold_ms=round(
+                1000 * silence_closed_within(self.config.ping_interval, self.config.ping_timeout)
+            ),
         )
-
-
-def lost_connection_hold_ms(ping_interval: float, ping_timeout: float) -> int:
-    """How long a connection lost without a word may hold a guest's nick: until the pings close it (0: no
-    bound, as without pings or without a timeout)."""
-    return round((ping_interval + ping_timeout) * 1000) if ping_interval and ping_timeout else 0
 
 
 class SignInPageHandler(PageHandler):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from chatroom.pages import local_path, lost_connection_hold_ms
+from chatroom.pages import local_path
 
 from .support import ServerProcess, unique, wait_until
 from .web_client import WebClient, join, set_up, setup_link
@@ -153,11 +153,3 @@ def test_every_page_sets_the_xsrf_cookie_and_allows_no_inline_script_but_its_imp
 def test_where_signing_in_may_lead(target: str, kept: str) -> None:
     """Only paths of this server are followed after signing in."""
     assert local_path(target) == kept
-
-
-def test_the_page_is_told_how_long_a_lost_connection_may_hold_a_nick() -> None:
-    """The pings' interval and timeout, in milliseconds; 0 when pings never close a silent connection."""
-    assert lost_connection_hold_ms(20.0, 10.0) == 30_000
-    assert lost_connection_hold_ms(0.5, 0.25) == 750
-    assert lost_connection_hold_ms(0.0, 10.0) == 0
-    assert lost_connection_hold_ms(20.0, 0.0) == 0
