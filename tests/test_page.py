@@ -16,13 +16,14 @@ from typing import Any
 
 import jwt
 import pytest
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from playwright.sync_api import Browser, Page, expect
 
 from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
 from tests.page_browser import Pages, choose_nick, expect_online
+from tests.page_line import Line
 from tests.raw_ws import RawMember
 from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot
 
@@ -376,27 +377,15 @@ def test_back_after_many_missed_messages_shows_the_newest_and_the_rest_on_the_wa
     """Away while 400 messages came: back, the newest show (300 items at most); scrolling up, the rest."""
     post(server, "away", "bot", "before")
     page = pages.open(f"{server.url}/?room=away")
-    line: dict[str, Any] = {"cut": False, "open": []}
-
-    def route(page_side: WebSocketRoute) -> None:
-        if line["cut"]:  # no network: the socket fails at once
-            page_side.close(code=1011, reason="offline")
-        else:
-            line["open"].append((page_side, page_side.connect_to_server()))
-
-    page.route_web_socket(re.compile(r"/ws\?"), route)
+    line = Line(page)
     choose_nick(page, "reader")
     expect_online(page)
     expect(page.locator("#messages .msg .text")).to_have_text(["before"])
-    line["cut"] = True
-    for page_side, server_side in line["open"]:
-        server_side.close()
-        page_side.close(code=1011, reason="offline")
+    line.go_down()
     expect(page.locator("#status")).to_have_attribute("data-state", "offline")
     for n in range(400):
         post(server, "away", "bot", f"m{n:03d}")
-    line["cut"] = False
-    page.evaluate("window.dispatchEvent(new Event('online'))")
+    line.come_back(page)
     expect(page.locator("#messages .msg .text").last).to_have_text("m399")
     expect(page.locator("#messages .msg").last).to_be_in_viewport()
     expect_kept_short(page)
@@ -568,12 +557,10 @@ def test_a_guest_back_from_a_lost_connection_waits_for_the_nick_it_still_holds(
     finds her nick held by it, says so and tries again rather than asking for another; once the server lets
     the old connection go, she is ann again. A second tab, never connected as ann, is asked at once."""
     page = pages.open(f"{server.url}/?room=held")
-    sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
-    page.route_web_socket(re.compile(r"/ws\?"), lambda side: sockets.append((side, side.connect_to_server())))
+    line = Line(page)
     choose_nick(page, "ann")
     expect_online(page)
-    lost_page_side, lost_server_side = sockets[-1]
-    lost_page_side.close(code=1011, reason="lost")  # the page sees it go; the server does not
+    line.lose_unnoticed()
     banner = page.locator("#connection-banner")
     expect(banner).to_contain_text("your nick is still held by the connection this page lost")
     expect(page.locator("#join-dialog")).to_be_hidden()
@@ -582,7 +569,7 @@ def test_a_guest_back_from_a_lost_connection_waits_for_the_nick_it_still_holds(
     expect(other_tab.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
     other_tab.close()
     expect(page.locator("#join-dialog")).to_be_hidden()
-    lost_server_side.close()  # the server's pings find it gone
+    line.server_notices()
     expect_online(page)
     expect(page.locator("#me-nick")).to_have_text("ann")
     expect(page.locator("#users .nick")).to_have_text(["ann"])
@@ -596,13 +583,10 @@ def test_a_guest_whose_nick_stays_held_past_a_lost_connection_is_asked_for_anoth
     again for that long, then stops and asks her for another nick."""
     with ServerProcess(tmp_path / "chat.db", "--ping-interval", "100", "--ping-timeout", "20") as slow_pings:
         page = pages.open(f"{slow_pings.url}/?room=kept", fake_clock=True)
-        sockets: list[tuple[WebSocketRoute, WebSocketRoute]] = []
-        page.route_web_socket(
-            re.compile(r"/ws\?"), lambda side: sockets.append((side, side.connect_to_server()))
-        )
+        line = Line(page)
         choose_nick(page, "ann")
         expect_online(page)
-        sockets[-1][0].close(code=1011, reason="lost")
+        line.lose_unnoticed()
         banner = page.locator("#connection-banner")
         # Each run fires the try again that is due; its answer comes at the time the run ends: 1 s, 60 s
         # and 119 s after the loss, then 150 s (a try is never more than 30 s away).
@@ -612,7 +596,7 @@ def test_a_guest_whose_nick_stays_held_past_a_lost_connection_is_asked_for_anoth
             expect(page.locator("#join-dialog")).to_be_hidden()
         page.clock.run_for("00:31")
         expect(page.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
-        sockets[0][1].close()
+        line.server_notices()
 
 
 def test_a_guest_asking_for_an_accounts_name_is_told_it_belongs_to_an_account(

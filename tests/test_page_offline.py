@@ -1,9 +1,9 @@
 """Offline on the page (static/js/outbox.js, people.js, rooms.js) in Debian's Chromium.
 
-Each page's WebSocket runs through a route the test holds (Playwright's
-``route_web_socket``): cutting it is the network going down, and it can
-swallow what the server answers to one message (its ack and its echo), the
-way a connection that drops right after the server stored a message does.
+Each page's WebSocket runs through a Line (tests/page_line.py): cutting it is
+the network going down, and it can swallow what the server answers to one
+message (its ack and its echo), the way a connection that drops right after
+the server stored a message does.
 The server is a real ``python -m chatroom`` with accounts signed in by token.
 """
 
@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, WebSocketRoute, expect
+from playwright.sync_api import Page, expect
 
 from tests import test_page
 from tests.page_browser import DESKTOP, Watched
+from tests.page_line import Line
 from tests.sample_files import picture
 from tests.support import NO_PROXY, ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
@@ -37,74 +38,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     db = tmp_path_factory.mktemp("offline-page") / "chat.db"
     with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
         yield running
-
-
-class Line:
-    """A page's WebSocket through the test's hands: it can be cut, and can lose one message's answer."""
-
-    def __init__(self, page: Page) -> None:
-        self.cut = False
-        self.swallow_next = False  # lose what answers the next message: its echo and its ack
-        self.swallowing = False
-        self.holding = False  # what the server says waits, until released
-        self.held: list[tuple[WebSocketRoute, str | bytes]] = []
-        self.sent: list[dict[str, Any]] = []  # every message frame the page sent, across connections
-        self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
-        page.route_web_socket(re.compile(r"/ws\?"), self._route)
-
-    def _route(self, page_side: WebSocketRoute) -> None:
-        if self.cut:  # no network: the socket fails at once
-            page_side.close(code=1011, reason="offline")
-            return
-        server_side = page_side.connect_to_server()
-        pair = (page_side, server_side)
-        self.open.append(pair)
-        page_side.on_message(lambda message: self._from_page(server_side, message))
-        server_side.on_message(lambda message: self._from_server(pair, message))
-
-    def _from_page(self, server_side: WebSocketRoute, message: str | bytes) -> None:
-        frame = json.loads(message)
-        if frame.get("type") == "message":
-            self.sent.append(frame)
-            if self.swallow_next:
-                self.swallow_next, self.swallowing = False, True
-        server_side.send(message)
-
-    def _from_server(self, pair: tuple[WebSocketRoute, WebSocketRoute], message: str | bytes) -> None:
-        if self.holding:
-            self.held.append((pair[0], message))
-            return
-        if not self.swallowing:
-            pair[0].send(message)
-            return
-        # The server stored the message; its answer never reaches the page.
-        if json.loads(message).get("type") == "ack":
-            self.swallowing = False
-            self.go_down()
-
-    def release(self) -> None:
-        """What the server said meanwhile reaches the page, in order."""
-        self.holding = False
-        for page_side, message in self.held:
-            page_side.send(message)
-        self.held.clear()
-
-    def go_down(self) -> None:
-        """The network goes: every open socket closes, and new ones fail until it comes back."""
-        self.cut = True
-        for page_side, server_side in self.open:
-            page_side.close(code=1011, reason="offline")
-            server_side.close()
-        self.open.clear()
-
-    def come_back(self, page: Page) -> None:
-        """The network is back: the browser says so, and the page reconnects at once."""
-        self.cut = False
-        page.evaluate("window.dispatchEvent(new Event('online'))")
-        expect_online(page)
-
-    def sent_texts(self) -> list[str]:
-        return [frame["message"] for frame in self.sent]
 
 
 def open_as(pages: Pages, server: ServerProcess, name: str, room: str = "lobby", **options: Any) -> Page:
