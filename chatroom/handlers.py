@@ -161,6 +161,7 @@ class ChatSocketHandler(NoticeTarget, MemberWrites, GuardedSocketHandler):
             who=who,
             refused=refused,
             guests=self.admission.access.guests,
+            guest_key=query("guest_key"),
         )
         if self.session.who is not None:
             self.hub.identified(self, self.session.who.account_id)

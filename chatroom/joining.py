@@ -20,7 +20,7 @@ from .catch_up import CatchUp
 from .config import Settings
 from .effects import Effect, Effects
 from .events import Delivered, Members, PresenceEvent, StoredChange, StoredMessage
-from .opening import Opening
+from .opening import Opening, held_spelling
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
@@ -102,6 +102,7 @@ class Joining(abc.ABC):
         who: Identity | None = None,
         refused: str = "",
         guests: bool | None = None,
+        guest_key: str = "",
     ) -> Effects:
         """The upgrade's query, as sent, and who the credentials proved (opening.Opening).
 
@@ -110,7 +111,7 @@ class Joining(abc.ABC):
         guests = self.settings.guests if guests is None else guests
         try:
             self.room = protocol.normalize_room(room)
-            self._opening = Opening(guests, nick, since, who, refused)
+            self._opening = Opening(guests, nick, since, who, refused, guest_key)
         except ProtocolError as error:
             return self._refuse_session(error)
         self.who, self.owner = who, self._opening.owner
@@ -162,6 +163,8 @@ class Joining(abc.ABC):
             if account_named:
                 self._opening.account_holds(nick)
             return self._reserve_next(self._opening)
+        if self._opening is not None and self._opening.shares_guest_nick:
+            nick = held_spelling(nick, members)
         self.nick, self.nick_key, self._members = nick, protocol.nick_key(nick), members
         if self.state is State.CLOSED:
             return [effects.Release(announce=False)]

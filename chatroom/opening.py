@@ -8,20 +8,24 @@ days. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from . import protocol
-from .bus.base import account_owner, connection_owner
+from .bus.base import account_owner, connection_owner, guest_owner
 from .protocol import ProtocolError
 
 if TYPE_CHECKING:
+    from .events import Members
     from .identity import Identity
 
 GUEST_ATTEMPTS = 20
 # A ``since`` longer than this is no id the store can hold.
 MAX_SINCE_DIGITS = 18
+# A guest key: a secret of the guest's page, random, URL-safe (docs/protocol.md, "Who connects").
+GUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +42,16 @@ class Known:
 class Opening:
     """One session's way in: checked at once (ProtocolError), then the nicks to try in turn."""
 
-    def __init__(self, guests: bool, nick: str, since: str, who: Identity | None, refused: str) -> None:
+    def __init__(
+        self, guests: bool, nick: str, since: str, who: Identity | None, refused: str, guest_key: str = ""
+    ) -> None:
         """The upgrade's query, as sent, and who the credentials proved (None: a guest).
 
         ``guests``: whether guests are let in now (guest_access.GuestAccess).
         ``refused``: why credentials that were sent do not hold. An account's
         nick is its name; a guest asks for one, or gets a guest-NNNN.
+        ``guest_key``: a guest's secret, shared by its connections, which then
+        share its nick (an account's is ignored: the account is its owner).
         """
         if refused:
             raise ProtocolError(protocol.UNAUTHORIZED, refused)
@@ -53,8 +61,10 @@ class Opening:
         self.since = (
             int(since) if since.isascii() and since.isdigit() and len(since) <= MAX_SINCE_DIGITS else None
         )
-        # Every connection of an account shares its nick in a room; a guest's is its own.
-        self.owner = account_owner(who.account_id) if who is not None else connection_owner()
+        # Every connection of an account shares its nick in a room; a guest's is its own, or its key's.
+        self.owner = account_owner(who.account_id) if who is not None else guest_owner_of(guest_key)
+        # Whether the nick may be shared with the guest's other connections (held_spelling).
+        self.shares_guest_nick = who is None and bool(guest_key)
         self._guest = who is None
         self._known: Known | None = None
         # Whether the nick asked for was refused as an account's name (the refusal says so).
@@ -113,6 +123,26 @@ class Opening:
         else:
             why = "every guest nick tried is in use in this room: try again"
         return ProtocolError(protocol.NICK_TAKEN, why)
+
+
+def guest_owner_of(guest_key: str) -> str:
+    """A guest connection's owner: its key's, shared with the guest's other connections; else its own."""
+    if not guest_key:
+        return connection_owner()
+    if GUEST_KEY.fullmatch(guest_key) is None:
+        raise ProtocolError(
+            protocol.BAD_REQUEST, "a guest key is 16 to 128 letters, digits, '-' or '_' (a random secret)"
+        )
+    return guest_owner(guest_key)
+
+
+def held_spelling(nick: str, members: Members) -> str:
+    """``nick`` as the member holding it spells it (``ann`` for ``ANN``): a guest's connections that
+    share its nick by its key are one member, under the first one's spelling."""
+    if nick in members:
+        return nick
+    key = protocol.nick_key(nick)
+    return next((name for name in members if protocol.nick_key(name) == key), nick)
 
 
 def not_found() -> ProtocolError:

@@ -15,7 +15,7 @@ import pytest
 
 from chatroom import protocol
 from chatroom.backend import Backend, BackendError, PresenceEvent, StoredChange, StoredMessage, TypingEvent
-from chatroom.bus.base import Bus, account_owner, connection_owner
+from chatroom.bus.base import Bus, account_owner, connection_owner, guest_owner
 from chatroom.bus.local import LocalBus
 from chatroom.bus.redis import RedisBus
 from chatroom.events import EDIT
@@ -705,6 +705,36 @@ def test_guests_are_marked_in_the_members_and_their_joins_and_leaves(
             ("leave", "visitor", True),
             ("leave", "ann", False),
         ]
+
+    run(make_backend(), scenario)
+
+
+def test_a_guests_connections_with_one_key_share_its_nick_as_one_guest(
+    make_backend: Callable[[], Backend],
+) -> None:
+    """Two holds under one guest key: one member, marked a guest, joined once and gone with the second
+    release; another key, a connection's own owner and an account are refused the nick meanwhile."""
+
+    async def scenario(backend: Backend) -> None:
+        sink = Collector()
+        await backend.subscribe("lobby", sink)
+        visitor = guest_owner("k" * 24)
+        members = await backend.reserve("lobby", "ann", visitor)
+        assert members is not None and members.guests == {"ann"}
+        assert await backend.announce_join("lobby", "ann") is True
+        members = await backend.reserve("lobby", "Ann", guest_owner("k" * 24))
+        assert members == ["ann"] and members.guests == {"ann"}
+        assert await backend.announce_join("lobby", "ann") is False
+        for other in (guest_owner("j" * 24), connection_owner(), account_owner(7)):
+            assert await backend.reserve("lobby", "ann", other) is None
+        await backend.release("lobby", "ann", announce=True)
+        assert await backend.is_online("lobby", "ann")
+        await backend.release("lobby", "ann", announce=True)
+        assert not await backend.is_online("lobby", "ann")
+        await sink.wait_for(lambda s: len(s.presence()) >= 2)
+        await asyncio.sleep(0.1)  # nothing more comes
+        marks = [(e.event, e.nick, e.guest) for e in sink.events if isinstance(e, PresenceEvent)]
+        assert marks == [("join", "ann", True), ("leave", "ann", True)]
 
     run(make_backend(), scenario)
 

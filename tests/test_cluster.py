@@ -560,6 +560,36 @@ def test_an_account_in_two_tabs_on_one_node_and_one_on_another_is_one_member(
         asyncio.run(scenario())
 
 
+def test_a_guest_back_on_the_other_node_with_its_key_is_in_at_once(redis_server: RedisServer) -> None:
+    """ann, a guest, holds her nick on one node from a connection still open there; back through the
+    other node with her key, she is welcomed as ann, and bob sees her join once and leave once, after
+    her last connection; without her key, the other node refuses the nick."""
+    key = "ann-s-guest-key-0123456789"
+    with node(redis_server) as left, node(redis_server) as right:
+
+        async def scenario() -> None:
+            bob, _ = await ajoin(right, "lobby", "bob")
+            held, welcome, _ = await awelcomed(left, room="lobby", nick="ann", guest_key=key)
+            assert await anext_notice(bob) == ("join", "ann", 2)
+            error, code = await arefused_on_open(right, room="lobby", nick="ann")
+            assert (error["code"], code) == ("nick_taken", 4409)
+            back, welcome, _ = await awelcomed(right, room="lobby", nick="ann", guest_key=key)
+            assert (welcome["nick"], welcome["users"], welcome["guests"]) == (
+                "ann",
+                ["ann", "bob"],
+                ["ann", "bob"],
+            )
+            await held.close()
+            await back.send(json.dumps({"type": "message", "message": "back"}))
+            # Nothing of ann's comes before it: neither her leave nor a second join.
+            assert (await anext_of(bob, "user", WAIT, skip=("typing", "presence")))["message"] == "back"
+            await back.close()
+            assert await anext_notice(bob) == ("leave", "ann", 1)
+            await bob.close()
+
+        asyncio.run(scenario())
+
+
 CLUSTER_SECRET = "a-cluster-secret-that-is-long-enough-for-hs256"
 
 

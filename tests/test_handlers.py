@@ -539,6 +539,68 @@ class AccountTabsTest(ChatTestCase):
         await self.nothing_more(holder)
 
 
+class GuestKeyTest(ChatTestCase):
+    """A guest's connections that present one guest key are one member, as an account's tabs are."""
+
+    KEY = "a-guest-key_0123456789"
+
+    @gen_test
+    async def test_a_guest_back_with_its_key_shares_its_nick_while_the_old_connection_holds_it(self) -> None:
+        """ann's first connection still holds her nick (the server has not seen it go): with her key, her
+        next is welcomed as ann, a guest; bob sees her join once and her leave once, after the last."""
+        bob, _, _ = await self.join("bob")
+        first, welcome, _ = await self.join("ann", guest_key=self.KEY)
+        assert welcome["guests"] == ["ann", "bob"]
+        joined = await self.recv(bob)
+        assert (joined["event"], joined["nick"], joined.get("guest")) == ("join", "ann", True)
+        second, welcome, _ = await self.join("ANN", guest_key=self.KEY)
+        assert (welcome["nick"], welcome["users"], welcome["guests"]) == (
+            "ann",
+            ["ann", "bob"],
+            ["ann", "bob"],
+        )
+        await self.nothing_more(bob)
+        await self.chat(second, "back")
+        for member in (bob, first, second):
+            assert (await self.recv(member))["message"] == "back"
+        first.close()
+        await self.nothing_more(bob, wait=0.5)
+        second.close()
+        left = await self.recv(bob)
+        assert (left["event"], left["nick"], left["users"], left.get("guest")) == ("leave", "ann", 1, True)
+
+    @gen_test
+    async def test_another_key_or_none_is_refused_the_nick(self) -> None:
+        """The nick ann holds under her key is nick_taken (4409) with another key and with none."""
+        ann, _, _ = await self.join("ann", guest_key=self.KEY)
+        for params in ({"guest_key": self.KEY[::-1]}, {}):
+            client = await self.connect(room="lobby", nick="ann", **params)
+            refusal = await self.recv(client)
+            assert (refusal["code"], refusal["message"]) == (
+                protocol.NICK_TAKEN,
+                "someone in this room already uses the nick 'ann': choose another nick",
+            )
+            assert await self.closed(client) == protocol.CLOSE_NICK_TAKEN
+        await self.nothing_more(ann)
+
+    @gen_test
+    async def test_a_key_that_is_no_random_url_safe_string_is_bad_request_and_others_carry_on(self) -> None:
+        """A short key, or one with other characters: bad_request, close 1008; the room sees nothing."""
+        bob, _, _ = await self.join("bob")
+        for key in ("short", "has spaces in it, sixteen+"):
+            client = await self.connect(room="lobby", nick="ann", guest_key=key)
+            refusal = await self.recv(client)
+            assert (refusal["type"], refusal["code"], refusal["message"]) == (
+                "error",
+                protocol.BAD_REQUEST,
+                "a guest key is 16 to 128 letters, digits, '-' or '_' (a random secret)",
+            )
+            assert await self.closed(client) == 1008
+        await self.nothing_more(bob)
+        await self.chat(bob, "still here")
+        assert (await self.recv(bob))["message"] == "still here"
+
+
 class OriginTest(ChatTestCase):
     """Browsers from foreign origins are refused before the upgrade."""
 

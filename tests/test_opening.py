@@ -7,9 +7,10 @@ import re
 import pytest
 
 from chatroom import protocol
-from chatroom.bus.base import account_owner, is_guest_owner
+from chatroom.bus.base import account_owner, guest_owner, is_guest_owner
+from chatroom.events import Members
 from chatroom.identity import SESSION, Identity
-from chatroom.opening import GUEST_ATTEMPTS, Known, Opening
+from chatroom.opening import GUEST_ATTEMPTS, Known, Opening, held_spelling
 from chatroom.protocol import ProtocolError
 from chatroom.store.records import PERSON, Account
 
@@ -49,6 +50,40 @@ def test_a_guest_is_its_own_owner_and_tries_its_nick_once() -> None:
     assert not first.owner.startswith("a:")
     assert first.next_nick() == "Bob" and first.next_nick() is None
     assert first.taken().message == "someone in this room already uses the nick 'Bob': choose another nick"
+
+
+def test_a_guests_connections_with_one_key_share_an_owner_that_does_not_hold_the_key() -> None:
+    """Connections presenting one guest key have one owner, a guest's, which is not the key itself;
+    another key is another owner; an account's key is ignored (its owner is the account)."""
+    key = "Zm9vYmFyYmF6cXV4LWtleV8x"
+    first, again = Opening(GUESTS, "bob", "", None, "", key), Opening(GUESTS, "bob", "", None, "", key)
+    assert first.owner == again.owner == guest_owner(key)
+    assert is_guest_owner(first.owner) and key not in first.owner
+    assert Opening(GUESTS, "bob", "", None, "", key[::-1]).owner != first.owner
+    assert Opening(GUESTS, "bob", "", None, "", "").owner != first.owner
+    assert Opening(GUESTS, "", "", account(), "", key).owner == account_owner(7)
+    assert Opening(GUESTS, "", "", account(), "", "not a key!").owner == account_owner(7)
+    for shortest_and_longest in ("-" * 16, "_" * 128):
+        assert Opening(GUESTS, "bob", "", None, "", shortest_and_longest).owner == guest_owner(
+            shortest_and_longest
+        )
+
+
+def test_a_guest_sharing_a_nick_takes_the_spelling_of_the_member_holding_it() -> None:
+    """Asked as ANN or Ａnn while ann holds it, the nick is ann; a nick nobody holds stays as asked."""
+    members = Members(["bob", "ann", "Zoe"], guests=["ann", "bob", "Zoe"])
+    assert held_spelling("ANN", members) == held_spelling("Ａnn", members) == "ann"
+    assert held_spelling("ann", members) == "ann"
+    assert held_spelling("carl", Members(["carl", "bob"])) == "carl"
+
+
+@pytest.mark.parametrize("key", ["short", "x" * 15, "x" * 129, "sixteen chars ok", "a+b/c=d" * 3, "é" * 20])
+def test_a_guest_key_that_is_not_a_random_url_safe_string_is_refused(key: str) -> None:
+    """Fewer than 16 or more than 128 characters, or any but letters, digits, '-' and '_': bad_request."""
+    with pytest.raises(ProtocolError) as refused:
+        Opening(GUESTS, "bob", "", None, "", key)
+    assert refused.value.code == protocol.BAD_REQUEST
+    assert refused.value.message == "a guest key is 16 to 128 letters, digits, '-' or '_' (a random secret)"
 
 
 def test_without_a_nick_a_guest_tries_guest_names() -> None:

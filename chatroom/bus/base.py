@@ -17,7 +17,9 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
   many processes at once, and is still one member (listed once, counted
   once, its join announced once, its leave once, when its last hold goes);
   any other owner is refused while a live process holds the nick. A guest's
-  owner is its own connection, so a guest's nick is its alone.
+  owner is its own connection, so a guest's nick is its alone, unless its
+  connections present one guest key (``guest_owner``): then they share it as
+  an account's do.
 - The holds of a process that dies are released once its reservations
   expire; a member it was the last to hold leaves, announced.
 - ``on_resume`` is called after the bus was cut off and is back: the caller
@@ -34,6 +36,7 @@ with every store; tests/test_redis_bus.py adds several nodes and Redis faults):
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import secrets
@@ -65,6 +68,14 @@ def owner_account(owner: str) -> int | None:
 # serial number: unique across the deployment without asking the system for randomness on every join.
 _PROCESS_MARK = secrets.token_hex(6)
 _SERIALS = itertools.count(1)
+
+
+def guest_owner(guest_key: str) -> str:
+    """The owner of the reservations of a guest's connections that present ``guest_key``: they share them.
+
+    The key is a secret the guest's page keeps; only its digest is held, so the bus never has it.
+    """
+    return f"{GUEST_OWNER_PREFIX}k{hashlib.sha256(guest_key.encode()).hexdigest()[:32]}"
 
 
 def connection_owner() -> str:
