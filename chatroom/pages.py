@@ -20,7 +20,6 @@ from .guest_access import GuestAccess
 from .identity import SESSION_COOKIE, Authenticator, Identity
 from .import_map import ImportMap
 from .links import SetupState, usable_link
-from .pings import silence_closed_within
 from .store.base import StoreError
 from .store.records import JOIN, RESET, SETUP, Link
 
@@ -148,10 +147,6 @@ class IndexHandler(PageHandler):
             who=who,
             offer_sign_in=offer_sign_in,
             max_upload_bytes=self.config.max_upload_bytes,
-            # How long a connection lost without a word may hold a guest's nick: until the pings close it.
-            lost_hold_ms=round(
-                1000 * silence_closed_within(self.config.ping_interval, self.config.ping_timeout)
-            ),
         )
 
 

@@ -48,15 +48,6 @@ class PingSchedule:
         self.timeout_ticks = min(self.slots, math.ceil(timeout / self.tick_seconds - 1e-9)) if timeout else 0
 
 
-def silence_closed_within(interval: float, timeout: float) -> float:
-    """Seconds after its last answer within which a member that went silent is closed, as the schedule
-    rounds ``interval + timeout``; 0 when silence is never closed (no pings, or no timeout)."""
-    if not interval or not timeout:
-        return 0.0
-    schedule = PingSchedule(interval, timeout)
-    return (schedule.slots + schedule.timeout_ticks) * schedule.tick_seconds
-
-
 class PingSweep(Generic[P]):
     """Pings every registered member once per interval, closing those that do not answer in time.
 

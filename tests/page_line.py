@@ -30,9 +30,11 @@ class Line:
         self.sent: list[dict[str, Any]] = []  # every message frame the page sent, across connections
         self.open: list[tuple[WebSocketRoute, WebSocketRoute]] = []
         self.unnoticed: list[WebSocketRoute] = []  # server sides of sockets the page lost
+        self.urls: list[str] = []  # the address of every socket the page opened
         page.route_web_socket(re.compile(r"/ws\?"), self._route)
 
     def _route(self, page_side: WebSocketRoute) -> None:
+        self.urls.append(page_side.url)
         if self.cut:  # no network: the socket fails at once
             page_side.close(code=1011, reason="offline")
             return

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 import pytest
@@ -550,53 +551,38 @@ def test_a_taken_nick_is_explained_and_another_can_be_chosen(server: ServerProce
     expect(second.locator("#me-nick")).to_have_text("ann 2")
 
 
-def test_a_guest_back_from_a_lost_connection_waits_for_the_nick_it_still_holds(
+def test_a_guest_back_from_a_lost_connection_is_in_again_at_once_under_its_nick(
     server: ServerProcess, pages: Pages
 ) -> None:
-    """ann's connection goes without the server noticing (a phone changing networks): back at once, her page
-    finds her nick held by it, says so and tries again rather than asking for another; once the server lets
-    the old connection go, she is ann again. A second tab, never connected as ann, is asked at once."""
+    """ann's connection goes without the server noticing (a phone changing networks): her page is back at
+    once as ann, since its connections share her guest key; bob sees her join once and never leave. A
+    second tab, which has a key of its own, is asked for another nick; a reload keeps the tab's key."""
+    bob = pages.join(server.url, "held", "bob")
     page = pages.open(f"{server.url}/?room=held")
     line = Line(page)
     choose_nick(page, "ann")
     expect_online(page)
     line.lose_unnoticed()
-    banner = page.locator("#connection-banner")
-    expect(banner).to_contain_text("your nick is still held by the connection this page lost")
-    expect(page.locator("#join-dialog")).to_be_hidden()
-    other_tab = page.context.new_page()
-    other_tab.goto(page.url)  # the nick remembered in this browser, held by ann's old connection
-    expect(other_tab.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
-    other_tab.close()
-    expect(page.locator("#join-dialog")).to_be_hidden()
-    line.server_notices()
+    page.wait_for_function("() => document.querySelector('#status').dataset.state !== 'online'")
     expect_online(page)
     expect(page.locator("#me-nick")).to_have_text("ann")
-    expect(page.locator("#users .nick")).to_have_text(["ann"])
-
-
-def test_a_guest_whose_nick_stays_held_past_a_lost_connection_is_asked_for_another(
-    tmp_path: Path, pages: Pages
-) -> None:
-    """ann's page lost its connection, and the nick stays held past the time this server takes to notice a
-    lost one (--ping-interval 100 plus --ping-timeout 20: two minutes; someone else has it): the page tries
-    again for that long, then stops and asks her for another nick."""
-    with ServerProcess(tmp_path / "chat.db", "--ping-interval", "100", "--ping-timeout", "20") as slow_pings:
-        page = pages.open(f"{slow_pings.url}/?room=kept", fake_clock=True)
-        line = Line(page)
-        choose_nick(page, "ann")
-        expect_online(page)
-        line.lose_unnoticed()
-        banner = page.locator("#connection-banner")
-        # Each run fires the try again that is due; its answer comes at the time the run ends: 1 s, 60 s
-        # and 119 s after the loss, then 150 s (a try is never more than 30 s away).
-        for elapsed in ("00:01", "00:59", "00:59"):
-            page.clock.run_for(elapsed)
-            expect(banner).to_contain_text("still held by the connection this page lost")
-            expect(page.locator("#join-dialog")).to_be_hidden()
-        page.clock.run_for("00:31")
-        expect(page.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
-        line.server_notices()
+    expect(page.locator("#join-dialog")).to_be_hidden()
+    expect(page.locator("#users .nick")).to_have_text(["ann", "bob"])
+    other_tab = page.context.new_page()
+    other_tab.goto(page.url)  # the nick remembered in this browser, held by ann's connections
+    expect(other_tab.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
+    other_tab.close()
+    line.server_notices()  # the lost connection is closed at last: ann is still in by the other
+    say(page, "still here")
+    expect(bob.locator("#messages .msg .text")).to_have_text(["still here"])
+    expect(bob.locator("#users .nick")).to_have_text(["ann", "bob"])
+    expect(bob.locator("#messages .line.join", has_text="ann")).to_have_count(1)
+    expect(bob.locator("#messages .line.leave")).to_have_count(0)
+    page.reload()
+    expect_online(page)
+    expect(page.locator("#me-nick")).to_have_text("ann")
+    keys = {parse_qs(urlsplit(url).query)["guest_key"][0] for url in line.urls}
+    assert len(line.urls) == 3 and len(keys) == 1  # the first connection, the one back, the reload's
 
 
 def test_a_guest_asking_for_an_accounts_name_is_told_it_belongs_to_an_account(

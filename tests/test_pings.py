@@ -13,7 +13,7 @@ import pytest
 from tornado.testing import gen_test
 
 from chatroom.handlers import ChatSocketHandler
-from chatroom.pings import PingSchedule, PingSweep, silence_closed_within
+from chatroom.pings import PingSchedule, PingSweep
 from tests.chat_case import ChatTestCase
 from tests.raw_ws import OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, RawMember, client_frame, text_frame
 from tests.support import ServerProcess, upgrade_request
@@ -140,15 +140,6 @@ def test_a_member_that_stops_answering_is_closed_within_interval_plus_timeout() 
     assert quiet.pings == 2
     assert ticks - ticks_for(sweep, 20) >= ticks_for(sweep, 10)
     assert not chatty.timed_out
-
-
-def test_the_bound_a_page_is_told_is_interval_plus_timeout_and_none_without_a_timeout() -> None:
-    """What a chat page is told a lost connection may hold a nick for: the schedule's interval plus timeout;
-    0 without pings or without a timeout, which never close a silent member."""
-    assert silence_closed_within(20, 10) == 30
-    assert silence_closed_within(100, 20) == 120
-    assert silence_closed_within(0.5, 0.25) == pytest.approx(0.75)
-    assert silence_closed_within(0, 10) == silence_closed_within(20, 0) == 0
 
 
 @in_a_loop

@@ -3,15 +3,11 @@
 // header shows. Frames go to the handlers registered with ``on``.
 
 import {announce, ui} from "./dom.js";
-import {CLOSE, ERROR_FOR_CLOSE, FRAME, nickKey} from "./protocol.js";
-import {isOwn, session} from "./session.js";
+import {CLOSE, ERROR_FOR_CLOSE, FRAME} from "./protocol.js";
+import {guestKey, isOwn, session} from "./session.js";
 
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 30000;
-// How long the server may hold a nick for a connection lost without its knowing (a phone changing
-// networks): until its pings find it gone (the page's data-lost-hold: --ping-interval plus --ping-timeout,
-// 30 s by default; 0 when they never do), and a moment for the next try. Without a bound, 45 s.
-const LOST_HOLDS_MS = (Number(document.body.dataset.lostHold) || 30000) + 15000;
 
 const link = {
   socket: null,
@@ -25,17 +21,7 @@ const link = {
   said: "", // the reason last said to a screen reader, why the page cannot go on by itself
   lost: false, // a screen reader was told the page is offline, and not yet that it is back
   sayTimer: 0,
-  left: {nick: "", room: "", at: 0}, // who this page was in which room when its connection last went
 };
-
-// Whether this page was in this room as ``nick`` on a connection that went moments ago: the server may
-// not know it yet, and holds the nick for it.
-export function justLost(nick) {
-  const {left} = link;
-  return left.room === session.room && sameNick(left.nick, nick) && Date.now() - left.at < LOST_HOLDS_MS;
-}
-
-const sameNick = (one, other) => one !== "" && nickKey(one) === nickKey(other);
 
 const handlers = new Map();
 const hooks = {
@@ -99,6 +85,9 @@ function socketUrl() {
   const params = new URLSearchParams({room: session.room});
   if (session.jwtRequired) params.set("token", session.token);
   else if (session.nick) params.set("nick", session.nick);
+  // A guest's connections share its nick: one lost without the server noticing yet does not hold it
+  // from the next (docs/protocol.md, "Who connects").
+  if (!session.account && !session.jwtRequired) params.set("guest_key", guestKey());
   link.sinceSent = hooks.since();
   if (link.sinceSent) params.set("since", String(link.sinceSent));
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
@@ -168,7 +157,6 @@ function welcomed(frame) {
 }
 
 function onClose(event) {
-  if (session.connected) link.left = {nick: session.myNick, room: session.room, at: Date.now()};
   link.socket = null;
   link.waiting = "";
   session.connected = false;

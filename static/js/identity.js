@@ -4,7 +4,7 @@
 
 import {openAccountMenu, showAccountChip, wireAccountMenu} from "./account.js";
 import {apiCall} from "./api.js";
-import {connect, justLost, resetBackoff, retryLater, setStatus} from "./connection.js";
+import {connect, resetBackoff, retryLater, setStatus} from "./connection.js";
 import {ui} from "./dom.js";
 import {ERROR, nickKey, nickProblem, normalizeNick} from "./protocol.js";
 import {explain} from "./refusals.js";
@@ -93,15 +93,8 @@ export function onIdentityRefused(frame) {
   session.mustAct = true;
   if (session.account) return accountRefused(frame.code, frame.message);
   if (tokenNameHeld(frame.code)) return nameHeld(frame.message);
-  if (heldForLostConnection(frame.code)) return nameHeld(LOST_CONNECTION_HOLDS);
   askForIdentity(explain(frame.code, frame.message));
 }
-
-// A guest's nick is one connection's: back moments after its connection went, the page may find the
-// nick still held by it (the server has not noticed yet). It tries again until the server lets it go,
-// instead of asking for another nick (the chip still offers to choose one).
-const heldForLostConnection = (code) => code === ERROR.NICK_TAKEN && justLost(session.nick || "");
-const LOST_CONNECTION_HOLDS = "your nick is still held by the connection this page lost, until the server notices it went";
 
 // A token's name is the token's (its ``sub``), as an account's is: held, there is no other to choose.
 const tokenNameHeld = (code) => code === ERROR.NICK_TAKEN && session.jwtRequired;
@@ -128,7 +121,7 @@ function nameHeld(message) {
 // The close after such a refusal (the prompt is open already if its error frame came first).
 export function onIdentityClosed(code) {
   if (session.account) return accountRefused(code);
-  if (tokenNameHeld(code) || heldForLostConnection(code)) return nameHeld();
+  if (tokenNameHeld(code)) return nameHeld();
   if (!ui.dialog.open) askForIdentity(explain(code));
 }
 

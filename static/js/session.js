@@ -6,6 +6,7 @@ import {nickKey, normalizeRoom} from "./protocol.js";
 
 const NICK_KEY = "chatroom.nick";
 const TOKEN_KEY = "chatroom.token";
+const GUEST_KEY = "chatroom.guest-key";
 
 const data = document.body.dataset;
 
@@ -90,6 +91,25 @@ function takeTokenFromAddress() {
   const query = params.toString();
   history.replaceState(null, "", location.pathname + (query ? "?" + query : "") + location.hash);
   return token;
+}
+
+// A guest's secret, this tab's (kept across a reload, not shared with the browser's other tabs):
+// every connection of the tab presents it, so the server lets them share the guest's nick.
+let heldGuestKey = "";
+export function guestKey() {
+  heldGuestKey ||= readStorage(sessionStorage, GUEST_KEY) || newGuestKey();
+  return heldGuestKey;
+}
+
+function newGuestKey() {
+  const random = String.fromCharCode(...crypto.getRandomValues(new Uint8Array(18)));
+  const key = btoa(random).replaceAll("+", "-").replaceAll("/", "_"); // 24 characters, URL-safe
+  try {
+    sessionStorage.setItem(GUEST_KEY, key);
+  } catch {
+    // Storage switched off: the key lasts as long as the page, which is what a reconnect needs.
+  }
+  return key;
 }
 
 function readStorage(storage, key) {
