@@ -555,8 +555,8 @@ def test_a_guest_back_from_a_lost_connection_is_in_again_at_once_under_its_nick(
     server: ServerProcess, pages: Pages
 ) -> None:
     """ann's connection goes without the server noticing (a phone changing networks): her page is back at
-    once as ann, since its connections share her guest key; bob sees her join once and never leave. A
-    second tab, which has a key of its own, is asked for another nick; a reload keeps the tab's key."""
+    once as ann, since its connections share her browser's guest key; a second tab of hers is ann too;
+    bob sees her join once and never leave. Another browser asking for ann is asked for another nick."""
     bob = pages.join(server.url, "held", "bob")
     page = pages.open(f"{server.url}/?room=held")
     line = Line(page)
@@ -568,11 +568,15 @@ def test_a_guest_back_from_a_lost_connection_is_in_again_at_once_under_its_nick(
     expect(page.locator("#me-nick")).to_have_text("ann")
     expect(page.locator("#join-dialog")).to_be_hidden()
     expect(page.locator("#users .nick")).to_have_text(["ann", "bob"])
-    other_tab = page.context.new_page()
-    other_tab.goto(page.url)  # the nick remembered in this browser, held by ann's connections
-    expect(other_tab.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
-    other_tab.close()
-    line.server_notices()  # the lost connection is closed at last: ann is still in by the other
+    second_tab = page.context.new_page()
+    second_tab.goto(page.url)  # the nick and the key remembered in this browser
+    expect_online(second_tab)
+    expect(second_tab.locator("#me-nick")).to_have_text("ann")
+    someone_else = pages.open(f"{server.url}/?room=held")
+    choose_nick(someone_else, "ann")
+    expect(someone_else.locator("#join-error")).to_contain_text("already uses the nick 'ann'")
+    second_tab.close()
+    line.server_notices()  # the lost connection is closed at last: ann is still in by the page
     say(page, "still here")
     expect(bob.locator("#messages .msg .text")).to_have_text(["still here"])
     expect(bob.locator("#users .nick")).to_have_text(["ann", "bob"])

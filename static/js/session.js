@@ -93,11 +93,12 @@ function takeTokenFromAddress() {
   return token;
 }
 
-// A guest's secret, this tab's (kept across a reload, not shared with the browser's other tabs):
-// every connection of the tab presents it, so the server lets them share the guest's nick.
+// A guest's secret, this browser's, kept beside the nick it remembers: every connection of its tabs
+// presents it, so the server lets them share the guest's nick, and a tab back from a lost connection
+// the server has not seen go yet is let in at once.
 let heldGuestKey = "";
 export function guestKey() {
-  heldGuestKey ||= readStorage(sessionStorage, GUEST_KEY) || newGuestKey();
+  heldGuestKey ||= readStorage(localStorage, GUEST_KEY) || newGuestKey();
   return heldGuestKey;
 }
 
@@ -105,7 +106,7 @@ function newGuestKey() {
   const random = String.fromCharCode(...crypto.getRandomValues(new Uint8Array(18)));
   const key = btoa(random).replaceAll("+", "-").replaceAll("/", "_"); // 24 characters, URL-safe
   try {
-    sessionStorage.setItem(GUEST_KEY, key);
+    localStorage.setItem(GUEST_KEY, key);
   } catch {
     // Storage switched off: the key lasts as long as the page, which is what a reconnect needs.
   }
