@@ -1,0 +1,134 @@
+"""A bot changes its messages over HTTP: edits, deletions, reactions.
+
+``PATCH`` and ``DELETE /api/rooms/{room}/messages/{id}``, ``PUT`` and
+``DELETE /api/rooms/{room}/messages/{id}/reactions/{emoji}``: what a bot does
+on a socket it opens with its key, a request does too, under the same rules
+(an edit where it may post, a deletion or a reaction where it may react, its
+own messages only), as a change that takes the room's next id and reaches
+every member on every node. A bot that posted "build running" edits it to
+"build passed" without keeping a socket open (docs/protocol.md, "Bots").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from . import access, changes, protocol
+from .access import Readable
+from .api import ApiError, room_not_found
+from .api_rooms import RoomReadingHandler
+from .backend import BackendError
+from .identity import Identity
+from .mentions import mentions_many
+from .protocol import ProtocolError
+from .reaction_emoji import reaction_emoji
+from .store.change_rules import ChangeRefusedError
+
+T = TypeVar("T")
+
+# How each refusal of the store is answered: no such message is 404, another's message 403.
+REFUSAL_STATUS = {protocol.NO_MESSAGE: 404, protocol.FORBIDDEN: 403}
+
+
+class BotChangeHandler(RoomReadingHandler):
+    """What a bot's change asks first: a bot, the room, the message's id; then the change, answered."""
+
+    def changing_bot(self) -> Identity:
+        """The bot asking; 401 for nobody, 403 for a person (people change messages on the socket)."""
+        if self.who is None:
+            raise ApiError(
+                401,
+                protocol.UNAUTHORIZED,
+                "a bot's key is required: 'Authorization: Bearer <key>'",
+                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
+            )
+        if not self.who.is_bot:
+            raise ApiError(
+                403,
+                protocol.FORBIDDEN,
+                "only bot accounts change messages through the API; people change them on the socket",
+            )
+        return self.who
+
+    async def room_for(self, bot: Identity, room: str, *, words: bool) -> Readable:
+        """The room as the bot reads it: 404 where it may not see it; 403 where it may not change
+        messages: ``words`` (an edit) where it may not post, else (a deletion, a reaction) react."""
+        readable = await self.unavailable_if_failing(self.access.readable(bot, room))
+        if readable is None:
+            raise room_not_found()
+        allowed = access.may_post if words else access.may_react
+        if not allowed(bot, readable.room, readable.membership, guests=self.access.guests):
+            if readable.membership is None and readable.room.archived_at is None:
+                why = f"this bot is not a member of {room!r}: an administrator adds it to rooms"
+            else:
+                why = access.posting_refusal(readable.room)
+            raise ApiError(403, protocol.FORBIDDEN, why)
+        return readable
+
+    async def store(self, bot: Identity, room: str, frame: changes.ChangeFrame) -> None:
+        """Store the change as the bot's; answer its frame, or ``unchanged`` when it changed nothing."""
+        request = changes.request_for(frame, bot.name, bot.account_id, any_author=False)
+        try:
+            changed = await self.backend.change(room, request)
+        except ChangeRefusedError as refused:
+            raise ApiError(REFUSAL_STATUS.get(refused.code, 400), refused.code, refused.message) from None
+        except BackendError:
+            raise ApiError(503, protocol.UNAVAILABLE, "the change could not be stored; try again") from None
+        if changed.change is None:
+            self.send_json({"room": room, "target": changed.target, "unchanged": True})
+        else:
+            self.send_json(changes.change_frame(changed.change))
+
+
+def target_id(raw: str) -> int:
+    """The message id in the path; 400 bad_request unless one from 1 to 2^63-1."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= 19 and 1 <= int(raw) <= protocol.MAX_CLIENT_INT:
+        return int(raw)
+    raise ApiError(
+        400, protocol.BAD_REQUEST, f"the message id must be a number from 1 to {protocol.MAX_CLIENT_INT}"
+    )
+
+
+def refused_unless(parse: Callable[[], T]) -> T:
+    """What ``parse()`` gives; 400 with its code when the protocol refuses it."""
+    try:
+        return parse()
+    except ProtocolError as error:
+        raise ApiError(400, error.code, error.message) from None
+
+
+class BotMessageHandler(BotChangeHandler):
+    """``PATCH`` a bot's message (``{"message": "new text"}``), or ``DELETE`` it."""
+
+    async def patch(self, raw_room: str, raw_id: str) -> None:
+        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        text = self.json_object().get("message")
+        if not isinstance(text, str):
+            raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
+        cleaned = refused_unless(lambda: protocol.clean_text(text, self.config.max_message_length))
+        readable = await self.room_for(bot, room, words=True)
+        if mentions_many(cleaned) and not access.may_mention_room(bot, readable.room, readable.membership):
+            raise ApiError(403, protocol.ROOM_MENTION_FORBIDDEN, access.room_mention_refusal(readable.room))
+        await self.store(bot, room, changes.EditFrame(target, cleaned))
+
+    async def delete(self, raw_room: str, raw_id: str) -> None:
+        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        await self.room_for(bot, room, words=False)
+        await self.store(bot, room, changes.DeleteFrame(target))
+
+
+class BotReactionHandler(BotChangeHandler):
+    """``PUT`` a bot's reaction with an emoji on a message, or ``DELETE`` it (the emoji in the path)."""
+
+    async def put(self, raw_room: str, raw_id: str, raw_emoji: str) -> None:
+        await self._react(raw_room, raw_id, raw_emoji, on=True)
+
+    async def delete(self, raw_room: str, raw_id: str, raw_emoji: str) -> None:
+        await self._react(raw_room, raw_id, raw_emoji, on=False)
+
+    async def _react(self, raw_room: str, raw_id: str, raw_emoji: str, *, on: bool) -> None:
+        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        emoji = refused_unless(lambda: reaction_emoji(raw_emoji))
+        await self.room_for(bot, room, words=False)
+        await self.store(bot, room, changes.ReactFrame(target, emoji, on))

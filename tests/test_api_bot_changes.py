@@ -1,0 +1,215 @@
+"""A bot's edits, deletions and reactions over HTTP (chatroom/api_bot_changes.py), on a real server with
+SQLite and with PostgreSQL: what the room sees, and every refusal."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from chatroom import protocol
+from tests import test_api_bots
+from tests.clients import join, next_of, say
+from tests.support import call_api, signed_token, unique
+from tests.test_api_bots import JWT_SECRET, Site
+
+site = test_api_bots.site  # the fixture: a server on each store, with bots
+
+
+def change(at: Site, method: str, path: str, key: str | None, body: Any = None) -> tuple[int, Any]:
+    """A change request with the bot's key (None: no Authorization)."""
+    return call_api(at.server, method, path, body, None if key is None else f"Bearer {key}")
+
+
+def reaction_path(room: str, target: int, emoji: str) -> str:
+    return f"/api/rooms/{room}/messages/{target}/reactions/{urllib.parse.quote(emoji, safe='')}"
+
+
+def history(at: Site, room: str) -> list[dict[str, Any]]:
+    status, body = at.call("GET", f"/api/rooms/{room}/messages")
+    assert status == 200, body
+    return list(body["messages"])
+
+
+def test_a_bot_edits_its_message_and_the_room_sees_the_edit_once(site: Site) -> None:
+    """ "build running" becomes "build passed": the answer is the edit frame, with the room's next id;
+    a member sees it; history shows the new text; the same text again changes nothing."""
+    room = unique("builds")
+    bot, key = site.new_bot([room])
+    watcher = join(site.server, room, "watcher")
+    status, posted = site.post(room, key, "build running")
+    assert status == 201, posted
+    assert next_of(watcher, "user")["message"] == "build running"
+    path = f"/api/rooms/{room}/messages/{posted['id']}"
+    status, edited = change(site, "PATCH", path, key, {"message": "build **passed**"})
+    assert status == 200, edited
+    assert edited == {
+        "type": "edit",
+        "id": posted["id"] + 1,
+        "room": room,
+        "target": posted["id"],
+        "nick": bot["name"],
+        "message": "build **passed**",
+        "fmt": edited["fmt"],
+        "ts": edited["ts"],
+    }
+    seen = next_of(watcher, "edit")
+    assert (seen["id"], seen["target"], seen["message"]) == (edited["id"], posted["id"], "build **passed**")
+    assert [m["message"] for m in history(site, room)] == ["build **passed**"]
+    status, again = change(site, "PATCH", path, key, {"message": "build **passed**"})
+    assert (status, again) == (200, {"room": room, "target": posted["id"], "unchanged": True})
+    watcher.close()
+
+
+def test_a_bot_reacts_to_a_message_and_takes_the_reaction_back(site: Site) -> None:
+    """👍 on a guest's message, put and taken back: each answer is the reaction frame the room gets."""
+    room = unique("reacts")
+    bot, key = site.new_bot([room])
+    guest = join(site.server, room, "gus")
+    say(guest, "deploying now")
+    target = next_of(guest, "user")["id"]
+    path = reaction_path(room, target, "👍")
+    status, put = change(site, "PUT", path, key)
+    assert status == 200, put
+    assert (put["type"], put["target"], put["emoji"], put["on"], put["nick"]) == (
+        "reaction", target, "👍", True, bot["name"],
+    )  # fmt: skip
+    assert next_of(guest, "reaction")["id"] == put["id"]
+    assert change(site, "PUT", path, key) == (200, {"room": room, "target": target, "unchanged": True})
+    status, taken = change(site, "DELETE", path, key)
+    assert (status, taken["on"], taken["id"]) == (200, False, put["id"] + 1)
+    assert next_of(guest, "reaction")["on"] is False
+    guest.close()
+
+
+def test_a_bot_deletes_its_message_and_a_retry_changes_nothing(site: Site) -> None:
+    """The deletion is a change the room sees; history keeps the message's place, without its words; the
+    same request again changes nothing."""
+    room = unique("oops")
+    _, key = site.new_bot([room])
+    watcher = join(site.server, room, "watcher")
+    _, posted = site.post(room, key, "wrong channel")
+    assert next_of(watcher, "user")["message"] == "wrong channel"
+    path = f"/api/rooms/{room}/messages/{posted['id']}"
+    status, deleted = change(site, "DELETE", path, key)
+    assert (status, deleted["type"], deleted["target"]) == (200, "delete", posted["id"])
+    assert next_of(watcher, "delete")["target"] == posted["id"]
+    assert [(m["id"], m["message"], m.get("deleted")) for m in history(site, room)] == [
+        (posted["id"], "", True)
+    ]
+    # A retry (its answer lost, say) changes nothing more.
+    assert change(site, "DELETE", path, key) == (
+        200,
+        {"room": room, "target": posted["id"], "unchanged": True},
+    )
+    watcher.close()
+
+
+def test_who_is_no_bot_is_refused_and_changes_nothing(site: Site) -> None:
+    """No key: 401; a person's token: 403 (people change messages on the socket); the message stays."""
+    room = unique("keys")
+    _, key = site.new_bot([room])
+    _, posted = site.post(room, key, "kept")
+    path = f"/api/rooms/{room}/messages/{posted['id']}"
+    assert change(site, "DELETE", path, None) == (
+        401,
+        {"error": protocol.UNAUTHORIZED, "message": "a bot's key is required: 'Authorization: Bearer <key>'"},
+    )
+    person = f"Bearer {signed_token('pat', JWT_SECRET)}"
+    assert call_api(site.server, "PATCH", path, {"message": "x"}, person) == (
+        403,
+        {
+            "error": protocol.FORBIDDEN,
+            "message": "only bot accounts change messages through the API; people change them on the socket",
+        },
+    )
+    assert [m["message"] for m in history(site, room)] == ["kept"]
+
+
+def test_another_authors_message_and_rooms_the_bot_is_not_in_are_refused(site: Site) -> None:
+    """Someone else's message: 403 forbidden (edit and delete); an open room the bot is not in: 403; a
+    closed room it is not in: 404, as if it did not exist, with no word of the room's messages."""
+    room = unique("mixed")
+    _, key = site.new_bot([room])
+    guest = join(site.server, room, "gus")
+    say(guest, "mine, not the bot's")
+    target = next_of(guest, "user")["id"]
+    path = f"/api/rooms/{room}/messages/{target}"
+    status, refused = change(site, "PATCH", path, key, {"message": "hijacked"})
+    assert (status, refused["error"]) == (403, protocol.FORBIDDEN)
+    status, refused = change(site, "DELETE", path, key)
+    assert (status, refused["error"]) == (403, protocol.FORBIDDEN)
+    other = unique("elsewhere")
+    site.new_bot([other])  # the room exists, the bot is not in it
+    status, refused = change(site, "PUT", reaction_path(other, 1, "👍"), key)
+    assert (status, refused) == (
+        403,
+        {
+            "error": protocol.FORBIDDEN,
+            "message": f"this bot is not a member of {other!r}: an administrator adds it to rooms",
+        },
+    )
+    hidden = change(site, "DELETE", "/api/rooms/vault/messages/1", key)
+    assert hidden[0] == 404 and hidden[1]["error"] == protocol.NOT_FOUND
+    assert hidden == change(site, "DELETE", f"/api/rooms/{unique('nowhere')}/messages/1", key)
+    assert [m["message"] for m in history(site, room)] == ["mine, not the bot's"]
+    guest.close()
+
+
+def test_bad_ids_texts_and_emoji_are_400_with_the_reason(site: Site) -> None:
+    """An id that is no message id, a body that is not {"message": text}, an empty or too long text, an
+    emoji that is none: 400 with the reason; an id of no message: 404 no_message."""
+    room = unique("bad")
+    _, key = site.new_bot([room])
+    _, posted = site.post(room, key, "fine")
+    path = f"/api/rooms/{room}/messages/{posted['id']}"
+    limit = protocol.MAX_CLIENT_INT
+    for raw in ("abc", "0", "-1", str(limit + 1)):
+        assert change(site, "DELETE", f"/api/rooms/{room}/messages/{raw}", key) == (
+            400,
+            {"error": protocol.BAD_REQUEST, "message": f"the message id must be a number from 1 to {limit}"},
+        )
+    status, refused = change(site, "DELETE", f"/api/rooms/{room}/messages/{posted['id'] + 50}", key)
+    assert (status, refused["error"]) == (404, protocol.NO_MESSAGE)
+    assert change(site, "PATCH", path, key, ["not", "an", "object"])[1]["error"] == protocol.BAD_REQUEST
+    assert change(site, "PATCH", path, key, {"text": "no message"}) == (
+        400,
+        {"error": protocol.BAD_REQUEST, "message": 'the body must be {"message": string}'},
+    )
+    assert change(site, "PATCH", path, key, {"message": "   "})[1]["error"] == protocol.EMPTY
+    assert change(site, "PATCH", path, key, {"message": "x" * 4001})[1]["error"] == protocol.TOO_LONG
+    status, refused = change(site, "PUT", reaction_path(room, posted["id"], "not an emoji"), key)
+    assert (status, refused["error"]) == (400, protocol.BAD_REQUEST)
+    assert change(site, "PUT", reaction_path(room, posted["id"], ":nonesuch:"), key) == (
+        400,
+        {"error": protocol.BAD_REQUEST, "message": "there is no custom emoji :nonesuch: on this server"},
+    )
+    assert [m["message"] for m in history(site, room)] == ["fine"]
+
+
+def test_an_edit_mentioning_the_room_where_the_bot_may_not_and_an_archived_room_are_403(
+    site: Site,
+) -> None:
+    """An edit that would notify the whole room (@room) where only its managers may: 403
+    room_mention_forbidden; once the room is archived, every change: 403 forbidden, read-only."""
+    room = unique("quiet")
+    _, key = site.new_bot([room])
+    _, posted = site.post(room, key, "status")
+    path = f"/api/rooms/{room}/messages/{posted['id']}"
+    assert site.call("PATCH", f"/api/rooms/{room}", {"room_mentions": "managers"})[0] == 200
+    assert change(site, "PATCH", path, key, {"message": "@room look"}) == (
+        403,
+        {
+            "error": protocol.ROOM_MENTION_FORBIDDEN,
+            "message": f"only the owner and administrators of {room!r} may notify the whole room"
+            " with @room or @here",
+        },
+    )
+    assert site.call("PATCH", f"/api/rooms/{room}", {"archived": True})[0] == 200
+    read_only = (
+        403,
+        {"error": protocol.FORBIDDEN, "message": f"the room {room!r} is archived: it is read-only"},
+    )
+    assert change(site, "PATCH", path, key, {"message": "late"}) == read_only
+    assert change(site, "DELETE", path, key) == read_only
+    assert change(site, "PUT", reaction_path(room, posted["id"], "👍"), key) == read_only
+    assert [m["message"] for m in history(site, room)] == ["status"]
