@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 GUEST_ATTEMPTS = 20
 # A ``since`` longer than this is no id the store can hold.
 MAX_SINCE_DIGITS = 18
-# A guest key: a secret of the guest's page, random, URL-safe (docs/protocol.md, "Who connects").
+# A guest key: a secret of the guest's page, random, URL-safe (docs/protocol.md, "Connecting").
 GUEST_KEY = re.compile(r"[A-Za-z0-9_-]{16,128}")
 
 

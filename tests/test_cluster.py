@@ -163,6 +163,39 @@ def test_a_bot_post_on_one_node_is_a_bots_on_the_other_under_its_own_name(
         asyncio.run(scenario())
 
 
+def test_a_bots_edit_and_reaction_over_http_on_one_node_reach_the_other(redis_server: RedisServer) -> None:
+    """A bot posts on one node and, over HTTP on the other, edits its message and reacts to it: a member
+    of the first node sees each change's frame, in order, as the requests answered it."""
+    deploybot = make_bot(redis_server.database, "deploybot", rooms=["lobby"])
+    with node(redis_server) as left, node(redis_server) as right:
+
+        async def call(server: ServerProcess, method: str, path: str, body: Any = None) -> dict[str, Any]:
+            request = tornado.httpclient.HTTPRequest(
+                f"{server.url}/api/rooms/lobby/messages{path}",
+                method=method,
+                headers={"Authorization": deploybot.authorization},
+                body=None if body is None else json.dumps(body),
+                allow_nonstandard_methods=True,
+            )
+            response = await tornado.httpclient.AsyncHTTPClient().fetch(request, raise_error=False)
+            assert response.code in (200, 201), response.body
+            answer: dict[str, Any] = json.loads(response.body)
+            return answer
+
+        async def scenario() -> None:
+            alice, _ = await ajoin(left, "lobby", "alice")
+            posted = await call(left, "POST", "", {"message": "build running"})
+            assert (await anext_of(alice, "user", WAIT, skip=ANY_TYPE))["id"] == posted["id"]
+            edited = await call(right, "PATCH", f"/{posted['id']}", {"message": "build passed"})
+            assert await anext_of(alice, "edit", WAIT, skip=ANY_TYPE) == edited
+            reacted = await call(right, "PUT", f"/{posted['id']}/reactions/%F0%9F%8E%89")
+            assert await anext_of(alice, "reaction", WAIT, skip=ANY_TYPE) == reacted
+            assert (edited["target"], reacted["id"]) == (posted["id"], edited["id"] + 1)
+            await alice.close()
+
+        asyncio.run(scenario())
+
+
 def view_of(welcome: dict[str, Any], notices: list[dict[str, Any]]) -> set[str]:
     """Who is online by the welcome and the join and leave notices after it."""
     view = set(welcome["users"])

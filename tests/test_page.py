@@ -589,6 +589,20 @@ def test_a_guest_back_from_a_lost_connection_is_in_again_at_once_under_its_nick(
     assert len(line.urls) == 3 and len(keys) == 1  # the first connection, the one back, the reload's
 
 
+def test_a_guest_key_the_server_would_refuse_is_replaced_not_sent(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """A guest key in the browser's storage that is no key (edited by hand) is replaced by a new one: the
+    guest gets in."""
+    page = pages.open(f"{server.url}/?room=keys")
+    page.evaluate("() => localStorage.setItem('chatroom.guest-key', 'not a key!')")
+    page.reload()
+    choose_nick(page, "kay")
+    expect_online(page)
+    kept = page.evaluate("() => localStorage.getItem('chatroom.guest-key')")
+    assert re.fullmatch(r"[A-Za-z0-9_-]{24}", kept)
+
+
 def test_a_guest_asking_for_an_accounts_name_is_told_it_belongs_to_an_account(
     tmp_path: Path, pages: Pages
 ) -> None:

@@ -98,7 +98,9 @@ function takeTokenFromAddress() {
 // the server has not seen go yet is let in at once.
 let heldGuestKey = "";
 export function guestKey() {
-  heldGuestKey ||= readStorage(localStorage, GUEST_KEY) || newGuestKey();
+  const kept = readStorage(localStorage, GUEST_KEY);
+  // One the server would refuse (edited by hand, say) is replaced, not sent.
+  heldGuestKey ||= kept && /^[A-Za-z0-9_-]{16,128}$/.test(kept) ? kept : newGuestKey();
   return heldGuestKey;
 }
 
