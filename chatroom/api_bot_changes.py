@@ -1,12 +1,13 @@
-"""A bot changes its messages over HTTP: edits, deletions, reactions.
+"""A bot changes messages over HTTP: its edits and deletions, its reactions, pins and votes.
 
-``PATCH`` and ``DELETE /api/rooms/{room}/messages/{id}``, ``PUT`` and
-``DELETE /api/rooms/{room}/messages/{id}/reactions/{emoji}``: what a bot does
-on a socket it opens with its key, a request does too, under the same rules
-(an edit where it may post, a deletion or a reaction where it may react, its
-own messages only), as a change that takes the room's next id and reaches
-every member on every node. A bot that posted "build running" edits it to
-"build passed" without keeping a socket open (docs/protocol.md, "Bots").
+``PATCH`` and ``DELETE /api/rooms/{room}/messages/{id}``; ``PUT`` and
+``DELETE`` on ``…/messages/{id}/reactions/{emoji}``, ``…/pin`` and
+``…/votes/{option}``: what a bot does on a socket it opens with its key, a
+request does too, under the same rules (an edit or a pin where it may post,
+a deletion, a reaction or a vote where it may react, its own messages only
+for an edit or a deletion), as a change that takes the room's next id and
+reaches every member on every node. A bot that posted "build running" edits
+it to "build passed" without keeping a socket open (docs/protocol.md, "Bots").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from . import access, changes, protocol
+from . import access, changes, polls, protocol
 from .access import Readable
 from .api import ApiError, room_not_found
 from .api_rooms import RoomReadingHandler
@@ -132,3 +133,38 @@ class BotReactionHandler(BotChangeHandler):
         emoji = refused_unless(lambda: reaction_emoji(raw_emoji))
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, changes.ReactFrame(target, emoji, on))
+
+
+class BotPinHandler(BotChangeHandler):
+    """``PUT`` pins a message of the room (anyone's) to it, ``DELETE`` unpins it: where the bot may post."""
+
+    async def put(self, raw_room: str, raw_id: str) -> None:
+        await self._pin(raw_room, raw_id, on=True)
+
+    async def delete(self, raw_room: str, raw_id: str) -> None:
+        await self._pin(raw_room, raw_id, on=False)
+
+    async def _pin(self, raw_room: str, raw_id: str, *, on: bool) -> None:
+        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        await self.room_for(bot, room, words=True)
+        await self.store(bot, room, changes.PinFrame(target, on))
+
+
+class BotVoteHandler(BotChangeHandler):
+    """``PUT`` chooses option ``{option}`` (its index, from 0) of a poll, ``DELETE`` takes the choice back."""
+
+    async def put(self, raw_room: str, raw_id: str, raw_option: str) -> None:
+        await self._vote(raw_room, raw_id, raw_option, on=True)
+
+    async def delete(self, raw_room: str, raw_id: str, raw_option: str) -> None:
+        await self._vote(raw_room, raw_id, raw_option, on=False)
+
+    async def _vote(self, raw_room: str, raw_id: str, raw_option: str, *, on: bool) -> None:
+        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        option = (
+            int(raw_option) if raw_option.isascii() and raw_option.isdigit() and len(raw_option) < 4 else -1
+        )
+        vote = {"option": option, "on": on}  # a vote frame's fields
+        frame = refused_unless(lambda: polls.parse_poll_frame(vote, target, None))
+        await self.room_for(bot, room, words=False)
+        await self.store(bot, room, frame)

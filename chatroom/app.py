@@ -23,7 +23,7 @@ from .api_admin_role import AdminRoleHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bars import BarHandler, BarsHandler
 from .api_blocks import BlockHandler, BlocksHandler
-from .api_bot_changes import BotMessageHandler, BotReactionHandler
+from .api_bot_changes import BotMessageHandler, BotPinHandler, BotReactionHandler, BotVoteHandler
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_direct import DirectHandler
 from .api_emoji import ADDS_PER_MINUTE, EmojiHandler, EmojiImageHandler, EmojiListHandler
@@ -244,6 +244,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
             (r"/api/rooms/([^/]+)/messages/([^/]+)", BotMessageHandler, api),
             (r"/api/rooms/([^/]+)/messages/([^/]+)/reactions/([^/]+)", BotReactionHandler, api),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/pin", BotPinHandler, api),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/votes/([^/]+)", BotVoteHandler, api),
             (r"/api/rooms/([^/]+)/pins", PinsHandler, api),
             (r"/api/rooms/([^/]+)/forwards", ForwardHandler, forwards),
             (r"/api/rooms/([^/]+)/forwards/([^/]+)", ForwardedHandler, api),

@@ -104,6 +104,59 @@ def test_a_bot_deletes_its_message_and_a_retry_changes_nothing(site: Site) -> No
     watcher.close()
 
 
+def test_a_bot_pins_a_message_to_its_room_and_unpins_it(site: Site) -> None:
+    """A guest's message pinned by the bot: the pin frame, the room's pins list; unpinned, empty again."""
+    room = unique("pins")
+    bot, key = site.new_bot([room])
+    guest = join(site.server, room, "gus")
+    say(guest, "the meeting is at ten")
+    target = next_of(guest, "user")["id"]
+    status, pinned = change(site, "PUT", f"/api/rooms/{room}/messages/{target}/pin", key)
+    assert (status, pinned["type"], pinned["target"], pinned["on"], pinned["nick"]) == (
+        200, "pin", target, True, bot["name"],
+    )  # fmt: skip
+    assert next_of(guest, "pin")["id"] == pinned["id"]
+    assert [m["id"] for m in site.call("GET", f"/api/rooms/{room}/pins")[1]["messages"]] == [target]
+    status, unpinned = change(site, "DELETE", f"/api/rooms/{room}/messages/{target}/pin", key)
+    assert (status, unpinned["on"]) == (200, False)
+    assert site.call("GET", f"/api/rooms/{room}/pins")[1]["messages"] == []
+    guest.close()
+
+
+def test_a_bot_votes_in_a_poll_and_takes_its_vote_back(site: Site) -> None:
+    """The bot chooses "salad" (option 1) of its own poll and takes it back; no index, an option the poll
+    does not have, a message that is no poll: 400, each with its reason."""
+    room = unique("polls")
+    bot, key = site.new_bot([room])
+    _, poll = site.post(room, key, "/poll Lunch?\nsoup\nsalad")
+    votes = f"/api/rooms/{room}/messages/{poll['id']}/votes"
+    status, voted = change(site, "PUT", f"{votes}/1", key)
+    assert (status, voted["type"], voted["target"], voted["option"], voted["on"], voted["nick"]) == (
+        200, "vote", poll["id"], 1, True, bot["name"],
+    )  # fmt: skip
+    assert change(site, "PUT", f"{votes}/1", key) == (
+        200,
+        {"room": room, "target": poll["id"], "unchanged": True},
+    )
+    status, taken = change(site, "DELETE", f"{votes}/1", key)
+    assert (status, taken["on"]) == (200, False)
+    for raw in ("x", "10", "-1"):
+        status, refused = change(site, "PUT", f"{votes}/{raw}", key)
+        assert (status, refused) == (
+            400,
+            {"error": protocol.BAD_REQUEST, "message": '"option" must be an option\'s index, 0 to 9'},
+        )
+    assert change(site, "PUT", f"{votes}/5", key) == (
+        400,
+        {"error": "no_option", "message": "this poll has no option 5"},
+    )
+    _, plain = site.post(room, key, "no poll here")
+    assert change(site, "PUT", f"/api/rooms/{room}/messages/{plain['id']}/votes/0", key) == (
+        400,
+        {"error": "not_a_poll", "message": f"message {plain['id']} is not a poll"},
+    )
+
+
 def test_who_is_no_bot_is_refused_and_changes_nothing(site: Site) -> None:
     """No key: 401; a person's token: 403 (people change messages on the socket); the message stays."""
     room = unique("keys")
