@@ -183,6 +183,20 @@ class JsonHandler(tornado.web.RequestHandler):
             raise ApiError(403, protocol.FORBIDDEN, bots)
         return self.who
 
+    def bot_asking(self, people: str) -> Identity:
+        """Who asks, when a bot: 401 for nobody (a bot's key is required), 403 for a person (``people``:
+        why not)."""
+        if self.who is None:
+            raise ApiError(
+                401,
+                protocol.UNAUTHORIZED,
+                "a bot's key is required: 'Authorization: Bearer <key>'",
+                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
+            )
+        if not self.who.is_bot:
+            raise ApiError(403, protocol.FORBIDDEN, people)
+        return self.who
+
     @staticmethod
     async def unavailable_if_failing(call: Awaitable[T]) -> T:
         """Await a call to the store or the bus; 503 ``unavailable`` when either fails."""

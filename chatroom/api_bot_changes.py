@@ -37,20 +37,9 @@ class BotChangeHandler(RoomReadingHandler):
 
     def changing_bot(self) -> Identity:
         """The bot asking; 401 for nobody, 403 for a person (people change messages on the socket)."""
-        if self.who is None:
-            raise ApiError(
-                401,
-                protocol.UNAUTHORIZED,
-                "a bot's key is required: 'Authorization: Bearer <key>'",
-                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
-            )
-        if not self.who.is_bot:
-            raise ApiError(
-                403,
-                protocol.FORBIDDEN,
-                "only bot accounts change messages through the API; people change them on the socket",
-            )
-        return self.who
+        return self.bot_asking(
+            "only bot accounts change messages through the API; people change them on the socket"
+        )
 
     async def room_for(self, bot: Identity, room: str, *, words: bool) -> Readable:
         """The room as the bot reads it: 404 where it may not see it; 403 where it may not change

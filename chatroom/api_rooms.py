@@ -11,7 +11,6 @@ from . import access, changes, metrics, polls, protocol, thread_reads
 from .access import Readable, member_names
 from .api import ApiError, JsonHandler, one_page, room_not_found
 from .backend import BackendError, StoredMessage
-from .identity import Identity
 from .mentions import mentions_many
 from .protocol import ProtocolError
 from .store.change_rules import ChangeRefusedError
@@ -143,7 +142,7 @@ class MessagesHandler(RoomReadingHandler):
 
     async def post(self, raw_room: str) -> None:
         """Publish as the bot whose key the request carries, under the bot's own name."""
-        bot = self._posting_bot()
+        bot = self.bot_asking("only bot accounts post through the API; people post on the socket")
         room = self.room_argument(raw_room)
         text, ref, reply_to, thread, broadcast = self._read_post_body()
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
@@ -166,21 +165,6 @@ class MessagesHandler(RoomReadingHandler):
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
         self.send_json(changes.message_frame(stored), 201)
-
-    def _posting_bot(self) -> Identity:
-        """The bot asking; 401 for nobody, 403 for a person (people post on the socket)."""
-        if self.who is None:
-            raise ApiError(
-                401,
-                protocol.UNAUTHORIZED,
-                "a bot's key is required: 'Authorization: Bearer <key>'",
-                {"WWW-Authenticate": 'Bearer realm="chatroom"'},
-            )
-        if not self.who.is_bot:
-            raise ApiError(
-                403, protocol.FORBIDDEN, "only bot accounts post through the API; people post on the socket"
-            )
-        return self.who
 
     @staticmethod
     def _why_not_posting(readable: Readable) -> str:

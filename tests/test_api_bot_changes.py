@@ -6,6 +6,8 @@ from __future__ import annotations
 import urllib.parse
 from typing import Any
 
+from websockets.sync.client import ClientConnection
+
 from chatroom import protocol
 from tests import test_api_bots
 from tests.clients import join, next_of, say
@@ -18,6 +20,13 @@ site = test_api_bots.site  # the fixture: a server on each store, with bots
 def change(at: Site, method: str, path: str, key: str | None, body: Any = None) -> tuple[int, Any]:
     """A change request with the bot's key (None: no Authorization)."""
     return call_api(at.server, method, path, body, None if key is None else f"Bearer {key}")
+
+
+def guest_said(at: Site, room: str, text: str) -> tuple[ClientConnection, int]:
+    """gus, a guest in ``room``, who said ``text``: his connection and the message's id."""
+    guest = join(at.server, room, "gus")
+    say(guest, text)
+    return guest, next_of(guest, "user")["id"]
 
 
 def reaction_path(room: str, target: int, emoji: str) -> str:
@@ -64,9 +73,7 @@ def test_a_bot_reacts_to_a_message_and_takes_the_reaction_back(site: Site) -> No
     """👍 on a guest's message, put and taken back: each answer is the reaction frame the room gets."""
     room = unique("reacts")
     bot, key = site.new_bot([room])
-    guest = join(site.server, room, "gus")
-    say(guest, "deploying now")
-    target = next_of(guest, "user")["id"]
+    guest, target = guest_said(site, room, "deploying now")
     path = reaction_path(room, target, "👍")
     status, put = change(site, "PUT", path, key)
     assert status == 200, put
@@ -108,9 +115,7 @@ def test_a_bot_pins_a_message_to_its_room_and_unpins_it(site: Site) -> None:
     """A guest's message pinned by the bot: the pin frame, the room's pins list; unpinned, empty again."""
     room = unique("pins")
     bot, key = site.new_bot([room])
-    guest = join(site.server, room, "gus")
-    say(guest, "the meeting is at ten")
-    target = next_of(guest, "user")["id"]
+    guest, target = guest_said(site, room, "the meeting is at ten")
     status, pinned = change(site, "PUT", f"/api/rooms/{room}/messages/{target}/pin", key)
     assert (status, pinned["type"], pinned["target"], pinned["on"], pinned["nick"]) == (
         200, "pin", target, True, bot["name"],
@@ -183,9 +188,7 @@ def test_another_authors_message_and_rooms_the_bot_is_not_in_are_refused(site: S
     closed room it is not in: 404, as if it did not exist, with no word of the room's messages."""
     room = unique("mixed")
     _, key = site.new_bot([room])
-    guest = join(site.server, room, "gus")
-    say(guest, "mine, not the bot's")
-    target = next_of(guest, "user")["id"]
+    guest, target = guest_said(site, room, "mine, not the bot's")
     path = f"/api/rooms/{room}/messages/{target}"
     status, refused = change(site, "PATCH", path, key, {"message": "hijacked"})
     assert (status, refused["error"]) == (403, protocol.FORBIDDEN)
