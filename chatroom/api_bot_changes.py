@@ -35,11 +35,13 @@ REFUSAL_STATUS = {protocol.NO_MESSAGE: 404, protocol.FORBIDDEN: 403}
 class BotChangeHandler(RoomReadingHandler):
     """What a bot's change asks first: a bot, the room, the message's id; then the change, answered."""
 
-    def changing_bot(self) -> Identity:
-        """The bot asking; 401 for nobody, 403 for a person (people change messages on the socket)."""
-        return self.bot_asking(
+    def asked(self, raw_room: str, raw_id: str) -> tuple[Identity, str, int]:
+        """The bot asking (401 for nobody, 403 for a person: people change messages on the socket), the
+        room and the message's id from the path (400 for a bad one)."""
+        bot = self.bot_asking(
             "only bot accounts change messages through the API; people change them on the socket"
         )
+        return bot, self.room_argument(raw_room), target_id(raw_id)
 
     async def room_for(self, bot: Identity, room: str, *, words: bool) -> Readable:
         """The room as the bot reads it: 404 where it may not see it; 403 where it may not change
@@ -92,7 +94,7 @@ class BotMessageHandler(BotChangeHandler):
     """``PATCH`` a bot's message (``{"message": "new text"}``), or ``DELETE`` it."""
 
     async def patch(self, raw_room: str, raw_id: str) -> None:
-        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        bot, room, target = self.asked(raw_room, raw_id)
         text = self.json_object().get("message")
         if not isinstance(text, str):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
@@ -103,7 +105,7 @@ class BotMessageHandler(BotChangeHandler):
         await self.store(bot, room, changes.EditFrame(target, cleaned))
 
     async def delete(self, raw_room: str, raw_id: str) -> None:
-        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        bot, room, target = self.asked(raw_room, raw_id)
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, changes.DeleteFrame(target))
 
@@ -118,7 +120,7 @@ class BotReactionHandler(BotChangeHandler):
         await self._react(raw_room, raw_id, raw_emoji, on=False)
 
     async def _react(self, raw_room: str, raw_id: str, raw_emoji: str, *, on: bool) -> None:
-        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        bot, room, target = self.asked(raw_room, raw_id)
         emoji = refused_unless(lambda: reaction_emoji(raw_emoji))
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, changes.ReactFrame(target, emoji, on))
@@ -134,7 +136,7 @@ class BotPinHandler(BotChangeHandler):
         await self._pin(raw_room, raw_id, on=False)
 
     async def _pin(self, raw_room: str, raw_id: str, *, on: bool) -> None:
-        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        bot, room, target = self.asked(raw_room, raw_id)
         await self.room_for(bot, room, words=True)
         await self.store(bot, room, changes.PinFrame(target, on))
 
@@ -149,7 +151,7 @@ class BotVoteHandler(BotChangeHandler):
         await self._vote(raw_room, raw_id, raw_option, on=False)
 
     async def _vote(self, raw_room: str, raw_id: str, raw_option: str, *, on: bool) -> None:
-        bot, room, target = self.changing_bot(), self.room_argument(raw_room), target_id(raw_id)
+        bot, room, target = self.asked(raw_room, raw_id)
         option = (
             int(raw_option) if raw_option.isascii() and raw_option.isdigit() and len(raw_option) < 4 else -1
         )
