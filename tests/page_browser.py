@@ -21,6 +21,7 @@ first check has come out false, so such a wait fails only when it has to wait
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -197,3 +198,11 @@ def choose_nick(page: Page, nick: str) -> None:
 
 def expect_online(page: Page) -> None:
     expect(page.locator("#status")).to_have_attribute("data-state", "online")
+
+
+def wait_for(page: Page, condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Let Playwright call the page's handlers until ``condition`` holds; fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        page.wait_for_timeout(20)
+    assert condition()

@@ -23,7 +23,7 @@ from chatroom import protocol
 from chatroom.store.records import AVATAR_COLORS
 from tests.clients import join as join_socket
 from tests.clients import open_ws, receive, send_message
-from tests.page_browser import Pages, choose_nick, expect_online
+from tests.page_browser import Pages, choose_nick, expect_online, wait_for
 from tests.page_line import Line
 from tests.raw_ws import RawMember
 from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot
@@ -563,7 +563,7 @@ def test_a_guest_back_from_a_lost_connection_is_in_again_at_once_under_its_nick(
     choose_nick(page, "ann")
     expect_online(page)
     line.lose_unnoticed()
-    page.wait_for_function("() => document.querySelector('#status').dataset.state !== 'online'")
+    wait_for(page, lambda: len(line.urls) == 2)  # the page's next connection, its lost one still held
     expect_online(page)
     expect(page.locator("#me-nick")).to_have_text("ann")
     expect(page.locator("#join-dialog")).to_be_hidden()

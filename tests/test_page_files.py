@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import JSHandle, Locator, Page, Route, expect
 
+from tests.page_browser import wait_for
 from tests.sample_files import DATA_TRANSFER, PDF, payload, picture, tone, video
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
@@ -243,14 +244,6 @@ def test_a_large_upload_shows_its_progress_and_can_be_cancelled(server: ServerPr
     progress = ann.evaluate("window.__progress")
     assert len(progress) > 1 and progress == sorted(progress)  # the bar filled, step by step
     assert bob.locator("#messages .msg .file").count() == 1  # the cancelled one never arrived
-
-
-def wait_for(page: Page, condition: Callable[[], bool], seconds: float = 10) -> None:
-    """Let Playwright call the page's handlers until ``condition`` holds; fail after ``seconds``."""
-    deadline = time.monotonic() + seconds
-    while not condition() and time.monotonic() < deadline:
-        page.wait_for_timeout(20)
-    assert condition()
 
 
 def slow_uploads(page: Page, bytes_per_second: int) -> None:
