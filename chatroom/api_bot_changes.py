@@ -2,10 +2,11 @@
 
 ``PATCH`` and ``DELETE /api/rooms/{room}/messages/{id}``; ``PUT`` and
 ``DELETE`` on ``…/messages/{id}/reactions/{emoji}``, ``…/pin`` and
-``…/votes/{option}``: what a bot does on a socket it opens with its key, a
-request does too, under the same rules (an edit or a pin where it may post,
-a deletion, a reaction or a vote where it may react, its own messages only
-for an edit or a deletion), as a change that takes the room's next id and
+``…/votes/{option}``; ``POST …/close`` (a poll) and ``DELETE …/previews``:
+what a bot does on a socket it opens with its key, a request does too, under
+the same rules (an edit or a pin where it may post, any other change where
+it may react; its own messages only for an edit, a deletion, closing a poll
+or removing previews), as a change that takes the room's next id and
 reaches every member on every node. A bot that posted "build running" edits
 it to "build passed" without keeping a socket open (docs/protocol.md, "Bots").
 """
@@ -159,3 +160,21 @@ class BotVoteHandler(BotChangeHandler):
         frame = refused_unless(lambda: polls.parse_poll_frame(vote, target, None))
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, frame)
+
+
+class BotPollCloseHandler(BotChangeHandler):
+    """``POST`` closes a poll for good: no more votes, its result stays (its author's or a manager's)."""
+
+    async def post(self, raw_room: str, raw_id: str) -> None:
+        bot, room, target = self.asked(raw_room, raw_id)
+        await self.room_for(bot, room, words=False)
+        await self.store(bot, room, polls.ClosePollFrame(target))
+
+
+class BotPreviewsHandler(BotChangeHandler):
+    """``DELETE`` removes the link previews of the bot's message, for good."""
+
+    async def delete(self, raw_room: str, raw_id: str) -> None:
+        bot, room, target = self.asked(raw_room, raw_id)
+        await self.room_for(bot, room, words=False)
+        await self.store(bot, room, changes.RemovePreviewFrame(target))

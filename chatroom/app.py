@@ -23,7 +23,14 @@ from .api_admin_role import AdminRoleHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bars import BarHandler, BarsHandler
 from .api_blocks import BlockHandler, BlocksHandler
-from .api_bot_changes import BotMessageHandler, BotPinHandler, BotReactionHandler, BotVoteHandler
+from .api_bot_changes import (
+    BotMessageHandler,
+    BotPinHandler,
+    BotPollCloseHandler,
+    BotPreviewsHandler,
+    BotReactionHandler,
+    BotVoteHandler,
+)
 from .api_bots import BotKeyHandler, BotKeysHandler, BotRoomHandler, BotsHandler, BotWebhookHandler
 from .api_direct import DirectHandler
 from .api_emoji import ADDS_PER_MINUTE, EmojiHandler, EmojiImageHandler, EmojiListHandler
@@ -246,6 +253,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms/([^/]+)/messages/([^/]+)/reactions/([^/]+)", BotReactionHandler, api),
             (r"/api/rooms/([^/]+)/messages/([^/]+)/pin", BotPinHandler, api),
             (r"/api/rooms/([^/]+)/messages/([^/]+)/votes/([^/]+)", BotVoteHandler, api),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/close", BotPollCloseHandler, api),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/previews", BotPreviewsHandler, api),
             (r"/api/rooms/([^/]+)/pins", PinsHandler, api),
             (r"/api/rooms/([^/]+)/forwards", ForwardHandler, forwards),
             (r"/api/rooms/([^/]+)/forwards/([^/]+)", ForwardedHandler, api),

@@ -162,6 +162,49 @@ def test_a_bot_votes_in_a_poll_and_takes_its_vote_back(site: Site) -> None:
     )
 
 
+def test_a_bot_closes_its_poll_and_not_another_bots(site: Site) -> None:
+    """Closed, the poll takes no more votes (400 poll_closed); another bot's poll is not this bot's to
+    close (403)."""
+    room = unique("closing")
+    _, key = site.new_bot([room])
+    _, other_key = site.new_bot([room])
+    _, poll = site.post(room, key, "/poll Ship it?\nyes\nno")
+    status, closed = change(site, "POST", f"/api/rooms/{room}/messages/{poll['id']}/close", key)
+    assert (status, closed["type"], closed["target"]) == (200, "close_poll", poll["id"])
+    assert change(site, "PUT", f"/api/rooms/{room}/messages/{poll['id']}/votes/0", key) == (
+        400,
+        {"error": "poll_closed", "message": "this poll is closed: its result stays as it is"},
+    )
+    _, others = site.post(room, other_key, "/poll Tea?\nyes\nno")
+    assert change(site, "POST", f"/api/rooms/{room}/messages/{others['id']}/close", key) == (
+        403,
+        {"error": protocol.FORBIDDEN, "message": "only the poll's author and the room's managers close it"},
+    )
+
+
+def test_a_bot_removes_the_previews_of_its_own_messages_only(site: Site) -> None:
+    """Its own message's previews go for good (none will come later), once: again, unchanged; a guest's
+    message: 403."""
+    room = unique("cards")
+    _, key = site.new_bot([room])
+    _, posted = site.post(room, key, "no links here")
+    path = f"/api/rooms/{room}/messages/{posted['id']}/previews"
+    status, removed = change(site, "DELETE", path, key)
+    assert (status, removed["type"], removed["target"], removed["on"], removed["previews"]) == (
+        200, "preview", posted["id"], False, [],
+    )  # fmt: skip
+    assert change(site, "DELETE", path, key) == (
+        200,
+        {"room": room, "target": posted["id"], "unchanged": True},
+    )
+    guest, target = guest_said(site, room, "see https://example.org/")
+    assert change(site, "DELETE", f"/api/rooms/{room}/messages/{target}/previews", key) == (
+        403,
+        {"error": protocol.FORBIDDEN, "message": "you may only remove the previews of your own messages"},
+    )
+    guest.close()
+
+
 def test_who_is_no_bot_is_refused_and_changes_nothing(site: Site) -> None:
     """No key: 401; a person's token: 403 (people change messages on the socket); the message stays."""
     room = unique("keys")
