@@ -98,9 +98,11 @@ function takeTokenFromAddress() {
 // the server has not seen go yet is let in at once.
 let heldGuestKey = "";
 export function guestKey() {
-  const kept = readStorage(localStorage, GUEST_KEY);
-  // One the server would refuse (edited by hand, say) is replaced, not sent.
-  heldGuestKey ||= kept && /^[A-Za-z0-9_-]{16,128}$/.test(kept) ? kept : newGuestKey();
+  if (!heldGuestKey) {
+    const kept = readStorage(localStorage, GUEST_KEY);
+    // One the server would refuse (edited by hand, say) is replaced, not sent.
+    heldGuestKey = kept && /^[A-Za-z0-9_-]{16,128}$/.test(kept) ? kept : newGuestKey();
+  }
   return heldGuestKey;
 }
 
