@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from playwright.sync_api import APIResponse, Page, Route
 
+from tests.page_browser import wait_for
+
 
 @dataclass
 class HeldAnswers:
@@ -43,11 +45,9 @@ class HeldAnswers:
 
     def wait_for(self, page: Page, enough: Callable[[list[str]], bool], what: str) -> None:
         """Until the held requests' addresses are ``enough`` (five seconds at most)."""
-        for _ in range(250):
-            if enough(self.urls()):
-                return
-            page.wait_for_timeout(20)
-        raise AssertionError(f"the page never asked for {what}: {self.urls()}")
+        wait_for(
+            page, lambda: enough(self.urls()), 5, lambda: f"the page never asked for {what}: {self.urls()}"
+        )
 
     def hand_over(self, page: Page, *paths: str) -> None:
         """Give the page every answer held, and let what it asks next through; return once the answers

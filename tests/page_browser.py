@@ -200,9 +200,12 @@ def expect_online(page: Page) -> None:
     expect(page.locator("#status")).to_have_attribute("data-state", "online")
 
 
-def wait_for(page: Page, condition: Callable[[], bool], seconds: float = 10) -> None:
-    """Let Playwright call the page's handlers until ``condition`` holds; fail after ``seconds``."""
+def wait_for(
+    page: Page, condition: Callable[[], bool], seconds: float = 10, why: Callable[[], str] = str
+) -> None:
+    """Let Playwright call the page's handlers (a route's, a socket's) until ``condition`` holds; fail
+    after ``seconds``, saying ``why()``."""
     deadline = time.monotonic() + seconds
     while not condition() and time.monotonic() < deadline:
         page.wait_for_timeout(20)
-    assert condition()
+    assert condition(), why()

@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from playwright.sync_api import APIResponse, Page, Route, expect
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, next_of, refused_on_open
-from tests.page_browser import DESKTOP
+from tests.page_browser import DESKTOP, wait_for
 from tests.support import (
     ServerProcess,
     call_api,
@@ -274,7 +272,7 @@ def test_settings_read_before_a_change_of_the_guest_switch_do_not_undo_it(
 
         page.route(re.compile(r"/api/admin/settings$"), read_now_answer_later)
         page.locator("#admin-open").click()
-        wait_for(page, held)
+        wait_for(page, lambda: bool(held), why=lambda: "the request was never made")
         switch.check()
         expect(page.locator("#admin-note")).to_have_text("Guests may join open rooms.")
         route, answer = held[0]
@@ -284,14 +282,6 @@ def test_settings_read_before_a_change_of_the_guest_switch_do_not_undo_it(
         expect(switch).to_be_checked()
         with join(server, "lobby", "walker"):
             pass  # a guest gets in: the change held
-
-
-def wait_for(page: Page, held: list[Any]) -> None:
-    """Until the page's request is held by the route."""
-    deadline = time.monotonic() + 10
-    while not held and time.monotonic() < deadline:
-        page.wait_for_timeout(20)  # lets Playwright call the route handler
-    assert held, "the request was never made"
 
 
 def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: Pages) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, Route, WebSocketRoute, expect
 
+from tests.page_browser import wait_for
 from tests.support import ServerProcess
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import act, act_more, message, shoot
@@ -274,10 +275,11 @@ def test_an_edit_shows_in_the_list_when_its_own_frame_overtakes_it(
     panel.locator(".scheduled-edit-text").fill("second thoughts")
     holding["on"] = True
     panel.get_by_role("button", name="Save").click()
-    deadline = time.monotonic() + 10
-    while not (held_lists and held_frames) and time.monotonic() < deadline:
-        bob.wait_for_timeout(50)
-    assert held_lists and held_frames, "the edit's own look at the list, and its frame"
+    wait_for(
+        bob,
+        lambda: bool(held_lists and held_frames),
+        why=lambda: "the edit's own look at the list, and its frame",
+    )
     holding["on"] = False
     for socket, data in held_frames:  # the frame's look at the list goes through at once
         socket.send(data)
