@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.page_browser import expect_online
+from tests.page_browser import expect_online, wait_for
 from tests.support import ServerProcess, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
-from tests.test_page_admin import wait_for
 from tests.test_page_changes import act, message, open_as, open_room, shoot
 
 
@@ -186,7 +185,7 @@ def test_a_menu_opened_before_the_page_knows_who_owns_the_room_gains_the_bar(
     url = f"{server.url}/?room=bea-attic&token={token_for('bea')}"
     bea = pages.open(url, before=hold_her_own_membership)
     expect_online(bea)
-    wait_for(bea, held)
+    wait_for(bea, lambda: bool(held), why=lambda: "the request was never made")
     menu = more_actions(bea, "first!")
     expect(menu.get_by_role("button", name="Block ruth")).to_be_visible()  # it knows she has an account
     bar = menu.get_by_role("button", name="Bar ruth from this room")
