@@ -19,7 +19,7 @@ from typing import TypeVar
 from . import access, changes, polls, protocol
 from .access import Readable
 from .api import ApiError, room_not_found
-from .api_rooms import RoomReadingHandler
+from .api_rooms import BotWritingHandler
 from .backend import BackendError
 from .identity import Identity
 from .mentions import mentions_many
@@ -33,16 +33,19 @@ T = TypeVar("T")
 REFUSAL_STATUS = {protocol.NO_MESSAGE: 404, protocol.FORBIDDEN: 403}
 
 
-class BotChangeHandler(RoomReadingHandler):
+class BotChangeHandler(BotWritingHandler):
     """What a bot's change asks first: a bot, the room, the message's id; then the change, answered."""
 
-    def asked(self, raw_room: str, raw_id: str) -> tuple[Identity, str, int]:
+    async def asked(self, raw_room: str, raw_id: str) -> tuple[Identity, str, int]:
         """The bot asking (401 for nobody, 403 for a person: people change messages on the socket), the
-        room and the message's id from the path (400 for a bad one)."""
+        room and the message's id from the path (400 for a bad one), once the bot has spent one of its
+        writes a minute (429 when it has none left)."""
         bot = self.bot_asking(
             "only bot accounts change messages through the API; people change them on the socket"
         )
-        return bot, self.room_argument(raw_room), target_id(raw_id)
+        room, target = self.room_argument(raw_room), target_id(raw_id)
+        await self.spend_bot_write(bot)
+        return bot, room, target
 
     async def room_for(self, bot: Identity, room: str, *, words: bool) -> Readable:
         """The room as the bot reads it: 404 where it may not see it; 403 where it may not change
@@ -95,7 +98,7 @@ class BotMessageHandler(BotChangeHandler):
     """``PATCH`` a bot's message (``{"message": "new text"}``), or ``DELETE`` it."""
 
     async def patch(self, raw_room: str, raw_id: str) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         text = self.json_object().get("message")
         if not isinstance(text, str):
             raise ApiError(400, protocol.BAD_REQUEST, 'the body must be {"message": string}')
@@ -106,7 +109,7 @@ class BotMessageHandler(BotChangeHandler):
         await self.store(bot, room, changes.EditFrame(target, cleaned))
 
     async def delete(self, raw_room: str, raw_id: str) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, changes.DeleteFrame(target))
 
@@ -121,7 +124,7 @@ class BotReactionHandler(BotChangeHandler):
         await self._react(raw_room, raw_id, raw_emoji, on=False)
 
     async def _react(self, raw_room: str, raw_id: str, raw_emoji: str, *, on: bool) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         emoji = refused_unless(lambda: reaction_emoji(raw_emoji))
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, changes.ReactFrame(target, emoji, on))
@@ -137,7 +140,7 @@ class BotPinHandler(BotChangeHandler):
         await self._pin(raw_room, raw_id, on=False)
 
     async def _pin(self, raw_room: str, raw_id: str, *, on: bool) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         await self.room_for(bot, room, words=True)
         await self.store(bot, room, changes.PinFrame(target, on))
 
@@ -152,7 +155,7 @@ class BotVoteHandler(BotChangeHandler):
         await self._vote(raw_room, raw_id, raw_option, on=False)
 
     async def _vote(self, raw_room: str, raw_id: str, raw_option: str, *, on: bool) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         option = (
             int(raw_option) if raw_option.isascii() and raw_option.isdigit() and len(raw_option) < 4 else -1
         )
@@ -166,7 +169,7 @@ class BotPollCloseHandler(BotChangeHandler):
     """``POST`` closes a poll for good: no more votes, its result stays (its author's or a manager's)."""
 
     async def post(self, raw_room: str, raw_id: str) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, polls.ClosePollFrame(target))
 
@@ -175,6 +178,6 @@ class BotPreviewsHandler(BotChangeHandler):
     """``DELETE`` removes the link previews of the bot's message, for good."""
 
     async def delete(self, raw_room: str, raw_id: str) -> None:
-        bot, room, target = self.asked(raw_room, raw_id)
+        bot, room, target = await self.asked(raw_room, raw_id)
         await self.room_for(bot, room, words=False)
         await self.store(bot, room, changes.RemovePreviewFrame(target))

@@ -9,8 +9,10 @@ import orjson
 
 from . import access, changes, metrics, polls, protocol, thread_reads
 from .access import Readable, member_names
-from .api import ApiError, JsonHandler, one_page, room_not_found
+from .allowances import Allowance
+from .api import ApiError, JsonHandler, one_page, room_not_found, spend_allowance
 from .backend import BackendError, StoredMessage
+from .identity import Identity
 from .mentions import mentions_many
 from .protocol import ProtocolError
 from .store.change_rules import ChangeRefusedError
@@ -99,7 +101,22 @@ class RoomReadingHandler(JsonHandler):
         )
 
 
-class MessagesHandler(RoomReadingHandler):
+class BotWritingHandler(RoomReadingHandler):
+    """A room's handler where bots write: each message or change a bot makes through the API spends one
+    of its ``--bot-messages-per-minute``, counted by the whole deployment (allowances.py)."""
+
+    def initialize(self, bot_writes: Allowance, **api: Any) -> None:  # type: ignore[override]
+        super().initialize(**api)
+        self.bot_writes = bot_writes
+
+    async def spend_bot_write(self, bot: Identity) -> None:
+        """Count one write of ``bot``; 429 ``rate_limited`` (with Retry-After) when it writes too fast."""
+        most = self.bot_writes.per_minute
+        too_fast = f"at most {most} messages and changes a minute from one bot"
+        await spend_allowance(self.bot_writes, str(bot.account_id), too_fast)
+
+
+class MessagesHandler(BotWritingHandler):
     """``GET`` a room's history page (404 for a room the asker may not see); ``POST`` a message as a bot.
 
     A bot posts to the rooms it is a member of (access.may_post): a room it
@@ -145,6 +162,7 @@ class MessagesHandler(RoomReadingHandler):
         bot = self.bot_asking("only bot accounts post through the API; people post on the socket")
         room = self.room_argument(raw_room)
         text, ref, reply_to, thread, broadcast = self._read_post_body()
+        await self.spend_bot_write(bot)
         readable = await self.unavailable_if_failing(self.access.readable(bot, room))
         if readable is None:
             raise room_not_found()

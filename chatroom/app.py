@@ -201,6 +201,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
     push = {**api, "pusher": pusher}
     statuses = {**api, "changes": Allowance(backend, "status-changes", CHANGES_PER_MINUTE)}
     forwards = {**api, "forwards": Allowance(backend, "forwards", FORWARDS_PER_MINUTE)}
+    bot_writes = {**api, "bot_writes": Allowance(backend, "bot-writes", settings.bot_messages_per_minute)}
     webhooks = Webhooks(settings, backend.accounts)
     if settings.link_previews:
         LinkPreviews(settings, backend, hub.spawn).start()
@@ -248,13 +249,13 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/metrics", MetricsHandler, {"refresh": uploads.count_stored}),
             (r"/api/rooms", CreateRoomsHandler, manage),
             (r"/api/rooms/([^/]+)", RoomHandler, manage),
-            (r"/api/rooms/([^/]+)/messages", MessagesHandler, api),
-            (r"/api/rooms/([^/]+)/messages/([^/]+)", BotMessageHandler, api),
-            (r"/api/rooms/([^/]+)/messages/([^/]+)/reactions/([^/]+)", BotReactionHandler, api),
-            (r"/api/rooms/([^/]+)/messages/([^/]+)/pin", BotPinHandler, api),
-            (r"/api/rooms/([^/]+)/messages/([^/]+)/votes/([^/]+)", BotVoteHandler, api),
-            (r"/api/rooms/([^/]+)/messages/([^/]+)/close", BotPollCloseHandler, api),
-            (r"/api/rooms/([^/]+)/messages/([^/]+)/previews", BotPreviewsHandler, api),
+            (r"/api/rooms/([^/]+)/messages", MessagesHandler, bot_writes),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)", BotMessageHandler, bot_writes),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/reactions/([^/]+)", BotReactionHandler, bot_writes),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/pin", BotPinHandler, bot_writes),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/votes/([^/]+)", BotVoteHandler, bot_writes),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/close", BotPollCloseHandler, bot_writes),
+            (r"/api/rooms/([^/]+)/messages/([^/]+)/previews", BotPreviewsHandler, bot_writes),
             (r"/api/rooms/([^/]+)/pins", PinsHandler, api),
             (r"/api/rooms/([^/]+)/forwards", ForwardHandler, forwards),
             (r"/api/rooms/([^/]+)/forwards/([^/]+)", ForwardedHandler, api),

@@ -70,5 +70,8 @@ class Settings:
     max_upload_bytes: int = 25 * 1024 * 1024
     # Uploads (files and avatars) one account may make a minute, in bursts of as many (0: no limit).
     uploads_per_minute: int = 30
+    # Messages and changes one bot may make a minute through the HTTP API, in bursts of as many (0: no
+    # limit): a bot's key in a loop is not a flood on every member's screen (on its socket, --rate).
+    bot_messages_per_minute: int = 120
     # The bytes all stored files may take together, thumbnails included (0: no limit).
     files_quota_bytes: int = 0

@@ -270,6 +270,13 @@ def build_parser() -> ArgumentParser:
     add("--rate", type=positive_float, default=d.rate, help="messages a second per connection")
     add("--burst", type=bounded_int(1), default=d.burst, help="messages a connection may send at once")
     add(
+        "--bot-messages-per-minute",
+        type=bounded_int(0),
+        default=d.bot_messages_per_minute,
+        help="messages and changes one bot may make a minute through the HTTP API, in bursts of as many;"
+        " more get HTTP 429 (0: no limit)",
+    )
+    add(
         "--ping-interval",
         type=non_negative_float,
         default=d.ping_interval,

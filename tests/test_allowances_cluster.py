@@ -1,11 +1,12 @@
 """Allowances a minute are the deployment's, not a process's: what one node spent, the other counts.
 
 Two ``python -m chatroom`` nodes on one PostgreSQL schema and one Redis, with
-guests, JWTs, 3 new rooms and 2 uploads a minute; one person spreads their
-requests over both nodes and is refused once the deployment's allowance is
-spent, on either node, while another person carries on: new rooms (through
-the API, and by joining), uploads, status changes, forwards, groups and
-custom emoji.
+guests, JWTs, 3 new rooms, 2 uploads and 6 bot writes a minute; one person
+(or bot) spreads their requests over both nodes and is refused once the
+deployment's allowance is spent, on either node, while another carries on:
+new rooms (through the API, and by joining), uploads, status changes,
+forwards, groups, custom emoji, and a bot's messages and changes through the
+HTTP API.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from websockets.exceptions import InvalidStatus
 
 from .clients import awelcomed, ws_url
 from .redis_server import RedisServer
-from .support import ServerProcess
+from .support import ServerProcess, call_api, make_bot
 from .test_changes_recovery import answer
 from .test_emoji_cluster import add
 from .test_rooms_cluster import SECRET, call, token
@@ -39,7 +40,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     redis = RedisServer(tmp_path_factory.mktemp("redis")).start()
     database = request.getfixturevalue("postgres_server").new_schema()
     flags = (database, "--redis-url", redis.url, "--jwt-secret", SECRET)
-    limits = ("--new-rooms-per-minute", "3", "--uploads-per-minute", "2")
+    limits = ("--new-rooms-per-minute", "3", "--uploads-per-minute", "2", "--bot-messages-per-minute", "6")
     try:
         with ServerProcess(*flags, *limits) as left, ServerProcess(*flags, *limits) as right:
             yield left, right
@@ -201,6 +202,34 @@ def test_uploads_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
         for node in nodes:
             assert_refused(*await upload(node, "gus", "notes-3.txt"))
         assert (await upload(right, "hal", "notes.txt"))[0] == 200
+
+    asyncio.run(scenario())
+
+
+def test_a_bots_writes_on_both_nodes_count_as_one_allowance(nodes: Nodes) -> None:
+    """A build bot posts through each node in turn (6 a minute): 6 go through, and no more than the
+    allowance regains meanwhile, before either node refuses; a reaction is refused too (changes count
+    with posts), while another bot posts."""
+    right = nodes[1]
+    database = right.db
+    builds, docs = make_bot(database, "builds-bot", ["ci-room"]), make_bot(database, "docs-bot", ["ci-room"])
+    stored: list[int] = []
+
+    async def post(node: ServerProcess) -> tuple[int, Any]:
+        body = {"message": f"build {len(stored)} passed"}
+        answer = await asyncio.to_thread(
+            call_api, node, "POST", "/api/rooms/ci-room/messages", body, builds.authorization
+        )
+        if answer[0] == 201:
+            stored.append(answer[1]["id"])
+        return answer
+
+    async def scenario() -> None:
+        await spend_until_refused(nodes, post, 6, 201)
+        for node in nodes:
+            path = f"/api/rooms/ci-room/messages/{stored[0]}/reactions/%E2%9C%85"
+            assert_refused(*await asyncio.to_thread(call_api, node, "PUT", path, None, builds.authorization))
+        assert docs.post(right, "ci-room", "docs published")[0] == 201
 
     asyncio.run(scenario())
 

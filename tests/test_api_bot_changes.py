@@ -1,20 +1,26 @@
 """A bot's edits, deletions and reactions over HTTP (chatroom/api_bot_changes.py), on a real server with
-SQLite and with PostgreSQL: what the room sees, and every refusal."""
+SQLite and with PostgreSQL: what the room sees, and every refusal; and a bot's writes a minute."""
 
 from __future__ import annotations
 
+import json
 import urllib.parse
+from dataclasses import replace
 from typing import Any
 
+from tornado.httpclient import HTTPResponse
+from tornado.testing import gen_test
 from websockets.sync.client import ClientConnection
 
-from chatroom import protocol
+from chatroom import bots, protocol
 from tests import test_api_bots
 from tests.clients import join, next_of, say
+from tests.rooms_case import RoomsCase
 from tests.support import call_api, signed_token, unique
 from tests.test_api_bots import JWT_SECRET, Site
 
 site = test_api_bots.site  # the fixture: a server on each store, with bots
+MESSAGES = "/api/rooms/builds/messages"
 
 
 def change(at: Site, method: str, path: str, key: str | None, body: Any = None) -> tuple[int, Any]:
@@ -312,3 +318,64 @@ def test_an_edit_mentioning_the_room_where_the_bot_may_not_and_an_archived_room_
     assert change(site, "DELETE", path, key) == read_only
     assert change(site, "PUT", reaction_path(room, posted["id"], "👍"), key) == read_only
     assert [m["message"] for m in history(site, room)] == ["status"]
+
+
+class BotWritesTest(RoomsCase):
+    """In one process: past ``--bot-messages-per-minute`` a bot's posts and changes wait; others write on."""
+
+    settings = replace(RoomsCase.settings, bot_messages_per_minute=3)
+
+    async def bot_in(self, name: str, room: str) -> str:
+        """A bot put in ``room``: its Authorization header value."""
+        authorization = await self.bot(name)
+        account = await self.backend.accounts.account_by_name(name)
+        assert account is not None
+        await bots.put_in_room(self.backend.accounts, account, room)
+        return authorization
+
+    async def write(self, method: str, path: str, authorization: str, body: Any = None) -> HTTPResponse:
+        payload = b"" if body is None and method == "POST" else None
+        if body is not None:
+            payload = json.dumps(body).encode()
+        return await self.raw_fetch(method, path, {"Authorization": authorization}, payload)
+
+    @gen_test(timeout=30)
+    async def test_a_bot_past_its_writes_a_minute_is_refused_and_others_write_on(self) -> None:
+        """3 a minute: a post, an edit and a reaction go through; then a post, an edit, a reaction and
+        a deletion are each 429 rate_limited with Retry-After and store nothing; the bot still reads
+        history; ann sees the three, then another bot's post with the very next id."""
+        await self.person("ann")
+        await self.create("ann", "builds", "open")
+        ci, docs = await self.bot_in("ci", "builds"), await self.bot_in("docs", "builds")
+        ann = await self.inside("ann", "builds")
+        posted = json.loads((await self.write("POST", MESSAGES, ci, {"message": "build running"})).body)
+        path = f"{MESSAGES}/{posted['id']}"
+        assert (await self.write("PATCH", path, ci, {"message": "build passed"})).code == 200
+        assert (await self.write("PUT", f"{path}/reactions/%E2%9C%85", ci)).code == 200
+        for method, where, body in (
+            ("POST", MESSAGES, {"message": "one more"}),
+            ("PATCH", path, {"message": "build failed"}),
+            ("PUT", f"{path}/reactions/%F0%9F%91%8D", None),
+            ("DELETE", path, None),
+        ):
+            refused = await self.write(method, where, ci, body)
+            wait = int(refused.headers["Retry-After"])
+            assert 1 <= wait <= 20, wait
+            assert (refused.code, json.loads(refused.body)) == (
+                429,
+                {
+                    "error": protocol.RATE_LIMITED,
+                    "message": f"at most 3 messages and changes a minute from one bot: try again in {wait} s",
+                },
+            )
+        reading = await self.raw_fetch("GET", MESSAGES, {"Authorization": ci}, None)
+        assert [m["message"] for m in json.loads(reading.body)["messages"]] == ["build passed"]
+        assert (await self.write("POST", MESSAGES, docs, {"message": "docs published"})).code == 201
+        seen = [await self.recv(ann) for _ in range(4)]
+        assert [(frame["type"], frame["id"]) for frame in seen] == [
+            ("user", posted["id"]),
+            ("edit", posted["id"] + 1),
+            ("reaction", posted["id"] + 2),
+            ("user", posted["id"] + 3),
+        ]
+        assert seen[3]["message"] == "docs published"

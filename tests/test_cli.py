@@ -92,6 +92,7 @@ def test_help_gives_each_flags_default_as_the_readme_does() -> None:
         ("--join-rate JOIN_RATE", "5"),
         ("--join-burst JOIN_BURST", "30"),
         ("--uploads-per-minute UPLOADS_PER_MINUTE", "30"),
+        ("--bot-messages-per-minute BOT_MESSAGES_PER_MINUTE", "120"),
         ("--files-quota-bytes FILES_QUOTA_BYTES", "0"),
         ("--sqlite-synchronous {full,normal,off}", "full"),
     ]:
@@ -127,6 +128,7 @@ def test_help_gives_each_flags_default_as_the_readme_does() -> None:
         (["--push-contact", "http://example.com"], "--push-contact"),
         (["--max-upload-bytes", "0"], "--max-upload-bytes"),
         (["--uploads-per-minute", "-1"], "--uploads-per-minute"),
+        (["--bot-messages-per-minute", "many"], "--bot-messages-per-minute"),
         (["--files-quota-bytes", "1GB"], "--files-quota-bytes"),
         (["--files-dir", " "], "--files-dir"),
         (["--link-previews", "maybe"], "--link-previews"),
@@ -175,6 +177,7 @@ def test_environment_supplies_every_flag() -> None:
         "CHATROOM_FILES_DIR": "/srv/chat-files",
         "CHATROOM_MAX_UPLOAD_BYTES": "1000",
         "CHATROOM_UPLOADS_PER_MINUTE": "4",
+        "CHATROOM_BOT_MESSAGES_PER_MINUTE": "0",
         "CHATROOM_FILES_QUOTA_BYTES": "50000",
     }
     settings = parse_settings(["--port", "9002"], environ)
@@ -194,6 +197,7 @@ def test_environment_supplies_every_flag() -> None:
     assert settings.redis_presence_ttl == 1.5
     assert (settings.files_dir, settings.max_upload_bytes) == ("/srv/chat-files", 1000)
     assert (settings.uploads_per_minute, settings.files_quota_bytes) == (4, 50000)
+    assert settings.bot_messages_per_minute == 0
 
 
 def test_defaults_are_protocols() -> None:
