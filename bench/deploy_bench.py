@@ -25,7 +25,11 @@ counted too (``pg_stat_database``), and the messages stored per commit.
 
 Runs alternate the configurations within every repetition; the summary prints
 medians, and each two-process figure's ratio to the one-process figure of the
-same store measured in the same repetition.
+same store measured in the same repetition. A repetition runs one process
+first, so a machine slowing down across a set counts against two; with
+``--bracket`` the set ends with one more run of each one-process
+configuration, and each two-process figure is also set against the mean of
+the one-process runs either side of it, which a steady drift moves alike.
 
     make -C bench && python bench/deploy_bench.py --runs 3
     python bench/deploy_bench.py --summarize bench/results/deploy-*.jsonl   # saved runs, together
@@ -449,6 +453,7 @@ def scale_out(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> l
         ]
         if not pairs:
             continue
+        lines += bracketed(runs, config, single, mode)
         for key, what in (
             ("deliveries_per_cpu_s", "deliveries per server CPU-second"),
             ("deliveries_per_chatroom_cpu_s", "deliveries per chatroom CPU-second"),
@@ -463,6 +468,29 @@ def scale_out(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> l
                 f" ({min(ratios):.3f}..{max(ratios):.3f})"
             )
     return lines
+
+
+def bracketed(runs: list[dict[str, Any]], config: Config, single: str, mode: str) -> list[str]:
+    """Deliveries per server CPU-second of each ``config`` run against the mean of the ``single`` runs of
+    its own repetition (just before it) and the next one (just after it); none without such runs."""
+
+    def figure(name: str, rep: int) -> float | None:
+        found = [r for r in runs if r["mode"] == mode and r["config"] == name and r["rep"] == rep]
+        return float(found[0]["deliveries_per_cpu_s"]) if found else None
+
+    ratios = []
+    for many in runs:
+        if many["mode"] != mode or many["config"] != config.name:
+            continue
+        before, after = figure(single, many["rep"]), figure(single, many["rep"] + 1)
+        if before and after:
+            ratios.append(many["deliveries_per_cpu_s"] / ((before + after) / 2))
+    if not ratios:
+        return []
+    return [
+        f"{config.name} / {single}: deliveries per server CPU-second, bracketed by the runs either side"
+        f" x{statistics.median(ratios):.3f} ({min(ratios):.3f}..{max(ratios):.3f})"
+    ]
 
 
 def against_variants(runs: list[dict[str, Any]], configs: list[Config], mode: str) -> list[str]:
@@ -533,6 +561,12 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--quiet-wait", type=float, default=120, help="the longest wait for --quiet, seconds")
     parser.add_argument(
+        "--bracket",
+        action="store_true",
+        help="end with one more run of each one-process configuration, and also set each N-process run"
+        " against the mean of the one-process runs either side of it",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -570,8 +604,8 @@ def summarize(paths: list[Path]) -> None:
     for number, path in enumerate(paths):
         for line in path.read_text().splitlines():
             run = json.loads(line)
-            # Repetitions of different files are different repetitions.
-            run["rep"] = f"{number}:{run['rep']}"
+            # Repetitions of different files are different repetitions (and never next to each other).
+            run["rep"] = number * 1000 + int(run["rep"])
             add_per_message(run)
             runs.append(run)
     names = list(dict.fromkeys(r["config"] for r in runs))
@@ -606,20 +640,22 @@ def main() -> None:
         out.open("a") as sink,
     ):
         deployment = Deployment(pg, redis, Path(scratch))
-        for rep in range(1, args.runs + 1):
-            for config in configs:
-                for mode in args.mode_list:
-                    quiet = wait_for_quiet(args.quiet, args.quiet_wait) if args.quiet else 0.0
-                    day, started = time.strftime("%Y-%m-%d"), time.strftime("%H:%M:%S")
-                    load = os.getloadavg()[0]
-                    result = run_once(args, deployment, config, args.rate if mode == "rate" else 0.0)
-                    result.update(rep=rep, started=started, loadavg=load, busy_before=quiet)
-                    # The day and the command, for a plot's caption (bench/plot.py).
-                    result.update(date=day, argv=invocation)
-                    runs.append(result)
-                    sink.write(json.dumps(result) + "\n")
-                    sink.flush()
-                    print(progress(result), file=sys.stderr, flush=True)
+        order = [(rep, config) for rep in range(1, args.runs + 1) for config in configs]
+        if args.bracket:
+            order += [(args.runs + 1, config) for config in configs if config.processes == 1]
+        for rep, config in order:
+            for mode in args.mode_list:
+                quiet = wait_for_quiet(args.quiet, args.quiet_wait) if args.quiet else 0.0
+                day, started = time.strftime("%Y-%m-%d"), time.strftime("%H:%M:%S")
+                load = os.getloadavg()[0]
+                result = run_once(args, deployment, config, args.rate if mode == "rate" else 0.0)
+                result.update(rep=rep, started=started, loadavg=load, busy_before=quiet)
+                # The day and the command, for a plot's caption (bench/plot.py).
+                result.update(date=day, argv=invocation)
+                runs.append(result)
+                sink.write(json.dumps(result) + "\n")
+                sink.flush()
+                print(progress(result), file=sys.stderr, flush=True)
     print(summary(runs, configs))
     print(f"\nraw results: {out}")
 
