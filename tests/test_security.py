@@ -66,8 +66,16 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Bot:
 
 @pytest.fixture(scope="module")
 def server(bot: Bot) -> Iterator[ServerProcess]:
-    """A server with an extra origin, a bot and a roomy frame limit."""
-    flags = ("--origin", ALLOWED_ORIGIN, "--max-frame-bytes", str(MAX_FRAME))
+    """A server with an extra origin, a bot (which posts hundreds of messages at once: no allowance a
+    minute) and a roomy frame limit."""
+    flags = (
+        "--origin",
+        ALLOWED_ORIGIN,
+        "--max-frame-bytes",
+        str(MAX_FRAME),
+        "--bot-messages-per-minute",
+        "0",
+    )
     with ServerProcess(bot.database, *flags) as running:
         yield running
 
