@@ -19,10 +19,11 @@ from tests.page_browser import wait_for
 @dataclass
 class HeldAnswers:
     """The answers to a page's requests matching ``pattern``, read at once and held back from the page;
-    those for which ``passes(url)`` go through."""
+    those for which ``passes(url)`` go through, and those of other ``methods`` (None: every one held)."""
 
     pattern: re.Pattern[str]
     passes: Callable[[str], bool] = lambda url: False
+    methods: frozenset[str] | None = None
     held: list[tuple[Route, APIResponse]] = field(default_factory=list)
     handed_over: bool = False
     _handler: Callable[[Route], None] | None = field(default=None, repr=False)
@@ -32,7 +33,8 @@ class HeldAnswers:
 
         def read_now_answer_later(route: Route) -> None:
             # Once handed over, nothing more is held: a route left unanswered keeps its tab from closing.
-            if self.handed_over or self.passes(route.request.url):
+            request = route.request
+            if self.handed_over or self.passes(request.url) or not self.holds_method(request.method):
                 route.continue_()
                 return
             answer = route.fetch()
@@ -45,6 +47,9 @@ class HeldAnswers:
 
         self._handler = read_now_answer_later
         page.route(self.pattern, read_now_answer_later)
+
+    def holds_method(self, method: str) -> bool:
+        return self.methods is None or method in self.methods
 
     def urls(self) -> list[str]:
         return [route.request.url for route, _ in self.held]

@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from playwright.sync_api import APIResponse, Page, Route, expect
+from playwright.sync_api import Page, expect
 
 from chatroom.store.accounts_base import AccountStore
 from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, next_of, refused_on_open
-from tests.page_browser import DESKTOP, wait_for
+from tests.held_answers import HeldAnswers
+from tests.page_browser import DESKTOP
 from tests.support import (
     ServerProcess,
     call_api,
@@ -262,23 +263,15 @@ def test_settings_read_before_a_change_of_the_guest_switch_do_not_undo_it(
         switch = page.get_by_label("Let guests join open rooms with just a nick")
         expect(switch).to_be_enabled()
         page.locator("#admin-close").click()
-        held: list[tuple[Route, APIResponse]] = []
-
-        def read_now_answer_later(route: Route) -> None:
-            if route.request.method != "GET":
-                route.fallback()
-                return
-            held.append((route, route.fetch()))  # the settings as they were before the change
-
-        page.route(re.compile(r"/api/admin/settings$"), read_now_answer_later)
+        # The settings as they were before the change, read at once and given to the page after it.
+        settings = HeldAnswers(re.compile(r"/api/admin/settings$"), methods=frozenset({"GET"}))
+        settings.hold(page)
         page.locator("#admin-open").click()
-        wait_for(page, lambda: bool(held), why=lambda: "the request was never made")
+        settings.wait_for(page, bool, "the settings")
         switch.check()
         expect(page.locator("#admin-note")).to_have_text("Guests may join open rooms.")
-        route, answer = held[0]
-        assert answer.json()["guests"] is False
-        route.fulfill(response=answer)
-        page.wait_for_timeout(300)  # the stale answer arrives and is set aside
+        assert all(answer.json()["guests"] is False for _, answer in settings.held)
+        settings.hand_over(page, "/api/admin/settings")  # the stale answer arrives and is set aside
         expect(switch).to_be_checked()
         with join(server, "lobby", "walker"):
             pass  # a guest gets in: the change held

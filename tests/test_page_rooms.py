@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import APIResponse, Locator, Page, Route, expect
+from playwright.sync_api import Locator, Page, Route, expect
 
-from tests.page_browser import Watched
+from tests.held_answers import HeldAnswers
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, bot_of, expect_online, say, token_for
 
@@ -371,27 +371,16 @@ def test_a_list_of_rooms_older_than_the_archiving_does_not_undo_it(
     token = f"Bearer {token_for('ola')}"
     status, body = call_api(server, "POST", "/api/rooms", {"room": "last-sprint", "kind": "open"}, token)
     assert status == 201, body
-    held: list[tuple[Route, APIResponse]] = []
-
-    def hold(route: Route) -> None:
-        held.append((route, route.fetch()))  # the answer of this moment, given later
-
-    context = pages.browser.new_context()
-    context.route(re.compile(r"/api/rooms\?"), hold)
-    ola = context.new_page()
-    watched = Watched()
-    ola.on("pageerror", lambda error: watched.errors.append(str(error)))
-    pages.opened.append((ola, watched))
-    ola.goto(f"{server.url}/?room=last-sprint&token={token_for('ola')}")
+    lists = HeldAnswers(re.compile(r"/api/rooms\?"))  # the answers of this moment, given later
+    ola = pages.open(f"{server.url}/?room=last-sprint&token={token_for('ola')}", before=lists.hold)
     expect_online(ola)
     status, body = call_api(server, "PATCH", "/api/rooms/last-sprint", {"archived": True}, token)
     assert status == 200, body
     expect(ola.locator("#text")).to_be_disabled()
-    assert held
-    for route, answer in held:
+    lists.wait_for(ola, bool, "its list of rooms")
+    for _, answer in lists.held:
         assert b'"archived": false' in answer.body() or b'"archived":false' in answer.body()
-        route.fulfill(response=answer)
-    context.unroute(re.compile(r"/api/rooms\?"))
+    lists.hand_over(ola, "/api/rooms?")
     expect(ola.locator("#rooms .room-link[data-room=lobby]")).to_be_visible()
     expect(ola.locator("#text")).to_be_disabled()
     expect(ola.locator("#rooms .room-link[data-room=last-sprint] .room-tag")).to_have_text("archived")
