@@ -3,7 +3,8 @@
 NoticeDesk (notices.py) hands them here first:
 
 - an account deactivated, signed out everywhere, or one of its sessions
-  signed out: its connections are closed with ``unauthorized`` and 4401;
+  signed out (there, or from another device): its connections, or that
+  session's, are closed with ``unauthorized`` and 4401;
 - an account's password changed, its other sessions ended: their
   connections are closed likewise, and those of the browser where it was
   changed (which holds a new session) with 1012, to come back with it;
@@ -41,9 +42,11 @@ from .desks import Desk, logged
 from .events import (
     ACCOUNT_CHANGES,
     DEACTIVATED,
+    ONE_SESSION_CHANGES,
     PASSWORD_CHANGED,
     RENAMED,
     SIGNED_OUT,
+    SIGNED_OUT_ELSEWHERE,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
     AdminNotice,
@@ -105,7 +108,7 @@ class AccountNotices(Desk[Connection]):
                 self._spawn_rename(connection, notice.account_id)
             elif notice.change == PASSWORD_CHANGED and _same_session(who, notice):
                 connection.renew()
-            elif notice.change != SIGNED_OUT or _same_session(who, notice):
+            elif notice.change not in ONE_SESSION_CHANGES or _same_session(who, notice):
                 connection.expel(protocol.UNAUTHORIZED, _SIGNED_OUT_MESSAGES[notice.change])
 
     def _spawn_rename(self, connection: Connection, account_id: int) -> None:
@@ -151,6 +154,7 @@ _SIGNED_OUT_MESSAGES = {
     DEACTIVATED: "your account has been deactivated",
     SIGNED_OUT: "you signed out",
     SIGNED_OUT_EVERYWHERE: "you signed out everywhere: sign in again",
+    SIGNED_OUT_ELSEWHERE: "this device was signed out from another one: sign in again",
     PASSWORD_CHANGED: "your password was changed: sign in again",
 }
 

@@ -89,7 +89,8 @@ class AccountHandler(JsonHandler):
 
     async def sign_in(self, account: Account) -> None:
         """Start a new session of the account and give this browser its cookie."""
-        value = await self.unavailable_if_failing(self.authenticator.start_session(account))
+        agent = self.request.headers.get("User-Agent")
+        value = await self.unavailable_if_failing(self.authenticator.start_session(account, agent))
         self.set_cookie(
             SESSION_COOKIE,
             value,

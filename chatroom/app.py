@@ -51,6 +51,7 @@ from .api_rooms import MessagesHandler, PinsHandler
 from .api_saved import SavedHandler, SavedInRoomHandler, SavedMessageHandler
 from .api_scheduled import ScheduledHandler, ScheduledMessageHandler, SendScheduledHandler
 from .api_search import SearchHandler
+from .api_sessions import SessionEndHandler, SessionsHandler
 from .api_settings import SettingsHandler
 from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
 from .api_threads import FollowHandler, ThreadReadHandler, ThreadsHandler
@@ -281,6 +282,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/rooms/([^/]+)/notify", NotifyHandler, manage),
             (r"/api/session", SessionHandler, accounts),
             (r"/api/session/everywhere", SignOutEverywhereHandler, accounts),
+            (r"/api/me/sessions", SessionsHandler, accounts),
+            (r"/api/me/sessions/([^/]+)", SessionEndHandler, accounts),
             (r"/api/me", MeHandler, accounts),
             (r"/api/me/blocks", BlocksHandler, api),
             (r"/api/me/blocks/([^/]+)", BlockHandler, api),

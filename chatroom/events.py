@@ -201,10 +201,16 @@ VOICE_CHANGES = (ROOM_ARCHIVED, ROOM_UNARCHIVED, ROOM_POSTING, ROOM_MENTIONS)
 DEACTIVATED = "deactivated"
 SIGNED_OUT = "signed_out"
 SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
+# One session ended by its person from another device (api_sessions.py), named by ``session_hash``.
+SIGNED_OUT_ELSEWHERE = "signed_out_elsewhere"
 RENAMED = "renamed"
 # A new password: every session ended but ``session_hash``'s, whose browser holds a new one.
 PASSWORD_CHANGED = "password_changed"
-ACCOUNT_CHANGES = (DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, RENAMED, PASSWORD_CHANGED)
+ACCOUNT_CHANGES = (
+    DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, SIGNED_OUT_ELSEWHERE, RENAMED, PASSWORD_CHANGED,
+)  # fmt: skip
+# The changes that end one session only, ``session_hash``'s.
+ONE_SESSION_CHANGES = (SIGNED_OUT, SIGNED_OUT_ELSEWHERE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +234,7 @@ class RoomNotice:
 class AccountNotice:
     """An account changed (stored already): every node acts on its connections.
 
-    ``session_hash`` names the one session signed out, for SIGNED_OUT; for
+    ``session_hash`` names the one session signed out, for ONE_SESSION_CHANGES; for
     PASSWORD_CHANGED, the session of the browser where the password was
     changed (ended too, but that browser was given a new one), if any.
     """

@@ -185,9 +185,10 @@ class Authenticator:
             return None
         return Identity(account, SESSION, id_hash)
 
-    async def start_session(self, account: Account) -> str:
-        """A new session of the account (a new id at every sign-in): the signed cookie value to set."""
+    async def start_session(self, account: Account, agent: str | None = None) -> str:
+        """A new session of the account (a new id at every sign-in), begun by a browser sending ``agent``
+        as its User-Agent: the signed cookie value to set."""
         session_id = new_token()
-        await self.accounts.create_session(account.id, token_hash(session_id))
+        await self.accounts.create_session(account.id, token_hash(session_id), agent)
         signed = tornado.web.create_signed_value(await self.cookie_secret(), SESSION_COOKIE, session_id)
         return signed.decode("ascii")

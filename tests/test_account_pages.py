@@ -1,9 +1,10 @@
 """The account pages and menu (templates/signin.html, setup.html, join.html, reset.html,
-static/js/forms.js, account.js) in Debian's Chromium against a real ``python -m chatroom``."""
+static/js/forms.js, account.js, devices.js) in Debian's Chromium against a real ``python -m chatroom``."""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
@@ -14,6 +15,7 @@ from .clients import open_ws
 from .page_browser import DESKTOP
 from .support import ServerProcess
 from .test_page import SCREENSHOT_PHONE, Pages, expect_online, say, texts
+from .test_page_changes import shoot as shoot_both_schemes
 from .web_client import PASSWORD, join, set_up, setup_link
 
 # the fixtures, shared with tests/test_page.py
@@ -277,3 +279,45 @@ def test_signed_in_while_a_guest_holds_the_name_the_page_waits_and_gets_in(
         expect_online(zoe)
         say(zoe, "mine now")
         expect(zoe.locator("#users .nick")).to_have_text(["Zoe"])
+
+
+IPHONE_AGENT = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+    " Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_a_device_signed_out_from_the_account_menu_is_told_so(tmp_path: Path, pages: Pages) -> None:
+    """Ann is signed in on her laptop and on her phone: the laptop's "Your devices" shows it first, as
+    this device, the phone (Safari on iPhone) with when it was last active, and the set-up script; she signs
+    the phone out: its row goes, the note says so, the phone is told and offered to sign in again, and
+    the laptop chats on."""
+    with ServerProcess(tmp_path / "chat.db", guests=False) as server:
+        set_up(server, "Ann")
+        laptop = pages.open(f"{server.url}/signin")
+        sign_in(laptop, "Ann")
+        expect_online(laptop)
+        phone = pages.open(f"{server.url}/signin", SCREENSHOT_PHONE, user_agent=IPHONE_AGENT)
+        sign_in(phone, "Ann")
+        expect_online(phone)
+        laptop.locator("#me").click()
+        rows = laptop.locator("#devices-list li")
+        expect(rows).to_have_count(3)
+        expect(rows.first).to_have_text("Chrome on Linux this device")
+        phone_row = rows.filter(has_text="Safari on iPhone")
+        expect(phone_row.locator(".hint")).to_have_text(re.compile(r"^last active \S"))
+        expect(rows.filter(has_text="Python-urllib")).to_have_count(1)
+        laptop.locator("#devices-section").scroll_into_view_if_needed()
+        shoot_both_schemes(laptop, tmp_path, "screenshot-devices-desktop")
+        phone_row.get_by_role("button", name=re.compile(r"^Sign out Safari on iPhone, last active ")).click()
+        expect(rows).to_have_count(2)
+        expect(laptop.locator("#devices-note")).to_have_text("Safari on iPhone is signed out.")
+        expect(phone.locator("#status-text")).to_have_text("Signed out")
+        expect(phone.locator("#connection-banner")).to_contain_text(
+            "This device was signed out from another one: sign in again."
+        )
+        expect(phone.get_by_role("link", name="Sign in again")).to_be_visible()
+        shoot_both_schemes(phone, tmp_path, "screenshot-device-signed-out-phone")
+        laptop.locator("#account-close").click()
+        say(laptop, "still here")
+        expect(laptop.locator("#messages .msg .text").last).to_have_text("still here")

@@ -44,6 +44,7 @@ from chatroom.store.records import (
     Membership,
     RoomRecord,
 )
+from chatroom.store.sessions_base import AGENT_LENGTH
 from chatroom.store.sqlite import SQLiteStore
 from chatroom.tokens import new_token, token_hash
 
@@ -346,6 +347,41 @@ def test_an_unused_session_expires_and_use_is_noted_once_a_minute(store_factory:
         later = start + SESSION_IDLE_MS + 60_000
         assert await accounts.session_account(busy, now=later) == ann
         assert await accounts.session_account(busy, now=later + SESSION_IDLE_MS + 1) is None
+
+    run(store_factory(), scenario)
+
+
+def test_an_accounts_open_sessions_are_listed_with_their_browsers_used_last_first(
+    store_factory: StoreFactory,
+) -> None:
+    """sessions_of lists the account's open sessions, the one used last first, with the agent each was
+    begun with (cut to AGENT_LENGTH; None without one); not a revoked or idle one, nor another's."""
+
+    async def scenario(accounts: AccountStore, store: Store) -> None:
+        ann = await accounts.create_account("ann", PERSON)
+        bob = await accounts.create_account("bob", PERSON)
+        phone, laptop, old, gone = (token_hash(new_token()) for _ in range(4))
+        start = now_ms()
+        await accounts.create_session(ann.id, old, "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0")
+        await accounts.create_session(ann.id, phone, "Mozilla/5.0 (iPhone) " + "x" * 600)
+        await accounts.create_session(ann.id, laptop)
+        await accounts.create_session(ann.id, gone, "curl/8.5.0")
+        await accounts.create_session(bob.id, token_hash(new_token()), "bob's")
+        await accounts.revoke_session(gone)
+        await accounts.session_account(phone, now=start + 120_000)  # used two minutes in: noted
+        listed = await accounts.sessions_of(ann.id, now=start + 180_000)
+        assert [s.id_hash for s in listed[:1]] == [phone]
+        assert {s.id_hash for s in listed} == {phone, laptop, old}
+        by_hash = {s.id_hash: s for s in listed}
+        assert by_hash[phone].agent == ("Mozilla/5.0 (iPhone) " + "x" * 600)[:AGENT_LENGTH]
+        assert by_hash[phone].last_seen_at == start + 120_000
+        assert by_hash[laptop].agent is None
+        assert by_hash[old].agent == "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"
+        assert all(start <= s.created_at <= by_hash[phone].last_seen_at for s in listed)
+        # Long unused, all but the one used two minutes in are no longer open.
+        idle = await accounts.sessions_of(ann.id, now=start + SESSION_IDLE_MS + 60_000)
+        assert [s.id_hash for s in idle] == [phone]
+        assert await accounts.sessions_of(ann.id + bob.id + 1000) == []
 
     run(store_factory(), scenario)
 

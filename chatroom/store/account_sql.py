@@ -87,11 +87,19 @@ NAME_IS_HELD = (
 
 # --- sessions ----------------------------------------------------------------------
 
-INSERT_SESSION = "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at) VALUES (?, ?, ?, ?)"
+INSERT_SESSION = (
+    "INSERT INTO sessions (id_hash, account_id, created_at, last_seen_at, agent) VALUES (?, ?, ?, ?, ?)"
+)
 # ? : the id hash, then the oldest last use that still counts.
 SESSION_ACCOUNT = (
     f"SELECT s.last_seen_at, {_A_ACCOUNT} FROM sessions s JOIN accounts a ON a.id = s.account_id"
     " WHERE s.id_hash = ? AND s.revoked_at IS NULL AND s.last_seen_at > ? AND a.deactivated_at IS NULL"
+)
+# ? : the account, then the oldest last use that still counts.
+SESSIONS_OF = (
+    "SELECT id_hash, created_at, last_seen_at, agent FROM sessions"
+    " WHERE account_id = ? AND revoked_at IS NULL AND last_seen_at > ?"
+    " ORDER BY last_seen_at DESC, created_at DESC"
 )
 TOUCH_SESSION = "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ? AND last_seen_at < ?"
 REVOKE_SESSION = (

@@ -53,6 +53,7 @@ from .reminders_base import ReminderStore
 from .rooms_base import RoomStore
 from .saved_base import SavedStore
 from .scheduled_base import ScheduledStore
+from .sessions_base import SessionStore
 from .status_base import StatusStore
 from .thread_follows_base import ThreadFollowStore
 
@@ -107,6 +108,7 @@ class UnknownAccountError(RefusedError):
 
 
 class AccountStore(
+    SessionStore,
     RoomStore,
     BarStore,
     ReadingStore,
@@ -124,11 +126,12 @@ class AccountStore(
 ):
     """What the server needs to know who is who, and who may see what.
 
-    With it, what each account has read (reading_base.ReadingStore), rooms everyone is in (everyone_base),
-    the moderation history (acts_base), the messages each person saved (saved_base), statuses and paused
-    notifications (status_base), the messages each person scheduled (scheduled_base), the reminders each
-    person set (reminders_base), the threads each person follows (thread_follows_base), custom emoji
-    (emoji_base), link previews' cards and pictures (previews_base).
+    With it, where each person is signed in (sessions_base.SessionStore), what each account has read
+    (reading_base.ReadingStore), rooms everyone is in (everyone_base), the moderation history
+    (acts_base), the messages each person saved (saved_base), statuses and paused notifications
+    (status_base), the messages each person scheduled (scheduled_base), the reminders each person set
+    (reminders_base), the threads each person follows (thread_follows_base), custom emoji (emoji_base),
+    link previews' cards and pictures (previews_base).
     """
 
     # --- accounts ------------------------------------------------------------
@@ -216,28 +219,6 @@ class AccountStore(
 
     async def reactivate_account(self, account_id: int) -> bool:
         """Let a deactivated account in again; whether it exists."""
-        ...
-
-    # --- sessions --------------------------------------------------------------
-
-    async def create_session(self, account_id: int, id_hash: bytes) -> None:
-        """Record a new session of the account."""
-        ...
-
-    async def session_account(self, id_hash: bytes, *, now: int | None = None) -> Account | None:
-        """The account signed in with this session; None when the session is unknown,
-        revoked, unused for SESSION_IDLE_MS, or its account deactivated.
-
-        Notes the session's use, at most once every SESSION_TOUCH_MS.
-        """
-        ...
-
-    async def revoke_session(self, id_hash: bytes) -> bool:
-        """End a session (sign out); whether it was open."""
-        ...
-
-    async def revoke_sessions_of(self, account_id: int) -> int:
-        """End every open session of the account (sign out everywhere); how many."""
         ...
 
     # --- bot keys --------------------------------------------------------------

@@ -8,19 +8,15 @@ methods whose atomicity each dialect keeps its own way.
 from __future__ import annotations
 
 import abc
-import contextlib
 from collections.abc import Callable, Sequence
 
 from ..backend import prefix_end
 from ..clock import now_ms
 from ..names import BadNameError, nick_key, normalize_nick
 from . import account_sql as sql
-from .base import StoreError
 from .records import (
     EVERYONE,
     ONE_TIME_LINKS,
-    SESSION_IDLE_MS,
-    SESSION_TOUCH_MS,
     Account,
     BotKey,
     FormerName,
@@ -41,11 +37,13 @@ from .sql_reminders import SQLReminders
 from .sql_rooms import SQLRooms
 from .sql_saved import SQLSaved
 from .sql_scheduled import SQLScheduled
+from .sql_sessions import SQLSessions
 from .sql_status import SQLStatus
 from .sql_thread_follows import SQLThreadFollows
 
 
 class SQLAccounts(
+    SQLSessions,
     SQLRooms,
     SQLBars,
     SQLModeration,
@@ -220,36 +218,6 @@ class SQLAccounts(
     async def reactivate_account(self, account_id: int) -> bool:
         """Let the account in again."""
         return bool(await self._change("cannot reactivate", sql.REACTIVATE, account_id))
-
-    # --- sessions --------------------------------------------------------------
-
-    async def create_session(self, account_id: int, id_hash: bytes) -> None:
-        """Record a new session."""
-        now = now_ms()
-        await self._change("cannot create the session", sql.INSERT_SESSION, id_hash, account_id, now, now)
-
-    async def session_account(self, id_hash: bytes, *, now: int | None = None) -> Account | None:
-        """The account of an open session, its use noted at most once a minute."""
-        now = now_ms() if now is None else now
-        rows = await self._rows(sql.SESSION_ACCOUNT, id_hash, now - SESSION_IDLE_MS)
-        if not rows:
-            return None
-        if now - int(rows[0][0]) >= SESSION_TOUCH_MS:  # type: ignore[call-overload]
-            stale = now - SESSION_TOUCH_MS
-            # Not noted this time (the database refuses writes): the session still opens.
-            with contextlib.suppress(StoreError):
-                await self._change("cannot note the session's use", sql.TOUCH_SESSION, now, id_hash, stale)
-        return sql.account(rows[0][1:])
-
-    async def revoke_session(self, id_hash: bytes) -> bool:
-        """End a session."""
-        return bool(await self._change("cannot end the session", sql.REVOKE_SESSION, now_ms(), id_hash))
-
-    async def revoke_sessions_of(self, account_id: int) -> int:
-        """End every session of the account."""
-        return len(
-            await self._change("cannot end the sessions", sql.REVOKE_SESSIONS_OF, now_ms(), account_id)
-        )
 
     # --- bot keys --------------------------------------------------------------
 

@@ -1,14 +1,15 @@
 // The account menu of a signed-in person: name and avatar, the profile
 // picture (profile_picture.js), rename, a new password, notifications
 // (push.js), one's status and paused notifications (status_dialog.js), the people one blocked (blocks.js),
-// the way to one's saved messages (saved.js), signing out (here or everywhere) and, for administrators, the
-// join link to hand to new people. Everything goes through the JSON API.
+// one's devices (devices.js), the way to one's saved messages (saved.js), signing out (here or everywhere)
+// and, for administrators, the join link to hand to new people. Everything goes through the JSON API.
 
 import {askFor, avatarColor, initials, learnColors} from "./avatar.js";
 import {apiCall, serverMessage} from "./api.js";
 import {loadBlocks} from "./blocks.js";
 import {pictureFor} from "./avatar_pictures.js";
 import {copyField} from "./clipboard.js";
+import {loadDevices} from "./devices.js";
 import {forgetDrafts} from "./drafts.js";
 import {showProfilePicture, wireProfilePicture} from "./profile_picture.js";
 import {showPushState, wirePush} from "./push.js";
@@ -76,6 +77,7 @@ export function openAccountMenu() {
   showPushState();
   showOwnStatus();
   loadBlocks();
+  loadDevices();
   if (!menu.dialog.open) menu.dialog.showModal();
 }
 

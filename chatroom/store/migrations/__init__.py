@@ -57,6 +57,7 @@ from . import (
     v040_polls,
     v041_forwards,
     v042_messages_with_cards,
+    v043_session_agents,
 )
 from .step import Cursor, Step
 
@@ -103,6 +104,7 @@ STEPS: tuple[Step, ...] = (
     v040_polls.STEP,
     v041_forwards.STEP,
     v042_messages_with_cards.STEP,
+    v043_session_agents.STEP,
 )
 LATEST = STEPS[-1].version
 
