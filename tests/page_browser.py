@@ -34,6 +34,32 @@ from tests.browser_contexts import ContextPool, Kept
 from tests.support import require_program
 
 CHROMIUM = "/usr/bin/chromium"
+# What Playwright turns off for a browser it drives (its chromiumSwitches): a page's first paint after
+# a navigation not held back (PaintHolding), no looking for cast devices (MediaRouter), http kept http
+# (HttpsUpgrades...), no calls home at start (OptimizationHints, NetworkTimeServiceQuerying,
+# AimEnabled, PreconnectToSearch), and what it needs to drive pages as tests expect.
+PLAYWRIGHT_DISABLED = [
+    "AvoidUnnecessaryBeforeUnloadCheckSync",
+    "DestroyProfileOnBrowserClose",
+    "HttpsUpgrades",
+    "HttpsFirstBalancedModeAutoEnable",
+    "LensOverlay",
+    "MediaRouter",
+    "PaintHolding",
+    "ThirdPartyStoragePartitioning",
+    "AvoidCorsURLLoaderRestartOnRedirect",
+    "OptimizationHints",
+    "NetworkTimeServiceQuerying",
+    "AimEnabled",
+    "PreconnectToSearch",
+]
+# - SpareRendererForSitePerProcess: every page opens its own context, whose pages cannot use a
+#   renderer started ahead for another: the spare one is work thrown away, about a tenth of
+#   Chromium's here.
+# - WebUIOmniboxPopup, WebUIOmniboxAimPopup: each context's window preloads the address bar's two
+#   popups, a WebUI renderer that nobody sees in a headless browser; it cost more CPU than the chat
+#   page's own renderer.
+OUR_DISABLED = ["SpareRendererForSitePerProcess", "WebUIOmniboxPopup", "WebUIOmniboxAimPopup"]
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -43,14 +69,9 @@ CHROMIUM_ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
-    # One list: Chromium heeds only the last --disable-features.
-    # - SpareRendererForSitePerProcess: every page opens its own context, whose pages cannot use
-    #   a renderer started ahead for another: the spare one is work thrown away, about a tenth
-    #   of Chromium's here.
-    # - WebUIOmniboxPopup, WebUIOmniboxAimPopup: each context's window preloads the address
-    #   bar's two popups, a WebUI renderer that nobody sees in a headless browser; it cost
-    #   more CPU than the chat page's own renderer.
-    "--disable-features=SpareRendererForSitePerProcess,WebUIOmniboxPopup,WebUIOmniboxAimPopup",
+    # One list: Chromium heeds only the last --disable-features, so this one replaces the list
+    # Playwright gives, whose features are named again here (PLAYWRIGHT_DISABLED).
+    "--disable-features=" + ",".join(OUR_DISABLED + PLAYWRIGHT_DISABLED),
 ]
 DESKTOP = {"width": 1280, "height": 800}
 
