@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..clock import now_ms
 from .records import Block
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 # Blocking again keeps the first time: the list shows since when.
 BLOCK = (
@@ -21,11 +21,6 @@ BLOCKS_OF = (
     " ORDER BY created_at, blocked_id"
 )
 BLOCKERS_OF = "SELECT account_id FROM blocks WHERE blocked_id = ?"
-
-
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
 
 
 class SQLBlocks(SQLStatements):
@@ -43,10 +38,10 @@ class SQLBlocks(SQLStatements):
     async def blocks_of(self, account_id: int) -> list[Block]:
         """Whom the account blocked, the earliest first."""
         return [
-            Block(_whole(blocker), _whole(blocked), _whole(at))
+            Block(whole(blocker), whole(blocked), whole(at))
             for blocker, blocked, at in await self._rows(BLOCKS_OF, account_id)
         ]
 
     async def blockers_of(self, account_id: int) -> set[int]:
         """The accounts that blocked this one."""
-        return {_whole(blocker) for (blocker,) in await self._rows(BLOCKERS_OF, account_id)}
+        return {whole(blocker) for (blocker,) in await self._rows(BLOCKERS_OF, account_id)}

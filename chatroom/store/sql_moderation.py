@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from ..clock import now_ms
 from .records import BotWebhook
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 SET_WEBHOOK = (
     "INSERT INTO bot_webhooks (account_id, url) SELECT CAST(? AS BIGINT), CAST(? AS TEXT)"
@@ -40,11 +40,6 @@ SET_SETTING = (
 )
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 class SQLModeration(SQLStatements):
     """Webhook addresses of bots, bars on guests' addresses, and server settings."""
 
@@ -65,7 +60,7 @@ class SQLModeration(SQLStatements):
     async def webhooks(self, *, after_id: int = 0, limit: int = 500) -> list[BotWebhook]:
         """A page of the bots' webhooks, in account id order."""
         rows = await self._rows(WEBHOOKS, after_id, limit)
-        return [BotWebhook(_whole(account_id), str(url)) for account_id, url in rows]
+        return [BotWebhook(whole(account_id), str(url)) for account_id, url in rows]
 
     async def import_webhooks(self, webhooks: Sequence[BotWebhook]) -> None:
         """Store the webhooks of bots already imported."""
@@ -82,12 +77,12 @@ class SQLModeration(SQLStatements):
         now = now_ms()
         await self._change("cannot forget ended bars", FORGET_LAPSED_BARS, now)
         rows = await self._change("cannot bar the address", BAR_GUEST, address, until)
-        return _whole(rows[0][0])
+        return whole(rows[0][0])
 
     async def guest_barred_until(self, address: str, *, now: int | None = None) -> int | None:
         """When the bar on guest access from ``address`` ends; None when it is not barred."""
         rows = await self._rows(BARRED_UNTIL, address, now_ms() if now is None else now)
-        return _whole(rows[0][0]) if rows else None
+        return whole(rows[0][0]) if rows else None
 
     async def lift_guest_bar(self, address: str) -> bool:
         """End the bar on ``address`` now; whether there was one."""

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from ..mentions import mentions_here, mentions_reader
 from .reading_base import DEFAULT_NOTIFY_LEVEL, NOTIFY_LEVELS, UNREAD_CAP, Follower, ReadMark, Unread
 from .sql_groups import GROUPS_OF
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 # The one place that says which rows count as unread for a reader: the room's messages after the
 # position, not the reader's own, newest first. ? : room, position, the reader's name, how many.
@@ -79,11 +79,6 @@ SET_NOTIFY_LEVEL = (
 )
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 class SQLReading(SQLStatements):
     """Where accounts have read up to, what is unread, and how they are told of it."""
 
@@ -101,11 +96,11 @@ class SQLReading(SQLStatements):
     async def read_position(self, account_id: int, room: str) -> int | None:
         """Where the account has read the room up to; None when never marked."""
         rows = await self._rows(READ_POSITION, account_id, room)
-        return _whole(rows[0][0]) if rows else None
+        return whole(rows[0][0]) if rows else None
 
     async def read_positions(self, account_id: int) -> dict[str, int]:
         """Every room the account marked read, with its position."""
-        return {str(room): _whole(last) for room, last in await self._rows(READ_POSITIONS, account_id)}
+        return {str(room): whole(last) for room, last in await self._rows(READ_POSITIONS, account_id)}
 
     async def forget_read_position(self, account_id: int, room: str) -> None:
         """Drop the account's position in the room."""
@@ -123,10 +118,10 @@ class SQLReading(SQLStatements):
             rows = await self._rows(
                 UNREAD_MESSAGES_UNBLOCKED, room, after_id, reader, reader_id, reader_id, UNREAD_CAP
             )
-        texts = [(_whole(message_id), str(text)) for message_id, text in rows]
+        texts = [(whole(message_id), str(text)) for message_id, text in rows]
         here: set[int] = set()
         if reader_id is not None and whole_room and any(mentions_here(text) for _, text in texts):
-            here = {_whole(m) for (m,) in await self._rows(WAS_HERE, room, reader_id, after_id)}
+            here = {whole(m) for (m,) in await self._rows(WAS_HERE, room, reader_id, after_id)}
         groups: list[str] = []
         if reader_id is not None and any("@" in text for _, text in texts):
             groups = [str(name) for (name,) in await self._rows(GROUPS_OF, reader_id)]
@@ -147,14 +142,14 @@ class SQLReading(SQLStatements):
 
     async def here_of(self, account_id: int) -> list[tuple[str, int]]:
         """Every (room, message id) whose ``@here`` the account was online for, in order."""
-        return [(str(room), _whole(m)) for room, m in await self._rows(HERE_OF, account_id)]
+        return [(str(room), whole(m)) for room, m in await self._rows(HERE_OF, account_id)]
 
     async def followers(self, room: str) -> list[Follower]:
         """The members, and for an open room those who marked it read: one query for them all."""
         return [
             Follower(
-                _whole(account_id),
-                None if read_id is None else _whole(read_id),
+                whole(account_id),
+                None if read_id is None else whole(read_id),
                 str(level or DEFAULT_NOTIFY_LEVEL),
             )
             for account_id, read_id, level in await self._rows(FOLLOWERS, room, room, room, room)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .records import Reminder
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 _COLUMNS = "id, account_id, room, message_id, at, created_at, version, due"
 # ? : account, room, message, at, created; the account and the limit.
@@ -41,22 +41,17 @@ ALL_AFTER = f"SELECT {_COLUMNS} FROM reminders WHERE id > ? ORDER BY id LIMIT ?"
 IMPORT = "INSERT INTO reminders (account_id, room, message_id, at, created_at, due) VALUES (?, ?, ?, ?, ?, ?)"
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 def reminder(row: Sequence[object]) -> Reminder:
     """A Reminder from a row of the columns above."""
     rid, account_id, room, message_id, at, created_at, version, due = row
     return Reminder(
-        id=_whole(rid),
-        account_id=_whole(account_id),
+        id=whole(rid),
+        account_id=whole(account_id),
         room=str(room),
-        message_id=_whole(message_id),
-        at=_whole(at),
-        created_at=_whole(created_at),
-        version=_whole(version),
+        message_id=whole(message_id),
+        at=whole(at),
+        created_at=whole(created_at),
+        version=whole(version),
         due=bool(due),
     )
 

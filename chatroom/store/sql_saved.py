@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from ..clock import now_ms
 from .base import StoreError
 from .records import SavedMessage
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 _SAVED = "account_id, room, message_id, saved_at"
 # ? : account, room, message; the time, the account and the time again (the person's latest saving
@@ -40,19 +40,14 @@ IMPORT_SAVED = (
 _NEVER = 2**62
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 def saved_message(row: Sequence[object]) -> SavedMessage:
     """A SavedMessage from a row of the saved columns."""
     account_id, room, message_id, saved_at = row
     return SavedMessage(
-        account_id=_whole(account_id),
+        account_id=whole(account_id),
         room=str(room),
-        message_id=_whole(message_id),
-        saved_at=_whole(saved_at),
+        message_id=whole(message_id),
+        saved_at=whole(saved_at),
     )
 
 
@@ -83,7 +78,7 @@ class SQLSaved(SQLStatements):
 
     async def _count_saved(self, account_id: int) -> int:
         rows = await self._rows(COUNT_SAVED, account_id)
-        return _whole(rows[0][0])
+        return whole(rows[0][0])
 
     async def unsave_message(self, account_id: int, room: str, message_id: int) -> bool:
         """Forget it; whether it was saved."""
@@ -100,7 +95,7 @@ class SQLSaved(SQLStatements):
 
     async def saved_in(self, account_id: int, room: str) -> list[int]:
         """The ids saved in one room."""
-        return [_whole(row[0]) for row in await self._rows(SAVED_IN, account_id, room)]
+        return [whole(row[0]) for row in await self._rows(SAVED_IN, account_id, room)]
 
     async def import_saved(self, saved: Sequence[SavedMessage]) -> None:
         """Store the export's saved messages in one transaction."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .records import ScheduledMessage
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 _COLUMNS = "id, account_id, room, message, at, created_at, reply_to, thread_id, broadcast, version, failure"
 # ? : account, room, text, reply_to, thread, broadcast, at, created; the account and the limit.
@@ -53,29 +53,24 @@ TAKE_MANY = (
 )
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 def _maybe(value: object) -> int | None:
-    return None if value is None else _whole(value)
+    return None if value is None else whole(value)
 
 
 def scheduled_message(row: Sequence[object]) -> ScheduledMessage:
     """A ScheduledMessage from a row of the columns above."""
     sid, account_id, room, text, at, created_at, reply_to, thread, broadcast, version, failure = row
     return ScheduledMessage(
-        id=_whole(sid),
-        account_id=_whole(account_id),
+        id=whole(sid),
+        account_id=whole(account_id),
         room=str(room),
         text=str(text),
-        at=_whole(at),
-        created_at=_whole(created_at),
+        at=whole(at),
+        created_at=whole(created_at),
         reply_to=_maybe(reply_to),
         thread=_maybe(thread),
         broadcast=bool(broadcast),
-        version=_whole(version),
+        version=whole(version),
         failure=None if failure is None else str(failure),
     )
 

@@ -12,19 +12,14 @@ from . import account_sql as sql
 from .base import StoreError
 from .records import SESSION_IDLE_MS, SESSION_TOUCH_MS, Account
 from .sessions_base import AGENT_LENGTH, Session
-from .sql_statements import SQLStatements
-
-
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
+from .sql_statements import SQLStatements, whole
 
 
 def _session(row: tuple[object, ...]) -> Session:
     id_hash, created_at, last_seen_at, agent = row
     assert isinstance(id_hash, bytes | bytearray | memoryview)
     assert agent is None or isinstance(agent, str)
-    return Session(bytes(id_hash), _whole(created_at), _whole(last_seen_at), agent)
+    return Session(bytes(id_hash), whole(created_at), whole(last_seen_at), agent)
 
 
 class SQLSessions(SQLStatements):
@@ -44,7 +39,7 @@ class SQLSessions(SQLStatements):
         rows = await self._rows(sql.SESSION_ACCOUNT, id_hash, now - SESSION_IDLE_MS)
         if not rows:
             return None
-        if now - _whole(rows[0][0]) >= SESSION_TOUCH_MS:
+        if now - whole(rows[0][0]) >= SESSION_TOUCH_MS:
             stale = now - SESSION_TOUCH_MS
             # Not noted this time (the database refuses writes): the session still opens.
             with contextlib.suppress(StoreError):

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 Rows = list[tuple[object, ...]]
 
 
+def whole(value: object) -> int:
+    """A column's integer, as both drivers give it (for the type checker: a row's cells are objects)."""
+    assert isinstance(value, int)
+    return value
+
+
 class SQLStatements(abc.ABC):
     """Reading, writing, and writing many rows: what every SQL mixin of the AccountStore runs on."""
 

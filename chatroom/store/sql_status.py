@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .sql_statements import Rows, SQLStatements
+from .sql_statements import Rows, SQLStatements, whole
 from .status_base import Pause, Status
 
 SET_STATUS = (
@@ -33,11 +33,6 @@ PAUSES_OF = "SELECT account_id, until FROM notification_pauses WHERE account_id 
 IDS_AT_ONCE = 500
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 def _text(value: object) -> str:
     assert isinstance(value, str)
     return value
@@ -45,7 +40,7 @@ def _text(value: object) -> str:
 
 def _still_on(rows: Rows, now: int) -> bool:
     """Whether a deleted row (its ``until``) was still in force at ``now``."""
-    return any(until is None or _whole(until) > now for (until,) in rows)
+    return any(until is None or whole(until) > now for (until,) in rows)
 
 
 class SQLStatus(SQLStatements):
@@ -64,12 +59,12 @@ class SQLStatus(SQLStatements):
         """The status of each of these accounts that has one shown at ``now``."""
         rows = await self._rows_for(STATUSES_OF, account_ids, now)
         return {
-            _whole(account): Status(
-                _whole(account),
+            whole(account): Status(
+                whole(account),
                 _text(emoji),
                 _text(text),
-                None if until is None else _whole(until),
-                _whole(at),
+                None if until is None else whole(until),
+                whole(at),
             )
             for account, emoji, text, until, at in rows
         }
@@ -85,7 +80,7 @@ class SQLStatus(SQLStatements):
     async def pauses_of(self, account_ids: Sequence[int], now: int) -> dict[int, int]:
         """Until when each of these people's notifications are paused, for those paused at ``now``."""
         rows = await self._rows_for(PAUSES_OF, account_ids, now)
-        return {_whole(account): _whole(until) for account, until in rows}
+        return {whole(account): whole(until) for account, until in rows}
 
     async def _rows_for(self, statement: str, account_ids: Sequence[int], now: int) -> Rows:
         """The rows of ``statement`` for the accounts, IDS_AT_ONCE at a time."""

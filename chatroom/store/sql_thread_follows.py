@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .records import ThreadFollow
-from .sql_statements import SQLStatements
+from .sql_statements import SQLStatements, whole
 
 _FOLLOW = "account_id, room, root_id, following, read_id"
 HIGHER_READ = (
@@ -38,23 +38,18 @@ IMPORT = (
 )
 
 
-def _whole(value: object) -> int:
-    assert isinstance(value, int)
-    return value
-
-
 def thread_follow(row: Sequence[object]) -> ThreadFollow:
     """A ThreadFollow from a row of the follow columns (and the newest reply's id and time, when read)."""
     account_id, room, root_id, following, read_id = row[:5]
     last, last_at = row[5:7] if len(row) > 5 else (None, None)
     return ThreadFollow(
-        account_id=_whole(account_id),
+        account_id=whole(account_id),
         room=str(room),
-        root_id=_whole(root_id),
+        root_id=whole(root_id),
         following=bool(following),
-        read_id=_whole(read_id),
-        last_reply_id=None if last is None else _whole(last),
-        last_reply_at=None if last_at is None else _whole(last_at),
+        read_id=whole(read_id),
+        last_reply_id=None if last is None else whole(last),
+        last_reply_at=None if last_at is None else whole(last_at),
     )
 
 
