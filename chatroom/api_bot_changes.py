@@ -19,7 +19,7 @@ from typing import TypeVar
 from . import access, changes, polls, protocol
 from .access import Readable
 from .api import ApiError, room_not_found
-from .api_rooms import BotWritingHandler
+from .api_rooms import BotWritingHandler, why_a_bot_may_not
 from .backend import BackendError
 from .identity import Identity
 from .mentions import mentions_many
@@ -55,11 +55,7 @@ class BotChangeHandler(BotWritingHandler):
             raise room_not_found()
         allowed = access.may_post if words else access.may_react
         if not allowed(bot, readable.room, readable.membership, guests=self.access.guests):
-            if readable.membership is None and readable.room.archived_at is None:
-                why = f"this bot is not a member of {room!r}: an administrator adds it to rooms"
-            else:
-                why = access.posting_refusal(readable.room)
-            raise ApiError(403, protocol.FORBIDDEN, why)
+            raise ApiError(403, protocol.FORBIDDEN, why_a_bot_may_not(readable))
         return readable
 
     async def store(self, bot: Identity, room: str, frame: changes.ChangeFrame) -> None:

@@ -101,6 +101,13 @@ class RoomReadingHandler(JsonHandler):
         )
 
 
+def why_a_bot_may_not(readable: Readable) -> str:
+    """Why a bot may not post (or change messages) in a room it reads: not put in it, or the room's rule."""
+    if readable.membership is None and readable.room.archived_at is None:
+        return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
+    return access.posting_refusal(readable.room)
+
+
 class BotWritingHandler(RoomReadingHandler):
     """A room's handler where bots write: each message or change a bot makes through the API spends one
     of its ``--bot-messages-per-minute``, counted by the whole deployment (allowances.py)."""
@@ -167,7 +174,7 @@ class MessagesHandler(BotWritingHandler):
         if readable is None:
             raise room_not_found()
         if not access.may_post(bot, readable.room, readable.membership, guests=self.access.guests):
-            raise ApiError(403, protocol.FORBIDDEN, self._why_not_posting(readable))
+            raise ApiError(403, protocol.FORBIDDEN, why_a_bot_may_not(readable))
         if mentions_many(text) and not access.may_mention_room(bot, readable.room, readable.membership):
             raise ApiError(403, protocol.ROOM_MENTION_FORBIDDEN, access.room_mention_refusal(readable.room))
         metrics.MESSAGES_RECEIVED.inc()
@@ -183,12 +190,6 @@ class MessagesHandler(BotWritingHandler):
             raise ApiError(503, protocol.UNAVAILABLE, "the message could not be stored; try again") from None
         metrics.MESSAGES_STORED.inc()
         self.send_json(changes.message_frame(stored), 201)
-
-    @staticmethod
-    def _why_not_posting(readable: Readable) -> str:
-        if readable.membership is None and readable.room.archived_at is None:
-            return f"this bot is not a member of {readable.room.room!r}: an administrator adds it to rooms"
-        return access.posting_refusal(readable.room)
 
     def _read_post_body(self) -> tuple[str, str | None, int | None, int | None, bool]:
         """The message, its optional ref, the message it answers, the thread it replies in and whether it
