@@ -309,6 +309,11 @@ def test_a_device_signed_out_from_the_account_menu_is_told_so(tmp_path: Path, pa
         expect(rows.filter(has_text="Python-urllib")).to_have_count(1)
         laptop.locator("#devices-section").scroll_into_view_if_needed()
         shoot_both_schemes(laptop, tmp_path, "screenshot-devices-desktop")
+        laptop.set_viewport_size(SCREENSHOT_PHONE)  # the same list on a phone's screen
+        laptop.locator("#devices-section").scroll_into_view_if_needed()
+        shoot_both_schemes(laptop, tmp_path, "screenshot-devices-phone")
+        assert laptop.evaluate("document.documentElement.scrollWidth") <= SCREENSHOT_PHONE["width"]
+        laptop.set_viewport_size(DESKTOP)
         phone_row.get_by_role("button", name=re.compile(r"^Sign out Safari on iPhone, last active ")).click()
         expect(rows).to_have_count(2)
         expect(laptop.locator("#devices-note")).to_have_text("Safari on iPhone is signed out.")

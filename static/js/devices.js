@@ -31,13 +31,16 @@ function deviceRow(entry) {
     row.append(about);
     return row;
   }
-  const when = element("span", "hint", "last active ");
-  const time = timeElement(Number(entry.last_seen_at));
-  when.append(time);
-  about.append(when);
   const signOut = element("button", "link-button danger", "Sign out");
   signOut.type = "button";
-  signOut.setAttribute("aria-label", `Sign out ${device}, last active ${time.textContent}`);
+  signOut.setAttribute("aria-label", `Sign out ${device}`);
+  if (Number.isFinite(entry.last_seen_at)) {
+    const time = timeElement(entry.last_seen_at);
+    const when = element("span", "hint", "last active ");
+    when.append(time);
+    about.append(when);
+    signOut.setAttribute("aria-label", `Sign out ${device}, last active ${time.textContent}`);
+  }
   signOut.addEventListener("click", () => signOutDevice(String(entry.id), device, row));
   row.append(about, signOut);
   return row;
