@@ -2,9 +2,10 @@
 
 NoticeDesk (notices.py) hands them here first:
 
-- an account deactivated, signed out everywhere, or one of its sessions
-  signed out (there, or from another device): its connections, or that
-  session's, are closed with ``unauthorized`` and 4401;
+- an account deactivated, signed out everywhere (by its person or by an
+  administrator), or one of its sessions signed out (there, or from another
+  device): its connections, or that session's, are closed with
+  ``unauthorized`` and 4401;
 - an account's password changed, its other sessions ended: their
   connections are closed likewise, and those of the browser where it was
   changed (which holds a new session) with 1012, to come back with it;
@@ -46,6 +47,7 @@ from .events import (
     PASSWORD_CHANGED,
     RENAMED,
     SIGNED_OUT,
+    SIGNED_OUT_BY_ADMIN,
     SIGNED_OUT_ELSEWHERE,
     SIGNED_OUT_EVERYWHERE,
     AccountNotice,
@@ -155,6 +157,7 @@ _SIGNED_OUT_MESSAGES = {
     SIGNED_OUT: "you signed out",
     SIGNED_OUT_EVERYWHERE: "you signed out everywhere: sign in again",
     SIGNED_OUT_ELSEWHERE: "this device was signed out from another one: sign in again",
+    SIGNED_OUT_BY_ADMIN: "an administrator signed you out everywhere: sign in again",
     PASSWORD_CHANGED: "your password was changed: sign in again",
 }
 

@@ -15,6 +15,9 @@ own connections at once:
   sign in, its bots' keys stop working; its messages stay;
 - ``POST /api/admin/accounts/{id}/reactivate``: it may sign in again (its
   old sessions stay ended);
+- ``POST /api/admin/accounts/{id}/sign-out``: a person's sessions end (a
+  lost phone, a password someone else knows): every connection of it is
+  closed ``unauthorized``/4401 on every node; it signs in again as before;
 - (a member is taken out of a room with ``DELETE /api/rooms/{room}/members/
   {name}``, which administrators may use on any closed or open room:
   api_members.py);
@@ -39,14 +42,14 @@ from .api import ApiError, JsonHandler, one_page
 from .api_groups import tell_groups_of
 from .backend import BackendError
 from .clock import now_ms
-from .events import DEACTIVATED, AccountNotice, GuestNotice, Notice, RoomNotice
+from .events import DEACTIVATED, SIGNED_OUT_BY_ADMIN, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .links import issue_reset_link
 from .moderation import audit, keep_act, when
 from .names import BadNameError
 from .protocol import ProtocolError
 from .store.accounts_base import NameTakenError
-from .store.acts_base import DEACTIVATE, REACTIVATE, REMOVE_GUEST, ModerationAct
+from .store.acts_base import DEACTIVATE, REACTIVATE, REMOVE_GUEST, SIGN_OUT, ModerationAct
 from .store.records import CLOSED, MINUTE_MS, PERSON, Account
 
 DEFAULT_PAGE = 100
@@ -212,6 +215,31 @@ class AccountStateHandler(AdminHandler):
         audit.info("%r %sd the account %r (id %d)", self.admin.name, action, account.name, account.id)
         await self.keep(DEACTIVATE if action == "deactivate" else REACTIVATE, account.name, account.id)
         self.send_json({"account": account_entry(changed)})
+
+
+class AccountSignOutHandler(AdminHandler):
+    """``POST /api/admin/accounts/{id}/sign-out``: end every session of a person, wherever they are."""
+
+    async def post(self, raw_id: str) -> None:
+        account = await self.account(raw_id)
+        if account.kind != PERSON:
+            raise ApiError(
+                400, protocol.BAD_REQUEST, "a bot signs in with its keys and has no sessions: revoke its keys"
+            )
+        ended = await self.unavailable_if_failing(self.backend.accounts.revoke_sessions_of(account.id))
+        # Told even when no session was open: a token's connections close too, and come back with it.
+        await self.tell_every_node(AccountNotice(account.id, SIGNED_OUT_BY_ADMIN))
+        audit.info(
+            "%r signed the account %r (id %d) out everywhere: %s",
+            self.admin.name, account.name, account.id, sessions_ended(ended),
+        )  # fmt: skip
+        await self.keep(SIGN_OUT, account.name, account.id, detail=sessions_ended(ended))
+        self.send_json({"account": account_entry(account), "signed_out": ended})
+
+
+def sessions_ended(count: int) -> str:
+    """How many sessions were ended, in words."""
+    return f"{count} session{'' if count == 1 else 's'} ended"
 
 
 class GuestRemovalsHandler(AdminHandler):

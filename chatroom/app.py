@@ -18,7 +18,13 @@ from .allowances import Allowance
 from .api import HealthHandler, MetricsHandler, NotFoundHandler
 from .api_accounts import MeHandler, SessionHandler, SignOutEverywhereHandler
 from .api_acts import ModerationHistoryHandler
-from .api_admin import AccountStateHandler, AdminAccountsHandler, AdminRoomsHandler, GuestRemovalsHandler
+from .api_admin import (
+    AccountSignOutHandler,
+    AccountStateHandler,
+    AdminAccountsHandler,
+    AdminRoomsHandler,
+    GuestRemovalsHandler,
+)
 from .api_admin_role import AdminRoleHandler
 from .api_avatars import AvatarHandler, AvatarImageHandler
 from .api_bars import BarHandler, BarsHandler
@@ -317,6 +323,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/admin/accounts", AdminAccountsHandler, api),
             (r"/api/admin/accounts/([^/]+)/messages", AccountMessagesHandler, api),
             (r"/api/admin/accounts/([^/]+)/admin", AdminRoleHandler, api),
+            (r"/api/admin/accounts/([^/]+)/sign-out", AccountSignOutHandler, api),
             (r"/api/admin/accounts/([^/]+)/([^/]+)", AccountStateHandler, api),
             (r"/api/admin/guests/removals", GuestRemovalsHandler, api),
             (r"/api/admin/settings", SettingsHandler, api),

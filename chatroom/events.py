@@ -203,11 +203,14 @@ SIGNED_OUT = "signed_out"
 SIGNED_OUT_EVERYWHERE = "signed_out_everywhere"
 # One session ended by its person from another device (api_sessions.py), named by ``session_hash``.
 SIGNED_OUT_ELSEWHERE = "signed_out_elsewhere"
+# Every session ended by an administrator (api_admin.py): a lost device, a password someone else knows.
+SIGNED_OUT_BY_ADMIN = "signed_out_by_admin"
 RENAMED = "renamed"
 # A new password: every session ended but ``session_hash``'s, whose browser holds a new one.
 PASSWORD_CHANGED = "password_changed"
 ACCOUNT_CHANGES = (
-    DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, SIGNED_OUT_ELSEWHERE, RENAMED, PASSWORD_CHANGED,
+    DEACTIVATED, SIGNED_OUT, SIGNED_OUT_EVERYWHERE, SIGNED_OUT_ELSEWHERE, SIGNED_OUT_BY_ADMIN, RENAMED,
+    PASSWORD_CHANGED,
 )  # fmt: skip
 # The changes that end one session only, ``session_hash``'s.
 ONE_SESSION_CHANGES = (SIGNED_OUT, SIGNED_OUT_ELSEWHERE)

@@ -1,5 +1,6 @@
-"""One's devices (chatroom/api_sessions.py): the sessions listed with their browsers, and one signed out
-from another, on a real server with SQLite and with PostgreSQL, and across two nodes on Redis."""
+"""One's devices (chatroom/api_sessions.py): the sessions listed with their browsers, one signed out from
+another, and all of a person's by an administrator (chatroom/api_admin.py), on a real server with SQLite
+and with PostgreSQL, and across two nodes on Redis."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ ELSEWHERE = {
     "message": "this device was signed out from another one: sign in again",
 }
 NO_SUCH_SESSION = {"error": "not_found", "message": "no such session: it ended already, or it is not yours"}
+BY_ADMIN = {
+    "type": "error",
+    "code": "unauthorized",
+    "message": "an administrator signed you out everywhere: sign in again",
+}
+
+# The administrator of the module's server, kept beside it.
+administrators: dict[str, WebClient] = {}
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
@@ -36,7 +45,8 @@ def site(
 ) -> Iterator[tuple[ServerProcess, str]]:
     """A set-up server without guests and its join link."""
     database = new_database(request, tmp_path_factory.mktemp("sessions"))
-    with guestless_site(database) as (server, _, join_link):
+    with guestless_site(database) as (server, admin, join_link):
+        administrators[server.url] = admin
         yield server, join_link
 
 
@@ -156,3 +166,96 @@ def test_a_device_signed_out_through_one_node_is_closed_on_the_other(redis_serve
         assert laptop.call("DELETE", f"/api/me/sessions/{lost['id']}").json == {"signed_out": 1}
         assert next_of(phone_socket, "error") == ELSEWHERE
         assert close_code(phone_socket) == 4401
+
+
+def account_id(browser: WebClient) -> int:
+    return int(browser.get("/api/me").json["account"]["id"])
+
+
+def test_an_administrator_signs_a_person_out_everywhere(site: tuple[ServerProcess, str]) -> None:
+    """ann's phone is lost: the administrator signs her out everywhere. Each of her sockets gets the
+    administrator's unauthorized and 4401, none of her cookies opens anything, she signs in again with her
+    password; bob carries on; the moderation history and the log say what was done."""
+    server, join_link = site
+    admin = administrators[server.url]
+    name = unique("ann")
+    script = join(server, join_link, name)
+    phone, laptop = signed_in(server, name, IPHONE), signed_in(server, name, LINUX_FIREFOX)
+    bob = join(server, join_link, unique("bob"))
+    sockets = [session_socket(server, phone), session_socket(server, laptop)]
+    bob_socket = session_socket(server, bob)
+    ann_id = account_id(script)
+    answer = admin.call("POST", f"/api/admin/accounts/{ann_id}/sign-out")
+    assert answer.status == 200
+    assert (answer.json["signed_out"], answer.json["account"]["name"], answer.json["account"]["active"]) == (
+        3,
+        name,
+        True,
+    )
+    for ws in sockets:
+        assert next_of(ws, "error") == BY_ADMIN
+        assert close_code(ws) == 4401
+    assert [browser.get("/api/me").status for browser in (script, phone, laptop)] == [401, 401, 401]
+    again = WebClient(server.url)
+    assert again.sign_in(name).status == 200
+    assert again.get("/api/me").status == 200
+    bob_socket.send('{"type":"message","message":"still here"}')
+    assert next_of(bob_socket, "user")["message"] == "still here"
+    bob_socket.close()
+    acts = admin.get("/api/admin/moderation?limit=1").json["acts"]
+    assert {key: acts[0][key] for key in ("act", "actor", "subject", "subject_account", "detail")} == {
+        "act": "sign_out",
+        "actor": "Admin",
+        "subject": name,
+        "subject_account": ann_id,
+        "detail": "3 sessions ended",
+    }
+    assert (
+        f"'Admin' signed the account '{name}' (id {ann_id}) out everywhere: 3 sessions ended" in server.log()
+    )
+
+
+def test_signing_out_a_bot_or_nobody_is_refused_and_only_administrators_may(
+    site: tuple[ServerProcess, str],
+) -> None:
+    """A bot: 400, saying to revoke its keys; no such account: 404; a person asking: 403; nobody: 401;
+    the administrator's cookie without its XSRF token: 403. ann is signed in throughout."""
+    server, join_link = site
+    admin = administrators[server.url]
+    ann = join(server, join_link, unique("ann"))
+    bob = join(server, join_link, unique("bob"))
+    path = f"/api/admin/accounts/{account_id(ann)}/sign-out"
+    bot = make_bot(server.db, unique("ci"))
+    bot_id = next(
+        a["id"] for a in admin.get("/api/admin/accounts?limit=500").json["accounts"] if a["name"] == bot.name
+    )
+    refused = admin.call("POST", f"/api/admin/accounts/{bot_id}/sign-out")
+    assert (refused.status, refused.json) == (
+        400,
+        {
+            "error": "bad_request",
+            "message": "a bot signs in with its keys and has no sessions: revoke its keys",
+        },
+    )
+    assert admin.call("POST", "/api/admin/accounts/99999999/sign-out").error == (404, "not_found")
+    assert bob.call("POST", path).error == (403, "forbidden")
+    assert WebClient(server.url).call("POST", path).error == (401, "unauthorized")
+    assert admin.call("POST", path, xsrf=False).error == (403, "xsrf")
+    assert ann.get("/api/me").status == 200
+
+
+def test_a_person_signed_out_by_an_administrator_on_one_node_is_closed_on_the_other(
+    redis_server: RedisServer,  # noqa: F811
+) -> None:
+    """The administrator on the left node signs ann out: her socket on the right node gets unauthorized
+    and 4401."""
+    with node(redis_server, guests=False) as left, node(redis_server, guests=False) as right:
+        _, join_link = set_up(right)
+        ann = join(right, join_link, "ann")
+        ann_socket = session_socket(right, ann)
+        on_left = WebClient(left.url)
+        assert on_left.sign_in("Admin").status == 200
+        answer = on_left.call("POST", f"/api/admin/accounts/{account_id(ann)}/sign-out")
+        assert (answer.status, answer.json["signed_out"]) == (200, 1)
+        assert next_of(ann_socket, "error") == BY_ADMIN
+        assert close_code(ann_socket) == 4401

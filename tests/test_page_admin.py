@@ -310,7 +310,9 @@ def test_an_administrator_hands_someone_who_forgot_their_password_a_link_to_a_ne
     pages: Pages,
 ) -> None:
     """Beside each other person the panel offers "Password link": the link shows with the person's name,
-    ready to copy, and opening it lets them choose a new password and land in the chat signed in."""
+    ready to copy, and opening it lets them choose a new password and land in the chat signed in. Then
+    "Sign out", pressed twice, signs her out everywhere: her page says an administrator did, and offers
+    to sign in again; the panel says how many sessions ended and the moderation list tells the act."""
     database = tmp_path / "chat.db"
     make_account(database, "root", admin=True)
     make_account(database, "Ava Chen")
@@ -337,6 +339,23 @@ def test_an_administrator_hands_someone_who_forgot_their_password_a_link_to_a_ne
         ava.locator("#password-again").press("Enter")
         expect_online(ava)
         expect(ava.locator("#me-nick")).to_have_text("Ava Chen")
+        sign_out = people.filter(has_text="Ava Chen").get_by_role(
+            "button", name="Sign Ava Chen out everywhere"
+        )
+        sign_out.click()
+        expect(sign_out).to_have_text("Really sign Ava Chen out everywhere?")
+        sign_out.click()
+        expect(page.locator("#admin-note")).to_have_text(
+            "Ava Chen is signed out everywhere (1 session ended)."
+        )
+        expect(ava.locator("#status-text")).to_have_text("Signed out")
+        expect(ava.locator("#connection-banner")).to_contain_text(
+            "An administrator signed you out everywhere: sign in again."
+        )
+        expect(ava.get_by_role("link", name="Sign in again")).to_be_visible()
+        expect(page.locator("#admin-acts > li").first).to_contain_text(
+            "root signed Ava Chen out everywhere (1 session ended)"
+        )
 
 
 def test_an_administrator_deletes_everything_a_troll_wrote_from_the_panel(

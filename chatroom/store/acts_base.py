@@ -36,10 +36,12 @@ REMOVE_ADMIN = "remove_admin"
 REMOVE_EMOJI = "remove_emoji"
 # An administrator changed a group someone else created (``detail``: what, in words).
 MANAGE_GROUP = "manage_group"
+# An administrator ended every session of an account (``detail``: how many, in words).
+SIGN_OUT = "sign_out"
 ACT_KINDS = (
     *(DEACTIVATE, REACTIVATE, REMOVE_MEMBER, REMOVE_GUEST),
     *(DELETE_MESSAGE, DELETE_EVERYTHING, BAR, LIFT_BAR),
-    *(MAKE_ADMIN, REMOVE_ADMIN, REMOVE_EMOJI, MANAGE_GROUP),
+    *(MAKE_ADMIN, REMOVE_ADMIN, REMOVE_EMOJI, MANAGE_GROUP, SIGN_OUT),
 )
 
 

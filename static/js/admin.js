@@ -1,5 +1,5 @@
-// The administration panel: people (deactivate, reactivate, make or remove an administrator, a link to a new
-// password for someone who forgot theirs, delete all they wrote), closed rooms'
+// The administration panel: people (deactivate, reactivate, sign out everywhere, make or remove an
+// administrator, a link to a new password for someone who forgot theirs, delete all they wrote), closed rooms'
 // members (admin_rooms.js), guest access (admin_settings.js), guests (remove
 // and bar), bots (admin_bots.js) and the moderation history (admin_acts.js).
 // Shown only to administrators.
@@ -76,7 +76,9 @@ function personItem(person) {
   const actions = element("span", "person-actions");
   actions.append(activeButton(person), " ", deleteMessagesButton(person));
   if (person.active) actions.append(passwordLinkButton(person));
-  if (person.active && person.kind === "person") actions.append(" ", roleButton(person));
+  if (person.active && person.kind === "person") {
+    actions.append(" ", signOutButton(person), " ", roleButton(person));
+  }
   item.append(" ", actions);
   return item;
 }
@@ -119,6 +121,29 @@ function activeButton(person) {
       return;
     }
     setActive(person, !person.active);
+  });
+  return button;
+}
+
+// A lost phone, a password someone else has seen: every session of the person ends at once, on every
+// device; they sign in again with their password. The first click asks to click again.
+function signOutButton(person) {
+  const button = element("button", "link-button", "Sign out");
+  button.type = "button";
+  button.setAttribute("aria-label", `Sign ${person.name} out everywhere`);
+  button.addEventListener("click", async () => {
+    if (button.dataset.armed !== "yes") {
+      button.dataset.armed = "yes";
+      button.textContent = `Really sign ${person.name} out everywhere?`;
+      return;
+    }
+    try {
+      const answer = await adminCall("POST", `/api/admin/accounts/${person.id}/sign-out`);
+      say(`${person.name} is signed out everywhere (${counted(answer.signed_out, "session")} ended).`);
+      await refresh();
+    } catch (error) {
+      say(error.message);
+    }
   });
   return button;
 }

@@ -54,6 +54,7 @@ const WORDS = {
   remove_admin: () => [" took the administration from ", ""],
   remove_emoji: () => [" removed a custom emoji ", " had added"],
   manage_group: () => [" changed a group of ", ""],
+  sign_out: () => [" signed ", " out everywhere"],
 };
 
 function actItem(act) {
