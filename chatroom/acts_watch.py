@@ -3,7 +3,7 @@
 An administrator who deactivates an account, or makes someone an
 administrator, in the Administration panel tells every node at once (a
 notice on the bus): the account's open sockets close, every page marks the
-name. ``python -m chatroom admin deactivate`` (or ``make-admin``,
+name. ``python -m chatroom admin deactivate`` (or ``sign-out``, ``make-admin``,
 ``remove-admin``) writes to the database alone: no bus reaches it when the
 store is SQLite, so a running server would keep a deactivated account's
 open sockets until they closed by themselves — the account someone locks
@@ -19,8 +19,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from .events import DEACTIVATED, AccountNotice, AdminNotice, Notice
-from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REMOVE_ADMIN, ActStore, ModerationAct
+from .events import DEACTIVATED, SIGNED_OUT_BY_ADMIN, AccountNotice, AdminNotice, Notice
+from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REMOVE_ADMIN, SIGN_OUT, ActStore, ModerationAct
 from .store.base import StoreError
 from .tasks import Repeating
 
@@ -92,5 +92,7 @@ class ActsWatch(Repeating):
             return
         if act.act == DEACTIVATE:
             self.tell(AccountNotice(act.subject_id, DEACTIVATED))
+        elif act.act == SIGN_OUT:
+            self.tell(AccountNotice(act.subject_id, SIGNED_OUT_BY_ADMIN))
         elif act.act in (MAKE_ADMIN, REMOVE_ADMIN):
             self.tell(AdminNotice(act.subject_id, act.subject, act.act == MAKE_ADMIN))

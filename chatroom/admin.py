@@ -1,16 +1,16 @@
 """Administration on the database directly: create people and bots, issue reset links, deactivate and
-reactivate accounts, make administrators or take it back, list accounts.
+reactivate accounts, sign people out everywhere, make administrators or take it back, list accounts.
 
 What ``python -m chatroom admin`` does, without its terminal: cli.py reads
 the password and prints. Works with or without a server running on the same
 database: everything goes through the store and its rules (names unique up
 to look-alikes, secrets stored hashed).
 
-Deactivating ends the account's sessions in the store, so a running server
-refuses them at their next request or connection. Nothing here reaches a
+Deactivating, or signing out everywhere, ends the account's sessions in the
+store, so a running server refuses them at their next request or connection. Nothing here reaches a
 running server's processes: each reads the moderation history every few
 seconds and acts on these acts as on the panel's (acts_watch.py), closing a
-deactivated account's open connections and marking an administrator.
+deactivated or signed-out account's open connections and marking an administrator.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ from . import bots
 from .clock import now_ms
 from .config import Settings
 from .links import issue_reset_link
-from .moderation import audit, keep_act
+from .moderation import audit, keep_act, sessions_ended
 from .passwords import Passwords
 from .store import open_store
 from .store.accounts_base import AccountStore
-from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REACTIVATE, REMOVE_ADMIN, ModerationAct
+from .store.acts_base import DEACTIVATE, MAKE_ADMIN, REACTIVATE, REMOVE_ADMIN, SIGN_OUT, ModerationAct
 from .store.base import Store
 from .store.records import PERSON, Account
 
@@ -123,6 +123,31 @@ async def set_active(settings: Settings, name: str, *, active: bool) -> tuple[Ac
     done = "reactivated" if active else "deactivated"
     audit.info("%s %s the account %r (id %d)", COMMAND_LINE, done, changed.name, changed.id)
     return changed, True
+
+
+async def sign_out(settings: Settings, name: str) -> tuple[Account, int]:
+    """End every session of the named person (a lost device, a password someone else saw); the account
+    and how many sessions ended. Logged and kept in the history as the panel's sign-out is.
+
+    AdminError for a name without an account, or a bot (it has keys, not sessions).
+    """
+    async with opened(settings) as store:
+        accounts = store.accounts
+        account = await accounts.account_by_name(name)
+        if account is None:
+            raise AdminError(f"there is no account named {name!r}")
+        if account.is_bot:
+            raise AdminError(f"{account.name!r} is a bot: it has API keys, not sessions")
+        ended = await accounts.revoke_sessions_of(account.id)
+        detail = sessions_ended(ended)
+        await keep_act(
+            accounts,
+            ModerationAct(SIGN_OUT, now_ms(), COMMAND_LINE, account.name, None, account.id, detail=detail),
+        )
+    audit.info(
+        "%s signed the account %r (id %d) out everywhere: %s", COMMAND_LINE, account.name, account.id, detail
+    )
+    return account, ended
 
 
 async def set_administrator(settings: Settings, name: str, *, admin: bool) -> tuple[Account, bool]:

@@ -45,7 +45,7 @@ from .clock import now_ms
 from .events import DEACTIVATED, SIGNED_OUT_BY_ADMIN, AccountNotice, GuestNotice, Notice, RoomNotice
 from .identity import Identity
 from .links import issue_reset_link
-from .moderation import audit, keep_act, when
+from .moderation import audit, keep_act, sessions_ended, when
 from .names import BadNameError
 from .protocol import ProtocolError
 from .store.accounts_base import NameTakenError
@@ -235,11 +235,6 @@ class AccountSignOutHandler(AdminHandler):
         )  # fmt: skip
         await self.keep(SIGN_OUT, account.name, account.id, detail=sessions_ended(ended))
         self.send_json({"account": account_entry(account), "signed_out": ended})
-
-
-def sessions_ended(count: int) -> str:
-    """How many sessions were ended, in words."""
-    return f"{count} session{'' if count == 1 else 's'} ended"
 
 
 class GuestRemovalsHandler(AdminHandler):

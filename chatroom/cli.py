@@ -22,6 +22,7 @@ from . import admin
 from .bots import BotError
 from .command_flags import AdminOptions, parse_admin, parse_transfer
 from .flags import parse_settings
+from .moderation import sessions_ended
 from .names import BadNameError, normalize_nick
 from .passwords import PasswordRuleError, check_new
 from .store import sqlite_path
@@ -205,6 +206,13 @@ def _set_active(options: AdminOptions, *, active: bool) -> None:
         print(f"deactivated {account.name}: signed out everywhere, it cannot sign in")
 
 
+def _sign_out(options: AdminOptions) -> None:
+    assert options.name is not None
+    _require_database(options.settings.database)
+    account, ended = asyncio.run(admin.sign_out(options.settings, options.name))
+    print(f"signed {account.name} out everywhere: {sessions_ended(ended)}")
+
+
 def _make_admin(options: AdminOptions) -> None:
     _set_administrator(options, make=True)
 
@@ -297,6 +305,7 @@ ADMIN_ACTIONS: dict[str, Callable[[AdminOptions], None]] = {
     "reset-link": _reset_link,
     "deactivate": _deactivate,
     "reactivate": _reactivate,
+    "sign-out": _sign_out,
     "make-admin": _make_admin,
     "remove-admin": _remove_admin,
     "list-users": _list_users,

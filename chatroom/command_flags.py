@@ -26,6 +26,7 @@ ADMIN_ACTIONS = {
     "reset-link": "print a link that lets an account choose a new password (once, within 24 hours)",
     "deactivate": "deactivate an account: its sessions end and it cannot sign in; its messages stay",
     "reactivate": "let a deactivated account sign in again",
+    "sign-out": "end every session of a person (a lost device): each signs in again with the password",
     "make-admin": "make a person an administrator of the server",
     "remove-admin": "make an administrator a person like any other (not the last active one)",
     "list-users": "list the accounts",

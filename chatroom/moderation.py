@@ -56,3 +56,8 @@ def bar_refusal(until: int | None) -> dict[str, Any] | None:
 def when(ms: int) -> str:
     """A time (ms since 1970) as people read it, in UTC."""
     return datetime.datetime.fromtimestamp(ms / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def sessions_ended(count: int) -> str:
+    """How many sessions a sign-out ended, in words: the detail its act keeps."""
+    return f"{count} session{'' if count == 1 else 's'} ended"

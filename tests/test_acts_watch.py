@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from chatroom.acts_watch import PAGE, ActsWatch
-from chatroom.events import DEACTIVATED, AccountNotice, AdminNotice, Notice
+from chatroom.events import DEACTIVATED, SIGNED_OUT_BY_ADMIN, AccountNotice, AdminNotice, Notice
 from chatroom.store.acts_base import (
     DEACTIVATE,
     MAKE_ADMIN,
     REACTIVATE,
     REMOVE_ADMIN,
     REMOVE_MEMBER,
+    SIGN_OUT,
     ModerationAct,
 )
 from chatroom.store.base import StoreError
@@ -108,6 +109,18 @@ async def test_each_new_deactivation_is_told_once_oldest_first_and_other_acts_ar
     assert told == deactivated(*(100 + n for n in range(PAGE + 10) if n % 3 == 0))
     await watch.look()
     assert len(told) == len(range(0, PAGE + 10, 3))
+
+
+@in_loop
+async def test_a_sign_out_of_the_command_line_is_told_and_the_panel_s_is_not() -> None:
+    """The command line's sign-out closes the person's sockets as the panel's notice does; the panel's
+    own (an administrator's account as actor) was told on the bus already."""
+    history, watch, told = watched()
+    await watch.look()
+    history.add(SIGN_OUT, 4, by=1)
+    history.add(SIGN_OUT, 5)
+    await watch.look()
+    assert told == [AccountNotice(5, SIGNED_OUT_BY_ADMIN)]
 
 
 @in_loop

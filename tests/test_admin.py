@@ -253,6 +253,48 @@ def test_deactivating_from_the_command_line_closes_the_open_sockets_of_a_running
             assert next_of(witness, "user", skip=("sys", "typing", "presence"))["message"] == "still here"
 
 
+def test_signing_out_from_the_command_line_ends_every_session_and_closes_the_open_sockets(
+    tmp_path: Path,
+) -> None:
+    """bob lost a device: signed out here, both his sessions end, his open socket is told an administrator
+    signed him out and closed 4401 within seconds, and he signs in again with his password; another
+    person's socket carries on. One chatroom.moderation line, one act of the history."""
+    db = tmp_path / "chat.db"
+    with ServerProcess(db, guests=False) as server:
+        root, join_link = set_up(server)
+        bob = join(server, join_link, "bob")
+        lost = WebClient(server.url)
+        assert lost.sign_in("bob").status == 200
+        with session_socket(server, root) as witness, session_socket(server, lost) as bobs:
+            done = admin("sign-out", "BOB", "--db", str(db))
+            assert (done.returncode, done.stdout) == (0, "signed bob out everywhere: 2 sessions ended\n"), (
+                done
+            )
+            assert error_line(done).endswith(
+                "INFO chatroom.moderation: the command line signed the account 'bob' (id 2) out everywhere:"
+                " 2 sessions ended"
+            )
+            assert [client.get("/api/me").status for client in (bob, lost)] == [401, 401]
+            error = next_of(bobs, "error", timeout=15)
+            assert error["message"] == "an administrator signed you out everywhere: sign in again"
+            assert close_code(bobs) == 4401
+            say(witness, "still here")
+            assert next_of(witness, "user", skip=("sys", "typing", "presence"))["message"] == "still here"
+        assert WebClient(server.url).sign_in("bob").status == 200
+        acts = root.get("/api/admin/moderation").json["acts"]
+        assert [(a["actor"], a["act"], a["subject"], a["detail"]) for a in acts] == [
+            ("the command line", "sign_out", "bob", "2 sessions ended"),
+        ]
+    assert admin("create-bot", "ci", "--db", str(db)).returncode == 0
+    for args, says in [
+        (("sign-out", "nobody"), "there is no account named 'nobody'"),
+        (("sign-out", "ci"), "'ci' is a bot: it has API keys, not sessions"),
+    ]:
+        result = admin(*args, "--db", str(db))
+        assert (result.returncode, result.stdout) == (2, ""), result
+        assert says in error_line(result)
+
+
 def test_make_admin_and_remove_admin_on_a_running_server(tmp_path: Path) -> None:
     """bob made an administrator here: the server marks him on every open page and his socket comes back
     with the rights (it reads the moderation history); he administers; taken back, he does not. Each act
