@@ -24,6 +24,7 @@ import {refreshCustomEmoji} from "./message_state.js";
 import {wireCompletion} from "./completion.js";
 import {wireEmojiCompletion} from "./emoji_complete.js";
 import {wireMentionCompletion} from "./mention_complete.js";
+import {wireSlashCommands} from "./slash_commands.js";
 import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
 import {forgetPeers, onPeer} from "./peers.js";
@@ -251,6 +252,7 @@ function wirePage() {
   wireLightbox();
   wireMentionCompletion();
   wireEmojiCompletion();
+  wireSlashCommands();
   wireCompletion();
   identity.wireIdentity();
   wireRooms();

@@ -21,6 +21,7 @@ import {
   wireRoomMentionConfirm,
 } from "./room_mention_confirm.js";
 import {isOwnMessage, session} from "./session.js";
+import {slashCommand} from "./slash_commands.js";
 
 const TYPING_SEND_EVERY_MS = 2500;
 const MAX_BOX_HEIGHT_PX = 160;
@@ -56,6 +57,7 @@ export function typedSincePending() {
 // ``confirmed``: the person said to send a mention of many; ``learnt``: how many it notifies was waited for.
 export function sendMessage({confirmed = false, learnt = false} = {}) {
   const files = hasFilesToSend();
+  if (!confirmed && !learnt && commanded()) return;
   const raw = typedSincePending();
   const text = raw.trim();
   if (box.pending && !text && !files) return; // Enter again on the message on its way
@@ -75,6 +77,41 @@ export function sendMessage({confirmed = false, learnt = false} = {}) {
   keepDraft(); // sent: no longer a draft, though the box shows it until it is stored
   ui.composer.classList.add("sending");
   sendFrame({type: FRAME.MESSAGE, message: raw, ref: message.ref, reply_to: message.replyTo});
+}
+
+// A slash command (static/js/slash_commands.js): its refusal said, or its page action done, and
+// true (nothing is sent); or the box's text changed into the message that goes instead, which the
+// box shows until it is stored, as any message.
+function commanded() {
+  const typed = typedSincePending();
+  const command = slashCommand(typed);
+  if (!command) return false;
+  if (command.refusal) {
+    showSendError(command.refusal);
+    return true;
+  }
+  if (command.run) {
+    runCommand(command.run, typed);
+    return true;
+  }
+  replaceTyped(typed, command.text);
+  return false;
+}
+
+// ``typed`` (the end of the box) replaced by ``text``.
+function replaceTyped(typed, text) {
+  const value = ui.text.value;
+  ui.text.value = value.slice(0, value.length - typed.length) + text;
+  fitTextBox();
+}
+
+async function runCommand(run, typed) {
+  clearSendError();
+  const refusal = await run();
+  if (refusal) return showSendError(refusal);
+  replaceTyped(typed, "");
+  ui.text.value = ui.text.value.trimEnd();
+  keepDraft();
 }
 
 // The files waiting above the box go, the box's text (if any) as the first one's caption.
