@@ -7,10 +7,11 @@ database: everything goes through the store and its rules (names unique up
 to look-alikes, secrets stored hashed).
 
 Deactivating, or signing out everywhere, ends the account's sessions in the
-store, so a running server refuses them at their next request or connection. Nothing here reaches a
-running server's processes: each reads the moderation history every few
-seconds and acts on these acts as on the panel's (acts_watch.py), closing a
-deactivated or signed-out account's open connections and marking an administrator.
+store, so a running server refuses them at their next request or connection.
+Nothing here reaches a running server's processes: each reads the moderation
+history every few seconds and acts on these acts as on the panel's
+(acts_watch.py), closing a deactivated or signed-out account's open
+connections and marking an administrator.
 """
 
 from __future__ import annotations

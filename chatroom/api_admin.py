@@ -222,18 +222,22 @@ class AccountSignOutHandler(AdminHandler):
 
     async def post(self, raw_id: str) -> None:
         account = await self.account(raw_id)
-        if account.kind != PERSON:
+        if account.is_bot:
             raise ApiError(
                 400, protocol.BAD_REQUEST, "a bot signs in with its keys and has no sessions: revoke its keys"
             )
         ended = await self.unavailable_if_failing(self.backend.accounts.revoke_sessions_of(account.id))
         # Told even when no session was open: a token's connections close too, and come back with it.
         await self.tell_every_node(AccountNotice(account.id, SIGNED_OUT_BY_ADMIN))
+        detail = sessions_ended(ended)
         audit.info(
             "%r signed the account %r (id %d) out everywhere: %s",
-            self.admin.name, account.name, account.id, sessions_ended(ended),
-        )  # fmt: skip
-        await self.keep(SIGN_OUT, account.name, account.id, detail=sessions_ended(ended))
+            self.admin.name,
+            account.name,
+            account.id,
+            detail,
+        )
+        await self.keep(SIGN_OUT, account.name, account.id, detail=detail)
         self.send_json({"account": account_entry(account), "signed_out": ended})
 
 

@@ -1,6 +1,6 @@
 // The administration panel: people (deactivate, reactivate, sign out everywhere, make or remove an
-// administrator, a link to a new password for someone who forgot theirs, delete all they wrote), closed rooms'
-// members (admin_rooms.js), guest access (admin_settings.js), guests (remove
+// administrator, a link to a new password for someone who forgot theirs, delete all they wrote),
+// closed rooms' members (admin_rooms.js), guest access (admin_settings.js), guests (remove
 // and bar), bots (admin_bots.js) and the moderation history (admin_acts.js).
 // Shown only to administrators.
 // Every name reaches the page as text, never as markup.
