@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.held_answers import HeldAnswers
 from tests.support import ServerProcess, unique
-from tests.test_page import SCREENSHOT_PHONE, Pages, say
+from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
 from tests.test_page_changes import shoot
 from tests.test_page_journey import signed_in
 from tests.web_client import WebClient, join, set_up
@@ -178,7 +178,8 @@ def test_paused_notifications_show_a_moon_to_others_until_resumed(
     site: Site, pages: Pages, tmp_path: Path
 ) -> None:
     """Ann pauses for 30 minutes: her menu says until when and offers Resume; bob sees 🌙 "notifications
-    paused" beside her name; resumed, the moon goes. A chosen time in the past is refused in words."""
+    paused" beside her name; resumed, the moon goes. A chosen time in the past is refused in words. She
+    turns the notifications' sound off: kept in her browser, it is still off after a reload."""
     (_, ann_client), (_, bob_client) = site.people("ann", "bob")
     room = site.room(ann_client)
     ann, bob = site.page(pages, ann_client, room), site.page(pages, bob_client, room)
@@ -200,6 +201,14 @@ def test_paused_notifications_show_a_moon_to_others_until_resumed(
     ann.get_by_role("button", name="Resume notifications").click()
     expect(ann.get_by_role("button", name="Pause notifications")).to_be_visible()
     expect(moon).to_have_count(0)
+    sound = ann.get_by_role("checkbox", name="Play a sound with notifications")
+    expect(sound).to_be_checked()
+    sound.uncheck()
+    assert ann.evaluate("localStorage.getItem('chatroom.sound')") == "off"
+    ann.reload()
+    expect_online(ann)
+    open_menu(ann)
+    expect(ann.get_by_role("checkbox", name="Play a sound with notifications")).not_to_be_checked()
 
 
 def test_screenshots_of_the_status_dialog_and_the_marks(site: Site, pages: Pages, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from tests.page_browser import wait_for
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act_more
@@ -55,6 +56,21 @@ CATCH = """
   window.__background = (hidden) => {
     window.__hidden = hidden;
     document.dispatchEvent(new Event("visibilitychange"));
+  };
+})();
+"""
+
+
+# Tones the page's chime plays (static/js/sound.js), counted: headless Chromium has no speaker.
+COUNT_TONES = """
+(() => {
+  window.__tones = 0;
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    createOscillator() {
+      window.__tones += 1;
+      return super.createOscillator();
+    }
   };
 })();
 """
@@ -181,6 +197,44 @@ def test_a_mention_in_a_background_tab_makes_one_notification(server: ServerProc
     ]
     ann.evaluate("window.__notes[0].note.listeners.forEach((listener) => listener())")
     ann.wait_for_url("**/?room=desk")
+
+
+def test_a_notification_chimes_once_unless_the_sound_is_off(server: ServerProcess, pages: Pages) -> None:
+    """Ann has two background tabs she has clicked in: a mention pops a notification up and one chime (two
+    tones) rings, in one tab only. With the sound off in her browser (the account menu's "Play a sound
+    with notifications": tests/test_page_status.py), the next mention pops up, silently, whichever tab
+    shows it."""
+    bob = open_as(pages, server, "kai")
+    ann = pages.open("about:blank")
+    ann.context.grant_permissions(["notifications"], origin=server.url)
+    ann.context.add_init_script(CATCH + COUNT_TONES)
+    ann.goto(f"{server.url}/?room=lobby&token={token_for('lea')}")
+    expect_online(ann)
+    create_closed_room(bob, "bells", "lea")
+    other = tab(ann.context, server, "lea", "lobby")
+    both = (ann, other)
+    for page in both:
+        expect(page.locator('#rooms .room-link[data-room="bells"]')).to_have_count(1)
+        page.locator("#text").click()  # what lets a page play sound
+        page.evaluate("window.__background(true)")
+
+    def notes() -> int:
+        return sum(len(caught(page)) for page in both)
+
+    def tones() -> list[int]:
+        return [int(page.evaluate("window.__tones")) for page in both]
+
+    say(bob, "@lea ring ring")
+    wait_for(ann, lambda: notes() >= 1)
+    ann.wait_for_timeout(500)
+    assert sorted(tones()) == [0, 2]
+    ann.evaluate("localStorage.setItem('chatroom.sound', 'off')")  # what unticking the box keeps
+    ann.wait_for_timeout(1000)  # past the second within which only one tab rings
+    shown = notes()
+    say(bob, "@lea quietly now")
+    wait_for(ann, lambda: notes() > shown)
+    ann.wait_for_timeout(500)
+    assert sorted(tones()) == [0, 2]
 
 
 def test_paused_notifications_count_mentions_and_pop_up_nothing_until_resumed(

@@ -25,6 +25,7 @@ import {wireCompletion} from "./completion.js";
 import {wireEmojiCompletion} from "./emoji_complete.js";
 import {wireMentionCompletion} from "./mention_complete.js";
 import {wireSlashCommands} from "./slash_commands.js";
+import {wireSound} from "./sound.js";
 import * as messages from "./messages.js";
 import * as outbox from "./outbox.js";
 import {forgetPeers, onPeer} from "./peers.js";
@@ -248,6 +249,7 @@ function wirePage() {
   ui.scroller.addEventListener("scroll", markSeenSoon, {passive: true});
   window.addEventListener("focus", markSeenSoon);
   composer.wireComposer();
+  wireSound();
   drafts.wireDrafts({typed: composer.typedSincePending, shown: composer.fitTextBox, changed: () => showRooms()});
   wireLightbox();
   wireMentionCompletion();

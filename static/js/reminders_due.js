@@ -9,6 +9,7 @@ import {announce, element} from "./dom.js";
 import {jumpTo} from "./permalink.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
 import {session} from "./session.js";
+import {chime} from "./sound.js";
 import {ownPaused} from "./status.js";
 
 const $ = (id) => document.getElementById(id);
@@ -76,6 +77,7 @@ function notify(row, entry) {
   const {about, text} = words(row, entry, NOTIFY_TEXT_CHARS);
   // One notification per reminder: another tab of the same person replaces it rather than adding one.
   const notice = new Notification(`⏰ Reminder: ${about}`, {body: text, tag: `chatroom:reminder:${row.id}`});
+  chime();
   notice.addEventListener("click", () => {
     window.focus();
     notice.close();

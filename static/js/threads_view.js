@@ -15,6 +15,7 @@ import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
 import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
 import {session} from "./session.js";
+import {chime} from "./sound.js";
 import {ownPaused} from "./status.js";
 import {openThread} from "./thread.js";
 import {notifyLevel} from "./unread.js";
@@ -148,6 +149,7 @@ export async function onThreadReply(frame) {
   const body = (!reply.message && file ? fileLabel(file.name) : String(reply.message)).slice(0, NOTIFY_TEXT_CHARS);
   // One notification per thread: another tab of the same person replaces it rather than adding one.
   const notice = new Notification(title, {body, tag: `chatroom:thread:${frame.room}:${frame.root}`});
+  chime();
   notice.addEventListener("click", () => {
     window.focus();
     notice.close();

@@ -13,6 +13,7 @@ import {element} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {FRAME} from "./protocol.js";
 import {session} from "./session.js";
+import {chime} from "./sound.js";
 import {ownPaused} from "./status.js";
 
 const MARK_DELAY_MS = 250; // marks of a reader scrolling through a burst go as one
@@ -189,6 +190,7 @@ async function maybeNotify(room, before, after) {
   const title = mentioned ? `${newest.nick} mentioned you${where}` : `${newest.nick}${where}`;
   // One notification per room: another tab of the same person replaces it rather than adding one.
   const notice = new Notification(title, {body: summary(newest).slice(0, NOTIFY_TEXT_CHARS), tag: `chatroom:${room}`});
+  chime();
   notice.addEventListener("click", () => {
     window.focus();
     notice.close();
