@@ -3,6 +3,8 @@
 Typing "/" offers the commands; "/me" and "/shrug" change the message that
 goes; "/topic", "/join" and "/search" act on the page and send nothing; any
 other "/word" is refused in words and sends nothing, and "//" sends one "/".
+A thread's reply box takes them too; sent later, "/me" goes as it would
+now, and a command that acts on the page is refused.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from playwright.sync_api import Page, expect
 from tests.page_browser import Pages
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, say
+from tests.test_page_changes import act, message
 from tests.test_page_rooms import open_as
+from tests.test_page_threads import panel
 from tests.test_page_topic import make_room
 
 BAD_ROOM = (
@@ -126,3 +130,31 @@ def test_a_guest_may_not_set_the_topic_and_is_told_so(pages: Pages) -> None:
         )
         refused(guest, "/topic Mine now", "You cannot set this room's topic here.")
         expect(guest.locator("#room-topic")).to_be_hidden()
+
+
+def test_a_threads_box_takes_commands_and_send_later_refuses_those_that_act(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """In a thread, "/me nods" is a reply in italics and "/frob" is refused in the panel's words; "⏰ Send
+    later" of "/topic …" is refused in words and schedules nothing."""
+    make_room(server, "ann", "porch", kind="open")
+    ann = open_as(pages, server, "ann", room="porch")
+    say(ann, "coffee outside?")
+    act(ann, message(ann, "coffee outside?"), "Start a thread")
+    box = panel(ann).get_by_role("textbox", name="Reply in the thread")
+    box.fill("/me nods")
+    box.press("Enter")
+    expect(box).to_have_value("")
+    expect(panel(ann).locator(".msg .text em")).to_have_text(["nods"])
+    box.fill("/frob")
+    box.press("Enter")
+    expect(ann.locator("#thread-error")).to_have_text(NOT_A_COMMAND)
+    expect(box).to_have_value("/frob")
+    ann.locator("#text").fill("/topic Coffee at ten")
+    ann.locator("#schedule-open").click()
+    ann.get_by_role("menuitem", name="In 30 minutes").click()
+    expect(ann.locator("#send-error")).to_have_text(
+        "A command cannot be sent later: press Enter to do it now."
+    )
+    expect(ann.locator("#text")).to_have_value("/topic Coffee at ten")
+    expect(ann.locator("#scheduled-line")).to_be_hidden()

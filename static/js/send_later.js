@@ -16,6 +16,7 @@ import {ERROR, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {explain} from "./refusals.js";
 import {cancelReply, replyTarget} from "./reply.js";
 import {session} from "./session.js";
+import {slashCommand} from "./slash_commands.js";
 import {threadRoot} from "./thread.js";
 import {closeTimeMenu, openTimeMenu, sayWhen, timeMenuOpener, wireTimeMenu} from "./time_menu.js";
 
@@ -59,7 +60,12 @@ function boxOf(thread) {
 
 async function schedule(ms, thread) {
   const box = boxOf(thread);
-  const raw = box.field.value;
+  const typed = box.field.value;
+  // "/me" and "/shrug" go later as they would now; a command that acts on the page is done now or never.
+  const command = slashCommand(typed);
+  if (command?.refusal) return box.problem(command.refusal);
+  if (command?.run) return box.problem("A command cannot be sent later: press Enter to do it now.");
+  const raw = command ? command.text : typed;
   const text = raw.trim();
   if (box.files) return box.problem("Files cannot be sent later: send them now, or remove them first.");
   if (!text) return box.problem(explain(ERROR.EMPTY));
@@ -68,7 +74,7 @@ async function schedule(ms, thread) {
   const body = {room: session.room, message: raw, at: Math.ceil(ms / 1000), ...box.answers};
   const answer = await apiCall("POST", "/api/me/scheduled", body);
   if (!answer.ok) return box.problem(failure(answer));
-  if (box.field.value === raw) box.field.value = "";
+  if (box.field.value === typed) box.field.value = "";
   box.done();
   announce(`Scheduled: it will be sent ${sayWhen(answer.body.at * 1000)}.`);
   showLine();

@@ -14,6 +14,7 @@ import {permalink} from "./permalink.js";
 import {ERROR, FRAME, MAX_MESSAGE_CHARS, codePoints} from "./protocol.js";
 import {messageItem, regroup} from "./render.js";
 import {isOwnMessage, mayWrite, session} from "./session.js";
+import {slashCommand} from "./slash_commands.js";
 import {countReply, showSentToRoom, showSummary, uncountReply} from "./thread_summary.js";
 
 const $ = (id) => document.getElementById(id);
@@ -185,8 +186,9 @@ function sayProblem(words) {
 function send(event) {
   event.preventDefault();
   const field = $("thread-text");
+  if (!panel.root || commanded(field)) return;
   const text = field.value.trim();
-  if (!text || !panel.root) return;
+  if (!text) return;
   if (codePoints(text) > MAX_MESSAGE_CHARS) return sayProblem("That is too long.");
   panel.refCounter += 1;
   const ref = `${REF_PREFIX}${Date.now().toString(36)}-${panel.refCounter}`;
@@ -199,6 +201,24 @@ function send(event) {
   field.value = "";
   $("thread-broadcast").checked = false; // once, as in Slack: the next reply stays in the thread
   $("thread-error").hidden = true;
+}
+
+// A slash command in the reply box, as in the message box (static/js/slash_commands.js): its refusal
+// said, or its page action done and the box emptied, and true; or the box's text changed into the
+// reply that goes instead, and false.
+function commanded(field) {
+  const command = slashCommand(field.value);
+  if (!command) return false;
+  if (command.refusal) {
+    sayProblem(command.refusal);
+    return true;
+  }
+  if (command.run) {
+    command.run().then((refusal) => (refusal ? sayProblem(refusal) : (field.value = "")));
+    return true;
+  }
+  field.value = command.text;
+  return false;
 }
 
 function onAck(frame) {
