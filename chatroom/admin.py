@@ -84,11 +84,7 @@ async def reset_link(settings: Settings, name: str, url: str) -> tuple[Account, 
     without an account, a bot, or a deactivated account.
     """
     async with opened(settings) as store:
-        account = await store.accounts.account_by_name(name)
-        if account is None:
-            raise AdminError(f"there is no account named {name!r}")
-        if account.is_bot:
-            raise AdminError(f"{account.name!r} is a bot: it has API keys, not a password")
+        account = await _person_named(store.accounts, name, "it has API keys, not a password")
         if not account.active:
             raise AdminError(f"{account.name!r} is deactivated: reactivate it first")
         link, expires_at = await issue_reset_link(store.accounts, account, url)
@@ -134,11 +130,7 @@ async def sign_out(settings: Settings, name: str) -> tuple[Account, int]:
     """
     async with opened(settings) as store:
         accounts = store.accounts
-        account = await accounts.account_by_name(name)
-        if account is None:
-            raise AdminError(f"there is no account named {name!r}")
-        if account.is_bot:
-            raise AdminError(f"{account.name!r} is a bot: it has API keys, not sessions")
+        account = await _person_named(accounts, name, "it has API keys, not sessions")
         ended = await accounts.revoke_sessions_of(account.id)
         detail = sessions_ended(ended)
         await keep_act(
@@ -160,11 +152,7 @@ async def set_administrator(settings: Settings, name: str, *, admin: bool) -> tu
     """
     async with opened(settings) as store:
         accounts = store.accounts
-        account = await accounts.account_by_name(name)
-        if account is None:
-            raise AdminError(f"there is no account named {name!r}")
-        if account.is_bot:
-            raise AdminError(f"{account.name!r} is a bot: only people administer")
+        account = await _person_named(accounts, name, "only people administer")
         if account.is_admin == admin:
             return account, False
         if admin and not account.active:
@@ -179,6 +167,16 @@ async def set_administrator(settings: Settings, name: str, *, admin: bool) -> tu
     done = "made %r an administrator" if admin else "took the administration from %r"
     audit.info("%s " + done + " (id %d)", COMMAND_LINE, changed.name, changed.id)
     return changed, True
+
+
+async def _person_named(accounts: AccountStore, name: str, why_not_a_bot: str) -> Account:
+    """The named person's account; AdminError for a name without one, or a bot's (``why_not_a_bot``)."""
+    account = await accounts.account_by_name(name)
+    if account is None:
+        raise AdminError(f"there is no account named {name!r}")
+    if account.is_bot:
+        raise AdminError(f"{account.name!r} is a bot: {why_not_a_bot}")
+    return account
 
 
 async def _refuse_last_administrator(accounts: AccountStore, account: Account) -> None:
