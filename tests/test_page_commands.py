@@ -84,10 +84,17 @@ def test_a_slash_offers_the_commands_and_me_and_shrug_change_what_goes(
     refused(ann, "/me ", "Write what you are doing after /me, as in “/me waves”.")
     say(ann, "//frob it")
     expect(bob.locator("#messages .msg .text").last).to_have_text("/frob it")
-    say(ann, "/etc/hosts is a path, not a command")
-    expect(bob.locator("#messages .msg .text").last).to_have_text("/etc/hosts is a path, not a command")
+    for as_typed in ("/etc/hosts is a path, not a command", "//example.com/app.js is an address"):
+        say(ann, as_typed)
+        expect(bob.locator("#messages .msg .text").last).to_have_text(as_typed)
     expect(bob.locator("#messages .msg .text")).to_have_text(
-        ["oh well ¯\\_(ツ)_/¯", "waves at bob", "/frob it", "/etc/hosts is a path, not a command"]
+        [
+            "oh well ¯\\_(ツ)_/¯",
+            "waves at bob",
+            "/frob it",
+            "/etc/hosts is a path, not a command",
+            "//example.com/app.js is an address",
+        ]
     )
 
 

@@ -6,8 +6,8 @@
 // do, and send nothing; "/poll" is the server's own form (chatroom/polls.py),
 // sent as typed. Any other "/word" is refused in words, sending nothing: a
 // typo of a command never reaches the room. A message that starts with "//"
-// is sent with one "/" (a path such as "/etc/hosts" goes as typed: no
-// command is a word followed by "/").
+// and a word is sent with one "/" (a path such as "/etc/hosts", or an address
+// such as "//example.com/x", goes as typed: no command is a word followed by "/").
 
 import {apiCall, failure, roomPath} from "./api.js";
 import {addSource} from "./completion.js";
@@ -74,7 +74,8 @@ async function search(words) {
 // included), else {text} to send instead, {run} to do, or {refusal}.
 export function slashCommand(typed) {
   const text = typed.trim();
-  if (text.startsWith("//")) return {text: text.slice(1)};
+  // "//word": the message "/word"; other text after "//" (an address such as "//example.com/x") goes as typed.
+  if (text.startsWith("//") && COMMAND.test(text.slice(1))) return {text: text.slice(1)};
   const match = text.match(COMMAND);
   if (!match) return null;
   const [, name, rest = ""] = match;
