@@ -26,6 +26,8 @@ class HeldAnswers:
     methods: frozenset[str] | None = None
     held: list[tuple[Route, APIResponse]] = field(default_factory=list)
     handed_over: bool = False
+    # Answers being read now: their handlers answer the page themselves once they have them.
+    reading: int = 0
     _handler: Callable[[Route], None] | None = field(default=None, repr=False)
 
     def hold(self, page: Page) -> None:
@@ -37,7 +39,11 @@ class HeldAnswers:
             if self.handed_over or self.passes(request.url) or not self.holds_method(request.method):
                 route.continue_()
                 return
-            answer = route.fetch()
+            self.reading += 1
+            try:
+                answer = route.fetch()
+            finally:
+                self.reading -= 1
             # The test runs on while this handler waits for the answer: handed over meanwhile, the held
             # list was emptied already, so this answer goes at once.
             if self.handed_over:
@@ -66,7 +72,10 @@ class HeldAnswers:
         self.handed_over = True
         for route, answer in self.held:
             route.fulfill(response=answer)
-        if self._handler is not None:  # after: unrouting lets through what is still held
+        # Unrouting lets through a request whose handler is still reading its answer, and that handler
+        # would then answer it a second time ("Route is already handled"): each finishes first.
+        wait_for(page, lambda: self.reading == 0, 10, lambda: f"{self.reading} answers still being read")
+        if self._handler is not None:
             page.unroute(self.pattern, self._handler)
         page.wait_for_function(
             "(paths) => paths.every((path) =>"
