@@ -16,12 +16,13 @@ all of them go; the storage of every origin the context saw goes with it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 from urllib.parse import urlsplit
 
-from playwright.sync_api import Browser, BrowserContext, Frame
+from playwright.sync_api import Browser, BrowserContext, CDPSession, Frame, Page
 
 # Options a context is made with that the pool can match again; cookies
 # (``storage_state`` without storage) are set on the context taken instead.
@@ -30,6 +31,8 @@ POOLED_OPTIONS = frozenset(
 )
 # What a test may do to a context that no cleaning undoes.
 LASTING_CHANGES = ("add_init_script", "expose_binding", "expose_function", "set_extra_http_headers")
+# How long a test's tabs may take to close before their context is closed instead.
+TAB_CLOSING_SECONDS = 10
 
 Key = tuple[tuple[str, str], ...]
 
@@ -62,6 +65,7 @@ class ContextPool:
 
     browser: Browser
     idle: dict[Key, list[Kept]] = field(default_factory=dict)
+    _browser_session: CDPSession | None = None
 
     def lend(self, viewport: dict[str, int], fake_clock: bool, options: dict[str, Any]) -> Kept:
         """A context as new for these options: an idle one when there is one."""
@@ -87,19 +91,18 @@ class ContextPool:
         """Empty the context and keep it for the next test, or close it if it cannot be emptied."""
         if kept.closed:
             return
-        if kept.key is None:
+        if kept.key is None or not self._empty(kept):
             kept.context.close()
             return
-        self._empty(kept)
         self.idle.setdefault(kept.key, []).append(kept)
 
-    def _empty(self, kept: Kept) -> None:
+    def _empty(self, kept: Kept) -> bool:
+        """Empty the context as a new one; False if one of its tabs would not close."""
         context = kept.context
         # A blank tab of its own stays open; the test's tabs go, with their listeners and routes.
         blank = context.new_page()
-        for tab in context.pages:
-            if tab is not blank:
-                tab.close()
+        if not self._close_tabs(context, [tab for tab in context.pages if tab is not blank], blank):
+            return False
         session = context.new_cdp_session(blank)
         for origin in kept.origins:
             session.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
@@ -109,12 +112,33 @@ class ContextPool:
         context.clear_permissions()
         context.unroute_all(behavior="ignoreErrors")
         context.set_offline(False)
+        return True
+
+    def _close_tabs(self, context: BrowserContext, tabs: list[Page], blank: Page) -> bool:
+        """Close the tabs, within seconds; False if one is still open then."""
+        # Playwright's Page.close waits for ever for a tab that was navigating itself at that moment (a
+        # page that reloads, or goes to another room, as the test ends): Chromium closes it when told
+        # directly, and the wait is bounded here.
+        if self._browser_session is None:
+            self._browser_session = self.browser.new_browser_cdp_session()
+        for tab in tabs:
+            tab_session = context.new_cdp_session(tab)
+            target = tab_session.send("Target.getTargetInfo")["targetInfo"]["targetId"]
+            tab_session.detach()
+            self._browser_session.send("Target.closeTarget", {"targetId": target})
+        deadline = time.monotonic() + TAB_CLOSING_SECONDS
+        while not all(tab.is_closed() for tab in tabs) and time.monotonic() < deadline:
+            blank.wait_for_timeout(10)
+        return all(tab.is_closed() for tab in tabs)
 
     def close(self) -> None:
         for waiting in self.idle.values():
             for kept in waiting:
                 kept.context.close()
         self.idle.clear()
+        if self._browser_session is not None:
+            self._browser_session.detach()
+            self._browser_session = None
 
 
 def _note_origin(kept: Kept, frame: Frame) -> None:

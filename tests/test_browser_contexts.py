@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from playwright.sync_api import Browser
@@ -30,6 +35,8 @@ WHAT_IS_LEFT = """async () => [
     document.cookie,
 ]"""
 NOTHING_LEFT = [0, 0, 0, "default", ""]
+# Tabs going elsewhere as they are closed: enough for Playwright's own close to hang on one or more.
+SELF_NAVIGATING_TABS = 30
 
 
 def test_a_context_lent_again_has_no_storage_cookie_or_permission_left(
@@ -108,6 +115,58 @@ def test_tests_between_page_tests_run_event_loops_of_their_own(chromium: Chromiu
         assert context.new_page().evaluate("6 * 7") == 42
         context.close()
     assert asyncio.run(answer()) == 42
+
+
+def test_tabs_navigating_themselves_as_the_test_ends_close_and_the_context_is_lent_again(
+    browser: Browser,
+) -> None:
+    """A page that goes elsewhere by itself (a reload, another room) just as its test ends: Playwright's
+    own close of such a tab may wait for ever (one in twenty here); the pool still closes every tab."""
+    with slow_site() as url:
+        pool = ContextPool(browser)
+        kept = pool.lend(DESKTOP, False, {})
+        tabs = [kept.context.new_page() for _ in range(SELF_NAVIGATING_TABS)]
+        for tab in tabs:
+            tab.goto(url)
+        # Each tab goes elsewhere two milliseconds after the last, around the moment it is closed.
+        start = int(time.time() * 1000) + 300
+        for number, tab in enumerate(tabs):
+            tab.evaluate(
+                f"setTimeout(() => location.assign('{url}again'), {start + 2 * number} - Date.now())"
+            )
+        time.sleep(max(0.0, start / 1000 - time.time()) + SELF_NAVIGATING_TABS / 1000)
+        pool.take_back(kept)
+        assert all(tab.is_closed() for tab in tabs)
+        assert pool.lend(DESKTOP, False, {}) is kept
+        pool.close()
+
+
+@contextmanager
+def slow_site() -> Iterator[str]:
+    """A site whose second pages come 50 ms late: the navigation to them is long on its way, as on a loaded
+    machine."""
+
+    class SlowPage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path != "/":
+                time.sleep(0.05)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            with suppress(OSError):  # the tab closed before its answer
+                self.wfile.write(b"<p>a page")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    site = ThreadingHTTPServer(("127.0.0.1", 0), SlowPage)
+    site.daemon_threads = True
+    threading.Thread(target=site.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}/"
+    finally:
+        site.shutdown()
+        site.server_close()
 
 
 def test_a_context_given_an_init_script_is_closed_instead_of_lent_again(browser: Browser) -> None:
