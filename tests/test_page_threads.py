@@ -112,6 +112,53 @@ def test_the_keyboard_opens_a_thread_and_escape_closes_it(server: ServerProcess,
     expect(summary).to_be_focused()
 
 
+def test_the_reply_box_offers_people_emoji_and_commands_as_the_message_box_does(
+    server: ServerProcess, pages: Pages, tmp_path: Path
+) -> None:
+    """In a thread's box "@b" offers bob, ":tad" 🎉 and "/sh" /shrug, in the panel's own list that
+    the box points at; Enter or Tab chooses without sending, Escape closes the list and not the
+    thread; the reply goes as chosen."""
+    open_room(server, "stoop")
+    ann = open_as(pages, server, "ann", "stoop")
+    open_as(pages, server, "bob", "stoop")
+    say(ann, "who brings chairs?")
+    act(ann, message(ann, "who brings chairs?"), "Start a thread")
+    box = panel(ann).get_by_role("textbox", name="Reply in the thread")
+    offers = panel(ann).get_by_role("listbox", name="People to mention")
+    expect(box).to_have_attribute("aria-controls", "thread-completion-list")
+    box.press_sequentially("@b")
+    expect(offers.get_by_role("option")).to_have_text(["bob"])
+    expect(box).to_have_attribute("aria-activedescendant", "thread-completion-option-0")
+    expect(ann.locator("#completion-list")).to_be_hidden()
+    shoot(ann, tmp_path, "thread-suggestions")
+    box.press("Enter")
+    expect(box).to_have_value("@bob ")
+    expect(offers).to_be_hidden()
+    box.press_sequentially(":tad")
+    expect(panel(ann).get_by_role("listbox", name="Emoji").get_by_role("option").first).to_contain_text(
+        ":tada:"
+    )
+    box.press("Tab")
+    expect(box).to_have_value("@bob 🎉 ")
+    box.press_sequentially("@")
+    expect(offers).to_be_visible()
+    box.press("Escape")
+    expect(offers).to_be_hidden()
+    expect(panel(ann)).to_be_visible()
+    box.press("Backspace")
+    box.press("Enter")
+    expect(panel(ann).locator(".msg .text").last).to_have_text("@bob 🎉")
+
+    box.press_sequentially("/sh")
+    commands = panel(ann).get_by_role("listbox", name="Commands")
+    expect(commands.locator(".completion-command")).to_have_text(["/shrug"])
+    box.press("Enter")
+    box.press_sequentially("me too")
+    box.press("Enter")
+    expect(panel(ann).locator(".msg .text").last).to_have_text("me too ¯\\_(ツ)_/¯")
+    expect(message(ann, "who brings chairs?").locator(".thread-summary")).to_contain_text("2 replies")
+
+
 def test_a_refused_reply_is_said_in_the_panel_and_keeps_its_text(server: ServerProcess, pages: Pages) -> None:
     """The root deleted while the thread is open: a reply is refused, said in the panel, its text kept."""
     open_room(server, "attic")

@@ -253,9 +253,12 @@ function wirePage() {
   drafts.wireDrafts({typed: composer.typedSincePending, shown: composer.fitTextBox, changed: () => showRooms()});
   wireLightbox();
   wireMentionCompletion();
-  wireEmojiCompletion();
+  const threadBox = document.getElementById("thread-text");
+  wireEmojiCompletion([ui.text, threadBox]);
   wireSlashCommands();
-  wireCompletion();
+  wireCompletion(ui.text, ui.completionList, ui.composer);
+  const threadList = document.getElementById("thread-completion-list");
+  wireCompletion(threadBox, threadList, document.getElementById("thread-composer"));
   identity.wireIdentity();
   wireRooms();
   wireRoomDialogs();

@@ -1,4 +1,4 @@
-// Emoji by shortcode in the message box, as in Slack or Discord: ":" and at
+// Emoji by shortcode in the message box and a thread's reply box, as in Slack or Discord: ":" and at
 // least two characters of a shortcode (static/js/emoji_shortcodes.js) offer
 // the emoji in the box's suggestions (static/js/completion.js), and a whole
 // ":smile:" typed with its closing colon becomes 😄. Only where a shortcode
@@ -10,7 +10,7 @@
 
 import {addSource} from "./completion.js";
 import {customEmoji, customEmojiImage} from "./custom_emoji.js";
-import {element, ui} from "./dom.js";
+import {element} from "./dom.js";
 import {SHORTCODES} from "./emoji_shortcodes.js";
 
 const MAX_SHOWN = 8;
@@ -30,8 +30,7 @@ export function insideCode(before) {
 }
 
 // ``pattern`` matched against the text up to the caret, outside code: the match and where it starts.
-function typedBefore(pattern) {
-  const box = ui.text;
+function typedBefore(box, pattern) {
   const to = box.selectionStart;
   const match = box.value.slice(Math.max(0, to - LOOK_BACK), to).match(pattern);
   if (!match) return null;
@@ -56,22 +55,24 @@ const shown = ({code, emoji}) =>
 // The closing colon of a known shortcode was typed: the emoji takes its place.
 function replaceClosed(event) {
   if (event.inputType !== "insertText" || event.data !== ":") return;
-  const found = typedBefore(CLOSED);
+  const box = event.target;
+  const found = typedBefore(box, CLOSED);
   const emoji = found && SHORTCODES[found.typed];
   if (!emoji) return;
-  ui.text.setRangeText(emoji, found.from, found.to, "end");
-  ui.text.dispatchEvent(new Event("input", {bubbles: true}));
+  box.setRangeText(emoji, found.from, found.to, "end");
+  box.dispatchEvent(new Event("input", {bubbles: true}));
 }
 
-export function wireEmojiCompletion() {
+// ``boxes``: the message box and a thread's reply box.
+export function wireEmojiCompletion(boxes) {
   addSource({
     name: "emoji",
     label: "Emoji",
-    find: () => typedBefore(TYPED),
+    find: (box) => typedBefore(box, TYPED),
     candidates: ({typed}) => candidates(typed),
     content: (found) => [shown(found), element("span", "", `:${found.code}:`)],
     insertion: ({code, emoji}) => emoji ?? `:${code}:`,
     key: ({code}) => code,
   });
-  ui.text.addEventListener("input", replaceClosed);
+  for (const box of boxes) box.addEventListener("input", replaceClosed);
 }

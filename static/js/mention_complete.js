@@ -1,4 +1,4 @@
-// Mentions in the message box: typing "@" and the start of a name offers the
+// Mentions in the message box and a thread's reply box: typing "@" and the start of a name offers the
 // room's people (static/js/roster.js) in the box's suggestions
 // (static/js/completion.js): who is online and the accounts of that name
 // first, then names only remembered from messages, and not those no account
@@ -9,7 +9,7 @@
 // (notify who is online) when it starts "here".
 
 import {addSource, refresh} from "./completion.js";
-import {element, ui} from "./dom.js";
+import {element} from "./dom.js";
 import {nickKey} from "./protocol.js";
 import {isHere} from "./people.js";
 import {allGroups, groupNamed, onGroups} from "./groups.js";
@@ -48,8 +48,7 @@ export function candidates(typed, names) {
   return found.slice(0, MAX_SHOWN).map((candidate) => candidate.name);
 }
 
-function typedMention() {
-  const box = ui.text;
+function typedMention(box) {
   const to = box.selectionStart;
   const before = box.value.slice(Math.max(0, to - LOOK_BACK), to);
   const match = before.match(TYPED);

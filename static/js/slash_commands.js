@@ -1,4 +1,4 @@
-// Slash commands in the message box, as in Slack or Mattermost: a message
+// Slash commands in the message box and a thread's reply box, as in Slack or Mattermost: a message
 // that starts with "/" and a word is a command. Typing "/" offers them in the
 // box's suggestions (static/js/completion.js), each with what it does.
 // "/me" and "/shrug" change the message before it goes (the box shows what
@@ -11,7 +11,7 @@
 
 import {apiCall, failure, roomPath} from "./api.js";
 import {addSource} from "./completion.js";
-import {element, ui} from "./dom.js";
+import {element} from "./dom.js";
 import {normalizeRoom, roomProblem} from "./protocol.js";
 import {maySetTopic} from "./room_topic.js";
 import {session} from "./session.js";
@@ -100,9 +100,9 @@ export function wireSlashCommands() {
   addSource({
     name: "commands",
     label: "Commands",
-    find: () => {
-      const to = ui.text.selectionStart;
-      const match = ui.text.value.slice(0, to).match(TYPED);
+    find: (box) => {
+      const to = box.selectionStart;
+      const match = box.value.slice(0, to).match(TYPED);
       return match ? {typed: match[1], from: 0, to} : null;
     },
     candidates: ({typed}) => commandsFor(typed),
