@@ -57,6 +57,7 @@ import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
 import {onDndFrame, onStatusFrame} from "./status.js";
 import {onThreadRefused, wireThreads} from "./thread.js";
+import {wireShortcuts} from "./shortcuts.js";
 import {onThreadFrame, wireThreadFollow} from "./thread_follow.js";
 import {showThreadAttach, wireThreadTools} from "./thread_tools.js";
 import {onThreadReply, refreshThreads, wireThreadsView} from "./threads_view.js";
@@ -263,6 +264,7 @@ function wirePage() {
   wireRooms();
   wireRoomDialogs();
   wireRoomSwitcher();
+  wireShortcuts();
   wireSearch();
   wireSaved();
   wireScheduled();

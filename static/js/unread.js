@@ -141,6 +141,30 @@ function holdUnread(readId) {
   clearTimeout(state.markTimer);
 }
 
+// --- every room read -----------------------------------------------------------------------
+
+// Past any room's newest message: the server reads a room up to its newest, never past it.
+const NEWEST = Number.MAX_SAFE_INTEGER;
+
+// The rooms this page shows something unread for (a badge in the list), the open one too.
+export const roomsWithUnread = () => [...state.counts.keys()].filter((room) => badgeWords(countsOf(room)));
+
+// Each room read up to its newest message, for every tab of the person (each gets an ``unread`` frame);
+// one after the other, as a person's marks are. Answers how many could not be marked.
+export async function markRoomsRead(rooms) {
+  let failed = 0;
+  for (const room of rooms) {
+    const answer = await apiCall("PUT", `/api/rooms/${encodeURIComponent(room)}/read`, {id: NEWEST});
+    if (!answer.ok || !answer.body) {
+      failed += 1;
+      continue;
+    }
+    if (room === session.room) state.held = false; // read on purpose: the page marks it read again
+    onUnread({...answer.body, type: FRAME.UNREAD});
+  }
+  return failed;
+}
+
 // --- the notification level ------------------------------------------------------------
 
 // Stored on the server; every tab of the account hears of it (an ``unread`` frame).
