@@ -100,7 +100,8 @@ def test_alt_arrows_go_through_the_rooms_and_the_unread_ones(server: ServerProce
 
 def test_shift_escape_marks_every_room_read_once_asked(server: ServerProcess, pages: Pages) -> None:
     """Shift+Esc asks carl "Mark every room read?" with how many have something unread; Cancel leaves them;
-    Enter on "Mark all read" reads them all, on his other device too; with nothing unread it says so."""
+    Enter on "Mark all read" reads them all, on his other device too; with nothing unread it says so,
+    and a mark that fails is said."""
     bob = open_as(pages, server, "bob")
     carl = open_as(pages, server, "carl", room="lobby")
     for room in ("north", "south"):
@@ -141,6 +142,15 @@ def test_shift_escape_marks_every_room_read_once_asked(server: ServerProcess, pa
     carl.keyboard.press("Shift+Escape")
     expect(said(carl)).to_have_text("No room has anything unread.")
     expect(question).to_be_hidden()
+
+    # A mark that does not reach the server is said, and its room stays unread.
+    bob_says(bob, server, "south", "still windy")
+    expect(badges_of(carl, "south")).to_have_text(["1"])
+    carl.route("**/api/rooms/south/read", lambda route: route.abort())
+    carl.keyboard.press("Shift+Escape")
+    carl.keyboard.press("Enter")
+    expect(said(carl)).to_have_text("One room could not be marked read: try again.")
+    expect(badges_of(carl, "south")).to_have_text(["1"])
 
 
 def test_ctrl_slash_lists_every_shortcut(server: ServerProcess, pages: Pages, tmp_path: Path) -> None:

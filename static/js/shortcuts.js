@@ -56,7 +56,8 @@ async function readEveryRoom() {
   const failed = await markRoomsRead(readAll.rooms);
   button.disabled = false;
   $("read-all-dialog").close();
-  announce(failed ? `${failed} of the rooms could not be marked read: try again.` : "Every room is marked read.");
+  if (!failed) return announce("Every room is marked read.");
+  announce(`${failed === 1 ? "One room" : `${failed} rooms`} could not be marked read: try again.`);
 }
 
 // --- the keys --------------------------------------------------------------------------------
