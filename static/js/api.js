@@ -69,6 +69,9 @@ export function failure(answer) {
 
 export const roomPath = (room) => `/api/rooms/${encodeURIComponent(room)}`;
 
+// The page's own address of a room (relative: this server's page).
+export const roomUrl = (room) => "?" + new URLSearchParams({room});
+
 // This page's person's membership of a room ({answer, membership}: null when not a member), asked of
 // the page of members starting like their name, where they come first: the whole list of a room
 // everyone is in is thousands of people.

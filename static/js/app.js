@@ -5,6 +5,7 @@
 import {showAccountActions} from "./account_actions.js";
 import {offerAdministration, wireAdministration} from "./admin.js";
 import {onAdminFrame} from "./admin_role.js";
+import {roomUrl} from "./api.js";
 import {onAvatarFrame} from "./avatar_pictures.js";
 import {loadBlocks, onBlockFrame} from "./blocks.js";
 import * as composer from "./composer.js";
@@ -48,7 +49,6 @@ import {
   onRoomGone,
   refreshRooms,
   roomKind,
-  roomUrl,
   showRooms,
   wireRooms,
 } from "./rooms.js";

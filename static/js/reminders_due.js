@@ -4,10 +4,10 @@
 // is read out once to a screen reader, and pops up a browser notification when the page is in the
 // background and notifications are on, unless one pauses them (static/js/status.js).
 
-import {apiCall, failure} from "./api.js";
+import {apiCall, failure, roomUrl} from "./api.js";
 import {announce, element} from "./dom.js";
 import {jumpTo} from "./permalink.js";
-import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
+import {roomEntry, roomLabel} from "./rooms.js";
 import {session} from "./session.js";
 import {chime} from "./sound.js";
 import {ownPaused} from "./status.js";

@@ -2,10 +2,9 @@
 // who posts in it (everyone, or only its owner and administrators), people picked with name autocomplete; POST /api/rooms and POST /api/direct,
 // then off to the room.
 
-import {apiCall, failure} from "./api.js";
+import {apiCall, failure, roomUrl} from "./api.js";
 import {PeoplePicker} from "./picker.js";
 import {normalizeRoom, roomProblem} from "./protocol.js";
-import {roomUrl} from "./rooms.js";
 
 const $ = (id) => document.getElementById(id);
 

@@ -6,10 +6,10 @@
 // click) opens one, Escape closes and gives the focus back. The field is a
 // combobox pointing at the chosen room (aria-activedescendant).
 
-import {apiCall} from "./api.js";
+import {apiCall, roomUrl} from "./api.js";
 import {element, ui} from "./dom.js";
 import {normalizeRoom, roomProblem} from "./protocol.js";
-import {listedRooms, roomLabel, roomUrl} from "./rooms.js";
+import {listedRooms, roomLabel} from "./rooms.js";
 import {session} from "./session.js";
 
 const MAX_SHOWN = 10;

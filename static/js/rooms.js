@@ -8,7 +8,7 @@
 // The current room's entry is kept apart from the page of rooms (it may be
 // beyond it): whether it is archived decides whether the page may write.
 
-import {apiCall} from "./api.js";
+import {apiCall, roomUrl} from "./api.js";
 import {PRESENCE_WORDS, directPresence, othersIn, presenceDot, showDirectPresence} from "./direct_presence.js";
 import {element, textNode, ui} from "./dom.js";
 import {hasDraft} from "./drafts.js";
@@ -55,10 +55,6 @@ const hooks = {
 
 export function configureRooms(given) {
   Object.assign(hooks, given);
-}
-
-export function roomUrl(room) {
-  return "?" + new URLSearchParams({room});
 }
 
 export function goToRoom(raw) {

@@ -5,14 +5,14 @@
 // "Remove". Another page of one's own that saves or unsaves tells this one (a
 // saved frame). User text goes in as text nodes only.
 
-import {apiCall, failure} from "./api.js";
+import {apiCall, failure, roomUrl} from "./api.js";
 import {showSendError} from "./composer.js";
 import {announce, element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
 import {jumpTo} from "./permalink.js";
 import {pollLine} from "./polls.js";
-import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
+import {roomEntry, roomLabel} from "./rooms.js";
 import {isSaved, savedIds, setSaved, takeSavedIds} from "./saved_marks.js";
 import {session} from "./session.js";
 import {frameTold, keepTold, lookupAsked} from "./told.js";

@@ -5,13 +5,13 @@
 // people in it), and shows the file a message carries: a file sent without
 // a caption is found by its name, with an empty snippet.
 
-import {apiCall, failure} from "./api.js";
+import {apiCall, failure, roomUrl} from "./api.js";
 import {hideEntryIfBlocked} from "./blocks.js";
 import {element, nickElement, timeElement} from "./dom.js";
 import {fileLabel, fileOf, humanSize} from "./file_view.js";
 import {jumpTo} from "./permalink.js";
 import {openThread, threadHash} from "./thread.js";
-import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
+import {roomEntry, roomLabel} from "./rooms.js";
 import {anyFilter, filterParams, filterProblem, showFilters, wireFilters} from "./search_filters.js";
 import {session} from "./session.js";
 

@@ -9,7 +9,7 @@
 // and a word is sent with one "/" (a path such as "/etc/hosts", or an address
 // such as "//example.com/x", goes as typed: no command is a word followed by "/").
 
-import {apiCall, failure, roomPath} from "./api.js";
+import {apiCall, failure, roomPath, roomUrl} from "./api.js";
 import {addSource} from "./completion.js";
 import {element} from "./dom.js";
 import {normalizeRoom, roomProblem} from "./protocol.js";
@@ -57,8 +57,7 @@ async function join(raw) {
   const room = normalizeRoom(raw);
   const problem = room ? roomProblem(room) : "write the room's name after /join";
   if (problem) return `That room name does not work: ${problem}.`;
-  // As rooms.js's roomUrl, which this module cannot import: rooms.js reaches the message box's module.
-  location.assign("?" + new URLSearchParams({room}));
+  location.assign(roomUrl(room));
   return "";
 }
 

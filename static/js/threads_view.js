@@ -8,12 +8,12 @@
 // the page in the background, pops up a notification. User text goes in as
 // text nodes only.
 
-import {apiCall, failure, roomPath} from "./api.js";
+import {apiCall, failure, roomPath, roomUrl} from "./api.js";
 import {isBlocked} from "./blocks.js";
 import {element, nickElement} from "./dom.js";
 import {fileLabel, fileOf} from "./file_view.js";
 import {plainText} from "./message_format.js";
-import {roomEntry, roomLabel, roomUrl} from "./rooms.js";
+import {roomEntry, roomLabel} from "./rooms.js";
 import {session} from "./session.js";
 import {chime} from "./sound.js";
 import {ownPaused} from "./status.js";
