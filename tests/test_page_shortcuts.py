@@ -91,6 +91,7 @@ def test_alt_arrows_go_through_the_rooms_and_the_unread_ones(server: ServerProce
     expect(said(ann)).to_have_text("No other room has anything unread.")
 
     at = listed(ann).index(second)
+    ann.locator("#messages .msg").last.focus()  # from a message too, as from the box
     press_and_arrive(ann, "Alt+ArrowUp", order[at - 1], len(order))
     press_and_arrive(ann, "Alt+ArrowDown", second, len(order))
     ann.goto(f"{server.url}/?room={order[0]}&token={token_for('ann')}")

@@ -53,7 +53,8 @@ function keepTabStop(records) {
 
 // From a message or what it holds (but a box being typed in, where the keys move the caret).
 function moveFocus(event, list = ui.list) {
-  if (event.target.matches("input, textarea")) return;
+  // With Alt, Ctrl or ⌘ an arrow is a page's shortcut (static/js/shortcuts.js), not a move in the list.
+  if (event.target.matches("input, textarea") || event.altKey || event.ctrlKey || event.metaKey) return;
   const all = [...list.querySelectorAll(":scope > .msg")];
   const at = all.indexOf(event.target.closest(".msg"));
   const next = {ArrowUp: at - 1, ArrowDown: at + 1, Home: 0, End: all.length - 1}[event.key];
