@@ -112,12 +112,12 @@ def test_the_keyboard_opens_a_thread_and_escape_closes_it(server: ServerProcess,
     expect(summary).to_be_focused()
 
 
-def test_the_reply_box_offers_people_emoji_and_commands_as_the_message_box_does(
+def test_the_reply_box_offers_and_edits_as_the_message_box_does(
     server: ServerProcess, pages: Pages, tmp_path: Path
 ) -> None:
     """In a thread's box "@b" offers bob, ":tad" 🎉 and "/sh" /shrug, in the panel's own list that
     the box points at; Enter or Tab chooses without sending, Escape closes the list and not the
-    thread; the reply goes as chosen."""
+    thread; the reply goes as chosen. Up in the empty box edits her last reply."""
     open_room(server, "stoop")
     ann = open_as(pages, server, "ann", "stoop")
     open_as(pages, server, "bob", "stoop")
@@ -157,6 +157,20 @@ def test_the_reply_box_offers_people_emoji_and_commands_as_the_message_box_does(
     box.press("Enter")
     expect(panel(ann).locator(".msg .text").last).to_have_text("me too ¯\\_(ツ)_/¯")
     expect(message(ann, "who brings chairs?").locator(".thread-summary")).to_contain_text("2 replies")
+
+    # Up in the empty box edits her last reply, as in the message box; Escape ends the edit, not the thread.
+    box.press("ArrowUp")
+    field = panel(ann).get_by_role("textbox", name="Edit the message")
+    expect(field).to_be_focused()
+    field.press("Escape")
+    expect(field).to_have_count(0)
+    expect(panel(ann)).to_be_visible()
+    expect(box).to_be_focused()
+    box.press("ArrowUp")
+    field.fill("me too, twice")
+    field.press("Enter")
+    expect(panel(ann).locator(".msg .text").last).to_have_text("me too, twice")
+    expect(box).to_be_focused()
 
 
 def test_a_refused_reply_is_said_in_the_panel_and_keeps_its_text(server: ServerProcess, pages: Pages) -> None:

@@ -334,18 +334,22 @@ export async function learnAdministrator() {
   refreshPolls();
 }
 
-// Up with the box empty and nothing else taking the key (the suggestions under the box take it first).
-function onBoxKey(event) {
+// Up with the box empty and nothing else taking the key (the suggestions above the box take it first):
+// one's last message of ``list`` is edited.
+function onBoxKey(event, list) {
+  const box = event.currentTarget;
   const plain = !(event.shiftKey || event.altKey || event.ctrlKey || event.metaKey || event.isComposing);
-  if (event.key !== "ArrowUp" || !plain || event.defaultPrevented || ui.text.value !== "") return;
-  if (editLastOwn()) event.preventDefault();
+  if (event.key !== "ArrowUp" || !plain || event.defaultPrevented || box.value !== "") return;
+  if (editLastOwn(list, box)) event.preventDefault();
 }
 
 export function wireMessageActions() {
   configureEditing({send: sendChange, before: hideToolbar});
-  ui.text.addEventListener("keydown", onBoxKey);
+  const threadList = document.getElementById("thread-messages");
+  ui.text.addEventListener("keydown", (event) => onBoxKey(event, ui.list));
+  document.getElementById("thread-text").addEventListener("keydown", (event) => onBoxKey(event, threadList));
   // The timeline's messages and the thread panel's offer the one toolbar alike.
-  for (const list of [ui.list, document.getElementById("thread-messages")]) wirePointer(list);
+  for (const list of [ui.list, threadList]) wirePointer(list);
   wireMessageFocus(showToolbar, () => {
     if (!reactionPickerOpen() && !toolbar.item?.matches(":hover")) hideToolbar();
   });

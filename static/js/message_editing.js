@@ -20,12 +20,13 @@ export function configureEditing(given) {
 export const mayEdit = (item) =>
   item.classList.contains("own") && !item.classList.contains("has-poll") && !isDeleted(item) && mayChangeMessages() && mayWrite();
 
-// Up in the empty message box, as in other chats: one's newest message here that may be edited
-// is opened for editing; saving or Escape gives the focus back to the box. False when there is none.
-export function editLastOwn() {
-  const item = [...ui.list.querySelectorAll(".msg.own")].reverse().find(mayEdit);
+// Up in an empty box, as in other chats: one's newest message of ``list`` that may be edited is opened
+// for editing; saving or Escape gives the focus back to the ``box``. False when there is none. The
+// message box edits the timeline's; a thread's reply box the thread's.
+export function editLastOwn(list = ui.list, box = ui.text) {
+  const item = [...list.querySelectorAll(".msg.own")].reverse().find(mayEdit);
   if (!item || item.classList.contains("editing")) return false;
-  startEditing(item, ui.text);
+  startEditing(item, box);
   return true;
 }
 
@@ -61,7 +62,10 @@ export function startEditing(item, backTo = item) {
     finish();
   });
   field.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") finish();
+    if (event.key === "Escape") {
+      event.preventDefault(); // the edit ends, not the thread panel it may be in
+      finish();
+    }
     if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
     event.preventDefault(); // the focus may go back to the message box: no new line there
     form.requestSubmit();
