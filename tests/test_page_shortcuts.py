@@ -177,3 +177,26 @@ def test_ctrl_slash_lists_every_shortcut(server: ServerProcess, pages: Pages, tm
     expect(dee.get_by_role("dialog", name="Jump to a room")).to_be_visible()
     dee.keyboard.press("Control+Slash")
     expect(shortcuts).to_be_hidden()
+
+
+# A Mac, as far as the page can tell.
+ON_A_MAC = 'Object.defineProperty(navigator, "platform", {get: () => "MacIntel"});'
+
+
+def test_on_a_mac_the_keys_are_command_and_option(server: ServerProcess, pages: Pages) -> None:
+    """On a Mac the list says ⌘ and ⌥, ⌘/ opens it (Ctrl+/ does not) and ⌘K the switcher."""
+    eve = pages.open(
+        f"{server.url}/?room=lobby&token={token_for('eve')}",
+        before=lambda page: page.add_init_script(ON_A_MAC),
+    )
+    expect_online(eve)
+    shortcuts = eve.get_by_role("dialog", name="Keyboard shortcuts")
+    eve.keyboard.press("Control+Slash")  # had it opened the list, ⌘/ would close it
+    eve.keyboard.press("Meta+Slash")
+    expect(shortcuts).to_be_visible()
+    expect(shortcuts.locator("dt").first).to_have_text("⌘K")
+    expect(shortcuts).to_contain_text("⌥⇧↑")
+    eve.keyboard.press("Escape")
+    eve.keyboard.press("Meta+k")
+    expect(eve.get_by_role("dialog", name="Jump to a room")).to_be_visible()
+    expect(eve.locator("#switcher-shortcut")).to_have_text("⌘K")

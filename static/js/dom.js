@@ -80,6 +80,18 @@ export function element(tag, className, text) {
 
 export const textNode = (text) => document.createTextNode(text);
 
+const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
+
+// A shortcut's modifier held alone: ⌘ on a Mac (where Ctrl+K in a text field deletes to the end of the
+// line), Ctrl elsewhere.
+export const commandKey = (event) => (IS_MAC ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey);
+
+// Each <kbd> with a ``data-mac`` says its keys the Mac's way there (⌘ for Ctrl, ⌥ for Alt).
+export function sayKeysForThisComputer() {
+  if (!IS_MAC) return;
+  for (const key of document.querySelectorAll("kbd[data-mac]")) key.textContent = key.dataset.mac;
+}
+
 const ANNOUNCED_KEPT = 3;
 
 // Said to a screen reader (the polite live region): a line of its own each time, so that the same

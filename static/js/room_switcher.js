@@ -7,14 +7,13 @@
 // combobox pointing at the chosen room (aria-activedescendant).
 
 import {apiCall, roomUrl} from "./api.js";
-import {element, ui} from "./dom.js";
+import {commandKey, element, ui} from "./dom.js";
 import {normalizeRoom, roomProblem} from "./protocol.js";
 import {listedRooms, roomLabel} from "./rooms.js";
 import {session} from "./session.js";
 
 const MAX_SHOWN = 10;
 const ASK_DELAY_MS = 150;
-const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 
 const $ = (id) => document.getElementById(id);
 
@@ -126,10 +125,9 @@ function open() {
   sw.field.focus();
 }
 
-// Ctrl+K, or ⌘K on a Mac (where Ctrl+K in a text field deletes to the end of the line).
+// Ctrl+K, or ⌘K on a Mac.
 function isShortcut(event) {
-  const mod = IS_MAC ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
-  return mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === "k";
+  return commandKey(event) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === "k";
 }
 
 function onPageKey(event) {
@@ -160,5 +158,4 @@ export function wireRoomSwitcher() {
     sw.asked += 1;
     if (sw.backTo?.isConnected) sw.backTo.focus();
   });
-  $("switcher-shortcut").textContent = IS_MAC ? "⌘K" : "Ctrl+K";
 }

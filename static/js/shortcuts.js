@@ -5,10 +5,8 @@
 // page has. None of them acts over an open dialog. Ctrl+K is the quick
 // switcher's (static/js/room_switcher.js).
 
-import {announce} from "./dom.js";
+import {announce, commandKey, sayKeysForThisComputer} from "./dom.js";
 import {markRoomsRead, roomsWithUnread} from "./unread.js";
-
-const IS_MAC = /Mac|iPhone|iPad/.test(navigator.platform);
 
 const $ = (id) => document.getElementById(id);
 const dialogOpen = () => document.querySelector("dialog[open]") !== null;
@@ -66,8 +64,7 @@ const ARROWS = {ArrowUp: -1, ArrowDown: 1};
 
 // Ctrl+/, or ⌘/ on a Mac; "/" takes Shift on some keyboards, so Shift is allowed.
 function isListKey(event) {
-  const mod = IS_MAC ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
-  return mod && !event.altKey && (event.key === "/" || event.code === "Slash");
+  return commandKey(event) && !event.altKey && (event.key === "/" || event.code === "Slash");
 }
 
 function onPageKey(event) {
@@ -88,12 +85,6 @@ function onPageKey(event) {
     event.preventDefault();
     askToReadAll();
   }
-}
-
-// Each <kbd> with a ``data-mac`` says it the Mac's way there (⌘ for Ctrl, ⌥ for Alt).
-function sayKeysForThisComputer() {
-  if (!IS_MAC) return;
-  for (const key of document.querySelectorAll("kbd[data-mac]")) key.textContent = key.dataset.mac;
 }
 
 export function wireShortcuts() {
