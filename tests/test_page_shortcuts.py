@@ -30,6 +30,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         yield running
 
 
+def bob_makes_closed_rooms(server: ServerProcess, rooms: tuple[str, ...], member: str) -> None:
+    for room in rooms:
+        body = {"room": room, "kind": "closed", "members": [member]}
+        status, _ = call_api(server, "POST", "/api/rooms", body, f"Bearer {token_for('bob')}")
+        assert status == 201
+
+
 def bob_says(bob: Page, server: ServerProcess, room: str, text: str) -> None:
     bob.goto(f"{server.url}/?room={room}&token={token_for('bob')}")
     expect_online(bob)
@@ -60,15 +67,7 @@ def test_alt_arrows_go_through_the_rooms_and_the_unread_ones(server: ServerProce
     Alt+Shift+↓ the next one with something unread, round the list, and says when there is none."""
     bob = open_as(pages, server, "bob")
     ann = open_as(pages, server, "ann", room="lobby")
-    for room in ROOMS:
-        status, _ = call_api(
-            server,
-            "POST",
-            "/api/rooms",
-            {"room": room, "kind": "closed", "members": ["ann"]},
-            f"Bearer {token_for('bob')}",
-        )
-        assert status == 201
+    bob_makes_closed_rooms(server, ROOMS, "ann")
     order = listed(ann)
     assert [room for room in order if room in ROOMS] == list(ROOMS)
     bob_says(bob, server, "delta", "in delta")
@@ -108,15 +107,7 @@ def test_shift_escape_marks_every_room_read_once_asked(server: ServerProcess, pa
     and a mark that fails is said."""
     bob = open_as(pages, server, "bob")
     carl = open_as(pages, server, "carl", room="lobby")
-    for room in ("north", "south"):
-        status, _ = call_api(
-            server,
-            "POST",
-            "/api/rooms",
-            {"room": room, "kind": "closed", "members": ["carl"]},
-            f"Bearer {token_for('bob')}",
-        )
-        assert status == 201
+    bob_makes_closed_rooms(server, ("north", "south"), "carl")
     other = pages.open(f"{server.url}/?room=lobby&token={token_for('carl')}")
     expect_online(other)
     bob_says(bob, server, "north", "@carl north wind")
