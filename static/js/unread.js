@@ -6,7 +6,7 @@
 // the page is hidden. Accounts only: a guest keeps no read position, so its
 // page shows no counts and sends no marks.
 
-import {apiCall} from "./api.js";
+import {apiCall, roomPath} from "./api.js";
 import {isBlocked} from "./blocks.js";
 import {sendFrame} from "./connection.js";
 import {element} from "./dom.js";
@@ -154,7 +154,7 @@ export const roomsWithUnread = () => [...state.counts.keys()].filter((room) => b
 export async function markRoomsRead(rooms) {
   let failed = 0;
   for (const room of rooms) {
-    const answer = await apiCall("PUT", `/api/rooms/${encodeURIComponent(room)}/read`, {id: NEWEST});
+    const answer = await apiCall("PUT", `${roomPath(room)}/read`, {id: NEWEST});
     if (!answer.ok || !answer.body) {
       failed += 1;
       continue;
