@@ -54,6 +54,7 @@ from .rooms_base import RoomStore
 from .saved_base import SavedStore
 from .scheduled_base import ScheduledStore
 from .sessions_base import SessionStore
+from .stars_base import StarStore
 from .status_base import StatusStore
 from .thread_follows_base import ThreadFollowStore
 
@@ -115,6 +116,7 @@ class AccountStore(
     EveryoneStore,
     ActStore,
     SavedStore,
+    StarStore,
     StatusStore,
     ScheduledStore,
     ReminderStore,
@@ -128,10 +130,10 @@ class AccountStore(
 
     With it, where each person is signed in (sessions_base.SessionStore), what each account has read
     (reading_base.ReadingStore), rooms everyone is in (everyone_base), the moderation history
-    (acts_base), the messages each person saved (saved_base), statuses and paused notifications
-    (status_base), the messages each person scheduled (scheduled_base), the reminders each person set
-    (reminders_base), the threads each person follows (thread_follows_base), custom emoji (emoji_base),
-    link previews' cards and pictures (previews_base).
+    (acts_base), the messages each person saved (saved_base), the rooms each person starred
+    (stars_base), statuses and paused notifications (status_base), the messages each person scheduled
+    (scheduled_base), the reminders each person set (reminders_base), the threads each person follows
+    (thread_follows_base), custom emoji (emoji_base), link previews' cards and pictures (previews_base).
     """
 
     # --- accounts ------------------------------------------------------------

@@ -192,6 +192,15 @@ class SavedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class RoomStar:
+    """A person starred a room, to keep it at the top of their rooms list: theirs alone to see."""
+
+    account_id: int
+    room: str
+    starred_at: int
+
+
+@dataclass(frozen=True, slots=True)
 class Link:
     """A setup, join or reset link, known by the hash of its token."""
 

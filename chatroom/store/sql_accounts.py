@@ -38,6 +38,7 @@ from .sql_rooms import SQLRooms
 from .sql_saved import SQLSaved
 from .sql_scheduled import SQLScheduled
 from .sql_sessions import SQLSessions
+from .sql_stars import SQLStars
 from .sql_status import SQLStatus
 from .sql_thread_follows import SQLThreadFollows
 
@@ -52,6 +53,7 @@ class SQLAccounts(
     SQLBlocks,
     SQLActs,
     SQLSaved,
+    SQLStars,
     SQLStatus,
     SQLScheduled,
     SQLReminders,

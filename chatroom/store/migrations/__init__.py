@@ -58,6 +58,7 @@ from . import (
     v041_forwards,
     v042_messages_with_cards,
     v043_session_agents,
+    v044_starred_rooms,
 )
 from .step import Cursor, Step
 
@@ -105,6 +106,7 @@ STEPS: tuple[Step, ...] = (
     v041_forwards.STEP,
     v042_messages_with_cards.STEP,
     v043_session_agents.STEP,
+    v044_starred_rooms.STEP,
 )
 LATEST = STEPS[-1].version
 
