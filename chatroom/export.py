@@ -6,10 +6,11 @@ room in code point order: its record, its memberships, its messages in id order
 (each file before the message that carries it: export_files.py); then what
 people chose for their reading (export_reading.py); the moderation
 history, oldest act first (export_acts.py); the messages people saved
-(export_saved.py); the threads they follow and how far they read each
-(export_threads.py); the custom emoji with their images (export_emoji.py); the
-pictures of link previews (export_previews.py, the cards being changes); the
-messages people scheduled (export_scheduled.py); their reminders (export_reminders.py); last, the
+(export_saved.py) and the rooms they starred (export_stars.py); the threads
+they follow and how far they read each (export_threads.py); the custom emoji
+with their images (export_emoji.py); the pictures of link previews
+(export_previews.py, the cards being changes); the messages people scheduled
+(export_scheduled.py); their reminders (export_reminders.py); last, the
 groups with their members (export_groups.py).
 
 An import reads its file twice: first to check every line (export_check.py),
@@ -50,6 +51,7 @@ from .export_reading import READING_TYPES, ReadingRecord, export_reading, import
 from .export_reminders import export_reminders
 from .export_saved import export_saved
 from .export_scheduled import export_scheduled
+from .export_stars import export_stars
 from .export_threads import export_thread_follows
 from .guest_access import GUESTS
 from .store import open_store
@@ -69,6 +71,7 @@ from .store.records import (
     Reminder,
     RoomBar,
     RoomRecord,
+    RoomStar,
     SavedMessage,
     ScheduledMessage,
     ServerSetting,
@@ -122,6 +125,7 @@ async def export_history(store: Store, out: IO[bytes]) -> Summary:
     await export_reading(store, out, direct_rooms=direct_rooms)
     await export_acts(store, out)
     await export_saved(store, out)
+    await export_stars(store, out)
     await export_thread_follows(store, out)
     await export_emoji(store, out)
     await export_preview_images(store, out)
@@ -196,6 +200,7 @@ class _Batch:
     reading: list[ReadingRecord] = field(default_factory=list)
     acts: list[ModerationAct] = field(default_factory=list)
     saved: list[SavedMessage] = field(default_factory=list)
+    stars: list[RoomStar] = field(default_factory=list)
     threads: list[ThreadFollow] = field(default_factory=list)
     emoji: list[EmojiImage] = field(default_factory=list)
     pictures: list[PreviewImage] = field(default_factory=list)
@@ -229,6 +234,8 @@ class _Batch:
             self.acts.append(record)
         elif isinstance(record, SavedMessage):
             self.saved.append(record)
+        elif isinstance(record, RoomStar):
+            self.stars.append(record)
         elif isinstance(record, ThreadFollow):
             self.threads.append(record)
         elif isinstance(record, EmojiImage):
@@ -264,6 +271,8 @@ class _Batch:
             await store.accounts.import_acts(self.acts)
         if self.saved:
             await store.accounts.import_saved(self.saved)
+        if self.stars:
+            await store.accounts.import_stars(self.stars)
         if self.threads:
             await store.accounts.import_thread_follows(self.threads)
         if self.emoji:

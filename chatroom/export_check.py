@@ -23,6 +23,7 @@ from .export_reading import READING_TYPES, ReadingSeen, reading_problem
 from .export_reminders import reminder_problem
 from .export_saved import saved_problem
 from .export_scheduled import scheduled_problem
+from .export_stars import star_problem
 from .export_threads import thread_follow_problem
 from .names import nick_key
 from .store.acts_base import ModerationAct
@@ -39,6 +40,7 @@ from .store.records import (
     Reminder,
     RoomBar,
     RoomRecord,
+    RoomStar,
     SavedMessage,
     ScheduledMessage,
     ServerSetting,
@@ -64,6 +66,7 @@ class Checked:
     memberships: set[tuple[str, int]] = field(default_factory=set)
     bars: set[tuple[str, int]] = field(default_factory=set)
     saved: set[tuple[int, str, int]] = field(default_factory=set)
+    stars: set[tuple[int, str]] = field(default_factory=set)
     threads: set[tuple[int, str, int]] = field(default_factory=set)
     emoji: set[str] = field(default_factory=set)
     groups: set[str] = field(default_factory=set)
@@ -116,6 +119,8 @@ def _problem(checked: Checked, record: Record) -> str | None:
         return None  # it refers to nothing; the same picture twice is kept once
     if isinstance(record, SavedMessage):
         return saved_problem(record, checked.room_records, checked.account_ids, checked.saved)
+    if isinstance(record, RoomStar):
+        return star_problem(record, checked.room_records, checked.account_ids, checked.stars)
     if isinstance(record, ThreadFollow):
         return thread_follow_problem(record, checked.room_records, checked.account_ids, checked.threads)
     if isinstance(record, ScheduledMessage):

@@ -8,7 +8,8 @@ says what it holds: ``account``, ``bot_key``, ``former_name``, ``webhook`` (a bo
 ``change``, ``file`` or ``file_part`` (export_files.py); ``read_position``,
 ``notify_level``, ``push_key``, ``push_subscription``, ``push_switch`` or ``block``
 (export_reading.py), ``status`` or ``notification_pause`` (export_status.py);
-``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``thread_follow``
+``moderation_act`` (export_acts.py); ``saved`` (export_saved.py); ``starred_room``
+(export_stars.py); ``thread_follow``
 (export_threads.py); ``custom_emoji`` (export_emoji.py); ``preview_image`` (export_previews.py);
 ``scheduled`` (export_scheduled.py); ``reminder`` (export_reminders.py); ``group``
 (export_groups.py).
@@ -44,6 +45,7 @@ from .export_reading import ReadingRecord
 from .export_reminders import READERS as REMINDER_READERS
 from .export_saved import READERS as SAVED_READERS
 from .export_scheduled import READERS as SCHEDULED_READERS
+from .export_stars import READERS as STAR_READERS
 from .export_threads import READERS as THREAD_READERS
 from .store import migrations
 from .store.acts_base import ModerationAct
@@ -66,6 +68,7 @@ from .store.records import (
     Reminder,
     RoomBar,
     RoomRecord,
+    RoomStar,
     SavedMessage,
     ScheduledMessage,
     ServerSetting,
@@ -91,6 +94,7 @@ Record = (
     | ReadingRecord
     | ModerationAct
     | SavedMessage
+    | RoomStar
     | ThreadFollow
     | EmojiImage
     | PreviewImage
@@ -336,6 +340,7 @@ _READERS: dict[str, Callable[[_Fields], Record]] = {
     **READING_READERS,
     "moderation_act": read_act,
     **SAVED_READERS,
+    **STAR_READERS,
     **THREAD_READERS,
     **EMOJI_READERS,
     **PREVIEW_READERS,
