@@ -59,6 +59,11 @@ def saved_frame(room: str, message_id: int, saved_at: int | None) -> dict[str, A
     return {"type": "saved", "room": room, "id": message_id, "saved": True, "saved_at": saved_at}
 
 
+def starred_frame(room: str, starred: bool) -> dict[str, Any]:
+    """The account starred ``room`` or no longer has it starred: told to its own connections alone."""
+    return {"type": "starred", "room": room, "starred": starred}
+
+
 def thread_frame(room: str, root: int, following: bool, read_id: int) -> dict[str, Any]:
     """The account follows the thread of ``root`` in ``room`` or not, and has read it up to ``read_id``:
     told to its own connections alone, it carries no byte of the thread."""

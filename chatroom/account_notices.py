@@ -24,6 +24,8 @@ NoticeDesk (notices.py) hands them here first:
 - a person saved a message or unsaved it: their connections get a
   ``saved`` frame (room and id, no byte of the message), so that their
   other tabs mark it and list it;
+- a person starred a room or unstarred it: their connections get a
+  ``starred`` frame, so that every tab lists the room where they put it;
 - a person's scheduled messages changed (written, edited, deleted, sent
   or not sent): their connections get a ``scheduled`` frame (the room, no
   byte of the text), so that every tab shows the list as it is;
@@ -59,6 +61,7 @@ from .events import (
     ReminderNotice,
     SavedNotice,
     ScheduledNotice,
+    StarNotice,
     StatusNotice,
 )
 from .identity import Identity
@@ -91,6 +94,8 @@ class AccountNotices(Desk[Connection]):
             self._tell_own(
                 notice.account_id, protocol.saved_frame(notice.room, notice.message_id, notice.saved_at)
             )
+        elif isinstance(notice, StarNotice):
+            self._tell_own(notice.account_id, protocol.starred_frame(notice.room, notice.starred))
         elif isinstance(notice, ScheduledNotice):
             self._tell_own(notice.account_id, protocol.scheduled_frame(notice.room))
         elif isinstance(notice, ReminderNotice):

@@ -16,7 +16,7 @@ from .identity import Identity
 from .mentions import mentions_many
 from .protocol import ProtocolError
 from .store.change_rules import ChangeRefusedError
-from .store.records import DIRECT, RoomRecord
+from .store.records import DIRECT, PERSON, RoomRecord
 from .unread import UnreadDesk
 
 MAX_API_LIMIT = 500
@@ -59,14 +59,23 @@ class RoomsHandler(JsonHandler):
             for info in await self.backend.rooms(prefix=prefix, after=after, limit=limit):
                 if info.room not in listed and await self.backend.accounts.room_record(info.room) is None:
                     listed[info.room] = RoomRecord(info.room, last_id=info.last_id)
-        names = sorted(listed)[:limit]
-        counts = await self.backend.online_counts(names)
-        entries = [protocol.room_entry(listed[n], count) for n, count in zip(names, counts, strict=True)]
+        return await self.room_entries([listed[name] for name in sorted(listed)[:limit]])
+
+    async def room_entries(self, records: list[RoomRecord]) -> list[dict[str, Any]]:
+        """The list's entries of these rooms (in their order): how many are online in each, a direct
+        room's members, for an account its counts, and for a person whether they starred the room."""
+        counts = await self.backend.online_counts([record.room for record in records])
+        entries = [protocol.room_entry(record, count) for record, count in zip(records, counts, strict=True)]
         for entry in entries:
             if entry["kind"] == DIRECT:
                 entry["members"] = await member_names(self.backend.accounts, entry["room"])
         if self.who is not None and self.unread is not None:
             await self.unread.add_counts(self.who, entries)
+        if self.who is not None and self.who.account.kind == PERSON:
+            # People star rooms (api_stars.py); a bot's and a guest's entries have no such field.
+            starred = {star.room for star in await self.backend.accounts.starred_rooms(self.who.account_id)}
+            for entry in entries:
+                entry["starred"] = entry["room"] in starred
         return entries
 
     def name_argument(self, name: str) -> str:

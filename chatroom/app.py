@@ -59,6 +59,7 @@ from .api_scheduled import ScheduledHandler, ScheduledMessageHandler, SendSchedu
 from .api_search import SearchHandler
 from .api_sessions import SessionEndHandler, SessionsHandler
 from .api_settings import SettingsHandler
+from .api_stars import StarHandler, StarredHandler
 from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
 from .api_threads import FollowHandler, ThreadReadHandler, ThreadsHandler
 from .api_unread import MarkUnreadHandler, NotifyHandler, ReadHandler
@@ -298,6 +299,8 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/saved", SavedHandler, api),
             (r"/api/me/saved/([^/]+)", SavedInRoomHandler, api),
             (r"/api/me/saved/([^/]+)/([^/]+)", SavedMessageHandler, api),
+            (r"/api/me/starred", StarredHandler, manage),
+            (r"/api/me/starred/([^/]+)", StarHandler, api),
             (r"/api/me/threads", ThreadsHandler, following),
             (r"/api/me/threads/([^/]+)/([^/]+)/follow", FollowHandler, following),
             (r"/api/me/threads/([^/]+)/([^/]+)/read", ThreadReadHandler, following),

@@ -24,6 +24,7 @@ from .group_frames import GroupNotice
 from .person_events import ReminderNotice as ReminderNotice
 from .person_events import SavedNotice as SavedNotice
 from .person_events import ScheduledNotice as ScheduledNotice
+from .person_events import StarNotice as StarNotice
 from .person_events import ThreadNotice as ThreadNotice
 from .person_events import ThreadReplyNotice as ThreadReplyNotice
 
@@ -371,6 +372,7 @@ Notice = (
     | StatusNotice
     | PauseNotice
     | SavedNotice
+    | StarNotice
     | EmojiNotice
     | ThreadNotice
     | ThreadReplyNotice

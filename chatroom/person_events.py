@@ -1,5 +1,5 @@
-"""Notices told to one person's pages: what they saved, the threads they follow and read, what they
-scheduled, their reminders.
+"""Notices told to one person's pages: what they saved and starred, the threads they follow and read,
+what they scheduled, their reminders.
 
 Each is stored already when told; every node tells that person's connections
 (account_notices.py, thread_desk.py), so that their other tabs and devices
@@ -21,6 +21,17 @@ class SavedNotice:
     room: str
     message_id: int
     saved_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StarNotice:
+    """A person (``account_id``) starred ``room`` or no longer has it starred (``starred``) (stored
+    already): every node tells that person's connections (a ``starred`` frame), so that every tab and
+    device lists the room where the person put it."""
+
+    account_id: int
+    room: str
+    starred: bool
 
 
 @dataclass(frozen=True, slots=True)

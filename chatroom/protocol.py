@@ -23,6 +23,7 @@ from .account_frames import reminder_frame as reminder_frame
 from .account_frames import renamed_frame as renamed_frame
 from .account_frames import saved_frame as saved_frame
 from .account_frames import scheduled_frame as scheduled_frame
+from .account_frames import starred_frame as starred_frame
 from .account_frames import status_frame as status_frame
 from .account_frames import status_part as status_part
 from .account_frames import thread_frame as thread_frame
@@ -86,6 +87,8 @@ TOO_MANY_REACTIONS = "too_many_reactions"
 TOO_MANY_PINS = "too_many_pins"
 # A save past the messages one person keeps saved (api_saved.py: MAX_SAVED).
 TOO_MANY_SAVED = "too_many_saved"
+# A star past the rooms one person keeps starred (api_stars.py: MAX_STARRED).
+TOO_MANY_STARRED = "too_many_starred"
 # Scheduled messages (api_scheduled.py): one past those a person keeps; a time not ahead, or too far.
 TOO_MANY_SCHEDULED = "too_many_scheduled"
 BAD_TIME = "bad_time"

@@ -33,6 +33,7 @@ from chatroom.events import (
     PauseNotice,
     RoomNotice,
     SavedNotice,
+    StarNotice,
     StatusNotice,
 )
 from chatroom.identity import BOT_KEY, SESSION, Identity
@@ -461,6 +462,25 @@ def test_a_saved_message_is_told_to_its_persons_connections_alone() -> None:
         told = [
             {"type": "saved", "room": "lobby", "id": 7, "saved": True, "saved_at": 1234},
             {"type": "saved", "room": "lobby", "id": 7, "saved": False},
+        ]
+        assert [c.told for c in hers] == [told] * 2
+        assert [c.told for c in others] == [[]] * 2
+
+    run(scenario)
+
+
+def test_a_starred_room_is_told_to_its_persons_connections_alone() -> None:
+    """ann stars a room: each of her connections gets a starred frame, bob's and a guest's nothing."""
+
+    async def scenario(desk: Desk) -> None:
+        ann, bob = await person(desk, "ann"), await person(desk, "bob")
+        hers = [desk.connect("lobby", ann), desk.connect("team", ann)]
+        others = [desk.connect("lobby", bob), desk.connect("lobby", None)]
+        await desk.notify(StarNotice(ann.account_id, "team", True))
+        await desk.notify(StarNotice(ann.account_id, "team", False))
+        told = [
+            {"type": "starred", "room": "team", "starred": True},
+            {"type": "starred", "room": "team", "starred": False},
         ]
         assert [c.told for c in hers] == [told] * 2
         assert [c.told for c in others] == [[]] * 2

@@ -45,6 +45,7 @@ from chatroom.events import (
     RoomNotice,
     SavedNotice,
     ScheduledNotice,
+    StarNotice,
     StatusNotice,
     StoredChange,
     ThreadNotice,
@@ -953,6 +954,14 @@ def test_a_saving_and_an_unsaving_reach_the_other_node_intact(shared_redis: Redi
     own that a node of the version before drops."""
     told = [SavedNotice(7, "Zoë's room", 12, 1234), SavedNotice(7, "Zoë's room", 12, None)]
     crosses_intact(shared_redis, told, {"saved"})
+
+
+def test_a_star_and_an_unstar_reach_the_other_node_intact(shared_redis: RedisServer) -> None:
+    """A starred room's notice and an unstarring's reach the other node as they left, under a key of their
+    own that a node of the version before drops."""
+    crosses_intact(
+        shared_redis, [StarNotice(7, "Zoë's room", True), StarNotice(7, "Zoë's room", False)], {"starred"}
+    )
 
 
 def test_a_threads_follow_read_and_reply_reach_the_other_node_intact(shared_redis: RedisServer) -> None:

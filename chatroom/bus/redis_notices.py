@@ -36,6 +36,7 @@ from ..events import (
     SavedNotice,
     ScheduledNotice,
     SettingsNotice,
+    StarNotice,
     StatusNotice,
     ThreadNotice,
     ThreadReplyNotice,
@@ -102,6 +103,9 @@ def _body(notice: Notice) -> dict[str, Any]:
     if isinstance(notice, SavedNotice):
         # Likewise: an older node drops it, and its pages see the list when they next load it.
         return {"saved": [notice.account_id, notice.room, notice.message_id, notice.saved_at]}
+    if isinstance(notice, StarNotice):
+        # Likewise: an older node drops it, and its pages see the star when they next load the list.
+        return {"starred": [notice.account_id, notice.room, notice.starred]}
     if isinstance(notice, EmojiNotice):
         # Likewise: an older node drops it, and its pages see the emoji when they next load.
         return {"emoji": [notice.name, notice.digest, notice.by, notice.ts]}
@@ -175,6 +179,9 @@ def _notice(body: dict[str, Any]) -> Notice | None:
         return SavedNotice(
             int(account_id), str(room), int(message_id), None if saved_at is None else int(saved_at)
         )
+    if "starred" in body:
+        account_id, room, starred = body["starred"]
+        return StarNotice(int(account_id), str(room), bool(starred))
     if "emoji" in body:
         name, digest, by, ts = body["emoji"]
         return EmojiNotice(str(name), None if digest is None else str(digest), by, int(ts))
