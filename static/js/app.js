@@ -55,6 +55,7 @@ import {
 import {reformatMentions} from "./render.js";
 import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
+import {configureStars, onStarredFrame, wireStars} from "./stars.js";
 import {onDndFrame, onStatusFrame} from "./status.js";
 import {onThreadRefused, wireThreads} from "./thread.js";
 import {wireShortcuts} from "./shortcuts.js";
@@ -134,6 +135,8 @@ function routeFrames() {
   on(FRAME.STATUS, onStatusFrame);
   on(FRAME.DND, onDndFrame);
   on(FRAME.SAVED, onSavedFrame);
+  on(FRAME.STARRED, onStarredFrame);
+  configureStars({changed: () => showRooms(), problem: composer.showSendError});
   on(FRAME.EMOJI, onEmojiFrame);
   // Each welcome reads the list again: an emoji added or removed while the page was offline shows.
   on(FRAME.WELCOME, loadCustomEmoji);
@@ -267,6 +270,7 @@ function wirePage() {
   wireShortcuts();
   wireSearch();
   wireSaved();
+  wireStars();
   wireScheduled();
   wireReminders();
   wireForward();

@@ -5,6 +5,7 @@ const $ = (id) => document.getElementById(id);
 
 export const ui = {
   roomTitle: $("room-title"),
+  starRoom: $("star-room"),
   roomTopic: $("room-topic"),
   roomArchived: $("room-archived"),
   roomAnnounce: $("room-announce"),

@@ -39,6 +39,7 @@ export const FRAME = Object.freeze({
   STATUS: "status", // someone set or cleared their status (version 2)
   DND: "dnd", // someone paused or resumed their notifications (version 2)
   SAVED: "saved", // one saved a message or unsaved it, in this or another tab (version 2)
+  STARRED: "starred", // one starred a room or unstarred it, in this or another tab (version 2)
   EMOJI: "emoji", // a custom emoji was added or removed on the server (version 2)
   THREAD: "thread", // one followed, unfollowed or read a thread, in this or another tab (version 2)
   THREAD_REPLY: "thread_reply", // a reply in a thread one follows (version 2)

@@ -1,8 +1,8 @@
 // The room settings dialog: its members (add, remove, bar: room_bars.js), its title (rename), its topic (anyone who
 // may post in it sets it: room_topic.js),
 // archive or bring back, who posts in it (everyone, or only its owner and administrators), whether
-// everyone is in it (an administrator's choice, for an open room), how one is notified of it, and
-// leaving it. Only what one may do is offered
+// everyone is in it (an administrator's choice, for an open room), whether one starred it (stars.js),
+// how one is notified of it, and leaving it. Only what one may do is offered
 // (the server's rules, chatroom/access.py, from what the page knows: one's role in the member list,
 // whether one administers the server); a change refused all the same shows the server's reason.
 
@@ -15,6 +15,7 @@ import {barButton, loadBars, onBarsChanged, wireBars} from "./room_bars.js";
 import {maySetTopic, topicOf} from "./room_topic.js";
 import {roomLabel} from "./rooms.js";
 import {isOwn, session} from "./session.js";
+import {isStarred, mayStar, starRoom} from "./stars.js";
 import {learnMarks, statusMark} from "./status.js";
 import {lookupAsked} from "./told.js";
 import {chooseLevel, levelOf} from "./unread.js";
@@ -217,6 +218,8 @@ function fill(entry) {
   $("rename-title").value = entry.title && entry.title !== entry.room ? entry.title : "";
   $("settings-topic").value = topicOf(entry);
   $("notify-level").value = levelOf(entry.room);
+  $("star-choice").hidden = !mayStar();
+  $("settings-starred").checked = isStarred(entry.room);
 }
 
 export function openSettings(entry) {
@@ -268,6 +271,13 @@ export function wireSettings(currentEntry) {
     const answer = await chooseLevel(state.entry.room, event.target.value);
     if (!answer.ok) {
       event.target.value = levelOf(state.entry.room);
+      showError(answer);
+    }
+  });
+  $("settings-starred").addEventListener("change", async (event) => {
+    const answer = await starRoom(state.entry.room, event.target.checked);
+    if (!answer.ok) {
+      event.target.checked = isStarred(state.entry.room);
       showError(answer);
     }
   });

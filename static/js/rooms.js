@@ -1,5 +1,5 @@
-// Room navigation: one list of rooms, in groups (open rooms, closed rooms,
-// direct messages; a group shows only when it has rooms), a search by the
+// Room navigation: one list of rooms, in groups (the rooms one starred, open
+// rooms, closed rooms, direct messages; a group shows only when it has rooms), a search by the
 // start of a name, a form to join or create one, in a side panel on a wide
 // screen and a drawer on a phone. It holds one page of GET /api/rooms:
 // never thousands of elements, however many rooms the server has. The
@@ -20,6 +20,7 @@ import {markWords, roomMarks} from "./room_marks.js";
 import {showTopic} from "./room_topic.js";
 import {showVoice} from "./room_voice.js";
 import {session} from "./session.js";
+import {isStarred, learnStars, refreshStarred, showStar, starredEntries} from "./stars.js";
 import {statusMark} from "./status.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
@@ -29,9 +30,10 @@ const ROOM_SEARCH_DELAY_MS = 250;
 // while the page is looked at, the list is asked for again this often (one request a minute).
 const ROOM_COUNTS_EVERY_MS = 60000;
 
-// The groups, in the order shown. A room's ``kind`` says which it is in;
-// a room without one (every room today) is open.
+// The groups, in the order shown. A starred room is in the first (stars.js);
+// else a room's ``kind`` says which it is in, and a room without one is open.
 const GROUPS = [
+  {kind: "starred", title: "Starred"},
   {kind: "open", title: "Open rooms"},
   {kind: "closed", title: "Closed rooms"},
   {kind: "direct", title: "Direct messages"},
@@ -85,8 +87,13 @@ export const roomKind = (room) => {
   return entry ? kindOf(entry) : "open";
 };
 
-// The page of rooms the list holds (the quick switcher filters them).
-export const listedRooms = () => nav.rooms.filter((r) => r && typeof r.room === "string");
+// The page of rooms the list holds, and the starred ones beyond it (the quick switcher filters them).
+export const listedRooms = () => withStarred(nav.rooms.filter((r) => r && typeof r.room === "string"));
+
+function withStarred(rooms) {
+  const listed = new Set(rooms.map((r) => r.room));
+  return [...rooms, ...starredEntries().filter((r) => !listed.has(r.room))];
+}
 
 // The current room's entry, once the server gave it.
 export const currentEntry = () => nav.current;
@@ -114,7 +121,7 @@ const byName = (a, b) => (a.room < b.room ? -1 : a.room > b.room ? 1 : 0);
 // (unless it is not one's to see); its count comes from our own online list,
 // which is live.
 function entries(rooms) {
-  const listed = rooms.filter((r) => r && typeof r.room === "string");
+  const listed = withStarred(rooms.filter((r) => r && typeof r.room === "string"));
   const current = nav.current;
   const others = listed.filter((r) => r.room !== session.room);
   const here = {...(current || {}), room: session.room, online: onlineNow()};
@@ -125,6 +132,7 @@ function entries(rooms) {
       room: r.room,
       online: Number(r.online) || 0,
       kind: kindOf(r),
+      group: isStarred(r.room) ? "starred" : kindOf(r),
       label: roomLabel(r),
       archived: r.archived === true,
       announcements: r.posting === "managers",
@@ -211,6 +219,7 @@ function keepChildren(parent, children) {
 export function showRooms(rooms = nav.rooms) {
   nav.rooms = rooms;
   nav.current = rooms.find((r) => r && r.room === session.room) || nav.current;
+  showStar(nav.current); // starred or not, whether the list draws again (a search may leave it out)
   const shown = entries(rooms);
   // Redraw only on change, and keep focus, so a refresh never pulls the
   // rug from under someone tabbing through the list.
@@ -220,7 +229,7 @@ export function showRooms(rooms = nav.rooms) {
   nav.drawn = drawn;
   const focused = document.activeElement && document.activeElement.closest("#rooms a");
   const focusedRoom = focused ? focused.dataset.room : null;
-  const groups = GROUPS.map((group) => [group, shown.filter((r) => r.kind === group.kind)]);
+  const groups = GROUPS.map((group) => [group, shown.filter((r) => r.group === group.kind)]);
   keepChildren(ui.rooms, groups.filter(([, list]) => list.length).map(([group, list]) => groupSection(group, list)));
   const kept = new Set(shown.map((r) => r.room));
   for (const room of listNodes.items.keys()) if (!kept.has(room)) listNodes.items.delete(room);
@@ -263,8 +272,10 @@ export async function refreshRooms() {
   nav.prefix = prefix;
   nav.more = Boolean(answer.body.next);
   learnCounts(answer.body.rooms);
+  learnStars(answer.body.rooms);
   showRooms(withChangesMeanwhile(answer.body.rooms, prefix));
   if (!nav.current && !session.roomMissing) learnCurrent();
+  refreshStarred(); // those beyond the page, drawn when they come
 }
 
 // A page of rooms is older than the frames that came while it was on its way
