@@ -122,7 +122,8 @@ def test_tabs_navigating_themselves_as_the_test_ends_close_and_the_context_is_le
     browser: Browser,
 ) -> None:
     """A page that goes elsewhere by itself (a reload, another room) just as its test ends: Playwright's
-    own close of such a tab may wait for ever (one in twenty here); the pool still closes every tab."""
+    own close of such a tab may wait for ever (with twelve such tabs, in half the runs here); the pool still
+    closes every tab."""
     with slow_site() as url:
         pool = ContextPool(browser)
         kept = pool.lend(DESKTOP, False, {})

@@ -55,10 +55,10 @@ import {
 import {reformatMentions} from "./render.js";
 import {loadMembers} from "./roster.js";
 import {recallIdentity, session} from "./session.js";
+import {wireShortcuts} from "./shortcuts.js";
 import {configureStars, onStarredFrame, wireStars} from "./stars.js";
 import {onDndFrame, onStatusFrame} from "./status.js";
 import {onThreadRefused, wireThreads} from "./thread.js";
-import {wireShortcuts} from "./shortcuts.js";
 import {onThreadFrame, wireThreadFollow} from "./thread_follow.js";
 import {showThreadAttach, wireThreadTools} from "./thread_tools.js";
 import {onThreadReply, refreshThreads, wireThreadsView} from "./threads_view.js";
