@@ -173,6 +173,31 @@ def test_the_reply_box_offers_and_edits_as_the_message_box_does(
     expect(box).to_be_focused()
 
 
+def test_archiving_the_room_ends_an_edit_in_the_thread_panel(server: ServerProcess, pages: Pages) -> None:
+    """ann edits her reply in the open thread when the room is archived: the edit ends there as in the
+    timeline, the reply shows its text again, and the panel stays open."""
+    open_room(server, "porch")
+    ann = open_as(pages, server, "ann", "porch")
+    say(ann, "who waters the plants?")
+    act(ann, message(ann, "who waters the plants?"), "Start a thread")
+    reply_in_thread(ann, "I can on Monday")
+    say(ann, "and the ferns too")
+    box = panel(ann).get_by_role("textbox", name="Reply in the thread")
+    box.press("ArrowUp")
+    expect(panel(ann).get_by_role("textbox", name="Edit the message")).to_be_focused()
+    ann.locator("#text").press("ArrowUp")
+    expect(ann.locator("#messages .edit-form")).to_have_count(1)
+    status, _ = call_api(
+        server, "PATCH", "/api/rooms/porch", {"archived": True}, f"Bearer {test_page.token_for('ann')}"
+    )
+    assert status == 200
+    expect(ann.locator("#room-archived")).to_be_visible()
+    expect(ann.locator(".edit-form")).to_have_count(0)
+    expect(panel(ann).locator(".msg .text").last).to_have_text("I can on Monday")
+    expect(panel(ann).locator(".msg .text").last).to_be_visible()
+    expect(panel(ann)).to_be_visible()
+
+
 def test_a_refused_reply_is_said_in_the_panel_and_keeps_its_text(server: ServerProcess, pages: Pages) -> None:
     """The root deleted while the thread is open: a reply is refused, said in the panel, its text kept."""
     open_room(server, "attic")

@@ -76,9 +76,10 @@ export function startEditing(item, backTo = item) {
   field.focus();
 }
 
-// Edits under way end (the room was archived): the messages show their text again.
+// Edits under way end (the room was archived): the messages show their text again, in the timeline and
+// in an open thread's panel alike.
 export function cancelEditing() {
-  for (const item of ui.list.querySelectorAll(".msg.editing")) {
+  for (const item of document.querySelectorAll(".msg.editing")) {
     item.querySelector(".edit-form")?.remove();
     item.querySelector(".text").hidden = false;
     item.classList.remove("editing");
