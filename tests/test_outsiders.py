@@ -104,7 +104,8 @@ class OutsiderTest(RoomsCase):
 
     @gen_test(timeout=30)
     async def test_the_http_api_shows_nothing(self) -> None:
-        """Rooms list, messages (all paging), members and every change answer the outsider without a byte."""
+        """Rooms list, messages (all paging), members, starred rooms and every change answer the outsider
+        without a byte."""
         rooms = await self.setUpRooms()
         for room in rooms:
             for who in ("carl", "root"):
@@ -116,6 +117,7 @@ class OutsiderTest(RoomsCase):
                     f"/api/rooms/{room}/messages?after=0",
                     f"/api/rooms/{room}/messages?before=100&limit=500",
                     f"/api/rooms/{room}/messages?around=1",
+                    "/api/me/starred",
                 ):
                     status, _, raw = await self.api("GET", path, who)
                     assert status in (200, 404)
@@ -135,6 +137,7 @@ class OutsiderTest(RoomsCase):
                 ("PATCH", f"/api/rooms/{room}", {"topic": TOPIC, "title": TITLE}),
                 ("PUT", f"/api/rooms/{room}/read", {"id": 1}),
                 ("PUT", f"/api/rooms/{room}/notify", {"level": "muted"}),
+                ("PUT", f"/api/me/starred/{room}", None),
             ):
                 status, _, raw = await self.api(method, path, "carl", body)
                 assert status == 404, (method, path)
