@@ -124,3 +124,18 @@ def test_a_room_starred_beyond_the_first_page_heads_the_list_with_its_counts(
     expect(starred_group(dan).locator("a.room-link")).to_have_count(2)
     expect(starred_group(dan).locator("a.room-link").nth(0)).to_have_attribute("data-room", "aa-51")
     expect(star_button(dan)).to_have_attribute("aria-pressed", "false")
+
+
+def test_the_switcher_offers_starred_rooms_first(server: ServerProcess, pages: Pages) -> None:
+    """Ctrl+K offers eve's starred room before the others that answer what she typed as well, marked so."""
+    for room in ("ks-apple", "ks-berry", "ks-cherry"):
+        open_room(server, room)
+    star_through_the_api(server, "eve", "ks-cherry")
+    eve = open_as(pages, server, "eve", "ks-apple")
+    expect(starred_group(eve).locator("a.room-link")).to_have_count(1)
+    eve.keyboard.press("Control+k")
+    switcher = eve.get_by_role("dialog", name="Jump to a room")
+    switcher.get_by_role("combobox").press_sequentially("ks")
+    expect(switcher.get_by_role("option")).to_have_text(["#ks-cherry★ starred", "#ks-berry"])
+    eve.keyboard.press("Enter")
+    expect(eve).to_have_url(re.compile(r"room=ks-cherry$"))

@@ -2,7 +2,8 @@
 // Zulip, opens a small dialog whose field filters the rooms one may open by
 // name, title or a direct room's people (or, after those, its topic): those of the rooms list
 // (static/js/rooms.js) at once, and those beyond its page from the rooms
-// API's search by the start of a name. Up and Down choose, Enter (or a
+// API's search by the start of a name; one's starred rooms (stars.js) come
+// first among those that answer alike. Up and Down choose, Enter (or a
 // click) opens one, Escape closes and gives the focus back. The field is a
 // combobox pointing at the chosen room (aria-activedescendant).
 
@@ -11,6 +12,7 @@ import {commandKey, element, ui} from "./dom.js";
 import {normalizeRoom, roomProblem} from "./protocol.js";
 import {listedRooms, roomLabel} from "./rooms.js";
 import {session} from "./session.js";
+import {isStarred} from "./stars.js";
 
 const MAX_SHOWN = 10;
 const ASK_DELAY_MS = 150;
@@ -49,19 +51,20 @@ function candidates(typed) {
   return [...rooms.values()]
     .map((entry) => {
       const label = roomLabel(entry);
-      return {entry, label, rank: rank(entry, label, typed)};
+      return {entry, label, rank: rank(entry, label, typed), starred: isStarred(entry.room)};
     })
     .filter((found) => found.rank >= 0)
-    .sort((a, b) => a.rank - b.rank || a.label.localeCompare(b.label))
+    .sort((a, b) => a.rank - b.rank || b.starred - a.starred || a.label.localeCompare(b.label))
     .slice(0, MAX_SHOWN);
 }
 
-function optionFor({entry, label}, index) {
+function optionFor({entry, label, starred}, index) {
   const option = element("li", "switcher-option");
   option.id = `switcher-option-${index}`;
   option.setAttribute("role", "option");
   option.setAttribute("aria-selected", String(index === sw.active));
   option.append(element("bdi", "", label));
+  if (starred) option.append(element("span", "switcher-star", "★ starred"));
   if (label !== `#${entry.room}` && entry.kind !== "direct") option.append(element("span", "hint", entry.room));
   if (entry.archived) option.append(element("span", "room-tag", "archived"));
   option.addEventListener("click", () => go(index));
