@@ -139,3 +139,21 @@ def test_the_switcher_offers_starred_rooms_first(server: ServerProcess, pages: P
     expect(switcher.get_by_role("option")).to_have_text(["#ks-cherry★ starred", "#ks-berry"])
     eve.keyboard.press("Enter")
     expect(eve).to_have_url(re.compile(r"room=ks-cherry$"))
+
+
+def test_a_starred_room_taken_away_leaves_the_list_and_comes_back_starred(
+    server: ServerProcess, pages: Pages
+) -> None:
+    """gus starred fay's closed room: taken out of it, it leaves his list at once; added back, it heads
+    the list again, still starred."""
+    fay = f"Bearer {token_for('fay')}"
+    gus = open_as(pages, server, "gus", "lobby")  # his account, made as he first comes
+    closed = {"room": "st-secret", "kind": "closed", "members": ["gus"]}
+    assert call_api(server, "POST", "/api/rooms", closed, fay)[0] == 201
+    star_through_the_api(server, "gus", "st-secret")
+    expect(starred_group(gus).locator("a.room-link")).to_have_attribute("data-room", "st-secret")
+    assert call_api(server, "DELETE", "/api/rooms/st-secret/members/gus", authorization=fay)[0] == 204
+    expect(gus.locator('#rooms a[data-room="st-secret"]')).to_have_count(0)
+    expect(starred_group(gus)).to_have_count(0)
+    assert call_api(server, "POST", "/api/rooms/st-secret/members", {"name": "gus"}, fay)[0] == 201
+    expect(starred_group(gus).locator("a.room-link")).to_have_attribute("data-room", "st-secret")

@@ -20,8 +20,9 @@ import {markWords, roomMarks} from "./room_marks.js";
 import {showTopic} from "./room_topic.js";
 import {showVoice} from "./room_voice.js";
 import {session} from "./session.js";
-import {isStarred, learnStars, refreshStarred, showStar, starredEntries} from "./stars.js";
+import {forgetStarredEntry, isStarred, learnStars, refreshStarred, showStar, starredEntries} from "./stars.js";
 import {statusMark} from "./status.js";
+import {lookupAsked} from "./told.js";
 import {askPermission, badgeWords, badges, countsOf, learnCounts, mayOffer} from "./unread.js";
 
 export const ROOMS_SHOWN = 50; // one page of GET /api/rooms
@@ -266,13 +267,14 @@ export async function refreshRooms() {
   const query = new URLSearchParams({limit: String(ROOMS_SHOWN)});
   if (prefix) query.set("prefix", prefix);
   nav.meanwhile = new Map();
+  const since = lookupAsked();
   const answer = await apiCall("GET", "/api/rooms?" + query);
   // The list is a convenience: when it cannot be had, the chat works without it.
   if (!answer.ok || asked !== nav.asked || !Array.isArray(answer.body && answer.body.rooms)) return;
   nav.prefix = prefix;
   nav.more = Boolean(answer.body.next);
   learnCounts(answer.body.rooms);
-  learnStars(answer.body.rooms);
+  learnStars(answer.body.rooms, since);
   showRooms(withChangesMeanwhile(answer.body.rooms, prefix));
   if (!nav.current && !session.roomMissing) learnCurrent();
   refreshStarred(); // those beyond the page, drawn when they come
@@ -326,6 +328,7 @@ export function onRoomFrame(frame) {
 // A ``room_gone`` frame: a room is no longer one's to see.
 export function onRoomGone(frame) {
   nav.lookedUp.delete(frame.room);
+  forgetStarredEntry(frame.room);
   nav.meanwhile.set(frame.room, null);
   if (frame.room === session.room) nav.current = null;
   showRooms(nav.rooms.filter((r) => r && r.room !== frame.room));

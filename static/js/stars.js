@@ -5,11 +5,13 @@
 // shown. A person's page learns it may star from
 // the rooms list (a person's entries say whether each is starred), reads its
 // starred rooms beyond that page from GET /api/me/starred, and follows the
-// ``starred`` frames of its other tabs and devices.
+// ``starred`` frames of its other tabs and devices. A frame is newer than a
+// list asked before it came (told.js): the list leaves alone what it told.
 
 import {apiCall, failure} from "./api.js";
 import {announce, ui} from "./dom.js";
 import {session} from "./session.js";
+import {frameTold, keepTold, lookupAsked, toldSince} from "./told.js";
 import {learnCounts} from "./unread.js";
 
 const stars = {
@@ -38,12 +40,13 @@ export const mayStar = () => stars.mayStar;
 // The starred rooms' entries, for the rooms list to draw those beyond its page.
 export const starredEntries = () => stars.entries.filter((entry) => stars.rooms.has(entry.room));
 
-// A page of GET /api/rooms: a person's entries say whether each room is starred.
-export function learnStars(entries) {
+// A page of GET /api/rooms, asked at ``asked`` (told.js): a person's entries say whether each room is
+// starred, but for those a frame told of since.
+export function learnStars(entries, asked) {
   const marked = entries.filter((entry) => entry && typeof entry.starred === "boolean");
   if (!marked.length) return;
   stars.mayStar = true;
-  for (const entry of marked) mark(entry.room, entry.starred);
+  for (const entry of marked) if (!toldSince("starred", entry.room, asked)) mark(entry.room, entry.starred);
 }
 
 function mark(room, starred) {
@@ -55,20 +58,32 @@ function mark(room, starred) {
 export async function refreshStarred() {
   if (!stars.mayStar) return;
   const asked = ++stars.asked;
+  const since = lookupAsked();
   const answer = await apiCall("GET", "/api/me/starred");
   const rooms = answer.ok && Array.isArray(answer.body && answer.body.rooms) ? answer.body.rooms : null;
   if (!rooms || asked !== stars.asked) return; // the list is a convenience: it works without them
-  const entries = rooms.filter((entry) => entry && typeof entry.room === "string");
-  stars.entries = entries;
-  stars.rooms = new Set(entries.map((entry) => entry.room));
-  learnCounts(entries);
+  const fresh = new Map(rooms.filter((entry) => entry && typeof entry.room === "string").map((e) => [e.room, e]));
+  // Starred now (a room taken away keeps its star, without an entry), for what a frame told since.
+  const now = new Map([...stars.rooms].map((room) => [room, stars.entries.find((e) => e.room === room) || null]));
+  const kept = keepTold("starred", since, fresh, now);
+  stars.rooms = new Set(kept.keys());
+  stars.entries = [...kept.values()].filter(Boolean);
+  learnCounts(stars.entries);
   hooks.changed();
+}
+
+// A ``room_gone`` frame: the room is no longer one's to see. Its star stays (the server keeps it, and
+// lists the room again if it comes back), its entry goes.
+export function forgetStarredEntry(room) {
+  frameTold("starred", room);
+  stars.entries = stars.entries.filter((entry) => entry.room !== room);
 }
 
 // A ``starred`` frame: this person starred or unstarred a room, here or elsewhere.
 export function onStarredFrame(frame) {
   if (typeof frame.room !== "string" || typeof frame.starred !== "boolean") return;
   stars.mayStar = true;
+  frameTold("starred", frame.room);
   mark(frame.room, frame.starred);
   hooks.changed();
   // A room starred elsewhere may lie beyond the page of rooms: its entry comes with the list.
@@ -88,6 +103,7 @@ export function showStar(entry) {
 export async function starRoom(room, starring) {
   const answer = await apiCall(starring ? "PUT" : "DELETE", starPath(room));
   if (!answer.ok) return answer;
+  frameTold("starred", room); // stored: a list asked before now may not have it yet
   mark(room, starring);
   hooks.changed();
   announce(starring ? "Starred: this room stays at the top of your rooms." : "No longer starred.");

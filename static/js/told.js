@@ -1,5 +1,5 @@
 // What a frame told (a person's status, paused notifications, being an
-// administrator; a custom emoji, a group, a block, a saved message) is newer
+// administrator; a custom emoji, a group, a block, a saved message, a star) is newer
 // than the answer to a lookup or a list asked before the frame came: the
 // server may have read that answer before the change. A lookup takes a mark
 // as it is asked (``lookupAsked``) and its answer leaves alone what a frame
