@@ -1,10 +1,11 @@
 """Read marks and notification levels over HTTP: ``PUT /api/rooms/{room}/read``, ``.../unread`` and
-``.../notify``.
+``.../notify``, and ``POST /api/me/read`` for every room at once.
 
-Both answer the room's counts for the asker, as the ``unread`` frame carries
+Each answers the room's counts for the asker, as the ``unread`` frame carries
 them, and every connection of the asker's account, on every node, gets that
 frame too. Accounts only (a guest keeps no position: 401); a room one may not
-read answers 404 like one that does not exist.
+read answers 404 like one that does not exist, and is left alone by the mark
+of every room.
 """
 
 from __future__ import annotations
@@ -19,25 +20,35 @@ from .identity import Identity
 from .store.reading_base import NOTIFY_LEVELS
 
 
+def counts_of(notice: UnreadNotice) -> dict[str, Any]:
+    """A room's counts, as the ``unread`` frame has them (without its type)."""
+    frame: dict[str, Any] = protocol.unread_frame(
+        notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify, back=notice.back
+    )
+    del frame["type"]
+    return frame
+
+
 class UnreadHandler(ManageHandler):
     """The base of both: the asker's account, the room it may read, the answer."""
 
-    async def readable_room(self, raw_room: str) -> tuple[Identity, str]:
-        """The asker and the room's name; 401 for a guest, 404 for a room the asker may not read."""
+    def reader(self) -> Identity:
+        """The asker; 401 for a guest."""
         if self.who is None:
             raise ApiError(401, protocol.UNAUTHORIZED, "sign in first: guests keep no read position")
+        return self.who
+
+    async def readable_room(self, raw_room: str) -> tuple[Identity, str]:
+        """The asker and the room's name; 401 for a guest, 404 for a room the asker may not read."""
+        who = self.reader()
         room = self.room_argument(raw_room)
-        if await self.unavailable_if_failing(self.access.readable(self.who, room)) is None:
+        if await self.unavailable_if_failing(self.access.readable(who, room)) is None:
             raise room_not_found()
-        return self.who, room
+        return who, room
 
     def send_counts(self, notice: UnreadNotice) -> None:
         """The room's counts, as the ``unread`` frame has them (without its type)."""
-        frame: dict[str, Any] = protocol.unread_frame(
-            notice.room, notice.unread, notice.mentions, notice.read_id, notice.notify, back=notice.back
-        )
-        del frame["type"]
-        self.send_json(frame)
+        self.send_json(counts_of(notice))
 
     def id_field(self, name: str, lowest: int) -> int:
         """The body's ``name``, an id from ``lowest`` to MAX_CLIENT_INT; else 400 bad_request."""
@@ -86,3 +97,18 @@ class NotifyHandler(UnreadHandler):
             raise ApiError(400, protocol.BAD_REQUEST, '"level" must be "all", "mentions" or "muted"')
         assert self.unread is not None and isinstance(level, str)
         self.send_counts(await self.unavailable_if_failing(self.unread.choose_level(who, room, level)))
+
+
+class ReadEverythingHandler(UnreadHandler):
+    """``POST /api/me/read``: every room the asker follows and may read is read up to its newest message
+    (Shift+Esc on the page); ``{"rooms": [counts]}``, those of the rooms whose position moved."""
+
+    async def post(self) -> None:
+        who = self.reader()
+
+        async def readable(room: str) -> bool:
+            return await self.access.readable(who, room) is not None
+
+        assert self.unread is not None
+        notices = await self.unavailable_if_failing(self.unread.mark_everything(who, readable))
+        self.send_json({"rooms": [counts_of(notice) for notice in notices]})

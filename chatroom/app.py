@@ -62,7 +62,7 @@ from .api_settings import SettingsHandler
 from .api_stars import StarHandler, StarredHandler
 from .api_status import CHANGES_PER_MINUTE, DndHandler, StatusHandler
 from .api_threads import FollowHandler, ThreadReadHandler, ThreadsHandler
-from .api_unread import MarkUnreadHandler, NotifyHandler, ReadHandler
+from .api_unread import MarkUnreadHandler, NotifyHandler, ReadEverythingHandler, ReadHandler
 from .backend import Backend
 from .config import Settings
 from .emoji_names import shortcodes_in
@@ -299,6 +299,7 @@ def make_app(settings: Settings, backend: Backend) -> ChatApplication:
             (r"/api/me/saved", SavedHandler, api),
             (r"/api/me/saved/([^/]+)", SavedInRoomHandler, api),
             (r"/api/me/saved/([^/]+)/([^/]+)", SavedMessageHandler, api),
+            (r"/api/me/read", ReadEverythingHandler, manage),
             (r"/api/me/starred", StarredHandler, manage),
             (r"/api/me/starred/([^/]+)", StarHandler, api),
             (r"/api/me/threads", ThreadsHandler, following),

@@ -101,18 +101,41 @@ class UnreadDesk(Desk[Reader]):
 
         A mark at or below the position changes nothing and tells nobody.
         """
+        return (await self._mark(who, room, upto))[0]
+
+    async def mark_everything(
+        self, who: Identity, readable: Callable[[str], Awaitable[bool]]
+    ) -> list[UnreadNotice]:
+        """Mark every room ``who`` follows (a member of it, or it has a position there) and may read
+        (``readable``) read up to its newest message, room by room in name order; the counts of those
+        whose position moved, each told to every tab of theirs as ``mark`` tells it."""
+        positions = await self.accounts.read_positions(who.account_id)
+        member_of = {record.room for record in await self.accounts.rooms_of(who.account_id)}
+        # Marks not stored yet, made here or heard of from another node, follow rooms too.
+        waiting = {
+            room for account, room in self._pending.keys() | self._recent.keys() if account == who.account_id
+        }
+        moved = []
+        for room in sorted(positions.keys() | member_of | waiting):
+            if await readable(room):
+                notice, changed = await self._mark(who, room, protocol.MAX_CLIENT_INT)
+                if changed:
+                    moved.append(notice)
+        return moved
+
+    async def _mark(self, who: Identity, room: str, upto: int) -> tuple[UnreadNotice, bool]:
         key = (who.account_id, room)
         known = await self._position(key)
         upto = min(upto, await self.backend.last_id(room))
         # Another mark of the same room may have moved on while this one read the store.
         known = max(known, self._pending.get(key, -1), self._heard(key))
         if upto <= known:
-            return await self._counts(who, room, max(known, 0))
+            return await self._counts(who, room, max(known, 0)), False
         self._pending[key] = upto
         self._flush_soon()
         notice = await self._counts(who, room, upto)
         await self._tell(notice)
-        return notice
+        return notice, True
 
     async def mark_unread(self, who: Identity, room: str, first_unread: int) -> UnreadNotice:
         """Put ``who``'s position in the room just before ``first_unread`` (who may read it), back as well

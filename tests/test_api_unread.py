@@ -163,3 +163,55 @@ class UnreadApiTest(RoomsCase):
                 )
                 assert b"secret" not in raw
         assert "plans" not in await self.listed("carl")
+
+    @gen_test
+    async def test_every_room_is_marked_read_at_once(self) -> None:
+        """POST /api/me/read reads every room ann follows up to its newest message, in name order: a
+        closed room she is in, a direct room, an open room she had read part of; it answers the counts of
+        those that moved, and each of her connections hears each; again, it answers none."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        await self.create("bob", "town", "open")
+        await self.create("bob", "elsewhere", "open")
+        _, direct, _ = await self.api("POST", "/api/direct", "bob", {"members": ["ann"]})
+        first = await self.say("town", "bob", "a")
+        await self.api("PUT", "/api/rooms/town/read", "ann", {"id": first})
+        newest = {
+            "plans": await self.say("plans", "bob", "@ann look", "more"),
+            direct["room"]: await self.say(direct["room"], "bob", "psst"),
+            "town": await self.say("town", "bob", "b", "c"),
+        }
+        await self.say("elsewhere", "bob", "never read, never followed")
+        ann = await self.inside("ann", "town")
+        status, body, _ = await self.api("POST", "/api/me/read", "ann")
+        assert status == 200
+        assert body == {
+            "rooms": [
+                {"room": room, "unread": 0, "mentions": 0, "read_id": newest[room], "notify": "all"}
+                for room in sorted(newest)
+            ]
+        }
+        told = [await self.recv_type(ann, "unread") for _ in newest]
+        assert sorted(frame["room"] for frame in told) == sorted(newest)
+        rooms = await self.listed("ann")
+        assert {room: rooms[room]["unread"] for room in newest} == dict.fromkeys(newest, 0)
+        assert (rooms["elsewhere"]["unread"], rooms["elsewhere"]["read_id"]) == (0, None)
+        assert (await self.api("POST", "/api/me/read", "ann"))[:2] == (200, {"rooms": []})
+
+    @gen_test
+    async def test_marking_everything_read_leaves_a_room_one_may_no_longer_read_alone(self) -> None:
+        """ann read part of bob's closed room, then was taken out of it: POST /api/me/read answers without
+        a byte of it and leaves her position there as it was; nobody signed in gets 401."""
+        await self.people()
+        await self.create("bob", "plans", members=["ann"])
+        first = await self.say("plans", "bob", "before")
+        await self.api("PUT", "/api/rooms/plans/read", "ann", {"id": first})
+        await self.say("plans", "bob", "secret after")
+        assert (await self.api("DELETE", "/api/rooms/plans/members/ann", "bob"))[0] == 204
+        await self.app.unread.flush()
+        status, body, raw = await self.api("POST", "/api/me/read", "ann")
+        assert (status, body) == (200, {"rooms": []}) and b"plans" not in raw
+        await self.app.unread.flush()
+        ann = await self.backend.accounts.account_by_name("ann")
+        assert ann is not None and await self.backend.accounts.read_position(ann.id, "plans") == first
+        await self.refused(401, "unauthorized", self.api("POST", "/api/me/read"))
