@@ -138,13 +138,13 @@ def test_shift_escape_marks_every_room_read_once_asked(server: ServerProcess, pa
     expect(said(carl)).to_have_text("No room has anything unread.")
     expect(question).to_be_hidden()
 
-    # A mark that does not reach the server is said, and its room stays unread.
+    # A mark that does not reach the server is said, and the room stays unread.
     bob_says(bob, server, "south", "still windy")
     expect(badges_of(carl, "south")).to_have_text(["1"])
-    carl.route("**/api/rooms/south/read", lambda route: route.abort())
+    carl.route("**/api/me/read", lambda route: route.abort())
     carl.keyboard.press("Shift+Escape")
     carl.keyboard.press("Enter")
-    expect(said(carl)).to_have_text("One room could not be marked read: try again.")
+    expect(said(carl)).to_have_text("The rooms could not be marked read: try again.")
     expect(badges_of(carl, "south")).to_have_text(["1"])
 
 

@@ -6,7 +6,7 @@
 // switcher's (static/js/room_switcher.js).
 
 import {announce, commandKey, sayKeysForThisComputer} from "./dom.js";
-import {markRoomsRead, roomsWithUnread} from "./unread.js";
+import {markEverythingRead, roomsWithUnread} from "./unread.js";
 
 const $ = (id) => document.getElementById(id);
 const dialogOpen = () => document.querySelector("dialog[open]") !== null;
@@ -36,12 +36,11 @@ function nearestUnread(links, from, step) {
 
 // --- every room read -------------------------------------------------------------------------
 
-const readAll = {rooms: []};
-
+// The question counts the rooms the page knows to have something unread; the server reads every room
+// the person follows, those beyond the list's page too.
 function askToReadAll() {
-  readAll.rooms = roomsWithUnread();
-  if (!readAll.rooms.length) return announce("No room has anything unread.");
-  const count = readAll.rooms.length;
+  const count = roomsWithUnread().length;
+  if (!count) return announce("No room has anything unread.");
   $("read-all-count").textContent =
     count === 1 ? "One room has something unread." : `${count} rooms have something unread.`;
   $("read-all-dialog").showModal();
@@ -51,11 +50,10 @@ function askToReadAll() {
 async function readEveryRoom() {
   const button = $("read-all-yes");
   button.disabled = true;
-  const failed = await markRoomsRead(readAll.rooms);
+  const went = await markEverythingRead();
   button.disabled = false;
   $("read-all-dialog").close();
-  if (!failed) return announce("Every room is marked read.");
-  announce(`${failed === 1 ? "One room" : `${failed} rooms`} could not be marked read: try again.`);
+  announce(went ? "Every room is marked read." : "The rooms could not be marked read: try again.");
 }
 
 // --- the keys --------------------------------------------------------------------------------

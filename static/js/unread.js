@@ -6,7 +6,7 @@
 // the page is hidden. Accounts only: a guest keeps no read position, so its
 // page shows no counts and sends no marks.
 
-import {apiCall, roomPath} from "./api.js";
+import {apiCall} from "./api.js";
 import {isBlocked} from "./blocks.js";
 import {sendFrame} from "./connection.js";
 import {element} from "./dom.js";
@@ -143,26 +143,21 @@ function holdUnread(readId) {
 
 // --- every room read -----------------------------------------------------------------------
 
-// Past any room's newest message: the server reads a room up to its newest, never past it.
-const NEWEST = Number.MAX_SAFE_INTEGER;
-
 // The rooms this page shows something unread for (a badge in the list), the open one too.
 export const roomsWithUnread = () => [...state.counts.keys()].filter((room) => badgeWords(countsOf(room)));
 
-// Each room read up to its newest message, for every tab of the person (each gets an ``unread`` frame);
-// one after the other, as a person's marks are. Answers how many could not be marked.
-export async function markRoomsRead(rooms) {
-  let failed = 0;
-  for (const room of rooms) {
-    const answer = await apiCall("PUT", `${roomPath(room)}/read`, {id: NEWEST});
-    if (!answer.ok || !answer.body) {
-      failed += 1;
-      continue;
-    }
-    if (room === session.room) state.held = false; // read on purpose: the page marks it read again
-    onUnread({...answer.body, type: FRAME.UNREAD});
+// Every room the person follows read up to its newest message, those beyond the rooms list's page too,
+// in one request (POST /api/me/read); every tab of theirs gets an ``unread`` frame for each room that
+// moved, and the answer brings them here at once. Whether it went.
+export async function markEverythingRead() {
+  const answer = await apiCall("POST", "/api/me/read");
+  if (!answer.ok || !Array.isArray(answer.body && answer.body.rooms)) return false;
+  for (const counts of answer.body.rooms) {
+    if (!counts || typeof counts.room !== "string") continue;
+    if (counts.room === session.room) state.held = false; // read on purpose: the page marks it read again
+    onUnread({...counts, type: FRAME.UNREAD});
   }
-  return failed;
+  return true;
 }
 
 // --- the notification level ------------------------------------------------------------
