@@ -75,6 +75,17 @@ def one_line(result: subprocess.CompletedProcess[bytes]) -> str:
     return lines[0]
 
 
+def refuses_import(tmp_path: Path, lines: list[bytes], number: int, says: str) -> None:
+    """Importing ``lines`` into a new database exits 2 with one line naming line ``number`` and saying
+    ``says``, and makes no database."""
+    target = tmp_path / "target.db"
+    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
+    assert result.returncode == 2
+    said = one_line(result)
+    assert f"line {number}:" in said and says in said
+    assert not target.exists()
+
+
 def fill(path: Path) -> list[StoredMessage | StoredChange]:
     """A SQLite database with many rooms, one of them long, odd names and texts, accounts, bots,
     rooms of every kind with members: every message in it."""

@@ -20,7 +20,7 @@ from chatroom.store.records import PERSON
 from chatroom.store.sqlite import SQLiteStore
 
 from .pg_server import PostgresServer
-from .test_export import GOOD_ACCOUNT, GOOD_HEADER, chatroom, one_line
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, refuses_import
 from .test_export_reading import on_store, there_and_back
 
 
@@ -99,9 +99,4 @@ def test_a_bad_act_fails_with_its_line_and_imports_nothing(
     tmp_path: Path, lines: list[bytes], number: int, says: str
 ) -> None:
     """An act that is malformed or names an account the file did not bring: exit 2, no database."""
-    target = tmp_path / "target.db"
-    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
-    assert result.returncode == 2
-    line = one_line(result)
-    assert f"line {number}:" in line and says in line
-    assert not target.exists()
+    refuses_import(tmp_path, lines, number, says)

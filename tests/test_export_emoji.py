@@ -18,7 +18,7 @@ from chatroom.store.emoji_base import CustomEmoji, EmojiImage
 from chatroom.store.records import PERSON
 
 from .pg_server import PostgresServer
-from .test_export import GOOD_ACCOUNT, GOOD_HEADER, chatroom, one_line
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, refuses_import
 from .test_export_reading import on_store, there_and_back
 
 
@@ -90,9 +90,4 @@ def test_a_bad_emoji_line_fails_with_its_number_and_imports_nothing(
     tmp_path: Path, lines: list[bytes], number: int, says: Any
 ) -> None:
     """An emoji of an account the file did not bring, twice, badly named, or not a kept image: exit 2."""
-    target = tmp_path / "target.db"
-    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
-    assert result.returncode == 2
-    said = one_line(result)
-    assert f"line {number}:" in said and says in said
-    assert not target.exists()
+    refuses_import(tmp_path, lines, number, says)

@@ -14,7 +14,7 @@ from chatroom.store.reading_base import Unread
 from chatroom.store.records import CLOSED, PERSON
 
 from .pg_server import PostgresServer
-from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_ROOM, chatroom, one_line
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_ROOM, refuses_import
 from .test_export_reading import on_store, there_and_back
 
 
@@ -69,9 +69,4 @@ def test_a_bad_here_line_fails_with_its_number_and_imports_nothing(
     tmp_path: Path, lines: list[bytes], number: int, says: Any
 ) -> None:
     """A mark of an account or a room the file did not bring, twice, or malformed: exit 2, nothing made."""
-    target = tmp_path / "target.db"
-    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
-    assert result.returncode == 2
-    line = one_line(result)
-    assert f"line {number}:" in line and says in line
-    assert not target.exists()
+    refuses_import(tmp_path, lines, number, says)

@@ -28,7 +28,7 @@ from chatroom.store.records import (
 from chatroom.webpush import VAPID_SECRET, new_private_key
 
 from .pg_server import PostgresServer
-from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, chatroom, one_line
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, chatroom, refuses_import
 
 ENDPOINT = "https://push.example.net/send/device-"
 
@@ -205,12 +205,7 @@ def test_a_bad_reading_line_fails_with_its_number_and_imports_nothing(
     tmp_path: Path, lines: list[bytes], number: int, says: str
 ) -> None:
     """A reading record that is malformed, refers to what the file did not bring, or comes twice: exit 2."""
-    target = tmp_path / "target.db"
-    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
-    assert result.returncode == 2
-    line = one_line(result)
-    assert f"line {number}:" in line and says in line
-    assert not target.exists()
+    refuses_import(tmp_path, lines, number, says)
 
 
 def test_a_position_in_a_room_with_only_messages_imports(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from chatroom.store.base import Store
 from chatroom.store.records import RoomStar
 
 from .pg_server import PostgresServer
-from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, chatroom, one_line
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, GOOD_MESSAGE, GOOD_ROOM, refuses_import
 from .test_export_reading import ann_and_zoe, on_store, there_and_back
 
 
@@ -70,9 +70,4 @@ def test_a_bad_starred_line_fails_with_its_number_and_imports_nothing(
     tmp_path: Path, lines: list[bytes], number: int, says: str
 ) -> None:
     """A starred record that is malformed, refers to what the file did not bring, or comes twice: exit 2."""
-    target = tmp_path / "target.db"
-    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
-    assert result.returncode == 2
-    line = one_line(result)
-    assert f"line {number}:" in line and says in line
-    assert not target.exists()
+    refuses_import(tmp_path, lines, number, says)

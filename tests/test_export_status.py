@@ -15,7 +15,7 @@ from chatroom.store.records import PERSON
 from chatroom.store.status_base import Pause, Status
 
 from .pg_server import PostgresServer
-from .test_export import GOOD_ACCOUNT, GOOD_HEADER, chatroom, one_line
+from .test_export import GOOD_ACCOUNT, GOOD_HEADER, refuses_import
 from .test_export_reading import on_store, there_and_back
 
 DAY = 24 * 3_600_000
@@ -81,9 +81,4 @@ def test_a_bad_status_line_fails_with_its_number_and_imports_nothing(
     tmp_path: Path, lines: list[bytes], number: int, says: Any
 ) -> None:
     """A status or pause of an account the file did not bring, twice, or malformed: exit 2, nothing made."""
-    target = tmp_path / "target.db"
-    result = chatroom("import", "--db", str(target), stdin=b"".join(line + b"\n" for line in lines))
-    assert result.returncode == 2
-    line = one_line(result)
-    assert f"line {number}:" in line and says in line
-    assert not target.exists()
+    refuses_import(tmp_path, lines, number, says)
