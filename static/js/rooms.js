@@ -1,6 +1,6 @@
 // Room navigation: one list of rooms, in groups (the rooms one starred, open
-// rooms, closed rooms, direct messages; a group shows only when it has rooms), a search by the
-// start of a name, a form to join or create one, in a side panel on a wide
+// rooms, closed rooms, direct messages; a group shows only when it has
+// rooms), a search by the start of a name, a form to join or create one, in a side panel on a wide
 // screen and a drawer on a phone. It holds one page of GET /api/rooms:
 // never thousands of elements, however many rooms the server has. The
 // server's ``room`` and ``room_gone`` frames keep it live; a direct room is

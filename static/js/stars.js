@@ -2,11 +2,11 @@
 // person keeps at the top of their rooms list, in a "Starred" group of their
 // own, whichever page of rooms the list holds; the ☆ beside the room's name
 // (on a wide screen) and "Starred" in its settings star or unstar the room
-// shown. A person's page learns it may star from
-// the rooms list (a person's entries say whether each is starred), reads its
-// starred rooms beyond that page from GET /api/me/starred, and follows the
-// ``starred`` frames of its other tabs and devices. A frame is newer than a
-// list asked before it came (told.js): the list leaves alone what it told.
+// shown. A person's page learns it may star from the rooms list (a person's
+// entries say whether each is starred), reads its starred rooms beyond that
+// page from GET /api/me/starred, and follows the ``starred`` frames of its
+// other tabs and devices. A frame is newer than a list asked before it came
+// (told.js): the list leaves alone what it told.
 
 import {apiCall, failure} from "./api.js";
 import {announce, ui} from "./dom.js";
