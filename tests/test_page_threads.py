@@ -176,8 +176,8 @@ def test_the_reply_box_offers_and_edits_as_the_message_box_does(
 def test_archiving_the_room_ends_an_edit_in_the_thread_panel(server: ServerProcess, pages: Pages) -> None:
     """ann edits her reply in the open thread when the room is archived: the edit ends there as in the
     timeline, the reply shows its text again, and the panel stays open."""
-    open_room(server, "porch")
-    ann = open_as(pages, server, "ann", "porch")
+    open_room(server, "greenhouse")
+    ann = open_as(pages, server, "ann", "greenhouse")
     say(ann, "who waters the plants?")
     act(ann, message(ann, "who waters the plants?"), "Start a thread")
     reply_in_thread(ann, "I can on Monday")
@@ -188,7 +188,7 @@ def test_archiving_the_room_ends_an_edit_in_the_thread_panel(server: ServerProce
     ann.locator("#text").press("ArrowUp")
     expect(ann.locator("#messages .edit-form")).to_have_count(1)
     status, _ = call_api(
-        server, "PATCH", "/api/rooms/porch", {"archived": True}, f"Bearer {test_page.token_for('ann')}"
+        server, "PATCH", "/api/rooms/greenhouse", {"archived": True}, f"Bearer {test_page.token_for('ann')}"
     )
     assert status == 200
     expect(ann.locator("#room-archived")).to_be_visible()
