@@ -26,6 +26,7 @@ from tests.clients import open_ws, receive, send_message
 from tests.page_browser import Pages, choose_nick, expect_online, wait_for
 from tests.page_line import Line
 from tests.raw_ws import RawMember
+from tests.screens import screenshot
 from tests.support import Bot, ServerProcess, ensure_administrator, make_account, make_bot
 
 JWT_SECRET = "page-test-secret-long-enough-for-hs256"
@@ -1078,16 +1079,15 @@ def test_screenshots_of_a_lively_conversation(server: ServerProcess, pages: Page
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
     light, dark = (p.evaluate("getComputedStyle(document.body).backgroundColor") for p in (desktop, phone))
     assert brightness(light) > 200 > 50 > brightness(dark)  # each follows its colour scheme
-    desktop.screenshot(path=str(out / "screenshot-guests-desktop.png"))
-    phone.screenshot(path=str(out / "screenshot-guests-phone.png"))
-    assert (out / "screenshot-guests-phone.png").stat().st_size > 0
+    screenshot(desktop, out / "screenshot-guests-desktop.png")
+    screenshot(phone, out / "screenshot-guests-phone.png")
     # The other scheme of each, and the phone's drawer open, for looking at.
     for page, scheme, name in ((desktop, "dark", "desktop-dark"), (phone, "light", "phone-light")):
         page.emulate_media(color_scheme=scheme)
-        page.screenshot(path=str(out / f"screenshot-guests-{name}.png"))
+        screenshot(page, out / f"screenshot-guests-{name}.png")
     phone.locator("#drawer-toggle").click()
     phone.locator("#users").scroll_into_view_if_needed()  # below the module's many rooms
     expect(phone.locator("#users")).to_be_in_viewport()
     phone.wait_for_function("() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'")
     phone.wait_for_timeout(250)  # the slide's last frame
-    phone.screenshot(path=str(out / "screenshot-guests-phone-drawer.png"))
+    screenshot(phone, out / "screenshot-guests-phone-drawer.png")

@@ -16,6 +16,7 @@ from chatroom.store.records import CLOSED, OPEN
 from tests.clients import close_code, join, next_of, refused_on_open
 from tests.held_answers import HeldAnswers
 from tests.page_browser import DESKTOP
+from tests.screens import screenshot
 from tests.support import (
     ServerProcess,
     call_api,
@@ -301,7 +302,7 @@ def test_screenshots_of_the_panel_with_a_link_and_a_key(tmp_path: Path, pages: P
                 expect(page.locator("#bot-key-box")).to_be_visible()
                 for name, part in (("people", "#admin-people-title"), ("bots", "#admin-close")):
                     page.locator(part).scroll_into_view_if_needed()
-                    page.screenshot(path=str(out / f"screenshot-admin-{name}-{form}-{scheme}.png"))
+                    screenshot(page, out / f"screenshot-admin-{name}-{form}-{scheme}.png")
                 page.context.close()
 
 

@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.clients import send_message, welcomed
+from tests.screens import screenshot, shooting
 from tests.support import ServerProcess, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 
@@ -489,11 +490,14 @@ def screenshots(desktop: Page, phone: Page, tmp_path: Path, name: str) -> None:
 
 
 def shoot(page: Page, tmp_path: Path, name: str) -> None:
-    """What the page shows now, in both colour schemes (CHATROOM_SCREENSHOT_DIR, to look at them)."""
+    """What the page shows now, in both colour schemes (CHATROOM_SCREENSHOT_DIR, to look at them; a run
+    without it takes none, nor switches the scheme: tests/screens.py)."""
+    if not shooting():
+        return
     out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
     scheme = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     first, second = ("dark", "light") if scheme else ("light", "dark")
-    page.screenshot(path=str(out / f"{name}-{first}.png"))
+    screenshot(page, out / f"{name}-{first}.png")
     page.emulate_media(color_scheme=second)
-    page.screenshot(path=str(out / f"{name}-{second}.png"))
+    screenshot(page, out / f"{name}-{second}.png")
     page.emulate_media(color_scheme=first)

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.page_browser import DESKTOP
+from tests.screens import screenshot
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages
 from tests.test_page_offline import direct_room, open_as
@@ -54,5 +55,5 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
         for form, viewport in (("desktop", DESKTOP), ("phone", SCREENSHOT_PHONE)):
             gwen = open_as(pages, server, "gwen", room, viewport=viewport, color_scheme=scheme)
             expect(gwen.locator("#direct-presence")).to_have_text("active")
-            gwen.screenshot(path=str(out / f"screenshot-direct-{form}-{scheme}.png"))
+            screenshot(gwen, out / f"screenshot-direct-{form}-{scheme}.png")
             gwen.context.close()

@@ -20,6 +20,7 @@ from playwright.sync_api import JSHandle, Locator, Page, Route, expect
 
 from tests.page_browser import wait_for
 from tests.sample_files import DATA_TRANSFER, PDF, payload, picture, tone, video
+from tests.screens import screenshot
 from tests.support import ServerProcess
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act, open_as, open_room
@@ -438,9 +439,9 @@ def test_a_profile_picture_shows_for_everyone_and_initials_stay_without_one(
         # Hers alone, once, however many avatars show her: the page knows who has none.
         assert [address.split("?v=")[0] for address in asked] == ["ann"]
         out = Path(os.environ.get("CHATROOM_SCREENSHOT_DIR", tmp_path))
-        bob.screenshot(path=str(out / "screenshot-files-avatars-light.png"))
+        screenshot(bob, out / "screenshot-files-avatars-light.png")
         ann.locator("#me").click()
-        ann.screenshot(path=str(out / "screenshot-files-profile-picture-light.png"))
+        screenshot(ann, out / "screenshot-files-profile-picture-light.png")
         ann.get_by_role("button", name="Remove").click()
         expect(ann.locator("#account-note")).to_contain_text("Your picture is removed")
         expect(ann.locator("#me-avatar .avatar-picture")).to_have_count(0)
@@ -474,14 +475,14 @@ def test_a_new_profile_picture_shows_at_once_on_the_others_open_pages(tmp_path: 
             set_picture(ben, colour)
             for avatar in (beside, listed, chip):
                 expect_picture(avatar, colour)
-            maya.screenshot(path=str(out / f"screenshot-files-avatar-live-{colour[1:]}-light.png"))
+            screenshot(maya, out / f"screenshot-files-avatar-live-{colour[1:]}-light.png")
         ben.locator("#me").click()
         ben.get_by_role("button", name="Remove").click()
         expect(ben.locator("#account-note")).to_contain_text("Your picture is removed")
         for avatar in (beside, listed, chip):
             expect(avatar.locator("img")).to_have_count(0)
             expect(avatar).to_have_text("B")
-        maya.screenshot(path=str(out / "screenshot-files-avatar-live-removed-light.png"))
+        screenshot(maya, out / "screenshot-files-avatar-live-removed-light.png")
         assert (
             maya.evaluate("window.stillThisPage") is True and phone.evaluate("window.stillThisPage") is True
         )
@@ -558,12 +559,12 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
         desktop.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
         desktop.wait_for_function("() => document.querySelector('.file-video video').readyState === 4")
         desktop.wait_for_timeout(1000)  # the player's loading circle fades out
-        desktop.screenshot(path=str(out / f"screenshot-files-desktop-{scheme}.png"))
+        screenshot(desktop, out / f"screenshot-files-desktop-{scheme}.png")
         phone = open_as(pages, server, "bob", "trip", viewport=SCREENSHOT_PHONE, color_scheme=scheme)
         expect(phone.locator("#messages .msg .file")).to_have_count(3)
         phone.wait_for_function("() => document.querySelector('.file-picture img').naturalWidth > 0")
         phone.wait_for_function("() => document.querySelector('.file-video video').readyState === 4")
         phone.wait_for_timeout(1000)  # the player's loading circle fades out
-        phone.screenshot(path=str(out / f"screenshot-files-phone-{scheme}.png"))
+        screenshot(phone, out / f"screenshot-files-phone-{scheme}.png")
         assert phone.evaluate("document.documentElement.scrollWidth") <= SCREENSHOT_PHONE["width"]
-    ann.screenshot(path=str(out / "screenshot-files-tray-light.png"))
+    screenshot(ann, out / "screenshot-files-tray-light.png")

@@ -22,6 +22,7 @@ from playwright.sync_api import Page, Route, expect
 from chatroom.formatting import format_text
 from tests import test_page
 from tests.clients import join as join_socket
+from tests.screens import screenshot
 from tests.support import ServerProcess
 from tests.test_account_pages import sign_in
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, said_by, say
@@ -410,7 +411,7 @@ def test_a_mention_of_you_under_its_authors_first_message_is_a_straight_tinted_r
             seen = item.evaluate(HIGHLIGHT)
             assert seen["tint"] not in ("rgba(0, 0, 0, 0)", "transparent", seen["page"]), (where, scheme)
             assert seen["left"] == ["0px", "0px"], (where, scheme)
-            page.screenshot(path=str(shots(tmp_path) / f"format-grouped-mention-{where}-{scheme}.png"))
+            screenshot(page, shots(tmp_path) / f"format-grouped-mention-{where}-{scheme}.png")
 
 
 def test_a_name_learned_later_is_highlighted_then(server: ServerProcess, pages: Pages) -> None:
@@ -590,7 +591,7 @@ def test_a_renamed_persons_old_name_is_not_offered(tmp_path: Path, pages: Pages)
         box.press_sequentially("@Be")
         expect(options(chloe)).to_have_text(["Benjamin"])
         expect(options(chloe).first).to_have_attribute("aria-selected", "true")
-        chloe.screenshot(path=str(shots(tmp_path) / "format-mention-after-rename-phone-dark.png"))
+        screenshot(chloe, shots(tmp_path) / "format-mention-after-rename-phone-dark.png")
         box.press("Enter")
         expect(box).to_have_value("@Benjamin ")
 
@@ -746,12 +747,12 @@ def test_screenshots_of_formatted_messages(server: ServerProcess, pages: Pages, 
             assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
             for scheme in ("light", "dark"):
                 page.emulate_media(color_scheme=scheme)  # type: ignore[arg-type]
-                page.screenshot(path=str(out / f"screenshot-format-{name}-{scheme}.png"))
+                screenshot(page, out / f"screenshot-format-{name}-{scheme}.png")
             page.locator("#text").press_sequentially("thanks @b")
             expect(options(page)).to_have_text(["bea", "bert", "bob"])  # online, and who wrote
-            page.screenshot(path=str(out / f"screenshot-format-mentions-{name}.png"))
+            screenshot(page, out / f"screenshot-format-mentions-{name}.png")
             page.locator("#text").press("Escape")
             page.locator("#emoji-open").click()
             expect(page.locator(".emoji-picker")).to_be_visible()
-            page.screenshot(path=str(out / f"screenshot-format-picker-{name}.png"))
+            screenshot(page, out / f"screenshot-format-picker-{name}.png")
             page.keyboard.press("Escape")

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.pg_server import PostgresServer
+from tests.screens import screenshot
 from tests.support import ServerProcess
 from tests.test_account_pages import fill_account_form, shots, sign_in
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
@@ -117,7 +118,7 @@ def test_setup_join_closed_room_direct_message_and_deactivation(
         expect(bob.locator("#status-text")).to_have_text("Signed out")
         expect(bob.locator("#retry")).to_be_hidden()
         store = "postgresql" if database.startswith("postgresql:") else "sqlite"
-        bob.screenshot(path=str(shots(tmp_path) / f"screenshot-deactivated-{store}.png"))
+        screenshot(bob, shots(tmp_path) / f"screenshot-deactivated-{store}.png")
         bob.wait_for_timeout(3000)  # longer than the first reconnection delay
         assert sockets == [] and bob.url.endswith(dm_path.split("/")[3])
         assert bob.request.get(f"{server.url}/api/me", fail_on_status_code=False).status == 401
@@ -201,11 +202,11 @@ def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> N
         chip = phone.locator("#me-avatar").evaluate("a => a.style.backgroundColor")  # Tomás's own
         tomas = desktop.locator("#messages .msg", has_text="smoke tests").locator(".avatar")
         expect(tomas).to_have_css("background-color", chip)  # the account's colour, on every page
-        desktop.screenshot(path=str(out / "screenshot-desktop.png"))
-        phone.screenshot(path=str(out / "screenshot-phone.png"))
+        screenshot(desktop, out / "screenshot-desktop.png")
+        screenshot(phone, out / "screenshot-phone.png")
         for page, scheme, name in ((desktop, "dark", "desktop-dark"), (phone, "light", "phone-light")):
             page.emulate_media(color_scheme=scheme)
-            page.screenshot(path=str(out / f"screenshot-{name}.png"))
+            screenshot(page, out / f"screenshot-{name}.png")
         phone.emulate_media(color_scheme="dark")
         phone.locator("#drawer-toggle").click()
         expect(phone.locator("#rooms")).to_be_in_viewport()
@@ -213,6 +214,6 @@ def test_screenshots_of_an_accounts_chat_page(tmp_path: Path, pages: Pages) -> N
             "() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'"
         )
         phone.wait_for_timeout(250)  # the slide's last frame
-        phone.screenshot(path=str(out / "screenshot-phone-drawer.png"))
+        screenshot(phone, out / "screenshot-phone-drawer.png")
         phone.emulate_media(color_scheme="light")
-        phone.screenshot(path=str(out / "screenshot-phone-drawer-light.png"))
+        screenshot(phone, out / "screenshot-phone-drawer-light.png")

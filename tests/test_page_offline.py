@@ -24,6 +24,7 @@ from tests import test_page
 from tests.page_browser import DESKTOP, Watched
 from tests.page_line import Line
 from tests.sample_files import picture
+from tests.screens import screenshot
 from tests.support import NO_PROXY, ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_files import expect_picture
@@ -300,7 +301,7 @@ def test_screenshots_of_the_outbox_the_unknown_list_and_a_direct_header(
         expect(page.locator("#direct-presence")).to_have_text("active")
     shots = [(desktop, "light", "desktop"), (phone, "dark", "phone")]
     for page, scheme, name in shots:
-        page.screenshot(path=str(out / f"screenshot-direct-{name}-{scheme}.png"))
+        screenshot(page, out / f"screenshot-direct-{name}-{scheme}.png")
     for line in (desktop_line, phone_line):
         line.go_down()
     for page in (desktop, phone):
@@ -311,17 +312,16 @@ def test_screenshots_of_the_outbox_the_unknown_list_and_a_direct_header(
         expect(page.locator("#direct-presence")).to_have_attribute("data-presence", "unknown")
         assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]  # type: ignore[index]
     for page, scheme, name in shots:
-        page.screenshot(path=str(out / f"screenshot-offline-{name}-{scheme}.png"))
+        screenshot(page, out / f"screenshot-offline-{name}-{scheme}.png")
     for page, scheme, name in shots:
         other = "dark" if scheme == "light" else "light"
         page.emulate_media(color_scheme=other)
-        page.screenshot(path=str(out / f"screenshot-offline-{name}-{other}.png"))
+        screenshot(page, out / f"screenshot-offline-{name}-{other}.png")
     phone.locator("#drawer-toggle").click()
     expect(phone.locator("#users")).to_be_in_viewport()
     phone.wait_for_function("() => getComputedStyle(document.querySelector('#sidebar')).transform === 'none'")
     phone.wait_for_timeout(250)  # the slide's last frame
-    phone.screenshot(path=str(out / "screenshot-offline-phone-drawer.png"))
-    assert (out / "screenshot-offline-phone-drawer.png").stat().st_size > 0
+    screenshot(phone, out / "screenshot-offline-phone-drawer.png")
 
 
 def set_picture_by_api(server: ServerProcess, name: str, colour: str) -> None:

@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from tests.page_browser import DESKTOP
 from tests.push_receiver import Device, PushReceiver, unb64url
+from tests.screens import screenshot
 from tests.support import ServerProcess
 from tests.test_account_pages import shots, sign_in
 from tests.test_page import SCREENSHOT_PHONE, Pages, expect_online, say
@@ -174,7 +175,7 @@ def test_the_switch_asks_permission_only_when_clicked_and_says_when_there_is_no_
     assert ann.evaluate("window.__prompts") == 1
     expect(ann.locator("#push-device")).not_to_be_checked()
     assert ann.request.get(server.url + "/api/push/settings").json()["devices"] == 0
-    ann.screenshot(path=str(shots(tmp_path) / "screenshot-push-unavailable-desktop-light.png"))
+    screenshot(ann, shots(tmp_path) / "screenshot-push-unavailable-desktop-light.png")
     ann.locator("#account-close").click()
     say(ann, "still chatting")
 
@@ -208,7 +209,7 @@ def test_a_subscription_the_browser_yields_is_given_to_the_server_and_pushed_to(
         for scheme in ("light", "dark"):
             ann.emulate_media(color_scheme=scheme)
             ann.locator("#push-section").scroll_into_view_if_needed()
-            ann.screenshot(path=str(out / f"screenshot-push-{name}-{scheme}.png"))
+            screenshot(ann, out / f"screenshot-push-{name}-{scheme}.png")
     ann.set_viewport_size(DESKTOP)
 
     receiver.server_key = key
@@ -238,7 +239,7 @@ def test_a_subscription_the_browser_yields_is_given_to_the_server_and_pushed_to(
     expect(again.locator("#push-device")).to_be_checked()
     expect(again.get_by_label("Pause on all my devices")).to_be_visible()
     again.emulate_media(color_scheme="dark")
-    again.screenshot(path=str(shots(tmp_path) / "screenshot-push-devices-desktop-dark.png"))
+    screenshot(again, shots(tmp_path) / "screenshot-push-devices-desktop-dark.png")
     again.get_by_label("Pause on all my devices").click()
     expect(again.locator("#push-note")).to_have_text("Notifications are paused on all your devices.")
     assert again.request.get(server.url + "/api/push/settings").json() == {"enabled": False, "devices": 1}

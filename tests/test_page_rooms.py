@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import Locator, Page, Route, expect
 
 from tests.held_answers import HeldAnswers
+from tests.screens import screenshot
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, bot_of, expect_online, say, token_for
 
@@ -508,7 +509,7 @@ def shoot(page: Page, out: Path, name: str) -> None:
     """Both colour schemes of what the page shows now."""
     scheme = page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches")
     first, second = ("dark", "light") if scheme else ("light", "dark")
-    page.screenshot(path=str(out / f"rooms-{name}-{first}.png"))
+    screenshot(page, out / f"rooms-{name}-{first}.png")
     page.emulate_media(color_scheme=second)
-    page.screenshot(path=str(out / f"rooms-{name}-{second}.png"))
+    screenshot(page, out / f"rooms-{name}-{second}.png")
     page.emulate_media(color_scheme=first)

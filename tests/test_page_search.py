@@ -24,6 +24,7 @@ import orjson
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.screens import screenshot
 from tests.support import NO_PROXY, REPO, ServerProcess, call_api, make_account
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, say, token_for
 from tests.test_page_changes import fillers
@@ -175,7 +176,7 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
             page = open_as(pages, server, "dee", room="kitchen", **options)
             search(page, "creme")
             expect(page.locator(".search-result")).to_have_count(2)
-            page.screenshot(path=str(out / f"screenshot-search-{name}-{scheme}.png"))
+            screenshot(page, out / f"screenshot-search-{name}-{scheme}.png")
 
 
 # --- filters: who and when -------------------------------------------------------------
@@ -352,7 +353,7 @@ def test_screenshots_with_filters(past: ServerProcess, pages: Pages, tmp_path: P
             page = open_as(pages, past, "gus", color_scheme=scheme, **UTC_PAGE, **device)
             search(page, "budget", From="ann", After="2026-03-09", Before="2026-03-12")
             expect(page.locator(".search-result")).to_have_count(2)
-            page.screenshot(path=str(out / f"screenshot-search-filters-{name}-{scheme}.png"))
+            screenshot(page, out / f"screenshot-search-filters-{name}-{scheme}.png")
             if name == "phone":
                 dialog = page.get_by_role("dialog", name="Search messages")
                 assert (
@@ -361,7 +362,7 @@ def test_screenshots_with_filters(past: ServerProcess, pages: Pages, tmp_path: P
                 )
                 dialog.get_by_role("button", name="Close").scroll_into_view_if_needed()
                 expect(dialog.get_by_role("button", name="Close")).to_be_in_viewport()
-                page.screenshot(path=str(out / f"screenshot-search-filters-phone-{scheme}-end.png"))
+                screenshot(page, out / f"screenshot-search-filters-phone-{scheme}-end.png")
 
 
 # The fields, buttons and labels ``selector`` finds that show and are less than a fingertip (40 pixels)

@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from tests.page_browser import wait_for
+from tests.screens import screenshot
 from tests.support import ServerProcess, call_api
 from tests.test_page import JWT_SECRET, SCREENSHOT_PHONE, Pages, expect_online, say, token_for
 from tests.test_page_changes import act_more
@@ -321,15 +322,15 @@ def test_screenshots(server: ServerProcess, pages: Pages, tmp_path: Path) -> Non
     for scheme in ("light", "dark"):
         desktop = open_as(pages, server, "mia", color_scheme=scheme)
         expect(badges_of(desktop, "launch")).to_have_text(["@1", "5"])
-        desktop.screenshot(path=str(out / f"screenshot-unread-desktop-{scheme}.png"))
+        screenshot(desktop, out / f"screenshot-unread-desktop-{scheme}.png")
         phone = open_as(pages, server, "mia", viewport=SCREENSHOT_PHONE, color_scheme=scheme)
         expect(phone.locator("#unread-elsewhere")).to_be_visible()
         phone.locator("#drawer-toggle").click()
         expect(badges_of(phone, "launch")).to_have_text(["@1", "5"])
         phone.wait_for_timeout(400)  # the drawer slides in
-        phone.screenshot(path=str(out / f"screenshot-unread-phone-{scheme}.png"))
+        screenshot(phone, out / f"screenshot-unread-phone-{scheme}.png")
     desktop.locator('#rooms .room-link[data-room="launch"]').click()
     expect_online(desktop)
     expect(badges_of(desktop, "launch")).to_have_count(0)
     desktop.get_by_role("button", name="Room settings").click()
-    desktop.screenshot(path=str(out / "screenshot-unread-settings-dark.png"))
+    screenshot(desktop, out / "screenshot-unread-settings-dark.png")
