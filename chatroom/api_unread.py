@@ -30,7 +30,7 @@ def counts_of(notice: UnreadNotice) -> dict[str, Any]:
 
 
 class UnreadHandler(ManageHandler):
-    """The base of both: the asker's account, the room it may read, the answer."""
+    """The base of them all: the asker's account, the room it may read, the answer."""
 
     def reader(self) -> Identity:
         """The asker; 401 for a guest."""

@@ -1,9 +1,11 @@
 """Starred rooms on the page (static/js/stars.js, rooms.js) in Debian's Chromium.
 
 People signed in with tokens on a real ``python -m chatroom``: one stars the
-room she is in with the ☆ beside its name, and it heads the rooms list of
-every tab of hers under "Starred", not of anyone else's; a room starred
-beyond the list's first page heads it too, with its unread count.
+room she is in with the ☆ beside its name (on a phone, in the room's
+settings), and it heads the rooms list of every tab of hers under "Starred",
+not of anyone else's; a room starred beyond the list's first page heads it
+too, with its unread count; the quick switcher offers starred rooms first; a
+starred room taken away leaves the list, and comes back starred.
 """
 
 from __future__ import annotations
