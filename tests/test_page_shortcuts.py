@@ -68,6 +68,8 @@ def test_alt_arrows_go_through_the_rooms_and_the_unread_ones(server: ServerProce
     bob = open_as(pages, server, "bob")
     ann = open_as(pages, server, "ann", room="lobby")
     bob_makes_closed_rooms(server, ROOMS, "ann")
+    for room in ROOMS:  # each comes to her list as a frame: read the order once all are there
+        expect(ann.locator(f'#rooms a[data-room="{room}"]')).to_have_count(1)
     order = listed(ann)
     assert [room for room in order if room in ROOMS] == list(ROOMS)
     bob_says(bob, server, "delta", "in delta")
