@@ -3,7 +3,7 @@ names a directory (``CHATROOM_SCREENSHOT_DIR=/tmp/shots bash tests/run tests/tes
 
 Each costs Chromium a full render and a PNG, about a tenth of a page test's time, and nobody looks at
 those of a plain run: there the tests go through the same steps and check the same things, and take
-none. The README's pictures are taken this way too (docs/screenshot-*.png).
+none.
 """
 
 from __future__ import annotations

@@ -20,16 +20,14 @@ from playwright.sync_api import Locator, Page, expect
 from tests import test_page
 from tests.clients import send_message, welcomed
 from tests.support import ServerProcess, call_api
-from tests.test_page import JWT_SECRET, Pages, token_for
-from tests.test_page_changes import open_as, open_room, shoot
+from tests.test_page import Pages, token_for
+from tests.test_page_changes import accounts_server, open_as, open_room, shoot
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """Accounts signed in with tokens."""
-    db = tmp_path_factory.mktemp("stars-page") / "chat.db"
-    with ServerProcess(db, "--jwt-secret", JWT_SECRET, guests=False) as running:
-        yield running
+    """Accounts only, signed in with tokens."""
+    yield from accounts_server(tmp_path_factory, "stars-page")
 
 
 def starred_group(page: Page) -> Locator:
